@@ -1,0 +1,62 @@
+using CnnGen.Generator.Helpers;
+using CnnGen.Shapes;
+using static CnnGen.Generator.Helpers.Literal;
+
+namespace CnnGen.Generator.Emit
+{
+    /// <summary>Element-wise activations: ReLU, LeakyReLU, Sigmoid, Tanh.</summary>
+    internal sealed class ActivationEmitter : PerSampleLayerEmitter
+    {
+        public static readonly ActivationEmitter Instance = new();
+
+        protected override void EmitSampleBody(IndentedWriter w, LayerLayout layer)
+        {
+            using (w.OpenBlock("for (int i = 0; i < " + Int(layer.Output.Length) + "; i++)"))
+            {
+                w.Line("float v = x[i];");
+                w.Line("y[i] = " + Expression(layer) + ";");
+            }
+        }
+
+        private static string Expression(LayerLayout layer) => layer.Kind switch
+        {
+            LayerKind.ReLU => "v < 0f ? 0f : v", // NaN passes through, as in PyTorch
+            LayerKind.LeakyReLU => "v > 0f ? v : v * " + Float(layer.Spec.Slope),
+            LayerKind.Sigmoid => "1f / (1f + global::System.MathF.Exp(-v))",
+            LayerKind.Tanh => "global::System.MathF.Tanh(v)",
+            _ => throw new System.ArgumentOutOfRangeException(nameof(layer)),
+        };
+    }
+
+    /// <summary><c>Flatten</c>: NCHW is already channel-major, so a sample's vector is its tensor, copied.</summary>
+    internal sealed class FlattenEmitter : PerSampleLayerEmitter
+    {
+        public static readonly FlattenEmitter Instance = new();
+
+        protected override void EmitSampleBody(IndentedWriter w, LayerLayout layer) => w.Line("x.CopyTo(y);");
+    }
+
+    /// <summary><c>Softmax</c> over the channels at each position (PyTorch's <c>dim=1</c>), shifted by the maximum for stability.</summary>
+    internal sealed class SoftmaxEmitter : PerSampleLayerEmitter
+    {
+        public static readonly SoftmaxEmitter Instance = new();
+
+        protected override void EmitSampleBody(IndentedWriter w, LayerLayout layer)
+        {
+            int channels = layer.Input.Channels, plane = layer.Input.Height * layer.Input.Width;
+            string At(string c) => plane == 1 ? c : c + " * " + Int(plane) + " + i";
+            var loop = plane == 1 ? default(IndentedWriter.Block?) : w.OpenBlock("for (int i = 0; i < " + Int(plane) + "; i++)");
+            w.Line("float max = float.NegativeInfinity;");
+            w.Line("for (int c = 0; c < " + Int(channels) + "; c++) max = global::System.MathF.Max(max, x[" + At("c") + "]);");
+            w.Line("float sum = 0f;");
+            using (w.OpenBlock("for (int c = 0; c < " + Int(channels) + "; c++)"))
+            {
+                w.Line("float e = global::System.MathF.Exp(x[" + At("c") + "] - max);");
+                w.Line("y[" + At("c") + "] = e;");
+                w.Line("sum += e;");
+            }
+            w.Line("for (int c = 0; c < " + Int(channels) + "; c++) y[" + At("c") + "] /= sum;");
+            loop?.Dispose();
+        }
+    }
+}

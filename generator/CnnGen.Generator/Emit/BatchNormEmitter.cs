@@ -1,0 +1,99 @@
+using System.Collections.Generic;
+using CnnGen.Generator.Helpers;
+using CnnGen.Shapes;
+using static CnnGen.Generator.Helpers.Literal;
+
+namespace CnnGen.Generator.Emit
+{
+    /// <summary>
+    /// <c>BatchNorm</c> (2d over N,H,W per channel; 1d over N per feature). Evaluation normalizes with the running
+    /// statistics, one sample at a time. Training needs the whole batch: it computes the batch mean and biased
+    /// variance (in double, two passes), normalizes with them, keeps them for the backward pass, and moves the
+    /// running statistics toward them (unbiased variance), as PyTorch does.
+    /// </summary>
+    internal sealed class BatchNormEmitter : LayerEmitter
+    {
+        public static readonly BatchNormEmitter Instance = new();
+
+        public override IEnumerable<WorkspaceArray> WorkspaceArrays(LayerLayout layer) => new[]
+        {
+            new WorkspaceArray(MeanArray(layer), Int(layer.Input.Channels), "batch mean per channel, from the last training forward"),
+            new WorkspaceArray(InvStdArray(layer), Int(layer.Input.Channels), "1 / sqrt(batch variance + eps) per channel, from the last training forward"),
+        };
+
+        private static string MeanArray(LayerLayout layer) => "Layer" + Int(layer.Index) + "Mean";
+        private static string InvStdArray(LayerLayout layer) => "Layer" + Int(layer.Index) + "InvStd";
+
+        public override void EmitForwardCall(IndentedWriter w, LayerLayout layer)
+        {
+            int length = layer.Input.Length;
+            using (w.OpenBlock("if (training)"))
+            {
+                w.Line(MethodName(layer) + "Training(" + BatchSlice(InputArray(layer), length) + ", " + BatchSlice(OutputArray(layer), length)
+                    + ", batchSize, " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ", ref _counters[" + Int(layer.CounterIndex) + "], workspace."
+                    + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ");");
+            }
+            using (w.OpenBlock("else"))
+            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+            {
+                w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), length) + ", " + SampleSlice(OutputArray(layer), length)
+                    + ", " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ");");
+            }
+        }
+
+        public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
+        {
+            int channels = layer.Input.Channels, plane = layer.Input.Height * layer.Input.Width;
+            string eps = Float(layer.Spec.Eps);
+            string C = Int(channels);
+
+            // Evaluation: one sample, running statistics.
+            MethodHeader(w, layer, MethodName(layer), ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + ReadOnlySpan + " running");
+            using (w.OpenBlock())
+            {
+                w.Line("// p: weight [" + C + "], bias [" + C + "]; running: mean [" + C + "], var [" + C + "]");
+                using (w.OpenBlock("for (int c = 0; c < " + C + "; c++)"))
+                {
+                    w.Line("float invStd = 1f / global::System.MathF.Sqrt(running[" + C + " + c] + " + eps + ");");
+                    w.Line("float mean = running[c], scale = p[c] * invStd, shift = p[" + C + " + c];");
+                    if (plane == 1)
+                        w.Line("y[c] = (x[c] - mean) * scale + shift;");
+                    else
+                        w.Line("for (int i = c * " + Int(plane) + "; i < (c + 1) * " + Int(plane) + "; i++) y[i] = (x[i] - mean) * scale + shift;");
+                }
+            }
+            w.Line();
+
+            // Training: the whole batch, batch statistics.
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ", training mode: batch statistics, running statistics updated.</summary>");
+            w.Line("private static void " + MethodName(layer) + "Training(" + ReadOnlySpan + " x, " + Span + " y, int batchSize, " + ReadOnlySpan + " p, "
+                + Span + " running, ref long batchesTracked, " + Span + " batchMean, " + Span + " batchInvStd)");
+            using (w.OpenBlock())
+            {
+                w.Line("int count = batchSize * " + Int(plane) + ";");
+                w.Line("global::CnnGen.NetworkChecks.RequireBatchStatistics(count, " + Int(layer.Index) + ");");
+                using (w.OpenBlock("for (int c = 0; c < " + C + "; c++)"))
+                {
+                    string at = plane == 1 ? "n * " + C + " + c" : "(n * " + C + " + c) * " + Int(plane) + " + i";
+                    string loops = plane == 1
+                        ? "for (int n = 0; n < batchSize; n++)"
+                        : "for (int n = 0; n < batchSize; n++) for (int i = 0; i < " + Int(plane) + "; i++)";
+                    w.Line("double sum = 0;");
+                    w.Line(loops + " sum += x[" + at + "];");
+                    w.Line("double mean = sum / count, squares = 0;");
+                    w.Line(loops + " { double d = x[" + at + "] - mean; squares += d * d; }");
+                    w.Line("float invStd = (float)(1.0 / global::System.Math.Sqrt(squares / count + " + eps + "));");
+                    w.Line("batchMean[c] = (float)mean;");
+                    w.Line("batchInvStd[c] = invStd;");
+                    w.Line("// running = (1 - momentum) * running + momentum * batch; the variance unbiased");
+                    string keep = Float(1 - (float)layer.Spec.Momentum), take = Float(layer.Spec.Momentum);
+                    w.Line("running[c] = " + keep + " * running[c] + " + take + " * (float)mean;");
+                    w.Line("running[" + C + " + c] = " + keep + " * running[" + C + " + c] + " + take + " * (float)(squares / (count - 1));");
+                    w.Line("float meanF = (float)mean, weight = p[c], bias = p[" + C + " + c];");
+                    w.Line(loops + " y[" + at + "] = (x[" + at + "] - meanF) * invStd * weight + bias;");
+                }
+                w.Line("batchesTracked++;");
+            }
+        }
+    }
+}

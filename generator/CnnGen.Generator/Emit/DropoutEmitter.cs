@@ -1,0 +1,51 @@
+using System.Collections.Generic;
+using CnnGen.Generator.Helpers;
+using CnnGen.Shapes;
+using static CnnGen.Generator.Helpers.Literal;
+
+namespace CnnGen.Generator.Emit
+{
+    /// <summary>
+    /// <c>Dropout</c>: the identity in evaluation; in training each element is kept with probability 1 - p and scaled
+    /// by 1 / (1 - p). The mask is kept in the workspace for the backward pass. Draws come from the workspace's
+    /// stream sample by sample, element by element, as the reference interpreter draws them.
+    /// </summary>
+    internal sealed class DropoutEmitter : LayerEmitter
+    {
+        public static readonly DropoutEmitter Instance = new();
+
+        private static string MaskArray(LayerLayout layer) => "Layer" + Int(layer.Index) + "Mask";
+
+        public override IEnumerable<WorkspaceArray> WorkspaceArrays(LayerLayout layer) => new[]
+        {
+            new WorkspaceArray(MaskArray(layer), "batchCapacity * " + Int(layer.Input.Length), "0 or 1 / (1 - p) per element, from the last training forward"),
+        };
+
+        public override void EmitForwardCall(IndentedWriter w, LayerLayout layer)
+        {
+            int length = layer.Input.Length;
+            using (w.OpenBlock("if (training)"))
+            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+            {
+                w.Line(MethodName(layer) + "Training(" + SampleSlice(InputArray(layer), length) + ", " + SampleSlice(OutputArray(layer), length)
+                    + ", " + SampleSlice("workspace." + MaskArray(layer), length) + ", ref workspace.DropoutRandom);");
+            }
+            using (w.OpenBlock("else"))
+                w.Line(BatchSlice(InputArray(layer), length) + ".CopyTo(" + OutputArray(layer) + ");");
+        }
+
+        public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
+        {
+            float p = (float)layer.Spec.P;
+            float scale = 1.0f / (1 - p);
+            MethodHeader(w, layer, MethodName(layer) + "Training", ReadOnlySpan + " x, " + Span + " y, " + Span + " mask, ref global::CnnGen.CnnRandom random");
+            using (w.OpenBlock())
+            using (w.OpenBlock("for (int i = 0; i < " + Int(layer.Input.Length) + "; i++)"))
+            {
+                w.Line("float keep = random.NextFloat() < " + Float(p) + " ? 0f : " + Float(scale) + ";");
+                w.Line("mask[i] = keep;");
+                w.Line("y[i] = x[i] * keep;");
+            }
+        }
+    }
+}

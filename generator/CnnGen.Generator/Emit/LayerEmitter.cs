@@ -1,0 +1,91 @@
+using System.Collections.Generic;
+using CnnGen.Generator.Helpers;
+using CnnGen.Shapes;
+using static CnnGen.Generator.Helpers.Literal;
+
+namespace CnnGen.Generator.Emit
+{
+    /// <summary>A workspace array a layer needs besides its output (batch-norm statistics, a dropout mask).</summary>
+    internal readonly record struct WorkspaceArray(string Name, string Length, string Comment);
+
+    /// <summary>
+    /// Emits one layer kind. The network emitter asks each layer for the statements that run it over a
+    /// batch inside <c>Forward</c>, and for the private methods those statements call.
+    /// </summary>
+    internal abstract class LayerEmitter
+    {
+        public static LayerEmitter For(LayerKind kind) => kind switch
+        {
+            LayerKind.Conv2d => Conv2dEmitter.Instance,
+            LayerKind.MaxPool or LayerKind.AvgPool => PoolEmitter.Instance,
+            LayerKind.BatchNorm => BatchNormEmitter.Instance,
+            LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.Sigmoid or LayerKind.Tanh => ActivationEmitter.Instance,
+            LayerKind.Flatten => FlattenEmitter.Instance,
+            LayerKind.Linear => LinearEmitter.Instance,
+            LayerKind.Dropout => DropoutEmitter.Instance,
+            LayerKind.Softmax => SoftmaxEmitter.Instance,
+            _ => throw new System.ArgumentOutOfRangeException(nameof(kind)),
+        };
+
+        /// <summary>Statements inside <c>Forward</c> (which has <c>input</c>, <c>batchSize</c>, <c>workspace</c>, <c>training</c>, <c>parameters</c>).</summary>
+        public abstract void EmitForwardCall(IndentedWriter w, LayerLayout layer);
+
+        /// <summary>The private static methods the call uses.</summary>
+        public abstract void EmitForwardMethods(IndentedWriter w, LayerLayout layer);
+
+        /// <summary>Workspace arrays beyond the layer's output.</summary>
+        public virtual IEnumerable<WorkspaceArray> WorkspaceArrays(LayerLayout layer) => System.Array.Empty<WorkspaceArray>();
+
+        // ---- names shared by all emitters ----
+
+        public static string MethodName(LayerLayout layer) => "Layer" + Int(layer.Index) + layer.Kind;
+
+        /// <summary>The workspace array holding the layer's input for the whole batch.</summary>
+        public static string InputArray(LayerLayout layer) => layer.Index == 0 ? "workspace.Input" : "workspace.Layer" + Int(layer.Index - 1);
+
+        /// <summary>The workspace array holding the layer's output for the whole batch.</summary>
+        public static string OutputArray(LayerLayout layer) => "workspace.Layer" + Int(layer.Index);
+
+        public static string SampleSlice(string array, int length) => array + ".AsSpan(n * " + Int(length) + ", " + Int(length) + ")";
+
+        public static string BatchSlice(string array, int length) => array + ".AsSpan(0, batchSize * " + Int(length) + ")";
+
+        public static string ParameterSlice(LayerLayout layer) => "parameters.Slice(" + Int(layer.ParameterOffset) + ", " + Int(layer.ParameterCount) + ")";
+
+        public static string BufferSlice(LayerLayout layer) => "_buffers.AsSpan(" + Int(layer.BufferOffset) + ", " + Int(layer.BufferCount) + ")";
+
+        protected const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
+        protected const string Span = "global::System.Span<float>";
+
+        /// <summary>The doc comment and signature start every layer method shares.</summary>
+        protected static void MethodHeader(IndentedWriter w, LayerLayout layer, string name, string parameters)
+        {
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ".</summary>");
+            w.Line("private static void " + name + "(" + parameters + ")");
+        }
+    }
+
+    /// <summary>A layer that maps each sample on its own: the call is a loop over the batch.</summary>
+    internal abstract class PerSampleLayerEmitter : LayerEmitter
+    {
+        public override void EmitForwardCall(IndentedWriter w, LayerLayout layer)
+        {
+            string arguments = SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length);
+            if (layer.ParameterCount > 0) arguments += ", " + ParameterSlice(layer);
+            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                w.Line(MethodName(layer) + "(" + arguments + ");");
+        }
+
+        public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
+        {
+            string parameters = ReadOnlySpan + " x, " + Span + " y";
+            if (layer.ParameterCount > 0) parameters += ", " + ReadOnlySpan + " p";
+            MethodHeader(w, layer, MethodName(layer), parameters);
+            using (w.OpenBlock())
+                EmitSampleBody(w, layer);
+        }
+
+        /// <summary>The body mapping one sample <c>x</c> to <c>y</c> (with the layer's parameters <c>p</c>).</summary>
+        protected abstract void EmitSampleBody(IndentedWriter w, LayerLayout layer);
+    }
+}

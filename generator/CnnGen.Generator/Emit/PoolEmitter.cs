@@ -1,0 +1,42 @@
+using CnnGen.Generator.Helpers;
+using CnnGen.Shapes;
+using static CnnGen.Generator.Helpers.Literal;
+
+namespace CnnGen.Generator.Emit
+{
+    /// <summary>
+    /// <c>MaxPool</c> (padding is -inf: padded cells never win) and <c>AvgPool</c> (padding is 0 and is counted in
+    /// the divisor, as PyTorch's <c>count_include_pad=True</c>).
+    /// </summary>
+    internal sealed class PoolEmitter : PerSampleLayerEmitter
+    {
+        public static readonly PoolEmitter Instance = new();
+
+        protected override void EmitSampleBody(IndentedWriter w, LayerLayout layer)
+        {
+            var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
+            bool max = layer.Kind == LayerKind.MaxPool;
+            using (w.OpenBlock("for (int c = 0; c < " + Int(output.Channels) + "; c++)"))
+            using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
+            using (w.OpenBlock("for (int ox = 0; ox < " + Int(output.Width) + "; ox++)"))
+            {
+                w.Line(max ? "float acc = float.NegativeInfinity;" : "float acc = 0f;");
+                using (w.OpenBlock("for (int ky = 0; ky < " + Int(spec.Kernel) + "; ky++)"))
+                {
+                    w.Line("int iy = " + Affine("oy", spec.Stride, -spec.Padding) + " + ky;");
+                    if (spec.Padding > 0) w.Line("if ((uint)iy >= " + Int(input.Height) + "u) continue; // padding");
+                    using (w.OpenBlock("for (int kx = 0; kx < " + Int(spec.Kernel) + "; kx++)"))
+                    {
+                        w.Line("int ix = " + Affine("ox", spec.Stride, -spec.Padding) + " + kx;");
+                        if (spec.Padding > 0) w.Line("if ((uint)ix >= " + Int(input.Width) + "u) continue;");
+                        w.Line("float v = x[(c * " + Int(input.Height) + " + iy) * " + Int(input.Width) + " + ix];");
+                        // PyTorch keeps the first maximum in scan order and lets NaN win.
+                        w.Line(max ? "if (v > acc || float.IsNaN(v)) acc = v;" : "acc += v;");
+                    }
+                }
+                string result = max ? "acc" : "acc / " + Float(spec.Kernel * spec.Kernel);
+                w.Line("y[(c * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox] = " + result + ";");
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using CnnGen;
+
+// The networks of tests/fixtures/make_fixtures.py, declared as users declare them. Layer i is module i of the
+// script's nn.Sequential; the fixture files hold PyTorch's weights, inputs, outputs and gradients for each.
+namespace CnnGen.Tests.Fixtures
+{
+    [Network(1, 28, 28)]
+    [Conv2d(6, 5, Padding = 2)]
+    [ReLU]
+    [MaxPool(2)]
+    [Conv2d(16, 5)]
+    [ReLU]
+    [MaxPool(2)]
+    [Flatten]
+    [Linear(120)]
+    [ReLU]
+    [Linear(84)]
+    [ReLU]
+    [Linear(10)]
+    public partial class LeNet5 { }
+
+    [Network(3, 17, 17)]
+    [Conv2d(8, 3, Stride = 2, Padding = 1)]
+    [Tanh]
+    [Conv2d(4, 3, Stride = 2, Bias = false)]
+    [Sigmoid]
+    [Flatten]
+    [Linear(5)]
+    public partial class Strided { }
+
+    [Network(2, 12, 12)]
+    [Conv2d(4, 3, Padding = 1)]
+    [MaxPool(2, Padding = 1)]
+    [Conv2d(6, 3, Padding = 1)]
+    [AvgPool(3, Stride = 2, Padding = 1)]
+    [Flatten]
+    [Linear(3)]
+    public partial class PaddedPools { }
+
+    [Network(3, 15, 15)]
+    [Conv2d(8, 3)]
+    [ReLU]
+    [MaxPool(3, Stride = 2)]
+    [Conv2d(8, 1)]
+    [LeakyReLU(0.1)]
+    [AvgPool(3, Stride = 2)]
+    [Flatten]
+    [Linear(4)]
+    public partial class OverlappingPool { }
+
+    [Network(1, 20, 12)]
+    [Conv2d(4, 3)]
+    [MaxPool(2)]
+    [Conv2d(5, 3, Stride = 2, Padding = 1)]
+    [LeakyReLU]
+    [Flatten]
+    [Linear(7)]
+    [Softmax]
+    public partial class NonSquare { }
+
+    [Network(3, 10, 10)]
+    [Conv2d(6, 3, Padding = 1, Bias = false)]
+    [BatchNorm]
+    [ReLU]
+    [MaxPool(2)]
+    [Conv2d(8, 3)]
+    [BatchNorm(Eps = 1e-3, Momentum = 0.2)]
+    [Tanh]
+    [Flatten]
+    [Linear(16)]
+    [BatchNorm]
+    [Sigmoid]
+    [Linear(4)]
+    public partial class BatchNormNet { }
+
+    [Network(2, 8, 8)]
+    [Conv2d(3, 3, Padding = 1)]
+    [Sigmoid]
+    [Conv2d(3, 3, Padding = 1)]
+    [Tanh]
+    [Conv2d(3, 1)]
+    [LeakyReLU(0.2)]
+    [Flatten]
+    [Dropout(0.3)]
+    [Linear(10)]
+    [ReLU]
+    [Linear(3)]
+    [Softmax]
+    public partial class Activations { }
+
+    [Network(1, 6, 6)]
+    [MaxPool(2, Stride = 1)]
+    [Conv2d(2, 2)]
+    [ReLU]
+    [MaxPool(2)]
+    [Flatten]
+    [Linear(2)]
+    public partial class MaxPoolTies { }
+}
