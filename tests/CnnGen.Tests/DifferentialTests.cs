@@ -1,0 +1,84 @@
+using System;
+using System.Linq;
+using System.Text;
+using CnnGen.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// Random valid layer stacks, generated and compiled in memory, agree with the reference interpreter in
+    /// evaluation and training mode (batch-norm batch statistics, running-statistics updates, dropout masks).
+    /// </summary>
+    public sealed class DifferentialTests
+    {
+        public const int NetworksPerGroup = 50;
+        private readonly ITestOutputHelper _output;
+
+        public DifferentialTests(ITestOutputHelper output) => _output = output;
+
+        // Four groups of 50: one compilation each keeps the in-memory compiles cheap.
+        [Theory]
+        [InlineData(0)]
+        [InlineData(1)]
+        [InlineData(2)]
+        [InlineData(3)]
+        public void RandomNetworksMatchTheInterpreter(int group)
+        {
+            var networks = Enumerable.Range(group * NetworksPerGroup, NetworksPerGroup).Select(RandomNetworks.Create).ToArray();
+            var source = new StringBuilder("using CnnGen;\nnamespace Random;\n");
+            foreach (var network in networks) source.Append(network.Declaration()).Append('\n');
+
+            using var assembly = GeneratorHarness.CompileAndLoad(source.ToString());
+            double worst = 0;
+            foreach (var network in networks)
+            {
+                var generated = assembly.CreateNetwork("Random." + network.Name);
+                generated.Parameters.ToArray(); // touch
+                worst = Math.Max(worst, CheckAgainstInterpreter(network, generated));
+            }
+            _output.WriteLine($"{networks.Length} networks, largest error {worst:E2}");
+        }
+
+        private static double CheckAgainstInterpreter(RandomNetwork network, INetwork generated)
+        {
+            const int batch = 3;
+            var layout = generated.Layout;
+            Assert.Equal(network.Layout.ParameterCount, layout.ParameterCount);
+            generated.ResetParametersForTest(seed: 7);
+            var random = new CnnRandom(11);
+            var input = new float[batch * layout.Input.Length];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextUniform(-2, 2);
+
+            double worst = 0;
+            foreach (bool training in new[] { false, true })
+            {
+                // Same starting buffers and the same dropout stream for both.
+                var buffers = generated.Buffers.ToArray();
+                var counters = generated.Counters.ToArray();
+                var interpreter = new ReferenceInterpreter(layout);
+                var dropout = new CnnRandom(5);
+                var expected = interpreter.ForwardFloat(generated.Parameters, buffers, counters, input, batch, training, ref dropout);
+
+                var workspace = generated.CreateWorkspace(batch, dropoutSeed: 5);
+                var actual = new float[batch * layout.Output.Length];
+                generated.Forward(input, actual, batch, workspace, training);
+
+                string what = network.Name + (training ? " (training)" : " (eval)") + "\n" + network.Declaration();
+                Compare.Close(actual, expected, 1e-4, what);
+                Compare.Close(generated.Buffers, buffers, 1e-5, what + " running statistics");
+                Assert.Equal(counters, generated.Counters.ToArray());
+                worst = Math.Max(worst, Compare.MaxError(actual, expected));
+            }
+            return worst;
+        }
+    }
+
+    internal static class NetworkTestExtensions
+    {
+        /// <summary>Initializes through the runtime, as the generated ResetParameters does, without reflection.</summary>
+        public static void ResetParametersForTest(this INetwork network, ulong seed) =>
+            Initialization.ResetParameters(network.Layout, network.Parameters, network.Buffers, network.Counters, seed);
+    }
+}
