@@ -29,6 +29,13 @@ namespace CnnGen
         /// updates its running statistics, and dropout draws its mask from the workspace's random stream.
         /// </summary>
         void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, NetworkWorkspace workspace, bool training = false);
+
+        /// <summary>
+        /// Backpropagates d loss / d output through the last training forward on <paramref name="workspace"/>: parameter gradients
+        /// are added to <paramref name="parameterGradients"/> (laid out like <see cref="Parameters"/>), the input gradient is
+        /// written to <paramref name="inputGradient"/> when it is not empty.
+        /// </summary>
+        void Backward(ReadOnlySpan<float> outputGradient, Span<float> parameterGradients, NetworkWorkspace workspace, Span<float> inputGradient = default);
     }
 
     /// <summary>
@@ -72,6 +79,12 @@ namespace CnnGen
             RequireLength(buffers, layout.BufferCount, "buffers");
             if (counters != layout.CounterCount)
                 throw new ArgumentException($"Expected {layout.CounterCount} batch-norm counters but got {counters}.", nameof(counters));
+        }
+
+        public static void RequireTrainingForward(int forwardBatchSize, bool forwardWasTraining)
+        {
+            if (forwardBatchSize == 0 || !forwardWasTraining)
+                throw new InvalidOperationException("Backward needs a training-mode Forward (training: true) on this workspace first, and each forward allows one backward.");
         }
 
         /// <summary>PyTorch refuses to normalize a channel from one value in training mode; so do we.</summary>

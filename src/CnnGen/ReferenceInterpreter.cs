@@ -241,6 +241,188 @@ namespace CnnGen
             return y;
         }
 
+        /// <summary>
+        /// Backpropagates <paramref name="outputGradient"/> (d loss / d output for the batch of the last forward) and returns the
+        /// gradient of every parameter (laid out like the parameter block) and of the input. The last forward must have been
+        /// in training mode: batch-norm is differentiated through its batch statistics and dropout through its mask.
+        /// </summary>
+        public (double[] ParameterGradients, double[] InputGradient) Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<double> outputGradient)
+        {
+            if (!Training || Activations[0] is null) throw new InvalidOperationException("Backward needs a training-mode Forward first.");
+            NetworkChecks.RequireLength(parameters.Length, Layout.ParameterCount, nameof(parameters));
+            NetworkChecks.RequireLength(outputGradient.Length, N * Layout.Output.Length, nameof(outputGradient));
+            var parameterGradients = new double[Layout.ParameterCount];
+            var dy = outputGradient.ToArray();
+            for (int i = Layout.Layers.Count - 1; i >= 0; i--)
+            {
+                var layer = Layout.Layers[i];
+                var x = Activations[i];
+                var y = Activations[i + 1];
+                var p = parameters.Slice(layer.ParameterOffset, layer.ParameterCount);
+                var dp = new Span<double>(parameterGradients, layer.ParameterOffset, layer.ParameterCount);
+                dy = layer.Kind switch
+                {
+                    LayerKind.Conv2d => Conv2dBackward(layer, x, dy, p, dp),
+                    LayerKind.MaxPool => MaxPoolBackward(layer, x, dy),
+                    LayerKind.AvgPool => AvgPoolBackward(layer, dy),
+                    LayerKind.BatchNorm => BatchNormBackward(layer, x, dy, p, dp),
+                    LayerKind.ReLU => Zip(x, dy, (v, g) => v > 0 ? g : 0),
+                    LayerKind.LeakyReLU => Zip(x, dy, (v, g) => v > 0 ? g : g * (double)(float)layer.Spec.Slope),
+                    LayerKind.Sigmoid => Zip(y, dy, (s, g) => g * s * (1 - s)),
+                    LayerKind.Tanh => Zip(y, dy, (t, g) => g * (1 - t * t)),
+                    LayerKind.Flatten => (double[])dy.Clone(),
+                    LayerKind.Linear => LinearBackward(layer, x, dy, p, dp),
+                    LayerKind.Dropout => Zip(_dropoutMasks[layer.Index], dy, (m, g) => m * g),
+                    LayerKind.Softmax => SoftmaxBackward(layer, y, dy),
+                    _ => throw new NotSupportedException(layer.Kind.ToString()),
+                };
+            }
+            Training = false; // one backward per forward, as the generated code
+            return (parameterGradients, dy);
+        }
+
+        private static double[] Zip(double[] a, double[] b, Func<double, double, double> f)
+        {
+            var result = new double[a.Length];
+            for (int i = 0; i < a.Length; i++) result[i] = f(a[i], b[i]);
+            return result;
+        }
+
+        private double[] Conv2dBackward(LayerLayout layer, double[] x, double[] dy, ReadOnlySpan<float> p, Span<double> dp)
+        {
+            var (inShape, outShape, s) = (layer.Input, layer.Output, layer.Spec);
+            int weightLength = outShape.Channels * inShape.Channels * s.Kernel * s.Kernel;
+            var dx = new double[x.Length];
+            for (int n = 0; n < N; n++)
+            for (int oc = 0; oc < outShape.Channels; oc++)
+            for (int oy = 0; oy < outShape.Height; oy++)
+            for (int ox = 0; ox < outShape.Width; ox++)
+            {
+                double g = dy[Index(outShape, n, oc, oy, ox)];
+                if (s.Bias) dp[weightLength + oc] += g;
+                for (int ic = 0; ic < inShape.Channels; ic++)
+                for (int ky = 0; ky < s.Kernel; ky++)
+                for (int kx = 0; kx < s.Kernel; kx++)
+                {
+                    int iy = oy * s.Stride - s.Padding + ky, ix = ox * s.Stride - s.Padding + kx;
+                    if (iy < 0 || iy >= inShape.Height || ix < 0 || ix >= inShape.Width) continue;
+                    int w = ((oc * inShape.Channels + ic) * s.Kernel + ky) * s.Kernel + kx;
+                    int at = Index(inShape, n, ic, iy, ix);
+                    dp[w] += g * x[at];
+                    dx[at] += g * p[w];
+                }
+            }
+            return dx;
+        }
+
+        private double[] MaxPoolBackward(LayerLayout layer, double[] x, double[] dy)
+        {
+            var (inShape, outShape, s) = (layer.Input, layer.Output, layer.Spec);
+            var dx = new double[x.Length];
+            for (int n = 0; n < N; n++)
+            for (int c = 0; c < outShape.Channels; c++)
+            for (int oy = 0; oy < outShape.Height; oy++)
+            for (int ox = 0; ox < outShape.Width; ox++)
+            {
+                // The forward's winner: the first maximum in scan order (PyTorch's rule).
+                int winner = -1;
+                double best = double.NegativeInfinity;
+                for (int ky = 0; ky < s.Kernel; ky++)
+                for (int kx = 0; kx < s.Kernel; kx++)
+                {
+                    int iy = oy * s.Stride - s.Padding + ky, ix = ox * s.Stride - s.Padding + kx;
+                    if (iy < 0 || iy >= inShape.Height || ix < 0 || ix >= inShape.Width) continue;
+                    int at = Index(inShape, n, c, iy, ix);
+                    if (winner < 0 || x[at] > best || double.IsNaN(x[at])) { best = x[at]; winner = at; }
+                }
+                dx[winner] += dy[Index(outShape, n, c, oy, ox)];
+            }
+            return dx;
+        }
+
+        private double[] AvgPoolBackward(LayerLayout layer, double[] dy)
+        {
+            var (inShape, outShape, s) = (layer.Input, layer.Output, layer.Spec);
+            var dx = new double[N * inShape.Length];
+            for (int n = 0; n < N; n++)
+            for (int c = 0; c < outShape.Channels; c++)
+            for (int oy = 0; oy < outShape.Height; oy++)
+            for (int ox = 0; ox < outShape.Width; ox++)
+            {
+                double g = dy[Index(outShape, n, c, oy, ox)] / (s.Kernel * s.Kernel); // padded cells take their share too
+                for (int ky = 0; ky < s.Kernel; ky++)
+                for (int kx = 0; kx < s.Kernel; kx++)
+                {
+                    int iy = oy * s.Stride - s.Padding + ky, ix = ox * s.Stride - s.Padding + kx;
+                    if (iy < 0 || iy >= inShape.Height || ix < 0 || ix >= inShape.Width) continue;
+                    dx[Index(inShape, n, c, iy, ix)] += g;
+                }
+            }
+            return dx;
+        }
+
+        private double[] BatchNormBackward(LayerLayout layer, double[] x, double[] dy, ReadOnlySpan<float> p, Span<double> dp)
+        {
+            var shape = layer.Input;
+            int channels = shape.Channels, plane = shape.Height * shape.Width, count = N * plane;
+            var (means, invStds) = _batchStats[layer.Index];
+            var dx = new double[x.Length];
+            for (int c = 0; c < channels; c++)
+            {
+                double sumDy = 0, sumDyXhat = 0;
+                for (int n = 0; n < N; n++)
+                for (int i = 0; i < plane; i++)
+                {
+                    int at = (n * channels + c) * plane + i;
+                    sumDy += dy[at];
+                    sumDyXhat += dy[at] * (x[at] - means[c]) * invStds[c];
+                }
+                dp[c] += sumDyXhat;
+                dp[channels + c] += sumDy;
+                for (int n = 0; n < N; n++)
+                for (int i = 0; i < plane; i++)
+                {
+                    int at = (n * channels + c) * plane + i;
+                    double xhat = (x[at] - means[c]) * invStds[c];
+                    dx[at] = p[c] * invStds[c] * (dy[at] - sumDy / count - xhat * sumDyXhat / count);
+                }
+            }
+            return dx;
+        }
+
+        private double[] LinearBackward(LayerLayout layer, double[] x, double[] dy, ReadOnlySpan<float> p, Span<double> dp)
+        {
+            int inFeatures = layer.Input.Length, outFeatures = layer.Output.Length;
+            var dx = new double[x.Length];
+            for (int n = 0; n < N; n++)
+            for (int o = 0; o < outFeatures; o++)
+            {
+                double g = dy[n * outFeatures + o];
+                if (layer.Spec.Bias) dp[outFeatures * inFeatures + o] += g;
+                for (int i = 0; i < inFeatures; i++)
+                {
+                    dp[o * inFeatures + i] += g * x[n * inFeatures + i];
+                    dx[n * inFeatures + i] += g * p[o * inFeatures + i];
+                }
+            }
+            return dx;
+        }
+
+        private double[] SoftmaxBackward(LayerLayout layer, double[] y, double[] dy)
+        {
+            var shape = layer.Input;
+            int plane = shape.Height * shape.Width;
+            var dx = new double[y.Length];
+            for (int n = 0; n < N; n++)
+            for (int i = 0; i < plane; i++)
+            {
+                double dot = 0;
+                for (int c = 0; c < shape.Channels; c++) { int at = (n * shape.Channels + c) * plane + i; dot += dy[at] * y[at]; }
+                for (int c = 0; c < shape.Channels; c++) { int at = (n * shape.Channels + c) * plane + i; dx[at] = y[at] * (dy[at] - dot); }
+            }
+            return dx;
+        }
+
         private static int Index(TensorShape shape, int n, int c, int y, int x) =>
             ((n * shape.Channels + c) * shape.Height + y) * shape.Width + x;
     }

@@ -9,7 +9,7 @@ namespace CnnGen.Tests
 {
     /// <summary>
     /// Random valid layer stacks, generated and compiled in memory, agree with the reference interpreter in
-    /// evaluation and training mode (batch-norm batch statistics, running-statistics updates, dropout masks).
+    /// evaluation and training mode (batch-norm batch statistics, running-statistics updates, dropout masks), forward and backward.
     /// </summary>
     public sealed class DifferentialTests
     {
@@ -35,7 +35,6 @@ namespace CnnGen.Tests
             foreach (var network in networks)
             {
                 var generated = assembly.CreateNetwork("Random." + network.Name);
-                generated.Parameters.ToArray(); // touch
                 worst = Math.Max(worst, CheckAgainstInterpreter(network, generated));
             }
             _output.WriteLine($"{networks.Length} networks, largest error {worst:E2}");
@@ -70,6 +69,18 @@ namespace CnnGen.Tests
                 Compare.Close(generated.Buffers, buffers, 1e-5, what + " running statistics");
                 Assert.Equal(counters, generated.Counters.ToArray());
                 worst = Math.Max(worst, Compare.MaxError(actual, expected));
+                if (!training) continue;
+
+                // Backward from a random output gradient: every parameter gradient and the input gradient.
+                var outputGradient = new float[actual.Length];
+                for (int i = 0; i < outputGradient.Length; i++) outputGradient[i] = random.NextUniform(-1, 1);
+                var (expectedParameters, expectedInput) = interpreter.Backward(generated.Parameters, Array.ConvertAll(outputGradient, v => (double)v));
+                var parameterGradients = new float[layout.ParameterCount];
+                var inputGradient = new float[input.Length];
+                generated.Backward(outputGradient, parameterGradients, workspace, inputGradient);
+                Compare.Close(parameterGradients, Array.ConvertAll(expectedParameters, v => (float)v), 1e-4, what + " parameter gradients");
+                Compare.Close(inputGradient, Array.ConvertAll(expectedInput, v => (float)v), 1e-4, what + " input gradient");
+                worst = Math.Max(worst, Compare.MaxError(parameterGradients, Array.ConvertAll(expectedParameters, v => (float)v)));
             }
             return worst;
         }

@@ -18,6 +18,19 @@ namespace CnnGen.Generator.Emit
             }
         }
 
+        protected override void EmitBackwardInputBody(IndentedWriter w, LayerLayout layer)
+        {
+            string gradient = layer.Kind switch
+            {
+                LayerKind.ReLU => "x[i] > 0f ? dy[i] : 0f",
+                LayerKind.LeakyReLU => "x[i] > 0f ? dy[i] : dy[i] * " + Float(layer.Spec.Slope),
+                LayerKind.Sigmoid => "dy[i] * (1f - y[i]) * y[i]",
+                LayerKind.Tanh => "dy[i] * (1f - y[i] * y[i])",
+                _ => throw new System.ArgumentOutOfRangeException(nameof(layer)),
+            };
+            w.Line("for (int i = 0; i < " + Int(layer.Output.Length) + "; i++) dx[i] = " + gradient + ";");
+        }
+
         private static string Expression(LayerLayout layer) => layer.Kind switch
         {
             LayerKind.ReLU => "v < 0f ? 0f : v", // NaN passes through, as in PyTorch
@@ -34,6 +47,8 @@ namespace CnnGen.Generator.Emit
         public static readonly FlattenEmitter Instance = new();
 
         protected override void EmitSampleBody(IndentedWriter w, LayerLayout layer) => w.Line("x.CopyTo(y);");
+
+        protected override void EmitBackwardInputBody(IndentedWriter w, LayerLayout layer) => w.Line("dy.CopyTo(dx);");
     }
 
     /// <summary><c>Softmax</c> over the channels at each position (PyTorch's <c>dim=1</c>), shifted by the maximum for stability.</summary>
@@ -56,6 +71,18 @@ namespace CnnGen.Generator.Emit
                 w.Line("sum += e;");
             }
             w.Line("for (int c = 0; c < " + Int(channels) + "; c++) y[" + At("c") + "] /= sum;");
+            loop?.Dispose();
+        }
+
+        /// <summary>dx_c = y_c (dy_c - sum_k dy_k y_k), per position.</summary>
+        protected override void EmitBackwardInputBody(IndentedWriter w, LayerLayout layer)
+        {
+            int channels = layer.Input.Channels, plane = layer.Input.Height * layer.Input.Width;
+            string At(string c) => plane == 1 ? c : c + " * " + Int(plane) + " + i";
+            var loop = plane == 1 ? default(IndentedWriter.Block?) : w.OpenBlock("for (int i = 0; i < " + Int(plane) + "; i++)");
+            w.Line("float dot = 0f;");
+            w.Line("for (int c = 0; c < " + Int(channels) + "; c++) dot += dy[" + At("c") + "] * y[" + At("c") + "];");
+            w.Line("for (int c = 0; c < " + Int(channels) + "; c++) dx[" + At("c") + "] = y[" + At("c") + "] * (dy[" + At("c") + "] - dot);");
             loop?.Dispose();
         }
     }

@@ -95,5 +95,45 @@ namespace CnnGen.Generator.Emit
                 w.Line("batchesTracked++;");
             }
         }
+
+        /// <summary>
+        /// Training-mode backward through the batch statistics: with x̂ = (x - mean) · invStd and M values per channel,
+        /// dγ = Σ dy·x̂, dβ = Σ dy, dx = γ·invStd·(dy - Σdy/M - x̂·Σ(dy·x̂)/M).
+        /// </summary>
+        public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
+        {
+            int length = layer.Input.Length;
+            string dx = layer.Index == 0 ? "inputGradientWanted ? " + gradients.InputBatch(layer) + " : default" : gradients.InputBatch(layer);
+            w.Line(MethodName(layer) + "Backward(" + BatchSlice(InputArray(layer), length) + ", " + gradients.OutputBatch(layer) + ", batchSize, "
+                + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", " + dx + ");");
+        }
+
+        public override void EmitBackwardMethods(IndentedWriter w, LayerLayout layer)
+        {
+            int channels = layer.Input.Channels, plane = layer.Input.Height * layer.Input.Width;
+            string C = Int(channels);
+            string at = plane == 1 ? "n * " + C + " + c" : "(n * " + C + " + c) * " + Int(plane) + " + i";
+            string loops = plane == 1
+                ? "for (int n = 0; n < batchSize; n++)"
+                : "for (int n = 0; n < batchSize; n++) for (int i = 0; i < " + Int(plane) + "; i++)";
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ", backward through the batch statistics; <paramref name=\"dx\"/> may be empty.</summary>");
+            w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, int batchSize, " + ReadOnlySpan + " p, "
+                + Span + " dp, " + ReadOnlySpan + " batchMean, " + ReadOnlySpan + " batchInvStd, " + Span + " dx)");
+            using (w.OpenBlock())
+            {
+                w.Line("float count = batchSize * " + Int(plane) + ";");
+                using (w.OpenBlock("for (int c = 0; c < " + C + "; c++)"))
+                {
+                    w.Line("float mean = batchMean[c], invStd = batchInvStd[c];");
+                    w.Line("double sumDy = 0, sumDyXhat = 0;");
+                    w.Line(loops + " { float g = dy[" + at + "]; sumDy += g; sumDyXhat += g * (x[" + at + "] - mean) * invStd; }");
+                    w.Line("dp[c] += (float)sumDyXhat;");
+                    w.Line("dp[" + C + " + c] += (float)sumDy;");
+                    w.Line("if (dx.IsEmpty) continue;");
+                    w.Line("float scale = p[c] * invStd, meanDy = (float)(sumDy / count), meanDyXhat = (float)(sumDyXhat / count);");
+                    w.Line(loops + " dx[" + at + "] = scale * (dy[" + at + "] - meanDy - (x[" + at + "] - mean) * invStd * meanDyXhat);");
+                }
+            }
+        }
     }
 }

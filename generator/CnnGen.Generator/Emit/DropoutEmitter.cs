@@ -47,5 +47,21 @@ namespace CnnGen.Generator.Emit
                 w.Line("y[i] = x[i] * keep;");
             }
         }
+
+        public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
+        {
+            WhenInputGradientNeeded(w, layer, () =>
+            {
+                using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                    w.Line(MethodName(layer) + "BackwardInput(" + gradients.OutputSample(layer) + ", " + SampleSlice("workspace." + MaskArray(layer), layer.Input.Length) + ", " + gradients.InputSample(layer) + ");");
+            });
+        }
+
+        public override void EmitBackwardMethods(IndentedWriter w, LayerLayout layer)
+        {
+            MethodHeader(w, layer, MethodName(layer) + "BackwardInput", ReadOnlySpan + " dy, " + ReadOnlySpan + " mask, " + Span + " dx");
+            using (w.OpenBlock())
+                w.Line("for (int i = 0; i < " + Int(layer.Input.Length) + "; i++) dx[i] = dy[i] * mask[i];");
+        }
     }
 }

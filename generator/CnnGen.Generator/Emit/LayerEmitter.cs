@@ -33,6 +33,16 @@ namespace CnnGen.Generator.Emit
         /// <summary>The private static methods the call uses.</summary>
         public abstract void EmitForwardMethods(IndentedWriter w, LayerLayout layer);
 
+        /// <summary>
+        /// Statements inside <c>Backward</c> that take the gradient of the layer's output (in <paramref name="gradients"/>.Output),
+        /// accumulate its parameter gradients into <c>parameterGradients</c>, and write the gradient of its input
+        /// (into <paramref name="gradients"/>.Input) unless this is the first layer and no input gradient was asked for.
+        /// </summary>
+        public abstract void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients);
+
+        /// <summary>The private static methods the backward call uses.</summary>
+        public abstract void EmitBackwardMethods(IndentedWriter w, LayerLayout layer);
+
         /// <summary>Workspace arrays beyond the layer's output.</summary>
         public virtual IEnumerable<WorkspaceArray> WorkspaceArrays(LayerLayout layer) => System.Array.Empty<WorkspaceArray>();
 
@@ -54,6 +64,20 @@ namespace CnnGen.Generator.Emit
 
         public static string BufferSlice(LayerLayout layer) => "_buffers.AsSpan(" + Int(layer.BufferOffset) + ", " + Int(layer.BufferCount) + ")";
 
+        public static string GradientSlice(LayerLayout layer) => "parameterGradients.Slice(" + Int(layer.ParameterOffset) + ", " + Int(layer.ParameterCount) + ")";
+
+        /// <summary>Runs <paramref name="emitInputGradient"/> only when the input gradient is needed: always, except for layer 0 when no input gradient was asked for.</summary>
+        protected static void WhenInputGradientNeeded(IndentedWriter w, LayerLayout layer, System.Action emitInputGradient)
+        {
+            if (layer.Index > 0)
+            {
+                emitInputGradient();
+                return;
+            }
+            using (w.OpenBlock("if (inputGradientWanted)"))
+                emitInputGradient();
+        }
+
         protected const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
         protected const string Span = "global::System.Span<float>";
 
@@ -63,6 +87,18 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>" + Xml(layer.Describe()) + ".</summary>");
             w.Line("private static void " + name + "(" + parameters + ")");
         }
+    }
+
+    /// <summary>
+    /// The span variables holding a layer's output gradient and receiving its input gradient in <c>Backward</c>
+    /// (the workspace's two gradient arrays in turn; the caller's <c>inputGradient</c> for layer 0).
+    /// </summary>
+    internal sealed record BackwardBuffers(string Output, string Input)
+    {
+        public string OutputSample(LayerLayout layer) => Output + ".Slice(n * " + Int(layer.Output.Length) + ", " + Int(layer.Output.Length) + ")";
+        public string InputSample(LayerLayout layer) => Input + ".Slice(n * " + Int(layer.Input.Length) + ", " + Int(layer.Input.Length) + ")";
+        public string OutputBatch(LayerLayout layer) => Output + ".Slice(0, batchSize * " + Int(layer.Output.Length) + ")";
+        public string InputBatch(LayerLayout layer) => Input + ".Slice(0, batchSize * " + Int(layer.Input.Length) + ")";
     }
 
     /// <summary>A layer that maps each sample on its own: the call is a loop over the batch.</summary>
@@ -87,5 +123,46 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>The body mapping one sample <c>x</c> to <c>y</c> (with the layer's parameters <c>p</c>).</summary>
         protected abstract void EmitSampleBody(IndentedWriter w, LayerLayout layer);
+
+        public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
+        {
+            string x = SampleSlice(InputArray(layer), layer.Input.Length), y = SampleSlice(OutputArray(layer), layer.Output.Length);
+            if (layer.ParameterCount > 0)
+            {
+                using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                    w.Line(MethodName(layer) + "BackwardParameters(" + x + ", " + gradients.OutputSample(layer) + ", " + GradientSlice(layer) + ");");
+            }
+            WhenInputGradientNeeded(w, layer, () =>
+            {
+                string arguments = x + ", " + y + ", " + gradients.OutputSample(layer) + ", " + gradients.InputSample(layer);
+                if (layer.ParameterCount > 0) arguments += ", " + ParameterSlice(layer);
+                using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                    w.Line(MethodName(layer) + "BackwardInput(" + arguments + ");");
+            });
+        }
+
+        public override void EmitBackwardMethods(IndentedWriter w, LayerLayout layer)
+        {
+            if (layer.ParameterCount > 0)
+            {
+                w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample.</summary>");
+                w.Line("private static void " + MethodName(layer) + "BackwardParameters(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + Span + " dp)");
+                using (w.OpenBlock())
+                    EmitBackwardParametersBody(w, layer);
+                w.Line();
+            }
+            string parameters = ReadOnlySpan + " x, " + ReadOnlySpan + " y, " + ReadOnlySpan + " dy, " + Span + " dx";
+            if (layer.ParameterCount > 0) parameters += ", " + ReadOnlySpan + " p";
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ": the gradient of one sample's input.</summary>");
+            w.Line("private static void " + MethodName(layer) + "BackwardInput(" + parameters + ")");
+            using (w.OpenBlock())
+                EmitBackwardInputBody(w, layer);
+        }
+
+        /// <summary>Accumulates into <c>dp</c> from the sample's input <c>x</c> and output gradient <c>dy</c>.</summary>
+        protected virtual void EmitBackwardParametersBody(IndentedWriter w, LayerLayout layer) { }
+
+        /// <summary>Writes <c>dx</c> from <c>x</c>, <c>y</c>, <c>dy</c> (and <c>p</c>).</summary>
+        protected abstract void EmitBackwardInputBody(IndentedWriter w, LayerLayout layer);
     }
 }

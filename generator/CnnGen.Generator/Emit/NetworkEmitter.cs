@@ -40,6 +40,7 @@ namespace CnnGen.Generator.Emit
                 EmitBlocks(w, spec, layout);
                 EmitViews(w, layout);
                 EmitForward(w, spec, layout);
+                EmitBackward(w, spec, layout);
                 EmitWorkspace(w, layout);
                 EmitLayerMethods(w, layout);
             }
@@ -211,6 +212,9 @@ namespace CnnGen.Generator.Emit
             w.Line("void global::CnnGen.INetwork.Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batchSize, global::CnnGen.NetworkWorkspace workspace, bool training) =>");
             w.Line("    Forward(input, output, batchSize, workspace as Workspace ?? throw new global::System.ArgumentException(\"Expected a workspace created by " + spec.ClassName + ".CreateWorkspace.\", nameof(workspace)), training);");
             w.Line();
+            w.Line("void global::CnnGen.INetwork.Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients, global::CnnGen.NetworkWorkspace workspace, global::System.Span<float> inputGradient) =>");
+            w.Line("    Backward(outputGradient, parameterGradients, workspace as Workspace ?? throw new global::System.ArgumentException(\"Expected a workspace created by " + spec.ClassName + ".CreateWorkspace.\", nameof(workspace)), inputGradient);");
+            w.Line();
             w.Line("/// <summary>");
             w.Line("/// Runs a batch (NCHW: <paramref name=\"batchSize\"/> x " + layout.Input + ") through the network. In training mode batch-norm");
             w.Line("/// uses batch statistics and updates its running statistics, and dropout draws from the workspace's stream.");
@@ -238,6 +242,44 @@ namespace CnnGen.Generator.Emit
             w.Line();
         }
 
+        private static void EmitBackward(IndentedWriter w, NetworkSpec spec, NetworkLayout layout)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// Backpropagates <paramref name=\"outputGradient\"/> (d loss / d output, batch x " + Int(layout.Output.Length) + ") through the batch of the last");
+            w.Line("/// training-mode <see cref=\"Forward(global::System.ReadOnlySpan{float}, global::System.Span{float}, int, Workspace, bool)\"/> on");
+            w.Line("/// <paramref name=\"workspace\"/>. Parameter gradients are added to <paramref name=\"parameterGradients\"/> (laid out like");
+            w.Line("/// <see cref=\"Parameters\"/>); the input gradient is written to <paramref name=\"inputGradient\"/> when it is not empty.");
+            w.Line("/// Each training forward allows one backward.");
+            w.Line("/// </summary>");
+            w.Line("public void Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients, Workspace workspace, global::System.Span<float> inputGradient = default)");
+            using (w.OpenBlock())
+            {
+                w.Line("global::System.ArgumentNullException.ThrowIfNull(workspace);");
+                w.Line("global::CnnGen.NetworkChecks.RequireTrainingForward(workspace.ForwardBatchSize, workspace.ForwardWasTraining);");
+                w.Line("int batchSize = workspace.ForwardBatchSize;");
+                w.Line("global::CnnGen.NetworkChecks.RequireLength(outputGradient.Length, batchSize * OutputLength, nameof(outputGradient));");
+                w.Line("global::CnnGen.NetworkChecks.RequireLength(parameterGradients.Length, ParameterCount, nameof(parameterGradients));");
+                w.Line("bool inputGradientWanted = !inputGradient.IsEmpty;");
+                w.Line("if (inputGradientWanted) global::CnnGen.NetworkChecks.RequireLength(inputGradient.Length, batchSize * InputLength, nameof(inputGradient));");
+                w.Line("workspace.ForwardWasTraining = false; // this forward's activations are consumed");
+                w.Line("global::System.ReadOnlySpan<float> parameters = _parameters;");
+                w.Line("global::System.Span<float> gradientA = workspace.GradientA, gradientB = workspace.GradientB;");
+                w.Line("outputGradient.CopyTo(gradientA);");
+                // The gradient flows from the last layer to the first, through the two workspace arrays in turn.
+                bool inA = true;
+                for (int i = layout.Layers.Count - 1; i >= 0; i--)
+                {
+                    var layer = layout.Layers[i];
+                    var buffers = new BackwardBuffers(inA ? "gradientA" : "gradientB", i == 0 ? "inputGradient" : inA ? "gradientB" : "gradientA");
+                    w.Line();
+                    w.Line("// " + layer.Describe());
+                    LayerEmitter.For(layer.Kind).EmitBackwardCall(w, layer, buffers);
+                    inA = !inA;
+                }
+            }
+            w.Line();
+        }
+
         private static void EmitWorkspace(IndentedWriter w, NetworkLayout layout)
         {
             w.Line("/// <summary>Activations of every layer for up to <see cref=\"global::CnnGen.NetworkWorkspace.BatchCapacity\"/> samples; one per thread.</summary>");
@@ -255,6 +297,8 @@ namespace CnnGen.Generator.Emit
                         w.Line("internal readonly float[] " + array.Name + ";");
                     }
                 }
+                w.Line("/// <summary>Gradients flowing backward, in turn: each holds a batch of the largest layer input or output.</summary>");
+                w.Line("internal readonly float[] GradientA, GradientB;");
                 w.Line("/// <summary>Batch size of the last forward pass; 0 before the first.</summary>");
                 w.Line("public int ForwardBatchSize { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass ran in training mode.</summary>");
@@ -264,6 +308,9 @@ namespace CnnGen.Generator.Emit
                 using (w.OpenBlock())
                 {
                     w.Line("Input = new float[batchCapacity * " + Int(layout.Input.Length) + "];");
+                    int largest = layout.Layers.Max(l => System.Math.Max(l.Input.Length, l.Output.Length));
+                    w.Line("GradientA = new float[batchCapacity * " + Int(largest) + "];");
+                    w.Line("GradientB = new float[batchCapacity * " + Int(largest) + "];");
                     foreach (var layer in layout.Layers)
                     {
                         w.Line("Layer" + Int(layer.Index) + " = new float[batchCapacity * " + Int(layer.Output.Length) + "];");
@@ -293,6 +340,8 @@ namespace CnnGen.Generator.Emit
                 if (!first) w.Line();
                 first = false;
                 LayerEmitter.For(layer.Kind).EmitForwardMethods(w, layer);
+                w.Line();
+                LayerEmitter.For(layer.Kind).EmitBackwardMethods(w, layer);
             }
         }
     }

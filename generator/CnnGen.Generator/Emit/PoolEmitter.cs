@@ -38,5 +38,52 @@ namespace CnnGen.Generator.Emit
                 w.Line("y[(c * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox] = " + result + ";");
             }
         }
+
+        /// <summary>
+        /// Max pooling routes each output gradient to the cell that won the forward pass (found again, with the forward's
+        /// rule: first maximum in scan order, NaN wins); average pooling spreads it evenly over the window, padded cells included.
+        /// </summary>
+        protected override void EmitBackwardInputBody(IndentedWriter w, LayerLayout layer)
+        {
+            var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
+            bool max = layer.Kind == LayerKind.MaxPool;
+            w.Line("dx.Clear();");
+            using (w.OpenBlock("for (int c = 0; c < " + Int(output.Channels) + "; c++)"))
+            using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
+            using (w.OpenBlock("for (int ox = 0; ox < " + Int(output.Width) + "; ox++)"))
+            {
+                string g = "dy[(c * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox]";
+                if (max)
+                {
+                    w.Line("float best = float.NegativeInfinity;");
+                    w.Line("int winner = -1;");
+                }
+                else
+                {
+                    w.Line("float g = " + g + " / " + Float(spec.Kernel * spec.Kernel) + ";");
+                }
+                using (w.OpenBlock("for (int ky = 0; ky < " + Int(spec.Kernel) + "; ky++)"))
+                {
+                    w.Line("int iy = " + Affine("oy", spec.Stride, -spec.Padding) + " + ky;");
+                    if (spec.Padding > 0) w.Line("if ((uint)iy >= " + Int(input.Height) + "u) continue;");
+                    using (w.OpenBlock("for (int kx = 0; kx < " + Int(spec.Kernel) + "; kx++)"))
+                    {
+                        w.Line("int ix = " + Affine("ox", spec.Stride, -spec.Padding) + " + kx;");
+                        if (spec.Padding > 0) w.Line("if ((uint)ix >= " + Int(input.Width) + "u) continue;");
+                        w.Line("int at = (c * " + Int(input.Height) + " + iy) * " + Int(input.Width) + " + ix;");
+                        if (max)
+                        {
+                            w.Line("float v = x[at];");
+                            w.Line("if (winner < 0 || v > best || float.IsNaN(v)) { best = v; winner = at; }");
+                        }
+                        else
+                        {
+                            w.Line("dx[at] += g;");
+                        }
+                    }
+                }
+                if (max) w.Line("dx[winner] += " + g + ";");
+            }
+        }
     }
 }
