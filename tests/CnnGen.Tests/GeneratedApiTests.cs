@@ -1,0 +1,166 @@
+using System;
+using System.Linq;
+using System.Threading;
+using CnnGen.Tests.Fixtures;
+using CnnGen.Tests.Infrastructure;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>The generated members as a user meets them: constants, views, errors, allocation, threads.</summary>
+    public sealed class GeneratedApiTests
+    {
+        [Fact]
+        public void ConstantsAndTableDescribeLeNet5()
+        {
+            Assert.Equal(784, LeNet5.InputLength);
+            Assert.Equal(10, LeNet5.OutputLength);
+            Assert.Equal(61_706, LeNet5.ParameterCount);
+            Assert.Equal(12, LeNet5.LayerCount);
+            Assert.Equal((6, 28, 28), (LeNet5.Layer0Channels, LeNet5.Layer0Height, LeNet5.Layer0Width));
+            Assert.Equal(400, LeNet5.Layer6Length);
+            Assert.Contains("\u251c\u2500Conv2d: 1-4                            [1, 16, 10, 10]           2,416", LeNet5.LayerTable);
+            Assert.Contains("Total params: 61,706", LeNet5.LayerTable);
+            Assert.Equal(LeNet5.LayerTable, LeNet5.Layout.FormatTable("LeNet5"));
+        }
+
+        [Fact]
+        public void ViewsAreSlicesOfTheParameterBlockInStateDictOrder()
+        {
+            var network = new BatchNormNet();
+            Assert.Equal(new[] { "0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked", "4.weight", "4.bias" },
+                BatchNormNet.Layout.Tensors.Take(8).Select(t => t.Name));
+            network.Layer1Weight[2] = 42f;
+            Assert.Equal(42f, network.Parameters[6 * 3 * 3 * 3 + 2]);
+            Assert.Equal(1f, network.Layer1RunningVar[0]); // PyTorch starts running variances at 1
+            network.Layer1BatchesTracked = 5;
+            Assert.Equal(5, network.Counters[0]);
+        }
+
+        [Fact]
+        public void InitializationIsPyTorchsDefaultFromASeed()
+        {
+            var a = new LeNet5();
+            var b = new LeNet5();
+            Assert.Equal(a.Parameters.ToArray(), b.Parameters.ToArray()); // seed 0 at construction
+            a.ResetParameters(123);
+            b.ResetParameters(123);
+            Assert.Equal(a.Parameters.ToArray(), b.Parameters.ToArray());
+            b.ResetParameters(124);
+            Assert.NotEqual(a.Parameters.ToArray(), b.Parameters.ToArray());
+
+            // Bounds: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases.
+            float conv0 = 1f / MathF.Sqrt(25), linear7 = 1f / MathF.Sqrt(400);
+            Assert.All(a.Layer0Weight.ToArray().Concat(a.Layer0Bias.ToArray()), v => Assert.InRange(v, -conv0, conv0));
+            Assert.All(a.Layer7Weight.ToArray(), v => Assert.InRange(v, -linear7, linear7));
+            Assert.True(a.Layer7Weight.ToArray().Max() > 0.9f * linear7, "the draws should fill the range");
+
+            // The stream is our own: these values hold on every runtime and platform.
+            Assert.Equal(a.Parameters[0], new LeNet5().WithSeed(123).Parameters[0]);
+        }
+
+        [Fact]
+        public void WrongSpanLengthsNameExpectedAndActual()
+        {
+            var network = new LeNet5();
+            var workspace = network.CreateWorkspace(4);
+            var error = Assert.Throws<ArgumentException>(() => network.Forward(new float[783], new float[10], workspace));
+            Assert.Contains("784", error.Message);
+            Assert.Contains("783", error.Message);
+            Assert.Equal("input", error.ParamName);
+            error = Assert.Throws<ArgumentException>(() => network.Forward(new float[2 * 784], new float[10], 2, workspace));
+            Assert.Contains("20", error.Message);
+            Assert.Equal("output", error.ParamName);
+            Assert.Throws<ArgumentOutOfRangeException>(() => network.Forward(new float[5 * 784], new float[50], 5, workspace));
+            Assert.Throws<ArgumentOutOfRangeException>(() => network.Forward(Array.Empty<float>(), Array.Empty<float>(), 0, workspace));
+        }
+
+        [Fact]
+        public void BackwardNeedsATrainingForwardAndRunsOncePerForward()
+        {
+            var network = new LeNet5();
+            var workspace = network.CreateWorkspace(2);
+            var gradients = new float[LeNet5.ParameterCount];
+            var outputGradient = new float[2 * LeNet5.OutputLength];
+            Assert.Throws<InvalidOperationException>(() => network.Backward(outputGradient, gradients, workspace));
+
+            network.Forward(new float[2 * 784], new float[20], 2, workspace, training: false);
+            Assert.Throws<InvalidOperationException>(() => network.Backward(outputGradient, gradients, workspace));
+
+            network.Forward(new float[2 * 784], new float[20], 2, workspace, training: true);
+            Assert.Throws<ArgumentException>(() => network.Backward(new float[10], gradients, workspace));
+            network.Backward(outputGradient, gradients, workspace);
+            Assert.Throws<InvalidOperationException>(() => network.Backward(outputGradient, gradients, workspace));
+        }
+
+        [Fact]
+        public void BatchNormTrainingRejectsASingleValuePerChannel()
+        {
+            var network = new BatchNormNet();
+            var workspace = network.CreateWorkspace(1);
+            var error = Assert.Throws<ArgumentException>(() => network.Forward(new float[300], new float[4], 1, workspace, training: true));
+            Assert.Contains("more than 1 value per channel", error.Message);
+        }
+
+        [Fact]
+        public void ForwardAllocatesNothingAfterWarmUp()
+        {
+            var network = new BatchNormNet();
+            var workspace = network.CreateWorkspace(8);
+            var input = new float[8 * BatchNormNet.InputLength];
+            var output = new float[8 * BatchNormNet.OutputLength];
+            var gradients = new float[BatchNormNet.ParameterCount];
+            network.Forward(input, output, 8, workspace, training: true);
+            network.Backward(output, gradients, workspace);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++)
+            {
+                network.Forward(input, output, 8, workspace, training: i % 2 == 0);
+                if (i % 2 == 0) network.Backward(output, gradients, workspace);
+            }
+            network.Forward(input.AsSpan(0, BatchNormNet.InputLength), output.AsSpan(0, BatchNormNet.OutputLength), workspace);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        [Fact]
+        public void ThreadsSharingWeightsAgreeBitForBitWithOneThread()
+        {
+            var network = new LeNet5();
+            network.ResetParameters(9);
+            const int samples = 64;
+            var random = new CnnRandom(3);
+            var inputs = new float[samples * LeNet5.InputLength];
+            for (int i = 0; i < inputs.Length; i++) inputs[i] = random.NextFloat();
+            var expected = new float[samples * LeNet5.OutputLength];
+            var single = network.CreateWorkspace();
+            for (int s = 0; s < samples; s++)
+                network.Forward(inputs.AsSpan(s * 784, 784), expected.AsSpan(s * 10, 10), single);
+
+            const int threads = 8, rounds = 10;
+            int mismatches = 0;
+            var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+            {
+                var workspace = network.CreateWorkspace();
+                var output = new float[LeNet5.OutputLength];
+                for (int r = 0; r < rounds; r++)
+                    for (int s = (t + r) % samples, k = 0; k < samples; k++, s = (s + 1) % samples)
+                    {
+                        network.Forward(inputs.AsSpan(s * 784, 784), output, workspace);
+                        if (!output.AsSpan().SequenceEqual(expected.AsSpan(s * 10, 10))) Interlocked.Increment(ref mismatches);
+                    }
+            })).ToArray();
+            foreach (var worker in workers) worker.Start();
+            foreach (var worker in workers) worker.Join();
+            Assert.Equal(0, mismatches);
+        }
+    }
+
+    internal static class LeNet5TestExtensions
+    {
+        public static LeNet5 WithSeed(this LeNet5 network, ulong seed)
+        {
+            network.ResetParameters(seed);
+            return network;
+        }
+    }
+}
