@@ -21,7 +21,7 @@ namespace CnnGen.Generator
         {
             if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not ClassDeclarationSyntax declaration)
                 return null;
-            if (type.TypeKind != TypeKind.Class || type.IsGenericType || type.IsStatic)
+            if (type.TypeKind != TypeKind.Class || type.TypeParameters.Length > 0 || type.IsStatic)
                 return null;
             if (!IsPartialAllTheWay(type))
                 return null;
@@ -105,7 +105,8 @@ namespace CnnGen.Generator
             return chain;
         }
 
-        private static LayerSpec? ReadLayer(LayerKind kind, AttributeData attribute)
+        /// <summary>One layer attribute as a <see cref="LayerSpec"/>, defaults applied; null when an argument is erroneous. Shared with the analyzers.</summary>
+        internal static LayerSpec? ReadLayer(LayerKind kind, AttributeData attribute)
         {
             var args = attribute.ConstructorArguments;
             if (args.Any(a => a.Kind == TypedConstantKind.Error)) return null;
@@ -149,7 +150,7 @@ namespace CnnGen.Generator
             _ => fallback,
         };
 
-        private static bool TryInt(TypedConstant constant, out int value)
+        internal static bool TryInt(TypedConstant constant, out int value)
         {
             if (constant.Kind != TypedConstantKind.Error && constant.Value is int v)
             {
