@@ -37,6 +37,8 @@ namespace CnnGen.Tests.Fixtures
     [Linear(3)]
     public partial class PaddedPools { }
 
+    // AvgPool(3, Stride = 2) on 6x6 drops the last row and column (CNN0015): deliberate, to test PyTorch's floor division.
+#pragma warning disable CNN0015
     [Network(3, 15, 15)]
     [Conv2d(8, 3)]
     [ReLU]
@@ -47,6 +49,7 @@ namespace CnnGen.Tests.Fixtures
     [Flatten]
     [Linear(4)]
     public partial class OverlappingPool { }
+#pragma warning restore CNN0015
 
     [Network(1, 20, 12)]
     [Conv2d(4, 3)]

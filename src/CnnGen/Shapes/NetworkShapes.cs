@@ -222,6 +222,8 @@ namespace CnnGen.Shapes
         SoftmaxNotLast,
         OutputNotVector,
         TooLarge,
+        /// <summary>A LeakyReLU negative slope that is NaN or infinite.</summary>
+        NonFiniteSlope,
     }
 
     /// <summary>
@@ -399,7 +401,7 @@ namespace CnnGen.Shapes
                         return Fail(ShapeIssueKind.KernelLargerThanInput, "kernelSize",
                             where + " sees " + shape + "; kernel " + spec.Kernel.ToString(c) + " with padding " + spec.Padding.ToString(c)
                             + " does not fit the padded " + paddedH.ToString(c) + "x" + paddedW.ToString(c) + " input, so the output would be "
-                            + Math.Max(0, (paddedH - spec.Kernel) / spec.Stride + 1).ToString(c) + "x" + Math.Max(0, (paddedW - spec.Kernel) / spec.Stride + 1).ToString(c));
+                            + Math.Max(0, FloorDiv(paddedH - spec.Kernel, spec.Stride) + 1).ToString(c) + "x" + Math.Max(0, FloorDiv(paddedW - spec.Kernel, spec.Stride) + 1).ToString(c));
                     }
                     long outH = (paddedH - spec.Kernel) / spec.Stride + 1, outW = (paddedW - spec.Kernel) / spec.Stride + 1;
                     long droppedH = (paddedH - spec.Kernel) % spec.Stride, droppedW = (paddedW - spec.Kernel) % spec.Stride;
@@ -435,11 +437,14 @@ namespace CnnGen.Shapes
                     if (!(spec.P >= 0 && spec.P < 1)) return Fail(ShapeIssueKind.ProbabilityOutOfRange, "p", where + " needs a probability in [0, 1); got " + spec.P.ToString("R", c));
                     return shape;
                 case LayerKind.LeakyReLU:
-                    if (double.IsNaN(spec.Slope) || double.IsInfinity(spec.Slope)) return Fail(ShapeIssueKind.NonPositiveArgument, "negativeSlope", where + " needs a finite negative slope; got " + spec.Slope.ToString("R", c));
+                    if (double.IsNaN(spec.Slope) || double.IsInfinity(spec.Slope)) return Fail(ShapeIssueKind.NonFiniteSlope, "negativeSlope", where + " needs a finite negative slope; got " + spec.Slope.ToString("R", c));
                     return shape;
                 default:
                     return shape;
             }
+
+            // PyTorch's floor division; C#'s '/' truncates toward zero, which overstates a negative size.
+            static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
             TensorShape? Fail(ShapeIssueKind kind, string? argument, string message)
             {
