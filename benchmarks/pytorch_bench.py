@@ -1,0 +1,61 @@
+"""PyTorch 1.13 (Debian) on the benchmark networks, for the same table as the BenchmarkDotNet run.
+
+Run with /usr/bin/python3 benchmarks/pytorch_bench.py. Medians of repeated timings:
+forward latency at batch 1 on one thread, inference throughput at batch 64 on all threads, and
+training throughput (batch 64, SGD with momentum, cross-entropy) on all threads.
+"""
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+
+from export_onnx import cifar, lenet5
+
+
+def median_seconds(fn, repeats, inner):
+    for _ in range(3):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        samples.append((time.perf_counter() - start) / inner)
+    return statistics.median(samples)
+
+
+def bench(name, model, shape):
+    torch.manual_seed(0)
+    model.eval()
+    x1 = torch.randn(1, *shape)
+    x64 = torch.randn(64, *shape)
+    labels = torch.randint(0, 10, (64,))
+    rows = []
+    with torch.no_grad():
+        torch.set_num_threads(1)
+        t = median_seconds(lambda: model(x1), 15, 50)
+        rows.append((name, "forward, batch 1, 1 thread", f"{t * 1e6:.1f} us/image"))
+        torch.set_num_threads(2)
+        t = median_seconds(lambda: model(x64), 10, 5)
+        rows.append((name, "forward, batch 64, 2 threads", f"{64 / t:,.0f} images/s"))
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad()
+        loss_fn(model(x64), labels).backward()
+        optimizer.step()
+
+    torch.set_num_threads(2)
+    t = median_seconds(step, 10, 3)
+    rows.append((name, "train step, batch 64, SGD, 2 threads", f"{64 / t:,.0f} images/s"))
+    return rows
+
+
+if __name__ == "__main__":
+    print(f"PyTorch {torch.__version__}")
+    rows = bench("LeNet-5", lenet5(), (1, 28, 28)) + bench("CIFAR net", cifar(), (3, 32, 32))
+    for row in rows:
+        print(f"| {row[0]} | {row[1]} | {row[2]} |")
