@@ -51,6 +51,26 @@ namespace CnnGen.Data
             }
         }
 
+        /// <summary>Reads an IDX tensor from bytes already in memory (raw or gzipped); <paramref name="sourceName"/> names it in errors.</summary>
+        public static IdxTensor Read(byte[] content, string sourceName, int expectedMagic)
+        {
+            try
+            {
+                using var memory = new MemoryStream(content, writable: false);
+                bool gzip = content.Length >= 2 && content[0] == 0x1f && content[1] == 0x8b;
+                using var stream = gzip ? new GZipStream(memory, CompressionMode.Decompress) : (Stream)memory;
+                return Read(stream, sourceName, expectedMagic);
+            }
+            catch (DataFileException)
+            {
+                throw;
+            }
+            catch (Exception error) when (error is InvalidDataException or IOException)
+            {
+                throw new DataFileException(sourceName, "cannot be read: " + error.Message, error);
+            }
+        }
+
         /// <summary>Images as floats in [0, 1] (byte / 255), n x rows x cols.</summary>
         public static (float[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
         {
@@ -101,11 +121,14 @@ namespace CnnGen.Data
                 if (length > MaxDataBytes) throw new DataFileException(path, $"the dimensions [{string.Join(", ", dimensions[..(d + 1)])}] describe more than {MaxDataBytes:N0} bytes");
             }
 
-            var data = new byte[length];
-            int total = 0;
-            while (total < data.Length)
+            // Grow the buffer as bytes arrive rather than trusting the header: a damaged header cannot make us allocate
+            // more than twice what the file really holds.
+            var data = new byte[Math.Min(length, 1 << 20)];
+            long total = 0;
+            while (total < length)
             {
-                int read = stream.Read(data, total, data.Length - total);
+                if (total == data.Length) Array.Resize(ref data, (int)Math.Min(length, 2L * data.Length));
+                int read = stream.Read(data, (int)total, data.Length - (int)total);
                 if (read == 0) throw new DataFileException(path, $"truncated: the header promises {length:N0} bytes of data [{string.Join(", ", dimensions)}] but only {total:N0} follow");
                 total += read;
             }
