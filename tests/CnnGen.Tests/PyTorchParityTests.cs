@@ -1,0 +1,120 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using CnnGen.IO;
+using CnnGen.Tests.Fixtures;
+using CnnGen.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// The fixture networks against PyTorch 1.13 (tests/fixtures/make_fixtures.py): the same weights and inputs give the
+    /// same outputs in evaluation and training mode, the same running statistics, and the same gradients. The generated
+    /// code and the reference interpreter are both held to it.
+    /// </summary>
+    public sealed class PyTorchParityTests
+    {
+        private readonly ITestOutputHelper _output;
+
+        public PyTorchParityTests(ITestOutputHelper output) => _output = output;
+
+        public static readonly TheoryData<string> Networks = new()
+        {
+            "lenet5", "strided", "padded_pools", "overlapping_pool", "non_square", "batchnorm", "activations", "maxpool_ties",
+        };
+
+        private static INetwork Create(string name) => name switch
+        {
+            "lenet5" => new LeNet5(),
+            "strided" => new Strided(),
+            "padded_pools" => new PaddedPools(),
+            "overlapping_pool" => new OverlappingPool(),
+            "non_square" => new NonSquare(),
+            "batchnorm" => new BatchNormNet(),
+            "activations" => new Activations(),
+            "maxpool_ties" => new MaxPoolTies(),
+            _ => throw new ArgumentException(name),
+        };
+
+        public static SafeTensorsFile Fixture(string name) =>
+            SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "pytorch", name + ".safetensors"));
+
+        /// <summary>The network with PyTorch's initial weights and buffers loaded through our own reader.</summary>
+        public static INetwork Load(string name, SafeTensorsFile fixture)
+        {
+            var network = Create(name);
+            NetworkWeights.Load(network, fixture, keyPrefix: "param.");
+            return network;
+        }
+
+        [Theory]
+        [MemberData(nameof(Networks))]
+        public void EvaluationOutputMatchesPyTorch(string name)
+        {
+            var fixture = Fixture(name);
+            var network = Load(name, fixture);
+            var input = fixture.GetFloats("input");
+            var expected = fixture.GetFloats("eval.output");
+            int batch = (int)fixture.GetShape("input")[0];
+
+            var output = new float[expected.Length];
+            network.Forward(input, output, batch, network.CreateWorkspace(batch));
+            Compare.Close(output, expected, 1e-5, name + " generated (eval)");
+
+            var random = new CnnRandom(0);
+            var interpreted = new ReferenceInterpreter(network.Layout).ForwardFloat(network.Parameters, network.Buffers.ToArray(), network.Counters.ToArray(), input, batch, false, ref random);
+            Compare.Close(interpreted, expected, 1e-5, name + " interpreter (eval)");
+            _output.WriteLine($"{name}: eval error generated {Compare.MaxError(output, expected):E2}, interpreter {Compare.MaxError(interpreted, expected):E2}");
+        }
+
+        [Theory]
+        [MemberData(nameof(Networks))]
+        public void TrainingForwardAndGradientsMatchPyTorch(string name)
+        {
+            var fixture = Fixture(name);
+            if (!fixture.Contains("train.output"))
+            {
+                // Dropout draws its mask from PyTorch's generator, which we do not reproduce; the file says so.
+                Assert.Equal("1", fixture.Metadata["has_dropout"]);
+                return;
+            }
+            var network = Load(name, fixture);
+            var input = fixture.GetFloats("input");
+            int batch = (int)fixture.GetShape("input")[0];
+            var expected = fixture.GetFloats("train.output");
+            var workspace = network.CreateWorkspace(batch);
+            var output = new float[expected.Length];
+            network.Forward(input, output, batch, workspace, training: true);
+            Compare.Close(output, expected, 1e-5, name + " training output");
+
+            // Running statistics and counters after one training forward.
+            foreach (var tensor in network.Layout.Tensors)
+            {
+                string key = "train.state." + tensor.Name;
+                if (tensor.Block == Shapes.TensorBlock.Buffers)
+                    Compare.Close(network.Buffers.Slice(tensor.Offset, tensor.Length), fixture.GetFloats(key), 1e-5, name + " " + key);
+                else if (tensor.Block == Shapes.TensorBlock.Counters)
+                    Assert.Equal(fixture.GetInt64s(key)[0], network.Counters[tensor.Offset]);
+            }
+
+            // Gradients from PyTorch's d loss / d output, so the loss implementation is tested on its own.
+            var outputGradient = fixture.GetFloats("train.output_grad");
+            var parameterGradients = new float[network.Layout.ParameterCount];
+            var inputGradient = new float[input.Length];
+            network.Backward(outputGradient, parameterGradients, workspace, inputGradient);
+            double worst = Compare.MaxError(inputGradient, fixture.GetFloats("grad.input"));
+            Compare.Close(inputGradient, fixture.GetFloats("grad.input"), 1e-4, name + " input gradient");
+            foreach (var tensor in network.Layout.Tensors.Where(t => t.Block == Shapes.TensorBlock.Parameters))
+            {
+                var actual = parameterGradients.AsSpan(tensor.Offset, tensor.Length);
+                var expectedGradient = fixture.GetFloats("grad." + tensor.Name);
+                Compare.Close(actual, expectedGradient, 1e-4, name + " gradient of " + tensor.Name);
+                worst = Math.Max(worst, Compare.MaxError(actual, expectedGradient));
+            }
+            _output.WriteLine($"{name}: training output error {Compare.MaxError(output, expected):E2}, largest gradient error {worst:E2}");
+        }
+    }
+}
