@@ -1,0 +1,248 @@
+using System;
+using CnnGen.Shapes;
+
+namespace CnnGen.Training
+{
+    /// <summary>Loss and accuracy over a data set.</summary>
+    public readonly record struct Evaluation(double Loss, int Correct, int Count)
+    {
+        public double Accuracy => Count == 0 ? 0 : (double)Correct / Count;
+    }
+
+    /// <summary>A training step produced a loss that is not a finite number. The weights are those before the step.</summary>
+    public sealed class TrainingDivergedException : Exception
+    {
+        public TrainingDivergedException(long step, double loss)
+            : base($"Training diverged at step {step}: the loss is {loss}. The weights were left as they were before this step; lower the learning rate or check the data.")
+        {
+            Step = step;
+            Loss = loss;
+        }
+
+        public long Step { get; }
+        public double Loss { get; }
+    }
+
+    /// <summary>
+    /// Trains a network with cross-entropy on its logits: training-mode forward, loss, backward, optimizer step.
+    /// The batch is split across threads in contiguous chunks, each thread with its own workspace and gradient
+    /// buffer; gradients and losses are summed in thread order, so the same seed and thread count reproduce a run
+    /// bit for bit. After the first step a step allocates nothing.
+    /// </summary>
+    /// <remarks>
+    /// Batch-norm in training mode normalizes with the statistics of the whole batch (PyTorch's semantics). Splitting
+    /// the batch would give each thread its own statistics, so a network with batch-norm trains on one thread.
+    /// </remarks>
+    public sealed class Trainer : IDisposable
+    {
+        private readonly NetworkWorkspace[] _workspaces;
+        private readonly float[][] _gradients;
+        private readonly float[][] _logits;
+        private readonly double[] _losses;
+        private readonly int[] _correct;
+        private readonly float[] _summedGradients;
+        private readonly WorkerPool _pool;
+        private readonly int _classes;
+
+        // The job the workers run, set before each Run (fields, not closures, so nothing is allocated).
+        private Job _job;
+        private int _batchSize;
+        private ReadOnlyMemoryHandle _images;
+        private ReadOnlyMemoryHandle _labels;
+
+        public Trainer(INetwork network, Optimizer optimizer, int batchCapacity, int threads = 0, ulong dropoutSeed = 0)
+        {
+            Network = network ?? throw new ArgumentNullException(nameof(network));
+            Optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+            if (batchCapacity <= 0) throw new ArgumentOutOfRangeException(nameof(batchCapacity), batchCapacity, "The batch capacity must be positive.");
+            if (network.Layout.Output.IsSpatial) throw new ArgumentException("Cross-entropy training needs a network whose output is a vector of logits.", nameof(network));
+            BatchCapacity = batchCapacity;
+            _classes = network.Layout.Output.Length;
+            bool hasBatchNorm = false;
+            foreach (var layer in network.Layout.Layers) hasBatchNorm |= layer.Kind == LayerKind.BatchNorm;
+            Threads = hasBatchNorm ? 1 : Math.Max(1, Math.Min(threads <= 0 ? Environment.ProcessorCount : threads, batchCapacity));
+
+            _workspaces = new NetworkWorkspace[Threads];
+            _gradients = new float[Threads][];
+            _logits = new float[Threads][];
+            int chunkCapacity = (batchCapacity + Threads - 1) / Threads;
+            for (int t = 0; t < Threads; t++)
+            {
+                // Each thread's dropout stream is its own, derived from the seed and the thread's index.
+                _workspaces[t] = network.CreateWorkspace(chunkCapacity, dropoutSeed * 0x9E3779B97F4A7C15UL + (ulong)t);
+                _gradients[t] = new float[network.Layout.ParameterCount];
+                _logits[t] = new float[chunkCapacity * _classes];
+            }
+            _losses = new double[Threads];
+            _correct = new int[Threads];
+            _summedGradients = new float[network.Layout.ParameterCount];
+            _pool = new WorkerPool(Threads, RunWorker);
+        }
+
+        public INetwork Network { get; }
+        public Optimizer Optimizer { get; }
+        public int BatchCapacity { get; }
+        /// <summary>Threads a step uses (1 for networks with batch-norm; see remarks).</summary>
+        public int Threads { get; }
+        /// <summary>Optimizer steps taken by this trainer.</summary>
+        public long Steps { get; private set; }
+        /// <summary>The gradient of the last step's mean loss, laid out like the parameter block.</summary>
+        public ReadOnlySpan<float> Gradients => _summedGradients;
+
+        /// <summary>
+        /// One step on a batch (NCHW images, one label per image): returns the batch's mean cross-entropy loss.
+        /// Throws before changing anything for bad labels or sizes, and <see cref="TrainingDivergedException"/> (weights
+        /// unchanged) when the loss is not finite.
+        /// </summary>
+        public unsafe float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
+        {
+            int batchSize = labels.Length;
+            ValidateBatch(images, labels, batchSize);
+            fixed (float* imagePointer = images)
+            fixed (int* labelPointer = labels)
+            {
+                _images = new ReadOnlyMemoryHandle(imagePointer, images.Length);
+                _labels = new ReadOnlyMemoryHandle(labelPointer, labels.Length);
+                _batchSize = batchSize;
+                _job = Job.Train;
+                try
+                {
+                    _pool.Run();
+                }
+                finally
+                {
+                    _images = default;
+                    _labels = default;
+                }
+            }
+
+            // Reduce in thread order: deterministic for a given thread count.
+            double loss = 0;
+            for (int t = 0; t < Threads; t++) loss += _losses[t];
+            loss /= batchSize;
+            if (!double.IsFinite(loss)) throw new TrainingDivergedException(Steps + 1, loss);
+            var summed = _summedGradients.AsSpan();
+            _gradients[0].CopyTo(summed);
+            for (int t = 1; t < Threads; t++)
+            {
+                var g = _gradients[t];
+                for (int i = 0; i < summed.Length; i++) summed[i] += g[i];
+            }
+            Optimizer.Step(Network.Parameters, summed);
+            Steps++;
+            return (float)loss;
+        }
+
+        /// <summary>Mean cross-entropy loss and accuracy in evaluation mode, in batches of <see cref="BatchCapacity"/>.</summary>
+        public unsafe Evaluation Evaluate(ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
+        {
+            int inputLength = Network.Layout.Input.Length;
+            NetworkChecks.RequireLength(images.Length, labels.Length * inputLength, nameof(images));
+            ValidateLabels(labels);
+            double loss = 0;
+            int correct = 0;
+            for (int start = 0; start < labels.Length; start += BatchCapacity)
+            {
+                int count = Math.Min(BatchCapacity, labels.Length - start);
+                var batchImages = images.Slice(start * inputLength, count * inputLength);
+                var batchLabels = labels.Slice(start, count);
+                fixed (float* imagePointer = batchImages)
+                fixed (int* labelPointer = batchLabels)
+                {
+                    _images = new ReadOnlyMemoryHandle(imagePointer, batchImages.Length);
+                    _labels = new ReadOnlyMemoryHandle(labelPointer, batchLabels.Length);
+                    _batchSize = count;
+                    _job = Job.Evaluate;
+                    try
+                    {
+                        _pool.Run();
+                    }
+                    finally
+                    {
+                        _images = default;
+                        _labels = default;
+                    }
+                }
+                for (int t = 0; t < Threads; t++)
+                {
+                    loss += _losses[t];
+                    correct += _correct[t];
+                }
+            }
+            return new Evaluation(labels.Length == 0 ? 0 : loss / labels.Length, correct, labels.Length);
+        }
+
+        private void ValidateBatch(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int batchSize)
+        {
+            if (batchSize == 0 || batchSize > BatchCapacity)
+                throw new ArgumentOutOfRangeException(nameof(labels), batchSize, $"A batch must hold between 1 and {BatchCapacity} samples (the trainer's capacity).");
+            NetworkChecks.RequireLength(images.Length, batchSize * Network.Layout.Input.Length, nameof(images));
+            ValidateLabels(labels);
+        }
+
+        private void ValidateLabels(ReadOnlySpan<int> labels)
+        {
+            for (int i = 0; i < labels.Length; i++)
+            {
+                if ((uint)labels[i] >= (uint)_classes)
+                    throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"Label {labels[i]} of sample {i} is outside the {_classes} classes [0, {_classes - 1}].");
+            }
+        }
+
+        /// <summary>The contiguous part of the batch worker <paramref name="t"/> takes: the first (size mod threads) chunks are one larger.</summary>
+        private (int Start, int Count) Chunk(int t)
+        {
+            int baseSize = _batchSize / Threads, extra = _batchSize % Threads;
+            int start = t * baseSize + Math.Min(t, extra);
+            return (start, baseSize + (t < extra ? 1 : 0));
+        }
+
+        private unsafe void RunWorker(int t)
+        {
+            var (start, count) = Chunk(t);
+            _losses[t] = 0;
+            _correct[t] = 0;
+            var gradients = _gradients[t];
+            if (_job == Job.Train) Array.Clear(gradients);
+            if (count == 0) return;
+
+            int inputLength = Network.Layout.Input.Length;
+            var images = new ReadOnlySpan<float>(_images.Pointer, _images.Length).Slice(start * inputLength, count * inputLength);
+            var labels = new ReadOnlySpan<int>((int*)_labels.Pointer, _labels.Length).Slice(start, count);
+            var logits = _logits[t].AsSpan(0, count * _classes);
+            var workspace = _workspaces[t];
+            bool training = _job == Job.Train;
+
+            Network.Forward(images, logits, count, workspace, training);
+            if (training)
+            {
+                // d(mean loss)/d logits: the whole batch's size divides, whatever this chunk's size.
+                _losses[t] = Losses.CrossEntropySum(logits, labels, logits, 1f / _batchSize);
+                Network.Backward(logits, gradients, workspace);
+            }
+            else
+            {
+                for (int i = 0; i < count; i++)
+                    if (Losses.ArgMax(logits.Slice(i * _classes, _classes)) == labels[i]) _correct[t]++;
+                _losses[t] = Losses.CrossEntropySum(logits, labels, logits, 0f);
+            }
+        }
+
+        public void Dispose() => _pool.Dispose();
+
+        private enum Job { Train, Evaluate }
+
+        /// <summary>A pinned span handed to the workers for the duration of one run.</summary>
+        private readonly unsafe struct ReadOnlyMemoryHandle
+        {
+            public ReadOnlyMemoryHandle(void* pointer, int length)
+            {
+                Pointer = pointer;
+                Length = length;
+            }
+
+            public void* Pointer { get; }
+            public int Length { get; }
+        }
+    }
+}
