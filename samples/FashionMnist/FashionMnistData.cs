@@ -1,0 +1,75 @@
+using System;
+using System.IO;
+using CnnGen.Data;
+
+namespace FashionMnist
+{
+    /// <summary>The Fashion-MNIST training and test sets, as floats in [0, 1] (NCHW, 1x28x28) and labels 0-9.</summary>
+    public sealed record FashionMnistData(float[] TrainImages, int[] TrainLabels, float[] TestImages, int[] TestLabels, string Folder)
+    {
+        public const int ImageLength = 28 * 28;
+
+        public static readonly string[] ClassNames =
+        {
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        };
+
+        private static readonly string[] Files =
+        {
+            "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+        };
+
+        /// <summary>
+        /// The first folder holding all four files: <paramref name="explicitFolder"/> if given (and then only it), else Debian's
+        /// <c>dataset-fashion-mnist</c>, else the copy shipped beside this sample.
+        /// </summary>
+        public static string Locate(string? explicitFolder)
+        {
+            if (explicitFolder is not null)
+            {
+                foreach (var file in Files)
+                    if (!File.Exists(Path.Combine(explicitFolder, file)))
+                        throw new DataFileException(Path.Combine(explicitFolder, file), "file not found (--data must name a folder holding the four Fashion-MNIST .gz files)");
+                return explicitFolder;
+            }
+            var candidates = new[]
+            {
+                "/usr/share/datasets/fashion-mnist",
+                Path.Combine(AppContext.BaseDirectory, "data"),
+            };
+            foreach (var folder in candidates)
+                if (Array.TrueForAll(Files, f => File.Exists(Path.Combine(folder, f)))) return folder;
+            throw new DataFileException(candidates[^1], "Fashion-MNIST not found: pass --data DIR, install Debian's dataset-fashion-mnist, or restore the repository's samples/FashionMnist/data");
+        }
+
+        /// <summary>Loads and validates the four files; <paramref name="limit"/> keeps the first images of each set (for quick runs).</summary>
+        public static FashionMnistData Load(string folder, int? limit = null)
+        {
+            var (trainImages, trainCount) = Images(Path.Combine(folder, Files[0]));
+            var trainLabels = Labels(Path.Combine(folder, Files[1]), trainCount, Files[0]);
+            var (testImages, testCount) = Images(Path.Combine(folder, Files[2]));
+            var testLabels = Labels(Path.Combine(folder, Files[3]), testCount, Files[2]);
+            if (limit is int n)
+            {
+                int train = Math.Min(n, trainCount), test = Math.Min(n, testCount);
+                return new FashionMnistData(trainImages[..(train * ImageLength)], trainLabels[..train], testImages[..(test * ImageLength)], testLabels[..test], folder);
+            }
+            return new FashionMnistData(trainImages, trainLabels, testImages, testLabels, folder);
+        }
+
+        private static (float[] Pixels, int Count) Images(string path)
+        {
+            var (pixels, count, rows, columns) = IdxReader.ReadImages(path);
+            if (rows != 28 || columns != 28) throw new DataFileException(path, $"images are {rows}x{columns}, expected 28x28");
+            return (pixels, count);
+        }
+
+        private static int[] Labels(string path, int imageCount, string imageFile)
+        {
+            var labels = IdxReader.ReadLabels(path, classes: 10);
+            if (labels.Length != imageCount)
+                throw new DataFileException(path, $"holds {labels.Length:N0} labels but {imageFile} holds {imageCount:N0} images");
+            return labels;
+        }
+    }
+}
