@@ -58,6 +58,11 @@ static System.Threading.Tasks.Task<int> Guarded(Func<int> command)
         Console.Error.WriteLine("error: " + error.Message);
         return System.Threading.Tasks.Task.FromResult(2);
     }
+    catch (CnnGen.Training.TrainingDivergedException error)
+    {
+        Console.Error.WriteLine("error: " + error.Message + " The last epoch's checkpoint is intact; --resume with a lower --lr.");
+        return System.Threading.Tasks.Task.FromResult(3);
+    }
     catch (OperationCanceledException)
     {
         Console.Error.WriteLine("Interrupted; the last completed epoch's checkpoint is kept (use --resume).");

@@ -139,3 +139,29 @@ namespace FashionMnist.Tests
         }
     }
 }
+
+namespace FashionMnist.Tests
+{
+    public sealed class DivergenceTests : IDisposable
+    {
+        private readonly string _folder = Directory.CreateTempSubdirectory("cnngen-diverge-").FullName;
+
+        public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+        /// <summary>A huge learning rate blows the loss up: the run stops with a message, and the last good checkpoint survives.</summary>
+        [Fact]
+        public void ADivergingRunStopsAndKeepsTheLastGoodCheckpoint()
+        {
+            string subset = Path.Combine(AppContext.BaseDirectory, "fashion-subset");
+            var options = new TrainOptions(1, 32, 0.05f, "sgd", 0.9f, 0f, "none", 1, 2, _folder, subset, false, false, false, 320);
+            Assert.Equal(0, TrainCommand.Run(options, CancellationToken.None));
+            string checkpoint = Path.Combine(_folder, "checkpoint.safetensors");
+            byte[] good = File.ReadAllBytes(checkpoint);
+
+            var error = Assert.Throws<TrainingDivergedException>(() =>
+                TrainCommand.Run(options with { Epochs = 3, Resume = true, LearningRate = 1e6f }, CancellationToken.None));
+            Assert.Contains("diverged at step", error.Message);
+            Assert.Equal(good, File.ReadAllBytes(checkpoint));
+        }
+    }
+}
