@@ -28,24 +28,18 @@ namespace CnnGen
             {
                 foreach (var tensor in layer.Tensors)
                 {
-                    switch (tensor.Block)
+                    if (tensor.Block != TensorBlock.Parameters) continue;
+                    var target = parameters.Slice(tensor.Offset, tensor.Length);
+                    if (layer.Kind == LayerKind.BatchNorm)
                     {
-                        case TensorBlock.Parameters:
-                            var target = parameters.Slice(tensor.Offset, tensor.Length);
-                            if (layer.Kind == LayerKind.BatchNorm)
-                            {
-                                target.Fill(tensor.Name.EndsWith(".weight", StringComparison.Ordinal) ? 1f : 0f);
-                            }
-                            else
-                            {
-                                int fanIn = layer.Kind == LayerKind.Conv2d
-                                    ? layer.Input.Channels * layer.Spec.Kernel * layer.Spec.Kernel
-                                    : layer.Input.Channels;
-                                float bound = 1f / MathF.Sqrt(fanIn);
-                                for (int i = 0; i < target.Length; i++) target[i] = random.NextUniform(-bound, bound);
-                            }
-                            break;
+                        target.Fill(tensor.Name.EndsWith(".weight", StringComparison.Ordinal) ? 1f : 0f);
+                        continue;
                     }
+                    int fanIn = layer.Kind == LayerKind.Conv2d
+                        ? layer.Input.Channels * layer.Spec.Kernel * layer.Spec.Kernel
+                        : layer.Input.Channels;
+                    float bound = 1f / MathF.Sqrt(fanIn);
+                    for (int i = 0; i < target.Length; i++) target[i] = random.NextUniform(-bound, bound);
                 }
             }
         }
