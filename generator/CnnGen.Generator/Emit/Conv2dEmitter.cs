@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using CnnGen.Generator.Helpers;
 using CnnGen.Shapes;
 using static CnnGen.Generator.Helpers.Literal;
@@ -5,94 +6,137 @@ using static CnnGen.Generator.Helpers.Literal;
 namespace CnnGen.Generator.Emit
 {
     /// <summary>
-    /// <c>Conv2d</c>: direct cross-correlation with zero padding. Every bound, stride and offset is a constant;
-    /// the padding test is one unsigned compare per row and column.
+    /// <c>Conv2d</c> as a matrix product: im2col lays the kernel taps of every output cell out as a
+    /// (C·K·K) x (OH·OW) matrix, and the weights [OC x C·K·K] multiply it. The backward pass is two more products:
+    /// the weight gradient correlates the output gradient with the same columns, the input gradient multiplies by the
+    /// transposed weights and folds the columns back (col2im). A 1x1 convolution at stride 1 without padding skips im2col.
     /// </summary>
-    internal sealed class Conv2dEmitter : PerSampleLayerEmitter
+    internal sealed class Conv2dEmitter : LayerEmitter
     {
         public static readonly Conv2dEmitter Instance = new();
 
-        protected override void EmitSampleBody(IndentedWriter w, LayerLayout layer)
+        private readonly record struct Dims(int OutChannels, int Taps, int Cells, int WeightLength, bool NeedsColumns);
+
+        private static Dims DimsOf(LayerLayout layer)
         {
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
-            int weightLength = output.Channels * input.Channels * spec.Kernel * spec.Kernel;
-            w.Line("// weight [" + Int(output.Channels) + ", " + Int(input.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Kernel) + "] at p[0]"
-                + (spec.Bias ? ", bias [" + Int(output.Channels) + "] at p[" + Int(weightLength) + "]" : ", no bias"));
-            using (w.OpenBlock("for (int oc = 0; oc < " + Int(output.Channels) + "; oc++)"))
+            int taps = input.Channels * spec.Kernel * spec.Kernel;
+            bool pointwise = spec.Kernel == 1 && spec.Stride == 1 && spec.Padding == 0;
+            return new Dims(output.Channels, taps, output.Height * output.Width, output.Channels * taps, !pointwise);
+        }
+
+        /// <summary>Floats of im2col columns this layer needs for one sample (0 for a pointwise convolution).</summary>
+        public static int ColumnsLength(LayerLayout layer)
+        {
+            var d = DimsOf(layer);
+            return d.NeedsColumns ? d.Taps * d.Cells : 0;
+        }
+
+        private static string ExpandCall(LayerLayout layer, string x, string cols)
+        {
+            var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
+            return "global::CnnGen.Kernels.Im2Col.Expand(" + x + ", " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+                + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", " + Int(output.Height) + ", " + Int(output.Width) + ", " + cols + ");";
+        }
+
+        private static string Gemm(bool transposeA, bool transposeB, int m, int n, int k, string a, int lda, string b, int ldb, string c, int ldc, bool accumulate) =>
+            "global::CnnGen.Kernels.Gemm.Multiply(" + (transposeA ? "true" : "false") + ", " + (transposeB ? "true" : "false") + ", "
+            + Int(m) + ", " + Int(n) + ", " + Int(k) + ", " + a + ", " + Int(lda) + ", " + b + ", " + Int(ldb) + ", " + c + ", " + Int(ldc)
+            + ", accumulate: " + (accumulate ? "true" : "false") + ");";
+
+        public override void EmitForwardCall(IndentedWriter w, LayerLayout layer)
+        {
+            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
+                    + ", " + ParameterSlice(layer) + ", workspace.Columns);");
+        }
+
+        public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
+        {
+            var d = DimsOf(layer);
+            MethodHeader(w, layer, MethodName(layer), ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + Span + " columns");
+            using (w.OpenBlock())
             {
-                w.Line("float bias = " + (spec.Bias ? "p[" + Int(weightLength) + " + oc]" : "0f") + ";");
-                using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
-                using (w.OpenBlock("for (int ox = 0; ox < " + Int(output.Width) + "; ox++)"))
+                w.Line("// weight [" + Int(d.OutChannels) + " x " + Int(d.Taps) + "] at p[0]" + (layer.Spec.Bias ? ", bias [" + Int(d.OutChannels) + "] at p[" + Int(d.WeightLength) + "]" : ", no bias"));
+                string cols = "x";
+                if (d.NeedsColumns)
                 {
-                    w.Line("float sum = bias;");
-                    using (w.OpenBlock("for (int ic = 0; ic < " + Int(input.Channels) + "; ic++)"))
-                    using (w.OpenBlock("for (int ky = 0; ky < " + Int(spec.Kernel) + "; ky++)"))
+                    w.Line("// The " + Int(d.Taps) + " taps of each of the " + Int(d.Cells) + " output cells, as a " + Int(d.Taps) + " x " + Int(d.Cells) + " matrix.");
+                    w.Line("var cols = columns.Slice(0, " + Int(d.Taps * d.Cells) + ");");
+                    w.Line(ExpandCall(layer, "x", "cols"));
+                    cols = "cols";
+                }
+                w.Line("// y [" + Int(d.OutChannels) + " x " + Int(d.Cells) + "] = weight · columns");
+                w.Line(Gemm(false, false, d.OutChannels, d.Cells, d.Taps, "p", d.Taps, cols, d.Cells, "y", d.Cells, false));
+                if (layer.Spec.Bias)
+                {
+                    using (w.OpenBlock("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++)"))
                     {
-                        w.Line("int iy = " + Affine("oy", spec.Stride, -spec.Padding) + " + ky;");
-                        if (spec.Padding > 0) w.Line("if ((uint)iy >= " + Int(input.Height) + "u) continue; // zero padding");
-                        using (w.OpenBlock("for (int kx = 0; kx < " + Int(spec.Kernel) + "; kx++)"))
-                        {
-                            w.Line("int ix = " + Affine("ox", spec.Stride, -spec.Padding) + " + kx;");
-                            if (spec.Padding > 0) w.Line("if ((uint)ix >= " + Int(input.Width) + "u) continue;");
-                            w.Line("sum += x[(ic * " + Int(input.Height) + " + iy) * " + Int(input.Width) + " + ix] * p[((oc * "
-                                + Int(input.Channels) + " + ic) * " + Int(spec.Kernel) + " + ky) * " + Int(spec.Kernel) + " + kx];");
-                        }
+                        w.Line("float bias = p[" + Int(d.WeightLength) + " + oc];");
+                        w.Line("var row = y.Slice(oc * " + Int(d.Cells) + ", " + Int(d.Cells) + ");");
+                        w.Line("for (int i = 0; i < " + Int(d.Cells) + "; i++) row[i] += bias;");
                     }
-                    w.Line("y[(oc * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox] = sum;");
                 }
             }
         }
 
-        /// <summary>The weight gradient is a correlation of the input with the output gradient; the bias gradient sums it.</summary>
-        protected override void EmitBackwardParametersBody(IndentedWriter w, LayerLayout layer)
+        public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
         {
-            var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
-            int weightLength = output.Channels * input.Channels * spec.Kernel * spec.Kernel;
-            using (w.OpenBlock("for (int oc = 0; oc < " + Int(output.Channels) + "; oc++)"))
+            string x = SampleSlice(InputArray(layer), layer.Input.Length);
+            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                w.Line(MethodName(layer) + "BackwardParameters(" + x + ", " + gradients.OutputSample(layer) + ", " + GradientSlice(layer) + ", workspace.Columns);");
+            WhenInputGradientNeeded(w, layer, () =>
             {
-                if (spec.Bias) w.Line("float biasGradient = 0f;");
-                using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
-                using (w.OpenBlock("for (int ox = 0; ox < " + Int(output.Width) + "; ox++)"))
+                using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                    w.Line(MethodName(layer) + "BackwardInput(" + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + gradients.InputSample(layer) + ", workspace.Columns);");
+            });
+        }
+
+        public override void EmitBackwardMethods(IndentedWriter w, LayerLayout layer)
+        {
+            var d = DimsOf(layer);
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample.</summary>");
+            w.Line("private static void " + MethodName(layer) + "BackwardParameters(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + Span + " dp, " + Span + " columns)");
+            using (w.OpenBlock())
+            {
+                string cols = "x";
+                if (d.NeedsColumns)
                 {
-                    w.Line("float g = dy[(oc * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox];");
-                    if (spec.Bias) w.Line("biasGradient += g;");
-                    w.Line("if (g == 0f) continue; // common after ReLU");
-                    EmitTaps(w, layer, "dp[((oc * " + Int(input.Channels) + " + ic) * " + Int(spec.Kernel) + " + ky) * " + Int(spec.Kernel) + " + kx] += g * x[(ic * " + Int(input.Height) + " + iy) * " + Int(input.Width) + " + ix];");
+                    w.Line("var cols = columns.Slice(0, " + Int(d.Taps * d.Cells) + ");");
+                    w.Line(ExpandCall(layer, "x", "cols"));
+                    cols = "cols";
                 }
-                if (spec.Bias) w.Line("dp[" + Int(weightLength) + " + oc] += biasGradient;");
-            }
-        }
-
-        /// <summary>The input gradient is a full convolution of the output gradient with the kernel, written as a scatter.</summary>
-        protected override void EmitBackwardInputBody(IndentedWriter w, LayerLayout layer)
-        {
-            var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
-            w.Line("dx.Clear();");
-            using (w.OpenBlock("for (int oc = 0; oc < " + Int(output.Channels) + "; oc++)"))
-            using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
-            using (w.OpenBlock("for (int ox = 0; ox < " + Int(output.Width) + "; ox++)"))
-            {
-                w.Line("float g = dy[(oc * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox];");
-                w.Line("if (g == 0f) continue;");
-                EmitTaps(w, layer, "dx[(ic * " + Int(input.Height) + " + iy) * " + Int(input.Width) + " + ix] += g * p[((oc * " + Int(input.Channels) + " + ic) * " + Int(spec.Kernel) + " + ky) * " + Int(spec.Kernel) + " + kx];");
-            }
-        }
-
-        /// <summary>Loops over the input channels and kernel taps of output cell (oy, ox), skipping padding.</summary>
-        private static void EmitTaps(IndentedWriter w, LayerLayout layer, string statement)
-        {
-            var (input, spec) = (layer.Input, layer.Spec);
-            using (w.OpenBlock("for (int ic = 0; ic < " + Int(input.Channels) + "; ic++)"))
-            using (w.OpenBlock("for (int ky = 0; ky < " + Int(spec.Kernel) + "; ky++)"))
-            {
-                w.Line("int iy = " + Affine("oy", spec.Stride, -spec.Padding) + " + ky;");
-                if (spec.Padding > 0) w.Line("if ((uint)iy >= " + Int(input.Height) + "u) continue;");
-                using (w.OpenBlock("for (int kx = 0; kx < " + Int(spec.Kernel) + "; kx++)"))
+                w.Line("// d weight [" + Int(d.OutChannels) + " x " + Int(d.Taps) + "] += dy · columnsᵀ (a correlation of the input with the output gradient)");
+                w.Line(Gemm(false, true, d.OutChannels, d.Taps, d.Cells, "dy", d.Cells, cols, d.Cells, "dp", d.Taps, true));
+                if (layer.Spec.Bias)
                 {
-                    w.Line("int ix = " + Affine("ox", spec.Stride, -spec.Padding) + " + kx;");
-                    if (spec.Padding > 0) w.Line("if ((uint)ix >= " + Int(input.Width) + "u) continue;");
-                    w.Line(statement);
+                    using (w.OpenBlock("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++)"))
+                    {
+                        w.Line("float sum = 0f;");
+                        w.Line("var row = dy.Slice(oc * " + Int(d.Cells) + ", " + Int(d.Cells) + ");");
+                        w.Line("for (int i = 0; i < " + Int(d.Cells) + "; i++) sum += row[i];");
+                        w.Line("dp[" + Int(d.WeightLength) + " + oc] += sum;");
+                    }
                 }
+            }
+            w.Line();
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ": the gradient of one sample's input, a full convolution of dy with the kernel.</summary>");
+            w.Line("private static void " + MethodName(layer) + "BackwardInput(" + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dx, " + Span + " columns)");
+            using (w.OpenBlock())
+            {
+                if (!d.NeedsColumns)
+                {
+                    w.Line("// dx [" + Int(d.Taps) + " x " + Int(d.Cells) + "] = weightᵀ · dy");
+                    w.Line(Gemm(true, false, d.Taps, d.Cells, d.OutChannels, "p", d.Taps, "dy", d.Cells, "dx", d.Cells, false));
+                    return;
+                }
+                w.Line("// d columns [" + Int(d.Taps) + " x " + Int(d.Cells) + "] = weightᵀ · dy, then folded back onto the input (col2im)");
+                w.Line("var cols = columns.Slice(0, " + Int(d.Taps * d.Cells) + ");");
+                w.Line(Gemm(true, false, d.Taps, d.Cells, d.OutChannels, "p", d.Taps, "dy", d.Cells, "cols", d.Cells, false));
+                w.Line("dx.Clear();");
+                var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
+                w.Line("global::CnnGen.Kernels.Im2Col.AccumulateBack(cols, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+                    + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", " + Int(output.Height) + ", " + Int(output.Width) + ", dx);");
             }
         }
     }

@@ -297,6 +297,8 @@ namespace CnnGen.Generator.Emit
                         w.Line("internal readonly float[] " + array.Name + ";");
                     }
                 }
+                w.Line("/// <summary>Scratch for the convolutions' im2col columns, one sample at a time.</summary>");
+                w.Line("internal readonly float[] Columns;");
                 w.Line("/// <summary>Gradients flowing backward, in turn: each holds a batch of the largest layer input or output.</summary>");
                 w.Line("internal readonly float[] GradientA, GradientB;");
                 w.Line("/// <summary>Batch size of the last forward pass; 0 before the first.</summary>");
@@ -308,6 +310,8 @@ namespace CnnGen.Generator.Emit
                 using (w.OpenBlock())
                 {
                     w.Line("Input = new float[batchCapacity * " + Int(layout.Input.Length) + "];");
+                    int columns = layout.Layers.Where(l => l.Kind == LayerKind.Conv2d).Select(Conv2dEmitter.ColumnsLength).DefaultIfEmpty(0).Max();
+                    w.Line("Columns = new float[" + Int(columns) + "];");
                     int largest = layout.Layers.Max(l => System.Math.Max(l.Input.Length, l.Output.Length));
                     w.Line("GradientA = new float[batchCapacity * " + Int(largest) + "];");
                     w.Line("GradientB = new float[batchCapacity * " + Int(largest) + "];");

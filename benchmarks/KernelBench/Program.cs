@@ -1,0 +1,144 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using CnnGen.Kernels;
+
+namespace KernelBench
+{
+    public static class Program
+    {
+        private static float[] Fill(int length, int seed)
+        {
+            var random = new Random(seed);
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() - 0.5);
+            return values;
+        }
+
+        // Seconds per call, best of several timed batches of at least ~50 ms each.
+        private static double Time(Action action)
+        {
+            for (int i = 0; i < 200; i++) action(); // tier up
+            int calls = 1;
+            var sw = Stopwatch.StartNew();
+            while (true)
+            {
+                sw.Restart();
+                for (int i = 0; i < calls; i++) action();
+                if (sw.Elapsed.TotalMilliseconds > 50) break;
+                calls *= 2;
+            }
+            double best = double.MaxValue;
+            for (int trial = 0; trial < 7; trial++)
+            {
+                sw.Restart();
+                for (int i = 0; i < calls; i++) action();
+                best = Math.Min(best, sw.Elapsed.TotalSeconds / calls);
+            }
+            return best;
+        }
+
+        private const int PeakIterations = 20_000_000;
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static Vector256<float> Fma256Loop(Vector256<float> m, Vector256<float> c)
+        {
+            var a0 = Vector256.Create(1f); var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0;
+            var a6 = a0; var a7 = a0; var a8 = a0; var a9 = a0; var a10 = a0; var a11 = a0;
+            for (int i = 0; i < PeakIterations; i++)
+            {
+                a0 = Vector256.FusedMultiplyAdd(a0, m, c); a1 = Vector256.FusedMultiplyAdd(a1, m, c);
+                a2 = Vector256.FusedMultiplyAdd(a2, m, c); a3 = Vector256.FusedMultiplyAdd(a3, m, c);
+                a4 = Vector256.FusedMultiplyAdd(a4, m, c); a5 = Vector256.FusedMultiplyAdd(a5, m, c);
+                a6 = Vector256.FusedMultiplyAdd(a6, m, c); a7 = Vector256.FusedMultiplyAdd(a7, m, c);
+                a8 = Vector256.FusedMultiplyAdd(a8, m, c); a9 = Vector256.FusedMultiplyAdd(a9, m, c);
+                a10 = Vector256.FusedMultiplyAdd(a10, m, c); a11 = Vector256.FusedMultiplyAdd(a11, m, c);
+            }
+            return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static Vector512<float> Fma512Loop(Vector512<float> m, Vector512<float> c)
+        {
+            var a0 = Vector512.Create(1f); var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0;
+            var a6 = a0; var a7 = a0; var a8 = a0; var a9 = a0; var a10 = a0; var a11 = a0;
+            for (int i = 0; i < PeakIterations; i++)
+            {
+                a0 = Vector512.FusedMultiplyAdd(a0, m, c); a1 = Vector512.FusedMultiplyAdd(a1, m, c);
+                a2 = Vector512.FusedMultiplyAdd(a2, m, c); a3 = Vector512.FusedMultiplyAdd(a3, m, c);
+                a4 = Vector512.FusedMultiplyAdd(a4, m, c); a5 = Vector512.FusedMultiplyAdd(a5, m, c);
+                a6 = Vector512.FusedMultiplyAdd(a6, m, c); a7 = Vector512.FusedMultiplyAdd(a7, m, c);
+                a8 = Vector512.FusedMultiplyAdd(a8, m, c); a9 = Vector512.FusedMultiplyAdd(a9, m, c);
+                a10 = Vector512.FusedMultiplyAdd(a10, m, c); a11 = Vector512.FusedMultiplyAdd(a11, m, c);
+            }
+            return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
+        }
+
+        private static (double V256, double V512) FmaPeak()
+        {
+            double best256 = double.MaxValue, best512 = double.MaxValue;
+            float sink = 0;
+            for (int trial = 0; trial < 6; trial++) // early trials run at lower tiers
+            {
+                var sw = Stopwatch.StartNew();
+                sink += Fma256Loop(Vector256.Create(0.9999999f), Vector256.Create(1e-7f))[0];
+                best256 = Math.Min(best256, sw.Elapsed.TotalSeconds);
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    sw.Restart();
+                    sink += Fma512Loop(Vector512.Create(0.9999999f), Vector512.Create(1e-7f))[0];
+                    best512 = Math.Min(best512, sw.Elapsed.TotalSeconds);
+                }
+            }
+            if (sink == 12345f) Console.WriteLine();
+            return (PeakIterations * 12.0 * 8 * 2 / best256 / 1e9, PeakIterations * 12.0 * 16 * 2 / best512 / 1e9);
+        }
+
+        public static void Main()
+        {
+            Console.WriteLine($"Simd.Enabled={Simd.Enabled} V256={Vector256.IsHardwareAccelerated} V512={Vector512.IsHardwareAccelerated}");
+            var (peak, peak512) = FmaPeak();
+            Console.WriteLine($"FMA peak, 1 thread, 12 independent chains: Vector256 {peak:F1} GFLOP/s (= 2 units x 8 lanes x 2 flops x {peak / 32:F2} GHz), Vector512 {peak512:F1} GFLOP/s");
+            var shapes = new (string Name, bool TA, bool TB, int M, int N, int K, bool Acc)[]
+            {
+                ("conv1 fwd  W[6x25]*cols[25x784]", false, false, 6, 784, 25, false),
+                ("conv2 fwd  W[16x150]*cols[150x100]", false, false, 16, 100, 150, false),
+                ("cifar fwd  W[64x576]*cols[576x1024]", false, false, 64, 1024, 576, false),
+                ("conv2 dW   dY[16x100]*cols^T (acc)", false, true, 16, 150, 100, true),
+                ("conv2 dX   W^T[150x16]*dY[16x100]", true, false, 150, 100, 16, false),
+                ("conv1 dW   dY[6x784]*cols^T (acc)", false, true, 6, 25, 784, true),
+                ("fc fwd     X[64x400]*W^T[400x120]", false, true, 64, 120, 400, false),
+                ("fc dW      dY^T[120x64]*X[64x400] (acc)", true, false, 120, 400, 64, true),
+                ("fc dX      dY[64x120]*W[120x400]", false, false, 64, 400, 120, false),
+                ("square     256^3", false, false, 256, 256, 256, false),
+            };
+            Console.WriteLine($"{"shape",-42} {"m",5} {"n",5} {"k",5} {"us/call",9} {"GFLOP/s",8}");
+            foreach (var s in shapes)
+            {
+                int aLen = s.M * s.K, bLen = s.K * s.N;
+                float[] a = Fill(aLen, 1), b = Fill(bLen, 2), c = new float[s.M * s.N];
+                int lda = s.TA ? s.M : s.K, ldb = s.TB ? s.K : s.N;
+                // Best of three rounds: other processes share this machine's two cores.
+                double seconds = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    seconds = Math.Min(seconds, Time(() => Gemm.Multiply(s.TA, s.TB, s.M, s.N, s.K, a, lda, b, ldb, c, s.N, s.Acc)));
+                }
+                double gflops = 2.0 * s.M * s.N * s.K / seconds / 1e9;
+                Console.WriteLine($"{s.Name,-42} {s.M,5} {s.N,5} {s.K,5} {seconds * 1e6,9:F2} {gflops,8:F1}");
+            }
+            // Im2Col
+            {
+                float[] x = Fill(6 * 14 * 14, 3), cols = new float[150 * 100], dx = new float[6 * 14 * 14];
+                double e = Time(() => Im2Col.Expand(x, 6, 14, 14, 5, 1, 0, 10, 10, cols));
+                double back = Time(() => Im2Col.AccumulateBack(cols, 6, 14, 14, 5, 1, 0, 10, 10, dx));
+                Console.WriteLine($"Im2Col 6x14x14 k5: Expand {e * 1e6:F2} us ({15000 * 4 / e / 1e9:F1} GB/s written), AccumulateBack {back * 1e6:F2} us");
+                float[] x2 = Fill(64 * 32 * 32, 3), cols2 = new float[576 * 1024], dx2 = new float[64 * 32 * 32];
+                e = Time(() => Im2Col.Expand(x2, 64, 32, 32, 3, 1, 1, 32, 32, cols2));
+                back = Time(() => Im2Col.AccumulateBack(cols2, 64, 32, 32, 3, 1, 1, 32, 32, dx2));
+                Console.WriteLine($"Im2Col 64x32x32 k3p1: Expand {e * 1e6:F2} us ({576 * 1024 * 4 / e / 1e9:F1} GB/s written), AccumulateBack {back * 1e6:F2} us");
+            }
+        }
+    }
+}
