@@ -11,6 +11,17 @@ namespace CnnGen.Generator.Emit
 
         protected override void EmitSampleBody(IndentedWriter w, LayerLayout layer)
         {
+            // ReLU and LeakyReLU are vector kernels; Sigmoid and Tanh stay element by element (MathF).
+            if (layer.Kind == LayerKind.ReLU)
+            {
+                w.Line("global::CnnGen.Kernels.Elementwise.Relu(x, y);");
+                return;
+            }
+            if (layer.Kind == LayerKind.LeakyReLU)
+            {
+                w.Line("global::CnnGen.Kernels.Elementwise.LeakyRelu(x, y, " + Float(layer.Spec.Slope) + ");");
+                return;
+            }
             using (w.OpenBlock("for (int i = 0; i < " + Int(layer.Output.Length) + "; i++)"))
             {
                 w.Line("float v = x[i];");
@@ -20,10 +31,14 @@ namespace CnnGen.Generator.Emit
 
         protected override void EmitBackwardInputBody(IndentedWriter w, LayerLayout layer)
         {
+            if (layer.Kind is LayerKind.ReLU or LayerKind.LeakyReLU)
+            {
+                // dy where x > 0, else 0 (ReLU) or dy · slope (LeakyReLU).
+                w.Line("global::CnnGen.Kernels.Elementwise.ReluBackward(x, dy, dx" + (layer.Kind == LayerKind.LeakyReLU ? ", " + Float(layer.Spec.Slope) : "") + ");");
+                return;
+            }
             string gradient = layer.Kind switch
             {
-                LayerKind.ReLU => "x[i] > 0f ? dy[i] : 0f",
-                LayerKind.LeakyReLU => "x[i] > 0f ? dy[i] : dy[i] * " + Float(layer.Spec.Slope),
                 LayerKind.Sigmoid => "dy[i] * (1f - y[i]) * y[i]",
                 LayerKind.Tanh => "dy[i] * (1f - y[i] * y[i])",
                 _ => throw new System.ArgumentOutOfRangeException(nameof(layer)),
@@ -33,8 +48,6 @@ namespace CnnGen.Generator.Emit
 
         private static string Expression(LayerLayout layer) => layer.Kind switch
         {
-            LayerKind.ReLU => "v < 0f ? 0f : v", // NaN passes through, as in PyTorch
-            LayerKind.LeakyReLU => "v > 0f ? v : v * " + Float(layer.Spec.Slope),
             LayerKind.Sigmoid => "1f / (1f + global::System.MathF.Exp(-v))",
             LayerKind.Tanh => "global::System.MathF.Tanh(v)",
             _ => throw new System.ArgumentOutOfRangeException(nameof(layer)),

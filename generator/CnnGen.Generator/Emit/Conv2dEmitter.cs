@@ -70,12 +70,7 @@ namespace CnnGen.Generator.Emit
                 w.Line(Gemm(false, false, d.OutChannels, d.Cells, d.Taps, "p", d.Taps, cols, d.Cells, "y", d.Cells, false));
                 if (layer.Spec.Bias)
                 {
-                    using (w.OpenBlock("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++)"))
-                    {
-                        w.Line("float bias = p[" + Int(d.WeightLength) + " + oc];");
-                        w.Line("var row = y.Slice(oc * " + Int(d.Cells) + ", " + Int(d.Cells) + ");");
-                        w.Line("for (int i = 0; i < " + Int(d.Cells) + "; i++) row[i] += bias;");
-                    }
+                    w.Line("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++) global::CnnGen.Kernels.Elementwise.AddScalar(y.Slice(oc * " + Int(d.Cells) + ", " + Int(d.Cells) + "), p[" + Int(d.WeightLength) + " + oc]);");
                 }
             }
         }
@@ -110,13 +105,8 @@ namespace CnnGen.Generator.Emit
                 w.Line(Gemm(false, true, d.OutChannels, d.Taps, d.Cells, "dy", d.Cells, cols, d.Cells, "dp", d.Taps, true));
                 if (layer.Spec.Bias)
                 {
-                    using (w.OpenBlock("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++)"))
-                    {
-                        w.Line("float sum = 0f;");
-                        w.Line("var row = dy.Slice(oc * " + Int(d.Cells) + ", " + Int(d.Cells) + ");");
-                        w.Line("for (int i = 0; i < " + Int(d.Cells) + "; i++) sum += row[i];");
-                        w.Line("dp[" + Int(d.WeightLength) + " + oc] += sum;");
-                    }
+                    w.Line("// d bias: each channel's output gradient, summed");
+                    w.Line("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++) dp[" + Int(d.WeightLength) + " + oc] += global::CnnGen.Kernels.Elementwise.Sum(dy.Slice(oc * " + Int(d.Cells) + ", " + Int(d.Cells) + "));");
                 }
             }
             w.Line();

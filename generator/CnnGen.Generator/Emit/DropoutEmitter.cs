@@ -61,7 +61,7 @@ namespace CnnGen.Generator.Emit
         {
             MethodHeader(w, layer, MethodName(layer) + "BackwardInput", ReadOnlySpan + " dy, " + ReadOnlySpan + " mask, " + Span + " dx");
             using (w.OpenBlock())
-                w.Line("for (int i = 0; i < " + Int(layer.Input.Length) + "; i++) dx[i] = dy[i] * mask[i];");
+                w.Line("global::CnnGen.Kernels.Elementwise.Multiply(dy, mask, dx);");
         }
     }
 }

@@ -34,11 +34,7 @@ namespace CnnGen.Generator.Emit
                 if (layer.Spec.Bias)
                 {
                     w.Line("var bias = p.Slice(" + Int(weightLength) + ", " + Int(outFeatures) + ");");
-                    using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                    {
-                        w.Line("var row = y.Slice(n * " + Int(outFeatures) + ", " + Int(outFeatures) + ");");
-                        w.Line("for (int o = 0; o < " + Int(outFeatures) + "; o++) row[o] += bias[o];");
-                    }
+                    w.Line("for (int n = 0; n < batchSize; n++) global::CnnGen.Kernels.Elementwise.Add(bias, y.Slice(n * " + Int(outFeatures) + ", " + Int(outFeatures) + "));");
                 }
             }
         }
@@ -62,11 +58,7 @@ namespace CnnGen.Generator.Emit
                 if (layer.Spec.Bias)
                 {
                     w.Line("var biasGradient = dp.Slice(" + Int(weightLength) + ", " + Int(outFeatures) + ");");
-                    using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                    {
-                        w.Line("var row = dy.Slice(n * " + Int(outFeatures) + ", " + Int(outFeatures) + ");");
-                        w.Line("for (int o = 0; o < " + Int(outFeatures) + "; o++) biasGradient[o] += row[o];");
-                    }
+                    w.Line("for (int n = 0; n < batchSize; n++) global::CnnGen.Kernels.Elementwise.Add(dy.Slice(n * " + Int(outFeatures) + ", " + Int(outFeatures) + "), biasGradient);");
                 }
             }
             w.Line();

@@ -1,0 +1,172 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// Element-wise kernels the generated code calls with constant lengths: activations and their gradients, bias
+    /// rows, dropout masks. Vector256 when <see cref="Simd.Enabled"/>, scalar otherwise; both give the same results
+    /// bit for bit (each element is computed on its own, with the same operations).
+    /// </summary>
+    public static class Elementwise
+    {
+        /// <summary>y = max(x, 0), NaN passing through (PyTorch's ReLU).</summary>
+        public static void Relu(ReadOnlySpan<float> x, Span<float> y)
+        {
+            RequireSameLength(x.Length, y.Length);
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            int i = 0;
+            if (Simd.Enabled)
+            {
+                var zero = Vector256<float>.Zero;
+                for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                {
+                    var v = Vector256.LoadUnsafe(ref xs, (nuint)i);
+                    // Where v < 0 take 0, else v (NaN compares false, so it passes through).
+                    Vector256.ConditionalSelect(Vector256.LessThan(v, zero), zero, v).StoreUnsafe(ref ys, (nuint)i);
+                }
+            }
+            for (; i < x.Length; i++)
+            {
+                float v = Unsafe.Add(ref xs, i);
+                Unsafe.Add(ref ys, i) = v < 0f ? 0f : v;
+            }
+        }
+
+        /// <summary>y = x for x &gt; 0, else slope·x (PyTorch's LeakyReLU).</summary>
+        public static void LeakyRelu(ReadOnlySpan<float> x, Span<float> y, float slope)
+        {
+            RequireSameLength(x.Length, y.Length);
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            int i = 0;
+            if (Simd.Enabled)
+            {
+                var zero = Vector256<float>.Zero;
+                var s = Vector256.Create(slope);
+                for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                {
+                    var v = Vector256.LoadUnsafe(ref xs, (nuint)i);
+                    Vector256.ConditionalSelect(Vector256.GreaterThan(v, zero), v, v * s).StoreUnsafe(ref ys, (nuint)i);
+                }
+            }
+            for (; i < x.Length; i++)
+            {
+                float v = Unsafe.Add(ref xs, i);
+                Unsafe.Add(ref ys, i) = v > 0f ? v : v * slope;
+            }
+        }
+
+        /// <summary>dx = dy where x &gt; 0, else 0 (ReLU's gradient); with <paramref name="slope"/>, dy·slope instead of 0 (LeakyReLU's).</summary>
+        public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float slope = 0f)
+        {
+            RequireSameLength(x.Length, dy.Length);
+            RequireSameLength(x.Length, dx.Length);
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float gs = ref MemoryMarshal.GetReference(dy);
+            ref float ds = ref MemoryMarshal.GetReference(dx);
+            int i = 0;
+            if (Simd.Enabled)
+            {
+                var zero = Vector256<float>.Zero;
+                var s = Vector256.Create(slope);
+                for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                {
+                    var g = Vector256.LoadUnsafe(ref gs, (nuint)i);
+                    var positive = Vector256.GreaterThan(Vector256.LoadUnsafe(ref xs, (nuint)i), zero);
+                    Vector256.ConditionalSelect(positive, g, g * s).StoreUnsafe(ref ds, (nuint)i);
+                }
+            }
+            for (; i < x.Length; i++)
+            {
+                float g = Unsafe.Add(ref gs, i);
+                Unsafe.Add(ref ds, i) = Unsafe.Add(ref xs, i) > 0f ? g : g * slope;
+            }
+        }
+
+        /// <summary>row[i] += value: a bias added to one output channel or one sample's features.</summary>
+        public static void AddScalar(Span<float> row, float value)
+        {
+            ref float rs = ref MemoryMarshal.GetReference(row);
+            int i = 0;
+            if (Simd.Enabled)
+            {
+                var v = Vector256.Create(value);
+                for (; i <= row.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                    (Vector256.LoadUnsafe(ref rs, (nuint)i) + v).StoreUnsafe(ref rs, (nuint)i);
+            }
+            for (; i < row.Length; i++) Unsafe.Add(ref rs, i) += value;
+        }
+
+        /// <summary>y[i] += x[i]: a bias vector added to one sample, or gradients summed.</summary>
+        public static void Add(ReadOnlySpan<float> x, Span<float> y)
+        {
+            RequireSameLength(x.Length, y.Length);
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            int i = 0;
+            if (Simd.Enabled)
+            {
+                for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                    (Vector256.LoadUnsafe(ref ys, (nuint)i) + Vector256.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ys, (nuint)i);
+            }
+            for (; i < x.Length; i++) Unsafe.Add(ref ys, i) += Unsafe.Add(ref xs, i);
+        }
+
+        /// <summary>
+        /// The sum of a row, in a fixed order (eight interleaved partial sums when vectorized, then one running sum);
+        /// the scalar path adds in the same order, so both agree bit for bit.
+        /// </summary>
+        public static float Sum(ReadOnlySpan<float> row)
+        {
+            ref float rs = ref MemoryMarshal.GetReference(row);
+            int i = 0;
+            float total = 0f;
+            int vectorEnd = row.Length - row.Length % Vector256<float>.Count;
+            if (vectorEnd > 0)
+            {
+                Span<float> lanes = stackalloc float[Vector256<float>.Count];
+                if (Simd.Enabled)
+                {
+                    var acc = Vector256<float>.Zero;
+                    for (; i < vectorEnd; i += Vector256<float>.Count) acc += Vector256.LoadUnsafe(ref rs, (nuint)i);
+                    acc.CopyTo(lanes);
+                }
+                else
+                {
+                    lanes.Clear();
+                    for (; i < vectorEnd; i += Vector256<float>.Count)
+                        for (int lane = 0; lane < lanes.Length; lane++) lanes[lane] += Unsafe.Add(ref rs, i + lane);
+                }
+                foreach (float lane in lanes) total += lane;
+            }
+            for (; i < row.Length; i++) total += Unsafe.Add(ref rs, i);
+            return total;
+        }
+
+        /// <summary>z[i] = x[i] · y[i]: dropout's mask applied forward or backward.</summary>
+        public static void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z)
+        {
+            RequireSameLength(x.Length, y.Length);
+            RequireSameLength(x.Length, z.Length);
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            ref float zs = ref MemoryMarshal.GetReference(z);
+            int i = 0;
+            if (Simd.Enabled)
+            {
+                for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                    (Vector256.LoadUnsafe(ref xs, (nuint)i) * Vector256.LoadUnsafe(ref ys, (nuint)i)).StoreUnsafe(ref zs, (nuint)i);
+            }
+            for (; i < x.Length; i++) Unsafe.Add(ref zs, i) = Unsafe.Add(ref xs, i) * Unsafe.Add(ref ys, i);
+        }
+
+        private static void RequireSameLength(int a, int b)
+        {
+            if (a != b) throw new ArgumentException($"Expected spans of the same length but got {a} and {b}.");
+        }
+    }
+}

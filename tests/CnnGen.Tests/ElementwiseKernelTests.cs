@@ -1,0 +1,68 @@
+using System;
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>The element-wise kernels against plain loops, on lengths around the vector width, NaN included. CI runs them on both paths.</summary>
+    public sealed class ElementwiseKernelTests
+    {
+        public static readonly TheoryData<int> Lengths = new() { 1, 7, 8, 9, 16, 31, 100, 4704 };
+
+        private static float[] Random(int length, int seed)
+        {
+            var random = new CnnRandom((ulong)seed);
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = random.NextUniform(-2, 2);
+            if (length > 3) values[3] = float.NaN;
+            if (length > 5) values[5] = 0f;
+            return values;
+        }
+
+        [Theory]
+        [MemberData(nameof(Lengths))]
+        public void ActivationsAndGradientsMatchPlainLoops(int length)
+        {
+            var x = Random(length, 1);
+            var dy = Random(length, 2);
+            var y = new float[length];
+            Elementwise.Relu(x, y);
+            for (int i = 0; i < length; i++) Assert.Equal(x[i] < 0f ? 0f : x[i], y[i]);
+            Elementwise.LeakyRelu(x, y, 0.2f);
+            for (int i = 0; i < length; i++) Assert.Equal(x[i] > 0f ? x[i] : x[i] * 0.2f, y[i]);
+            Elementwise.ReluBackward(x, dy, y);
+            for (int i = 0; i < length; i++) Assert.Equal(x[i] > 0f ? dy[i] : dy[i] * 0f, y[i]);
+            Elementwise.ReluBackward(x, dy, y, 0.2f);
+            for (int i = 0; i < length; i++) Assert.Equal(x[i] > 0f ? dy[i] : dy[i] * 0.2f, y[i]);
+            Elementwise.Multiply(x, dy, y);
+            for (int i = 0; i < length; i++) Assert.Equal(x[i] * dy[i], y[i]);
+        }
+
+        [Theory]
+        [MemberData(nameof(Lengths))]
+        public void AddsAndSumsMatchPlainLoops(int length)
+        {
+            var x = Random(length, 3);
+            x[Math.Min(3, length - 1)] = 1f; // no NaN for sums
+            var y = Random(length, 4);
+            var expected = (float[])y.Clone();
+            for (int i = 0; i < length; i++) expected[i] += x[i];
+            Elementwise.Add(x, y);
+            Assert.Equal(expected, y);
+            for (int i = 0; i < length; i++) expected[i] += 0.5f;
+            Elementwise.AddScalar(y, 0.5f);
+            Assert.Equal(expected, y);
+
+            double sum = 0;
+            foreach (var v in x) sum += v;
+            Assert.Equal(sum, Elementwise.Sum(x), 1e-4 * Math.Max(1, Math.Abs(sum)));
+        }
+
+        [Fact]
+        public void MismatchedLengthsAreRefused()
+        {
+            Assert.Throws<ArgumentException>(() => Elementwise.Relu(new float[3], new float[4]));
+            Assert.Throws<ArgumentException>(() => Elementwise.ReluBackward(new float[3], new float[3], new float[2]));
+        }
+    }
+}
