@@ -16,6 +16,11 @@ namespace CnnGen.Generator.Emit
         {
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             bool max = layer.Kind == LayerKind.MaxPool;
+            if (spec.Padding == 0 && spec.Kernel <= 4)
+            {
+                EmitUnrolledWindows(w, layer, max);
+                return;
+            }
             using (w.OpenBlock("for (int c = 0; c < " + Int(output.Channels) + "; c++)"))
             using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
             using (w.OpenBlock("for (int ox = 0; ox < " + Int(output.Width) + "; ox++)"))
@@ -36,6 +41,37 @@ namespace CnnGen.Generator.Emit
                 }
                 string result = max ? "acc" : "acc / " + Float(spec.Kernel * spec.Kernel);
                 w.Line("y[(c * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox] = " + result + ";");
+            }
+        }
+
+        /// <summary>
+        /// Without padding every window lies inside the input, so its taps are written out: one expression per output
+        /// cell, in scan order (MathF.Max lets NaN win, as PyTorch does; sums add in the same order as the general loop).
+        /// </summary>
+        private static void EmitUnrolledWindows(IndentedWriter w, LayerLayout layer, bool max)
+        {
+            var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
+            var taps = new System.Collections.Generic.List<string>();
+            for (int ky = 0; ky < spec.Kernel; ky++)
+                for (int kx = 0; kx < spec.Kernel; kx++)
+                {
+                    int offset = ky * input.Width + kx;
+                    taps.Add(offset == 0 ? "x[at]" : "x[at + " + Int(offset) + "]");
+                }
+            string value = taps[0];
+            for (int i = 1; i < taps.Count; i++)
+                value = max ? "global::System.MathF.Max(" + value + ", " + taps[i] + ")" : value + " + " + taps[i];
+            if (!max) value = "(" + value + ") / " + Float(spec.Kernel * spec.Kernel);
+            using (w.OpenBlock("for (int c = 0; c < " + Int(output.Channels) + "; c++)"))
+            using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
+            {
+                w.Line("int top = (c * " + Int(input.Height) + " + " + Affine("oy", spec.Stride, 0) + ") * " + Int(input.Width) + "; // the window's first input row");
+                w.Line("var row = y.Slice((c * " + Int(output.Height) + " + oy) * " + Int(output.Width) + ", " + Int(output.Width) + ");");
+                using (w.OpenBlock("for (int ox = 0; ox < " + Int(output.Width) + "; ox++)"))
+                {
+                    w.Line("int at = top + " + Affine("ox", spec.Stride, 0) + ";");
+                    w.Line("row[ox] = " + value + ";");
+                }
             }
         }
 
