@@ -54,6 +54,12 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>");
             w.Line("/// Network " + Xml(spec.ClassName) + ": " + layout.Input + " -> " + layout.Output + ", " + layout.ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " parameters.");
             w.Line("/// </summary>");
+            EmitTableRemarks(w, spec, layout);
+        }
+
+        /// <summary>The layer table as XML-doc remarks, so hovering the class or its forward pass shows the shapes.</summary>
+        private static void EmitTableRemarks(IndentedWriter w, NetworkSpec spec, NetworkLayout layout)
+        {
             w.Line("/// <remarks>");
             w.Line("/// <code>");
             foreach (var row in layout.FormatTable(spec.ClassName).Split('\n')) w.Line("/// " + Xml(row));
@@ -219,6 +225,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// Runs a batch (NCHW: <paramref name=\"batchSize\"/> x " + layout.Input + ") through the network. In training mode batch-norm");
             w.Line("/// uses batch statistics and updates its running statistics, and dropout draws from the workspace's stream.");
             w.Line("/// </summary>");
+            EmitTableRemarks(w, spec, layout);
             w.Line("public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batchSize, Workspace workspace, bool training = false)");
             using (w.OpenBlock())
             {
