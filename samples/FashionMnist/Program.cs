@@ -6,7 +6,7 @@ using CnnGen.IO;
 using FashionMnist;
 
 // The main job: train LeNet-5 on Fashion-MNIST (the default command), evaluate saved weights, classify an image.
-var epochs = new Option<int>("--epochs") { Description = "Passes over the 60,000 training images", DefaultValueFactory = _ => 12 };
+var epochs = new Option<int>("--epochs") { Description = "Passes over the 60,000 training images", DefaultValueFactory = _ => 20 };
 var batchSize = new Option<int>("--batch-size") { Description = "Images per optimizer step", DefaultValueFactory = _ => 64 };
 var learningRate = new Option<float>("--lr") { Description = "Learning rate (the schedule's starting value)", DefaultValueFactory = _ => 0.05f };
 var optimizer = new Option<string>("--optimizer") { Description = "sgd, nesterov, adam or adamw", DefaultValueFactory = _ => "sgd" };
