@@ -1,0 +1,117 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace CnnGen.Package.Tests
+{
+    /// <summary>
+    /// CnnGen as users get it: pack the runtime into one package, consume it by version from a local folder in a fresh
+    /// project outside the solution, run a generated network, and see a broken network fail the build with a CNN error
+    /// from the packaged analyzers.
+    /// </summary>
+    public sealed class PackageTests : IDisposable
+    {
+        private readonly ITestOutputHelper _output;
+        private readonly string _folder = Directory.CreateTempSubdirectory("cnngen-package-").FullName;
+
+        public PackageTests(ITestOutputHelper output) => _output = output;
+
+        public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+        private const string Network = """
+            [Network(1, 28, 28)]
+            [Conv2d(6, 5, Padding = 2)]
+            [ReLU]
+            [MaxPool(2)]
+            [Conv2d(16, 5)]
+            [ReLU]
+            [MaxPool(2)]
+            [Flatten]
+            [Linear(120)]
+            [ReLU]
+            [Linear(84)]
+            [ReLU]
+            [Linear(10)]
+            public partial class LeNet5 { }
+            """;
+
+        [Fact]
+        public void ThePackageBuildsRunsAndReportsShapeErrors()
+        {
+            string packages = Path.Combine(_folder, "packages");
+            var (code, text) = Run(RepositoryRoot(), "dotnet", "pack", "src/CnnGen/CnnGen.csproj", "-c", "Release", "-o", packages);
+            Assert.True(code == 0, text);
+            Assert.True(File.Exists(Path.Combine(packages, "CnnGen.0.1.0.nupkg")), text);
+
+            string good = Consumer("Good", Network, """
+                var network = new LeNet5();
+                network.ResetParameters(7);
+                var output = new float[LeNet5.OutputLength];
+                network.Forward(new float[LeNet5.InputLength], output, network.CreateWorkspace());
+                System.Console.WriteLine($"{LeNet5.ParameterCount} {output.Length} {float.IsFinite(output[0])}");
+                """, packages);
+            (code, text) = Run(good, "dotnet", "run", "-c", "Release");
+            Assert.True(code == 0, text);
+            Assert.Contains("61706 10 True", text);
+
+            string broken = Consumer("Broken", "[Network(1, 4, 4)] [Conv2d(2, 7)] [Flatten] [Linear(3)] public partial class Bad { }",
+                "System.Console.WriteLine(\"unreachable\");", packages);
+            (code, text) = Run(broken, "dotnet", "build", "-c", "Release");
+            Assert.NotEqual(0, code);
+            Assert.Contains("error CNN0014", text);
+            _output.WriteLine("the broken consumer's build: " + text.Split('\n').First(l => l.Contains("CNN0014")).Trim());
+        }
+
+        /// <summary>A console project in its own folder that takes CnnGen 0.1.0 from <paramref name="packages"/> only, with a private package cache.</summary>
+        private string Consumer(string name, string declarations, string main, string packages)
+        {
+            string folder = Path.Combine(_folder, name);
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, name + ".csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <Nullable>enable</Nullable>
+                    <RestorePackagesPath>{Path.Combine(_folder, "cache")}</RestorePackagesPath>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="CnnGen" Version="0.1.0" />
+                  </ItemGroup>
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(folder, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <clear />
+                    <add key="local" value="{packages}" />
+                  </packageSources>
+                </configuration>
+                """);
+            File.WriteAllText(Path.Combine(folder, "Program.cs"), "using CnnGen;\n\n" + main + "\n\n" + declarations + "\n");
+            // Keep the repository's Directory.Build.props out: the consumer stands alone.
+            File.WriteAllText(Path.Combine(folder, "Directory.Build.props"), "<Project />");
+            return folder;
+        }
+
+        private (int Code, string Output) Run(string directory, string file, params string[] arguments)
+        {
+            var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in arguments) start.ArgumentList.Add(argument);
+            start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+            using var process = Process.Start(start)!;
+            var error = process.StandardError.ReadToEndAsync();
+            string output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, output + error.Result);
+        }
+
+        private static string RepositoryRoot([CallerFilePath] string path = "") =>
+            Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", ".."));
+    }
+}
