@@ -64,6 +64,12 @@ namespace CnnGen.Package.Tests
             Assert.NotEqual(0, code);
             Assert.Contains("error CNN0014", text);
             _output.WriteLine("the broken consumer's build: " + text.Split('\n').First(l => l.Contains("CNN0014")).Trim());
+
+            // A compiler older than the generator's Roslyn: a clear error, not a class silently missing its members.
+            (code, text) = Run(good, "dotnet", "build", "-c", "Release", "-p:NETCoreSdkVersion=8.0.400");
+            Assert.NotEqual(0, code);
+            Assert.Contains("error CNNGEN0001", text);
+            Assert.Contains("9.0.300", text);
         }
 
         /// <summary>A console project in its own folder that takes CnnGen 0.1.0 from <paramref name="packages"/> only, with a private package cache.</summary>
