@@ -46,6 +46,13 @@ namespace CnnGen.Package.Tests
             var (code, text) = Run(RepositoryRoot(), "dotnet", "pack", "src/CnnGen/CnnGen.csproj", "-c", "Release", "-o", packages);
             Assert.True(code == 0, text);
             Assert.True(File.Exists(Path.Combine(packages, "CnnGen.0.1.0.nupkg")), text);
+            using (var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(packages, "CnnGen.0.1.0.nupkg")))
+            {
+                var entries = package.Entries.Select(e => e.FullName).ToHashSet();
+                foreach (var expected in new[] { "lib/net8.0/CnnGen.dll", "lib/net10.0/CnnGen.dll", "analyzers/dotnet/cs/CnnGen.Generator.dll",
+                    "analyzers/dotnet/cs/CnnGen.CodeFixes.dll", "build/CnnGen.targets", "buildTransitive/CnnGen.targets", "README.md" })
+                    Assert.True(entries.Contains(expected), expected + " is missing from the package: " + string.Join(", ", entries));
+            }
 
             string good = Consumer("Good", Network, """
                 var network = new LeNet5();

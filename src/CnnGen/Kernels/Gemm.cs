@@ -400,14 +400,14 @@ namespace CnnGen.Kernels
                 for (int p = 0; p < kc; p++)
                 {
                     Vector256<float> b0 = Vector256.LoadUnsafe(ref b, (nuint)bo), b1 = Vector256.LoadUnsafe(ref b, (nuint)(bo + 8)), av;
-                    av = Vector256.Create(Unsafe.Add(ref a, ao)); c00 = Vector256.FusedMultiplyAdd(av, b0, c00); c01 = Vector256.FusedMultiplyAdd(av, b1, c01);
-                    if (TRows.Value > 1) { av = Vector256.Create(Unsafe.Add(ref a, ao + 1)); c10 = Vector256.FusedMultiplyAdd(av, b0, c10); c11 = Vector256.FusedMultiplyAdd(av, b1, c11); }
-                    if (TRows.Value > 2) { av = Vector256.Create(Unsafe.Add(ref a, ao + 2)); c20 = Vector256.FusedMultiplyAdd(av, b0, c20); c21 = Vector256.FusedMultiplyAdd(av, b1, c21); }
-                    if (TRows.Value > 3) { av = Vector256.Create(Unsafe.Add(ref a, ao + 3)); c30 = Vector256.FusedMultiplyAdd(av, b0, c30); c31 = Vector256.FusedMultiplyAdd(av, b1, c31); }
-                    if (TRows.Value > 4) { av = Vector256.Create(Unsafe.Add(ref a, ao + 4)); c40 = Vector256.FusedMultiplyAdd(av, b0, c40); c41 = Vector256.FusedMultiplyAdd(av, b1, c41); }
-                    if (TRows.Value > 5) { av = Vector256.Create(Unsafe.Add(ref a, ao + 5)); c50 = Vector256.FusedMultiplyAdd(av, b0, c50); c51 = Vector256.FusedMultiplyAdd(av, b1, c51); }
-                    if (TRows.Value > 6) { av = Vector256.Create(Unsafe.Add(ref a, ao + 6)); c60 = Vector256.FusedMultiplyAdd(av, b0, c60); c61 = Vector256.FusedMultiplyAdd(av, b1, c61); }
-                    if (TRows.Value > 7) { av = Vector256.Create(Unsafe.Add(ref a, ao + 7)); c70 = Vector256.FusedMultiplyAdd(av, b0, c70); c71 = Vector256.FusedMultiplyAdd(av, b1, c71); }
+                    av = Vector256.Create(Unsafe.Add(ref a, ao)); c00 = Fused.MultiplyAdd(av, b0, c00); c01 = Fused.MultiplyAdd(av, b1, c01);
+                    if (TRows.Value > 1) { av = Vector256.Create(Unsafe.Add(ref a, ao + 1)); c10 = Fused.MultiplyAdd(av, b0, c10); c11 = Fused.MultiplyAdd(av, b1, c11); }
+                    if (TRows.Value > 2) { av = Vector256.Create(Unsafe.Add(ref a, ao + 2)); c20 = Fused.MultiplyAdd(av, b0, c20); c21 = Fused.MultiplyAdd(av, b1, c21); }
+                    if (TRows.Value > 3) { av = Vector256.Create(Unsafe.Add(ref a, ao + 3)); c30 = Fused.MultiplyAdd(av, b0, c30); c31 = Fused.MultiplyAdd(av, b1, c31); }
+                    if (TRows.Value > 4) { av = Vector256.Create(Unsafe.Add(ref a, ao + 4)); c40 = Fused.MultiplyAdd(av, b0, c40); c41 = Fused.MultiplyAdd(av, b1, c41); }
+                    if (TRows.Value > 5) { av = Vector256.Create(Unsafe.Add(ref a, ao + 5)); c50 = Fused.MultiplyAdd(av, b0, c50); c51 = Fused.MultiplyAdd(av, b1, c51); }
+                    if (TRows.Value > 6) { av = Vector256.Create(Unsafe.Add(ref a, ao + 6)); c60 = Fused.MultiplyAdd(av, b0, c60); c61 = Fused.MultiplyAdd(av, b1, c61); }
+                    if (TRows.Value > 7) { av = Vector256.Create(Unsafe.Add(ref a, ao + 7)); c70 = Fused.MultiplyAdd(av, b0, c70); c71 = Fused.MultiplyAdd(av, b1, c71); }
                     ao += lda;
                     bo += ldb;
                 }
@@ -426,14 +426,14 @@ namespace CnnGen.Kernels
                 for (nint p = 0; p < kc; p++)
                 {
                     Vector256<float> b0 = Vector256.LoadUnsafe(ref b, (nuint)bo), b1 = Vector256.LoadUnsafe(ref b, (nuint)(bo + 8)), av;
-                    av = Vector256.Create(Unsafe.Add(ref a0, p)); c00 = Vector256.FusedMultiplyAdd(av, b0, c00); c01 = Vector256.FusedMultiplyAdd(av, b1, c01);
-                    if (TRows.Value > 1) { av = Vector256.Create(Unsafe.Add(ref a1, p)); c10 = Vector256.FusedMultiplyAdd(av, b0, c10); c11 = Vector256.FusedMultiplyAdd(av, b1, c11); }
-                    if (TRows.Value > 2) { av = Vector256.Create(Unsafe.Add(ref a2, p)); c20 = Vector256.FusedMultiplyAdd(av, b0, c20); c21 = Vector256.FusedMultiplyAdd(av, b1, c21); }
-                    if (TRows.Value > 3) { av = Vector256.Create(Unsafe.Add(ref a3, p)); c30 = Vector256.FusedMultiplyAdd(av, b0, c30); c31 = Vector256.FusedMultiplyAdd(av, b1, c31); }
-                    if (TRows.Value > 4) { av = Vector256.Create(Unsafe.Add(ref a4, p)); c40 = Vector256.FusedMultiplyAdd(av, b0, c40); c41 = Vector256.FusedMultiplyAdd(av, b1, c41); }
-                    if (TRows.Value > 5) { av = Vector256.Create(Unsafe.Add(ref a5, p)); c50 = Vector256.FusedMultiplyAdd(av, b0, c50); c51 = Vector256.FusedMultiplyAdd(av, b1, c51); }
-                    if (TRows.Value > 6) { av = Vector256.Create(Unsafe.Add(ref a6, p)); c60 = Vector256.FusedMultiplyAdd(av, b0, c60); c61 = Vector256.FusedMultiplyAdd(av, b1, c61); }
-                    if (TRows.Value > 7) { av = Vector256.Create(Unsafe.Add(ref a7, p)); c70 = Vector256.FusedMultiplyAdd(av, b0, c70); c71 = Vector256.FusedMultiplyAdd(av, b1, c71); }
+                    av = Vector256.Create(Unsafe.Add(ref a0, p)); c00 = Fused.MultiplyAdd(av, b0, c00); c01 = Fused.MultiplyAdd(av, b1, c01);
+                    if (TRows.Value > 1) { av = Vector256.Create(Unsafe.Add(ref a1, p)); c10 = Fused.MultiplyAdd(av, b0, c10); c11 = Fused.MultiplyAdd(av, b1, c11); }
+                    if (TRows.Value > 2) { av = Vector256.Create(Unsafe.Add(ref a2, p)); c20 = Fused.MultiplyAdd(av, b0, c20); c21 = Fused.MultiplyAdd(av, b1, c21); }
+                    if (TRows.Value > 3) { av = Vector256.Create(Unsafe.Add(ref a3, p)); c30 = Fused.MultiplyAdd(av, b0, c30); c31 = Fused.MultiplyAdd(av, b1, c31); }
+                    if (TRows.Value > 4) { av = Vector256.Create(Unsafe.Add(ref a4, p)); c40 = Fused.MultiplyAdd(av, b0, c40); c41 = Fused.MultiplyAdd(av, b1, c41); }
+                    if (TRows.Value > 5) { av = Vector256.Create(Unsafe.Add(ref a5, p)); c50 = Fused.MultiplyAdd(av, b0, c50); c51 = Fused.MultiplyAdd(av, b1, c51); }
+                    if (TRows.Value > 6) { av = Vector256.Create(Unsafe.Add(ref a6, p)); c60 = Fused.MultiplyAdd(av, b0, c60); c61 = Fused.MultiplyAdd(av, b1, c61); }
+                    if (TRows.Value > 7) { av = Vector256.Create(Unsafe.Add(ref a7, p)); c70 = Fused.MultiplyAdd(av, b0, c70); c71 = Fused.MultiplyAdd(av, b1, c71); }
                     bo += ldb;
                 }
             }
@@ -475,14 +475,14 @@ namespace CnnGen.Kernels
                 for (int p = 0; p < kc; p++)
                 {
                     Vector512<float> b0 = Vector512.LoadUnsafe(ref b, (nuint)bo), b1 = Vector512.LoadUnsafe(ref b, (nuint)(bo + 16)), av;
-                    av = Vector512.Create(Unsafe.Add(ref a, ao)); c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
-                    if (TRows.Value > 1) { av = Vector512.Create(Unsafe.Add(ref a, ao + 1)); c10 = Vector512.FusedMultiplyAdd(av, b0, c10); c11 = Vector512.FusedMultiplyAdd(av, b1, c11); }
-                    if (TRows.Value > 2) { av = Vector512.Create(Unsafe.Add(ref a, ao + 2)); c20 = Vector512.FusedMultiplyAdd(av, b0, c20); c21 = Vector512.FusedMultiplyAdd(av, b1, c21); }
-                    if (TRows.Value > 3) { av = Vector512.Create(Unsafe.Add(ref a, ao + 3)); c30 = Vector512.FusedMultiplyAdd(av, b0, c30); c31 = Vector512.FusedMultiplyAdd(av, b1, c31); }
-                    if (TRows.Value > 4) { av = Vector512.Create(Unsafe.Add(ref a, ao + 4)); c40 = Vector512.FusedMultiplyAdd(av, b0, c40); c41 = Vector512.FusedMultiplyAdd(av, b1, c41); }
-                    if (TRows.Value > 5) { av = Vector512.Create(Unsafe.Add(ref a, ao + 5)); c50 = Vector512.FusedMultiplyAdd(av, b0, c50); c51 = Vector512.FusedMultiplyAdd(av, b1, c51); }
-                    if (TRows.Value > 6) { av = Vector512.Create(Unsafe.Add(ref a, ao + 6)); c60 = Vector512.FusedMultiplyAdd(av, b0, c60); c61 = Vector512.FusedMultiplyAdd(av, b1, c61); }
-                    if (TRows.Value > 7) { av = Vector512.Create(Unsafe.Add(ref a, ao + 7)); c70 = Vector512.FusedMultiplyAdd(av, b0, c70); c71 = Vector512.FusedMultiplyAdd(av, b1, c71); }
+                    av = Vector512.Create(Unsafe.Add(ref a, ao)); c00 = Fused.MultiplyAdd(av, b0, c00); c01 = Fused.MultiplyAdd(av, b1, c01);
+                    if (TRows.Value > 1) { av = Vector512.Create(Unsafe.Add(ref a, ao + 1)); c10 = Fused.MultiplyAdd(av, b0, c10); c11 = Fused.MultiplyAdd(av, b1, c11); }
+                    if (TRows.Value > 2) { av = Vector512.Create(Unsafe.Add(ref a, ao + 2)); c20 = Fused.MultiplyAdd(av, b0, c20); c21 = Fused.MultiplyAdd(av, b1, c21); }
+                    if (TRows.Value > 3) { av = Vector512.Create(Unsafe.Add(ref a, ao + 3)); c30 = Fused.MultiplyAdd(av, b0, c30); c31 = Fused.MultiplyAdd(av, b1, c31); }
+                    if (TRows.Value > 4) { av = Vector512.Create(Unsafe.Add(ref a, ao + 4)); c40 = Fused.MultiplyAdd(av, b0, c40); c41 = Fused.MultiplyAdd(av, b1, c41); }
+                    if (TRows.Value > 5) { av = Vector512.Create(Unsafe.Add(ref a, ao + 5)); c50 = Fused.MultiplyAdd(av, b0, c50); c51 = Fused.MultiplyAdd(av, b1, c51); }
+                    if (TRows.Value > 6) { av = Vector512.Create(Unsafe.Add(ref a, ao + 6)); c60 = Fused.MultiplyAdd(av, b0, c60); c61 = Fused.MultiplyAdd(av, b1, c61); }
+                    if (TRows.Value > 7) { av = Vector512.Create(Unsafe.Add(ref a, ao + 7)); c70 = Fused.MultiplyAdd(av, b0, c70); c71 = Fused.MultiplyAdd(av, b1, c71); }
                     ao += lda;
                     bo += ldb;
                 }
@@ -501,14 +501,14 @@ namespace CnnGen.Kernels
                 for (nint p = 0; p < kc; p++)
                 {
                     Vector512<float> b0 = Vector512.LoadUnsafe(ref b, (nuint)bo), b1 = Vector512.LoadUnsafe(ref b, (nuint)(bo + 16)), av;
-                    av = Vector512.Create(Unsafe.Add(ref a0, p)); c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
-                    if (TRows.Value > 1) { av = Vector512.Create(Unsafe.Add(ref a1, p)); c10 = Vector512.FusedMultiplyAdd(av, b0, c10); c11 = Vector512.FusedMultiplyAdd(av, b1, c11); }
-                    if (TRows.Value > 2) { av = Vector512.Create(Unsafe.Add(ref a2, p)); c20 = Vector512.FusedMultiplyAdd(av, b0, c20); c21 = Vector512.FusedMultiplyAdd(av, b1, c21); }
-                    if (TRows.Value > 3) { av = Vector512.Create(Unsafe.Add(ref a3, p)); c30 = Vector512.FusedMultiplyAdd(av, b0, c30); c31 = Vector512.FusedMultiplyAdd(av, b1, c31); }
-                    if (TRows.Value > 4) { av = Vector512.Create(Unsafe.Add(ref a4, p)); c40 = Vector512.FusedMultiplyAdd(av, b0, c40); c41 = Vector512.FusedMultiplyAdd(av, b1, c41); }
-                    if (TRows.Value > 5) { av = Vector512.Create(Unsafe.Add(ref a5, p)); c50 = Vector512.FusedMultiplyAdd(av, b0, c50); c51 = Vector512.FusedMultiplyAdd(av, b1, c51); }
-                    if (TRows.Value > 6) { av = Vector512.Create(Unsafe.Add(ref a6, p)); c60 = Vector512.FusedMultiplyAdd(av, b0, c60); c61 = Vector512.FusedMultiplyAdd(av, b1, c61); }
-                    if (TRows.Value > 7) { av = Vector512.Create(Unsafe.Add(ref a7, p)); c70 = Vector512.FusedMultiplyAdd(av, b0, c70); c71 = Vector512.FusedMultiplyAdd(av, b1, c71); }
+                    av = Vector512.Create(Unsafe.Add(ref a0, p)); c00 = Fused.MultiplyAdd(av, b0, c00); c01 = Fused.MultiplyAdd(av, b1, c01);
+                    if (TRows.Value > 1) { av = Vector512.Create(Unsafe.Add(ref a1, p)); c10 = Fused.MultiplyAdd(av, b0, c10); c11 = Fused.MultiplyAdd(av, b1, c11); }
+                    if (TRows.Value > 2) { av = Vector512.Create(Unsafe.Add(ref a2, p)); c20 = Fused.MultiplyAdd(av, b0, c20); c21 = Fused.MultiplyAdd(av, b1, c21); }
+                    if (TRows.Value > 3) { av = Vector512.Create(Unsafe.Add(ref a3, p)); c30 = Fused.MultiplyAdd(av, b0, c30); c31 = Fused.MultiplyAdd(av, b1, c31); }
+                    if (TRows.Value > 4) { av = Vector512.Create(Unsafe.Add(ref a4, p)); c40 = Fused.MultiplyAdd(av, b0, c40); c41 = Fused.MultiplyAdd(av, b1, c41); }
+                    if (TRows.Value > 5) { av = Vector512.Create(Unsafe.Add(ref a5, p)); c50 = Fused.MultiplyAdd(av, b0, c50); c51 = Fused.MultiplyAdd(av, b1, c51); }
+                    if (TRows.Value > 6) { av = Vector512.Create(Unsafe.Add(ref a6, p)); c60 = Fused.MultiplyAdd(av, b0, c60); c61 = Fused.MultiplyAdd(av, b1, c61); }
+                    if (TRows.Value > 7) { av = Vector512.Create(Unsafe.Add(ref a7, p)); c70 = Fused.MultiplyAdd(av, b0, c70); c71 = Fused.MultiplyAdd(av, b1, c71); }
                     bo += ldb;
                 }
             }
@@ -568,25 +568,25 @@ namespace CnnGen.Kernels
                 Vector512<float> y2 = TCols.Value > 2 ? Vector512.LoadUnsafe(ref b2, (nuint)p) : default;
                 Vector512<float> y3 = TCols.Value > 3 ? Vector512.LoadUnsafe(ref b3, (nuint)p) : default;
                 Vector512<float> x = Vector512.LoadUnsafe(ref a, (nuint)p);
-                s00 = Vector512.FusedMultiplyAdd(x, y0, s00);
-                if (TCols.Value > 1) s01 = Vector512.FusedMultiplyAdd(x, y1, s01);
-                if (TCols.Value > 2) s02 = Vector512.FusedMultiplyAdd(x, y2, s02);
-                if (TCols.Value > 3) s03 = Vector512.FusedMultiplyAdd(x, y3, s03);
+                s00 = Fused.MultiplyAdd(x, y0, s00);
+                if (TCols.Value > 1) s01 = Fused.MultiplyAdd(x, y1, s01);
+                if (TCols.Value > 2) s02 = Fused.MultiplyAdd(x, y2, s02);
+                if (TCols.Value > 3) s03 = Fused.MultiplyAdd(x, y3, s03);
                 if (TRows.Value > 1) x = Vector512.LoadUnsafe(ref a1, (nuint)p);
-                if (TRows.Value > 1) s10 = Vector512.FusedMultiplyAdd(x, y0, s10);
-                if (TRows.Value > 1 && TCols.Value > 1) s11 = Vector512.FusedMultiplyAdd(x, y1, s11);
-                if (TRows.Value > 1 && TCols.Value > 2) s12 = Vector512.FusedMultiplyAdd(x, y2, s12);
-                if (TRows.Value > 1 && TCols.Value > 3) s13 = Vector512.FusedMultiplyAdd(x, y3, s13);
+                if (TRows.Value > 1) s10 = Fused.MultiplyAdd(x, y0, s10);
+                if (TRows.Value > 1 && TCols.Value > 1) s11 = Fused.MultiplyAdd(x, y1, s11);
+                if (TRows.Value > 1 && TCols.Value > 2) s12 = Fused.MultiplyAdd(x, y2, s12);
+                if (TRows.Value > 1 && TCols.Value > 3) s13 = Fused.MultiplyAdd(x, y3, s13);
                 if (TRows.Value > 2) x = Vector512.LoadUnsafe(ref a2, (nuint)p);
-                if (TRows.Value > 2) s20 = Vector512.FusedMultiplyAdd(x, y0, s20);
-                if (TRows.Value > 2 && TCols.Value > 1) s21 = Vector512.FusedMultiplyAdd(x, y1, s21);
-                if (TRows.Value > 2 && TCols.Value > 2) s22 = Vector512.FusedMultiplyAdd(x, y2, s22);
-                if (TRows.Value > 2 && TCols.Value > 3) s23 = Vector512.FusedMultiplyAdd(x, y3, s23);
+                if (TRows.Value > 2) s20 = Fused.MultiplyAdd(x, y0, s20);
+                if (TRows.Value > 2 && TCols.Value > 1) s21 = Fused.MultiplyAdd(x, y1, s21);
+                if (TRows.Value > 2 && TCols.Value > 2) s22 = Fused.MultiplyAdd(x, y2, s22);
+                if (TRows.Value > 2 && TCols.Value > 3) s23 = Fused.MultiplyAdd(x, y3, s23);
                 if (TRows.Value > 3) x = Vector512.LoadUnsafe(ref a3, (nuint)p);
-                if (TRows.Value > 3) s30 = Vector512.FusedMultiplyAdd(x, y0, s30);
-                if (TRows.Value > 3 && TCols.Value > 1) s31 = Vector512.FusedMultiplyAdd(x, y1, s31);
-                if (TRows.Value > 3 && TCols.Value > 2) s32 = Vector512.FusedMultiplyAdd(x, y2, s32);
-                if (TRows.Value > 3 && TCols.Value > 3) s33 = Vector512.FusedMultiplyAdd(x, y3, s33);
+                if (TRows.Value > 3) s30 = Fused.MultiplyAdd(x, y0, s30);
+                if (TRows.Value > 3 && TCols.Value > 1) s31 = Fused.MultiplyAdd(x, y1, s31);
+                if (TRows.Value > 3 && TCols.Value > 2) s32 = Fused.MultiplyAdd(x, y2, s32);
+                if (TRows.Value > 3 && TCols.Value > 3) s33 = Fused.MultiplyAdd(x, y3, s33);
             }
             Finish(s00, ref a, ref b, p, k, ref Unsafe.Add(ref c, 0 * ldc + 0), accumulate);
             if (TCols.Value > 1) Finish(s01, ref a, ref b1, p, k, ref Unsafe.Add(ref c, 0 * ldc + 1), accumulate);
@@ -660,25 +660,25 @@ namespace CnnGen.Kernels
                 Vector256<float> y2 = TCols.Value > 2 ? Vector256.LoadUnsafe(ref b2, (nuint)p) : default;
                 Vector256<float> y3 = TCols.Value > 3 ? Vector256.LoadUnsafe(ref b3, (nuint)p) : default;
                 Vector256<float> x = Vector256.LoadUnsafe(ref a, (nuint)p);
-                s00 = Vector256.FusedMultiplyAdd(x, y0, s00);
-                if (TCols.Value > 1) s01 = Vector256.FusedMultiplyAdd(x, y1, s01);
-                if (TCols.Value > 2) s02 = Vector256.FusedMultiplyAdd(x, y2, s02);
-                if (TCols.Value > 3) s03 = Vector256.FusedMultiplyAdd(x, y3, s03);
+                s00 = Fused.MultiplyAdd(x, y0, s00);
+                if (TCols.Value > 1) s01 = Fused.MultiplyAdd(x, y1, s01);
+                if (TCols.Value > 2) s02 = Fused.MultiplyAdd(x, y2, s02);
+                if (TCols.Value > 3) s03 = Fused.MultiplyAdd(x, y3, s03);
                 if (TRows.Value > 1) x = Vector256.LoadUnsafe(ref a1, (nuint)p);
-                if (TRows.Value > 1) s10 = Vector256.FusedMultiplyAdd(x, y0, s10);
-                if (TRows.Value > 1 && TCols.Value > 1) s11 = Vector256.FusedMultiplyAdd(x, y1, s11);
-                if (TRows.Value > 1 && TCols.Value > 2) s12 = Vector256.FusedMultiplyAdd(x, y2, s12);
-                if (TRows.Value > 1 && TCols.Value > 3) s13 = Vector256.FusedMultiplyAdd(x, y3, s13);
+                if (TRows.Value > 1) s10 = Fused.MultiplyAdd(x, y0, s10);
+                if (TRows.Value > 1 && TCols.Value > 1) s11 = Fused.MultiplyAdd(x, y1, s11);
+                if (TRows.Value > 1 && TCols.Value > 2) s12 = Fused.MultiplyAdd(x, y2, s12);
+                if (TRows.Value > 1 && TCols.Value > 3) s13 = Fused.MultiplyAdd(x, y3, s13);
                 if (TRows.Value > 2) x = Vector256.LoadUnsafe(ref a2, (nuint)p);
-                if (TRows.Value > 2) s20 = Vector256.FusedMultiplyAdd(x, y0, s20);
-                if (TRows.Value > 2 && TCols.Value > 1) s21 = Vector256.FusedMultiplyAdd(x, y1, s21);
-                if (TRows.Value > 2 && TCols.Value > 2) s22 = Vector256.FusedMultiplyAdd(x, y2, s22);
-                if (TRows.Value > 2 && TCols.Value > 3) s23 = Vector256.FusedMultiplyAdd(x, y3, s23);
+                if (TRows.Value > 2) s20 = Fused.MultiplyAdd(x, y0, s20);
+                if (TRows.Value > 2 && TCols.Value > 1) s21 = Fused.MultiplyAdd(x, y1, s21);
+                if (TRows.Value > 2 && TCols.Value > 2) s22 = Fused.MultiplyAdd(x, y2, s22);
+                if (TRows.Value > 2 && TCols.Value > 3) s23 = Fused.MultiplyAdd(x, y3, s23);
                 if (TRows.Value > 3) x = Vector256.LoadUnsafe(ref a3, (nuint)p);
-                if (TRows.Value > 3) s30 = Vector256.FusedMultiplyAdd(x, y0, s30);
-                if (TRows.Value > 3 && TCols.Value > 1) s31 = Vector256.FusedMultiplyAdd(x, y1, s31);
-                if (TRows.Value > 3 && TCols.Value > 2) s32 = Vector256.FusedMultiplyAdd(x, y2, s32);
-                if (TRows.Value > 3 && TCols.Value > 3) s33 = Vector256.FusedMultiplyAdd(x, y3, s33);
+                if (TRows.Value > 3) s30 = Fused.MultiplyAdd(x, y0, s30);
+                if (TRows.Value > 3 && TCols.Value > 1) s31 = Fused.MultiplyAdd(x, y1, s31);
+                if (TRows.Value > 3 && TCols.Value > 2) s32 = Fused.MultiplyAdd(x, y2, s32);
+                if (TRows.Value > 3 && TCols.Value > 3) s33 = Fused.MultiplyAdd(x, y3, s33);
             }
             Finish(s00, ref a, ref b, p, k, ref Unsafe.Add(ref c, 0 * ldc + 0), accumulate);
             if (TCols.Value > 1) Finish(s01, ref a, ref b1, p, k, ref Unsafe.Add(ref c, 0 * ldc + 1), accumulate);
