@@ -66,20 +66,7 @@ static float[] Load(string path)
 {
     using var stream = File.OpenRead(path);
     var image = ImageResult.FromStream(stream, ColorComponents.Grey);
-    var pixels = new float[28 * 28];
-    for (int y = 0; y < 28; y++)
-    for (int x = 0; x < 28; x++)
-    {
-        int y0 = y * image.Height / 28, y1 = Math.Max(y0 + 1, (y + 1) * image.Height / 28);
-        int x0 = x * image.Width / 28, x1 = Math.Max(x0 + 1, (x + 1) * image.Width / 28);
-        double total = 0;
-        for (int sy = y0; sy < y1; sy++) for (int sx = x0; sx < x1; sx++) total += image.Data[sy * image.Width + sx];
-        pixels[y * 28 + x] = (float)(total / ((y1 - y0) * (x1 - x0)) / 255.0);
-    }
-    double mean = 0;
-    foreach (var p in pixels) mean += p;
-    if (mean / pixels.Length > 0.5) for (int i = 0; i < pixels.Length; i++) pixels[i] = 1f - pixels[i];
-    return pixels;
+    return CnnGen.Data.ImagePreprocessing.ToSquareInput(image.Data, image.Width, image.Height);
 }
 
 /// <summary>LeNet-5, as trained by samples/FashionMnist.</summary>
