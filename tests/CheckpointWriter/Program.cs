@@ -3,13 +3,13 @@ using CnnGen;
 using CnnGen.Training;
 
 // Usage: CheckpointWriter PATH. Writes checkpoint after checkpoint to PATH, version k holding every weight equal to k
-// and the optimizer at step k, until killed. The crash-safety test kills it at random moments and checks what is left.
+// and the optimizer at step k, until killed; says "ready" once the first is on disk. The crash-safety test kills it at random moments and checks what is left.
 string path = args[0];
 var network = new CheckpointWriter.Net();
 var optimizer = new Sgd(CheckpointWriter.Net.ParameterCount, 0.1f, momentum: 0.9f);
-Console.WriteLine("ready");
 for (int version = 1; ; version++)
 {
+    if (version == 2) Console.WriteLine("ready"); // a first checkpoint exists from here on
     network.Parameters.Fill(version);
     foreach (var (_, state) in optimizer.State) state.AsSpan().Fill(version);
     optimizer.RestoreState(version, new System.Collections.Generic.Dictionary<string, float[]> { ["momentum_buffer"] = optimizer.State[0].Value });
