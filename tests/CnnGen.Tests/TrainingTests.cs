@@ -183,8 +183,8 @@ namespace CnnGen.Tests
         }
 
         /// <summary>
-        /// Learning for real: LeNet-5 from scratch on the committed subset (4,000 training, 1,000 test images), two epochs of
-        /// SGD with momentum. Chance is 10%; the run reaches about 75% (measured), and must reach 65%.
+        /// Learning for real: LeNet-5 from scratch on the committed subset (4,000 training, 1,000 test images), three epochs of
+        /// SGD with momentum, about 7 s. Chance is 10%; the run reaches 73.8% (measured), and must reach 65%.
         /// </summary>
         [Fact]
         public void LeNet5LearnsFashionMnistFromScratch()
@@ -204,7 +204,7 @@ namespace CnnGen.Tests
             var random = new CnnRandom(2);
             var images = new float[batch * 784];
             var labels = new int[batch];
-            for (int epoch = 0; epoch < 2; epoch++)
+            for (int epoch = 0; epoch < 3; epoch++)
             {
                 random.Shuffle<int>(order);
                 for (int start = 0; start + batch <= trainCount; start += batch)
@@ -218,7 +218,7 @@ namespace CnnGen.Tests
                 }
             }
             var result = trainer.Evaluate(test, testLabels);
-            _output.WriteLine($"2 epochs on {trainCount} images in {clock.Elapsed.TotalSeconds:F1} s: test accuracy {100 * result.Accuracy:F1}%, loss {result.Loss:F3}");
+            _output.WriteLine($"3 epochs on {trainCount} images in {clock.Elapsed.TotalSeconds:F1} s: test accuracy {100 * result.Accuracy:F1}%, loss {result.Loss:F3}");
             Assert.True(result.Accuracy > 0.65, $"test accuracy {result.Accuracy:P1}");
         }
     }
