@@ -5,13 +5,14 @@ namespace CnnGen.Training
 {
     /// <summary>
     /// A fixed set of threads that run one job together and wait for each other: the calling thread is worker 0.
-    /// Started once; running a job allocates nothing (no tasks, no closures), which keeps training steps allocation-free.
+    /// Started once; running a job allocates nothing (no tasks, no closures, and every wait primitive's lazily created
+    /// parts are created up front), which keeps training steps allocation-free.
     /// </summary>
     internal sealed class WorkerPool : IDisposable
     {
         private readonly Action<int> _work;
-        private readonly Barrier _start;
-        private readonly Barrier _finish;
+        private readonly ManualResetEventSlim[] _start;
+        private readonly ManualResetEventSlim[] _done;
         private readonly Thread[] _threads;
         private readonly Exception?[] _errors;
         private volatile bool _stopping;
@@ -24,8 +25,13 @@ namespace CnnGen.Training
             _work = work;
             Workers = workers;
             _errors = new Exception?[workers];
-            _start = new Barrier(workers);
-            _finish = new Barrier(workers);
+            _start = new ManualResetEventSlim[workers];
+            _done = new ManualResetEventSlim[workers];
+            for (int i = 1; i < workers; i++)
+            {
+                _start[i] = Prepared();
+                _done[i] = Prepared();
+            }
             _threads = new Thread[workers - 1];
             for (int i = 1; i < workers; i++)
             {
@@ -35,14 +41,27 @@ namespace CnnGen.Training
             }
         }
 
+        /// <summary>An event whose lock and kernel handle exist already, so no later wait allocates them.</summary>
+        private static ManualResetEventSlim Prepared()
+        {
+            var signal = new ManualResetEventSlim(false, spinCount: 200);
+            _ = signal.WaitHandle;
+            signal.Wait(1);
+            return signal;
+        }
+
         public int Workers { get; }
 
         /// <summary>Runs the work on every worker and returns when all are done; rethrows the first worker's exception.</summary>
         public void Run()
         {
-            if (Workers > 1) _start.SignalAndWait();
+            for (int i = 1; i < Workers; i++)
+            {
+                _done[i].Reset();
+                _start[i].Set();
+            }
             Execute(0);
-            if (Workers > 1) _finish.SignalAndWait();
+            for (int i = 1; i < Workers; i++) _done[i].Wait();
             for (int i = 0; i < _errors.Length; i++)
             {
                 var error = _errors[i];
@@ -56,10 +75,11 @@ namespace CnnGen.Training
         {
             while (true)
             {
-                _start.SignalAndWait();
+                _start[index].Wait();
+                _start[index].Reset(); // before signalling done, so the next Run's Set is never lost
                 if (_stopping) return;
                 Execute(index);
-                _finish.SignalAndWait();
+                _done[index].Set();
             }
         }
 
@@ -79,10 +99,13 @@ namespace CnnGen.Training
         {
             if (_stopping) return;
             _stopping = true;
-            if (Workers > 1) _start.SignalAndWait();
+            for (int i = 1; i < Workers; i++) _start[i].Set();
             foreach (var thread in _threads) thread.Join();
-            _start.Dispose();
-            _finish.Dispose();
+            for (int i = 1; i < Workers; i++)
+            {
+                _start[i].Dispose();
+                _done[i].Dispose();
+            }
         }
     }
 }
