@@ -128,6 +128,35 @@ namespace KernelBench
                 double gflops = 2.0 * s.M * s.N * s.K / seconds / 1e9;
                 Console.WriteLine($"{s.Name,-42} {s.M,5} {s.N,5} {s.K,5} {seconds * 1e6,9:F2} {gflops,8:F1}");
             }
+            // Convolution forward: direct (DirectConvolution) against im2col + GEMM, one sample.
+            var convs = new (string Name, int C, int H, int W, int OC, int K, int P)[]
+            {
+                ("LeNet conv1 1x28x28 -> 6 k5 p2", 1, 28, 28, 6, 5, 2),
+                ("LeNet conv2 6x14x14 -> 16 k5", 6, 14, 14, 16, 5, 0),
+                ("CIFAR 3x32x32 -> 32 k3 p1", 3, 32, 32, 32, 3, 1),
+                ("CIFAR 32x32x32 -> 32 k3 p1", 32, 32, 32, 32, 3, 1),
+                ("CIFAR 32x16x16 -> 64 k3 p1", 32, 16, 16, 64, 3, 1),
+                ("CIFAR 64x16x16 -> 64 k3 p1", 64, 16, 16, 64, 3, 1),
+            };
+            Console.WriteLine($"{"convolution",-34} {"direct us",10} {"GFLOP/s",8} {"im2col us",10} {"GFLOP/s",8}");
+            foreach (var s in convs)
+            {
+                int oh = s.H + 2 * s.P - s.K + 1, ow = s.W + 2 * s.P - s.K + 1, taps = s.C * s.K * s.K;
+                float[] x = Fill(s.C * s.H * s.W, 4), w = Fill(s.OC * taps, 5), bias = Fill(s.OC, 6), y = new float[s.OC * oh * ow];
+                float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.W, s.OC, s.K, s.P)], cols = new float[taps * oh * ow];
+                double direct = double.MaxValue, im2col = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    direct = Math.Min(direct, Time(() => DirectConvolution.Forward(x, s.C, s.H, s.W, w, bias, s.OC, s.K, s.P, y, scratch, relu: false)));
+                    im2col = Math.Min(im2col, Time(() =>
+                    {
+                        Im2Col.Expand(x, s.C, s.H, s.W, s.K, 1, s.P, oh, ow, cols);
+                        Gemm.Multiply(false, false, s.OC, oh * ow, taps, w, taps, cols, oh * ow, y, oh * ow, false);
+                    }));
+                }
+                double flops = 2.0 * s.OC * oh * ow * taps;
+                Console.WriteLine($"{s.Name,-34} {direct * 1e6,10:F2} {flops / direct / 1e9,8:F1} {im2col * 1e6,10:F2} {flops / im2col / 1e9,8:F1}");
+            }
             // Im2Col
             {
                 float[] x = Fill(6 * 14 * 14, 3), cols = new float[150 * 100], dx = new float[6 * 14 * 14];

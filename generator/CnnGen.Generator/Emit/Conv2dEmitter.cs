@@ -6,23 +6,37 @@ using static CnnGen.Generator.Helpers.Literal;
 namespace CnnGen.Generator.Emit
 {
     /// <summary>
-    /// <c>Conv2d</c> as a matrix product: im2col lays the kernel taps of every output cell out as a
-    /// (C·K·K) x (OH·OW) matrix, and the weights [OC x C·K·K] multiply it. The backward pass is two more products:
-    /// the weight gradient correlates the output gradient with the same columns, the input gradient multiplies by the
-    /// transposed weights and folds the columns back (col2im). A 1x1 convolution at stride 1 without padding skips im2col.
+    /// <c>Conv2d</c>. At stride 1 the forward pass is <c>DirectConvolution</c>: a register-tiled direct convolution with
+    /// the bias in its accumulators, no im2col. Otherwise, and in the backward pass, it is a matrix product: im2col lays
+    /// the kernel taps of every output cell out as a (C·K·K) x (OH·OW) matrix, and the weights [OC x C·K·K] multiply it.
+    /// The weight gradient correlates the output gradient with the same columns, the input gradient multiplies by the
+    /// transposed weights and folds the columns back (col2im). A 1x1 convolution at stride 1 without padding is a plain
+    /// product throughout (no im2col, no padding copy).
     /// </summary>
     internal sealed class Conv2dEmitter : LayerEmitter
     {
         public static readonly Conv2dEmitter Instance = new();
 
-        private readonly record struct Dims(int OutChannels, int Taps, int Cells, int WeightLength, bool NeedsColumns);
+        private readonly record struct Dims(int OutChannels, int Taps, int Cells, int WeightLength, bool NeedsColumns, bool Direct);
 
         private static Dims DimsOf(LayerLayout layer)
         {
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             int taps = input.Channels * spec.Kernel * spec.Kernel;
             bool pointwise = spec.Kernel == 1 && spec.Stride == 1 && spec.Padding == 0;
-            return new Dims(output.Channels, taps, output.Height * output.Width, output.Channels * taps, !pointwise);
+            return new Dims(output.Channels, taps, output.Height * output.Width, output.Channels * taps, !pointwise, spec.Stride == 1 && !pointwise);
+        }
+
+        /// <summary>
+        /// The runtime expression for the scratch floats of this layer's direct kernels, or null when it has none. The
+        /// runtime owns that arithmetic (padding, vector rounding), so the workspace asks it rather than repeating it.
+        /// </summary>
+        public static string? DirectScratchLength(LayerLayout layer)
+        {
+            if (!DimsOf(layer).Direct) return null;
+            var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
+            return "global::CnnGen.Kernels.DirectConvolution.ScratchLength(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+                + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ")";
         }
 
         /// <summary>Floats of im2col columns this layer needs for one sample (0 for a pointwise convolution).</summary>
@@ -58,6 +72,14 @@ namespace CnnGen.Generator.Emit
             using (w.OpenBlock())
             {
                 w.Line("// weight [" + Int(d.OutChannels) + " x " + Int(d.Taps) + "] at p[0]" + (layer.Spec.Bias ? ", bias [" + Int(d.OutChannels) + "] at p[" + Int(d.WeightLength) + "]" : ", no bias"));
+                if (d.Direct)
+                {
+                    var (input, spec) = (layer.Input, layer.Spec);
+                    w.Line("// Direct stride-1 convolution: 4 channels x 64 cells per register tile, started at the bias.");
+                    w.Line("global::CnnGen.Kernels.DirectConvolution.Forward(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
+                        + (spec.Bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", y, columns, relu: false);");
+                    return;
+                }
                 string cols = "x";
                 if (d.NeedsColumns)
                 {

@@ -304,7 +304,7 @@ namespace CnnGen.Generator.Emit
                         w.Line("internal readonly float[] " + array.Name + ";");
                     }
                 }
-                w.Line("/// <summary>Scratch for the convolutions' im2col columns, one sample at a time.</summary>");
+                w.Line("/// <summary>Scratch for the convolutions, one sample at a time: im2col columns, padded inputs, output rows.</summary>");
                 w.Line("internal readonly float[] Columns;");
                 w.Line("/// <summary>Gradients flowing backward, in turn: each holds a batch of the largest layer input or output.</summary>");
                 w.Line("internal readonly float[] GradientA, GradientB;");
@@ -318,7 +318,18 @@ namespace CnnGen.Generator.Emit
                 {
                     w.Line("Input = new float[batchCapacity * " + Int(layout.Input.Length) + "];");
                     int columns = layout.Layers.Where(l => l.Kind == LayerKind.Conv2d).Select(Conv2dEmitter.ColumnsLength).DefaultIfEmpty(0).Max();
-                    w.Line("Columns = new float[" + Int(columns) + "];");
+                    var direct = layout.Layers.Where(l => l.Kind == LayerKind.Conv2d && Conv2dEmitter.DirectScratchLength(l) is not null).ToList();
+                    if (direct.Count == 0)
+                    {
+                        w.Line("Columns = new float[" + Int(columns) + "];");
+                    }
+                    else
+                    {
+                        w.Line("int columns = " + Int(columns) + "; // im2col columns of the largest convolution");
+                        foreach (var layer in direct)
+                            w.Line("columns = global::System.Math.Max(columns, " + Conv2dEmitter.DirectScratchLength(layer) + "); // " + layer.Describe());
+                        w.Line("Columns = new float[columns];");
+                    }
                     int largest = layout.Layers.Max(l => System.Math.Max(l.Input.Length, l.Output.Length));
                     w.Line("GradientA = new float[batchCapacity * " + Int(largest) + "];");
                     w.Line("GradientB = new float[batchCapacity * " + Int(largest) + "];");

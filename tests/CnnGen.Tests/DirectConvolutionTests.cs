@@ -1,0 +1,129 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.Intrinsics;
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>The direct stride-1 convolution, each of its paths, against the definition in double precision.</summary>
+    public sealed class DirectConvolutionTests
+    {
+        public static IEnumerable<object[]> Shapes()
+        {
+            // inChannels, height, width, outChannels, kernel, padding, bias
+            var shapes = new List<object[]>
+            {
+                new object[] { 1, 28, 28, 6, 5, 2, true },    // LeNet-5 conv1
+                new object[] { 6, 14, 14, 16, 5, 0, true },   // LeNet-5 conv2
+                new object[] { 3, 32, 32, 32, 3, 1, true },   // CIFAR stem
+                new object[] { 32, 16, 16, 64, 3, 1, false },
+                new object[] { 1, 3, 3, 1, 5, 2, true },      // kernel larger than the image
+                new object[] { 2, 1, 9, 3, 3, 1, false },     // one row
+                new object[] { 5, 7, 1, 7, 1, 0, true },      // one column, pointwise
+            };
+            var random = new Random(29);
+            for (int trial = 0; trial < 24; trial++)
+            {
+                int kernel = random.Next(1, 8);
+                int padding = random.Next(0, 4);
+                int height = random.Next(Math.Max(1, kernel - 2 * padding), 40);
+                int width = random.Next(Math.Max(1, kernel - 2 * padding), 40);
+                shapes.Add(new object[] { random.Next(1, 10), height, width, random.Next(1, 14), kernel, padding, random.Next(2) == 0 });
+            }
+            return shapes;
+        }
+
+        private static float[] RandomValues(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+            return values;
+        }
+
+        public static IEnumerable<object[]> Paths()
+        {
+            yield return new object[] { "Scalar" };
+            if (Vector256.IsHardwareAccelerated) yield return new object[] { "Vector256" };
+            if (Vector512.IsHardwareAccelerated) yield return new object[] { "Vector512" };
+        }
+
+        public static IEnumerable<object[]> ShapesOnEveryPath()
+        {
+            foreach (object[] path in Paths())
+            {
+                foreach (object[] shape in Shapes()) yield return [.. path, .. shape];
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(ShapesOnEveryPath))]
+        public void Forward_MatchesTheDefinition(string pathName, int inChannels, int height, int width, int outChannels, int kernel, int padding, bool hasBias)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + kernel * 3 + padding);
+            int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
+            float[] x = RandomValues(random, inChannels * height * width);
+            float[] weight = RandomValues(random, outChannels * inChannels * kernel * kernel);
+            float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
+            int outLength = outChannels * outHeight * outWidth;
+
+            foreach (bool relu in new[] { false, true })
+            {
+                float[] y = new float[outLength + 7];
+                Array.Fill(y, float.NaN);
+                float[] scratch = RandomValues(random, DirectConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, padding)); // garbage must not leak
+                DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y.AsSpan(0, outLength + 7), scratch, relu, path);
+
+                for (int oc = 0; oc < outChannels; oc++)
+                {
+                    for (int oy = 0; oy < outHeight; oy++)
+                    {
+                        for (int ox = 0; ox < outWidth; ox++)
+                        {
+                            double sum = hasBias ? bias[oc] : 0, scale = Math.Abs(sum);
+                            for (int ic = 0; ic < inChannels; ic++)
+                            {
+                                for (int ky = 0; ky < kernel; ky++)
+                                {
+                                    for (int kx = 0; kx < kernel; kx++)
+                                    {
+                                        int iy = oy + ky - padding, ix = ox + kx - padding;
+                                        if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                                        double product = (double)x[(ic * height + iy) * width + ix] * weight[((oc * inChannels + ic) * kernel + ky) * kernel + kx];
+                                        sum += product;
+                                        scale += Math.Abs(product);
+                                    }
+                                }
+                            }
+                            if (relu) sum = Math.Max(sum, 0);
+                            float actual = y[(oc * outHeight + oy) * outWidth + ox];
+                            if (!(Math.Abs(actual - sum) <= 1e-5 * Math.Max(scale, 1e-30)))
+                                Assert.Fail($"{path} relu={relu}: y[{oc},{oy},{ox}] = {actual}, expected {sum}");
+                        }
+                    }
+                }
+                for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+            }
+        }
+
+        [Fact]
+        public void Forward_RejectsShortSpansAndBadShapes_AndAllocatesNothing()
+        {
+            float[] x = new float[3 * 8 * 8], w = new float[4 * 3 * 9], b = new float[4], y = new float[4 * 8 * 8];
+            float[] scratch = new float[DirectConvolution.ScratchLength(3, 8, 8, 4, 3, 1)];
+            DirectConvolution.Forward(x, 3, 8, 8, w, b, 4, 3, 1, y, scratch, relu: true);
+            Assert.Throws<ArgumentException>(() => DirectConvolution.Forward(x.AsSpan(1), 3, 8, 8, w, b, 4, 3, 1, y, scratch, true));
+            Assert.Throws<ArgumentException>(() => DirectConvolution.Forward(x, 3, 8, 8, w.AsSpan(1), b, 4, 3, 1, y, scratch, true));
+            Assert.Throws<ArgumentException>(() => DirectConvolution.Forward(x, 3, 8, 8, w, b.AsSpan(1), 4, 3, 1, y, scratch, true));
+            Assert.Throws<ArgumentException>(() => DirectConvolution.Forward(x, 3, 8, 8, w, b, 4, 3, 1, y.AsSpan(1), scratch, true));
+            Assert.Throws<ArgumentException>(() => DirectConvolution.Forward(x, 3, 8, 8, w, b, 4, 3, 1, y, scratch.AsSpan(1), true));
+            Assert.Throws<ArgumentOutOfRangeException>(() => DirectConvolution.Forward(x, 3, 2, 2, w, b, 4, 3, 0, y, scratch, true));
+            Assert.Throws<ArgumentOutOfRangeException>(() => DirectConvolution.Forward(x, 0, 8, 8, w, b, 4, 3, 1, y, scratch, true));
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++) DirectConvolution.Forward(x, 3, 8, 8, w, b, 4, 3, 1, y, scratch, relu: false);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+}
