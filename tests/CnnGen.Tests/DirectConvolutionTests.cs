@@ -107,6 +107,66 @@ namespace CnnGen.Tests
             }
         }
 
+        [Theory]
+        [MemberData(nameof(ShapesOnEveryPath))]
+        public void Backward_MatchesTheDefinition(string pathName, int inChannels, int height, int width, int outChannels, int kernel, int padding, bool wantInputGradient)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var random = new Random(inChannels * 1009 + height * 37 + width * 11 + outChannels + kernel * 5 + padding);
+            int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
+            int inLength = inChannels * height * width, outLength = outChannels * outHeight * outWidth, taps = inChannels * kernel * kernel;
+            float[] x = RandomValues(random, inLength);
+            float[] weight = RandomValues(random, outChannels * taps);
+            float[] dy = RandomValues(random, outLength);
+            float[] dWeight0 = RandomValues(random, outChannels * taps + 3);
+            float[] dWeight = (float[])dWeight0.Clone();
+            float[] dx = new float[inLength + 5];
+            Array.Fill(dx, float.NaN);
+            float[] scratch = RandomValues(random, DirectConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, padding));
+            DirectConvolution.BackwardOn(x, inChannels, height, width, weight, dy, outChannels, kernel, padding,
+                dWeight.AsSpan(0, outChannels * taps + 3), wantInputGradient ? dx.AsSpan(0, inLength + 5) : default, scratch, path);
+
+            var expectedDx = new double[inLength];
+            var dxScale = new double[inLength];
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int t = 0; t < taps; t++)
+                {
+                    int ic = t / (kernel * kernel), ky = t / kernel % kernel, kx = t % kernel;
+                    double sum = dWeight0[oc * taps + t], scale = Math.Abs(sum);
+                    for (int oy = 0; oy < outHeight; oy++)
+                    {
+                        for (int ox = 0; ox < outWidth; ox++)
+                        {
+                            int iy = oy + ky - padding, ix = ox + kx - padding;
+                            if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                            int xAt = (ic * height + iy) * width + ix;
+                            double d = dy[(oc * outHeight + oy) * outWidth + ox];
+                            sum += d * x[xAt];
+                            scale += Math.Abs(d * x[xAt]);
+                            expectedDx[xAt] += d * weight[oc * taps + t];
+                            dxScale[xAt] += Math.Abs(d * weight[oc * taps + t]);
+                        }
+                    }
+                    float actual = dWeight[oc * taps + t];
+                    if (!(Math.Abs(actual - sum) <= 1e-5 * Math.Max(scale, 1e-30)))
+                        Assert.Fail($"{path}: dW[{oc},{t}] = {actual}, expected {sum}");
+                }
+            }
+            for (int i = outChannels * taps; i < dWeight.Length; i++) Assert.Equal(dWeight0[i], dWeight[i]);
+            if (!wantInputGradient)
+            {
+                Assert.All(dx, v => Assert.True(float.IsNaN(v)));
+                return;
+            }
+            for (int i = 0; i < inLength; i++)
+            {
+                if (!(Math.Abs(dx[i] - expectedDx[i]) <= 1e-5 * Math.Max(dxScale[i], 1e-30) + 1e-30))
+                    Assert.Fail($"{path}: dx[{i}] = {dx[i]}, expected {expectedDx[i]}");
+            }
+            for (int i = inLength; i < dx.Length; i++) Assert.True(float.IsNaN(dx[i]), "wrote past the input gradient");
+        }
+
         [Fact]
         public void Forward_RejectsShortSpansAndBadShapes_AndAllocatesNothing()
         {
@@ -117,12 +177,22 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentException>(() => DirectConvolution.Forward(x, 3, 8, 8, w.AsSpan(1), b, 4, 3, 1, y, scratch, true));
             Assert.Throws<ArgumentException>(() => DirectConvolution.Forward(x, 3, 8, 8, w, b.AsSpan(1), 4, 3, 1, y, scratch, true));
             Assert.Throws<ArgumentException>(() => DirectConvolution.Forward(x, 3, 8, 8, w, b, 4, 3, 1, y.AsSpan(1), scratch, true));
-            Assert.Throws<ArgumentException>(() => DirectConvolution.Forward(x, 3, 8, 8, w, b, 4, 3, 1, y, scratch.AsSpan(1), true));
+            Assert.Throws<ArgumentException>(() => DirectConvolution.Forward(x, 3, 8, 8, w, b, 4, 3, 1, y, scratch.AsSpan(0, 10), true));
             Assert.Throws<ArgumentOutOfRangeException>(() => DirectConvolution.Forward(x, 3, 2, 2, w, b, 4, 3, 0, y, scratch, true));
             Assert.Throws<ArgumentOutOfRangeException>(() => DirectConvolution.Forward(x, 0, 8, 8, w, b, 4, 3, 1, y, scratch, true));
 
+            float[] dw = new float[w.Length], dx = new float[x.Length];
+            Assert.Throws<ArgumentException>(() => DirectConvolution.Backward(x, 3, 8, 8, w, y.AsSpan(1), 4, 3, 1, dw, dx, scratch));
+            Assert.Throws<ArgumentException>(() => DirectConvolution.Backward(x, 3, 8, 8, w, y, 4, 3, 1, dw.AsSpan(1), dx, scratch));
+            Assert.Throws<ArgumentException>(() => DirectConvolution.Backward(x, 3, 8, 8, w, y, 4, 3, 1, dw, dx.AsSpan(1), scratch));
+            Assert.Throws<ArgumentException>(() => DirectConvolution.Backward(x, 3, 8, 8, w, y, 4, 3, 1, dw, dx, scratch.AsSpan(0, 10)));
+
             long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++) DirectConvolution.Forward(x, 3, 8, 8, w, b, 4, 3, 1, y, scratch, relu: false);
+            for (int i = 0; i < 100; i++)
+            {
+                DirectConvolution.Forward(x, 3, 8, 8, w, b, 4, 3, 1, y, scratch, relu: false);
+                DirectConvolution.Backward(x, 3, 8, 8, w, y, 4, 3, 1, dw, dx, scratch);
+            }
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         }
     }

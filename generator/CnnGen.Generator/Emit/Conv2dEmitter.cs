@@ -6,8 +6,8 @@ using static CnnGen.Generator.Helpers.Literal;
 namespace CnnGen.Generator.Emit
 {
     /// <summary>
-    /// <c>Conv2d</c>. At stride 1 the forward pass is <c>DirectConvolution</c>: a register-tiled direct convolution with
-    /// the bias in its accumulators, no im2col. Otherwise, and in the backward pass, it is a matrix product: im2col lays
+    /// <c>Conv2d</c>. At stride 1 it is <c>DirectConvolution</c>: a register-tiled direct convolution with the bias in its
+    /// accumulators, and a backward pass over flat padded rows, no im2col. At other strides it is a matrix product: im2col lays
     /// the kernel taps of every output cell out as a (C·K·K) x (OH·OW) matrix, and the weights [OC x C·K·K] multiply it.
     /// The weight gradient correlates the output gradient with the same columns, the input gradient multiplies by the
     /// transposed weights and folds the columns back (col2im). A 1x1 convolution at stride 1 without padding is a plain
@@ -39,11 +39,11 @@ namespace CnnGen.Generator.Emit
                 + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ")";
         }
 
-        /// <summary>Floats of im2col columns this layer needs for one sample (0 for a pointwise convolution).</summary>
+        /// <summary>Floats of im2col columns this layer needs for one sample (0 for a pointwise or a direct convolution).</summary>
         public static int ColumnsLength(LayerLayout layer)
         {
             var d = DimsOf(layer);
-            return d.NeedsColumns ? d.Taps * d.Cells : 0;
+            return d.NeedsColumns && !d.Direct ? d.Taps * d.Cells : 0;
         }
 
         private static string ExpandCall(LayerLayout layer, string x, string cols)
@@ -100,6 +100,14 @@ namespace CnnGen.Generator.Emit
         public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
         {
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
+            if (DimsOf(layer).Direct)
+            {
+                // One pass per sample for both gradients; the first layer's input gradient only when asked for.
+                string dx = layer.Index > 0 ? gradients.InputSample(layer) : "inputGradientWanted ? " + gradients.InputSample(layer) + " : default";
+                using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                    w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", " + dx + ", workspace.Columns);");
+                return;
+            }
             using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
                 w.Line(MethodName(layer) + "BackwardParameters(" + x + ", " + gradients.OutputSample(layer) + ", " + GradientSlice(layer) + ", workspace.Columns);");
             WhenInputGradientNeeded(w, layer, () =>
@@ -112,6 +120,24 @@ namespace CnnGen.Generator.Emit
         public override void EmitBackwardMethods(IndentedWriter w, LayerLayout layer)
         {
             var d = DimsOf(layer);
+            if (d.Direct)
+            {
+                var (input, spec) = (layer.Input, layer.Spec);
+                w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample and, when dx is not empty, writes its input gradient.</summary>");
+                w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx, " + Span + " columns)");
+                using (w.OpenBlock())
+                {
+                    w.Line("// d weight += x correlated with dy; dx = weightᵀ · dy folded back onto the input (flat padded rows, no im2col)");
+                    w.Line("global::CnnGen.Kernels.DirectConvolution.Backward(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
+                        + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
+                    if (spec.Bias)
+                    {
+                        w.Line("// d bias: each channel's output gradient, summed");
+                        w.Line("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++) dp[" + Int(d.WeightLength) + " + oc] += global::CnnGen.Kernels.Elementwise.Sum(dy.Slice(oc * " + Int(d.Cells) + ", " + Int(d.Cells) + "));");
+                    }
+                }
+                return;
+            }
             w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample.</summary>");
             w.Line("private static void " + MethodName(layer) + "BackwardParameters(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + Span + " dp, " + Span + " columns)");
             using (w.OpenBlock())

@@ -325,7 +325,7 @@ namespace CnnGen.Generator.Emit
                     }
                     else
                     {
-                        w.Line("int columns = " + Int(columns) + "; // im2col columns of the largest convolution");
+                        w.Line("int columns = " + Int(columns) + "; // im2col columns of the largest strided convolution");
                         foreach (var layer in direct)
                             w.Line("columns = global::System.Math.Max(columns, " + Conv2dEmitter.DirectScratchLength(layer) + "); // " + layer.Describe());
                         w.Line("Columns = new float[columns];");

@@ -55,8 +55,17 @@ namespace CnnGen.Kernels
         public static int ScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, padding);
-            return ForwardScratch(g);
+            return Math.Max(ForwardScratch(g), BackwardScratch(g, outChannels));
         }
+
+        // The padded input, the output gradient in flat rows, and the flat column gradients [taps x flat].
+        // and d y transposed to [output cells x channel lanes].
+        private static int BackwardScratch(in Geometry g, int outChannels) =>
+            g.PaddedLength + outChannels * g.FlatLength + g.Taps * g.FlatLength + g.OutHeight * g.OutWidth * ((outChannels + 15) / 16 * 16);
+
+        // Channels rounded up to whole vectors: of 16 on the Vector512 path when there are more than 8, else of 8.
+        private static int LaneCount(int outChannels, KernelPath path) =>
+            path == KernelPath.Vector512 && outChannels > 8 ? (outChannels + 15) / 16 * 16 : (outChannels + 7) / 8 * 8;
 
         private static int ForwardScratch(in Geometry g) => g.PaddedLength + ChannelBlock * g.FlatLength;
 
@@ -309,6 +318,360 @@ namespace CnnGen.Kernels
                 if (count > 1) a1.StoreUnsafe(ref o, at0 + (nuint)fl);
                 if (count > 2) a2.StoreUnsafe(ref o, at0 + (nuint)(2 * fl));
                 if (count > 3) a3.StoreUnsafe(ref o, at0 + (nuint)(3 * fl));
+            }
+        }
+
+        /// <summary>
+        /// The backward pass of <see cref="Forward"/> for one sample: adds d weight [outChannels x inChannels x kernel x
+        /// kernel] (PyTorch's layout) to <paramref name="weightGradient"/> and, when <paramref name="inputGradient"/> is
+        /// not empty, writes d x [inChannels x height x width] to it. <paramref name="outputGradient"/> is d y, shaped like
+        /// the forward's y. The bias gradient (the sum of each channel of d y) is left to the caller.
+        /// </summary>
+        /// <remarks>
+        /// d weight[oc, tap] is the sum over output cells of d y[oc, cell] times the padded input at the cell plus the tap's
+        /// offset <c>ic·plane + ky·(W+2p) + kx</c>: with the output channels in the vector lanes (d y transposed), each
+        /// tile keeps 8 taps of accumulators and needs no sum across lanes. The input gradient is the product weightᵀ · d y
+        /// over the flat padded columns of <see cref="Forward"/> (d y with zeros in its padding columns), each tap's row
+        /// then added back at its offset: col2im as whole-vector adds.
+        /// </remarks>
+        public static void Backward(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int padding,
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch) =>
+            BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, padding, weightGradient, inputGradient, scratch,
+                !Simd.Enabled ? KernelPath.Scalar : Vector512.IsHardwareAccelerated ? KernelPath.Vector512 : KernelPath.Vector256);
+
+        internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int padding,
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
+            ArgumentOutOfRangeException.ThrowIfNegative(padding);
+            var g = new Geometry(inChannels, height, width, kernel, padding);
+            if (g.OutHeight <= 0 || g.OutWidth <= 0)
+                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The kernel is larger than the padded input.");
+            int inLength = inChannels * height * width, outLength = outChannels * g.OutHeight * g.OutWidth;
+            Require(x.Length >= inLength, nameof(x), inLength);
+            Require(weight.Length >= outChannels * g.Taps, nameof(weight), outChannels * g.Taps);
+            Require(outputGradient.Length >= outLength, nameof(outputGradient), outLength);
+            Require(weightGradient.Length >= outChannels * g.Taps, nameof(weightGradient), outChannels * g.Taps);
+            if (!inputGradient.IsEmpty) Require(inputGradient.Length >= inLength, nameof(inputGradient), inLength);
+            Require(scratch.Length >= BackwardScratch(g, outChannels), nameof(scratch), BackwardScratch(g, outChannels));
+
+            if (path == KernelPath.Scalar)
+            {
+                BackwardScalar(x, weight, outputGradient, outChannels, weightGradient, inputGradient, g);
+                return;
+            }
+
+            var padded = scratch.Slice(0, g.PaddedLength);
+            Pad(x, padded, g);
+            int outPlane = g.OutHeight * g.OutWidth;
+            var dyFlat = scratch.Slice(g.PaddedLength, outChannels * g.FlatLength);
+            if (path == KernelPath.Vector512 && outChannels <= 8)
+            {
+                FlattenRows(outputGradient, outChannels, dyFlat, g);
+                for (int first = 0; first < outChannels; first += ChannelBlock)
+                    WeightGradientDot512(padded, dyFlat, first, Math.Min(ChannelBlock, outChannels - first), weightGradient, g);
+            }
+            else
+            {
+                // d y transposed to [cell x channel lanes], the lanes past the last channel zero.
+                int lanes = LaneCount(outChannels, path);
+                var dyT = scratch.Slice(g.PaddedLength + outChannels * g.FlatLength + g.Taps * g.FlatLength, outPlane * lanes);
+                dyT.Clear();
+                for (int oc = 0; oc < outChannels; oc++)
+                {
+                    for (int cell = 0; cell < outPlane; cell++) dyT[cell * lanes + oc] = outputGradient[oc * outPlane + cell];
+                }
+                if (lanes % 16 == 0 && path == KernelPath.Vector512) WeightGradient512(padded, dyT, lanes, outChannels, weightGradient, g);
+                else WeightGradient256(padded, dyT, lanes, outChannels, weightGradient, g);
+                if (!inputGradient.IsEmpty) FlattenRows(outputGradient, outChannels, dyFlat, g);
+            }
+
+            if (inputGradient.IsEmpty) return;
+            // d columns [taps x flat] = weightᵀ · d y (flat), then each tap's row added back at its offset.
+            var columns = scratch.Slice(g.PaddedLength + outChannels * g.FlatLength, g.Taps * g.FlatLength);
+            Gemm.Multiply(true, false, g.Taps, g.FlatLength, outChannels, weight, g.Taps, dyFlat, g.FlatLength, columns, g.FlatLength, accumulate: false);
+            padded.Clear(); // now the padded input gradient
+            ref float dx = ref MemoryMarshal.GetReference(padded);
+            ref float cols = ref MemoryMarshal.GetReference(columns);
+            int t = 0;
+            for (int ic = 0; ic < inChannels; ic++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    for (int kx = 0; kx < kernel; kx++, t++)
+                    {
+                        AddRow(ref Unsafe.Add(ref cols, t * g.FlatLength), ref Unsafe.Add(ref dx, ic * g.Plane + ky * g.PaddedWidth + kx), g.FlatLength);
+                    }
+                }
+            }
+            for (int ic = 0; ic < inChannels; ic++)
+            {
+                for (int iy = 0; iy < height; iy++)
+                {
+                    padded.Slice(ic * g.Plane + (iy + padding) * g.PaddedWidth + padding, width).CopyTo(inputGradient.Slice((ic * height + iy) * width, width));
+                }
+            }
+        }
+
+        // d y [oc x OH x OW] to flat rows of stride W+2p with zeros in the padding columns and the tail.
+        private static void FlattenRows(ReadOnlySpan<float> outputGradient, int outChannels, Span<float> dyFlat, in Geometry g)
+        {
+            dyFlat.Clear();
+            int outPlane = g.OutHeight * g.OutWidth;
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    outputGradient.Slice(oc * outPlane + oy * g.OutWidth, g.OutWidth).CopyTo(dyFlat.Slice(oc * g.FlatLength + oy * g.PaddedWidth));
+                }
+            }
+        }
+
+        // target[0..length) += source[0..length), length a multiple of 16.
+        private static void AddRow(ref float source, ref float target, int length)
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (int i = 0; i < length; i += 16)
+                {
+                    (Vector512.LoadUnsafe(ref target, (nuint)i) + Vector512.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref target, (nuint)i);
+                }
+            }
+            else
+            {
+                for (int i = 0; i < length; i += 8)
+                {
+                    (Vector256.LoadUnsafe(ref target, (nuint)i) + Vector256.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref target, (nuint)i);
+                }
+            }
+        }
+
+        private static int TapOffset(int tap, in Geometry g)
+        {
+            int kk = g.Kernel * g.Kernel;
+            int ic = tap / kk, rest = tap - ic * kk;
+            int ky = rest / g.Kernel, kx = rest - ky * g.Kernel;
+            return ic * g.Plane + ky * g.PaddedWidth + kx;
+        }
+
+        // Few output channels: 4 channels x 4 taps of Vector512 dot products along the flat rows (long rows amortize the
+        // sums across lanes at the end).
+        private static void WeightGradientDot512(ReadOnlySpan<float> padded, ReadOnlySpan<float> dyFlat, int first, int count,
+            Span<float> weightGradient, in Geometry g)
+        {
+            const int V = 16;
+            ref float x = ref MemoryMarshal.GetReference(padded);
+            ref float dy = ref MemoryMarshal.GetReference(dyFlat);
+            int fl = g.FlatLength;
+            ref float d0 = ref Unsafe.Add(ref dy, first * fl);
+            ref float d1 = ref Unsafe.Add(ref dy, (first + Math.Min(1, count - 1)) * fl);
+            ref float d2 = ref Unsafe.Add(ref dy, (first + Math.Min(2, count - 1)) * fl);
+            ref float d3 = ref Unsafe.Add(ref dy, (first + Math.Min(3, count - 1)) * fl);
+            for (int tap = 0; tap < g.Taps; tap += 4)
+            {
+                int taps = Math.Min(4, g.Taps - tap);
+                ref float x0 = ref Unsafe.Add(ref x, TapOffset(tap, g));
+                ref float x1 = ref Unsafe.Add(ref x, TapOffset(tap + Math.Min(1, taps - 1), g));
+                ref float x2 = ref Unsafe.Add(ref x, TapOffset(tap + Math.Min(2, taps - 1), g));
+                ref float x3 = ref Unsafe.Add(ref x, TapOffset(tap + Math.Min(3, taps - 1), g));
+                var a00 = Vector512<float>.Zero; var a01 = a00; var a02 = a00; var a03 = a00;
+                var a10 = a00; var a11 = a00; var a12 = a00; var a13 = a00;
+                var a20 = a00; var a21 = a00; var a22 = a00; var a23 = a00;
+                var a30 = a00; var a31 = a00; var a32 = a00; var a33 = a00;
+                for (int j = 0; j < fl; j += V)
+                {
+                    nuint at = (nuint)j;
+                    var c0 = Vector512.LoadUnsafe(ref x0, at); var c1 = Vector512.LoadUnsafe(ref x1, at);
+                    var c2 = Vector512.LoadUnsafe(ref x2, at); var c3 = Vector512.LoadUnsafe(ref x3, at);
+                    var r = Vector512.LoadUnsafe(ref d0, at);
+                    a00 = Fused.MultiplyAdd(r, c0, a00); a01 = Fused.MultiplyAdd(r, c1, a01); a02 = Fused.MultiplyAdd(r, c2, a02); a03 = Fused.MultiplyAdd(r, c3, a03);
+                    r = Vector512.LoadUnsafe(ref d1, at);
+                    a10 = Fused.MultiplyAdd(r, c0, a10); a11 = Fused.MultiplyAdd(r, c1, a11); a12 = Fused.MultiplyAdd(r, c2, a12); a13 = Fused.MultiplyAdd(r, c3, a13);
+                    r = Vector512.LoadUnsafe(ref d2, at);
+                    a20 = Fused.MultiplyAdd(r, c0, a20); a21 = Fused.MultiplyAdd(r, c1, a21); a22 = Fused.MultiplyAdd(r, c2, a22); a23 = Fused.MultiplyAdd(r, c3, a23);
+                    r = Vector512.LoadUnsafe(ref d3, at);
+                    a30 = Fused.MultiplyAdd(r, c0, a30); a31 = Fused.MultiplyAdd(r, c1, a31); a32 = Fused.MultiplyAdd(r, c2, a32); a33 = Fused.MultiplyAdd(r, c3, a33);
+                }
+                AddSums(weightGradient, first, count, tap, taps, g.Taps,
+                    Vector512.Sum(a00), Vector512.Sum(a01), Vector512.Sum(a02), Vector512.Sum(a03),
+                    Vector512.Sum(a10), Vector512.Sum(a11), Vector512.Sum(a12), Vector512.Sum(a13),
+                    Vector512.Sum(a20), Vector512.Sum(a21), Vector512.Sum(a22), Vector512.Sum(a23),
+                    Vector512.Sum(a30), Vector512.Sum(a31), Vector512.Sum(a32), Vector512.Sum(a33));
+            }
+        }
+
+        // dW[first + r, tap + c] += s_rc for the channels and taps that exist.
+        private static void AddSums(Span<float> weightGradient, int first, int count, int tap, int taps, int tapCount,
+            float s00, float s01, float s02, float s03, float s10, float s11, float s12, float s13,
+            float s20, float s21, float s22, float s23, float s30, float s31, float s32, float s33)
+        {
+            AddRowSums(weightGradient.Slice(first * tapCount + tap), taps, s00, s01, s02, s03);
+            if (count > 1) AddRowSums(weightGradient.Slice((first + 1) * tapCount + tap), taps, s10, s11, s12, s13);
+            if (count > 2) AddRowSums(weightGradient.Slice((first + 2) * tapCount + tap), taps, s20, s21, s22, s23);
+            if (count > 3) AddRowSums(weightGradient.Slice((first + 3) * tapCount + tap), taps, s30, s31, s32, s33);
+        }
+
+        private static void AddRowSums(Span<float> row, int taps, float s0, float s1, float s2, float s3)
+        {
+            row[0] += s0;
+            if (taps > 1) row[1] += s1;
+            if (taps > 2) row[2] += s2;
+            if (taps > 3) row[3] += s3;
+        }
+
+        // Output channels in the lanes: d weightᵀ[tap, oc-lanes] += x[tap's offset + cell] · d yᵀ[cell, oc-lanes] over the
+        // output cells, 8 taps per tile, so no accumulator is summed across its lanes; the sums go back transposed.
+        private static void WeightGradient512(ReadOnlySpan<float> padded, ReadOnlySpan<float> dyT, int lanes, int outChannels,
+            Span<float> weightGradient, in Geometry g)
+        {
+            const int V = 16;
+            ref float x = ref MemoryMarshal.GetReference(padded);
+            ref float dy = ref MemoryMarshal.GetReference(dyT);
+            Span<float> sums = stackalloc float[V];
+            int pw = g.PaddedWidth, outHeight = g.OutHeight, outWidth = g.OutWidth;
+            for (int block = 0; block < lanes; block += V)
+            {
+                ref float dyBlock = ref Unsafe.Add(ref dy, block);
+                for (int tap = 0; tap < g.Taps; tap += 8)
+                {
+                    int taps = Math.Min(8, g.Taps - tap);
+                    // Taps past the last repeat it and are not written back.
+                    int o0 = TapOffset(tap, g), o1 = TapOffset(tap + Math.Min(1, taps - 1), g), o2 = TapOffset(tap + Math.Min(2, taps - 1), g), o3 = TapOffset(tap + Math.Min(3, taps - 1), g);
+                    int o4 = TapOffset(tap + Math.Min(4, taps - 1), g), o5 = TapOffset(tap + Math.Min(5, taps - 1), g), o6 = TapOffset(tap + Math.Min(6, taps - 1), g), o7 = TapOffset(tap + Math.Min(7, taps - 1), g);
+                    var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
+                    nuint cell = 0;
+                    for (int oy = 0; oy < outHeight; oy++)
+                    {
+                        ref float row = ref Unsafe.Add(ref x, oy * pw);
+                        for (int ox = 0; ox < outWidth; ox++, cell++)
+                        {
+                            var d = Vector512.LoadUnsafe(ref dyBlock, cell * (nuint)lanes);
+                            ref float at = ref Unsafe.Add(ref row, ox);
+                            a0 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o0)), d, a0);
+                            a1 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o1)), d, a1);
+                            a2 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o2)), d, a2);
+                            a3 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o3)), d, a3);
+                            a4 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o4)), d, a4);
+                            a5 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o5)), d, a5);
+                            a6 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o6)), d, a6);
+                            a7 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o7)), d, a7);
+                        }
+                    }
+                    int channels = Math.Min(V, outChannels - block);
+                    AddTransposed(a0, sums, weightGradient, block, channels, tap, g.Taps);
+                    if (taps > 1) AddTransposed(a1, sums, weightGradient, block, channels, tap + 1, g.Taps);
+                    if (taps > 2) AddTransposed(a2, sums, weightGradient, block, channels, tap + 2, g.Taps);
+                    if (taps > 3) AddTransposed(a3, sums, weightGradient, block, channels, tap + 3, g.Taps);
+                    if (taps > 4) AddTransposed(a4, sums, weightGradient, block, channels, tap + 4, g.Taps);
+                    if (taps > 5) AddTransposed(a5, sums, weightGradient, block, channels, tap + 5, g.Taps);
+                    if (taps > 6) AddTransposed(a6, sums, weightGradient, block, channels, tap + 6, g.Taps);
+                    if (taps > 7) AddTransposed(a7, sums, weightGradient, block, channels, tap + 7, g.Taps);
+                }
+            }
+        }
+
+        private static void WeightGradient256(ReadOnlySpan<float> padded, ReadOnlySpan<float> dyT, int lanes, int outChannels,
+            Span<float> weightGradient, in Geometry g)
+        {
+            const int V = 8;
+            ref float x = ref MemoryMarshal.GetReference(padded);
+            ref float dy = ref MemoryMarshal.GetReference(dyT);
+            Span<float> sums = stackalloc float[V];
+            int pw = g.PaddedWidth, outHeight = g.OutHeight, outWidth = g.OutWidth;
+            for (int block = 0; block < lanes; block += V)
+            {
+                ref float dyBlock = ref Unsafe.Add(ref dy, block);
+                for (int tap = 0; tap < g.Taps; tap += 8)
+                {
+                    int taps = Math.Min(8, g.Taps - tap);
+                    int o0 = TapOffset(tap, g), o1 = TapOffset(tap + Math.Min(1, taps - 1), g), o2 = TapOffset(tap + Math.Min(2, taps - 1), g), o3 = TapOffset(tap + Math.Min(3, taps - 1), g);
+                    int o4 = TapOffset(tap + Math.Min(4, taps - 1), g), o5 = TapOffset(tap + Math.Min(5, taps - 1), g), o6 = TapOffset(tap + Math.Min(6, taps - 1), g), o7 = TapOffset(tap + Math.Min(7, taps - 1), g);
+                    var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
+                    nuint cell = 0;
+                    for (int oy = 0; oy < outHeight; oy++)
+                    {
+                        ref float row = ref Unsafe.Add(ref x, oy * pw);
+                        for (int ox = 0; ox < outWidth; ox++, cell++)
+                        {
+                            var d = Vector256.LoadUnsafe(ref dyBlock, cell * (nuint)lanes);
+                            ref float at = ref Unsafe.Add(ref row, ox);
+                            a0 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o0)), d, a0);
+                            a1 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o1)), d, a1);
+                            a2 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o2)), d, a2);
+                            a3 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o3)), d, a3);
+                            a4 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o4)), d, a4);
+                            a5 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o5)), d, a5);
+                            a6 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o6)), d, a6);
+                            a7 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o7)), d, a7);
+                        }
+                    }
+                    int channels = Math.Min(V, outChannels - block);
+                    AddTransposed(a0, sums, weightGradient, block, channels, tap, g.Taps);
+                    if (taps > 1) AddTransposed(a1, sums, weightGradient, block, channels, tap + 1, g.Taps);
+                    if (taps > 2) AddTransposed(a2, sums, weightGradient, block, channels, tap + 2, g.Taps);
+                    if (taps > 3) AddTransposed(a3, sums, weightGradient, block, channels, tap + 3, g.Taps);
+                    if (taps > 4) AddTransposed(a4, sums, weightGradient, block, channels, tap + 4, g.Taps);
+                    if (taps > 5) AddTransposed(a5, sums, weightGradient, block, channels, tap + 5, g.Taps);
+                    if (taps > 6) AddTransposed(a6, sums, weightGradient, block, channels, tap + 6, g.Taps);
+                    if (taps > 7) AddTransposed(a7, sums, weightGradient, block, channels, tap + 7, g.Taps);
+                }
+            }
+        }
+
+        // dW[block + l, tap] += lane l of the accumulator, for the channels that exist.
+        private static void AddTransposed(Vector512<float> sum, Span<float> lanes, Span<float> weightGradient, int block, int channels, int tap, int tapCount)
+        {
+            sum.StoreUnsafe(ref MemoryMarshal.GetReference(lanes));
+            for (int l = 0; l < channels; l++) weightGradient[(block + l) * tapCount + tap] += lanes[l];
+        }
+
+        private static void AddTransposed(Vector256<float> sum, Span<float> lanes, Span<float> weightGradient, int block, int channels, int tap, int tapCount)
+        {
+            sum.StoreUnsafe(ref MemoryMarshal.GetReference(lanes));
+            for (int l = 0; l < channels; l++) weightGradient[(block + l) * tapCount + tap] += lanes[l];
+        }
+
+        /// <summary>The scalar backward path: the definition, term by term.</summary>
+        private static void BackwardScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> dy,
+            int outChannels, Span<float> weightGradient, Span<float> inputGradient, in Geometry g)
+        {
+            int k = g.Kernel;
+            bool wantInput = !inputGradient.IsEmpty;
+            if (wantInput) inputGradient.Slice(0, g.InChannels * g.Height * g.Width).Clear();
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int ic = 0; ic < g.InChannels; ic++)
+                {
+                    for (int ky = 0; ky < k; ky++)
+                    {
+                        for (int kx = 0; kx < k; kx++)
+                        {
+                            int wAt = ((oc * g.InChannels + ic) * k + ky) * k + kx;
+                            float w = weight[wAt], sum = 0f;
+                            for (int oy = 0; oy < g.OutHeight; oy++)
+                            {
+                                int iy = oy + ky - g.Padding;
+                                if ((uint)iy >= (uint)g.Height) continue;
+                                for (int ox = 0; ox < g.OutWidth; ox++)
+                                {
+                                    int ix = ox + kx - g.Padding;
+                                    if ((uint)ix >= (uint)g.Width) continue;
+                                    float d = dy[(oc * g.OutHeight + oy) * g.OutWidth + ox];
+                                    int xAt = (ic * g.Height + iy) * g.Width + ix;
+                                    sum += d * x[xAt];
+                                    if (wantInput) inputGradient[xAt] += d * w;
+                                }
+                            }
+                            weightGradient[wAt] += sum;
+                        }
+                    }
+                }
             }
         }
 
