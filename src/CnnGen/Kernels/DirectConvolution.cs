@@ -393,22 +393,19 @@ namespace CnnGen.Kernels
             }
 
             if (inputGradient.IsEmpty) return;
-            // d columns [taps x flat] = weightᵀ · d y (flat), then each tap's row added back at its offset.
-            var columns = scratch.Slice(g.PaddedLength + outChannels * g.FlatLength, g.Taps * g.FlatLength);
-            Gemm.Multiply(true, false, g.Taps, g.FlatLength, outChannels, weight, g.Taps, dyFlat, g.FlatLength, columns, g.FlatLength, accumulate: false);
             padded.Clear(); // now the padded input gradient
-            ref float dx = ref MemoryMarshal.GetReference(padded);
-            ref float cols = ref MemoryMarshal.GetReference(columns);
-            int t = 0;
-            for (int ic = 0; ic < inChannels; ic++)
+            if (path == KernelPath.Vector512)
             {
-                for (int ky = 0; ky < kernel; ky++)
-                {
-                    for (int kx = 0; kx < kernel; kx++, t++)
-                    {
-                        AddRow(ref Unsafe.Add(ref cols, t * g.FlatLength), ref Unsafe.Add(ref dx, ic * g.Plane + ky * g.PaddedWidth + kx), g.FlatLength);
-                    }
-                }
+                InputGradient512(dyFlat, weight, outChannels, padded, g);
+            }
+            else
+            {
+                // d columns [taps x flat] = weightᵀ · d y (flat), then each tap's row added back at its offset.
+                var columns = scratch.Slice(g.PaddedLength + outChannels * g.FlatLength, g.Taps * g.FlatLength);
+                Gemm.Multiply(true, false, g.Taps, g.FlatLength, outChannels, weight, g.Taps, dyFlat, g.FlatLength, columns, g.FlatLength, accumulate: false);
+                ref float dx = ref MemoryMarshal.GetReference(padded);
+                ref float cols = ref MemoryMarshal.GetReference(columns);
+                for (int t = 0; t < g.Taps; t++) AddRow(ref Unsafe.Add(ref cols, t * g.FlatLength), ref Unsafe.Add(ref dx, TapOffset(t, g)), g.FlatLength);
             }
             for (int ic = 0; ic < inChannels; ic++)
             {
@@ -417,6 +414,85 @@ namespace CnnGen.Kernels
                     padded.Slice(ic * g.Plane + (iy + padding) * g.PaddedWidth + padding, width).CopyTo(inputGradient.Slice((ic * height + iy) * width, width));
                 }
             }
+        }
+
+        // The columns of weightᵀ · d y computed in registers, 4 taps x 4 vectors of flat positions per tile, and added
+        // straight into the padded input gradient at each tap's offset (no column buffer).
+        private static void InputGradient512(ReadOnlySpan<float> dyFlat, ReadOnlySpan<float> weight, int outChannels, Span<float> dxPadded, in Geometry g)
+        {
+            const int V = 16;
+            ref float dy = ref MemoryMarshal.GetReference(dyFlat);
+            ref float w = ref MemoryMarshal.GetReference(weight);
+            ref float dx = ref MemoryMarshal.GetReference(dxPadded);
+            int taps = g.Taps, fl = g.FlatLength, vectors = fl / V;
+            for (int tap = 0; tap < taps; tap += 4)
+            {
+                int count = Math.Min(4, taps - tap);
+                // Taps past the last repeat it and are not added back.
+                ref float w0 = ref Unsafe.Add(ref w, tap);
+                ref float w1 = ref Unsafe.Add(ref w, tap + Math.Min(1, count - 1));
+                ref float w2 = ref Unsafe.Add(ref w, tap + Math.Min(2, count - 1));
+                ref float w3 = ref Unsafe.Add(ref w, tap + Math.Min(3, count - 1));
+                ref float t0 = ref Unsafe.Add(ref dx, TapOffset(tap, g));
+                ref float t1 = ref Unsafe.Add(ref dx, TapOffset(tap + Math.Min(1, count - 1), g));
+                ref float t2 = ref Unsafe.Add(ref dx, TapOffset(tap + Math.Min(2, count - 1), g));
+                ref float t3 = ref Unsafe.Add(ref dx, TapOffset(tap + Math.Min(3, count - 1), g));
+                int v = 0;
+                for (; v + 4 <= vectors; v += 4)
+                {
+                    var a00 = Vector512<float>.Zero; var a01 = a00; var a02 = a00; var a03 = a00;
+                    var a10 = a00; var a11 = a00; var a12 = a00; var a13 = a00;
+                    var a20 = a00; var a21 = a00; var a22 = a00; var a23 = a00;
+                    var a30 = a00; var a31 = a00; var a32 = a00; var a33 = a00;
+                    nuint at = (nuint)(v * V);
+                    for (int oc = 0; oc < outChannels; oc++)
+                    {
+                        ref float row = ref Unsafe.Add(ref dy, oc * fl);
+                        var d0 = Vector512.LoadUnsafe(ref row, at); var d1 = Vector512.LoadUnsafe(ref row, at + V);
+                        var d2 = Vector512.LoadUnsafe(ref row, at + 2 * V); var d3 = Vector512.LoadUnsafe(ref row, at + 3 * V);
+                        int k = oc * taps;
+                        var c = Vector512.Create(Unsafe.Add(ref w0, k));
+                        a00 = Fused.MultiplyAdd(d0, c, a00); a01 = Fused.MultiplyAdd(d1, c, a01); a02 = Fused.MultiplyAdd(d2, c, a02); a03 = Fused.MultiplyAdd(d3, c, a03);
+                        c = Vector512.Create(Unsafe.Add(ref w1, k));
+                        a10 = Fused.MultiplyAdd(d0, c, a10); a11 = Fused.MultiplyAdd(d1, c, a11); a12 = Fused.MultiplyAdd(d2, c, a12); a13 = Fused.MultiplyAdd(d3, c, a13);
+                        c = Vector512.Create(Unsafe.Add(ref w2, k));
+                        a20 = Fused.MultiplyAdd(d0, c, a20); a21 = Fused.MultiplyAdd(d1, c, a21); a22 = Fused.MultiplyAdd(d2, c, a22); a23 = Fused.MultiplyAdd(d3, c, a23);
+                        c = Vector512.Create(Unsafe.Add(ref w3, k));
+                        a30 = Fused.MultiplyAdd(d0, c, a30); a31 = Fused.MultiplyAdd(d1, c, a31); a32 = Fused.MultiplyAdd(d2, c, a32); a33 = Fused.MultiplyAdd(d3, c, a33);
+                    }
+                    AddTo(ref t0, at, a00, a01, a02, a03);
+                    if (count > 1) AddTo(ref t1, at, a10, a11, a12, a13);
+                    if (count > 2) AddTo(ref t2, at, a20, a21, a22, a23);
+                    if (count > 3) AddTo(ref t3, at, a30, a31, a32, a33);
+                }
+                for (; v < vectors; v++)
+                {
+                    var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
+                    nuint at = (nuint)(v * V);
+                    for (int oc = 0; oc < outChannels; oc++)
+                    {
+                        var d0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref dy, oc * fl), at);
+                        int k = oc * taps;
+                        a0 = Fused.MultiplyAdd(d0, Vector512.Create(Unsafe.Add(ref w0, k)), a0);
+                        a1 = Fused.MultiplyAdd(d0, Vector512.Create(Unsafe.Add(ref w1, k)), a1);
+                        a2 = Fused.MultiplyAdd(d0, Vector512.Create(Unsafe.Add(ref w2, k)), a2);
+                        a3 = Fused.MultiplyAdd(d0, Vector512.Create(Unsafe.Add(ref w3, k)), a3);
+                    }
+                    (Vector512.LoadUnsafe(ref t0, at) + a0).StoreUnsafe(ref t0, at);
+                    if (count > 1) (Vector512.LoadUnsafe(ref t1, at) + a1).StoreUnsafe(ref t1, at);
+                    if (count > 2) (Vector512.LoadUnsafe(ref t2, at) + a2).StoreUnsafe(ref t2, at);
+                    if (count > 3) (Vector512.LoadUnsafe(ref t3, at) + a3).StoreUnsafe(ref t3, at);
+                }
+            }
+        }
+
+        private static void AddTo(ref float target, nuint at, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
+        {
+            const int V = 16;
+            (Vector512.LoadUnsafe(ref target, at) + a0).StoreUnsafe(ref target, at);
+            (Vector512.LoadUnsafe(ref target, at + V) + a1).StoreUnsafe(ref target, at + V);
+            (Vector512.LoadUnsafe(ref target, at + 2 * V) + a2).StoreUnsafe(ref target, at + 2 * V);
+            (Vector512.LoadUnsafe(ref target, at + 3 * V) + a3).StoreUnsafe(ref target, at + 3 * V);
         }
 
         // d y [oc x OH x OW] to flat rows of stride W+2p with zeros in the padding columns and the tail.
