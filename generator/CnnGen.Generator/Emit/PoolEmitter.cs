@@ -16,6 +16,12 @@ namespace CnnGen.Generator.Emit
         {
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             bool max = layer.Kind == LayerKind.MaxPool;
+            if (IsVectorMaxPool(layer))
+            {
+                w.Line("// 2x2 windows at stride 2: four at a time, PyTorch's scan rule (first maximum wins, NaN wins).");
+                w.Line("global::CnnGen.Kernels.Pooling.MaxPool2x2(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", y);");
+                return;
+            }
             if (spec.Padding == 0 && spec.Kernel <= 4)
             {
                 EmitUnrolledWindows(w, layer, max);
@@ -43,6 +49,10 @@ namespace CnnGen.Generator.Emit
                 w.Line("y[(c * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox] = " + result + ";");
             }
         }
+
+        /// <summary>The common max-pooling layer, 2x2 at stride 2 without padding, runs on the runtime's vector kernel.</summary>
+        private static bool IsVectorMaxPool(LayerLayout layer) =>
+            layer.Kind == LayerKind.MaxPool && layer.Spec.Kernel == 2 && layer.Spec.Stride == 2 && layer.Spec.Padding == 0;
 
         /// <summary>
         /// Without padding every window lies inside the input, so its taps are written out: one expression per output
@@ -83,6 +93,11 @@ namespace CnnGen.Generator.Emit
         {
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             bool max = layer.Kind == LayerKind.MaxPool;
+            if (IsVectorMaxPool(layer))
+            {
+                w.Line("global::CnnGen.Kernels.Pooling.MaxPool2x2Backward(x, y, dy, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", dx);");
+                return;
+            }
             w.Line("dx.Clear();");
             using (w.OpenBlock("for (int c = 0; c < " + Int(output.Channels) + "; c++)"))
             using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
