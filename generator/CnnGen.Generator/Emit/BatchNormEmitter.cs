@@ -8,7 +8,7 @@ namespace CnnGen.Generator.Emit
     /// <summary>
     /// <c>BatchNorm</c> (2d over N,H,W per channel; 1d over N per feature). Evaluation normalizes with the running
     /// statistics, one sample at a time. Training needs the whole batch: it computes the batch mean and biased
-    /// variance (in double, two passes), normalizes with them, keeps them for the backward pass, and moves the
+    /// variance (two passes: float within a plane, double across planes; BatchNormalization), normalizes with them, keeps them for the backward pass, and moves the
     /// running statistics toward them (unbiased variance), as PyTorch does.
     /// </summary>
     internal sealed class BatchNormEmitter : LayerEmitter
@@ -59,7 +59,7 @@ namespace CnnGen.Generator.Emit
                     if (plane == 1)
                         w.Line("y[c] = (x[c] - mean) * scale + shift;");
                     else
-                        w.Line("for (int i = c * " + Int(plane) + "; i < (c + 1) * " + Int(plane) + "; i++) y[i] = (x[i] - mean) * scale + shift;");
+                        w.Line("global::CnnGen.Kernels.BatchNormalization.ScaleShift(x.Slice(c * " + Int(plane) + ", " + Int(plane) + "), y.Slice(c * " + Int(plane) + ", " + Int(plane) + "), mean, scale, shift);");
                 }
             }
             w.Line();
@@ -74,14 +74,9 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::CnnGen.NetworkChecks.RequireBatchStatistics(count, " + Int(layer.Index) + ");");
                 using (w.OpenBlock("for (int c = 0; c < " + C + "; c++)"))
                 {
-                    string at = plane == 1 ? "n * " + C + " + c" : "(n * " + C + " + c) * " + Int(plane) + " + i";
-                    string loops = plane == 1
-                        ? "for (int n = 0; n < batchSize; n++)"
-                        : "for (int n = 0; n < batchSize; n++) for (int i = 0; i < " + Int(plane) + "; i++)";
-                    w.Line("double sum = 0;");
-                    w.Line(loops + " sum += x[" + at + "];");
-                    w.Line("double mean = sum / count, squares = 0;");
-                    w.Line(loops + " { double d = x[" + at + "] - mean; squares += d * d; }");
+                    string where = "batchSize, " + C + ", " + Int(plane) + ", c";
+                    w.Line("double mean = global::CnnGen.Kernels.BatchNormalization.Sum(x, " + where + ") / count;");
+                    w.Line("double squares = global::CnnGen.Kernels.BatchNormalization.SumSquaredDeviations(x, " + where + ", (float)mean);");
                     w.Line("float invStd = (float)(1.0 / global::System.Math.Sqrt(squares / count + " + eps + "));");
                     w.Line("batchMean[c] = (float)mean;");
                     w.Line("batchInvStd[c] = invStd;");
@@ -89,8 +84,7 @@ namespace CnnGen.Generator.Emit
                     string keep = Float(1 - (float)layer.Spec.Momentum), take = Float(layer.Spec.Momentum);
                     w.Line("running[c] = " + keep + " * running[c] + " + take + " * (float)mean;");
                     w.Line("running[" + C + " + c] = " + keep + " * running[" + C + " + c] + " + take + " * (float)(squares / (count - 1));");
-                    w.Line("float meanF = (float)mean, weight = p[c], bias = p[" + C + " + c];");
-                    w.Line(loops + " y[" + at + "] = (x[" + at + "] - meanF) * invStd * weight + bias;");
+                    w.Line("global::CnnGen.Kernels.BatchNormalization.Normalize(x, y, " + where + ", (float)mean, invStd, p[c], p[" + C + " + c]);");
                 }
                 w.Line("batchesTracked++;");
             }
@@ -112,10 +106,7 @@ namespace CnnGen.Generator.Emit
         {
             int channels = layer.Input.Channels, plane = layer.Input.Height * layer.Input.Width;
             string C = Int(channels);
-            string at = plane == 1 ? "n * " + C + " + c" : "(n * " + C + " + c) * " + Int(plane) + " + i";
-            string loops = plane == 1
-                ? "for (int n = 0; n < batchSize; n++)"
-                : "for (int n = 0; n < batchSize; n++) for (int i = 0; i < " + Int(plane) + "; i++)";
+            string where = "batchSize, " + C + ", " + Int(plane) + ", c";
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", backward through the batch statistics; <paramref name=\"dx\"/> may be empty.</summary>");
             w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, int batchSize, " + ReadOnlySpan + " p, "
                 + Span + " dp, " + ReadOnlySpan + " batchMean, " + ReadOnlySpan + " batchInvStd, " + Span + " dx)");
@@ -125,13 +116,12 @@ namespace CnnGen.Generator.Emit
                 using (w.OpenBlock("for (int c = 0; c < " + C + "; c++)"))
                 {
                     w.Line("float mean = batchMean[c], invStd = batchInvStd[c];");
-                    w.Line("double sumDy = 0, sumDyXhat = 0;");
-                    w.Line(loops + " { float g = dy[" + at + "]; sumDy += g; sumDyXhat += g * (x[" + at + "] - mean) * invStd; }");
+                    w.Line("var (sumDy, sumDyXhat) = global::CnnGen.Kernels.BatchNormalization.BackwardSums(x, dy, " + where + ", mean, invStd);");
                     w.Line("dp[c] += (float)sumDyXhat;");
                     w.Line("dp[" + C + " + c] += (float)sumDy;");
                     w.Line("if (dx.IsEmpty) continue;");
                     w.Line("float scale = p[c] * invStd, meanDy = (float)(sumDy / count), meanDyXhat = (float)(sumDyXhat / count);");
-                    w.Line(loops + " dx[" + at + "] = scale * (dy[" + at + "] - meanDy - (x[" + at + "] - mean) * invStd * meanDyXhat);");
+                    w.Line("global::CnnGen.Kernels.BatchNormalization.BackwardInput(x, dy, dx, " + where + ", mean, invStd, scale, meanDy, meanDyXhat);");
                 }
             }
         }

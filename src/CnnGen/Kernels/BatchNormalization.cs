@@ -1,0 +1,198 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// The per-channel passes of training-mode batch normalization over a batch laid out [n][channels][plane]: one
+    /// channel's values are one contiguous plane per sample, <c>channels · plane</c> floats apart.
+    /// </summary>
+    /// <remarks>
+    /// Sums run in float within a plane (four vector accumulators, so no long dependency chain) and in double across
+    /// planes, which keeps them accurate to about 1e-7 relative for any batch. Element-wise passes compute exactly the
+    /// expression the scalar path does, in the same order, so both paths give the same values bit for bit.
+    /// </remarks>
+    public static class BatchNormalization
+    {
+        /// <summary>Σ x over the channel's planes.</summary>
+        public static double Sum(ReadOnlySpan<float> x, int batchSize, int channels, int plane, int channel)
+        {
+            Check(x.Length, batchSize, channels, plane, channel, nameof(x));
+            double sum = 0;
+            for (int n = 0; n < batchSize; n++) sum += PlaneSum(x.Slice((n * channels + channel) * plane, plane), 0f, false);
+            return sum;
+        }
+
+        /// <summary>Σ (x − mean)² over the channel's planes.</summary>
+        public static double SumSquaredDeviations(ReadOnlySpan<float> x, int batchSize, int channels, int plane, int channel, float mean)
+        {
+            Check(x.Length, batchSize, channels, plane, channel, nameof(x));
+            double sum = 0;
+            for (int n = 0; n < batchSize; n++) sum += PlaneSum(x.Slice((n * channels + channel) * plane, plane), mean, true);
+            return sum;
+        }
+
+        /// <summary>y = (x − mean) · invStd · weight + bias over the channel's planes.</summary>
+        public static void Normalize(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane, int channel,
+            float mean, float invStd, float weight, float bias)
+        {
+            Check(x.Length, batchSize, channels, plane, channel, nameof(x));
+            Check(y.Length, batchSize, channels, plane, channel, nameof(y));
+            for (int n = 0; n < batchSize; n++)
+            {
+                int start = (n * channels + channel) * plane;
+                ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
+                ref float ys = ref MemoryMarshal.GetReference(y.Slice(start, plane));
+                int i = 0;
+                if (Simd.Enabled)
+                {
+                    var m = Vector256.Create(mean); var s = Vector256.Create(invStd); var w = Vector256.Create(weight); var b = Vector256.Create(bias);
+                    for (; i <= plane - 8; i += 8)
+                        ((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
+                }
+                for (; i < plane; i++) Unsafe.Add(ref ys, i) = (Unsafe.Add(ref xs, i) - mean) * invStd * weight + bias;
+            }
+        }
+
+        /// <summary>y = (x − mean) · scale + shift, element by element: evaluation mode, one channel's plane.</summary>
+        public static void ScaleShift(ReadOnlySpan<float> x, Span<float> y, float mean, float scale, float shift)
+        {
+            if (y.Length < x.Length) throw new ArgumentException("Expected at least " + x.Length + " floats.", nameof(y));
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            int i = 0;
+            if (Simd.Enabled)
+            {
+                var m = Vector256.Create(mean); var k = Vector256.Create(scale); var b = Vector256.Create(shift);
+                for (; i <= x.Length - 8; i += 8) ((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * k + b).StoreUnsafe(ref ys, (nuint)i);
+            }
+            for (; i < x.Length; i++) Unsafe.Add(ref ys, i) = (Unsafe.Add(ref xs, i) - mean) * scale + shift;
+        }
+
+        /// <summary>Σ dy and Σ dy · (x − mean) · invStd over the channel's planes: the batch-norm backward's two sums.</summary>
+        public static (double SumDy, double SumDyXhat) BackwardSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane, int channel,
+            float mean, float invStd)
+        {
+            Check(x.Length, batchSize, channels, plane, channel, nameof(x));
+            Check(dy.Length, batchSize, channels, plane, channel, nameof(dy));
+            double sumDy = 0, sumDyXhat = 0;
+            for (int n = 0; n < batchSize; n++)
+            {
+                int start = (n * channels + channel) * plane;
+                ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
+                ref float gs = ref MemoryMarshal.GetReference(dy.Slice(start, plane));
+                float planeDy = 0f, planeDyXhat = 0f;
+                int i = 0;
+                if (Simd.Enabled && plane >= 16)
+                {
+                    var m = Vector256.Create(mean); var s = Vector256.Create(invStd);
+                    Vector256<float> d0 = default, d1 = default, h0 = default, h1 = default;
+                    for (; i <= plane - 16; i += 16)
+                    {
+                        var g0 = Vector256.LoadUnsafe(ref gs, (nuint)i);
+                        var g1 = Vector256.LoadUnsafe(ref gs, (nuint)(i + 8));
+                        d0 += g0; d1 += g1;
+                        h0 += g0 * ((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s);
+                        h1 += g1 * ((Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)) - m) * s);
+                    }
+                    planeDy = Vector256.Sum(d0 + d1);
+                    planeDyXhat = Vector256.Sum(h0 + h1);
+                }
+                for (; i < plane; i++)
+                {
+                    float g = Unsafe.Add(ref gs, i);
+                    planeDy += g;
+                    planeDyXhat += g * ((Unsafe.Add(ref xs, i) - mean) * invStd);
+                }
+                sumDy += planeDy;
+                sumDyXhat += planeDyXhat;
+            }
+            return (sumDy, sumDyXhat);
+        }
+
+        /// <summary>dx = scale · (dy − meanDy − (x − mean) · invStd · meanDyXhat) over the channel's planes.</summary>
+        public static void BackwardInput(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int batchSize, int channels, int plane, int channel,
+            float mean, float invStd, float scale, float meanDy, float meanDyXhat)
+        {
+            Check(x.Length, batchSize, channels, plane, channel, nameof(x));
+            Check(dy.Length, batchSize, channels, plane, channel, nameof(dy));
+            Check(dx.Length, batchSize, channels, plane, channel, nameof(dx));
+            for (int n = 0; n < batchSize; n++)
+            {
+                int start = (n * channels + channel) * plane;
+                ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
+                ref float gs = ref MemoryMarshal.GetReference(dy.Slice(start, plane));
+                ref float ds = ref MemoryMarshal.GetReference(dx.Slice(start, plane));
+                int i = 0;
+                if (Simd.Enabled)
+                {
+                    var m = Vector256.Create(mean); var s = Vector256.Create(invStd); var k = Vector256.Create(scale);
+                    var md = Vector256.Create(meanDy); var mh = Vector256.Create(meanDyXhat);
+                    for (; i <= plane - 8; i += 8)
+                    {
+                        var v = k * (Vector256.LoadUnsafe(ref gs, (nuint)i) - md - (Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * mh);
+                        v.StoreUnsafe(ref ds, (nuint)i);
+                    }
+                }
+                for (; i < plane; i++)
+                    Unsafe.Add(ref ds, i) = scale * (Unsafe.Add(ref gs, i) - meanDy - (Unsafe.Add(ref xs, i) - mean) * invStd * meanDyXhat);
+            }
+        }
+
+        // Σ x (or Σ (x − mean)² when squared) over one plane, in float.
+        private static float PlaneSum(ReadOnlySpan<float> values, float mean, bool squared)
+        {
+            ref float xs = ref MemoryMarshal.GetReference(values);
+            int i = 0;
+            float sum = 0f;
+            if (Simd.Enabled && values.Length >= 32)
+            {
+                var m = Vector256.Create(mean);
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (; i <= values.Length - 32; i += 32)
+                {
+                    var v0 = Vector256.LoadUnsafe(ref xs, (nuint)i);
+                    var v1 = Vector256.LoadUnsafe(ref xs, (nuint)(i + 8));
+                    var v2 = Vector256.LoadUnsafe(ref xs, (nuint)(i + 16));
+                    var v3 = Vector256.LoadUnsafe(ref xs, (nuint)(i + 24));
+                    if (squared)
+                    {
+                        v0 -= m; v1 -= m; v2 -= m; v3 -= m;
+                        a0 += v0 * v0; a1 += v1 * v1; a2 += v2 * v2; a3 += v3 * v3;
+                    }
+                    else
+                    {
+                        a0 += v0; a1 += v1; a2 += v2; a3 += v3;
+                    }
+                }
+                sum = Vector256.Sum((a0 + a1) + (a2 + a3));
+            }
+            for (; i < values.Length; i++)
+            {
+                float v = Unsafe.Add(ref xs, i);
+                if (squared)
+                {
+                    v -= mean;
+                    sum += v * v;
+                }
+                else
+                {
+                    sum += v;
+                }
+            }
+            return sum;
+        }
+
+        private static void Check(int length, int batchSize, int channels, int plane, int channel, string name)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(plane);
+            if ((uint)channel >= (uint)channels) throw new ArgumentOutOfRangeException(nameof(channel), channel, "Expected a channel below " + channels + ".");
+            if (length < batchSize * channels * plane)
+                throw new ArgumentException("Expected at least " + batchSize * channels * plane + " floats.", name);
+        }
+    }
+}

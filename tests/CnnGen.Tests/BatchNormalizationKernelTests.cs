@@ -1,0 +1,89 @@
+using System;
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>The batch-norm passes against double-precision sums and the scalar expressions they vectorize.</summary>
+    public sealed class BatchNormalizationKernelTests
+    {
+        [Theory]
+        [InlineData(1, 1, 1)]     // BatchNorm1d-like: one value per plane
+        [InlineData(3, 5, 1)]
+        [InlineData(2, 3, 7)]
+        [InlineData(4, 2, 100)]
+        [InlineData(2, 4, 1024)]
+        [InlineData(5, 3, 33)]
+        public void Passes_MatchTheDefinition(int batchSize, int channels, int plane)
+        {
+            var random = new Random(batchSize * 100 + channels * 10 + plane);
+            int length = batchSize * channels * plane;
+            float[] x = new float[length], dy = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                x[i] = (float)(random.NextDouble() * 4 + 3); // an offset mean makes the deviations matter
+                dy[i] = (float)(random.NextDouble() * 2 - 1);
+            }
+            for (int c = 0; c < channels; c++)
+            {
+                double sum = 0, dySum = 0;
+                for (int n = 0; n < batchSize; n++)
+                {
+                    for (int i = 0; i < plane; i++)
+                    {
+                        sum += x[(n * channels + c) * plane + i];
+                        dySum += dy[(n * channels + c) * plane + i];
+                    }
+                }
+                float mean = (float)(sum / (batchSize * plane));
+                double squares = 0, dyXhat = 0;
+                const float invStd = 0.7f;
+                for (int n = 0; n < batchSize; n++)
+                {
+                    for (int i = 0; i < plane; i++)
+                    {
+                        int at = (n * channels + c) * plane + i;
+                        squares += ((double)x[at] - mean) * ((double)x[at] - mean);
+                        dyXhat += dy[at] * (((double)x[at] - mean) * invStd);
+                    }
+                }
+                Assert.Equal(sum, BatchNormalization.Sum(x, batchSize, channels, plane, c), 1e-6 * Math.Abs(sum));
+                Assert.Equal(squares, BatchNormalization.SumSquaredDeviations(x, batchSize, channels, plane, c, mean), 1e-5 * squares + 1e-9);
+                var (sumDy, sumDyXhat) = BatchNormalization.BackwardSums(x, dy, batchSize, channels, plane, c, mean, invStd);
+                Assert.Equal(dySum, sumDy, 1e-5 * Math.Max(1, Math.Abs(dySum)));
+                Assert.Equal(dyXhat, sumDyXhat, 1e-5 * Math.Max(1, Math.Abs(dyXhat)));
+
+                // Element-wise passes: exactly the scalar expression, element by element.
+                float[] y = new float[length], dx = new float[length];
+                BatchNormalization.Normalize(x, y, batchSize, channels, plane, c, mean, invStd, 1.5f, -0.25f);
+                BatchNormalization.BackwardInput(x, dy, dx, batchSize, channels, plane, c, mean, invStd, 1.1f, 0.01f, -0.02f);
+                for (int n = 0; n < batchSize; n++)
+                {
+                    for (int i = 0; i < plane; i++)
+                    {
+                        int at = (n * channels + c) * plane + i;
+                        Assert.Equal((x[at] - mean) * invStd * 1.5f + -0.25f, y[at]);
+                        Assert.Equal(1.1f * (dy[at] - 0.01f - (x[at] - mean) * invStd * -0.02f), dx[at]);
+                    }
+                }
+                for (int other = 0; other < length; other++)
+                {
+                    if ((other / plane) % channels != c) Assert.Equal(0f, y[other]); // other channels untouched
+                }
+            }
+            float[] shifted = new float[length];
+            BatchNormalization.ScaleShift(x, shifted, 2f, 0.5f, 1f);
+            for (int i = 0; i < length; i++) Assert.Equal((x[i] - 2f) * 0.5f + 1f, shifted[i]);
+        }
+
+        [Fact]
+        public void RejectsBadArguments()
+        {
+            float[] x = new float[24];
+            Assert.Throws<ArgumentException>(() => BatchNormalization.Sum(x, 2, 3, 5, 0));
+            Assert.Throws<ArgumentOutOfRangeException>(() => BatchNormalization.Sum(x, 2, 3, 4, 3));
+            Assert.Throws<ArgumentOutOfRangeException>(() => BatchNormalization.Sum(x, 0, 3, 4, 0));
+            Assert.Throws<ArgumentException>(() => BatchNormalization.Normalize(x, new float[23], 2, 3, 4, 0, 0, 1, 1, 0));
+        }
+    }
+}
