@@ -21,6 +21,8 @@ namespace CnnGen.Tests
                 new object[] { 1, 3, 3, 1, 5, 2, true },      // kernel larger than the image
                 new object[] { 2, 1, 9, 3, 3, 1, false },     // one row
                 new object[] { 5, 7, 1, 7, 1, 0, true },      // one column, pointwise
+                new object[] { 5, 9, 11, 20, 3, 1, true },    // channels in a pair of lane blocks, the second partial
+                new object[] { 2, 30, 30, 12, 3, 1, false },  // long flat rows, more than 8 channels
             };
             var random = new Random(29);
             for (int trial = 0; trial < 24; trial++)

@@ -371,7 +371,9 @@ namespace CnnGen.Kernels
             Pad(x, padded, g);
             int outPlane = g.OutHeight * g.OutWidth;
             var dyFlat = scratch.Slice(g.PaddedLength, outChannels * g.FlatLength);
-            if (path == KernelPath.Vector512 && outChannels <= 8)
+            // Long flat rows amortize the dot products' final sums across lanes; short rows with many channels put
+            // the channels in the lanes instead (and pay for transposing d y).
+            if (path == KernelPath.Vector512 && (outChannels <= 8 || g.FlatLength >= 512))
             {
                 FlattenRows(outputGradient, outChannels, dyFlat, g);
                 for (int first = 0; first < outChannels; first += ChannelBlock)
@@ -379,14 +381,9 @@ namespace CnnGen.Kernels
             }
             else
             {
-                // d y transposed to [cell x channel lanes], the lanes past the last channel zero.
                 int lanes = LaneCount(outChannels, path);
                 var dyT = scratch.Slice(g.PaddedLength + outChannels * g.FlatLength + g.Taps * g.FlatLength, outPlane * lanes);
-                dyT.Clear();
-                for (int oc = 0; oc < outChannels; oc++)
-                {
-                    for (int cell = 0; cell < outPlane; cell++) dyT[cell * lanes + oc] = outputGradient[oc * outPlane + cell];
-                }
+                Transpose(outputGradient, outChannels, outPlane, dyT, lanes);
                 if (lanes % 16 == 0 && path == KernelPath.Vector512) WeightGradient512(padded, dyT, lanes, outChannels, weightGradient, g);
                 else WeightGradient256(padded, dyT, lanes, outChannels, weightGradient, g);
                 if (!inputGradient.IsEmpty) FlattenRows(outputGradient, outChannels, dyFlat, g);
@@ -493,6 +490,21 @@ namespace CnnGen.Kernels
             (Vector512.LoadUnsafe(ref target, at + V) + a1).StoreUnsafe(ref target, at + V);
             (Vector512.LoadUnsafe(ref target, at + 2 * V) + a2).StoreUnsafe(ref target, at + 2 * V);
             (Vector512.LoadUnsafe(ref target, at + 3 * V) + a3).StoreUnsafe(ref target, at + 3 * V);
+        }
+
+        // d y [channels x cells] to [cells x lanes], the lanes past the last channel zero.
+        private static void Transpose(ReadOnlySpan<float> dy, int channels, int cells, Span<float> dyT, int lanes)
+        {
+            ref float source = ref MemoryMarshal.GetReference(dy);
+            ref float target = ref MemoryMarshal.GetReference(dyT);
+            for (int cell = 0; cell < cells; cell++)
+            {
+                ref float row = ref Unsafe.Add(ref target, cell * lanes);
+                ref float column = ref Unsafe.Add(ref source, cell);
+                int oc = 0;
+                for (; oc < channels; oc++) Unsafe.Add(ref row, oc) = Unsafe.Add(ref column, oc * cells);
+                for (; oc < lanes; oc++) Unsafe.Add(ref row, oc) = 0f;
+            }
         }
 
         // d y [oc x OH x OW] to flat rows of stride W+2p with zeros in the padding columns and the tail.
@@ -613,6 +625,13 @@ namespace CnnGen.Kernels
             int pw = g.PaddedWidth, outHeight = g.OutHeight, outWidth = g.OutWidth;
             for (int block = 0; block < lanes; block += V)
             {
+                if (block + 2 * V <= lanes)
+                {
+                    // Two blocks of 16 channels share each broadcast of x: 16 accumulators.
+                    WeightGradientPair512(ref x, ref Unsafe.Add(ref dy, block), lanes, outChannels, block, sums, weightGradient, g);
+                    block += V;
+                    continue;
+                }
                 ref float dyBlock = ref Unsafe.Add(ref dy, block);
                 for (int tap = 0; tap < g.Taps; tap += 8)
                 {
@@ -649,6 +668,50 @@ namespace CnnGen.Kernels
                     if (taps > 6) AddTransposed(a6, sums, weightGradient, block, channels, tap + 6, g.Taps);
                     if (taps > 7) AddTransposed(a7, sums, weightGradient, block, channels, tap + 7, g.Taps);
                 }
+            }
+        }
+
+        private static void WeightGradientPair512(ref float x, ref float dyBlock, int lanes, int outChannels, int block, Span<float> sums,
+            Span<float> weightGradient, in Geometry g)
+        {
+            const int V = 16;
+            int pw = g.PaddedWidth, outHeight = g.OutHeight, outWidth = g.OutWidth;
+            for (int tap = 0; tap < g.Taps; tap += 8)
+            {
+                int taps = Math.Min(8, g.Taps - tap);
+                int o0 = TapOffset(tap, g), o1 = TapOffset(tap + Math.Min(1, taps - 1), g), o2 = TapOffset(tap + Math.Min(2, taps - 1), g), o3 = TapOffset(tap + Math.Min(3, taps - 1), g);
+                int o4 = TapOffset(tap + Math.Min(4, taps - 1), g), o5 = TapOffset(tap + Math.Min(5, taps - 1), g), o6 = TapOffset(tap + Math.Min(6, taps - 1), g), o7 = TapOffset(tap + Math.Min(7, taps - 1), g);
+                var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
+                var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0; var b5 = a0; var b6 = a0; var b7 = a0;
+                nuint cell = 0;
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    ref float row = ref Unsafe.Add(ref x, oy * pw);
+                    for (int ox = 0; ox < outWidth; ox++, cell++)
+                    {
+                        var d = Vector512.LoadUnsafe(ref dyBlock, cell * (nuint)lanes);
+                        var e = Vector512.LoadUnsafe(ref dyBlock, cell * (nuint)lanes + V);
+                        ref float at = ref Unsafe.Add(ref row, ox);
+                        var c = Vector512.Create(Unsafe.Add(ref at, o0)); a0 = Fused.MultiplyAdd(c, d, a0); b0 = Fused.MultiplyAdd(c, e, b0);
+                        c = Vector512.Create(Unsafe.Add(ref at, o1)); a1 = Fused.MultiplyAdd(c, d, a1); b1 = Fused.MultiplyAdd(c, e, b1);
+                        c = Vector512.Create(Unsafe.Add(ref at, o2)); a2 = Fused.MultiplyAdd(c, d, a2); b2 = Fused.MultiplyAdd(c, e, b2);
+                        c = Vector512.Create(Unsafe.Add(ref at, o3)); a3 = Fused.MultiplyAdd(c, d, a3); b3 = Fused.MultiplyAdd(c, e, b3);
+                        c = Vector512.Create(Unsafe.Add(ref at, o4)); a4 = Fused.MultiplyAdd(c, d, a4); b4 = Fused.MultiplyAdd(c, e, b4);
+                        c = Vector512.Create(Unsafe.Add(ref at, o5)); a5 = Fused.MultiplyAdd(c, d, a5); b5 = Fused.MultiplyAdd(c, e, b5);
+                        c = Vector512.Create(Unsafe.Add(ref at, o6)); a6 = Fused.MultiplyAdd(c, d, a6); b6 = Fused.MultiplyAdd(c, e, b6);
+                        c = Vector512.Create(Unsafe.Add(ref at, o7)); a7 = Fused.MultiplyAdd(c, d, a7); b7 = Fused.MultiplyAdd(c, e, b7);
+                    }
+                }
+                int first = Math.Min(V, outChannels - block), second = Math.Min(V, outChannels - block - V);
+                AddTransposed(a0, sums, weightGradient, block, first, tap, g.Taps);
+                AddTransposed(b0, sums, weightGradient, block + V, second, tap, g.Taps);
+                if (taps > 1) { AddTransposed(a1, sums, weightGradient, block, first, tap + 1, g.Taps); AddTransposed(b1, sums, weightGradient, block + V, second, tap + 1, g.Taps); }
+                if (taps > 2) { AddTransposed(a2, sums, weightGradient, block, first, tap + 2, g.Taps); AddTransposed(b2, sums, weightGradient, block + V, second, tap + 2, g.Taps); }
+                if (taps > 3) { AddTransposed(a3, sums, weightGradient, block, first, tap + 3, g.Taps); AddTransposed(b3, sums, weightGradient, block + V, second, tap + 3, g.Taps); }
+                if (taps > 4) { AddTransposed(a4, sums, weightGradient, block, first, tap + 4, g.Taps); AddTransposed(b4, sums, weightGradient, block + V, second, tap + 4, g.Taps); }
+                if (taps > 5) { AddTransposed(a5, sums, weightGradient, block, first, tap + 5, g.Taps); AddTransposed(b5, sums, weightGradient, block + V, second, tap + 5, g.Taps); }
+                if (taps > 6) { AddTransposed(a6, sums, weightGradient, block, first, tap + 6, g.Taps); AddTransposed(b6, sums, weightGradient, block + V, second, tap + 6, g.Taps); }
+                if (taps > 7) { AddTransposed(a7, sums, weightGradient, block, first, tap + 7, g.Taps); AddTransposed(b7, sums, weightGradient, block + V, second, tap + 7, g.Taps); }
             }
         }
 
