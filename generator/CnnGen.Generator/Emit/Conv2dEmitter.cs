@@ -61,9 +61,14 @@ namespace CnnGen.Generator.Emit
         public override void EmitForwardCall(IndentedWriter w, LayerLayout layer)
         {
             using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
-                    + ", " + ParameterSlice(layer) + ", workspace.Columns);");
+                EmitSampleStatement(w, layer);
         }
+
+        public override bool IsPerSample => true;
+
+        public override void EmitSampleStatement(IndentedWriter w, LayerLayout layer) =>
+            w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
+                + ", " + ParameterSlice(layer) + ", workspace.Columns);");
 
         public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
         {
@@ -97,15 +102,24 @@ namespace CnnGen.Generator.Emit
             }
         }
 
+        // The direct kernel adds each sample's weight gradient as it goes: one call per sample does both gradients.
+        public override bool IsPerSampleBackward(LayerLayout layer) => DimsOf(layer).Direct;
+
+        public override void EmitSampleBackwardStatement(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
+        {
+            // The first layer's input gradient only when asked for.
+            string x = SampleSlice(InputArray(layer), layer.Input.Length);
+            string dx = layer.Index > 0 ? gradients.InputSample(layer) : "inputGradientWanted ? " + gradients.InputSample(layer) + " : default";
+            w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", " + dx + ", workspace.Columns);");
+        }
+
         public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
         {
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
             if (DimsOf(layer).Direct)
             {
-                // One pass per sample for both gradients; the first layer's input gradient only when asked for.
-                string dx = layer.Index > 0 ? gradients.InputSample(layer) : "inputGradientWanted ? " + gradients.InputSample(layer) + " : default";
                 using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                    w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", " + dx + ", workspace.Columns);");
+                    EmitSampleBackwardStatement(w, layer, gradients);
                 return;
             }
             using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))

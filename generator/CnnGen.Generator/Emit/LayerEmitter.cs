@@ -30,6 +30,26 @@ namespace CnnGen.Generator.Emit
         /// <summary>Statements inside <c>Forward</c> (which has <c>input</c>, <c>batchSize</c>, <c>workspace</c>, <c>training</c>, <c>parameters</c>).</summary>
         public abstract void EmitForwardCall(IndentedWriter w, LayerLayout layer);
 
+        /// <summary>
+        /// Whether the forward pass maps each sample on its own, in training and evaluation alike. Runs of such layers
+        /// share one loop over the batch, so a sample's activations are still in cache for the next layer.
+        /// </summary>
+        public virtual bool IsPerSample => false;
+
+        /// <summary>
+        /// Whether the backward pass is one statement per sample (no parameters summed over the batch, or a kernel that
+        /// adds them sample by sample), so runs of such layers can share one loop over the batch too.
+        /// </summary>
+        public virtual bool IsPerSampleBackward(LayerLayout layer) => false;
+
+        /// <summary>For a per-sample backward: the statement for sample <c>n</c>.</summary>
+        public virtual void EmitSampleBackwardStatement(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients) =>
+            throw new System.InvalidOperationException(layer.Describe() + " is not differentiated one sample at a time.");
+
+        /// <summary>For a per-sample layer: the forward statement for sample <c>n</c>.</summary>
+        public virtual void EmitSampleStatement(IndentedWriter w, LayerLayout layer) =>
+            throw new System.InvalidOperationException(layer.Describe() + " is not computed one sample at a time.");
+
         /// <summary>The private static methods the call uses.</summary>
         public abstract void EmitForwardMethods(IndentedWriter w, LayerLayout layer);
 
@@ -93,10 +113,14 @@ namespace CnnGen.Generator.Emit
     /// The span variables holding a layer's output gradient and receiving its input gradient in <c>Backward</c>
     /// (the workspace's two gradient arrays in turn; the caller's <c>inputGradient</c> for layer 0).
     /// </summary>
-    internal sealed record BackwardBuffers(string Output, string Input)
+    /// <remarks>
+    /// A side marked as one sample's scratch (<paramref name="OutputIsScratch"/>, <paramref name="InputIsScratch"/>) holds only
+    /// sample <c>n</c>'s gradient, at offset 0: the hand-offs inside a run of layers differentiated one sample at a time.
+    /// </remarks>
+    internal sealed record BackwardBuffers(string Output, string Input, bool OutputIsScratch = false, bool InputIsScratch = false)
     {
-        public string OutputSample(LayerLayout layer) => Output + ".Slice(n * " + Int(layer.Output.Length) + ", " + Int(layer.Output.Length) + ")";
-        public string InputSample(LayerLayout layer) => Input + ".Slice(n * " + Int(layer.Input.Length) + ", " + Int(layer.Input.Length) + ")";
+        public string OutputSample(LayerLayout layer) => Output + ".Slice(" + (OutputIsScratch ? "0" : "n * " + Int(layer.Output.Length)) + ", " + Int(layer.Output.Length) + ")";
+        public string InputSample(LayerLayout layer) => Input + ".Slice(" + (InputIsScratch ? "0" : "n * " + Int(layer.Input.Length)) + ", " + Int(layer.Input.Length) + ")";
         public string OutputBatch(LayerLayout layer) => Output + ".Slice(0, batchSize * " + Int(layer.Output.Length) + ")";
         public string InputBatch(LayerLayout layer) => Input + ".Slice(0, batchSize * " + Int(layer.Input.Length) + ")";
     }
@@ -106,10 +130,17 @@ namespace CnnGen.Generator.Emit
     {
         public override void EmitForwardCall(IndentedWriter w, LayerLayout layer)
         {
+            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                EmitSampleStatement(w, layer);
+        }
+
+        public override bool IsPerSample => true;
+
+        public override void EmitSampleStatement(IndentedWriter w, LayerLayout layer)
+        {
             string arguments = SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length);
             if (layer.ParameterCount > 0) arguments += ", " + ParameterSlice(layer);
-            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                w.Line(MethodName(layer) + "(" + arguments + ");");
+            w.Line(MethodName(layer) + "(" + arguments + ");");
         }
 
         public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
@@ -123,6 +154,15 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>The body mapping one sample <c>x</c> to <c>y</c> (with the layer's parameters <c>p</c>).</summary>
         protected abstract void EmitSampleBody(IndentedWriter w, LayerLayout layer);
+
+        // Without parameters, and past the first layer (whose input gradient is optional), backward is one call per sample.
+        public override bool IsPerSampleBackward(LayerLayout layer) => layer.ParameterCount == 0 && layer.Index > 0;
+
+        public override void EmitSampleBackwardStatement(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
+        {
+            string x = SampleSlice(InputArray(layer), layer.Input.Length), y = SampleSlice(OutputArray(layer), layer.Output.Length);
+            w.Line(MethodName(layer) + "BackwardInput(" + x + ", " + y + ", " + gradients.OutputSample(layer) + ", " + gradients.InputSample(layer) + ");");
+        }
 
         public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
         {

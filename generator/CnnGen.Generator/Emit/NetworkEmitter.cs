@@ -235,11 +235,29 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::CnnGen.NetworkChecks.RequireLength(output.Length, batchSize * OutputLength, nameof(output));");
                 w.Line("global::System.ReadOnlySpan<float> parameters = _parameters;");
                 w.Line("input.CopyTo(workspace.Input);");
-                foreach (var layer in layout.Layers)
+                var layers = layout.Layers;
+                for (int i = 0; i < layers.Count; i++)
                 {
                     w.Line();
-                    w.Line("// " + layer.Describe());
-                    LayerEmitter.For(layer.Kind).EmitForwardCall(w, layer);
+                    int end = i;
+                    while (end < layers.Count && LayerEmitter.For(layers[end].Kind).IsPerSample) end++;
+                    if (end - i < 2)
+                    {
+                        w.Line("// " + layers[i].Describe());
+                        LayerEmitter.For(layers[i].Kind).EmitForwardCall(w, layers[i]);
+                        continue;
+                    }
+                    // A run of per-sample layers: one sample through all of them, while its activations are in cache.
+                    w.Line("// Layers " + Int(i) + " to " + Int(end - 1) + ", one sample at a time through all of them");
+                    using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                    {
+                        for (int j = i; j < end; j++)
+                        {
+                            w.Line("// " + layers[j].Describe());
+                            LayerEmitter.For(layers[j].Kind).EmitSampleStatement(w, layers[j]);
+                        }
+                    }
+                    i = end - 1;
                 }
                 w.Line();
                 w.Line(LayerEmitter.BatchSlice(LayerEmitter.OutputArray(layout.Layers[layout.Layers.Count - 1]), layout.Output.Length) + ".CopyTo(output);");
@@ -271,17 +289,41 @@ namespace CnnGen.Generator.Emit
                 w.Line("workspace.ForwardWasTraining = false; // this forward's activations are consumed");
                 w.Line("global::System.ReadOnlySpan<float> parameters = _parameters;");
                 w.Line("global::System.Span<float> gradientA = workspace.GradientA, gradientB = workspace.GradientB;");
+                w.Line("global::System.Span<float> sampleGradientA = workspace.SampleGradientA, sampleGradientB = workspace.SampleGradientB;");
                 w.Line("outputGradient.CopyTo(gradientA);");
                 // The gradient flows from the last layer to the first, through the two workspace arrays in turn.
-                bool inA = true;
-                for (int i = layout.Layers.Count - 1; i >= 0; i--)
+                // The gradient flows from the last layer to the first through the two batch arrays in turn. A run of
+                // layers differentiated one sample at a time hands each sample's gradient on through two one-sample
+                // scratch arrays instead, so no sample's gradient is overwritten before it is read (lengths differ).
+                var layers = layout.Layers;
+                string current = "gradientA";
+                string Other(string buffer) => buffer == "gradientA" ? "gradientB" : "gradientA";
+                for (int i = layers.Count - 1; i >= 0; i--)
                 {
-                    var layer = layout.Layers[i];
-                    var buffers = new BackwardBuffers(inA ? "gradientA" : "gradientB", i == 0 ? "inputGradient" : inA ? "gradientB" : "gradientA");
                     w.Line();
-                    w.Line("// " + layer.Describe());
-                    LayerEmitter.For(layer.Kind).EmitBackwardCall(w, layer, buffers);
-                    inA = !inA;
+                    int start = i;
+                    while (start >= 0 && LayerEmitter.For(layers[start].Kind).IsPerSampleBackward(layers[start])) start--;
+                    if (i - start < 2)
+                    {
+                        w.Line("// " + layers[i].Describe());
+                        LayerEmitter.For(layers[i].Kind).EmitBackwardCall(w, layers[i], new BackwardBuffers(current, i == 0 ? "inputGradient" : Other(current)));
+                        current = Other(current);
+                        continue;
+                    }
+                    w.Line("// Layers " + Int(i) + " down to " + Int(start + 1) + ", one sample at a time through all of them");
+                    using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                    {
+                        for (int j = i; j > start; j--)
+                        {
+                            bool first = j == i, last = j == start + 1;
+                            string from = first ? current : (i - j) % 2 == 1 ? "sampleGradientA" : "sampleGradientB";
+                            string to = last ? (j == 0 ? "inputGradient" : Other(current)) : (i - j) % 2 == 0 ? "sampleGradientA" : "sampleGradientB";
+                            w.Line("// " + layers[j].Describe());
+                            LayerEmitter.For(layers[j].Kind).EmitSampleBackwardStatement(w, layers[j], new BackwardBuffers(from, to, OutputIsScratch: !first, InputIsScratch: !last));
+                        }
+                    }
+                    current = Other(current);
+                    i = start + 1;
                 }
             }
             w.Line();
@@ -308,6 +350,8 @@ namespace CnnGen.Generator.Emit
                 w.Line("internal readonly float[] Columns;");
                 w.Line("/// <summary>Gradients flowing backward, in turn: each holds a batch of the largest layer input or output.</summary>");
                 w.Line("internal readonly float[] GradientA, GradientB;");
+                w.Line("/// <summary>One sample's gradient, handed between layers differentiated one sample at a time.</summary>");
+                w.Line("internal readonly float[] SampleGradientA, SampleGradientB;");
                 w.Line("/// <summary>Batch size of the last forward pass; 0 before the first.</summary>");
                 w.Line("public int ForwardBatchSize { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass ran in training mode.</summary>");
@@ -333,6 +377,8 @@ namespace CnnGen.Generator.Emit
                     int largest = layout.Layers.Max(l => System.Math.Max(l.Input.Length, l.Output.Length));
                     w.Line("GradientA = new float[batchCapacity * " + Int(largest) + "];");
                     w.Line("GradientB = new float[batchCapacity * " + Int(largest) + "];");
+                    w.Line("SampleGradientA = new float[" + Int(largest) + "];");
+                    w.Line("SampleGradientB = new float[" + Int(largest) + "];");
                     foreach (var layer in layout.Layers)
                     {
                         w.Line("Layer" + Int(layer.Index) + " = new float[batchCapacity * " + Int(layer.Output.Length) + "];");

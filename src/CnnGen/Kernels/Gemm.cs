@@ -160,6 +160,12 @@ namespace CnnGen.Kernels
             ref float aRef = ref MemoryMarshal.GetReference(a);
             ref float bRef = ref MemoryMarshal.GetReference(b);
             ref float cRef = ref MemoryMarshal.GetReference(c);
+            // One row times B^T (a linear layer on one sample): 8 dot products at a time streaming B's rows.
+            if (m == 1 && transposeB && !transposeA && k >= 16 && Vector512.IsHardwareAccelerated)
+            {
+                RowTimesTransposed(n, k, ref aRef, ref bRef, ldb, ref cRef, accumulate);
+                return;
+            }
             // A * B^T for one row block (e.g. a conv weight gradient per sample): dot products beat transposing B into panels.
             if (transposeB && !transposeA && k >= DotMinDepth && m <= s_tileRows)
             {
@@ -206,6 +212,48 @@ namespace CnnGen.Kernels
                     }
                     j0 += width;
                 }
+            }
+        }
+
+        /// <summary>c[j] = a · B[j] for j &lt; n: eight rows of B stream at once against the one row of A.</summary>
+        private static void RowTimesTransposed(int n, int k, ref float a, ref float b, int ldb, ref float c, bool accumulate)
+        {
+            const int V = 16;
+            for (int j0 = 0; j0 < n; j0 += 8)
+            {
+                int rows = Math.Min(8, n - j0);
+                ref float b0 = ref Unsafe.Add(ref b, (nint)j0 * ldb);
+                // Rows past the last repeat it and are not stored.
+                ref float b1 = ref Unsafe.Add(ref b0, (nint)Math.Min(1, rows - 1) * ldb);
+                ref float b2 = ref Unsafe.Add(ref b0, (nint)Math.Min(2, rows - 1) * ldb);
+                ref float b3 = ref Unsafe.Add(ref b0, (nint)Math.Min(3, rows - 1) * ldb);
+                ref float b4 = ref Unsafe.Add(ref b0, (nint)Math.Min(4, rows - 1) * ldb);
+                ref float b5 = ref Unsafe.Add(ref b0, (nint)Math.Min(5, rows - 1) * ldb);
+                ref float b6 = ref Unsafe.Add(ref b0, (nint)Math.Min(6, rows - 1) * ldb);
+                ref float b7 = ref Unsafe.Add(ref b0, (nint)Math.Min(7, rows - 1) * ldb);
+                var s0 = Vector512<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0; var s4 = s0; var s5 = s0; var s6 = s0; var s7 = s0;
+                nint p = 0;
+                for (; p <= k - V; p += V)
+                {
+                    var x = Vector512.LoadUnsafe(ref a, (nuint)p);
+                    s0 = Fused.MultiplyAdd(x, Vector512.LoadUnsafe(ref b0, (nuint)p), s0);
+                    s1 = Fused.MultiplyAdd(x, Vector512.LoadUnsafe(ref b1, (nuint)p), s1);
+                    s2 = Fused.MultiplyAdd(x, Vector512.LoadUnsafe(ref b2, (nuint)p), s2);
+                    s3 = Fused.MultiplyAdd(x, Vector512.LoadUnsafe(ref b3, (nuint)p), s3);
+                    s4 = Fused.MultiplyAdd(x, Vector512.LoadUnsafe(ref b4, (nuint)p), s4);
+                    s5 = Fused.MultiplyAdd(x, Vector512.LoadUnsafe(ref b5, (nuint)p), s5);
+                    s6 = Fused.MultiplyAdd(x, Vector512.LoadUnsafe(ref b6, (nuint)p), s6);
+                    s7 = Fused.MultiplyAdd(x, Vector512.LoadUnsafe(ref b7, (nuint)p), s7);
+                }
+                ref float c0 = ref Unsafe.Add(ref c, j0);
+                Finish(s0, ref a, ref b0, p, k, ref c0, accumulate);
+                if (rows > 1) Finish(s1, ref a, ref b1, p, k, ref Unsafe.Add(ref c0, 1), accumulate);
+                if (rows > 2) Finish(s2, ref a, ref b2, p, k, ref Unsafe.Add(ref c0, 2), accumulate);
+                if (rows > 3) Finish(s3, ref a, ref b3, p, k, ref Unsafe.Add(ref c0, 3), accumulate);
+                if (rows > 4) Finish(s4, ref a, ref b4, p, k, ref Unsafe.Add(ref c0, 4), accumulate);
+                if (rows > 5) Finish(s5, ref a, ref b5, p, k, ref Unsafe.Add(ref c0, 5), accumulate);
+                if (rows > 6) Finish(s6, ref a, ref b6, p, k, ref Unsafe.Add(ref c0, 6), accumulate);
+                if (rows > 7) Finish(s7, ref a, ref b7, p, k, ref Unsafe.Add(ref c0, 7), accumulate);
             }
         }
 
