@@ -142,9 +142,34 @@ namespace CnnGen.Kernels
             {
                 for (int iy = 0; iy < g.Height; iy++)
                 {
-                    x.Slice((c * g.Height + iy) * g.Width, g.Width)
-                        .CopyTo(padded.Slice(c * g.Plane + (iy + g.Padding) * g.PaddedWidth + g.Padding, g.Width));
+                    CopyRow(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (c * g.Height + iy) * g.Width),
+                        ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), c * g.Plane + (iy + g.Padding) * g.PaddedWidth + g.Padding), g.Width, relu: false);
                 }
+            }
+        }
+
+        // Short rows are copied many times per call: vectors of 8 with an overlapping last one (it rewrites the same
+        // values) instead of a span copy's per-call overhead. ReLU on the way when asked.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void CopyRow(ref float source, ref float target, int length, bool relu)
+        {
+            if (length < 8 || !Vector256.IsHardwareAccelerated)
+            {
+                for (int i = 0; i < length; i++)
+                {
+                    float v = Unsafe.Add(ref source, i);
+                    Unsafe.Add(ref target, i) = relu && v < 0f ? 0f : v;
+                }
+                return;
+            }
+            var zero = Vector256<float>.Zero;
+            for (int i = 0; ; i += 8)
+            {
+                if (i > length - 8) i = length - 8;
+                var v = Vector256.LoadUnsafe(ref source, (nuint)i);
+                if (relu) v = Vector256.ConditionalSelect(Vector256.LessThan(v, zero), zero, v); // NaN passes, as in Elementwise.Relu
+                v.StoreUnsafe(ref target, (nuint)i);
+                if (i == length - 8) break;
             }
         }
 
@@ -156,10 +181,8 @@ namespace CnnGen.Kernels
             {
                 for (int oy = 0; oy < g.OutHeight; oy++)
                 {
-                    var source = flat.Slice(r * g.FlatLength + oy * g.PaddedWidth, g.OutWidth);
-                    var target = y.Slice((first + r) * outPlane + oy * g.OutWidth, g.OutWidth);
-                    if (relu) Elementwise.Relu(source, target);
-                    else source.CopyTo(target);
+                    CopyRow(ref Unsafe.Add(ref MemoryMarshal.GetReference(flat), r * g.FlatLength + oy * g.PaddedWidth),
+                        ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (first + r) * outPlane + oy * g.OutWidth), g.OutWidth, relu);
                 }
             }
         }
@@ -408,7 +431,8 @@ namespace CnnGen.Kernels
             {
                 for (int iy = 0; iy < height; iy++)
                 {
-                    padded.Slice(ic * g.Plane + (iy + padding) * g.PaddedWidth + padding, width).CopyTo(inputGradient.Slice((ic * height + iy) * width, width));
+                    CopyRow(ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), ic * g.Plane + (iy + padding) * g.PaddedWidth + padding),
+                        ref Unsafe.Add(ref MemoryMarshal.GetReference(inputGradient), (ic * height + iy) * width), width, relu: false);
                 }
             }
         }
@@ -422,18 +446,25 @@ namespace CnnGen.Kernels
             ref float w = ref MemoryMarshal.GetReference(weight);
             ref float dx = ref MemoryMarshal.GetReference(dxPadded);
             int taps = g.Taps, fl = g.FlatLength, vectors = fl / V;
-            for (int tap = 0; tap < taps; tap += 4)
+            // A tile's 4 taps are one kernel position in 4 input channels: their rows land a plane apart, so the
+            // read-modify-writes never partly overlap the previous tile's stores (a one-float shift would defeat store
+            // forwarding on every add).
+            int kk = g.Kernel * g.Kernel;
+            for (int position = 0; position < kk; position++)
+            for (int ic = 0; ic < g.InChannels; ic += 4)
             {
-                int count = Math.Min(4, taps - tap);
-                // Taps past the last repeat it and are not added back.
+                int count = Math.Min(4, g.InChannels - ic);
+                int tap = ic * kk + position;
+                // Channels past the last repeat it and are not added back.
+                int tap1 = tap + Math.Min(1, count - 1) * kk, tap2 = tap + Math.Min(2, count - 1) * kk, tap3 = tap + Math.Min(3, count - 1) * kk;
                 ref float w0 = ref Unsafe.Add(ref w, tap);
-                ref float w1 = ref Unsafe.Add(ref w, tap + Math.Min(1, count - 1));
-                ref float w2 = ref Unsafe.Add(ref w, tap + Math.Min(2, count - 1));
-                ref float w3 = ref Unsafe.Add(ref w, tap + Math.Min(3, count - 1));
+                ref float w1 = ref Unsafe.Add(ref w, tap1);
+                ref float w2 = ref Unsafe.Add(ref w, tap2);
+                ref float w3 = ref Unsafe.Add(ref w, tap3);
                 ref float t0 = ref Unsafe.Add(ref dx, TapOffset(tap, g));
-                ref float t1 = ref Unsafe.Add(ref dx, TapOffset(tap + Math.Min(1, count - 1), g));
-                ref float t2 = ref Unsafe.Add(ref dx, TapOffset(tap + Math.Min(2, count - 1), g));
-                ref float t3 = ref Unsafe.Add(ref dx, TapOffset(tap + Math.Min(3, count - 1), g));
+                ref float t1 = ref Unsafe.Add(ref dx, TapOffset(tap1, g));
+                ref float t2 = ref Unsafe.Add(ref dx, TapOffset(tap2, g));
+                ref float t3 = ref Unsafe.Add(ref dx, TapOffset(tap3, g));
                 int v = 0;
                 for (; v + 4 <= vectors; v += 4)
                 {
@@ -516,7 +547,8 @@ namespace CnnGen.Kernels
             {
                 for (int oy = 0; oy < g.OutHeight; oy++)
                 {
-                    outputGradient.Slice(oc * outPlane + oy * g.OutWidth, g.OutWidth).CopyTo(dyFlat.Slice(oc * g.FlatLength + oy * g.PaddedWidth));
+                    CopyRow(ref Unsafe.Add(ref MemoryMarshal.GetReference(outputGradient), oc * outPlane + oy * g.OutWidth),
+                        ref Unsafe.Add(ref MemoryMarshal.GetReference(dyFlat), oc * g.FlatLength + oy * g.PaddedWidth), g.OutWidth, relu: false);
                 }
             }
         }
