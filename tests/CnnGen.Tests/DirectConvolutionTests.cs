@@ -75,7 +75,7 @@ namespace CnnGen.Tests
                 float[] y = new float[outLength + 7];
                 Array.Fill(y, float.NaN);
                 float[] scratch = RandomValues(random, DirectConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, padding)); // garbage must not leak
-                DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y.AsSpan(0, outLength + 7), scratch, relu, path);
+                DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y.AsSpan(0, outLength + 7), scratch, relu, pool: false, path);
 
                 for (int oc = 0; oc < outChannels; oc++)
                 {
@@ -106,6 +106,37 @@ namespace CnnGen.Tests
                     }
                 }
                 for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(ShapesOnEveryPath))]
+        public void ForwardPooled_EqualsConvolutionThenReluThenPooling_BitForBit(string pathName, int inChannels, int height, int width, int outChannels, int kernel, int padding, bool hasBias)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
+            if (outHeight < 2 || outWidth < 2) return; // no 2x2 window fits
+            var random = new Random(inChannels * 7 + height * 3 + width + outChannels * 11 + kernel + padding);
+            float[] x = RandomValues(random, inChannels * height * width);
+            for (int i = 0; i < x.Length; i += 17) x[i] = 0f; // some ties after ReLU
+            float[] weight = RandomValues(random, outChannels * inChannels * kernel * kernel);
+            float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
+            float[] scratch = new float[DirectConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, padding)];
+            int pooledLength = outChannels * (outHeight / 2) * (outWidth / 2);
+            foreach (bool relu in new[] { false, true })
+            {
+                float[] full = new float[outChannels * outHeight * outWidth], expected = new float[pooledLength];
+                DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, full, scratch, relu, pool: false, path);
+                Pooling.MaxPool2x2(full, outChannels, outHeight, outWidth, expected, vector: path != DirectConvolution.KernelPath.Scalar);
+                float[] fused = new float[pooledLength + 3];
+                Array.Fill(fused, float.NaN);
+                DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, fused.AsSpan(0, pooledLength + 3), scratch, relu, pool: true, path);
+                for (int i = 0; i < pooledLength; i++)
+                {
+                    if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(fused[i]))
+                        Assert.Fail($"{path} relu={relu}: pooled[{i}] = {fused[i]}, expected {expected[i]}");
+                }
+                for (int i = pooledLength; i < fused.Length; i++) Assert.True(float.IsNaN(fused[i]), "wrote past the pooled output");
             }
         }
 

@@ -103,6 +103,30 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void EvaluationFusesConvolutionReluPooling_SameOutputBitForBit_AndSaysWhichOutputsItSkips()
+        {
+            var network = new LeNet5();
+            network.ResetParameters(3);
+            var random = new CnnRandom(4);
+            var input = new float[5 * LeNet5.InputLength];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat() * 2 - 1;
+            var workspace = network.CreateWorkspace(5);
+            var training = new float[5 * LeNet5.OutputLength];
+            var evaluation = new float[training.Length];
+            network.Forward(input, training, 5, workspace, training: true);
+            float[] pooled = workspace.LayerOutput(2).ToArray();
+            Assert.Equal(5 * LeNet5.Layer0Length, workspace.LayerOutput(0).Length); // kept in training mode
+
+            network.Forward(input, evaluation, 5, workspace, training: false);
+            Assert.Equal(training, evaluation); // LeNet-5 has no dropout or batch-norm: the modes agree exactly
+            Assert.Equal(pooled, workspace.LayerOutput(2).ToArray());
+            var error = Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(0).Length);
+            Assert.Contains("fused into layer 2", error.Message);
+            Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(4).Length);
+            Assert.Equal(5 * LeNet5.Layer7Length, workspace.LayerOutput(7).Length);
+        }
+
+        [Fact]
         public void ForwardAllocatesNothingAfterWarmUp()
         {
             var network = new BatchNormNet();

@@ -70,6 +70,44 @@ namespace CnnGen.Generator.Emit
             w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
                 + ", " + ParameterSlice(layer) + ", workspace.Columns);");
 
+        /// <summary>
+        /// In evaluation mode a direct convolution absorbs a ReLU and a 2x2 stride-2 max pooling that follow it into its
+        /// epilogue: the number of following layers it absorbs (0, 1 or 2) and which.
+        /// </summary>
+        public static (int Absorbed, bool Relu, bool Pool) EvaluationFusion(NetworkLayout layout, int index)
+        {
+            var layers = layout.Layers;
+            if (layers[index].Kind != LayerKind.Conv2d || !DimsOf(layers[index]).Direct) return (0, false, false);
+            int next = index + 1;
+            bool relu = next < layers.Count && layers[next].Kind == LayerKind.ReLU;
+            if (relu) next++;
+            bool pool = next < layers.Count && layers[next].Kind == LayerKind.MaxPool && layers[next].Spec.Kernel == 2 && layers[next].Spec.Stride == 2
+                && layers[next].Spec.Padding == 0;
+            return ((relu ? 1 : 0) + (pool ? 1 : 0), relu, pool);
+        }
+
+        public static string FusedMethodName(LayerLayout layer, bool relu, bool pool) => MethodName(layer) + (relu ? "ReLU" : "") + (pool ? "MaxPool" : "");
+
+        /// <summary>The evaluation-mode call for sample <c>n</c> of a fused chain, writing the last absorbed layer's output.</summary>
+        public static void EmitFusedStatement(IndentedWriter w, LayerLayout layer, LayerLayout last, bool relu, bool pool) =>
+            w.Line(FusedMethodName(layer, relu, pool) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(last), last.Output.Length)
+                + ", " + ParameterSlice(layer) + ", workspace.Columns);");
+
+        public static void EmitFusedMethod(IndentedWriter w, LayerLayout layer, LayerLayout last, bool relu, bool pool)
+        {
+            var d = DimsOf(layer);
+            var (input, spec) = (layer.Input, layer.Spec);
+            string what = (relu ? " + ReLU" : "") + (pool ? " + 2x2 max pooling" : "");
+            w.Line("/// <summary>" + Xml(layer.Describe()) + what + ", fused for evaluation: writes " + Xml(last.Output.ToString()) + " and nothing in between.</summary>");
+            w.Line("private static void " + FusedMethodName(layer, relu, pool) + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + Span + " columns)");
+            using (w.OpenBlock())
+            {
+                string call = pool ? "ForwardPooled" : "Forward";
+                w.Line("global::CnnGen.Kernels.DirectConvolution." + call + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
+                    + (spec.Bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", y, columns, relu: " + (relu ? "true" : "false") + ");");
+            }
+        }
+
         public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
         {
             var d = DimsOf(layer);

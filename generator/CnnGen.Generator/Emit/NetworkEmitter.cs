@@ -253,8 +253,28 @@ namespace CnnGen.Generator.Emit
                     {
                         for (int j = i; j < end; j++)
                         {
-                            w.Line("// " + layers[j].Describe());
-                            LayerEmitter.For(layers[j].Kind).EmitSampleStatement(w, layers[j]);
+                            var (absorbed, relu, pool) = Conv2dEmitter.EvaluationFusion(layout, j);
+                            if (absorbed == 0 || j + absorbed >= end)
+                            {
+                                w.Line("// " + layers[j].Describe());
+                                LayerEmitter.For(layers[j].Kind).EmitSampleStatement(w, layers[j]);
+                                continue;
+                            }
+                            // Training keeps every layer's output for the backward pass; evaluation needs only the last.
+                            using (w.OpenBlock("if (training)"))
+                            {
+                                for (int f = j; f <= j + absorbed; f++)
+                                {
+                                    w.Line("// " + layers[f].Describe());
+                                    LayerEmitter.For(layers[f].Kind).EmitSampleStatement(w, layers[f]);
+                                }
+                            }
+                            using (w.OpenBlock("else"))
+                            {
+                                w.Line("// " + string.Join(", ", Enumerable.Range(j, absorbed + 1).Select(f => layers[f].Kind + " #" + Int(f))) + " fused: only the last output is written");
+                                Conv2dEmitter.EmitFusedStatement(w, layers[j], layers[j + absorbed], relu, pool);
+                            }
+                            j += absorbed;
                         }
                     }
                     i = end - 1;
@@ -263,6 +283,7 @@ namespace CnnGen.Generator.Emit
                 w.Line(LayerEmitter.BatchSlice(LayerEmitter.OutputArray(layout.Layers[layout.Layers.Count - 1]), layout.Output.Length) + ".CopyTo(output);");
                 w.Line("workspace.ForwardBatchSize = batchSize;");
                 w.Line("workspace.ForwardWasTraining = training;");
+                w.Line("workspace.ForwardWasEvaluation = !training;");
             }
             w.Line();
         }
@@ -356,6 +377,8 @@ namespace CnnGen.Generator.Emit
                 w.Line("public int ForwardBatchSize { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass ran in training mode.</summary>");
                 w.Line("public bool ForwardWasTraining { get; internal set; }");
+                w.Line("/// <summary>Whether the last forward pass ran in evaluation mode (fused layers then keep only their last output).</summary>");
+                w.Line("public bool ForwardWasEvaluation { get; internal set; }");
                 w.Line();
                 w.Line("public Workspace(int batchCapacity = 1, ulong dropoutSeed = 0) : base(batchCapacity, dropoutSeed)");
                 using (w.OpenBlock())
@@ -391,8 +414,20 @@ namespace CnnGen.Generator.Emit
                 w.Line("public global::System.ReadOnlySpan<float> LayerOutput(int layer) => layer switch");
                 w.Line("{");
                 w.Indent();
+                var fusedAway = new System.Collections.Generic.Dictionary<int, int>(); // layer -> the layer whose output evaluation keeps
                 foreach (var layer in layout.Layers)
-                    w.Line(Int(layer.Index) + " => Layer" + Int(layer.Index) + ".AsSpan(0, ForwardBatchSize * " + Int(layer.Output.Length) + "),");
+                {
+                    var (absorbed, _, _) = Conv2dEmitter.EvaluationFusion(layout, layer.Index);
+                    for (int f = layer.Index; f < layer.Index + absorbed; f++) fusedAway[f] = layer.Index + absorbed;
+                }
+                foreach (var layer in layout.Layers)
+                {
+                    string span = "Layer" + Int(layer.Index) + ".AsSpan(0, ForwardBatchSize * " + Int(layer.Output.Length) + ")";
+                    if (fusedAway.TryGetValue(layer.Index, out int kept))
+                        span = "ForwardWasEvaluation ? throw new global::System.InvalidOperationException(\"In evaluation mode layer " + Int(layer.Index) + " is fused into layer " + Int(kept)
+                            + " and its output is not kept; run Forward with training: true to see it.\") : " + span;
+                    w.Line(Int(layer.Index) + " => " + span + ",");
+                }
                 w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"The network has " + Int(layout.Layers.Count) + " layers.\"),");
                 w.Outdent();
                 w.Line("};");
@@ -409,6 +444,12 @@ namespace CnnGen.Generator.Emit
                 first = false;
                 LayerEmitter.For(layer.Kind).EmitForwardMethods(w, layer);
                 w.Line();
+                var (absorbed, relu, pool) = Conv2dEmitter.EvaluationFusion(layout, layer.Index);
+                if (absorbed > 0)
+                {
+                    Conv2dEmitter.EmitFusedMethod(w, layer, layout.Layers[layer.Index + absorbed], relu, pool);
+                    w.Line();
+                }
                 LayerEmitter.For(layer.Kind).EmitBackwardMethods(w, layer);
             }
         }

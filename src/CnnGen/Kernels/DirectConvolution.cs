@@ -80,15 +80,27 @@ namespace CnnGen.Kernels
         public static void Forward(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
             Span<float> y, Span<float> scratch, bool relu) =>
-            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu,
-                !Simd.Enabled ? KernelPath.Scalar : Vector512.IsHardwareAccelerated ? KernelPath.Vector512 : KernelPath.Vector256);
+            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool: false, DefaultPath);
+
+        /// <summary>
+        /// Like <see cref="Forward"/>, with a 2x2 max pooling at stride 2 (<see cref="Pooling.MaxPool2x2(ReadOnlySpan{float}, int, int, int, Span{float})"/>)
+        /// fused into the epilogue: y is [outChannels x OH/2 x OW/2], and the convolution's own output is never written.
+        /// The values are those of the three layers run one after the other, bit for bit.
+        /// </summary>
+        public static void ForwardPooled(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
+            Span<float> y, Span<float> scratch, bool relu) =>
+            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool: true, DefaultPath);
+
+        private static KernelPath DefaultPath =>
+            !Simd.Enabled ? KernelPath.Scalar : Vector512.IsHardwareAccelerated ? KernelPath.Vector512 : KernelPath.Vector256;
 
         /// <summary>Which code <see cref="Forward"/> runs; tests choose each one on a machine that has them all.</summary>
         internal enum KernelPath { Scalar, Vector256, Vector512 }
 
         internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
-            Span<float> y, Span<float> scratch, bool relu, KernelPath path)
+            Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
@@ -102,12 +114,16 @@ namespace CnnGen.Kernels
             Require(x.Length >= inChannels * height * width, nameof(x), inChannels * height * width);
             Require(weight.Length >= outChannels * g.Taps, nameof(weight), outChannels * g.Taps);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
-            Require(y.Length >= outChannels * g.OutHeight * g.OutWidth, nameof(y), outChannels * g.OutHeight * g.OutWidth);
+            if (pool && (g.OutHeight < 2 || g.OutWidth < 2))
+                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "A 2x2 pooling window needs an output of at least 2x2.");
+            int yLength = pool ? outChannels * (g.OutHeight / 2) * (g.OutWidth / 2) : outChannels * g.OutHeight * g.OutWidth;
+            Require(y.Length >= yLength, nameof(y), yLength);
             Require(scratch.Length >= ForwardScratch(g), nameof(scratch), ForwardScratch(g));
 
             if (path == KernelPath.Scalar)
             {
-                ForwardScalar(x, weight, bias, outChannels, y, relu, g);
+                if (pool) ForwardPooledScalar(x, weight, bias, outChannels, y, relu, g);
+                else ForwardScalar(x, weight, bias, outChannels, y, relu, g);
                 return;
             }
 
@@ -119,7 +135,8 @@ namespace CnnGen.Kernels
                 int count = Math.Min(ChannelBlock, outChannels - first);
                 if (path == KernelPath.Vector512) Block512(padded, weight, bias, first, count, flat, g);
                 else Block256(padded, weight, bias, first, count, flat, g);
-                Unflatten(flat, first, count, y, relu, g);
+                if (pool) PoolFlat(flat, first, count, y, relu, g);
+                else Unflatten(flat, first, count, y, relu, g);
             }
         }
 
@@ -183,6 +200,23 @@ namespace CnnGen.Kernels
                 {
                     CopyRow(ref Unsafe.Add(ref MemoryMarshal.GetReference(flat), r * g.FlatLength + oy * g.PaddedWidth),
                         ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (first + r) * outPlane + oy * g.OutWidth), g.OutWidth, relu);
+                }
+            }
+        }
+
+        /// <summary>2x2 max pooling of a block of channels straight from the flat rows (ReLU first when asked).</summary>
+        private static void PoolFlat(ReadOnlySpan<float> flat, int first, int count, Span<float> y, bool relu, in Geometry g)
+        {
+            int pooledHeight = g.OutHeight / 2, pooledWidth = g.OutWidth / 2;
+            ref float f = ref MemoryMarshal.GetReference(flat);
+            ref float o = ref MemoryMarshal.GetReference(y);
+            for (int r = 0; r < count; r++)
+            {
+                for (int py = 0; py < pooledHeight; py++)
+                {
+                    ref float top = ref Unsafe.Add(ref f, r * g.FlatLength + 2 * py * g.PaddedWidth);
+                    Pooling.PoolRow(ref top, ref Unsafe.Add(ref top, g.PaddedWidth),
+                        ref Unsafe.Add(ref o, ((first + r) * pooledHeight + py) * pooledWidth), pooledWidth, vector: true, relu);
                 }
             }
         }
@@ -853,33 +887,66 @@ namespace CnnGen.Kernels
         private static void ForwardScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
             int outChannels, Span<float> y, bool relu, in Geometry g)
         {
-            int k = g.Kernel;
             for (int oc = 0; oc < outChannels; oc++)
             {
-                float start = bias.IsEmpty ? 0f : bias[oc];
                 for (int oy = 0; oy < g.OutHeight; oy++)
                 {
                     for (int ox = 0; ox < g.OutWidth; ox++)
                     {
-                        float sum = start;
-                        for (int ic = 0; ic < g.InChannels; ic++)
-                        {
-                            for (int ky = 0; ky < k; ky++)
-                            {
-                                int iy = oy + ky - g.Padding;
-                                if ((uint)iy >= (uint)g.Height) continue;
-                                for (int kx = 0; kx < k; kx++)
-                                {
-                                    int ix = ox + kx - g.Padding;
-                                    if ((uint)ix >= (uint)g.Width) continue;
-                                    sum += x[(ic * g.Height + iy) * g.Width + ix] * weight[((oc * g.InChannels + ic) * k + ky) * k + kx];
-                                }
-                            }
-                        }
+                        float sum = ConvolutionAt(x, weight, bias, oc, oy, ox, g);
                         y[(oc * g.OutHeight + oy) * g.OutWidth + ox] = relu && sum < 0f ? 0f : sum;
                     }
                 }
             }
+        }
+
+        /// <summary>The scalar path of <see cref="ForwardPooled"/>: each window's four outputs, then PyTorch's scan.</summary>
+        private static void ForwardPooledScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            int outChannels, Span<float> y, bool relu, in Geometry g)
+        {
+            int pooledHeight = g.OutHeight / 2, pooledWidth = g.OutWidth / 2;
+            Span<float> window = stackalloc float[4];
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int py = 0; py < pooledHeight; py++)
+                {
+                    for (int px = 0; px < pooledWidth; px++)
+                    {
+                        for (int k = 0; k < 4; k++)
+                        {
+                            float v = ConvolutionAt(x, weight, bias, oc, 2 * py + k / 2, 2 * px + k % 2, g);
+                            window[k] = relu && v < 0f ? 0f : v;
+                        }
+                        float m = window[0];
+                        for (int k = 1; k < 4; k++)
+                        {
+                            if (window[k] > m || float.IsNaN(window[k])) m = window[k];
+                        }
+                        y[(oc * pooledHeight + py) * pooledWidth + px] = m;
+                    }
+                }
+            }
+        }
+
+        private static float ConvolutionAt(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int oc, int oy, int ox, in Geometry g)
+        {
+            int k = g.Kernel;
+            float sum = bias.IsEmpty ? 0f : bias[oc];
+            for (int ic = 0; ic < g.InChannels; ic++)
+            {
+                for (int ky = 0; ky < k; ky++)
+                {
+                    int iy = oy + ky - g.Padding;
+                    if ((uint)iy >= (uint)g.Height) continue;
+                    for (int kx = 0; kx < k; kx++)
+                    {
+                        int ix = ox + kx - g.Padding;
+                        if ((uint)ix >= (uint)g.Width) continue;
+                        sum += x[(ic * g.Height + iy) * g.Width + ix] * weight[((oc * g.InChannels + ic) * k + ky) * k + kx];
+                    }
+                }
+            }
+            return sum;
         }
     }
 }

@@ -37,31 +37,53 @@ namespace CnnGen.Kernels
                     ref float top = ref Unsafe.Add(ref xs, (c * height + 2 * oy) * width);
                     ref float bottom = ref Unsafe.Add(ref top, width);
                     ref float row = ref Unsafe.Add(ref ys, (c * outHeight + oy) * outWidth);
-                    if (chunks)
-                    {
-                        for (int ox = 0; ; ox += 4)
-                        {
-                            if (ox > outWidth - 4) ox = outWidth - 4; // the last chunk overlaps the one before
-                            var (e0, o0, e1, o1) = Windows(ref top, ref bottom, ox);
-                            var m = Later(o0, e0);
-                            m = Later(e1, m);
-                            m = Later(o1, m);
-                            m.GetLower().StoreUnsafe(ref row, (nuint)ox);
-                            if (ox == outWidth - 4) break;
-                        }
-                        continue;
-                    }
-                    for (int ox = 0; ox < outWidth; ox++)
-                    {
-                        float m = Unsafe.Add(ref top, 2 * ox);
-                        m = Later(Unsafe.Add(ref top, 2 * ox + 1), m);
-                        m = Later(Unsafe.Add(ref bottom, 2 * ox), m);
-                        m = Later(Unsafe.Add(ref bottom, 2 * ox + 1), m);
-                        Unsafe.Add(ref row, ox) = m;
-                    }
+                    PoolRow(ref top, ref bottom, ref row, outWidth, chunks, relu: false);
                 }
             }
         }
+
+        /// <summary>
+        /// One row of 2x2 windows over two input rows (of at least 2·<paramref name="outWidth"/> floats), each input
+        /// passed through ReLU first when <paramref name="relu"/> (a convolution's fused epilogue).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void PoolRow(ref float top, ref float bottom, ref float row, int outWidth, bool vector, bool relu)
+        {
+            if (vector && outWidth >= 4 && Vector256.IsHardwareAccelerated)
+            {
+                for (int ox = 0; ; ox += 4)
+                {
+                    if (ox > outWidth - 4) ox = outWidth - 4; // the last chunk overlaps the one before
+                    var (e0, o0, e1, o1) = Windows(ref top, ref bottom, ox);
+                    if (relu)
+                    {
+                        e0 = Relu(e0); o0 = Relu(o0); e1 = Relu(e1); o1 = Relu(o1);
+                    }
+                    var m = Later(o0, e0);
+                    m = Later(e1, m);
+                    m = Later(o1, m);
+                    m.GetLower().StoreUnsafe(ref row, (nuint)ox);
+                    if (ox == outWidth - 4) break;
+                }
+                return;
+            }
+            for (int ox = 0; ox < outWidth; ox++)
+            {
+                float m = Relu(Unsafe.Add(ref top, 2 * ox), relu);
+                m = Later(Relu(Unsafe.Add(ref top, 2 * ox + 1), relu), m);
+                m = Later(Relu(Unsafe.Add(ref bottom, 2 * ox), relu), m);
+                m = Later(Relu(Unsafe.Add(ref bottom, 2 * ox + 1), relu), m);
+                Unsafe.Add(ref row, ox) = m;
+            }
+        }
+
+        // ReLU as Elementwise.Relu computes it: negatives to 0, NaN and -0 pass through.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static float Relu(float v, bool apply) => apply && v < 0f ? 0f : v;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Relu(Vector256<float> v) =>
+            Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v);
 
         /// <summary>
         /// dx = the gradient of <see cref="MaxPool2x2(ReadOnlySpan{float}, int, int, int, Span{float})"/>: each of dy's
