@@ -221,161 +221,149 @@ namespace CnnGen.Kernels
             }
         }
 
-        // 4 channels x 4 vectors of 16 flat positions, then single vectors for the remainder.
+        // Blocks of up to 4 channels (exactly: 6 = 4 + 2), tiles of 4 vectors of 16 flat positions, then one tile of the
+        // 1 to 3 vectors left; the tile shapes are generic arguments, so each is compiled with its own registers.
         private static void Block512(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
             int first, int count, Span<float> flat, in Geometry g)
         {
-            const int V = 16;
-            ref float x = ref MemoryMarshal.GetReference(padded);
-            ref float w = ref MemoryMarshal.GetReference(weight);
-            ref float o = ref MemoryMarshal.GetReference(flat);
-            // Channels past the last are computed again as the last one and not written back.
-            ref float w0 = ref Unsafe.Add(ref w, first * g.Taps);
-            ref float w1 = ref Unsafe.Add(ref w, (first + Math.Min(1, count - 1)) * g.Taps);
-            ref float w2 = ref Unsafe.Add(ref w, (first + Math.Min(2, count - 1)) * g.Taps);
-            ref float w3 = ref Unsafe.Add(ref w, (first + Math.Min(3, count - 1)) * g.Taps);
-            float b0 = BiasAt(bias, first, 0, count), b1 = BiasAt(bias, first, 1, count), b2 = BiasAt(bias, first, 2, count), b3 = BiasAt(bias, first, 3, count);
-            int vectors = g.FlatLength / V;
-            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth, fl = g.FlatLength;
-            int v = 0;
-            for (; v + 4 <= vectors; v += 4)
+            switch (count)
             {
-                var a00 = Vector512.Create(b0); var a01 = a00; var a02 = a00; var a03 = a00;
-                var a10 = Vector512.Create(b1); var a11 = a10; var a12 = a10; var a13 = a10;
-                var a20 = Vector512.Create(b2); var a21 = a20; var a22 = a20; var a23 = a20;
-                var a30 = Vector512.Create(b3); var a31 = a30; var a32 = a30; var a33 = a30;
-                int t = 0;
-                for (int ic = 0; ic < inChannels; ic++)
-                {
-                    for (int ky = 0; ky < kernel; ky++)
-                    {
-                        nuint row = (nuint)(v * V + ic * plane + ky * pw);
-                        for (int kx = 0; kx < kernel; kx++, t++)
-                        {
-                            nuint at = row + (nuint)kx;
-                            var x0 = Vector512.LoadUnsafe(ref x, at);
-                            var x1 = Vector512.LoadUnsafe(ref x, at + V);
-                            var x2 = Vector512.LoadUnsafe(ref x, at + 2 * V);
-                            var x3 = Vector512.LoadUnsafe(ref x, at + 3 * V);
-                            var k = Vector512.Create(Unsafe.Add(ref w0, t));
-                            a00 = Fused.MultiplyAdd(x0, k, a00); a01 = Fused.MultiplyAdd(x1, k, a01); a02 = Fused.MultiplyAdd(x2, k, a02); a03 = Fused.MultiplyAdd(x3, k, a03);
-                            k = Vector512.Create(Unsafe.Add(ref w1, t));
-                            a10 = Fused.MultiplyAdd(x0, k, a10); a11 = Fused.MultiplyAdd(x1, k, a11); a12 = Fused.MultiplyAdd(x2, k, a12); a13 = Fused.MultiplyAdd(x3, k, a13);
-                            k = Vector512.Create(Unsafe.Add(ref w2, t));
-                            a20 = Fused.MultiplyAdd(x0, k, a20); a21 = Fused.MultiplyAdd(x1, k, a21); a22 = Fused.MultiplyAdd(x2, k, a22); a23 = Fused.MultiplyAdd(x3, k, a23);
-                            k = Vector512.Create(Unsafe.Add(ref w3, t));
-                            a30 = Fused.MultiplyAdd(x0, k, a30); a31 = Fused.MultiplyAdd(x1, k, a31); a32 = Fused.MultiplyAdd(x2, k, a32); a33 = Fused.MultiplyAdd(x3, k, a33);
-                        }
-                    }
-                }
-                nuint at0 = (nuint)(v * V);
-                a00.StoreUnsafe(ref o, at0); a01.StoreUnsafe(ref o, at0 + V); a02.StoreUnsafe(ref o, at0 + 2 * V); a03.StoreUnsafe(ref o, at0 + 3 * V);
-                if (count > 1) { nuint at1 = at0 + (nuint)fl; a10.StoreUnsafe(ref o, at1); a11.StoreUnsafe(ref o, at1 + V); a12.StoreUnsafe(ref o, at1 + 2 * V); a13.StoreUnsafe(ref o, at1 + 3 * V); }
-                if (count > 2) { nuint at2 = at0 + (nuint)(2 * fl); a20.StoreUnsafe(ref o, at2); a21.StoreUnsafe(ref o, at2 + V); a22.StoreUnsafe(ref o, at2 + 2 * V); a23.StoreUnsafe(ref o, at2 + 3 * V); }
-                if (count > 3) { nuint at3 = at0 + (nuint)(3 * fl); a30.StoreUnsafe(ref o, at3); a31.StoreUnsafe(ref o, at3 + V); a32.StoreUnsafe(ref o, at3 + 2 * V); a33.StoreUnsafe(ref o, at3 + 3 * V); }
-            }
-            for (; v < vectors; v++)
-            {
-                var a0 = Vector512.Create(b0); var a1 = Vector512.Create(b1); var a2 = Vector512.Create(b2); var a3 = Vector512.Create(b3);
-                int t = 0;
-                for (int ic = 0; ic < inChannels; ic++)
-                {
-                    for (int ky = 0; ky < kernel; ky++)
-                    {
-                        nuint row = (nuint)(v * V + ic * plane + ky * pw);
-                        for (int kx = 0; kx < kernel; kx++, t++)
-                        {
-                            var x0 = Vector512.LoadUnsafe(ref x, row + (nuint)kx);
-                            a0 = Fused.MultiplyAdd(x0, Vector512.Create(Unsafe.Add(ref w0, t)), a0);
-                            a1 = Fused.MultiplyAdd(x0, Vector512.Create(Unsafe.Add(ref w1, t)), a1);
-                            a2 = Fused.MultiplyAdd(x0, Vector512.Create(Unsafe.Add(ref w2, t)), a2);
-                            a3 = Fused.MultiplyAdd(x0, Vector512.Create(Unsafe.Add(ref w3, t)), a3);
-                        }
-                    }
-                }
-                nuint at0 = (nuint)(v * V);
-                a0.StoreUnsafe(ref o, at0);
-                if (count > 1) a1.StoreUnsafe(ref o, at0 + (nuint)fl);
-                if (count > 2) a2.StoreUnsafe(ref o, at0 + (nuint)(2 * fl));
-                if (count > 3) a3.StoreUnsafe(ref o, at0 + (nuint)(3 * fl));
+                case 4: Block512<C4>(padded, weight, bias, first, flat, g); break;
+                case 3: Block512<C3>(padded, weight, bias, first, flat, g); break;
+                case 2: Block512<C2>(padded, weight, bias, first, flat, g); break;
+                default: Block512<C1>(padded, weight, bias, first, flat, g); break;
             }
         }
 
-        // 4 channels x 2 vectors of 8 flat positions (sixteen registers hold no more), then single vectors.
+        private static void Block512<TChannels>(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            int first, Span<float> flat, in Geometry g) where TChannels : struct, IConstant
+        {
+            ref float x = ref MemoryMarshal.GetReference(padded);
+            ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first * g.Taps);
+            ref float o = ref MemoryMarshal.GetReference(flat);
+            int count = TChannels.Value;
+            float b0 = BiasAt(bias, first, 0, count), b1 = BiasAt(bias, first, 1, count), b2 = BiasAt(bias, first, 2, count), b3 = BiasAt(bias, first, 3, count);
+            int vectors = g.FlatLength / 16;
+            int v = 0;
+            for (; v + 4 <= vectors; v += 4) Tile512<TChannels, C4>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g);
+            switch (vectors - v)
+            {
+                case 3: Tile512<TChannels, C3>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g); break;
+                case 2: Tile512<TChannels, C2>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g); break;
+                case 1: Tile512<TChannels, C1>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g); break;
+            }
+        }
+
+        // One register tile: TChannels output channels x TVectors vectors of 16 flat positions, started at the bias.
+        private static void Tile512<TChannels, TVectors>(ref float x, ref float w0, int taps, float b0, float b1, float b2, float b3, ref float o, int v, in Geometry g)
+            where TChannels : struct, IConstant where TVectors : struct, IConstant
+        {
+            const int V = 16;
+            ref float w1 = ref TChannels.Value > 1 ? ref Unsafe.Add(ref w0, taps) : ref w0;
+            ref float w2 = ref TChannels.Value > 2 ? ref Unsafe.Add(ref w0, 2 * taps) : ref w0;
+            ref float w3 = ref TChannels.Value > 3 ? ref Unsafe.Add(ref w0, 3 * taps) : ref w0;
+            var a00 = Vector512.Create(b0); var a01 = a00; var a02 = a00; var a03 = a00;
+            var a10 = Vector512.Create(b1); var a11 = a10; var a12 = a10; var a13 = a10;
+            var a20 = Vector512.Create(b2); var a21 = a20; var a22 = a20; var a23 = a20;
+            var a30 = Vector512.Create(b3); var a31 = a30; var a32 = a30; var a33 = a30;
+            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
+            int t = 0;
+            for (int ic = 0; ic < inChannels; ic++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    nuint row = (nuint)(v * V + ic * plane + ky * pw);
+                    for (int kx = 0; kx < kernel; kx++, t++)
+                    {
+                        nuint at = row + (nuint)kx;
+                        var x0 = Vector512.LoadUnsafe(ref x, at);
+                        var x1 = TVectors.Value > 1 ? Vector512.LoadUnsafe(ref x, at + 1 * V) : default;
+                        var x2 = TVectors.Value > 2 ? Vector512.LoadUnsafe(ref x, at + 2 * V) : default;
+                        var x3 = TVectors.Value > 3 ? Vector512.LoadUnsafe(ref x, at + 3 * V) : default;
+                        { var k = Vector512.Create(Unsafe.Add(ref w0, t)); a00 = Fused.MultiplyAdd(x0, k, a00); if (TVectors.Value > 1) a01 = Fused.MultiplyAdd(x1, k, a01); if (TVectors.Value > 2) a02 = Fused.MultiplyAdd(x2, k, a02); if (TVectors.Value > 3) a03 = Fused.MultiplyAdd(x3, k, a03); }
+                        if (TChannels.Value > 1) { var k = Vector512.Create(Unsafe.Add(ref w1, t)); a10 = Fused.MultiplyAdd(x0, k, a10); if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11); if (TVectors.Value > 2) a12 = Fused.MultiplyAdd(x2, k, a12); if (TVectors.Value > 3) a13 = Fused.MultiplyAdd(x3, k, a13); }
+                        if (TChannels.Value > 2) { var k = Vector512.Create(Unsafe.Add(ref w2, t)); a20 = Fused.MultiplyAdd(x0, k, a20); if (TVectors.Value > 1) a21 = Fused.MultiplyAdd(x1, k, a21); if (TVectors.Value > 2) a22 = Fused.MultiplyAdd(x2, k, a22); if (TVectors.Value > 3) a23 = Fused.MultiplyAdd(x3, k, a23); }
+                        if (TChannels.Value > 3) { var k = Vector512.Create(Unsafe.Add(ref w3, t)); a30 = Fused.MultiplyAdd(x0, k, a30); if (TVectors.Value > 1) a31 = Fused.MultiplyAdd(x1, k, a31); if (TVectors.Value > 2) a32 = Fused.MultiplyAdd(x2, k, a32); if (TVectors.Value > 3) a33 = Fused.MultiplyAdd(x3, k, a33); }
+                    }
+                }
+            }
+            nuint at0 = (nuint)(v * V);
+            { a00.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength); if (TVectors.Value > 1) a01.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a02.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a03.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 3 * V); }
+            if (TChannels.Value > 1) { a10.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength); if (TVectors.Value > 1) a11.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a12.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a13.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 3 * V); }
+            if (TChannels.Value > 2) { a20.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength); if (TVectors.Value > 1) a21.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a22.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a23.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 3 * V); }
+            if (TChannels.Value > 3) { a30.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength); if (TVectors.Value > 1) a31.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a32.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a33.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 3 * V); }
+        }
+
+        // Sixteen registers hold 4 channels x 2 vectors of 8 (with their operands) on the Vector256 path.
         private static void Block256(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
             int first, int count, Span<float> flat, in Geometry g)
         {
-            const int V = 8;
+            switch (count)
+            {
+                case 4: Block256<C4>(padded, weight, bias, first, flat, g); break;
+                case 3: Block256<C3>(padded, weight, bias, first, flat, g); break;
+                case 2: Block256<C2>(padded, weight, bias, first, flat, g); break;
+                default: Block256<C1>(padded, weight, bias, first, flat, g); break;
+            }
+        }
+
+        private static void Block256<TChannels>(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            int first, Span<float> flat, in Geometry g) where TChannels : struct, IConstant
+        {
             ref float x = ref MemoryMarshal.GetReference(padded);
-            ref float w = ref MemoryMarshal.GetReference(weight);
+            ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first * g.Taps);
             ref float o = ref MemoryMarshal.GetReference(flat);
-            ref float w0 = ref Unsafe.Add(ref w, first * g.Taps);
-            ref float w1 = ref Unsafe.Add(ref w, (first + Math.Min(1, count - 1)) * g.Taps);
-            ref float w2 = ref Unsafe.Add(ref w, (first + Math.Min(2, count - 1)) * g.Taps);
-            ref float w3 = ref Unsafe.Add(ref w, (first + Math.Min(3, count - 1)) * g.Taps);
+            int count = TChannels.Value;
             float b0 = BiasAt(bias, first, 0, count), b1 = BiasAt(bias, first, 1, count), b2 = BiasAt(bias, first, 2, count), b3 = BiasAt(bias, first, 3, count);
-            int vectors = g.FlatLength / V;
-            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth, fl = g.FlatLength;
+            int vectors = g.FlatLength / 8;
             int v = 0;
-            for (; v + 2 <= vectors; v += 2)
+            for (; v + 2 <= vectors; v += 2) Tile256<TChannels, C2>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g);
+            switch (vectors - v)
             {
-                var a00 = Vector256.Create(b0); var a01 = a00;
-                var a10 = Vector256.Create(b1); var a11 = a10;
-                var a20 = Vector256.Create(b2); var a21 = a20;
-                var a30 = Vector256.Create(b3); var a31 = a30;
-                int t = 0;
-                for (int ic = 0; ic < inChannels; ic++)
+                case 3: Tile256<TChannels, C3>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g); break;
+                case 2: Tile256<TChannels, C2>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g); break;
+                case 1: Tile256<TChannels, C1>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g); break;
+            }
+        }
+
+        // One register tile: TChannels output channels x TVectors vectors of 8 flat positions, started at the bias.
+        private static void Tile256<TChannels, TVectors>(ref float x, ref float w0, int taps, float b0, float b1, float b2, float b3, ref float o, int v, in Geometry g)
+            where TChannels : struct, IConstant where TVectors : struct, IConstant
+        {
+            const int V = 8;
+            ref float w1 = ref TChannels.Value > 1 ? ref Unsafe.Add(ref w0, taps) : ref w0;
+            ref float w2 = ref TChannels.Value > 2 ? ref Unsafe.Add(ref w0, 2 * taps) : ref w0;
+            ref float w3 = ref TChannels.Value > 3 ? ref Unsafe.Add(ref w0, 3 * taps) : ref w0;
+            var a00 = Vector256.Create(b0); var a01 = a00; var a02 = a00; var a03 = a00;
+            var a10 = Vector256.Create(b1); var a11 = a10; var a12 = a10; var a13 = a10;
+            var a20 = Vector256.Create(b2); var a21 = a20; var a22 = a20; var a23 = a20;
+            var a30 = Vector256.Create(b3); var a31 = a30; var a32 = a30; var a33 = a30;
+            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
+            int t = 0;
+            for (int ic = 0; ic < inChannels; ic++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
                 {
-                    for (int ky = 0; ky < kernel; ky++)
+                    nuint row = (nuint)(v * V + ic * plane + ky * pw);
+                    for (int kx = 0; kx < kernel; kx++, t++)
                     {
-                        nuint row = (nuint)(v * V + ic * plane + ky * pw);
-                        for (int kx = 0; kx < kernel; kx++, t++)
-                        {
-                            nuint at = row + (nuint)kx;
-                            var x0 = Vector256.LoadUnsafe(ref x, at);
-                            var x1 = Vector256.LoadUnsafe(ref x, at + V);
-                            var k = Vector256.Create(Unsafe.Add(ref w0, t));
-                            a00 = Fused.MultiplyAdd(x0, k, a00); a01 = Fused.MultiplyAdd(x1, k, a01);
-                            k = Vector256.Create(Unsafe.Add(ref w1, t));
-                            a10 = Fused.MultiplyAdd(x0, k, a10); a11 = Fused.MultiplyAdd(x1, k, a11);
-                            k = Vector256.Create(Unsafe.Add(ref w2, t));
-                            a20 = Fused.MultiplyAdd(x0, k, a20); a21 = Fused.MultiplyAdd(x1, k, a21);
-                            k = Vector256.Create(Unsafe.Add(ref w3, t));
-                            a30 = Fused.MultiplyAdd(x0, k, a30); a31 = Fused.MultiplyAdd(x1, k, a31);
-                        }
+                        nuint at = row + (nuint)kx;
+                        var x0 = Vector256.LoadUnsafe(ref x, at);
+                        var x1 = TVectors.Value > 1 ? Vector256.LoadUnsafe(ref x, at + 1 * V) : default;
+                        var x2 = TVectors.Value > 2 ? Vector256.LoadUnsafe(ref x, at + 2 * V) : default;
+                        var x3 = TVectors.Value > 3 ? Vector256.LoadUnsafe(ref x, at + 3 * V) : default;
+                        { var k = Vector256.Create(Unsafe.Add(ref w0, t)); a00 = Fused.MultiplyAdd(x0, k, a00); if (TVectors.Value > 1) a01 = Fused.MultiplyAdd(x1, k, a01); if (TVectors.Value > 2) a02 = Fused.MultiplyAdd(x2, k, a02); if (TVectors.Value > 3) a03 = Fused.MultiplyAdd(x3, k, a03); }
+                        if (TChannels.Value > 1) { var k = Vector256.Create(Unsafe.Add(ref w1, t)); a10 = Fused.MultiplyAdd(x0, k, a10); if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11); if (TVectors.Value > 2) a12 = Fused.MultiplyAdd(x2, k, a12); if (TVectors.Value > 3) a13 = Fused.MultiplyAdd(x3, k, a13); }
+                        if (TChannels.Value > 2) { var k = Vector256.Create(Unsafe.Add(ref w2, t)); a20 = Fused.MultiplyAdd(x0, k, a20); if (TVectors.Value > 1) a21 = Fused.MultiplyAdd(x1, k, a21); if (TVectors.Value > 2) a22 = Fused.MultiplyAdd(x2, k, a22); if (TVectors.Value > 3) a23 = Fused.MultiplyAdd(x3, k, a23); }
+                        if (TChannels.Value > 3) { var k = Vector256.Create(Unsafe.Add(ref w3, t)); a30 = Fused.MultiplyAdd(x0, k, a30); if (TVectors.Value > 1) a31 = Fused.MultiplyAdd(x1, k, a31); if (TVectors.Value > 2) a32 = Fused.MultiplyAdd(x2, k, a32); if (TVectors.Value > 3) a33 = Fused.MultiplyAdd(x3, k, a33); }
                     }
                 }
-                nuint at0 = (nuint)(v * V);
-                a00.StoreUnsafe(ref o, at0); a01.StoreUnsafe(ref o, at0 + V);
-                if (count > 1) { nuint at1 = at0 + (nuint)fl; a10.StoreUnsafe(ref o, at1); a11.StoreUnsafe(ref o, at1 + V); }
-                if (count > 2) { nuint at2 = at0 + (nuint)(2 * fl); a20.StoreUnsafe(ref o, at2); a21.StoreUnsafe(ref o, at2 + V); }
-                if (count > 3) { nuint at3 = at0 + (nuint)(3 * fl); a30.StoreUnsafe(ref o, at3); a31.StoreUnsafe(ref o, at3 + V); }
             }
-            for (; v < vectors; v++)
-            {
-                var a0 = Vector256.Create(b0); var a1 = Vector256.Create(b1); var a2 = Vector256.Create(b2); var a3 = Vector256.Create(b3);
-                int t = 0;
-                for (int ic = 0; ic < inChannels; ic++)
-                {
-                    for (int ky = 0; ky < kernel; ky++)
-                    {
-                        nuint row = (nuint)(v * V + ic * plane + ky * pw);
-                        for (int kx = 0; kx < kernel; kx++, t++)
-                        {
-                            var x0 = Vector256.LoadUnsafe(ref x, row + (nuint)kx);
-                            a0 = Fused.MultiplyAdd(x0, Vector256.Create(Unsafe.Add(ref w0, t)), a0);
-                            a1 = Fused.MultiplyAdd(x0, Vector256.Create(Unsafe.Add(ref w1, t)), a1);
-                            a2 = Fused.MultiplyAdd(x0, Vector256.Create(Unsafe.Add(ref w2, t)), a2);
-                            a3 = Fused.MultiplyAdd(x0, Vector256.Create(Unsafe.Add(ref w3, t)), a3);
-                        }
-                    }
-                }
-                nuint at0 = (nuint)(v * V);
-                a0.StoreUnsafe(ref o, at0);
-                if (count > 1) a1.StoreUnsafe(ref o, at0 + (nuint)fl);
-                if (count > 2) a2.StoreUnsafe(ref o, at0 + (nuint)(2 * fl));
-                if (count > 3) a3.StoreUnsafe(ref o, at0 + (nuint)(3 * fl));
-            }
+            nuint at0 = (nuint)(v * V);
+            { a00.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength); if (TVectors.Value > 1) a01.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a02.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a03.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 3 * V); }
+            if (TChannels.Value > 1) { a10.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength); if (TVectors.Value > 1) a11.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a12.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a13.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 3 * V); }
+            if (TChannels.Value > 2) { a20.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength); if (TVectors.Value > 1) a21.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a22.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a23.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 3 * V); }
+            if (TChannels.Value > 3) { a30.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength); if (TVectors.Value > 1) a31.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a32.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a33.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 3 * V); }
         }
 
         /// <summary>

@@ -755,12 +755,6 @@ namespace CnnGen.Kernels
         }
 
 
-        private interface IConstant { static abstract int Value { get; } }
-        private readonly struct C0 : IConstant { public static int Value => 0; }
-        private readonly struct C1 : IConstant { public static int Value => 1; }
-        private readonly struct C2 : IConstant { public static int Value => 2; }
-        private readonly struct C3 : IConstant { public static int Value => 3; }
-        private readonly struct C4 : IConstant { public static int Value => 4; }
         private readonly struct C5 : IConstant { public static int Value => 5; }
         private readonly struct C6 : IConstant { public static int Value => 6; }
         private readonly struct C7 : IConstant { public static int Value => 7; }

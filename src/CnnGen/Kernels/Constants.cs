@@ -1,0 +1,11 @@
+namespace CnnGen.Kernels
+{
+    // Compile-time sizes for register tiles: a generic kernel instantiated over these structs is specialized by the JIT,
+    // so `if (TRows.Value > 2)` costs nothing and unused accumulators vanish.
+    internal interface IConstant { static abstract int Value { get; } }
+    internal readonly struct C0 : IConstant { public static int Value => 0; }
+    internal readonly struct C1 : IConstant { public static int Value => 1; }
+    internal readonly struct C2 : IConstant { public static int Value => 2; }
+    internal readonly struct C3 : IConstant { public static int Value => 3; }
+    internal readonly struct C4 : IConstant { public static int Value => 4; }
+}
