@@ -49,6 +49,29 @@ namespace CnnGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void PoolRow(ref float top, ref float bottom, ref float row, int outWidth, bool vector, bool relu)
         {
+            if (vector && outWidth >= 8 && Vector512.IsHardwareAccelerated)
+            {
+                // 8 windows at a time from 16 floats of each row.
+                var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+                var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9, 11, 13, 15);
+                for (int ox = 0; ; ox += 8)
+                {
+                    if (ox > outWidth - 8) ox = outWidth - 8;
+                    var a = Vector512.LoadUnsafe(ref top, (nuint)(2 * ox));
+                    var b = Vector512.LoadUnsafe(ref bottom, (nuint)(2 * ox));
+                    if (relu)
+                    {
+                        a = Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512<float>.Zero), Vector512<float>.Zero, a);
+                        b = Vector512.ConditionalSelect(Vector512.LessThan(b, Vector512<float>.Zero), Vector512<float>.Zero, b);
+                    }
+                    var m = Later(Vector512.Shuffle(a, odd), Vector512.Shuffle(a, even));
+                    m = Later(Vector512.Shuffle(b, even), m);
+                    m = Later(Vector512.Shuffle(b, odd), m);
+                    m.GetLower().StoreUnsafe(ref row, (nuint)ox);
+                    if (ox == outWidth - 8) break;
+                }
+                return;
+            }
             if (vector && outWidth >= 4 && Vector256.IsHardwareAccelerated)
             {
                 for (int ox = 0; ; ox += 4)
@@ -181,6 +204,13 @@ namespace CnnGen.Kernels
         {
             var replace = Vector256.GreaterThan(value, max) | IsNaN(value);
             return Vector256.ConditionalSelect(replace, value, max);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Later(Vector512<float> value, Vector512<float> max)
+        {
+            var replace = Vector512.GreaterThan(value, max) | ~Vector512.Equals(value, value);
+            return Vector512.ConditionalSelect(replace, value, max);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
