@@ -26,19 +26,33 @@ namespace CnnGen.Generator.Emit
 
         public override void EmitForwardCall(IndentedWriter w, LayerLayout layer)
         {
-            int length = layer.Input.Length;
             using (w.OpenBlock("if (training)"))
-            {
-                w.Line(MethodName(layer) + "Training(" + BatchSlice(InputArray(layer), length) + ", " + BatchSlice(OutputArray(layer), length)
-                    + ", batchSize, " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ", ref _counters[" + Int(layer.CounterIndex) + "], workspace."
-                    + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ");");
-            }
+                EmitTrainingForwardCall(w, layer);
             using (w.OpenBlock("else"))
+                EmitEvaluationForwardCall(w, layer);
+        }
+
+        public override void EmitTrainingForwardCall(IndentedWriter w, LayerLayout layer)
+        {
+            int length = layer.Input.Length;
+            w.Line(MethodName(layer) + "Training(" + BatchSlice(InputArray(layer), length) + ", " + BatchSlice(OutputArray(layer), length)
+                + ", batchSize, " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ", ref _counters[" + Int(layer.CounterIndex) + "], workspace."
+                + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ");");
+        }
+
+        public override void EmitEvaluationForwardCall(IndentedWriter w, LayerLayout layer)
+        {
             using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-            {
-                w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), length) + ", " + SampleSlice(OutputArray(layer), length)
-                    + ", " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ");");
-            }
+                EmitEvaluationSampleStatement(w, layer);
+        }
+
+        public override bool IsPerSampleInEvaluation => true;
+
+        public override void EmitEvaluationSampleStatement(IndentedWriter w, LayerLayout layer)
+        {
+            int length = layer.Input.Length;
+            w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), length) + ", " + SampleSlice(OutputArray(layer), length)
+                + ", " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ");");
         }
 
         public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)

@@ -70,41 +70,70 @@ namespace CnnGen.Generator.Emit
             w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
                 + ", " + ParameterSlice(layer) + ", workspace.Columns);");
 
+        /// <summary>What a direct convolution absorbs in evaluation mode: the layers right after it that fold or fuse into it.</summary>
+        public readonly record struct Fusion(int Absorbed, bool BatchNorm, bool Relu, bool Pool)
+        {
+            public string MethodSuffix => (BatchNorm ? "BatchNorm" : "") + (Relu ? "ReLU" : "") + (Pool ? "MaxPool" : "");
+        }
+
         /// <summary>
-        /// In evaluation mode a direct convolution absorbs a ReLU and a 2x2 stride-2 max pooling that follow it into its
-        /// epilogue: the number of following layers it absorbs (0, 1 or 2) and which.
+        /// In evaluation mode a direct convolution folds a batch-norm that follows it into its weights and bias, and
+        /// takes a ReLU and a 2x2 stride-2 max pooling after that into its epilogue.
         /// </summary>
-        public static (int Absorbed, bool Relu, bool Pool) EvaluationFusion(NetworkLayout layout, int index)
+        public static Fusion EvaluationFusion(NetworkLayout layout, int index)
         {
             var layers = layout.Layers;
-            if (layers[index].Kind != LayerKind.Conv2d || !DimsOf(layers[index]).Direct) return (0, false, false);
+            if (layers[index].Kind != LayerKind.Conv2d || !DimsOf(layers[index]).Direct) return default;
             int next = index + 1;
+            bool batchNorm = next < layers.Count && layers[next].Kind == LayerKind.BatchNorm;
+            if (batchNorm) next++;
             bool relu = next < layers.Count && layers[next].Kind == LayerKind.ReLU;
             if (relu) next++;
             bool pool = next < layers.Count && layers[next].Kind == LayerKind.MaxPool && layers[next].Spec.Kernel == 2 && layers[next].Spec.Stride == 2
-                && layers[next].Spec.Padding == 0;
-            return ((relu ? 1 : 0) + (pool ? 1 : 0), relu, pool);
+                && layers[next].Spec.Padding == 0 && layers[next].Input.Height >= 2 && layers[next].Input.Width >= 2;
+            if (pool) next++;
+            return new Fusion(next - index - 1, batchNorm, relu, pool);
         }
 
-        public static string FusedMethodName(LayerLayout layer, bool relu, bool pool) => MethodName(layer) + (relu ? "ReLU" : "") + (pool ? "MaxPool" : "");
+        /// <summary>The workspace array holding the batch-norm-folded weights and bias of a convolution, when it has one.</summary>
+        public static string FoldedArray(LayerLayout layer) => "Layer" + Int(layer.Index) + "Folded";
+
+        public static int FoldedLength(LayerLayout layer) => DimsOf(layer).WeightLength + layer.Output.Channels;
+
+        /// <summary>Evaluation, once per forward: the batch-norm after the convolution folded into its weights and bias.</summary>
+        public static void EmitFoldStatement(IndentedWriter w, LayerLayout layer, LayerLayout batchNorm) =>
+            w.Line(MethodName(layer) + "FoldBatchNorm(" + ParameterSlice(layer) + ", " + ParameterSlice(batchNorm) + ", " + BufferSlice(batchNorm) + ", workspace." + FoldedArray(layer) + ");");
 
         /// <summary>The evaluation-mode call for sample <c>n</c> of a fused chain, writing the last absorbed layer's output.</summary>
-        public static void EmitFusedStatement(IndentedWriter w, LayerLayout layer, LayerLayout last, bool relu, bool pool) =>
-            w.Line(FusedMethodName(layer, relu, pool) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(last), last.Output.Length)
-                + ", " + ParameterSlice(layer) + ", workspace.Columns);");
+        public static void EmitFusedStatement(IndentedWriter w, LayerLayout layer, LayerLayout last, Fusion fusion) =>
+            w.Line(MethodName(layer) + fusion.MethodSuffix + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(last), last.Output.Length)
+                + ", " + (fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + ", workspace.Columns);");
 
-        public static void EmitFusedMethod(IndentedWriter w, LayerLayout layer, LayerLayout last, bool relu, bool pool)
+        public static void EmitFusedMethods(IndentedWriter w, LayerLayout layer, LayerLayout last, Fusion fusion, LayerLayout? batchNorm)
         {
             var d = DimsOf(layer);
             var (input, spec) = (layer.Input, layer.Spec);
-            string what = (relu ? " + ReLU" : "") + (pool ? " + 2x2 max pooling" : "");
+            bool bias = spec.Bias || fusion.BatchNorm;
+            if (fusion.BatchNorm && batchNorm is not null)
+            {
+                w.Line("/// <summary>" + Xml(layer.Describe()) + ": " + Xml(batchNorm.Describe()) + " folded into its weights and bias, with the running statistics.</summary>");
+                w.Line("private static void " + MethodName(layer) + "FoldBatchNorm(" + ReadOnlySpan + " p, " + ReadOnlySpan + " bn, " + ReadOnlySpan + " running, " + Span + " folded)");
+                using (w.OpenBlock())
+                {
+                    w.Line("global::CnnGen.Kernels.BatchNormalization.FoldIntoConvolution(p.Slice(0, " + Int(d.WeightLength) + "), "
+                        + (spec.Bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", bn, running, "
+                        + Int(d.OutChannels) + ", " + Float(batchNorm.Spec.Eps) + ", folded);");
+                }
+                w.Line();
+            }
+            string what = (fusion.BatchNorm ? " + batch-norm (folded)" : "") + (fusion.Relu ? " + ReLU" : "") + (fusion.Pool ? " + 2x2 max pooling" : "");
             w.Line("/// <summary>" + Xml(layer.Describe()) + what + ", fused for evaluation: writes " + Xml(last.Output.ToString()) + " and nothing in between.</summary>");
-            w.Line("private static void " + FusedMethodName(layer, relu, pool) + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + Span + " columns)");
+            w.Line("private static void " + MethodName(layer) + fusion.MethodSuffix + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + Span + " columns)");
             using (w.OpenBlock())
             {
-                string call = pool ? "ForwardPooled" : "Forward";
+                string call = fusion.Pool ? "ForwardPooled" : "Forward";
                 w.Line("global::CnnGen.Kernels.DirectConvolution." + call + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
-                    + (spec.Bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", y, columns, relu: " + (relu ? "true" : "false") + ");");
+                    + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", y, columns, relu: " + (fusion.Relu ? "true" : "false") + ");");
             }
         }
 

@@ -23,16 +23,30 @@ namespace CnnGen.Generator.Emit
 
         public override void EmitForwardCall(IndentedWriter w, LayerLayout layer)
         {
-            int length = layer.Input.Length;
             using (w.OpenBlock("if (training)"))
+                EmitTrainingForwardCall(w, layer);
+            using (w.OpenBlock("else"))
+                EmitEvaluationForwardCall(w, layer);
+        }
+
+        public override void EmitTrainingForwardCall(IndentedWriter w, LayerLayout layer)
+        {
+            int length = layer.Input.Length;
             using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
             {
                 w.Line(MethodName(layer) + "Training(" + SampleSlice(InputArray(layer), length) + ", " + SampleSlice(OutputArray(layer), length)
                     + ", " + SampleSlice("workspace." + MaskArray(layer), length) + ", ref workspace.DropoutRandom);");
             }
-            using (w.OpenBlock("else"))
-                w.Line(BatchSlice(InputArray(layer), length) + ".CopyTo(" + OutputArray(layer) + ");");
         }
+
+        public override void EmitEvaluationForwardCall(IndentedWriter w, LayerLayout layer) =>
+            w.Line(BatchSlice(InputArray(layer), layer.Input.Length) + ".CopyTo(" + OutputArray(layer) + ");");
+
+        // Evaluation passes values through: per sample, a copy.
+        public override bool IsPerSampleInEvaluation => true;
+
+        public override void EmitEvaluationSampleStatement(IndentedWriter w, LayerLayout layer) =>
+            w.Line(SampleSlice(InputArray(layer), layer.Input.Length) + ".CopyTo(" + SampleSlice(OutputArray(layer), layer.Output.Length) + ");");
 
         public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
         {

@@ -46,6 +46,18 @@ namespace CnnGen.Generator.Emit
         public virtual void EmitSampleBackwardStatement(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients) =>
             throw new System.InvalidOperationException(layer.Describe() + " is not differentiated one sample at a time.");
 
+        /// <summary>The forward statements for a training-mode pass (by default those of <see cref="EmitForwardCall"/>).</summary>
+        public virtual void EmitTrainingForwardCall(IndentedWriter w, LayerLayout layer) => EmitForwardCall(w, layer);
+
+        /// <summary>The forward statements for an evaluation-mode pass (by default those of <see cref="EmitForwardCall"/>).</summary>
+        public virtual void EmitEvaluationForwardCall(IndentedWriter w, LayerLayout layer) => EmitForwardCall(w, layer);
+
+        /// <summary>Whether evaluation maps each sample on its own (batch-norm with running statistics does; training's does not).</summary>
+        public virtual bool IsPerSampleInEvaluation => IsPerSample;
+
+        /// <summary>For a layer per-sample in evaluation: its evaluation statement for sample <c>n</c>.</summary>
+        public virtual void EmitEvaluationSampleStatement(IndentedWriter w, LayerLayout layer) => EmitSampleStatement(w, layer);
+
         /// <summary>For a per-sample layer: the forward statement for sample <c>n</c>.</summary>
         public virtual void EmitSampleStatement(IndentedWriter w, LayerLayout layer) =>
             throw new System.InvalidOperationException(layer.Describe() + " is not computed one sample at a time.");

@@ -235,50 +235,12 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::CnnGen.NetworkChecks.RequireLength(output.Length, batchSize * OutputLength, nameof(output));");
                 w.Line("global::System.ReadOnlySpan<float> parameters = _parameters;");
                 w.Line("input.CopyTo(workspace.Input);");
-                var layers = layout.Layers;
-                for (int i = 0; i < layers.Count; i++)
-                {
-                    w.Line();
-                    int end = i;
-                    while (end < layers.Count && LayerEmitter.For(layers[end].Kind).IsPerSample) end++;
-                    if (end - i < 2)
-                    {
-                        w.Line("// " + layers[i].Describe());
-                        LayerEmitter.For(layers[i].Kind).EmitForwardCall(w, layers[i]);
-                        continue;
-                    }
-                    // A run of per-sample layers: one sample through all of them, while its activations are in cache.
-                    w.Line("// Layers " + Int(i) + " to " + Int(end - 1) + ", one sample at a time through all of them");
-                    using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                    {
-                        for (int j = i; j < end; j++)
-                        {
-                            var (absorbed, relu, pool) = Conv2dEmitter.EvaluationFusion(layout, j);
-                            if (absorbed == 0 || j + absorbed >= end)
-                            {
-                                w.Line("// " + layers[j].Describe());
-                                LayerEmitter.For(layers[j].Kind).EmitSampleStatement(w, layers[j]);
-                                continue;
-                            }
-                            // Training keeps every layer's output for the backward pass; evaluation needs only the last.
-                            using (w.OpenBlock("if (training)"))
-                            {
-                                for (int f = j; f <= j + absorbed; f++)
-                                {
-                                    w.Line("// " + layers[f].Describe());
-                                    LayerEmitter.For(layers[f].Kind).EmitSampleStatement(w, layers[f]);
-                                }
-                            }
-                            using (w.OpenBlock("else"))
-                            {
-                                w.Line("// " + string.Join(", ", Enumerable.Range(j, absorbed + 1).Select(f => layers[f].Kind + " #" + Int(f))) + " fused: only the last output is written");
-                                Conv2dEmitter.EmitFusedStatement(w, layers[j], layers[j + absorbed], relu, pool);
-                            }
-                            j += absorbed;
-                        }
-                    }
-                    i = end - 1;
-                }
+                // Training keeps every layer's output for the backward pass; evaluation folds and fuses what it can.
+                w.Line();
+                using (w.OpenBlock("if (training)"))
+                    EmitForwardRuns(w, layout, training: true);
+                using (w.OpenBlock("else"))
+                    EmitForwardRuns(w, layout, training: false);
                 w.Line();
                 w.Line(LayerEmitter.BatchSlice(LayerEmitter.OutputArray(layout.Layers[layout.Layers.Count - 1]), layout.Output.Length) + ".CopyTo(output);");
                 w.Line("workspace.ForwardBatchSize = batchSize;");
@@ -286,6 +248,59 @@ namespace CnnGen.Generator.Emit
                 w.Line("workspace.ForwardWasEvaluation = !training;");
             }
             w.Line();
+        }
+
+        /// <summary>
+        /// The layers of one mode in order. A run of layers that map each sample on their own shares one loop over the
+        /// batch, so a sample's activations are still in cache for the next layer. In evaluation a direct convolution
+        /// also absorbs the batch-norm (folded once per call), ReLU and 2x2 max pooling after it.
+        /// </summary>
+        private static void EmitForwardRuns(IndentedWriter w, NetworkLayout layout, bool training)
+        {
+            var layers = layout.Layers;
+            bool PerSample(LayerLayout layer) => training ? LayerEmitter.For(layer.Kind).IsPerSample : LayerEmitter.For(layer.Kind).IsPerSampleInEvaluation;
+            for (int i = 0; i < layers.Count; i++)
+            {
+                if (i > 0) w.Line();
+                int end = i;
+                while (end < layers.Count && PerSample(layers[end])) end++;
+                if (end - i < 2)
+                {
+                    w.Line("// " + layers[i].Describe());
+                    if (training) LayerEmitter.For(layers[i].Kind).EmitTrainingForwardCall(w, layers[i]);
+                    else LayerEmitter.For(layers[i].Kind).EmitEvaluationForwardCall(w, layers[i]);
+                    continue;
+                }
+                if (!training)
+                {
+                    for (int j = i; j < end; j++)
+                    {
+                        var fusion = Conv2dEmitter.EvaluationFusion(layout, j);
+                        if (!fusion.BatchNorm || j + fusion.Absorbed >= end) continue;
+                        w.Line("// " + layers[j + 1].Describe() + " folded into " + layers[j].Kind + " #" + Int(j) + ", once for the batch");
+                        Conv2dEmitter.EmitFoldStatement(w, layers[j], layers[j + 1]);
+                    }
+                }
+                w.Line("// Layers " + Int(i) + " to " + Int(end - 1) + ", one sample at a time through all of them");
+                using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                {
+                    for (int j = i; j < end; j++)
+                    {
+                        var fusion = training ? default : Conv2dEmitter.EvaluationFusion(layout, j);
+                        if (fusion.Absorbed > 0 && j + fusion.Absorbed < end)
+                        {
+                            w.Line("// " + string.Join(", ", Enumerable.Range(j, fusion.Absorbed + 1).Select(f => layers[f].Kind + " #" + Int(f))) + " fused: only the last output is written");
+                            Conv2dEmitter.EmitFusedStatement(w, layers[j], layers[j + fusion.Absorbed], fusion);
+                            j += fusion.Absorbed;
+                            continue;
+                        }
+                        w.Line("// " + layers[j].Describe());
+                        if (training) LayerEmitter.For(layers[j].Kind).EmitSampleStatement(w, layers[j]);
+                        else LayerEmitter.For(layers[j].Kind).EmitEvaluationSampleStatement(w, layers[j]);
+                    }
+                }
+                i = end - 1;
+            }
         }
 
         private static void EmitBackward(IndentedWriter w, NetworkSpec spec, NetworkLayout layout)
@@ -367,6 +382,12 @@ namespace CnnGen.Generator.Emit
                         w.Line("internal readonly float[] " + array.Name + ";");
                     }
                 }
+                foreach (var layer in layout.Layers)
+                {
+                    if (!Conv2dEmitter.EvaluationFusion(layout, layer.Index).BatchNorm) continue;
+                    w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " with the batch-norm after it folded in, for evaluation.</summary>");
+                    w.Line("internal readonly float[] " + Conv2dEmitter.FoldedArray(layer) + ";");
+                }
                 w.Line("/// <summary>Scratch for the convolutions, one sample at a time: im2col columns, padded inputs, output rows.</summary>");
                 w.Line("internal readonly float[] Columns;");
                 w.Line("/// <summary>Gradients flowing backward, in turn: each holds a batch of the largest layer input or output.</summary>");
@@ -400,6 +421,11 @@ namespace CnnGen.Generator.Emit
                     int largest = layout.Layers.Max(l => System.Math.Max(l.Input.Length, l.Output.Length));
                     w.Line("GradientA = new float[batchCapacity * " + Int(largest) + "];");
                     w.Line("GradientB = new float[batchCapacity * " + Int(largest) + "];");
+                    foreach (var layer in layout.Layers)
+                    {
+                        if (Conv2dEmitter.EvaluationFusion(layout, layer.Index).BatchNorm)
+                            w.Line(Conv2dEmitter.FoldedArray(layer) + " = new float[" + Int(Conv2dEmitter.FoldedLength(layer)) + "];");
+                    }
                     w.Line("SampleGradientA = new float[" + Int(largest) + "];");
                     w.Line("SampleGradientB = new float[" + Int(largest) + "];");
                     foreach (var layer in layout.Layers)
@@ -417,7 +443,7 @@ namespace CnnGen.Generator.Emit
                 var fusedAway = new System.Collections.Generic.Dictionary<int, int>(); // layer -> the layer whose output evaluation keeps
                 foreach (var layer in layout.Layers)
                 {
-                    var (absorbed, _, _) = Conv2dEmitter.EvaluationFusion(layout, layer.Index);
+                    int absorbed = Conv2dEmitter.EvaluationFusion(layout, layer.Index).Absorbed;
                     for (int f = layer.Index; f < layer.Index + absorbed; f++) fusedAway[f] = layer.Index + absorbed;
                 }
                 foreach (var layer in layout.Layers)
@@ -444,10 +470,10 @@ namespace CnnGen.Generator.Emit
                 first = false;
                 LayerEmitter.For(layer.Kind).EmitForwardMethods(w, layer);
                 w.Line();
-                var (absorbed, relu, pool) = Conv2dEmitter.EvaluationFusion(layout, layer.Index);
-                if (absorbed > 0)
+                var fusion = Conv2dEmitter.EvaluationFusion(layout, layer.Index);
+                if (fusion.Absorbed > 0)
                 {
-                    Conv2dEmitter.EmitFusedMethod(w, layer, layout.Layers[layer.Index + absorbed], relu, pool);
+                    Conv2dEmitter.EmitFusedMethods(w, layer, layout.Layers[layer.Index + fusion.Absorbed], fusion, fusion.BatchNorm ? layout.Layers[layer.Index + 1] : null);
                     w.Line();
                 }
                 LayerEmitter.For(layer.Kind).EmitBackwardMethods(w, layer);

@@ -71,6 +71,34 @@ namespace CnnGen.Kernels
             for (; i < x.Length; i++) Unsafe.Add(ref ys, i) = (Unsafe.Add(ref xs, i) - mean) * scale + shift;
         }
 
+        /// <summary>
+        /// Evaluation-mode batch-norm folded into the convolution before it: with s = γ / √(running var + eps) per
+        /// output channel, the weights become W·s and the bias (b − running mean)·s + β. <paramref name="folded"/> receives
+        /// the weights [outChannels x taps] followed by the bias [outChannels]; <paramref name="bias"/> may be empty (no bias).
+        /// <paramref name="batchNorm"/> is γ then β, <paramref name="running"/> the running mean then variance.
+        /// </summary>
+        public static void FoldIntoConvolution(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> batchNorm,
+            ReadOnlySpan<float> running, int outChannels, float eps, Span<float> folded)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
+            if (weight.Length % outChannels != 0) throw new ArgumentException("Expected a whole number of taps per output channel.", nameof(weight));
+            int taps = weight.Length / outChannels;
+            if (!bias.IsEmpty && bias.Length != outChannels) throw new ArgumentException("Expected " + outChannels + " floats.", nameof(bias));
+            if (batchNorm.Length != 2 * outChannels) throw new ArgumentException("Expected " + 2 * outChannels + " floats.", nameof(batchNorm));
+            if (running.Length != 2 * outChannels) throw new ArgumentException("Expected " + 2 * outChannels + " floats.", nameof(running));
+            if (folded.Length < weight.Length + outChannels) throw new ArgumentException("Expected at least " + (weight.Length + outChannels) + " floats.", nameof(folded));
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                // The same factor evaluation-mode batch-norm computes on its own.
+                float scale = batchNorm[oc] * (1f / MathF.Sqrt(running[outChannels + oc] + eps));
+                var source = weight.Slice(oc * taps, taps);
+                var target = folded.Slice(oc * taps, taps);
+                for (int t = 0; t < taps; t++) target[t] = source[t] * scale;
+                float b = bias.IsEmpty ? 0f : bias[oc];
+                folded[weight.Length + oc] = (b - running[oc]) * scale + batchNorm[outChannels + oc];
+            }
+        }
+
         /// <summary>Σ dy and Σ dy · (x − mean) · invStd over the channel's planes: the batch-norm backward's two sums.</summary>
         public static (double SumDy, double SumDyXhat) BackwardSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane, int channel,
             float mean, float invStd)
