@@ -245,16 +245,49 @@ namespace CnnGen.Kernels
                     s6 = Fused.MultiplyAdd(x, Vector512.LoadUnsafe(ref b6, (nuint)p), s6);
                     s7 = Fused.MultiplyAdd(x, Vector512.LoadUnsafe(ref b7, (nuint)p), s7);
                 }
+                if (k - p >= 8)
+                {
+                    // Half a vector left: the low lanes of one more step.
+                    var x = Vector512.Create(Vector256.LoadUnsafe(ref a, (nuint)p), Vector256<float>.Zero);
+                    s0 = Fused.MultiplyAdd(x, Vector512.Create(Vector256.LoadUnsafe(ref b0, (nuint)p), Vector256<float>.Zero), s0);
+                    s1 = Fused.MultiplyAdd(x, Vector512.Create(Vector256.LoadUnsafe(ref b1, (nuint)p), Vector256<float>.Zero), s1);
+                    s2 = Fused.MultiplyAdd(x, Vector512.Create(Vector256.LoadUnsafe(ref b2, (nuint)p), Vector256<float>.Zero), s2);
+                    s3 = Fused.MultiplyAdd(x, Vector512.Create(Vector256.LoadUnsafe(ref b3, (nuint)p), Vector256<float>.Zero), s3);
+                    s4 = Fused.MultiplyAdd(x, Vector512.Create(Vector256.LoadUnsafe(ref b4, (nuint)p), Vector256<float>.Zero), s4);
+                    s5 = Fused.MultiplyAdd(x, Vector512.Create(Vector256.LoadUnsafe(ref b5, (nuint)p), Vector256<float>.Zero), s5);
+                    s6 = Fused.MultiplyAdd(x, Vector512.Create(Vector256.LoadUnsafe(ref b6, (nuint)p), Vector256<float>.Zero), s6);
+                    s7 = Fused.MultiplyAdd(x, Vector512.Create(Vector256.LoadUnsafe(ref b7, (nuint)p), Vector256<float>.Zero), s7);
+                    p += 8;
+                }
+                // The eight sums side by side in one vector: halves folded, then pairwise adds.
+                var sums = SumEach(s0, s1, s2, s3, s4, s5, s6, s7);
                 ref float c0 = ref Unsafe.Add(ref c, j0);
-                Finish(s0, ref a, ref b0, p, k, ref c0, accumulate);
-                if (rows > 1) Finish(s1, ref a, ref b1, p, k, ref Unsafe.Add(ref c0, 1), accumulate);
-                if (rows > 2) Finish(s2, ref a, ref b2, p, k, ref Unsafe.Add(ref c0, 2), accumulate);
-                if (rows > 3) Finish(s3, ref a, ref b3, p, k, ref Unsafe.Add(ref c0, 3), accumulate);
-                if (rows > 4) Finish(s4, ref a, ref b4, p, k, ref Unsafe.Add(ref c0, 4), accumulate);
-                if (rows > 5) Finish(s5, ref a, ref b5, p, k, ref Unsafe.Add(ref c0, 5), accumulate);
-                if (rows > 6) Finish(s6, ref a, ref b6, p, k, ref Unsafe.Add(ref c0, 6), accumulate);
-                if (rows > 7) Finish(s7, ref a, ref b7, p, k, ref Unsafe.Add(ref c0, 7), accumulate);
+                for (int r = 0; r < rows; r++)
+                {
+                    ref float row = ref Unsafe.Add(ref b0, (nint)r * ldb);
+                    float sum = sums.GetElement(r);
+                    for (nint q = p; q < k; q++) sum += Unsafe.Add(ref a, q) * Unsafe.Add(ref row, q);
+                    ref float target = ref Unsafe.Add(ref c0, r);
+                    target = accumulate ? target + sum : sum;
+                }
             }
+        }
+
+        // [Σ s0, Σ s1, ..., Σ s7]: each accumulator summed across its lanes.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> SumEach(Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
+            Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7)
+        {
+            Vector256<float> Fold(Vector512<float> v) => v.GetLower() + v.GetUpper();
+            if (Avx.IsSupported)
+            {
+                var q0 = Avx.HorizontalAdd(Avx.HorizontalAdd(Fold(s0), Fold(s1)), Avx.HorizontalAdd(Fold(s2), Fold(s3)));
+                var q1 = Avx.HorizontalAdd(Avx.HorizontalAdd(Fold(s4), Fold(s5)), Avx.HorizontalAdd(Fold(s6), Fold(s7)));
+                // q0 holds sums 0-3 of the low 128-bit halves, then of the high ones; likewise q1 for 4-7.
+                return Avx.Permute2x128(q0, q1, 0x20) + Avx.Permute2x128(q0, q1, 0x31);
+            }
+            return Vector256.Create(Vector512.Sum(s0), Vector512.Sum(s1), Vector512.Sum(s2), Vector512.Sum(s3),
+                Vector512.Sum(s4), Vector512.Sum(s5), Vector512.Sum(s6), Vector512.Sum(s7));
         }
 
         /// <summary>C = A * B^T with both read along k: 4 x 4 tiles of dot products, no packing.</summary>
