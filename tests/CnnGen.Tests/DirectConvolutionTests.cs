@@ -23,6 +23,8 @@ namespace CnnGen.Tests
                 new object[] { 5, 7, 1, 7, 1, 0, true },      // one column, pointwise
                 new object[] { 5, 9, 11, 20, 3, 1, true },    // channels in a pair of lane blocks, the second partial
                 new object[] { 2, 30, 30, 12, 3, 1, false },  // long flat rows, more than 8 channels
+                new object[] { 4, 9, 9, 32, 5, 1, true },     // short rows, channels in the lanes: odd rows, 7-cell tiles
+                new object[] { 3, 12, 10, 16, 3, 0, false },  // channels in the lanes, 8-cell tiles
             };
             var random = new Random(29);
             for (int trial = 0; trial < 24; trial++)

@@ -8,4 +8,8 @@ namespace CnnGen.Kernels
     internal readonly struct C2 : IConstant { public static int Value => 2; }
     internal readonly struct C3 : IConstant { public static int Value => 3; }
     internal readonly struct C4 : IConstant { public static int Value => 4; }
+    internal readonly struct C5 : IConstant { public static int Value => 5; }
+    internal readonly struct C6 : IConstant { public static int Value => 6; }
+    internal readonly struct C7 : IConstant { public static int Value => 7; }
+    internal readonly struct C8 : IConstant { public static int Value => 8; }
 }

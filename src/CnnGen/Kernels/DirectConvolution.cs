@@ -55,7 +55,7 @@ namespace CnnGen.Kernels
         public static int ScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, padding);
-            return Math.Max(ForwardScratch(g), BackwardScratch(g, outChannels));
+            return Math.Max(ForwardScratch(g, outChannels), BackwardScratch(g, outChannels));
         }
 
         // The padded input, the output gradient in flat rows, and the flat column gradients [taps x flat].
@@ -67,7 +67,15 @@ namespace CnnGen.Kernels
         private static int LaneCount(int outChannels, KernelPath path) =>
             path == KernelPath.Vector512 && outChannels > 8 ? (outChannels + 15) / 16 * 16 : (outChannels + 7) / 8 * 8;
 
-        private static int ForwardScratch(in Geometry g) => g.PaddedLength + ChannelBlock * g.FlatLength;
+        // The padded input, then the flat rows of one channel block, or the packed weights and one lane block's cells.
+        private static int ForwardScratch(in Geometry g, int outChannels) =>
+            g.PaddedLength + Math.Max(ChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 16);
+
+        // Output channels in the vector lanes compute no padding columns; it pays when those are a fifth of the flat
+        // rows or more (short rows: LeNet's second convolution computes 144 flat positions for 100 outputs) and the
+        // channels fill whole vectors.
+        private static bool UseLanes(in Geometry g, int outChannels, KernelPath path) =>
+            path == KernelPath.Vector512 && outChannels % 16 == 0 && 5 * g.OutHeight * g.OutWidth < 4 * g.FlatLength;
 
         /// <summary>
         /// y = conv2d(x, weight, bias, stride 1, zero padding <paramref name="padding"/>), then ReLU when
@@ -118,7 +126,7 @@ namespace CnnGen.Kernels
                 throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "A 2x2 pooling window needs an output of at least 2x2.");
             int yLength = pool ? outChannels * (g.OutHeight / 2) * (g.OutWidth / 2) : outChannels * g.OutHeight * g.OutWidth;
             Require(y.Length >= yLength, nameof(y), yLength);
-            Require(scratch.Length >= ForwardScratch(g), nameof(scratch), ForwardScratch(g));
+            Require(scratch.Length >= ForwardScratch(g, outChannels), nameof(scratch), ForwardScratch(g, outChannels));
 
             if (path == KernelPath.Scalar)
             {
@@ -129,6 +137,11 @@ namespace CnnGen.Kernels
 
             var padded = scratch.Slice(0, g.PaddedLength);
             Pad(x, padded, g);
+            if (UseLanes(g, outChannels, path))
+            {
+                ForwardLanes512(padded, weight, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
+                return;
+            }
             var flat = scratch.Slice(g.PaddedLength, ChannelBlock * g.FlatLength);
             for (int first = 0; first < outChannels; first += ChannelBlock)
             {
@@ -201,6 +214,192 @@ namespace CnnGen.Kernels
                     CopyRow(ref Unsafe.Add(ref MemoryMarshal.GetReference(flat), r * g.FlatLength + oy * g.PaddedWidth),
                         ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (first + r) * outPlane + oy * g.OutWidth), g.OutWidth, relu);
                 }
+            }
+        }
+
+        /// <summary>
+        /// The forward pass with the output channels in the lanes: weights packed [block][tap][16 channels], each tile 2 rows
+        /// x up to 8 cells of accumulators started at the bias, taps summed in the same order as the flat path (so the
+        /// values agree bit for bit); then each block's [cell][channel] results go to NCHW, through ReLU and pooling when asked.
+        /// </summary>
+        private static void ForwardLanes512(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
+            Span<float> y, Span<float> scratch, bool relu, bool pool, in Geometry g)
+        {
+            int taps = g.Taps, outHeight = g.OutHeight, outWidth = g.OutWidth, cellCount = outHeight * outWidth, pw = g.PaddedWidth;
+            ref float packed = ref MemoryMarshal.GetReference(scratch);
+            ref float cells = ref Unsafe.Add(ref packed, outChannels * taps);
+            ref float w = ref MemoryMarshal.GetReference(weight);
+            PackLanes(weight, outChannels, taps, scratch);
+            ref float x = ref MemoryMarshal.GetReference(padded);
+            int tilesPerRow = (outWidth + 7) / 8;
+            for (int block = 0; block < outChannels; block += 16)
+            {
+                var b = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)block);
+                ref float blockWeights = ref Unsafe.Add(ref packed, block * taps);
+                for (int oy = 0; oy < outHeight; oy += 2)
+                {
+                    for (int tile = 0; tile < tilesPerRow; tile++)
+                    {
+                        // Even widths: 10 cells are 5 + 5, not 8 + 2.
+                        int ox = tile * outWidth / tilesPerRow, width = (tile + 1) * outWidth / tilesPerRow - ox;
+                        ref float row0 = ref Unsafe.Add(ref x, oy * pw + ox);
+                        ref float tileCells = ref Unsafe.Add(ref cells, (oy * outWidth + ox) * 16);
+                        if (oy + 1 < outHeight) LanesTile<C2>(width, ref row0, pw, ref blockWeights, b, ref tileCells, outWidth, g);
+                        else LanesTile<C1>(width, ref row0, pw, ref blockWeights, b, ref tileCells, outWidth, g);
+                    }
+                }
+                if (pool) LanesPool(ref cells, block, y, relu, g);
+                else LanesStore(ref cells, cellCount, block, y, relu);
+            }
+        }
+
+        // weight [outChannels x taps] to [block][tap][16 channels]: each tap's 16 weights built as one vector and stored.
+        private static void PackLanes(ReadOnlySpan<float> weight, int outChannels, int taps, Span<float> packed)
+        {
+            ref float w = ref MemoryMarshal.GetReference(weight);
+            ref float target = ref MemoryMarshal.GetReference(packed);
+            for (int block = 0; block < outChannels; block += 16)
+            {
+                ref float r0 = ref Unsafe.Add(ref w, block * taps);
+                ref float r4 = ref Unsafe.Add(ref r0, 4 * taps);
+                ref float r8 = ref Unsafe.Add(ref r0, 8 * taps);
+                ref float r12 = ref Unsafe.Add(ref r0, 12 * taps);
+                ref float lanes = ref Unsafe.Add(ref target, block * taps);
+                for (int t = 0; t < taps; t++)
+                {
+                    Vector512.Create(
+                        Unsafe.Add(ref r0, t), Unsafe.Add(ref r0, taps + t), Unsafe.Add(ref r0, 2 * taps + t), Unsafe.Add(ref r0, 3 * taps + t),
+                        Unsafe.Add(ref r4, t), Unsafe.Add(ref r4, taps + t), Unsafe.Add(ref r4, 2 * taps + t), Unsafe.Add(ref r4, 3 * taps + t),
+                        Unsafe.Add(ref r8, t), Unsafe.Add(ref r8, taps + t), Unsafe.Add(ref r8, 2 * taps + t), Unsafe.Add(ref r8, 3 * taps + t),
+                        Unsafe.Add(ref r12, t), Unsafe.Add(ref r12, taps + t), Unsafe.Add(ref r12, 2 * taps + t), Unsafe.Add(ref r12, 3 * taps + t))
+                        .StoreUnsafe(ref lanes, (nuint)(t * 16));
+                }
+            }
+        }
+
+        private static void LanesStore(ref float cells, int cellCount, int block, Span<float> y, bool relu)
+        {
+            ref float o = ref MemoryMarshal.GetReference(y);
+            for (int l = 0; l < 16; l++)
+            {
+                ref float plane = ref Unsafe.Add(ref o, (block + l) * cellCount);
+                for (int cell = 0; cell < cellCount; cell++)
+                {
+                    float v = Unsafe.Add(ref cells, cell * 16 + l);
+                    Unsafe.Add(ref plane, cell) = relu && v < 0f ? 0f : v;
+                }
+            }
+        }
+
+        // 2x2 pooling on [cell][16 channels]: each window is four whole vectors, scanned in PyTorch's order.
+        private static void LanesPool(ref float cells, int block, Span<float> y, bool relu, in Geometry g)
+        {
+            int outWidth = g.OutWidth, pooledHeight = g.OutHeight / 2, pooledWidth = g.OutWidth / 2, pooledCells = pooledHeight * pooledWidth;
+            ref float o = ref MemoryMarshal.GetReference(y);
+            Span<float> lanes = stackalloc float[16];
+            for (int py = 0; py < pooledHeight; py++)
+            {
+                for (int px = 0; px < pooledWidth; px++)
+                {
+                    ref float topLeft = ref Unsafe.Add(ref cells, (2 * py * outWidth + 2 * px) * 16);
+                    var v0 = Vector512.LoadUnsafe(ref topLeft);
+                    var v1 = Vector512.LoadUnsafe(ref topLeft, 16);
+                    var v2 = Vector512.LoadUnsafe(ref topLeft, (nuint)(outWidth * 16));
+                    var v3 = Vector512.LoadUnsafe(ref topLeft, (nuint)(outWidth * 16 + 16));
+                    if (relu)
+                    {
+                        v0 = Relu(v0); v1 = Relu(v1); v2 = Relu(v2); v3 = Relu(v3);
+                    }
+                    var m = Pooling.Later(v1, v0);
+                    m = Pooling.Later(v2, m);
+                    m = Pooling.Later(v3, m);
+                    m.StoreUnsafe(ref MemoryMarshal.GetReference(lanes));
+                    int at = py * pooledWidth + px;
+                    for (int l = 0; l < 16; l++) Unsafe.Add(ref o, (block + l) * pooledCells + at) = lanes[l];
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Relu(Vector512<float> v) =>
+            Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v);
+
+        private static void LanesTile<TRows>(int width, ref float row0, int pw, ref float packed, Vector512<float> bias, ref float cells, int outWidth, in Geometry g)
+            where TRows : struct, IConstant
+        {
+            switch (width)
+            {
+                case 1: LanesTile<C1, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+                case 2: LanesTile<C2, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+                case 3: LanesTile<C3, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+                case 4: LanesTile<C4, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+                case 5: LanesTile<C5, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+                case 6: LanesTile<C6, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+                case 7: LanesTile<C7, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+                default: LanesTile<C8, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+            }
+        }
+
+        // TRows output rows x TCells cells of one 16-channel block: one weight vector and a broadcast input per FMA.
+        private static void LanesTile<TCells, TRows>(ref float row0, int pw, ref float packed, Vector512<float> bias, ref float cells, int outWidth, in Geometry g)
+            where TCells : struct, IConstant where TRows : struct, IConstant
+        {
+            var a00 = bias; var a01 = bias; var a02 = bias; var a03 = bias; var a04 = bias; var a05 = bias; var a06 = bias; var a07 = bias;
+            var a10 = bias; var a11 = bias; var a12 = bias; var a13 = bias; var a14 = bias; var a15 = bias; var a16 = bias; var a17 = bias;
+            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane;
+            nuint t = 0;
+            for (int ic = 0; ic < inChannels; ic++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref float top = ref Unsafe.Add(ref row0, ic * plane + ky * pw);
+                    ref float bottom = ref Unsafe.Add(ref top, pw);
+                    for (int kx = 0; kx < kernel; kx++, t += 16)
+                    {
+                        var w = Vector512.LoadUnsafe(ref packed, t);
+                        ref float x0 = ref Unsafe.Add(ref top, kx);
+                        a00 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 0)), w, a00);
+                        if (TCells.Value > 1) a01 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 1)), w, a01);
+                        if (TCells.Value > 2) a02 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 2)), w, a02);
+                        if (TCells.Value > 3) a03 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 3)), w, a03);
+                        if (TCells.Value > 4) a04 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 4)), w, a04);
+                        if (TCells.Value > 5) a05 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 5)), w, a05);
+                        if (TCells.Value > 6) a06 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 6)), w, a06);
+                        if (TCells.Value > 7) a07 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 7)), w, a07);
+                        if (TRows.Value > 1)
+                        {
+                            ref float x1 = ref Unsafe.Add(ref bottom, kx);
+                            a10 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 0)), w, a10);
+                            if (TCells.Value > 1) a11 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 1)), w, a11);
+                            if (TCells.Value > 2) a12 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 2)), w, a12);
+                            if (TCells.Value > 3) a13 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 3)), w, a13);
+                            if (TCells.Value > 4) a14 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 4)), w, a14);
+                            if (TCells.Value > 5) a15 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 5)), w, a15);
+                            if (TCells.Value > 6) a16 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 6)), w, a16);
+                            if (TCells.Value > 7) a17 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 7)), w, a17);
+                        }
+                    }
+                }
+            }
+            a00.StoreUnsafe(ref cells, 0);
+            if (TCells.Value > 1) a01.StoreUnsafe(ref cells, 16);
+            if (TCells.Value > 2) a02.StoreUnsafe(ref cells, 32);
+            if (TCells.Value > 3) a03.StoreUnsafe(ref cells, 48);
+            if (TCells.Value > 4) a04.StoreUnsafe(ref cells, 64);
+            if (TCells.Value > 5) a05.StoreUnsafe(ref cells, 80);
+            if (TCells.Value > 6) a06.StoreUnsafe(ref cells, 96);
+            if (TCells.Value > 7) a07.StoreUnsafe(ref cells, 112);
+            if (TRows.Value > 1)
+            {
+                ref float next = ref Unsafe.Add(ref cells, outWidth * 16);
+                a10.StoreUnsafe(ref next, 0);
+                if (TCells.Value > 1) a11.StoreUnsafe(ref next, 16);
+                if (TCells.Value > 2) a12.StoreUnsafe(ref next, 32);
+                if (TCells.Value > 3) a13.StoreUnsafe(ref next, 48);
+                if (TCells.Value > 4) a14.StoreUnsafe(ref next, 64);
+                if (TCells.Value > 5) a15.StoreUnsafe(ref next, 80);
+                if (TCells.Value > 6) a16.StoreUnsafe(ref next, 96);
+                if (TCells.Value > 7) a17.StoreUnsafe(ref next, 112);
             }
         }
 

@@ -207,7 +207,7 @@ namespace CnnGen.Kernels
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Later(Vector512<float> value, Vector512<float> max)
+        internal static Vector512<float> Later(Vector512<float> value, Vector512<float> max)
         {
             var replace = Vector512.GreaterThan(value, max) | ~Vector512.Equals(value, value);
             return Vector512.ConditionalSelect(replace, value, max);
