@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -26,6 +27,8 @@ namespace CnnGen.Kernels
     public static class DirectConvolution
     {
         private const int ChannelBlock = 4;
+        // Six channels per tile on Vector512 when the count is a multiple of 6 but not of 4 (LeNet's first convolution).
+        private const int WideChannelBlock = 6;
         private const int FlatAlignment = 16;
 
         private readonly struct Geometry
@@ -69,7 +72,7 @@ namespace CnnGen.Kernels
 
         // The padded input, then the flat rows of one channel block, or the packed weights and one lane block's cells.
         private static int ForwardScratch(in Geometry g, int outChannels) =>
-            g.PaddedLength + Math.Max(ChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 16);
+            g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 16);
 
         // Output channels in the vector lanes compute no padding columns; it pays when those are a fifth of the flat
         // rows or more (short rows: LeNet's second convolution computes 144 flat positions for 100 outputs) and the
@@ -142,10 +145,11 @@ namespace CnnGen.Kernels
                 ForwardLanes512(padded, weight, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
                 return;
             }
-            var flat = scratch.Slice(g.PaddedLength, ChannelBlock * g.FlatLength);
-            for (int first = 0; first < outChannels; first += ChannelBlock)
+            int channelBlock = path == KernelPath.Vector512 && outChannels % 4 != 0 && outChannels % WideChannelBlock == 0 ? WideChannelBlock : ChannelBlock;
+            var flat = scratch.Slice(g.PaddedLength, channelBlock * g.FlatLength);
+            for (int first = 0; first < outChannels; first += channelBlock)
             {
-                int count = Math.Min(ChannelBlock, outChannels - first);
+                int count = Math.Min(channelBlock, outChannels - first);
                 if (path == KernelPath.Vector512) Block512(padded, weight, bias, first, count, flat, g);
                 else Block256(padded, weight, bias, first, count, flat, g);
                 if (pool) PoolFlat(flat, first, count, y, relu, g);
@@ -265,7 +269,12 @@ namespace CnnGen.Kernels
                 ref float r8 = ref Unsafe.Add(ref r0, 8 * taps);
                 ref float r12 = ref Unsafe.Add(ref r0, 12 * taps);
                 ref float lanes = ref Unsafe.Add(ref target, block * taps);
-                for (int t = 0; t < taps; t++)
+                int t = 0;
+                if (Avx512F.IsSupported)
+                {
+                    for (; t + 16 <= taps; t += 16) Transpose16(ref Unsafe.Add(ref r0, t), taps, ref Unsafe.Add(ref lanes, t * 16));
+                }
+                for (; t < taps; t++)
                 {
                     Vector512.Create(
                         Unsafe.Add(ref r0, t), Unsafe.Add(ref r0, taps + t), Unsafe.Add(ref r0, 2 * taps + t), Unsafe.Add(ref r0, 3 * taps + t),
@@ -275,6 +284,62 @@ namespace CnnGen.Kernels
                         .StoreUnsafe(ref lanes, (nuint)(t * 16));
                 }
             }
+        }
+
+        // target[j·16 + i] = source[i·stride + j] for a 16 x 16 block: unpack pairs of rows, then pairs of pairs (as doubles),
+        // then swap 128-bit quarters twice.
+        private static void Transpose16(ref float source, int stride, ref float target)
+        {
+            var r0 = Vector512.LoadUnsafe(ref source); var r1 = Vector512.LoadUnsafe(ref source, (nuint)stride);
+            var r2 = Vector512.LoadUnsafe(ref source, (nuint)(2 * stride)); var r3 = Vector512.LoadUnsafe(ref source, (nuint)(3 * stride));
+            var r4 = Vector512.LoadUnsafe(ref source, (nuint)(4 * stride)); var r5 = Vector512.LoadUnsafe(ref source, (nuint)(5 * stride));
+            var r6 = Vector512.LoadUnsafe(ref source, (nuint)(6 * stride)); var r7 = Vector512.LoadUnsafe(ref source, (nuint)(7 * stride));
+            var r8 = Vector512.LoadUnsafe(ref source, (nuint)(8 * stride)); var r9 = Vector512.LoadUnsafe(ref source, (nuint)(9 * stride));
+            var r10 = Vector512.LoadUnsafe(ref source, (nuint)(10 * stride)); var r11 = Vector512.LoadUnsafe(ref source, (nuint)(11 * stride));
+            var r12 = Vector512.LoadUnsafe(ref source, (nuint)(12 * stride)); var r13 = Vector512.LoadUnsafe(ref source, (nuint)(13 * stride));
+            var r14 = Vector512.LoadUnsafe(ref source, (nuint)(14 * stride)); var r15 = Vector512.LoadUnsafe(ref source, (nuint)(15 * stride));
+
+            var t0 = Avx512F.UnpackLow(r0, r1); var t1 = Avx512F.UnpackHigh(r0, r1);
+            var t2 = Avx512F.UnpackLow(r2, r3); var t3 = Avx512F.UnpackHigh(r2, r3);
+            var t4 = Avx512F.UnpackLow(r4, r5); var t5 = Avx512F.UnpackHigh(r4, r5);
+            var t6 = Avx512F.UnpackLow(r6, r7); var t7 = Avx512F.UnpackHigh(r6, r7);
+            var t8 = Avx512F.UnpackLow(r8, r9); var t9 = Avx512F.UnpackHigh(r8, r9);
+            var t10 = Avx512F.UnpackLow(r10, r11); var t11 = Avx512F.UnpackHigh(r10, r11);
+            var t12 = Avx512F.UnpackLow(r12, r13); var t13 = Avx512F.UnpackHigh(r12, r13);
+            var t14 = Avx512F.UnpackLow(r14, r15); var t15 = Avx512F.UnpackHigh(r14, r15);
+
+            static Vector512<float> Low(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle();
+            static Vector512<float> High(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
+            var u0 = Low(t0, t2); var u1 = High(t0, t2); var u2 = Low(t1, t3); var u3 = High(t1, t3);
+            var u4 = Low(t4, t6); var u5 = High(t4, t6); var u6 = Low(t5, t7); var u7 = High(t5, t7);
+            var u8 = Low(t8, t10); var u9 = High(t8, t10); var u10 = Low(t9, t11); var u11 = High(t9, t11);
+            var u12 = Low(t12, t14); var u13 = High(t12, t14); var u14 = Low(t13, t15); var u15 = High(t13, t15);
+
+            var v0 = Avx512F.Shuffle4x128(u0, u4, 0x88); var v1 = Avx512F.Shuffle4x128(u1, u5, 0x88);
+            var v2 = Avx512F.Shuffle4x128(u2, u6, 0x88); var v3 = Avx512F.Shuffle4x128(u3, u7, 0x88);
+            var v4 = Avx512F.Shuffle4x128(u0, u4, 0xDD); var v5 = Avx512F.Shuffle4x128(u1, u5, 0xDD);
+            var v6 = Avx512F.Shuffle4x128(u2, u6, 0xDD); var v7 = Avx512F.Shuffle4x128(u3, u7, 0xDD);
+            var v8 = Avx512F.Shuffle4x128(u8, u12, 0x88); var v9 = Avx512F.Shuffle4x128(u9, u13, 0x88);
+            var v10 = Avx512F.Shuffle4x128(u10, u14, 0x88); var v11 = Avx512F.Shuffle4x128(u11, u15, 0x88);
+            var v12 = Avx512F.Shuffle4x128(u8, u12, 0xDD); var v13 = Avx512F.Shuffle4x128(u9, u13, 0xDD);
+            var v14 = Avx512F.Shuffle4x128(u10, u14, 0xDD); var v15 = Avx512F.Shuffle4x128(u11, u15, 0xDD);
+
+            Avx512F.Shuffle4x128(v0, v8, 0x88).StoreUnsafe(ref target, 0);
+            Avx512F.Shuffle4x128(v1, v9, 0x88).StoreUnsafe(ref target, 16);
+            Avx512F.Shuffle4x128(v2, v10, 0x88).StoreUnsafe(ref target, 32);
+            Avx512F.Shuffle4x128(v3, v11, 0x88).StoreUnsafe(ref target, 48);
+            Avx512F.Shuffle4x128(v4, v12, 0x88).StoreUnsafe(ref target, 64);
+            Avx512F.Shuffle4x128(v5, v13, 0x88).StoreUnsafe(ref target, 80);
+            Avx512F.Shuffle4x128(v6, v14, 0x88).StoreUnsafe(ref target, 96);
+            Avx512F.Shuffle4x128(v7, v15, 0x88).StoreUnsafe(ref target, 112);
+            Avx512F.Shuffle4x128(v0, v8, 0xDD).StoreUnsafe(ref target, 128);
+            Avx512F.Shuffle4x128(v1, v9, 0xDD).StoreUnsafe(ref target, 144);
+            Avx512F.Shuffle4x128(v2, v10, 0xDD).StoreUnsafe(ref target, 160);
+            Avx512F.Shuffle4x128(v3, v11, 0xDD).StoreUnsafe(ref target, 176);
+            Avx512F.Shuffle4x128(v4, v12, 0xDD).StoreUnsafe(ref target, 192);
+            Avx512F.Shuffle4x128(v5, v13, 0xDD).StoreUnsafe(ref target, 208);
+            Avx512F.Shuffle4x128(v6, v14, 0xDD).StoreUnsafe(ref target, 224);
+            Avx512F.Shuffle4x128(v7, v15, 0xDD).StoreUnsafe(ref target, 240);
         }
 
         private static void LanesStore(ref float cells, int cellCount, int block, Span<float> y, bool relu)
@@ -427,11 +492,76 @@ namespace CnnGen.Kernels
         {
             switch (count)
             {
+                case 6: Block512x6(padded, weight, bias, first, flat, g); break;
                 case 4: Block512<C4>(padded, weight, bias, first, flat, g); break;
                 case 3: Block512<C3>(padded, weight, bias, first, flat, g); break;
                 case 2: Block512<C2>(padded, weight, bias, first, flat, g); break;
                 default: Block512<C1>(padded, weight, bias, first, flat, g); break;
             }
+        }
+
+        private static void Block512x6(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int first, Span<float> flat, in Geometry g)
+        {
+            ref float x = ref MemoryMarshal.GetReference(padded);
+            ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first * g.Taps);
+            ref float o = ref MemoryMarshal.GetReference(flat);
+            int vectors = g.FlatLength / 16, v = 0;
+            for (; v + 4 <= vectors; v += 4) Tile512x6<C4>(ref x, ref w0, bias, first, ref o, v, g);
+            switch (vectors - v)
+            {
+                case 3: Tile512x6<C3>(ref x, ref w0, bias, first, ref o, v, g); break;
+                case 2: Tile512x6<C2>(ref x, ref w0, bias, first, ref o, v, g); break;
+                case 1: Tile512x6<C1>(ref x, ref w0, bias, first, ref o, v, g); break;
+            }
+        }
+
+        // 6 channels x TVectors vectors of 16: 24 accumulators, the 4 input vectors of a tap shared by all six.
+        private static void Tile512x6<TVectors>(ref float x, ref float w0, ReadOnlySpan<float> bias, int first, ref float o, int v, in Geometry g)
+            where TVectors : struct, IConstant
+        {
+            const int V = 16;
+            int taps = g.Taps;
+            ref float w1 = ref Unsafe.Add(ref w0, 1 * taps);
+            ref float w2 = ref Unsafe.Add(ref w0, 2 * taps);
+            ref float w3 = ref Unsafe.Add(ref w0, 3 * taps);
+            ref float w4 = ref Unsafe.Add(ref w0, 4 * taps);
+            ref float w5 = ref Unsafe.Add(ref w0, 5 * taps);
+            var a00 = Vector512.Create(bias.IsEmpty ? 0f : bias[first + 0]); var a01 = a00; var a02 = a00; var a03 = a00;
+            var a10 = Vector512.Create(bias.IsEmpty ? 0f : bias[first + 1]); var a11 = a10; var a12 = a10; var a13 = a10;
+            var a20 = Vector512.Create(bias.IsEmpty ? 0f : bias[first + 2]); var a21 = a20; var a22 = a20; var a23 = a20;
+            var a30 = Vector512.Create(bias.IsEmpty ? 0f : bias[first + 3]); var a31 = a30; var a32 = a30; var a33 = a30;
+            var a40 = Vector512.Create(bias.IsEmpty ? 0f : bias[first + 4]); var a41 = a40; var a42 = a40; var a43 = a40;
+            var a50 = Vector512.Create(bias.IsEmpty ? 0f : bias[first + 5]); var a51 = a50; var a52 = a50; var a53 = a50;
+            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
+            int t = 0;
+            for (int ic = 0; ic < inChannels; ic++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    nuint row = (nuint)(v * V + ic * plane + ky * pw);
+                    for (int kx = 0; kx < kernel; kx++, t++)
+                    {
+                        nuint at = row + (nuint)kx;
+                        var x0 = Vector512.LoadUnsafe(ref x, at);
+                        var x1 = TVectors.Value > 1 ? Vector512.LoadUnsafe(ref x, at + 1 * V) : default;
+                        var x2 = TVectors.Value > 2 ? Vector512.LoadUnsafe(ref x, at + 2 * V) : default;
+                        var x3 = TVectors.Value > 3 ? Vector512.LoadUnsafe(ref x, at + 3 * V) : default;
+                        { var k = Vector512.Create(Unsafe.Add(ref w0, t)); a00 = Fused.MultiplyAdd(x0, k, a00); if (TVectors.Value > 1) a01 = Fused.MultiplyAdd(x1, k, a01); if (TVectors.Value > 2) a02 = Fused.MultiplyAdd(x2, k, a02); if (TVectors.Value > 3) a03 = Fused.MultiplyAdd(x3, k, a03); }
+                        { var k = Vector512.Create(Unsafe.Add(ref w1, t)); a10 = Fused.MultiplyAdd(x0, k, a10); if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11); if (TVectors.Value > 2) a12 = Fused.MultiplyAdd(x2, k, a12); if (TVectors.Value > 3) a13 = Fused.MultiplyAdd(x3, k, a13); }
+                        { var k = Vector512.Create(Unsafe.Add(ref w2, t)); a20 = Fused.MultiplyAdd(x0, k, a20); if (TVectors.Value > 1) a21 = Fused.MultiplyAdd(x1, k, a21); if (TVectors.Value > 2) a22 = Fused.MultiplyAdd(x2, k, a22); if (TVectors.Value > 3) a23 = Fused.MultiplyAdd(x3, k, a23); }
+                        { var k = Vector512.Create(Unsafe.Add(ref w3, t)); a30 = Fused.MultiplyAdd(x0, k, a30); if (TVectors.Value > 1) a31 = Fused.MultiplyAdd(x1, k, a31); if (TVectors.Value > 2) a32 = Fused.MultiplyAdd(x2, k, a32); if (TVectors.Value > 3) a33 = Fused.MultiplyAdd(x3, k, a33); }
+                        { var k = Vector512.Create(Unsafe.Add(ref w4, t)); a40 = Fused.MultiplyAdd(x0, k, a40); if (TVectors.Value > 1) a41 = Fused.MultiplyAdd(x1, k, a41); if (TVectors.Value > 2) a42 = Fused.MultiplyAdd(x2, k, a42); if (TVectors.Value > 3) a43 = Fused.MultiplyAdd(x3, k, a43); }
+                        { var k = Vector512.Create(Unsafe.Add(ref w5, t)); a50 = Fused.MultiplyAdd(x0, k, a50); if (TVectors.Value > 1) a51 = Fused.MultiplyAdd(x1, k, a51); if (TVectors.Value > 2) a52 = Fused.MultiplyAdd(x2, k, a52); if (TVectors.Value > 3) a53 = Fused.MultiplyAdd(x3, k, a53); }
+                    }
+                }
+            }
+            nuint at0 = (nuint)(v * V);
+            a00.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength); if (TVectors.Value > 1) a01.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a02.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a03.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 3 * V);
+            a10.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength); if (TVectors.Value > 1) a11.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a12.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a13.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 3 * V);
+            a20.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength); if (TVectors.Value > 1) a21.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a22.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a23.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 3 * V);
+            a30.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength); if (TVectors.Value > 1) a31.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a32.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a33.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 3 * V);
+            a40.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength); if (TVectors.Value > 1) a41.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a42.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a43.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 3 * V);
+            a50.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength); if (TVectors.Value > 1) a51.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a52.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a53.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 3 * V);
         }
 
         private static void Block512<TChannels>(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
