@@ -969,11 +969,14 @@ namespace CnnGen.Kernels
                     r = Vector512.LoadUnsafe(ref d3, at);
                     a30 = Fused.MultiplyAdd(r, c0, a30); a31 = Fused.MultiplyAdd(r, c1, a31); a32 = Fused.MultiplyAdd(r, c2, a32); a33 = Fused.MultiplyAdd(r, c3, a33);
                 }
+                // Sixteen sums across lanes, eight at a time side by side.
+                var upper = Gemm.SumEach(a00, a01, a02, a03, a10, a11, a12, a13);
+                var lower = Gemm.SumEach(a20, a21, a22, a23, a30, a31, a32, a33);
                 AddSums(weightGradient, first, count, tap, taps, g.Taps,
-                    Vector512.Sum(a00), Vector512.Sum(a01), Vector512.Sum(a02), Vector512.Sum(a03),
-                    Vector512.Sum(a10), Vector512.Sum(a11), Vector512.Sum(a12), Vector512.Sum(a13),
-                    Vector512.Sum(a20), Vector512.Sum(a21), Vector512.Sum(a22), Vector512.Sum(a23),
-                    Vector512.Sum(a30), Vector512.Sum(a31), Vector512.Sum(a32), Vector512.Sum(a33));
+                    upper.GetElement(0), upper.GetElement(1), upper.GetElement(2), upper.GetElement(3),
+                    upper.GetElement(4), upper.GetElement(5), upper.GetElement(6), upper.GetElement(7),
+                    lower.GetElement(0), lower.GetElement(1), lower.GetElement(2), lower.GetElement(3),
+                    lower.GetElement(4), lower.GetElement(5), lower.GetElement(6), lower.GetElement(7));
             }
         }
 

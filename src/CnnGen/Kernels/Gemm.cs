@@ -275,7 +275,7 @@ namespace CnnGen.Kernels
 
         // [Σ s0, Σ s1, ..., Σ s7]: each accumulator summed across its lanes.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> SumEach(Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
+        internal static Vector256<float> SumEach(Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
             Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7)
         {
             Vector256<float> Fold(Vector512<float> v) => v.GetLower() + v.GetUpper();
