@@ -113,17 +113,7 @@ namespace CnnGen.Kernels
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
             Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path)
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
-            ArgumentOutOfRangeException.ThrowIfNegative(padding);
-            var g = new Geometry(inChannels, height, width, kernel, padding);
-            if (g.OutHeight <= 0 || g.OutWidth <= 0)
-                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The kernel is larger than the padded input.");
-            Require(x.Length >= inChannels * height * width, nameof(x), inChannels * height * width);
-            Require(weight.Length >= outChannels * g.Taps, nameof(weight), outChannels * g.Taps);
+            var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
             if (pool && (g.OutHeight < 2 || g.OutWidth < 2))
                 throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "A 2x2 pooling window needs an output of at least 2x2.");
@@ -155,6 +145,23 @@ namespace CnnGen.Kernels
                 if (pool) PoolFlat(flat, first, count, y, relu, g);
                 else Unflatten(flat, first, count, y, relu, g);
             }
+        }
+
+        // The checks forward and backward share: positive sizes, a kernel that fits, an input and weights long enough.
+        private static Geometry CheckedGeometry(int inChannels, int height, int width, int outChannels, int kernel, int padding, int xLength, int weightLength)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
+            ArgumentOutOfRangeException.ThrowIfNegative(padding);
+            var g = new Geometry(inChannels, height, width, kernel, padding);
+            if (g.OutHeight <= 0 || g.OutWidth <= 0)
+                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The kernel is larger than the padded input.");
+            Require(xLength >= inChannels * height * width, "x", inChannels * height * width);
+            Require(weightLength >= outChannels * g.Taps, "weight", outChannels * g.Taps);
+            return g;
         }
 
         private static void Require(bool ok, string name, int expected)
@@ -192,16 +199,15 @@ namespace CnnGen.Kernels
                 for (int i = 0; i < length; i++)
                 {
                     float v = Unsafe.Add(ref source, i);
-                    Unsafe.Add(ref target, i) = relu && v < 0f ? 0f : v;
+                    Unsafe.Add(ref target, i) = relu ? Elementwise.Relu(v) : v;
                 }
                 return;
             }
-            var zero = Vector256<float>.Zero;
             for (int i = 0; ; i += 8)
             {
                 if (i > length - 8) i = length - 8;
                 var v = Vector256.LoadUnsafe(ref source, (nuint)i);
-                if (relu) v = Vector256.ConditionalSelect(Vector256.LessThan(v, zero), zero, v); // NaN passes, as in Elementwise.Relu
+                if (relu) v = Elementwise.Relu(v);
                 v.StoreUnsafe(ref target, (nuint)i);
                 if (i == length - 8) break;
             }
@@ -351,7 +357,7 @@ namespace CnnGen.Kernels
                 for (int cell = 0; cell < cellCount; cell++)
                 {
                     float v = Unsafe.Add(ref cells, cell * 16 + l);
-                    Unsafe.Add(ref plane, cell) = relu && v < 0f ? 0f : v;
+                    Unsafe.Add(ref plane, cell) = relu ? Elementwise.Relu(v) : v;
                 }
             }
         }
@@ -373,7 +379,7 @@ namespace CnnGen.Kernels
                     var v3 = Vector512.LoadUnsafe(ref topLeft, (nuint)(outWidth * 16 + 16));
                     if (relu)
                     {
-                        v0 = Relu(v0); v1 = Relu(v1); v2 = Relu(v2); v3 = Relu(v3);
+                        v0 = Elementwise.Relu(v0); v1 = Elementwise.Relu(v1); v2 = Elementwise.Relu(v2); v3 = Elementwise.Relu(v3);
                     }
                     var m = Pooling.Later(v1, v0);
                     m = Pooling.Later(v2, m);
@@ -385,9 +391,6 @@ namespace CnnGen.Kernels
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Relu(Vector512<float> v) =>
-            Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v);
 
         private static void LanesTile<TRows>(int width, ref float row0, int pw, ref float packed, Vector512<float> bias, ref float cells, int outWidth, in Geometry g)
             where TRows : struct, IConstant
@@ -485,83 +488,20 @@ namespace CnnGen.Kernels
             }
         }
 
-        // Blocks of up to 4 channels (exactly: 6 = 4 + 2), tiles of 4 vectors of 16 flat positions, then one tile of the
-        // 1 to 3 vectors left; the tile shapes are generic arguments, so each is compiled with its own registers.
+        // Blocks of up to 4 channels (6 when the count is a multiple of 6 but not of 4), tiles of 4 vectors of 16 flat
+        // positions, then one tile of the 1 to 3 vectors left; the tile shapes are generic arguments, so each is compiled
+        // with its own registers (6 x 4 accumulators and their operands fill 29 of the 32).
         private static void Block512(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
             int first, int count, Span<float> flat, in Geometry g)
         {
             switch (count)
             {
-                case 6: Block512x6(padded, weight, bias, first, flat, g); break;
+                case 6: Block512<C6>(padded, weight, bias, first, flat, g); break;
                 case 4: Block512<C4>(padded, weight, bias, first, flat, g); break;
                 case 3: Block512<C3>(padded, weight, bias, first, flat, g); break;
                 case 2: Block512<C2>(padded, weight, bias, first, flat, g); break;
                 default: Block512<C1>(padded, weight, bias, first, flat, g); break;
             }
-        }
-
-        private static void Block512x6(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int first, Span<float> flat, in Geometry g)
-        {
-            ref float x = ref MemoryMarshal.GetReference(padded);
-            ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first * g.Taps);
-            ref float o = ref MemoryMarshal.GetReference(flat);
-            int vectors = g.FlatLength / 16, v = 0;
-            for (; v + 4 <= vectors; v += 4) Tile512x6<C4>(ref x, ref w0, bias, first, ref o, v, g);
-            switch (vectors - v)
-            {
-                case 3: Tile512x6<C3>(ref x, ref w0, bias, first, ref o, v, g); break;
-                case 2: Tile512x6<C2>(ref x, ref w0, bias, first, ref o, v, g); break;
-                case 1: Tile512x6<C1>(ref x, ref w0, bias, first, ref o, v, g); break;
-            }
-        }
-
-        // 6 channels x TVectors vectors of 16: 24 accumulators, the 4 input vectors of a tap shared by all six.
-        private static void Tile512x6<TVectors>(ref float x, ref float w0, ReadOnlySpan<float> bias, int first, ref float o, int v, in Geometry g)
-            where TVectors : struct, IConstant
-        {
-            const int V = 16;
-            int taps = g.Taps;
-            ref float w1 = ref Unsafe.Add(ref w0, 1 * taps);
-            ref float w2 = ref Unsafe.Add(ref w0, 2 * taps);
-            ref float w3 = ref Unsafe.Add(ref w0, 3 * taps);
-            ref float w4 = ref Unsafe.Add(ref w0, 4 * taps);
-            ref float w5 = ref Unsafe.Add(ref w0, 5 * taps);
-            var a00 = Vector512.Create(bias.IsEmpty ? 0f : bias[first + 0]); var a01 = a00; var a02 = a00; var a03 = a00;
-            var a10 = Vector512.Create(bias.IsEmpty ? 0f : bias[first + 1]); var a11 = a10; var a12 = a10; var a13 = a10;
-            var a20 = Vector512.Create(bias.IsEmpty ? 0f : bias[first + 2]); var a21 = a20; var a22 = a20; var a23 = a20;
-            var a30 = Vector512.Create(bias.IsEmpty ? 0f : bias[first + 3]); var a31 = a30; var a32 = a30; var a33 = a30;
-            var a40 = Vector512.Create(bias.IsEmpty ? 0f : bias[first + 4]); var a41 = a40; var a42 = a40; var a43 = a40;
-            var a50 = Vector512.Create(bias.IsEmpty ? 0f : bias[first + 5]); var a51 = a50; var a52 = a50; var a53 = a50;
-            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
-            int t = 0;
-            for (int ic = 0; ic < inChannels; ic++)
-            {
-                for (int ky = 0; ky < kernel; ky++)
-                {
-                    nuint row = (nuint)(v * V + ic * plane + ky * pw);
-                    for (int kx = 0; kx < kernel; kx++, t++)
-                    {
-                        nuint at = row + (nuint)kx;
-                        var x0 = Vector512.LoadUnsafe(ref x, at);
-                        var x1 = TVectors.Value > 1 ? Vector512.LoadUnsafe(ref x, at + 1 * V) : default;
-                        var x2 = TVectors.Value > 2 ? Vector512.LoadUnsafe(ref x, at + 2 * V) : default;
-                        var x3 = TVectors.Value > 3 ? Vector512.LoadUnsafe(ref x, at + 3 * V) : default;
-                        { var k = Vector512.Create(Unsafe.Add(ref w0, t)); a00 = Fused.MultiplyAdd(x0, k, a00); if (TVectors.Value > 1) a01 = Fused.MultiplyAdd(x1, k, a01); if (TVectors.Value > 2) a02 = Fused.MultiplyAdd(x2, k, a02); if (TVectors.Value > 3) a03 = Fused.MultiplyAdd(x3, k, a03); }
-                        { var k = Vector512.Create(Unsafe.Add(ref w1, t)); a10 = Fused.MultiplyAdd(x0, k, a10); if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11); if (TVectors.Value > 2) a12 = Fused.MultiplyAdd(x2, k, a12); if (TVectors.Value > 3) a13 = Fused.MultiplyAdd(x3, k, a13); }
-                        { var k = Vector512.Create(Unsafe.Add(ref w2, t)); a20 = Fused.MultiplyAdd(x0, k, a20); if (TVectors.Value > 1) a21 = Fused.MultiplyAdd(x1, k, a21); if (TVectors.Value > 2) a22 = Fused.MultiplyAdd(x2, k, a22); if (TVectors.Value > 3) a23 = Fused.MultiplyAdd(x3, k, a23); }
-                        { var k = Vector512.Create(Unsafe.Add(ref w3, t)); a30 = Fused.MultiplyAdd(x0, k, a30); if (TVectors.Value > 1) a31 = Fused.MultiplyAdd(x1, k, a31); if (TVectors.Value > 2) a32 = Fused.MultiplyAdd(x2, k, a32); if (TVectors.Value > 3) a33 = Fused.MultiplyAdd(x3, k, a33); }
-                        { var k = Vector512.Create(Unsafe.Add(ref w4, t)); a40 = Fused.MultiplyAdd(x0, k, a40); if (TVectors.Value > 1) a41 = Fused.MultiplyAdd(x1, k, a41); if (TVectors.Value > 2) a42 = Fused.MultiplyAdd(x2, k, a42); if (TVectors.Value > 3) a43 = Fused.MultiplyAdd(x3, k, a43); }
-                        { var k = Vector512.Create(Unsafe.Add(ref w5, t)); a50 = Fused.MultiplyAdd(x0, k, a50); if (TVectors.Value > 1) a51 = Fused.MultiplyAdd(x1, k, a51); if (TVectors.Value > 2) a52 = Fused.MultiplyAdd(x2, k, a52); if (TVectors.Value > 3) a53 = Fused.MultiplyAdd(x3, k, a53); }
-                    }
-                }
-            }
-            nuint at0 = (nuint)(v * V);
-            a00.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength); if (TVectors.Value > 1) a01.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a02.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a03.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 3 * V);
-            a10.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength); if (TVectors.Value > 1) a11.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a12.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a13.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 3 * V);
-            a20.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength); if (TVectors.Value > 1) a21.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a22.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a23.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 3 * V);
-            a30.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength); if (TVectors.Value > 1) a31.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a32.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a33.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 3 * V);
-            a40.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength); if (TVectors.Value > 1) a41.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a42.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a43.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 3 * V);
-            a50.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength); if (TVectors.Value > 1) a51.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a52.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a53.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 3 * V);
         }
 
         private static void Block512<TChannels>(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
@@ -570,31 +510,34 @@ namespace CnnGen.Kernels
             ref float x = ref MemoryMarshal.GetReference(padded);
             ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first * g.Taps);
             ref float o = ref MemoryMarshal.GetReference(flat);
-            int count = TChannels.Value;
-            float b0 = BiasAt(bias, first, 0, count), b1 = BiasAt(bias, first, 1, count), b2 = BiasAt(bias, first, 2, count), b3 = BiasAt(bias, first, 3, count);
             int vectors = g.FlatLength / 16;
             int v = 0;
-            for (; v + 4 <= vectors; v += 4) Tile512<TChannels, C4>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g);
+            for (; v + 4 <= vectors; v += 4) Tile512<TChannels, C4>(ref x, ref w0, bias, first, ref o, v, g);
             switch (vectors - v)
             {
-                case 3: Tile512<TChannels, C3>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g); break;
-                case 2: Tile512<TChannels, C2>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g); break;
-                case 1: Tile512<TChannels, C1>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g); break;
+                case 3: Tile512<TChannels, C3>(ref x, ref w0, bias, first, ref o, v, g); break;
+                case 2: Tile512<TChannels, C2>(ref x, ref w0, bias, first, ref o, v, g); break;
+                case 1: Tile512<TChannels, C1>(ref x, ref w0, bias, first, ref o, v, g); break;
             }
         }
 
         // One register tile: TChannels output channels x TVectors vectors of 16 flat positions, started at the bias.
-        private static void Tile512<TChannels, TVectors>(ref float x, ref float w0, int taps, float b0, float b1, float b2, float b3, ref float o, int v, in Geometry g)
+        private static void Tile512<TChannels, TVectors>(ref float x, ref float w0, ReadOnlySpan<float> bias, int first, ref float o, int v, in Geometry g)
             where TChannels : struct, IConstant where TVectors : struct, IConstant
         {
             const int V = 16;
-            ref float w1 = ref TChannels.Value > 1 ? ref Unsafe.Add(ref w0, taps) : ref w0;
+            int taps = g.Taps, count = TChannels.Value;
+            ref float w1 = ref TChannels.Value > 1 ? ref Unsafe.Add(ref w0, 1 * taps) : ref w0;
             ref float w2 = ref TChannels.Value > 2 ? ref Unsafe.Add(ref w0, 2 * taps) : ref w0;
             ref float w3 = ref TChannels.Value > 3 ? ref Unsafe.Add(ref w0, 3 * taps) : ref w0;
-            var a00 = Vector512.Create(b0); var a01 = a00; var a02 = a00; var a03 = a00;
-            var a10 = Vector512.Create(b1); var a11 = a10; var a12 = a10; var a13 = a10;
-            var a20 = Vector512.Create(b2); var a21 = a20; var a22 = a20; var a23 = a20;
-            var a30 = Vector512.Create(b3); var a31 = a30; var a32 = a30; var a33 = a30;
+            ref float w4 = ref TChannels.Value > 4 ? ref Unsafe.Add(ref w0, 4 * taps) : ref w0;
+            ref float w5 = ref TChannels.Value > 5 ? ref Unsafe.Add(ref w0, 5 * taps) : ref w0;
+            var a00 = Vector512.Create(BiasAt(bias, first, 0, count)); var a01 = a00; var a02 = a00; var a03 = a00;
+            var a10 = Vector512.Create(BiasAt(bias, first, 1, count)); var a11 = a10; var a12 = a10; var a13 = a10;
+            var a20 = Vector512.Create(BiasAt(bias, first, 2, count)); var a21 = a20; var a22 = a20; var a23 = a20;
+            var a30 = Vector512.Create(BiasAt(bias, first, 3, count)); var a31 = a30; var a32 = a30; var a33 = a30;
+            var a40 = Vector512.Create(BiasAt(bias, first, 4, count)); var a41 = a40; var a42 = a40; var a43 = a40;
+            var a50 = Vector512.Create(BiasAt(bias, first, 5, count)); var a51 = a50; var a52 = a50; var a53 = a50;
             int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
             int t = 0;
             for (int ic = 0; ic < inChannels; ic++)
@@ -613,6 +556,8 @@ namespace CnnGen.Kernels
                         if (TChannels.Value > 1) { var k = Vector512.Create(Unsafe.Add(ref w1, t)); a10 = Fused.MultiplyAdd(x0, k, a10); if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11); if (TVectors.Value > 2) a12 = Fused.MultiplyAdd(x2, k, a12); if (TVectors.Value > 3) a13 = Fused.MultiplyAdd(x3, k, a13); }
                         if (TChannels.Value > 2) { var k = Vector512.Create(Unsafe.Add(ref w2, t)); a20 = Fused.MultiplyAdd(x0, k, a20); if (TVectors.Value > 1) a21 = Fused.MultiplyAdd(x1, k, a21); if (TVectors.Value > 2) a22 = Fused.MultiplyAdd(x2, k, a22); if (TVectors.Value > 3) a23 = Fused.MultiplyAdd(x3, k, a23); }
                         if (TChannels.Value > 3) { var k = Vector512.Create(Unsafe.Add(ref w3, t)); a30 = Fused.MultiplyAdd(x0, k, a30); if (TVectors.Value > 1) a31 = Fused.MultiplyAdd(x1, k, a31); if (TVectors.Value > 2) a32 = Fused.MultiplyAdd(x2, k, a32); if (TVectors.Value > 3) a33 = Fused.MultiplyAdd(x3, k, a33); }
+                        if (TChannels.Value > 4) { var k = Vector512.Create(Unsafe.Add(ref w4, t)); a40 = Fused.MultiplyAdd(x0, k, a40); if (TVectors.Value > 1) a41 = Fused.MultiplyAdd(x1, k, a41); if (TVectors.Value > 2) a42 = Fused.MultiplyAdd(x2, k, a42); if (TVectors.Value > 3) a43 = Fused.MultiplyAdd(x3, k, a43); }
+                        if (TChannels.Value > 5) { var k = Vector512.Create(Unsafe.Add(ref w5, t)); a50 = Fused.MultiplyAdd(x0, k, a50); if (TVectors.Value > 1) a51 = Fused.MultiplyAdd(x1, k, a51); if (TVectors.Value > 2) a52 = Fused.MultiplyAdd(x2, k, a52); if (TVectors.Value > 3) a53 = Fused.MultiplyAdd(x3, k, a53); }
                     }
                 }
             }
@@ -621,6 +566,8 @@ namespace CnnGen.Kernels
             if (TChannels.Value > 1) { a10.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength); if (TVectors.Value > 1) a11.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a12.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a13.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 3 * V); }
             if (TChannels.Value > 2) { a20.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength); if (TVectors.Value > 1) a21.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a22.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a23.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 3 * V); }
             if (TChannels.Value > 3) { a30.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength); if (TVectors.Value > 1) a31.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a32.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a33.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 3 * V); }
+            if (TChannels.Value > 4) { a40.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength); if (TVectors.Value > 1) a41.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a42.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a43.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 3 * V); }
+            if (TChannels.Value > 5) { a50.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength); if (TVectors.Value > 1) a51.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a52.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a53.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 3 * V); }
         }
 
         // Sixteen registers hold 4 channels x 2 vectors of 8 (with their operands) on the Vector256 path.
@@ -642,31 +589,30 @@ namespace CnnGen.Kernels
             ref float x = ref MemoryMarshal.GetReference(padded);
             ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first * g.Taps);
             ref float o = ref MemoryMarshal.GetReference(flat);
-            int count = TChannels.Value;
-            float b0 = BiasAt(bias, first, 0, count), b1 = BiasAt(bias, first, 1, count), b2 = BiasAt(bias, first, 2, count), b3 = BiasAt(bias, first, 3, count);
             int vectors = g.FlatLength / 8;
             int v = 0;
-            for (; v + 2 <= vectors; v += 2) Tile256<TChannels, C2>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g);
+            for (; v + 2 <= vectors; v += 2) Tile256<TChannels, C2>(ref x, ref w0, bias, first, ref o, v, g);
             switch (vectors - v)
             {
-                case 3: Tile256<TChannels, C3>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g); break;
-                case 2: Tile256<TChannels, C2>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g); break;
-                case 1: Tile256<TChannels, C1>(ref x, ref w0, g.Taps, b0, b1, b2, b3, ref o, v, g); break;
+                case 3: Tile256<TChannels, C3>(ref x, ref w0, bias, first, ref o, v, g); break;
+                case 2: Tile256<TChannels, C2>(ref x, ref w0, bias, first, ref o, v, g); break;
+                case 1: Tile256<TChannels, C1>(ref x, ref w0, bias, first, ref o, v, g); break;
             }
         }
 
         // One register tile: TChannels output channels x TVectors vectors of 8 flat positions, started at the bias.
-        private static void Tile256<TChannels, TVectors>(ref float x, ref float w0, int taps, float b0, float b1, float b2, float b3, ref float o, int v, in Geometry g)
+        private static void Tile256<TChannels, TVectors>(ref float x, ref float w0, ReadOnlySpan<float> bias, int first, ref float o, int v, in Geometry g)
             where TChannels : struct, IConstant where TVectors : struct, IConstant
         {
             const int V = 8;
-            ref float w1 = ref TChannels.Value > 1 ? ref Unsafe.Add(ref w0, taps) : ref w0;
+            int taps = g.Taps, count = TChannels.Value;
+            ref float w1 = ref TChannels.Value > 1 ? ref Unsafe.Add(ref w0, 1 * taps) : ref w0;
             ref float w2 = ref TChannels.Value > 2 ? ref Unsafe.Add(ref w0, 2 * taps) : ref w0;
             ref float w3 = ref TChannels.Value > 3 ? ref Unsafe.Add(ref w0, 3 * taps) : ref w0;
-            var a00 = Vector256.Create(b0); var a01 = a00; var a02 = a00; var a03 = a00;
-            var a10 = Vector256.Create(b1); var a11 = a10; var a12 = a10; var a13 = a10;
-            var a20 = Vector256.Create(b2); var a21 = a20; var a22 = a20; var a23 = a20;
-            var a30 = Vector256.Create(b3); var a31 = a30; var a32 = a30; var a33 = a30;
+            var a00 = Vector256.Create(BiasAt(bias, first, 0, count)); var a01 = a00; var a02 = a00; var a03 = a00;
+            var a10 = Vector256.Create(BiasAt(bias, first, 1, count)); var a11 = a10; var a12 = a10; var a13 = a10;
+            var a20 = Vector256.Create(BiasAt(bias, first, 2, count)); var a21 = a20; var a22 = a20; var a23 = a20;
+            var a30 = Vector256.Create(BiasAt(bias, first, 3, count)); var a31 = a30; var a32 = a30; var a33 = a30;
             int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
             int t = 0;
             for (int ic = 0; ic < inChannels; ic++)
@@ -718,18 +664,8 @@ namespace CnnGen.Kernels
             ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int padding,
             Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path)
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
-            ArgumentOutOfRangeException.ThrowIfNegative(padding);
-            var g = new Geometry(inChannels, height, width, kernel, padding);
-            if (g.OutHeight <= 0 || g.OutWidth <= 0)
-                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The kernel is larger than the padded input.");
+            var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
             int inLength = inChannels * height * width, outLength = outChannels * g.OutHeight * g.OutWidth;
-            Require(x.Length >= inLength, nameof(x), inLength);
-            Require(weight.Length >= outChannels * g.Taps, nameof(weight), outChannels * g.Taps);
             Require(outputGradient.Length >= outLength, nameof(outputGradient), outLength);
             Require(weightGradient.Length >= outChannels * g.Taps, nameof(weightGradient), outChannels * g.Taps);
             if (!inputGradient.IsEmpty) Require(inputGradient.Length >= inLength, nameof(inputGradient), inLength);
@@ -1214,7 +1150,7 @@ namespace CnnGen.Kernels
                     for (int ox = 0; ox < g.OutWidth; ox++)
                     {
                         float sum = ConvolutionAt(x, weight, bias, oc, oy, ox, g);
-                        y[(oc * g.OutHeight + oy) * g.OutWidth + ox] = relu && sum < 0f ? 0f : sum;
+                        y[(oc * g.OutHeight + oy) * g.OutWidth + ox] = relu ? Elementwise.Relu(sum) : sum;
                     }
                 }
             }
@@ -1235,7 +1171,7 @@ namespace CnnGen.Kernels
                         for (int k = 0; k < 4; k++)
                         {
                             float v = ConvolutionAt(x, weight, bias, oc, 2 * py + k / 2, 2 * px + k % 2, g);
-                            window[k] = relu && v < 0f ? 0f : v;
+                            window[k] = relu ? Elementwise.Relu(v) : v;
                         }
                         float m = window[0];
                         for (int k = 1; k < 4; k++)

@@ -21,20 +21,24 @@ namespace CnnGen.Kernels
             int i = 0;
             if (Simd.Enabled)
             {
-                var zero = Vector256<float>.Zero;
                 for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-                {
-                    var v = Vector256.LoadUnsafe(ref xs, (nuint)i);
-                    // Where v < 0 take 0, else v (NaN compares false, so it passes through).
-                    Vector256.ConditionalSelect(Vector256.LessThan(v, zero), zero, v).StoreUnsafe(ref ys, (nuint)i);
-                }
+                    Relu(Vector256.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ys, (nuint)i);
             }
-            for (; i < x.Length; i++)
-            {
-                float v = Unsafe.Add(ref xs, i);
-                Unsafe.Add(ref ys, i) = v < 0f ? 0f : v;
-            }
+            for (; i < x.Length; i++) Unsafe.Add(ref ys, i) = Relu(Unsafe.Add(ref xs, i));
         }
+
+        // ReLU as every kernel computes it, fused or not: where v < 0 take 0, else v (NaN compares false and passes
+        // through, and so does -0), so fused and separate layers agree bit for bit.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static float Relu(float v) => v < 0f ? 0f : v;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static Vector256<float> Relu(Vector256<float> v) =>
+            Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static Vector512<float> Relu(Vector512<float> v) =>
+            Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v);
 
         /// <summary>y = x for x &gt; 0, else slope·x (PyTorch's LeakyReLU).</summary>
         public static void LeakyRelu(ReadOnlySpan<float> x, Span<float> y, float slope)

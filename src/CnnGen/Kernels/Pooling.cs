@@ -61,8 +61,8 @@ namespace CnnGen.Kernels
                     var b = Vector512.LoadUnsafe(ref bottom, (nuint)(2 * ox));
                     if (relu)
                     {
-                        a = Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512<float>.Zero), Vector512<float>.Zero, a);
-                        b = Vector512.ConditionalSelect(Vector512.LessThan(b, Vector512<float>.Zero), Vector512<float>.Zero, b);
+                        a = Elementwise.Relu(a);
+                        b = Elementwise.Relu(b);
                     }
                     var m = Later(Vector512.Shuffle(a, odd), Vector512.Shuffle(a, even));
                     m = Later(Vector512.Shuffle(b, even), m);
@@ -80,7 +80,7 @@ namespace CnnGen.Kernels
                     var (e0, o0, e1, o1) = Windows(ref top, ref bottom, ox);
                     if (relu)
                     {
-                        e0 = Relu(e0); o0 = Relu(o0); e1 = Relu(e1); o1 = Relu(o1);
+                        e0 = Elementwise.Relu(e0); o0 = Elementwise.Relu(o0); e1 = Elementwise.Relu(e1); o1 = Elementwise.Relu(o1);
                     }
                     var m = Later(o0, e0);
                     m = Later(e1, m);
@@ -100,13 +100,8 @@ namespace CnnGen.Kernels
             }
         }
 
-        // ReLU as Elementwise.Relu computes it: negatives to 0, NaN and -0 pass through.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static float Relu(float v, bool apply) => apply && v < 0f ? 0f : v;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> Relu(Vector256<float> v) =>
-            Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v);
+        private static float Relu(float v, bool apply) => apply ? Elementwise.Relu(v) : v;
 
         /// <summary>
         /// dx = the gradient of <see cref="MaxPool2x2(ReadOnlySpan{float}, int, int, int, Span{float})"/>: each of dy's
