@@ -24,26 +24,12 @@ namespace CnnGen.Generator.Emit
         private static string MeanArray(LayerLayout layer) => "Layer" + Int(layer.Index) + "Mean";
         private static string InvStdArray(LayerLayout layer) => "Layer" + Int(layer.Index) + "InvStd";
 
-        public override void EmitForwardCall(IndentedWriter w, LayerLayout layer)
-        {
-            using (w.OpenBlock("if (training)"))
-                EmitTrainingForwardCall(w, layer);
-            using (w.OpenBlock("else"))
-                EmitEvaluationForwardCall(w, layer);
-        }
-
         public override void EmitTrainingForwardCall(IndentedWriter w, LayerLayout layer)
         {
             int length = layer.Input.Length;
             w.Line(MethodName(layer) + "Training(" + BatchSlice(InputArray(layer), length) + ", " + BatchSlice(OutputArray(layer), length)
                 + ", batchSize, " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ", ref _counters[" + Int(layer.CounterIndex) + "], workspace."
                 + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ");");
-        }
-
-        public override void EmitEvaluationForwardCall(IndentedWriter w, LayerLayout layer)
-        {
-            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                EmitEvaluationSampleStatement(w, layer);
         }
 
         public override bool IsPerSampleInEvaluation => true;

@@ -58,12 +58,6 @@ namespace CnnGen.Generator.Emit
             + Int(m) + ", " + Int(n) + ", " + Int(k) + ", " + a + ", " + Int(lda) + ", " + b + ", " + Int(ldb) + ", " + c + ", " + Int(ldc)
             + ", accumulate: " + (accumulate ? "true" : "false") + ");";
 
-        public override void EmitForwardCall(IndentedWriter w, LayerLayout layer)
-        {
-            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                EmitSampleStatement(w, layer);
-        }
-
         public override bool IsPerSample => true;
 
         public override void EmitSampleStatement(IndentedWriter w, LayerLayout layer) =>
@@ -111,8 +105,7 @@ namespace CnnGen.Generator.Emit
 
         public static void EmitFusedMethods(IndentedWriter w, LayerLayout layer, LayerLayout last, Fusion fusion, LayerLayout? batchNorm)
         {
-            var d = DimsOf(layer);
-            var (input, spec) = (layer.Input, layer.Spec);
+            var (d, spec) = (DimsOf(layer), layer.Spec);
             bool bias = spec.Bias || fusion.BatchNorm;
             if (fusion.BatchNorm && batchNorm is not null)
             {
@@ -130,11 +123,16 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>" + Xml(layer.Describe()) + what + ", fused for evaluation: writes " + Xml(last.Output.ToString()) + " and nothing in between.</summary>");
             w.Line("private static void " + MethodName(layer) + fusion.MethodSuffix + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + Span + " columns)");
             using (w.OpenBlock())
-            {
-                string call = fusion.Pool ? "ForwardPooled" : "Forward";
-                w.Line("global::CnnGen.Kernels.DirectConvolution." + call + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
-                    + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", y, columns, relu: " + (fusion.Relu ? "true" : "false") + ");");
-            }
+                w.Line(DirectForwardCall(layer, fusion.Pool ? "ForwardPooled" : "Forward", bias, fusion.Relu));
+        }
+
+        /// <summary>The <c>DirectConvolution</c> forward call on <c>x</c>, <c>p</c> (weights, then the bias when there is one), <c>y</c> and <c>columns</c>.</summary>
+        private static string DirectForwardCall(LayerLayout layer, string method, bool bias, bool relu)
+        {
+            var (d, input, spec) = (DimsOf(layer), layer.Input, layer.Spec);
+            return "global::CnnGen.Kernels.DirectConvolution." + method + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
+                + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding)
+                + ", y, columns, relu: " + (relu ? "true" : "false") + ");";
         }
 
         public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
@@ -146,10 +144,8 @@ namespace CnnGen.Generator.Emit
                 w.Line("// weight [" + Int(d.OutChannels) + " x " + Int(d.Taps) + "] at p[0]" + (layer.Spec.Bias ? ", bias [" + Int(d.OutChannels) + "] at p[" + Int(d.WeightLength) + "]" : ", no bias"));
                 if (d.Direct)
                 {
-                    var (input, spec) = (layer.Input, layer.Spec);
-                    w.Line("// Direct stride-1 convolution: 4 channels x 64 cells per register tile, started at the bias.");
-                    w.Line("global::CnnGen.Kernels.DirectConvolution.Forward(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
-                        + (spec.Bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", y, columns, relu: false);");
+                    w.Line("// Direct stride-1 convolution (register tiles over flat padded rows), started at the bias.");
+                    w.Line(DirectForwardCall(layer, "Forward", layer.Spec.Bias, relu: false));
                     return;
                 }
                 string cols = "x";

@@ -21,14 +21,6 @@ namespace CnnGen.Generator.Emit
             new WorkspaceArray(MaskArray(layer), "batchCapacity * " + Int(layer.Input.Length), "0 or 1 / (1 - p) per element, from the last training forward"),
         };
 
-        public override void EmitForwardCall(IndentedWriter w, LayerLayout layer)
-        {
-            using (w.OpenBlock("if (training)"))
-                EmitTrainingForwardCall(w, layer);
-            using (w.OpenBlock("else"))
-                EmitEvaluationForwardCall(w, layer);
-        }
-
         public override void EmitTrainingForwardCall(IndentedWriter w, LayerLayout layer)
         {
             int length = layer.Input.Length;
@@ -39,6 +31,7 @@ namespace CnnGen.Generator.Emit
             }
         }
 
+        // Alone between batch-level layers, evaluation copies the whole batch at once.
         public override void EmitEvaluationForwardCall(IndentedWriter w, LayerLayout layer) =>
             w.Line(BatchSlice(InputArray(layer), layer.Input.Length) + ".CopyTo(" + OutputArray(layer) + ");");
 

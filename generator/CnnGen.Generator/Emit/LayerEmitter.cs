@@ -27,8 +27,16 @@ namespace CnnGen.Generator.Emit
             _ => throw new System.ArgumentOutOfRangeException(nameof(kind)),
         };
 
-        /// <summary>Statements inside <c>Forward</c> (which has <c>input</c>, <c>batchSize</c>, <c>workspace</c>, <c>training</c>, <c>parameters</c>).</summary>
-        public abstract void EmitForwardCall(IndentedWriter w, LayerLayout layer);
+        /// <summary>
+        /// Statements inside <c>Forward</c> (which has <c>input</c>, <c>batchSize</c>, <c>workspace</c>, <c>parameters</c>)
+        /// when they are the same in training and evaluation: by default, for a per-sample layer, a loop over the batch.
+        /// </summary>
+        protected virtual void EmitForwardCall(IndentedWriter w, LayerLayout layer)
+        {
+            if (!IsPerSample) throw new System.InvalidOperationException(layer.Describe() + " needs a forward call of its own.");
+            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                EmitSampleStatement(w, layer);
+        }
 
         /// <summary>
         /// Whether the forward pass maps each sample on its own, in training and evaluation alike. Runs of such layers
@@ -49,8 +57,17 @@ namespace CnnGen.Generator.Emit
         /// <summary>The forward statements for a training-mode pass (by default those of <see cref="EmitForwardCall"/>).</summary>
         public virtual void EmitTrainingForwardCall(IndentedWriter w, LayerLayout layer) => EmitForwardCall(w, layer);
 
-        /// <summary>The forward statements for an evaluation-mode pass (by default those of <see cref="EmitForwardCall"/>).</summary>
-        public virtual void EmitEvaluationForwardCall(IndentedWriter w, LayerLayout layer) => EmitForwardCall(w, layer);
+        /// <summary>The forward statements for an evaluation-mode pass (by default a loop of its per-sample statement, or <see cref="EmitForwardCall"/>).</summary>
+        public virtual void EmitEvaluationForwardCall(IndentedWriter w, LayerLayout layer)
+        {
+            if (!IsPerSampleInEvaluation)
+            {
+                EmitForwardCall(w, layer);
+                return;
+            }
+            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                EmitEvaluationSampleStatement(w, layer);
+        }
 
         /// <summary>Whether evaluation maps each sample on its own (batch-norm with running statistics does; training's does not).</summary>
         public virtual bool IsPerSampleInEvaluation => IsPerSample;
@@ -140,12 +157,6 @@ namespace CnnGen.Generator.Emit
     /// <summary>A layer that maps each sample on its own: the call is a loop over the batch.</summary>
     internal abstract class PerSampleLayerEmitter : LayerEmitter
     {
-        public override void EmitForwardCall(IndentedWriter w, LayerLayout layer)
-        {
-            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                EmitSampleStatement(w, layer);
-        }
-
         public override bool IsPerSample => true;
 
         public override void EmitSampleStatement(IndentedWriter w, LayerLayout layer)
@@ -170,26 +181,26 @@ namespace CnnGen.Generator.Emit
         // Without parameters, and past the first layer (whose input gradient is optional), backward is one call per sample.
         public override bool IsPerSampleBackward(LayerLayout layer) => layer.ParameterCount == 0 && layer.Index > 0;
 
+        // The input gradient of sample n.
         public override void EmitSampleBackwardStatement(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
         {
-            string x = SampleSlice(InputArray(layer), layer.Input.Length), y = SampleSlice(OutputArray(layer), layer.Output.Length);
-            w.Line(MethodName(layer) + "BackwardInput(" + x + ", " + y + ", " + gradients.OutputSample(layer) + ", " + gradients.InputSample(layer) + ");");
+            string arguments = SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
+                + ", " + gradients.OutputSample(layer) + ", " + gradients.InputSample(layer);
+            if (layer.ParameterCount > 0) arguments += ", " + ParameterSlice(layer);
+            w.Line(MethodName(layer) + "BackwardInput(" + arguments + ");");
         }
 
         public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
         {
-            string x = SampleSlice(InputArray(layer), layer.Input.Length), y = SampleSlice(OutputArray(layer), layer.Output.Length);
             if (layer.ParameterCount > 0)
             {
                 using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                    w.Line(MethodName(layer) + "BackwardParameters(" + x + ", " + gradients.OutputSample(layer) + ", " + GradientSlice(layer) + ");");
+                    w.Line(MethodName(layer) + "BackwardParameters(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputSample(layer) + ", " + GradientSlice(layer) + ");");
             }
             WhenInputGradientNeeded(w, layer, () =>
             {
-                string arguments = x + ", " + y + ", " + gradients.OutputSample(layer) + ", " + gradients.InputSample(layer);
-                if (layer.ParameterCount > 0) arguments += ", " + ParameterSlice(layer);
                 using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                    w.Line(MethodName(layer) + "BackwardInput(" + arguments + ");");
+                    EmitSampleBackwardStatement(w, layer, gradients);
             });
         }
 

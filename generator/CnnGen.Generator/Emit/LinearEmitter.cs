@@ -17,7 +17,7 @@ namespace CnnGen.Generator.Emit
             + m + ", " + Int(n) + ", " + k + ", " + a + ", " + Int(lda) + ", " + b + ", " + Int(ldb) + ", " + c + ", " + Int(ldc)
             + ", accumulate: " + (accumulate ? "true" : "false") + ");";
 
-        public override void EmitForwardCall(IndentedWriter w, LayerLayout layer) =>
+        protected override void EmitForwardCall(IndentedWriter w, LayerLayout layer) =>
             w.Line(MethodName(layer) + "(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + BatchSlice(OutputArray(layer), layer.Output.Length)
                 + ", batchSize, " + ParameterSlice(layer) + ");");
 

@@ -327,7 +327,6 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::System.Span<float> gradientA = workspace.GradientA, gradientB = workspace.GradientB;");
                 w.Line("global::System.Span<float> sampleGradientA = workspace.SampleGradientA, sampleGradientB = workspace.SampleGradientB;");
                 w.Line("outputGradient.CopyTo(gradientA);");
-                // The gradient flows from the last layer to the first, through the two workspace arrays in turn.
                 // The gradient flows from the last layer to the first through the two batch arrays in turn. A run of
                 // layers differentiated one sample at a time hands each sample's gradient on through two one-sample
                 // scratch arrays instead, so no sample's gradient is overwritten before it is read (lengths differ).
