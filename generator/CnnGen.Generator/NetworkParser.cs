@@ -110,36 +110,56 @@ namespace CnnGen.Generator
         {
             var args = attribute.ConstructorArguments;
             if (args.Any(a => a.Kind == TypedConstantKind.Error)) return null;
-            int Arg(int index) => index < args.Length && args[index].Value is int value ? value : 0;
+            int Arg(int index, int fallback = 0) => index < args.Length && args[index].Value is int value ? value : fallback;
             double DoubleArg(int index, double fallback) => index < args.Length ? ToDouble(args[index].Value, fallback) : fallback;
 
-            int? stride = null, padding = null;
-            bool? bias = null;
-            double? eps = null, momentum = null;
-            foreach (var named in attribute.NamedArguments)
+            var named = new Dictionary<string, object?>();
+            foreach (var argument in attribute.NamedArguments)
             {
-                if (named.Value.Kind == TypedConstantKind.Error) return null;
-                switch (named.Key)
-                {
-                    case "Stride": stride = named.Value.Value as int?; break;
-                    case "Padding": padding = named.Value.Value as int?; break;
-                    case "Bias": bias = named.Value.Value as bool?; break;
-                    case "Eps": eps = ToDouble(named.Value.Value, double.NaN); break;
-                    case "Momentum": momentum = ToDouble(named.Value.Value, double.NaN); break;
-                }
+                if (argument.Value.Kind == TypedConstantKind.Error) return null;
+                named[argument.Key] = argument.Value.Value;
+            }
+            int Named(string name, int fallback) => named.TryGetValue(name, out var value) && value is int i ? i : fallback;
+            bool Flag(string name, bool fallback) => named.TryGetValue(name, out var value) && value is bool b ? b : fallback;
+            double Real(string name, double fallback) => named.TryGetValue(name, out var value) ? ToDouble(value, double.NaN) : fallback;
+            // A per-axis value: the axis property when set (a stride or dilation above 0, a padding of 0 or more), else the square one.
+            int Axis(string square, string axis, int squareDefault, int unset)
+            {
+                int value = Named(axis, unset);
+                return value != unset ? value : Named(square, squareDefault);
             }
 
-            return kind switch
+            switch (kind)
             {
-                LayerKind.Conv2d => LayerSpec.Conv2d(Arg(0), Arg(1), stride ?? 1, padding ?? 0, bias ?? true),
-                LayerKind.MaxPool => LayerSpec.MaxPool(Arg(0), stride, padding ?? 0),
-                LayerKind.AvgPool => LayerSpec.AvgPool(Arg(0), stride, padding ?? 0),
-                LayerKind.BatchNorm => LayerSpec.BatchNorm(eps ?? 1e-5, momentum ?? 0.1),
-                LayerKind.LeakyReLU => LayerSpec.LeakyReLU(DoubleArg(0, 0.01)),
-                LayerKind.Linear => LayerSpec.Linear(Arg(0), bias ?? true),
-                LayerKind.Dropout => LayerSpec.Dropout(DoubleArg(0, 0.5)),
-                _ => new LayerSpec(kind),
-            };
+                case LayerKind.Conv2d:
+                    return LayerSpec.Conv2d(Arg(0), Arg(1), Arg(2, Arg(1)),
+                        Axis("Stride", "StrideHeight", 1, 0), Axis("Stride", "StrideWidth", 1, 0),
+                        Axis("Padding", "PaddingHeight", 0, -1), Axis("Padding", "PaddingWidth", 0, -1),
+                        Axis("Dilation", "DilationHeight", 1, 0), Axis("Dilation", "DilationWidth", 1, 0),
+                        Named("Groups", 1), Flag("Bias", true));
+                case LayerKind.ConvTranspose2d:
+                    return LayerSpec.ConvTranspose2d(Arg(0), Arg(1), Arg(2, Arg(1)),
+                        Axis("Stride", "StrideHeight", 1, 0), Axis("Stride", "StrideWidth", 1, 0),
+                        Axis("Padding", "PaddingHeight", 0, -1), Axis("Padding", "PaddingWidth", 0, -1),
+                        Axis("OutputPadding", "OutputPaddingHeight", 0, -1), Axis("OutputPadding", "OutputPaddingWidth", 0, -1),
+                        Flag("Bias", true));
+                case LayerKind.MaxPool:
+                case LayerKind.AvgPool:
+                {
+                    // An unwritten stride is the kernel size, as in PyTorch; a written one is kept as it is for the analyzer.
+                    int? stride = named.TryGetValue("Stride", out var written) && written is int value ? value : null;
+                    return kind == LayerKind.MaxPool ? LayerSpec.MaxPool(Arg(0), stride, Named("Padding", 0)) : LayerSpec.AvgPool(Arg(0), stride, Named("Padding", 0));
+                }
+                case LayerKind.BatchNorm: return LayerSpec.BatchNorm(Real("Eps", 1e-5), Real("Momentum", 0.1));
+                case LayerKind.LeakyReLU: return LayerSpec.LeakyReLU(DoubleArg(0, 0.01));
+                case LayerKind.Linear: return LayerSpec.Linear(Arg(0), Flag("Bias", true));
+                case LayerKind.Dropout: return LayerSpec.Dropout(DoubleArg(0, 0.5));
+                case LayerKind.AdaptiveAvgPool: return LayerSpec.AdaptiveAvgPool(Arg(0), Arg(1));
+                case LayerKind.GlobalAvgPool: return LayerSpec.GlobalAvgPool();
+                case LayerKind.Upsample: return LayerSpec.Upsample(Arg(0), (InterpolationMode)Named("Mode", 0));
+                case LayerKind.GELU: return LayerSpec.GELU(Named("Approximate", 0) == 1);
+                default: return new LayerSpec(kind);
+            }
         }
 
         private static double ToDouble(object? value, double fallback) => value switch
@@ -169,22 +189,13 @@ namespace CnnGen.Generator
         {
             if (attributeClass is null || attributeClass.ContainingNamespace is not { Name: "CnnGen" } ns || !ns.ContainingNamespace.IsGlobalNamespace)
                 return null;
-            return attributeClass.Name switch
-            {
-                "Conv2dAttribute" => LayerKind.Conv2d,
-                "MaxPoolAttribute" => LayerKind.MaxPool,
-                "AvgPoolAttribute" => LayerKind.AvgPool,
-                "BatchNormAttribute" => LayerKind.BatchNorm,
-                "ReLUAttribute" => LayerKind.ReLU,
-                "LeakyReLUAttribute" => LayerKind.LeakyReLU,
-                "SigmoidAttribute" => LayerKind.Sigmoid,
-                "TanhAttribute" => LayerKind.Tanh,
-                "FlattenAttribute" => LayerKind.Flatten,
-                "LinearAttribute" => LayerKind.Linear,
-                "DropoutAttribute" => LayerKind.Dropout,
-                "SoftmaxAttribute" => LayerKind.Softmax,
-                _ => null,
-            };
+            // Every kind's attribute is named after it: Conv2d -> Conv2dAttribute, Residual -> ResidualAttribute.
+            string name = attributeClass.Name;
+            if (!name.EndsWith("Attribute", System.StringComparison.Ordinal)) return null;
+            return s_kinds.TryGetValue(name.Substring(0, name.Length - "Attribute".Length), out var kind) ? kind : null;
         }
+
+        private static readonly Dictionary<string, LayerKind> s_kinds =
+            System.Enum.GetValues(typeof(LayerKind)).Cast<LayerKind>().ToDictionary(kind => kind.ToString(), kind => kind);
     }
 }

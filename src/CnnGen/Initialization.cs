@@ -24,22 +24,24 @@ namespace CnnGen
         {
             NetworkChecks.RequireLength(parameters.Length, layout.ParameterCount, nameof(parameters));
             var random = new CnnRandom(seed);
-            foreach (var layer in layout.Layers)
+            // Each tensor says how PyTorch fills it (its layer's rule in LayerRules decides): the uniform draws come from one
+            // stream in state_dict order, weight before bias.
+            foreach (var tensor in layout.Tensors)
             {
-                foreach (var tensor in layer.Tensors)
+                if (tensor.Block != TensorBlock.Parameters) continue;
+                var target = parameters.Slice(tensor.Offset, tensor.Length);
+                switch (tensor.Init)
                 {
-                    if (tensor.Block != TensorBlock.Parameters) continue;
-                    var target = parameters.Slice(tensor.Offset, tensor.Length);
-                    if (layer.Kind == LayerKind.BatchNorm)
+                    case TensorInit.Ones: target.Fill(1f); break;
+                    case TensorInit.Zeros: target.Fill(0f); break;
+                    case TensorInit.UniformFanIn:
                     {
-                        target.Fill(tensor.Name.EndsWith(".weight", StringComparison.Ordinal) ? 1f : 0f);
-                        continue;
+                        float bound = 1f / MathF.Sqrt(tensor.FanIn);
+                        for (int i = 0; i < target.Length; i++) target[i] = random.NextUniform(-bound, bound);
+                        break;
                     }
-                    int fanIn = layer.Kind == LayerKind.Conv2d
-                        ? layer.Input.Channels * layer.Spec.Kernel * layer.Spec.Kernel
-                        : layer.Input.Channels;
-                    float bound = 1f / MathF.Sqrt(fanIn);
-                    for (int i = 0; i < target.Length; i++) target[i] = random.NextUniform(-bound, bound);
+                    default:
+                        throw new NotSupportedException("No initialization for " + tensor.Name + ": " + tensor.Init);
                 }
             }
         }
@@ -51,7 +53,7 @@ namespace CnnGen
             foreach (var tensor in layout.Tensors)
             {
                 if (tensor.Block == TensorBlock.Buffers)
-                    buffers.Slice(tensor.Offset, tensor.Length).Fill(tensor.Name.EndsWith(".running_var", StringComparison.Ordinal) ? 1f : 0f);
+                    buffers.Slice(tensor.Offset, tensor.Length).Fill(tensor.Init == TensorInit.Ones ? 1f : 0f);
                 else if (tensor.Block == TensorBlock.Counters)
                     counters[tensor.Offset] = 0;
             }

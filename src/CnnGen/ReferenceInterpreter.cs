@@ -10,7 +10,10 @@ namespace CnnGen
     /// <remarks>
     /// Tensors are flat arrays in NCHW order (vectors are N x features). After <see cref="Forward"/> the
     /// activations of every layer are kept in <see cref="Activations"/> (index 0 is the input, index i + 1
-    /// the output of layer i).
+    /// the output of layer i, layers numbered depth-first as in <see cref="NetworkLayout.Layers"/>). Residual and
+    /// concatenation blocks are evaluated from the tree (<see cref="NetworkLayout.Root"/>): a residual adds its body's
+    /// and shortcut's outputs, a concatenation stacks its branches' outputs over channels, body before shortcut and
+    /// branches in order.
     /// </remarks>
     public sealed class ReferenceInterpreter
     {
@@ -19,7 +22,11 @@ namespace CnnGen
             if (layout.HasErrors) throw new ArgumentException("The layout has shape errors: " + layout.Issues[0].Message, nameof(layout));
             Layout = layout;
             Activations = new double[layout.Layers.Count + 1][];
+            _layerInputs = new double[layout.Layers.Count][];
         }
+
+        // Each layer's input in the last forward pass (a block's layers see the block's input, not the previous layer's output).
+        private readonly double[][] _layerInputs;
 
         public NetworkLayout Layout { get; }
 
@@ -56,27 +63,7 @@ namespace CnnGen
             for (int i = 0; i < x.Length; i++) x[i] = input[i];
             Activations[0] = x;
 
-            foreach (var layer in Layout.Layers)
-            {
-                var p = parameters.Slice(layer.ParameterOffset, layer.ParameterCount);
-                x = layer.Kind switch
-                {
-                    LayerKind.Conv2d => Conv2d(layer, x, p),
-                    LayerKind.MaxPool => Pool(layer, x, max: true),
-                    LayerKind.AvgPool => Pool(layer, x, max: false),
-                    LayerKind.BatchNorm => BatchNorm(layer, x, p, buffers.Slice(layer.BufferOffset, layer.BufferCount), counters, training),
-                    LayerKind.ReLU => Map(x, v => Math.Max(v, 0)),
-                    LayerKind.LeakyReLU => Map(x, v => v > 0 ? v : v * (double)(float)layer.Spec.Slope),
-                    LayerKind.Sigmoid => Map(x, v => 1 / (1 + Math.Exp(-v))),
-                    LayerKind.Tanh => Map(x, Math.Tanh),
-                    LayerKind.Flatten => (double[])x.Clone(),
-                    LayerKind.Linear => Linear(layer, x, p),
-                    LayerKind.Dropout => training ? Dropout(layer, x, ref dropoutRandom) : (double[])x.Clone(),
-                    LayerKind.Softmax => Softmax(layer, x),
-                    _ => throw new NotSupportedException(layer.Kind.ToString()),
-                };
-                Activations[layer.Index + 1] = x;
-            }
+            x = ForwardSequence(Layout.Root, x, parameters, buffers, counters, training, ref dropoutRandom);
             return x;
         }
 
@@ -90,6 +77,135 @@ namespace CnnGen
 
         private int N => BatchSize;
 
+        private double[] ForwardSequence(SequenceLayout sequence, double[] x, ReadOnlySpan<float> parameters, Span<float> buffers, Span<long> counters,
+            bool training, ref CnnRandom dropoutRandom)
+        {
+            foreach (var node in sequence.Nodes)
+            {
+                switch (node)
+                {
+                    case LayerLayout layer:
+                        _layerInputs[layer.Index] = x;
+                        x = ForwardLayer(layer, x, parameters, buffers, counters, training, ref dropoutRandom);
+                        Activations[layer.Index + 1] = x;
+                        break;
+                    case ResidualLayout residual:
+                    {
+                        var body = ForwardSequence(residual.Body, x, parameters, buffers, counters, training, ref dropoutRandom);
+                        var shortcut = ForwardSequence(residual.Shortcut, x, parameters, buffers, counters, training, ref dropoutRandom);
+                        var sum = new double[body.Length];
+                        for (int i = 0; i < sum.Length; i++) sum[i] = body[i] + shortcut[i];
+                        x = sum;
+                        break;
+                    }
+                    case ConcatLayout concat:
+                    {
+                        var outputs = new double[concat.Branches.Count][];
+                        for (int k = 0; k < outputs.Length; k++)
+                            outputs[k] = ForwardSequence(concat.Branches[k], x, parameters, buffers, counters, training, ref dropoutRandom);
+                        var y = new double[N * concat.Output.Length];
+                        for (int n = 0; n < N; n++)
+                        {
+                            int offset = n * concat.Output.Length;
+                            for (int k = 0; k < outputs.Length; k++)
+                            {
+                                int length = concat.Branches[k].Output.Length;
+                                Array.Copy(outputs[k], n * length, y, offset, length);
+                                offset += length;
+                            }
+                        }
+                        x = y;
+                        break;
+                    }
+                }
+            }
+            return x;
+        }
+
+        private double[] ForwardLayer(LayerLayout layer, double[] x, ReadOnlySpan<float> parameters, Span<float> buffers, Span<long> counters,
+            bool training, ref CnnRandom dropoutRandom)
+        {
+            var p = parameters.Slice(layer.ParameterOffset, layer.ParameterCount);
+            switch (layer.Kind)
+            {
+                case LayerKind.Conv2d: return Conv2d(layer, x, p);
+                case LayerKind.ConvTranspose2d: return ConvTranspose2d(layer, x, p);
+                case LayerKind.MaxPool: return Pool(layer, x, max: true);
+                case LayerKind.AvgPool: return Pool(layer, x, max: false);
+                case LayerKind.GlobalAvgPool:
+                case LayerKind.AdaptiveAvgPool: return AdaptiveAvgPool(layer, x);
+                case LayerKind.Upsample: return Upsample(layer, x);
+                case LayerKind.BatchNorm: return BatchNorm(layer, x, p, buffers.Slice(layer.BufferOffset, layer.BufferCount), counters, training);
+                case LayerKind.ReLU: return Map(x, v => Math.Max(v, 0));
+                case LayerKind.LeakyReLU: { double slope = (float)layer.Spec.Slope; return Map(x, v => v > 0 ? v : v * slope); }
+                case LayerKind.Sigmoid: return Map(x, v => 1 / (1 + Math.Exp(-v)));
+                case LayerKind.Tanh: return Map(x, Math.Tanh);
+                case LayerKind.ReLU6: return Map(x, v => Math.Min(Math.Max(v, 0), 6));
+                case LayerKind.Hardswish: return Map(x, v => v * Math.Min(Math.Max(v + 3, 0), 6) / 6);
+                case LayerKind.SiLU: return Map(x, v => v / (1 + Math.Exp(-v)));
+                case LayerKind.GELU: return layer.Spec.TanhApproximation ? Map(x, GeluTanh) : Map(x, v => 0.5 * v * (1 + Erf(v / Math.Sqrt(2))));
+                case LayerKind.Flatten: return (double[])x.Clone();
+                case LayerKind.Linear: return Linear(layer, x, p);
+                case LayerKind.Dropout: return training ? Dropout(layer, x, ref dropoutRandom) : (double[])x.Clone();
+                case LayerKind.Softmax: return Softmax(layer, x);
+                case LayerKind.Residual:
+                case LayerKind.Shortcut:
+                case LayerKind.Concat:
+                case LayerKind.Branch:
+                case LayerKind.End:
+                    throw new InvalidOperationException("A block marker is not a layer: " + layer.Kind);
+            }
+            throw new NotSupportedException("The reference interpreter has no case for " + layer.Kind);
+        }
+
+        private const double GeluTanhScale = 0.7978845608028654; // sqrt(2 / pi)
+
+        private static double GeluTanh(double v) => 0.5 * v * (1 + Math.Tanh(GeluTanhScale * (v + 0.044715 * v * v * v)));
+
+        private static double GeluTanhDerivative(double v)
+        {
+            double inner = GeluTanhScale * (v + 0.044715 * v * v * v);
+            double t = Math.Tanh(inner);
+            return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GeluTanhScale * (1 + 3 * 0.044715 * v * v);
+        }
+
+        /// <summary>The error function to about 1e-15: its Taylor series near 0, a continued fraction for erfc beyond 2.5.</summary>
+        internal static double Erf(double x)
+        {
+            if (double.IsNaN(x)) return x;
+            double a = Math.Abs(x);
+            double result;
+            if (a < 2.5)
+            {
+                double term = a, sum = a, square = a * a;
+                for (int n = 1; n < 100 && Math.Abs(term) > 1e-17 * Math.Abs(sum); n++)
+                {
+                    term *= -square / n;
+                    sum += term / (2 * n + 1);
+                }
+                result = 2 / Math.Sqrt(Math.PI) * sum;
+            }
+            else
+            {
+                // erfc(a) = exp(-a^2)/sqrt(pi) * 1/(a + 1/2/(a + 1/(a + 3/2/(a + ...)))), evaluated with Lentz's method.
+                double tiny = 1e-300, f = a, c = a, d = 0;
+                for (int n = 1; n < 200; n++)
+                {
+                    double an = n / 2.0;
+                    d = a + an * d;
+                    d = Math.Abs(d) < tiny ? tiny : d;
+                    c = a + an / c;
+                    c = Math.Abs(c) < tiny ? tiny : c;
+                    d = 1 / d;
+                    double delta = c * d;
+                    f *= delta;
+                    if (Math.Abs(delta - 1) < 1e-16) break;
+                }
+                result = 1 - Math.Exp(-a * a) / Math.Sqrt(Math.PI) / f;
+            }
+            return x < 0 ? -result : result;
+        }
+
         private static double[] Map(double[] x, Func<double, double> f)
         {
             var y = new double[x.Length];
@@ -100,7 +216,8 @@ namespace CnnGen
         private double[] Conv2d(LayerLayout layer, double[] x, ReadOnlySpan<float> p)
         {
             var (inShape, outShape, s) = (layer.Input, layer.Output, layer.Spec);
-            int weightLength = outShape.Channels * inShape.Channels * s.Kernel * s.Kernel;
+            int groupIn = inShape.Channels / s.Groups, groupOut = outShape.Channels / s.Groups;
+            int weightLength = outShape.Channels * groupIn * s.Kernel * s.KernelWidth;
             var y = new double[N * outShape.Length];
             for (int n = 0; n < N; n++)
             for (int oc = 0; oc < outShape.Channels; oc++)
@@ -108,15 +225,105 @@ namespace CnnGen
             for (int ox = 0; ox < outShape.Width; ox++)
             {
                 double sum = s.Bias ? p[weightLength + oc] : 0;
-                for (int ic = 0; ic < inShape.Channels; ic++)
+                int firstIn = oc / groupOut * groupIn; // the input channels of this output channel's group
+                for (int g = 0; g < groupIn; g++)
                 for (int ky = 0; ky < s.Kernel; ky++)
-                for (int kx = 0; kx < s.Kernel; kx++)
+                for (int kx = 0; kx < s.KernelWidth; kx++)
                 {
-                    int iy = oy * s.Stride - s.Padding + ky, ix = ox * s.Stride - s.Padding + kx;
+                    int iy = oy * s.Stride - s.Padding + ky * s.Dilation, ix = ox * s.StrideWidth - s.PaddingWidth + kx * s.DilationWidth;
                     if (iy < 0 || iy >= inShape.Height || ix < 0 || ix >= inShape.Width) continue; // zero padding
-                    sum += x[Index(inShape, n, ic, iy, ix)] * p[((oc * inShape.Channels + ic) * s.Kernel + ky) * s.Kernel + kx];
+                    sum += x[Index(inShape, n, firstIn + g, iy, ix)] * p[((oc * groupIn + g) * s.Kernel + ky) * s.KernelWidth + kx];
                 }
                 y[Index(outShape, n, oc, oy, ox)] = sum;
+            }
+            return y;
+        }
+
+        // The transposed convolution scatters each input cell times the kernel: y[oc, iy*s - p + ky, ix*s - p + kx] += x[ic, iy, ix] w[ic, oc, ky, kx].
+        private double[] ConvTranspose2d(LayerLayout layer, double[] x, ReadOnlySpan<float> p)
+        {
+            var (inShape, outShape, s) = (layer.Input, layer.Output, layer.Spec);
+            int weightLength = inShape.Channels * outShape.Channels * s.Kernel * s.KernelWidth;
+            var y = new double[N * outShape.Length];
+            for (int n = 0; n < N; n++)
+            {
+                for (int oc = 0; oc < outShape.Channels; oc++)
+                for (int i = 0; i < outShape.Height * outShape.Width; i++)
+                    y[(n * outShape.Channels + oc) * outShape.Height * outShape.Width + i] = s.Bias ? p[weightLength + oc] : 0;
+                for (int ic = 0; ic < inShape.Channels; ic++)
+                for (int iy = 0; iy < inShape.Height; iy++)
+                for (int ix = 0; ix < inShape.Width; ix++)
+                {
+                    double v = x[Index(inShape, n, ic, iy, ix)];
+                    for (int oc = 0; oc < outShape.Channels; oc++)
+                    for (int ky = 0; ky < s.Kernel; ky++)
+                    for (int kx = 0; kx < s.KernelWidth; kx++)
+                    {
+                        int oy = iy * s.Stride - s.Padding + ky, ox = ix * s.StrideWidth - s.PaddingWidth + kx;
+                        if (oy < 0 || oy >= outShape.Height || ox < 0 || ox >= outShape.Width) continue;
+                        y[Index(outShape, n, oc, oy, ox)] += v * p[((ic * outShape.Channels + oc) * s.Kernel + ky) * s.KernelWidth + kx];
+                    }
+                }
+            }
+            return y;
+        }
+
+        /// <summary>PyTorch's adaptive window along one axis: [floor(i*in/out), ceil((i+1)*in/out)).</summary>
+        internal static (int Start, int End) AdaptiveWindow(int i, int inSize, int outSize) =>
+            ((int)((long)i * inSize / outSize), (int)(((long)(i + 1) * inSize + outSize - 1) / outSize));
+
+        private double[] AdaptiveAvgPool(LayerLayout layer, double[] x)
+        {
+            var (inShape, outShape) = (layer.Input, layer.Output);
+            var y = new double[N * outShape.Length];
+            for (int n = 0; n < N; n++)
+            for (int c = 0; c < outShape.Channels; c++)
+            for (int oy = 0; oy < outShape.Height; oy++)
+            for (int ox = 0; ox < outShape.Width; ox++)
+            {
+                var (y0, y1) = AdaptiveWindow(oy, inShape.Height, outShape.Height);
+                var (x0, x1) = AdaptiveWindow(ox, inShape.Width, outShape.Width);
+                double sum = 0;
+                for (int iy = y0; iy < y1; iy++) for (int ix = x0; ix < x1; ix++) sum += x[Index(inShape, n, c, iy, ix)];
+                y[Index(outShape, n, c, oy, ox)] = sum / ((y1 - y0) * (x1 - x0));
+            }
+            return y;
+        }
+
+        /// <summary>
+        /// Bilinear source position along one axis, PyTorch's align_corners=False rule with the user's scale: (o + 0.5) / s - 0.5,
+        /// clamped at 0; the two neighbours (the second clamped at the edge) and the weight of the second.
+        /// </summary>
+        internal static (int Low, int High, double Weight) BilinearSource(int o, int scale, int inSize)
+        {
+            double source = Math.Max((o + 0.5) / scale - 0.5, 0);
+            int low = Math.Min((int)source, inSize - 1);
+            int high = Math.Min(low + 1, inSize - 1);
+            return (low, high, source - low);
+        }
+
+        private double[] Upsample(LayerLayout layer, double[] x)
+        {
+            var (inShape, outShape, s) = (layer.Input, layer.Output, layer.Spec);
+            var y = new double[N * outShape.Length];
+            for (int n = 0; n < N; n++)
+            for (int c = 0; c < outShape.Channels; c++)
+            for (int oy = 0; oy < outShape.Height; oy++)
+            for (int ox = 0; ox < outShape.Width; ox++)
+            {
+                double v;
+                if (s.Mode == InterpolationMode.Nearest)
+                {
+                    v = x[Index(inShape, n, c, oy / s.Scale, ox / s.Scale)];
+                }
+                else
+                {
+                    var (y0, y1, wy) = BilinearSource(oy, s.Scale, inShape.Height);
+                    var (x0, x1, wx) = BilinearSource(ox, s.Scale, inShape.Width);
+                    v = (1 - wy) * ((1 - wx) * x[Index(inShape, n, c, y0, x0)] + wx * x[Index(inShape, n, c, y0, x1)])
+                        + wy * ((1 - wx) * x[Index(inShape, n, c, y1, x0)] + wx * x[Index(inShape, n, c, y1, x1)]);
+                }
+                y[Index(outShape, n, c, oy, ox)] = v;
             }
             return y;
         }
@@ -252,36 +459,173 @@ namespace CnnGen
             NetworkChecks.RequireLength(parameters.Length, Layout.ParameterCount, nameof(parameters));
             NetworkChecks.RequireLength(outputGradient.Length, N * Layout.Output.Length, nameof(outputGradient));
             var parameterGradients = new double[Layout.ParameterCount];
-            var dy = outputGradient.ToArray();
-            for (int i = Layout.Layers.Count - 1; i >= 0; i--)
-            {
-                var layer = Layout.Layers[i];
-                var x = Activations[i];
-                var y = Activations[i + 1];
-                var p = parameters.Slice(layer.ParameterOffset, layer.ParameterCount);
-                var dp = new Span<double>(parameterGradients, layer.ParameterOffset, layer.ParameterCount);
-                dy = layer.Kind switch
-                {
-                    LayerKind.Conv2d => Conv2dBackward(layer, x, dy, p, dp),
-                    LayerKind.MaxPool => MaxPoolBackward(layer, x, dy),
-                    LayerKind.AvgPool => AvgPoolBackward(layer, dy),
-                    LayerKind.BatchNorm => BatchNormBackward(layer, x, dy, p, dp),
-                    LayerKind.ReLU => Zip(x, dy, (v, g) => v > 0 ? g : 0),
-                    LayerKind.LeakyReLU => Zip(x, dy, (v, g) => v > 0 ? g : g * (double)(float)layer.Spec.Slope),
-                    LayerKind.Sigmoid => Zip(y, dy, (s, g) => g * s * (1 - s)),
-                    LayerKind.Tanh => Zip(y, dy, (t, g) => g * (1 - t * t)),
-                    LayerKind.Flatten => (double[])dy.Clone(),
-                    LayerKind.Linear => LinearBackward(layer, x, dy, p, dp),
-                    LayerKind.Dropout => Zip(_dropoutMasks[layer.Index], dy, (m, g) => m * g),
-                    LayerKind.Softmax => SoftmaxBackward(layer, y, dy),
-                    _ => throw new NotSupportedException(layer.Kind.ToString()),
-                };
-            }
+            var dy = BackwardSequence(Layout.Root, outputGradient.ToArray(), parameters, parameterGradients);
             Training = false; // one backward per forward, as the generated code
             return (parameterGradients, dy);
         }
 
-        private static double[] Zip(double[] a, double[] b, Func<double, double, double> f)
+        private double[] BackwardSequence(SequenceLayout sequence, double[] dy, ReadOnlySpan<float> parameters, double[] parameterGradients)
+        {
+            for (int i = sequence.Nodes.Count - 1; i >= 0; i--)
+            {
+                switch (sequence.Nodes[i])
+                {
+                    case LayerLayout layer:
+                        dy = BackwardLayer(layer, dy, parameters, parameterGradients);
+                        break;
+                    case ResidualLayout residual:
+                    {
+                        // The sum's gradient flows unchanged into both terms; the input gathers both.
+                        var body = BackwardSequence(residual.Body, dy, parameters, parameterGradients);
+                        var shortcut = BackwardSequence(residual.Shortcut, dy, parameters, parameterGradients);
+                        var dx = new double[body.Length];
+                        for (int j = 0; j < dx.Length; j++) dx[j] = body[j] + shortcut[j];
+                        dy = dx;
+                        break;
+                    }
+                    case ConcatLayout concat:
+                    {
+                        double[]? dx = null;
+                        int offset = 0;
+                        for (int k = 0; k < concat.Branches.Count; k++)
+                        {
+                            var branch = concat.Branches[k];
+                            int length = branch.Output.Length;
+                            var slice = new double[N * length];
+                            for (int n = 0; n < N; n++) Array.Copy(dy, n * concat.Output.Length + offset, slice, n * length, length);
+                            offset += length;
+                            var branchDx = BackwardSequence(branch, slice, parameters, parameterGradients);
+                            if (dx is null) dx = branchDx;
+                            else for (int j = 0; j < dx.Length; j++) dx[j] += branchDx[j];
+                        }
+                        dy = dx!;
+                        break;
+                    }
+                }
+            }
+            return dy;
+        }
+
+        private double[] BackwardLayer(LayerLayout layer, double[] dy, ReadOnlySpan<float> parameters, double[] parameterGradients)
+        {
+            var x = _layerInputs[layer.Index];
+            var y = Activations[layer.Index + 1];
+            var p = parameters.Slice(layer.ParameterOffset, layer.ParameterCount);
+            var dp = new Span<double>(parameterGradients, layer.ParameterOffset, layer.ParameterCount);
+            switch (layer.Kind)
+            {
+                case LayerKind.Conv2d: return Conv2dBackward(layer, x, dy, p, dp);
+                case LayerKind.ConvTranspose2d: return ConvTranspose2dBackward(layer, x, dy, p, dp);
+                case LayerKind.MaxPool: return MaxPoolBackward(layer, x, dy);
+                case LayerKind.AvgPool: return AvgPoolBackward(layer, dy);
+                case LayerKind.GlobalAvgPool:
+                case LayerKind.AdaptiveAvgPool: return AdaptiveAvgPoolBackward(layer, dy);
+                case LayerKind.Upsample: return UpsampleBackward(layer, dy);
+                case LayerKind.BatchNorm: return BatchNormBackward(layer, x, dy, p, dp);
+                case LayerKind.ReLU: return Zip(x, dy, (v, g) => v > 0 ? g : 0);
+                case LayerKind.LeakyReLU: { double slope = (float)layer.Spec.Slope; return Zip(x, dy, (v, g) => v > 0 ? g : g * slope); }
+                case LayerKind.Sigmoid: return Zip(y, dy, (s, g) => g * s * (1 - s));
+                case LayerKind.Tanh: return Zip(y, dy, (t, g) => g * (1 - t * t));
+                // PyTorch's hardtanh backward: the gradient passes only strictly inside (0, 6).
+                case LayerKind.ReLU6: return Zip(x, dy, (v, g) => v > 0 && v < 6 ? g : 0);
+                // PyTorch's hardswish backward: 0 below -3, the gradient above 3, (2x + 3) / 6 between (boundaries inclusive).
+                case LayerKind.Hardswish: return Zip(x, dy, (v, g) => v < -3 ? 0 : v <= 3 ? g * (2 * v + 3) / 6 : g);
+                case LayerKind.SiLU: return Zip(x, dy, (v, g) => { double s = 1 / (1 + Math.Exp(-v)); return g * s * (1 + v * (1 - s)); });
+                case LayerKind.GELU:
+                    return layer.Spec.TanhApproximation
+                        ? Zip(x, dy, (v, g) => g * GeluTanhDerivative(v))
+                        : Zip(x, dy, (v, g) => g * (0.5 * (1 + Erf(v / Math.Sqrt(2))) + v * Math.Exp(-0.5 * v * v) / Math.Sqrt(2 * Math.PI)));
+                case LayerKind.Flatten: return (double[])dy.Clone();
+                case LayerKind.Linear: return LinearBackward(layer, x, dy, p, dp);
+                case LayerKind.Dropout: return Zip(_dropoutMasks[layer.Index], dy, (m, g) => m * g);
+                case LayerKind.Softmax: return SoftmaxBackward(layer, y, dy);
+                case LayerKind.Residual:
+                case LayerKind.Shortcut:
+                case LayerKind.Concat:
+                case LayerKind.Branch:
+                case LayerKind.End:
+                    throw new InvalidOperationException("A block marker is not a layer: " + layer.Kind);
+            }
+            throw new NotSupportedException("The reference interpreter has no backward case for " + layer.Kind);
+        }
+
+        private double[] ConvTranspose2dBackward(LayerLayout layer, double[] x, double[] dy, ReadOnlySpan<float> p, Span<double> dp)
+        {
+            var (inShape, outShape, s) = (layer.Input, layer.Output, layer.Spec);
+            int weightLength = inShape.Channels * outShape.Channels * s.Kernel * s.KernelWidth;
+            var dx = new double[x.Length];
+            for (int n = 0; n < N; n++)
+            {
+                if (s.Bias)
+                    for (int oc = 0; oc < outShape.Channels; oc++)
+                    for (int i = 0; i < outShape.Height * outShape.Width; i++)
+                        dp[weightLength + oc] += dy[(n * outShape.Channels + oc) * outShape.Height * outShape.Width + i];
+                for (int ic = 0; ic < inShape.Channels; ic++)
+                for (int iy = 0; iy < inShape.Height; iy++)
+                for (int ix = 0; ix < inShape.Width; ix++)
+                {
+                    int at = Index(inShape, n, ic, iy, ix);
+                    double sum = 0;
+                    for (int oc = 0; oc < outShape.Channels; oc++)
+                    for (int ky = 0; ky < s.Kernel; ky++)
+                    for (int kx = 0; kx < s.KernelWidth; kx++)
+                    {
+                        int oy = iy * s.Stride - s.Padding + ky, ox = ix * s.StrideWidth - s.PaddingWidth + kx;
+                        if (oy < 0 || oy >= outShape.Height || ox < 0 || ox >= outShape.Width) continue;
+                        int w = ((ic * outShape.Channels + oc) * s.Kernel + ky) * s.KernelWidth + kx;
+                        double g = dy[Index(outShape, n, oc, oy, ox)];
+                        dp[w] += g * x[at];
+                        sum += g * p[w];
+                    }
+                    dx[at] = sum;
+                }
+            }
+            return dx;
+        }
+
+        private double[] AdaptiveAvgPoolBackward(LayerLayout layer, double[] dy)
+        {
+            var (inShape, outShape) = (layer.Input, layer.Output);
+            var dx = new double[N * inShape.Length];
+            for (int n = 0; n < N; n++)
+            for (int c = 0; c < outShape.Channels; c++)
+            for (int oy = 0; oy < outShape.Height; oy++)
+            for (int ox = 0; ox < outShape.Width; ox++)
+            {
+                var (y0, y1) = AdaptiveWindow(oy, inShape.Height, outShape.Height);
+                var (x0, x1) = AdaptiveWindow(ox, inShape.Width, outShape.Width);
+                double g = dy[Index(outShape, n, c, oy, ox)] / ((y1 - y0) * (x1 - x0));
+                for (int iy = y0; iy < y1; iy++) for (int ix = x0; ix < x1; ix++) dx[Index(inShape, n, c, iy, ix)] += g;
+            }
+            return dx;
+        }
+
+        private double[] UpsampleBackward(LayerLayout layer, double[] dy)
+        {
+            var (inShape, outShape, s) = (layer.Input, layer.Output, layer.Spec);
+            var dx = new double[N * inShape.Length];
+            for (int n = 0; n < N; n++)
+            for (int c = 0; c < outShape.Channels; c++)
+            for (int oy = 0; oy < outShape.Height; oy++)
+            for (int ox = 0; ox < outShape.Width; ox++)
+            {
+                double g = dy[Index(outShape, n, c, oy, ox)];
+                if (s.Mode == InterpolationMode.Nearest)
+                {
+                    dx[Index(inShape, n, c, oy / s.Scale, ox / s.Scale)] += g;
+                    continue;
+                }
+                var (y0, y1, wy) = BilinearSource(oy, s.Scale, inShape.Height);
+                var (x0, x1, wx) = BilinearSource(ox, s.Scale, inShape.Width);
+                dx[Index(inShape, n, c, y0, x0)] += g * (1 - wy) * (1 - wx);
+                dx[Index(inShape, n, c, y0, x1)] += g * (1 - wy) * wx;
+                dx[Index(inShape, n, c, y1, x0)] += g * wy * (1 - wx);
+                dx[Index(inShape, n, c, y1, x1)] += g * wy * wx;
+            }
+            return dx;
+        }
+
+                private static double[] Zip(double[] a, double[] b, Func<double, double, double> f)
         {
             var result = new double[a.Length];
             for (int i = 0; i < a.Length; i++) result[i] = f(a[i], b[i]);
@@ -291,7 +635,8 @@ namespace CnnGen
         private double[] Conv2dBackward(LayerLayout layer, double[] x, double[] dy, ReadOnlySpan<float> p, Span<double> dp)
         {
             var (inShape, outShape, s) = (layer.Input, layer.Output, layer.Spec);
-            int weightLength = outShape.Channels * inShape.Channels * s.Kernel * s.Kernel;
+            int groupIn = inShape.Channels / s.Groups, groupOut = outShape.Channels / s.Groups;
+            int weightLength = outShape.Channels * groupIn * s.Kernel * s.KernelWidth;
             var dx = new double[x.Length];
             for (int n = 0; n < N; n++)
             for (int oc = 0; oc < outShape.Channels; oc++)
@@ -300,14 +645,15 @@ namespace CnnGen
             {
                 double g = dy[Index(outShape, n, oc, oy, ox)];
                 if (s.Bias) dp[weightLength + oc] += g;
-                for (int ic = 0; ic < inShape.Channels; ic++)
+                int firstIn = oc / groupOut * groupIn;
+                for (int gi = 0; gi < groupIn; gi++)
                 for (int ky = 0; ky < s.Kernel; ky++)
-                for (int kx = 0; kx < s.Kernel; kx++)
+                for (int kx = 0; kx < s.KernelWidth; kx++)
                 {
-                    int iy = oy * s.Stride - s.Padding + ky, ix = ox * s.Stride - s.Padding + kx;
+                    int iy = oy * s.Stride - s.Padding + ky * s.Dilation, ix = ox * s.StrideWidth - s.PaddingWidth + kx * s.DilationWidth;
                     if (iy < 0 || iy >= inShape.Height || ix < 0 || ix >= inShape.Width) continue;
-                    int w = ((oc * inShape.Channels + ic) * s.Kernel + ky) * s.Kernel + kx;
-                    int at = Index(inShape, n, ic, iy, ix);
+                    int w = ((oc * groupIn + gi) * s.Kernel + ky) * s.KernelWidth + kx;
+                    int at = Index(inShape, n, firstIn + gi, iy, ix);
                     dp[w] += g * x[at];
                     dx[at] += g * p[w];
                 }

@@ -341,7 +341,7 @@ namespace CnnGen.Analyzers.Tests
                 [Linear(10)]
                 public partial class Net { }
                 """);
-            Assert.Equal("MaxPool2d (layer 1) sees 6x7x7; stride 2 with kernel 2 and padding 0 does not cover the padded 7x7 input evenly: the last 1 row(s) and 1 column(s) are dropped",
+            Assert.Equal("MaxPool2d (layer 1) sees 6x7x7; stride 2 with kernel 2 and padding 0 never reads the last 1 input row(s) and the last 1 input column(s): change the padding or the stride to use them",
                 SingleMessage(diagnostics, "CNN0015"));
         }
 
@@ -355,7 +355,7 @@ namespace CnnGen.Analyzers.Tests
                 [Linear(10)]
                 public partial class Net { }
                 """);
-            Assert.Equal("Conv2d (layer 0) sees 3x10x8; stride 3 with kernel 3 and padding 0 does not cover the padded 10x8 input evenly: the last 1 row(s) and 2 column(s) are dropped",
+            Assert.Equal("Conv2d (layer 0) sees 3x10x8; stride 3 with kernel 3 and padding 0 never reads the last 1 input row(s) and the last 2 input column(s): change the padding or the stride to use them",
                 SingleMessage(diagnostics, "CNN0015"));
         }
 
@@ -427,15 +427,157 @@ namespace CnnGen.Analyzers.Tests
         }
 
         [Fact]
-        public async Task CNN0021_OutputNotVector()
+        public async Task FeatureMapOutput_IsValid_CNN0021Retired()
         {
-            var diagnostics = await VerifyAsync("""
-                [{|CNN0021:Network(1, 28, 28)|}]
+            // Per-pixel outputs (segmentation) are allowed: the network may end in a feature map.
+            await VerifyAsync("""
+                [Network(1, 28, 28)]
                 [Conv2d(6, 5)]
                 [ReLU]
                 public partial class Net { }
                 """);
-            Assert.Equal("Network output is 6x24x24, not a vector: end the network with [Flatten] and [Linear(...)]", SingleMessage(diagnostics, "CNN0021"));
+        }
+
+        [Fact]
+        public async Task CNN0023_ResidualNeverClosed()
+        {
+            var diagnostics = await VerifyAsync("""
+                [Network(1, 8, 8)]
+                [{|CNN0023:Residual|}]
+                [Conv2d(1, 3, Padding = 1)]
+                public partial class Net { }
+                """);
+            Assert.Equal("[Residual] at attribute 0 is never closed: add [End] after its last layer", SingleMessage(diagnostics, "CNN0023"));
+        }
+
+        [Fact]
+        public async Task CNN0023_EndWithNothingOpen()
+        {
+            var diagnostics = await VerifyAsync("""
+                [Network(1, 8, 8)]
+                [Conv2d(1, 3)]
+                [{|CNN0023:End|}]
+                public partial class Net { }
+                """);
+            Assert.Equal("[End] at attribute 1 has no open block: [End] closes a [Residual] or [Concat]", SingleMessage(diagnostics, "CNN0023"));
+        }
+
+        [Fact]
+        public async Task CNN0023_ConcatWithoutBranch()
+        {
+            var diagnostics = await VerifyAsync("""
+                [Network(1, 8, 8)]
+                [{|CNN0023:Concat|}]
+                [Conv2d(1, 3)]
+                [End]
+                public partial class Net { }
+                """);
+            Assert.StartsWith("Concat 0 must start each branch with [Branch]", SingleMessage(diagnostics, "CNN0023"));
+        }
+
+        [Fact]
+        public async Task CNN0024_ResidualBodyChangesShape_NoShortcut()
+        {
+            var diagnostics = await VerifyAsync("""
+                [Network(16, 32, 32)]
+                [{|CNN0024:Residual|}]
+                [Conv2d(32, 3, Stride = 2, Padding = 1)]
+                [End]
+                public partial class Net { }
+                """);
+            Assert.Equal("Residual 0 adds its input 16x32x32 to its body's output 32x16x16: the body changes the shape, so give it a [Shortcut] with layers that map 16x32x32 to 32x16x16 (e.g. a 1x1 convolution with the body's stride)",
+                SingleMessage(diagnostics, "CNN0024"));
+        }
+
+        [Fact]
+        public async Task CNN0024_ShortcutGivesAnotherShape()
+        {
+            var diagnostics = await VerifyAsync("""
+                [Network(16, 32, 32)]
+                [Residual]
+                [Conv2d(32, 3, Stride = 2, Padding = 1)]
+                [{|CNN0024:Shortcut|}]
+                [Conv2d(32, 1)]
+                [End]
+                public partial class Net { }
+                """);
+            Assert.Equal("Residual 0 adds its body's output 32x16x16 to its shortcut's output 32x32x32: they must have the same shape", SingleMessage(diagnostics, "CNN0024"));
+        }
+
+        [Fact]
+        public async Task CNN0025_ConcatBranchesOfDifferentSizes()
+        {
+            var diagnostics = await VerifyAsync("""
+                [Network(8, 12, 12)]
+                [Concat]
+                [Branch]
+                [{|CNN0025:Branch|}]
+                [MaxPool(2)]
+                [End]
+                public partial class Net { }
+                """);
+            Assert.Equal("Concat 0: branch 1 gives 8x6x6 but branch 0 gives 8x12x12; concatenation over channels needs the same height and width in every branch",
+                SingleMessage(diagnostics, "CNN0025"));
+        }
+
+        [Fact]
+        public async Task CNN0026_GroupsDoNotDivideTheChannels()
+        {
+            var diagnostics = await VerifyAsync("""
+                [Network(6, 8, 8)]
+                [Conv2d(8, 3, {|CNN0026:Groups = 4|})]
+                public partial class Net { }
+                """);
+            Assert.Equal("Conv2d (layer 0): groups 4 must divide both the 6 input channels and the 8 output channels (6 % 4 = 2)", SingleMessage(diagnostics, "CNN0026"));
+        }
+
+        [Fact]
+        public async Task CNN0027_OutputPaddingNotSmallerThanStride()
+        {
+            var diagnostics = await VerifyAsync("""
+                [Network(4, 4, 4)]
+                [ConvTranspose2d(2, 3, Stride = 2, {|CNN0027:OutputPadding = 2|})]
+                public partial class Net { }
+                """);
+            Assert.Equal("ConvTranspose2d (layer 0): output padding 2 must be smaller than the stride 2 (PyTorch rejects it)", SingleMessage(diagnostics, "CNN0027"));
+        }
+
+        [Fact]
+        public async Task CNN0014_DilationMakesTheKernelTooWide()
+        {
+            var diagnostics = await VerifyAsync("""
+                [Network(1, 5, 5)]
+                [Conv2d(1, 3, {|CNN0014:Dilation = 3|})]
+                public partial class Net { }
+                """);
+            Assert.Equal("Conv2d (layer 0) sees 1x5x5; kernel 3 with dilation 3 (spanning 7x7) with padding 0 does not fit the padded 5x5 input, so the output would be 0x0",
+                SingleMessage(diagnostics, "CNN0014"));
+        }
+
+        [Fact]
+        public async Task CNN0017_UpsampleOfAVector()
+        {
+            var diagnostics = await VerifyAsync("""
+                [Network(1, 8, 8)]
+                [Flatten]
+                [{|CNN0017:Upsample(2)|}]
+                public partial class Net { }
+                """);
+            Assert.Equal("Upsample (layer 1) upsamples height and width, but sees the vector 64 (after Flatten or Linear); upsample the feature map before flattening",
+                SingleMessage(diagnostics, "CNN0017"));
+        }
+
+        [Fact]
+        public async Task CNN0015_StrideTwoDroppingOnlyPadding_IsNotWarned()
+        {
+            // torchvision's ResNet stem: the cells the stride skips are zero padding, not input.
+            await VerifyAsync("""
+                [Network(3, 224, 224)]
+                [Conv2d(64, 7, Stride = 2, Padding = 3)]
+                [MaxPool(3, Stride = 2, Padding = 1)]
+                [Conv2d(64, 3, Stride = 2, Padding = 1)]
+                public partial class Net { }
+                """);
         }
 
         [Fact]

@@ -19,7 +19,9 @@ namespace CnnGen.Tests
             Assert.Equal(12, LeNet5.LayerCount);
             Assert.Equal((6, 28, 28), (LeNet5.Layer0Channels, LeNet5.Layer0Height, LeNet5.Layer0Width));
             Assert.Equal(400, LeNet5.Layer6Length);
-            Assert.Contains("\u251c\u2500Conv2d: 1-4                            [1, 16, 10, 10]           2,416", LeNet5.LayerTable);
+            Assert.Contains("\u251c\u2500Conv2d: 1-4" + new string(' ', 33) + "[1, 16, 10, 10]" + new string(' ', 7) + "2,416" + new string(' ', 7) + "240,000", LeNet5.LayerTable);
+            Assert.Contains("Total mult-adds: 429,332", LeNet5.LayerTable);
+            Assert.Equal(429_332L, LeNet5.MultiplyAdds);
             Assert.Contains("Total params: 61,706", LeNet5.LayerTable);
             Assert.Equal(LeNet5.LayerTable, LeNet5.Layout.FormatTable("LeNet5"));
         }
@@ -115,15 +117,17 @@ namespace CnnGen.Tests
             var evaluation = new float[training.Length];
             network.Forward(input, training, 5, workspace, training: true);
             float[] pooled = workspace.LayerOutput(2).ToArray();
-            Assert.Equal(5 * LeNet5.Layer0Length, workspace.LayerOutput(0).Length); // kept in training mode
+            Assert.Equal(5 * LeNet5.Layer1Length, workspace.LayerOutput(1).Length); // kept in training mode: backward reads it
+            // The convolution's output is read by nothing in backward (ReLU's backward reads its own output), so its array is shared.
+            Assert.Contains("not kept", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(0).Length).Message);
 
             network.Forward(input, evaluation, 5, workspace, training: false);
             Assert.Equal(training, evaluation); // LeNet-5 has no dropout or batch-norm: the modes agree exactly
             Assert.Equal(pooled, workspace.LayerOutput(2).ToArray());
-            var error = Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(0).Length);
+            var error = Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(1).Length);
             Assert.Contains("fused into layer 2", error.Message);
             Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(4).Length);
-            Assert.Equal(5 * LeNet5.Layer7Length, workspace.LayerOutput(7).Length);
+            Assert.Equal(5 * LeNet5.Layer8Length, workspace.LayerOutput(8).Length);
         }
 
         [Fact]

@@ -105,7 +105,7 @@ namespace CnnGen.Generator.Diagnostics
             "{0}", ShapeCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
             helpLinkUri: HelpLinkBase + "cnn0014");
 
-        /// <summary>CNN0015 (warning): "MaxPool2d (layer 2) sees 6x7x7; stride 2 with kernel 2 and padding 0 does not cover the padded 7x7 input evenly: the last 1 row(s) and 1 column(s) are dropped".</summary>
+        /// <summary>CNN0015 (warning): "MaxPool2d (layer 2) sees 6x7x7; stride 2 with kernel 2 and padding 0 never reads the last 1 input row(s) and the last 1 input column(s): change the padding or the stride to use them".</summary>
         public static readonly DiagnosticDescriptor StrideDropsCells = new(
             "CNN0015", "Stride drops input cells",
             "{0}", ShapeCategory, DiagnosticSeverity.Warning, isEnabledByDefault: true,
@@ -141,17 +141,43 @@ namespace CnnGen.Generator.Diagnostics
             "{0}", ShapeCategory, DiagnosticSeverity.Warning, isEnabledByDefault: true,
             helpLinkUri: HelpLinkBase + "cnn0020");
 
-        /// <summary>CNN0021: "Network output is 6x14x14, not a vector: end the network with [Flatten] and [Linear(...)]".</summary>
-        public static readonly DiagnosticDescriptor OutputNotVector = new(
-            "CNN0021", "Network output is not a vector",
-            "{0}", ShapeCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            helpLinkUri: HelpLinkBase + "cnn0021");
+        // CNN0021 ("Network output is not a vector") is retired: a network may end in a feature map (per-pixel outputs).
 
         /// <summary>CNN0022: "Linear (layer 1) is too large: more than 268,435,456 weights".</summary>
         public static readonly DiagnosticDescriptor TooLarge = new(
             "CNN0022", "Network too large",
             "{0}", ShapeCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
             helpLinkUri: HelpLinkBase + "cnn0022");
+
+        /// <summary>CNN0023: "[Residual] at attribute 3 is never closed: add [End] after its last layer".</summary>
+        public static readonly DiagnosticDescriptor UnbalancedBlock = new(
+            "CNN0023", "Block markers out of place",
+            "{0}", ShapeCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            helpLinkUri: HelpLinkBase + "cnn0023");
+
+        /// <summary>CNN0024: "Residual 3 adds its input 16x32x32 to its body's output 32x16x16: the body changes the shape, so give it a [Shortcut] ...".</summary>
+        public static readonly DiagnosticDescriptor ResidualShapeMismatch = new(
+            "CNN0024", "Residual body and shortcut shapes differ",
+            "{0}", ShapeCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            helpLinkUri: HelpLinkBase + "cnn0024");
+
+        /// <summary>CNN0025: "Concat 2: branch 1 gives 8x6x6 but branch 0 gives 8x12x12; concatenation over channels needs the same height and width in every branch".</summary>
+        public static readonly DiagnosticDescriptor ConcatShapeMismatch = new(
+            "CNN0025", "Concatenated branches differ in size",
+            "{0}", ShapeCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            helpLinkUri: HelpLinkBase + "cnn0025");
+
+        /// <summary>CNN0026: "Conv2d (layer 0): groups 4 must divide both the 6 input channels and the 8 output channels (6 % 4 = 2)".</summary>
+        public static readonly DiagnosticDescriptor GroupsDoNotDivide = new(
+            "CNN0026", "Groups must divide the channels",
+            "{0}", ShapeCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            helpLinkUri: HelpLinkBase + "cnn0026");
+
+        /// <summary>CNN0027: "ConvTranspose2d (layer 2): output padding 2 must be smaller than the stride 2 (PyTorch rejects it)".</summary>
+        public static readonly DiagnosticDescriptor OutputPaddingTooLarge = new(
+            "CNN0027", "Output padding not smaller than the stride",
+            "{0}", ShapeCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            helpLinkUri: HelpLinkBase + "cnn0027");
 
         /// <summary>The rule for each kind of shape issue; null for a kind this catalog does not know yet.</summary>
         public static DiagnosticDescriptor? ForShapeIssue(ShapeIssueKind kind) => kind switch
@@ -170,8 +196,12 @@ namespace CnnGen.Generator.Diagnostics
             ShapeIssueKind.LinearNeedsFlatten => LinearNeedsFlatten,
             ShapeIssueKind.FlattenOnVector => FlattenOnVector,
             ShapeIssueKind.SoftmaxNotLast => SoftmaxNotLast,
-            ShapeIssueKind.OutputNotVector => OutputNotVector,
             ShapeIssueKind.TooLarge => TooLarge,
+            ShapeIssueKind.UnbalancedBlock => UnbalancedBlock,
+            ShapeIssueKind.ResidualShapeMismatch => ResidualShapeMismatch,
+            ShapeIssueKind.ConcatShapeMismatch => ConcatShapeMismatch,
+            ShapeIssueKind.GroupsDoNotDivide => GroupsDoNotDivide,
+            ShapeIssueKind.OutputPaddingTooLarge => OutputPaddingTooLarge,
             _ => null,
         };
     }

@@ -40,8 +40,12 @@ namespace CnnGen.Generator.Diagnostics
             DiagnosticDescriptors.LinearNeedsFlatten,
             DiagnosticDescriptors.FlattenOnVector,
             DiagnosticDescriptors.SoftmaxNotLast,
-            DiagnosticDescriptors.OutputNotVector,
-            DiagnosticDescriptors.TooLarge);
+            DiagnosticDescriptors.TooLarge,
+            DiagnosticDescriptors.UnbalancedBlock,
+            DiagnosticDescriptors.ResidualShapeMismatch,
+            DiagnosticDescriptors.ConcatShapeMismatch,
+            DiagnosticDescriptors.GroupsDoNotDivide,
+            DiagnosticDescriptors.OutputPaddingTooLarge);
 
         public override void Initialize(AnalysisContext context)
         {
@@ -159,7 +163,7 @@ namespace CnnGen.Generator.Diagnostics
                 {
                     // The padding that keeps the size exists for an odd kernel at stride 1; the code fix offers it.
                     var spec = specs[issue.LayerIndex];
-                    if (spec.Kernel % 2 == 1 && spec.Stride == 1)
+                    if (spec.Kind is LayerKind.Conv2d or LayerKind.MaxPool or LayerKind.AvgPool && spec.Kernel % 2 == 1 && spec.Stride == 1 && spec.Kernel == spec.KernelWidth && spec.Dilation == 1 && spec.DilationWidth == 1)
                         properties = properties.Add(DiagnosticDescriptors.SamePaddingProperty, ((spec.Kernel - 1) / 2).ToString(CultureInfo.InvariantCulture));
                 }
                 context.ReportDiagnostic(Diagnostic.Create(descriptor, location, properties, issue.Message));

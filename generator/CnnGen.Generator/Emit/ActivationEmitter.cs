@@ -1,4 +1,5 @@
 using CnnGen.Generator.Helpers;
+using CnnGen.Generator.Planning;
 using CnnGen.Shapes;
 using static CnnGen.Generator.Helpers.Literal;
 
@@ -9,7 +10,7 @@ namespace CnnGen.Generator.Emit
     {
         public static readonly ActivationEmitter Instance = new();
 
-        protected override void EmitSampleBody(IndentedWriter w, LayerLayout layer)
+        protected override void EmitSampleBody(IndentedWriter w, PlannedLayer layer)
         {
             // ReLU and LeakyReLU are vector kernels; Sigmoid and Tanh stay element by element (MathF).
             if (layer.Kind == LayerKind.ReLU)
@@ -29,12 +30,18 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        protected override void EmitBackwardInputBody(IndentedWriter w, LayerLayout layer)
+        protected override void EmitBackwardInputBody(IndentedWriter w, PlannedLayer layer)
         {
-            if (layer.Kind is LayerKind.ReLU or LayerKind.LeakyReLU)
+            if (layer.Kind == LayerKind.ReLU)
             {
-                // dy where x > 0, else 0 (ReLU) or dy · slope (LeakyReLU).
-                w.Line("global::CnnGen.Kernels.Elementwise.ReluBackward(x, dy, dx" + (layer.Kind == LayerKind.LeakyReLU ? ", " + Float(layer.Spec.Slope) : "") + ");");
+                // dy where x > 0, else 0; y > 0 exactly where x > 0 (NaN and -0 included), so the input need not be kept.
+                w.Line("global::CnnGen.Kernels.Elementwise.ReluBackward(y, dy, dx);");
+                return;
+            }
+            if (layer.Kind == LayerKind.LeakyReLU)
+            {
+                // dy where x > 0, else dy · slope.
+                w.Line("global::CnnGen.Kernels.Elementwise.ReluBackward(x, dy, dx, " + Float(layer.Spec.Slope) + ");");
                 return;
             }
             string gradient = layer.Kind switch
@@ -46,7 +53,13 @@ namespace CnnGen.Generator.Emit
             w.Line("for (int i = 0; i < " + Int(layer.Output.Length) + "; i++) dx[i] = " + gradient + ";");
         }
 
-        private static string Expression(LayerLayout layer) => layer.Kind switch
+        public override BackwardReads BackwardReads(PlannedLayer layer) => layer.Kind switch
+        {
+            LayerKind.ReLU or LayerKind.Sigmoid or LayerKind.Tanh => Planning.BackwardReads.Output,
+            _ => Planning.BackwardReads.Input,
+        };
+
+        private static string Expression(PlannedLayer layer) => layer.Kind switch
         {
             LayerKind.Sigmoid => "1f / (1f + global::System.MathF.Exp(-v))",
             LayerKind.Tanh => "global::System.MathF.Tanh(v)",
@@ -59,9 +72,11 @@ namespace CnnGen.Generator.Emit
     {
         public static readonly FlattenEmitter Instance = new();
 
-        protected override void EmitSampleBody(IndentedWriter w, LayerLayout layer) => w.Line("x.CopyTo(y);");
+        protected override void EmitSampleBody(IndentedWriter w, PlannedLayer layer) => w.Line("x.CopyTo(y);");
 
-        protected override void EmitBackwardInputBody(IndentedWriter w, LayerLayout layer) => w.Line("dy.CopyTo(dx);");
+        public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.None;
+
+        protected override void EmitBackwardInputBody(IndentedWriter w, PlannedLayer layer) => w.Line("dy.CopyTo(dx);");
     }
 
     /// <summary><c>Softmax</c> over the channels at each position (PyTorch's <c>dim=1</c>), shifted by the maximum for stability.</summary>
@@ -69,7 +84,7 @@ namespace CnnGen.Generator.Emit
     {
         public static readonly SoftmaxEmitter Instance = new();
 
-        protected override void EmitSampleBody(IndentedWriter w, LayerLayout layer)
+        protected override void EmitSampleBody(IndentedWriter w, PlannedLayer layer)
         {
             int channels = layer.Input.Channels, plane = layer.Input.Height * layer.Input.Width;
             string At(string c) => plane == 1 ? c : c + " * " + Int(plane) + " + i";
@@ -88,7 +103,9 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>dx_c = y_c (dy_c - sum_k dy_k y_k), per position.</summary>
-        protected override void EmitBackwardInputBody(IndentedWriter w, LayerLayout layer)
+        public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Output;
+
+        protected override void EmitBackwardInputBody(IndentedWriter w, PlannedLayer layer)
         {
             int channels = layer.Input.Channels, plane = layer.Input.Height * layer.Input.Width;
             string At(string c) => plane == 1 ? c : c + " * " + Int(plane) + " + i";

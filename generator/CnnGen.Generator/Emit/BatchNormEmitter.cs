@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using CnnGen.Generator.Helpers;
+using CnnGen.Generator.Planning;
 using CnnGen.Shapes;
 using static CnnGen.Generator.Helpers.Literal;
 
@@ -15,16 +16,18 @@ namespace CnnGen.Generator.Emit
     {
         public static readonly BatchNormEmitter Instance = new();
 
-        public override IEnumerable<WorkspaceArray> WorkspaceArrays(LayerLayout layer) => new[]
+        public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
+
+        public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer) => new[]
         {
             new WorkspaceArray(MeanArray(layer), Int(layer.Input.Channels), "batch mean per channel, from the last training forward"),
             new WorkspaceArray(InvStdArray(layer), Int(layer.Input.Channels), "1 / sqrt(batch variance + eps) per channel, from the last training forward"),
         };
 
-        private static string MeanArray(LayerLayout layer) => "Layer" + Int(layer.Index) + "Mean";
-        private static string InvStdArray(LayerLayout layer) => "Layer" + Int(layer.Index) + "InvStd";
+        private static string MeanArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Mean";
+        private static string InvStdArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "InvStd";
 
-        public override void EmitTrainingForwardCall(IndentedWriter w, LayerLayout layer)
+        public override void EmitTrainingForwardCall(IndentedWriter w, PlannedLayer layer)
         {
             int length = layer.Input.Length;
             w.Line(MethodName(layer) + "Training(" + BatchSlice(InputArray(layer), length) + ", " + BatchSlice(OutputArray(layer), length)
@@ -34,14 +37,14 @@ namespace CnnGen.Generator.Emit
 
         public override bool IsPerSampleInEvaluation => true;
 
-        public override void EmitEvaluationSampleStatement(IndentedWriter w, LayerLayout layer)
+        public override void EmitEvaluationSampleStatement(IndentedWriter w, PlannedLayer layer)
         {
             int length = layer.Input.Length;
             w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), length) + ", " + SampleSlice(OutputArray(layer), length)
                 + ", " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ");");
         }
 
-        public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
+        public override void EmitForwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             int channels = layer.Input.Channels, plane = layer.Input.Height * layer.Input.Width;
             string eps = Float(layer.Spec.Eps);
@@ -94,15 +97,15 @@ namespace CnnGen.Generator.Emit
         /// Training-mode backward through the batch statistics: with x̂ = (x - mean) · invStd and M values per channel,
         /// dγ = Σ dy·x̂, dβ = Σ dy, dx = γ·invStd·(dy - Σdy/M - x̂·Σ(dy·x̂)/M).
         /// </summary>
-        public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
+        public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             int length = layer.Input.Length;
-            string dx = layer.Index == 0 ? "inputGradientWanted ? " + gradients.InputBatch(layer) + " : default" : gradients.InputBatch(layer);
+            string dx = layer.ReadsNetworkInput ? "inputGradientWanted ? " + gradients.InputBatch(layer) + " : default" : gradients.InputBatch(layer);
             w.Line(MethodName(layer) + "Backward(" + BatchSlice(InputArray(layer), length) + ", " + gradients.OutputBatch(layer) + ", batchSize, "
                 + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", " + dx + ");");
         }
 
-        public override void EmitBackwardMethods(IndentedWriter w, LayerLayout layer)
+        public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             int channels = layer.Input.Channels, plane = layer.Input.Height * layer.Input.Width;
             string C = Int(channels);

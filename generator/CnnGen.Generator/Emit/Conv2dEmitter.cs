@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using CnnGen.Generator.Helpers;
+using CnnGen.Generator.Planning;
 using CnnGen.Shapes;
 using static CnnGen.Generator.Helpers.Literal;
 
@@ -17,9 +18,11 @@ namespace CnnGen.Generator.Emit
     {
         public static readonly Conv2dEmitter Instance = new();
 
+        public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
+
         private readonly record struct Dims(int OutChannels, int Taps, int Cells, int WeightLength, bool NeedsColumns, bool Direct);
 
-        private static Dims DimsOf(LayerLayout layer)
+        private static Dims DimsOf(PlannedLayer layer)
         {
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             int taps = input.Channels * spec.Kernel * spec.Kernel;
@@ -31,7 +34,7 @@ namespace CnnGen.Generator.Emit
         /// The runtime expression for the scratch floats of this layer's direct kernels, or null when it has none. The
         /// runtime owns that arithmetic (padding, vector rounding), so the workspace asks it rather than repeating it.
         /// </summary>
-        public static string? DirectScratchLength(LayerLayout layer)
+        public static string? DirectScratchLength(PlannedLayer layer)
         {
             if (!DimsOf(layer).Direct) return null;
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
@@ -40,13 +43,13 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>Floats of im2col columns this layer needs for one sample (0 for a pointwise or a direct convolution).</summary>
-        public static int ColumnsLength(LayerLayout layer)
+        public static int ColumnsLength(PlannedLayer layer)
         {
             var d = DimsOf(layer);
             return d.NeedsColumns && !d.Direct ? d.Taps * d.Cells : 0;
         }
 
-        private static string ExpandCall(LayerLayout layer, string x, string cols)
+        private static string ExpandCall(PlannedLayer layer, string x, string cols)
         {
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             return "global::CnnGen.Kernels.Im2Col.Expand(" + x + ", " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
@@ -60,7 +63,7 @@ namespace CnnGen.Generator.Emit
 
         public override bool IsPerSample => true;
 
-        public override void EmitSampleStatement(IndentedWriter w, LayerLayout layer) =>
+        public override void EmitSampleStatement(IndentedWriter w, PlannedLayer layer) =>
             w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
                 + ", " + ParameterSlice(layer) + ", workspace.Columns);");
 
@@ -74,9 +77,8 @@ namespace CnnGen.Generator.Emit
         /// In evaluation mode a direct convolution folds a batch-norm that follows it into its weights and bias, and
         /// takes a ReLU and a 2x2 stride-2 max pooling after that into its epilogue.
         /// </summary>
-        public static Fusion EvaluationFusion(NetworkLayout layout, int index)
+        public static Fusion EvaluationFusion(System.Collections.Generic.IReadOnlyList<PlannedLayer> layers, int index)
         {
-            var layers = layout.Layers;
             if (layers[index].Kind != LayerKind.Conv2d || !DimsOf(layers[index]).Direct) return default;
             int next = index + 1;
             bool batchNorm = next < layers.Count && layers[next].Kind == LayerKind.BatchNorm;
@@ -90,20 +92,20 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>The workspace array holding the batch-norm-folded weights and bias of a convolution, when it has one.</summary>
-        public static string FoldedArray(LayerLayout layer) => "Layer" + Int(layer.Index) + "Folded";
+        public static string FoldedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Folded";
 
-        public static int FoldedLength(LayerLayout layer) => DimsOf(layer).WeightLength + layer.Output.Channels;
+        public static int FoldedLength(PlannedLayer layer) => DimsOf(layer).WeightLength + layer.Output.Channels;
 
         /// <summary>Evaluation, once per forward: the batch-norm after the convolution folded into its weights and bias.</summary>
-        public static void EmitFoldStatement(IndentedWriter w, LayerLayout layer, LayerLayout batchNorm) =>
+        public static void EmitFoldStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer batchNorm) =>
             w.Line(MethodName(layer) + "FoldBatchNorm(" + ParameterSlice(layer) + ", " + ParameterSlice(batchNorm) + ", " + BufferSlice(batchNorm) + ", workspace." + FoldedArray(layer) + ");");
 
         /// <summary>The evaluation-mode call for sample <c>n</c> of a fused chain, writing the last absorbed layer's output.</summary>
-        public static void EmitFusedStatement(IndentedWriter w, LayerLayout layer, LayerLayout last, Fusion fusion) =>
+        public static void EmitFusedStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion) =>
             w.Line(MethodName(layer) + fusion.MethodSuffix + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(last), last.Output.Length)
                 + ", " + (fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + ", workspace.Columns);");
 
-        public static void EmitFusedMethods(IndentedWriter w, LayerLayout layer, LayerLayout last, Fusion fusion, LayerLayout? batchNorm)
+        public static void EmitFusedMethods(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion, PlannedLayer? batchNorm)
         {
             var (d, spec) = (DimsOf(layer), layer.Spec);
             bool bias = spec.Bias || fusion.BatchNorm;
@@ -127,7 +129,7 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>The <c>DirectConvolution</c> forward call on <c>x</c>, <c>p</c> (weights, then the bias when there is one), <c>y</c> and <c>columns</c>.</summary>
-        private static string DirectForwardCall(LayerLayout layer, string method, bool bias, bool relu)
+        private static string DirectForwardCall(PlannedLayer layer, string method, bool bias, bool relu)
         {
             var (d, input, spec) = (DimsOf(layer), layer.Input, layer.Spec);
             return "global::CnnGen.Kernels.DirectConvolution." + method + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
@@ -135,7 +137,7 @@ namespace CnnGen.Generator.Emit
                 + ", y, columns, relu: " + (relu ? "true" : "false") + ");";
         }
 
-        public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
+        public override void EmitForwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             var d = DimsOf(layer);
             MethodHeader(w, layer, MethodName(layer), ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + Span + " columns");
@@ -166,17 +168,17 @@ namespace CnnGen.Generator.Emit
         }
 
         // The direct kernel adds each sample's weight gradient as it goes: one call per sample does both gradients.
-        public override bool IsPerSampleBackward(LayerLayout layer) => DimsOf(layer).Direct;
+        public override bool IsPerSampleBackward(PlannedLayer layer) => DimsOf(layer).Direct;
 
-        public override void EmitSampleBackwardStatement(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
+        public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             // The first layer's input gradient only when asked for.
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
-            string dx = layer.Index > 0 ? gradients.InputSample(layer) : "inputGradientWanted ? " + gradients.InputSample(layer) + " : default";
+            string dx = !layer.ReadsNetworkInput ? gradients.InputSample(layer) : "inputGradientWanted ? " + gradients.InputSample(layer) + " : default";
             w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", " + dx + ", workspace.Columns);");
         }
 
-        public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
+        public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
             if (DimsOf(layer).Direct)
@@ -194,7 +196,7 @@ namespace CnnGen.Generator.Emit
             });
         }
 
-        public override void EmitBackwardMethods(IndentedWriter w, LayerLayout layer)
+        public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             var d = DimsOf(layer);
             if (d.Direct)

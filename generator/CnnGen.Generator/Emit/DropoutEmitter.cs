@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using CnnGen.Generator.Helpers;
+using CnnGen.Generator.Planning;
 using CnnGen.Shapes;
 using static CnnGen.Generator.Helpers.Literal;
 
@@ -14,14 +15,16 @@ namespace CnnGen.Generator.Emit
     {
         public static readonly DropoutEmitter Instance = new();
 
-        private static string MaskArray(LayerLayout layer) => "Layer" + Int(layer.Index) + "Mask";
+        public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.None;
 
-        public override IEnumerable<WorkspaceArray> WorkspaceArrays(LayerLayout layer) => new[]
+        private static string MaskArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Mask";
+
+        public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer) => new[]
         {
             new WorkspaceArray(MaskArray(layer), "batchCapacity * " + Int(layer.Input.Length), "0 or 1 / (1 - p) per element, from the last training forward"),
         };
 
-        public override void EmitTrainingForwardCall(IndentedWriter w, LayerLayout layer)
+        public override void EmitTrainingForwardCall(IndentedWriter w, PlannedLayer layer)
         {
             int length = layer.Input.Length;
             using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
@@ -32,16 +35,16 @@ namespace CnnGen.Generator.Emit
         }
 
         // Alone between batch-level layers, evaluation copies the whole batch at once.
-        public override void EmitEvaluationForwardCall(IndentedWriter w, LayerLayout layer) =>
+        public override void EmitEvaluationForwardCall(IndentedWriter w, PlannedLayer layer) =>
             w.Line(BatchSlice(InputArray(layer), layer.Input.Length) + ".CopyTo(" + OutputArray(layer) + ");");
 
         // Evaluation passes values through: per sample, a copy.
         public override bool IsPerSampleInEvaluation => true;
 
-        public override void EmitEvaluationSampleStatement(IndentedWriter w, LayerLayout layer) =>
+        public override void EmitEvaluationSampleStatement(IndentedWriter w, PlannedLayer layer) =>
             w.Line(SampleSlice(InputArray(layer), layer.Input.Length) + ".CopyTo(" + SampleSlice(OutputArray(layer), layer.Output.Length) + ");");
 
-        public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
+        public override void EmitForwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             float p = (float)layer.Spec.P;
             float scale = 1.0f / (1 - p);
@@ -55,7 +58,7 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
+        public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             WhenInputGradientNeeded(w, layer, () =>
             {
@@ -64,7 +67,7 @@ namespace CnnGen.Generator.Emit
             });
         }
 
-        public override void EmitBackwardMethods(IndentedWriter w, LayerLayout layer)
+        public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             MethodHeader(w, layer, MethodName(layer) + "BackwardInput", ReadOnlySpan + " dy, " + ReadOnlySpan + " mask, " + Span + " dx");
             using (w.OpenBlock())

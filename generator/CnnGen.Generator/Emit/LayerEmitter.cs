@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using CnnGen.Generator.Helpers;
+using CnnGen.Generator.Planning;
 using CnnGen.Shapes;
 using static CnnGen.Generator.Helpers.Literal;
 
@@ -14,6 +15,8 @@ namespace CnnGen.Generator.Emit
     /// </summary>
     internal abstract class LayerEmitter
     {
+        public static LayerEmitter For(PlannedLayer layer) => For(layer.Kind);
+
         public static LayerEmitter For(LayerKind kind) => kind switch
         {
             LayerKind.Conv2d => Conv2dEmitter.Instance,
@@ -31,7 +34,7 @@ namespace CnnGen.Generator.Emit
         /// Statements inside <c>Forward</c> (which has <c>input</c>, <c>batchSize</c>, <c>workspace</c>, <c>parameters</c>)
         /// when they are the same in training and evaluation: by default, for a per-sample layer, a loop over the batch.
         /// </summary>
-        protected virtual void EmitForwardCall(IndentedWriter w, LayerLayout layer)
+        protected virtual void EmitForwardCall(IndentedWriter w, PlannedLayer layer)
         {
             if (!IsPerSample) throw new System.InvalidOperationException(layer.Describe() + " needs a forward call of its own.");
             using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
@@ -48,17 +51,17 @@ namespace CnnGen.Generator.Emit
         /// Whether the backward pass is one statement per sample (no parameters summed over the batch, or a kernel that
         /// adds them sample by sample), so runs of such layers can share one loop over the batch too.
         /// </summary>
-        public virtual bool IsPerSampleBackward(LayerLayout layer) => false;
+        public virtual bool IsPerSampleBackward(PlannedLayer layer) => false;
 
         /// <summary>For a per-sample backward: the statement for sample <c>n</c>.</summary>
-        public virtual void EmitSampleBackwardStatement(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients) =>
+        public virtual void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients) =>
             throw new System.InvalidOperationException(layer.Describe() + " is not differentiated one sample at a time.");
 
         /// <summary>The forward statements for a training-mode pass (by default those of <see cref="EmitForwardCall"/>).</summary>
-        public virtual void EmitTrainingForwardCall(IndentedWriter w, LayerLayout layer) => EmitForwardCall(w, layer);
+        public virtual void EmitTrainingForwardCall(IndentedWriter w, PlannedLayer layer) => EmitForwardCall(w, layer);
 
         /// <summary>The forward statements for an evaluation-mode pass (by default a loop of its per-sample statement, or <see cref="EmitForwardCall"/>).</summary>
-        public virtual void EmitEvaluationForwardCall(IndentedWriter w, LayerLayout layer)
+        public virtual void EmitEvaluationForwardCall(IndentedWriter w, PlannedLayer layer)
         {
             if (!IsPerSampleInEvaluation)
             {
@@ -73,52 +76,55 @@ namespace CnnGen.Generator.Emit
         public virtual bool IsPerSampleInEvaluation => IsPerSample;
 
         /// <summary>For a layer per-sample in evaluation: its evaluation statement for sample <c>n</c>.</summary>
-        public virtual void EmitEvaluationSampleStatement(IndentedWriter w, LayerLayout layer) => EmitSampleStatement(w, layer);
+        public virtual void EmitEvaluationSampleStatement(IndentedWriter w, PlannedLayer layer) => EmitSampleStatement(w, layer);
 
         /// <summary>For a per-sample layer: the forward statement for sample <c>n</c>.</summary>
-        public virtual void EmitSampleStatement(IndentedWriter w, LayerLayout layer) =>
+        public virtual void EmitSampleStatement(IndentedWriter w, PlannedLayer layer) =>
             throw new System.InvalidOperationException(layer.Describe() + " is not computed one sample at a time.");
 
         /// <summary>The private static methods the call uses.</summary>
-        public abstract void EmitForwardMethods(IndentedWriter w, LayerLayout layer);
+        public abstract void EmitForwardMethods(IndentedWriter w, PlannedLayer layer);
 
         /// <summary>
         /// Statements inside <c>Backward</c> that take the gradient of the layer's output (in <paramref name="gradients"/>.Output),
         /// accumulate its parameter gradients into <c>parameterGradients</c>, and write the gradient of its input
         /// (into <paramref name="gradients"/>.Input) unless this is the first layer and no input gradient was asked for.
         /// </summary>
-        public abstract void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients);
+        public abstract void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients);
 
         /// <summary>The private static methods the backward call uses.</summary>
-        public abstract void EmitBackwardMethods(IndentedWriter w, LayerLayout layer);
+        public abstract void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer);
+
+        /// <summary>What the backward pass reads besides the output gradient; the plan keeps those values for it.</summary>
+        public virtual BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Both;
 
         /// <summary>Workspace arrays beyond the layer's output.</summary>
-        public virtual IEnumerable<WorkspaceArray> WorkspaceArrays(LayerLayout layer) => System.Array.Empty<WorkspaceArray>();
+        public virtual IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer) => System.Array.Empty<WorkspaceArray>();
 
         // ---- names shared by all emitters ----
 
-        public static string MethodName(LayerLayout layer) => "Layer" + Int(layer.Index) + layer.Kind;
+        public static string MethodName(PlannedLayer layer) => "Layer" + Int(layer.Index) + layer.Kind;
 
         /// <summary>The workspace array holding the layer's input for the whole batch.</summary>
-        public static string InputArray(LayerLayout layer) => layer.Index == 0 ? "workspace.Input" : "workspace.Layer" + Int(layer.Index - 1);
+        public static string InputArray(PlannedLayer layer) => layer.In.Array;
 
         /// <summary>The workspace array holding the layer's output for the whole batch.</summary>
-        public static string OutputArray(LayerLayout layer) => "workspace.Layer" + Int(layer.Index);
+        public static string OutputArray(PlannedLayer layer) => layer.Out.Array;
 
         public static string SampleSlice(string array, int length) => array + ".AsSpan(n * " + Int(length) + ", " + Int(length) + ")";
 
         public static string BatchSlice(string array, int length) => array + ".AsSpan(0, batchSize * " + Int(length) + ")";
 
-        public static string ParameterSlice(LayerLayout layer) => "parameters.Slice(" + Int(layer.ParameterOffset) + ", " + Int(layer.ParameterCount) + ")";
+        public static string ParameterSlice(PlannedLayer layer) => "parameters.Slice(" + Int(layer.ParameterOffset) + ", " + Int(layer.ParameterCount) + ")";
 
-        public static string BufferSlice(LayerLayout layer) => "_buffers.AsSpan(" + Int(layer.BufferOffset) + ", " + Int(layer.BufferCount) + ")";
+        public static string BufferSlice(PlannedLayer layer) => "_buffers.AsSpan(" + Int(layer.BufferOffset) + ", " + Int(layer.BufferCount) + ")";
 
-        public static string GradientSlice(LayerLayout layer) => "parameterGradients.Slice(" + Int(layer.ParameterOffset) + ", " + Int(layer.ParameterCount) + ")";
+        public static string GradientSlice(PlannedLayer layer) => "parameterGradients.Slice(" + Int(layer.ParameterOffset) + ", " + Int(layer.ParameterCount) + ")";
 
-        /// <summary>Runs <paramref name="emitInputGradient"/> only when the input gradient is needed: always, except for layer 0 when no input gradient was asked for.</summary>
-        protected static void WhenInputGradientNeeded(IndentedWriter w, LayerLayout layer, System.Action emitInputGradient)
+        /// <summary>Runs <paramref name="emitInputGradient"/> only when the input gradient is needed: always, except for a layer reading the network input when no input gradient was asked for.</summary>
+        protected static void WhenInputGradientNeeded(IndentedWriter w, PlannedLayer layer, System.Action emitInputGradient)
         {
-            if (layer.Index > 0)
+            if (!layer.ReadsNetworkInput)
             {
                 emitInputGradient();
                 return;
@@ -131,7 +137,7 @@ namespace CnnGen.Generator.Emit
         protected const string Span = "global::System.Span<float>";
 
         /// <summary>The doc comment and signature start every layer method shares.</summary>
-        protected static void MethodHeader(IndentedWriter w, LayerLayout layer, string name, string parameters)
+        protected static void MethodHeader(IndentedWriter w, PlannedLayer layer, string name, string parameters)
         {
             w.Line("/// <summary>" + Xml(layer.Describe()) + ".</summary>");
             w.Line("private static void " + name + "(" + parameters + ")");
@@ -148,10 +154,10 @@ namespace CnnGen.Generator.Emit
     /// </remarks>
     internal sealed record BackwardBuffers(string Output, string Input, bool OutputIsScratch = false, bool InputIsScratch = false)
     {
-        public string OutputSample(LayerLayout layer) => Output + ".Slice(" + (OutputIsScratch ? "0" : "n * " + Int(layer.Output.Length)) + ", " + Int(layer.Output.Length) + ")";
-        public string InputSample(LayerLayout layer) => Input + ".Slice(" + (InputIsScratch ? "0" : "n * " + Int(layer.Input.Length)) + ", " + Int(layer.Input.Length) + ")";
-        public string OutputBatch(LayerLayout layer) => Output + ".Slice(0, batchSize * " + Int(layer.Output.Length) + ")";
-        public string InputBatch(LayerLayout layer) => Input + ".Slice(0, batchSize * " + Int(layer.Input.Length) + ")";
+        public string OutputSample(PlannedLayer layer) => Output + ".Slice(" + (OutputIsScratch ? "0" : "n * " + Int(layer.Output.Length)) + ", " + Int(layer.Output.Length) + ")";
+        public string InputSample(PlannedLayer layer) => Input + ".Slice(" + (InputIsScratch ? "0" : "n * " + Int(layer.Input.Length)) + ", " + Int(layer.Input.Length) + ")";
+        public string OutputBatch(PlannedLayer layer) => Output + ".Slice(0, batchSize * " + Int(layer.Output.Length) + ")";
+        public string InputBatch(PlannedLayer layer) => Input + ".Slice(0, batchSize * " + Int(layer.Input.Length) + ")";
     }
 
     /// <summary>A layer that maps each sample on its own: the call is a loop over the batch.</summary>
@@ -159,14 +165,14 @@ namespace CnnGen.Generator.Emit
     {
         public override bool IsPerSample => true;
 
-        public override void EmitSampleStatement(IndentedWriter w, LayerLayout layer)
+        public override void EmitSampleStatement(IndentedWriter w, PlannedLayer layer)
         {
             string arguments = SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length);
             if (layer.ParameterCount > 0) arguments += ", " + ParameterSlice(layer);
             w.Line(MethodName(layer) + "(" + arguments + ");");
         }
 
-        public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
+        public override void EmitForwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             string parameters = ReadOnlySpan + " x, " + Span + " y";
             if (layer.ParameterCount > 0) parameters += ", " + ReadOnlySpan + " p";
@@ -176,13 +182,13 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>The body mapping one sample <c>x</c> to <c>y</c> (with the layer's parameters <c>p</c>).</summary>
-        protected abstract void EmitSampleBody(IndentedWriter w, LayerLayout layer);
+        protected abstract void EmitSampleBody(IndentedWriter w, PlannedLayer layer);
 
         // Without parameters, and past the first layer (whose input gradient is optional), backward is one call per sample.
-        public override bool IsPerSampleBackward(LayerLayout layer) => layer.ParameterCount == 0 && layer.Index > 0;
+        public override bool IsPerSampleBackward(PlannedLayer layer) => layer.ParameterCount == 0 && !layer.ReadsNetworkInput;
 
         // The input gradient of sample n.
-        public override void EmitSampleBackwardStatement(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
+        public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             string arguments = SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
                 + ", " + gradients.OutputSample(layer) + ", " + gradients.InputSample(layer);
@@ -190,7 +196,7 @@ namespace CnnGen.Generator.Emit
             w.Line(MethodName(layer) + "BackwardInput(" + arguments + ");");
         }
 
-        public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
+        public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             if (layer.ParameterCount > 0)
             {
@@ -204,7 +210,7 @@ namespace CnnGen.Generator.Emit
             });
         }
 
-        public override void EmitBackwardMethods(IndentedWriter w, LayerLayout layer)
+        public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             if (layer.ParameterCount > 0)
             {
@@ -223,9 +229,9 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>Accumulates into <c>dp</c> from the sample's input <c>x</c> and output gradient <c>dy</c>.</summary>
-        protected virtual void EmitBackwardParametersBody(IndentedWriter w, LayerLayout layer) { }
+        protected virtual void EmitBackwardParametersBody(IndentedWriter w, PlannedLayer layer) { }
 
         /// <summary>Writes <c>dx</c> from <c>x</c>, <c>y</c>, <c>dy</c> (and <c>p</c>).</summary>
-        protected abstract void EmitBackwardInputBody(IndentedWriter w, LayerLayout layer);
+        protected abstract void EmitBackwardInputBody(IndentedWriter w, PlannedLayer layer);
     }
 }

@@ -1,4 +1,5 @@
 using CnnGen.Generator.Helpers;
+using CnnGen.Generator.Planning;
 using CnnGen.Shapes;
 using static CnnGen.Generator.Helpers.Literal;
 
@@ -12,16 +13,18 @@ namespace CnnGen.Generator.Emit
     {
         public static readonly LinearEmitter Instance = new();
 
+        public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
+
         private static string Gemm(bool transposeA, bool transposeB, string m, int n, string k, string a, int lda, string b, int ldb, string c, int ldc, bool accumulate) =>
             "global::CnnGen.Kernels.Gemm.Multiply(" + (transposeA ? "true" : "false") + ", " + (transposeB ? "true" : "false") + ", "
             + m + ", " + Int(n) + ", " + k + ", " + a + ", " + Int(lda) + ", " + b + ", " + Int(ldb) + ", " + c + ", " + Int(ldc)
             + ", accumulate: " + (accumulate ? "true" : "false") + ");";
 
-        protected override void EmitForwardCall(IndentedWriter w, LayerLayout layer) =>
+        protected override void EmitForwardCall(IndentedWriter w, PlannedLayer layer) =>
             w.Line(MethodName(layer) + "(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + BatchSlice(OutputArray(layer), layer.Output.Length)
                 + ", batchSize, " + ParameterSlice(layer) + ");");
 
-        public override void EmitForwardMethods(IndentedWriter w, LayerLayout layer)
+        public override void EmitForwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             int inFeatures = layer.Input.Length, outFeatures = layer.Output.Length, weightLength = inFeatures * outFeatures;
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", for the whole batch.</summary>");
@@ -39,14 +42,14 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        public override void EmitBackwardCall(IndentedWriter w, LayerLayout layer, BackwardBuffers gradients)
+        public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             w.Line(MethodName(layer) + "BackwardParameters(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputBatch(layer) + ", batchSize, " + GradientSlice(layer) + ");");
             WhenInputGradientNeeded(w, layer, () =>
                 w.Line(MethodName(layer) + "BackwardInput(" + gradients.OutputBatch(layer) + ", batchSize, " + ParameterSlice(layer) + ", " + gradients.InputBatch(layer) + ");"));
         }
 
-        public override void EmitBackwardMethods(IndentedWriter w, LayerLayout layer)
+        public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             int inFeatures = layer.Input.Length, outFeatures = layer.Output.Length, weightLength = inFeatures * outFeatures;
             w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of the batch.</summary>");

@@ -1,4 +1,5 @@
 using CnnGen.Generator.Helpers;
+using CnnGen.Generator.Planning;
 using CnnGen.Shapes;
 using static CnnGen.Generator.Helpers.Literal;
 
@@ -12,7 +13,7 @@ namespace CnnGen.Generator.Emit
     {
         public static readonly PoolEmitter Instance = new();
 
-        protected override void EmitSampleBody(IndentedWriter w, LayerLayout layer)
+        protected override void EmitSampleBody(IndentedWriter w, PlannedLayer layer)
         {
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             bool max = layer.Kind == LayerKind.MaxPool;
@@ -51,14 +52,14 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>The common max-pooling layer, 2x2 at stride 2 without padding, runs on the runtime's vector kernel.</summary>
-        private static bool IsVectorMaxPool(LayerLayout layer) =>
+        private static bool IsVectorMaxPool(PlannedLayer layer) =>
             layer.Kind == LayerKind.MaxPool && layer.Spec.Kernel == 2 && layer.Spec.Stride == 2 && layer.Spec.Padding == 0;
 
         /// <summary>
         /// Without padding every window lies inside the input, so its taps are written out: one expression per output
         /// cell, in scan order (MathF.Max lets NaN win, as PyTorch does; sums add in the same order as the general loop).
         /// </summary>
-        private static void EmitUnrolledWindows(IndentedWriter w, LayerLayout layer, bool max)
+        private static void EmitUnrolledWindows(IndentedWriter w, PlannedLayer layer, bool max)
         {
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             var taps = new System.Collections.Generic.List<string>();
@@ -89,7 +90,10 @@ namespace CnnGen.Generator.Emit
         /// Max pooling routes each output gradient to the cell that won the forward pass (found again, with the forward's
         /// rule: first maximum in scan order, NaN wins); average pooling spreads it evenly over the window, padded cells included.
         /// </summary>
-        protected override void EmitBackwardInputBody(IndentedWriter w, LayerLayout layer)
+        public override BackwardReads BackwardReads(PlannedLayer layer) =>
+            layer.Kind == LayerKind.AvgPool ? Planning.BackwardReads.None : IsVectorMaxPool(layer) ? Planning.BackwardReads.Both : Planning.BackwardReads.Input;
+
+        protected override void EmitBackwardInputBody(IndentedWriter w, PlannedLayer layer)
         {
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             bool max = layer.Kind == LayerKind.MaxPool;

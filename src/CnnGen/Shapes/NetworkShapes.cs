@@ -1,8 +1,10 @@
-// The single source of shape truth. This file is compiled into the runtime (CnnGen) and linked
-// into the generator (CnnGen.Generator), so the generator, the analyzers and the reference
-// interpreter agree on every shape, offset and message. It must build for netstandard2.0:
-// no spans, no newer BCL APIs, and it must never throw on any input (the analyzers run it on
-// code as it is being typed).
+// The single source of shape truth. The files of this folder are compiled into the runtime (CnnGen) and linked
+// into the generator (CnnGen.Generator), so the generator, the analyzers and the reference interpreter agree on
+// every shape, offset and message. They must build for netstandard2.0: no spans, no newer BCL APIs, and they must
+// never throw on any input (the analyzers run them on code as it is being typed).
+//
+// This file: the model (specs, shapes, tensors, the layout tree) and inference over the tree of blocks. What each
+// layer kind computes (its shape rule, tensors, initialization, description) is its LayerRule in LayerRules.cs.
 #nullable enable
 using System;
 using System.Collections.Generic;
@@ -11,7 +13,11 @@ using System.Text;
 
 namespace CnnGen.Shapes
 {
-    /// <summary>The layer kinds CnnGen knows, one per attribute.</summary>
+    /// <summary>
+    /// The layer kinds CnnGen knows, one per attribute; and the block markers (<see cref="Residual"/>,
+    /// <see cref="Shortcut"/>, <see cref="Concat"/>, <see cref="Branch"/>, <see cref="End"/>) that turn the
+    /// attribute list into a graph.
+    /// </summary>
     public enum LayerKind
     {
         Conv2d,
@@ -26,14 +32,40 @@ namespace CnnGen.Shapes
         Linear,
         Dropout,
         Softmax,
+        ConvTranspose2d,
+        GlobalAvgPool,
+        AdaptiveAvgPool,
+        Upsample,
+        ReLU6,
+        Hardswish,
+        SiLU,
+        GELU,
+        // Block markers: not layers, they open, divide and close blocks.
+        Residual,
+        Shortcut,
+        Concat,
+        Branch,
+        End,
+    }
+
+    /// <summary>Interpolation of <see cref="LayerKind.Upsample"/>.</summary>
+    public enum InterpolationMode
+    {
+        /// <summary>Each output cell copies the input cell it falls in (PyTorch <c>mode='nearest'</c>).</summary>
+        Nearest,
+        /// <summary>Bilinear with <c>align_corners=False</c> (PyTorch <c>mode='bilinear'</c>).</summary>
+        Bilinear,
     }
 
     /// <summary>
-    /// One layer as declared, defaults applied. Only the fields of its kind are meaningful:
-    /// <see cref="Units"/> is a convolution's out channels or a linear layer's out features;
-    /// <see cref="Kernel"/>, <see cref="Stride"/>, <see cref="Padding"/> belong to convolution and pooling;
-    /// <see cref="Eps"/> and <see cref="Momentum"/> to batch-norm; <see cref="Slope"/> to LeakyReLU;
-    /// <see cref="P"/> to dropout.
+    /// One layer (or block marker) as declared, defaults applied. Only the fields of its kind are meaningful:
+    /// <see cref="Units"/> is a convolution's out channels or a linear layer's out features; <see cref="Kernel"/>,
+    /// <see cref="Stride"/>, <see cref="Padding"/>, <see cref="Dilation"/> are the height values (and the width
+    /// values of pools, which are square) and the <c>…Width</c> fields the width values of convolutions;
+    /// <see cref="Groups"/>, <see cref="OutputPadding"/> belong to convolutions; <see cref="Eps"/> and
+    /// <see cref="Momentum"/> to batch-norm; <see cref="Slope"/> to LeakyReLU; <see cref="P"/> to dropout;
+    /// <see cref="Scale"/> and <see cref="Mode"/> to upsampling; <see cref="OutHeight"/>, <see cref="OutWidth"/> to
+    /// adaptive pooling; <see cref="TanhApproximation"/> to GELU.
     /// </summary>
     public readonly record struct LayerSpec(
         LayerKind Kind,
@@ -45,18 +77,46 @@ namespace CnnGen.Shapes
         double Eps = 0,
         double Momentum = 0,
         double Slope = 0,
-        double P = 0)
+        double P = 0,
+        int KernelWidth = 0,
+        int StrideWidth = 0,
+        int PaddingWidth = 0,
+        int Dilation = 1,
+        int DilationWidth = 1,
+        int Groups = 1,
+        int OutputPadding = 0,
+        int OutputPaddingWidth = 0,
+        int Scale = 0,
+        InterpolationMode Mode = InterpolationMode.Nearest,
+        int OutHeight = 0,
+        int OutWidth = 0,
+        bool TanhApproximation = false)
     {
         public static LayerSpec Conv2d(int outChannels, int kernel, int stride = 1, int padding = 0, bool bias = true) =>
-            new(LayerKind.Conv2d, Units: outChannels, Kernel: kernel, Stride: stride, Padding: padding, Bias: bias);
+            Conv2d(outChannels, kernel, kernel, stride, stride, padding, padding, 1, 1, 1, bias);
+
+        /// <summary>A convolution with a value per axis for the kernel, stride, padding and dilation (PyTorch's tuples).</summary>
+        public static LayerSpec Conv2d(int outChannels, int kernelHeight, int kernelWidth, int strideHeight, int strideWidth,
+            int paddingHeight, int paddingWidth, int dilationHeight, int dilationWidth, int groups, bool bias) =>
+            new(LayerKind.Conv2d, Units: outChannels, Kernel: kernelHeight, KernelWidth: kernelWidth, Stride: strideHeight, StrideWidth: strideWidth,
+                Padding: paddingHeight, PaddingWidth: paddingWidth, Dilation: dilationHeight, DilationWidth: dilationWidth, Groups: groups, Bias: bias);
+
+        /// <summary>A transposed convolution (PyTorch's <c>ConvTranspose2d</c>, one group, no dilation).</summary>
+        public static LayerSpec ConvTranspose2d(int outChannels, int kernelHeight, int kernelWidth, int strideHeight, int strideWidth,
+            int paddingHeight, int paddingWidth, int outputPaddingHeight, int outputPaddingWidth, bool bias) =>
+            new(LayerKind.ConvTranspose2d, Units: outChannels, Kernel: kernelHeight, KernelWidth: kernelWidth, Stride: strideHeight, StrideWidth: strideWidth,
+                Padding: paddingHeight, PaddingWidth: paddingWidth, OutputPadding: outputPaddingHeight, OutputPaddingWidth: outputPaddingWidth, Bias: bias);
+
+        public static LayerSpec ConvTranspose2d(int outChannels, int kernel, int stride = 1, int padding = 0, int outputPadding = 0, bool bias = true) =>
+            ConvTranspose2d(outChannels, kernel, kernel, stride, stride, padding, padding, outputPadding, outputPadding, bias);
 
         /// <summary>Max pooling; a null <paramref name="stride"/> means the kernel size, as in PyTorch.</summary>
         public static LayerSpec MaxPool(int kernel, int? stride = null, int padding = 0) =>
-            new(LayerKind.MaxPool, Kernel: kernel, Stride: stride ?? kernel, Padding: padding);
+            new(LayerKind.MaxPool, Kernel: kernel, Stride: stride ?? kernel, Padding: padding, KernelWidth: kernel, StrideWidth: stride ?? kernel, PaddingWidth: padding);
 
         /// <summary>Average pooling; a null <paramref name="stride"/> means the kernel size, as in PyTorch.</summary>
         public static LayerSpec AvgPool(int kernel, int? stride = null, int padding = 0) =>
-            new(LayerKind.AvgPool, Kernel: kernel, Stride: stride ?? kernel, Padding: padding);
+            new(LayerKind.AvgPool, Kernel: kernel, Stride: stride ?? kernel, Padding: padding, KernelWidth: kernel, StrideWidth: stride ?? kernel, PaddingWidth: padding);
 
         public static LayerSpec BatchNorm(double eps = 1e-5, double momentum = 0.1) =>
             new(LayerKind.BatchNorm, Eps: eps, Momentum: momentum);
@@ -69,35 +129,24 @@ namespace CnnGen.Shapes
         public static LayerSpec Linear(int outFeatures, bool bias = true) => new(LayerKind.Linear, Units: outFeatures, Bias: bias);
         public static LayerSpec Dropout(double p = 0.5) => new(LayerKind.Dropout, P: p);
         public static LayerSpec Softmax() => new(LayerKind.Softmax);
+        public static LayerSpec GlobalAvgPool() => new(LayerKind.GlobalAvgPool, OutHeight: 1, OutWidth: 1);
+        public static LayerSpec AdaptiveAvgPool(int outHeight, int outWidth) => new(LayerKind.AdaptiveAvgPool, OutHeight: outHeight, OutWidth: outWidth);
+        public static LayerSpec Upsample(int scale, InterpolationMode mode = InterpolationMode.Nearest) => new(LayerKind.Upsample, Scale: scale, Mode: mode);
+        public static LayerSpec ReLU6() => new(LayerKind.ReLU6);
+        public static LayerSpec Hardswish() => new(LayerKind.Hardswish);
+        public static LayerSpec SiLU() => new(LayerKind.SiLU);
+        public static LayerSpec GELU(bool tanhApproximation = false) => new(LayerKind.GELU, TanhApproximation: tanhApproximation);
+        public static LayerSpec Residual() => new(LayerKind.Residual);
+        public static LayerSpec Shortcut() => new(LayerKind.Shortcut);
+        public static LayerSpec Concat() => new(LayerKind.Concat);
+        public static LayerSpec Branch() => new(LayerKind.Branch);
+        public static LayerSpec End() => new(LayerKind.End);
+
+        /// <summary>Whether this is a block marker rather than a layer.</summary>
+        public bool IsMarker => Kind >= LayerKind.Residual;
 
         /// <summary>The declaration as a user writes it, e.g. <c>Conv2d(6, 5, Padding = 2)</c>.</summary>
-        public override string ToString()
-        {
-            var c = CultureInfo.InvariantCulture;
-            switch (Kind)
-            {
-                case LayerKind.Conv2d:
-                    return "Conv2d(" + Units.ToString(c) + ", " + Kernel.ToString(c)
-                        + (Stride != 1 ? ", Stride = " + Stride.ToString(c) : "")
-                        + (Padding != 0 ? ", Padding = " + Padding.ToString(c) : "")
-                        + (Bias ? "" : ", Bias = false") + ")";
-                case LayerKind.MaxPool:
-                case LayerKind.AvgPool:
-                    return Kind + "(" + Kernel.ToString(c)
-                        + (Stride != Kernel ? ", Stride = " + Stride.ToString(c) : "")
-                        + (Padding != 0 ? ", Padding = " + Padding.ToString(c) : "") + ")";
-                case LayerKind.BatchNorm:
-                    return "BatchNorm(Eps = " + Eps.ToString("R", c) + ", Momentum = " + Momentum.ToString("R", c) + ")";
-                case LayerKind.LeakyReLU:
-                    return "LeakyReLU(" + Slope.ToString("R", c) + ")";
-                case LayerKind.Linear:
-                    return "Linear(" + Units.ToString(c) + (Bias ? "" : ", Bias = false") + ")";
-                case LayerKind.Dropout:
-                    return "Dropout(" + P.ToString("R", c) + ")";
-                default:
-                    return Kind.ToString();
-            }
-        }
+        public override string ToString() => LayerRules.For(Kind).Declaration(this);
     }
 
     /// <summary>
@@ -133,21 +182,32 @@ namespace CnnGen.Shapes
         Counters,
     }
 
+    /// <summary>How a freshly constructed PyTorch module fills a tensor.</summary>
+    public enum TensorInit
+    {
+        /// <summary>U(-1/sqrt(fan_in), 1/sqrt(fan_in)) from the network's stream (Conv2d, ConvTranspose2d, Linear weights and biases).</summary>
+        UniformFanIn,
+        Ones,
+        Zeros,
+    }
+
     /// <summary>One entry of the model's <c>state_dict</c>: PyTorch's name, shape, and where it lives.</summary>
     public sealed class TensorEntry
     {
-        public TensorEntry(string name, TensorBlock block, int offset, int[] shape)
+        public TensorEntry(string name, TensorBlock block, int offset, int[] shape, TensorInit init = TensorInit.Zeros, int fanIn = 0)
         {
             Name = name;
             Block = block;
             Offset = offset;
             Shape = shape;
+            Init = init;
+            FanIn = fanIn;
             int length = 1;
             foreach (int d in shape) length *= d;
             Length = length;
         }
 
-        /// <summary>PyTorch's key, e.g. <c>0.weight</c> or <c>1.running_mean</c>.</summary>
+        /// <summary>PyTorch's key, e.g. <c>0.weight</c>, <c>1.running_mean</c> or <c>3.body.0.weight</c>.</summary>
         public string Name { get; }
         public TensorBlock Block { get; }
         /// <summary>Offset in its block (for counters: the counter's index).</summary>
@@ -155,26 +215,115 @@ namespace CnnGen.Shapes
         /// <summary>PyTorch's shape; empty for a scalar.</summary>
         public int[] Shape { get; }
         public int Length { get; }
+        /// <summary>How PyTorch initializes it.</summary>
+        public TensorInit Init { get; }
+        /// <summary>For <see cref="TensorInit.UniformFanIn"/>: PyTorch's fan-in of the layer's weight.</summary>
+        public int FanIn { get; }
 
         public string ShapeText => "[" + string.Join(", ", Array.ConvertAll(Shape, d => d.ToString(CultureInfo.InvariantCulture))) + "]";
     }
 
-    /// <summary>A layer with its shapes and the places of its tensors.</summary>
-    public sealed class LayerLayout
+    /// <summary>A node of the network's tree: a layer, a residual block or a concatenation.</summary>
+    public abstract class NodeLayout
     {
-        internal LayerLayout(int index, LayerSpec spec, TensorShape input, TensorShape output)
+        internal NodeLayout(string path, int position, TensorShape input, TensorShape output)
         {
-            Index = index;
-            Spec = spec;
+            Path = path;
+            Position = position;
             Input = input;
             Output = output;
         }
 
+        /// <summary>PyTorch's module path: <c>3</c>, <c>3.body.0</c>, <c>2.branches.1.4</c>.</summary>
+        public string Path { get; }
+        /// <summary>Index of the node's attribute among the network's layer and marker attributes, in source order.</summary>
+        public int Position { get; }
+        public TensorShape Input { get; }
+        public TensorShape Output { get; }
+        /// <summary>Nesting depth: 1 for the network's own modules (torchinfo's depth).</summary>
+        public int Depth => 1 + Count(Path, ".body.") + Count(Path, ".shortcut.") + Count(Path, ".branches.");
+
+        private static int Count(string text, string part)
+        {
+            int count = 0;
+            for (int i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + 1, StringComparison.Ordinal)) count++;
+            return count;
+        }
+
+        /// <summary>A C# identifier for the path: <c>3</c> → <c>Layer3</c>, <c>3.body.0</c> → <c>Layer3_Body0</c>, <c>2.branches.1.4</c> → <c>Layer2_Branch1_4</c>.</summary>
+        public string Identifier => "Layer" + Path.Replace(".body.", "_Body").Replace(".shortcut.", "_Shortcut").Replace(".branches.", "_Branch").Replace('.', '_');
+    }
+
+    /// <summary>A sequence of nodes: the network, a residual's body or shortcut, a concatenation's branch.</summary>
+    public sealed class SequenceLayout
+    {
+        internal SequenceLayout(string prefix, TensorShape input, IReadOnlyList<NodeLayout> nodes)
+        {
+            Prefix = prefix;
+            Input = input;
+            Nodes = nodes;
+        }
+
+        /// <summary>The path prefix of its nodes: empty for the network, <c>3.body.</c>, <c>2.branches.1.</c>.</summary>
+        public string Prefix { get; }
+        public TensorShape Input { get; }
+        public IReadOnlyList<NodeLayout> Nodes { get; }
+        /// <summary>The output: the last node's, or the input for an empty (identity) sequence.</summary>
+        public TensorShape Output => Nodes.Count > 0 ? Nodes[Nodes.Count - 1].Output : Input;
+        public bool IsIdentity => Nodes.Count == 0;
+    }
+
+    /// <summary><c>y = body(x) + shortcut(x)</c>; the shortcut is the identity when it has no layers.</summary>
+    public sealed class ResidualLayout : NodeLayout
+    {
+        internal ResidualLayout(string path, int position, TensorShape input, SequenceLayout body, SequenceLayout shortcut)
+            : base(path, position, input, body.Output)
+        {
+            Body = body;
+            Shortcut = shortcut;
+        }
+
+        public SequenceLayout Body { get; }
+        /// <summary>The shortcut's layers; empty for the identity shortcut.</summary>
+        public SequenceLayout Shortcut { get; }
+
+        public string Describe() => "Residual " + Path + ": " + Input + " -> " + Output
+            + (Shortcut.IsIdentity ? " (identity shortcut)" : " (shortcut of " + Shortcut.Nodes.Count.ToString(CultureInfo.InvariantCulture) + " layers)");
+    }
+
+    /// <summary><c>y = cat([branch(x) for each branch], dim=1)</c>; an empty branch is the identity.</summary>
+    public sealed class ConcatLayout : NodeLayout
+    {
+        internal ConcatLayout(string path, int position, TensorShape input, TensorShape output, IReadOnlyList<SequenceLayout> branches)
+            : base(path, position, input, output)
+        {
+            Branches = branches;
+        }
+
+        public IReadOnlyList<SequenceLayout> Branches { get; }
+
+        public string Describe()
+        {
+            var parts = new List<string>();
+            foreach (var branch in Branches) parts.Add(branch.Output.Channels.ToString(CultureInfo.InvariantCulture));
+            return "Concat " + Path + ": " + Input + " -> " + Output + " (channels " + string.Join(" + ", parts.ToArray()) + ")";
+        }
+    }
+
+    /// <summary>A layer with its shapes and the places of its tensors.</summary>
+    public sealed class LayerLayout : NodeLayout
+    {
+        internal LayerLayout(int index, string path, int position, LayerSpec spec, TensorShape input, TensorShape output)
+            : base(path, position, input, output)
+        {
+            Index = index;
+            Spec = spec;
+        }
+
+        /// <summary>The layer's index among all layers of the network, in <c>state_dict</c> (depth-first) order.</summary>
         public int Index { get; }
         public LayerSpec Spec { get; }
         public LayerKind Kind => Spec.Kind;
-        public TensorShape Input { get; }
-        public TensorShape Output { get; }
         public int ParameterOffset { get; internal set; }
         public int ParameterCount { get; internal set; }
         public int BufferOffset { get; internal set; }
@@ -182,6 +331,8 @@ namespace CnnGen.Shapes
         /// <summary>Index of this layer's <c>num_batches_tracked</c> counter, or -1.</summary>
         public int CounterIndex { get; internal set; } = -1;
         public IReadOnlyList<TensorEntry> Tensors { get; internal set; } = Array.Empty<TensorEntry>();
+        /// <summary>Multiply-adds (or comparable operations) of one sample through this layer.</summary>
+        public long MultiplyAdds => LayerRules.For(Kind).MultiplyAdds(Spec, Input, Output);
 
         /// <summary>PyTorch's module name: Conv2d, MaxPool2d, BatchNorm2d, BatchNorm1d, ...</summary>
         public string TorchName => ShapeInference.TorchName(Spec.Kind, Input.IsSpatial);
@@ -190,17 +341,10 @@ namespace CnnGen.Shapes
         public string Describe()
         {
             var c = CultureInfo.InvariantCulture;
-            string args = Spec.Kind switch
-            {
-                LayerKind.Conv2d or LayerKind.MaxPool or LayerKind.AvgPool =>
-                    " (k=" + Spec.Kernel.ToString(c) + ", s=" + Spec.Stride.ToString(c) + ", p=" + Spec.Padding.ToString(c) + ")",
-                LayerKind.BatchNorm => " (eps=" + Spec.Eps.ToString("R", c) + ", momentum=" + Spec.Momentum.ToString("R", c) + ")",
-                LayerKind.LeakyReLU => " (negative slope " + Spec.Slope.ToString("R", c) + ")",
-                LayerKind.Dropout => " (p=" + Spec.P.ToString("R", c) + ")",
-                _ => "",
-            };
+            string args = LayerRules.For(Kind).Arguments(Spec);
             string parameters = ParameterCount > 0 ? ", " + ParameterCount.ToString("N0", c) + " params" : "";
-            return TorchName + " #" + Index.ToString(c) + ": " + Input + " -> " + Output + args + parameters;
+            string where = Path == Index.ToString(c) ? "" : " (" + Path + ")";
+            return TorchName + " #" + Index.ToString(c) + where + ": " + Input + " -> " + Output + (args.Length > 0 ? " (" + args + ")" : "") + parameters;
         }
     }
 
@@ -220,26 +364,36 @@ namespace CnnGen.Shapes
         LinearNeedsFlatten,
         FlattenOnVector,
         SoftmaxNotLast,
-        OutputNotVector,
         TooLarge,
         /// <summary>A LeakyReLU negative slope that is NaN or infinite.</summary>
         NonFiniteSlope,
+        /// <summary>A block marker out of place: [Shortcut] outside a residual, [Branch] outside a concat, [End] with nothing open, a block never closed.</summary>
+        UnbalancedBlock,
+        /// <summary>A residual whose body output differs from its shortcut output (the identity's when it has none).</summary>
+        ResidualShapeMismatch,
+        /// <summary>Concatenated branches whose outputs differ in height or width (or mix vectors and feature maps).</summary>
+        ConcatShapeMismatch,
+        /// <summary>Groups that do not divide the input or output channels.</summary>
+        GroupsDoNotDivide,
+        /// <summary>A transposed convolution's output padding not smaller than its stride.</summary>
+        OutputPaddingTooLarge,
     }
 
     /// <summary>
-    /// A problem found by shape inference. <see cref="LayerIndex"/> is -1 for the network itself;
-    /// <see cref="Argument"/> names the offending attribute argument (<c>Padding</c>, <c>kernelSize</c>, ...) or is null
-    /// when the whole attribute is at fault.
+    /// A problem found by shape inference. <see cref="LayerIndex"/> is the position of the offending attribute among
+    /// the layer and marker attributes (-1 for the network itself); <see cref="Argument"/> names the offending
+    /// attribute argument (<c>Padding</c>, <c>kernelSize</c>, ...) or is null when the whole attribute is at fault.
     /// </summary>
     public readonly record struct ShapeIssue(ShapeIssueKind Kind, int LayerIndex, string? Argument, string Message, bool IsError);
 
-    /// <summary>The result of shape inference: every layer's shapes and tensor places, and any issues.</summary>
+    /// <summary>The result of shape inference: the tree of nodes, every layer's shapes and tensor places, and any issues.</summary>
     public sealed class NetworkLayout
     {
-        internal NetworkLayout(TensorShape input, IReadOnlyList<LayerLayout> layers, IReadOnlyList<ShapeIssue> issues,
+        internal NetworkLayout(TensorShape input, SequenceLayout root, IReadOnlyList<LayerLayout> layers, IReadOnlyList<ShapeIssue> issues,
             int parameterCount, int bufferCount, int counterCount)
         {
             Input = input;
+            Root = root;
             Layers = layers;
             Issues = issues;
             ParameterCount = parameterCount;
@@ -251,7 +405,9 @@ namespace CnnGen.Shapes
         }
 
         public TensorShape Input { get; }
-        /// <summary>The layers whose shapes could be inferred: all of them when <see cref="HasErrors"/> is false.</summary>
+        /// <summary>The network as a tree: its modules, with residual and concatenation blocks holding their sequences.</summary>
+        public SequenceLayout Root { get; }
+        /// <summary>Every layer (blocks' layers included), depth-first in <c>state_dict</c> order; all of them when <see cref="HasErrors"/> is false.</summary>
         public IReadOnlyList<LayerLayout> Layers { get; }
         public IReadOnlyList<ShapeIssue> Issues { get; }
         public bool HasErrors
@@ -263,7 +419,17 @@ namespace CnnGen.Shapes
             }
         }
 
-        public TensorShape Output => Layers.Count > 0 ? Layers[Layers.Count - 1].Output : Input;
+        /// <summary>Whether the network is a plain sequence of layers (no residual or concatenation blocks).</summary>
+        public bool IsSequential
+        {
+            get
+            {
+                foreach (var node in Root.Nodes) if (node is not LayerLayout) return false;
+                return true;
+            }
+        }
+
+        public TensorShape Output => Root.Output;
         /// <summary>Trainable parameters (the torchinfo "Total params").</summary>
         public int ParameterCount { get; }
         /// <summary>Floats of batch-norm running statistics.</summary>
@@ -273,224 +439,362 @@ namespace CnnGen.Shapes
         /// <summary>The <c>state_dict</c> entries, in PyTorch's order.</summary>
         public IReadOnlyList<TensorEntry> Tensors { get; }
 
-        /// <summary>The layer table in torchinfo's layout.</summary>
+        /// <summary>Multiply-adds of one sample through the whole network.</summary>
+        public long MultiplyAdds
+        {
+            get
+            {
+                long total = 0;
+                foreach (var layer in Layers) total += layer.MultiplyAdds;
+                return total;
+            }
+        }
+
+        /// <summary>The layer table in torchinfo's layout: blocks as rows of their own, their layers indented under them.</summary>
         public string FormatTable(string modelName)
         {
-            const int nameWidth = 41, shapeWidth = 26;
-            string rule = new string('=', 90);
+            const int nameWidth = 46, shapeWidth = 22, paramWidth = 12;
+            string rule = new string('=', 100);
             var c = CultureInfo.InvariantCulture;
             var sb = new StringBuilder();
             sb.Append(rule).Append('\n');
-            sb.Append(Pad("Layer (type:depth-idx)", nameWidth)).Append(Pad("Output Shape", shapeWidth)).Append("Param #").Append('\n');
+            sb.Append(Pad("Layer (type:depth-idx)", nameWidth)).Append(Pad("Output Shape", shapeWidth)).Append(Pad("Param #", paramWidth)).Append("Mult-Adds").Append('\n');
             sb.Append(rule).Append('\n');
-            sb.Append(Pad(modelName, nameWidth)).Append(Pad(Output.ToTorchString(), shapeWidth)).Append("--").Append('\n');
-            foreach (var layer in Layers)
-            {
-                string name = "\u251c\u2500" + layer.TorchName + ": 1-" + (layer.Index + 1).ToString(c);
-                string count = layer.ParameterCount > 0 ? layer.ParameterCount.ToString("N0", c) : "--";
-                sb.Append(Pad(name, nameWidth)).Append(Pad(layer.Output.ToTorchString(), shapeWidth)).Append(count).Append('\n');
-            }
+            sb.Append(Pad(modelName, nameWidth)).Append(Pad(Output.ToTorchString(), shapeWidth)).Append(Pad("--", paramWidth)).Append("--").Append('\n');
+            var counters = new Dictionary<int, int>();
+            AppendSequence(Root, 1);
             sb.Append(rule).Append('\n');
             sb.Append("Total params: ").Append(ParameterCount.ToString("N0", c)).Append('\n');
             sb.Append("Trainable params: ").Append(ParameterCount.ToString("N0", c)).Append('\n');
             sb.Append("Non-trainable params: 0").Append('\n');
+            sb.Append("Total mult-adds: ").Append(MultiplyAdds.ToString("N0", c)).Append('\n');
             sb.Append(rule);
             return sb.ToString();
+
+            void AppendSequence(SequenceLayout sequence, int depth)
+            {
+                foreach (var node in sequence.Nodes)
+                {
+                    // torchinfo numbers the modules of each depth in order: 1-1, 1-2, ..., 2-1, ...
+                    counters.TryGetValue(depth, out int count);
+                    counters[depth] = ++count;
+                    string tag = ": " + depth.ToString(c) + "-" + count.ToString(c);
+                    string indent = new string(' ', 4 * (depth - 1)) + "\u251c\u2500";
+                    switch (node)
+                    {
+                        case LayerLayout layer:
+                        {
+                            string parameters = layer.ParameterCount > 0 ? layer.ParameterCount.ToString("N0", c) : "--";
+                            string adds = layer.MultiplyAdds > 0 ? layer.MultiplyAdds.ToString("N0", c) : "--";
+                            sb.Append(Pad(indent + layer.TorchName + tag, nameWidth)).Append(Pad(layer.Output.ToTorchString(), shapeWidth)).Append(Pad(parameters, paramWidth)).Append(adds).Append('\n');
+                            break;
+                        }
+                        case ResidualLayout residual:
+                            sb.Append(Pad(indent + "Residual" + tag, nameWidth)).Append(Pad(residual.Output.ToTorchString(), shapeWidth)).Append(Pad("--", paramWidth)).Append("--").Append('\n');
+                            AppendSequence(residual.Body, depth + 1);
+                            AppendSequence(residual.Shortcut, depth + 1);
+                            break;
+                        case ConcatLayout concat:
+                            sb.Append(Pad(indent + "Concat" + tag, nameWidth)).Append(Pad(concat.Output.ToTorchString(), shapeWidth)).Append(Pad("--", paramWidth)).Append("--").Append('\n');
+                            foreach (var branch in concat.Branches) AppendSequence(branch, depth + 1);
+                            break;
+                    }
+                }
+            }
 
             static string Pad(string text, int width) => text.Length >= width ? text + " " : text.PadRight(width);
         }
     }
 
-    /// <summary>Shape inference: from the declared layers to shapes, tensor places and issues. Pure; never throws.</summary>
+    /// <summary>
+    /// Shape inference: from the declared layers and block markers to the tree, shapes, tensor places and issues.
+    /// Pure; never throws.
+    /// </summary>
     public static class ShapeInference
     {
         /// <summary>Activations, parameter blocks and every intermediate stay below this many elements.</summary>
         public const long MaxElements = 1L << 28;
 
-        public static string TorchName(LayerKind kind, bool spatialInput) => kind switch
-        {
-            LayerKind.MaxPool => "MaxPool2d",
-            LayerKind.AvgPool => "AvgPool2d",
-            LayerKind.BatchNorm => spatialInput ? "BatchNorm2d" : "BatchNorm1d",
-            _ => kind.ToString(),
-        };
+        public static string TorchName(LayerKind kind, bool spatialInput) => LayerRules.For(kind).TorchName(spatialInput);
 
         public static NetworkLayout Infer(TensorShape input, IReadOnlyList<LayerSpec> layers)
         {
-            var issues = new List<ShapeIssue>();
-            var layouts = new List<LayerLayout>();
+            var state = new InferenceState(layers);
             var c = CultureInfo.InvariantCulture;
-            int parameters = 0, buffers = 0, counters = 0;
+            var empty = new SequenceLayout("", input, Array.Empty<NodeLayout>());
 
             if (input.Channels <= 0 || input.Height <= 0 || input.Width <= 0)
             {
                 string arg = input.Channels <= 0 ? "channels" : input.Height <= 0 ? "height" : "width";
-                issues.Add(new ShapeIssue(ShapeIssueKind.NonPositiveInput, -1, arg,
+                state.Issues.Add(new ShapeIssue(ShapeIssueKind.NonPositiveInput, -1, arg,
                     "Network input must have positive channels, height and width; got " + input.Channels.ToString(c) + "x" + input.Height.ToString(c) + "x" + input.Width.ToString(c), true));
-                return new NetworkLayout(input, layouts, issues, 0, 0, 0);
+                return state.Result(input, empty);
             }
             if ((long)input.Channels * input.Height * input.Width > MaxElements)
             {
-                issues.Add(new ShapeIssue(ShapeIssueKind.TooLarge, -1, null, "Network input " + input + " has more than " + MaxElements.ToString("N0", c) + " elements", true));
-                return new NetworkLayout(input, layouts, issues, 0, 0, 0);
+                state.Issues.Add(new ShapeIssue(ShapeIssueKind.TooLarge, -1, null, "Network input " + input + " has more than " + MaxElements.ToString("N0", c) + " elements", true));
+                return state.Result(input, empty);
             }
             if (layers.Count == 0)
             {
-                issues.Add(new ShapeIssue(ShapeIssueKind.NoLayers, -1, null, "Network has no layers: add layer attributes such as [Conv2d(6, 5)] or [Linear(10)] after [Network]", true));
-                return new NetworkLayout(input, layouts, issues, 0, 0, 0);
+                state.Issues.Add(new ShapeIssue(ShapeIssueKind.NoLayers, -1, null, "Network has no layers: add layer attributes such as [Conv2d(6, 5)] or [Linear(10)] after [Network]", true));
+                return state.Result(input, empty);
             }
 
-            var shape = input;
-            for (int i = 0; i < layers.Count; i++)
+            var root = state.Sequence("", input, topLevel: true);
+            if (root is null) return state.Result(input, empty);
+            if (state.Cursor < layers.Count && !state.Failed)
             {
-                var spec = layers[i];
-                string where = TorchName(spec.Kind, shape.IsSpatial) + " (layer " + i.ToString(c) + ")";
-                var output = InferLayer(spec, shape, i, where, issues);
-                if (output is null) return new NetworkLayout(input, layouts, issues, parameters, buffers, counters);
-
-                var layout = new LayerLayout(i, spec, shape, output.Value);
-                AssignTensors(layout, ref parameters, ref buffers, ref counters);
-                if (parameters > MaxElements)
-                {
-                    issues.Add(new ShapeIssue(ShapeIssueKind.TooLarge, i, null, where + " brings the parameter count past " + MaxElements.ToString("N0", c), true));
-                    return new NetworkLayout(input, layouts, issues, parameters, buffers, counters);
-                }
-                layouts.Add(layout);
-                shape = output.Value;
-
-                if (spec.Kind == LayerKind.Softmax && i != layers.Count - 1)
-                    issues.Add(new ShapeIssue(ShapeIssueKind.SoftmaxNotLast, i, null,
-                        "Softmax (layer " + i.ToString(c) + ") is not the last layer; layers after it see probabilities, not logits", false));
+                // Only an [End], [Shortcut] or [Branch] with no block open stops the top-level sequence early.
+                var marker = layers[state.Cursor];
+                state.Fail(ShapeIssueKind.UnbalancedBlock, state.Cursor, null,
+                    "[" + marker.Kind + "] at attribute " + state.Cursor.ToString(c) + " has no open block: "
+                    + (marker.Kind == LayerKind.Shortcut ? "[Shortcut] belongs inside [Residual] ... [End]" : marker.Kind == LayerKind.Branch ? "[Branch] belongs inside [Concat] ... [End]" : "[End] closes a [Residual] or [Concat]"));
+                return state.Result(input, root);
             }
+            if (state.Failed) return state.Result(input, root);
 
-            if (shape.IsSpatial)
-                issues.Add(new ShapeIssue(ShapeIssueKind.OutputNotVector, -1, null,
-                    "Network output is " + shape + ", not a vector: end the network with [Flatten] and [Linear(...)]", true));
-
-            return new NetworkLayout(input, layouts, issues, parameters, buffers, counters);
+            // Softmax anywhere but at the very end hands probabilities to what follows.
+            if (state.LastSoftmax is { } softmax && !(root.Nodes.Count > 0 && root.Nodes[root.Nodes.Count - 1] == softmax))
+                state.Issues.Add(new ShapeIssue(ShapeIssueKind.SoftmaxNotLast, softmax.Position, null,
+                    "Softmax (layer " + softmax.Index.ToString(c) + ") is not the last layer; layers after it see probabilities, not logits", false));
+            return state.Result(input, root);
         }
 
-        /// <summary>Output shape of one layer, or null (with an error added) when it cannot be computed.</summary>
-        private static TensorShape? InferLayer(LayerSpec spec, TensorShape shape, int i, string where, List<ShapeIssue> issues)
+        /// <summary>The walk over the attribute list: a cursor, the issues, and the running tensor offsets.</summary>
+        internal sealed class InferenceState
         {
-            var c = CultureInfo.InvariantCulture;
-            switch (spec.Kind)
+            private readonly IReadOnlyList<LayerSpec> _specs;
+            public readonly List<ShapeIssue> Issues = new();
+            public readonly List<LayerLayout> Layers = new();
+            public int Cursor;
+            public bool Failed;
+            public LayerLayout? LastSoftmax;
+            private int _parameters, _buffers, _counters;
+
+            public InferenceState(IReadOnlyList<LayerSpec> specs) => _specs = specs;
+
+            public NetworkLayout Result(TensorShape input, SequenceLayout root) =>
+                new(input, root, Layers, Issues, _parameters, _buffers, _counters);
+
+            public void Fail(ShapeIssueKind kind, int position, string? argument, string message)
             {
-                case LayerKind.Conv2d:
-                case LayerKind.MaxPool:
-                case LayerKind.AvgPool:
+                Issues.Add(new ShapeIssue(kind, position, argument, message, true));
+                Failed = true;
+            }
+
+            /// <summary>
+            /// Reads nodes until a marker that ends the sequence ([Shortcut], [Branch], [End]) or the end of the list.
+            /// Null when an error stopped inference (the error is recorded).
+            /// </summary>
+            public SequenceLayout? Sequence(string prefix, TensorShape input, bool topLevel)
+            {
+                var c = CultureInfo.InvariantCulture;
+                var nodes = new List<NodeLayout>();
+                var shape = input;
+                while (Cursor < _specs.Count)
                 {
-                    bool conv = spec.Kind == LayerKind.Conv2d;
-                    if (!shape.IsSpatial)
+                    var spec = _specs[Cursor];
+                    if (spec.Kind is LayerKind.Shortcut or LayerKind.Branch or LayerKind.End) break;
+                    int position = Cursor;
+                    string path = prefix + nodes.Count.ToString(c);
+                    NodeLayout? node = spec.Kind switch
                     {
-                        issues.Add(new ShapeIssue(ShapeIssueKind.SpatialLayerOnVector, i, null,
-                            where + " needs a CxHxW input but sees the vector " + shape + " (after Flatten or Linear)", true));
+                        LayerKind.Residual => ResidualBlock(path, position, shape),
+                        LayerKind.Concat => ConcatBlock(path, position, shape),
+                        _ => Layer(path, position, spec, shape),
+                    };
+                    if (node is null) return null;
+                    nodes.Add(node);
+                    shape = node.Output;
+                }
+                return new SequenceLayout(prefix, input, nodes);
+            }
+
+            private LayerLayout? Layer(string path, int position, LayerSpec spec, TensorShape shape)
+            {
+                var c = CultureInfo.InvariantCulture;
+                Cursor++;
+                var rule = LayerRules.For(spec.Kind);
+                int index = Layers.Count;
+                string where = rule.TorchName(shape.IsSpatial) + " (layer " + position.ToString(c) + (path == position.ToString(c) ? "" : ", " + path) + ")";
+                var context = new RuleContext(this, position, where);
+                var output = rule.Infer(spec, shape, context);
+                if (output is null) { Failed = true; return null; }
+                if ((long)output.Value.Channels * output.Value.Height * output.Value.Width > MaxElements)
+                {
+                    Fail(ShapeIssueKind.TooLarge, position, null, where + " is too large: its output " + output.Value + " has more than " + MaxElements.ToString("N0", c) + " elements");
+                    return null;
+                }
+
+                var layout = new LayerLayout(index, path, position, spec, shape, output.Value);
+                if (!AssignTensors(layout, rule))
+                {
+                    Fail(ShapeIssueKind.TooLarge, position, null, where + " brings the parameter count past " + MaxElements.ToString("N0", c));
+                    return null;
+                }
+                Layers.Add(layout);
+                if (spec.Kind == LayerKind.Softmax) LastSoftmax = layout;
+                return layout;
+            }
+
+            private ResidualLayout? ResidualBlock(string path, int position, TensorShape input)
+            {
+                var c = CultureInfo.InvariantCulture;
+                Cursor++;
+                var body = Sequence(path + ".body.", input, topLevel: false);
+                if (body is null) return null;
+                SequenceLayout shortcut = new(path + ".shortcut.", input, Array.Empty<NodeLayout>());
+                int shortcutPosition = -1;
+                if (Cursor < _specs.Count && _specs[Cursor].Kind == LayerKind.Shortcut)
+                {
+                    shortcutPosition = Cursor;
+                    Cursor++;
+                    var read = Sequence(path + ".shortcut.", input, topLevel: false);
+                    if (read is null) return null;
+                    shortcut = read;
+                }
+                if (!Close(position, "Residual")) return null;
+                if (body.IsIdentity)
+                {
+                    Fail(ShapeIssueKind.UnbalancedBlock, position, null, "Residual " + path + " has no layers in its body: put the layers of the block between [Residual] and [End] (or [Shortcut])");
+                    return null;
+                }
+                if (body.Output != shortcut.Output)
+                {
+                    string message = shortcut.IsIdentity
+                        ? "Residual " + path + " adds its input " + input + " to its body's output " + body.Output + ": the body changes the shape, so give it a [Shortcut] with layers that map " + input + " to " + body.Output + " (e.g. a 1x1 convolution with the body's stride)"
+                        : "Residual " + path + " adds its body's output " + body.Output + " to its shortcut's output " + shortcut.Output + ": they must have the same shape";
+                    Fail(ShapeIssueKind.ResidualShapeMismatch, shortcut.IsIdentity ? position : shortcutPosition, null, message);
+                    return null;
+                }
+                return new ResidualLayout(path, position, input, body, shortcut);
+            }
+
+            private ConcatLayout? ConcatBlock(string path, int position, TensorShape input)
+            {
+                var c = CultureInfo.InvariantCulture;
+                Cursor++;
+                var branches = new List<SequenceLayout>();
+                var branchPositions = new List<int>();
+                if (Cursor >= _specs.Count || _specs[Cursor].Kind != LayerKind.Branch)
+                {
+                    Fail(ShapeIssueKind.UnbalancedBlock, position, null, "Concat " + path + " must start each branch with [Branch]: write [Concat], then [Branch] and its layers for each branch (a [Branch] with no layers is the identity), then [End]");
+                    return null;
+                }
+                while (Cursor < _specs.Count && _specs[Cursor].Kind == LayerKind.Branch)
+                {
+                    branchPositions.Add(Cursor);
+                    Cursor++;
+                    var branch = Sequence(path + ".branches." + branches.Count.ToString(c) + ".", input, topLevel: false);
+                    if (branch is null) return null;
+                    branches.Add(branch);
+                }
+                if (!Close(position, "Concat")) return null;
+
+                var first = branches[0].Output;
+                long channels = 0;
+                for (int k = 0; k < branches.Count; k++)
+                {
+                    var o = branches[k].Output;
+                    if (o.IsSpatial != first.IsSpatial || o.Height != first.Height || o.Width != first.Width)
+                    {
+                        Fail(ShapeIssueKind.ConcatShapeMismatch, branchPositions[k], null,
+                            "Concat " + path + ": branch " + k.ToString(c) + " gives " + o + " but branch 0 gives " + first
+                            + "; concatenation over channels needs the same height and width in every branch");
                         return null;
                     }
-                    if (conv && spec.Units <= 0) return Fail(ShapeIssueKind.NonPositiveArgument, "outChannels", where + " needs positive out channels; got " + spec.Units.ToString(c));
-                    if (spec.Kernel <= 0) return Fail(ShapeIssueKind.NonPositiveArgument, "kernelSize", where + " needs a positive kernel size; got " + spec.Kernel.ToString(c));
-                    if (spec.Stride <= 0) return Fail(ShapeIssueKind.NonPositiveArgument, "Stride", where + " needs a positive stride; got " + spec.Stride.ToString(c));
-                    if (spec.Padding < 0) return Fail(ShapeIssueKind.NegativePadding, "Padding", where + " needs a padding of 0 or more; got " + spec.Padding.ToString(c));
-                    if (!conv && spec.Padding * 2 > spec.Kernel)
-                        return Fail(ShapeIssueKind.PoolPaddingTooLarge, "Padding",
-                            where + ": padding " + spec.Padding.ToString(c) + " is more than half the kernel " + spec.Kernel.ToString(c) + " (PyTorch rejects it); use at most " + (spec.Kernel / 2).ToString(c));
-
-                    long paddedH = (long)shape.Height + 2L * spec.Padding, paddedW = (long)shape.Width + 2L * spec.Padding;
-                    if (spec.Kernel > paddedH || spec.Kernel > paddedW)
-                    {
-                        return Fail(ShapeIssueKind.KernelLargerThanInput, "kernelSize",
-                            where + " sees " + shape + "; kernel " + spec.Kernel.ToString(c) + " with padding " + spec.Padding.ToString(c)
-                            + " does not fit the padded " + paddedH.ToString(c) + "x" + paddedW.ToString(c) + " input, so the output would be "
-                            + Math.Max(0, FloorDiv(paddedH - spec.Kernel, spec.Stride) + 1).ToString(c) + "x" + Math.Max(0, FloorDiv(paddedW - spec.Kernel, spec.Stride) + 1).ToString(c));
-                    }
-                    long outH = (paddedH - spec.Kernel) / spec.Stride + 1, outW = (paddedW - spec.Kernel) / spec.Stride + 1;
-                    long droppedH = (paddedH - spec.Kernel) % spec.Stride, droppedW = (paddedW - spec.Kernel) % spec.Stride;
-                    if (droppedH != 0 || droppedW != 0)
-                    {
-                        issues.Add(new ShapeIssue(ShapeIssueKind.StrideDropsCells, i, "Stride",
-                            where + " sees " + shape + "; stride " + spec.Stride.ToString(c) + " with kernel " + spec.Kernel.ToString(c) + " and padding " + spec.Padding.ToString(c)
-                            + " does not cover the padded " + paddedH.ToString(c) + "x" + paddedW.ToString(c) + " input evenly: the last "
-                            + droppedH.ToString(c) + " row(s) and " + droppedW.ToString(c) + " column(s) are dropped", false));
-                    }
-                    long channels = conv ? spec.Units : shape.Channels;
-                    if (channels * outH * outW > MaxElements || (conv && (long)spec.Units * shape.Channels * spec.Kernel * spec.Kernel > MaxElements))
-                        return Fail(ShapeIssueKind.TooLarge, null, where + " is too large: more than " + MaxElements.ToString("N0", c) + " elements");
-                    return TensorShape.Spatial((int)channels, (int)outH, (int)outW);
+                    channels += o.Channels;
                 }
-                case LayerKind.Linear:
-                    if (shape.IsSpatial)
-                        return Fail(ShapeIssueKind.LinearNeedsFlatten, null,
-                            "Linear (layer " + i.ToString(c) + ") sees the spatial tensor " + shape + "; insert [Flatten] before it to get a vector of " + shape.Length.ToString(c));
-                    if (spec.Units <= 0) return Fail(ShapeIssueKind.NonPositiveArgument, "outFeatures", where + " needs positive out features; got " + spec.Units.ToString(c));
-                    if ((long)spec.Units * shape.Channels > MaxElements)
-                        return Fail(ShapeIssueKind.TooLarge, null, where + " is too large: more than " + MaxElements.ToString("N0", c) + " weights");
-                    return TensorShape.Vector(spec.Units);
-                case LayerKind.Flatten:
-                    if (!shape.IsSpatial)
-                        return Fail(ShapeIssueKind.FlattenOnVector, null, "Flatten (layer " + i.ToString(c) + ") sees the vector " + shape + ", which is already flat");
-                    return TensorShape.Vector(shape.Length);
-                case LayerKind.BatchNorm:
-                    if (!(spec.Eps > 0)) return Fail(ShapeIssueKind.InvalidBatchNormArgument, "Eps", where + " needs a positive Eps; got " + spec.Eps.ToString("R", c));
-                    if (!(spec.Momentum >= 0 && spec.Momentum <= 1)) return Fail(ShapeIssueKind.InvalidBatchNormArgument, "Momentum", where + " needs a Momentum in [0, 1]; got " + spec.Momentum.ToString("R", c));
-                    return shape;
-                case LayerKind.Dropout:
-                    if (!(spec.P >= 0 && spec.P < 1)) return Fail(ShapeIssueKind.ProbabilityOutOfRange, "p", where + " needs a probability in [0, 1); got " + spec.P.ToString("R", c));
-                    return shape;
-                case LayerKind.LeakyReLU:
-                    if (double.IsNaN(spec.Slope) || double.IsInfinity(spec.Slope)) return Fail(ShapeIssueKind.NonFiniteSlope, "negativeSlope", where + " needs a finite negative slope; got " + spec.Slope.ToString("R", c));
-                    return shape;
-                default:
-                    return shape;
+                if (channels * first.Height * first.Width > MaxElements)
+                {
+                    Fail(ShapeIssueKind.TooLarge, position, null, "Concat " + path + " is too large: more than " + MaxElements.ToString("N0", c) + " elements");
+                    return null;
+                }
+                var output = first.IsSpatial ? TensorShape.Spatial((int)channels, first.Height, first.Width) : TensorShape.Vector((int)channels);
+                return new ConcatLayout(path, position, input, output, branches);
             }
 
-            // PyTorch's floor division; C#'s '/' truncates toward zero, which overstates a negative size.
-            static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
-
-            TensorShape? Fail(ShapeIssueKind kind, string? argument, string message)
+            /// <summary>Expects the [End] of the block opened at <paramref name="position"/>.</summary>
+            private bool Close(int position, string block)
             {
-                issues.Add(new ShapeIssue(kind, i, argument, message, true));
-                return null;
+                var c = CultureInfo.InvariantCulture;
+                if (Cursor < _specs.Count && _specs[Cursor].Kind == LayerKind.End)
+                {
+                    Cursor++;
+                    return true;
+                }
+                if (Cursor < _specs.Count)
+                {
+                    string kind = _specs[Cursor].Kind.ToString();
+                    Fail(ShapeIssueKind.UnbalancedBlock, Cursor, null, "[" + kind + "] at attribute " + Cursor.ToString(c) + " does not belong to the " + block + " opened at attribute " + position.ToString(c)
+                        + (block == "Residual" ? ": a residual has a body, at most one [Shortcut], and [End]" : ": a concatenation has [Branch]es, then [End]"));
+                    return false;
+                }
+                Fail(ShapeIssueKind.UnbalancedBlock, position, null, "[" + block + "] at attribute " + position.ToString(c) + " is never closed: add [End] after its last layer");
+                return false;
+            }
+
+            private bool AssignTensors(LayerLayout layout, LayerRule rule)
+            {
+                var tensors = new List<TensorEntry>();
+                layout.ParameterOffset = _parameters;
+                layout.BufferOffset = _buffers;
+                long parameters = _parameters;
+                foreach (var t in rule.Tensors(layout.Spec, layout.Input))
+                {
+                    long length = 1;
+                    foreach (int d in t.Shape) length *= d;
+                    if (t.Block == TensorBlock.Parameters && parameters + length > MaxElements) return false;
+                    int offset = t.Block switch
+                    {
+                        TensorBlock.Parameters => _parameters,
+                        TensorBlock.Buffers => _buffers,
+                        _ => _counters,
+                    };
+                    var entry = new TensorEntry(layout.Path + "." + t.Name, t.Block, offset, t.Shape, t.Init, t.FanIn);
+                    tensors.Add(entry);
+                    switch (t.Block)
+                    {
+                        case TensorBlock.Parameters: _parameters += entry.Length; parameters += entry.Length; break;
+                        case TensorBlock.Buffers: _buffers += entry.Length; break;
+                        default: layout.CounterIndex = _counters; _counters += 1; break;
+                    }
+                }
+                layout.ParameterCount = _parameters - layout.ParameterOffset;
+                layout.BufferCount = _buffers - layout.BufferOffset;
+                layout.Tensors = tensors;
+                return true;
             }
         }
 
-        /// <summary>Names and places the layer's tensors in PyTorch <c>state_dict</c> order.</summary>
-        private static void AssignTensors(LayerLayout layout, ref int parameters, ref int buffers, ref int counters)
+        /// <summary>What a <see cref="LayerRule"/> sees while inferring one layer: where it is, and how to report.</summary>
+        public sealed class RuleContext
         {
-            var spec = layout.Spec;
-            string prefix = layout.Index.ToString(CultureInfo.InvariantCulture) + ".";
-            var tensors = new List<TensorEntry>();
-            layout.ParameterOffset = parameters;
-            layout.BufferOffset = buffers;
-            switch (spec.Kind)
-            {
-                case LayerKind.Conv2d:
-                    Add(TensorBlock.Parameters, "weight", new[] { spec.Units, layout.Input.Channels, spec.Kernel, spec.Kernel }, ref parameters);
-                    if (spec.Bias) Add(TensorBlock.Parameters, "bias", new[] { spec.Units }, ref parameters);
-                    break;
-                case LayerKind.Linear:
-                    Add(TensorBlock.Parameters, "weight", new[] { spec.Units, layout.Input.Channels }, ref parameters);
-                    if (spec.Bias) Add(TensorBlock.Parameters, "bias", new[] { spec.Units }, ref parameters);
-                    break;
-                case LayerKind.BatchNorm:
-                    int channels = layout.Input.Channels;
-                    Add(TensorBlock.Parameters, "weight", new[] { channels }, ref parameters);
-                    Add(TensorBlock.Parameters, "bias", new[] { channels }, ref parameters);
-                    Add(TensorBlock.Buffers, "running_mean", new[] { channels }, ref buffers);
-                    Add(TensorBlock.Buffers, "running_var", new[] { channels }, ref buffers);
-                    layout.CounterIndex = counters;
-                    Add(TensorBlock.Counters, "num_batches_tracked", Array.Empty<int>(), ref counters);
-                    break;
-            }
-            layout.ParameterCount = parameters - layout.ParameterOffset;
-            layout.BufferCount = buffers - layout.BufferOffset;
-            layout.Tensors = tensors;
+            private readonly InferenceState _state;
 
-            void Add(TensorBlock block, string name, int[] shape, ref int cursor)
+            internal RuleContext(InferenceState state, int position, string where)
             {
-                var entry = new TensorEntry(prefix + name, block, cursor, shape);
-                tensors.Add(entry);
-                cursor += entry.Length;
+                _state = state;
+                Position = position;
+                Where = where;
             }
+
+            /// <summary>The layer's attribute position.</summary>
+            public int Position { get; }
+            /// <summary>How messages name the layer: <c>Conv2d (layer 3)</c>.</summary>
+            public string Where { get; }
+
+            /// <summary>Records an error on <paramref name="argument"/> (null: the whole attribute) and returns null for the output shape.</summary>
+            public TensorShape? Fail(ShapeIssueKind kind, string? argument, string message)
+            {
+                _state.Issues.Add(new ShapeIssue(kind, Position, argument, message, true));
+                return null;
+            }
+
+            /// <summary>Records a warning.</summary>
+            public void Warn(ShapeIssueKind kind, string? argument, string message) =>
+                _state.Issues.Add(new ShapeIssue(kind, Position, argument, message, false));
         }
     }
 }

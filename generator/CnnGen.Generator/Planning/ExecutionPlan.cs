@@ -1,0 +1,402 @@
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Generator.Emit;
+using CnnGen.Shapes;
+using static CnnGen.Generator.Helpers.Literal;
+
+namespace CnnGen.Generator.Planning
+{
+    /// <summary>
+    /// A tensor of the forward pass: the network input, a layer's output, a residual sum or a concatenation. Each sample
+    /// holds <see cref="Length"/> floats; the batch lives in the workspace array <see cref="Array"/>, which values whose
+    /// lifetimes do not overlap share.
+    /// </summary>
+    internal sealed class Value
+    {
+        public Value(int id, TensorShape shape, string name)
+        {
+            Id = id;
+            Shape = shape;
+            Name = name;
+        }
+
+        public int Id { get; }
+        public TensorShape Shape { get; }
+        public int Length => Shape.Length;
+        /// <summary>What it is, for comments and names: <c>Layer3</c>, <c>Residual2</c>, <c>Input</c>.</summary>
+        public string Name { get; }
+        public bool IsNetworkInput => Id == 0;
+        public Step? Producer { get; internal set; }
+        public List<Step> Consumers { get; } = new();
+        /// <summary>The workspace array holding it (<c>workspace.Input</c>, <c>workspace.Activation2</c>).</summary>
+        public string Array { get; internal set; } = "";
+        /// <summary>Whether no other value shares its array, so it is still there after the forward pass.</summary>
+        public bool Exclusive { get; internal set; } = true;
+        /// <summary>Whether a backward pass reads it, so training must keep it until then.</summary>
+        public bool NeededByBackward { get; internal set; }
+        /// <summary>The workspace array of its gradient, when it is a boundary between graph steps.</summary>
+        public string GradientArray { get; internal set; } = "";
+    }
+
+    /// <summary>One step of the forward pass, in execution order.</summary>
+    internal abstract class Step
+    {
+        public int Order { get; internal set; }
+        public abstract IEnumerable<Value> Inputs { get; }
+        public abstract Value Output { get; }
+    }
+
+    /// <summary>A layer reading one value and writing another.</summary>
+    internal sealed class LayerStep : Step
+    {
+        public LayerStep(PlannedLayer layer) => Layer = layer;
+        public PlannedLayer Layer { get; }
+        public override IEnumerable<Value> Inputs => new[] { Layer.In };
+        public override Value Output => Layer.Out;
+    }
+
+    /// <summary>A residual's sum: body output plus shortcut output (or the block input).</summary>
+    internal sealed class AddStep : Step
+    {
+        public AddStep(ResidualLayout block, Value body, Value shortcut, Value output)
+        {
+            Block = block;
+            Body = body;
+            Shortcut = shortcut;
+            Sum = output;
+        }
+
+        public ResidualLayout Block { get; }
+        public Value Body { get; }
+        public Value Shortcut { get; }
+        public Value Sum { get; }
+        public override IEnumerable<Value> Inputs => new[] { Body, Shortcut };
+        public override Value Output => Sum;
+    }
+
+    /// <summary>A concatenation over channels: each sample's parts one after the other.</summary>
+    internal sealed class ConcatStep : Step
+    {
+        public ConcatStep(ConcatLayout block, IReadOnlyList<Value> parts, Value output)
+        {
+            Block = block;
+            Parts = parts;
+            Joined = output;
+        }
+
+        public ConcatLayout Block { get; }
+        public IReadOnlyList<Value> Parts { get; }
+        public Value Joined { get; }
+        public override IEnumerable<Value> Inputs => Parts;
+        public override Value Output => Joined;
+    }
+
+    /// <summary>
+    /// A maximal chain of layer steps, each reading only its predecessor's output, which nothing else reads: the unit
+    /// inside which forward runs share loops over the batch, evaluation fuses layers, and backward hands gradients on
+    /// through its two ping-pong arrays.
+    /// </summary>
+    internal sealed class Segment
+    {
+        public Segment(IReadOnlyList<PlannedLayer> layers) => Layers = layers;
+        public IReadOnlyList<PlannedLayer> Layers { get; }
+        public Value In => Layers[0].In;
+        public Value Out => Layers[Layers.Count - 1].Out;
+    }
+
+    /// <summary>
+    /// The execution plan, computed once per network before anything is emitted: the steps in order, the values
+    /// between them, segments, evaluation fusions, what backward needs kept, and which values share workspace arrays
+    /// (liveness). Emitters render it and do not recompute any of it.
+    /// </summary>
+    internal sealed class ExecutionPlan
+    {
+        private ExecutionPlan(NetworkLayout layout)
+        {
+            Layout = layout;
+        }
+
+        public NetworkLayout Layout { get; }
+        public List<Value> Values { get; } = new();
+        public List<Step> Steps { get; } = new();
+        public List<PlannedLayer> Layers { get; } = new();
+        /// <summary>The forward pass as segments and graph steps, in order: each item a <see cref="Segment"/> or an <see cref="AddStep"/>/<see cref="ConcatStep"/>.</summary>
+        public List<object> Schedule { get; } = new();
+        public Value Input => Values[0];
+        public Value Output { get; private set; } = null!;
+        /// <summary>Activation arrays: name and floats per sample.</summary>
+        public List<(string Name, int Length)> ActivationArrays { get; } = new();
+        /// <summary>Gradient arrays of graph boundaries: name and floats per sample.</summary>
+        public List<(string Name, int Length)> GradientArrays { get; } = new();
+        /// <summary>Floats per sample of activations if every value had its own array.</summary>
+        public long UnsharedActivationLength => Values.Where(v => !v.IsNetworkInput).Sum(v => (long)v.Length);
+        /// <summary>Floats per sample of the activation arrays after sharing by liveness.</summary>
+        public long SharedActivationLength => ActivationArrays.Sum(a => (long)a.Length);
+        public bool IsGraph => Steps.Any(s => s is not LayerStep);
+
+        public static ExecutionPlan Create(NetworkLayout layout)
+        {
+            var plan = new ExecutionPlan(layout);
+            var input = plan.NewValue(layout.Input, "Input");
+            plan.Output = plan.Walk(layout.Root, input);
+            for (int i = 0; i < plan.Steps.Count; i++) plan.Steps[i].Order = i;
+            foreach (var step in plan.Steps)
+            {
+                step.Output.Producer = step;
+                foreach (var value in step.Inputs) value.Consumers.Add(step);
+            }
+            plan.BuildSchedule();
+            plan.MarkBackwardNeeds();
+            plan.AssignActivationArrays();
+            plan.AssignGradientArrays();
+            return plan;
+        }
+
+        private Value NewValue(TensorShape shape, string name)
+        {
+            var value = new Value(Values.Count, shape, name);
+            Values.Add(value);
+            return value;
+        }
+
+        private Value Walk(SequenceLayout sequence, Value input)
+        {
+            var current = input;
+            foreach (var node in sequence.Nodes)
+            {
+                switch (node)
+                {
+                    case LayerLayout layer:
+                    {
+                        var output = NewValue(layer.Output, "Layer" + Int(layer.Index));
+                        var planned = new PlannedLayer(layer, current, output);
+                        Layers.Add(planned);
+                        Steps.Add(new LayerStep(planned));
+                        current = output;
+                        break;
+                    }
+                    case ResidualLayout residual:
+                    {
+                        var body = Walk(residual.Body, current);
+                        var shortcut = Walk(residual.Shortcut, current);
+                        var sum = NewValue(residual.Output, "Residual" + residual.Identifier.Substring("Layer".Length));
+                        Steps.Add(new AddStep(residual, body, shortcut, sum));
+                        current = sum;
+                        break;
+                    }
+                    case ConcatLayout concat:
+                    {
+                        var parts = concat.Branches.Select(branch => Walk(branch, current)).ToList();
+                        var joined = NewValue(concat.Output, "Concat" + concat.Identifier.Substring("Layer".Length));
+                        Steps.Add(new ConcatStep(concat, parts, joined));
+                        current = joined;
+                        break;
+                    }
+                }
+            }
+            return current;
+        }
+
+        private void BuildSchedule()
+        {
+            List<PlannedLayer>? chain = null;
+            foreach (var step in Steps)
+            {
+                if (step is LayerStep layerStep)
+                {
+                    var layer = layerStep.Layer;
+                    bool continues = chain is not null && chain[chain.Count - 1].Out == layer.In && layer.In.Consumers.Count == 1;
+                    if (!continues)
+                    {
+                        if (chain is not null) Schedule.Add(new Segment(chain));
+                        chain = new List<PlannedLayer>();
+                    }
+                    chain!.Add(layer);
+                    continue;
+                }
+                if (chain is not null) Schedule.Add(new Segment(chain));
+                chain = null;
+                Schedule.Add(step);
+            }
+            if (chain is not null) Schedule.Add(new Segment(chain));
+
+            // Evaluation fusions live inside a segment: a direct convolution absorbs what follows it there.
+            foreach (var segment in Schedule.OfType<Segment>())
+            {
+                for (int i = 0; i < segment.Layers.Count; i++)
+                {
+                    var fusion = Conv2dEmitter.EvaluationFusion(segment.Layers, i);
+                    segment.Layers[i].Fusion = fusion;
+                    for (int f = 0; f < fusion.Absorbed; f++) segment.Layers[i + f].FusedInto = segment.Layers[i + fusion.Absorbed];
+                }
+            }
+        }
+
+        private void MarkBackwardNeeds()
+        {
+            foreach (var layer in Layers)
+            {
+                var reads = LayerEmitter.For(layer).BackwardReads(layer);
+                if ((reads & BackwardReads.Input) != 0) layer.In.NeededByBackward = true;
+                if ((reads & BackwardReads.Output) != 0) layer.Out.NeededByBackward = true;
+            }
+        }
+
+        /// <summary>
+        /// Gives every value an array, sharing arrays between values whose lifetimes do not overlap. A lifetime runs from
+        /// the loop that writes the value to the loop that last reads it: a run of per-sample layers is one loop over the
+        /// batch, so no value written inside a loop takes the array of a value read inside the same loop (a later sample
+        /// would overwrite it). Runs differ between training and evaluation, so each step's loop is the union of both.
+        /// Values backward reads live to the end; so does the output.
+        /// </summary>
+        private void AssignActivationArrays()
+        {
+            Input.Array = "workspace.Input";
+            int count = Steps.Count;
+            var loopStart = new int[count];
+            var loopEnd = new int[count];
+            for (int i = 0; i < count; i++) { loopStart[i] = i; loopEnd[i] = i; }
+            foreach (var segment in Schedule.OfType<Segment>())
+            {
+                foreach (bool training in new[] { true, false })
+                {
+                    var layers = segment.Layers;
+                    for (int i = 0; i < layers.Count;)
+                    {
+                        int end = i;
+                        while (end < layers.Count && (training ? LayerEmitter.For(layers[end]).IsPerSample : LayerEmitter.For(layers[end]).IsPerSampleInEvaluation)) end++;
+                        if (end == i) { i++; continue; }
+                        int first = layers[i].Step.Order, last = layers[end - 1].Step.Order;
+                        for (int j = i; j < end; j++)
+                        {
+                            int order = layers[j].Step.Order;
+                            loopStart[order] = System.Math.Min(loopStart[order], first);
+                            loopEnd[order] = System.Math.Max(loopEnd[order], last);
+                        }
+                        i = end;
+                    }
+                }
+            }
+
+            var free = new List<(string Name, int Length, int FreeAfter)>();
+            int forever = int.MaxValue;
+            foreach (var value in Values)
+            {
+                if (value.IsNetworkInput) continue;
+                int start = loopStart[value.Producer!.Order];
+                int end = value == Output || value.NeededByBackward || value.Consumers.Count == 0 ? forever
+                    : value.Consumers.Max(c => loopEnd[c.Order]);
+                // Best fit: the smallest free array that is large enough, else the largest free one (grown).
+                int chosen = -1;
+                for (int i = 0; i < free.Count; i++)
+                {
+                    if (free[i].FreeAfter >= start) continue;
+                    if (chosen < 0) { chosen = i; continue; }
+                    bool fits = free[i].Length >= value.Length, chosenFits = free[chosen].Length >= value.Length;
+                    if (fits && (!chosenFits || free[i].Length < free[chosen].Length)) chosen = i;
+                    else if (!fits && !chosenFits && free[i].Length > free[chosen].Length) chosen = i;
+                }
+                if (chosen < 0)
+                {
+                    free.Add(("Activation" + Int(free.Count), value.Length, end));
+                    value.Array = "workspace.Activation" + Int(free.Count - 1);
+                }
+                else
+                {
+                    var array = free[chosen];
+                    free[chosen] = (array.Name, System.Math.Max(array.Length, value.Length), end);
+                    value.Array = "workspace." + array.Name;
+                }
+            }
+            foreach (var array in free) ActivationArrays.Add((array.Name, array.Length));
+            foreach (var value in Values)
+                value.Exclusive = value.IsNetworkInput || Values.Count(other => other.Array == value.Array) == 1;
+        }
+
+        /// <summary>
+        /// Gradient arrays for the values at graph boundaries (a segment's input and output, a block's parts); inside a
+        /// segment gradients move through the workspace's two ping-pong arrays. A residual's body and shortcut outputs
+        /// share the sum's gradient array: the sum passes its gradient to both unchanged.
+        /// </summary>
+        private void AssignGradientArrays()
+        {
+            if (!IsGraph) return;
+            int index = 0;
+            string NewArray(int length)
+            {
+                string name = "GradientOf" + Int(index++);
+                GradientArrays.Add((name, length));
+                return "workspace." + name;
+            }
+            // Backward order: a value's gradient array is decided before the steps that write it.
+            for (int i = Steps.Count - 1; i >= 0; i--)
+            {
+                var step = Steps[i];
+                if (step.Output.GradientArray.Length == 0) step.Output.GradientArray = NewArray(step.Output.Length);
+                switch (step)
+                {
+                    case AddStep add:
+                        if (add.Body.GradientArray.Length == 0 && add.Body.Consumers.Count == 1) add.Body.GradientArray = add.Sum.GradientArray;
+                        if (add.Shortcut != add.Body && add.Shortcut.GradientArray.Length == 0 && add.Shortcut.Consumers.Count == 1) add.Shortcut.GradientArray = add.Sum.GradientArray;
+                        break;
+                }
+            }
+            foreach (var value in Values)
+            {
+                if (value.IsNetworkInput) value.GradientArray = "inputGradient";
+                else if (value.GradientArray.Length == 0 && (value.Consumers.Count != 1 || value.Consumers[0] is not LayerStep || value == Output))
+                    value.GradientArray = NewArray(value.Length);
+            }
+        }
+    }
+
+    /// <summary>What a layer's backward pass reads besides the output gradient.</summary>
+    [System.Flags]
+    internal enum BackwardReads
+    {
+        None = 0,
+        Input = 1,
+        Output = 2,
+        Both = Input | Output,
+    }
+
+    /// <summary>
+    /// A layer as the plan runs it: its layout, the values it reads and writes (and so its arrays), and what evaluation
+    /// fuses into it.
+    /// </summary>
+    internal sealed class PlannedLayer
+    {
+        public PlannedLayer(LayerLayout layout, Value input, Value output)
+        {
+            Layout = layout;
+            In = input;
+            Out = output;
+        }
+
+        public LayerLayout Layout { get; }
+        public Value In { get; }
+        public Value Out { get; }
+        public LayerStep Step => (LayerStep)Out.Producer!;
+        /// <summary>The layers evaluation fuses into this one (a direct convolution's batch-norm, ReLU, pooling).</summary>
+        public Conv2dEmitter.Fusion Fusion { get; internal set; }
+        /// <summary>When evaluation fuses this layer into an earlier one: the layer whose output evaluation keeps.</summary>
+        public PlannedLayer? FusedInto { get; internal set; }
+
+        public int Index => Layout.Index;
+        public LayerSpec Spec => Layout.Spec;
+        public LayerKind Kind => Layout.Kind;
+        public TensorShape Input => Layout.Input;
+        public TensorShape Output => Layout.Output;
+        public int ParameterOffset => Layout.ParameterOffset;
+        public int ParameterCount => Layout.ParameterCount;
+        public int BufferOffset => Layout.BufferOffset;
+        public int BufferCount => Layout.BufferCount;
+        public int CounterIndex => Layout.CounterIndex;
+        public IReadOnlyList<TensorEntry> Tensors => Layout.Tensors;
+        public string TorchName => Layout.TorchName;
+        public string Path => Layout.Path;
+        public string Describe() => Layout.Describe();
+        /// <summary>Whether its input is the network's input (whose gradient is written only when asked for).</summary>
+        public bool ReadsNetworkInput => In.IsNetworkInput;
+    }
+}
