@@ -21,35 +21,8 @@ namespace CnnGen.Tests.Infrastructure
             return sb.ToString();
         }
 
-        /// <summary>The attribute text for a layer, writing only the arguments that differ from the defaults.</summary>
-        public static string Attribute(LayerSpec layer)
-        {
-            var c = CultureInfo.InvariantCulture;
-            string D(double v) => v.ToString("R", c);
-            switch (layer.Kind)
-            {
-                case LayerKind.Conv2d:
-                    return "Conv2d(" + layer.Units.ToString(c) + ", " + layer.Kernel.ToString(c)
-                        + (layer.Stride != 1 ? ", Stride = " + layer.Stride.ToString(c) : "")
-                        + (layer.Padding != 0 ? ", Padding = " + layer.Padding.ToString(c) : "")
-                        + (layer.Bias ? "" : ", Bias = false") + ")";
-                case LayerKind.MaxPool:
-                case LayerKind.AvgPool:
-                    return layer.Kind + "(" + layer.Kernel.ToString(c)
-                        + (layer.Stride != layer.Kernel ? ", Stride = " + layer.Stride.ToString(c) : "")
-                        + (layer.Padding != 0 ? ", Padding = " + layer.Padding.ToString(c) : "") + ")";
-                case LayerKind.BatchNorm:
-                    return "BatchNorm(Eps = " + D(layer.Eps) + ", Momentum = " + D(layer.Momentum) + ")";
-                case LayerKind.LeakyReLU:
-                    return "LeakyReLU(" + D(layer.Slope) + ")";
-                case LayerKind.Linear:
-                    return "Linear(" + layer.Units.ToString(c) + (layer.Bias ? "" : ", Bias = false") + ")";
-                case LayerKind.Dropout:
-                    return "Dropout(" + D(layer.P) + ")";
-                default:
-                    return layer.Kind.ToString();
-            }
-        }
+        /// <summary>The attribute text for a layer or block marker, writing only the arguments that differ from the defaults.</summary>
+        public static string Attribute(LayerSpec layer) => layer.ToString();
     }
 
     /// <summary>Seeded random layer stacks that shape inference accepts: convolutions, pools, batch-norm, activations, dropout.</summary>
