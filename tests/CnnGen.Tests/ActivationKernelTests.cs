@@ -76,7 +76,7 @@ namespace CnnGen.Tests
             switch (kind)
             {
                 case "Relu6": return x > 0 && x < 6 ? 1 : 0;
-                case "Hardswish": return x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1;
+                case "Hardswish": return x < -3 ? 0 : x >= 3 ? 1 : x / 3 + 0.5; // PyTorch 1.13's vectorized convention at 3
                 case "Silu": { double s = 1 / (1 + Math.Exp(-x)); return s * (1 + x * (1 - s)); }
                 case "GeluErf": return NormalCdf(x) + x * Math.Exp(-x * x / 2) / Math.Sqrt(2 * Math.PI);
                 case "GeluTanh":
@@ -182,7 +182,7 @@ namespace CnnGen.Tests
                 Activations.Relu6BackwardOn(new float[] { 0, 6, 3, -1, 7, float.NaN, 0, 6, 3, -1, 7, float.NaN, 0, 6, 3, -1, 5.999f }, dy, dx, path);
                 Assert.Equal(new float[] { 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1 }, dx);
                 Activations.HardswishBackwardOn(new float[] { -3, 3, -3.0001f, 3.0001f, 0, -3, 3, -3.0001f, 3.0001f, 0, -3, 3, -3.0001f, 3.0001f, 0, -3, 3 }, dy, dx, path);
-                Assert.Equal(new float[] { -0.5f, 1.5f, 0, 1, 0.5f, -0.5f, 1.5f, 0, 1, 0.5f, -0.5f, 1.5f, 0, 1, 0.5f, -0.5f, 1.5f }, dx);
+                Assert.Equal(new float[] { -0.5f, 1, 0, 1, 0.5f, -0.5f, 1, 0, 1, 0.5f, -0.5f, 1, 0, 1, 0.5f, -0.5f, 1 }, dx);
                 Activations.SiluOn(x, y, path);
                 Assert.True(float.IsNaN(y[0]) && float.IsNaN(y[16]), "SiLU passes NaN through");
                 Activations.GeluOn(x, y, false, path);

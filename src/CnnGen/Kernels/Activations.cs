@@ -20,16 +20,24 @@ namespace CnnGen.Kernels
         /// <summary>y = min(max(x, 0), 6) (PyTorch's ReLU6, a hardtanh): NaN passes through, −0 stays −0.</summary>
         public static void Relu6(ReadOnlySpan<float> x, Span<float> y) => Map<Relu6Op>(x, y, KernelPaths.Default);
 
-        /// <summary>dx = dy where 0 &lt; x &lt; 6 strictly, else 0 (PyTorch's hardtanh_backward, vector form: NaN gives 0).</summary>
+        /// <summary>
+        /// dx = dy where 0 &lt; x &lt; 6 strictly, else 0 (PyTorch 1.13's hardtanh_backward as its vectorized loop computes it:
+        /// NaN gives 0; its scalar loop, run only on the last few elements of a tensor, passes dy for NaN).
+        /// </summary>
         public static void Relu6Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) => Map<Relu6Gradient>(x, dy, dx, KernelPaths.Default);
 
         /// <summary>y = x · min(max(x + 3, 0), 6) / 6 (PyTorch's Hardswish, the same operations).</summary>
         public static void Hardswish(ReadOnlySpan<float> x, Span<float> y) => Map<HardswishOp>(x, y, KernelPaths.Default);
 
         /// <summary>
-        /// PyTorch 1.13's hardswish_backward: dx = 0 where x &lt; −3, dy where x &gt; 3, else dy · (x / 3 + ½) (so −½·dy at
-        /// x = −3 and 1.5·dy at x = 3).
+        /// PyTorch 1.13's hardswish_backward as its vectorized loop computes it: dx = 0 where x &lt; −3, dy where x ≥ 3, else
+        /// dy · (x / 3 + ½) (so −½·dy at x = −3, dy at x = 3; NaN gives NaN).
         /// </summary>
+        /// <remarks>
+        /// PyTorch 1.13's scalar loop, which only runs on the last few elements of a contiguous tensor (fewer than 16
+        /// floats), takes the middle branch at x = 3 (1.5·dy) and passes dy for NaN; the vector loop's convention is the
+        /// one nearly every element sees, so it is the one followed here on every path.
+        /// </remarks>
         public static void HardswishBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) => Map<HardswishGradient>(x, dy, dx, KernelPaths.Default);
 
         /// <summary>y = x / (1 + exp(−x)) (PyTorch's SiLU).</summary>
@@ -177,19 +185,19 @@ namespace CnnGen.Kernels
 
         private readonly struct HardswishGradient : IBinary
         {
-            public static float Apply(float x, float dy) => x < -3f ? 0f : x <= 3f ? dy * (x / 3f + 0.5f) : dy;
+            public static float Apply(float x, float dy) => x < -3f ? 0f : x >= 3f ? dy : dy * (x / 3f + 0.5f);
 
             public static Vector256<float> Apply(Vector256<float> x, Vector256<float> dy)
             {
                 var middle = dy * (x / Vector256.Create(3f) + Vector256.Create(0.5f));
-                var value = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(3f)), dy, middle);
+                var value = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256.Create(3f)), dy, middle);
                 return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-3f)), Vector256<float>.Zero, value);
             }
 
             public static Vector512<float> Apply(Vector512<float> x, Vector512<float> dy)
             {
                 var middle = dy * (x / Vector512.Create(3f) + Vector512.Create(0.5f));
-                var value = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(3f)), dy, middle);
+                var value = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512.Create(3f)), dy, middle);
                 return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-3f)), Vector512<float>.Zero, value);
             }
         }
