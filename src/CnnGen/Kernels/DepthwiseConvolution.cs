@@ -68,7 +68,7 @@ namespace CnnGen.Kernels
         // Writes channel c of x into the interior of the padded plane (its border and phase slack stay as they are: zero).
         private static void Pad(ReadOnlySpan<float> x, int c, in ConvolutionGeometry g, in Layout layout, Span<float> plane)
         {
-            int height = g.InHeight, width = g.InWidth, sw = g.StrideWidth;
+            int height = g.InHeight, width = g.InWidth, sw = g.StrideWidth, pw = g.PaddingWidth;
             ref float source = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)c * height * width);
             ref float target = ref MemoryMarshal.GetReference(plane);
             for (int iy = 0; iy < height; iy++)
@@ -77,16 +77,26 @@ namespace CnnGen.Kernels
                 ref float from = ref Unsafe.Add(ref source, iy * width);
                 if (sw == 1)
                 {
-                    MemoryMarshal.CreateReadOnlySpan(ref from, width).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref row, g.PaddingWidth), width));
+                    CopyRow(ref from, ref Unsafe.Add(ref row, pw), width);
                     continue;
                 }
-                for (int phase = 0; phase < sw; phase++)
+                int ix = 0;
+                if (sw == 2)
                 {
-                    // Padded columns px ≡ phase (mod sw), px = ix + pw with 0 ≤ ix < width.
-                    int first = ((phase - g.PaddingWidth) % sw + sw) % sw; // the first ix with (ix + pw) mod sw == phase
-                    ref float to = ref Unsafe.Add(ref row, phase * layout.PhaseLength + (first + g.PaddingWidth) / sw);
-                    int k = 0;
-                    for (int ix = first; ix < width; ix += sw, k++) Unsafe.Add(ref to, k) = Unsafe.Add(ref from, ix);
+                    // Input column 2k goes to phase pw mod 2 at k + pw/2, column 2k + 1 to the other phase at k + (pw + 1)/2.
+                    ref float evens = ref Unsafe.Add(ref row, (pw & 1) * layout.PhaseLength + pw / 2);
+                    ref float odds = ref Unsafe.Add(ref row, ((pw + 1) & 1) * layout.PhaseLength + (pw + 1) / 2);
+                    for (; ix <= width - 16; ix += 16)
+                    {
+                        var (e, o) = Deinterleave(ref Unsafe.Add(ref from, ix));
+                        e.StoreUnsafe(ref evens, (nuint)(ix / 2));
+                        o.StoreUnsafe(ref odds, (nuint)(ix / 2));
+                    }
+                }
+                for (; ix < width; ix++)
+                {
+                    int px = ix + pw;
+                    Unsafe.Add(ref row, px % sw * layout.PhaseLength + px / sw) = Unsafe.Add(ref from, ix);
                 }
             }
         }
@@ -94,7 +104,7 @@ namespace CnnGen.Kernels
         // The reverse of Pad: the interior of the padded gradient plane, written to channel c of dx.
         private static void Unpad(ReadOnlySpan<float> plane, int c, in ConvolutionGeometry g, in Layout layout, Span<float> dx)
         {
-            int height = g.InHeight, width = g.InWidth, sw = g.StrideWidth;
+            int height = g.InHeight, width = g.InWidth, sw = g.StrideWidth, pw = g.PaddingWidth;
             ref float source = ref MemoryMarshal.GetReference(plane);
             ref float target = ref Unsafe.Add(ref MemoryMarshal.GetReference(dx), (nint)c * height * width);
             for (int iy = 0; iy < height; iy++)
@@ -103,17 +113,73 @@ namespace CnnGen.Kernels
                 ref float to = ref Unsafe.Add(ref target, iy * width);
                 if (sw == 1)
                 {
-                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref row, g.PaddingWidth), width).CopyTo(MemoryMarshal.CreateSpan(ref to, width));
+                    CopyRow(ref Unsafe.Add(ref row, pw), ref to, width);
                     continue;
                 }
-                for (int phase = 0; phase < sw; phase++)
+                int ix = 0;
+                if (sw == 2)
                 {
-                    int first = ((phase - g.PaddingWidth) % sw + sw) % sw;
-                    ref float from = ref Unsafe.Add(ref row, phase * layout.PhaseLength + (first + g.PaddingWidth) / sw);
-                    int k = 0;
-                    for (int ix = first; ix < width; ix += sw, k++) Unsafe.Add(ref to, ix) = Unsafe.Add(ref from, k);
+                    ref float evens = ref Unsafe.Add(ref row, (pw & 1) * layout.PhaseLength + pw / 2);
+                    ref float odds = ref Unsafe.Add(ref row, ((pw + 1) & 1) * layout.PhaseLength + (pw + 1) / 2);
+                    for (; ix <= width - 16; ix += 16)
+                    {
+                        Interleave(Vector256.LoadUnsafe(ref evens, (nuint)(ix / 2)), Vector256.LoadUnsafe(ref odds, (nuint)(ix / 2)), ref Unsafe.Add(ref to, ix));
+                    }
+                }
+                for (; ix < width; ix++)
+                {
+                    int px = ix + pw;
+                    Unsafe.Add(ref to, ix) = Unsafe.Add(ref row, px % sw * layout.PhaseLength + px / sw);
                 }
             }
+        }
+
+        // Copies a row with whole vectors, the last one overlapping the one before (it copies the same values again).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void CopyRow(ref float from, ref float to, int count)
+        {
+            if (count >= 8 && Vector256.IsHardwareAccelerated)
+            {
+                for (int i = 0; ; i += 8)
+                {
+                    if (i > count - 8) i = count - 8;
+                    Vector256.LoadUnsafe(ref from, (nuint)i).StoreUnsafe(ref to, (nuint)i);
+                    if (i == count - 8) break;
+                }
+                return;
+            }
+            for (int i = 0; i < count; i++) Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
+        }
+
+        // 16 floats split into their 8 even-indexed and 8 odd-indexed values.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector256<float> Evens, Vector256<float> Odds) Deinterleave(ref float from)
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var v = Vector512.LoadUnsafe(ref from);
+                var split = Vector512.Shuffle(v, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+                return (split.GetLower(), split.GetUpper());
+            }
+            var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+            var a = Vector256.Shuffle(Vector256.LoadUnsafe(ref from), order);
+            var b = Vector256.Shuffle(Vector256.LoadUnsafe(ref from, 8), order);
+            return (Vector256.Create(a.GetLower(), b.GetLower()), Vector256.Create(a.GetUpper(), b.GetUpper()));
+        }
+
+        // The reverse of Deinterleave: 8 evens and 8 odds stored as 16 consecutive floats.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Interleave(Vector256<float> evens, Vector256<float> odds, ref float to)
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var joined = Vector512.Create(evens, odds);
+                Vector512.Shuffle(joined, Vector512.Create(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15)).StoreUnsafe(ref to);
+                return;
+            }
+            var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+            Vector256.Shuffle(Vector256.Create(evens.GetLower(), odds.GetLower()), order).StoreUnsafe(ref to);
+            Vector256.Shuffle(Vector256.Create(evens.GetUpper(), odds.GetUpper()), order).StoreUnsafe(ref to, 8);
         }
 
         public static void Forward(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
