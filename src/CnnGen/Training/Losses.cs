@@ -46,6 +46,74 @@ namespace CnnGen.Training
             return total;
         }
 
+        /// <summary>
+        /// PyTorch's <c>F.cross_entropy</c> on logits (N, classes, height, width) with integer targets (N, height, width):
+        /// the mean over all N·height·width pixels of logsumexp(z) − z[label], each pixel's classes read across the class
+        /// planes, with the maximum subtracted so large logits stay finite. Writes d(mean loss)/d logits =
+        /// (softmax − onehot) / (N·height·width). N is labels.Length / (height·width).
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or a label is outside [0, classes) (the message names the pixel and the value).</exception>
+        /// <exception cref="ArgumentException">The labels are empty or not whole images, or the logits or gradient do not have N·classes·height·width floats.</exception>
+        public static float PixelCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, int height, int width, Span<float> logitsGradient)
+        {
+            if (labels.IsEmpty) throw new ArgumentException("The batch is empty.", nameof(labels));
+            return (float)(PixelCrossEntropySum(logits, labels, classes, height, width, logitsGradient, 1f / labels.Length) / labels.Length);
+        }
+
+        /// <summary>
+        /// The sum of the per-pixel cross-entropy losses of <see cref="PixelCrossEntropy"/> (in double), with the gradient
+        /// (softmax − onehot) scaled by <paramref name="gradientScale"/>: the building block for a batch split across
+        /// threads. The gradient may alias the logits. Arguments are checked before anything is written.
+        /// </summary>
+        public static double PixelCrossEntropySum(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, int height, int width,
+            Span<float> logitsGradient, float gradientScale)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+            if (labels.IsEmpty) throw new ArgumentException("The batch is empty.", nameof(labels));
+            int plane = height * width;
+            if (labels.Length % plane != 0)
+                throw new ArgumentException($"Expected labels for whole {height}x{width} images (a multiple of {plane}) but got {labels.Length}.", nameof(labels));
+            int samples = labels.Length / plane;
+            long expected = (long)samples * classes * plane;
+            if (logits.Length != expected)
+                throw new ArgumentException($"Expected {expected} logits ({samples}x{classes}x{height}x{width}) but got {logits.Length}.", nameof(logits));
+            NetworkChecks.RequireLength(logitsGradient.Length, logits.Length, nameof(logitsGradient));
+            for (int i = 0; i < labels.Length; i++)
+            {
+                if ((uint)labels[i] >= (uint)classes)
+                {
+                    int n = i / plane, row = i % plane / width, column = i % width;
+                    throw new ArgumentOutOfRangeException(nameof(labels), labels[i],
+                        $"Label {labels[i]} of pixel {i} (sample {n}, row {row}, column {column}) is outside the {classes} classes [0, {classes - 1}].");
+                }
+            }
+
+            double total = 0;
+            for (int n = 0; n < samples; n++)
+            {
+                var sample = logits.Slice(n * classes * plane, classes * plane);
+                var gradient = logitsGradient.Slice(n * classes * plane, classes * plane);
+                for (int p = 0; p < plane; p++)
+                {
+                    float max = float.NegativeInfinity;
+                    for (int c = 0; c < classes; c++) max = MathF.Max(max, sample[c * plane + p]);
+                    double sum = 0;
+                    for (int c = 0; c < classes; c++) sum += Math.Exp(sample[c * plane + p] - max);
+                    double logSumExp = max + Math.Log(sum);
+                    int label = labels[n * plane + p];
+                    total += logSumExp - sample[label * plane + p];
+                    for (int c = 0; c < classes; c++)
+                    {
+                        double softmax = Math.Exp(sample[c * plane + p] - logSumExp);
+                        gradient[c * plane + p] = (float)((softmax - (c == label ? 1 : 0)) * gradientScale);
+                    }
+                }
+            }
+            return total;
+        }
+
         /// <summary>PyTorch's <c>nn.MSELoss()</c>: the mean of (y - t)² over all elements; writes the gradient 2 (y - t) / count.</summary>
         public static float MeanSquaredError(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient)
         {

@@ -1,0 +1,170 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// PyTorch's general <c>Conv2d</c> for one sample: any groups (depthwise included), stride, padding and dilation per
+    /// axis, rectangular kernels; forward and backward. x is [C x H x W], the weight PyTorch's
+    /// [outChannels x C/groups x kh x kw], y [outChannels x OH x OW].
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Depthwise layers (one input channel per group, any channel multiplier) run the direct kernel of
+    /// <see cref="DepthwiseConvolution"/>, vectorized along the output row. Every other layer runs per group as im2col
+    /// (<see cref="ConvolutionColumns"/>, skipped for a 1x1 stride-1 unpadded kernel, whose columns are the input itself)
+    /// and a <see cref="Gemm"/> product: y_g = W_g · cols_g, started at the bias.
+    /// </para>
+    /// <para>
+    /// The backward pass adds dW_g += dy_g · cols_gᵀ and db[oc] += Σ dy[oc] to the gradients it is given, and overwrites the
+    /// input gradient with col2im(W_gᵀ · dy_g). The scratch (<see cref="ScratchLength"/> floats) holds one group's columns.
+    /// </para>
+    /// </remarks>
+    public static class GroupedConvolution
+    {
+        /// <summary>Floats of scratch <see cref="Forward"/> and <see cref="Backward"/> need for this geometry.</summary>
+        public static int ScratchLength(in ConvolutionGeometry g)
+        {
+            if (g.GroupInChannels == 1) return DepthwiseConvolution.ScratchLength(g);
+            if (IsPointwise(g)) return 0;
+            long length = (long)g.GroupInChannels * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth;
+            if (length > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The columns of this convolution do not fit in a span.");
+            return (int)length;
+        }
+
+        // A 1x1 kernel at stride 1 without padding reads the input as it is: its columns are the input's rows.
+        private static bool IsPointwise(in ConvolutionGeometry g) =>
+            g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideHeight == 1 && g.StrideWidth == 1 && g.PaddingHeight == 0 && g.PaddingWidth == 0;
+
+        /// <summary>
+        /// y[oc, oy, ox] = bias[oc] + Σ over the input channels ic of oc's group and the taps (ky, kx) of
+        /// w[oc, ic − groupStart, ky, kx] · x[ic, oy·sh − ph + ky·dh, ox·sw − pw + kx·dw] (zero outside the input).
+        /// An empty <paramref name="bias"/> means no bias.
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor (the scratch than <see cref="ScratchLength"/>), or the bias is neither empty nor outChannels long.</exception>
+        public static void Forward(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            Span<float> y, Span<float> scratch) =>
+            ForwardOn(g, x, weight, bias, y, scratch, KernelPaths.Default);
+
+        internal static void ForwardOn(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            Span<float> y, Span<float> scratch, DirectConvolution.KernelPath path)
+        {
+            CheckGeometry(g);
+            Require(x.Length >= g.InLength, nameof(x), g.InLength, x.Length);
+            Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
+            if (!bias.IsEmpty) Require(bias.Length >= g.OutChannels, nameof(bias), g.OutChannels, bias.Length);
+            Require(y.Length >= g.OutLength, nameof(y), g.OutLength, y.Length);
+            int scratchLength = ScratchLength(g);
+            Require(scratch.Length >= scratchLength, nameof(scratch), scratchLength, scratch.Length);
+
+            if (g.GroupInChannels == 1)
+            {
+                DepthwiseConvolution.Forward(g, x, weight, bias, y, scratch, path);
+                return;
+            }
+            int plane = g.OutHeight * g.OutWidth, inPlane = g.InHeight * g.InWidth;
+            int groupIn = g.GroupInChannels, groupOut = g.GroupOutChannels, depth = groupIn * g.KernelHeight * g.KernelWidth;
+            for (int oc = 0; oc < g.OutChannels; oc++) y.Slice(oc * plane, plane).Fill(bias.IsEmpty ? 0f : bias[oc]);
+            bool pointwise = IsPointwise(g);
+            for (int group = 0; group < g.Groups; group++)
+            {
+                var input = x.Slice(group * groupIn * inPlane, groupIn * inPlane);
+                ReadOnlySpan<float> cols = input;
+                if (!pointwise)
+                {
+                    ConvolutionColumns.Expand(input, groupIn, g, scratch);
+                    cols = scratch.Slice(0, depth * plane);
+                }
+                Multiply(path, false, false, groupOut, plane, depth, weight.Slice(group * groupOut * depth), depth, cols, plane,
+                    y.Slice(group * groupOut * plane), plane, accumulate: true);
+            }
+        }
+
+        /// <summary>
+        /// The backward pass of <see cref="Forward"/> for one sample, from dy = <paramref name="outputGradient"/>:
+        /// <paramref name="weightGradient"/> and <paramref name="biasGradient"/> accumulate (+=) this sample's
+        /// contribution (an empty bias gradient is skipped); <paramref name="inputGradient"/> is overwritten with dL/dx, or
+        /// skipped when empty.
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor, or the scratch shorter than <see cref="ScratchLength"/>.</exception>
+        public static void Backward(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+            Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch) =>
+            BackwardOn(g, x, weight, outputGradient, weightGradient, biasGradient, inputGradient, scratch, KernelPaths.Default);
+
+        internal static void BackwardOn(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+            Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, DirectConvolution.KernelPath path)
+        {
+            CheckGeometry(g);
+            Require(x.Length >= g.InLength, nameof(x), g.InLength, x.Length);
+            Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
+            Require(outputGradient.Length >= g.OutLength, nameof(outputGradient), g.OutLength, outputGradient.Length);
+            Require(weightGradient.Length >= g.WeightLength, nameof(weightGradient), g.WeightLength, weightGradient.Length);
+            if (!biasGradient.IsEmpty) Require(biasGradient.Length >= g.OutChannels, nameof(biasGradient), g.OutChannels, biasGradient.Length);
+            if (!inputGradient.IsEmpty) Require(inputGradient.Length >= g.InLength, nameof(inputGradient), g.InLength, inputGradient.Length);
+            int scratchLength = ScratchLength(g);
+            Require(scratch.Length >= scratchLength, nameof(scratch), scratchLength, scratch.Length);
+
+            int plane = g.OutHeight * g.OutWidth, inPlane = g.InHeight * g.InWidth;
+            if (!biasGradient.IsEmpty)
+            {
+                ref float dy = ref MemoryMarshal.GetReference(outputGradient);
+                for (int oc = 0; oc < g.OutChannels; oc++)
+                    biasGradient[oc] += Accumulate.Sum(ref System.Runtime.CompilerServices.Unsafe.Add(ref dy, oc * plane), plane, path);
+            }
+            if (g.GroupInChannels == 1)
+            {
+                DepthwiseConvolution.Backward(g, x, weight, outputGradient, weightGradient, inputGradient, scratch, path);
+                return;
+            }
+            int groupIn = g.GroupInChannels, groupOut = g.GroupOutChannels, depth = groupIn * g.KernelHeight * g.KernelWidth;
+            bool pointwise = IsPointwise(g);
+            for (int group = 0; group < g.Groups; group++)
+            {
+                var input = x.Slice(group * groupIn * inPlane, groupIn * inPlane);
+                var dy = outputGradient.Slice(group * groupOut * plane, groupOut * plane);
+                var w = weight.Slice(group * groupOut * depth, groupOut * depth);
+                ReadOnlySpan<float> cols = input;
+                if (!pointwise)
+                {
+                    ConvolutionColumns.Expand(input, groupIn, g, scratch);
+                    cols = scratch.Slice(0, depth * plane);
+                }
+                // dW_g [groupOut x depth] += dy_g [groupOut x plane] · cols_gᵀ [plane x depth]
+                Multiply(path, false, true, groupOut, depth, plane, dy, plane, cols, plane,
+                    weightGradient.Slice(group * groupOut * depth, groupOut * depth), depth, accumulate: true);
+                if (inputGradient.IsEmpty) continue;
+                var dx = inputGradient.Slice(group * groupIn * inPlane, groupIn * inPlane);
+                if (pointwise)
+                {
+                    // dx_g [groupIn x plane] = W_gᵀ [groupIn x groupOut] · dy_g
+                    Multiply(path, true, false, groupIn, plane, groupOut, w, depth, dy, plane, dx, plane, accumulate: false);
+                    continue;
+                }
+                // dcols [depth x plane] = W_gᵀ · dy_g, then col2im into the cleared input gradient.
+                var dcols = scratch.Slice(0, depth * plane);
+                Multiply(path, true, false, depth, plane, groupOut, w, depth, dy, plane, dcols, plane, accumulate: false);
+                dx.Clear();
+                ConvolutionColumns.AccumulateBack(dcols, groupIn, g, dx);
+            }
+        }
+
+        internal static void Multiply(DirectConvolution.KernelPath path, bool transposeA, bool transposeB, int m, int n, int k,
+            ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
+        {
+            if (path == DirectConvolution.KernelPath.Scalar) Gemm.MultiplyScalar(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+            else Gemm.Multiply(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        }
+
+        // default(ConvolutionGeometry) has zero channels: a geometry that never went through its constructor.
+        private static void CheckGeometry(in ConvolutionGeometry g)
+        {
+            if (g.InChannels <= 0)
+                throw new ArgumentException("The geometry is uninitialized; create it with the ConvolutionGeometry constructor.", nameof(g));
+        }
+
+        internal static void Require(bool ok, string name, int expected, int actual)
+        {
+            if (!ok) throw new ArgumentException($"Expected at least {expected} floats but got {actual}.", name);
+        }
+    }
+}

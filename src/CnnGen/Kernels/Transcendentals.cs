@@ -1,0 +1,117 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// exp and the normal CDF in float, one algorithm for scalar, <see cref="Vector256"/> and <see cref="Vector512"/> with
+    /// the same operations in the same order (no fused multiply-add), so every path gives the same bits. Available on
+    /// .NET 8 (which has no <c>Vector256.Exp</c>).
+    /// </summary>
+    /// <remarks>
+    /// exp is Cephes' <c>expf</c>: n = floor(x·log2 e + ½), a two-constant reduction r = x − n·ln 2, a degree-5
+    /// polynomial, then the exponent bits; about 1 ulp. Inputs are clamped to [−87, 88.8]: above, the scale overflows to
+    /// +∞ as exp does; below, the result is 0 (exp(−87) ≈ 1.6e−38, so the absolute error is below 2e−38). NaN stays NaN.
+    /// Φ(x) = ½·erfc(−x/√2) uses the Chebyshev fit of erfc in Numerical Recipes (erfcc, fractional error below 1.2e−7),
+    /// which keeps its relative accuracy in the far left tail where 1 + erf(x) would cancel.
+    /// </remarks>
+    internal static class Transcendentals
+    {
+        private const float High = 88.8f, Low = -87f;
+        private const float Log2E = 1.44269504088896341f, C1 = 0.693359375f, C2 = -2.12194440e-4f;
+        private const float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+        private const float InverseSqrt2 = 0.707106781186547524f;
+        private const float E0 = -1.26551223f, E1 = 1.00002368f, E2 = 0.37409196f, E3 = 0.09678418f, E4 = -0.18628806f,
+            E5 = 0.27886807f, E6 = -1.13520398f, E7 = 1.48851587f, E8 = -0.82215223f, E9 = 0.17087277f;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Exp(float x)
+        {
+            x = x < Low ? Low : x;
+            x = x > High ? High : x;
+            float n = MathF.Floor(x * Log2E + 0.5f);
+            float r = x - n * C1;
+            r = r - n * C2;
+            float z = r * r;
+            float p = P0;
+            p = p * r + P1; p = p * r + P2; p = p * r + P3; p = p * r + P4; p = p * r + P5;
+            p = p * z + r + 1f;
+            // 2^n as 2^(n−1)·2 so that n = 128 (just below overflow) still has an exponent field.
+            float scale = BitConverter.Int32BitsToSingle(((int)n + 126) << 23);
+            return p * scale * 2f;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Exp(Vector256<float> x)
+        {
+            x = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(Low)), Vector256.Create(Low), x);
+            x = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(High)), Vector256.Create(High), x);
+            var n = Vector256.Floor(x * Vector256.Create(Log2E) + Vector256.Create(0.5f));
+            var r = x - n * Vector256.Create(C1);
+            r = r - n * Vector256.Create(C2);
+            var z = r * r;
+            var p = Vector256.Create(P0);
+            p = p * r + Vector256.Create(P1); p = p * r + Vector256.Create(P2); p = p * r + Vector256.Create(P3);
+            p = p * r + Vector256.Create(P4); p = p * r + Vector256.Create(P5);
+            p = p * z + r + Vector256.Create(1f);
+            var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(126), 23).AsSingle();
+            return p * scale * Vector256.Create(2f);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Exp(Vector512<float> x)
+        {
+            x = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(Low)), Vector512.Create(Low), x);
+            x = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(High)), Vector512.Create(High), x);
+            var n = Vector512.Floor(x * Vector512.Create(Log2E) + Vector512.Create(0.5f));
+            var r = x - n * Vector512.Create(C1);
+            r = r - n * Vector512.Create(C2);
+            var z = r * r;
+            var p = Vector512.Create(P0);
+            p = p * r + Vector512.Create(P1); p = p * r + Vector512.Create(P2); p = p * r + Vector512.Create(P3);
+            p = p * r + Vector512.Create(P4); p = p * r + Vector512.Create(P5);
+            p = p * z + r + Vector512.Create(1f);
+            var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(126), 23).AsSingle();
+            return p * scale * Vector512.Create(2f);
+        }
+
+        /// <summary>The standard normal CDF Φ(x) = ½·erfc(−x/√2).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float NormalCdf(float x)
+        {
+            float z = MathF.Abs(x) * InverseSqrt2;
+            float t = 1f / (1f + 0.5f * z);
+            float q = E9;
+            q = q * t + E8; q = q * t + E7; q = q * t + E6; q = q * t + E5; q = q * t + E4; q = q * t + E3; q = q * t + E2; q = q * t + E1; q = q * t + E0;
+            float half = 0.5f * t * Exp(q - z * z); // ½·erfc(|x|/√2)
+            return x > 0f ? 1f - half : half;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> NormalCdf(Vector256<float> x)
+        {
+            var z = Vector256.Abs(x) * Vector256.Create(InverseSqrt2);
+            var t = Vector256.Create(1f) / (Vector256.Create(1f) + Vector256.Create(0.5f) * z);
+            var q = Vector256.Create(E9);
+            q = q * t + Vector256.Create(E8); q = q * t + Vector256.Create(E7); q = q * t + Vector256.Create(E6); q = q * t + Vector256.Create(E5);
+            q = q * t + Vector256.Create(E4); q = q * t + Vector256.Create(E3); q = q * t + Vector256.Create(E2); q = q * t + Vector256.Create(E1);
+            q = q * t + Vector256.Create(E0);
+            var half = Vector256.Create(0.5f) * t * Exp(q - z * z);
+            return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256.Create(1f) - half, half);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> NormalCdf(Vector512<float> x)
+        {
+            var z = Vector512.Abs(x) * Vector512.Create(InverseSqrt2);
+            var t = Vector512.Create(1f) / (Vector512.Create(1f) + Vector512.Create(0.5f) * z);
+            var q = Vector512.Create(E9);
+            q = q * t + Vector512.Create(E8); q = q * t + Vector512.Create(E7); q = q * t + Vector512.Create(E6); q = q * t + Vector512.Create(E5);
+            q = q * t + Vector512.Create(E4); q = q * t + Vector512.Create(E3); q = q * t + Vector512.Create(E2); q = q * t + Vector512.Create(E1);
+            q = q * t + Vector512.Create(E0);
+            var half = Vector512.Create(0.5f) * t * Exp(q - z * z);
+            return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512.Create(1f) - half, half);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// PyTorch's <c>ConvTranspose2d</c> (groups 1, dilation 1) for one sample, forward and backward: x is
+    /// [inChannels x H x W], the weight PyTorch's [inChannels x outChannels x kh x kw], y [outChannels x OH x OW].
+    /// </summary>
+    /// <remarks>
+    /// A transposed convolution is the input gradient of the convolution it transposes (the one from OH x OW to H x W
+    /// with the same kernel, stride and padding). Forward: cols [outChannels·kh·kw x H·W] = Wᵀ · x with <see cref="Gemm"/>,
+    /// then col2im into y started at the bias. Backward: cols = im2col(dy); dW += x · colsᵀ; dx = W · cols; db += Σ dy.
+    /// The scratch (<see cref="ScratchLength"/> floats) holds the columns.
+    /// </remarks>
+    public static class TransposedConvolution
+    {
+        /// <summary>Floats of scratch <see cref="Forward"/> and <see cref="Backward"/> need: outChannels·kh·kw·H·W.</summary>
+        public static int ScratchLength(in TransposedConvolutionGeometry g) => g.OutChannels * g.KernelHeight * g.KernelWidth * g.InHeight * g.InWidth;
+
+        /// <summary>
+        /// y[oc, iy·sh − ph + ky, ix·sw − pw + kx] += x[ic, iy, ix] · w[ic, oc, ky, kx] over every input cell, tap and input
+        /// channel (contributions outside y dropped), started at bias[oc]; an empty <paramref name="bias"/> means no bias.
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor (the scratch than <see cref="ScratchLength"/>), or the geometry is uninitialized.</exception>
+        public static void Forward(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            Span<float> y, Span<float> scratch) =>
+            ForwardOn(g, x, weight, bias, y, scratch, KernelPaths.Default);
+
+        internal static void ForwardOn(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            Span<float> y, Span<float> scratch, DirectConvolution.KernelPath path)
+        {
+            var adjoint = Adjoint(g);
+            GroupedConvolution.Require(x.Length >= g.InLength, nameof(x), g.InLength, x.Length);
+            GroupedConvolution.Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
+            if (!bias.IsEmpty) GroupedConvolution.Require(bias.Length >= g.OutChannels, nameof(bias), g.OutChannels, bias.Length);
+            GroupedConvolution.Require(y.Length >= g.OutLength, nameof(y), g.OutLength, y.Length);
+            GroupedConvolution.Require(scratch.Length >= ScratchLength(g), nameof(scratch), ScratchLength(g), scratch.Length);
+
+            int inPlane = g.InHeight * g.InWidth, outPlane = g.OutHeight * g.OutWidth, rows = g.OutChannels * g.KernelHeight * g.KernelWidth;
+            var cols = scratch.Slice(0, rows * inPlane);
+            // cols [rows x inPlane] = Wᵀ [rows x inChannels] · x [inChannels x inPlane]
+            GroupedConvolution.Multiply(path, true, false, rows, inPlane, g.InChannels, weight, rows, x, inPlane, cols, inPlane, accumulate: false);
+            for (int oc = 0; oc < g.OutChannels; oc++) y.Slice(oc * outPlane, outPlane).Fill(bias.IsEmpty ? 0f : bias[oc]);
+            ConvolutionColumns.AccumulateBack(cols, g.OutChannels, adjoint, y);
+        }
+
+        /// <summary>
+        /// The backward pass of <see cref="Forward"/> for one sample, from dy = <paramref name="outputGradient"/>:
+        /// <paramref name="weightGradient"/> and <paramref name="biasGradient"/> accumulate (+=) this sample's
+        /// contribution (an empty bias gradient is skipped); <paramref name="inputGradient"/> is overwritten with dL/dx, or
+        /// skipped when empty.
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor, or the scratch shorter than <see cref="ScratchLength"/>.</exception>
+        public static void Backward(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+            Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch) =>
+            BackwardOn(g, x, weight, outputGradient, weightGradient, biasGradient, inputGradient, scratch, KernelPaths.Default);
+
+        internal static void BackwardOn(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+            Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, DirectConvolution.KernelPath path)
+        {
+            var adjoint = Adjoint(g);
+            GroupedConvolution.Require(x.Length >= g.InLength, nameof(x), g.InLength, x.Length);
+            GroupedConvolution.Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
+            GroupedConvolution.Require(outputGradient.Length >= g.OutLength, nameof(outputGradient), g.OutLength, outputGradient.Length);
+            GroupedConvolution.Require(weightGradient.Length >= g.WeightLength, nameof(weightGradient), g.WeightLength, weightGradient.Length);
+            if (!biasGradient.IsEmpty) GroupedConvolution.Require(biasGradient.Length >= g.OutChannels, nameof(biasGradient), g.OutChannels, biasGradient.Length);
+            if (!inputGradient.IsEmpty) GroupedConvolution.Require(inputGradient.Length >= g.InLength, nameof(inputGradient), g.InLength, inputGradient.Length);
+            GroupedConvolution.Require(scratch.Length >= ScratchLength(g), nameof(scratch), ScratchLength(g), scratch.Length);
+
+            int inPlane = g.InHeight * g.InWidth, outPlane = g.OutHeight * g.OutWidth, rows = g.OutChannels * g.KernelHeight * g.KernelWidth;
+            if (!biasGradient.IsEmpty)
+            {
+                ref float dy = ref MemoryMarshal.GetReference(outputGradient);
+                for (int oc = 0; oc < g.OutChannels; oc++) biasGradient[oc] += Accumulate.Sum(ref Unsafe.Add(ref dy, oc * outPlane), outPlane, path);
+            }
+            var cols = scratch.Slice(0, rows * inPlane);
+            ConvolutionColumns.Expand(outputGradient, g.OutChannels, adjoint, cols);
+            // dW [inChannels x rows] += x [inChannels x inPlane] · colsᵀ
+            GroupedConvolution.Multiply(path, false, true, g.InChannels, rows, inPlane, x, inPlane, cols, inPlane, weightGradient, rows, accumulate: true);
+            // dx [inChannels x inPlane] = W [inChannels x rows] · cols
+            if (!inputGradient.IsEmpty)
+                GroupedConvolution.Multiply(path, false, false, g.InChannels, inPlane, rows, weight, rows, cols, inPlane, inputGradient, inPlane, accumulate: false);
+        }
+
+        // The convolution this one transposes: from OH x OW (outChannels) to H x W, same kernel, stride and padding.
+        private static ConvolutionGeometry Adjoint(in TransposedConvolutionGeometry g)
+        {
+            if (g.InChannels <= 0)
+                throw new ArgumentException("The geometry is uninitialized; create it with the TransposedConvolutionGeometry constructor.", nameof(g));
+            var adjoint = new ConvolutionGeometry(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.KernelWidth,
+                g.StrideHeight, g.StrideWidth, g.PaddingHeight, g.PaddingWidth, 1, 1, 1);
+            System.Diagnostics.Debug.Assert(adjoint.OutHeight == g.InHeight && adjoint.OutWidth == g.InWidth);
+            return adjoint;
+        }
+    }
+}

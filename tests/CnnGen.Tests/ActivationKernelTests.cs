@@ -1,0 +1,220 @@
+using System;
+using System.Collections.Generic;
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>ReLU6, Hardswish, SiLU and GELU and their gradients, each path, against double-precision definitions.</summary>
+    public sealed class ActivationKernelTests
+    {
+        public static IEnumerable<object[]> Cases()
+        {
+            string[] kinds = { "Relu6", "Hardswish", "Silu", "GeluErf", "GeluTanh" };
+            foreach (object[] path in DirectConvolutionTests.Paths())
+                foreach (string kind in kinds)
+                    foreach (int length in new[] { 0, 1, 7, 8, 15, 16, 17, 33, 301 })
+                        yield return [path[0], kind, length];
+        }
+
+        private static readonly float[] s_special = { -3f, 3f, 0f, -0f, 6f, -6f, 10f, -10f, 20f, -20f, 50f, -50f, -100f, 100f, 1e-4f, -1e-4f, 2.9999998f, -2.9999998f, 5.9999995f };
+
+        private static float[] Inputs(int length, int seed)
+        {
+            var random = new Random(seed);
+            var x = new float[length];
+            for (int i = 0; i < length; i++) x[i] = i % 5 == 0 ? s_special[(i / 5) % s_special.Length] : (float)(random.NextDouble() * 16 - 8);
+            return x;
+        }
+
+        // erf in double: the Taylor series up to |z| = 3, the continued fraction of erfc beyond.
+        internal static double Erf(double z)
+        {
+            if (Math.Abs(z) <= 3)
+            {
+                double term = z, sum = z;
+                for (int n = 1; n < 200; n++)
+                {
+                    term *= -z * z / n;
+                    double add = term / (2 * n + 1);
+                    sum += add;
+                    if (Math.Abs(add) < 1e-18 * Math.Abs(sum)) break;
+                }
+                return 2 / Math.Sqrt(Math.PI) * sum;
+            }
+            double a = Math.Abs(z), fraction = 0;
+            for (int k = 60; k >= 1; k--) fraction = k / 2.0 / (a + fraction);
+            double erfc = Math.Exp(-a * a) / Math.Sqrt(Math.PI) / (a + fraction);
+            return z > 0 ? 1 - erfc : erfc - 1;
+        }
+
+        // Φ(x) with its left tail kept accurate (erfc computed directly there).
+        internal static double NormalCdf(double x)
+        {
+            double z = x / Math.Sqrt(2);
+            if (z < -3)
+            {
+                double a = -z, fraction = 0;
+                for (int k = 60; k >= 1; k--) fraction = k / 2.0 / (a + fraction);
+                return 0.5 * Math.Exp(-a * a) / Math.Sqrt(Math.PI) / (a + fraction);
+            }
+            return 0.5 * (1 + Erf(z));
+        }
+
+        internal static double Forward(string kind, double x) => kind switch
+        {
+            "Relu6" => Math.Min(Math.Max(x, 0), 6),
+            "Hardswish" => x * Math.Min(Math.Max(x + 3, 0), 6) / 6,
+            "Silu" => x / (1 + Math.Exp(-x)),
+            "GeluErf" => x * NormalCdf(x),
+            "GeluTanh" => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
+            _ => throw new ArgumentException(kind),
+        };
+
+        internal static double Derivative(string kind, double x)
+        {
+            switch (kind)
+            {
+                case "Relu6": return x > 0 && x < 6 ? 1 : 0;
+                case "Hardswish": return x < -3 ? 0 : x >= 3 ? 1 : x / 3 + 0.5; // PyTorch 1.13's vectorized convention at 3
+                case "Silu": { double s = 1 / (1 + Math.Exp(-x)); return s * (1 + x * (1 - s)); }
+                case "GeluErf": return NormalCdf(x) + x * Math.Exp(-x * x / 2) / Math.Sqrt(2 * Math.PI);
+                case "GeluTanh":
+                {
+                    double beta = Math.Sqrt(2 / Math.PI), t = Math.Tanh(beta * (x + 0.044715 * x * x * x));
+                    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * beta * (1 + 3 * 0.044715 * x * x);
+                }
+                default: throw new ArgumentException(kind);
+            }
+        }
+
+        private static void RunForward(string kind, ReadOnlySpan<float> x, Span<float> y, DirectConvolution.KernelPath path)
+        {
+            switch (kind)
+            {
+                case "Relu6": Activations.Relu6On(x, y, path); break;
+                case "Hardswish": Activations.HardswishOn(x, y, path); break;
+                case "Silu": Activations.SiluOn(x, y, path); break;
+                case "GeluErf": Activations.GeluOn(x, y, false, path); break;
+                case "GeluTanh": Activations.GeluOn(x, y, true, path); break;
+            }
+        }
+
+        private static void RunBackward(string kind, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, DirectConvolution.KernelPath path)
+        {
+            switch (kind)
+            {
+                case "Relu6": Activations.Relu6BackwardOn(x, dy, dx, path); break;
+                case "Hardswish": Activations.HardswishBackwardOn(x, dy, dx, path); break;
+                case "Silu": Activations.SiluBackwardOn(x, dy, dx, path); break;
+                case "GeluErf": Activations.GeluBackwardOn(x, dy, dx, false, path); break;
+                case "GeluTanh": Activations.GeluBackwardOn(x, dy, dx, true, path); break;
+            }
+        }
+
+        private static void Close(float actual, double expected, string what)
+        {
+            double error = Math.Abs(actual - expected) / Math.Max(1, Math.Abs(expected));
+            Assert.True(error <= 1e-6, $"{what}: {actual:R}, expected {expected:R} (error {error:E2})");
+        }
+
+        [Theory]
+        [MemberData(nameof(Cases))]
+        public void ForwardAndBackward_MatchTheDefinition_AndTheScalarPathBitForBit(string pathName, string kind, int length)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            float[] x = Inputs(length, length + kind.Length), dy = Inputs(length, length * 3 + 1);
+            float[] y = new float[length], dx = new float[length];
+            RunForward(kind, x, y, path);
+            RunBackward(kind, x, dy, dx, path);
+            for (int i = 0; i < length; i++)
+            {
+                Close(y[i], Forward(kind, x[i]), $"{path} {kind}({x[i]:R})");
+                Close(dx[i], dy[i] * Derivative(kind, x[i]), $"{path} {kind}'({x[i]:R})·{dy[i]:R}");
+            }
+
+            float[] scalarY = new float[length], scalarDx = new float[length];
+            RunForward(kind, x, scalarY, DirectConvolution.KernelPath.Scalar);
+            RunBackward(kind, x, dy, scalarDx, DirectConvolution.KernelPath.Scalar);
+            Assert.Equal(scalarY, y);
+            Assert.Equal(scalarDx, dx);
+
+            // In place: y over x, dx over dy.
+            float[] inPlace = (float[])x.Clone();
+            RunForward(kind, inPlace, inPlace, path);
+            Assert.Equal(y, inPlace);
+            float[] gradientInPlace = (float[])dy.Clone();
+            RunBackward(kind, x, gradientInPlace, gradientInPlace, path);
+            Assert.Equal(dx, gradientInPlace);
+        }
+
+        [Theory]
+        [InlineData("Silu")]
+        [InlineData("GeluErf")]
+        [InlineData("GeluTanh")]
+        public void TheReferenceDerivatives_MatchFiniteDifferences(string kind)
+        {
+            for (double x = -7; x <= 7; x += 0.37)
+            {
+                double numeric = (Forward(kind, x + 1e-5) - Forward(kind, x - 1e-5)) / 2e-5;
+                Assert.True(Math.Abs(numeric - Derivative(kind, x)) < 1e-8, $"{kind}'({x}) = {Derivative(kind, x)}, numeric {numeric}");
+            }
+        }
+
+        [Fact]
+        public void EdgeValues_FollowPyTorch()
+        {
+            foreach (object[] p in DirectConvolutionTests.Paths())
+            {
+                var path = Enum.Parse<DirectConvolution.KernelPath>((string)p[0]);
+                float[] x = new float[17];
+                Array.Fill(x, float.NaN);
+                x[3] = -0f; x[4] = float.PositiveInfinity; x[5] = float.NegativeInfinity;
+                float[] y = new float[17];
+                Activations.Relu6On(x, y, path);
+                Assert.True(float.IsNaN(y[0]) && float.IsNaN(y[16]), "ReLU6 passes NaN through");
+                Assert.True(float.IsNegative(y[3]) && y[3] == 0, "ReLU6(-0) = -0");
+                Assert.Equal(6f, y[4]);
+                Assert.Equal(0f, y[5]);
+                float[] dy = new float[17];
+                Array.Fill(dy, 1f);
+                float[] dx = new float[17];
+                Activations.Relu6BackwardOn(new float[] { 0, 6, 3, -1, 7, float.NaN, 0, 6, 3, -1, 7, float.NaN, 0, 6, 3, -1, 5.999f }, dy, dx, path);
+                Assert.Equal(new float[] { 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1 }, dx);
+                Activations.HardswishBackwardOn(new float[] { -3, 3, -3.0001f, 3.0001f, 0, -3, 3, -3.0001f, 3.0001f, 0, -3, 3, -3.0001f, 3.0001f, 0, -3, 3 }, dy, dx, path);
+                Assert.Equal(new float[] { -0.5f, 1, 0, 1, 0.5f, -0.5f, 1, 0, 1, 0.5f, -0.5f, 1, 0, 1, 0.5f, -0.5f, 1 }, dx);
+                Activations.SiluOn(x, y, path);
+                Assert.True(float.IsNaN(y[0]) && float.IsNaN(y[16]), "SiLU passes NaN through");
+                Activations.GeluOn(x, y, false, path);
+                Assert.True(float.IsNaN(y[0]) && float.IsNaN(y[16]), "GELU passes NaN through");
+                Assert.Equal(float.PositiveInfinity, y[4]);
+            }
+        }
+
+        [Fact]
+        public void RejectsMismatchedLengths_AndAllocatesNothing()
+        {
+            float[] x = new float[40], y = new float[40], dy = new float[40];
+            Assert.Throws<ArgumentException>(() => Activations.Relu6(x, y.AsSpan(1)));
+            Assert.Throws<ArgumentException>(() => Activations.Hardswish(x, y.AsSpan(1)));
+            Assert.Throws<ArgumentException>(() => Activations.Silu(x.AsSpan(1), y));
+            Assert.Throws<ArgumentException>(() => Activations.Gelu(x, y.AsSpan(1), true));
+            Assert.Throws<ArgumentException>(() => Activations.Relu6Backward(x, dy.AsSpan(1), y));
+            Assert.Throws<ArgumentException>(() => Activations.HardswishBackward(x, dy, y.AsSpan(1)));
+            Assert.Throws<ArgumentException>(() => Activations.SiluBackward(x.AsSpan(1), dy, y));
+            Assert.Throws<ArgumentException>(() => Activations.GeluBackward(x, dy, y.AsSpan(1), false));
+            void All()
+            {
+                Activations.Relu6(x, y); Activations.Relu6Backward(x, dy, y);
+                Activations.Hardswish(x, y); Activations.HardswishBackward(x, dy, y);
+                Activations.Silu(x, y); Activations.SiluBackward(x, dy, y);
+                Activations.Gelu(x, y, false); Activations.GeluBackward(x, dy, y, false);
+                Activations.Gelu(x, y, true); Activations.GeluBackward(x, dy, y, true);
+            }
+            All();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++) All();
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+}

@@ -1,0 +1,280 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.Intrinsics;
+using CnnGen.Kernels;
+using CnnGen.Tests.Infrastructure;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// The general convolution (groups, depthwise, dilation, stride, rectangular kernels), each path, forward and the three
+    /// gradients against the definition in double precision; finite differences; argument checks; no allocation.
+    /// </summary>
+    public sealed class GroupedConvolutionTests
+    {
+        // inC, H, W, outC, kh, kw, sh, sw, ph, pw, dh, dw, groups, bias (1/0)
+        public static IEnumerable<int[]> Geometries()
+        {
+            var list = new List<int[]>
+            {
+                new[] { 96, 16, 16, 96, 3, 3, 1, 1, 1, 1, 1, 1, 96, 1 },   // depthwise 3x3 stride 1
+                new[] { 8, 32, 32, 8, 3, 3, 2, 2, 1, 1, 1, 1, 8, 1 },      // depthwise 3x3 stride 2
+                new[] { 6, 17, 19, 6, 3, 3, 1, 1, 2, 2, 2, 2, 6, 0 },      // depthwise dilated
+                new[] { 4, 13, 23, 8, 3, 3, 2, 2, 2, 2, 2, 2, 4, 1 },      // depthwise, multiplier 2, stride 2, dilation 2
+                new[] { 3, 11, 29, 6, 5, 3, 3, 3, 2, 1, 1, 3, 3, 1 },      // depthwise stride 3, rectangular, dilation 3
+                new[] { 5, 9, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 5, 1 },        // depthwise, rows narrower than a vector
+                new[] { 64, 16, 16, 64, 1, 1, 1, 1, 0, 0, 1, 1, 4, 1 },    // grouped pointwise
+                new[] { 32, 32, 32, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 },    // 3x3 stride 2
+                new[] { 4, 10, 12, 6, 3, 2, 2, 3, 1, 0, 2, 1, 2, 1 },      // grouped, rectangular, mixed stride and dilation
+                new[] { 3, 7, 7, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0 },        // pointwise, odd sizes
+                new[] { 2, 5, 6, 4, 1, 1, 2, 2, 1, 1, 1, 1, 2, 1 },        // 1x1 with stride and padding (im2col path)
+                new[] { 1, 1, 1, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },        // a single pixel
+                new[] { 2, 3, 3, 2, 5, 5, 1, 1, 2, 2, 1, 1, 2, 0 },        // kernel as large as the padded input
+            };
+            var random = new Random(7);
+            for (int trial = 0; trial < 30; trial++)
+            {
+                int kind = trial % 3; // 0: groups 1, 1: groups 2, 2: depthwise
+                int groups = kind == 0 ? 1 : kind == 1 ? 2 : random.Next(1, 7);
+                int groupIn = kind == 2 ? 1 : random.Next(1, 4);
+                int groupOut = random.Next(1, kind == 2 ? 3 : 4);
+                int kh = random.Next(1, 6), kw = random.Next(1, 6), sh = random.Next(1, 4), sw = random.Next(1, 4);
+                int ph = random.Next(0, 3), pw = random.Next(0, 3), dh = random.Next(1, 4), dw = random.Next(1, 4);
+                int h = Math.Max(1, dh * (kh - 1) + 1 - 2 * ph) + random.Next(0, 20);
+                int w = Math.Max(1, dw * (kw - 1) + 1 - 2 * pw) + random.Next(0, 40);
+                list.Add(new[] { groups * groupIn, h, w, groups * groupOut, kh, kw, sh, sw, ph, pw, dh, dw, groups, random.Next(2) });
+            }
+            return list;
+        }
+
+        public static IEnumerable<object[]> Cases()
+        {
+            foreach (object[] path in DirectConvolutionTests.Paths())
+            {
+                int index = 0;
+                foreach (int[] geometry in Geometries()) yield return [path[0], index++];
+            }
+        }
+
+        private static int[] GeometryAt(int index)
+        {
+            int i = 0;
+            foreach (int[] geometry in Geometries()) if (i++ == index) return geometry;
+            throw new ArgumentOutOfRangeException(nameof(index));
+        }
+
+        private static ConvolutionGeometry Make(int[] p) => new(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12]);
+
+        internal static float[] RandomValues(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+            return values;
+        }
+
+        // The definition, in double, written from PyTorch's documentation.
+        private static double[] ReferenceForward(int[] p, float[] x, float[] w, float[] b)
+        {
+            int c = p[0], h = p[1], wd = p[2], oc = p[3], kh = p[4], kw = p[5], sh = p[6], sw = p[7], ph = p[8], pw = p[9], dh = p[10], dw = p[11], groups = p[12];
+            int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (wd + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+            int cg = c / groups, og = oc / groups;
+            var y = new double[oc * oh * ow];
+            for (int o = 0; o < oc; o++)
+            {
+                int group = o / og;
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        double sum = b.Length > 0 ? b[o] : 0;
+                        for (int j = 0; j < cg; j++)
+                            for (int ky = 0; ky < kh; ky++)
+                                for (int kx = 0; kx < kw; kx++)
+                                {
+                                    int iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
+                                    if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+                                    sum += (double)w[((o * cg + j) * kh + ky) * kw + kx] * x[((group * cg + j) * h + iy) * wd + ix];
+                                }
+                        y[(o * oh + oy) * ow + ox] = sum;
+                    }
+            }
+            return y;
+        }
+
+        // dL/dw, dL/db, dL/dx for L = Σ y·dy, by the chain rule on the same loops.
+        private static (double[] Dw, double[] Db, double[] Dx) ReferenceBackward(int[] p, float[] x, float[] w, float[] dy)
+        {
+            int c = p[0], h = p[1], wd = p[2], oc = p[3], kh = p[4], kw = p[5], sh = p[6], sw = p[7], ph = p[8], pw = p[9], dh = p[10], dw = p[11], groups = p[12];
+            int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (wd + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+            int cg = c / groups, og = oc / groups;
+            var dW = new double[w.Length];
+            var dB = new double[oc];
+            var dX = new double[x.Length];
+            for (int o = 0; o < oc; o++)
+            {
+                int group = o / og;
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        double g = dy[(o * oh + oy) * ow + ox];
+                        dB[o] += g;
+                        for (int j = 0; j < cg; j++)
+                            for (int ky = 0; ky < kh; ky++)
+                                for (int kx = 0; kx < kw; kx++)
+                                {
+                                    int iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
+                                    if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+                                    int wi = ((o * cg + j) * kh + ky) * kw + kx, xi = ((group * cg + j) * h + iy) * wd + ix;
+                                    dW[wi] += g * x[xi];
+                                    dX[xi] += g * w[wi];
+                                }
+                    }
+            }
+            return (dW, dB, dX);
+        }
+
+        internal static void Close(ReadOnlySpan<float> actual, double[] expected, double tolerance, string what)
+        {
+            Assert.Equal(expected.Length, actual.Length);
+            for (int i = 0; i < expected.Length; i++)
+            {
+                double error = Math.Abs(actual[i] - expected[i]) / Math.Max(1, Math.Abs(expected[i]));
+                if (!(error <= tolerance)) Assert.Fail($"{what}: element {i} is {actual[i]:R}, expected {expected[i]:R} (error {error:E2})");
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(Cases))]
+        public void ForwardAndBackward_MatchTheDefinition(string pathName, int index)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            int[] p = GeometryAt(index);
+            var g = Make(p);
+            var random = new Random(index * 101 + 5);
+            float[] x = RandomValues(random, g.InLength), w = RandomValues(random, g.WeightLength);
+            float[] b = p[13] == 1 ? RandomValues(random, g.OutChannels) : Array.Empty<float>();
+            float[] scratch = RandomValues(random, GroupedConvolution.ScratchLength(g)); // garbage must not leak
+
+            float[] y = new float[g.OutLength + 5];
+            Array.Fill(y, float.NaN);
+            GroupedConvolution.ForwardOn(g, x, w, b, y.AsSpan(0, g.OutLength), scratch, path);
+            Close(y.AsSpan(0, g.OutLength), ReferenceForward(p, x, w, b), 1e-5, $"{path} {g} y");
+            for (int i = g.OutLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]));
+
+            float[] dy = RandomValues(random, g.OutLength);
+            var (eW, eB, eX) = ReferenceBackward(p, x, w, dy);
+            float[] w0 = RandomValues(random, g.WeightLength), b0 = RandomValues(random, g.OutChannels);
+            float[] dW = (float[])w0.Clone(), dB = (float[])b0.Clone(), dX = new float[g.InLength];
+            Array.Fill(dX, float.NaN); // overwritten, not accumulated
+            GroupedConvolution.BackwardOn(g, x, w, dy, dW, dB, dX, scratch, path);
+            for (int i = 0; i < eW.Length; i++) eW[i] += w0[i];
+            for (int i = 0; i < eB.Length; i++) eB[i] += b0[i];
+            Close(dW, eW, 1e-5, $"{path} {g} dW (accumulated)");
+            Close(dB, eB, 1e-5, $"{path} {g} db (accumulated)");
+            Close(dX, eX, 1e-5, $"{path} {g} dx");
+
+            // Without the input gradient and the bias gradient: the weight gradient is the same.
+            float[] dW2 = (float[])w0.Clone();
+            GroupedConvolution.BackwardOn(g, x, w, dy, dW2, Span<float>.Empty, Span<float>.Empty, scratch, path);
+            Close(dW2, eW, 1e-5, $"{path} {g} dW without dx");
+        }
+
+        [Theory]
+        [InlineData(1, 5, 6, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1)]
+        [InlineData(4, 6, 7, 4, 3, 2, 2, 1, 1, 0, 1, 2, 4)]
+        [InlineData(4, 7, 9, 6, 2, 3, 2, 3, 1, 2, 2, 1, 2)]
+        [InlineData(2, 9, 11, 4, 3, 3, 2, 2, 2, 2, 2, 2, 2)]
+        public void Gradients_MatchFiniteDifferences(int c, int h, int w, int oc, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int groups)
+        {
+            var g = new ConvolutionGeometry(c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups);
+            int[] p = { c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, 1 };
+            var random = new Random(c + h + w);
+            float[] x = RandomValues(random, g.InLength), wt = RandomValues(random, g.WeightLength), b = RandomValues(random, oc);
+            float[] dy = RandomValues(random, g.OutLength);
+            float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
+            float[] dW = new float[wt.Length], dB = new float[oc], dX = new float[x.Length];
+            GroupedConvolution.Backward(g, x, wt, dy, dW, dB, dX, scratch);
+
+            // L(x, w, b) = Σ y·dy in double, differentiated numerically.
+            double Loss(float[] xs, float[] ws, float[] bs)
+            {
+                double[] y = ReferenceForward(p, xs, ws, bs);
+                double sum = 0;
+                for (int i = 0; i < y.Length; i++) sum += y[i] * dy[i];
+                return sum;
+            }
+            void Check(float[] tensor, float[] gradient, string name)
+            {
+                for (int i = 0; i < tensor.Length; i += Math.Max(1, tensor.Length / 23))
+                {
+                    float saved = tensor[i];
+                    const float step = 1e-2f;
+                    tensor[i] = saved + step; double plus = Loss(x, wt, b);
+                    tensor[i] = saved - step; double minus = Loss(x, wt, b);
+                    tensor[i] = saved;
+                    double numeric = (plus - minus) / (2.0 * step);
+                    Assert.True(Math.Abs(numeric - gradient[i]) <= 1e-4 * Math.Max(1, Math.Abs(numeric)), $"{name}[{i}]: {gradient[i]} vs numeric {numeric}");
+                }
+            }
+            Check(x, dX, "dx");
+            Check(wt, dW, "dw");
+            Check(b, dB, "db");
+        }
+
+        [Fact]
+        public void Geometry_FollowsPyTorchAndRejectsBadShapes()
+        {
+            var g = new ConvolutionGeometry(4, 17, 10, 8, 3, 2, 2, 3, 1, 0, 2, 1, 2);
+            Assert.Equal((17 + 2 - 2 * 2 - 1) / 2 + 1, g.OutHeight);
+            Assert.Equal((10 - 1 * 1 - 1) / 3 + 1, g.OutWidth);
+            Assert.Equal(8 * 2 * 3 * 2, g.WeightLength);
+            Assert.Equal(4 * 17 * 10, g.InLength);
+            Assert.Equal(8 * g.OutHeight * g.OutWidth, g.OutLength);
+            Assert.Throws<ArgumentOutOfRangeException>(() => new ConvolutionGeometry(3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2)); // 3 % 2
+            Assert.Throws<ArgumentOutOfRangeException>(() => new ConvolutionGeometry(4, 8, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 4)); // 6 % 4
+            Assert.Throws<ArgumentOutOfRangeException>(() => new ConvolutionGeometry(1, 4, 4, 1, 3, 3, 1, 1, 0, 0, 2, 2, 1)); // dilated 5 > 4
+            Assert.Throws<ArgumentOutOfRangeException>(() => new ConvolutionGeometry(1, 4, 4, 1, 3, 3, 0, 1, 0, 0, 1, 1, 1));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new ConvolutionGeometry(1, 4, 4, 1, 3, 3, 1, 1, -1, 0, 1, 1, 1));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new ConvolutionGeometry(1, 4, 4, 1, 3, 3, 1, 1, 0, 0, 0, 1, 1));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new ConvolutionGeometry(0, 4, 4, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new ConvolutionGeometry(1, 4, 4, 1, 3, 3, 1, 1, 0, 0, 1, 1, 0));
+        }
+
+        [Theory]
+        [InlineData(8, 8)]   // depthwise
+        [InlineData(8, 2)]   // grouped, im2col
+        [InlineData(8, 1)]   // dense
+        public void RejectsShortSpans_AndAllocatesNothing(int channels, int groups)
+        {
+            var g = new ConvolutionGeometry(channels, 9, 9, channels, 3, 3, 2, 2, 1, 1, 1, 1, groups);
+            float[] x = new float[g.InLength], w = new float[g.WeightLength], b = new float[g.OutChannels], y = new float[g.OutLength];
+            float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
+            float[] dW = new float[g.WeightLength], dB = new float[g.OutChannels], dX = new float[g.InLength];
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x.AsSpan(1), w, b, y, scratch));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w.AsSpan(1), b, y, scratch));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w, b.AsSpan(1), y, scratch));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w, b, y.AsSpan(1), scratch));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w, b, y, scratch.AsSpan(1)));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(default, x, w, b, y, scratch));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Backward(g, x, w, y.AsSpan(1), dW, dB, dX, scratch));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Backward(g, x, w, y, dW.AsSpan(1), dB, dX, scratch));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Backward(g, x, w, y, dW, dB.AsSpan(1), dX, scratch));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Backward(g, x, w, y, dW, dB, dX.AsSpan(1), scratch));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Backward(g, x, w, y, dW, dB, dX, scratch.AsSpan(1)));
+
+            for (int i = 0; i < 3; i++)
+            {
+                GroupedConvolution.Forward(g, x, w, b, y, scratch);
+                GroupedConvolution.Backward(g, x, w, y, dW, dB, dX, scratch);
+            }
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 50; i++)
+            {
+                GroupedConvolution.Forward(g, x, w, b, y, scratch);
+                GroupedConvolution.Backward(g, x, w, y, dW, dB, dX, scratch);
+                GroupedConvolution.Backward(g, x, w, y, dW, Span<float>.Empty, Span<float>.Empty, scratch);
+            }
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+}
