@@ -528,8 +528,8 @@ namespace CnnGen
                 case LayerKind.Tanh: return Zip(y, dy, (t, g) => g * (1 - t * t));
                 // PyTorch's hardtanh backward: the gradient passes only strictly inside (0, 6).
                 case LayerKind.ReLU6: return Zip(x, dy, (v, g) => v > 0 && v < 6 ? g : 0);
-                // PyTorch's hardswish backward: 0 below -3, the gradient above 3, (2x + 3) / 6 between (boundaries inclusive).
-                case LayerKind.Hardswish: return Zip(x, dy, (v, g) => v < -3 ? 0 : v <= 3 ? g * (2 * v + 3) / 6 : g);
+                // PyTorch 1.13's hardswish backward (its vectorized loop): 0 below -3, the gradient from 3 on, (2x + 3) / 6 between.
+                case LayerKind.Hardswish: return Zip(x, dy, (v, g) => v < -3 ? 0 : v < 3 ? g * (2 * v + 3) / 6 : g);
                 case LayerKind.SiLU: return Zip(x, dy, (v, g) => { double s = 1 / (1 + Math.Exp(-v)); return g * s * (1 + v * (1 - s)); });
                 case LayerKind.GELU:
                     return layer.Spec.TanhApproximation

@@ -40,7 +40,7 @@ namespace CnnGen.Tests
             _output.WriteLine($"{networks.Length} networks, largest error {worst:E2}");
         }
 
-        private static double CheckAgainstInterpreter(RandomNetwork network, INetwork generated)
+        internal static double CheckAgainstInterpreter(RandomNetwork network, INetwork generated)
         {
             const int batch = 3;
             var layout = generated.Layout;

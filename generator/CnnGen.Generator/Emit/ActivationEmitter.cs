@@ -23,6 +23,11 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::CnnGen.Kernels.Elementwise.LeakyRelu(x, y, " + Float(layer.Spec.Slope) + ");");
                 return;
             }
+            if (KernelName(layer) is { } kernel)
+            {
+                w.Line("global::CnnGen.Kernels.Activations." + kernel + "(x, y" + GeluArgument(layer) + ");");
+                return;
+            }
             using (w.OpenBlock("for (int i = 0; i < " + Int(layer.Output.Length) + "; i++)"))
             {
                 w.Line("float v = x[i];");
@@ -44,6 +49,11 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::CnnGen.Kernels.Elementwise.ReluBackward(x, dy, dx, " + Float(layer.Spec.Slope) + ");");
                 return;
             }
+            if (KernelName(layer) is { } kernel)
+            {
+                w.Line("global::CnnGen.Kernels.Activations." + kernel + "Backward(x, dy, dx" + GeluArgument(layer) + ");");
+                return;
+            }
             string gradient = layer.Kind switch
             {
                 LayerKind.Sigmoid => "dy[i] * (1f - y[i]) * y[i]",
@@ -58,6 +68,19 @@ namespace CnnGen.Generator.Emit
             LayerKind.ReLU or LayerKind.Sigmoid or LayerKind.Tanh => Planning.BackwardReads.Output,
             _ => Planning.BackwardReads.Input,
         };
+
+        /// <summary>The runtime kernel of the activations computed by <c>CnnGen.Kernels.Activations</c>, or null.</summary>
+        private static string? KernelName(PlannedLayer layer) => layer.Kind switch
+        {
+            LayerKind.ReLU6 => "Relu6",
+            LayerKind.Hardswish => "Hardswish",
+            LayerKind.SiLU => "Silu",
+            LayerKind.GELU => "Gelu",
+            _ => null,
+        };
+
+        private static string GeluArgument(PlannedLayer layer) =>
+            layer.Kind == LayerKind.GELU ? ", tanhApproximation: " + (layer.Spec.TanhApproximation ? "true" : "false") : "";
 
         private static string Expression(PlannedLayer layer) => layer.Kind switch
         {

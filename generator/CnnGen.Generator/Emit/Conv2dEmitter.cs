@@ -42,6 +42,8 @@ namespace CnnGen.Generator.Emit
                 + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ")";
         }
 
+        public override string? ScratchLength(PlannedLayer layer) => DirectScratchLength(layer) ?? (ColumnsLength(layer) > 0 ? Int(ColumnsLength(layer)) : null);
+
         /// <summary>Floats of im2col columns this layer needs for one sample (0 for a pointwise or a direct convolution).</summary>
         public static int ColumnsLength(PlannedLayer layer)
         {
@@ -79,7 +81,7 @@ namespace CnnGen.Generator.Emit
         /// </summary>
         public static Fusion EvaluationFusion(System.Collections.Generic.IReadOnlyList<PlannedLayer> layers, int index)
         {
-            if (layers[index].Kind != LayerKind.Conv2d || !DimsOf(layers[index]).Direct) return default;
+            if (layers[index].Kind != LayerKind.Conv2d || GroupedConv2dEmitter.Handles(layers[index].Spec) || !DimsOf(layers[index]).Direct) return default;
             int next = index + 1;
             bool batchNorm = next < layers.Count && layers[next].Kind == LayerKind.BatchNorm;
             if (batchNorm) next++;

@@ -15,19 +15,25 @@ namespace CnnGen.Generator.Emit
     /// </summary>
     internal abstract class LayerEmitter
     {
-        public static LayerEmitter For(PlannedLayer layer) => For(layer.Kind);
+        /// <summary>The emitter of a layer. Every kind is listed: a marker is never a layer, so it has none.</summary>
+        public static LayerEmitter For(PlannedLayer layer) => For(layer.Spec);
 
-        public static LayerEmitter For(LayerKind kind) => kind switch
+        public static LayerEmitter For(LayerSpec spec) => spec.Kind switch
         {
-            LayerKind.Conv2d => Conv2dEmitter.Instance,
+            LayerKind.Conv2d => GroupedConv2dEmitter.Handles(spec) ? GroupedConv2dEmitter.Instance : Conv2dEmitter.Instance,
+            LayerKind.ConvTranspose2d => ConvTranspose2dEmitter.Instance,
             LayerKind.MaxPool or LayerKind.AvgPool => PoolEmitter.Instance,
+            LayerKind.GlobalAvgPool or LayerKind.AdaptiveAvgPool or LayerKind.Upsample => ResamplingEmitter.Instance,
             LayerKind.BatchNorm => BatchNormEmitter.Instance,
-            LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.Sigmoid or LayerKind.Tanh => ActivationEmitter.Instance,
+            LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.Sigmoid or LayerKind.Tanh
+                or LayerKind.ReLU6 or LayerKind.Hardswish or LayerKind.SiLU or LayerKind.GELU => ActivationEmitter.Instance,
             LayerKind.Flatten => FlattenEmitter.Instance,
             LayerKind.Linear => LinearEmitter.Instance,
             LayerKind.Dropout => DropoutEmitter.Instance,
             LayerKind.Softmax => SoftmaxEmitter.Instance,
-            _ => throw new System.ArgumentOutOfRangeException(nameof(kind)),
+            LayerKind.Residual or LayerKind.Shortcut or LayerKind.Concat or LayerKind.Branch or LayerKind.End =>
+                throw new System.ArgumentException("[" + spec.Kind + "] is a block marker; the plan renders blocks, not an emitter.", nameof(spec)),
+            _ => throw new System.ArgumentOutOfRangeException(nameof(spec), spec.Kind, "No emitter for this layer kind."),
         };
 
         /// <summary>
@@ -94,6 +100,9 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>The private static methods the backward call uses.</summary>
         public abstract void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer);
+
+        /// <summary>A runtime expression for the scratch floats one sample of this layer needs (in <c>workspace.Columns</c>), or null.</summary>
+        public virtual string? ScratchLength(PlannedLayer layer) => null;
 
         /// <summary>What the backward pass reads besides the output gradient; the plan keeps those values for it.</summary>
         public virtual BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Both;

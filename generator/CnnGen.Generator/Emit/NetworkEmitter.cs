@@ -204,7 +204,7 @@ namespace CnnGen.Generator.Emit
             {
                 foreach (var tensor in layer.Tensors)
                 {
-                    string suffix = tensor.Name.Substring(tensor.Name.IndexOf('.') + 1) switch
+                    string suffix = tensor.Name.Substring(tensor.Name.LastIndexOf('.') + 1) switch
                     {
                         "weight" => "Weight",
                         "bias" => "Bias",
@@ -571,18 +571,16 @@ namespace CnnGen.Generator.Emit
                         w.Line(name + " = new float[batchCapacity * " + Int(length) + "];");
                     foreach (var (name, length) in plan.GradientArrays)
                         w.Line(name + " = new float[batchCapacity * " + Int(length) + "];");
-                    var convolutions = plan.Layers.Where(l => l.Kind == LayerKind.Conv2d).ToList();
-                    int columns = convolutions.Select(Conv2dEmitter.ColumnsLength).DefaultIfEmpty(0).Max();
-                    var direct = convolutions.Where(l => Conv2dEmitter.DirectScratchLength(l) is not null).ToList();
-                    if (direct.Count == 0)
+                    var scratch = plan.Layers.Select(l => (Layer: l, Length: LayerEmitter.For(l).ScratchLength(l))).Where(s => s.Length is not null).ToList();
+                    if (scratch.Count == 0)
                     {
-                        w.Line("Columns = new float[" + Int(columns) + "];");
+                        w.Line("Columns = new float[0];");
                     }
                     else
                     {
-                        w.Line("int columns = " + Int(columns) + "; // im2col columns of the largest strided convolution");
-                        foreach (var layer in direct)
-                            w.Line("columns = global::System.Math.Max(columns, " + Conv2dEmitter.DirectScratchLength(layer) + "); // " + layer.Describe());
+                        w.Line("int columns = 0; // the largest scratch one sample of any layer needs");
+                        foreach (var (layer, length) in scratch)
+                            w.Line("columns = global::System.Math.Max(columns, " + length + "); // " + layer.Describe());
                         w.Line("Columns = new float[columns];");
                     }
                     int largest = plan.Layers.Max(l => System.Math.Max(l.Input.Length, l.Output.Length));

@@ -1,0 +1,157 @@
+using CnnGen.Generator.Helpers;
+using CnnGen.Generator.Planning;
+using CnnGen.Shapes;
+using static CnnGen.Generator.Helpers.Literal;
+
+namespace CnnGen.Generator.Emit
+{
+    /// <summary>
+    /// A layer with parameters whose runtime kernel takes one sample and a geometry: forward writes y from x and the
+    /// parameters; backward, in one call per sample, adds the sample's parameter gradients and writes its input gradient
+    /// (skipped when the span is empty). The geometry is a static field of the generated class, built once.
+    /// </summary>
+    internal abstract class KernelLayerEmitter : LayerEmitter
+    {
+        /// <summary>The kernel class, e.g. <c>global::CnnGen.Kernels.GroupedConvolution</c>.</summary>
+        protected abstract string Kernel { get; }
+        /// <summary>The geometry type, e.g. <c>global::CnnGen.Kernels.ConvolutionGeometry</c>.</summary>
+        protected abstract string GeometryType { get; }
+        /// <summary>The geometry's constructor arguments, constants.</summary>
+        protected abstract string GeometryArguments(PlannedLayer layer);
+        /// <summary>Floats of weights (before the bias) in the layer's parameter slice.</summary>
+        protected abstract int WeightLength(PlannedLayer layer);
+        /// <summary>A comment saying what the kernel does.</summary>
+        protected abstract string What(PlannedLayer layer);
+
+        public override bool IsPerSample => true;
+        public override bool IsPerSampleBackward(PlannedLayer layer) => true;
+        public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
+
+        private static string GeometryField(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Geometry";
+
+        private string Bias(PlannedLayer layer, string block) =>
+            layer.Spec.Bias ? block + ".Slice(" + Int(WeightLength(layer)) + ", " + Int(layer.Output.Channels) + ")" : "default";
+
+        public override string? ScratchLength(PlannedLayer layer) => Kernel + ".ScratchLength(" + GeometryField(layer) + ")";
+
+        public override void EmitSampleStatement(IndentedWriter w, PlannedLayer layer) =>
+            w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
+                + ", " + ParameterSlice(layer) + ", workspace.Columns);");
+
+        public override void EmitForwardMethods(IndentedWriter w, PlannedLayer layer)
+        {
+            w.Line("/// <summary>The geometry of " + Xml(layer.Describe()) + ".</summary>");
+            w.Line("private static readonly " + GeometryType + " " + GeometryField(layer) + " = new(" + GeometryArguments(layer) + ");");
+            w.Line();
+            MethodHeader(w, layer, MethodName(layer), ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + Span + " scratch");
+            using (w.OpenBlock())
+            {
+                w.Line("// " + What(layer) + "; weight at p[0]" + (layer.Spec.Bias ? ", bias at p[" + Int(WeightLength(layer)) + "]" : ", no bias"));
+                w.Line(Kernel + ".Forward(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), " + Bias(layer, "p") + ", y, scratch);");
+            }
+        }
+
+        public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
+        {
+            string dx = !layer.ReadsNetworkInput ? gradients.InputSample(layer) : "inputGradientWanted ? " + gradients.InputSample(layer) + " : default";
+            w.Line(MethodName(layer) + "Backward(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputSample(layer) + ", "
+                + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", " + dx + ", workspace.Columns);");
+        }
+
+        public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
+        {
+            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                EmitSampleBackwardStatement(w, layer, gradients);
+        }
+
+        public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
+        {
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ": adds one sample's parameter gradients and, when dx is not empty, writes its input gradient.</summary>");
+            w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx, " + Span + " scratch)");
+            using (w.OpenBlock())
+            {
+                w.Line(Kernel + ".Backward(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), dy, dp.Slice(0, " + Int(WeightLength(layer)) + "), "
+                    + Bias(layer, "dp") + ", dx, scratch);");
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>Conv2d</c> with groups, dilation or different height and width (depthwise included): the runtime's
+    /// <c>GroupedConvolution</c>, which runs depthwise 3x3 directly on vectors and the rest as per-group products.
+    /// </summary>
+    internal sealed class GroupedConv2dEmitter : KernelLayerEmitter
+    {
+        public static readonly GroupedConv2dEmitter Instance = new();
+
+        protected override string Kernel => "global::CnnGen.Kernels.GroupedConvolution";
+        protected override string GeometryType => "global::CnnGen.Kernels.ConvolutionGeometry";
+
+        protected override string GeometryArguments(PlannedLayer layer)
+        {
+            var (i, s) = (layer.Input, layer.Spec);
+            return Int(i.Channels) + ", " + Int(i.Height) + ", " + Int(i.Width) + ", " + Int(s.Units) + ", " + Int(s.Kernel) + ", " + Int(s.KernelWidth) + ", "
+                + Int(s.Stride) + ", " + Int(s.StrideWidth) + ", " + Int(s.Padding) + ", " + Int(s.PaddingWidth) + ", " + Int(s.Dilation) + ", " + Int(s.DilationWidth) + ", " + Int(s.Groups);
+        }
+
+        protected override int WeightLength(PlannedLayer layer) => layer.Spec.Units * (layer.Input.Channels / layer.Spec.Groups) * layer.Spec.Kernel * layer.Spec.KernelWidth;
+
+        protected override string What(PlannedLayer layer) =>
+            layer.Spec.Groups == layer.Input.Channels && layer.Spec.Groups > 1 ? "Depthwise convolution" : layer.Spec.Groups > 1 ? "Grouped convolution (" + Int(layer.Spec.Groups) + " groups)" : "Convolution";
+
+        /// <summary>Whether a convolution needs this emitter rather than the square, undilated, ungrouped <see cref="Conv2dEmitter"/>.</summary>
+        public static bool Handles(LayerSpec spec) =>
+            spec.Groups != 1 || spec.Dilation != 1 || spec.DilationWidth != 1 || spec.KernelWidth != spec.Kernel || spec.StrideWidth != spec.Stride || spec.PaddingWidth != spec.Padding;
+    }
+
+    /// <summary><c>ConvTranspose2d</c>: the runtime's <c>TransposedConvolution</c> (a product, then col2im).</summary>
+    internal sealed class ConvTranspose2dEmitter : KernelLayerEmitter
+    {
+        public static readonly ConvTranspose2dEmitter Instance = new();
+
+        protected override string Kernel => "global::CnnGen.Kernels.TransposedConvolution";
+        protected override string GeometryType => "global::CnnGen.Kernels.TransposedConvolutionGeometry";
+
+        protected override string GeometryArguments(PlannedLayer layer)
+        {
+            var (i, s) = (layer.Input, layer.Spec);
+            return Int(i.Channels) + ", " + Int(i.Height) + ", " + Int(i.Width) + ", " + Int(s.Units) + ", " + Int(s.Kernel) + ", " + Int(s.KernelWidth) + ", "
+                + Int(s.Stride) + ", " + Int(s.StrideWidth) + ", " + Int(s.Padding) + ", " + Int(s.PaddingWidth) + ", " + Int(s.OutputPadding) + ", " + Int(s.OutputPaddingWidth);
+        }
+
+        protected override int WeightLength(PlannedLayer layer) => layer.Input.Channels * layer.Spec.Units * layer.Spec.Kernel * layer.Spec.KernelWidth;
+
+        protected override string What(PlannedLayer layer) => "Transposed convolution: each input cell scatters the kernel into the output";
+    }
+
+    /// <summary>Upsampling (nearest, bilinear) and adaptive average pooling: per-sample runtime kernels without parameters.</summary>
+    internal sealed class ResamplingEmitter : PerSampleLayerEmitter
+    {
+        public static readonly ResamplingEmitter Instance = new();
+
+        public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.None;
+
+        private static (string Forward, string Arguments) Call(PlannedLayer layer)
+        {
+            var (i, s) = (layer.Input, layer.Spec);
+            string plane = Int(i.Channels) + ", " + Int(i.Height) + ", " + Int(i.Width);
+            return layer.Kind switch
+            {
+                LayerKind.Upsample => (s.Mode == InterpolationMode.Bilinear ? "UpsampleBilinear" : "UpsampleNearest", plane + ", " + Int(s.Scale) + ", " + Int(s.Scale)),
+                _ => ("AdaptiveAvgPool", plane + ", " + Int(layer.Output.Height) + ", " + Int(layer.Output.Width)),
+            };
+        }
+
+        protected override void EmitSampleBody(IndentedWriter w, PlannedLayer layer)
+        {
+            var (method, arguments) = Call(layer);
+            w.Line("global::CnnGen.Kernels.Resampling." + method + "(x, " + arguments + ", y);");
+        }
+
+        protected override void EmitBackwardInputBody(IndentedWriter w, PlannedLayer layer)
+        {
+            var (method, arguments) = Call(layer);
+            w.Line("global::CnnGen.Kernels.Resampling." + method + "Backward(dy, " + arguments + ", dx);");
+        }
+    }
+}
