@@ -24,6 +24,7 @@ namespace CnnGen.Tests
         public static readonly TheoryData<string> Networks = new()
         {
             "lenet5", "strided", "padded_pools", "overlapping_pool", "non_square", "batchnorm", "activations", "maxpool_ties",
+            "resnet8", "mobilenetv2", "inception", "unet", "vocabulary",
         };
 
         private static INetwork Create(string name) => name switch
@@ -36,6 +37,11 @@ namespace CnnGen.Tests
             "batchnorm" => new BatchNormNet(),
             "activations" => new Activations(),
             "maxpool_ties" => new MaxPoolTies(),
+            "resnet8" => new ResNet8(),
+            "mobilenetv2" => new MobileNetV2(),
+            "inception" => new Inception(),
+            "unet" => new UNet(),
+            "vocabulary" => new Vocabulary(),
             _ => throw new ArgumentException(name),
         };
 
