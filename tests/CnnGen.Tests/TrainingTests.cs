@@ -70,6 +70,8 @@ namespace CnnGen.Tests
         {
             { "lenet5", "sgd" }, { "lenet5", "sgd_nesterov" }, { "lenet5", "sgd_dampening" }, { "lenet5", "adam" }, { "lenet5", "adamw" },
             { "batchnorm", "sgd" }, { "batchnorm", "sgd_nesterov" }, { "batchnorm", "sgd_dampening" }, { "batchnorm", "adam" },
+            // Graph networks: residual blocks with batch-norm, and per-pixel cross-entropy through two levels of concatenation.
+            { "resnet8", "sgd_main" }, { "unet", "sgd_main" },
         };
 
         private static Optimizer CreateOptimizer(string kind, int count) => kind switch
@@ -79,8 +81,17 @@ namespace CnnGen.Tests
             "sgd_dampening" => new Sgd(count, 0.05f, momentum: 0.5f, dampening: 0.3f),
             "adam" => new Adam(count, 1e-3f, weightDecay: 1e-4f),
             "adamw" => new AdamW(count, 1e-3f, weightDecay: 1e-2f),
+            "sgd_main" => new Sgd(count, 0.05f, momentum: 0.9f, weightDecay: 5e-4f),
             _ => throw new ArgumentException(kind),
         };
+
+        // ResNet-8 memorizes its 4 samples fast (loss 2.61 -> 0.52 in five steps at lr 0.05) through 9 batch-norms over a
+        // batch of 4: the loss agrees to 2e-7..7e-7 for four steps, then a rounding difference (summation order) flips some
+        // pre-activations near 0 and the fifth step differs by 2.0e-5, the weights by up to 1.4e-4. The single step is held
+        // to 1e-4 for every gradient (PyTorchParityTests); here the graph networks get a looser bound on the fifth step.
+        private static float LossTolerance(string name, float loss) => name == "resnet8" ? 1e-4f * Math.Max(1f, Math.Abs(loss)) : 1e-5f;
+
+        private static double WeightTolerance(string name) => name == "resnet8" ? 5e-4 : 1e-4;
 
         /// <summary>Five train steps (training forward, cross-entropy, backward, optimizer) leave PyTorch's weights and buffers.</summary>
         [Theory]
@@ -92,9 +103,14 @@ namespace CnnGen.Tests
             var input = fixture.GetFloats("input");
             var labels = fixture.GetInt64s("target").Select(l => (int)l).ToArray();
             var expectedLosses = fixture.GetFloats(optimizerKind + ".losses");
-            using var trainer = new Trainer(network, CreateOptimizer(optimizerKind, network.Layout.ParameterCount), labels.Length, threads: 2);
+            int batch = input.Length / network.Layout.Input.Length; // a label per sample, or per output pixel
+            using var trainer = new Trainer(network, CreateOptimizer(optimizerKind, network.Layout.ParameterCount), batch, threads: 2);
             for (int step = 0; step < 5; step++)
-                Assert.Equal(expectedLosses[step], trainer.TrainStep(input, labels), 1e-5f);
+            {
+                float loss = trainer.TrainStep(input, labels);
+                _output.WriteLine($"step {step}: loss {loss:R} expected {expectedLosses[step]:R} error {Math.Abs(loss - expectedLosses[step]):E2}");
+                Assert.Equal(expectedLosses[step], loss, LossTolerance(name, expectedLosses[step]));
+            }
 
             double worst = 0;
             foreach (var tensor in network.Layout.Tensors)
@@ -118,10 +134,45 @@ namespace CnnGen.Tests
                     for (int i = 0; i < actual.Length; i++)
                         if (initialGradient[i] != 0 && MathF.Abs(initialGradient[i]) < 1e-6f) actual[i] = expected[i];
                 }
-                Compare.Close(actual, expected, 1e-4, $"{name} {optimizerKind} {tensor.Name}");
+                Compare.Close(actual, expected, WeightTolerance(name), $"{name} {optimizerKind} {tensor.Name}");
                 worst = Math.Max(worst, Compare.MaxError(actual, expected));
             }
             _output.WriteLine($"{name} {optimizerKind}: largest weight error after 5 steps {worst:E2} ({trainer.Threads} thread(s))");
+        }
+
+        /// <summary>Per-pixel cross-entropy (PyTorch's cross_entropy on N x C x H x W with N x H x W targets) and its gradient.</summary>
+        [Fact]
+        public void PixelCrossEntropyMatchesPyTorch()
+        {
+            var fixture = PyTorchParityTests.Fixture("unet");
+            var logits = fixture.GetFloats("train.output");
+            var labels = fixture.GetInt64s("target").Select(l => (int)l).ToArray();
+            var shape = fixture.GetShape("train.output");
+            var gradient = new float[logits.Length];
+            float loss = Losses.PixelCrossEntropy(logits, labels, (int)shape[1], (int)shape[2], (int)shape[3], gradient);
+            Assert.Equal(fixture.GetFloats("train.loss")[0], loss, 1e-5f);
+            Compare.Close(gradient, fixture.GetFloats("train.output_grad"), 1e-7, "unet d loss / d logits");
+        }
+
+        [Fact]
+        public void TrainerOnPerPixelOutputs_CountsPixels_AndNamesTheBadPixel()
+        {
+            var fixture = PyTorchParityTests.Fixture("unet");
+            var network = PyTorchParityTests.Load("unet", fixture);
+            var input = fixture.GetFloats("input");
+            var labels = fixture.GetInt64s("target").Select(l => (int)l).ToArray();
+            using var trainer = new Trainer(network, new Sgd(network.Layout.ParameterCount, 0.01f), 4);
+            var evaluation = trainer.Evaluate(input, labels);
+            Assert.Equal(4 * 16 * 16, evaluation.Count); // pixel accuracy
+            Assert.InRange(evaluation.Accuracy, 0, 1);
+
+            var before = network.Parameters.ToArray();
+            var bad = (int[])labels.Clone();
+            bad[300] = 4; // pixel 44 of sample 1
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.TrainStep(input, bad));
+            Assert.Contains("pixel 44 of sample 1", error.Message);
+            Assert.Throws<ArgumentException>(() => trainer.TrainStep(input, labels.AsSpan(0, 100)));
+            Assert.Equal(before, network.Parameters.ToArray());
         }
 
         [Fact]

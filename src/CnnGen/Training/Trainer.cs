@@ -43,6 +43,8 @@ namespace CnnGen.Training
         private readonly float[] _summedGradients;
         private readonly WorkerPool _pool;
         private readonly int _classes;
+        // Labels per sample: 1 for a classifier, height x width for per-pixel outputs (segmentation).
+        private readonly int _pixels;
 
         // The job the workers run, set before each Run (fields, not closures, so nothing is allocated).
         private Job _job;
@@ -55,9 +57,11 @@ namespace CnnGen.Training
             Network = network ?? throw new ArgumentNullException(nameof(network));
             Optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
             if (batchCapacity <= 0) throw new ArgumentOutOfRangeException(nameof(batchCapacity), batchCapacity, "The batch capacity must be positive.");
-            if (network.Layout.Output.IsSpatial) throw new ArgumentException("Cross-entropy training needs a network whose output is a vector of logits.", nameof(network));
             BatchCapacity = batchCapacity;
-            _classes = network.Layout.Output.Length;
+            // A vector output is one sample's logits; a feature map holds each pixel's logits over its channels.
+            var output = network.Layout.Output;
+            _classes = output.Channels;
+            _pixels = output.IsSpatial ? output.Height * output.Width : 1;
             bool hasBatchNorm = false;
             foreach (var layer in network.Layout.Layers) hasBatchNorm |= layer.Kind == LayerKind.BatchNorm;
             Threads = hasBatchNorm ? 1 : Math.Max(1, Math.Min(threads <= 0 ? Environment.ProcessorCount : threads, batchCapacity));
@@ -71,7 +75,7 @@ namespace CnnGen.Training
                 // Each thread's dropout stream is its own, derived from the seed and the thread's index.
                 _workspaces[t] = network.CreateWorkspace(chunkCapacity, dropoutSeed * 0x9E3779B97F4A7C15UL + (ulong)t);
                 _gradients[t] = new float[network.Layout.ParameterCount];
-                _logits[t] = new float[chunkCapacity * _classes];
+                _logits[t] = new float[chunkCapacity * _classes * _pixels];
             }
             _losses = new double[Threads];
             _correct = new int[Threads];
@@ -90,13 +94,14 @@ namespace CnnGen.Training
         public ReadOnlySpan<float> Gradients => _summedGradients;
 
         /// <summary>
-        /// One step on a batch (NCHW images, one label per image): returns the batch's mean cross-entropy loss.
+        /// One step on a batch (NCHW images; one label per image, or for a network whose output is a feature map one label
+        /// per output pixel, N x H x W): returns the batch's mean cross-entropy loss (over images, or over pixels).
         /// Throws before changing anything for bad labels or sizes, and <see cref="TrainingDivergedException"/> (weights
         /// unchanged) when the loss is not finite.
         /// </summary>
         public unsafe float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
         {
-            int batchSize = labels.Length;
+            int batchSize = SamplesOf(labels);
             ValidateBatch(images, labels, batchSize);
             fixed (float* imagePointer = images)
             fixed (int* labelPointer = labels)
@@ -119,7 +124,7 @@ namespace CnnGen.Training
             // Reduce in thread order: deterministic for a given thread count.
             double loss = 0;
             for (int t = 0; t < Threads; t++) loss += _losses[t];
-            loss /= batchSize;
+            loss /= (double)batchSize * _pixels;
             if (!double.IsFinite(loss)) throw new TrainingDivergedException(Steps + 1, loss);
             var summed = _summedGradients.AsSpan();
             _gradients[0].CopyTo(summed);
@@ -133,19 +138,23 @@ namespace CnnGen.Training
             return (float)loss;
         }
 
-        /// <summary>Mean cross-entropy loss and accuracy in evaluation mode, in batches of <see cref="BatchCapacity"/>.</summary>
+        /// <summary>
+        /// Mean cross-entropy loss and accuracy in evaluation mode, in batches of <see cref="BatchCapacity"/>. For per-pixel
+        /// outputs both are over pixels (the count is the number of labelled pixels).
+        /// </summary>
         public unsafe Evaluation Evaluate(ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
         {
             int inputLength = Network.Layout.Input.Length;
-            NetworkChecks.RequireLength(images.Length, labels.Length * inputLength, nameof(images));
+            int samples = SamplesOf(labels);
+            NetworkChecks.RequireLength(images.Length, samples * inputLength, nameof(images));
             ValidateLabels(labels);
             double loss = 0;
             int correct = 0;
-            for (int start = 0; start < labels.Length; start += BatchCapacity)
+            for (int start = 0; start < samples; start += BatchCapacity)
             {
-                int count = Math.Min(BatchCapacity, labels.Length - start);
+                int count = Math.Min(BatchCapacity, samples - start);
                 var batchImages = images.Slice(start * inputLength, count * inputLength);
-                var batchLabels = labels.Slice(start, count);
+                var batchLabels = labels.Slice(start * _pixels, count * _pixels);
                 fixed (float* imagePointer = batchImages)
                 fixed (int* labelPointer = batchLabels)
                 {
@@ -184,9 +193,18 @@ namespace CnnGen.Training
         {
             for (int i = 0; i < labels.Length; i++)
             {
-                if ((uint)labels[i] >= (uint)_classes)
-                    throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"Label {labels[i]} of sample {i} is outside the {_classes} classes [0, {_classes - 1}].");
+                if ((uint)labels[i] < (uint)_classes) continue;
+                string where = _pixels == 1 ? $"sample {i}" : $"pixel {i % _pixels} of sample {i / _pixels}";
+                throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"Label {labels[i]} of {where} is outside the {_classes} classes [0, {_classes - 1}].");
             }
+        }
+
+        /// <summary>Samples in a batch of labels: one label each, or one per output pixel.</summary>
+        private int SamplesOf(ReadOnlySpan<int> labels)
+        {
+            if (labels.Length % _pixels != 0)
+                throw new ArgumentException($"The network labels each of the {_pixels} output pixels of a sample: {labels.Length} labels are not a whole number of samples.", nameof(labels));
+            return labels.Length / _pixels;
         }
 
         /// <summary>The contiguous part of the batch worker <paramref name="t"/> takes: the first (size mod threads) chunks are one larger.</summary>
@@ -208,8 +226,8 @@ namespace CnnGen.Training
 
             int inputLength = Network.Layout.Input.Length;
             var images = new ReadOnlySpan<float>(_images.Pointer, _images.Length).Slice(start * inputLength, count * inputLength);
-            var labels = new ReadOnlySpan<int>((int*)_labels.Pointer, _labels.Length).Slice(start, count);
-            var logits = _logits[t].AsSpan(0, count * _classes);
+            var labels = new ReadOnlySpan<int>((int*)_labels.Pointer, _labels.Length).Slice(start * _pixels, count * _pixels);
+            var logits = _logits[t].AsSpan(0, count * _classes * _pixels);
             var workspace = _workspaces[t];
             bool training = _job == Job.Train;
 
@@ -217,15 +235,45 @@ namespace CnnGen.Training
             if (training)
             {
                 // d(mean loss)/d logits: the whole batch's size divides, whatever this chunk's size.
-                _losses[t] = Losses.CrossEntropySum(logits, labels, logits, 1f / _batchSize);
+                _losses[t] = Loss(logits, labels, 1f / ((float)_batchSize * _pixels));
                 Network.Backward(logits, gradients, workspace);
             }
             else
             {
-                for (int i = 0; i < count; i++)
-                    if (Losses.ArgMax(logits.Slice(i * _classes, _classes)) == labels[i]) _correct[t]++;
-                _losses[t] = Losses.CrossEntropySum(logits, labels, logits, 0f);
+                _correct[t] = CountCorrect(logits, labels, count);
+                _losses[t] = Loss(logits, labels, 0f);
             }
+        }
+
+        private double Loss(Span<float> logits, ReadOnlySpan<int> labels, float gradientScale)
+        {
+            if (_pixels == 1) return Losses.CrossEntropySum(logits, labels, logits, gradientScale);
+            var output = Network.Layout.Output;
+            return Losses.PixelCrossEntropySum(logits, labels, _classes, output.Height, output.Width, logits, gradientScale);
+        }
+
+        /// <summary>Samples (or pixels) whose largest logit is their label's; the first maximum wins ties.</summary>
+        private int CountCorrect(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int count)
+        {
+            int correct = 0;
+            if (_pixels == 1)
+            {
+                for (int i = 0; i < count; i++)
+                    if (Losses.ArgMax(logits.Slice(i * _classes, _classes)) == labels[i]) correct++;
+                return correct;
+            }
+            for (int n = 0; n < count; n++)
+            {
+                var sample = logits.Slice(n * _classes * _pixels, _classes * _pixels);
+                for (int pixel = 0; pixel < _pixels; pixel++)
+                {
+                    int best = 0;
+                    for (int c = 1; c < _classes; c++)
+                        if (sample[c * _pixels + pixel] > sample[best * _pixels + pixel]) best = c;
+                    if (best == labels[n * _pixels + pixel]) correct++;
+                }
+            }
+            return correct;
         }
 
         public void Dispose() => _pool.Dispose();
