@@ -89,9 +89,11 @@ namespace CnnGen.Generator.Emit
             w.Line("public const long MultiplyAdds = " + layout.MultiplyAdds.ToString(System.Globalization.CultureInfo.InvariantCulture) + "L;");
             w.Line("/// <summary>");
             w.Line("/// Activation floats a workspace holds per sample of its capacity: every value of the forward pass, arrays shared between");
-            w.Line("/// values whose lifetimes do not overlap (" + Int((int)System.Math.Min(plan.UnsharedActivationLength, int.MaxValue)) + " without sharing).");
+            w.Line("/// values whose lifetimes do not overlap (values no backward pass reads die after their last reader).");
             w.Line("/// </summary>");
             w.Line("public const int WorkspaceActivationLength = " + Int((int)plan.SharedActivationLength) + ";");
+            w.Line("/// <summary>Activation floats per sample if every value had an array of its own (what sharing saves).</summary>");
+            w.Line("public const int ActivationLengthWithoutSharing = " + Int((int)System.Math.Min(plan.UnsharedActivationLength, int.MaxValue)) + ";");
             w.Line();
             foreach (var layer in layout.Layers)
             {

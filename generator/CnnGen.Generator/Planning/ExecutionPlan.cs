@@ -30,7 +30,7 @@ namespace CnnGen.Generator.Planning
         public List<Step> Consumers { get; } = new();
         /// <summary>The workspace array holding it (<c>workspace.Input</c>, <c>workspace.Activation2</c>).</summary>
         public string Array { get; internal set; } = "";
-        /// <summary>Whether no other value shares its array, so it is still there after the forward pass.</summary>
+        /// <summary>Whether no later value takes its array, so it is still there after the forward pass.</summary>
         public bool Exclusive { get; internal set; } = true;
         /// <summary>Whether a backward pass reads it, so training must keep it until then.</summary>
         public bool NeededByBackward { get; internal set; }
@@ -278,39 +278,47 @@ namespace CnnGen.Generator.Planning
                 }
             }
 
-            var free = new List<(string Name, int Length, int FreeAfter)>();
-            int forever = int.MaxValue;
+            // Each array keeps its occupants' lifetimes. A value may join an array when every occupant is dead before it is
+            // written (step order), and either the occupant's loops ended before the value's began, or both have the same
+            // length per sample: then sample n of each lies at the same place, and a loop writing one sample never touches
+            // another sample's part.
+            var arrays = new List<(string Name, List<(int LoopStart, int LoopEnd, int StepEnd, int Length)> Occupants)>();
+            const int forever = int.MaxValue;
             foreach (var value in Values)
             {
                 if (value.IsNetworkInput) continue;
-                int start = loopStart[value.Producer!.Order];
-                int end = value == Output || value.NeededByBackward || value.Consumers.Count == 0 ? forever
-                    : value.Consumers.Max(c => loopEnd[c.Order]);
-                // Best fit: the smallest free array that is large enough, else the largest free one (grown).
-                int chosen = -1;
-                for (int i = 0; i < free.Count; i++)
+                int producer = value.Producer!.Order;
+                bool kept = value == Output || value.NeededByBackward || value.Consumers.Count == 0;
+                int stepEnd = kept ? forever : value.Consumers.Max(c => c.Order);
+                int start = loopStart[producer], end = kept ? forever : value.Consumers.Max(c => loopEnd[c.Order]);
+                int chosen = -1, chosenLength = 0;
+                for (int i = 0; i < arrays.Count; i++)
                 {
-                    if (free[i].FreeAfter >= start) continue;
-                    if (chosen < 0) { chosen = i; continue; }
-                    bool fits = free[i].Length >= value.Length, chosenFits = free[chosen].Length >= value.Length;
-                    if (fits && (!chosenFits || free[i].Length < free[chosen].Length)) chosen = i;
-                    else if (!fits && !chosenFits && free[i].Length > free[chosen].Length) chosen = i;
+                    bool fits = arrays[i].Occupants.All(o => o.StepEnd < producer && (o.LoopEnd < start || o.Length == value.Length));
+                    if (!fits) continue;
+                    int length = arrays[i].Occupants.Max(o => o.Length);
+                    // Best fit: the smallest array that is long enough, else the longest (which grows least).
+                    bool better = chosen < 0
+                        || (length >= value.Length && (chosenLength < value.Length || length < chosenLength))
+                        || (length < value.Length && chosenLength < value.Length && length > chosenLength);
+                    if (better) { chosen = i; chosenLength = length; }
                 }
+                var occupant = (start, end, stepEnd, value.Length);
                 if (chosen < 0)
                 {
-                    free.Add(("Activation" + Int(free.Count), value.Length, end));
-                    value.Array = "workspace.Activation" + Int(free.Count - 1);
+                    arrays.Add(("Activation" + Int(arrays.Count), new List<(int, int, int, int)> { occupant }));
+                    chosen = arrays.Count - 1;
                 }
                 else
                 {
-                    var array = free[chosen];
-                    free[chosen] = (array.Name, System.Math.Max(array.Length, value.Length), end);
-                    value.Array = "workspace." + array.Name;
+                    arrays[chosen].Occupants.Add(occupant);
                 }
+                value.Array = "workspace." + arrays[chosen].Name;
             }
-            foreach (var array in free) ActivationArrays.Add((array.Name, array.Length));
+            foreach (var array in arrays) ActivationArrays.Add((array.Name, array.Occupants.Max(o => o.Length)));
+            // A value is still there after the forward pass when no later value took its array.
             foreach (var value in Values)
-                value.Exclusive = value.IsNetworkInput || Values.Count(other => other.Array == value.Array) == 1;
+                value.Exclusive = value.IsNetworkInput || !Values.Any(other => other.Id > value.Id && other.Array == value.Array);
         }
 
         /// <summary>
