@@ -207,15 +207,81 @@ namespace CnnGen.Kernels
                     int oc = ic * multiplier + m;
                     float b = bias.IsEmpty ? 0f : bias[oc];
                     ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), oc * taps);
-                    for (int oy = 0; oy < g.OutHeight; oy++)
+                    int rowStep = g.StrideHeight * layout.RowStride;
+                    int oy = 0;
+                    // Four output rows at a time: four independent accumulator chains per tap, one weight broadcast.
+                    for (; oy <= g.OutHeight - 4 && outWidth >= 8; oy += 4)
                     {
-                        ref float input = ref Unsafe.Add(ref planeRef, (nint)oy * g.StrideHeight * layout.RowStride);
+                        ref float input = ref Unsafe.Add(ref planeRef, (nint)oy * rowStep);
+                        ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)oc * outPlane + oy * outWidth);
+                        if (wide) FourRows512(ref input, rowStep, ref w, ref offsetRef, taps, b, ref output, outWidth);
+                        else FourRows256(ref input, rowStep, ref w, ref offsetRef, taps, b, ref output, outWidth);
+                    }
+                    for (; oy < g.OutHeight; oy++)
+                    {
+                        ref float input = ref Unsafe.Add(ref planeRef, (nint)oy * rowStep);
                         ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)oc * outPlane + oy * outWidth);
                         if (wide) Row512(ref input, ref w, ref offsetRef, taps, b, ref output, outWidth);
                         else if (outWidth >= 8) Row256(ref input, ref w, ref offsetRef, taps, b, ref output, outWidth);
                         else RowScalar(ref input, ref w, ref offsetRef, taps, b, ref output, outWidth);
                     }
                 }
+            }
+        }
+
+        private static void FourRows512(ref float input, int rowStep, ref float w, ref int offsets, int taps, float bias, ref float output, int outWidth)
+        {
+            for (int ox = 0; ; ox += 16)
+            {
+                if (ox > outWidth - 16) ox = outWidth - 16; // the last vector overlaps the one before
+                ref float r0 = ref Unsafe.Add(ref input, ox);
+                ref float r1 = ref Unsafe.Add(ref r0, rowStep);
+                ref float r2 = ref Unsafe.Add(ref r1, rowStep);
+                ref float r3 = ref Unsafe.Add(ref r2, rowStep);
+                var a0 = Vector512.Create(bias);
+                var a1 = a0; var a2 = a0; var a3 = a0;
+                for (int t = 0; t < taps; t++)
+                {
+                    nuint at = (nuint)Unsafe.Add(ref offsets, t);
+                    var k = Vector512.Create(Unsafe.Add(ref w, t));
+                    a0 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r0, at), k, a0);
+                    a1 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r1, at), k, a1);
+                    a2 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r2, at), k, a2);
+                    a3 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r3, at), k, a3);
+                }
+                a0.StoreUnsafe(ref output, (nuint)ox);
+                a1.StoreUnsafe(ref output, (nuint)(ox + outWidth));
+                a2.StoreUnsafe(ref output, (nuint)(ox + 2 * outWidth));
+                a3.StoreUnsafe(ref output, (nuint)(ox + 3 * outWidth));
+                if (ox == outWidth - 16) break;
+            }
+        }
+
+        private static void FourRows256(ref float input, int rowStep, ref float w, ref int offsets, int taps, float bias, ref float output, int outWidth)
+        {
+            for (int ox = 0; ; ox += 8)
+            {
+                if (ox > outWidth - 8) ox = outWidth - 8;
+                ref float r0 = ref Unsafe.Add(ref input, ox);
+                ref float r1 = ref Unsafe.Add(ref r0, rowStep);
+                ref float r2 = ref Unsafe.Add(ref r1, rowStep);
+                ref float r3 = ref Unsafe.Add(ref r2, rowStep);
+                var a0 = Vector256.Create(bias);
+                var a1 = a0; var a2 = a0; var a3 = a0;
+                for (int t = 0; t < taps; t++)
+                {
+                    nuint at = (nuint)Unsafe.Add(ref offsets, t);
+                    var k = Vector256.Create(Unsafe.Add(ref w, t));
+                    a0 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref r0, at), k, a0);
+                    a1 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref r1, at), k, a1);
+                    a2 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref r2, at), k, a2);
+                    a3 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref r3, at), k, a3);
+                }
+                a0.StoreUnsafe(ref output, (nuint)ox);
+                a1.StoreUnsafe(ref output, (nuint)(ox + outWidth));
+                a2.StoreUnsafe(ref output, (nuint)(ox + 2 * outWidth));
+                a3.StoreUnsafe(ref output, (nuint)(ox + 3 * outWidth));
+                if (ox == outWidth - 8) break;
             }
         }
 
@@ -305,7 +371,9 @@ namespace CnnGen.Kernels
         // the padded input gradient at the same positions.
         private static float TapRows512(ref float dy, ref float input, ref float gradient, float w, int outHeight, int outWidth, int rowStep, bool wantInput)
         {
+            // Four accumulators, rotated after each row, so consecutive rows' sums do not wait on each other.
             var acc = Vector512<float>.Zero;
+            var acc1 = acc; var acc2 = acc; var acc3 = acc;
             var wv = Vector512.Create(w);
             float tail = 0f;
             int vectorEnd = outWidth & ~15;
@@ -334,13 +402,16 @@ namespace CnnGen.Kernels
                     tail += d * Unsafe.Add(ref inRow, ox);
                     if (wantInput) Unsafe.Add(ref gRow, ox) += d * w;
                 }
+                (acc, acc1, acc2, acc3) = (acc1, acc2, acc3, acc);
             }
-            return Vector512.Sum(acc) + tail;
+            return Vector512.Sum(acc + acc1 + (acc2 + acc3)) + tail;
         }
 
         private static float TapRows256(ref float dy, ref float input, ref float gradient, float w, int outHeight, int outWidth, int rowStep, bool wantInput)
         {
+            // Four accumulators, rotated after each row, so consecutive rows' sums do not wait on each other.
             var acc = Vector256<float>.Zero;
+            var acc1 = acc; var acc2 = acc; var acc3 = acc;
             var wv = Vector256.Create(w);
             float tail = 0f;
             int vectorEnd = outWidth & ~7;
@@ -362,8 +433,9 @@ namespace CnnGen.Kernels
                     tail += d * Unsafe.Add(ref inRow, ox);
                     if (wantInput) Unsafe.Add(ref gRow, ox) += d * w;
                 }
+                (acc, acc1, acc2, acc3) = (acc1, acc2, acc3, acc);
             }
-            return Vector256.Sum(acc) + tail;
+            return Vector256.Sum(acc + acc1 + (acc2 + acc3)) + tail;
         }
 
         // ------------------------------------------------------------------------------------------------------------
