@@ -77,7 +77,7 @@ namespace CnnGen.Kernels
                 ref float from = ref Unsafe.Add(ref source, iy * width);
                 if (sw == 1)
                 {
-                    CopyRow(ref from, ref Unsafe.Add(ref row, pw), width);
+                    VectorRows.CopyRow(ref from, ref Unsafe.Add(ref row, pw), width);
                     continue;
                 }
                 int ix = 0;
@@ -88,7 +88,7 @@ namespace CnnGen.Kernels
                     ref float odds = ref Unsafe.Add(ref row, ((pw + 1) & 1) * layout.PhaseLength + (pw + 1) / 2);
                     for (; ix <= width - 16; ix += 16)
                     {
-                        var (e, o) = Deinterleave(ref Unsafe.Add(ref from, ix));
+                        var (e, o) = VectorRows.Deinterleave(ref Unsafe.Add(ref from, ix));
                         e.StoreUnsafe(ref evens, (nuint)(ix / 2));
                         o.StoreUnsafe(ref odds, (nuint)(ix / 2));
                     }
@@ -113,7 +113,7 @@ namespace CnnGen.Kernels
                 ref float to = ref Unsafe.Add(ref target, iy * width);
                 if (sw == 1)
                 {
-                    CopyRow(ref Unsafe.Add(ref row, pw), ref to, width);
+                    VectorRows.CopyRow(ref Unsafe.Add(ref row, pw), ref to, width);
                     continue;
                 }
                 int ix = 0;
@@ -123,7 +123,7 @@ namespace CnnGen.Kernels
                     ref float odds = ref Unsafe.Add(ref row, ((pw + 1) & 1) * layout.PhaseLength + (pw + 1) / 2);
                     for (; ix <= width - 16; ix += 16)
                     {
-                        Interleave(Vector256.LoadUnsafe(ref evens, (nuint)(ix / 2)), Vector256.LoadUnsafe(ref odds, (nuint)(ix / 2)), ref Unsafe.Add(ref to, ix));
+                        VectorRows.Interleave(Vector256.LoadUnsafe(ref evens, (nuint)(ix / 2)), Vector256.LoadUnsafe(ref odds, (nuint)(ix / 2)), ref Unsafe.Add(ref to, ix));
                     }
                 }
                 for (; ix < width; ix++)
@@ -132,54 +132,6 @@ namespace CnnGen.Kernels
                     Unsafe.Add(ref to, ix) = Unsafe.Add(ref row, px % sw * layout.PhaseLength + px / sw);
                 }
             }
-        }
-
-        // Copies a row with whole vectors, the last one overlapping the one before (it copies the same values again).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void CopyRow(ref float from, ref float to, int count)
-        {
-            if (count >= 8 && Vector256.IsHardwareAccelerated)
-            {
-                for (int i = 0; ; i += 8)
-                {
-                    if (i > count - 8) i = count - 8;
-                    Vector256.LoadUnsafe(ref from, (nuint)i).StoreUnsafe(ref to, (nuint)i);
-                    if (i == count - 8) break;
-                }
-                return;
-            }
-            for (int i = 0; i < count; i++) Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
-        }
-
-        // 16 floats split into their 8 even-indexed and 8 odd-indexed values.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (Vector256<float> Evens, Vector256<float> Odds) Deinterleave(ref float from)
-        {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                var v = Vector512.LoadUnsafe(ref from);
-                var split = Vector512.Shuffle(v, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
-                return (split.GetLower(), split.GetUpper());
-            }
-            var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-            var a = Vector256.Shuffle(Vector256.LoadUnsafe(ref from), order);
-            var b = Vector256.Shuffle(Vector256.LoadUnsafe(ref from, 8), order);
-            return (Vector256.Create(a.GetLower(), b.GetLower()), Vector256.Create(a.GetUpper(), b.GetUpper()));
-        }
-
-        // The reverse of Deinterleave: 8 evens and 8 odds stored as 16 consecutive floats.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Interleave(Vector256<float> evens, Vector256<float> odds, ref float to)
-        {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                var joined = Vector512.Create(evens, odds);
-                Vector512.Shuffle(joined, Vector512.Create(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15)).StoreUnsafe(ref to);
-                return;
-            }
-            var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
-            Vector256.Shuffle(Vector256.Create(evens.GetLower(), odds.GetLower()), order).StoreUnsafe(ref to);
-            Vector256.Shuffle(Vector256.Create(evens.GetUpper(), odds.GetUpper()), order).StoreUnsafe(ref to, 8);
         }
 
         public static void Forward(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,

@@ -103,7 +103,7 @@ namespace CnnGen.Kernels
                     int ox = 0;
                     if (scaleWidth == 1)
                     {
-                        Accumulate.Add(ref row, ref target, width, vector);
+                        VectorRows.Add(ref row, ref target, width, vector);
                         continue;
                     }
                     if (scaleWidth == 2 && vector)
@@ -298,7 +298,7 @@ namespace CnnGen.Kernels
             int plane = height * width;
             if (outHeight == 1 && outWidth == 1)
             {
-                for (int c = 0; c < channels; c++) Unsafe.Add(ref ys, c) = Accumulate.Sum(ref Unsafe.Add(ref xs, (nint)c * plane), plane, path) / height / width;
+                for (int c = 0; c < channels; c++) Unsafe.Add(ref ys, c) = VectorRows.Sum(ref Unsafe.Add(ref xs, (nint)c * plane), plane, path) / height / width;
                 return;
             }
             for (int c = 0; c < channels; c++)
@@ -337,7 +337,7 @@ namespace CnnGen.Kernels
             int plane = height * width;
             if (outHeight == 1 && outWidth == 1)
             {
-                for (int c = 0; c < channels; c++) Accumulate.Fill(ref Unsafe.Add(ref ds, (nint)c * plane), plane, Unsafe.Add(ref gs, c) / height / width);
+                for (int c = 0; c < channels; c++) VectorRows.Fill(ref Unsafe.Add(ref ds, (nint)c * plane), plane, Unsafe.Add(ref gs, c) / height / width);
                 return;
             }
             inputGradient.Slice(0, channels * plane).Clear();
