@@ -18,8 +18,10 @@ namespace CnnGen.Kernels
     /// outputs is one unaligned load and one fused multiply-add per tap, at stride 1, 2 or 3 alike.
     /// </para>
     /// <para>
-    /// Forward rows end with an overlapping last vector (it writes the same values again); the backward pass, which
-    /// accumulates, ends each row with scalar cells. The scalar path is the definition's loops, with no scratch.
+    /// The forward pass computes four output rows per tile (four independent accumulators per tap); rows end with an
+    /// overlapping last vector (it writes the same values again), and rows narrower than a vector are one vector each,
+    /// spilling into the next output row before that row is written. The backward pass, which accumulates, ends each row
+    /// with scalar cells. The scalar path is the definition's loops, with no scratch.
     /// </para>
     /// </remarks>
     internal static class DepthwiseConvolution
@@ -40,12 +42,15 @@ namespace CnnGen.Kernels
             }
         }
 
-        /// <summary>The padded input plane and the padded input-gradient plane.</summary>
+        // Floats a narrow row's vector may read past the end of the input plane.
+        private const int Slack = 8;
+
+        /// <summary>The padded input plane and the padded input-gradient plane, and a vector's slack after them.</summary>
         public static int ScratchLength(in ConvolutionGeometry g)
         {
             long plane = (long)(g.InHeight + 2 * g.PaddingHeight) * new Layout(g).RowStride;
-            if (2 * plane > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The padded planes of this convolution do not fit in a span.");
-            return (int)(2 * plane);
+            if (2 * plane + Slack > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The padded planes of this convolution do not fit in a span.");
+            return (int)(2 * plane + Slack);
         }
 
         private static bool Vectorized(in ConvolutionGeometry g, DirectConvolution.KernelPath path) =>
@@ -161,6 +166,18 @@ namespace CnnGen.Kernels
                     ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), oc * taps);
                     int rowStep = g.StrideHeight * layout.RowStride;
                     int oy = 0;
+                    if (outWidth < 8)
+                    {
+                        // Rows narrower than a vector: one vector per row, its lanes past the row spilling into the
+                        // output rows after it, which are written later (rows and channels go in order). Rows within
+                        // 8 floats of the end of y go by the scalar loop below.
+                        for (; oy < g.OutHeight && oc * outPlane + oy * outWidth + 8 <= g.OutLength; oy++)
+                        {
+                            ref float input = ref Unsafe.Add(ref planeRef, (nint)oy * rowStep);
+                            ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)oc * outPlane + oy * outWidth);
+                            NarrowRow256(ref input, ref w, ref offsetRef, taps, b, ref output);
+                        }
+                    }
                     // Four output rows at a time: four independent accumulator chains per tap, one weight broadcast.
                     for (; oy <= g.OutHeight - 4 && outWidth >= 8; oy += 4)
                     {
@@ -265,6 +282,16 @@ namespace CnnGen.Kernels
                 acc.StoreUnsafe(ref output, (nuint)ox);
                 if (ox == outWidth - 8) break;
             }
+        }
+
+        // 8 outputs from the row start, whatever the row's width (the caller keeps the extra lanes harmless).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void NarrowRow256(ref float input, ref float w, ref int offsets, int taps, float bias, ref float output)
+        {
+            var acc = Vector256.Create(bias);
+            for (int t = 0; t < taps; t++)
+                acc = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref input, (nuint)Unsafe.Add(ref offsets, t)), Vector256.Create(Unsafe.Add(ref w, t)), acc);
+            acc.StoreUnsafe(ref output);
         }
 
         private static void RowScalar(ref float input, ref float w, ref int offsets, int taps, float bias, ref float output, int outWidth)
