@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -19,7 +20,11 @@ namespace CnnGen.Kernels
             for (; i < count; i++) Unsafe.Add(ref to, i) += Unsafe.Add(ref from, i);
         }
 
-        /// <summary>The sum of count floats: eight (or sixteen) interleaved partial sums when vectorized, then in order.</summary>
+        /// <summary>
+        /// The sum of count floats: sixteen (Vector512) or eight interleaved partial sums, then the rest in order. The
+        /// scalar path keeps eight partial sums as well (within rounding of the vector paths), which keeps long sums
+        /// accurate.
+        /// </summary>
         public static float Sum(ref float from, int count, DirectConvolution.KernelPath path)
         {
             int i = 0;
@@ -30,11 +35,19 @@ namespace CnnGen.Kernels
                 for (; i <= count - 16; i += 16) acc += Vector512.LoadUnsafe(ref from, (nuint)i);
                 total = Vector512.Sum(acc);
             }
-            else if (path != DirectConvolution.KernelPath.Scalar && count >= 8)
+            else if (path == DirectConvolution.KernelPath.Vector256 && count >= 8)
             {
                 var acc = Vector256<float>.Zero;
                 for (; i <= count - 8; i += 8) acc += Vector256.LoadUnsafe(ref from, (nuint)i);
                 total = Vector256.Sum(acc);
+            }
+            else if (count >= 8)
+            {
+                Span<float> lanes = stackalloc float[8];
+                lanes.Clear();
+                for (; i <= count - 8; i += 8)
+                    for (int lane = 0; lane < 8; lane++) lanes[lane] += Unsafe.Add(ref from, i + lane);
+                total = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
             }
             for (; i < count; i++) total += Unsafe.Add(ref from, i);
             return total;
