@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using CnnGen.Kernels;
+using CnnGen.Tests.Infrastructure;
 using Xunit;
 
 namespace CnnGen.Tests
@@ -211,10 +212,7 @@ namespace CnnGen.Tests
                 Activations.Gelu(x, y, false); Activations.GeluBackward(x, dy, y, false);
                 Activations.Gelu(x, y, true); Activations.GeluBackward(x, dy, y, true);
             }
-            All();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++) All();
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Allocations.AssertNone(All);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace CnnGen.Kernels
 {
@@ -21,6 +22,8 @@ namespace CnnGen.Kernels
             int height = g.InHeight, width = g.InWidth, sw = g.StrideWidth;
             ref float source = ref MemoryMarshal.GetReference(image);
             ref float target = ref MemoryMarshal.GetReference(cols);
+            bool vector = Simd.Enabled && Vector256.IsHardwareAccelerated;
+            int imageEnd = channels * height * width;
             int row = 0;
             for (int c = 0; c < channels; c++)
             {
@@ -41,14 +44,25 @@ namespace CnnGen.Kernels
                             }
                             for (int ox = 0; ox < lo; ox++) Unsafe.Add(ref line, ox) = 0f;
                             for (int ox = hi; ox < outWidth; ox++) Unsafe.Add(ref line, ox) = 0f;
-                            ref float from = ref Unsafe.Add(ref source, (nint)(c * height + iy) * width + lo * sw + offset);
+                            int start = (c * height + iy) * width + lo * sw + offset;
+                            ref float from = ref Unsafe.Add(ref source, start);
                             if (sw == 1)
                             {
                                 MemoryMarshal.CreateReadOnlySpan(ref from, hi - lo).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref line, lo), hi - lo));
                             }
                             else
                             {
-                                for (int ox = lo; ox < hi; ox++) Unsafe.Add(ref line, ox) = Unsafe.Add(ref from, (nint)(ox - lo) * sw);
+                                int o = 0, count = hi - lo;
+                                ref float to = ref Unsafe.Add(ref line, lo);
+                                // Stride 2: the even lanes of 16 consecutive inputs (reading one float past the last input it
+                                // uses, so never the image's last 16 floats: those go by the scalar loop).
+                                if (sw == 2 && vector)
+                                {
+                                    int available = imageEnd - start;
+                                    for (; o <= count - 8 && 2 * o + 16 <= available; o += 8)
+                                        VectorRows.Deinterleave(ref Unsafe.Add(ref from, 2 * o)).Evens.StoreUnsafe(ref to, (nuint)o);
+                                }
+                                for (; o < count; o++) Unsafe.Add(ref to, o) = Unsafe.Add(ref from, (nint)o * sw);
                             }
                         }
                     }
@@ -83,7 +97,7 @@ namespace CnnGen.Kernels
                             if ((uint)iy >= (uint)height) continue;
                             ref float from = ref Unsafe.Add(ref source, (nint)row * plane + oy * outWidth + lo);
                             ref float to = ref Unsafe.Add(ref target, (nint)(c * height + iy) * width + lo * sw + offset);
-                            if (sw == 1) Accumulate.Add(ref from, ref to, hi - lo, vector);
+                            if (sw == 1) VectorRows.Add(ref from, ref to, hi - lo, vector);
                             else
                             {
                                 for (int o = 0; o < hi - lo; o++) Unsafe.Add(ref to, (nint)o * sw) += Unsafe.Add(ref from, o);

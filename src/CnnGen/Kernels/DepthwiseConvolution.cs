@@ -18,8 +18,10 @@ namespace CnnGen.Kernels
     /// outputs is one unaligned load and one fused multiply-add per tap, at stride 1, 2 or 3 alike.
     /// </para>
     /// <para>
-    /// Forward rows end with an overlapping last vector (it writes the same values again); the backward pass, which
-    /// accumulates, ends each row with scalar cells. The scalar path is the definition's loops, with no scratch.
+    /// The forward pass computes four output rows per tile (four independent accumulators per tap); rows end with an
+    /// overlapping last vector (it writes the same values again), and rows narrower than a vector are one vector each,
+    /// spilling into the next output row before that row is written. The backward pass, which accumulates, ends each row
+    /// with scalar cells. The scalar path is the definition's loops, with no scratch.
     /// </para>
     /// </remarks>
     internal static class DepthwiseConvolution
@@ -40,12 +42,15 @@ namespace CnnGen.Kernels
             }
         }
 
-        /// <summary>The padded input plane and the padded input-gradient plane.</summary>
+        // Floats a narrow row's vector may read past the end of the input plane.
+        private const int Slack = 8;
+
+        /// <summary>The padded input plane and the padded input-gradient plane, and a vector's slack after them.</summary>
         public static int ScratchLength(in ConvolutionGeometry g)
         {
             long plane = (long)(g.InHeight + 2 * g.PaddingHeight) * new Layout(g).RowStride;
-            if (2 * plane > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The padded planes of this convolution do not fit in a span.");
-            return (int)(2 * plane);
+            if (2 * plane + Slack > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The padded planes of this convolution do not fit in a span.");
+            return (int)(2 * plane + Slack);
         }
 
         private static bool Vectorized(in ConvolutionGeometry g, DirectConvolution.KernelPath path) =>
@@ -77,7 +82,7 @@ namespace CnnGen.Kernels
                 ref float from = ref Unsafe.Add(ref source, iy * width);
                 if (sw == 1)
                 {
-                    CopyRow(ref from, ref Unsafe.Add(ref row, pw), width);
+                    VectorRows.CopyRow(ref from, ref Unsafe.Add(ref row, pw), width);
                     continue;
                 }
                 int ix = 0;
@@ -88,7 +93,7 @@ namespace CnnGen.Kernels
                     ref float odds = ref Unsafe.Add(ref row, ((pw + 1) & 1) * layout.PhaseLength + (pw + 1) / 2);
                     for (; ix <= width - 16; ix += 16)
                     {
-                        var (e, o) = Deinterleave(ref Unsafe.Add(ref from, ix));
+                        var (e, o) = VectorRows.Deinterleave(ref Unsafe.Add(ref from, ix));
                         e.StoreUnsafe(ref evens, (nuint)(ix / 2));
                         o.StoreUnsafe(ref odds, (nuint)(ix / 2));
                     }
@@ -113,7 +118,7 @@ namespace CnnGen.Kernels
                 ref float to = ref Unsafe.Add(ref target, iy * width);
                 if (sw == 1)
                 {
-                    CopyRow(ref Unsafe.Add(ref row, pw), ref to, width);
+                    VectorRows.CopyRow(ref Unsafe.Add(ref row, pw), ref to, width);
                     continue;
                 }
                 int ix = 0;
@@ -123,7 +128,7 @@ namespace CnnGen.Kernels
                     ref float odds = ref Unsafe.Add(ref row, ((pw + 1) & 1) * layout.PhaseLength + (pw + 1) / 2);
                     for (; ix <= width - 16; ix += 16)
                     {
-                        Interleave(Vector256.LoadUnsafe(ref evens, (nuint)(ix / 2)), Vector256.LoadUnsafe(ref odds, (nuint)(ix / 2)), ref Unsafe.Add(ref to, ix));
+                        VectorRows.Interleave(Vector256.LoadUnsafe(ref evens, (nuint)(ix / 2)), Vector256.LoadUnsafe(ref odds, (nuint)(ix / 2)), ref Unsafe.Add(ref to, ix));
                     }
                 }
                 for (; ix < width; ix++)
@@ -132,54 +137,6 @@ namespace CnnGen.Kernels
                     Unsafe.Add(ref to, ix) = Unsafe.Add(ref row, px % sw * layout.PhaseLength + px / sw);
                 }
             }
-        }
-
-        // Copies a row with whole vectors, the last one overlapping the one before (it copies the same values again).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void CopyRow(ref float from, ref float to, int count)
-        {
-            if (count >= 8 && Vector256.IsHardwareAccelerated)
-            {
-                for (int i = 0; ; i += 8)
-                {
-                    if (i > count - 8) i = count - 8;
-                    Vector256.LoadUnsafe(ref from, (nuint)i).StoreUnsafe(ref to, (nuint)i);
-                    if (i == count - 8) break;
-                }
-                return;
-            }
-            for (int i = 0; i < count; i++) Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
-        }
-
-        // 16 floats split into their 8 even-indexed and 8 odd-indexed values.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (Vector256<float> Evens, Vector256<float> Odds) Deinterleave(ref float from)
-        {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                var v = Vector512.LoadUnsafe(ref from);
-                var split = Vector512.Shuffle(v, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
-                return (split.GetLower(), split.GetUpper());
-            }
-            var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-            var a = Vector256.Shuffle(Vector256.LoadUnsafe(ref from), order);
-            var b = Vector256.Shuffle(Vector256.LoadUnsafe(ref from, 8), order);
-            return (Vector256.Create(a.GetLower(), b.GetLower()), Vector256.Create(a.GetUpper(), b.GetUpper()));
-        }
-
-        // The reverse of Deinterleave: 8 evens and 8 odds stored as 16 consecutive floats.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Interleave(Vector256<float> evens, Vector256<float> odds, ref float to)
-        {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                var joined = Vector512.Create(evens, odds);
-                Vector512.Shuffle(joined, Vector512.Create(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15)).StoreUnsafe(ref to);
-                return;
-            }
-            var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
-            Vector256.Shuffle(Vector256.Create(evens.GetLower(), odds.GetLower()), order).StoreUnsafe(ref to);
-            Vector256.Shuffle(Vector256.Create(evens.GetUpper(), odds.GetUpper()), order).StoreUnsafe(ref to, 8);
         }
 
         public static void Forward(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
@@ -207,15 +164,93 @@ namespace CnnGen.Kernels
                     int oc = ic * multiplier + m;
                     float b = bias.IsEmpty ? 0f : bias[oc];
                     ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), oc * taps);
-                    for (int oy = 0; oy < g.OutHeight; oy++)
+                    int rowStep = g.StrideHeight * layout.RowStride;
+                    int oy = 0;
+                    if (outWidth < 8)
                     {
-                        ref float input = ref Unsafe.Add(ref planeRef, (nint)oy * g.StrideHeight * layout.RowStride);
+                        // Rows narrower than a vector: one vector per row, its lanes past the row spilling into the
+                        // output rows after it, which are written later (rows and channels go in order). Rows within
+                        // 8 floats of the end of y go by the scalar loop below.
+                        for (; oy < g.OutHeight && oc * outPlane + oy * outWidth + 8 <= g.OutLength; oy++)
+                        {
+                            ref float input = ref Unsafe.Add(ref planeRef, (nint)oy * rowStep);
+                            ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)oc * outPlane + oy * outWidth);
+                            NarrowRow256(ref input, ref w, ref offsetRef, taps, b, ref output);
+                        }
+                    }
+                    // Four output rows at a time: four independent accumulator chains per tap, one weight broadcast.
+                    for (; oy <= g.OutHeight - 4 && outWidth >= 8; oy += 4)
+                    {
+                        ref float input = ref Unsafe.Add(ref planeRef, (nint)oy * rowStep);
+                        ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)oc * outPlane + oy * outWidth);
+                        if (wide) FourRows512(ref input, rowStep, ref w, ref offsetRef, taps, b, ref output, outWidth);
+                        else FourRows256(ref input, rowStep, ref w, ref offsetRef, taps, b, ref output, outWidth);
+                    }
+                    for (; oy < g.OutHeight; oy++)
+                    {
+                        ref float input = ref Unsafe.Add(ref planeRef, (nint)oy * rowStep);
                         ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)oc * outPlane + oy * outWidth);
                         if (wide) Row512(ref input, ref w, ref offsetRef, taps, b, ref output, outWidth);
                         else if (outWidth >= 8) Row256(ref input, ref w, ref offsetRef, taps, b, ref output, outWidth);
                         else RowScalar(ref input, ref w, ref offsetRef, taps, b, ref output, outWidth);
                     }
                 }
+            }
+        }
+
+        private static void FourRows512(ref float input, int rowStep, ref float w, ref int offsets, int taps, float bias, ref float output, int outWidth)
+        {
+            for (int ox = 0; ; ox += 16)
+            {
+                if (ox > outWidth - 16) ox = outWidth - 16; // the last vector overlaps the one before
+                ref float r0 = ref Unsafe.Add(ref input, ox);
+                ref float r1 = ref Unsafe.Add(ref r0, rowStep);
+                ref float r2 = ref Unsafe.Add(ref r1, rowStep);
+                ref float r3 = ref Unsafe.Add(ref r2, rowStep);
+                var a0 = Vector512.Create(bias);
+                var a1 = a0; var a2 = a0; var a3 = a0;
+                for (int t = 0; t < taps; t++)
+                {
+                    nuint at = (nuint)Unsafe.Add(ref offsets, t);
+                    var k = Vector512.Create(Unsafe.Add(ref w, t));
+                    a0 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r0, at), k, a0);
+                    a1 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r1, at), k, a1);
+                    a2 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r2, at), k, a2);
+                    a3 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r3, at), k, a3);
+                }
+                a0.StoreUnsafe(ref output, (nuint)ox);
+                a1.StoreUnsafe(ref output, (nuint)(ox + outWidth));
+                a2.StoreUnsafe(ref output, (nuint)(ox + 2 * outWidth));
+                a3.StoreUnsafe(ref output, (nuint)(ox + 3 * outWidth));
+                if (ox == outWidth - 16) break;
+            }
+        }
+
+        private static void FourRows256(ref float input, int rowStep, ref float w, ref int offsets, int taps, float bias, ref float output, int outWidth)
+        {
+            for (int ox = 0; ; ox += 8)
+            {
+                if (ox > outWidth - 8) ox = outWidth - 8;
+                ref float r0 = ref Unsafe.Add(ref input, ox);
+                ref float r1 = ref Unsafe.Add(ref r0, rowStep);
+                ref float r2 = ref Unsafe.Add(ref r1, rowStep);
+                ref float r3 = ref Unsafe.Add(ref r2, rowStep);
+                var a0 = Vector256.Create(bias);
+                var a1 = a0; var a2 = a0; var a3 = a0;
+                for (int t = 0; t < taps; t++)
+                {
+                    nuint at = (nuint)Unsafe.Add(ref offsets, t);
+                    var k = Vector256.Create(Unsafe.Add(ref w, t));
+                    a0 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref r0, at), k, a0);
+                    a1 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref r1, at), k, a1);
+                    a2 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref r2, at), k, a2);
+                    a3 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref r3, at), k, a3);
+                }
+                a0.StoreUnsafe(ref output, (nuint)ox);
+                a1.StoreUnsafe(ref output, (nuint)(ox + outWidth));
+                a2.StoreUnsafe(ref output, (nuint)(ox + 2 * outWidth));
+                a3.StoreUnsafe(ref output, (nuint)(ox + 3 * outWidth));
+                if (ox == outWidth - 8) break;
             }
         }
 
@@ -247,6 +282,16 @@ namespace CnnGen.Kernels
                 acc.StoreUnsafe(ref output, (nuint)ox);
                 if (ox == outWidth - 8) break;
             }
+        }
+
+        // 8 outputs from the row start, whatever the row's width (the caller keeps the extra lanes harmless).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void NarrowRow256(ref float input, ref float w, ref int offsets, int taps, float bias, ref float output)
+        {
+            var acc = Vector256.Create(bias);
+            for (int t = 0; t < taps; t++)
+                acc = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref input, (nuint)Unsafe.Add(ref offsets, t)), Vector256.Create(Unsafe.Add(ref w, t)), acc);
+            acc.StoreUnsafe(ref output);
         }
 
         private static void RowScalar(ref float input, ref float w, ref int offsets, int taps, float bias, ref float output, int outWidth)
@@ -305,7 +350,9 @@ namespace CnnGen.Kernels
         // the padded input gradient at the same positions.
         private static float TapRows512(ref float dy, ref float input, ref float gradient, float w, int outHeight, int outWidth, int rowStep, bool wantInput)
         {
+            // Four accumulators, rotated after each row, so consecutive rows' sums do not wait on each other.
             var acc = Vector512<float>.Zero;
+            var acc1 = acc; var acc2 = acc; var acc3 = acc;
             var wv = Vector512.Create(w);
             float tail = 0f;
             int vectorEnd = outWidth & ~15;
@@ -334,13 +381,16 @@ namespace CnnGen.Kernels
                     tail += d * Unsafe.Add(ref inRow, ox);
                     if (wantInput) Unsafe.Add(ref gRow, ox) += d * w;
                 }
+                (acc, acc1, acc2, acc3) = (acc1, acc2, acc3, acc);
             }
-            return Vector512.Sum(acc) + tail;
+            return Vector512.Sum(acc + acc1 + (acc2 + acc3)) + tail;
         }
 
         private static float TapRows256(ref float dy, ref float input, ref float gradient, float w, int outHeight, int outWidth, int rowStep, bool wantInput)
         {
+            // Four accumulators, rotated after each row, so consecutive rows' sums do not wait on each other.
             var acc = Vector256<float>.Zero;
+            var acc1 = acc; var acc2 = acc; var acc3 = acc;
             var wv = Vector256.Create(w);
             float tail = 0f;
             int vectorEnd = outWidth & ~7;
@@ -362,8 +412,9 @@ namespace CnnGen.Kernels
                     tail += d * Unsafe.Add(ref inRow, ox);
                     if (wantInput) Unsafe.Add(ref gRow, ox) += d * w;
                 }
+                (acc, acc1, acc2, acc3) = (acc1, acc2, acc3, acc);
             }
-            return Vector256.Sum(acc) + tail;
+            return Vector256.Sum(acc + acc1 + (acc2 + acc3)) + tail;
         }
 
         // ------------------------------------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ namespace CnnGen.Kernels
             {
                 ref float dy = ref MemoryMarshal.GetReference(outputGradient);
                 for (int oc = 0; oc < g.OutChannels; oc++)
-                    biasGradient[oc] += Accumulate.Sum(ref System.Runtime.CompilerServices.Unsafe.Add(ref dy, oc * plane), plane, path);
+                    biasGradient[oc] += VectorRows.Sum(ref System.Runtime.CompilerServices.Unsafe.Add(ref dy, oc * plane), plane, path);
             }
             if (g.GroupInChannels == 1)
             {

@@ -103,7 +103,7 @@ namespace CnnGen.Kernels
                     int ox = 0;
                     if (scaleWidth == 1)
                     {
-                        Accumulate.Add(ref row, ref target, width, vector);
+                        VectorRows.Add(ref row, ref target, width, vector);
                         continue;
                     }
                     if (scaleWidth == 2 && vector)
@@ -151,7 +151,6 @@ namespace CnnGen.Kernels
         internal static void UpsampleBilinearOn(ReadOnlySpan<float> x, int channels, int height, int width, int scaleHeight, int scaleWidth,
             Span<float> y, DirectConvolution.KernelPath path)
         {
-            _ = path; // one path: a gather per cell, the same on every path
             var (outHeight, outWidth) = CheckUpsample(x.Length, nameof(x), channels, height, width, scaleHeight, scaleWidth, y.Length, nameof(y));
             bool tabled = outWidth <= MaxTabledColumns;
             Span<int> columns = stackalloc int[tabled ? 2 * outWidth : 0];
@@ -162,6 +161,55 @@ namespace CnnGen.Kernels
             }
             ref float xs = ref MemoryMarshal.GetReference(x);
             ref float ys = ref MemoryMarshal.GetReference(y);
+            bool vector = path != DirectConvolution.KernelPath.Scalar && Vector256.IsHardwareAccelerated;
+            if (tabled && width <= MaxTabledColumns)
+            {
+                // Rows blended vertically first (whole vectors over the input row), then horizontally from the blend.
+                Span<float> blend = stackalloc float[width];
+                ref float b = ref MemoryMarshal.GetReference(blend);
+                for (int c = 0; c < channels; c++)
+                {
+                    for (int oy = 0; oy < outHeight; oy++)
+                    {
+                        LinearSource(oy, height, outHeight, scaleHeight, out int iy0, out int iy1, out float h0, out float h1);
+                        ref float top = ref Unsafe.Add(ref xs, ((nint)c * height + iy0) * width);
+                        ref float bottom = ref Unsafe.Add(ref xs, ((nint)c * height + iy1) * width);
+                        ref float row = ref Unsafe.Add(ref ys, ((nint)c * outHeight + oy) * outWidth);
+                        int ix = 0;
+                        if (vector)
+                        {
+                            var v0 = Vector256.Create(h0);
+                            var v1 = Vector256.Create(h1);
+                            for (; ix <= width - 8; ix += 8)
+                                (Vector256.LoadUnsafe(ref top, (nuint)ix) * v0 + Vector256.LoadUnsafe(ref bottom, (nuint)ix) * v1).StoreUnsafe(ref b, (nuint)ix);
+                        }
+                        for (; ix < width; ix++) Unsafe.Add(ref b, ix) = Unsafe.Add(ref top, ix) * h0 + Unsafe.Add(ref bottom, ix) * h1;
+                        int ox = 0;
+                        if (scaleWidth == 2 && vector)
+                        {
+                            // Scale 2: output 2k is ¼·b[k−1] + ¾·b[k], output 2k+1 is ¾·b[k] + ¼·b[k+1] (PyTorch's weights,
+                            // exact in float); the first and last outputs are the edge values and go by the table.
+                            Unsafe.Add(ref row, 0) = Unsafe.Add(ref b, 0);
+                            var quarter = Vector256.Create(0.25f);
+                            var threeQuarters = Vector256.Create(0.75f);
+                            int k = 1;
+                            for (; k <= width - 9; k += 8)
+                            {
+                                var previous = Vector256.LoadUnsafe(ref b, (nuint)(k - 1));
+                                var current = Vector256.LoadUnsafe(ref b, (nuint)k);
+                                var next = Vector256.LoadUnsafe(ref b, (nuint)(k + 1));
+                                VectorRows.Interleave(previous * quarter + current * threeQuarters, current * threeQuarters + next * quarter,
+                                    ref Unsafe.Add(ref row, 2 * k));
+                            }
+                            ox = 2 * k;
+                            Unsafe.Add(ref row, 1) = Unsafe.Add(ref b, columns[2]) * weights[2] + Unsafe.Add(ref b, columns[3]) * weights[3];
+                        }
+                        for (; ox < outWidth; ox++)
+                            Unsafe.Add(ref row, ox) = Unsafe.Add(ref b, columns[2 * ox]) * weights[2 * ox] + Unsafe.Add(ref b, columns[2 * ox + 1]) * weights[2 * ox + 1];
+                    }
+                }
+                return;
+            }
             for (int c = 0; c < channels; c++)
             {
                 for (int oy = 0; oy < outHeight; oy++)
@@ -172,13 +220,7 @@ namespace CnnGen.Kernels
                     ref float row = ref Unsafe.Add(ref ys, ((nint)c * outHeight + oy) * outWidth);
                     for (int ox = 0; ox < outWidth; ox++)
                     {
-                        int ix0, ix1;
-                        float w0, w1;
-                        if (tabled)
-                        {
-                            ix0 = columns[2 * ox]; ix1 = columns[2 * ox + 1]; w0 = weights[2 * ox]; w1 = weights[2 * ox + 1];
-                        }
-                        else LinearSource(ox, width, outWidth, scaleWidth, out ix0, out ix1, out w0, out w1);
+                        LinearSource(ox, width, outWidth, scaleWidth, out int ix0, out int ix1, out float w0, out float w1);
                         Unsafe.Add(ref row, ox) = (Unsafe.Add(ref top, ix0) * w0 + Unsafe.Add(ref top, ix1) * w1) * h0
                             + (Unsafe.Add(ref bottom, ix0) * w0 + Unsafe.Add(ref bottom, ix1) * w1) * h1;
                     }
@@ -197,7 +239,6 @@ namespace CnnGen.Kernels
         internal static void UpsampleBilinearBackwardOn(ReadOnlySpan<float> outputGradient, int channels, int height, int width, int scaleHeight, int scaleWidth,
             Span<float> inputGradient, DirectConvolution.KernelPath path)
         {
-            _ = path;
             var (outHeight, outWidth) = CheckUpsample(inputGradient.Length, nameof(inputGradient), channels, height, width, scaleHeight, scaleWidth,
                 outputGradient.Length, nameof(outputGradient));
             inputGradient.Slice(0, channels * height * width).Clear();
@@ -210,6 +251,49 @@ namespace CnnGen.Kernels
             }
             ref float gs = ref MemoryMarshal.GetReference(outputGradient);
             ref float ds = ref MemoryMarshal.GetReference(inputGradient);
+            bool vector = path != DirectConvolution.KernelPath.Scalar && Vector256.IsHardwareAccelerated;
+            if (tabled && width <= MaxTabledColumns)
+            {
+                // Each output row spread horizontally into one input-width row, then added to its two input rows.
+                Span<float> spread = stackalloc float[width];
+                ref float u = ref MemoryMarshal.GetReference(spread);
+                for (int c = 0; c < channels; c++)
+                {
+                    for (int oy = 0; oy < outHeight; oy++)
+                    {
+                        LinearSource(oy, height, outHeight, scaleHeight, out int iy0, out int iy1, out float h0, out float h1);
+                        ref float row = ref Unsafe.Add(ref gs, ((nint)c * outHeight + oy) * outWidth);
+                        spread.Clear();
+                        int end = 1, from = 0;
+                        if (scaleWidth == 2 && vector)
+                        {
+                            // Scale 2: input column k (0 < k < end) gathers ¼·dy[2k−1] + ¾·dy[2k] + ¾·dy[2k+1] + ¼·dy[2k+2],
+                            // computed whole; the outputs near the edges are spread below, skipping what lands in [1, end).
+                            var quarter = Vector256.Create(0.25f);
+                            var threeQuarters = Vector256.Create(0.75f);
+                            for (; end <= width - 9; end += 8)
+                            {
+                                var (_, oddBefore) = VectorRows.Deinterleave(ref Unsafe.Add(ref row, 2 * end - 2));
+                                var (even, odd) = VectorRows.Deinterleave(ref Unsafe.Add(ref row, 2 * end));
+                                var (evenAfter, _) = VectorRows.Deinterleave(ref Unsafe.Add(ref row, 2 * end + 2));
+                                ((oddBefore + evenAfter) * quarter + (even + odd) * threeQuarters).StoreUnsafe(ref u, (nuint)end);
+                            }
+                            from = Math.Max(4, 2 * end - 4);
+                        }
+                        for (int ox = 0; ox < outWidth; ox++)
+                        {
+                            if (ox == 4 && from > 4) ox = from; // the outputs in [4, 2·end − 4) only reach columns in [1, end)
+                            float g = Unsafe.Add(ref row, ox);
+                            int c0 = columns[2 * ox], c1 = columns[2 * ox + 1];
+                            if ((uint)(c0 - 1) >= (uint)(end - 1)) Unsafe.Add(ref u, c0) += weights[2 * ox] * g;
+                            if ((uint)(c1 - 1) >= (uint)(end - 1)) Unsafe.Add(ref u, c1) += weights[2 * ox + 1] * g;
+                        }
+                        AddScaled(ref u, h0, ref Unsafe.Add(ref ds, ((nint)c * height + iy0) * width), width, vector);
+                        AddScaled(ref u, h1, ref Unsafe.Add(ref ds, ((nint)c * height + iy1) * width), width, vector);
+                    }
+                }
+                return;
+            }
             for (int c = 0; c < channels; c++)
             {
                 for (int oy = 0; oy < outHeight; oy++)
@@ -220,13 +304,7 @@ namespace CnnGen.Kernels
                     ref float row = ref Unsafe.Add(ref gs, ((nint)c * outHeight + oy) * outWidth);
                     for (int ox = 0; ox < outWidth; ox++)
                     {
-                        int ix0, ix1;
-                        float w0, w1;
-                        if (tabled)
-                        {
-                            ix0 = columns[2 * ox]; ix1 = columns[2 * ox + 1]; w0 = weights[2 * ox]; w1 = weights[2 * ox + 1];
-                        }
-                        else LinearSource(ox, width, outWidth, scaleWidth, out ix0, out ix1, out w0, out w1);
+                        LinearSource(ox, width, outWidth, scaleWidth, out int ix0, out int ix1, out float w0, out float w1);
                         float g = Unsafe.Add(ref row, ox);
                         Unsafe.Add(ref top, ix0) += h0 * w0 * g;
                         Unsafe.Add(ref top, ix1) += h0 * w1 * g;
@@ -235,6 +313,20 @@ namespace CnnGen.Kernels
                     }
                 }
             }
+        }
+
+        // to[i] += scale · from[i] for i < count.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddScaled(ref float from, float scale, ref float to, int count, bool vector)
+        {
+            int i = 0;
+            if (vector)
+            {
+                var s = Vector256.Create(scale);
+                for (; i <= count - 8; i += 8)
+                    (Vector256.LoadUnsafe(ref to, (nuint)i) + Vector256.LoadUnsafe(ref from, (nuint)i) * s).StoreUnsafe(ref to, (nuint)i);
+            }
+            for (; i < count; i++) Unsafe.Add(ref to, i) += Unsafe.Add(ref from, i) * scale;
         }
 
         // PyTorch 1.13's compute_source_index_and_lambda with align_corners=False and a scale factor given: the source
@@ -298,7 +390,7 @@ namespace CnnGen.Kernels
             int plane = height * width;
             if (outHeight == 1 && outWidth == 1)
             {
-                for (int c = 0; c < channels; c++) Unsafe.Add(ref ys, c) = Accumulate.Sum(ref Unsafe.Add(ref xs, (nint)c * plane), plane, path) / height / width;
+                for (int c = 0; c < channels; c++) Unsafe.Add(ref ys, c) = VectorRows.Sum(ref Unsafe.Add(ref xs, (nint)c * plane), plane, path) / height / width;
                 return;
             }
             for (int c = 0; c < channels; c++)
@@ -337,7 +429,7 @@ namespace CnnGen.Kernels
             int plane = height * width;
             if (outHeight == 1 && outWidth == 1)
             {
-                for (int c = 0; c < channels; c++) Accumulate.Fill(ref Unsafe.Add(ref ds, (nint)c * plane), plane, Unsafe.Add(ref gs, c) / height / width);
+                for (int c = 0; c < channels; c++) VectorRows.Fill(ref Unsafe.Add(ref ds, (nint)c * plane), plane, Unsafe.Add(ref gs, c) / height / width);
                 return;
             }
             inputGradient.Slice(0, channels * plane).Clear();

@@ -73,7 +73,7 @@ namespace CnnGen.Kernels
             if (!biasGradient.IsEmpty)
             {
                 ref float dy = ref MemoryMarshal.GetReference(outputGradient);
-                for (int oc = 0; oc < g.OutChannels; oc++) biasGradient[oc] += Accumulate.Sum(ref Unsafe.Add(ref dy, oc * outPlane), outPlane, path);
+                for (int oc = 0; oc < g.OutChannels; oc++) biasGradient[oc] += VectorRows.Sum(ref Unsafe.Add(ref dy, oc * outPlane), outPlane, path);
             }
             var cols = scratch.Slice(0, rows * inPlane);
             ConvolutionColumns.Expand(outputGradient, g.OutChannels, adjoint, cols);
