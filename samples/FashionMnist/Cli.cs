@@ -66,7 +66,7 @@ namespace FashionMnist
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {
-                foreach (var problem in parsed.Errors) error.WriteLine("error: " + OneLine(problem.Message));
+                foreach (var problem in parsed.Errors) error.WriteLine("error: " + Culprit(problem) + OneLine(problem.Message));
                 error.WriteLine("(--help lists the commands and options)");
                 return UsageError;
             }
@@ -110,6 +110,18 @@ namespace FashionMnist
         public static bool IsUserOrEnvironmentError(Exception problem) =>
             problem is UsageException or IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException
                 or System.Security.SecurityException or OutOfMemoryException;
+
+        /// <summary>"--option: " when the parser's message may not name the option it is about.</summary>
+        private static string Culprit(System.CommandLine.Parsing.ParseError problem)
+        {
+            for (var symbol = problem.SymbolResult; symbol is not null; symbol = symbol.Parent)
+            {
+                if (symbol is System.CommandLine.Parsing.OptionResult option)
+                    return problem.Message.Contains(option.Option.Name, StringComparison.Ordinal) ? "" : option.Option.Name + ": ";
+                if (symbol is System.CommandLine.Parsing.CommandResult) break;
+            }
+            return "";
+        }
 
         private static string OneLine(string text) => text.ReplaceLineEndings(" ");
     }

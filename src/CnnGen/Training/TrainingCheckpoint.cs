@@ -4,6 +4,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using CnnGen.IO;
 
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("FashionMnist.Tests")]
+
 namespace CnnGen.Training
 {
     /// <summary>What a checkpoint held besides the weights.</summary>
