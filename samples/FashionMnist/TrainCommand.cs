@@ -143,14 +143,27 @@ namespace FashionMnist
                 history.Add(result);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {result.Epoch,3}/{options.Epochs}  train loss {trainLoss:F4}  test loss {test.Loss:F4}  test accuracy {100 * test.Accuracy:F2}%  {result.ImagesPerSecond:N0} images/s  {seconds:F1} s"));
-                TrainingCheckpoint.Save(checkpointPath, network, optimizer, epoch + 1, MetadataFromHistory(history, options));
+                Writing(checkpointPath, () => TrainingCheckpoint.Save(checkpointPath, network, optimizer, epoch + 1, MetadataFromHistory(history, options)));
             }
 
             string weightsPath = Path.Combine(options.Output, "lenet5.safetensors");
-            NetworkWeights.Save(network, weightsPath);
+            Writing(weightsPath, () => NetworkWeights.Save(network, weightsPath));
             output.WriteLine($"Weights (PyTorch nn.Sequential keys): {weightsPath}");
-            Reports.WriteAll(network, data, history, options.Output, output, options.Plots);
+            Writing(options.Output, () => Reports.WriteAll(network, data, history, options.Output, output, options.Plots));
             return 0;
+        }
+
+        /// <summary>A write that fails for the environment's reasons (full disk, no permission) names the file it was writing; the file itself is written atomically.</summary>
+        private static void Writing(string path, Action write)
+        {
+            try
+            {
+                write();
+            }
+            catch (Exception problem) when (problem is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"cannot write {path}: {problem.Message} (the previous version of each file, if any, is intact)");
+            }
         }
 
         private static string? InputFilesKind(string path) => CnnGen.IO.InputFiles.DescribeIfNotRegular(path);

@@ -366,6 +366,45 @@ namespace FashionMnist.Tests
             Assert.Equal(784, ImageInput.Load(png).Length);
         }
 
+        /// <summary>
+        /// A really full disk: a 780 KB tmpfs holds the checkpoint and the weights but not the plots. The run ends with one
+        /// line and exit 2, and no truncated PNG or temporary file is left. Needs root (mount); elsewhere it logs and returns,
+        /// and <see cref="AFailedWriteLeavesTheOldFileAndNoTemporary"/> covers the mechanism.
+        /// </summary>
+        [Fact]
+        public void AFullDiskLeavesNoTruncatedFileBehind()
+        {
+            string mountPoint = Path.Combine(_folder, "small-disk");
+            Directory.CreateDirectory(mountPoint);
+            using (var mount = Process.Start(new ProcessStartInfo("mount", new[] { "-t", "tmpfs", "-o", "size=780k", "tmpfs", mountPoint }) { RedirectStandardError = true })!)
+            {
+                mount.WaitForExit();
+                if (mount.ExitCode != 0)
+                {
+                    _log.WriteLine("cannot mount a small tmpfs here (not root?): " + mount.StandardError.ReadToEnd());
+                    return;
+                }
+            }
+            try
+            {
+                string output = Path.Combine(mountPoint, "run");
+                var (code, _, error) = InProcess.Run("--epochs", "1", "--limit", "64", "--threads", "1", "--data", InProcess.Subset, "--output", output);
+                _log.WriteLine(error);
+                Assert.Equal(2, code);
+                InProcess.AssertOneLineError(error, "No space left on device");
+                Assert.Contains(output, error);
+                Assert.Empty(Directory.GetFiles(output, ".*"));
+                foreach (var png in Directory.GetFiles(output, "*.png"))
+                    Assert.Equal(new byte[] { 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82 }, File.ReadAllBytes(png)[^8..]); // whole: ends with IEND
+                TrainingCheckpoint.Load(Path.Combine(output, "checkpoint.safetensors"), new LeNet5(), new Sgd(LeNet5.ParameterCount, 0.05f, momentum: 0.9f, weightDecay: 5e-4f));
+            }
+            finally
+            {
+                using var unmount = Process.Start("umount", new[] { mountPoint })!;
+                unmount.WaitForExit();
+            }
+        }
+
         [Fact]
         public void AFailedWriteLeavesTheOldFileAndNoTemporary()
         {
