@@ -13,8 +13,8 @@ namespace CnnGen.Training
 
     /// <summary>
     /// A training checkpoint as one safetensors file: the network's <c>state_dict</c> under PyTorch's keys, the optimizer's
-    /// state under <c>optimizer.*</c>, the epoch, step and learning rate in the metadata, and a SHA-256 of all tensor data so
-    /// a torn or altered file is refused. Written atomically (temporary file, then rename): a crash leaves the old
+    /// state under <c>optimizer.*</c>, the epoch, step and learning rate in the metadata, and a SHA-256 of the metadata and
+    /// all tensor data so a torn or altered file is refused. Written atomically (temporary file, then rename): a crash leaves the old
     /// checkpoint or the new one, never half of one. Loading validates everything before changing anything.
     /// </summary>
     public static class TrainingCheckpoint
