@@ -316,6 +316,54 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentOutOfRangeException>(() => new ScriptedNetwork(inputs: 1 << 20).CreateWorkspace(1 << 12));
         }
 
+        // ---- The generated code's hooks (unskip once the emitter calls them; see NetworkWorkspace.EnterUse, NetworkChecks.RequireCapacity) ----
+
+        private const string NeedsEmitterHooks = "needs the emitter to call NetworkChecks.RequireCapacity in the workspace constructor and EnterUse/ExitUse in Forward and Backward";
+
+        [Fact(Skip = NeedsEmitterHooks)]
+        public void GeneratedWorkspacesRefuseAHugeCapacityWithAPlainMessage()
+        {
+            foreach (int capacity in new[] { 3_000_000, int.MaxValue })
+            {
+                var error = Assert.Throws<ArgumentOutOfRangeException>(() => new LeNet5().CreateWorkspace(capacity));
+                Assert.Contains("LeNet5", error.Message);
+                Assert.Contains(capacity.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), error.Message);
+                Assert.Throws<ArgumentOutOfRangeException>(() => ((INetwork)new LeNet5()).CreateWorkspace(capacity));
+            }
+        }
+
+        [Fact(Skip = NeedsEmitterHooks)]
+        public void GeneratedForwardOnASharedWorkspaceThrowsInsteadOfMixing()
+        {
+            var network = new LeNet5();
+            var workspace = network.CreateWorkspace(4);
+            var input = Random(4 * LeNet5.InputLength, 3);
+            var expected = new float[4 * LeNet5.OutputLength];
+            network.Forward(input, expected, 4, workspace);
+            long refused = 0, wrong = 0;
+            var threads = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
+            {
+                var output = new float[expected.Length];
+                for (int k = 0; k < 2000; k++)
+                {
+                    try
+                    {
+                        network.Forward(input, output, 4, workspace);
+                        if (!output.AsSpan().SequenceEqual(expected)) Interlocked.Increment(ref wrong);
+                    }
+                    catch (InvalidOperationException error) when (error.Message.Contains("Workspace"))
+                    {
+                        Interlocked.Increment(ref refused);
+                    }
+                }
+            })).ToArray();
+            foreach (var t in threads) t.Start();
+            foreach (var t in threads) t.Join();
+            _output.WriteLine($"{refused} overlapping calls refused, {wrong} wrong outputs");
+            Assert.Equal(0, wrong);
+            Assert.True(refused > 0);
+        }
+
         // ---- Safe weight swaps ---------------------------------------------------------------------------------------
 
         /// <summary>
