@@ -123,6 +123,6 @@ namespace FashionMnist
             return "";
         }
 
-        private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+        private static string OneLine(string text) => text.ReplaceLineEndings(" ").Replace("\t", " ", StringComparison.Ordinal).Replace(":  ", ": ", StringComparison.Ordinal);
     }
 }
