@@ -12,16 +12,19 @@ namespace FashionMnist
     /// <summary>What a practitioner looks at after training: curves, the confusion matrix, mistakes.</summary>
     public static class Reports
     {
-        public static void WriteAll(LeNet5 network, FashionMnistData data, IReadOnlyList<EpochResult> history, string folder)
+        /// <summary>The confusion matrix on <paramref name="output"/> and, with <paramref name="plots"/>, the three PNGs, each written atomically.</summary>
+        public static void WriteAll(LeNet5 network, FashionMnistData data, IReadOnlyList<EpochResult> history, string folder, TextWriter? output = null, bool plots = true)
         {
+            output ??= Console.Out;
             var predictions = Predict(network, data.TestImages, data.TestLabels.Length);
             var confusion = ConfusionMatrix(predictions, data.TestLabels);
-            Console.WriteLine();
-            Console.WriteLine(FormatConfusion(confusion));
+            output.WriteLine();
+            output.WriteLine(FormatConfusion(confusion));
+            if (!plots) return;
             if (history.Count > 0) PlotHistory(history, Path.Combine(folder, "training.png"));
             PlotConfusion(confusion, Path.Combine(folder, "confusion.png"));
             DrawMisclassified(data, predictions, Path.Combine(folder, "misclassified.png"));
-            Console.WriteLine($"Plots: {Path.Combine(folder, "training.png")}, {Path.Combine(folder, "confusion.png")}, {Path.Combine(folder, "misclassified.png")}");
+            output.WriteLine($"Plots: {Path.Combine(folder, "training.png")}, {Path.Combine(folder, "confusion.png")}, {Path.Combine(folder, "misclassified.png")}");
         }
 
         /// <summary>Predicted classes for <paramref name="count"/> images, in evaluation mode, 256 at a time.</summary>
@@ -84,7 +87,7 @@ namespace FashionMnist
             plot.Axes.Bottom.Label.Text = "epoch";
             plot.Title("LeNet-5 on Fashion-MNIST");
             plot.ShowLegend();
-            plot.SavePng(path, 800, 500);
+            AtomicFile.WriteAllBytes(path, plot.GetImageBytes(800, 500, ScottPlot.ImageFormat.Png));
         }
 
         private static void PlotConfusion(int[,] matrix, string path)
@@ -115,7 +118,7 @@ namespace FashionMnist
             plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
             plot.Axes.Bottom.Label.Text = "predicted class";
             plot.Axes.Left.Label.Text = "true class";
-            plot.SavePng(path, 900, 800);
+            AtomicFile.WriteAllBytes(path, plot.GetImageBytes(900, 800, ScottPlot.ImageFormat.Png));
 
             static string Short(int label) => FashionMnistData.ClassNames[label];
         }
@@ -146,8 +149,7 @@ namespace FashionMnist
             }
             using var image = SKImage.FromBitmap(bitmap);
             using var png = image.Encode(SKEncodedImageFormat.Png, 100);
-            using var file = File.Create(path);
-            png.SaveTo(file);
+            AtomicFile.WriteAllBytes(path, png.AsSpan());
 
             static string Short(int label) => FashionMnistData.ClassNames[label];
         }

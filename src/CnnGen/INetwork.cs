@@ -1,4 +1,7 @@
 using System;
+using System.ComponentModel;
+using System.Globalization;
+using System.Threading;
 using CnnGen.Shapes;
 
 namespace CnnGen
@@ -56,6 +59,32 @@ namespace CnnGen
 
         /// <summary>The stream dropout masks are drawn from, layer by layer, sample by sample, element by element.</summary>
         public CnnRandom DropoutRandom;
+
+        private int _inUse;
+
+        /// <summary>
+        /// Marks the workspace as used by one <c>Forward</c> or <c>Backward</c> call; the generated code calls it first and
+        /// <see cref="ExitUse"/> in a <c>finally</c>. A second call while one is running (two threads sharing a workspace) throws
+        /// instead of silently mixing their activations. One interlocked operation; allocates nothing.
+        /// </summary>
+        /// <exception cref="InvalidOperationException">Another call is using this workspace.</exception>
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public void EnterUse()
+        {
+            if (Interlocked.CompareExchange(ref _inUse, 1, 0) != 0) ThrowInUse();
+        }
+
+        /// <summary>Releases the workspace taken by <see cref="EnterUse"/>.</summary>
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public void ExitUse() => Volatile.Write(ref _inUse, 0);
+
+        /// <summary>Whether a <c>Forward</c> or <c>Backward</c> call is using this workspace right now.</summary>
+        public bool InUse => Volatile.Read(ref _inUse) != 0;
+
+        private void ThrowInUse() =>
+            throw new InvalidOperationException(
+                $"This workspace ({GetType().FullName}) is already in use by another Forward or Backward call, probably on another thread. " +
+                "A workspace holds one call's activations: give each thread its own (CreateWorkspace).");
     }
 
     /// <summary>Argument checks shared by generated code and the runtime, with messages that name expected and actual values.</summary>
@@ -71,6 +100,38 @@ namespace CnnGen
         {
             if (batchSize <= 0 || batchSize > batchCapacity)
                 throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"Batch size must be between 1 and the workspace's capacity {batchCapacity}.");
+        }
+
+        /// <summary>
+        /// The workspace constructor's first check (generated code calls it before allocating): a workspace whose largest
+        /// array holds <paramref name="batchCapacity"/> x <paramref name="floatsPerSample"/> floats must fit in one .NET array.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">The capacity is not positive or too large; the message gives the largest that fits.</exception>
+        public static void RequireCapacity(int batchCapacity, long floatsPerSample, string networkName)
+        {
+            var c = CultureInfo.InvariantCulture;
+            if (batchCapacity <= 0)
+                throw new ArgumentOutOfRangeException(nameof(batchCapacity), batchCapacity, "A workspace needs room for at least one sample.");
+            if (floatsPerSample <= 0) return;
+            long largest = MaxBatchCapacity(floatsPerSample);
+            if (batchCapacity > largest)
+                throw new ArgumentOutOfRangeException(nameof(batchCapacity), batchCapacity, string.Format(c,
+                    "A batch capacity of {0:N0} is too large for {1}: its largest activation ({2:N0} floats per sample) would need {3:N0} floats in one array, and a .NET array holds at most {4:N0}. Use a capacity of at most {5:N0}.",
+                    batchCapacity, networkName, floatsPerSample, (long)batchCapacity * floatsPerSample, Array.MaxLength, largest));
+        }
+
+        /// <summary>The largest batch capacity whose arrays of <paramref name="floatsPerSample"/> floats per sample fit in one array.</summary>
+        public static int MaxBatchCapacity(long floatsPerSample) =>
+            floatsPerSample <= 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, Array.MaxLength / floatsPerSample);
+
+        /// <summary>Floats per sample of the largest batch-sized activation: the input or any layer's output.</summary>
+        public static long LargestSampleLength(NetworkLayout layout)
+        {
+            if (layout is null) throw new ArgumentNullException(nameof(layout));
+            long largest = Math.Max(layout.Input.Length, layout.Output.Length);
+            foreach (var layer in layout.Layers)
+                largest = Math.Max(largest, Math.Max(layer.Input.Length, layer.Output.Length));
+            return largest;
         }
 
         public static void RequireBlocks(NetworkLayout layout, int parameters, int buffers, int counters)

@@ -159,7 +159,7 @@ namespace FashionMnist.Tests
             byte[] good = File.ReadAllBytes(checkpoint);
 
             var error = Assert.Throws<TrainingDivergedException>(() =>
-                TrainCommand.Run(options with { Epochs = 3, Resume = true, LearningRate = 1e6f }, CancellationToken.None));
+                TrainCommand.Run(options with { Epochs = 3, Resume = true, LearningRate = 1e6f, OverrideSettings = true }, CancellationToken.None));
             Assert.Contains("diverged at step", error.Message);
             Assert.Equal(good, File.ReadAllBytes(checkpoint));
         }

@@ -43,7 +43,7 @@ namespace CnnGen.Generator.Emit
                 EmitViews(w, layout);
                 EmitForward(w, spec, layout, plan);
                 EmitBackward(w, spec, layout, plan);
-                EmitWorkspace(w, layout, plan);
+                EmitWorkspace(w, spec.ClassName, layout, plan);
                 EmitLayerMethods(w, plan);
             }
 
@@ -257,6 +257,20 @@ namespace CnnGen.Generator.Emit
             using (w.OpenBlock())
             {
                 w.Line("global::System.ArgumentNullException.ThrowIfNull(workspace);");
+                w.Line("workspace.EnterUse(); // one call at a time per workspace: a second thread gets an exception, not mixed activations");
+                w.Line("try");
+                w.Line("{");
+                w.Line("    ForwardCore(input, output, batchSize, workspace, training);");
+                w.Line("}");
+                w.Line("finally");
+                w.Line("{");
+                w.Line("    workspace.ExitUse();");
+                w.Line("}");
+            }
+            w.Line();
+            w.Line("private void ForwardCore(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batchSize, Workspace workspace, bool training)");
+            using (w.OpenBlock())
+            {
                 w.Line("global::CnnGen.NetworkChecks.RequireBatch(batchSize, workspace.BatchCapacity);");
                 w.Line("global::CnnGen.NetworkChecks.RequireLength(input.Length, batchSize * InputLength, nameof(input));");
                 w.Line("global::CnnGen.NetworkChecks.RequireLength(output.Length, batchSize * OutputLength, nameof(output));");
@@ -378,6 +392,20 @@ namespace CnnGen.Generator.Emit
             using (w.OpenBlock())
             {
                 w.Line("global::System.ArgumentNullException.ThrowIfNull(workspace);");
+                w.Line("workspace.EnterUse();");
+                w.Line("try");
+                w.Line("{");
+                w.Line("    BackwardCore(outputGradient, parameterGradients, workspace, inputGradient);");
+                w.Line("}");
+                w.Line("finally");
+                w.Line("{");
+                w.Line("    workspace.ExitUse();");
+                w.Line("}");
+            }
+            w.Line();
+            w.Line("private void BackwardCore(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients, Workspace workspace, global::System.Span<float> inputGradient)");
+            using (w.OpenBlock())
+            {
                 w.Line("global::CnnGen.NetworkChecks.RequireTrainingForward(workspace.ForwardBatchSize, workspace.ForwardWasTraining);");
                 w.Line("int batchSize = workspace.ForwardBatchSize;");
                 w.Line("global::CnnGen.NetworkChecks.RequireLength(outputGradient.Length, batchSize * OutputLength, nameof(outputGradient));");
@@ -517,7 +545,7 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        private static void EmitWorkspace(IndentedWriter w, NetworkLayout layout, ExecutionPlan plan)
+        private static void EmitWorkspace(IndentedWriter w, string className, NetworkLayout layout, ExecutionPlan plan)
         {
             w.Line("/// <summary>Activations of every layer for up to <see cref=\"global::CnnGen.NetworkWorkspace.BatchCapacity\"/> samples; one per thread.</summary>");
             w.Line(GeneratedCode);
@@ -568,6 +596,10 @@ namespace CnnGen.Generator.Emit
                 w.Line("public Workspace(int batchCapacity = 1, ulong dropoutSeed = 0) : base(batchCapacity, dropoutSeed)");
                 using (w.OpenBlock())
                 {
+                    int largestArray = new[] { layout.Input.Length, plan.Layers.Max(l => System.Math.Max(l.Input.Length, l.Output.Length)) }
+                        .Concat(plan.ActivationArrays.Select(a => a.Length)).Concat(plan.GradientArrays.Select(a => a.Length)).Max();
+                    w.Line("// Before allocating anything: every batch-sized array must fit in one .NET array.");
+                    w.Line("global::CnnGen.NetworkChecks.RequireCapacity(batchCapacity, " + Int(largestArray) + ", " + String(className) + ");");
                     w.Line("Input = new float[batchCapacity * " + Int(layout.Input.Length) + "];");
                     foreach (var (name, length) in plan.ActivationArrays)
                         w.Line(name + " = new float[batchCapacity * " + Int(length) + "];");

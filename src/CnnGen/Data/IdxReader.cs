@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using CnnGen.IO;
 using System.IO.Compression;
 
 namespace CnnGen.Data
@@ -32,20 +33,28 @@ namespace CnnGen.Data
         /// <summary>No IDX file we read holds more than this many bytes of data (Fashion-MNIST's training images are 47 MB).</summary>
         public const long MaxDataBytes = 1L << 30;
 
-        public static IdxTensor Read(string path, int expectedMagic)
+        public static IdxTensor Read(string path, int expectedMagic) => Read(path, expectedMagic, MaxDataBytes);
+
+        /// <summary>
+        /// Reads an IDX file whose data may hold at most <paramref name="maxDataBytes"/> bytes: a header that describes more
+        /// is refused before anything is allocated (callers that know how much they expect pass a tighter bound).
+        /// </summary>
+        public static IdxTensor Read(string path, int expectedMagic, long maxDataBytes)
         {
+            if (maxDataBytes <= 0 || maxDataBytes > MaxDataBytes) throw new ArgumentOutOfRangeException(nameof(maxDataBytes), maxDataBytes, $"The bound must lie in [1, {MaxDataBytes:N0}].");
+            if (InputFiles.DescribeIfNotRegular(path) is string kind) throw new DataFileException(path, $"is {kind}, not a regular file");
             if (!File.Exists(path)) throw new DataFileException(path, "file not found");
             try
             {
                 using var file = File.OpenRead(path);
                 using var stream = IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file;
-                return Read(stream, path, expectedMagic);
+                return Read(stream, path, expectedMagic, maxDataBytes);
             }
             catch (DataFileException)
             {
                 throw;
             }
-            catch (Exception error) when (error is InvalidDataException or IOException)
+            catch (Exception error) when (error is InvalidDataException or IOException or UnauthorizedAccessException or NotSupportedException)
             {
                 throw new DataFileException(path, "cannot be read: " + error.Message, error);
             }
@@ -59,7 +68,7 @@ namespace CnnGen.Data
                 using var memory = new MemoryStream(content, writable: false);
                 bool gzip = content.Length >= 2 && content[0] == 0x1f && content[1] == 0x8b;
                 using var stream = gzip ? new GZipStream(memory, CompressionMode.Decompress) : (Stream)memory;
-                return Read(stream, sourceName, expectedMagic);
+                return Read(stream, sourceName, expectedMagic, MaxDataBytes);
             }
             catch (DataFileException)
             {
@@ -72,18 +81,24 @@ namespace CnnGen.Data
         }
 
         /// <summary>Images as floats in [0, 1] (byte / 255), n x rows x cols.</summary>
-        public static (float[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
+        public static (float[] Pixels, int Count, int Rows, int Columns) ReadImages(string path) => ReadImages(path, MaxDataBytes);
+
+        /// <summary>Images as floats in [0, 1]; a header promising more than <paramref name="maxDataBytes"/> pixels is refused before reading.</summary>
+        public static (float[] Pixels, int Count, int Rows, int Columns) ReadImages(string path, long maxDataBytes)
         {
-            var tensor = Read(path, ImagesMagic);
+            var tensor = Read(path, ImagesMagic, maxDataBytes);
             var pixels = new float[tensor.Data.Length];
             for (int i = 0; i < pixels.Length; i++) pixels[i] = tensor.Data[i] / 255f;
             return (pixels, tensor.Dimensions[0], tensor.Dimensions[1], tensor.Dimensions[2]);
         }
 
         /// <summary>Labels as integers, checked to lie below <paramref name="classes"/>.</summary>
-        public static int[] ReadLabels(string path, int classes = 10)
+        public static int[] ReadLabels(string path, int classes = 10) => ReadLabels(path, classes, MaxDataBytes);
+
+        /// <summary>Labels as integers; a header promising more than <paramref name="maxDataBytes"/> labels is refused before reading.</summary>
+        public static int[] ReadLabels(string path, int classes, long maxDataBytes)
         {
-            var tensor = Read(path, LabelsMagic);
+            var tensor = Read(path, LabelsMagic, maxDataBytes);
             var labels = new int[tensor.Data.Length];
             for (int i = 0; i < labels.Length; i++)
             {
@@ -101,7 +116,7 @@ namespace CnnGen.Data
             return read == 2 && start[0] == 0x1f && start[1] == 0x8b;
         }
 
-        private static IdxTensor Read(Stream stream, string path, int expectedMagic)
+        private static IdxTensor Read(Stream stream, string path, int expectedMagic, long maxDataBytes)
         {
             Span<byte> word = stackalloc byte[4];
             if (!ReadExactly(stream, word)) throw new DataFileException(path, "truncated: no IDX header");
@@ -118,7 +133,7 @@ namespace CnnGen.Data
                 dimensions[d] = ReadBigEndian(word);
                 if (dimensions[d] <= 0) throw new DataFileException(path, $"dimension {d} is {dimensions[d]}; dimensions must be positive");
                 length *= dimensions[d];
-                if (length > MaxDataBytes) throw new DataFileException(path, $"the dimensions [{string.Join(", ", dimensions[..(d + 1)])}] describe more than {MaxDataBytes:N0} bytes");
+                if (length > maxDataBytes) throw new DataFileException(path, $"the dimensions [{string.Join(", ", dimensions[..(d + 1)])}] describe more than {maxDataBytes:N0} bytes, the most this reader was asked to accept");
             }
 
             // Grow the buffer as bytes arrive rather than trusting the header: a damaged header cannot make us allocate

@@ -6,6 +6,23 @@ namespace CnnGen.Data
     public static class ImagePreprocessing
     {
         /// <summary>
+        /// The most pixels an image may have to be decoded (16,777,216: 4096 x 4096, 16 MiB as grayscale bytes). Decoders
+        /// read the header first and call <see cref="RequirePixelBudget"/> before decoding anything, so a small file that
+        /// claims huge dimensions (a 389 KB PNG of 20000 x 20000) is refused before it allocates.
+        /// </summary>
+        public const long MaxPixels = 4096L * 4096;
+
+        /// <summary>Refuses dimensions that are not positive or exceed <see cref="MaxPixels"/>; <paramref name="source"/> names the image.</summary>
+        /// <exception cref="DataFileException">The dimensions are out of bounds.</exception>
+        public static void RequirePixelBudget(long width, long height, string source)
+        {
+            if (width <= 0 || height <= 0)
+                throw new DataFileException(source, $"the image header gives dimensions {width}x{height}; they must be positive");
+            if (width * height > MaxPixels)
+                throw new DataFileException(source, $"the image is {width:N0}x{height:N0} = {width * height:N0} pixels, over the limit of {MaxPixels:N0} pixels (4096x4096); scale it down first");
+        }
+
+        /// <summary>
         /// Area-averages (or, for small images, repeats) <paramref name="grayscale"/> (row-major bytes) to
         /// <paramref name="size"/> x <paramref name="size"/> floats in [0, 1]. With <paramref name="lightItemOnDark"/>, an image
         /// whose mean is light — a photo of a dark item on a white background — is inverted, since (Fashion-)MNIST shows light

@@ -69,6 +69,17 @@ namespace CnnGen.IO
         /// <exception cref="WeightFileException">The file does not fit the network; the message names the key and the problem.</exception>
         public static void Load(INetwork network, SafeTensorsFile file, bool allowExtraKeys = false, string keyPrefix = "")
         {
+            var found = Validate(network, file, allowExtraKeys, keyPrefix);
+            CopyValidated(network, found);
+        }
+
+        /// <summary>
+        /// Everything <see cref="Load(INetwork, SafeTensorsFile, bool, string)"/> checks, without copying: the file's tensors
+        /// for the network's entries, in layout order.
+        /// </summary>
+        /// <exception cref="WeightFileException">The file does not fit the network.</exception>
+        internal static SafeTensor[] Validate(INetwork network, SafeTensorsFile file, bool allowExtraKeys, string keyPrefix)
+        {
             ArgumentNullException.ThrowIfNull(network);
             ArgumentNullException.ThrowIfNull(file);
             ArgumentNullException.ThrowIfNull(keyPrefix);
@@ -103,7 +114,13 @@ namespace CnnGen.IO
                 }
             }
 
-            // 2. Copy. Nothing below can fail: dtypes and element counts were checked above.
+            return found;
+        }
+
+        /// <summary>Copies tensors returned by <see cref="Validate"/>; cannot fail.</summary>
+        internal static void CopyValidated(INetwork network, SafeTensor[] found)
+        {
+            var layout = network.Layout;
             for (int i = 0; i < found.Length; i++)
             {
                 var entry = layout.Tensors[i];

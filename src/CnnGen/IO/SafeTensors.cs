@@ -71,8 +71,20 @@ namespace CnnGen.IO
         {
             ArgumentNullException.ThrowIfNull(path);
             byte[] bytes;
-            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan))
+            if (InputFiles.DescribeIfNotRegular(path) is string kind)
+                throw new WeightFileException(path, null, $"is {kind}, not a regular file");
+            FileStream opened;
+            try
             {
+                opened = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+            }
+            catch (Exception error) when (error is UnauthorizedAccessException or NotSupportedException)
+            {
+                throw new WeightFileException(path, null, "cannot be opened: " + error.Message, error);
+            }
+            using (var stream = opened)
+            {
+                if (!stream.CanSeek) throw new WeightFileException(path, null, "is not a regular file (it cannot report its length)");
                 long length = stream.Length;
                 if (length > Array.MaxLength)
                     throw new WeightFileException(path, null, $"the file has {length:N0} bytes; files above {Array.MaxLength:N0} bytes are not supported");

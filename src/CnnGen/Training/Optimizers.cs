@@ -54,6 +54,19 @@ namespace CnnGen.Training
         /// </summary>
         public void RestoreState(long stepCount, IReadOnlyDictionary<string, float[]> state)
         {
+            ValidateState(stepCount, state);
+            foreach (var (name, array) in State) state[name].CopyTo(array, 0);
+            StepCount = stepCount;
+        }
+
+        /// <summary>
+        /// Checks what <see cref="RestoreState"/> would restore, changing nothing: every name present with the right
+        /// length, nothing else, and a step count of 0 or more.
+        /// </summary>
+        /// <exception cref="ArgumentException">The state does not fit this optimizer.</exception>
+        public void ValidateState(long stepCount, IReadOnlyDictionary<string, float[]> state)
+        {
+            ArgumentNullException.ThrowIfNull(state);
             if (stepCount < 0) throw new ArgumentOutOfRangeException(nameof(stepCount), stepCount, "The step count cannot be negative.");
             foreach (var (name, array) in State)
             {
@@ -64,9 +77,10 @@ namespace CnnGen.Training
             }
             if (state.Count != State.Count)
                 throw new ArgumentException($"The saved optimizer state has {state.Count} arrays, expected {State.Count} ({string.Join(", ", StateNames())}).", nameof(state));
-            foreach (var (name, array) in State) state[name].CopyTo(array, 0);
-            StepCount = stepCount;
         }
+
+        /// <summary>Puts the step count back (the trainer's rollback of a refused step).</summary>
+        internal void ResetStepCount(long stepCount) => StepCount = stepCount;
 
         private IEnumerable<string> StateNames()
         {

@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using CnnGen.Shapes;
 
 namespace CnnGen.Training
@@ -9,11 +10,19 @@ namespace CnnGen.Training
         public double Accuracy => Count == 0 ? 0 : (double)Correct / Count;
     }
 
-    /// <summary>A training step produced a loss that is not a finite number. The weights are those before the step.</summary>
+    /// <summary>
+    /// A training step produced a loss, a gradient or an update that is not finite. The step changed nothing: parameters,
+    /// optimizer state, batch-norm statistics and counters are those from before it.
+    /// </summary>
     public sealed class TrainingDivergedException : Exception
     {
         public TrainingDivergedException(long step, double loss)
-            : base($"Training diverged at step {step}: the loss is {loss}. The weights were left as they were before this step; lower the learning rate or check the data.")
+            : this(step, loss, $"the loss is {loss}")
+        {
+        }
+
+        public TrainingDivergedException(long step, double loss, string reason)
+            : base($"Training diverged at step {step}: {reason}. The step was undone (weights, optimizer state and batch-norm statistics are as they were before it); lower the learning rate or check the data.")
         {
             Step = step;
             Loss = loss;
@@ -46,6 +55,14 @@ namespace CnnGen.Training
         // Labels per sample: 1 for a classifier, height x width for per-pixel outputs (segmentation).
         private readonly int _pixels;
 
+        // What a step may change, saved before it so a refused or diverged step is undone (allocated once).
+        private readonly float[] _parameterBackup;
+        private readonly float[] _bufferBackup;
+        private readonly long[] _counterBackup;
+        private readonly float[][] _optimizerState;
+        private readonly float[][] _optimizerBackup;
+        private int _busy;
+
         // The job the workers run, set before each Run (fields, not closures, so nothing is allocated).
         private Job _job;
         private int _batchSize;
@@ -62,6 +79,8 @@ namespace CnnGen.Training
             var output = network.Layout.Output;
             _classes = output.Channels;
             _pixels = output.IsSpatial ? output.Height * output.Width : 1;
+            NetworkChecks.RequireBlocks(network.Layout, network.Parameters.Length, network.Buffers.Length, network.Counters.Length);
+            NetworkChecks.RequireLength(optimizer.ParameterCount, network.Layout.ParameterCount, "optimizer.ParameterCount");
             bool hasBatchNorm = false;
             foreach (var layer in network.Layout.Layers) hasBatchNorm |= layer.Kind == LayerKind.BatchNorm;
             Threads = hasBatchNorm ? 1 : Math.Max(1, Math.Min(threads <= 0 ? Environment.ProcessorCount : threads, batchCapacity));
@@ -69,7 +88,9 @@ namespace CnnGen.Training
             _workspaces = new NetworkWorkspace[Threads];
             _gradients = new float[Threads][];
             _logits = new float[Threads][];
-            int chunkCapacity = (batchCapacity + Threads - 1) / Threads;
+            int chunkCapacity = (int)(((long)batchCapacity + Threads - 1) / Threads);
+            // Before allocating anything: every batch-sized array must fit in one .NET array.
+            NetworkChecks.RequireCapacity(chunkCapacity, Math.Max(NetworkChecks.LargestSampleLength(network.Layout), _classes * _pixels), network.GetType().Name);
             for (int t = 0; t < Threads; t++)
             {
                 // Each thread's dropout stream is its own, derived from the seed and the thread's index.
@@ -80,6 +101,17 @@ namespace CnnGen.Training
             _losses = new double[Threads];
             _correct = new int[Threads];
             _summedGradients = new float[network.Layout.ParameterCount];
+            _parameterBackup = new float[network.Layout.ParameterCount];
+            _bufferBackup = new float[network.Layout.BufferCount];
+            _counterBackup = new long[network.Layout.CounterCount];
+            var state = optimizer.State;
+            _optimizerState = new float[state.Count][];
+            _optimizerBackup = new float[state.Count][];
+            for (int i = 0; i < state.Count; i++)
+            {
+                _optimizerState[i] = state[i].Value;
+                _optimizerBackup[i] = new float[state[i].Value.Length];
+            }
             _pool = new WorkerPool(Threads, RunWorker);
         }
 
@@ -96,47 +128,117 @@ namespace CnnGen.Training
         /// <summary>
         /// One step on a batch (NCHW images; one label per image, or for a network whose output is a feature map one label
         /// per output pixel, N x H x W): returns the batch's mean cross-entropy loss (over images, or over pixels).
-        /// Throws before changing anything for bad labels or sizes, and <see cref="TrainingDivergedException"/> (weights
-        /// unchanged) when the loss is not finite.
+        /// Throws before changing anything for bad labels or sizes. The step is a transaction: when the loss, the summed
+        /// gradient or the updated parameters and optimizer state are not all finite it throws
+        /// <see cref="TrainingDivergedException"/>, and when anything in it throws, parameters, optimizer state, batch-norm
+        /// running statistics and counters, and <see cref="Steps"/> are left exactly as they were before the step.
         /// </summary>
+        /// <exception cref="InvalidOperationException">Another thread is running a step or an evaluation on this trainer.</exception>
         public unsafe float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
         {
             int batchSize = SamplesOf(labels);
             ValidateBatch(images, labels, batchSize);
-            fixed (float* imagePointer = images)
-            fixed (int* labelPointer = labels)
+            Enter();
+            bool committed = false;
+            long optimizerStep = Optimizer.StepCount;
+            bool optimizerTouched = false;
+            try
             {
-                _images = new ReadOnlyMemoryHandle(imagePointer, images.Length);
-                _labels = new ReadOnlyMemoryHandle(labelPointer, labels.Length);
-                _batchSize = batchSize;
-                _job = Job.Train;
-                try
+                // Training-mode forward passes update batch-norm running statistics and counters: keep them to undo.
+                Network.Buffers.CopyTo(_bufferBackup);
+                Network.Counters.CopyTo(_counterBackup);
+                fixed (float* imagePointer = images)
+                fixed (int* labelPointer = labels)
                 {
-                    _pool.Run();
+                    _images = new ReadOnlyMemoryHandle(imagePointer, images.Length);
+                    _labels = new ReadOnlyMemoryHandle(labelPointer, labels.Length);
+                    _batchSize = batchSize;
+                    _job = Job.Train;
+                    try
+                    {
+                        _pool.Run();
+                    }
+                    finally
+                    {
+                        _images = default;
+                        _labels = default;
+                    }
                 }
-                finally
-                {
-                    _images = default;
-                    _labels = default;
-                }
-            }
 
-            // Reduce in thread order: deterministic for a given thread count.
-            double loss = 0;
-            for (int t = 0; t < Threads; t++) loss += _losses[t];
-            loss /= (double)batchSize * _pixels;
-            if (!double.IsFinite(loss)) throw new TrainingDivergedException(Steps + 1, loss);
-            var summed = _summedGradients.AsSpan();
-            _gradients[0].CopyTo(summed);
-            for (int t = 1; t < Threads; t++)
-            {
-                var g = _gradients[t];
-                for (int i = 0; i < summed.Length; i++) summed[i] += g[i];
+                // Reduce in thread order: deterministic for a given thread count.
+                double loss = 0;
+                for (int t = 0; t < Threads; t++) loss += _losses[t];
+                loss /= (double)batchSize * _pixels;
+                if (!double.IsFinite(loss)) throw new TrainingDivergedException(Steps + 1, loss);
+                var summed = _summedGradients.AsSpan();
+                _gradients[0].CopyTo(summed);
+                for (int t = 1; t < Threads; t++)
+                {
+                    var g = _gradients[t];
+                    for (int i = 0; i < summed.Length; i++) summed[i] += g[i];
+                }
+                int bad = FirstNonFinite(summed);
+                if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the loss is {loss} but the gradient of parameter {bad} is {summed[bad]}");
+
+                Network.Parameters.CopyTo(_parameterBackup);
+                for (int i = 0; i < _optimizerState.Length; i++) _optimizerState[i].CopyTo(_optimizerBackup[i], 0);
+                optimizerTouched = true;
+                Optimizer.Step(Network.Parameters, summed);
+                bad = FirstNonFinite(Network.Parameters);
+                if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the update made parameter {bad} {Network.Parameters[bad]}");
+                for (int i = 0; i < _optimizerState.Length; i++)
+                {
+                    bad = FirstNonFinite(_optimizerState[i]);
+                    if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the update made optimizer state {Optimizer.State[i].Key}[{bad}] {_optimizerState[i][bad]}");
+                }
+                Steps++;
+                committed = true;
+                return (float)loss;
             }
-            Optimizer.Step(Network.Parameters, summed);
-            Steps++;
-            return (float)loss;
+            finally
+            {
+                if (!committed)
+                {
+                    _bufferBackup.CopyTo(Network.Buffers);
+                    _counterBackup.CopyTo(Network.Counters);
+                    if (optimizerTouched)
+                    {
+                        _parameterBackup.CopyTo(Network.Parameters);
+                        for (int i = 0; i < _optimizerState.Length; i++) _optimizerBackup[i].CopyTo(_optimizerState[i], 0);
+                        Optimizer.ResetStepCount(optimizerStep);
+                    }
+                }
+                Exit();
+            }
         }
+
+        /// <summary>The index of the first value that is NaN or infinite, or -1.</summary>
+        private static int FirstNonFinite(ReadOnlySpan<float> values)
+        {
+            // x - x is 0 for finite x and NaN otherwise: one vectorized pass, then a scalar search only when something is off.
+            int i = 0;
+            if (System.Numerics.Vector.IsHardwareAccelerated && values.Length >= System.Numerics.Vector<float>.Count)
+            {
+                var accumulator = System.Numerics.Vector<float>.Zero;
+                var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(values);
+                foreach (var v in vectors) accumulator += v - v;
+                bool clean = true;
+                for (int k = 0; k < System.Numerics.Vector<float>.Count; k++) clean &= accumulator[k] == 0;
+                if (clean) i = vectors.Length * System.Numerics.Vector<float>.Count;
+            }
+            for (; i < values.Length; i++)
+                if (!float.IsFinite(values[i])) return i;
+            return -1;
+        }
+
+        private void Enter()
+        {
+            if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+                throw new InvalidOperationException(
+                    $"This Trainer (of {Network.GetType().Name}) is already running TrainStep or Evaluate on another thread. A trainer runs one call at a time: serialize the calls or give each thread its own trainer and network.");
+        }
+
+        private void Exit() => Volatile.Write(ref _busy, 0);
 
         /// <summary>
         /// Mean cross-entropy loss and accuracy in evaluation mode, in batches of <see cref="BatchCapacity"/>. For per-pixel
@@ -148,6 +250,19 @@ namespace CnnGen.Training
             int samples = SamplesOf(labels);
             NetworkChecks.RequireLength(images.Length, samples * inputLength, nameof(images));
             ValidateLabels(labels);
+            Enter();
+            try
+            {
+                return EvaluateBatches(images, labels, inputLength, samples);
+            }
+            finally
+            {
+                Exit();
+            }
+        }
+
+        private unsafe Evaluation EvaluateBatches(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int inputLength, int samples)
+        {
             double loss = 0;
             int correct = 0;
             for (int start = 0; start < samples; start += BatchCapacity)
