@@ -44,6 +44,11 @@ var predict = new Command("predict", "Classify an image: the top three classes w
 predict.SetAction((result, cancellation) => Guarded(() => PredictCommand.Run(result.GetValue(weights)!, result.GetValue(image)!)));
 root.Subcommands.Add(predict);
 
+var onnx = new Option<string>("--onnx") { Description = "The ONNX file to write (opset 17, dynamic batch axis, input 'input', output 'output')", Required = true };
+var export = new Command("export", "Write saved weights as an ONNX model, for ONNX Runtime and what runs ONNX") { weights, onnx };
+export.SetAction((result, cancellation) => Guarded(() => ExportCommand.Run(result.GetValue(weights)!, result.GetValue(onnx)!)));
+root.Subcommands.Add(export);
+
 return await root.Parse(args).InvokeAsync();
 
 // Bad input ends with a message naming the file and the problem, and exit code 2.
@@ -53,7 +58,7 @@ static System.Threading.Tasks.Task<int> Guarded(Func<int> command)
     {
         return System.Threading.Tasks.Task.FromResult(command());
     }
-    catch (Exception error) when (error is DataFileException or WeightFileException or FileNotFoundException or ArgumentException)
+    catch (Exception error) when (error is DataFileException or WeightFileException or FileNotFoundException or ArgumentException or CnnGen.Onnx.OnnxExportException)
     {
         Console.Error.WriteLine("error: " + error.Message);
         return System.Threading.Tasks.Task.FromResult(2);
