@@ -68,8 +68,11 @@ namespace CnnGen.Onnx.Graph
     /// <summary>A constant tensor: a weight (named by its PyTorch key) or a small constant an operator needs.</summary>
     internal sealed record OnnxInitializer(string Name, OnnxDataType DataType, long[] Dims, ReadOnlyMemory<byte> RawData, string? DocString = null);
 
-    /// <summary>A graph input or output: name, element type and shape (a null dimension is the symbolic batch axis).</summary>
-    internal sealed record OnnxValueInfo(string Name, OnnxDataType DataType, IReadOnlyList<long?> Dims, string? DocString = null);
+    /// <summary>
+    /// A graph input or output: name, element type and shape (a null dimension is the symbolic batch axis; null
+    /// <paramref name="Dims"/> leaves the shape unstated).
+    /// </summary>
+    internal sealed record OnnxValueInfo(string Name, OnnxDataType DataType, IReadOnlyList<long?>? Dims, string? DocString = null);
 
     /// <summary>
     /// The graph being built, in memory and in order: nodes are appended topologically as the network is walked.

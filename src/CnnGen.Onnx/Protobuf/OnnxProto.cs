@@ -134,10 +134,14 @@ namespace CnnGen.Onnx.Protobuf
 
         public static ProtoMessage ValueInfoMessage(OnnxValueInfo value)
         {
-            var shape = new ProtoMessage();
-            foreach (long? d in value.Dims)
-                shape.Message(Shape.Dim, d is { } size ? new ProtoMessage().Varint(Shape.DimValue, size) : new ProtoMessage().String(Shape.DimParam, BatchDimension));
-            var tensorType = new ProtoMessage().Varint(TypeFields.TensorElemType, (long)value.DataType).Message(TypeFields.TensorShape, shape);
+            var tensorType = new ProtoMessage().Varint(TypeFields.TensorElemType, (long)value.DataType);
+            if (value.Dims is not null)
+            {
+                var shape = new ProtoMessage();
+                foreach (long? d in value.Dims)
+                    shape.Message(Shape.Dim, d is { } size ? new ProtoMessage().Varint(Shape.DimValue, size) : new ProtoMessage().String(Shape.DimParam, BatchDimension));
+                tensorType.Message(TypeFields.TensorShape, shape);
+            }
             var message = new ProtoMessage().String(ValueInfo.Name, value.Name).Message(ValueInfo.Type, new ProtoMessage().Message(TypeFields.TensorType, tensorType));
             if (value.DocString is not null) message.String(ValueInfo.DocString, value.DocString);
             return message;
