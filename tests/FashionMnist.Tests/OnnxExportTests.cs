@@ -20,7 +20,10 @@ namespace FashionMnist.Tests
     public sealed class OnnxExportTests : IDisposable
     {
         private static readonly string Subset = Path.Combine(AppContext.BaseDirectory, "fashion-subset");
-        private static readonly string Trained = Path.Combine(AppContext.BaseDirectory, "trained", "lenet5.safetensors");
+        /// <summary>The embedded sample's weights, or any LeNet-5 weights named by CNNGEN_ONNX_WEIGHTS (to check other runs).</summary>
+        private static readonly string Trained = Environment.GetEnvironmentVariable("CNNGEN_ONNX_WEIGHTS") is { Length: > 0 } other
+            ? Path.GetFullPath(other)
+            : Path.Combine(AppContext.BaseDirectory, "trained", "lenet5.safetensors");
         private readonly string _folder = Directory.CreateTempSubdirectory("cnngen-onnx-").FullName;
         private readonly ITestOutputHelper _output;
 
