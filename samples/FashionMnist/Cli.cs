@@ -63,6 +63,11 @@ namespace FashionMnist
             predict.SetAction(result => Guarded(error, () => PredictCommand.Run(result.GetValue(weights)!, result.GetValue(image)!, output)));
             root.Subcommands.Add(predict);
 
+            var onnx = new Option<string>("--onnx") { Description = "The ONNX file to write (opset 17, dynamic batch axis, input 'input', output 'output')", Required = true };
+            var export = new Command("export", "Write saved weights as an ONNX model, for ONNX Runtime and what runs ONNX") { weights, onnx };
+            export.SetAction(result => Guarded(error, () => ExportCommand.Run(result.GetValue(weights)!, result.GetValue(onnx)!, output)));
+            root.Subcommands.Add(export);
+
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -78,7 +78,8 @@ namespace CnnGen.Tests.Infrastructure
                 }
                 var candidate = new List<LayerSpec>(layers) { layer };
                 var layout = ShapeInference.Infer(input, candidate);
-                if (layout.HasErrors || layout.Layers[layout.Layers.Count - 1].Output.Length > 4096) continue;
+                // The stack is still open (Flatten and Linear come after), so its spatial output is not an error yet.
+                if (HasErrorsBesidesSpatialOutput(layout) || layout.Layers[layout.Layers.Count - 1].Output.Length > 4096) continue;
                 layers.Add(layer);
                 shape = layout.Layers[layout.Layers.Count - 1].Output;
             }
@@ -99,6 +100,13 @@ namespace CnnGen.Tests.Infrastructure
 
             var result = ShapeInference.Infer(input, layers);
             return result.HasErrors ? null : new RandomNetwork(name, input, layers.ToArray());
+        }
+
+        private static bool HasErrorsBesidesSpatialOutput(NetworkLayout layout)
+        {
+            foreach (var issue in layout.Issues)
+                if (issue.IsError) return true; // a feature-map output is no longer an error
+            return false;
         }
 
         private static LayerSpec RandomActivation(Random random) => random.Next(5) switch
