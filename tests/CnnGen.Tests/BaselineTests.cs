@@ -9,7 +9,7 @@ using Xunit;
 namespace CnnGen.Tests
 {
     /// <summary>
-    /// The generated source for three networks, checked in under Baselines/ and compared line by line.
+    /// The generated source for four networks (one a graph), checked in under Baselines/ and compared line by line.
     /// Set CNNGEN_UPDATE_BASELINES=1 to rewrite them after an intended change, then review the diff.
     /// </summary>
     public sealed class BaselineTests
@@ -62,12 +62,39 @@ namespace CnnGen.Tests
                     private partial class Classifier { }
                 }
             }
+
+            // A residual stage with a projection shortcut, and a concatenation with an identity branch.
+            [Network(8, 8, 8)]
+            [Conv2d(8, 3, Padding = 1, Bias = false)]
+            [BatchNorm]
+            [ReLU]
+            [Residual]
+                [Conv2d(16, 3, Stride = 2, Padding = 1, Bias = false)]
+                [BatchNorm]
+                [ReLU]
+                [Conv2d(16, 3, Padding = 1, Groups = 16, Bias = false)]
+                [BatchNorm]
+            [Shortcut]
+                [Conv2d(16, 1, Stride = 2, Bias = false)]
+            [End]
+            [ReLU]
+            [Concat]
+            [Branch]
+            [Branch]
+                [Conv2d(8, 1)]
+                [ReLU6]
+            [End]
+            [GlobalAvgPool]
+            [Flatten]
+            [Linear(10)]
+            public partial class ResidualNet { }
             """;
 
         [Theory]
         [InlineData("Baselines.LeNet5.g.cs", "LeNet5.generated.txt")]
         [InlineData("Baselines.BatchNormNet.g.cs", "BatchNormNet.generated.txt")]
         [InlineData("Baselines.Outer.Inner.Classifier.g.cs", "NestedClassifier.generated.txt")]
+        [InlineData("Baselines.ResidualNet.g.cs", "ResidualNet.generated.txt")]
         public void GeneratedSourceMatchesBaseline(string hintName, string baselineFile)
         {
             var sources = GeneratorHarness.GeneratedSources(Networks);
