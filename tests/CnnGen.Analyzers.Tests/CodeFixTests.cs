@@ -1,3 +1,6 @@
+extern alias generator;
+
+using System.Linq;
 using System.Threading.Tasks;
 using CnnGen.CodeFixes;
 using Xunit;
@@ -94,6 +97,40 @@ namespace CnnGen.Analyzers.Tests
             public partial class Net { }
             """,
             InsertFlattenCodeFix.Title);
+
+        [Fact]
+        public Task CloseBlock_AppendsEnd() => VerifyFixAsync(new CloseBlockCodeFix(), "CNN0023",
+            """
+            [Network(16, 8, 8)]
+            [Conv2d(16, 3, Padding = 1)]
+            [Residual]
+                [Conv2d(16, 3, Padding = 1)]
+                [BatchNorm] // last
+            public partial class Net { }
+            """,
+            """
+            [Network(16, 8, 8)]
+            [Conv2d(16, 3, Padding = 1)]
+            [Residual]
+                [Conv2d(16, 3, Padding = 1)]
+                [BatchNorm] // last
+                [End]
+            public partial class Net { }
+            """,
+            CloseBlockCodeFix.Title);
+
+        [Fact]
+        public async Task CloseBlock_NotOfferedForAStrayEnd()
+        {
+            var diagnostics = await Infrastructure.TestCompiler.AnalyzeAsync(Infrastructure.TestCompiler.Compile(Infrastructure.AnalyzerVerifier.Usings + """
+                [Network(1, 8, 8)]
+                [Conv2d(1, 3)]
+                [End]
+                public partial class Net { }
+                """));
+            var diagnostic = Assert.Single(diagnostics, d => d.Id == "CNN0023");
+            Assert.False(diagnostic.Properties.ContainsKey(generator::CnnGen.Generator.Diagnostics.DiagnosticDescriptors.UnclosedBlockProperty));
+        }
 
         [Fact]
         public Task InsertFlatten_InsideAList() => VerifyFixAsync(new InsertFlattenCodeFix(), "CNN0018",

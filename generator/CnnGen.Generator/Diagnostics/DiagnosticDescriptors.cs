@@ -18,6 +18,9 @@ namespace CnnGen.Generator.Diagnostics
         /// <summary>Where the rules are explained; a rule's link is this plus its lower-case ID as the anchor.</summary>
         public const string HelpLinkBase = "docs/diagnostics.md#";
 
+        /// <summary>Key of the diagnostic property marking a CNN0023 for a block never closed, for the code fix that adds [End].</summary>
+        public const string UnclosedBlockProperty = "UnclosedBlock";
+
         /// <summary>Key of the diagnostic property that carries the padding keeping the size (CNN0014), for the code fix.</summary>
         public const string SamePaddingProperty = "SamePadding";
 
