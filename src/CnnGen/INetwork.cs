@@ -34,11 +34,27 @@ namespace CnnGen
         void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, NetworkWorkspace workspace, bool training = false);
 
         /// <summary>
+        /// An evaluation-mode forward pass (batch-norm with its running statistics, dropout the identity, nothing updated) that
+        /// keeps what <see cref="Backward(ReadOnlySpan{float}, Span{float}, NetworkWorkspace, Span{float})"/> needs, so that gradients can be taken in evaluation mode: saliency maps (the input
+        /// gradient), Grad-CAM (a layer's output and its gradient). The outputs equal <see cref="Forward"/>'s in evaluation mode.
+        /// </summary>
+        void ForwardForGradients(ReadOnlySpan<float> input, Span<float> output, int batchSize, NetworkWorkspace workspace) =>
+            throw new NotSupportedException(GetType().Name + " does not offer a forward pass for gradients in evaluation mode.");
+
+        /// <summary>
         /// Backpropagates d loss / d output through the last training forward on <paramref name="workspace"/>: parameter gradients
         /// are added to <paramref name="parameterGradients"/> (laid out like <see cref="Parameters"/>), the input gradient is
         /// written to <paramref name="inputGradient"/> when it is not empty.
         /// </summary>
         void Backward(ReadOnlySpan<float> outputGradient, Span<float> parameterGradients, NetworkWorkspace workspace, Span<float> inputGradient = default);
+
+        /// <summary>
+        /// <see cref="Backward(ReadOnlySpan{float}, Span{float}, NetworkWorkspace, Span{float})"/>, also writing the gradient of
+        /// layer <paramref name="gradientOfLayer"/>'s output (depth-first index, batch x its output length) to <paramref name="layerGradient"/>.
+        /// </summary>
+        void Backward(ReadOnlySpan<float> outputGradient, Span<float> parameterGradients, NetworkWorkspace workspace, Span<float> inputGradient,
+            int gradientOfLayer, Span<float> layerGradient) =>
+            throw new NotSupportedException(GetType().Name + " does not report a layer's gradient.");
     }
 
     /// <summary>
@@ -77,6 +93,13 @@ namespace CnnGen
         /// <summary>Releases the workspace taken by <see cref="EnterUse"/>.</summary>
         [EditorBrowsable(EditorBrowsableState.Never)]
         public void ExitUse() => Volatile.Write(ref _inUse, 0);
+
+        /// <summary>
+        /// The output of layer <paramref name="layer"/> (depth-first index) for the samples of the last forward pass; throws
+        /// <see cref="InvalidOperationException"/> for outputs not kept (fused away in evaluation, or sharing their array).
+        /// </summary>
+        public virtual ReadOnlySpan<float> LayerOutput(int layer) =>
+            throw new NotSupportedException(GetType().Name + " does not expose layer outputs.");
 
         /// <summary>Whether a <c>Forward</c> or <c>Backward</c> call is using this workspace right now.</summary>
         public bool InUse => Volatile.Read(ref _inUse) != 0;
@@ -125,6 +148,15 @@ namespace CnnGen
             floatsPerSample <= 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, Array.MaxLength / floatsPerSample);
 
         /// <summary>Floats per sample of the largest batch-sized activation: the input or any layer's output.</summary>
+        /// <summary>The layer exists and <paramref name="length"/> holds its output for the batch of the last forward.</summary>
+        public static void RequireLayerGradient(NetworkLayout layout, int layer, int length, int batchSize)
+        {
+            if (layout is null) throw new ArgumentNullException(nameof(layout));
+            if ((uint)layer >= (uint)layout.Layers.Count)
+                throw new ArgumentOutOfRangeException(nameof(layer), layer, "The network has " + layout.Layers.Count.ToString(CultureInfo.InvariantCulture) + " layers (0 to " + (layout.Layers.Count - 1).ToString(CultureInfo.InvariantCulture) + ").");
+            RequireLength(length, batchSize * layout.Layers[layer].Output.Length, "layerGradient");
+        }
+
         public static long LargestSampleLength(NetworkLayout layout)
         {
             if (layout is null) throw new ArgumentNullException(nameof(layout));

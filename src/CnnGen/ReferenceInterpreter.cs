@@ -33,6 +33,9 @@ namespace CnnGen
         /// <summary>Index 0: the input; index i + 1: the output of layer i; from the last forward pass.</summary>
         public double[][] Activations { get; }
 
+        // Whether the last forward's activations were used by a backward pass already.
+        private bool _consumed = true;
+
         /// <summary>The batch size of the last forward pass.</summary>
         public int BatchSize { get; private set; }
 
@@ -57,6 +60,7 @@ namespace CnnGen
 
             BatchSize = batchSize;
             Training = training;
+            _consumed = false;
             _dropoutMasks.Clear();
             _batchStats.Clear();
             var x = new double[input.Length];
@@ -390,11 +394,9 @@ namespace CnnGen
                     y[at] = (x[at] - mean) * invStd * p[c] + p[channels + c];
                 }
             }
-            if (training)
-            {
-                counters[layer.CounterIndex]++;
-                _batchStats[layer.Index] = (means, invStds);
-            }
+            if (training) counters[layer.CounterIndex]++;
+            // Backward reads the statistics the forward used: the batch's in training, the running ones in evaluation.
+            _batchStats[layer.Index] = (means, invStds);
             return y;
         }
 
@@ -450,17 +452,18 @@ namespace CnnGen
 
         /// <summary>
         /// Backpropagates <paramref name="outputGradient"/> (d loss / d output for the batch of the last forward) and returns the
-        /// gradient of every parameter (laid out like the parameter block) and of the input. The last forward must have been
-        /// in training mode: batch-norm is differentiated through its batch statistics and dropout through its mask.
+        /// gradient of every parameter (laid out like the parameter block) and of the input. After a training forward batch-norm
+        /// is differentiated through its batch statistics and dropout through its mask; after an evaluation forward through
+        /// the fixed running statistics, dropout being the identity.
         /// </summary>
         public (double[] ParameterGradients, double[] InputGradient) Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<double> outputGradient)
         {
-            if (!Training || Activations[0] is null) throw new InvalidOperationException("Backward needs a training-mode Forward first.");
+            if (_consumed || Activations[0] is null) throw new InvalidOperationException("Backward needs a Forward first (one backward per forward).");
             NetworkChecks.RequireLength(parameters.Length, Layout.ParameterCount, nameof(parameters));
             NetworkChecks.RequireLength(outputGradient.Length, N * Layout.Output.Length, nameof(outputGradient));
             var parameterGradients = new double[Layout.ParameterCount];
             var dy = BackwardSequence(Layout.Root, outputGradient.ToArray(), parameters, parameterGradients);
-            Training = false; // one backward per forward, as the generated code
+            _consumed = true; // one backward per forward, as the generated code
             return (parameterGradients, dy);
         }
 
@@ -537,7 +540,7 @@ namespace CnnGen
                         : Zip(x, dy, (v, g) => g * (0.5 * (1 + Erf(v / Math.Sqrt(2))) + v * Math.Exp(-0.5 * v * v) / Math.Sqrt(2 * Math.PI)));
                 case LayerKind.Flatten: return (double[])dy.Clone();
                 case LayerKind.Linear: return LinearBackward(layer, x, dy, p, dp);
-                case LayerKind.Dropout: return Zip(_dropoutMasks[layer.Index], dy, (m, g) => m * g);
+                case LayerKind.Dropout: return Training ? Zip(_dropoutMasks[layer.Index], dy, (m, g) => m * g) : (double[])dy.Clone();
                 case LayerKind.Softmax: return SoftmaxBackward(layer, y, dy);
                 case LayerKind.Residual:
                 case LayerKind.Shortcut:
@@ -725,12 +728,14 @@ namespace CnnGen
                 }
                 dp[c] += sumDyXhat;
                 dp[channels + c] += sumDy;
+                // In evaluation the statistics are fixed (running): they do not depend on x.
+                double meanDy = Training ? sumDy / count : 0, meanDyXhat = Training ? sumDyXhat / count : 0;
                 for (int n = 0; n < N; n++)
                 for (int i = 0; i < plane; i++)
                 {
                     int at = (n * channels + c) * plane + i;
                     double xhat = (x[at] - means[c]) * invStds[c];
-                    dx[at] = p[c] * invStds[c] * (dy[at] - sumDy / count - xhat * sumDyXhat / count);
+                    dx[at] = p[c] * invStds[c] * (dy[at] - meanDy - xhat * meanDyXhat);
                 }
             }
             return dx;

@@ -37,6 +37,10 @@ namespace CnnGen.Generator.Emit
 
         public override bool IsPerSampleInEvaluation => true;
 
+        // Backward then differentiates through fixed statistics: the running ones, recorded where training keeps the batch's.
+        public override void EmitGradientEvaluationPrologue(IndentedWriter w, PlannedLayer layer) =>
+            w.Line(MethodName(layer) + "RecordRunningStatistics(" + BufferSlice(layer) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ");");
+
         public override void EmitEvaluationSampleStatement(IndentedWriter w, PlannedLayer layer)
         {
             int length = layer.Input.Length;
@@ -64,6 +68,17 @@ namespace CnnGen.Generator.Emit
                     else
                         w.Line("global::CnnGen.Kernels.BatchNormalization.ScaleShift(x.Slice(c * " + Int(plane) + ", " + Int(plane) + "), y.Slice(c * " + Int(plane) + ", " + Int(plane) + "), mean, scale, shift);");
                 }
+            }
+            w.Line();
+
+            // Evaluation for gradients: the statistics backward uses are the running ones.
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ": the running statistics as the mean and 1 / sqrt(var + eps) backward reads.</summary>");
+            w.Line("private static void " + MethodName(layer) + "RecordRunningStatistics(" + ReadOnlySpan + " running, " + Span + " mean, " + Span + " invStd)");
+            using (w.OpenBlock())
+            using (w.OpenBlock("for (int c = 0; c < " + C + "; c++)"))
+            {
+                w.Line("mean[c] = running[c];");
+                w.Line("invStd[c] = 1f / global::System.MathF.Sqrt(running[" + C + " + c] + " + eps + ");");
             }
             w.Line();
 
@@ -102,7 +117,8 @@ namespace CnnGen.Generator.Emit
             int length = layer.Input.Length;
             string dx = layer.ReadsNetworkInput ? "inputGradientWanted ? " + gradients.InputBatch(layer) + " : default" : gradients.InputBatch(layer);
             w.Line(MethodName(layer) + "Backward(" + BatchSlice(InputArray(layer), length) + ", " + gradients.OutputBatch(layer) + ", batchSize, "
-                + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", " + dx + ");");
+                + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", " + dx
+                + ", workspace.ForwardUsedRunningStatistics);");
         }
 
         public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
@@ -110,9 +126,9 @@ namespace CnnGen.Generator.Emit
             int channels = layer.Input.Channels, plane = layer.Input.Height * layer.Input.Width;
             string C = Int(channels);
             string where = "batchSize, " + C + ", " + Int(plane) + ", c";
-            w.Line("/// <summary>" + Xml(layer.Describe()) + ", backward through the batch statistics; <paramref name=\"dx\"/> may be empty.</summary>");
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ", backward through the batch statistics (or fixed running ones); <paramref name=\"dx\"/> may be empty.</summary>");
             w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, int batchSize, " + ReadOnlySpan + " p, "
-                + Span + " dp, " + ReadOnlySpan + " batchMean, " + ReadOnlySpan + " batchInvStd, " + Span + " dx)");
+                + Span + " dp, " + ReadOnlySpan + " batchMean, " + ReadOnlySpan + " batchInvStd, " + Span + " dx, bool fixedStatistics)");
             using (w.OpenBlock())
             {
                 w.Line("float count = batchSize * " + Int(plane) + ";");
@@ -123,7 +139,8 @@ namespace CnnGen.Generator.Emit
                     w.Line("dp[c] += (float)sumDyXhat;");
                     w.Line("dp[" + C + " + c] += (float)sumDy;");
                     w.Line("if (dx.IsEmpty) continue;");
-                    w.Line("float scale = p[c] * invStd, meanDy = (float)(sumDy / count), meanDyXhat = (float)(sumDyXhat / count);");
+                    w.Line("// With fixed (running) statistics the mean and variance do not depend on x: dx = γ·invStd·dy.");
+                    w.Line("float scale = p[c] * invStd, meanDy = fixedStatistics ? 0f : (float)(sumDy / count), meanDyXhat = fixedStatistics ? 0f : (float)(sumDyXhat / count);");
                     w.Line("global::CnnGen.Kernels.BatchNormalization.BackwardInput(x, dy, dx, " + where + ", mean, invStd, scale, meanDy, meanDyXhat);");
                 }
             }

@@ -34,6 +34,10 @@ namespace CnnGen.Generator.Emit
             }
         }
 
+        // Backward multiplies by the mask: all ones is the identity of evaluation mode.
+        public override void EmitGradientEvaluationPrologue(IndentedWriter w, PlannedLayer layer) =>
+            w.Line(BatchSlice("workspace." + MaskArray(layer), layer.Input.Length) + ".Fill(1f);");
+
         // Alone between batch-level layers, evaluation copies the whole batch at once.
         public override void EmitEvaluationForwardCall(IndentedWriter w, PlannedLayer layer) =>
             w.Line(BatchSlice(InputArray(layer), layer.Input.Length) + ".CopyTo(" + OutputArray(layer) + ");");

@@ -101,6 +101,12 @@ namespace CnnGen.Generator.Emit
         /// <summary>The private static methods the backward call uses.</summary>
         public abstract void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer);
 
+        /// <summary>
+        /// Before an evaluation forward that keeps activations for backward: what backward will read in place of the
+        /// training forward's records (batch-norm's running statistics, dropout's all-ones mask). Nothing by default.
+        /// </summary>
+        public virtual void EmitGradientEvaluationPrologue(IndentedWriter w, PlannedLayer layer) { }
+
         /// <summary>A runtime expression for the scratch floats one sample of this layer needs (in <c>workspace.Columns</c>), or null.</summary>
         public virtual string? ScratchLength(PlannedLayer layer) => null;
 

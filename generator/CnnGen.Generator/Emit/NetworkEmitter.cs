@@ -260,7 +260,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("workspace.EnterUse(); // one call at a time per workspace: a second thread gets an exception, not mixed activations");
                 w.Line("try");
                 w.Line("{");
-                w.Line("    ForwardCore(input, output, batchSize, workspace, training);");
+                w.Line("    ForwardCore(input, output, batchSize, workspace, training ? ForwardMode.Training : ForwardMode.Evaluation);");
                 w.Line("}");
                 w.Line("finally");
                 w.Line("{");
@@ -268,7 +268,31 @@ namespace CnnGen.Generator.Emit
                 w.Line("}");
             }
             w.Line();
-            w.Line("private void ForwardCore(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batchSize, Workspace workspace, bool training)");
+            w.Line("/// <summary>");
+            w.Line("/// An evaluation-mode forward pass (running statistics, no dropout, nothing updated, no fusion) that keeps what");
+            w.Line("/// <see cref=\"Backward\"/> reads, for gradients in evaluation mode: saliency (the input gradient) and Grad-CAM.");
+            w.Line("/// </summary>");
+            w.Line("public void ForwardForGradients(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batchSize, Workspace workspace)");
+            using (w.OpenBlock())
+            {
+                w.Line("global::System.ArgumentNullException.ThrowIfNull(workspace);");
+                w.Line("workspace.EnterUse();");
+                w.Line("try");
+                w.Line("{");
+                w.Line("    ForwardCore(input, output, batchSize, workspace, ForwardMode.EvaluationForGradients);");
+                w.Line("}");
+                w.Line("finally");
+                w.Line("{");
+                w.Line("    workspace.ExitUse();");
+                w.Line("}");
+            }
+            w.Line();
+            w.Line("void global::CnnGen.INetwork.ForwardForGradients(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batchSize, global::CnnGen.NetworkWorkspace workspace) =>");
+            w.Line("    ForwardForGradients(input, output, batchSize, workspace as Workspace ?? throw new global::System.ArgumentException(\"Expected a workspace created by " + spec.ClassName + ".CreateWorkspace.\", nameof(workspace)));");
+            w.Line();
+            w.Line("private enum ForwardMode { Evaluation, Training, EvaluationForGradients }");
+            w.Line();
+            w.Line("private void ForwardCore(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batchSize, Workspace workspace, ForwardMode mode)");
             using (w.OpenBlock())
             {
                 w.Line("global::CnnGen.NetworkChecks.RequireBatch(batchSize, workspace.BatchCapacity);");
@@ -278,21 +302,31 @@ namespace CnnGen.Generator.Emit
                 w.Line("input.CopyTo(workspace.Input);");
                 // Training keeps every layer's output for the backward pass; evaluation folds and fuses what it can.
                 w.Line();
-                using (w.OpenBlock("if (training)"))
-                    EmitForwardSchedule(w, plan, training: true);
+                using (w.OpenBlock("if (mode == ForwardMode.Training)"))
+                    EmitForwardSchedule(w, plan, ForwardMode.Training);
+                using (w.OpenBlock("else if (mode == ForwardMode.Evaluation)"))
+                    EmitForwardSchedule(w, plan, ForwardMode.Evaluation);
                 using (w.OpenBlock("else"))
-                    EmitForwardSchedule(w, plan, training: false);
+                {
+                    w.Line("// What backward reads in place of the training forward's records.");
+                    foreach (var layer in plan.Layers) LayerEmitter.For(layer).EmitGradientEvaluationPrologue(w, layer);
+                    EmitForwardSchedule(w, plan, ForwardMode.EvaluationForGradients);
+                }
                 w.Line();
                 w.Line(LayerEmitter.BatchSlice(plan.Output.Array, layout.Output.Length) + ".CopyTo(output);");
                 w.Line("workspace.ForwardBatchSize = batchSize;");
-                w.Line("workspace.ForwardWasTraining = training;");
-                w.Line("workspace.ForwardWasEvaluation = !training;");
+                w.Line("workspace.ForwardWasTraining = mode != ForwardMode.Evaluation; // what backward reads is kept");
+                w.Line("workspace.ForwardWasEvaluation = mode == ForwardMode.Evaluation;");
+                w.Line("workspace.ForwardUsedRunningStatistics = mode == ForwardMode.EvaluationForGradients;");
             }
             w.Line();
         }
 
         /// <summary>The forward pass of one mode: each segment's runs, and the residual sums and concatenations between them.</summary>
-        private static void EmitForwardSchedule(IndentedWriter w, ExecutionPlan plan, bool training)
+        /// <summary>How a forward pass runs: training (batch statistics, dropout), evaluation (running statistics, fused), or evaluation for gradients (running statistics, unfused, kept for backward).</summary>
+        private enum ForwardMode { Evaluation, Training, EvaluationForGradients }
+
+        private static void EmitForwardSchedule(IndentedWriter w, ExecutionPlan plan, ForwardMode mode)
         {
             bool first = true;
             foreach (var item in plan.Schedule)
@@ -302,7 +336,7 @@ namespace CnnGen.Generator.Emit
                 switch (item)
                 {
                     case Segment segment:
-                        EmitForwardRuns(w, segment.Layers, training);
+                        EmitForwardRuns(w, segment.Layers, mode);
                         break;
                     case AddStep add:
                         w.Line("// " + add.Block.Describe() + ": body + " + (add.Block.Shortcut.IsIdentity ? "input" : "shortcut"));
@@ -332,8 +366,9 @@ namespace CnnGen.Generator.Emit
         /// over the batch, so a sample's activations are still in cache for the next layer. In evaluation a direct convolution
         /// also absorbs the batch-norm (folded once per call), ReLU and 2x2 max pooling after it (the plan's fusions).
         /// </summary>
-        private static void EmitForwardRuns(IndentedWriter w, IReadOnlyList<PlannedLayer> layers, bool training)
+        private static void EmitForwardRuns(IndentedWriter w, IReadOnlyList<PlannedLayer> layers, ForwardMode mode)
         {
+            bool training = mode == ForwardMode.Training, fuse = mode == ForwardMode.Evaluation;
             bool PerSample(PlannedLayer layer) => training ? LayerEmitter.For(layer).IsPerSample : LayerEmitter.For(layer).IsPerSampleInEvaluation;
             for (int i = 0; i < layers.Count; i++)
             {
@@ -347,7 +382,7 @@ namespace CnnGen.Generator.Emit
                     else LayerEmitter.For(layers[i]).EmitEvaluationForwardCall(w, layers[i]);
                     continue;
                 }
-                if (!training)
+                if (fuse)
                 {
                     for (int j = i; j < end; j++)
                     {
@@ -362,7 +397,7 @@ namespace CnnGen.Generator.Emit
                 {
                     for (int j = i; j < end; j++)
                     {
-                        var fusion = training ? default : layers[j].Fusion;
+                        var fusion = fuse ? layers[j].Fusion : default;
                         if (fusion.Absorbed > 0 && j + fusion.Absorbed < end)
                         {
                             w.Line("// " + string.Join(", ", Enumerable.Range(j, fusion.Absorbed + 1).Select(f => layers[f].Kind + " #" + Int(layers[f].Index))) + " fused: only the last output is written");
@@ -395,7 +430,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("workspace.EnterUse();");
                 w.Line("try");
                 w.Line("{");
-                w.Line("    BackwardCore(outputGradient, parameterGradients, workspace, inputGradient);");
+                w.Line("    BackwardCore(outputGradient, parameterGradients, workspace, inputGradient, -1, default);");
                 w.Line("}");
                 w.Line("finally");
                 w.Line("{");
@@ -403,7 +438,31 @@ namespace CnnGen.Generator.Emit
                 w.Line("}");
             }
             w.Line();
-            w.Line("private void BackwardCore(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients, Workspace workspace, global::System.Span<float> inputGradient)");
+            w.Line("/// <summary>");
+            w.Line("/// <see cref=\"Backward(global::System.ReadOnlySpan{float}, global::System.Span{float}, Workspace, global::System.Span{float})\"/>, also writing the");
+            w.Line("/// gradient of layer <paramref name=\"gradientOfLayer\"/>'s output (depth-first index) to <paramref name=\"layerGradient\"/>");
+            w.Line("/// (batch x that layer's output length): what Grad-CAM weighs a layer's maps with.");
+            w.Line("/// </summary>");
+            w.Line("public void Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients, Workspace workspace, global::System.Span<float> inputGradient, int gradientOfLayer, global::System.Span<float> layerGradient)");
+            using (w.OpenBlock())
+            {
+                w.Line("global::System.ArgumentNullException.ThrowIfNull(workspace);");
+                w.Line("global::CnnGen.NetworkChecks.RequireLayerGradient(Layout, gradientOfLayer, layerGradient.Length, workspace.ForwardBatchSize);");
+                w.Line("workspace.EnterUse();");
+                w.Line("try");
+                w.Line("{");
+                w.Line("    BackwardCore(outputGradient, parameterGradients, workspace, inputGradient, gradientOfLayer, layerGradient);");
+                w.Line("}");
+                w.Line("finally");
+                w.Line("{");
+                w.Line("    workspace.ExitUse();");
+                w.Line("}");
+            }
+            w.Line();
+            w.Line("void global::CnnGen.INetwork.Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients, global::CnnGen.NetworkWorkspace workspace, global::System.Span<float> inputGradient, int gradientOfLayer, global::System.Span<float> layerGradient) =>");
+            w.Line("    Backward(outputGradient, parameterGradients, workspace as Workspace ?? throw new global::System.ArgumentException(\"Expected a workspace created by " + spec.ClassName + ".CreateWorkspace.\", nameof(workspace)), inputGradient, gradientOfLayer, layerGradient);");
+            w.Line();
+            w.Line("private void BackwardCore(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients, Workspace workspace, global::System.Span<float> inputGradient, int gradientOfLayer, global::System.Span<float> layerGradient)");
             using (w.OpenBlock())
             {
                 w.Line("global::CnnGen.NetworkChecks.RequireTrainingForward(workspace.ForwardBatchSize, workspace.ForwardWasTraining);");
@@ -524,6 +583,7 @@ namespace CnnGen.Generator.Emit
                 if (i - start < 2)
                 {
                     w.Line("// " + layers[i].Describe());
+                    w.Line("if (gradientOfLayer == " + Int(layers[i].Index) + ") " + current + ".Slice(0, batchSize * " + Int(layers[i].Output.Length) + ").CopyTo(layerGradient);");
                     LayerEmitter.For(layers[i]).EmitBackwardCall(w, layers[i], new BackwardBuffers(current, i == 0 ? target : Other(current)));
                     current = Other(current);
                     continue;
@@ -537,7 +597,9 @@ namespace CnnGen.Generator.Emit
                         string from = first ? current : (i - j) % 2 == 1 ? "sampleGradientA" : "sampleGradientB";
                         string to = last ? (j == 0 ? target : Other(current)) : (i - j) % 2 == 0 ? "sampleGradientA" : "sampleGradientB";
                         w.Line("// " + layers[j].Describe());
-                        LayerEmitter.For(layers[j]).EmitSampleBackwardStatement(w, layers[j], new BackwardBuffers(from, to, OutputIsScratch: !first, InputIsScratch: !last));
+                        var buffers = new BackwardBuffers(from, to, OutputIsScratch: !first, InputIsScratch: !last);
+                        w.Line("if (gradientOfLayer == " + Int(layers[j].Index) + ") " + buffers.OutputSample(layers[j]) + ".CopyTo(layerGradient.Slice(n * " + Int(layers[j].Output.Length) + ", " + Int(layers[j].Output.Length) + "));");
+                        LayerEmitter.For(layers[j]).EmitSampleBackwardStatement(w, layers[j], buffers);
                     }
                 }
                 current = Other(current);
@@ -592,6 +654,8 @@ namespace CnnGen.Generator.Emit
                 w.Line("public bool ForwardWasTraining { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass ran in evaluation mode (fused layers then keep only their last output).</summary>");
                 w.Line("public bool ForwardWasEvaluation { get; internal set; }");
+                w.Line("/// <summary>Whether the last forward pass was <c>ForwardForGradients</c>: backward then differentiates batch-norm through its running statistics.</summary>");
+                w.Line("public bool ForwardUsedRunningStatistics { get; internal set; }");
                 w.Line();
                 w.Line("public Workspace(int batchCapacity = 1, ulong dropoutSeed = 0) : base(batchCapacity, dropoutSeed)");
                 using (w.OpenBlock())
@@ -640,7 +704,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("/// backward does not need share their array with later ones, and evaluation does not write outputs it fuses away:");
                 w.Line("/// asking for those throws.");
                 w.Line("/// </summary>");
-                w.Line("public global::System.ReadOnlySpan<float> LayerOutput(int layer) => layer switch");
+                w.Line("public override global::System.ReadOnlySpan<float> LayerOutput(int layer) => layer switch");
                 w.Line("{");
                 w.Indent();
                 foreach (var layer in plan.Layers)
