@@ -278,7 +278,7 @@ namespace CnnGen.Tests
             Assert.Equal(before.Outputs[0], adds[0].Inputs[1]);
             Assert.Equal("/5.body.4/BatchNormalization_output", adds[1].Inputs[0]);
             Assert.Equal("/5.shortcut.1/BatchNormalization_output", adds[1].Inputs[1]);
-            Assert.Equal(graph.Nodes.Single(n => n.Name == "Conv2d #7 (5.body.0)").Inputs[0], graph.Nodes.Single(n => n.Name == "Conv2d #12 (5.shortcut.0)").Inputs[0]);
+            Assert.Equal(graph.Nodes.Single(n => n.Name == "Conv2d #9 (5.body.0)").Inputs[0], graph.Nodes.Single(n => n.Name == "Conv2d #14 (5.shortcut.0)").Inputs[0]);
             // Initializers: the state_dict keys, in state_dict order, without the counters.
             Assert.Equal(network.Layout.Tensors.Where(t => t.Block != TensorBlock.Counters).Select(t => t.Name), graph.Initializers.Where(t => char.IsDigit(t.Name[0])).Select(t => t.Name));
             Assert.Contains("5.shortcut.1.running_var", graph.Initializers.Select(t => t.Name));
