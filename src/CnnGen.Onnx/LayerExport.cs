@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Globalization;
 using CnnGen.Onnx.Graph;
 using CnnGen.Shapes;
@@ -7,24 +6,11 @@ using CnnGen.Shapes;
 namespace CnnGen.Onnx
 {
     /// <summary>
-    /// A node of a network's sequence as the exporter walks it. Today a network is a sequence of layers; the graph form
-    /// (a sequence of nodes, each a layer, a residual with body and shortcut sequences, or a concat of branch sequences)
-    /// adds <see cref="ResidualNode"/> and <see cref="ConcatNode"/> cases, already written below.
-    /// </summary>
-    internal abstract record ExportNode;
-
-    /// <summary>One layer: its spec, shapes and tensors.</summary>
-    internal sealed record LayerNode(LayerLayout Layout) : ExportNode;
-
-    /// <summary>y = body(x) + shortcut(x); an empty shortcut is the identity.</summary>
-    internal sealed record ResidualNode(IReadOnlyList<ExportNode> Body, IReadOnlyList<ExportNode> Shortcut) : ExportNode;
-
-    /// <summary>y = cat([branch(x) for each branch], dim=1); an empty branch is the identity.</summary>
-    internal sealed record ConcatNode(IReadOnlyList<IReadOnlyList<ExportNode>> Branches) : ExportNode;
-
-    /// <summary>
-    /// The walk: sequences of nodes become ONNX nodes in order, a layer through one small function per kind. Adding a
-    /// layer kind is a case in <see cref="EmitLayer"/> and a function in <see cref="OnnxOps"/>; adding a block kind is a
+    /// The walk over the network's own tree (<see cref="NetworkLayout.Root"/>): a sequence's nodes become ONNX nodes in
+    /// order; a layer goes through one small function per kind (<see cref="EmitLayer"/>, functions in <see cref="OnnxOps"/>),
+    /// a residual block becomes its body and shortcut from the same input joined by Add, a concatenation its branches from
+    /// the same input joined by Concat along channels. An empty shortcut or branch is the identity: the block's input value
+    /// itself. Blocks nest to any depth. Adding a layer kind is a case in <see cref="EmitLayer"/>; adding a block kind is a
     /// case in <see cref="EmitNode"/>.
     /// </summary>
     internal sealed class LayerExport
@@ -38,63 +24,77 @@ namespace CnnGen.Onnx
             _network = network;
         }
 
-        /// <summary>Today's networks: the linear layer list as a sequence of layer nodes.</summary>
-        public static IReadOnlyList<ExportNode> Sequence(NetworkLayout layout)
+        /// <summary>Emits a sequence (the network, a body, a shortcut, a branch) from the value <paramref name="x"/>; an empty sequence returns <paramref name="x"/>.</summary>
+        public string EmitSequence(SequenceLayout sequence, string x)
         {
-            var nodes = new List<ExportNode>(layout.Layers.Count);
-            foreach (var layer in layout.Layers) nodes.Add(new LayerNode(layer));
-            return nodes;
-        }
-
-        /// <summary>Emits a sequence; <paramref name="scope"/> is its PyTorch module path ("" for the network, "3.body" in a residual).</summary>
-        public string EmitSequence(IReadOnlyList<ExportNode> nodes, string x, string scope)
-        {
-            for (int i = 0; i < nodes.Count; i++)
-                x = EmitNode(nodes[i], x, Child(scope, i.ToString(CultureInfo.InvariantCulture)));
+            foreach (var node in sequence.Nodes) x = EmitNode(node, x);
             return x;
         }
 
-        public string EmitNode(ExportNode node, string x, string path) => node switch
+        public string EmitNode(NodeLayout node, string x) => node switch
         {
-            LayerNode layer => EmitLayer(layer.Layout, x, path),
-            ResidualNode residual => EmitResidual(residual, x, path),
-            ConcatNode concat => EmitConcat(concat, x, path),
+            LayerLayout layer => EmitLayer(layer, x),
+            ResidualLayout residual => EmitResidual(residual, x),
+            ConcatLayout concat => EmitConcat(concat, x),
             _ => throw new NotSupportedException("No ONNX export for " + node.GetType().Name + "."),
         };
 
         /// <summary>Residual: body and shortcut from the same input, then Add (no broadcasting: the shapes are equal).</summary>
-        public string EmitResidual(ResidualNode residual, string x, string path)
+        public string EmitResidual(ResidualLayout residual, string x)
         {
-            string body = EmitSequence(residual.Body, x, Child(path, "body"));
-            string shortcut = EmitSequence(residual.Shortcut, x, Child(path, "shortcut"));
-            var scope = new LayerScope(_graph, "Residual #" + path, "/" + path, "Residual " + path + ": body(x) + shortcut(x)");
+            string body = EmitSequence(residual.Body, x);
+            string shortcut = EmitSequence(residual.Shortcut, x);
+            var scope = new LayerScope(_graph, "Residual " + residual.Path, "/" + residual.Path, residual.Describe());
             return scope.Main("Add", new[] { body, shortcut });
         }
 
         /// <summary>Concat: every branch from the same input, joined along channels (axis 1).</summary>
-        public string EmitConcat(ConcatNode concat, string x, string path)
+        public string EmitConcat(ConcatLayout concat, string x)
         {
             var outputs = new string[concat.Branches.Count];
-            for (int k = 0; k < outputs.Length; k++)
-                outputs[k] = EmitSequence(concat.Branches[k], x, Child(path, "branches." + k.ToString(CultureInfo.InvariantCulture)));
-            var scope = new LayerScope(_graph, "Concat #" + path, "/" + path, "Concat " + path + ": cat(branches, dim=1)");
+            for (int k = 0; k < outputs.Length; k++) outputs[k] = EmitSequence(concat.Branches[k], x);
+            var scope = new LayerScope(_graph, "Concat " + concat.Path, "/" + concat.Path, concat.Describe());
             return scope.Main("Concat", outputs, OnnxAttribute.Of("axis", 1L));
         }
 
+        /// <summary>
+        /// A layer's node name: the head of its row in the layer table, <c>Conv2d #0</c> for a module of the network itself,
+        /// <c>Conv2d #4 (3.body.1)</c> with the module path for a layer inside a block.
+        /// </summary>
+        public static string NodeName(LayerLayout layer)
+        {
+            string index = layer.Index.ToString(CultureInfo.InvariantCulture);
+            return layer.TorchName + " #" + index + (layer.Path == index ? "" : " (" + layer.Path + ")");
+        }
+
         /// <summary>One layer to its ONNX node(s). Every <see cref="LayerKind"/> has a case; an unknown kind is refused, never skipped.</summary>
-        public string EmitLayer(LayerLayout layer, string x, string path)
+        public string EmitLayer(LayerLayout layer, string x)
         {
             var spec = layer.Spec;
-            var s = new LayerScope(_graph, layer.TorchName + " #" + path, "/" + path, layer.Describe());
+            var s = new LayerScope(_graph, NodeName(layer), "/" + layer.Path, layer.Describe());
             switch (spec.Kind)
             {
                 case LayerKind.Conv2d:
-                    return OnnxOps.Conv(s, x, Weight(layer, "weight"), spec.Bias ? Weight(layer, "bias") : null,
-                        Window2d.Square(spec.Kernel, spec.Stride, spec.Padding));
+                    return OnnxOps.Conv(s, x, Weight(layer, "weight"), spec.Bias ? Weight(layer, "bias") : null, ConvWindow(spec), spec.Groups);
+                case LayerKind.ConvTranspose2d:
+                    // One group, no dilation: CnnGen's ConvTranspose2d has neither (weight [in, out, kh, kw]).
+                    return OnnxOps.ConvTranspose(s, x, Weight(layer, "weight"), spec.Bias ? Weight(layer, "bias") : null,
+                        ConvWindow(spec) with { DilationH = 1, DilationW = 1 }, spec.OutputPadding, spec.OutputPaddingWidth);
                 case LayerKind.MaxPool:
                     return OnnxOps.MaxPool(s, x, Window2d.Square(spec.Kernel, spec.Stride, spec.Padding));
                 case LayerKind.AvgPool:
                     return OnnxOps.AveragePool(s, x, Window2d.Square(spec.Kernel, spec.Stride, spec.Padding));
+                case LayerKind.GlobalAvgPool:
+                    return OnnxOps.GlobalAveragePool(s, x);
+                case LayerKind.AdaptiveAvgPool:
+                    return OnnxOps.AdaptiveAveragePool(s, x, layer.Input.Channels, layer.Input.Height, layer.Input.Width, spec.OutHeight, spec.OutWidth);
+                case LayerKind.Upsample:
+                    return spec.Mode switch
+                    {
+                        InterpolationMode.Nearest => OnnxOps.UpsampleNearest(s, x, spec.Scale, spec.Scale),
+                        InterpolationMode.Bilinear => OnnxOps.UpsampleBilinear(s, x, spec.Scale, spec.Scale),
+                        _ => throw new NotSupportedException($"No ONNX export for the interpolation mode {spec.Mode} ({layer.Describe()})."),
+                    };
                 case LayerKind.BatchNorm:
                     return OnnxOps.BatchNormalization(s, x, layer.Input.IsSpatial ? 4 : 2,
                         Weight(layer, "weight"), Weight(layer, "bias"), Weight(layer, "running_mean"), Weight(layer, "running_var"), spec.Eps, spec.Momentum);
@@ -106,6 +106,14 @@ namespace CnnGen.Onnx
                     return OnnxOps.Unary(s, "Sigmoid", x);
                 case LayerKind.Tanh:
                     return OnnxOps.Unary(s, "Tanh", x);
+                case LayerKind.ReLU6:
+                    return OnnxOps.ReLU6(s, x);
+                case LayerKind.Hardswish:
+                    return OnnxOps.Hardswish(s, x);
+                case LayerKind.SiLU:
+                    return OnnxOps.SiLU(s, x);
+                case LayerKind.GELU:
+                    return spec.TanhApproximation ? OnnxOps.GeluTanh(s, x) : OnnxOps.GeluErf(s, x);
                 case LayerKind.Flatten:
                     return OnnxOps.Flatten(s, x);
                 case LayerKind.Linear:
@@ -118,6 +126,11 @@ namespace CnnGen.Onnx
                     throw new NotSupportedException($"No ONNX export for the layer kind {spec.Kind} ({layer.Describe()}).");
             }
         }
+
+        /// <summary>A convolution's window, per axis: the height values and the <c>…Width</c> values, padding the same on both sides of an axis.</summary>
+        private static Window2d ConvWindow(LayerSpec spec) =>
+            new(spec.Kernel, spec.KernelWidth, spec.Stride, spec.StrideWidth, spec.Padding, spec.PaddingWidth, spec.Padding, spec.PaddingWidth,
+                spec.Dilation, spec.DilationWidth);
 
         /// <summary>
         /// The layer's tensor named <c>{path}.{what}</c> (its PyTorch key) as an initializer of that name, holding the network's
@@ -139,7 +152,5 @@ namespace CnnGen.Onnx
             }
             throw new InvalidOperationException($"{layer.Describe()} has no tensor '{what}'.");
         }
-
-        private static string Child(string scope, string name) => scope.Length == 0 ? name : scope + "." + name;
     }
 }

@@ -11,10 +11,12 @@ namespace CnnGen.Onnx
     /// <summary>
     /// Exports a CnnGen network with its current weights to an ONNX model: opset 17, IR version 8, one float input
     /// <c>input</c> (N, C, H, W) and one output <c>output</c> ((N, features), or (N, C, H, W) for a network ending in a
-    /// feature map), the batch axis symbolic (<c>N</c>). The graph is the network in evaluation mode, layer for layer:
-    /// batch-norm stays a BatchNormalization node with its running statistics (not folded), dropout is an inference-mode
-    /// Dropout. Initializers carry PyTorch's <c>state_dict</c> keys (<c>0.weight</c>, <c>1.running_mean</c>); each node is
-    /// named after its row of the layer table (<c>Conv2d #0</c>) with the row's description as its doc string.
+    /// feature map), the batch axis symbolic (<c>N</c>). The graph is the network in evaluation mode, layer for layer and
+    /// block for block (a residual block's Add, a concatenation's Concat along channels, nested as declared): batch-norm
+    /// stays a BatchNormalization node with its running statistics (not folded), dropout is an inference-mode Dropout.
+    /// Initializers carry PyTorch's <c>state_dict</c> keys (<c>0.weight</c>, <c>3.body.1.running_mean</c>); each node is
+    /// named after its row of the layer table (<c>Conv2d #0</c>, <c>Conv2d #4 (3.body.1)</c>, <c>Residual 3</c>) with the
+    /// row's description as its doc string.
     /// </summary>
     public static class OnnxExporter
     {
@@ -125,7 +127,7 @@ namespace CnnGen.Onnx
             var graph = new OnnxGraph(name) { DocString = layout.FormatTable(name) };
             string input = graph.Reserve(InputName);
             graph.Inputs.Add(new OnnxValueInfo(input, OnnxDataType.Float, Dims(layout.Input), "NCHW, " + layout.Input + " per sample"));
-            string output = new LayerExport(graph, network).EmitSequence(LayerExport.Sequence(layout), input, "");
+            string output = new LayerExport(graph, network).EmitSequence(layout.Root, input);
             graph.Rename(output, OutputName);
             graph.Outputs.Add(new OnnxValueInfo(OutputName, OnnxDataType.Float, Dims(layout.Output), layout.Output + " per sample"));
             return graph;

@@ -16,18 +16,26 @@ namespace CnnGen.Tests
 {
     /// <summary>
     /// Exported ONNX files run in ONNX Runtime 1.31.1 and give CnnGen's evaluation-mode outputs, at batch 1 and batch 7:
-    /// every PyTorch fixture network with its fixture weights, and 60 random networks of the differential tests' generator
-    /// compiled in memory. Batch-norm running statistics and affine parameters are randomized first, so the
-    /// BatchNormalization nodes do real work.
+    /// every PyTorch fixture network with its fixture weights (the sequential ones and the graph ones: ResNet8,
+    /// MobileNetV2, Inception, UNet, Vocabulary), 60 random sequential networks of the differential tests' generator and
+    /// 60 random graph networks of the graph differential tests' generator (residuals, concatenations, nesting, every
+    /// kind, vector and feature-map outputs), compiled in memory. Batch-norm running statistics and affine parameters are
+    /// randomized first, so the BatchNormalization nodes do real work.
     /// </summary>
     public sealed class OnnxExportTests
     {
         /// <summary>|onnx - cnngen| / max(1, |cnngen|), the error allowed.</summary>
         public const double Tolerance = 1e-5;
         public const int RandomNetworkCount = 60;
+        public const int RandomGraphCount = 60;
+        // Seeds of their own (the differential tests use 0-199 and the graph differential tests 0-299).
+        private const int RandomNetworkSeed = 5000, RandomGraphSeed = 7000;
         private readonly ITestOutputHelper _output;
 
         public OnnxExportTests(ITestOutputHelper output) => _output = output;
+
+        private static RandomNetwork[] RandomSequentialNetworks() => Enumerable.Range(RandomNetworkSeed, RandomNetworkCount).Select(RandomNetworks.Create).ToArray();
+        private static RandomNetwork[] RandomGraphNetworks() => Enumerable.Range(RandomGraphSeed, RandomGraphCount).Select(RandomGraphs.Create).ToArray();
 
         [Theory]
         [MemberData(nameof(PyTorchParityTests.Networks), MemberType = typeof(PyTorchParityTests))]
@@ -36,44 +44,126 @@ namespace CnnGen.Tests
             var network = PyTorchParityTests.Load(name, PyTorchParityTests.Fixture(name));
             RandomizeBatchNorm(network, seed: 3);
             double error = CheckInOnnxRuntime(network, name);
-            _output.WriteLine($"{name}: largest error {error:E2}");
+            _output.WriteLine($"{name}: {network.Layout.Layers.Count} layers, {Blocks<ResidualLayout>(network.Layout.Root)} residuals, "
+                + $"{Blocks<ConcatLayout>(network.Layout.Root)} concats, output {network.Layout.Output}; largest error {error:E2}");
         }
 
         [Fact]
-        public void RandomNetworksGiveTheSameOutputsInOnnxRuntime()
+        public void RandomNetworksGiveTheSameOutputsInOnnxRuntime() => CheckRandom(RandomSequentialNetworks(), "RandomOnnx");
+
+        [Fact]
+        public void RandomGraphsGiveTheSameOutputsInOnnxRuntime() => CheckRandom(RandomGraphNetworks(), "RandomGraphOnnx");
+
+        private void CheckRandom(RandomNetwork[] networks, string space)
         {
             var watch = Stopwatch.StartNew();
-            // Seeds of their own (the differential tests use 0-199), so these are 60 more networks of the same generator.
-            var networks = Enumerable.Range(5000, RandomNetworkCount).Select(RandomNetworks.Create).ToArray();
-            var source = new StringBuilder("using CnnGen;\nnamespace RandomOnnx;\n");
-            foreach (var network in networks) source.Append(network.Declaration()).Append('\n');
+            var source = new StringBuilder("using CnnGen;\nnamespace " + space + ";\n");
+            // The generator's warnings on deliberate edge cases (a pool dropping edge cells, a softmax mid-network) are not errors here.
+            foreach (var network in networks) source.Append("#pragma warning disable CNN0015, CNN0020\n").Append(network.Declaration()).Append('\n');
             using var assembly = GeneratorHarness.CompileAndLoad(source.ToString());
             _output.WriteLine($"generated and compiled {networks.Length} networks in {watch.Elapsed.TotalSeconds:F1} s");
 
             double worst = 0;
+            int residuals = 0, concats = 0, spatial = 0;
             var kinds = new HashSet<LayerKind>();
             foreach (var spec in networks)
             {
-                var network = assembly.CreateNetwork("RandomOnnx." + spec.Name);
+                var network = assembly.CreateNetwork(space + "." + spec.Name);
                 network.ResetParametersForTest(seed: 9);
                 RandomizeBatchNorm(network, seed: 4);
-                foreach (var layer in network.Layout.Layers) kinds.Add(layer.Kind);
+                foreach (var kind in ExportedKinds(network.Layout)) kinds.Add(kind);
+                residuals += Blocks<ResidualLayout>(network.Layout.Root);
+                concats += Blocks<ConcatLayout>(network.Layout.Root);
+                if (network.Layout.Output.IsSpatial) spatial++;
                 worst = Math.Max(worst, CheckInOnnxRuntime(network, spec.Name + "\n" + spec.Declaration()));
             }
-            _output.WriteLine($"{networks.Length} networks, largest error {worst:E2}, {watch.Elapsed.TotalSeconds:F1} s in all; kinds: {string.Join(", ", kinds.Order())}");
+            _output.WriteLine($"{networks.Length} networks ({residuals} residuals, {concats} concats, {spatial} feature-map outputs), largest error {worst:E2}, "
+                + $"{watch.Elapsed.TotalSeconds:F1} s in all; kinds: {string.Join(", ", kinds.Order())}");
         }
 
-        /// <summary>The fixture networks between them hold every layer kind, so the test above exports each kind against PyTorch's weights.</summary>
+        /// <summary>
+        /// The networks exported above hold every layer kind between them, and every block form: residuals (the Residual,
+        /// Shortcut and End markers; identity and projection shortcuts), concatenations (Concat, Branch; identity and layer
+        /// branches), nested blocks and feature-map outputs. The random networks' layouts are inferred from the same seeds.
+        /// </summary>
         [Fact]
-        public void TheFixtureNetworksCoverEveryLayerKind()
+        public void TheExportedNetworksCoverEveryLayerKindAndBlock()
         {
-            var kinds = new HashSet<LayerKind>();
-            foreach (string name in PyTorchParityTests.Networks)
-            {
-                foreach (var layer in PyTorchParityTests.Load(name, PyTorchParityTests.Fixture(name)).Layout.Layers) kinds.Add(layer.Kind);
-            }
-            Assert.Equal(Enum.GetValues<LayerKind>().Order(), kinds.Order());
+            var layouts = new List<NetworkLayout>();
+            foreach (string name in PyTorchParityTests.Networks) layouts.Add(PyTorchParityTests.Load(name, PyTorchParityTests.Fixture(name)).Layout);
+            var fixtureKinds = layouts.SelectMany(ExportedKinds).ToHashSet();
+            layouts.AddRange(RandomSequentialNetworks().Select(n => n.Layout));
+            layouts.AddRange(RandomGraphNetworks().Select(n => n.Layout));
+            var kinds = layouts.SelectMany(ExportedKinds).ToHashSet();
+            var missing = Enum.GetValues<LayerKind>().Where(k => !kinds.Contains(k)).ToList();
+            Assert.True(missing.Count == 0, "Never exported: " + string.Join(", ", missing));
+            var blocks = layouts.SelectMany(l => Nodes(l.Root)).ToList();
+            Assert.Contains(blocks, b => b is ResidualLayout r && r.Shortcut.IsIdentity);
+            Assert.Contains(blocks, b => b is ResidualLayout r && !r.Shortcut.IsIdentity);
+            Assert.Contains(blocks, b => b is ConcatLayout c && c.Branches.Any(branch => branch.IsIdentity));
+            Assert.Contains(blocks, b => b is ConcatLayout c && c.Branches.All(branch => !branch.IsIdentity));
+            Assert.Contains(blocks, b => b is ResidualLayout or ConcatLayout && b.Depth > 1);
+            Assert.Contains(layouts, l => l.Output.IsSpatial);
+            var specs = layouts.SelectMany(l => l.Layers).Select(l => l.Spec).ToList();
+            Assert.Contains(specs, s => s.Kind == LayerKind.Conv2d && s.Groups > 1);
+            Assert.Contains(specs, s => s.Kind == LayerKind.Conv2d && (s.Dilation > 1 || s.DilationWidth > 1));
+            Assert.Contains(specs, s => s.Kind == LayerKind.Conv2d && (s.Kernel != s.KernelWidth || s.Stride != s.StrideWidth));
+            Assert.Contains(specs, s => s.Kind == LayerKind.ConvTranspose2d && (s.OutputPadding > 0 || s.OutputPaddingWidth > 0));
+            Assert.Contains(specs, s => s.Kind == LayerKind.Upsample && s.Mode == InterpolationMode.Bilinear);
+            Assert.Contains(specs, s => s.Kind == LayerKind.Upsample && s.Mode == InterpolationMode.Nearest);
+            Assert.Contains(specs, s => s.Kind == LayerKind.GELU && s.TanhApproximation);
+            Assert.Contains(specs, s => s.Kind == LayerKind.GELU && !s.TanhApproximation);
+            var adaptive = layouts.SelectMany(l => l.Layers).Where(l => l.Kind == LayerKind.AdaptiveAvgPool).ToList();
+            Assert.Contains(adaptive, l => l.Input.Height % l.Spec.OutHeight != 0 || l.Input.Width % l.Spec.OutWidth != 0); // the MatMul form
+            Assert.Contains(adaptive, l => l.Input.Height % l.Spec.OutHeight == 0 && l.Input.Width % l.Spec.OutWidth == 0); // the AveragePool form
+            _output.WriteLine("Kinds in the fixture networks alone: " + string.Join(", ", fixtureKinds.Order()));
         }
+
+        /// <summary>
+        /// The layer kinds a network's export goes through: its layers' kinds, and its blocks as their markers (a residual is
+        /// Residual ... End, with Shortcut when the shortcut has layers; a concatenation is Concat, Branch ... End).
+        /// </summary>
+        internal static IEnumerable<LayerKind> ExportedKinds(NetworkLayout layout)
+        {
+            foreach (var node in Nodes(layout.Root))
+            {
+                switch (node)
+                {
+                    case LayerLayout layer:
+                        yield return layer.Kind;
+                        break;
+                    case ResidualLayout residual:
+                        yield return LayerKind.Residual;
+                        if (!residual.Shortcut.IsIdentity) yield return LayerKind.Shortcut;
+                        yield return LayerKind.End;
+                        break;
+                    case ConcatLayout:
+                        yield return LayerKind.Concat;
+                        yield return LayerKind.Branch;
+                        yield return LayerKind.End;
+                        break;
+                }
+            }
+        }
+
+        /// <summary>Every node of the tree, depth-first.</summary>
+        internal static IEnumerable<NodeLayout> Nodes(SequenceLayout sequence)
+        {
+            foreach (var node in sequence.Nodes)
+            {
+                yield return node;
+                IReadOnlyList<SequenceLayout> children = node switch
+                {
+                    ResidualLayout residual => new[] { residual.Body, residual.Shortcut },
+                    ConcatLayout concat => concat.Branches,
+                    _ => Array.Empty<SequenceLayout>(),
+                };
+                foreach (var child in children)
+                foreach (var inner in Nodes(child)) yield return inner;
+            }
+        }
+
+        private static int Blocks<T>(SequenceLayout root) where T : NodeLayout => Nodes(root).Count(n => n is T);
 
         /// <summary>Exports, runs at batch 1 and batch 7 in ONNX Runtime, and compares with the network's own Forward.</summary>
         internal static double CheckInOnnxRuntime(INetwork network, string what)
@@ -167,6 +257,74 @@ namespace CnnGen.Tests
             Assert.Equal("CnnGen.Onnx", session.ModelMetadata.ProducerName);
             Assert.Equal("LeNet5", session.ModelMetadata.GraphName);
             Assert.Contains("Conv2d: 1-1", session.ModelMetadata.CustomMetadataMap["cnngen.layer_table"]);
+        }
+
+        [Fact]
+        public void ResNet8WalksTheLayoutTreeWithAddNodesNamedByModulePath()
+        {
+            INetwork network = new ResNet8();
+            var graph = OnnxExporter.BuildGraph(network, "ResNet8");
+            var layers = network.Layout.Layers;
+            // One main node per layer, in depth-first order, named and documented from the layer table; one Add per residual.
+            var layerNodes = graph.Nodes.Where(n => !n.Name.StartsWith("Residual", StringComparison.Ordinal)).ToArray();
+            Assert.Equal(layers.Select(l => l.Path == l.Index.ToString() ? l.TorchName + " #" + l.Index : l.TorchName + " #" + l.Index + " (" + l.Path + ")"),
+                layerNodes.Select(n => n.Name));
+            Assert.Equal(layers.Select(l => l.Describe()), layerNodes.Select(n => n.DocString));
+            var adds = graph.Nodes.Where(n => n.OpType == "Add").ToArray();
+            Assert.Equal(new[] { "Residual 3", "Residual 5", "Residual 7" }, adds.Select(n => n.Name));
+            Assert.Equal(((ResidualLayout)network.Layout.Root.Nodes[3]).Describe(), adds[0].DocString);
+            // The identity shortcut adds the block's input, the ReLU before it; a projection shortcut adds its last node's output.
+            var before = graph.Nodes.Single(n => n.Name == "ReLU #2");
+            Assert.Equal(before.Outputs[0], adds[0].Inputs[1]);
+            Assert.Equal("/5.body.4/BatchNormalization_output", adds[1].Inputs[0]);
+            Assert.Equal("/5.shortcut.1/BatchNormalization_output", adds[1].Inputs[1]);
+            Assert.Equal(graph.Nodes.Single(n => n.Name == "Conv2d #9 (5.body.0)").Inputs[0], graph.Nodes.Single(n => n.Name == "Conv2d #14 (5.shortcut.0)").Inputs[0]);
+            // Initializers: the state_dict keys, in state_dict order, without the counters.
+            Assert.Equal(network.Layout.Tensors.Where(t => t.Block != TensorBlock.Counters).Select(t => t.Name), graph.Initializers.Where(t => char.IsDigit(t.Name[0])).Select(t => t.Name));
+            Assert.Contains("5.shortcut.1.running_var", graph.Initializers.Select(t => t.Name));
+        }
+
+        [Fact]
+        public void UNetHasConcatNodesAndAFeatureMapOutputOfRankFour()
+        {
+            INetwork network = new UNet();
+            var graph = OnnxExporter.BuildGraph(network, "UNet");
+            var concats = graph.Nodes.Where(n => n.OpType == "Concat").ToArray();
+            Assert.Equal(new[] { "Concat 3.branches.1.4", "Concat 3" }, concats.Select(n => n.Name));
+            Assert.All(concats, n => Assert.Equal(1L, n.Attribute("axis")!.Int));
+            // Identity first branches: the block's input itself.
+            Assert.Equal(graph.Nodes.Single(n => n.Name == "ReLU #2").Outputs[0], concats[1].Inputs[0]);
+            Assert.Equal(graph.Nodes.Single(n => n.Name == "ReLU #6 (3.branches.1.3)").Outputs[0], concats[0].Inputs[0]);
+            Assert.Equal(new long[] { 2, 2 }, graph.Nodes.Single(n => n.OpType == "ConvTranspose").Attribute("strides")!.Ints);
+            var resize = graph.Nodes.Single(n => n.OpType == "Resize");
+            Assert.Equal("linear", resize.Attribute("mode")!.String);
+            Assert.Equal(new long?[] { null, 4, 16, 16 }, graph.Outputs.Single().Dims);
+
+            using var session = new InferenceSession(OnnxExporter.ToBytes(network));
+            Assert.Equal(new[] { -1, 4, 16, 16 }, session.OutputMetadata["output"].Dimensions);
+            Assert.Equal("N", session.OutputMetadata["output"].SymbolicDimensions[0]);
+        }
+
+        [Fact]
+        public void ConvolutionsCarryPerAxisWindowsGroupsAndOutputPadding()
+        {
+            var graph = OnnxExporter.BuildGraph(new Vocabulary(), "Vocabulary");
+            var convs = graph.Nodes.Where(n => n.OpType == "Conv").ToArray();
+            // Conv2d(6, 3, 2, StrideHeight = 2, PaddingWidth = 1, DilationHeight = 2); Conv2d(8, 3, Padding = 1, Groups = 2).
+            Assert.Equal(new long[] { 3, 2 }, convs[0].Attribute("kernel_shape")!.Ints);
+            Assert.Equal(new long[] { 2, 1 }, convs[0].Attribute("strides")!.Ints);
+            Assert.Equal(new long[] { 0, 1, 0, 1 }, convs[0].Attribute("pads")!.Ints);
+            Assert.Equal(new long[] { 2, 1 }, convs[0].Attribute("dilations")!.Ints);
+            Assert.Equal(1L, convs[0].Attribute("group")!.Int);
+            Assert.Equal(2L, convs[1].Attribute("group")!.Int);
+            var transpose = graph.Nodes.Single(n => n.OpType == "ConvTranspose");
+            Assert.Equal(new long[] { 1, 1 }, transpose.Attribute("output_padding")!.Ints);
+            Assert.Equal(new long[] { 1, 1, 1, 1 }, transpose.Attribute("pads")!.Ints);
+            Assert.Equal("nearest", graph.Nodes.Single(n => n.OpType == "Resize").Attribute("mode")!.String);
+            Assert.Contains(graph.Nodes, n => n.OpType == "Erf");
+            Assert.Contains(graph.Nodes, n => n.OpType == "HardSwish");
+            Assert.Contains(graph.Nodes, n => n.OpType == "Clip");
+            Assert.Contains(graph.Nodes, n => n.OpType == "MatMul"); // AdaptiveAvgPool(5, 3), sizes that do not divide
         }
 
         [Fact]

@@ -13,10 +13,11 @@ using Xunit;
 namespace CnnGen.Tests
 {
     /// <summary>
-    /// The ONNX patterns written ahead of the graph-networks work (new layer kinds, residual and concat blocks), tested at the
-    /// graph level: each runs alone in ONNX Runtime 1.31.1 and is compared with a direct implementation of PyTorch's definition.
+    /// The ONNX patterns of <see cref="OnnxOps"/> for the graph networks' layer kinds, and the residual and concat blocks of
+    /// the exporter's walk, tested at the graph level: each runs alone in ONNX Runtime 1.31.1 and is compared with a direct
+    /// implementation of PyTorch's definition. (The whole-network tests are in OnnxExportTests.)
     /// </summary>
-    public sealed class OnnxUpcomingOpsTests
+    public sealed class OnnxOpsTests
     {
         private const double Tolerance = 1e-5;
 
@@ -43,7 +44,7 @@ namespace CnnGen.Tests
             var x = Random(2 * 4 * 3 * 4, 4);
             var w = Random(4 * 3 * 3 * 3, 5);
             var b = Random(6, 6);
-            var actual = RunGraph((g, s, input) => UpcomingOps.ConvTranspose(s, input, g.AddFloats("w", w, new long[] { 4, 3, 3, 3 }), g.AddFloats("b", b, new long[] { 6 }), window, 1, 1, groups: 2),
+            var actual = RunGraph((g, s, input) => OnnxOps.ConvTranspose(s, input, g.AddFloats("w", w, new long[] { 4, 3, 3, 3 }), g.AddFloats("b", b, new long[] { 6 }), window, 1, 1, groups: 2),
                 x, new[] { 2, 4, 3, 4 }, out var dims);
             int outH = (3 - 1) * 2 - 2 + 3 + 1, outW = (4 - 1) * 2 - 2 + 3 + 1;
             Assert.Equal(new[] { 2, 6, outH, outW }, dims);
@@ -72,7 +73,7 @@ namespace CnnGen.Tests
         public void NearestUpsamplingTakesTheFloorSource(int sh, int sw)
         {
             var x = Random(2 * 3 * 4 * 5, 7);
-            var actual = RunGraph((g, s, input) => UpcomingOps.UpsampleNearest(s, input, sh, sw), x, new[] { 2, 3, 4, 5 }, out var dims);
+            var actual = RunGraph((g, s, input) => OnnxOps.UpsampleNearest(s, input, sh, sw), x, new[] { 2, 3, 4, 5 }, out var dims);
             int outH = 4 * sh, outW = 5 * sw;
             Assert.Equal(new[] { 2, 3, outH, outW }, dims);
             var expected = new float[2 * 3 * outH * outW];
@@ -89,7 +90,7 @@ namespace CnnGen.Tests
         public void BilinearUpsamplingMatchesPyTorchWithoutAlignCorners(int sh, int sw)
         {
             var x = Random(2 * 3 * 4 * 5, 8);
-            var actual = RunGraph((g, s, input) => UpcomingOps.UpsampleBilinear(s, input, sh, sw), x, new[] { 2, 3, 4, 5 }, out var dims);
+            var actual = RunGraph((g, s, input) => OnnxOps.UpsampleBilinear(s, input, sh, sw), x, new[] { 2, 3, 4, 5 }, out var dims);
             int outH = 4 * sh, outW = 5 * sw;
             Assert.Equal(new[] { 2, 3, outH, outW }, dims);
             var expected = new float[2 * 3 * outH * outW];
@@ -114,7 +115,7 @@ namespace CnnGen.Tests
         public void AdaptiveAveragePoolingUsesPyTorchsWindows(int inH, int inW, int outH, int outW)
         {
             var x = Random(2 * 3 * inH * inW, 9);
-            var actual = RunGraph((g, s, input) => UpcomingOps.AdaptiveAveragePool(s, input, 3, inH, inW, outH, outW), x, new[] { 2, 3, inH, inW }, out var dims);
+            var actual = RunGraph((g, s, input) => OnnxOps.AdaptiveAveragePool(s, input, 3, inH, inW, outH, outW), x, new[] { 2, 3, inH, inW }, out var dims);
             Assert.Equal(new[] { 2, 3, outH, outW }, dims);
             var expected = new float[2 * 3 * outH * outW];
             for (int p = 0; p < 6; p++)
@@ -130,7 +131,7 @@ namespace CnnGen.Tests
             }
             Compare.Close(actual, expected, Tolerance, $"AdaptiveAvgPool {inH}x{inW} -> {outH}x{outW}");
 
-            var global = RunGraph((g, s, input) => UpcomingOps.GlobalAveragePool(s, input), x, new[] { 2, 3, inH, inW }, out dims);
+            var global = RunGraph((g, s, input) => OnnxOps.GlobalAveragePool(s, input), x, new[] { 2, 3, inH, inW }, out dims);
             Assert.Equal(new[] { 2, 3, 1, 1 }, dims);
             for (int p = 0; p < 6; p++)
                 Assert.Equal(x.Skip(p * inH * inW).Take(inH * inW).Average(v => (double)v), global[p], 5);
@@ -145,11 +146,11 @@ namespace CnnGen.Tests
             var x = Random(2 * 3 * 4 * 4, 10).Select(v => v * 5).ToArray(); // [-10, 10]: both bends of ReLU6 and Hardswish
             Func<LayerScope, string, string> op = kind switch
             {
-                "ReLU6" => UpcomingOps.ReLU6,
-                "Hardswish" => UpcomingOps.Hardswish,
-                "SiLU" => UpcomingOps.SiLU,
-                "GELU" => UpcomingOps.GeluErf,
-                _ => UpcomingOps.GeluTanh,
+                "ReLU6" => OnnxOps.ReLU6,
+                "Hardswish" => OnnxOps.Hardswish,
+                "SiLU" => OnnxOps.SiLU,
+                "GELU" => OnnxOps.GeluErf,
+                _ => OnnxOps.GeluTanh,
             };
             Func<double, double> f = kind switch
             {
@@ -165,35 +166,36 @@ namespace CnnGen.Tests
         }
 
         [Fact]
-        public void ResidualAndConcatBlocksComposeAndNameTheirNodesByModulePath()
+        public void ResidualAndConcatBlocksOfTheLayoutComposeAndNameTheirNodesByModulePath()
         {
             // [Residual(body: Conv2d(3, 3, Padding = 1), ReLU; shortcut: identity),
             //  Concat(branch 0: ReLU, branch 1: identity, branch 2: Residual(body: MaxPool(3, Stride = 1, Padding = 1), shortcut: Sigmoid))]
             var input = TensorShape.Spatial(3, 5, 4);
-            var conv = ShapeInference.Infer(input, new[] { LayerSpec.Conv2d(3, 3, padding: 1), LayerSpec.ReLU() });
-            var relu = ShapeInference.Infer(input, new[] { LayerSpec.ReLU() });
-            var pool = ShapeInference.Infer(input, new[] { LayerSpec.MaxPool(3, 1, 1) });
-            var sigmoid = ShapeInference.Infer(input, new[] { LayerSpec.Sigmoid() });
-            var weights = Random(conv.ParameterCount, 11);
-            var nodes = new ExportNode[]
+            var layout = ShapeInference.Infer(input, new[]
             {
-                new ResidualNode(LayerExport.Sequence(conv), Array.Empty<ExportNode>()),
-                new ConcatNode(new[]
-                {
-                    LayerExport.Sequence(relu),
-                    Array.Empty<ExportNode>(),
-                    new ExportNode[] { new ResidualNode(LayerExport.Sequence(pool), LayerExport.Sequence(sigmoid)) },
-                }),
-            };
+                LayerSpec.Residual(), LayerSpec.Conv2d(3, 3, padding: 1), LayerSpec.ReLU(), LayerSpec.End(),
+                LayerSpec.Concat(),
+                LayerSpec.Branch(), LayerSpec.ReLU(),
+                LayerSpec.Branch(),
+                LayerSpec.Branch(), LayerSpec.Residual(), LayerSpec.MaxPool(3, 1, 1), LayerSpec.Shortcut(), LayerSpec.Sigmoid(), LayerSpec.End(),
+                LayerSpec.End(),
+            });
+            Assert.False(layout.HasErrors, string.Join("\n", layout.Issues.Select(i => i.Message)));
+            var weights = Random(layout.ParameterCount, 11);
 
             var graph = new OnnxGraph("blocks");
             string x = graph.Reserve(OnnxExporter.InputName);
             graph.Inputs.Add(new OnnxValueInfo(x, OnnxDataType.Float, new long?[] { null, 3, 5, 4 }));
-            string y = new LayerExport(graph, new WeightsOnly(conv, weights)).EmitSequence(nodes, x, "");
+            string y = new LayerExport(graph, new WeightsOnly(layout, weights)).EmitSequence(layout.Root, x);
             graph.Rename(y, OnnxExporter.OutputName);
             graph.Outputs.Add(new OnnxValueInfo(OnnxExporter.OutputName, OnnxDataType.Float, new long?[] { null, 9, 5, 4 }));
-            Assert.Equal(new[] { "Conv2d #0.body.0", "ReLU #0.body.1", "Residual #0", "ReLU #1.branches.0.0", "MaxPool2d #1.branches.2.0.body.0",
-                "Sigmoid #1.branches.2.0.shortcut.0", "Residual #1.branches.2.0", "Concat #1" }, graph.Nodes.Select(n => n.Name));
+            Assert.Equal(new[] { "Conv2d #0 (0.body.0)", "ReLU #1 (0.body.1)", "Residual 0", "ReLU #2 (1.branches.0.0)", "MaxPool2d #3 (1.branches.2.0.body.0)",
+                "Sigmoid #4 (1.branches.2.0.shortcut.0)", "Residual 1.branches.2.0", "Concat 1" }, graph.Nodes.Select(n => n.Name));
+            Assert.Equal(new[] { "/0.body.0/Conv_output", "/0.body.1/Relu_output", "/0/Add_output" }, graph.Nodes.Take(3).Select(n => n.Outputs[0]));
+            Assert.Equal(new[] { "0.body.0.weight", "0.body.0.bias" }, graph.Nodes[0].Inputs.Skip(1));
+            Assert.Equal(layout.Layers[3].Describe(), graph.Nodes[4].DocString);
+            Assert.Equal(((ResidualLayout)layout.Root.Nodes[0]).Describe(), graph.Nodes[2].DocString);
+            Assert.Equal(((ConcatLayout)layout.Root.Nodes[1]).Describe(), graph.Nodes[^1].DocString);
             var add = graph.Nodes[2];
             Assert.Equal("Add", add.OpType);
             Assert.Equal(x, add.Inputs[1]); // identity shortcut: the block's input itself
