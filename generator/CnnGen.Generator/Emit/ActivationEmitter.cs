@@ -49,6 +49,13 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::CnnGen.Kernels.Elementwise.ReluBackward(x, dy, dx, " + Float(layer.Spec.Slope) + ");");
                 return;
             }
+            if (layer.Kind == LayerKind.ReLU6)
+            {
+                // dy where 0 < x < 6, else 0; y = min(max(x, 0), 6) lies strictly inside (0, 6) exactly there (NaN included),
+                // so the kernel reads y and the input need not be kept.
+                w.Line("global::CnnGen.Kernels.Activations.Relu6Backward(y, dy, dx);");
+                return;
+            }
             if (KernelName(layer) is { } kernel)
             {
                 w.Line("global::CnnGen.Kernels.Activations." + kernel + "Backward(x, dy, dx" + GeluArgument(layer) + ");");
@@ -65,7 +72,7 @@ namespace CnnGen.Generator.Emit
 
         public override BackwardReads BackwardReads(PlannedLayer layer) => layer.Kind switch
         {
-            LayerKind.ReLU or LayerKind.Sigmoid or LayerKind.Tanh => Planning.BackwardReads.Output,
+            LayerKind.ReLU or LayerKind.ReLU6 or LayerKind.Sigmoid or LayerKind.Tanh => Planning.BackwardReads.Output,
             _ => Planning.BackwardReads.Input,
         };
 
