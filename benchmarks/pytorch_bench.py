@@ -10,7 +10,7 @@ import time
 import torch
 import torch.nn as nn
 
-from export_onnx import cifar, lenet5
+from export_onnx import NETWORKS, build
 
 
 def median_seconds(fn, repeats, inner):
@@ -26,6 +26,7 @@ def median_seconds(fn, repeats, inner):
 
 
 def bench(name, model, shape):
+    """Forward batch 1 on one thread, forward batch 64 on two, train step batch 64 on two and on one."""
     torch.manual_seed(0)
     model.eval()
     x1 = torch.randn(1, *shape)
@@ -48,14 +49,18 @@ def bench(name, model, shape):
         loss_fn(model(x64), labels).backward()
         optimizer.step()
 
-    torch.set_num_threads(2)
-    t = median_seconds(step, 10, 3)
-    rows.append((name, "train step, batch 64, SGD, 2 threads", f"{64 / t:,.0f} images/s"))
+    for threads in (2, 1):
+        torch.set_num_threads(threads)
+        t = median_seconds(step, 10, 3)
+        rows.append((name, f"train step, batch 64, SGD, {threads} thread{'s' if threads > 1 else ''}", f"{64 / t:,.0f} images/s"))
     return rows
 
 
 if __name__ == "__main__":
     print(f"PyTorch {torch.__version__}")
-    rows = bench("LeNet-5", lenet5(), (1, 28, 28)) + bench("CIFAR net", cifar(), (3, 32, 32))
+    rows = []
+    for network in NETWORKS:
+        model, shape = build(network)
+        rows += bench(network, model, shape)
     for row in rows:
         print(f"| {row[0]} | {row[1]} | {row[2]} |")

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Attributes;
+using CnnGen.IO;
 using CnnGen.Training;
 using Microsoft.ML.OnnxRuntime;
 
@@ -26,15 +27,17 @@ namespace CnnGen.Benchmarks
         private RunOptions _runOptions = null!;
         private readonly string[] _inputNames = { "input" }, _outputNames = { "output" };
         private OrtValue[] _in1 = null!, _out1 = null!, _in64 = null!, _out64 = null!;
-        private Trainer _trainer = null!;
+        private Trainer _trainer = null!, _trainer1 = null!;
 
-        protected abstract string OnnxFile { get; }
+        /// <summary>The model's base name in models/: &lt;name&gt;.onnx for ONNX Runtime, &lt;name&gt;.safetensors for CnnGen.</summary>
+        protected abstract string ModelName { get; }
 
         [GlobalSetup]
         public void Setup()
         {
             var layout = _network.Layout;
-            _network.Parameters.Fill(0.01f);
+            string models = Path.Combine(AppContext.BaseDirectory, "models");
+            NetworkWeights.Load(_network, Path.Combine(models, ModelName + ".safetensors"));
             var random = new CnnRandom(1);
             _input1 = new float[layout.Input.Length];
             _input64 = new float[Batch * layout.Input.Length];
@@ -48,7 +51,7 @@ namespace CnnGen.Benchmarks
             _halves = new[] { _network.CreateWorkspace(Batch / 2), _network.CreateWorkspace(Batch / 2) };
             _interpreter = new ReferenceInterpreter(layout);
 
-            string model = Path.Combine(AppContext.BaseDirectory, "models", OnnxFile);
+            string model = Path.Combine(models, ModelName + ".onnx");
             using (var options = new SessionOptions { IntraOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL })
                 _ortSingle = new InferenceSession(model, options);
             using (var options = new SessionOptions { IntraOpNumThreads = 2 })
@@ -62,13 +65,29 @@ namespace CnnGen.Benchmarks
             _in1 = new[] { _ortIn1 }; _out1 = new[] { _ortOut1 }; _in64 = new[] { _ortIn64 }; _out64 = new[] { _ortOut64 };
             _runOptions = new RunOptions();
 
+            // Same weights in both engines: their outputs must agree before anything is timed.
+            int half = Batch / 2;
+            _network.Forward(_input64.AsSpan(0, half * layout.Input.Length), _output64.AsSpan(0, half * layout.Output.Length), half, _halves[0]);
+            var cnnGen = (float[])_output64.Clone();
+            _ortBatched.Run(_runOptions, _inputNames, _in64, _outputNames, _out64);
+            float worst = 0, scale = 0;
+            for (int i = 0; i < half * layout.Output.Length; i++)
+            {
+                worst = Math.Max(worst, Math.Abs(cnnGen[i] - _output64[i]));
+                scale = Math.Max(scale, Math.Abs(_output64[i]));
+            }
+            Console.WriteLine($"// {ModelName}: CnnGen vs ONNX Runtime, largest difference {worst:G3} (largest output {scale:G3})");
+            if (!(worst <= 1e-3f * Math.Max(1f, scale))) throw new InvalidOperationException($"{ModelName}: CnnGen and ONNX Runtime disagree by {worst}");
+
             _trainer = new Trainer(_network, new Sgd(layout.ParameterCount, 0.001f, momentum: 0.9f), Batch, threads: 2);
+            _trainer1 = new Trainer(_network, new Sgd(layout.ParameterCount, 0.001f, momentum: 0.9f), Batch, threads: 1);
         }
 
         [GlobalCleanup]
         public void Cleanup()
         {
             _trainer.Dispose();
+            _trainer1.Dispose();
             _ortSingle.Dispose();
             _ortBatched.Dispose();
         }
@@ -98,15 +117,33 @@ namespace CnnGen.Benchmarks
 
         [Benchmark(OperationsPerInvoke = Batch, Description = "CnnGen train step, batch 64, SGD, 2 threads (per image)")]
         public float CnnGenTrainStep() => _trainer.TrainStep(_input64, _labels);
+
+        [Benchmark(OperationsPerInvoke = Batch, Description = "CnnGen train step, batch 64, SGD, 1 thread (per image)")]
+        public float CnnGenTrainStep1Thread() => _trainer1.TrainStep(_input64, _labels);
     }
 
     public class LeNet5Benchmarks : NetworkBenchmarks<LeNet5>
     {
-        protected override string OnnxFile => "lenet5.onnx";
+        protected override string ModelName => "lenet5";
     }
 
     public class CifarBenchmarks : NetworkBenchmarks<CifarNet>
     {
-        protected override string OnnxFile => "cifar.onnx";
+        protected override string ModelName => "cifar";
+    }
+
+    public class ResNet8Benchmarks : NetworkBenchmarks<ResNet8Net>
+    {
+        protected override string ModelName => "resnet8";
+    }
+
+    public class MobileNetV2Benchmarks : NetworkBenchmarks<MobileNetV2Net>
+    {
+        protected override string ModelName => "mobilenetv2";
+    }
+
+    public class StridedBenchmarks : NetworkBenchmarks<StridedNet>
+    {
+        protected override string ModelName => "strided";
     }
 }

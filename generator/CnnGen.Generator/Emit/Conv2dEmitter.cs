@@ -8,7 +8,9 @@ namespace CnnGen.Generator.Emit
 {
     /// <summary>
     /// <c>Conv2d</c>. At stride 1 it is <c>DirectConvolution</c>: a register-tiled direct convolution with the bias in its
-    /// accumulators, and a backward pass over flat padded rows, no im2col. At other strides it is a matrix product: im2col lays
+    /// accumulators, and a backward pass over flat padded rows, no im2col. At other strides the forward pass is
+    /// <c>StridedConvolution</c> (output channels in the vector lanes, folded batch-norm and ReLU fused in evaluation) and the
+    /// backward pass a matrix product: im2col lays
     /// the kernel taps of every output cell out as a (C·K·K) x (OH·OW) matrix, and the weights [OC x C·K·K] multiply it.
     /// The weight gradient correlates the output gradient with the same columns, the input gradient multiplies by the
     /// transposed weights and folds the columns back (col2im). A 1x1 convolution at stride 1 without padding is a plain
@@ -20,7 +22,11 @@ namespace CnnGen.Generator.Emit
 
         public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
 
-        private readonly record struct Dims(int OutChannels, int Taps, int Cells, int WeightLength, bool NeedsColumns, bool Direct);
+        private readonly record struct Dims(int OutChannels, int Taps, int Cells, int WeightLength, bool NeedsColumns, bool Direct)
+        {
+            /// <summary>Stride above 1: the forward pass is <c>StridedConvolution</c> (direct, or im2col + GEMM inside it).</summary>
+            public bool Strided => NeedsColumns && !Direct;
+        }
 
         private static Dims DimsOf(PlannedLayer layer)
         {
@@ -42,7 +48,16 @@ namespace CnnGen.Generator.Emit
                 + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ")";
         }
 
-        public override string? ScratchLength(PlannedLayer layer) => DirectScratchLength(layer) ?? (ColumnsLength(layer) > 0 ? Int(ColumnsLength(layer)) : null);
+        public override string? ScratchLength(PlannedLayer layer) => DirectScratchLength(layer) ?? StridedScratchLength(layer) ?? (ColumnsLength(layer) > 0 ? Int(ColumnsLength(layer)) : null);
+
+        /// <summary>The runtime expression for a strided layer's scratch: its forward kernel's (which covers the im2col columns backward uses).</summary>
+        private static string? StridedScratchLength(PlannedLayer layer)
+        {
+            if (!DimsOf(layer).Strided) return null;
+            var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
+            return "global::CnnGen.Kernels.StridedConvolution.ScratchLength(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+                + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ")";
+        }
 
         /// <summary>Floats of im2col columns this layer needs for one sample (0 for a pointwise or a direct convolution).</summary>
         public static int ColumnsLength(PlannedLayer layer)
@@ -81,13 +96,15 @@ namespace CnnGen.Generator.Emit
         /// </summary>
         public static Fusion EvaluationFusion(System.Collections.Generic.IReadOnlyList<PlannedLayer> layers, int index)
         {
-            if (layers[index].Kind != LayerKind.Conv2d || GroupedConv2dEmitter.Handles(layers[index].Spec) || !DimsOf(layers[index]).Direct) return default;
+            if (layers[index].Kind != LayerKind.Conv2d || GroupedConv2dEmitter.Handles(layers[index].Spec)) return default;
+            var dims = DimsOf(layers[index]);
+            if (!dims.Direct && !dims.Strided) return default;
             int next = index + 1;
             bool batchNorm = next < layers.Count && layers[next].Kind == LayerKind.BatchNorm;
             if (batchNorm) next++;
             bool relu = next < layers.Count && layers[next].Kind == LayerKind.ReLU;
             if (relu) next++;
-            bool pool = next < layers.Count && layers[next].Kind == LayerKind.MaxPool && layers[next].Spec.Kernel == 2 && layers[next].Spec.Stride == 2
+            bool pool = dims.Direct && next < layers.Count && layers[next].Kind == LayerKind.MaxPool && layers[next].Spec.Kernel == 2 && layers[next].Spec.Stride == 2
                 && layers[next].Spec.Padding == 0 && layers[next].Input.Height >= 2 && layers[next].Input.Width >= 2;
             if (pool) next++;
             return new Fusion(next - index - 1, batchNorm, relu, pool);
@@ -134,6 +151,12 @@ namespace CnnGen.Generator.Emit
         private static string DirectForwardCall(PlannedLayer layer, string method, bool bias, bool relu)
         {
             var (d, input, spec) = (DimsOf(layer), layer.Input, layer.Spec);
+            if (d.Strided)
+            {
+                return "global::CnnGen.Kernels.StridedConvolution.Forward(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
+                    + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding)
+                    + ", y, columns, relu: " + (relu ? "true" : "false") + ");";
+            }
             return "global::CnnGen.Kernels.DirectConvolution." + method + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
                 + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding)
                 + ", y, columns, relu: " + (relu ? "true" : "false") + ");";
@@ -149,6 +172,12 @@ namespace CnnGen.Generator.Emit
                 if (d.Direct)
                 {
                     w.Line("// Direct stride-1 convolution (register tiles over flat padded rows), started at the bias.");
+                    w.Line(DirectForwardCall(layer, "Forward", layer.Spec.Bias, relu: false));
+                    return;
+                }
+                if (d.Strided)
+                {
+                    w.Line("// Strided convolution: output channels in the vector lanes where they fill them, else im2col + GEMM; started at the bias.");
                     w.Line(DirectForwardCall(layer, "Forward", layer.Spec.Bias, relu: false));
                     return;
                 }

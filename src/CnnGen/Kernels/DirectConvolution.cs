@@ -264,7 +264,7 @@ namespace CnnGen.Kernels
         }
 
         // weight [outChannels x taps] to [block][tap][16 channels]: each tap's 16 weights built as one vector and stored.
-        private static void PackLanes(ReadOnlySpan<float> weight, int outChannels, int taps, Span<float> packed)
+        internal static void PackLanes(ReadOnlySpan<float> weight, int outChannels, int taps, Span<float> packed)
         {
             ref float w = ref MemoryMarshal.GetReference(weight);
             ref float target = ref MemoryMarshal.GetReference(packed);
@@ -294,7 +294,7 @@ namespace CnnGen.Kernels
 
         // target[j·16 + i] = source[i·stride + j] for a 16 x 16 block: unpack pairs of rows, then pairs of pairs (as doubles),
         // then swap 128-bit quarters twice.
-        private static void Transpose16(ref float source, int stride, ref float target)
+        internal static void Transpose16(ref float source, int stride, ref float target)
         {
             var r0 = Vector512.LoadUnsafe(ref source); var r1 = Vector512.LoadUnsafe(ref source, (nuint)stride);
             var r2 = Vector512.LoadUnsafe(ref source, (nuint)(2 * stride)); var r3 = Vector512.LoadUnsafe(ref source, (nuint)(3 * stride));

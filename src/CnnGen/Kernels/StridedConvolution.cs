@@ -1,0 +1,324 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using KernelPath = CnnGen.Kernels.DirectConvolution.KernelPath;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// A strided convolution (square kernel, stride 2 to 4, no groups, no dilation) computed directly, for evaluation: the
+    /// fused forward pass of the generated <c>Conv2d</c> layers whose stride is not 1.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// With the output channels in the vector lanes a stride costs nothing: the weights are packed [16-channel block][tap][16
+    /// channels], and each fused multiply-add is one packed weight vector times one input value broadcast from the padded
+    /// planes, at <c>stride·cell</c> along the row. A tile is 1 or 2 channel blocks x up to 8 output cells of one row,
+    /// started at the bias, taps summed in PyTorch's order (input channel, ky, kx); with two blocks each broadcast feeds two
+    /// FMAs. Each block's [cell][16 channels] results go to NCHW by 16x16 register transposes, through ReLU when asked.
+    /// No im2col, and the output is written once.
+    /// </para>
+    /// <para>
+    /// That is the Vector512 path, for output channels in multiples of 16. Elsewhere (fewer or odd channels, Vector256 only,
+    /// other strides) the kernel is im2col + <see cref="Gemm"/>, then bias and ReLU: what the generated code ran before.
+    /// </para>
+    /// </remarks>
+    public static class StridedConvolution
+    {
+        private readonly struct Geometry
+        {
+            public readonly int InChannels, Height, Width, Kernel, Stride, Padding;
+            public readonly int PaddedWidth, PaddedHeight, Plane, PaddedLength, OutHeight, OutWidth, Cells, Taps;
+
+            public Geometry(int inChannels, int height, int width, int kernel, int stride, int padding)
+            {
+                InChannels = inChannels; Height = height; Width = width; Kernel = kernel; Stride = stride; Padding = padding;
+                PaddedWidth = width + 2 * padding;
+                PaddedHeight = height + 2 * padding;
+                Plane = PaddedHeight * PaddedWidth;
+                PaddedLength = (inChannels * Plane + 15) / 16 * 16;
+                OutHeight = (PaddedHeight - kernel) / stride + 1;
+                OutWidth = (PaddedWidth - kernel) / stride + 1;
+                Cells = OutHeight * OutWidth;
+                Taps = inChannels * kernel * kernel;
+            }
+        }
+
+        /// <summary>Floats of scratch <see cref="Forward"/> needs for one sample of a layer of this shape.</summary>
+        public static int ScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
+        {
+            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+            return Math.Max(g.Taps * g.Cells, LanesScratch(g, outChannels));
+        }
+
+        // The padded planes, the packed weights, two blocks of [cell][16] results and one 16x16 transpose.
+        private static int LanesScratch(in Geometry g, int outChannels) => g.PaddedLength + outChannels * g.Taps + 2 * 16 * g.Cells + 256;
+
+        private static bool UseLanes(in Geometry g, int outChannels, KernelPath path) =>
+            path == KernelPath.Vector512 && Avx512F.IsSupported && outChannels % 16 == 0 && g.Stride >= 2 && g.Stride <= 4;
+
+        /// <summary>
+        /// y = conv2d(x, weight, bias, stride <paramref name="stride"/>, zero padding <paramref name="padding"/>), then ReLU
+        /// when <paramref name="relu"/>, for one sample: x is [inChannels x height x width], weight [outChannels x inChannels x
+        /// kernel x kernel] (PyTorch's layout), bias [outChannels] or empty, y [outChannels x OH x OW] with
+        /// OH = (height + 2p − kernel) / stride + 1 (floor), and OW likewise.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">A dimension is not positive, or the kernel is larger than the padded input.</exception>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor, or the scratch shorter than <see cref="ScratchLength"/>.</exception>
+        public static void Forward(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int stride, int padding,
+            Span<float> y, Span<float> scratch, bool relu) =>
+            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, stride, padding, y, scratch, relu, KernelPaths.Default);
+
+        internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int stride, int padding,
+            Span<float> y, Span<float> scratch, bool relu, KernelPath path)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
+            ArgumentOutOfRangeException.ThrowIfNegative(padding);
+            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+            if (g.PaddedHeight < kernel || g.PaddedWidth < kernel)
+                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The kernel is larger than the padded input.");
+            Require(x.Length >= inChannels * height * width, nameof(x), inChannels * height * width);
+            Require(weight.Length >= outChannels * g.Taps, nameof(weight), outChannels * g.Taps);
+            if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
+            Require(y.Length >= outChannels * g.Cells, nameof(y), outChannels * g.Cells);
+
+            if (path == KernelPath.Scalar)
+            {
+                ForwardScalar(x, weight, bias, outChannels, y, relu, g);
+                return;
+            }
+            if (UseLanes(g, outChannels, path))
+            {
+                Require(scratch.Length >= LanesScratch(g, outChannels), nameof(scratch), LanesScratch(g, outChannels));
+                ForwardLanes512(x, weight, bias, outChannels, y, scratch, relu, g);
+                return;
+            }
+
+            // im2col + GEMM, then the bias and ReLU.
+            Require(scratch.Length >= g.Taps * g.Cells, nameof(scratch), g.Taps * g.Cells);
+            var cols = scratch.Slice(0, g.Taps * g.Cells);
+            Im2Col.Expand(x, inChannels, height, width, kernel, stride, padding, g.OutHeight, g.OutWidth, cols);
+            var output = y.Slice(0, outChannels * g.Cells);
+            Gemm.Multiply(false, false, outChannels, g.Cells, g.Taps, weight, g.Taps, cols, g.Cells, output, g.Cells, accumulate: false);
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                var plane = output.Slice(oc * g.Cells, g.Cells);
+                if (!bias.IsEmpty) Elementwise.AddScalar(plane, bias[oc]);
+                if (relu)
+                {
+                    for (int i = 0; i < plane.Length; i++) plane[i] = Elementwise.Relu(plane[i]);
+                }
+            }
+        }
+
+        private static void Require(bool ok, string name, int expected)
+        {
+            if (!ok) throw new ArgumentException("Expected at least " + expected + " floats.", name);
+        }
+
+        private static void ForwardLanes512(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
+            Span<float> y, Span<float> scratch, bool relu, in Geometry g)
+        {
+            int taps = g.Taps, cells = g.Cells;
+            var padded = scratch.Slice(0, g.PaddedLength);
+            var packed = scratch.Slice(g.PaddedLength, outChannels * taps);
+            var results = scratch.Slice(g.PaddedLength + outChannels * taps, 2 * 16 * cells);
+            var transpose = scratch.Slice(g.PaddedLength + outChannels * taps + 2 * 16 * cells, 256);
+            Pad(x, padded, g);
+            DirectConvolution.PackLanes(weight, outChannels, taps, packed);
+            ref float p = ref MemoryMarshal.GetReference(padded);
+            ref float r0 = ref MemoryMarshal.GetReference(results);
+            ref float r1 = ref Unsafe.Add(ref r0, 16 * cells);
+            int tilesPerRow = (g.OutWidth + 7) / 8;
+            for (int block = 0; block < outChannels;)
+            {
+                bool two = block + 32 <= outChannels;
+                ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(packed), block * taps);
+                ref float w1 = ref Unsafe.Add(ref w0, 16 * taps);
+                var b0 = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)block);
+                var b1 = !two || bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)(block + 16));
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    for (int tile = 0; tile < tilesPerRow; tile++)
+                    {
+                        // Even splits: 10 cells are 5 + 5, not 8 + 2.
+                        int ox = tile * g.OutWidth / tilesPerRow, count = (tile + 1) * g.OutWidth / tilesPerRow - ox;
+                        ref float origin = ref Unsafe.Add(ref p, oy * g.Stride * g.PaddedWidth + ox * g.Stride);
+                        int at = (oy * g.OutWidth + ox) * 16;
+                        if (two) Tile<C2>(count, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r1, at), g);
+                        else Tile<C1>(count, ref origin, ref w0, ref w0, b0, b0, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r0, at), g);
+                    }
+                }
+                Store(ref r0, cells, block, y, relu, transpose);
+                if (two) Store(ref r1, cells, block + 16, y, relu, transpose);
+                block += two ? 32 : 16;
+            }
+        }
+
+        /// <summary>Copies x into zero-padded planes of (H+2p) x (W+2p).</summary>
+        private static void Pad(ReadOnlySpan<float> x, Span<float> padded, in Geometry g)
+        {
+            if (g.Padding == 0)
+            {
+                x.Slice(0, g.InChannels * g.Plane).CopyTo(padded);
+                return;
+            }
+            padded.Clear();
+            for (int c = 0; c < g.InChannels; c++)
+            {
+                for (int iy = 0; iy < g.Height; iy++)
+                {
+                    x.Slice((c * g.Height + iy) * g.Width, g.Width)
+                        .CopyTo(padded.Slice(c * g.Plane + (iy + g.Padding) * g.PaddedWidth + g.Padding, g.Width));
+                }
+            }
+        }
+
+        // [cell][16 channels] to the NCHW planes of channels block..block+15: 16 cells at a time through a register transpose.
+        private static void Store(ref float results, int cells, int block, Span<float> y, bool relu, Span<float> transpose)
+        {
+            ref float o = ref MemoryMarshal.GetReference(y);
+            ref float t = ref MemoryMarshal.GetReference(transpose);
+            int cell = 0;
+            for (; cell + 16 <= cells; cell += 16)
+            {
+                DirectConvolution.Transpose16(ref Unsafe.Add(ref results, cell * 16), 16, ref t);
+                for (int l = 0; l < 16; l++)
+                {
+                    var v = Vector512.LoadUnsafe(ref t, (nuint)(l * 16));
+                    if (relu) v = Elementwise.Relu(v);
+                    v.StoreUnsafe(ref o, (nuint)((block + l) * cells + cell));
+                }
+            }
+            for (; cell < cells; cell++)
+            {
+                for (int l = 0; l < 16; l++)
+                {
+                    float v = Unsafe.Add(ref results, cell * 16 + l);
+                    Unsafe.Add(ref o, (block + l) * cells + cell) = relu ? Elementwise.Relu(v) : v;
+                }
+            }
+        }
+
+        private static void Tile<TBlocks>(int count, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
+            ref float out0, ref float out1, in Geometry g) where TBlocks : struct, IConstant
+        {
+            switch (g.Stride)
+            {
+                case 2: Tile<TBlocks, C2>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                case 3: Tile<TBlocks, C3>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                default: Tile<TBlocks, C4>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+            }
+        }
+
+        private static void Tile<TBlocks, TStride>(int count, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
+            ref float out0, ref float out1, in Geometry g) where TBlocks : struct, IConstant where TStride : struct, IConstant
+        {
+            switch (count)
+            {
+                case 1: Tile<TBlocks, TStride, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                case 2: Tile<TBlocks, TStride, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                case 3: Tile<TBlocks, TStride, C3>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                case 4: Tile<TBlocks, TStride, C4>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                case 5: Tile<TBlocks, TStride, C5>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                case 6: Tile<TBlocks, TStride, C6>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                case 7: Tile<TBlocks, TStride, C7>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                default: Tile<TBlocks, TStride, C8>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+            }
+        }
+
+        // TCells output cells of one row x TBlocks blocks of 16 channels; each broadcast input feeds TBlocks FMAs.
+        private static void Tile<TBlocks, TStride, TCells>(ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
+            ref float out0, ref float out1, in Geometry g)
+            where TBlocks : struct, IConstant where TStride : struct, IConstant where TCells : struct, IConstant
+        {
+            int s = TStride.Value;
+            var a0 = b0; var a1 = b0; var a2 = b0; var a3 = b0; var a4 = b0; var a5 = b0; var a6 = b0; var a7 = b0;
+            var c0 = b1; var c1 = b1; var c2 = b1; var c3 = b1; var c4 = b1; var c5 = b1; var c6 = b1; var c7 = b1;
+            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
+            nuint t = 0;
+            for (int ic = 0; ic < inChannels; ic++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref float row = ref Unsafe.Add(ref origin, ic * plane + ky * pw);
+                    for (int kx = 0; kx < kernel; kx++, t += 16)
+                    {
+                        ref float xr = ref Unsafe.Add(ref row, kx);
+                        var v0 = Vector512.LoadUnsafe(ref w0, t);
+                        var v1 = TBlocks.Value > 1 ? Vector512.LoadUnsafe(ref w1, t) : default;
+                        var x = Vector512.Create(xr);
+                        a0 = Fused.MultiplyAdd(x, v0, a0); if (TBlocks.Value > 1) c0 = Fused.MultiplyAdd(x, v1, c0);
+                        if (TCells.Value > 1) { x = Vector512.Create(Unsafe.Add(ref xr, s)); a1 = Fused.MultiplyAdd(x, v0, a1); if (TBlocks.Value > 1) c1 = Fused.MultiplyAdd(x, v1, c1); }
+                        if (TCells.Value > 2) { x = Vector512.Create(Unsafe.Add(ref xr, 2 * s)); a2 = Fused.MultiplyAdd(x, v0, a2); if (TBlocks.Value > 1) c2 = Fused.MultiplyAdd(x, v1, c2); }
+                        if (TCells.Value > 3) { x = Vector512.Create(Unsafe.Add(ref xr, 3 * s)); a3 = Fused.MultiplyAdd(x, v0, a3); if (TBlocks.Value > 1) c3 = Fused.MultiplyAdd(x, v1, c3); }
+                        if (TCells.Value > 4) { x = Vector512.Create(Unsafe.Add(ref xr, 4 * s)); a4 = Fused.MultiplyAdd(x, v0, a4); if (TBlocks.Value > 1) c4 = Fused.MultiplyAdd(x, v1, c4); }
+                        if (TCells.Value > 5) { x = Vector512.Create(Unsafe.Add(ref xr, 5 * s)); a5 = Fused.MultiplyAdd(x, v0, a5); if (TBlocks.Value > 1) c5 = Fused.MultiplyAdd(x, v1, c5); }
+                        if (TCells.Value > 6) { x = Vector512.Create(Unsafe.Add(ref xr, 6 * s)); a6 = Fused.MultiplyAdd(x, v0, a6); if (TBlocks.Value > 1) c6 = Fused.MultiplyAdd(x, v1, c6); }
+                        if (TCells.Value > 7) { x = Vector512.Create(Unsafe.Add(ref xr, 7 * s)); a7 = Fused.MultiplyAdd(x, v0, a7); if (TBlocks.Value > 1) c7 = Fused.MultiplyAdd(x, v1, c7); }
+                    }
+                }
+            }
+            a0.StoreUnsafe(ref out0, 0);
+            if (TCells.Value > 1) a1.StoreUnsafe(ref out0, 16);
+            if (TCells.Value > 2) a2.StoreUnsafe(ref out0, 32);
+            if (TCells.Value > 3) a3.StoreUnsafe(ref out0, 48);
+            if (TCells.Value > 4) a4.StoreUnsafe(ref out0, 64);
+            if (TCells.Value > 5) a5.StoreUnsafe(ref out0, 80);
+            if (TCells.Value > 6) a6.StoreUnsafe(ref out0, 96);
+            if (TCells.Value > 7) a7.StoreUnsafe(ref out0, 112);
+            if (TBlocks.Value > 1)
+            {
+                c0.StoreUnsafe(ref out1, 0);
+                if (TCells.Value > 1) c1.StoreUnsafe(ref out1, 16);
+                if (TCells.Value > 2) c2.StoreUnsafe(ref out1, 32);
+                if (TCells.Value > 3) c3.StoreUnsafe(ref out1, 48);
+                if (TCells.Value > 4) c4.StoreUnsafe(ref out1, 64);
+                if (TCells.Value > 5) c5.StoreUnsafe(ref out1, 80);
+                if (TCells.Value > 6) c6.StoreUnsafe(ref out1, 96);
+                if (TCells.Value > 7) c7.StoreUnsafe(ref out1, 112);
+            }
+        }
+
+        /// <summary>The scalar path: the definition, one output cell at a time.</summary>
+        private static void ForwardScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            int outChannels, Span<float> y, bool relu, in Geometry g)
+        {
+            int k = g.Kernel;
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    for (int ox = 0; ox < g.OutWidth; ox++)
+                    {
+                        float sum = bias.IsEmpty ? 0f : bias[oc];
+                        for (int ic = 0; ic < g.InChannels; ic++)
+                        {
+                            for (int ky = 0; ky < k; ky++)
+                            {
+                                int iy = oy * g.Stride + ky - g.Padding;
+                                if ((uint)iy >= (uint)g.Height) continue;
+                                for (int kx = 0; kx < k; kx++)
+                                {
+                                    int ix = ox * g.Stride + kx - g.Padding;
+                                    if ((uint)ix >= (uint)g.Width) continue;
+                                    sum += x[(ic * g.Height + iy) * g.Width + ix] * weight[((oc * g.InChannels + ic) * k + ky) * k + kx];
+                                }
+                            }
+                        }
+                        y[(oc * g.OutHeight + oy) * g.OutWidth + ox] = relu ? Elementwise.Relu(sum) : sum;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using System;
+using System.Collections.Generic;
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>The direct strided convolution, each of its paths (scalar, im2col + GEMM, channels in the Vector512 lanes), against the definition in double precision.</summary>
+    public sealed class StridedConvolutionTests
+    {
+        public static IEnumerable<object[]> Shapes()
+        {
+            // inChannels, height, width, outChannels, kernel, stride, padding, bias
+            var shapes = new List<object[]>
+            {
+                new object[] { 3, 64, 64, 32, 3, 2, 1, false },   // the strided benchmark network
+                new object[] { 32, 32, 32, 64, 3, 2, 1, false },
+                new object[] { 64, 16, 16, 128, 3, 2, 1, true },
+                new object[] { 16, 32, 32, 32, 1, 2, 0, false },  // ResNet-8's projection shortcut
+                new object[] { 3, 32, 32, 16, 3, 2, 1, false },   // MobileNetV2's stem: one lane block
+                new object[] { 5, 11, 13, 48, 3, 2, 1, true },    // three blocks: a pair, then one; odd sizes, short tiles
+                new object[] { 4, 17, 9, 16, 5, 3, 2, true },     // stride 3
+                new object[] { 2, 19, 23, 32, 4, 4, 1, false },   // stride 4, even kernel
+                new object[] { 3, 12, 12, 24, 3, 2, 1, true },    // channels not a multiple of 16: im2col + GEMM
+                new object[] { 3, 15, 15, 16, 3, 5, 0, true },    // stride 5: im2col + GEMM
+                new object[] { 2, 3, 3, 16, 5, 2, 2, true },      // kernel larger than the image
+                new object[] { 1, 1, 40, 16, 1, 2, 0, false },    // one row, long
+            };
+            var random = new Random(31);
+            for (int trial = 0; trial < 16; trial++)
+            {
+                int kernel = random.Next(1, 6);
+                int stride = random.Next(2, 5);
+                int padding = random.Next(0, 3);
+                int height = random.Next(Math.Max(1, kernel - 2 * padding), 30);
+                int width = random.Next(Math.Max(1, kernel - 2 * padding), 30);
+                shapes.Add(new object[] { random.Next(1, 9), height, width, 16 * random.Next(1, 5), kernel, stride, padding, random.Next(2) == 0 });
+            }
+            return shapes;
+        }
+
+        public static IEnumerable<object[]> ShapesOnEveryPath()
+        {
+            foreach (object[] path in DirectConvolutionTests.Paths())
+            {
+                foreach (object[] shape in Shapes()) yield return [.. path, .. shape];
+            }
+        }
+
+        private static float[] RandomValues(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+            return values;
+        }
+
+        [Theory]
+        [MemberData(nameof(ShapesOnEveryPath))]
+        public void Forward_MatchesTheDefinition(string pathName, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, bool hasBias)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + kernel * 3 + stride * 5 + padding);
+            int outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1;
+            float[] x = RandomValues(random, inChannels * height * width);
+            float[] weight = RandomValues(random, outChannels * inChannels * kernel * kernel);
+            float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
+            int outLength = outChannels * outHeight * outWidth;
+
+            foreach (bool relu in new[] { false, true })
+            {
+                float[] y = new float[outLength + 7];
+                Array.Fill(y, float.NaN);
+                float[] scratch = RandomValues(random, StridedConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, stride, padding)); // garbage must not leak
+                StridedConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, stride, padding, y.AsSpan(0, outLength + 7), scratch, relu, path);
+
+                for (int oc = 0; oc < outChannels; oc++)
+                {
+                    for (int oy = 0; oy < outHeight; oy++)
+                    {
+                        for (int ox = 0; ox < outWidth; ox++)
+                        {
+                            double sum = hasBias ? bias[oc] : 0, scale = Math.Abs(sum);
+                            for (int ic = 0; ic < inChannels; ic++)
+                            {
+                                for (int ky = 0; ky < kernel; ky++)
+                                {
+                                    for (int kx = 0; kx < kernel; kx++)
+                                    {
+                                        int iy = oy * stride + ky - padding, ix = ox * stride + kx - padding;
+                                        if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                                        double product = (double)x[(ic * height + iy) * width + ix] * weight[((oc * inChannels + ic) * kernel + ky) * kernel + kx];
+                                        sum += product;
+                                        scale += Math.Abs(product);
+                                    }
+                                }
+                            }
+                            if (relu) sum = Math.Max(sum, 0);
+                            float actual = y[(oc * outHeight + oy) * outWidth + ox];
+                            if (!(Math.Abs(actual - sum) <= 1e-5 * Math.Max(scale, 1e-30)))
+                                Assert.Fail($"{path} relu={relu}: y[{oc},{oy},{ox}] = {actual}, expected {sum}");
+                        }
+                    }
+                }
+                for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+            }
+        }
+
+        [Fact]
+        public void Forward_RejectsShortSpans()
+        {
+            float[] x = new float[3 * 8 * 8], w = new float[16 * 3 * 9], y = new float[16 * 4 * 4];
+            float[] scratch = new float[StridedConvolution.ScratchLength(3, 8, 8, 16, 3, 2, 1)];
+            Assert.Throws<ArgumentException>(() => StridedConvolution.Forward(x, 3, 8, 8, w, default, 16, 3, 2, 1, y.AsSpan(1), scratch, relu: false));
+            Assert.Throws<ArgumentException>(() => StridedConvolution.Forward(x.AsSpan(1), 3, 8, 8, w, default, 16, 3, 2, 1, y, scratch, relu: false));
+            Assert.Throws<ArgumentException>(() => StridedConvolution.Forward(x, 3, 8, 8, w, default, 16, 3, 2, 1, y, scratch.AsSpan(1), relu: false));
+            Assert.Throws<ArgumentOutOfRangeException>(() => StridedConvolution.Forward(x, 3, 8, 8, w, default, 16, 3, 0, 1, y, scratch, relu: false));
+        }
+    }
+}
