@@ -50,7 +50,9 @@ namespace CnnGen.Generator.Emit
             string eps = Float(layer.Spec.Eps);
             string C = Int(channels);
 
-            // Evaluation: one sample, running statistics.
+            // Evaluation: one sample, running statistics. Not when evaluation folds it into the convolution before it: nothing would call it.
+            if (!(layer.In.Producer is LayerStep { Layer.Fusion.BatchNorm: true }))
+            {
             MethodHeader(w, layer, MethodName(layer), ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + ReadOnlySpan + " running");
             using (w.OpenBlock())
             {
@@ -66,6 +68,7 @@ namespace CnnGen.Generator.Emit
                 }
             }
             w.Line();
+            }
 
             // Training: the whole batch, batch statistics.
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", training mode: batch statistics, running statistics updated.</summary>");
