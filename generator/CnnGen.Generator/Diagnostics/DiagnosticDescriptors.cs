@@ -112,7 +112,7 @@ namespace CnnGen.Generator.Diagnostics
 
         /// <summary>CNN0015 (warning): "MaxPool2d (layer 2) sees 6x7x7; stride 2 with kernel 2 and padding 0 never reads the last 1 input row(s) and the last 1 input column(s): change the padding or the stride to use them".</summary>
         public static readonly DiagnosticDescriptor StrideDropsCells = new(
-            "CNN0015", "Stride drops input cells",
+            "CNN0015", "Stride never reads some input rows or columns",
             "{0}", ShapeCategory, DiagnosticSeverity.Warning, isEnabledByDefault: true,
             helpLinkUri: HelpLinkBase + "cnn0015");
 

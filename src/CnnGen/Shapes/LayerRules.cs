@@ -144,7 +144,7 @@ namespace CnnGen.Shapes
         {
             if (input.IsSpatial) return true;
             context.Fail(ShapeIssueKind.SpatialLayerOnVector, null,
-                context.Where + " needs a CxHxW input but sees the vector " + input + " (after Flatten or Linear)" + (hint ?? ""));
+                context.Where + " needs a CxHxW input but sees the vector " + input + " (after Flatten or Linear)" + (hint ?? "; spatial layers go before [Flatten]"));
             return false;
         }
     }
@@ -171,7 +171,7 @@ namespace CnnGen.Shapes
                     context.Where + ": groups " + I(s.Groups) + " must divide both the " + I(input.Channels) + " input channels and the " + I(s.Units) + " output channels"
                     + (input.Channels % s.Groups != 0 ? " (" + I(input.Channels) + " % " + I(s.Groups) + " = " + I(input.Channels % s.Groups) + ")" : " (" + I(s.Units) + " % " + I(s.Groups) + " = " + I(s.Units % s.Groups) + ")"));
             if ((long)s.Units * (input.Channels / s.Groups) * s.Kernel * s.KernelWidth > ShapeInference.MaxElements)
-                return context.Fail(ShapeIssueKind.TooLarge, null, context.Where + " is too large: more than " + ShapeInference.MaxElements.ToString("N0", C) + " weights");
+                return context.Fail(ShapeIssueKind.TooLarge, null, context.Where + " is too large: more than " + ShapeInference.MaxElements.ToString("N0", C) + " weights (CnnGen's limit per tensor)");
             return LayerRules.Window(context, input, s.Units, s.Kernel, s.KernelWidth, s.Stride, s.StrideWidth, s.Padding, s.PaddingWidth, s.Dilation, s.DilationWidth,
                 s.KernelWidth != s.Kernel ? "kernelWidth" : "kernelSize", s.StrideWidth != s.Stride ? "StrideWidth" : "Stride");
         }
@@ -384,7 +384,7 @@ namespace CnnGen.Shapes
                     context.Where.Replace("Linear (layer", "Linear (layer") + " sees the spatial tensor " + input + "; insert [Flatten] before it to get a vector of " + I(input.Length));
             if (s.Units <= 0) return context.Fail(ShapeIssueKind.NonPositiveArgument, "outFeatures", context.Where + " needs positive out features; got " + I(s.Units));
             if ((long)s.Units * input.Channels > ShapeInference.MaxElements)
-                return context.Fail(ShapeIssueKind.TooLarge, null, context.Where + " is too large: more than " + ShapeInference.MaxElements.ToString("N0", C) + " weights");
+                return context.Fail(ShapeIssueKind.TooLarge, null, context.Where + " is too large: more than " + ShapeInference.MaxElements.ToString("N0", C) + " weights (CnnGen's limit per tensor)");
             return TensorShape.Vector(s.Units);
         }
 
@@ -404,7 +404,7 @@ namespace CnnGen.Shapes
 
         public override TensorShape? Infer(LayerSpec s, TensorShape input, ShapeInference.RuleContext context) =>
             input.IsSpatial ? TensorShape.Vector(input.Length)
-                : context.Fail(ShapeIssueKind.FlattenOnVector, null, context.Where + " sees the vector " + input + ", which is already flat");
+                : context.Fail(ShapeIssueKind.FlattenOnVector, null, context.Where + " sees the vector " + input + ", which is already flat; remove this [Flatten]");
 
         public override ReceptiveWindow Window(LayerSpec s, TensorShape input, TensorShape output) => ReceptiveWindow.Whole(input);
     }

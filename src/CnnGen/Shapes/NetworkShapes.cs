@@ -617,7 +617,7 @@ namespace CnnGen.Shapes
             {
                 string arg = input.Channels <= 0 ? "channels" : input.Height <= 0 ? "height" : "width";
                 state.Issues.Add(new ShapeIssue(ShapeIssueKind.NonPositiveInput, -1, arg,
-                    "Network input must have positive channels, height and width; got " + input.Channels.ToString(c) + "x" + input.Height.ToString(c) + "x" + input.Width.ToString(c), true));
+                    "Network input must have positive channels, height and width; got " + input.Channels.ToString(c) + "x" + input.Height.ToString(c) + "x" + input.Width.ToString(c) + " ([Network(channels, height, width)])", true));
                 return state.Result(input, empty);
             }
             if ((long)input.Channels * input.Height * input.Width > MaxElements)
@@ -647,7 +647,7 @@ namespace CnnGen.Shapes
             // Softmax anywhere but at the very end hands probabilities to what follows.
             if (state.LastSoftmax is { } softmax && !(root.Nodes.Count > 0 && root.Nodes[root.Nodes.Count - 1] == softmax))
                 state.Issues.Add(new ShapeIssue(ShapeIssueKind.SoftmaxNotLast, softmax.Position, null,
-                    "Softmax (layer " + softmax.Index.ToString(c) + ") is not the last layer; layers after it see probabilities, not logits", false));
+                    "Softmax (layer " + softmax.Position.ToString(c) + (softmax.Path == softmax.Position.ToString(c) ? "" : ", " + softmax.Path) + ") is not the last layer; layers after it see probabilities, not logits (put [Softmax] last, or leave it out: the trainer's cross-entropy applies softmax itself)", false));
             return state.Result(input, root);
         }
 
