@@ -87,6 +87,21 @@ namespace CnnGen.Analyzers.Tests
             _output.WriteLine(attributeName + ": " + classes.Count + " declarations, " + errors + " with a CNN error, " + generated + " generated and compiled");
         }
 
+        /// <summary>
+        /// A padding near int.MaxValue made an output height past int.MaxValue, which wrapped to a small "valid" size when
+        /// narrowed to int: a network generated with the wrong shape. It is CNN0022 on the padding.
+        /// </summary>
+        [Fact]
+        public async Task HugePadding_IsTooLarge_NotAWrappedShape()
+        {
+            var diagnostics = await AnalyzerVerifier.VerifyAsync("""
+                [Network(2, 8, 8)]
+                [Conv2d(2, 2, {|CNN0022:Padding = int.MaxValue|})]
+                public partial class Net { }
+                """);
+            Assert.Equal("Conv2d (layer 0) is too large: its output 2x4294967301x4294967301 has more than 268,435,456 elements", AnalyzerVerifier.SingleMessage(diagnostics, "CNN0022"));
+        }
+
         /// <summary>The attribute's numeric constructor parameters and settable properties.</summary>
         private static IEnumerable<string> Numeric(Type type) =>
             type.GetConstructors().SelectMany(c => c.GetParameters()).Where(p => IsNumeric(p.ParameterType)).Select(p => p.Name!)
