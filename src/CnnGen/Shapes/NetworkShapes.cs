@@ -553,6 +553,7 @@ namespace CnnGen.Shapes
             sb.Append("Output bytes per sample: ").Append(ActivationBytes.ToString("N0", c)).Append(" (every layer's output, unshared)").Append('\n');
             if (workspaceFloatsPerSample >= 0)
                 sb.Append("Peak workspace bytes per sample: ").Append((4 * workspaceFloatsPerSample).ToString("N0", c)).Append(" (the execution plan's activation arrays, shared by liveness)").Append('\n');
+            sb.Append("Training adds: ").Append((4L * ParameterCount).ToString("N0", c)).Append(" bytes of parameter gradients per trainer thread, and the optimizer's state").Append('\n');
             sb.Append("Receptive field: ").Append(ReceptiveHeight.ToString(c)).Append('x').Append(ReceptiveWidth.ToString(c)).Append(" of the ").Append(Input.Height.ToString(c)).Append('x').Append(Input.Width.ToString(c)).Append(" input").Append('\n');
             sb.Append(rule);
             return sb.ToString();
