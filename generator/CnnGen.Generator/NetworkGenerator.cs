@@ -21,6 +21,7 @@ namespace CnnGen.Generator
             public const string Parse = "Parse";
             public const string Valid = "Valid";
             public const string Emit = "Emit";
+            public const string Diagnostics = "Diagnostics";
         }
 
         public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -45,6 +46,17 @@ namespace CnnGen.Generator
             {
                 if (source is not null) output.AddSource(source.HintName, source.Text);
             });
+
+            // The analyzer's diagnostics, reported by the generator only while a C# error in a CnnGen attribute would
+            // make the command-line compiler drop them (see FallbackDiagnostics).
+            var diagnostics = context.SyntaxProvider
+                .ForAttributeWithMetadataName(
+                    NetworkAttributeName,
+                    predicate: static (node, _) => node is ClassDeclarationSyntax,
+                    transform: static (attributeContext, cancellationToken) => Diagnostics.FallbackDiagnostics.Collect(attributeContext, cancellationToken))
+                .WithTrackingName(TrackingNames.Diagnostics)
+                .Collect();
+            context.RegisterSourceOutput(diagnostics, static (output, networks) => Diagnostics.FallbackDiagnostics.Report(output, networks));
         }
     }
 }

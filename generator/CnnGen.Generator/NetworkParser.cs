@@ -108,6 +108,9 @@ namespace CnnGen.Generator
         /// <summary>One layer attribute as a <see cref="LayerSpec"/>, defaults applied; null when an argument is erroneous. Shared with the analyzers.</summary>
         internal static LayerSpec? ReadLayer(LayerKind kind, AttributeData attribute)
         {
+            // An attribute that does not bind (PyTorch's [Linear(400, 120)], CS1729) has no arguments at all: the compiler
+            // reports it, and reading it would invent a 0.
+            if (attribute.AttributeConstructor is null) return null;
             var args = attribute.ConstructorArguments;
             if (args.Any(a => a.Kind == TypedConstantKind.Error)) return null;
             int Arg(int index, int fallback = 0) => index < args.Length && args[index].Value is int value ? value : fallback;

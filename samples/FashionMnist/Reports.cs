@@ -71,7 +71,12 @@ namespace FashionMnist
             return sb.ToString();
         }
 
-        private static void PlotHistory(IReadOnlyList<EpochResult> history, string path)
+        // Written atomically: a full disk leaves the previous picture, never a truncated one.
+        private static void PlotHistory(IReadOnlyList<EpochResult> history, string path) =>
+            AtomicFile.WriteAllBytes(path, HistoryPlot(history).GetImageBytes(800, 500, ScottPlot.ImageFormat.Png));
+
+        /// <summary>Losses and accuracy per epoch; the legend sits below the axes, where it hides no point.</summary>
+        public static ScottPlot.Plot HistoryPlot(IReadOnlyList<EpochResult> history)
         {
             var plot = new ScottPlot.Plot();
             double[] epochs = history.Select(r => (double)r.Epoch).ToArray();
@@ -86,8 +91,9 @@ namespace FashionMnist
             plot.Axes.Left.Label.Text = "cross-entropy";
             plot.Axes.Bottom.Label.Text = "epoch";
             plot.Title("LeNet-5 on Fashion-MNIST");
-            plot.ShowLegend();
-            AtomicFile.WriteAllBytes(path, plot.GetImageBytes(800, 500, ScottPlot.ImageFormat.Png));
+            // Inside the axes the legend covered the last epochs' points (top right, where the accuracy ends): put it outside.
+            plot.ShowLegend(ScottPlot.Edge.Bottom);
+            return plot;
         }
 
         private static void PlotConfusion(int[,] matrix, string path)
@@ -123,16 +129,30 @@ namespace FashionMnist
             static string Short(int label) => FashionMnistData.ClassNames[label];
         }
 
-        /// <summary>Up to 24 misclassified test images, scaled 4x, each captioned "true → predicted".</summary>
+        /// <summary>Width of one image of misclassified.png (28 pixels at 4x); a caption line must fit it.</summary>
+        public const int CaptionWidth = 28 * 4;
+        private const int CaptionLineHeight = 14;
+
+        /// <summary>The caption font of misclassified.png.</summary>
+        public static SKFont CaptionFont() => new(SKTypeface.Default, 11);
+
+        /// <summary>
+        /// A caption on two lines, the true class, then "→ predicted": on one line, long pairs ("T-shirt/top → Ankle boot")
+        /// ran into the next image's caption.
+        /// </summary>
+        public static string[] CaptionLines(string trueClass, string predictedClass) => new[] { trueClass, "\u2192 " + predictedClass };
+
+        /// <summary>Up to 24 misclassified test images, scaled 4x, each captioned "true" over "→ predicted".</summary>
         private static void DrawMisclassified(FashionMnistData data, int[] predictions, string path)
         {
-            const int scale = 4, cell = 28 * scale, captionHeight = 28, columns = 6, maxImages = 24;
+            const int scale = 4, cell = 28 * scale, columns = 6, maxImages = 24;
+            int captionHeight = 2 * CaptionLineHeight + 6;
             var wrong = Enumerable.Range(0, predictions.Length).Where(i => predictions[i] != data.TestLabels[i]).Take(maxImages).ToArray();
             int rows = Math.Max(1, (wrong.Length + columns - 1) / columns);
             using var bitmap = new SKBitmap(columns * (cell + 8), rows * (cell + captionHeight + 8));
             using var canvas = new SKCanvas(bitmap);
             canvas.Clear(SKColors.White);
-            using var font = new SKFont(SKTypeface.Default, 11);
+            using var font = CaptionFont();
             using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
             for (int k = 0; k < wrong.Length; k++)
             {
@@ -144,8 +164,9 @@ namespace FashionMnist
                         using var pixel = new SKPaint { Color = new SKColor(v, v, v) };
                         canvas.DrawRect(left + x * scale, top + y * scale, scale, scale, pixel);
                     }
-                string caption = Short(data.TestLabels[index]) + " \u2192 " + Short(predictions[index]);
-                canvas.DrawText(caption, left, top + cell + 16, SKTextAlign.Left, font, paint);
+                var lines = CaptionLines(Short(data.TestLabels[index]), Short(predictions[index]));
+                for (int line = 0; line < lines.Length; line++)
+                    canvas.DrawText(lines[line], left, top + cell + 4 + CaptionLineHeight * (line + 1), SKTextAlign.Left, font, paint);
             }
             using var image = SKImage.FromBitmap(bitmap);
             using var png = image.Encode(SKEncodedImageFormat.Png, 100);

@@ -20,6 +20,24 @@ namespace CnnGen
         public int Channels { get; }
         public int Height { get; }
         public int Width { get; }
+
+        /// <summary>
+        /// Optional budget: the most multiply-adds one sample may take through the network (the generated
+        /// <c>MultiplyAdds</c>). Exceeding it is compile error CNN0028, naming the layers that cost the most. Unset: no budget.
+        /// </summary>
+        public long MaxMultiplyAdds { get; set; }
+
+        /// <summary>
+        /// Optional budget: the most bytes the weights may take (the generated <c>ParameterBytes</c>: float32 parameters and
+        /// batch-norm running statistics). Exceeding it is compile error CNN0029. Unset: no budget.
+        /// </summary>
+        public long MaxParameterBytes { get; set; }
+
+        /// <summary>
+        /// Optional budget: the most workspace bytes one sample may need (the generated <c>WorkspaceBytesPerSample</c>: the
+        /// execution plan's activation arrays, shared by liveness). Exceeding it is compile error CNN0030. Unset: no budget.
+        /// </summary>
+        public long MaxWorkspaceBytes { get; set; }
     }
 
     /// <summary>

@@ -33,7 +33,8 @@ namespace CnnGen.Analyzers.Tests
             var retired = new[] { "CNN0021" };
             var ids = Supported.Select(d => d.Id).ToArray();
             Assert.Equal(Enumerable.Range(1, ids.Length + retired.Length).Select(i => "CNN" + i.ToString("D4", System.Globalization.CultureInfo.InvariantCulture)).Except(retired), ids);
-            Assert.All(Supported, d => Assert.Equal("docs/diagnostics.md#" + d.Id.ToLowerInvariant(), d.HelpLinkUri));
+            // Absolute, so the link works for a package user: the reference page on GitHub (also in the package's docs/).
+            Assert.All(Supported, d => Assert.Equal("https://github.com/cnngen/cnngen/blob/main/docs/diagnostics.md#" + d.Id.ToLowerInvariant(), d.HelpLinkUri));
         }
 
         [Fact]

@@ -137,7 +137,7 @@ namespace CnnGen.Analyzers.Tests
                 [Linear(10)]
                 public partial class Net { }
                 """);
-            Assert.Equal("Network input must have positive channels, height and width; got 1x0x28", SingleMessage(diagnostics, "CNN0008"));
+            Assert.Equal("Network input must have positive channels, height and width; got 1x0x28 ([Network(channels, height, width)])", SingleMessage(diagnostics, "CNN0008"));
         }
 
         [Fact]
@@ -382,7 +382,7 @@ namespace CnnGen.Analyzers.Tests
                 [Linear(10)]
                 public partial class Net { }
                 """);
-            Assert.Equal("Conv2d (layer 1) needs a CxHxW input but sees the vector 784 (after Flatten or Linear)", SingleMessage(diagnostics, "CNN0017"));
+            Assert.Equal("Conv2d (layer 1) needs a CxHxW input but sees the vector 784 (after Flatten or Linear); spatial layers go before [Flatten]", SingleMessage(diagnostics, "CNN0017"));
         }
 
         [Fact]
@@ -409,7 +409,7 @@ namespace CnnGen.Analyzers.Tests
                 [Linear(10)]
                 public partial class Net { }
                 """);
-            Assert.Equal("Flatten (layer 1) sees the vector 784, which is already flat", SingleMessage(diagnostics, "CNN0019"));
+            Assert.Equal("Flatten (layer 1) sees the vector 784, which is already flat; remove this [Flatten]", SingleMessage(diagnostics, "CNN0019"));
         }
 
         [Fact]
@@ -423,7 +423,7 @@ namespace CnnGen.Analyzers.Tests
                 [Linear(10)]
                 public partial class Net { }
                 """);
-            Assert.Equal("Softmax (layer 2) is not the last layer; layers after it see probabilities, not logits", SingleMessage(diagnostics, "CNN0020"));
+            Assert.Equal("Softmax (layer 2) is not the last layer; layers after it see probabilities, not logits (put [Softmax] last, or leave it out: the trainer's cross-entropy applies softmax itself)", SingleMessage(diagnostics, "CNN0020"));
         }
 
         [Fact]
@@ -589,7 +589,7 @@ namespace CnnGen.Analyzers.Tests
                 [{|CNN0022:Linear(1000000)|}]
                 public partial class Net { }
                 """);
-            Assert.Equal("Linear (layer 1) is too large: more than 268,435,456 weights", SingleMessage(diagnostics, "CNN0022"));
+            Assert.Equal("Linear (layer 1) is too large: more than 268,435,456 weights (CnnGen's limit per tensor)", SingleMessage(diagnostics, "CNN0022"));
         }
 
         [Fact]

@@ -50,7 +50,7 @@ namespace CnnGen.Package.Tests
             {
                 var entries = package.Entries.Select(e => e.FullName).ToHashSet();
                 foreach (var expected in new[] { "lib/net8.0/CnnGen.dll", "lib/net10.0/CnnGen.dll", "analyzers/dotnet/cs/CnnGen.Generator.dll",
-                    "analyzers/dotnet/cs/CnnGen.CodeFixes.dll", "build/CnnGen.targets", "buildTransitive/CnnGen.targets", "README.md" })
+                    "analyzers/dotnet/cs/CnnGen.CodeFixes.dll", "build/CnnGen.targets", "buildTransitive/CnnGen.targets", "README.md", "docs/diagnostics.md" })
                     Assert.True(entries.Contains(expected), expected + " is missing from the package: " + string.Join(", ", entries));
             }
 
@@ -77,6 +77,52 @@ namespace CnnGen.Package.Tests
             Assert.NotEqual(0, code);
             Assert.Contains("error CNNGEN0001", text);
             Assert.Contains("9.0.300", text);
+        }
+
+        /// <summary>
+        /// README's install commands, as written, from a folder outside the clone, with an empty package cache
+        /// (NUGET_PACKAGES): they leave an app that restores, builds and runs — and restores again once the cache is emptied
+        /// (the NU1101 that <c>dotnet add package --source</c> alone leads to).
+        /// </summary>
+        [Fact]
+        public void TheReadmeInstallCommands_WorkFromAnyFolder_WithAnEmptyPackageCache()
+        {
+            string root = RepositoryRoot();
+            string readme = File.ReadAllText(Path.Combine(root, "README.md")).Replace("\r\n", "\n");
+            int install = readme.IndexOf("## Install", StringComparison.Ordinal);
+            int start = readme.IndexOf("```bash\n", install, StringComparison.Ordinal) + "```bash\n".Length;
+            string commands = readme.Substring(start, readme.IndexOf("```", start, StringComparison.Ordinal) - start);
+
+            // The README's placeholders: the clone, a packages folder and an app, all outside the clone here.
+            string packages = Path.Combine(_folder, "cnngen-packages"), app = Path.Combine(_folder, "src", "MyApp"), cache = Path.Combine(_folder, "empty-cache");
+            Directory.CreateDirectory(app);
+            Directory.CreateDirectory(cache);
+            File.WriteAllText(Path.Combine(_folder, "Directory.Build.props"), "<Project />");
+            var environment = new[] { ("NUGET_PACKAGES", cache), ("HOME", Environment.GetEnvironmentVariable("HOME") ?? _folder) };
+            var (code, text) = Run(app, environment, "dotnet", "new", "console", "--framework", "net10.0", "--force");
+            Assert.True(code == 0, text);
+            File.WriteAllText(Path.Combine(app, "Program.cs"), "using CnnGen;\n\nSystem.Console.WriteLine(LeNet5.ParameterCount);\n\n" + Network + "\n");
+
+            string script = "set -e\n" + commands
+                .Replace("cd cnngen ", "cd '" + root + "' ", StringComparison.Ordinal)
+                .Replace("~/cnngen-packages", "'" + packages + "'", StringComparison.Ordinal)
+                .Replace("~/src/MyApp", "'" + app + "'", StringComparison.Ordinal);
+            Assert.DoesNotContain("~", script);
+            _output.WriteLine(script);
+            (code, text) = Run(_folder, environment, "bash", "-c", script);
+            Assert.True(code == 0, text);
+
+            (code, text) = Run(app, environment, "dotnet", "run");
+            Assert.True(code == 0, text);
+            Assert.Contains("61706", text);
+
+            // A clean machine: the cache emptied, the next restore still finds the package through the app's nuget.config.
+            Directory.Delete(cache, recursive: true);
+            Directory.CreateDirectory(cache);
+            (code, text) = Run(app, environment, "dotnet", "restore", "--force");
+            Assert.True(code == 0, text);
+            Assert.True(Directory.Exists(Path.Combine(cache, "cnngen", "0.1.0")), text);
+            Assert.True(File.Exists(Path.Combine(cache, "cnngen", "0.1.0", "docs", "diagnostics.md")), "the package carries docs/diagnostics.md");
         }
 
         /// <summary>A console project in its own folder that takes CnnGen 0.1.0 from <paramref name="packages"/> only, with a private package cache.</summary>
@@ -112,10 +158,14 @@ namespace CnnGen.Package.Tests
             return folder;
         }
 
-        private (int Code, string Output) Run(string directory, string file, params string[] arguments)
+        private (int Code, string Output) Run(string directory, string file, params string[] arguments) =>
+            Run(directory, Array.Empty<(string, string)>(), file, arguments);
+
+        private (int Code, string Output) Run(string directory, (string Name, string Value)[] environment, string file, params string[] arguments)
         {
             var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var argument in arguments) start.ArgumentList.Add(argument);
+            foreach (var (name, value) in environment) start.Environment[name] = value;
             start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
             using var process = Process.Start(start)!;
             var error = process.StandardError.ReadToEndAsync();

@@ -19,11 +19,19 @@ namespace CnnGen.Tests
             Assert.Equal(12, LeNet5.LayerCount);
             Assert.Equal((6, 28, 28), (LeNet5.Layer0Channels, LeNet5.Layer0Height, LeNet5.Layer0Width));
             Assert.Equal(400, LeNet5.Layer6Length);
-            Assert.Contains("\u251c\u2500Conv2d: 1-4" + new string(' ', 33) + "[1, 16, 10, 10]" + new string(' ', 7) + "2,416" + new string(' ', 7) + "240,000", LeNet5.LayerTable);
+            // Name (torchinfo's depth-index), state_dict key, shape, params, param bytes, output bytes, mult-adds, receptive field.
+            Assert.Contains("\u251c\u2500Conv2d: 1-4".PadRight(40) + "3".PadRight(16) + "[1, 16, 10, 10]".PadRight(20) + "2,416".PadRight(11)
+                + "9,664".PadRight(13) + "6,400".PadRight(13) + "240,000".PadRight(14) + "14x14\n", LeNet5.LayerTable);
             Assert.Contains("Total mult-adds: 429,332", LeNet5.LayerTable);
             Assert.Equal(429_332L, LeNet5.MultiplyAdds);
             Assert.Contains("Total params: 61,706", LeNet5.LayerTable);
-            Assert.Equal(LeNet5.LayerTable, LeNet5.Layout.FormatTable("LeNet5"));
+            // The cost model: weights, workspace, receptive field.
+            Assert.Equal(246_824L, LeNet5.ParameterBytes);
+            Assert.Contains("Parameter bytes: 246,824", LeNet5.LayerTable);
+            Assert.Equal(4L * LeNet5.WorkspaceActivationLength, LeNet5.WorkspaceBytesPerSample);
+            Assert.Contains("Peak workspace bytes per sample: " + LeNet5.WorkspaceBytesPerSample.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), LeNet5.LayerTable);
+            Assert.Equal((28, 28), (LeNet5.ReceptiveHeight, LeNet5.ReceptiveWidth));
+            Assert.Equal(LeNet5.LayerTable, LeNet5.Layout.FormatTable("LeNet5", LeNet5.WorkspaceActivationLength));
         }
 
         [Fact]

@@ -14,9 +14,14 @@ namespace CnnGen.Generator.Diagnostics
     {
         public const string DeclarationCategory = "CnnGen.Declaration";
         public const string ShapeCategory = "CnnGen.Shape";
+        /// <summary>Cost budgets on <c>[Network]</c>. A network over budget is still generated: the error alone fails the build.</summary>
+        public const string BudgetCategory = "CnnGen.Budget";
 
-        /// <summary>Where the rules are explained; a rule's link is this plus its lower-case ID as the anchor.</summary>
-        public const string HelpLinkBase = "docs/diagnostics.md#";
+        /// <summary>
+        /// Where the rules are explained: the repository's reference page on GitHub (also shipped in the package as
+        /// <c>docs/diagnostics.md</c>); a rule's link is this plus its lower-case ID as the anchor.
+        /// </summary>
+        public const string HelpLinkBase = "https://github.com/cnngen/cnngen/blob/main/docs/diagnostics.md#";
 
         /// <summary>Key of the diagnostic property marking a CNN0023 for a block never closed, for the code fix that adds [End].</summary>
         public const string UnclosedBlockProperty = "UnclosedBlock";
@@ -110,7 +115,7 @@ namespace CnnGen.Generator.Diagnostics
 
         /// <summary>CNN0015 (warning): "MaxPool2d (layer 2) sees 6x7x7; stride 2 with kernel 2 and padding 0 never reads the last 1 input row(s) and the last 1 input column(s): change the padding or the stride to use them".</summary>
         public static readonly DiagnosticDescriptor StrideDropsCells = new(
-            "CNN0015", "Stride drops input cells",
+            "CNN0015", "Stride never reads some input rows or columns",
             "{0}", ShapeCategory, DiagnosticSeverity.Warning, isEnabledByDefault: true,
             helpLinkUri: HelpLinkBase + "cnn0015");
 
@@ -181,6 +186,30 @@ namespace CnnGen.Generator.Diagnostics
             "CNN0027", "Output padding not smaller than the stride",
             "{0}", ShapeCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
             helpLinkUri: HelpLinkBase + "cnn0027");
+
+        /// <summary>CNN0028: "LeNet5 needs 429,332 multiply-adds per sample, over its budget MaxMultiplyAdds = 300,000 by 129,332; the most: Conv2d (layer 3) 240,000 (56%), ...".</summary>
+        public static readonly DiagnosticDescriptor MultiplyAddBudgetExceeded = new(
+            "CNN0028", "Network over its multiply-add budget",
+            "{0}", BudgetCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            helpLinkUri: HelpLinkBase + "cnn0028");
+
+        /// <summary>CNN0029: "LeNet5 has 246,824 parameter bytes, over its budget MaxParameterBytes = 200,000 by 46,824; the most: Linear (layer 8) 192,480 (78%), ...".</summary>
+        public static readonly DiagnosticDescriptor ParameterBudgetExceeded = new(
+            "CNN0029", "Network over its parameter-bytes budget",
+            "{0}", BudgetCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            helpLinkUri: HelpLinkBase + "cnn0029");
+
+        /// <summary>CNN0030: "LeNet5 needs 23,520 workspace bytes per sample, over its budget MaxWorkspaceBytes = 16,000 by 7,520; the largest outputs: Conv2d (layer 0) 18,816 ...".</summary>
+        public static readonly DiagnosticDescriptor WorkspaceBudgetExceeded = new(
+            "CNN0030", "Network over its workspace budget",
+            "{0}", BudgetCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            helpLinkUri: HelpLinkBase + "cnn0030");
+
+        /// <summary>CNN0031: "The budget MaxMultiplyAdds must be positive; got 0 (leave it out for no budget)".</summary>
+        public static readonly DiagnosticDescriptor InvalidBudget = new(
+            "CNN0031", "Budget must be positive",
+            "The budget {0} must be positive; got {1} (leave it out for no budget)", BudgetCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            helpLinkUri: HelpLinkBase + "cnn0031");
 
         /// <summary>The rule for each kind of shape issue; null for a kind this catalog does not know yet.</summary>
         public static DiagnosticDescriptor? ForShapeIssue(ShapeIssueKind kind) => kind switch

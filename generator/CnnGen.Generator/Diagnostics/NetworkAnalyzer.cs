@@ -45,18 +45,34 @@ namespace CnnGen.Generator.Diagnostics
             DiagnosticDescriptors.ResidualShapeMismatch,
             DiagnosticDescriptors.ConcatShapeMismatch,
             DiagnosticDescriptors.GroupsDoNotDivide,
-            DiagnosticDescriptors.OutputPaddingTooLarge);
+            DiagnosticDescriptors.OutputPaddingTooLarge,
+            DiagnosticDescriptors.MultiplyAddBudgetExceeded,
+            DiagnosticDescriptors.ParameterBudgetExceeded,
+            DiagnosticDescriptors.WorkspaceBudgetExceeded,
+            DiagnosticDescriptors.InvalidBudget);
 
         public override void Initialize(AnalysisContext context)
         {
             context.EnableConcurrentExecution();
             context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-            context.RegisterSymbolAction(AnalyzeType, SymbolKind.NamedType);
+            context.RegisterSymbolAction(static context =>
+            {
+                if (context.Symbol is INamedTypeSymbol type) NetworkChecks.Check(type, context.ReportDiagnostic, context.CancellationToken);
+            }, SymbolKind.NamedType);
         }
+    }
 
-        private static void AnalyzeType(SymbolAnalysisContext context)
+    /// <summary>
+    /// The checks behind <see cref="NetworkAnalyzer"/>, on a type symbol, reporting through a callback: the analyzer runs
+    /// them, and the generator runs them too when a C# error in a CnnGen attribute would make the command-line compiler
+    /// stop before it reports analyzer diagnostics (see <c>NetworkGenerator</c>).
+    /// </summary>
+    internal static class NetworkChecks
+    {
+
+        public static void Check(INamedTypeSymbol type, System.Action<Diagnostic> report, System.Threading.CancellationToken cancellationToken)
         {
-            if (context.Symbol is not INamedTypeSymbol type) return;
+            var context = new Context(report, cancellationToken);
 
             AttributeData? network = null;
             var layers = new List<(LayerKind Kind, AttributeData Attribute)>();
@@ -96,7 +112,7 @@ namespace CnnGen.Generator.Diagnostics
             CheckShapes(context, network, networkSyntax, layers);
         }
 
-        private static void CheckDeclaration(SymbolAnalysisContext context, INamedTypeSymbol type, TypeDeclarationSyntax declaration)
+        private static void CheckDeclaration(Context context, INamedTypeSymbol type, TypeDeclarationSyntax declaration)
         {
             var name = declaration.Identifier.GetLocation();
 
@@ -129,7 +145,7 @@ namespace CnnGen.Generator.Diagnostics
             }
         }
 
-        private static void CheckShapes(SymbolAnalysisContext context, AttributeData network, AttributeSyntax networkSyntax,
+        private static void CheckShapes(Context context, AttributeData network, AttributeSyntax networkSyntax,
             List<(LayerKind Kind, AttributeData Attribute)> layers)
         {
             // Erroneous arguments are the compiler's to report; the shapes are unknown until they are fixed.
@@ -170,6 +186,70 @@ namespace CnnGen.Generator.Diagnostics
                     properties = properties.Add(DiagnosticDescriptors.UnclosedBlockProperty, "true");
                 context.ReportDiagnostic(Diagnostic.Create(descriptor, location, properties, issue.Message));
             }
+            if (!layout.HasErrors) CheckBudgets(context, network, networkSyntax, layout);
+        }
+
+        /// <summary>The optional cost budgets of [Network]: each written one must be positive, and the network must fit it.</summary>
+        private static void CheckBudgets(Context context, AttributeData network, AttributeSyntax networkSyntax, NetworkLayout layout)
+        {
+            if (network.NamedArguments.IsEmpty) return;
+            var c = CultureInfo.InvariantCulture;
+            string name = network.ApplicationSyntaxReference is null ? "The network" : (networkSyntax.FirstAncestorOrSelf<TypeDeclarationSyntax>()?.Identifier.ValueText ?? "The network");
+            foreach (var argument in network.NamedArguments)
+            {
+                if (argument.Value.Kind == TypedConstantKind.Error || argument.Value.Value is not long budget) continue;
+                var location = (ArgumentSyntax(network, networkSyntax, argument.Key) ?? (SyntaxNode)networkSyntax).GetLocation();
+                if (budget <= 0)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidBudget, location, argument.Key, budget.ToString("N0", c)));
+                    continue;
+                }
+                var costs = Costs.Of(argument.Key, layout);
+                if (costs is null || costs.Value.Total <= budget) continue;
+                var (total, what, descriptor, top) = costs.Value;
+                context.ReportDiagnostic(Diagnostic.Create(descriptor, location,
+                    name + " " + what.Replace("{0}", total.ToString("N0", c)) + ", over its budget " + argument.Key + " = " + budget.ToString("N0", c)
+                    + " by " + (total - budget).ToString("N0", c) + "; " + top));
+            }
+        }
+
+        /// <summary>The cost a budget limits, with the layers that cost the most.</summary>
+        private static class Costs
+        {
+            public static (long Total, string What, DiagnosticDescriptor Descriptor, string Top)? Of(string budget, NetworkLayout layout)
+            {
+                switch (budget)
+                {
+                    case "MaxMultiplyAdds":
+                        return (layout.MultiplyAdds, "needs {0} multiply-adds per sample", DiagnosticDescriptors.MultiplyAddBudgetExceeded,
+                            "the most: " + Top(layout, layout.MultiplyAdds, l => l.MultiplyAdds));
+                    case "MaxParameterBytes":
+                        return (layout.ParameterBytes, "has {0} parameter bytes (float32 weights and running statistics)", DiagnosticDescriptors.ParameterBudgetExceeded,
+                            "the most: " + Top(layout, layout.ParameterBytes, l => l.ParameterBytes));
+                    case "MaxWorkspaceBytes":
+                    {
+                        long bytes = 4 * Planning.ExecutionPlan.Create(layout).SharedActivationLength;
+                        return (bytes, "needs {0} workspace bytes per sample (activations, shared by liveness)", DiagnosticDescriptors.WorkspaceBudgetExceeded,
+                            "the largest layer outputs: " + Top(layout, 0, l => l.ActivationBytes));
+                    }
+                    default: return null;
+                }
+            }
+
+            /// <summary>The three layers with the largest cost, with their share of <paramref name="total"/> (none when 0): <c>Conv2d (layer 3) 240,000 (56%)</c>.</summary>
+            private static string Top(NetworkLayout layout, long total, System.Func<LayerLayout, long> cost)
+            {
+                var c = CultureInfo.InvariantCulture;
+                var parts = new List<string>();
+                foreach (var layer in System.Linq.Enumerable.Take(System.Linq.Enumerable.OrderByDescending(layout.Layers, cost), 3))
+                {
+                    long value = cost(layer);
+                    if (value <= 0) break;
+                    string where = layer.TorchName + " (layer " + layer.Position.ToString(c) + (layer.Path == layer.Position.ToString(c) ? "" : ", " + layer.Path) + ")";
+                    parts.Add(where + " " + value.ToString("N0", c) + (total > 0 ? " (" + (100.0 * value / total).ToString("0", c) + "%)" : ""));
+                }
+                return string.Join(", ", parts);
+            }
         }
 
         /// <summary>
@@ -198,7 +278,20 @@ namespace CnnGen.Generator.Diagnostics
             return null;
         }
 
-        private static AttributeSyntax? SyntaxOf(AttributeData attribute, SymbolAnalysisContext context) =>
+        /// <summary>What the checks need of an analysis context: a way to report, and cancellation.</summary>
+        private readonly struct Context
+        {
+            private readonly System.Action<Diagnostic> _report;
+            public Context(System.Action<Diagnostic> report, System.Threading.CancellationToken cancellationToken)
+            {
+                _report = report;
+                CancellationToken = cancellationToken;
+            }
+            public System.Threading.CancellationToken CancellationToken { get; }
+            public void ReportDiagnostic(Diagnostic diagnostic) => _report(diagnostic);
+        }
+
+        private static AttributeSyntax? SyntaxOf(AttributeData attribute, Context context) =>
             attribute.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken) as AttributeSyntax;
 
         private static bool IsNetworkAttribute(INamedTypeSymbol? attributeClass) =>

@@ -54,7 +54,9 @@ namespace CnnGen.Generator.Emit
             string eps = Float(layer.Spec.Eps);
             string C = Int(channels);
 
-            // Evaluation: one sample, running statistics.
+            // Evaluation: one sample, running statistics. Used even when evaluation folds it into the convolution before it:
+            // ForwardForGradients runs the layers unfused.
+            {
             MethodHeader(w, layer, MethodName(layer), ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + ReadOnlySpan + " running");
             using (w.OpenBlock())
             {
@@ -70,6 +72,7 @@ namespace CnnGen.Generator.Emit
                 }
             }
             w.Line();
+            }
 
             // Evaluation for gradients: the statistics backward uses are the running ones.
             w.Line("/// <summary>" + Xml(layer.Describe()) + ": the running statistics as the mean and 1 / sqrt(var + eps) backward reads.</summary>");

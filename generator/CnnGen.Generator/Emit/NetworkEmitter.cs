@@ -34,7 +34,7 @@ namespace CnnGen.Generator.Emit
             if (spec.Namespace is not null) scopes.Add(w.OpenBlock("namespace " + spec.Namespace));
             foreach (var container in spec.ContainingTypes) scopes.Add(w.OpenBlock("partial " + container.Keyword + " " + container.Name));
 
-            EmitClassDocs(w, spec, layout);
+            EmitClassDocs(w, spec, layout, plan);
             w.Line(GeneratedCode);
             using (w.OpenBlock("partial class " + spec.ClassName + " : global::CnnGen.INetwork"))
             {
@@ -51,20 +51,24 @@ namespace CnnGen.Generator.Emit
             return new GeneratedSource(spec.HintName, w.ToString());
         }
 
-        private static void EmitClassDocs(IndentedWriter w, NetworkSpec spec, NetworkLayout layout)
+        private static void EmitClassDocs(IndentedWriter w, NetworkSpec spec, NetworkLayout layout, ExecutionPlan plan)
         {
+            var c = System.Globalization.CultureInfo.InvariantCulture;
             w.Line("/// <summary>");
-            w.Line("/// Network " + Xml(spec.ClassName) + ": " + layout.Input + " -> " + layout.Output + ", " + layout.ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " parameters.");
+            w.Line("/// Network " + Xml(spec.ClassName) + ": " + layout.Input + " -> " + layout.Output + ", " + layout.ParameterCount.ToString("N0", c) + " parameters.");
+            // The cost model, for the hover: what one sample costs and what the model weighs.
+            w.Line("/// Per sample: " + layout.MultiplyAdds.ToString("N0", c) + " multiply-adds, " + (4 * plan.SharedActivationLength).ToString("N0", c)
+                + " workspace bytes; " + layout.ParameterBytes.ToString("N0", c) + " parameter bytes; receptive field " + Int(layout.ReceptiveHeight) + "x" + Int(layout.ReceptiveWidth) + ".");
             w.Line("/// </summary>");
-            EmitTableRemarks(w, spec, layout);
+            EmitTableRemarks(w, spec, layout, plan);
         }
 
         /// <summary>The layer table as XML-doc remarks, so hovering the class or its forward pass shows the shapes.</summary>
-        private static void EmitTableRemarks(IndentedWriter w, NetworkSpec spec, NetworkLayout layout)
+        private static void EmitTableRemarks(IndentedWriter w, NetworkSpec spec, NetworkLayout layout, ExecutionPlan plan)
         {
             w.Line("/// <remarks>");
             w.Line("/// <code>");
-            foreach (var row in layout.FormatTable(spec.ClassName).Split('\n')) w.Line("/// " + Xml(row));
+            foreach (var row in layout.FormatTable(spec.ClassName, plan.SharedActivationLength).Split('\n')) w.Line("/// " + Xml(row));
             w.Line("/// </code>");
             w.Line("/// </remarks>");
         }
@@ -94,6 +98,12 @@ namespace CnnGen.Generator.Emit
             w.Line("public const int WorkspaceActivationLength = " + Int((int)plan.SharedActivationLength) + ";");
             w.Line("/// <summary>Activation floats per sample if every value had an array of its own (what sharing saves).</summary>");
             w.Line("public const int ActivationLengthWithoutSharing = " + Int((int)System.Math.Min(plan.UnsharedActivationLength, int.MaxValue)) + ";");
+            w.Line("/// <summary>Peak workspace bytes per sample of a workspace's capacity: <see cref=\"WorkspaceActivationLength\"/> floats.</summary>");
+            w.Line("public const long WorkspaceBytesPerSample = " + Long(4 * plan.SharedActivationLength) + "L;");
+            w.Line("/// <summary>Bytes of the <c>state_dict</c>: float32 parameters and running statistics, 8 per batch-norm counter.</summary>");
+            w.Line("public const long ParameterBytes = " + Long(layout.ParameterBytes) + "L;");
+            w.Line("/// <summary>Rows and columns of the input one output cell depends on.</summary>");
+            w.Line("public const int ReceptiveHeight = " + Int(layout.ReceptiveHeight) + ", ReceptiveWidth = " + Int(layout.ReceptiveWidth) + ";");
             w.Line();
             foreach (var layer in layout.Layers)
             {
@@ -106,7 +116,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>The layer table, in torchinfo's layout.</summary>");
             w.Line("public const string LayerTable =");
             w.Indent();
-            var rows = layout.FormatTable(spec.ClassName).Split('\n');
+            var rows = layout.FormatTable(spec.ClassName, plan.SharedActivationLength).Split('\n');
             for (int i = 0; i < rows.Length; i++)
                 w.Line(String(i < rows.Length - 1 ? rows[i] + "\n" : rows[i]) + (i < rows.Length - 1 ? " +" : ";"));
             w.Outdent();
@@ -157,6 +167,8 @@ namespace CnnGen.Generator.Emit
 
             static string DoubleLiteral(double value)
             {
+                if (double.IsNaN(value)) return "double.NaN";
+                if (double.IsInfinity(value)) return value > 0 ? "double.PositiveInfinity" : "double.NegativeInfinity";
                 string text = value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
                 return text.IndexOf('.') < 0 && text.IndexOf('E') < 0 ? text + ".0" : text;
             }
@@ -252,7 +264,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// Runs a batch (NCHW: <paramref name=\"batchSize\"/> x " + layout.Input + ") through the network. In training mode batch-norm");
             w.Line("/// uses batch statistics and updates its running statistics, and dropout draws from the workspace's stream.");
             w.Line("/// </summary>");
-            EmitTableRemarks(w, spec, layout);
+            EmitTableRemarks(w, spec, layout, plan);
             w.Line("public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batchSize, Workspace workspace, bool training = false)");
             using (w.OpenBlock())
             {

@@ -54,6 +54,10 @@ namespace CnnGen.Generator.Helpers
         public static string Float(double value)
         {
             float f = (float)value;
+            // The analyzers keep non-finite values out; should one come anyway, it is still C#.
+            if (float.IsNaN(f)) return "float.NaN";
+            if (float.IsPositiveInfinity(f)) return "float.PositiveInfinity";
+            if (float.IsNegativeInfinity(f)) return "float.NegativeInfinity";
             string text = f.ToString("R", CultureInfo.InvariantCulture);
             if (text.IndexOf('.') < 0 && text.IndexOf('E') < 0) text += ".0";
             return text + "f";

@@ -37,8 +37,22 @@ namespace CnnGen.Shapes
         /// <summary>Multiply-adds (or comparable element operations) for one sample.</summary>
         public virtual long MultiplyAdds(LayerSpec spec, TensorShape input, TensorShape output) => 0;
 
+        /// <summary>
+        /// For the receptive field: how many input rows and columns one output cell reads (the dilated kernel), and the
+        /// step in input cells between neighbouring output cells (below 1 for layers that enlarge). Element-wise: 1 and 1.
+        /// </summary>
+        public virtual ReceptiveWindow Window(LayerSpec spec, TensorShape input, TensorShape output) => ReceptiveWindow.Identity;
+
         protected static string D(double value) => value.ToString("R", C);
         protected static string I(int value) => value.ToString(C);
+    }
+
+    /// <summary>What one output cell of a layer reads of its input, per axis: the span of cells and the step between output cells.</summary>
+    public readonly record struct ReceptiveWindow(double SpanHeight, double SpanWidth, double StepHeight, double StepWidth)
+    {
+        public static ReceptiveWindow Identity => new(1, 1, 1, 1);
+        /// <summary>Every cell of the input (Flatten, global pooling).</summary>
+        public static ReceptiveWindow Whole(TensorShape input) => new(input.Height, input.Width, input.Height, input.Width);
     }
 
     /// <summary>The registry: one rule per <see cref="LayerKind"/>.</summary>
@@ -112,7 +126,15 @@ namespace CnnGen.Shapes
                     context.Where + " sees " + input + "; stride " + stride + " with kernel " + kernel + " and padding " + padding
                     + " never reads the last " + lost + ": change the padding or the stride to use them");
             }
-            return TensorShape.Spatial(channels, (int)((paddedH - spanH) / strideHeight + 1), (int)((paddedW - spanW) / strideWidth + 1));
+            long outH = (paddedH - spanH) / strideHeight + 1, outW = (paddedW - spanW) / strideWidth + 1;
+            // A huge padding makes a huge output: say so before the sizes are narrowed to int.
+            if (outH > ShapeInference.MaxElements || outW > ShapeInference.MaxElements || (long)channels * outH * outW > ShapeInference.MaxElements)
+            {
+                context.Fail(ShapeIssueKind.TooLarge, paddingHeight > input.Height || paddingWidth > input.Width ? "Padding" : null,
+                    context.Where + " is too large: its output " + I(channels) + "x" + outH.ToString(C) + "x" + outW.ToString(C) + " has more than " + ShapeInference.MaxElements.ToString("N0", C) + " elements");
+                return null;
+            }
+            return TensorShape.Spatial(channels, (int)outH, (int)outW);
 
             static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
         }
@@ -122,7 +144,7 @@ namespace CnnGen.Shapes
         {
             if (input.IsSpatial) return true;
             context.Fail(ShapeIssueKind.SpatialLayerOnVector, null,
-                context.Where + " needs a CxHxW input but sees the vector " + input + " (after Flatten or Linear)" + (hint ?? ""));
+                context.Where + " needs a CxHxW input but sees the vector " + input + " (after Flatten or Linear)" + (hint ?? "; spatial layers go before [Flatten]"));
             return false;
         }
     }
@@ -149,7 +171,7 @@ namespace CnnGen.Shapes
                     context.Where + ": groups " + I(s.Groups) + " must divide both the " + I(input.Channels) + " input channels and the " + I(s.Units) + " output channels"
                     + (input.Channels % s.Groups != 0 ? " (" + I(input.Channels) + " % " + I(s.Groups) + " = " + I(input.Channels % s.Groups) + ")" : " (" + I(s.Units) + " % " + I(s.Groups) + " = " + I(s.Units % s.Groups) + ")"));
             if ((long)s.Units * (input.Channels / s.Groups) * s.Kernel * s.KernelWidth > ShapeInference.MaxElements)
-                return context.Fail(ShapeIssueKind.TooLarge, null, context.Where + " is too large: more than " + ShapeInference.MaxElements.ToString("N0", C) + " weights");
+                return context.Fail(ShapeIssueKind.TooLarge, null, context.Where + " is too large: more than " + ShapeInference.MaxElements.ToString("N0", C) + " weights (CnnGen's limit per tensor)");
             return LayerRules.Window(context, input, s.Units, s.Kernel, s.KernelWidth, s.Stride, s.StrideWidth, s.Padding, s.PaddingWidth, s.Dilation, s.DilationWidth,
                 s.KernelWidth != s.Kernel ? "kernelWidth" : "kernelSize", s.StrideWidth != s.Stride ? "StrideWidth" : "Stride");
         }
@@ -188,6 +210,9 @@ namespace CnnGen.Shapes
 
         public override long MultiplyAdds(LayerSpec s, TensorShape input, TensorShape output) =>
             (long)output.Length * (input.Channels / s.Groups) * s.Kernel * s.KernelWidth;
+
+        public override ReceptiveWindow Window(LayerSpec s, TensorShape input, TensorShape output) =>
+            new((double)s.Dilation * (s.Kernel - 1) + 1, (double)s.DilationWidth * (s.KernelWidth - 1) + 1, s.Stride, s.StrideWidth);
     }
 
     internal sealed class ConvTranspose2dRule : LayerRule
@@ -233,6 +258,10 @@ namespace CnnGen.Shapes
             + Conv2dRule.Axis("OutputPadding", s.OutputPadding, s.OutputPaddingWidth, 0) + (s.Bias ? "" : ", Bias = false") + ")";
 
         public override long MultiplyAdds(LayerSpec s, TensorShape input, TensorShape output) => (long)input.Length * s.Units * s.Kernel * s.KernelWidth;
+
+        // An output cell gathers about kernel / stride input cells; neighbouring outputs are 1 / stride input cells apart.
+        public override ReceptiveWindow Window(LayerSpec s, TensorShape input, TensorShape output) =>
+            new(Math.Ceiling((double)s.Kernel / s.Stride), Math.Ceiling((double)s.KernelWidth / s.StrideWidth), 1.0 / s.Stride, 1.0 / s.StrideWidth);
     }
 
     internal sealed class PoolRule : LayerRule
@@ -259,6 +288,8 @@ namespace CnnGen.Shapes
             Kind + "(" + I(s.Kernel) + (s.Stride != s.Kernel ? ", Stride = " + I(s.Stride) : "") + (s.Padding != 0 ? ", Padding = " + I(s.Padding) : "") + ")";
 
         public override long MultiplyAdds(LayerSpec s, TensorShape input, TensorShape output) => (long)output.Length * s.Kernel * s.Kernel;
+
+        public override ReceptiveWindow Window(LayerSpec s, TensorShape input, TensorShape output) => new(s.Kernel, s.Kernel, s.Stride, s.Stride);
     }
 
     internal sealed class AdaptiveAvgPoolRule : LayerRule
@@ -280,6 +311,10 @@ namespace CnnGen.Shapes
         public override string Arguments(LayerSpec s) => "output " + I(s.OutHeight) + "x" + I(s.OutWidth);
         public override string Declaration(LayerSpec s) => Kind == LayerKind.GlobalAvgPool ? "GlobalAvgPool" : "AdaptiveAvgPool(" + I(s.OutHeight) + ", " + I(s.OutWidth) + ")";
         public override long MultiplyAdds(LayerSpec s, TensorShape input, TensorShape output) => input.Length;
+
+        public override ReceptiveWindow Window(LayerSpec s, TensorShape input, TensorShape output) =>
+            new(Math.Ceiling((double)input.Height / output.Height), Math.Ceiling((double)input.Width / output.Width),
+                (double)input.Height / output.Height, (double)input.Width / output.Width);
     }
 
     internal sealed class UpsampleRule : LayerRule
@@ -301,6 +336,12 @@ namespace CnnGen.Shapes
         public override string Arguments(LayerSpec s) => "scale " + I(s.Scale) + ", " + (s.Mode == InterpolationMode.Bilinear ? "bilinear" : "nearest");
         public override string Declaration(LayerSpec s) => "Upsample(" + I(s.Scale) + (s.Mode == InterpolationMode.Bilinear ? ", Mode = UpsampleMode.Bilinear" : "") + ")";
         public override long MultiplyAdds(LayerSpec s, TensorShape input, TensorShape output) => s.Mode == InterpolationMode.Bilinear ? 4L * output.Length : 0;
+
+        public override ReceptiveWindow Window(LayerSpec s, TensorShape input, TensorShape output)
+        {
+            double span = s.Mode == InterpolationMode.Bilinear ? 2 : 1;
+            return new(span, span, 1.0 / s.Scale, 1.0 / s.Scale);
+        }
     }
 
     internal sealed class BatchNormRule : LayerRule
@@ -343,7 +384,7 @@ namespace CnnGen.Shapes
                     context.Where.Replace("Linear (layer", "Linear (layer") + " sees the spatial tensor " + input + "; insert [Flatten] before it to get a vector of " + I(input.Length));
             if (s.Units <= 0) return context.Fail(ShapeIssueKind.NonPositiveArgument, "outFeatures", context.Where + " needs positive out features; got " + I(s.Units));
             if ((long)s.Units * input.Channels > ShapeInference.MaxElements)
-                return context.Fail(ShapeIssueKind.TooLarge, null, context.Where + " is too large: more than " + ShapeInference.MaxElements.ToString("N0", C) + " weights");
+                return context.Fail(ShapeIssueKind.TooLarge, null, context.Where + " is too large: more than " + ShapeInference.MaxElements.ToString("N0", C) + " weights (CnnGen's limit per tensor)");
             return TensorShape.Vector(s.Units);
         }
 
@@ -363,7 +404,9 @@ namespace CnnGen.Shapes
 
         public override TensorShape? Infer(LayerSpec s, TensorShape input, ShapeInference.RuleContext context) =>
             input.IsSpatial ? TensorShape.Vector(input.Length)
-                : context.Fail(ShapeIssueKind.FlattenOnVector, null, context.Where + " sees the vector " + input + ", which is already flat");
+                : context.Fail(ShapeIssueKind.FlattenOnVector, null, context.Where + " sees the vector " + input + ", which is already flat; remove this [Flatten]");
+
+        public override ReceptiveWindow Window(LayerSpec s, TensorShape input, TensorShape output) => ReceptiveWindow.Whole(input);
     }
 
     internal sealed class DropoutRule : LayerRule
@@ -371,8 +414,10 @@ namespace CnnGen.Shapes
         public override LayerKind Kind => LayerKind.Dropout;
 
         public override TensorShape? Infer(LayerSpec s, TensorShape input, ShapeInference.RuleContext context) =>
-            s.P >= 0 && s.P < 1 ? input
-                : context.Fail(ShapeIssueKind.ProbabilityOutOfRange, "p", context.Where + " needs a probability in [0, 1); got " + D(s.P));
+            // The generated code keeps p as a float and scales by 1 / (1 - p): a p that rounds to 1 as a float is out of range too.
+            s.P >= 0 && s.P < 1 && (float)s.P < 1f ? input
+                : context.Fail(ShapeIssueKind.ProbabilityOutOfRange, "p", context.Where + " needs a probability in [0, 1)"
+                    + (s.P >= 0 && s.P < 1 ? " that stays below 1 as a float (at most 0.99999994)" : "") + "; got " + D(s.P));
 
         public override string Arguments(LayerSpec s) => "p=" + D(s.P);
         public override string Declaration(LayerSpec s) => "Dropout(" + D(s.P) + ")";

@@ -333,6 +333,16 @@ namespace CnnGen.Shapes
         public IReadOnlyList<TensorEntry> Tensors { get; internal set; } = Array.Empty<TensorEntry>();
         /// <summary>Multiply-adds (or comparable operations) of one sample through this layer.</summary>
         public long MultiplyAdds => LayerRules.For(Kind).MultiplyAdds(Spec, Input, Output);
+        /// <summary>Bytes of this layer's <c>state_dict</c> entries: float32 parameters and running statistics, 8 per <c>num_batches_tracked</c>.</summary>
+        public long ParameterBytes => 4L * ParameterCount + 4L * BufferCount + (CounterIndex >= 0 ? 8 : 0);
+        /// <summary>Bytes of this layer's output for one sample (float32).</summary>
+        public long ActivationBytes => 4L * Output.Length;
+        /// <summary>Rows of the network input that one output cell of this layer depends on (at most the input's height).</summary>
+        public int ReceptiveHeight { get; internal set; } = 1;
+        /// <summary>Columns of the network input that one output cell of this layer depends on (at most the input's width).</summary>
+        public int ReceptiveWidth { get; internal set; } = 1;
+        /// <summary>The receptive field as <c>HxW</c>.</summary>
+        public string ReceptiveField => ReceptiveHeight.ToString(CultureInfo.InvariantCulture) + "x" + ReceptiveWidth.ToString(CultureInfo.InvariantCulture);
 
         /// <summary>PyTorch's module name: Conv2d, MaxPool2d, BatchNorm2d, BatchNorm1d, ...</summary>
         public string TorchName => ShapeInference.TorchName(Spec.Kind, Input.IsSpatial);
@@ -402,6 +412,51 @@ namespace CnnGen.Shapes
             var tensors = new List<TensorEntry>();
             foreach (var layer in layers) tensors.AddRange(layer.Tensors);
             Tensors = tensors;
+            var field = ReceptiveFieldOf(root, new Field(1, 1, 1, 1));
+            ReceptiveHeight = input.Height <= 0 ? 0 : field.SpanHeight >= input.Height ? input.Height : Math.Max(1, (int)Math.Ceiling(field.SpanHeight - 1e-9));
+            ReceptiveWidth = input.Width <= 0 ? 0 : field.SpanWidth >= input.Width ? input.Width : Math.Max(1, (int)Math.Ceiling(field.SpanWidth - 1e-9));
+        }
+
+        /// <summary>A receptive field in network-input cells and the step, in input cells, between neighbouring cells of a tensor.</summary>
+        private readonly record struct Field(double SpanHeight, double SpanWidth, double StepHeight, double StepWidth);
+
+        private Field ReceptiveFieldOf(SequenceLayout sequence, Field field)
+        {
+            foreach (var node in sequence.Nodes)
+            {
+                switch (node)
+                {
+                    case LayerLayout layer:
+                    {
+                        var window = LayerRules.For(layer.Kind).Window(layer.Spec, layer.Input, layer.Output);
+                        field = new Field(field.SpanHeight + (window.SpanHeight - 1) * field.StepHeight, field.SpanWidth + (window.SpanWidth - 1) * field.StepWidth,
+                            field.StepHeight * window.StepHeight, field.StepWidth * window.StepWidth);
+                        layer.ReceptiveHeight = Clamp(field.SpanHeight, Input.Height);
+                        layer.ReceptiveWidth = Clamp(field.SpanWidth, Input.Width);
+                        break;
+                    }
+                    case ResidualLayout residual:
+                        field = Widest(field, new[] { residual.Body, residual.Shortcut });
+                        break;
+                    case ConcatLayout concat:
+                        field = Widest(field, concat.Branches);
+                        break;
+                }
+            }
+            return field;
+
+            Field Widest(Field input, IReadOnlyList<SequenceLayout> parts)
+            {
+                Field? widest = null;
+                foreach (var part in parts)
+                {
+                    var f = ReceptiveFieldOf(part, input);
+                    widest = widest is not { } w ? f : new Field(Math.Max(w.SpanHeight, f.SpanHeight), Math.Max(w.SpanWidth, f.SpanWidth), Math.Max(w.StepHeight, f.StepHeight), Math.Max(w.StepWidth, f.StepWidth));
+                }
+                return widest ?? input;
+            }
+
+            static int Clamp(double span, int size) => span >= size ? size : Math.Max(1, (int)Math.Ceiling(span - 1e-9));
         }
 
         public TensorShape Input { get; }
@@ -450,24 +505,56 @@ namespace CnnGen.Shapes
             }
         }
 
-        /// <summary>The layer table in torchinfo's layout: blocks as rows of their own, their layers indented under them.</summary>
-        public string FormatTable(string modelName)
+        /// <summary>Bytes of the whole <c>state_dict</c>: parameters and running statistics as float32, 8 per counter.</summary>
+        public long ParameterBytes => 4L * ParameterCount + 4L * BufferCount + 8L * CounterCount;
+        /// <summary>Bytes of every layer's output for one sample, as if none were shared (float32).</summary>
+        public long ActivationBytes
         {
-            const int nameWidth = 46, shapeWidth = 22, paramWidth = 12;
-            string rule = new string('=', 100);
+            get
+            {
+                long total = 0;
+                foreach (var layer in Layers) total += layer.ActivationBytes;
+                return total;
+            }
+        }
+        /// <summary>Rows of the network input one output cell depends on.</summary>
+        public int ReceptiveHeight { get; }
+        /// <summary>Columns of the network input one output cell depends on.</summary>
+        public int ReceptiveWidth { get; }
+
+        /// <summary>
+        /// The layer table in torchinfo's layout: blocks as rows of their own, their layers indented under them; with the
+        /// cost model per layer (parameter bytes, output bytes per sample, multiply-adds, receptive field) and in total.
+        /// <paramref name="workspaceFloatsPerSample"/> is the execution plan's activation floats per sample (the generator
+        /// knows it; a negative value leaves the line out).
+        /// </summary>
+        public string FormatTable(string modelName, long workspaceFloatsPerSample = -1)
+        {
+            const int nameWidth = 40, keyWidth = 16, shapeWidth = 20, paramWidth = 11, bytesWidth = 13, addsWidth = 14;
+            string rule = new string('=', 136);
             var c = CultureInfo.InvariantCulture;
             var sb = new StringBuilder();
             sb.Append(rule).Append('\n');
-            sb.Append(Pad("Layer (type:depth-idx)", nameWidth)).Append(Pad("Output Shape", shapeWidth)).Append(Pad("Param #", paramWidth)).Append("Mult-Adds").Append('\n');
+            sb.Append(Pad("Layer (type:depth-idx)", nameWidth)).Append(Pad("Key", keyWidth)).Append(Pad("Output Shape", shapeWidth)).Append(Pad("Param #", paramWidth))
+                .Append(Pad("Param bytes", bytesWidth)).Append(Pad("Output bytes", bytesWidth)).Append(Pad("Mult-Adds", addsWidth)).Append("Receptive").Append('\n');
             sb.Append(rule).Append('\n');
-            sb.Append(Pad(modelName, nameWidth)).Append(Pad(Output.ToTorchString(), shapeWidth)).Append(Pad("--", paramWidth)).Append("--").Append('\n');
+            sb.Append(Pad(modelName, nameWidth)).Append(Pad("", keyWidth)).Append(Pad(Output.ToTorchString(), shapeWidth)).Append(Pad("--", paramWidth))
+                .Append(Pad("--", bytesWidth)).Append(Pad("--", bytesWidth)).Append(Pad("--", addsWidth)).Append("--").Append('\n');
             var counters = new Dictionary<int, int>();
             AppendSequence(Root, 1);
+            sb.Append(rule).Append('\n');
+            sb.Append("Key: the state_dict prefix (0.weight, 3.body.0.weight); diagnostics name layers by attribute position (\"layer 0\"), the same number in a plain sequence.").Append('\n');
             sb.Append(rule).Append('\n');
             sb.Append("Total params: ").Append(ParameterCount.ToString("N0", c)).Append('\n');
             sb.Append("Trainable params: ").Append(ParameterCount.ToString("N0", c)).Append('\n');
             sb.Append("Non-trainable params: 0").Append('\n');
             sb.Append("Total mult-adds: ").Append(MultiplyAdds.ToString("N0", c)).Append('\n');
+            sb.Append("Parameter bytes: ").Append(ParameterBytes.ToString("N0", c)).Append(" (float32 weights and running statistics)").Append('\n');
+            sb.Append("Output bytes per sample: ").Append(ActivationBytes.ToString("N0", c)).Append(" (every layer's output, unshared)").Append('\n');
+            if (workspaceFloatsPerSample >= 0)
+                sb.Append("Peak workspace bytes per sample: ").Append((4 * workspaceFloatsPerSample).ToString("N0", c)).Append(" (the execution plan's activation arrays, shared by liveness)").Append('\n');
+            sb.Append("Training adds: ").Append((4L * ParameterCount).ToString("N0", c)).Append(" bytes of parameter gradients per trainer thread, and the optimizer's state").Append('\n');
+            sb.Append("Receptive field: ").Append(ReceptiveHeight.ToString(c)).Append('x').Append(ReceptiveWidth.ToString(c)).Append(" of the ").Append(Input.Height.ToString(c)).Append('x').Append(Input.Width.ToString(c)).Append(" input").Append('\n');
             sb.Append(rule);
             return sb.ToString();
 
@@ -485,17 +572,21 @@ namespace CnnGen.Shapes
                         case LayerLayout layer:
                         {
                             string parameters = layer.ParameterCount > 0 ? layer.ParameterCount.ToString("N0", c) : "--";
+                            string bytes = layer.ParameterBytes > 0 ? layer.ParameterBytes.ToString("N0", c) : "--";
                             string adds = layer.MultiplyAdds > 0 ? layer.MultiplyAdds.ToString("N0", c) : "--";
-                            sb.Append(Pad(indent + layer.TorchName + tag, nameWidth)).Append(Pad(layer.Output.ToTorchString(), shapeWidth)).Append(Pad(parameters, paramWidth)).Append(adds).Append('\n');
+                            sb.Append(Pad(indent + layer.TorchName + tag, nameWidth)).Append(Pad(layer.Path, keyWidth)).Append(Pad(layer.Output.ToTorchString(), shapeWidth)).Append(Pad(parameters, paramWidth))
+                                .Append(Pad(bytes, bytesWidth)).Append(Pad(layer.ActivationBytes.ToString("N0", c), bytesWidth)).Append(Pad(adds, addsWidth)).Append(layer.ReceptiveField).Append('\n');
                             break;
                         }
                         case ResidualLayout residual:
-                            sb.Append(Pad(indent + "Residual" + tag, nameWidth)).Append(Pad(residual.Output.ToTorchString(), shapeWidth)).Append(Pad("--", paramWidth)).Append("--").Append('\n');
+                            sb.Append(Pad(indent + "Residual" + tag, nameWidth)).Append(Pad(residual.Path, keyWidth)).Append(Pad(residual.Output.ToTorchString(), shapeWidth)).Append(Pad("--", paramWidth))
+                                .Append(Pad("--", bytesWidth)).Append(Pad((4L * residual.Output.Length).ToString("N0", c), bytesWidth)).Append(Pad("--", addsWidth)).Append("--").Append('\n');
                             AppendSequence(residual.Body, depth + 1);
                             AppendSequence(residual.Shortcut, depth + 1);
                             break;
                         case ConcatLayout concat:
-                            sb.Append(Pad(indent + "Concat" + tag, nameWidth)).Append(Pad(concat.Output.ToTorchString(), shapeWidth)).Append(Pad("--", paramWidth)).Append("--").Append('\n');
+                            sb.Append(Pad(indent + "Concat" + tag, nameWidth)).Append(Pad(concat.Path, keyWidth)).Append(Pad(concat.Output.ToTorchString(), shapeWidth)).Append(Pad("--", paramWidth))
+                                .Append(Pad("--", bytesWidth)).Append(Pad((4L * concat.Output.Length).ToString("N0", c), bytesWidth)).Append(Pad("--", addsWidth)).Append("--").Append('\n');
                             foreach (var branch in concat.Branches) AppendSequence(branch, depth + 1);
                             break;
                     }
@@ -527,7 +618,7 @@ namespace CnnGen.Shapes
             {
                 string arg = input.Channels <= 0 ? "channels" : input.Height <= 0 ? "height" : "width";
                 state.Issues.Add(new ShapeIssue(ShapeIssueKind.NonPositiveInput, -1, arg,
-                    "Network input must have positive channels, height and width; got " + input.Channels.ToString(c) + "x" + input.Height.ToString(c) + "x" + input.Width.ToString(c), true));
+                    "Network input must have positive channels, height and width; got " + input.Channels.ToString(c) + "x" + input.Height.ToString(c) + "x" + input.Width.ToString(c) + " ([Network(channels, height, width)])", true));
                 return state.Result(input, empty);
             }
             if ((long)input.Channels * input.Height * input.Width > MaxElements)
@@ -557,7 +648,7 @@ namespace CnnGen.Shapes
             // Softmax anywhere but at the very end hands probabilities to what follows.
             if (state.LastSoftmax is { } softmax && !(root.Nodes.Count > 0 && root.Nodes[root.Nodes.Count - 1] == softmax))
                 state.Issues.Add(new ShapeIssue(ShapeIssueKind.SoftmaxNotLast, softmax.Position, null,
-                    "Softmax (layer " + softmax.Index.ToString(c) + ") is not the last layer; layers after it see probabilities, not logits", false));
+                    "Softmax (layer " + softmax.Position.ToString(c) + (softmax.Path == softmax.Position.ToString(c) ? "" : ", " + softmax.Path) + ") is not the last layer; layers after it see probabilities, not logits (put [Softmax] last, or leave it out: the trainer's cross-entropy applies softmax itself)", false));
             return state.Result(input, root);
         }
 

@@ -74,6 +74,17 @@ namespace CnnGen.Training
             Network = network ?? throw new ArgumentNullException(nameof(network));
             Optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
             if (batchCapacity <= 0) throw new ArgumentOutOfRangeException(nameof(batchCapacity), batchCapacity, "The batch capacity must be positive.");
+            // Refused here rather than at the first step: an optimizer sized for another network, and a network whose
+            // output is already softmax (the cross-entropy here takes logits and applies softmax itself, as PyTorch's CrossEntropyLoss).
+            string name = network.GetType().Name;
+            if (optimizer.ParameterCount != network.Layout.ParameterCount)
+                throw new ArgumentException($"The optimizer was created for {optimizer.ParameterCount:N0} parameters, but {name} has {network.Layout.ParameterCount:N0}: "
+                    + $"create it with {name}.ParameterCount (e.g. new Sgd({name}.ParameterCount, ...)).", nameof(optimizer));
+            var layers = network.Layout.Root.Nodes;
+            if (layers.Count > 0 && layers[layers.Count - 1] is LayerLayout { Kind: LayerKind.Softmax })
+                throw new ArgumentException($"{name} ends in [Softmax], but the trainer's cross-entropy takes logits and applies softmax itself (as PyTorch's "
+                    + "CrossEntropyLoss), so training would apply it twice: remove [Softmax] from the network and apply softmax to Forward's output "
+                    + "when you need probabilities (or train with your own loss through Backward).", nameof(network));
             BatchCapacity = batchCapacity;
             // A vector output is one sample's logits; a feature map holds each pixel's logits over its channels.
             var output = network.Layout.Output;
@@ -248,7 +259,7 @@ namespace CnnGen.Training
         {
             int inputLength = Network.Layout.Input.Length;
             int samples = SamplesOf(labels);
-            NetworkChecks.RequireLength(images.Length, samples * inputLength, nameof(images));
+            RequireImagesPerLabels(images, labels, samples);
             ValidateLabels(labels);
             Enter();
             try
@@ -300,8 +311,26 @@ namespace CnnGen.Training
         {
             if (batchSize == 0 || batchSize > BatchCapacity)
                 throw new ArgumentOutOfRangeException(nameof(labels), batchSize, $"A batch must hold between 1 and {BatchCapacity} samples (the trainer's capacity).");
-            NetworkChecks.RequireLength(images.Length, batchSize * Network.Layout.Input.Length, nameof(images));
+            RequireImagesPerLabels(images, labels, batchSize);
             ValidateLabels(labels);
+        }
+
+        /// <summary>
+        /// The images and labels count the same samples. When the images are a whole number of samples and the labels
+        /// count another number, the labels are named (too few or too many of them), not the images.
+        /// </summary>
+        private void RequireImagesPerLabels(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int samples)
+        {
+            int inputLength = Network.Layout.Input.Length;
+            if (images.Length == samples * inputLength) return;
+            if (images.Length % inputLength == 0)
+            {
+                int imageCount = images.Length / inputLength;
+                string perImage = _pixels == 1 ? "one label per image" : $"{_pixels} labels per image (one per output pixel)";
+                throw new ArgumentException($"{imageCount} images ({images.Length} floats of {inputLength} each) but {labels.Length} labels: "
+                    + $"expected {imageCount * _pixels} labels, {perImage}.", nameof(labels));
+            }
+            NetworkChecks.RequireLength(images.Length, samples * inputLength, nameof(images));
         }
 
         private void ValidateLabels(ReadOnlySpan<int> labels)

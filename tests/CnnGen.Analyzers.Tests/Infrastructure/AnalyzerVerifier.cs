@@ -35,11 +35,12 @@ namespace CnnGen.Analyzers.Tests.Infrastructure
 
             foreach (var diagnostic in actual)
             {
-                Assert.Equal("docs/diagnostics.md#" + diagnostic.Id.ToLowerInvariant(), diagnostic.Descriptor.HelpLinkUri);
+                Assert.Equal("https://github.com/cnngen/cnngen/blob/main/docs/diagnostics.md#" + diagnostic.Id.ToLowerInvariant(), diagnostic.Descriptor.HelpLinkUri);
                 Assert.DoesNotContain('\n', diagnostic.GetMessage(CultureInfo.InvariantCulture));
             }
 
-            VerifyGenerator(compilation, hasErrors: actual.Any(d => d.Severity == DiagnosticSeverity.Error));
+            // A network over a budget is still generated (only the budget error fails the build, with no cascade of missing members).
+            VerifyGenerator(compilation, hasErrors: actual.Any(d => d.Severity == DiagnosticSeverity.Error && d.Descriptor.Category != "CnnGen.Budget"));
             return actual;
         }
 
