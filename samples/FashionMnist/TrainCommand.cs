@@ -16,8 +16,12 @@ namespace FashionMnist
     public sealed record TrainOptions(
         int Epochs, int BatchSize, float LearningRate, string Optimizer, float Momentum, float WeightDecay, string Schedule,
         ulong Seed, int Threads, string Output, string? Data, bool Resume, bool Shift, bool Flip, int? Limit,
-        bool OverrideSettings = false, bool Plots = true, string? InitWeights = null, int[]? Freeze = null)
+        bool OverrideSettings = false, bool Plots = true, string? InitWeights = null, int[]? Freeze = null, string? Augment = null)
     {
+        /// <summary>The augmentation as <c>--augment</c> takes it, normalized: <see cref="Augment"/> if given, else from <see cref="Shift"/> and <see cref="Flip"/>.</summary>
+        public string AugmentText => Augment is not null ? AugmentationChoices.Normalize(Augment)
+            : !Shift && !Flip ? "none" : Shift && Flip ? "shift+flip" : Shift ? "shift" : "flip";
+
         public const int MaxEpochs = 100_000;
         /// <summary>Activations and gradients take about 100 KB per image: 4,096 images is about 400 MB.</summary>
         public const int MaxBatchSize = 4096;
@@ -38,6 +42,7 @@ namespace FashionMnist
             if (string.IsNullOrWhiteSpace(Output)) throw new UsageException("--output must name a folder");
             if (Data is not null && string.IsNullOrWhiteSpace(Data)) throw new UsageException("--data must name a folder");
             if (OverrideSettings && !Resume) throw new UsageException("--override-settings only makes sense with --resume");
+            _ = AugmentText; // refuses an unknown transform
             if (InitWeights is not null)
             {
                 if (string.IsNullOrWhiteSpace(InitWeights)) throw new UsageException("--init-weights must name a safetensors file");
@@ -77,7 +82,7 @@ namespace FashionMnist
         public IReadOnlyList<(string Key, string Option, string Value)> Settings()
         {
             var c = CultureInfo.InvariantCulture;
-            string augment = !Shift && !Flip ? "none" : Shift && Flip ? "shift+flip" : Shift ? "shift" : "flip";
+            string augment = AugmentText;
             return new[]
             {
                 ("seed", "--seed", Seed.ToString(c)),
@@ -158,7 +163,7 @@ namespace FashionMnist
                 throw new UsageException($"--output {options.Output}: cannot create or use the folder: {problem.Message}");
             }
 
-            var augmentation = new Augmentation(options.Shift, options.Flip);
+            var augmentation = AugmentationChoices.Create(options.AugmentText, options.Seed);
             using var trainer = new Trainer(network, optimizer, options.BatchSize, options.Threads);
             output.WriteLine($"LeNet-5, {LeNet5.ParameterCount:N0} parameters; {data.TrainLabels.Length:N0} training and {data.TestLabels.Length:N0} test images from {data.Folder}");
             output.WriteLine($"{options.Epochs} epochs, batch {options.BatchSize}, {options.Optimizer} lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)} ({options.Schedule}), augmentation {augmentation}, seed {options.Seed}, {trainer.Threads} thread(s)");
@@ -251,7 +256,7 @@ namespace FashionMnist
             }
         }
 
-        private static double RunEpochWithProgressBar(Trainer trainer, FashionMnistData data, TrainOptions options, Augmentation augmentation, int epoch, CancellationToken cancellation)
+        private static double RunEpochWithProgressBar(Trainer trainer, FashionMnistData data, TrainOptions options, CnnGen.Data.ImageAugmentation augmentation, int epoch, CancellationToken cancellation)
         {
             double loss = 0;
             AnsiConsole.Progress()
@@ -269,7 +274,7 @@ namespace FashionMnist
         /// One pass in an order drawn from (seed, epoch) alone, so a resumed run sees the same batches as an uninterrupted one.
         /// Returns the mean training loss.
         /// </summary>
-        public static double RunEpoch(Trainer trainer, FashionMnistData data, TrainOptions options, Augmentation augmentation, int epoch,
+        public static double RunEpoch(Trainer trainer, FashionMnistData data, TrainOptions options, CnnGen.Data.ImageAugmentation augmentation, int epoch,
             CancellationToken cancellation, Action<int>? progress)
         {
             int count = data.TrainLabels.Length, batchSize = options.BatchSize;
@@ -290,7 +295,8 @@ namespace FashionMnist
                     int index = order[start + i];
                     var source = data.TrainImages.AsSpan(index * FashionMnistData.ImageLength, FashionMnistData.ImageLength);
                     var target = images.AsSpan(i * FashionMnistData.ImageLength, FashionMnistData.ImageLength);
-                    if (augmentation.Enabled) augmentation.Apply(source, target, ref random);
+                    // Each image's transforms are drawn from (seed, epoch, image index): the same on a resumed run.
+                    if (augmentation.Enabled) augmentation.Apply(source, target, epoch, index);
                     else source.CopyTo(target);
                     labels[i] = data.TrainLabels[index];
                 }
