@@ -99,7 +99,6 @@ namespace CnnGen.Tests
             long allocated = GC.GetAllocatedBytesForCurrentThread();
             optimizer.Step(network.Parameters, trainer.Gradients);
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
-            var afterExtraStep = network.Parameters.ToArray();
             foreach (var tensor in LeNet5.Layout.Tensors)
             {
                 var now = network.Parameters.Slice(tensor.Offset, tensor.Length).ToArray();
