@@ -38,20 +38,24 @@ namespace FashionMnist
             var data = new Option<string?>("--data") { Description = "Folder with the Fashion-MNIST .gz files (default: Debian's dataset-fashion-mnist, then the copy shipped with the sample)" };
             var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --output (its settings must match, see --override-settings)" };
             var overrideSettings = new Option<bool>("--override-settings") { Description = "With --resume: continue even if the options differ from the checkpoint's" };
-            var augment = new Option<string>("--augment") { Description = "Data augmentation: none, shift, flip or shift+flip", DefaultValueFactory = _ => "none" };
-            augment.AcceptOnlyFromAmong("none", "shift", "flip", "shift+flip");
+            var augment = new Option<string>("--augment") { Description = "Data augmentation: " + AugmentationChoices.Help, DefaultValueFactory = _ => "none" };
             var limit = new Option<int?>("--limit") { Description = "Use only the first N training and test images (quick runs; 1 or more)" };
             var noPlots = new Option<bool>("--no-plots") { Description = "Skip training.png, confusion.png and misclassified.png" };
+            var initWeights = new Option<string?>("--init-weights") { Description = "Start from these weights (safetensors); tensors whose shape differs (another head) stay at their initialization, and a report says what was loaded" };
+            var freeze = new Option<string?>("--freeze") { Description = "Layers to keep frozen, by index (e.g. 0,3: the two convolutions); no step, weight decay or momentum touches them" };
 
             var root = new RootCommand("Train LeNet-5 on Fashion-MNIST with CnnGen")
             {
                 epochs, batchSize, learningRate, optimizer, momentum, weightDecay, schedule, seed, threads, outputFolder, data, resume, overrideSettings, augment, limit, noPlots,
+                initWeights, freeze,
             };
             root.SetAction(result => Guarded(error, () => TrainCommand.Run(new TrainOptions(
                 result.GetValue(epochs), result.GetValue(batchSize), result.GetValue(learningRate), result.GetValue(optimizer)!, result.GetValue(momentum),
                 result.GetValue(weightDecay), result.GetValue(schedule)!, result.GetValue(seed), result.GetValue(threads), result.GetValue(outputFolder)!,
                 result.GetValue(data), result.GetValue(resume), result.GetValue(augment)!.Contains("shift"), result.GetValue(augment)!.Contains("flip"),
-                result.GetValue(limit), result.GetValue(overrideSettings), Plots: !result.GetValue(noPlots)), cancellation, output, error)));
+                result.GetValue(limit), result.GetValue(overrideSettings), Plots: !result.GetValue(noPlots),
+                InitWeights: result.GetValue(initWeights), Augment: result.GetValue(augment),
+                Freeze: result.GetValue(freeze) is string layers ? TrainOptions.ParseLayerList("--freeze", layers) : null), cancellation, output, error)));
 
             var weights = new Option<string>("--weights") { Description = "A safetensors file with LeNet-5 weights (PyTorch nn.Sequential keys)", Required = true };
             var evaluate = new Command("evaluate", "Report test accuracy and the confusion matrix of saved weights (reads the test set only)") { weights, data, limit };
@@ -67,6 +71,32 @@ namespace FashionMnist
             var export = new Command("export", "Write saved weights as an ONNX model, for ONNX Runtime and what runs ONNX") { weights, onnx };
             export.SetAction(result => Guarded(error, () => ExportCommand.Run(result.GetValue(weights)!, result.GetValue(onnx)!, output)));
             root.Subcommands.Add(export);
+
+            var pretrainEpochs = new Option<int>("--pretrain-epochs") { Description = "Epochs of pre-training on classes 0-4", DefaultValueFactory = _ => 3 };
+            var fineTuneEpochs = new Option<int>("--epochs") { Description = "Epochs over the few images of classes 5-9", DefaultValueFactory = _ => 40 };
+            var shots = new Option<int>("--shots") { Description = "Training images per class of 5-9", DefaultValueFactory = _ => 50 };
+            var repeats = new Option<int>("--repeats") { Description = "Draws of the few images (the table gives mean, min, max)", DefaultValueFactory = _ => 3 };
+            var transferOutput = new Option<string>("--output") { Description = "Folder for the pre-trained weights", DefaultValueFactory = _ => "fashion-transfer" };
+            var transfer = new Command("transfer", "The transfer-learning experiment: pre-train on classes 0-4, learn 5-9 from a few images with frozen convolutions, full fine-tuning and from scratch")
+            {
+                pretrainEpochs, fineTuneEpochs, shots, repeats, seed, threads, transferOutput, data,
+            };
+            transfer.SetAction(result => Guarded(error, () => TransferCommand.Run(new TransferOptions(
+                result.GetValue(pretrainEpochs), result.GetValue(fineTuneEpochs), result.GetValue(shots), result.GetValue(repeats), result.GetValue(seed),
+                result.GetValue(threads), result.GetValue(transferOutput)!, result.GetValue(data)), cancellation, output)));
+            root.Subcommands.Add(transfer);
+
+            var explainImage = new Argument<string?>("image") { Description = "A PNG or JPEG image (or --index for a test image)", Arity = ArgumentArity.ZeroOrOne };
+            var index = new Option<int?>("--index") { Description = "A test image by index (0 to 9,999) instead of an image file" };
+            var explainLayers = new Option<string?>("--layers") { Description = "Layers whose feature maps to draw (default 0,1,2,3,4,5)" };
+            var explainOutput = new Option<string>("--output") { Description = "Folder for input.png, filters.png and layerN-*.png", DefaultValueFactory = _ => "explain" };
+            var explain = new Command("explain", "Draw the first layer's filters and the feature maps of chosen layers for an image")
+            {
+                weights, explainImage, index, explainLayers, explainOutput, data,
+            };
+            explain.SetAction(result => Guarded(error, () => ExplainCommand.Run(result.GetValue(weights)!, result.GetValue(explainImage), result.GetValue(index),
+                result.GetValue(explainLayers), result.GetValue(explainOutput)!, result.GetValue(data), output)));
+            root.Subcommands.Add(explain);
 
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using CnnGen;
 using CnnGen.IO;
@@ -15,8 +16,12 @@ namespace FashionMnist
     public sealed record TrainOptions(
         int Epochs, int BatchSize, float LearningRate, string Optimizer, float Momentum, float WeightDecay, string Schedule,
         ulong Seed, int Threads, string Output, string? Data, bool Resume, bool Shift, bool Flip, int? Limit,
-        bool OverrideSettings = false, bool Plots = true)
+        bool OverrideSettings = false, bool Plots = true, string? InitWeights = null, int[]? Freeze = null, string? Augment = null)
     {
+        /// <summary>The augmentation as <c>--augment</c> takes it, normalized: <see cref="Augment"/> if given, else from <see cref="Shift"/> and <see cref="Flip"/>.</summary>
+        public string AugmentText => Augment is not null ? AugmentationChoices.Normalize(Augment)
+            : !Shift && !Flip ? "none" : Shift && Flip ? "shift+flip" : Shift ? "shift" : "flip";
+
         public const int MaxEpochs = 100_000;
         /// <summary>Activations and gradients take about 100 KB per image: 4,096 images is about 400 MB.</summary>
         public const int MaxBatchSize = 4096;
@@ -37,13 +42,47 @@ namespace FashionMnist
             if (string.IsNullOrWhiteSpace(Output)) throw new UsageException("--output must name a folder");
             if (Data is not null && string.IsNullOrWhiteSpace(Data)) throw new UsageException("--data must name a folder");
             if (OverrideSettings && !Resume) throw new UsageException("--override-settings only makes sense with --resume");
+            _ = AugmentText; // refuses an unknown transform
+            if (InitWeights is not null)
+            {
+                if (string.IsNullOrWhiteSpace(InitWeights)) throw new UsageException("--init-weights must name a safetensors file");
+                if (Resume) throw new UsageException("--init-weights cannot be combined with --resume: the checkpoint holds the weights");
+                if (CnnGen.IO.InputFiles.DescribeIfNotRegular(InitWeights) is string kind) throw new UsageException($"--init-weights {InitWeights}: not a regular file ({kind})");
+                if (!File.Exists(InitWeights)) throw new UsageException($"--init-weights {InitWeights}: file not found");
+            }
+            if (Freeze is not null)
+            {
+                int modules = LeNet5.Layout.Root.Nodes.Count;
+                var withParameters = new List<int>();
+                foreach (var layer in LeNet5.Layout.Layers) if (layer.ParameterCount > 0) withParameters.Add(layer.Index);
+                foreach (int layer in Freeze)
+                {
+                    if (layer < 0 || layer >= modules) throw new UsageException(string.Create(c, $"--freeze: layer {layer} does not exist; LeNet-5's layers are 0 to {modules - 1} (with parameters: {string.Join(",", withParameters)})"));
+                    if (!withParameters.Contains(layer)) throw new UsageException(string.Create(c, $"--freeze: layer {layer} ({LeNet5.Layout.Layers[layer].TorchName}) has no parameters; the layers with parameters are {string.Join(",", withParameters)}"));
+                }
+                if (withParameters.TrueForAll(l => Array.IndexOf(Freeze, l) >= 0)) throw new UsageException("--freeze: every layer with parameters is frozen; nothing would train");
+            }
         }
+
+        /// <summary>Parses <c>--freeze</c>'s "0,3" (layer indices, comma-separated).</summary>
+        public static int[] ParseLayerList(string option, string text)
+        {
+            var parts = text.Split(',', StringSplitOptions.TrimEntries);
+            var layers = new int[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+                if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out layers[i]))
+                    throw new UsageException($"{option}: '{text}' is not a comma-separated list of layer indices (e.g. 0,3)");
+            return layers;
+        }
+
+        /// <summary>The frozen layers as given to <c>--freeze</c>, sorted ("none" when nothing is frozen).</summary>
+        public string FreezeText => Freeze is null || Freeze.Length == 0 ? "none" : string.Join(",", Freeze.Distinct().OrderBy(l => l));
 
         /// <summary>The options a resumed run must share with the checkpoint (the epoch count may grow), as stored in its metadata.</summary>
         public IReadOnlyList<(string Key, string Option, string Value)> Settings()
         {
             var c = CultureInfo.InvariantCulture;
-            string augment = !Shift && !Flip ? "none" : Shift && Flip ? "shift+flip" : Shift ? "shift" : "flip";
+            string augment = AugmentText;
             return new[]
             {
                 ("seed", "--seed", Seed.ToString(c)),
@@ -55,6 +94,7 @@ namespace FashionMnist
                 ("schedule", "--schedule", Schedule),
                 ("augment", "--augment", augment),
                 ("limit", "--limit", Limit is int n ? n.ToString(c) : "all"),
+                ("freeze", "--freeze", FreezeText),
             };
         }
     }
@@ -81,7 +121,18 @@ namespace FashionMnist
 
             var network = new LeNet5();
             network.ResetParameters(options.Seed);
+            if (options.InitWeights is not null)
+            {
+                // A backbone from another run: what fits is loaded, a head of another shape stays at its initialization.
+                var report = NetworkWeights.LoadPartial(network, options.InitWeights, new PartialLoadOptions { SkipShapeMismatches = true });
+                output.WriteLine("--init-weights: " + report);
+            }
             var optimizer = CreateOptimizer(options, network);
+            if (options.Freeze is { Length: > 0 } frozen)
+            {
+                var mask = optimizer.Freeze(new ParameterMask(network).FreezeLayers(frozen));
+                output.WriteLine($"--freeze {options.FreezeText}: {mask}");
+            }
             var history = new List<EpochResult>();
             int firstEpoch = 0;
             if (options.Resume)
@@ -112,7 +163,7 @@ namespace FashionMnist
                 throw new UsageException($"--output {options.Output}: cannot create or use the folder: {problem.Message}");
             }
 
-            var augmentation = new Augmentation(options.Shift, options.Flip);
+            var augmentation = AugmentationChoices.Create(options.AugmentText, options.Seed);
             using var trainer = new Trainer(network, optimizer, options.BatchSize, options.Threads);
             output.WriteLine($"LeNet-5, {LeNet5.ParameterCount:N0} parameters; {data.TrainLabels.Length:N0} training and {data.TestLabels.Length:N0} test images from {data.Folder}");
             output.WriteLine($"{options.Epochs} epochs, batch {options.BatchSize}, {options.Optimizer} lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)} ({options.Schedule}), augmentation {augmentation}, seed {options.Seed}, {trainer.Threads} thread(s)");
@@ -205,7 +256,7 @@ namespace FashionMnist
             }
         }
 
-        private static double RunEpochWithProgressBar(Trainer trainer, FashionMnistData data, TrainOptions options, Augmentation augmentation, int epoch, CancellationToken cancellation)
+        private static double RunEpochWithProgressBar(Trainer trainer, FashionMnistData data, TrainOptions options, CnnGen.Data.ImageAugmentation augmentation, int epoch, CancellationToken cancellation)
         {
             double loss = 0;
             AnsiConsole.Progress()
@@ -223,7 +274,7 @@ namespace FashionMnist
         /// One pass in an order drawn from (seed, epoch) alone, so a resumed run sees the same batches as an uninterrupted one.
         /// Returns the mean training loss.
         /// </summary>
-        public static double RunEpoch(Trainer trainer, FashionMnistData data, TrainOptions options, Augmentation augmentation, int epoch,
+        public static double RunEpoch(Trainer trainer, FashionMnistData data, TrainOptions options, CnnGen.Data.ImageAugmentation augmentation, int epoch,
             CancellationToken cancellation, Action<int>? progress)
         {
             int count = data.TrainLabels.Length, batchSize = options.BatchSize;
@@ -244,7 +295,8 @@ namespace FashionMnist
                     int index = order[start + i];
                     var source = data.TrainImages.AsSpan(index * FashionMnistData.ImageLength, FashionMnistData.ImageLength);
                     var target = images.AsSpan(i * FashionMnistData.ImageLength, FashionMnistData.ImageLength);
-                    if (augmentation.Enabled) augmentation.Apply(source, target, ref random);
+                    // Each image's transforms are drawn from (seed, epoch, image index): the same on a resumed run.
+                    if (augmentation.Enabled) augmentation.Apply(source, target, epoch, index);
                     else source.CopyTo(target);
                     labels[i] = data.TrainLabels[index];
                 }

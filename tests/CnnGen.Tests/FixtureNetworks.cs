@@ -19,6 +19,22 @@ namespace CnnGen.Tests.Fixtures
     [Linear(10)]
     public partial class LeNet5 { }
 
+    /// <summary>The classic LeNet-5 of the course notes: 32x32 input, tanh, average pooling (fixture lenet5_classic).</summary>
+    [Network(1, 32, 32)]
+    [Conv2d(6, 5)]
+    [Tanh]
+    [AvgPool(2)]
+    [Conv2d(16, 5)]
+    [Tanh]
+    [AvgPool(2)]
+    [Flatten]
+    [Linear(120)]
+    [Tanh]
+    [Linear(84)]
+    [Tanh]
+    [Linear(10)]
+    public partial class ClassicLeNet5 { }
+
     [Network(3, 17, 17)]
     [Conv2d(8, 3, Stride = 2, Padding = 1)]
     [Tanh]

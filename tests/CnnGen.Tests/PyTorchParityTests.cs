@@ -24,7 +24,7 @@ namespace CnnGen.Tests
         public static readonly TheoryData<string> Networks = new()
         {
             "lenet5", "strided", "padded_pools", "overlapping_pool", "non_square", "batchnorm", "activations", "maxpool_ties",
-            "resnet8", "mobilenetv2", "inception", "unet", "vocabulary",
+            "resnet8", "mobilenetv2", "inception", "unet", "vocabulary", "lenet5_classic",
         };
 
         private static INetwork Create(string name) => name switch
@@ -42,6 +42,7 @@ namespace CnnGen.Tests
             "inception" => new Inception(),
             "unet" => new UNet(),
             "vocabulary" => new Vocabulary(),
+            "lenet5_classic" => new ClassicLeNet5(),
             _ => throw new ArgumentException(name),
         };
 

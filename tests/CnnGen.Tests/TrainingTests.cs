@@ -72,6 +72,8 @@ namespace CnnGen.Tests
             { "batchnorm", "sgd" }, { "batchnorm", "sgd_nesterov" }, { "batchnorm", "sgd_dampening" }, { "batchnorm", "adam" },
             // Graph networks: residual blocks with batch-norm, and per-pixel cross-entropy through two levels of concatenation.
             { "resnet8", "sgd_main" }, { "unet", "sgd_main" },
+            // The classic LeNet-5 of the course notes (tanh, average pooling, 32x32).
+            { "lenet5_classic", "sgd_main" },
         };
 
         private static Optimizer CreateOptimizer(string kind, int count) => kind switch

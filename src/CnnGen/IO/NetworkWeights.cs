@@ -12,7 +12,7 @@ namespace CnnGen.IO
     /// <c>safetensors.torch.save_file(model.state_dict(), path)</c> loads as it is, and a saved file loads in PyTorch
     /// with <c>model.load_state_dict(safetensors.torch.load_file(path))</c>.
     /// </summary>
-    public static class NetworkWeights
+    public static partial class NetworkWeights
     {
         /// <summary>Copies of the network's tensors, in <c>state_dict</c> order, as they are saved.</summary>
         public static IReadOnlyList<SafeTensor> ToTensors(INetwork network)

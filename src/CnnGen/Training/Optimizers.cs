@@ -36,17 +36,57 @@ namespace CnnGen.Training
         /// <summary>The state arrays by stable names, for checkpoints (the arrays themselves, not copies).</summary>
         public abstract IReadOnlyList<KeyValuePair<string, float[]>> State { get; }
 
-        /// <summary>One update of <paramref name="parameters"/> from <paramref name="gradients"/>.</summary>
+        /// <summary>
+        /// One update of <paramref name="parameters"/> from <paramref name="gradients"/>. With a <see cref="Mask"/>, only
+        /// the trainable parameters are updated; frozen ones, their gradients and their state are not read or written.
+        /// </summary>
         public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
         {
             NetworkChecks.RequireLength(parameters.Length, ParameterCount, nameof(parameters));
             NetworkChecks.RequireLength(gradients.Length, ParameterCount, nameof(gradients));
             StepCount++;
-            Update(parameters, gradients, StepCount);
+            var mask = _mask;
+            if (mask is null)
+            {
+                Update(parameters, gradients, 0, StepCount);
+                return;
+            }
+            foreach (var (offset, length) in mask.TrainableRanges)
+                Update(parameters.Slice(offset, length), gradients.Slice(offset, length), offset, StepCount);
         }
 
-        /// <summary>The update itself; <paramref name="step"/> is 1 for the first step.</summary>
-        protected abstract void Update(Span<float> parameters, ReadOnlySpan<float> gradients, long step);
+        /// <summary>
+        /// The update itself over one contiguous run of trainable parameters: <paramref name="parameters"/> and
+        /// <paramref name="gradients"/> are the run, which starts at <paramref name="offset"/> of the parameter block (where
+        /// its state starts too); <paramref name="step"/> is 1 for the first step.
+        /// </summary>
+        protected abstract void Update(Span<float> parameters, ReadOnlySpan<float> gradients, int offset, long step);
+
+        private ParameterMask? _mask;
+
+        /// <summary>Which parameters train; null (the default) trains them all. See <see cref="Freeze"/>.</summary>
+        public ParameterMask? Mask
+        {
+            get => _mask;
+            set
+            {
+                if (value is not null) NetworkChecks.RequireLength(value.Layout.ParameterCount, ParameterCount, "mask.Layout.ParameterCount");
+                _mask = value;
+            }
+        }
+
+        /// <summary>
+        /// Honours <paramref name="mask"/> from the next step on: frozen parameters get no gradient step, no weight decay
+        /// and no change of momentum or Adam state (PyTorch's behaviour for parameters with <c>requires_grad=False</c>).
+        /// The mask is read at each step, so freezing or unfreezing it later takes effect at the next step. Returns the mask.
+        /// </summary>
+        /// <exception cref="ArgumentException">The mask is for a network with another parameter count.</exception>
+        public ParameterMask Freeze(ParameterMask mask)
+        {
+            ArgumentNullException.ThrowIfNull(mask);
+            Mask = mask;
+            return mask;
+        }
 
         /// <summary>
         /// Restores the state a checkpoint saved. Every name must be present with the right length; nothing changes unless
@@ -125,10 +165,10 @@ namespace CnnGen.Training
             ? new[] { new KeyValuePair<string, float[]>("momentum_buffer", _momentumBuffer) }
             : Array.Empty<KeyValuePair<string, float[]>>();
 
-        protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, long step)
+        protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, int offset, long step)
         {
             float lr = LearningRate, momentum = Momentum, keep = 1 - Dampening, decay = WeightDecay;
-            var buffer = _momentumBuffer.AsSpan();
+            var buffer = momentum != 0 ? _momentumBuffer.AsSpan(offset, parameters.Length) : default;
             for (int i = 0; i < parameters.Length; i++)
             {
                 float g = decay != 0 ? gradients[i] + decay * parameters[i] : gradients[i];
@@ -180,15 +220,15 @@ namespace CnnGen.Training
             new KeyValuePair<string, float[]>("exp_avg_sq", _exponentialAverageSquared),
         };
 
-        protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, long step)
+        protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, int offset, long step)
         {
             float lr = LearningRate, beta1 = Beta1, beta2 = Beta2, eps = Eps, decay = WeightDecay;
             // PyTorch computes the bias corrections in Python floats (double).
             double correction1 = 1 - Math.Pow(beta1, step), correction2 = 1 - Math.Pow(beta2, step);
             float stepSize = (float)(lr / correction1), correction2Sqrt = (float)Math.Sqrt(correction2);
             float shrink = DecoupledWeightDecay ? 1 - lr * decay : 1;
-            var m = _exponentialAverage.AsSpan();
-            var v = _exponentialAverageSquared.AsSpan();
+            var m = _exponentialAverage.AsSpan(offset, parameters.Length);
+            var v = _exponentialAverageSquared.AsSpan(offset, parameters.Length);
             for (int i = 0; i < parameters.Length; i++)
             {
                 float g = gradients[i];

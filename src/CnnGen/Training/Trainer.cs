@@ -188,6 +188,8 @@ namespace CnnGen.Training
                     var g = _gradients[t];
                     for (int i = 0; i < summed.Length; i++) summed[i] += g[i];
                 }
+                // Frozen parameters (Optimizer.Mask) have no gradient, as in PyTorch: not reported, not checked, not used.
+                Optimizer.Mask?.ZeroFrozen(summed);
                 int bad = FirstNonFinite(summed);
                 if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the loss is {loss} but the gradient of parameter {bad} is {summed[bad]}");
 
