@@ -7,14 +7,14 @@ using CnnGen.Training;
 namespace Scenes
 {
     /// <summary>
-    /// What the grid detector predicts, cell by cell (8x8 cells of 8 pixels; the network's 15 output planes):
+    /// What the grid detector predicts, cell by cell (8x8 cells of 8 pixels; the network's 16 output planes):
     /// planes 0-1 objectness logits (no object, object), planes 2-11 class logits, planes 12-15 the box
     /// (tx, ty: the box centre's offset in the cell in cell units; tw, th: width and height over 32 pixels).
     /// The cell holding a box's centre is responsible for it.
     /// </summary>
     public static class GridCoding
     {
-        public const int Cells = SceneSet.Grid * SceneSet.Grid, Channels = 15, ClassPlane = 2, BoxPlane = 12, ObjectClasses = 10;
+        public const int Cells = SceneSet.Grid * SceneSet.Grid, Channels = 16, ClassPlane = 2, BoxPlane = 12, ObjectClasses = 10;
         public const float BoxScale = 32f;
 
         /// <summary>Per scene and cell: objectness 0/1, the class (-1 for none) and the 4 box targets.</summary>
@@ -94,7 +94,7 @@ namespace Scenes
         public readonly record struct Parts(float Total, float Objectness, float Class, float Box);
 
         /// <summary>
-        /// The mean loss of a batch (outputs N x 15 x 8 x 8; targets of scenes <paramref name="first"/>..) and its gradient
+        /// The mean loss of a batch (outputs N x 16 x 8 x 8; targets of scenes <paramref name="first"/>..) and its gradient
         /// with respect to the outputs, written to <paramref name="gradient"/> (which may not alias the outputs).
         /// </summary>
         public Parts Compute(ReadOnlySpan<float> output, GridCoding.Targets targets, ReadOnlySpan<int> scenes, Span<float> gradient)

@@ -280,7 +280,7 @@ namespace Scenes
                 $"Detection: mAP@0.5 {100 * mean:F2}% on {data.Test.Count:N0} test scenes (test loss {finalLoss:F4}); training {trainSeconds:F1} s");
         }
 
-        /// <summary>The mean test loss and every scene's raw output (N x 15 x 8 x 8), in evaluation mode.</summary>
+        /// <summary>The mean test loss and every scene's raw output (N x 16 x 8 x 8), in evaluation mode.</summary>
         public static (double Loss, float[] Outputs) Evaluate(GridDetector network, SceneSet set, GridCoding.Targets targets, int threads)
         {
             const int batch = 64;
