@@ -87,7 +87,7 @@ namespace Scenes
     /// <summary>The recipe (the PyTorch script uses the same numbers).</summary>
     public static class Defaults
     {
-        public const int SegmentEpochs = 4, DetectEpochs = 6, BatchSize = 32, ScenesPerEpoch = 10_000;
+        public const int SegmentEpochs = 6, DetectEpochs = 8, BatchSize = 16, ScenesPerEpoch = 12_000;
         public const float SegmentLearningRate = 0.003f, DetectLearningRate = 0.002f;
     }
 }

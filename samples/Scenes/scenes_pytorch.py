@@ -2,7 +2,7 @@
 
   dotnet run -c Release --project samples/Scenes -- export scenes.safetensors
   /usr/bin/python3 samples/Scenes/scenes_pytorch.py scenes.safetensors [--segment-epochs 4 --detect-epochs 6 ...]
-      trains the U-Net and the grid detector (Adam, cosine schedule per epoch, batch 32, the same scenes per epoch),
+      trains the U-Net and the grid detector (Adam, cosine schedule per epoch, batch 16, the same scenes per epoch),
       prints the same metrics (pixel accuracy, mean IoU and IoU per class; mAP@0.5 and AP per class) and the wall times,
       and saves unet.safetensors / detector.safetensors with the same keys as CnnGen's.
   /usr/bin/python3 samples/Scenes/scenes_pytorch.py scenes.safetensors --evaluate RUN_FOLDER
@@ -330,12 +330,12 @@ def train_detection(args, data):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenes", help="the file written by `dotnet run --project samples/Scenes -- export`")
-    parser.add_argument("--segment-epochs", type=int, default=4)
-    parser.add_argument("--detect-epochs", type=int, default=6)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--segment-epochs", type=int, default=6)
+    parser.add_argument("--detect-epochs", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--segment-lr", type=float, default=0.003)
     parser.add_argument("--detect-lr", type=float, default=0.002)
-    parser.add_argument("--scenes-per-epoch", type=int, default=10_000)
+    parser.add_argument("--scenes-per-epoch", type=int, default=12_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--only", choices=["segment", "detect"])
