@@ -75,50 +75,67 @@ namespace Scenes
             int wanted = 1 + random.NextInt(MaxItems);
             Span<int> frameX = stackalloc int[MaxItems], frameY = stackalloc int[MaxItems], cells = stackalloc int[MaxItems];
             Span<byte> item = stackalloc byte[ItemSize * ItemSize];
-            int placed = 0;
-            for (int attempt = 0; placed < wanted && attempt < 200; attempt++)
+
+            // The layout: frames drawn one after another, redrawn from scratch when one no longer fits (three 28x28 frames
+            // fit in 64x64 only when the first two leave room), so the item count stays uniform over 1-3.
+            int framed = 0;
+            for (int layout = 0; layout < 100 && framed < wanted; layout++)
             {
-                int x = random.NextInt(Size - ItemSize + 1), y = random.NextInt(Size - ItemSize + 1);
-                int source = random.NextInt(sources);
-                bool free = true;
-                for (int k = 0; k < placed; k++)
-                    if (x < frameX[k] + ItemSize && frameX[k] < x + ItemSize && y < frameY[k] + ItemSize && frameY[k] < y + ItemSize) free = false;
-                if (!free) continue;
+                framed = 0;
+                for (int attempt = 0; attempt < 50 && framed < wanted; attempt++)
+                {
+                    int x = random.NextInt(Size - ItemSize + 1), y = random.NextInt(Size - ItemSize + 1);
+                    bool free = true;
+                    for (int k = 0; k < framed; k++)
+                        if (x < frameX[k] + ItemSize && frameX[k] < x + ItemSize && y < frameY[k] + ItemSize && frameY[k] < y + ItemSize) free = false;
+                    if (!free) continue;
+                    frameX[framed] = x;
+                    frameY[framed] = y;
+                    framed++;
+                }
+            }
 
-                // The item's pixels as bytes (the data set's own values) and its ink box.
-                int x0 = ItemSize, y0 = ItemSize, x1 = -1, y1 = -1;
-                for (int r = 0; r < ItemSize; r++)
-                    for (int c = 0; c < ItemSize; c++)
-                    {
-                        byte v = (byte)MathF.Round(images[source * ItemSize * ItemSize + r * ItemSize + c] * 255f);
-                        item[r * ItemSize + c] = v;
-                        if (v > InkThreshold)
+            // The items: a random source image per frame, redrawn when it has no ink or its box centre's grid cell is taken.
+            int placed = 0;
+            for (int f = 0; f < framed; f++)
+            {
+                int x = frameX[f], y = frameY[f];
+                for (int attempt = 0; attempt < 20; attempt++)
+                {
+                    int source = random.NextInt(sources);
+                    int x0 = ItemSize, y0 = ItemSize, x1 = -1, y1 = -1;
+                    for (int r = 0; r < ItemSize; r++)
+                        for (int c = 0; c < ItemSize; c++)
                         {
-                            x0 = Math.Min(x0, c); x1 = Math.Max(x1, c);
-                            y0 = Math.Min(y0, r); y1 = Math.Max(y1, r);
+                            byte v = (byte)MathF.Round(images[source * ItemSize * ItemSize + r * ItemSize + c] * 255f);
+                            item[r * ItemSize + c] = v;
+                            if (v > InkThreshold)
+                            {
+                                x0 = Math.Min(x0, c); x1 = Math.Max(x1, c);
+                                y0 = Math.Min(y0, r); y1 = Math.Max(y1, r);
+                            }
                         }
-                    }
-                if (x1 < 0) continue; // no ink: not an item anyone could find
-                var box = new SceneItem(labels[source], x + x0, y + y0, x + x1 + 1, y + y1 + 1);
-                int cell = CellOf(box);
-                bool cellFree = true;
-                for (int k = 0; k < placed; k++) if (cells[k] == cell) cellFree = false;
-                if (!cellFree) continue;
+                    if (x1 < 0) continue; // no ink: not an item anyone could find
+                    var box = new SceneItem(labels[source], x + x0, y + y0, x + x1 + 1, y + y1 + 1);
+                    int cell = CellOf(box);
+                    bool cellFree = true;
+                    for (int k = 0; k < placed; k++) if (cells[k] == cell) cellFree = false;
+                    if (!cellFree) continue;
 
-                for (int r = 0; r < ItemSize; r++)
-                    for (int c = 0; c < ItemSize; c++)
-                    {
-                        byte v = item[r * ItemSize + c];
-                        int at = (y + r) * Size + x + c;
-                        pixels[at] = v;
-                        mask[at] = v > InkThreshold ? (byte)(box.Class + 1) : (byte)0;
-                    }
-                frameX[placed] = x;
-                frameY[placed] = y;
-                cells[placed] = cell;
-                set.Items[scene * MaxItems + placed] = box;
-                set.SourceIndices[scene * MaxItems + placed] = source;
-                placed++;
+                    for (int r = 0; r < ItemSize; r++)
+                        for (int c = 0; c < ItemSize; c++)
+                        {
+                            byte v = item[r * ItemSize + c];
+                            int at = (y + r) * Size + x + c;
+                            pixels[at] = v;
+                            mask[at] = v > InkThreshold ? (byte)(box.Class + 1) : (byte)0;
+                        }
+                    cells[placed] = cell;
+                    set.Items[scene * MaxItems + placed] = box;
+                    set.SourceIndices[scene * MaxItems + placed] = source;
+                    placed++;
+                    break;
+                }
             }
             for (int k = placed; k < MaxItems; k++) set.SourceIndices[scene * MaxItems + k] = -1;
             set.ItemCounts[scene] = placed;
