@@ -64,13 +64,14 @@ namespace Scenes
             for (int c = 0; c < iou.Length; c++)
             {
                 var color = Palette[c];
-                bars.Add(new ScottPlot.Bar { Position = c, Value = double.IsNaN(iou[c]) ? 0 : iou[c], FillColor = new ScottPlot.Color(color.Red, color.Green, color.Blue) });
+                bars.Add(new ScottPlot.Bar { Position = c, Value = double.IsNaN(iou[c]) ? 0 : iou[c], FillColor = new ScottPlot.Color(color.Red, color.Green, color.Blue), Label = double.IsNaN(iou[c]) ? "-" : (100 * iou[c]).ToString("F1", System.Globalization.CultureInfo.InvariantCulture) });
             }
             plot.Add.Bars(bars);
             plot.Axes.Bottom.SetTicks(Enumerable.Range(0, iou.Length).Select(c => (double)c).ToArray(), Enumerable.Range(0, iou.Length).Select(ClassName).ToArray());
             plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
             plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
-            plot.Axes.SetLimitsY(0, 1);
+            plot.Axes.Bottom.MinimumSize = 110;
+            plot.Axes.SetLimitsY(0, 1.08);
             plot.Axes.Left.Label.Text = "IoU";
             plot.Title($"IoU per class on the test scenes (mean {100 * metrics.MeanIoU:F1}%)");
             plot.SavePng(path, 900, 550);

@@ -129,6 +129,7 @@ namespace Scenes
                 new CosineAnnealingLR(options.SegmentLearningRate, options.SegmentEpochs).Apply(optimizer, epoch);
                 var order = SceneTraining.EpochOrder(options, data.Train.Count, epoch, task: 0);
                 var clock = Stopwatch.StartNew();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 double loss = SceneTraining.WithProgress($"segment {epoch + 1}/{options.SegmentEpochs}", order.Length, progress =>
                 {
                     double sum = 0;
@@ -146,13 +147,13 @@ namespace Scenes
                     }
                     return sum / order.Length;
                 });
-                double seconds = clock.Elapsed.TotalSeconds;
+                double seconds = clock.Elapsed.TotalSeconds, cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
                 trainSeconds += seconds;
                 var test = trainer.Evaluate(testImages, testLabels);
                 var line = new EpochLine(epoch + 1, loss, test.Loss, test.Accuracy, order.Length / seconds, seconds);
                 history.Add(line);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"segment epoch {line.Epoch,2}/{options.SegmentEpochs}  train loss {loss:F4}  test loss {test.Loss:F4}  pixel accuracy {100 * test.Accuracy:F2}%  {line.ScenesPerSecond:N0} scenes/s  {seconds:F1} s"));
+                    $"segment epoch {line.Epoch,2}/{options.SegmentEpochs}  train loss {loss:F4}  test loss {test.Loss:F4}  pixel accuracy {100 * test.Accuracy:F2}%  {line.ScenesPerSecond:N0} scenes/s  {seconds:F1} s (CPU {cpuSeconds:F1} s)"));
                 TrainingCheckpoint.Save(checkpoint, network, optimizer, epoch + 1, SceneTraining.Metadata(history, options));
             }
 
@@ -245,6 +246,7 @@ namespace Scenes
                 new CosineAnnealingLR(options.DetectLearningRate, options.DetectEpochs).Apply(optimizer, epoch);
                 var order = SceneTraining.EpochOrder(options, data.Train.Count, epoch, task: 1);
                 var clock = Stopwatch.StartNew();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 double loss = SceneTraining.WithProgress($"detect {epoch + 1}/{options.DetectEpochs}", order.Length, progress =>
                 {
                     double sum = 0;
@@ -257,14 +259,14 @@ namespace Scenes
                     }
                     return sum / order.Length;
                 });
-                double seconds = clock.Elapsed.TotalSeconds;
+                double seconds = clock.Elapsed.TotalSeconds, cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
                 trainSeconds += seconds;
                 var (testLoss, outputs) = Evaluate(network, data.Test, testTargets, options.Threads);
                 var (map, _) = MeanAveragePrecision(data.Test, outputs);
                 var line = new EpochLine(epoch + 1, loss, testLoss, map, order.Length / seconds, seconds);
                 history.Add(line);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"detect epoch {line.Epoch,2}/{options.DetectEpochs}  train loss {loss:F4}  test loss {testLoss:F4}  mAP@0.5 {100 * map:F2}%  {line.ScenesPerSecond:N0} scenes/s  {seconds:F1} s"));
+                    $"detect epoch {line.Epoch,2}/{options.DetectEpochs}  train loss {loss:F4}  test loss {testLoss:F4}  mAP@0.5 {100 * map:F2}%  {line.ScenesPerSecond:N0} scenes/s  {seconds:F1} s (CPU {cpuSeconds:F1} s)"));
                 TrainingCheckpoint.Save(checkpoint, network, optimizer, epoch + 1, SceneTraining.Metadata(history, options));
             }
 

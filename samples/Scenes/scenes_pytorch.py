@@ -271,7 +271,7 @@ def train_segmentation(args, data):
             group["lr"] = cosine(args.segment_lr, epoch, args.segment_epochs)
         model.train()
         order = epoch_order(generator, len(images), args.scenes_per_epoch)
-        clock, total = time.perf_counter(), 0.0
+        clock, cpu, total = time.perf_counter(), time.process_time(), 0.0
         for start in range(0, len(order), args.batch_size):
             batch = order[start:start + args.batch_size]
             loss = F.cross_entropy(model(images[batch]), masks[batch])
@@ -279,7 +279,7 @@ def train_segmentation(args, data):
             loss.backward()
             optimizer.step()
             total += float(loss) * len(batch)
-        elapsed = time.perf_counter() - clock
+        elapsed, cpu = time.perf_counter() - clock, time.process_time() - cpu
         seconds += elapsed
         model.eval()
         with torch.no_grad():
@@ -290,7 +290,7 @@ def train_segmentation(args, data):
                 correct += int((out.argmax(1) == test_masks[s:s + 256]).sum())
         pixels = test_masks.numel()
         print(f"segment epoch {epoch + 1:2}/{args.segment_epochs}  train loss {total / len(order):.4f}  test loss {loss_sum / pixels:.4f}  "
-              f"pixel accuracy {100 * correct / pixels:.2f}%  {len(order) / elapsed:,.0f} scenes/s  {elapsed:.1f} s", flush=True)
+              f"pixel accuracy {100 * correct / pixels:.2f}%  {len(order) / elapsed:,.0f} scenes/s  {elapsed:.1f} s (CPU {cpu:.1f} s)", flush=True)
     save_safetensors(os.path.join(args.output, "unet.safetensors"), model.state_dict())
     _, mean_iou = segmentation_report(model, test_images, test_masks)
     return mean_iou, seconds
@@ -311,7 +311,7 @@ def train_detection(args, data):
             group["lr"] = cosine(args.detect_lr, epoch, args.detect_epochs)
         model.train()
         order = epoch_order(generator, len(images), args.scenes_per_epoch)
-        clock, total = time.perf_counter(), 0.0
+        clock, cpu, total = time.perf_counter(), time.process_time(), 0.0
         for start in range(0, len(order), args.batch_size):
             batch = order[start:start + args.batch_size]
             loss = detector_loss(model(images[batch]), obj[batch], cls[batch], box[batch])
@@ -319,9 +319,9 @@ def train_detection(args, data):
             loss.backward()
             optimizer.step()
             total += float(loss) * len(batch)
-        elapsed = time.perf_counter() - clock
+        elapsed, cpu = time.perf_counter() - clock, time.process_time() - cpu
         seconds += elapsed
-        print(f"detect epoch {epoch + 1:2}/{args.detect_epochs}  train loss {total / len(order):.4f}  {len(order) / elapsed:,.0f} scenes/s  {elapsed:.1f} s", flush=True)
+        print(f"detect epoch {epoch + 1:2}/{args.detect_epochs}  train loss {total / len(order):.4f}  {len(order) / elapsed:,.0f} scenes/s  {elapsed:.1f} s (CPU {cpu:.1f} s)", flush=True)
     save_safetensors(os.path.join(args.output, "detector.safetensors"), model.state_dict())
     mean = detection_report(model, test_images, data["test_boxes"], data["test_classes"])
     return mean, seconds
