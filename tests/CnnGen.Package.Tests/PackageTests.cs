@@ -65,11 +65,16 @@ namespace CnnGen.Package.Tests
             Assert.True(code == 0, text);
             Assert.Contains("61706 10 True", text);
 
-            string broken = Consumer("Broken", "[Network(1, 4, 4)] [Conv2d(2, 7)] [Flatten] [Linear(3)] public partial class Bad { }",
+            // With a C# error in another network's attribute (PyTorch's two-argument Linear), csc stops before analyzer
+            // diagnostics; the generator reports the CNN error then, so it still shows.
+            string broken = Consumer("Broken", "[Network(1, 4, 4)] [Conv2d(2, 7)] [Flatten] [Linear(3)] public partial class Bad { }\n"
+                + "[Network(1, 28, 28)] [Flatten] [Linear(400, 120)] public partial class TorchStyle { }",
                 "System.Console.WriteLine(\"unreachable\");", packages);
             (code, text) = Run(broken, "dotnet", "build", "-c", "Release");
             Assert.NotEqual(0, code);
+            Assert.Contains("error CS1729", text);
             Assert.Contains("error CNN0014", text);
+            Assert.Contains("https://github.com/cnngen/cnngen/blob/main/docs/diagnostics.md#cnn0014", text);
             _output.WriteLine("the broken consumer's build: " + text.Split('\n').First(l => l.Contains("CNN0014")).Trim());
 
             // A compiler older than the generator's Roslyn: a clear error, not a class silently missing its members.
