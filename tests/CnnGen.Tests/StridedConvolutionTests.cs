@@ -13,18 +13,19 @@ namespace CnnGen.Tests
             // inChannels, height, width, outChannels, kernel, stride, padding, bias
             var shapes = new List<object[]>
             {
-                new object[] { 3, 64, 64, 32, 3, 2, 1, false },   // the strided benchmark network
+                new object[] { 3, 64, 64, 32, 3, 2, 1, false },   // the strided benchmark network's stem (im2col + GEMM)
+                new object[] { 16, 32, 32, 16, 3, 2, 1, false },  // one lane block
                 new object[] { 32, 32, 32, 64, 3, 2, 1, false },
                 new object[] { 64, 16, 16, 128, 3, 2, 1, true },
                 new object[] { 16, 32, 32, 32, 1, 2, 0, false },  // ResNet-8's projection shortcut
-                new object[] { 3, 32, 32, 16, 3, 2, 1, false },   // MobileNetV2's stem: one lane block
-                new object[] { 5, 11, 13, 48, 3, 2, 1, true },    // three blocks: a pair, then one; odd sizes, short tiles
-                new object[] { 4, 17, 9, 16, 5, 3, 2, true },     // stride 3
-                new object[] { 2, 19, 23, 32, 4, 4, 1, false },   // stride 4, even kernel
+                new object[] { 3, 32, 32, 16, 3, 2, 1, false },   // MobileNetV2's stem: 3 input channels, im2col + GEMM
+                new object[] { 17, 11, 13, 48, 3, 2, 1, true },    // three blocks: a pair, then one; odd sizes, short tiles
+                new object[] { 16, 17, 9, 16, 5, 3, 2, true },     // stride 3
+                new object[] { 18, 19, 23, 32, 4, 4, 1, false },   // stride 4, even kernel
                 new object[] { 3, 12, 12, 24, 3, 2, 1, true },    // channels not a multiple of 16: im2col + GEMM
                 new object[] { 3, 15, 15, 16, 3, 5, 0, true },    // stride 5: im2col + GEMM
-                new object[] { 2, 3, 3, 16, 5, 2, 2, true },      // kernel larger than the image
-                new object[] { 1, 1, 40, 16, 1, 2, 0, false },    // one row, long
+                new object[] { 16, 3, 3, 16, 5, 2, 2, true },      // kernel larger than the image
+                new object[] { 16, 1, 40, 16, 1, 2, 0, false },    // one row, long
             };
             var random = new Random(31);
             for (int trial = 0; trial < 16; trial++)
@@ -34,7 +35,7 @@ namespace CnnGen.Tests
                 int padding = random.Next(0, 3);
                 int height = random.Next(Math.Max(1, kernel - 2 * padding), 30);
                 int width = random.Next(Math.Max(1, kernel - 2 * padding), 30);
-                shapes.Add(new object[] { random.Next(1, 9), height, width, 16 * random.Next(1, 5), kernel, stride, padding, random.Next(2) == 0 });
+                shapes.Add(new object[] { random.Next(1, 25), height, width, 16 * random.Next(1, 5), kernel, stride, padding, random.Next(2) == 0 });
             }
             return shapes;
         }
@@ -108,12 +109,12 @@ namespace CnnGen.Tests
         [Fact]
         public void Forward_RejectsShortSpans()
         {
-            float[] x = new float[3 * 8 * 8], w = new float[16 * 3 * 9], y = new float[16 * 4 * 4];
-            float[] scratch = new float[StridedConvolution.ScratchLength(3, 8, 8, 16, 3, 2, 1)];
-            Assert.Throws<ArgumentException>(() => StridedConvolution.Forward(x, 3, 8, 8, w, default, 16, 3, 2, 1, y.AsSpan(1), scratch, relu: false));
-            Assert.Throws<ArgumentException>(() => StridedConvolution.Forward(x.AsSpan(1), 3, 8, 8, w, default, 16, 3, 2, 1, y, scratch, relu: false));
-            Assert.Throws<ArgumentException>(() => StridedConvolution.Forward(x, 3, 8, 8, w, default, 16, 3, 2, 1, y, scratch.AsSpan(1), relu: false));
-            Assert.Throws<ArgumentOutOfRangeException>(() => StridedConvolution.Forward(x, 3, 8, 8, w, default, 16, 3, 0, 1, y, scratch, relu: false));
+            float[] x = new float[16 * 8 * 8], w = new float[16 * 16 * 9], y = new float[16 * 4 * 4];
+            float[] scratch = new float[StridedConvolution.ScratchLength(16, 8, 8, 16, 3, 2, 1)];
+            Assert.Throws<ArgumentException>(() => StridedConvolution.Forward(x, 16, 8, 8, w, default, 16, 3, 2, 1, y.AsSpan(1), scratch, relu: false));
+            Assert.Throws<ArgumentException>(() => StridedConvolution.Forward(x.AsSpan(1), 16, 8, 8, w, default, 16, 3, 2, 1, y, scratch, relu: false));
+            Assert.Throws<ArgumentException>(() => StridedConvolution.Forward(x, 16, 8, 8, w, default, 16, 3, 2, 1, y, scratch.AsSpan(0, 10), relu: false));
+            Assert.Throws<ArgumentOutOfRangeException>(() => StridedConvolution.Forward(x, 16, 8, 8, w, default, 16, 3, 0, 1, y, scratch, relu: false));
         }
     }
 }
