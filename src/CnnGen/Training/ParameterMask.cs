@@ -183,6 +183,8 @@ namespace CnnGen.Training
         /// </summary>
         public string FormatTable(string modelName)
         {
+            // Nothing frozen: the generated table itself (with its cost columns).
+            if (FrozenCount == 0) return Layout.FormatTable(modelName);
             const int nameWidth = 46, shapeWidth = 22, paramWidth = 12;
             string rule = new string('=', 100);
             var c = CultureInfo.InvariantCulture;
