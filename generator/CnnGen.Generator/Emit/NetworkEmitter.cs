@@ -722,7 +722,7 @@ namespace CnnGen.Generator.Emit
                 foreach (var layer in plan.Layers)
                 {
                     string span = layer.Out.Array.Substring("workspace.".Length) + ".AsSpan(0, ForwardBatchSize * " + Int(layer.Output.Length) + ")";
-                    if (!layer.Out.Exclusive)
+                    if (!layer.Out.SurvivesForward)
                         span = "throw new global::System.InvalidOperationException(\"The output of layer " + Int(layer.Index) + " is not kept: no backward pass needs it, so its array is reused by later layers.\")";
                     else if (layer.FusedInto is { } kept)
                         span = "ForwardWasEvaluation ? throw new global::System.InvalidOperationException(\"In evaluation mode layer " + Int(layer.Index) + " is fused into layer " + Int(kept.Index)

@@ -31,7 +31,7 @@ namespace CnnGen.Generator.Planning
         /// <summary>The workspace array holding it (<c>workspace.Input</c>, <c>workspace.Activation2</c>).</summary>
         public string Array { get; internal set; } = "";
         /// <summary>Whether no later value takes its array, so it is still there after the forward pass.</summary>
-        public bool Exclusive { get; internal set; } = true;
+        public bool SurvivesForward { get; internal set; } = true;
         /// <summary>Whether a backward pass reads it, so training must keep it until then.</summary>
         public bool NeededByBackward { get; internal set; }
         /// <summary>The workspace array of its gradient, when it is a boundary between graph steps.</summary>
@@ -318,7 +318,7 @@ namespace CnnGen.Generator.Planning
             foreach (var array in arrays) ActivationArrays.Add((array.Name, array.Occupants.Max(o => o.Length)));
             // A value is still there after the forward pass when no later value took its array.
             foreach (var value in Values)
-                value.Exclusive = value.IsNetworkInput || !Values.Any(other => other.Id > value.Id && other.Array == value.Array);
+                value.SurvivesForward = value.IsNetworkInput || !Values.Any(other => other.Id > value.Id && other.Array == value.Array);
         }
 
         /// <summary>

@@ -381,7 +381,7 @@ namespace CnnGen.Shapes
         {
             if (input.IsSpatial)
                 return context.Fail(ShapeIssueKind.LinearNeedsFlatten, null,
-                    context.Where.Replace("Linear (layer", "Linear (layer") + " sees the spatial tensor " + input + "; insert [Flatten] before it to get a vector of " + I(input.Length));
+                    context.Where + " sees the spatial tensor " + input + "; insert [Flatten] before it to get a vector of " + I(input.Length));
             if (s.Units <= 0) return context.Fail(ShapeIssueKind.NonPositiveArgument, "outFeatures", context.Where + " needs positive out features; got " + I(s.Units));
             if ((long)s.Units * input.Channels > ShapeInference.MaxElements)
                 return context.Fail(ShapeIssueKind.TooLarge, null, context.Where + " is too large: more than " + ShapeInference.MaxElements.ToString("N0", C) + " weights (CnnGen's limit per tensor)");
