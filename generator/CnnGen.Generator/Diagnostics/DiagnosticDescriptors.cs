@@ -229,7 +229,7 @@ namespace CnnGen.Generator.Diagnostics
             ShapeIssueKind.FlattenOnVector => FlattenOnVector,
             ShapeIssueKind.SoftmaxNotLast => SoftmaxNotLast,
             ShapeIssueKind.TooLarge => TooLarge,
-            ShapeIssueKind.UnbalancedBlock => UnbalancedBlock,
+            ShapeIssueKind.UnbalancedBlock or ShapeIssueKind.UnclosedBlock => UnbalancedBlock,
             ShapeIssueKind.ResidualShapeMismatch => ResidualShapeMismatch,
             ShapeIssueKind.ConcatShapeMismatch => ConcatShapeMismatch,
             ShapeIssueKind.GroupsDoNotDivide => GroupsDoNotDivide,

@@ -182,7 +182,7 @@ namespace CnnGen.Generator.Diagnostics
                     if (spec.Kind is LayerKind.Conv2d or LayerKind.MaxPool or LayerKind.AvgPool && spec.Kernel % 2 == 1 && spec.Stride == 1 && spec.Kernel == spec.KernelWidth && spec.Dilation == 1 && spec.DilationWidth == 1)
                         properties = properties.Add(DiagnosticDescriptors.SamePaddingProperty, ((spec.Kernel - 1) / 2).ToString(CultureInfo.InvariantCulture));
                 }
-                if (issue.Kind == ShapeIssueKind.UnbalancedBlock && issue.Message.EndsWith("is never closed: add [End] after its last layer", System.StringComparison.Ordinal))
+                if (issue.Kind == ShapeIssueKind.UnclosedBlock)
                     properties = properties.Add(DiagnosticDescriptors.UnclosedBlockProperty, "true");
                 context.ReportDiagnostic(Diagnostic.Create(descriptor, location, properties, issue.Message));
             }

@@ -377,8 +377,10 @@ namespace CnnGen.Shapes
         TooLarge,
         /// <summary>A LeakyReLU negative slope that is NaN or infinite.</summary>
         NonFiniteSlope,
-        /// <summary>A block marker out of place: [Shortcut] outside a residual, [Branch] outside a concat, [End] with nothing open, a block never closed.</summary>
+        /// <summary>A block marker out of place: [Shortcut] outside a residual, [Branch] outside a concat, [End] with nothing open.</summary>
         UnbalancedBlock,
+        /// <summary>A block never closed by [End] (the same diagnostic as <see cref="UnbalancedBlock"/>; kept apart so the code fix that adds [End] knows it applies).</summary>
+        UnclosedBlock,
         /// <summary>A residual whose body output differs from its shortcut output (the identity's when it has none).</summary>
         ResidualShapeMismatch,
         /// <summary>Concatenated branches whose outputs differ in height or width (or mix vectors and feature maps).</summary>
@@ -822,7 +824,7 @@ namespace CnnGen.Shapes
                         + (block == "Residual" ? ": a residual has a body, at most one [Shortcut], and [End]" : ": a concatenation has [Branch]es, then [End]"));
                     return false;
                 }
-                Fail(ShapeIssueKind.UnbalancedBlock, position, null, "[" + block + "] at attribute " + position.ToString(c) + " is never closed: add [End] after its last layer");
+                Fail(ShapeIssueKind.UnclosedBlock, position, null, "[" + block + "] at attribute " + position.ToString(c) + " is never closed: add [End] after its last layer");
                 return false;
             }
 
