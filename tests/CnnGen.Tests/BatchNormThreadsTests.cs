@@ -124,9 +124,11 @@ namespace CnnGen.Tests
             using var trainer = new Trainer(network, new Sgd(network.Layout.ParameterCount, 0.1f), 4, threads: 2);
             using var single = new Trainer(reference, new Sgd(reference.Layout.ParameterCount, 0.1f), 4, threads: 1);
             var (images, labels) = Batch(network, 1, 5);
-            Assert.Equal(single.TrainStep(images, labels), trainer.TrainStep(images, labels));
-            Assert.True(network.Parameters.SequenceEqual(reference.Parameters));
-            Assert.True(network.Buffers.SequenceEqual(reference.Buffers));
+            float expected = single.TrainStep(images, labels);
+            Assert.Equal(expected, trainer.TrainStep(images, labels), 1e-6f * Math.Abs(expected));
+            Compare.Close(network.Parameters, reference.Parameters, 1e-6, "parameters");
+            Compare.Close(network.Buffers, reference.Buffers, 1e-6, "running statistics");
+            Assert.Equal(reference.Counters.ToArray(), network.Counters.ToArray());
         }
 
         [Theory]
@@ -191,6 +193,126 @@ namespace CnnGen.Tests
             Assert.Equal(buffers, network.Buffers.ToArray());
             Assert.All(network.Counters.ToArray(), c => Assert.Equal(0, c));
             Assert.Equal(0, trainer.Steps);
+        }
+
+        /// <summary>
+        /// The team's forward and backward against the definition in double precision, on threads of its own: uneven chunks,
+        /// values far from 0 (so a chunk's shift and the batch mean differ and the combination has to be exact), and a
+        /// thread that arrives late at some meetings, so the others block rather than spin.
+        /// </summary>
+        [Theory]
+        [InlineData(1, 6, 100, 2)]   // BatchNormNet's BatchNorm2d over 6 channels of 10x10
+        [InlineData(5, 8, 9, 3)]     // its second, over 8 channels of 3x3
+        [InlineData(9, 16, 1, 3)]    // its BatchNorm1d over 16 features: chunks of 3, 2, 2 values per channel
+        [InlineData(9, 16, 1, 2)]
+        public void TeamStatisticsAndGradientsMatchTheDefinition(int layer, int channels, int plane, int threads)
+        {
+            const int batch = 7; // chunks 4 + 3, or 3 + 2 + 2
+            var layout = BatchNormNet.Layout;
+            Assert.Equal(LayerKind.BatchNorm, layout.Layers[layer].Kind);
+            var team = new BatchStatisticsTeam(layout, threads);
+            var random = new CnnRandom(5);
+            int sample = channels * plane, length = batch * sample;
+            float[] x = new float[length], dy = new float[length], y = new float[length], dx = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                x[i] = 1000f + 3f * random.NextFloat() + (i / sample) * 0.5f; // chunks with different means
+                dy[i] = random.NextFloat() - 0.4f;
+            }
+            var p = new float[2 * channels];
+            for (int c = 0; c < channels; c++)
+            {
+                p[c] = 0.5f + random.NextFloat();
+                p[channels + c] = random.NextFloat() - 0.5f;
+            }
+            var running = new float[2 * channels];
+            for (int c = 0; c < channels; c++) running[channels + c] = 1f;
+            var dp = new float[threads][];
+            var means = new float[threads][];
+            var invStds = new float[threads][];
+            long tracked = 0;
+
+            for (int round = 0; round < 20; round++)
+            {
+                team.Begin(threads);
+                var workers = new System.Threading.Thread[threads];
+                for (int t = 0; t < threads; t++)
+                {
+                    int member = t;
+                    dp[member] = new float[2 * channels];
+                    means[member] = new float[channels];
+                    invStds[member] = new float[channels];
+                    workers[t] = new System.Threading.Thread(() =>
+                    {
+                        int start = member * (batch / threads) + Math.Min(member, batch % threads);
+                        int count = batch / threads + (member < batch % threads ? 1 : 0);
+                        // The last thread is late now and then: the others block at the meeting.
+                        if (member == threads - 1 && round % 4 == 1) System.Threading.Thread.Sleep(20);
+                        team.Forward(member, layer, x.AsSpan(start * sample, count * sample), y.AsSpan(start * sample, count * sample), count, channels, plane,
+                            p, running, ref tracked, means[member], invStds[member], 1e-5f, 0.9f, 0.1f);
+                        if (member == 0 && round % 4 == 3) System.Threading.Thread.Sleep(20);
+                        team.Backward(member, layer, x.AsSpan(start * sample, count * sample), dy.AsSpan(start * sample, count * sample), count, channels, plane,
+                            p, dp[member], means[member], invStds[member], dx.AsSpan(start * sample, count * sample));
+                    });
+                    workers[t].Start();
+                }
+                foreach (var worker in workers) Assert.True(worker.Join(TimeSpan.FromMinutes(2)), "a meeting hung");
+            }
+            Assert.Equal(20, tracked);
+
+            int values = batch * plane;
+            for (int c = 0; c < channels; c++)
+            {
+                double sum = 0;
+                for (int n = 0; n < batch; n++) for (int i = 0; i < plane; i++) sum += x[(n * channels + c) * plane + i];
+                double mean = sum / values, squares = 0;
+                for (int n = 0; n < batch; n++) for (int i = 0; i < plane; i++) squares += Math.Pow(x[(n * channels + c) * plane + i] - mean, 2);
+                double invStd = 1 / Math.Sqrt(squares / values + 1e-5);
+                for (int t = 0; t < threads; t++)
+                {
+                    // Every thread holds the same statistics, bit for bit.
+                    Assert.Equal(means[0][c], means[t][c]);
+                    Assert.Equal(invStds[0][c], invStds[t][c]);
+                }
+                Assert.Equal(mean, means[0][c], 1e-6 * mean);
+                Assert.Equal(invStd, invStds[0][c], 1e-6 * invStd);
+                // Normalization and backward then use those float statistics (as with one thread, and as PyTorch keeps them).
+                double usedMean = means[0][c], usedInvStd = invStds[0][c];
+                double sumDy = 0, sumDyXhat = 0;
+                for (int n = 0; n < batch; n++)
+                {
+                    for (int i = 0; i < plane; i++)
+                    {
+                        int at = (n * channels + c) * plane + i;
+                        double xhat = (x[at] - usedMean) * usedInvStd;
+                        Assert.Equal(xhat * p[c] + p[channels + c], y[at], 1e-5);
+                        sumDy += dy[at];
+                        sumDyXhat += dy[at] * xhat;
+                    }
+                }
+                double gammaGradient = 0, betaGradient = 0;
+                for (int t = 0; t < threads; t++)
+                {
+                    gammaGradient += dp[t][c];
+                    betaGradient += dp[t][channels + c];
+                }
+                Assert.Equal(sumDyXhat, gammaGradient, 1e-5 * Math.Max(1, Math.Abs(sumDyXhat)));
+                Assert.Equal(sumDy, betaGradient, 1e-5);
+                for (int n = 0; n < batch; n++)
+                {
+                    for (int i = 0; i < plane; i++)
+                    {
+                        int at = (n * channels + c) * plane + i;
+                        double xhat = (x[at] - usedMean) * usedInvStd;
+                        double expected = p[c] * usedInvStd * (dy[at] - sumDy / values - xhat * sumDyXhat / values);
+                        Assert.Equal(expected, dx[at], 1e-5);
+                    }
+                }
+                // The running statistics moved 20 times toward the batch's (the variance unbiased), once per round.
+                double keep = Math.Pow(0.9, 20);
+                Assert.Equal(mean * (1 - keep), running[c], 1e-3);
+                Assert.Equal(keep + squares / (values - 1) * (1 - keep), running[channels + c], 1e-4);
+            }
         }
 
         /// <summary>Whether the task ends (faulted or not) within two minutes: a hung step fails the test instead of the test run.</summary>

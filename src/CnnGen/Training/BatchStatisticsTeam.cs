@@ -17,13 +17,13 @@ namespace CnnGen.Training
     /// <remarks>
     /// Each batch-norm layer has its own slots for the forward and for the backward pass, so a thread that runs ahead
     /// into the next layer never overwrites partial sums another thread is still reading; between steps the worker pool
-    /// waits for everyone. The meeting point spins briefly, then yields, then sleeps, so a partner descheduled by other
-    /// processes does not stall a core, and it is released with an exception when another thread failed
+    /// waits for everyone. The meeting point spins briefly, then yields, then blocks until the last thread arrives, so a
+    /// partner descheduled by other processes does not cost a core, and it is released with an exception when another thread failed
     /// (<see cref="Abort"/>), so a failing worker never leaves the others waiting.
     /// </remarks>
     public sealed class BatchStatisticsTeam
     {
-        // Per channel and thread: the forward's Σx, the shift (the chunk's own mean in float) and Σ(x − shift)²;
+        // Per channel and thread: the forward's shift (the chunk's own mean, in float), Σ(x − shift) and Σ(x − shift)²;
         // the backward's Σdy and Σdy·x̂. Indexed [layer][(thread · channels + channel) · width].
         private const int ForwardWidth = 3, BackwardWidth = 2;
         private readonly double[]?[] _forwardSlots;
@@ -37,9 +37,11 @@ namespace CnnGen.Training
         private int _arrived;
         private int _generation;
         private volatile bool _aborted;
+        // What a thread blocks on once it has spun long enough: meeting g is released by _released[g & 1].
+        private readonly ManualResetEventSlim[] _released = { Prepared(), Prepared() };
 
-        // Iterations of SpinWait (spinning, then yielding) before a waiting thread sleeps between looks.
-        private const int SpinsBeforeSleeping = 200;
+        // Iterations of SpinWait (spinning, then yielding) before a waiting thread blocks: the partner is probably descheduled.
+        private const int SpinsBeforeBlocking = 100;
 
         internal BatchStatisticsTeam(NetworkLayout layout, int threads)
         {
@@ -80,10 +82,25 @@ namespace CnnGen.Training
             _participants = participants;
             _arrived = 0;
             _aborted = false;
+            _released[(_generation + 1) & 1].Reset(); // set by an abort; the current meeting's is reset already
+            _released[_generation & 1].Reset();
         }
 
         /// <summary>A thread failed: every thread waiting (or about to wait) at a meeting point throws <see cref="BatchStatisticsTeamAbortedException"/>.</summary>
-        internal void Abort() => _aborted = true;
+        internal void Abort()
+        {
+            _aborted = true;
+            _released[0].Set();
+            _released[1].Set();
+        }
+
+        /// <summary>An event whose lock exists already, so no later wait allocates it.</summary>
+        private static ManualResetEventSlim Prepared()
+        {
+            var signal = new ManualResetEventSlim(false, spinCount: 1);
+            signal.Wait(1);
+            return signal;
+        }
 
         /// <summary>
         /// Training-mode batch-norm of thread <paramref name="member"/>'s chunk with the whole batch's statistics: the same
@@ -97,16 +114,16 @@ namespace CnnGen.Training
         {
             var slots = Slots(_forwardSlots, layer, channels, member);
             var counts = _forwardCounts[layer]!;
-            // This chunk: Σx, and Σ(x − shift)² about its own mean, which keeps the squares as accurate as one thread's.
+            // This chunk's sums about its own mean (a shift): small deviations, summed as accurately as one thread's squares.
             long chunkCount = (long)batchSize * plane;
             for (int c = 0; c < channels; c++)
             {
-                double sum = BatchNormalization.Sum(x, batchSize, channels, plane, c);
-                float shift = (float)(sum / chunkCount);
+                float shift = (float)(BatchNormalization.Sum(x, batchSize, channels, plane, c) / chunkCount);
+                var (deviations, squares) = BatchNormalization.SumsAboutShift(x, batchSize, channels, plane, c, shift);
                 int at = (member * channels + c) * ForwardWidth;
-                slots[at] = sum;
-                slots[at + 1] = shift;
-                slots[at + 2] = BatchNormalization.SumSquaredDeviations(x, batchSize, channels, plane, c, shift);
+                slots[at] = shift;
+                slots[at + 1] = deviations;
+                slots[at + 2] = squares;
             }
             counts[member] = chunkCount;
             Meet();
@@ -116,17 +133,21 @@ namespace CnnGen.Training
             NetworkChecks.RequireBatchStatistics((int)Math.Min(count, int.MaxValue), layer);
             for (int c = 0; c < channels; c++)
             {
-                // In thread order, so every thread computes the same values.
+                // In thread order, so every thread computes the same values. Σx = Σ_t [n_t·s_t + Σ(x − s_t)].
                 double total = 0;
-                for (int t = 0; t < _participants; t++) total += slots[(t * channels + c) * ForwardWidth];
+                for (int t = 0; t < _participants; t++)
+                {
+                    int at = (t * channels + c) * ForwardWidth;
+                    total += counts[t] * slots[at] + slots[at + 1];
+                }
                 double mean = total / count;
-                // Σ(x − mean)² = Σ_t [ Σ(x − s_t)² + 2(s_t − mean)·Σ(x − s_t) + n_t·(s_t − mean)² ]: exact, each thread's part about its own shift.
+                // Σ(x − mean)² = Σ_t [ Σ(x − s_t)² + 2(s_t − mean)·Σ(x − s_t) + n_t·(s_t − mean)² ]: exact, from small terms.
                 double squares = 0;
                 for (int t = 0; t < _participants; t++)
                 {
                     int at = (t * channels + c) * ForwardWidth;
-                    double n = counts[t], shift = slots[at + 1], offset = shift - mean;
-                    squares += slots[at + 2] + offset * (2 * (slots[at] - n * shift) + n * offset);
+                    double offset = slots[at] - mean;
+                    squares += slots[at + 2] + offset * (2 * slots[at + 1] + counts[t] * offset);
                 }
                 squares = Math.Max(0, squares);
                 float invStd = (float)(1.0 / Math.Sqrt(squares / count + eps));
@@ -199,18 +220,22 @@ namespace CnnGen.Training
             int generation = Volatile.Read(ref _generation);
             if (Interlocked.Increment(ref _arrived) == _participants)
             {
-                // The last to arrive opens the next meeting before releasing this one.
+                // The last to arrive prepares the next meeting, then releases this one. Nobody still waits on the next
+                // meeting's event: its previous use (two meetings ago) ended before anyone could arrive here.
+                _released[(generation + 1) & 1].Reset();
                 Volatile.Write(ref _arrived, 0);
                 Interlocked.Increment(ref _generation);
+                _released[generation & 1].Set();
                 return;
             }
             var spinner = new SpinWait();
             while (Volatile.Read(ref _generation) == generation)
             {
                 if (_aborted) throw new BatchStatisticsTeamAbortedException();
-                if (spinner.Count < SpinsBeforeSleeping) spinner.SpinOnce(sleep1Threshold: -1);
-                else Thread.Sleep(1);
+                if (spinner.Count < SpinsBeforeBlocking) spinner.SpinOnce(sleep1Threshold: -1);
+                else _released[generation & 1].Wait();
             }
+            if (_aborted) throw new BatchStatisticsTeamAbortedException();
         }
     }
 
