@@ -60,9 +60,10 @@ namespace CnnGen.Tests
 
         public static readonly TheoryData<string, int, int> Cases = new()
         {
-            // Uneven chunks (7 = 4 + 3, 7 = 3 + 2 + 2), chunks of one sample (3 on 3 threads; the last step's 2 on 3 threads
-            // leaves a thread idle), and the batch-norm over features (BatchNorm1d) of BatchNormNet with one sample a chunk.
-            { "batchnorm", 2, 7 }, { "batchnorm", 3, 7 }, { "batchnorm", 3, 3 }, { "batchnorm", 2, 2 + 1 },
+            // Uneven chunks (7 = 4 + 3, 7 = 3 + 2 + 2, 3 = 2 + 1), chunks of one sample (3 on 3 threads; the last step's
+            // smaller batch: 2 on 3 threads leaves a thread idle, 2 on 2 threads is 1 + 1), which for BatchNormNet's
+            // batch-norm over features (BatchNorm1d) is one value per channel in a chunk but more in the batch.
+            { "batchnorm", 2, 7 }, { "batchnorm", 3, 7 }, { "batchnorm", 3, 3 }, { "batchnorm", 2, 3 },
             { "resnet8", 2, 6 }, { "resnet8", 3, 5 },
             { "mobilenetv2", 2, 5 },
         };
