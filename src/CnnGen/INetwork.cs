@@ -79,6 +79,21 @@ namespace CnnGen
         private int _inUse;
 
         /// <summary>
+        /// The team whose threads share training-mode batch-norm statistics with this workspace (a <see cref="Training.Trainer"/>
+        /// splitting a batch across threads), or null: batch-norm uses the statistics of this workspace's own batch.
+        /// </summary>
+        public Training.BatchStatisticsTeam? BatchStatisticsTeam { get; private set; }
+
+        /// <summary>This workspace's thread in <see cref="BatchStatisticsTeam"/>.</summary>
+        public int BatchStatisticsMember { get; private set; }
+
+        internal void JoinTeam(Training.BatchStatisticsTeam team, int member)
+        {
+            BatchStatisticsTeam = team;
+            BatchStatisticsMember = member;
+        }
+
+        /// <summary>
         /// Marks the workspace as used by one <c>Forward</c> or <c>Backward</c> call; the generated code calls it first and
         /// <see cref="ExitUse"/> in a <c>finally</c>. A second call while one is running (two threads sharing a workspace) throws
         /// instead of silently mixing their activations. One interlocked operation; allocates nothing.

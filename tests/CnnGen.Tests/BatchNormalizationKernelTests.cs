@@ -49,6 +49,22 @@ namespace CnnGen.Tests
                 }
                 Assert.Equal(sum, BatchNormalization.Sum(x, batchSize, channels, plane, c), 1e-6 * Math.Abs(sum));
                 Assert.Equal(squares, BatchNormalization.SumSquaredDeviations(x, batchSize, channels, plane, c, mean), 1e-5 * squares + 1e-9);
+                // About a shift off the mean (as a thread's chunk mean is off the batch's): Σ(x − s) and Σ(x − s)² in one pass.
+                float shift = mean + 0.3f;
+                double deviations = 0, shiftedSquares = 0, absolute = 0;
+                for (int n = 0; n < batchSize; n++)
+                {
+                    for (int i = 0; i < plane; i++)
+                    {
+                        double d = (double)x[(n * channels + c) * plane + i] - shift;
+                        deviations += d;
+                        shiftedSquares += d * d;
+                        absolute += Math.Abs(d);
+                    }
+                }
+                var (sumAbout, squaresAbout) = BatchNormalization.SumsAboutShift(x, batchSize, channels, plane, c, shift);
+                Assert.Equal(deviations, sumAbout, 1e-5 * absolute);
+                Assert.Equal(shiftedSquares, squaresAbout, 1e-5 * shiftedSquares);
                 var (sumDy, sumDyXhat) = BatchNormalization.BackwardSums(x, dy, batchSize, channels, plane, c, mean, invStd);
                 Assert.Equal(dySum, sumDy, 1e-5 * Math.Max(1, Math.Abs(dySum)));
                 Assert.Equal(dyXhat, sumDyXhat, 1e-5 * Math.Max(1, Math.Abs(dyXhat)));

@@ -71,7 +71,7 @@ namespace CnnGen.Tests
             { "lenet5", "sgd" }, { "lenet5", "sgd_nesterov" }, { "lenet5", "sgd_dampening" }, { "lenet5", "adam" }, { "lenet5", "adamw" },
             { "batchnorm", "sgd" }, { "batchnorm", "sgd_nesterov" }, { "batchnorm", "sgd_dampening" }, { "batchnorm", "adam" },
             // Graph networks: residual blocks with batch-norm, and per-pixel cross-entropy through two levels of concatenation.
-            { "resnet8", "sgd_main" }, { "unet", "sgd_main" },
+            { "resnet8", "sgd_main" }, { "unet", "sgd_main" }, { "mobilenetv2", "sgd_main" },
             // The classic LeNet-5 of the course notes (tanh, average pooling, 32x32).
             { "lenet5_classic", "sgd_main" },
         };
@@ -91,6 +91,8 @@ namespace CnnGen.Tests
         // batch of 4: the loss agrees to 2e-7..7e-7 for four steps, then a rounding difference (summation order) flips some
         // pre-activations near 0 and the fifth step differs by 2.0e-5, the weights by up to 1.4e-4. The single step is held
         // to 1e-4 for every gradient (PyTorchParityTests); here the graph networks get a looser bound on the fifth step.
+        // (Those figures are one thread's. This test trains on two, whose batch-norm combines the chunks' sums about their
+        // own means, a slightly more accurate mean; on this machine the fifth step then agrees to 1.2e-7.)
         private static float LossTolerance(string name, float loss) => name == "resnet8" ? 1e-4f * Math.Max(1f, Math.Abs(loss)) : 1e-5f;
 
         private static double WeightTolerance(string name) => name == "resnet8" ? 5e-4 : 1e-4;

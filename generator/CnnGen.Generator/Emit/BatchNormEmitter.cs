@@ -10,7 +10,9 @@ namespace CnnGen.Generator.Emit
     /// <c>BatchNorm</c> (2d over N,H,W per channel; 1d over N per feature). Evaluation normalizes with the running
     /// statistics, one sample at a time. Training needs the whole batch: it computes the batch mean and biased
     /// variance (two passes: float within a plane, double across planes; BatchNormalization), normalizes with them, keeps them for the backward pass, and moves the
-    /// running statistics toward them (unbiased variance), as PyTorch does.
+    /// running statistics toward them (unbiased variance), as PyTorch does. When the workspace belongs to a
+    /// <c>BatchStatisticsTeam</c> (a trainer splitting the batch across threads), the workspace holds one chunk and the
+    /// team combines every chunk's partial sums, so the statistics are still the whole batch's.
     /// </summary>
     internal sealed class BatchNormEmitter : LayerEmitter
     {
@@ -24,6 +26,8 @@ namespace CnnGen.Generator.Emit
             new WorkspaceArray(InvStdArray(layer), Int(layer.Input.Channels), "1 / sqrt(batch variance + eps) per channel, from the last training forward"),
         };
 
+        private const string Team = "global::CnnGen.Training.BatchStatisticsTeam?";
+
         private static string MeanArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Mean";
         private static string InvStdArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "InvStd";
 
@@ -32,7 +36,7 @@ namespace CnnGen.Generator.Emit
             int length = layer.Input.Length;
             w.Line(MethodName(layer) + "Training(" + BatchSlice(InputArray(layer), length) + ", " + BatchSlice(OutputArray(layer), length)
                 + ", batchSize, " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ", ref _counters[" + Int(layer.CounterIndex) + "], workspace."
-                + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ");");
+                + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
         }
 
         public override bool IsPerSampleInEvaluation => true;
@@ -88,9 +92,17 @@ namespace CnnGen.Generator.Emit
             // Training: the whole batch, batch statistics.
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", training mode: batch statistics, running statistics updated.</summary>");
             w.Line("private static void " + MethodName(layer) + "Training(" + ReadOnlySpan + " x, " + Span + " y, int batchSize, " + ReadOnlySpan + " p, "
-                + Span + " running, ref long batchesTracked, " + Span + " batchMean, " + Span + " batchInvStd)");
+                + Span + " running, ref long batchesTracked, " + Span + " batchMean, " + Span + " batchInvStd, " + Team + " team, int teamMember)");
             using (w.OpenBlock())
             {
+                string keep = Float(1 - (float)layer.Spec.Momentum), take = Float(layer.Spec.Momentum);
+                using (w.OpenBlock("if (team is not null)"))
+                {
+                    w.Line("// This thread's chunk of a batch split across threads: statistics over the whole batch.");
+                    w.Line("team.Forward(teamMember, " + Int(layer.Index) + ", x, y, batchSize, " + C + ", " + Int(plane) + ", p, running, ref batchesTracked, batchMean, batchInvStd, "
+                        + eps + ", " + keep + ", " + take + ");");
+                    w.Line("return;");
+                }
                 w.Line("int count = batchSize * " + Int(plane) + ";");
                 w.Line("global::CnnGen.NetworkChecks.RequireBatchStatistics(count, " + Int(layer.Index) + ");");
                 using (w.OpenBlock("for (int c = 0; c < " + C + "; c++)"))
@@ -102,7 +114,6 @@ namespace CnnGen.Generator.Emit
                     w.Line("batchMean[c] = (float)mean;");
                     w.Line("batchInvStd[c] = invStd;");
                     w.Line("// running = (1 - momentum) * running + momentum * batch; the variance unbiased");
-                    string keep = Float(1 - (float)layer.Spec.Momentum), take = Float(layer.Spec.Momentum);
                     w.Line("running[c] = " + keep + " * running[c] + " + take + " * (float)mean;");
                     w.Line("running[" + C + " + c] = " + keep + " * running[" + C + " + c] + " + take + " * (float)(squares / (count - 1));");
                     w.Line("global::CnnGen.Kernels.BatchNormalization.Normalize(x, y, " + where + ", (float)mean, invStd, p[c], p[" + C + " + c]);");
@@ -121,7 +132,7 @@ namespace CnnGen.Generator.Emit
             string dx = layer.ReadsNetworkInput ? "inputGradientWanted ? " + gradients.InputBatch(layer) + " : default" : gradients.InputBatch(layer);
             w.Line(MethodName(layer) + "Backward(" + BatchSlice(InputArray(layer), length) + ", " + gradients.OutputBatch(layer) + ", batchSize, "
                 + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", " + dx
-                + ", workspace.ForwardUsedRunningStatistics);");
+                + ", workspace.ForwardUsedRunningStatistics, workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
         }
 
         public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
@@ -131,9 +142,15 @@ namespace CnnGen.Generator.Emit
             string where = "batchSize, " + C + ", " + Int(plane) + ", c";
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", backward through the batch statistics (or fixed running ones); <paramref name=\"dx\"/> may be empty.</summary>");
             w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, int batchSize, " + ReadOnlySpan + " p, "
-                + Span + " dp, " + ReadOnlySpan + " batchMean, " + ReadOnlySpan + " batchInvStd, " + Span + " dx, bool fixedStatistics)");
+                + Span + " dp, " + ReadOnlySpan + " batchMean, " + ReadOnlySpan + " batchInvStd, " + Span + " dx, bool fixedStatistics, " + Team + " team, int teamMember)");
             using (w.OpenBlock())
             {
+                using (w.OpenBlock("if (team is not null && !fixedStatistics && !dx.IsEmpty)"))
+                {
+                    w.Line("// This thread's chunk of a batch split across threads: dx needs Σdy and Σdy·x̂ over the whole batch.");
+                    w.Line("team.Backward(teamMember, " + Int(layer.Index) + ", x, dy, batchSize, " + C + ", " + Int(plane) + ", p, dp, batchMean, batchInvStd, dx);");
+                    w.Line("return;");
+                }
                 w.Line("float count = batchSize * " + Int(plane) + ";");
                 using (w.OpenBlock("for (int c = 0; c < " + C + "; c++)"))
                 {

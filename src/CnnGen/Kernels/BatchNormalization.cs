@@ -34,6 +34,45 @@ namespace CnnGen.Kernels
             return sum;
         }
 
+        /// <summary>
+        /// Σ (x − shift) and Σ (x − shift)² over the channel's planes, in one pass: with the shift near the mean both are
+        /// sums of small deviations, so they stay accurate, and the statistics of several chunks combine exactly from them.
+        /// </summary>
+        public static (double Deviations, double SquaredDeviations) SumsAboutShift(ReadOnlySpan<float> x, int batchSize, int channels, int plane, int channel, float shift)
+        {
+            Check(x.Length, batchSize, channels, plane, channel, nameof(x));
+            double deviations = 0, squares = 0;
+            for (int n = 0; n < batchSize; n++)
+            {
+                ref float xs = ref MemoryMarshal.GetReference(x.Slice((n * channels + channel) * plane, plane));
+                float planeDeviations = 0f, planeSquares = 0f;
+                int i = 0;
+                if (Simd.Enabled && plane >= 16)
+                {
+                    var s = Vector256.Create(shift);
+                    Vector256<float> d0 = default, d1 = default, q0 = default, q1 = default;
+                    for (; i <= plane - 16; i += 16)
+                    {
+                        var v0 = Vector256.LoadUnsafe(ref xs, (nuint)i) - s;
+                        var v1 = Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)) - s;
+                        d0 += v0; d1 += v1;
+                        q0 += v0 * v0; q1 += v1 * v1;
+                    }
+                    planeDeviations = Vector256.Sum(d0 + d1);
+                    planeSquares = Vector256.Sum(q0 + q1);
+                }
+                for (; i < plane; i++)
+                {
+                    float v = Unsafe.Add(ref xs, i) - shift;
+                    planeDeviations += v;
+                    planeSquares += v * v;
+                }
+                deviations += planeDeviations;
+                squares += planeSquares;
+            }
+            return (deviations, squares);
+        }
+
         /// <summary>y = (x − mean) · invStd · weight + bias over the channel's planes.</summary>
         public static void Normalize(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane, int channel,
             float mean, float invStd, float weight, float bias)

@@ -39,8 +39,10 @@ namespace CnnGen.Training
     /// bit for bit. After the first step a step allocates nothing.
     /// </summary>
     /// <remarks>
-    /// Batch-norm in training mode normalizes with the statistics of the whole batch (PyTorch's semantics). Splitting
-    /// the batch would give each thread its own statistics, so a network with batch-norm trains on one thread.
+    /// Batch-norm in training mode normalizes with the statistics of the whole batch (PyTorch's semantics), on any number
+    /// of threads: at each batch-norm the threads meet to combine their chunks' partial sums (in thread order, so every
+    /// thread normalizes with the same mean and variance), and again in its backward pass (<see cref="BatchStatisticsTeam"/>).
+    /// Running statistics and counters are updated once per step, from the whole batch.
     /// </remarks>
     public sealed class Trainer : IDisposable
     {
@@ -51,6 +53,8 @@ namespace CnnGen.Training
         private readonly int[] _correct;
         private readonly float[] _summedGradients;
         private readonly WorkerPool _pool;
+        // Shared by the workspaces when the network has batch-norm and more than one thread; otherwise null.
+        private readonly BatchStatisticsTeam? _batchStatisticsTeam;
         private readonly int _classes;
         // Labels per sample: 1 for a classifier, height x width for per-pixel outputs (segmentation).
         private readonly int _pixels;
@@ -92,9 +96,10 @@ namespace CnnGen.Training
             _pixels = output.IsSpatial ? output.Height * output.Width : 1;
             NetworkChecks.RequireBlocks(network.Layout, network.Parameters.Length, network.Buffers.Length, network.Counters.Length);
             NetworkChecks.RequireLength(optimizer.ParameterCount, network.Layout.ParameterCount, "optimizer.ParameterCount");
+            Threads = Math.Max(1, Math.Min(threads <= 0 ? Environment.ProcessorCount : threads, batchCapacity));
             bool hasBatchNorm = false;
             foreach (var layer in network.Layout.Layers) hasBatchNorm |= layer.Kind == LayerKind.BatchNorm;
-            Threads = hasBatchNorm ? 1 : Math.Max(1, Math.Min(threads <= 0 ? Environment.ProcessorCount : threads, batchCapacity));
+            if (hasBatchNorm && Threads > 1) _batchStatisticsTeam = new BatchStatisticsTeam(network.Layout, Threads);
 
             _workspaces = new NetworkWorkspace[Threads];
             _gradients = new float[Threads][];
@@ -106,6 +111,7 @@ namespace CnnGen.Training
             {
                 // Each thread's dropout stream is its own, derived from the seed and the thread's index.
                 _workspaces[t] = network.CreateWorkspace(chunkCapacity, dropoutSeed * 0x9E3779B97F4A7C15UL + (ulong)t);
+                if (_batchStatisticsTeam is not null) _workspaces[t].JoinTeam(_batchStatisticsTeam, t);
                 _gradients[t] = new float[network.Layout.ParameterCount];
                 _logits[t] = new float[chunkCapacity * _classes * _pixels];
             }
@@ -129,7 +135,7 @@ namespace CnnGen.Training
         public INetwork Network { get; }
         public Optimizer Optimizer { get; }
         public int BatchCapacity { get; }
-        /// <summary>Threads a step uses (1 for networks with batch-norm; see remarks).</summary>
+        /// <summary>Threads a step uses (at most one per sample of the batch capacity).</summary>
         public int Threads { get; }
         /// <summary>Optimizer steps taken by this trainer.</summary>
         public long Steps { get; private set; }
@@ -149,6 +155,7 @@ namespace CnnGen.Training
         {
             int batchSize = SamplesOf(labels);
             ValidateBatch(images, labels, batchSize);
+            RequireBatchStatistics(batchSize);
             Enter();
             bool committed = false;
             long optimizerStep = Optimizer.StepCount;
@@ -165,6 +172,8 @@ namespace CnnGen.Training
                     _labels = new ReadOnlyMemoryHandle(labelPointer, labels.Length);
                     _batchSize = batchSize;
                     _job = Job.Train;
+                    // The threads with a non-empty chunk meet at each batch-norm.
+                    _batchStatisticsTeam?.Begin(Math.Min(batchSize, Threads));
                     try
                     {
                         _pool.Run();
@@ -309,6 +318,18 @@ namespace CnnGen.Training
             return new Evaluation(labels.Length == 0 ? 0 : loss / labels.Length, correct, labels.Length);
         }
 
+        /// <summary>Training-mode batch-norm needs more than one value per channel in the batch: checked before any thread starts.</summary>
+        private void RequireBatchStatistics(int batchSize)
+        {
+            var layers = Network.Layout.Layers;
+            for (int i = 0; i < layers.Count; i++) // not foreach: an interface's enumerator is allocated
+            {
+                var layer = layers[i];
+                if (layer.Kind == LayerKind.BatchNorm)
+                    NetworkChecks.RequireBatchStatistics(batchSize * layer.Input.Height * layer.Input.Width, layer.Index);
+            }
+        }
+
         private void ValidateBatch(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int batchSize)
         {
             if (batchSize == 0 || batchSize > BatchCapacity)
@@ -377,15 +398,29 @@ namespace CnnGen.Training
             var workspace = _workspaces[t];
             bool training = _job == Job.Train;
 
-            Network.Forward(images, logits, count, workspace, training);
             if (training)
             {
-                // d(mean loss)/d logits: the whole batch's size divides, whatever this chunk's size.
-                _losses[t] = Loss(logits, labels, 1f / ((float)_batchSize * _pixels));
-                Network.Backward(logits, gradients, workspace);
+                try
+                {
+                    Network.Forward(images, logits, count, workspace, true);
+                    // d(mean loss)/d logits: the whole batch's size divides, whatever this chunk's size.
+                    _losses[t] = Loss(logits, labels, 1f / ((float)_batchSize * _pixels));
+                    Network.Backward(logits, gradients, workspace);
+                }
+                catch (BatchStatisticsTeamAbortedException)
+                {
+                    // Another worker failed and released this one from a batch-norm meeting; its exception is the one reported.
+                }
+                catch
+                {
+                    // Release the threads waiting for this one at a batch-norm meeting.
+                    _batchStatisticsTeam?.Abort();
+                    throw;
+                }
             }
             else
             {
+                Network.Forward(images, logits, count, workspace, false);
                 _correct[t] = CountCorrect(logits, labels, count);
                 _losses[t] = Loss(logits, labels, 0f);
             }
