@@ -181,14 +181,16 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        /// <summary>A pointwise (1x1, stride 1, unpadded) convolution of one sample: y = weight · x, then the bias when there is one.</summary>
+        /// <summary>
+        /// A pointwise (1x1, stride 1, unpadded) convolution of one sample in evaluation: register tiles over channels with the
+        /// bias in the accumulators (<c>PointwiseConvolution</c>), no packing and no second pass.
+        /// </summary>
         private static void EmitPointwiseBody(IndentedWriter w, PlannedLayer layer, bool bias)
         {
             var d = DimsOf(layer);
-            w.Line("// y [" + Int(d.OutChannels) + " x " + Int(d.Cells) + "] = weight · x");
-            w.Line(Gemm(false, false, d.OutChannels, d.Cells, d.Taps, "p", d.Taps, "x", d.Cells, "y", d.Cells, false));
-            if (bias)
-                w.Line("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++) global::CnnGen.Kernels.Elementwise.AddScalar(y.Slice(oc * " + Int(d.Cells) + ", " + Int(d.Cells) + "), p[" + Int(d.WeightLength) + " + oc]);");
+            w.Line("// y [" + Int(d.OutChannels) + " x " + Int(d.Cells) + "] = weight · x + bias");
+            w.Line("global::CnnGen.Kernels.PointwiseConvolution.Forward(x, " + Int(layer.Input.Channels) + ", " + Int(d.Cells) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
+                + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", y);");
         }
 
         /// <summary>The <c>DirectConvolution</c> forward call on <c>x</c>, <c>p</c> (weights, then the bias when there is one), <c>y</c> and <c>columns</c>.</summary>
