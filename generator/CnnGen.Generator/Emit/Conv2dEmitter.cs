@@ -141,10 +141,32 @@ namespace CnnGen.Generator.Emit
         public static void EmitFoldStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer batchNorm) =>
             w.Line(MethodName(layer) + "FoldBatchNorm(" + ParameterSlice(layer) + ", " + ParameterSlice(batchNorm) + ", " + BufferSlice(batchNorm) + ", workspace." + FoldedArray(layer) + ");");
 
+        /// <summary>
+        /// Whether evaluation keeps this layer's folded weights packed for <c>StridedConvolution</c> as well (a strided layer with a
+        /// batch-norm folded into it): packed with the fold, once per change of the weights, not on every call.
+        /// </summary>
+        public static bool HasPreparedWeights(PlannedLayer layer) => layer.Fusion.BatchNorm && !GroupedConv2dEmitter.Handles(layer.Spec) && DimsOf(layer).Strided;
+
+        /// <summary>The workspace array holding a strided layer's folded weights packed for its kernel, then its bias.</summary>
+        public static string PreparedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Prepared";
+
+        public static int PreparedLength(PlannedLayer layer) => FoldedLength(layer);
+
+        /// <summary>After the fold: the folded weights packed for the strided kernel (see <see cref="HasPreparedWeights"/>).</summary>
+        public static void EmitPrepareStatement(IndentedWriter w, PlannedLayer layer)
+        {
+            var (input, spec) = (layer.Input, layer.Spec);
+            int weightLength = WeightLengthOf(layer), outChannels = layer.Output.Channels;
+            string folded = "workspace." + FoldedArray(layer);
+            w.Line("global::CnnGen.Kernels.StridedConvolution.Prepare(" + folded + ".AsSpan(0, " + Int(weightLength) + "), " + folded + ".AsSpan(" + Int(weightLength) + ", " + Int(outChannels) + "), "
+                + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding)
+                + ", workspace." + PreparedArray(layer) + ");");
+        }
+
         /// <summary>The evaluation-mode call for sample <c>n</c> of a fused chain, writing the last absorbed layer's output.</summary>
         public static void EmitFusedStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion) =>
             w.Line(MethodName(layer) + fusion.MethodSuffix + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(last), last.Output.Length)
-                + ", " + (fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + ", workspace.Columns);");
+                + ", " + (HasPreparedWeights(layer) ? "workspace." + PreparedArray(layer) : fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + ", workspace.Columns);");
 
         public static void EmitFusedMethods(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion, PlannedLayer? batchNorm)
         {
@@ -171,6 +193,13 @@ namespace CnnGen.Generator.Emit
             {
                 var d = DimsOf(layer);
                 if (GroupedConv2dEmitter.Handles(spec)) w.Line(GroupedConv2dEmitter.Instance.ForwardCall(layer, bias));
+                else if (HasPreparedWeights(layer))
+                {
+                    var input = layer.Input;
+                    w.Line("// p: the folded weights packed for the kernel, then the bias (StridedConvolution.Prepare, once per change of the weights)");
+                    w.Line("global::CnnGen.Kernels.StridedConvolution.ForwardPrepared(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p, "
+                        + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", y, columns, relu: " + (fusion.Relu ? "true" : "false") + ");");
+                }
                 else if (d.Direct || d.Strided) w.Line(DirectForwardCall(layer, fusion.Pool ? "ForwardPooled" : "Forward", bias, fusion.Relu));
                 else EmitPointwiseBody(w, layer, bias);
                 if (fusion.Activation is { } activation)

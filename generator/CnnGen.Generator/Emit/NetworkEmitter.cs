@@ -353,6 +353,7 @@ namespace CnnGen.Generator.Emit
                             {
                                 var segment = plan.Schedule.OfType<Segment>().First(s => s.Layers.Contains(layer));
                                 Conv2dEmitter.EmitFoldStatement(w, layer, segment.Layers[IndexOf(segment.Layers, layer) + 1]);
+                                if (Conv2dEmitter.HasPreparedWeights(layer)) Conv2dEmitter.EmitPrepareStatement(w, layer);
                             }
                             w.Line("workspace.FoldedVersion = version;");
                         }
@@ -680,6 +681,9 @@ namespace CnnGen.Generator.Emit
                     if (!layer.Fusion.BatchNorm) continue;
                     w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " with the batch-norm after it folded in, for evaluation.</summary>");
                     w.Line("internal readonly float[] " + Conv2dEmitter.FoldedArray(layer) + ";");
+                    if (!Conv2dEmitter.HasPreparedWeights(layer)) continue;
+                    w.Line("/// <summary>The same, packed for the strided kernel (weights, then bias).</summary>");
+                    w.Line("internal readonly float[] " + Conv2dEmitter.PreparedArray(layer) + ";");
                 }
                 w.Line("/// <summary>Scratch for the convolutions, one sample at a time: im2col columns, padded inputs, output rows.</summary>");
                 w.Line("internal readonly float[] Columns;");
@@ -738,6 +742,8 @@ namespace CnnGen.Generator.Emit
                     {
                         if (layer.Fusion.BatchNorm)
                             w.Line(Conv2dEmitter.FoldedArray(layer) + " = new float[" + Int(Conv2dEmitter.FoldedLength(layer)) + "];");
+                        if (Conv2dEmitter.HasPreparedWeights(layer))
+                            w.Line(Conv2dEmitter.PreparedArray(layer) + " = new float[" + Int(Conv2dEmitter.PreparedLength(layer)) + "];");
                     }
                     w.Line("SampleGradientA = new float[" + Int(largest) + "];");
                     w.Line("SampleGradientB = new float[" + Int(largest) + "];");
