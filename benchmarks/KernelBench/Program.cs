@@ -95,9 +95,14 @@ namespace KernelBench
             return (PeakIterations * 12.0 * 8 * 2 / best256 / 1e9, PeakIterations * 12.0 * 16 * 2 / best512 / 1e9);
         }
 
-        public static void Main()
+        public static void Main(string[] args)
         {
             Console.WriteLine($"Simd.Enabled={Simd.Enabled} V256={Vector256.IsHardwareAccelerated} V512={Vector512.IsHardwareAccelerated}");
+            if (args.Length > 0 && args[0] == "evaluation")
+            {
+                EvaluationKernels();
+                return;
+            }
             var (peak, peak512) = FmaPeak();
             Console.WriteLine($"FMA peak, 1 thread, 12 independent chains: Vector256 {peak:F1} GFLOP/s (= 2 units x 8 lanes x 2 flops x {peak / 32:F2} GHz), Vector512 {peak512:F1} GFLOP/s");
             var shapes = new (string Name, bool TA, bool TB, int M, int N, int K, bool Acc)[]
@@ -167,6 +172,58 @@ namespace KernelBench
                 e = Time(() => Im2Col.Expand(x2, 64, 32, 32, 3, 1, 1, 32, 32, cols2));
                 back = Time(() => Im2Col.AccumulateBack(cols2, 64, 32, 32, 3, 1, 1, 32, 32, dx2));
                 Console.WriteLine($"Im2Col 64x32x32 k3p1: Expand {e * 1e6:F2} us ({576 * 1024 * 4 / e / 1e9:F1} GB/s written), AccumulateBack {back * 1e6:F2} us");
+            }
+            EvaluationKernels();
+        }
+
+        // The evaluation kernels against what they replaced, same process, interleaved rounds (`-- evaluation` runs only these).
+        private static void EvaluationKernels()
+        {
+            var pointwise = new (string Name, int C, int Plane, int OC)[]
+            {
+                ("MobileNetV2 expand 16 -> 64 @16x16", 16, 256, 64),
+                ("MobileNetV2 project 64 -> 16 @16x16", 64, 256, 16),
+                ("MobileNetV2 expand 24 -> 96 @8x8", 24, 64, 96),
+                ("MobileNetV2 project 96 -> 24 @8x8", 96, 64, 24),
+                ("MobileNetV2 project 64 -> 24 @8x8", 64, 64, 24),
+            };
+            Console.WriteLine($"{"1x1 convolution + bias",-38} {"Pointwise us",13} {"GFLOP/s",8} {"GEMM+bias us",13} {"GFLOP/s",8}");
+            foreach (var s in pointwise)
+            {
+                float[] x = Fill(s.C * s.Plane, 4), w = Fill(s.OC * s.C, 5), bias = Fill(s.OC, 6), y = new float[s.OC * s.Plane];
+                double direct = double.MaxValue, gemm = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    direct = Math.Min(direct, Time(() => PointwiseConvolution.Forward(x, s.C, s.Plane, w, bias, s.OC, y)));
+                    gemm = Math.Min(gemm, Time(() =>
+                    {
+                        Gemm.Multiply(false, false, s.OC, s.Plane, s.C, w, s.C, x, s.Plane, y, s.Plane, false);
+                        for (int oc = 0; oc < s.OC; oc++) Elementwise.AddScalar(y.AsSpan(oc * s.Plane, s.Plane), bias[oc]);
+                    }));
+                }
+                double flops = 2.0 * s.OC * s.Plane * s.C;
+                Console.WriteLine($"{s.Name,-38} {direct * 1e6,13:F2} {flops / direct / 1e9,8:F1} {gemm * 1e6,13:F2} {flops / gemm / 1e9,8:F1}");
+            }
+            var strided = new (string Name, int C, int H, int W, int OC)[]
+            {
+                ("strided net 32x32x32 -> 64 k3 s2", 32, 32, 32, 64),
+                ("strided net 64x16x16 -> 128 k3 s2", 64, 16, 16, 128),
+                ("ResNet-8 16x32x32 -> 32 k3 s2", 16, 32, 32, 32),
+            };
+            Console.WriteLine($"{"strided 3x3 convolution",-38} {"prepared us",13} {"packed per call us",19}");
+            foreach (var s in strided)
+            {
+                float[] x = Fill(s.C * s.H * s.W, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * (s.H / 2) * (s.W / 2)];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.W, s.OC, 3, 2, 1)];
+                float[] prepared = new float[StridedConvolution.PreparedLength(s.C, s.OC, 3)];
+                StridedConvolution.Prepare(w, bias, s.C, s.H, s.W, s.OC, 3, 2, 1, prepared);
+                double once = double.MaxValue, perCall = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    once = Math.Min(once, Time(() => StridedConvolution.ForwardPrepared(x, s.C, s.H, s.W, prepared, s.OC, 3, 2, 1, y, scratch, relu: true)));
+                    perCall = Math.Min(perCall, Time(() => StridedConvolution.Forward(x, s.C, s.H, s.W, w, bias, s.OC, 3, 2, 1, y, scratch, relu: true)));
+                }
+                Console.WriteLine($"{s.Name,-38} {once * 1e6,13:F2} {perCall * 1e6,19:F2}");
             }
         }
     }

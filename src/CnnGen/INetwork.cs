@@ -24,6 +24,13 @@ namespace CnnGen
         /// <summary>Batch-norm <c>num_batches_tracked</c> counters.</summary>
         Span<long> Counters { get; }
 
+        /// <summary>
+        /// Tells the network its parameters or buffers were written, so that evaluation recomputes what it derives from them
+        /// (batch-norm folded into convolutions). Taking <see cref="Parameters"/> or <see cref="Buffers"/> already counts as a
+        /// change; call this after writing through a span taken before an evaluation <c>Forward</c>.
+        /// </summary>
+        void ParametersChanged() { }
+
         /// <summary>A workspace for batches of up to <paramref name="batchCapacity"/> samples; one per thread.</summary>
         NetworkWorkspace CreateWorkspace(int batchCapacity = 1, ulong dropoutSeed = 0);
 

@@ -139,6 +139,30 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void EvaluationFoldsBatchNormAndFusesActivationsIntoPointwiseGroupedAndDepthwiseConvolutions()
+        {
+            var network = new MobileNetV2();
+            var random = new CnnRandom(9);
+            var input = new float[2 * MobileNetV2.InputLength];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat();
+            var workspace = network.CreateWorkspace(2);
+            var output = new float[2 * MobileNetV2.OutputLength];
+            network.Forward(input, output, 2, workspace, training: true);
+            // Convolutions whose output training keeps (backward reads it): in evaluation each is fused into what follows.
+            var kept = MobileNetV2.Layout.Layers.Where(l => l.Kind == Shapes.LayerKind.Conv2d)
+                .Where(l => { try { return workspace.LayerOutput(l.Index).Length > 0; } catch (InvalidOperationException) { return false; } }).ToList();
+            Assert.Contains(kept, l => l.Spec.Groups == l.Input.Channels && l.Spec.Groups > 1); // depthwise
+            Assert.Contains(kept, l => l.Spec.Groups == 4);                                     // grouped
+            Assert.Contains(kept, l => l.Spec.Kernel == 1 && l.Spec.Groups == 1);              // pointwise
+            network.Forward(input, output, 2, workspace);
+            foreach (var layer in kept)
+                Assert.Contains("is fused into layer", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(layer.Index).Length).Message);
+            var unfused = new float[output.Length];
+            network.ForwardForGradients(input, unfused, 2, network.CreateWorkspace(2));
+            Compare.Close(output, unfused, 1e-5, "fused evaluation against unfused");
+        }
+
+        [Fact]
         public void ForwardAllocatesNothingAfterWarmUp()
         {
             var network = new BatchNormNet();

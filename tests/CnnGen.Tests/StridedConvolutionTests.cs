@@ -106,6 +106,31 @@ namespace CnnGen.Tests
             }
         }
 
+        [Theory]
+        [MemberData(nameof(ShapesOnEveryPath))]
+        public void ForwardPrepared_EqualsForwardOnTheSameWeights(string pathName, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, bool hasBias)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + kernel * 3 + stride * 5 + padding + 1);
+            int outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1;
+            int outLength = outChannels * outHeight * outWidth;
+            float[] x = RandomValues(random, inChannels * height * width);
+            float[] weight = RandomValues(random, outChannels * inChannels * kernel * kernel);
+            float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
+            float[] prepared = RandomValues(random, StridedConvolution.PreparedLength(inChannels, outChannels, kernel)); // garbage must be overwritten
+            StridedConvolution.PrepareOn(weight, bias, inChannels, height, width, outChannels, kernel, stride, padding, prepared, path);
+            int scratchLength = StridedConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, stride, padding);
+            foreach (bool relu in new[] { false, true })
+            {
+                float[] expected = new float[outLength], actual = new float[outLength + 5];
+                Array.Fill(actual, float.NaN);
+                StridedConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, stride, padding, expected, RandomValues(random, scratchLength), relu, path);
+                StridedConvolution.ForwardPreparedOn(x, inChannels, height, width, prepared, outChannels, kernel, stride, padding, actual, RandomValues(random, scratchLength), relu, path);
+                Assert.Equal(expected, actual.AsSpan(0, outLength).ToArray()); // the same arithmetic, only the packing moved
+                for (int i = outLength; i < actual.Length; i++) Assert.True(float.IsNaN(actual[i]), "wrote past the output");
+            }
+        }
+
         [Fact]
         public void Forward_RejectsShortSpans()
         {

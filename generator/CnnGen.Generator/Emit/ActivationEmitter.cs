@@ -10,6 +10,20 @@ namespace CnnGen.Generator.Emit
     {
         public static readonly ActivationEmitter Instance = new();
 
+        /// <summary>
+        /// The activation applied in place to <paramref name="span"/>, for the element-wise kernels evaluation fuses into a
+        /// convolution (ReLU, LeakyReLU, ReLU6, Hardswish, SiLU).
+        /// </summary>
+        public static string InPlaceStatement(PlannedLayer layer, string span) => layer.Kind switch
+        {
+            LayerKind.ReLU => "global::CnnGen.Kernels.Elementwise.Relu(" + span + ", " + span + ");",
+            LayerKind.LeakyReLU => "global::CnnGen.Kernels.Elementwise.LeakyRelu(" + span + ", " + span + ", " + Float(layer.Spec.Slope) + ");",
+            LayerKind.ReLU6 => "global::CnnGen.Kernels.Activations.Relu6(" + span + ", " + span + ");",
+            LayerKind.Hardswish => "global::CnnGen.Kernels.Activations.Hardswish(" + span + ", " + span + ");",
+            LayerKind.SiLU => "global::CnnGen.Kernels.Activations.Silu(" + span + ", " + span + ");",
+            _ => throw new System.ArgumentException(layer.Describe() + " is not fused into a convolution.", nameof(layer)),
+        };
+
         protected override void EmitSampleBody(IndentedWriter w, PlannedLayer layer)
         {
             // ReLU and LeakyReLU are vector kernels; Sigmoid and Tanh stay element by element (MathF).

@@ -84,49 +84,94 @@ namespace CnnGen.Generator.Emit
             w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
                 + ", " + ParameterSlice(layer) + ", workspace.Columns);");
 
-        /// <summary>What a direct convolution absorbs in evaluation mode: the layers right after it that fold or fuse into it.</summary>
-        public readonly record struct Fusion(int Absorbed, bool BatchNorm, bool Relu, bool Pool)
+        /// <summary>
+        /// What a convolution absorbs in evaluation mode: the layers right after it that fold or fuse into it. ReLU and
+        /// pooling go into the direct and strided kernels' epilogues; any other fusable activation (and ReLU after a pointwise
+        /// or grouped convolution) is <see cref="Activation"/>, applied to each sample's output right after the kernel wrote it.
+        /// </summary>
+        public readonly record struct Fusion(int Absorbed, bool BatchNorm, bool Relu, bool Pool, PlannedLayer? Activation)
         {
-            public string MethodSuffix => (BatchNorm ? "BatchNorm" : "") + (Relu ? "ReLU" : "") + (Pool ? "MaxPool" : "");
+            public string MethodSuffix => (BatchNorm ? "BatchNorm" : "") + (Relu ? "ReLU" : "") + (Pool ? "MaxPool" : "") + (Activation is null ? "" : Activation.Kind.ToString());
         }
 
+        /// <summary>The activations evaluation fuses into the convolution before them (element-wise kernels that run in place).</summary>
+        private static bool FusableActivation(LayerKind kind) =>
+            kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ReLU6 or LayerKind.Hardswish or LayerKind.SiLU;
+
         /// <summary>
-        /// In evaluation mode a direct convolution folds a batch-norm that follows it into its weights and bias, and
-        /// takes a ReLU and a 2x2 stride-2 max pooling after that into its epilogue.
+        /// In evaluation mode a convolution (direct, strided, pointwise, grouped or depthwise) folds a batch-norm that follows
+        /// it into its weights and bias and takes the activation after that; a direct stride-1 convolution also takes a 2x2
+        /// stride-2 max pooling after a ReLU (or after no activation) into its epilogue.
         /// </summary>
         public static Fusion EvaluationFusion(System.Collections.Generic.IReadOnlyList<PlannedLayer> layers, int index)
         {
-            if (layers[index].Kind != LayerKind.Conv2d || GroupedConv2dEmitter.Handles(layers[index].Spec)) return default;
+            if (layers[index].Kind != LayerKind.Conv2d) return default;
+            bool grouped = GroupedConv2dEmitter.Handles(layers[index].Spec);
             var dims = DimsOf(layers[index]);
-            if (!dims.Direct && !dims.Strided) return default;
+            bool kernelRelu = !grouped && (dims.Direct || dims.Strided);
             int next = index + 1;
             bool batchNorm = next < layers.Count && layers[next].Kind == LayerKind.BatchNorm;
             if (batchNorm) next++;
-            bool relu = next < layers.Count && layers[next].Kind == LayerKind.ReLU;
-            if (relu) next++;
-            bool pool = dims.Direct && next < layers.Count && layers[next].Kind == LayerKind.MaxPool && layers[next].Spec.Kernel == 2 && layers[next].Spec.Stride == 2
-                && layers[next].Spec.Padding == 0 && layers[next].Input.Height >= 2 && layers[next].Input.Width >= 2;
+            bool relu = false;
+            PlannedLayer? activation = null;
+            if (next < layers.Count && FusableActivation(layers[next].Kind))
+            {
+                if (kernelRelu && layers[next].Kind == LayerKind.ReLU) relu = true;
+                else activation = layers[next];
+                next++;
+            }
+            bool pool = kernelRelu && dims.Direct && activation is null && next < layers.Count && layers[next].Kind == LayerKind.MaxPool && layers[next].Spec.Kernel == 2
+                && layers[next].Spec.Stride == 2 && layers[next].Spec.Padding == 0 && layers[next].Input.Height >= 2 && layers[next].Input.Width >= 2;
             if (pool) next++;
-            return new Fusion(next - index - 1, batchNorm, relu, pool);
+            return new Fusion(next - index - 1, batchNorm, relu, pool, activation);
         }
 
         /// <summary>The workspace array holding the batch-norm-folded weights and bias of a convolution, when it has one.</summary>
         public static string FoldedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Folded";
 
-        public static int FoldedLength(PlannedLayer layer) => DimsOf(layer).WeightLength + layer.Output.Channels;
+        /// <summary>Floats of the weights before the bias in a convolution's parameters (grouped ones included).</summary>
+        private static int WeightLengthOf(PlannedLayer layer) => layer.ParameterCount - (layer.Spec.Bias ? layer.Output.Channels : 0);
 
-        /// <summary>Evaluation, once per forward: the batch-norm after the convolution folded into its weights and bias.</summary>
+        public static int FoldedLength(PlannedLayer layer) => WeightLengthOf(layer) + layer.Output.Channels;
+
+        /// <summary>
+        /// Evaluation: the batch-norm after the convolution folded into its weights and bias. The forward pass runs it once per
+        /// change of the weights (the network's parameter version), not once per call.
+        /// </summary>
         public static void EmitFoldStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer batchNorm) =>
             w.Line(MethodName(layer) + "FoldBatchNorm(" + ParameterSlice(layer) + ", " + ParameterSlice(batchNorm) + ", " + BufferSlice(batchNorm) + ", workspace." + FoldedArray(layer) + ");");
+
+        /// <summary>
+        /// Whether evaluation keeps this layer's folded weights packed for <c>StridedConvolution</c> as well (a strided layer with a
+        /// batch-norm folded into it): packed with the fold, once per change of the weights, not on every call.
+        /// </summary>
+        public static bool HasPreparedWeights(PlannedLayer layer) => layer.Fusion.BatchNorm && !GroupedConv2dEmitter.Handles(layer.Spec) && DimsOf(layer).Strided;
+
+        /// <summary>The workspace array holding a strided layer's folded weights packed for its kernel, then its bias.</summary>
+        public static string PreparedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Prepared";
+
+        public static int PreparedLength(PlannedLayer layer) => FoldedLength(layer);
+
+        /// <summary>After the fold: the folded weights packed for the strided kernel (see <see cref="HasPreparedWeights"/>).</summary>
+        public static void EmitPrepareStatement(IndentedWriter w, PlannedLayer layer)
+        {
+            var (input, spec) = (layer.Input, layer.Spec);
+            int weightLength = WeightLengthOf(layer), outChannels = layer.Output.Channels;
+            string folded = "workspace." + FoldedArray(layer);
+            w.Line("global::CnnGen.Kernels.StridedConvolution.Prepare(" + folded + ".AsSpan(0, " + Int(weightLength) + "), " + folded + ".AsSpan(" + Int(weightLength) + ", " + Int(outChannels) + "), "
+                + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding)
+                + ", workspace." + PreparedArray(layer) + ");");
+        }
 
         /// <summary>The evaluation-mode call for sample <c>n</c> of a fused chain, writing the last absorbed layer's output.</summary>
         public static void EmitFusedStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion) =>
             w.Line(MethodName(layer) + fusion.MethodSuffix + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(last), last.Output.Length)
-                + ", " + (fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + ", workspace.Columns);");
+                + ", " + (HasPreparedWeights(layer) ? "workspace." + PreparedArray(layer) : fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + ", workspace.Columns);");
 
         public static void EmitFusedMethods(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion, PlannedLayer? batchNorm)
         {
-            var (d, spec) = (DimsOf(layer), layer.Spec);
+            var spec = layer.Spec;
+            int weightLength = WeightLengthOf(layer), outChannels = layer.Output.Channels;
             bool bias = spec.Bias || fusion.BatchNorm;
             if (fusion.BatchNorm && batchNorm is not null)
             {
@@ -134,17 +179,47 @@ namespace CnnGen.Generator.Emit
                 w.Line("private static void " + MethodName(layer) + "FoldBatchNorm(" + ReadOnlySpan + " p, " + ReadOnlySpan + " bn, " + ReadOnlySpan + " running, " + Span + " folded)");
                 using (w.OpenBlock())
                 {
-                    w.Line("global::CnnGen.Kernels.BatchNormalization.FoldIntoConvolution(p.Slice(0, " + Int(d.WeightLength) + "), "
-                        + (spec.Bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", bn, running, "
-                        + Int(d.OutChannels) + ", " + Float(batchNorm.Spec.Eps) + ", folded);");
+                    w.Line("global::CnnGen.Kernels.BatchNormalization.FoldIntoConvolution(p.Slice(0, " + Int(weightLength) + "), "
+                        + (spec.Bias ? "p.Slice(" + Int(weightLength) + ", " + Int(outChannels) + ")" : "default") + ", bn, running, "
+                        + Int(outChannels) + ", " + Float(batchNorm.Spec.Eps) + ", folded);");
                 }
                 w.Line();
             }
-            string what = (fusion.BatchNorm ? " + batch-norm (folded)" : "") + (fusion.Relu ? " + ReLU" : "") + (fusion.Pool ? " + 2x2 max pooling" : "");
+            string what = (fusion.BatchNorm ? " + batch-norm (folded)" : "") + (fusion.Relu ? " + ReLU" : "") + (fusion.Pool ? " + 2x2 max pooling" : "")
+                + (fusion.Activation is null ? "" : " + " + fusion.Activation.Kind);
             w.Line("/// <summary>" + Xml(layer.Describe()) + what + ", fused for evaluation: writes " + Xml(last.Output.ToString()) + " and nothing in between.</summary>");
             w.Line("private static void " + MethodName(layer) + fusion.MethodSuffix + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + Span + " columns)");
             using (w.OpenBlock())
-                w.Line(DirectForwardCall(layer, fusion.Pool ? "ForwardPooled" : "Forward", bias, fusion.Relu));
+            {
+                var d = DimsOf(layer);
+                if (GroupedConv2dEmitter.Handles(spec)) w.Line(GroupedConv2dEmitter.Instance.ForwardCall(layer, bias));
+                else if (HasPreparedWeights(layer))
+                {
+                    var input = layer.Input;
+                    w.Line("// p: the folded weights packed for the kernel, then the bias (StridedConvolution.Prepare, once per change of the weights)");
+                    w.Line("global::CnnGen.Kernels.StridedConvolution.ForwardPrepared(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p, "
+                        + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", y, columns, relu: " + (fusion.Relu ? "true" : "false") + ");");
+                }
+                else if (d.Direct || d.Strided) w.Line(DirectForwardCall(layer, fusion.Pool ? "ForwardPooled" : "Forward", bias, fusion.Relu));
+                else EmitPointwiseBody(w, layer, bias);
+                if (fusion.Activation is { } activation)
+                {
+                    w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache");
+                    w.Line(ActivationEmitter.InPlaceStatement(activation, "y"));
+                }
+            }
+        }
+
+        /// <summary>
+        /// A pointwise (1x1, stride 1, unpadded) convolution of one sample in evaluation: register tiles over channels with the
+        /// bias in the accumulators (<c>PointwiseConvolution</c>), no packing and no second pass.
+        /// </summary>
+        private static void EmitPointwiseBody(IndentedWriter w, PlannedLayer layer, bool bias)
+        {
+            var d = DimsOf(layer);
+            w.Line("// y [" + Int(d.OutChannels) + " x " + Int(d.Cells) + "] = weight · x + bias");
+            w.Line("global::CnnGen.Kernels.PointwiseConvolution.Forward(x, " + Int(layer.Input.Channels) + ", " + Int(d.Cells) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
+                + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", y);");
         }
 
         /// <summary>The <c>DirectConvolution</c> forward call on <c>x</c>, <c>p</c> (weights, then the bias when there is one), <c>y</c> and <c>columns</c>.</summary>

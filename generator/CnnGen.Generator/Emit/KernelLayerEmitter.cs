@@ -51,6 +51,14 @@ namespace CnnGen.Generator.Emit
             }
         }
 
+        /// <summary>
+        /// The forward call on <c>x</c>, <c>p</c> (weights, then a bias of the output channels when <paramref name="bias"/>),
+        /// <c>y</c> and <c>columns</c>: what evaluation's fused method runs on the batch-norm-folded weights.
+        /// </summary>
+        public string ForwardCall(PlannedLayer layer, bool bias) =>
+            Kernel + ".Forward(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), "
+            + (bias ? "p.Slice(" + Int(WeightLength(layer)) + ", " + Int(layer.Output.Channels) + ")" : "default") + ", y, columns);";
+
         public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             string dx = !layer.ReadsNetworkInput ? gradients.InputSample(layer) : "inputGradientWanted ? " + gradients.InputSample(layer) + " : default";

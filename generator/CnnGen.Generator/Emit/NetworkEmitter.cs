@@ -180,6 +180,9 @@ namespace CnnGen.Generator.Emit
             w.Line("private readonly float[] _parameters = CreateParameters();");
             w.Line("private readonly float[] _buffers = CreateBuffers();");
             w.Line("private readonly long[] _counters = new long[CounterCount];");
+            w.Line("// Stamps the weights: every way to write them takes a new one (unique across networks), and a workspace redoes what");
+            w.Line("// it derived from them (batch-norm folded into convolutions) when its stamp differs.");
+            w.Line("private long _parameterVersion = global::CnnGen.ParameterVersions.Next();");
             w.Line();
             w.Line("/// <summary>Parameters as PyTorch initializes them, drawn from seed 0 (see <see cref=\"ResetParameters\"/>).</summary>");
             w.Line("private static float[] CreateParameters()");
@@ -200,15 +203,33 @@ namespace CnnGen.Generator.Emit
             }
             w.Line();
             w.Line("/// <summary>All trainable parameters in <c>state_dict</c> order (" + Int(layout.ParameterCount) + " floats).</summary>");
-            w.Line("public global::System.Span<float> Parameters => _parameters;");
+            w.Line("/// <remarks>Taking this span counts as a change of the weights (see <see cref=\"ParametersChanged\"/>).</remarks>");
+            w.Line("public global::System.Span<float> Parameters { get { ParametersChanged(); return _parameters; } }");
             w.Line("/// <summary>Batch-norm running statistics in <c>state_dict</c> order (" + Int(layout.BufferCount) + " floats).</summary>");
-            w.Line("public global::System.Span<float> Buffers => _buffers;");
+            w.Line("/// <remarks>Taking this span counts as a change of the weights (see <see cref=\"ParametersChanged\"/>).</remarks>");
+            w.Line("public global::System.Span<float> Buffers { get { ParametersChanged(); return _buffers; } }");
             w.Line("/// <summary>Batch-norm <c>num_batches_tracked</c> counters (" + Int(layout.CounterCount) + ").</summary>");
             w.Line("public global::System.Span<long> Counters => _counters;");
             w.Line("global::CnnGen.Shapes.NetworkLayout global::CnnGen.INetwork.Layout => Layout;");
             w.Line();
             w.Line("/// <summary>Re-initializes every parameter and buffer as a freshly constructed PyTorch module would, from <paramref name=\"seed\"/>.</summary>");
-            w.Line("public void ResetParameters(ulong seed) => global::CnnGen.Initialization.ResetParameters(Layout, _parameters, _buffers, _counters, seed);");
+            w.Line("public void ResetParameters(ulong seed)");
+            using (w.OpenBlock())
+            {
+                w.Line("global::CnnGen.Initialization.ResetParameters(Layout, _parameters, _buffers, _counters, seed);");
+                w.Line("ParametersChanged();");
+            }
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Tells the network its parameters or running statistics were written, so evaluation redoes what it derives from them");
+            w.Line("/// (batch-norm folded into the convolution before it) on its next call. Every library path that writes them calls it,");
+            w.Line("/// and so does taking <see cref=\"Parameters\"/>, <see cref=\"Buffers\"/> or a tensor view; call it yourself after");
+            w.Line("/// writing through a span taken before an evaluation <c>Forward</c> (the span outlived the stamp).");
+            w.Line("/// </summary>");
+            w.Line("public void ParametersChanged() => global::System.Threading.Volatile.Write(ref _parameterVersion, global::CnnGen.ParameterVersions.Next());");
+            w.Line();
+            w.Line("/// <summary>The stamp of the current weights: it changes with every <see cref=\"ParametersChanged\"/>, and no two networks share one.</summary>");
+            w.Line("public long ParameterVersion => global::System.Threading.Volatile.Read(ref _parameterVersion);");
             w.Line();
         }
 
@@ -231,10 +252,10 @@ namespace CnnGen.Generator.Emit
                     switch (tensor.Block)
                     {
                         case TensorBlock.Parameters:
-                            w.Line("public global::System.Span<float> " + name + " => _parameters.AsSpan(" + Int(tensor.Offset) + ", " + Int(tensor.Length) + ");");
+                            w.Line("public global::System.Span<float> " + name + " { get { ParametersChanged(); return _parameters.AsSpan(" + Int(tensor.Offset) + ", " + Int(tensor.Length) + "); } }");
                             break;
                         case TensorBlock.Buffers:
-                            w.Line("public global::System.Span<float> " + name + " => _buffers.AsSpan(" + Int(tensor.Offset) + ", " + Int(tensor.Length) + ");");
+                            w.Line("public global::System.Span<float> " + name + " { get { ParametersChanged(); return _buffers.AsSpan(" + Int(tensor.Offset) + ", " + Int(tensor.Length) + "); } }");
                             break;
                         default:
                             w.Line("public ref long " + name + " => ref _counters[" + Int(tensor.Offset) + "];");
@@ -315,9 +336,31 @@ namespace CnnGen.Generator.Emit
                 // Training keeps every layer's output for the backward pass; evaluation folds and fuses what it can.
                 w.Line();
                 using (w.OpenBlock("if (mode == ForwardMode.Training)"))
+                {
                     EmitForwardSchedule(w, plan, ForwardMode.Training);
+                    if (layout.BufferCount > 0) w.Line("ParametersChanged(); // the running statistics moved");
+                }
                 using (w.OpenBlock("else if (mode == ForwardMode.Evaluation)"))
+                {
+                    var folds = plan.Layers.Where(l => l.Fusion.BatchNorm).ToList();
+                    if (folds.Count > 0)
+                    {
+                        w.Line("long version = ParameterVersion;");
+                        using (w.OpenBlock("if (workspace.FoldedVersion != version)"))
+                        {
+                            w.Line("// Batch-norm folded into the convolution before it, once per change of the weights, not once per call.");
+                            foreach (var layer in folds)
+                            {
+                                var segment = plan.Schedule.OfType<Segment>().First(s => s.Layers.Contains(layer));
+                                Conv2dEmitter.EmitFoldStatement(w, layer, segment.Layers[IndexOf(segment.Layers, layer) + 1]);
+                                if (Conv2dEmitter.HasPreparedWeights(layer)) Conv2dEmitter.EmitPrepareStatement(w, layer);
+                            }
+                            w.Line("workspace.FoldedVersion = version;");
+                        }
+                        w.Line();
+                    }
                     EmitForwardSchedule(w, plan, ForwardMode.Evaluation);
+                }
                 using (w.OpenBlock("else"))
                 {
                     w.Line("// What backward reads in place of the training forward's records.");
@@ -376,7 +419,7 @@ namespace CnnGen.Generator.Emit
         /// <summary>
         /// The layers of one segment in one mode, in order. A run of layers that map each sample on their own shares one loop
         /// over the batch, so a sample's activations are still in cache for the next layer. In evaluation a direct convolution
-        /// also absorbs the batch-norm (folded once per call), ReLU and 2x2 max pooling after it (the plan's fusions).
+        /// also absorbs the batch-norm (folded once per change of the weights, before the runs), the activation and 2x2 max pooling after it (the plan's fusions).
         /// </summary>
         private static void EmitForwardRuns(IndentedWriter w, IReadOnlyList<PlannedLayer> layers, ForwardMode mode)
         {
@@ -393,16 +436,6 @@ namespace CnnGen.Generator.Emit
                     if (training) LayerEmitter.For(layers[i]).EmitTrainingForwardCall(w, layers[i]);
                     else LayerEmitter.For(layers[i]).EmitEvaluationForwardCall(w, layers[i]);
                     continue;
-                }
-                if (fuse)
-                {
-                    for (int j = i; j < end; j++)
-                    {
-                        var fusion = layers[j].Fusion;
-                        if (!fusion.BatchNorm || j + fusion.Absorbed >= end) continue;
-                        w.Line("// " + layers[j + 1].Describe() + " folded into " + layers[j].Kind + " #" + Int(layers[j].Index) + ", once for the batch");
-                        Conv2dEmitter.EmitFoldStatement(w, layers[j], layers[j + 1]);
-                    }
                 }
                 w.Line("// Layers " + Int(layers[i].Index) + " to " + Int(layers[end - 1].Index) + ", one sample at a time through all of them");
                 using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
@@ -648,6 +681,9 @@ namespace CnnGen.Generator.Emit
                     if (!layer.Fusion.BatchNorm) continue;
                     w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " with the batch-norm after it folded in, for evaluation.</summary>");
                     w.Line("internal readonly float[] " + Conv2dEmitter.FoldedArray(layer) + ";");
+                    if (!Conv2dEmitter.HasPreparedWeights(layer)) continue;
+                    w.Line("/// <summary>The same, packed for the strided kernel (weights, then bias).</summary>");
+                    w.Line("internal readonly float[] " + Conv2dEmitter.PreparedArray(layer) + ";");
                 }
                 w.Line("/// <summary>Scratch for the convolutions, one sample at a time: im2col columns, padded inputs, output rows.</summary>");
                 w.Line("internal readonly float[] Columns;");
@@ -668,6 +704,11 @@ namespace CnnGen.Generator.Emit
                 w.Line("public bool ForwardWasEvaluation { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass was <c>ForwardForGradients</c>: backward then differentiates batch-norm through its running statistics.</summary>");
                 w.Line("public bool ForwardUsedRunningStatistics { get; internal set; }");
+                if (plan.Layers.Any(l => l.Fusion.BatchNorm))
+                {
+                    w.Line("/// <summary>The network's <c>ParameterVersion</c> the folded weights were computed from; 0 before the first evaluation.</summary>");
+                    w.Line("internal long FoldedVersion;");
+                }
                 w.Line();
                 w.Line("public Workspace(int batchCapacity = 1, ulong dropoutSeed = 0) : base(batchCapacity, dropoutSeed)");
                 using (w.OpenBlock())
@@ -701,6 +742,8 @@ namespace CnnGen.Generator.Emit
                     {
                         if (layer.Fusion.BatchNorm)
                             w.Line(Conv2dEmitter.FoldedArray(layer) + " = new float[" + Int(Conv2dEmitter.FoldedLength(layer)) + "];");
+                        if (Conv2dEmitter.HasPreparedWeights(layer))
+                            w.Line(Conv2dEmitter.PreparedArray(layer) + " = new float[" + Int(Conv2dEmitter.PreparedLength(layer)) + "];");
                     }
                     w.Line("SampleGradientA = new float[" + Int(largest) + "];");
                     w.Line("SampleGradientB = new float[" + Int(largest) + "];");

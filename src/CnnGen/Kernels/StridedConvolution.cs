@@ -81,7 +81,58 @@ namespace CnnGen.Kernels
 
         internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int stride, int padding,
-            Span<float> y, Span<float> scratch, bool relu, KernelPath path)
+            Span<float> y, Span<float> scratch, bool relu, KernelPath path) =>
+            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, stride, padding, y, scratch, relu, path, packed: false);
+
+        /// <summary>
+        /// Floats of the prepared weights <see cref="Prepare"/> writes for a layer of this shape: its weights (packed for the
+        /// path this process runs) and then its bias.
+        /// </summary>
+        public static int PreparedLength(int inChannels, int outChannels, int kernel) => outChannels * inChannels * kernel * kernel + outChannels;
+
+        /// <summary>
+        /// The weights and bias as <see cref="ForwardPrepared"/> reads them: packed [16-channel block][tap][16] where this process
+        /// runs the output channels in the vector lanes, PyTorch's layout elsewhere; then the bias (zeros when empty). Done once
+        /// per change of the weights, it takes the packing out of every call.
+        /// </summary>
+        public static void Prepare(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int inChannels, int height, int width, int outChannels,
+            int kernel, int stride, int padding, Span<float> prepared) =>
+            PrepareOn(weight, bias, inChannels, height, width, outChannels, kernel, stride, padding, prepared, KernelPaths.Default);
+
+        internal static void PrepareOn(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int inChannels, int height, int width, int outChannels,
+            int kernel, int stride, int padding, Span<float> prepared, KernelPath path)
+        {
+            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+            int length = outChannels * g.Taps;
+            Require(weight.Length >= length, nameof(weight), length);
+            if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
+            Require(prepared.Length >= length + outChannels, nameof(prepared), length + outChannels);
+            if (path != KernelPath.Scalar && UseLanes(g, outChannels, path)) DirectConvolution.PackLanes(weight.Slice(0, length), outChannels, g.Taps, prepared);
+            else weight.Slice(0, length).CopyTo(prepared);
+            if (bias.IsEmpty) prepared.Slice(length, outChannels).Clear();
+            else bias.Slice(0, outChannels).CopyTo(prepared.Slice(length, outChannels));
+        }
+
+        /// <summary>
+        /// <see cref="Forward"/> on weights and bias made by <see cref="Prepare"/> for the same shape (in the same process: the
+        /// packing follows the vector path).
+        /// </summary>
+        public static void ForwardPrepared(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> prepared,
+            int outChannels, int kernel, int stride, int padding, Span<float> y, Span<float> scratch, bool relu) =>
+            ForwardPreparedOn(x, inChannels, height, width, prepared, outChannels, kernel, stride, padding, y, scratch, relu, KernelPaths.Default);
+
+        internal static void ForwardPreparedOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> prepared,
+            int outChannels, int kernel, int stride, int padding, Span<float> y, Span<float> scratch, bool relu, KernelPath path)
+        {
+            int length = outChannels * inChannels * kernel * kernel;
+            Require(prepared.Length >= length + outChannels, nameof(prepared), length + outChannels);
+            ForwardOn(x, inChannels, height, width, prepared.Slice(0, length), prepared.Slice(length, outChannels), outChannels, kernel, stride, padding,
+                y, scratch, relu, path, packed: true);
+        }
+
+        private static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int stride, int padding,
+            Span<float> y, Span<float> scratch, bool relu, KernelPath path, bool packed)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
@@ -106,7 +157,7 @@ namespace CnnGen.Kernels
             if (UseLanes(g, outChannels, path))
             {
                 Require(scratch.Length >= LanesScratch(g, outChannels), nameof(scratch), LanesScratch(g, outChannels));
-                ForwardLanes512(x, weight, bias, outChannels, y, scratch, relu, g);
+                ForwardLanes512(x, weight, bias, outChannels, y, scratch, relu, g, packed);
                 return;
             }
 
@@ -133,7 +184,7 @@ namespace CnnGen.Kernels
         }
 
         private static void ForwardLanes512(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
-            Span<float> y, Span<float> scratch, bool relu, in Geometry g)
+            Span<float> y, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked)
         {
             int taps = g.Taps, cells = g.Cells;
             var padded = scratch.Slice(0, g.PaddedLength);
@@ -141,7 +192,12 @@ namespace CnnGen.Kernels
             var results = scratch.Slice(g.PaddedLength + outChannels * taps, 2 * 16 * cells);
             var transpose = scratch.Slice(g.PaddedLength + outChannels * taps + 2 * 16 * cells, 256);
             Pad(x, padded, g);
-            DirectConvolution.PackLanes(weight, outChannels, taps, packed);
+            ReadOnlySpan<float> lanes = weight.Slice(0, outChannels * taps);
+            if (!weightsPacked)
+            {
+                DirectConvolution.PackLanes(weight, outChannels, taps, packed);
+                lanes = packed;
+            }
             ref float p = ref MemoryMarshal.GetReference(padded);
             ref float r0 = ref MemoryMarshal.GetReference(results);
             ref float r1 = ref Unsafe.Add(ref r0, 16 * cells);
@@ -149,7 +205,7 @@ namespace CnnGen.Kernels
             for (int block = 0; block < outChannels;)
             {
                 bool two = block + 32 <= outChannels;
-                ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(packed), block * taps);
+                ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(lanes), block * taps);
                 ref float w1 = ref Unsafe.Add(ref w0, 16 * taps);
                 var b0 = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)block);
                 var b1 = !two || bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)(block + 16));

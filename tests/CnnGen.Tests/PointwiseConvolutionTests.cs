@@ -1,0 +1,97 @@
+using System;
+using System.Collections.Generic;
+using CnnGen.Kernels;
+using CnnGen.Tests.Infrastructure;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary><c>PointwiseConvolution</c> on every path (scalar, Vector256, Vector512) against its definition in double precision.</summary>
+    public sealed class PointwiseConvolutionTests
+    {
+        public static IEnumerable<object[]> Shapes()
+        {
+            // inChannels, plane, outChannels, bias
+            var shapes = new List<object[]>
+            {
+                new object[] { 16, 256, 64, false },  // MobileNetV2's expansion at 16x16
+                new object[] { 64, 256, 16, true },   // its projection
+                new object[] { 96, 64, 24, false },   // at 8x8
+                new object[] { 1, 1, 1, true },
+                new object[] { 3, 7, 5, true },       // fewer cells than a vector: the scalar tile only
+                new object[] { 5, 24, 6, false },     // 24 cells: one and a half Vector512, three Vector256
+                new object[] { 7, 100, 9, true },     // 100 = 6·16 + 4: every tile width, then a scalar tail; 9 = 4 + 4 + 1 channels
+                new object[] { 2, 131, 3, false },
+            };
+            var random = new Random(17);
+            for (int trial = 0; trial < 12; trial++)
+                shapes.Add(new object[] { random.Next(1, 40), random.Next(1, 300), random.Next(1, 30), random.Next(2) == 0 });
+            return shapes;
+        }
+
+        public static IEnumerable<object[]> ShapesOnEveryPath()
+        {
+            foreach (object[] path in DirectConvolutionTests.Paths())
+            {
+                foreach (object[] shape in Shapes()) yield return [.. path, .. shape];
+            }
+        }
+
+        private static float[] RandomValues(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+            return values;
+        }
+
+        [Theory]
+        [MemberData(nameof(ShapesOnEveryPath))]
+        public void Forward_MatchesTheDefinition(string pathName, int inChannels, int plane, int outChannels, bool hasBias)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var random = new Random(inChannels * 1000 + plane * 7 + outChannels);
+            float[] x = RandomValues(random, inChannels * plane);
+            float[] weight = RandomValues(random, outChannels * inChannels);
+            float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
+            int outLength = outChannels * plane;
+            float[] y = new float[outLength + 9];
+            Array.Fill(y, float.NaN);
+            PointwiseConvolution.ForwardOn(x, inChannels, plane, weight, bias, outChannels, y.AsSpan(0, outLength + 9), path);
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int i = 0; i < plane; i++)
+                {
+                    double sum = hasBias ? bias[oc] : 0, scale = Math.Abs(sum);
+                    for (int c = 0; c < inChannels; c++)
+                    {
+                        double product = (double)weight[oc * inChannels + c] * x[c * plane + i];
+                        sum += product;
+                        scale += Math.Abs(product);
+                    }
+                    float actual = y[oc * plane + i];
+                    if (!(Math.Abs(actual - sum) <= 1e-5 * Math.Max(scale, 1e-30)))
+                        Assert.Fail($"{path}: y[{oc},{i}] = {actual}, expected {sum}");
+                }
+            }
+            for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+        }
+
+        [Fact]
+        public void Forward_RejectsShortSpansAndAWrongBias()
+        {
+            float[] x = new float[8 * 20], w = new float[6 * 8], y = new float[6 * 20];
+            Assert.Throws<ArgumentException>(() => PointwiseConvolution.Forward(x.AsSpan(1), 8, 20, w, default, 6, y));
+            Assert.Throws<ArgumentException>(() => PointwiseConvolution.Forward(x, 8, 20, w.AsSpan(1), default, 6, y));
+            Assert.Throws<ArgumentException>(() => PointwiseConvolution.Forward(x, 8, 20, w, default, 6, y.AsSpan(1)));
+            Assert.Throws<ArgumentException>(() => PointwiseConvolution.Forward(x, 8, 20, w, new float[5], 6, y));
+            Assert.Throws<ArgumentOutOfRangeException>(() => PointwiseConvolution.Forward(x, 0, 20, w, default, 6, y));
+        }
+
+        [Fact]
+        public void Forward_AllocatesNothing()
+        {
+            float[] x = new float[64 * 256], w = new float[16 * 64], b = new float[16], y = new float[16 * 256];
+            Allocations.AssertNone(() => PointwiseConvolution.Forward(x, 64, 256, w, b, 16, y));
+        }
+    }
+}

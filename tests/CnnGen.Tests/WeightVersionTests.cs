@@ -1,0 +1,272 @@
+using System;
+using System.IO;
+using CnnGen.IO;
+using CnnGen.Tests.Fixtures;
+using CnnGen.Tests.Infrastructure;
+using CnnGen.Training;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// Evaluation folds batch-norm into the convolutions once per change of the weights, into the workspace. Every path that
+    /// writes parameters or running statistics must make the next evaluation forward refold: each test warms a workspace up
+    /// (so its folded copy is stamped), changes the weights one way, and checks the next evaluation against
+    /// <c>ForwardForGradients</c>, which runs batch-norm unfused on the current weights.
+    /// </summary>
+    public sealed class WeightVersionTests
+    {
+        private const int Batch = 3;
+
+        /// <summary>Every parameter and running statistic drawn from <paramref name="seed"/>: batch-norm far from the identity.</summary>
+        private static void Randomize(INetwork network, ulong seed)
+        {
+            var random = new CnnRandom(seed);
+            var parameters = network.Parameters;
+            for (int i = 0; i < parameters.Length; i++) parameters[i] = (random.NextFloat() - 0.5f) * 0.6f;
+            var buffers = network.Buffers;
+            // Running means in [-0.5, 0.5), variances in [0.25, 1.25): each buffer block is means then variances per layer.
+            foreach (var layer in network.Layout.Layers)
+            {
+                if (layer.BufferCount == 0) continue;
+                int channels = layer.BufferCount / 2;
+                for (int c = 0; c < channels; c++)
+                {
+                    buffers[layer.BufferOffset + c] = random.NextFloat() - 0.5f;
+                    buffers[layer.BufferOffset + channels + c] = 0.25f + random.NextFloat();
+                }
+            }
+        }
+
+        private static float[] Input(INetwork network, ulong seed)
+        {
+            var random = new CnnRandom(seed);
+            var input = new float[Batch * network.Layout.Input.Length];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat();
+            return input;
+        }
+
+        private static float[] Evaluate(INetwork network, float[] input, NetworkWorkspace workspace)
+        {
+            var output = new float[Batch * network.Layout.Output.Length];
+            network.Forward(input, output, Batch, workspace);
+            return output;
+        }
+
+        /// <summary>The evaluation output on the current weights, batch-norm unfused, from a workspace of its own.</summary>
+        private static float[] Unfused(INetwork network, float[] input)
+        {
+            var output = new float[Batch * network.Layout.Output.Length];
+            network.ForwardForGradients(input, output, Batch, network.CreateWorkspace(Batch));
+            return output;
+        }
+
+        /// <summary>
+        /// Warms <paramref name="workspace"/> up on the current weights, runs <paramref name="change"/>, and checks that the next
+        /// evaluation on the same workspace follows the new weights (and that they are new).
+        /// </summary>
+        private static void AssertNextEvaluationFollows(INetwork network, NetworkWorkspace workspace, Action change)
+        {
+            var input = Input(network, 11);
+            var before = Evaluate(network, input, workspace);
+            Compare.Close(before, Unfused(network, input), 1e-5, "evaluation before the change");
+            change();
+            var expected = Unfused(network, input);
+            Assert.True(Compare.MaxError(before, expected) > 1e-4, "the change must move the outputs well past the tolerance, or the test shows nothing: " + Compare.MaxError(before, expected));
+            Compare.Close(Evaluate(network, input, workspace), expected, 1e-5, "evaluation after the change");
+        }
+
+        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet) };
+
+        private static INetwork Create(string name, ulong seed)
+        {
+            INetwork network = name switch
+            {
+                nameof(MobileNetV2) => new MobileNetV2(),
+                nameof(ResNet8) => new ResNet8(),
+                _ => new BatchNormNet(),
+            };
+            Randomize(network, seed);
+            return network;
+        }
+
+        [Theory, MemberData(nameof(Networks))]
+        public void LoadingAWeightFileRefolds(string name)
+        {
+            var network = Create(name, 1);
+            var other = Create(name, 2);
+            var bytes = SaveToBytes(other);
+            AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () => NetworkWeights.Load(network, bytes, "other"));
+        }
+
+        [Theory, MemberData(nameof(Networks))]
+        public void PartialLoadRefolds(string name)
+        {
+            var network = Create(name, 1);
+            var bytes = SaveToBytes(Create(name, 3));
+            AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () => NetworkWeights.LoadPartial(network, bytes, "other"));
+        }
+
+        [Theory, MemberData(nameof(Networks))]
+        public void AnOptimizerStepOnTheParametersRefolds(string name)
+        {
+            var network = Create(name, 1);
+            var optimizer = new Sgd(network.Layout.ParameterCount, learningRate: 0.5f);
+            var gradients = new float[network.Layout.ParameterCount];
+            var random = new CnnRandom(5);
+            for (int i = 0; i < gradients.Length; i++) gradients[i] = random.NextFloat() - 0.5f;
+            AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () => optimizer.Step(network.Parameters, gradients));
+        }
+
+        [Theory, MemberData(nameof(Networks))]
+        public void ATrainStepRefolds_WeightsAndRunningStatistics(string name)
+        {
+            var network = Create(name, 1);
+            using var trainer = new Trainer(network, new Sgd(network.Layout.ParameterCount, learningRate: 0.5f), batchCapacity: 4, threads: 1);
+            var images = new float[4 * network.Layout.Input.Length];
+            var random = new CnnRandom(6);
+            for (int i = 0; i < images.Length; i++) images[i] = random.NextFloat();
+            var labels = new[] { 0, 1, 2, 3 };
+            AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () => trainer.TrainStep(images, labels));
+        }
+
+        [Theory, MemberData(nameof(Networks))]
+        public void ATrainingForwardMovesTheRunningStatisticsAndRefolds(string name)
+        {
+            var network = Create(name, 1);
+            var trainingWorkspace = network.CreateWorkspace(Batch);
+            var input = Input(network, 12);
+            var parameters = network.Parameters.ToArray();
+            AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () =>
+            {
+                // Momentum 0.1 moves the running statistics a little per step: a few steps of inputs far from them.
+                for (int i = 0; i < 20; i++) network.Forward(Array.ConvertAll(input, v => 4f * v + 1f), new float[Batch * network.Layout.Output.Length], Batch, trainingWorkspace, training: true);
+            });
+            Assert.Equal(parameters, network.Parameters.ToArray()); // only the running statistics moved
+        }
+
+        [Theory, MemberData(nameof(Networks))]
+        public void ResetParametersRefolds(string name)
+        {
+            var network = Create(name, 1);
+            AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () => Reset(network, 7));
+        }
+
+        [Fact]
+        public void WritingThroughATensorViewRefolds()
+        {
+            var network = (BatchNormNet)Create(nameof(BatchNormNet), 1);
+            var workspace = network.CreateWorkspace(Batch);
+            AssertNextEvaluationFollows(network, workspace, () => network.Layer0Weight.Fill(0.2f));        // the convolution's weights
+            AssertNextEvaluationFollows(network, workspace, () => network.Layer1RunningMean.Fill(-1.5f)); // the running mean of its batch-norm
+        }
+
+        [Fact]
+        public void ASpanHeldAcrossAForwardNeedsParametersChanged_WhichRefolds()
+        {
+            var network = (MobileNetV2)Create(nameof(MobileNetV2), 1);
+            var workspace = network.CreateWorkspace(Batch);
+            var input = Input(network, 11);
+            var parameters = network.Parameters;
+            long version = network.ParameterVersion;
+            Evaluate(network, input, workspace);
+            Assert.Equal(version, network.ParameterVersion); // evaluation writes nothing
+            parameters.Slice(0, 432).Fill(0.3f);            // the convolution's weights, through the span taken before the forward
+            network.ParametersChanged();
+            Assert.NotEqual(version, network.ParameterVersion);
+            Compare.Close(Evaluate(network, input, workspace), Unfused(network, input), 1e-5, "after ParametersChanged");
+        }
+
+        [Fact]
+        public void RestoringACheckpointRefolds()
+        {
+            var network = Create(nameof(MobileNetV2), 1);
+            var optimizer = new Sgd(network.Layout.ParameterCount, learningRate: 0.1f, momentum: 0.9f);
+            string path = Path.Combine(Path.GetTempPath(), "cnngen-version-" + Guid.NewGuid().ToString("N") + ".safetensors");
+            try
+            {
+                TrainingCheckpoint.Save(path, Create(nameof(MobileNetV2), 4), optimizer, epoch: 3);
+                AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () => TrainingCheckpoint.Load(path, network, optimizer));
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+
+        [Fact]
+        public void ARolledBackStepLeavesEvaluationOnTheOldWeights()
+        {
+            var network = Create(nameof(MobileNetV2), 1);
+            var workspace = network.CreateWorkspace(Batch);
+            var input = Input(network, 11);
+            var before = Evaluate(network, input, workspace);
+            using var trainer = new Trainer(network, new Sgd(network.Layout.ParameterCount, learningRate: 0.1f), batchCapacity: 4, threads: 1);
+            var images = new float[4 * network.Layout.Input.Length];
+            Array.Fill(images, float.NaN); // the loss is not finite: the step, and the running statistics it moved, are rolled back
+            Assert.Throws<TrainingDivergedException>(() => trainer.TrainStep(images, new[] { 0, 1, 2, 3 }));
+            Assert.Equal(before, Evaluate(network, input, workspace));
+            Compare.Close(before, Unfused(network, input), 1e-5, "after the rollback");
+        }
+
+        [Fact]
+        public void AModelHostSwapRefoldsAWorkspaceMadeForTheOldNetwork()
+        {
+            var host = new ModelHost<MobileNetV2>((MobileNetV2)Create(nameof(MobileNetV2), 1));
+            var workspace = host.Current.CreateWorkspace(Batch);
+            var input = Input(host.Current, 11);
+            var before = Evaluate(host.Current, input, workspace);
+            host.Update(network => Randomize(network, 8)); // a copy, changed, swapped in
+            var expected = Unfused(host.Current, input);
+            Assert.True(Compare.MaxError(before, expected) > 1e-3, "the swap must change the outputs, or the test shows nothing");
+            Compare.Close(Evaluate(host.Current, input, workspace), expected, 1e-5, "after the swap");
+        }
+
+        [Fact]
+        public void AWorkspaceMovedBetweenTwoNetworksFollowsEach()
+        {
+            var a = (MobileNetV2)Create(nameof(MobileNetV2), 1);
+            var b = (MobileNetV2)Create(nameof(MobileNetV2), 2);
+            var workspace = a.CreateWorkspace(Batch);
+            var input = Input(a, 11);
+            for (int round = 0; round < 2; round++)
+            {
+                Compare.Close(Evaluate(a, input, workspace), Unfused(a, input), 1e-5, "network a");
+                Compare.Close(Evaluate(b, input, workspace), Unfused(b, input), 1e-5, "network b");
+            }
+        }
+
+        [Fact]
+        public void EvaluationWithFoldedWeightsAllocatesNothing_AndRefoldingNeither()
+        {
+            var network = (MobileNetV2)Create(nameof(MobileNetV2), 1);
+            var workspace = network.CreateWorkspace(Batch);
+            var input = Input(network, 11);
+            var output = new float[Batch * MobileNetV2.OutputLength];
+            Allocations.AssertNone(() => network.Forward(input, output, Batch, workspace));
+            Allocations.AssertNone(() =>
+            {
+                network.ParametersChanged();
+                network.Forward(input, output, Batch, workspace);
+            });
+        }
+
+        private static void Reset(INetwork network, ulong seed)
+        {
+            switch (network)
+            {
+                case MobileNetV2 m: m.ResetParameters(seed); break;
+                case ResNet8 r: r.ResetParameters(seed); break;
+                case BatchNormNet b: b.ResetParameters(seed); break;
+                default: throw new ArgumentException(network.GetType().Name, nameof(network));
+            }
+        }
+
+        private static byte[] SaveToBytes(INetwork network)
+        {
+            using var stream = new MemoryStream();
+            NetworkWeights.Save(network, stream);
+            return stream.ToArray();
+        }
+    }
+}
