@@ -200,13 +200,14 @@ namespace CnnGen.Generator.Emit
 
         // The direct kernel adds each sample's weight gradient as it goes: one call per sample does both gradients.
         public override bool IsPerSampleBackward(PlannedLayer layer) => DimsOf(layer).Direct;
+        public override bool DiscardsFrozenParameterGradients(PlannedLayer layer) => DimsOf(layer).Direct;
 
         public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
-            // The first layer's input gradient only when asked for.
+            // One kernel call gives both gradients: a frozen layer's weight gradient goes to scratch, its input gradient only when wanted.
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
-            string dx = !layer.ReadsNetworkInput ? gradients.InputSample(layer) : "inputGradientWanted ? " + gradients.InputSample(layer) + " : default";
-            w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", " + dx + ", workspace.Columns);");
+            w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + ParameterGradientOrDiscarded(layer)
+                + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + ", workspace.Columns);");
         }
 
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
@@ -218,8 +219,11 @@ namespace CnnGen.Generator.Emit
                     EmitSampleBackwardStatement(w, layer, gradients);
                 return;
             }
-            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                w.Line(MethodName(layer) + "BackwardParameters(" + x + ", " + gradients.OutputSample(layer) + ", " + GradientSlice(layer) + ", workspace.Columns);");
+            WhenParameterGradientNeeded(w, layer, () =>
+            {
+                using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                    w.Line(MethodName(layer) + "BackwardParameters(" + x + ", " + gradients.OutputSample(layer) + ", " + GradientSlice(layer) + ", workspace.Columns);");
+            });
             WhenInputGradientNeeded(w, layer, () =>
             {
                 using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))

@@ -25,6 +25,7 @@ namespace CnnGen.Generator.Emit
 
         public override bool IsPerSample => true;
         public override bool IsPerSampleBackward(PlannedLayer layer) => true;
+        public override bool DiscardsFrozenParameterGradients(PlannedLayer layer) => true;
         public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
 
         private static string GeometryField(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Geometry";
@@ -53,9 +54,8 @@ namespace CnnGen.Generator.Emit
 
         public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
-            string dx = !layer.ReadsNetworkInput ? gradients.InputSample(layer) : "inputGradientWanted ? " + gradients.InputSample(layer) + " : default";
             w.Line(MethodName(layer) + "Backward(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputSample(layer) + ", "
-                + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", " + dx + ", workspace.Columns);");
+                + ParameterSlice(layer) + ", " + ParameterGradientOrDiscarded(layer) + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + ", workspace.Columns);");
         }
 
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)

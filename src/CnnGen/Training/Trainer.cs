@@ -377,6 +377,8 @@ namespace CnnGen.Training
             var workspace = _workspaces[t];
             bool training = _job == Job.Train;
 
+            // Frozen layers (the optimizer's mask): backward skips them, frozen batch-norm may stay in evaluation mode.
+            if (training) workspace.ApplyMask(Optimizer.Mask);
             Network.Forward(images, logits, count, workspace, training);
             if (training)
             {
