@@ -162,9 +162,17 @@ namespace CnnGen.Generator.Emit
         public static string ParameterGradientOrDiscarded(PlannedLayer layer) =>
             ParameterGradientCondition(layer) + " ? " + GradientSlice(layer) + " : workspace.DiscardedGradients.AsSpan(0, " + Int(layer.ParameterCount) + ")";
 
-        /// <summary>Runs <paramref name="emitInputGradient"/> only when the input gradient is needed (<see cref="InputGradientCondition"/>).</summary>
+        /// <summary>
+        /// Runs <paramref name="emitInputGradient"/> only when the input gradient is needed (<see cref="InputGradientCondition"/>).
+        /// A layer without parameters past the first needs no test of its own: backward runs it only when its input gradient is wanted.
+        /// </summary>
         protected static void WhenInputGradientNeeded(IndentedWriter w, PlannedLayer layer, System.Action emitInputGradient)
         {
+            if (layer.ParameterCount == 0 && !layer.ReadsNetworkInput)
+            {
+                emitInputGradient();
+                return;
+            }
             using (w.OpenBlock("if (" + InputGradientCondition(layer) + ")"))
                 emitInputGradient();
         }

@@ -590,7 +590,7 @@ namespace CnnGen.Generator.Emit
         private static string GradientWanted(Value value) => value.Producer switch
         {
             null => "inputGradientWanted",
-            LayerStep step => "(" + LayerEmitter.ParameterGradientCondition(step.Layer) + " || inputGradientOf[" + Int(step.Layer.Index) + "])",
+            LayerStep step => Runs(step.Layer),
             _ => "gradientWantedBy" + value.Name,
         };
 
@@ -601,7 +601,7 @@ namespace CnnGen.Generator.Emit
             foreach (var step in plan.Steps)
             {
                 if (step is LayerStep) continue;
-                var parts = step.Inputs.Distinct().Select(GradientWanted);
+                var parts = step.Inputs.Distinct().Select(GradientWanted).Select(part => part.Contains("||") ? "(" + part + ")" : part);
                 w.Line("bool " + GradientWanted(step.Output) + " = " + string.Join(" || ", parts) + ";");
             }
         }
@@ -662,7 +662,9 @@ namespace CnnGen.Generator.Emit
         /// Whether backward runs a layer at all: its parameters train, or a trainable layer lies below it. When it does not, no
         /// layer below it in the segment does either (each of them is frozen with nothing trainable below), so the pass stops.
         /// </summary>
-        private static string Runs(PlannedLayer layer) => LayerEmitter.ParameterGradientCondition(layer) + " || inputGradientOf[" + Int(layer.Index) + "]";
+        private static string Runs(PlannedLayer layer) => layer.ParameterCount == 0
+            ? "inputGradientOf[" + Int(layer.Index) + "]"
+            : LayerEmitter.ParameterGradientCondition(layer) + " || inputGradientOf[" + Int(layer.Index) + "]";
 
         private static void EmitWorkspace(IndentedWriter w, string className, NetworkLayout layout, ExecutionPlan plan)
         {
