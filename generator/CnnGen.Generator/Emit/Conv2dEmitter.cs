@@ -200,13 +200,12 @@ namespace CnnGen.Generator.Emit
 
         // The direct kernel adds each sample's weight gradient as it goes: one call per sample does both gradients.
         public override bool IsPerSampleBackward(PlannedLayer layer) => DimsOf(layer).Direct;
-        public override bool DiscardsFrozenParameterGradients(PlannedLayer layer) => DimsOf(layer).Direct;
 
         public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
-            // One kernel call gives both gradients: a frozen layer's weight gradient goes to scratch, its input gradient only when wanted.
+            // One kernel call gives both gradients, each only when wanted: a frozen layer's weights get none.
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
-            w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + ParameterGradientOrDiscarded(layer)
+            w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + ParameterGradientOrEmpty(layer)
                 + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + ", workspace.Columns);");
         }
 
@@ -237,16 +236,17 @@ namespace CnnGen.Generator.Emit
             if (d.Direct)
             {
                 var (input, spec) = (layer.Input, layer.Spec);
-                w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample and, when dx is not empty, writes its input gradient.</summary>");
+                w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample (unless dp is empty: frozen) and, when dx is not empty, writes its input gradient.</summary>");
                 w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx, " + Span + " columns)");
                 using (w.OpenBlock())
                 {
                     w.Line("// d weight += x correlated with dy; dx = weightᵀ · dy folded back onto the input (flat padded rows, no im2col)");
                     w.Line("global::CnnGen.Kernels.DirectConvolution.Backward(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
-                        + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
+                        + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
                     if (spec.Bias)
                     {
                         w.Line("// d bias: each channel's output gradient, summed");
+                        w.Line("if (dp.IsEmpty) return;");
                         w.Line("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++) dp[" + Int(d.WeightLength) + " + oc] += global::CnnGen.Kernels.Elementwise.Sum(dy.Slice(oc * " + Int(d.Cells) + ", " + Int(d.Cells) + "));");
                     }
                 }

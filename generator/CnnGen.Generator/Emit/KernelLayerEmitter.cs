@@ -25,7 +25,6 @@ namespace CnnGen.Generator.Emit
 
         public override bool IsPerSample => true;
         public override bool IsPerSampleBackward(PlannedLayer layer) => true;
-        public override bool DiscardsFrozenParameterGradients(PlannedLayer layer) => true;
         public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
 
         private static string GeometryField(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Geometry";
@@ -55,7 +54,7 @@ namespace CnnGen.Generator.Emit
         public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             w.Line(MethodName(layer) + "Backward(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputSample(layer) + ", "
-                + ParameterSlice(layer) + ", " + ParameterGradientOrDiscarded(layer) + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + ", workspace.Columns);");
+                + ParameterSlice(layer) + ", " + ParameterGradientOrEmpty(layer) + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + ", workspace.Columns);");
         }
 
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
@@ -66,12 +65,12 @@ namespace CnnGen.Generator.Emit
 
         public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
-            w.Line("/// <summary>" + Xml(layer.Describe()) + ": adds one sample's parameter gradients and, when dx is not empty, writes its input gradient.</summary>");
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ": adds one sample's parameter gradients (unless dp is empty: frozen) and, when dx is not empty, writes its input gradient.</summary>");
             w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx, " + Span + " scratch)");
             using (w.OpenBlock())
             {
-                w.Line(Kernel + ".Backward(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), dy, dp.Slice(0, " + Int(WeightLength(layer)) + "), "
-                    + Bias(layer, "dp") + ", dx, scratch);");
+                w.Line(Kernel + ".Backward(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), dy, dp.IsEmpty ? default : dp.Slice(0, " + Int(WeightLength(layer)) + "), "
+                    + (layer.Spec.Bias ? "dp.IsEmpty ? default : " + Bias(layer, "dp") : "default") + ", dx, scratch);");
             }
         }
     }

@@ -111,8 +111,8 @@ namespace CnnGen.Generator.Emit
         public virtual string? ScratchLength(PlannedLayer layer) => null;
 
         /// <summary>
-        /// Whether backward computes the parameter gradients in the same kernel call as the input gradient, so a frozen layer
-        /// whose input gradient is wanted writes them to <c>workspace.DiscardedGradients</c> (<see cref="ParameterGradientOrDiscarded"/>).
+        /// Whether backward computes the parameter gradients in the same call as the input gradient and cannot skip them, so a
+        /// frozen layer whose input gradient is wanted writes them to <c>workspace.DiscardedGradients</c> (<see cref="ParameterGradientOrDiscarded"/>).
         /// </summary>
         public virtual bool DiscardsFrozenParameterGradients(PlannedLayer layer) => false;
 
@@ -155,9 +155,12 @@ namespace CnnGen.Generator.Emit
         /// <summary>The input gradient span when it is wanted, else empty (for kernels that skip an empty one).</summary>
         public static string InputGradientOrEmpty(PlannedLayer layer, string span) => InputGradientCondition(layer) + " ? " + span + " : default";
 
+        /// <summary>The layer's slice of <c>parameterGradients</c>, or empty when it is frozen (for kernels that then skip it).</summary>
+        public static string ParameterGradientOrEmpty(PlannedLayer layer) => ParameterGradientCondition(layer) + " ? " + GradientSlice(layer) + " : default";
+
         /// <summary>
-        /// For kernels that compute both gradients in one call: the layer's slice of <c>parameterGradients</c>, or, when the
-        /// layer is frozen, a scratch slice whose contents nobody reads (the call still gives the input gradient).
+        /// For a call that computes both gradients at once and needs somewhere to put the parameters': the layer's slice of
+        /// <c>parameterGradients</c>, or, when the layer is frozen, a scratch slice whose contents nobody reads.
         /// </summary>
         public static string ParameterGradientOrDiscarded(PlannedLayer layer) =>
             ParameterGradientCondition(layer) + " ? " + GradientSlice(layer) + " : workspace.DiscardedGradients.AsSpan(0, " + Int(layer.ParameterCount) + ")";
