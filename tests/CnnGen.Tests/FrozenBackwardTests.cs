@@ -50,6 +50,21 @@ namespace CnnGen.Tests
             return (parameters, inputGradient, workspace);
         }
 
+        /// <summary>The masked pass's trainable gradients (starting from zero) against the reference interpreter's.</summary>
+        private static void AssertTrainableMatchInterpreter(INetwork network, ParameterMask mask, float[] input, float[] outputGradient, int batch, string what)
+        {
+            var fromZero = Pass(network, mask, input, outputGradient, batch, start: 0f);
+            var interpreter = new ReferenceInterpreter(network.Layout);
+            var dropout = new CnnRandom(3);
+            interpreter.ForwardFloat(network.Parameters, network.Buffers.ToArray(), network.Counters.ToArray(), input, batch, true, ref dropout);
+            var (expected, _) = interpreter.Backward(network.Parameters, Array.ConvertAll(outputGradient, v => (double)v));
+            foreach (var (offset, length) in mask.TrainableRanges)
+            {
+                var actual = fromZero.Parameters.AsSpan(offset, length).ToArray();
+                Compare.Close(actual, expected.AsSpan(offset, length).ToArray().Select(v => (float)v).ToArray(), 1e-4, what);
+            }
+        }
+
         /// <summary>Frozen tensors' gradients are left as they were; trainable ones are bit for bit the full pass's.</summary>
         private static void AssertSkippedExactly(INetwork network, ParameterMask mask, float[] full, float[] masked, string what)
         {
@@ -179,6 +194,7 @@ namespace CnnGen.Tests
                 var full = Pass(network, null, input, outputGradient, 2);
                 var masked = Pass(network, mask, input, outputGradient, 2);
                 AssertSkippedExactly(network, mask, full.Parameters, masked.Parameters, what);
+                AssertTrainableMatchInterpreter(network, mask, input, outputGradient, 2, what);
                 // Asked for the input gradient, the masked pass runs all the way down and gives the full pass's.
                 var fullInput = Pass(network, null, input, outputGradient, 2, wantInput: true);
                 var maskedInput = Pass(network, mask, input, outputGradient, 2, wantInput: true);
@@ -216,17 +232,7 @@ namespace CnnGen.Tests
                 string what = spec.Name + " frozen " + string.Join(", ", mask.FrozenKeys) + "\n" + spec.Declaration();
                 AssertSkippedExactly(network, mask, full.Parameters, masked.Parameters, what);
 
-                // The interpreter's gradients for the trainable tensors (a pass whose gradients start at zero).
-                var fromZero = Pass(network, mask, input, outputGradient, batch, start: 0f);
-                var interpreter = new ReferenceInterpreter(layout);
-                var dropout = new CnnRandom(3);
-                interpreter.ForwardFloat(network.Parameters, network.Buffers.ToArray(), network.Counters.ToArray(), input, batch, true, ref dropout);
-                var (expected, _) = interpreter.Backward(network.Parameters, Array.ConvertAll(outputGradient, v => (double)v));
-                foreach (var (offset, length) in mask.TrainableRanges)
-                {
-                    var actual = fromZero.Parameters.AsSpan(offset, length).ToArray();
-                    Compare.Close(actual, expected.AsSpan(offset, length).ToArray().Select(v => (float)v).ToArray(), 1e-4, what);
-                }
+                AssertTrainableMatchInterpreter(network, mask, input, outputGradient, batch, what);
                 skippedLayers += layout.Layers.Count - masked.Workspace.GradientFlow.LayersRun.Count;
                 layers += layout.Layers.Count;
             }
