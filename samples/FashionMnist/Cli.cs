@@ -89,13 +89,15 @@ namespace FashionMnist
             var explainImage = new Argument<string?>("image") { Description = "A PNG or JPEG image (or --index for a test image)", Arity = ArgumentArity.ZeroOrOne };
             var index = new Option<int?>("--index") { Description = "A test image by index (0 to 9,999) instead of an image file" };
             var explainLayers = new Option<string?>("--layers") { Description = "Layers whose feature maps to draw (default 0,1,2,3,4,5)" };
-            var explainOutput = new Option<string>("--output") { Description = "Folder for input.png, filters.png and layerN-*.png", DefaultValueFactory = _ => "explain" };
-            var explain = new Command("explain", "Draw the first layer's filters and the feature maps of chosen layers for an image")
+            var explainOutput = new Option<string>("--output") { Description = "Folder for input.png, filters.png, layerN-*.png, gradcam.png and saliency.png", DefaultValueFactory = _ => "explain" };
+            var explainClass = new Option<int?>("--class") { Description = "The class Grad-CAM and saliency explain (0 to 9; default the predicted one)" };
+            var gradCamLayer = new Option<int?>("--gradcam-layer") { Description = "The layer Grad-CAM weighs (a feature map, 0 to 5; default the last convolution)" };
+            var explain = new Command("explain", "Draw the first layer's filters, the feature maps of chosen layers, and Grad-CAM and saliency overlays for an image")
             {
-                weights, explainImage, index, explainLayers, explainOutput, data,
+                weights, explainImage, index, explainLayers, explainClass, gradCamLayer, explainOutput, data,
             };
             explain.SetAction(result => Guarded(error, () => ExplainCommand.Run(result.GetValue(weights)!, result.GetValue(explainImage), result.GetValue(index),
-                result.GetValue(explainLayers), result.GetValue(explainOutput)!, result.GetValue(data), output)));
+                result.GetValue(explainLayers), result.GetValue(explainOutput)!, result.GetValue(data), output, result.GetValue(explainClass), result.GetValue(gradCamLayer))));
             root.Subcommands.Add(explain);
 
             var parsed = root.Parse(args);

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using CnnGen;
+using CnnGen.Explain;
 using CnnGen.IO;
 using CnnGen.Training;
 using SkiaSharp;
@@ -11,7 +12,8 @@ using SkiaSharp;
 namespace FashionMnist
 {
     /// <summary>
-    /// What the network learned and sees: the first layer's filters as a grid, and the feature maps of chosen layers for
+    /// What the network learned and sees: the first layer's filters as a grid, the feature maps of chosen layers, and why
+    /// it predicts a class — Grad-CAM and saliency (<see cref="Explanations"/>) as heat maps blended over the image — for
     /// one image (a file, or a test image by index). Feature maps come from the generated workspace's
     /// <c>LayerOutput(i)</c> after a training-mode forward pass of the one image (LeNet-5 has no batch-norm or dropout, so
     /// it equals evaluation); the generated code does not keep a convolution's output when its ReLU is fused into it, and
@@ -21,7 +23,11 @@ namespace FashionMnist
     {
         public const int Scale = 8;
 
-        public static int Run(string weightsPath, string? imagePath, int? index, string? layersText, string outputFolder, string? dataFolder, TextWriter? output = null)
+        /// <summary>How much of the heat-map colour an overlay pixel takes; the rest is the grayscale image.</summary>
+        public const float OverlayOpacity = 0.5f;
+
+        public static int Run(string weightsPath, string? imagePath, int? index, string? layersText, string outputFolder, string? dataFolder, TextWriter? output = null,
+            int? classIndex = null, int? gradCamLayer = null)
         {
             output ??= Console.Out;
             // 1. Options, before any work.
@@ -31,6 +37,10 @@ namespace FashionMnist
             int[] layers = layersText is null ? new[] { 0, 1, 2, 3, 4, 5 } : TrainOptions.ParseLayerList("--layers", layersText);
             foreach (int l in layers)
                 if (l < 0 || l >= layerCount) throw new UsageException($"--layers: layer {l} does not exist; LeNet-5's layers are 0 to {layerCount - 1}");
+            int classes = LeNet5.OutputLength;
+            if (classIndex is int c0 && (c0 < 0 || c0 >= classes)) throw new UsageException($"--class must be a class from 0 to {classes - 1}; got {c0}");
+            if (gradCamLayer is int g0 && (g0 < 0 || g0 >= layerCount || !LeNet5.Layout.Layers[g0].Output.IsSpatial))
+                throw new UsageException($"--gradcam-layer must be a layer with feature maps (0 to {LastSpatialLayer}); got {g0}");
             if (string.IsNullOrWhiteSpace(outputFolder)) throw new UsageException("--output must name a folder");
             if (File.Exists(outputFolder)) throw new UsageException($"--output {outputFolder}: exists and is not a folder");
             string? folder = index is not null ? FashionMnistData.Locate(dataFolder, training: false) : null;
@@ -108,8 +118,99 @@ namespace FashionMnist
                 written.Add(path);
                 output.WriteLine($"  layer {layer} {info.TorchName} {shape}: {channels} map(s), max {values.Max():G4}, min {values.Min():G4} (from {source})");
             }
+
+            // Why: Grad-CAM of a layer and saliency for a class (the predicted one unless --class), in evaluation mode.
+            int target = classIndex ?? Array.IndexOf(logits, logits.Max());
+            string className = FashionMnistData.ClassNames[target] + (classIndex is null ? " (predicted)" : "");
+            var (camLayer, cam) = GradCam(network, pixels, gradCamLayer, target);
+            string camPath = Path.Combine(outputFolder, "gradcam.png");
+            WritePng(camPath, Overlay(pixels, cam, 28, 28, Scale));
+            written.Add(camPath);
+            output.WriteLine($"  Grad-CAM of layer {camLayer} ({LeNet5.Layout.Layers[camLayer].Describe()}) for {className}: {camPath}");
+            string saliencyPath = Path.Combine(outputFolder, "saliency.png");
+            WritePng(saliencyPath, Overlay(pixels, SaliencyHeat(network, pixels, target), 28, 28, Scale));
+            written.Add(saliencyPath);
+            output.WriteLine($"  saliency (|d score / d pixel|) for {className}: {saliencyPath}");
+
             output.WriteLine("Wrote " + string.Join(", ", written));
             return 0;
+        }
+
+        /// <summary>The last layer whose output is a feature map (Grad-CAM's candidates are 0 to it).</summary>
+        public static int LastSpatialLayer => LeNet5.Layout.Layers.Last(l => l.Output.IsSpatial).Index;
+
+        /// <summary>
+        /// Grad-CAM for <paramref name="target"/>, upsampled to the image and scaled to [0, 1] (by its maximum). Without a chosen
+        /// layer: the last convolution, or its activation when the convolution's own output is not kept for backward.
+        /// </summary>
+        public static (int Layer, float[] Heat) GradCam(LeNet5 network, float[] pixels, int? layer, int target)
+        {
+            var layout = LeNet5.Layout;
+            int chosen = layer ?? layout.Layers.Last(l => l.Kind == CnnGen.Shapes.LayerKind.Conv2d).Index;
+            var upsampled = new float[layout.Input.Height * layout.Input.Width];
+            while (true)
+            {
+                var map = new float[layout.Layers[chosen].Output.Height * layout.Layers[chosen].Output.Width];
+                try
+                {
+                    Explanations.GradCam(network, pixels, chosen, target, map, upsampled);
+                    return (chosen, ScaleToUnit(upsampled));
+                }
+                catch (ArgumentException) when (layer is null && chosen + 1 < layout.Layers.Count && layout.Layers[chosen + 1].Output.IsSpatial)
+                {
+                    chosen++; // the convolution's output is not kept: its ReLU's is the same maps, rectified
+                }
+            }
+        }
+
+        /// <summary>Saliency for <paramref name="target"/>: |d score / d pixel|, scaled to [0, 1] by its maximum.</summary>
+        public static float[] SaliencyHeat(LeNet5 network, float[] pixels, int target)
+        {
+            var gradient = new float[LeNet5.InputLength];
+            Explanations.Saliency(network, pixels, target, gradient);
+            for (int i = 0; i < gradient.Length; i++) gradient[i] = Math.Abs(gradient[i]);
+            return ScaleToUnit(gradient);
+        }
+
+        private static float[] ScaleToUnit(float[] values)
+        {
+            float max = values.Max();
+            return max > 0 ? values.Select(v => v / max).ToArray() : new float[values.Length];
+        }
+
+        /// <summary>
+        /// A heat map (values in [0, 1], one per image pixel) over the grayscale image: each pixel a square of
+        /// <paramref name="cell"/> pixels in <see cref="OverlayColor"/>.
+        /// </summary>
+        public static SKBitmap Overlay(float[] image, float[] heat, int height, int width, int cell)
+        {
+            var bitmap = new SKBitmap(width * cell, height * cell);
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < width; x++)
+                {
+                    var color = OverlayColor(image[y * width + x], heat[y * width + x]);
+                    for (int dy = 0; dy < cell; dy++)
+                        for (int dx = 0; dx < cell; dx++)
+                            bitmap.SetPixel(x * cell + dx, y * cell + dy, color);
+                }
+            return bitmap;
+        }
+
+        /// <summary>The heat colour (<see cref="HeatColor"/>) blended with the gray of the pixel (0 black, 1 white) at <see cref="OverlayOpacity"/>.</summary>
+        public static SKColor OverlayColor(float gray, float heat)
+        {
+            var (r, g, b) = HeatColor(heat);
+            float under = 255f * Math.Clamp(gray, 0f, 1f) * (1 - OverlayOpacity);
+            byte Mix(float channel) => (byte)Math.Clamp(MathF.Round(under + OverlayOpacity * channel), 0f, 255f);
+            return new SKColor(Mix(r), Mix(g), Mix(b));
+        }
+
+        /// <summary>A "jet"-like palette: 0 dark blue, then blue, cyan, yellow, red at 1.</summary>
+        public static (float R, float G, float B) HeatColor(float heat)
+        {
+            float t = Math.Clamp(heat, 0f, 1f);
+            float Ramp(float center) => 255f * Math.Clamp(1.5f - Math.Abs(4f * t - center), 0f, 1f);
+            return (Ramp(3f), Ramp(2f), Ramp(1f));
         }
 
         private static double[] Softmax(float[] logits)

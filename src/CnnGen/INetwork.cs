@@ -77,6 +77,42 @@ namespace CnnGen
             DropoutRandom = new CnnRandom(dropoutSeed);
         }
 
+        /// <summary>A workspace of a network with this layout: its backward pass can skip what a mask freezes (<see cref="ApplyMask"/>).</summary>
+        protected NetworkWorkspace(int batchCapacity, ulong dropoutSeed, NetworkLayout layout) : this(batchCapacity, dropoutSeed)
+        {
+            _layout = layout ?? throw new ArgumentNullException(nameof(layout));
+        }
+
+        private readonly NetworkLayout? _layout;
+        private Training.GradientFlow? _gradientFlow;
+        private Training.ParameterMask? _mask;
+        private int _maskVersion;
+
+        /// <summary>
+        /// What the backward pass computes per layer: everything until a mask is applied, then what the mask leaves trainable
+        /// (frozen layers get no parameter gradient, the pass stops below the lowest trainable layer).
+        /// </summary>
+        public Training.GradientFlow GradientFlow =>
+            _gradientFlow ??= new Training.GradientFlow(_layout ?? throw new NotSupportedException(GetType().Name + " does not know its network's layout."));
+
+        /// <summary>
+        /// Makes the following passes on this workspace skip what <paramref name="mask"/> freezes (null: nothing), and keep
+        /// frozen batch-norm in evaluation mode when the mask says so. Cheap when the mask has not changed since the last
+        /// call (the trainer calls it before every step); allocates only when it has.
+        /// </summary>
+        public void ApplyMask(Training.ParameterMask? mask)
+        {
+            if (ReferenceEquals(mask, _mask) && (mask is null || mask.Version == _maskVersion)) return;
+            if (_layout is null)
+            {
+                if (mask is null) return;
+                throw new NotSupportedException(GetType().Name + " does not know its network's layout, so it cannot skip frozen layers.");
+            }
+            _gradientFlow = new Training.GradientFlow(_layout, mask);
+            _mask = mask;
+            _maskVersion = mask?.Version ?? 0;
+        }
+
         /// <summary>The largest batch this workspace holds.</summary>
         public int BatchCapacity { get; }
 

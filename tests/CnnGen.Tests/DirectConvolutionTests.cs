@@ -200,6 +200,11 @@ namespace CnnGen.Tests
                     Assert.Fail($"{path}: dx[{i}] = {dx[i]}, expected {expectedDx[i]}");
             }
             for (int i = inLength; i < dx.Length; i++) Assert.True(float.IsNaN(dx[i]), "wrote past the input gradient");
+
+            // A frozen layer: no weight gradient (an empty span), the same input gradient bit for bit.
+            float[] dxOnly = new float[inLength];
+            DirectConvolution.BackwardOn(x, inChannels, height, width, weight, dy, outChannels, kernel, padding, default, dxOnly, scratch, path);
+            Assert.Equal(dx.AsSpan(0, inLength).ToArray(), dxOnly);
         }
 
         [Fact]

@@ -170,6 +170,74 @@ namespace CnnGen.Tests
             Assert.Contains("Trainable params: 59,014 of 61,706 (2,692 frozen: 0.weight, 0.bias, 3.weight, 3.bias, 7.bias)", mask.ToString());
         }
 
+        /// <summary>
+        /// A frozen batch-norm kept in evaluation mode (fixture batchnorm_frozen: modules 0 and 1 frozen, module 1 in eval()):
+        /// five SGD steps with momentum and weight decay leave the frozen tensors, running statistics and counter bit-identical,
+        /// the trainable tensors and the other batch-norms' statistics PyTorch's.
+        /// </summary>
+        [Fact]
+        public void FrozenBatchNormInEvaluationModeMatchesPyTorch()
+        {
+            var fixture = PyTorchParityTests.Fixture("batchnorm_frozen");
+            var network = new BatchNormNet();
+            CnnGen.IO.NetworkWeights.Load(network, fixture, allowExtraKeys: true, keyPrefix: "param.");
+            var initialParameters = network.Parameters.ToArray();
+            var initialBuffers = network.Buffers.ToArray();
+            var initialCounters = network.Counters.ToArray();
+            var input = fixture.GetFloats("input");
+            var labels = fixture.GetInt64s("target").Select(l => (int)l).ToArray();
+            var optimizer = new Sgd(BatchNormNet.ParameterCount, 0.05f, momentum: 0.9f, weightDecay: 5e-4f);
+            var mask = optimizer.Freeze(new ParameterMask(network).FreezeLayers(0, 1));
+            mask.FreezeBatchNormStatistics = true;
+            var expectedLosses = fixture.GetFloats("sgd_main.losses");
+            using var trainer = new Trainer(network, optimizer, labels.Length);
+            for (int step = 0; step < 5; step++)
+                Assert.Equal(expectedLosses[step], trainer.TrainStep(input, labels), 1e-5f);
+            double worst = 0;
+            foreach (var tensor in BatchNormNet.Layout.Tensors)
+            {
+                bool frozen = tensor.Name.StartsWith("0.", StringComparison.Ordinal) || tensor.Name.StartsWith("1.", StringComparison.Ordinal);
+                switch (tensor.Block)
+                {
+                    case TensorBlock.Counters:
+                        Assert.Equal(fixture.GetInt64s("sgd_main." + tensor.Name)[0], network.Counters[tensor.Offset]);
+                        if (frozen) Assert.Equal(initialCounters[tensor.Offset], network.Counters[tensor.Offset]);
+                        continue;
+                    case TensorBlock.Buffers:
+                    {
+                        var actual = network.Buffers.Slice(tensor.Offset, tensor.Length).ToArray();
+                        if (frozen) Assert.Equal(initialBuffers.AsSpan(tensor.Offset, tensor.Length).ToArray(), actual); // bit for bit
+                        else Compare.Close(actual, fixture.GetFloats("sgd_main." + tensor.Name), 1e-5, tensor.Name);
+                        continue;
+                    }
+                    default:
+                    {
+                        var actual = network.Parameters.Slice(tensor.Offset, tensor.Length).ToArray();
+                        if (frozen)
+                        {
+                            Assert.Equal(initialParameters.AsSpan(tensor.Offset, tensor.Length).ToArray(), actual);
+                            continue;
+                        }
+                        var expected = fixture.GetFloats("sgd_main." + tensor.Name);
+                        Compare.Close(actual, expected, 1e-4, "batchnorm_frozen " + tensor.Name);
+                        worst = Math.Max(worst, Compare.MaxError(actual, expected));
+                        continue;
+                    }
+                }
+            }
+            _output.WriteLine($"largest trainable weight error after 5 steps with a frozen batch-norm in evaluation mode {worst:E2}");
+
+            // Without the option the frozen batch-norm trains its statistics as in PyTorch's train(): they move.
+            var again = new BatchNormNet();
+            CnnGen.IO.NetworkWeights.Load(again, fixture, allowExtraKeys: true, keyPrefix: "param.");
+            var plain = new Sgd(BatchNormNet.ParameterCount, 0.05f, momentum: 0.9f, weightDecay: 5e-4f);
+            plain.Freeze(new ParameterMask(again).FreezeLayers(0, 1));
+            using var plainTrainer = new Trainer(again, plain, labels.Length);
+            plainTrainer.TrainStep(input, labels);
+            Assert.NotEqual(initialBuffers.AsSpan(0, 12).ToArray(), again.Buffers.Slice(0, 12).ToArray());
+            Assert.Equal(1, again.Layer1BatchesTracked);
+        }
+
         /// <summary>Graph networks: freezing module 3 (a residual block) freezes its body and shortcut.</summary>
         [Fact]
         public void FreezingABlockFreezesEverythingInside()

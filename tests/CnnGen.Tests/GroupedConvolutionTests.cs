@@ -179,6 +179,11 @@ namespace CnnGen.Tests
             float[] dW2 = (float[])w0.Clone();
             GroupedConvolution.BackwardOn(g, x, w, dy, dW2, Span<float>.Empty, Span<float>.Empty, scratch, path);
             Close(dW2, eW, 1e-5, $"{path} {g} dW without dx");
+
+            // A frozen layer: no weight or bias gradient (empty spans), the same input gradient bit for bit.
+            float[] dxOnly = new float[g.InLength];
+            GroupedConvolution.BackwardOn(g, x, w, dy, Span<float>.Empty, Span<float>.Empty, dxOnly, scratch, path);
+            Assert.Equal(dX, dxOnly);
         }
 
         [Theory]

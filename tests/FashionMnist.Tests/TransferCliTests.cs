@@ -83,5 +83,70 @@ namespace FashionMnist.Tests
             Assert.Equal(Cli.UsageError, code);
             InProcess.AssertOneLineError(error, "give an image file or --index N");
         }
+
+        /// <summary>
+        /// Grad-CAM and saliency overlays: 224x224 pictures whose every cell is the heat colour of Explanations' map (scaled to
+        /// [0, 1]) blended over the image's gray, for the chosen class and layer, or the predicted class and the last convolution.
+        /// </summary>
+        [Fact]
+        public void ExplainWritesGradCamAndSaliencyOverlays()
+        {
+            var network = new LeNet5();
+            network.ResetParameters(4);
+            NetworkWeights.Save(network, P("w.safetensors"));
+            var image = FashionMnistData.LoadTest(Subset).TestImages.AsSpan(5 * 784, 784).ToArray();
+
+            var (code, text, error) = InProcess.Run("explain", "--weights", P("w.safetensors"), "--index", "5", "--class", "7", "--gradcam-layer", "2",
+                "--data", Subset, "--output", P("explain"));
+            Assert.True(code == 0, error);
+            Assert.Contains("Grad-CAM of layer 2", text);
+            var cam = new float[14 * 14];
+            var camUpsampled = new float[784];
+            CnnGen.Explain.Explanations.GradCam(network, image, 2, 7, cam, camUpsampled);
+            AssertOverlay(P("explain/gradcam.png"), image, camUpsampled);
+            var saliency = new float[784];
+            CnnGen.Explain.Explanations.Saliency(network, image, 7, saliency);
+            AssertOverlay(P("explain/saliency.png"), image, saliency.Select(Math.Abs).ToArray());
+
+            // Defaults: the predicted class, the last convolution (its ReLU, whose output backward keeps).
+            (code, text, error) = InProcess.Run("explain", "--weights", P("w.safetensors"), "--index", "5", "--data", Subset, "--output", P("defaults"));
+            Assert.True(code == 0, error);
+            Assert.Contains("(predicted)", text);
+            var logits = new float[10];
+            network.Forward(image, logits, network.CreateWorkspace());
+            int predicted = Array.IndexOf(logits, logits.Max());
+            var (layer, heat) = ExplainCommand.GradCam(network, image, null, predicted);
+            Assert.True(layer is 3 or 4, $"layer {layer}");
+            Assert.Contains($"Grad-CAM of layer {layer}", text);
+            AssertOverlay(P("defaults/gradcam.png"), image, heat);
+
+            foreach (var (option, value, message) in new[] { ("--class", "10", "--class must be a class from 0 to 9"), ("--gradcam-layer", "7", "--gradcam-layer must be a layer with feature maps") })
+            {
+                (code, _, error) = InProcess.Run("explain", "--weights", P("w.safetensors"), "--index", "5", option, value, "--data", Subset, "--output", P("bad"));
+                Assert.Equal(Cli.UsageError, code);
+                InProcess.AssertOneLineError(error, message);
+            }
+        }
+
+        private static void AssertOverlay(string path, float[] image, float[] map)
+        {
+            using var bitmap = SkiaSharp.SKBitmap.Decode(path);
+            Assert.Equal((28 * ExplainCommand.Scale, 28 * ExplainCommand.Scale), (bitmap.Width, bitmap.Height));
+            float max = map.Max();
+            Assert.True(max > 0, path + ": an empty map");
+            int warm = 0;
+            for (int y = 0; y < 28; y++)
+                for (int x = 0; x < 28; x++)
+                {
+                    float heat = map[y * 28 + x] / max;
+                    var expected = ExplainCommand.OverlayColor(image[y * 28 + x], heat);
+                    var actual = bitmap.GetPixel(x * ExplainCommand.Scale + 3, y * ExplainCommand.Scale + 5);
+                    // One unit per channel: the heat's scaling may round differently.
+                    Assert.True(Math.Abs(expected.Red - actual.Red) <= 1 && Math.Abs(expected.Green - actual.Green) <= 1 && Math.Abs(expected.Blue - actual.Blue) <= 1,
+                        $"{path} ({x}, {y}): expected {expected}, got {actual}");
+                    if (heat > 0.75f) warm++;
+                }
+            Assert.True(warm > 0, path + ": no hot pixel");
+        }
     }
 }

@@ -19,6 +19,7 @@ namespace CnnGen.Generator.Emit
         public static readonly BatchNormEmitter Instance = new();
 
         public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
+        public override bool DiscardsFrozenParameterGradients(PlannedLayer layer) => true;
 
         public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer) => new[]
         {
@@ -32,6 +33,20 @@ namespace CnnGen.Generator.Emit
         private static string InvStdArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "InvStd";
 
         public override void EmitTrainingForwardCall(IndentedWriter w, PlannedLayer layer)
+        {
+            // A frozen batch-norm kept in evaluation mode (ParameterMask.FreezeBatchNormStatistics): running statistics, nothing
+            // updated, and backward goes through them as after ForwardForGradients.
+            using (w.OpenBlock("if (workspace.GradientFlow.RunningStatistics[" + Int(layer.Index) + "])"))
+            {
+                EmitGradientEvaluationPrologue(w, layer);
+                using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                    EmitEvaluationSampleStatement(w, layer);
+            }
+            using (w.OpenBlock("else"))
+                EmitBatchStatisticsForwardCall(w, layer);
+        }
+
+        private static void EmitBatchStatisticsForwardCall(IndentedWriter w, PlannedLayer layer)
         {
             int length = layer.Input.Length;
             w.Line(MethodName(layer) + "Training(" + BatchSlice(InputArray(layer), length) + ", " + BatchSlice(OutputArray(layer), length)
@@ -129,10 +144,11 @@ namespace CnnGen.Generator.Emit
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             int length = layer.Input.Length;
-            string dx = layer.ReadsNetworkInput ? "inputGradientWanted ? " + gradients.InputBatch(layer) + " : default" : gradients.InputBatch(layer);
+            // A frozen layer's two sums per channel go to scratch (dx needs them); fixed statistics after ForwardForGradients or when kept in evaluation mode.
             w.Line(MethodName(layer) + "Backward(" + BatchSlice(InputArray(layer), length) + ", " + gradients.OutputBatch(layer) + ", batchSize, "
-                + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", " + dx
-                + ", workspace.ForwardUsedRunningStatistics, workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
+                + ParameterSlice(layer) + ", " + ParameterGradientOrDiscarded(layer) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", "
+                + InputGradientOrEmpty(layer, gradients.InputBatch(layer)) + ", workspace.ForwardUsedRunningStatistics || workspace.GradientFlow.RunningStatistics[" + Int(layer.Index) + "], "
+                + "workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
         }
 
         public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)

@@ -278,10 +278,10 @@ namespace CnnGen.Generator.Emit
 
         public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
-            // The first layer's input gradient only when asked for.
+            // One kernel call gives both gradients, each only when wanted: a frozen layer's weights get none.
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
-            string dx = !layer.ReadsNetworkInput ? gradients.InputSample(layer) : "inputGradientWanted ? " + gradients.InputSample(layer) + " : default";
-            w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", " + dx + ", workspace.Columns);");
+            w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + ParameterGradientOrEmpty(layer)
+                + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + ", workspace.Columns);");
         }
 
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
@@ -293,8 +293,11 @@ namespace CnnGen.Generator.Emit
                     EmitSampleBackwardStatement(w, layer, gradients);
                 return;
             }
-            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                w.Line(MethodName(layer) + "BackwardParameters(" + x + ", " + gradients.OutputSample(layer) + ", " + GradientSlice(layer) + ", workspace.Columns);");
+            WhenParameterGradientNeeded(w, layer, () =>
+            {
+                using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                    w.Line(MethodName(layer) + "BackwardParameters(" + x + ", " + gradients.OutputSample(layer) + ", " + GradientSlice(layer) + ", workspace.Columns);");
+            });
             WhenInputGradientNeeded(w, layer, () =>
             {
                 using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
@@ -308,16 +311,17 @@ namespace CnnGen.Generator.Emit
             if (d.Direct)
             {
                 var (input, spec) = (layer.Input, layer.Spec);
-                w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample and, when dx is not empty, writes its input gradient.</summary>");
+                w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample (unless dp is empty: frozen) and, when dx is not empty, writes its input gradient.</summary>");
                 w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx, " + Span + " columns)");
                 using (w.OpenBlock())
                 {
                     w.Line("// d weight += x correlated with dy; dx = weightᵀ · dy folded back onto the input (flat padded rows, no im2col)");
                     w.Line("global::CnnGen.Kernels.DirectConvolution.Backward(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
-                        + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
+                        + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
                     if (spec.Bias)
                     {
                         w.Line("// d bias: each channel's output gradient, summed");
+                        w.Line("if (dp.IsEmpty) return;");
                         w.Line("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++) dp[" + Int(d.WeightLength) + " + oc] += global::CnnGen.Kernels.Elementwise.Sum(dy.Slice(oc * " + Int(d.Cells) + ", " + Int(d.Cells) + "));");
                     }
                 }

@@ -61,9 +61,8 @@ namespace CnnGen.Generator.Emit
 
         public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
-            string dx = !layer.ReadsNetworkInput ? gradients.InputSample(layer) : "inputGradientWanted ? " + gradients.InputSample(layer) + " : default";
             w.Line(MethodName(layer) + "Backward(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputSample(layer) + ", "
-                + ParameterSlice(layer) + ", " + GradientSlice(layer) + ", " + dx + ", workspace.Columns);");
+                + ParameterSlice(layer) + ", " + ParameterGradientOrEmpty(layer) + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + ", workspace.Columns);");
         }
 
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
@@ -74,12 +73,12 @@ namespace CnnGen.Generator.Emit
 
         public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
-            w.Line("/// <summary>" + Xml(layer.Describe()) + ": adds one sample's parameter gradients and, when dx is not empty, writes its input gradient.</summary>");
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ": adds one sample's parameter gradients (unless dp is empty: frozen) and, when dx is not empty, writes its input gradient.</summary>");
             w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx, " + Span + " scratch)");
             using (w.OpenBlock())
             {
-                w.Line(Kernel + ".Backward(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), dy, dp.Slice(0, " + Int(WeightLength(layer)) + "), "
-                    + Bias(layer, "dp") + ", dx, scratch);");
+                w.Line(Kernel + ".Backward(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), dy, dp.IsEmpty ? default : dp.Slice(0, " + Int(WeightLength(layer)) + "), "
+                    + (layer.Spec.Bias ? "dp.IsEmpty ? default : " + Bias(layer, "dp") : "default") + ", dx, scratch);");
             }
         }
     }

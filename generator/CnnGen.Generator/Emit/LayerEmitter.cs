@@ -110,6 +110,12 @@ namespace CnnGen.Generator.Emit
         /// <summary>A runtime expression for the scratch floats one sample of this layer needs (in <c>workspace.Columns</c>), or null.</summary>
         public virtual string? ScratchLength(PlannedLayer layer) => null;
 
+        /// <summary>
+        /// Whether backward computes the parameter gradients in the same call as the input gradient and cannot skip them, so a
+        /// frozen layer whose input gradient is wanted writes them to <c>workspace.DiscardedGradients</c> (<see cref="ParameterGradientOrDiscarded"/>).
+        /// </summary>
+        public virtual bool DiscardsFrozenParameterGradients(PlannedLayer layer) => false;
+
         /// <summary>What the backward pass reads besides the output gradient; the plan keeps those values for it.</summary>
         public virtual BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Both;
 
@@ -136,16 +142,49 @@ namespace CnnGen.Generator.Emit
 
         public static string GradientSlice(PlannedLayer layer) => "parameterGradients.Slice(" + Int(layer.ParameterOffset) + ", " + Int(layer.ParameterCount) + ")";
 
-        /// <summary>Runs <paramref name="emitInputGradient"/> only when the input gradient is needed: always, except for a layer reading the network input when no input gradient was asked for.</summary>
+        /// <summary>
+        /// The condition under which backward writes the layer's input gradient: the caller asked for the network input's
+        /// gradient (a layer reading it), or the pass's flow says a trainable layer lies below (<c>inputGradientOf</c>).
+        /// </summary>
+        public static string InputGradientCondition(PlannedLayer layer) =>
+            layer.ReadsNetworkInput ? "inputGradientWanted" : "inputGradientOf[" + Int(layer.Index) + "]";
+
+        /// <summary>The condition under which backward adds the layer's parameter gradients: the layer is not frozen.</summary>
+        public static string ParameterGradientCondition(PlannedLayer layer) => "parameterGradientOf[" + Int(layer.Index) + "]";
+
+        /// <summary>The input gradient span when it is wanted, else empty (for kernels that skip an empty one).</summary>
+        public static string InputGradientOrEmpty(PlannedLayer layer, string span) => InputGradientCondition(layer) + " ? " + span + " : default";
+
+        /// <summary>The layer's slice of <c>parameterGradients</c>, or empty when it is frozen (for kernels that then skip it).</summary>
+        public static string ParameterGradientOrEmpty(PlannedLayer layer) => ParameterGradientCondition(layer) + " ? " + GradientSlice(layer) + " : default";
+
+        /// <summary>
+        /// For a call that computes both gradients at once and needs somewhere to put the parameters': the layer's slice of
+        /// <c>parameterGradients</c>, or, when the layer is frozen, a scratch slice whose contents nobody reads.
+        /// </summary>
+        public static string ParameterGradientOrDiscarded(PlannedLayer layer) =>
+            ParameterGradientCondition(layer) + " ? " + GradientSlice(layer) + " : workspace.DiscardedGradients.AsSpan(0, " + Int(layer.ParameterCount) + ")";
+
+        /// <summary>
+        /// Runs <paramref name="emitInputGradient"/> only when the input gradient is needed (<see cref="InputGradientCondition"/>).
+        /// A layer without parameters past the first needs no test of its own: backward runs it only when its input gradient is wanted.
+        /// </summary>
         protected static void WhenInputGradientNeeded(IndentedWriter w, PlannedLayer layer, System.Action emitInputGradient)
         {
-            if (!layer.ReadsNetworkInput)
+            if (layer.ParameterCount == 0 && !layer.ReadsNetworkInput)
             {
                 emitInputGradient();
                 return;
             }
-            using (w.OpenBlock("if (inputGradientWanted)"))
+            using (w.OpenBlock("if (" + InputGradientCondition(layer) + ")"))
                 emitInputGradient();
+        }
+
+        /// <summary>Runs <paramref name="emitParameterGradient"/> only when the layer is not frozen.</summary>
+        protected static void WhenParameterGradientNeeded(IndentedWriter w, PlannedLayer layer, System.Action emitParameterGradient)
+        {
+            using (w.OpenBlock("if (" + ParameterGradientCondition(layer) + ")"))
+                emitParameterGradient();
         }
 
         protected const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
@@ -215,8 +254,11 @@ namespace CnnGen.Generator.Emit
         {
             if (layer.ParameterCount > 0)
             {
-                using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                    w.Line(MethodName(layer) + "BackwardParameters(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputSample(layer) + ", " + GradientSlice(layer) + ");");
+                WhenParameterGradientNeeded(w, layer, () =>
+                {
+                    using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                        w.Line(MethodName(layer) + "BackwardParameters(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputSample(layer) + ", " + GradientSlice(layer) + ");");
+                });
             }
             WhenInputGradientNeeded(w, layer, () =>
             {

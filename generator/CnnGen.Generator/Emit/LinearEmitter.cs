@@ -44,7 +44,8 @@ namespace CnnGen.Generator.Emit
 
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
-            w.Line(MethodName(layer) + "BackwardParameters(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputBatch(layer) + ", batchSize, " + GradientSlice(layer) + ");");
+            WhenParameterGradientNeeded(w, layer, () =>
+                w.Line(MethodName(layer) + "BackwardParameters(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputBatch(layer) + ", batchSize, " + GradientSlice(layer) + ");"));
             WhenInputGradientNeeded(w, layer, () =>
                 w.Line(MethodName(layer) + "BackwardInput(" + gradients.OutputBatch(layer) + ", batchSize, " + ParameterSlice(layer) + ", " + gradients.InputBatch(layer) + ");"));
         }

@@ -517,6 +517,12 @@ namespace CnnGen.Generator.Emit
                 w.Line("bool inputGradientWanted = !inputGradient.IsEmpty;");
                 w.Line("if (inputGradientWanted) global::CnnGen.NetworkChecks.RequireLength(inputGradient.Length, batchSize * InputLength, nameof(inputGradient));");
                 w.Line("workspace.ForwardWasTraining = false; // this forward's activations are consumed");
+                w.Line("// What this pass computes per layer (the workspace's GradientFlow, from the trainer's mask): frozen layers add no parameter");
+                w.Line("// gradient, and a layer's input gradient is computed only when a trainable layer lies below it, unless the input's or a");
+                w.Line("// layer's gradient was asked for.");
+                w.Line("var flow = workspace.GradientFlow;");
+                w.Line("global::System.ReadOnlySpan<bool> parameterGradientOf = flow.ParameterGradient;");
+                w.Line("global::System.ReadOnlySpan<bool> inputGradientOf = inputGradientWanted || gradientOfLayer >= 0 ? flow.EveryInputGradient : flow.InputGradient;");
                 w.Line("global::System.ReadOnlySpan<float> parameters = _parameters;");
                 w.Line("global::System.Span<float> gradientA = workspace.GradientA, gradientB = workspace.GradientB;");
                 w.Line("global::System.Span<float> sampleGradientA = workspace.SampleGradientA, sampleGradientB = workspace.SampleGradientB;");
@@ -531,6 +537,7 @@ namespace CnnGen.Generator.Emit
                 // A graph: each boundary value's gradient has an array; a value read by several steps gathers their gradients
                 // (the first step to reach it in backward order writes, the others add).
                 var written = new HashSet<Value>();
+                EmitGradientWanted(w, plan);
                 w.Line("outputGradient.CopyTo(" + plan.Output.GradientArray + ");");
                 written.Add(plan.Output);
                 for (int i = plan.Schedule.Count - 1; i >= 0; i--)
@@ -541,10 +548,13 @@ namespace CnnGen.Generator.Emit
                         case Segment segment:
                         {
                             w.Line("// Back through layers " + Int(segment.Layers[0].Index) + " to " + Int(segment.Layers[segment.Layers.Count - 1].Index));
-                            w.Line(LayerEmitter.BatchSlice(segment.Out.GradientArray, segment.Out.Length) + ".CopyTo(gradientA);");
-                            // The layers guard the network input's gradient themselves; their parameter gradients are always wanted.
+                            // The layers guard their own gradients (frozen parameters, inputs no trainable layer lies below).
                             bool accumulate = written.Contains(segment.In);
-                            EmitSegmentBackward(w, segment, accumulate ? "workspace.GradientScratch.AsSpan()" : GradientSpan(segment.In));
+                            EmitGuarded(w, segment.Out, () =>
+                            {
+                                w.Line(LayerEmitter.BatchSlice(segment.Out.GradientArray, segment.Out.Length) + ".CopyTo(gradientA);");
+                                EmitSegmentBackward(w, segment, accumulate ? "workspace.GradientScratch.AsSpan()" : GradientSpan(segment.In));
+                            });
                             if (accumulate) EmitGuarded(w, segment.In, () => EmitAccumulate(w, "workspace.GradientScratch", segment.In));
                             written.Add(segment.In);
                             break;
@@ -599,11 +609,34 @@ namespace CnnGen.Generator.Emit
         /// <summary>The span expression of a value's gradient array (the caller's <c>inputGradient</c> for the network input).</summary>
         private static string GradientSpan(Value value) => value.IsNetworkInput ? "inputGradient" : value.GradientArray + ".AsSpan()";
 
-        /// <summary>Statements that write the network input's gradient run only when it was asked for.</summary>
+        /// <summary>Statements that write a value's gradient run only when it is wanted (<see cref="GradientWanted"/>).</summary>
         private static void EmitGuarded(IndentedWriter w, Value value, System.Action emit)
         {
-            if (!value.IsNetworkInput) { emit(); return; }
-            using (w.OpenBlock("if (inputGradientWanted)")) emit();
+            using (w.OpenBlock("if (" + GradientWanted(value) + ")")) emit();
+        }
+
+        /// <summary>
+        /// Whether backward needs a value's gradient, as an expression: the network input's when asked for; a layer output's when
+        /// the layer runs in backward (a trainable layer lies between the input and it); a residual sum's or concatenation's
+        /// when one of its parts' is (a local set at the start of backward, <see cref="EmitGradientWanted"/>).
+        /// </summary>
+        private static string GradientWanted(Value value) => value.Producer switch
+        {
+            null => "inputGradientWanted",
+            LayerStep step => Runs(step.Layer),
+            _ => "gradientWantedBy" + value.Name,
+        };
+
+        /// <summary>The locals <see cref="GradientWanted"/> names for block outputs, in forward order (each reads its parts').</summary>
+        private static void EmitGradientWanted(IndentedWriter w, ExecutionPlan plan)
+        {
+            w.Line("// Whether each block's output gradient is wanted: when one of its parts' is.");
+            foreach (var step in plan.Steps)
+            {
+                if (step is LayerStep) continue;
+                var parts = step.Inputs.Distinct().Select(GradientWanted).Select(part => part.Contains("||") ? "(" + part + ")" : part);
+                w.Line("bool " + GradientWanted(step.Output) + " = " + string.Join(" || ", parts) + ";");
+            }
         }
 
         private static void EmitAccumulate(IndentedWriter w, string from, Value value) =>
@@ -628,8 +661,11 @@ namespace CnnGen.Generator.Emit
                 if (i - start < 2)
                 {
                     w.Line("// " + layers[i].Describe());
-                    w.Line("if (gradientOfLayer == " + Int(layers[i].Index) + ") " + current + ".Slice(0, batchSize * " + Int(layers[i].Output.Length) + ").CopyTo(layerGradient);");
-                    LayerEmitter.For(layers[i]).EmitBackwardCall(w, layers[i], new BackwardBuffers(current, i == 0 ? target : Other(current)));
+                    using (w.OpenBlock("if (" + Runs(layers[i]) + ")"))
+                    {
+                        w.Line("if (gradientOfLayer == " + Int(layers[i].Index) + ") " + current + ".Slice(0, batchSize * " + Int(layers[i].Output.Length) + ").CopyTo(layerGradient);");
+                        LayerEmitter.For(layers[i]).EmitBackwardCall(w, layers[i], new BackwardBuffers(current, i == 0 ? target : Other(current)));
+                    }
                     current = Other(current);
                     continue;
                 }
@@ -643,14 +679,25 @@ namespace CnnGen.Generator.Emit
                         string to = last ? (j == 0 ? target : Other(current)) : (i - j) % 2 == 0 ? "sampleGradientA" : "sampleGradientB";
                         w.Line("// " + layers[j].Describe());
                         var buffers = new BackwardBuffers(from, to, OutputIsScratch: !first, InputIsScratch: !last);
-                        w.Line("if (gradientOfLayer == " + Int(layers[j].Index) + ") " + buffers.OutputSample(layers[j]) + ".CopyTo(layerGradient.Slice(n * " + Int(layers[j].Output.Length) + ", " + Int(layers[j].Output.Length) + "));");
-                        LayerEmitter.For(layers[j]).EmitSampleBackwardStatement(w, layers[j], buffers);
+                        using (w.OpenBlock("if (" + Runs(layers[j]) + ")"))
+                        {
+                            w.Line("if (gradientOfLayer == " + Int(layers[j].Index) + ") " + buffers.OutputSample(layers[j]) + ".CopyTo(layerGradient.Slice(n * " + Int(layers[j].Output.Length) + ", " + Int(layers[j].Output.Length) + "));");
+                            LayerEmitter.For(layers[j]).EmitSampleBackwardStatement(w, layers[j], buffers);
+                        }
                     }
                 }
                 current = Other(current);
                 i = start + 1;
             }
         }
+
+        /// <summary>
+        /// Whether backward runs a layer at all: its parameters train, or a trainable layer lies below it. When it does not, no
+        /// layer below it in the segment does either (each of them is frozen with nothing trainable below), so the pass stops.
+        /// </summary>
+        private static string Runs(PlannedLayer layer) => layer.ParameterCount == 0
+            ? "inputGradientOf[" + Int(layer.Index) + "]"
+            : LayerEmitter.ParameterGradientCondition(layer) + " || inputGradientOf[" + Int(layer.Index) + "]";
 
         private static void EmitWorkspace(IndentedWriter w, string className, NetworkLayout layout, ExecutionPlan plan)
         {
@@ -696,6 +743,12 @@ namespace CnnGen.Generator.Emit
                 }
                 w.Line("/// <summary>One sample's gradient, handed between layers differentiated one sample at a time.</summary>");
                 w.Line("internal readonly float[] SampleGradientA, SampleGradientB;");
+                int discarded = DiscardedGradientLength(plan);
+                if (discarded > 0)
+                {
+                    w.Line("/// <summary>Where a frozen layer whose kernel gives both gradients in one call puts its parameter gradient; nobody reads it.</summary>");
+                    w.Line("internal readonly float[] DiscardedGradients;");
+                }
                 w.Line("/// <summary>Batch size of the last forward pass; 0 before the first.</summary>");
                 w.Line("public int ForwardBatchSize { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass ran in training mode.</summary>");
@@ -710,7 +763,7 @@ namespace CnnGen.Generator.Emit
                     w.Line("internal long FoldedVersion;");
                 }
                 w.Line();
-                w.Line("public Workspace(int batchCapacity = 1, ulong dropoutSeed = 0) : base(batchCapacity, dropoutSeed)");
+                w.Line("public Workspace(int batchCapacity = 1, ulong dropoutSeed = 0) : base(batchCapacity, dropoutSeed, Layout)");
                 using (w.OpenBlock())
                 {
                     int largestArray = new[] { layout.Input.Length, plan.Layers.Max(l => System.Math.Max(l.Input.Length, l.Output.Length)) }
@@ -747,6 +800,7 @@ namespace CnnGen.Generator.Emit
                     }
                     w.Line("SampleGradientA = new float[" + Int(largest) + "];");
                     w.Line("SampleGradientB = new float[" + Int(largest) + "];");
+                    if (discarded > 0) w.Line("DiscardedGradients = new float[" + Int(discarded) + "];");
                     foreach (var layer in plan.Layers)
                     {
                         foreach (var array in LayerEmitter.For(layer).WorkspaceArrays(layer))
@@ -778,6 +832,10 @@ namespace CnnGen.Generator.Emit
             }
             w.Line();
         }
+
+        /// <summary>Floats of <c>DiscardedGradients</c>: the most parameters of a layer that may write there (0: no array).</summary>
+        private static int DiscardedGradientLength(ExecutionPlan plan) =>
+            plan.Layers.Where(l => LayerEmitter.For(l).DiscardsFrozenParameterGradients(l)).Select(l => l.ParameterCount).DefaultIfEmpty(0).Max();
 
         private static void EmitLayerMethods(IndentedWriter w, ExecutionPlan plan)
         {

@@ -339,7 +339,7 @@ namespace CnnGen.Kernels
                         float dw = wide
                             ? TapRows512(ref dy, ref Unsafe.Add(ref planeRef, offset), ref Unsafe.Add(ref gradientRef, offset), w, g.OutHeight, outWidth, rowStep, wantInput)
                             : TapRows256(ref dy, ref Unsafe.Add(ref planeRef, offset), ref Unsafe.Add(ref gradientRef, offset), w, g.OutHeight, outWidth, rowStep, wantInput);
-                        weightGradient[oc * taps + t] += dw;
+                        if (!weightGradient.IsEmpty) weightGradient[oc * taps + t] += dw;
                     }
                 }
                 if (wantInput) Unpad(gradientPlane, ic, g, layout, inputGradient);
@@ -477,7 +477,7 @@ namespace CnnGen.Kernels
                                 if (wantInput) inputGradient[at] += d * w;
                             }
                         }
-                        weightGradient[oc * taps + ky * g.KernelWidth + kx] += dw;
+                        if (!weightGradient.IsEmpty) weightGradient[oc * taps + ky * g.KernelWidth + kx] += dw;
                     }
                 }
             }

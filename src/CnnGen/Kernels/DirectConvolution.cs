@@ -645,7 +645,8 @@ namespace CnnGen.Kernels
         /// The backward pass of <see cref="Forward"/> for one sample: adds d weight [outChannels x inChannels x kernel x
         /// kernel] (PyTorch's layout) to <paramref name="weightGradient"/> and, when <paramref name="inputGradient"/> is
         /// not empty, writes d x [inChannels x height x width] to it. <paramref name="outputGradient"/> is d y, shaped like
-        /// the forward's y. The bias gradient (the sum of each channel of d y) is left to the caller.
+        /// the forward's y. The bias gradient (the sum of each channel of d y) is left to the caller. An empty
+        /// <paramref name="weightGradient"/> skips the weight gradient (a frozen layer that only passes d x on).
         /// </summary>
         /// <remarks>
         /// d weight[oc, tap] is the sum over output cells of d y[oc, cell] times the padded input at the cell plus the tap's
@@ -667,7 +668,8 @@ namespace CnnGen.Kernels
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
             int inLength = inChannels * height * width, outLength = outChannels * g.OutHeight * g.OutWidth;
             Require(outputGradient.Length >= outLength, nameof(outputGradient), outLength);
-            Require(weightGradient.Length >= outChannels * g.Taps, nameof(weightGradient), outChannels * g.Taps);
+            bool wantWeights = !weightGradient.IsEmpty;
+            if (wantWeights) Require(weightGradient.Length >= outChannels * g.Taps, nameof(weightGradient), outChannels * g.Taps);
             if (!inputGradient.IsEmpty) Require(inputGradient.Length >= inLength, nameof(inputGradient), inLength);
             Require(scratch.Length >= BackwardScratch(g, outChannels), nameof(scratch), BackwardScratch(g, outChannels));
 
@@ -686,8 +688,12 @@ namespace CnnGen.Kernels
             if (path == KernelPath.Vector512 && (outChannels <= 8 || g.FlatLength >= 512))
             {
                 FlattenRows(outputGradient, outChannels, dyFlat, g);
-                for (int first = 0; first < outChannels; first += ChannelBlock)
+                for (int first = 0; wantWeights && first < outChannels; first += ChannelBlock)
                     WeightGradientDot512(padded, dyFlat, first, Math.Min(ChannelBlock, outChannels - first), weightGradient, g);
+            }
+            else if (!wantWeights)
+            {
+                if (!inputGradient.IsEmpty) FlattenRows(outputGradient, outChannels, dyFlat, g);
             }
             else
             {
@@ -1129,7 +1135,7 @@ namespace CnnGen.Kernels
                                     if (wantInput) inputGradient[xAt] += d * w;
                                 }
                             }
-                            weightGradient[wAt] += sum;
+                            if (!weightGradient.IsEmpty) weightGradient[wAt] += sum;
                         }
                     }
                 }

@@ -98,7 +98,8 @@ namespace CnnGen.Kernels
             Require(x.Length >= g.InLength, nameof(x), g.InLength, x.Length);
             Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
             Require(outputGradient.Length >= g.OutLength, nameof(outputGradient), g.OutLength, outputGradient.Length);
-            Require(weightGradient.Length >= g.WeightLength, nameof(weightGradient), g.WeightLength, weightGradient.Length);
+            // An empty weight gradient skips it (a frozen layer that only passes the input gradient on).
+            if (!weightGradient.IsEmpty) Require(weightGradient.Length >= g.WeightLength, nameof(weightGradient), g.WeightLength, weightGradient.Length);
             if (!biasGradient.IsEmpty) Require(biasGradient.Length >= g.OutChannels, nameof(biasGradient), g.OutChannels, biasGradient.Length);
             if (!inputGradient.IsEmpty) Require(inputGradient.Length >= g.InLength, nameof(inputGradient), g.InLength, inputGradient.Length);
             int scratchLength = ScratchLength(g);
@@ -123,15 +124,18 @@ namespace CnnGen.Kernels
                 var input = x.Slice(group * groupIn * inPlane, groupIn * inPlane);
                 var dy = outputGradient.Slice(group * groupOut * plane, groupOut * plane);
                 var w = weight.Slice(group * groupOut * depth, groupOut * depth);
-                ReadOnlySpan<float> cols = input;
-                if (!pointwise)
+                if (!weightGradient.IsEmpty)
                 {
-                    ConvolutionColumns.Expand(input, groupIn, g, scratch);
-                    cols = scratch.Slice(0, depth * plane);
+                    ReadOnlySpan<float> cols = input;
+                    if (!pointwise)
+                    {
+                        ConvolutionColumns.Expand(input, groupIn, g, scratch);
+                        cols = scratch.Slice(0, depth * plane);
+                    }
+                    // dW_g [groupOut x depth] += dy_g [groupOut x plane] · cols_gᵀ [plane x depth]
+                    Multiply(path, false, true, groupOut, depth, plane, dy, plane, cols, plane,
+                        weightGradient.Slice(group * groupOut * depth, groupOut * depth), depth, accumulate: true);
                 }
-                // dW_g [groupOut x depth] += dy_g [groupOut x plane] · cols_gᵀ [plane x depth]
-                Multiply(path, false, true, groupOut, depth, plane, dy, plane, cols, plane,
-                    weightGradient.Slice(group * groupOut * depth, groupOut * depth), depth, accumulate: true);
                 if (inputGradient.IsEmpty) continue;
                 var dx = inputGradient.Slice(group * groupIn * inPlane, groupIn * inPlane);
                 if (pointwise)

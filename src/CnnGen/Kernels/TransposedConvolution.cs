@@ -64,7 +64,8 @@ namespace CnnGen.Kernels
             GroupedConvolution.Require(x.Length >= g.InLength, nameof(x), g.InLength, x.Length);
             GroupedConvolution.Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
             GroupedConvolution.Require(outputGradient.Length >= g.OutLength, nameof(outputGradient), g.OutLength, outputGradient.Length);
-            GroupedConvolution.Require(weightGradient.Length >= g.WeightLength, nameof(weightGradient), g.WeightLength, weightGradient.Length);
+            // An empty weight gradient skips it (a frozen layer that only passes the input gradient on).
+            if (!weightGradient.IsEmpty) GroupedConvolution.Require(weightGradient.Length >= g.WeightLength, nameof(weightGradient), g.WeightLength, weightGradient.Length);
             if (!biasGradient.IsEmpty) GroupedConvolution.Require(biasGradient.Length >= g.OutChannels, nameof(biasGradient), g.OutChannels, biasGradient.Length);
             if (!inputGradient.IsEmpty) GroupedConvolution.Require(inputGradient.Length >= g.InLength, nameof(inputGradient), g.InLength, inputGradient.Length);
             GroupedConvolution.Require(scratch.Length >= ScratchLength(g), nameof(scratch), ScratchLength(g), scratch.Length);
@@ -78,7 +79,8 @@ namespace CnnGen.Kernels
             var cols = scratch.Slice(0, rows * inPlane);
             ConvolutionColumns.Expand(outputGradient, g.OutChannels, adjoint, cols);
             // dW [inChannels x rows] += x [inChannels x inPlane] · colsᵀ
-            GroupedConvolution.Multiply(path, false, true, g.InChannels, rows, inPlane, x, inPlane, cols, inPlane, weightGradient, rows, accumulate: true);
+            if (!weightGradient.IsEmpty)
+                GroupedConvolution.Multiply(path, false, true, g.InChannels, rows, inPlane, x, inPlane, cols, inPlane, weightGradient, rows, accumulate: true);
             // dx [inChannels x inPlane] = W [inChannels x rows] · cols
             if (!inputGradient.IsEmpty)
                 GroupedConvolution.Multiply(path, false, false, g.InChannels, inPlane, rows, weight, rows, cols, inPlane, inputGradient, inPlane, accumulate: false);

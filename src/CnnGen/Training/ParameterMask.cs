@@ -13,14 +13,16 @@ namespace CnnGen.Training
     /// as PyTorch skips parameters whose <c>requires_grad</c> is false), so it stays bit-identical through training.
     /// </summary>
     /// <remarks>
-    /// What this does not do yet (it needs the generator): the backward pass still computes the frozen tensors' gradients
-    /// (it does not stop below the lowest trainable layer, so a frozen network trains no faster), and batch-norm in a
-    /// frozen part still normalizes with batch statistics and updates its running statistics in training mode.
+    /// A workspace given the mask (<see cref="NetworkWorkspace.ApplyMask"/>; the <see cref="Trainer"/> does it for its
+    /// optimizer's mask before every step) makes the generated backward pass skip the frozen layers' parameter gradients and
+    /// stop below the lowest trainable layer (<see cref="GradientFlow"/>). With <see cref="FreezeBatchNormStatistics"/>, a
+    /// frozen batch-norm also stays in evaluation mode in training, as <c>module.eval()</c> on the frozen part does in PyTorch.
     /// </remarks>
     public sealed class ParameterMask
     {
         private readonly bool[] _frozenTensors;   // per entry of Layout.Tensors (only parameter entries may be true)
         private (int Offset, int Length)[] _trainable = Array.Empty<(int, int)>();
+        private bool _freezeBatchNormStatistics;
 
         /// <summary>A mask over <paramref name="layout"/> with every parameter trainable.</summary>
         public ParameterMask(NetworkLayout layout)
@@ -36,6 +38,35 @@ namespace CnnGen.Training
         }
 
         public NetworkLayout Layout { get; }
+
+        /// <summary>Changes with every change of the mask, so a workspace knows when to recompute its <see cref="GradientFlow"/>.</summary>
+        public int Version { get; private set; }
+
+        /// <summary>
+        /// Whether a batch-norm whose parameters are all frozen stays in evaluation mode during training: its training forward
+        /// normalizes with the running statistics and updates neither them nor <c>num_batches_tracked</c>, and backward goes
+        /// through those fixed statistics (PyTorch's fine-tuning practice: <c>module.eval()</c> on the frozen part). Off by
+        /// default: a frozen batch-norm then still uses and updates batch statistics, as PyTorch does in <c>train()</c> mode.
+        /// </summary>
+        public bool FreezeBatchNormStatistics
+        {
+            get => _freezeBatchNormStatistics;
+            set
+            {
+                _freezeBatchNormStatistics = value;
+                Version++;
+            }
+        }
+
+        /// <summary>Whether every parameter of <paramref name="layer"/> is frozen (false for a layer without parameters).</summary>
+        public bool IsLayerFrozen(LayerLayout layer)
+        {
+            ArgumentNullException.ThrowIfNull(layer);
+            if (layer.ParameterCount == 0) return false;
+            foreach (var tensor in layer.Tensors)
+                if (tensor.Block == TensorBlock.Parameters && tensor.Length > 0 && IsTrainable(tensor.Offset)) return false;
+            return true;
+        }
 
         /// <summary>Parameters a step may change.</summary>
         public int TrainableCount { get; private set; }
@@ -173,6 +204,7 @@ namespace CnnGen.Training
             }
             _trainable = ranges.ToArray();
             TrainableCount = trainable;
+            Version++;
         }
 
         /// <summary>

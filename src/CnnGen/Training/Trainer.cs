@@ -402,6 +402,8 @@ namespace CnnGen.Training
             {
                 try
                 {
+                    // Frozen layers (the optimizer's mask): backward skips them, frozen batch-norm may stay in evaluation mode.
+                    workspace.ApplyMask(Optimizer.Mask);
                     Network.Forward(images, logits, count, workspace, true);
                     // d(mean loss)/d logits: the whole batch's size divides, whatever this chunk's size.
                     _losses[t] = Loss(logits, labels, 1f / ((float)_batchSize * _pixels));
