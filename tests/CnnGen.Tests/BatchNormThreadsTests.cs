@@ -42,11 +42,14 @@ namespace CnnGen.Tests
             return (images, labels);
         }
 
-        private static Run Train(string name, int threads, int batch, int steps)
+        private static Run Train(string name, int threads, int batch, int steps, bool freezeStemInEvaluationMode = false)
         {
             var network = Create(name);
             Initialization.ResetParameters(network.Layout, network.Parameters, network.Buffers, network.Counters, 17);
-            using var trainer = new Trainer(network, new Sgd(network.Layout.ParameterCount, 0.05f, momentum: 0.9f), batch, threads);
+            var optimizer = new Sgd(network.Layout.ParameterCount, 0.05f, momentum: 0.9f);
+            if (freezeStemInEvaluationMode)
+                optimizer.Freeze(new ParameterMask(network).FreezeLayers(0, 1)).FreezeBatchNormStatistics = true;
+            using var trainer = new Trainer(network, optimizer, batch, threads);
             var losses = new float[steps];
             for (int step = 0; step < steps; step++)
             {
@@ -84,6 +87,35 @@ namespace CnnGen.Tests
             Assert.Equal(one.Counters, many.Counters);
             Assert.All(many.Counters, c => Assert.Equal(steps, c));
             _output.WriteLine($"{name}, {threads} threads, batch {batch}: largest parameter difference {Compare.MaxError(many.Parameters, one.Parameters):E2}, buffers {Compare.MaxError(many.Buffers, one.Buffers):E2}");
+        }
+
+        [Theory]
+        [InlineData("batchnorm", 3)]
+        [InlineData("resnet8", 2)]
+        public void AFrozenBatchNormInEvaluationModeStaysOutOfTheThreadsMeetings(string name, int threads)
+        {
+            // Layer 1 (a batch-norm) frozen with its running statistics: each thread normalizes its chunk with them, while
+            // the trainable batch-norms still combine the whole batch's statistics across the threads.
+            const int steps = 3;
+            var one = Train(name, 1, 6, steps, freezeStemInEvaluationMode: true);
+            var many = Train(name, threads, 6, steps, freezeStemInEvaluationMode: true);
+            var untrained = Create(name);
+            Initialization.ResetParameters(untrained.Layout, untrained.Parameters, untrained.Buffers, untrained.Counters, 17);
+            var frozen = untrained.Layout.Layers[1];
+            Assert.Equal(LayerKind.BatchNorm, frozen.Kind);
+            Assert.Equal(threads, many.Threads);
+            for (int step = 0; step < steps; step++)
+                Assert.Equal(one.Losses[step], many.Losses[step], 1e-5f * Math.Max(1f, Math.Abs(one.Losses[step])));
+            Compare.Close(many.Parameters, one.Parameters, 1e-5, name + " parameters");
+            Compare.Close(many.Buffers, one.Buffers, 1e-5, name + " running statistics");
+            // The frozen batch-norm's running statistics and counter did not move; the others' did.
+            var untouchedBuffers = untrained.Buffers.ToArray();
+            var frozenBuffers = frozen.Tensors.Where(t => t.Block == TensorBlock.Buffers).ToArray();
+            Assert.NotEmpty(frozenBuffers);
+            foreach (var tensor in frozenBuffers)
+                Assert.True(many.Buffers.AsSpan(tensor.Offset, tensor.Length).SequenceEqual(untouchedBuffers.AsSpan(tensor.Offset, tensor.Length)), tensor.Name + " moved");
+            Assert.Equal(0, many.Counters[0]);
+            Assert.All(many.Counters.Skip(1), c => Assert.Equal(steps, c));
         }
 
         [Theory]
