@@ -55,7 +55,7 @@ namespace CnnGen.Kernels
                 // The 16 positions are written side by side: one vector more than a multiple of 4 KB apart, or they would
                 // all fall in the same sets of the L1 cache (16 streams, 12 ways).
                 PositionStride = inChannels * Chunk + V;
-                TransformedLength = Chunks * 16 * PositionStride;
+                TransformedLength = 16 * PositionStride; // one chunk at a time
                 FilterStride = outChannels * inChannels + V;
                 FilterLength = 16 * FilterStride + V * 9; // slack: the last filters staged for their transpose
                 ProductLength = 16 * ChannelBlock * Chunk;
@@ -65,14 +65,6 @@ namespace CnnGen.Kernels
             // The vectors of tiles are shared out evenly between the chunks (17 as 4 + 4 + 3 + 3 + 3, not 4 x 4 + 1): a
             // chunk of one vector would load one vector per four multiply-adds.
             public int ChunkStart(int chunk) => chunk * Vectors / Chunks;
-
-            public int ChunkOf(int vector)
-            {
-                int chunk = vector * Chunks / Vectors;
-                while (ChunkStart(chunk + 1) <= vector) chunk++;
-                while (ChunkStart(chunk) > vector) chunk--;
-                return chunk;
-            }
 
             public int ScratchLength => PlanesLength + TransformedLength + FilterLength + ProductLength + OutputLength;
         }
@@ -103,11 +95,12 @@ namespace CnnGen.Kernels
             var products = scratch.Slice(l.PlanesLength + l.TransformedLength + l.FilterLength, l.ProductLength);
             var outputs = scratch.Slice(l.PlanesLength + l.TransformedLength + l.FilterLength + l.ProductLength, l.OutputLength);
             SplitPlanes(x, planes, l);
-            TransformInput(planes, transformed, l);
             TransformFilters(weight, filters, l);
-            // Chunks outside, channel blocks inside: a chunk's transformed input stays in cache for every block.
+            // Chunks outside, channel blocks inside: a chunk's input is transformed just before its products, and stays in
+            // cache for every block.
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
+                TransformInput(planes, transformed, chunk, l);
                 for (int first = 0; first < l.OutChannels; first += ChannelBlock)
                 {
                     switch (Math.Min(ChannelBlock, l.OutChannels - first))
@@ -169,7 +162,7 @@ namespace CnnGen.Kernels
         }
 
         // V[chunk][position][channel][tile] = (Bᵀ d B) of each 4x4 window, Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
-        private static void TransformInput(ReadOnlySpan<float> planes, Span<float> transformed, in Layout l)
+        private static void TransformInput(ReadOnlySpan<float> planes, Span<float> transformed, int chunk, in Layout l)
         {
             ref float p0 = ref MemoryMarshal.GetReference(planes);
             ref float t = ref MemoryMarshal.GetReference(transformed);
@@ -181,7 +174,8 @@ namespace CnnGen.Kernels
                 ref float eo = ref Unsafe.Add(ref ee, ps);                  // even rows, odd columns
                 ref float oe = ref Unsafe.Add(ref ee, 2 * ps);
                 ref float oo = ref Unsafe.Add(ref ee, 3 * ps);
-                for (int f = 0; f < l.FlatTiles; f += V)
+                int start = l.ChunkStart(chunk) * V, end = l.ChunkStart(chunk + 1) * V;
+                for (int f = start; f < end; f += V)
                 {
                     nuint at = (nuint)f, below = (nuint)(f + s);
                     // Window row i: columns 0..3 are (even, odd, even + 1, odd + 1) of plane row parity i mod 2.
@@ -198,8 +192,7 @@ namespace CnnGen.Kernels
                     var r10 = d10 + d20; var r11 = d11 + d21; var r12 = d12 + d22; var r13 = d13 + d23;
                     var r20 = d20 - d10; var r21 = d21 - d11; var r22 = d22 - d12; var r23 = d23 - d13;
                     var r30 = d10 - d30; var r31 = d11 - d31; var r32 = d12 - d32; var r33 = d13 - d33;
-                    int chunk = l.ChunkOf(f / V);
-                    ref float target = ref Unsafe.Add(ref t, chunk * 16 * l.PositionStride + c * Chunk + (f / V - l.ChunkStart(chunk)) * V);
+                    ref float target = ref Unsafe.Add(ref t, c * Chunk + (f - start));
                     // (Bᵀ d) B: columns, stored by position i·4 + j.
                     StoreRow(ref target, positionStride, 0, r00, r01, r02, r03);
                     StoreRow(ref target, positionStride, 4, r10, r11, r12, r13);
@@ -312,7 +305,7 @@ namespace CnnGen.Kernels
             Span<float> products, in Layout l) where TChannels : struct, IConstant where TVectors : struct, IConstant
         {
             int channels = l.InChannels;
-            ref float v0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(transformed), chunk * 16 * l.PositionStride);
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
             ref float u0 = ref MemoryMarshal.GetReference(filters);
             ref float m = ref MemoryMarshal.GetReference(products);
             int positionFilters = l.FilterStride;
