@@ -20,9 +20,10 @@ namespace CnnGen.Kernels
     /// computed and dropped, like the padding columns of the direct kernel's flat rows.
     /// </para>
     /// <para>
-    /// V = Bᵀ d B per channel and tile, U = G g Gᵀ per filter (every call: the weights may have changed), then for each
-    /// of the 16 positions the product M = U · V over input channels in register tiles of 4 output channels x 4
-    /// vectors of tiles, and Y = Aᵀ M A + bias, with ReLU and the 2x2 max pooling (exactly one tile) fused.
+    /// U = G g Gᵀ per filter (every call: the weights may have changed); then per chunk of up to 64 tiles, V = Bᵀ d B per
+    /// channel and tile, for each of the 16 positions the product M = U · V over input channels in register tiles of 4
+    /// output channels x up to 4 vectors of tiles, and Y = Aᵀ M A + bias, with ReLU and the 2x2 max pooling (exactly one
+    /// tile) fused.
     /// </para>
     /// </remarks>
     internal static class WinogradConvolution
@@ -74,8 +75,8 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// Where F(2x2, 3x3) measured faster than the direct kernel (<c>KernelBench winograd</c>, benchmarks/README.md):
-        /// 16 or more channels in and out on maps of 32x32 outputs or more (1.03x at 16 channels, 1.28x at 32), or 64 or
-        /// more input channels from 16x16 (1.06x at 64, 1.18x at 128). On smaller maps the transforms and the tiles that
+        /// 16 or more channels in and out on maps of 32x32 outputs or more (1.06x at 16 channels, 1.36x at 32), or 64 or
+        /// more input channels from 16x16 (1.08x at 64, 1.42x at 128). On smaller maps the transforms and the tiles that
         /// do not fill the lanes (an 8x8 map is 16 tiles in 32 lanes) cost more than the 2.25x fewer multiply-adds save.
         /// </summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
@@ -161,7 +162,7 @@ namespace CnnGen.Kernels
             }
         }
 
-        // V[chunk][position][channel][tile] = (Bᵀ d B) of each 4x4 window, Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+        // V[position][channel][tile of the chunk] = (Bᵀ d B) of each 4x4 window, Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
         private static void TransformInput(ReadOnlySpan<float> planes, Span<float> transformed, int chunk, in Layout l)
         {
             ref float p0 = ref MemoryMarshal.GetReference(planes);
@@ -300,7 +301,7 @@ namespace CnnGen.Kernels
             }
         }
 
-        // M[position][r][tiles] = Σ over input channels of U[position][first + r][ic] · V[chunk][position][ic][tiles].
+        // M[position][r][tiles] = Σ over input channels of U[position][first + r][ic] · V[position][ic][tiles].
         private static void Products<TChannels, TVectors>(ReadOnlySpan<float> transformed, ReadOnlySpan<float> filters, int first, int chunk,
             Span<float> products, in Layout l) where TChannels : struct, IConstant where TVectors : struct, IConstant
         {
