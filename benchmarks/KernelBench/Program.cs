@@ -95,8 +95,68 @@ namespace KernelBench
             return (PeakIterations * 12.0 * 8 * 2 / best256 / 1e9, PeakIterations * 12.0 * 16 * 2 / best512 / 1e9);
         }
 
+        // Seconds per call of a and of b, each the best of many short batches taken in turn (a, b, a, b, ...), so both
+        // see the same machine: on a loaded machine the minimum of interleaved batches is the steadiest estimate.
+        private static (double A, double B) Interleaved(Action a, Action b)
+        {
+            for (int i = 0; i < 100; i++) { a(); b(); }
+            int calls = 1;
+            var sw = Stopwatch.StartNew();
+            while (true)
+            {
+                sw.Restart();
+                for (int i = 0; i < calls; i++) a();
+                if (sw.Elapsed.TotalMilliseconds > 5) break;
+                calls *= 2;
+            }
+            double bestA = double.MaxValue, bestB = double.MaxValue;
+            for (int round = 0; round < 40; round++)
+            {
+                sw.Restart();
+                for (int i = 0; i < calls; i++) a();
+                bestA = Math.Min(bestA, sw.Elapsed.TotalSeconds / calls);
+                sw.Restart();
+                for (int i = 0; i < calls; i++) b();
+                bestB = Math.Min(bestB, sw.Elapsed.TotalSeconds / calls);
+            }
+            return (bestA, bestB);
+        }
+
+        // "winograd": the direct kernel against F(2x2, 3x3) per 3x3 shape, interleaved; the basis of WinogradConvolution.Pays.
+        private static void CompareWinograd()
+        {
+            var shapes = new (int C, int H, int OC, int P)[]
+            {
+                (3, 32, 16, 1), (3, 32, 32, 1), (8, 32, 8, 1), (16, 32, 16, 1), (32, 32, 32, 1), (16, 64, 16, 1), (8, 64, 16, 1),
+                (16, 16, 16, 1), (32, 16, 32, 1), (32, 16, 64, 1), (64, 16, 64, 1), (128, 16, 128, 1),
+                (32, 8, 32, 1), (64, 8, 64, 1), (128, 8, 128, 1), (24, 20, 40, 0), (16, 12, 16, 1),
+            };
+            Console.WriteLine($"{"3x3 convolution",-26} {"direct us",10} {"GFLOP/s",8} {"Winograd us",12} {"GFLOP/s*",8} {"speedup",8} {"picked",9}");
+            foreach (var s in shapes)
+            {
+                int o = s.H + 2 * s.P - 2;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
+                float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, s.P)];
+                var layout = new WinogradConvolution.Layout(s.C, s.H, s.H, s.OC, s.P);
+                float[] winogradScratch = new float[layout.ScratchLength];
+                var (direct, winograd) = Interleaved(
+                    () => DirectConvolution.ForwardOn(x, s.C, s.H, s.H, w, bias, s.OC, 3, s.P, y, scratch, relu: true, pool: false, KernelPaths.Default, allowWinograd: false),
+                    () => WinogradConvolution.Forward(x, w, bias, y, winogradScratch, relu: true, pool: false, layout));
+                double flops = 2.0 * s.OC * o * o * s.C * 9;
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
+                Console.WriteLine($"{name,-26} {direct * 1e6,10:F2} {flops / direct / 1e9,8:F1} {winograd * 1e6,12:F2} {flops / winograd / 1e9,8:F1} {direct / winograd,7:F2}x {(WinogradConvolution.Pays(s.C, s.H, s.H, s.OC, 3, s.P) ? "Winograd" : "direct"),9}");
+            }
+        }
+
+        // "conv": only the convolution table (forward and backward), for quick before/after comparisons of the direct kernels.
         public static void Main(string[] args)
         {
+            bool convolutionsOnly = args.Length > 0 && args[0] == "conv";
+            if (args.Length > 0 && args[0] == "winograd")
+            {
+                CompareWinograd();
+                return;
+            }
             Console.WriteLine($"Simd.Enabled={Simd.Enabled} V256={Vector256.IsHardwareAccelerated} V512={Vector512.IsHardwareAccelerated}");
             if (args.Length > 0 && args[0] == "evaluation")
             {
@@ -119,7 +179,7 @@ namespace KernelBench
                 ("square     256^3", false, false, 256, 256, 256, false),
             };
             Console.WriteLine($"{"shape",-42} {"m",5} {"n",5} {"k",5} {"us/call",9} {"GFLOP/s",8}");
-            foreach (var s in shapes)
+            foreach (var s in convolutionsOnly ? shapes[..0] : shapes)
             {
                 int aLen = s.M * s.K, bLen = s.K * s.N;
                 float[] a = Fill(aLen, 1), b = Fill(bLen, 2), c = new float[s.M * s.N];
@@ -142,26 +202,48 @@ namespace KernelBench
                 ("CIFAR 32x32x32 -> 32 k3 p1", 32, 32, 32, 32, 3, 1),
                 ("CIFAR 32x16x16 -> 64 k3 p1", 32, 16, 16, 64, 3, 1),
                 ("CIFAR 64x16x16 -> 64 k3 p1", 64, 16, 16, 64, 3, 1),
+                ("ResNet-8 3x32x32 -> 16 k3 p1", 3, 32, 32, 16, 3, 1),
+                ("ResNet-8 16x32x32 -> 16 k3 p1", 16, 32, 32, 16, 3, 1),
+                ("ResNet-8 32x16x16 -> 32 k3 p1", 32, 16, 16, 32, 3, 1),
+                ("ResNet-8 64x8x8 -> 64 k3 p1", 64, 8, 8, 64, 3, 1),
+                ("16x64x64 -> 16 k3 p1", 16, 64, 64, 16, 3, 1),
+                ("128x8x8 -> 128 k3 p1", 128, 8, 8, 128, 3, 1),
+                ("24x20x20 -> 40 k3 p0", 24, 20, 20, 40, 3, 0),
             };
-            Console.WriteLine($"{"convolution",-34} {"direct us",10} {"GFLOP/s",8} {"im2col us",10} {"GFLOP/s",8}");
+            Console.WriteLine($"{"convolution",-34} {"direct us",10} {"GFLOP/s",8} {"im2col us",10} {"GFLOP/s",8} {"backward us",12} {"GFLOP/s",8} {"Winograd us",12} {"GFLOP/s*",8} {"picked",9}");
             foreach (var s in convs)
             {
                 int oh = s.H + 2 * s.P - s.K + 1, ow = s.W + 2 * s.P - s.K + 1, taps = s.C * s.K * s.K;
                 float[] x = Fill(s.C * s.H * s.W, 4), w = Fill(s.OC * taps, 5), bias = Fill(s.OC, 6), y = new float[s.OC * oh * ow];
                 float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.W, s.OC, s.K, s.P)], cols = new float[taps * oh * ow];
-                double direct = double.MaxValue, im2col = double.MaxValue;
+                float[] dy = Fill(y.Length, 7), dw = new float[w.Length], dx = new float[x.Length];
+                double direct = double.MaxValue, im2col = double.MaxValue, backward = double.MaxValue, winograd = double.MaxValue;
                 for (int round = 0; round < 3; round++)
                 {
-                    direct = Math.Min(direct, Time(() => DirectConvolution.Forward(x, s.C, s.H, s.W, w, bias, s.OC, s.K, s.P, y, scratch, relu: false)));
-                    im2col = Math.Min(im2col, Time(() =>
+                    direct = Math.Min(direct, Time(() => DirectConvolution.ForwardOn(x, s.C, s.H, s.W, w, bias, s.OC, s.K, s.P, y, scratch, relu: false, pool: false,
+                        KernelPaths.Default, allowWinograd: false)));
+                    if (s.K == 3 && Vector512.IsHardwareAccelerated)
                     {
-                        Im2Col.Expand(x, s.C, s.H, s.W, s.K, 1, s.P, oh, ow, cols);
-                        Gemm.Multiply(false, false, s.OC, oh * ow, taps, w, taps, cols, oh * ow, y, oh * ow, false);
-                    }));
+                        var layout = new WinogradConvolution.Layout(s.C, s.H, s.W, s.OC, s.P);
+                        float[] winogradScratch = new float[layout.ScratchLength];
+                        winograd = Math.Min(winograd, Time(() => WinogradConvolution.Forward(x, w, bias, y, winogradScratch, relu: false, pool: false, layout)));
+                    }
+                    if (!convolutionsOnly)
+                    {
+                        im2col = Math.Min(im2col, Time(() =>
+                        {
+                            Im2Col.Expand(x, s.C, s.H, s.W, s.K, 1, s.P, oh, ow, cols);
+                            Gemm.Multiply(false, false, s.OC, oh * ow, taps, w, taps, cols, oh * ow, y, oh * ow, false);
+                        }));
+                    }
+                    backward = Math.Min(backward, Time(() => DirectConvolution.Backward(x, s.C, s.H, s.W, w, dy, s.OC, s.K, s.P, dw, dx, scratch)));
                 }
                 double flops = 2.0 * s.OC * oh * ow * taps;
-                Console.WriteLine($"{s.Name,-34} {direct * 1e6,10:F2} {flops / direct / 1e9,8:F1} {im2col * 1e6,10:F2} {flops / im2col / 1e9,8:F1}");
+                // The backward pass is two convolutions' worth of multiply-adds (weight and input gradients); GFLOP/s* counts
+                // the direct convolution's multiply-adds, so it compares times.
+                Console.WriteLine($"{s.Name,-34} {direct * 1e6,10:F2} {flops / direct / 1e9,8:F1} {im2col * 1e6,10:F2} {flops / im2col / 1e9,8:F1} {backward * 1e6,12:F2} {2 * flops / backward / 1e9,8:F1} {winograd * 1e6,12:F2} {flops / winograd / 1e9,8:F1} {(WinogradConvolution.Pays(s.C, s.H, s.W, s.OC, s.K, s.P) ? "Winograd" : "direct"),9}");
             }
+            if (convolutionsOnly) return;
             // Im2Col
             {
                 float[] x = Fill(6 * 14 * 14, 3), cols = new float[150 * 100], dx = new float[6 * 14 * 14];

@@ -25,6 +25,8 @@ namespace CnnGen.Tests
                 new object[] { 2, 30, 30, 12, 3, 1, false },  // long flat rows, more than 8 channels
                 new object[] { 4, 9, 9, 32, 5, 1, true },     // short rows, channels in the lanes: odd rows, 7-cell tiles
                 new object[] { 3, 12, 10, 16, 3, 0, false },  // channels in the lanes, 8-cell tiles
+                new object[] { 16, 33, 31, 20, 3, 1, true },  // Winograd on Vector512 (odd width, channels past the 4-blocks)
+                new object[] { 64, 19, 18, 16, 3, 0, false }, // Winograd without padding, odd height
             };
             var random = new Random(29);
             for (int trial = 0; trial < 24; trial++)

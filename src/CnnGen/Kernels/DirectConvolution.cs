@@ -72,7 +72,12 @@ namespace CnnGen.Kernels
 
         // The padded input, then the flat rows of one channel block, or the packed weights and one lane block's cells.
         private static int ForwardScratch(in Geometry g, int outChannels) =>
-            g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 16);
+            Math.Max(g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 16),
+                UseWinograd(g, outChannels) ? WinogradConvolution.ScratchLength(g.InChannels, g.Height, g.Width, outChannels, g.Padding) : 0);
+
+        // 3x3 layers where F(2x2, 3x3) measured faster (WinogradConvolution.Pays), on the Vector512 path only.
+        private static bool UseWinograd(in Geometry g, int outChannels) =>
+            Vector512.IsHardwareAccelerated && WinogradConvolution.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
 
         // Output channels in the vector lanes compute no padding columns; it pays when those are a fifth of the flat
         // rows or more (short rows: LeNet's second convolution computes 144 flat positions for 100 outputs) and the
@@ -111,7 +116,7 @@ namespace CnnGen.Kernels
 
         internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
-            Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path)
+            Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path, bool allowWinograd = true)
         {
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
@@ -128,6 +133,11 @@ namespace CnnGen.Kernels
                 return;
             }
 
+            if (path == KernelPath.Vector512 && allowWinograd && UseWinograd(g, outChannels))
+            {
+                WinogradConvolution.Forward(x, weight, bias, y, scratch, relu, pool, new WinogradConvolution.Layout(inChannels, height, width, outChannels, padding));
+                return;
+            }
             var padded = scratch.Slice(0, g.PaddedLength);
             Pad(x, padded, g);
             if (UseLanes(g, outChannels, path))

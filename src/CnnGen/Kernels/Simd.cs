@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 [assembly: InternalsVisibleTo("CnnGen.Tests")]
+[assembly: InternalsVisibleTo("KernelBench")]
 
 namespace CnnGen.Kernels
 {
