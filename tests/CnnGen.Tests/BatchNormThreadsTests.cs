@@ -96,7 +96,9 @@ namespace CnnGen.Tests
         {
             // Layer 1 (a batch-norm) frozen with its running statistics: each thread normalizes its chunk with them, while
             // the trainable batch-norms still combine the whole batch's statistics across the threads.
-            const int steps = 3;
+            // Two steps (a full batch, then an uneven one): from the third on, this configuration is chaotic — a 1e-6 change of one
+            // weight moves ResNet-8's parameters by 3e-4 after three steps, one thread against itself — so rounding would decide.
+            const int steps = 2;
             var one = Train(name, 1, 6, steps, freezeStemInEvaluationMode: true);
             var many = Train(name, threads, 6, steps, freezeStemInEvaluationMode: true);
             var untrained = Create(name);
@@ -106,6 +108,7 @@ namespace CnnGen.Tests
             Assert.Equal(threads, many.Threads);
             for (int step = 0; step < steps; step++)
                 Assert.Equal(one.Losses[step], many.Losses[step], 1e-5f * Math.Max(1f, Math.Abs(one.Losses[step])));
+            _output.WriteLine($"{name}, {threads} threads, frozen stem: largest parameter difference {Compare.MaxError(many.Parameters, one.Parameters):E2}, buffers {Compare.MaxError(many.Buffers, one.Buffers):E2}, losses {string.Join(" ", one.Losses)}");
             Compare.Close(many.Parameters, one.Parameters, 1e-5, name + " parameters");
             Compare.Close(many.Buffers, one.Buffers, 1e-5, name + " running statistics");
             // The frozen batch-norm's running statistics and counter did not move; the others' did.
