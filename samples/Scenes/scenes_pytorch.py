@@ -7,6 +7,9 @@
       and saves unet.safetensors / detector.safetensors with the same keys as CnnGen's.
   /usr/bin/python3 samples/Scenes/scenes_pytorch.py scenes.safetensors --evaluate RUN_FOLDER
       loads CnnGen's unet.safetensors and detector.safetensors from RUN_FOLDER into these modules and prints the metrics.
+  /usr/bin/python3 samples/Scenes/scenes_pytorch.py scenes.safetensors --replay TRACE_FOLDER
+      trains from the initial weights on the batches recorded by `dotnet run --project samples/Scenes -- trace`, in
+      float32 and float64, and prints CnnGen's loss beside PyTorch's step by step and the weights' differences.
 
 Residual and Concat are the modules of docs/DESIGN.md ("Beyond nn.Sequential"), so state_dict keys match CnnGen's.
 No safetensors package is needed: the format is read and written here (8-byte header length, JSON header, raw data).
