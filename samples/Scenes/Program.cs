@@ -49,6 +49,24 @@ export.SetAction((result, cancellation) => Guarded(() =>
 }));
 root.Subcommands.Add(export);
 
+var traceTasks = new Argument<string[]>("tasks") { Description = "Which networks: segment, detect, or both (the default)", Arity = ArgumentArity.ZeroOrMore };
+traceTasks.AcceptOnlyFromAmong("segment", "detect");
+var traceSteps = new Option<int>("--steps") { Description = "Training steps to record", DefaultValueFactory = _ => 300 };
+var trace = new Command("trace", "Record the first training steps (initial weights, the scenes of each step, the losses, the weights after) for scenes_pytorch.py --replay")
+{
+    traceTasks, traceSteps, segmentEpochs, detectEpochs, batchSize, segmentLr, detectLr, perEpoch, trainScenes, testScenes, seed, threads, output, data,
+};
+trace.SetAction((result, cancellation) => Guarded(() =>
+{
+    var chosen = result.GetValue(traceTasks) ?? Array.Empty<string>();
+    bool all = chosen.Length == 0;
+    return SceneTrace.Run(new SceneOptions(all || chosen.Contains("segment"), all || chosen.Contains("detect"),
+        result.GetValue(segmentEpochs), result.GetValue(detectEpochs), result.GetValue(batchSize), result.GetValue(segmentLr), result.GetValue(detectLr),
+        result.GetValue(perEpoch), result.GetValue(trainScenes), result.GetValue(testScenes), result.GetValue(seed), result.GetValue(threads),
+        result.GetValue(output)!, result.GetValue(data), Resume: false), result.GetValue(traceSteps));
+}));
+root.Subcommands.Add(trace);
+
 var weights = new Option<string>("--weights") { Description = "unet.safetensors (segment) or detector.safetensors (detect) from a run", Required = true };
 var image = new Argument<string>("image") { Description = "A PNG or JPEG scene: light items on a dark background, resized to 64x64" };
 var predictOutput = new Option<string?>("--output") { Description = "The PNG to write (default: beside the image, .mask.png or .boxes.png)" };

@@ -7,6 +7,9 @@
       and saves unet.safetensors / detector.safetensors with the same keys as CnnGen's.
   /usr/bin/python3 samples/Scenes/scenes_pytorch.py scenes.safetensors --evaluate RUN_FOLDER
       loads CnnGen's unet.safetensors and detector.safetensors from RUN_FOLDER into these modules and prints the metrics.
+  /usr/bin/python3 samples/Scenes/scenes_pytorch.py scenes.safetensors --replay TRACE_FOLDER
+      trains from the initial weights on the batches recorded by `dotnet run --project samples/Scenes -- trace`, in
+      float32 and float64, and prints CnnGen's loss beside PyTorch's step by step and the weights' differences.
 
 Residual and Concat are the modules of docs/DESIGN.md ("Beyond nn.Sequential"), so state_dict keys match CnnGen's.
 No safetensors package is needed: the format is read and written here (8-byte header length, JSON header, raw data).
@@ -107,6 +110,12 @@ def save_safetensors(path, state):
     text += b" " * ((8 - len(text) % 8) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
+
+
+def read_metadata(path):
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        return json.loads(f.read(length)).get("__metadata__", {})
 
 
 def load_weights(model, path):
@@ -254,6 +263,66 @@ def detection_report(model, images, boxes, classes):
     return mean
 
 
+# ---- replaying CnnGen's first steps ---------------------------------------------------------------------------------
+def replay_steps(make, trace, lr, step_loss, dtype):
+    """Trains from CnnGen's initial weights on CnnGen's batches; returns the loss of every step and the weights after
+    the first and the last step."""
+    model = make().to(dtype)
+    model.load_state_dict({k[len("initial."):]: torch.from_numpy(v.copy()).to(dtype) for k, v in trace.items() if k.startswith("initial.")})
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    losses, after_first = [], None
+    for batch in torch.from_numpy(trace["order"].copy()):
+        loss = step_loss(model, batch, dtype)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss))
+        if after_first is None:
+            after_first = {k: v.detach().clone().double() for k, v in model.state_dict().items()}
+    return np.array(losses), after_first, {k: v.detach().double() for k, v in model.state_dict().items()}
+
+
+def weight_distance(trace, prefix, state):
+    """The largest relative difference (L2 norm of the difference over the norm) of any tensor, and its key."""
+    worst = max(((float((torch.from_numpy(trace[prefix + k].copy()).double() - v).norm() / v.norm().clamp_min(1e-30)), k) for k, v in state.items()))
+    return worst
+
+
+def replay(args, data):
+    """Replays the traces of `dotnet run --project samples/Scenes -- trace` (in args.replay) in float32 and float64.
+    CnnGen against PyTorch float32 is to be read against PyTorch float32 against float64: the rounding's own scale."""
+    images = torch.from_numpy(data["train_images"].astype(np.float32) / 255).unsqueeze(1)
+    masks = torch.from_numpy(data["train_masks"].astype(np.int64))
+    obj, cls, box = encode_grid(data["train_boxes"], data["train_classes"])
+    networks = [
+        ("segment", unet, lambda model, b, dtype: F.cross_entropy(model(images[b].to(dtype)), masks[b])),
+        ("detect", detector, lambda model, b, dtype: detector_loss(model(images[b].to(dtype)), obj[b], cls[b], box[b].to(dtype))),
+    ]
+    for name, make, step_loss in networks:
+        path = os.path.join(args.replay, f"{name}-trace.safetensors")
+        if not os.path.exists(path) or (args.only and args.only != name):
+            continue
+        trace, lr = read_safetensors(path), float(read_metadata(path)["lr"])
+        cnngen = trace["loss"].astype(np.float64)
+        clock, cpu = time.perf_counter(), time.process_time()
+        single = replay_steps(make, trace, lr, step_loss, torch.float32)
+        double = replay_steps(make, trace, lr, step_loss, torch.float64)
+        print(f"\n{name}: {len(cnngen)} steps of CnnGen's batches from CnnGen's initial weights, lr {lr}, "
+              f"PyTorch float32 and float64 ({time.perf_counter() - clock:.1f} s, CPU {time.process_time() - cpu:.1f} s)")
+        print(" step    CnnGen  PyTorch32  PyTorch64   |CnnGen-PT64|  |PT32-PT64|")
+        steps = len(cnngen)
+        for s in sorted({1, 2, 3, 5, 10, 20, 50, 100, 150, 200, 250, 300, 400, 500, 600, 700, steps}):
+            if s <= steps:
+                print(f"{s:5} {cnngen[s - 1]:9.5f} {single[0][s - 1]:10.5f} {double[0][s - 1]:10.5f}   {abs(cnngen[s - 1] - double[0][s - 1]):12.2e} {abs(single[0][s - 1] - double[0][s - 1]):12.2e}")
+        for label, window in (("first 10", slice(0, 10)), ("first 100", slice(0, 100)), (f"all {steps}", slice(0, steps))):
+            print(f"mean loss, {label} steps: CnnGen {cnngen[window].mean():.5f}  PyTorch32 {single[0][window].mean():.5f}  PyTorch64 {double[0][window].mean():.5f}")
+        for prefix, index in (("step1.", 1), ("final.", 2)):
+            c64, ck = weight_distance(trace, prefix, double[index])
+            s64, sk = weight_distance({prefix + k: v.numpy() for k, v in single[index].items()}, prefix, double[index])
+            print(f"weights after {'step 1' if index == 1 else f'step {steps}'}: largest relative difference CnnGen-PT64 {c64:.2e} ({ck}), PT32-PT64 {s64:.2e} ({sk})")
+
+
 # ---- training -------------------------------------------------------------------------------------------------------
 def train_segmentation(args, data):
     torch.manual_seed(args.seed)
@@ -341,6 +410,7 @@ def main():
     parser.add_argument("--only", choices=["segment", "detect"])
     parser.add_argument("--output", default="scenes-pytorch")
     parser.add_argument("--evaluate", metavar="RUN_FOLDER", help="evaluate CnnGen's unet.safetensors and detector.safetensors instead of training")
+    parser.add_argument("--replay", metavar="TRACE_FOLDER", help="replay the steps recorded by `dotnet run --project samples/Scenes -- trace` instead of training")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     data = read_safetensors(args.scenes)
@@ -353,6 +423,9 @@ def main():
         model = detector()
         load_weights(model, os.path.join(args.evaluate, "detector.safetensors"))
         detection_report(model, test_images, data["test_boxes"], data["test_classes"])
+        return
+    if args.replay:
+        replay(args, data)
         return
     os.makedirs(args.output, exist_ok=True)
     summary = []

@@ -223,6 +223,38 @@ namespace Scenes.Tests
         }
 
         [Fact]
+        public void TheTraceRecordsTheTrainingLoopsOwnSteps()
+        {
+            // One epoch of 3 batches is exactly the 3 steps a trace records: the same initial weights, batches and weights after.
+            string trained = Path.Combine(_folder, "trained"), traced = Path.Combine(_folder, "traced");
+            var options = Options(trained, 1) with { ScenesPerEpoch = 48 };
+            Assert.Equal(0, SceneTraining.Run(options, CancellationToken.None));
+            Assert.Equal(0, SceneTrace.Run(options with { Output = traced }, steps: 3));
+            var unet = new SceneUNet();
+            unet.ResetParameters(options.Seed);
+            var detector = new GridDetector();
+            detector.ResetParameters(options.Seed);
+            foreach (var (traceFile, weightsFile, task, initial) in new[]
+            {
+                (SceneTrace.SegmentFile, SceneTraining.UNetFile, 0, NetworkWeights.ToTensors(unet)),
+                (SceneTrace.DetectFile, SceneTraining.DetectorFile, 1, NetworkWeights.ToTensors(detector)),
+            })
+            {
+                var trace = SafeTensorsFile.Read(Path.Combine(traced, traceFile));
+                var weights = SafeTensorsFile.Read(Path.Combine(trained, weightsFile));
+                Assert.Equal(3, trace.GetFloats("loss").Length);
+                Assert.All(trace.GetFloats("loss"), loss => Assert.True(float.IsFinite(loss) && loss > 0));
+                Assert.Equal(SceneTraining.EpochOrder(options, options.TrainScenes, 0, task).Select(i => (long)i), trace.GetInt64s("order"));
+                foreach (var name in weights.Names)
+                {
+                    Assert.Equal(initial.Single(t => t.Name == name).ToFloats(), trace.GetFloats("initial." + name));
+                    Assert.Equal(weights.GetFloats(name), trace.GetFloats("final." + name));
+                    Assert.NotEqual(trace.GetFloats("initial." + name), trace.GetFloats("step1." + name));
+                }
+            }
+        }
+
+        [Fact]
         public void TheCommandLineTrainsExportsAndPredicts()
         {
             string output = Path.Combine(_folder, "cli");
