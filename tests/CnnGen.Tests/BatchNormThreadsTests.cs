@@ -415,11 +415,17 @@ namespace CnnGen.Tests
             GC.WaitForPendingFinalizers();
             trainer.TrainStep(images, labels);
             Allocations.AssertNone(() => trainer.TrainStep(images, labels), calls: 20);
-            long process = GC.GetTotalAllocatedBytes(precise: true);
-            for (int step = 0; step < 20; step++) trainer.TrainStep(images, labels);
-            long processBytes = GC.GetTotalAllocatedBytes(precise: true) - process;
+            // The process's count also holds whatever other test collections allocate meanwhile, so take the quietest of a
+            // few rounds: a worker thread allocating per step shows in every round.
+            long fewest = long.MaxValue;
+            for (int round = 0; round < 5 && fewest >= 64 * 1024; round++)
+            {
+                long process = GC.GetTotalAllocatedBytes(precise: true);
+                for (int step = 0; step < 20; step++) trainer.TrainStep(images, labels);
+                fewest = Math.Min(fewest, GC.GetTotalAllocatedBytes(precise: true) - process);
+            }
             // The worker thread allocating per step would show as at least 20 allocations; the runtime's own bookkeeping is a few KB.
-            Assert.True(processBytes < 64 * 1024, $"the process allocated {processBytes} bytes over 20 steps");
+            Assert.True(fewest < 64 * 1024, $"the process allocated {fewest} bytes over 20 steps in the quietest of 5 rounds");
         }
     }
 }
