@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using CnnGen.Kernels;
@@ -158,6 +159,11 @@ namespace KernelBench
                 return;
             }
             Console.WriteLine($"Simd.Enabled={Simd.Enabled} V256={Vector256.IsHardwareAccelerated} V512={Vector512.IsHardwareAccelerated}");
+            if (args.Length > 0 && args[0] == "resnet8")
+            {
+                ResNet8Layers();
+                return;
+            }
             if (args.Length > 0 && args[0] == "evaluation")
             {
                 EvaluationKernels();
@@ -306,6 +312,66 @@ namespace KernelBench
                     perCall = Math.Min(perCall, Time(() => StridedConvolution.Forward(x, s.C, s.H, s.W, w, bias, s.OC, 3, 2, 1, y, scratch, relu: true)));
                 }
                 Console.WriteLine($"{s.Name,-38} {once * 1e6,13:F2} {perCall * 1e6,19:F2}");
+            }
+        }
+
+        // "resnet8": each step of ResNet-8's evaluation forward at batch 1 (the kernel calls the generated code makes, with
+        // its shapes), best of 3 rounds, interleaved, to see where the time goes.
+        private static void ResNet8Layers()
+        {
+            float[] input = Fill(3 * 32 * 32, 1), a32 = Fill(16 * 32 * 32, 2), b32 = Fill(16 * 32 * 32, 3), c32 = new float[16 * 32 * 32];
+            float[] a16 = Fill(32 * 16 * 16, 4), b16 = Fill(32 * 16 * 16, 5), c16 = new float[32 * 16 * 16];
+            float[] a8 = Fill(64 * 8 * 8, 6), b8 = Fill(64 * 8 * 8, 7), c8 = new float[64 * 8 * 8], pooled = new float[64], logits = new float[10];
+            float[] scratch = new float[1 << 20];
+            float[] stem = Fill(16 * 3 * 9 + 16, 8), w16 = Fill(16 * 16 * 9 + 16, 9), w32 = Fill(32 * 32 * 9 + 32, 10), w64 = Fill(64 * 64 * 9 + 64, 11), fc = Fill(650, 12);
+            float[] s9 = Prepared(16, 32, 32, 32, 3, 1), s14 = Prepared(16, 32, 32, 32, 1, 0), s17 = Prepared(32, 16, 16, 64, 3, 1), s22 = Prepared(32, 16, 16, 64, 1, 0);
+            var steps = new (string Name, Action Run)[]
+            {
+                ("0 stem conv 3->16 @32x32 +ReLU", () => DirectConvolution.Forward(input, 3, 32, 32, stem.AsSpan(0, 432), stem.AsSpan(432, 16), 16, 3, 1, a32, scratch, relu: true)),
+                ("3 conv 16->16 @32x32 +ReLU", () => DirectConvolution.Forward(a32, 16, 32, 32, w16.AsSpan(0, 2304), w16.AsSpan(2304, 16), 16, 3, 1, b32, scratch, relu: true)),
+                ("6 conv 16->16 @32x32", () => DirectConvolution.Forward(b32, 16, 32, 32, w16.AsSpan(0, 2304), w16.AsSpan(2304, 16), 16, 3, 1, c32, scratch, relu: false)),
+                ("res 3 sum + 8 ReLU @16x32x32", () => { Elementwise.Sum(c32, a32, b32); Elementwise.Relu(b32, c32); }),
+                ("9 conv 16->32 s2 +ReLU", () => StridedConvolution.ForwardPrepared(c32, 16, 32, 32, s9, 32, 3, 2, 1, a16, scratch, relu: true)),
+                ("12 conv 32->32 @16x16", () => DirectConvolution.Forward(a16, 32, 16, 16, w32.AsSpan(0, 9216), w32.AsSpan(9216, 32), 32, 3, 1, b16, scratch, relu: false)),
+                ("14 shortcut 1x1 16->32 s2", () => StridedConvolution.ForwardPrepared(c32, 16, 32, 32, s14, 32, 1, 2, 0, c16, scratch, relu: false)),
+                ("res 5 sum + 16 ReLU @32x16x16", () => { Elementwise.Sum(b16, c16, a16); Elementwise.Relu(a16, b16); }),
+                ("17 conv 32->64 s2 +ReLU", () => StridedConvolution.ForwardPrepared(b16, 32, 16, 16, s17, 64, 3, 2, 1, a8, scratch, relu: true)),
+                ("20 conv 64->64 @8x8", () => DirectConvolution.Forward(a8, 64, 8, 8, w64.AsSpan(0, 36864), w64.AsSpan(36864, 64), 64, 3, 1, b8, scratch, relu: false)),
+                ("22 shortcut 1x1 32->64 s2", () => StridedConvolution.ForwardPrepared(b16, 32, 16, 16, s22, 64, 1, 2, 0, c8, scratch, relu: false)),
+                ("res 7 sum + 24 ReLU @64x8x8", () => { Elementwise.Sum(b8, c8, a8); Elementwise.Relu(a8, b8); }),
+                ("25 avg pool + flatten + 27 linear", () =>
+                {
+                    Resampling.AdaptiveAvgPool(b8, 64, 8, 8, 1, 1, pooled);
+                    Gemm.Multiply(false, true, 1, 10, 64, pooled, 64, fc, 64, logits, 10, accumulate: false);
+                    Elementwise.Add(fc.AsSpan(640, 10), logits);
+                }),
+                ("copy input 3x32x32", () => input.AsSpan().CopyTo(c32)),
+            };
+            // The paths not taken on these shapes, for comparison (not in the sum).
+            var alternatives = new (string Name, Action Run)[]
+            {
+                ("6 direct instead of Winograd", () => DirectConvolution.ForwardOn(b32, 16, 32, 32, w16.AsSpan(0, 2304), w16.AsSpan(2304, 16), 16, 3, 1, c32, scratch, relu: false, pool: false, DirectConvolution.KernelPath.Vector512, allowWinograd: false)),
+                ("20 Winograd instead of direct", () => WinogradConvolution.Forward(a8, w64.AsSpan(0, 36864), w64.AsSpan(36864, 64), b8, scratch, relu: false, pool: false, new WinogradConvolution.Layout(64, 8, 8, 64, 1))),
+                ("12 Winograd instead of direct", () => WinogradConvolution.Forward(a16, w32.AsSpan(0, 9216), w32.AsSpan(9216, 32), b16, scratch, relu: false, pool: false, new WinogradConvolution.Layout(32, 16, 16, 32, 1))),
+            };
+            var all = steps.Concat(alternatives).ToArray();
+            var best = new double[all.Length];
+            Array.Fill(best, double.MaxValue);
+            for (int round = 0; round < 3; round++)
+            {
+                for (int i = 0; i < all.Length; i++) best[i] = Math.Min(best[i], Time(all[i].Run));
+            }
+            for (int i = 0; i < all.Length; i++)
+            {
+                if (i == steps.Length) Console.WriteLine($"{"sum of the steps above",-40} {best.Take(steps.Length).Sum() * 1e6,9:F2} us");
+                Console.WriteLine($"{all[i].Name,-40} {best[i] * 1e6,9:F2} us");
+            }
+
+            static float[] Prepared(int c, int h, int w, int oc, int k, int p)
+            {
+                float[] prepared = new float[StridedConvolution.PreparedLength(c, oc, k)];
+                StridedConvolution.Prepare(Fill(oc * c * k * k, 13), Fill(oc, 14), c, h, w, oc, k, 2, p, prepared);
+                return prepared;
             }
         }
     }

@@ -499,7 +499,7 @@ namespace CnnGen.Kernels
         }
 
         // Blocks of up to 4 channels (6 when the count is a multiple of 6 but not of 4), tiles of 4 vectors of 16 flat
-        // positions, then one tile of the 1 to 3 vectors left; the tile shapes are generic arguments, so each is compiled
+        // positions, then one tile of the 1 to 3 vectors left (or of 5: 4 and the 1 left); the tile shapes are generic arguments, so each is compiled
         // with its own registers (6 x 4 accumulators and their operands fill 29 of the 32).
         private static void Block512(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
             int first, int count, Span<float> flat, in Geometry g)
@@ -521,10 +521,14 @@ namespace CnnGen.Kernels
             ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first * g.Taps);
             ref float o = ref MemoryMarshal.GetReference(flat);
             int vectors = g.FlatLength / 16;
+            // A last vector left alone would be a tile of 4 accumulator chains, half the FMA units' latency-bound rate: it
+            // joins the tile before it (4 channels x 5 vectors and their operands take 26 of the 32 registers; 6 would not fit).
+            int fiveAtEnd = TChannels.Value <= 4 && vectors >= 5 && vectors % 4 == 1 ? 5 : 0;
             int v = 0;
-            for (; v + 4 <= vectors; v += 4) Tile512<TChannels, C4>(ref x, ref w0, bias, first, ref o, v, g);
+            for (; v + 4 <= vectors - fiveAtEnd; v += 4) Tile512<TChannels, C4>(ref x, ref w0, bias, first, ref o, v, g);
             switch (vectors - v)
             {
+                case 5: Tile512<TChannels, C5>(ref x, ref w0, bias, first, ref o, v, g); break;
                 case 3: Tile512<TChannels, C3>(ref x, ref w0, bias, first, ref o, v, g); break;
                 case 2: Tile512<TChannels, C2>(ref x, ref w0, bias, first, ref o, v, g); break;
                 case 1: Tile512<TChannels, C1>(ref x, ref w0, bias, first, ref o, v, g); break;
@@ -542,12 +546,12 @@ namespace CnnGen.Kernels
             ref float w3 = ref TChannels.Value > 3 ? ref Unsafe.Add(ref w0, 3 * taps) : ref w0;
             ref float w4 = ref TChannels.Value > 4 ? ref Unsafe.Add(ref w0, 4 * taps) : ref w0;
             ref float w5 = ref TChannels.Value > 5 ? ref Unsafe.Add(ref w0, 5 * taps) : ref w0;
-            var a00 = Vector512.Create(BiasAt(bias, first, 0, count)); var a01 = a00; var a02 = a00; var a03 = a00;
-            var a10 = Vector512.Create(BiasAt(bias, first, 1, count)); var a11 = a10; var a12 = a10; var a13 = a10;
-            var a20 = Vector512.Create(BiasAt(bias, first, 2, count)); var a21 = a20; var a22 = a20; var a23 = a20;
-            var a30 = Vector512.Create(BiasAt(bias, first, 3, count)); var a31 = a30; var a32 = a30; var a33 = a30;
-            var a40 = Vector512.Create(BiasAt(bias, first, 4, count)); var a41 = a40; var a42 = a40; var a43 = a40;
-            var a50 = Vector512.Create(BiasAt(bias, first, 5, count)); var a51 = a50; var a52 = a50; var a53 = a50;
+            var a00 = Vector512.Create(BiasAt(bias, first, 0, count)); var a01 = a00; var a02 = a00; var a03 = a00; var a04 = a00;
+            var a10 = Vector512.Create(BiasAt(bias, first, 1, count)); var a11 = a10; var a12 = a10; var a13 = a10; var a14 = a10;
+            var a20 = Vector512.Create(BiasAt(bias, first, 2, count)); var a21 = a20; var a22 = a20; var a23 = a20; var a24 = a20;
+            var a30 = Vector512.Create(BiasAt(bias, first, 3, count)); var a31 = a30; var a32 = a30; var a33 = a30; var a34 = a30;
+            var a40 = Vector512.Create(BiasAt(bias, first, 4, count)); var a41 = a40; var a42 = a40; var a43 = a40; var a44 = a40;
+            var a50 = Vector512.Create(BiasAt(bias, first, 5, count)); var a51 = a50; var a52 = a50; var a53 = a50; var a54 = a50;
             int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
             int t = 0;
             for (int ic = 0; ic < inChannels; ic++)
@@ -562,22 +566,23 @@ namespace CnnGen.Kernels
                         var x1 = TVectors.Value > 1 ? Vector512.LoadUnsafe(ref x, at + 1 * V) : default;
                         var x2 = TVectors.Value > 2 ? Vector512.LoadUnsafe(ref x, at + 2 * V) : default;
                         var x3 = TVectors.Value > 3 ? Vector512.LoadUnsafe(ref x, at + 3 * V) : default;
-                        { var k = Vector512.Create(Unsafe.Add(ref w0, t)); a00 = Fused.MultiplyAdd(x0, k, a00); if (TVectors.Value > 1) a01 = Fused.MultiplyAdd(x1, k, a01); if (TVectors.Value > 2) a02 = Fused.MultiplyAdd(x2, k, a02); if (TVectors.Value > 3) a03 = Fused.MultiplyAdd(x3, k, a03); }
-                        if (TChannels.Value > 1) { var k = Vector512.Create(Unsafe.Add(ref w1, t)); a10 = Fused.MultiplyAdd(x0, k, a10); if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11); if (TVectors.Value > 2) a12 = Fused.MultiplyAdd(x2, k, a12); if (TVectors.Value > 3) a13 = Fused.MultiplyAdd(x3, k, a13); }
-                        if (TChannels.Value > 2) { var k = Vector512.Create(Unsafe.Add(ref w2, t)); a20 = Fused.MultiplyAdd(x0, k, a20); if (TVectors.Value > 1) a21 = Fused.MultiplyAdd(x1, k, a21); if (TVectors.Value > 2) a22 = Fused.MultiplyAdd(x2, k, a22); if (TVectors.Value > 3) a23 = Fused.MultiplyAdd(x3, k, a23); }
-                        if (TChannels.Value > 3) { var k = Vector512.Create(Unsafe.Add(ref w3, t)); a30 = Fused.MultiplyAdd(x0, k, a30); if (TVectors.Value > 1) a31 = Fused.MultiplyAdd(x1, k, a31); if (TVectors.Value > 2) a32 = Fused.MultiplyAdd(x2, k, a32); if (TVectors.Value > 3) a33 = Fused.MultiplyAdd(x3, k, a33); }
-                        if (TChannels.Value > 4) { var k = Vector512.Create(Unsafe.Add(ref w4, t)); a40 = Fused.MultiplyAdd(x0, k, a40); if (TVectors.Value > 1) a41 = Fused.MultiplyAdd(x1, k, a41); if (TVectors.Value > 2) a42 = Fused.MultiplyAdd(x2, k, a42); if (TVectors.Value > 3) a43 = Fused.MultiplyAdd(x3, k, a43); }
-                        if (TChannels.Value > 5) { var k = Vector512.Create(Unsafe.Add(ref w5, t)); a50 = Fused.MultiplyAdd(x0, k, a50); if (TVectors.Value > 1) a51 = Fused.MultiplyAdd(x1, k, a51); if (TVectors.Value > 2) a52 = Fused.MultiplyAdd(x2, k, a52); if (TVectors.Value > 3) a53 = Fused.MultiplyAdd(x3, k, a53); }
+                        var x4 = TVectors.Value > 4 ? Vector512.LoadUnsafe(ref x, at + 4 * V) : default;
+                        { var k = Vector512.Create(Unsafe.Add(ref w0, t)); a00 = Fused.MultiplyAdd(x0, k, a00); if (TVectors.Value > 1) a01 = Fused.MultiplyAdd(x1, k, a01); if (TVectors.Value > 2) a02 = Fused.MultiplyAdd(x2, k, a02); if (TVectors.Value > 3) a03 = Fused.MultiplyAdd(x3, k, a03); if (TVectors.Value > 4) a04 = Fused.MultiplyAdd(x4, k, a04); }
+                        if (TChannels.Value > 1) { var k = Vector512.Create(Unsafe.Add(ref w1, t)); a10 = Fused.MultiplyAdd(x0, k, a10); if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11); if (TVectors.Value > 2) a12 = Fused.MultiplyAdd(x2, k, a12); if (TVectors.Value > 3) a13 = Fused.MultiplyAdd(x3, k, a13); if (TVectors.Value > 4) a14 = Fused.MultiplyAdd(x4, k, a14); }
+                        if (TChannels.Value > 2) { var k = Vector512.Create(Unsafe.Add(ref w2, t)); a20 = Fused.MultiplyAdd(x0, k, a20); if (TVectors.Value > 1) a21 = Fused.MultiplyAdd(x1, k, a21); if (TVectors.Value > 2) a22 = Fused.MultiplyAdd(x2, k, a22); if (TVectors.Value > 3) a23 = Fused.MultiplyAdd(x3, k, a23); if (TVectors.Value > 4) a24 = Fused.MultiplyAdd(x4, k, a24); }
+                        if (TChannels.Value > 3) { var k = Vector512.Create(Unsafe.Add(ref w3, t)); a30 = Fused.MultiplyAdd(x0, k, a30); if (TVectors.Value > 1) a31 = Fused.MultiplyAdd(x1, k, a31); if (TVectors.Value > 2) a32 = Fused.MultiplyAdd(x2, k, a32); if (TVectors.Value > 3) a33 = Fused.MultiplyAdd(x3, k, a33); if (TVectors.Value > 4) a34 = Fused.MultiplyAdd(x4, k, a34); }
+                        if (TChannels.Value > 4) { var k = Vector512.Create(Unsafe.Add(ref w4, t)); a40 = Fused.MultiplyAdd(x0, k, a40); if (TVectors.Value > 1) a41 = Fused.MultiplyAdd(x1, k, a41); if (TVectors.Value > 2) a42 = Fused.MultiplyAdd(x2, k, a42); if (TVectors.Value > 3) a43 = Fused.MultiplyAdd(x3, k, a43); if (TVectors.Value > 4) a44 = Fused.MultiplyAdd(x4, k, a44); }
+                        if (TChannels.Value > 5) { var k = Vector512.Create(Unsafe.Add(ref w5, t)); a50 = Fused.MultiplyAdd(x0, k, a50); if (TVectors.Value > 1) a51 = Fused.MultiplyAdd(x1, k, a51); if (TVectors.Value > 2) a52 = Fused.MultiplyAdd(x2, k, a52); if (TVectors.Value > 3) a53 = Fused.MultiplyAdd(x3, k, a53); if (TVectors.Value > 4) a54 = Fused.MultiplyAdd(x4, k, a54); }
                     }
                 }
             }
             nuint at0 = (nuint)(v * V);
-            { a00.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength); if (TVectors.Value > 1) a01.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a02.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a03.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 3 * V); }
-            if (TChannels.Value > 1) { a10.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength); if (TVectors.Value > 1) a11.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a12.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a13.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 3 * V); }
-            if (TChannels.Value > 2) { a20.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength); if (TVectors.Value > 1) a21.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a22.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a23.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 3 * V); }
-            if (TChannels.Value > 3) { a30.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength); if (TVectors.Value > 1) a31.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a32.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a33.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 3 * V); }
-            if (TChannels.Value > 4) { a40.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength); if (TVectors.Value > 1) a41.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a42.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a43.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 3 * V); }
-            if (TChannels.Value > 5) { a50.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength); if (TVectors.Value > 1) a51.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a52.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a53.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 3 * V); }
+            { a00.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength); if (TVectors.Value > 1) a01.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a02.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a03.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 3 * V); if (TVectors.Value > 4) a04.StoreUnsafe(ref o, at0 + 0u * (nuint)g.FlatLength + 4 * V); }
+            if (TChannels.Value > 1) { a10.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength); if (TVectors.Value > 1) a11.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a12.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a13.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 3 * V); if (TVectors.Value > 4) a14.StoreUnsafe(ref o, at0 + 1u * (nuint)g.FlatLength + 4 * V); }
+            if (TChannels.Value > 2) { a20.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength); if (TVectors.Value > 1) a21.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a22.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a23.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 3 * V); if (TVectors.Value > 4) a24.StoreUnsafe(ref o, at0 + 2u * (nuint)g.FlatLength + 4 * V); }
+            if (TChannels.Value > 3) { a30.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength); if (TVectors.Value > 1) a31.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a32.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a33.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 3 * V); if (TVectors.Value > 4) a34.StoreUnsafe(ref o, at0 + 3u * (nuint)g.FlatLength + 4 * V); }
+            if (TChannels.Value > 4) { a40.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength); if (TVectors.Value > 1) a41.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a42.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a43.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 3 * V); if (TVectors.Value > 4) a44.StoreUnsafe(ref o, at0 + 4u * (nuint)g.FlatLength + 4 * V); }
+            if (TChannels.Value > 5) { a50.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength); if (TVectors.Value > 1) a51.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 1 * V); if (TVectors.Value > 2) a52.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 2 * V); if (TVectors.Value > 3) a53.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 3 * V); if (TVectors.Value > 4) a54.StoreUnsafe(ref o, at0 + 5u * (nuint)g.FlatLength + 4 * V); }
         }
 
         // Sixteen registers hold 4 channels x 2 vectors of 8 (with their operands) on the Vector256 path.
