@@ -13,12 +13,14 @@ namespace CnnGen.Tests
             // inChannels, height, width, outChannels, kernel, stride, padding, bias
             var shapes = new List<object[]>
             {
-                new object[] { 3, 64, 64, 32, 3, 2, 1, false },   // the strided benchmark network's stem (im2col + GEMM)
+                new object[] { 3, 64, 64, 32, 3, 2, 1, false },   // the strided benchmark network's stem: 3 input channels in the lanes kernel
                 new object[] { 16, 32, 32, 16, 3, 2, 1, false },  // one lane block
                 new object[] { 32, 32, 32, 64, 3, 2, 1, false },
                 new object[] { 64, 16, 16, 128, 3, 2, 1, true },
                 new object[] { 16, 32, 32, 32, 1, 2, 0, false },  // ResNet-8's projection shortcut
-                new object[] { 3, 32, 32, 16, 3, 2, 1, false },   // MobileNetV2's stem: 3 input channels, im2col + GEMM
+                new object[] { 3, 32, 32, 16, 3, 2, 1, false },   // MobileNetV2's stem: 3 input channels, one lane block
+                new object[] { 1, 9, 11, 16, 3, 2, 1, true },     // one input channel, odd sizes
+                new object[] { 5, 13, 7, 32, 3, 2, 0, false },    // a stem without padding, rows of 6 and 3 cells
                 new object[] { 17, 11, 13, 48, 3, 2, 1, true },    // three blocks: a pair, then one; odd sizes, short tiles
                 new object[] { 16, 17, 9, 16, 5, 3, 2, true },     // stride 3
                 new object[] { 18, 19, 23, 32, 4, 4, 1, false },   // stride 4, even kernel

@@ -21,9 +21,9 @@ namespace CnnGen.Kernels
     /// No im2col, and the output is written once.
     /// </para>
     /// <para>
-    /// That is the Vector512 path, for output channels in multiples of 16 and at least 16 input channels. Elsewhere (stems,
-    /// fewer or odd channels, Vector256 only,
-    /// other strides) the kernel is im2col + <see cref="Gemm"/>, then bias and ReLU: what the generated code ran before.
+    /// That is the Vector512 path, for output channels in multiples of 16 and any number of input channels (3-channel stems
+    /// included). Elsewhere (odd output channels, Vector256 only, other strides) the kernel is im2col + <see cref="Gemm"/>,
+    /// then bias and ReLU: what the generated code ran before.
     /// </para>
     /// </remarks>
     public static class StridedConvolution
@@ -57,14 +57,11 @@ namespace CnnGen.Kernels
         // The padded planes, the packed weights, two blocks of [cell][16] results and one 16x16 transpose.
         private static int LanesScratch(in Geometry g, int outChannels) => g.PaddedLength + outChannels * g.Taps + 2 * 16 * g.Cells + 256;
 
-        // Measured (one process, interleaved, 2026-12-01): 1.9-2.4x im2col + GEMM at 16 and 32 input channels (3x3), 1.0-1.2x
-        // at 64 channels and on 1x1 kernels, but 0.2-0.5x on 3-channel stems, whose 27 taps leave the tiles mostly
-        // overhead: those stay on the GEMM.
-        private const int MinimumInChannels = 16;
-
+        // Measured against im2col + GEMM (KernelBench "strided", interleaved minima, prepared weights, 2026-12-01, load 17-27):
+        // 2.5x on 3-channel stems (3x64x64 -> 32: 14 vs 35 us; 3x32x32 -> 16: 2.2 vs 5.8 us), 1.9x at 32 input channels,
+        // 1.5x at 64, 2.4x at 16. The stems were once kept on the GEMM (measured with the weights packed per call).
         private static bool UseLanes(in Geometry g, int outChannels, KernelPath path) =>
-            path == KernelPath.Vector512 && Avx512F.IsSupported && outChannels % 16 == 0 && g.InChannels >= MinimumInChannels
-            && g.Stride >= 2 && g.Stride <= 4;
+            path == KernelPath.Vector512 && Avx512F.IsSupported && outChannels % 16 == 0 && g.Stride >= 2 && g.Stride <= 4;
 
         /// <summary>
         /// y = conv2d(x, weight, bias, stride <paramref name="stride"/>, zero padding <paramref name="padding"/>), then ReLU
