@@ -148,6 +148,8 @@ namespace CnnGen.Kernels
 
             if (path == KernelPath.Scalar)
             {
+                // The scalar path needs no scratch, but the contract is the same on every path.
+                Require(scratch.Length >= g.Taps * g.Cells, nameof(scratch), g.Taps * g.Cells);
                 ForwardScalar(x, weight, bias, outChannels, y, relu, g);
                 return;
             }
