@@ -13,7 +13,12 @@ namespace CnnGen.Tests
             // inChannels, height, width, outChannels, kernel, stride, padding, bias
             var shapes = new List<object[]>
             {
-                new object[] { 3, 64, 64, 32, 3, 2, 1, false },   // the strided benchmark network's stem: 3 input channels in the lanes kernel
+                new object[] { 3, 64, 64, 32, 3, 2, 1, false },   // the strided benchmark network's stem: output cells in the lanes
+                new object[] { 3, 35, 37, 24, 3, 2, 1, true },    // cells in the lanes: rows of 19 (the last vector overlaps), 6-channel tiles
+                new object[] { 4, 29, 34, 13, 5, 2, 2, true },    // 13 channels (6 + 6 + 1), 30 vectors (a tile of 2 left)
+                new object[] { 8, 39, 33, 20, 4, 2, 3, false },   // even kernel, odd padding, 42 vectors
+                new object[] { 1, 21, 32, 5, 3, 2, 1, false },    // one channel in, 11 vectors of 16 (a tile of 3 left)
+                new object[] { 3, 1, 31, 16, 1, 2, 0, true },     // one vector in all
                 new object[] { 16, 32, 32, 16, 3, 2, 1, false },  // one lane block
                 new object[] { 32, 32, 32, 64, 3, 2, 1, false },
                 new object[] { 64, 16, 16, 128, 3, 2, 1, true },
