@@ -123,6 +123,39 @@ namespace KernelBench
             return (bestA, bestB);
         }
 
+        // "strided": each stride-2 3x3 layer of the strided network and MobileNet's stem, im2col + GEMM (the Vector256 path's
+        // choice) against the Vector512 path, interleaved, with the weights prepared once for each; GFLOP/s against the FMA peak.
+        private static void CompareStrided()
+        {
+            var (_, peak512) = FmaPeak();
+            Console.WriteLine($"Vector512 FMA peak {peak512:F1} GFLOP/s");
+            var shapes = new (string Name, int C, int H, int OC)[]
+            {
+                ("strided stem 3x64x64 -> 32", 3, 64, 32),
+                ("strided 32x32x32 -> 64", 32, 32, 64),
+                ("strided 64x16x16 -> 128", 64, 16, 128),
+                ("MobileNet stem 3x32x32 -> 16", 3, 32, 16),
+                ("ResNet-8 16x32x32 -> 32", 16, 32, 32),
+            };
+            Console.WriteLine($"{"3x3 stride 2, pad 1, ReLU",-32} {"GEMM us",9} {"GFLOP/s",8} {"V512 us",9} {"GFLOP/s",8} {"speed-up",9}");
+            foreach (var s in shapes)
+            {
+                int outSize = (s.H + 2 - 3) / 2 + 1;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * outSize * outSize];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                float[] gemmWeights = new float[StridedConvolution.PreparedLength(s.C, s.OC, 3)], laneWeights = new float[gemmWeights.Length];
+                var v256 = DirectConvolution.KernelPath.Vector256;
+                var v512 = DirectConvolution.KernelPath.Vector512;
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, gemmWeights, v256);
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, laneWeights, v512);
+                var (gemm, lanes) = Interleaved(
+                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, gemmWeights, s.OC, 3, 2, 1, y, scratch, true, v256),
+                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, laneWeights, s.OC, 3, 2, 1, y, scratch, true, v512));
+                double flops = 2.0 * s.OC * outSize * outSize * s.C * 9;
+                Console.WriteLine($"{s.Name,-32} {gemm * 1e6,9:F2} {flops / gemm / 1e9,8:F1} {lanes * 1e6,9:F2} {flops / lanes / 1e9,8:F1} {gemm / lanes,8:F2}x");
+            }
+        }
+
         // "winograd": the direct kernel against F(2x2, 3x3) per 3x3 shape, interleaved; the basis of WinogradConvolution.Pays.
         private static void CompareWinograd()
         {
@@ -162,6 +195,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "resnet8")
             {
                 ResNet8Layers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided")
+            {
+                CompareStrided();
                 return;
             }
             if (args.Length > 0 && args[0] == "evaluation")

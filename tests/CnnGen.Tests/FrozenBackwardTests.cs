@@ -249,11 +249,9 @@ namespace CnnGen.Tests
             var images = Random(8 * LeNet5.InputLength, 1, 0, 1);
             var labels = Enumerable.Range(0, 8).Select(i => i % 10).ToArray();
             using var trainer = new Trainer(network, optimizer, 8, threads: 1);
-            trainer.TrainStep(images, labels);
-            trainer.TrainStep(images, labels);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 3; i++) trainer.TrainStep(images, labels);
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // In rounds, as the other allocation tests: a one-off allocation by the runtime tiering a method up mid-measurement
+            // failed this once; an allocation on every masked step shows in every round.
+            Allocations.AssertNone(() => trainer.TrainStep(images, labels), calls: 5);
             // A change of the mask reaches the next step.
             mask.FreezeLayers(7);
             var frozen = network.Layer7Weight.ToArray();

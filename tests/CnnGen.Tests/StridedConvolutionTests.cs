@@ -13,12 +13,19 @@ namespace CnnGen.Tests
             // inChannels, height, width, outChannels, kernel, stride, padding, bias
             var shapes = new List<object[]>
             {
-                new object[] { 3, 64, 64, 32, 3, 2, 1, false },   // the strided benchmark network's stem (im2col + GEMM)
+                new object[] { 3, 64, 64, 32, 3, 2, 1, false },   // the strided benchmark network's stem: output cells in the lanes
+                new object[] { 3, 35, 37, 24, 3, 2, 1, true },    // cells in the lanes: rows of 19 (the last vector overlaps), 6-channel tiles
+                new object[] { 4, 29, 34, 13, 5, 2, 2, true },    // 13 channels (6 + 6 + 1), 30 vectors (a tile of 2 left)
+                new object[] { 8, 39, 33, 20, 4, 2, 3, false },   // even kernel, odd padding, 42 vectors
+                new object[] { 1, 21, 32, 5, 3, 2, 1, false },    // one channel in, 11 vectors of 16 (a tile of 3 left)
+                new object[] { 3, 1, 31, 16, 1, 2, 0, true },     // one vector in all
                 new object[] { 16, 32, 32, 16, 3, 2, 1, false },  // one lane block
                 new object[] { 32, 32, 32, 64, 3, 2, 1, false },
                 new object[] { 64, 16, 16, 128, 3, 2, 1, true },
                 new object[] { 16, 32, 32, 32, 1, 2, 0, false },  // ResNet-8's projection shortcut
-                new object[] { 3, 32, 32, 16, 3, 2, 1, false },   // MobileNetV2's stem: 3 input channels, im2col + GEMM
+                new object[] { 3, 32, 32, 16, 3, 2, 1, false },   // MobileNetV2's stem: 3 input channels, one lane block
+                new object[] { 1, 9, 11, 16, 3, 2, 1, true },     // one input channel, odd sizes
+                new object[] { 5, 13, 7, 32, 3, 2, 0, false },    // a stem without padding, rows of 6 and 3 cells
                 new object[] { 17, 11, 13, 48, 3, 2, 1, true },    // three blocks: a pair, then one; odd sizes, short tiles
                 new object[] { 16, 17, 9, 16, 5, 3, 2, true },     // stride 3
                 new object[] { 18, 19, 23, 32, 4, 4, 1, false },   // stride 4, even kernel

@@ -21,9 +21,9 @@ namespace CnnGen.Kernels
     /// No im2col, and the output is written once.
     /// </para>
     /// <para>
-    /// That is the Vector512 path, for output channels in multiples of 16 and at least 16 input channels. Elsewhere (stems,
-    /// fewer or odd channels, Vector256 only,
-    /// other strides) the kernel is im2col + <see cref="Gemm"/>, then bias and ReLU: what the generated code ran before.
+    /// That is the Vector512 path, for output channels in multiples of 16. Stems (stride 2, at most 8 input channels, rows of
+    /// 16+ output cells, any output channels) put the output cells in the lanes instead (ForwardPhases512). Elsewhere
+    /// (Vector256 only, odd output channels, other strides) the kernel is im2col + <see cref="Gemm"/>, then bias and ReLU.
     /// </para>
     /// </remarks>
     public static class StridedConvolution
@@ -51,20 +51,33 @@ namespace CnnGen.Kernels
         public static int ScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
-            return Math.Max(g.Taps * g.Cells, LanesScratch(g, outChannels));
+            return Math.Max(Math.Max(g.Taps * g.Cells, LanesScratch(g, outChannels)), PhasesScratch(g));
         }
 
         // The padded planes, the packed weights, two blocks of [cell][16] results and one 16x16 transpose.
         private static int LanesScratch(in Geometry g, int outChannels) => g.PaddedLength + outChannels * g.Taps + 2 * 16 * g.Cells + 256;
 
-        // Measured (one process, interleaved, 2026-12-01): 1.9-2.4x im2col + GEMM at 16 and 32 input channels (3x3), 1.0-1.2x
-        // at 64 channels and on 1x1 kernels, but 0.2-0.5x on 3-channel stems, whose 27 taps leave the tiles mostly
-        // overhead: those stay on the GEMM.
-        private const int MinimumInChannels = 16;
+        // Measured against im2col + GEMM (KernelBench "strided", interleaved minima, prepared weights, 2026-12-01, load 17-27):
+        // 2.5x on 3-channel stems (3x64x64 -> 32: 14 vs 35 us; 3x32x32 -> 16: 2.2 vs 5.8 us), 1.9x at 32 input channels,
+        // 1.5x at 64, 2.4x at 16. The stems were once kept on the GEMM (measured with the weights packed per call).
+        // Stems (few input channels, stride 2, rows of 16+ output cells) put the output cells in the lanes instead: no
+        // transposes and no [cell][channel] results to write and read back. Measured against the channel-lanes kernel
+        // (KernelBench "strided", interleaved): see the comment at ForwardPhases512.
+        private const int MaximumPhasesInChannels = 8;
+
+        private static bool UsePhases(in Geometry g, KernelPath path) =>
+            path == KernelPath.Vector512 && Avx512F.IsSupported && g.Stride == 2 && g.InChannels <= MaximumPhasesInChannels
+            && g.OutWidth >= 16 && g.Taps <= MaxPhaseTaps;
+
+        private const int MaxPhaseTaps = 8 * 7 * 7;
+
+        // Each padded row split into its even and odd columns, PhaseLength = ceil((W + 2p) / 2) floats each.
+        private static int PhaseLength(in Geometry g) => (g.PaddedWidth + 1) / 2;
+
+        private static int PhasesScratch(in Geometry g) => g.InChannels * g.PaddedHeight * 2 * PhaseLength(g);
 
         private static bool UseLanes(in Geometry g, int outChannels, KernelPath path) =>
-            path == KernelPath.Vector512 && Avx512F.IsSupported && outChannels % 16 == 0 && g.InChannels >= MinimumInChannels
-            && g.Stride >= 2 && g.Stride <= 4;
+            path == KernelPath.Vector512 && Avx512F.IsSupported && outChannels % 16 == 0 && g.Stride >= 2 && g.Stride <= 4;
 
         /// <summary>
         /// y = conv2d(x, weight, bias, stride <paramref name="stride"/>, zero padding <paramref name="padding"/>), then ReLU
@@ -107,7 +120,7 @@ namespace CnnGen.Kernels
             Require(weight.Length >= length, nameof(weight), length);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
             Require(prepared.Length >= length + outChannels, nameof(prepared), length + outChannels);
-            if (path != KernelPath.Scalar && UseLanes(g, outChannels, path)) DirectConvolution.PackLanes(weight.Slice(0, length), outChannels, g.Taps, prepared);
+            if (path != KernelPath.Scalar && !UsePhases(g, path) && UseLanes(g, outChannels, path)) DirectConvolution.PackLanes(weight.Slice(0, length), outChannels, g.Taps, prepared);
             else weight.Slice(0, length).CopyTo(prepared);
             if (bias.IsEmpty) prepared.Slice(length, outChannels).Clear();
             else bias.Slice(0, outChannels).CopyTo(prepared.Slice(length, outChannels));
@@ -151,7 +164,15 @@ namespace CnnGen.Kernels
 
             if (path == KernelPath.Scalar)
             {
+                // The scalar path needs no scratch, but the contract is the same on every path.
+                Require(scratch.Length >= g.Taps * g.Cells, nameof(scratch), g.Taps * g.Cells);
                 ForwardScalar(x, weight, bias, outChannels, y, relu, g);
+                return;
+            }
+            if (UsePhases(g, path))
+            {
+                Require(scratch.Length >= PhasesScratch(g), nameof(scratch), PhasesScratch(g));
+                ForwardPhases512(x, weight, bias, outChannels, y, scratch, relu, g);
                 return;
             }
             if (UseLanes(g, outChannels, path))
@@ -350,6 +371,215 @@ namespace CnnGen.Kernels
                 if (TCells.Value > 6) c6.StoreUnsafe(ref out1, 96);
                 if (TCells.Value > 7) c7.StoreUnsafe(ref out1, 112);
             }
+        }
+
+        /// <summary>
+        /// Stride 2 with the output cells in the lanes. Each padded input row is stored as its even columns then its odd
+        /// columns, so tap kx of 16 consecutive output cells reads 16 consecutive floats (phase kx mod 2, from kx / 2): one
+        /// load per tap and vector, one weight broadcast per tap and channel. A tile is up to 6 output channels x 4 vectors of
+        /// 16 cells, started at the bias, taps in PyTorch's order; ReLU and the store to NCHW straight from the registers. A
+        /// row's last vector overlaps the one before it (it writes the same values again).
+        /// </summary>
+        // Measured (KernelBench "strided", interleaved minima with im2col + GEMM, 2026-12-01, load 7-9): 3x64x64 -> 32 in
+        // 9.1-9.4 us (190 GFLOP/s; the channel-lanes kernel took 14-17 us, GEMM 32-37), 3x32x32 -> 16 in 1.35 us (lanes 2.1).
+        // At 16 and 32 input channels it ties with the channel-lanes kernel, which keeps them.
+        private static void ForwardPhases512(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
+            Span<float> y, Span<float> scratch, bool relu, in Geometry g)
+        {
+            int phase = PhaseLength(g), rowStride = 2 * phase, plane = g.PaddedHeight * rowStride, taps = g.Taps, k = g.Kernel;
+            var padded = scratch.Slice(0, PhasesScratch(g));
+            padded.Clear();
+            for (int c = 0; c < g.InChannels; c++)
+            {
+                for (int iy = 0; iy < g.Height; iy++)
+                {
+                    ref float from = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (c * g.Height + iy) * g.Width);
+                    ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), c * plane + (iy + g.Padding) * rowStride);
+                    // Input column ix is padded column ix + p: phase (ix + p) mod 2, at (ix + p) / 2.
+                    int p = g.Padding;
+                    ref float evens = ref Unsafe.Add(ref row, (p & 1) * phase + p / 2);
+                    ref float odds = ref Unsafe.Add(ref row, ((p + 1) & 1) * phase + (p + 1) / 2);
+                    int ix = 0;
+                    for (; ix <= g.Width - 16; ix += 16)
+                    {
+                        var (e, o) = VectorRows.Deinterleave(ref Unsafe.Add(ref from, ix));
+                        e.StoreUnsafe(ref evens, (nuint)(ix / 2));
+                        o.StoreUnsafe(ref odds, (nuint)(ix / 2));
+                    }
+                    for (; ix < g.Width; ix++)
+                    {
+                        int px = ix + p;
+                        Unsafe.Add(ref row, (px & 1) * phase + px / 2) = Unsafe.Add(ref from, ix);
+                    }
+                }
+            }
+
+            Span<int> offsets = stackalloc int[MaxPhaseTaps];
+            int t = 0;
+            for (int ic = 0; ic < g.InChannels; ic++)
+            {
+                for (int ky = 0; ky < k; ky++)
+                {
+                    for (int kx = 0; kx < k; kx++, t++) offsets[t] = ic * plane + ky * rowStride + (kx & 1) * phase + kx / 2;
+                }
+            }
+
+            // The vectors of 16 output cells, row by row; each row's last one moved back to end at the row's end.
+            int perRow = (g.OutWidth + 15) / 16, vectors = g.OutHeight * perRow;
+            ref float p0 = ref MemoryMarshal.GetReference(padded);
+            ref int o0 = ref MemoryMarshal.GetReference(offsets);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            // Channels outside, cells inside: each output plane is written front to back (planes 4 KB apart, written a
+            // vector at a time across 32 channels, evicted each other's half-written lines: 2x slower on the 64x64 stem).
+            for (int oc = 0; oc < outChannels; oc += 6)
+            {
+                int channels = Math.Min(6, outChannels - oc);
+                for (int first = 0; first < vectors; first += 4)
+                {
+                    int count = Math.Min(4, vectors - first);
+                    int in0 = 0, in1 = 0, in2 = 0, in3 = 0, out0 = 0, out1 = 0, out2 = 0, out3 = 0;
+                    VectorAt(first, perRow, rowStride, g, ref in0, ref out0);
+                    if (count > 1) VectorAt(first + 1, perRow, rowStride, g, ref in1, ref out1);
+                    if (count > 2) VectorAt(first + 2, perRow, rowStride, g, ref in2, ref out2);
+                    if (count > 3) VectorAt(first + 3, perRow, rowStride, g, ref in3, ref out3);
+                    var starts = new PhaseVectors(in0, in1, in2, in3, out0, out1, out2, out3);
+                    switch (count)
+                    {
+                        case 1: PhaseTile<C1>(channels, ref p0, ref o0, taps, weight, bias, oc, ref y0, g.Cells, starts, relu); break;
+                        case 2: PhaseTile<C2>(channels, ref p0, ref o0, taps, weight, bias, oc, ref y0, g.Cells, starts, relu); break;
+                        case 3: PhaseTile<C3>(channels, ref p0, ref o0, taps, weight, bias, oc, ref y0, g.Cells, starts, relu); break;
+                        default: PhaseTile<C4>(channels, ref p0, ref o0, taps, weight, bias, oc, ref y0, g.Cells, starts, relu); break;
+                    }
+                }
+            }
+        }
+
+        private static void VectorAt(int index, int perRow, int rowStride, in Geometry g, ref int input, ref int output)
+        {
+            int oy = index / perRow, ox = Math.Min(index % perRow * 16, g.OutWidth - 16);
+            input = oy * 2 * rowStride + ox;
+            output = oy * g.OutWidth + ox;
+        }
+
+        // Where each of a tile's vectors starts: in the padded phase planes, and in an output plane.
+        private readonly struct PhaseVectors(int in0, int in1, int in2, int in3, int out0, int out1, int out2, int out3)
+        {
+            public readonly int In0 = in0, In1 = in1, In2 = in2, In3 = in3, Out0 = out0, Out1 = out1, Out2 = out2, Out3 = out3;
+        }
+
+        private static void PhaseTile<TVectors>(int channels, ref float padded, ref int offsets, int taps, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, int oc, ref float y, int cells, in PhaseVectors v, bool relu) where TVectors : struct, IConstant
+        {
+            switch (channels)
+            {
+                case 1: PhaseTile<TVectors, C1>(ref padded, ref offsets, taps, weight, bias, oc, ref y, cells, v, relu); break;
+                case 2: PhaseTile<TVectors, C2>(ref padded, ref offsets, taps, weight, bias, oc, ref y, cells, v, relu); break;
+                case 3: PhaseTile<TVectors, C3>(ref padded, ref offsets, taps, weight, bias, oc, ref y, cells, v, relu); break;
+                case 4: PhaseTile<TVectors, C4>(ref padded, ref offsets, taps, weight, bias, oc, ref y, cells, v, relu); break;
+                case 5: PhaseTile<TVectors, C5>(ref padded, ref offsets, taps, weight, bias, oc, ref y, cells, v, relu); break;
+                default: PhaseTile<TVectors, C6>(ref padded, ref offsets, taps, weight, bias, oc, ref y, cells, v, relu); break;
+            }
+        }
+
+        // TChannels output channels x TVectors vectors of 16 cells; each loaded input vector feeds TChannels FMAs.
+        private static void PhaseTile<TVectors, TChannels>(ref float padded, ref int offsets, int taps, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, int oc, ref float y, int cells, in PhaseVectors v, bool relu)
+            where TVectors : struct, IConstant where TChannels : struct, IConstant
+        {
+            int n = TChannels.Value;
+            var b0 = Vector512.Create(BiasOf(bias, oc));
+            var b1 = n > 1 ? Vector512.Create(BiasOf(bias, oc + 1)) : default;
+            var b2 = n > 2 ? Vector512.Create(BiasOf(bias, oc + 2)) : default;
+            var b3 = n > 3 ? Vector512.Create(BiasOf(bias, oc + 3)) : default;
+            var b4 = n > 4 ? Vector512.Create(BiasOf(bias, oc + 4)) : default;
+            var b5 = n > 5 ? Vector512.Create(BiasOf(bias, oc + 5)) : default;
+            // a{vector}{channel}
+            var a00 = b0; var a01 = b1; var a02 = b2; var a03 = b3; var a04 = b4; var a05 = b5;
+            var a10 = b0; var a11 = b1; var a12 = b2; var a13 = b3; var a14 = b4; var a15 = b5;
+            var a20 = b0; var a21 = b1; var a22 = b2; var a23 = b3; var a24 = b4; var a25 = b5;
+            var a30 = b0; var a31 = b1; var a32 = b2; var a33 = b3; var a34 = b4; var a35 = b5;
+            ref float r0 = ref Unsafe.Add(ref padded, v.In0);
+            ref float r1 = ref Unsafe.Add(ref padded, v.In1);
+            ref float r2 = ref Unsafe.Add(ref padded, v.In2);
+            ref float r3 = ref Unsafe.Add(ref padded, v.In3);
+            ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), oc * taps);
+            for (int t = 0; t < taps; t++)
+            {
+                nuint at = (nuint)Unsafe.Add(ref offsets, t);
+                var x0 = Vector512.LoadUnsafe(ref r0, at);
+                var x1 = TVectors.Value > 1 ? Vector512.LoadUnsafe(ref r1, at) : default;
+                var x2 = TVectors.Value > 2 ? Vector512.LoadUnsafe(ref r2, at) : default;
+                var x3 = TVectors.Value > 3 ? Vector512.LoadUnsafe(ref r3, at) : default;
+                ref float wt = ref Unsafe.Add(ref w0, t);
+                var k = Vector512.Create(wt);
+                a00 = Fused.MultiplyAdd(x0, k, a00);
+                if (TVectors.Value > 1) a10 = Fused.MultiplyAdd(x1, k, a10);
+                if (TVectors.Value > 2) a20 = Fused.MultiplyAdd(x2, k, a20);
+                if (TVectors.Value > 3) a30 = Fused.MultiplyAdd(x3, k, a30);
+                if (n > 1)
+                {
+                    k = Vector512.Create(Unsafe.Add(ref wt, taps));
+                    a01 = Fused.MultiplyAdd(x0, k, a01);
+                    if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11);
+                    if (TVectors.Value > 2) a21 = Fused.MultiplyAdd(x2, k, a21);
+                    if (TVectors.Value > 3) a31 = Fused.MultiplyAdd(x3, k, a31);
+                }
+                if (n > 2)
+                {
+                    k = Vector512.Create(Unsafe.Add(ref wt, 2 * taps));
+                    a02 = Fused.MultiplyAdd(x0, k, a02);
+                    if (TVectors.Value > 1) a12 = Fused.MultiplyAdd(x1, k, a12);
+                    if (TVectors.Value > 2) a22 = Fused.MultiplyAdd(x2, k, a22);
+                    if (TVectors.Value > 3) a32 = Fused.MultiplyAdd(x3, k, a32);
+                }
+                if (n > 3)
+                {
+                    k = Vector512.Create(Unsafe.Add(ref wt, 3 * taps));
+                    a03 = Fused.MultiplyAdd(x0, k, a03);
+                    if (TVectors.Value > 1) a13 = Fused.MultiplyAdd(x1, k, a13);
+                    if (TVectors.Value > 2) a23 = Fused.MultiplyAdd(x2, k, a23);
+                    if (TVectors.Value > 3) a33 = Fused.MultiplyAdd(x3, k, a33);
+                }
+                if (n > 4)
+                {
+                    k = Vector512.Create(Unsafe.Add(ref wt, 4 * taps));
+                    a04 = Fused.MultiplyAdd(x0, k, a04);
+                    if (TVectors.Value > 1) a14 = Fused.MultiplyAdd(x1, k, a14);
+                    if (TVectors.Value > 2) a24 = Fused.MultiplyAdd(x2, k, a24);
+                    if (TVectors.Value > 3) a34 = Fused.MultiplyAdd(x3, k, a34);
+                }
+                if (n > 5)
+                {
+                    k = Vector512.Create(Unsafe.Add(ref wt, 5 * taps));
+                    a05 = Fused.MultiplyAdd(x0, k, a05);
+                    if (TVectors.Value > 1) a15 = Fused.MultiplyAdd(x1, k, a15);
+                    if (TVectors.Value > 2) a25 = Fused.MultiplyAdd(x2, k, a25);
+                    if (TVectors.Value > 3) a35 = Fused.MultiplyAdd(x3, k, a35);
+                }
+            }
+            ref float c0 = ref Unsafe.Add(ref y, oc * cells);
+            StoreVectors<TVectors>(ref c0, v, a00, a10, a20, a30, relu);
+            if (n > 1) StoreVectors<TVectors>(ref Unsafe.Add(ref c0, cells), v, a01, a11, a21, a31, relu);
+            if (n > 2) StoreVectors<TVectors>(ref Unsafe.Add(ref c0, 2 * cells), v, a02, a12, a22, a32, relu);
+            if (n > 3) StoreVectors<TVectors>(ref Unsafe.Add(ref c0, 3 * cells), v, a03, a13, a23, a33, relu);
+            if (n > 4) StoreVectors<TVectors>(ref Unsafe.Add(ref c0, 4 * cells), v, a04, a14, a24, a34, relu);
+            if (n > 5) StoreVectors<TVectors>(ref Unsafe.Add(ref c0, 5 * cells), v, a05, a15, a25, a35, relu);
+        }
+
+        private static float BiasOf(ReadOnlySpan<float> bias, int oc) => bias.IsEmpty ? 0f : bias[oc];
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreVectors<TVectors>(ref float plane, in PhaseVectors v, Vector512<float> a0, Vector512<float> a1,
+            Vector512<float> a2, Vector512<float> a3, bool relu) where TVectors : struct, IConstant
+        {
+            if (relu)
+            {
+                a0 = Elementwise.Relu(a0); a1 = Elementwise.Relu(a1); a2 = Elementwise.Relu(a2); a3 = Elementwise.Relu(a3);
+            }
+            a0.StoreUnsafe(ref plane, (nuint)v.Out0);
+            if (TVectors.Value > 1) a1.StoreUnsafe(ref plane, (nuint)v.Out1);
+            if (TVectors.Value > 2) a2.StoreUnsafe(ref plane, (nuint)v.Out2);
+            if (TVectors.Value > 3) a3.StoreUnsafe(ref plane, (nuint)v.Out3);
         }
 
         /// <summary>The scalar path: the definition, one output cell at a time.</summary>
