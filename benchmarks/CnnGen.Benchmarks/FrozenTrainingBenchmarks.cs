@@ -1,3 +1,4 @@
+using CnnGen.Tests.Fixtures;
 using System;
 using System.IO;
 using System.Linq;
@@ -79,7 +80,7 @@ namespace CnnGen.Benchmarks
         protected override string ModelName => "lenet5";
     }
 
-    public class ResNet8FrozenBenchmarks : FrozenTrainingBenchmarks<ResNet8Net>
+    public class ResNet8FrozenBenchmarks : FrozenTrainingBenchmarks<ResNet8>
     {
         protected override string ModelName => "resnet8";
     }

@@ -1,3 +1,4 @@
+using CnnGen.Tests.Fixtures;
 using System;
 using System.IO;
 using System.Threading.Tasks;
@@ -132,12 +133,12 @@ namespace CnnGen.Benchmarks
         protected override string ModelName => "cifar";
     }
 
-    public class ResNet8Benchmarks : NetworkBenchmarks<ResNet8Net>
+    public class ResNet8Benchmarks : NetworkBenchmarks<ResNet8>
     {
         protected override string ModelName => "resnet8";
     }
 
-    public class MobileNetV2Benchmarks : NetworkBenchmarks<MobileNetV2Net>
+    public class MobileNetV2Benchmarks : NetworkBenchmarks<MobileNetV2>
     {
         protected override string ModelName => "mobilenetv2";
     }
