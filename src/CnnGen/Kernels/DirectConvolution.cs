@@ -64,7 +64,8 @@ namespace CnnGen.Kernels
         // The padded input, the output gradient in flat rows, and the flat column gradients [taps x flat].
         // and d y transposed to [output cells x channel lanes].
         private static int BackwardScratch(in Geometry g, int outChannels) =>
-            g.PaddedLength + outChannels * g.FlatLength + g.Taps * g.FlatLength + g.OutHeight * g.OutWidth * ((outChannels + 15) / 16 * 16);
+            Math.Max(g.PaddedLength + outChannels * g.FlatLength + g.Taps * g.FlatLength + g.OutHeight * g.OutWidth * ((outChannels + 15) / 16 * 16),
+                InputGradientByWinograd(g, outChannels) ? InputGradientLayout(g, outChannels).ScratchLength : 0);
 
         // Channels rounded up to whole vectors: of 16 on the Vector512 path when there are more than 8, else of 8.
         private static int LaneCount(int outChannels, KernelPath path) =>
@@ -108,6 +109,87 @@ namespace CnnGen.Kernels
             Span<float> y, Span<float> scratch, bool relu) =>
             ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool: true, DefaultPath);
 
+        /// <summary>
+        /// <see cref="Forward"/> reading Winograd filters that <see cref="TransformFilters"/> made from <paramref name="weight"/>
+        /// (<see cref="WinogradFiltersLength"/> floats, kept by the caller and transformed again whenever the weights change). On a
+        /// shape or a machine without a Winograd kernel the filters are empty and this is <see cref="Forward"/>. Stale filters give
+        /// the old weights' result: the caller owns keeping them current.
+        /// </summary>
+        public static void ForwardWithFilters(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
+            Span<float> y, Span<float> scratch, bool relu, ReadOnlySpan<float> winogradFilters) =>
+            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool: false, DefaultPath, winogradFilters: winogradFilters);
+
+        /// <summary><see cref="ForwardPooled"/> with transformed filters, as <see cref="ForwardWithFilters"/>.</summary>
+        public static void ForwardPooledWithFilters(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
+            Span<float> y, Span<float> scratch, bool relu, ReadOnlySpan<float> winogradFilters) =>
+            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool: true, DefaultPath, winogradFilters: winogradFilters);
+
+        /// <summary>
+        /// Floats of Winograd filters a layer of this shape keeps between calls for <see cref="ForwardWithFilters"/> and
+        /// <see cref="BackwardWithFilters"/>: the forward's (<see cref="TransformFilters"/>) or
+        /// the input gradient's (<see cref="TransformFiltersForInputGradient"/>), whichever is larger, since a workspace holds one
+        /// or the other at a time. 0 when neither pass runs a Winograd kernel on this machine (then nothing needs transforming).
+        /// </summary>
+        public static int WinogradFiltersLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
+        {
+            if (DefaultPath != KernelPath.Vector512 || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernel <= 0 || padding < 0) return 0;
+            var g = new Geometry(inChannels, height, width, kernel, padding);
+            if (g.OutHeight <= 0 || g.OutWidth <= 0) return 0;
+            int forward = UseWinograd(g, outChannels) ? ForwardWinogradLayout(g, outChannels).FilterLength : 0;
+            int backward = InputGradientByWinograd(g, outChannels) ? InputGradientLayout(g, outChannels).FilterLength + outChannels * g.Taps : 0;
+            return Math.Max(forward, backward);
+        }
+
+        /// <summary>
+        /// The forward's Winograd filters from PyTorch-layout <paramref name="weight"/> into <paramref name="filters"/>
+        /// (<see cref="WinogradFiltersLength"/> floats; nothing to do when that is 0): once per change of the weights.
+        /// </summary>
+        public static void TransformFilters(ReadOnlySpan<float> weight, int inChannels, int height, int width, int outChannels, int kernel, int padding, Span<float> filters)
+        {
+            int length = WinogradFiltersLength(inChannels, height, width, outChannels, kernel, padding);
+            if (length == 0) return;
+            var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, inChannels * height * width, weight.Length);
+            Require(filters.Length >= length, nameof(filters), length);
+            if (UseWinograd(g, outChannels)) WinogradConvolution.TransformFilters(weight, filters, ForwardWinogradLayout(g, outChannels));
+        }
+
+        /// <summary>
+        /// The input gradient's Winograd filters into <paramref name="filters"/>: the input gradient of a 3x3 stride-1
+        /// convolution is the 3x3 convolution of d y with the weights turned half a turn and their channels swapped, at padding
+        /// 2 − p, which <see cref="BackwardWithFilters"/>
+        /// then runs through the forward Winograd kernel. Once per backward pass (the weights change every step), not per sample.
+        /// </summary>
+        public static void TransformFiltersForInputGradient(ReadOnlySpan<float> weight, int inChannels, int height, int width, int outChannels, int kernel, int padding, Span<float> filters)
+        {
+            int length = WinogradFiltersLength(inChannels, height, width, outChannels, kernel, padding);
+            if (length == 0) return;
+            var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, inChannels * height * width, weight.Length);
+            Require(filters.Length >= length, nameof(filters), length);
+            if (!InputGradientByWinograd(g, outChannels)) return;
+            var layout = InputGradientLayout(g, outChannels);
+            // w'[ic][oc][8 − t] = w[oc][ic][t], staged past the transformed filters.
+            var turned = filters.Slice(layout.FilterLength, outChannels * g.Taps);
+            for (int oc = 0; oc < outChannels; oc++)
+                for (int ic = 0; ic < inChannels; ic++)
+                    for (int t = 0; t < 9; t++)
+                        turned[(ic * outChannels + oc) * 9 + 8 - t] = weight[(oc * inChannels + ic) * 9 + t];
+            WinogradConvolution.TransformFilters(turned, filters.Slice(0, layout.FilterLength), layout);
+        }
+
+        private static WinogradConvolution.Layout ForwardWinogradLayout(in Geometry g, int outChannels) =>
+            new(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+
+        // d x = conv(d y, turned weights, padding 2 − p): d y's channels in, x's channels out, x's size out.
+        private static WinogradConvolution.Layout InputGradientLayout(in Geometry g, int outChannels) =>
+            new(outChannels, g.OutHeight, g.OutWidth, g.InChannels, 2 - g.Padding);
+
+        // The input gradient by Winograd where that convolution's own shape pays (WinogradConvolution.Pays), on the Vector512 path.
+        private static bool InputGradientByWinograd(in Geometry g, int outChannels) =>
+            Vector512.IsHardwareAccelerated && g.Kernel == 3 && g.Padding <= 2
+            && WinogradConvolution.Pays(outChannels, g.OutHeight, g.OutWidth, g.InChannels, 3, 2 - g.Padding);
+
         private static KernelPath DefaultPath =>
             !Simd.Enabled ? KernelPath.Scalar : Vector512.IsHardwareAccelerated ? KernelPath.Vector512 : KernelPath.Vector256;
 
@@ -116,7 +198,7 @@ namespace CnnGen.Kernels
 
         internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
-            Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path, bool allowWinograd = true)
+            Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path, bool allowWinograd = true, ReadOnlySpan<float> winogradFilters = default)
         {
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
@@ -135,7 +217,13 @@ namespace CnnGen.Kernels
 
             if (path == KernelPath.Vector512 && allowWinograd && UseWinograd(g, outChannels))
             {
-                WinogradConvolution.Forward(x, weight, bias, y, scratch, relu, pool, new WinogradConvolution.Layout(inChannels, height, width, outChannels, padding));
+                var layout = ForwardWinogradLayout(g, outChannels);
+                if (winogradFilters.IsEmpty) WinogradConvolution.Forward(x, weight, bias, y, scratch, relu, pool, layout);
+                else
+                {
+                    Require(winogradFilters.Length >= layout.FilterLength, nameof(winogradFilters), layout.FilterLength);
+                    WinogradConvolution.ForwardTransformed(x, winogradFilters, bias, y, scratch, relu, pool, layout);
+                }
                 return;
             }
             var padded = scratch.Slice(0, g.PaddedLength);
@@ -676,9 +764,18 @@ namespace CnnGen.Kernels
             BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, padding, weightGradient, inputGradient, scratch,
                 !Simd.Enabled ? KernelPath.Scalar : Vector512.IsHardwareAccelerated ? KernelPath.Vector512 : KernelPath.Vector256);
 
+        /// <summary>
+        /// <see cref="Backward"/> with the input gradient's Winograd filters from <see cref="TransformFiltersForInputGradient"/> (empty: the direct
+        /// input gradient). The weight gradient is the same either way.
+        /// </summary>
+        public static void BackwardWithFilters(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int padding,
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, ReadOnlySpan<float> inputGradientFilters) =>
+            BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, padding, weightGradient, inputGradient, scratch, DefaultPath, inputGradientFilters);
+
         internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int padding,
-            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path)
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path, ReadOnlySpan<float> inputGradientFilters = default)
         {
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
             int inLength = inChannels * height * width, outLength = outChannels * g.OutHeight * g.OutWidth;
@@ -721,6 +818,13 @@ namespace CnnGen.Kernels
             }
 
             if (inputGradient.IsEmpty) return;
+            if (path == KernelPath.Vector512 && !inputGradientFilters.IsEmpty && InputGradientByWinograd(g, outChannels))
+            {
+                var layout = InputGradientLayout(g, outChannels);
+                Require(inputGradientFilters.Length >= layout.FilterLength, nameof(inputGradientFilters), layout.FilterLength);
+                WinogradConvolution.ForwardTransformed(outputGradient, inputGradientFilters, default, inputGradient, scratch, relu: false, pool: false, layout);
+                return;
+            }
             padded.Clear(); // now the padded input gradient
             if (path == KernelPath.Vector512)
             {

@@ -20,7 +20,8 @@ namespace CnnGen.Kernels
     /// computed and dropped, like the padding columns of the direct kernel's flat rows.
     /// </para>
     /// <para>
-    /// U = G g Gᵀ per filter (every call: the weights may have changed); then per chunk of up to 64 tiles, V = Bᵀ d B per
+    /// U = G g Gᵀ per filter (by <see cref="TransformFilters"/>: once per change of the weights when the caller keeps them, see
+    /// <c>DirectConvolution.ForwardWithFilters</c>, else on every call); then per chunk of up to 64 tiles, V = Bᵀ d B per
     /// channel and tile, for each of the 16 positions the product M = U · V over input channels in register tiles of 4
     /// output channels x up to 4 vectors of tiles, and Y = Aᵀ M A + bias, with ReLU and the 2x2 max pooling (exactly one
     /// tile) fused.
@@ -90,13 +91,23 @@ namespace CnnGen.Kernels
         public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
             Span<float> scratch, bool relu, bool pool, in Layout l)
         {
+            var filters = scratch.Slice(l.PlanesLength + l.TransformedLength, l.FilterLength);
+            TransformFilters(weight, filters, l);
+            ForwardTransformed(x, filters, bias, y, scratch, relu, pool, l);
+        }
+
+        /// <summary>
+        /// <see cref="Forward"/> with the filters already transformed by <see cref="TransformFilters"/> (once per change of the
+        /// weights, by the caller): the per-call work is then the input and output transforms and the products only.
+        /// </summary>
+        public static void ForwardTransformed(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
+            Span<float> scratch, bool relu, bool pool, in Layout l)
+        {
             var planes = scratch.Slice(0, l.PlanesLength);
             var transformed = scratch.Slice(l.PlanesLength, l.TransformedLength);
-            var filters = scratch.Slice(l.PlanesLength + l.TransformedLength, l.FilterLength);
             var products = scratch.Slice(l.PlanesLength + l.TransformedLength + l.FilterLength, l.ProductLength);
             var outputs = scratch.Slice(l.PlanesLength + l.TransformedLength + l.FilterLength + l.ProductLength, l.OutputLength);
             SplitPlanes(x, planes, l);
-            TransformFilters(weight, filters, l);
             // Chunks outside, channel blocks inside: a chunk's input is transformed just before its products, and stays in
             // cache for every block.
             for (int chunk = 0; chunk < l.Chunks; chunk++)
@@ -212,9 +223,9 @@ namespace CnnGen.Kernels
             (b - d).StoreUnsafe(ref target, (nuint)(position + 3) * positionStride);
         }
 
-        // U[position][oc][ic] = (G g Gᵀ) of each 3x3 filter, G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]; 16 filters at a time,
+        // U[position][oc][ic] = (G g Gᵀ) of each 3x3 filter (l.FilterLength floats), G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]; 16 filters at a time,
         // their taps brought into the lanes by a 16x16 transpose.
-        private static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        internal static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
             int count = l.OutChannels * l.InChannels;
             ref float w = ref MemoryMarshal.GetReference(weight);

@@ -1,0 +1,156 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.Intrinsics;
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// <see cref="DirectConvolution"/>'s Winograd filters kept between calls: the forward with filters transformed once gives
+    /// exactly the forward that transforms them itself, and the input gradient through the turned filters matches the
+    /// definition. On a machine or path without the Winograd kernel the filters are empty and the same calls run direct.
+    /// </summary>
+    public sealed class WinogradFiltersTests
+    {
+        public static IEnumerable<object[]> Shapes() => new[]
+        {
+            // inChannels, height, width, outChannels, padding
+            new object[] { 16, 32, 32, 16, 1 },   // ResNet-8's first stage
+            new object[] { 32, 32, 32, 32, 1 },   // the CIFAR network's second convolution
+            new object[] { 64, 16, 16, 64, 1 },
+            new object[] { 16, 34, 33, 24, 0 },   // unpadded: the input gradient runs at padding 2
+            new object[] { 20, 30, 31, 17, 2 },   // padding 2: the input gradient runs unpadded
+            new object[] { 3, 32, 32, 32, 1 },    // a stem: no Winograd forward, filters may be empty
+            new object[] { 64, 8, 8, 64, 1 },     // small map
+            new object[] { 5, 9, 11, 20, 3 },     // padding 3: no Winograd input gradient
+        };
+
+        private static float[] RandomValues(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+            return values;
+        }
+
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void ForwardWithFilters_EqualsForward_BitForBit(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            var random = new Random(inChannels * 131 + height * 17 + width + outChannels * 3 + padding);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            float[] x = RandomValues(random, inChannels * height * width);
+            float[] weight = RandomValues(random, outChannels * inChannels * 9);
+            float[] bias = RandomValues(random, outChannels);
+            int scratchLength = DirectConvolution.ScratchLength(inChannels, height, width, outChannels, 3, padding);
+            int filterLength = DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, 3, padding);
+            if (!Vector512.IsHardwareAccelerated || !Simd.Enabled) Assert.Equal(0, filterLength);
+            float[] filters = RandomValues(random, filterLength);
+            DirectConvolution.TransformFilters(weight, inChannels, height, width, outChannels, 3, padding, filters);
+            foreach (bool relu in new[] { false, true })
+            {
+                float[] expected = new float[outChannels * outHeight * outWidth], actual = new float[expected.Length];
+                DirectConvolution.Forward(x, inChannels, height, width, weight, bias, outChannels, 3, padding, expected, new float[scratchLength], relu);
+                DirectConvolution.ForwardWithFilters(x, inChannels, height, width, weight, bias, outChannels, 3, padding, actual, RandomValues(random, scratchLength), relu, filters);
+                Assert.Equal(expected, actual);
+                if (outHeight < 2 || outWidth < 2) continue;
+                float[] expectedPooled = new float[outChannels * (outHeight / 2) * (outWidth / 2)], actualPooled = new float[expectedPooled.Length];
+                DirectConvolution.ForwardPooled(x, inChannels, height, width, weight, bias, outChannels, 3, padding, expectedPooled, new float[scratchLength], relu);
+                DirectConvolution.ForwardPooledWithFilters(x, inChannels, height, width, weight, bias, outChannels, 3, padding, actualPooled, RandomValues(random, scratchLength), relu, filters);
+                Assert.Equal(expectedPooled, actualPooled);
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void BackwardWithFilters_SameWeightGradient_InputGradientMatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            var random = new Random(inChannels * 71 + height * 13 + width * 5 + outChannels + padding);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            int inLength = inChannels * height * width, taps = inChannels * 9;
+            float[] x = RandomValues(random, inLength);
+            float[] weight = RandomValues(random, outChannels * taps);
+            float[] dy = RandomValues(random, outChannels * outHeight * outWidth);
+            int scratchLength = DirectConvolution.ScratchLength(inChannels, height, width, outChannels, 3, padding);
+            float[] filters = RandomValues(random, DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, 3, padding));
+            DirectConvolution.TransformFiltersForInputGradient(weight, inChannels, height, width, outChannels, 3, padding, filters);
+
+            float[] expectedDWeight = new float[outChannels * taps], dWeight = new float[outChannels * taps];
+            float[] directDx = new float[inLength], dx = new float[inLength + 7];
+            Array.Fill(dx, float.NaN);
+            DirectConvolution.Backward(x, inChannels, height, width, weight, dy, outChannels, 3, padding, expectedDWeight, directDx, new float[scratchLength]);
+            DirectConvolution.BackwardWithFilters(x, inChannels, height, width, weight, dy, outChannels, 3, padding, dWeight, dx.AsSpan(0, inLength), RandomValues(random, scratchLength), filters);
+            Assert.Equal(expectedDWeight, dWeight);
+            for (int i = inLength; i < dx.Length; i++) Assert.True(float.IsNaN(dx[i]), "wrote past the input gradient");
+
+            // d x[ic, iy, ix] = Σ over oc, ky, kx of d y[oc, iy − ky + p, ix − kx + p] · w[oc, ic, ky, kx], in double.
+            for (int ic = 0; ic < inChannels; ic++)
+            {
+                for (int iy = 0; iy < height; iy++)
+                {
+                    for (int ix = 0; ix < width; ix++)
+                    {
+                        double sum = 0, scale = 0;
+                        for (int oc = 0; oc < outChannels; oc++)
+                        {
+                            for (int ky = 0; ky < 3; ky++)
+                            {
+                                for (int kx = 0; kx < 3; kx++)
+                                {
+                                    int oy = iy - ky + padding, ox = ix - kx + padding;
+                                    if (oy < 0 || oy >= outHeight || ox < 0 || ox >= outWidth) continue;
+                                    double product = (double)dy[(oc * outHeight + oy) * outWidth + ox] * weight[(oc * inChannels + ic) * 9 + ky * 3 + kx];
+                                    sum += product;
+                                    scale += Math.Abs(product);
+                                }
+                            }
+                        }
+                        float actual = dx[(ic * height + iy) * width + ix];
+                        // The transforms add a few roundings per term: within 1e-5 of the sum of magnitudes, as the direct kernel.
+                        if (!(Math.Abs(actual - sum) <= 1e-5 * Math.Max(scale, 1e-30)))
+                            Assert.Fail($"dx[{ic},{iy},{ix}] = {actual}, expected {sum}");
+                    }
+                }
+            }
+
+            // Frozen weights (an empty weight gradient): the same input gradient, bit for bit.
+            float[] dxOnly = new float[inLength];
+            DirectConvolution.BackwardWithFilters(x, inChannels, height, width, weight, dy, outChannels, 3, padding, default, dxOnly, new float[scratchLength], filters);
+            Assert.Equal(dx.AsSpan(0, inLength).ToArray(), dxOnly);
+        }
+
+        [Fact]
+        public void TheInputGradientRunsThroughWinograd_WhereItsShapePays()
+        {
+            if (!Vector512.IsHardwareAccelerated || !Simd.Enabled) return;
+            // 16x32x32 -> 16 at padding 1: d x is a 16 -> 16 convolution of 32x32 maps, where F(2x2, 3x3) is used.
+            Assert.True(DirectConvolution.WinogradFiltersLength(16, 32, 32, 16, 3, 1) > 0);
+            // A 3-channel stem's input gradient is a 16 -> 3 convolution: not Winograd either way.
+            Assert.Equal(0, DirectConvolution.WinogradFiltersLength(3, 32, 32, 16, 3, 1));
+            // Only 3x3 kernels.
+            Assert.Equal(0, DirectConvolution.WinogradFiltersLength(32, 32, 32, 32, 5, 2));
+        }
+
+        [Fact]
+        public void TheCallsAllocateNothing()
+        {
+            const int c = 16, h = 32, w = 32, oc = 16, p = 1;
+            var random = new Random(5);
+            float[] x = RandomValues(random, c * h * w), weight = RandomValues(random, oc * c * 9), bias = RandomValues(random, oc);
+            float[] y = new float[oc * h * w], dWeight = new float[weight.Length], dx = new float[x.Length];
+            float[] scratch = new float[DirectConvolution.ScratchLength(c, h, w, oc, 3, p)];
+            float[] filters = new float[DirectConvolution.WinogradFiltersLength(c, h, w, oc, 3, p)];
+            void Run()
+            {
+                DirectConvolution.TransformFilters(weight, c, h, w, oc, 3, p, filters);
+                DirectConvolution.ForwardWithFilters(x, c, h, w, weight, bias, oc, 3, p, y, scratch, true, filters);
+                DirectConvolution.TransformFiltersForInputGradient(weight, c, h, w, oc, 3, p, filters);
+                DirectConvolution.BackwardWithFilters(x, c, h, w, weight, y, oc, 3, p, dWeight, dx, scratch, filters);
+            }
+            Run();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Run();
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+}
