@@ -92,6 +92,17 @@ namespace CnnGen.Tests.Fixtures
     [Linear(4)]
     public partial class BatchNormNet { }
 
+    // 3x3 layers wide enough for the Winograd kernels on Vector512, without batch-norm: evaluation transforms the
+    // parameters themselves (not folded weights) once per change of the weights, and the second layer's pooling is fused.
+    [Network(16, 32, 32)]
+    [Conv2d(16, 3, Padding = 1)]
+    [ReLU]
+    [Conv2d(16, 3, Padding = 1)]
+    [MaxPool(2)]
+    [Flatten]
+    [Linear(4)]
+    public partial class WinogradNet { }
+
     [Network(2, 8, 8)]
     [Conv2d(3, 3, Padding = 1)]
     [Sigmoid]

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.Intrinsics;
 using CnnGen.Kernels;
+using CnnGen.Tests.Infrastructure;
 using Xunit;
 
 namespace CnnGen.Tests
@@ -147,10 +148,7 @@ namespace CnnGen.Tests
                 DirectConvolution.TransformFiltersForInputGradient(weight, c, h, w, oc, 3, p, filters);
                 DirectConvolution.BackwardWithFilters(x, c, h, w, weight, y, oc, 3, p, dWeight, dx, scratch, filters);
             }
-            Run();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Run();
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Allocations.AssertNone(Run, calls: 5);
         }
     }
 }

@@ -82,7 +82,43 @@ namespace CnnGen.Generator.Emit
 
         public override void EmitSampleStatement(IndentedWriter w, PlannedLayer layer) =>
             w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
-                + ", " + ParameterSlice(layer) + ", workspace.Columns);");
+                + ", " + ParameterSlice(layer) + FiltersArgument(layer) + ", workspace.Columns);");
+
+        /// <summary>
+        /// Whether the layer keeps Winograd filters in the workspace: a dense 3x3 stride-1 convolution, whose forward (and input
+        /// gradient) the runtime may run as a Winograd convolution. The runtime decides per shape and machine
+        /// (<c>DirectConvolution.WinogradFiltersLength</c>, 0 when it runs direct); the generated code transforms the filters
+        /// once per change of the weights in evaluation, once per pass in training, and hands them to every sample's call.
+        /// </summary>
+        public static bool HasWinogradFilters(PlannedLayer layer) =>
+            layer.Kind == LayerKind.Conv2d && DimsOf(layer).Direct && layer.Spec.Kernel == 3 && !GroupedConv2dEmitter.Handles(layer.Spec)
+            && layer.Input.Channels >= MinimumWinogradChannels && layer.Output.Channels >= MinimumWinogradChannels;
+
+        /// <summary>The runtime never uses Winograd below this many channels in or out (DirectConvolution.MinimumWinogradChannels).</summary>
+        private const int MinimumWinogradChannels = 8;
+
+        /// <summary>The workspace array holding a layer's Winograd filters (forward's, or the input gradient's during backward).</summary>
+        public static string WinogradFiltersArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "WinogradFilters";
+
+        private static string FiltersArgument(PlannedLayer layer) => HasWinogradFilters(layer) ? ", workspace." + WinogradFiltersArray(layer) : "";
+
+        private static string FiltersParameter(PlannedLayer layer) => HasWinogradFilters(layer) ? ", " + ReadOnlySpan + " filters" : "";
+
+        private static string ShapeArguments(PlannedLayer layer) =>
+            Int(layer.Input.Channels) + ", " + Int(layer.Input.Height) + ", " + Int(layer.Input.Width) + ", " + Int(layer.Output.Channels) + ", " + Int(layer.Spec.Kernel) + ", " + Int(layer.Spec.Padding);
+
+        /// <summary>The runtime expression for the floats of the layer's Winograd filters (0 where the runtime runs it direct).</summary>
+        public static string WinogradFiltersLength(PlannedLayer layer) =>
+            "global::CnnGen.Kernels.DirectConvolution.WinogradFiltersLength(" + ShapeArguments(layer) + ")";
+
+        /// <summary>The forward's filters transformed from <paramref name="weights"/> (the parameters, or the batch-norm-folded weights).</summary>
+        public static void EmitTransformFilters(IndentedWriter w, PlannedLayer layer, string weights) =>
+            w.Line("global::CnnGen.Kernels.DirectConvolution.TransformFilters(" + weights + ", " + ShapeArguments(layer) + ", workspace." + WinogradFiltersArray(layer) + ");");
+
+        /// <summary>The input gradient's filters (the weights turned half a turn, channels swapped), before backward's samples.</summary>
+        public static void EmitTransformFiltersForInputGradient(IndentedWriter w, PlannedLayer layer) =>
+            w.Line("if (" + InputGradientCondition(layer) + ") global::CnnGen.Kernels.DirectConvolution.TransformFiltersForInputGradient(" + ParameterSlice(layer) + ", "
+                + ShapeArguments(layer) + ", workspace." + WinogradFiltersArray(layer) + ");");
 
         /// <summary>
         /// What a convolution absorbs in evaluation mode: the layers right after it that fold or fuse into it. ReLU and
@@ -166,7 +202,7 @@ namespace CnnGen.Generator.Emit
         /// <summary>The evaluation-mode call for sample <c>n</c> of a fused chain, writing the last absorbed layer's output.</summary>
         public static void EmitFusedStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion) =>
             w.Line(MethodName(layer) + fusion.MethodSuffix + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(last), last.Output.Length)
-                + ", " + (HasPreparedWeights(layer) ? "workspace." + PreparedArray(layer) : fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + ", workspace.Columns);");
+                + ", " + (HasPreparedWeights(layer) ? "workspace." + PreparedArray(layer) : fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + FiltersArgument(layer) + ", workspace.Columns);");
 
         public static void EmitFusedMethods(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion, PlannedLayer? batchNorm)
         {
@@ -188,7 +224,7 @@ namespace CnnGen.Generator.Emit
             string what = (fusion.BatchNorm ? " + batch-norm (folded)" : "") + (fusion.Relu ? " + ReLU" : "") + (fusion.Pool ? " + 2x2 max pooling" : "")
                 + (fusion.Activation is null ? "" : " + " + fusion.Activation.Kind);
             w.Line("/// <summary>" + Xml(layer.Describe()) + what + ", fused for evaluation: writes " + Xml(last.Output.ToString()) + " and nothing in between.</summary>");
-            w.Line("private static void " + MethodName(layer) + fusion.MethodSuffix + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + Span + " columns)");
+            w.Line("private static void " + MethodName(layer) + fusion.MethodSuffix + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p" + FiltersParameter(layer) + ", " + Span + " columns)");
             using (w.OpenBlock())
             {
                 var d = DimsOf(layer);
@@ -232,21 +268,24 @@ namespace CnnGen.Generator.Emit
                     + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding)
                     + ", y, columns, relu: " + (relu ? "true" : "false") + ");";
             }
-            return "global::CnnGen.Kernels.DirectConvolution." + method + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
+            bool filters = HasWinogradFilters(layer);
+            return "global::CnnGen.Kernels.DirectConvolution." + method + (filters ? "WithFilters" : "") + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
                 + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding)
-                + ", y, columns, relu: " + (relu ? "true" : "false") + ");";
+                + ", y, columns, relu: " + (relu ? "true" : "false") + (filters ? ", filters" : "") + ");";
         }
 
         public override void EmitForwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             var d = DimsOf(layer);
-            MethodHeader(w, layer, MethodName(layer), ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + Span + " columns");
+            MethodHeader(w, layer, MethodName(layer), ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p" + FiltersParameter(layer) + ", " + Span + " columns");
             using (w.OpenBlock())
             {
                 w.Line("// weight [" + Int(d.OutChannels) + " x " + Int(d.Taps) + "] at p[0]" + (layer.Spec.Bias ? ", bias [" + Int(d.OutChannels) + "] at p[" + Int(d.WeightLength) + "]" : ", no bias"));
                 if (d.Direct)
                 {
-                    w.Line("// Direct stride-1 convolution (register tiles over flat padded rows), started at the bias.");
+                    w.Line(HasWinogradFilters(layer)
+                        ? "// Stride-1 3x3 convolution: Winograd with the filters the forward pass transformed, where the runtime uses it for this shape; else direct."
+                        : "// Direct stride-1 convolution (register tiles over flat padded rows), started at the bias.");
                     w.Line(DirectForwardCall(layer, "Forward", layer.Spec.Bias, relu: false));
                     return;
                 }
@@ -281,7 +320,7 @@ namespace CnnGen.Generator.Emit
             // One kernel call gives both gradients, each only when wanted: a frozen layer's weights get none.
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
             w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + ParameterGradientOrEmpty(layer)
-                + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + ", workspace.Columns);");
+                + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + FiltersArgument(layer) + ", workspace.Columns);");
         }
 
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
@@ -312,12 +351,15 @@ namespace CnnGen.Generator.Emit
             {
                 var (input, spec) = (layer.Input, layer.Spec);
                 w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample (unless dp is empty: frozen) and, when dx is not empty, writes its input gradient.</summary>");
-                w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx, " + Span + " columns)");
+                bool filters = HasWinogradFilters(layer);
+                w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx" + FiltersParameter(layer) + ", " + Span + " columns)");
                 using (w.OpenBlock())
                 {
-                    w.Line("// d weight += x correlated with dy; dx = weightᵀ · dy folded back onto the input (flat padded rows, no im2col)");
-                    w.Line("global::CnnGen.Kernels.DirectConvolution.Backward(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
-                        + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
+                    w.Line(filters
+                        ? "// d weight += x correlated with dy; dx = dy convolved with the turned weights (Winograd, the filters backward transformed) or folded back directly"
+                        : "// d weight += x correlated with dy; dx = weightᵀ · dy folded back onto the input (flat padded rows, no im2col)");
+                    w.Line("global::CnnGen.Kernels.DirectConvolution.Backward" + (filters ? "WithFilters" : "") + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
+                        + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns" + (filters ? ", filters" : "") + ");");
                     if (spec.Bias)
                     {
                         w.Line("// d bias: each channel's output gradient, summed");

@@ -335,17 +335,19 @@ namespace CnnGen.Generator.Emit
                 w.Line("input.CopyTo(workspace.Input);");
                 // Training keeps every layer's output for the backward pass; evaluation folds and fuses what it can.
                 w.Line();
+                var winograd = plan.Layers.Where(Conv2dEmitter.HasWinogradFilters).ToList();
                 using (w.OpenBlock("if (mode == ForwardMode.Training)"))
                 {
+                    EmitTransformFiltersFromParameters(w, winograd);
                     EmitForwardSchedule(w, plan, ForwardMode.Training);
                     if (layout.BufferCount > 0) w.Line("ParametersChanged(); // the running statistics moved");
                 }
                 using (w.OpenBlock("else if (mode == ForwardMode.Evaluation)"))
                 {
                     var folds = plan.Layers.Where(l => l.Fusion.BatchNorm).ToList();
+                    if (folds.Count > 0 || winograd.Count > 0) w.Line("long version = ParameterVersion;");
                     if (folds.Count > 0)
                     {
-                        w.Line("long version = ParameterVersion;");
                         using (w.OpenBlock("if (workspace.FoldedVersion != version)"))
                         {
                             w.Line("// Batch-norm folded into the convolution before it, once per change of the weights, not once per call.");
@@ -359,12 +361,24 @@ namespace CnnGen.Generator.Emit
                         }
                         w.Line();
                     }
+                    if (winograd.Count > 0)
+                    {
+                        using (w.OpenBlock("if (workspace.WinogradFiltersVersion != version)"))
+                        {
+                            w.Line("// The 3x3 layers' Winograd filters, from the folded weights where a batch-norm is folded in: once per change of the weights.");
+                            foreach (var layer in winograd)
+                                Conv2dEmitter.EmitTransformFilters(w, layer, layer.Fusion.BatchNorm ? "workspace." + Conv2dEmitter.FoldedArray(layer) : LayerEmitter.ParameterSlice(layer));
+                            w.Line("workspace.WinogradFiltersVersion = version;");
+                        }
+                        w.Line();
+                    }
                     EmitForwardSchedule(w, plan, ForwardMode.Evaluation);
                 }
                 using (w.OpenBlock("else"))
                 {
                     w.Line("// What backward reads in place of the training forward's records.");
                     foreach (var layer in plan.Layers) LayerEmitter.For(layer).EmitGradientEvaluationPrologue(w, layer);
+                    EmitTransformFiltersFromParameters(w, winograd);
                     EmitForwardSchedule(w, plan, ForwardMode.EvaluationForGradients);
                 }
                 w.Line();
@@ -380,6 +394,19 @@ namespace CnnGen.Generator.Emit
         /// <summary>The forward pass of one mode: each segment's runs, and the residual sums and concatenations between them.</summary>
         /// <summary>How a forward pass runs: training (batch statistics, dropout), evaluation (running statistics, fused), or evaluation for gradients (running statistics, unfused, kept for backward).</summary>
         private enum ForwardMode { Evaluation, Training, EvaluationForGradients }
+
+        /// <summary>
+        /// Training (and the forward before a gradient in evaluation mode) reads the parameters as they are: the 3x3 layers'
+        /// Winograd filters are transformed once per pass, before the samples, and no longer hold evaluation's.
+        /// </summary>
+        private static void EmitTransformFiltersFromParameters(IndentedWriter w, IReadOnlyList<PlannedLayer> winograd)
+        {
+            if (winograd.Count == 0) return;
+            w.Line("// The 3x3 layers' Winograd filters from the parameters as they are, once for the whole batch.");
+            foreach (var layer in winograd) Conv2dEmitter.EmitTransformFilters(w, layer, LayerEmitter.ParameterSlice(layer));
+            w.Line("workspace.WinogradFiltersVersion = 0;");
+            w.Line();
+        }
 
         private static void EmitForwardSchedule(IndentedWriter w, ExecutionPlan plan, ForwardMode mode)
         {
@@ -526,6 +553,13 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::System.ReadOnlySpan<float> parameters = _parameters;");
                 w.Line("global::System.Span<float> gradientA = workspace.GradientA, gradientB = workspace.GradientB;");
                 w.Line("global::System.Span<float> sampleGradientA = workspace.SampleGradientA, sampleGradientB = workspace.SampleGradientB;");
+                var winograd = plan.Layers.Where(Conv2dEmitter.HasWinogradFilters).ToList();
+                if (winograd.Count > 0)
+                {
+                    // (The forward before a backward already marked evaluation's filters stale: see EmitTransformFiltersFromParameters.)
+                    w.Line("// The 3x3 layers' input gradients convolve dy with the weights turned half a turn: their Winograd filters, once for the batch.");
+                    foreach (var layer in winograd) Conv2dEmitter.EmitTransformFiltersForInputGradient(w, layer);
+                }
                 if (!plan.IsGraph)
                 {
                     // A plain sequence is one segment: the gradient flows from the output straight into the ping-pong arrays.
@@ -725,6 +759,11 @@ namespace CnnGen.Generator.Emit
                         w.Line("/// <summary>" + Xml(array.Comment) + ".</summary>");
                         w.Line("internal readonly float[] " + array.Name + ";");
                     }
+                    if (Conv2dEmitter.HasWinogradFilters(layer))
+                    {
+                        w.Line("/// <summary>Winograd filters of " + Xml(layer.Describe()) + ": evaluation's (when <see cref=\"WinogradFiltersVersion\"/> says so), a training pass's, or backward's (empty where the runtime runs the layer direct).</summary>");
+                        w.Line("internal readonly float[] " + Conv2dEmitter.WinogradFiltersArray(layer) + ";");
+                    }
                     if (!layer.Fusion.BatchNorm) continue;
                     w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " with the batch-norm after it folded in, for evaluation.</summary>");
                     w.Line("internal readonly float[] " + Conv2dEmitter.FoldedArray(layer) + ";");
@@ -762,6 +801,11 @@ namespace CnnGen.Generator.Emit
                     w.Line("/// <summary>The network's <c>ParameterVersion</c> the folded weights were computed from; 0 before the first evaluation.</summary>");
                     w.Line("internal long FoldedVersion;");
                 }
+                if (plan.Layers.Any(Conv2dEmitter.HasWinogradFilters))
+                {
+                    w.Line("/// <summary>The <c>ParameterVersion</c> evaluation's Winograd filters were transformed from; 0 when training or backward last wrote them.</summary>");
+                    w.Line("internal long WinogradFiltersVersion;");
+                }
                 w.Line();
                 w.Line("public Workspace(int batchCapacity = 1, ulong dropoutSeed = 0) : base(batchCapacity, dropoutSeed, Layout)");
                 using (w.OpenBlock())
@@ -797,6 +841,8 @@ namespace CnnGen.Generator.Emit
                             w.Line(Conv2dEmitter.FoldedArray(layer) + " = new float[" + Int(Conv2dEmitter.FoldedLength(layer)) + "];");
                         if (Conv2dEmitter.HasPreparedWeights(layer))
                             w.Line(Conv2dEmitter.PreparedArray(layer) + " = new float[" + Int(Conv2dEmitter.PreparedLength(layer)) + "];");
+                        if (Conv2dEmitter.HasWinogradFilters(layer))
+                            w.Line(Conv2dEmitter.WinogradFiltersArray(layer) + " = new float[" + Conv2dEmitter.WinogradFiltersLength(layer) + "];");
                     }
                     w.Line("SampleGradientA = new float[" + Int(largest) + "];");
                     w.Line("SampleGradientB = new float[" + Int(largest) + "];");

@@ -78,7 +78,14 @@ namespace CnnGen.Kernels
 
         // 3x3 layers where F(2x2, 3x3) measured faster (WinogradConvolution.Pays), on the Vector512 path only.
         private static bool UseWinograd(in Geometry g, int outChannels) =>
-            Vector512.IsHardwareAccelerated && WinogradConvolution.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
+            Vector512.IsHardwareAccelerated && g.InChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels
+            && WinogradConvolution.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
+
+        /// <summary>
+        /// Below this many channels in or out the transforms cost more than Winograd saves, whatever the map: the generator
+        /// keeps no Winograd filters for such layers (its Conv2dEmitter holds the same number).
+        /// </summary>
+        internal const int MinimumWinogradChannels = 8;
 
         // Output channels in the vector lanes compute no padding columns; it pays when those are a fifth of the flat
         // rows or more (short rows: LeNet's second convolution computes 144 flat positions for 100 outputs) and the
@@ -187,7 +194,7 @@ namespace CnnGen.Kernels
 
         // The input gradient by Winograd where that convolution's own shape pays (WinogradConvolution.Pays), on the Vector512 path.
         private static bool InputGradientByWinograd(in Geometry g, int outChannels) =>
-            Vector512.IsHardwareAccelerated && g.Kernel == 3 && g.Padding <= 2
+            Vector512.IsHardwareAccelerated && g.Kernel == 3 && g.Padding <= 2 && g.InChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels
             && WinogradConvolution.Pays(outChannels, g.OutHeight, g.OutWidth, g.InChannels, 3, 2 - g.Padding);
 
         private static KernelPath DefaultPath =>
