@@ -182,10 +182,44 @@ namespace KernelBench
             }
         }
 
+        // 3x3 stride-1 backward, each gradient alone: direct against Winograd, interleaved (the weight gradient by
+        // WinogradWeightGradient, the input gradient by the forward Winograd kernel on the turned weights).
+        private static void CompareWinogradBackward()
+        {
+            var shapes = new (int C, int H, int OC, int P)[]
+            {
+                (16, 32, 16, 1), (32, 32, 32, 1), (16, 64, 16, 1), (16, 16, 16, 1), (32, 16, 32, 1), (32, 16, 64, 1), (64, 16, 64, 1),
+                (128, 16, 128, 1), (32, 8, 32, 1), (64, 8, 64, 1), (128, 8, 128, 1), (24, 20, 40, 0), (8, 32, 8, 1), (3, 32, 32, 1),
+            };
+            Console.WriteLine($"{"3x3 backward",-26} {"dW direct",10} {"Winograd",9} {"speedup",8} {"dX direct",10} {"Winograd",9} {"speedup",8}");
+            foreach (var s in shapes)
+            {
+                int o = s.H + 2 * s.P - 2;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), dy = Fill(s.OC * o * o, 6), dw = new float[s.OC * s.C * 9], dx = new float[x.Length];
+                float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, s.P)];
+                float[] filters = new float[DirectConvolution.WinogradFiltersLength(s.C, s.H, s.H, s.OC, 3, s.P)];
+                DirectConvolution.TransformFiltersForInputGradient(w, s.C, s.H, s.H, s.OC, 3, s.P, filters);
+                var path = KernelPaths.Default;
+                var (directW, winogradW) = Interleaved(
+                    () => DirectConvolution.BackwardOn(x, s.C, s.H, s.H, w, dy, s.OC, 3, s.P, dw, default, scratch, path, allowWinograd: false),
+                    () => DirectConvolution.BackwardOn(x, s.C, s.H, s.H, w, dy, s.OC, 3, s.P, dw, default, scratch, path));
+                var (directX, winogradX) = Interleaved(
+                    () => DirectConvolution.BackwardOn(x, s.C, s.H, s.H, w, dy, s.OC, 3, s.P, default, dx, scratch, path),
+                    () => DirectConvolution.BackwardOn(x, s.C, s.H, s.H, w, dy, s.OC, 3, s.P, default, dx, scratch, path, filters));
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
+                Console.WriteLine($"{name,-26} {directW * 1e6,10:F2} {winogradW * 1e6,9:F2} {directW / winogradW,7:F2}x {directX * 1e6,10:F2} {winogradX * 1e6,9:F2} {directX / winogradX,7:F2}x");
+            }
+        }
+
         // "conv": only the convolution table (forward and backward), for quick before/after comparisons of the direct kernels.
         public static void Main(string[] args)
         {
             bool convolutionsOnly = args.Length > 0 && args[0] == "conv";
+            if (args.Length > 0 && args[0] == "winograd-backward")
+            {
+                CompareWinogradBackward();
+                return;
+            }
             if (args.Length > 0 && args[0] == "winograd")
             {
                 CompareWinograd();

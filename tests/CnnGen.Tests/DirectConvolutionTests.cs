@@ -28,6 +28,7 @@ namespace CnnGen.Tests
                 new object[] { 16, 33, 31, 20, 3, 1, true },  // Winograd on Vector512 (odd width, channels past the 4-blocks)
                 new object[] { 64, 19, 18, 16, 3, 0, false }, // Winograd without padding, odd height
                 new object[] { 64, 8, 8, 64, 3, 1, false },   // ResNet-8's last stage: 5 vectors of flat positions, one tile of 5
+                new object[] { 64, 17, 16, 65, 3, 1, true },  // the weight gradient by Winograd on Vector512 (odd height, a partial lane block)
                 new object[] { 5, 8, 8, 7, 3, 1, true },      // tiles of 5 for a block of 4 channels and one of 3
                 new object[] { 4, 8, 16, 9, 3, 1, true },     // 9 vectors: a tile of 4, then one of 5; a block of 1 channel
                 new object[] { 3, 8, 8, 6, 3, 1, true },      // 6-channel blocks keep 4 + 1 (6 x 5 accumulators would not fit)

@@ -65,7 +65,16 @@ namespace CnnGen.Kernels
         // and d y transposed to [output cells x channel lanes].
         private static int BackwardScratch(in Geometry g, int outChannels) =>
             Math.Max(g.PaddedLength + outChannels * g.FlatLength + g.Taps * g.FlatLength + g.OutHeight * g.OutWidth * ((outChannels + 15) / 16 * 16),
-                InputGradientByWinograd(g, outChannels) ? InputGradientLayout(g, outChannels).ScratchLength : 0);
+                Math.Max(InputGradientByWinograd(g, outChannels) ? InputGradientLayout(g, outChannels).ScratchLength : 0,
+                    WeightGradientByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ScratchLength : 0));
+
+        // The weight gradient by F(2x2, 3x3) where it measured faster (WinogradWeightGradient.Pays), on the Vector512 path.
+        private static bool WeightGradientByWinograd(in Geometry g, int outChannels) =>
+            Vector512.IsHardwareAccelerated && g.Kernel == 3 && g.InChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels
+            && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+
+        private static WinogradWeightGradient.Layout WeightGradientLayout(in Geometry g, int outChannels) =>
+            new(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
         // Channels rounded up to whole vectors: of 16 on the Vector512 path when there are more than 8, else of 8.
         private static int LaneCount(int outChannels, KernelPath path) =>
@@ -782,7 +791,8 @@ namespace CnnGen.Kernels
 
         internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int padding,
-            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path, ReadOnlySpan<float> inputGradientFilters = default)
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path, ReadOnlySpan<float> inputGradientFilters = default,
+            bool allowWinograd = true)
         {
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
             int inLength = inChannels * height * width, outLength = outChannels * g.OutHeight * g.OutWidth;
@@ -798,6 +808,11 @@ namespace CnnGen.Kernels
                 return;
             }
 
+            if (wantWeights && path == KernelPath.Vector512 && allowWinograd && WeightGradientByWinograd(g, outChannels))
+            {
+                WinogradWeightGradient.Accumulate(x, outputGradient, weightGradient, scratch, WeightGradientLayout(g, outChannels));
+                wantWeights = false; // what follows is the input gradient only
+            }
             var padded = scratch.Slice(0, g.PaddedLength);
             Pad(x, padded, g);
             int outPlane = g.OutHeight * g.OutWidth;

@@ -1,0 +1,344 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// The weight gradient of a stride-1 3x3 convolution by Winograd's F(2x2, 3x3), on the Vector512 path: 16 multiplications
+    /// per 2x2 tile of d y, input channel and output channel instead of 36. <see cref="DirectConvolution"/> calls it where it
+    /// measured faster.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// The forward F(2x2, 3x3) computes a tile as y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A. Differentiating through it, the gradient of
+    /// one filter g from one tile is Gᵀ [(A dy Aᵀ) ⊙ (Bᵀ d B)] G; the transforms are linear, so the sum over the tiles can be
+    /// taken inside: d g = Gᵀ [Σ over tiles of (A dy Aᵀ) ⊙ (Bᵀ d B)] G. For each of the 16 positions that sum is a matrix
+    /// product M[oc][ic] = Σ_t DY[t][oc] · V[t][ic], with the tiles as the shared dimension: the accumulators stay in
+    /// registers over all tiles and are written once.
+    /// </para>
+    /// <para>
+    /// Channels sit in the vector lanes throughout: x and d y are first laid out channel-blocked (16 channels per position,
+    /// x zero-padded), V = Bᵀ d B and DY = A dy Aᵀ are computed 16 channels at a time, the products broadcast DY over
+    /// vectors of V, and Gᵀ M G gives 16 input channels' taps at once. Tiles past the output's edge read zeros of d y,
+    /// so they add exactly nothing.
+    /// </para>
+    /// </remarks>
+    internal static class WinogradWeightGradient
+    {
+        private const int V = 16;
+        // Tiles transformed and multiplied at a time: their V and DY stay in L2 (64 tiles of 16 + 16 channels are 128 KB) while
+        // the products accumulate over the chunks.
+        private const int Chunk = 64;
+
+        internal readonly struct Layout
+        {
+            public readonly int InChannels, Height, Width, Padding, OutChannels, OutHeight, OutWidth;
+            public readonly int TileRows, TileColumns, Tiles, ChunkTiles, InLanes, OutLanes, PaddedRows, PaddedColumns, GradientRows, GradientColumns;
+            public readonly int InputPositionStride, GradientPositionStride, ProductPositionStride;
+            public readonly int InputLength, GradientLength, TransformedInputLength, TransformedGradientLength, ProductLength;
+
+            public Layout(int inChannels, int height, int width, int outChannels, int padding)
+            {
+                InChannels = inChannels; Height = height; Width = width; Padding = padding; OutChannels = outChannels;
+                OutHeight = height + 2 * padding - 2;
+                OutWidth = width + 2 * padding - 2;
+                TileRows = (OutHeight + 1) / 2;
+                TileColumns = (OutWidth + 1) / 2;
+                Tiles = TileRows * TileColumns;
+                InLanes = (inChannels + V - 1) / V * V;
+                OutLanes = (outChannels + V - 1) / V * V;
+                PaddedRows = 2 * TileRows + 2;
+                PaddedColumns = 2 * TileColumns + 2;
+                GradientRows = 2 * TileRows;
+                GradientColumns = 2 * TileColumns;
+                InputLength = PaddedRows * PaddedColumns * InLanes;
+                GradientLength = GradientRows * GradientColumns * OutLanes;
+                ChunkTiles = Math.Min(Tiles, Chunk);
+                // The 16 positions lie one vector more than a multiple of 4 KB apart, or their stores and loads would all fall
+                // in the same sets of the L1 cache.
+                InputPositionStride = ChunkTiles * InLanes + V;
+                GradientPositionStride = ChunkTiles * OutLanes + V;
+                ProductPositionStride = outChannels * InLanes + V;
+                TransformedInputLength = 16 * InputPositionStride;
+                TransformedGradientLength = 16 * GradientPositionStride;
+                ProductLength = 16 * ProductPositionStride;
+            }
+
+            public int ScratchLength => InputLength + GradientLength + TransformedInputLength + TransformedGradientLength + ProductLength;
+        }
+
+        /// <summary>
+        /// Where F(2x2, 3x3) measured faster than the direct weight gradient (<c>KernelBench winograd-backward</c>, interleaved,
+        /// under load): 64 or more channels each way on maps of 16x16 outputs or more (1.19x at 64, 1.38x at 128 channels).
+        /// With 16 or 32 channels the direct kernel runs near peak and the transforms cost more than the 2.25x fewer
+        /// multiply-adds save (0.5–0.9x); on 8x8 maps the tiles are too few.
+        /// </summary>
+        public static bool Pays(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            int cells = (height + 2 * padding - 2) * (width + 2 * padding - 2);
+            return inChannels >= 64 && outChannels >= 64 && cells >= 256;
+        }
+
+        /// <summary>weightGradient [oc x ic x 3 x 3] += the gradient of conv2d(x, ·, 3x3, stride 1, padding) for d y; one sample.</summary>
+        public static void Accumulate(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> weightGradient, Span<float> scratch, in Layout l)
+        {
+            var input = scratch.Slice(0, l.InputLength);
+            var gradient = scratch.Slice(l.InputLength, l.GradientLength);
+            var transformedInput = scratch.Slice(l.InputLength + l.GradientLength, l.TransformedInputLength);
+            var transformedGradient = scratch.Slice(l.InputLength + l.GradientLength + l.TransformedInputLength, l.TransformedGradientLength);
+            var products = scratch.Slice(l.InputLength + l.GradientLength + l.TransformedInputLength + l.TransformedGradientLength, l.ProductLength);
+            Block(x, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedRows, l.PaddedColumns, input);
+            Block(outputGradient, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientRows, l.GradientColumns, gradient);
+            for (int start = 0; start < l.Tiles; start += l.ChunkTiles)
+            {
+                int count = Math.Min(l.ChunkTiles, l.Tiles - start);
+                TransformInput(input, transformedInput, start, count, l);
+                TransformGradient(gradient, transformedGradient, start, count, l);
+                for (int position = 0; position < 16; position++) Products(transformedGradient, transformedInput, products, position, count, accumulate: start > 0, l);
+            }
+            TransformProducts(products, weightGradient, l);
+        }
+
+        // source [channels x rows x columns] into target [channel block][row + pad][column + pad][16 lanes], zeros elsewhere.
+        private static void Block(ReadOnlySpan<float> source, int channels, int rows, int columns, int pad, int targetRows, int targetColumns, Span<float> target)
+        {
+            target.Clear();
+            ref float s = ref MemoryMarshal.GetReference(source);
+            ref float t = ref MemoryMarshal.GetReference(target);
+            int plane = rows * columns;
+            for (int first = 0; first < channels; first += V)
+            {
+                int count = Math.Min(V, channels - first);
+                ref float blockTarget = ref Unsafe.Add(ref t, first * targetRows * targetColumns);
+                for (int r = 0; r < rows; r++)
+                {
+                    ref float rowTarget = ref Unsafe.Add(ref blockTarget, ((r + pad) * targetColumns + pad) * V);
+                    ref float rowSource = ref Unsafe.Add(ref s, first * plane + r * columns);
+                    int c = 0;
+                    if (count == V)
+                    {
+                        for (; c + V <= columns; c += V)
+                            DirectConvolution.Transpose16(ref Unsafe.Add(ref rowSource, c), plane, ref Unsafe.Add(ref rowTarget, c * V));
+                    }
+                    for (; c < columns; c++)
+                        for (int k = 0; k < count; k++)
+                            Unsafe.Add(ref rowTarget, c * V + k) = Unsafe.Add(ref rowSource, k * plane + c);
+                }
+            }
+        }
+
+        // V[position][tile][ic] = (Bᵀ d B) of each tile's 4x4 window, Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+        private static void TransformInput(ReadOnlySpan<float> input, Span<float> transformed, int start, int count, in Layout l)
+        {
+            ref float x0 = ref MemoryMarshal.GetReference(input);
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            int columns = l.PaddedColumns, blockStride = l.PaddedRows * l.PaddedColumns * V;
+            nuint positionStride = (nuint)l.InputPositionStride;
+            for (int block = 0; block < l.InLanes / V; block++)
+            {
+                ref float xb = ref Unsafe.Add(ref x0, block * blockStride);
+                for (int tile = 0; tile < count; tile++)
+                {
+                    int ty = (start + tile) / l.TileColumns, tx = (start + tile) % l.TileColumns;
+                    ref float w = ref Unsafe.Add(ref xb, (2 * ty * columns + 2 * tx) * V);
+                    nuint row = (nuint)(columns * V);
+                    var d00 = Vector512.LoadUnsafe(ref w, 0); var d01 = Vector512.LoadUnsafe(ref w, V); var d02 = Vector512.LoadUnsafe(ref w, 2 * V); var d03 = Vector512.LoadUnsafe(ref w, 3 * V);
+                    var d10 = Vector512.LoadUnsafe(ref w, row); var d11 = Vector512.LoadUnsafe(ref w, row + V); var d12 = Vector512.LoadUnsafe(ref w, row + 2 * V); var d13 = Vector512.LoadUnsafe(ref w, row + 3 * V);
+                    var d20 = Vector512.LoadUnsafe(ref w, 2 * row); var d21 = Vector512.LoadUnsafe(ref w, 2 * row + V); var d22 = Vector512.LoadUnsafe(ref w, 2 * row + 2 * V); var d23 = Vector512.LoadUnsafe(ref w, 2 * row + 3 * V);
+                    var d30 = Vector512.LoadUnsafe(ref w, 3 * row); var d31 = Vector512.LoadUnsafe(ref w, 3 * row + V); var d32 = Vector512.LoadUnsafe(ref w, 3 * row + 2 * V); var d33 = Vector512.LoadUnsafe(ref w, 3 * row + 3 * V);
+                    // Bᵀ d: rows.
+                    var r00 = d00 - d20; var r01 = d01 - d21; var r02 = d02 - d22; var r03 = d03 - d23;
+                    var r10 = d10 + d20; var r11 = d11 + d21; var r12 = d12 + d22; var r13 = d13 + d23;
+                    var r20 = d20 - d10; var r21 = d21 - d11; var r22 = d22 - d12; var r23 = d23 - d13;
+                    var r30 = d10 - d30; var r31 = d11 - d31; var r32 = d12 - d32; var r33 = d13 - d33;
+                    ref float target = ref Unsafe.Add(ref v0, tile * l.InLanes + block * V);
+                    // (Bᵀ d) B: columns, stored by position i·4 + j.
+                    InputRow(ref target, positionStride, 0, r00, r01, r02, r03);
+                    InputRow(ref target, positionStride, 4, r10, r11, r12, r13);
+                    InputRow(ref target, positionStride, 8, r20, r21, r22, r23);
+                    InputRow(ref target, positionStride, 12, r30, r31, r32, r33);
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void InputRow(ref float target, nuint positionStride, int position, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+        {
+            (a - c).StoreUnsafe(ref target, (nuint)position * positionStride);
+            (b + c).StoreUnsafe(ref target, (nuint)(position + 1) * positionStride);
+            (c - b).StoreUnsafe(ref target, (nuint)(position + 2) * positionStride);
+            (b - d).StoreUnsafe(ref target, (nuint)(position + 3) * positionStride);
+        }
+
+        // DY[position][tile][oc] = (A dy Aᵀ) of each 2x2 tile of d y, A = [1 0; 1 1; 1 -1; 0 -1] (the forward's Aᵀ transposed).
+        private static void TransformGradient(ReadOnlySpan<float> gradient, Span<float> transformed, int start, int count, in Layout l)
+        {
+            ref float g0 = ref MemoryMarshal.GetReference(gradient);
+            ref float t0 = ref MemoryMarshal.GetReference(transformed);
+            int columns = l.GradientColumns, blockStride = l.GradientRows * l.GradientColumns * V;
+            nuint positionStride = (nuint)l.GradientPositionStride;
+            for (int block = 0; block < l.OutLanes / V; block++)
+            {
+                ref float gb = ref Unsafe.Add(ref g0, block * blockStride);
+                for (int tile = 0; tile < count; tile++)
+                {
+                    int ty = (start + tile) / l.TileColumns, tx = (start + tile) % l.TileColumns;
+                    ref float e = ref Unsafe.Add(ref gb, (2 * ty * columns + 2 * tx) * V);
+                    nuint row = (nuint)(columns * V);
+                    var e00 = Vector512.LoadUnsafe(ref e, 0); var e01 = Vector512.LoadUnsafe(ref e, V);
+                    var e10 = Vector512.LoadUnsafe(ref e, row); var e11 = Vector512.LoadUnsafe(ref e, row + V);
+                    // A dy: four rows of two.
+                    var sum0 = e00 + e10; var sum1 = e01 + e11; var difference0 = e00 - e10; var difference1 = e01 - e11;
+                    ref float target = ref Unsafe.Add(ref t0, tile * l.OutLanes + block * V);
+                    GradientRow(ref target, positionStride, 0, e00, e01);
+                    GradientRow(ref target, positionStride, 4, sum0, sum1);
+                    GradientRow(ref target, positionStride, 8, difference0, difference1);
+                    GradientRow(ref target, positionStride, 12, -e10, -e11);
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void GradientRow(ref float target, nuint positionStride, int position, Vector512<float> a, Vector512<float> b)
+        {
+            a.StoreUnsafe(ref target, (nuint)position * positionStride);
+            (a + b).StoreUnsafe(ref target, (nuint)(position + 1) * positionStride);
+            (a - b).StoreUnsafe(ref target, (nuint)(position + 2) * positionStride);
+            (-b).StoreUnsafe(ref target, (nuint)(position + 3) * positionStride);
+        }
+
+        // M[position][oc][ic] = Σ over tiles of DY[position][tile][oc] · V[position][tile][ic]: register tiles of up to 6 output
+        // channels x 2 vectors of input channels, accumulated over every tile.
+        private static void Products(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products, int position, int tiles, bool accumulate, in Layout l)
+        {
+            int vectors = l.InLanes / V;
+            for (int first = 0; first < l.OutChannels; first += 6)
+            {
+                int rows = Math.Min(6, l.OutChannels - first);
+                int vector = 0;
+                for (; vector + 2 <= vectors; vector += 2) ProductsOfRows<C2>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, rows, vector, l);
+                if (vector < vectors) ProductsOfRows<C1>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, rows, vector, l);
+            }
+        }
+
+        private static void ProductsOfRows<TVectors>(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products,
+            int position, int tiles, bool accumulate, int first, int rows, int vector, in Layout l) where TVectors : struct, IConstant
+        {
+            switch (rows)
+            {
+                case 6: Tile<C6, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
+                case 5: Tile<C5, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
+                case 4: Tile<C4, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
+                case 3: Tile<C3, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
+                case 2: Tile<C2, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
+                default: Tile<C1, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
+            }
+        }
+
+        private static void Tile<TRows, TVectors>(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products,
+            int position, int tiles, bool accumulate, int first, int vector, in Layout l) where TRows : struct, IConstant where TVectors : struct, IConstant
+        {
+            ref float dy = ref Unsafe.Add(ref MemoryMarshal.GetReference(transformedGradient), position * l.GradientPositionStride + first);
+            ref float v = ref Unsafe.Add(ref MemoryMarshal.GetReference(transformedInput), position * l.InputPositionStride + vector * V);
+            int outLanes = l.OutLanes, inLanes = l.InLanes;
+            // products[position][oc][ic]: zero before the first chunk, the sum so far after it.
+            ref float m = ref Unsafe.Add(ref MemoryMarshal.GetReference(products), position * l.ProductPositionStride + first * inLanes + vector * V);
+            var a00 = Vector512<float>.Zero; var a01 = a00; var a10 = a00; var a11 = a00; var a20 = a00; var a21 = a00;
+            var a30 = a00; var a31 = a00; var a40 = a00; var a41 = a00; var a50 = a00; var a51 = a00;
+            if (accumulate)
+            {
+                Load<TVectors>(ref m, ref a00, ref a01);
+                if (TRows.Value > 1) Load<TVectors>(ref Unsafe.Add(ref m, inLanes), ref a10, ref a11);
+                if (TRows.Value > 2) Load<TVectors>(ref Unsafe.Add(ref m, 2 * inLanes), ref a20, ref a21);
+                if (TRows.Value > 3) Load<TVectors>(ref Unsafe.Add(ref m, 3 * inLanes), ref a30, ref a31);
+                if (TRows.Value > 4) Load<TVectors>(ref Unsafe.Add(ref m, 4 * inLanes), ref a40, ref a41);
+                if (TRows.Value > 5) Load<TVectors>(ref Unsafe.Add(ref m, 5 * inLanes), ref a50, ref a51);
+            }
+            for (int t = 0; t < tiles; t++)
+            {
+                var x0 = Vector512.LoadUnsafe(ref v);
+                var x1 = TVectors.Value > 1 ? Vector512.LoadUnsafe(ref v, V) : default;
+                { var k = Vector512.Create(dy); a00 = Fused.MultiplyAdd(x0, k, a00); if (TVectors.Value > 1) a01 = Fused.MultiplyAdd(x1, k, a01); }
+                if (TRows.Value > 1) { var k = Vector512.Create(Unsafe.Add(ref dy, 1)); a10 = Fused.MultiplyAdd(x0, k, a10); if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11); }
+                if (TRows.Value > 2) { var k = Vector512.Create(Unsafe.Add(ref dy, 2)); a20 = Fused.MultiplyAdd(x0, k, a20); if (TVectors.Value > 1) a21 = Fused.MultiplyAdd(x1, k, a21); }
+                if (TRows.Value > 3) { var k = Vector512.Create(Unsafe.Add(ref dy, 3)); a30 = Fused.MultiplyAdd(x0, k, a30); if (TVectors.Value > 1) a31 = Fused.MultiplyAdd(x1, k, a31); }
+                if (TRows.Value > 4) { var k = Vector512.Create(Unsafe.Add(ref dy, 4)); a40 = Fused.MultiplyAdd(x0, k, a40); if (TVectors.Value > 1) a41 = Fused.MultiplyAdd(x1, k, a41); }
+                if (TRows.Value > 5) { var k = Vector512.Create(Unsafe.Add(ref dy, 5)); a50 = Fused.MultiplyAdd(x0, k, a50); if (TVectors.Value > 1) a51 = Fused.MultiplyAdd(x1, k, a51); }
+                dy = ref Unsafe.Add(ref dy, outLanes);
+                v = ref Unsafe.Add(ref v, inLanes);
+            }
+            Store<TVectors>(ref m, a00, a01);
+            if (TRows.Value > 1) Store<TVectors>(ref Unsafe.Add(ref m, inLanes), a10, a11);
+            if (TRows.Value > 2) Store<TVectors>(ref Unsafe.Add(ref m, 2 * inLanes), a20, a21);
+            if (TRows.Value > 3) Store<TVectors>(ref Unsafe.Add(ref m, 3 * inLanes), a30, a31);
+            if (TRows.Value > 4) Store<TVectors>(ref Unsafe.Add(ref m, 4 * inLanes), a40, a41);
+            if (TRows.Value > 5) Store<TVectors>(ref Unsafe.Add(ref m, 5 * inLanes), a50, a51);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Load<TVectors>(ref float source, ref Vector512<float> a0, ref Vector512<float> a1) where TVectors : struct, IConstant
+        {
+            a0 = Vector512.LoadUnsafe(ref source);
+            if (TVectors.Value > 1) a1 = Vector512.LoadUnsafe(ref source, V);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store<TVectors>(ref float target, Vector512<float> a0, Vector512<float> a1) where TVectors : struct, IConstant
+        {
+            a0.StoreUnsafe(ref target);
+            if (TVectors.Value > 1) a1.StoreUnsafe(ref target, V);
+        }
+
+        // d g[oc][ic][a][b] += (Gᵀ M G)[a][b], G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]: 16 input channels at a time, their nine taps
+        // then moved from [tap][lane] to PyTorch's [ic][tap] order.
+        private static void TransformProducts(ReadOnlySpan<float> products, Span<float> weightGradient, in Layout l)
+        {
+            Span<float> taps = stackalloc float[9 * V];
+            ref float k0 = ref MemoryMarshal.GetReference(taps);
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            ref float dw = ref MemoryMarshal.GetReference(weightGradient);
+            var half = Vector512.Create(0.5f);
+            nuint positionStride = (nuint)l.ProductPositionStride;
+            for (int oc = 0; oc < l.OutChannels; oc++)
+            {
+                for (int first = 0; first < l.InChannels; first += V)
+                {
+                    ref float m = ref Unsafe.Add(ref m0, oc * l.InLanes + first);
+                    var m00 = Vector512.LoadUnsafe(ref m, 0 * positionStride); var m01 = Vector512.LoadUnsafe(ref m, 1 * positionStride);
+                    var m02 = Vector512.LoadUnsafe(ref m, 2 * positionStride); var m03 = Vector512.LoadUnsafe(ref m, 3 * positionStride);
+                    var m10 = Vector512.LoadUnsafe(ref m, 4 * positionStride); var m11 = Vector512.LoadUnsafe(ref m, 5 * positionStride);
+                    var m12 = Vector512.LoadUnsafe(ref m, 6 * positionStride); var m13 = Vector512.LoadUnsafe(ref m, 7 * positionStride);
+                    var m20 = Vector512.LoadUnsafe(ref m, 8 * positionStride); var m21 = Vector512.LoadUnsafe(ref m, 9 * positionStride);
+                    var m22 = Vector512.LoadUnsafe(ref m, 10 * positionStride); var m23 = Vector512.LoadUnsafe(ref m, 11 * positionStride);
+                    var m30 = Vector512.LoadUnsafe(ref m, 12 * positionStride); var m31 = Vector512.LoadUnsafe(ref m, 13 * positionStride);
+                    var m32 = Vector512.LoadUnsafe(ref m, 14 * positionStride); var m33 = Vector512.LoadUnsafe(ref m, 15 * positionStride);
+                    // Gᵀ M: three rows of four.
+                    var s0 = (m10 + m20) * half; var s1 = (m11 + m21) * half; var s2 = (m12 + m22) * half; var s3 = (m13 + m23) * half;
+                    var r00 = m00 + s0; var r01 = m01 + s1; var r02 = m02 + s2; var r03 = m03 + s3;
+                    var r10 = (m10 - m20) * half; var r11 = (m11 - m21) * half; var r12 = (m12 - m22) * half; var r13 = (m13 - m23) * half;
+                    var r20 = s0 + m30; var r21 = s1 + m31; var r22 = s2 + m32; var r23 = s3 + m33;
+                    // (Gᵀ M) G: three columns of each row.
+                    TapsRow(ref k0, 0, r00, r01, r02, r03, half);
+                    TapsRow(ref k0, 3, r10, r11, r12, r13, half);
+                    TapsRow(ref k0, 6, r20, r21, r22, r23, half);
+                    int count = Math.Min(V, l.InChannels - first);
+                    ref float target = ref Unsafe.Add(ref dw, (oc * l.InChannels + first) * 9);
+                    for (int lane = 0; lane < count; lane++)
+                        for (int tap = 0; tap < 9; tap++)
+                            Unsafe.Add(ref target, lane * 9 + tap) += Unsafe.Add(ref k0, tap * V + lane);
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void TapsRow(ref float taps, int tap, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, Vector512<float> half)
+        {
+            var s = (b + c) * half;
+            (a + s).StoreUnsafe(ref taps, (nuint)(tap * V));
+            ((b - c) * half).StoreUnsafe(ref taps, (nuint)((tap + 1) * V));
+            (s + d).StoreUnsafe(ref taps, (nuint)((tap + 2) * V));
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.Intrinsics;
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// The F(2x2, 3x3) weight gradient against the definition in double precision, on every shape whatever
+    /// <see cref="WinogradWeightGradient.Pays"/> says: channels that do not fill the lanes, odd map sizes (tiles past the
+    /// edge), padding 0 to 2, and the sum added to what the gradient already held.
+    /// </summary>
+    public sealed class WinogradWeightGradientTests
+    {
+        public static IEnumerable<object[]> Shapes()
+        {
+            // inChannels, height, width, outChannels, padding
+            var shapes = new List<object[]>
+            {
+                new object[] { 16, 32, 32, 16, 1 },
+                new object[] { 32, 16, 16, 64, 1 },
+                new object[] { 17, 9, 11, 5, 1 },   // a partial lane block, odd sizes, fewer output channels than a register tile
+                new object[] { 48, 13, 12, 7, 0 },  // three lane blocks (a pair and a single), no padding
+                new object[] { 3, 6, 7, 13, 2 },    // padding 2, few input channels
+                new object[] { 1, 1, 1, 1, 1 },     // a single output cell
+            };
+            var random = new Random(41);
+            for (int trial = 0; trial < 10; trial++)
+            {
+                int padding = random.Next(0, 3);
+                int height = random.Next(Math.Max(1, 3 - 2 * padding), 24), width = random.Next(Math.Max(1, 3 - 2 * padding), 24);
+                shapes.Add(new object[] { random.Next(1, 40), height, width, random.Next(1, 20), padding });
+            }
+            return shapes;
+        }
+
+        private static float[] RandomValues(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+            return values;
+        }
+
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void Accumulate_MatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            if (!Vector512.IsHardwareAccelerated) return; // the kernel is Vector512 only; DirectConvolution does not call it elsewhere
+            var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            float[] x = RandomValues(random, inChannels * height * width);
+            float[] dy = RandomValues(random, outChannels * outHeight * outWidth);
+            float[] before = RandomValues(random, outChannels * inChannels * 9 + 5);
+            float[] dWeight = (float[])before.Clone();
+            var layout = new WinogradWeightGradient.Layout(inChannels, height, width, outChannels, padding);
+            float[] scratch = RandomValues(random, layout.ScratchLength); // garbage must not leak
+            WinogradWeightGradient.Accumulate(x, dy, dWeight.AsSpan(0, outChannels * inChannels * 9), scratch, layout);
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int ic = 0; ic < inChannels; ic++)
+                {
+                    for (int tap = 0; tap < 9; tap++)
+                    {
+                        int at = (oc * inChannels + ic) * 9 + tap, ky = tap / 3, kx = tap % 3;
+                        double sum = before[at], scale = Math.Abs(sum);
+                        for (int oy = 0; oy < outHeight; oy++)
+                        {
+                            for (int ox = 0; ox < outWidth; ox++)
+                            {
+                                int iy = oy + ky - padding, ix = ox + kx - padding;
+                                if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                                double product = (double)dy[(oc * outHeight + oy) * outWidth + ox] * x[(ic * height + iy) * width + ix];
+                                sum += product;
+                                scale += Math.Abs(product);
+                            }
+                        }
+                        // The transforms add a few roundings per term: within 1e-5 of the sum of magnitudes, as the direct kernel.
+                        if (!(Math.Abs(dWeight[at] - sum) <= 1e-5 * Math.Max(scale, 1e-30)))
+                            Assert.Fail($"dW[{oc},{ic},{tap}] = {dWeight[at]}, expected {sum}");
+                    }
+                }
+            }
+            for (int i = outChannels * inChannels * 9; i < dWeight.Length; i++) Assert.Equal(before[i], dWeight[i]);
+        }
+    }
+}
