@@ -104,12 +104,19 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// Where F(4x4, 3x3) measured faster than the direct kernel and than F(2x2, 3x3) (KernelBench <c>winograd4</c>,
-        /// benchmarks/README.md).
+        /// the table in benchmarks/README.md): 16 or more channels in and out on outputs of 64 cells or more (1.3x at 16
+        /// channels, 2.0-3.5x at 32-128 channels; 1.2-1.3x over F(2x2) at 16 channels on 32x32 and 64x64 maps, where F(2x2)
+        /// was used), and 64 or more channels in and out on outputs of 16 to 63 cells (4x4: 2.2x at 64 channels, 1.1x at
+        /// 256). Fewer channels lose: the transforms cost as much per tile whatever the channel count, and 3-12 channels
+        /// (stems, 8-channel layers) measured 0.2-0.7x the direct kernel; so do small maps with 16-32 channels (4x4, 6x6:
+        /// 0.4-0.9x).
         /// </summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
-            if (kernel != 3 || !Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) return false;
-            return inChannels >= 16 && outChannels >= 16 && height + 2 * padding - 2 >= 8 && width + 2 * padding - 2 >= 8;
+            if (kernel != 3 || !Simd.Enabled || !Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) return false;
+            int cells = (height + 2 * padding - 2) * (width + 2 * padding - 2);
+            return inChannels >= 16 && outChannels >= 16 && cells >= 64
+                || inChannels >= 64 && outChannels >= 64 && cells >= 16;
         }
 
         /// <summary>
