@@ -211,6 +211,45 @@ namespace KernelBench
             }
         }
 
+        // "winograd4": per 3x3 stride-1 shape, the direct kernel, F(2x2, 3x3) and F(4x4, 3x3) (its filters transformed
+        // beforehand, as the generated code does), interleaved; the basis of WinogradF4Convolution.Pays. GFLOP/s* counts
+        // the direct convolution's multiply-adds. A second argument keeps the shapes whose name starts with it ("64x8").
+        private static void CompareWinograd4(string? only)
+        {
+            var shapes = new (int C, int H, int OC, int P)[]
+            {
+                (3, 32, 16, 1), (3, 32, 32, 1), (3, 32, 64, 1), (3, 64, 32, 1),
+                (8, 32, 8, 1), (8, 32, 16, 1), (16, 32, 8, 1), (8, 16, 16, 1), (12, 16, 12, 1),
+                (16, 32, 16, 1), (16, 32, 32, 1), (32, 32, 32, 1), (64, 32, 64, 1), (16, 64, 16, 1), (32, 64, 32, 1),
+                (16, 16, 16, 1), (32, 16, 32, 1), (32, 16, 64, 1), (64, 16, 64, 1), (128, 16, 128, 1),
+                (16, 8, 16, 1), (32, 8, 32, 1), (64, 8, 64, 1), (128, 8, 128, 1), (256, 8, 256, 1),
+                (16, 6, 16, 1), (32, 6, 32, 1), (64, 6, 64, 1), (128, 6, 128, 1), (16, 4, 16, 1), (32, 4, 32, 1), (64, 4, 64, 1), (128, 4, 128, 1), (256, 4, 256, 1),
+                (24, 20, 40, 0), (16, 12, 16, 1), (64, 10, 64, 2), (32, 18, 32, 0),
+            };
+            Console.WriteLine($"{"3x3 convolution, ReLU",-24} {"direct us",10} {"GFLOP/s",8} {"F(2x2) us",10} {"GFLOP/s*",8} {"F(4x4) us",10} {"GFLOP/s*",8} {"F4/direct",10} {"F4/F2",7} {"picked",7}");
+            foreach (var s in shapes)
+            {
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
+                if (only is not null && !name.StartsWith(only, StringComparison.Ordinal)) continue;
+                int o = s.H + 2 * s.P - 2;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
+                float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, s.P)];
+                var layout2 = new WinogradConvolution.Layout(s.C, s.H, s.H, s.OC, s.P);
+                float[] scratch2 = new float[layout2.ScratchLength];
+                var layout4 = new WinogradF4Convolution.Layout(s.C, s.H, s.H, s.OC, s.P);
+                float[] scratch4 = new float[layout4.ScratchLength], filters4 = new float[layout4.FiltersLength];
+                WinogradF4Convolution.TransformFilters(w, filters4, layout4);
+                var (direct, winograd4) = Interleaved(
+                    () => DirectConvolution.ForwardOn(x, s.C, s.H, s.H, w, bias, s.OC, 3, s.P, y, scratch, relu: true, pool: false, KernelPaths.Default, allowWinograd: false),
+                    () => WinogradF4Convolution.Forward(x, filters4, bias, y, scratch4, relu: true, pool: false, layout4));
+                var (_, winograd2) = Interleaved(
+                    () => WinogradF4Convolution.Forward(x, filters4, bias, y, scratch4, relu: true, pool: false, layout4),
+                    () => WinogradConvolution.Forward(x, w, bias, y, scratch2, relu: true, pool: false, layout2));
+                double flops = 2.0 * s.OC * o * o * s.C * 9;
+                Console.WriteLine($"{name,-24} {direct * 1e6,10:F2} {flops / direct / 1e9,8:F1} {winograd2 * 1e6,10:F2} {flops / winograd2 / 1e9,8:F1} {winograd4 * 1e6,10:F2} {flops / winograd4 / 1e9,8:F1} {direct / winograd4,9:F2}x {winograd2 / winograd4,6:F2}x {(WinogradF4Convolution.Pays(s.C, s.H, s.H, s.OC, 3, s.P) ? "F(4x4)" : "-"),7}");
+            }
+        }
+
         // "conv": only the convolution table (forward and backward), for quick before/after comparisons of the direct kernels.
         public static void Main(string[] args)
         {
@@ -218,6 +257,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "winograd-backward")
             {
                 CompareWinogradBackward();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "winograd4")
+            {
+                CompareWinograd4(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "winograd")

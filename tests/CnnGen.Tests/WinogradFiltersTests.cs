@@ -120,6 +120,55 @@ namespace CnnGen.Tests
             Assert.Equal(dx.AsSpan(0, inLength).ToArray(), dxOnly);
         }
 
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void NothingOutsideTheSpansOrLeftInTheBuffersChangesAResult(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            // A generated network hands each sample's slice of a batch array to the kernels, and one filters array holds the
+            // forward's filters or the input gradient's in turn: neither the neighbours of a slice nor what a buffer held
+            // before may change a single bit of the result.
+            var random = new Random(inChannels + height + width + outChannels + padding);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            int inLength = inChannels * height * width, outLength = outChannels * outHeight * outWidth;
+            float[] weight = RandomValues(random, outChannels * inChannels * 9), bias = RandomValues(random, outChannels);
+            float[] x = RandomValues(random, inLength), dy = RandomValues(random, outLength);
+            int scratchLength = DirectConvolution.ScratchLength(inChannels, height, width, outChannels, 3, padding);
+            int filterLength = DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, 3, padding);
+
+            (float[] Y, float[] Dx, float[] Dw) Run(float surrounding)
+            {
+                float[] Embedded(float[] values)
+                {
+                    var array = new float[values.Length + 64];
+                    Array.Fill(array, surrounding);
+                    values.CopyTo(array, 32);
+                    return array;
+                }
+                var filters = new float[filterLength];
+                Array.Fill(filters, surrounding);
+                var scratch = new float[scratchLength];
+                Array.Fill(scratch, surrounding);
+                // The input gradient's filters first, so the forward's are written over them (and the other way round below).
+                DirectConvolution.TransformFiltersForInputGradient(weight, inChannels, height, width, outChannels, 3, padding, filters);
+                DirectConvolution.TransformFilters(weight, inChannels, height, width, outChannels, 3, padding, filters);
+                var y = Embedded(new float[outLength]);
+                DirectConvolution.ForwardWithFilters(Embedded(x).AsSpan(32, inLength), inChannels, height, width, weight, bias, outChannels, 3, padding,
+                    y.AsSpan(32, outLength), scratch, relu: false, filters);
+                DirectConvolution.TransformFiltersForInputGradient(weight, inChannels, height, width, outChannels, 3, padding, filters);
+                var dx = Embedded(new float[inLength]);
+                var dw = new float[weight.Length];
+                DirectConvolution.BackwardWithFilters(Embedded(x).AsSpan(32, inLength), inChannels, height, width, weight, Embedded(dy).AsSpan(32, outLength),
+                    outChannels, 3, padding, dw, dx.AsSpan(32, inLength), scratch, filters);
+                return (y.AsSpan(32, outLength).ToArray(), dx.AsSpan(32, inLength).ToArray(), dw);
+            }
+
+            var quiet = Run(0f);
+            var loud = Run(1e6f);
+            Assert.Equal(quiet.Y, loud.Y);
+            Assert.Equal(quiet.Dx, loud.Dx);
+            Assert.Equal(quiet.Dw, loud.Dw);
+        }
+
         [Fact]
         public void TheInputGradientRunsThroughWinograd_WhereItsShapePays()
         {

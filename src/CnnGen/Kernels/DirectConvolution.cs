@@ -65,7 +65,7 @@ namespace CnnGen.Kernels
         // and d y transposed to [output cells x channel lanes].
         private static int BackwardScratch(in Geometry g, int outChannels) =>
             Math.Max(g.PaddedLength + outChannels * g.FlatLength + g.Taps * g.FlatLength + g.OutHeight * g.OutWidth * ((outChannels + 15) / 16 * 16),
-                Math.Max(InputGradientByWinograd(g, outChannels) ? InputGradientLayout(g, outChannels).ScratchLength : 0,
+                Math.Max(InputGradientScratch(g, outChannels),
                     WeightGradientByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ScratchLength : 0));
 
         // The weight gradient by F(2x2, 3x3) where it measured faster (WinogradWeightGradient.Pays), on the Vector512 path.
@@ -83,12 +83,32 @@ namespace CnnGen.Kernels
         // The padded input, then the flat rows of one channel block, or the packed weights and one lane block's cells.
         private static int ForwardScratch(in Geometry g, int outChannels) =>
             Math.Max(g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 16),
-                UseWinograd(g, outChannels) ? WinogradConvolution.ScratchLength(g.InChannels, g.Height, g.Width, outChannels, g.Padding) : 0);
+                ForwardWinograd(g, outChannels) switch
+                {
+                    Winograd.F4 => F4Layout(g, outChannels).ScratchLength + F4Layout(g, outChannels).FiltersLength, // filters transformed per call when the caller keeps none
+                    Winograd.F2 => WinogradConvolution.ScratchLength(g.InChannels, g.Height, g.Width, outChannels, g.Padding),
+                    _ => 0,
+                });
 
-        // 3x3 layers where F(2x2, 3x3) measured faster (WinogradConvolution.Pays), on the Vector512 path only.
-        private static bool UseWinograd(in Geometry g, int outChannels) =>
-            Vector512.IsHardwareAccelerated && g.InChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels
-            && WinogradConvolution.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
+        /// <summary>Which Winograd kernel runs a 3x3 stride-1 convolution, if any.</summary>
+        private enum Winograd { None, F2, F4 }
+
+        // F(4x4, 3x3) where it measured faster than the direct kernel and F(2x2, 3x3) (WinogradF4Convolution.Pays), else
+        // F(2x2, 3x3) where that measured faster than direct (WinogradConvolution.Pays); on the Vector512 path only.
+        private static Winograd WinogradFor(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
+            !Vector512.IsHardwareAccelerated || kernel != 3 || inChannels < MinimumWinogradChannels || outChannels < MinimumWinogradChannels ? Winograd.None
+            : WinogradF4Convolution.Pays(inChannels, height, width, outChannels, kernel, padding) ? Winograd.F4
+            : WinogradConvolution.Pays(inChannels, height, width, outChannels, kernel, padding) ? Winograd.F2
+            : Winograd.None;
+
+        private static Winograd ForwardWinograd(in Geometry g, int outChannels) =>
+            WinogradFor(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
+
+        // d x = conv(d y, turned weights, padding 2 − p): d y's channels in, x's channels out, x's size out.
+        private static Winograd InputGradientWinograd(in Geometry g, int outChannels) =>
+            g.Padding > 2 ? Winograd.None : WinogradFor(outChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, 2 - g.Padding);
+
+        private static bool UseWinograd(in Geometry g, int outChannels) => ForwardWinograd(g, outChannels) != Winograd.None;
 
         /// <summary>
         /// Below this many channels in or out the transforms cost more than Winograd saves, whatever the map: the generator
@@ -153,8 +173,18 @@ namespace CnnGen.Kernels
             if (DefaultPath != KernelPath.Vector512 || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernel <= 0 || padding < 0) return 0;
             var g = new Geometry(inChannels, height, width, kernel, padding);
             if (g.OutHeight <= 0 || g.OutWidth <= 0) return 0;
-            int forward = UseWinograd(g, outChannels) ? ForwardWinogradLayout(g, outChannels).FilterLength : 0;
-            int backward = InputGradientByWinograd(g, outChannels) ? InputGradientLayout(g, outChannels).FilterLength + outChannels * g.Taps : 0;
+            int forward = ForwardWinograd(g, outChannels) switch
+            {
+                Winograd.F4 => F4Layout(g, outChannels).FiltersLength,
+                Winograd.F2 => ForwardWinogradLayout(g, outChannels).FilterLength,
+                _ => 0,
+            };
+            int backward = InputGradientWinograd(g, outChannels) switch
+            {
+                Winograd.F4 => InputGradientF4Layout(g, outChannels).FiltersLength,
+                Winograd.F2 => InputGradientLayout(g, outChannels).FilterLength + outChannels * g.Taps, // and the turned weights, staged
+                _ => 0,
+            };
             return Math.Max(forward, backward);
         }
 
@@ -168,7 +198,11 @@ namespace CnnGen.Kernels
             if (length == 0) return;
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, inChannels * height * width, weight.Length);
             Require(filters.Length >= length, nameof(filters), length);
-            if (UseWinograd(g, outChannels)) WinogradConvolution.TransformFilters(weight, filters, ForwardWinogradLayout(g, outChannels));
+            switch (ForwardWinograd(g, outChannels))
+            {
+                case Winograd.F4: WinogradF4Convolution.TransformFilters(weight, filters, F4Layout(g, outChannels)); break;
+                case Winograd.F2: WinogradConvolution.TransformFilters(weight, filters, ForwardWinogradLayout(g, outChannels)); break;
+            }
         }
 
         /// <summary>
@@ -183,7 +217,13 @@ namespace CnnGen.Kernels
             if (length == 0) return;
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, inChannels * height * width, weight.Length);
             Require(filters.Length >= length, nameof(filters), length);
-            if (!InputGradientByWinograd(g, outChannels)) return;
+            var kind = InputGradientWinograd(g, outChannels);
+            if (kind == Winograd.F4)
+            {
+                WinogradF4Convolution.TransformFiltersTransposed(weight, outChannels, inChannels, filters, InputGradientF4Layout(g, outChannels));
+                return;
+            }
+            if (kind != Winograd.F2) return;
             var layout = InputGradientLayout(g, outChannels);
             // w'[ic][oc][8 − t] = w[oc][ic][t], staged past the transformed filters.
             var turned = filters.Slice(layout.FilterLength, outChannels * g.Taps);
@@ -197,14 +237,21 @@ namespace CnnGen.Kernels
         private static WinogradConvolution.Layout ForwardWinogradLayout(in Geometry g, int outChannels) =>
             new(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
-        // d x = conv(d y, turned weights, padding 2 − p): d y's channels in, x's channels out, x's size out.
         private static WinogradConvolution.Layout InputGradientLayout(in Geometry g, int outChannels) =>
             new(outChannels, g.OutHeight, g.OutWidth, g.InChannels, 2 - g.Padding);
 
-        // The input gradient by Winograd where that convolution's own shape pays (WinogradConvolution.Pays), on the Vector512 path.
-        private static bool InputGradientByWinograd(in Geometry g, int outChannels) =>
-            Vector512.IsHardwareAccelerated && g.Kernel == 3 && g.Padding <= 2 && g.InChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels
-            && WinogradConvolution.Pays(outChannels, g.OutHeight, g.OutWidth, g.InChannels, 3, 2 - g.Padding);
+        private static WinogradF4Convolution.Layout F4Layout(in Geometry g, int outChannels) =>
+            new(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+
+        private static WinogradF4Convolution.Layout InputGradientF4Layout(in Geometry g, int outChannels) =>
+            new(outChannels, g.OutHeight, g.OutWidth, g.InChannels, 2 - g.Padding);
+
+        private static int InputGradientScratch(in Geometry g, int outChannels) => InputGradientWinograd(g, outChannels) switch
+        {
+            Winograd.F4 => InputGradientF4Layout(g, outChannels).ScratchLength,
+            Winograd.F2 => InputGradientLayout(g, outChannels).ScratchLength,
+            _ => 0,
+        };
 
         private static KernelPath DefaultPath =>
             !Simd.Enabled ? KernelPath.Scalar : Vector512.IsHardwareAccelerated ? KernelPath.Vector512 : KernelPath.Vector256;
@@ -231,7 +278,25 @@ namespace CnnGen.Kernels
                 return;
             }
 
-            if (path == KernelPath.Vector512 && allowWinograd && UseWinograd(g, outChannels))
+            var winograd = path == KernelPath.Vector512 && allowWinograd ? ForwardWinograd(g, outChannels) : Winograd.None;
+            if (winograd == Winograd.F4)
+            {
+                var layout = F4Layout(g, outChannels);
+                if (winogradFilters.IsEmpty)
+                {
+                    // No filters kept by the caller: transformed into the scratch past the kernel's own, for this call.
+                    var filters = scratch.Slice(layout.ScratchLength, layout.FiltersLength);
+                    WinogradF4Convolution.TransformFilters(weight, filters, layout);
+                    WinogradF4Convolution.Forward(x, filters, bias, y, scratch.Slice(0, layout.ScratchLength), relu, pool, layout);
+                }
+                else
+                {
+                    Require(winogradFilters.Length >= layout.FiltersLength, nameof(winogradFilters), layout.FiltersLength);
+                    WinogradF4Convolution.Forward(x, winogradFilters, bias, y, scratch, relu, pool, layout);
+                }
+                return;
+            }
+            if (winograd == Winograd.F2)
             {
                 var layout = ForwardWinogradLayout(g, outChannels);
                 if (winogradFilters.IsEmpty) WinogradConvolution.Forward(x, weight, bias, y, scratch, relu, pool, layout);
@@ -840,7 +905,15 @@ namespace CnnGen.Kernels
             }
 
             if (inputGradient.IsEmpty) return;
-            if (path == KernelPath.Vector512 && !inputGradientFilters.IsEmpty && InputGradientByWinograd(g, outChannels))
+            var inputGradientKind = path == KernelPath.Vector512 && !inputGradientFilters.IsEmpty ? InputGradientWinograd(g, outChannels) : Winograd.None;
+            if (inputGradientKind == Winograd.F4)
+            {
+                var layout = InputGradientF4Layout(g, outChannels);
+                Require(inputGradientFilters.Length >= layout.FiltersLength, nameof(inputGradientFilters), layout.FiltersLength);
+                WinogradF4Convolution.Forward(outputGradient, inputGradientFilters, default, inputGradient, scratch, relu: false, pool: false, layout);
+                return;
+            }
+            if (inputGradientKind == Winograd.F2)
             {
                 var layout = InputGradientLayout(g, outChannels);
                 Require(inputGradientFilters.Length >= layout.FilterLength, nameof(inputGradientFilters), layout.FilterLength);

@@ -1,0 +1,605 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// A stride-1 3x3 convolution by Winograd's F(4x4, 3x3) on the Vector512 path: 36 multiplications per 4x4 output tile
+    /// and input channel instead of 144. The filters are transformed once per weight change (<see cref="TransformFilters"/>),
+    /// not per call; <see cref="Pays"/> says where it measured faster than the direct kernel.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Lavin and Gray's matrices with the points 0, ±1, ±2, ∞: Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A for each 6x6 window d (stride 4)
+    /// of the zero-padded input. The 36 element-wise products, summed over input channels, are 36 small GEMMs
+    /// M[position][tile][oc] = Σ_ic V[position][tile][ic] · U[position][ic][oc].
+    /// </para>
+    /// <para>
+    /// Channels sit in the vector lanes throughout, not tiles: an 8x8 map is only 4 tiles and a 16x16 map 16, which would
+    /// leave most lanes of a tile-lane kernel empty, while 16 to 256 channels fill them. The input is first transposed
+    /// to [channel group][padded row][padded column][16 channels]; each tile's 6x6 window is then 36 vector loads, and the
+    /// transform writes V[position][group][tile][16 channels]. The GEMM's register tile is up to 4 vectors of 16 output
+    /// channels (filter loads) x up to 6-12 tiles (broadcasts of V), 24 accumulators. The output transform adds the bias,
+    /// applies ReLU and the 2x2 max pooling in channel lanes, writes [group][row][column][16 channels], and a last 16x16
+    /// transpose brings that to NCHW. Tiles are processed in chunks whose V and M stay in cache.
+    /// </para>
+    /// <para>
+    /// Precision: the transforms multiply by up to 8 (A) and 5 (B) and divide by 6 and 24 (G), so an fp32 result is about
+    /// ten times less exact than the direct kernel's: within ~1e-5 relative to the sum of the magnitudes of the products
+    /// on unit-scale data, where the direct kernel is within ~1e-6 (the tests state the bound they check).
+    /// </para>
+    /// </remarks>
+    internal static class WinogradF4Convolution
+    {
+        private const int V = 16;
+        private const int Positions = 36;
+        private const int UnpackCells = 4 * V;
+        // Floats of V and M one chunk of tiles may take (512 KB, half of L2): they stay in L2 between the transforms and the
+        // GEMMs. Measured against 32 K and 8 K floats: equal or faster (128x16x16 -> 128: 111 us against 133 us).
+        private const int ChunkBudget = 128 * 1024;
+
+        internal readonly struct Layout
+        {
+            public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth;
+            public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
+            public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
+            public readonly int TransformedGroupStride, TransformedPositionStride, ProductPositionStride, FilterPositionStride, OutputGroupStride;
+            public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
+
+            public Layout(int inChannels, int height, int width, int outChannels, int padding)
+            {
+                if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
+                if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
+                if (padding < 0 || height + 2 * padding < 3 || width + 2 * padding < 3)
+                    throw new ArgumentOutOfRangeException(nameof(padding), padding, "The 3x3 kernel does not fit the padded input.");
+                InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels; Padding = padding;
+                OutHeight = height + 2 * padding - 2;
+                OutWidth = width + 2 * padding - 2;
+                TileRows = (OutHeight + 3) / 4;
+                TileColumns = (OutWidth + 3) / 4;
+                Tiles = TileRows * TileColumns;
+                InGroups = (inChannels + V - 1) / V;
+                OutGroups = (outChannels + V - 1) / V;
+                OutLanes = OutGroups * V;
+                // Every window of every tile, the partial ones at the bottom and right included, lies inside the buffer.
+                PaddedHeight = 4 * TileRows + 2;
+                PaddedWidth = 4 * TileColumns + 2;
+                PaddedGroupStride = PaddedHeight * PaddedWidth * V;
+                PaddedLength = InGroups * PaddedGroupStride;
+                int perTile = Positions * (InGroups * V + OutLanes);
+                int chunkTiles = Math.Min(Tiles, Math.Max(12, ChunkBudget / perTile));
+                Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
+                ChunkTiles = (Tiles + Chunks - 1) / Chunks; // the same size for all: 64 tiles as 22 + 21 + 21, not 28 + 28 + 8
+                // The 36 positions are written as 36 streams: one vector more than the data apart, so that strides of a
+                // multiple of 4 KB do not put them all in the same sets of the L1 cache.
+                TransformedGroupStride = ChunkTiles * V;
+                TransformedPositionStride = InGroups * TransformedGroupStride + V;
+                TransformedLength = Positions * TransformedPositionStride;
+                ProductPositionStride = ChunkTiles * OutLanes + V;
+                ProductLength = Positions * ProductPositionStride;
+                FilterPositionStride = inChannels * OutLanes + V;
+                OutputGroupStride = OutHeight * OutWidth * V;
+                OutputLength = OutGroups * OutputGroupStride + V * V; // the last transpose reads up to 15 cells past the end
+            }
+
+            /// <summary>Floats of the transformed filters U[position][input channel][output channel lanes].</summary>
+            public int FiltersLength => Positions * FilterPositionStride;
+
+            // The 6x6 transforms' intermediate (36 vectors) or four 16x16 transpose blocks, the bias in lanes, then the buffers.
+            internal int StagingLength => BiasOffset + OutLanes;
+
+            internal const int BiasOffset = UnpackCells * V;
+
+            /// <summary>Floats of scratch <see cref="Forward"/> needs.</summary>
+            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength;
+        }
+
+        private readonly struct C9 : IConstant { public static int Value => 9; }
+        private readonly struct C10 : IConstant { public static int Value => 10; }
+        private readonly struct C11 : IConstant { public static int Value => 11; }
+        private readonly struct C12 : IConstant { public static int Value => 12; }
+
+        /// <summary>
+        /// Where F(4x4, 3x3) measured faster than the direct kernel and than F(2x2, 3x3) (KernelBench <c>winograd4</c>,
+        /// the table in benchmarks/README.md): 16 or more channels in and out on outputs of 64 cells or more (1.3x at 16
+        /// channels, 2.0-3.5x at 32-128 channels; 1.2-1.3x over F(2x2) at 16 channels on 32x32 and 64x64 maps, where F(2x2)
+        /// was used), and 64 or more channels in and out on outputs of 16 to 63 cells (4x4: 2.2x at 64 channels, 1.1x at
+        /// 256). Fewer channels lose: the transforms cost as much per tile whatever the channel count, and 3-12 channels
+        /// (stems, 8-channel layers) measured 0.2-0.7x the direct kernel; so do small maps with 16-32 channels (4x4, 6x6:
+        /// 0.4-0.9x).
+        /// </summary>
+        public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
+        {
+            if (kernel != 3 || !Simd.Enabled || !Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) return false;
+            int cells = (height + 2 * padding - 2) * (width + 2 * padding - 2);
+            return inChannels >= 16 && outChannels >= 16 && cells >= 64
+                || inChannels >= 64 && outChannels >= 64 && cells >= 16;
+        }
+
+        /// <summary>
+        /// U = G g Gᵀ of each 3x3 filter of a PyTorch-layout weight [outChannels x inChannels x 3 x 3], into
+        /// <paramref name="filters"/> (<see cref="Layout.FiltersLength"/> floats); once per weight change.
+        /// </summary>
+        public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        {
+            Require(weight.Length >= l.OutChannels * l.InChannels * 9, nameof(weight));
+            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            Transform(weight, outStride: l.InChannels * 9, inStride: 9, flip: false, filters, l);
+        }
+
+        /// <summary>
+        /// The filters of the "transposed" convolution that gives the input gradient of a stride-1 3x3 layer:
+        /// w'[ic][oc][ky][kx] = w[oc][ic][2 − ky][2 − kx], for a weight [outChannels x inChannels x 3 x 3]. The layout is that
+        /// of the gradient's convolution: <paramref name="inChannels"/> outputs from <paramref name="outChannels"/> inputs,
+        /// padding 2 − p.
+        /// </summary>
+        public static void TransformFiltersTransposed(ReadOnlySpan<float> weight, int outChannels, int inChannels, Span<float> filters, in Layout transposedLayout)
+        {
+            if (transposedLayout.InChannels != outChannels || transposedLayout.OutChannels != inChannels)
+                throw new ArgumentException("The layout's channels must be the weight's, swapped.", nameof(transposedLayout));
+            Require(weight.Length >= outChannels * inChannels * 9, nameof(weight));
+            Require(filters.Length >= transposedLayout.FiltersLength, nameof(filters));
+            Transform(weight, outStride: 9, inStride: inChannels * 9, flip: true, filters, transposedLayout);
+        }
+
+        private static void Require(bool condition, string name)
+        {
+            if (!condition) throw new ArgumentException("The span is shorter than the layout needs.", name);
+        }
+
+        // U[position][ic][oc lanes] from the taps at weight[oc·outStride + ic·inStride + k] (k = 8 − k when flipped), 16
+        // output channels at a time; the lanes past the last output channel are zero.
+        private static void Transform(ReadOnlySpan<float> weight, int outStride, int inStride, bool flip, Span<float> filters, in Layout l)
+        {
+            Span<float> taps = stackalloc float[V * V];
+            Span<Vector512<float>> t = stackalloc Vector512<float>[18];
+            ref float g = ref MemoryMarshal.GetReference(taps);
+            ref float w = ref MemoryMarshal.GetReference(weight);
+            ref float u0 = ref MemoryMarshal.GetReference(filters);
+            nuint positionStride = (nuint)l.FilterPositionStride;
+            var quarter = Vector512.Create(1f / 4); var sixth = Vector512.Create(-1f / 6);
+            var a = Vector512.Create(1f / 24); var b = Vector512.Create(1f / 12); var c = Vector512.Create(1f / 6);
+            for (int group = 0; group < l.OutGroups; group++)
+            {
+                int lanes = Math.Min(V, l.OutChannels - group * V);
+                for (int ic = 0; ic < l.InChannels; ic++)
+                {
+                    // taps[k][lane] = tap k (flipped: 8 − k) of output channel group·16 + lane's filter: one 16x16 transpose
+                    // of the 16 filters' rows (16 floats from the first tap, 9 used) where those rows lie inside weight.
+                    ref float first = ref Unsafe.Add(ref w, group * V * outStride + ic * inStride);
+                    if (Avx512F.IsSupported && lanes == V && (group * V + V - 1) * outStride + ic * inStride + V <= weight.Length)
+                    {
+                        DirectConvolution.Transpose16(ref first, outStride, ref g);
+                        if (flip)
+                            for (int k = 0; k < 4; k++) Swap(ref Unsafe.Add(ref g, k * V), ref Unsafe.Add(ref g, (8 - k) * V));
+                    }
+                    else
+                    {
+                        for (int k = 0; k < 9; k++)
+                            for (int lane = 0; lane < V; lane++)
+                                Unsafe.Add(ref g, k * V + lane) = lane < lanes ? Unsafe.Add(ref first, lane * outStride + (flip ? 8 - k : k)) : 0f;
+                    }
+                    // G g: six rows of three; then each row times Gᵀ: six of six.
+                    for (int column = 0; column < 3; column++)
+                    {
+                        var (r0, r1, r2, r3, r4, r5) = ApplyG(Vector512.LoadUnsafe(ref g, (nuint)(column * V)), Vector512.LoadUnsafe(ref g, (nuint)((3 + column) * V)),
+                            Vector512.LoadUnsafe(ref g, (nuint)((6 + column) * V)), quarter, sixth, a, b, c);
+                        t[column] = r0; t[3 + column] = r1; t[6 + column] = r2; t[9 + column] = r3; t[12 + column] = r4; t[15 + column] = r5;
+                    }
+                    ref float target = ref Unsafe.Add(ref u0, ic * l.OutLanes + group * V);
+                    for (int row = 0; row < 6; row++)
+                    {
+                        var (r0, r1, r2, r3, r4, r5) = ApplyG(t[3 * row], t[3 * row + 1], t[3 * row + 2], quarter, sixth, a, b, c);
+                        nuint at = (nuint)(row * 6) * positionStride;
+                        r0.StoreUnsafe(ref target, at);
+                        r1.StoreUnsafe(ref target, at + positionStride);
+                        r2.StoreUnsafe(ref target, at + 2 * positionStride);
+                        r3.StoreUnsafe(ref target, at + 3 * positionStride);
+                        r4.StoreUnsafe(ref target, at + 4 * positionStride);
+                        r5.StoreUnsafe(ref target, at + 5 * positionStride);
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Swap(ref float a, ref float b)
+        {
+            var first = Vector512.LoadUnsafe(ref a);
+            Vector512.LoadUnsafe(ref b).StoreUnsafe(ref a);
+            first.StoreUnsafe(ref b);
+        }
+
+        // G = [1/4 0 0; −1/6 −1/6 −1/6; −1/6 1/6 −1/6; 1/24 1/12 1/6; 1/24 −1/12 1/6; 0 0 1] times (g0, g1, g2).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyG(
+            Vector512<float> g0, Vector512<float> g1, Vector512<float> g2,
+            Vector512<float> quarter, Vector512<float> minusSixth, Vector512<float> a, Vector512<float> b, Vector512<float> c)
+        {
+            var outer = g0 + g2;
+            var even = g0 * a + g2 * c;
+            var odd = g1 * b;
+            return (g0 * quarter, (outer + g1) * minusSixth, (outer - g1) * minusSixth, even + odd, even - odd, g2);
+        }
+
+        /// <summary>
+        /// y = conv2d(x, weight, bias, 3x3, stride 1, padding) then ReLU when asked, then 2x2 max pooling when asked, for one
+        /// sample: x [InChannels x Height x Width], filters from <see cref="TransformFilters"/>, bias [OutChannels] or
+        /// empty, y [OutChannels x OH x OW] (pooled: [OutChannels x OH/2 x OW/2]). Allocates nothing.
+        /// </summary>
+        public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
+            Span<float> scratch, bool relu, bool pool, in Layout l)
+        {
+            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("WinogradF4Convolution needs AVX-512.");
+            if (pool && (l.OutHeight < 2 || l.OutWidth < 2)) throw new ArgumentException("A 2x2 pooling window needs an output of at least 2x2.", nameof(pool));
+            int cells = pool ? (l.OutHeight / 2) * (l.OutWidth / 2) : l.OutHeight * l.OutWidth;
+            Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
+            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
+            Require(y.Length >= l.OutChannels * cells, nameof(y));
+            Require(scratch.Length >= l.ScratchLength, nameof(scratch));
+
+            var staging = scratch.Slice(0, l.StagingLength);
+            int at = l.StagingLength;
+            var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
+            var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
+            var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
+            var outputs = scratch.Slice(at, l.OutputLength);
+            var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
+            for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
+
+            Pad(x, padded, staging, l);
+            for (int chunk = 0; chunk < l.Chunks; chunk++)
+            {
+                int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                TransformInput(padded, transformed, staging, first, count, l);
+                Products(transformed, filters, products, count, l);
+                TransformOutput(products, staging, outputs, first, count, relu, pool, l);
+            }
+            Unpack(outputs, y, staging, cells, l);
+        }
+
+        // x [C x H x W] into [group][padded row][padded column][16 channels], zero outside the image: 16x16 transposes of
+        // 16 channels x 16 consecutive cells of the plane; the scalar way where a block would read past x.
+        private static void Pad(ReadOnlySpan<float> x, Span<float> padded, Span<float> staging, in Layout l)
+        {
+            ref float source = ref MemoryMarshal.GetReference(x);
+            ref float block = ref MemoryMarshal.GetReference(staging);
+            int plane = l.Height * l.Width, p = l.Padding, paddedWidth = l.PaddedWidth;
+            int rowLength = paddedWidth * V, rightStart = (p + l.Width) * V;
+            for (int group = 0; group < l.InGroups; group++)
+            {
+                var target = padded.Slice(group * l.PaddedGroupStride, l.PaddedGroupStride);
+                target.Slice(0, p * rowLength).Clear();
+                target.Slice((p + l.Height) * rowLength).Clear();
+                for (int r = p; r < p + l.Height; r++)
+                {
+                    target.Slice(r * rowLength, p * V).Clear();
+                    target.Slice(r * rowLength + rightStart, rowLength - rightStart).Clear();
+                }
+                ref float t0 = ref MemoryMarshal.GetReference(target);
+                int channels = Math.Min(V, l.InChannels - group * V);
+                int iy = 0, ix = 0;
+                for (int f = 0; f < plane; f += V)
+                {
+                    int cells = Math.Min(V, plane - f);
+                    ref float first = ref Unsafe.Add(ref source, group * V * plane + f);
+                    bool whole = channels == V && (group * V + V - 1) * plane + f + V <= l.InChannels * plane;
+                    if (whole && ix + V <= l.Width)
+                    {
+                        // 16 cells of one row: 16 consecutive padded cells, the transpose's own layout.
+                        DirectConvolution.Transpose16(ref first, plane, ref Unsafe.Add(ref t0, ((iy + p) * paddedWidth + ix + p) * V));
+                        ix += V;
+                        if (ix == l.Width) { ix = 0; iy++; }
+                        continue;
+                    }
+                    if (whole) DirectConvolution.Transpose16(ref first, plane, ref block);
+                    for (int j = 0; j < cells; j++)
+                    {
+                        ref float cell = ref Unsafe.Add(ref t0, ((iy + p) * paddedWidth + ix + p) * V);
+                        if (whole) Vector512.LoadUnsafe(ref block, (nuint)(j * V)).StoreUnsafe(ref cell);
+                        else
+                            for (int c = 0; c < V; c++) Unsafe.Add(ref cell, c) = c < channels ? Unsafe.Add(ref first, c * plane + j) : 0f;
+                        if (++ix == l.Width) { ix = 0; iy++; }
+                    }
+                }
+            }
+        }
+
+        // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's 6x6 window, for the chunk's tiles.
+        private static void TransformInput(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+        {
+            ref float p0 = ref MemoryMarshal.GetReference(padded);
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            ref float e = ref MemoryMarshal.GetReference(staging);
+            nuint rowStride = (nuint)(l.PaddedWidth * V), positionStride = (nuint)l.TransformedPositionStride;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.InGroups; group++)
+                {
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (4 * ty * l.PaddedWidth + 4 * tx) * V);
+                    // Rows: e[i][b] = (d[i][·] B)[b]; then columns: V[a·6 + b] = (Bᵀ e[·][b])[a].
+                    for (int i = 0; i < 6; i++) ApplyBt(ref Unsafe.Add(ref d, (nuint)i * rowStride), V, ref Unsafe.Add(ref e, i * 6 * V), V);
+                    ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
+                    for (int b = 0; b < 6; b++) ApplyBt(ref Unsafe.Add(ref e, b * V), 6 * V, ref Unsafe.Add(ref target, (nuint)b * positionStride), 6 * positionStride);
+                }
+            }
+        }
+
+        // Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1] times (d0..d5).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ApplyBt(ref float source, nuint sourceStride, ref float target, nuint targetStride)
+        {
+            var d0 = Vector512.LoadUnsafe(ref source); var d1 = Vector512.LoadUnsafe(ref source, sourceStride);
+            var d2 = Vector512.LoadUnsafe(ref source, 2 * sourceStride); var d3 = Vector512.LoadUnsafe(ref source, 3 * sourceStride);
+            var d4 = Vector512.LoadUnsafe(ref source, 4 * sourceStride); var d5 = Vector512.LoadUnsafe(ref source, 5 * sourceStride);
+            var four = Vector512.Create(4f); var five = Vector512.Create(5f); var two = Vector512.Create(2f);
+            var sum12 = d1 + d2; var difference12 = d1 - d2;
+            var edge = d4 - d2; var odd = (d3 - d1) * two;
+            (Fused.MultiplyAdd(d0, four, d4) - d2 * five).StoreUnsafe(ref target);
+            (d3 + d4 - sum12 * four).StoreUnsafe(ref target, targetStride);
+            (Fused.MultiplyAdd(difference12, four, d4 - d3)).StoreUnsafe(ref target, 2 * targetStride);
+            (edge + odd).StoreUnsafe(ref target, 3 * targetStride);
+            (edge - odd).StoreUnsafe(ref target, 4 * targetStride);
+            (Fused.MultiplyAdd(d1, four, d5) - d3 * five).StoreUnsafe(ref target, 5 * targetStride);
+        }
+
+        // M[position][tile][oc lanes] for the chunk: per position, blocks of output-channel vectors x tiles.
+        private static void Products(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, in Layout l)
+        {
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            ref float u0 = ref MemoryMarshal.GetReference(filters);
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            int vectorBlocks = (l.OutGroups + 3) / 4;
+            for (int position = 0; position < Positions; position++)
+            {
+                ref float v = ref Unsafe.Add(ref v0, position * l.TransformedPositionStride);
+                ref float u = ref Unsafe.Add(ref u0, position * l.FilterPositionStride);
+                ref float m = ref Unsafe.Add(ref m0, position * l.ProductPositionStride);
+                for (int block = 0; block < vectorBlocks; block++)
+                {
+                    // Vector blocks and tile blocks as even as they go: 6 vectors as 3 + 3, not 4 + 2.
+                    int start = block * l.OutGroups / vectorBlocks, vectors = (block + 1) * l.OutGroups / vectorBlocks - start;
+                    int most = vectors == 4 ? 6 : vectors == 3 ? 8 : 12;
+                    int tileBlocks = (count + most - 1) / most;
+                    for (int tb = 0; tb < tileBlocks; tb++)
+                    {
+                        int t0 = tb * count / tileBlocks, tiles = (tb + 1) * count / tileBlocks - t0;
+                        TileOf(vectors, tiles, ref Unsafe.Add(ref v, t0 * V), l.TransformedGroupStride, l.InChannels,
+                            ref Unsafe.Add(ref u, start * V), l.OutLanes, ref Unsafe.Add(ref m, t0 * l.OutLanes + start * V), l.OutLanes);
+                    }
+                }
+            }
+        }
+
+        // Y = Aᵀ M A + bias per tile and group of 16 output channels, ReLU, the 2x2 maximum when pooling (PyTorch's scan
+        // order, as Pooling); into outputs[group][cell][16 channels], cells of the (pooled) output only.
+        private static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, bool pool, in Layout l)
+        {
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            ref float e = ref MemoryMarshal.GetReference(staging);
+            ref float biasLanes = ref Unsafe.Add(ref e, Layout.BiasOffset);
+            ref float o0 = ref MemoryMarshal.GetReference(outputs);
+            nuint positionStride = (nuint)l.ProductPositionStride;
+            int pooledHeight = l.OutHeight / 2, pooledWidth = l.OutWidth / 2;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.OutGroups; group++)
+                {
+                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V);
+                    // Rows: e[a][j] = (M[a][·] A)[j]; then columns: y[i][j] = (Aᵀ e[·][j])[i].
+                    for (int a = 0; a < 6; a++)
+                    {
+                        var (r0, r1, r2, r3) = ApplyAt(ref Unsafe.Add(ref m, (nuint)(6 * a) * positionStride), positionStride);
+                        r0.StoreUnsafe(ref e, (nuint)(a * 4 * V)); r1.StoreUnsafe(ref e, (nuint)((a * 4 + 1) * V));
+                        r2.StoreUnsafe(ref e, (nuint)((a * 4 + 2) * V)); r3.StoreUnsafe(ref e, (nuint)((a * 4 + 3) * V));
+                    }
+                    var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
+                    var (y00, y10, y20, y30) = ApplyAt(ref e, 4 * V);
+                    var (y01, y11, y21, y31) = ApplyAt(ref Unsafe.Add(ref e, V), 4 * V);
+                    var (y02, y12, y22, y32) = ApplyAt(ref Unsafe.Add(ref e, 2 * V), 4 * V);
+                    var (y03, y13, y23, y33) = ApplyAt(ref Unsafe.Add(ref e, 3 * V), 4 * V);
+                    y00 = Finish(y00, bias, relu); y01 = Finish(y01, bias, relu); y02 = Finish(y02, bias, relu); y03 = Finish(y03, bias, relu);
+                    y10 = Finish(y10, bias, relu); y11 = Finish(y11, bias, relu); y12 = Finish(y12, bias, relu); y13 = Finish(y13, bias, relu);
+                    y20 = Finish(y20, bias, relu); y21 = Finish(y21, bias, relu); y22 = Finish(y22, bias, relu); y23 = Finish(y23, bias, relu);
+                    y30 = Finish(y30, bias, relu); y31 = Finish(y31, bias, relu); y32 = Finish(y32, bias, relu); y33 = Finish(y33, bias, relu);
+                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
+                    if (pool)
+                    {
+                        int py = 2 * ty, px = 2 * tx;
+                        Put(ref target, py, px, Max(y00, y01, y10, y11), pooledHeight, pooledWidth);
+                        Put(ref target, py, px + 1, Max(y02, y03, y12, y13), pooledHeight, pooledWidth);
+                        Put(ref target, py + 1, px, Max(y20, y21, y30, y31), pooledHeight, pooledWidth);
+                        Put(ref target, py + 1, px + 1, Max(y22, y23, y32, y33), pooledHeight, pooledWidth);
+                        continue;
+                    }
+                    int oy = 4 * ty, ox = 4 * tx, h = l.OutHeight, w = l.OutWidth;
+                    if (oy + 4 <= h && ox + 4 <= w)
+                    {
+                        // A whole tile: four rows of four cells.
+                        ref float cell = ref Unsafe.Add(ref target, (oy * w + ox) * V);
+                        nuint row = (nuint)(w * V);
+                        y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, V); y02.StoreUnsafe(ref cell, 2 * V); y03.StoreUnsafe(ref cell, 3 * V);
+                        cell = ref Unsafe.Add(ref cell, row);
+                        y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, V); y12.StoreUnsafe(ref cell, 2 * V); y13.StoreUnsafe(ref cell, 3 * V);
+                        cell = ref Unsafe.Add(ref cell, row);
+                        y20.StoreUnsafe(ref cell, 0); y21.StoreUnsafe(ref cell, V); y22.StoreUnsafe(ref cell, 2 * V); y23.StoreUnsafe(ref cell, 3 * V);
+                        cell = ref Unsafe.Add(ref cell, row);
+                        y30.StoreUnsafe(ref cell, 0); y31.StoreUnsafe(ref cell, V); y32.StoreUnsafe(ref cell, 2 * V); y33.StoreUnsafe(ref cell, 3 * V);
+                        continue;
+                    }
+                    Put(ref target, oy, ox, y00, h, w); Put(ref target, oy, ox + 1, y01, h, w); Put(ref target, oy, ox + 2, y02, h, w); Put(ref target, oy, ox + 3, y03, h, w);
+                    Put(ref target, oy + 1, ox, y10, h, w); Put(ref target, oy + 1, ox + 1, y11, h, w); Put(ref target, oy + 1, ox + 2, y12, h, w); Put(ref target, oy + 1, ox + 3, y13, h, w);
+                    Put(ref target, oy + 2, ox, y20, h, w); Put(ref target, oy + 2, ox + 1, y21, h, w); Put(ref target, oy + 2, ox + 2, y22, h, w); Put(ref target, oy + 2, ox + 3, y23, h, w);
+                    Put(ref target, oy + 3, ox, y30, h, w); Put(ref target, oy + 3, ox + 1, y31, h, w); Put(ref target, oy + 3, ox + 2, y32, h, w); Put(ref target, oy + 3, ox + 3, y33, h, w);
+                }
+            }
+        }
+
+        // Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1] times (m0..m5).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyAt(ref float source, nuint stride)
+        {
+            var m0 = Vector512.LoadUnsafe(ref source); var m1 = Vector512.LoadUnsafe(ref source, stride);
+            var m2 = Vector512.LoadUnsafe(ref source, 2 * stride); var m3 = Vector512.LoadUnsafe(ref source, 3 * stride);
+            var m4 = Vector512.LoadUnsafe(ref source, 4 * stride); var m5 = Vector512.LoadUnsafe(ref source, 5 * stride);
+            var sum12 = m1 + m2; var difference12 = m1 - m2; var sum34 = m3 + m4; var difference34 = m3 - m4;
+            return (m0 + sum12 + sum34,
+                Fused.MultiplyAdd(difference34, Vector512.Create(2f), difference12),
+                Fused.MultiplyAdd(sum34, Vector512.Create(4f), sum12),
+                Fused.MultiplyAdd(difference34, Vector512.Create(8f), difference12) + m5);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Finish(Vector512<float> value, Vector512<float> bias, bool relu) =>
+            relu ? Elementwise.Relu(value + bias) : value + bias;
+
+        // The window's maximum in row order: the first maximum wins, a NaN wins over everything.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Max(Vector512<float> topLeft, Vector512<float> topRight, Vector512<float> bottomLeft, Vector512<float> bottomRight) =>
+            Pooling.Later(bottomRight, Pooling.Later(bottomLeft, Pooling.Later(topRight, topLeft)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width)
+        {
+            if (row < height && column < width) value.StoreUnsafe(ref target, (nuint)((row * width + column) * V));
+        }
+
+        // outputs[group][cell][16 channels] to y[channel][cell]: four 16x16 transposes of 16 cells x 16 channels, then 64
+        // cells per channel row (a row of 1,024 floats is 4 KB: 16 rows written 16 cells at a time would share L1 sets).
+        private static void Unpack(Span<float> outputs, Span<float> y, Span<float> staging, int cells, in Layout l)
+        {
+            ref float source = ref MemoryMarshal.GetReference(outputs);
+            ref float block = ref MemoryMarshal.GetReference(staging);
+            ref float target = ref MemoryMarshal.GetReference(y);
+            for (int group = 0; group < l.OutGroups; group++)
+            {
+                int channels = Math.Min(V, l.OutChannels - group * V);
+                for (int f = 0; f < cells; f += UnpackCells)
+                {
+                    int count = Math.Min(UnpackCells, cells - f);
+                    for (int b = 0; b < count; b += V)
+                        DirectConvolution.Transpose16(ref Unsafe.Add(ref source, group * l.OutputGroupStride + (f + b) * V), V, ref Unsafe.Add(ref block, b * V));
+                    for (int c = 0; c < channels; c++)
+                    {
+                        ref float row = ref Unsafe.Add(ref target, (group * V + c) * cells + f);
+                        int j = 0;
+                        for (; j + V <= count; j += V) Vector512.LoadUnsafe(ref block, (nuint)(j * V + c * V)).StoreUnsafe(ref row, (nuint)j);
+                        for (; j < count; j++) Unsafe.Add(ref row, j) = Unsafe.Add(ref block, (j & ~(V - 1)) * V + c * V + (j & (V - 1)));
+                    }
+                }
+            }
+        }
+
+        // M[tile][oc] (TOc vectors of output channels x TTiles tiles) = Σ over input channels of V[ic][tile] · U[ic][oc], one
+        // position. v: the block's first tile in V[group][tile][16 lanes]; u: U[ic][oc lanes] at the block's first vector;
+        // m: M[tile][oc lanes] at the same. Per input channel: TOc filter loads, TTiles broadcasts, TOc x TTiles multiply-adds.
+        private static void Tile<TOc, TTiles>(ref float v, int groupStride, int inChannels, ref float u, int filterStride, ref float m, int productStride)
+            where TOc : struct, IConstant where TTiles : struct, IConstant
+        {
+            var a0_0 = Vector512<float>.Zero; var a1_0 = Vector512<float>.Zero; var a2_0 = Vector512<float>.Zero; var a3_0 = Vector512<float>.Zero;
+            var a0_1 = Vector512<float>.Zero; var a1_1 = Vector512<float>.Zero; var a2_1 = Vector512<float>.Zero; var a3_1 = Vector512<float>.Zero;
+            var a0_2 = Vector512<float>.Zero; var a1_2 = Vector512<float>.Zero; var a2_2 = Vector512<float>.Zero; var a3_2 = Vector512<float>.Zero;
+            var a0_3 = Vector512<float>.Zero; var a1_3 = Vector512<float>.Zero; var a2_3 = Vector512<float>.Zero; var a3_3 = Vector512<float>.Zero;
+            var a0_4 = Vector512<float>.Zero; var a1_4 = Vector512<float>.Zero; var a2_4 = Vector512<float>.Zero; var a3_4 = Vector512<float>.Zero;
+            var a0_5 = Vector512<float>.Zero; var a1_5 = Vector512<float>.Zero; var a2_5 = Vector512<float>.Zero; var a3_5 = Vector512<float>.Zero;
+            var a0_6 = Vector512<float>.Zero; var a1_6 = Vector512<float>.Zero; var a2_6 = Vector512<float>.Zero; var a3_6 = Vector512<float>.Zero;
+            var a0_7 = Vector512<float>.Zero; var a1_7 = Vector512<float>.Zero; var a2_7 = Vector512<float>.Zero; var a3_7 = Vector512<float>.Zero;
+            var a0_8 = Vector512<float>.Zero; var a1_8 = Vector512<float>.Zero; var a2_8 = Vector512<float>.Zero; var a3_8 = Vector512<float>.Zero;
+            var a0_9 = Vector512<float>.Zero; var a1_9 = Vector512<float>.Zero; var a2_9 = Vector512<float>.Zero; var a3_9 = Vector512<float>.Zero;
+            var a0_10 = Vector512<float>.Zero; var a1_10 = Vector512<float>.Zero; var a2_10 = Vector512<float>.Zero; var a3_10 = Vector512<float>.Zero;
+            var a0_11 = Vector512<float>.Zero; var a1_11 = Vector512<float>.Zero; var a2_11 = Vector512<float>.Zero; var a3_11 = Vector512<float>.Zero;
+            for (int first = 0; first < inChannels; first += V)
+            {
+                int count = Math.Min(V, inChannels - first);
+                ref float lane = ref Unsafe.Add(ref v, first / V * groupStride);
+                ref float filter = ref Unsafe.Add(ref u, first * filterStride);
+                for (int l = 0; l < count; l++)
+                {
+                    var u0 = Vector512.LoadUnsafe(ref filter);
+                    var u1 = TOc.Value > 1 ? Vector512.LoadUnsafe(ref filter, V) : default;
+                    var u2 = TOc.Value > 2 ? Vector512.LoadUnsafe(ref filter, 2 * V) : default;
+                    var u3 = TOc.Value > 3 ? Vector512.LoadUnsafe(ref filter, 3 * V) : default;
+                    { var b = Vector512.Create(Unsafe.Add(ref lane, 0)); a0_0 = Fused.MultiplyAdd(u0, b, a0_0); if (TOc.Value > 1) a1_0 = Fused.MultiplyAdd(u1, b, a1_0); if (TOc.Value > 2) a2_0 = Fused.MultiplyAdd(u2, b, a2_0); if (TOc.Value > 3) a3_0 = Fused.MultiplyAdd(u3, b, a3_0); }
+                    if (TTiles.Value > 1) { var b = Vector512.Create(Unsafe.Add(ref lane, 16)); a0_1 = Fused.MultiplyAdd(u0, b, a0_1); if (TOc.Value > 1) a1_1 = Fused.MultiplyAdd(u1, b, a1_1); if (TOc.Value > 2) a2_1 = Fused.MultiplyAdd(u2, b, a2_1); if (TOc.Value > 3) a3_1 = Fused.MultiplyAdd(u3, b, a3_1); }
+                    if (TTiles.Value > 2) { var b = Vector512.Create(Unsafe.Add(ref lane, 32)); a0_2 = Fused.MultiplyAdd(u0, b, a0_2); if (TOc.Value > 1) a1_2 = Fused.MultiplyAdd(u1, b, a1_2); if (TOc.Value > 2) a2_2 = Fused.MultiplyAdd(u2, b, a2_2); if (TOc.Value > 3) a3_2 = Fused.MultiplyAdd(u3, b, a3_2); }
+                    if (TTiles.Value > 3) { var b = Vector512.Create(Unsafe.Add(ref lane, 48)); a0_3 = Fused.MultiplyAdd(u0, b, a0_3); if (TOc.Value > 1) a1_3 = Fused.MultiplyAdd(u1, b, a1_3); if (TOc.Value > 2) a2_3 = Fused.MultiplyAdd(u2, b, a2_3); if (TOc.Value > 3) a3_3 = Fused.MultiplyAdd(u3, b, a3_3); }
+                    if (TTiles.Value > 4) { var b = Vector512.Create(Unsafe.Add(ref lane, 64)); a0_4 = Fused.MultiplyAdd(u0, b, a0_4); if (TOc.Value > 1) a1_4 = Fused.MultiplyAdd(u1, b, a1_4); if (TOc.Value > 2) a2_4 = Fused.MultiplyAdd(u2, b, a2_4); if (TOc.Value > 3) a3_4 = Fused.MultiplyAdd(u3, b, a3_4); }
+                    if (TTiles.Value > 5) { var b = Vector512.Create(Unsafe.Add(ref lane, 80)); a0_5 = Fused.MultiplyAdd(u0, b, a0_5); if (TOc.Value > 1) a1_5 = Fused.MultiplyAdd(u1, b, a1_5); if (TOc.Value > 2) a2_5 = Fused.MultiplyAdd(u2, b, a2_5); if (TOc.Value > 3) a3_5 = Fused.MultiplyAdd(u3, b, a3_5); }
+                    if (TTiles.Value > 6) { var b = Vector512.Create(Unsafe.Add(ref lane, 96)); a0_6 = Fused.MultiplyAdd(u0, b, a0_6); if (TOc.Value > 1) a1_6 = Fused.MultiplyAdd(u1, b, a1_6); if (TOc.Value > 2) a2_6 = Fused.MultiplyAdd(u2, b, a2_6); if (TOc.Value > 3) a3_6 = Fused.MultiplyAdd(u3, b, a3_6); }
+                    if (TTiles.Value > 7) { var b = Vector512.Create(Unsafe.Add(ref lane, 112)); a0_7 = Fused.MultiplyAdd(u0, b, a0_7); if (TOc.Value > 1) a1_7 = Fused.MultiplyAdd(u1, b, a1_7); if (TOc.Value > 2) a2_7 = Fused.MultiplyAdd(u2, b, a2_7); if (TOc.Value > 3) a3_7 = Fused.MultiplyAdd(u3, b, a3_7); }
+                    if (TTiles.Value > 8) { var b = Vector512.Create(Unsafe.Add(ref lane, 128)); a0_8 = Fused.MultiplyAdd(u0, b, a0_8); if (TOc.Value > 1) a1_8 = Fused.MultiplyAdd(u1, b, a1_8); if (TOc.Value > 2) a2_8 = Fused.MultiplyAdd(u2, b, a2_8); if (TOc.Value > 3) a3_8 = Fused.MultiplyAdd(u3, b, a3_8); }
+                    if (TTiles.Value > 9) { var b = Vector512.Create(Unsafe.Add(ref lane, 144)); a0_9 = Fused.MultiplyAdd(u0, b, a0_9); if (TOc.Value > 1) a1_9 = Fused.MultiplyAdd(u1, b, a1_9); if (TOc.Value > 2) a2_9 = Fused.MultiplyAdd(u2, b, a2_9); if (TOc.Value > 3) a3_9 = Fused.MultiplyAdd(u3, b, a3_9); }
+                    if (TTiles.Value > 10) { var b = Vector512.Create(Unsafe.Add(ref lane, 160)); a0_10 = Fused.MultiplyAdd(u0, b, a0_10); if (TOc.Value > 1) a1_10 = Fused.MultiplyAdd(u1, b, a1_10); if (TOc.Value > 2) a2_10 = Fused.MultiplyAdd(u2, b, a2_10); if (TOc.Value > 3) a3_10 = Fused.MultiplyAdd(u3, b, a3_10); }
+                    if (TTiles.Value > 11) { var b = Vector512.Create(Unsafe.Add(ref lane, 176)); a0_11 = Fused.MultiplyAdd(u0, b, a0_11); if (TOc.Value > 1) a1_11 = Fused.MultiplyAdd(u1, b, a1_11); if (TOc.Value > 2) a2_11 = Fused.MultiplyAdd(u2, b, a2_11); if (TOc.Value > 3) a3_11 = Fused.MultiplyAdd(u3, b, a3_11); }
+                    lane = ref Unsafe.Add(ref lane, 1);
+                    filter = ref Unsafe.Add(ref filter, filterStride);
+                }
+            }
+            { ref float row = ref Unsafe.Add(ref m, 0 * productStride); a0_0.StoreUnsafe(ref row); if (TOc.Value > 1) a1_0.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_0.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_0.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 1) { ref float row = ref Unsafe.Add(ref m, 1 * productStride); a0_1.StoreUnsafe(ref row); if (TOc.Value > 1) a1_1.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_1.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_1.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 2) { ref float row = ref Unsafe.Add(ref m, 2 * productStride); a0_2.StoreUnsafe(ref row); if (TOc.Value > 1) a1_2.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_2.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_2.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 3) { ref float row = ref Unsafe.Add(ref m, 3 * productStride); a0_3.StoreUnsafe(ref row); if (TOc.Value > 1) a1_3.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_3.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_3.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 4) { ref float row = ref Unsafe.Add(ref m, 4 * productStride); a0_4.StoreUnsafe(ref row); if (TOc.Value > 1) a1_4.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_4.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_4.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 5) { ref float row = ref Unsafe.Add(ref m, 5 * productStride); a0_5.StoreUnsafe(ref row); if (TOc.Value > 1) a1_5.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_5.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_5.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 6) { ref float row = ref Unsafe.Add(ref m, 6 * productStride); a0_6.StoreUnsafe(ref row); if (TOc.Value > 1) a1_6.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_6.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_6.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 7) { ref float row = ref Unsafe.Add(ref m, 7 * productStride); a0_7.StoreUnsafe(ref row); if (TOc.Value > 1) a1_7.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_7.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_7.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 8) { ref float row = ref Unsafe.Add(ref m, 8 * productStride); a0_8.StoreUnsafe(ref row); if (TOc.Value > 1) a1_8.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_8.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_8.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 9) { ref float row = ref Unsafe.Add(ref m, 9 * productStride); a0_9.StoreUnsafe(ref row); if (TOc.Value > 1) a1_9.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_9.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_9.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 10) { ref float row = ref Unsafe.Add(ref m, 10 * productStride); a0_10.StoreUnsafe(ref row); if (TOc.Value > 1) a1_10.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_10.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_10.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 11) { ref float row = ref Unsafe.Add(ref m, 11 * productStride); a0_11.StoreUnsafe(ref row); if (TOc.Value > 1) a1_11.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_11.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_11.StoreUnsafe(ref row, 3 * V); }
+        }
+
+        // The register tile for oc vectors x tiles (at most 24 accumulators).
+        private static void TileOf(int vectors, int tiles, ref float v, int groupStride, int inChannels, ref float u, int filterStride, ref float m, int productStride)
+        {
+            switch (vectors * 16 + tiles)
+            {
+                case 17: Tile<C1, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 18: Tile<C1, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 19: Tile<C1, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 20: Tile<C1, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 21: Tile<C1, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 22: Tile<C1, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 23: Tile<C1, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 24: Tile<C1, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 25: Tile<C1, C9>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 26: Tile<C1, C10>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 27: Tile<C1, C11>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 28: Tile<C1, C12>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 33: Tile<C2, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 34: Tile<C2, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 35: Tile<C2, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 36: Tile<C2, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 37: Tile<C2, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 38: Tile<C2, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 39: Tile<C2, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 40: Tile<C2, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 41: Tile<C2, C9>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 42: Tile<C2, C10>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 43: Tile<C2, C11>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 44: Tile<C2, C12>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 49: Tile<C3, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 50: Tile<C3, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 51: Tile<C3, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 52: Tile<C3, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 53: Tile<C3, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 54: Tile<C3, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 55: Tile<C3, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 56: Tile<C3, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 65: Tile<C4, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 66: Tile<C4, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 67: Tile<C4, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 68: Tile<C4, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 69: Tile<C4, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 70: Tile<C4, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                default: throw new ArgumentOutOfRangeException(nameof(tiles));
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// Winograd F(4x4, 3x3) (<see cref="WinogradF4Convolution"/>, Vector512 only) against the definition in double
+    /// precision on every shape, whatever <see cref="WinogradF4Convolution.Pays"/> says: channel counts that fill no
+    /// whole vector (1, 3, 5, 17), maps that are not multiples of the 4x4 tile (partial tiles at the bottom and right),
+    /// padding 0 to 2, ReLU, fused pooling, no bias.
+    /// </summary>
+    /// <remarks>
+    /// The bound: |y − y_exact| ≤ 2e-5 · S with S = |bias| + Σ |x·w| over the cell's 3x3xC window (at least 1e-30).
+    /// F(4x4)'s transforms (factors up to 8 and 5, and 1/6, 1/24) lose about ten times more than the direct kernel, which
+    /// stays within 1e-6 · S. On these unit-scale random data the worst cell of each shape measured 3e-7 to 3e-6 · S with
+    /// 16 or more channels, and 9.3e-6 · S at worst (1 input channel, padding 2: a corner cell whose window holds one
+    /// product while its tile's transforms carry the whole 6x6 window). A wrong coefficient, tap or tile is off by about
+    /// S/10 or more.
+    /// </remarks>
+    public sealed class WinogradF4ConvolutionTests
+    {
+        private const double Tolerance = 2e-5;
+
+        public static IEnumerable<object[]> Shapes()
+        {
+            // inChannels, height, width, outChannels, padding, bias
+            var shapes = new List<object[]>
+            {
+                new object[] { 16, 32, 32, 16, 1, true },    // ResNet-8's first stage
+                new object[] { 32, 16, 16, 32, 1, false },   // ResNet-8's second stage
+                new object[] { 64, 8, 8, 64, 1, true },      // ResNet-8's third stage
+                new object[] { 32, 16, 16, 64, 1, true },    // CIFAR
+                new object[] { 3, 32, 32, 16, 1, true },     // a stem: 3 channels
+                new object[] { 1, 4, 4, 1, 0, false },       // one 2x2 output, a tile mostly outside it
+                new object[] { 5, 9, 11, 17, 0, true },      // odd everything, no padding
+                new object[] { 17, 13, 7, 5, 2, false },     // padding 2 (an input gradient's), 17 channels: a group of 1
+                new object[] { 64, 33, 33, 3, 1, true },     // 33x33: one cell past the last whole tile
+                new object[] { 16, 6, 30, 48, 1, false },    // 3 output vectors, one row of tiles
+                new object[] { 3, 4, 5, 64, 2, true },       // small map, padding 2
+                new object[] { 32, 18, 18, 32, 0, true },    // 16x16 without padding
+                new object[] { 1, 33, 4, 1, 1, false },
+                new object[] { 40, 20, 20, 80, 1, true },    // 5 output vectors: blocks of 3 + 2, chunks of tiles
+                new object[] { 130, 8, 8, 20, 1, false },    // 9 input groups, a partial last one
+            };
+            var random = new Random(47);
+            int[] channels = { 1, 3, 5, 16, 17, 32, 64 };
+            for (int trial = 0; trial < 12; trial++)
+            {
+                int padding = random.Next(0, 3);
+                shapes.Add(new object[]
+                {
+                    channels[random.Next(channels.Length)], random.Next(4, 34), random.Next(4, 34), channels[random.Next(channels.Length)],
+                    padding, random.Next(2) == 0,
+                });
+            }
+            return shapes;
+        }
+
+        private static bool Available => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+        private static float[] RandomValues(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+            return values;
+        }
+
+        private static float[] Filled(int length, float value)
+        {
+            var values = new float[length];
+            Array.Fill(values, value);
+            return values;
+        }
+
+        // conv2d in double: the value of each output cell and the sum of the magnitudes of its terms.
+        private static (double[] Value, double[] Scale) Definition(float[] x, int inChannels, int height, int width, float[] weight, float[] bias,
+            int outChannels, int padding)
+        {
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            var value = new double[outChannels * outHeight * outWidth];
+            var scale = new double[value.Length];
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    for (int ox = 0; ox < outWidth; ox++)
+                    {
+                        double sum = bias.Length == 0 ? 0 : bias[oc], magnitude = Math.Abs(sum);
+                        for (int ic = 0; ic < inChannels; ic++)
+                        {
+                            for (int ky = 0; ky < 3; ky++)
+                            {
+                                int iy = oy + ky - padding;
+                                if (iy < 0 || iy >= height) continue;
+                                for (int kx = 0; kx < 3; kx++)
+                                {
+                                    int ix = ox + kx - padding;
+                                    if (ix < 0 || ix >= width) continue;
+                                    double product = (double)x[(ic * height + iy) * width + ix] * weight[((oc * inChannels + ic) * 3 + ky) * 3 + kx];
+                                    sum += product;
+                                    magnitude += Math.Abs(product);
+                                }
+                            }
+                        }
+                        int at = (oc * outHeight + oy) * outWidth + ox;
+                        value[at] = sum;
+                        scale[at] = magnitude;
+                    }
+                }
+            }
+            return (value, scale);
+        }
+
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void Forward_MatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding, bool hasBias)
+        {
+            if (!Available) return; // the kernel is Vector512 only; DirectConvolutionTests cover these layers on the other paths
+            var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2, outLength = outChannels * outHeight * outWidth;
+            float[] x = RandomValues(random, inChannels * height * width);
+            float[] weight = RandomValues(random, outChannels * inChannels * 9);
+            float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
+            var layout = new WinogradF4Convolution.Layout(inChannels, height, width, outChannels, padding);
+            float[] filters = new float[layout.FiltersLength];
+            WinogradF4Convolution.TransformFilters(weight, filters, layout);
+            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, padding);
+            float[] scratch = Filled(layout.ScratchLength, float.NaN); // whatever the scratch held must not reach y
+            foreach (bool relu in new[] { false, true })
+            {
+                float[] y = Filled(outLength + 5, float.NaN);
+                WinogradF4Convolution.Forward(x, filters, bias, y.AsSpan(0, outLength), scratch, relu, pool: false, layout);
+                for (int i = 0; i < outLength; i++)
+                {
+                    double exact = relu ? Math.Max(expected[i], 0) : expected[i];
+                    if (!(Math.Abs(y[i] - exact) <= Tolerance * Math.Max(scale[i], 1e-30)))
+                        Assert.Fail($"relu={relu}: y[{i}] = {y[i]}, expected {exact} (error {Math.Abs(y[i] - exact) / scale[i]:E2} of the magnitude)");
+                }
+                for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void ForwardPooled_EqualsConvolutionThenPooling_BitForBit(int inChannels, int height, int width, int outChannels, int padding, bool hasBias)
+        {
+            if (!Available) return;
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            var random = new Random(inChannels * 7 + height * 3 + width + outChannels * 11 + padding);
+            float[] x = RandomValues(random, inChannels * height * width);
+            for (int i = 0; i < x.Length; i += 13) x[i] = 0f;
+            float[] weight = RandomValues(random, outChannels * inChannels * 9);
+            for (int i = 0; i < weight.Length; i += 5) weight[i] = 0f; // with the zeros above: ties, and −0 against +0
+            float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
+            if (inChannels > 2) x[inChannels * height * width / 2] = float.NaN; // a NaN wins its windows, as in PyTorch
+            var layout = new WinogradF4Convolution.Layout(inChannels, height, width, outChannels, padding);
+            float[] filters = new float[layout.FiltersLength];
+            WinogradF4Convolution.TransformFilters(weight, filters, layout);
+            float[] scratch = Filled(layout.ScratchLength, float.NaN);
+            int pooledLength = outChannels * (outHeight / 2) * (outWidth / 2);
+            foreach (bool relu in new[] { false, true })
+            {
+                float[] full = new float[outChannels * outHeight * outWidth], expected = new float[pooledLength];
+                WinogradF4Convolution.Forward(x, filters, bias, full, scratch, relu, pool: false, layout);
+                Pooling.MaxPool2x2(full, outChannels, outHeight, outWidth, expected, vector: false);
+                float[] fused = Filled(pooledLength + 3, 7f);
+                WinogradF4Convolution.Forward(x, filters, bias, fused.AsSpan(0, pooledLength), scratch, relu, pool: true, layout);
+                for (int i = 0; i < pooledLength; i++)
+                {
+                    if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(fused[i]))
+                        Assert.Fail($"relu={relu}: pooled[{i}] = {fused[i]}, expected {expected[i]}");
+                }
+                for (int i = pooledLength; i < fused.Length; i++) Assert.Equal(7f, fused[i]);
+            }
+        }
+
+        [Theory]
+        [InlineData(16, 8, 8, 32, 1)]
+        [InlineData(5, 9, 7, 3, 0)]   // the gradient's convolution has padding 2
+        [InlineData(17, 6, 11, 33, 2)] // and padding 0
+        [InlineData(64, 16, 16, 64, 1)]
+        public void TransformFiltersTransposed_GivesTheInputGradient(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            if (!Available) return;
+            var random = new Random(inChannels + 3 * height + 5 * width + 7 * outChannels + padding);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            float[] weight = RandomValues(random, outChannels * inChannels * 9);
+            float[] dy = RandomValues(random, outChannels * outHeight * outWidth);
+            var layout = new WinogradF4Convolution.Layout(outChannels, outHeight, outWidth, inChannels, 2 - padding);
+            Assert.Equal(height, layout.OutHeight);
+            Assert.Equal(width, layout.OutWidth);
+            float[] filters = new float[layout.FiltersLength];
+            WinogradF4Convolution.TransformFiltersTransposed(weight, outChannels, inChannels, filters, layout);
+            float[] dx = Filled(inChannels * height * width, float.NaN);
+            WinogradF4Convolution.Forward(dy, filters, ReadOnlySpan<float>.Empty, dx, Filled(layout.ScratchLength, float.NaN), relu: false, pool: false, layout);
+            // dx[ic][iy][ix] = Σ over oc, ky, kx of w[oc][ic][ky][kx] · dy[oc][iy + p − ky][ix + p − kx], where that cell exists.
+            for (int ic = 0; ic < inChannels; ic++)
+            {
+                for (int iy = 0; iy < height; iy++)
+                {
+                    for (int ix = 0; ix < width; ix++)
+                    {
+                        double sum = 0, scale = 0;
+                        for (int oc = 0; oc < outChannels; oc++)
+                        {
+                            for (int ky = 0; ky < 3; ky++)
+                            {
+                                int oy = iy + padding - ky;
+                                if (oy < 0 || oy >= outHeight) continue;
+                                for (int kx = 0; kx < 3; kx++)
+                                {
+                                    int ox = ix + padding - kx;
+                                    if (ox < 0 || ox >= outWidth) continue;
+                                    double product = (double)weight[((oc * inChannels + ic) * 3 + ky) * 3 + kx] * dy[(oc * outHeight + oy) * outWidth + ox];
+                                    sum += product;
+                                    scale += Math.Abs(product);
+                                }
+                            }
+                        }
+                        float actual = dx[(ic * height + iy) * width + ix];
+                        if (!(Math.Abs(actual - sum) <= Tolerance * Math.Max(scale, 1e-30)))
+                            Assert.Fail($"dx[{ic},{iy},{ix}] = {actual}, expected {sum}");
+                    }
+                }
+            }
+        }
+
+        [Fact]
+        public void TransformFilters_IsGgGt_WithZeroLanesPastTheLastChannel()
+        {
+            // One filter: U = G g Gᵀ computed here in double, and the 15 lanes of the other output channels zero.
+            float[] weight = { 1, -2, 3, 0.5f, 4, -1, 2, 7, -3 };
+            double[,] g = { { 0.25, 0, 0 }, { -1.0 / 6, -1.0 / 6, -1.0 / 6 }, { -1.0 / 6, 1.0 / 6, -1.0 / 6 }, { 1.0 / 24, 1.0 / 12, 1.0 / 6 }, { 1.0 / 24, -1.0 / 12, 1.0 / 6 }, { 0, 0, 1 } };
+            var layout = new WinogradF4Convolution.Layout(1, 4, 4, 1, 0);
+            float[] filters = Filled(layout.FiltersLength, float.NaN);
+            WinogradF4Convolution.TransformFilters(weight, filters, layout);
+            int positionStride = layout.FiltersLength / 36;
+            for (int a = 0; a < 6; a++)
+            {
+                for (int b = 0; b < 6; b++)
+                {
+                    double u = 0;
+                    for (int i = 0; i < 3; i++)
+                        for (int j = 0; j < 3; j++) u += g[a, i] * weight[i * 3 + j] * g[b, j];
+                    int at = (a * 6 + b) * positionStride;
+                    Assert.True(Math.Abs(filters[at] - u) <= 1e-6 * (1 + Math.Abs(u)), $"U[{a},{b}] = {filters[at]}, expected {u}");
+                    for (int lane = 1; lane < 16; lane++) Assert.Equal(0f, filters[at + lane]);
+                }
+            }
+        }
+
+        [Fact]
+        public void Forward_AllocatesNothing_AndPaysWhereItMeasuredFaster()
+        {
+            Assert.False(WinogradF4Convolution.Pays(32, 16, 16, 32, 5, 2), "a 5x5 kernel");
+            Assert.False(WinogradF4Convolution.Pays(3, 32, 32, 16, 3, 1), "a 3-channel stem");
+            Assert.False(WinogradF4Convolution.Pays(16, 32, 32, 8, 3, 1), "8 output channels");
+            Assert.False(WinogradF4Convolution.Pays(32, 4, 4, 32, 3, 1), "a 4x4 map with 32 channels");
+            if (!Available || !Simd.Enabled)
+            {
+                Assert.False(WinogradF4Convolution.Pays(32, 16, 16, 32, 3, 1), "no AVX-512, or SIMD switched off");
+                return;
+            }
+            Assert.True(WinogradF4Convolution.Pays(16, 32, 32, 16, 3, 1), "ResNet-8's first stage");
+            Assert.True(WinogradF4Convolution.Pays(64, 8, 8, 64, 3, 1), "ResNet-8's last stage");
+            Assert.True(WinogradF4Convolution.Pays(64, 4, 4, 64, 3, 1), "a 4x4 map with 64 channels");
+            var layout = new WinogradF4Convolution.Layout(32, 16, 16, 32, 1);
+            float[] x = new float[32 * 16 * 16], w = new float[32 * 32 * 9], b = new float[32], y = new float[32 * 16 * 16];
+            float[] filters = new float[layout.FiltersLength], scratch = new float[layout.ScratchLength];
+            Infrastructure.Allocations.AssertNone(() =>
+            {
+                WinogradF4Convolution.TransformFilters(w, filters, layout);
+                WinogradF4Convolution.Forward(x, filters, b, y, scratch, relu: true, pool: false, layout);
+                WinogradF4Convolution.Forward(x, filters, b, y, scratch, relu: true, pool: true, layout);
+            }, calls: 20);
+        }
+    }
+}
