@@ -44,7 +44,8 @@ namespace CnnGen.Generator.Emit
         {
             if (!DimsOf(layer).Direct) return null;
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
-            return "global::CnnGen.Kernels.DirectConvolution.ScratchLength(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+            // A layer that keeps Winograd filters needs no room to transform them on each call.
+            return "global::CnnGen.Kernels.DirectConvolution." + (HasWinogradFilters(layer) ? "ScratchLengthWithFilters(" : "ScratchLength(") + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
                 + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ")";
         }
 

@@ -58,7 +58,18 @@ namespace CnnGen.Kernels
         public static int ScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, padding);
-            return Math.Max(ForwardScratch(g, outChannels), BackwardScratch(g, outChannels));
+            return Math.Max(ForwardScratch(g, outChannels, filtersKept: false), BackwardScratch(g, outChannels));
+        }
+
+        /// <summary>
+        /// <see cref="ScratchLength"/> for a caller that keeps the layer's Winograd filters (<see cref="WinogradFiltersLength"/>)
+        /// and passes them to every call: without room for transforming them per call (a large layer's F(4x4, 3x3) filters are
+        /// 36 floats per weight pair).
+        /// </summary>
+        public static int ScratchLengthWithFilters(int inChannels, int height, int width, int outChannels, int kernel, int padding)
+        {
+            var g = new Geometry(inChannels, height, width, kernel, padding);
+            return Math.Max(ForwardScratch(g, outChannels, filtersKept: true), BackwardScratch(g, outChannels));
         }
 
         // The padded input, the output gradient in flat rows, and the flat column gradients [taps x flat].
@@ -81,11 +92,11 @@ namespace CnnGen.Kernels
             path == KernelPath.Vector512 && outChannels > 8 ? (outChannels + 15) / 16 * 16 : (outChannels + 7) / 8 * 8;
 
         // The padded input, then the flat rows of one channel block, or the packed weights and one lane block's cells.
-        private static int ForwardScratch(in Geometry g, int outChannels) =>
+        private static int ForwardScratch(in Geometry g, int outChannels, bool filtersKept) =>
             Math.Max(g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 16),
                 ForwardWinograd(g, outChannels) switch
                 {
-                    Winograd.F4 => F4Layout(g, outChannels).ScratchLength + F4Layout(g, outChannels).FiltersLength, // filters transformed per call when the caller keeps none
+                    Winograd.F4 => F4Layout(g, outChannels).ScratchLength + (filtersKept ? 0 : F4Layout(g, outChannels).FiltersLength), // room to transform them per call
                     Winograd.F2 => WinogradConvolution.ScratchLength(g.InChannels, g.Height, g.Width, outChannels, g.Padding),
                     _ => 0,
                 });
@@ -269,7 +280,8 @@ namespace CnnGen.Kernels
                 throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "A 2x2 pooling window needs an output of at least 2x2.");
             int yLength = pool ? outChannels * (g.OutHeight / 2) * (g.OutWidth / 2) : outChannels * g.OutHeight * g.OutWidth;
             Require(y.Length >= yLength, nameof(y), yLength);
-            Require(scratch.Length >= ForwardScratch(g, outChannels), nameof(scratch), ForwardScratch(g, outChannels));
+            int scratchLength = ForwardScratch(g, outChannels, filtersKept: !winogradFilters.IsEmpty);
+            Require(scratch.Length >= scratchLength, nameof(scratch), scratchLength);
 
             if (path == KernelPath.Scalar)
             {
