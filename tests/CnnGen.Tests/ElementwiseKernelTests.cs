@@ -58,9 +58,27 @@ namespace CnnGen.Tests
             Assert.Equal(sum, Elementwise.Sum(x), 1e-4 * Math.Max(1, Math.Abs(sum)));
         }
 
+        [Theory]
+        [MemberData(nameof(Lengths))]
+        public void SumReluIsSumThenRelu_BitForBit(int length)
+        {
+            var x = Random(length, 5);
+            var y = Random(length, 6);
+            if (length > 7) { x[7] = -0f; y[7] = 0f; } // -0 + 0 is +0
+            if (length > 8) { x[8] = 1f; y[8] = -1f; }
+            var sum = new float[length];
+            var expected = new float[length];
+            Elementwise.Sum(x, y, sum);
+            Elementwise.Relu(sum, expected);
+            var fused = new float[length];
+            Elementwise.SumRelu(x, y, fused);
+            for (int i = 0; i < length; i++) Assert.Equal(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(fused[i]));
+        }
+
         [Fact]
         public void MismatchedLengthsAreRefused()
         {
+            Assert.Throws<ArgumentException>(() => Elementwise.SumRelu(new float[3], new float[3], new float[4]));
             Assert.Throws<ArgumentException>(() => Elementwise.Relu(new float[3], new float[4]));
             Assert.Throws<ArgumentException>(() => Elementwise.ReluBackward(new float[3], new float[3], new float[2]));
         }

@@ -411,14 +411,29 @@ namespace CnnGen.Generator.Emit
         private static void EmitForwardSchedule(IndentedWriter w, ExecutionPlan plan, ForwardMode mode)
         {
             bool first = true;
-            foreach (var item in plan.Schedule)
+            bool reluTaken = false; // the segment's first layer, a ReLU, went into the residual sum before it
+            for (int index = 0; index < plan.Schedule.Count; index++)
             {
+                var item = plan.Schedule[index];
+                if (reluTaken && item is Segment { Layers.Count: 1 })
+                {
+                    reluTaken = false; // the segment was that ReLU alone
+                    continue;
+                }
                 if (!first) w.Line();
                 first = false;
                 switch (item)
                 {
                     case Segment segment:
-                        EmitForwardRuns(w, segment.Layers, mode);
+                        EmitForwardRuns(w, reluTaken ? segment.Layers.Skip(1).ToList() : segment.Layers, mode);
+                        reluTaken = false;
+                        break;
+                    case AddStep add when mode == ForwardMode.Evaluation && ReluOfSumOnly(plan, index) is { } relu:
+                        // Evaluation keeps no sum: the ReLU after the block reads it alone, so both are one pass.
+                        w.Line("// " + add.Block.Describe() + ": body + " + (add.Block.Shortcut.IsIdentity ? "input" : "shortcut") + ", and " + relu.Describe() + " in the same pass");
+                        w.Line("global::CnnGen.Kernels.Elementwise.SumRelu(" + LayerEmitter.BatchSlice(add.Body.Array, add.Sum.Length) + ", "
+                            + LayerEmitter.BatchSlice(add.Shortcut.Array, add.Sum.Length) + ", " + LayerEmitter.BatchSlice(relu.Out.Array, add.Sum.Length) + ");");
+                        reluTaken = true;
                         break;
                     case AddStep add:
                         w.Line("// " + add.Block.Describe() + ": body + " + (add.Block.Shortcut.IsIdentity ? "input" : "shortcut"));
@@ -441,6 +456,14 @@ namespace CnnGen.Generator.Emit
                     }
                 }
             }
+        }
+
+        /// <summary>The ReLU that opens the segment after residual sum <paramref name="index"/>, when it is the sum's only reader.</summary>
+        private static PlannedLayer? ReluOfSumOnly(ExecutionPlan plan, int index)
+        {
+            if (plan.Schedule[index] is not AddStep add || index + 1 >= plan.Schedule.Count || plan.Schedule[index + 1] is not Segment next) return null;
+            var relu = next.Layers[0];
+            return relu.Kind == LayerKind.ReLU && relu.In == add.Sum && add.Sum.Consumers.Count == 1 ? relu : null;
         }
 
         /// <summary>

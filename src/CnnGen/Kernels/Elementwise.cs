@@ -122,6 +122,26 @@ namespace CnnGen.Kernels
             for (; i < x.Length; i++) Unsafe.Add(ref zs, i) = Unsafe.Add(ref xs, i) + Unsafe.Add(ref ys, i);
         }
 
+        /// <summary>
+        /// z = ReLU(x + y): a residual block's sum and the ReLU after it in one pass (evaluation keeps no sum). The same
+        /// values as <see cref="Sum(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> then <see cref="Relu(ReadOnlySpan{float}, Span{float})"/>, bit for bit.
+        /// </summary>
+        public static void SumRelu(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z)
+        {
+            RequireSameLength(x.Length, y.Length);
+            RequireSameLength(x.Length, z.Length);
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            ref float zs = ref MemoryMarshal.GetReference(z);
+            int i = 0;
+            if (Simd.Enabled)
+            {
+                for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                    Relu(Vector256.LoadUnsafe(ref xs, (nuint)i) + Vector256.LoadUnsafe(ref ys, (nuint)i)).StoreUnsafe(ref zs, (nuint)i);
+            }
+            for (; i < x.Length; i++) Unsafe.Add(ref zs, i) = Relu(Unsafe.Add(ref xs, i) + Unsafe.Add(ref ys, i));
+        }
+
         /// <summary>y[i] += x[i]: a bias vector added to one sample, or gradients summed.</summary>
         public static void Add(ReadOnlySpan<float> x, Span<float> y)
         {
