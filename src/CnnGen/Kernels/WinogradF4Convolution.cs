@@ -288,21 +288,35 @@ namespace CnnGen.Kernels
                     int cells = Math.Min(V, plane - f);
                     ref float first = ref Unsafe.Add(ref source, group * V * plane + f);
                     bool whole = channels == V && (group * V + V - 1) * plane + f + V <= l.InChannels * plane;
-                    if (whole && ix + V <= l.Width)
+                    ref float rows = ref first;
+                    int stride = plane;
+                    if (!whole)
+                    {
+                        // Fewer than 16 channels, or the last cells of the last channel: staged as 16 rows of 16 (zeros
+                        // past the channels and cells), then transposed the same way.
+                        rows = ref Unsafe.Add(ref block, V * V);
+                        stride = V;
+                        for (int c = 0; c < V; c++)
+                        {
+                            ref float row = ref Unsafe.Add(ref rows, c * V);
+                            if (c >= channels) Vector512<float>.Zero.StoreUnsafe(ref row);
+                            else if (cells == V) Vector512.LoadUnsafe(ref first, (nuint)(c * plane)).StoreUnsafe(ref row);
+                            else
+                                for (int j = 0; j < V; j++) Unsafe.Add(ref row, j) = j < cells ? Unsafe.Add(ref first, c * plane + j) : 0f;
+                        }
+                    }
+                    if (cells == V && ix + V <= l.Width)
                     {
                         // 16 cells of one row: 16 consecutive padded cells, the transpose's own layout.
-                        DirectConvolution.Transpose16(ref first, plane, ref Unsafe.Add(ref t0, ((iy + p) * paddedWidth + ix + p) * V));
+                        DirectConvolution.Transpose16(ref rows, stride, ref Unsafe.Add(ref t0, ((iy + p) * paddedWidth + ix + p) * V));
                         ix += V;
                         if (ix == l.Width) { ix = 0; iy++; }
                         continue;
                     }
-                    if (whole) DirectConvolution.Transpose16(ref first, plane, ref block);
+                    DirectConvolution.Transpose16(ref rows, stride, ref block);
                     for (int j = 0; j < cells; j++)
                     {
-                        ref float cell = ref Unsafe.Add(ref t0, ((iy + p) * paddedWidth + ix + p) * V);
-                        if (whole) Vector512.LoadUnsafe(ref block, (nuint)(j * V)).StoreUnsafe(ref cell);
-                        else
-                            for (int c = 0; c < V; c++) Unsafe.Add(ref cell, c) = c < channels ? Unsafe.Add(ref first, c * plane + j) : 0f;
+                        Vector512.LoadUnsafe(ref block, (nuint)(j * V)).StoreUnsafe(ref Unsafe.Add(ref t0, ((iy + p) * paddedWidth + ix + p) * V));
                         if (++ix == l.Width) { ix = 0; iy++; }
                     }
                 }
