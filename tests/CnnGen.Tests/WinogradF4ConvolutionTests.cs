@@ -259,7 +259,7 @@ namespace CnnGen.Tests
             Assert.False(WinogradF4Convolution.Pays(32, 16, 16, 32, 5, 2), "a 5x5 kernel");
             Assert.False(WinogradF4Convolution.Pays(3, 32, 32, 16, 3, 1), "a 3-channel stem");
             Assert.False(WinogradF4Convolution.Pays(16, 32, 32, 8, 3, 1), "8 output channels");
-            Assert.False(WinogradF4Convolution.Pays(32, 4, 4, 32, 3, 1), "a 4x4 map with 32 channels");
+            Assert.False(WinogradF4Convolution.Pays(16, 4, 4, 16, 3, 1), "a 4x4 map with 16 channels");
             if (!Available || !Simd.Enabled)
             {
                 Assert.False(WinogradF4Convolution.Pays(32, 16, 16, 32, 3, 1), "no AVX-512, or SIMD switched off");
@@ -267,7 +267,7 @@ namespace CnnGen.Tests
             }
             Assert.True(WinogradF4Convolution.Pays(16, 32, 32, 16, 3, 1), "ResNet-8's first stage");
             Assert.True(WinogradF4Convolution.Pays(64, 8, 8, 64, 3, 1), "ResNet-8's last stage");
-            Assert.True(WinogradF4Convolution.Pays(64, 4, 4, 64, 3, 1), "a 4x4 map with 64 channels");
+            Assert.True(WinogradF4Convolution.Pays(32, 4, 4, 32, 3, 1), "a 4x4 map with 32 channels");
             var layout = new WinogradF4Convolution.Layout(32, 16, 16, 32, 1);
             float[] x = new float[32 * 16 * 16], w = new float[32 * 32 * 9], b = new float[32], y = new float[32 * 16 * 16];
             float[] filters = new float[layout.FiltersLength], scratch = new float[layout.ScratchLength];

@@ -103,20 +103,20 @@ namespace CnnGen.Kernels
         private readonly struct C12 : IConstant { public static int Value => 12; }
 
         /// <summary>
-        /// Where F(4x4, 3x3) measured faster than the direct kernel and than F(2x2, 3x3) (KernelBench <c>winograd4</c>,
-        /// the table in benchmarks/README.md): 16 or more channels in and out on outputs of 64 cells or more (1.3x at 16
-        /// channels, 2.0-3.5x at 32-128 channels; 1.2-1.3x over F(2x2) at 16 channels on 32x32 and 64x64 maps, where F(2x2)
-        /// was used), and 64 or more channels in and out on outputs of 16 to 63 cells (4x4: 2.2x at 64 channels, 1.1x at
-        /// 256). Fewer channels lose: the transforms cost as much per tile whatever the channel count, and 3-12 channels
-        /// (stems, 8-channel layers) measured 0.2-0.7x the direct kernel; so do small maps with 16-32 channels (4x4, 6x6:
-        /// 0.4-0.9x).
+        /// Where F(4x4, 3x3) measured faster than the direct kernel and than F(2x2, 3x3) (KernelBench <c>winograd4</c>, 38
+        /// shapes, the table in benchmarks/README.md): 16 or more channels in and out on outputs of 64 cells or more
+        /// (1.3-1.5x at 16 channels, 1.8-3.4x at 32-256; over F(2x2), where that was used: 1.0-1.4x at 16 channels on 32x32
+        /// and 64x64 maps, 1.5-1.8x from 32 channels), and 32 or more on outputs of 16 to 63 cells (4x4 and 6x6: 1.7-2.3x at
+        /// 32-64 channels, 1.1x at 128-256). It loses with fewer channels, in or out: the transforms cost the same per tile
+        /// and 16-channel group whatever the channels fill of it (3-12 channels: 0.3-0.9x), and on 4x4 and 6x6 maps with
+        /// 16 channels (1.0-1.2x, too close to call).
         /// </summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             if (kernel != 3 || !Simd.Enabled || !Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) return false;
             int cells = (height + 2 * padding - 2) * (width + 2 * padding - 2);
             return inChannels >= 16 && outChannels >= 16 && cells >= 64
-                || inChannels >= 64 && outChannels >= 64 && cells >= 16;
+                || inChannels >= 32 && outChannels >= 32 && cells >= 16;
         }
 
         /// <summary>
