@@ -101,6 +101,18 @@ namespace CnnGen.Kernels
         private readonly struct C10 : IConstant { public static int Value => 10; }
         private readonly struct C11 : IConstant { public static int Value => 11; }
         private readonly struct C12 : IConstant { public static int Value => 12; }
+        private readonly struct C13 : IConstant { public static int Value => 13; }
+        private readonly struct C14 : IConstant { public static int Value => 14; }
+        private readonly struct C15 : IConstant { public static int Value => 15; }
+        private readonly struct C16 : IConstant { public static int Value => 16; }
+        private readonly struct C17 : IConstant { public static int Value => 17; }
+        private readonly struct C18 : IConstant { public static int Value => 18; }
+        private readonly struct C19 : IConstant { public static int Value => 19; }
+        private readonly struct C20 : IConstant { public static int Value => 20; }
+        private readonly struct C21 : IConstant { public static int Value => 21; }
+        private readonly struct C22 : IConstant { public static int Value => 22; }
+        private readonly struct C23 : IConstant { public static int Value => 23; }
+        private readonly struct C24 : IConstant { public static int Value => 24; }
 
         /// <summary>
         /// Where F(4x4, 3x3) measured faster than the direct kernel and than F(2x2, 3x3) (KernelBench <c>winograd4</c>, 38
@@ -378,7 +390,7 @@ namespace CnnGen.Kernels
                 {
                     // Vector blocks and tile blocks as even as they go: 6 vectors as 3 + 3, not 4 + 2.
                     int start = block * l.OutGroups / vectorBlocks, vectors = (block + 1) * l.OutGroups / vectorBlocks - start;
-                    int most = vectors == 4 ? 6 : vectors == 3 ? 8 : 12;
+                    int most = vectors == 4 ? 6 : vectors == 3 ? 8 : vectors == 2 ? 12 : 24;
                     int tileBlocks = (count + most - 1) / most;
                     for (int tb = 0; tb < tileBlocks; tb++)
                     {
@@ -528,6 +540,18 @@ namespace CnnGen.Kernels
             var a0_9 = Vector512<float>.Zero; var a1_9 = Vector512<float>.Zero; var a2_9 = Vector512<float>.Zero; var a3_9 = Vector512<float>.Zero;
             var a0_10 = Vector512<float>.Zero; var a1_10 = Vector512<float>.Zero; var a2_10 = Vector512<float>.Zero; var a3_10 = Vector512<float>.Zero;
             var a0_11 = Vector512<float>.Zero; var a1_11 = Vector512<float>.Zero; var a2_11 = Vector512<float>.Zero; var a3_11 = Vector512<float>.Zero;
+            var a0_12 = Vector512<float>.Zero;
+            var a0_13 = Vector512<float>.Zero;
+            var a0_14 = Vector512<float>.Zero;
+            var a0_15 = Vector512<float>.Zero;
+            var a0_16 = Vector512<float>.Zero;
+            var a0_17 = Vector512<float>.Zero;
+            var a0_18 = Vector512<float>.Zero;
+            var a0_19 = Vector512<float>.Zero;
+            var a0_20 = Vector512<float>.Zero;
+            var a0_21 = Vector512<float>.Zero;
+            var a0_22 = Vector512<float>.Zero;
+            var a0_23 = Vector512<float>.Zero;
             for (int first = 0; first < inChannels; first += V)
             {
                 int count = Math.Min(V, inChannels - first);
@@ -551,6 +575,18 @@ namespace CnnGen.Kernels
                     if (TTiles.Value > 9) { var b = Vector512.Create(Unsafe.Add(ref lane, 144)); a0_9 = Fused.MultiplyAdd(u0, b, a0_9); if (TOc.Value > 1) a1_9 = Fused.MultiplyAdd(u1, b, a1_9); if (TOc.Value > 2) a2_9 = Fused.MultiplyAdd(u2, b, a2_9); if (TOc.Value > 3) a3_9 = Fused.MultiplyAdd(u3, b, a3_9); }
                     if (TTiles.Value > 10) { var b = Vector512.Create(Unsafe.Add(ref lane, 160)); a0_10 = Fused.MultiplyAdd(u0, b, a0_10); if (TOc.Value > 1) a1_10 = Fused.MultiplyAdd(u1, b, a1_10); if (TOc.Value > 2) a2_10 = Fused.MultiplyAdd(u2, b, a2_10); if (TOc.Value > 3) a3_10 = Fused.MultiplyAdd(u3, b, a3_10); }
                     if (TTiles.Value > 11) { var b = Vector512.Create(Unsafe.Add(ref lane, 176)); a0_11 = Fused.MultiplyAdd(u0, b, a0_11); if (TOc.Value > 1) a1_11 = Fused.MultiplyAdd(u1, b, a1_11); if (TOc.Value > 2) a2_11 = Fused.MultiplyAdd(u2, b, a2_11); if (TOc.Value > 3) a3_11 = Fused.MultiplyAdd(u3, b, a3_11); }
+                    if (TTiles.Value > 12) { var b = Vector512.Create(Unsafe.Add(ref lane, 192)); a0_12 = Fused.MultiplyAdd(u0, b, a0_12); }
+                    if (TTiles.Value > 13) { var b = Vector512.Create(Unsafe.Add(ref lane, 208)); a0_13 = Fused.MultiplyAdd(u0, b, a0_13); }
+                    if (TTiles.Value > 14) { var b = Vector512.Create(Unsafe.Add(ref lane, 224)); a0_14 = Fused.MultiplyAdd(u0, b, a0_14); }
+                    if (TTiles.Value > 15) { var b = Vector512.Create(Unsafe.Add(ref lane, 240)); a0_15 = Fused.MultiplyAdd(u0, b, a0_15); }
+                    if (TTiles.Value > 16) { var b = Vector512.Create(Unsafe.Add(ref lane, 256)); a0_16 = Fused.MultiplyAdd(u0, b, a0_16); }
+                    if (TTiles.Value > 17) { var b = Vector512.Create(Unsafe.Add(ref lane, 272)); a0_17 = Fused.MultiplyAdd(u0, b, a0_17); }
+                    if (TTiles.Value > 18) { var b = Vector512.Create(Unsafe.Add(ref lane, 288)); a0_18 = Fused.MultiplyAdd(u0, b, a0_18); }
+                    if (TTiles.Value > 19) { var b = Vector512.Create(Unsafe.Add(ref lane, 304)); a0_19 = Fused.MultiplyAdd(u0, b, a0_19); }
+                    if (TTiles.Value > 20) { var b = Vector512.Create(Unsafe.Add(ref lane, 320)); a0_20 = Fused.MultiplyAdd(u0, b, a0_20); }
+                    if (TTiles.Value > 21) { var b = Vector512.Create(Unsafe.Add(ref lane, 336)); a0_21 = Fused.MultiplyAdd(u0, b, a0_21); }
+                    if (TTiles.Value > 22) { var b = Vector512.Create(Unsafe.Add(ref lane, 352)); a0_22 = Fused.MultiplyAdd(u0, b, a0_22); }
+                    if (TTiles.Value > 23) { var b = Vector512.Create(Unsafe.Add(ref lane, 368)); a0_23 = Fused.MultiplyAdd(u0, b, a0_23); }
                     lane = ref Unsafe.Add(ref lane, 1);
                     filter = ref Unsafe.Add(ref filter, filterStride);
                 }
@@ -567,51 +603,75 @@ namespace CnnGen.Kernels
             if (TTiles.Value > 9) { ref float row = ref Unsafe.Add(ref m, 9 * productStride); a0_9.StoreUnsafe(ref row); if (TOc.Value > 1) a1_9.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_9.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_9.StoreUnsafe(ref row, 3 * V); }
             if (TTiles.Value > 10) { ref float row = ref Unsafe.Add(ref m, 10 * productStride); a0_10.StoreUnsafe(ref row); if (TOc.Value > 1) a1_10.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_10.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_10.StoreUnsafe(ref row, 3 * V); }
             if (TTiles.Value > 11) { ref float row = ref Unsafe.Add(ref m, 11 * productStride); a0_11.StoreUnsafe(ref row); if (TOc.Value > 1) a1_11.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_11.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_11.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 12) { ref float row = ref Unsafe.Add(ref m, 12 * productStride); a0_12.StoreUnsafe(ref row); }
+            if (TTiles.Value > 13) { ref float row = ref Unsafe.Add(ref m, 13 * productStride); a0_13.StoreUnsafe(ref row); }
+            if (TTiles.Value > 14) { ref float row = ref Unsafe.Add(ref m, 14 * productStride); a0_14.StoreUnsafe(ref row); }
+            if (TTiles.Value > 15) { ref float row = ref Unsafe.Add(ref m, 15 * productStride); a0_15.StoreUnsafe(ref row); }
+            if (TTiles.Value > 16) { ref float row = ref Unsafe.Add(ref m, 16 * productStride); a0_16.StoreUnsafe(ref row); }
+            if (TTiles.Value > 17) { ref float row = ref Unsafe.Add(ref m, 17 * productStride); a0_17.StoreUnsafe(ref row); }
+            if (TTiles.Value > 18) { ref float row = ref Unsafe.Add(ref m, 18 * productStride); a0_18.StoreUnsafe(ref row); }
+            if (TTiles.Value > 19) { ref float row = ref Unsafe.Add(ref m, 19 * productStride); a0_19.StoreUnsafe(ref row); }
+            if (TTiles.Value > 20) { ref float row = ref Unsafe.Add(ref m, 20 * productStride); a0_20.StoreUnsafe(ref row); }
+            if (TTiles.Value > 21) { ref float row = ref Unsafe.Add(ref m, 21 * productStride); a0_21.StoreUnsafe(ref row); }
+            if (TTiles.Value > 22) { ref float row = ref Unsafe.Add(ref m, 22 * productStride); a0_22.StoreUnsafe(ref row); }
+            if (TTiles.Value > 23) { ref float row = ref Unsafe.Add(ref m, 23 * productStride); a0_23.StoreUnsafe(ref row); }
         }
 
         // The register tile for oc vectors x tiles (at most 24 accumulators).
         private static void TileOf(int vectors, int tiles, ref float v, int groupStride, int inChannels, ref float u, int filterStride, ref float m, int productStride)
         {
-            switch (vectors * 16 + tiles)
+            switch (vectors * 32 + tiles)
             {
-                case 17: Tile<C1, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 18: Tile<C1, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 19: Tile<C1, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 20: Tile<C1, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 21: Tile<C1, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 22: Tile<C1, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 23: Tile<C1, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 24: Tile<C1, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 25: Tile<C1, C9>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 26: Tile<C1, C10>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 27: Tile<C1, C11>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 28: Tile<C1, C12>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 33: Tile<C2, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 34: Tile<C2, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 35: Tile<C2, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 36: Tile<C2, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 37: Tile<C2, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 38: Tile<C2, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 39: Tile<C2, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 40: Tile<C2, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 41: Tile<C2, C9>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 42: Tile<C2, C10>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 43: Tile<C2, C11>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 44: Tile<C2, C12>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 49: Tile<C3, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 50: Tile<C3, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 51: Tile<C3, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 52: Tile<C3, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 53: Tile<C3, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 54: Tile<C3, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 55: Tile<C3, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 56: Tile<C3, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 65: Tile<C4, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 66: Tile<C4, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 67: Tile<C4, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 68: Tile<C4, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 69: Tile<C4, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 70: Tile<C4, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 33: Tile<C1, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 34: Tile<C1, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 35: Tile<C1, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 36: Tile<C1, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 37: Tile<C1, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 38: Tile<C1, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 39: Tile<C1, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 40: Tile<C1, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 41: Tile<C1, C9>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 42: Tile<C1, C10>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 43: Tile<C1, C11>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 44: Tile<C1, C12>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 45: Tile<C1, C13>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 46: Tile<C1, C14>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 47: Tile<C1, C15>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 48: Tile<C1, C16>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 49: Tile<C1, C17>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 50: Tile<C1, C18>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 51: Tile<C1, C19>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 52: Tile<C1, C20>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 53: Tile<C1, C21>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 54: Tile<C1, C22>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 55: Tile<C1, C23>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 56: Tile<C1, C24>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 65: Tile<C2, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 66: Tile<C2, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 67: Tile<C2, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 68: Tile<C2, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 69: Tile<C2, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 70: Tile<C2, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 71: Tile<C2, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 72: Tile<C2, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 73: Tile<C2, C9>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 74: Tile<C2, C10>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 75: Tile<C2, C11>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 76: Tile<C2, C12>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 97: Tile<C3, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 98: Tile<C3, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 99: Tile<C3, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 100: Tile<C3, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 101: Tile<C3, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 102: Tile<C3, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 103: Tile<C3, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 104: Tile<C3, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 129: Tile<C4, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 130: Tile<C4, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 131: Tile<C4, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 132: Tile<C4, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 133: Tile<C4, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 134: Tile<C4, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
                 default: throw new ArgumentOutOfRangeException(nameof(tiles));
             }
         }
