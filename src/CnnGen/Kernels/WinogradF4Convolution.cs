@@ -21,15 +21,15 @@ namespace CnnGen.Kernels
     /// Channels sit in the vector lanes throughout, not tiles: an 8x8 map is only 4 tiles and a 16x16 map 16, which would
     /// leave most lanes of a tile-lane kernel empty, while 16 to 256 channels fill them. The input is first transposed
     /// to [channel group][padded row][padded column][16 channels]; each tile's 6x6 window is then 36 vector loads, and the
-    /// transform writes V[position][group][tile][16 channels]. The GEMM's register tile is up to 4 vectors of 16 output
-    /// channels (filter loads) x up to 6-12 tiles (broadcasts of V), 24 accumulators. The output transform adds the bias,
-    /// applies ReLU and the 2x2 max pooling in channel lanes, writes [group][row][column][16 channels], and a last 16x16
-    /// transpose brings that to NCHW. Tiles are processed in chunks whose V and M stay in cache.
+    /// transform writes V[position][group][tile][16 channels]. The GEMM's register tile is 4 vectors of 16 output
+    /// channels (filter loads) x 6 tiles (broadcasts of V), or 3 x 8, 2 x 12, 1 x 24: at most 24 accumulators. The output
+    /// transform adds the bias, applies ReLU and the 2x2 max pooling in channel lanes, writes [group][row][column][16
+    /// channels], and a last 16x16 transpose brings that to NCHW. Tiles are processed in chunks whose V and M stay in cache.
     /// </para>
     /// <para>
     /// Precision: the transforms multiply by up to 8 (A) and 5 (B) and divide by 6 and 24 (G), so an fp32 result is about
-    /// ten times less exact than the direct kernel's: within ~1e-5 relative to the sum of the magnitudes of the products
-    /// on unit-scale data, where the direct kernel is within ~1e-6 (the tests state the bound they check).
+    /// ten times less exact than the direct kernel's: up to ~1e-5 of the sum of the magnitudes of the products on
+    /// unit-scale data (9.3e-6 measured at worst), where the direct kernel stays within ~1e-6 (WinogradF4ConvolutionTests).
     /// </para>
     /// </remarks>
     internal static class WinogradF4Convolution
@@ -117,11 +117,11 @@ namespace CnnGen.Kernels
         /// <summary>
         /// Where F(4x4, 3x3) measured faster than the direct kernel and than F(2x2, 3x3) (KernelBench <c>winograd4</c>, 38
         /// shapes, the table in benchmarks/README.md): 16 or more channels in and out on outputs of 64 cells or more
-        /// (1.3-1.5x at 16 channels, 1.8-3.4x at 32-256; over F(2x2), where that was used: 1.0-1.4x at 16 channels on 32x32
-        /// and 64x64 maps, 1.5-1.8x from 32 channels), and 32 or more on outputs of 16 to 63 cells (4x4 and 6x6: 1.7-2.3x at
-        /// 32-64 channels, 1.1x at 128-256). It loses with fewer channels, in or out: the transforms cost the same per tile
-        /// and 16-channel group whatever the channels fill of it (3-12 channels: 0.3-0.9x), and on 4x4 and 6x6 maps with
-        /// 16 channels (1.0-1.2x, too close to call).
+        /// (1.4-1.7x at 16 channels, 2.1-3.3x at 32-256; over F(2x2), where that is used, 1.3-1.5x at 16 channels on 32x32
+        /// and 64x64 maps), and 32 or more on outputs of 16 to 63 cells (4x4 and 6x6 maps: 2.0-2.3x at 32-64 channels,
+        /// 1.2-1.8x at 128-256). It loses with fewer channels in or out: a 16-lane group costs the same transforms however
+        /// many of its lanes are used (3 channels: 0.6-0.7x, 8-12: 0.7-1.1x); 16 channels on 4x4 and 6x6 maps measured
+        /// 1.1-1.2x, too close to call.
         /// </summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
