@@ -40,6 +40,9 @@ namespace CnnGen.Kernels
         // Floats of V and M one chunk of tiles may take (512 KB, half of L2): they stay in L2 between the transforms and the
         // GEMMs. Measured against 32 K and 8 K floats: equal or faster (128x16x16 -> 128: 111 us against 133 us).
         private const int ChunkBudget = 128 * 1024;
+        // But at least 24 tiles a chunk: each chunk reads all the transformed filters again (2.4 MB at 128 channels), so
+        // 128x16x16 -> 128 in one chunk of 16 tiles took 97-104 µs, in two of 8 118-125 µs.
+        private const int MinimumChunk = 24;
 
         internal readonly struct Layout
         {
@@ -70,7 +73,7 @@ namespace CnnGen.Kernels
                 PaddedGroupStride = PaddedHeight * PaddedWidth * V;
                 PaddedLength = InGroups * PaddedGroupStride;
                 int perTile = Positions * (InGroups * V + OutLanes);
-                int chunkTiles = Math.Min(Tiles, Math.Max(12, ChunkBudget / perTile));
+                int chunkTiles = Math.Min(Tiles, Math.Max(MinimumChunk, ChunkBudget / perTile));
                 Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
                 ChunkTiles = (Tiles + Chunks - 1) / Chunks; // the same size for all: 64 tiles as 22 + 21 + 21, not 28 + 28 + 8
                 // The 36 positions are written as 36 streams: one vector more than the data apart, so that strides of a
