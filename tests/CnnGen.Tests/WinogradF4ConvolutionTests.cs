@@ -45,6 +45,7 @@ namespace CnnGen.Tests
                 new object[] { 1, 33, 4, 1, 1, false },
                 new object[] { 40, 20, 20, 80, 1, true },    // 5 output vectors: blocks of 3 + 2, chunks of tiles
                 new object[] { 130, 8, 8, 20, 1, false },    // 9 input groups, a partial last one
+                new object[] { 128, 24, 22, 128, 1, true },  // tiles in two chunks (the first test below checks that)
             };
             var random = new Random(47);
             int[] channels = { 1, 3, 5, 16, 17, 32, 64 };
@@ -259,7 +260,7 @@ namespace CnnGen.Tests
             Assert.False(WinogradF4Convolution.Pays(32, 16, 16, 32, 5, 2), "a 5x5 kernel");
             Assert.False(WinogradF4Convolution.Pays(3, 32, 32, 16, 3, 1), "a 3-channel stem");
             Assert.False(WinogradF4Convolution.Pays(16, 32, 32, 8, 3, 1), "8 output channels");
-            Assert.False(WinogradF4Convolution.Pays(32, 4, 4, 32, 3, 1), "a 4x4 map with 32 channels");
+            Assert.False(WinogradF4Convolution.Pays(16, 4, 4, 16, 3, 1), "a 4x4 map with 16 channels");
             if (!Available || !Simd.Enabled)
             {
                 Assert.False(WinogradF4Convolution.Pays(32, 16, 16, 32, 3, 1), "no AVX-512, or SIMD switched off");
@@ -267,7 +268,8 @@ namespace CnnGen.Tests
             }
             Assert.True(WinogradF4Convolution.Pays(16, 32, 32, 16, 3, 1), "ResNet-8's first stage");
             Assert.True(WinogradF4Convolution.Pays(64, 8, 8, 64, 3, 1), "ResNet-8's last stage");
-            Assert.True(WinogradF4Convolution.Pays(64, 4, 4, 64, 3, 1), "a 4x4 map with 64 channels");
+            Assert.True(WinogradF4Convolution.Pays(32, 4, 4, 32, 3, 1), "a 4x4 map with 32 channels");
+            Assert.True(new WinogradF4Convolution.Layout(128, 24, 22, 128, 1).Chunks > 1, "a shape of the tests covers several chunks");
             var layout = new WinogradF4Convolution.Layout(32, 16, 16, 32, 1);
             float[] x = new float[32 * 16 * 16], w = new float[32 * 32 * 9], b = new float[32], y = new float[32 * 16 * 16];
             float[] filters = new float[layout.FiltersLength], scratch = new float[layout.ScratchLength];

@@ -21,15 +21,15 @@ namespace CnnGen.Kernels
     /// Channels sit in the vector lanes throughout, not tiles: an 8x8 map is only 4 tiles and a 16x16 map 16, which would
     /// leave most lanes of a tile-lane kernel empty, while 16 to 256 channels fill them. The input is first transposed
     /// to [channel group][padded row][padded column][16 channels]; each tile's 6x6 window is then 36 vector loads, and the
-    /// transform writes V[position][group][tile][16 channels]. The GEMM's register tile is up to 4 vectors of 16 output
-    /// channels (filter loads) x up to 6-12 tiles (broadcasts of V), 24 accumulators. The output transform adds the bias,
-    /// applies ReLU and the 2x2 max pooling in channel lanes, writes [group][row][column][16 channels], and a last 16x16
-    /// transpose brings that to NCHW. Tiles are processed in chunks whose V and M stay in cache.
+    /// transform writes V[position][group][tile][16 channels]. The GEMM's register tile is 4 vectors of 16 output
+    /// channels (filter loads) x 6 tiles (broadcasts of V), or 3 x 8, 2 x 12, 1 x 24: at most 24 accumulators. The output
+    /// transform adds the bias, applies ReLU and the 2x2 max pooling in channel lanes, writes [group][row][column][16
+    /// channels], and a last 16x16 transpose brings that to NCHW. Tiles are processed in chunks whose V and M stay in cache.
     /// </para>
     /// <para>
     /// Precision: the transforms multiply by up to 8 (A) and 5 (B) and divide by 6 and 24 (G), so an fp32 result is about
-    /// ten times less exact than the direct kernel's: within ~1e-5 relative to the sum of the magnitudes of the products
-    /// on unit-scale data, where the direct kernel is within ~1e-6 (the tests state the bound they check).
+    /// ten times less exact than the direct kernel's: up to ~1e-5 of the sum of the magnitudes of the products on
+    /// unit-scale data (9.3e-6 measured at worst), where the direct kernel stays within ~1e-6 (WinogradF4ConvolutionTests).
     /// </para>
     /// </remarks>
     internal static class WinogradF4Convolution
@@ -40,6 +40,9 @@ namespace CnnGen.Kernels
         // Floats of V and M one chunk of tiles may take (512 KB, half of L2): they stay in L2 between the transforms and the
         // GEMMs. Measured against 32 K and 8 K floats: equal or faster (128x16x16 -> 128: 111 us against 133 us).
         private const int ChunkBudget = 128 * 1024;
+        // But at least 24 tiles a chunk: each chunk reads all the transformed filters again (2.4 MB at 128 channels), so
+        // 128x16x16 -> 128 in one chunk of 16 tiles took 97-104 µs, in two of 8 118-125 µs.
+        private const int MinimumChunk = 24;
 
         internal readonly struct Layout
         {
@@ -70,7 +73,7 @@ namespace CnnGen.Kernels
                 PaddedGroupStride = PaddedHeight * PaddedWidth * V;
                 PaddedLength = InGroups * PaddedGroupStride;
                 int perTile = Positions * (InGroups * V + OutLanes);
-                int chunkTiles = Math.Min(Tiles, Math.Max(12, ChunkBudget / perTile));
+                int chunkTiles = Math.Min(Tiles, Math.Max(MinimumChunk, ChunkBudget / perTile));
                 Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
                 ChunkTiles = (Tiles + Chunks - 1) / Chunks; // the same size for all: 64 tiles as 22 + 21 + 21, not 28 + 28 + 8
                 // The 36 positions are written as 36 streams: one vector more than the data apart, so that strides of a
@@ -101,22 +104,34 @@ namespace CnnGen.Kernels
         private readonly struct C10 : IConstant { public static int Value => 10; }
         private readonly struct C11 : IConstant { public static int Value => 11; }
         private readonly struct C12 : IConstant { public static int Value => 12; }
+        private readonly struct C13 : IConstant { public static int Value => 13; }
+        private readonly struct C14 : IConstant { public static int Value => 14; }
+        private readonly struct C15 : IConstant { public static int Value => 15; }
+        private readonly struct C16 : IConstant { public static int Value => 16; }
+        private readonly struct C17 : IConstant { public static int Value => 17; }
+        private readonly struct C18 : IConstant { public static int Value => 18; }
+        private readonly struct C19 : IConstant { public static int Value => 19; }
+        private readonly struct C20 : IConstant { public static int Value => 20; }
+        private readonly struct C21 : IConstant { public static int Value => 21; }
+        private readonly struct C22 : IConstant { public static int Value => 22; }
+        private readonly struct C23 : IConstant { public static int Value => 23; }
+        private readonly struct C24 : IConstant { public static int Value => 24; }
 
         /// <summary>
-        /// Where F(4x4, 3x3) measured faster than the direct kernel and than F(2x2, 3x3) (KernelBench <c>winograd4</c>,
-        /// the table in benchmarks/README.md): 16 or more channels in and out on outputs of 64 cells or more (1.3x at 16
-        /// channels, 2.0-3.5x at 32-128 channels; 1.2-1.3x over F(2x2) at 16 channels on 32x32 and 64x64 maps, where F(2x2)
-        /// was used), and 64 or more channels in and out on outputs of 16 to 63 cells (4x4: 2.2x at 64 channels, 1.1x at
-        /// 256). Fewer channels lose: the transforms cost as much per tile whatever the channel count, and 3-12 channels
-        /// (stems, 8-channel layers) measured 0.2-0.7x the direct kernel; so do small maps with 16-32 channels (4x4, 6x6:
-        /// 0.4-0.9x).
+        /// Where F(4x4, 3x3) measured faster than the direct kernel and than F(2x2, 3x3) (KernelBench <c>winograd4</c>, 38
+        /// shapes, the table in benchmarks/README.md): 16 or more channels in and out on outputs of 64 cells or more
+        /// (1.4-1.7x at 16 channels, 2.1-3.3x at 32-256; over F(2x2), where that is used, 1.3-1.5x at 16 channels on 32x32
+        /// and 64x64 maps), and 32 or more on outputs of 16 to 63 cells (4x4 and 6x6 maps: 2.0-2.3x at 32-64 channels,
+        /// 1.2-1.8x at 128-256). It loses with fewer channels in or out: a 16-lane group costs the same transforms however
+        /// many of its lanes are used (3 channels: 0.6-0.7x, 8-12: 0.7-1.1x); 16 channels on 4x4 and 6x6 maps measured
+        /// 1.1-1.2x, too close to call.
         /// </summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             if (kernel != 3 || !Simd.Enabled || !Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) return false;
             int cells = (height + 2 * padding - 2) * (width + 2 * padding - 2);
             return inChannels >= 16 && outChannels >= 16 && cells >= 64
-                || inChannels >= 64 && outChannels >= 64 && cells >= 16;
+                || inChannels >= 32 && outChannels >= 32 && cells >= 16;
         }
 
         /// <summary>
@@ -288,21 +303,35 @@ namespace CnnGen.Kernels
                     int cells = Math.Min(V, plane - f);
                     ref float first = ref Unsafe.Add(ref source, group * V * plane + f);
                     bool whole = channels == V && (group * V + V - 1) * plane + f + V <= l.InChannels * plane;
-                    if (whole && ix + V <= l.Width)
+                    ref float rows = ref first;
+                    int stride = plane;
+                    if (!whole)
+                    {
+                        // Fewer than 16 channels, or the last cells of the last channel: staged as 16 rows of 16 (zeros
+                        // past the channels and cells), then transposed the same way.
+                        rows = ref Unsafe.Add(ref block, V * V);
+                        stride = V;
+                        for (int c = 0; c < V; c++)
+                        {
+                            ref float row = ref Unsafe.Add(ref rows, c * V);
+                            if (c >= channels) Vector512<float>.Zero.StoreUnsafe(ref row);
+                            else if (cells == V) Vector512.LoadUnsafe(ref first, (nuint)(c * plane)).StoreUnsafe(ref row);
+                            else
+                                for (int j = 0; j < V; j++) Unsafe.Add(ref row, j) = j < cells ? Unsafe.Add(ref first, c * plane + j) : 0f;
+                        }
+                    }
+                    if (cells == V && ix + V <= l.Width)
                     {
                         // 16 cells of one row: 16 consecutive padded cells, the transpose's own layout.
-                        DirectConvolution.Transpose16(ref first, plane, ref Unsafe.Add(ref t0, ((iy + p) * paddedWidth + ix + p) * V));
+                        DirectConvolution.Transpose16(ref rows, stride, ref Unsafe.Add(ref t0, ((iy + p) * paddedWidth + ix + p) * V));
                         ix += V;
                         if (ix == l.Width) { ix = 0; iy++; }
                         continue;
                     }
-                    if (whole) DirectConvolution.Transpose16(ref first, plane, ref block);
+                    DirectConvolution.Transpose16(ref rows, stride, ref block);
                     for (int j = 0; j < cells; j++)
                     {
-                        ref float cell = ref Unsafe.Add(ref t0, ((iy + p) * paddedWidth + ix + p) * V);
-                        if (whole) Vector512.LoadUnsafe(ref block, (nuint)(j * V)).StoreUnsafe(ref cell);
-                        else
-                            for (int c = 0; c < V; c++) Unsafe.Add(ref cell, c) = c < channels ? Unsafe.Add(ref first, c * plane + j) : 0f;
+                        Vector512.LoadUnsafe(ref block, (nuint)(j * V)).StoreUnsafe(ref Unsafe.Add(ref t0, ((iy + p) * paddedWidth + ix + p) * V));
                         if (++ix == l.Width) { ix = 0; iy++; }
                     }
                 }
@@ -364,7 +393,7 @@ namespace CnnGen.Kernels
                 {
                     // Vector blocks and tile blocks as even as they go: 6 vectors as 3 + 3, not 4 + 2.
                     int start = block * l.OutGroups / vectorBlocks, vectors = (block + 1) * l.OutGroups / vectorBlocks - start;
-                    int most = vectors == 4 ? 6 : vectors == 3 ? 8 : 12;
+                    int most = vectors == 4 ? 6 : vectors == 3 ? 8 : vectors == 2 ? 12 : 24;
                     int tileBlocks = (count + most - 1) / most;
                     for (int tb = 0; tb < tileBlocks; tb++)
                     {
@@ -514,6 +543,18 @@ namespace CnnGen.Kernels
             var a0_9 = Vector512<float>.Zero; var a1_9 = Vector512<float>.Zero; var a2_9 = Vector512<float>.Zero; var a3_9 = Vector512<float>.Zero;
             var a0_10 = Vector512<float>.Zero; var a1_10 = Vector512<float>.Zero; var a2_10 = Vector512<float>.Zero; var a3_10 = Vector512<float>.Zero;
             var a0_11 = Vector512<float>.Zero; var a1_11 = Vector512<float>.Zero; var a2_11 = Vector512<float>.Zero; var a3_11 = Vector512<float>.Zero;
+            var a0_12 = Vector512<float>.Zero;
+            var a0_13 = Vector512<float>.Zero;
+            var a0_14 = Vector512<float>.Zero;
+            var a0_15 = Vector512<float>.Zero;
+            var a0_16 = Vector512<float>.Zero;
+            var a0_17 = Vector512<float>.Zero;
+            var a0_18 = Vector512<float>.Zero;
+            var a0_19 = Vector512<float>.Zero;
+            var a0_20 = Vector512<float>.Zero;
+            var a0_21 = Vector512<float>.Zero;
+            var a0_22 = Vector512<float>.Zero;
+            var a0_23 = Vector512<float>.Zero;
             for (int first = 0; first < inChannels; first += V)
             {
                 int count = Math.Min(V, inChannels - first);
@@ -537,6 +578,18 @@ namespace CnnGen.Kernels
                     if (TTiles.Value > 9) { var b = Vector512.Create(Unsafe.Add(ref lane, 144)); a0_9 = Fused.MultiplyAdd(u0, b, a0_9); if (TOc.Value > 1) a1_9 = Fused.MultiplyAdd(u1, b, a1_9); if (TOc.Value > 2) a2_9 = Fused.MultiplyAdd(u2, b, a2_9); if (TOc.Value > 3) a3_9 = Fused.MultiplyAdd(u3, b, a3_9); }
                     if (TTiles.Value > 10) { var b = Vector512.Create(Unsafe.Add(ref lane, 160)); a0_10 = Fused.MultiplyAdd(u0, b, a0_10); if (TOc.Value > 1) a1_10 = Fused.MultiplyAdd(u1, b, a1_10); if (TOc.Value > 2) a2_10 = Fused.MultiplyAdd(u2, b, a2_10); if (TOc.Value > 3) a3_10 = Fused.MultiplyAdd(u3, b, a3_10); }
                     if (TTiles.Value > 11) { var b = Vector512.Create(Unsafe.Add(ref lane, 176)); a0_11 = Fused.MultiplyAdd(u0, b, a0_11); if (TOc.Value > 1) a1_11 = Fused.MultiplyAdd(u1, b, a1_11); if (TOc.Value > 2) a2_11 = Fused.MultiplyAdd(u2, b, a2_11); if (TOc.Value > 3) a3_11 = Fused.MultiplyAdd(u3, b, a3_11); }
+                    if (TTiles.Value > 12) { var b = Vector512.Create(Unsafe.Add(ref lane, 192)); a0_12 = Fused.MultiplyAdd(u0, b, a0_12); }
+                    if (TTiles.Value > 13) { var b = Vector512.Create(Unsafe.Add(ref lane, 208)); a0_13 = Fused.MultiplyAdd(u0, b, a0_13); }
+                    if (TTiles.Value > 14) { var b = Vector512.Create(Unsafe.Add(ref lane, 224)); a0_14 = Fused.MultiplyAdd(u0, b, a0_14); }
+                    if (TTiles.Value > 15) { var b = Vector512.Create(Unsafe.Add(ref lane, 240)); a0_15 = Fused.MultiplyAdd(u0, b, a0_15); }
+                    if (TTiles.Value > 16) { var b = Vector512.Create(Unsafe.Add(ref lane, 256)); a0_16 = Fused.MultiplyAdd(u0, b, a0_16); }
+                    if (TTiles.Value > 17) { var b = Vector512.Create(Unsafe.Add(ref lane, 272)); a0_17 = Fused.MultiplyAdd(u0, b, a0_17); }
+                    if (TTiles.Value > 18) { var b = Vector512.Create(Unsafe.Add(ref lane, 288)); a0_18 = Fused.MultiplyAdd(u0, b, a0_18); }
+                    if (TTiles.Value > 19) { var b = Vector512.Create(Unsafe.Add(ref lane, 304)); a0_19 = Fused.MultiplyAdd(u0, b, a0_19); }
+                    if (TTiles.Value > 20) { var b = Vector512.Create(Unsafe.Add(ref lane, 320)); a0_20 = Fused.MultiplyAdd(u0, b, a0_20); }
+                    if (TTiles.Value > 21) { var b = Vector512.Create(Unsafe.Add(ref lane, 336)); a0_21 = Fused.MultiplyAdd(u0, b, a0_21); }
+                    if (TTiles.Value > 22) { var b = Vector512.Create(Unsafe.Add(ref lane, 352)); a0_22 = Fused.MultiplyAdd(u0, b, a0_22); }
+                    if (TTiles.Value > 23) { var b = Vector512.Create(Unsafe.Add(ref lane, 368)); a0_23 = Fused.MultiplyAdd(u0, b, a0_23); }
                     lane = ref Unsafe.Add(ref lane, 1);
                     filter = ref Unsafe.Add(ref filter, filterStride);
                 }
@@ -553,51 +606,75 @@ namespace CnnGen.Kernels
             if (TTiles.Value > 9) { ref float row = ref Unsafe.Add(ref m, 9 * productStride); a0_9.StoreUnsafe(ref row); if (TOc.Value > 1) a1_9.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_9.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_9.StoreUnsafe(ref row, 3 * V); }
             if (TTiles.Value > 10) { ref float row = ref Unsafe.Add(ref m, 10 * productStride); a0_10.StoreUnsafe(ref row); if (TOc.Value > 1) a1_10.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_10.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_10.StoreUnsafe(ref row, 3 * V); }
             if (TTiles.Value > 11) { ref float row = ref Unsafe.Add(ref m, 11 * productStride); a0_11.StoreUnsafe(ref row); if (TOc.Value > 1) a1_11.StoreUnsafe(ref row, 1 * V); if (TOc.Value > 2) a2_11.StoreUnsafe(ref row, 2 * V); if (TOc.Value > 3) a3_11.StoreUnsafe(ref row, 3 * V); }
+            if (TTiles.Value > 12) { ref float row = ref Unsafe.Add(ref m, 12 * productStride); a0_12.StoreUnsafe(ref row); }
+            if (TTiles.Value > 13) { ref float row = ref Unsafe.Add(ref m, 13 * productStride); a0_13.StoreUnsafe(ref row); }
+            if (TTiles.Value > 14) { ref float row = ref Unsafe.Add(ref m, 14 * productStride); a0_14.StoreUnsafe(ref row); }
+            if (TTiles.Value > 15) { ref float row = ref Unsafe.Add(ref m, 15 * productStride); a0_15.StoreUnsafe(ref row); }
+            if (TTiles.Value > 16) { ref float row = ref Unsafe.Add(ref m, 16 * productStride); a0_16.StoreUnsafe(ref row); }
+            if (TTiles.Value > 17) { ref float row = ref Unsafe.Add(ref m, 17 * productStride); a0_17.StoreUnsafe(ref row); }
+            if (TTiles.Value > 18) { ref float row = ref Unsafe.Add(ref m, 18 * productStride); a0_18.StoreUnsafe(ref row); }
+            if (TTiles.Value > 19) { ref float row = ref Unsafe.Add(ref m, 19 * productStride); a0_19.StoreUnsafe(ref row); }
+            if (TTiles.Value > 20) { ref float row = ref Unsafe.Add(ref m, 20 * productStride); a0_20.StoreUnsafe(ref row); }
+            if (TTiles.Value > 21) { ref float row = ref Unsafe.Add(ref m, 21 * productStride); a0_21.StoreUnsafe(ref row); }
+            if (TTiles.Value > 22) { ref float row = ref Unsafe.Add(ref m, 22 * productStride); a0_22.StoreUnsafe(ref row); }
+            if (TTiles.Value > 23) { ref float row = ref Unsafe.Add(ref m, 23 * productStride); a0_23.StoreUnsafe(ref row); }
         }
 
         // The register tile for oc vectors x tiles (at most 24 accumulators).
         private static void TileOf(int vectors, int tiles, ref float v, int groupStride, int inChannels, ref float u, int filterStride, ref float m, int productStride)
         {
-            switch (vectors * 16 + tiles)
+            switch (vectors * 32 + tiles)
             {
-                case 17: Tile<C1, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 18: Tile<C1, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 19: Tile<C1, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 20: Tile<C1, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 21: Tile<C1, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 22: Tile<C1, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 23: Tile<C1, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 24: Tile<C1, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 25: Tile<C1, C9>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 26: Tile<C1, C10>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 27: Tile<C1, C11>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 28: Tile<C1, C12>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 33: Tile<C2, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 34: Tile<C2, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 35: Tile<C2, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 36: Tile<C2, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 37: Tile<C2, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 38: Tile<C2, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 39: Tile<C2, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 40: Tile<C2, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 41: Tile<C2, C9>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 42: Tile<C2, C10>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 43: Tile<C2, C11>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 44: Tile<C2, C12>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 49: Tile<C3, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 50: Tile<C3, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 51: Tile<C3, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 52: Tile<C3, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 53: Tile<C3, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 54: Tile<C3, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 55: Tile<C3, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 56: Tile<C3, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 65: Tile<C4, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 66: Tile<C4, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 67: Tile<C4, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 68: Tile<C4, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 69: Tile<C4, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 70: Tile<C4, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 33: Tile<C1, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 34: Tile<C1, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 35: Tile<C1, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 36: Tile<C1, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 37: Tile<C1, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 38: Tile<C1, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 39: Tile<C1, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 40: Tile<C1, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 41: Tile<C1, C9>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 42: Tile<C1, C10>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 43: Tile<C1, C11>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 44: Tile<C1, C12>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 45: Tile<C1, C13>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 46: Tile<C1, C14>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 47: Tile<C1, C15>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 48: Tile<C1, C16>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 49: Tile<C1, C17>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 50: Tile<C1, C18>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 51: Tile<C1, C19>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 52: Tile<C1, C20>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 53: Tile<C1, C21>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 54: Tile<C1, C22>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 55: Tile<C1, C23>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 56: Tile<C1, C24>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 65: Tile<C2, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 66: Tile<C2, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 67: Tile<C2, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 68: Tile<C2, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 69: Tile<C2, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 70: Tile<C2, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 71: Tile<C2, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 72: Tile<C2, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 73: Tile<C2, C9>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 74: Tile<C2, C10>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 75: Tile<C2, C11>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 76: Tile<C2, C12>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 97: Tile<C3, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 98: Tile<C3, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 99: Tile<C3, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 100: Tile<C3, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 101: Tile<C3, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 102: Tile<C3, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 103: Tile<C3, C7>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 104: Tile<C3, C8>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 129: Tile<C4, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 130: Tile<C4, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 131: Tile<C4, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 132: Tile<C4, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 133: Tile<C4, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 134: Tile<C4, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
                 default: throw new ArgumentOutOfRangeException(nameof(tiles));
             }
         }
