@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using CnnGen.Generator.Helpers;
 using CnnGen.Generator.Planning;
 using CnnGen.Shapes;
@@ -14,6 +15,45 @@ namespace CnnGen.Generator.Emit
         public static readonly LinearEmitter Instance = new();
 
         public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
+
+        // Evaluation at batch 1 reads the weights transposed (PreparedLinear), prepared once per change of the weights, where
+        // that measured faster than the dot products of the GEMM (KernelBench `linear`, benchmarks/README.md): from 64
+        // outputs (four vectors of 16 accumulate side by side; fewer leave the FMA latency exposed) while the weights fit
+        // in L2 (beyond, both read from memory at the same speed and the copy only costs memory).
+        private const int PreparedMinOutputs = 64, PreparedMaxWeights = 256 * 1024;
+
+        /// <summary>Whether evaluation keeps this layer's weights transposed in the workspace for batch 1 (see <c>PreparedLinear</c>).</summary>
+        public static bool HasPreparedWeights(PlannedLayer layer) =>
+            layer.Spec.Kind == LayerKind.Linear && layer.Output.Length >= PreparedMinOutputs && (long)layer.Input.Length * layer.Output.Length <= PreparedMaxWeights;
+
+        /// <summary>The workspace array holding the transposed weights and the bias.</summary>
+        public static string PreparedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Transposed";
+
+        /// <summary>PreparedLinear.PreparedLength: rows of outputs padded to whole vectors of 16, one per input feature and one for the bias.</summary>
+        private static int PreparedLength(PlannedLayer layer) => (layer.Input.Length + 1) * ((layer.Output.Length + 15) / 16 * 16);
+
+        public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer) => HasPreparedWeights(layer)
+            ? new[] { new WorkspaceArray(PreparedArray(layer), Int(PreparedLength(layer)), "Weights and bias of " + layer.Describe() + ", transposed for evaluation at batch 1 (rows of outputs padded to 16)") }
+            : System.Array.Empty<WorkspaceArray>();
+
+        /// <summary>The statement that transposes the weights into the workspace, run when the weights changed.</summary>
+        public static void EmitPrepareStatement(IndentedWriter w, PlannedLayer layer)
+        {
+            int inFeatures = layer.Input.Length, outFeatures = layer.Output.Length, weightLength = inFeatures * outFeatures;
+            string bias = layer.Spec.Bias ? "parameters.Slice(" + Int(layer.ParameterOffset + weightLength) + ", " + Int(outFeatures) + ")" : "default";
+            w.Line("global::CnnGen.Kernels.PreparedLinear.Prepare(parameters.Slice(" + Int(layer.ParameterOffset) + ", " + Int(weightLength) + "), " + bias + ", "
+                + Int(inFeatures) + ", " + Int(outFeatures) + ", workspace." + PreparedArray(layer) + ");");
+        }
+
+        /// <summary>Evaluation with prepared weights: batch 1 through them, larger batches through the GEMM as in training.</summary>
+        public static void EmitPreparedForwardCall(IndentedWriter w, PlannedLayer layer)
+        {
+            using (w.OpenBlock("if (batchSize == 1)"))
+                w.Line("global::CnnGen.Kernels.PreparedLinear.Forward(" + InputArray(layer) + ", workspace." + PreparedArray(layer) + ", " + Int(layer.Input.Length) + ", "
+                    + Int(layer.Output.Length) + ", " + OutputArray(layer) + ", relu: false);");
+            using (w.OpenBlock("else"))
+                Instance.EmitForwardCall(w, layer);
+        }
 
         private static string Gemm(bool transposeA, bool transposeB, string m, int n, string k, string a, int lda, string b, int ldb, string c, int ldc, bool accumulate) =>
             "global::CnnGen.Kernels.Gemm.Multiply(" + (transposeA ? "true" : "false") + ", " + (transposeB ? "true" : "false") + ", "
