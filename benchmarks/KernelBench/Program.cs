@@ -212,11 +212,6 @@ namespace KernelBench
                 CompareLinear(args.Length == 3 ? new[] { (int.Parse(args[1]), int.Parse(args[2])) } : null);
                 return;
             }
-            if (args.Length > 0 && args[0] == "experiment")
-            {
-                Experiment();
-                return;
-            }
             if (args.Length > 0 && args[0] == "lenet")
             {
                 LeNetLayers();
@@ -412,55 +407,8 @@ namespace KernelBench
             }
         }
 
-        private static void Experiment()
-        {
-            float[] x = Fill(32 * 40, 1), w = Fill(150, 2), flat = new float[6 * 896];
-            var (unaligned, aligned) = Interleaved(() => Conv1(x, w, flat, 1), () => Conv1(x, w, flat, 0));
-            Console.WriteLine($"conv1 flat tiles: loads at +kx {unaligned * 1e6:F3} us, aligned loads (wrong values) {aligned * 1e6:F3} us");
-            float[] input = Fill(784, 3), bias = Fill(6, 4), pooled = new float[1176], y = new float[4704], scratch = new float[DirectConvolution.ScratchLength(1, 28, 28, 6, 5, 2)];
-            var (real, tiles) = Interleaved(() => DirectConvolution.ForwardPooled(input, 1, 28, 28, w, bias, 6, 5, 2, pooled, scratch, relu: true), () => Conv1(x, w, flat, 1));
-            Console.WriteLine($"conv1 ForwardPooled {real * 1e6:F3} us, its tiles alone {tiles * 1e6:F3} us");
-            var (unpooled, pooledTime) = Interleaved(() => DirectConvolution.Forward(input, 1, 28, 28, w, bias, 6, 5, 2, y, scratch, relu: true), () => DirectConvolution.ForwardPooled(input, 1, 28, 28, w, bias, 6, 5, 2, pooled, scratch, relu: true));
-            Console.WriteLine($"conv1 Forward {unpooled * 1e6:F3} us, ForwardPooled {pooledTime * 1e6:F3} us");
-            float[] w2 = Fill(2400, 5), b2 = Fill(16, 6), x2 = Fill(1176, 7), y2 = new float[400];
-            var (conv2, pack) = Interleaved(() => DirectConvolution.ForwardPooled(x2, 6, 14, 14, w2, b2, 16, 5, 0, y2, scratch, relu: true), () => DirectConvolution.PackLanes(w2, 16, 150, scratch));
-            Console.WriteLine($"conv2 ForwardPooled {conv2 * 1e6:F3} us, PackLanes {pack * 1e6:F3} us");
-
-            static void Conv1(float[] xs, float[] ws, float[] o, int shift)
-            {
-                ref float x = ref xs[0];
-                for (int v = 0; v < 56; v += 4)
-                {
-                    var a00 = Vector512<float>.Zero; var a01 = a00; var a02 = a00; var a03 = a00; var a10 = a00; var a11 = a00; var a12 = a00; var a13 = a00;
-                    var a20 = a00; var a21 = a00; var a22 = a00; var a23 = a00; var a30 = a00; var a31 = a00; var a32 = a00; var a33 = a00;
-                    var a40 = a00; var a41 = a00; var a42 = a00; var a43 = a00; var a50 = a00; var a51 = a00; var a52 = a00; var a53 = a00;
-                    int t = 0;
-                    for (int ky = 0; ky < 5; ky++)
-                    {
-                        nuint row = (nuint)(v * 16 + ky * 32);
-                        for (int kx = 0; kx < 5; kx++, t++)
-                        {
-                            nuint at = row + (nuint)(kx * shift);
-                            var x0 = Vector512.LoadUnsafe(ref x, at); var x1 = Vector512.LoadUnsafe(ref x, at + 16);
-                            var x2 = Vector512.LoadUnsafe(ref x, at + 32); var x3 = Vector512.LoadUnsafe(ref x, at + 48);
-                            var k = Vector512.Create(ws[t]); a00 = Vector512.FusedMultiplyAdd(x0, k, a00); a01 = Vector512.FusedMultiplyAdd(x1, k, a01); a02 = Vector512.FusedMultiplyAdd(x2, k, a02); a03 = Vector512.FusedMultiplyAdd(x3, k, a03);
-                            k = Vector512.Create(ws[25 + t]); a10 = Vector512.FusedMultiplyAdd(x0, k, a10); a11 = Vector512.FusedMultiplyAdd(x1, k, a11); a12 = Vector512.FusedMultiplyAdd(x2, k, a12); a13 = Vector512.FusedMultiplyAdd(x3, k, a13);
-                            k = Vector512.Create(ws[50 + t]); a20 = Vector512.FusedMultiplyAdd(x0, k, a20); a21 = Vector512.FusedMultiplyAdd(x1, k, a21); a22 = Vector512.FusedMultiplyAdd(x2, k, a22); a23 = Vector512.FusedMultiplyAdd(x3, k, a23);
-                            k = Vector512.Create(ws[75 + t]); a30 = Vector512.FusedMultiplyAdd(x0, k, a30); a31 = Vector512.FusedMultiplyAdd(x1, k, a31); a32 = Vector512.FusedMultiplyAdd(x2, k, a32); a33 = Vector512.FusedMultiplyAdd(x3, k, a33);
-                            k = Vector512.Create(ws[100 + t]); a40 = Vector512.FusedMultiplyAdd(x0, k, a40); a41 = Vector512.FusedMultiplyAdd(x1, k, a41); a42 = Vector512.FusedMultiplyAdd(x2, k, a42); a43 = Vector512.FusedMultiplyAdd(x3, k, a43);
-                            k = Vector512.Create(ws[125 + t]); a50 = Vector512.FusedMultiplyAdd(x0, k, a50); a51 = Vector512.FusedMultiplyAdd(x1, k, a51); a52 = Vector512.FusedMultiplyAdd(x2, k, a52); a53 = Vector512.FusedMultiplyAdd(x3, k, a53);
-                        }
-                    }
-                    ref float d = ref o[v * 16];
-                    a00.StoreUnsafe(ref d, 0); a01.StoreUnsafe(ref d, 16); a02.StoreUnsafe(ref d, 32); a03.StoreUnsafe(ref d, 48);
-                    (a10 + a11 + a12 + a13 + a20 + a21 + a22 + a23 + a30 + a31 + a32 + a33 + a40 + a41 + a42 + a43 + a50 + a51 + a52 + a53).StoreUnsafe(ref d, 896);
-                }
-            }
-
-        }
-
         // "lenet": each step of LeNet-5's evaluation forward at batch 1, exactly the kernel calls the generated code makes
-        // (tests/CnnGen.Tests/Baselines/LeNet5.generated.txt), best of 3 rounds, then all of them in one call.
+        // (tests/CnnGen.Tests/Baselines/LeNet5.generated.txt), then all of them in one call, then the paths not taken.
         private static void LeNetLayers()
         {
             float[] image = Fill(784, 1), input = new float[784], pooled1 = new float[6 * 14 * 14], pooled2 = new float[400], flat = new float[400];
@@ -503,11 +451,19 @@ namespace KernelBench
                 }),
             };
             var all = steps.Append((Name: "all steps in one call", Run: (Action)(() => { foreach (var step in steps) step.Run(); }))).Concat(alternatives).ToArray();
+            foreach (var step in all) WarmUp(step.Run);
+            // Many short batches, each step in turn, the minimum of each: on a shared machine the steadiest estimate.
             var best = new double[all.Length];
             Array.Fill(best, double.MaxValue);
-            for (int round = 0; round < 3; round++)
+            var sw = new Stopwatch();
+            for (int round = 0; round < 60; round++)
             {
-                for (int i = 0; i < all.Length; i++) best[i] = Math.Min(best[i], Time(all[i].Run));
+                for (int i = 0; i < all.Length; i++)
+                {
+                    sw.Restart();
+                    for (int call = 0; call < 200; call++) all[i].Run();
+                    best[i] = Math.Min(best[i], sw.Elapsed.TotalSeconds / 200);
+                }
             }
             for (int i = 0; i < all.Length; i++)
             {
