@@ -17,10 +17,11 @@ namespace CnnGen.Generator.Emit
         public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
 
         // Evaluation at batch 1 reads the weights transposed (PreparedLinear), prepared once per change of the weights, where
-        // that measured faster than the dot products of the GEMM (KernelBench `linear`, benchmarks/README.md): from 64
-        // outputs (four vectors of 16 accumulate side by side; fewer leave the FMA latency exposed) while the weights fit
-        // in L2 (beyond, both read from memory at the same speed and the copy only costs memory).
-        private const int PreparedMinOutputs = 64, PreparedMaxWeights = 256 * 1024;
+        // that measured faster than the dot products of the GEMM (KernelBench `linear`, table in benchmarks/README.md): from
+        // 64 outputs (four vectors of 16 accumulate side by side; with 10 outputs and 256+ inputs the two chains of one
+        // vector are latency-bound and lose) while the weights take at most 512 KB (512 x 512 and 1024 x 256, 1 MB,
+        // measured slower: 0.89x, 0.92x). PreparedLinear.Pays states the same rule.
+        private const int PreparedMinOutputs = 64, PreparedMaxWeights = 128 * 1024;
 
         /// <summary>Whether evaluation keeps this layer's weights transposed in the workspace for batch 1 (see <c>PreparedLinear</c>).</summary>
         public static bool HasPreparedWeights(PlannedLayer layer) =>
