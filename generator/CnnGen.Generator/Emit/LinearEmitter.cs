@@ -46,10 +46,10 @@ namespace CnnGen.Generator.Emit
                 + Int(inFeatures) + ", " + Int(outFeatures) + ", workspace." + PreparedArray(layer) + ");");
         }
 
-        /// <summary>Evaluation with prepared weights: batch 1 through them, larger batches through the GEMM as in training.</summary>
+        /// <summary>Evaluation with prepared weights: batch 1 through them on the Vector512 path, the rest through the GEMM as in training.</summary>
         public static void EmitPreparedForwardCall(IndentedWriter w, PlannedLayer layer)
         {
-            using (w.OpenBlock("if (batchSize == 1)"))
+            using (w.OpenBlock("if (batchSize == 1 && global::CnnGen.Kernels.PreparedLinear.Active)"))
                 w.Line("global::CnnGen.Kernels.PreparedLinear.Forward(" + InputArray(layer) + ", workspace." + PreparedArray(layer) + ", " + Int(layer.Input.Length) + ", "
                     + Int(layer.Output.Length) + ", " + OutputArray(layer) + ", relu: false);");
             using (w.OpenBlock("else"))

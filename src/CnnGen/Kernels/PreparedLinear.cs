@@ -31,11 +31,20 @@ namespace CnnGen.Kernels
         private static int PaddedOutputs(int outFeatures) => (outFeatures + Lanes - 1) / Lanes * Lanes;
 
         /// <summary>
+        /// Whether this process's vector path is the one that beats the GEMM: Vector512, where a tile spans 128 outputs and reads
+        /// the weights as one sequential stream. The Vector256 tiles of 32 outputs stride across the rows (400 -> 120 measured
+        /// 5.2 µs against the GEMM's 1.7 with AVX-512 off), and the scalar path is there for tests; the generated code takes the
+        /// GEMM then.
+        /// </summary>
+        public static bool Active { get; } = KernelPaths.Default == KernelPath.Vector512;
+
+        /// <summary>
         /// Whether the generated evaluation runs a layer of this shape at this batch size on prepared weights: at batch 1, from 64
-        /// outputs while the weights take at most 512 KB (the table in benchmarks/README.md; the generator's LinearEmitter applies the same rule).
+        /// outputs while the weights take at most 512 KB (the table in benchmarks/README.md; the generator's LinearEmitter applies
+        /// the same rule), on the Vector512 path (<see cref="Active"/>).
         /// </summary>
         public static bool Pays(int inFeatures, int outFeatures, int batchSize) =>
-            batchSize == 1 && outFeatures >= 64 && (long)inFeatures * outFeatures <= 128 * 1024;
+            Active && batchSize == 1 && outFeatures >= 64 && (long)inFeatures * outFeatures <= 128 * 1024;
 
         /// <summary>Floats <see cref="Prepare"/> writes for a layer of this shape: the transposed weights, then the bias, rows of outputs padded to whole vectors of 16.</summary>
         public static int PreparedLength(int inFeatures, int outFeatures)
