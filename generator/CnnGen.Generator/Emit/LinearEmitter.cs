@@ -34,7 +34,8 @@ namespace CnnGen.Generator.Emit
         private static int PreparedLength(PlannedLayer layer) => (layer.Input.Length + 1) * ((layer.Output.Length + 15) / 16 * 16);
 
         public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer) => HasPreparedWeights(layer)
-            ? new[] { new WorkspaceArray(PreparedArray(layer), Int(PreparedLength(layer)), "Weights and bias of " + layer.Describe() + ", transposed for evaluation at batch 1 (rows of outputs padded to 16)") }
+            ? new[] { new WorkspaceArray(PreparedArray(layer), "global::CnnGen.Kernels.PreparedLinear.Active ? " + Int(PreparedLength(layer)) + " : 0",
+                "Weights and bias of " + layer.Describe() + ", transposed for evaluation at batch 1 on the Vector512 path (rows of outputs padded to 16)") }
             : System.Array.Empty<WorkspaceArray>();
 
         /// <summary>The statement that transposes the weights into the workspace, run when the weights changed.</summary>

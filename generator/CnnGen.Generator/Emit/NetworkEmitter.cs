@@ -356,8 +356,14 @@ namespace CnnGen.Generator.Emit
                                 Conv2dEmitter.EmitFoldStatement(w, layer, segment.Layers[IndexOf(segment.Layers, layer) + 1]);
                                 if (Conv2dEmitter.HasPreparedWeights(layer)) Conv2dEmitter.EmitPrepareStatement(w, layer);
                             }
-                            if (transposed.Count > 0) w.Line("// Linear weights transposed for batch 1, once per change of the weights.");
-                            foreach (var layer in transposed) LinearEmitter.EmitPrepareStatement(w, layer);
+                            if (transposed.Count > 0)
+                            {
+                                w.Line("// Linear weights transposed for batch 1 where that path runs (Vector512), once per change of the weights.");
+                                using (w.OpenBlock("if (global::CnnGen.Kernels.PreparedLinear.Active)"))
+                                {
+                                    foreach (var layer in transposed) LinearEmitter.EmitPrepareStatement(w, layer);
+                                }
+                            }
                             w.Line("workspace.FoldedVersion = version;");
                         }
                         w.Line();
