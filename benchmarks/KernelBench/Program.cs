@@ -40,6 +40,14 @@ namespace KernelBench
             return best;
         }
 
+        // Calls for a quarter of a second: long enough for tiered compilation to replace the first code with the optimized one
+        // (it waits until calls stop arriving at new methods, which a loaded machine slows down).
+        private static void WarmUp(Action action)
+        {
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed.TotalMilliseconds < 250) action();
+        }
+
         private const int PeakIterations = 20_000_000;
 
         [MethodImpl(MethodImplOptions.NoInlining)]
@@ -100,6 +108,8 @@ namespace KernelBench
         // see the same machine: on a loaded machine the minimum of interleaved batches is the steadiest estimate.
         private static (double A, double B) Interleaved(Action a, Action b)
         {
+            WarmUp(a);
+            WarmUp(b);
             for (int i = 0; i < 100; i++) { a(); b(); }
             int calls = 1;
             var sw = Stopwatch.StartNew();
@@ -275,6 +285,16 @@ namespace KernelBench
                 ResNet8Layers();
                 return;
             }
+            if (args.Length > 0 && args[0] == "linear")
+            {
+                CompareLinear(args.Length == 3 ? new[] { (int.Parse(args[1]), int.Parse(args[2])) } : null);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "lenet")
+            {
+                LeNetLayers();
+                return;
+            }
             if (args.Length > 0 && args[0] == "strided")
             {
                 CompareStrided();
@@ -428,6 +448,105 @@ namespace KernelBench
                     perCall = Math.Min(perCall, Time(() => StridedConvolution.Forward(x, s.C, s.H, s.W, w, bias, s.OC, 3, 2, 1, y, scratch, relu: true)));
                 }
                 Console.WriteLine($"{s.Name,-38} {once * 1e6,13:F2} {perCall * 1e6,19:F2}");
+            }
+        }
+
+        // "linear": a Linear layer on a few samples, the batch's GEMM (weights as PyTorch stores them) + bias against
+        // PreparedLinear (weights transposed once) sample by sample, interleaved; the basis of PreparedLinear.Pays.
+        private static void CompareLinear((int In, int Out)[]? only)
+        {
+            var shapes = only ?? new (int In, int Out)[]
+            {
+                (84, 10), (64, 10), (120, 84), (256, 10), (400, 120), (512, 10), (128, 128), (256, 256), (576, 128), (512, 512), (1024, 256), (2048, 512), (4096, 1000),
+            };
+            Console.WriteLine($"{"in -> out",-14} {"batch",5} {"GEMM us",9} {"prepared us",12} {"speed-up",9} {"picked",9}");
+            foreach (var (inFeatures, outFeatures) in shapes)
+            {
+                float[] weight = Fill(inFeatures * outFeatures, 1), bias = Fill(outFeatures, 2);
+                float[] prepared = new float[PreparedLinear.PreparedLength(inFeatures, outFeatures)];
+                PreparedLinear.Prepare(weight, bias, inFeatures, outFeatures, prepared);
+                foreach (int batch in new[] { 1, 2, 4 })
+                {
+                    float[] x = Fill(batch * inFeatures, 3), y = new float[batch * outFeatures];
+                    var (gemm, direct) = Interleaved(
+                        () =>
+                        {
+                            Gemm.Multiply(false, true, batch, outFeatures, inFeatures, x, inFeatures, weight, inFeatures, y, outFeatures, accumulate: false);
+                            for (int n = 0; n < batch; n++) Elementwise.Add(bias, y.AsSpan(n * outFeatures, outFeatures));
+                        },
+                        () =>
+                        {
+                            for (int n = 0; n < batch; n++)
+                                PreparedLinear.Forward(x.AsSpan(n * inFeatures, inFeatures), prepared, inFeatures, outFeatures, y.AsSpan(n * outFeatures, outFeatures), relu: false);
+                        });
+                    string name = $"{inFeatures} -> {outFeatures}";
+                    Console.WriteLine($"{name,-14} {batch,5} {gemm * 1e6,9:F3} {direct * 1e6,12:F3} {gemm / direct,8:F2}x {(PreparedLinear.Pays(inFeatures, outFeatures, batch) ? "prepared" : "GEMM"),9}");
+                }
+            }
+        }
+
+        // "lenet": each step of LeNet-5's evaluation forward at batch 1, exactly the kernel calls the generated code makes
+        // (tests/CnnGen.Tests/Baselines/LeNet5.generated.txt), then all of them in one call, then the paths not taken.
+        private static void LeNetLayers()
+        {
+            float[] image = Fill(784, 1), input = new float[784], pooled1 = new float[6 * 14 * 14], pooled2 = new float[400], flat = new float[400];
+            float[] fc1 = new float[120], relu1 = new float[120], fc2 = new float[84], relu2 = new float[84], logits = new float[10], output = new float[10];
+            float[] parameters = Fill(61706, 2);
+            float[] scratch = new float[Math.Max(DirectConvolution.ScratchLength(1, 28, 28, 6, 5, 2), DirectConvolution.ScratchLength(6, 14, 14, 16, 5, 0))];
+            var p = (ReadOnlyMemory<float>)parameters;
+            float[] t7 = new float[PreparedLinear.PreparedLength(400, 120)], t9 = new float[PreparedLinear.PreparedLength(120, 84)];
+            PreparedLinear.Prepare(p.Span.Slice(2572, 48000), p.Span.Slice(50572, 120), 400, 120, t7);
+            PreparedLinear.Prepare(p.Span.Slice(50692, 10080), p.Span.Slice(60772, 84), 120, 84, t9);
+            var steps = new (string Name, Action Run)[]
+            {
+                ("copy input 1x28x28", () => image.AsSpan().CopyTo(input)),
+                ("0-2 conv 1->6 k5 p2 +ReLU+pool", () => DirectConvolution.ForwardPooled(input, 1, 28, 28, p.Span.Slice(0, 150), p.Span.Slice(150, 6), 6, 5, 2, pooled1, scratch, relu: true)),
+                ("3-5 conv 6->16 k5 +ReLU+pool", () => DirectConvolution.ForwardPooled(pooled1, 6, 14, 14, p.Span.Slice(156, 2400), p.Span.Slice(2556, 16), 16, 5, 0, pooled2, scratch, relu: true)),
+                ("6 flatten (copy 400)", () => pooled2.AsSpan().CopyTo(flat)),
+                ("7 linear 400->120 (transposed)", () => PreparedLinear.Forward(flat, t7, 400, 120, fc1, relu: false)),
+                ("8 ReLU 120", () => Elementwise.Relu(fc1, relu1)),
+                ("9 linear 120->84 (transposed)", () => PreparedLinear.Forward(relu1, t9, 120, 84, fc2, relu: false)),
+                ("10 ReLU 84", () => Elementwise.Relu(fc2, relu2)),
+                ("11 linear 84->10 + bias", () =>
+                {
+                    Gemm.Multiply(false, true, 1, 10, 84, relu2, 84, p.Span.Slice(60856, 840), 84, logits, 10, accumulate: false);
+                    Elementwise.Add(p.Span.Slice(61696, 10), logits);
+                }),
+                ("copy output 10", () => logits.AsSpan().CopyTo(output)),
+            };
+            // The paths not taken at batch 1, for comparison (not in the sum).
+            var alternatives = new (string Name, Action Run)[]
+            {
+                ("7 as GEMM (dot products) + bias", () =>
+                {
+                    Gemm.Multiply(false, true, 1, 120, 400, flat, 400, p.Span.Slice(2572, 48000), 400, fc1, 120, accumulate: false);
+                    Elementwise.Add(p.Span.Slice(50572, 120), fc1);
+                }),
+                ("9 as GEMM (dot products) + bias", () =>
+                {
+                    Gemm.Multiply(false, true, 1, 84, 120, relu1, 120, p.Span.Slice(50692, 10080), 120, fc2, 84, accumulate: false);
+                    Elementwise.Add(p.Span.Slice(60772, 84), fc2);
+                }),
+            };
+            var all = steps.Append((Name: "all steps in one call", Run: (Action)(() => { foreach (var step in steps) step.Run(); }))).Concat(alternatives).ToArray();
+            foreach (var step in all) WarmUp(step.Run);
+            // Many short batches, each step in turn, the minimum of each: on a shared machine the steadiest estimate.
+            var best = new double[all.Length];
+            Array.Fill(best, double.MaxValue);
+            var sw = new Stopwatch();
+            for (int round = 0; round < 60; round++)
+            {
+                for (int i = 0; i < all.Length; i++)
+                {
+                    sw.Restart();
+                    for (int call = 0; call < 200; call++) all[i].Run();
+                    best[i] = Math.Min(best[i], sw.Elapsed.TotalSeconds / 200);
+                }
+            }
+            for (int i = 0; i < all.Length; i++)
+            {
+                if (i == steps.Length) Console.WriteLine($"{"sum of the steps above",-40} {best.Take(steps.Length).Sum() * 1e6,9:F2} us");
+                Console.WriteLine($"{all[i].Name,-40} {best[i] * 1e6,9:F2} us");
             }
         }
 

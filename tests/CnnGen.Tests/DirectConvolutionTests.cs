@@ -32,6 +32,11 @@ namespace CnnGen.Tests
                 new object[] { 5, 8, 8, 7, 3, 1, true },      // tiles of 5 for a block of 4 channels and one of 3
                 new object[] { 4, 8, 16, 9, 3, 1, true },     // 9 vectors: a tile of 4, then one of 5; a block of 1 channel
                 new object[] { 3, 8, 8, 6, 3, 1, true },      // 6-channel blocks keep 4 + 1 (6 x 5 accumulators would not fit)
+                new object[] { 3, 15, 15, 16, 5, 0, true },   // lanes straight from x (no padding): rows of 11 cells (5 + 6), 11 rows
+                new object[] { 2, 26, 23, 32, 7, 0, true },   // lanes, rows of 17 cells: tiles of 8 and 9
+                new object[] { 2, 10, 26, 16, 7, 0, false },  // lanes, rows of 20 cells: two tiles of 10
+                new object[] { 2, 11, 10, 16, 5, 2, true },   // lanes on a padded input: one tile of 10 per row, odd rows
+                new object[] { 1, 9, 13, 48, 5, 2, true },    // lanes on a padded input: rows of 13 cells (6 + 7), three lane blocks
             };
             var random = new Random(29);
             for (int trial = 0; trial < 24; trial++)

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System;
 using CnnGen.Kernels;
 using Xunit;
@@ -17,6 +18,27 @@ namespace CnnGen.Tests
             if (length > 3) values[3] = float.NaN;
             if (length > 5) values[5] = 0f;
             return values;
+        }
+
+        // The vector ReLU every fused epilogue uses (MAXPS(0, v) on x86) is the scalar rule bit for bit: -0 stays -0, and a
+        // NaN passes through with its sign and payload.
+        [Fact]
+        public void VectorRelu_IsTheScalarRuleBitForBit()
+        {
+            float[] values =
+            {
+                -0f, 0f, float.NaN, -float.NaN, BitConverter.Int32BitsToSingle(unchecked((int)0xFFC12345)), BitConverter.Int32BitsToSingle(0x7FA00001),
+                -1f, 2.5f, float.NegativeInfinity, float.PositiveInfinity, -float.Epsilon, float.Epsilon, -3e38f, 3e38f, -1e-40f, 1e-40f,
+            };
+            var expected = Array.ConvertAll(values, v => BitConverter.SingleToInt32Bits(Elementwise.Relu(v)));
+            Assert.Equal(BitConverter.SingleToInt32Bits(-0f), expected[0]);
+            var wide = Elementwise.Relu(Vector512.Create(values));
+            var narrow = (Elementwise.Relu(Vector256.Create(values.AsSpan(0, 8))), Elementwise.Relu(Vector256.Create(values.AsSpan(8, 8))));
+            for (int i = 0; i < 16; i++)
+            {
+                Assert.Equal(expected[i], BitConverter.SingleToInt32Bits(wide[i]));
+                Assert.Equal(expected[i], BitConverter.SingleToInt32Bits(i < 8 ? narrow.Item1[i] : narrow.Item2[i - 8]));
+            }
         }
 
         [Theory]

@@ -77,6 +77,23 @@ namespace CnnGen.Tests
             _output.WriteLine($"{name}: eval error generated {Compare.MaxError(output, expected):E2}, interpreter {Compare.MaxError(interpreted, expected):E2}");
         }
 
+        // Batch 1 takes paths of its own (transposed Linear weights): each sample of the fixture alone, on one workspace.
+        [Theory]
+        [MemberData(nameof(Networks))]
+        public void EvaluationOneSampleAtATimeMatchesPyTorch(string name)
+        {
+            var fixture = Fixture(name);
+            var network = Load(name, fixture);
+            var input = fixture.GetFloats("input");
+            var expected = fixture.GetFloats("eval.output");
+            int batch = (int)fixture.GetShape("input")[0], inLength = input.Length / batch, outLength = expected.Length / batch;
+            var workspace = network.CreateWorkspace(1);
+            var output = new float[expected.Length];
+            for (int n = 0; n < batch; n++)
+                network.Forward(input.AsSpan(n * inLength, inLength), output.AsSpan(n * outLength, outLength), 1, workspace);
+            Compare.Close(output, expected, 1e-5, name + " generated (eval, batch 1)");
+        }
+
         [Theory]
         [MemberData(nameof(Networks))]
         public void TrainingForwardAndGradientsMatchPyTorch(string name)

@@ -12,11 +12,15 @@ namespace CnnGen.Tests
     /// Evaluation folds batch-norm into the convolutions once per change of the weights, into the workspace. Every path that
     /// writes parameters or running statistics must make the next evaluation forward refold: each test warms a workspace up
     /// (so its folded copy is stamped), changes the weights one way, and checks the next evaluation against
-    /// <c>ForwardForGradients</c>, which runs batch-norm unfused on the current weights.
+    /// <c>ForwardForGradients</c>, which runs batch-norm unfused on the current weights. Likewise the Linear weights evaluation
+    /// keeps transposed for batch 1 (LeNet-5, run at batch 1 here; <c>ForwardForGradients</c> reads PyTorch's layout).
     /// </summary>
     public sealed class WeightVersionTests
     {
         private const int Batch = 3;
+
+        // LeNet-5's transposed Linear weights serve batch 1 only: its tests run there.
+        private static int BatchOf(INetwork network) => network is LeNet5 ? 1 : Batch;
 
         /// <summary>Every parameter and running statistic drawn from <paramref name="seed"/>: batch-norm far from the identity.</summary>
         private static void Randomize(INetwork network, ulong seed)
@@ -41,23 +45,23 @@ namespace CnnGen.Tests
         private static float[] Input(INetwork network, ulong seed)
         {
             var random = new CnnRandom(seed);
-            var input = new float[Batch * network.Layout.Input.Length];
+            var input = new float[BatchOf(network) * network.Layout.Input.Length];
             for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat();
             return input;
         }
 
         private static float[] Evaluate(INetwork network, float[] input, NetworkWorkspace workspace)
         {
-            var output = new float[Batch * network.Layout.Output.Length];
-            network.Forward(input, output, Batch, workspace);
+            var output = new float[BatchOf(network) * network.Layout.Output.Length];
+            network.Forward(input, output, BatchOf(network), workspace);
             return output;
         }
 
         /// <summary>The evaluation output on the current weights, batch-norm unfused, from a workspace of its own.</summary>
         private static float[] Unfused(INetwork network, float[] input)
         {
-            var output = new float[Batch * network.Layout.Output.Length];
-            network.ForwardForGradients(input, output, Batch, network.CreateWorkspace(Batch));
+            var output = new float[BatchOf(network) * network.Layout.Output.Length];
+            network.ForwardForGradients(input, output, BatchOf(network), network.CreateWorkspace(BatchOf(network)));
             return output;
         }
 
@@ -76,7 +80,9 @@ namespace CnnGen.Tests
             Compare.Close(Evaluate(network, input, workspace), expected, 1e-5, "evaluation after the change");
         }
 
-        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(WinogradNet) };
+        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(WinogradNet) };
+
+        public static TheoryData<string> NetworksWithRunningStatistics => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet) };
 
         private static INetwork Create(string name, ulong seed)
         {
@@ -85,6 +91,7 @@ namespace CnnGen.Tests
                 nameof(MobileNetV2) => new MobileNetV2(),
                 nameof(ResNet8) => new ResNet8(),
                 nameof(WinogradNet) => new WinogradNet(),
+                nameof(LeNet5) => new LeNet5(),
                 _ => new BatchNormNet(),
             };
             Randomize(network, seed);
@@ -97,7 +104,7 @@ namespace CnnGen.Tests
             var network = Create(name, 1);
             var other = Create(name, 2);
             var bytes = SaveToBytes(other);
-            AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () => NetworkWeights.Load(network, bytes, "other"));
+            AssertNextEvaluationFollows(network, network.CreateWorkspace(BatchOf(network)), () => NetworkWeights.Load(network, bytes, "other"));
         }
 
         [Theory, MemberData(nameof(Networks))]
@@ -105,7 +112,7 @@ namespace CnnGen.Tests
         {
             var network = Create(name, 1);
             var bytes = SaveToBytes(Create(name, 3));
-            AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () => NetworkWeights.LoadPartial(network, bytes, "other"));
+            AssertNextEvaluationFollows(network, network.CreateWorkspace(BatchOf(network)), () => NetworkWeights.LoadPartial(network, bytes, "other"));
         }
 
         [Theory, MemberData(nameof(Networks))]
@@ -116,7 +123,7 @@ namespace CnnGen.Tests
             var gradients = new float[network.Layout.ParameterCount];
             var random = new CnnRandom(5);
             for (int i = 0; i < gradients.Length; i++) gradients[i] = random.NextFloat() - 0.5f;
-            AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () => optimizer.Step(network.Parameters, gradients));
+            AssertNextEvaluationFollows(network, network.CreateWorkspace(BatchOf(network)), () => optimizer.Step(network.Parameters, gradients));
         }
 
         [Theory, MemberData(nameof(Networks))]
@@ -128,10 +135,8 @@ namespace CnnGen.Tests
             var random = new CnnRandom(6);
             for (int i = 0; i < images.Length; i++) images[i] = random.NextFloat();
             var labels = new[] { 0, 1, 2, 3 };
-            AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () => trainer.TrainStep(images, labels));
+            AssertNextEvaluationFollows(network, network.CreateWorkspace(BatchOf(network)), () => trainer.TrainStep(images, labels));
         }
-
-        public static TheoryData<string> NetworksWithRunningStatistics => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet) };
 
         [Theory, MemberData(nameof(Networks))]
         public void ATrainingPassOnTheSameWorkspace_LeavesEvaluationOnItsOwnFilters(string name)
@@ -142,15 +147,15 @@ namespace CnnGen.Tests
             // (Nothing here may take Parameters or Buffers: that alone would change the version. A batch-norm network's training
             // forward changes it too, for the running statistics; the network without batch-norm is the one this tells about.)
             var network = Create(name, 1);
-            var workspace = network.CreateWorkspace(Batch);
+            var workspace = network.CreateWorkspace(BatchOf(network));
             var input = Input(network, 13);
             Evaluate(network, input, workspace);
-            var output = new float[Batch * network.Layout.Output.Length];
-            network.Forward(input, output, Batch, workspace, training: true);
+            var output = new float[BatchOf(network) * network.Layout.Output.Length];
+            network.Forward(input, output, BatchOf(network), workspace, training: true);
             var outputGradient = new float[output.Length];
             Array.Fill(outputGradient, 0.25f);
             network.Backward(outputGradient, new float[network.Layout.ParameterCount], workspace, new float[input.Length]);
-            Assert.Equal(Evaluate(network, input, network.CreateWorkspace(Batch)), Evaluate(network, input, workspace));
+            Assert.Equal(Evaluate(network, input, network.CreateWorkspace(BatchOf(network))), Evaluate(network, input, workspace));
         }
 
         [Theory, MemberData(nameof(NetworksWithRunningStatistics))]
@@ -160,7 +165,7 @@ namespace CnnGen.Tests
             var trainingWorkspace = network.CreateWorkspace(Batch);
             var input = Input(network, 12);
             var parameters = network.Parameters.ToArray();
-            AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () =>
+            AssertNextEvaluationFollows(network, network.CreateWorkspace(BatchOf(network)), () =>
             {
                 // Momentum 0.1 moves the running statistics a little per step: a few steps of inputs far from them.
                 for (int i = 0; i < 20; i++) network.Forward(Array.ConvertAll(input, v => 4f * v + 1f), new float[Batch * network.Layout.Output.Length], Batch, trainingWorkspace, training: true);
@@ -172,7 +177,7 @@ namespace CnnGen.Tests
         public void ResetParametersRefolds(string name)
         {
             var network = Create(name, 1);
-            AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () => Reset(network, 7));
+            AssertNextEvaluationFollows(network, network.CreateWorkspace(BatchOf(network)), () => Reset(network, 7));
         }
 
         [Fact]
@@ -209,7 +214,7 @@ namespace CnnGen.Tests
             try
             {
                 TrainingCheckpoint.Save(path, Create(nameof(MobileNetV2), 4), optimizer, epoch: 3);
-                AssertNextEvaluationFollows(network, network.CreateWorkspace(Batch), () => TrainingCheckpoint.Load(path, network, optimizer));
+                AssertNextEvaluationFollows(network, network.CreateWorkspace(BatchOf(network)), () => TrainingCheckpoint.Load(path, network, optimizer));
             }
             finally
             {
@@ -260,6 +265,60 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void LeNet5_WritingThroughATensorViewOrAHeldSpanRetransposes()
+        {
+            var network = (LeNet5)Create(nameof(LeNet5), 1);
+            var workspace = network.CreateWorkspace(1);
+            AssertNextEvaluationFollows(network, workspace, () => network.Layer7Weight.Fill(0.01f)); // the first Linear's weights
+            AssertNextEvaluationFollows(network, workspace, () => network.Layer9Bias.Fill(-0.3f));   // the second's bias
+            var input = Input(network, 11);
+            var parameters = network.Parameters;
+            var before = Evaluate(network, input, workspace);
+            parameters.Slice(LeNet5.Layout.Layers[7].ParameterOffset, 400).Fill(0.2f); // through the span taken before the forward
+            network.ParametersChanged();
+            var expected = Unfused(network, input);
+            Assert.True(Compare.MaxError(before, expected) > 1e-4, "the change must move the outputs: " + Compare.MaxError(before, expected));
+            Compare.Close(Evaluate(network, input, workspace), expected, 1e-5, "after ParametersChanged");
+        }
+
+        [Fact]
+        public void LeNet5_AWorkspaceMovedBetweenTwoNetworksFollowsEach_AndBatch1AgreesWithLargerBatches()
+        {
+            var a = (LeNet5)Create(nameof(LeNet5), 1);
+            var b = (LeNet5)Create(nameof(LeNet5), 2);
+            var workspace = a.CreateWorkspace(2);
+            var input = Input(a, 11);
+            for (int round = 0; round < 2; round++)
+            {
+                Compare.Close(Evaluate(a, input, workspace), Unfused(a, input), 1e-5, "network a");
+                Compare.Close(Evaluate(b, input, workspace), Unfused(b, input), 1e-5, "network b");
+            }
+            // Batch 2 takes the GEMM on PyTorch's layout: each sample agrees with batch 1 on the transposed weights.
+            var pair = new float[2 * LeNet5.InputLength];
+            input.CopyTo(pair, 0);
+            input.CopyTo(pair, LeNet5.InputLength);
+            var outputs = new float[2 * LeNet5.OutputLength];
+            a.Forward(pair, outputs, 2, workspace);
+            Compare.Close(outputs.AsSpan(0, LeNet5.OutputLength).ToArray(), Evaluate(a, input, workspace), 1e-5, "batch 2, first sample");
+            Compare.Close(outputs.AsSpan(LeNet5.OutputLength).ToArray(), Evaluate(a, input, workspace), 1e-5, "batch 2, second sample");
+        }
+
+        [Fact]
+        public void LeNet5AtBatch1AllocatesNothing_AndRetransposingNeither()
+        {
+            var network = (LeNet5)Create(nameof(LeNet5), 1);
+            var workspace = network.CreateWorkspace(1);
+            var input = Input(network, 11);
+            var output = new float[LeNet5.OutputLength];
+            Allocations.AssertNone(() => network.Forward(input, output, workspace));
+            Allocations.AssertNone(() =>
+            {
+                network.ParametersChanged();
+                network.Forward(input, output, workspace);
+            });
+        }
+
+        [Fact]
         public void EvaluationWithFoldedWeightsAllocatesNothing_AndRefoldingNeither()
         {
             var network = (MobileNetV2)Create(nameof(MobileNetV2), 1);
@@ -282,6 +341,7 @@ namespace CnnGen.Tests
                 case ResNet8 r: r.ResetParameters(seed); break;
                 case BatchNormNet b: b.ResetParameters(seed); break;
                 case WinogradNet w: w.ResetParameters(seed); break;
+                case LeNet5 l: l.ResetParameters(seed); break;
                 default: throw new ArgumentException(network.GetType().Name, nameof(network));
             }
         }

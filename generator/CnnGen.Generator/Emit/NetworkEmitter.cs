@@ -345,17 +345,26 @@ namespace CnnGen.Generator.Emit
                 using (w.OpenBlock("else if (mode == ForwardMode.Evaluation)"))
                 {
                     var folds = plan.Layers.Where(l => l.Fusion.BatchNorm).ToList();
-                    if (folds.Count > 0 || winograd.Count > 0) w.Line("long version = ParameterVersion;");
-                    if (folds.Count > 0)
+                    var transposed = plan.Layers.Where(LinearEmitter.HasPreparedWeights).ToList();
+                    if (folds.Count > 0 || transposed.Count > 0 || winograd.Count > 0) w.Line("long version = ParameterVersion;");
+                    if (folds.Count > 0 || transposed.Count > 0)
                     {
                         using (w.OpenBlock("if (workspace.FoldedVersion != version)"))
                         {
-                            w.Line("// Batch-norm folded into the convolution before it, once per change of the weights, not once per call.");
+                            if (folds.Count > 0) w.Line("// Batch-norm folded into the convolution before it, once per change of the weights, not once per call.");
                             foreach (var layer in folds)
                             {
                                 var segment = plan.Schedule.OfType<Segment>().First(s => s.Layers.Contains(layer));
                                 Conv2dEmitter.EmitFoldStatement(w, layer, segment.Layers[IndexOf(segment.Layers, layer) + 1]);
                                 if (Conv2dEmitter.HasPreparedWeights(layer)) Conv2dEmitter.EmitPrepareStatement(w, layer);
+                            }
+                            if (transposed.Count > 0)
+                            {
+                                w.Line("// Linear weights transposed for batch 1 where that path runs (Vector512), once per change of the weights.");
+                                using (w.OpenBlock("if (global::CnnGen.Kernels.PreparedLinear.Active)"))
+                                {
+                                    foreach (var layer in transposed) LinearEmitter.EmitPrepareStatement(w, layer);
+                                }
                             }
                             w.Line("workspace.FoldedVersion = version;");
                         }
@@ -484,6 +493,7 @@ namespace CnnGen.Generator.Emit
                 {
                     w.Line("// " + layers[i].Describe());
                     if (training) LayerEmitter.For(layers[i]).EmitTrainingForwardCall(w, layers[i]);
+                    else if (fuse && LinearEmitter.HasPreparedWeights(layers[i])) LinearEmitter.EmitPreparedForwardCall(w, layers[i]);
                     else LayerEmitter.For(layers[i]).EmitEvaluationForwardCall(w, layers[i]);
                     continue;
                 }
@@ -819,9 +829,9 @@ namespace CnnGen.Generator.Emit
                 w.Line("public bool ForwardWasEvaluation { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass was <c>ForwardForGradients</c>: backward then differentiates batch-norm through its running statistics.</summary>");
                 w.Line("public bool ForwardUsedRunningStatistics { get; internal set; }");
-                if (plan.Layers.Any(l => l.Fusion.BatchNorm))
+                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasPreparedWeights(l)))
                 {
-                    w.Line("/// <summary>The network's <c>ParameterVersion</c> the folded weights were computed from; 0 before the first evaluation.</summary>");
+                    w.Line("/// <summary>The network's <c>ParameterVersion</c> the folded or transposed weights were computed from; 0 before the first evaluation.</summary>");
                     w.Line("internal long FoldedVersion;");
                 }
                 if (plan.Layers.Any(Conv2dEmitter.HasWinogradFilters))

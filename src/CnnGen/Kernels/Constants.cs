@@ -12,4 +12,6 @@ namespace CnnGen.Kernels
     internal readonly struct C6 : IConstant { public static int Value => 6; }
     internal readonly struct C7 : IConstant { public static int Value => 7; }
     internal readonly struct C8 : IConstant { public static int Value => 8; }
+    internal readonly struct C9 : IConstant { public static int Value => 9; }
+    internal readonly struct C10 : IConstant { public static int Value => 10; }
 }

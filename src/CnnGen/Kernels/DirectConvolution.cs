@@ -30,6 +30,8 @@ namespace CnnGen.Kernels
         // Six channels per tile on Vector512 when the count is a multiple of 6 but not of 4 (LeNet's first convolution).
         private const int WideChannelBlock = 6;
         private const int FlatAlignment = 16;
+        // Cells per row of a lanes tile, at most (see LanesTile).
+        private const int LanesTileCells = 10;
 
         private readonly struct Geometry
         {
@@ -320,12 +322,18 @@ namespace CnnGen.Kernels
                 return;
             }
             var padded = scratch.Slice(0, g.PaddedLength);
-            Pad(x, padded, g);
             if (UseLanes(g, outChannels, path))
             {
-                ForwardLanes512(padded, weight, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
+                // Without padding, the lanes tiles read only cells of x itself (the last reads its last float): no copy.
+                if (g.Padding == 0) ForwardLanes512(x, weight, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
+                else
+                {
+                    Pad(x, padded, g);
+                    ForwardLanes512(padded, weight, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
+                }
                 return;
             }
+            Pad(x, padded, g);
             int channelBlock = path == KernelPath.Vector512 && outChannels % 4 != 0 && outChannels % WideChannelBlock == 0 ? WideChannelBlock : ChannelBlock;
             var flat = scratch.Slice(g.PaddedLength, channelBlock * g.FlatLength);
             for (int first = 0; first < outChannels; first += channelBlock)
@@ -432,7 +440,7 @@ namespace CnnGen.Kernels
             ref float w = ref MemoryMarshal.GetReference(weight);
             PackLanes(weight, outChannels, taps, scratch);
             ref float x = ref MemoryMarshal.GetReference(padded);
-            int tilesPerRow = (outWidth + 7) / 8;
+            int tilesPerRow = (outWidth + LanesTileCells - 1) / LanesTileCells;
             for (int block = 0; block < outChannels; block += 16)
             {
                 var b = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)block);
@@ -441,7 +449,7 @@ namespace CnnGen.Kernels
                 {
                     for (int tile = 0; tile < tilesPerRow; tile++)
                     {
-                        // Even widths: 10 cells are 5 + 5, not 8 + 2.
+                        // Even splits: 12 cells are 6 + 6, not 10 + 2.
                         int ox = tile * outWidth / tilesPerRow, width = (tile + 1) * outWidth / tilesPerRow - ox;
                         ref float row0 = ref Unsafe.Add(ref x, oy * pw + ox);
                         ref float tileCells = ref Unsafe.Add(ref cells, (oy * outWidth + ox) * 16);
@@ -553,12 +561,14 @@ namespace CnnGen.Kernels
             }
         }
 
-        // 2x2 pooling on [cell][16 channels]: each window is four whole vectors, scanned in PyTorch's order.
+        // 2x2 pooling on [cell][16 channels]: each window is four whole vectors, scanned in PyTorch's order (MAXPS when no
+        // lane is NaN, as in Pooling.PoolRow: the first maximum of the bottom pair replaces the top pair's only if greater).
         private static void LanesPool(ref float cells, int block, Span<float> y, bool relu, in Geometry g)
         {
             int outWidth = g.OutWidth, pooledHeight = g.OutHeight / 2, pooledWidth = g.OutWidth / 2, pooledCells = pooledHeight * pooledWidth;
-            ref float o = ref MemoryMarshal.GetReference(y);
+            ref float o = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), block * pooledCells);
             Span<float> lanes = stackalloc float[16];
+            ref float lane = ref MemoryMarshal.GetReference(lanes);
             for (int py = 0; py < pooledHeight; py++)
             {
                 for (int px = 0; px < pooledWidth; px++)
@@ -572,16 +582,23 @@ namespace CnnGen.Kernels
                     {
                         v0 = Elementwise.Relu(v0); v1 = Elementwise.Relu(v1); v2 = Elementwise.Relu(v2); v3 = Elementwise.Relu(v3);
                     }
-                    var m = Pooling.Later(v1, v0);
-                    m = Pooling.Later(v2, m);
-                    m = Pooling.Later(v3, m);
-                    m.StoreUnsafe(ref MemoryMarshal.GetReference(lanes));
-                    int at = py * pooledWidth + px;
-                    for (int l = 0; l < 16; l++) Unsafe.Add(ref o, (block + l) * pooledCells + at) = lanes[l];
+                    Vector512<float> m;
+                    if (Avx512F.IsSupported && (Avx512F.CompareUnordered(v0, v1) | Avx512F.CompareUnordered(v2, v3)) == Vector512<float>.Zero)
+                    {
+                        m = Avx512F.Max(Avx512F.Max(v3, v2), Avx512F.Max(v1, v0));
+                    }
+                    else
+                    {
+                        m = Pooling.Later(v1, v0);
+                        m = Pooling.Later(v2, m);
+                        m = Pooling.Later(v3, m);
+                    }
+                    m.StoreUnsafe(ref lane);
+                    ref float at = ref Unsafe.Add(ref o, py * pooledWidth + px);
+                    for (int l = 0; l < 16; l++) Unsafe.Add(ref at, l * pooledCells) = Unsafe.Add(ref lane, l);
                 }
             }
         }
-
 
         private static void LanesTile<TRows>(int width, ref float row0, int pw, ref float packed, Vector512<float> bias, ref float cells, int outWidth, in Geometry g)
             where TRows : struct, IConstant
@@ -595,16 +612,19 @@ namespace CnnGen.Kernels
                 case 5: LanesTile<C5, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
                 case 6: LanesTile<C6, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
                 case 7: LanesTile<C7, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
-                default: LanesTile<C8, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+                case 8: LanesTile<C8, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+                case 9: LanesTile<C9, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+                default: LanesTile<C10, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
             }
         }
 
-        // TRows output rows x TCells cells of one 16-channel block: one weight vector and a broadcast input per FMA.
+        // TRows output rows x TCells cells of one 16-channel block: one weight vector and a broadcast input per FMA; up to
+        // 2 x 10 accumulators (with the weight, 21 of the 32 registers): the weight load is shared by up to 20 FMAs.
         private static void LanesTile<TCells, TRows>(ref float row0, int pw, ref float packed, Vector512<float> bias, ref float cells, int outWidth, in Geometry g)
             where TCells : struct, IConstant where TRows : struct, IConstant
         {
-            var a00 = bias; var a01 = bias; var a02 = bias; var a03 = bias; var a04 = bias; var a05 = bias; var a06 = bias; var a07 = bias;
-            var a10 = bias; var a11 = bias; var a12 = bias; var a13 = bias; var a14 = bias; var a15 = bias; var a16 = bias; var a17 = bias;
+            var a00 = bias; var a01 = bias; var a02 = bias; var a03 = bias; var a04 = bias; var a05 = bias; var a06 = bias; var a07 = bias; var a08 = bias; var a09 = bias;
+            var a10 = bias; var a11 = bias; var a12 = bias; var a13 = bias; var a14 = bias; var a15 = bias; var a16 = bias; var a17 = bias; var a18 = bias; var a19 = bias;
             int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane;
             nuint t = 0;
             for (int ic = 0; ic < inChannels; ic++)
@@ -625,6 +645,8 @@ namespace CnnGen.Kernels
                         if (TCells.Value > 5) a05 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 5)), w, a05);
                         if (TCells.Value > 6) a06 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 6)), w, a06);
                         if (TCells.Value > 7) a07 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 7)), w, a07);
+                        if (TCells.Value > 8) a08 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 8)), w, a08);
+                        if (TCells.Value > 9) a09 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 9)), w, a09);
                         if (TRows.Value > 1)
                         {
                             ref float x1 = ref Unsafe.Add(ref bottom, kx);
@@ -636,6 +658,8 @@ namespace CnnGen.Kernels
                             if (TCells.Value > 5) a15 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 5)), w, a15);
                             if (TCells.Value > 6) a16 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 6)), w, a16);
                             if (TCells.Value > 7) a17 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 7)), w, a17);
+                            if (TCells.Value > 8) a18 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 8)), w, a18);
+                            if (TCells.Value > 9) a19 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, 9)), w, a19);
                         }
                     }
                 }
@@ -648,6 +672,8 @@ namespace CnnGen.Kernels
             if (TCells.Value > 5) a05.StoreUnsafe(ref cells, 80);
             if (TCells.Value > 6) a06.StoreUnsafe(ref cells, 96);
             if (TCells.Value > 7) a07.StoreUnsafe(ref cells, 112);
+            if (TCells.Value > 8) a08.StoreUnsafe(ref cells, 128);
+            if (TCells.Value > 9) a09.StoreUnsafe(ref cells, 144);
             if (TRows.Value > 1)
             {
                 ref float next = ref Unsafe.Add(ref cells, outWidth * 16);
@@ -659,6 +685,8 @@ namespace CnnGen.Kernels
                 if (TCells.Value > 5) a15.StoreUnsafe(ref next, 80);
                 if (TCells.Value > 6) a16.StoreUnsafe(ref next, 96);
                 if (TCells.Value > 7) a17.StoreUnsafe(ref next, 112);
+                if (TCells.Value > 8) a18.StoreUnsafe(ref next, 128);
+                if (TCells.Value > 9) a19.StoreUnsafe(ref next, 144);
             }
         }
 

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -32,13 +33,17 @@ namespace CnnGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static float Relu(float v) => v < 0f ? 0f : v;
 
+        // On x86, MAXPS(0, v) is 0 > v ? 0 : v and returns its second operand when one is NaN: the same rule in one
+        // instruction (a compare into a mask and a blend otherwise; mask operations limited the pooled epilogues).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static Vector256<float> Relu(Vector256<float> v) =>
-            Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v);
+            Avx.IsSupported ? Avx.Max(Vector256<float>.Zero, v)
+            : Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static Vector512<float> Relu(Vector512<float> v) =>
-            Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v);
+            Avx512F.IsSupported ? Avx512F.Max(Vector512<float>.Zero, v)
+            : Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v);
 
         /// <summary>y = x for x &gt; 0, else slope·x (PyTorch's LeakyReLU).</summary>
         public static void LeakyRelu(ReadOnlySpan<float> x, Span<float> y, float slope)

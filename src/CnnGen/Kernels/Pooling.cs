@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -64,10 +65,23 @@ namespace CnnGen.Kernels
                         a = Elementwise.Relu(a);
                         b = Elementwise.Relu(b);
                     }
-                    var m = Later(Vector512.Shuffle(a, odd), Vector512.Shuffle(a, even));
-                    m = Later(Vector512.Shuffle(b, even), m);
-                    m = Later(Vector512.Shuffle(b, odd), m);
-                    m.GetLower().StoreUnsafe(ref row, (nuint)ox);
+                    Vector256<float> m;
+                    if (Avx512F.IsSupported && Avx512F.CompareUnordered(a, b) == Vector512<float>.Zero)
+                    {
+                        // No NaN: MAXPS(value, max) is value > max ? value : max, Later itself, in one instruction instead
+                        // of two compares, a mask or and a blend.
+                        var top2 = Avx512F.Max(Vector512.Shuffle(a, odd), Vector512.Shuffle(a, even)).GetLower();
+                        var bottom2 = Avx512F.Max(Vector512.Shuffle(b, odd), Vector512.Shuffle(b, even)).GetLower();
+                        // The first maximum of a window is its bottom pair's if strictly greater than its top pair's, else the top pair's.
+                        m = Avx.Max(bottom2, top2);
+                    }
+                    else
+                    {
+                        var later = Later(Vector512.Shuffle(a, odd), Vector512.Shuffle(a, even));
+                        later = Later(Vector512.Shuffle(b, even), later);
+                        m = Later(Vector512.Shuffle(b, odd), later).GetLower();
+                    }
+                    m.StoreUnsafe(ref row, (nuint)ox);
                     if (ox == outWidth - 8) break;
                 }
                 return;
