@@ -3,7 +3,9 @@ using System.Diagnostics;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using CnnGen;
 using CnnGen.Kernels;
+using MobileNetV2 = CnnGen.Tests.Fixtures.MobileNetV2;
 
 namespace KernelBench
 {
@@ -195,6 +197,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "resnet8")
             {
                 ResNet8Layers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "mobilenet")
+            {
+                MobileNetLayers();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided")
@@ -411,6 +418,83 @@ namespace KernelBench
                 StridedConvolution.Prepare(Fill(oc * c * k * k, 13), Fill(oc, 14), c, h, w, oc, k, 2, p, prepared);
                 return prepared;
             }
+        }
+
+        // "mobilenet": each step of the MobileNetV2 fixture's evaluation forward at batch 1 (the kernel calls its generated
+        // code makes, with its shapes and fusions), best of 3 rounds, and the whole network's Forward timed the same way,
+        // at batch 1 and per image at batch 32 on one thread (the batch-64 benchmark's half per thread).
+        private static void MobileNetLayers()
+        {
+            var network = new MobileNetV2();
+            network.ResetParameters(1);
+            float[] image = Fill(3 * 32 * 32, 1), workspaceInput = new float[3072], a16 = Fill(16 * 256, 2), b64 = Fill(64 * 256, 3), c64 = Fill(64 * 256, 4);
+            float[] d16 = new float[16 * 256], e16 = new float[16 * 256], a8 = Fill(64 * 64, 5), b24 = Fill(24 * 64, 6), c96 = Fill(96 * 64, 7), d96 = new float[96 * 64];
+            float[] e24 = new float[24 * 64], f24 = new float[24 * 64], g64 = new float[64 * 64], pooled = new float[64], flat = new float[64], hidden = new float[32], gelu = new float[32];
+            float[] logits = new float[10], output = new float[10];
+            float[] scratch = new float[1 << 16];
+            float[] stem = new float[StridedConvolution.PreparedLength(3, 16, 3)];
+            StridedConvolution.Prepare(Fill(16 * 27, 8), Fill(16, 9), 3, 32, 32, 16, 3, 2, 1, stem);
+            float[] expand16 = Fill(64 * 16 + 64, 10), project16 = Fill(16 * 64 + 16, 11), expand24 = Fill(96 * 24 + 96, 12), project24 = Fill(24 * 96 + 24, 13);
+            float[] project64to24 = Fill(24 * 64 + 24, 14), dw64 = Fill(64 * 9 + 64, 15), dw96 = Fill(96 * 9 + 96, 16), grouped = Fill(64 * 6 + 64, 17), fc1 = Fill(64 * 32 + 32, 18), fc2 = Fill(32 * 10 + 10, 19);
+            var depthwise1 = new ConvolutionGeometry(64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 64);
+            var depthwise2 = new ConvolutionGeometry(64, 16, 16, 64, 3, 3, 2, 2, 1, 1, 1, 1, 64);
+            var dilated = new ConvolutionGeometry(96, 8, 8, 96, 3, 3, 1, 1, 2, 2, 2, 2, 96);
+            var groups4 = new ConvolutionGeometry(24, 8, 8, 64, 1, 1, 1, 1, 0, 0, 1, 1, 4);
+            var steps = new (string Name, Action Run)[]
+            {
+                ("copy input 3x32x32", () => image.AsSpan().CopyTo(workspaceInput)),
+                ("0 stem 3->16 s2 @32x32 (strided)", () => StridedConvolution.ForwardPrepared(workspaceInput, 3, 32, 32, stem, 16, 3, 2, 1, a16, scratch, relu: false)),
+                ("2 ReLU6 pass 16x16x16", () => Activations.Relu6(a16, a16)),
+                ("3 pointwise 16->64 @16x16", () => PointwiseConvolution.Forward(a16, 16, 256, expand16.AsSpan(0, 1024), expand16.AsSpan(1024, 64), 64, b64)),
+                ("5 ReLU6 pass 64x16x16", () => Activations.Relu6(b64, b64)),
+                ("6 depthwise 3x3 s1 64 @16x16", () => GroupedConvolution.Forward(depthwise1, b64, dw64.AsSpan(0, 576), dw64.AsSpan(576, 64), c64, scratch)),
+                ("8 ReLU6 pass 64x16x16", () => Activations.Relu6(c64, c64)),
+                ("9 pointwise 64->16 @16x16", () => PointwiseConvolution.Forward(c64, 64, 256, project16.AsSpan(0, 1024), project16.AsSpan(1024, 16), 16, d16)),
+                ("res 3 sum 16x16x16", () => Elementwise.Sum(d16, a16, e16)),
+                ("11 pointwise 16->64 @16x16", () => PointwiseConvolution.Forward(e16, 16, 256, expand16.AsSpan(0, 1024), expand16.AsSpan(1024, 64), 64, b64)),
+                ("13 ReLU6 pass 64x16x16", () => Activations.Relu6(b64, b64)),
+                ("14 depthwise 3x3 s2 64 @16x16->8x8", () => GroupedConvolution.Forward(depthwise2, b64, dw64.AsSpan(0, 576), dw64.AsSpan(576, 64), a8, scratch)),
+                ("16 ReLU6 pass 64x8x8", () => Activations.Relu6(a8, a8)),
+                ("17 pointwise 64->24 @8x8", () => PointwiseConvolution.Forward(a8, 64, 64, project64to24.AsSpan(0, 1536), project64to24.AsSpan(1536, 24), 24, b24)),
+                ("19 pointwise 24->96 @8x8", () => PointwiseConvolution.Forward(b24, 24, 64, expand24.AsSpan(0, 2304), expand24.AsSpan(2304, 96), 96, c96)),
+                ("21 ReLU6 pass 96x8x8", () => Activations.Relu6(c96, c96)),
+                ("22 depthwise 3x3 d2 96 @8x8", () => GroupedConvolution.Forward(dilated, c96, dw96.AsSpan(0, 864), dw96.AsSpan(864, 96), d96, scratch)),
+                ("24 ReLU6 pass 96x8x8", () => Activations.Relu6(d96, d96)),
+                ("25 pointwise 96->24 @8x8", () => PointwiseConvolution.Forward(d96, 96, 64, project24.AsSpan(0, 2304), project24.AsSpan(2304, 24), 24, e24)),
+                ("res 12 sum 24x8x8", () => Elementwise.Sum(e24, b24, f24)),
+                ("27 grouped 1x1 24->64 g4 @8x8", () => GroupedConvolution.Forward(groups4, f24, grouped.AsSpan(0, 384), grouped.AsSpan(384, 64), g64, scratch)),
+                ("29 Hardswish pass 64x8x8", () => Activations.Hardswish(g64, g64)),
+                ("30 avg pool + 31 flatten copy", () => { Resampling.AdaptiveAvgPool(g64, 64, 8, 8, 1, 1, pooled); pooled.AsSpan().CopyTo(flat); }),
+                ("32 linear 64->32 + bias", () =>
+                {
+                    Gemm.Multiply(false, true, 1, 32, 64, flat, 64, fc1, 64, hidden, 32, accumulate: false);
+                    Elementwise.Add(fc1.AsSpan(2048, 32), hidden);
+                }),
+                ("33 GELU (tanh) 32", () => Activations.Gelu(hidden, gelu, tanhApproximation: true)),
+                ("34 linear 32->10 + bias + output copy", () =>
+                {
+                    Gemm.Multiply(false, true, 1, 10, 32, gelu, 32, fc2, 32, logits, 10, accumulate: false);
+                    Elementwise.Add(fc2.AsSpan(320, 10), logits);
+                    logits.AsSpan().CopyTo(output);
+                }),
+            };
+            var workspace1 = network.CreateWorkspace(1);
+            const int Half = 32;
+            var workspace32 = network.CreateWorkspace(Half);
+            float[] images32 = Fill(Half * 3072, 20), outputs32 = new float[Half * 10];
+            var best = new double[steps.Length];
+            Array.Fill(best, double.MaxValue);
+            double whole = double.MaxValue, whole32 = double.MaxValue;
+            for (int round = 0; round < 3; round++)
+            {
+                for (int i = 0; i < steps.Length; i++) best[i] = Math.Min(best[i], Time(steps[i].Run));
+                whole = Math.Min(whole, Time(() => network.Forward(image, output, 1, workspace1)));
+                whole32 = Math.Min(whole32, Time(() => network.Forward(images32, outputs32, Half, workspace32)) / Half);
+            }
+            for (int i = 0; i < steps.Length; i++) Console.WriteLine($"{steps[i].Name,-42} {best[i] * 1e6,9:F2} us");
+            Console.WriteLine($"{"sum of the steps above",-42} {best.Sum() * 1e6,9:F2} us");
+            Console.WriteLine($"{"MobileNetV2.Forward, batch 1",-42} {whole * 1e6,9:F2} us");
+            Console.WriteLine($"{"MobileNetV2.Forward, batch 32, per image",-42} {whole32 * 1e6,9:F2} us");
         }
     }
 }
