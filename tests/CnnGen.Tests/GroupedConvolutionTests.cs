@@ -160,7 +160,15 @@ namespace CnnGen.Tests
             float[] y = new float[g.OutLength + 5];
             Array.Fill(y, float.NaN);
             GroupedConvolution.ForwardOn(g, x, w, b, y.AsSpan(0, g.OutLength), scratch, path);
-            Close(y.AsSpan(0, g.OutLength), ReferenceForward(p, x, w, b), 1e-5, $"{path} {g} y");
+            double[] expected = ReferenceForward(p, x, w, b);
+            Close(y.AsSpan(0, g.OutLength), expected, 1e-5, $"{path} {g} y");
+            for (int i = g.OutLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]));
+
+            // With an activation's bounds in the epilogue (here narrower than ReLU6's, so both bounds bite): the clamped definition.
+            Array.Fill(y, float.NaN);
+            GroupedConvolution.ForwardOn(g, x, w, b, y.AsSpan(0, g.OutLength), scratch, path, -0.25f, 0.5f);
+            double[] clamped = Array.ConvertAll(expected, v => Math.Min(Math.Max(v, -0.25), 0.5));
+            Close(y.AsSpan(0, g.OutLength), clamped, 1e-5, $"{path} {g} y clamped");
             for (int i = g.OutLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]));
 
             float[] dy = RandomValues(random, g.OutLength);
@@ -258,6 +266,8 @@ namespace CnnGen.Tests
             float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
             float[] dW = new float[g.WeightLength], dB = new float[g.OutChannels], dX = new float[g.InLength];
             Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x.AsSpan(1), w, b, y, scratch));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w, b, y, scratch, 1f, 0f));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w, b, y, scratch, float.NaN, 6f));
             Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w.AsSpan(1), b, y, scratch));
             Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w, b.AsSpan(1), y, scratch));
             Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w, b, y.AsSpan(1), scratch));
@@ -272,6 +282,7 @@ namespace CnnGen.Tests
             Allocations.AssertNone(() =>
             {
                 GroupedConvolution.Forward(g, x, w, b, y, scratch);
+                GroupedConvolution.Forward(g, x, w, b, y, scratch, 0f, 6f);
                 GroupedConvolution.Backward(g, x, w, y, dW, dB, dX, scratch);
                 GroupedConvolution.Backward(g, x, w, y, dW, Span<float>.Empty, Span<float>.Empty, scratch);
             });
