@@ -75,13 +75,52 @@ namespace CnnGen.Kernels
         // Writes channel c of x into the interior of the padded plane (its border and phase slack stay as they are: zero).
         private static void Pad(ReadOnlySpan<float> x, int c, in ConvolutionGeometry g, in Layout layout, Span<float> plane)
         {
-            int height = g.InHeight, width = g.InWidth, sw = g.StrideWidth, pw = g.PaddingWidth;
+            // Locals, not reads through g and layout: the stores below could alias them as far as the JIT knows, and it
+            // would load them again on every row.
+            int height = g.InHeight, width = g.InWidth, sw = g.StrideWidth, pw = g.PaddingWidth, ph = g.PaddingHeight;
+            int phaseLength = layout.PhaseLength;
+            nint rowStride = layout.RowStride;
             bool wide = width >= 16 && Vector512.IsHardwareAccelerated;
             ref float source = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)c * height * width);
             ref float target = ref MemoryMarshal.GetReference(plane);
+            if (sw == 1 && (width == 16 || width == 8) && Vector256.IsHardwareAccelerated)
+            {
+                // One vector per row, the commonest maps after a few strides: a tight loop of loads and stores.
+                ref float to = ref Unsafe.Add(ref target, ph * rowStride + pw);
+                if (width == 16 && Vector512.IsHardwareAccelerated)
+                {
+                    for (int iy = 0; iy < height; iy++, to = ref Unsafe.Add(ref to, rowStride))
+                        Vector512.LoadUnsafe(ref source, (nuint)(iy * 16)).StoreUnsafe(ref to);
+                    return;
+                }
+                for (int iy = 0; iy < height; iy++, to = ref Unsafe.Add(ref to, rowStride))
+                {
+                    Vector256.LoadUnsafe(ref source, (nuint)(iy * width)).StoreUnsafe(ref to);
+                    if (width == 16) Vector256.LoadUnsafe(ref source, (nuint)(iy * width + 8)).StoreUnsafe(ref to, 8);
+                }
+                return;
+            }
+            if (sw == 2 && width % 16 == 0 && Vector512.IsHardwareAccelerated)
+            {
+                // Whole 16-column chunks split into evens and odds (see below), in a tight loop.
+                ref float evens = ref Unsafe.Add(ref target, ph * rowStride + (pw & 1) * phaseLength + pw / 2);
+                ref float odds = ref Unsafe.Add(ref target, ph * rowStride + ((pw + 1) & 1) * phaseLength + (pw + 1) / 2);
+                var order = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+                for (int iy = 0; iy < height; iy++, evens = ref Unsafe.Add(ref evens, rowStride), odds = ref Unsafe.Add(ref odds, rowStride))
+                {
+                    ref float from = ref Unsafe.Add(ref source, iy * width);
+                    for (int ix = 0; ix < width; ix += 16)
+                    {
+                        var split = Vector512.Shuffle(Vector512.LoadUnsafe(ref from, (nuint)ix), order);
+                        split.GetLower().StoreUnsafe(ref evens, (nuint)(ix / 2));
+                        split.GetUpper().StoreUnsafe(ref odds, (nuint)(ix / 2));
+                    }
+                }
+                return;
+            }
             for (int iy = 0; iy < height; iy++)
             {
-                ref float row = ref Unsafe.Add(ref target, (nint)(iy + g.PaddingHeight) * layout.RowStride);
+                ref float row = ref Unsafe.Add(ref target, (iy + ph) * rowStride);
                 ref float from = ref Unsafe.Add(ref source, iy * width);
                 if (sw == 1)
                 {
@@ -93,8 +132,8 @@ namespace CnnGen.Kernels
                 if (sw == 2)
                 {
                     // Input column 2k goes to phase pw mod 2 at k + pw/2, column 2k + 1 to the other phase at k + (pw + 1)/2.
-                    ref float evens = ref Unsafe.Add(ref row, (pw & 1) * layout.PhaseLength + pw / 2);
-                    ref float odds = ref Unsafe.Add(ref row, ((pw + 1) & 1) * layout.PhaseLength + (pw + 1) / 2);
+                    ref float evens = ref Unsafe.Add(ref row, (pw & 1) * phaseLength + pw / 2);
+                    ref float odds = ref Unsafe.Add(ref row, ((pw + 1) & 1) * phaseLength + (pw + 1) / 2);
                     for (; ix <= width - 16; ix += 16)
                     {
                         var (e, o) = VectorRows.Deinterleave(ref Unsafe.Add(ref from, ix));
@@ -114,7 +153,7 @@ namespace CnnGen.Kernels
                 int phase = (ix + pw) % sw, at = (ix + pw) / sw;
                 for (; ix < width; ix++)
                 {
-                    Unsafe.Add(ref row, phase * layout.PhaseLength + at) = Unsafe.Add(ref from, ix);
+                    Unsafe.Add(ref row, phase * phaseLength + at) = Unsafe.Add(ref from, ix);
                     if (++phase == sw)
                     {
                         phase = 0;
@@ -197,6 +236,9 @@ namespace CnnGen.Kernels
             bool wide = path == DirectConvolution.KernelPath.Vector512 && Vector512.IsHardwareAccelerated && outWidth >= 16;
             var clamp = new OutputClamp(low, high);
             int rowStep = g.StrideHeight * layout.RowStride;
+            // 3x3 at stride 1 without dilation, rows at least a vector wide: input rows shared between output rows.
+            bool threeByThree = g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight == 1 && g.StrideWidth == 1
+                && g.DilationHeight == 1 && g.DilationWidth == 1 && outWidth >= 8;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
                 Pad(x, ic, g, layout, plane);
@@ -218,6 +260,11 @@ namespace CnnGen.Kernels
                     }
                     // Eight output rows at a time (then four, then one): as many independent accumulator chains per tap,
                     // which is what hides the fused multiply-add's latency on these short sums.
+                    for (; threeByThree && oy <= vectorRows - 8; oy += 8)
+                    {
+                        if (wide) Rows3x3512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                        else Rows3x3256(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                    }
                     for (; oy <= vectorRows - 8; oy += 8)
                     {
                         if (wide) Rows512<C8>(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, ref offsetRef, taps, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
@@ -236,6 +283,156 @@ namespace CnnGen.Kernels
                     for (; oy < g.OutHeight; oy++)
                         RowScalar(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), ref w, ref offsetRef, taps, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
                 }
+            }
+        }
+
+        // Eight output rows of a 3x3 stride-1 undilated kernel x one vector of 16 cells: each of the ten input rows is loaded
+        // once per column shift and feeds the (up to) three output rows that read it, 30 loads for 72 multiply-adds instead
+        // of 72. Each output's sum still runs over the taps in order (ky, then kx), as in the general tile.
+        private static void Rows3x3512(ref float input, int rowStep, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
+        {
+            var w00 = Vector512.Create(w); var w01 = Vector512.Create(Unsafe.Add(ref w, 1)); var w02 = Vector512.Create(Unsafe.Add(ref w, 2));
+            var w10 = Vector512.Create(Unsafe.Add(ref w, 3)); var w11 = Vector512.Create(Unsafe.Add(ref w, 4)); var w12 = Vector512.Create(Unsafe.Add(ref w, 5));
+            var w20 = Vector512.Create(Unsafe.Add(ref w, 6)); var w21 = Vector512.Create(Unsafe.Add(ref w, 7)); var w22 = Vector512.Create(Unsafe.Add(ref w, 8));
+            var low = Vector512.Create(clamp.Low);
+            var high = Vector512.Create(clamp.High);
+            bool none = clamp.IsNone;
+            int last = outWidth - 16;
+            for (int ox = 0; ; ox += 16)
+            {
+                if (ox > last) ox = last; // the last vector overlaps the one before
+                ref float row = ref Unsafe.Add(ref input, ox);
+                var a0 = Vector512.Create(bias);
+                Vector512<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                Vector512<float> v0, v1, v2;
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a0 = Fused.MultiplyAdd(v0, w00, a0); a0 = Fused.MultiplyAdd(v1, w01, a0); a0 = Fused.MultiplyAdd(v2, w02, a0);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a0 = Fused.MultiplyAdd(v0, w10, a0); a0 = Fused.MultiplyAdd(v1, w11, a0); a0 = Fused.MultiplyAdd(v2, w12, a0);
+                a1 = Fused.MultiplyAdd(v0, w00, a1); a1 = Fused.MultiplyAdd(v1, w01, a1); a1 = Fused.MultiplyAdd(v2, w02, a1);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a0 = Fused.MultiplyAdd(v0, w20, a0); a0 = Fused.MultiplyAdd(v1, w21, a0); a0 = Fused.MultiplyAdd(v2, w22, a0);
+                a1 = Fused.MultiplyAdd(v0, w10, a1); a1 = Fused.MultiplyAdd(v1, w11, a1); a1 = Fused.MultiplyAdd(v2, w12, a1);
+                a2 = Fused.MultiplyAdd(v0, w00, a2); a2 = Fused.MultiplyAdd(v1, w01, a2); a2 = Fused.MultiplyAdd(v2, w02, a2);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a1 = Fused.MultiplyAdd(v0, w20, a1); a1 = Fused.MultiplyAdd(v1, w21, a1); a1 = Fused.MultiplyAdd(v2, w22, a1);
+                a2 = Fused.MultiplyAdd(v0, w10, a2); a2 = Fused.MultiplyAdd(v1, w11, a2); a2 = Fused.MultiplyAdd(v2, w12, a2);
+                a3 = Fused.MultiplyAdd(v0, w00, a3); a3 = Fused.MultiplyAdd(v1, w01, a3); a3 = Fused.MultiplyAdd(v2, w02, a3);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a2 = Fused.MultiplyAdd(v0, w20, a2); a2 = Fused.MultiplyAdd(v1, w21, a2); a2 = Fused.MultiplyAdd(v2, w22, a2);
+                a3 = Fused.MultiplyAdd(v0, w10, a3); a3 = Fused.MultiplyAdd(v1, w11, a3); a3 = Fused.MultiplyAdd(v2, w12, a3);
+                a4 = Fused.MultiplyAdd(v0, w00, a4); a4 = Fused.MultiplyAdd(v1, w01, a4); a4 = Fused.MultiplyAdd(v2, w02, a4);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a3 = Fused.MultiplyAdd(v0, w20, a3); a3 = Fused.MultiplyAdd(v1, w21, a3); a3 = Fused.MultiplyAdd(v2, w22, a3);
+                a4 = Fused.MultiplyAdd(v0, w10, a4); a4 = Fused.MultiplyAdd(v1, w11, a4); a4 = Fused.MultiplyAdd(v2, w12, a4);
+                a5 = Fused.MultiplyAdd(v0, w00, a5); a5 = Fused.MultiplyAdd(v1, w01, a5); a5 = Fused.MultiplyAdd(v2, w02, a5);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a4 = Fused.MultiplyAdd(v0, w20, a4); a4 = Fused.MultiplyAdd(v1, w21, a4); a4 = Fused.MultiplyAdd(v2, w22, a4);
+                a5 = Fused.MultiplyAdd(v0, w10, a5); a5 = Fused.MultiplyAdd(v1, w11, a5); a5 = Fused.MultiplyAdd(v2, w12, a5);
+                a6 = Fused.MultiplyAdd(v0, w00, a6); a6 = Fused.MultiplyAdd(v1, w01, a6); a6 = Fused.MultiplyAdd(v2, w02, a6);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a5 = Fused.MultiplyAdd(v0, w20, a5); a5 = Fused.MultiplyAdd(v1, w21, a5); a5 = Fused.MultiplyAdd(v2, w22, a5);
+                a6 = Fused.MultiplyAdd(v0, w10, a6); a6 = Fused.MultiplyAdd(v1, w11, a6); a6 = Fused.MultiplyAdd(v2, w12, a6);
+                a7 = Fused.MultiplyAdd(v0, w00, a7); a7 = Fused.MultiplyAdd(v1, w01, a7); a7 = Fused.MultiplyAdd(v2, w02, a7);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a6 = Fused.MultiplyAdd(v0, w20, a6); a6 = Fused.MultiplyAdd(v1, w21, a6); a6 = Fused.MultiplyAdd(v2, w22, a6);
+                a7 = Fused.MultiplyAdd(v0, w10, a7); a7 = Fused.MultiplyAdd(v1, w11, a7); a7 = Fused.MultiplyAdd(v2, w12, a7);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a7 = Fused.MultiplyAdd(v0, w20, a7); a7 = Fused.MultiplyAdd(v1, w21, a7); a7 = Fused.MultiplyAdd(v2, w22, a7);
+                ref float o = ref Unsafe.Add(ref output, ox);
+                OutputClamp.Store(a0, none, low, high, ref o);
+                OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, 1 * outWidth));
+                OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
+                OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
+                OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
+                OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
+                OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
+                OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                if (ox == last) break;
+            }
+        }
+
+        // Eight output rows of a 3x3 stride-1 undilated kernel x one vector of 8 cells: each of the ten input rows is loaded
+        // once per column shift and feeds the (up to) three output rows that read it, 30 loads for 72 multiply-adds instead
+        // of 72. Each output's sum still runs over the taps in order (ky, then kx), as in the general tile.
+        private static void Rows3x3256(ref float input, int rowStep, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
+        {
+            var w00 = Vector256.Create(w); var w01 = Vector256.Create(Unsafe.Add(ref w, 1)); var w02 = Vector256.Create(Unsafe.Add(ref w, 2));
+            var w10 = Vector256.Create(Unsafe.Add(ref w, 3)); var w11 = Vector256.Create(Unsafe.Add(ref w, 4)); var w12 = Vector256.Create(Unsafe.Add(ref w, 5));
+            var w20 = Vector256.Create(Unsafe.Add(ref w, 6)); var w21 = Vector256.Create(Unsafe.Add(ref w, 7)); var w22 = Vector256.Create(Unsafe.Add(ref w, 8));
+            var low = Vector256.Create(clamp.Low);
+            var high = Vector256.Create(clamp.High);
+            bool none = clamp.IsNone;
+            int last = outWidth - 8;
+            for (int ox = 0; ; ox += 8)
+            {
+                if (ox > last) ox = last; // the last vector overlaps the one before
+                ref float row = ref Unsafe.Add(ref input, ox);
+                var a0 = Vector256.Create(bias);
+                Vector256<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                Vector256<float> v0, v1, v2;
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a0 = Fused.MultiplyAdd(v0, w00, a0); a0 = Fused.MultiplyAdd(v1, w01, a0); a0 = Fused.MultiplyAdd(v2, w02, a0);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a0 = Fused.MultiplyAdd(v0, w10, a0); a0 = Fused.MultiplyAdd(v1, w11, a0); a0 = Fused.MultiplyAdd(v2, w12, a0);
+                a1 = Fused.MultiplyAdd(v0, w00, a1); a1 = Fused.MultiplyAdd(v1, w01, a1); a1 = Fused.MultiplyAdd(v2, w02, a1);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a0 = Fused.MultiplyAdd(v0, w20, a0); a0 = Fused.MultiplyAdd(v1, w21, a0); a0 = Fused.MultiplyAdd(v2, w22, a0);
+                a1 = Fused.MultiplyAdd(v0, w10, a1); a1 = Fused.MultiplyAdd(v1, w11, a1); a1 = Fused.MultiplyAdd(v2, w12, a1);
+                a2 = Fused.MultiplyAdd(v0, w00, a2); a2 = Fused.MultiplyAdd(v1, w01, a2); a2 = Fused.MultiplyAdd(v2, w02, a2);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a1 = Fused.MultiplyAdd(v0, w20, a1); a1 = Fused.MultiplyAdd(v1, w21, a1); a1 = Fused.MultiplyAdd(v2, w22, a1);
+                a2 = Fused.MultiplyAdd(v0, w10, a2); a2 = Fused.MultiplyAdd(v1, w11, a2); a2 = Fused.MultiplyAdd(v2, w12, a2);
+                a3 = Fused.MultiplyAdd(v0, w00, a3); a3 = Fused.MultiplyAdd(v1, w01, a3); a3 = Fused.MultiplyAdd(v2, w02, a3);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a2 = Fused.MultiplyAdd(v0, w20, a2); a2 = Fused.MultiplyAdd(v1, w21, a2); a2 = Fused.MultiplyAdd(v2, w22, a2);
+                a3 = Fused.MultiplyAdd(v0, w10, a3); a3 = Fused.MultiplyAdd(v1, w11, a3); a3 = Fused.MultiplyAdd(v2, w12, a3);
+                a4 = Fused.MultiplyAdd(v0, w00, a4); a4 = Fused.MultiplyAdd(v1, w01, a4); a4 = Fused.MultiplyAdd(v2, w02, a4);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a3 = Fused.MultiplyAdd(v0, w20, a3); a3 = Fused.MultiplyAdd(v1, w21, a3); a3 = Fused.MultiplyAdd(v2, w22, a3);
+                a4 = Fused.MultiplyAdd(v0, w10, a4); a4 = Fused.MultiplyAdd(v1, w11, a4); a4 = Fused.MultiplyAdd(v2, w12, a4);
+                a5 = Fused.MultiplyAdd(v0, w00, a5); a5 = Fused.MultiplyAdd(v1, w01, a5); a5 = Fused.MultiplyAdd(v2, w02, a5);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a4 = Fused.MultiplyAdd(v0, w20, a4); a4 = Fused.MultiplyAdd(v1, w21, a4); a4 = Fused.MultiplyAdd(v2, w22, a4);
+                a5 = Fused.MultiplyAdd(v0, w10, a5); a5 = Fused.MultiplyAdd(v1, w11, a5); a5 = Fused.MultiplyAdd(v2, w12, a5);
+                a6 = Fused.MultiplyAdd(v0, w00, a6); a6 = Fused.MultiplyAdd(v1, w01, a6); a6 = Fused.MultiplyAdd(v2, w02, a6);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a5 = Fused.MultiplyAdd(v0, w20, a5); a5 = Fused.MultiplyAdd(v1, w21, a5); a5 = Fused.MultiplyAdd(v2, w22, a5);
+                a6 = Fused.MultiplyAdd(v0, w10, a6); a6 = Fused.MultiplyAdd(v1, w11, a6); a6 = Fused.MultiplyAdd(v2, w12, a6);
+                a7 = Fused.MultiplyAdd(v0, w00, a7); a7 = Fused.MultiplyAdd(v1, w01, a7); a7 = Fused.MultiplyAdd(v2, w02, a7);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a6 = Fused.MultiplyAdd(v0, w20, a6); a6 = Fused.MultiplyAdd(v1, w21, a6); a6 = Fused.MultiplyAdd(v2, w22, a6);
+                a7 = Fused.MultiplyAdd(v0, w10, a7); a7 = Fused.MultiplyAdd(v1, w11, a7); a7 = Fused.MultiplyAdd(v2, w12, a7);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a7 = Fused.MultiplyAdd(v0, w20, a7); a7 = Fused.MultiplyAdd(v1, w21, a7); a7 = Fused.MultiplyAdd(v2, w22, a7);
+                ref float o = ref Unsafe.Add(ref output, ox);
+                OutputClamp.Store(a0, none, low, high, ref o);
+                OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, 1 * outWidth));
+                OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
+                OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
+                OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
+                OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
+                OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
+                OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                if (ox == last) break;
             }
         }
 
