@@ -28,6 +28,7 @@ namespace CnnGen.Tests
                 new[] { 12, 8, 8, 24, 3, 3, 2, 2, 1, 1, 1, 1, 12, 0 },     // depthwise 4-wide output, multiplier 2
                 new[] { 5, 19, 11, 10, 3, 3, 1, 1, 1, 1, 1, 1, 5, 1 },     // depthwise 3x3 stride 1 (shared input rows): 8 + 8 + 3 rows, multiplier 2
                 new[] { 3, 20, 37, 3, 3, 3, 1, 1, 0, 0, 1, 1, 3, 0 },      // the same unpadded, 18 rows, an overlapping last vector
+                new[] { 8, 10, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 1 },       // the same on rows of exactly 8 (one Vector256 per row to pad)
                 new[] { 64, 16, 16, 64, 1, 1, 1, 1, 0, 0, 1, 1, 4, 1 },    // grouped pointwise
                 new[] { 32, 32, 32, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 },    // 3x3 stride 2
                 new[] { 4, 10, 12, 6, 3, 2, 2, 3, 1, 0, 2, 1, 2, 1 },      // grouped, rectangular, mixed stride and dilation

@@ -75,8 +75,7 @@ namespace CnnGen.Kernels
         // Writes channel c of x into the interior of the padded plane (its border and phase slack stay as they are: zero).
         private static void Pad(ReadOnlySpan<float> x, int c, in ConvolutionGeometry g, in Layout layout, Span<float> plane)
         {
-            // Locals, not reads through g and layout: the stores below could alias them as far as the JIT knows, and it
-            // would load them again on every row.
+            // Locals rather than reads through g and layout (references the stores below could alias, as far as the JIT knows).
             int height = g.InHeight, width = g.InWidth, sw = g.StrideWidth, pw = g.PaddingWidth, ph = g.PaddingHeight;
             int phaseLength = layout.PhaseLength;
             nint rowStride = layout.RowStride;
