@@ -3,7 +3,9 @@ using System.Diagnostics;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using CnnGen;
 using CnnGen.Kernels;
+using MobileNetV2 = CnnGen.Tests.Fixtures.MobileNetV2;
 
 namespace KernelBench
 {
@@ -46,6 +48,30 @@ namespace KernelBench
         {
             var sw = Stopwatch.StartNew();
             while (sw.Elapsed.TotalMilliseconds < 250) action();
+        }
+
+        // Seconds per call, best of 200 batches of ~0.5 ms: on a shared, loaded machine a short batch is more likely to run
+        // without being descheduled, so the minimum is steadier than that of a few long batches.
+        private static double TimeShort(Action action)
+        {
+            for (int i = 0; i < 200; i++) action(); // tier up
+            int calls = 1;
+            var sw = Stopwatch.StartNew();
+            while (true)
+            {
+                sw.Restart();
+                for (int i = 0; i < calls; i++) action();
+                if (sw.Elapsed.TotalMilliseconds > 0.5) break;
+                calls *= 2;
+            }
+            double best = double.MaxValue;
+            for (int trial = 0; trial < 200; trial++)
+            {
+                sw.Restart();
+                for (int i = 0; i < calls; i++) action();
+                best = Math.Min(best, sw.Elapsed.TotalSeconds / calls);
+            }
+            return best;
         }
 
         private const int PeakIterations = 20_000_000;
@@ -293,6 +319,16 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "lenet")
             {
                 LeNetLayers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "depthwise")
+            {
+                DepthwiseShapes();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "mobilenet")
+            {
+                MobileNetLayers();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided")
@@ -608,6 +644,104 @@ namespace KernelBench
                 StridedConvolution.Prepare(Fill(oc * c * k * k, 13), Fill(oc, 14), c, h, w, oc, k, 2, p, prepared);
                 return prepared;
             }
+        }
+
+        // "depthwise": the depthwise kernel over a range of shapes (channels, map size, stride, dilation), fused ReLU6, next to a
+        // copy of the same input (the memory traffic's floor) and a pointwise layer of the same input as a yardstick.
+        private static void DepthwiseShapes()
+        {
+            var shapes = new (int C, int H, int Stride, int Dilation)[]
+            {
+                (32, 32, 1, 1), (32, 32, 2, 1), (64, 16, 1, 1), (64, 16, 2, 1), (64, 16, 1, 2), (96, 8, 1, 1), (96, 8, 1, 2),
+                (96, 8, 2, 1), (144, 8, 1, 1), (256, 4, 1, 1), (16, 64, 1, 1), (16, 64, 2, 1), (48, 12, 1, 1), (48, 12, 2, 1),
+            };
+            float[] x = Fill(256 * 64 * 64, 1), w = Fill(256 * 9, 2), b = Fill(256, 3), y = new float[256 * 64 * 64], scratch = new float[1 << 16];
+            float[] pointwise = Fill(16 * 256, 4);
+            Console.WriteLine($"{"depthwise 3x3 + ReLU6",-36} {"us",7} {"GFLOP/s",8} {"copy us",8} {"1x1 ->16 us",12}");
+            foreach (var s in shapes)
+            {
+                var g = new ConvolutionGeometry(s.C, s.H, s.H, s.C, 3, 3, s.Stride, s.Stride, s.Dilation, s.Dilation, s.Dilation, s.Dilation, s.C);
+                double t = double.MaxValue, copy = double.MaxValue, yardstick = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    t = Math.Min(t, TimeShort(() => GroupedConvolution.Forward(g, x, w, b, y, scratch, 0f, 6f)));
+                    copy = Math.Min(copy, TimeShort(() => x.AsSpan(0, g.InLength).CopyTo(y)));
+                    yardstick = Math.Min(yardstick, TimeShort(() => PointwiseConvolution.Forward(x, s.C, s.H * s.H, pointwise, default, 16, y)));
+                }
+                string name = $"{s.C}x{s.H}x{s.H} s{s.Stride} d{s.Dilation}";
+                Console.WriteLine($"{name,-36} {t * 1e6,7:F2} {2.0 * g.OutLength * 9 / t / 1e9,8:F1} {copy * 1e6,8:F2} {yardstick * 1e6,12:F2}");
+            }
+        }
+
+        // "mobilenet": each step of the MobileNetV2 fixture's evaluation forward at batch 1 (the kernel calls its generated
+        // code makes, with its shapes and fusions), best of 3 rounds of short batches, and the whole network's Forward timed the same way,
+        // at batch 1 and per image at batch 32 on one thread (the batch-64 benchmark's half per thread).
+        private static void MobileNetLayers()
+        {
+            var network = new MobileNetV2();
+            network.ResetParameters(1);
+            float[] image = Fill(3 * 32 * 32, 1), workspaceInput = new float[3072], a16 = Fill(16 * 256, 2), b64 = Fill(64 * 256, 3), c64 = Fill(64 * 256, 4);
+            float[] d16 = new float[16 * 256], e16 = new float[16 * 256], a8 = Fill(64 * 64, 5), b24 = Fill(24 * 64, 6), c96 = Fill(96 * 64, 7), d96 = new float[96 * 64];
+            float[] e24 = new float[24 * 64], f24 = new float[24 * 64], g64 = new float[64 * 64], pooled = new float[64], flat = new float[64], hidden = new float[32], gelu = new float[32];
+            float[] logits = new float[10], output = new float[10];
+            float[] scratch = new float[1 << 16];
+            float[] stem = new float[StridedConvolution.PreparedLength(3, 16, 3)];
+            StridedConvolution.Prepare(Fill(16 * 27, 8), Fill(16, 9), 3, 32, 32, 16, 3, 2, 1, stem);
+            float[] expand16 = Fill(64 * 16 + 64, 10), project16 = Fill(16 * 64 + 16, 11), expand24 = Fill(96 * 24 + 96, 12), project24 = Fill(24 * 96 + 24, 13);
+            float[] project64to24 = Fill(24 * 64 + 24, 14), dw64 = Fill(64 * 9 + 64, 15), dw96 = Fill(96 * 9 + 96, 16), grouped = Fill(64 * 6 + 64, 17), fc1 = Fill(64 * 32 + 32, 18), fc2 = Fill(32 * 10 + 10, 19);
+            var depthwise1 = new ConvolutionGeometry(64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 64);
+            var depthwise2 = new ConvolutionGeometry(64, 16, 16, 64, 3, 3, 2, 2, 1, 1, 1, 1, 64);
+            var dilated = new ConvolutionGeometry(96, 8, 8, 96, 3, 3, 1, 1, 2, 2, 2, 2, 96);
+            var groups4 = new ConvolutionGeometry(24, 8, 8, 64, 1, 1, 1, 1, 0, 0, 1, 1, 4);
+            var steps = new (string Name, Action Run)[]
+            {
+                ("copy input 3x32x32", () => image.AsSpan().CopyTo(workspaceInput)),
+                ("0 stem 3->16 s2 @32x32 (strided)", () => StridedConvolution.ForwardPrepared(workspaceInput, 3, 32, 32, stem, 16, 3, 2, 1, a16, scratch, relu: false)),
+                ("2 ReLU6 pass 16x16x16", () => Activations.Relu6(a16, a16)),
+                ("3 pointwise 16->64 @16x16 +ReLU6", () => PointwiseConvolution.Forward(a16, 16, 256, expand16.AsSpan(0, 1024), expand16.AsSpan(1024, 64), 64, b64, 0f, 6f)),
+                ("6 depthwise 3x3 s1 64 @16x16 +ReLU6", () => GroupedConvolution.Forward(depthwise1, b64, dw64.AsSpan(0, 576), dw64.AsSpan(576, 64), c64, scratch, 0f, 6f)),
+                ("9 pointwise 64->16 @16x16", () => PointwiseConvolution.Forward(c64, 64, 256, project16.AsSpan(0, 1024), project16.AsSpan(1024, 16), 16, d16)),
+                ("res 3 sum 16x16x16", () => Elementwise.Sum(d16, a16, e16)),
+                ("11 pointwise 16->64 @16x16 +ReLU6", () => PointwiseConvolution.Forward(e16, 16, 256, expand16.AsSpan(0, 1024), expand16.AsSpan(1024, 64), 64, b64, 0f, 6f)),
+                ("14 depthwise 3x3 s2 64 @16x16->8x8 +ReLU6", () => GroupedConvolution.Forward(depthwise2, b64, dw64.AsSpan(0, 576), dw64.AsSpan(576, 64), a8, scratch, 0f, 6f)),
+                ("17 pointwise 64->24 @8x8", () => PointwiseConvolution.Forward(a8, 64, 64, project64to24.AsSpan(0, 1536), project64to24.AsSpan(1536, 24), 24, b24)),
+                ("19 pointwise 24->96 @8x8 +ReLU6", () => PointwiseConvolution.Forward(b24, 24, 64, expand24.AsSpan(0, 2304), expand24.AsSpan(2304, 96), 96, c96, 0f, 6f)),
+                ("22 depthwise 3x3 d2 96 @8x8 +ReLU6", () => GroupedConvolution.Forward(dilated, c96, dw96.AsSpan(0, 864), dw96.AsSpan(864, 96), d96, scratch, 0f, 6f)),
+                ("25 pointwise 96->24 @8x8", () => PointwiseConvolution.Forward(d96, 96, 64, project24.AsSpan(0, 2304), project24.AsSpan(2304, 24), 24, e24)),
+                ("res 12 sum 24x8x8", () => Elementwise.Sum(e24, b24, f24)),
+                ("27 grouped 1x1 24->64 g4 @8x8", () => GroupedConvolution.Forward(groups4, f24, grouped.AsSpan(0, 384), grouped.AsSpan(384, 64), g64, scratch)),
+                ("29 Hardswish pass 64x8x8", () => Activations.Hardswish(g64, g64)),
+                ("30 avg pool + 31 flatten copy", () => { Resampling.AdaptiveAvgPool(g64, 64, 8, 8, 1, 1, pooled); pooled.AsSpan().CopyTo(flat); }),
+                ("32 linear 64->32 + bias", () =>
+                {
+                    Gemm.Multiply(false, true, 1, 32, 64, flat, 64, fc1, 64, hidden, 32, accumulate: false);
+                    Elementwise.Add(fc1.AsSpan(2048, 32), hidden);
+                }),
+                ("33 GELU (tanh) 32", () => Activations.Gelu(hidden, gelu, tanhApproximation: true)),
+                ("34 linear 32->10 + bias + output copy", () =>
+                {
+                    Gemm.Multiply(false, true, 1, 10, 32, gelu, 32, fc2, 32, logits, 10, accumulate: false);
+                    Elementwise.Add(fc2.AsSpan(320, 10), logits);
+                    logits.AsSpan().CopyTo(output);
+                }),
+            };
+            var workspace1 = network.CreateWorkspace(1);
+            const int Half = 32;
+            var workspace32 = network.CreateWorkspace(Half);
+            float[] images32 = Fill(Half * 3072, 20), outputs32 = new float[Half * 10];
+            var best = new double[steps.Length];
+            Array.Fill(best, double.MaxValue);
+            double whole = double.MaxValue, whole32 = double.MaxValue;
+            for (int round = 0; round < 3; round++)
+            {
+                for (int i = 0; i < steps.Length; i++) best[i] = Math.Min(best[i], TimeShort(steps[i].Run));
+                whole = Math.Min(whole, TimeShort(() => network.Forward(image, output, 1, workspace1)));
+                whole32 = Math.Min(whole32, TimeShort(() => network.Forward(images32, outputs32, Half, workspace32)) / Half);
+            }
+            for (int i = 0; i < steps.Length; i++) Console.WriteLine($"{steps[i].Name,-42} {best[i] * 1e6,9:F2} us");
+            Console.WriteLine($"{"sum of the steps above",-42} {best.Sum() * 1e6,9:F2} us");
+            Console.WriteLine($"{"MobileNetV2.Forward, batch 1",-42} {whole * 1e6,9:F2} us");
+            Console.WriteLine($"{"MobileNetV2.Forward, batch 32, per image",-42} {whole32 * 1e6,9:F2} us");
         }
     }
 }

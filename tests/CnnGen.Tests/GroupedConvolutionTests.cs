@@ -26,6 +26,9 @@ namespace CnnGen.Tests
                 new[] { 5, 9, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 5, 1 },        // depthwise, rows narrower than a vector
                 new[] { 16, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 1 },     // depthwise 7x7 maps (narrow rows spill into the next)
                 new[] { 12, 8, 8, 24, 3, 3, 2, 2, 1, 1, 1, 1, 12, 0 },     // depthwise 4-wide output, multiplier 2
+                new[] { 5, 19, 11, 10, 3, 3, 1, 1, 1, 1, 1, 1, 5, 1 },     // depthwise 3x3 stride 1 (shared input rows): 8 + 8 + 3 rows, multiplier 2
+                new[] { 3, 20, 37, 3, 3, 3, 1, 1, 0, 0, 1, 1, 3, 0 },      // the same unpadded, 18 rows, an overlapping last vector
+                new[] { 8, 10, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 1 },       // the same on rows of exactly 8 (one Vector256 per row to pad)
                 new[] { 64, 16, 16, 64, 1, 1, 1, 1, 0, 0, 1, 1, 4, 1 },    // grouped pointwise
                 new[] { 32, 32, 32, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 },    // 3x3 stride 2
                 new[] { 4, 10, 12, 6, 3, 2, 2, 3, 1, 0, 2, 1, 2, 1 },      // grouped, rectangular, mixed stride and dilation
@@ -160,7 +163,15 @@ namespace CnnGen.Tests
             float[] y = new float[g.OutLength + 5];
             Array.Fill(y, float.NaN);
             GroupedConvolution.ForwardOn(g, x, w, b, y.AsSpan(0, g.OutLength), scratch, path);
-            Close(y.AsSpan(0, g.OutLength), ReferenceForward(p, x, w, b), 1e-5, $"{path} {g} y");
+            double[] expected = ReferenceForward(p, x, w, b);
+            Close(y.AsSpan(0, g.OutLength), expected, 1e-5, $"{path} {g} y");
+            for (int i = g.OutLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]));
+
+            // With an activation's bounds in the epilogue (here narrower than ReLU6's, so both bounds bite): the clamped definition.
+            Array.Fill(y, float.NaN);
+            GroupedConvolution.ForwardOn(g, x, w, b, y.AsSpan(0, g.OutLength), scratch, path, -0.25f, 0.5f);
+            double[] clamped = Array.ConvertAll(expected, v => Math.Min(Math.Max(v, -0.25), 0.5));
+            Close(y.AsSpan(0, g.OutLength), clamped, 1e-5, $"{path} {g} y clamped");
             for (int i = g.OutLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]));
 
             float[] dy = RandomValues(random, g.OutLength);
@@ -258,6 +269,8 @@ namespace CnnGen.Tests
             float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
             float[] dW = new float[g.WeightLength], dB = new float[g.OutChannels], dX = new float[g.InLength];
             Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x.AsSpan(1), w, b, y, scratch));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w, b, y, scratch, 1f, 0f));
+            Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w, b, y, scratch, float.NaN, 6f));
             Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w.AsSpan(1), b, y, scratch));
             Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w, b.AsSpan(1), y, scratch));
             Assert.Throws<ArgumentException>(() => GroupedConvolution.Forward(g, x, w, b, y.AsSpan(1), scratch));
@@ -272,6 +285,7 @@ namespace CnnGen.Tests
             Allocations.AssertNone(() =>
             {
                 GroupedConvolution.Forward(g, x, w, b, y, scratch);
+                GroupedConvolution.Forward(g, x, w, b, y, scratch, 0f, 6f);
                 GroupedConvolution.Backward(g, x, w, y, dW, dB, dX, scratch);
                 GroupedConvolution.Backward(g, x, w, y, dW, Span<float>.Empty, Span<float>.Empty, scratch);
             });

@@ -74,6 +74,17 @@ namespace CnnGen.Tests
                 }
             }
             for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+
+            // An activation's bounds in the tile's epilogue (narrower than ReLU6's, so both bite): the clamped definition.
+            float[] clamped = new float[outLength + 9];
+            Array.Fill(clamped, float.NaN);
+            PointwiseConvolution.ForwardOn(x, inChannels, plane, weight, bias, outChannels, clamped, path, -0.25f, 0.5f);
+            for (int i = 0; i < outLength; i++)
+            {
+                float expected = y[i] < -0.25f ? -0.25f : y[i] > 0.5f ? 0.5f : y[i];
+                if (clamped[i] != expected) Assert.Fail($"{path}: clamped y[{i}] = {clamped[i]}, expected {expected} (unclamped {y[i]})");
+            }
+            for (int i = outLength; i < clamped.Length; i++) Assert.True(float.IsNaN(clamped[i]), "wrote past the output");
         }
 
         [Fact]
@@ -85,13 +96,19 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentException>(() => PointwiseConvolution.Forward(x, 8, 20, w, default, 6, y.AsSpan(1)));
             Assert.Throws<ArgumentException>(() => PointwiseConvolution.Forward(x, 8, 20, w, new float[5], 6, y));
             Assert.Throws<ArgumentOutOfRangeException>(() => PointwiseConvolution.Forward(x, 0, 20, w, default, 6, y));
+            Assert.Throws<ArgumentException>(() => PointwiseConvolution.Forward(x, 8, 20, w, default, 6, y, 6f, 0f));
+            Assert.Throws<ArgumentException>(() => PointwiseConvolution.Forward(x, 8, 20, w, default, 6, y, 0f, float.NaN));
         }
 
         [Fact]
         public void Forward_AllocatesNothing()
         {
             float[] x = new float[64 * 256], w = new float[16 * 64], b = new float[16], y = new float[16 * 256];
-            Allocations.AssertNone(() => PointwiseConvolution.Forward(x, 64, 256, w, b, 16, y));
+            Allocations.AssertNone(() =>
+            {
+                PointwiseConvolution.Forward(x, 64, 256, w, b, 16, y);
+                PointwiseConvolution.Forward(x, 64, 256, w, b, 16, y, 0f, 6f);
+            });
         }
     }
 }

@@ -229,7 +229,8 @@ namespace CnnGen.Generator.Emit
             using (w.OpenBlock())
             {
                 var d = DimsOf(layer);
-                if (GroupedConv2dEmitter.Handles(spec)) w.Line(GroupedConv2dEmitter.Instance.ForwardCall(layer, bias));
+                string? bounds = KernelBounds(layer, fusion);
+                if (GroupedConv2dEmitter.Handles(spec)) w.Line(GroupedConv2dEmitter.Instance.ForwardCall(layer, bias, bounds));
                 else if (HasPreparedWeights(layer))
                 {
                     var input = layer.Input;
@@ -238,25 +239,56 @@ namespace CnnGen.Generator.Emit
                         + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", y, columns, relu: " + (fusion.Relu ? "true" : "false") + ");");
                 }
                 else if (d.Direct || d.Strided) w.Line(DirectForwardCall(layer, fusion.Pool ? "ForwardPooled" : "Forward", bias, fusion.Relu));
-                else EmitPointwiseBody(w, layer, bias);
+                else EmitPointwiseBody(w, layer, bias, bounds);
                 if (fusion.Activation is { } activation)
                 {
-                    w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache");
-                    w.Line(ActivationEmitter.InPlaceStatement(activation, "y"));
+                    if (bounds is not null)
+                    {
+                        w.Line("// " + activation.Describe() + ": the kernel's output bounds (" + bounds + "), applied in its registers");
+                    }
+                    else
+                    {
+                        w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache");
+                        w.Line(ActivationEmitter.InPlaceStatement(activation, "y"));
+                    }
                 }
             }
         }
 
         /// <summary>
-        /// A pointwise (1x1, stride 1, unpadded) convolution of one sample in evaluation: register tiles over channels with the
-        /// bias in the accumulators (<c>PointwiseConvolution</c>), no packing and no second pass.
+        /// The bounds ("low, high" literals) a ReLU or ReLU6 fused after a pointwise or depthwise convolution becomes in that
+        /// kernel's epilogue (the same comparisons as the element-wise kernels, so the same floats), or null: another
+        /// activation, or a kernel that would only clamp in a second pass (grouped products) or has its own ReLU.
         /// </summary>
-        private static void EmitPointwiseBody(IndentedWriter w, PlannedLayer layer, bool bias)
+        private static string? KernelBounds(PlannedLayer layer, Fusion fusion)
+        {
+            if (fusion.Activation is not { } activation) return null;
+            string? bounds = activation.Kind switch
+            {
+                LayerKind.ReLU => "0f, float.PositiveInfinity",
+                LayerKind.ReLU6 => "0f, 6f",
+                _ => null,
+            };
+            if (bounds is null) return null;
+            bool grouped = GroupedConv2dEmitter.Handles(layer.Spec);
+            bool depthwise = grouped && layer.Input.Channels == layer.Spec.Groups;
+            var d = DimsOf(layer);
+            bool pointwise = !grouped && !HasPreparedWeights(layer) && !d.Direct && !d.Strided;
+            return depthwise || pointwise ? bounds : null;
+        }
+
+        /// <summary>
+        /// A pointwise (1x1, stride 1, unpadded) convolution of one sample in evaluation: register tiles over channels with the
+        /// bias in the accumulators (<c>PointwiseConvolution</c>), no packing and no second pass; with <paramref name="bounds"/>,
+        /// a fused ReLU or ReLU6 clamps the accumulators before they are stored.
+        /// </summary>
+        private static void EmitPointwiseBody(IndentedWriter w, PlannedLayer layer, bool bias, string? bounds)
         {
             var d = DimsOf(layer);
             w.Line("// y [" + Int(d.OutChannels) + " x " + Int(d.Cells) + "] = weight · x + bias");
             w.Line("global::CnnGen.Kernels.PointwiseConvolution.Forward(x, " + Int(layer.Input.Channels) + ", " + Int(d.Cells) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
-                + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", y);");
+                + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", y"
+                + (bounds is null ? "" : ", " + bounds) + ");");
         }
 
         /// <summary>The <c>DirectConvolution</c> forward call on <c>x</c>, <c>p</c> (weights, then the bias when there is one), <c>y</c> and <c>columns</c>.</summary>

@@ -53,11 +53,13 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// The forward call on <c>x</c>, <c>p</c> (weights, then a bias of the output channels when <paramref name="bias"/>),
-        /// <c>y</c> and <c>columns</c>: what evaluation's fused method runs on the batch-norm-folded weights.
+        /// <c>y</c> and <c>columns</c>: what evaluation's fused method runs on the batch-norm-folded weights. With
+        /// <paramref name="bounds"/> (the activation's "low, high" literals) the kernel clamps its output in its epilogue.
         /// </summary>
-        public string ForwardCall(PlannedLayer layer, bool bias) =>
+        public string ForwardCall(PlannedLayer layer, bool bias, string? bounds = null) =>
             Kernel + ".Forward(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), "
-            + (bias ? "p.Slice(" + Int(WeightLength(layer)) + ", " + Int(layer.Output.Channels) + ")" : "default") + ", y, columns);";
+            + (bias ? "p.Slice(" + Int(WeightLength(layer)) + ", " + Int(layer.Output.Channels) + ")" : "default") + ", y, columns"
+            + (bounds is null ? "" : ", " + bounds) + ");";
 
         public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {

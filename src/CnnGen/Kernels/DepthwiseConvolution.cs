@@ -18,10 +18,12 @@ namespace CnnGen.Kernels
     /// outputs is one unaligned load and one fused multiply-add per tap, at stride 1, 2 or 3 alike.
     /// </para>
     /// <para>
-    /// The forward pass computes four output rows per tile (four independent accumulators per tap); rows end with an
-    /// overlapping last vector (it writes the same values again), and rows narrower than a vector are one vector each,
-    /// spilling into the next output row before that row is written. The backward pass, which accumulates, ends each row
-    /// with scalar cells. The scalar path is the definition's loops, with no scratch.
+    /// The forward pass computes eight output rows per tile (then four, then one): eight independent accumulators per tap,
+    /// enough to hide the fused multiply-add's latency on sums of nine terms. Rows end with an overlapping last vector (it
+    /// writes the same values again), and rows narrower than a vector are one vector each, spilling into the next output
+    /// row before that row is written. An activation's bounds (ReLU, ReLU6) are applied to the accumulators before the
+    /// store. The backward pass, which accumulates, ends each row with scalar cells. The scalar path is the definition's
+    /// loops, with no scratch.
     /// </para>
     /// </remarks>
     internal static class DepthwiseConvolution
@@ -73,36 +75,102 @@ namespace CnnGen.Kernels
         // Writes channel c of x into the interior of the padded plane (its border and phase slack stay as they are: zero).
         private static void Pad(ReadOnlySpan<float> x, int c, in ConvolutionGeometry g, in Layout layout, Span<float> plane)
         {
-            int height = g.InHeight, width = g.InWidth, sw = g.StrideWidth, pw = g.PaddingWidth;
+            // Locals rather than reads through g and layout (references the stores below could alias, as far as the JIT knows).
+            int height = g.InHeight, width = g.InWidth, sw = g.StrideWidth, pw = g.PaddingWidth, ph = g.PaddingHeight;
+            int phaseLength = layout.PhaseLength;
+            nint rowStride = layout.RowStride;
+            bool wide = width >= 16 && Vector512.IsHardwareAccelerated;
             ref float source = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)c * height * width);
             ref float target = ref MemoryMarshal.GetReference(plane);
+            if (sw == 1 && (width == 16 || width == 8) && Vector256.IsHardwareAccelerated)
+            {
+                // One vector per row, the commonest maps after a few strides: a tight loop of loads and stores.
+                ref float to = ref Unsafe.Add(ref target, ph * rowStride + pw);
+                if (width == 16 && Vector512.IsHardwareAccelerated)
+                {
+                    for (int iy = 0; iy < height; iy++, to = ref Unsafe.Add(ref to, rowStride))
+                        Vector512.LoadUnsafe(ref source, (nuint)(iy * 16)).StoreUnsafe(ref to);
+                    return;
+                }
+                for (int iy = 0; iy < height; iy++, to = ref Unsafe.Add(ref to, rowStride))
+                {
+                    Vector256.LoadUnsafe(ref source, (nuint)(iy * width)).StoreUnsafe(ref to);
+                    if (width == 16) Vector256.LoadUnsafe(ref source, (nuint)(iy * width + 8)).StoreUnsafe(ref to, 8);
+                }
+                return;
+            }
+            if (sw == 2 && width % 16 == 0 && Vector512.IsHardwareAccelerated)
+            {
+                // Whole 16-column chunks split into evens and odds (see below), in a tight loop.
+                ref float evens = ref Unsafe.Add(ref target, ph * rowStride + (pw & 1) * phaseLength + pw / 2);
+                ref float odds = ref Unsafe.Add(ref target, ph * rowStride + ((pw + 1) & 1) * phaseLength + (pw + 1) / 2);
+                var order = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+                for (int iy = 0; iy < height; iy++, evens = ref Unsafe.Add(ref evens, rowStride), odds = ref Unsafe.Add(ref odds, rowStride))
+                {
+                    ref float from = ref Unsafe.Add(ref source, iy * width);
+                    for (int ix = 0; ix < width; ix += 16)
+                    {
+                        var split = Vector512.Shuffle(Vector512.LoadUnsafe(ref from, (nuint)ix), order);
+                        split.GetLower().StoreUnsafe(ref evens, (nuint)(ix / 2));
+                        split.GetUpper().StoreUnsafe(ref odds, (nuint)(ix / 2));
+                    }
+                }
+                return;
+            }
             for (int iy = 0; iy < height; iy++)
             {
-                ref float row = ref Unsafe.Add(ref target, (nint)(iy + g.PaddingHeight) * layout.RowStride);
+                ref float row = ref Unsafe.Add(ref target, (iy + ph) * rowStride);
                 ref float from = ref Unsafe.Add(ref source, iy * width);
                 if (sw == 1)
                 {
-                    VectorRows.CopyRow(ref from, ref Unsafe.Add(ref row, pw), width);
+                    if (wide) CopyRow512(ref from, ref Unsafe.Add(ref row, pw), width);
+                    else VectorRows.CopyRow(ref from, ref Unsafe.Add(ref row, pw), width);
                     continue;
                 }
                 int ix = 0;
                 if (sw == 2)
                 {
                     // Input column 2k goes to phase pw mod 2 at k + pw/2, column 2k + 1 to the other phase at k + (pw + 1)/2.
-                    ref float evens = ref Unsafe.Add(ref row, (pw & 1) * layout.PhaseLength + pw / 2);
-                    ref float odds = ref Unsafe.Add(ref row, ((pw + 1) & 1) * layout.PhaseLength + (pw + 1) / 2);
+                    ref float evens = ref Unsafe.Add(ref row, (pw & 1) * phaseLength + pw / 2);
+                    ref float odds = ref Unsafe.Add(ref row, ((pw + 1) & 1) * phaseLength + (pw + 1) / 2);
                     for (; ix <= width - 16; ix += 16)
                     {
                         var (e, o) = VectorRows.Deinterleave(ref Unsafe.Add(ref from, ix));
                         e.StoreUnsafe(ref evens, (nuint)(ix / 2));
                         o.StoreUnsafe(ref odds, (nuint)(ix / 2));
                     }
+                    if (ix <= width - 8)
+                    {
+                        // 8 columns: 4 evens and 4 odds (maps 8 to 15 wide, which are common after a stride).
+                        var split = Vector256.Shuffle(Vector256.LoadUnsafe(ref Unsafe.Add(ref from, ix)), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
+                        split.GetLower().StoreUnsafe(ref evens, (nuint)(ix / 2));
+                        split.GetUpper().StoreUnsafe(ref odds, (nuint)(ix / 2));
+                        ix += 8;
+                    }
                 }
+                // The rest one by one, the phase and its index stepped rather than divided out per element.
+                int phase = (ix + pw) % sw, at = (ix + pw) / sw;
                 for (; ix < width; ix++)
                 {
-                    int px = ix + pw;
-                    Unsafe.Add(ref row, px % sw * layout.PhaseLength + px / sw) = Unsafe.Add(ref from, ix);
+                    Unsafe.Add(ref row, phase * phaseLength + at) = Unsafe.Add(ref from, ix);
+                    if (++phase == sw)
+                    {
+                        phase = 0;
+                        at++;
+                    }
                 }
+            }
+        }
+
+        // A row of at least 16 floats in Vector512s, the last overlapping the one before.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void CopyRow512(ref float from, ref float to, int count)
+        {
+            for (int i = 0; ; i += 16)
+            {
+                if (i > count - 16) i = count - 16;
+                Vector512.LoadUnsafe(ref from, (nuint)i).StoreUnsafe(ref to, (nuint)i);
+                if (i == count - 16) break;
             }
         }
 
@@ -131,20 +199,29 @@ namespace CnnGen.Kernels
                         VectorRows.Interleave(Vector256.LoadUnsafe(ref evens, (nuint)(ix / 2)), Vector256.LoadUnsafe(ref odds, (nuint)(ix / 2)), ref Unsafe.Add(ref to, ix));
                     }
                 }
+                int phase = (ix + pw) % sw, at = (ix + pw) / sw;
                 for (; ix < width; ix++)
                 {
-                    int px = ix + pw;
-                    Unsafe.Add(ref to, ix) = Unsafe.Add(ref row, px % sw * layout.PhaseLength + px / sw);
+                    Unsafe.Add(ref to, ix) = Unsafe.Add(ref row, phase * layout.PhaseLength + at);
+                    if (++phase == sw)
+                    {
+                        phase = 0;
+                        at++;
+                    }
                 }
             }
         }
 
+        /// <summary>
+        /// The forward pass; every output is clamped to [<paramref name="low"/>, <paramref name="high"/>] as the element-wise
+        /// kernels do it (v &lt; low ? low : v, then v &gt; high ? high : v): ReLU is [0, +∞), ReLU6 [0, 6], none (−∞, +∞).
+        /// </summary>
         public static void Forward(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
-            Span<float> y, Span<float> scratch, DirectConvolution.KernelPath path)
+            Span<float> y, Span<float> scratch, DirectConvolution.KernelPath path, float low = float.NegativeInfinity, float high = float.PositiveInfinity)
         {
             if (!Vectorized(g, path))
             {
-                ForwardScalar(g, x, weight, bias, y);
+                ForwardScalar(g, x, weight, bias, y, low, high);
                 return;
             }
             var layout = new Layout(g);
@@ -156,6 +233,11 @@ namespace CnnGen.Kernels
             ref float planeRef = ref MemoryMarshal.GetReference(plane);
             ref int offsetRef = ref MemoryMarshal.GetReference(offsets);
             bool wide = path == DirectConvolution.KernelPath.Vector512 && Vector512.IsHardwareAccelerated && outWidth >= 16;
+            var clamp = new OutputClamp(low, high);
+            int rowStep = g.StrideHeight * layout.RowStride;
+            // 3x3 at stride 1 without dilation, rows at least a vector wide: input rows shared between output rows.
+            bool threeByThree = g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight == 1 && g.StrideWidth == 1
+                && g.DilationHeight == 1 && g.DilationWidth == 1 && outWidth >= 8;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
                 Pad(x, ic, g, layout, plane);
@@ -164,143 +246,316 @@ namespace CnnGen.Kernels
                     int oc = ic * multiplier + m;
                     float b = bias.IsEmpty ? 0f : bias[oc];
                     ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), oc * taps);
-                    int rowStep = g.StrideHeight * layout.RowStride;
+                    ref float outputPlane = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)oc * outPlane);
                     int oy = 0;
+                    // Rows narrower than a vector are one vector each, its lanes past the row spilling into the output rows
+                    // after it, which are stored later (rows and channels go in order); rows whose vector would pass the end
+                    // of y go by the scalar loop at the end.
+                    int vectorRows = g.OutHeight;
                     if (outWidth < 8)
                     {
-                        // Rows narrower than a vector: one vector per row, its lanes past the row spilling into the
-                        // output rows after it, which are written later (rows and channels go in order). Rows within
-                        // 8 floats of the end of y go by the scalar loop below.
-                        for (; oy < g.OutHeight && oc * outPlane + oy * outWidth + 8 <= g.OutLength; oy++)
-                        {
-                            ref float input = ref Unsafe.Add(ref planeRef, (nint)oy * rowStep);
-                            ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)oc * outPlane + oy * outWidth);
-                            NarrowRow256(ref input, ref w, ref offsetRef, taps, b, ref output);
-                        }
+                        long room = (long)g.OutLength - (long)oc * outPlane - 8;
+                        vectorRows = room < 0 ? 0 : (int)Math.Min(g.OutHeight, room / outWidth + 1);
                     }
-                    // Four output rows at a time: four independent accumulator chains per tap, one weight broadcast.
-                    for (; oy <= g.OutHeight - 4 && outWidth >= 8; oy += 4)
+                    // Eight output rows at a time (then four, then one): as many independent accumulator chains per tap,
+                    // which is what hides the fused multiply-add's latency on these short sums.
+                    for (; threeByThree && oy <= vectorRows - 8; oy += 8)
                     {
-                        ref float input = ref Unsafe.Add(ref planeRef, (nint)oy * rowStep);
-                        ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)oc * outPlane + oy * outWidth);
-                        if (wide) FourRows512(ref input, rowStep, ref w, ref offsetRef, taps, b, ref output, outWidth);
-                        else FourRows256(ref input, rowStep, ref w, ref offsetRef, taps, b, ref output, outWidth);
+                        if (wide) Rows3x3512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                        else Rows3x3256(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                    }
+                    for (; oy <= vectorRows - 8; oy += 8)
+                    {
+                        if (wide) Rows512<C8>(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, ref offsetRef, taps, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                        else Rows256<C8>(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, ref offsetRef, taps, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                    }
+                    for (; oy <= vectorRows - 4; oy += 4)
+                    {
+                        if (wide) Rows512<C4>(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, ref offsetRef, taps, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                        else Rows256<C4>(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, ref offsetRef, taps, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                    }
+                    for (; oy < vectorRows; oy++)
+                    {
+                        if (wide) Rows512<C1>(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, ref offsetRef, taps, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                        else Rows256<C1>(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, ref offsetRef, taps, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
                     }
                     for (; oy < g.OutHeight; oy++)
+                        RowScalar(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), ref w, ref offsetRef, taps, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                }
+            }
+        }
+
+        // Eight output rows of a 3x3 stride-1 undilated kernel x one vector of 16 cells: each of the ten input rows is loaded
+        // once per column shift and feeds the (up to) three output rows that read it, 30 loads for 72 multiply-adds instead
+        // of 72. Each output's sum still runs over the taps in order (ky, then kx), as in the general tile.
+        private static void Rows3x3512(ref float input, int rowStep, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
+        {
+            var w00 = Vector512.Create(w); var w01 = Vector512.Create(Unsafe.Add(ref w, 1)); var w02 = Vector512.Create(Unsafe.Add(ref w, 2));
+            var w10 = Vector512.Create(Unsafe.Add(ref w, 3)); var w11 = Vector512.Create(Unsafe.Add(ref w, 4)); var w12 = Vector512.Create(Unsafe.Add(ref w, 5));
+            var w20 = Vector512.Create(Unsafe.Add(ref w, 6)); var w21 = Vector512.Create(Unsafe.Add(ref w, 7)); var w22 = Vector512.Create(Unsafe.Add(ref w, 8));
+            var low = Vector512.Create(clamp.Low);
+            var high = Vector512.Create(clamp.High);
+            bool none = clamp.IsNone;
+            int last = outWidth - 16;
+            for (int ox = 0; ; ox += 16)
+            {
+                if (ox > last) ox = last; // the last vector overlaps the one before
+                ref float row = ref Unsafe.Add(ref input, ox);
+                var a0 = Vector512.Create(bias);
+                Vector512<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                Vector512<float> v0, v1, v2;
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a0 = Fused.MultiplyAdd(v0, w00, a0); a0 = Fused.MultiplyAdd(v1, w01, a0); a0 = Fused.MultiplyAdd(v2, w02, a0);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a0 = Fused.MultiplyAdd(v0, w10, a0); a0 = Fused.MultiplyAdd(v1, w11, a0); a0 = Fused.MultiplyAdd(v2, w12, a0);
+                a1 = Fused.MultiplyAdd(v0, w00, a1); a1 = Fused.MultiplyAdd(v1, w01, a1); a1 = Fused.MultiplyAdd(v2, w02, a1);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a0 = Fused.MultiplyAdd(v0, w20, a0); a0 = Fused.MultiplyAdd(v1, w21, a0); a0 = Fused.MultiplyAdd(v2, w22, a0);
+                a1 = Fused.MultiplyAdd(v0, w10, a1); a1 = Fused.MultiplyAdd(v1, w11, a1); a1 = Fused.MultiplyAdd(v2, w12, a1);
+                a2 = Fused.MultiplyAdd(v0, w00, a2); a2 = Fused.MultiplyAdd(v1, w01, a2); a2 = Fused.MultiplyAdd(v2, w02, a2);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a1 = Fused.MultiplyAdd(v0, w20, a1); a1 = Fused.MultiplyAdd(v1, w21, a1); a1 = Fused.MultiplyAdd(v2, w22, a1);
+                a2 = Fused.MultiplyAdd(v0, w10, a2); a2 = Fused.MultiplyAdd(v1, w11, a2); a2 = Fused.MultiplyAdd(v2, w12, a2);
+                a3 = Fused.MultiplyAdd(v0, w00, a3); a3 = Fused.MultiplyAdd(v1, w01, a3); a3 = Fused.MultiplyAdd(v2, w02, a3);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a2 = Fused.MultiplyAdd(v0, w20, a2); a2 = Fused.MultiplyAdd(v1, w21, a2); a2 = Fused.MultiplyAdd(v2, w22, a2);
+                a3 = Fused.MultiplyAdd(v0, w10, a3); a3 = Fused.MultiplyAdd(v1, w11, a3); a3 = Fused.MultiplyAdd(v2, w12, a3);
+                a4 = Fused.MultiplyAdd(v0, w00, a4); a4 = Fused.MultiplyAdd(v1, w01, a4); a4 = Fused.MultiplyAdd(v2, w02, a4);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a3 = Fused.MultiplyAdd(v0, w20, a3); a3 = Fused.MultiplyAdd(v1, w21, a3); a3 = Fused.MultiplyAdd(v2, w22, a3);
+                a4 = Fused.MultiplyAdd(v0, w10, a4); a4 = Fused.MultiplyAdd(v1, w11, a4); a4 = Fused.MultiplyAdd(v2, w12, a4);
+                a5 = Fused.MultiplyAdd(v0, w00, a5); a5 = Fused.MultiplyAdd(v1, w01, a5); a5 = Fused.MultiplyAdd(v2, w02, a5);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a4 = Fused.MultiplyAdd(v0, w20, a4); a4 = Fused.MultiplyAdd(v1, w21, a4); a4 = Fused.MultiplyAdd(v2, w22, a4);
+                a5 = Fused.MultiplyAdd(v0, w10, a5); a5 = Fused.MultiplyAdd(v1, w11, a5); a5 = Fused.MultiplyAdd(v2, w12, a5);
+                a6 = Fused.MultiplyAdd(v0, w00, a6); a6 = Fused.MultiplyAdd(v1, w01, a6); a6 = Fused.MultiplyAdd(v2, w02, a6);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a5 = Fused.MultiplyAdd(v0, w20, a5); a5 = Fused.MultiplyAdd(v1, w21, a5); a5 = Fused.MultiplyAdd(v2, w22, a5);
+                a6 = Fused.MultiplyAdd(v0, w10, a6); a6 = Fused.MultiplyAdd(v1, w11, a6); a6 = Fused.MultiplyAdd(v2, w12, a6);
+                a7 = Fused.MultiplyAdd(v0, w00, a7); a7 = Fused.MultiplyAdd(v1, w01, a7); a7 = Fused.MultiplyAdd(v2, w02, a7);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a6 = Fused.MultiplyAdd(v0, w20, a6); a6 = Fused.MultiplyAdd(v1, w21, a6); a6 = Fused.MultiplyAdd(v2, w22, a6);
+                a7 = Fused.MultiplyAdd(v0, w10, a7); a7 = Fused.MultiplyAdd(v1, w11, a7); a7 = Fused.MultiplyAdd(v2, w12, a7);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                a7 = Fused.MultiplyAdd(v0, w20, a7); a7 = Fused.MultiplyAdd(v1, w21, a7); a7 = Fused.MultiplyAdd(v2, w22, a7);
+                ref float o = ref Unsafe.Add(ref output, ox);
+                OutputClamp.Store(a0, none, low, high, ref o);
+                OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, 1 * outWidth));
+                OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
+                OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
+                OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
+                OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
+                OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
+                OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                if (ox == last) break;
+            }
+        }
+
+        // Eight output rows of a 3x3 stride-1 undilated kernel x one vector of 8 cells: each of the ten input rows is loaded
+        // once per column shift and feeds the (up to) three output rows that read it, 30 loads for 72 multiply-adds instead
+        // of 72. Each output's sum still runs over the taps in order (ky, then kx), as in the general tile.
+        private static void Rows3x3256(ref float input, int rowStep, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
+        {
+            var w00 = Vector256.Create(w); var w01 = Vector256.Create(Unsafe.Add(ref w, 1)); var w02 = Vector256.Create(Unsafe.Add(ref w, 2));
+            var w10 = Vector256.Create(Unsafe.Add(ref w, 3)); var w11 = Vector256.Create(Unsafe.Add(ref w, 4)); var w12 = Vector256.Create(Unsafe.Add(ref w, 5));
+            var w20 = Vector256.Create(Unsafe.Add(ref w, 6)); var w21 = Vector256.Create(Unsafe.Add(ref w, 7)); var w22 = Vector256.Create(Unsafe.Add(ref w, 8));
+            var low = Vector256.Create(clamp.Low);
+            var high = Vector256.Create(clamp.High);
+            bool none = clamp.IsNone;
+            int last = outWidth - 8;
+            for (int ox = 0; ; ox += 8)
+            {
+                if (ox > last) ox = last; // the last vector overlaps the one before
+                ref float row = ref Unsafe.Add(ref input, ox);
+                var a0 = Vector256.Create(bias);
+                Vector256<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                Vector256<float> v0, v1, v2;
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a0 = Fused.MultiplyAdd(v0, w00, a0); a0 = Fused.MultiplyAdd(v1, w01, a0); a0 = Fused.MultiplyAdd(v2, w02, a0);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a0 = Fused.MultiplyAdd(v0, w10, a0); a0 = Fused.MultiplyAdd(v1, w11, a0); a0 = Fused.MultiplyAdd(v2, w12, a0);
+                a1 = Fused.MultiplyAdd(v0, w00, a1); a1 = Fused.MultiplyAdd(v1, w01, a1); a1 = Fused.MultiplyAdd(v2, w02, a1);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a0 = Fused.MultiplyAdd(v0, w20, a0); a0 = Fused.MultiplyAdd(v1, w21, a0); a0 = Fused.MultiplyAdd(v2, w22, a0);
+                a1 = Fused.MultiplyAdd(v0, w10, a1); a1 = Fused.MultiplyAdd(v1, w11, a1); a1 = Fused.MultiplyAdd(v2, w12, a1);
+                a2 = Fused.MultiplyAdd(v0, w00, a2); a2 = Fused.MultiplyAdd(v1, w01, a2); a2 = Fused.MultiplyAdd(v2, w02, a2);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a1 = Fused.MultiplyAdd(v0, w20, a1); a1 = Fused.MultiplyAdd(v1, w21, a1); a1 = Fused.MultiplyAdd(v2, w22, a1);
+                a2 = Fused.MultiplyAdd(v0, w10, a2); a2 = Fused.MultiplyAdd(v1, w11, a2); a2 = Fused.MultiplyAdd(v2, w12, a2);
+                a3 = Fused.MultiplyAdd(v0, w00, a3); a3 = Fused.MultiplyAdd(v1, w01, a3); a3 = Fused.MultiplyAdd(v2, w02, a3);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a2 = Fused.MultiplyAdd(v0, w20, a2); a2 = Fused.MultiplyAdd(v1, w21, a2); a2 = Fused.MultiplyAdd(v2, w22, a2);
+                a3 = Fused.MultiplyAdd(v0, w10, a3); a3 = Fused.MultiplyAdd(v1, w11, a3); a3 = Fused.MultiplyAdd(v2, w12, a3);
+                a4 = Fused.MultiplyAdd(v0, w00, a4); a4 = Fused.MultiplyAdd(v1, w01, a4); a4 = Fused.MultiplyAdd(v2, w02, a4);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a3 = Fused.MultiplyAdd(v0, w20, a3); a3 = Fused.MultiplyAdd(v1, w21, a3); a3 = Fused.MultiplyAdd(v2, w22, a3);
+                a4 = Fused.MultiplyAdd(v0, w10, a4); a4 = Fused.MultiplyAdd(v1, w11, a4); a4 = Fused.MultiplyAdd(v2, w12, a4);
+                a5 = Fused.MultiplyAdd(v0, w00, a5); a5 = Fused.MultiplyAdd(v1, w01, a5); a5 = Fused.MultiplyAdd(v2, w02, a5);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a4 = Fused.MultiplyAdd(v0, w20, a4); a4 = Fused.MultiplyAdd(v1, w21, a4); a4 = Fused.MultiplyAdd(v2, w22, a4);
+                a5 = Fused.MultiplyAdd(v0, w10, a5); a5 = Fused.MultiplyAdd(v1, w11, a5); a5 = Fused.MultiplyAdd(v2, w12, a5);
+                a6 = Fused.MultiplyAdd(v0, w00, a6); a6 = Fused.MultiplyAdd(v1, w01, a6); a6 = Fused.MultiplyAdd(v2, w02, a6);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a5 = Fused.MultiplyAdd(v0, w20, a5); a5 = Fused.MultiplyAdd(v1, w21, a5); a5 = Fused.MultiplyAdd(v2, w22, a5);
+                a6 = Fused.MultiplyAdd(v0, w10, a6); a6 = Fused.MultiplyAdd(v1, w11, a6); a6 = Fused.MultiplyAdd(v2, w12, a6);
+                a7 = Fused.MultiplyAdd(v0, w00, a7); a7 = Fused.MultiplyAdd(v1, w01, a7); a7 = Fused.MultiplyAdd(v2, w02, a7);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a6 = Fused.MultiplyAdd(v0, w20, a6); a6 = Fused.MultiplyAdd(v1, w21, a6); a6 = Fused.MultiplyAdd(v2, w22, a6);
+                a7 = Fused.MultiplyAdd(v0, w10, a7); a7 = Fused.MultiplyAdd(v1, w11, a7); a7 = Fused.MultiplyAdd(v2, w12, a7);
+                row = ref Unsafe.Add(ref row, rowStep);
+                v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
+                a7 = Fused.MultiplyAdd(v0, w20, a7); a7 = Fused.MultiplyAdd(v1, w21, a7); a7 = Fused.MultiplyAdd(v2, w22, a7);
+                ref float o = ref Unsafe.Add(ref output, ox);
+                OutputClamp.Store(a0, none, low, high, ref o);
+                OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, 1 * outWidth));
+                OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
+                OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
+                OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
+                OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
+                OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
+                OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                if (ox == last) break;
+            }
+        }
+
+        // TRows output rows (rowStep floats apart in the plane) x one vector of 16 cells, along the row; the last vector of
+        // a row overlaps the one before it. Unused accumulators vanish at JIT time.
+        private static void Rows512<TRows>(ref float input, int rowStep, ref float w, ref int offsets, int taps, float bias, OutputClamp clamp, ref float output, int outWidth)
+            where TRows : struct, IConstant
+        {
+            int rows = TRows.Value;
+            var low = Vector512.Create(clamp.Low);
+            var high = Vector512.Create(clamp.High);
+            bool none = clamp.IsNone;
+            // Row offsets computed once, so each load below is one addressing mode.
+            nuint step1 = (nuint)rowStep, step2 = 2 * step1, step3 = 3 * step1;
+            nint step4 = 4 * (nint)rowStep;
+            for (int ox = 0; ; ox += 16)
+            {
+                if (ox > outWidth - 16) ox = outWidth - 16; // the last vector overlaps the one before
+                ref float r0 = ref Unsafe.Add(ref input, ox);
+                var a0 = Vector512.Create(bias);
+                Vector512<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                for (int t = 0; t < taps; t++)
+                {
+                    ref float at = ref Unsafe.Add(ref r0, Unsafe.Add(ref offsets, t));
+                    var k = Vector512.Create(Unsafe.Add(ref w, t));
+                    a0 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref at), k, a0);
+                    if (rows > 1)
                     {
-                        ref float input = ref Unsafe.Add(ref planeRef, (nint)oy * rowStep);
-                        ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)oc * outPlane + oy * outWidth);
-                        if (wide) Row512(ref input, ref w, ref offsetRef, taps, b, ref output, outWidth);
-                        else if (outWidth >= 8) Row256(ref input, ref w, ref offsetRef, taps, b, ref output, outWidth);
-                        else RowScalar(ref input, ref w, ref offsetRef, taps, b, ref output, outWidth);
+                        a1 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref at, step1), k, a1);
+                        a2 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref at, step2), k, a2);
+                        a3 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref at, step3), k, a3);
+                    }
+                    if (rows > 4)
+                    {
+                        ref float at4 = ref Unsafe.Add(ref at, step4);
+                        a4 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref at4), k, a4);
+                        a5 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref at4, step1), k, a5);
+                        a6 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref at4, step2), k, a6);
+                        a7 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref at4, step3), k, a7);
                     }
                 }
-            }
-        }
-
-        private static void FourRows512(ref float input, int rowStep, ref float w, ref int offsets, int taps, float bias, ref float output, int outWidth)
-        {
-            for (int ox = 0; ; ox += 16)
-            {
-                if (ox > outWidth - 16) ox = outWidth - 16; // the last vector overlaps the one before
-                ref float r0 = ref Unsafe.Add(ref input, ox);
-                ref float r1 = ref Unsafe.Add(ref r0, rowStep);
-                ref float r2 = ref Unsafe.Add(ref r1, rowStep);
-                ref float r3 = ref Unsafe.Add(ref r2, rowStep);
-                var a0 = Vector512.Create(bias);
-                var a1 = a0; var a2 = a0; var a3 = a0;
-                for (int t = 0; t < taps; t++)
+                ref float o = ref Unsafe.Add(ref output, ox);
+                OutputClamp.Store(a0, none, low, high, ref o);
+                if (rows > 1)
                 {
-                    nuint at = (nuint)Unsafe.Add(ref offsets, t);
-                    var k = Vector512.Create(Unsafe.Add(ref w, t));
-                    a0 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r0, at), k, a0);
-                    a1 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r1, at), k, a1);
-                    a2 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r2, at), k, a2);
-                    a3 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r3, at), k, a3);
+                    OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, outWidth));
+                    OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
+                    OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
                 }
-                a0.StoreUnsafe(ref output, (nuint)ox);
-                a1.StoreUnsafe(ref output, (nuint)(ox + outWidth));
-                a2.StoreUnsafe(ref output, (nuint)(ox + 2 * outWidth));
-                a3.StoreUnsafe(ref output, (nuint)(ox + 3 * outWidth));
+                if (rows > 4)
+                {
+                    OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
+                    OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
+                    OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
+                    OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                }
                 if (ox == outWidth - 16) break;
             }
         }
 
-        private static void FourRows256(ref float input, int rowStep, ref float w, ref int offsets, int taps, float bias, ref float output, int outWidth)
+        // The same tile on Vector256: TRows rows x one vector of 8 cells (rows narrower than 8: one vector each, spilling).
+        private static void Rows256<TRows>(ref float input, int rowStep, ref float w, ref int offsets, int taps, float bias, OutputClamp clamp, ref float output, int outWidth)
+            where TRows : struct, IConstant
         {
+            int rows = TRows.Value;
+            var low = Vector256.Create(clamp.Low);
+            var high = Vector256.Create(clamp.High);
+            bool none = clamp.IsNone;
+            // Row offsets computed once, so each load below is one addressing mode.
+            nuint step1 = (nuint)rowStep, step2 = 2 * step1, step3 = 3 * step1;
+            nint step4 = 4 * (nint)rowStep;
+            int last = Math.Max(0, outWidth - 8); // a row narrower than 8 is one vector that spills into the next
             for (int ox = 0; ; ox += 8)
             {
-                if (ox > outWidth - 8) ox = outWidth - 8;
+                if (ox > last) ox = last;
                 ref float r0 = ref Unsafe.Add(ref input, ox);
-                ref float r1 = ref Unsafe.Add(ref r0, rowStep);
-                ref float r2 = ref Unsafe.Add(ref r1, rowStep);
-                ref float r3 = ref Unsafe.Add(ref r2, rowStep);
                 var a0 = Vector256.Create(bias);
-                var a1 = a0; var a2 = a0; var a3 = a0;
+                Vector256<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
                 for (int t = 0; t < taps; t++)
                 {
-                    nuint at = (nuint)Unsafe.Add(ref offsets, t);
+                    ref float at = ref Unsafe.Add(ref r0, Unsafe.Add(ref offsets, t));
                     var k = Vector256.Create(Unsafe.Add(ref w, t));
-                    a0 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref r0, at), k, a0);
-                    a1 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref r1, at), k, a1);
-                    a2 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref r2, at), k, a2);
-                    a3 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref r3, at), k, a3);
+                    a0 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref at), k, a0);
+                    if (rows > 1)
+                    {
+                        a1 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref at, step1), k, a1);
+                        a2 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref at, step2), k, a2);
+                        a3 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref at, step3), k, a3);
+                    }
+                    if (rows > 4)
+                    {
+                        ref float at4 = ref Unsafe.Add(ref at, step4);
+                        a4 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref at4), k, a4);
+                        a5 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref at4, step1), k, a5);
+                        a6 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref at4, step2), k, a6);
+                        a7 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref at4, step3), k, a7);
+                    }
                 }
-                a0.StoreUnsafe(ref output, (nuint)ox);
-                a1.StoreUnsafe(ref output, (nuint)(ox + outWidth));
-                a2.StoreUnsafe(ref output, (nuint)(ox + 2 * outWidth));
-                a3.StoreUnsafe(ref output, (nuint)(ox + 3 * outWidth));
-                if (ox == outWidth - 8) break;
+                ref float o = ref Unsafe.Add(ref output, ox);
+                OutputClamp.Store(a0, none, low, high, ref o);
+                if (rows > 1)
+                {
+                    OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, outWidth));
+                    OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
+                    OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
+                }
+                if (rows > 4)
+                {
+                    OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
+                    OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
+                    OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
+                    OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                }
+                if (ox == last) break;
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Row512(ref float input, ref float w, ref int offsets, int taps, float bias, ref float output, int outWidth)
-        {
-            for (int ox = 0; ; ox += 16)
-            {
-                if (ox > outWidth - 16) ox = outWidth - 16; // the last vector overlaps the one before
-                ref float start = ref Unsafe.Add(ref input, ox);
-                var acc = Vector512.Create(bias);
-                for (int t = 0; t < taps; t++)
-                    acc = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref start, (nuint)Unsafe.Add(ref offsets, t)), Vector512.Create(Unsafe.Add(ref w, t)), acc);
-                acc.StoreUnsafe(ref output, (nuint)ox);
-                if (ox == outWidth - 16) break;
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Row256(ref float input, ref float w, ref int offsets, int taps, float bias, ref float output, int outWidth)
-        {
-            for (int ox = 0; ; ox += 8)
-            {
-                if (ox > outWidth - 8) ox = outWidth - 8;
-                ref float start = ref Unsafe.Add(ref input, ox);
-                var acc = Vector256.Create(bias);
-                for (int t = 0; t < taps; t++)
-                    acc = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref start, (nuint)Unsafe.Add(ref offsets, t)), Vector256.Create(Unsafe.Add(ref w, t)), acc);
-                acc.StoreUnsafe(ref output, (nuint)ox);
-                if (ox == outWidth - 8) break;
-            }
-        }
-
-        // 8 outputs from the row start, whatever the row's width (the caller keeps the extra lanes harmless).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void NarrowRow256(ref float input, ref float w, ref int offsets, int taps, float bias, ref float output)
-        {
-            var acc = Vector256.Create(bias);
-            for (int t = 0; t < taps; t++)
-                acc = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref input, (nuint)Unsafe.Add(ref offsets, t)), Vector256.Create(Unsafe.Add(ref w, t)), acc);
-            acc.StoreUnsafe(ref output);
-        }
-
-        private static void RowScalar(ref float input, ref float w, ref int offsets, int taps, float bias, ref float output, int outWidth)
+        private static void RowScalar(ref float input, ref float w, ref int offsets, int taps, float bias, OutputClamp clamp, ref float output, int outWidth)
         {
             for (int ox = 0; ox < outWidth; ox++)
             {
                 float acc = bias;
                 for (int t = 0; t < taps; t++) acc += Unsafe.Add(ref input, Unsafe.Add(ref offsets, t) + ox) * Unsafe.Add(ref w, t);
-                Unsafe.Add(ref output, ox) = acc;
+                Unsafe.Add(ref output, ox) = clamp.Apply(acc);
             }
         }
 
@@ -420,8 +675,10 @@ namespace CnnGen.Kernels
         // ------------------------------------------------------------------------------------------------------------
         // Scalar path: the definition's loops, bounds checked per tap.
 
-        private static void ForwardScalar(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+        private static void ForwardScalar(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+            float low, float high)
         {
+            var clamp = new OutputClamp(low, high);
             int taps = g.KernelHeight * g.KernelWidth, multiplier = g.GroupOutChannels, inPlane = g.InHeight * g.InWidth;
             for (int oc = 0; oc < g.OutChannels; oc++)
             {
@@ -442,7 +699,7 @@ namespace CnnGen.Kernels
                                 acc += x[ic * inPlane + iy * g.InWidth + ix] * weight[oc * taps + ky * g.KernelWidth + kx];
                             }
                         }
-                        y[(oc * g.OutHeight + oy) * g.OutWidth + ox] = acc;
+                        y[(oc * g.OutHeight + oy) * g.OutWidth + ox] = clamp.Apply(acc);
                     }
                 }
             }

@@ -22,7 +22,7 @@ namespace CnnGen.Kernels
     /// </remarks>
     public static class GroupedConvolution
     {
-        /// <summary>Floats of scratch <see cref="Forward"/> and <see cref="Backward"/> need for this geometry.</summary>
+        /// <summary>Floats of scratch <see cref="Forward(in ConvolutionGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/> and <see cref="Backward"/> need for this geometry.</summary>
         public static int ScratchLength(in ConvolutionGeometry g)
         {
             if (g.GroupInChannels == 1) return DepthwiseConvolution.ScratchLength(g);
@@ -46,9 +46,21 @@ namespace CnnGen.Kernels
             Span<float> y, Span<float> scratch) =>
             ForwardOn(g, x, weight, bias, y, scratch, KernelPaths.Default);
 
+        /// <summary>
+        /// <see cref="Forward(in ConvolutionGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>
+        /// with each output clamped to [<paramref name="low"/>, <paramref name="high"/>] as the element-wise kernels clamp
+        /// (v &lt; low ? low : v, then v &gt; high ? high : v): a fused ReLU is (0, +∞), ReLU6 (0, 6). Depthwise layers
+        /// clamp in their kernel's registers; the others in a pass over the output.
+        /// </summary>
+        /// <exception cref="ArgumentException">As the other overload, or <paramref name="low"/> is above <paramref name="high"/> or either is NaN.</exception>
+        public static void Forward(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            Span<float> y, Span<float> scratch, float low, float high) =>
+            ForwardOn(g, x, weight, bias, y, scratch, KernelPaths.Default, low, high);
+
         internal static void ForwardOn(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
-            Span<float> y, Span<float> scratch, DirectConvolution.KernelPath path)
+            Span<float> y, Span<float> scratch, DirectConvolution.KernelPath path, float low = float.NegativeInfinity, float high = float.PositiveInfinity)
         {
+            var clamp = new OutputClamp(low, high);
             CheckGeometry(g);
             Require(x.Length >= g.InLength, nameof(x), g.InLength, x.Length);
             Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
@@ -59,7 +71,7 @@ namespace CnnGen.Kernels
 
             if (g.GroupInChannels == 1)
             {
-                DepthwiseConvolution.Forward(g, x, weight, bias, y, scratch, path);
+                DepthwiseConvolution.Forward(g, x, weight, bias, y, scratch, path, low, high);
                 return;
             }
             int plane = g.OutHeight * g.OutWidth, inPlane = g.InHeight * g.InWidth;
@@ -78,10 +90,11 @@ namespace CnnGen.Kernels
                 Multiply(path, false, false, groupOut, plane, depth, weight.Slice(group * groupOut * depth), depth, cols, plane,
                     y.Slice(group * groupOut * plane), plane, accumulate: true);
             }
+            clamp.ApplyInPlace(y.Slice(0, g.OutLength), path);
         }
 
         /// <summary>
-        /// The backward pass of <see cref="Forward"/> for one sample, from dy = <paramref name="outputGradient"/>:
+        /// The backward pass of <see cref="Forward(in ConvolutionGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/> for one sample, from dy = <paramref name="outputGradient"/>:
         /// <paramref name="weightGradient"/> and <paramref name="biasGradient"/> accumulate (+=) this sample's
         /// contribution (an empty bias gradient is skipped); <paramref name="inputGradient"/> is overwritten with dL/dx, or
         /// skipped when empty.

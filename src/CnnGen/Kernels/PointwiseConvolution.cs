@@ -16,7 +16,8 @@ namespace CnnGen.Kernels
     /// channel, one load per vector of x and one broadcast weight per output channel feed 16 fused multiply-adds, the
     /// accumulators starting at the bias. The weights are read as PyTorch stores them ([outChannels x inChannels], a row per
     /// output channel), so nothing is packed per call. Cells past the last whole vector run a scalar tile. The sum over the
-    /// input channels runs in their order, as in the definition, so every path agrees to rounding with the others.
+    /// input channels runs in their order, as in the definition, so every path agrees to rounding with the others. An
+    /// activation's bounds (a fused ReLU or ReLU6) are applied to the accumulators before they are stored.
     /// </remarks>
     public static class PointwiseConvolution
     {
@@ -30,9 +31,21 @@ namespace CnnGen.Kernels
             int outChannels, Span<float> y) =>
             ForwardOn(x, inChannels, plane, weight, bias, outChannels, y, KernelPaths.Default);
 
+        /// <summary>
+        /// The same product with each output clamped to [<paramref name="low"/>, <paramref name="high"/>] in the tile's
+        /// registers, as the element-wise kernels clamp (v &lt; low ? low : v, then v &gt; high ? high : v): a fused ReLU is
+        /// (0, +∞), ReLU6 (0, 6).
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">A dimension is not positive.</exception>
+        /// <exception cref="ArgumentException">As the other overload, or <paramref name="low"/> is above <paramref name="high"/> or either is NaN.</exception>
+        public static void Forward(ReadOnlySpan<float> x, int inChannels, int plane, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            int outChannels, Span<float> y, float low, float high) =>
+            ForwardOn(x, inChannels, plane, weight, bias, outChannels, y, KernelPaths.Default, low, high);
+
         internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int plane, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
-            int outChannels, Span<float> y, KernelPath path)
+            int outChannels, Span<float> y, KernelPath path, float low = float.NegativeInfinity, float high = float.PositiveInfinity)
         {
+            var clamp = new OutputClamp(low, high);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(plane);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
@@ -58,8 +71,8 @@ namespace CnnGen.Kernels
                 while (cell < vectorCells)
                 {
                     int vectors = Math.Min(4, (vectorCells - cell) / lanes);
-                    if (lanes == 16) Tile512(rows, vectors, ref Unsafe.Add(ref xs, cell), inChannels, plane, ref w, b, ref Unsafe.Add(ref o, cell));
-                    else Tile256(rows, vectors, ref Unsafe.Add(ref xs, cell), inChannels, plane, ref w, b, ref Unsafe.Add(ref o, cell));
+                    if (lanes == 16) Tile512(rows, vectors, ref Unsafe.Add(ref xs, cell), inChannels, plane, ref w, b, clamp, ref Unsafe.Add(ref o, cell));
+                    else Tile256(rows, vectors, ref Unsafe.Add(ref xs, cell), inChannels, plane, ref w, b, clamp, ref Unsafe.Add(ref o, cell));
                     cell += vectors * lanes;
                 }
                 for (; cell < plane; cell++)
@@ -69,7 +82,7 @@ namespace CnnGen.Kernels
                         float sum = b[r];
                         ref float row = ref Unsafe.Add(ref w, r * inChannels);
                         for (int c = 0; c < inChannels; c++) sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref row, c), Unsafe.Add(ref xs, c * plane + cell), sum);
-                        Unsafe.Add(ref o, r * plane + cell) = sum;
+                        Unsafe.Add(ref o, r * plane + cell) = clamp.Apply(sum);
                     }
                 }
             }
@@ -81,54 +94,54 @@ namespace CnnGen.Kernels
         }
 
         // Specializes the tile for its rows and vectors, so each shape has its own registers.
-        private static void Tile512(int rows, int vectors, ref float x, int inChannels, int plane, ref float w, ReadOnlySpan<float> bias, ref float y)
+        private static void Tile512(int rows, int vectors, ref float x, int inChannels, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
         {
             switch (rows * 4 + vectors)
             {
-                case 4 + 1: Tile512<C1, C1>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 4 + 2: Tile512<C1, C2>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 4 + 3: Tile512<C1, C3>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 4 + 4: Tile512<C1, C4>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 8 + 1: Tile512<C2, C1>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 8 + 2: Tile512<C2, C2>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 8 + 3: Tile512<C2, C3>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 8 + 4: Tile512<C2, C4>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 12 + 1: Tile512<C3, C1>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 12 + 2: Tile512<C3, C2>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 12 + 3: Tile512<C3, C3>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 12 + 4: Tile512<C3, C4>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 16 + 1: Tile512<C4, C1>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 16 + 2: Tile512<C4, C2>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 16 + 3: Tile512<C4, C3>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                default: Tile512<C4, C4>(ref x, inChannels, plane, ref w, bias, ref y); break;
+                case 4 + 1: Tile512<C1, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 2: Tile512<C1, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 3: Tile512<C1, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 4: Tile512<C1, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 1: Tile512<C2, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 2: Tile512<C2, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 3: Tile512<C2, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 4: Tile512<C2, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 1: Tile512<C3, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 2: Tile512<C3, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 3: Tile512<C3, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 4: Tile512<C3, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 16 + 1: Tile512<C4, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 16 + 2: Tile512<C4, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 16 + 3: Tile512<C4, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                default: Tile512<C4, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
             }
         }
 
-        private static void Tile256(int rows, int vectors, ref float x, int inChannels, int plane, ref float w, ReadOnlySpan<float> bias, ref float y)
+        private static void Tile256(int rows, int vectors, ref float x, int inChannels, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
         {
             switch (rows * 4 + vectors)
             {
-                case 4 + 1: Tile256<C1, C1>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 4 + 2: Tile256<C1, C2>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 4 + 3: Tile256<C1, C3>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 4 + 4: Tile256<C1, C4>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 8 + 1: Tile256<C2, C1>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 8 + 2: Tile256<C2, C2>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 8 + 3: Tile256<C2, C3>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 8 + 4: Tile256<C2, C4>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 12 + 1: Tile256<C3, C1>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 12 + 2: Tile256<C3, C2>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 12 + 3: Tile256<C3, C3>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 12 + 4: Tile256<C3, C4>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 16 + 1: Tile256<C4, C1>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 16 + 2: Tile256<C4, C2>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                case 16 + 3: Tile256<C4, C3>(ref x, inChannels, plane, ref w, bias, ref y); break;
-                default: Tile256<C4, C4>(ref x, inChannels, plane, ref w, bias, ref y); break;
+                case 4 + 1: Tile256<C1, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 2: Tile256<C1, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 3: Tile256<C1, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 4: Tile256<C1, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 1: Tile256<C2, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 2: Tile256<C2, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 3: Tile256<C2, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 4: Tile256<C2, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 1: Tile256<C3, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 2: Tile256<C3, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 3: Tile256<C3, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 4: Tile256<C3, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 16 + 1: Tile256<C4, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 16 + 2: Tile256<C4, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 16 + 3: Tile256<C4, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                default: Tile256<C4, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
             }
         }
 
         // TRows output channels x TVectors vectors of 16 cells; unused accumulators vanish at JIT time.
-        private static void Tile512<TRows, TVectors>(ref float x, int inChannels, int plane, ref float w, ReadOnlySpan<float> bias, ref float y)
+        private static void Tile512<TRows, TVectors>(ref float x, int inChannels, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
             where TRows : struct, IConstant where TVectors : struct, IConstant
         {
             int rows = TRows.Value, vectors = TVectors.Value;
@@ -178,23 +191,27 @@ namespace CnnGen.Kernels
                     if (vectors > 3) a33 = Fused.MultiplyAdd(w3, x3, a33);
                 }
             }
-            Store512(a00, a01, a02, a03, vectors, ref y);
-            if (rows > 1) Store512(a10, a11, a12, a13, vectors, ref Unsafe.Add(ref y, plane));
-            if (rows > 2) Store512(a20, a21, a22, a23, vectors, ref Unsafe.Add(ref y, 2 * plane));
-            if (rows > 3) Store512(a30, a31, a32, a33, vectors, ref Unsafe.Add(ref y, 3 * plane));
+            var low = Vector512.Create(clamp.Low);
+            var high = Vector512.Create(clamp.High);
+            bool none = clamp.IsNone;
+            Store512(a00, a01, a02, a03, vectors, none, low, high, ref y);
+            if (rows > 1) Store512(a10, a11, a12, a13, vectors, none, low, high, ref Unsafe.Add(ref y, plane));
+            if (rows > 2) Store512(a20, a21, a22, a23, vectors, none, low, high, ref Unsafe.Add(ref y, 2 * plane));
+            if (rows > 3) Store512(a30, a31, a32, a33, vectors, none, low, high, ref Unsafe.Add(ref y, 3 * plane));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store512(Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, int vectors, ref float y)
+        private static void Store512(Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, int vectors,
+            bool none, Vector512<float> low, Vector512<float> high, ref float y)
         {
-            v0.StoreUnsafe(ref y);
-            if (vectors > 1) v1.StoreUnsafe(ref y, 16);
-            if (vectors > 2) v2.StoreUnsafe(ref y, 32);
-            if (vectors > 3) v3.StoreUnsafe(ref y, 48);
+            OutputClamp.Store(v0, none, low, high, ref y);
+            if (vectors > 1) OutputClamp.Store(v1, none, low, high, ref Unsafe.Add(ref y, 16));
+            if (vectors > 2) OutputClamp.Store(v2, none, low, high, ref Unsafe.Add(ref y, 32));
+            if (vectors > 3) OutputClamp.Store(v3, none, low, high, ref Unsafe.Add(ref y, 48));
         }
 
         // The same tile on Vector256: TRows output channels x TVectors vectors of 8 cells.
-        private static void Tile256<TRows, TVectors>(ref float x, int inChannels, int plane, ref float w, ReadOnlySpan<float> bias, ref float y)
+        private static void Tile256<TRows, TVectors>(ref float x, int inChannels, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
             where TRows : struct, IConstant where TVectors : struct, IConstant
         {
             int rows = TRows.Value, vectors = TVectors.Value;
@@ -244,19 +261,23 @@ namespace CnnGen.Kernels
                     if (vectors > 3) a33 = Fused.MultiplyAdd(w3, x3, a33);
                 }
             }
-            Store256(a00, a01, a02, a03, vectors, ref y);
-            if (rows > 1) Store256(a10, a11, a12, a13, vectors, ref Unsafe.Add(ref y, plane));
-            if (rows > 2) Store256(a20, a21, a22, a23, vectors, ref Unsafe.Add(ref y, 2 * plane));
-            if (rows > 3) Store256(a30, a31, a32, a33, vectors, ref Unsafe.Add(ref y, 3 * plane));
+            var low = Vector256.Create(clamp.Low);
+            var high = Vector256.Create(clamp.High);
+            bool none = clamp.IsNone;
+            Store256(a00, a01, a02, a03, vectors, none, low, high, ref y);
+            if (rows > 1) Store256(a10, a11, a12, a13, vectors, none, low, high, ref Unsafe.Add(ref y, plane));
+            if (rows > 2) Store256(a20, a21, a22, a23, vectors, none, low, high, ref Unsafe.Add(ref y, 2 * plane));
+            if (rows > 3) Store256(a30, a31, a32, a33, vectors, none, low, high, ref Unsafe.Add(ref y, 3 * plane));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store256(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, int vectors, ref float y)
+        private static void Store256(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, int vectors,
+            bool none, Vector256<float> low, Vector256<float> high, ref float y)
         {
-            v0.StoreUnsafe(ref y);
-            if (vectors > 1) v1.StoreUnsafe(ref y, 8);
-            if (vectors > 2) v2.StoreUnsafe(ref y, 16);
-            if (vectors > 3) v3.StoreUnsafe(ref y, 24);
+            OutputClamp.Store(v0, none, low, high, ref y);
+            if (vectors > 1) OutputClamp.Store(v1, none, low, high, ref Unsafe.Add(ref y, 8));
+            if (vectors > 2) OutputClamp.Store(v2, none, low, high, ref Unsafe.Add(ref y, 16));
+            if (vectors > 3) OutputClamp.Store(v3, none, low, high, ref Unsafe.Add(ref y, 24));
         }
     }
 }
