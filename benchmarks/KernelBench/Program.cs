@@ -202,6 +202,11 @@ namespace KernelBench
                 CompareStrided();
                 return;
             }
+            if (args.Length > 0 && args[0] == "backward")
+            {
+                BackwardSplit();
+                return;
+            }
             if (args.Length > 0 && args[0] == "evaluation")
             {
                 EvaluationKernels();
@@ -351,6 +356,87 @@ namespace KernelBench
                 }
                 Console.WriteLine($"{s.Name,-38} {once * 1e6,13:F2} {perCall * 1e6,19:F2}");
             }
+        }
+
+        // "backward": each backward pass split into its weight gradient alone (an empty input gradient), its input gradient
+        // alone (an empty weight gradient) and both, one sample, best of 3 rounds; GFLOP/s counts one convolution's
+        // multiply-adds per gradient (two for both). Stride 1: DirectConvolution.Backward. Stride 2: what the generated code of
+        // a strided layer calls (im2col + GEMM for d weight, GEMM + col2im for d x).
+        private static void BackwardSplit()
+        {
+            Console.WriteLine($"{"stride 1 (DirectConvolution)",-34} {"dW us",8} {"GFLOP/s",8} {"dX us",8} {"GFLOP/s",8} {"both us",8} {"GFLOP/s",8}");
+            var direct = new (string Name, int C, int H, int OC, int K, int P)[]
+            {
+                ("LeNet 1x28x28 -> 6 k5 p2", 1, 28, 6, 5, 2),
+                ("LeNet 6x14x14 -> 16 k5", 6, 14, 16, 5, 0),
+                ("CIFAR 3x32x32 -> 32", 3, 32, 32, 3, 1),
+                ("CIFAR 32x32x32 -> 32", 32, 32, 32, 3, 1),
+                ("CIFAR 32x16x16 -> 64", 32, 16, 64, 3, 1),
+                ("CIFAR 64x16x16 -> 64", 64, 16, 64, 3, 1),
+                ("ResNet-8 3x32x32 -> 16", 3, 32, 16, 3, 1),
+                ("ResNet-8 16x32x32 -> 16", 16, 32, 16, 3, 1),
+                ("ResNet-8 32x16x16 -> 32", 32, 16, 32, 3, 1),
+                ("ResNet-8 64x8x8 -> 64", 64, 8, 64, 3, 1),
+                ("128x8x8 -> 128", 128, 8, 128, 3, 1),
+                ("16x64x64 -> 16", 16, 64, 16, 3, 1),
+                ("24x20x20 -> 40 p0", 24, 20, 40, 3, 0),
+            };
+            foreach (var s in direct)
+            {
+                int o = s.H + 2 * s.P - s.K + 1, taps = s.C * s.K * s.K;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * taps, 5), dy = Fill(s.OC * o * o, 7), dw = new float[w.Length], dx = new float[x.Length];
+                float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, s.K, s.P)];
+                var (weights, inputs, both) = Split(
+                    () => DirectConvolution.Backward(x, s.C, s.H, s.H, w, dy, s.OC, s.K, s.P, dw, default, scratch),
+                    () => DirectConvolution.Backward(x, s.C, s.H, s.H, w, dy, s.OC, s.K, s.P, default, dx, scratch),
+                    () => DirectConvolution.Backward(x, s.C, s.H, s.H, w, dy, s.OC, s.K, s.P, dw, dx, scratch));
+                Row(s.Name, 2.0 * s.OC * o * o * taps, weights, inputs, both);
+            }
+            Console.WriteLine($"{"stride 2 (generated code's calls)",-34} {"dW us",8} {"GFLOP/s",8} {"dX us",8} {"GFLOP/s",8} {"both us",8} {"GFLOP/s",8}");
+            var strided = new (string Name, int C, int H, int OC, int K, int P)[]
+            {
+                ("strided 3x64x64 -> 32 s2", 3, 64, 32, 3, 1),
+                ("strided 32x32x32 -> 64 s2", 32, 32, 64, 3, 1),
+                ("strided 64x16x16 -> 128 s2", 64, 16, 128, 3, 1),
+                ("ResNet-8 16x32x32 -> 32 s2", 16, 32, 32, 3, 1),
+                ("ResNet-8 32x16x16 -> 64 s2", 32, 16, 64, 3, 1),
+                ("ResNet-8 16x32x32 -> 32 1x1 s2", 16, 32, 32, 1, 0),
+                ("ResNet-8 32x16x16 -> 64 1x1 s2", 32, 16, 64, 1, 0),
+            };
+            foreach (var s in strided)
+            {
+                int o = (s.H + 2 * s.P - s.K) / 2 + 1, cells = o * o, taps = s.C * s.K * s.K;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * taps, 5), dy = Fill(s.OC * cells, 7), dw = new float[w.Length], dx = new float[x.Length];
+                float[] cols = new float[taps * cells];
+                Action weights = () =>
+                {
+                    Im2Col.Expand(x, s.C, s.H, s.H, s.K, 2, s.P, o, o, cols);
+                    Gemm.Multiply(false, true, s.OC, taps, cells, dy, cells, cols, cells, dw, taps, accumulate: true);
+                };
+                Action inputs = () =>
+                {
+                    Gemm.Multiply(true, false, taps, cells, s.OC, w, taps, dy, cells, cols, cells, accumulate: false);
+                    dx.AsSpan().Clear();
+                    Im2Col.AccumulateBack(cols, s.C, s.H, s.H, s.K, 2, s.P, o, o, dx);
+                };
+                var (wt, it, bt) = Split(weights, inputs, () => { weights(); inputs(); });
+                Row(s.Name, 2.0 * s.OC * cells * taps, wt, it, bt);
+            }
+
+            static (double Weights, double Inputs, double Both) Split(Action weights, Action inputs, Action both)
+            {
+                double w = double.MaxValue, i = double.MaxValue, b = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    w = Math.Min(w, Time(weights));
+                    i = Math.Min(i, Time(inputs));
+                    b = Math.Min(b, Time(both));
+                }
+                return (w, i, b);
+            }
+
+            static void Row(string name, double flops, double weights, double inputs, double both) =>
+                Console.WriteLine($"{name,-34} {weights * 1e6,8:F2} {flops / weights / 1e9,8:F1} {inputs * 1e6,8:F2} {flops / inputs / 1e9,8:F1} {both * 1e6,8:F2} {2 * flops / both / 1e9,8:F1}");
         }
 
         // "resnet8": each step of ResNet-8's evaluation forward at batch 1 (the kernel calls the generated code makes, with
