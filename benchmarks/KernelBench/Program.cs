@@ -392,6 +392,23 @@ namespace KernelBench
                     () => DirectConvolution.Backward(x, s.C, s.H, s.H, w, dy, s.OC, s.K, s.P, dw, dx, scratch));
                 Row(s.Name, 2.0 * s.OC * o * o * taps, weights, inputs, both);
             }
+            // The two weight-gradient kernels on the same shapes (the basis of DirectConvolution.PickWeightKernel).
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Console.WriteLine($"{"stride 1 weight gradient, Vector512",-34} {"Dot us",8} {"GFLOP/s",8} {"Lanes us",8} {"GFLOP/s",8} {"picked",8}");
+                foreach (var s in direct)
+                {
+                    int o = s.H + 2 * s.P - s.K + 1, taps = s.C * s.K * s.K;
+                    float[] x = Fill(s.C * s.H * s.H, 4), dy = Fill(s.OC * o * o, 7), dw = new float[s.OC * taps];
+                    float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, s.K, s.P)];
+                    var v512 = DirectConvolution.KernelPath.Vector512;
+                    var (dot, lanes) = Interleaved(
+                        () => DirectConvolution.WeightGradientOn(x, s.C, s.H, s.H, dy, s.OC, s.K, s.P, dw, scratch, v512, DirectConvolution.WeightKernel.Dot),
+                        () => DirectConvolution.WeightGradientOn(x, s.C, s.H, s.H, dy, s.OC, s.K, s.P, dw, scratch, v512, DirectConvolution.WeightKernel.Lanes));
+                    double flops = 2.0 * s.OC * o * o * taps;
+                    Console.WriteLine($"{s.Name,-34} {dot * 1e6,8:F2} {flops / dot / 1e9,8:F1} {lanes * 1e6,8:F2} {flops / lanes / 1e9,8:F1} {DirectConvolution.PickedWeightKernel(s.C, s.H, s.H, s.OC, s.K, s.P),8}");
+                }
+            }
             Console.WriteLine($"{"stride 2 (generated code's calls)",-34} {"dW us",8} {"GFLOP/s",8} {"dX us",8} {"GFLOP/s",8} {"both us",8} {"GFLOP/s",8}");
             var strided = new (string Name, int C, int H, int OC, int K, int P)[]
             {
