@@ -111,6 +111,45 @@ namespace CnnGen.Kernels
             WeightGradient(padded, outputGradient, outChannels, weightGradient, scratch, g, path, weightKernel);
         }
 
+        /// <summary>
+        /// The padded-input offsets of up to 8 consecutive taps (ic, ky, kx in PyTorch's order), the taps past the last
+        /// repeating it: two divisions for the first, then steps (a division per tap cost as much as a short tile's FMAs).
+        /// </summary>
+        internal readonly struct TapOffsets8
+        {
+            public readonly int O0, O1, O2, O3, O4, O5, O6, O7;
+
+            public TapOffsets8(int tap, int count, int kernel, int rowStride, int plane)
+            {
+                int kk = kernel * kernel, ic = tap / kk, rest = tap - ic * kk, ky = rest / kernel, kx = rest - ky * kernel;
+                int offset = ic * plane + ky * rowStride + kx;
+                O0 = offset;
+                O1 = count > 1 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
+                O2 = count > 2 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
+                O3 = count > 3 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
+                O4 = count > 4 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
+                O5 = count > 5 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
+                O6 = count > 6 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
+                O7 = count > 7 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
+            }
+
+            private static int Step(ref int offset, ref int ky, ref int kx, int kernel, int rowStride, int plane)
+            {
+                offset++;
+                if (++kx == kernel)
+                {
+                    kx = 0;
+                    offset += rowStride - kernel;
+                    if (++ky == kernel)
+                    {
+                        ky = 0;
+                        offset += plane - kernel * rowStride;
+                    }
+                }
+                return offset;
+            }
+        }
+
         // Rows of output cells per pass over the taps: a pass's d y (cells x lanes) stays in L1 (half of its 48 KB on this
         // machine's cores, the rest for the padded input rows the taps read) while every tap group reads it again.
         private const int PassFloats = 6 * 1024;
@@ -119,7 +158,7 @@ namespace CnnGen.Kernels
 
         // d y [channels x cells] to [block of V channels][cell][V], the lanes past the last channel zero; whole 16 x 16 squares
         // by register transposes.
-        private static void TransposeToBlocks(ReadOnlySpan<float> dy, int channels, int cells, Span<float> dyT, int width)
+        internal static void TransposeToBlocks(ReadOnlySpan<float> dy, int channels, int cells, Span<float> dyT, int width)
         {
             ref float source = ref MemoryMarshal.GetReference(dy);
             ref float target = ref MemoryMarshal.GetReference(dyT);
@@ -144,7 +183,7 @@ namespace CnnGen.Kernels
         }
 
         // d weight [channels x taps] += d weightᵀ [block][tap][V]: whole 16 x 16 squares by register transposes.
-        private static void AddTransposedBack(ReadOnlySpan<float> dWT, int channels, int taps, Span<float> weightGradient, int width)
+        internal static void AddTransposedBack(ReadOnlySpan<float> dWT, int channels, int taps, Span<float> weightGradient, int width)
         {
             Span<float> square = stackalloc float[256];
             ref float sq = ref MemoryMarshal.GetReference(square);
@@ -191,8 +230,8 @@ namespace CnnGen.Kernels
             {
                 int count = Math.Min(8, taps - tap);
                 // Taps past the last repeat it and are not added back.
-                int o0 = TapOffset(tap, g), o1 = TapOffset(tap + Math.Min(1, count - 1), g), o2 = TapOffset(tap + Math.Min(2, count - 1), g), o3 = TapOffset(tap + Math.Min(3, count - 1), g);
-                int o4 = TapOffset(tap + Math.Min(4, count - 1), g), o5 = TapOffset(tap + Math.Min(5, count - 1), g), o6 = TapOffset(tap + Math.Min(6, count - 1), g), o7 = TapOffset(tap + Math.Min(7, count - 1), g);
+                var offsets = new TapOffsets8(tap, count, g.Kernel, g.PaddedWidth, g.Plane);
+                int o0 = offsets.O0, o1 = offsets.O1, o2 = offsets.O2, o3 = offsets.O3, o4 = offsets.O4, o5 = offsets.O5, o6 = offsets.O6, o7 = offsets.O7;
                 var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
                 var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0; var b5 = a0; var b6 = a0; var b7 = a0;
                 nuint cell = 0;
@@ -245,8 +284,8 @@ namespace CnnGen.Kernels
             for (int tap = 0; tap < taps; tap += 8)
             {
                 int count = Math.Min(8, taps - tap);
-                int o0 = TapOffset(tap, g), o1 = TapOffset(tap + Math.Min(1, count - 1), g), o2 = TapOffset(tap + Math.Min(2, count - 1), g), o3 = TapOffset(tap + Math.Min(3, count - 1), g);
-                int o4 = TapOffset(tap + Math.Min(4, count - 1), g), o5 = TapOffset(tap + Math.Min(5, count - 1), g), o6 = TapOffset(tap + Math.Min(6, count - 1), g), o7 = TapOffset(tap + Math.Min(7, count - 1), g);
+                var offsets = new TapOffsets8(tap, count, g.Kernel, g.PaddedWidth, g.Plane);
+                int o0 = offsets.O0, o1 = offsets.O1, o2 = offsets.O2, o3 = offsets.O3, o4 = offsets.O4, o5 = offsets.O5, o6 = offsets.O6, o7 = offsets.O7;
                 var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
                 nuint cell = 0;
                 for (int oy = 0; oy < rows; oy++)
@@ -294,10 +333,11 @@ namespace CnnGen.Kernels
             for (int tap = 0; tap < g.Taps; tap += 4)
             {
                 int taps = Math.Min(4, g.Taps - tap);
-                ref float x0 = ref Unsafe.Add(ref x, TapOffset(tap, g));
-                ref float x1 = ref Unsafe.Add(ref x, TapOffset(tap + Math.Min(1, taps - 1), g));
-                ref float x2 = ref Unsafe.Add(ref x, TapOffset(tap + Math.Min(2, taps - 1), g));
-                ref float x3 = ref Unsafe.Add(ref x, TapOffset(tap + Math.Min(3, taps - 1), g));
+                var offsets = new TapOffsets8(tap, taps, g.Kernel, g.PaddedWidth, g.Plane);
+                ref float x0 = ref Unsafe.Add(ref x, offsets.O0);
+                ref float x1 = ref Unsafe.Add(ref x, offsets.O1);
+                ref float x2 = ref Unsafe.Add(ref x, offsets.O2);
+                ref float x3 = ref Unsafe.Add(ref x, offsets.O3);
                 var a00 = Vector512<float>.Zero; var a01 = a00; var a02 = a00; var a03 = a00;
                 var a10 = a00; var a11 = a00; var a12 = a00; var a13 = a00;
                 var a20 = a00; var a21 = a00; var a22 = a00; var a23 = a00;
