@@ -23,11 +23,11 @@ namespace CnnGen.Kernels
         // rounded up to whole vectors of 16 (which covers the Vector256 path's 8).
         private static int WeightScratch(in Geometry g, int outChannels) => (outChannels + 15) / 16 * 16 * (g.OutHeight * g.OutWidth + g.Taps);
 
-        // Measured (KernelBench "backward", Vector512, Dot against Lanes interleaved, 2026-12-01, load 26-33; us):
-        //   1x28x28->6 k5 2.4 / 9.3; 6x14x14->16 k5 5.5 / 3.7; 3x32x32->32 11.8 / 11.7; 32x32x32->32 92.8 / 82.8;
-        //   32x16x16->64 67.0 / 43.9; 64x16x16->64 129.9 / 87.5; 3x32x32->16 6.3 / 9.6; 16x32x32->16 24.9 / 30.3;
-        //   32x16x16->32 33.8 / 22.4; 64x8x8->64 60.5 / 26.5; 128x8x8->128 238.6 / 111.9; 16x64x64->16 91.4 / 121.6;
-        //   24x20x20->40 p0 36.6 / 36.0.
+        // Measured (KernelBench "backward", Vector512, Dot against Lanes interleaved in thread CPU time, 2026-12-01, load 29-30; us):
+        //   1x28x28->6 k5 2.3 / 8.3; 6x14x14->16 k5 4.9 / 3.4; 3x32x32->32 11.6 / 11.8; 32x32x32->32 90.6 / 84.8;
+        //   32x16x16->64 58.2 / 43.6; 64x16x16->64 114.0 / 86.2; 3x32x32->16 6.0 / 7.4; 16x32x32->16 24.0 / 27.3;
+        //   32x16x16->32 28.9 / 21.5; 64x8x8->64 53.8 / 25.4; 128x8x8->128 208.5 / 102.8; 16x64x64->16 89.6 / 106.8;
+        //   24x20x20->40 p0 32.7 / 34.1.
         // Channel lanes win from two whole blocks of 16 channels on (each broadcast of x feeds two FMAs) and on short rows;
         // fewer channels on long rows (one block is load-bound: a broadcast per FMA; a partial second block wastes lanes)
         // go to the dot products, and so do 8 channels or fewer.
