@@ -664,9 +664,9 @@ namespace CnnGen.Kernels
         /// offset <c>ic·plane + ky·(W+2p) + kx</c>: with the output channels in the vector lanes (d y transposed by 16 x 16
         /// register squares), each tile keeps 8 taps x 2 blocks of 16 channels of accumulators over a pass of rows whose d y
         /// stays in L1, needs no sum across lanes, and adds to d weight transposed, which goes back in squares at the end;
-        /// few channels on long rows take dot products along the flat rows instead (DirectConvolution.WeightGradient.cs). The input gradient is the product weightᵀ · d y
-        /// over the flat padded columns of <see cref="Forward"/> (d y with zeros in its padding columns), each tap's row
-        /// then added back at its offset: col2im as whole-vector adds.
+        /// few channels on long rows take dot products along the flat rows instead (DirectConvolution.WeightGradient.cs).
+        /// The input gradient is the product weightᵀ · d y over the flat padded columns of <see cref="Forward"/> (d y with
+        /// zeros in its padding columns), each tap's row then added back at its offset: col2im as whole-vector adds.
         /// </remarks>
         public static void Backward(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int padding,
