@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using CnnGen;
 using CnnGen.Kernels;
@@ -336,6 +337,11 @@ namespace KernelBench
                 CompareStrided();
                 return;
             }
+            if (args.Length > 0 && args[0] == "backward")
+            {
+                BackwardSplit(stridedOnly: args.Length > 1 && args[1] == "strided");
+                return;
+            }
             if (args.Length > 0 && args[0] == "evaluation")
             {
                 EvaluationKernels();
@@ -584,6 +590,146 @@ namespace KernelBench
                 if (i == steps.Length) Console.WriteLine($"{"sum of the steps above",-40} {best.Take(steps.Length).Sum() * 1e6,9:F2} us");
                 Console.WriteLine($"{all[i].Name,-40} {best[i] * 1e6,9:F2} us");
             }
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct TimeSpec { public long Seconds, Nanoseconds; }
+
+        [DllImport("libc", EntryPoint = "clock_gettime")]
+        private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+        // This thread's CPU seconds (CLOCK_THREAD_CPUTIME_ID): on a machine shared with other processes, the time the
+        // thread was scheduled out does not count, so a before/after stays comparable under load.
+        private static double ThreadSeconds()
+        {
+            ClockGetTime(3, out var t);
+            return t.Seconds + t.Nanoseconds * 1e-9;
+        }
+
+        // Like Interleaved, in this thread's CPU time (Linux): seconds per call of a and of b, the best of 40 rounds.
+        private static (double A, double B) InterleavedCpu(Action a, Action b)
+        {
+            for (int i = 0; i < 100; i++) { a(); b(); }
+            int calls = 1;
+            while (true)
+            {
+                double start = ThreadSeconds();
+                for (int i = 0; i < calls; i++) a();
+                if (ThreadSeconds() - start > 0.005) break;
+                calls *= 2;
+            }
+            double bestA = double.MaxValue, bestB = double.MaxValue;
+            for (int round = 0; round < 40; round++)
+            {
+                double start = ThreadSeconds();
+                for (int i = 0; i < calls; i++) a();
+                bestA = Math.Min(bestA, (ThreadSeconds() - start) / calls);
+                start = ThreadSeconds();
+                for (int i = 0; i < calls; i++) b();
+                bestB = Math.Min(bestB, (ThreadSeconds() - start) / calls);
+            }
+            return (bestA, bestB);
+        }
+
+        // "backward" ("backward strided": only the stride-2 table): each backward pass split into its weight gradient alone (an empty input gradient), its input gradient
+        // alone (an empty weight gradient) and both, one sample, in this thread's CPU time (best of 40 interleaved rounds); GFLOP/s counts one convolution's
+        // multiply-adds per gradient (two for both). Stride 1: DirectConvolution.Backward. Stride 2: what the generated code of
+        // a strided layer calls (im2col + GEMM for d weight, GEMM + col2im for d x).
+        private static void BackwardSplit(bool stridedOnly)
+        {
+            Console.WriteLine($"{"stride 1 (DirectConvolution)",-40} {"dW us",8} {"GFLOP/s",8} {"dX us",8} {"GFLOP/s",8} {"both us",8} {"GFLOP/s",8}");
+            var direct = new (string Name, int C, int H, int OC, int K, int P)[]
+            {
+                ("LeNet 1x28x28 -> 6 k5 p2", 1, 28, 6, 5, 2),
+                ("LeNet 6x14x14 -> 16 k5", 6, 14, 16, 5, 0),
+                ("CIFAR 3x32x32 -> 32", 3, 32, 32, 3, 1),
+                ("CIFAR 32x32x32 -> 32", 32, 32, 32, 3, 1),
+                ("CIFAR 32x16x16 -> 64", 32, 16, 64, 3, 1),
+                ("CIFAR 64x16x16 -> 64", 64, 16, 64, 3, 1),
+                ("ResNet-8 3x32x32 -> 16", 3, 32, 16, 3, 1),
+                ("ResNet-8 16x32x32 -> 16", 16, 32, 16, 3, 1),
+                ("ResNet-8 32x16x16 -> 32", 32, 16, 32, 3, 1),
+                ("ResNet-8 64x8x8 -> 64", 64, 8, 64, 3, 1),
+                ("128x8x8 -> 128", 128, 8, 128, 3, 1),
+                ("16x64x64 -> 16", 16, 64, 16, 3, 1),
+                ("24x20x20 -> 40 p0", 24, 20, 40, 3, 0),
+            };
+            foreach (var s in stridedOnly ? direct[..0] : direct)
+            {
+                int o = s.H + 2 * s.P - s.K + 1, taps = s.C * s.K * s.K;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * taps, 5), dy = Fill(s.OC * o * o, 7), dw = new float[w.Length], dx = new float[x.Length];
+                float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, s.K, s.P)];
+                var (weights, inputs, both) = Split(
+                    () => DirectConvolution.Backward(x, s.C, s.H, s.H, w, dy, s.OC, s.K, s.P, dw, default, scratch),
+                    () => DirectConvolution.Backward(x, s.C, s.H, s.H, w, dy, s.OC, s.K, s.P, default, dx, scratch),
+                    () => DirectConvolution.Backward(x, s.C, s.H, s.H, w, dy, s.OC, s.K, s.P, dw, dx, scratch));
+                Row(s.Name, 2.0 * s.OC * o * o * taps, weights, inputs, both);
+            }
+            // The two weight-gradient kernels on the same shapes (the basis of DirectConvolution.PickWeightKernel).
+            if (Vector512.IsHardwareAccelerated && !stridedOnly)
+            {
+                Console.WriteLine($"{"stride 1 weight gradient, Vector512",-40} {"Dot us",8} {"GFLOP/s",8} {"Lanes us",8} {"GFLOP/s",8} {"picked",8}");
+                foreach (var s in direct)
+                {
+                    int o = s.H + 2 * s.P - s.K + 1, taps = s.C * s.K * s.K;
+                    float[] x = Fill(s.C * s.H * s.H, 4), dy = Fill(s.OC * o * o, 7), dw = new float[s.OC * taps];
+                    float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, s.K, s.P)];
+                    var v512 = DirectConvolution.KernelPath.Vector512;
+                    var (dot, lanes) = InterleavedCpu(
+                        () => DirectConvolution.WeightGradientOn(x, s.C, s.H, s.H, dy, s.OC, s.K, s.P, dw, scratch, v512, DirectConvolution.WeightKernel.Dot),
+                        () => DirectConvolution.WeightGradientOn(x, s.C, s.H, s.H, dy, s.OC, s.K, s.P, dw, scratch, v512, DirectConvolution.WeightKernel.Lanes));
+                    double flops = 2.0 * s.OC * o * o * taps;
+                    Console.WriteLine($"{s.Name,-40} {dot * 1e6,8:F2} {flops / dot / 1e9,8:F1} {lanes * 1e6,8:F2} {flops / lanes / 1e9,8:F1} {DirectConvolution.PickedWeightKernel(s.C, s.H, s.H, s.OC, s.K, s.P),8}");
+                }
+            }
+            Console.WriteLine($"{"stride 2: GEMM (generated code) / kernel",-40} {"dW us",8} {"GFLOP/s",8} {"dX us",8} {"GFLOP/s",8} {"both us",8} {"GFLOP/s",8}");
+            var strided = new (string Name, int C, int H, int OC, int K, int P)[]
+            {
+                ("strided 3x64x64 -> 32 s2", 3, 64, 32, 3, 1),
+                ("strided 32x32x32 -> 64 s2", 32, 32, 64, 3, 1),
+                ("strided 64x16x16 -> 128 s2", 64, 16, 128, 3, 1),
+                ("ResNet-8 16x32x32 -> 32 s2", 16, 32, 32, 3, 1),
+                ("ResNet-8 32x16x16 -> 64 s2", 32, 16, 64, 3, 1),
+                ("ResNet-8 16x32x32 -> 32 1x1 s2", 16, 32, 32, 1, 0),
+                ("ResNet-8 32x16x16 -> 64 1x1 s2", 32, 16, 64, 1, 0),
+            };
+            foreach (var s in strided)
+            {
+                int o = (s.H + 2 * s.P - s.K) / 2 + 1, cells = o * o, taps = s.C * s.K * s.K;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * taps, 5), dy = Fill(s.OC * cells, 7), dw = new float[w.Length], dx = new float[x.Length];
+                float[] cols = new float[taps * cells];
+                Action weights = () =>
+                {
+                    Im2Col.Expand(x, s.C, s.H, s.H, s.K, 2, s.P, o, o, cols);
+                    Gemm.Multiply(false, true, s.OC, taps, cells, dy, cells, cols, cells, dw, taps, accumulate: true);
+                };
+                Action inputs = () =>
+                {
+                    Gemm.Multiply(true, false, taps, cells, s.OC, w, taps, dy, cells, cols, cells, accumulate: false);
+                    dx.AsSpan().Clear();
+                    Im2Col.AccumulateBack(cols, s.C, s.H, s.H, s.K, 2, s.P, o, o, dx);
+                };
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, s.K, 2, s.P)];
+                // GEMM and kernel interleaved per gradient (steadier on a loaded machine than separate timings).
+                var (gemmWeights, kernelWeights) = InterleavedCpu(weights,
+                    () => StridedConvolution.Backward(x, s.C, s.H, s.H, w, dy, s.OC, s.K, 2, s.P, dw, default, scratch));
+                var (gemmInputs, kernelInputs) = InterleavedCpu(inputs,
+                    () => StridedConvolution.Backward(x, s.C, s.H, s.H, w, dy, s.OC, s.K, 2, s.P, default, dx, scratch));
+                var (gemmBoth, kernelBoth) = InterleavedCpu(() => { weights(); inputs(); },
+                    () => StridedConvolution.Backward(x, s.C, s.H, s.H, w, dy, s.OC, s.K, 2, s.P, dw, dx, scratch));
+                Row(s.Name + " GEMM", 2.0 * s.OC * cells * taps, gemmWeights, gemmInputs, gemmBoth);
+                Row(s.Name + " kernel", 2.0 * s.OC * cells * taps, kernelWeights, kernelInputs, kernelBoth);
+            }
+
+            static (double Weights, double Inputs, double Both) Split(Action weights, Action inputs, Action both)
+            {
+                var (w, i) = InterleavedCpu(weights, inputs);
+                var (b, _) = InterleavedCpu(both, () => { });
+                return (w, i, b);
+            }
+
+            static void Row(string name, double flops, double weights, double inputs, double both) =>
+                Console.WriteLine($"{name,-40} {weights * 1e6,8:F2} {flops / weights / 1e9,8:F1} {inputs * 1e6,8:F2} {flops / inputs / 1e9,8:F1} {both * 1e6,8:F2} {2 * flops / both / 1e9,8:F1}");
         }
 
         // "resnet8": each step of ResNet-8's evaluation forward at batch 1 (the kernel calls the generated code makes, with

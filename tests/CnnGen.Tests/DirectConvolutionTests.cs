@@ -219,6 +219,69 @@ namespace CnnGen.Tests
             Assert.Equal(dx.AsSpan(0, inLength).ToArray(), dxOnly);
         }
 
+        // Both weight-gradient kernels on every vector path, whatever the rule picks: the shapes above, and ones that reach
+        // the channel-lane kernel's corners (a pair of 16-channel blocks then a single or a partial one, several passes over
+        // the rows, taps and cells past whole 16 x 16 transposes).
+        public static IEnumerable<object[]> WeightKernelCases()
+        {
+            var shapes = new List<object[]>(Shapes())
+            {
+                new object[] { 5, 40, 37, 48, 3, 1, false },
+                new object[] { 3, 20, 19, 33, 3, 1, false },
+                new object[] { 7, 6, 6, 16, 3, 1, false },
+                new object[] { 2, 50, 50, 32, 3, 1, false },
+                new object[] { 20, 9, 9, 17, 1, 0, false },
+            };
+            foreach (object[] path in Paths())
+            {
+                if ((string)path[0] == "Scalar") continue;
+                foreach (string kernel in new[] { "Dot", "Lanes" })
+                {
+                    foreach (object[] shape in shapes) yield return [.. path, kernel, .. shape[..6]];
+                }
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(WeightKernelCases))]
+        public void WeightGradient_EachKernel_MatchesTheDefinition(string pathName, string kernelName, int inChannels, int height, int width, int outChannels, int kernel, int padding)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var weightKernel = Enum.Parse<DirectConvolution.WeightKernel>(kernelName);
+            var random = new Random(inChannels * 101 + height * 13 + width * 3 + outChannels * 7 + kernel + padding);
+            int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
+            int taps = inChannels * kernel * kernel;
+            float[] x = RandomValues(random, inChannels * height * width);
+            float[] dy = RandomValues(random, outChannels * outHeight * outWidth);
+            float[] dWeight0 = RandomValues(random, outChannels * taps + 3);
+            float[] dWeight = (float[])dWeight0.Clone();
+            float[] scratch = RandomValues(random, DirectConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, padding));
+            DirectConvolution.WeightGradientOn(x, inChannels, height, width, dy, outChannels, kernel, padding, dWeight, scratch, path, weightKernel);
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int t = 0; t < taps; t++)
+                {
+                    int ic = t / (kernel * kernel), ky = t / kernel % kernel, kx = t % kernel;
+                    double sum = dWeight0[oc * taps + t], scale = Math.Abs(sum);
+                    for (int oy = 0; oy < outHeight; oy++)
+                    {
+                        for (int ox = 0; ox < outWidth; ox++)
+                        {
+                            int iy = oy + ky - padding, ix = ox + kx - padding;
+                            if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                            double term = (double)dy[(oc * outHeight + oy) * outWidth + ox] * x[(ic * height + iy) * width + ix];
+                            sum += term;
+                            scale += Math.Abs(term);
+                        }
+                    }
+                    float actual = dWeight[oc * taps + t];
+                    if (!(Math.Abs(actual - sum) <= 1e-5 * Math.Max(scale, 1e-30)))
+                        Assert.Fail($"{path} {weightKernel}: dW[{oc},{t}] = {actual}, expected {sum}");
+                }
+            }
+            for (int i = outChannels * taps; i < dWeight.Length; i++) Assert.Equal(dWeight0[i], dWeight[i]);
+        }
+
         [Fact]
         public void Forward_RejectsShortSpansAndBadShapes_AndAllocatesNothing()
         {

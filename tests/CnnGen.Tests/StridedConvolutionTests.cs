@@ -138,6 +138,108 @@ namespace CnnGen.Tests
             }
         }
 
+        // The forward's shapes and a few for the backward's corners: channels that fill no whole lane block, stride 1, 1x1 at
+        // stride 2 (three phases in four receive no tap), padding wider than the reach of the kernel.
+        public static IEnumerable<object[]> BackwardCases()
+        {
+            var shapes = new List<object[]>(Shapes())
+            {
+                new object[] { 5, 10, 9, 7, 3, 2, 1, false },
+                new object[] { 6, 9, 8, 40, 3, 1, 1, false },
+                new object[] { 32, 16, 16, 64, 1, 2, 0, false },
+                new object[] { 3, 7, 6, 18, 2, 2, 3, false },
+            };
+            foreach (object[] path in DirectConvolutionTests.Paths())
+            {
+                foreach (object[] shape in shapes)
+                {
+                    yield return [.. path, .. shape[..7], true];
+                    yield return [.. path, .. shape[..7], false];
+                }
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(BackwardCases))]
+        public void Backward_MatchesTheDefinition(string pathName, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, bool wantInputGradient)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var random = new Random(inChannels * 1009 + height * 37 + width * 11 + outChannels + kernel * 5 + stride * 3 + padding);
+            int outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1;
+            int inLength = inChannels * height * width, taps = inChannels * kernel * kernel;
+            float[] x = RandomValues(random, inLength);
+            float[] weight = RandomValues(random, outChannels * taps);
+            float[] dy = RandomValues(random, outChannels * outHeight * outWidth);
+            float[] dWeight0 = RandomValues(random, outChannels * taps + 3);
+            float[] dWeight = (float[])dWeight0.Clone();
+            float[] dx = new float[inLength + 5];
+            Array.Fill(dx, float.NaN);
+            float[] scratch = RandomValues(random, StridedConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, stride, padding)); // garbage must not leak
+            StridedConvolution.BackwardOn(x, inChannels, height, width, weight, dy, outChannels, kernel, stride, padding,
+                dWeight, wantInputGradient ? dx : default, scratch, path);
+
+            var expectedDx = new double[inLength];
+            var dxScale = new double[inLength];
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int t = 0; t < taps; t++)
+                {
+                    int ic = t / (kernel * kernel), ky = t / kernel % kernel, kx = t % kernel;
+                    double sum = dWeight0[oc * taps + t], scale = Math.Abs(sum);
+                    for (int oy = 0; oy < outHeight; oy++)
+                    {
+                        for (int ox = 0; ox < outWidth; ox++)
+                        {
+                            int iy = oy * stride + ky - padding, ix = ox * stride + kx - padding;
+                            if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                            int xAt = (ic * height + iy) * width + ix;
+                            double d = dy[(oc * outHeight + oy) * outWidth + ox];
+                            sum += d * x[xAt];
+                            scale += Math.Abs(d * x[xAt]);
+                            expectedDx[xAt] += d * weight[oc * taps + t];
+                            dxScale[xAt] += Math.Abs(d * weight[oc * taps + t]);
+                        }
+                    }
+                    float actual = dWeight[oc * taps + t];
+                    if (!(Math.Abs(actual - sum) <= 1e-5 * Math.Max(scale, 1e-30)))
+                        Assert.Fail($"{path}: dW[{oc},{t}] = {actual}, expected {sum}");
+                }
+            }
+            for (int i = outChannels * taps; i < dWeight.Length; i++) Assert.Equal(dWeight0[i], dWeight[i]);
+            if (!wantInputGradient)
+            {
+                Assert.All(dx, v => Assert.True(float.IsNaN(v)));
+                return;
+            }
+            for (int i = 0; i < inLength; i++)
+            {
+                if (!(Math.Abs(dx[i] - expectedDx[i]) <= 1e-5 * Math.Max(dxScale[i], 1e-30) + 1e-30))
+                    Assert.Fail($"{path}: dx[{i}] = {dx[i]}, expected {expectedDx[i]}");
+            }
+            for (int i = inLength; i < dx.Length; i++) Assert.True(float.IsNaN(dx[i]), "wrote past the input gradient");
+
+            // A frozen layer: no weight gradient (an empty span), the same input gradient bit for bit, on a scratch full of garbage.
+            float[] dxOnly = new float[inLength];
+            RandomValues(random, scratch.Length).CopyTo(scratch, 0);
+            StridedConvolution.BackwardOn(x, inChannels, height, width, weight, dy, outChannels, kernel, stride, padding, default, dxOnly, scratch, path);
+            Assert.Equal(dx.AsSpan(0, inLength).ToArray(), dxOnly);
+        }
+
+        [Fact]
+        public void Backward_RejectsShortSpans_AndAllocatesNothing()
+        {
+            float[] x = new float[16 * 8 * 8], w = new float[32 * 16 * 9], dy = new float[32 * 4 * 4], dw = new float[w.Length], dx = new float[x.Length];
+            float[] scratch = new float[StridedConvolution.ScratchLength(16, 8, 8, 32, 3, 2, 1)];
+            Assert.Throws<ArgumentException>(() => StridedConvolution.Backward(x, 16, 8, 8, w, dy.AsSpan(1), 32, 3, 2, 1, dw, dx, scratch));
+            Assert.Throws<ArgumentException>(() => StridedConvolution.Backward(x.AsSpan(1), 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch));
+            Assert.Throws<ArgumentException>(() => StridedConvolution.Backward(x, 16, 8, 8, w.AsSpan(1), dy, 32, 3, 2, 1, dw, dx, scratch));
+            Assert.Throws<ArgumentException>(() => StridedConvolution.Backward(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw.AsSpan(1), dx, scratch));
+            Assert.Throws<ArgumentException>(() => StridedConvolution.Backward(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx.AsSpan(1), scratch));
+            Assert.Throws<ArgumentException>(() => StridedConvolution.Backward(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch.AsSpan(0, 10)));
+            Assert.Throws<ArgumentOutOfRangeException>(() => StridedConvolution.Backward(x, 16, 8, 8, w, dy, 32, 3, 0, 1, dw, dx, scratch));
+            Infrastructure.Allocations.AssertNone(() => StridedConvolution.Backward(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch), calls: 100);
+        }
+
         [Fact]
         public void Forward_RejectsShortSpans()
         {

@@ -346,7 +346,7 @@ namespace CnnGen.Generator.Emit
         }
 
         // The direct kernel adds each sample's weight gradient as it goes: one call per sample does both gradients.
-        public override bool IsPerSampleBackward(PlannedLayer layer) => DimsOf(layer).Direct;
+        public override bool IsPerSampleBackward(PlannedLayer layer) => DimsOf(layer).Direct || DimsOf(layer).Strided;
 
         public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
@@ -359,7 +359,7 @@ namespace CnnGen.Generator.Emit
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
-            if (DimsOf(layer).Direct)
+            if (DimsOf(layer).Direct || DimsOf(layer).Strided)
             {
                 using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
                     EmitSampleBackwardStatement(w, layer, gradients);
@@ -380,7 +380,7 @@ namespace CnnGen.Generator.Emit
         public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             var d = DimsOf(layer);
-            if (d.Direct)
+            if (d.Direct || d.Strided)
             {
                 var (input, spec) = (layer.Input, layer.Spec);
                 w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample (unless dp is empty: frozen) and, when dx is not empty, writes its input gradient.</summary>");
@@ -388,11 +388,20 @@ namespace CnnGen.Generator.Emit
                 w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx" + FiltersParameter(layer) + ", " + Span + " columns)");
                 using (w.OpenBlock())
                 {
-                    w.Line(filters
-                        ? "// d weight += x correlated with dy; dx = dy convolved with the turned weights (Winograd, the filters backward transformed) or folded back directly"
-                        : "// d weight += x correlated with dy; dx = weightᵀ · dy folded back onto the input (flat padded rows, no im2col)");
-                    w.Line("global::CnnGen.Kernels.DirectConvolution.Backward" + (filters ? "WithFilters" : "") + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
-                        + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns" + (filters ? ", filters" : "") + ");");
+                    if (d.Strided)
+                    {
+                        w.Line("// d weight += x correlated with dy at the stride (output channels in the vector lanes, no im2col); dx = weightᵀ · dy folded back onto the input");
+                        w.Line("global::CnnGen.Kernels.StridedConvolution.Backward(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
+                            + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
+                    }
+                    else
+                    {
+                        w.Line(filters
+                            ? "// d weight += x correlated with dy; dx = dy convolved with the turned weights (Winograd, the filters backward transformed) or folded back directly"
+                            : "// d weight += x correlated with dy; dx = weightᵀ · dy folded back onto the input (flat padded rows, no im2col)");
+                        w.Line("global::CnnGen.Kernels.DirectConvolution.Backward" + (filters ? "WithFilters" : "") + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
+                            + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns" + (filters ? ", filters" : "") + ");");
+                    }
                     if (spec.Bias)
                     {
                         w.Line("// d bias: each channel's output gradient, summed");

@@ -24,7 +24,7 @@ namespace CnnGen.Kernels
     /// ReLU when asked) while it is still in L1.
     /// </para>
     /// </remarks>
-    public static class DirectConvolution
+    public static partial class DirectConvolution
     {
         private const int ChannelBlock = 4;
         // Six channels per tile on Vector512 when the count is a multiple of 6 but not of 4 (LeNet's first convolution).
@@ -74,10 +74,10 @@ namespace CnnGen.Kernels
             return Math.Max(ForwardScratch(g, outChannels, filtersKept: true), BackwardScratch(g, outChannels));
         }
 
-        // The padded input, the output gradient in flat rows, and the flat column gradients [taps x flat].
-        // and d y transposed to [output cells x channel lanes].
+        // The padded input, the output gradient in flat rows, then the flat column gradients [taps x flat] of the input
+        // gradient or, before it, the weight gradient's transposed d y and d weight (WeightScratch).
         private static int BackwardScratch(in Geometry g, int outChannels) =>
-            Math.Max(g.PaddedLength + outChannels * g.FlatLength + g.Taps * g.FlatLength + g.OutHeight * g.OutWidth * ((outChannels + 15) / 16 * 16),
+            Math.Max(g.PaddedLength + outChannels * g.FlatLength + Math.Max(g.Taps * g.FlatLength, WeightScratch(g, outChannels)),
                 Math.Max(InputGradientScratch(g, outChannels),
                     WeightGradientByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ScratchLength : 0));
 
@@ -88,10 +88,6 @@ namespace CnnGen.Kernels
 
         private static WinogradWeightGradient.Layout WeightGradientLayout(in Geometry g, int outChannels) =>
             new(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
-
-        // Channels rounded up to whole vectors: of 16 on the Vector512 path when there are more than 8, else of 8.
-        private static int LaneCount(int outChannels, KernelPath path) =>
-            path == KernelPath.Vector512 && outChannels > 8 ? (outChannels + 15) / 16 * 16 : (outChannels + 7) / 8 * 8;
 
         // The padded input, then the flat rows of one channel block, or the packed weights and one lane block's cells.
         private static int ForwardScratch(in Geometry g, int outChannels, bool filtersKept) =>
@@ -874,10 +870,12 @@ namespace CnnGen.Kernels
         /// </summary>
         /// <remarks>
         /// d weight[oc, tap] is the sum over output cells of d y[oc, cell] times the padded input at the cell plus the tap's
-        /// offset <c>ic·plane + ky·(W+2p) + kx</c>: with the output channels in the vector lanes (d y transposed), each
-        /// tile keeps 8 taps of accumulators and needs no sum across lanes. The input gradient is the product weightᵀ · d y
-        /// over the flat padded columns of <see cref="Forward"/> (d y with zeros in its padding columns), each tap's row
-        /// then added back at its offset: col2im as whole-vector adds.
+        /// offset <c>ic·plane + ky·(W+2p) + kx</c>: with the output channels in the vector lanes (d y transposed by 16 x 16
+        /// register squares), each tile keeps 8 taps x 2 blocks of 16 channels of accumulators over a pass of rows whose d y
+        /// stays in L1, needs no sum across lanes, and adds to d weight transposed, which goes back in squares at the end;
+        /// few channels on long rows take dot products along the flat rows instead (DirectConvolution.WeightGradient.cs).
+        /// The input gradient is the product weightᵀ · d y over the flat padded columns of <see cref="Forward"/> (d y with
+        /// zeros in its padding columns), each tap's row then added back at its offset: col2im as whole-vector adds.
         /// </remarks>
         public static void Backward(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int padding,
@@ -920,29 +918,10 @@ namespace CnnGen.Kernels
             }
             var padded = scratch.Slice(0, g.PaddedLength);
             Pad(x, padded, g);
-            int outPlane = g.OutHeight * g.OutWidth;
             var dyFlat = scratch.Slice(g.PaddedLength, outChannels * g.FlatLength);
-            // Long flat rows amortize the dot products' final sums across lanes; short rows with many channels put
-            // the channels in the lanes instead (and pay for transposing d y).
-            if (path == KernelPath.Vector512 && (outChannels <= 8 || g.FlatLength >= 512))
-            {
-                FlattenRows(outputGradient, outChannels, dyFlat, g);
-                for (int first = 0; wantWeights && first < outChannels; first += ChannelBlock)
-                    WeightGradientDot512(padded, dyFlat, first, Math.Min(ChannelBlock, outChannels - first), weightGradient, g);
-            }
-            else if (!wantWeights)
-            {
-                if (!inputGradient.IsEmpty) FlattenRows(outputGradient, outChannels, dyFlat, g);
-            }
-            else
-            {
-                int lanes = LaneCount(outChannels, path);
-                var dyT = scratch.Slice(g.PaddedLength + outChannels * g.FlatLength + g.Taps * g.FlatLength, outPlane * lanes);
-                Transpose(outputGradient, outChannels, outPlane, dyT, lanes);
-                if (lanes % 16 == 0 && path == KernelPath.Vector512) WeightGradient512(padded, dyT, lanes, outChannels, weightGradient, g);
-                else WeightGradient256(padded, dyT, lanes, outChannels, weightGradient, g);
-                if (!inputGradient.IsEmpty) FlattenRows(outputGradient, outChannels, dyFlat, g);
-            }
+            // The weight gradient leaves d y in flat rows when its kernel needed them (the input gradient reads them too).
+            bool flattened = wantWeights && WeightGradient(padded, outputGradient, outChannels, weightGradient, scratch, g, path, PickWeightKernel(g, outChannels, path));
+            if (!inputGradient.IsEmpty && !flattened) FlattenRows(outputGradient, outChannels, dyFlat, g);
 
             if (inputGradient.IsEmpty) return;
             var inputGradientKind = path == KernelPath.Vector512 && !inputGradientFilters.IsEmpty ? InputGradientWinograd(g, outChannels) : Winograd.None;
@@ -1070,21 +1049,6 @@ namespace CnnGen.Kernels
             (Vector512.LoadUnsafe(ref target, at + 3 * V) + a3).StoreUnsafe(ref target, at + 3 * V);
         }
 
-        // d y [channels x cells] to [cells x lanes], the lanes past the last channel zero.
-        private static void Transpose(ReadOnlySpan<float> dy, int channels, int cells, Span<float> dyT, int lanes)
-        {
-            ref float source = ref MemoryMarshal.GetReference(dy);
-            ref float target = ref MemoryMarshal.GetReference(dyT);
-            for (int cell = 0; cell < cells; cell++)
-            {
-                ref float row = ref Unsafe.Add(ref target, cell * lanes);
-                ref float column = ref Unsafe.Add(ref source, cell);
-                int oc = 0;
-                for (; oc < channels; oc++) Unsafe.Add(ref row, oc) = Unsafe.Add(ref column, oc * cells);
-                for (; oc < lanes; oc++) Unsafe.Add(ref row, oc) = 0f;
-            }
-        }
-
         // d y [oc x OH x OW] to flat rows of stride W+2p with zeros in the padding columns and the tail.
         private static void FlattenRows(ReadOnlySpan<float> outputGradient, int outChannels, Span<float> dyFlat, in Geometry g)
         {
@@ -1127,237 +1091,6 @@ namespace CnnGen.Kernels
             return ic * g.Plane + ky * g.PaddedWidth + kx;
         }
 
-        // Few output channels: 4 channels x 4 taps of Vector512 dot products along the flat rows (long rows amortize the
-        // sums across lanes at the end).
-        private static void WeightGradientDot512(ReadOnlySpan<float> padded, ReadOnlySpan<float> dyFlat, int first, int count,
-            Span<float> weightGradient, in Geometry g)
-        {
-            const int V = 16;
-            ref float x = ref MemoryMarshal.GetReference(padded);
-            ref float dy = ref MemoryMarshal.GetReference(dyFlat);
-            int fl = g.FlatLength;
-            ref float d0 = ref Unsafe.Add(ref dy, first * fl);
-            ref float d1 = ref Unsafe.Add(ref dy, (first + Math.Min(1, count - 1)) * fl);
-            ref float d2 = ref Unsafe.Add(ref dy, (first + Math.Min(2, count - 1)) * fl);
-            ref float d3 = ref Unsafe.Add(ref dy, (first + Math.Min(3, count - 1)) * fl);
-            for (int tap = 0; tap < g.Taps; tap += 4)
-            {
-                int taps = Math.Min(4, g.Taps - tap);
-                ref float x0 = ref Unsafe.Add(ref x, TapOffset(tap, g));
-                ref float x1 = ref Unsafe.Add(ref x, TapOffset(tap + Math.Min(1, taps - 1), g));
-                ref float x2 = ref Unsafe.Add(ref x, TapOffset(tap + Math.Min(2, taps - 1), g));
-                ref float x3 = ref Unsafe.Add(ref x, TapOffset(tap + Math.Min(3, taps - 1), g));
-                var a00 = Vector512<float>.Zero; var a01 = a00; var a02 = a00; var a03 = a00;
-                var a10 = a00; var a11 = a00; var a12 = a00; var a13 = a00;
-                var a20 = a00; var a21 = a00; var a22 = a00; var a23 = a00;
-                var a30 = a00; var a31 = a00; var a32 = a00; var a33 = a00;
-                for (int j = 0; j < fl; j += V)
-                {
-                    nuint at = (nuint)j;
-                    var c0 = Vector512.LoadUnsafe(ref x0, at); var c1 = Vector512.LoadUnsafe(ref x1, at);
-                    var c2 = Vector512.LoadUnsafe(ref x2, at); var c3 = Vector512.LoadUnsafe(ref x3, at);
-                    var r = Vector512.LoadUnsafe(ref d0, at);
-                    a00 = Fused.MultiplyAdd(r, c0, a00); a01 = Fused.MultiplyAdd(r, c1, a01); a02 = Fused.MultiplyAdd(r, c2, a02); a03 = Fused.MultiplyAdd(r, c3, a03);
-                    r = Vector512.LoadUnsafe(ref d1, at);
-                    a10 = Fused.MultiplyAdd(r, c0, a10); a11 = Fused.MultiplyAdd(r, c1, a11); a12 = Fused.MultiplyAdd(r, c2, a12); a13 = Fused.MultiplyAdd(r, c3, a13);
-                    r = Vector512.LoadUnsafe(ref d2, at);
-                    a20 = Fused.MultiplyAdd(r, c0, a20); a21 = Fused.MultiplyAdd(r, c1, a21); a22 = Fused.MultiplyAdd(r, c2, a22); a23 = Fused.MultiplyAdd(r, c3, a23);
-                    r = Vector512.LoadUnsafe(ref d3, at);
-                    a30 = Fused.MultiplyAdd(r, c0, a30); a31 = Fused.MultiplyAdd(r, c1, a31); a32 = Fused.MultiplyAdd(r, c2, a32); a33 = Fused.MultiplyAdd(r, c3, a33);
-                }
-                // Sixteen sums across lanes, eight at a time side by side.
-                var upper = Gemm.SumEach(a00, a01, a02, a03, a10, a11, a12, a13);
-                var lower = Gemm.SumEach(a20, a21, a22, a23, a30, a31, a32, a33);
-                AddSums(weightGradient, first, count, tap, taps, g.Taps,
-                    upper.GetElement(0), upper.GetElement(1), upper.GetElement(2), upper.GetElement(3),
-                    upper.GetElement(4), upper.GetElement(5), upper.GetElement(6), upper.GetElement(7),
-                    lower.GetElement(0), lower.GetElement(1), lower.GetElement(2), lower.GetElement(3),
-                    lower.GetElement(4), lower.GetElement(5), lower.GetElement(6), lower.GetElement(7));
-            }
-        }
-
-        // dW[first + r, tap + c] += s_rc for the channels and taps that exist.
-        private static void AddSums(Span<float> weightGradient, int first, int count, int tap, int taps, int tapCount,
-            float s00, float s01, float s02, float s03, float s10, float s11, float s12, float s13,
-            float s20, float s21, float s22, float s23, float s30, float s31, float s32, float s33)
-        {
-            AddRowSums(weightGradient.Slice(first * tapCount + tap), taps, s00, s01, s02, s03);
-            if (count > 1) AddRowSums(weightGradient.Slice((first + 1) * tapCount + tap), taps, s10, s11, s12, s13);
-            if (count > 2) AddRowSums(weightGradient.Slice((first + 2) * tapCount + tap), taps, s20, s21, s22, s23);
-            if (count > 3) AddRowSums(weightGradient.Slice((first + 3) * tapCount + tap), taps, s30, s31, s32, s33);
-        }
-
-        private static void AddRowSums(Span<float> row, int taps, float s0, float s1, float s2, float s3)
-        {
-            row[0] += s0;
-            if (taps > 1) row[1] += s1;
-            if (taps > 2) row[2] += s2;
-            if (taps > 3) row[3] += s3;
-        }
-
-        // Output channels in the lanes: d weightᵀ[tap, oc-lanes] += x[tap's offset + cell] · d yᵀ[cell, oc-lanes] over the
-        // output cells, 8 taps per tile, so no accumulator is summed across its lanes; the sums go back transposed.
-        private static void WeightGradient512(ReadOnlySpan<float> padded, ReadOnlySpan<float> dyT, int lanes, int outChannels,
-            Span<float> weightGradient, in Geometry g)
-        {
-            const int V = 16;
-            ref float x = ref MemoryMarshal.GetReference(padded);
-            ref float dy = ref MemoryMarshal.GetReference(dyT);
-            Span<float> sums = stackalloc float[V];
-            int pw = g.PaddedWidth, outHeight = g.OutHeight, outWidth = g.OutWidth;
-            for (int block = 0; block < lanes; block += V)
-            {
-                if (block + 2 * V <= lanes)
-                {
-                    // Two blocks of 16 channels share each broadcast of x: 16 accumulators.
-                    WeightGradientPair512(ref x, ref Unsafe.Add(ref dy, block), lanes, outChannels, block, sums, weightGradient, g);
-                    block += V;
-                    continue;
-                }
-                ref float dyBlock = ref Unsafe.Add(ref dy, block);
-                for (int tap = 0; tap < g.Taps; tap += 8)
-                {
-                    int taps = Math.Min(8, g.Taps - tap);
-                    // Taps past the last repeat it and are not written back.
-                    int o0 = TapOffset(tap, g), o1 = TapOffset(tap + Math.Min(1, taps - 1), g), o2 = TapOffset(tap + Math.Min(2, taps - 1), g), o3 = TapOffset(tap + Math.Min(3, taps - 1), g);
-                    int o4 = TapOffset(tap + Math.Min(4, taps - 1), g), o5 = TapOffset(tap + Math.Min(5, taps - 1), g), o6 = TapOffset(tap + Math.Min(6, taps - 1), g), o7 = TapOffset(tap + Math.Min(7, taps - 1), g);
-                    var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
-                    nuint cell = 0;
-                    for (int oy = 0; oy < outHeight; oy++)
-                    {
-                        ref float row = ref Unsafe.Add(ref x, oy * pw);
-                        for (int ox = 0; ox < outWidth; ox++, cell++)
-                        {
-                            var d = Vector512.LoadUnsafe(ref dyBlock, cell * (nuint)lanes);
-                            ref float at = ref Unsafe.Add(ref row, ox);
-                            a0 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o0)), d, a0);
-                            a1 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o1)), d, a1);
-                            a2 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o2)), d, a2);
-                            a3 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o3)), d, a3);
-                            a4 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o4)), d, a4);
-                            a5 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o5)), d, a5);
-                            a6 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o6)), d, a6);
-                            a7 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref at, o7)), d, a7);
-                        }
-                    }
-                    int channels = Math.Min(V, outChannels - block);
-                    AddTransposed(a0, sums, weightGradient, block, channels, tap, g.Taps);
-                    if (taps > 1) AddTransposed(a1, sums, weightGradient, block, channels, tap + 1, g.Taps);
-                    if (taps > 2) AddTransposed(a2, sums, weightGradient, block, channels, tap + 2, g.Taps);
-                    if (taps > 3) AddTransposed(a3, sums, weightGradient, block, channels, tap + 3, g.Taps);
-                    if (taps > 4) AddTransposed(a4, sums, weightGradient, block, channels, tap + 4, g.Taps);
-                    if (taps > 5) AddTransposed(a5, sums, weightGradient, block, channels, tap + 5, g.Taps);
-                    if (taps > 6) AddTransposed(a6, sums, weightGradient, block, channels, tap + 6, g.Taps);
-                    if (taps > 7) AddTransposed(a7, sums, weightGradient, block, channels, tap + 7, g.Taps);
-                }
-            }
-        }
-
-        private static void WeightGradientPair512(ref float x, ref float dyBlock, int lanes, int outChannels, int block, Span<float> sums,
-            Span<float> weightGradient, in Geometry g)
-        {
-            const int V = 16;
-            int pw = g.PaddedWidth, outHeight = g.OutHeight, outWidth = g.OutWidth;
-            for (int tap = 0; tap < g.Taps; tap += 8)
-            {
-                int taps = Math.Min(8, g.Taps - tap);
-                int o0 = TapOffset(tap, g), o1 = TapOffset(tap + Math.Min(1, taps - 1), g), o2 = TapOffset(tap + Math.Min(2, taps - 1), g), o3 = TapOffset(tap + Math.Min(3, taps - 1), g);
-                int o4 = TapOffset(tap + Math.Min(4, taps - 1), g), o5 = TapOffset(tap + Math.Min(5, taps - 1), g), o6 = TapOffset(tap + Math.Min(6, taps - 1), g), o7 = TapOffset(tap + Math.Min(7, taps - 1), g);
-                var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
-                var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0; var b5 = a0; var b6 = a0; var b7 = a0;
-                nuint cell = 0;
-                for (int oy = 0; oy < outHeight; oy++)
-                {
-                    ref float row = ref Unsafe.Add(ref x, oy * pw);
-                    for (int ox = 0; ox < outWidth; ox++, cell++)
-                    {
-                        var d = Vector512.LoadUnsafe(ref dyBlock, cell * (nuint)lanes);
-                        var e = Vector512.LoadUnsafe(ref dyBlock, cell * (nuint)lanes + V);
-                        ref float at = ref Unsafe.Add(ref row, ox);
-                        var c = Vector512.Create(Unsafe.Add(ref at, o0)); a0 = Fused.MultiplyAdd(c, d, a0); b0 = Fused.MultiplyAdd(c, e, b0);
-                        c = Vector512.Create(Unsafe.Add(ref at, o1)); a1 = Fused.MultiplyAdd(c, d, a1); b1 = Fused.MultiplyAdd(c, e, b1);
-                        c = Vector512.Create(Unsafe.Add(ref at, o2)); a2 = Fused.MultiplyAdd(c, d, a2); b2 = Fused.MultiplyAdd(c, e, b2);
-                        c = Vector512.Create(Unsafe.Add(ref at, o3)); a3 = Fused.MultiplyAdd(c, d, a3); b3 = Fused.MultiplyAdd(c, e, b3);
-                        c = Vector512.Create(Unsafe.Add(ref at, o4)); a4 = Fused.MultiplyAdd(c, d, a4); b4 = Fused.MultiplyAdd(c, e, b4);
-                        c = Vector512.Create(Unsafe.Add(ref at, o5)); a5 = Fused.MultiplyAdd(c, d, a5); b5 = Fused.MultiplyAdd(c, e, b5);
-                        c = Vector512.Create(Unsafe.Add(ref at, o6)); a6 = Fused.MultiplyAdd(c, d, a6); b6 = Fused.MultiplyAdd(c, e, b6);
-                        c = Vector512.Create(Unsafe.Add(ref at, o7)); a7 = Fused.MultiplyAdd(c, d, a7); b7 = Fused.MultiplyAdd(c, e, b7);
-                    }
-                }
-                int first = Math.Min(V, outChannels - block), second = Math.Min(V, outChannels - block - V);
-                AddTransposed(a0, sums, weightGradient, block, first, tap, g.Taps);
-                AddTransposed(b0, sums, weightGradient, block + V, second, tap, g.Taps);
-                if (taps > 1) { AddTransposed(a1, sums, weightGradient, block, first, tap + 1, g.Taps); AddTransposed(b1, sums, weightGradient, block + V, second, tap + 1, g.Taps); }
-                if (taps > 2) { AddTransposed(a2, sums, weightGradient, block, first, tap + 2, g.Taps); AddTransposed(b2, sums, weightGradient, block + V, second, tap + 2, g.Taps); }
-                if (taps > 3) { AddTransposed(a3, sums, weightGradient, block, first, tap + 3, g.Taps); AddTransposed(b3, sums, weightGradient, block + V, second, tap + 3, g.Taps); }
-                if (taps > 4) { AddTransposed(a4, sums, weightGradient, block, first, tap + 4, g.Taps); AddTransposed(b4, sums, weightGradient, block + V, second, tap + 4, g.Taps); }
-                if (taps > 5) { AddTransposed(a5, sums, weightGradient, block, first, tap + 5, g.Taps); AddTransposed(b5, sums, weightGradient, block + V, second, tap + 5, g.Taps); }
-                if (taps > 6) { AddTransposed(a6, sums, weightGradient, block, first, tap + 6, g.Taps); AddTransposed(b6, sums, weightGradient, block + V, second, tap + 6, g.Taps); }
-                if (taps > 7) { AddTransposed(a7, sums, weightGradient, block, first, tap + 7, g.Taps); AddTransposed(b7, sums, weightGradient, block + V, second, tap + 7, g.Taps); }
-            }
-        }
-
-        private static void WeightGradient256(ReadOnlySpan<float> padded, ReadOnlySpan<float> dyT, int lanes, int outChannels,
-            Span<float> weightGradient, in Geometry g)
-        {
-            const int V = 8;
-            ref float x = ref MemoryMarshal.GetReference(padded);
-            ref float dy = ref MemoryMarshal.GetReference(dyT);
-            Span<float> sums = stackalloc float[V];
-            int pw = g.PaddedWidth, outHeight = g.OutHeight, outWidth = g.OutWidth;
-            for (int block = 0; block < lanes; block += V)
-            {
-                ref float dyBlock = ref Unsafe.Add(ref dy, block);
-                for (int tap = 0; tap < g.Taps; tap += 8)
-                {
-                    int taps = Math.Min(8, g.Taps - tap);
-                    int o0 = TapOffset(tap, g), o1 = TapOffset(tap + Math.Min(1, taps - 1), g), o2 = TapOffset(tap + Math.Min(2, taps - 1), g), o3 = TapOffset(tap + Math.Min(3, taps - 1), g);
-                    int o4 = TapOffset(tap + Math.Min(4, taps - 1), g), o5 = TapOffset(tap + Math.Min(5, taps - 1), g), o6 = TapOffset(tap + Math.Min(6, taps - 1), g), o7 = TapOffset(tap + Math.Min(7, taps - 1), g);
-                    var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
-                    nuint cell = 0;
-                    for (int oy = 0; oy < outHeight; oy++)
-                    {
-                        ref float row = ref Unsafe.Add(ref x, oy * pw);
-                        for (int ox = 0; ox < outWidth; ox++, cell++)
-                        {
-                            var d = Vector256.LoadUnsafe(ref dyBlock, cell * (nuint)lanes);
-                            ref float at = ref Unsafe.Add(ref row, ox);
-                            a0 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o0)), d, a0);
-                            a1 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o1)), d, a1);
-                            a2 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o2)), d, a2);
-                            a3 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o3)), d, a3);
-                            a4 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o4)), d, a4);
-                            a5 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o5)), d, a5);
-                            a6 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o6)), d, a6);
-                            a7 = Fused.MultiplyAdd(Vector256.Create(Unsafe.Add(ref at, o7)), d, a7);
-                        }
-                    }
-                    int channels = Math.Min(V, outChannels - block);
-                    AddTransposed(a0, sums, weightGradient, block, channels, tap, g.Taps);
-                    if (taps > 1) AddTransposed(a1, sums, weightGradient, block, channels, tap + 1, g.Taps);
-                    if (taps > 2) AddTransposed(a2, sums, weightGradient, block, channels, tap + 2, g.Taps);
-                    if (taps > 3) AddTransposed(a3, sums, weightGradient, block, channels, tap + 3, g.Taps);
-                    if (taps > 4) AddTransposed(a4, sums, weightGradient, block, channels, tap + 4, g.Taps);
-                    if (taps > 5) AddTransposed(a5, sums, weightGradient, block, channels, tap + 5, g.Taps);
-                    if (taps > 6) AddTransposed(a6, sums, weightGradient, block, channels, tap + 6, g.Taps);
-                    if (taps > 7) AddTransposed(a7, sums, weightGradient, block, channels, tap + 7, g.Taps);
-                }
-            }
-        }
-
-        // dW[block + l, tap] += lane l of the accumulator, for the channels that exist.
-        private static void AddTransposed(Vector512<float> sum, Span<float> lanes, Span<float> weightGradient, int block, int channels, int tap, int tapCount)
-        {
-            sum.StoreUnsafe(ref MemoryMarshal.GetReference(lanes));
-            for (int l = 0; l < channels; l++) weightGradient[(block + l) * tapCount + tap] += lanes[l];
-        }
-
-        private static void AddTransposed(Vector256<float> sum, Span<float> lanes, Span<float> weightGradient, int block, int channels, int tap, int tapCount)
-        {
-            sum.StoreUnsafe(ref MemoryMarshal.GetReference(lanes));
-            for (int l = 0; l < channels; l++) weightGradient[(block + l) * tapCount + tap] += lanes[l];
-        }
-
         /// <summary>The scalar backward path: the definition, term by term.</summary>
         private static void BackwardScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> dy,
             int outChannels, Span<float> weightGradient, Span<float> inputGradient, in Geometry g)
@@ -1374,7 +1107,7 @@ namespace CnnGen.Kernels
                         for (int kx = 0; kx < k; kx++)
                         {
                             int wAt = ((oc * g.InChannels + ic) * k + ky) * k + kx;
-                            float w = weight[wAt], sum = 0f;
+                            float w = wantInput ? weight[wAt] : 0f, sum = 0f;
                             for (int oy = 0; oy < g.OutHeight; oy++)
                             {
                                 int iy = oy + ky - g.Padding;

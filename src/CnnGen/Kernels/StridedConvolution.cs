@@ -26,7 +26,7 @@ namespace CnnGen.Kernels
     /// (Vector256 only, odd output channels, other strides) the kernel is im2col + <see cref="Gemm"/>, then bias and ReLU.
     /// </para>
     /// </remarks>
-    public static class StridedConvolution
+    public static partial class StridedConvolution
     {
         private readonly struct Geometry
         {
@@ -47,11 +47,11 @@ namespace CnnGen.Kernels
             }
         }
 
-        /// <summary>Floats of scratch <see cref="Forward"/> needs for one sample of a layer of this shape.</summary>
+        /// <summary>Floats of scratch <see cref="Forward"/> and <see cref="Backward"/> need for one sample of a layer of this shape.</summary>
         public static int ScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
-            return Math.Max(Math.Max(g.Taps * g.Cells, LanesScratch(g, outChannels)), PhasesScratch(g));
+            return Math.Max(Math.Max(Math.Max(g.Taps * g.Cells, LanesScratch(g, outChannels)), PhasesScratch(g)), BackwardScratch(g, outChannels));
         }
 
         // The padded planes, the packed weights, two blocks of [cell][16] results and one 16x16 transpose.

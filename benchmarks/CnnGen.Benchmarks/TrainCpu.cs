@@ -1,0 +1,56 @@
+using CnnGen.Tests.Fixtures;
+using System;
+using System.Diagnostics;
+using CnnGen.Training;
+
+namespace CnnGen.Benchmarks
+{
+    /// <summary>
+    /// <c>-- train-cpu</c>: the one-thread training step (batch 64, SGD) of CIFAR, ResNet-8 and the strided network in this
+    /// process's CPU time, µs per image, best of 5 rounds of at least half a CPU second. On a machine shared with other
+    /// processes the time a process is scheduled out does not count, so a before/after stays comparable under load (wall
+    /// clock, BenchmarkDotNet's measure, varied 2x between runs at load 30 on 2 cores). Not a BenchmarkDotNet job.
+    /// </summary>
+    public static class TrainCpu
+    {
+        private const int Batch = 64;
+
+        public static void Run()
+        {
+            Measure<CifarNet>("CIFAR");
+            Measure<ResNet8>("ResNet-8");
+            Measure<StridedNet>("strided");
+        }
+
+        private static void Measure<TNetwork>(string name) where TNetwork : INetwork, new()
+        {
+            var network = new TNetwork();
+            var layout = network.Layout;
+            var random = new CnnRandom(1);
+            float[] input = new float[Batch * layout.Input.Length];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat();
+            int[] labels = new int[Batch];
+            for (int i = 0; i < Batch; i++) labels[i] = random.NextInt(layout.Output.Length);
+            using var trainer = new Trainer(network, new Sgd(layout.ParameterCount, 0.001f, momentum: 0.9f), Batch, threads: 1);
+            for (int i = 0; i < 30; i++) trainer.TrainStep(input, labels);
+            var process = Process.GetCurrentProcess();
+            double best = double.MaxValue;
+            for (int round = 0; round < 5; round++)
+            {
+                process.Refresh();
+                var start = process.TotalProcessorTime;
+                int steps = 0;
+                TimeSpan used;
+                do
+                {
+                    trainer.TrainStep(input, labels);
+                    steps++;
+                    process.Refresh();
+                    used = process.TotalProcessorTime - start;
+                } while (used.TotalSeconds < 0.5);
+                best = Math.Min(best, used.TotalSeconds / steps / Batch);
+            }
+            Console.WriteLine($"{name,-10} train step, 1 thread: {best * 1e6,8:F1} us CPU per image");
+        }
+    }
+}
