@@ -258,8 +258,9 @@ namespace CnnGen.Kernels
             }
         }
 
+        // target[k·16 .. k·16 + 15] += a_k for the first count taps; the strided weight gradient shares it.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AddTaps(ref float target, int count, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+        internal static void AddTaps(ref float target, int count, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
             Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7)
         {
             const int V = 16;

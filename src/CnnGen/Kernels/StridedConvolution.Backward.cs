@@ -151,24 +151,9 @@ namespace CnnGen.Kernels
                         c = Vector512.Create(Unsafe.Add(ref at, o7)); a7 = Fused.MultiplyAdd(c, d, a7); if (TBlocks.Value > 1) b7 = Fused.MultiplyAdd(c, e, b7);
                     }
                 }
-                AddTaps(ref Unsafe.Add(ref w0, tap * V), count, a0, a1, a2, a3, a4, a5, a6, a7);
-                if (TBlocks.Value > 1) AddTaps(ref Unsafe.Add(ref w1, tap * V), count, b0, b1, b2, b3, b4, b5, b6, b7);
+                DirectConvolution.AddTaps(ref Unsafe.Add(ref w0, tap * V), count, a0, a1, a2, a3, a4, a5, a6, a7);
+                if (TBlocks.Value > 1) DirectConvolution.AddTaps(ref Unsafe.Add(ref w1, tap * V), count, b0, b1, b2, b3, b4, b5, b6, b7);
             }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AddTaps(ref float target, int count, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
-            Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7)
-        {
-            const int V = 16;
-            (Vector512.LoadUnsafe(ref target) + a0).StoreUnsafe(ref target);
-            if (count > 1) (Vector512.LoadUnsafe(ref target, 1 * V) + a1).StoreUnsafe(ref target, 1 * V);
-            if (count > 2) (Vector512.LoadUnsafe(ref target, 2 * V) + a2).StoreUnsafe(ref target, 2 * V);
-            if (count > 3) (Vector512.LoadUnsafe(ref target, 3 * V) + a3).StoreUnsafe(ref target, 3 * V);
-            if (count > 4) (Vector512.LoadUnsafe(ref target, 4 * V) + a4).StoreUnsafe(ref target, 4 * V);
-            if (count > 5) (Vector512.LoadUnsafe(ref target, 5 * V) + a5).StoreUnsafe(ref target, 5 * V);
-            if (count > 6) (Vector512.LoadUnsafe(ref target, 6 * V) + a6).StoreUnsafe(ref target, 6 * V);
-            if (count > 7) (Vector512.LoadUnsafe(ref target, 7 * V) + a7).StoreUnsafe(ref target, 7 * V);
         }
 
         /// <summary>The scalar backward path: the definition, term by term.</summary>
