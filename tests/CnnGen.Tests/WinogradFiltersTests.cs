@@ -173,7 +173,7 @@ namespace CnnGen.Tests
         public void TheInputGradientRunsThroughWinograd_WhereItsShapePays()
         {
             if (!Vector512.IsHardwareAccelerated || !Simd.Enabled) return;
-            // 16x32x32 -> 16 at padding 1: d x is a 16 -> 16 convolution of 32x32 maps, where F(2x2, 3x3) is used.
+            // 16x32x32 -> 16 at padding 1: d x is a 16 -> 16 convolution of 32x32 maps, where F(4x4, 3x3) is used.
             Assert.True(DirectConvolution.WinogradFiltersLength(16, 32, 32, 16, 3, 1) > 0);
             // A 3-channel stem's input gradient is a 16 -> 3 convolution: not Winograd either way.
             Assert.Equal(0, DirectConvolution.WinogradFiltersLength(3, 32, 32, 16, 3, 1));

@@ -8,7 +8,9 @@ namespace CnnGen.Kernels
 {
     /// <summary>
     /// A stride-1 3x3 convolution by Winograd's F(2x2, 3x3) on the Vector512 path: 16 multiplications per 2x2 output
-    /// tile and input channel instead of 36. <see cref="DirectConvolution"/> calls it where it measured faster.
+    /// tile and input channel instead of 36. <see cref="WinogradF4Convolution"/> replaced it in <see cref="DirectConvolution"/>
+    /// (faster on every shape where this one beat the direct kernel); KernelBench keeps it as the comparison, and
+    /// <see cref="WinogradWeightGradient"/> follows the same tile scheme.
     /// </summary>
     /// <remarks>
     /// <para>
@@ -20,8 +22,7 @@ namespace CnnGen.Kernels
     /// computed and dropped, like the padding columns of the direct kernel's flat rows.
     /// </para>
     /// <para>
-    /// U = G g Gᵀ per filter (by <see cref="TransformFilters"/>: once per change of the weights when the caller keeps them, see
-    /// <c>DirectConvolution.ForwardWithFilters</c>, else on every call); then per chunk of up to 64 tiles, V = Bᵀ d B per
+    /// U = G g Gᵀ per filter on every call; then per chunk of up to 64 tiles, V = Bᵀ d B per
     /// channel and tile, for each of the 16 positions the product M = U · V over input channels in register tiles of 4
     /// output channels x up to 4 vectors of tiles, and Y = Aᵀ M A + bias, with ReLU and the 2x2 max pooling (exactly one
     /// tile) fused.
@@ -96,11 +97,8 @@ namespace CnnGen.Kernels
             ForwardTransformed(x, filters, bias, y, scratch, relu, pool, l);
         }
 
-        /// <summary>
-        /// <see cref="Forward"/> with the filters already transformed by <see cref="TransformFilters"/> (once per change of the
-        /// weights, by the caller): the per-call work is then the input and output transforms and the products only.
-        /// </summary>
-        public static void ForwardTransformed(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
+        // The input and output transforms and the products, on filters TransformFilters made.
+        private static void ForwardTransformed(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
             Span<float> scratch, bool relu, bool pool, in Layout l)
         {
             var planes = scratch.Slice(0, l.PlanesLength);
@@ -225,7 +223,7 @@ namespace CnnGen.Kernels
 
         // U[position][oc][ic] = (G g Gᵀ) of each 3x3 filter (l.FilterLength floats), G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]; 16 filters at a time,
         // their taps brought into the lanes by a 16x16 transpose.
-        internal static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        private static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
             int count = l.OutChannels * l.InChannels;
             ref float w = ref MemoryMarshal.GetReference(weight);
