@@ -388,20 +388,14 @@ namespace CnnGen.Generator.Emit
                 w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx" + FiltersParameter(layer) + ", " + Span + " columns)");
                 using (w.OpenBlock())
                 {
-                    if (d.Strided)
-                    {
-                        w.Line("// d weight += x correlated with dy at the stride (output channels in the vector lanes, no im2col); dx = weightᵀ · dy folded back onto the input");
-                        w.Line("global::CnnGen.Kernels.StridedConvolution.Backward(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
-                            + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
-                    }
-                    else
-                    {
-                        w.Line(filters
-                            ? "// d weight += x correlated with dy; dx = dy convolved with the turned weights (Winograd, the filters backward transformed) or folded back directly"
-                            : "// d weight += x correlated with dy; dx = weightᵀ · dy folded back onto the input (flat padded rows, no im2col)");
-                        w.Line("global::CnnGen.Kernels.DirectConvolution.Backward" + (filters ? "WithFilters" : "") + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
-                            + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns" + (filters ? ", filters" : "") + ");");
-                    }
+                    // The two kernels share one contract: both gradients in one call, the strided one taking the stride too.
+                    w.Line(d.Strided ? "// d weight += x correlated with dy at the stride (output channels in the vector lanes, no im2col); dx = weightᵀ · dy folded back onto the input"
+                        : filters ? "// d weight += x correlated with dy; dx = dy convolved with the turned weights (Winograd, the filters backward transformed) or folded back directly"
+                        : "// d weight += x correlated with dy; dx = weightᵀ · dy folded back onto the input (flat padded rows, no im2col)");
+                    string kernel = d.Strided ? "StridedConvolution.Backward" : filters ? "DirectConvolution.BackwardWithFilters" : "DirectConvolution.Backward";
+                    w.Line("global::CnnGen.Kernels." + kernel + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
+                        + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + (d.Strided ? Int(spec.Stride) + ", " : "") + Int(spec.Padding)
+                        + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns" + (filters ? ", filters" : "") + ");");
                     if (spec.Bias)
                     {
                         w.Line("// d bias: each channel's output gradient, summed");
