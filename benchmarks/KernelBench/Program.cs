@@ -21,7 +21,13 @@ namespace KernelBench
         }
 
         // Seconds per call, best of several timed batches of at least ~50 ms each.
-        private static double Time(Action action)
+        private static double Time(Action action) => BestOfBatches(action, batchMilliseconds: 50, batches: 7);
+
+        // The same, best of 200 batches of ~0.5 ms: on a shared, loaded machine a short batch is more likely to run
+        // without being descheduled, so the minimum is steadier than that of a few long batches.
+        private static double TimeShort(Action action) => BestOfBatches(action, batchMilliseconds: 0.5, batches: 200);
+
+        private static double BestOfBatches(Action action, double batchMilliseconds, int batches)
         {
             for (int i = 0; i < 200; i++) action(); // tier up
             int calls = 1;
@@ -30,11 +36,11 @@ namespace KernelBench
             {
                 sw.Restart();
                 for (int i = 0; i < calls; i++) action();
-                if (sw.Elapsed.TotalMilliseconds > 50) break;
+                if (sw.Elapsed.TotalMilliseconds > batchMilliseconds) break;
                 calls *= 2;
             }
             double best = double.MaxValue;
-            for (int trial = 0; trial < 7; trial++)
+            for (int batch = 0; batch < batches; batch++)
             {
                 sw.Restart();
                 for (int i = 0; i < calls; i++) action();
@@ -49,30 +55,6 @@ namespace KernelBench
         {
             var sw = Stopwatch.StartNew();
             while (sw.Elapsed.TotalMilliseconds < 250) action();
-        }
-
-        // Seconds per call, best of 200 batches of ~0.5 ms: on a shared, loaded machine a short batch is more likely to run
-        // without being descheduled, so the minimum is steadier than that of a few long batches.
-        private static double TimeShort(Action action)
-        {
-            for (int i = 0; i < 200; i++) action(); // tier up
-            int calls = 1;
-            var sw = Stopwatch.StartNew();
-            while (true)
-            {
-                sw.Restart();
-                for (int i = 0; i < calls; i++) action();
-                if (sw.Elapsed.TotalMilliseconds > 0.5) break;
-                calls *= 2;
-            }
-            double best = double.MaxValue;
-            for (int trial = 0; trial < 200; trial++)
-            {
-                sw.Restart();
-                for (int i = 0; i < calls; i++) action();
-                best = Math.Min(best, sw.Elapsed.TotalSeconds / calls);
-            }
-            return best;
         }
 
         private const int PeakIterations = 20_000_000;
@@ -137,25 +119,30 @@ namespace KernelBench
         {
             WarmUp(a);
             WarmUp(b);
+            return InterleavedOn(a, b, Stopwatch.GetTimestamp, Stopwatch.Frequency);
+        }
+
+        // Seconds per call of a and of b on the given clock, the best of 40 rounds of alternating batches (~5 ms each).
+        private static (double A, double B) InterleavedOn(Action a, Action b, Func<long> clock, double ticksPerSecond)
+        {
             for (int i = 0; i < 100; i++) { a(); b(); }
             int calls = 1;
-            var sw = Stopwatch.StartNew();
             while (true)
             {
-                sw.Restart();
+                long start = clock();
                 for (int i = 0; i < calls; i++) a();
-                if (sw.Elapsed.TotalMilliseconds > 5) break;
+                if ((clock() - start) / ticksPerSecond > 0.005) break;
                 calls *= 2;
             }
             double bestA = double.MaxValue, bestB = double.MaxValue;
             for (int round = 0; round < 40; round++)
             {
-                sw.Restart();
+                long start = clock();
                 for (int i = 0; i < calls; i++) a();
-                bestA = Math.Min(bestA, sw.Elapsed.TotalSeconds / calls);
-                sw.Restart();
+                bestA = Math.Min(bestA, (clock() - start) / ticksPerSecond / calls);
+                start = clock();
                 for (int i = 0; i < calls; i++) b();
-                bestB = Math.Min(bestB, sw.Elapsed.TotalSeconds / calls);
+                bestB = Math.Min(bestB, (clock() - start) / ticksPerSecond / calls);
             }
             return (bestA, bestB);
         }
@@ -598,38 +585,16 @@ namespace KernelBench
         [DllImport("libc", EntryPoint = "clock_gettime")]
         private static extern int ClockGetTime(int clock, out TimeSpec time);
 
-        // This thread's CPU seconds (CLOCK_THREAD_CPUTIME_ID): on a machine shared with other processes, the time the
-        // thread was scheduled out does not count, so a before/after stays comparable under load.
-        private static double ThreadSeconds()
+        // This thread's CPU time in nanoseconds (CLOCK_THREAD_CPUTIME_ID): on a machine shared with other processes, the time
+        // the thread was scheduled out does not count, so a before/after stays comparable under load.
+        private static long ThreadNanoseconds()
         {
             ClockGetTime(3, out var t);
-            return t.Seconds + t.Nanoseconds * 1e-9;
+            return t.Seconds * 1_000_000_000 + t.Nanoseconds;
         }
 
-        // Like Interleaved, in this thread's CPU time (Linux): seconds per call of a and of b, the best of 40 rounds.
-        private static (double A, double B) InterleavedCpu(Action a, Action b)
-        {
-            for (int i = 0; i < 100; i++) { a(); b(); }
-            int calls = 1;
-            while (true)
-            {
-                double start = ThreadSeconds();
-                for (int i = 0; i < calls; i++) a();
-                if (ThreadSeconds() - start > 0.005) break;
-                calls *= 2;
-            }
-            double bestA = double.MaxValue, bestB = double.MaxValue;
-            for (int round = 0; round < 40; round++)
-            {
-                double start = ThreadSeconds();
-                for (int i = 0; i < calls; i++) a();
-                bestA = Math.Min(bestA, (ThreadSeconds() - start) / calls);
-                start = ThreadSeconds();
-                for (int i = 0; i < calls; i++) b();
-                bestB = Math.Min(bestB, (ThreadSeconds() - start) / calls);
-            }
-            return (bestA, bestB);
-        }
+        // Like Interleaved, in this thread's CPU time (Linux).
+        private static (double A, double B) InterleavedCpu(Action a, Action b) => InterleavedOn(a, b, ThreadNanoseconds, 1e9);
 
         // "backward" ("backward strided": only the stride-2 table): each backward pass split into its weight gradient alone (an empty input gradient), its input gradient
         // alone (an empty weight gradient) and both, one sample, in this thread's CPU time (best of 40 interleaved rounds); GFLOP/s counts one convolution's
