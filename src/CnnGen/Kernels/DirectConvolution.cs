@@ -83,8 +83,11 @@ namespace CnnGen.Kernels
 
         // The weight gradient by F(2x2, 3x3) where it measured faster (WinogradWeightGradient.Pays), on the Vector512 path.
         private static bool WeightGradientByWinograd(in Geometry g, int outChannels) =>
-            Vector512.IsHardwareAccelerated && g.Kernel == 3 && g.InChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels
-            && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+            WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+
+        // What every Winograd path needs: the Vector512 kernels, a 3x3 kernel, enough channels each way.
+        private static bool WinogradShape(int inChannels, int outChannels, int kernel) =>
+            Vector512.IsHardwareAccelerated && kernel == 3 && inChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels;
 
         private static WinogradWeightGradient.Layout WeightGradientLayout(in Geometry g, int outChannels) =>
             new(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
@@ -98,8 +101,7 @@ namespace CnnGen.Kernels
         // domain holds every shape where F(2x2, 3x3) (WinogradConvolution) measured faster than direct, and F(4x4) beat F(2x2)
         // on all of them (benchmarks/README.md), so F(2x2) is no longer run here; KernelBench keeps it as the comparison.
         private static bool WinogradPays(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
-            Vector512.IsHardwareAccelerated && kernel == 3 && inChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels
-            && WinogradF4Convolution.Pays(inChannels, height, width, outChannels, kernel, padding);
+            WinogradShape(inChannels, outChannels, kernel) && WinogradF4Convolution.Pays(inChannels, height, width, outChannels, kernel, padding);
 
         private static bool ForwardByWinograd(in Geometry g, int outChannels) =>
             WinogradPays(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);

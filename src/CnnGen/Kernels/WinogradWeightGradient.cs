@@ -71,7 +71,8 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// Where F(2x2, 3x3) measured faster than the direct weight gradient (<c>KernelBench winograd-backward</c>, interleaved,
-        /// under load): 64 or more channels each way on maps of 16x16 outputs or more (1.19x at 64, 1.38x at 128 channels).
+        /// quiet machine, against the direct kernel of branch <c>bwd</c>): 64 or more channels each way on maps of 16x16 outputs
+        /// or more (1.19x at 64, 1.23x at 128 channels).
         /// With 16 or 32 channels the direct kernel runs near peak and the transforms cost more than the 2.25x fewer
         /// multiply-adds save (0.5–0.9x); on 8x8 maps the tiles are too few.
         /// </summary>
