@@ -212,8 +212,9 @@ namespace CnnGen.Kernels
             }
         }
 
+        // (Bᵀ d) B for one row of Bᵀ d, stored at positions position..position + 3 (shared with WinogradWeightGradient).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StoreRow(ref float target, nuint positionStride, int position, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+        internal static void StoreRow(ref float target, nuint positionStride, int position, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
         {
             (a - c).StoreUnsafe(ref target, (nuint)position * positionStride);
             (b + c).StoreUnsafe(ref target, (nuint)(position + 1) * positionStride);

@@ -155,22 +155,13 @@ namespace CnnGen.Kernels
                     var r20 = d20 - d10; var r21 = d21 - d11; var r22 = d22 - d12; var r23 = d23 - d13;
                     var r30 = d10 - d30; var r31 = d11 - d31; var r32 = d12 - d32; var r33 = d13 - d33;
                     ref float target = ref Unsafe.Add(ref v0, tile * l.InLanes + block * V);
-                    // (Bᵀ d) B: columns, stored by position i·4 + j.
-                    InputRow(ref target, positionStride, 0, r00, r01, r02, r03);
-                    InputRow(ref target, positionStride, 4, r10, r11, r12, r13);
-                    InputRow(ref target, positionStride, 8, r20, r21, r22, r23);
-                    InputRow(ref target, positionStride, 12, r30, r31, r32, r33);
+                    // (Bᵀ d) B: columns, stored by position i·4 + j, as the forward F(2x2) does.
+                    WinogradConvolution.StoreRow(ref target, positionStride, 0, r00, r01, r02, r03);
+                    WinogradConvolution.StoreRow(ref target, positionStride, 4, r10, r11, r12, r13);
+                    WinogradConvolution.StoreRow(ref target, positionStride, 8, r20, r21, r22, r23);
+                    WinogradConvolution.StoreRow(ref target, positionStride, 12, r30, r31, r32, r33);
                 }
             }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void InputRow(ref float target, nuint positionStride, int position, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
-        {
-            (a - c).StoreUnsafe(ref target, (nuint)position * positionStride);
-            (b + c).StoreUnsafe(ref target, (nuint)(position + 1) * positionStride);
-            (c - b).StoreUnsafe(ref target, (nuint)(position + 2) * positionStride);
-            (b - d).StoreUnsafe(ref target, (nuint)(position + 3) * positionStride);
         }
 
         // DY[position][tile][oc] = (A dy Aᵀ) of each 2x2 tile of d y, A = [1 0; 1 1; 1 -1; 0 -1] (the forward's Aᵀ transposed).
