@@ -314,6 +314,11 @@ namespace KernelBench
                 DepthwiseShapes();
                 return;
             }
+            if (args.Length > 0 && args[0] == "batch")
+            {
+                BatchAgainstSingle();
+                return;
+            }
             if (args.Length > 0 && args[0] == "mobilenet")
             {
                 MobileNetLayers();
@@ -854,5 +859,49 @@ namespace KernelBench
             Console.WriteLine($"{"MobileNetV2.Forward, batch 1",-42} {whole * 1e6,9:F2} us");
             Console.WriteLine($"{"MobileNetV2.Forward, batch 32, per image",-42} {whole32 * 1e6,9:F2} us");
         }
-    }
+    
+        // "batch": each network's evaluation Forward on one thread, per image, at batch 1 and at batch 32 (the batch-64
+        // benchmark's half per thread), interleaved rounds, best of each. A batch costing more per image than batch 1 means
+        // the batch's activations left the cache between layers.
+        private static void BatchAgainstSingle()
+        {
+            var lenet = new CnnGen.Tests.Fixtures.LeNet5(); var resnet = new CnnGen.Tests.Fixtures.ResNet8(); var mobilenet = new MobileNetV2();
+            var cifar = new CnnGen.Benchmarks.CifarNet(); var strided = new CnnGen.Benchmarks.StridedNet();
+            lenet.ResetParameters(1); resnet.ResetParameters(1); mobilenet.ResetParameters(1); cifar.ResetParameters(1); strided.ResetParameters(1);
+            var networks = new (string Name, INetwork Network)[]
+            {
+                ("LeNet5", lenet), ("ResNet8", resnet), ("MobileNetV2", mobilenet), ("CifarNet", cifar), ("StridedNet", strided),
+            };
+            const int Half = 32;
+            foreach (var (name, network) in networks)
+            {
+                int inLength = network.Layout.Input.Length, outLength = network.Layout.Output.Length;
+                float[] images = Fill(Half * inLength, 2), outputs = new float[Half * outLength];
+                var workspace1 = network.CreateWorkspace(1, 0);
+                var workspace32 = network.CreateWorkspace(Half, 0);
+                double single = double.MaxValue, batched = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    single = Math.Min(single, TimeShort(() => network.Forward(images.AsSpan(0, inLength), outputs.AsSpan(0, outLength), 1, workspace1, false)));
+                    batched = Math.Min(batched, TimeShort(() => network.Forward(images, outputs, Half, workspace32, false)) / Half);
+                }
+                // Both threads at once, each on its own workspace: what the batch-64 benchmark's two halves cost per image and thread.
+                var other1 = network.CreateWorkspace(1, 0);
+                var other32 = network.CreateWorkspace(Half, 0);
+                float[] images2 = Fill(Half * inLength, 3), outputs2 = new float[Half * outLength];
+                double pairSingle = double.MaxValue, pairBatched = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    pairSingle = Math.Min(pairSingle, TimeShort(() => System.Threading.Tasks.Parallel.Invoke(
+                        () => { for (int i = 0; i < 8; i++) network.Forward(images.AsSpan(0, inLength), outputs.AsSpan(0, outLength), 1, workspace1, false); },
+                        () => { for (int i = 0; i < 8; i++) network.Forward(images2.AsSpan(0, inLength), outputs2.AsSpan(0, outLength), 1, other1, false); })) / 8);
+                    pairBatched = Math.Min(pairBatched, TimeShort(() => System.Threading.Tasks.Parallel.Invoke(
+                        () => network.Forward(images, outputs, Half, workspace32, false),
+                        () => network.Forward(images2, outputs2, Half, other32, false))) / Half);
+                }
+                Console.WriteLine($"{name,-12} 1 thread: batch 1 {single * 1e6,8:F2} us, batch 32 {batched * 1e6,8:F2} us/image ({batched / single:F2}x)"
+                    + $"   2 threads, per thread: batch 1 {pairSingle * 1e6,8:F2} us, batch 32 {pairBatched * 1e6,8:F2} us/image");
+            }
+        }
+}
 }

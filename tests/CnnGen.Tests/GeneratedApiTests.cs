@@ -138,6 +138,41 @@ namespace CnnGen.Tests
             Assert.Equal(5 * LeNet5.Layer8Length, workspace.LayerOutput(8).Length);
         }
 
+        /// <summary>
+        /// Evaluation takes a large batch a chunk at a time through the convolutions (EvaluationChunk samples, as many as
+        /// keep their activations in cache) and the Linear layers over the whole batch: each sample's output is bit for bit
+        /// the one it gets alone up to the Linear, and every kept layer output holds the whole batch afterwards, not only the last chunk.
+        /// </summary>
+        [Fact]
+        public void EvaluationInChunks_MatchesOneSampleAtATime_AndKeepsEverySamplesOutputs()
+        {
+            var network = new ResNet8();
+            network.ResetParameters(5);
+            const int Batch = 7;
+            Assert.InRange(ResNet8.EvaluationChunk, 1, 3); // 7 samples are at least three chunks, the last one short
+            var random = new CnnRandom(6);
+            var input = new float[Batch * ResNet8.InputLength];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat() * 2 - 1;
+            var workspace = network.CreateWorkspace(Batch);
+            var output = new float[Batch * ResNet8.OutputLength];
+            network.Forward(input, output, Batch, workspace);
+
+            var pool = ResNet8.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.Flatten); // Linear reads it in backward: kept
+            float[] pooled = workspace.LayerOutput(pool.Index).ToArray();
+            Assert.Equal(Batch * pool.Output.Length, pooled.Length);
+            var alone = network.CreateWorkspace(1);
+            var one = new float[ResNet8.OutputLength];
+            for (int n = 0; n < Batch; n++)
+            {
+                network.Forward(input.AsSpan(n * ResNet8.InputLength, ResNet8.InputLength), one, 1, alone);
+                // Up to the Linear bit for bit; the Linear itself sums in another order at batch 1 (its transposed weights).
+                Assert.Equal(alone.LayerOutput(pool.Index).ToArray(), pooled.AsSpan(n * pool.Output.Length, pool.Output.Length).ToArray());
+                Compare.Close(output.AsSpan(n * ResNet8.OutputLength, ResNet8.OutputLength).ToArray(), one, 1e-5, "sample " + n);
+            }
+            // LeNet-5's activations are small: one chunk holds a batch of 7, and its Linear layers still run over the batch.
+            Assert.True(LeNet5.EvaluationChunk >= Batch);
+        }
+
         [Fact]
         public void EvaluationFoldsBatchNormAndFusesActivationsIntoPointwiseGroupedAndDepthwiseConvolutions()
         {

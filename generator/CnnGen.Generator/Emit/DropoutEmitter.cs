@@ -38,9 +38,9 @@ namespace CnnGen.Generator.Emit
         public override void EmitGradientEvaluationPrologue(IndentedWriter w, PlannedLayer layer) =>
             w.Line(BatchSlice("workspace." + MaskArray(layer), layer.Input.Length) + ".Fill(1f);");
 
-        // Alone between batch-level layers, evaluation copies the whole batch at once.
-        public override void EmitEvaluationForwardCall(IndentedWriter w, PlannedLayer layer) =>
-            w.Line(BatchSlice(InputArray(layer), layer.Input.Length) + ".CopyTo(" + OutputArray(layer) + ");");
+        // Alone between batch-level layers, evaluation copies its samples at once.
+        public override void EmitEvaluationForwardCall(IndentedWriter w, PlannedLayer layer, SampleRange samples) =>
+            w.Line(samples.Slice(InputArray(layer), layer.Input.Length) + ".CopyTo(" + samples.Slice(OutputArray(layer), layer.Output.Length) + ");");
 
         // Evaluation passes values through: per sample, a copy.
         public override bool IsPerSampleInEvaluation => true;

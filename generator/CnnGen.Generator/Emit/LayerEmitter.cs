@@ -66,15 +66,19 @@ namespace CnnGen.Generator.Emit
         /// <summary>The forward statements for a training-mode pass (by default those of <see cref="EmitForwardCall"/>).</summary>
         public virtual void EmitTrainingForwardCall(IndentedWriter w, PlannedLayer layer) => EmitForwardCall(w, layer);
 
-        /// <summary>The forward statements for an evaluation-mode pass (by default a loop of its per-sample statement, or <see cref="EmitForwardCall"/>).</summary>
-        public virtual void EmitEvaluationForwardCall(IndentedWriter w, PlannedLayer layer)
+        /// <summary>
+        /// The forward statements for an evaluation-mode pass over <paramref name="samples"/> (by default a loop of its
+        /// per-sample statement; a layer that is not per-sample in evaluation runs over the whole batch only).
+        /// </summary>
+        public virtual void EmitEvaluationForwardCall(IndentedWriter w, PlannedLayer layer, SampleRange samples)
         {
             if (!IsPerSampleInEvaluation)
             {
+                if (samples != SampleRange.WholeBatch) throw new System.InvalidOperationException(layer.Describe() + " runs over the whole batch, not over a chunk of it.");
                 EmitForwardCall(w, layer);
                 return;
             }
-            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+            using (w.OpenBlock(samples.Loop))
                 EmitEvaluationSampleStatement(w, layer);
         }
 
@@ -134,7 +138,7 @@ namespace CnnGen.Generator.Emit
 
         public static string SampleSlice(string array, int length) => array + ".AsSpan(n * " + Int(length) + ", " + Int(length) + ")";
 
-        public static string BatchSlice(string array, int length) => array + ".AsSpan(0, batchSize * " + Int(length) + ")";
+        public static string BatchSlice(string array, int length) => SampleRange.WholeBatch.Slice(array, length);
 
         public static string ParameterSlice(PlannedLayer layer) => "parameters.Slice(" + Int(layer.ParameterOffset) + ", " + Int(layer.ParameterCount) + ")";
 
@@ -212,6 +216,31 @@ namespace CnnGen.Generator.Emit
         public string InputSample(PlannedLayer layer) => Input + ".Slice(" + (InputIsScratch ? "0" : "n * " + Int(layer.Input.Length)) + ", " + Int(layer.Input.Length) + ")";
         public string OutputBatch(PlannedLayer layer) => Output + ".Slice(0, batchSize * " + Int(layer.Output.Length) + ")";
         public string InputBatch(PlannedLayer layer) => Input + ".Slice(0, batchSize * " + Int(layer.Input.Length) + ")";
+    }
+
+    /// <summary>
+    /// The samples a forward statement covers: the whole batch (samples 0 to <c>batchSize</c>), or, in evaluation, the
+    /// chunk of it in hand (samples <c>first</c> to <c>first + count</c>). Either way each sample's values stay at its
+    /// place in the workspace arrays, so a layer's output reads the same after the pass.
+    /// </summary>
+    internal sealed class SampleRange
+    {
+        public static readonly SampleRange WholeBatch = new SampleRange(null);
+        public static readonly SampleRange Chunk = new SampleRange("first");
+
+        private readonly string? _first;
+
+        private SampleRange(string? first) => _first = first;
+
+        /// <summary>How many samples: <c>batchSize</c> or <c>count</c>.</summary>
+        public string Count => _first is null ? "batchSize" : "count";
+
+        /// <summary>The loop header giving each sample's index <c>n</c>.</summary>
+        public string Loop => _first is null ? "for (int n = 0; n < batchSize; n++)" : "for (int n = " + _first + "; n < " + _first + " + count; n++)";
+
+        /// <summary>The part of a batch array (<paramref name="length"/> floats per sample) holding these samples.</summary>
+        public string Slice(string array, int length) =>
+            array + ".AsSpan(" + (_first is null ? "0" : _first + " * " + Int(length)) + ", " + Count + " * " + Int(length) + ")";
     }
 
     /// <summary>A layer that maps each sample on its own: the call is a loop over the batch.</summary>

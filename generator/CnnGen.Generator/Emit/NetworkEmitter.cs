@@ -100,6 +100,8 @@ namespace CnnGen.Generator.Emit
             w.Line("public const int ActivationLengthWithoutSharing = " + Int((int)System.Math.Min(plan.UnsharedActivationLength, int.MaxValue)) + ";");
             w.Line("/// <summary>Peak workspace bytes per sample of a workspace's capacity: <see cref=\"WorkspaceActivationLength\"/> floats.</summary>");
             w.Line("public const long WorkspaceBytesPerSample = " + Long(4 * plan.SharedActivationLength) + "L;");
+            w.Line("/// <summary>Samples evaluation takes through the layers together: as many as keep their activations within " + Long(EvaluationChunkBytes / 1024) + " KiB (at least 1).</summary>");
+            w.Line("public const int EvaluationChunk = " + Int(EvaluationChunk(plan)) + ";");
             w.Line("/// <summary>Bytes of the <c>state_dict</c>: float32 parameters and running statistics, 8 per batch-norm counter.</summary>");
             w.Line("public const long ParameterBytes = " + Long(layout.ParameterBytes) + "L;");
             w.Line("/// <summary>Rows and columns of the input one output cell depends on.</summary>");
@@ -332,14 +334,14 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::CnnGen.NetworkChecks.RequireLength(input.Length, batchSize * InputLength, nameof(input));");
                 w.Line("global::CnnGen.NetworkChecks.RequireLength(output.Length, batchSize * OutputLength, nameof(output));");
                 w.Line("global::System.ReadOnlySpan<float> parameters = _parameters;");
-                w.Line("input.CopyTo(workspace.Input);");
                 // Training keeps every layer's output for the backward pass; evaluation folds and fuses what it can.
                 w.Line();
                 var winograd = plan.Layers.Where(Conv2dEmitter.HasWinogradFilters).ToList();
                 using (w.OpenBlock("if (mode == ForwardMode.Training)"))
                 {
+                    w.Line("input.CopyTo(workspace.Input);");
                     EmitTransformFiltersFromParameters(w, winograd);
-                    EmitForwardSchedule(w, plan, ForwardMode.Training);
+                    EmitForwardSchedule(w, plan.Schedule, ForwardMode.Training, SampleRange.WholeBatch);
                     if (layout.BufferCount > 0) w.Line("ParametersChanged(); // the running statistics moved");
                 }
                 using (w.OpenBlock("else if (mode == ForwardMode.Evaluation)"))
@@ -381,14 +383,15 @@ namespace CnnGen.Generator.Emit
                         }
                         w.Line();
                     }
-                    EmitForwardSchedule(w, plan, ForwardMode.Evaluation);
+                    EmitEvaluationSchedule(w, plan);
                 }
                 using (w.OpenBlock("else"))
                 {
+                    w.Line("input.CopyTo(workspace.Input);");
                     w.Line("// What backward reads in place of the training forward's records.");
                     foreach (var layer in plan.Layers) LayerEmitter.For(layer).EmitGradientEvaluationPrologue(w, layer);
                     EmitTransformFiltersFromParameters(w, winograd);
-                    EmitForwardSchedule(w, plan, ForwardMode.EvaluationForGradients);
+                    EmitForwardSchedule(w, plan.Schedule, ForwardMode.EvaluationForGradients, SampleRange.WholeBatch);
                 }
                 w.Line();
                 w.Line(LayerEmitter.BatchSlice(plan.Output.Array, layout.Output.Length) + ".CopyTo(output);");
@@ -400,7 +403,6 @@ namespace CnnGen.Generator.Emit
             w.Line();
         }
 
-        /// <summary>The forward pass of one mode: each segment's runs, and the residual sums and concatenations between them.</summary>
         /// <summary>How a forward pass runs: training (batch statistics, dropout), evaluation (running statistics, fused), or evaluation for gradients (running statistics, unfused, kept for backward).</summary>
         private enum ForwardMode { Evaluation, Training, EvaluationForGradients }
 
@@ -417,13 +419,67 @@ namespace CnnGen.Generator.Emit
             w.Line();
         }
 
-        private static void EmitForwardSchedule(IndentedWriter w, ExecutionPlan plan, ForwardMode mode)
+        /// <summary>
+        /// Evaluation takes the batch <c>EvaluationChunk</c> samples at a time through every layer up to the first Linear,
+        /// so that a chunk's activations are still in cache when the next layer reads them (layer by layer over a large
+        /// batch they would go out to memory and back between layers). Each sample's values keep their place in the
+        /// workspace, so layer outputs read the same after the pass. From the first Linear on, the layers run over the
+        /// whole batch: a Linear reads its weights once for all the samples.
+        /// </summary>
+        private static void EmitEvaluationSchedule(IndentedWriter w, ExecutionPlan plan)
+        {
+            var (chunked, batched) = SplitAtFirstLinear(plan.Schedule);
+            if (chunked.Count == 0)
+            {
+                w.Line("input.CopyTo(workspace.Input);");
+                EmitForwardSchedule(w, batched, ForwardMode.Evaluation, SampleRange.WholeBatch);
+                return;
+            }
+            w.Line("// A chunk of samples at a time through the layers" + (batched.Count > 0 ? " up to the first Linear" : "") + ", while its activations are in cache.");
+            using (w.OpenBlock("for (int first = 0; first < batchSize; first += EvaluationChunk)"))
+            {
+                w.Line("int count = global::System.Math.Min(EvaluationChunk, batchSize - first);");
+                w.Line("input.Slice(first * InputLength, count * InputLength).CopyTo(workspace.Input.AsSpan(first * InputLength));");
+                w.Line();
+                EmitForwardSchedule(w, chunked, ForwardMode.Evaluation, SampleRange.Chunk);
+            }
+            if (batched.Count == 0) return;
+            w.Line();
+            EmitForwardSchedule(w, batched, ForwardMode.Evaluation, SampleRange.WholeBatch);
+        }
+
+        /// <summary>The schedule cut before its first Linear layer (a segment holding it is cut in two).</summary>
+        private static (List<object> Before, List<object> From) SplitAtFirstLinear(IReadOnlyList<object> schedule)
+        {
+            var before = new List<object>();
+            for (int index = 0; index < schedule.Count; index++)
+            {
+                if (schedule[index] is Segment segment && IndexOfKind(segment.Layers, LayerKind.Linear) is int at and >= 0)
+                {
+                    if (at > 0) before.Add(new Segment(segment.Layers.Take(at).ToList()));
+                    var from = new List<object> { new Segment(segment.Layers.Skip(at).ToList()) };
+                    from.AddRange(schedule.Skip(index + 1));
+                    return (before, from);
+                }
+                before.Add(schedule[index]);
+            }
+            return (before, new List<object>());
+        }
+
+        private static int IndexOfKind(IReadOnlyList<PlannedLayer> layers, LayerKind kind)
+        {
+            for (int i = 0; i < layers.Count; i++) if (layers[i].Kind == kind) return i;
+            return -1;
+        }
+
+        /// <summary>The forward pass of one mode over <paramref name="samples"/>: each segment's runs, and the residual sums and concatenations between them.</summary>
+        private static void EmitForwardSchedule(IndentedWriter w, IReadOnlyList<object> schedule, ForwardMode mode, SampleRange samples)
         {
             bool first = true;
             bool reluTaken = false; // the segment's first layer, a ReLU, went into the residual sum before it
-            for (int index = 0; index < plan.Schedule.Count; index++)
+            for (int index = 0; index < schedule.Count; index++)
             {
-                var item = plan.Schedule[index];
+                var item = schedule[index];
                 if (reluTaken && item is Segment { Layers.Count: 1 })
                 {
                     reluTaken = false; // the segment was that ReLU alone
@@ -434,25 +490,25 @@ namespace CnnGen.Generator.Emit
                 switch (item)
                 {
                     case Segment segment:
-                        EmitForwardRuns(w, reluTaken ? segment.Layers.Skip(1).ToList() : segment.Layers, mode);
+                        EmitForwardRuns(w, reluTaken ? segment.Layers.Skip(1).ToList() : segment.Layers, mode, samples);
                         reluTaken = false;
                         break;
-                    case AddStep add when mode == ForwardMode.Evaluation && ReluOfSumOnly(plan, index) is { } relu:
+                    case AddStep add when mode == ForwardMode.Evaluation && ReluOfSumOnly(schedule, index) is { } relu:
                         // Evaluation keeps no sum: the ReLU after the block reads it alone, so both are one pass.
                         w.Line("// " + add.Block.Describe() + ": body + " + (add.Block.Shortcut.IsIdentity ? "input" : "shortcut") + ", and " + relu.Describe() + " in the same pass");
-                        w.Line("global::CnnGen.Kernels.Elementwise.SumRelu(" + LayerEmitter.BatchSlice(add.Body.Array, add.Sum.Length) + ", "
-                            + LayerEmitter.BatchSlice(add.Shortcut.Array, add.Sum.Length) + ", " + LayerEmitter.BatchSlice(relu.Out.Array, add.Sum.Length) + ");");
+                        w.Line("global::CnnGen.Kernels.Elementwise.SumRelu(" + samples.Slice(add.Body.Array, add.Sum.Length) + ", "
+                            + samples.Slice(add.Shortcut.Array, add.Sum.Length) + ", " + samples.Slice(relu.Out.Array, add.Sum.Length) + ");");
                         reluTaken = true;
                         break;
                     case AddStep add:
                         w.Line("// " + add.Block.Describe() + ": body + " + (add.Block.Shortcut.IsIdentity ? "input" : "shortcut"));
-                        w.Line("global::CnnGen.Kernels.Elementwise.Sum(" + LayerEmitter.BatchSlice(add.Body.Array, add.Sum.Length) + ", "
-                            + LayerEmitter.BatchSlice(add.Shortcut.Array, add.Sum.Length) + ", " + LayerEmitter.BatchSlice(add.Sum.Array, add.Sum.Length) + ");");
+                        w.Line("global::CnnGen.Kernels.Elementwise.Sum(" + samples.Slice(add.Body.Array, add.Sum.Length) + ", "
+                            + samples.Slice(add.Shortcut.Array, add.Sum.Length) + ", " + samples.Slice(add.Sum.Array, add.Sum.Length) + ");");
                         break;
                     case ConcatStep concat:
                     {
                         w.Line("// " + concat.Block.Describe() + ": each sample's branches one after the other");
-                        using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                        using (w.OpenBlock(samples.Loop))
                         {
                             int offset = 0;
                             foreach (var part in concat.Parts)
@@ -468,9 +524,9 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>The ReLU that opens the segment after residual sum <paramref name="index"/>, when it is the sum's only reader.</summary>
-        private static PlannedLayer? ReluOfSumOnly(ExecutionPlan plan, int index)
+        private static PlannedLayer? ReluOfSumOnly(IReadOnlyList<object> schedule, int index)
         {
-            if (plan.Schedule[index] is not AddStep add || index + 1 >= plan.Schedule.Count || plan.Schedule[index + 1] is not Segment next) return null;
+            if (schedule[index] is not AddStep add || index + 1 >= schedule.Count || schedule[index + 1] is not Segment next) return null;
             var relu = next.Layers[0];
             return relu.Kind == LayerKind.ReLU && relu.In == add.Sum && add.Sum.Consumers.Count == 1 ? relu : null;
         }
@@ -480,7 +536,7 @@ namespace CnnGen.Generator.Emit
         /// over the batch, so a sample's activations are still in cache for the next layer. In evaluation a direct convolution
         /// also absorbs the batch-norm (folded once per change of the weights, before the runs), the activation and 2x2 max pooling after it (the plan's fusions).
         /// </summary>
-        private static void EmitForwardRuns(IndentedWriter w, IReadOnlyList<PlannedLayer> layers, ForwardMode mode)
+        private static void EmitForwardRuns(IndentedWriter w, IReadOnlyList<PlannedLayer> layers, ForwardMode mode, SampleRange samples)
         {
             bool training = mode == ForwardMode.Training, fuse = mode == ForwardMode.Evaluation;
             bool PerSample(PlannedLayer layer) => training ? LayerEmitter.For(layer).IsPerSample : LayerEmitter.For(layer).IsPerSampleInEvaluation;
@@ -494,11 +550,11 @@ namespace CnnGen.Generator.Emit
                     w.Line("// " + layers[i].Describe());
                     if (training) LayerEmitter.For(layers[i]).EmitTrainingForwardCall(w, layers[i]);
                     else if (fuse && LinearEmitter.HasPreparedWeights(layers[i])) LinearEmitter.EmitPreparedForwardCall(w, layers[i]);
-                    else LayerEmitter.For(layers[i]).EmitEvaluationForwardCall(w, layers[i]);
+                    else LayerEmitter.For(layers[i]).EmitEvaluationForwardCall(w, layers[i], samples);
                     continue;
                 }
                 w.Line("// Layers " + Int(layers[i].Index) + " to " + Int(layers[end - 1].Index) + ", one sample at a time through all of them");
-                using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                using (w.OpenBlock(samples.Loop))
                 {
                     for (int j = i; j < end; j++)
                     {
@@ -911,6 +967,14 @@ namespace CnnGen.Generator.Emit
             }
             w.Line();
         }
+
+        // Activations evaluation keeps in cache between layers: half of a 1 MiB L2 (Zen 4/5, Skylake-SP and later server cores;
+        // client cores have 1.25-2 MiB), the other half left to the weights and the kernels' scratch.
+        private const long EvaluationChunkBytes = 512 * 1024;
+
+        /// <summary>The evaluation chunk: samples whose workspace activations (an upper bound of what evaluation touches) fit in <see cref="EvaluationChunkBytes"/>.</summary>
+        private static int EvaluationChunk(ExecutionPlan plan) =>
+            (int)System.Math.Max(1, System.Math.Min(1024, EvaluationChunkBytes / System.Math.Max(1, 4 * plan.SharedActivationLength)));
 
         /// <summary>Floats of <c>DiscardedGradients</c>: the most parameters of a layer that may write there (0: no array).</summary>
         private static int DiscardedGradientLength(ExecutionPlan plan) =>
