@@ -5,7 +5,7 @@ using Xunit;
 
 namespace CnnGen.Tests
 {
-    /// <summary>The 2x2 max-pooling kernel, vector and scalar paths, against PyTorch's scan rule written out.</summary>
+    /// <summary>The max-pooling kernels (2x2 at stride 2, and any window), vector and scalar paths, against PyTorch's scan rule written out.</summary>
     public sealed class PoolingKernelTests
     {
         public static IEnumerable<object[]> Shapes()
@@ -128,5 +128,88 @@ namespace CnnGen.Tests
             }
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-    }
+    
+        // channels, height, width, kernel, stride, padding: ResNet's stem pooling, stride 1 and 2 with rows long enough for
+        // whole vectors (and a remainder), windows reaching into the padding, strides the vectors do not take.
+        private static readonly int[][] GeneralShapes =
+        {
+            new[] { 3, 32, 32, 3, 2, 1 }, new[] { 2, 33, 35, 3, 2, 1 }, new[] { 2, 9, 40, 3, 1, 1 }, new[] { 1, 7, 50, 2, 1, 0 },
+            new[] { 2, 12, 70, 5, 2, 2 }, new[] { 1, 5, 5, 5, 1, 2 }, new[] { 2, 17, 38, 3, 3, 1 }, new[] { 1, 3, 3, 3, 2, 1 },
+            new[] { 4, 16, 16, 2, 2, 1 }, new[] { 1, 11, 64, 4, 2, 0 }, new[] { 1, 2, 100, 2, 2, 0 }, new[] { 1, 31, 17, 7, 4, 3 },
+            new[] { 1, 3, 33, 3, 2, 0 }, // the plane's last vector would end past the input: scalar there
+        };
+
+        public static IEnumerable<object[]> GeneralShapesOnEveryPath()
+        {
+            foreach (object[] path in DirectConvolutionTests.Paths())
+            {
+                foreach (int[] s in GeneralShapes) yield return [.. path, s[0], s[1], s[2], s[3], s[4], s[5]];
+            }
+        }
+
+        // PyTorch's kernel: the running maximum starts at -inf and takes a cell inside the input when greater, or NaN.
+        private static float GeneralWindow(float[] x, int c, int height, int width, int kernel, int stride, int padding, int oy, int ox)
+        {
+            float max = float.NegativeInfinity;
+            for (int ky = 0; ky < kernel; ky++)
+            {
+                for (int kx = 0; kx < kernel; kx++)
+                {
+                    int iy = oy * stride - padding + ky, ix = ox * stride - padding + kx;
+                    if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                    float v = x[(c * height + iy) * width + ix];
+                    if (v > max || float.IsNaN(v)) max = v;
+                }
+            }
+            return max;
+        }
+
+        /// <summary>Any window, stride and padding, on every path: the value PyTorch's scan gives, bit for bit (−0 before +0 stays −0).</summary>
+        [Theory]
+        [MemberData(nameof(GeneralShapesOnEveryPath))]
+        public void MaxPool_AnyWindowStrideAndPadding_FollowsPyTorchsScanRule(string pathName, int channels, int height, int width, int kernel, int stride, int padding)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var random = new Random(channels * 1000 + height * 100 + width + kernel * 7 + stride * 3 + padding);
+            int outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1;
+            for (int trial = 0; trial < 10; trial++)
+            {
+                // Ties, ±0, -inf and NaN in most trials; plain random values in the others.
+                float[] x = trial % 3 == 2 ? RandomFloats(random, channels * height * width) : Values(random, channels * height * width);
+                float[] y = new float[channels * outHeight * outWidth + 3];
+                Array.Fill(y, 42f);
+                Pooling.MaxPoolOn(x, channels, height, width, kernel, stride, padding, y, path);
+                for (int c = 0; c < channels; c++)
+                    for (int oy = 0; oy < outHeight; oy++)
+                        for (int ox = 0; ox < outWidth; ox++)
+                        {
+                            float expected = GeneralWindow(x, c, height, width, kernel, stride, padding, oy, ox);
+                            float actual = y[(c * outHeight + oy) * outWidth + ox];
+                            if (float.IsNaN(expected)) Assert.True(float.IsNaN(actual), $"NaN expected at {c},{oy},{ox}");
+                            else Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual),
+                                $"{pathName} {channels}x{height}x{width} k{kernel} s{stride} p{padding} at {c},{oy},{ox}: expected {expected}, got {actual}");
+                        }
+                for (int i = channels * outHeight * outWidth; i < y.Length; i++) Assert.Equal(42f, y[i]);
+            }
+        }
+
+        [Fact]
+        public void MaxPool_RejectsBadShapes_AndAllocatesNothing()
+        {
+            float[] x = new float[2 * 8 * 8], y = new float[2 * 4 * 4];
+            Assert.Throws<ArgumentException>(() => Pooling.MaxPool(x.AsSpan(1), 2, 8, 8, 3, 2, 1, y));
+            Assert.Throws<ArgumentException>(() => Pooling.MaxPool(x, 2, 8, 8, 3, 2, 1, y.AsSpan(1)));
+            Assert.Throws<ArgumentOutOfRangeException>(() => Pooling.MaxPool(x, 2, 8, 8, 3, 2, 2, y)); // padding over half the window
+            Assert.Throws<ArgumentOutOfRangeException>(() => Pooling.MaxPool(x, 2, 8, 8, 3, 0, 1, y));
+            Assert.Throws<ArgumentOutOfRangeException>(() => Pooling.MaxPool(x, 2, 1, 8, 5, 1, 1, y)); // larger than the padded input
+            Infrastructure.Allocations.AssertNone(() => Pooling.MaxPool(x, 2, 8, 8, 3, 2, 1, y));
+        }
+
+        private static float[] RandomFloats(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+            return values;
+        }
+}
 }

@@ -23,16 +23,25 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::CnnGen.Kernels.Pooling.MaxPool2x2(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", y);");
                 return;
             }
+            if (max)
+            {
+                w.Line("// " + Int(spec.Kernel) + "x" + Int(spec.Kernel) + " windows at stride " + Int(spec.Stride) + (spec.Padding > 0 ? ", padding " + Int(spec.Padding) + " (never wins)" : "")
+                    + ": vectors of neighbouring windows, PyTorch's scan rule (first maximum wins, NaN wins).");
+                w.Line("global::CnnGen.Kernels.Pooling.MaxPool(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+                    + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", y);");
+                return;
+            }
+            // Average pooling: the padding is 0 and counts in the divisor.
             if (spec.Padding == 0 && spec.Kernel <= 4)
             {
-                EmitUnrolledWindows(w, layer, max);
+                EmitUnrolledWindows(w, layer);
                 return;
             }
             using (w.OpenBlock("for (int c = 0; c < " + Int(output.Channels) + "; c++)"))
             using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
             using (w.OpenBlock("for (int ox = 0; ox < " + Int(output.Width) + "; ox++)"))
             {
-                w.Line(max ? "float acc = float.NegativeInfinity;" : "float acc = 0f;");
+                w.Line("float acc = 0f;");
                 using (w.OpenBlock("for (int ky = 0; ky < " + Int(spec.Kernel) + "; ky++)"))
                 {
                     w.Line("int iy = " + Affine("oy", spec.Stride, -spec.Padding) + " + ky;");
@@ -42,11 +51,10 @@ namespace CnnGen.Generator.Emit
                         w.Line("int ix = " + Affine("ox", spec.Stride, -spec.Padding) + " + kx;");
                         if (spec.Padding > 0) w.Line("if ((uint)ix >= " + Int(input.Width) + "u) continue;");
                         w.Line("float v = x[(c * " + Int(input.Height) + " + iy) * " + Int(input.Width) + " + ix];");
-                        // PyTorch keeps the first maximum in scan order and lets NaN win.
-                        w.Line(max ? "if (v > acc || float.IsNaN(v)) acc = v;" : "acc += v;");
+                        w.Line("acc += v;");
                     }
                 }
-                string result = max ? "acc" : "acc / " + Float(spec.Kernel * spec.Kernel);
+                string result = "acc / " + Float(spec.Kernel * spec.Kernel);
                 w.Line("y[(c * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox] = " + result + ";");
             }
         }
@@ -56,10 +64,10 @@ namespace CnnGen.Generator.Emit
             layer.Kind == LayerKind.MaxPool && layer.Spec.Kernel == 2 && layer.Spec.Stride == 2 && layer.Spec.Padding == 0;
 
         /// <summary>
-        /// Without padding every window lies inside the input, so its taps are written out: one expression per output
-        /// cell, in scan order (MathF.Max lets NaN win, as PyTorch does; sums add in the same order as the general loop).
+        /// Average pooling without padding: every window lies inside the input, so its taps are written out, one expression
+        /// per output cell, summed in the same order as the general loop.
         /// </summary>
-        private static void EmitUnrolledWindows(IndentedWriter w, PlannedLayer layer, bool max)
+        private static void EmitUnrolledWindows(IndentedWriter w, PlannedLayer layer)
         {
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             var taps = new System.Collections.Generic.List<string>();
@@ -71,8 +79,8 @@ namespace CnnGen.Generator.Emit
                 }
             string value = taps[0];
             for (int i = 1; i < taps.Count; i++)
-                value = max ? "global::System.MathF.Max(" + value + ", " + taps[i] + ")" : value + " + " + taps[i];
-            if (!max) value = "(" + value + ") / " + Float(spec.Kernel * spec.Kernel);
+                value = value + " + " + taps[i];
+            value = "(" + value + ") / " + Float(spec.Kernel * spec.Kernel);
             using (w.OpenBlock("for (int c = 0; c < " + Int(output.Channels) + "; c++)"))
             using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
             {

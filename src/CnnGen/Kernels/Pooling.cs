@@ -16,7 +16,7 @@ namespace CnnGen.Kernels
     /// The vector path takes 4 windows at a time: 8 floats of each of the two input rows, even and odd lanes pulled
     /// apart with a shuffle. Row ends are handled by an overlapping last chunk, which writes the same values again.
     /// </remarks>
-    public static class Pooling
+    public static partial class Pooling
     {
         /// <summary>
         /// y [channels x H/2 x W/2] = 2x2 max pooling, stride 2, of x [channels x height x width] (odd trailing rows and

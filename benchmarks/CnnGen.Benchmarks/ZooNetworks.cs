@@ -1,0 +1,111 @@
+using CnnGen;
+
+namespace CnnGen.Benchmarks.Zoo
+{
+    // Networks of shapes the benchmark table does not have (`-- zoo`: CnnGen against ONNX Runtime at batch 1 on each), to
+    // find the layer kinds and shapes where CnnGen is not ahead before a user does.
+
+    /// <summary>VGG-style: 3x3 convolutions with batch-norm, 64 to 256 channels, 32x32 down to 4x4.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [MaxPool(2)]
+    [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [MaxPool(2)]
+    [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [MaxPool(2)]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class VggNet { }
+
+    /// <summary>ResNet-18's stem and first stage at 3x64x64: a 7x7 stride-2 convolution, 3x3 stride-2 max pooling, two basic blocks of 64.</summary>
+    [Network(3, 64, 64)]
+    [Conv2d(64, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU]
+    [MaxPool(3, Stride = 2, Padding = 1)]
+    [Residual]
+        [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm]
+    [End]
+    [ReLU]
+    [Residual]
+        [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm]
+    [Shortcut]
+        [Conv2d(128, 1, Stride = 2, Bias = false)] [BatchNorm]
+    [End]
+    [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class ResNetStemNet { }
+
+    /// <summary>5x5 convolutions with bias and no batch-norm (the classic CIFAR CNN, wider).</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 5, Padding = 2)] [ReLU] [MaxPool(2)]
+    [Conv2d(64, 5, Padding = 2)] [ReLU] [MaxPool(2)]
+    [Conv2d(128, 5, Padding = 2)] [ReLU] [MaxPool(2)]
+    [Flatten] [Linear(256)] [ReLU] [Linear(10)]
+    public partial class Wide5x5Net { }
+
+    /// <summary>A small MNIST CNN: few channels, 3x3, no padding (valid convolutions), dropout, two Linear layers.</summary>
+    [Network(1, 28, 28)]
+    [Conv2d(8, 3)] [ReLU]
+    [Conv2d(16, 3)] [ReLU] [MaxPool(2)]
+    [Conv2d(32, 3)] [ReLU] [MaxPool(2)]
+    [Flatten] [Linear(64)] [ReLU] [Dropout(0.25)] [Linear(10)]
+    public partial class SmallMnistNet { }
+
+    /// <summary>An encoder-decoder: stride-2 convolutions down, transposed convolutions and upsampling back, a skip concatenation.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(16, 3, Padding = 1)] [ReLU]
+    [Concat]
+        [Branch]
+        [Branch]
+            [Conv2d(32, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
+            [Conv2d(64, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
+            [ConvTranspose2d(32, 2, Stride = 2)] [ReLU]
+            [Upsample(2)]
+    [End]
+    [Conv2d(16, 3, Padding = 1)] [ReLU]
+    [Conv2d(4, 1)]
+    [GlobalAvgPool] [Flatten]
+    public partial class EncoderDecoderNet { }
+}
+
+namespace CnnGen.Benchmarks.Zoo.Probes
+{
+    // Single layers of the zoo's networks (`-- zoo probes`), to see which one loses.
+    [Network(3, 64, 64)] [Conv2d(64, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Stem7x7 { }
+
+    [Network(64, 32, 32)] [MaxPool(3, Stride = 2, Padding = 1)]
+    public partial class MaxPool3s2 { }
+
+    [Network(64, 16, 16)] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Conv3x3At16 { }
+
+    [Network(64, 16, 16)] [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Conv3x3s2At16 { }
+
+    [Network(64, 16, 16)] [Conv2d(128, 1, Stride = 2, Bias = false)] [BatchNorm]
+    public partial class Conv1x1s2At16 { }
+
+    [Network(3, 32, 32)] [Conv2d(32, 5, Padding = 2)] [ReLU] [MaxPool(2)]
+    public partial class Conv5x5Stem { }
+
+    [Network(32, 16, 16)] [Conv2d(64, 5, Padding = 2)] [ReLU] [MaxPool(2)]
+    public partial class Conv5x5At16 { }
+
+    [Network(64, 8, 8)] [Conv2d(128, 5, Padding = 2)] [ReLU] [MaxPool(2)]
+    public partial class Conv5x5At8 { }
+
+    [Network(64, 8, 8)] [ConvTranspose2d(32, 2, Stride = 2)] [ReLU]
+    public partial class Transposed2x2 { }
+
+    [Network(32, 16, 16)] [Upsample(2)]
+    public partial class Upsample2 { }
+
+    [Network(3, 32, 32)] [Conv2d(16, 3, Padding = 1)] [ReLU]
+    public partial class Conv3x3Stem16 { }
+
+    [Network(16, 32, 32)] [Conv2d(32, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
+    public partial class Conv3x3s2At32 { }
+}
