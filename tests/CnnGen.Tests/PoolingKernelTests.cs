@@ -193,6 +193,45 @@ namespace CnnGen.Tests
             }
         }
 
+        /// <summary>
+        /// The gradient of any window, stride and padding, on every path: dy added at PyTorch's winner (the window's first
+        /// cell inside the input, replaced by a later one that is greater or NaN), overlapping windows adding up in order.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(GeneralShapesOnEveryPath))]
+        public void MaxPoolBackward_AddsEachGradientAtItsWindowsWinner(string pathName, int channels, int height, int width, int kernel, int stride, int padding)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var random = new Random(channels * 999 + height * 77 + width + kernel * 5 + stride * 3 + padding);
+            int outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1;
+            for (int trial = 0; trial < 10; trial++)
+            {
+                float[] x = trial % 3 == 2 ? RandomFloats(random, channels * height * width) : Values(random, channels * height * width);
+                if (trial == 1) Array.Fill(x, float.NegativeInfinity); // every window -inf: its first cell inside the input wins
+                float[] dy = RandomFloats(random, channels * outHeight * outWidth);
+                float[] expected = new float[channels * height * width];
+                for (int c = 0; c < channels; c++)
+                    for (int oy = 0; oy < outHeight; oy++)
+                        for (int ox = 0; ox < outWidth; ox++)
+                        {
+                            int winner = -1;
+                            float best = float.NegativeInfinity;
+                            for (int iy = Math.Max(0, oy * stride - padding); iy < Math.Min(height, oy * stride - padding + kernel); iy++)
+                                for (int ix = Math.Max(0, ox * stride - padding); ix < Math.Min(width, ox * stride - padding + kernel); ix++)
+                                {
+                                    float v = x[(c * height + iy) * width + ix];
+                                    if (winner < 0 || v > best || float.IsNaN(v)) { best = v; winner = (c * height + iy) * width + ix; }
+                                }
+                            expected[winner] += dy[(c * outHeight + oy) * outWidth + ox];
+                        }
+                float[] dx = new float[channels * height * width + 3];
+                Array.Fill(dx, 42f);
+                Pooling.MaxPoolBackwardOn(x, dy, channels, height, width, kernel, stride, padding, dx, path);
+                Assert.Equal(expected, dx.AsSpan(0, expected.Length).ToArray());
+                for (int i = expected.Length; i < dx.Length; i++) Assert.Equal(42f, dx[i]);
+            }
+        }
+
         [Fact]
         public void MaxPool_RejectsBadShapes_AndAllocatesNothing()
         {
@@ -202,7 +241,11 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentOutOfRangeException>(() => Pooling.MaxPool(x, 2, 8, 8, 3, 2, 2, y)); // padding over half the window
             Assert.Throws<ArgumentOutOfRangeException>(() => Pooling.MaxPool(x, 2, 8, 8, 3, 0, 1, y));
             Assert.Throws<ArgumentOutOfRangeException>(() => Pooling.MaxPool(x, 2, 1, 8, 5, 1, 1, y)); // larger than the padded input
+            Assert.Throws<ArgumentException>(() => Pooling.MaxPoolBackward(x, y.AsSpan(1), 2, 8, 8, 3, 2, 1, x));
+            Assert.Throws<ArgumentException>(() => Pooling.MaxPoolBackward(x.AsSpan(1), y, 2, 8, 8, 3, 2, 1, new float[128]));
+            var dx = new float[x.Length];
             Infrastructure.Allocations.AssertNone(() => Pooling.MaxPool(x, 2, 8, 8, 3, 2, 1, y));
+            Infrastructure.Allocations.AssertNone(() => Pooling.MaxPoolBackward(x, y, 2, 8, 8, 3, 2, 1, dx));
         }
 
         private static float[] RandomFloats(Random random, int length)

@@ -110,21 +110,20 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::CnnGen.Kernels.Pooling.MaxPool2x2Backward(x, y, dy, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", dx);");
                 return;
             }
+            if (max)
+            {
+                w.Line("// Each window's winner found again from x (first maximum in scan order, NaN wins), dy added there.");
+                w.Line("global::CnnGen.Kernels.Pooling.MaxPoolBackward(x, dy, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+                    + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", dx);");
+                return;
+            }
+            // Average pooling: each output gradient spread evenly over its window, padded cells included.
             w.Line("dx.Clear();");
             using (w.OpenBlock("for (int c = 0; c < " + Int(output.Channels) + "; c++)"))
             using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
             using (w.OpenBlock("for (int ox = 0; ox < " + Int(output.Width) + "; ox++)"))
             {
-                string g = "dy[(c * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox]";
-                if (max)
-                {
-                    w.Line("float best = float.NegativeInfinity;");
-                    w.Line("int winner = -1;");
-                }
-                else
-                {
-                    w.Line("float g = " + g + " / " + Float(spec.Kernel * spec.Kernel) + ";");
-                }
+                w.Line("float g = dy[(c * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox] / " + Float(spec.Kernel * spec.Kernel) + ";");
                 using (w.OpenBlock("for (int ky = 0; ky < " + Int(spec.Kernel) + "; ky++)"))
                 {
                     w.Line("int iy = " + Affine("oy", spec.Stride, -spec.Padding) + " + ky;");
@@ -133,19 +132,9 @@ namespace CnnGen.Generator.Emit
                     {
                         w.Line("int ix = " + Affine("ox", spec.Stride, -spec.Padding) + " + kx;");
                         if (spec.Padding > 0) w.Line("if ((uint)ix >= " + Int(input.Width) + "u) continue;");
-                        w.Line("int at = (c * " + Int(input.Height) + " + iy) * " + Int(input.Width) + " + ix;");
-                        if (max)
-                        {
-                            w.Line("float v = x[at];");
-                            w.Line("if (winner < 0 || v > best || float.IsNaN(v)) { best = v; winner = at; }");
-                        }
-                        else
-                        {
-                            w.Line("dx[at] += g;");
-                        }
+                        w.Line("dx[(c * " + Int(input.Height) + " + iy) * " + Int(input.Width) + " + ix] += g;");
                     }
                 }
-                if (max) w.Line("dx[winner] += " + g + ";");
             }
         }
     }

@@ -26,13 +26,7 @@ namespace CnnGen.Kernels
 
         internal static void MaxPoolOn(ReadOnlySpan<float> x, int channels, int height, int width, int kernel, int stride, int padding, Span<float> y, KernelPath path)
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
-            if (padding < 0 || 2 * padding > kernel) throw new ArgumentOutOfRangeException(nameof(padding), padding, "Padding is at most half the window.");
-            if (height + 2 * padding < kernel || width + 2 * padding < kernel)
-                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The window is larger than the padded input.");
-            int outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1;
+            var (outHeight, outWidth) = CheckWindow(channels, height, width, kernel, stride, padding);
             if (x.Length < channels * height * width) throw new ArgumentException("Expected at least " + channels * height * width + " floats.", nameof(x));
             if (y.Length < channels * outHeight * outWidth) throw new ArgumentException("Expected at least " + channels * outHeight * outWidth + " floats.", nameof(y));
 

@@ -1,0 +1,161 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using KernelPath = CnnGen.Kernels.DirectConvolution.KernelPath;
+
+namespace CnnGen.Kernels
+{
+    public static partial class Pooling
+    {
+        /// <summary>
+        /// dx = the gradient of <see cref="MaxPool"/> with the same window, stride and padding: each of dy's values added at its
+        /// window's winner, zero elsewhere (dx is written, not accumulated; overlapping windows add up). The winner is PyTorch's:
+        /// the window's first cell inside the input, replaced in scan order by a later cell that is greater or NaN (so the first
+        /// maximum, or the last NaN). x is the forward's input.
+        /// </summary>
+        /// <remarks>
+        /// The winners are found again from x, a channel at a time, with the forward's two passes carrying each maximum's place
+        /// (Vector512, strides 1 and 2), then dy is added at them. Other paths scan each window.
+        /// </remarks>
+        public static void MaxPoolBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int channels, int height, int width, int kernel, int stride, int padding, Span<float> dx) =>
+            MaxPoolBackwardOn(x, dy, channels, height, width, kernel, stride, padding, dx, KernelPaths.Default);
+
+        internal static void MaxPoolBackwardOn(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int channels, int height, int width, int kernel, int stride, int padding,
+            Span<float> dx, KernelPath path)
+        {
+            var (outHeight, outWidth) = CheckWindow(channels, height, width, kernel, stride, padding);
+            int plane = height * width, outPlane = outHeight * outWidth;
+            if (x.Length < channels * plane) throw new ArgumentException("Expected at least " + channels * plane + " floats.", nameof(x));
+            if (dy.Length < channels * outPlane) throw new ArgumentException("Expected at least " + channels * outPlane + " floats.", nameof(dy));
+            if (dx.Length < channels * plane) throw new ArgumentException("Expected at least " + channels * plane + " floats.", nameof(dx));
+            dx.Slice(0, channels * plane).Clear();
+
+            const int Lanes = 16;
+            int chunks = (outWidth + Lanes - 1) / Lanes, rowLength = chunks * Lanes;
+            int paddedRow = rowLength * stride + kernel + Lanes;
+            bool vector = path == KernelPath.Vector512 && stride <= 2 && 2L * height * rowLength + CopyRing * paddedRow + rowLength <= MaxPoolStackFloats;
+            if (!vector)
+            {
+                for (int c = 0; c < channels; c++)
+                    for (int oy = 0; oy < outHeight; oy++)
+                        for (int ox = 0; ox < outWidth; ox++)
+                        {
+                            int winner = Winner(x.Slice(c * plane, plane), width, height, oy * stride - padding, ox * stride - padding, kernel);
+                            dx[c * plane + winner] += dy[(c * outHeight + oy) * outWidth + ox];
+                        }
+                return;
+            }
+
+            // Row maxima and the column each came from, the ring of padded row copies (as the forward), one row of winners.
+            Span<float> buffers = stackalloc float[2 * height * rowLength + CopyRing * paddedRow + rowLength];
+            Span<float> ring = buffers.Slice(2 * height * rowLength, CopyRing * paddedRow);
+            ring.Fill(float.NegativeInfinity);
+            ref float rowMaxima = ref MemoryMarshal.GetReference(buffers);
+            ref int rowColumns = ref Unsafe.As<float, int>(ref Unsafe.Add(ref rowMaxima, height * rowLength));
+            ref float padded = ref MemoryMarshal.GetReference(ring);
+            ref int winners = ref Unsafe.As<float, int>(ref Unsafe.Add(ref padded, CopyRing * paddedRow));
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float dys = ref MemoryMarshal.GetReference(dy);
+            ref float dxs = ref MemoryMarshal.GetReference(dx);
+            var laneColumns = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) * stride;
+            for (int c = 0; c < channels; c++)
+            {
+                ref float source = ref Unsafe.Add(ref xs, c * plane);
+                for (int iy = 0; iy < Math.Min(RowsAhead, height); iy++)
+                    CopyRow(ref Unsafe.Add(ref source, iy * width), ref Unsafe.Add(ref padded, iy % CopyRing * paddedRow + padding), width, Lanes);
+                for (int iy = 0; iy < height; iy++)
+                {
+                    if (iy + RowsAhead < height)
+                        CopyRow(ref Unsafe.Add(ref source, (iy + RowsAhead) * width), ref Unsafe.Add(ref padded, (iy + RowsAhead) % CopyRing * paddedRow + padding), width, Lanes);
+                    ref float cells = ref Unsafe.Add(ref padded, iy % CopyRing * paddedRow);
+                    for (int chunk = 0; chunk < chunks; chunk++)
+                    {
+                        int left = chunk * Lanes * stride - padding; // the chunk's first window's left edge, in input columns
+                        AcrossRowWithColumns(ref Unsafe.Add(ref cells, chunk * Lanes * stride), laneColumns + Vector512.Create(left), kernel, stride,
+                            ref Unsafe.Add(ref rowMaxima, iy * rowLength + chunk * Lanes), ref Unsafe.Add(ref rowColumns, iy * rowLength + chunk * Lanes));
+                    }
+                }
+                ref float gradients = ref Unsafe.Add(ref dys, c * outPlane);
+                ref float target = ref Unsafe.Add(ref dxs, c * plane);
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    int top = oy * stride - padding;
+                    int firstRow = Math.Max(0, top), endRow = Math.Min(height, top + kernel);
+                    for (int chunk = 0; chunk < chunks; chunk++)
+                        DownWithPlaces(ref rowMaxima, ref rowColumns, rowLength, chunk * Lanes, firstRow, endRow, width).StoreUnsafe(ref winners, (nuint)(chunk * Lanes));
+                    ref float row = ref Unsafe.Add(ref gradients, oy * outWidth);
+                    for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref target, Unsafe.Add(ref winners, ox)) += Unsafe.Add(ref row, ox);
+                }
+            }
+        }
+
+        // The checks of a window, stride and padding, and the output's size (PyTorch's floor mode).
+        private static (int OutHeight, int OutWidth) CheckWindow(int channels, int height, int width, int kernel, int stride, int padding)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
+            if (padding < 0 || 2 * padding > kernel) throw new ArgumentOutOfRangeException(nameof(padding), padding, "Padding is at most half the window.");
+            if (height + 2 * padding < kernel || width + 2 * padding < kernel)
+                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The window is larger than the padded input.");
+            return ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1);
+        }
+
+        // One window's winner (its place in the plane): the first cell inside the input, then scan order's greater-or-NaN.
+        private static int Winner(ReadOnlySpan<float> plane, int width, int height, int top, int left, int kernel)
+        {
+            int winner = -1;
+            float best = float.NegativeInfinity;
+            for (int iy = Math.Max(0, top); iy < Math.Min(height, top + kernel); iy++)
+                for (int ix = Math.Max(0, left); ix < Math.Min(width, left + kernel); ix++)
+                {
+                    float v = plane[iy * width + ix];
+                    if (winner < 0 || v > best || float.IsNaN(v))
+                    {
+                        best = v;
+                        winner = iy * width + ix;
+                    }
+                }
+            return winner;
+        }
+
+        // AcrossRow512 carrying each lane's column: it starts at the window's first column inside the input (a window of −∞
+        // keeps it) and moves to a later tap that is greater or NaN. Padded cells are −∞ and never move it.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AcrossRowWithColumns(ref float cells, Vector512<int> firstColumns, int kernel, int stride, ref float maxima, ref int columns)
+        {
+            var max = Vector512.Create(float.NegativeInfinity);
+            var column = Vector512.Max(firstColumns, Vector512<int>.Zero);
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            for (int kx = 0; kx < kernel; kx++)
+            {
+                Vector512<float> tap = stride == 1
+                    ? Vector512.LoadUnsafe(ref cells, (nuint)kx)
+                    : Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref cells, (nuint)kx), even, Vector512.LoadUnsafe(ref cells, (nuint)(kx + 16)));
+                var replace = Vector512.GreaterThan(tap, max) | ~Vector512.Equals(tap, tap);
+                max = Vector512.ConditionalSelect(replace, tap, max);
+                column = Vector512.ConditionalSelect(replace.AsInt32(), firstColumns + Vector512.Create(kx), column);
+            }
+            max.StoreUnsafe(ref maxima);
+            column.StoreUnsafe(ref columns);
+        }
+
+        // The window rows' maxima folded top to bottom at 16 output columns, carrying each one's place in the plane.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> DownWithPlaces(ref float rowMaxima, ref int rowColumns, int rowLength, int at, int firstRow, int endRow, int width)
+        {
+            var max = Vector512.LoadUnsafe(ref rowMaxima, (nuint)(firstRow * rowLength + at));
+            var place = Vector512.LoadUnsafe(ref rowColumns, (nuint)(firstRow * rowLength + at)) + Vector512.Create(firstRow * width);
+            for (int iy = firstRow + 1; iy < endRow; iy++)
+            {
+                var value = Vector512.LoadUnsafe(ref rowMaxima, (nuint)(iy * rowLength + at));
+                var replace = Vector512.GreaterThan(value, max) | ~Vector512.Equals(value, value);
+                max = Vector512.ConditionalSelect(replace, value, max);
+                place = Vector512.ConditionalSelect(replace.AsInt32(), Vector512.LoadUnsafe(ref rowColumns, (nuint)(iy * rowLength + at)) + Vector512.Create(iy * width), place);
+            }
+            return place;
+        }
+    }
+}
