@@ -79,7 +79,8 @@ namespace CnnGen.Kernels
                 {
                     int top = oy * stride - padding;
                     int firstRow = Math.Max(0, top), endRow = Math.Min(height, top + kernel); // the window's rows inside the input
-                    bool nan = rowHasNaN.Slice(firstRow, endRow - firstRow).Contains(true);
+                    bool nan = false;
+                    for (int iy = firstRow; iy < endRow; iy++) nan |= rowHasNaN[iy];
                     ref float row = ref Unsafe.Add(ref ys, (c * outHeight + oy) * outWidth);
                     for (int chunk = 0; chunk < chunks; chunk++)
                     {
