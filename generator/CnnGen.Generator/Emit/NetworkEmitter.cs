@@ -100,7 +100,10 @@ namespace CnnGen.Generator.Emit
             w.Line("public const int ActivationLengthWithoutSharing = " + Int((int)System.Math.Min(plan.UnsharedActivationLength, int.MaxValue)) + ";");
             w.Line("/// <summary>Peak workspace bytes per sample of a workspace's capacity: <see cref=\"WorkspaceActivationLength\"/> floats.</summary>");
             w.Line("public const long WorkspaceBytesPerSample = " + Long(4 * plan.SharedActivationLength) + "L;");
-            w.Line("/// <summary>Samples evaluation takes through the layers together: as many as keep their activations within " + Long(EvaluationChunkBytes / 1024) + " KiB (at least 1).</summary>");
+            w.Line("/// <summary>");
+            w.Line("/// Samples evaluation takes through the layers together (up to the first Linear): as many as keep their activations, with");
+            w.Line("/// the weights, within " + Long(EvaluationChunkBytes / 1024) + " KiB; 0 when the weights alone outweigh that, and the batch goes layer by layer.");
+            w.Line("/// </summary>");
             w.Line("public const int EvaluationChunk = " + Int(EvaluationChunk(plan)) + ";");
             w.Line("/// <summary>Bytes of the <c>state_dict</c>: float32 parameters and running statistics, 8 per batch-norm counter.</summary>");
             w.Line("public const long ParameterBytes = " + Long(layout.ParameterBytes) + "L;");
@@ -429,10 +432,10 @@ namespace CnnGen.Generator.Emit
         private static void EmitEvaluationSchedule(IndentedWriter w, ExecutionPlan plan)
         {
             var (chunked, batched) = SplitAtFirstLinear(plan.Schedule);
-            if (chunked.Count == 0)
+            if (chunked.Count == 0 || EvaluationChunk(plan) == 0)
             {
                 w.Line("input.CopyTo(workspace.Input);");
-                EmitForwardSchedule(w, batched, ForwardMode.Evaluation, SampleRange.WholeBatch);
+                EmitForwardSchedule(w, plan.Schedule, ForwardMode.Evaluation, SampleRange.WholeBatch);
                 return;
             }
             w.Line("// A chunk of samples at a time through the layers" + (batched.Count > 0 ? " up to the first Linear" : "") + ", while its activations are in cache.");
@@ -968,13 +971,31 @@ namespace CnnGen.Generator.Emit
             w.Line();
         }
 
-        // Activations evaluation keeps in cache between layers: half of a 1 MiB L2 (Zen 4/5, Skylake-SP and later server cores;
-        // client cores have 1.25-2 MiB), the other half left to the weights and the kernels' scratch.
+        // What evaluation keeps in cache from one layer to the next: half of a 1 MiB L2 (Zen 4/5, Skylake-SP and later server
+        // cores; client cores have 1.25-2 MiB), the other half left to the kernels' scratch.
         private const long EvaluationChunkBytes = 512 * 1024;
 
-        /// <summary>The evaluation chunk: samples whose workspace activations (an upper bound of what evaluation touches) fit in <see cref="EvaluationChunkBytes"/>.</summary>
-        private static int EvaluationChunk(ExecutionPlan plan) =>
-            (int)System.Math.Max(1, System.Math.Min(1024, EvaluationChunkBytes / System.Math.Max(1, 4 * plan.SharedActivationLength)));
+        /// <summary>
+        /// The evaluation chunk. Taken a chunk at a time, each sample reads every weight of the chunked layers again, so the
+        /// chunk pays only while the weights and the chunk's activations fit in <see cref="EvaluationChunkBytes"/> together:
+        /// then as many samples as fit. Otherwise 0, the batch layer by layer: each weight is read once per batch. (ResNet-8,
+        /// whose 3x3 layers' Winograd filters take 1.1 MB, measured 10-15% slower per image one sample at a time than layer
+        /// by layer at batch 32 on one thread: KernelBench "batch".)
+        /// </summary>
+        private static int EvaluationChunk(ExecutionPlan plan)
+        {
+            long weights = 0;
+            foreach (var layer in plan.Layers)
+            {
+                if (layer.Kind == LayerKind.Linear) break; // the chunks end at the first Linear
+                // Winograd F(4x4, 3x3) keeps 36 floats per 9 weights; strided layers keep a packed copy.
+                int copies = Conv2dEmitter.HasWinogradFilters(layer) ? 4 : Conv2dEmitter.HasPreparedWeights(layer) ? 2 : 1;
+                weights += 4L * copies * layer.ParameterCount;
+            }
+            long activations = System.Math.Max(1, 4 * plan.SharedActivationLength); // an upper bound of what evaluation touches per sample
+            if (weights + activations > EvaluationChunkBytes) return 0;
+            return (int)System.Math.Min(1024, (EvaluationChunkBytes - weights) / activations);
+        }
 
         /// <summary>Floats of <c>DiscardedGradients</c>: the most parameters of a layer that may write there (0: no array).</summary>
         private static int DiscardedGradientLength(ExecutionPlan plan) =>
