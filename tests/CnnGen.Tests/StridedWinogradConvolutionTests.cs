@@ -1,0 +1,190 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// The stride-2 3x3 Winograd convolution (<see cref="StridedWinogradConvolution"/>, Vector512 only) against the
+    /// definition in double precision on every shape, whatever Pays says: channel counts that fill no whole vector (1, 3,
+    /// 5, 17), odd and even maps (an odd padded size leaves its last row unread), partial 4x4 tiles at the bottom and right,
+    /// padding 0 to 2, ReLU, no bias.
+    /// </summary>
+    /// <remarks>
+    /// The bound: |y − y_exact| ≤ 2e-5 · S with S = |bias| + Σ |x·w| over the cell's 3x3xC window (at least 1e-30), as for
+    /// F(4x4, 3x3) stride 1, whose constants are of the same size (up to 8 in Aᵀ, 3 in Bᵀ, 1/6 in G). A wrong coefficient,
+    /// tap or tile is off by about S/10 or more.
+    /// </remarks>
+    public sealed class StridedWinogradConvolutionTests
+    {
+        private const double Tolerance = 2e-5;
+
+        public static IEnumerable<object[]> Shapes()
+        {
+            // inChannels, height, width, outChannels, padding, bias
+            var shapes = new List<object[]>
+            {
+                new object[] { 32, 32, 32, 64, 1, true },    // the strided network's second layer
+                new object[] { 64, 16, 16, 128, 1, true },   // and its third
+                new object[] { 16, 32, 32, 32, 1, false },   // ResNet-8's first downsampling
+                new object[] { 3, 64, 64, 32, 1, true },     // a stem: 3 channels
+                new object[] { 1, 3, 3, 1, 0, false },       // one output cell
+                new object[] { 5, 9, 11, 17, 0, true },      // odd everything, no padding
+                new object[] { 17, 13, 7, 5, 2, false },     // padding 2, 17 channels: a group of 1
+                new object[] { 64, 33, 33, 3, 1, true },     // padded 35: every padded row and column is read
+                new object[] { 16, 34, 34, 16, 1, false },   // padded 36: the last padded row and column are read by no output
+                new object[] { 16, 6, 30, 48, 1, false },    // 3 output vectors, one row of tiles
+                new object[] { 3, 4, 5, 64, 2, true },       // small map, padding 2
+                new object[] { 32, 18, 18, 32, 0, true },
+                new object[] { 1, 33, 4, 1, 1, false },
+                new object[] { 40, 40, 40, 80, 1, true },    // 5 output vectors: blocks of 3 + 2
+                new object[] { 130, 8, 8, 20, 1, false },    // 9 input groups, a partial last one
+                new object[] { 128, 48, 44, 128, 1, true },  // tiles in several chunks (the last test checks that)
+            };
+            var random = new Random(53);
+            int[] channels = { 1, 3, 5, 16, 17, 32, 64 };
+            for (int trial = 0; trial < 12; trial++)
+            {
+                shapes.Add(new object[]
+                {
+                    channels[random.Next(channels.Length)], random.Next(3, 40), random.Next(3, 40), channels[random.Next(channels.Length)],
+                    random.Next(0, 3), random.Next(2) == 0,
+                });
+            }
+            return shapes;
+        }
+
+        private static bool Available => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+        private static float[] RandomValues(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+            return values;
+        }
+
+        private static float[] Filled(int length, float value)
+        {
+            var values = new float[length];
+            Array.Fill(values, value);
+            return values;
+        }
+
+        // conv2d at stride 2 in double: the value of each output cell and the sum of the magnitudes of its terms.
+        private static (double[] Value, double[] Scale) Definition(float[] x, int inChannels, int height, int width, float[] weight, float[] bias,
+            int outChannels, int padding)
+        {
+            int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1;
+            var value = new double[outChannels * outHeight * outWidth];
+            var scale = new double[value.Length];
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    for (int ox = 0; ox < outWidth; ox++)
+                    {
+                        double sum = bias.Length == 0 ? 0 : bias[oc], magnitude = Math.Abs(sum);
+                        for (int ic = 0; ic < inChannels; ic++)
+                        {
+                            for (int ky = 0; ky < 3; ky++)
+                            {
+                                int iy = 2 * oy + ky - padding;
+                                if (iy < 0 || iy >= height) continue;
+                                for (int kx = 0; kx < 3; kx++)
+                                {
+                                    int ix = 2 * ox + kx - padding;
+                                    if (ix < 0 || ix >= width) continue;
+                                    double product = (double)x[(ic * height + iy) * width + ix] * weight[((oc * inChannels + ic) * 3 + ky) * 3 + kx];
+                                    sum += product;
+                                    magnitude += Math.Abs(product);
+                                }
+                            }
+                        }
+                        int at = (oc * outHeight + oy) * outWidth + ox;
+                        value[at] = sum;
+                        scale[at] = magnitude;
+                    }
+                }
+            }
+            return (value, scale);
+        }
+
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void Forward_MatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding, bool hasBias)
+        {
+            if (!Available) return; // the kernel is Vector512 only; StridedConvolutionTests cover these layers on the other paths
+            var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding);
+            int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1, outLength = outChannels * outHeight * outWidth;
+            float[] x = RandomValues(random, inChannels * height * width);
+            float[] weight = RandomValues(random, outChannels * inChannels * 9);
+            float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
+            var layout = new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, padding);
+            Assert.Equal(outHeight, layout.OutHeight);
+            Assert.Equal(outWidth, layout.OutWidth);
+            float[] filters = Filled(layout.FiltersLength, float.NaN);
+            StridedWinogradConvolution.TransformFilters(weight, filters, layout);
+            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, padding);
+            float[] scratch = Filled(layout.ScratchLength, float.NaN); // whatever the scratch held must not reach y
+            foreach (bool relu in new[] { false, true })
+            {
+                float[] y = Filled(outLength + 5, float.NaN);
+                StridedWinogradConvolution.Forward(x, filters, bias, y.AsSpan(0, outLength), scratch, relu, layout);
+                for (int i = 0; i < outLength; i++)
+                {
+                    double exact = relu ? Math.Max(expected[i], 0) : expected[i];
+                    if (!(Math.Abs(y[i] - exact) <= Tolerance * Math.Max(scale[i], 1e-30)))
+                        Assert.Fail($"relu={relu}: y[{i}] = {y[i]}, expected {exact} (error {Math.Abs(y[i] - exact) / scale[i]:E2} of the magnitude)");
+                }
+                for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+            }
+        }
+
+        [Fact]
+        public void TransformFilters_IsGgGt_WithZeroLanesPastTheLastChannel()
+        {
+            // One filter: U = G g Gᵀ with the 9x3 G (F(4, 2)'s on the outer taps, ones on the middle tap) computed here in
+            // double, and the 15 lanes of the other output channels zero.
+            float[] weight = { 1, -2, 3, 0.5f, 4, -1, 2, 7, -3 };
+            double[,] g =
+            {
+                { 0.5, 0, 0 }, { 0.5, 0, 0.5 }, { 1.0 / 6, 0, -1.0 / 6 }, { 1.0 / 6, 0, 1.0 / 3 }, { 0, 0, 1 },
+                { 0, 1, 0 }, { 0, 1, 0 }, { 0, 1, 0 }, { 0, 1, 0 },
+            };
+            var layout = new StridedWinogradConvolution.Layout(1, 9, 9, 1, 0);
+            float[] filters = Filled(layout.FiltersLength, float.NaN);
+            StridedWinogradConvolution.TransformFilters(weight, filters, layout);
+            int positionStride = layout.FiltersLength / 81;
+            for (int a = 0; a < 9; a++)
+            {
+                for (int b = 0; b < 9; b++)
+                {
+                    double u = 0;
+                    for (int i = 0; i < 3; i++)
+                        for (int j = 0; j < 3; j++) u += g[a, i] * weight[i * 3 + j] * g[b, j];
+                    int at = (a * 9 + b) * positionStride;
+                    Assert.True(Math.Abs(filters[at] - u) <= 1e-6 * (1 + Math.Abs(u)), $"U[{a},{b}] = {filters[at]}, expected {u}");
+                    for (int lane = 1; lane < 16; lane++) Assert.Equal(0f, filters[at + lane]);
+                }
+            }
+        }
+
+        [Fact]
+        public void Forward_AllocatesNothing_OverSeveralChunks()
+        {
+            Assert.True(new StridedWinogradConvolution.Layout(128, 48, 44, 128, 1).Chunks > 1, "a shape of the tests covers several chunks");
+            if (!Available) return;
+            var layout = new StridedWinogradConvolution.Layout(32, 32, 32, 64, 1);
+            float[] x = new float[32 * 32 * 32], w = new float[64 * 32 * 9], b = new float[64], y = new float[64 * 16 * 16];
+            float[] filters = new float[layout.FiltersLength], scratch = new float[layout.ScratchLength];
+            Infrastructure.Allocations.AssertNone(() =>
+            {
+                StridedWinogradConvolution.TransformFilters(w, filters, layout);
+                StridedWinogradConvolution.Forward(x, filters, b, y, scratch, relu: true, layout);
+            }, calls: 20);
+        }
+    }
+}
