@@ -167,16 +167,54 @@ namespace KernelBench
                 int outSize = (s.H + 2 - 3) / 2 + 1;
                 float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * outSize * outSize];
                 float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
-                float[] gemmWeights = new float[StridedConvolution.PreparedLength(s.C, s.OC, 3)], laneWeights = new float[gemmWeights.Length];
                 var v256 = DirectConvolution.KernelPath.Vector256;
                 var v512 = DirectConvolution.KernelPath.Vector512;
-                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, gemmWeights, v256);
-                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, laneWeights, v512);
+                float[] gemmWeights = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 3, 2, 1, v256, winograd: false)];
+                float[] laneWeights = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 3, 2, 1, v512, winograd: false)];
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, gemmWeights, v256, winograd: false);
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, laneWeights, v512, winograd: false);
                 var (gemm, lanes) = Interleaved(
-                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, gemmWeights, s.OC, 3, 2, 1, y, scratch, true, v256),
-                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, laneWeights, s.OC, 3, 2, 1, y, scratch, true, v512));
+                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, gemmWeights, s.OC, 3, 2, 1, y, scratch, true, v256, winograd: false),
+                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, laneWeights, s.OC, 3, 2, 1, y, scratch, true, v512, winograd: false));
                 double flops = 2.0 * s.OC * outSize * outSize * s.C * 9;
                 Console.WriteLine($"{s.Name,-32} {gemm * 1e6,9:F2} {flops / gemm / 1e9,8:F1} {lanes * 1e6,9:F2} {flops / lanes / 1e9,8:F1} {gemm / lanes,8:F2}x");
+            }
+        }
+
+        // "strided-winograd" [C H OC]: 3x3 stride 2 pad 1 + ReLU, StridedConvolution's direct Vector512 kernel (channel lanes, or
+        // phases for stems) against StridedWinogradConvolution, both from weights prepared once, interleaved; the basis of
+        // StridedWinogradConvolution.Pays. GFLOP/s counts the direct multiply-adds for both.
+        private static void CompareStridedWinograd((int C, int H, int OC)[]? only)
+        {
+            var shapes = only ?? new (int C, int H, int OC)[]
+            {
+                (3, 64, 32), (8, 32, 16), (16, 64, 32), (16, 32, 32), (16, 16, 32), (16, 8, 32), (16, 32, 16), (24, 32, 48),
+                (32, 64, 64), (32, 32, 64), (32, 32, 32), (32, 16, 64), (32, 8, 64), (48, 16, 96),
+                (64, 32, 128), (64, 16, 128), (64, 16, 64), (64, 8, 128), (64, 4, 128),
+                (128, 16, 256), (128, 16, 128), (128, 8, 256), (128, 8, 128), (128, 4, 128), (256, 8, 256), (256, 4, 512),
+            };
+            var v512 = DirectConvolution.KernelPath.Vector512;
+            Console.WriteLine($"{"3x3 stride 2, pad 1, ReLU",-28} {"direct us",10} {"GFLOP/s",8} {"4x4 tile us",12} {"speed-up",9} {"2x2 tile us",12} {"speed-up",9} {"picked",7}");
+            foreach (var s in shapes)
+            {
+                int o = (s.H + 2 - 3) / 2 + 1;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
+                var layout4 = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile: 4);
+                var layout2 = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile: 2);
+                float[] scratch = new float[Math.Max(StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1), Math.Max(layout4.ScratchLength, layout2.ScratchLength))];
+                float[] direct = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 3, 2, 1, v512, winograd: false)];
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, direct, v512, winograd: false);
+                float[] filters4 = new float[layout4.FiltersLength], filters2 = new float[layout2.FiltersLength];
+                StridedWinogradConvolution.TransformFilters(w, filters4, layout4);
+                StridedWinogradConvolution.TransformFilters(w, filters2, layout2);
+                Action runDirect = () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, direct, s.OC, 3, 2, 1, y, scratch, true, v512, winograd: false);
+                var (d, f4) = Interleaved(runDirect, () => StridedWinogradConvolution.Forward(x, filters4, bias, y, scratch, true, layout4));
+                var (d2, f2) = Interleaved(runDirect, () => StridedWinogradConvolution.Forward(x, filters2, bias, y, scratch, true, layout2));
+                d = Math.Min(d, d2);
+                double flops = 2.0 * s.OC * o * o * s.C * 9;
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({o}x{o})";
+                int picked = StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1);
+                Console.WriteLine($"{name,-28} {d * 1e6,10:F2} {flops / d / 1e9,8:F1} {f4 * 1e6,12:F2} {d / f4,8:F2}x {f2 * 1e6,12:F2} {d / f2,8:F2}x {(picked == 0 ? "direct" : picked + "x" + picked),7}");
             }
         }
 
@@ -317,6 +355,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "mobilenet")
             {
                 MobileNetLayers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-winograd")
+            {
+                CompareStridedWinograd(args.Length == 4 ? new[] { (int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])) } : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "strided")
@@ -468,7 +511,7 @@ namespace KernelBench
             {
                 float[] x = Fill(s.C * s.H * s.W, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * (s.H / 2) * (s.W / 2)];
                 float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.W, s.OC, 3, 2, 1)];
-                float[] prepared = new float[StridedConvolution.PreparedLength(s.C, s.OC, 3)];
+                float[] prepared = new float[StridedConvolution.PreparedLength(s.C, s.H, s.W, s.OC, 3, 2, 1)];
                 StridedConvolution.Prepare(w, bias, s.C, s.H, s.W, s.OC, 3, 2, 1, prepared);
                 double once = double.MaxValue, perCall = double.MaxValue;
                 for (int round = 0; round < 3; round++)
@@ -751,7 +794,7 @@ namespace KernelBench
 
             static float[] Prepared(int c, int h, int w, int oc, int k, int p)
             {
-                float[] prepared = new float[StridedConvolution.PreparedLength(c, oc, k)];
+                float[] prepared = new float[StridedConvolution.PreparedLength(c, h, w, oc, k, 2, p)];
                 StridedConvolution.Prepare(Fill(oc * c * k * k, 13), Fill(oc, 14), c, h, w, oc, k, 2, p, prepared);
                 return prepared;
             }
@@ -796,7 +839,7 @@ namespace KernelBench
             float[] e24 = new float[24 * 64], f24 = new float[24 * 64], g64 = new float[64 * 64], pooled = new float[64], flat = new float[64], hidden = new float[32], gelu = new float[32];
             float[] logits = new float[10], output = new float[10];
             float[] scratch = new float[1 << 16];
-            float[] stem = new float[StridedConvolution.PreparedLength(3, 16, 3)];
+            float[] stem = new float[StridedConvolution.PreparedLength(3, 32, 32, 16, 3, 2, 1)];
             StridedConvolution.Prepare(Fill(16 * 27, 8), Fill(16, 9), 3, 32, 32, 16, 3, 2, 1, stem);
             float[] expand16 = Fill(64 * 16 + 64, 10), project16 = Fill(16 * 64 + 16, 11), expand24 = Fill(96 * 24 + 96, 12), project24 = Fill(24 * 96 + 24, 13);
             float[] project64to24 = Fill(24 * 64 + 24, 14), dw64 = Fill(64 * 9 + 64, 15), dw96 = Fill(96 * 9 + 96, 16), grouped = Fill(64 * 6 + 64, 17), fc1 = Fill(64 * 32 + 32, 18), fc2 = Fill(32 * 10 + 10, 19);

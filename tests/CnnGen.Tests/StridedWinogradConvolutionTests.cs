@@ -122,24 +122,27 @@ namespace CnnGen.Tests
             float[] x = RandomValues(random, inChannels * height * width);
             float[] weight = RandomValues(random, outChannels * inChannels * 9);
             float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
-            var layout = new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, padding);
-            Assert.Equal(outHeight, layout.OutHeight);
-            Assert.Equal(outWidth, layout.OutWidth);
-            float[] filters = Filled(layout.FiltersLength, float.NaN);
-            StridedWinogradConvolution.TransformFilters(weight, filters, layout);
             var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, padding);
-            float[] scratch = Filled(layout.ScratchLength, float.NaN); // whatever the scratch held must not reach y
-            foreach (bool relu in new[] { false, true })
+            foreach (int tile in new[] { 4, 2 })
             {
-                float[] y = Filled(outLength + 5, float.NaN);
-                StridedWinogradConvolution.Forward(x, filters, bias, y.AsSpan(0, outLength), scratch, relu, layout);
-                for (int i = 0; i < outLength; i++)
+                var layout = new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, padding, tile);
+                Assert.Equal(outHeight, layout.OutHeight);
+                Assert.Equal(outWidth, layout.OutWidth);
+                float[] filters = Filled(layout.FiltersLength, float.NaN);
+                StridedWinogradConvolution.TransformFilters(weight, filters, layout);
+                float[] scratch = Filled(layout.ScratchLength, float.NaN); // whatever the scratch held must not reach y
+                foreach (bool relu in new[] { false, true })
                 {
-                    double exact = relu ? Math.Max(expected[i], 0) : expected[i];
-                    if (!(Math.Abs(y[i] - exact) <= Tolerance * Math.Max(scale[i], 1e-30)))
-                        Assert.Fail($"relu={relu}: y[{i}] = {y[i]}, expected {exact} (error {Math.Abs(y[i] - exact) / scale[i]:E2} of the magnitude)");
+                    float[] y = Filled(outLength + 5, float.NaN);
+                    StridedWinogradConvolution.Forward(x, filters, bias, y.AsSpan(0, outLength), scratch, relu, layout);
+                    for (int i = 0; i < outLength; i++)
+                    {
+                        double exact = relu ? Math.Max(expected[i], 0) : expected[i];
+                        if (!(Math.Abs(y[i] - exact) <= Tolerance * Math.Max(scale[i], 1e-30)))
+                            Assert.Fail($"tile {tile}, relu={relu}: y[{i}] = {y[i]}, expected {exact} (error {Math.Abs(y[i] - exact) / scale[i]:E2} of the magnitude)");
+                    }
+                    for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
                 }
-                for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
             }
         }
 
@@ -172,18 +175,83 @@ namespace CnnGen.Tests
             }
         }
 
+        [Theory]
+        [InlineData(32, 32, 32, 64, true)]   // the strided network's second layer: the 4x4 tile
+        [InlineData(64, 16, 16, 128, false)] // its third: the 2x2 tile
+        [InlineData(32, 8, 8, 64, true)]     // a 4x4 output: the 2x2 tile
+        [InlineData(40, 15, 17, 48, false)]  // odd maps, channels off the vector
+        public void StridedConvolution_RunsIt_WherePays_FromPreparedWeights(int inChannels, int height, int width, int outChannels, bool hasBias)
+        {
+            // Through the public entry points the generated code calls: Prepare (once per weight change), ForwardPrepared.
+            var random = new Random(inChannels + height + width + outChannels);
+            int outHeight = (height + 2 - 3) / 2 + 1, outWidth = (width + 2 - 3) / 2 + 1, outLength = outChannels * outHeight * outWidth;
+            float[] x = RandomValues(random, inChannels * height * width);
+            float[] weight = RandomValues(random, outChannels * inChannels * 9);
+            float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
+            int tile = StridedWinogradConvolution.TileFor(inChannels, height, width, outChannels, 1);
+            int directLength = outChannels * inChannels * 9 + outChannels;
+            int preparedLength = StridedConvolution.PreparedLength(inChannels, height, width, outChannels, 3, 2, 1);
+            if (!Available || !Simd.Enabled) Assert.Equal(0, tile);
+            if (tile == 0) Assert.Equal(directLength, preparedLength);
+            else Assert.Equal(new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, 1, tile).FiltersLength + outChannels, preparedLength);
+            float[] prepared = RandomValues(random, preparedLength); // garbage must be overwritten
+            StridedConvolution.Prepare(weight, bias, inChannels, height, width, outChannels, 3, 2, 1, prepared);
+            float[] scratch = Filled(StridedConvolution.ScratchLength(inChannels, height, width, outChannels, 3, 2, 1), float.NaN);
+            float[] y = Filled(outLength + 3, float.NaN);
+            StridedConvolution.ForwardPrepared(x, inChannels, height, width, prepared, outChannels, 3, 2, 1, y.AsSpan(0, outLength), scratch, relu: true);
+            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, 1);
+            for (int i = 0; i < outLength; i++)
+            {
+                double exact = Math.Max(expected[i], 0);
+                if (!(Math.Abs(y[i] - exact) <= Tolerance * Math.Max(scale[i], 1e-30)))
+                    Assert.Fail($"tile {tile}: y[{i}] = {y[i]}, expected {exact}");
+            }
+            for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+        }
+
+        [Fact]
+        public void TileFor_FollowsTheMeasuredTable()
+        {
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(3, 64, 64, 32, 1));    // a stem
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(16, 32, 32, 32, 1));   // 16 channels in: a tie
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(128, 8, 8, 128, 1));   // a 4x4 output whose filters leave L2
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(64, 4, 4, 128, 1));    // a 2x2 output
+            if (!Available || !Simd.Enabled)
+            {
+                Assert.Equal(0, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1)); // no AVX-512, or SIMD switched off
+                return;
+            }
+            Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1));
+            Assert.Equal(4, StridedWinogradConvolution.TileFor(64, 64, 64, 128, 1));
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(64, 16, 16, 128, 1));
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(128, 16, 16, 256, 1));
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(64, 8, 8, 128, 1));
+        }
+
         [Fact]
         public void Forward_AllocatesNothing_OverSeveralChunks()
         {
             Assert.True(new StridedWinogradConvolution.Layout(128, 48, 44, 128, 1).Chunks > 1, "a shape of the tests covers several chunks");
             if (!Available) return;
-            var layout = new StridedWinogradConvolution.Layout(32, 32, 32, 64, 1);
-            float[] x = new float[32 * 32 * 32], w = new float[64 * 32 * 9], b = new float[64], y = new float[64 * 16 * 16];
-            float[] filters = new float[layout.FiltersLength], scratch = new float[layout.ScratchLength];
+            foreach (int tile in new[] { 4, 2 })
+            {
+                var layout = new StridedWinogradConvolution.Layout(32, 32, 32, 64, 1, tile);
+                float[] x = new float[32 * 32 * 32], w = new float[64 * 32 * 9], b = new float[64], y = new float[64 * 16 * 16];
+                float[] filters = new float[layout.FiltersLength], scratch = new float[layout.ScratchLength];
+                Infrastructure.Allocations.AssertNone(() =>
+                {
+                    StridedWinogradConvolution.TransformFilters(w, filters, layout);
+                    StridedWinogradConvolution.Forward(x, filters, b, y, scratch, relu: true, layout);
+                }, calls: 20);
+            }
+            // And through StridedConvolution's prepared entry points, as the generated code calls them.
+            float[] px = new float[64 * 16 * 16], pw = new float[128 * 64 * 9], pb = new float[128], py = new float[128 * 8 * 8];
+            float[] prepared = new float[StridedConvolution.PreparedLength(64, 16, 16, 128, 3, 2, 1)];
+            float[] pscratch = new float[StridedConvolution.ScratchLength(64, 16, 16, 128, 3, 2, 1)];
             Infrastructure.Allocations.AssertNone(() =>
             {
-                StridedWinogradConvolution.TransformFilters(w, filters, layout);
-                StridedWinogradConvolution.Forward(x, filters, b, y, scratch, relu: true, layout);
+                StridedConvolution.Prepare(pw, pb, 64, 16, 16, 128, 3, 2, 1, prepared);
+                StridedConvolution.ForwardPrepared(px, 64, 16, 16, prepared, 128, 3, 2, 1, py, pscratch, relu: true);
             }, calls: 20);
         }
     }

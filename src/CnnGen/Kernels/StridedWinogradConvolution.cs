@@ -39,23 +39,25 @@ namespace CnnGen.Kernels
     internal static class StridedWinogradConvolution
     {
         private const int V = 16;
-        private const int Window = 9;
-        private const int Positions = Window * Window;
-        // The row pass keeps the 5 transformed even columns of each of the 9 rows; the output transform 9 x 4 vectors.
-        private const int StagingVectors = Positions;
+        // The larger tile's: the row pass keeps the 5 transformed even columns of each of the 9 rows, the output transform
+        // 9 x 4 vectors.
+        private const int StagingVectors = 81;
         private const int ChunkBudget = 128 * 1024;
         private const int MinimumChunk = 24;
 
         internal readonly struct Layout
         {
-            public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth;
+            public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth, Tile, Window, Positions;
             public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
             public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
             public readonly int TransformedGroupStride, TransformedPositionStride, ProductPositionStride, FilterPositionStride, OutputGroupStride;
             public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
 
-            public Layout(int inChannels, int height, int width, int outChannels, int padding)
+            // tile: outputs per tile side, 4 (F(4, 2) on the even samples, 9x9 windows, 81 positions) or 2 (F(2, 2), 5x5 windows,
+            // 25 positions: more products per output, 6.25 instead of 5.06, but filters a third the size and cheaper transforms).
+            public Layout(int inChannels, int height, int width, int outChannels, int padding, int tile = 4)
             {
+                if (tile != 2 && tile != 4) throw new ArgumentOutOfRangeException(nameof(tile), tile, "The tile is 2x2 or 4x4.");
                 if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
                 if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
                 if (padding < 0 || height + 2 * padding < 3 || width + 2 * padding < 3)
@@ -63,16 +65,17 @@ namespace CnnGen.Kernels
                 InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels; Padding = padding;
                 OutHeight = (height + 2 * padding - 3) / 2 + 1;
                 OutWidth = (width + 2 * padding - 3) / 2 + 1;
-                TileRows = (OutHeight + 3) / 4;
-                TileColumns = (OutWidth + 3) / 4;
+                Tile = tile; Window = 2 * tile + 1; Positions = Window * Window;
+                TileRows = (OutHeight + tile - 1) / tile;
+                TileColumns = (OutWidth + tile - 1) / tile;
                 Tiles = TileRows * TileColumns;
                 InGroups = (inChannels + V - 1) / V;
                 OutGroups = (outChannels + V - 1) / V;
                 OutLanes = OutGroups * V;
-                // Every tile's 9x9 window lies inside the buffer, and so does every input cell (with an odd padded size
+                // Every tile's window lies inside the buffer, and so does every input cell (with an odd padded size
                 // the last padded row or column is read by no output: it is stored all the same).
-                PaddedHeight = Math.Max(8 * TileRows + 1, height + padding);
-                PaddedWidth = Math.Max(8 * TileColumns + 1, width + padding);
+                PaddedHeight = Math.Max(2 * tile * TileRows + 1, height + padding);
+                PaddedWidth = Math.Max(2 * tile * TileColumns + 1, width + padding);
                 PaddedGroupStride = PaddedHeight * PaddedWidth * V;
                 PaddedLength = InGroups * PaddedGroupStride;
                 int perTile = Positions * (InGroups * V + OutLanes);
@@ -102,8 +105,34 @@ namespace CnnGen.Kernels
             public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength;
         }
 
-        /// <summary>Where it measured faster than StridedConvolution's direct kernels (provisional, replaced by the measured rule).</summary>
-        public static bool Pays(int inChannels, int height, int width, int outChannels) => Available && inChannels >= 16 && outChannels >= 16;
+        /// <summary>Where it measured faster than StridedConvolution's direct kernels (see <see cref="TileFor"/>).</summary>
+        public static bool Pays(int inChannels, int height, int width, int outChannels, int padding) => TileFor(inChannels, height, width, outChannels, padding) != 0;
+
+        // Below these the direct kernels tie or win: 16 channels in measured 0.91-1.13x either tile (a 16-lane group costs the
+        // same transforms however few of its lanes carry channels), 3 and 8 channels 0.2-0.5x.
+        private const int MinimumInChannels = 24, MinimumOutChannels = 32;
+
+        /// <summary>
+        /// The tile (4 or 2) that measured faster than the direct kernels for this shape, or 0 where they win. Measured with
+        /// KernelBench <c>strided-winograd</c> (26 shapes, 3x3 stride 2 pad 1 + ReLU, weights prepared once, interleaved
+        /// minima; the table in benchmarks/README.md): from 24 channels in and 32 out,
+        /// outputs of 256 cells or more (16x16, 32x32): the 4x4 tile, 1.08-1.29x (the 2x2 tile 1.04-1.15x);
+        /// outputs of 64 to 255 cells (8x8): the 2x2 tile, 1.12-1.25x (the 4x4 tile has 4 tiles to share 9x the direct
+        /// weights' bytes of filters: 0.92-1.19x);
+        /// outputs of 16 to 63 cells (4x4): the 2x2 tile while its filters (25·Cin·Cout floats) stay in L2, Cin·Cout ≤ 8192:
+        /// 1.16-1.35x; above that 1.00-1.04x, and the 4x4 tile 0.2-0.6x;
+        /// smaller outputs (2x2): the direct kernels (the 2x2 tile 0.4-0.7x).
+        /// </summary>
+        public static int TileFor(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            if (!Available || inChannels < MinimumInChannels || outChannels < MinimumOutChannels || padding < 0
+                || height + 2 * padding < 3 || width + 2 * padding < 3) return 0;
+            int cells = ((height + 2 * padding - 3) / 2 + 1) * ((width + 2 * padding - 3) / 2 + 1);
+            if (cells >= 256) return 4;
+            if (cells >= 64) return 2;
+            if (cells >= 16 && (long)inChannels * outChannels <= 8192) return 2;
+            return 0;
+        }
 
         /// <summary>Whether this process can run the kernel at all: AVX-512 with SIMD enabled.</summary>
         public static bool Available => Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
@@ -117,10 +146,10 @@ namespace CnnGen.Kernels
         {
             Require(weight.Length >= l.OutChannels * l.InChannels * 9, nameof(weight));
             Require(filters.Length >= l.FiltersLength, nameof(filters));
-            Span<double> rows = stackalloc double[Window * 3];
-            Span<double> column = stackalloc double[Window];
-            Span<double> u = stackalloc double[Window];
-            int stride = l.FilterPositionStride;
+            int window = l.Window, stride = l.FilterPositionStride;
+            Span<double> rows = stackalloc double[window * 3];
+            Span<double> column = stackalloc double[window];
+            Span<double> u = stackalloc double[window];
             for (int ic = 0; ic < l.InChannels; ic++)
             {
                 for (int lane = 0; lane < l.OutLanes; lane++)
@@ -128,28 +157,37 @@ namespace CnnGen.Kernels
                     int at = ic * l.OutLanes + lane;
                     if (lane >= l.OutChannels)
                     {
-                        for (int position = 0; position < Positions; position++) filters[position * stride + at] = 0f;
+                        for (int position = 0; position < l.Positions; position++) filters[position * stride + at] = 0f;
                         continue;
                     }
                     var g = weight.Slice((lane * l.InChannels + ic) * 9, 9);
                     // rows[a][j] = (G g)[a][j], then U[a][b] = Σ_j rows[a][j] · G[b][j].
                     for (int j = 0; j < 3; j++)
                     {
-                        ApplyG(g[j], g[3 + j], g[6 + j], column);
-                        for (int a = 0; a < Window; a++) rows[a * 3 + j] = column[a];
+                        ApplyG(g[j], g[3 + j], g[6 + j], column, l.Tile);
+                        for (int a = 0; a < window; a++) rows[a * 3 + j] = column[a];
                     }
-                    for (int a = 0; a < Window; a++)
+                    for (int a = 0; a < window; a++)
                     {
-                        ApplyG(rows[a * 3], rows[a * 3 + 1], rows[a * 3 + 2], u);
-                        for (int b = 0; b < Window; b++) filters[(a * Window + b) * stride + at] = (float)u[b];
+                        ApplyG(rows[a * 3], rows[a * 3 + 1], rows[a * 3 + 2], u, l.Tile);
+                        for (int b = 0; b < window; b++) filters[(a * window + b) * stride + at] = (float)u[b];
                     }
                 }
             }
         }
 
-        // G (9x3) times (g0, g1, g2): G₂ (g0, g2) in positions 0..4, g1 in 5..8.
-        private static void ApplyG(double g0, double g1, double g2, Span<double> target)
+        // G (9x3) times (g0, g1, g2): G₂ (g0, g2) in positions 0..4, g1 in 5..8. The 2x2 tile's (5x3): F(2, 2)'s
+        // G = [1 0; 1 1; 0 1] (points 0, 1, ∞) on (g0, g2) in positions 0..2, g1 in 3..4.
+        private static void ApplyG(double g0, double g1, double g2, Span<double> target, int tile)
         {
+            if (tile == 2)
+            {
+                target[0] = g0;
+                target[1] = g0 + g2;
+                target[2] = g2;
+                target[3] = target[4] = g1;
+                return;
+            }
             target[0] = g0 / 2;
             target[1] = (g0 + g2) / 2;
             target[2] = (g0 - g2) / 6;
@@ -193,10 +231,12 @@ namespace CnnGen.Kernels
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                TransformInput(padded, transformed, staging, first, count, l);
-                WinogradF4Convolution.Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                if (l.Tile == 2) TransformInput2(padded, transformed, staging, first, count, l);
+                else TransformInput(padded, transformed, staging, first, count, l);
+                WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
                     l.FilterPositionStride, l.ProductPositionStride, l.InChannels, l.OutGroups);
-                TransformOutput(products, staging, outputs, first, count, relu, l);
+                if (l.Tile == 2) TransformOutput2(products, staging, outputs, first, count, relu, l);
+                else TransformOutput(products, staging, outputs, first, count, relu, l);
             }
             WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
         }
@@ -216,17 +256,17 @@ namespace CnnGen.Kernels
                     ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (8 * ty * l.PaddedWidth + 8 * tx) * V);
                     ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
                     // Rows: e[i][b] = (B₂ᵀ of row i's even columns)[b] for b < 5; the odd columns need no transform.
-                    for (int i = 0; i < Window; i++)
+                    for (int i = 0; i < 9; i++)
                         ApplyEvenBt(ref Unsafe.Add(ref d, (nuint)i * rowStride), 2 * V, ref Unsafe.Add(ref e, i * 5 * V), V);
                     // Columns: V[a·9 + b] = (Bᵀ column b)[a]; column b < 5 from e, column 5 + j is the window's column 2j + 1.
-                    for (int b = 0; b < Window; b++)
+                    for (int b = 0; b < 9; b++)
                     {
                         ref float column = ref b < 5 ? ref Unsafe.Add(ref e, b * V) : ref Unsafe.Add(ref d, (2 * (b - 5) + 1) * V);
                         nuint columnStride = b < 5 ? 5 * V : rowStride;
                         ref float to = ref Unsafe.Add(ref target, (nuint)b * positionStride);
-                        ApplyEvenBt(ref column, 2 * columnStride, ref to, Window * positionStride);
+                        ApplyEvenBt(ref column, 2 * columnStride, ref to, 9 * positionStride);
                         for (int j = 0; j < 4; j++)
-                            Vector512.LoadUnsafe(ref column, (2 * (nuint)j + 1) * columnStride).StoreUnsafe(ref to, (nuint)((5 + j) * Window) * positionStride);
+                            Vector512.LoadUnsafe(ref column, (2 * (nuint)j + 1) * columnStride).StoreUnsafe(ref to, (nuint)((5 + j) * 9) * positionStride);
                     }
                 }
             }
@@ -264,9 +304,9 @@ namespace CnnGen.Kernels
                 {
                     ref float m = ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V);
                     // Rows: e[a][j] = (M[a][·] A)[j]; then columns: y[i][j] = (Aᵀ e[·][j])[i].
-                    for (int a = 0; a < Window; a++)
+                    for (int a = 0; a < 9; a++)
                     {
-                        var (r0, r1, r2, r3) = ApplyAt(ref Unsafe.Add(ref m, (nuint)(Window * a) * positionStride), positionStride);
+                        var (r0, r1, r2, r3) = ApplyAt(ref Unsafe.Add(ref m, (nuint)(9 * a) * positionStride), positionStride);
                         r0.StoreUnsafe(ref e, (nuint)(a * 4 * V)); r1.StoreUnsafe(ref e, (nuint)((a * 4 + 1) * V));
                         r2.StoreUnsafe(ref e, (nuint)((a * 4 + 2) * V)); r3.StoreUnsafe(ref e, (nuint)((a * 4 + 3) * V));
                     }
@@ -315,6 +355,86 @@ namespace CnnGen.Kernels
                 Fused.MultiplyAdd(m3, Vector512.Create(2f), difference12) + Vector512.LoadUnsafe(ref source, 6 * stride),
                 Fused.MultiplyAdd(m3, Vector512.Create(4f), sum12) + Vector512.LoadUnsafe(ref source, 7 * stride),
                 Fused.MultiplyAdd(m3, Vector512.Create(8f), difference12) + m4 + Vector512.LoadUnsafe(ref source, 8 * stride));
+        }
+
+        // The 2x2 tile: V[position][group][tile − first][16] = Bᵀ d B of each 5x5 window (stride 4); Bᵀ = [B₂ᵀ on d0, d2,
+        // d4 | d1, d3] with F(2, 2)'s B₂ᵀ = [1 −1 0; 0 1 0; 0 −1 1].
+        private static void TransformInput2(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+        {
+            ref float p0 = ref MemoryMarshal.GetReference(padded);
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            ref float e = ref MemoryMarshal.GetReference(staging);
+            nuint rowStride = (nuint)(l.PaddedWidth * V), positionStride = (nuint)l.TransformedPositionStride;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.InGroups; group++)
+                {
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (4 * ty * l.PaddedWidth + 4 * tx) * V);
+                    ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
+                    for (int i = 0; i < 5; i++)
+                        ApplyEvenBt2(ref Unsafe.Add(ref d, (nuint)i * rowStride), 2 * V, ref Unsafe.Add(ref e, i * 3 * V), V);
+                    for (int b = 0; b < 5; b++)
+                    {
+                        ref float column = ref b < 3 ? ref Unsafe.Add(ref e, b * V) : ref Unsafe.Add(ref d, (2 * (b - 3) + 1) * V);
+                        nuint columnStride = b < 3 ? 3 * V : rowStride;
+                        ref float to = ref Unsafe.Add(ref target, (nuint)b * positionStride);
+                        ApplyEvenBt2(ref column, 2 * columnStride, ref to, 5 * positionStride);
+                        Vector512.LoadUnsafe(ref column, columnStride).StoreUnsafe(ref to, 15 * positionStride);
+                        Vector512.LoadUnsafe(ref column, 3 * columnStride).StoreUnsafe(ref to, 20 * positionStride);
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ApplyEvenBt2(ref float source, nuint sourceStride, ref float target, nuint targetStride)
+        {
+            var e0 = Vector512.LoadUnsafe(ref source); var e1 = Vector512.LoadUnsafe(ref source, sourceStride);
+            var e2 = Vector512.LoadUnsafe(ref source, 2 * sourceStride);
+            (e0 - e1).StoreUnsafe(ref target);
+            e1.StoreUnsafe(ref target, targetStride);
+            (e2 - e1).StoreUnsafe(ref target, 2 * targetStride);
+        }
+
+        // The 2x2 tile: Y = Aᵀ M A + bias, ReLU, with Aᵀ (2x5) = [1 1 0 1 0; 0 1 1 0 1] (F(2, 2)'s [1 1 0; 0 1 1], then
+        // the odd samples' products as they are).
+        private static void TransformOutput2(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
+        {
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
+            ref float o0 = ref MemoryMarshal.GetReference(outputs);
+            nuint positionStride = (nuint)l.ProductPositionStride;
+            int h = l.OutHeight, w = l.OutWidth;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.OutGroups; group++)
+                {
+                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V);
+                    // Rows: r[a] = (M[a][·] A), two values each; then the columns.
+                    var (r00, r01) = ApplyAt2(ref m, positionStride);
+                    var (r10, r11) = ApplyAt2(ref Unsafe.Add(ref m, 5 * positionStride), positionStride);
+                    var (r20, r21) = ApplyAt2(ref Unsafe.Add(ref m, 10 * positionStride), positionStride);
+                    var (r30, r31) = ApplyAt2(ref Unsafe.Add(ref m, 15 * positionStride), positionStride);
+                    var (r40, r41) = ApplyAt2(ref Unsafe.Add(ref m, 20 * positionStride), positionStride);
+                    var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
+                    var y00 = Finish(r00 + r10 + r30, bias, relu); var y01 = Finish(r01 + r11 + r31, bias, relu);
+                    var y10 = Finish(r10 + r20 + r40, bias, relu); var y11 = Finish(r11 + r21 + r41, bias, relu);
+                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
+                    int oy = 2 * ty, ox = 2 * tx;
+                    Put(ref target, oy, ox, y00, h, w); Put(ref target, oy, ox + 1, y01, h, w);
+                    Put(ref target, oy + 1, ox, y10, h, w); Put(ref target, oy + 1, ox + 1, y11, h, w);
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>) ApplyAt2(ref float source, nuint stride)
+        {
+            var m1 = Vector512.LoadUnsafe(ref source, stride);
+            return (Vector512.LoadUnsafe(ref source) + m1 + Vector512.LoadUnsafe(ref source, 3 * stride),
+                m1 + Vector512.LoadUnsafe(ref source, 2 * stride) + Vector512.LoadUnsafe(ref source, 4 * stride));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
