@@ -1,7 +1,10 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
+using System.Linq;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using CnnGen.IO;
 using CnnGen.Kernels;
 using Xunit;
 
@@ -207,6 +210,41 @@ namespace CnnGen.Tests
                     Assert.Fail($"tile {tile}: y[{i}] = {y[i]}, expected {exact}");
             }
             for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+        }
+
+        private static readonly Lazy<SafeTensorsFile> s_fixture = new(() =>
+            SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "pytorch", "strided_convolutions.safetensors")));
+
+        public static IEnumerable<object[]> FixtureCases() =>
+            s_fixture.Value.Metadata.Keys.Where(k => k.StartsWith("strided", StringComparison.Ordinal)).OrderBy(k => k, StringComparer.Ordinal)
+                .Select(k => new object[] { k });
+
+        [Theory]
+        [MemberData(nameof(FixtureCases))]
+        public void MatchesPyTorch_OnEveryPathAndTile(string name)
+        {
+            // relu(conv2d(x, w, b, stride 2)) recorded by tests/fixtures/make_strided_fixtures.py, to 1e-4: through StridedConvolution's
+            // prepared entry points (Winograd where this process picks it, the direct kernels elsewhere), then each tile directly.
+            var fixture = s_fixture.Value;
+            int[] g = fixture.Metadata[name].Split(',').Select(int.Parse).ToArray();
+            int c = g[0], h = g[1], w = g[2], oc = g[3], p = g[4];
+            float[] x = fixture.GetFloats(name + ".x"), weight = fixture.GetFloats(name + ".weight"), bias = fixture.GetFloats(name + ".bias");
+            float[] expected = fixture.GetFloats(name + ".y");
+            float[] prepared = new float[StridedConvolution.PreparedLength(c, h, w, oc, 3, 2, p)];
+            StridedConvolution.Prepare(weight, bias, c, h, w, oc, 3, 2, p, prepared);
+            float[] y = new float[expected.Length];
+            StridedConvolution.ForwardPrepared(x, c, h, w, prepared, oc, 3, 2, p, y, new float[StridedConvolution.ScratchLength(c, h, w, oc, 3, 2, p)], relu: true);
+            Infrastructure.Compare.Close(y, expected, 1e-4, name + " (tile " + StridedWinogradConvolution.TileFor(c, h, w, oc, p) + ")");
+            if (!Available) return;
+            foreach (int tile in new[] { 4, 2 })
+            {
+                var layout = new StridedWinogradConvolution.Layout(c, h, w, oc, p, tile);
+                float[] filters = new float[layout.FiltersLength];
+                StridedWinogradConvolution.TransformFilters(weight, filters, layout);
+                Array.Clear(y);
+                StridedWinogradConvolution.Forward(x, filters, bias, y, new float[layout.ScratchLength], relu: true, layout);
+                Infrastructure.Compare.Close(y, expected, 1e-4, name + " tile " + tile);
+            }
         }
 
         [Fact]
