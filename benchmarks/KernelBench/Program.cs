@@ -218,6 +218,54 @@ namespace KernelBench
             }
         }
 
+        // "strided-net": the strided benchmark network's evaluation forward at batch 1: its three convolutions as the generated
+        // code calls them (prepared weights, folded batch-norm, ReLU), the stride-2 3x3 ones on the direct kernels and on the path
+        // StridedConvolution picks (interleaved), then the generated network's Forward at batch 1 and per image at batch 32.
+        private static void StridedNetLayers()
+        {
+            var v512 = DirectConvolution.KernelPath.Vector512;
+            var path = Vector512.IsHardwareAccelerated && Simd.Enabled ? v512 : DirectConvolution.KernelPath.Vector256;
+            float[] scratch = new float[1 << 21];
+            var layers = new (string Name, int C, int H, int OC, float[] X, float[] Y)[]
+            {
+                ("conv 3->32 s2 @64x64 +ReLU", 3, 64, 32, Fill(3 * 64 * 64, 1), new float[32 * 32 * 32]),
+                ("conv 32->64 s2 @32x32 +ReLU", 32, 32, 64, Fill(32 * 32 * 32, 2), new float[64 * 16 * 16]),
+                ("conv 64->128 s2 @16x16 +ReLU", 64, 16, 128, Fill(64 * 16 * 16, 3), new float[128 * 8 * 8]),
+            };
+            double direct = 0, picked = 0;
+            foreach (var l in layers)
+            {
+                float[] w = Fill(l.OC * l.C * 9, 4), b = Fill(l.OC, 5);
+                float[] d = new float[StridedConvolution.PreparedLengthOn(l.C, l.H, l.H, l.OC, 3, 2, 1, path, winograd: false)];
+                float[] p = new float[StridedConvolution.PreparedLengthOn(l.C, l.H, l.H, l.OC, 3, 2, 1, path, winograd: true)];
+                StridedConvolution.PrepareOn(w, b, l.C, l.H, l.H, l.OC, 3, 2, 1, d, path, winograd: false);
+                StridedConvolution.PrepareOn(w, b, l.C, l.H, l.H, l.OC, 3, 2, 1, p, path, winograd: true);
+                var (td, tp) = Interleaved(
+                    () => StridedConvolution.ForwardPreparedOn(l.X, l.C, l.H, l.H, d, l.OC, 3, 2, 1, l.Y, scratch, true, path, winograd: false),
+                    () => StridedConvolution.ForwardPreparedOn(l.X, l.C, l.H, l.H, p, l.OC, 3, 2, 1, l.Y, scratch, true, path, winograd: true));
+                int tile = StridedWinogradConvolution.TileFor(l.C, l.H, l.H, l.OC, 1);
+                double flops = 2.0 * l.OC * (l.H / 2) * (l.H / 2) * l.C * 9;
+                Console.WriteLine($"{l.Name,-30} direct {td * 1e6,7:F2} us ({flops / td / 1e9,5:F1} GFLOP/s)   picked {(tile == 0 ? "direct" : tile + "x" + tile + " Winograd"),-13} {tp * 1e6,7:F2} us ({flops / tp / 1e9,5:F1} GFLOP/s*)  {td / tp,5:F2}x");
+                direct += td;
+                picked += tp;
+            }
+            Console.WriteLine($"{"three convolutions",-30} direct {direct * 1e6,7:F2} us                   picked {"",-13} {picked * 1e6,7:F2} us");
+            var network = new CnnGen.Benchmarks.StridedNet();
+            network.ResetParameters(1);
+            const int Half = 32;
+            var workspace1 = network.CreateWorkspace(1);
+            var workspace32 = network.CreateWorkspace(Half);
+            float[] image = Fill(3 * 64 * 64, 6), output = new float[10], images32 = Fill(Half * 3 * 64 * 64, 7), outputs32 = new float[Half * 10];
+            double whole = double.MaxValue, whole32 = double.MaxValue;
+            for (int round = 0; round < 3; round++)
+            {
+                whole = Math.Min(whole, TimeShort(() => network.Forward(image, output, 1, workspace1)));
+                whole32 = Math.Min(whole32, TimeShort(() => network.Forward(images32, outputs32, Half, workspace32)) / Half);
+            }
+            Console.WriteLine($"{"StridedNet.Forward, batch 1",-30} {whole * 1e6,9:F2} us");
+            Console.WriteLine($"{"StridedNet.Forward, batch 32, per image",-30} {whole32 * 1e6,9:F2} us");
+        }
+
         // "winograd": the direct kernel against F(2x2, 3x3) per 3x3 shape, interleaved; the basis of WinogradConvolution.Pays.
         private static void CompareWinograd()
         {
@@ -355,6 +403,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "mobilenet")
             {
                 MobileNetLayers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-net")
+            {
+                StridedNetLayers();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-winograd")
