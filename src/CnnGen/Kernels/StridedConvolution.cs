@@ -25,6 +25,11 @@ namespace CnnGen.Kernels
     /// 16+ output cells, any output channels) put the output cells in the lanes instead (ForwardPhases512). Elsewhere
     /// (Vector256 only, odd output channels, other strides) the kernel is im2col + <see cref="Gemm"/>, then bias and ReLU.
     /// </para>
+    /// <para>
+    /// From prepared weights (<see cref="ForwardPrepared"/>), 3x3 stride-2 layers whose shape
+    /// <see cref="StridedWinogradConvolution.TileFor"/> picks run by Winograd's method through the polyphase split instead
+    /// (5.06 or 6.25 products per output and input channel instead of 9); <see cref="Prepare"/> transforms their filters.
+    /// </para>
     /// </remarks>
     public static partial class StridedConvolution
     {
