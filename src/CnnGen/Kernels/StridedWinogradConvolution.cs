@@ -8,9 +8,9 @@ namespace CnnGen.Kernels
 {
     /// <summary>
     /// A stride-2 3x3 convolution by Winograd's method on the Vector512 path, through the polyphase split: 81 multiplications
-    /// per 4x4 output tile and input channel instead of 144 (5.06 per output instead of 9). The filters are transformed once
-    /// per weight change (<see cref="TransformFilters"/>); <see cref="Pays"/> says where it measured faster than
-    /// StridedConvolution's direct kernels.
+    /// per 4x4 output tile and input channel instead of 144 (5.06 per output instead of 9), or 25 per 2x2 tile instead of 36
+    /// (6.25). The filters are transformed once per weight change (<see cref="TransformFilters"/>); <see cref="TileFor"/> says
+    /// where which tile measured faster than StridedConvolution's direct kernels.
     /// </summary>
     /// <remarks>
     /// <para>
@@ -25,23 +25,26 @@ namespace CnnGen.Kernels
     /// 0 1], A₂ᵀ = [1 1 1 1 0; 0 1 −1 2 0; 0 1 1 4 0; 0 1 −1 8 1]. In two dimensions the transforms apply along rows and
     /// columns: Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A over 9x9 windows (stride 8) of the zero-padded input, which is the sum of
     /// the four phase convolutions (2x2, 2x1, 1x2 and 1x1 kernels: F(4x4, 2x2), F(4, 2) twice, and the plain product).
+    /// The 2x2 tile is the same with F(2, 2) (points 0, 1, ∞): 5x5 windows (stride 4), B₂ᵀ = [1 −1 0; 0 1 0; 0 −1 1],
+    /// G₂ = [1 0; 1 1; 0 1], A₂ᵀ = [1 1 0; 0 1 1].
     /// </para>
     /// <para>
     /// Everything else is <see cref="WinogradF4Convolution"/>'s: channels in the vector lanes, the input padded as
-    /// [group][row][column][16 channels], V[position][group][tile][16], the 81 GEMMs by its register tiles, the output
+    /// [group][row][column][16 channels], V[position][group][tile][16], the 81 (25) GEMMs by its register tiles, the output
     /// transform adding the bias and applying ReLU in lanes, and the last 16x16 transposes to NCHW.
     /// </para>
     /// <para>
-    /// Precision: the constants are at most 3 (Bᵀ) and 8 (Aᵀ) and 1/6 (G), as in F(4x4, 3x3) stride 1: an fp32 result is
-    /// within ~1e-5 of the sum of the magnitudes of the products (StridedWinogradConvolutionTests).
+    /// Precision: the 4x4 tile's constants are at most 3 (Bᵀ) and 8 (Aᵀ) and 1/6 (G), as in F(4x4, 3x3) stride 1: an fp32
+    /// result is within ~1e-5 of the sum of the magnitudes of the products (StridedWinogradConvolutionTests); the 2x2 tile's
+    /// are ±1.
     /// </para>
     /// </remarks>
     internal static class StridedWinogradConvolution
     {
         private const int V = 16;
-        // The larger tile's: the row pass keeps the 5 transformed even columns of each of the 9 rows, the output transform
-        // 9 x 4 vectors.
-        private const int StagingVectors = 81;
+        // Unpack's 1,024 floats, the most any step takes: the 4x4 tile's row pass keeps 9 x 5 vectors, its output transform
+        // 9 x 4, Pad 2 x 256 floats.
+        private const int StagingVectors = 64;
         private const int ChunkBudget = 128 * 1024;
         private const int MinimumChunk = 24;
 
@@ -50,7 +53,7 @@ namespace CnnGen.Kernels
             public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth, Tile, Window, Positions;
             public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
             public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
-            public readonly int TransformedGroupStride, TransformedPositionStride, ProductPositionStride, FilterPositionStride, OutputGroupStride;
+            public readonly int TransformedGroupStride, TransformedPositionStride, ProductTileStride, FilterPositionStride, OutputGroupStride;
             public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
 
             // tile: outputs per tile side, 4 (F(4, 2) on the even samples, 9x9 windows, 81 positions) or 2 (F(2, 2), 5x5 windows,
@@ -86,8 +89,9 @@ namespace CnnGen.Kernels
                 TransformedGroupStride = ChunkTiles * V;
                 TransformedPositionStride = InGroups * TransformedGroupStride + V;
                 TransformedLength = Positions * TransformedPositionStride;
-                ProductPositionStride = ChunkTiles * OutLanes + V;
-                ProductLength = Positions * ProductPositionStride;
+                // M is [tile][position][oc lanes]: the output transform reads a tile's positions front to back.
+                ProductTileStride = Positions * OutLanes + V;
+                ProductLength = ChunkTiles * ProductTileStride;
                 FilterPositionStride = inChannels * OutLanes + V;
                 OutputGroupStride = OutHeight * OutWidth * V;
                 OutputLength = OutGroups * OutputGroupStride + V * V; // the last transpose reads up to 15 cells past the end
@@ -96,7 +100,7 @@ namespace CnnGen.Kernels
             /// <summary>Floats of the transformed filters U[position][input channel][output channel lanes].</summary>
             public int FiltersLength => Positions * FilterPositionStride;
 
-            // The transforms' intermediate (81 vectors; also Pad's 512 floats and Unpack's 1,024), the bias in lanes, then the buffers.
+            // The transforms' intermediates, Pad's and Unpack's blocks (64 vectors), the bias in lanes, then the buffers.
             internal int StagingLength => BiasOffset + OutLanes;
 
             internal const int BiasOffset = StagingVectors * V;
@@ -234,7 +238,7 @@ namespace CnnGen.Kernels
                 if (l.Tile == 2) TransformInput2(padded, transformed, staging, first, count, l);
                 else TransformInput(padded, transformed, staging, first, count, l);
                 WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                    l.FilterPositionStride, l.ProductPositionStride, l.InChannels, l.OutGroups);
+                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
                 if (l.Tile == 2) TransformOutput2(products, staging, outputs, first, count, relu, l);
                 else TransformOutput(products, staging, outputs, first, count, relu, l);
             }
@@ -295,14 +299,14 @@ namespace CnnGen.Kernels
             ref float e = ref MemoryMarshal.GetReference(staging);
             ref float biasLanes = ref Unsafe.Add(ref e, Layout.BiasOffset);
             ref float o0 = ref MemoryMarshal.GetReference(outputs);
-            nuint positionStride = (nuint)l.ProductPositionStride;
+            nuint positionStride = (nuint)l.OutLanes;
             int h = l.OutHeight, w = l.OutWidth;
             for (int t = first; t < first + count; t++)
             {
                 int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
                 for (int group = 0; group < l.OutGroups; group++)
                 {
-                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V);
+                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.ProductTileStride + group * V);
                     // Rows: e[a][j] = (M[a][·] A)[j]; then columns: y[i][j] = (Aᵀ e[·][j])[i].
                     for (int a = 0; a < 9; a++)
                     {
@@ -404,14 +408,14 @@ namespace CnnGen.Kernels
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
             ref float o0 = ref MemoryMarshal.GetReference(outputs);
-            nuint positionStride = (nuint)l.ProductPositionStride;
+            nuint positionStride = (nuint)l.OutLanes;
             int h = l.OutHeight, w = l.OutWidth;
             for (int t = first; t < first + count; t++)
             {
                 int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
                 for (int group = 0; group < l.OutGroups; group++)
                 {
-                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V);
+                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.ProductTileStride + group * V);
                     // Rows: r[a] = (M[a][·] A), two values each; then the columns.
                     var (r00, r01) = ApplyAt2(ref m, positionStride);
                     var (r10, r11) = ApplyAt2(ref Unsafe.Add(ref m, 5 * positionStride), positionStride);

@@ -272,7 +272,7 @@ namespace CnnGen.Kernels
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                 TransformInput(padded, transformed, staging, first, count, l);
                 Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride, l.FilterPositionStride,
-                    l.ProductPositionStride, l.InChannels, l.OutGroups);
+                    l.ProductPositionStride, l.OutLanes, l.InChannels, l.OutGroups);
                 TransformOutput(products, staging, outputs, first, count, relu, pool, l);
             }
             Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
@@ -382,9 +382,11 @@ namespace CnnGen.Kernels
         }
 
         // M[position][tile][oc lanes] for the chunk: per position, blocks of output-channel vectors x tiles. V is
-        // [position][group][tile][16], U [position][ic][oc lanes], M [position][tile][oc lanes]. Shared with StridedWinogradConvolution.
+        // [position][group][tile][16], U [position][ic][oc lanes], M [position][tile][oc lanes] or [tile][position][oc lanes] (the
+        // strides say which). Shared with StridedWinogradConvolution.
         internal static void Products(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, int positions,
-            int transformedPositionStride, int transformedGroupStride, int filterPositionStride, int productPositionStride, int inChannels, int outGroups)
+            int transformedPositionStride, int transformedGroupStride, int filterPositionStride, int productPositionStride, int productTileStride,
+            int inChannels, int outGroups)
         {
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
             ref float u0 = ref MemoryMarshal.GetReference(filters);
@@ -405,7 +407,7 @@ namespace CnnGen.Kernels
                     {
                         int t0 = tb * count / tileBlocks, tiles = (tb + 1) * count / tileBlocks - t0;
                         TileOf(vectors, tiles, ref Unsafe.Add(ref v, t0 * V), transformedGroupStride, inChannels,
-                            ref Unsafe.Add(ref u, start * V), outLanes, ref Unsafe.Add(ref m, t0 * outLanes + start * V), outLanes);
+                            ref Unsafe.Add(ref u, start * V), outLanes, ref Unsafe.Add(ref m, t0 * productTileStride + start * V), productTileStride);
                     }
                 }
             }
