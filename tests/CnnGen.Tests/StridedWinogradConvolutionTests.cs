@@ -6,6 +6,8 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using CnnGen.IO;
 using CnnGen.Kernels;
+using CnnGen.Shapes;
+using CnnGen.Tests.Infrastructure;
 using Xunit;
 
 namespace CnnGen.Tests
@@ -245,6 +247,33 @@ namespace CnnGen.Tests
                 StridedWinogradConvolution.Forward(x, filters, bias, y, new float[layout.ScratchLength], relu: true, layout);
                 Infrastructure.Compare.Close(y, expected, 1e-4, name + " tile " + tile);
             }
+        }
+
+        [Fact]
+        public void GeneratedNetwork_WithBothTiles_MatchesTheInterpreter()
+        {
+            // A smaller strided network (3x32x32 -> 32, then stride 2: 32 -> 64 -> 128 with batch-norm, then 128 -> 48 on a 4x4
+            // output) compiled from its declaration: evaluation folds the batch-norm, Prepare transforms the filters (the 4x4
+            // tile on the 16x16 output, the 2x2 tile on 8x8 and 4x4 where this machine runs Winograd), sized at run time;
+            // training and backward run the direct kernels. Against the reference interpreter at batch 3, as DifferentialTests does.
+            var layers = new[]
+            {
+                LayerSpec.Conv2d(32, 3, stride: 1, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(64, 3, stride: 2, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(128, 3, stride: 2, padding: 1), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(48, 3, stride: 2, padding: 1), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.GlobalAvgPool(), LayerSpec.Flatten(), LayerSpec.Linear(10),
+            };
+            var network = new RandomNetwork("StridedWinogradNet", TensorShape.Spatial(3, 32, 32), layers);
+            using var assembly = GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace Strided;\n" + network.Declaration());
+            var generated = assembly.CreateNetwork("Strided." + network.Name);
+            if (Available && Simd.Enabled)
+            {
+                Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1));
+                Assert.Equal(2, StridedWinogradConvolution.TileFor(64, 16, 16, 128, 1));
+                Assert.Equal(2, StridedWinogradConvolution.TileFor(128, 8, 8, 48, 1));
+            }
+            DifferentialTests.CheckAgainstInterpreter(network, generated);
         }
 
         [Fact]
