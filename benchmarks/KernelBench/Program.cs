@@ -167,17 +167,103 @@ namespace KernelBench
                 int outSize = (s.H + 2 - 3) / 2 + 1;
                 float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * outSize * outSize];
                 float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
-                float[] gemmWeights = new float[StridedConvolution.PreparedLength(s.C, s.OC, 3)], laneWeights = new float[gemmWeights.Length];
                 var v256 = DirectConvolution.KernelPath.Vector256;
                 var v512 = DirectConvolution.KernelPath.Vector512;
-                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, gemmWeights, v256);
-                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, laneWeights, v512);
+                float[] gemmWeights = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 3, 2, 1, v256, winograd: false)];
+                float[] laneWeights = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 3, 2, 1, v512, winograd: false)];
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, gemmWeights, v256, winograd: false);
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, laneWeights, v512, winograd: false);
                 var (gemm, lanes) = Interleaved(
-                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, gemmWeights, s.OC, 3, 2, 1, y, scratch, true, v256),
-                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, laneWeights, s.OC, 3, 2, 1, y, scratch, true, v512));
+                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, gemmWeights, s.OC, 3, 2, 1, y, scratch, true, v256, winograd: false),
+                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, laneWeights, s.OC, 3, 2, 1, y, scratch, true, v512, winograd: false));
                 double flops = 2.0 * s.OC * outSize * outSize * s.C * 9;
                 Console.WriteLine($"{s.Name,-32} {gemm * 1e6,9:F2} {flops / gemm / 1e9,8:F1} {lanes * 1e6,9:F2} {flops / lanes / 1e9,8:F1} {gemm / lanes,8:F2}x");
             }
+        }
+
+        // "strided-winograd" [C H OC]: 3x3 stride 2 pad 1 + ReLU, StridedConvolution's direct Vector512 kernel (channel lanes, or
+        // phases for stems) against StridedWinogradConvolution, both from weights prepared once, interleaved; the basis of
+        // StridedWinogradConvolution.Pays. GFLOP/s counts the direct multiply-adds for both.
+        private static void CompareStridedWinograd((int C, int H, int OC)[]? only)
+        {
+            var shapes = only ?? new (int C, int H, int OC)[]
+            {
+                (3, 64, 32), (8, 32, 16), (16, 64, 32), (16, 32, 32), (16, 16, 32), (16, 8, 32), (16, 32, 16), (24, 32, 48),
+                (32, 64, 64), (32, 32, 64), (32, 32, 32), (32, 16, 64), (32, 8, 64), (48, 16, 96),
+                (64, 32, 128), (64, 16, 128), (64, 16, 64), (64, 8, 128), (64, 4, 128),
+                (128, 16, 256), (128, 16, 128), (128, 8, 256), (128, 8, 128), (128, 4, 128), (256, 8, 256), (256, 4, 512),
+            };
+            var v512 = DirectConvolution.KernelPath.Vector512;
+            Console.WriteLine($"{"3x3 stride 2, pad 1, ReLU",-28} {"direct us",10} {"GFLOP/s",8} {"4x4 tile us",12} {"speed-up",9} {"2x2 tile us",12} {"speed-up",9} {"picked",7}");
+            foreach (var s in shapes)
+            {
+                int o = (s.H + 2 - 3) / 2 + 1;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
+                var layout4 = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile: 4);
+                var layout2 = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile: 2);
+                float[] scratch = new float[Math.Max(StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1), Math.Max(layout4.ScratchLength, layout2.ScratchLength))];
+                float[] direct = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 3, 2, 1, v512, winograd: false)];
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, direct, v512, winograd: false);
+                float[] filters4 = new float[layout4.FiltersLength], filters2 = new float[layout2.FiltersLength];
+                StridedWinogradConvolution.TransformFilters(w, filters4, layout4);
+                StridedWinogradConvolution.TransformFilters(w, filters2, layout2);
+                Action runDirect = () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, direct, s.OC, 3, 2, 1, y, scratch, true, v512, winograd: false);
+                var (d, f4) = Interleaved(runDirect, () => StridedWinogradConvolution.Forward(x, filters4, bias, y, scratch, true, layout4));
+                var (d2, f2) = Interleaved(runDirect, () => StridedWinogradConvolution.Forward(x, filters2, bias, y, scratch, true, layout2));
+                d = Math.Min(d, d2);
+                double flops = 2.0 * s.OC * o * o * s.C * 9;
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({o}x{o})";
+                int picked = StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1);
+                Console.WriteLine($"{name,-28} {d * 1e6,10:F2} {flops / d / 1e9,8:F1} {f4 * 1e6,12:F2} {d / f4,8:F2}x {f2 * 1e6,12:F2} {d / f2,8:F2}x {(picked == 0 ? "direct" : picked + "x" + picked),7}");
+            }
+        }
+
+        // "strided-net": the strided benchmark network's evaluation forward at batch 1: its three convolutions as the generated
+        // code calls them (prepared weights, folded batch-norm, ReLU), the stride-2 3x3 ones on the direct kernels and on the path
+        // StridedConvolution picks (interleaved), then the generated network's Forward at batch 1 and per image at batch 32.
+        private static void StridedNetLayers()
+        {
+            var v512 = DirectConvolution.KernelPath.Vector512;
+            var path = Vector512.IsHardwareAccelerated && Simd.Enabled ? v512 : DirectConvolution.KernelPath.Vector256;
+            float[] scratch = new float[1 << 21];
+            var layers = new (string Name, int C, int H, int OC, float[] X, float[] Y)[]
+            {
+                ("conv 3->32 s2 @64x64 +ReLU", 3, 64, 32, Fill(3 * 64 * 64, 1), new float[32 * 32 * 32]),
+                ("conv 32->64 s2 @32x32 +ReLU", 32, 32, 64, Fill(32 * 32 * 32, 2), new float[64 * 16 * 16]),
+                ("conv 64->128 s2 @16x16 +ReLU", 64, 16, 128, Fill(64 * 16 * 16, 3), new float[128 * 8 * 8]),
+            };
+            double direct = 0, picked = 0;
+            foreach (var l in layers)
+            {
+                float[] w = Fill(l.OC * l.C * 9, 4), b = Fill(l.OC, 5);
+                float[] d = new float[StridedConvolution.PreparedLengthOn(l.C, l.H, l.H, l.OC, 3, 2, 1, path, winograd: false)];
+                float[] p = new float[StridedConvolution.PreparedLengthOn(l.C, l.H, l.H, l.OC, 3, 2, 1, path, winograd: true)];
+                StridedConvolution.PrepareOn(w, b, l.C, l.H, l.H, l.OC, 3, 2, 1, d, path, winograd: false);
+                StridedConvolution.PrepareOn(w, b, l.C, l.H, l.H, l.OC, 3, 2, 1, p, path, winograd: true);
+                var (td, tp) = Interleaved(
+                    () => StridedConvolution.ForwardPreparedOn(l.X, l.C, l.H, l.H, d, l.OC, 3, 2, 1, l.Y, scratch, true, path, winograd: false),
+                    () => StridedConvolution.ForwardPreparedOn(l.X, l.C, l.H, l.H, p, l.OC, 3, 2, 1, l.Y, scratch, true, path, winograd: true));
+                int tile = StridedWinogradConvolution.TileFor(l.C, l.H, l.H, l.OC, 1);
+                double flops = 2.0 * l.OC * (l.H / 2) * (l.H / 2) * l.C * 9;
+                Console.WriteLine($"{l.Name,-30} direct {td * 1e6,7:F2} us ({flops / td / 1e9,5:F1} GFLOP/s)   picked {(tile == 0 ? "direct" : tile + "x" + tile + " Winograd"),-13} {tp * 1e6,7:F2} us ({flops / tp / 1e9,5:F1} GFLOP/s*)  {td / tp,5:F2}x");
+                direct += td;
+                picked += tp;
+            }
+            Console.WriteLine($"{"three convolutions",-30} direct {direct * 1e6,7:F2} us                   picked {"",-13} {picked * 1e6,7:F2} us");
+            var network = new CnnGen.Benchmarks.StridedNet();
+            network.ResetParameters(1);
+            const int Half = 32;
+            var workspace1 = network.CreateWorkspace(1);
+            var workspace32 = network.CreateWorkspace(Half);
+            float[] image = Fill(3 * 64 * 64, 6), output = new float[10], images32 = Fill(Half * 3 * 64 * 64, 7), outputs32 = new float[Half * 10];
+            double whole = double.MaxValue, whole32 = double.MaxValue;
+            for (int round = 0; round < 3; round++)
+            {
+                whole = Math.Min(whole, TimeShort(() => network.Forward(image, output, 1, workspace1)));
+                whole32 = Math.Min(whole32, TimeShort(() => network.Forward(images32, outputs32, Half, workspace32)) / Half);
+            }
+            Console.WriteLine($"{"StridedNet.Forward, batch 1",-30} {whole * 1e6,9:F2} us");
+            Console.WriteLine($"{"StridedNet.Forward, batch 32, per image",-30} {whole32 * 1e6,9:F2} us");
         }
 
         // "winograd": the direct kernel against F(2x2, 3x3) per 3x3 shape, interleaved; the basis of WinogradConvolution.Pays.
@@ -322,6 +408,16 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "mobilenet")
             {
                 MobileNetLayers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-net")
+            {
+                StridedNetLayers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-winograd")
+            {
+                CompareStridedWinograd(args.Length == 4 ? new[] { (int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])) } : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "strided")
@@ -473,7 +569,7 @@ namespace KernelBench
             {
                 float[] x = Fill(s.C * s.H * s.W, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * (s.H / 2) * (s.W / 2)];
                 float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.W, s.OC, 3, 2, 1)];
-                float[] prepared = new float[StridedConvolution.PreparedLength(s.C, s.OC, 3)];
+                float[] prepared = new float[StridedConvolution.PreparedLength(s.C, s.H, s.W, s.OC, 3, 2, 1)];
                 StridedConvolution.Prepare(w, bias, s.C, s.H, s.W, s.OC, 3, 2, 1, prepared);
                 double once = double.MaxValue, perCall = double.MaxValue;
                 for (int round = 0; round < 3; round++)
@@ -756,7 +852,7 @@ namespace KernelBench
 
             static float[] Prepared(int c, int h, int w, int oc, int k, int p)
             {
-                float[] prepared = new float[StridedConvolution.PreparedLength(c, oc, k)];
+                float[] prepared = new float[StridedConvolution.PreparedLength(c, h, w, oc, k, 2, p)];
                 StridedConvolution.Prepare(Fill(oc * c * k * k, 13), Fill(oc, 14), c, h, w, oc, k, 2, p, prepared);
                 return prepared;
             }
@@ -801,7 +897,7 @@ namespace KernelBench
             float[] e24 = new float[24 * 64], f24 = new float[24 * 64], g64 = new float[64 * 64], pooled = new float[64], flat = new float[64], hidden = new float[32], gelu = new float[32];
             float[] logits = new float[10], output = new float[10];
             float[] scratch = new float[1 << 16];
-            float[] stem = new float[StridedConvolution.PreparedLength(3, 16, 3)];
+            float[] stem = new float[StridedConvolution.PreparedLength(3, 32, 32, 16, 3, 2, 1)];
             StridedConvolution.Prepare(Fill(16 * 27, 8), Fill(16, 9), 3, 32, 32, 16, 3, 2, 1, stem);
             float[] expand16 = Fill(64 * 16 + 64, 10), project16 = Fill(16 * 64 + 16, 11), expand24 = Fill(96 * 24 + 96, 12), project24 = Fill(24 * 96 + 24, 13);
             float[] project64to24 = Fill(24 * 64 + 24, 14), dw64 = Fill(64 * 9 + 64, 15), dw96 = Fill(96 * 9 + 96, 16), grouped = Fill(64 * 6 + 64, 17), fc1 = Fill(64 * 32 + 32, 18), fc2 = Fill(32 * 10 + 10, 19);

@@ -124,15 +124,16 @@ namespace CnnGen.Tests
             float[] x = RandomValues(random, inChannels * height * width);
             float[] weight = RandomValues(random, outChannels * inChannels * kernel * kernel);
             float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
-            float[] prepared = RandomValues(random, StridedConvolution.PreparedLength(inChannels, outChannels, kernel)); // garbage must be overwritten
-            StridedConvolution.PrepareOn(weight, bias, inChannels, height, width, outChannels, kernel, stride, padding, prepared, path);
+            // The direct kernels only: StridedWinogradConvolutionTests compare the Winograd path with the definition.
+            float[] prepared = RandomValues(random, StridedConvolution.PreparedLengthOn(inChannels, height, width, outChannels, kernel, stride, padding, path, winograd: false)); // garbage must be overwritten
+            StridedConvolution.PrepareOn(weight, bias, inChannels, height, width, outChannels, kernel, stride, padding, prepared, path, winograd: false);
             int scratchLength = StridedConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, stride, padding);
             foreach (bool relu in new[] { false, true })
             {
                 float[] expected = new float[outLength], actual = new float[outLength + 5];
                 Array.Fill(actual, float.NaN);
                 StridedConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, stride, padding, expected, RandomValues(random, scratchLength), relu, path);
-                StridedConvolution.ForwardPreparedOn(x, inChannels, height, width, prepared, outChannels, kernel, stride, padding, actual, RandomValues(random, scratchLength), relu, path);
+                StridedConvolution.ForwardPreparedOn(x, inChannels, height, width, prepared, outChannels, kernel, stride, padding, actual, RandomValues(random, scratchLength), relu, path, winograd: false);
                 Assert.Equal(expected, actual.AsSpan(0, outLength).ToArray()); // the same arithmetic, only the packing moved
                 for (int i = outLength; i < actual.Length; i++) Assert.True(float.IsNaN(actual[i]), "wrote past the output");
             }

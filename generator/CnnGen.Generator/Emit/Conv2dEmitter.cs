@@ -187,7 +187,16 @@ namespace CnnGen.Generator.Emit
         /// <summary>The workspace array holding a strided layer's folded weights packed for its kernel, then its bias.</summary>
         public static string PreparedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Prepared";
 
-        public static int PreparedLength(PlannedLayer layer) => FoldedLength(layer);
+        /// <summary>
+        /// The runtime expression for the floats of the layer's prepared weights: StridedConvolution decides per shape and
+        /// machine whether they are packed (as many floats as the folded weights) or Winograd-transformed (more).
+        /// </summary>
+        public static string PreparedLength(PlannedLayer layer)
+        {
+            var (input, spec) = (layer.Input, layer.Spec);
+            return "global::CnnGen.Kernels.StridedConvolution.PreparedLength(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+                + Int(layer.Output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ")";
+        }
 
         /// <summary>After the fold: the folded weights packed for the strided kernel (see <see cref="HasPreparedWeights"/>).</summary>
         public static void EmitPrepareStatement(IndentedWriter w, PlannedLayer layer)
@@ -234,7 +243,7 @@ namespace CnnGen.Generator.Emit
                 else if (HasPreparedWeights(layer))
                 {
                     var input = layer.Input;
-                    w.Line("// p: the folded weights packed for the kernel, then the bias (StridedConvolution.Prepare, once per change of the weights)");
+                    w.Line("// p: the folded weights packed (or Winograd-transformed) for the kernel, then the bias (StridedConvolution.Prepare, once per change of the weights)");
                     w.Line("global::CnnGen.Kernels.StridedConvolution.ForwardPrepared(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p, "
                         + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", y, columns, relu: " + (fusion.Relu ? "true" : "false") + ");");
                 }

@@ -932,7 +932,7 @@ namespace CnnGen.Generator.Emit
                         if (layer.Fusion.BatchNorm)
                             w.Line(Conv2dEmitter.FoldedArray(layer) + " = new float[" + Int(Conv2dEmitter.FoldedLength(layer)) + "];");
                         if (Conv2dEmitter.HasPreparedWeights(layer))
-                            w.Line(Conv2dEmitter.PreparedArray(layer) + " = new float[" + Int(Conv2dEmitter.PreparedLength(layer)) + "];");
+                            w.Line(Conv2dEmitter.PreparedArray(layer) + " = new float[" + Conv2dEmitter.PreparedLength(layer) + "];");
                         if (Conv2dEmitter.HasWinogradFilters(layer))
                             w.Line(Conv2dEmitter.WinogradFiltersArray(layer) + " = new float[" + Conv2dEmitter.WinogradFiltersLength(layer) + "];");
                     }

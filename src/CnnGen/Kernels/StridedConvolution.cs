@@ -25,6 +25,11 @@ namespace CnnGen.Kernels
     /// 16+ output cells, any output channels) put the output cells in the lanes instead (ForwardPhases512). Elsewhere
     /// (Vector256 only, odd output channels, other strides) the kernel is im2col + <see cref="Gemm"/>, then bias and ReLU.
     /// </para>
+    /// <para>
+    /// From prepared weights (<see cref="ForwardPrepared"/>), 3x3 stride-2 layers whose shape
+    /// <see cref="StridedWinogradConvolution.TileFor"/> picks run by Winograd's method through the polyphase split instead
+    /// (5.06 or 6.25 products per output and input channel instead of 9); <see cref="Prepare"/> transforms their filters.
+    /// </para>
     /// </remarks>
     public static partial class StridedConvolution
     {
@@ -51,8 +56,18 @@ namespace CnnGen.Kernels
         public static int ScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
-            return Math.Max(Math.Max(Math.Max(g.Taps * g.Cells, LanesScratch(g, outChannels)), PhasesScratch(g)), BackwardScratch(g, outChannels));
+            int winograd = UseWinograd(g, outChannels, KernelPaths.Default, winograd: true) ? WinogradLayout(g, outChannels).ScratchLength : 0;
+            return Math.Max(Math.Max(Math.Max(Math.Max(g.Taps * g.Cells, LanesScratch(g, outChannels)), PhasesScratch(g)), BackwardScratch(g, outChannels)), winograd);
         }
+
+        // Stride-2 3x3 layers where StridedWinogradConvolution.Pays (measured against ForwardLanes512 and ForwardPhases512):
+        // forward only, from weights transformed by Prepare.
+        private static bool UseWinograd(in Geometry g, int outChannels, KernelPath path, bool winograd) =>
+            winograd && path == KernelPath.Vector512 && g.Kernel == 3 && g.Stride == 2
+            && StridedWinogradConvolution.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+
+        private static StridedWinogradConvolution.Layout WinogradLayout(in Geometry g, int outChannels) =>
+            new(g.InChannels, g.Height, g.Width, outChannels, g.Padding, StridedWinogradConvolution.TileFor(g.InChannels, g.Height, g.Width, outChannels, g.Padding));
 
         // The padded planes, the packed weights, two blocks of [cell][16] results and one 16x16 transpose.
         private static int LanesScratch(in Geometry g, int outChannels) => g.PaddedLength + outChannels * g.Taps + 2 * 16 * g.Cells + 256;
@@ -98,27 +113,45 @@ namespace CnnGen.Kernels
             ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, stride, padding, y, scratch, relu, path, packed: false);
 
         /// <summary>
-        /// Floats of the prepared weights <see cref="Prepare"/> writes for a layer of this shape: its weights (packed for the
-        /// path this process runs) and then its bias.
+        /// Floats of the prepared weights <see cref="Prepare"/> writes for a layer of this shape: its weights (packed, or
+        /// Winograd-transformed, for the path this process runs) and then its bias.
         /// </summary>
-        public static int PreparedLength(int inChannels, int outChannels, int kernel) => outChannels * inChannels * kernel * kernel + outChannels;
+        public static int PreparedLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding) =>
+            PreparedLengthOn(inChannels, height, width, outChannels, kernel, stride, padding, KernelPaths.Default, winograd: true);
+
+        internal static int PreparedLengthOn(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding,
+            KernelPath path, bool winograd)
+        {
+            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+            return (UseWinograd(g, outChannels, path, winograd) ? WinogradLayout(g, outChannels).FiltersLength : outChannels * g.Taps) + outChannels;
+        }
 
         /// <summary>
-        /// The weights and bias as <see cref="ForwardPrepared"/> reads them: packed [16-channel block][tap][16] where this process
-        /// runs the output channels in the vector lanes, PyTorch's layout elsewhere; then the bias (zeros when empty). Done once
-        /// per change of the weights, it takes the packing out of every call.
+        /// The weights and bias as <see cref="ForwardPrepared"/> reads them: Winograd-transformed where this process runs the
+        /// layer by <see cref="StridedWinogradConvolution"/>, packed [16-channel block][tap][16] where it runs the output
+        /// channels in the vector lanes, PyTorch's layout elsewhere; then the bias (zeros when empty). Done once per change of
+        /// the weights, it takes the packing (or the transform) out of every call.
         /// </summary>
         public static void Prepare(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int inChannels, int height, int width, int outChannels,
             int kernel, int stride, int padding, Span<float> prepared) =>
             PrepareOn(weight, bias, inChannels, height, width, outChannels, kernel, stride, padding, prepared, KernelPaths.Default);
 
         internal static void PrepareOn(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int inChannels, int height, int width, int outChannels,
-            int kernel, int stride, int padding, Span<float> prepared, KernelPath path)
+            int kernel, int stride, int padding, Span<float> prepared, KernelPath path, bool winograd = true)
         {
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
             int length = outChannels * g.Taps;
             Require(weight.Length >= length, nameof(weight), length);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
+            if (UseWinograd(g, outChannels, path, winograd))
+            {
+                var layout = WinogradLayout(g, outChannels);
+                Require(prepared.Length >= layout.FiltersLength + outChannels, nameof(prepared), layout.FiltersLength + outChannels);
+                StridedWinogradConvolution.TransformFilters(weight, prepared, layout);
+                if (bias.IsEmpty) prepared.Slice(layout.FiltersLength, outChannels).Clear();
+                else bias.Slice(0, outChannels).CopyTo(prepared.Slice(layout.FiltersLength, outChannels));
+                return;
+            }
             Require(prepared.Length >= length + outChannels, nameof(prepared), length + outChannels);
             if (path != KernelPath.Scalar && !UsePhases(g, path) && UseLanes(g, outChannels, path)) DirectConvolution.PackLanes(weight.Slice(0, length), outChannels, g.Taps, prepared);
             else weight.Slice(0, length).CopyTo(prepared);
@@ -135,8 +168,21 @@ namespace CnnGen.Kernels
             ForwardPreparedOn(x, inChannels, height, width, prepared, outChannels, kernel, stride, padding, y, scratch, relu, KernelPaths.Default);
 
         internal static void ForwardPreparedOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> prepared,
-            int outChannels, int kernel, int stride, int padding, Span<float> y, Span<float> scratch, bool relu, KernelPath path)
+            int outChannels, int kernel, int stride, int padding, Span<float> y, Span<float> scratch, bool relu, KernelPath path, bool winograd = true)
         {
+            if (inChannels > 0 && height > 0 && width > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0
+                && height + 2 * padding >= kernel && width + 2 * padding >= kernel)
+            {
+                var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+                if (UseWinograd(g, outChannels, path, winograd))
+                {
+                    var layout = WinogradLayout(g, outChannels);
+                    Require(prepared.Length >= layout.FiltersLength + outChannels, nameof(prepared), layout.FiltersLength + outChannels);
+                    StridedWinogradConvolution.Forward(x, prepared.Slice(0, layout.FiltersLength), prepared.Slice(layout.FiltersLength, outChannels),
+                        y, scratch, relu, layout);
+                    return;
+                }
+            }
             int length = outChannels * inChannels * kernel * kernel;
             Require(prepared.Length >= length + outChannels, nameof(prepared), length + outChannels);
             ForwardOn(x, inChannels, height, width, prepared.Slice(0, length), prepared.Slice(length, outChannels), outChannels, kernel, stride, padding,

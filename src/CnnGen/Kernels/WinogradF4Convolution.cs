@@ -266,43 +266,47 @@ namespace CnnGen.Kernels
             var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
             for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
 
-            Pad(x, padded, staging, l);
+            Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                 TransformInput(padded, transformed, staging, first, count, l);
-                Products(transformed, filters, products, count, l);
+                Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride, l.FilterPositionStride,
+                    l.ProductPositionStride, l.OutLanes, l.InChannels, l.OutGroups);
                 TransformOutput(products, staging, outputs, first, count, relu, pool, l);
             }
-            Unpack(outputs, y, staging, cells, l);
+            Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
         }
 
         // x [C x H x W] into [group][padded row][padded column][16 channels], zero outside the image: 16x16 transposes of
-        // 16 channels x 16 consecutive cells of the plane; the scalar way where a block would read past x.
-        private static void Pad(ReadOnlySpan<float> x, Span<float> padded, Span<float> staging, in Layout l)
+        // 16 channels x 16 consecutive cells of the plane; the scalar way where a block would read past x. The buffer's rows
+        // are paddedWidth ≥ width + padding wide, paddedGroupStride / (16 paddedWidth) ≥ height + padding of them; staging
+        // takes 2 x 256 floats. Shared with StridedWinogradConvolution.
+        internal static void Pad(ReadOnlySpan<float> x, Span<float> padded, Span<float> staging, int inChannels, int height, int width, int padding,
+            int paddedWidth, int paddedGroupStride)
         {
             ref float source = ref MemoryMarshal.GetReference(x);
             ref float block = ref MemoryMarshal.GetReference(staging);
-            int plane = l.Height * l.Width, p = l.Padding, paddedWidth = l.PaddedWidth;
-            int rowLength = paddedWidth * V, rightStart = (p + l.Width) * V;
-            for (int group = 0; group < l.InGroups; group++)
+            int plane = height * width, p = padding, inGroups = (inChannels + V - 1) / V;
+            int rowLength = paddedWidth * V, rightStart = (p + width) * V;
+            for (int group = 0; group < inGroups; group++)
             {
-                var target = padded.Slice(group * l.PaddedGroupStride, l.PaddedGroupStride);
+                var target = padded.Slice(group * paddedGroupStride, paddedGroupStride);
                 target.Slice(0, p * rowLength).Clear();
-                target.Slice((p + l.Height) * rowLength).Clear();
-                for (int r = p; r < p + l.Height; r++)
+                target.Slice((p + height) * rowLength).Clear();
+                for (int r = p; r < p + height; r++)
                 {
                     target.Slice(r * rowLength, p * V).Clear();
                     target.Slice(r * rowLength + rightStart, rowLength - rightStart).Clear();
                 }
                 ref float t0 = ref MemoryMarshal.GetReference(target);
-                int channels = Math.Min(V, l.InChannels - group * V);
+                int channels = Math.Min(V, inChannels - group * V);
                 int iy = 0, ix = 0;
                 for (int f = 0; f < plane; f += V)
                 {
                     int cells = Math.Min(V, plane - f);
                     ref float first = ref Unsafe.Add(ref source, group * V * plane + f);
-                    bool whole = channels == V && (group * V + V - 1) * plane + f + V <= l.InChannels * plane;
+                    bool whole = channels == V && (group * V + V - 1) * plane + f + V <= inChannels * plane;
                     ref float rows = ref first;
                     int stride = plane;
                     if (!whole)
@@ -320,19 +324,19 @@ namespace CnnGen.Kernels
                                 for (int j = 0; j < V; j++) Unsafe.Add(ref row, j) = j < cells ? Unsafe.Add(ref first, c * plane + j) : 0f;
                         }
                     }
-                    if (cells == V && ix + V <= l.Width)
+                    if (cells == V && ix + V <= width)
                     {
                         // 16 cells of one row: 16 consecutive padded cells, the transpose's own layout.
                         DirectConvolution.Transpose16(ref rows, stride, ref Unsafe.Add(ref t0, ((iy + p) * paddedWidth + ix + p) * V));
                         ix += V;
-                        if (ix == l.Width) { ix = 0; iy++; }
+                        if (ix == width) { ix = 0; iy++; }
                         continue;
                     }
                     DirectConvolution.Transpose16(ref rows, stride, ref block);
                     for (int j = 0; j < cells; j++)
                     {
                         Vector512.LoadUnsafe(ref block, (nuint)(j * V)).StoreUnsafe(ref Unsafe.Add(ref t0, ((iy + p) * paddedWidth + ix + p) * V));
-                        if (++ix == l.Width) { ix = 0; iy++; }
+                        if (++ix == width) { ix = 0; iy++; }
                     }
                 }
             }
@@ -377,29 +381,33 @@ namespace CnnGen.Kernels
             (Fused.MultiplyAdd(d1, four, d5) - d3 * five).StoreUnsafe(ref target, 5 * targetStride);
         }
 
-        // M[position][tile][oc lanes] for the chunk: per position, blocks of output-channel vectors x tiles.
-        private static void Products(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, in Layout l)
+        // M[position][tile][oc lanes] for the chunk: per position, blocks of output-channel vectors x tiles. V is
+        // [position][group][tile][16], U [position][ic][oc lanes], M [position][tile][oc lanes] or [tile][position][oc lanes] (the
+        // strides say which). Shared with StridedWinogradConvolution.
+        internal static void Products(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, int positions,
+            int transformedPositionStride, int transformedGroupStride, int filterPositionStride, int productPositionStride, int productTileStride,
+            int inChannels, int outGroups)
         {
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
             ref float u0 = ref MemoryMarshal.GetReference(filters);
             ref float m0 = ref MemoryMarshal.GetReference(products);
-            int vectorBlocks = (l.OutGroups + 3) / 4;
-            for (int position = 0; position < Positions; position++)
+            int vectorBlocks = (outGroups + 3) / 4, outLanes = outGroups * V;
+            for (int position = 0; position < positions; position++)
             {
-                ref float v = ref Unsafe.Add(ref v0, position * l.TransformedPositionStride);
-                ref float u = ref Unsafe.Add(ref u0, position * l.FilterPositionStride);
-                ref float m = ref Unsafe.Add(ref m0, position * l.ProductPositionStride);
+                ref float v = ref Unsafe.Add(ref v0, position * transformedPositionStride);
+                ref float u = ref Unsafe.Add(ref u0, position * filterPositionStride);
+                ref float m = ref Unsafe.Add(ref m0, position * productPositionStride);
                 for (int block = 0; block < vectorBlocks; block++)
                 {
                     // Vector blocks and tile blocks as even as they go: 6 vectors as 3 + 3, not 4 + 2.
-                    int start = block * l.OutGroups / vectorBlocks, vectors = (block + 1) * l.OutGroups / vectorBlocks - start;
+                    int start = block * outGroups / vectorBlocks, vectors = (block + 1) * outGroups / vectorBlocks - start;
                     int most = vectors == 4 ? 6 : vectors == 3 ? 8 : vectors == 2 ? 12 : 24;
                     int tileBlocks = (count + most - 1) / most;
                     for (int tb = 0; tb < tileBlocks; tb++)
                     {
                         int t0 = tb * count / tileBlocks, tiles = (tb + 1) * count / tileBlocks - t0;
-                        TileOf(vectors, tiles, ref Unsafe.Add(ref v, t0 * V), l.TransformedGroupStride, l.InChannels,
-                            ref Unsafe.Add(ref u, start * V), l.OutLanes, ref Unsafe.Add(ref m, t0 * l.OutLanes + start * V), l.OutLanes);
+                        TileOf(vectors, tiles, ref Unsafe.Add(ref v, t0 * V), transformedGroupStride, inChannels,
+                            ref Unsafe.Add(ref u, start * V), outLanes, ref Unsafe.Add(ref m, t0 * productTileStride + start * V), productTileStride);
                     }
                 }
             }
@@ -501,19 +509,20 @@ namespace CnnGen.Kernels
 
         // outputs[group][cell][16 channels] to y[channel][cell]: four 16x16 transposes of 16 cells x 16 channels, then 64
         // cells per channel row (a row of 1,024 floats is 4 KB: 16 rows written 16 cells at a time would share L1 sets).
-        private static void Unpack(Span<float> outputs, Span<float> y, Span<float> staging, int cells, in Layout l)
+        // Staging takes 1,024 floats. Shared with StridedWinogradConvolution.
+        internal static void Unpack(Span<float> outputs, Span<float> y, Span<float> staging, int cells, int outChannels, int outputGroupStride)
         {
             ref float source = ref MemoryMarshal.GetReference(outputs);
             ref float block = ref MemoryMarshal.GetReference(staging);
             ref float target = ref MemoryMarshal.GetReference(y);
-            for (int group = 0; group < l.OutGroups; group++)
+            for (int group = 0; group < (outChannels + V - 1) / V; group++)
             {
-                int channels = Math.Min(V, l.OutChannels - group * V);
+                int channels = Math.Min(V, outChannels - group * V);
                 for (int f = 0; f < cells; f += UnpackCells)
                 {
                     int count = Math.Min(UnpackCells, cells - f);
                     for (int b = 0; b < count; b += V)
-                        DirectConvolution.Transpose16(ref Unsafe.Add(ref source, group * l.OutputGroupStride + (f + b) * V), V, ref Unsafe.Add(ref block, b * V));
+                        DirectConvolution.Transpose16(ref Unsafe.Add(ref source, group * outputGroupStride + (f + b) * V), V, ref Unsafe.Add(ref block, b * V));
                     for (int c = 0; c < channels; c++)
                     {
                         ref float row = ref Unsafe.Add(ref target, (group * V + c) * cells + f);

@@ -1,0 +1,454 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// A stride-2 3x3 convolution by Winograd's method on the Vector512 path, through the polyphase split: 81 multiplications
+    /// per 4x4 output tile and input channel instead of 144 (5.06 per output instead of 9), or 25 per 2x2 tile instead of 36
+    /// (6.25). The filters are transformed once per weight change (<see cref="TransformFilters"/>); <see cref="TileFor"/> says
+    /// where which tile measured faster than StridedConvolution's direct kernels.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Along one axis, y[i] = g0·d[2i] + g1·d[2i+1] + g2·d[2i+2]: a stride-1 two-tap convolution of the even samples with
+    /// (g0, g2), Winograd's F(4, 2) (points 0, 1, −1, 2, ∞: 5 products for 4 outputs), plus g1 times the odd samples (4
+    /// products, no transform). So a 4-output tile reads a 9-sample window d0..d8 and has 9 "positions": the 1-D transforms
+    /// are block diagonal,
+    /// Bᵀ: positions 0..4 = B₂ᵀ (d0, d2, d4, d6, d8), positions 5..8 = (d1, d3, d5, d7);
+    /// G: positions 0..4 = G₂ (g0, g2), positions 5..8 = g1;
+    /// Aᵀ: y = A₂ᵀ m[0..4] + m[5..8];
+    /// with B₂ᵀ = [2 −1 −2 1 0; 0 2 1 −1 0; 0 −2 3 −1 0; 0 −1 0 1 0; 0 2 −1 −2 1], G₂ = [1/2 0; 1/2 1/2; 1/6 −1/6; 1/6 1/3;
+    /// 0 1], A₂ᵀ = [1 1 1 1 0; 0 1 −1 2 0; 0 1 1 4 0; 0 1 −1 8 1]. In two dimensions the transforms apply along rows and
+    /// columns: Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A over 9x9 windows (stride 8) of the zero-padded input, which is the sum of
+    /// the four phase convolutions (2x2, 2x1, 1x2 and 1x1 kernels: F(4x4, 2x2), F(4, 2) twice, and the plain product).
+    /// The 2x2 tile is the same with F(2, 2) (points 0, 1, ∞): 5x5 windows (stride 4), B₂ᵀ = [1 −1 0; 0 1 0; 0 −1 1],
+    /// G₂ = [1 0; 1 1; 0 1], A₂ᵀ = [1 1 0; 0 1 1].
+    /// </para>
+    /// <para>
+    /// Everything else is <see cref="WinogradF4Convolution"/>'s: channels in the vector lanes, the input padded as
+    /// [group][row][column][16 channels], V[position][group][tile][16], the 81 (25) GEMMs by its register tiles, the output
+    /// transform adding the bias and applying ReLU in lanes, and the last 16x16 transposes to NCHW.
+    /// </para>
+    /// <para>
+    /// Precision: the 4x4 tile's constants are at most 3 (Bᵀ) and 8 (Aᵀ) and 1/6 (G), as in F(4x4, 3x3) stride 1: an fp32
+    /// result is within ~1e-5 of the sum of the magnitudes of the products (StridedWinogradConvolutionTests); the 2x2 tile's
+    /// are ±1.
+    /// </para>
+    /// </remarks>
+    internal static class StridedWinogradConvolution
+    {
+        private const int V = 16;
+        // Unpack's 1,024 floats, the most any step takes: the 4x4 tile's row pass keeps 9 x 5 vectors, its output transform
+        // 9 x 4, Pad 2 x 256 floats.
+        private const int StagingVectors = 64;
+        private const int ChunkBudget = 128 * 1024;
+        private const int MinimumChunk = 24;
+
+        internal readonly struct Layout
+        {
+            public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth, Tile, Window, Positions;
+            public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
+            public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
+            public readonly int TransformedGroupStride, TransformedPositionStride, ProductTileStride, FilterPositionStride, OutputGroupStride;
+            public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
+
+            // tile: outputs per tile side, 4 (F(4, 2) on the even samples, 9x9 windows, 81 positions) or 2 (F(2, 2), 5x5 windows,
+            // 25 positions: more products per output, 6.25 instead of 5.06, but filters a third the size and cheaper transforms).
+            public Layout(int inChannels, int height, int width, int outChannels, int padding, int tile = 4)
+            {
+                if (tile != 2 && tile != 4) throw new ArgumentOutOfRangeException(nameof(tile), tile, "The tile is 2x2 or 4x4.");
+                if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
+                if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
+                if (padding < 0 || height + 2 * padding < 3 || width + 2 * padding < 3)
+                    throw new ArgumentOutOfRangeException(nameof(padding), padding, "The 3x3 kernel does not fit the padded input.");
+                InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels; Padding = padding;
+                OutHeight = (height + 2 * padding - 3) / 2 + 1;
+                OutWidth = (width + 2 * padding - 3) / 2 + 1;
+                Tile = tile; Window = 2 * tile + 1; Positions = Window * Window;
+                TileRows = (OutHeight + tile - 1) / tile;
+                TileColumns = (OutWidth + tile - 1) / tile;
+                Tiles = TileRows * TileColumns;
+                InGroups = (inChannels + V - 1) / V;
+                OutGroups = (outChannels + V - 1) / V;
+                OutLanes = OutGroups * V;
+                // Every tile's window lies inside the buffer, and so does every input cell (with an odd padded size
+                // the last padded row or column is read by no output: it is stored all the same).
+                PaddedHeight = Math.Max(2 * tile * TileRows + 1, height + padding);
+                PaddedWidth = Math.Max(2 * tile * TileColumns + 1, width + padding);
+                PaddedGroupStride = PaddedHeight * PaddedWidth * V;
+                PaddedLength = InGroups * PaddedGroupStride;
+                int perTile = Positions * (InGroups * V + OutLanes);
+                int chunkTiles = Math.Min(Tiles, Math.Max(MinimumChunk, ChunkBudget / perTile));
+                Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
+                ChunkTiles = (Tiles + Chunks - 1) / Chunks;
+                // One vector more than the data between positions: strides of a multiple of 4 KB would share L1 sets.
+                TransformedGroupStride = ChunkTiles * V;
+                TransformedPositionStride = InGroups * TransformedGroupStride + V;
+                TransformedLength = Positions * TransformedPositionStride;
+                // M is [tile][position][oc lanes]: the output transform reads a tile's positions front to back.
+                ProductTileStride = Positions * OutLanes + V;
+                ProductLength = ChunkTiles * ProductTileStride;
+                FilterPositionStride = inChannels * OutLanes + V;
+                OutputGroupStride = OutHeight * OutWidth * V;
+                OutputLength = OutGroups * OutputGroupStride + V * V; // the last transpose reads up to 15 cells past the end
+            }
+
+            /// <summary>Floats of the transformed filters U[position][input channel][output channel lanes].</summary>
+            public int FiltersLength => Positions * FilterPositionStride;
+
+            // The transforms' intermediates, Pad's and Unpack's blocks (64 vectors), the bias in lanes, then the buffers.
+            internal int StagingLength => BiasOffset + OutLanes;
+
+            internal const int BiasOffset = StagingVectors * V;
+
+            /// <summary>Floats of scratch <see cref="Forward"/> needs.</summary>
+            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength;
+        }
+
+        /// <summary>Where it measured faster than StridedConvolution's direct kernels (see <see cref="TileFor"/>).</summary>
+        public static bool Pays(int inChannels, int height, int width, int outChannels, int padding) => TileFor(inChannels, height, width, outChannels, padding) != 0;
+
+        // Below these the direct kernels tie or win: 16 channels in measured 0.91-1.13x either tile (a 16-lane group costs the
+        // same transforms however few of its lanes carry channels), 3 and 8 channels 0.2-0.5x.
+        private const int MinimumInChannels = 24, MinimumOutChannels = 32;
+
+        /// <summary>
+        /// The tile (4 or 2) that measured faster than the direct kernels for this shape, or 0 where they win. Measured with
+        /// KernelBench <c>strided-winograd</c> (26 shapes, 3x3 stride 2 pad 1 + ReLU, weights prepared once, interleaved
+        /// minima; the table in benchmarks/README.md): from 24 channels in and 32 out,
+        /// outputs of 256 cells or more (16x16, 32x32): the 4x4 tile, 1.08-1.29x (the 2x2 tile 1.04-1.15x);
+        /// outputs of 64 to 255 cells (8x8): the 2x2 tile, 1.12-1.25x (the 4x4 tile has 4 tiles to share 9x the direct
+        /// weights' bytes of filters: 0.92-1.19x);
+        /// outputs of 16 to 63 cells (4x4): the 2x2 tile while its filters (25·Cin·Cout floats) stay in L2, Cin·Cout ≤ 8192:
+        /// 1.16-1.35x; above that 1.00-1.04x, and the 4x4 tile 0.2-0.6x;
+        /// smaller outputs (2x2): the direct kernels (the 2x2 tile 0.4-0.7x).
+        /// </summary>
+        public static int TileFor(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            if (!Available || inChannels < MinimumInChannels || outChannels < MinimumOutChannels || padding < 0
+                || height + 2 * padding < 3 || width + 2 * padding < 3) return 0;
+            int cells = ((height + 2 * padding - 3) / 2 + 1) * ((width + 2 * padding - 3) / 2 + 1);
+            if (cells >= 256) return 4;
+            if (cells >= 64) return 2;
+            if (cells >= 16 && (long)inChannels * outChannels <= 8192) return 2;
+            return 0;
+        }
+
+        /// <summary>Whether this process can run the kernel at all: AVX-512 with SIMD enabled.</summary>
+        public static bool Available => Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+        /// <summary>
+        /// U = G g Gᵀ (9x9) of each 3x3 filter of a PyTorch-layout weight [outChannels x inChannels x 3 x 3], into
+        /// <paramref name="filters"/> (<see cref="Layout.FiltersLength"/> floats); the lanes past the last output channel
+        /// are zero. Once per weight change; computed in double, allocates nothing.
+        /// </summary>
+        public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        {
+            Require(weight.Length >= l.OutChannels * l.InChannels * 9, nameof(weight));
+            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            int window = l.Window, stride = l.FilterPositionStride;
+            Span<double> rows = stackalloc double[window * 3];
+            Span<double> column = stackalloc double[window];
+            Span<double> u = stackalloc double[window];
+            for (int ic = 0; ic < l.InChannels; ic++)
+            {
+                for (int lane = 0; lane < l.OutLanes; lane++)
+                {
+                    int at = ic * l.OutLanes + lane;
+                    if (lane >= l.OutChannels)
+                    {
+                        for (int position = 0; position < l.Positions; position++) filters[position * stride + at] = 0f;
+                        continue;
+                    }
+                    var g = weight.Slice((lane * l.InChannels + ic) * 9, 9);
+                    // rows[a][j] = (G g)[a][j], then U[a][b] = Σ_j rows[a][j] · G[b][j].
+                    for (int j = 0; j < 3; j++)
+                    {
+                        ApplyG(g[j], g[3 + j], g[6 + j], column, l.Tile);
+                        for (int a = 0; a < window; a++) rows[a * 3 + j] = column[a];
+                    }
+                    for (int a = 0; a < window; a++)
+                    {
+                        ApplyG(rows[a * 3], rows[a * 3 + 1], rows[a * 3 + 2], u, l.Tile);
+                        for (int b = 0; b < window; b++) filters[(a * window + b) * stride + at] = (float)u[b];
+                    }
+                }
+            }
+        }
+
+        // G (9x3) times (g0, g1, g2): G₂ (g0, g2) in positions 0..4, g1 in 5..8. The 2x2 tile's (5x3): F(2, 2)'s
+        // G = [1 0; 1 1; 0 1] (points 0, 1, ∞) on (g0, g2) in positions 0..2, g1 in 3..4.
+        private static void ApplyG(double g0, double g1, double g2, Span<double> target, int tile)
+        {
+            if (tile == 2)
+            {
+                target[0] = g0;
+                target[1] = g0 + g2;
+                target[2] = g2;
+                target[3] = target[4] = g1;
+                return;
+            }
+            target[0] = g0 / 2;
+            target[1] = (g0 + g2) / 2;
+            target[2] = (g0 - g2) / 6;
+            target[3] = g0 / 6 + g2 / 3;
+            target[4] = g2;
+            target[5] = target[6] = target[7] = target[8] = g1;
+        }
+
+        private static void Require(bool condition, string name)
+        {
+            if (!condition) throw new ArgumentException("The span is shorter than the layout needs.", name);
+        }
+
+        /// <summary>
+        /// y = conv2d(x, weight, bias, 3x3, stride 2, padding) then ReLU when asked, for one sample: x [InChannels x Height x
+        /// Width], filters from <see cref="TransformFilters"/>, bias [OutChannels] or empty, y [OutChannels x OH x OW] with
+        /// OH = (Height + 2p − 3) / 2 + 1. Allocates nothing.
+        /// </summary>
+        public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
+            Span<float> scratch, bool relu, in Layout l)
+        {
+            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512.");
+            int cells = l.OutHeight * l.OutWidth;
+            Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
+            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
+            Require(y.Length >= l.OutChannels * cells, nameof(y));
+            Require(scratch.Length >= l.ScratchLength, nameof(scratch));
+
+            var staging = scratch.Slice(0, l.StagingLength);
+            int at = l.StagingLength;
+            var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
+            var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
+            var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
+            var outputs = scratch.Slice(at, l.OutputLength);
+            var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
+            for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
+
+            // Pad clears every row and column of the buffer outside the image, those past height + padding included.
+            WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+            for (int chunk = 0; chunk < l.Chunks; chunk++)
+            {
+                int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                if (l.Tile == 2) TransformInput2(padded, transformed, staging, first, count, l);
+                else TransformInput(padded, transformed, staging, first, count, l);
+                WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
+                if (l.Tile == 2) TransformOutput2(products, staging, outputs, first, count, relu, l);
+                else TransformOutput(products, staging, outputs, first, count, relu, l);
+            }
+            WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
+        }
+
+        // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's 9x9 window, for the chunk's tiles.
+        private static void TransformInput(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+        {
+            ref float p0 = ref MemoryMarshal.GetReference(padded);
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            ref float e = ref MemoryMarshal.GetReference(staging);
+            nuint rowStride = (nuint)(l.PaddedWidth * V), positionStride = (nuint)l.TransformedPositionStride;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.InGroups; group++)
+                {
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (8 * ty * l.PaddedWidth + 8 * tx) * V);
+                    ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
+                    // Rows: e[i][b] = (B₂ᵀ of row i's even columns)[b] for b < 5; the odd columns need no transform.
+                    for (int i = 0; i < 9; i++)
+                        ApplyEvenBt(ref Unsafe.Add(ref d, (nuint)i * rowStride), 2 * V, ref Unsafe.Add(ref e, i * 5 * V), V);
+                    // Columns: V[a·9 + b] = (Bᵀ column b)[a]; column b < 5 from e, column 5 + j is the window's column 2j + 1.
+                    for (int b = 0; b < 9; b++)
+                    {
+                        ref float column = ref b < 5 ? ref Unsafe.Add(ref e, b * V) : ref Unsafe.Add(ref d, (2 * (b - 5) + 1) * V);
+                        nuint columnStride = b < 5 ? 5 * V : rowStride;
+                        ref float to = ref Unsafe.Add(ref target, (nuint)b * positionStride);
+                        ApplyEvenBt(ref column, 2 * columnStride, ref to, 9 * positionStride);
+                        for (int j = 0; j < 4; j++)
+                            Vector512.LoadUnsafe(ref column, (2 * (nuint)j + 1) * columnStride).StoreUnsafe(ref to, (nuint)((5 + j) * 9) * positionStride);
+                    }
+                }
+            }
+        }
+
+        // B₂ᵀ = [2 −1 −2 1 0; 0 2 1 −1 0; 0 −2 3 −1 0; 0 −1 0 1 0; 0 2 −1 −2 1] times (e0..e4).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ApplyEvenBt(ref float source, nuint sourceStride, ref float target, nuint targetStride)
+        {
+            var e0 = Vector512.LoadUnsafe(ref source); var e1 = Vector512.LoadUnsafe(ref source, sourceStride);
+            var e2 = Vector512.LoadUnsafe(ref source, 2 * sourceStride); var e3 = Vector512.LoadUnsafe(ref source, 3 * sourceStride);
+            var e4 = Vector512.LoadUnsafe(ref source, 4 * sourceStride);
+            var two = Vector512.Create(2f);
+            var s = e3 - e1;
+            Fused.MultiplyAdd(e0 - e2, two, s).StoreUnsafe(ref target);
+            (e1 + e2 - s).StoreUnsafe(ref target, targetStride);
+            Fused.MultiplyAdd(e2, Vector512.Create(3f), -(e1 + e1 + e3)).StoreUnsafe(ref target, 2 * targetStride);
+            s.StoreUnsafe(ref target, 3 * targetStride);
+            Fused.MultiplyAdd(s, Vector512.Create(-2f), e4 - e2).StoreUnsafe(ref target, 4 * targetStride);
+        }
+
+        // Y = Aᵀ M A + bias per tile and group of 16 output channels, ReLU; into outputs[group][cell][16 channels].
+        private static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
+        {
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            ref float e = ref MemoryMarshal.GetReference(staging);
+            ref float biasLanes = ref Unsafe.Add(ref e, Layout.BiasOffset);
+            ref float o0 = ref MemoryMarshal.GetReference(outputs);
+            nuint positionStride = (nuint)l.OutLanes;
+            int h = l.OutHeight, w = l.OutWidth;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.OutGroups; group++)
+                {
+                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.ProductTileStride + group * V);
+                    // Rows: e[a][j] = (M[a][·] A)[j]; then columns: y[i][j] = (Aᵀ e[·][j])[i].
+                    for (int a = 0; a < 9; a++)
+                    {
+                        var (r0, r1, r2, r3) = ApplyAt(ref Unsafe.Add(ref m, (nuint)(9 * a) * positionStride), positionStride);
+                        r0.StoreUnsafe(ref e, (nuint)(a * 4 * V)); r1.StoreUnsafe(ref e, (nuint)((a * 4 + 1) * V));
+                        r2.StoreUnsafe(ref e, (nuint)((a * 4 + 2) * V)); r3.StoreUnsafe(ref e, (nuint)((a * 4 + 3) * V));
+                    }
+                    var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
+                    var (y00, y10, y20, y30) = ApplyAt(ref e, 4 * V);
+                    var (y01, y11, y21, y31) = ApplyAt(ref Unsafe.Add(ref e, V), 4 * V);
+                    var (y02, y12, y22, y32) = ApplyAt(ref Unsafe.Add(ref e, 2 * V), 4 * V);
+                    var (y03, y13, y23, y33) = ApplyAt(ref Unsafe.Add(ref e, 3 * V), 4 * V);
+                    y00 = Finish(y00, bias, relu); y01 = Finish(y01, bias, relu); y02 = Finish(y02, bias, relu); y03 = Finish(y03, bias, relu);
+                    y10 = Finish(y10, bias, relu); y11 = Finish(y11, bias, relu); y12 = Finish(y12, bias, relu); y13 = Finish(y13, bias, relu);
+                    y20 = Finish(y20, bias, relu); y21 = Finish(y21, bias, relu); y22 = Finish(y22, bias, relu); y23 = Finish(y23, bias, relu);
+                    y30 = Finish(y30, bias, relu); y31 = Finish(y31, bias, relu); y32 = Finish(y32, bias, relu); y33 = Finish(y33, bias, relu);
+                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
+                    int oy = 4 * ty, ox = 4 * tx;
+                    if (oy + 4 <= h && ox + 4 <= w)
+                    {
+                        // A whole tile: four rows of four cells.
+                        ref float cell = ref Unsafe.Add(ref target, (oy * w + ox) * V);
+                        nuint row = (nuint)(w * V);
+                        y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, V); y02.StoreUnsafe(ref cell, 2 * V); y03.StoreUnsafe(ref cell, 3 * V);
+                        cell = ref Unsafe.Add(ref cell, row);
+                        y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, V); y12.StoreUnsafe(ref cell, 2 * V); y13.StoreUnsafe(ref cell, 3 * V);
+                        cell = ref Unsafe.Add(ref cell, row);
+                        y20.StoreUnsafe(ref cell, 0); y21.StoreUnsafe(ref cell, V); y22.StoreUnsafe(ref cell, 2 * V); y23.StoreUnsafe(ref cell, 3 * V);
+                        cell = ref Unsafe.Add(ref cell, row);
+                        y30.StoreUnsafe(ref cell, 0); y31.StoreUnsafe(ref cell, V); y32.StoreUnsafe(ref cell, 2 * V); y33.StoreUnsafe(ref cell, 3 * V);
+                        continue;
+                    }
+                    Put(ref target, oy, ox, y00, h, w); Put(ref target, oy, ox + 1, y01, h, w); Put(ref target, oy, ox + 2, y02, h, w); Put(ref target, oy, ox + 3, y03, h, w);
+                    Put(ref target, oy + 1, ox, y10, h, w); Put(ref target, oy + 1, ox + 1, y11, h, w); Put(ref target, oy + 1, ox + 2, y12, h, w); Put(ref target, oy + 1, ox + 3, y13, h, w);
+                    Put(ref target, oy + 2, ox, y20, h, w); Put(ref target, oy + 2, ox + 1, y21, h, w); Put(ref target, oy + 2, ox + 2, y22, h, w); Put(ref target, oy + 2, ox + 3, y23, h, w);
+                    Put(ref target, oy + 3, ox, y30, h, w); Put(ref target, oy + 3, ox + 1, y31, h, w); Put(ref target, oy + 3, ox + 2, y32, h, w); Put(ref target, oy + 3, ox + 3, y33, h, w);
+                }
+            }
+        }
+
+        // Aᵀ (4x9) = [A₂ᵀ | I]: A₂ᵀ = [1 1 1 1 0; 0 1 −1 2 0; 0 1 1 4 0; 0 1 −1 8 1] on m0..m4, plus m5..m8.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyAt(ref float source, nuint stride)
+        {
+            var m0 = Vector512.LoadUnsafe(ref source); var m1 = Vector512.LoadUnsafe(ref source, stride);
+            var m2 = Vector512.LoadUnsafe(ref source, 2 * stride); var m3 = Vector512.LoadUnsafe(ref source, 3 * stride);
+            var m4 = Vector512.LoadUnsafe(ref source, 4 * stride);
+            var sum12 = m1 + m2; var difference12 = m1 - m2;
+            return (m0 + sum12 + m3 + Vector512.LoadUnsafe(ref source, 5 * stride),
+                Fused.MultiplyAdd(m3, Vector512.Create(2f), difference12) + Vector512.LoadUnsafe(ref source, 6 * stride),
+                Fused.MultiplyAdd(m3, Vector512.Create(4f), sum12) + Vector512.LoadUnsafe(ref source, 7 * stride),
+                Fused.MultiplyAdd(m3, Vector512.Create(8f), difference12) + m4 + Vector512.LoadUnsafe(ref source, 8 * stride));
+        }
+
+        // The 2x2 tile: V[position][group][tile − first][16] = Bᵀ d B of each 5x5 window (stride 4); Bᵀ = [B₂ᵀ on d0, d2,
+        // d4 | d1, d3] with F(2, 2)'s B₂ᵀ = [1 −1 0; 0 1 0; 0 −1 1].
+        private static void TransformInput2(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+        {
+            ref float p0 = ref MemoryMarshal.GetReference(padded);
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            ref float e = ref MemoryMarshal.GetReference(staging);
+            nuint rowStride = (nuint)(l.PaddedWidth * V), positionStride = (nuint)l.TransformedPositionStride;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.InGroups; group++)
+                {
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (4 * ty * l.PaddedWidth + 4 * tx) * V);
+                    ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
+                    for (int i = 0; i < 5; i++)
+                        ApplyEvenBt2(ref Unsafe.Add(ref d, (nuint)i * rowStride), 2 * V, ref Unsafe.Add(ref e, i * 3 * V), V);
+                    for (int b = 0; b < 5; b++)
+                    {
+                        ref float column = ref b < 3 ? ref Unsafe.Add(ref e, b * V) : ref Unsafe.Add(ref d, (2 * (b - 3) + 1) * V);
+                        nuint columnStride = b < 3 ? 3 * V : rowStride;
+                        ref float to = ref Unsafe.Add(ref target, (nuint)b * positionStride);
+                        ApplyEvenBt2(ref column, 2 * columnStride, ref to, 5 * positionStride);
+                        Vector512.LoadUnsafe(ref column, columnStride).StoreUnsafe(ref to, 15 * positionStride);
+                        Vector512.LoadUnsafe(ref column, 3 * columnStride).StoreUnsafe(ref to, 20 * positionStride);
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ApplyEvenBt2(ref float source, nuint sourceStride, ref float target, nuint targetStride)
+        {
+            var e0 = Vector512.LoadUnsafe(ref source); var e1 = Vector512.LoadUnsafe(ref source, sourceStride);
+            var e2 = Vector512.LoadUnsafe(ref source, 2 * sourceStride);
+            (e0 - e1).StoreUnsafe(ref target);
+            e1.StoreUnsafe(ref target, targetStride);
+            (e2 - e1).StoreUnsafe(ref target, 2 * targetStride);
+        }
+
+        // The 2x2 tile: Y = Aᵀ M A + bias, ReLU, with Aᵀ (2x5) = [1 1 0 1 0; 0 1 1 0 1] (F(2, 2)'s [1 1 0; 0 1 1], then
+        // the odd samples' products as they are).
+        private static void TransformOutput2(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
+        {
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
+            ref float o0 = ref MemoryMarshal.GetReference(outputs);
+            nuint positionStride = (nuint)l.OutLanes;
+            int h = l.OutHeight, w = l.OutWidth;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.OutGroups; group++)
+                {
+                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.ProductTileStride + group * V);
+                    // Rows: r[a] = (M[a][·] A), two values each; then the columns.
+                    var (r00, r01) = ApplyAt2(ref m, positionStride);
+                    var (r10, r11) = ApplyAt2(ref Unsafe.Add(ref m, 5 * positionStride), positionStride);
+                    var (r20, r21) = ApplyAt2(ref Unsafe.Add(ref m, 10 * positionStride), positionStride);
+                    var (r30, r31) = ApplyAt2(ref Unsafe.Add(ref m, 15 * positionStride), positionStride);
+                    var (r40, r41) = ApplyAt2(ref Unsafe.Add(ref m, 20 * positionStride), positionStride);
+                    var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
+                    var y00 = Finish(r00 + r10 + r30, bias, relu); var y01 = Finish(r01 + r11 + r31, bias, relu);
+                    var y10 = Finish(r10 + r20 + r40, bias, relu); var y11 = Finish(r11 + r21 + r41, bias, relu);
+                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
+                    int oy = 2 * ty, ox = 2 * tx;
+                    Put(ref target, oy, ox, y00, h, w); Put(ref target, oy, ox + 1, y01, h, w);
+                    Put(ref target, oy + 1, ox, y10, h, w); Put(ref target, oy + 1, ox + 1, y11, h, w);
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>) ApplyAt2(ref float source, nuint stride)
+        {
+            var m1 = Vector512.LoadUnsafe(ref source, stride);
+            return (Vector512.LoadUnsafe(ref source) + m1 + Vector512.LoadUnsafe(ref source, 3 * stride),
+                m1 + Vector512.LoadUnsafe(ref source, 2 * stride) + Vector512.LoadUnsafe(ref source, 4 * stride));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Finish(Vector512<float> value, Vector512<float> bias, bool relu) =>
+            relu ? Elementwise.Relu(value + bias) : value + bias;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width)
+        {
+            if (row < height && column < width) value.StoreUnsafe(ref target, (nuint)((row * width + column) * V));
+        }
+    }
+}

@@ -1,0 +1,325 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using CnnGen.IO;
+using CnnGen.Kernels;
+using CnnGen.Shapes;
+using CnnGen.Tests.Infrastructure;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// The stride-2 3x3 Winograd convolution (<see cref="StridedWinogradConvolution"/>, Vector512 only) against the
+    /// definition in double precision on every shape, whatever Pays says: channel counts that fill no whole vector (1, 3,
+    /// 5, 17), odd and even maps (an odd padded size leaves its last row unread), partial 4x4 tiles at the bottom and right,
+    /// padding 0 to 2, ReLU, no bias.
+    /// </summary>
+    /// <remarks>
+    /// The bound: |y − y_exact| ≤ 2e-5 · S with S = |bias| + Σ |x·w| over the cell's 3x3xC window (at least 1e-30), as for
+    /// F(4x4, 3x3) stride 1, whose constants are of the same size (up to 8 in Aᵀ, 3 in Bᵀ, 1/6 in G). A wrong coefficient,
+    /// tap or tile is off by about S/10 or more.
+    /// </remarks>
+    public sealed class StridedWinogradConvolutionTests
+    {
+        private const double Tolerance = 2e-5;
+
+        public static IEnumerable<object[]> Shapes()
+        {
+            // inChannels, height, width, outChannels, padding, bias
+            var shapes = new List<object[]>
+            {
+                new object[] { 32, 32, 32, 64, 1, true },    // the strided network's second layer
+                new object[] { 64, 16, 16, 128, 1, true },   // and its third
+                new object[] { 16, 32, 32, 32, 1, false },   // ResNet-8's first downsampling
+                new object[] { 3, 64, 64, 32, 1, true },     // a stem: 3 channels
+                new object[] { 1, 3, 3, 1, 0, false },       // one output cell
+                new object[] { 5, 9, 11, 17, 0, true },      // odd everything, no padding
+                new object[] { 17, 13, 7, 5, 2, false },     // padding 2, 17 channels: a group of 1
+                new object[] { 64, 33, 33, 3, 1, true },     // padded 35: every padded row and column is read
+                new object[] { 16, 34, 34, 16, 1, false },   // padded 36: the last padded row and column are read by no output
+                new object[] { 16, 6, 30, 48, 1, false },    // 3 output vectors, one row of tiles
+                new object[] { 3, 4, 5, 64, 2, true },       // small map, padding 2
+                new object[] { 32, 18, 18, 32, 0, true },
+                new object[] { 1, 33, 4, 1, 1, false },
+                new object[] { 40, 40, 40, 80, 1, true },    // 5 output vectors: blocks of 3 + 2
+                new object[] { 130, 8, 8, 20, 1, false },    // 9 input groups, a partial last one
+                new object[] { 128, 48, 44, 128, 1, true },  // tiles in several chunks (the last test checks that)
+            };
+            var random = new Random(53);
+            int[] channels = { 1, 3, 5, 16, 17, 32, 64 };
+            for (int trial = 0; trial < 12; trial++)
+            {
+                shapes.Add(new object[]
+                {
+                    channels[random.Next(channels.Length)], random.Next(3, 40), random.Next(3, 40), channels[random.Next(channels.Length)],
+                    random.Next(0, 3), random.Next(2) == 0,
+                });
+            }
+            return shapes;
+        }
+
+        private static bool Available => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+        private static float[] RandomValues(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+            return values;
+        }
+
+        private static float[] Filled(int length, float value)
+        {
+            var values = new float[length];
+            Array.Fill(values, value);
+            return values;
+        }
+
+        // conv2d at stride 2 in double: the value of each output cell and the sum of the magnitudes of its terms.
+        private static (double[] Value, double[] Scale) Definition(float[] x, int inChannels, int height, int width, float[] weight, float[] bias,
+            int outChannels, int padding)
+        {
+            int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1;
+            var value = new double[outChannels * outHeight * outWidth];
+            var scale = new double[value.Length];
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    for (int ox = 0; ox < outWidth; ox++)
+                    {
+                        double sum = bias.Length == 0 ? 0 : bias[oc], magnitude = Math.Abs(sum);
+                        for (int ic = 0; ic < inChannels; ic++)
+                        {
+                            for (int ky = 0; ky < 3; ky++)
+                            {
+                                int iy = 2 * oy + ky - padding;
+                                if (iy < 0 || iy >= height) continue;
+                                for (int kx = 0; kx < 3; kx++)
+                                {
+                                    int ix = 2 * ox + kx - padding;
+                                    if (ix < 0 || ix >= width) continue;
+                                    double product = (double)x[(ic * height + iy) * width + ix] * weight[((oc * inChannels + ic) * 3 + ky) * 3 + kx];
+                                    sum += product;
+                                    magnitude += Math.Abs(product);
+                                }
+                            }
+                        }
+                        int at = (oc * outHeight + oy) * outWidth + ox;
+                        value[at] = sum;
+                        scale[at] = magnitude;
+                    }
+                }
+            }
+            return (value, scale);
+        }
+
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void Forward_MatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding, bool hasBias)
+        {
+            if (!Available) return; // the kernel is Vector512 only; StridedConvolutionTests cover these layers on the other paths
+            var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding);
+            int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1, outLength = outChannels * outHeight * outWidth;
+            float[] x = RandomValues(random, inChannels * height * width);
+            float[] weight = RandomValues(random, outChannels * inChannels * 9);
+            float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
+            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, padding);
+            foreach (int tile in new[] { 4, 2 })
+            {
+                var layout = new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, padding, tile);
+                Assert.Equal(outHeight, layout.OutHeight);
+                Assert.Equal(outWidth, layout.OutWidth);
+                float[] filters = Filled(layout.FiltersLength, float.NaN);
+                StridedWinogradConvolution.TransformFilters(weight, filters, layout);
+                float[] scratch = Filled(layout.ScratchLength, float.NaN); // whatever the scratch held must not reach y
+                foreach (bool relu in new[] { false, true })
+                {
+                    float[] y = Filled(outLength + 5, float.NaN);
+                    StridedWinogradConvolution.Forward(x, filters, bias, y.AsSpan(0, outLength), scratch, relu, layout);
+                    for (int i = 0; i < outLength; i++)
+                    {
+                        double exact = relu ? Math.Max(expected[i], 0) : expected[i];
+                        if (!(Math.Abs(y[i] - exact) <= Tolerance * Math.Max(scale[i], 1e-30)))
+                            Assert.Fail($"tile {tile}, relu={relu}: y[{i}] = {y[i]}, expected {exact} (error {Math.Abs(y[i] - exact) / scale[i]:E2} of the magnitude)");
+                    }
+                    for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+                }
+            }
+        }
+
+        [Fact]
+        public void TransformFilters_IsGgGt_WithZeroLanesPastTheLastChannel()
+        {
+            // One filter: U = G g Gᵀ with the 9x3 G (F(4, 2)'s on the outer taps, ones on the middle tap) computed here in
+            // double, and the 15 lanes of the other output channels zero.
+            float[] weight = { 1, -2, 3, 0.5f, 4, -1, 2, 7, -3 };
+            double[,] g =
+            {
+                { 0.5, 0, 0 }, { 0.5, 0, 0.5 }, { 1.0 / 6, 0, -1.0 / 6 }, { 1.0 / 6, 0, 1.0 / 3 }, { 0, 0, 1 },
+                { 0, 1, 0 }, { 0, 1, 0 }, { 0, 1, 0 }, { 0, 1, 0 },
+            };
+            var layout = new StridedWinogradConvolution.Layout(1, 9, 9, 1, 0);
+            float[] filters = Filled(layout.FiltersLength, float.NaN);
+            StridedWinogradConvolution.TransformFilters(weight, filters, layout);
+            int positionStride = layout.FiltersLength / 81;
+            for (int a = 0; a < 9; a++)
+            {
+                for (int b = 0; b < 9; b++)
+                {
+                    double u = 0;
+                    for (int i = 0; i < 3; i++)
+                        for (int j = 0; j < 3; j++) u += g[a, i] * weight[i * 3 + j] * g[b, j];
+                    int at = (a * 9 + b) * positionStride;
+                    Assert.True(Math.Abs(filters[at] - u) <= 1e-6 * (1 + Math.Abs(u)), $"U[{a},{b}] = {filters[at]}, expected {u}");
+                    for (int lane = 1; lane < 16; lane++) Assert.Equal(0f, filters[at + lane]);
+                }
+            }
+        }
+
+        [Theory]
+        [InlineData(32, 32, 32, 64, true)]   // the strided network's second layer: the 4x4 tile
+        [InlineData(64, 16, 16, 128, false)] // its third: the 2x2 tile
+        [InlineData(32, 8, 8, 64, true)]     // a 4x4 output: the 2x2 tile
+        [InlineData(40, 15, 17, 48, false)]  // odd maps, channels off the vector
+        public void StridedConvolution_RunsIt_WherePays_FromPreparedWeights(int inChannels, int height, int width, int outChannels, bool hasBias)
+        {
+            // Through the public entry points the generated code calls: Prepare (once per weight change), ForwardPrepared.
+            var random = new Random(inChannels + height + width + outChannels);
+            int outHeight = (height + 2 - 3) / 2 + 1, outWidth = (width + 2 - 3) / 2 + 1, outLength = outChannels * outHeight * outWidth;
+            float[] x = RandomValues(random, inChannels * height * width);
+            float[] weight = RandomValues(random, outChannels * inChannels * 9);
+            float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
+            int tile = StridedWinogradConvolution.TileFor(inChannels, height, width, outChannels, 1);
+            int directLength = outChannels * inChannels * 9 + outChannels;
+            int preparedLength = StridedConvolution.PreparedLength(inChannels, height, width, outChannels, 3, 2, 1);
+            if (!Available || !Simd.Enabled) Assert.Equal(0, tile);
+            if (tile == 0) Assert.Equal(directLength, preparedLength);
+            else Assert.Equal(new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, 1, tile).FiltersLength + outChannels, preparedLength);
+            float[] prepared = RandomValues(random, preparedLength); // garbage must be overwritten
+            StridedConvolution.Prepare(weight, bias, inChannels, height, width, outChannels, 3, 2, 1, prepared);
+            float[] scratch = Filled(StridedConvolution.ScratchLength(inChannels, height, width, outChannels, 3, 2, 1), float.NaN);
+            float[] y = Filled(outLength + 3, float.NaN);
+            StridedConvolution.ForwardPrepared(x, inChannels, height, width, prepared, outChannels, 3, 2, 1, y.AsSpan(0, outLength), scratch, relu: true);
+            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, 1);
+            for (int i = 0; i < outLength; i++)
+            {
+                double exact = Math.Max(expected[i], 0);
+                if (!(Math.Abs(y[i] - exact) <= Tolerance * Math.Max(scale[i], 1e-30)))
+                    Assert.Fail($"tile {tile}: y[{i}] = {y[i]}, expected {exact}");
+            }
+            for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+        }
+
+        private static readonly Lazy<SafeTensorsFile> s_fixture = new(() =>
+            SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "pytorch", "strided_convolutions.safetensors")));
+
+        public static IEnumerable<object[]> FixtureCases() =>
+            s_fixture.Value.Metadata.Keys.Where(k => k.StartsWith("strided", StringComparison.Ordinal)).OrderBy(k => k, StringComparer.Ordinal)
+                .Select(k => new object[] { k });
+
+        [Theory]
+        [MemberData(nameof(FixtureCases))]
+        public void MatchesPyTorch_OnEveryPathAndTile(string name)
+        {
+            // relu(conv2d(x, w, b, stride 2)) recorded by tests/fixtures/make_strided_fixtures.py, to 1e-4: through StridedConvolution's
+            // prepared entry points (Winograd where this process picks it, the direct kernels elsewhere), then each tile directly.
+            var fixture = s_fixture.Value;
+            int[] g = fixture.Metadata[name].Split(',').Select(int.Parse).ToArray();
+            int c = g[0], h = g[1], w = g[2], oc = g[3], p = g[4];
+            float[] x = fixture.GetFloats(name + ".x"), weight = fixture.GetFloats(name + ".weight"), bias = fixture.GetFloats(name + ".bias");
+            float[] expected = fixture.GetFloats(name + ".y");
+            float[] prepared = new float[StridedConvolution.PreparedLength(c, h, w, oc, 3, 2, p)];
+            StridedConvolution.Prepare(weight, bias, c, h, w, oc, 3, 2, p, prepared);
+            float[] y = new float[expected.Length];
+            StridedConvolution.ForwardPrepared(x, c, h, w, prepared, oc, 3, 2, p, y, new float[StridedConvolution.ScratchLength(c, h, w, oc, 3, 2, p)], relu: true);
+            Infrastructure.Compare.Close(y, expected, 1e-4, name + " (tile " + StridedWinogradConvolution.TileFor(c, h, w, oc, p) + ")");
+            if (!Available) return;
+            foreach (int tile in new[] { 4, 2 })
+            {
+                var layout = new StridedWinogradConvolution.Layout(c, h, w, oc, p, tile);
+                float[] filters = new float[layout.FiltersLength];
+                StridedWinogradConvolution.TransformFilters(weight, filters, layout);
+                Array.Clear(y);
+                StridedWinogradConvolution.Forward(x, filters, bias, y, new float[layout.ScratchLength], relu: true, layout);
+                Infrastructure.Compare.Close(y, expected, 1e-4, name + " tile " + tile);
+            }
+        }
+
+        [Fact]
+        public void GeneratedNetwork_WithBothTiles_MatchesTheInterpreter()
+        {
+            // A smaller strided network (3x32x32 -> 32, then stride 2: 32 -> 64 -> 128 with batch-norm, then 128 -> 48 on a 4x4
+            // output) compiled from its declaration: evaluation folds the batch-norm, Prepare transforms the filters (the 4x4
+            // tile on the 16x16 output, the 2x2 tile on 8x8 and 4x4 where this machine runs Winograd), sized at run time;
+            // training and backward run the direct kernels. Against the reference interpreter at batch 3, as DifferentialTests does.
+            var layers = new[]
+            {
+                LayerSpec.Conv2d(32, 3, stride: 1, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(64, 3, stride: 2, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(128, 3, stride: 2, padding: 1), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(48, 3, stride: 2, padding: 1), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.GlobalAvgPool(), LayerSpec.Flatten(), LayerSpec.Linear(10),
+            };
+            var network = new RandomNetwork("StridedWinogradNet", TensorShape.Spatial(3, 32, 32), layers);
+            using var assembly = GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace Strided;\n" + network.Declaration());
+            var generated = assembly.CreateNetwork("Strided." + network.Name);
+            if (Available && Simd.Enabled)
+            {
+                Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1));
+                Assert.Equal(2, StridedWinogradConvolution.TileFor(64, 16, 16, 128, 1));
+                Assert.Equal(2, StridedWinogradConvolution.TileFor(128, 8, 8, 48, 1));
+            }
+            DifferentialTests.CheckAgainstInterpreter(network, generated);
+        }
+
+        [Fact]
+        public void TileFor_FollowsTheMeasuredTable()
+        {
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(3, 64, 64, 32, 1));    // a stem
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(16, 32, 32, 32, 1));   // 16 channels in: a tie
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(128, 8, 8, 128, 1));   // a 4x4 output whose filters leave L2
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(64, 4, 4, 128, 1));    // a 2x2 output
+            if (!Available || !Simd.Enabled)
+            {
+                Assert.Equal(0, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1)); // no AVX-512, or SIMD switched off
+                return;
+            }
+            Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1));
+            Assert.Equal(4, StridedWinogradConvolution.TileFor(64, 64, 64, 128, 1));
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(64, 16, 16, 128, 1));
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(128, 16, 16, 256, 1));
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(64, 8, 8, 128, 1));
+        }
+
+        [Fact]
+        public void Forward_AllocatesNothing_OverSeveralChunks()
+        {
+            Assert.True(new StridedWinogradConvolution.Layout(128, 48, 44, 128, 1).Chunks > 1, "a shape of the tests covers several chunks");
+            if (!Available) return;
+            foreach (int tile in new[] { 4, 2 })
+            {
+                var layout = new StridedWinogradConvolution.Layout(32, 32, 32, 64, 1, tile);
+                float[] x = new float[32 * 32 * 32], w = new float[64 * 32 * 9], b = new float[64], y = new float[64 * 16 * 16];
+                float[] filters = new float[layout.FiltersLength], scratch = new float[layout.ScratchLength];
+                Infrastructure.Allocations.AssertNone(() =>
+                {
+                    StridedWinogradConvolution.TransformFilters(w, filters, layout);
+                    StridedWinogradConvolution.Forward(x, filters, b, y, scratch, relu: true, layout);
+                }, calls: 20);
+            }
+            // And through StridedConvolution's prepared entry points, as the generated code calls them.
+            float[] px = new float[64 * 16 * 16], pw = new float[128 * 64 * 9], pb = new float[128], py = new float[128 * 8 * 8];
+            float[] prepared = new float[StridedConvolution.PreparedLength(64, 16, 16, 128, 3, 2, 1)];
+            float[] pscratch = new float[StridedConvolution.ScratchLength(64, 16, 16, 128, 3, 2, 1)];
+            Infrastructure.Allocations.AssertNone(() =>
+            {
+                StridedConvolution.Prepare(pw, pb, 64, 16, 16, 128, 3, 2, 1, prepared);
+                StridedConvolution.ForwardPrepared(px, 64, 16, 16, prepared, 128, 3, 2, 1, py, pscratch, relu: true);
+            }, calls: 20);
+        }
+    }
+}
