@@ -1,8 +1,11 @@
 using System;
 using System.Collections.Generic;
+using System.Text;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using CnnGen.Kernels;
+using CnnGen.Shapes;
+using CnnGen.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -246,6 +249,68 @@ namespace CnnGen.Tests
                             float actual = filters[(a * 6 + b) * positionStride + ic * layout.OutLanes + oc];
                             Assert.True(Math.Abs(actual - u) <= 1e-6 * (1 + Math.Abs(u)), $"U[{a},{b}] of {oc},{ic} = {actual}, expected {u}");
                         }
+        }
+
+        [Theory]
+        [InlineData(32, 16, 16, 64, 2, true)]
+        [InlineData(16, 32, 32, 16, 2, true)]
+        [InlineData(64, 5, 5, 64, 0, true)]   // a 1x1 output
+        [InlineData(16, 6, 6, 16, 0, false)]  // a 2x2 output with 16 channels: direct
+        [InlineData(17, 16, 16, 17, 2, false)] // 17 channels fill too few lanes
+        [InlineData(8, 16, 16, 16, 2, false)]
+        public void DirectConvolution_RunsF2x5_WherePaysSaysSo(int inChannels, int height, int width, int outChannels, int padding, bool pays)
+        {
+            bool available = Available && Simd.Enabled;
+            Assert.Equal(pays && available, WinogradF4Convolution.Pays(inChannels, height, width, outChannels, 5, padding));
+            if (!available) return; // the default path is another one; DirectConvolutionTests cover it
+            var random = new Random(inChannels + height + outChannels + padding);
+            int outHeight = height + 2 * padding - 4, outWidth = width + 2 * padding - 4;
+            float[] x = RandomValues(random, inChannels * height * width), weight = RandomValues(random, outChannels * inChannels * 25);
+            float[] bias = RandomValues(random, outChannels);
+            float[] scratch = new float[DirectConvolution.ScratchLength(inChannels, height, width, outChannels, 5, padding)];
+            float[] y = new float[outChannels * outHeight * outWidth], expected = new float[y.Length];
+            DirectConvolution.Forward(x, inChannels, height, width, weight, bias, outChannels, 5, padding, y, scratch, relu: true);
+            if (pays && available)
+            {
+                var layout = new WinogradF4Convolution.Layout(inChannels, height, width, outChannels, padding, kernel: 5);
+                float[] filters = new float[layout.FiltersLength];
+                WinogradF4Convolution.TransformFilters(weight, filters, layout);
+                WinogradF4Convolution.Forward(x, filters, bias, expected, new float[layout.ScratchLength], relu: true, pool: false, layout);
+            }
+            else
+            {
+                DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, 5, padding, expected, scratch, relu: true, pool: false,
+                    DirectConvolution.KernelPath.Vector512, allowWinograd: false);
+            }
+            Assert.Equal(expected, y);
+        }
+
+        [Fact]
+        public void GeneratedNetworksWith5x5Layers_MatchTheInterpreter()
+        {
+            // Wide 5x5 layers where F(2x2, 5x5) runs on Vector512 (kept filters from the parameters, from batch-norm-folded
+            // weights, fused ReLU and pooling, a 1x1 output), evaluation and training forward, and the direct backward after.
+            var networks = new[]
+            {
+                new RandomNetwork("Wide5x5", TensorShape.Spatial(16, 16, 16), new[]
+                {
+                    LayerSpec.Conv2d(32, 5, 1, 2), LayerSpec.ReLU(), LayerSpec.Conv2d(32, 5, 1, 2), LayerSpec.MaxPool(2),
+                    LayerSpec.Flatten(), LayerSpec.Linear(4),
+                }),
+                new RandomNetwork("Folded5x5", TensorShape.Spatial(24, 12, 12), new[]
+                {
+                    LayerSpec.Conv2d(48, 5, 1, 0, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(), LayerSpec.MaxPool(2),
+                    LayerSpec.Conv2d(32, 5, 1, 2), LayerSpec.Flatten(), LayerSpec.Linear(3),
+                }),
+                new RandomNetwork("Point5x5", TensorShape.Spatial(32, 5, 5), new[] { LayerSpec.Conv2d(64, 5), LayerSpec.Flatten(), LayerSpec.Linear(2) }),
+            };
+            if (Available && Simd.Enabled)
+                Assert.True(DirectConvolution.WinogradFiltersLength(16, 16, 16, 32, 5, 2) > 0, "the first network runs F(2x2, 5x5)");
+            var source = new StringBuilder("using CnnGen;\nnamespace Wide;\n");
+            foreach (var network in networks) source.Append(network.Declaration()).Append('\n');
+            using var assembly = GeneratorHarness.CompileAndLoad(source.ToString());
+            foreach (var network in networks)
+                output.WriteLine($"{network.Name}: largest error {DifferentialTests.CheckAgainstInterpreter(network, assembly.CreateNetwork("Wide." + network.Name)):E2}");
         }
 
         [Fact]

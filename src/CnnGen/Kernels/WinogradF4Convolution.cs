@@ -132,13 +132,27 @@ namespace CnnGen.Kernels
         /// many of its lanes are used (3 channels: 0.6-0.7x, 8-12: 0.7-1.1x); 16 channels on 4x4 and 6x6 maps measured
         /// 1.1-1.2x, too close to call.
         /// </summary>
+        /// <remarks>
+        /// 5x5 kernels, F(2x2, 5x5) (KernelBench <c>winograd5</c>, 44 shapes, the table in benchmarks/README.md): 32 or more
+        /// channels in and out on any map (1.6-3.4x, 1x1 to 32x32 outputs), and 16 or more on outputs of 64 cells or more
+        /// (1.1-1.6x at 16 channels, 1.5x at 24), when the channels fill at least two thirds of their 16-lane groups: 17 channels
+        /// in and out measured 0.8-1.0x, 20 1.1x, 33 1.5-1.6x. It loses with fewer channels in or out (8: 0.4-0.9x, 3: 0.3-0.6x,
+        /// LeNet's 1 -> 6 and 6 -> 16: 0.07x and 0.6-0.8x: a 2x2 tile pays the whole 6x6 window's transforms) and with 16
+        /// channels on a 2x2 output (0.8x); 16 on a 4x4 output measured 1.1x, too close to call.
+        /// </remarks>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
-            if (kernel != 3 || !Simd.Enabled || !Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) return false;
-            int cells = (height + 2 * padding - 2) * (width + 2 * padding - 2);
+            if (kernel != 3 && kernel != 5 || !Simd.Enabled || !Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) return false;
+            int cells = (height + 2 * padding - kernel + 1) * (width + 2 * padding - kernel + 1);
+            if (kernel == 5)
+                return FillsLanes(inChannels) && FillsLanes(outChannels)
+                    && (inChannels >= 32 && outChannels >= 32 || inChannels >= 16 && outChannels >= 16 && cells >= 64);
             return inChannels >= 16 && outChannels >= 16 && cells >= 64
                 || inChannels >= 32 && outChannels >= 32 && cells >= 16;
         }
+
+        // At least two thirds of the lanes of the 16-lane groups the channels take are used: every count from 16 on but 17-21.
+        private static bool FillsLanes(int channels) => 3 * channels >= 2 * V * ((channels + V - 1) / V);
 
         /// <summary>
         /// U = G g Gᵀ of each 3x3 filter of a PyTorch-layout weight [outChannels x inChannels x 3 x 3], into
