@@ -9,7 +9,8 @@ namespace CnnGen.Kernels
     /// <summary>
     /// A stride-1 3x3 convolution by Winograd's F(4x4, 3x3) on the Vector512 path: 36 multiplications per 4x4 output tile
     /// and input channel instead of 144. The filters are transformed once per weight change (<see cref="TransformFilters"/>),
-    /// not per call; <see cref="Pays"/> says where it measured faster than the direct kernel.
+    /// not per call; <see cref="Pays"/> says where it measured faster than the direct kernel. A layout of kernel 5 runs 5x5
+    /// convolutions by F(2x2, 5x5) on the same windows, transforms and GEMMs (WinogradF4Convolution.F2x5.cs).
     /// </summary>
     /// <remarks>
     /// <para>
@@ -133,12 +134,12 @@ namespace CnnGen.Kernels
         /// 1.1-1.2x, too close to call.
         /// </summary>
         /// <remarks>
-        /// 5x5 kernels, F(2x2, 5x5) (KernelBench <c>winograd5</c>, 44 shapes, the table in benchmarks/README.md): 32 or more
-        /// channels in and out on any map (1.6-3.4x, 1x1 to 32x32 outputs), and 16 or more on outputs of 64 cells or more
-        /// (1.1-1.6x at 16 channels, 1.5x at 24), when the channels fill at least two thirds of their 16-lane groups: 17 channels
-        /// in and out measured 0.8-1.0x, 20 1.1x, 33 1.5-1.6x. It loses with fewer channels in or out (8: 0.4-0.9x, 3: 0.3-0.6x,
-        /// LeNet's 1 -> 6 and 6 -> 16: 0.07x and 0.6-0.8x: a 2x2 tile pays the whole 6x6 window's transforms) and with 16
-        /// channels on a 2x2 output (0.8x); 16 on a 4x4 output measured 1.1x, too close to call.
+        /// 5x5 kernels, F(2x2, 5x5) (KernelBench <c>winograd5</c>, 46 shapes, the table in benchmarks/README.md): 32 or more
+        /// channels in and out on any map (1.5-3.4x, 1x1 to 32x32 outputs), and 16 or more on outputs of 64 cells or more
+        /// (1.1-1.9x at 16 channels, 1.4x at 24), when the channels fill at least two thirds of their 16-lane groups: 17
+        /// channels in and out measured 0.8-1.0x, 20 1.05-1.15x, 33 1.5-1.6x. It loses with fewer channels in or out (8:
+        /// 0.4-1.0x, 3: 0.3-0.6x, LeNet's 1 -> 6 and 6 -> 16: 0.07x and 0.6-0.8x: a 2x2 tile pays the whole 6x6 window's
+        /// transforms) and with 16 channels on a 2x2 output (0.7-0.8x); 16 on a 4x4 output measured 1.1x, too close to call.
         /// </remarks>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
@@ -155,7 +156,7 @@ namespace CnnGen.Kernels
         private static bool FillsLanes(int channels) => 3 * channels >= 2 * V * ((channels + V - 1) / V);
 
         /// <summary>
-        /// U = G g Gᵀ of each 3x3 filter of a PyTorch-layout weight [outChannels x inChannels x 3 x 3], into
+        /// U = G g Gᵀ of each 3x3 filter (5x5 with a layout of kernel 5) of a PyTorch-layout weight [outChannels x inChannels x k x k], into
         /// <paramref name="filters"/> (<see cref="Layout.FiltersLength"/> floats); once per weight change.
         /// </summary>
         public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
