@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -37,7 +38,7 @@ namespace CnnGen.Kernels
                     // taps[k][lane] = tap k of output channel group·16 + lane's filter: two 16x16 transposes of the 16
                     // filters' rows (32 floats from the first tap, 25 used) where those rows lie inside weight.
                     ref float first = ref Unsafe.Add(ref w, group * V * outStride + ic * 25);
-                    if (lanes == V && (group * V + V - 1) * outStride + ic * 25 + 2 * V <= weight.Length)
+                    if (Avx512F.IsSupported && lanes == V && (group * V + V - 1) * outStride + ic * 25 + 2 * V <= weight.Length)
                     {
                         DirectConvolution.Transpose16(ref first, outStride, ref g);
                         DirectConvolution.Transpose16(ref Unsafe.Add(ref first, V), outStride, ref Unsafe.Add(ref g, V * V));
