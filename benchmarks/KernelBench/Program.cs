@@ -360,6 +360,44 @@ namespace KernelBench
             }
         }
 
+        // "winograd5": per 5x5 stride-1 shape, the direct kernel against F(2x2, 5x5) (its filters transformed beforehand, as
+        // the generated code does), without and with the fused 2x2 pooling, interleaved in this thread's CPU time (the machine
+        // is shared); the basis of WinogradF4Convolution.Pays for 5x5. GFLOP/s* counts the direct convolution's multiply-adds.
+        // A second argument keeps the shapes whose name starts with it or with one of its comma-separated parts ("64x8,16x4").
+        private static void CompareWinograd5(string? only)
+        {
+            var shapes = new (int C, int H, int OC, int P)[]
+            {
+                (1, 28, 6, 2), (6, 14, 16, 0), (3, 32, 16, 2), (3, 32, 32, 2), (3, 16, 32, 2),
+                (8, 32, 8, 2), (8, 32, 16, 2), (16, 32, 8, 2), (16, 32, 16, 2), (16, 32, 32, 2), (32, 32, 32, 2), (32, 32, 64, 2),
+                (8, 16, 8, 2), (8, 16, 16, 2), (16, 16, 16, 2), (16, 16, 32, 2), (32, 16, 32, 2), (32, 16, 64, 2), (64, 16, 64, 2), (128, 16, 128, 2),
+                (8, 8, 8, 2), (16, 8, 16, 2), (32, 8, 32, 2), (64, 8, 64, 2), (64, 8, 128, 2), (128, 8, 128, 2),
+                (16, 12, 16, 2), (32, 12, 32, 2), (64, 24, 64, 2), (32, 24, 32, 0), (16, 20, 32, 0), (64, 12, 64, 0), (32, 8, 32, 0),
+                (16, 6, 16, 0), (32, 6, 32, 0), (32, 5, 32, 0), (64, 5, 64, 0), (128, 5, 128, 0), (16, 4, 16, 1), (64, 4, 64, 1),
+                (17, 16, 17, 2), (20, 16, 20, 2), (24, 16, 24, 2), (33, 16, 33, 2), (40, 8, 40, 2), (48, 8, 96, 2), (12, 16, 24, 2), (24, 32, 12, 2),
+            };
+            Console.WriteLine($"{"5x5 convolution, ReLU",-24} {"direct us",10} {"GFLOP/s",8} {"F(2x2) us",10} {"GFLOP/s*",8} {"F2/direct",10} {"pooled: direct",15} {"F(2x2)",8} {"F2/direct",10} {"picked",7}");
+            foreach (var s in shapes)
+            {
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
+                if (only is not null && !Array.Exists(only.Split(','), part => name.StartsWith(part, StringComparison.Ordinal))) continue;
+                int o = s.H + 2 * s.P - 4;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 25, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
+                float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 5, s.P)];
+                var layout = new WinogradF4Convolution.Layout(s.C, s.H, s.H, s.OC, s.P, kernel: 5);
+                float[] scratch5 = new float[layout.ScratchLength], filters = new float[layout.FiltersLength];
+                WinogradF4Convolution.TransformFilters(w, filters, layout);
+                var (direct, winograd) = InterleavedCpu(
+                    () => DirectConvolution.ForwardOn(x, s.C, s.H, s.H, w, bias, s.OC, 5, s.P, y, scratch, relu: true, pool: false, KernelPaths.Default, allowWinograd: false),
+                    () => WinogradF4Convolution.Forward(x, filters, bias, y, scratch5, relu: true, pool: false, layout));
+                var (directPooled, winogradPooled) = o < 2 ? (double.NaN, double.NaN) : InterleavedCpu(
+                    () => DirectConvolution.ForwardOn(x, s.C, s.H, s.H, w, bias, s.OC, 5, s.P, y, scratch, relu: true, pool: true, KernelPaths.Default, allowWinograd: false),
+                    () => WinogradF4Convolution.Forward(x, filters, bias, y, scratch5, relu: true, pool: true, layout));
+                double flops = 2.0 * s.OC * o * o * s.C * 25;
+                Console.WriteLine($"{name,-24} {direct * 1e6,10:F2} {flops / direct / 1e9,8:F1} {winograd * 1e6,10:F2} {flops / winograd / 1e9,8:F1} {direct / winograd,9:F2}x {directPooled * 1e6,15:F2} {winogradPooled * 1e6,8:F2} {directPooled / winogradPooled,9:F2}x {(WinogradF4Convolution.Pays(s.C, s.H, s.H, s.OC, 5, s.P) ? "F(2x2)" : "-"),7}");
+            }
+        }
+
         // "conv": only the convolution table (forward and backward), for quick before/after comparisons of the direct kernels.
         public static void Main(string[] args)
         {
@@ -367,6 +405,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "winograd-backward")
             {
                 CompareWinogradBackward();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "winograd5")
+            {
+                CompareWinograd5(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "winograd4")

@@ -103,6 +103,16 @@ namespace CnnGen.Tests.Fixtures
     [Linear(4)]
     public partial class WinogradNet { }
 
+    // 5x5 layers wide enough for F(2x2, 5x5) on Vector512 (the second with its pooling fused); their input gradients run direct.
+    [Network(16, 16, 16)]
+    [Conv2d(32, 5, Padding = 2)]
+    [ReLU]
+    [Conv2d(32, 5, Padding = 2)]
+    [MaxPool(2)]
+    [Flatten]
+    [Linear(4)]
+    public partial class Winograd5Net { }
+
     [Network(2, 8, 8)]
     [Conv2d(3, 3, Padding = 1)]
     [Sigmoid]

@@ -80,7 +80,7 @@ namespace CnnGen.Tests
             Compare.Close(Evaluate(network, input, workspace), expected, 1e-5, "evaluation after the change");
         }
 
-        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(WinogradNet) };
+        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(WinogradNet), nameof(Winograd5Net) };
 
         public static TheoryData<string> NetworksWithRunningStatistics => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet) };
 
@@ -91,6 +91,7 @@ namespace CnnGen.Tests
                 nameof(MobileNetV2) => new MobileNetV2(),
                 nameof(ResNet8) => new ResNet8(),
                 nameof(WinogradNet) => new WinogradNet(),
+                nameof(Winograd5Net) => new Winograd5Net(),
                 nameof(LeNet5) => new LeNet5(),
                 _ => new BatchNormNet(),
             };
@@ -341,6 +342,7 @@ namespace CnnGen.Tests
                 case ResNet8 r: r.ResetParameters(seed); break;
                 case BatchNormNet b: b.ResetParameters(seed); break;
                 case WinogradNet w: w.ResetParameters(seed); break;
+                case Winograd5Net w: w.ResetParameters(seed); break;
                 case LeNet5 l: l.ResetParameters(seed); break;
                 default: throw new ArgumentException(network.GetType().Name, nameof(network));
             }

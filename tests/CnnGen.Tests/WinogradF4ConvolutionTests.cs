@@ -257,7 +257,7 @@ namespace CnnGen.Tests
         [Fact]
         public void Forward_AllocatesNothing_AndPaysWhereItMeasuredFaster()
         {
-            Assert.False(WinogradF4Convolution.Pays(32, 16, 16, 32, 5, 2), "a 5x5 kernel");
+            Assert.False(WinogradF4Convolution.Pays(32, 16, 16, 32, 7, 3), "a 7x7 kernel");
             Assert.False(WinogradF4Convolution.Pays(3, 32, 32, 16, 3, 1), "a 3-channel stem");
             Assert.False(WinogradF4Convolution.Pays(16, 32, 32, 8, 3, 1), "8 output channels");
             Assert.False(WinogradF4Convolution.Pays(16, 4, 4, 16, 3, 1), "a 4x4 map with 16 channels");

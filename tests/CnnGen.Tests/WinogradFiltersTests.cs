@@ -16,15 +16,22 @@ namespace CnnGen.Tests
     {
         public static IEnumerable<object[]> Shapes() => new[]
         {
-            // inChannels, height, width, outChannels, padding
-            new object[] { 16, 32, 32, 16, 1 },   // ResNet-8's first stage
-            new object[] { 32, 32, 32, 32, 1 },   // the CIFAR network's second convolution
-            new object[] { 64, 16, 16, 64, 1 },
-            new object[] { 16, 34, 33, 24, 0 },   // unpadded: the input gradient runs at padding 2
-            new object[] { 20, 30, 31, 17, 2 },   // padding 2: the input gradient runs unpadded
-            new object[] { 3, 32, 32, 32, 1 },    // a stem: no Winograd forward, filters may be empty
-            new object[] { 64, 8, 8, 64, 1 },     // small map
-            new object[] { 5, 9, 11, 20, 3 },     // padding 3: no Winograd input gradient
+            // inChannels, height, width, outChannels, padding, kernel
+            new object[] { 16, 32, 32, 16, 1, 3 },   // ResNet-8's first stage
+            new object[] { 32, 32, 32, 32, 1, 3 },   // the CIFAR network's second convolution
+            new object[] { 64, 16, 16, 64, 1, 3 },
+            new object[] { 16, 34, 33, 24, 0, 3 },   // unpadded: the input gradient runs at padding 2
+            new object[] { 20, 30, 31, 17, 2, 3 },   // padding 2: the input gradient runs unpadded
+            new object[] { 3, 32, 32, 32, 1, 3 },    // a stem: no Winograd forward, filters may be empty
+            new object[] { 64, 8, 8, 64, 1, 3 },     // small map
+            new object[] { 5, 9, 11, 20, 3, 3 },     // padding 3: no Winograd input gradient
+            // 5x5: F(2x2, 5x5) forward where it pays, the input gradient always direct
+            new object[] { 32, 16, 16, 64, 2, 5 },
+            new object[] { 16, 32, 32, 16, 2, 5 },
+            new object[] { 64, 8, 8, 128, 2, 5 },
+            new object[] { 32, 9, 11, 40, 0, 5 },    // unpadded, odd output
+            new object[] { 17, 16, 16, 17, 2, 5 },   // 17 channels: direct
+            new object[] { 3, 32, 32, 32, 2, 5 },    // a stem: direct
         };
 
         private static float[] RandomValues(Random random, int length)
@@ -36,51 +43,51 @@ namespace CnnGen.Tests
 
         [Theory]
         [MemberData(nameof(Shapes))]
-        public void ForwardWithFilters_EqualsForward_BitForBit(int inChannels, int height, int width, int outChannels, int padding)
+        public void ForwardWithFilters_EqualsForward_BitForBit(int inChannels, int height, int width, int outChannels, int padding, int kernel)
         {
             var random = new Random(inChannels * 131 + height * 17 + width + outChannels * 3 + padding);
-            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
             float[] x = RandomValues(random, inChannels * height * width);
-            float[] weight = RandomValues(random, outChannels * inChannels * 9);
+            float[] weight = RandomValues(random, outChannels * inChannels * kernel * kernel);
             float[] bias = RandomValues(random, outChannels);
-            int scratchLength = DirectConvolution.ScratchLength(inChannels, height, width, outChannels, 3, padding);
-            int filterLength = DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, 3, padding);
+            int scratchLength = DirectConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, padding);
+            int filterLength = DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, kernel, padding);
             if (!Vector512.IsHardwareAccelerated || !Simd.Enabled) Assert.Equal(0, filterLength);
             float[] filters = RandomValues(random, filterLength);
-            DirectConvolution.TransformFilters(weight, inChannels, height, width, outChannels, 3, padding, filters);
+            DirectConvolution.TransformFilters(weight, inChannels, height, width, outChannels, kernel, padding, filters);
             foreach (bool relu in new[] { false, true })
             {
                 float[] expected = new float[outChannels * outHeight * outWidth], actual = new float[expected.Length];
-                DirectConvolution.Forward(x, inChannels, height, width, weight, bias, outChannels, 3, padding, expected, new float[scratchLength], relu);
-                DirectConvolution.ForwardWithFilters(x, inChannels, height, width, weight, bias, outChannels, 3, padding, actual, RandomValues(random, scratchLength), relu, filters);
+                DirectConvolution.Forward(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, expected, new float[scratchLength], relu);
+                DirectConvolution.ForwardWithFilters(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, actual, RandomValues(random, scratchLength), relu, filters);
                 Assert.Equal(expected, actual);
                 if (outHeight < 2 || outWidth < 2) continue;
                 float[] expectedPooled = new float[outChannels * (outHeight / 2) * (outWidth / 2)], actualPooled = new float[expectedPooled.Length];
-                DirectConvolution.ForwardPooled(x, inChannels, height, width, weight, bias, outChannels, 3, padding, expectedPooled, new float[scratchLength], relu);
-                DirectConvolution.ForwardPooledWithFilters(x, inChannels, height, width, weight, bias, outChannels, 3, padding, actualPooled, RandomValues(random, scratchLength), relu, filters);
+                DirectConvolution.ForwardPooled(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, expectedPooled, new float[scratchLength], relu);
+                DirectConvolution.ForwardPooledWithFilters(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, actualPooled, RandomValues(random, scratchLength), relu, filters);
                 Assert.Equal(expectedPooled, actualPooled);
             }
         }
 
         [Theory]
         [MemberData(nameof(Shapes))]
-        public void BackwardWithFilters_SameWeightGradient_InputGradientMatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding)
+        public void BackwardWithFilters_SameWeightGradient_InputGradientMatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding, int kernel)
         {
             var random = new Random(inChannels * 71 + height * 13 + width * 5 + outChannels + padding);
-            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
-            int inLength = inChannels * height * width, taps = inChannels * 9;
+            int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
+            int inLength = inChannels * height * width, taps = inChannels * kernel * kernel;
             float[] x = RandomValues(random, inLength);
             float[] weight = RandomValues(random, outChannels * taps);
             float[] dy = RandomValues(random, outChannels * outHeight * outWidth);
-            int scratchLength = DirectConvolution.ScratchLength(inChannels, height, width, outChannels, 3, padding);
-            float[] filters = RandomValues(random, DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, 3, padding));
-            DirectConvolution.TransformFiltersForInputGradient(weight, inChannels, height, width, outChannels, 3, padding, filters);
+            int scratchLength = DirectConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, padding);
+            float[] filters = RandomValues(random, DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, kernel, padding));
+            DirectConvolution.TransformFiltersForInputGradient(weight, inChannels, height, width, outChannels, kernel, padding, filters);
 
             float[] expectedDWeight = new float[outChannels * taps], dWeight = new float[outChannels * taps];
             float[] directDx = new float[inLength], dx = new float[inLength + 7];
             Array.Fill(dx, float.NaN);
-            DirectConvolution.Backward(x, inChannels, height, width, weight, dy, outChannels, 3, padding, expectedDWeight, directDx, new float[scratchLength]);
-            DirectConvolution.BackwardWithFilters(x, inChannels, height, width, weight, dy, outChannels, 3, padding, dWeight, dx.AsSpan(0, inLength), RandomValues(random, scratchLength), filters);
+            DirectConvolution.Backward(x, inChannels, height, width, weight, dy, outChannels, kernel, padding, expectedDWeight, directDx, new float[scratchLength]);
+            DirectConvolution.BackwardWithFilters(x, inChannels, height, width, weight, dy, outChannels, kernel, padding, dWeight, dx.AsSpan(0, inLength), RandomValues(random, scratchLength), filters);
             Assert.Equal(expectedDWeight, dWeight);
             for (int i = inLength; i < dx.Length; i++) Assert.True(float.IsNaN(dx[i]), "wrote past the input gradient");
 
@@ -94,13 +101,13 @@ namespace CnnGen.Tests
                         double sum = 0, scale = 0;
                         for (int oc = 0; oc < outChannels; oc++)
                         {
-                            for (int ky = 0; ky < 3; ky++)
+                            for (int ky = 0; ky < kernel; ky++)
                             {
-                                for (int kx = 0; kx < 3; kx++)
+                                for (int kx = 0; kx < kernel; kx++)
                                 {
                                     int oy = iy - ky + padding, ox = ix - kx + padding;
                                     if (oy < 0 || oy >= outHeight || ox < 0 || ox >= outWidth) continue;
-                                    double product = (double)dy[(oc * outHeight + oy) * outWidth + ox] * weight[(oc * inChannels + ic) * 9 + ky * 3 + kx];
+                                    double product = (double)dy[(oc * outHeight + oy) * outWidth + ox] * weight[(oc * inChannels + ic) * kernel * kernel + ky * kernel + kx];
                                     sum += product;
                                     scale += Math.Abs(product);
                                 }
@@ -116,24 +123,24 @@ namespace CnnGen.Tests
 
             // Frozen weights (an empty weight gradient): the same input gradient, bit for bit.
             float[] dxOnly = new float[inLength];
-            DirectConvolution.BackwardWithFilters(x, inChannels, height, width, weight, dy, outChannels, 3, padding, default, dxOnly, new float[scratchLength], filters);
+            DirectConvolution.BackwardWithFilters(x, inChannels, height, width, weight, dy, outChannels, kernel, padding, default, dxOnly, new float[scratchLength], filters);
             Assert.Equal(dx.AsSpan(0, inLength).ToArray(), dxOnly);
         }
 
         [Theory]
         [MemberData(nameof(Shapes))]
-        public void NothingOutsideTheSpansOrLeftInTheBuffersChangesAResult(int inChannels, int height, int width, int outChannels, int padding)
+        public void NothingOutsideTheSpansOrLeftInTheBuffersChangesAResult(int inChannels, int height, int width, int outChannels, int padding, int kernel)
         {
             // A generated network hands each sample's slice of a batch array to the kernels, and one filters array holds the
             // forward's filters or the input gradient's in turn: neither the neighbours of a slice nor what a buffer held
             // before may change a single bit of the result.
             var random = new Random(inChannels + height + width + outChannels + padding);
-            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
             int inLength = inChannels * height * width, outLength = outChannels * outHeight * outWidth;
-            float[] weight = RandomValues(random, outChannels * inChannels * 9), bias = RandomValues(random, outChannels);
+            float[] weight = RandomValues(random, outChannels * inChannels * kernel * kernel), bias = RandomValues(random, outChannels);
             float[] x = RandomValues(random, inLength), dy = RandomValues(random, outLength);
-            int scratchLength = DirectConvolution.ScratchLength(inChannels, height, width, outChannels, 3, padding);
-            int filterLength = DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, 3, padding);
+            int scratchLength = DirectConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, padding);
+            int filterLength = DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, kernel, padding);
 
             (float[] Y, float[] Dx, float[] Dw) Run(float surrounding)
             {
@@ -149,16 +156,16 @@ namespace CnnGen.Tests
                 var scratch = new float[scratchLength];
                 Array.Fill(scratch, surrounding);
                 // The input gradient's filters first, so the forward's are written over them (and the other way round below).
-                DirectConvolution.TransformFiltersForInputGradient(weight, inChannels, height, width, outChannels, 3, padding, filters);
-                DirectConvolution.TransformFilters(weight, inChannels, height, width, outChannels, 3, padding, filters);
+                DirectConvolution.TransformFiltersForInputGradient(weight, inChannels, height, width, outChannels, kernel, padding, filters);
+                DirectConvolution.TransformFilters(weight, inChannels, height, width, outChannels, kernel, padding, filters);
                 var y = Embedded(new float[outLength]);
-                DirectConvolution.ForwardWithFilters(Embedded(x).AsSpan(32, inLength), inChannels, height, width, weight, bias, outChannels, 3, padding,
+                DirectConvolution.ForwardWithFilters(Embedded(x).AsSpan(32, inLength), inChannels, height, width, weight, bias, outChannels, kernel, padding,
                     y.AsSpan(32, outLength), scratch, relu: false, filters);
-                DirectConvolution.TransformFiltersForInputGradient(weight, inChannels, height, width, outChannels, 3, padding, filters);
+                DirectConvolution.TransformFiltersForInputGradient(weight, inChannels, height, width, outChannels, kernel, padding, filters);
                 var dx = Embedded(new float[inLength]);
                 var dw = new float[weight.Length];
                 DirectConvolution.BackwardWithFilters(Embedded(x).AsSpan(32, inLength), inChannels, height, width, weight, Embedded(dy).AsSpan(32, outLength),
-                    outChannels, 3, padding, dw, dx.AsSpan(32, inLength), scratch, filters);
+                    outChannels, kernel, padding, dw, dx.AsSpan(32, inLength), scratch, filters);
                 return (y.AsSpan(32, outLength).ToArray(), dx.AsSpan(32, inLength).ToArray(), dw);
             }
 
@@ -177,8 +184,9 @@ namespace CnnGen.Tests
             Assert.True(DirectConvolution.WinogradFiltersLength(16, 32, 32, 16, 3, 1) > 0);
             // A 3-channel stem's input gradient is a 16 -> 3 convolution: not Winograd either way.
             Assert.Equal(0, DirectConvolution.WinogradFiltersLength(3, 32, 32, 16, 3, 1));
-            // Only 3x3 kernels.
-            Assert.Equal(0, DirectConvolution.WinogradFiltersLength(32, 32, 32, 32, 5, 2));
+            // 5x5: the forward's F(2x2, 5x5) filters only (the input gradient runs direct); no Winograd for 7x7.
+            Assert.Equal(new WinogradF4Convolution.Layout(32, 32, 32, 32, 2, kernel: 5).FiltersLength, DirectConvolution.WinogradFiltersLength(32, 32, 32, 32, 5, 2));
+            Assert.Equal(0, DirectConvolution.WinogradFiltersLength(32, 32, 32, 32, 7, 3));
         }
 
         [Fact]

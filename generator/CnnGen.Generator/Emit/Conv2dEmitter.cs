@@ -86,13 +86,13 @@ namespace CnnGen.Generator.Emit
                 + ", " + ParameterSlice(layer) + FiltersArgument(layer) + ", workspace.Columns);");
 
         /// <summary>
-        /// Whether the layer keeps Winograd filters in the workspace: a dense 3x3 stride-1 convolution, whose forward (and input
-        /// gradient) the runtime may run as a Winograd convolution. The runtime decides per shape and machine
+        /// Whether the layer keeps Winograd filters in the workspace: a dense 3x3 or 5x5 stride-1 convolution, whose forward
+        /// (and a 3x3 one's input gradient) the runtime may run as a Winograd convolution. The runtime decides per shape and machine
         /// (<c>DirectConvolution.WinogradFiltersLength</c>, 0 when it runs direct); the generated code transforms the filters
         /// once per change of the weights in evaluation, once per pass in training, and hands them to every sample's call.
         /// </summary>
         public static bool HasWinogradFilters(PlannedLayer layer) =>
-            layer.Kind == LayerKind.Conv2d && DimsOf(layer).Direct && layer.Spec.Kernel == 3 && !GroupedConv2dEmitter.Handles(layer.Spec)
+            layer.Kind == LayerKind.Conv2d && DimsOf(layer).Direct && layer.Spec.Kernel is 3 or 5 && !GroupedConv2dEmitter.Handles(layer.Spec)
             && layer.Input.Channels >= MinimumWinogradChannels && layer.Output.Channels >= MinimumWinogradChannels;
 
         /// <summary>The runtime never uses Winograd below this many channels in or out (DirectConvolution.MinimumWinogradChannels).</summary>
@@ -116,10 +116,19 @@ namespace CnnGen.Generator.Emit
         public static void EmitTransformFilters(IndentedWriter w, PlannedLayer layer, string weights) =>
             w.Line("global::CnnGen.Kernels.DirectConvolution.TransformFilters(" + weights + ", " + ShapeArguments(layer) + ", workspace." + WinogradFiltersArray(layer) + ");");
 
-        /// <summary>The input gradient's filters (the weights turned half a turn, channels swapped), before backward's samples.</summary>
-        public static void EmitTransformFiltersForInputGradient(IndentedWriter w, PlannedLayer layer) =>
+        /// <summary>
+        /// The input gradient's filters (the weights turned half a turn, channels swapped), before backward's samples; none for a
+        /// 5x5 layer, whose input gradient runs direct.
+        /// </summary>
+        public static void EmitTransformFiltersForInputGradient(IndentedWriter w, PlannedLayer layer)
+        {
+            if (!InputGradientByWinograd(layer)) return;
             w.Line("if (" + InputGradientCondition(layer) + ") global::CnnGen.Kernels.DirectConvolution.TransformFiltersForInputGradient(" + ParameterSlice(layer) + ", "
                 + ShapeArguments(layer) + ", workspace." + WinogradFiltersArray(layer) + ");");
+        }
+
+        // Only 3x3 layers' input gradients run by Winograd (DirectConvolution.InputGradientByWinograd).
+        private static bool InputGradientByWinograd(PlannedLayer layer) => HasWinogradFilters(layer) && layer.Spec.Kernel == 3;
 
         /// <summary>
         /// What a convolution absorbs in evaluation mode: the layers right after it that fold or fuse into it. ReLU and
@@ -326,7 +335,7 @@ namespace CnnGen.Generator.Emit
                 if (d.Direct)
                 {
                     w.Line(HasWinogradFilters(layer)
-                        ? "// Stride-1 3x3 convolution: Winograd with the filters the forward pass transformed, where the runtime uses it for this shape; else direct."
+                        ? "// Stride-1 " + Int(layer.Spec.Kernel) + "x" + Int(layer.Spec.Kernel) + " convolution: Winograd with the filters the forward pass transformed, where the runtime uses it for this shape; else direct."
                         : "// Direct stride-1 convolution (register tiles over flat padded rows), started at the bias.");
                     w.Line(DirectForwardCall(layer, "Forward", layer.Spec.Bias, relu: false));
                     return;
@@ -362,7 +371,7 @@ namespace CnnGen.Generator.Emit
             // One kernel call gives both gradients, each only when wanted: a frozen layer's weights get none.
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
             w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + ParameterGradientOrEmpty(layer)
-                + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + FiltersArgument(layer) + ", workspace.Columns);");
+                + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + (InputGradientByWinograd(layer) ? FiltersArgument(layer) : "") + ", workspace.Columns);");
         }
 
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
@@ -393,8 +402,8 @@ namespace CnnGen.Generator.Emit
             {
                 var (input, spec) = (layer.Input, layer.Spec);
                 w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample (unless dp is empty: frozen) and, when dx is not empty, writes its input gradient.</summary>");
-                bool filters = HasWinogradFilters(layer);
-                w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx" + FiltersParameter(layer) + ", " + Span + " columns)");
+                bool filters = InputGradientByWinograd(layer);
+                w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx" + (filters ? FiltersParameter(layer) : "") + ", " + Span + " columns)");
                 using (w.OpenBlock())
                 {
                     // The two kernels share one contract: both gradients in one call, the strided one taking the stride too.

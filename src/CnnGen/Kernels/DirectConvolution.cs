@@ -85,9 +85,11 @@ namespace CnnGen.Kernels
         private static bool WeightGradientByWinograd(in Geometry g, int outChannels) =>
             WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
-        // What every Winograd path needs: the Vector512 kernels, a 3x3 kernel, enough channels each way.
-        private static bool WinogradShape(int inChannels, int outChannels, int kernel) =>
-            Vector512.IsHardwareAccelerated && kernel == 3 && inChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels;
+        // What every Winograd path needs: the Vector512 kernels, a 3x3 kernel (5x5 too for the forward: F(2x2, 5x5)), enough
+        // channels each way.
+        private static bool WinogradShape(int inChannels, int outChannels, int kernel, bool forward = false) =>
+            Vector512.IsHardwareAccelerated && (kernel == 3 || forward && kernel == 5)
+            && inChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels;
 
         private static WinogradWeightGradient.Layout WeightGradientLayout(in Geometry g, int outChannels) =>
             new(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
@@ -97,18 +99,20 @@ namespace CnnGen.Kernels
             Math.Max(g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 16),
                 ForwardByWinograd(g, outChannels) ? F4Layout(g, outChannels).ScratchLength + (filtersKept ? 0 : F4Layout(g, outChannels).FiltersLength) : 0); // room to transform them per call
 
-        // F(4x4, 3x3) where it measured faster than the direct kernel (WinogradF4Convolution.Pays), on the Vector512 path. Its
-        // domain holds every shape where F(2x2, 3x3) (WinogradConvolution) measured faster than direct, and F(4x4) beat F(2x2)
-        // on all of them (benchmarks/README.md), so F(2x2) is no longer run here; KernelBench keeps it as the comparison.
+        // F(4x4, 3x3) or F(2x2, 5x5) where it measured faster than the direct kernel (WinogradF4Convolution.Pays), on the
+        // Vector512 path. For 3x3, F(4x4)'s domain holds every shape where F(2x2, 3x3) (WinogradConvolution) measured faster
+        // than direct, and F(4x4) beat F(2x2) on all of them (benchmarks/README.md), so F(2x2, 3x3) is no longer run here;
+        // KernelBench keeps it as the comparison.
         private static bool WinogradPays(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
-            WinogradShape(inChannels, outChannels, kernel) && WinogradF4Convolution.Pays(inChannels, height, width, outChannels, kernel, padding);
+            WinogradShape(inChannels, outChannels, kernel, forward: true) && WinogradF4Convolution.Pays(inChannels, height, width, outChannels, kernel, padding);
 
         private static bool ForwardByWinograd(in Geometry g, int outChannels) =>
             WinogradPays(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
 
-        // d x = conv(d y, turned weights, padding 2 − p): d y's channels in, x's channels out, x's size out.
+        // d x = conv(d y, turned weights, padding 2 − p): d y's channels in, x's channels out, x's size out. 3x3 only: a 5x5
+        // layer's input gradient runs direct.
         private static bool InputGradientByWinograd(in Geometry g, int outChannels) =>
-            g.Padding <= 2 && WinogradPays(outChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, 2 - g.Padding);
+            g.Kernel == 3 && g.Padding <= 2 && WinogradPays(outChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, 2 - g.Padding);
 
         /// <summary>
         /// Below this many channels in or out the transforms cost more than Winograd saves, whatever the map: the generator
@@ -208,7 +212,7 @@ namespace CnnGen.Kernels
         }
 
         private static WinogradF4Convolution.Layout F4Layout(in Geometry g, int outChannels) =>
-            new(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+            new(g.InChannels, g.Height, g.Width, outChannels, g.Padding, g.Kernel);
 
         private static WinogradF4Convolution.Layout InputGradientF4Layout(in Geometry g, int outChannels) =>
             new(outChannels, g.OutHeight, g.OutWidth, g.InChannels, 2 - g.Padding);

@@ -9,7 +9,8 @@ namespace CnnGen.Kernels
     /// <summary>
     /// A stride-1 3x3 convolution by Winograd's F(4x4, 3x3) on the Vector512 path: 36 multiplications per 4x4 output tile
     /// and input channel instead of 144. The filters are transformed once per weight change (<see cref="TransformFilters"/>),
-    /// not per call; <see cref="Pays"/> says where it measured faster than the direct kernel.
+    /// not per call; <see cref="Pays"/> says where it measured faster than the direct kernel. A layout of kernel 5 runs 5x5
+    /// convolutions by F(2x2, 5x5) on the same windows, transforms and GEMMs (WinogradF4Convolution.F2x5.cs).
     /// </summary>
     /// <remarks>
     /// <para>
@@ -32,10 +33,11 @@ namespace CnnGen.Kernels
     /// unit-scale data (9.3e-6 measured at worst), where the direct kernel stays within ~1e-6 (WinogradF4ConvolutionTests).
     /// </para>
     /// </remarks>
-    internal static class WinogradF4Convolution
+    internal static partial class WinogradF4Convolution
     {
         private const int V = 16;
-        private const int Positions = 36;
+        private const int Window = 6;
+        private const int Positions = Window * Window;
         private const int UnpackCells = 4 * V;
         // Floats of V and M one chunk of tiles may take (512 KB, half of L2): they stay in L2 between the transforms and the
         // GEMMs. Measured against 32 K and 8 K floats: equal or faster (128x16x16 -> 128: 111 us against 133 us).
@@ -47,29 +49,34 @@ namespace CnnGen.Kernels
         internal readonly struct Layout
         {
             public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth;
+            /// <summary>The filter's side (3: F(4x4, 3x3); 5: F(2x2, 5x5)) and the output tile's (4 or 2): both fill a 6x6 window.</summary>
+            public readonly int Kernel, TileSize;
             public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
             public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
             public readonly int TransformedGroupStride, TransformedPositionStride, ProductPositionStride, FilterPositionStride, OutputGroupStride;
             public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
 
-            public Layout(int inChannels, int height, int width, int outChannels, int padding)
+            public Layout(int inChannels, int height, int width, int outChannels, int padding, int kernel = 3)
             {
                 if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
                 if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
-                if (padding < 0 || height + 2 * padding < 3 || width + 2 * padding < 3)
-                    throw new ArgumentOutOfRangeException(nameof(padding), padding, "The 3x3 kernel does not fit the padded input.");
+                if (kernel != 3 && kernel != 5) throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "Only 3x3 (F(4x4, 3x3)) and 5x5 (F(2x2, 5x5)) kernels.");
+                if (padding < 0 || height + 2 * padding < kernel || width + 2 * padding < kernel)
+                    throw new ArgumentOutOfRangeException(nameof(padding), padding, "The kernel does not fit the padded input.");
                 InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels; Padding = padding;
-                OutHeight = height + 2 * padding - 2;
-                OutWidth = width + 2 * padding - 2;
-                TileRows = (OutHeight + 3) / 4;
-                TileColumns = (OutWidth + 3) / 4;
+                Kernel = kernel;
+                TileSize = Window - kernel + 1;
+                OutHeight = height + 2 * padding - kernel + 1;
+                OutWidth = width + 2 * padding - kernel + 1;
+                TileRows = (OutHeight + TileSize - 1) / TileSize;
+                TileColumns = (OutWidth + TileSize - 1) / TileSize;
                 Tiles = TileRows * TileColumns;
                 InGroups = (inChannels + V - 1) / V;
                 OutGroups = (outChannels + V - 1) / V;
                 OutLanes = OutGroups * V;
                 // Every window of every tile, the partial ones at the bottom and right included, lies inside the buffer.
-                PaddedHeight = 4 * TileRows + 2;
-                PaddedWidth = 4 * TileColumns + 2;
+                PaddedHeight = TileSize * TileRows + kernel - 1;
+                PaddedWidth = TileSize * TileColumns + kernel - 1;
                 PaddedGroupStride = PaddedHeight * PaddedWidth * V;
                 PaddedLength = InGroups * PaddedGroupStride;
                 int perTile = Positions * (InGroups * V + OutLanes);
@@ -126,22 +133,41 @@ namespace CnnGen.Kernels
         /// many of its lanes are used (3 channels: 0.6-0.7x, 8-12: 0.7-1.1x); 16 channels on 4x4 and 6x6 maps measured
         /// 1.1-1.2x, too close to call.
         /// </summary>
+        /// <remarks>
+        /// 5x5 kernels, F(2x2, 5x5) (KernelBench <c>winograd5</c>, 46 shapes, the table in benchmarks/README.md): 32 or more
+        /// channels in and out on any map (1.5-3.4x, 1x1 to 32x32 outputs), and 16 or more on outputs of 64 cells or more
+        /// (1.1-1.9x at 16 channels, 1.4x at 24), when the channels fill at least two thirds of their 16-lane groups: 17
+        /// channels in and out measured 0.8-1.0x, 20 1.05-1.15x, 33 1.5-1.6x. It loses with fewer channels in or out (8:
+        /// 0.4-1.0x, 3: 0.3-0.6x, LeNet's 1 -> 6 and 6 -> 16: 0.07x and 0.6-0.8x: a 2x2 tile pays the whole 6x6 window's
+        /// transforms) and with 16 channels on a 2x2 output (0.7-0.8x); 16 on a 4x4 output measured 1.1x, too close to call.
+        /// </remarks>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
-            if (kernel != 3 || !Simd.Enabled || !Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) return false;
-            int cells = (height + 2 * padding - 2) * (width + 2 * padding - 2);
+            if (kernel != 3 && kernel != 5 || !Simd.Enabled || !Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) return false;
+            int cells = (height + 2 * padding - kernel + 1) * (width + 2 * padding - kernel + 1);
+            if (kernel == 5)
+                return FillsLanes(inChannels) && FillsLanes(outChannels)
+                    && (inChannels >= 32 && outChannels >= 32 || inChannels >= 16 && outChannels >= 16 && cells >= 64);
             return inChannels >= 16 && outChannels >= 16 && cells >= 64
                 || inChannels >= 32 && outChannels >= 32 && cells >= 16;
         }
 
+        // At least two thirds of the lanes of the 16-lane groups the channels take are used: every count from 16 on but 17-21.
+        private static bool FillsLanes(int channels) => 3 * channels >= 2 * V * ((channels + V - 1) / V);
+
         /// <summary>
-        /// U = G g Gᵀ of each 3x3 filter of a PyTorch-layout weight [outChannels x inChannels x 3 x 3], into
+        /// U = G g Gᵀ of each 3x3 filter (5x5 with a layout of kernel 5) of a PyTorch-layout weight [outChannels x inChannels x k x k], into
         /// <paramref name="filters"/> (<see cref="Layout.FiltersLength"/> floats); once per weight change.
         /// </summary>
         public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
-            Require(weight.Length >= l.OutChannels * l.InChannels * 9, nameof(weight));
+            Require(weight.Length >= l.OutChannels * l.InChannels * l.Kernel * l.Kernel, nameof(weight));
             Require(filters.Length >= l.FiltersLength, nameof(filters));
+            if (l.Kernel == 5)
+            {
+                Transform5(weight, filters, l);
+                return;
+            }
             Transform(weight, outStride: l.InChannels * 9, inStride: 9, flip: false, filters, l);
         }
 
@@ -153,6 +179,7 @@ namespace CnnGen.Kernels
         /// </summary>
         public static void TransformFiltersTransposed(ReadOnlySpan<float> weight, int outChannels, int inChannels, Span<float> filters, in Layout transposedLayout)
         {
+            if (transposedLayout.Kernel != 3) throw new ArgumentException("Only 3x3 input gradients run by Winograd.", nameof(transposedLayout));
             if (transposedLayout.InChannels != outChannels || transposedLayout.OutChannels != inChannels)
                 throw new ArgumentException("The layout's channels must be the weight's, swapped.", nameof(transposedLayout));
             Require(weight.Length >= outChannels * inChannels * 9, nameof(weight));
@@ -241,7 +268,7 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// y = conv2d(x, weight, bias, 3x3, stride 1, padding) then ReLU when asked, then 2x2 max pooling when asked, for one
+        /// y = conv2d(x, weight, bias, l.Kernel x l.Kernel, stride 1, padding) then ReLU when asked, then 2x2 max pooling when asked, for one
         /// sample: x [InChannels x Height x Width], filters from <see cref="TransformFilters"/>, bias [OutChannels] or
         /// empty, y [OutChannels x OH x OW] (pooled: [OutChannels x OH/2 x OW/2]). Allocates nothing.
         /// </summary>
@@ -273,7 +300,8 @@ namespace CnnGen.Kernels
                 TransformInput(padded, transformed, staging, first, count, l);
                 Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride, l.FilterPositionStride,
                     l.ProductPositionStride, l.OutLanes, l.InChannels, l.OutGroups);
-                TransformOutput(products, staging, outputs, first, count, relu, pool, l);
+                if (l.Kernel == 5) TransformOutput2(products, staging, outputs, first, count, relu, pool, l);
+                else TransformOutput(products, staging, outputs, first, count, relu, pool, l);
             }
             Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
         }
@@ -354,7 +382,7 @@ namespace CnnGen.Kernels
                 int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
                 for (int group = 0; group < l.InGroups; group++)
                 {
-                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (4 * ty * l.PaddedWidth + 4 * tx) * V);
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (l.TileSize * (ty * l.PaddedWidth + tx)) * V);
                     // Rows: e[i][b] = (d[i][·] B)[b]; then columns: V[a·6 + b] = (Bᵀ e[·][b])[a].
                     for (int i = 0; i < 6; i++) ApplyBt(ref Unsafe.Add(ref d, (nuint)i * rowStride), V, ref Unsafe.Add(ref e, i * 6 * V), V);
                     ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
