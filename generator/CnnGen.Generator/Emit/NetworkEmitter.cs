@@ -593,6 +593,12 @@ namespace CnnGen.Generator.Emit
                     w.Line("// The 3x3 layers' input gradients convolve dy with the weights turned half a turn: their Winograd filters, once for the batch.");
                     foreach (var layer in winograd) Conv2dEmitter.EmitTransformFiltersForInputGradient(w, layer);
                 }
+                var strided = plan.Layers.Where(Conv2dEmitter.HasInputGradientWeights).ToList();
+                if (strided.Count > 0)
+                {
+                    w.Line("// The strided layers' input gradients put the input channels in the lanes: their weights packed so, once for the batch.");
+                    foreach (var layer in strided) Conv2dEmitter.EmitPackInputGradientWeights(w, layer);
+                }
                 if (!plan.IsGraph)
                 {
                     // A plain sequence is one segment: the gradient flows from the output straight into the ping-pong arrays.
@@ -797,6 +803,11 @@ namespace CnnGen.Generator.Emit
                         w.Line("/// <summary>Winograd filters of " + Xml(layer.Describe()) + ": evaluation's (when <see cref=\"WinogradFiltersVersion\"/> says so), a training pass's, or backward's (empty where the runtime runs the layer direct).</summary>");
                         w.Line("internal readonly float[] " + Conv2dEmitter.WinogradFiltersArray(layer) + ";");
                     }
+                    if (Conv2dEmitter.HasInputGradientWeights(layer))
+                    {
+                        w.Line("/// <summary>Weights of " + Xml(layer.Describe()) + " packed for its input gradient during backward (empty where the runtime runs it as GEMM + col2im).</summary>");
+                        w.Line("internal readonly float[] " + Conv2dEmitter.InputGradientWeightsArray(layer) + ";");
+                    }
                     if (!layer.Fusion.BatchNorm) continue;
                     w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " with the batch-norm after it folded in, for evaluation.</summary>");
                     w.Line("internal readonly float[] " + Conv2dEmitter.FoldedArray(layer) + ";");
@@ -876,6 +887,8 @@ namespace CnnGen.Generator.Emit
                             w.Line(Conv2dEmitter.PreparedArray(layer) + " = new float[" + Int(Conv2dEmitter.PreparedLength(layer)) + "];");
                         if (Conv2dEmitter.HasWinogradFilters(layer))
                             w.Line(Conv2dEmitter.WinogradFiltersArray(layer) + " = new float[" + Conv2dEmitter.WinogradFiltersLength(layer) + "];");
+                        if (Conv2dEmitter.HasInputGradientWeights(layer))
+                            w.Line(Conv2dEmitter.InputGradientWeightsArray(layer) + " = new float[" + Conv2dEmitter.InputGradientWeightsLength(layer) + "];");
                     }
                     w.Line("SampleGradientA = new float[" + Int(largest) + "];");
                     w.Line("SampleGradientB = new float[" + Int(largest) + "];");
