@@ -604,7 +604,7 @@ namespace CnnGen.Generator.Emit
                     // A plain sequence is one segment: the gradient flows from the output straight into the ping-pong arrays.
                     w.Line("outputGradient.CopyTo(gradientA);");
                     var only = (Segment)plan.Schedule[0];
-                    EmitSegmentBackward(w, only, "inputGradient");
+                    EmitSegmentBackward(w, only, "gradientA", "inputGradient");
                     return;
                 }
                 // A graph: each boundary value's gradient has an array; a value read by several steps gathers their gradients
@@ -623,11 +623,10 @@ namespace CnnGen.Generator.Emit
                             w.Line("// Back through layers " + Int(segment.Layers[0].Index) + " to " + Int(segment.Layers[segment.Layers.Count - 1].Index));
                             // The layers guard their own gradients (frozen parameters, inputs no trainable layer lies below).
                             bool accumulate = written.Contains(segment.In);
+                            // The segment's last layer reads the gradient where it is (every layer's backward only reads its
+                            // output gradient), not a copy: the value may feed another segment too.
                             EmitGuarded(w, segment.Out, () =>
-                            {
-                                w.Line(LayerEmitter.BatchSlice(segment.Out.GradientArray, segment.Out.Length) + ".CopyTo(gradientA);");
-                                EmitSegmentBackward(w, segment, accumulate ? "workspace.GradientScratch.AsSpan()" : GradientSpan(segment.In));
-                            });
+                                EmitSegmentBackward(w, segment, segment.Out.GradientArray + ".AsSpan()", accumulate ? "workspace.GradientScratch.AsSpan()" : GradientSpan(segment.In)));
                             if (accumulate) EmitGuarded(w, segment.In, () => EmitAccumulate(w, "workspace.GradientScratch", segment.In));
                             written.Add(segment.In);
                             break;
@@ -717,14 +716,15 @@ namespace CnnGen.Generator.Emit
                 + (value.IsNetworkInput ? "inputGradient.Slice(0, " : value.GradientArray + ".AsSpan(0, ") + "batchSize * " + Int(value.Length) + "));");
 
         /// <summary>
-        /// One segment's backward, from its output gradient in <c>gradientA</c> to <paramref name="target"/>. The gradient moves
-        /// through the two batch arrays in turn; a run of layers differentiated one sample at a time hands each sample's gradient
-        /// on through two one-sample scratch arrays instead, so no sample's gradient is overwritten before it is read.
+        /// One segment's backward, from its output gradient in <paramref name="source"/> (<c>gradientA</c>, or the array of the
+        /// value the segment produces, which it only reads) to <paramref name="target"/>. The gradient moves through the two
+        /// batch arrays in turn; a run of layers differentiated one sample at a time hands each sample's gradient on through two
+        /// one-sample scratch arrays instead, so no sample's gradient is overwritten before it is read.
         /// </summary>
-        private static void EmitSegmentBackward(IndentedWriter w, Segment segment, string target)
+        private static void EmitSegmentBackward(IndentedWriter w, Segment segment, string source, string target)
         {
             var layers = segment.Layers;
-            string current = "gradientA";
+            string current = source;
             string Other(string buffer) => buffer == "gradientA" ? "gradientB" : "gradientA";
             for (int i = layers.Count - 1; i >= 0; i--)
             {
