@@ -437,8 +437,9 @@ namespace CnnGen.Generator.Emit
                         EmitForwardRuns(w, reluTaken ? segment.Layers.Skip(1).ToList() : segment.Layers, mode);
                         reluTaken = false;
                         break;
-                    case AddStep add when mode == ForwardMode.Evaluation && ReluOfSumOnly(plan, index) is { } relu:
-                        // Evaluation keeps no sum: the ReLU after the block reads it alone, so both are one pass.
+                    case AddStep add when mode != ForwardMode.EvaluationForGradients && ReluOfSumOnly(plan, index) is { } relu:
+                        // Evaluation keeps no sum: the ReLU after the block reads it alone, so both are one pass. Training
+                        // neither: the ReLU's backward reads only its output (BackwardReads.Output), so the sum is never read.
                         w.Line("// " + add.Block.Describe() + ": body + " + (add.Block.Shortcut.IsIdentity ? "input" : "shortcut") + ", and " + relu.Describe() + " in the same pass");
                         w.Line("global::CnnGen.Kernels.Elementwise.SumRelu(" + LayerEmitter.BatchSlice(add.Body.Array, add.Sum.Length) + ", "
                             + LayerEmitter.BatchSlice(add.Shortcut.Array, add.Sum.Length) + ", " + LayerEmitter.BatchSlice(relu.Out.Array, add.Sum.Length) + ");");
