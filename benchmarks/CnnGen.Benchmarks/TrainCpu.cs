@@ -38,7 +38,9 @@ namespace CnnGen.Benchmarks
             {
                 for (int i = 0; i < 30; i++) trainer.TrainStep(input, labels);
                 double best = 0, bestCpu = double.MaxValue;
+                long totalSteps = 0;
                 var process = Process.GetCurrentProcess();
+                long allocated = GC.GetTotalAllocatedBytes(precise: true);
                 var total = Stopwatch.StartNew();
                 while (total.Elapsed.TotalSeconds < seconds)
                 {
@@ -52,11 +54,15 @@ namespace CnnGen.Benchmarks
                         steps++;
                     } while (round.Elapsed.TotalSeconds < 0.5);
                     best = Math.Max(best, steps * Batch / round.Elapsed.TotalSeconds);
+                    totalSteps += steps;
                     process.Refresh();
                     bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpu).TotalSeconds / (steps * Batch));
                 }
+                // The whole process's allocations (every thread's, this loop's Process.Refresh calls included), per step.
+                double bytesPerStep = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / totalSteps;
                 // CPU time counts the threads' waits at the batch-norm meetings while they spin, not while they block.
-                Console.WriteLine($"{typeof(TNetwork).Name} train step, {threads} thread(s): {best:F0} images/s (best round, wall clock), {bestCpu * 1e6:F1} us CPU per image (best round)");
+                Console.WriteLine($"{typeof(TNetwork).Name} train step, {threads} thread(s): {best:F0} images/s (best round, wall clock), {bestCpu * 1e6:F1} us CPU per image (best round), "
+                    + $"{bytesPerStep:F1} B allocated per step by the process");
             }
         }
 
