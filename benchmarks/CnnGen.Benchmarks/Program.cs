@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu: TrainCpu.cs; -- zoo: Zoo.cs)
+// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10: TrainCpu.cs; -- zoo [probes]: Zoo.cs)
 if (args.Length > 0 && args[0] == "zoo")
 {
     CnnGen.Benchmarks.ZooComparison.Run(probes: args.Length > 1 && args[1] == "probes");
@@ -9,6 +9,11 @@ if (args.Length > 0 && args[0] == "zoo")
 if (args.Length > 0 && args[0] == "train-cpu")
 {
     CnnGen.Benchmarks.TrainCpu.Run();
+    return;
+}
+if (args.Length == 4 && args[0] == "train-loop")
+{
+    CnnGen.Benchmarks.TrainCpu.Loop(args[1], int.Parse(args[2]), double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(CnnGen.Benchmarks.LeNet5Benchmarks).Assembly).Run(args);

@@ -15,6 +15,69 @@ namespace CnnGen.Benchmarks
     {
         private const int Batch = 64;
 
+        /// <summary>
+        /// <c>-- train-loop NETWORK THREADS SECONDS</c>: train steps (batch 64) for a while on a quiet process, then images/s by
+        /// the wall clock (best of rounds of 0.5 s). For a profiler (perf record with DOTNET_PerfMapEnabled=1) to attribute
+        /// the step's time to layers and kernels; NETWORK is cifar, resnet8 or strided.
+        /// </summary>
+        public static void Loop(string network, int threads, double seconds)
+        {
+            switch (network)
+            {
+                case "cifar": LoopOf<CifarNet>(threads, seconds); break;
+                case "resnet8": LoopOf<ResNet8>(threads, seconds); break;
+                case "strided": LoopOf<StridedNet>(threads, seconds); break;
+                default: throw new ArgumentException($"Unknown network {network}: cifar, resnet8 or strided.");
+            }
+        }
+
+        private static void LoopOf<TNetwork>(int threads, double seconds) where TNetwork : INetwork, new()
+        {
+            var (trainer, input, labels) = Setup<TNetwork>(threads);
+            using (trainer)
+            {
+                for (int i = 0; i < 30; i++) trainer.TrainStep(input, labels);
+                double best = 0, bestCpu = double.MaxValue;
+                long totalSteps = 0;
+                var process = Process.GetCurrentProcess();
+                long allocated = GC.GetTotalAllocatedBytes(precise: true);
+                var total = Stopwatch.StartNew();
+                while (total.Elapsed.TotalSeconds < seconds)
+                {
+                    process.Refresh();
+                    var cpu = process.TotalProcessorTime;
+                    var round = Stopwatch.StartNew();
+                    int steps = 0;
+                    do
+                    {
+                        trainer.TrainStep(input, labels);
+                        steps++;
+                    } while (round.Elapsed.TotalSeconds < 0.5);
+                    best = Math.Max(best, steps * Batch / round.Elapsed.TotalSeconds);
+                    totalSteps += steps;
+                    process.Refresh();
+                    bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpu).TotalSeconds / (steps * Batch));
+                }
+                // The whole process's allocations (every thread's, this loop's Process.Refresh calls included), per step.
+                double bytesPerStep = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / totalSteps;
+                // CPU time counts the threads' waits at the batch-norm meetings while they spin, not while they block.
+                Console.WriteLine($"{typeof(TNetwork).Name} train step, {threads} thread(s): {best:F0} images/s (best round, wall clock), {bestCpu * 1e6:F1} us CPU per image (best round), "
+                    + $"{bytesPerStep:F1} B allocated per step by the process");
+            }
+        }
+
+        private static (Trainer Trainer, float[] Input, int[] Labels) Setup<TNetwork>(int threads) where TNetwork : INetwork, new()
+        {
+            var network = new TNetwork();
+            var layout = network.Layout;
+            var random = new CnnRandom(1);
+            float[] input = new float[Batch * layout.Input.Length];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat();
+            int[] labels = new int[Batch];
+            for (int i = 0; i < Batch; i++) labels[i] = random.NextInt(layout.Output.Length);
+            return (new Trainer(network, new Sgd(layout.ParameterCount, 0.001f, momentum: 0.9f), Batch, threads), input, labels);
+        }
+
         public static void Run()
         {
             Measure<CifarNet>("CIFAR");
@@ -24,14 +87,8 @@ namespace CnnGen.Benchmarks
 
         private static void Measure<TNetwork>(string name) where TNetwork : INetwork, new()
         {
-            var network = new TNetwork();
-            var layout = network.Layout;
-            var random = new CnnRandom(1);
-            float[] input = new float[Batch * layout.Input.Length];
-            for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat();
-            int[] labels = new int[Batch];
-            for (int i = 0; i < Batch; i++) labels[i] = random.NextInt(layout.Output.Length);
-            using var trainer = new Trainer(network, new Sgd(layout.ParameterCount, 0.001f, momentum: 0.9f), Batch, threads: 1);
+            var (trainer1, input, labels) = Setup<TNetwork>(1);
+            using var trainer = trainer1;
             for (int i = 0; i < 30; i++) trainer.TrainStep(input, labels);
             var process = Process.GetCurrentProcess();
             double best = double.MaxValue;

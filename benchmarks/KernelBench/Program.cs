@@ -829,6 +829,45 @@ namespace KernelBench
                 Row(s.Name + " GEMM", 2.0 * s.OC * cells * taps, gemmWeights, gemmInputs, gemmBoth);
                 Row(s.Name + " kernel", 2.0 * s.OC * cells * taps, kernelWeights, kernelInputs, kernelBoth);
             }
+            // The input gradient alone: GEMM + col2im against the input channels in the Vector512 lanes (packed weights), the
+            // basis of StridedConvolution.InputGradientLanes.
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Console.WriteLine($"{"strided input gradient, Vector512",-40} {"GEMM us",8} {"GFLOP/s",8} {"lanes us",8} {"GFLOP/s",8} {"speedup",8}");
+                var inputShapes = new (string Name, int C, int H, int OC, int K, int S, int P)[]
+                {
+                    ("strided 32x32x32 -> 64 s2", 32, 32, 64, 3, 2, 1),
+                    ("strided 64x16x16 -> 128 s2", 64, 16, 128, 3, 2, 1),
+                    ("ResNet-8 16x32x32 -> 32 s2", 16, 32, 32, 3, 2, 1),
+                    ("ResNet-8 32x16x16 -> 64 s2", 32, 16, 64, 3, 2, 1),
+                    ("ResNet-8 16x32x32 -> 32 1x1 s2", 16, 32, 32, 1, 2, 0),
+                    ("ResNet-8 32x16x16 -> 64 1x1 s2", 32, 16, 64, 1, 2, 0),
+                    ("MobileNet-ish 16x16x16 -> 24 s2", 16, 16, 24, 3, 2, 1),
+                    ("3x64x64 -> 32 s2 (3 channels)", 3, 64, 32, 3, 2, 1),
+                    ("8x32x32 -> 16 s2 (8 channels)", 8, 32, 16, 3, 2, 1),
+                    ("12x32x32 -> 24 s2 (12 channels)", 12, 32, 24, 3, 2, 1),
+                    ("64x16x16 -> 128 1x1 s2", 64, 16, 128, 1, 2, 0),
+                    ("32x32x32 -> 64 k2 s2 p0", 32, 32, 64, 2, 2, 0),
+                    ("24x28x28 -> 40 k5 s2 p2", 24, 28, 40, 5, 2, 2),
+                    ("128x8x8 -> 256 s2", 128, 8, 256, 3, 2, 1),
+                    ("64x15x15 -> 64 s2 (odd rows)", 64, 15, 64, 3, 2, 1),
+                    ("32x24x24 -> 32 k3 s3", 32, 24, 32, 3, 3, 0),
+                };
+                foreach (var s in inputShapes)
+                {
+                    int o = (s.H + 2 * s.P - s.K) / s.S + 1, cells = o * o, taps = s.C * s.K * s.K;
+                    float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * taps, 5), dy = Fill(s.OC * cells, 7), dx = new float[x.Length];
+                    float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, s.K, s.S, s.P)];
+                    float[] packed = new float[StridedConvolution.PackedInputGradientLength(s.C, s.OC, s.K)];
+                    StridedConvolution.PackInputGradientWeights(w, s.C, s.OC, s.K, packed);
+                    var v512 = DirectConvolution.KernelPath.Vector512;
+                    var (gemm, lanes) = InterleavedCpu(
+                        () => StridedConvolution.BackwardOn(x, s.C, s.H, s.H, w, dy, s.OC, s.K, s.S, s.P, default, dx, scratch, default, v512),
+                        () => StridedConvolution.BackwardOn(x, s.C, s.H, s.H, w, dy, s.OC, s.K, s.S, s.P, default, dx, scratch, packed, v512));
+                    double flops = 2.0 * s.OC * cells * taps;
+                    Console.WriteLine($"{s.Name,-40} {gemm * 1e6,8:F2} {flops / gemm / 1e9,8:F1} {lanes * 1e6,8:F2} {flops / lanes / 1e9,8:F1} {gemm / lanes,7:F2}x");
+                }
+            }
 
             static (double Weights, double Inputs, double Both) Split(Action weights, Action inputs, Action both)
             {

@@ -226,6 +226,62 @@ namespace CnnGen.Tests
             Assert.Equal(dx.AsSpan(0, inLength).ToArray(), dxOnly);
         }
 
+        // The input gradient from weights packed by PackInputGradientWeights (the input channels in the Vector512 lanes; the
+        // other paths ignore the packing): against the definition, with a scratch and a weight gradient full of garbage, and
+        // the packed layout against its own definition.
+        [Theory]
+        [MemberData(nameof(BackwardCases))]
+        public void BackwardPacked_InputGradientMatchesTheDefinition(string pathName, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, bool wantWeightGradient)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var random = new Random(inChannels * 2003 + height * 41 + width * 13 + outChannels + kernel * 7 + stride * 5 + padding);
+            int outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1;
+            int inLength = inChannels * height * width, area = kernel * kernel, taps = inChannels * area;
+            float[] weight = RandomValues(random, outChannels * taps);
+            float[] dy = RandomValues(random, outChannels * outHeight * outWidth);
+            float[] x = RandomValues(random, inLength);
+            float[] packed = RandomValues(random, StridedConvolution.PackedInputGradientLength(inChannels, outChannels, kernel)); // overwritten whole
+            StridedConvolution.PackInputGradientWeights(weight, inChannels, outChannels, kernel, packed);
+            for (int block = 0, i = 0; block < (inChannels + 15) / 16; block++)
+                for (int oc = 0; oc < outChannels; oc++)
+                    for (int t = 0; t < area; t++)
+                        for (int lane = 0; lane < 16; lane++, i++)
+                        {
+                            int ic = block * 16 + lane;
+                            Assert.Equal(ic < inChannels ? weight[(oc * inChannels + ic) * area + t] : 0f, packed[i]);
+                        }
+
+            float[] dWeight = new float[outChannels * taps];
+            float[] dx = new float[inLength + 5];
+            Array.Fill(dx, float.NaN);
+            float[] scratch = RandomValues(random, StridedConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, stride, padding));
+            StridedConvolution.BackwardOn(x, inChannels, height, width, weight, dy, outChannels, kernel, stride, padding,
+                wantWeightGradient ? dWeight : default, dx, scratch, packed, path);
+
+            var expected = new double[inLength];
+            var scale = new double[inLength];
+            for (int oc = 0; oc < outChannels; oc++)
+                for (int t = 0; t < taps; t++)
+                {
+                    int ic = t / area, ky = t / kernel % kernel, kx = t % kernel;
+                    for (int oy = 0; oy < outHeight; oy++)
+                        for (int ox = 0; ox < outWidth; ox++)
+                        {
+                            int iy = oy * stride + ky - padding, ix = ox * stride + kx - padding;
+                            if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                            double term = dy[(oc * outHeight + oy) * outWidth + ox] * (double)weight[oc * taps + t];
+                            expected[(ic * height + iy) * width + ix] += term;
+                            scale[(ic * height + iy) * width + ix] += Math.Abs(term);
+                        }
+                }
+            for (int i = 0; i < inLength; i++)
+            {
+                if (!(Math.Abs(dx[i] - expected[i]) <= 1e-5 * Math.Max(scale[i], 1e-30) + 1e-30))
+                    Assert.Fail($"{path}: dx[{i}] = {dx[i]}, expected {expected[i]}");
+            }
+            for (int i = inLength; i < dx.Length; i++) Assert.True(float.IsNaN(dx[i]), "wrote past the input gradient");
+        }
+
         [Fact]
         public void Backward_RejectsShortSpans_AndAllocatesNothing()
         {
@@ -239,6 +295,12 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentException>(() => StridedConvolution.Backward(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch.AsSpan(0, 10)));
             Assert.Throws<ArgumentOutOfRangeException>(() => StridedConvolution.Backward(x, 16, 8, 8, w, dy, 32, 3, 0, 1, dw, dx, scratch));
             Infrastructure.Allocations.AssertNone(() => StridedConvolution.Backward(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch), calls: 100);
+            float[] packed = new float[StridedConvolution.PackedInputGradientLength(16, 32, 3)];
+            StridedConvolution.PackInputGradientWeights(w, 16, 32, 3, packed);
+            // Packed weights for another shape are refused on the path that reads them, never read past.
+            if (StridedConvolution.InputGradientWeightsLength(16, 32, 3) > 0)
+                Assert.Throws<ArgumentException>(() => StridedConvolution.BackwardPacked(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, packed.AsSpan(1)));
+            Infrastructure.Allocations.AssertNone(() => StridedConvolution.BackwardPacked(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, packed), calls: 100);
         }
 
         [Fact]

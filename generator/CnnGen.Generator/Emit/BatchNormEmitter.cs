@@ -123,8 +123,11 @@ namespace CnnGen.Generator.Emit
                 using (w.OpenBlock("for (int c = 0; c < " + C + "; c++)"))
                 {
                     string where = "batchSize, " + C + ", " + Int(plane) + ", c";
-                    w.Line("double mean = global::CnnGen.Kernels.BatchNormalization.Sum(x, " + where + ") / count;");
-                    w.Line("double squares = global::CnnGen.Kernels.BatchNormalization.SumSquaredDeviations(x, " + where + ", (float)mean);");
+                    // One pass for both statistics: sums about a shift near the mean (the first plane's), small deviations.
+                    w.Line("float shift = (float)(global::CnnGen.Kernels.BatchNormalization.Sum(x, 1, " + C + ", " + Int(plane) + ", c) / " + Int(plane) + ");");
+                    w.Line("var (deviations, squaredDeviations) = global::CnnGen.Kernels.BatchNormalization.SumsAboutShift(x, " + where + ", shift);");
+                    w.Line("double mean = shift + deviations / count;");
+                    w.Line("double squares = global::System.Math.Max(0, squaredDeviations - deviations * deviations / count);");
                     w.Line("float invStd = (float)(1.0 / global::System.Math.Sqrt(squares / count + " + eps + "));");
                     w.Line("batchMean[c] = (float)mean;");
                     w.Line("batchInvStd[c] = invStd;");

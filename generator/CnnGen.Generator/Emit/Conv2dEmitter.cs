@@ -117,6 +117,31 @@ namespace CnnGen.Generator.Emit
             w.Line("global::CnnGen.Kernels.DirectConvolution.TransformFilters(" + weights + ", " + ShapeArguments(layer) + ", workspace." + WinogradFiltersArray(layer) + ");");
 
         /// <summary>
+        /// Whether the layer keeps its weights packed for the strided kernel's input gradient in the workspace
+        /// (<c>StridedConvolution.PackInputGradientWeights</c>, once per backward pass; 0 floats where the runtime runs the
+        /// input gradient as GEMM + col2im).
+        /// </summary>
+        public static bool HasInputGradientWeights(PlannedLayer layer) =>
+            layer.Kind == LayerKind.Conv2d && !GroupedConv2dEmitter.Handles(layer.Spec) && DimsOf(layer).Strided;
+
+        /// <summary>The workspace array holding a strided layer's weights packed for its input gradient.</summary>
+        public static string InputGradientWeightsArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "InputGradientWeights";
+
+        /// <summary>The runtime expression for the floats of those packed weights.</summary>
+        public static string InputGradientWeightsLength(PlannedLayer layer) =>
+            "global::CnnGen.Kernels.StridedConvolution.InputGradientWeightsLength(" + Int(layer.Input.Channels) + ", " + Int(layer.Output.Channels) + ", " + Int(layer.Spec.Kernel) + ")";
+
+        /// <summary>A strided layer's weights packed for its input gradient, before backward's samples.</summary>
+        public static void EmitPackInputGradientWeights(IndentedWriter w, PlannedLayer layer) =>
+            w.Line("if (" + InputGradientCondition(layer) + ") global::CnnGen.Kernels.StridedConvolution.PackInputGradientWeights(" + ParameterSlice(layer) + ", "
+                + Int(layer.Input.Channels) + ", " + Int(layer.Output.Channels) + ", " + Int(layer.Spec.Kernel) + ", workspace." + InputGradientWeightsArray(layer) + ");");
+
+        // What backward takes beyond the layer's parameters: the input gradient's Winograd filters (3x3 only) or the strided
+        // kernel's packed weights.
+        private static string BackwardWeightsArgument(PlannedLayer layer) =>
+            (InputGradientByWinograd(layer) ? FiltersArgument(layer) : "") + (HasInputGradientWeights(layer) ? ", workspace." + InputGradientWeightsArray(layer) : "");
+
+        /// <summary>
         /// The input gradient's filters (the weights turned half a turn, channels swapped), before backward's samples; none for a
         /// 5x5 layer, whose input gradient runs direct.
         /// </summary>
@@ -371,7 +396,7 @@ namespace CnnGen.Generator.Emit
             // One kernel call gives both gradients, each only when wanted: a frozen layer's weights get none.
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
             w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + ParameterGradientOrEmpty(layer)
-                + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + (InputGradientByWinograd(layer) ? FiltersArgument(layer) : "") + ", workspace.Columns);");
+                + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + BackwardWeightsArgument(layer) + ", workspace.Columns);");
         }
 
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
@@ -403,17 +428,19 @@ namespace CnnGen.Generator.Emit
                 var (input, spec) = (layer.Input, layer.Spec);
                 w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample (unless dp is empty: frozen) and, when dx is not empty, writes its input gradient.</summary>");
                 bool filters = InputGradientByWinograd(layer);
-                w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx" + (filters ? FiltersParameter(layer) : "") + ", " + Span + " columns)");
+                bool packed = HasInputGradientWeights(layer);
+                w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx" + (filters ? FiltersParameter(layer) : "")
+                    + (packed ? ", " + ReadOnlySpan + " inputGradientWeights" : "") + ", " + Span + " columns)");
                 using (w.OpenBlock())
                 {
                     // The two kernels share one contract: both gradients in one call, the strided one taking the stride too.
-                    w.Line(d.Strided ? "// d weight += x correlated with dy at the stride (output channels in the vector lanes, no im2col); dx = weightᵀ · dy folded back onto the input"
+                    w.Line(d.Strided ? "// d weight += x correlated with dy at the stride (output channels in the vector lanes, no im2col); dx with the input channels in the lanes (the weights backward packed), or weightᵀ · dy folded back onto the input"
                         : filters ? "// d weight += x correlated with dy; dx = dy convolved with the turned weights (Winograd, the filters backward transformed) or folded back directly"
                         : "// d weight += x correlated with dy; dx = weightᵀ · dy folded back onto the input (flat padded rows, no im2col)");
-                    string kernel = d.Strided ? "StridedConvolution.Backward" : filters ? "DirectConvolution.BackwardWithFilters" : "DirectConvolution.Backward";
+                    string kernel = d.Strided ? (packed ? "StridedConvolution.BackwardPacked" : "StridedConvolution.Backward") : filters ? "DirectConvolution.BackwardWithFilters" : "DirectConvolution.Backward";
                     w.Line("global::CnnGen.Kernels." + kernel + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
                         + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + (d.Strided ? Int(spec.Stride) + ", " : "") + Int(spec.Padding)
-                        + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns" + (filters ? ", filters" : "") + ");");
+                        + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns" + (filters ? ", filters" : "") + (packed ? ", inputGradientWeights" : "") + ");");
                     if (spec.Bias)
                     {
                         w.Line("// d bias: each channel's output gradient, summed");

@@ -496,8 +496,9 @@ namespace CnnGen.Generator.Emit
                         EmitForwardRuns(w, reluTaken ? segment.Layers.Skip(1).ToList() : segment.Layers, mode, samples);
                         reluTaken = false;
                         break;
-                    case AddStep add when mode == ForwardMode.Evaluation && ReluOfSumOnly(schedule, index) is { } relu:
-                        // Evaluation keeps no sum: the ReLU after the block reads it alone, so both are one pass.
+                    case AddStep add when mode != ForwardMode.EvaluationForGradients && ReluOfSumOnly(schedule, index) is { } relu:
+                        // Evaluation keeps no sum: the ReLU after the block reads it alone, so both are one pass. Training
+                        // neither: the ReLU's backward reads only its output (BackwardReads.Output), so the sum is never read.
                         w.Line("// " + add.Block.Describe() + ": body + " + (add.Block.Shortcut.IsIdentity ? "input" : "shortcut") + ", and " + relu.Describe() + " in the same pass");
                         w.Line("global::CnnGen.Kernels.Elementwise.SumRelu(" + samples.Slice(add.Body.Array, add.Sum.Length) + ", "
                             + samples.Slice(add.Shortcut.Array, add.Sum.Length) + ", " + samples.Slice(relu.Out.Array, add.Sum.Length) + ");");
@@ -652,12 +653,18 @@ namespace CnnGen.Generator.Emit
                     w.Line("// The 3x3 layers' input gradients convolve dy with the weights turned half a turn: their Winograd filters, once for the batch.");
                     foreach (var layer in winograd) Conv2dEmitter.EmitTransformFiltersForInputGradient(w, layer);
                 }
+                var strided = plan.Layers.Where(Conv2dEmitter.HasInputGradientWeights).ToList();
+                if (strided.Count > 0)
+                {
+                    w.Line("// The strided layers' input gradients put the input channels in the lanes: their weights packed so, once for the batch.");
+                    foreach (var layer in strided) Conv2dEmitter.EmitPackInputGradientWeights(w, layer);
+                }
                 if (!plan.IsGraph)
                 {
                     // A plain sequence is one segment: the gradient flows from the output straight into the ping-pong arrays.
                     w.Line("outputGradient.CopyTo(gradientA);");
                     var only = (Segment)plan.Schedule[0];
-                    EmitSegmentBackward(w, only, "inputGradient");
+                    EmitSegmentBackward(w, only, "gradientA", "inputGradient");
                     return;
                 }
                 // A graph: each boundary value's gradient has an array; a value read by several steps gathers their gradients
@@ -676,11 +683,10 @@ namespace CnnGen.Generator.Emit
                             w.Line("// Back through layers " + Int(segment.Layers[0].Index) + " to " + Int(segment.Layers[segment.Layers.Count - 1].Index));
                             // The layers guard their own gradients (frozen parameters, inputs no trainable layer lies below).
                             bool accumulate = written.Contains(segment.In);
+                            // The segment's last layer reads the gradient where it is (every layer's backward only reads its
+                            // output gradient), not a copy: the value may feed another segment too.
                             EmitGuarded(w, segment.Out, () =>
-                            {
-                                w.Line(LayerEmitter.BatchSlice(segment.Out.GradientArray, segment.Out.Length) + ".CopyTo(gradientA);");
-                                EmitSegmentBackward(w, segment, accumulate ? "workspace.GradientScratch.AsSpan()" : GradientSpan(segment.In));
-                            });
+                                EmitSegmentBackward(w, segment, segment.Out.GradientArray + ".AsSpan()", accumulate ? "workspace.GradientScratch.AsSpan()" : GradientSpan(segment.In)));
                             if (accumulate) EmitGuarded(w, segment.In, () => EmitAccumulate(w, "workspace.GradientScratch", segment.In));
                             written.Add(segment.In);
                             break;
@@ -770,14 +776,15 @@ namespace CnnGen.Generator.Emit
                 + (value.IsNetworkInput ? "inputGradient.Slice(0, " : value.GradientArray + ".AsSpan(0, ") + "batchSize * " + Int(value.Length) + "));");
 
         /// <summary>
-        /// One segment's backward, from its output gradient in <c>gradientA</c> to <paramref name="target"/>. The gradient moves
-        /// through the two batch arrays in turn; a run of layers differentiated one sample at a time hands each sample's gradient
-        /// on through two one-sample scratch arrays instead, so no sample's gradient is overwritten before it is read.
+        /// One segment's backward, from its output gradient in <paramref name="source"/> (<c>gradientA</c>, or the array of the
+        /// value the segment produces, which it only reads) to <paramref name="target"/>. The gradient moves through the two
+        /// batch arrays in turn; a run of layers differentiated one sample at a time hands each sample's gradient on through two
+        /// one-sample scratch arrays instead, so no sample's gradient is overwritten before it is read.
         /// </summary>
-        private static void EmitSegmentBackward(IndentedWriter w, Segment segment, string target)
+        private static void EmitSegmentBackward(IndentedWriter w, Segment segment, string source, string target)
         {
             var layers = segment.Layers;
-            string current = "gradientA";
+            string current = source;
             string Other(string buffer) => buffer == "gradientA" ? "gradientB" : "gradientA";
             for (int i = layers.Count - 1; i >= 0; i--)
             {
@@ -855,6 +862,11 @@ namespace CnnGen.Generator.Emit
                     {
                         w.Line("/// <summary>Winograd filters of " + Xml(layer.Describe()) + ": evaluation's (when <see cref=\"WinogradFiltersVersion\"/> says so), a training pass's, or backward's (empty where the runtime runs the layer direct).</summary>");
                         w.Line("internal readonly float[] " + Conv2dEmitter.WinogradFiltersArray(layer) + ";");
+                    }
+                    if (Conv2dEmitter.HasInputGradientWeights(layer))
+                    {
+                        w.Line("/// <summary>Weights of " + Xml(layer.Describe()) + " packed for its input gradient during backward (empty where the runtime runs it as GEMM + col2im).</summary>");
+                        w.Line("internal readonly float[] " + Conv2dEmitter.InputGradientWeightsArray(layer) + ";");
                     }
                     if (!layer.Fusion.BatchNorm) continue;
                     w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " with the batch-norm after it folded in, for evaluation.</summary>");
@@ -935,6 +947,8 @@ namespace CnnGen.Generator.Emit
                             w.Line(Conv2dEmitter.PreparedArray(layer) + " = new float[" + Conv2dEmitter.PreparedLength(layer) + "];");
                         if (Conv2dEmitter.HasWinogradFilters(layer))
                             w.Line(Conv2dEmitter.WinogradFiltersArray(layer) + " = new float[" + Conv2dEmitter.WinogradFiltersLength(layer) + "];");
+                        if (Conv2dEmitter.HasInputGradientWeights(layer))
+                            w.Line(Conv2dEmitter.InputGradientWeightsArray(layer) + " = new float[" + Conv2dEmitter.InputGradientWeightsLength(layer) + "];");
                     }
                     w.Line("SampleGradientA = new float[" + Int(largest) + "];");
                     w.Line("SampleGradientB = new float[" + Int(largest) + "];");

@@ -10,11 +10,63 @@ namespace CnnGen.Kernels
     public static partial class StridedConvolution
     {
         // The lanes path: the padded input, d y transposed, d weight transposed; the GEMM path (and the input gradient):
-        // the im2col columns.
+        // the im2col columns; the input gradient's lanes path: one block of 16 input channels over the padded plane,
+        // [pixel][16], and one 16x16 transpose.
         private static int BackwardScratch(in Geometry g, int outChannels)
         {
             int lanes = (outChannels + 15) / 16 * 16;
-            return Math.Max(g.PaddedLength + lanes * (g.Cells + g.Taps), g.Taps * g.Cells);
+            return Math.Max(Math.Max(g.PaddedLength + lanes * (g.Cells + g.Taps), g.Taps * g.Cells), 16 * g.Plane + 256);
+        }
+
+        /// <summary>
+        /// Floats of the input gradient's packed weights (<see cref="PackInputGradientWeights"/>) for a layer of this shape:
+        /// [16-input-channel block][output channel][kernel²][16], or 0 where the input gradient runs as GEMM + col2im (no
+        /// Vector512 path), so a workspace holds nothing it would not use.
+        /// </summary>
+        public static int InputGradientWeightsLength(int inChannels, int outChannels, int kernel) =>
+            InputGradientLanes(KernelPaths.Default, inChannels, kernel) ? PackedInputGradientLength(inChannels, outChannels, kernel) : 0;
+
+        internal static int PackedInputGradientLength(int inChannels, int outChannels, int kernel) =>
+            (inChannels + 15) / 16 * outChannels * kernel * kernel * 16;
+
+        // The input gradient with the input channels in the lanes: Vector512 only (the Vector256 path keeps GEMM + col2im),
+        // and where it pays. KernelBench "backward strided", interleaved thread CPU time, 2026-12-01 (load 11-14), GEMM +
+        // col2im -> lanes, µs: 16x32x32->32 s2 27.6 -> 15.4; 32x16x16->64 s2 19.1 -> 11.6; 32x32x32->64 s2 73.7 -> 51.5;
+        // 64x16x16->128 s2 57.2 -> 45.1; 128x8x8->256 s2 88.4 -> 50.6; 16x16x16->24 s2 6.8 -> 2.6; 12x32x32->24 s2
+        // 19.2 -> 10.5; 8x32x32->16 s2 11.4 -> 6.9; 24x28x28->40 k5 s2 101 -> 60; 32x32x32->64 k2 s2 34.3 -> 25.7;
+        // 32x24x24->32 s3 15.8 -> 11.2; 64x15x15->64 s2 36.9 -> 31.6. Slower: 1x1 kernels (16x32x32->32 4.3 -> 6.4,
+        // 32x16x16->64 2.8 -> 3.3, 64x16x16->128 7.5 -> 10.0: three pixels in four receive nothing, the plane's clear and
+        // transposes dominate) and 3 input channels (22 -> 56: 13 of 16 lanes idle).
+        private const int MinimumInputGradientLanesChannels = 8;
+
+        private static bool InputGradientLanes(KernelPath path, int inChannels, int kernel) =>
+            path == KernelPath.Vector512 && Avx512F.IsSupported && kernel > 1 && inChannels >= MinimumInputGradientLanesChannels;
+
+        /// <summary>
+        /// The weights [outChannels x inChannels x kernel x kernel] laid out for <see cref="BackwardPacked"/>'s input
+        /// gradient: for each block of 16 input channels, each output channel and tap, the 16 input channels' weights in a row
+        /// (zero past the last channel). Once per backward pass: every sample's call reads them. Writes nothing when
+        /// <paramref name="packed"/> is empty (a machine that runs the input gradient as GEMM + col2im).
+        /// </summary>
+        public static void PackInputGradientWeights(ReadOnlySpan<float> weight, int inChannels, int outChannels, int kernel, Span<float> packed)
+        {
+            if (packed.IsEmpty) return;
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
+            int area = kernel * kernel, length = PackedInputGradientLength(inChannels, outChannels, kernel);
+            Require(weight.Length >= outChannels * inChannels * area, nameof(weight), outChannels * inChannels * area);
+            Require(packed.Length >= length, nameof(packed), length);
+            packed.Slice(0, length).Clear();
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int ic = 0; ic < inChannels; ic++)
+                {
+                    var source = weight.Slice((oc * inChannels + ic) * area, area);
+                    int row = ((ic / 16) * outChannels + oc) * area * 16 + ic % 16;
+                    for (int t = 0; t < area; t++) packed[row + t * 16] = source[t];
+                }
+            }
         }
 
         /// <summary>
@@ -33,11 +85,27 @@ namespace CnnGen.Kernels
         public static void Backward(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
             ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int stride, int padding,
             Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch) =>
-            BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, stride, padding, weightGradient, inputGradient, scratch, KernelPaths.Default);
+            BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, stride, padding, weightGradient, inputGradient, scratch, default, KernelPaths.Default);
+
+        /// <summary>
+        /// <see cref="Backward"/> with the weights also packed for the input gradient (<see cref="PackInputGradientWeights"/>,
+        /// <see cref="InputGradientWeightsLength"/> floats, once per pass): on the Vector512 path d x then has the input
+        /// channels in the lanes, with no GEMM and no col2im. With an empty <paramref name="inputGradientWeights"/> it is
+        /// <see cref="Backward"/>.
+        /// </summary>
+        public static void BackwardPacked(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int stride, int padding,
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, ReadOnlySpan<float> inputGradientWeights) =>
+            BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, stride, padding, weightGradient, inputGradient, scratch, inputGradientWeights, KernelPaths.Default);
 
         internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
             ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int stride, int padding,
-            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path)
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path) =>
+            BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, stride, padding, weightGradient, inputGradient, scratch, default, path);
+
+        internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int stride, int padding,
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, ReadOnlySpan<float> inputGradientWeights, KernelPath path)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
@@ -71,8 +139,15 @@ namespace CnnGen.Kernels
                 Im2Col.Expand(x, inChannels, height, width, kernel, stride, padding, g.OutHeight, g.OutWidth, cols);
                 Gemm.Multiply(false, true, outChannels, g.Taps, g.Cells, outputGradient, g.Cells, cols, g.Cells, weightGradient, g.Taps, accumulate: true);
             }
-            // d x: d columns = weightᵀ · d y, folded back onto the input (after d weight: the columns share its scratch).
-            if (wantInput)
+            // d x: with packed weights on Vector512 the input channels in the lanes; else d columns = weightᵀ · d y, folded
+            // back onto the input (after d weight: either shares its scratch).
+            if (wantInput && !inputGradientWeights.IsEmpty && InputGradientLanes(path, inChannels, kernel))
+            {
+                int packedLength = PackedInputGradientLength(inChannels, outChannels, kernel);
+                Require(inputGradientWeights.Length >= packedLength, nameof(inputGradientWeights), packedLength);
+                InputGradientLanes512(outputGradient, outChannels, inputGradientWeights, inputGradient, scratch, g);
+            }
+            else if (wantInput)
             {
                 Gemm.Multiply(true, false, g.Taps, g.Cells, outChannels, weight, g.Taps, outputGradient, g.Cells, cols, g.Cells, accumulate: false);
                 inputGradient.Slice(0, inLength).Clear();
@@ -153,6 +228,136 @@ namespace CnnGen.Kernels
                 }
                 DirectConvolution.AddTaps(ref Unsafe.Add(ref w0, tap * V), count, a0, a1, a2, a3, a4, a5, a6, a7);
                 if (TBlocks.Value > 1) DirectConvolution.AddTaps(ref Unsafe.Add(ref w1, tap * V), count, b0, b1, b2, b3, b4, b5, b6, b7);
+            }
+        }
+
+        // d x with the input channels in the lanes, one block of 16 at a time: output cells 8 at a time (in row-major order,
+        // across rows), taps 2 at a time: each tap's 16-channel vector Σ_oc d y[oc, cell] · w[oc, block, tap] (one broadcast
+        // of d y feeding the two taps' FMAs), added into the padded plane [pixel][16] at stride·cell plus the tap's offset;
+        // then the plane's inner part goes to d x [channel][row][column] through 16x16 transposes.
+        private static void InputGradientLanes512(ReadOnlySpan<float> outputGradient, int outChannels, ReadOnlySpan<float> packed,
+            Span<float> inputGradient, Span<float> scratch, in Geometry g)
+        {
+            const int V = 16;
+            int area = g.Kernel * g.Kernel, blocks = (g.InChannels + V - 1) / V, cells = g.Cells;
+            var plane = scratch.Slice(0, V * g.Plane);
+            var square = scratch.Slice(V * g.Plane, V * V);
+            ref float dy = ref MemoryMarshal.GetReference(outputGradient);
+            for (int block = 0; block < blocks; block++)
+            {
+                plane.Clear();
+                ref float p = ref MemoryMarshal.GetReference(plane);
+                ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(packed), block * outChannels * area * V);
+                int cell = 0;
+                for (; cell + 8 <= cells; cell += 8) InputGradientCells512<C8>(ref dy, outChannels, ref w, ref p, cell, g);
+                for (; cell + 4 <= cells; cell += 4) InputGradientCells512<C4>(ref dy, outChannels, ref w, ref p, cell, g);
+                for (; cell < cells; cell++) InputGradientCells512<C1>(ref dy, outChannels, ref w, ref p, cell, g);
+                StorePlane(plane, square, inputGradient, block, g);
+            }
+        }
+
+        // Output cells [firstCell, firstCell + TCells) (TCells is 8, 4 or 1; they may span rows): every tap's sums over the
+        // output channels, added to the plane where the tap reaches, two taps per pass over the output channels.
+        private static void InputGradientCells512<TCells>(ref float dy, int outChannels, ref float w, ref float plane, int firstCell, in Geometry g)
+            where TCells : struct, IConstant
+        {
+            const int V = 16;
+            int k = g.Kernel, area = k * k, cells = g.Cells;
+            int wStep = area * V;
+            // Each cell's pixel in the padded plane for tap (0, 0), in floats.
+            int c0 = Origin(firstCell, g), c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0;
+            if (TCells.Value > 1)
+            {
+                c1 = Origin(firstCell + 1, g); c2 = Origin(firstCell + 2, g); c3 = Origin(firstCell + 3, g);
+            }
+            if (TCells.Value > 4)
+            {
+                c4 = Origin(firstCell + 4, g); c5 = Origin(firstCell + 5, g); c6 = Origin(firstCell + 6, g); c7 = Origin(firstCell + 7, g);
+            }
+            ref float d = ref Unsafe.Add(ref dy, firstCell);
+            for (int tap = 0; tap < area; tap += 2)
+            {
+                // The last tap of an odd count repeats it into the second set of sums, which is not added.
+                bool pair = tap + 1 < area;
+                ref float wa = ref Unsafe.Add(ref w, tap * V);
+                ref float wb = ref Unsafe.Add(ref wa, pair ? V : 0);
+                var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
+                var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0; var b5 = a0; var b6 = a0; var b7 = a0;
+                for (int oc = 0; oc < outChannels; oc++)
+                {
+                    var va = Vector512.LoadUnsafe(ref wa, (nuint)(oc * wStep));
+                    var vb = Vector512.LoadUnsafe(ref wb, (nuint)(oc * wStep));
+                    ref float dc = ref Unsafe.Add(ref d, oc * cells);
+                    var e = Vector512.Create(dc); a0 = Fused.MultiplyAdd(e, va, a0); b0 = Fused.MultiplyAdd(e, vb, b0);
+                    if (TCells.Value > 1)
+                    {
+                        e = Vector512.Create(Unsafe.Add(ref dc, 1)); a1 = Fused.MultiplyAdd(e, va, a1); b1 = Fused.MultiplyAdd(e, vb, b1);
+                        e = Vector512.Create(Unsafe.Add(ref dc, 2)); a2 = Fused.MultiplyAdd(e, va, a2); b2 = Fused.MultiplyAdd(e, vb, b2);
+                        e = Vector512.Create(Unsafe.Add(ref dc, 3)); a3 = Fused.MultiplyAdd(e, va, a3); b3 = Fused.MultiplyAdd(e, vb, b3);
+                    }
+                    if (TCells.Value > 4)
+                    {
+                        e = Vector512.Create(Unsafe.Add(ref dc, 4)); a4 = Fused.MultiplyAdd(e, va, a4); b4 = Fused.MultiplyAdd(e, vb, b4);
+                        e = Vector512.Create(Unsafe.Add(ref dc, 5)); a5 = Fused.MultiplyAdd(e, va, a5); b5 = Fused.MultiplyAdd(e, vb, b5);
+                        e = Vector512.Create(Unsafe.Add(ref dc, 6)); a6 = Fused.MultiplyAdd(e, va, a6); b6 = Fused.MultiplyAdd(e, vb, b6);
+                        e = Vector512.Create(Unsafe.Add(ref dc, 7)); a7 = Fused.MultiplyAdd(e, va, a7); b7 = Fused.MultiplyAdd(e, vb, b7);
+                    }
+                }
+                AddCells<TCells>(ref Unsafe.Add(ref plane, TapOffset(tap, g)), c0, c1, c2, c3, c4, c5, c6, c7, a0, a1, a2, a3, a4, a5, a6, a7);
+                if (pair) AddCells<TCells>(ref Unsafe.Add(ref plane, TapOffset(tap + 1, g)), c0, c1, c2, c3, c4, c5, c6, c7, b0, b1, b2, b3, b4, b5, b6, b7);
+            }
+        }
+
+        // An output cell's pixel in the padded [pixel][16] plane for tap (0, 0), and a tap's offset from it, in floats.
+        private static int Origin(int cell, in Geometry g) => ((cell / g.OutWidth) * g.Stride * g.PaddedWidth + (cell % g.OutWidth) * g.Stride) * 16;
+
+        private static int TapOffset(int tap, in Geometry g) => ((tap / g.Kernel) * g.PaddedWidth + tap % g.Kernel) * 16;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddCells<TCells>(ref float at, int c0, int c1, int c2, int c3, int c4, int c5, int c6, int c7,
+            Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+            Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7)
+            where TCells : struct, IConstant
+        {
+            (Vector512.LoadUnsafe(ref at, (nuint)c0) + a0).StoreUnsafe(ref at, (nuint)c0);
+            if (TCells.Value > 1)
+            {
+                (Vector512.LoadUnsafe(ref at, (nuint)c1) + a1).StoreUnsafe(ref at, (nuint)c1);
+                (Vector512.LoadUnsafe(ref at, (nuint)c2) + a2).StoreUnsafe(ref at, (nuint)c2);
+                (Vector512.LoadUnsafe(ref at, (nuint)c3) + a3).StoreUnsafe(ref at, (nuint)c3);
+            }
+            if (TCells.Value > 4)
+            {
+                (Vector512.LoadUnsafe(ref at, (nuint)c4) + a4).StoreUnsafe(ref at, (nuint)c4);
+                (Vector512.LoadUnsafe(ref at, (nuint)c5) + a5).StoreUnsafe(ref at, (nuint)c5);
+                (Vector512.LoadUnsafe(ref at, (nuint)c6) + a6).StoreUnsafe(ref at, (nuint)c6);
+                (Vector512.LoadUnsafe(ref at, (nuint)c7) + a7).StoreUnsafe(ref at, (nuint)c7);
+            }
+        }
+
+        // The plane's inner pixels [pixel][16 channels] to d x's channels of this block: 16 pixels of a row at a time through
+        // a 16x16 transpose, the rest of the row one value at a time.
+        private static void StorePlane(ReadOnlySpan<float> plane, Span<float> square, Span<float> inputGradient, int block, in Geometry g)
+        {
+            const int V = 16;
+            int channels = Math.Min(V, g.InChannels - block * V), pad = g.Padding, width = g.Width, rowLength = g.Height * width;
+            ref float p = ref MemoryMarshal.GetReference(plane);
+            ref float t = ref MemoryMarshal.GetReference(square);
+            ref float dx = ref Unsafe.Add(ref MemoryMarshal.GetReference(inputGradient), block * V * rowLength);
+            for (int iy = 0; iy < g.Height; iy++)
+            {
+                ref float row = ref Unsafe.Add(ref p, ((iy + pad) * g.PaddedWidth + pad) * V);
+                int ix = 0;
+                for (; ix + V <= width; ix += V)
+                {
+                    // square[c·16 + i] = the value of channel c at pixel ix + i
+                    DirectConvolution.Transpose16(ref Unsafe.Add(ref row, ix * V), V, ref t);
+                    for (int c = 0; c < channels; c++)
+                        Vector512.LoadUnsafe(ref t, (nuint)(c * V)).StoreUnsafe(ref Unsafe.Add(ref dx, c * rowLength + iy * width + ix));
+                }
+                for (; ix < width; ix++)
+                    for (int c = 0; c < channels; c++)
+                        Unsafe.Add(ref dx, c * rowLength + iy * width + ix) = Unsafe.Add(ref row, ix * V + c);
             }
         }
 

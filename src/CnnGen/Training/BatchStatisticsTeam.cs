@@ -114,11 +114,13 @@ namespace CnnGen.Training
         {
             var slots = Slots(_forwardSlots, layer, channels, member);
             var counts = _forwardCounts[layer]!;
-            // This chunk's sums about its own mean (a shift): small deviations, summed as accurately as one thread's squares.
+            // This chunk's sums about a shift near its mean, its first plane's mean: small deviations, in one pass over the
+            // chunk (the combination below is exact for any shift; a shift within a few standard deviations of the mean costs
+            // a bit or two of the squares, not the pass over the whole chunk that its exact mean would).
             long chunkCount = (long)batchSize * plane;
             for (int c = 0; c < channels; c++)
             {
-                float shift = (float)(BatchNormalization.Sum(x, batchSize, channels, plane, c) / chunkCount);
+                float shift = (float)(BatchNormalization.Sum(x, 1, channels, plane, c) / plane);
                 var (deviations, squares) = BatchNormalization.SumsAboutShift(x, batchSize, channels, plane, c, shift);
                 int at = (member * channels + c) * ForwardWidth;
                 slots[at] = shift;
