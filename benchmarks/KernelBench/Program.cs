@@ -1046,6 +1046,16 @@ namespace KernelBench
             var lenet = new CnnGen.Tests.Fixtures.LeNet5(); var resnet = new CnnGen.Tests.Fixtures.ResNet8(); var mobilenet = new MobileNetV2();
             var cifar = new CnnGen.Benchmarks.CifarNet(); var strided = new CnnGen.Benchmarks.StridedNet();
             lenet.ResetParameters(1); resnet.ResetParameters(1); mobilenet.ResetParameters(1); cifar.ResetParameters(1); strided.ResetParameters(1);
+            // "batch trained": the benchmark's trained weights (benchmarks/models), as BenchmarkDotNet's run has them.
+            if (Environment.GetCommandLineArgs().Contains("trained"))
+            {
+                string models = System.IO.Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "models"); // bin/Release/net10.0 -> benchmarks/models
+                CnnGen.IO.NetworkWeights.Load(lenet, System.IO.Path.Combine(models, "lenet5.safetensors"));
+                CnnGen.IO.NetworkWeights.Load(resnet, System.IO.Path.Combine(models, "resnet8.safetensors"));
+                CnnGen.IO.NetworkWeights.Load(mobilenet, System.IO.Path.Combine(models, "mobilenetv2.safetensors"));
+                CnnGen.IO.NetworkWeights.Load(cifar, System.IO.Path.Combine(models, "cifar.safetensors"));
+                CnnGen.IO.NetworkWeights.Load(strided, System.IO.Path.Combine(models, "strided.safetensors"));
+            }
             var networks = new (string Name, INetwork Network)[]
             {
                 ("LeNet5", lenet), ("ResNet8", resnet), ("MobileNetV2", mobilenet), ("CifarNet", cifar), ("StridedNet", strided),
