@@ -324,25 +324,7 @@ namespace CnnGen.Kernels
                     y20 = Finish(y20, bias, relu); y21 = Finish(y21, bias, relu); y22 = Finish(y22, bias, relu); y23 = Finish(y23, bias, relu);
                     y30 = Finish(y30, bias, relu); y31 = Finish(y31, bias, relu); y32 = Finish(y32, bias, relu); y33 = Finish(y33, bias, relu);
                     ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
-                    int oy = 4 * ty, ox = 4 * tx;
-                    if (oy + 4 <= h && ox + 4 <= w)
-                    {
-                        // A whole tile: four rows of four cells.
-                        ref float cell = ref Unsafe.Add(ref target, (oy * w + ox) * V);
-                        nuint row = (nuint)(w * V);
-                        y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, V); y02.StoreUnsafe(ref cell, 2 * V); y03.StoreUnsafe(ref cell, 3 * V);
-                        cell = ref Unsafe.Add(ref cell, row);
-                        y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, V); y12.StoreUnsafe(ref cell, 2 * V); y13.StoreUnsafe(ref cell, 3 * V);
-                        cell = ref Unsafe.Add(ref cell, row);
-                        y20.StoreUnsafe(ref cell, 0); y21.StoreUnsafe(ref cell, V); y22.StoreUnsafe(ref cell, 2 * V); y23.StoreUnsafe(ref cell, 3 * V);
-                        cell = ref Unsafe.Add(ref cell, row);
-                        y30.StoreUnsafe(ref cell, 0); y31.StoreUnsafe(ref cell, V); y32.StoreUnsafe(ref cell, 2 * V); y33.StoreUnsafe(ref cell, 3 * V);
-                        continue;
-                    }
-                    Put(ref target, oy, ox, y00, h, w); Put(ref target, oy, ox + 1, y01, h, w); Put(ref target, oy, ox + 2, y02, h, w); Put(ref target, oy, ox + 3, y03, h, w);
-                    Put(ref target, oy + 1, ox, y10, h, w); Put(ref target, oy + 1, ox + 1, y11, h, w); Put(ref target, oy + 1, ox + 2, y12, h, w); Put(ref target, oy + 1, ox + 3, y13, h, w);
-                    Put(ref target, oy + 2, ox, y20, h, w); Put(ref target, oy + 2, ox + 1, y21, h, w); Put(ref target, oy + 2, ox + 2, y22, h, w); Put(ref target, oy + 2, ox + 3, y23, h, w);
-                    Put(ref target, oy + 3, ox, y30, h, w); Put(ref target, oy + 3, ox + 1, y31, h, w); Put(ref target, oy + 3, ox + 2, y32, h, w); Put(ref target, oy + 3, ox + 3, y33, h, w);
+                    WinogradF4Convolution.StoreTile4x4(ref target, 4 * ty, 4 * tx, h, w, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33);
                 }
             }
         }
@@ -427,8 +409,8 @@ namespace CnnGen.Kernels
                     var y10 = Finish(r10 + r20 + r40, bias, relu); var y11 = Finish(r11 + r21 + r41, bias, relu);
                     ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
                     int oy = 2 * ty, ox = 2 * tx;
-                    Put(ref target, oy, ox, y00, h, w); Put(ref target, oy, ox + 1, y01, h, w);
-                    Put(ref target, oy + 1, ox, y10, h, w); Put(ref target, oy + 1, ox + 1, y11, h, w);
+                    WinogradF4Convolution.Put(ref target, oy, ox, y00, h, w); WinogradF4Convolution.Put(ref target, oy, ox + 1, y01, h, w);
+                    WinogradF4Convolution.Put(ref target, oy + 1, ox, y10, h, w); WinogradF4Convolution.Put(ref target, oy + 1, ox + 1, y11, h, w);
                 }
             }
         }
@@ -444,11 +426,5 @@ namespace CnnGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> Finish(Vector512<float> value, Vector512<float> bias, bool relu) =>
             relu ? Elementwise.Relu(value + bias) : value + bias;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width)
-        {
-            if (row < height && column < width) value.StoreUnsafe(ref target, (nuint)((row * width + column) * V));
-        }
     }
 }

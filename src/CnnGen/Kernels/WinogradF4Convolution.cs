@@ -483,25 +483,7 @@ namespace CnnGen.Kernels
                         Put(ref target, py + 1, px + 1, Max(y22, y23, y32, y33), pooledHeight, pooledWidth);
                         continue;
                     }
-                    int oy = 4 * ty, ox = 4 * tx, h = l.OutHeight, w = l.OutWidth;
-                    if (oy + 4 <= h && ox + 4 <= w)
-                    {
-                        // A whole tile: four rows of four cells.
-                        ref float cell = ref Unsafe.Add(ref target, (oy * w + ox) * V);
-                        nuint row = (nuint)(w * V);
-                        y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, V); y02.StoreUnsafe(ref cell, 2 * V); y03.StoreUnsafe(ref cell, 3 * V);
-                        cell = ref Unsafe.Add(ref cell, row);
-                        y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, V); y12.StoreUnsafe(ref cell, 2 * V); y13.StoreUnsafe(ref cell, 3 * V);
-                        cell = ref Unsafe.Add(ref cell, row);
-                        y20.StoreUnsafe(ref cell, 0); y21.StoreUnsafe(ref cell, V); y22.StoreUnsafe(ref cell, 2 * V); y23.StoreUnsafe(ref cell, 3 * V);
-                        cell = ref Unsafe.Add(ref cell, row);
-                        y30.StoreUnsafe(ref cell, 0); y31.StoreUnsafe(ref cell, V); y32.StoreUnsafe(ref cell, 2 * V); y33.StoreUnsafe(ref cell, 3 * V);
-                        continue;
-                    }
-                    Put(ref target, oy, ox, y00, h, w); Put(ref target, oy, ox + 1, y01, h, w); Put(ref target, oy, ox + 2, y02, h, w); Put(ref target, oy, ox + 3, y03, h, w);
-                    Put(ref target, oy + 1, ox, y10, h, w); Put(ref target, oy + 1, ox + 1, y11, h, w); Put(ref target, oy + 1, ox + 2, y12, h, w); Put(ref target, oy + 1, ox + 3, y13, h, w);
-                    Put(ref target, oy + 2, ox, y20, h, w); Put(ref target, oy + 2, ox + 1, y21, h, w); Put(ref target, oy + 2, ox + 2, y22, h, w); Put(ref target, oy + 2, ox + 3, y23, h, w);
-                    Put(ref target, oy + 3, ox, y30, h, w); Put(ref target, oy + 3, ox + 1, y31, h, w); Put(ref target, oy + 3, ox + 2, y32, h, w); Put(ref target, oy + 3, ox + 3, y33, h, w);
+                    StoreTile4x4(ref target, 4 * ty, 4 * tx, l.OutHeight, l.OutWidth, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33);
                 }
             }
         }
@@ -530,9 +512,37 @@ namespace CnnGen.Kernels
             Pooling.Later(bottomRight, Pooling.Later(bottomLeft, Pooling.Later(topRight, topLeft)));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width)
+        internal static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width)
         {
             if (row < height && column < width) value.StoreUnsafe(ref target, (nuint)((row * width + column) * V));
+        }
+
+        // A 4x4 output tile at (oy, ox) of [row][column][16 channels] cells (height x width): four rows of four vectors, or
+        // cell by cell where the tile runs past the bottom or right edge. Shared with StridedWinogradConvolution.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void StoreTile4x4(ref float target, int oy, int ox, int h, int w,
+            Vector512<float> y00, Vector512<float> y01, Vector512<float> y02, Vector512<float> y03,
+            Vector512<float> y10, Vector512<float> y11, Vector512<float> y12, Vector512<float> y13,
+            Vector512<float> y20, Vector512<float> y21, Vector512<float> y22, Vector512<float> y23,
+            Vector512<float> y30, Vector512<float> y31, Vector512<float> y32, Vector512<float> y33)
+        {
+            if (oy + 4 <= h && ox + 4 <= w)
+            {
+                ref float cell = ref Unsafe.Add(ref target, (oy * w + ox) * V);
+                nuint row = (nuint)(w * V);
+                y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, V); y02.StoreUnsafe(ref cell, 2 * V); y03.StoreUnsafe(ref cell, 3 * V);
+                cell = ref Unsafe.Add(ref cell, row);
+                y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, V); y12.StoreUnsafe(ref cell, 2 * V); y13.StoreUnsafe(ref cell, 3 * V);
+                cell = ref Unsafe.Add(ref cell, row);
+                y20.StoreUnsafe(ref cell, 0); y21.StoreUnsafe(ref cell, V); y22.StoreUnsafe(ref cell, 2 * V); y23.StoreUnsafe(ref cell, 3 * V);
+                cell = ref Unsafe.Add(ref cell, row);
+                y30.StoreUnsafe(ref cell, 0); y31.StoreUnsafe(ref cell, V); y32.StoreUnsafe(ref cell, 2 * V); y33.StoreUnsafe(ref cell, 3 * V);
+                return;
+            }
+            Put(ref target, oy, ox, y00, h, w); Put(ref target, oy, ox + 1, y01, h, w); Put(ref target, oy, ox + 2, y02, h, w); Put(ref target, oy, ox + 3, y03, h, w);
+            Put(ref target, oy + 1, ox, y10, h, w); Put(ref target, oy + 1, ox + 1, y11, h, w); Put(ref target, oy + 1, ox + 2, y12, h, w); Put(ref target, oy + 1, ox + 3, y13, h, w);
+            Put(ref target, oy + 2, ox, y20, h, w); Put(ref target, oy + 2, ox + 1, y21, h, w); Put(ref target, oy + 2, ox + 2, y22, h, w); Put(ref target, oy + 2, ox + 3, y23, h, w);
+            Put(ref target, oy + 3, ox, y30, h, w); Put(ref target, oy + 3, ox + 1, y31, h, w); Put(ref target, oy + 3, ox + 2, y32, h, w); Put(ref target, oy + 3, ox + 3, y33, h, w);
         }
 
         // outputs[group][cell][16 channels] to y[channel][cell]: four 16x16 transposes of 16 cells x 16 channels, then 64
