@@ -60,13 +60,9 @@ namespace CnnGen.Kernels
             for (int c = 0; c < channels; c++)
             {
                 ref float plane = ref Unsafe.Add(ref xs, c * height * width);
-                for (int iy = 0; iy < Math.Min(RowsAhead, height); iy++)
-                    rowHasNaN[iy] = CopyRow(ref Unsafe.Add(ref plane, iy * width), ref Unsafe.Add(ref padded, iy % CopyRing * paddedRow + padding), width, lanes);
                 for (int iy = 0; iy < height; iy++)
                 {
-                    if (iy + RowsAhead < height)
-                        rowHasNaN[iy + RowsAhead] = CopyRow(ref Unsafe.Add(ref plane, (iy + RowsAhead) * width), ref Unsafe.Add(ref padded, (iy + RowsAhead) % CopyRing * paddedRow + padding), width, lanes);
-                    ref float cells = ref Unsafe.Add(ref padded, iy % CopyRing * paddedRow);
+                    ref float cells = ref RingRow(ref plane, iy, height, width, padding, ref padded, paddedRow, lanes, rowHasNaN);
                     ref float maxima = ref Unsafe.Add(ref rowMaxima, iy * rowLength);
                     for (int chunk = 0; chunk < chunks; chunk++)
                     {
@@ -101,6 +97,15 @@ namespace CnnGen.Kernels
                     }
                 }
             }
+        }
+
+        // Row iy's padded copy in the ring. Each call copies the row RowsAhead below it (the first call also the rows before
+        // that), so a copy is read RowsAhead rows after it was written; rowHasNaN[row] says whether the copied row holds a NaN.
+        private static ref float RingRow(ref float plane, int iy, int height, int width, int padding, ref float ring, int paddedRow, int lanes, Span<bool> rowHasNaN)
+        {
+            for (int row = iy == 0 ? 0 : iy + RowsAhead; row <= iy + RowsAhead && row < height; row++)
+                rowHasNaN[row] = CopyRow(ref Unsafe.Add(ref plane, row * width), ref Unsafe.Add(ref ring, row % CopyRing * paddedRow + padding), width, lanes);
+            return ref Unsafe.Add(ref ring, iy % CopyRing * paddedRow);
         }
 
         // A row into the padded copy: whole vectors, then the rest one by one. Whether it holds a NaN: without one, the folds

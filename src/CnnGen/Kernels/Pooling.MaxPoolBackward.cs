@@ -55,6 +55,7 @@ namespace CnnGen.Kernels
             ref float rowMaxima = ref MemoryMarshal.GetReference(buffers);
             ref int rowColumns = ref Unsafe.As<float, int>(ref Unsafe.Add(ref rowMaxima, height * rowLength));
             ref float padded = ref MemoryMarshal.GetReference(ring);
+            Span<bool> rowHasNaN = stackalloc bool[height]; // the copies say it; the winners' folds compare in full either way
             ref int winners = ref Unsafe.As<float, int>(ref Unsafe.Add(ref padded, CopyRing * paddedRow));
             ref float xs = ref MemoryMarshal.GetReference(x);
             ref float dys = ref MemoryMarshal.GetReference(dy);
@@ -63,13 +64,9 @@ namespace CnnGen.Kernels
             for (int c = 0; c < channels; c++)
             {
                 ref float source = ref Unsafe.Add(ref xs, c * plane);
-                for (int iy = 0; iy < Math.Min(RowsAhead, height); iy++)
-                    CopyRow(ref Unsafe.Add(ref source, iy * width), ref Unsafe.Add(ref padded, iy % CopyRing * paddedRow + padding), width, Lanes);
                 for (int iy = 0; iy < height; iy++)
                 {
-                    if (iy + RowsAhead < height)
-                        CopyRow(ref Unsafe.Add(ref source, (iy + RowsAhead) * width), ref Unsafe.Add(ref padded, (iy + RowsAhead) % CopyRing * paddedRow + padding), width, Lanes);
-                    ref float cells = ref Unsafe.Add(ref padded, iy % CopyRing * paddedRow);
+                    ref float cells = ref RingRow(ref source, iy, height, width, padding, ref padded, paddedRow, Lanes, rowHasNaN);
                     for (int chunk = 0; chunk < chunks; chunk++)
                     {
                         int left = chunk * Lanes * stride - padding; // the chunk's first window's left edge, in input columns
