@@ -142,18 +142,15 @@ namespace CnnGen.Generator.Emit
             (InputGradientByWinograd(layer) ? FiltersArgument(layer) : "") + (HasInputGradientWeights(layer) ? ", workspace." + InputGradientWeightsArray(layer) : "");
 
         /// <summary>
-        /// The input gradient's filters (the weights turned half a turn, channels swapped), before backward's samples; none for a
-        /// 5x5 layer, whose input gradient runs direct.
+        /// The input gradient's filters (the weights turned half a turn, channels swapped), before backward's samples, for a
+        /// layer whose input gradient runs by Winograd (<see cref="InputGradientByWinograd"/>).
         /// </summary>
-        public static void EmitTransformFiltersForInputGradient(IndentedWriter w, PlannedLayer layer)
-        {
-            if (!InputGradientByWinograd(layer)) return;
+        public static void EmitTransformFiltersForInputGradient(IndentedWriter w, PlannedLayer layer) =>
             w.Line("if (" + InputGradientCondition(layer) + ") global::CnnGen.Kernels.DirectConvolution.TransformFiltersForInputGradient(" + ParameterSlice(layer) + ", "
                 + ShapeArguments(layer) + ", workspace." + WinogradFiltersArray(layer) + ");");
-        }
 
-        // Only 3x3 layers' input gradients run by Winograd (DirectConvolution.InputGradientByWinograd).
-        private static bool InputGradientByWinograd(PlannedLayer layer) => HasWinogradFilters(layer) && layer.Spec.Kernel == 3;
+        /// <summary>Only 3x3 layers' input gradients run by Winograd (DirectConvolution.InputGradientByWinograd); 5x5 ones run direct.</summary>
+        public static bool InputGradientByWinograd(PlannedLayer layer) => HasWinogradFilters(layer) && layer.Spec.Kernel == 3;
 
         /// <summary>
         /// What a convolution absorbs in evaluation mode: the layers right after it that fold or fuse into it. ReLU and

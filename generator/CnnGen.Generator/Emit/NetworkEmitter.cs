@@ -646,7 +646,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::System.ReadOnlySpan<float> parameters = _parameters;");
                 w.Line("global::System.Span<float> gradientA = workspace.GradientA, gradientB = workspace.GradientB;");
                 w.Line("global::System.Span<float> sampleGradientA = workspace.SampleGradientA, sampleGradientB = workspace.SampleGradientB;");
-                var winograd = plan.Layers.Where(Conv2dEmitter.HasWinogradFilters).ToList();
+                var winograd = plan.Layers.Where(Conv2dEmitter.InputGradientByWinograd).ToList();
                 if (winograd.Count > 0)
                 {
                     // (The forward before a backward already marked evaluation's filters stale: see EmitTransformFiltersFromParameters.)
