@@ -225,6 +225,23 @@ namespace CnnGen.Tests.Fixtures
     [Linear(10)]
     public partial class MobileNetV2 { }
 
+    /// <summary>
+    /// A concatenation of a Linear branch and a flattened skip from before it: two values cross the first Linear, so
+    /// evaluation cannot take the layers before it a chunk at a time (EvaluationChunk is 0).
+    /// </summary>
+    [Network(2, 6, 6)]
+    [Conv2d(4, 3, Padding = 1)]
+    [Concat]
+    [Branch]
+        [ReLU]
+        [Flatten]
+        [Linear(8)]
+    [Branch]
+        [Flatten]
+    [End]
+    [Linear(3)]
+    public partial class SkipPastLinearNet { }
+
     /// <summary>An Inception-style block: four branches (1x1; 1x1, 1x3, 3x1; pool, 1x1; identity) concatenated.</summary>
     [Network(3, 12, 12)]
     [Conv2d(16, 3, Padding = 1)]

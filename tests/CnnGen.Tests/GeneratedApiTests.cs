@@ -144,7 +144,7 @@ namespace CnnGen.Tests
         /// the one it gets alone up to the Linear, and every kept layer output holds the whole batch afterwards, not only the last chunk.
         /// </summary>
         [Fact]
-        public void EvaluationInChunks_MatchesOneSampleAtATime_AndKeepsEverySamplesOutputs()
+        public void EvaluationInChunks_MatchesOneSampleAtATime_AndKeepsWhatTheLinearReads()
         {
             var network = new WinogradNet();
             network.ResetParameters(5);
@@ -157,7 +157,7 @@ namespace CnnGen.Tests
             var output = new float[Batch * WinogradNet.OutputLength];
             network.Forward(input, output, Batch, workspace);
 
-            var flat = WinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.Flatten); // Linear reads it in backward: kept
+            var flat = WinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.Flatten); // what the Linear reads: set aside per chunk
             float[] flattened = workspace.LayerOutput(flat.Index).ToArray();
             Assert.Equal(Batch * flat.Output.Length, flattened.Length);
             var alone = network.CreateWorkspace(1);
@@ -169,9 +169,43 @@ namespace CnnGen.Tests
                 Assert.Equal(alone.LayerOutput(flat.Index).ToArray(), flattened.AsSpan(n * flat.Output.Length, flat.Output.Length).ToArray());
                 Compare.Close(output.AsSpan(n * WinogradNet.OutputLength, WinogradNet.OutputLength).ToArray(), one, 1e-5, "sample " + n);
             }
-            // ResNet-8's Winograd filters (1.1 MB) outweigh the budget: its batch goes layer by layer, each weight read once.
-            Assert.Equal(0, ResNet8.EvaluationChunk);
+
+            // The pooled maps before it hold the last chunk only: asking for them says so, and how to see them all.
+            var pooled = WinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.MaxPool);
+            var overwritten = Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(pooled.Index).ToArray());
+            Assert.Contains("a chunk at a time", overwritten.Message);
+            Assert.Contains("ForwardForGradients", overwritten.Message);
+            // A batch of one chunk is in its places.
+            network.Forward(input.AsSpan(0, WinogradNet.EvaluationChunk * WinogradNet.InputLength), output.AsSpan(0, WinogradNet.EvaluationChunk * WinogradNet.OutputLength),
+                WinogradNet.EvaluationChunk, workspace);
+            float[] lastPooled = workspace.LayerOutput(pooled.Index).ToArray();
+            network.Forward(input.AsSpan((WinogradNet.EvaluationChunk - 1) * WinogradNet.InputLength, WinogradNet.InputLength), one, 1, alone);
+            Assert.Equal(alone.LayerOutput(pooled.Index).ToArray(), lastPooled.AsSpan((WinogradNet.EvaluationChunk - 1) * pooled.Output.Length).ToArray());
+
+            // A skip reaching past the first Linear would need its chunks kept too: that network goes layer by layer.
+            Assert.Equal(0, SkipPastLinearNet.EvaluationChunk);
             Assert.True(LeNet5.EvaluationChunk >= 4);
+            Assert.True(ResNet8.EvaluationChunk >= 1);
+        }
+
+        [Fact]
+        public void EvaluationOfANetworkWithASkipPastTheFirstLinear_MatchesOneSampleAtATime()
+        {
+            var network = new SkipPastLinearNet();
+            network.ResetParameters(3);
+            const int Batch = 5;
+            var random = new CnnRandom(4);
+            var input = new float[Batch * SkipPastLinearNet.InputLength];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat() * 2 - 1;
+            var output = new float[Batch * SkipPastLinearNet.OutputLength];
+            network.Forward(input, output, Batch, network.CreateWorkspace(Batch));
+            var alone = network.CreateWorkspace(1);
+            var one = new float[SkipPastLinearNet.OutputLength];
+            for (int n = 0; n < Batch; n++)
+            {
+                network.Forward(input.AsSpan(n * SkipPastLinearNet.InputLength, SkipPastLinearNet.InputLength), one, 1, alone);
+                Compare.Close(output.AsSpan(n * SkipPastLinearNet.OutputLength, SkipPastLinearNet.OutputLength).ToArray(), one, 1e-5, "sample " + n);
+            }
         }
 
         [Fact]

@@ -219,28 +219,26 @@ namespace CnnGen.Generator.Emit
     }
 
     /// <summary>
-    /// The samples a forward statement covers: the whole batch (samples 0 to <c>batchSize</c>), or, in evaluation, the
-    /// chunk of it in hand (samples <c>first</c> to <c>first + count</c>). Either way each sample's values stay at its
-    /// place in the workspace arrays, so a layer's output reads the same after the pass.
+    /// The samples a forward statement covers: the whole batch, or, in evaluation, the chunk of it in hand. Both start at
+    /// the arrays' first place: a chunk's samples are written over the previous chunk's.
     /// </summary>
     internal sealed class SampleRange
     {
-        public static readonly SampleRange WholeBatch = new SampleRange(null);
-        public static readonly SampleRange Chunk = new SampleRange("first");
+        /// <summary>Samples 0 to <c>batchSize</c>, each in its place.</summary>
+        public static readonly SampleRange WholeBatch = new SampleRange("batchSize");
+        /// <summary>An evaluation chunk of <c>count</c> samples, in the places of samples 0 to <c>count</c> (EvaluationChunking).</summary>
+        public static readonly SampleRange Chunk = new SampleRange("count");
 
-        private readonly string? _first;
-
-        private SampleRange(string? first) => _first = first;
+        private SampleRange(string count) => Count = count;
 
         /// <summary>How many samples: <c>batchSize</c> or <c>count</c>.</summary>
-        public string Count => _first is null ? "batchSize" : "count";
+        public string Count { get; }
 
         /// <summary>The loop header giving each sample's index <c>n</c>.</summary>
-        public string Loop => _first is null ? "for (int n = 0; n < batchSize; n++)" : "for (int n = " + _first + "; n < " + _first + " + count; n++)";
+        public string Loop => "for (int n = 0; n < " + Count + "; n++)";
 
         /// <summary>The part of a batch array (<paramref name="length"/> floats per sample) holding these samples.</summary>
-        public string Slice(string array, int length) =>
-            array + ".AsSpan(" + (_first is null ? "0" : _first + " * " + Int(length)) + ", " + Count + " * " + Int(length) + ")";
+        public string Slice(string array, int length) => array + ".AsSpan(0, " + Count + " * " + Int(length) + ")";
     }
 
     /// <summary>A layer that maps each sample on its own: the call is a loop over the batch.</summary>

@@ -101,10 +101,10 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Peak workspace bytes per sample of a workspace's capacity: <see cref=\"WorkspaceActivationLength\"/> floats.</summary>");
             w.Line("public const long WorkspaceBytesPerSample = " + Long(4 * plan.SharedActivationLength) + "L;");
             w.Line("/// <summary>");
-            w.Line("/// Samples evaluation takes through the layers together (up to the first Linear): as many as keep their activations, with");
-            w.Line("/// the weights, within " + Long(EvaluationChunkBytes / 1024) + " KiB; 0 when the weights alone outweigh that, and the batch goes layer by layer.");
+            w.Line("/// Samples evaluation takes through the layers before the first Linear together, in the places of the batch's first samples");
+            w.Line("/// (as many as keep their activations within " + Long(EvaluationChunking.ChunkBytes / 1024) + " KiB); 0 when the batch goes layer by layer.");
             w.Line("/// </summary>");
-            w.Line("public const int EvaluationChunk = " + Int(EvaluationChunk(plan)) + ";");
+            w.Line("public const int EvaluationChunk = " + Int(plan.EvaluationChunking.Chunk) + ";");
             w.Line("/// <summary>Bytes of the <c>state_dict</c>: float32 parameters and running statistics, 8 per batch-norm counter.</summary>");
             w.Line("public const long ParameterBytes = " + Long(layout.ParameterBytes) + "L;");
             w.Line("/// <summary>Rows and columns of the input one output cell depends on.</summary>");
@@ -423,56 +423,35 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>
-        /// Evaluation takes the batch <c>EvaluationChunk</c> samples at a time through every layer up to the first Linear,
-        /// so that a chunk's activations are still in cache when the next layer reads them (layer by layer over a large
-        /// batch they would go out to memory and back between layers). Each sample's values keep their place in the
-        /// workspace, so layer outputs read the same after the pass. From the first Linear on, the layers run over the
-        /// whole batch: a Linear reads its weights once for all the samples.
+        /// Evaluation takes the batch <c>EvaluationChunk</c> samples at a time through the layers before the first Linear,
+        /// each chunk in the batch's first places (<see cref="EvaluationChunking"/>), and sets aside the one value the rest
+        /// reads; then the rest over the whole batch.
         /// </summary>
         private static void EmitEvaluationSchedule(IndentedWriter w, ExecutionPlan plan)
         {
-            var (chunked, batched) = SplitAtFirstLinear(plan.Schedule);
-            if (chunked.Count == 0 || EvaluationChunk(plan) == 0)
+            var chunking = plan.EvaluationChunking;
+            if (chunking.Chunk == 0)
             {
                 w.Line("input.CopyTo(workspace.Input);");
                 EmitForwardSchedule(w, plan.Schedule, ForwardMode.Evaluation, SampleRange.WholeBatch);
                 return;
             }
-            w.Line("// A chunk of samples at a time through the layers" + (batched.Count > 0 ? " up to the first Linear" : "") + ", while its activations are in cache.");
+            var carried = chunking.Carried!;
+            w.Line("// A chunk of samples at a time through the layers" + (chunking.Batched.Count > 0 ? " before the first Linear" : "")
+                + ", over the previous chunk's activations while they are in cache; " + carried.Name + " set aside for each.");
             using (w.OpenBlock("for (int first = 0; first < batchSize; first += EvaluationChunk)"))
             {
-                w.Line("int count = global::System.Math.Min(EvaluationChunk, batchSize - first);");
-                w.Line("input.Slice(first * InputLength, count * InputLength).CopyTo(workspace.Input.AsSpan(first * InputLength));");
+                w.Line(chunking.Chunk == 1 ? "const int count = 1;" : "int count = global::System.Math.Min(EvaluationChunk, batchSize - first);");
+                w.Line("input.Slice(first * InputLength, count * InputLength).CopyTo(workspace.Input);");
                 w.Line();
-                EmitForwardSchedule(w, chunked, ForwardMode.Evaluation, SampleRange.Chunk);
+                EmitForwardSchedule(w, chunking.Chunked, ForwardMode.Evaluation, SampleRange.Chunk);
+                w.Line();
+                w.Line(SampleRange.Chunk.Slice(carried.Array, carried.Length) + ".CopyTo(workspace.ChunkOutputs.AsSpan(first * " + Int(carried.Length) + "));");
             }
-            if (batched.Count == 0) return;
+            w.Line(LayerEmitter.BatchSlice("workspace.ChunkOutputs", carried.Length) + ".CopyTo(" + carried.Array + ");");
+            if (chunking.Batched.Count == 0) return;
             w.Line();
-            EmitForwardSchedule(w, batched, ForwardMode.Evaluation, SampleRange.WholeBatch);
-        }
-
-        /// <summary>The schedule cut before its first Linear layer (a segment holding it is cut in two).</summary>
-        private static (List<object> Before, List<object> From) SplitAtFirstLinear(IReadOnlyList<object> schedule)
-        {
-            var before = new List<object>();
-            for (int index = 0; index < schedule.Count; index++)
-            {
-                if (schedule[index] is Segment segment && IndexOfKind(segment.Layers, LayerKind.Linear) is int at and >= 0)
-                {
-                    if (at > 0) before.Add(new Segment(segment.Layers.Take(at).ToList()));
-                    var from = new List<object> { new Segment(segment.Layers.Skip(at).ToList()) };
-                    from.AddRange(schedule.Skip(index + 1));
-                    return (before, from);
-                }
-                before.Add(schedule[index]);
-            }
-            return (before, new List<object>());
-        }
-
-        private static int IndexOfKind(IReadOnlyList<PlannedLayer> layers, LayerKind kind)
-        {
-            for (int i = 0; i < layers.Count; i++) if (layers[i].Kind == kind) return i;
-            return -1;
+            EmitForwardSchedule(w, chunking.Batched, ForwardMode.Evaluation, SampleRange.WholeBatch);
         }
 
         /// <summary>The forward pass of one mode over <paramref name="samples"/>: each segment's runs, and the residual sums and concatenations between them.</summary>
@@ -887,6 +866,11 @@ namespace CnnGen.Generator.Emit
                 w.Line("/// <summary>One sample's gradient, handed between layers differentiated one sample at a time.</summary>");
                 w.Line("internal readonly float[] SampleGradientA, SampleGradientB;");
                 int discarded = DiscardedGradientLength(plan);
+                if (plan.EvaluationChunking.Carried is { } carried)
+                {
+                    w.Line("/// <summary>Evaluation's " + carried.Name + " for the whole batch, set aside chunk by chunk (the chunks share the first samples' places).</summary>");
+                    w.Line("internal readonly float[] ChunkOutputs;");
+                }
                 if (discarded > 0)
                 {
                     w.Line("/// <summary>Where a frozen layer whose kernel gives both gradients in one call puts its parameter gradient; nobody reads it.</summary>");
@@ -953,6 +937,7 @@ namespace CnnGen.Generator.Emit
                     w.Line("SampleGradientA = new float[" + Int(largest) + "];");
                     w.Line("SampleGradientB = new float[" + Int(largest) + "];");
                     if (discarded > 0) w.Line("DiscardedGradients = new float[" + Int(discarded) + "];");
+                    if (plan.EvaluationChunking.Carried is { } chunkOutput) w.Line("ChunkOutputs = new float[batchCapacity * " + Int(chunkOutput.Length) + "];");
                     foreach (var layer in plan.Layers)
                     {
                         foreach (var array in LayerEmitter.For(layer).WorkspaceArrays(layer))
@@ -976,39 +961,21 @@ namespace CnnGen.Generator.Emit
                     else if (layer.FusedInto is { } kept)
                         span = "ForwardWasEvaluation ? throw new global::System.InvalidOperationException(\"In evaluation mode layer " + Int(layer.Index) + " is fused into layer " + Int(kept.Index)
                             + " and its output is not kept; run Forward with training: true to see it.\") : " + span;
+                    else if (plan.EvaluationChunking.OverwrittenByChunks(layer))
+                        span = "ForwardWasEvaluation && ForwardBatchSize > EvaluationChunk ? throw OverwrittenByChunks(" + Int(layer.Index) + ") : " + span;
                     w.Line(Int(layer.Index) + " => " + span + ",");
                 }
                 w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"The network has " + Int(plan.Layers.Count) + " layers.\"),");
                 w.Outdent();
                 w.Line("};");
+                if (plan.Layers.Any(plan.EvaluationChunking.OverwrittenByChunks))
+                {
+                    w.Line();
+                    w.Line("private static global::System.InvalidOperationException OverwrittenByChunks(int layer) => new(\"Evaluation takes a batch of more than \" + EvaluationChunk");
+                    w.Line("    + \" samples through layer \" + layer + \" a chunk at a time in the same places, so only the last chunk's outputs are there; run ForwardForGradients or Forward with training: true to see them all.\");");
+                }
             }
             w.Line();
-        }
-
-        // What evaluation keeps in cache from one layer to the next: half of a 1 MiB L2 (Zen 4/5, Skylake-SP and later server
-        // cores; client cores have 1.25-2 MiB), the other half left to the kernels' scratch.
-        private const long EvaluationChunkBytes = 512 * 1024;
-
-        /// <summary>
-        /// The evaluation chunk. Taken a chunk at a time, each sample reads every weight of the chunked layers again, so the
-        /// chunk pays only while the weights and the chunk's activations fit in <see cref="EvaluationChunkBytes"/> together:
-        /// then as many samples as fit. Otherwise 0, the batch layer by layer: each weight is read once per batch. (ResNet-8,
-        /// whose 3x3 layers' Winograd filters take 1.1 MB, measured 10-15% slower per image one sample at a time than layer
-        /// by layer at batch 32 on one thread: KernelBench "batch".)
-        /// </summary>
-        private static int EvaluationChunk(ExecutionPlan plan)
-        {
-            long weights = 0;
-            foreach (var layer in plan.Layers)
-            {
-                if (layer.Kind == LayerKind.Linear) break; // the chunks end at the first Linear
-                // Winograd F(4x4, 3x3) keeps 36 floats per 9 weights; strided layers keep a packed copy.
-                int copies = Conv2dEmitter.HasWinogradFilters(layer) ? 4 : Conv2dEmitter.HasPreparedWeights(layer) ? 2 : 1;
-                weights += 4L * copies * layer.ParameterCount;
-            }
-            long activations = System.Math.Max(1, 4 * plan.SharedActivationLength); // an upper bound of what evaluation touches per sample
-            if (weights + activations > EvaluationChunkBytes) return 0;
-            return (int)System.Math.Min(1024, (EvaluationChunkBytes - weights) / activations);
         }
 
         /// <summary>Floats of <c>DiscardedGradients</c>: the most parameters of a layer that may write there (0: no array).</summary>

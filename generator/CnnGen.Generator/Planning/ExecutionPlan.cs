@@ -133,6 +133,9 @@ namespace CnnGen.Generator.Planning
         /// <summary>Floats per sample of the activation arrays after sharing by liveness.</summary>
         public long SharedActivationLength => ActivationArrays.Sum(a => (long)a.Length);
         public bool IsGraph => Steps.Any(s => s is not LayerStep);
+        /// <summary>How evaluation takes a batch: which layers a chunk of samples at a time, and how many.</summary>
+        public EvaluationChunking EvaluationChunking => _evaluationChunking ??= EvaluationChunking.Plan(this);
+        private EvaluationChunking? _evaluationChunking;
 
         public static ExecutionPlan Create(NetworkLayout layout)
         {
