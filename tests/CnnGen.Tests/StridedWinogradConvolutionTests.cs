@@ -9,6 +9,7 @@ using CnnGen.Kernels;
 using CnnGen.Shapes;
 using CnnGen.Tests.Infrastructure;
 using Xunit;
+using static CnnGen.Tests.Infrastructure.ConvolutionReference;
 
 namespace CnnGen.Tests
 {
@@ -64,59 +65,6 @@ namespace CnnGen.Tests
 
         private static bool Available => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
-        private static float[] RandomValues(Random random, int length)
-        {
-            var values = new float[length];
-            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
-            return values;
-        }
-
-        private static float[] Filled(int length, float value)
-        {
-            var values = new float[length];
-            Array.Fill(values, value);
-            return values;
-        }
-
-        // conv2d at stride 2 in double: the value of each output cell and the sum of the magnitudes of its terms.
-        private static (double[] Value, double[] Scale) Definition(float[] x, int inChannels, int height, int width, float[] weight, float[] bias,
-            int outChannels, int padding)
-        {
-            int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1;
-            var value = new double[outChannels * outHeight * outWidth];
-            var scale = new double[value.Length];
-            for (int oc = 0; oc < outChannels; oc++)
-            {
-                for (int oy = 0; oy < outHeight; oy++)
-                {
-                    for (int ox = 0; ox < outWidth; ox++)
-                    {
-                        double sum = bias.Length == 0 ? 0 : bias[oc], magnitude = Math.Abs(sum);
-                        for (int ic = 0; ic < inChannels; ic++)
-                        {
-                            for (int ky = 0; ky < 3; ky++)
-                            {
-                                int iy = 2 * oy + ky - padding;
-                                if (iy < 0 || iy >= height) continue;
-                                for (int kx = 0; kx < 3; kx++)
-                                {
-                                    int ix = 2 * ox + kx - padding;
-                                    if (ix < 0 || ix >= width) continue;
-                                    double product = (double)x[(ic * height + iy) * width + ix] * weight[((oc * inChannels + ic) * 3 + ky) * 3 + kx];
-                                    sum += product;
-                                    magnitude += Math.Abs(product);
-                                }
-                            }
-                        }
-                        int at = (oc * outHeight + oy) * outWidth + ox;
-                        value[at] = sum;
-                        scale[at] = magnitude;
-                    }
-                }
-            }
-            return (value, scale);
-        }
-
         [Theory]
         [MemberData(nameof(Shapes))]
         public void Forward_MatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding, bool hasBias)
@@ -127,7 +75,7 @@ namespace CnnGen.Tests
             float[] x = RandomValues(random, inChannels * height * width);
             float[] weight = RandomValues(random, outChannels * inChannels * 9);
             float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
-            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, padding);
+            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, 3, 2, padding);
             foreach (int tile in new[] { 4, 2 })
             {
                 var layout = new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, padding, tile);
@@ -140,13 +88,7 @@ namespace CnnGen.Tests
                 {
                     float[] y = Filled(outLength + 5, float.NaN);
                     StridedWinogradConvolution.Forward(x, filters, bias, y.AsSpan(0, outLength), scratch, relu, layout);
-                    for (int i = 0; i < outLength; i++)
-                    {
-                        double exact = relu ? Math.Max(expected[i], 0) : expected[i];
-                        if (!(Math.Abs(y[i] - exact) <= Tolerance * Math.Max(scale[i], 1e-30)))
-                            Assert.Fail($"tile {tile}, relu={relu}: y[{i}] = {y[i]}, expected {exact} (error {Math.Abs(y[i] - exact) / scale[i]:E2} of the magnitude)");
-                    }
-                    for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+                    AssertWithinScale(y, outLength, expected, scale, relu, Tolerance, "tile " + tile);
                 }
             }
         }
@@ -204,14 +146,8 @@ namespace CnnGen.Tests
             float[] scratch = Filled(StridedConvolution.ScratchLength(inChannels, height, width, outChannels, 3, 2, 1), float.NaN);
             float[] y = Filled(outLength + 3, float.NaN);
             StridedConvolution.ForwardPrepared(x, inChannels, height, width, prepared, outChannels, 3, 2, 1, y.AsSpan(0, outLength), scratch, relu: true);
-            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, 1);
-            for (int i = 0; i < outLength; i++)
-            {
-                double exact = Math.Max(expected[i], 0);
-                if (!(Math.Abs(y[i] - exact) <= Tolerance * Math.Max(scale[i], 1e-30)))
-                    Assert.Fail($"tile {tile}: y[{i}] = {y[i]}, expected {exact}");
-            }
-            for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, 3, 2, 1);
+            AssertWithinScale(y, outLength, expected, scale, relu: true, Tolerance, "tile " + tile);
         }
 
         private static readonly Lazy<SafeTensorsFile> s_fixture = new(() =>

@@ -7,6 +7,7 @@ using CnnGen.Kernels;
 using CnnGen.Shapes;
 using CnnGen.Tests.Infrastructure;
 using Xunit;
+using static CnnGen.Tests.Infrastructure.ConvolutionReference;
 using Xunit.Abstractions;
 
 namespace CnnGen.Tests
@@ -109,53 +110,6 @@ namespace CnnGen.Tests
 
         private static bool Available => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
-        private static float[] RandomValues(Random random, int length)
-        {
-            var values = new float[length];
-            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
-            return values;
-        }
-
-        private static float[] Filled(int length, float value)
-        {
-            var values = new float[length];
-            Array.Fill(values, value);
-            return values;
-        }
-
-        // conv2d 5x5 in double: the value of each output cell and the sum of the magnitudes of its terms.
-        private static (double[] Value, double[] Scale) Definition(float[] x, int inChannels, int height, int width, float[] weight, float[] bias,
-            int outChannels, int padding)
-        {
-            int outHeight = height + 2 * padding - 4, outWidth = width + 2 * padding - 4;
-            var value = new double[outChannels * outHeight * outWidth];
-            var scale = new double[value.Length];
-            for (int oc = 0; oc < outChannels; oc++)
-                for (int oy = 0; oy < outHeight; oy++)
-                    for (int ox = 0; ox < outWidth; ox++)
-                    {
-                        double sum = bias.Length == 0 ? 0 : bias[oc], magnitude = Math.Abs(sum);
-                        for (int ic = 0; ic < inChannels; ic++)
-                            for (int ky = 0; ky < 5; ky++)
-                            {
-                                int iy = oy + ky - padding;
-                                if (iy < 0 || iy >= height) continue;
-                                for (int kx = 0; kx < 5; kx++)
-                                {
-                                    int ix = ox + kx - padding;
-                                    if (ix < 0 || ix >= width) continue;
-                                    double product = (double)x[(ic * height + iy) * width + ix] * weight[((oc * inChannels + ic) * 5 + ky) * 5 + kx];
-                                    sum += product;
-                                    magnitude += Math.Abs(product);
-                                }
-                            }
-                        int at = (oc * outHeight + oy) * outWidth + ox;
-                        value[at] = sum;
-                        scale[at] = magnitude;
-                    }
-            return (value, scale);
-        }
-
         [Theory]
         [MemberData(nameof(Shapes))]
         public void Forward_MatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding, bool hasBias)
@@ -170,60 +124,22 @@ namespace CnnGen.Tests
             Assert.Equal((outHeight, outWidth, 2), (layout.OutHeight, layout.OutWidth, layout.TileSize));
             float[] filters = Filled(layout.FiltersLength, float.NaN);
             WinogradF4Convolution.TransformFilters(weight, filters, layout);
-            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, padding);
+            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, 5, 1, padding);
             float[] scratch = Filled(layout.ScratchLength, float.NaN); // whatever the scratch held must not reach y
             double worst = 0;
             foreach (bool relu in new[] { false, true })
             {
                 float[] y = Filled(outLength + 5, float.NaN);
                 WinogradF4Convolution.Forward(x, filters, bias, y.AsSpan(0, outLength), scratch, relu, pool: false, layout);
-                for (int i = 0; i < outLength; i++)
-                {
-                    double exact = relu ? Math.Max(expected[i], 0) : expected[i];
-                    double error = Math.Abs(y[i] - exact) / Math.Max(scale[i], 1e-30);
-                    if (!(error <= Tolerance))
-                        Assert.Fail($"relu={relu}: y[{i}] = {y[i]}, expected {exact} (error {error:E2} of the magnitude)");
-                    worst = Math.Max(worst, error);
-                }
-                for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+                worst = Math.Max(worst, AssertWithinScale(y, outLength, expected, scale, relu, Tolerance, "F(2x2, 5x5)"));
             }
             output.WriteLine($"F(2x2, 5x5) {inChannels}x{height}x{width} -> {outChannels} p{padding}: worst {worst:E2} of the magnitude");
         }
 
         [Theory]
         [MemberData(nameof(Shapes))]
-        public void ForwardPooled_EqualsConvolutionThenPooling_BitForBit(int inChannels, int height, int width, int outChannels, int padding, bool hasBias)
-        {
-            if (!Available) return;
-            int outHeight = height + 2 * padding - 4, outWidth = width + 2 * padding - 4;
-            if (outHeight < 2 || outWidth < 2) return; // no 2x2 window
-            var random = new Random(inChannels * 7 + height * 3 + width + outChannels * 11 + padding);
-            float[] x = RandomValues(random, inChannels * height * width);
-            for (int i = 0; i < x.Length; i += 13) x[i] = 0f;
-            float[] weight = RandomValues(random, outChannels * inChannels * 25);
-            for (int i = 0; i < weight.Length; i += 5) weight[i] = 0f; // with the zeros above: ties, and −0 against +0
-            float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
-            if (inChannels > 2) x[inChannels * height * width / 2] = float.NaN; // a NaN wins its windows, as in PyTorch
-            var layout = new WinogradF4Convolution.Layout(inChannels, height, width, outChannels, padding, kernel: 5);
-            float[] filters = new float[layout.FiltersLength];
-            WinogradF4Convolution.TransformFilters(weight, filters, layout);
-            float[] scratch = Filled(layout.ScratchLength, float.NaN);
-            int pooledLength = outChannels * (outHeight / 2) * (outWidth / 2);
-            foreach (bool relu in new[] { false, true })
-            {
-                float[] full = new float[outChannels * outHeight * outWidth], expected = new float[pooledLength];
-                WinogradF4Convolution.Forward(x, filters, bias, full, scratch, relu, pool: false, layout);
-                Pooling.MaxPool2x2(full, outChannels, outHeight, outWidth, expected, vector: false);
-                float[] fused = Filled(pooledLength + 3, 7f);
-                WinogradF4Convolution.Forward(x, filters, bias, fused.AsSpan(0, pooledLength), scratch, relu, pool: true, layout);
-                for (int i = 0; i < pooledLength; i++)
-                {
-                    if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(fused[i]))
-                        Assert.Fail($"relu={relu}: pooled[{i}] = {fused[i]}, expected {expected[i]}");
-                }
-                for (int i = pooledLength; i < fused.Length; i++) Assert.Equal(7f, fused[i]);
-            }
-        }
+        public void ForwardPooled_EqualsConvolutionThenPooling_BitForBit(int inChannels, int height, int width, int outChannels, int padding, bool hasBias) =>
+            WinogradF4ConvolutionTests.AssertPooledEqualsConvolutionThenPooling(inChannels, height, width, outChannels, 5, padding, hasBias);
 
         [Theory]
         [InlineData(1, 1)]   // the scalar gather: one output channel

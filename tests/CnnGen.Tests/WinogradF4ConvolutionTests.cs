@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using CnnGen.Kernels;
 using Xunit;
+using static CnnGen.Tests.Infrastructure.ConvolutionReference;
 
 namespace CnnGen.Tests
 {
@@ -63,59 +64,6 @@ namespace CnnGen.Tests
 
         private static bool Available => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
-        private static float[] RandomValues(Random random, int length)
-        {
-            var values = new float[length];
-            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
-            return values;
-        }
-
-        private static float[] Filled(int length, float value)
-        {
-            var values = new float[length];
-            Array.Fill(values, value);
-            return values;
-        }
-
-        // conv2d in double: the value of each output cell and the sum of the magnitudes of its terms.
-        private static (double[] Value, double[] Scale) Definition(float[] x, int inChannels, int height, int width, float[] weight, float[] bias,
-            int outChannels, int padding)
-        {
-            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
-            var value = new double[outChannels * outHeight * outWidth];
-            var scale = new double[value.Length];
-            for (int oc = 0; oc < outChannels; oc++)
-            {
-                for (int oy = 0; oy < outHeight; oy++)
-                {
-                    for (int ox = 0; ox < outWidth; ox++)
-                    {
-                        double sum = bias.Length == 0 ? 0 : bias[oc], magnitude = Math.Abs(sum);
-                        for (int ic = 0; ic < inChannels; ic++)
-                        {
-                            for (int ky = 0; ky < 3; ky++)
-                            {
-                                int iy = oy + ky - padding;
-                                if (iy < 0 || iy >= height) continue;
-                                for (int kx = 0; kx < 3; kx++)
-                                {
-                                    int ix = ox + kx - padding;
-                                    if (ix < 0 || ix >= width) continue;
-                                    double product = (double)x[(ic * height + iy) * width + ix] * weight[((oc * inChannels + ic) * 3 + ky) * 3 + kx];
-                                    sum += product;
-                                    magnitude += Math.Abs(product);
-                                }
-                            }
-                        }
-                        int at = (oc * outHeight + oy) * outWidth + ox;
-                        value[at] = sum;
-                        scale[at] = magnitude;
-                    }
-                }
-            }
-            return (value, scale);
-        }
-
         [Theory]
         [MemberData(nameof(Shapes))]
         public void Forward_MatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding, bool hasBias)
@@ -129,36 +77,39 @@ namespace CnnGen.Tests
             var layout = new WinogradF4Convolution.Layout(inChannels, height, width, outChannels, padding);
             float[] filters = new float[layout.FiltersLength];
             WinogradF4Convolution.TransformFilters(weight, filters, layout);
-            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, padding);
+            var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, 3, 1, padding);
             float[] scratch = Filled(layout.ScratchLength, float.NaN); // whatever the scratch held must not reach y
             foreach (bool relu in new[] { false, true })
             {
                 float[] y = Filled(outLength + 5, float.NaN);
                 WinogradF4Convolution.Forward(x, filters, bias, y.AsSpan(0, outLength), scratch, relu, pool: false, layout);
-                for (int i = 0; i < outLength; i++)
-                {
-                    double exact = relu ? Math.Max(expected[i], 0) : expected[i];
-                    if (!(Math.Abs(y[i] - exact) <= Tolerance * Math.Max(scale[i], 1e-30)))
-                        Assert.Fail($"relu={relu}: y[{i}] = {y[i]}, expected {exact} (error {Math.Abs(y[i] - exact) / scale[i]:E2} of the magnitude)");
-                }
-                for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+                AssertWithinScale(y, outLength, expected, scale, relu, Tolerance, "F(4x4, 3x3)");
             }
         }
 
         [Theory]
         [MemberData(nameof(Shapes))]
-        public void ForwardPooled_EqualsConvolutionThenPooling_BitForBit(int inChannels, int height, int width, int outChannels, int padding, bool hasBias)
+        public void ForwardPooled_EqualsConvolutionThenPooling_BitForBit(int inChannels, int height, int width, int outChannels, int padding, bool hasBias) =>
+            AssertPooledEqualsConvolutionThenPooling(inChannels, height, width, outChannels, 3, padding, hasBias);
+
+        /// <summary>
+        /// The fused 2x2 max pooling of a <paramref name="kernel"/> x <paramref name="kernel"/> layer (3: F(4x4, 3x3); 5:
+        /// F(2x2, 5x5)) against the unfused output pooled by <see cref="Pooling.MaxPool2x2(ReadOnlySpan{float}, int, int, int, Span{float}, bool)"/>,
+        /// bit for bit, with ties, −0 against +0 and a NaN among the inputs.
+        /// </summary>
+        internal static void AssertPooledEqualsConvolutionThenPooling(int inChannels, int height, int width, int outChannels, int kernel, int padding, bool hasBias)
         {
             if (!Available) return;
-            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
+            if (outHeight < 2 || outWidth < 2) return; // no 2x2 window
             var random = new Random(inChannels * 7 + height * 3 + width + outChannels * 11 + padding);
             float[] x = RandomValues(random, inChannels * height * width);
             for (int i = 0; i < x.Length; i += 13) x[i] = 0f;
-            float[] weight = RandomValues(random, outChannels * inChannels * 9);
+            float[] weight = RandomValues(random, outChannels * inChannels * kernel * kernel);
             for (int i = 0; i < weight.Length; i += 5) weight[i] = 0f; // with the zeros above: ties, and −0 against +0
             float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
             if (inChannels > 2) x[inChannels * height * width / 2] = float.NaN; // a NaN wins its windows, as in PyTorch
-            var layout = new WinogradF4Convolution.Layout(inChannels, height, width, outChannels, padding);
+            var layout = new WinogradF4Convolution.Layout(inChannels, height, width, outChannels, padding, kernel);
             float[] filters = new float[layout.FiltersLength];
             WinogradF4Convolution.TransformFilters(weight, filters, layout);
             float[] scratch = Filled(layout.ScratchLength, float.NaN);
