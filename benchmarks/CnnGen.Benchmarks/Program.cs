@@ -1,9 +1,9 @@
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10: TrainCpu.cs; -- zoo [probes]: Zoo.cs)
+// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10: TrainCpu.cs; -- zoo [probes|batch]: Zoo.cs)
 if (args.Length > 0 && args[0] == "zoo")
 {
-    CnnGen.Benchmarks.ZooComparison.Run(probes: args.Length > 1 && args[1] == "probes");
+    CnnGen.Benchmarks.ZooComparison.Run(probes: args.Length > 1 && args[1] == "probes", batch: args.Length > 1 && args[1] == "batch");
     return;
 }
 if (args.Length > 0 && args[0] == "train-cpu")

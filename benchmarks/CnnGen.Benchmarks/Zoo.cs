@@ -1,7 +1,9 @@
 using System;
 using System.Diagnostics;
 using System.Linq;
+using System.Threading.Tasks;
 using CnnGen.Benchmarks.Zoo;
+using CnnGen.Tests.Fixtures;
 using CnnGen.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
@@ -11,12 +13,28 @@ namespace CnnGen.Benchmarks
     /// <c>-- zoo</c>: networks of other shapes (ZooNetworks.cs), each exported to ONNX by CnnGen.Onnx from the same weights, at
     /// batch 1 on one thread: CnnGen's evaluation forward against ONNX Runtime's, interleaved in rounds on this thread (so a busy
     /// machine slows both alike), best round of each, after checking that the outputs agree. Not a BenchmarkDotNet job: a
-    /// scan for weak spots; the table to quote is BenchmarkDotNet's.
+    /// scan for weak spots; the table to quote is BenchmarkDotNet's. <c>-- zoo batch</c>: the same networks and the benchmark
+    /// table's five (initial weights) at batch 64 on two threads, as the table's batch-64 rows run them: CnnGen's batch split
+    /// in two halves, one per thread, against ONNX Runtime with two intra-op threads.
     /// </summary>
     public static class ZooComparison
     {
-        public static void Run(bool probes)
+        public static void Run(bool probes, bool batch = false)
         {
+            if (batch)
+            {
+                CompareBatch("VGG-style 3x32x32, 64-256 ch", () => { var n = new VggNet(); n.ResetParameters(1); return n; });
+                CompareBatch("ResNet-18 stem + stage, 3x64x64", () => { var n = new ResNetStemNet(); n.ResetParameters(1); return n; });
+                CompareBatch("5x5 convolutions, 32-128 ch", () => { var n = new Wide5x5Net(); n.ResetParameters(1); return n; });
+                CompareBatch("small MNIST CNN, 8-32 ch", () => { var n = new SmallMnistNet(); n.ResetParameters(1); return n; });
+                CompareBatch("encoder-decoder, s2 + transposed", () => { var n = new EncoderDecoderNet(); n.ResetParameters(1); return n; });
+                CompareBatch("LeNet-5", () => { var n = new LeNet5(); n.ResetParameters(1); return n; });
+                CompareBatch("CIFAR", () => { var n = new CifarNet(); n.ResetParameters(1); return n; });
+                CompareBatch("ResNet-8", () => { var n = new ResNet8(); n.ResetParameters(1); return n; });
+                CompareBatch("MobileNetV2-style", () => { var n = new MobileNetV2(); n.ResetParameters(1); return n; });
+                CompareBatch("strided", () => { var n = new StridedNet(); n.ResetParameters(1); return n; });
+                return;
+            }
             if (probes)
             {
                 Compare("stem 7x7 s2 3->64 @64x64 +BN+ReLU", () => new Zoo.Probes.Stem7x7());
@@ -80,13 +98,58 @@ namespace CnnGen.Benchmarks
             Console.WriteLine($"{name,-36} CnnGen {bestCnnGen * 1e6,9:F1} us   ORT {bestOrt * 1e6,9:F1} us   {bestOrt / bestCnnGen,5:F2}x   ({layout.MultiplyAdds / 1e6:F1} M mult-adds, max diff {worst:G2})");
         }
 
+        private static void CompareBatch(string name, Func<INetwork> create)
+        {
+            const int Batch = 64, Half = Batch / 2;
+            var network = create();
+            var layout = network.Layout;
+            var random = new CnnRandom(2);
+            float[] input = new float[Batch * layout.Input.Length], output = new float[Batch * layout.Output.Length], ortOutput = new float[output.Length];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat();
+            var halves = new[] { network.CreateWorkspace(Half, 0), network.CreateWorkspace(Half, 0) };
+            int inLength = layout.Input.Length, outLength = layout.Output.Length;
+
+            using var options = new SessionOptions { IntraOpNumThreads = 2, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+            using var session = new InferenceSession(OnnxExporter.ToBytes(network), options);
+            var outputShape = session.OutputMetadata.Values.First().Dimensions.Select(d => (long)Math.Max(d, 1)).ToArray();
+            outputShape[0] = Batch;
+            using var ortIn = OrtValue.CreateTensorValueFromMemory(input, new long[] { Batch, layout.Input.Channels, layout.Input.Height, layout.Input.Width });
+            using var ortOut = OrtValue.CreateTensorValueFromMemory(ortOutput, outputShape);
+            var inputNames = new[] { session.InputMetadata.Keys.First() };
+            var outputNames = new[] { session.OutputMetadata.Keys.First() };
+            var inputs = new[] { ortIn };
+            var outputs = new[] { ortOut };
+            using var runOptions = new RunOptions();
+
+            Action cnnGen = () => Parallel.For(0, 2, half =>
+                network.Forward(input.AsSpan(half * Half * inLength, Half * inLength), output.AsSpan(half * Half * outLength, Half * outLength), Half, halves[half], false));
+            Action ort = () => session.Run(runOptions, inputNames, inputs, outputNames, outputs);
+            cnnGen();
+            ort();
+            float worst = 0, scale = 0;
+            for (int i = 0; i < output.Length; i++)
+            {
+                worst = Math.Max(worst, Math.Abs(output[i] - ortOutput[i]));
+                scale = Math.Max(scale, Math.Abs(ortOutput[i]));
+            }
+            if (!(worst <= 1e-3f * Math.Max(1f, scale))) throw new InvalidOperationException($"{name}: CnnGen and ONNX Runtime disagree by {worst}");
+
+            double bestCnnGen = double.MaxValue, bestOrt = double.MaxValue;
+            for (int round = 0; round < 10; round++)
+            {
+                bestCnnGen = Math.Min(bestCnnGen, PerCall(cnnGen, 100));
+                bestOrt = Math.Min(bestOrt, PerCall(ort, 100));
+            }
+            Console.WriteLine($"{name,-36} CnnGen {bestCnnGen / Batch * 1e6,9:F1} us   ORT {bestOrt / Batch * 1e6,9:F1} us per image   {bestOrt / bestCnnGen,5:F2}x   (chunk {network.GetType().GetField("EvaluationChunk")?.GetValue(null)})");
+        }
+
         // Calls for about 20 ms, seconds per call.
-        private static double PerCall(Action action)
+        private static double PerCall(Action action, double milliseconds = 20)
         {
             action();
             var clock = Stopwatch.StartNew();
             int calls = 0;
-            while (clock.Elapsed.TotalMilliseconds < 20) { action(); calls++; }
+            while (clock.Elapsed.TotalMilliseconds < milliseconds) { action(); calls++; }
             return clock.Elapsed.TotalSeconds / calls;
         }
     }
