@@ -1,9 +1,10 @@
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10: TrainCpu.cs; -- zoo [probes|batch]: Zoo.cs)
+// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10: TrainCpu.cs; -- zoo [probes|batch] [name part]: Zoo.cs)
 if (args.Length > 0 && args[0] == "zoo")
 {
-    CnnGen.Benchmarks.ZooComparison.Run(probes: args.Length > 1 && args[1] == "probes", batch: args.Length > 1 && args[1] == "batch");
+    bool probes = args.Length > 1 && args[1] == "probes", batch = args.Length > 1 && args[1] == "batch";
+    CnnGen.Benchmarks.ZooComparison.Run(probes, batch, only: args.Length > (probes || batch ? 2 : 1) ? args[^1] : null);
     return;
 }
 if (args.Length > 0 && args[0] == "train-cpu")

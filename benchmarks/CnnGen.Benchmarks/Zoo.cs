@@ -19,11 +19,16 @@ namespace CnnGen.Benchmarks
     /// </summary>
     public static class ZooComparison
     {
-        public static void Run(bool probes, bool batch = false)
+        private static string? s_only;
+
+        /// <summary>The scan; <paramref name="only"/>: the networks whose name contains it.</summary>
+        public static void Run(bool probes, bool batch = false, string? only = null)
         {
+            s_only = only;
             if (batch)
             {
                 CompareBatch("VGG-style 3x32x32, 64-256 ch", () => { var n = new VggNet(); n.ResetParameters(1); return n; });
+                CompareBatch("VGG-11 for CIFAR, 64-512 ch", () => { var n = new Vgg11Net(); n.ResetParameters(1); return n; });
                 CompareBatch("ResNet-18 stem + stage, 3x64x64", () => { var n = new ResNetStemNet(); n.ResetParameters(1); return n; });
                 CompareBatch("5x5 convolutions, 32-128 ch", () => { var n = new Wide5x5Net(); n.ResetParameters(1); return n; });
                 CompareBatch("small MNIST CNN, 8-32 ch", () => { var n = new SmallMnistNet(); n.ResetParameters(1); return n; });
@@ -49,9 +54,15 @@ namespace CnnGen.Benchmarks
                 Compare("upsample x2 32 @16x16", () => new Zoo.Probes.Upsample2());
                 Compare("3x3 3->16 @32x32 +ReLU", () => new Zoo.Probes.Conv3x3Stem16());
                 Compare("3x3 s2 16->32 @32x32 +BN+ReLU", () => new Zoo.Probes.Conv3x3s2At32());
+                Compare("3x3 128->256 @8x8 +BN+ReLU", () => new Zoo.Probes.Conv256At8());
+                Compare("3x3 256->256 @8x8 +BN+ReLU+pool", () => new Zoo.Probes.Conv256At8Pooled());
+                Compare("3x3 256->512 @4x4 +BN+ReLU", () => new Zoo.Probes.Conv512At4());
+                Compare("3x3 512->512 @4x4 +BN+ReLU+pool", () => new Zoo.Probes.Conv512At4Pooled());
+                Compare("3x3 512->512 @2x2 +BN+ReLU", () => new Zoo.Probes.Conv512At2());
                 return;
             }
             Compare("VGG-style 3x32x32, 64-256 ch", () => { var n = new VggNet(); n.ResetParameters(1); return n; });
+            Compare("VGG-11 for CIFAR, 64-512 ch", () => { var n = new Vgg11Net(); n.ResetParameters(1); return n; });
             Compare("ResNet-18 stem + stage, 3x64x64", () => { var n = new ResNetStemNet(); n.ResetParameters(1); return n; });
             Compare("5x5 convolutions, 32-128 ch", () => { var n = new Wide5x5Net(); n.ResetParameters(1); return n; });
             Compare("small MNIST CNN, 8-32 ch", () => { var n = new SmallMnistNet(); n.ResetParameters(1); return n; });
@@ -60,6 +71,7 @@ namespace CnnGen.Benchmarks
 
         private static void Compare(string name, Func<INetwork> create)
         {
+            if (s_only is not null && !name.Contains(s_only, StringComparison.Ordinal)) return;
             var network = create();
             var layout = network.Layout;
             var random = new CnnRandom(2);
@@ -100,6 +112,7 @@ namespace CnnGen.Benchmarks
 
         private static void CompareBatch(string name, Func<INetwork> create)
         {
+            if (s_only is not null && !name.Contains(s_only, StringComparison.Ordinal)) return;
             const int Batch = 64, Half = Batch / 2;
             var network = create();
             var layout = network.Layout;

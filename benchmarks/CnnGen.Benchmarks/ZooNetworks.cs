@@ -18,6 +18,19 @@ namespace CnnGen.Benchmarks.Zoo
     [GlobalAvgPool] [Flatten] [Linear(10)]
     public partial class VggNet { }
 
+    /// <summary>VGG-11 for CIFAR: 64 to 512 channels down to 2x2, 9.2 M parameters (37 MB: more than the L3 holds).</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Flatten] [Linear(10)]
+    public partial class Vgg11Net { }
+
     /// <summary>ResNet-18's stem and first stage at 3x64x64: a 7x7 stride-2 convolution, 3x3 stride-2 max pooling, two basic blocks of 64.</summary>
     [Network(3, 64, 64)]
     [Conv2d(64, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU]
@@ -102,6 +115,22 @@ namespace CnnGen.Benchmarks.Zoo.Probes
 
     [Network(32, 16, 16)] [Upsample(2)]
     public partial class Upsample2 { }
+
+    // VGG-11's wide layers: 256 and 512 channels on 8x8, 4x4 and 2x2 maps.
+    [Network(128, 8, 8)] [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Conv256At8 { }
+
+    [Network(256, 8, 8)] [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
+    public partial class Conv256At8Pooled { }
+
+    [Network(256, 4, 4)] [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Conv512At4 { }
+
+    [Network(512, 4, 4)] [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
+    public partial class Conv512At4Pooled { }
+
+    [Network(512, 2, 2)] [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Conv512At2 { }
 
     [Network(3, 32, 32)] [Conv2d(16, 3, Padding = 1)] [ReLU]
     public partial class Conv3x3Stem16 { }

@@ -220,6 +220,12 @@ namespace CnnGen.Tests
             Assert.True(WinogradF4Convolution.Pays(16, 32, 32, 16, 3, 1), "ResNet-8's first stage");
             Assert.True(WinogradF4Convolution.Pays(64, 8, 8, 64, 3, 1), "ResNet-8's last stage");
             Assert.True(WinogradF4Convolution.Pays(32, 4, 4, 32, 3, 1), "a 4x4 map with 32 channels");
+            // Wide layers: the filters, read once per call, against the tiles they serve.
+            Assert.False(WinogradF4Convolution.Pays(256, 4, 4, 256, 3, 1), "9 MiB of filters for one tile");
+            Assert.False(WinogradF4Convolution.Pays(512, 4, 4, 512, 3, 1), "VGG-11's 512 channels on 4x4");
+            Assert.True(WinogradF4Convolution.Pays(256, 8, 8, 256, 3, 1), "9 MiB of filters for four tiles");
+            Assert.False(WinogradF4Convolution.Pays(512, 8, 8, 512, 3, 1), "36 MiB of filters: more than the L3");
+            Assert.True(WinogradF4Convolution.Pays(128, 16, 16, 128, 3, 1), "ResNet-18's second stage at 64x64");
             Assert.True(new WinogradF4Convolution.Layout(128, 24, 22, 128, 1).Chunks > 1, "a shape of the tests covers several chunks");
             var layout = new WinogradF4Convolution.Layout(32, 16, 16, 32, 1);
             float[] x = new float[32 * 16 * 16], w = new float[32 * 32 * 9], b = new float[32], y = new float[32 * 16 * 16];

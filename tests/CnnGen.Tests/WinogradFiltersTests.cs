@@ -32,6 +32,11 @@ namespace CnnGen.Tests
             new object[] { 32, 9, 11, 40, 0, 5 },    // unpadded, odd output
             new object[] { 17, 16, 16, 17, 2, 5 },   // 17 channels: direct
             new object[] { 3, 32, 32, 32, 2, 5 },    // a stem: direct
+            // small maps, no Winograd: the lanes kernel's packed weights kept instead
+            new object[] { 512, 2, 2, 512, 1, 3 },   // VGG-11's last layers
+            new object[] { 16, 4, 4, 32, 1, 3 },
+            new object[] { 8, 6, 6, 16, 2, 5 },
+            new object[] { 24, 3, 5, 48, 1, 3 },     // odd map, three lane blocks
         };
 
         private static float[] RandomValues(Random random, int length)
@@ -39,6 +44,30 @@ namespace CnnGen.Tests
             var values = new float[length];
             for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
             return values;
+        }
+
+        [Theory]
+        [InlineData(512, 2, 2, 512, 1, 3)]
+        [InlineData(16, 4, 4, 32, 1, 3)]
+        [InlineData(8, 6, 6, 16, 2, 5)]
+        [InlineData(24, 3, 5, 48, 1, 3)]
+        public void SmallMapsWithoutWinograd_KeepTheLanesKernelsPackedWeights(int inChannels, int height, int width, int outChannels, int padding, int kernel)
+        {
+            // What the kept filters hold there: [block of 16 output channels][tap][16 channels], tap = (ic, ky, kx).
+            int length = DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, kernel, padding);
+            if (!Vector512.IsHardwareAccelerated || !Simd.Enabled)
+            {
+                Assert.Equal(0, length);
+                return;
+            }
+            int taps = inChannels * kernel * kernel;
+            Assert.Equal(outChannels * taps, length);
+            var random = new Random(inChannels + height + outChannels);
+            float[] weight = RandomValues(random, outChannels * taps), filters = new float[length];
+            DirectConvolution.TransformFilters(weight, inChannels, height, width, outChannels, kernel, padding, filters);
+            for (int oc = 0; oc < outChannels; oc++)
+                for (int tap = 0; tap < taps; tap++)
+                    Assert.Equal(weight[oc * taps + tap], filters[(oc / 16 * taps + tap) * 16 + oc % 16]);
         }
 
         [Theory]

@@ -150,10 +150,10 @@ namespace CnnGen.Kernels
             ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool: true, DefaultPath);
 
         /// <summary>
-        /// <see cref="Forward"/> reading Winograd filters that <see cref="TransformFilters"/> made from <paramref name="weight"/>
-        /// (<see cref="WinogradFiltersLength"/> floats, kept by the caller and transformed again whenever the weights change). On a
-        /// shape or a machine without a Winograd kernel the filters are empty and this is <see cref="Forward"/>. Stale filters give
-        /// the old weights' result: the caller owns keeping them current.
+        /// <see cref="Forward"/> reading the filters that <see cref="TransformFilters"/> made from <paramref name="weight"/>
+        /// (<see cref="WinogradFiltersLength"/> floats, kept by the caller and transformed again whenever the weights change):
+        /// Winograd filters, or the weights packed for the lanes kernel. On a shape or a machine that keeps none the filters are
+        /// empty and this is <see cref="Forward"/>. Stale filters give the old weights' result: the caller owns keeping them current.
         /// </summary>
         public static void ForwardWithFilters(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
@@ -167,24 +167,26 @@ namespace CnnGen.Kernels
             ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool: true, DefaultPath, winogradFilters: winogradFilters);
 
         /// <summary>
-        /// Floats of Winograd filters a layer of this shape keeps between calls for <see cref="ForwardWithFilters"/> and
-        /// <see cref="BackwardWithFilters"/>: the forward's (<see cref="TransformFilters"/>) or
-        /// the input gradient's (<see cref="TransformFiltersForInputGradient"/>), whichever is larger, since a workspace holds one
-        /// or the other at a time. 0 when neither pass runs a Winograd kernel on this machine (then nothing needs transforming).
+        /// Floats of filters a layer of this shape keeps between calls for <see cref="ForwardWithFilters"/> and
+        /// <see cref="BackwardWithFilters"/>: the forward's (<see cref="TransformFilters"/>: Winograd filters, or, where the
+        /// forward runs the output-channel lanes kernel, the weights packed for it) or the input gradient's Winograd filters
+        /// (<see cref="TransformFiltersForInputGradient"/>), whichever is larger, since a workspace holds one or the other at a
+        /// time. 0 when neither pass reads kept filters on this machine (then nothing needs transforming).
         /// </summary>
         public static int WinogradFiltersLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             if (DefaultPath != KernelPath.Vector512 || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernel <= 0 || padding < 0) return 0;
             var g = new Geometry(inChannels, height, width, kernel, padding);
             if (g.OutHeight <= 0 || g.OutWidth <= 0) return 0;
-            int forward = ForwardByWinograd(g, outChannels) ? F4Layout(g, outChannels).FiltersLength : 0;
+            int forward = ForwardByWinograd(g, outChannels) ? F4Layout(g, outChannels).FiltersLength : ForwardByKeptLanes(g, outChannels) ? outChannels * g.Taps : 0;
             int backward = InputGradientByWinograd(g, outChannels) ? InputGradientF4Layout(g, outChannels).FiltersLength : 0;
             return Math.Max(forward, backward);
         }
 
         /// <summary>
-        /// The forward's Winograd filters from PyTorch-layout <paramref name="weight"/> into <paramref name="filters"/>
-        /// (<see cref="WinogradFiltersLength"/> floats; nothing to do when that is 0): once per change of the weights.
+        /// The forward's kept filters from PyTorch-layout <paramref name="weight"/> into <paramref name="filters"/>
+        /// (<see cref="WinogradFiltersLength"/> floats; nothing to do when that is 0): Winograd filters, or the weights packed
+        /// for the lanes kernel. Once per change of the weights.
         /// </summary>
         public static void TransformFilters(ReadOnlySpan<float> weight, int inChannels, int height, int width, int outChannels, int kernel, int padding, Span<float> filters)
         {
@@ -193,7 +195,15 @@ namespace CnnGen.Kernels
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, inChannels * height * width, weight.Length);
             Require(filters.Length >= length, nameof(filters), length);
             if (ForwardByWinograd(g, outChannels)) WinogradF4Convolution.TransformFilters(weight, filters, F4Layout(g, outChannels));
+            else if (ForwardByKeptLanes(g, outChannels)) PackLanes(weight, outChannels, g.Taps, filters);
         }
+
+        // A layer that keeps filters and runs the output-channel lanes kernel keeps its weights packed for it instead
+        // ([block][tap][16 channels]), so a call does not pack them again: on small maps with many channels (VGG's 512
+        // channels on 2x2) the packing was most of the call, the weights being read three times for a few cells each.
+        private static bool ForwardByKeptLanes(in Geometry g, int outChannels) =>
+            DefaultPath == KernelPath.Vector512 && !ForwardByWinograd(g, outChannels) && UseLanes(g, outChannels, KernelPath.Vector512)
+            && g.InChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels;
 
         /// <summary>
         /// The input gradient's Winograd filters into <paramref name="filters"/>: the input gradient of a 3x3 stride-1
@@ -228,7 +238,8 @@ namespace CnnGen.Kernels
 
         internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
-            Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path, bool allowWinograd = true, ReadOnlySpan<float> winogradFilters = default)
+            Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path, bool allowWinograd = true, ReadOnlySpan<float> winogradFilters = default,
+            ReadOnlySpan<float> packedLanes = default)
         {
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
@@ -266,12 +277,17 @@ namespace CnnGen.Kernels
             var padded = scratch.Slice(0, g.PaddedLength);
             if (UseLanes(g, outChannels, path))
             {
+                // The caller's filters are these weights packed (TransformFilters) unless the layer runs Winograd and this call
+                // was told not to.
+                // (KernelBench passes packedLanes to time this kernel where Winograd would run.)
+                var packed = !packedLanes.IsEmpty ? packedLanes
+                    : winogradFilters.IsEmpty || ForwardByWinograd(g, outChannels) ? default : winogradFilters.Slice(0, outChannels * g.Taps);
                 // Without padding, the lanes tiles read only cells of x itself (the last reads its last float): no copy.
-                if (g.Padding == 0) ForwardLanes512(x, weight, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
+                if (g.Padding == 0) ForwardLanes512(x, weight, packed, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
                 else
                 {
                     Pad(x, padded, g);
-                    ForwardLanes512(padded, weight, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
+                    ForwardLanes512(padded, weight, packed, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
                 }
                 return;
             }
@@ -373,14 +389,14 @@ namespace CnnGen.Kernels
         /// x up to 8 cells of accumulators started at the bias, taps summed in the same order as the flat path (so the
         /// values agree bit for bit); then each block's [cell][channel] results go to NCHW, through ReLU and pooling when asked.
         /// </summary>
-        private static void ForwardLanes512(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
+        // keptPacked: the weights as PackLanes gives them, kept by the caller; empty: packed here, into the scratch.
+        private static void ForwardLanes512(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> keptPacked, ReadOnlySpan<float> bias, int outChannels,
             Span<float> y, Span<float> scratch, bool relu, bool pool, in Geometry g)
         {
             int taps = g.Taps, outHeight = g.OutHeight, outWidth = g.OutWidth, cellCount = outHeight * outWidth, pw = g.PaddedWidth;
-            ref float packed = ref MemoryMarshal.GetReference(scratch);
-            ref float cells = ref Unsafe.Add(ref packed, outChannels * taps);
-            ref float w = ref MemoryMarshal.GetReference(weight);
-            PackLanes(weight, outChannels, taps, scratch);
+            ref float cells = ref Unsafe.Add(ref MemoryMarshal.GetReference(scratch), outChannels * taps);
+            if (keptPacked.IsEmpty) PackLanes(weight, outChannels, taps, scratch);
+            ref float packed = ref keptPacked.IsEmpty ? ref MemoryMarshal.GetReference(scratch) : ref MemoryMarshal.GetReference(keptPacked);
             ref float x = ref MemoryMarshal.GetReference(padded);
             int tilesPerRow = (outWidth + LanesTileCells - 1) / LanesTileCells;
             for (int block = 0; block < outChannels; block += 16)

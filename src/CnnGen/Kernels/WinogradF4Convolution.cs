@@ -140,16 +140,36 @@ namespace CnnGen.Kernels
         /// channels in and out measured 0.8-1.0x, 20 1.05-1.15x, 33 1.5-1.6x. It loses with fewer channels in or out (8:
         /// 0.4-1.0x, 3: 0.3-0.6x, LeNet's 1 -> 6 and 6 -> 16: 0.07x and 0.6-0.8x: a 2x2 tile pays the whole 6x6 window's
         /// transforms) and with 16 channels on a 2x2 output (0.7-0.8x); 16 on a 4x4 output measured 1.1x, too close to call.
+        /// <para>
+        /// Wide layers on small maps (session 6, VGG-11 for CIFAR at 0.54x ONNX Runtime): the filters, 36 floats per 9
+        /// weights, are read once per call whatever the number of tiles, so a layer whose filters leave the L2 and which has
+        /// few tiles waits on memory, where the direct kernel reads a quarter as much. KernelBench <c>winograd4</c> (filters
+        /// hot in the L3, interleaved; F(4x4) against the lanes kernel on weights packed once): 512 -> 512 on 4x4 0.19x, 384 on
+        /// 4x4 0.39x, 256 -> 512 on 4x4 0.41x, 256 on 4x4 0.82x, 128 -> 256 on 4x4 0.90x, 128 on 4x4 0.97x (a tie), 64 and 32
+        /// on 4x4 1.6x (their filters fit the L2); with 4 tiles (8x8) 256 -> 256 2.6x faster than direct, 256 -> 512 1.3x, but
+        /// 512 -> 512 (38 MB of filters, more than the L3) 0.70x. So: filters within 1 MiB on any map, within 16 MiB (half the
+        /// L3: a network's other layers' filters share it) from 4 tiles on.
+        /// </para>
         /// </remarks>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             if (kernel != 3 && kernel != 5 || !Simd.Enabled || !Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) return false;
+            if (!FiltersFitTheirTiles(inChannels, height, width, outChannels, kernel, padding)) return false;
             int cells = (height + 2 * padding - kernel + 1) * (width + 2 * padding - kernel + 1);
             if (kernel == 5)
                 return FillsLanes(inChannels) && FillsLanes(outChannels)
                     && (inChannels >= 32 && outChannels >= 32 || inChannels >= 16 && outChannels >= 16 && cells >= 64);
             return inChannels >= 16 && outChannels >= 16 && cells >= 64
                 || inChannels >= 32 && outChannels >= 32 && cells >= 16;
+        }
+
+        // The filters (36 positions x channels in x out, 4 bytes) within the L2, or, for outputs of 4 tiles or more, within half the L3.
+        private static bool FiltersFitTheirTiles(int inChannels, int height, int width, int outChannels, int kernel, int padding)
+        {
+            long filterBytes = 36L * 4 * inChannels * outChannels;
+            int tile = kernel == 5 ? 2 : 4;
+            long tiles = (long)((height + 2 * padding - kernel + 1 + tile - 1) / tile) * ((width + 2 * padding - kernel + 1 + tile - 1) / tile);
+            return filterBytes <= 1 << 20 || tiles >= 4 && filterBytes <= 16 << 20;
         }
 
         // At least two thirds of the lanes of the 16-lane groups the channels take are used: every count from 16 on but 17-21.
