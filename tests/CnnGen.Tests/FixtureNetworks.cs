@@ -226,6 +226,24 @@ namespace CnnGen.Tests.Fixtures
     public partial class MobileNetV2 { }
 
     /// <summary>
+    /// Wide layers past a budget of weights: the first 3x3 layers run a chunk of samples at a time, the 256-channel layer on
+    /// 4x4 (590 k weights) and what follows layer by layer over the batch (EvaluationChunking.WeightBytes).
+    /// </summary>
+    [Network(3, 8, 8)]
+    [Conv2d(16, 3, Padding = 1)]
+    [ReLU]
+    [MaxPool(2)]
+    [Conv2d(256, 3, Padding = 1, Bias = false)]
+    [BatchNorm]
+    [ReLU]
+    [Conv2d(256, 3, Padding = 1)]
+    [ReLU]
+    [GlobalAvgPool]
+    [Flatten]
+    [Linear(5)]
+    public partial class WideTailNet { }
+
+    /// <summary>
     /// A concatenation of a Linear branch and a flattened skip from before it: two values cross the first Linear, so
     /// evaluation cannot take the layers before it a chunk at a time (EvaluationChunk is 0).
     /// </summary>

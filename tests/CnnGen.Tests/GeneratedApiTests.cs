@@ -188,6 +188,66 @@ namespace CnnGen.Tests
             Assert.True(ResNet8.EvaluationChunk >= 1);
         }
 
+        public static readonly TheoryData<string> ChunkedNetworks = new() { "ResNet8", "MobileNetV2", "Inception", "UNet", "WinogradNet", "WideTailNet", "LeNet5" };
+
+        [Theory]
+        [MemberData(nameof(ChunkedNetworks))]
+        public void EvaluationOfABatch_EqualsEachSampleAlone(string name)
+        {
+            // A batch of more samples than a chunk (several chunks, the last one short) against each sample alone: what the
+            // chunks share and set aside, and the part run over the whole batch, change nothing (to the Linear layers' rounding).
+            INetwork network = name switch
+            {
+                "ResNet8" => new ResNet8(), "MobileNetV2" => new MobileNetV2(), "Inception" => new Inception(), "UNet" => new UNet(),
+                "WinogradNet" => new WinogradNet(), "WideTailNet" => new WideTailNet(), _ => new LeNet5(),
+            };
+            int chunk = (int)network.GetType().GetField("EvaluationChunk")!.GetValue(null)!;
+            Assert.InRange(chunk, 1, 64);
+            network.ResetParametersForTest(seed: 3);
+            int batch = 2 * chunk + 1, inLength = network.Layout.Input.Length, outLength = network.Layout.Output.Length;
+            var random = new CnnRandom(8);
+            var input = new float[batch * inLength];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextUniform(-1, 1);
+            var output = new float[batch * outLength];
+            network.Forward(input, output, batch, network.CreateWorkspace(batch), training: false);
+            var alone = network.CreateWorkspace(1);
+            var one = new float[outLength];
+            for (int n = 0; n < batch; n++)
+            {
+                network.Forward(input.AsSpan(n * inLength, inLength), one, 1, alone, training: false);
+                Compare.Close(output.AsSpan(n * outLength, outLength).ToArray(), one, 1e-5, name + " sample " + n);
+            }
+        }
+
+        [Fact]
+        public void WideLayersPastTheWeightBudget_RunOverTheWholeBatch()
+        {
+            // WideTailNet's 256 -> 256 layer keeps 590 k weights (up to 9 MiB as Winograd filters): the chunks stop before it.
+            // After a batch of more than a chunk, the chunked layers' outputs hold the last chunk only; the rest's the batch.
+            Assert.InRange(WideTailNet.EvaluationChunk, 1, 1024);
+            var layers = WideTailNet.Layout.Layers;
+            var wide = layers.Last(l => l.Kind == Shapes.LayerKind.Conv2d);
+            var carried = layers[wide.Index - 1];      // the ReLU before it: set aside per chunk
+            var pooled = layers.First(l => l.Kind == Shapes.LayerKind.MaxPool); // chunked
+            var wideRelu = layers[wide.Index + 1];     // run over the whole batch
+            var network = new WideTailNet();
+            network.ResetParameters(2);
+            int batch = WideTailNet.EvaluationChunk + 1;
+            var workspace = network.CreateWorkspace(batch);
+            var input = new float[batch * WideTailNet.InputLength];
+            for (int i = 0; i < input.Length; i++) input[i] = (i % 7) * 0.25f - 0.7f + i * 1e-4f;
+            network.Forward(input, new float[batch * WideTailNet.OutputLength], batch, workspace);
+            Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(pooled.Index).ToArray());
+            float[] set = workspace.LayerOutput(carried.Index).ToArray(), wideOut = workspace.LayerOutput(wideRelu.Index).ToArray();
+            var alone = network.CreateWorkspace(1);
+            foreach (int n in new[] { 0, batch - 1 })
+            {
+                network.Forward(input.AsSpan(n * WideTailNet.InputLength, WideTailNet.InputLength), new float[WideTailNet.OutputLength], 1, alone);
+                Assert.Equal(alone.LayerOutput(carried.Index).ToArray(), set.AsSpan(n * carried.Output.Length, carried.Output.Length).ToArray());
+                Assert.Equal(alone.LayerOutput(wideRelu.Index).ToArray(), wideOut.AsSpan(n * wideRelu.Output.Length, wideRelu.Output.Length).ToArray());
+            }
+        }
+
         [Fact]
         public void EvaluationOfANetworkWithASkipPastTheFirstLinear_MatchesOneSampleAtATime()
         {

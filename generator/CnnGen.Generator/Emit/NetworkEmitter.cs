@@ -101,7 +101,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Peak workspace bytes per sample of a workspace's capacity: <see cref=\"WorkspaceActivationLength\"/> floats.</summary>");
             w.Line("public const long WorkspaceBytesPerSample = " + Long(4 * plan.SharedActivationLength) + "L;");
             w.Line("/// <summary>");
-            w.Line("/// Samples evaluation takes through the layers before the first Linear together, in the places of the batch's first samples");
+            w.Line("/// Samples evaluation takes through the layers before the first Linear (or before wide layers) together, in the places of the batch's first samples");
             w.Line("/// (as many as keep their activations within " + Long(EvaluationChunking.ChunkBytes / 1024) + " KiB); 0 when the batch goes layer by layer.");
             w.Line("/// </summary>");
             w.Line("public const int EvaluationChunk = " + Int(plan.EvaluationChunking.Chunk) + ";");
@@ -423,7 +423,7 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>
-        /// Evaluation takes the batch <c>EvaluationChunk</c> samples at a time through the layers before the first Linear,
+        /// Evaluation takes the batch <c>EvaluationChunk</c> samples at a time through the layers before the cut,
         /// each chunk in the batch's first places (<see cref="EvaluationChunking"/>), and sets aside the one value the rest
         /// reads; then the rest over the whole batch.
         /// </summary>
@@ -437,7 +437,10 @@ namespace CnnGen.Generator.Emit
                 return;
             }
             var carried = chunking.Carried!;
-            w.Line("// A chunk of samples at a time through the layers" + (chunking.Batched.Count > 0 ? " before the first Linear" : "")
+            string upTo = chunking.Batched.Count == 0 ? ""
+                : chunking.Batched[0] is Segment { Layers: var from } && from[0].Kind == LayerKind.Linear ? " before the first Linear"
+                : " before the layers whose weights the L3 keeps for the whole batch";
+            w.Line("// A chunk of samples at a time through the layers" + upTo
                 + ", over the previous chunk's activations while they are in cache; " + carried.Name + " set aside for each.");
             using (w.OpenBlock("for (int first = 0; first < batchSize; first += EvaluationChunk)"))
             {

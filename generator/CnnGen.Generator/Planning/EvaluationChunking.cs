@@ -10,7 +10,9 @@ namespace CnnGen.Generator.Planning
     /// over the previous chunk's, still in cache, instead of each sample's going out to memory in a place of its own (layer
     /// by layer over a batch of 32, two threads lost 10-25% per image to that; KernelBench "batch"). The one value the
     /// rest reads, <see cref="Carried"/>, is set aside per chunk and put back in its batch places after the last one; from
-    /// the first Linear on, the layers run over the whole batch (a Linear reads its weights once for all the samples).
+    /// the first Linear on, the layers run over the whole batch (a Linear reads its weights once for all the samples). So do
+    /// the layers from where the chunked ones would keep more than <see cref="WeightBytes"/> of weights: the chunks would
+    /// read them all from memory once each, where layer by layer each layer's weights stay in the L3 for the batch.
     /// </summary>
     internal sealed class EvaluationChunking
     {
@@ -26,16 +28,16 @@ namespace CnnGen.Generator.Planning
             Chunk = chunk;
         }
 
-        /// <summary>The schedule before the first Linear: run a chunk at a time (all of it when <see cref="Chunk"/> is 0).</summary>
+        /// <summary>The schedule before the cut, run a chunk at a time (empty when <see cref="Chunk"/> is 0).</summary>
         public IReadOnlyList<object> Chunked { get; }
 
-        /// <summary>The schedule from the first Linear on, over the whole batch.</summary>
+        /// <summary>The schedule from the cut on (the first Linear, or the layer past the weights' budget), over the whole batch.</summary>
         public IReadOnlyList<object> Batched { get; }
 
         /// <summary>The only value the batched part reads from the chunked part (the network's output when nothing is batched).</summary>
         public Value? Carried { get; }
 
-        /// <summary>Samples per chunk; 0 when the batch goes layer by layer (no layer before a Linear, or more than one value crosses the cut).</summary>
+        /// <summary>Samples per chunk; 0 when the batch goes layer by layer (no layer before a Linear, or no cut that only one value crosses).</summary>
         public int Chunk { get; }
 
         /// <summary>Whether the layer's output, after a chunked evaluation of more than one chunk, holds only the last chunk's samples.</summary>
@@ -44,21 +46,48 @@ namespace CnnGen.Generator.Planning
 
         public static EvaluationChunking Plan(ExecutionPlan plan)
         {
-            var (chunked, batched) = SplitAtFirstLinear(plan.Schedule);
-            if (chunked.Count == 0) return new EvaluationChunking(chunked, batched, null, 0);
-
-            var before = new HashSet<Step>(chunked.SelectMany(StepsOf));
-            var crossing = plan.Values
-                .Where(v => (v.IsNetworkInput || before.Contains(v.Producer!)) && v.Consumers.Any(c => !before.Contains(c)))
-                .ToList();
-            Value carried = batched.Count == 0 ? plan.Output : crossing.Count == 1 ? crossing[0] : null!;
-            if (carried is null || (batched.Count == 0 && crossing.Count > 0))
-                return new EvaluationChunking(chunked, batched, null, 0); // a skip connection reaches past the first Linear
-
-            long sampleBytes = System.Math.Max(1, 4 * plan.SharedActivationLength); // an upper bound of what a sample touches
-            int chunk = (int)System.Math.Max(1, System.Math.Min(1024, ChunkBytes / sampleBytes));
-            return new EvaluationChunking(chunked, batched, carried, chunk);
+            // The cut: before the first Linear, or, where the layers before it keep more weights than the L3 can hold for
+            // them, before the layer that passes WeightBytes, and then at the latest point before it that only one value crosses.
+            var units = Units(plan.Schedule);
+            int firstLinear = units.FindIndex(u => u.Layer?.Kind == LayerKind.Linear);
+            int end = firstLinear < 0 ? units.Count : firstLinear;
+            long weights = 0;
+            for (int i = 0; i < end; i++)
+            {
+                weights += KeptWeightBytes(units[i].Layer);
+                if (weights > WeightBytes) { end = i; break; }
+            }
+            bool weightBound = end < (firstLinear < 0 ? units.Count : firstLinear);
+            for (int cut = end; cut > 0; cut--)
+            {
+                if (units[cut - 1].Layer?.FusedInto is not null) continue; // not through a fusion (a convolution and its batch-norm, activation, pooling)
+                var (chunked, batched) = Split(units, cut);
+                var before = new HashSet<Step>(chunked.SelectMany(StepsOf));
+                var crossing = plan.Values
+                    .Where(v => (v.IsNetworkInput || before.Contains(v.Producer!)) && v.Consumers.Any(c => !before.Contains(c)))
+                    .ToList();
+                Value? carried = batched.Count == 0 ? (crossing.Count == 0 ? plan.Output : null) : crossing.Count == 1 && !crossing[0].IsNetworkInput ? crossing[0] : null;
+                if (carried is null)
+                {
+                    if (!weightBound) break; // a skip connection reaches past the first Linear: the batch goes layer by layer
+                    continue;
+                }
+                long sampleBytes = System.Math.Max(1, 4 * plan.SharedActivationLength); // an upper bound of what a sample touches
+                int chunk = (int)System.Math.Max(1, System.Math.Min(1024, ChunkBytes / sampleBytes));
+                return new EvaluationChunking(chunked, batched, carried, chunk);
+            }
+            return new EvaluationChunking(System.Array.Empty<object>(), plan.Schedule, null, 0);
         }
+
+        // What the layers a chunk runs may keep in weights: a quarter of a 32 MiB L3 (Zen 4/5 server CCDs; Skylake-SP and later
+        // have 1.375-2 MiB a core), so that the chunks, which read them all once each, find them there. Beyond it (VGG-11's
+        // 512-channel layers, 38 MB) the rest of the network runs layer by layer over the batch, each layer's weights read
+        // from the L3 by every sample.
+        public const long WeightBytes = 8L << 20;
+
+        // A layer's weights as evaluation keeps them: 3x3 and 5x5 layers' Winograd filters take up to 4 times their weights.
+        private static long KeptWeightBytes(PlannedLayer? layer) =>
+            layer is null ? 0 : 4L * layer.ParameterCount * (Emit.Conv2dEmitter.HasWinogradFilters(layer) ? 4 : 1);
 
         private static IEnumerable<Step> StepsOf(object item) => item switch
         {
@@ -67,28 +96,49 @@ namespace CnnGen.Generator.Planning
             _ => System.Array.Empty<Step>(),
         };
 
-        /// <summary>The schedule cut before its first Linear layer (a segment holding it is cut in two).</summary>
-        private static (List<object> Before, List<object> From) SplitAtFirstLinear(IReadOnlyList<object> schedule)
+        /// <summary>A schedule item cut to the layer: each layer of a segment, or a graph step, in order.</summary>
+        private readonly struct Unit
         {
-            var before = new List<object>();
-            for (int index = 0; index < schedule.Count; index++)
-            {
-                if (schedule[index] is Segment segment && IndexOfKind(segment.Layers, LayerKind.Linear) is int at and >= 0)
-                {
-                    if (at > 0) before.Add(new Segment(segment.Layers.Take(at).ToList()));
-                    var from = new List<object> { new Segment(segment.Layers.Skip(at).ToList()) };
-                    from.AddRange(schedule.Skip(index + 1));
-                    return (before, from);
-                }
-                before.Add(schedule[index]);
-            }
-            return (before, new List<object>());
+            public Unit(Segment? segment, PlannedLayer? layer, object? step) { Segment = segment; Layer = layer; Step = step; }
+            public Segment? Segment { get; }
+            public PlannedLayer? Layer { get; }
+            public object? Step { get; }
         }
 
-        private static int IndexOfKind(IReadOnlyList<PlannedLayer> layers, LayerKind kind)
+        private static List<Unit> Units(IReadOnlyList<object> schedule)
         {
-            for (int i = 0; i < layers.Count; i++) if (layers[i].Kind == kind) return i;
-            return -1;
+            var units = new List<Unit>();
+            foreach (var item in schedule)
+            {
+                if (item is Segment segment) units.AddRange(segment.Layers.Select(layer => new Unit(segment, layer, null)));
+                else units.Add(new Unit(null, null, item));
+            }
+            return units;
+        }
+
+        /// <summary>The schedule cut before unit <paramref name="cut"/>, a segment cut there in two.</summary>
+        private static (List<object> Before, List<object> From) Split(List<Unit> units, int cut) => (Regroup(units.Take(cut)), Regroup(units.Skip(cut)));
+
+        private static List<object> Regroup(IEnumerable<Unit> units)
+        {
+            var items = new List<object>();
+            Segment? current = null;
+            List<PlannedLayer>? layers = null;
+            foreach (var unit in units)
+            {
+                if (unit.Layer is not null && unit.Segment == current && layers is not null)
+                {
+                    layers.Add(unit.Layer);
+                    continue;
+                }
+                if (layers is not null) items.Add(new Segment(layers));
+                layers = null;
+                current = unit.Segment;
+                if (unit.Layer is not null) layers = new List<PlannedLayer> { unit.Layer };
+                else items.Add(unit.Step!);
+            }
+            if (layers is not null) items.Add(new Segment(layers));
+            return items;
         }
     }
 }
