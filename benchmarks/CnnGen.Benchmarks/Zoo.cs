@@ -27,17 +27,12 @@ namespace CnnGen.Benchmarks
             s_only = only;
             if (batch)
             {
-                CompareBatch("VGG-style 3x32x32, 64-256 ch", () => { var n = new VggNet(); n.ResetParameters(1); return n; });
-                CompareBatch("VGG-11 for CIFAR, 64-512 ch", () => { var n = new Vgg11Net(); n.ResetParameters(1); return n; });
-                CompareBatch("ResNet-18 stem + stage, 3x64x64", () => { var n = new ResNetStemNet(); n.ResetParameters(1); return n; });
-                CompareBatch("5x5 convolutions, 32-128 ch", () => { var n = new Wide5x5Net(); n.ResetParameters(1); return n; });
-                CompareBatch("small MNIST CNN, 8-32 ch", () => { var n = new SmallMnistNet(); n.ResetParameters(1); return n; });
-                CompareBatch("encoder-decoder, s2 + transposed", () => { var n = new EncoderDecoderNet(); n.ResetParameters(1); return n; });
-                CompareBatch("LeNet-5", () => { var n = new LeNet5(); n.ResetParameters(1); return n; });
-                CompareBatch("CIFAR", () => { var n = new CifarNet(); n.ResetParameters(1); return n; });
-                CompareBatch("ResNet-8", () => { var n = new ResNet8(); n.ResetParameters(1); return n; });
-                CompareBatch("MobileNetV2-style", () => { var n = new MobileNetV2(); n.ResetParameters(1); return n; });
-                CompareBatch("strided", () => { var n = new StridedNet(); n.ResetParameters(1); return n; });
+                foreach (var (name, create) in Networks) CompareBatch(name, create);
+                CompareBatch("LeNet-5", () => Initialized(new LeNet5()));
+                CompareBatch("CIFAR", () => Initialized(new CifarNet()));
+                CompareBatch("ResNet-8", () => Initialized(new ResNet8()));
+                CompareBatch("MobileNetV2-style", () => Initialized(new MobileNetV2()));
+                CompareBatch("strided", () => Initialized(new StridedNet()));
                 return;
             }
             if (probes)
@@ -61,12 +56,24 @@ namespace CnnGen.Benchmarks
                 Compare("3x3 512->512 @2x2 +BN+ReLU", () => new Zoo.Probes.Conv512At2());
                 return;
             }
-            Compare("VGG-style 3x32x32, 64-256 ch", () => { var n = new VggNet(); n.ResetParameters(1); return n; });
-            Compare("VGG-11 for CIFAR, 64-512 ch", () => { var n = new Vgg11Net(); n.ResetParameters(1); return n; });
-            Compare("ResNet-18 stem + stage, 3x64x64", () => { var n = new ResNetStemNet(); n.ResetParameters(1); return n; });
-            Compare("5x5 convolutions, 32-128 ch", () => { var n = new Wide5x5Net(); n.ResetParameters(1); return n; });
-            Compare("small MNIST CNN, 8-32 ch", () => { var n = new SmallMnistNet(); n.ResetParameters(1); return n; });
-            Compare("encoder-decoder, s2 + transposed", () => { var n = new EncoderDecoderNet(); n.ResetParameters(1); return n; });
+            foreach (var (name, create) in Networks) Compare(name, create);
+        }
+
+        private static readonly (string Name, Func<INetwork> Create)[] Networks =
+        {
+            ("VGG-style 3x32x32, 64-256 ch", () => Initialized(new VggNet())),
+            ("VGG-11 for CIFAR, 64-512 ch", () => Initialized(new Vgg11Net())),
+            ("ResNet-18 stem + stage, 3x64x64", () => Initialized(new ResNetStemNet())),
+            ("5x5 convolutions, 32-128 ch", () => Initialized(new Wide5x5Net())),
+            ("small MNIST CNN, 8-32 ch", () => Initialized(new SmallMnistNet())),
+            ("encoder-decoder, s2 + transposed", () => Initialized(new EncoderDecoderNet())),
+        };
+
+        // PyTorch's initialization from seed 1, as the generated ResetParameters(1) does.
+        private static INetwork Initialized(INetwork network)
+        {
+            Initialization.ResetParameters(network.Layout, network.Parameters, network.Buffers, network.Counters, 1);
+            return network;
         }
 
         private static void Compare(string name, Func<INetwork> create)
