@@ -37,6 +37,9 @@ namespace CnnGen.Tests
                 new object[] { 2, 10, 26, 16, 7, 0, false },  // lanes, rows of 20 cells: two tiles of 10
                 new object[] { 2, 11, 10, 16, 5, 2, true },   // lanes on a padded input: one tile of 10 per row, odd rows
                 new object[] { 1, 9, 13, 48, 5, 2, true },    // lanes on a padded input: rows of 13 cells (6 + 7), three lane blocks
+                new object[] { 24, 2, 2, 32, 3, 1, true },    // lanes on a 2x2 map: even and odd input channels in chains of their own
+                new object[] { 7, 3, 1, 16, 3, 1, false },    // a 3x1 map: an odd row, one cell wide, an odd channel count (one left over)
+                new object[] { 9, 1, 2, 32, 3, 1, true },     // a 1x2 map
             };
             var random = new Random(29);
             for (int trial = 0; trial < 24; trial++)

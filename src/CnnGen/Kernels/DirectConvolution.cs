@@ -563,8 +563,8 @@ namespace CnnGen.Kernels
         {
             switch (width)
             {
-                case 1: LanesTile<C1, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
-                case 2: LanesTile<C2, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+                case 1: LanesTileFew<C1, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+                case 2: LanesTileFew<C2, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
                 case 3: LanesTile<C3, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
                 case 4: LanesTile<C4, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
                 case 5: LanesTile<C5, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
@@ -573,6 +573,76 @@ namespace CnnGen.Kernels
                 case 8: LanesTile<C8, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
                 case 9: LanesTile<C9, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
                 default: LanesTile<C10, TRows>(ref row0, pw, ref packed, bias, ref cells, outWidth, g); break;
+            }
+        }
+
+        // A tile of 1 or 2 cells by 1 or 2 rows (maps 2 wide: VGG's 512 channels on 2x2): with one chain of FMAs per cell,
+        // each waiting on the one before, 4 chains keep half of the two FMA units busy. The even and the odd input channels
+        // go into chains of their own, added at the end: 8 chains. 512 -> 512 on 2x2, KernelBench winograd4 "512x2".
+        private static void LanesTileFew<TCells, TRows>(ref float row0, int pw, ref float packed, Vector512<float> bias, ref float cells, int outWidth, in Geometry g)
+            where TCells : struct, IConstant where TRows : struct, IConstant
+        {
+            var a00 = bias; var a01 = bias; var a10 = bias; var a11 = bias;
+            var b00 = Vector512<float>.Zero; var b01 = Vector512<float>.Zero; var b10 = Vector512<float>.Zero; var b11 = Vector512<float>.Zero;
+            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, taps = kernel * kernel;
+            nuint t = 0;
+            int ic = 0;
+            for (; ic + 1 < inChannels; ic += 2)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref float even = ref Unsafe.Add(ref row0, ic * plane + ky * pw);
+                    ref float odd = ref Unsafe.Add(ref even, plane);
+                    for (int kx = 0; kx < kernel; kx++, t += 16)
+                    {
+                        var w = Vector512.LoadUnsafe(ref packed, t);
+                        var v = Vector512.LoadUnsafe(ref packed, t + (nuint)(16 * taps));
+                        ref float e0 = ref Unsafe.Add(ref even, kx);
+                        ref float o0 = ref Unsafe.Add(ref odd, kx);
+                        a00 = Fused.MultiplyAdd(Vector512.Create(e0), w, a00);
+                        b00 = Fused.MultiplyAdd(Vector512.Create(o0), v, b00);
+                        if (TCells.Value > 1)
+                        {
+                            a01 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref e0, 1)), w, a01);
+                            b01 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref o0, 1)), v, b01);
+                        }
+                        if (TRows.Value > 1)
+                        {
+                            a10 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref e0, pw)), w, a10);
+                            b10 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref o0, pw)), v, b10);
+                            if (TCells.Value > 1)
+                            {
+                                a11 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref e0, pw + 1)), w, a11);
+                                b11 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref o0, pw + 1)), v, b11);
+                            }
+                        }
+                    }
+                }
+                t += (nuint)(16 * taps); // past the odd channel's weights, read above
+            }
+            for (; ic < inChannels; ic++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref float top = ref Unsafe.Add(ref row0, ic * plane + ky * pw);
+                    for (int kx = 0; kx < kernel; kx++, t += 16)
+                    {
+                        var w = Vector512.LoadUnsafe(ref packed, t);
+                        ref float x0 = ref Unsafe.Add(ref top, kx);
+                        a00 = Fused.MultiplyAdd(Vector512.Create(x0), w, a00);
+                        if (TCells.Value > 1) a01 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, 1)), w, a01);
+                        if (TRows.Value > 1) a10 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, pw)), w, a10);
+                        if (TRows.Value > 1 && TCells.Value > 1) a11 = Fused.MultiplyAdd(Vector512.Create(Unsafe.Add(ref x0, pw + 1)), w, a11);
+                    }
+                }
+            }
+            (a00 + b00).StoreUnsafe(ref cells, 0);
+            if (TCells.Value > 1) (a01 + b01).StoreUnsafe(ref cells, 16);
+            if (TRows.Value > 1)
+            {
+                ref float next = ref Unsafe.Add(ref cells, outWidth * 16);
+                (a10 + b10).StoreUnsafe(ref next, 0);
+                if (TCells.Value > 1) (a11 + b11).StoreUnsafe(ref next, 16);
             }
         }
 
