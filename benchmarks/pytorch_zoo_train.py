@@ -1,0 +1,69 @@
+"""PyTorch 1.13 training the zoo's networks (CnnGen.Benchmarks/ZooNetworks.cs) at batch 64, SGD with momentum, against
+`CnnGen.Benchmarks -- train-loop NAME THREADS SECONDS`.
+
+Run with /usr/bin/python3 benchmarks/pytorch_zoo_train.py [name ...]. For each network and thread count: images/s by the
+wall clock (median of rounds) and CPU µs per image of this process (best round), the second comparable on a busy machine.
+"""
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+
+def conv_bn_relu(cin, cout):
+    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+
+
+def vgg():
+    layers = conv_bn_relu(3, 64) + conv_bn_relu(64, 64) + [nn.MaxPool2d(2)]
+    layers += conv_bn_relu(64, 128) + conv_bn_relu(128, 128) + [nn.MaxPool2d(2)]
+    layers += conv_bn_relu(128, 256) + [nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(256, 10)]
+    return nn.Sequential(*layers), (3, 32, 32)
+
+
+def vgg11():
+    layers = conv_bn_relu(3, 64) + [nn.MaxPool2d(2)] + conv_bn_relu(64, 128) + [nn.MaxPool2d(2)]
+    layers += conv_bn_relu(128, 256) + conv_bn_relu(256, 256) + [nn.MaxPool2d(2)]
+    layers += conv_bn_relu(256, 512) + conv_bn_relu(512, 512) + [nn.MaxPool2d(2)]
+    layers += conv_bn_relu(512, 512) + conv_bn_relu(512, 512) + [nn.MaxPool2d(2), nn.Flatten(), nn.Linear(512, 10)]
+    return nn.Sequential(*layers), (3, 32, 32)
+
+
+NETWORKS = {"vgg": vgg, "vgg11": vgg11}
+
+
+def train(name, threads, seconds=4.0):
+    torch.manual_seed(0)
+    model, shape = NETWORKS[name]()
+    model.train()
+    x = torch.randn(64, *shape)
+    labels = torch.randint(0, 10, (64,))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    torch.set_num_threads(threads)
+
+    def step():
+        optimizer.zero_grad()
+        loss_fn(model(x), labels).backward()
+        optimizer.step()
+
+    for _ in range(3):
+        step()
+    rates, cpus = [], []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        wall, cpu, steps = time.perf_counter(), time.process_time(), 0
+        while time.perf_counter() - wall < 0.5:
+            step()
+            steps += 1
+        rates.append(steps * 64 / (time.perf_counter() - wall))
+        cpus.append((time.process_time() - cpu) / (steps * 64))
+    rates.sort()
+    print(f"{name} train step, {threads} thread(s): {rates[len(rates) // 2]:.0f} images/s (median round), {min(cpus) * 1e6:.1f} us CPU per image (best round)")
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:] or NETWORKS:
+        for threads in (1, 2):
+            train(name, threads)
