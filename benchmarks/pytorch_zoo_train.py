@@ -30,7 +30,28 @@ def vgg11():
     return nn.Sequential(*layers), (3, 32, 32)
 
 
-NETWORKS = {"vgg": vgg, "vgg11": vgg11}
+class Residual(nn.Module):
+    def __init__(self, body, shortcut=None):
+        super().__init__()
+        self.body = body
+        self.shortcut = shortcut
+
+    def forward(self, x):
+        return self.body(x) + (x if self.shortcut is None else self.shortcut(x))
+
+
+def resnet_stem():
+    block1 = Residual(nn.Sequential(*conv_bn_relu(64, 64), nn.Conv2d(64, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64)))
+    block2 = Residual(
+        nn.Sequential(nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
+                      nn.Conv2d(128, 128, 3, padding=1, bias=False), nn.BatchNorm2d(128)),
+        nn.Sequential(nn.Conv2d(64, 128, 1, stride=2, bias=False), nn.BatchNorm2d(128)))
+    layers = [nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1),
+              block1, nn.ReLU(), block2, nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10)]
+    return nn.Sequential(*layers), (3, 64, 64)
+
+
+NETWORKS = {"vgg": vgg, "vgg11": vgg11, "resnet-stem": resnet_stem}
 
 
 def train(name, threads, seconds=4.0):
