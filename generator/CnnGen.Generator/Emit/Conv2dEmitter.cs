@@ -45,8 +45,21 @@ namespace CnnGen.Generator.Emit
             if (!DimsOf(layer).Direct) return null;
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             // A layer that keeps Winograd filters needs no room to transform them on each call.
-            return "global::CnnGen.Kernels.DirectConvolution." + (HasWinogradFilters(layer) ? "ScratchLengthWithFilters(" : "ScratchLength(") + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
-                + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ")";
+            string shape = Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ")";
+            string perSample = "global::CnnGen.Kernels.DirectConvolution." + (HasWinogradFilters(layer) ? "ScratchLengthWithFilters(" : "ScratchLength(") + shape;
+            return BackwardOverBatch(layer) ? "global::System.Math.Max(" + perSample + ", global::CnnGen.Kernels.DirectConvolution.BackwardOverBatchScratch(" + shape + ")" : perSample;
+        }
+
+        /// <summary>
+        /// Whether the layer's backward runs over the whole batch (<c>DirectConvolution.BackwardOverBatch</c>): a stride-1
+        /// layer whose weights take 1 MiB or more on an output of 64 cells or fewer, where one sample's gradients would read
+        /// or write every weight for a few cells each. The runtime's <c>DirectConvolution.BackwardPaysOverBatch</c> states the
+        /// same rule (its tests hold the two together).
+        /// </summary>
+        public static bool BackwardOverBatch(PlannedLayer layer)
+        {
+            var d = DimsOf(layer);
+            return layer.Kind == LayerKind.Conv2d && d.Direct && !GroupedConv2dEmitter.Handles(layer.Spec) && (long)d.WeightLength >= 1 << 18 && d.Cells <= 64;
         }
 
         public override string? ScratchLength(PlannedLayer layer) => DirectScratchLength(layer) ?? StridedScratchLength(layer) ?? (ColumnsLength(layer) > 0 ? Int(ColumnsLength(layer)) : null);
@@ -386,7 +399,7 @@ namespace CnnGen.Generator.Emit
         }
 
         // The direct kernel adds each sample's weight gradient as it goes: one call per sample does both gradients.
-        public override bool IsPerSampleBackward(PlannedLayer layer) => DimsOf(layer).Direct || DimsOf(layer).Strided;
+        public override bool IsPerSampleBackward(PlannedLayer layer) => (DimsOf(layer).Direct || DimsOf(layer).Strided) && !BackwardOverBatch(layer);
 
         public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
@@ -399,6 +412,12 @@ namespace CnnGen.Generator.Emit
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
+            if (BackwardOverBatch(layer))
+            {
+                w.Line(MethodName(layer) + "BackwardOverBatch(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputBatch(layer) + ", batchSize, " + ParameterSlice(layer)
+                    + ", " + ParameterGradientOrEmpty(layer) + ", " + InputGradientOrEmpty(layer, gradients.InputBatch(layer)) + ", workspace.Columns);");
+                return;
+            }
             if (DimsOf(layer).Direct || DimsOf(layer).Strided)
             {
                 using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
@@ -420,6 +439,26 @@ namespace CnnGen.Generator.Emit
         public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             var d = DimsOf(layer);
+            if (BackwardOverBatch(layer))
+            {
+                var (input, spec) = (layer.Input, layer.Spec);
+                w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of the batch (unless dp is empty: frozen) and, when dx is not empty, writes its input gradients.</summary>");
+                w.Line("private static void " + MethodName(layer) + "BackwardOverBatch(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, int batchSize, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx, " + Span + " columns)");
+                using (w.OpenBlock())
+                {
+                    w.Line("// " + Int(d.WeightLength) + " weights for " + Int(d.Cells) + " cells a sample: both gradients over groups of samples, each one GEMM, so the weights and their gradient are read once a group");
+                    w.Line("global::CnnGen.Kernels.DirectConvolution.BackwardOverBatch(x, batchSize, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
+                        + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
+                    if (spec.Bias)
+                    {
+                        w.Line("// d bias: each channel's output gradient, summed sample by sample");
+                        w.Line("if (dp.IsEmpty) return;");
+                        using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                            w.Line("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++) dp[" + Int(d.WeightLength) + " + oc] += global::CnnGen.Kernels.Elementwise.Sum(dy.Slice(n * " + Int(d.OutChannels * d.Cells) + " + oc * " + Int(d.Cells) + ", " + Int(d.Cells) + "));");
+                    }
+                }
+                return;
+            }
             if (d.Direct || d.Strided)
             {
                 var (input, spec) = (layer.Input, layer.Spec);

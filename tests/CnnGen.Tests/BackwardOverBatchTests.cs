@@ -1,0 +1,80 @@
+using System;
+using System.Linq;
+using CnnGen.Kernels;
+using CnnGen.Shapes;
+using CnnGen.Tests.Infrastructure;
+using Xunit;
+using static CnnGen.Tests.Infrastructure.ConvolutionReference;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// <see cref="DirectConvolution.BackwardOverBatch"/> (wide layers on small maps, the samples of a group as one GEMM's
+    /// inner dimension) against one sample at a time through <see cref="DirectConvolution.Backward"/>: the weight gradient
+    /// summed over the batch, each sample's input gradient, to rounding (the sums run in another order).
+    /// </summary>
+    public sealed class BackwardOverBatchTests
+    {
+        [Theory]
+        [InlineData(512, 2, 2, 512, 3, 1, 5)]   // VGG-11's last layers: groups of 32, one short group
+        [InlineData(16, 4, 4, 32, 3, 1, 11)]    // groups of 8, the last of 3
+        [InlineData(24, 3, 5, 48, 3, 0, 1)]     // unpadded, odd map, one sample
+        [InlineData(8, 6, 6, 16, 5, 2, 9)]      // 5x5, padding 2: groups of 3
+        [InlineData(3, 1, 1, 7, 3, 1, 130)]     // a 1x1 map: groups of 128 and one of 2
+        public void MatchesOneSampleAtATime(int inChannels, int height, int width, int outChannels, int kernel, int padding, int batch)
+        {
+            var random = new Random(inChannels * 7 + height + outChannels + batch);
+            int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
+            int sampleLength = inChannels * height * width, outLength = outChannels * outHeight * outWidth, taps = inChannels * kernel * kernel;
+            float[] x = RandomValues(random, batch * sampleLength), w = RandomValues(random, outChannels * taps), dy = RandomValues(random, batch * outLength);
+            float[] initial = RandomValues(random, w.Length), expectedDw = (float[])initial.Clone(), expectedDx = new float[x.Length];
+            float[] dw = (float[])initial.Clone(), dx = Filled(x.Length, float.NaN); // d weight accumulates; dx is written
+            float[] scratch = new float[DirectConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, padding)];
+            for (int n = 0; n < batch; n++)
+                DirectConvolution.Backward(x.AsSpan(n * sampleLength, sampleLength), inChannels, height, width, w, dy.AsSpan(n * outLength, outLength),
+                    outChannels, kernel, padding, expectedDw, expectedDx.AsSpan(n * sampleLength, sampleLength), scratch);
+            float[] batchScratch = Filled(DirectConvolution.BackwardOverBatchScratch(inChannels, height, width, outChannels, kernel, padding), float.NaN);
+            DirectConvolution.BackwardOverBatch(x, batch, inChannels, height, width, w, dy, outChannels, kernel, padding, dw, dx, batchScratch);
+            Compare.Close(dw, expectedDw, 2e-5, "d weight");
+            Compare.Close(dx, expectedDx, 2e-5, "d x");
+
+            // Either gradient alone gives the same values, and leaves the other alone.
+            float[] dwOnly = (float[])initial.Clone(), dxOnly = Filled(x.Length, float.NaN);
+            DirectConvolution.BackwardOverBatch(x, batch, inChannels, height, width, w, dy, outChannels, kernel, padding, dwOnly, default, batchScratch);
+            DirectConvolution.BackwardOverBatch(x, batch, inChannels, height, width, w, dy, outChannels, kernel, padding, default, dxOnly, batchScratch);
+            Assert.Equal(dw, dwOnly);
+            Assert.Equal(dx, dxOnly);
+        }
+
+        [Fact]
+        public void GeneratedNetworkWithWideLayers_TrainsAsTheInterpreter()
+        {
+            // 256 -> 256 on 4x4 (590 k weights, with bias) and 256 -> 128 on 2x2 (295 k, without): the generated backward runs them
+            // over the batch, the 16 -> 256 layer (37 k) a sample at a time; forward and backward against the reference
+            // interpreter at batch 3, as DifferentialTests does.
+            var layers = new[]
+            {
+                LayerSpec.Conv2d(16, 3, stride: 1, padding: 1), LayerSpec.ReLU(), LayerSpec.MaxPool(2),
+                LayerSpec.Conv2d(256, 3, stride: 1, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(256, 3, stride: 1, padding: 1), LayerSpec.ReLU(), LayerSpec.MaxPool(2),
+                LayerSpec.Conv2d(128, 3, stride: 1, padding: 1, bias: false), LayerSpec.Flatten(), LayerSpec.Linear(4),
+            };
+            var network = new RandomNetwork("WideLayersNet", TensorShape.Spatial(3, 8, 8), layers);
+            string source = "using CnnGen;\nnamespace Wide;\n" + network.Declaration();
+            string generated = string.Join("\n", GeneratorHarness.GeneratedSources(source).Values);
+            Assert.Equal(2, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
+            using var assembly = GeneratorHarness.CompileAndLoad(source);
+            DifferentialTests.CheckAgainstInterpreter(network, assembly.CreateNetwork("Wide." + network.Name));
+        }
+
+        [Fact]
+        public void PaysOnWideLayersOnSmallMapsOnly()
+        {
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(512, 2, 2, 512, 3, 1));
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 4, 4, 512, 3, 1));
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 3, 1));
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 16, 16, 256, 3, 1), "a 16x16 map: per sample");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(64, 8, 8, 64, 3, 1), "ResNet-8's last stage: 147 KB of weights");
+        }
+    }
+}
