@@ -35,8 +35,9 @@ namespace CnnGen.Tests
                     outChannels, kernel, padding, expectedDw, expectedDx.AsSpan(n * sampleLength, sampleLength), scratch);
             float[] batchScratch = Filled(DirectConvolution.BackwardOverBatchScratch(inChannels, height, width, outChannels, kernel, padding), float.NaN);
             DirectConvolution.BackwardOverBatch(x, batch, inChannels, height, width, w, dy, outChannels, kernel, padding, dw, dx, batchScratch);
-            Compare.Close(dw, expectedDw, 2e-5, "d weight");
-            Compare.Close(dx, expectedDx, 2e-5, "d x");
+            // 1e-4, as the PyTorch fixtures: sums of up to 4,608 products in two orders (a wrong tap or cell is off by 0.1 or more).
+            Compare.Close(dw, expectedDw, 1e-4, "d weight");
+            Compare.Close(dx, expectedDx, 1e-4, "d x");
 
             // Either gradient alone gives the same values, and leaves the other alone.
             float[] dwOnly = (float[])initial.Clone(), dxOnly = Filled(x.Length, float.NaN);

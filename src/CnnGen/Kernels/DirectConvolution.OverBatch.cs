@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace CnnGen.Kernels
 {
@@ -76,32 +78,24 @@ namespace CnnGen.Kernels
         // cols[tap][offset + cell] = x at the tap's place for the cell, 0 in the padding; rows of the given length.
         private static void ExpandColumns(ReadOnlySpan<float> x, in Geometry g, Span<float> cols, int rowLength, int offset)
         {
-            int k = g.Kernel, p = g.Padding;
-            for (int ic = 0; ic < g.InChannels; ic++)
-            {
-                for (int ky = 0; ky < k; ky++)
-                {
-                    for (int kx = 0; kx < k; kx++)
-                    {
-                        var row = cols.Slice(((ic * k + ky) * k + kx) * rowLength + offset, g.OutHeight * g.OutWidth);
-                        for (int oy = 0; oy < g.OutHeight; oy++)
-                        {
-                            int iy = oy + ky - p;
-                            for (int ox = 0; ox < g.OutWidth; ox++)
-                            {
-                                int ix = ox + kx - p;
-                                row[oy * g.OutWidth + ox] = iy >= 0 && iy < g.Height && ix >= 0 && ix < g.Width ? x[(ic * g.Height + iy) * g.Width + ix] : 0f;
-                            }
-                        }
-                    }
-                }
-            }
+            for (int tap = 0; tap < g.Taps; tap++) cols.Slice(tap * rowLength + offset, g.OutHeight * g.OutWidth).Clear();
+            WalkColumns<Expanding>(ref MemoryMarshal.GetReference(cols), rowLength, offset, g, ref MemoryMarshal.GetReference(x));
         }
 
         // dx = the columns' gradients folded back onto the input (each tap's cell added where it read x), tap by tap.
         private static void FoldColumns(ReadOnlySpan<float> cols, int rowLength, int offset, in Geometry g, Span<float> dx)
         {
             dx.Clear();
+            WalkColumns<Folding>(ref MemoryMarshal.GetReference(cols), rowLength, offset, g, ref MemoryMarshal.GetReference(dx));
+        }
+
+        private interface IColumnStep { static abstract void Apply(ref float column, ref float input); }
+        private readonly struct Expanding : IColumnStep { public static void Apply(ref float column, ref float input) => column = input; }
+        private readonly struct Folding : IColumnStep { public static void Apply(ref float column, ref float input) => input += column; }
+
+        // Each tap's cell against the input value it reads (cells that read the padding are skipped), in tap order.
+        private static void WalkColumns<TStep>(ref float cols, int rowLength, int offset, in Geometry g, ref float input) where TStep : struct, IColumnStep
+        {
             int k = g.Kernel, p = g.Padding;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
@@ -109,7 +103,7 @@ namespace CnnGen.Kernels
                 {
                     for (int kx = 0; kx < k; kx++)
                     {
-                        var row = cols.Slice(((ic * k + ky) * k + kx) * rowLength + offset, g.OutHeight * g.OutWidth);
+                        ref float row = ref Unsafe.Add(ref cols, ((ic * k + ky) * k + kx) * rowLength + offset);
                         for (int oy = 0; oy < g.OutHeight; oy++)
                         {
                             int iy = oy + ky - p;
@@ -117,7 +111,8 @@ namespace CnnGen.Kernels
                             for (int ox = 0; ox < g.OutWidth; ox++)
                             {
                                 int ix = ox + kx - p;
-                                if (ix >= 0 && ix < g.Width) dx[(ic * g.Height + iy) * g.Width + ix] += row[oy * g.OutWidth + ox];
+                                if (ix >= 0 && ix < g.Width)
+                                    TStep.Apply(ref Unsafe.Add(ref row, oy * g.OutWidth + ox), ref Unsafe.Add(ref input, (ic * g.Height + iy) * g.Width + ix));
                             }
                         }
                     }
