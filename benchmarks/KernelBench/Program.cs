@@ -266,6 +266,65 @@ namespace KernelBench
             Console.WriteLine($"{"StridedNet.Forward, batch 32, per image",-30} {whole32 * 1e6,9:F2} us");
         }
 
+        // "strided-steps": StridedWinogradConvolution.Forward split into its steps (each timed alone, on warm buffers) for the
+        // strided network's two Winograd layers and a few more shapes: padding, input transform, the GEMMs, output transform
+        // (bias, ReLU), and the transposes back to NCHW; then the whole call.
+        private static void StridedWinogradSteps()
+        {
+            var shapes = new (int C, int H, int OC)[] { (32, 32, 64), (64, 16, 128), (32, 64, 64), (64, 32, 128), (128, 8, 256) };
+            Console.WriteLine($"{"3x3 s2 p1 + ReLU",-26} {"tile",4} {"pad",7} {"input",7} {"GEMMs",7} {"GFLOP/s",8} {"output",7} {"unpack",7} {"sum",7} {"Forward",8}");
+            foreach (var s in shapes)
+            {
+                int tile = StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1);
+                if (tile == 0) tile = 2;
+                var l = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile);
+                float[] x = Fill(s.C * s.H * s.H, 1), w = Fill(s.OC * s.C * 9, 2), bias = Fill(s.OC, 3), y = new float[s.OC * l.OutHeight * l.OutWidth];
+                float[] filters = new float[l.FiltersLength], scratch = new float[l.ScratchLength];
+                StridedWinogradConvolution.TransformFilters(w, filters, l);
+                var staging = scratch.AsMemory(0, l.StagingLength);
+                int at = l.StagingLength;
+                var padded = scratch.AsMemory(at, l.PaddedLength); at += l.PaddedLength;
+                var transformed = scratch.AsMemory(at, l.TransformedLength); at += l.TransformedLength;
+                var products = scratch.AsMemory(at, l.ProductLength); at += l.ProductLength;
+                var outputs = scratch.AsMemory(at, l.OutputLength);
+                int cells = l.OutHeight * l.OutWidth;
+                StridedWinogradConvolution.Forward(x, filters, bias, y, scratch, true, l);
+                double pad = TimeShort(() => WinogradF4Convolution.Pad(x, padded.Span, staging.Span, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride));
+                double input = TimeShort(() =>
+                {
+                    for (int chunk = 0; chunk < l.Chunks; chunk++)
+                    {
+                        int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                        if (l.Tile == 2) StridedWinogradConvolution.TransformInput2(padded.Span, transformed.Span, staging.Span, first, count, l);
+                        else StridedWinogradConvolution.TransformInput(padded.Span, transformed.Span, staging.Span, first, count, l);
+                    }
+                });
+                double gemm = TimeShort(() =>
+                {
+                    for (int chunk = 0; chunk < l.Chunks; chunk++)
+                    {
+                        int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                        WinogradF4Convolution.Products(transformed.Span, filters, products.Span, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                            l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
+                    }
+                });
+                double output = TimeShort(() =>
+                {
+                    for (int chunk = 0; chunk < l.Chunks; chunk++)
+                    {
+                        int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                        if (l.Tile == 2) StridedWinogradConvolution.TransformOutput2(products.Span, staging.Span, outputs.Span, first, count, true, l);
+                        else StridedWinogradConvolution.TransformOutput(products.Span, staging.Span, outputs.Span, first, count, true, l);
+                    }
+                });
+                double unpack = TimeShort(() => WinogradF4Convolution.Unpack(outputs.Span, y, staging.Span, cells, l.OutChannels, l.OutputGroupStride));
+                double whole = TimeShort(() => StridedWinogradConvolution.Forward(x, filters, bias, y, scratch, true, l));
+                double flops = 2.0 * l.Positions * l.Tiles * l.InChannels * l.OutLanes;
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({l.OutHeight}x{l.OutWidth})";
+                Console.WriteLine($"{name,-26} {l.Tile,4} {pad * 1e6,7:F2} {input * 1e6,7:F2} {gemm * 1e6,7:F2} {flops / gemm / 1e9,8:F1} {output * 1e6,7:F2} {unpack * 1e6,7:F2} {(pad + input + gemm + output + unpack) * 1e6,7:F2} {whole * 1e6,8:F2}");
+            }
+        }
+
         // "winograd": the direct kernel against F(2x2, 3x3) per 3x3 shape, interleaved; the basis of WinogradConvolution.Pays.
         private static void CompareWinograd()
         {
@@ -456,6 +515,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-net")
             {
                 StridedNetLayers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-steps")
+            {
+                StridedWinogradSteps();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-winograd")

@@ -246,7 +246,7 @@ namespace CnnGen.Kernels
         }
 
         // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's 9x9 window, for the chunk's tiles.
-        private static void TransformInput(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+        internal static void TransformInput(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
         {
             ref float p0 = ref MemoryMarshal.GetReference(padded);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
@@ -293,7 +293,7 @@ namespace CnnGen.Kernels
         }
 
         // Y = Aᵀ M A + bias per tile and group of 16 output channels, ReLU; into outputs[group][cell][16 channels].
-        private static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
+        internal static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float e = ref MemoryMarshal.GetReference(staging);
@@ -345,7 +345,7 @@ namespace CnnGen.Kernels
 
         // The 2x2 tile: V[position][group][tile − first][16] = Bᵀ d B of each 5x5 window (stride 4); Bᵀ = [B₂ᵀ on d0, d2,
         // d4 | d1, d3] with F(2, 2)'s B₂ᵀ = [1 −1 0; 0 1 0; 0 −1 1].
-        private static void TransformInput2(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+        internal static void TransformInput2(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
         {
             ref float p0 = ref MemoryMarshal.GetReference(padded);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
@@ -385,7 +385,7 @@ namespace CnnGen.Kernels
 
         // The 2x2 tile: Y = Aᵀ M A + bias, ReLU, with Aᵀ (2x5) = [1 1 0 1 0; 0 1 1 0 1] (F(2, 2)'s [1 1 0; 0 1 1], then
         // the odd samples' products as they are).
-        private static void TransformOutput2(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
+        internal static void TransformOutput2(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
