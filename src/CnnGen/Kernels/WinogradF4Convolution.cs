@@ -322,12 +322,14 @@ namespace CnnGen.Kernels
                 var target = padded.Slice(group * paddedGroupStride, paddedGroupStride);
                 target.Slice(0, p * rowLength).Clear();
                 target.Slice((p + height) * rowLength).Clear();
+                ref float t0 = ref MemoryMarshal.GetReference(target);
+                // The left and right margins are a few cells of 16 floats: vector stores, not two Span.Clear calls a row.
                 for (int r = p; r < p + height; r++)
                 {
-                    target.Slice(r * rowLength, p * V).Clear();
-                    target.Slice(r * rowLength + rightStart, rowLength - rightStart).Clear();
+                    ref float row = ref Unsafe.Add(ref t0, r * rowLength);
+                    for (int at = 0; at < p * V; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
+                    for (int at = rightStart; at < rowLength; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
                 }
-                ref float t0 = ref MemoryMarshal.GetReference(target);
                 int channels = Math.Min(V, inChannels - group * V);
                 int iy = 0, ix = 0;
                 for (int f = 0; f < plane; f += V)
