@@ -104,7 +104,7 @@ namespace CnnGen.Kernels
             internal const int BiasOffset = UnpackCells * V;
 
             /// <summary>Floats of scratch <see cref="Forward"/> needs.</summary>
-            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength;
+            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength + V;
         }
 
         private readonly struct C9 : IConstant { public static int Value => 9; }
@@ -284,6 +284,9 @@ namespace CnnGen.Kernels
             Require(y.Length >= l.OutChannels * cells, nameof(y));
             Require(scratch.Length >= l.ScratchLength, nameof(scratch));
 
+            // Every buffer's length is a multiple of 16 floats: from a 64-byte boundary each vector of the padded input, V, M
+            // and the outputs is one cache line, not two (ScratchLength has the 16 floats this may skip).
+            scratch = scratch.Slice(FloatsToCacheLine(scratch));
             var staging = scratch.Slice(0, l.StagingLength);
             int at = l.StagingLength;
             var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
@@ -305,6 +308,11 @@ namespace CnnGen.Kernels
             }
             Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
         }
+
+        // Floats from the start of span to the next 64-byte boundary (0-15). Only for scratch, whose contents do not outlive
+        // a call: wherever the array lies this time is all that matters. Shared with StridedWinogradConvolution.
+        internal static unsafe int FloatsToCacheLine(Span<float> span) =>
+            (int)((64 - ((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span)) & 63)) & 63) / sizeof(float);
 
         // x [C x H x W] into [group][padded row][padded column][16 channels], zero outside the image: 16x16 transposes of
         // 16 channels x 16 consecutive cells of the plane; the scalar way where a block would read past x. The buffer's rows
