@@ -284,7 +284,8 @@ namespace CnnGen.Tests
         public void TileFor_FollowsTheMeasuredTable()
         {
             Assert.Equal(0, StridedWinogradConvolution.TileFor(3, 64, 64, 32, 1));    // a stem
-            Assert.Equal(0, StridedWinogradConvolution.TileFor(16, 32, 32, 32, 1));   // 16 channels in: a tie
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(8, 32, 32, 32, 1));    // 8 channels in
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(16, 32, 32, 16, 1));   // 16 out
             Assert.Equal(0, StridedWinogradConvolution.TileFor(128, 8, 8, 128, 1));   // a 4x4 output whose filters leave L2
             Assert.Equal(0, StridedWinogradConvolution.TileFor(64, 4, 4, 128, 1));    // a 2x2 output
             if (!Available || !Simd.Enabled)
@@ -293,6 +294,7 @@ namespace CnnGen.Tests
                 return;
             }
             Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1));
+            Assert.Equal(4, StridedWinogradConvolution.TileFor(16, 32, 32, 32, 1));   // ResNet-8's first downsampling
             Assert.Equal(4, StridedWinogradConvolution.TileFor(64, 64, 64, 128, 1));
             Assert.Equal(2, StridedWinogradConvolution.TileFor(64, 16, 16, 128, 1));
             Assert.Equal(2, StridedWinogradConvolution.TileFor(128, 16, 16, 256, 1));

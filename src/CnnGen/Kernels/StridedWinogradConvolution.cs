@@ -123,9 +123,10 @@ namespace CnnGen.Kernels
         /// <summary>Where it measured faster than StridedConvolution's direct kernels (see <see cref="TileFor"/>).</summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int padding) => TileFor(inChannels, height, width, outChannels, padding) != 0;
 
-        // Below these the direct kernels tie or win: 16 channels in measured 0.91-1.13x either tile (a 16-lane group costs the
-        // same transforms however few of its lanes carry channels), 3 and 8 channels 0.2-0.5x.
-        private const int MinimumInChannels = 24, MinimumOutChannels = 32;
+        // Below these the direct kernels tie or win: 3 and 8 channels in 0.2-0.6x. 16 channels in tied (0.91-1.13x) until the
+        // buffers started on cache lines (session 6): since then the 4x4 tile 1.20-1.24x on 16x16 and 32x32 outputs, the 2x4
+        // tile 1.23-1.25x on 8x8, the 2x2 tile 1.06-1.07x on 4x4 (two runs, load 12-17).
+        private const int MinimumInChannels = 16, MinimumOutChannels = 32;
 
         // Cin·Cout up to which the 2x4 tile's filters (45·Cin·Cout floats, 830 KB at 4608) stay in the 1 MB L2.
         private const int MaximumWideFilters = 4608;
@@ -133,7 +134,7 @@ namespace CnnGen.Kernels
         /// <summary>
         /// The tile (4, 2 or <see cref="Wide"/>) that measured faster than the direct kernels for this shape, or 0 where they
         /// win. Measured with KernelBench <c>strided-winograd</c> (26 shapes, 3x3 stride 2 pad 1 + ReLU, weights prepared
-        /// once, interleaved minima; the table in benchmarks/README.md): from 24 channels in and 32 out,
+        /// once, interleaved minima; the table in benchmarks/README.md): from 16 channels in and 32 out,
         /// outputs of 256 cells or more (16x16, 32x32): the 4x4 tile, 1.08-1.29x (the 2x2 tile 1.04-1.15x);
         /// outputs of 64 to 255 cells (8x8): the 2x2 tile, 1.12-1.25x (the 4x4 tile has 4 tiles to share 9x the direct
         /// weights' bytes of filters: 0.92-1.19x); there, where the 2x4 tiles cover the output as exactly as the 2x2 ones
