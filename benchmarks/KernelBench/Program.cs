@@ -182,7 +182,7 @@ namespace KernelBench
         }
 
         // "strided-winograd" [C H OC]: 3x3 stride 2 pad 1 + ReLU, StridedConvolution's direct Vector512 kernel (channel lanes, or
-        // phases for stems) against StridedWinogradConvolution, both from weights prepared once, interleaved; the basis of
+        // phases for stems) against StridedWinogradConvolution (4x4, 2x2 and 2x4 tiles), both from weights prepared once, interleaved; the basis of
         // StridedWinogradConvolution.Pays. GFLOP/s counts the direct multiply-adds for both.
         private static void CompareStridedWinograd((int C, int H, int OC)[]? only)
         {
@@ -194,29 +194,35 @@ namespace KernelBench
                 (128, 16, 256), (128, 16, 128), (128, 8, 256), (128, 8, 128), (128, 4, 128), (256, 8, 256), (256, 4, 512),
             };
             var v512 = DirectConvolution.KernelPath.Vector512;
-            Console.WriteLine($"{"3x3 stride 2, pad 1, ReLU",-28} {"direct us",10} {"GFLOP/s",8} {"4x4 tile us",12} {"speed-up",9} {"2x2 tile us",12} {"speed-up",9} {"picked",7}");
+            Console.WriteLine($"{"3x3 stride 2, pad 1, ReLU",-28} {"direct us",10} {"GFLOP/s",8} {"4x4 tile us",12} {"speed-up",9} {"2x2 tile us",12} {"speed-up",9} {"2x4 tile us",12} {"speed-up",9} {"picked",7}");
             foreach (var s in shapes)
             {
                 int o = (s.H + 2 - 3) / 2 + 1;
                 float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
                 var layout4 = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile: 4);
                 var layout2 = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile: 2);
-                float[] scratch = new float[Math.Max(StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1), Math.Max(layout4.ScratchLength, layout2.ScratchLength))];
+                var layoutWide = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile: StridedWinogradConvolution.Wide);
+                float[] scratch = new float[Math.Max(StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1), Math.Max(layout4.ScratchLength, Math.Max(layout2.ScratchLength, layoutWide.ScratchLength)))];
                 float[] direct = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 3, 2, 1, v512, winograd: false)];
                 StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, direct, v512, winograd: false);
                 float[] filters4 = new float[layout4.FiltersLength], filters2 = new float[layout2.FiltersLength];
                 StridedWinogradConvolution.TransformFilters(w, filters4, layout4);
                 StridedWinogradConvolution.TransformFilters(w, filters2, layout2);
+                float[] filtersWide = new float[layoutWide.FiltersLength];
+                StridedWinogradConvolution.TransformFilters(w, filtersWide, layoutWide);
                 Action runDirect = () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, direct, s.OC, 3, 2, 1, y, scratch, true, v512, winograd: false);
                 var (d, f4) = Interleaved(runDirect, () => StridedWinogradConvolution.Forward(x, filters4, bias, y, scratch, true, layout4));
                 var (d2, f2) = Interleaved(runDirect, () => StridedWinogradConvolution.Forward(x, filters2, bias, y, scratch, true, layout2));
-                d = Math.Min(d, d2);
+                var (d3, fw) = Interleaved(runDirect, () => StridedWinogradConvolution.Forward(x, filtersWide, bias, y, scratch, true, layoutWide));
+                d = Math.Min(d, Math.Min(d2, d3));
                 double flops = 2.0 * s.OC * o * o * s.C * 9;
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({o}x{o})";
                 int picked = StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1);
-                Console.WriteLine($"{name,-28} {d * 1e6,10:F2} {flops / d / 1e9,8:F1} {f4 * 1e6,12:F2} {d / f4,8:F2}x {f2 * 1e6,12:F2} {d / f2,8:F2}x {(picked == 0 ? "direct" : picked + "x" + picked),7}");
+                Console.WriteLine($"{name,-28} {d * 1e6,10:F2} {flops / d / 1e9,8:F1} {f4 * 1e6,12:F2} {d / f4,8:F2}x {f2 * 1e6,12:F2} {d / f2,8:F2}x {fw * 1e6,12:F2} {d / fw,8:F2}x {TileName(picked),7}");
             }
         }
+
+        private static string TileName(int tile) => tile == 0 ? "direct" : tile == StridedWinogradConvolution.Wide ? "2x4" : tile + "x" + tile;
 
         // "strided-net": the strided benchmark network's evaluation forward at batch 1: its three convolutions as the generated
         // code calls them (prepared weights, folded batch-norm, ReLU), the stride-2 3x3 ones on the direct kernels and on the path
@@ -245,7 +251,7 @@ namespace KernelBench
                     () => StridedConvolution.ForwardPreparedOn(l.X, l.C, l.H, l.H, p, l.OC, 3, 2, 1, l.Y, scratch, true, path, winograd: true));
                 int tile = StridedWinogradConvolution.TileFor(l.C, l.H, l.H, l.OC, 1);
                 double flops = 2.0 * l.OC * (l.H / 2) * (l.H / 2) * l.C * 9;
-                Console.WriteLine($"{l.Name,-30} direct {td * 1e6,7:F2} us ({flops / td / 1e9,5:F1} GFLOP/s)   picked {(tile == 0 ? "direct" : tile + "x" + tile + " Winograd"),-13} {tp * 1e6,7:F2} us ({flops / tp / 1e9,5:F1} GFLOP/s*)  {td / tp,5:F2}x");
+                Console.WriteLine($"{l.Name,-30} direct {td * 1e6,7:F2} us ({flops / td / 1e9,5:F1} GFLOP/s)   picked {(tile == 0 ? "direct" : TileName(tile) + " Winograd"),-13} {tp * 1e6,7:F2} us ({flops / tp / 1e9,5:F1} GFLOP/s*)  {td / tp,5:F2}x");
                 direct += td;
                 picked += tp;
             }
@@ -264,6 +270,69 @@ namespace KernelBench
             }
             Console.WriteLine($"{"StridedNet.Forward, batch 1",-30} {whole * 1e6,9:F2} us");
             Console.WriteLine($"{"StridedNet.Forward, batch 32, per image",-30} {whole32 * 1e6,9:F2} us");
+        }
+
+        // "strided-steps": StridedWinogradConvolution.Forward split into its steps (each timed alone, on warm buffers) for the
+        // strided network's two Winograd layers and a few more shapes: padding, input transform, the GEMMs, output transform
+        // (bias, ReLU), and the transposes back to NCHW; then the whole call. The tile is TileFor's (2 where it picks the direct
+        // kernels), or the one given ("strided-steps 4").
+        private static void StridedWinogradSteps(int forcedTile)
+        {
+            var shapes = new (int C, int H, int OC)[] { (32, 32, 64), (64, 16, 128), (32, 64, 64), (64, 32, 128), (128, 8, 256) };
+            Console.WriteLine($"{"3x3 s2 p1 + ReLU",-26} {"tile",4} {"pad",7} {"input",7} {"GEMMs",7} {"GFLOP/s",8} {"output",7} {"unpack",7} {"sum",7} {"Forward",8}");
+            foreach (var s in shapes)
+            {
+                int tile = StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1);
+                if (tile == 0) tile = 2;
+                if (forcedTile != 0) tile = forcedTile;
+                var l = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile);
+                float[] x = Fill(s.C * s.H * s.H, 1), w = Fill(s.OC * s.C * 9, 2), bias = Fill(s.OC, 3), y = new float[s.OC * l.OutHeight * l.OutWidth];
+                float[] filters = new float[l.FiltersLength], scratch = new float[l.ScratchLength];
+                StridedWinogradConvolution.TransformFilters(w, filters, l);
+                var staging = scratch.AsMemory(0, l.StagingLength);
+                int at = l.StagingLength;
+                var padded = scratch.AsMemory(at, l.PaddedLength); at += l.PaddedLength;
+                var transformed = scratch.AsMemory(at, l.TransformedLength); at += l.TransformedLength;
+                var products = scratch.AsMemory(at, l.ProductLength); at += l.ProductLength;
+                var outputs = scratch.AsMemory(at, l.OutputLength);
+                int cells = l.OutHeight * l.OutWidth;
+                StridedWinogradConvolution.Forward(x, filters, bias, y, scratch, true, l);
+                double pad = TimeShort(() => WinogradF4Convolution.Pad(x, padded.Span, staging.Span, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride));
+                double input = TimeShort(() =>
+                {
+                    for (int chunk = 0; chunk < l.Chunks; chunk++)
+                    {
+                        int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                        if (l.Tile == 2) StridedWinogradConvolution.TransformInput2(padded.Span, transformed.Span, staging.Span, first, count, l);
+                        else if (l.Tile == StridedWinogradConvolution.Wide) StridedWinogradConvolution.TransformInputWide(padded.Span, transformed.Span, staging.Span, first, count, l);
+                        else StridedWinogradConvolution.TransformInput(padded.Span, transformed.Span, staging.Span, first, count, l);
+                    }
+                });
+                double gemm = TimeShort(() =>
+                {
+                    for (int chunk = 0; chunk < l.Chunks; chunk++)
+                    {
+                        int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                        WinogradF4Convolution.Products(transformed.Span, filters, products.Span, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                            l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
+                    }
+                });
+                double output = TimeShort(() =>
+                {
+                    for (int chunk = 0; chunk < l.Chunks; chunk++)
+                    {
+                        int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                        if (l.Tile == 2) StridedWinogradConvolution.TransformOutput2(products.Span, staging.Span, outputs.Span, first, count, true, l);
+                        else if (l.Tile == StridedWinogradConvolution.Wide) StridedWinogradConvolution.TransformOutputWide(products.Span, outputs.Span, staging.Span, first, count, true, l);
+                        else StridedWinogradConvolution.TransformOutput(products.Span, staging.Span, outputs.Span, first, count, true, l);
+                    }
+                });
+                double unpack = TimeShort(() => WinogradF4Convolution.Unpack(outputs.Span, y, staging.Span, cells, l.OutChannels, l.OutputGroupStride));
+                double whole = TimeShort(() => StridedWinogradConvolution.Forward(x, filters, bias, y, scratch, true, l));
+                double flops = 2.0 * l.Positions * l.Tiles * l.InChannels * l.OutLanes;
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({l.OutHeight}x{l.OutWidth})";
+                Console.WriteLine($"{name,-26} {TileName(l.Tile),4} {pad * 1e6,7:F2} {input * 1e6,7:F2} {gemm * 1e6,7:F2} {flops / gemm / 1e9,8:F1} {output * 1e6,7:F2} {unpack * 1e6,7:F2} {(pad + input + gemm + output + unpack) * 1e6,7:F2} {whole * 1e6,8:F2}");
+            }
         }
 
         // "winograd": the direct kernel against F(2x2, 3x3) per 3x3 shape, interleaved; the basis of WinogradConvolution.Pays.
@@ -468,6 +537,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-net")
             {
                 StridedNetLayers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-steps")
+            {
+                StridedWinogradSteps(args.Length > 1 ? int.Parse(args[1]) : 0);
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-winograd")

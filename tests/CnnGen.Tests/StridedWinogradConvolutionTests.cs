@@ -16,7 +16,7 @@ namespace CnnGen.Tests
     /// <summary>
     /// The stride-2 3x3 Winograd convolution (<see cref="StridedWinogradConvolution"/>, Vector512 only) against the
     /// definition in double precision on every shape, whatever Pays says: channel counts that fill no whole vector (1, 3,
-    /// 5, 17), odd and even maps (an odd padded size leaves its last row unread), partial 4x4 tiles at the bottom and right,
+    /// 5, 17), odd and even maps (an odd padded size leaves its last row unread), partial tiles (4x4, 2x2, 2x4) at the bottom and right,
     /// padding 0 to 2, ReLU, no bias.
     /// </summary>
     /// <remarks>
@@ -49,6 +49,8 @@ namespace CnnGen.Tests
                 new object[] { 40, 40, 40, 80, 1, true },    // 5 output vectors: blocks of 3 + 2
                 new object[] { 130, 8, 8, 20, 1, false },    // 9 input groups, a partial last one
                 new object[] { 128, 48, 44, 128, 1, true },  // tiles in several chunks (the last test checks that)
+                new object[] { 24, 9, 17, 32, 1, true },     // a 5x9 output: partial 2x4 (and 4x4) tiles at the bottom and right
+                new object[] { 48, 16, 12, 96, 0, false },   // 7x5 output, no padding: a 2x4 tile's last column of one cell
             };
             var random = new Random(53);
             int[] channels = { 1, 3, 5, 16, 17, 32, 64 };
@@ -76,7 +78,7 @@ namespace CnnGen.Tests
             float[] weight = RandomValues(random, outChannels * inChannels * 9);
             float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
             var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, 3, 2, padding);
-            foreach (int tile in new[] { 4, 2 })
+            foreach (int tile in new[] { 4, 2, StridedWinogradConvolution.Wide })
             {
                 var layout = new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, padding, tile);
                 Assert.Equal(outHeight, layout.OutHeight);
@@ -125,6 +127,7 @@ namespace CnnGen.Tests
         [Theory]
         [InlineData(32, 32, 32, 64, true)]   // the strided network's second layer: the 4x4 tile
         [InlineData(64, 16, 16, 128, false)] // its third: the 2x2 tile
+        [InlineData(48, 16, 16, 96, true)]   // an 8x8 output with small filters: the 2x4 tile
         [InlineData(32, 8, 8, 64, true)]     // a 4x4 output: the 2x2 tile
         [InlineData(40, 15, 17, 48, false)]  // odd maps, channels off the vector
         public void StridedConvolution_RunsIt_WherePays_FromPreparedWeights(int inChannels, int height, int width, int outChannels, bool hasBias)
@@ -174,7 +177,7 @@ namespace CnnGen.Tests
             StridedConvolution.ForwardPrepared(x, c, h, w, prepared, oc, 3, 2, p, y, new float[StridedConvolution.ScratchLength(c, h, w, oc, 3, 2, p)], relu: true);
             Infrastructure.Compare.Close(y, expected, 1e-4, name + " (tile " + StridedWinogradConvolution.TileFor(c, h, w, oc, p) + ")");
             if (!Available) return;
-            foreach (int tile in new[] { 4, 2 })
+            foreach (int tile in new[] { 4, 2, StridedWinogradConvolution.Wide })
             {
                 var layout = new StridedWinogradConvolution.Layout(c, h, w, oc, p, tile);
                 float[] filters = new float[layout.FiltersLength];
@@ -186,17 +189,18 @@ namespace CnnGen.Tests
         }
 
         [Fact]
-        public void GeneratedNetwork_WithBothTiles_MatchesTheInterpreter()
+        public void GeneratedNetwork_WithEveryTile_MatchesTheInterpreter()
         {
-            // A smaller strided network (3x32x32 -> 32, then stride 2: 32 -> 64 -> 128 with batch-norm, then 128 -> 48 on a 4x4
+            // A smaller strided network (3x32x32 -> 32, then stride 2: 32 -> 48 -> 96 with batch-norm, then 96 -> 48 on a 4x4
             // output) compiled from its declaration: evaluation folds the batch-norm, Prepare transforms the filters (the 4x4
-            // tile on the 16x16 output, the 2x2 tile on 8x8 and 4x4 where this machine runs Winograd), sized at run time;
+            // tile on the 16x16 output, the 2x4 tile on 8x8, the 2x2 tile on 4x4 where this machine runs Winograd; the 2x2 tile
+            // on 8x8 is StridedConvolution_RunsIt_WherePays_FromPreparedWeights' 64x16x16 -> 128), sized at run time;
             // training and backward run the direct kernels. Against the reference interpreter at batch 3, as DifferentialTests does.
             var layers = new[]
             {
                 LayerSpec.Conv2d(32, 3, stride: 1, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
-                LayerSpec.Conv2d(64, 3, stride: 2, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
-                LayerSpec.Conv2d(128, 3, stride: 2, padding: 1), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(48, 3, stride: 2, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(96, 3, stride: 2, padding: 1), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
                 LayerSpec.Conv2d(48, 3, stride: 2, padding: 1), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
                 LayerSpec.GlobalAvgPool(), LayerSpec.Flatten(), LayerSpec.Linear(10),
             };
@@ -205,9 +209,9 @@ namespace CnnGen.Tests
             var generated = assembly.CreateNetwork("Strided." + network.Name);
             if (Available && Simd.Enabled)
             {
-                Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1));
-                Assert.Equal(2, StridedWinogradConvolution.TileFor(64, 16, 16, 128, 1));
-                Assert.Equal(2, StridedWinogradConvolution.TileFor(128, 8, 8, 48, 1));
+                Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 32, 32, 48, 1));
+                Assert.Equal(StridedWinogradConvolution.Wide, StridedWinogradConvolution.TileFor(48, 16, 16, 96, 1));
+                Assert.Equal(2, StridedWinogradConvolution.TileFor(96, 8, 8, 48, 1));
             }
             DifferentialTests.CheckAgainstInterpreter(network, generated);
         }
@@ -216,7 +220,8 @@ namespace CnnGen.Tests
         public void TileFor_FollowsTheMeasuredTable()
         {
             Assert.Equal(0, StridedWinogradConvolution.TileFor(3, 64, 64, 32, 1));    // a stem
-            Assert.Equal(0, StridedWinogradConvolution.TileFor(16, 32, 32, 32, 1));   // 16 channels in: a tie
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(8, 32, 32, 32, 1));    // 8 channels in
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(16, 32, 32, 16, 1));   // 16 out
             Assert.Equal(0, StridedWinogradConvolution.TileFor(128, 8, 8, 128, 1));   // a 4x4 output whose filters leave L2
             Assert.Equal(0, StridedWinogradConvolution.TileFor(64, 4, 4, 128, 1));    // a 2x2 output
             if (!Available || !Simd.Enabled)
@@ -225,10 +230,15 @@ namespace CnnGen.Tests
                 return;
             }
             Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1));
+            Assert.Equal(4, StridedWinogradConvolution.TileFor(16, 32, 32, 32, 1));   // ResNet-8's first downsampling
             Assert.Equal(4, StridedWinogradConvolution.TileFor(64, 64, 64, 128, 1));
             Assert.Equal(2, StridedWinogradConvolution.TileFor(64, 16, 16, 128, 1));
             Assert.Equal(2, StridedWinogradConvolution.TileFor(128, 16, 16, 256, 1));
             Assert.Equal(2, StridedWinogradConvolution.TileFor(64, 8, 8, 128, 1));
+            Assert.Equal(StridedWinogradConvolution.Wide, StridedWinogradConvolution.TileFor(32, 16, 16, 64, 1));  // 8x8, small filters
+            Assert.Equal(StridedWinogradConvolution.Wide, StridedWinogradConvolution.TileFor(48, 24, 24, 96, 1));  // 12x12, 4608
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(32, 18, 18, 64, 1));   // 9x9: 2x4 tiles would cover 10x12
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(32, 8, 8, 64, 1));     // 4x4 outputs keep the 2x2 tile
         }
 
         [Fact]
@@ -236,7 +246,7 @@ namespace CnnGen.Tests
         {
             Assert.True(new StridedWinogradConvolution.Layout(128, 48, 44, 128, 1).Chunks > 1, "a shape of the tests covers several chunks");
             if (!Available) return;
-            foreach (int tile in new[] { 4, 2 })
+            foreach (int tile in new[] { 4, 2, StridedWinogradConvolution.Wide })
             {
                 var layout = new StridedWinogradConvolution.Layout(32, 32, 32, 64, 1, tile);
                 float[] x = new float[32 * 32 * 32], w = new float[64 * 32 * 9], b = new float[64], y = new float[64 * 16 * 16];

@@ -9,7 +9,7 @@ namespace CnnGen.Kernels
     /// <summary>
     /// A stride-2 3x3 convolution by Winograd's method on the Vector512 path, through the polyphase split: 81 multiplications
     /// per 4x4 output tile and input channel instead of 144 (5.06 per output instead of 9), or 25 per 2x2 tile instead of 36
-    /// (6.25). The filters are transformed once per weight change (<see cref="TransformFilters"/>); <see cref="TileFor"/> says
+    /// (6.25), or 45 per 2x4 tile (5.63). The filters are transformed once per weight change (<see cref="TransformFilters"/>); <see cref="TileFor"/> says
     /// where which tile measured faster than StridedConvolution's direct kernels.
     /// </summary>
     /// <remarks>
@@ -42,6 +42,9 @@ namespace CnnGen.Kernels
     internal static class StridedWinogradConvolution
     {
         private const int V = 16;
+
+        /// <summary>The tile of 2 output rows x 4 columns (<see cref="Layout"/>'s tile argument).</summary>
+        public const int Wide = 24;
         // Unpack's 1,024 floats, the most any step takes: the 4x4 tile's row pass keeps 9 x 5 vectors, its output transform
         // 9 x 4, Pad 2 x 256 floats.
         private const int StagingVectors = 64;
@@ -50,17 +53,21 @@ namespace CnnGen.Kernels
 
         internal readonly struct Layout
         {
-            public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth, Tile, Window, Positions;
+            public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth, Tile, Positions;
+            /// <summary>Outputs per tile down and across (4 and 4, 2 and 2, or 2 and 4 for <see cref="Wide"/>), and the windows' sides.</summary>
+            public readonly int TileHeight, TileWidth, WindowHeight, WindowWidth;
             public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
             public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
             public readonly int TransformedGroupStride, TransformedPositionStride, ProductTileStride, FilterPositionStride, OutputGroupStride;
             public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
 
             // tile: outputs per tile side, 4 (F(4, 2) on the even samples, 9x9 windows, 81 positions) or 2 (F(2, 2), 5x5 windows,
-            // 25 positions: more products per output, 6.25 instead of 5.06, but filters a third the size and cheaper transforms).
+            // 25 positions: more products per output, 6.25 instead of 5.06, but filters a third the size and cheaper transforms),
+            // or Wide: 2 rows of 4 (F(2, 2) down, F(4, 2) across, 5x9 windows, 45 positions: 5.63 products per output, twice
+            // the 2x2 tile's outputs per tile, filters 1.8x its size).
             public Layout(int inChannels, int height, int width, int outChannels, int padding, int tile = 4)
             {
-                if (tile != 2 && tile != 4) throw new ArgumentOutOfRangeException(nameof(tile), tile, "The tile is 2x2 or 4x4.");
+                if (tile != 2 && tile != 4 && tile != Wide) throw new ArgumentOutOfRangeException(nameof(tile), tile, "The tile is 2x2, 4x4 or Wide (2x4).");
                 if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
                 if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
                 if (padding < 0 || height + 2 * padding < 3 || width + 2 * padding < 3)
@@ -68,17 +75,21 @@ namespace CnnGen.Kernels
                 InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels; Padding = padding;
                 OutHeight = (height + 2 * padding - 3) / 2 + 1;
                 OutWidth = (width + 2 * padding - 3) / 2 + 1;
-                Tile = tile; Window = 2 * tile + 1; Positions = Window * Window;
-                TileRows = (OutHeight + tile - 1) / tile;
-                TileColumns = (OutWidth + tile - 1) / tile;
+                Tile = tile;
+                TileHeight = tile == Wide ? 2 : tile;
+                TileWidth = tile == Wide ? 4 : tile;
+                WindowHeight = 2 * TileHeight + 1; WindowWidth = 2 * TileWidth + 1;
+                Positions = WindowHeight * WindowWidth;
+                TileRows = (OutHeight + TileHeight - 1) / TileHeight;
+                TileColumns = (OutWidth + TileWidth - 1) / TileWidth;
                 Tiles = TileRows * TileColumns;
                 InGroups = (inChannels + V - 1) / V;
                 OutGroups = (outChannels + V - 1) / V;
                 OutLanes = OutGroups * V;
                 // Every tile's window lies inside the buffer, and so does every input cell (with an odd padded size
                 // the last padded row or column is read by no output: it is stored all the same).
-                PaddedHeight = Math.Max(2 * tile * TileRows + 1, height + padding);
-                PaddedWidth = Math.Max(2 * tile * TileColumns + 1, width + padding);
+                PaddedHeight = Math.Max(2 * TileHeight * TileRows + 1, height + padding);
+                PaddedWidth = Math.Max(2 * TileWidth * TileColumns + 1, width + padding);
                 PaddedGroupStride = PaddedHeight * PaddedWidth * V;
                 PaddedLength = InGroups * PaddedGroupStride;
                 int perTile = Positions * (InGroups * V + OutLanes);
@@ -105,24 +116,31 @@ namespace CnnGen.Kernels
 
             internal const int BiasOffset = StagingVectors * V;
 
-            /// <summary>Floats of scratch <see cref="Forward"/> needs.</summary>
-            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength;
+            /// <summary>Floats of scratch <see cref="Forward"/> needs (with up to 15 skipped to start its buffers on a cache line).</summary>
+            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength + V;
         }
 
         /// <summary>Where it measured faster than StridedConvolution's direct kernels (see <see cref="TileFor"/>).</summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int padding) => TileFor(inChannels, height, width, outChannels, padding) != 0;
 
-        // Below these the direct kernels tie or win: 16 channels in measured 0.91-1.13x either tile (a 16-lane group costs the
-        // same transforms however few of its lanes carry channels), 3 and 8 channels 0.2-0.5x.
-        private const int MinimumInChannels = 24, MinimumOutChannels = 32;
+        // Below these the direct kernels tie or win: 3 and 8 channels in 0.2-0.6x. 16 channels in tied (0.91-1.13x) until the
+        // buffers started on cache lines (session 6): since then the 4x4 tile 1.20-1.24x on 16x16 and 32x32 outputs, the 2x4
+        // tile 1.23-1.25x on 8x8, the 2x2 tile 1.06-1.07x on 4x4 (two runs, load 12-17).
+        private const int MinimumInChannels = 16, MinimumOutChannels = 32;
+
+        // Cin·Cout up to which the 2x4 tile's filters (45·Cin·Cout floats, 830 KB at 4608) stay in the 1 MB L2.
+        private const int MaximumWideFilters = 4608;
 
         /// <summary>
-        /// The tile (4 or 2) that measured faster than the direct kernels for this shape, or 0 where they win. Measured with
-        /// KernelBench <c>strided-winograd</c> (26 shapes, 3x3 stride 2 pad 1 + ReLU, weights prepared once, interleaved
-        /// minima; the table in benchmarks/README.md): from 24 channels in and 32 out,
+        /// The tile (4, 2 or <see cref="Wide"/>) that measured faster than the direct kernels for this shape, or 0 where they
+        /// win. Measured with KernelBench <c>strided-winograd</c> (26 shapes, 3x3 stride 2 pad 1 + ReLU, weights prepared
+        /// once, interleaved minima; the table in benchmarks/README.md): from 16 channels in and 32 out,
         /// outputs of 256 cells or more (16x16, 32x32): the 4x4 tile, 1.08-1.29x (the 2x2 tile 1.04-1.15x);
         /// outputs of 64 to 255 cells (8x8): the 2x2 tile, 1.12-1.25x (the 4x4 tile has 4 tiles to share 9x the direct
-        /// weights' bytes of filters: 0.92-1.19x);
+        /// weights' bytes of filters: 0.92-1.19x); there, where the 2x4 tiles cover the output as exactly as the 2x2 ones
+        /// (width a multiple of 4) and their filters (45·Cin·Cout floats) stay in L2, Cin·Cout ≤ 4608, the 2x4 tile:
+        /// 1.19-1.43x against the 2x2 tile's 1.01-1.28x over 9 shapes (8x8 and 12x12, 24 to 96 channels; session 6, the
+        /// table in benchmarks/README.md); above that (64 -> 128 at 8x8: 1.06x against 1.16x) the 2x2 tile;
         /// outputs of 16 to 63 cells (4x4): the 2x2 tile while its filters (25·Cin·Cout floats) stay in L2, Cin·Cout ≤ 8192:
         /// 1.16-1.35x; above that 1.00-1.04x, and the 4x4 tile 0.2-0.6x;
         /// smaller outputs (2x2): the direct kernels (the 2x2 tile 0.4-0.7x).
@@ -133,7 +151,8 @@ namespace CnnGen.Kernels
                 || height + 2 * padding < 3 || width + 2 * padding < 3) return 0;
             int cells = ((height + 2 * padding - 3) / 2 + 1) * ((width + 2 * padding - 3) / 2 + 1);
             if (cells >= 256) return 4;
-            if (cells >= 64) return 2;
+            if (cells >= 64)
+                return ((width + 2 * padding - 3) / 2 + 1) % 4 == 0 && (long)inChannels * outChannels <= MaximumWideFilters ? Wide : 2;
             if (cells >= 16 && (long)inChannels * outChannels <= 8192) return 2;
             return 0;
         }
@@ -150,10 +169,10 @@ namespace CnnGen.Kernels
         {
             Require(weight.Length >= l.OutChannels * l.InChannels * 9, nameof(weight));
             Require(filters.Length >= l.FiltersLength, nameof(filters));
-            int window = l.Window, stride = l.FilterPositionStride;
-            Span<double> rows = stackalloc double[window * 3];
-            Span<double> column = stackalloc double[window];
-            Span<double> u = stackalloc double[window];
+            int windowHeight = l.WindowHeight, windowWidth = l.WindowWidth, stride = l.FilterPositionStride;
+            Span<double> rows = stackalloc double[windowHeight * 3];
+            Span<double> column = stackalloc double[windowHeight];
+            Span<double> u = stackalloc double[windowWidth];
             for (int ic = 0; ic < l.InChannels; ic++)
             {
                 for (int lane = 0; lane < l.OutLanes; lane++)
@@ -165,16 +184,16 @@ namespace CnnGen.Kernels
                         continue;
                     }
                     var g = weight.Slice((lane * l.InChannels + ic) * 9, 9);
-                    // rows[a][j] = (G g)[a][j], then U[a][b] = Σ_j rows[a][j] · G[b][j].
+                    // rows[a][j] = (G g)[a][j] (G of the tile's height), then U[a][b] = Σ_j rows[a][j] · G[b][j] (of its width).
                     for (int j = 0; j < 3; j++)
                     {
-                        ApplyG(g[j], g[3 + j], g[6 + j], column, l.Tile);
-                        for (int a = 0; a < window; a++) rows[a * 3 + j] = column[a];
+                        ApplyG(g[j], g[3 + j], g[6 + j], column, l.TileHeight);
+                        for (int a = 0; a < windowHeight; a++) rows[a * 3 + j] = column[a];
                     }
-                    for (int a = 0; a < window; a++)
+                    for (int a = 0; a < windowHeight; a++)
                     {
-                        ApplyG(rows[a * 3], rows[a * 3 + 1], rows[a * 3 + 2], u, l.Tile);
-                        for (int b = 0; b < window; b++) filters[(a * window + b) * stride + at] = (float)u[b];
+                        ApplyG(rows[a * 3], rows[a * 3 + 1], rows[a * 3 + 2], u, l.TileWidth);
+                        for (int b = 0; b < windowWidth; b++) filters[(a * windowWidth + b) * stride + at] = (float)u[b];
                     }
                 }
             }
@@ -221,6 +240,9 @@ namespace CnnGen.Kernels
             Require(y.Length >= l.OutChannels * cells, nameof(y));
             Require(scratch.Length >= l.ScratchLength, nameof(scratch));
 
+            // Every buffer's length is a multiple of 16 floats: from a 64-byte boundary each vector of the padded input, V, M
+            // and the outputs is one cache line, not two.
+            scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
             var staging = scratch.Slice(0, l.StagingLength);
             int at = l.StagingLength;
             var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
@@ -236,17 +258,19 @@ namespace CnnGen.Kernels
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                 if (l.Tile == 2) TransformInput2(padded, transformed, staging, first, count, l);
+                else if (l.Tile == Wide) TransformInputWide(padded, transformed, staging, first, count, l);
                 else TransformInput(padded, transformed, staging, first, count, l);
                 WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
                     l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
                 if (l.Tile == 2) TransformOutput2(products, staging, outputs, first, count, relu, l);
+                else if (l.Tile == Wide) TransformOutputWide(products, outputs, staging, first, count, relu, l);
                 else TransformOutput(products, staging, outputs, first, count, relu, l);
             }
             WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
         }
 
         // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's 9x9 window, for the chunk's tiles.
-        private static void TransformInput(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+        internal static void TransformInput(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
         {
             ref float p0 = ref MemoryMarshal.GetReference(padded);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
@@ -293,7 +317,7 @@ namespace CnnGen.Kernels
         }
 
         // Y = Aᵀ M A + bias per tile and group of 16 output channels, ReLU; into outputs[group][cell][16 channels].
-        private static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
+        internal static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float e = ref MemoryMarshal.GetReference(staging);
@@ -345,7 +369,7 @@ namespace CnnGen.Kernels
 
         // The 2x2 tile: V[position][group][tile − first][16] = Bᵀ d B of each 5x5 window (stride 4); Bᵀ = [B₂ᵀ on d0, d2,
         // d4 | d1, d3] with F(2, 2)'s B₂ᵀ = [1 −1 0; 0 1 0; 0 −1 1].
-        private static void TransformInput2(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+        internal static void TransformInput2(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
         {
             ref float p0 = ref MemoryMarshal.GetReference(padded);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
@@ -385,7 +409,7 @@ namespace CnnGen.Kernels
 
         // The 2x2 tile: Y = Aᵀ M A + bias, ReLU, with Aᵀ (2x5) = [1 1 0 1 0; 0 1 1 0 1] (F(2, 2)'s [1 1 0; 0 1 1], then
         // the odd samples' products as they are).
-        private static void TransformOutput2(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
+        internal static void TransformOutput2(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
@@ -421,6 +445,74 @@ namespace CnnGen.Kernels
             var m1 = Vector512.LoadUnsafe(ref source, stride);
             return (Vector512.LoadUnsafe(ref source) + m1 + Vector512.LoadUnsafe(ref source, 3 * stride),
                 m1 + Vector512.LoadUnsafe(ref source, 2 * stride) + Vector512.LoadUnsafe(ref source, 4 * stride));
+        }
+
+        // The 2x4 tile: V[a·9 + b][group][tile − first][16] = Bᵀ d B of each 5x9 window (4 rows and 8 columns apart): along
+        // the rows the 4x4 tile's transform (B₂ᵀ of F(4, 2) on the even columns, the odd ones as they are), then down the
+        // columns the 2x2 tile's (F(2, 2) on the even rows, the odd rows as they are).
+        internal static void TransformInputWide(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+        {
+            ref float p0 = ref MemoryMarshal.GetReference(padded);
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            ref float e = ref MemoryMarshal.GetReference(staging);
+            nuint rowStride = (nuint)(l.PaddedWidth * V), positionStride = (nuint)l.TransformedPositionStride;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.InGroups; group++)
+                {
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (4 * ty * l.PaddedWidth + 8 * tx) * V);
+                    ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
+                    // Rows: e[i][b] = (B₂ᵀ of row i's even columns)[b] for b < 5.
+                    for (int i = 0; i < 5; i++)
+                        ApplyEvenBt(ref Unsafe.Add(ref d, (nuint)i * rowStride), 2 * V, ref Unsafe.Add(ref e, i * 5 * V), V);
+                    // Columns: V[a·9 + b] = (Bᵀ column b)[a]; column b < 5 from e, column 5 + j is the window's column 2j + 1.
+                    for (int b = 0; b < 9; b++)
+                    {
+                        ref float column = ref b < 5 ? ref Unsafe.Add(ref e, b * V) : ref Unsafe.Add(ref d, (2 * (b - 5) + 1) * V);
+                        nuint columnStride = b < 5 ? 5 * V : rowStride;
+                        ref float to = ref Unsafe.Add(ref target, (nuint)b * positionStride);
+                        ApplyEvenBt2(ref column, 2 * columnStride, ref to, 9 * positionStride);
+                        Vector512.LoadUnsafe(ref column, columnStride).StoreUnsafe(ref to, 27 * positionStride);
+                        Vector512.LoadUnsafe(ref column, 3 * columnStride).StoreUnsafe(ref to, 36 * positionStride);
+                    }
+                }
+            }
+        }
+
+        // The 2x4 tile: Y = Aᵀ M A + bias, ReLU: along the rows the 4x4 tile's Aᵀ (ApplyAt, 9 positions to 4 columns), then
+        // down the columns the 2x2 tile's [1 1 0 1 0; 0 1 1 0 1] (5 positions to 2 rows).
+        internal static void TransformOutputWide(Span<float> products, Span<float> outputs, Span<float> staging, int first, int count, bool relu, in Layout l)
+        {
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
+            ref float o0 = ref MemoryMarshal.GetReference(outputs);
+            nuint positionStride = (nuint)l.OutLanes;
+            int h = l.OutHeight, w = l.OutWidth;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.OutGroups; group++)
+                {
+                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.ProductTileStride + group * V);
+                    var (r00, r01, r02, r03) = ApplyAt(ref m, positionStride);
+                    var (r10, r11, r12, r13) = ApplyAt(ref Unsafe.Add(ref m, 9 * positionStride), positionStride);
+                    var (r20, r21, r22, r23) = ApplyAt(ref Unsafe.Add(ref m, 18 * positionStride), positionStride);
+                    var (r30, r31, r32, r33) = ApplyAt(ref Unsafe.Add(ref m, 27 * positionStride), positionStride);
+                    var (r40, r41, r42, r43) = ApplyAt(ref Unsafe.Add(ref m, 36 * positionStride), positionStride);
+                    var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
+                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
+                    int oy = 2 * ty, ox = 4 * tx;
+                    WinogradF4Convolution.Put(ref target, oy, ox, Finish(r00 + r10 + r30, bias, relu), h, w);
+                    WinogradF4Convolution.Put(ref target, oy, ox + 1, Finish(r01 + r11 + r31, bias, relu), h, w);
+                    WinogradF4Convolution.Put(ref target, oy, ox + 2, Finish(r02 + r12 + r32, bias, relu), h, w);
+                    WinogradF4Convolution.Put(ref target, oy, ox + 3, Finish(r03 + r13 + r33, bias, relu), h, w);
+                    WinogradF4Convolution.Put(ref target, oy + 1, ox, Finish(r10 + r20 + r40, bias, relu), h, w);
+                    WinogradF4Convolution.Put(ref target, oy + 1, ox + 1, Finish(r11 + r21 + r41, bias, relu), h, w);
+                    WinogradF4Convolution.Put(ref target, oy + 1, ox + 2, Finish(r12 + r22 + r42, bias, relu), h, w);
+                    WinogradF4Convolution.Put(ref target, oy + 1, ox + 3, Finish(r13 + r23 + r43, bias, relu), h, w);
+                }
+            }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -104,7 +104,7 @@ namespace CnnGen.Kernels
             internal const int BiasOffset = UnpackCells * V;
 
             /// <summary>Floats of scratch <see cref="Forward"/> needs.</summary>
-            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength;
+            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength + V;
         }
 
         private readonly struct C9 : IConstant { public static int Value => 9; }
@@ -304,6 +304,9 @@ namespace CnnGen.Kernels
             Require(y.Length >= l.OutChannels * cells, nameof(y));
             Require(scratch.Length >= l.ScratchLength, nameof(scratch));
 
+            // Every buffer's length is a multiple of 16 floats: from a 64-byte boundary each vector of the padded input, V, M
+            // and the outputs is one cache line, not two (ScratchLength has the 16 floats this may skip).
+            scratch = scratch.Slice(FloatsToCacheLine(scratch));
             var staging = scratch.Slice(0, l.StagingLength);
             int at = l.StagingLength;
             var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
@@ -326,6 +329,11 @@ namespace CnnGen.Kernels
             Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
         }
 
+        // Floats from the start of span to the next 64-byte boundary (0-15). Only for scratch, whose contents do not outlive
+        // a call: wherever the array lies this time is all that matters. Shared with StridedWinogradConvolution.
+        internal static unsafe int FloatsToCacheLine(Span<float> span) =>
+            (int)((64 - ((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span)) & 63)) & 63) / sizeof(float);
+
         // x [C x H x W] into [group][padded row][padded column][16 channels], zero outside the image: 16x16 transposes of
         // 16 channels x 16 consecutive cells of the plane; the scalar way where a block would read past x. The buffer's rows
         // are paddedWidth ≥ width + padding wide, paddedGroupStride / (16 paddedWidth) ≥ height + padding of them; staging
@@ -342,12 +350,14 @@ namespace CnnGen.Kernels
                 var target = padded.Slice(group * paddedGroupStride, paddedGroupStride);
                 target.Slice(0, p * rowLength).Clear();
                 target.Slice((p + height) * rowLength).Clear();
+                ref float t0 = ref MemoryMarshal.GetReference(target);
+                // The left and right margins are a few cells of 16 floats: vector stores, not two Span.Clear calls a row.
                 for (int r = p; r < p + height; r++)
                 {
-                    target.Slice(r * rowLength, p * V).Clear();
-                    target.Slice(r * rowLength + rightStart, rowLength - rightStart).Clear();
+                    ref float row = ref Unsafe.Add(ref t0, r * rowLength);
+                    for (int at = 0; at < p * V; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
+                    for (int at = rightStart; at < rowLength; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
                 }
-                ref float t0 = ref MemoryMarshal.GetReference(target);
                 int channels = Math.Min(V, inChannels - group * V);
                 int iy = 0, ix = 0;
                 for (int f = 0; f < plane; f += V)
