@@ -73,10 +73,19 @@ namespace CnnGen.Kernels
             return (deviations, squares);
         }
 
-        /// <summary>y = (x − mean) · invStd · weight + bias over the channel's planes.</summary>
+        /// <summary>
+        /// y = (x − mean) · invStd · weight + bias over the channel's planes; with <paramref name="relu"/> the ReLU after it in the
+        /// same pass (training writes the ReLU's output straight away: its backward reads only that), the value
+        /// <see cref="Elementwise.Relu(ReadOnlySpan{float}, Span{float})"/> would give bit for bit.
+        /// </summary>
         public static void Normalize(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane, int channel,
-            float mean, float invStd, float weight, float bias)
+            float mean, float invStd, float weight, float bias, bool relu = false)
         {
+            if (relu)
+            {
+                NormalizeRelu(x, y, batchSize, channels, plane, channel, mean, invStd, weight, bias);
+                return;
+            }
             Check(x.Length, batchSize, channels, plane, channel, nameof(x));
             Check(y.Length, batchSize, channels, plane, channel, nameof(y));
             for (int n = 0; n < batchSize; n++)
@@ -92,6 +101,27 @@ namespace CnnGen.Kernels
                         ((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
                 }
                 for (; i < plane; i++) Unsafe.Add(ref ys, i) = (Unsafe.Add(ref xs, i) - mean) * invStd * weight + bias;
+            }
+        }
+
+        private static void NormalizeRelu(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane, int channel,
+            float mean, float invStd, float weight, float bias)
+        {
+            Check(x.Length, batchSize, channels, plane, channel, nameof(x));
+            Check(y.Length, batchSize, channels, plane, channel, nameof(y));
+            for (int n = 0; n < batchSize; n++)
+            {
+                int start = (n * channels + channel) * plane;
+                ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
+                ref float ys = ref MemoryMarshal.GetReference(y.Slice(start, plane));
+                int i = 0;
+                if (Simd.Enabled)
+                {
+                    var m = Vector256.Create(mean); var s = Vector256.Create(invStd); var w = Vector256.Create(weight); var b = Vector256.Create(bias);
+                    for (; i <= plane - 8; i += 8)
+                        Elementwise.Relu((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
+                }
+                for (; i < plane; i++) Unsafe.Add(ref ys, i) = Elementwise.Relu((Unsafe.Add(ref xs, i) - mean) * invStd * weight + bias);
             }
         }
 

@@ -105,12 +105,13 @@ namespace CnnGen.Training
         /// <summary>
         /// Training-mode batch-norm of thread <paramref name="member"/>'s chunk with the whole batch's statistics: the same
         /// results as the single-workspace method the generator emits, up to the order of summation. Running statistics
-        /// (unbiased variance over the whole batch) and <paramref name="batchesTracked"/> are updated by thread 0 only.
+        /// (unbiased variance over the whole batch) and <paramref name="batchesTracked"/> are updated by thread 0 only. With
+        /// <paramref name="relu"/>, <paramref name="y"/> receives the ReLU of the normalized values (one pass for both).
         /// </summary>
         [EditorBrowsable(EditorBrowsableState.Never)]
         public void Forward(int member, int layer, ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane,
             ReadOnlySpan<float> p, Span<float> running, ref long batchesTracked, Span<float> batchMean, Span<float> batchInvStd,
-            float eps, float keep, float take)
+            float eps, float keep, float take, bool relu = false)
         {
             var slots = Slots(_forwardSlots, layer, channels, member);
             var counts = _forwardCounts[layer]!;
@@ -160,7 +161,7 @@ namespace CnnGen.Training
                     running[c] = keep * running[c] + take * (float)mean;
                     running[channels + c] = keep * running[channels + c] + take * (float)(squares / (count - 1));
                 }
-                BatchNormalization.Normalize(x, y, batchSize, channels, plane, c, (float)mean, invStd, p[c], p[channels + c]);
+                BatchNormalization.Normalize(x, y, batchSize, channels, plane, c, (float)mean, invStd, p[c], p[channels + c], relu);
             }
             if (member == 0) batchesTracked++;
         }
