@@ -274,7 +274,7 @@ namespace CnnGen.Tests
         /// <summary>
         /// The team's forward and backward against the definition in double precision, on threads of its own: uneven chunks,
         /// values far from 0 (so a chunk's shift and the batch mean differ and the combination has to be exact), and a
-        /// thread that arrives late at some meetings, so the others block rather than spin.
+        /// thread that is late now and then, so the others block rather than spin (and allocate nothing doing so).
         /// </summary>
         [Theory]
         [InlineData(1, 6, 100, 2)]   // BatchNormNet's BatchNorm2d over 6 channels of 10x10
@@ -307,6 +307,8 @@ namespace CnnGen.Tests
             var means = new float[threads][];
             var invStds = new float[threads][];
             long tracked = 0;
+            // What thread 0 allocates in the rounds where it blocks for the late thread (after the first few, so warmed up).
+            long blockedAllocations = long.MaxValue;
 
             for (int round = 0; round < 20; round++)
             {
@@ -322,19 +324,23 @@ namespace CnnGen.Tests
                     {
                         int start = member * (batch / threads) + Math.Min(member, batch % threads);
                         int count = batch / threads + (member < batch % threads ? 1 : 0);
-                        // The last thread is late now and then: the others block at the meeting.
+                        // The last thread is late now and then: the others block waiting for its sums.
                         if (member == threads - 1 && round % 4 == 1) System.Threading.Thread.Sleep(20);
+                        long allocated = GC.GetAllocatedBytesForCurrentThread();
                         team.Forward(member, layer, x.AsSpan(start * sample, count * sample), y.AsSpan(start * sample, count * sample), count, channels, plane,
                             p, running, ref tracked, means[member], invStds[member], 1e-5f, 0.9f, 0.1f);
                         if (member == 0 && round % 4 == 3) System.Threading.Thread.Sleep(20);
                         team.Backward(member, layer, x.AsSpan(start * sample, count * sample), dy.AsSpan(start * sample, count * sample), count, channels, plane,
                             p, dp[member], means[member], invStds[member], dx.AsSpan(start * sample, count * sample));
+                        if (member == 0 && round >= 8 && round % 4 == 1)
+                            blockedAllocations = Math.Min(blockedAllocations, GC.GetAllocatedBytesForCurrentThread() - allocated);
                     });
                     workers[t].Start();
                 }
                 foreach (var worker in workers) Assert.True(worker.Join(TimeSpan.FromMinutes(2)), "a meeting hung");
             }
             Assert.Equal(20, tracked);
+            Assert.Equal(0, blockedAllocations); // a thread blocked waiting for a partner's sums allocates nothing
 
             int values = batch * plane;
             for (int c = 0; c < channels; c++)
