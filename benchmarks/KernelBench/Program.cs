@@ -554,6 +554,11 @@ namespace KernelBench
                 CompareStrided();
                 return;
             }
+            if (args.Length > 0 && args[0] == "batchnorm")
+            {
+                BatchNormRelu();
+                return;
+            }
             if (args.Length > 0 && args[0] == "backward")
             {
                 BackwardSplit(stridedOnly: args.Length > 1 && args[1] == "strided");
@@ -825,6 +830,60 @@ namespace KernelBench
 
         // Like Interleaved, in this thread's CPU time (Linux).
         private static (double A, double B) InterleavedCpu(Action a, Action b) => InterleavedOn(a, b, ThreadNanoseconds, 1e9);
+
+        // "batchnorm": training's batch-norm normalize pass and the ReLU after it as two passes (normalize, then Elementwise.Relu
+        // per sample, as the generated code ran them) against one (Normalize with relu: true, what it runs now), over one
+        // thread's chunk of a batch of 64 on two threads (32 samples), in this thread's CPU time, best of 40 interleaved rounds.
+        private static void BatchNormRelu()
+        {
+            const int batch = 32;
+            var shapes = new (string Name, int C, int Plane)[]
+            {
+                ("CIFAR / strided 32x32x32", 32, 1024), ("CIFAR 64x16x16", 64, 256), ("strided 128x8x8", 128, 64),
+                ("ResNet-8 16x32x32", 16, 1024), ("ResNet-8 32x16x16", 32, 256), ("ResNet-8 64x8x8", 64, 64),
+            };
+            Console.WriteLine($"{"batch 32 chunk",-26} {"two passes us",14} {"one pass us",12} {"saved",7}");
+            foreach (var s in shapes)
+            {
+                int length = batch * s.C * s.Plane;
+                float[] x = Fill(length, 7), y = new float[length], relu = new float[length];
+                var (separate, fused) = InterleavedCpu(
+                    () =>
+                    {
+                        for (int c = 0; c < s.C; c++) BatchNormalization.Normalize(x, y, batch, s.C, s.Plane, c, 0.1f, 1.2f, 0.9f, 0.05f);
+                        for (int n = 0; n < batch; n++) Elementwise.Relu(y.AsSpan(n * s.C * s.Plane, s.C * s.Plane), relu.AsSpan(n * s.C * s.Plane, s.C * s.Plane));
+                    },
+                    () =>
+                    {
+                        for (int c = 0; c < s.C; c++) BatchNormalization.Normalize(x, relu, batch, s.C, s.Plane, c, 0.1f, 1.2f, 0.9f, 0.05f, relu: true);
+                    });
+                Console.WriteLine($"{s.Name,-26} {separate * 1e6,14:F1} {fused * 1e6,12:F1} {1 - fused / separate,6:P0}");
+            }
+
+            // A team of threads needs every channel's sums before it may normalize one (BatchStatisticsTeam): all the sums,
+            // then every channel's second pass, re-reads each chunk after the others evicted it; a channel's second pass right
+            // after its sums finds its planes in L2. The same passes, one thread, both orders (forward: sums, normalize + ReLU;
+            // backward: Σdy and Σdy·x̂, then dx).
+            Console.WriteLine($"{"batch 32 chunk, pass order",-26} {"fwd all, all",14} {"per channel",12} {"saved",7} {"bwd all, all",14} {"per channel",12} {"saved",7}");
+            foreach (var s in shapes)
+            {
+                int length = batch * s.C * s.Plane;
+                float[] x = Fill(length, 7), dy = Fill(length, 8), y = new float[length];
+                double[] sums = new double[2 * s.C];
+                void Sums(int c) => (sums[2 * c], sums[2 * c + 1]) = BatchNormalization.SumsAboutShift(x, batch, s.C, s.Plane, c, 0.1f);
+                void Normalize(int c) => BatchNormalization.Normalize(x, y, batch, s.C, s.Plane, c, (float)sums[2 * c] * 1e-9f, 1.2f, 0.9f, 0.05f, relu: true);
+                void BackwardSums(int c) => (sums[2 * c], sums[2 * c + 1]) = BatchNormalization.BackwardSums(x, dy, batch, s.C, s.Plane, c, 0.1f, 1.2f);
+                void BackwardInput(int c) => BatchNormalization.BackwardInput(x, dy, y, batch, s.C, s.Plane, c, 0.1f, 1.2f, 0.9f, (float)sums[2 * c] * 1e-9f, 0.01f);
+                var (forwardApart, forwardTogether) = InterleavedCpu(
+                    () => { for (int c = 0; c < s.C; c++) Sums(c); for (int c = 0; c < s.C; c++) Normalize(c); },
+                    () => { for (int c = 0; c < s.C; c++) { Sums(c); Normalize(c); } });
+                var (backwardApart, backwardTogether) = InterleavedCpu(
+                    () => { for (int c = 0; c < s.C; c++) BackwardSums(c); for (int c = 0; c < s.C; c++) BackwardInput(c); },
+                    () => { for (int c = 0; c < s.C; c++) { BackwardSums(c); BackwardInput(c); } });
+                Console.WriteLine($"{s.Name,-26} {forwardApart * 1e6,14:F1} {forwardTogether * 1e6,12:F1} {1 - forwardTogether / forwardApart,6:P0} "
+                    + $"{backwardApart * 1e6,14:F1} {backwardTogether * 1e6,12:F1} {1 - backwardTogether / backwardApart,6:P0}");
+            }
+        }
 
         // "backward" ("backward strided": only the stride-2 table): each backward pass split into its weight gradient alone (an empty input gradient), its input gradient
         // alone (an empty weight gradient) and both, one sample, in this thread's CPU time (best of 40 interleaved rounds); GFLOP/s counts one convolution's

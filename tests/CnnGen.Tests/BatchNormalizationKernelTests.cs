@@ -92,6 +92,43 @@ namespace CnnGen.Tests
             for (int i = 0; i < length; i++) Assert.Equal((x[i] - 2f) * 0.5f + 1f, shifted[i]);
         }
 
+        [Theory]
+        [InlineData(1, 1, 1)]
+        [InlineData(2, 3, 7)]
+        [InlineData(3, 2, 64)]
+        [InlineData(2, 4, 1024)]
+        [InlineData(5, 3, 33)]
+        public void NormalizeWithRelu_IsTheReluOfTheNormalizedValue_BitForBit(int batchSize, int channels, int plane)
+        {
+            // Training writes the ReLU's output in batch-norm's normalize pass (the ReLU's backward reads only that): each value
+            // must be what the separate ReLU kernel makes of the separate normalize's, on whichever path runs (CI runs this
+            // with SIMD off too). Half the values fall below zero; a NaN and a -0 pass through as the ReLU kernel passes them.
+            var random = new Random(batchSize * 1000 + channels * 10 + plane);
+            int length = batchSize * channels * plane;
+            float[] x = new float[length];
+            for (int i = 0; i < length; i++) x[i] = (float)(random.NextDouble() * 4 - 2);
+            x[length / 2] = float.NaN;
+            const float mean = 0.1f, invStd = 1.3f, weight = -0.8f, bias = -0f; // at x = mean: +0 · 1.3 · −0.8 + −0 = −0
+            x[length - 1] = mean;
+            for (int c = 0; c < channels; c++)
+            {
+                float[] normalized = new float[length], expected = new float[length], fused = new float[length];
+                if (c == channels - 1) Assert.True(float.IsNegative(Normalized(x[length - 1])), "the −0 case");
+                BatchNormalization.Normalize(x, normalized, batchSize, channels, plane, c, mean, invStd, weight, bias);
+                Elementwise.Relu(normalized, expected);
+                BatchNormalization.Normalize(x, fused, batchSize, channels, plane, c, mean, invStd, weight, bias, relu: true);
+                for (int i = 0; i < length; i++)
+                {
+                    Assert.Equal(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(fused[i]));
+                    if ((i / plane) % channels != c) continue;
+                    float value = Normalized(x[i]); // the definition, element by element
+                    Assert.Equal(BitConverter.SingleToInt32Bits(value < 0f ? 0f : value), BitConverter.SingleToInt32Bits(fused[i]));
+                }
+            }
+
+            static float Normalized(float v) => (v - mean) * invStd * weight + bias;
+        }
+
         [Fact]
         public void RejectsBadArguments()
         {
@@ -100,6 +137,7 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentOutOfRangeException>(() => BatchNormalization.Sum(x, 2, 3, 4, 3));
             Assert.Throws<ArgumentOutOfRangeException>(() => BatchNormalization.Sum(x, 0, 3, 4, 0));
             Assert.Throws<ArgumentException>(() => BatchNormalization.Normalize(x, new float[23], 2, 3, 4, 0, 0, 1, 1, 0));
+            Assert.Throws<ArgumentException>(() => BatchNormalization.Normalize(x, new float[23], 2, 3, 4, 0, 0, 1, 1, 0, relu: true));
         }
     }
 }

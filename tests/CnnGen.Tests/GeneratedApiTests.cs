@@ -8,7 +8,7 @@ using Xunit;
 namespace CnnGen.Tests
 {
     /// <summary>The generated members as a user meets them: constants, views, errors, allocation, threads.</summary>
-    public sealed class GeneratedApiTests
+    public sealed partial class GeneratedApiTests
     {
         [Fact]
         public void ConstantsAndTableDescribeLeNet5()
@@ -110,6 +110,53 @@ namespace CnnGen.Tests
             var workspace = network.CreateWorkspace(1);
             var error = Assert.Throws<ArgumentException>(() => network.Forward(new float[300], new float[4], 1, workspace, training: true));
             Assert.Contains("more than 1 value per channel", error.Message);
+        }
+
+        /// <summary>CIFAR's pattern small: batch-norm, ReLU and pooling after each convolution (the benchmark network keeps some batch-norm outputs' arrays).</summary>
+        [Network(3, 8, 8)]
+        [Conv2d(4, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [Conv2d(4, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [MaxPool(2)]
+        [Conv2d(6, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [MaxPool(2)]
+        [Flatten]
+        [Linear(3)]
+        public partial class BatchNormReluNet { }
+
+        [Fact]
+        public void TrainingWritesTheReluAfterBatchNormInItsPass_AndSaysItKeepsNoBatchNormOutput()
+        {
+            var network = new BatchNormReluNet();
+            network.ResetParameters(5);
+            var random = new CnnRandom(6);
+            var input = new float[4 * BatchNormReluNet.InputLength];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat() * 2 - 1;
+            var workspace = network.CreateWorkspace(4);
+            var output = new float[4 * BatchNormReluNet.OutputLength];
+            var pairs = BatchNormReluNet.Layout.Layers.Where(l => l.Kind == Shapes.LayerKind.BatchNorm).ToList();
+            Assert.Equal(3, pairs.Count);
+            network.Forward(input, output, 4, workspace, training: true);
+            foreach (var batchNorm in pairs)
+                Assert.Contains("not kept", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(batchNorm.Index).Length).Message);
+            // Unfused (ForwardForGradients) the outputs an array keeps are there again, and the ReLU's is the ReLU of each.
+            network.ForwardForGradients(input, output, 4, workspace);
+            int seen = 0;
+            foreach (var batchNorm in pairs)
+            {
+                float[] normalized;
+                try { normalized = workspace.LayerOutput(batchNorm.Index).ToArray(); }
+                catch (InvalidOperationException) { continue; }
+                float[] relu = workspace.LayerOutput(batchNorm.Index + 1).ToArray();
+                Assert.Equal(normalized.Select(v => v < 0f ? 0f : v).ToArray(), relu);
+                seen++;
+            }
+            Assert.True(seen > 0, "no batch-norm output kept its array: the message for a kept one is not exercised");
         }
 
         [Fact]

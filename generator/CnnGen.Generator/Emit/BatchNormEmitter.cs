@@ -32,24 +32,46 @@ namespace CnnGen.Generator.Emit
         private static string MeanArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Mean";
         private static string InvStdArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "InvStd";
 
+        /// <summary>
+        /// The ReLU that training runs inside this batch-norm's normalize pass, or null. It must read only this layer's output,
+        /// run right after it (so its output array holds nothing live by then: every other occupant died before the
+        /// batch-norm, whose own input backward keeps), and backward must not read the batch-norm's output (the ReLU's
+        /// backward reads only its own), which training then never writes.
+        /// </summary>
+        public static PlannedLayer? ReluTakenInTraining(PlannedLayer layer)
+        {
+            if (layer.Kind != LayerKind.BatchNorm || layer.Out.NeededByBackward || layer.Out.Consumers.Count != 1) return null;
+            if (layer.Out.Consumers[0] is not LayerStep { Layer: { Kind: LayerKind.ReLU } relu }) return null;
+            return relu.Step.Order == layer.Step.Order + 1 && relu.In == layer.Out ? relu : null;
+        }
+
+        /// <summary>Whether training runs this ReLU inside the batch-norm before it (<see cref="ReluTakenInTraining"/>).</summary>
+        public static bool IsTakenInTraining(PlannedLayer layer) =>
+            layer.Kind == LayerKind.ReLU && layer.In.Producer is LayerStep { Layer: var before } && ReluTakenInTraining(before) == layer;
+
         public override void EmitTrainingForwardCall(IndentedWriter w, PlannedLayer layer)
         {
+            var relu = ReluTakenInTraining(layer);
             // A frozen batch-norm kept in evaluation mode (ParameterMask.FreezeBatchNormStatistics): running statistics, nothing
             // updated, and backward goes through them as after ForwardForGradients.
             using (w.OpenBlock("if (workspace.GradientFlow.RunningStatistics[" + Int(layer.Index) + "])"))
             {
                 EmitGradientEvaluationPrologue(w, layer);
                 using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                {
                     EmitEvaluationSampleStatement(w, layer);
+                    if (relu is not null) For(relu).EmitSampleStatement(w, relu);
+                }
             }
             using (w.OpenBlock("else"))
-                EmitBatchStatisticsForwardCall(w, layer);
+                EmitBatchStatisticsForwardCall(w, layer, relu);
         }
 
-        private static void EmitBatchStatisticsForwardCall(IndentedWriter w, PlannedLayer layer)
+        private static void EmitBatchStatisticsForwardCall(IndentedWriter w, PlannedLayer layer, PlannedLayer? relu)
         {
             int length = layer.Input.Length;
-            w.Line(MethodName(layer) + "Training(" + BatchSlice(InputArray(layer), length) + ", " + BatchSlice(OutputArray(layer), length)
+            if (relu is not null) w.Line("// " + relu.Describe() + " in the normalize pass: its output written straight away, this layer's never");
+            w.Line(MethodName(layer) + "Training(" + BatchSlice(InputArray(layer), length) + ", " + BatchSlice(OutputArray(relu ?? layer), length)
                 + ", batchSize, " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ", ref _counters[" + Int(layer.CounterIndex) + "], workspace."
                 + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
         }
@@ -105,7 +127,10 @@ namespace CnnGen.Generator.Emit
             w.Line();
 
             // Training: the whole batch, batch statistics.
-            w.Line("/// <summary>" + Xml(layer.Describe()) + ", training mode: batch statistics, running statistics updated.</summary>");
+            var relu = ReluTakenInTraining(layer);
+            string reluArgument = relu is null ? "" : ", relu: true";
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ", training mode: batch statistics, running statistics updated"
+                + (relu is null ? "" : "; y is the output of " + Xml(relu.Describe()) + " after it") + ".</summary>");
             w.Line("private static void " + MethodName(layer) + "Training(" + ReadOnlySpan + " x, " + Span + " y, int batchSize, " + ReadOnlySpan + " p, "
                 + Span + " running, ref long batchesTracked, " + Span + " batchMean, " + Span + " batchInvStd, " + Team + " team, int teamMember)");
             using (w.OpenBlock())
@@ -115,7 +140,7 @@ namespace CnnGen.Generator.Emit
                 {
                     w.Line("// This thread's chunk of a batch split across threads: statistics over the whole batch.");
                     w.Line("team.Forward(teamMember, " + Int(layer.Index) + ", x, y, batchSize, " + C + ", " + Int(plane) + ", p, running, ref batchesTracked, batchMean, batchInvStd, "
-                        + eps + ", " + keep + ", " + take + ");");
+                        + eps + ", " + keep + ", " + take + reluArgument + ");");
                     w.Line("return;");
                 }
                 w.Line("int count = batchSize * " + Int(plane) + ";");
@@ -134,7 +159,7 @@ namespace CnnGen.Generator.Emit
                     w.Line("// running = (1 - momentum) * running + momentum * batch; the variance unbiased");
                     w.Line("running[c] = " + keep + " * running[c] + " + take + " * (float)mean;");
                     w.Line("running[" + C + " + c] = " + keep + " * running[" + C + " + c] + " + take + " * (float)(squares / (count - 1));");
-                    w.Line("global::CnnGen.Kernels.BatchNormalization.Normalize(x, y, " + where + ", (float)mean, invStd, p[c], p[" + C + " + c]);");
+                    w.Line("global::CnnGen.Kernels.BatchNormalization.Normalize(x, y, " + where + ", (float)mean, invStd, p[c], p[" + C + " + c]" + reluArgument + ");");
                 }
                 w.Line("batchesTracked++;");
             }

@@ -525,6 +525,7 @@ namespace CnnGen.Generator.Emit
         private static void EmitForwardRuns(IndentedWriter w, IReadOnlyList<PlannedLayer> layers, ForwardMode mode, SampleRange samples)
         {
             bool training = mode == ForwardMode.Training, fuse = mode == ForwardMode.Evaluation;
+            if (training) layers = layers.Where(layer => !BatchNormEmitter.IsTakenInTraining(layer)).ToList(); // run by the batch-norm before it
             bool PerSample(PlannedLayer layer) => training ? LayerEmitter.For(layer).IsPerSample : LayerEmitter.For(layer).IsPerSampleInEvaluation;
             for (int i = 0; i < layers.Count; i++)
             {
@@ -961,6 +962,10 @@ namespace CnnGen.Generator.Emit
                     string span = layer.Out.Array.Substring("workspace.".Length) + ".AsSpan(0, ForwardBatchSize * " + Int(layer.Output.Length) + ")";
                     if (!layer.Out.SurvivesForward)
                         span = "throw new global::System.InvalidOperationException(\"The output of layer " + Int(layer.Index) + " is not kept: no backward pass needs it, so its array is reused by later layers.\")";
+                    else if (BatchNormEmitter.ReluTakenInTraining(layer) is { } relu)
+                        span = (layer.FusedInto is null ? "!ForwardWasEvaluation && " : "") + "!ForwardUsedRunningStatistics ? throw new global::System.InvalidOperationException(\"The output of layer " + Int(layer.Index)
+                            + " is not kept: training writes only the output of layer " + Int(relu.Index) + " after it, in the same pass" + (layer.FusedInto is null ? "" : ", and evaluation fuses it")
+                            + "; run ForwardForGradients to see it.\") : " + span;
                     else if (layer.FusedInto is { } kept)
                         span = "ForwardWasEvaluation ? throw new global::System.InvalidOperationException(\"In evaluation mode layer " + Int(layer.Index) + " is fused into layer " + Int(kept.Index)
                             + " and its output is not kept; run Forward with training: true to see it.\") : " + span;

@@ -12,7 +12,8 @@ namespace CnnGen.Kernels
     /// <remarks>
     /// Sums run in float within a plane (four vector accumulators, so no long dependency chain) and in double across
     /// planes, which keeps them accurate to about 1e-7 relative for any batch. Element-wise passes compute exactly the
-    /// expression the scalar path does, in the same order, so both paths give the same values bit for bit.
+    /// expression the scalar path does, in the same order, so every path (Vector512 where accelerated, the L2-resident
+    /// second passes being compute-bound at Vector256; Vector256; scalar) gives the same values bit for bit.
     /// </remarks>
     public static class BatchNormalization
     {
@@ -73,8 +74,44 @@ namespace CnnGen.Kernels
             return (deviations, squares);
         }
 
-        /// <summary>y = (x − mean) · invStd · weight + bias over the channel's planes.</summary>
+        /// <summary>
+        /// y = (x − mean) · invStd · weight + bias over the channel's planes; with <paramref name="relu"/> the ReLU after it in the
+        /// same pass (training writes the ReLU's output straight away: its backward reads only that), the value
+        /// <see cref="Elementwise.Relu(ReadOnlySpan{float}, Span{float})"/> would give bit for bit.
+        /// </summary>
         public static void Normalize(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane, int channel,
+            float mean, float invStd, float weight, float bias, bool relu = false)
+        {
+            if (relu)
+            {
+                NormalizeRelu(x, y, batchSize, channels, plane, channel, mean, invStd, weight, bias);
+                return;
+            }
+            Check(x.Length, batchSize, channels, plane, channel, nameof(x));
+            Check(y.Length, batchSize, channels, plane, channel, nameof(y));
+            for (int n = 0; n < batchSize; n++)
+            {
+                int start = (n * channels + channel) * plane;
+                ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
+                ref float ys = ref MemoryMarshal.GetReference(y.Slice(start, plane));
+                int i = 0;
+                if (Simd.Enabled && Vector512.IsHardwareAccelerated)
+                {
+                    var m = Vector512.Create(mean); var s = Vector512.Create(invStd); var w = Vector512.Create(weight); var b = Vector512.Create(bias);
+                    for (; i <= plane - 16; i += 16)
+                        ((Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
+                }
+                if (Simd.Enabled)
+                {
+                    var m = Vector256.Create(mean); var s = Vector256.Create(invStd); var w = Vector256.Create(weight); var b = Vector256.Create(bias);
+                    for (; i <= plane - 8; i += 8)
+                        ((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
+                }
+                for (; i < plane; i++) Unsafe.Add(ref ys, i) = (Unsafe.Add(ref xs, i) - mean) * invStd * weight + bias;
+            }
+        }
+
+        private static void NormalizeRelu(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane, int channel,
             float mean, float invStd, float weight, float bias)
         {
             Check(x.Length, batchSize, channels, plane, channel, nameof(x));
@@ -85,13 +122,19 @@ namespace CnnGen.Kernels
                 ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
                 ref float ys = ref MemoryMarshal.GetReference(y.Slice(start, plane));
                 int i = 0;
+                if (Simd.Enabled && Vector512.IsHardwareAccelerated)
+                {
+                    var m = Vector512.Create(mean); var s = Vector512.Create(invStd); var w = Vector512.Create(weight); var b = Vector512.Create(bias);
+                    for (; i <= plane - 16; i += 16)
+                        Elementwise.Relu((Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
+                }
                 if (Simd.Enabled)
                 {
                     var m = Vector256.Create(mean); var s = Vector256.Create(invStd); var w = Vector256.Create(weight); var b = Vector256.Create(bias);
                     for (; i <= plane - 8; i += 8)
-                        ((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
+                        Elementwise.Relu((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
                 }
-                for (; i < plane; i++) Unsafe.Add(ref ys, i) = (Unsafe.Add(ref xs, i) - mean) * invStd * weight + bias;
+                for (; i < plane; i++) Unsafe.Add(ref ys, i) = Elementwise.Relu((Unsafe.Add(ref xs, i) - mean) * invStd * weight + bias);
             }
         }
 
@@ -193,6 +236,16 @@ namespace CnnGen.Kernels
                 ref float gs = ref MemoryMarshal.GetReference(dy.Slice(start, plane));
                 ref float ds = ref MemoryMarshal.GetReference(dx.Slice(start, plane));
                 int i = 0;
+                if (Simd.Enabled && Vector512.IsHardwareAccelerated)
+                {
+                    var m = Vector512.Create(mean); var s = Vector512.Create(invStd); var k = Vector512.Create(scale);
+                    var md = Vector512.Create(meanDy); var mh = Vector512.Create(meanDyXhat);
+                    for (; i <= plane - 16; i += 16)
+                    {
+                        var v = k * (Vector512.LoadUnsafe(ref gs, (nuint)i) - md - (Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * s * mh);
+                        v.StoreUnsafe(ref ds, (nuint)i);
+                    }
+                }
                 if (Simd.Enabled)
                 {
                     var m = Vector256.Create(mean); var s = Vector256.Create(invStd); var k = Vector256.Create(scale);

@@ -9,16 +9,17 @@ namespace CnnGen.Training
     /// <summary>
     /// Lets the threads of one <see cref="Trainer"/>, each with its own contiguous chunk of the batch, run training-mode
     /// batch-norm with the statistics of the whole batch (PyTorch's semantics). At each batch-norm every thread computes
-    /// its chunk's per-channel partial sums, publishes them, meets the others, and combines all of them in thread order,
-    /// so every thread gets the same mean and 1/std bit for bit; then it normalizes its own chunk. Backward does the same
-    /// with Σ dy and Σ dy·x̂. A workspace that belongs to no team (<see cref="NetworkWorkspace.BatchStatisticsTeam"/> null)
-    /// runs batch-norm on its own batch, as always.
+    /// its chunk's partial sums channel by channel and publishes each; once every thread has published a channel, each
+    /// combines that channel's sums in thread order, so every thread gets the same mean and 1/std bit for bit, and
+    /// normalizes its own chunk of it, one channel behind its sums (the channel's planes still in cache). Backward does
+    /// the same with Σ dy and Σ dy·x̂. A workspace that belongs to no team (<see cref="NetworkWorkspace.BatchStatisticsTeam"/>
+    /// null) runs batch-norm on its own batch, as always.
     /// </summary>
     /// <remarks>
     /// Each batch-norm layer has its own slots for the forward and for the backward pass, so a thread that runs ahead
     /// into the next layer never overwrites partial sums another thread is still reading; between steps the worker pool
-    /// waits for everyone. The meeting point spins briefly, then yields, then blocks until the last thread arrives, so a
-    /// partner descheduled by other processes does not cost a core, and it is released with an exception when another thread failed
+    /// waits for everyone. A thread waiting for a channel spins briefly, then yields, then blocks until the partner
+    /// publishes, so a partner descheduled by other processes does not cost a core, and it throws when another thread failed
     /// (<see cref="Abort"/>), so a failing worker never leaves the others waiting.
     /// </remarks>
     public sealed class BatchStatisticsTeam
@@ -33,15 +34,22 @@ namespace CnnGen.Training
         private readonly long[]?[] _backwardCounts;
         private readonly int[] _channels;
 
+        // Channels each thread has published sums for since Begin, one cache line apart: a thread finishes a channel (its
+        // second pass) once every participant has published it, a channel behind its own sums, while the channel's planes
+        // are still in its L2 (after all the sums, as a meeting would have them, they are not: KernelBench batchnorm).
+        private const int PublishedStride = 16;
+        private readonly long[] _published;
+        // How many channels behind its sums a thread finishes: one leaves the partner a channel's time of slack.
+        private const int Lag = 1;
+
         private int _participants;
-        private int _arrived;
-        private int _generation;
         private volatile bool _aborted;
-        // What a thread blocks on once it has spun long enough: meeting g is released by _released[g & 1].
-        private readonly ManualResetEventSlim[] _released = { Prepared(), Prepared() };
 
         // Iterations of SpinWait (spinning, then yielding) before a waiting thread blocks: the partner is probably descheduled.
         private const int SpinsBeforeBlocking = 100;
+        // Threads blocked (or about to block) on _progress, which a thread publishing a channel sets while there are any.
+        private int _sleepers;
+        private readonly ManualResetEventSlim _progress = Prepared();
 
         internal BatchStatisticsTeam(NetworkLayout layout, int threads)
         {
@@ -65,6 +73,7 @@ namespace CnnGen.Training
                 _forwardCounts[layer.Index] = new long[threads];
                 _backwardCounts[layer.Index] = new long[threads];
             }
+            _published = new long[threads * PublishedStride];
             _participants = threads;
         }
 
@@ -80,18 +89,16 @@ namespace CnnGen.Training
             if (participants < 1 || participants > Threads)
                 throw new ArgumentOutOfRangeException(nameof(participants), participants, "Expected between 1 and " + Threads + " participants.");
             _participants = participants;
-            _arrived = 0;
+            for (int t = 0; t < Threads; t++) _published[t * PublishedStride] = 0;
             _aborted = false;
-            _released[(_generation + 1) & 1].Reset(); // set by an abort; the current meeting's is reset already
-            _released[_generation & 1].Reset();
+            _progress.Reset(); // set by an abort
         }
 
-        /// <summary>A thread failed: every thread waiting (or about to wait) at a meeting point throws <see cref="BatchStatisticsTeamAbortedException"/>.</summary>
+        /// <summary>A thread failed: every thread waiting (or about to wait) for another's sums throws <see cref="BatchStatisticsTeamAbortedException"/>.</summary>
         internal void Abort()
         {
             _aborted = true;
-            _released[0].Set();
-            _released[1].Set();
+            _progress.Set();
         }
 
         /// <summary>An event whose lock exists already, so no later wait allocates it.</summary>
@@ -105,64 +112,78 @@ namespace CnnGen.Training
         /// <summary>
         /// Training-mode batch-norm of thread <paramref name="member"/>'s chunk with the whole batch's statistics: the same
         /// results as the single-workspace method the generator emits, up to the order of summation. Running statistics
-        /// (unbiased variance over the whole batch) and <paramref name="batchesTracked"/> are updated by thread 0 only.
+        /// (unbiased variance over the whole batch) and <paramref name="batchesTracked"/> are updated by thread 0 only. With
+        /// <paramref name="relu"/>, <paramref name="y"/> receives the ReLU of the normalized values (one pass for both).
         /// </summary>
         [EditorBrowsable(EditorBrowsableState.Never)]
         public void Forward(int member, int layer, ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane,
             ReadOnlySpan<float> p, Span<float> running, ref long batchesTracked, Span<float> batchMean, Span<float> batchInvStd,
-            float eps, float keep, float take)
+            float eps, float keep, float take, bool relu = false)
         {
             var slots = Slots(_forwardSlots, layer, channels, member);
             var counts = _forwardCounts[layer]!;
             // This chunk's sums about a shift near its mean, its first plane's mean: small deviations, in one pass over the
             // chunk (the combination below is exact for any shift; a shift within a few standard deviations of the mean costs
             // a bit or two of the squares, not the pass over the whole chunk that its exact mean would).
-            long chunkCount = (long)batchSize * plane;
-            for (int c = 0; c < channels; c++)
-            {
-                float shift = (float)(BatchNormalization.Sum(x, 1, channels, plane, c) / plane);
-                var (deviations, squares) = BatchNormalization.SumsAboutShift(x, batchSize, channels, plane, c, shift);
-                int at = (member * channels + c) * ForwardWidth;
-                slots[at] = shift;
-                slots[at + 1] = deviations;
-                slots[at + 2] = squares;
-            }
-            counts[member] = chunkCount;
-            Meet();
-
+            counts[member] = (long)batchSize * plane;
+            long first = _published[member * PublishedStride]; // the same on every thread: each publishes every channel of every layer
             long count = 0;
-            for (int t = 0; t < _participants; t++) count += counts[t];
-            NetworkChecks.RequireBatchStatistics((int)Math.Min(count, int.MaxValue), layer);
-            for (int c = 0; c < channels; c++)
+            for (int c = 0; c < channels + Lag; c++)
             {
-                // In thread order, so every thread computes the same values. Σx = Σ_t [n_t·s_t + Σ(x − s_t)].
-                double total = 0;
-                for (int t = 0; t < _participants; t++)
+                if (c < channels)
                 {
-                    int at = (t * channels + c) * ForwardWidth;
-                    total += counts[t] * slots[at] + slots[at + 1];
+                    float shift = (float)(BatchNormalization.Sum(x, 1, channels, plane, c) / plane);
+                    var (deviations, squares) = BatchNormalization.SumsAboutShift(x, batchSize, channels, plane, c, shift);
+                    int at = (member * channels + c) * ForwardWidth;
+                    slots[at] = shift;
+                    slots[at + 1] = deviations;
+                    slots[at + 2] = squares;
+                    Publish(member);
                 }
-                double mean = total / count;
-                // Σ(x − mean)² = Σ_t [ Σ(x − s_t)² + 2(s_t − mean)·Σ(x − s_t) + n_t·(s_t − mean)² ]: exact, from small terms.
-                double squares = 0;
-                for (int t = 0; t < _participants; t++)
+                int finish = c - Lag;
+                if (finish < 0) continue;
+                WaitForAll(first + finish + 1);
+                if (finish == 0)
                 {
-                    int at = (t * channels + c) * ForwardWidth;
-                    double offset = slots[at] - mean;
-                    squares += slots[at + 2] + offset * (2 * slots[at + 1] + counts[t] * offset);
+                    for (int t = 0; t < _participants; t++) count += counts[t];
+                    NetworkChecks.RequireBatchStatistics((int)Math.Min(count, int.MaxValue), layer);
                 }
-                squares = Math.Max(0, squares);
-                float invStd = (float)(1.0 / Math.Sqrt(squares / count + eps));
-                batchMean[c] = (float)mean;
-                batchInvStd[c] = invStd;
-                if (member == 0)
-                {
-                    running[c] = keep * running[c] + take * (float)mean;
-                    running[channels + c] = keep * running[channels + c] + take * (float)(squares / (count - 1));
-                }
-                BatchNormalization.Normalize(x, y, batchSize, channels, plane, c, (float)mean, invStd, p[c], p[channels + c]);
+                FinishForward(finish, slots, counts, count, x, y, batchSize, channels, plane, p, running, member, batchMean, batchInvStd, eps, keep, take, relu);
             }
             if (member == 0) batchesTracked++;
+        }
+
+        // Channel c once every thread's sums are in: the whole batch's statistics, combined in thread order so every thread
+        // computes the same values, the running statistics (thread 0), and this chunk normalized.
+        private void FinishForward(int c, double[] slots, long[] counts, long count, ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane,
+            ReadOnlySpan<float> p, Span<float> running, int member, Span<float> batchMean, Span<float> batchInvStd, float eps, float keep, float take, bool relu)
+        {
+            // Σx = Σ_t [n_t·s_t + Σ(x − s_t)].
+            double total = 0;
+            for (int t = 0; t < _participants; t++)
+            {
+                int at = (t * channels + c) * ForwardWidth;
+                total += counts[t] * slots[at] + slots[at + 1];
+            }
+            double mean = total / count;
+            // Σ(x − mean)² = Σ_t [ Σ(x − s_t)² + 2(s_t − mean)·Σ(x − s_t) + n_t·(s_t − mean)² ]: exact, from small terms.
+            double squares = 0;
+            for (int t = 0; t < _participants; t++)
+            {
+                int at = (t * channels + c) * ForwardWidth;
+                double offset = slots[at] - mean;
+                squares += slots[at + 2] + offset * (2 * slots[at + 1] + counts[t] * offset);
+            }
+            squares = Math.Max(0, squares);
+            float invStd = (float)(1.0 / Math.Sqrt(squares / count + eps));
+            batchMean[c] = (float)mean;
+            batchInvStd[c] = invStd;
+            if (member == 0)
+            {
+                running[c] = keep * running[c] + take * (float)mean;
+                running[channels + c] = keep * running[channels + c] + take * (float)(squares / (count - 1));
+            }
+            BatchNormalization.Normalize(x, y, batchSize, channels, plane, c, (float)mean, invStd, p[c], p[channels + c], relu);
         }
 
         /// <summary>
@@ -176,33 +197,88 @@ namespace CnnGen.Training
         {
             var slots = Slots(_backwardSlots, layer, channels, member);
             var counts = _backwardCounts[layer]!;
-            for (int c = 0; c < channels; c++)
-            {
-                var (sumDy, sumDyXhat) = BatchNormalization.BackwardSums(x, dy, batchSize, channels, plane, c, batchMean[c], batchInvStd[c]);
-                dp[c] += (float)sumDyXhat;
-                dp[channels + c] += (float)sumDy;
-                int at = (member * channels + c) * BackwardWidth;
-                slots[at] = sumDy;
-                slots[at + 1] = sumDyXhat;
-            }
             counts[member] = (long)batchSize * plane;
-            Meet();
-
-            long values = 0;
-            for (int t = 0; t < _participants; t++) values += counts[t];
-            float count = values;
-            for (int c = 0; c < channels; c++)
+            long first = _published[member * PublishedStride];
+            float count = 0;
+            for (int c = 0; c < channels + Lag; c++)
             {
-                double sumDy = 0, sumDyXhat = 0;
+                if (c < channels)
+                {
+                    var (sumDy, sumDyXhat) = BatchNormalization.BackwardSums(x, dy, batchSize, channels, plane, c, batchMean[c], batchInvStd[c]);
+                    dp[c] += (float)sumDyXhat;
+                    dp[channels + c] += (float)sumDy;
+                    int at = (member * channels + c) * BackwardWidth;
+                    slots[at] = sumDy;
+                    slots[at + 1] = sumDyXhat;
+                    Publish(member);
+                }
+                int finish = c - Lag;
+                if (finish < 0) continue;
+                WaitForAll(first + finish + 1);
+                if (finish == 0)
+                {
+                    long values = 0;
+                    for (int t = 0; t < _participants; t++) values += counts[t];
+                    count = values;
+                }
+                double totalDy = 0, totalDyXhat = 0;
                 for (int t = 0; t < _participants; t++)
                 {
-                    int at = (t * channels + c) * BackwardWidth;
-                    sumDy += slots[at];
-                    sumDyXhat += slots[at + 1];
+                    int at = (t * channels + finish) * BackwardWidth;
+                    totalDy += slots[at];
+                    totalDyXhat += slots[at + 1];
                 }
-                float mean = batchMean[c], invStd = batchInvStd[c];
-                float scale = p[c] * invStd, meanDy = (float)(sumDy / count), meanDyXhat = (float)(sumDyXhat / count);
-                BatchNormalization.BackwardInput(x, dy, dx, batchSize, channels, plane, c, mean, invStd, scale, meanDy, meanDyXhat);
+                float mean = batchMean[finish], invStd = batchInvStd[finish];
+                float scale = p[finish] * invStd, meanDy = (float)(totalDy / count), meanDyXhat = (float)(totalDyXhat / count);
+                BatchNormalization.BackwardInput(x, dy, dx, batchSize, channels, plane, finish, mean, invStd, scale, meanDy, meanDyXhat);
+            }
+        }
+
+        // One more channel's sums of this thread are in its slots (and its chunk's count before them): the write releases them.
+        // A full fence between it and the read of _sleepers (the waiter's are the other way round), so either a blocking
+        // thread sees the new count before it waits or this one sees it and wakes it.
+        private void Publish(int member)
+        {
+            ref long published = ref _published[member * PublishedStride];
+            Interlocked.Exchange(ref published, published + 1);
+            if (Volatile.Read(ref _sleepers) != 0) _progress.Set();
+        }
+
+        /// <summary>Waits until every participant has published <paramref name="channels"/> channels since <see cref="Begin"/>; their sums are then visible.</summary>
+        private void WaitForAll(long channels)
+        {
+            if (_participants == 1) return;
+            for (int t = 0; t < _participants; t++)
+            {
+                var spinner = new SpinWait();
+                while (Volatile.Read(ref _published[t * PublishedStride]) < channels)
+                {
+                    if (_aborted) throw new BatchStatisticsTeamAbortedException();
+                    // Spin, then yield, then block: a partner descheduled by other processes must not cost this core.
+                    if (spinner.Count < SpinsBeforeBlocking) spinner.SpinOnce(sleep1Threshold: -1);
+                    else Block(t, channels);
+                }
+            }
+            if (_aborted) throw new BatchStatisticsTeamAbortedException();
+        }
+
+        // Blocks until thread t has published the channels, or an abort. The reset comes before the check, so a publication
+        // after the check sets the event again; the wait's timeout only bounds a wake-up lost to another waiter's reset.
+        private void Block(int t, long channels)
+        {
+            Interlocked.Increment(ref _sleepers);
+            try
+            {
+                while (!_aborted)
+                {
+                    _progress.Reset();
+                    if (_aborted || Volatile.Read(ref _published[t * PublishedStride]) >= channels) return;
+                    _progress.Wait(1);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _sleepers);
             }
         }
 
@@ -213,31 +289,6 @@ namespace CnnGen.Training
             if ((uint)member >= (uint)_participants)
                 throw new ArgumentOutOfRangeException(nameof(member), member, "Expected a thread below " + _participants + ".");
             return slots[layer]!;
-        }
-
-        /// <summary>Waits until every participant has arrived; the slots written before are then visible to all.</summary>
-        private void Meet()
-        {
-            if (_participants == 1) return;
-            int generation = Volatile.Read(ref _generation);
-            if (Interlocked.Increment(ref _arrived) == _participants)
-            {
-                // The last to arrive prepares the next meeting, then releases this one. Nobody still waits on the next
-                // meeting's event: its previous use (two meetings ago) ended before anyone could arrive here.
-                _released[(generation + 1) & 1].Reset();
-                Volatile.Write(ref _arrived, 0);
-                Interlocked.Increment(ref _generation);
-                _released[generation & 1].Set();
-                return;
-            }
-            var spinner = new SpinWait();
-            while (Volatile.Read(ref _generation) == generation)
-            {
-                if (_aborted) throw new BatchStatisticsTeamAbortedException();
-                if (spinner.Count < SpinsBeforeBlocking) spinner.SpinOnce(sleep1Threshold: -1);
-                else _released[generation & 1].Wait();
-            }
-            if (_aborted) throw new BatchStatisticsTeamAbortedException();
         }
     }
 

@@ -408,11 +408,11 @@ namespace CnnGen.Training
                 }
                 catch (BatchStatisticsTeamAbortedException)
                 {
-                    // Another worker failed and released this one from a batch-norm meeting; its exception is the one reported.
+                    // Another worker failed and released this one from a wait for its batch-norm sums; its exception is the one reported.
                 }
                 catch
                 {
-                    // Release the threads waiting for this one at a batch-norm meeting.
+                    // Release the threads waiting for this one's batch-norm sums.
                     _batchStatisticsTeam?.Abort();
                     throw;
                 }
