@@ -959,18 +959,19 @@ namespace CnnGen.Generator.Emit
                 w.Indent();
                 foreach (var layer in plan.Layers)
                 {
-                    string span = layer.Out.Array.Substring("workspace.".Length) + ".AsSpan(0, ForwardBatchSize * " + Int(layer.Output.Length) + ")";
+                    string array = layer.Out.Array.Substring("workspace.".Length) + ".AsSpan(0, ForwardBatchSize * " + Int(layer.Output.Length) + ")";
+                    // What evaluation left there: after more than one chunk, the last chunk's samples only.
+                    string span = plan.EvaluationChunking.OverwrittenByChunks(layer)
+                        ? "ForwardWasEvaluation && ForwardBatchSize > EvaluationChunk ? throw OverwrittenByChunks(" + Int(layer.Index) + ") : " + array : array;
                     if (!layer.Out.SurvivesForward)
                         span = "throw new global::System.InvalidOperationException(\"The output of layer " + Int(layer.Index) + " is not kept: no backward pass needs it, so its array is reused by later layers.\")";
                     else if (BatchNormEmitter.ReluTakenInTraining(layer) is { } relu)
                         span = (layer.FusedInto is null ? "!ForwardWasEvaluation && " : "") + "!ForwardUsedRunningStatistics ? throw new global::System.InvalidOperationException(\"The output of layer " + Int(layer.Index)
                             + " is not kept: training writes only the output of layer " + Int(relu.Index) + " after it, in the same pass" + (layer.FusedInto is null ? "" : ", and evaluation fuses it")
-                            + "; run ForwardForGradients to see it.\") : " + span;
+                            + "; run ForwardForGradients to see it.\") : " + (layer.FusedInto is null ? span : array);
                     else if (layer.FusedInto is { } kept)
                         span = "ForwardWasEvaluation ? throw new global::System.InvalidOperationException(\"In evaluation mode layer " + Int(layer.Index) + " is fused into layer " + Int(kept.Index)
-                            + " and its output is not kept; run Forward with training: true to see it.\") : " + span;
-                    else if (plan.EvaluationChunking.OverwrittenByChunks(layer))
-                        span = "ForwardWasEvaluation && ForwardBatchSize > EvaluationChunk ? throw OverwrittenByChunks(" + Int(layer.Index) + ") : " + span;
+                            + " and its output is not kept; run Forward with training: true to see it.\") : " + array;
                     w.Line(Int(layer.Index) + " => " + span + ",");
                 }
                 w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"The network has " + Int(plan.Layers.Count) + " layers.\"),");
