@@ -443,6 +443,11 @@ namespace KernelBench
                 DepthwiseShapes();
                 return;
             }
+            if (args.Length > 0 && args[0] == "whole-plane")
+            {
+                WholePlaneAgainstRows();
+                return;
+            }
             if (args.Length > 0 && args[0] == "batch")
             {
                 BatchAgainstSingle();
@@ -964,6 +969,35 @@ namespace KernelBench
                 }
                 string name = $"{s.C}x{s.H}x{s.H} s{s.Stride} d{s.Dilation}";
                 Console.WriteLine($"{name,-36} {t * 1e6,7:F2} {2.0 * g.OutLength * 9 / t / 1e9,8:F1} {copy * 1e6,8:F2} {yardstick * 1e6,12:F2}");
+            }
+        }
+
+        // "whole-plane": the depthwise 3x3 (+ReLU6) row kernel against the whole-plane kernel (Vector512), and the row kernel on Vector256,
+        // interleaved rounds, best of each, over output maps of 2 to 16 cells wide, stride 1 and 2, dilation 1 and 2.
+        private static void WholePlaneAgainstRows()
+        {
+            var shapes = new (int C, int H, int Stride, int Dilation)[]
+            {
+                (64, 4, 1, 1), (256, 4, 1, 1), (64, 8, 2, 1), (256, 8, 2, 1), (32, 8, 1, 1), (64, 8, 1, 1), (96, 8, 1, 1), (96, 8, 1, 2),
+                (384, 8, 1, 1), (32, 16, 2, 1), (64, 16, 2, 1), (144, 16, 2, 1), (64, 16, 1, 1), (64, 16, 1, 2), (32, 32, 2, 1),
+            };
+            float[] x = Fill(512 * 32 * 32, 1), w = Fill(512 * 9, 2), b = Fill(512, 3), y = new float[512 * 32 * 32], scratch = new float[1 << 17];
+            Console.WriteLine($"{"depthwise 3x3 + ReLU6 (input C x H x H)",-40} {"rows 512",9} {"plane 512",9} {"rows 256",9}  (us)");
+            foreach (var s in shapes)
+            {
+                var g = new ConvolutionGeometry(s.C, s.H, s.H, s.C, 3, 3, s.Stride, s.Stride, s.Dilation, s.Dilation, s.Dilation, s.Dilation, s.C);
+                var times = new double[4];
+                Array.Fill(times, double.MaxValue);
+                bool applies = CnnGen.Kernels.WholePlaneDepthwise.Applies(g);
+                for (int round = 0; round < 3; round++)
+                {
+                    times[0] = Math.Min(times[0], TimeShort(() => CnnGen.Kernels.DepthwiseConvolution.ForwardByRows(g, x, w, b, y, scratch, DirectConvolution.KernelPath.Vector512, 0f, 6f)));
+                    if (applies) times[1] = Math.Min(times[1], TimeShort(() => CnnGen.Kernels.WholePlaneDepthwise.Forward(g, x, w, b, y, scratch, 0f, 6f)));
+                    times[2] = Math.Min(times[2], TimeShort(() => CnnGen.Kernels.DepthwiseConvolution.ForwardByRows(g, x, w, b, y, scratch, DirectConvolution.KernelPath.Vector256, 0f, 6f)));
+                }
+                string Cell(int i) => times[i] == double.MaxValue ? $"{"-",9}" : $"{times[i] * 1e6,9:F2}";
+                string name = $"{s.C}x{s.H}x{s.H} s{s.Stride} d{s.Dilation} -> {g.OutHeight}x{g.OutWidth}";
+                Console.WriteLine($"{name,-40} {Cell(0)} {Cell(1)} {Cell(2)}");
             }
         }
 
