@@ -448,6 +448,11 @@ namespace KernelBench
                 WholePlaneAgainstRows();
                 return;
             }
+            if (args.Length > 0 && args[0] == "grouped-pointwise")
+            {
+                GroupedPointwise();
+                return;
+            }
             if (args.Length > 0 && args[0] == "batch")
             {
                 BatchAgainstSingle();
@@ -998,6 +1003,42 @@ namespace KernelBench
                 string Cell(int i) => times[i] == double.MaxValue ? $"{"-",9}" : $"{times[i] * 1e6,9:F2}";
                 string name = $"{s.C}x{s.H}x{s.H} s{s.Stride} d{s.Dilation} -> {g.OutHeight}x{g.OutWidth}";
                 Console.WriteLine($"{name,-40} {Cell(0)} {Cell(1)} {Cell(2)}");
+            }
+        }
+
+        // "grouped-pointwise": a grouped 1x1 convolution (+ReLU6) as GroupedConvolution runs it (each group a
+        // PointwiseConvolution, bias and bounds in registers) against its former route (output filled with the bias, a GEMM
+        // per group accumulating onto it, a clamping pass), interleaved rounds, best of each.
+        private static void GroupedPointwise()
+        {
+            var shapes = new (int C, int OC, int Groups, int H)[]
+            {
+                (24, 64, 4, 8), (64, 64, 4, 16), (64, 64, 2, 16), (128, 128, 2, 8), (256, 256, 8, 4), (32, 32, 2, 32),
+                (256, 512, 2, 8), (96, 96, 3, 8), (120, 120, 4, 14), (16, 64, 2, 16), (120, 120, 4, 12), (120, 120, 4, 28),
+                (64, 64, 4, 10), (64, 64, 4, 7), (32, 64, 4, 4),
+            };
+            float[] x = Fill(256 * 32 * 32, 1), w = Fill(512 * 256, 2), b = Fill(512, 3), y = new float[512 * 32 * 32], scratch = new float[16];
+            Console.WriteLine($"{"grouped 1x1 + ReLU6",-36} {"pointwise",10} {"GEMM route",11}  (us)");
+            foreach (var s in shapes)
+            {
+                var g = new ConvolutionGeometry(s.C, s.H, s.H, s.OC, 1, 1, 1, 1, 0, 0, 1, 1, s.Groups);
+                int plane = s.H * s.H, groupIn = s.C / s.Groups, groupOut = s.OC / s.Groups;
+                void GemmRoute()
+                {
+                    for (int oc = 0; oc < s.OC; oc++) y.AsSpan(oc * plane, plane).Fill(b[oc]);
+                    for (int group = 0; group < s.Groups; group++)
+                        Gemm.Multiply(false, false, groupOut, plane, groupIn, w.AsSpan(group * groupOut * groupIn), groupIn, x.AsSpan(group * groupIn * plane), plane,
+                            y.AsSpan(group * groupOut * plane), plane, accumulate: true);
+                    Activations.Relu6(y.AsSpan(0, s.OC * plane), y.AsSpan(0, s.OC * plane));
+                }
+                double kernel = double.MaxValue, gemm = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    kernel = Math.Min(kernel, TimeShort(() => GroupedConvolution.Forward(g, x, w, b.AsSpan(0, s.OC), y, scratch, 0f, 6f)));
+                    gemm = Math.Min(gemm, TimeShort(GemmRoute));
+                }
+                string name = $"{s.C}->{s.OC} g{s.Groups} @{s.H}x{s.H}";
+                Console.WriteLine($"{name,-36} {kernel * 1e6,10:F2} {gemm * 1e6,11:F2}");
             }
         }
 

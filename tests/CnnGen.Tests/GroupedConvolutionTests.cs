@@ -40,7 +40,9 @@ namespace CnnGen.Tests
                 new[] { 3, 6, 8, 3, 5, 5, 1, 1, 2, 2, 1, 1, 3, 1 },        // whole plane: 5x5, 6 rows of 8 (three vectors)
                 new[] { 16, 4, 4, 16, 1, 1, 1, 1, 0, 0, 1, 1, 16, 1 },     // whole plane: a 1x1 depthwise kernel
                 new[] { 4, 8, 8, 4, 3, 3, 1, 1, 1, 2, 1, 1, 4, 1 },        // padding wider than the kernel needs: 10-wide output, row kernel
-                new[] { 64, 16, 16, 64, 1, 1, 1, 1, 0, 0, 1, 1, 4, 1 },    // grouped pointwise
+                new[] { 64, 16, 16, 64, 1, 1, 1, 1, 0, 0, 1, 1, 4, 1 },    // grouped pointwise: each group a PointwiseConvolution
+                new[] { 24, 8, 8, 64, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0 },      // the same, MobileNetV2's 24->64 in 4 groups, no bias
+                new[] { 12, 10, 10, 12, 1, 1, 1, 1, 0, 0, 1, 1, 3, 1 },    // grouped pointwise on 100 cells (not whole vectors): GEMM per group
                 new[] { 32, 32, 32, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 },    // 3x3 stride 2
                 new[] { 4, 10, 12, 6, 3, 2, 2, 3, 1, 0, 2, 1, 2, 1 },      // grouped, rectangular, mixed stride and dilation
                 new[] { 3, 7, 7, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0 },        // pointwise, odd sizes
