@@ -37,6 +37,7 @@ namespace CnnGen.Tests
                 new[] { 24, 8, 8, 24, 3, 3, 2, 2, 1, 1, 1, 1, 24, 0 },     // whole plane: stride 2 to 4x4 (four phase planes)
                 new[] { 4, 8, 8, 4, 3, 3, 2, 2, 2, 2, 2, 2, 4, 1 },        // whole plane: stride 2 and dilation 2
                 new[] { 2, 16, 4, 2, 3, 3, 2, 2, 1, 1, 1, 1, 2, 1 },       // whole plane: 2-wide output rows, 8 of them per vector
+                new[] { 2, 16, 8, 2, 3, 3, 2, 1, 1, 1, 1, 1, 2, 1 },       // whole plane: stride 2 down, 1 across (two row phases)
                 new[] { 3, 6, 8, 3, 5, 5, 1, 1, 2, 2, 1, 1, 3, 1 },        // whole plane: 5x5, 6 rows of 8 (three vectors)
                 new[] { 16, 4, 4, 16, 1, 1, 1, 1, 0, 0, 1, 1, 16, 1 },     // whole plane: a 1x1 depthwise kernel
                 new[] { 4, 8, 8, 4, 3, 3, 1, 1, 1, 2, 1, 1, 4, 1 },        // padding wider than the kernel needs: 10-wide output, row kernel

@@ -31,8 +31,8 @@ namespace CnnGen.Kernels
         // Masks and tap offsets live on the stack.
         private const int MaxTaps = 49;
 
-        // Channels split into the scratch before any of them is computed: the loads of a channel's taps then read stores
-        // made several channels earlier (long written to the cache) rather than stalling on the ones just made.
+        // Channels split into the scratch a block at a time before any of them is computed, so that a channel's loads read
+        // stores made several channels earlier rather than the ones just made.
         private const int BlockChannels = 8;
 
         internal readonly struct Layout
@@ -91,38 +91,35 @@ namespace CnnGen.Kernels
             ref float planeRef = ref MemoryMarshal.GetReference(planes);
             ref int offsetRef = ref MemoryMarshal.GetReference(offsets);
             int vectors = outPlane / 16, channelLength = layout.ChannelLength(g);
+            Span<Vector512<float>> masks = stackalloc Vector512<float>[taps];
+            for (int t = 0; t < taps; t++) masks[t] = ColumnMask512(maskColumns[t], outWidth);
+            ref Vector512<float> maskRef = ref MemoryMarshal.GetReference(masks);
+            for (int first = 0; first < g.InChannels; first += BlockChannels)
             {
-                Span<Vector512<float>> masks = stackalloc Vector512<float>[taps];
-                for (int t = 0; t < taps; t++) masks[t] = ColumnMask512(maskColumns[t], outWidth);
-                ref Vector512<float> maskRef = ref MemoryMarshal.GetReference(masks);
-                for (int first = 0; first < g.InChannels; first += BlockChannels)
+                int last = Math.Min(g.InChannels, first + BlockChannels);
+                for (int c = first; c < last; c++) Split(x, c, g, layout, planes.Slice((c - first) * channelLength, channelLength));
+                int ic = first;
+                // Planes of four vectors (8x8 maps), one output per input channel: two channels per tile, eight independent sums.
+                for (; vectors == 4 && multiplier == 1 && ic <= last - 2; ic += 2)
                 {
-                    int last = Math.Min(g.InChannels, first + BlockChannels);
-                    for (int c = first; c < last; c++) Split(x, c, g, layout, planes.Slice((c - first) * channelLength, channelLength));
-                    int ic = first;
-                    // Planes of four vectors (8x8 maps), one output per input channel: two channels per tile, eight independent sums.
-                    for (; vectors == 4 && multiplier == 1 && ic <= last - 2; ic += 2)
+                    float b0 = bias.IsEmpty ? 0f : bias[ic], b1 = bias.IsEmpty ? 0f : bias[ic + 1];
+                    PairTile512(ref Unsafe.Add(ref planeRef, (ic - first) * channelLength), channelLength, ref offsetRef, ref maskRef, taps,
+                        ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), ic * taps), b0, b1, clamp, ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)ic * outPlane));
+                }
+                for (; ic < last; ic++)
+                {
+                    ref float channelPlanes = ref Unsafe.Add(ref planeRef, (ic - first) * channelLength);
+                    for (int m = 0; m < multiplier; m++)
                     {
-                        float b0 = bias.IsEmpty ? 0f : bias[ic], b1 = bias.IsEmpty ? 0f : bias[ic + 1];
-                        PairTile512(ref Unsafe.Add(ref planeRef, (ic - first) * channelLength), channelLength, ref offsetRef, ref maskRef, taps,
-                            ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), ic * taps), b0, b1, clamp, ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)ic * outPlane));
-                    }
-                    for (; ic < last; ic++)
-                    {
-                        ref float channelPlanes = ref Unsafe.Add(ref planeRef, (ic - first) * channelLength);
-                        for (int m = 0; m < multiplier; m++)
-                        {
-                            int oc = ic * multiplier + m;
-                            float b = bias.IsEmpty ? 0f : bias[oc];
-                            ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), oc * taps);
-                            ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)oc * outPlane);
-                            int v = 0;
-                            for (; v <= vectors - 4; v += 4) Tile512<C4>(ref channelPlanes, v * 16, ref offsetRef, ref maskRef, taps, ref w, b, clamp, ref output);
-                            for (; v < vectors; v++) Tile512<C1>(ref channelPlanes, v * 16, ref offsetRef, ref maskRef, taps, ref w, b, clamp, ref output);
-                        }
+                        int oc = ic * multiplier + m;
+                        float b = bias.IsEmpty ? 0f : bias[oc];
+                        ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), oc * taps);
+                        ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)oc * outPlane);
+                        int v = 0;
+                        for (; v <= vectors - 4; v += 4) Tile512<C4>(ref channelPlanes, v * 16, ref offsetRef, ref maskRef, taps, ref w, b, clamp, ref output);
+                        for (; v < vectors; v++) Tile512<C1>(ref channelPlanes, v * 16, ref offsetRef, ref maskRef, taps, ref w, b, clamp, ref output);
                     }
                 }
-                return;
             }
         }
 
