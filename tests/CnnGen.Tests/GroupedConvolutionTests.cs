@@ -29,7 +29,21 @@ namespace CnnGen.Tests
                 new[] { 5, 19, 11, 10, 3, 3, 1, 1, 1, 1, 1, 1, 5, 1 },     // depthwise 3x3 stride 1 (shared input rows): 8 + 8 + 3 rows, multiplier 2
                 new[] { 3, 20, 37, 3, 3, 3, 1, 1, 0, 0, 1, 1, 3, 0 },      // the same unpadded, 18 rows, an overlapping last vector
                 new[] { 8, 10, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 1 },       // the same on rows of exactly 8 (one Vector256 per row to pad)
-                new[] { 64, 16, 16, 64, 1, 1, 1, 1, 0, 0, 1, 1, 4, 1 },    // grouped pointwise
+                // Inputs at most 8 wide: the Vector512 path runs WholePlaneDepthwise (vectors spanning whole output rows).
+                new[] { 96, 8, 8, 96, 3, 3, 1, 1, 2, 2, 2, 2, 96, 1 },     // whole plane: MobileNetV2's dilated 8x8, channel pairs
+                new[] { 9, 8, 8, 9, 3, 3, 1, 1, 1, 1, 1, 1, 9, 0 },        // whole plane: two blocks of channels, an odd one left
+                new[] { 5, 8, 8, 10, 3, 3, 1, 1, 1, 1, 1, 1, 5, 1 },       // whole plane: multiplier 2
+                new[] { 16, 4, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 1 },     // whole plane: 4x4, one vector per channel
+                new[] { 24, 8, 8, 24, 3, 3, 2, 2, 1, 1, 1, 1, 24, 0 },     // whole plane: stride 2 to 4x4 (four phase planes)
+                new[] { 4, 8, 8, 4, 3, 3, 2, 2, 2, 2, 2, 2, 4, 1 },        // whole plane: stride 2 and dilation 2
+                new[] { 2, 16, 4, 2, 3, 3, 2, 2, 1, 1, 1, 1, 2, 1 },       // whole plane: 2-wide output rows, 8 of them per vector
+                new[] { 2, 16, 8, 2, 3, 3, 2, 1, 1, 1, 1, 1, 2, 1 },       // whole plane: stride 2 down, 1 across (two row phases)
+                new[] { 3, 6, 8, 3, 5, 5, 1, 1, 2, 2, 1, 1, 3, 1 },        // whole plane: 5x5, 6 rows of 8 (three vectors)
+                new[] { 16, 4, 4, 16, 1, 1, 1, 1, 0, 0, 1, 1, 16, 1 },     // whole plane: a 1x1 depthwise kernel
+                new[] { 4, 8, 8, 4, 3, 3, 1, 1, 1, 2, 1, 1, 4, 1 },        // padding wider than the kernel needs: 10-wide output, row kernel
+                new[] { 64, 16, 16, 64, 1, 1, 1, 1, 0, 0, 1, 1, 4, 1 },    // grouped pointwise: each group a PointwiseConvolution
+                new[] { 24, 8, 8, 64, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0 },      // the same, MobileNetV2's 24->64 in 4 groups, no bias
+                new[] { 12, 10, 10, 12, 1, 1, 1, 1, 0, 0, 1, 1, 3, 1 },    // grouped pointwise on 100 cells (not whole vectors): GEMM per group
                 new[] { 32, 32, 32, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 },    // 3x3 stride 2
                 new[] { 4, 10, 12, 6, 3, 2, 2, 3, 1, 0, 2, 1, 2, 1 },      // grouped, rectangular, mixed stride and dilation
                 new[] { 3, 7, 7, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0 },        // pointwise, odd sizes
@@ -195,6 +209,54 @@ namespace CnnGen.Tests
             float[] dxOnly = new float[g.InLength];
             GroupedConvolution.BackwardOn(g, x, w, dy, Span<float>.Empty, Span<float>.Empty, dxOnly, scratch, path);
             Assert.Equal(dX, dxOnly);
+        }
+
+        // The whole-plane kernel against the row kernel it replaces: the same fused sums in the same order (bias, then the
+        // taps in order, padded taps as zeros), so the same bits wherever the row kernel's vectors run (its last rows of a
+        // map narrower than 8 go by a scalar multiply-then-add: rounding apart there); picked for inputs at most 8 wide
+        // on Vector512, not beyond.
+        [Theory]
+        [InlineData(96, 8, 8, 1, 2, 2, 1)]
+        [InlineData(9, 8, 8, 1, 1, 1, 1)]
+        [InlineData(5, 8, 8, 1, 1, 1, 2)]
+        [InlineData(16, 4, 4, 1, 1, 1, 1)]
+        [InlineData(24, 8, 8, 2, 1, 1, 1)]
+        [InlineData(4, 8, 8, 2, 2, 2, 1)]
+        [InlineData(64, 8, 8, 1, 0, 1, 1)]
+        public void WholePlaneKernel_MatchesTheRowKernelBitForBit(int channels, int h, int w, int stride, int padding, int dilation, int multiplier)
+        {
+            if (!Vector512.IsHardwareAccelerated) return; // the other paths never take it (ForwardAndBackward_MatchTheDefinition covers them)
+            var g = new ConvolutionGeometry(channels, h, w, channels * multiplier, 3, 3, stride, stride, padding, padding, dilation, dilation, channels);
+            bool applies = g.InWidth == g.OutWidth * stride;
+            Assert.Equal(applies, DepthwiseConvolution.WholePlanePays(g, wide: true));
+            Assert.False(DepthwiseConvolution.WholePlanePays(g, wide: false));
+            Assert.False(DepthwiseConvolution.WholePlanePays(new ConvolutionGeometry(channels, 16, 16, channels, 3, 3, 2, 2, 1, 1, 1, 1, channels), wide: true)); // 16 wide in: rows
+            if (!applies) return;
+            var random = new Random(channels * 31 + h + stride * 7 + dilation);
+            float[] x = RandomValues(random, g.InLength), weight = RandomValues(random, g.WeightLength), bias = RandomValues(random, g.OutChannels);
+            float[] scratch = RandomValues(random, GroupedConvolution.ScratchLength(g));
+            float[] byRows = new float[g.OutLength], wholePlane = new float[g.OutLength];
+            foreach (var (low, high) in new[] { (float.NegativeInfinity, float.PositiveInfinity), (0f, 6f), (-0.25f, 0.5f) })
+            {
+                DepthwiseConvolution.ForwardByRows(g, x, weight, bias, byRows, scratch, DirectConvolution.KernelPath.Vector512, low, high);
+                RandomValues(random, scratch.Length).CopyTo(scratch, 0); // garbage again: the kernel must clear what it reads
+                WholePlaneDepthwise.Forward(g, x, weight, bias, wholePlane, scratch, low, high);
+                SameOrRoundingApart(byRows, wholePlane, g.OutWidth >= 8);
+                float[] picked = new float[g.OutLength];
+                GroupedConvolution.ForwardOn(g, x, weight, bias, picked, scratch, DirectConvolution.KernelPath.Vector512, low, high);
+                Assert.Equal(wholePlane, picked);
+            }
+            Allocations.AssertNone(() => WholePlaneDepthwise.Forward(g, x, weight, bias, wholePlane, scratch, 0f, 6f));
+        }
+
+        private static void SameOrRoundingApart(float[] expected, float[] actual, bool bitForBit)
+        {
+            if (bitForBit)
+            {
+                Assert.Equal(expected, actual);
+                return;
+            }
+            Close(actual, Array.ConvertAll(expected, v => (double)v), 1e-6, "whole plane against rows");
         }
 
         [Theory]

@@ -52,7 +52,8 @@ namespace CnnGen.Kernels
         {
             long plane = (long)(g.InHeight + 2 * g.PaddingHeight) * new Layout(g).RowStride;
             if (2 * plane + Slack > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The padded planes of this convolution do not fit in a span.");
-            return (int)(2 * plane + Slack);
+            int length = (int)(2 * plane + Slack);
+            return WholePlaneDepthwise.Applies(g) ? Math.Max(length, WholePlaneDepthwise.ScratchLength(g)) : length;
         }
 
         private static bool Vectorized(in ConvolutionGeometry g, DirectConvolution.KernelPath path) =>
@@ -224,6 +225,38 @@ namespace CnnGen.Kernels
                 ForwardScalar(g, x, weight, bias, y, low, high);
                 return;
             }
+            bool wide = path == DirectConvolution.KernelPath.Vector512 && Vector512.IsHardwareAccelerated;
+            if (WholePlanePays(g, wide))
+            {
+                WholePlaneDepthwise.Forward(g, x, weight, bias, y, scratch, low, high);
+                return;
+            }
+            ForwardByRows(g, x, weight, bias, y, scratch, path, low, high);
+        }
+
+        // Where the whole-plane kernel beats the row kernel (KernelBench whole-plane, 3x3 + ReLU6, µs, 2026-12-01, load ~20):
+        //   input        out     rows 512  plane 512  rows 256  plane 256
+        //   64x4x4 s1    4x4       1.61      1.13       1.62      1.70
+        //   256x4x4 s1   4x4       6.22      4.33       6.22      6.64
+        //   64x8x8 s2    4x4       2.82      2.40       2.83      2.92
+        //   256x8x8 s2   4x4      11.04      9.37      11.10     11.38
+        //   32x8x8 s1    8x8       0.84      0.73       0.83      1.13
+        //   96x8x8 s1    8x8       2.44      2.06       2.42      3.21
+        //   96x8x8 d2    8x8       2.56      2.03       2.54      3.17
+        //   384x8x8 s1   8x8       9.63      7.97       9.64     12.61
+        //   32x16x16 s2  8x8       1.27      1.78       1.27      2.15
+        //   144x16x16 s2 8x8       5.55      7.55       5.55      9.24
+        //   64x16x16 d2  16x16     3.98      5.29       4.83        -
+        //   32x32x32 s2  16x16     3.41      5.52       3.88        -
+        // Vector512 on inputs at most 8 wide only: from 16-wide inputs the row kernel's wide rows win, and on Vector256
+        // (8 lanes, one 8-wide row per vector either way) the whole-plane kernel's masks and splitting are pure cost.
+        internal static bool WholePlanePays(in ConvolutionGeometry g, bool wide) =>
+            wide && g.InWidth <= 8 && WholePlaneDepthwise.Applies(g);
+
+        /// <summary>The row kernel (any shape), whatever <see cref="WholePlanePays"/> says; vector paths only.</summary>
+        internal static void ForwardByRows(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            Span<float> y, Span<float> scratch, DirectConvolution.KernelPath path, float low, float high)
+        {
             var layout = new Layout(g);
             int taps = g.KernelHeight * g.KernelWidth, multiplier = g.GroupOutChannels, outWidth = g.OutWidth, outPlane = g.OutHeight * outWidth;
             Span<int> offsets = stackalloc int[taps];

@@ -11,9 +11,9 @@ namespace CnnGen.Kernels
     /// <remarks>
     /// <para>
     /// Depthwise layers (one input channel per group, any channel multiplier) run the direct kernel of
-    /// <see cref="DepthwiseConvolution"/>, vectorized along the output row. Every other layer runs per group as im2col
-    /// (<see cref="ConvolutionColumns"/>, skipped for a 1x1 stride-1 unpadded kernel, whose columns are the input itself)
-    /// and a <see cref="Gemm"/> product: y_g = W_g · cols_g, started at the bias.
+    /// <see cref="DepthwiseConvolution"/>, vectorized along the output row. A grouped 1x1 stride-1 unpadded kernel runs
+    /// each group as a <see cref="PointwiseConvolution"/> (its input is its columns). Every other layer runs per group as
+    /// im2col (<see cref="ConvolutionColumns"/>) and a <see cref="Gemm"/> product: y_g = W_g · cols_g, started at the bias.
     /// </para>
     /// <para>
     /// The backward pass adds dW_g += dy_g · cols_gᵀ and db[oc] += Σ dy[oc] to the gradients it is given, and overwrites the
@@ -50,7 +50,7 @@ namespace CnnGen.Kernels
         /// <see cref="Forward(in ConvolutionGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>
         /// with each output clamped to [<paramref name="low"/>, <paramref name="high"/>] as the element-wise kernels clamp
         /// (v &lt; low ? low : v, then v &gt; high ? high : v): a fused ReLU is (0, +∞), ReLU6 (0, 6). Depthwise layers
-        /// clamp in their kernel's registers; the others in a pass over the output.
+        /// and 1x1 layers on planes of whole vectors clamp in their kernels' registers; the others in a pass over the output.
         /// </summary>
         /// <exception cref="ArgumentException">As the other overload, or <paramref name="low"/> is above <paramref name="high"/> or either is NaN.</exception>
         public static void Forward(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
@@ -76,6 +76,18 @@ namespace CnnGen.Kernels
             }
             int plane = g.OutHeight * g.OutWidth, inPlane = g.InHeight * g.InWidth;
             int groupIn = g.GroupInChannels, groupOut = g.GroupOutChannels, depth = groupIn * g.KernelHeight * g.KernelWidth;
+            if (IsPointwise(g) && GroupsAsPointwisePays(g, path))
+            {
+                // Each group is a pointwise product of its own: the register-tiled kernel, bias and bounds in its accumulators
+                // (no fill of the output with the bias before, no clamping pass after).
+                for (int group = 0; group < g.Groups; group++)
+                {
+                    PointwiseConvolution.ForwardOn(x.Slice(group * groupIn * plane, groupIn * plane), groupIn, plane,
+                        weight.Slice(group * groupOut * groupIn, groupOut * groupIn), bias.IsEmpty ? default : bias.Slice(group * groupOut, groupOut),
+                        groupOut, y.Slice(group * groupOut * plane, groupOut * plane), path, low, high);
+                }
+                return;
+            }
             for (int oc = 0; oc < g.OutChannels; oc++) y.Slice(oc * plane, plane).Fill(bias.IsEmpty ? 0f : bias[oc]);
             bool pointwise = IsPointwise(g);
             for (int group = 0; group < g.Groups; group++)
@@ -91,6 +103,21 @@ namespace CnnGen.Kernels
                     y.Slice(group * groupOut * plane), plane, accumulate: true);
             }
             clamp.ApplyInPlace(y.Slice(0, g.OutLength), path);
+        }
+
+        // Grouped 1x1 (+ReLU6), KernelBench grouped-pointwise, µs, 2026-12-01, load ~25: each group a PointwiseConvolution
+        // against the output filled with the bias, a GEMM per group and a clamping pass:
+        //   24->64 g4 @8x8 0.48 / 0.91; 64->64 g4 @16x16 2.77 / 5.58; 64->64 g2 @16x16 4.64 / 7.46; 128->128 g2 @8x8 4.20 / 5.64;
+        //   256->256 g8 @4x4 2.63 / 3.30; 32->32 g2 @32x32 7.33 / 12.16; 256->512 g2 @8x8 31.9 / 35.7; 96->96 g3 @8x8 1.75 / 2.81;
+        //   16->64 g2 @16x16 1.76 / 3.29; 120->120 g4 @12x12 5.49 / 7.93; 120->120 g4 @28x28 29.1 / 39.9; 32->64 g4 @4x4
+        //   0.38 / 0.45; but 120->120 g4 @14x14 18.75 / 11.69: 196 cells leave 4 past the last vector, which the pointwise
+        //   kernel computes one by one. So: vector paths, on planes of whole vectors (64->64 g4 @10x10 and @7x7 then keep the
+        //   GEMM route: 2.82 and 1.77).
+        private static bool GroupsAsPointwisePays(in ConvolutionGeometry g, DirectConvolution.KernelPath path)
+        {
+            int lanes = path == DirectConvolution.KernelPath.Vector512 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 16
+                : path != DirectConvolution.KernelPath.Scalar && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? 8 : 0;
+            return lanes > 0 && g.OutHeight * g.OutWidth % lanes == 0;
         }
 
         /// <summary>
