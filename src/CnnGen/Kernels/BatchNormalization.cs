@@ -82,37 +82,34 @@ namespace CnnGen.Kernels
         public static void Normalize(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane, int channel,
             float mean, float invStd, float weight, float bias, bool relu = false)
         {
-            if (relu)
-            {
-                NormalizeRelu(x, y, batchSize, channels, plane, channel, mean, invStd, weight, bias);
-                return;
-            }
-            Check(x.Length, batchSize, channels, plane, channel, nameof(x));
-            Check(y.Length, batchSize, channels, plane, channel, nameof(y));
-            for (int n = 0; n < batchSize; n++)
-            {
-                int start = (n * channels + channel) * plane;
-                ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
-                ref float ys = ref MemoryMarshal.GetReference(y.Slice(start, plane));
-                int i = 0;
-                if (Simd.Enabled && Vector512.IsHardwareAccelerated)
-                {
-                    var m = Vector512.Create(mean); var s = Vector512.Create(invStd); var w = Vector512.Create(weight); var b = Vector512.Create(bias);
-                    for (; i <= plane - 16; i += 16)
-                        ((Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
-                }
-                if (Simd.Enabled)
-                {
-                    var m = Vector256.Create(mean); var s = Vector256.Create(invStd); var w = Vector256.Create(weight); var b = Vector256.Create(bias);
-                    for (; i <= plane - 8; i += 8)
-                        ((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
-                }
-                for (; i < plane; i++) Unsafe.Add(ref ys, i) = (Unsafe.Add(ref xs, i) - mean) * invStd * weight + bias;
-            }
+            if (relu) Normalize<Rectified>(x, y, batchSize, channels, plane, channel, mean, invStd, weight, bias);
+            else Normalize<AsIs>(x, y, batchSize, channels, plane, channel, mean, invStd, weight, bias);
         }
 
-        private static void NormalizeRelu(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane, int channel,
-            float mean, float invStd, float weight, float bias)
+        // What the normalize pass stores: the value as it is, or its ReLU (Elementwise.Relu's, bit for bit).
+        private interface IOutput
+        {
+            static abstract Vector512<float> Of(Vector512<float> v);
+            static abstract Vector256<float> Of(Vector256<float> v);
+            static abstract float Of(float v);
+        }
+
+        private readonly struct AsIs : IOutput
+        {
+            public static Vector512<float> Of(Vector512<float> v) => v;
+            public static Vector256<float> Of(Vector256<float> v) => v;
+            public static float Of(float v) => v;
+        }
+
+        private readonly struct Rectified : IOutput
+        {
+            public static Vector512<float> Of(Vector512<float> v) => Elementwise.Relu(v);
+            public static Vector256<float> Of(Vector256<float> v) => Elementwise.Relu(v);
+            public static float Of(float v) => Elementwise.Relu(v);
+        }
+
+        private static void Normalize<TOutput>(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane, int channel,
+            float mean, float invStd, float weight, float bias) where TOutput : struct, IOutput
         {
             Check(x.Length, batchSize, channels, plane, channel, nameof(x));
             Check(y.Length, batchSize, channels, plane, channel, nameof(y));
@@ -126,15 +123,15 @@ namespace CnnGen.Kernels
                 {
                     var m = Vector512.Create(mean); var s = Vector512.Create(invStd); var w = Vector512.Create(weight); var b = Vector512.Create(bias);
                     for (; i <= plane - 16; i += 16)
-                        Elementwise.Relu((Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
+                        TOutput.Of((Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
                 }
                 if (Simd.Enabled)
                 {
                     var m = Vector256.Create(mean); var s = Vector256.Create(invStd); var w = Vector256.Create(weight); var b = Vector256.Create(bias);
                     for (; i <= plane - 8; i += 8)
-                        Elementwise.Relu((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
+                        TOutput.Of((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
                 }
-                for (; i < plane; i++) Unsafe.Add(ref ys, i) = Elementwise.Relu((Unsafe.Add(ref xs, i) - mean) * invStd * weight + bias);
+                for (; i < plane; i++) Unsafe.Add(ref ys, i) = TOutput.Of((Unsafe.Add(ref xs, i) - mean) * invStd * weight + bias);
             }
         }
 
