@@ -1,7 +1,6 @@
 using System;
 using System.Diagnostics;
 using System.Linq;
-using System.Threading.Tasks;
 using CnnGen.Benchmarks.Zoo;
 using CnnGen.Tests.Fixtures;
 using CnnGen.Onnx;
@@ -15,7 +14,7 @@ namespace CnnGen.Benchmarks
     /// machine slows both alike), best round of each, after checking that the outputs agree. Not a BenchmarkDotNet job: a
     /// scan for weak spots; the table to quote is BenchmarkDotNet's. <c>-- zoo batch</c>: the same networks and the benchmark
     /// table's five (initial weights) at batch 64 on two threads, as the table's batch-64 rows run them: CnnGen's batch split
-    /// in two halves, one per thread, against ONNX Runtime with two intra-op threads.
+    /// in two halves by ParallelEvaluation, against ONNX Runtime with two intra-op threads.
     /// </summary>
     public static class ZooComparison
     {
@@ -120,16 +119,18 @@ namespace CnnGen.Benchmarks
         private static void CompareBatch(string name, Func<INetwork> create)
         {
             if (s_only is not null && !name.Contains(s_only, StringComparison.Ordinal)) return;
-            const int Batch = 64, Half = Batch / 2;
+            const int Batch = 64;
             var network = create();
             var layout = network.Layout;
             var random = new CnnRandom(2);
             float[] input = new float[Batch * layout.Input.Length], output = new float[Batch * layout.Output.Length], ortOutput = new float[output.Length];
             for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat();
-            var halves = new[] { network.CreateWorkspace(Half, 0), network.CreateWorkspace(Half, 0) };
-            int inLength = layout.Input.Length, outLength = layout.Output.Length;
+            using var cores = new ParallelEvaluation(network, threads: 2, Batch);
 
             using var options = new SessionOptions { IntraOpNumThreads = 2, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+            // ONNX Runtime's pool threads spin for a while after each run; interleaved with CnnGen's rounds they would take a
+            // core from them (BenchmarkDotNet runs each engine in a process of its own). ZOO_ORT_SPIN=1 keeps its spinning.
+            if (Environment.GetEnvironmentVariable("ZOO_ORT_SPIN") != "1") options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             using var session = new InferenceSession(OnnxExporter.ToBytes(network), options);
             var outputShape = session.OutputMetadata.Values.First().Dimensions.Select(d => (long)Math.Max(d, 1)).ToArray();
             outputShape[0] = Batch;
@@ -141,8 +142,7 @@ namespace CnnGen.Benchmarks
             var outputs = new[] { ortOut };
             using var runOptions = new RunOptions();
 
-            Action cnnGen = () => Parallel.For(0, 2, half =>
-                network.Forward(input.AsSpan(half * Half * inLength, Half * inLength), output.AsSpan(half * Half * outLength, Half * outLength), Half, halves[half], false));
+            Action cnnGen = () => cores.Forward(input, output, Batch);
             Action ort = () => session.Run(runOptions, inputNames, inputs, outputNames, outputs);
             cnnGen();
             ort();
