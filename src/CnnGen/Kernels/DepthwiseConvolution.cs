@@ -261,9 +261,12 @@ namespace CnnGen.Kernels
             int taps = g.KernelHeight * g.KernelWidth, multiplier = g.GroupOutChannels, outWidth = g.OutWidth, outPlane = g.OutHeight * outWidth;
             Span<int> offsets = stackalloc int[taps];
             TapOffsets(g, layout, offsets);
-            var plane = scratch.Slice(0, layout.PlaneLength);
-            plane.Clear();
-            ref float planeRef = ref MemoryMarshal.GetReference(plane);
+            // Each channel is padded one channel ahead of its use, into the other of two planes: the row loads right after a
+            // copy's stores, at other alignments, would wait for those stores (store forwarding fails on a partial overlap).
+            int planeLength = layout.PlaneLength;
+            var planes = scratch.Slice(0, 2 * planeLength);
+            planes.Clear();
+            Pad(x, 0, g, layout, planes.Slice(0, planeLength));
             ref int offsetRef = ref MemoryMarshal.GetReference(offsets);
             bool wide = path == DirectConvolution.KernelPath.Vector512 && Vector512.IsHardwareAccelerated && outWidth >= 16;
             var clamp = new OutputClamp(low, high);
@@ -273,7 +276,8 @@ namespace CnnGen.Kernels
                 && g.DilationHeight == 1 && g.DilationWidth == 1 && outWidth >= 8;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
-                Pad(x, ic, g, layout, plane);
+                if (ic + 1 < g.InChannels) Pad(x, ic + 1, g, layout, planes.Slice((ic + 1) % 2 * planeLength, planeLength));
+                ref float planeRef = ref Unsafe.Add(ref MemoryMarshal.GetReference(planes), ic % 2 * planeLength);
                 for (int m = 0; m < multiplier; m++)
                 {
                     int oc = ic * multiplier + m;
