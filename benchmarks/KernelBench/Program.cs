@@ -303,9 +303,7 @@ namespace KernelBench
                     for (int chunk = 0; chunk < l.Chunks; chunk++)
                     {
                         int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                        if (l.Tile == 2) StridedWinogradConvolution.TransformInput2(padded.Span, transformed.Span, staging.Span, first, count, l);
-                        else if (l.Tile == StridedWinogradConvolution.Wide) StridedWinogradConvolution.TransformInputWide(padded.Span, transformed.Span, staging.Span, first, count, l);
-                        else StridedWinogradConvolution.TransformInput(padded.Span, transformed.Span, staging.Span, first, count, l);
+                        StridedWinogradConvolution.TransformInput(padded.Span, transformed.Span, staging.Span, first, count, l);
                     }
                 });
                 double gemm = TimeShort(() =>

@@ -257,9 +257,7 @@ namespace CnnGen.Kernels
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                if (l.Tile == 2) TransformInput2(padded, transformed, staging, first, count, l);
-                else if (l.Tile == Wide) TransformInputWide(padded, transformed, staging, first, count, l);
-                else TransformInput(padded, transformed, staging, first, count, l);
+                TransformInput(padded, transformed, staging, first, count, l);
                 WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
                     l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
                 if (l.Tile == 2) TransformOutput2(products, staging, outputs, first, count, relu, l);
@@ -269,32 +267,64 @@ namespace CnnGen.Kernels
             WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
         }
 
-        // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's 9x9 window, for the chunk's tiles.
+        // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's window, for the chunk's tiles: 9x9 for the 4x4
+        // tile, 5x5 for the 2x2 tile, 5 rows by 9 columns for the 2x4 tile (4 rows and 8 columns apart).
         internal static void TransformInput(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+        {
+            if (l.Tile == 2) TransformInput<EvensByF22, EvensByF22>(padded, transformed, staging, first, count, l);
+            else if (l.Tile == Wide) TransformInput<EvensByF22, EvensByF42>(padded, transformed, staging, first, count, l);
+            else TransformInput<EvensByF42, EvensByF42>(padded, transformed, staging, first, count, l);
+        }
+
+        // Bᵀ along one axis of a window: F(m, 2)'s B₂ᵀ on the even samples (Evens results), the odd samples as they are.
+        private interface IEvenTransform
+        {
+            static abstract int Window { get; }
+            static abstract int Evens { get; }
+            static abstract void Apply(ref float source, nuint sourceStride, ref float target, nuint targetStride);
+        }
+
+        private readonly struct EvensByF42 : IEvenTransform
+        {
+            public static int Window => 9;
+            public static int Evens => 5;
+            public static void Apply(ref float source, nuint sourceStride, ref float target, nuint targetStride) => ApplyEvenBt(ref source, sourceStride, ref target, targetStride);
+        }
+
+        private readonly struct EvensByF22 : IEvenTransform
+        {
+            public static int Window => 5;
+            public static int Evens => 3;
+            public static void Apply(ref float source, nuint sourceStride, ref float target, nuint targetStride) => ApplyEvenBt2(ref source, sourceStride, ref target, targetStride);
+        }
+
+        // Rows first, then columns: V[a·across + b] = (Bᵀ column b)[a], where column b < evens across comes from the rows'
+        // transform and column evens + j is the window's odd column 2j + 1; down the columns likewise.
+        private static void TransformInput<TDown, TAcross>(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+            where TDown : struct, IEvenTransform where TAcross : struct, IEvenTransform
         {
             ref float p0 = ref MemoryMarshal.GetReference(padded);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
             ref float e = ref MemoryMarshal.GetReference(staging);
             nuint rowStride = (nuint)(l.PaddedWidth * V), positionStride = (nuint)l.TransformedPositionStride;
+            int across = TAcross.Window, evensAcross = TAcross.Evens, down = TDown.Window, evensDown = TDown.Evens;
             for (int t = first; t < first + count; t++)
             {
                 int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
                 for (int group = 0; group < l.InGroups; group++)
                 {
-                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (8 * ty * l.PaddedWidth + 8 * tx) * V);
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + ((down - 1) * ty * l.PaddedWidth + (across - 1) * tx) * V);
                     ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
-                    // Rows: e[i][b] = (B₂ᵀ of row i's even columns)[b] for b < 5; the odd columns need no transform.
-                    for (int i = 0; i < 9; i++)
-                        ApplyEvenBt(ref Unsafe.Add(ref d, (nuint)i * rowStride), 2 * V, ref Unsafe.Add(ref e, i * 5 * V), V);
-                    // Columns: V[a·9 + b] = (Bᵀ column b)[a]; column b < 5 from e, column 5 + j is the window's column 2j + 1.
-                    for (int b = 0; b < 9; b++)
+                    for (int i = 0; i < down; i++)
+                        TAcross.Apply(ref Unsafe.Add(ref d, (nuint)i * rowStride), 2 * V, ref Unsafe.Add(ref e, i * evensAcross * V), V);
+                    for (int b = 0; b < across; b++)
                     {
-                        ref float column = ref b < 5 ? ref Unsafe.Add(ref e, b * V) : ref Unsafe.Add(ref d, (2 * (b - 5) + 1) * V);
-                        nuint columnStride = b < 5 ? 5 * V : rowStride;
+                        ref float column = ref b < evensAcross ? ref Unsafe.Add(ref e, b * V) : ref Unsafe.Add(ref d, (2 * (b - evensAcross) + 1) * V);
+                        nuint columnStride = b < evensAcross ? (nuint)(evensAcross * V) : rowStride;
                         ref float to = ref Unsafe.Add(ref target, (nuint)b * positionStride);
-                        ApplyEvenBt(ref column, 2 * columnStride, ref to, 9 * positionStride);
-                        for (int j = 0; j < 4; j++)
-                            Vector512.LoadUnsafe(ref column, (2 * (nuint)j + 1) * columnStride).StoreUnsafe(ref to, (nuint)((5 + j) * 9) * positionStride);
+                        TDown.Apply(ref column, 2 * columnStride, ref to, (nuint)across * positionStride);
+                        for (int j = 0; j < down - evensDown; j++)
+                            Vector512.LoadUnsafe(ref column, (2 * (nuint)j + 1) * columnStride).StoreUnsafe(ref to, (nuint)((evensDown + j) * across) * positionStride);
                     }
                 }
             }
@@ -367,36 +397,7 @@ namespace CnnGen.Kernels
                 Fused.MultiplyAdd(m3, Vector512.Create(8f), difference12) + m4 + Vector512.LoadUnsafe(ref source, 8 * stride));
         }
 
-        // The 2x2 tile: V[position][group][tile − first][16] = Bᵀ d B of each 5x5 window (stride 4); Bᵀ = [B₂ᵀ on d0, d2,
-        // d4 | d1, d3] with F(2, 2)'s B₂ᵀ = [1 −1 0; 0 1 0; 0 −1 1].
-        internal static void TransformInput2(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
-        {
-            ref float p0 = ref MemoryMarshal.GetReference(padded);
-            ref float v0 = ref MemoryMarshal.GetReference(transformed);
-            ref float e = ref MemoryMarshal.GetReference(staging);
-            nuint rowStride = (nuint)(l.PaddedWidth * V), positionStride = (nuint)l.TransformedPositionStride;
-            for (int t = first; t < first + count; t++)
-            {
-                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
-                for (int group = 0; group < l.InGroups; group++)
-                {
-                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (4 * ty * l.PaddedWidth + 4 * tx) * V);
-                    ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
-                    for (int i = 0; i < 5; i++)
-                        ApplyEvenBt2(ref Unsafe.Add(ref d, (nuint)i * rowStride), 2 * V, ref Unsafe.Add(ref e, i * 3 * V), V);
-                    for (int b = 0; b < 5; b++)
-                    {
-                        ref float column = ref b < 3 ? ref Unsafe.Add(ref e, b * V) : ref Unsafe.Add(ref d, (2 * (b - 3) + 1) * V);
-                        nuint columnStride = b < 3 ? 3 * V : rowStride;
-                        ref float to = ref Unsafe.Add(ref target, (nuint)b * positionStride);
-                        ApplyEvenBt2(ref column, 2 * columnStride, ref to, 5 * positionStride);
-                        Vector512.LoadUnsafe(ref column, columnStride).StoreUnsafe(ref to, 15 * positionStride);
-                        Vector512.LoadUnsafe(ref column, 3 * columnStride).StoreUnsafe(ref to, 20 * positionStride);
-                    }
-                }
-            }
-        }
-
+        // F(2, 2)'s B₂ᵀ = [1 −1 0; 0 1 0; 0 −1 1] times (e0, e1, e2).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void ApplyEvenBt2(ref float source, nuint sourceStride, ref float target, nuint targetStride)
         {
@@ -445,39 +446,6 @@ namespace CnnGen.Kernels
             var m1 = Vector512.LoadUnsafe(ref source, stride);
             return (Vector512.LoadUnsafe(ref source) + m1 + Vector512.LoadUnsafe(ref source, 3 * stride),
                 m1 + Vector512.LoadUnsafe(ref source, 2 * stride) + Vector512.LoadUnsafe(ref source, 4 * stride));
-        }
-
-        // The 2x4 tile: V[a·9 + b][group][tile − first][16] = Bᵀ d B of each 5x9 window (4 rows and 8 columns apart): along
-        // the rows the 4x4 tile's transform (B₂ᵀ of F(4, 2) on the even columns, the odd ones as they are), then down the
-        // columns the 2x2 tile's (F(2, 2) on the even rows, the odd rows as they are).
-        internal static void TransformInputWide(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
-        {
-            ref float p0 = ref MemoryMarshal.GetReference(padded);
-            ref float v0 = ref MemoryMarshal.GetReference(transformed);
-            ref float e = ref MemoryMarshal.GetReference(staging);
-            nuint rowStride = (nuint)(l.PaddedWidth * V), positionStride = (nuint)l.TransformedPositionStride;
-            for (int t = first; t < first + count; t++)
-            {
-                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
-                for (int group = 0; group < l.InGroups; group++)
-                {
-                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (4 * ty * l.PaddedWidth + 8 * tx) * V);
-                    ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
-                    // Rows: e[i][b] = (B₂ᵀ of row i's even columns)[b] for b < 5.
-                    for (int i = 0; i < 5; i++)
-                        ApplyEvenBt(ref Unsafe.Add(ref d, (nuint)i * rowStride), 2 * V, ref Unsafe.Add(ref e, i * 5 * V), V);
-                    // Columns: V[a·9 + b] = (Bᵀ column b)[a]; column b < 5 from e, column 5 + j is the window's column 2j + 1.
-                    for (int b = 0; b < 9; b++)
-                    {
-                        ref float column = ref b < 5 ? ref Unsafe.Add(ref e, b * V) : ref Unsafe.Add(ref d, (2 * (b - 5) + 1) * V);
-                        nuint columnStride = b < 5 ? 5 * V : rowStride;
-                        ref float to = ref Unsafe.Add(ref target, (nuint)b * positionStride);
-                        ApplyEvenBt2(ref column, 2 * columnStride, ref to, 9 * positionStride);
-                        Vector512.LoadUnsafe(ref column, columnStride).StoreUnsafe(ref to, 27 * positionStride);
-                        Vector512.LoadUnsafe(ref column, 3 * columnStride).StoreUnsafe(ref to, 36 * positionStride);
-                    }
-                }
-            }
         }
 
         // The 2x4 tile: Y = Aᵀ M A + bias, ReLU: along the rows the 4x4 tile's Aᵀ (ApplyAt, 9 positions to 4 columns), then
