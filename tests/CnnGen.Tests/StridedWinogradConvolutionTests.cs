@@ -52,16 +52,7 @@ namespace CnnGen.Tests
                 new object[] { 24, 9, 17, 32, 1, true },     // a 5x9 output: partial 2x4 (and 4x4) tiles at the bottom and right
                 new object[] { 48, 16, 12, 96, 0, false },   // 7x5 output, no padding: a 2x4 tile's last column of one cell
             };
-            var random = new Random(53);
-            int[] channels = { 1, 3, 5, 16, 17, 32, 64 };
-            for (int trial = 0; trial < 12; trial++)
-            {
-                shapes.Add(new object[]
-                {
-                    channels[random.Next(channels.Length)], random.Next(3, 40), random.Next(3, 40), channels[random.Next(channels.Length)],
-                    random.Next(0, 3), random.Next(2) == 0,
-                });
-            }
+            shapes.AddRange(RandomShapes(seed: 53, count: 12, smallest: 3, largest: 40));
             return shapes;
         }
 

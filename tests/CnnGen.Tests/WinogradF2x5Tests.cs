@@ -95,16 +95,7 @@ namespace CnnGen.Tests
                 new object[] { 128, 32, 32, 16, 2, true },   // tiles in several chunks
                 new object[] { 1, 33, 5, 1, 1, false },
             };
-            var random = new Random(55);
-            int[] channels = { 1, 3, 5, 16, 17, 32, 64 };
-            for (int trial = 0; trial < 12; trial++)
-            {
-                shapes.Add(new object[]
-                {
-                    channels[random.Next(channels.Length)], random.Next(5, 33), random.Next(5, 33), channels[random.Next(channels.Length)],
-                    random.Next(0, 3), random.Next(2) == 0,
-                });
-            }
+            shapes.AddRange(RandomShapes(seed: 55, count: 12, smallest: 5, largest: 33));
             return shapes;
         }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using Xunit;
 
 namespace CnnGen.Tests.Infrastructure
@@ -24,6 +25,25 @@ namespace CnnGen.Tests.Infrastructure
             var values = new float[length];
             Array.Fill(values, value);
             return values;
+        }
+
+        /// <summary>
+        /// Random layer shapes for a theory's rows, { inChannels, height, width, outChannels, padding, bias }: channel counts
+        /// that fill no whole vector and some that do, maps of <paramref name="smallest"/> to <paramref name="largest"/> − 1,
+        /// padding 0 to 2; the same rows for the same seed.
+        /// </summary>
+        public static IEnumerable<object[]> RandomShapes(int seed, int count, int smallest, int largest)
+        {
+            var random = new Random(seed);
+            int[] channels = { 1, 3, 5, 16, 17, 32, 64 };
+            for (int trial = 0; trial < count; trial++)
+            {
+                yield return new object[]
+                {
+                    channels[random.Next(channels.Length)], random.Next(smallest, largest), random.Next(smallest, largest), channels[random.Next(channels.Length)],
+                    random.Next(0, 3), random.Next(2) == 0,
+                };
+            }
         }
 
         /// <summary>
