@@ -277,11 +277,11 @@ namespace CnnGen.Kernels
             var padded = scratch.Slice(0, g.PaddedLength);
             if (UseLanes(g, outChannels, path))
             {
-                // The caller's filters are these weights packed (TransformFilters) unless the layer runs Winograd and this call
-                // was told not to.
-                // (KernelBench passes packedLanes to time this kernel where Winograd would run.)
+                // The caller's filters are these weights packed (TransformFilters), unless the layer runs Winograd and this call
+                // was told not to: a call allowed Winograd reaches here only where the layer does not run it, so only the other
+                // asks the rule again. (KernelBench passes packedLanes to time this kernel where Winograd would run.)
                 var packed = !packedLanes.IsEmpty ? packedLanes
-                    : winogradFilters.IsEmpty || ForwardByWinograd(g, outChannels) ? default : winogradFilters.Slice(0, outChannels * g.Taps);
+                    : winogradFilters.IsEmpty || !allowWinograd && ForwardByWinograd(g, outChannels) ? default : winogradFilters.Slice(0, outChannels * g.Taps);
                 // Without padding, the lanes tiles read only cells of x itself (the last reads its last float): no copy.
                 if (g.Padding == 0) ForwardLanes512(x, weight, packed, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
                 else
