@@ -6,19 +6,20 @@ using Xunit;
 
 namespace CnnGen.Tests
 {
-    /// <summary>ReLU6, Hardswish, SiLU and GELU and their gradients, each path, against double-precision definitions.</summary>
+    /// <summary>ReLU6, Hardswish, SiLU, GELU, Sigmoid and Tanh and their gradients, each path, against double-precision definitions.</summary>
     public sealed class ActivationKernelTests
     {
         public static IEnumerable<object[]> Cases()
         {
-            string[] kinds = { "Relu6", "Hardswish", "Silu", "GeluErf", "GeluTanh" };
+            string[] kinds = { "Relu6", "Hardswish", "Silu", "GeluErf", "GeluTanh", "Sigmoid", "Tanh" };
             foreach (object[] path in DirectConvolutionTests.Paths())
                 foreach (string kind in kinds)
                     foreach (int length in new[] { 0, 1, 7, 8, 15, 16, 17, 33, 301 })
                         yield return [path[0], kind, length];
         }
 
-        private static readonly float[] s_special = { -3f, 3f, 0f, -0f, 6f, -6f, 10f, -10f, 20f, -20f, 50f, -50f, -100f, 100f, 1e-4f, -1e-4f, 2.9999998f, -2.9999998f, 5.9999995f };
+        private static readonly float[] s_special = { -3f, 3f, 0f, -0f, 6f, -6f, 10f, -10f, 20f, -20f, 50f, -50f, -100f, 100f, 1e-4f, -1e-4f, 2.9999998f, -2.9999998f, 5.9999995f,
+            0.5f, -0.5f, 0.49999997f, -0.49999997f, 0.25f, 1e-30f, 9f, -9f };
 
         private static float[] Inputs(int length, int seed)
         {
@@ -69,6 +70,8 @@ namespace CnnGen.Tests
             "Silu" => x / (1 + Math.Exp(-x)),
             "GeluErf" => x * NormalCdf(x),
             "GeluTanh" => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
+            "Sigmoid" => 1 / (1 + Math.Exp(-x)),
+            "Tanh" => Math.Tanh(x),
             _ => throw new ArgumentException(kind),
         };
 
@@ -85,9 +88,14 @@ namespace CnnGen.Tests
                     double beta = Math.Sqrt(2 / Math.PI), t = Math.Tanh(beta * (x + 0.044715 * x * x * x));
                     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * beta * (1 + 3 * 0.044715 * x * x);
                 }
+                case "Sigmoid": { double s = 1 / (1 + Math.Exp(-x)); return s * (1 - s); }
+                case "Tanh": { double t = Math.Tanh(x); return 1 - t * t; }
                 default: throw new ArgumentException(kind);
             }
         }
+
+        // Sigmoid's and Tanh's backward kernels take the forward's output, as the generated backward passes them.
+        private static bool BackwardReadsOutput(string kind) => kind is "Sigmoid" or "Tanh";
 
         private static void RunForward(string kind, ReadOnlySpan<float> x, Span<float> y, DirectConvolution.KernelPath path)
         {
@@ -98,6 +106,8 @@ namespace CnnGen.Tests
                 case "Silu": Activations.SiluOn(x, y, path); break;
                 case "GeluErf": Activations.GeluOn(x, y, false, path); break;
                 case "GeluTanh": Activations.GeluOn(x, y, true, path); break;
+                case "Sigmoid": Activations.SigmoidOn(x, y, path); break;
+                case "Tanh": Activations.TanhOn(x, y, path); break;
             }
         }
 
@@ -110,6 +120,8 @@ namespace CnnGen.Tests
                 case "Silu": Activations.SiluBackwardOn(x, dy, dx, path); break;
                 case "GeluErf": Activations.GeluBackwardOn(x, dy, dx, false, path); break;
                 case "GeluTanh": Activations.GeluBackwardOn(x, dy, dx, true, path); break;
+                case "Sigmoid": Activations.SigmoidBackwardOn(x, dy, dx, path); break;
+                case "Tanh": Activations.TanhBackwardOn(x, dy, dx, path); break;
             }
         }
 
@@ -127,7 +139,8 @@ namespace CnnGen.Tests
             float[] x = Inputs(length, length + kind.Length), dy = Inputs(length, length * 3 + 1);
             float[] y = new float[length], dx = new float[length];
             RunForward(kind, x, y, path);
-            RunBackward(kind, x, dy, dx, path);
+            float[] source = BackwardReadsOutput(kind) ? y : x;
+            RunBackward(kind, source, dy, dx, path);
             for (int i = 0; i < length; i++)
             {
                 Close(y[i], Forward(kind, x[i]), $"{path} {kind}({x[i]:R})");
@@ -136,7 +149,7 @@ namespace CnnGen.Tests
 
             float[] scalarY = new float[length], scalarDx = new float[length];
             RunForward(kind, x, scalarY, DirectConvolution.KernelPath.Scalar);
-            RunBackward(kind, x, dy, scalarDx, DirectConvolution.KernelPath.Scalar);
+            RunBackward(kind, source, dy, scalarDx, DirectConvolution.KernelPath.Scalar);
             Assert.Equal(scalarY, y);
             Assert.Equal(scalarDx, dx);
 
@@ -145,7 +158,7 @@ namespace CnnGen.Tests
             RunForward(kind, inPlace, inPlace, path);
             Assert.Equal(y, inPlace);
             float[] gradientInPlace = (float[])dy.Clone();
-            RunBackward(kind, x, gradientInPlace, gradientInPlace, path);
+            RunBackward(kind, source, gradientInPlace, gradientInPlace, path);
             Assert.Equal(dx, gradientInPlace);
         }
 
@@ -189,6 +202,36 @@ namespace CnnGen.Tests
                 Activations.GeluOn(x, y, false, path);
                 Assert.True(float.IsNaN(y[0]) && float.IsNaN(y[16]), "GELU passes NaN through");
                 Assert.Equal(float.PositiveInfinity, y[4]);
+                Activations.TanhOn(x, y, path);
+                Assert.True(float.IsNaN(y[0]) && float.IsNaN(y[16]), "Tanh passes NaN through");
+                Assert.True(float.IsNegative(y[3]) && y[3] == 0, "Tanh(-0) = -0");
+                Assert.Equal(1f, y[4]);
+                Assert.Equal(-1f, y[5]);
+                Activations.SigmoidOn(x, y, path);
+                Assert.True(float.IsNaN(y[0]) && float.IsNaN(y[16]), "Sigmoid passes NaN through");
+                Assert.Equal(1f, y[4]);
+                Assert.Equal(0f, y[5]);
+            }
+        }
+
+        [Fact]
+        public void Tanh_KeepsItsRelativeAccuracy_FromTinyToSaturated()
+        {
+            // Both sides of the switch from the series to the exp form at ½, and values far below 1 where an absolute
+            // tolerance would hide a relative error.
+            var x = new List<float>();
+            for (double v = 1e-8; v < 12; v *= 1.013) { x.Add((float)v); x.Add((float)-v); }
+            for (int i = -40; i <= 40; i++) x.Add(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(0.5f) + i));
+            foreach (object[] p in DirectConvolutionTests.Paths())
+            {
+                var path = Enum.Parse<DirectConvolution.KernelPath>((string)p[0]);
+                float[] input = x.ToArray(), y = new float[input.Length];
+                Activations.TanhOn(input, y, path);
+                for (int i = 0; i < input.Length; i++)
+                {
+                    double expected = Math.Tanh(input[i]), error = Math.Abs(y[i] - expected) / Math.Abs(expected);
+                    Assert.True(error <= 4e-7, $"{path} tanh({input[i]:R}) = {y[i]:R}, expected {expected:R} (relative error {error:E2})");
+                }
             }
         }
 
@@ -204,6 +247,10 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentException>(() => Activations.HardswishBackward(x, dy, y.AsSpan(1)));
             Assert.Throws<ArgumentException>(() => Activations.SiluBackward(x.AsSpan(1), dy, y));
             Assert.Throws<ArgumentException>(() => Activations.GeluBackward(x, dy, y.AsSpan(1), false));
+            Assert.Throws<ArgumentException>(() => Activations.Sigmoid(x, y.AsSpan(1)));
+            Assert.Throws<ArgumentException>(() => Activations.Tanh(x.AsSpan(1), y));
+            Assert.Throws<ArgumentException>(() => Activations.SigmoidBackward(x, dy.AsSpan(1), y));
+            Assert.Throws<ArgumentException>(() => Activations.TanhBackward(x, dy, y.AsSpan(1)));
             void All()
             {
                 Activations.Relu6(x, y); Activations.Relu6Backward(x, dy, y);
@@ -211,6 +258,8 @@ namespace CnnGen.Tests
                 Activations.Silu(x, y); Activations.SiluBackward(x, dy, y);
                 Activations.Gelu(x, y, false); Activations.GeluBackward(x, dy, y, false);
                 Activations.Gelu(x, y, true); Activations.GeluBackward(x, dy, y, true);
+                Activations.Sigmoid(x, y); Activations.SigmoidBackward(x, dy, y);
+                Activations.Tanh(x, y); Activations.TanhBackward(x, dy, y);
             }
             Allocations.AssertNone(All);
         }

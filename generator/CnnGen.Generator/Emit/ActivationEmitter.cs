@@ -12,7 +12,7 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// The activation applied in place to <paramref name="span"/>, for the element-wise kernels evaluation fuses into a
-        /// convolution (ReLU, LeakyReLU, ReLU6, Hardswish, SiLU).
+        /// convolution (ReLU, LeakyReLU, ReLU6, Hardswish, SiLU, GELU, Sigmoid, Tanh).
         /// </summary>
         public static string InPlaceStatement(PlannedLayer layer, string span) => layer.Kind switch
         {
@@ -20,13 +20,13 @@ namespace CnnGen.Generator.Emit
             LayerKind.LeakyReLU => "global::CnnGen.Kernels.Elementwise.LeakyRelu(" + span + ", " + span + ", " + Float(layer.Spec.Slope) + ");",
             LayerKind.ReLU6 => "global::CnnGen.Kernels.Activations.Relu6(" + span + ", " + span + ");",
             LayerKind.Hardswish => "global::CnnGen.Kernels.Activations.Hardswish(" + span + ", " + span + ");",
-            LayerKind.SiLU => "global::CnnGen.Kernels.Activations.Silu(" + span + ", " + span + ");",
+            LayerKind.SiLU or LayerKind.GELU or LayerKind.Sigmoid or LayerKind.Tanh =>
+                "global::CnnGen.Kernels.Activations." + KernelName(layer) + "(" + span + ", " + span + GeluArgument(layer) + ");",
             _ => throw new System.ArgumentException(layer.Describe() + " is not fused into a convolution.", nameof(layer)),
         };
 
         protected override void EmitSampleBody(IndentedWriter w, PlannedLayer layer)
         {
-            // ReLU and LeakyReLU are vector kernels; Sigmoid and Tanh stay element by element (MathF).
             if (layer.Kind == LayerKind.ReLU)
             {
                 w.Line("global::CnnGen.Kernels.Elementwise.Relu(x, y);");
@@ -37,16 +37,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::CnnGen.Kernels.Elementwise.LeakyRelu(x, y, " + Float(layer.Spec.Slope) + ");");
                 return;
             }
-            if (KernelName(layer) is { } kernel)
-            {
-                w.Line("global::CnnGen.Kernels.Activations." + kernel + "(x, y" + GeluArgument(layer) + ");");
-                return;
-            }
-            using (w.OpenBlock("for (int i = 0; i < " + Int(layer.Output.Length) + "; i++)"))
-            {
-                w.Line("float v = x[i];");
-                w.Line("y[i] = " + Expression(layer) + ";");
-            }
+            w.Line("global::CnnGen.Kernels.Activations." + KernelName(layer) + "(x, y" + GeluArgument(layer) + ");");
         }
 
         protected override void EmitBackwardInputBody(IndentedWriter w, PlannedLayer layer)
@@ -70,18 +61,9 @@ namespace CnnGen.Generator.Emit
                 w.Line("global::CnnGen.Kernels.Activations.Relu6Backward(y, dy, dx);");
                 return;
             }
-            if (KernelName(layer) is { } kernel)
-            {
-                w.Line("global::CnnGen.Kernels.Activations." + kernel + "Backward(x, dy, dx" + GeluArgument(layer) + ");");
-                return;
-            }
-            string gradient = layer.Kind switch
-            {
-                LayerKind.Sigmoid => "dy[i] * (1f - y[i]) * y[i]",
-                LayerKind.Tanh => "dy[i] * (1f - y[i] * y[i])",
-                _ => throw new System.ArgumentOutOfRangeException(nameof(layer)),
-            };
-            w.Line("for (int i = 0; i < " + Int(layer.Output.Length) + "; i++) dx[i] = " + gradient + ";");
+            // Sigmoid's and Tanh's gradients are functions of their output: dy·(1 − y)·y and dy·(1 − y²).
+            string source = BackwardReads(layer) == Planning.BackwardReads.Output ? "y" : "x";
+            w.Line("global::CnnGen.Kernels.Activations." + KernelName(layer) + "Backward(" + source + ", dy, dx" + GeluArgument(layer) + ");");
         }
 
         public override BackwardReads BackwardReads(PlannedLayer layer) => layer.Kind switch
@@ -90,25 +72,20 @@ namespace CnnGen.Generator.Emit
             _ => Planning.BackwardReads.Input,
         };
 
-        /// <summary>The runtime kernel of the activations computed by <c>CnnGen.Kernels.Activations</c>, or null.</summary>
-        private static string? KernelName(PlannedLayer layer) => layer.Kind switch
+        /// <summary>The runtime kernel of the activations computed by <c>CnnGen.Kernels.Activations</c>.</summary>
+        private static string KernelName(PlannedLayer layer) => layer.Kind switch
         {
             LayerKind.ReLU6 => "Relu6",
             LayerKind.Hardswish => "Hardswish",
             LayerKind.SiLU => "Silu",
             LayerKind.GELU => "Gelu",
-            _ => null,
+            LayerKind.Sigmoid => "Sigmoid",
+            LayerKind.Tanh => "Tanh",
+            _ => throw new System.ArgumentOutOfRangeException(nameof(layer)),
         };
 
         private static string GeluArgument(PlannedLayer layer) =>
             layer.Kind == LayerKind.GELU ? ", tanhApproximation: " + (layer.Spec.TanhApproximation ? "true" : "false") : "";
-
-        private static string Expression(PlannedLayer layer) => layer.Kind switch
-        {
-            LayerKind.Sigmoid => "1f / (1f + global::System.MathF.Exp(-v))",
-            LayerKind.Tanh => "global::System.MathF.Tanh(v)",
-            _ => throw new System.ArgumentOutOfRangeException(nameof(layer)),
-        };
     }
 
     /// <summary><c>Flatten</c>: NCHW is already channel-major, so a sample's vector is its tensor, copied.</summary>

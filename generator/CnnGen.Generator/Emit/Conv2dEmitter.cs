@@ -177,7 +177,8 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>The activations evaluation fuses into the convolution before them (element-wise kernels that run in place).</summary>
         private static bool FusableActivation(LayerKind kind) =>
-            kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ReLU6 or LayerKind.Hardswish or LayerKind.SiLU;
+            kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ReLU6 or LayerKind.Hardswish or LayerKind.SiLU
+                or LayerKind.GELU or LayerKind.Sigmoid or LayerKind.Tanh;
 
         /// <summary>
         /// In evaluation mode a convolution (direct, strided, pointwise, grouped or depthwise) folds a batch-norm that follows

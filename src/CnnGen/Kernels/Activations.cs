@@ -7,13 +7,13 @@ namespace CnnGen.Kernels
 {
     /// <summary>
     /// The newer activations and their gradients, element-wise with PyTorch 1.13's formulas: ReLU6, Hardswish, SiLU,
-    /// GELU (erf and tanh forms). y may alias x, and dx may alias x or dy.
+    /// GELU (erf and tanh forms), and the classic Sigmoid and Tanh. y may alias x, and dx may alias x or dy.
     /// </summary>
     /// <remarks>
     /// Vector512, Vector256 or scalar (<see cref="Simd.Enabled"/>); every path runs the same operations in the same order
     /// (exp and Φ from <see cref="Transcendentals"/>, no fused multiply-add), so the paths agree bit for bit. Against the
-    /// exact functions: ReLU6, Hardswish and their gradients are exact; SiLU and GELU are within a few ulp (about 1e−6
-    /// relative, and absolutely below 1e−7 where the value is tiny).
+    /// exact functions: ReLU6, Hardswish and their gradients are exact; SiLU, GELU, Sigmoid and Tanh are within a few ulp
+    /// (about 1e−6 relative, and absolutely below 1e−7 where the value is tiny).
     /// </remarks>
     public static class Activations
     {
@@ -59,8 +59,25 @@ namespace CnnGen.Kernels
         public static void GeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool tanhApproximation) =>
             GeluBackwardOn(x, dy, dx, tanhApproximation, KernelPaths.Default);
 
+        /// <summary>y = 1 / (1 + exp(−x)) (PyTorch's Sigmoid).</summary>
+        public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => Map<SigmoidOp>(x, y, KernelPaths.Default);
+
+        /// <summary>dx = dy · (1 − y) · y from the forward's output y (PyTorch's sigmoid_backward, the same operations).</summary>
+        public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => Map<SigmoidGradient>(y, dy, dx, KernelPaths.Default);
+
+        /// <summary>y = tanh(x): an odd polynomial where |x| &lt; ½, 1 − 2 / (exp(2|x|) + 1) with x's sign elsewhere.</summary>
+        public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => Map<TanhOp>(x, y, KernelPaths.Default);
+
+        /// <summary>dx = dy · (1 − y · y) from the forward's output y (PyTorch's tanh_backward, the same operations).</summary>
+        public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => Map<TanhGradient>(y, dy, dx, KernelPaths.Default);
+
         // ------------------------------------------------------------------------------------------------------------
         // Path-explicit entry points for the tests.
+
+        internal static void SigmoidOn(ReadOnlySpan<float> x, Span<float> y, DirectConvolution.KernelPath path) => Map<SigmoidOp>(x, y, path);
+        internal static void SigmoidBackwardOn(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, DirectConvolution.KernelPath path) => Map<SigmoidGradient>(y, dy, dx, path);
+        internal static void TanhOn(ReadOnlySpan<float> x, Span<float> y, DirectConvolution.KernelPath path) => Map<TanhOp>(x, y, path);
+        internal static void TanhBackwardOn(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, DirectConvolution.KernelPath path) => Map<TanhGradient>(y, dy, dx, path);
 
         internal static void Relu6On(ReadOnlySpan<float> x, Span<float> y, DirectConvolution.KernelPath path) => Map<Relu6Op>(x, y, path);
         internal static void Relu6BackwardOn(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, DirectConvolution.KernelPath path) => Map<Relu6Gradient>(x, dy, dx, path);
@@ -207,6 +224,68 @@ namespace CnnGen.Kernels
             public static float Apply(float x) => x / (1f + Transcendentals.Exp(-x));
             public static Vector256<float> Apply(Vector256<float> x) => x / (Vector256.Create(1f) + Transcendentals.Exp(-x));
             public static Vector512<float> Apply(Vector512<float> x) => x / (Vector512.Create(1f) + Transcendentals.Exp(-x));
+        }
+
+        private readonly struct SigmoidOp : IUnary
+        {
+            public static float Apply(float x) => 1f / (1f + Transcendentals.Exp(-x));
+            public static Vector256<float> Apply(Vector256<float> x) => Vector256.Create(1f) / (Vector256.Create(1f) + Transcendentals.Exp(-x));
+            public static Vector512<float> Apply(Vector512<float> x) => Vector512.Create(1f) / (Vector512.Create(1f) + Transcendentals.Exp(-x));
+        }
+
+        // Applied to the forward's output y: dy · (1 − y) · y.
+        private readonly struct SigmoidGradient : IBinary
+        {
+            public static float Apply(float y, float dy) => dy * (1f - y) * y;
+            public static Vector256<float> Apply(Vector256<float> y, Vector256<float> dy) => dy * (Vector256.Create(1f) - y) * y;
+            public static Vector512<float> Apply(Vector512<float> y, Vector512<float> dy) => dy * (Vector512.Create(1f) - y) * y;
+        }
+
+        // tanh on |x|, then x's sign bit (so −0 stays −0 and NaN stays NaN). Below ½ the Taylor series of tanh through x¹³
+        // (the next term is under 1e−7 of the value there); from ½ on, 1 − 2/(e^2|x| + 1), whose subtraction loses no
+        // more than a couple of ulp once the result is above 0.46. Large |x| saturates to 1 (exp clamps to +∞'s side).
+        private const float TanhSeriesBelow = 0.5f;
+        private const float T3 = -1f / 3f, T5 = 2f / 15f, T7 = -17f / 315f, T9 = 62f / 2835f, T11 = -1382f / 155925f, T13 = 21844f / 6081075f;
+
+        private readonly struct TanhOp : IUnary
+        {
+            public static float Apply(float x)
+            {
+                float a = MathF.Abs(x), z = a * a;
+                float series = ((((((T13 * z + T11) * z + T9) * z + T7) * z + T5) * z + T3) * z) * a + a;
+                float far = 1f - 2f / (Transcendentals.Exp(2f * a) + 1f);
+                return MathF.CopySign(a < TanhSeriesBelow ? series : far, x);
+            }
+
+            public static Vector256<float> Apply(Vector256<float> x)
+            {
+                var a = Vector256.Abs(x);
+                var z = a * a;
+                var series = ((((((Vector256.Create(T13) * z + Vector256.Create(T11)) * z + Vector256.Create(T9)) * z + Vector256.Create(T7)) * z
+                    + Vector256.Create(T5)) * z + Vector256.Create(T3)) * z) * a + a;
+                var far = Vector256.Create(1f) - Vector256.Create(2f) / (Transcendentals.Exp(Vector256.Create(2f) * a) + Vector256.Create(1f));
+                var magnitude = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(TanhSeriesBelow)), series, far);
+                return magnitude | (x & Vector256.Create(-0f));
+            }
+
+            public static Vector512<float> Apply(Vector512<float> x)
+            {
+                var a = Vector512.Abs(x);
+                var z = a * a;
+                var series = ((((((Vector512.Create(T13) * z + Vector512.Create(T11)) * z + Vector512.Create(T9)) * z + Vector512.Create(T7)) * z
+                    + Vector512.Create(T5)) * z + Vector512.Create(T3)) * z) * a + a;
+                var far = Vector512.Create(1f) - Vector512.Create(2f) / (Transcendentals.Exp(Vector512.Create(2f) * a) + Vector512.Create(1f));
+                var magnitude = Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(TanhSeriesBelow)), series, far);
+                return magnitude | (x & Vector512.Create(-0f));
+            }
+        }
+
+        // Applied to the forward's output y: dy · (1 − y · y).
+        private readonly struct TanhGradient : IBinary
+        {
+            public static float Apply(float y, float dy) => dy * (1f - y * y);
+            public static Vector256<float> Apply(Vector256<float> y, Vector256<float> dy) => dy * (Vector256.Create(1f) - y * y);
+            public static Vector512<float> Apply(Vector512<float> y, Vector512<float> dy) => dy * (Vector512.Create(1f) - y * y);
         }
 
         // 1 − s for s = 1/(1 + e): e·s where s > ½ (no cancellation near 1), else 1 − s (exact enough, and e may be +∞).
