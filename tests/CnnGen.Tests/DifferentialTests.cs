@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Text;
+using CnnGen.Shapes;
 using CnnGen.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -38,6 +39,41 @@ namespace CnnGen.Tests
                 worst = Math.Max(worst, CheckAgainstInterpreter(network, generated));
             }
             _output.WriteLine($"{networks.Length} networks, largest error {worst:E2}");
+        }
+
+        // Dilated convolutions of one group: those whose padding is a multiple of the dilation on sides that are multiples of
+        // it run as d² undilated phases (DilatedConvolution), the rest as im2col; both against the interpreter, with
+        // batch-norm (training statistics) and activations after them, forward and backward.
+        [Fact]
+        public void DilatedNetworksMatchTheInterpreter()
+        {
+            static LayerSpec Dilated(int outChannels, int kernel, int padding, int dilation, bool bias = true) =>
+                LayerSpec.Conv2d(outChannels, kernel, kernel, 1, 1, padding, padding, dilation, dilation, 1, bias);
+            var networks = new[]
+            {
+                new RandomNetwork("DilatedSame", TensorShape.Spatial(8, 12, 12), new[]
+                {
+                    Dilated(16, 3, 2, 2), LayerSpec.BatchNorm(), LayerSpec.ReLU(), Dilated(12, 3, 3, 3, bias: false), LayerSpec.Tanh(),
+                    LayerSpec.Flatten(), LayerSpec.Linear(5),
+                }),
+                new RandomNetwork("DilatedWide", TensorShape.Spatial(16, 16, 16), new[]
+                {
+                    Dilated(32, 3, 4, 4), LayerSpec.ReLU(), Dilated(16, 5, 4, 2), LayerSpec.MaxPool(2, null, 0), LayerSpec.Flatten(), LayerSpec.Linear(3),
+                }),
+                new RandomNetwork("DilatedValidAndOdd", TensorShape.Spatial(3, 11, 10), new[]
+                {
+                    Dilated(6, 3, 0, 2), LayerSpec.Sigmoid(), Dilated(4, 3, 2, 2), LayerSpec.Flatten(), LayerSpec.Linear(2),
+                }),
+            };
+            var source = new StringBuilder("using CnnGen;\nnamespace Dilated;\n");
+            foreach (var network in networks) source.Append(network.Declaration()).Append('\n');
+            using var assembly = GeneratorHarness.CompileAndLoad(source.ToString());
+            foreach (var network in networks)
+            {
+                Assert.False(network.Layout.HasErrors, network.Name);
+                double worst = CheckAgainstInterpreter(network, assembly.CreateNetwork("Dilated." + network.Name));
+                _output.WriteLine($"{network.Name}: largest error {worst:E2}");
+            }
         }
 
         internal static double CheckAgainstInterpreter(RandomNetwork network, INetwork generated)

@@ -11,7 +11,8 @@ namespace CnnGen.Kernels
     /// <remarks>
     /// <para>
     /// Depthwise layers (one input channel per group, any channel multiplier) run the direct kernel of
-    /// <see cref="DepthwiseConvolution"/>, vectorized along the output row. A grouped 1x1 stride-1 unpadded kernel runs
+    /// <see cref="DepthwiseConvolution"/>, vectorized along the output row. Dilated stride-1 layers of one group run as d²
+    /// undilated convolutions on the input's phases (<see cref="DilatedConvolution"/>), where that identity holds. A grouped 1x1 stride-1 unpadded kernel runs
     /// each group as a <see cref="PointwiseConvolution"/> (its input is its columns). Every other layer runs per group as
     /// im2col (<see cref="ConvolutionColumns"/>) and a <see cref="Gemm"/> product: y_g = W_g · cols_g, started at the bias.
     /// </para>
@@ -27,6 +28,7 @@ namespace CnnGen.Kernels
         {
             if (g.GroupInChannels == 1) return DepthwiseConvolution.ScratchLength(g);
             if (IsPointwise(g)) return 0;
+            if (DilatedConvolution.Handles(g)) return DilatedConvolution.ScratchLength(g);
             long length = (long)g.GroupInChannels * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth;
             if (length > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The columns of this convolution do not fit in a span.");
             return (int)length;
@@ -72,6 +74,12 @@ namespace CnnGen.Kernels
             if (g.GroupInChannels == 1)
             {
                 DepthwiseConvolution.Forward(g, x, weight, bias, y, scratch, path, low, high);
+                return;
+            }
+            if (DilatedConvolution.Handles(g))
+            {
+                DilatedConvolution.Forward(g, x, weight, bias, y, scratch, path);
+                clamp.ApplyInPlace(y.Slice(0, g.OutLength), path);
                 return;
             }
             int plane = g.OutHeight * g.OutWidth, inPlane = g.InHeight * g.InWidth;
@@ -155,6 +163,11 @@ namespace CnnGen.Kernels
             if (g.GroupInChannels == 1)
             {
                 DepthwiseConvolution.Backward(g, x, weight, outputGradient, weightGradient, inputGradient, scratch, path);
+                return;
+            }
+            if (DilatedConvolution.Handles(g))
+            {
+                DilatedConvolution.Backward(g, x, weight, outputGradient, weightGradient, inputGradient, scratch, path);
                 return;
             }
             int groupIn = g.GroupInChannels, groupOut = g.GroupOutChannels, depth = groupIn * g.KernelHeight * g.KernelWidth;
