@@ -22,6 +22,13 @@ def vgg():
     return nn.Sequential(*layers), (3, 32, 32)
 
 
+def vgg5():
+    layers = conv_bn_relu(3, 32) + conv_bn_relu(32, 32) + [nn.MaxPool2d(2)]
+    layers += conv_bn_relu(32, 64) + conv_bn_relu(64, 64) + [nn.MaxPool2d(2)]
+    layers += conv_bn_relu(64, 128) + [nn.MaxPool2d(2), nn.Flatten(), nn.Linear(128 * 4 * 4, 10)]
+    return nn.Sequential(*layers), (3, 32, 32)
+
+
 def vgg11():
     layers = conv_bn_relu(3, 64) + [nn.MaxPool2d(2)] + conv_bn_relu(64, 128) + [nn.MaxPool2d(2)]
     layers += conv_bn_relu(128, 256) + conv_bn_relu(256, 256) + [nn.MaxPool2d(2)]
@@ -51,7 +58,7 @@ def resnet_stem():
     return nn.Sequential(*layers), (3, 64, 64)
 
 
-NETWORKS = {"vgg": vgg, "vgg11": vgg11, "resnet-stem": resnet_stem}
+NETWORKS = {"vgg": vgg, "vgg5": vgg5, "vgg11": vgg11, "resnet-stem": resnet_stem}
 
 
 def train(name, threads, seconds=4.0):

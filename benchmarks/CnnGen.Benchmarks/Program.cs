@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10: TrainCpu.cs; -- zoo [probes|batch] [name part]: Zoo.cs)
+// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10: TrainCpu.cs; -- zoo [probes|batch|sweep] [name part]: Zoo.cs)
 if (args.Length > 0 && args[0] == "zoo")
 {
-    bool probes = args.Length > 1 && args[1] == "probes", batch = args.Length > 1 && args[1] == "batch";
-    CnnGen.Benchmarks.ZooComparison.Run(probes, batch, only: args.Length > (probes || batch ? 2 : 1) ? args[^1] : null);
+    bool probes = args.Length > 1 && args[1] == "probes", batch = args.Length > 1 && args[1] == "batch", sweep = args.Length > 1 && args[1] == "sweep";
+    CnnGen.Benchmarks.ZooComparison.Run(probes, batch, only: args.Length > (probes || batch || sweep ? 2 : 1) ? args[^1] : null, sweep);
     return;
 }
 if (args.Length > 0 && args[0] == "train-cpu")

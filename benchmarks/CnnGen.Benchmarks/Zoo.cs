@@ -21,9 +21,17 @@ namespace CnnGen.Benchmarks
         private static string? s_only;
 
         /// <summary>The scan; <paramref name="only"/>: the networks whose name contains it.</summary>
-        public static void Run(bool probes, bool batch = false, string? only = null)
+        public static void Run(bool probes, bool batch = false, string? only = null, bool sweep = false)
         {
             s_only = only;
+            if (sweep)
+            {
+                // Probes (single layers) only when asked for by name: `-- zoo sweep probe`.
+                var chosen = SweepNetworks.Where(n => only is not null || !n.Name.StartsWith("probe", StringComparison.Ordinal)).ToArray();
+                foreach (var (name, create) in chosen) Compare(name, create);
+                foreach (var (name, create) in chosen) CompareBatch(name, create);
+                return;
+            }
             if (batch)
             {
                 foreach (var (name, create) in Networks) CompareBatch(name, create);
@@ -61,11 +69,40 @@ namespace CnnGen.Benchmarks
         private static readonly (string Name, Func<INetwork> Create)[] Networks =
         {
             ("VGG-style 3x32x32, 64-256 ch", () => Initialized(new VggNet())),
+            ("VGG-style five 3x3 + BN, 32-128 ch", () => Initialized(new Vgg5Net())),
             ("VGG-11 for CIFAR, 64-512 ch", () => Initialized(new Vgg11Net())),
             ("ResNet-18 stem + stage, 3x64x64", () => Initialized(new ResNetStemNet())),
             ("5x5 convolutions, 32-128 ch", () => Initialized(new Wide5x5Net())),
             ("small MNIST CNN, 8-32 ch", () => Initialized(new SmallMnistNet())),
             ("encoder-decoder, s2 + transposed", () => Initialized(new EncoderDecoderNet())),
+        };
+
+        // `-- zoo sweep`: ZooSweep.cs, at batch 1 and at batch 64.
+        private static readonly (string Name, Func<INetwork> Create)[] SweepNetworks =
+        {
+            ("MobileNetV1-style, 32-256 ch", () => Initialized(new Zoo.Sweep.MobileNetV1Net())),
+            ("3x96x96, 16-128 ch, pooling", () => Initialized(new Zoo.Sweep.Image96Net())),
+            ("24-48-96 ch on 28x28, leaky, avg", () => Initialized(new Zoo.Sweep.OddChannelsNet())),
+            ("dilated 2 and 4, SiLU", () => Initialized(new Zoo.Sweep.DilatedNet())),
+            ("fire modules (1x1 + 3x3 concat)", () => Initialized(new Zoo.Sweep.FireNet())),
+            ("MLP 784-512-256-10, GELU", () => Initialized(new Zoo.Sweep.MlpNet())),
+            ("1x64x64, 7x7 and 5x5, tanh", () => Initialized(new Zoo.Sweep.GrayWideKernelNet())),
+            ("probe 7x7 s2 1->16 @64 +BN+tanh", () => Initialized(new Zoo.Sweep.Probes.Gray7x7s2())),
+            ("probe 7x7 s2 1->16 @64 +BN+ReLU", () => Initialized(new Zoo.Sweep.Probes.Gray7x7s2Relu())),
+            ("probe 5x5 s2 16->32 @32 +BN+ReLU", () => Initialized(new Zoo.Sweep.Probes.Conv5x5s2())),
+            ("probe 5x5 32->64 @16 +BN+ReLU+pool", () => Initialized(new Zoo.Sweep.Probes.Conv5x5At16Pooled())),
+            ("probe 3x3 d2 32->32 @32 +ReLU", () => Initialized(new Zoo.Sweep.Probes.Dilated2())),
+            ("probe 3x3 d4 32->64 @32 +ReLU", () => Initialized(new Zoo.Sweep.Probes.Dilated4())),
+            ("probe 3x3 32->32 @32 +SiLU", () => Initialized(new Zoo.Sweep.Probes.Conv3x3Silu())),
+            ("probe dw 3x3 32 @32 +BN+ReLU", () => Initialized(new Zoo.Sweep.Probes.Depthwise32At32())),
+            ("probe 1x1 32->64 @32 +BN+ReLU", () => Initialized(new Zoo.Sweep.Probes.Pointwise32To64At32())),
+            ("probe dw 3x3 s2 64 @32 +BN+ReLU", () => Initialized(new Zoo.Sweep.Probes.Depthwise64s2At32())),
+            ("probe dw 3x3 128 @16 +BN+ReLU", () => Initialized(new Zoo.Sweep.Probes.Depthwise128At16())),
+            ("probe 1x1 128->128 @16 +BN+ReLU", () => Initialized(new Zoo.Sweep.Probes.Pointwise128At16())),
+            ("probe 1x1 128->256 @8 +BN+ReLU", () => Initialized(new Zoo.Sweep.Probes.Pointwise128To256At8())),
+            ("probe dw 3x3 256 @8 +BN+ReLU", () => Initialized(new Zoo.Sweep.Probes.Depthwise256At8())),
+            ("probe Linear 784->512 +GELU", () => Initialized(new Zoo.Sweep.Probes.Linear784To512Gelu())),
+            ("probe Linear 784->512 +ReLU", () => Initialized(new Zoo.Sweep.Probes.Linear784To512Relu())),
         };
 
         // PyTorch's initialization from seed 1, as the generated ResetParameters(1) does.

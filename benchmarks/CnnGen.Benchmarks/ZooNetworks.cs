@@ -18,6 +18,16 @@ namespace CnnGen.Benchmarks.Zoo
     [GlobalAvgPool] [Flatten] [Linear(10)]
     public partial class VggNet { }
 
+    /// <summary>Issue 14's first network: VGG-style, five 3x3 convolutions with batch-norm, 32-64-128 channels, Linear on the 4x4 map.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Flatten] [Linear(10)]
+    public partial class Vgg5Net { }
+
     /// <summary>VGG-11 for CIFAR: 64 to 512 channels down to 2x2, 9.2 M parameters (37 MB: more than the L3 holds).</summary>
     [Network(3, 32, 32)]
     [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
