@@ -517,6 +517,11 @@ namespace KernelBench
                 LeNetLayers();
                 return;
             }
+            if (args.Length > 0 && args[0] == "dilated")
+            {
+                DilatedShapes();
+                return;
+            }
             if (args.Length > 0 && args[0] == "depthwise")
             {
                 DepthwiseShapes();
@@ -1094,6 +1099,29 @@ namespace KernelBench
                 float[] prepared = new float[StridedConvolution.PreparedLength(c, h, w, oc, k, 2, p)];
                 StridedConvolution.Prepare(Fill(oc * c * k * k, 13), Fill(oc, 14), c, h, w, oc, k, 2, p, prepared);
                 return prepared;
+            }
+        }
+
+        // "dilated": dilated 3x3 layers of one group (GroupedConvolution, which runs them as d² undilated phases) against the
+        // undilated layer on the same map (the arithmetic is the same) and on one phase, interleaved rounds, best of each.
+        private static void DilatedShapes()
+        {
+            var shapes = new (int C, int H, int OutC, int Dilation)[] { (32, 32, 32, 2), (32, 32, 64, 4), (64, 16, 64, 2), (16, 64, 16, 2), (128, 16, 128, 2), (32, 24, 32, 3) };
+            float[] x = Fill(128 * 64 * 64, 1), w = Fill(128 * 128 * 9, 2), b = Fill(128, 3), y = new float[128 * 64 * 64], scratch = new float[1 << 22];
+            Console.WriteLine($"{"3x3, dilation d, padding d",-30} {"dilated us",11} {"undilated us",13} {"one phase us",13} {"x phases",9}");
+            foreach (var s in shapes)
+            {
+                var g = new ConvolutionGeometry(s.C, s.H, s.H, s.OutC, 3, 3, 1, 1, s.Dilation, s.Dilation, s.Dilation, s.Dilation, 1);
+                int phase = s.H / s.Dilation;
+                double dilated = double.MaxValue, undilated = double.MaxValue, onePhase = double.MaxValue;
+                for (int round = 0; round < 5; round++)
+                {
+                    dilated = Math.Min(dilated, TimeShort(() => GroupedConvolution.Forward(g, x, w, b, y, scratch)));
+                    undilated = Math.Min(undilated, TimeShort(() => DirectConvolution.Forward(x, s.C, s.H, s.H, w, b, s.OutC, 3, 1, y, scratch, relu: false)));
+                    onePhase = Math.Min(onePhase, TimeShort(() => DirectConvolution.Forward(x, s.C, phase, phase, w, b, s.OutC, 3, 1, y, scratch, relu: false)));
+                }
+                string name = $"{s.C}->{s.OutC} @{s.H}x{s.H} d{s.Dilation}";
+                Console.WriteLine($"{name,-30} {dilated * 1e6,11:F2} {undilated * 1e6,13:F2} {onePhase * 1e6,13:F2} {onePhase * s.Dilation * s.Dilation * 1e6,9:F2}");
             }
         }
 

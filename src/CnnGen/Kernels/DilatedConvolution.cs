@@ -1,4 +1,8 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -43,17 +47,17 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// Floats of scratch for the forward and backward: every input phase (the input's size), one output phase, the
-        /// undilated kernel's own scratch and its kept filters for the forward; the output gradient's phases (the output's size)
-        /// and one input-gradient phase for the backward.
+        /// Floats of scratch for the forward and backward: every input phase (the input's size), every output phase (the
+        /// output's size), the undilated kernel's own scratch and its kept filters for the forward; the output gradient's phases
+        /// and every input-gradient phase for the backward.
         /// </summary>
         public static int ScratchLength(in ConvolutionGeometry g)
         {
             var p = new Phases(g);
             int kernel = DirectConvolution.ScratchLength(g.InChannels, p.Height, p.Width, g.OutChannels, g.KernelHeight, p.Padding);
             int filters = DirectConvolution.WinogradFiltersLength(g.InChannels, p.Height, p.Width, g.OutChannels, g.KernelHeight, p.Padding);
-            long forward = (long)g.InLength + g.OutChannels * p.OutPlane + filters + kernel;
-            long backward = (long)g.InLength + g.OutLength + g.InChannels * p.InPlane + kernel;
+            long forward = (long)g.InLength + g.OutLength + filters + kernel;
+            long backward = 2L * g.InLength + g.OutLength + kernel;
             long length = Math.Max(forward, backward);
             if (length > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The phases of this convolution do not fit in a span.");
             return (int)length;
@@ -66,26 +70,22 @@ namespace CnnGen.Kernels
             var p = new Phases(g);
             int k = g.KernelHeight, inC = g.InChannels, outC = g.OutChannels;
             var inputPhases = scratch.Slice(0, g.InLength);
-            var outputPhase = scratch.Slice(g.InLength, outC * p.OutPlane);
+            var outputPhases = scratch.Slice(g.InLength, g.OutLength);
             // Kept filters (Winograd's, or the lanes kernel's packed weights) exist on the Vector512 path only; transformed
             // once for the d² phases instead of once per phase.
             int filterLength = path == DirectConvolution.KernelPath.Vector512
                 ? DirectConvolution.WinogradFiltersLength(inC, p.Height, p.Width, outC, k, p.Padding) : 0;
-            var filters = scratch.Slice(g.InLength + outC * p.OutPlane, filterLength);
-            var kernelScratch = scratch.Slice(g.InLength + outC * p.OutPlane + filterLength);
+            var filters = scratch.Slice(g.InLength + g.OutLength, filterLength);
+            var kernelScratch = scratch.Slice(g.InLength + g.OutLength + filterLength);
             if (filterLength > 0) DirectConvolution.TransformFilters(weight, inC, p.Height, p.Width, outC, k, p.Padding, filters);
 
-            Split(x, inC, g.InHeight, g.InWidth, p.D, inputPhases);
-            for (int ry = 0; ry < p.D; ry++)
+            Split(x, inC, g.InHeight, g.InWidth, p.D, inputPhases, path);
+            for (int phase = 0; phase < p.D * p.D; phase++)
             {
-                for (int rx = 0; rx < p.D; rx++)
-                {
-                    var phase = inputPhases.Slice((ry * p.D + rx) * inC * p.InPlane, inC * p.InPlane);
-                    DirectConvolution.ForwardOn(phase, inC, p.Height, p.Width, weight, bias, outC, k, p.Padding, outputPhase, kernelScratch,
-                        relu: false, pool: false, path, winogradFilters: filters);
-                    Interleave(outputPhase, outC, p.OutHeight, p.OutWidth, p.D, ry, rx, y);
-                }
+                DirectConvolution.ForwardOn(inputPhases.Slice(phase * inC * p.InPlane, inC * p.InPlane), inC, p.Height, p.Width, weight, bias, outC, k, p.Padding,
+                    outputPhases.Slice(phase * outC * p.OutPlane, outC * p.OutPlane), kernelScratch, relu: false, pool: false, path, winogradFilters: filters);
             }
+            Interleave(outputPhases, outC, g.OutHeight, g.OutWidth, p.D, y, path);
         }
 
         /// <summary>
@@ -99,57 +99,88 @@ namespace CnnGen.Kernels
             int k = g.KernelHeight, inC = g.InChannels, outC = g.OutChannels;
             var inputPhases = scratch.Slice(0, g.InLength);
             var gradientPhases = scratch.Slice(g.InLength, g.OutLength);
-            var inputGradientPhase = scratch.Slice(g.InLength + g.OutLength, inC * p.InPlane);
-            var kernelScratch = scratch.Slice(g.InLength + g.OutLength + inC * p.InPlane);
-            Split(x, inC, g.InHeight, g.InWidth, p.D, inputPhases);
-            Split(outputGradient, outC, g.OutHeight, g.OutWidth, p.D, gradientPhases);
-            for (int ry = 0; ry < p.D; ry++)
+            var inputGradientPhases = scratch.Slice(g.InLength + g.OutLength, g.InLength);
+            var kernelScratch = scratch.Slice(2 * g.InLength + g.OutLength);
+            Split(x, inC, g.InHeight, g.InWidth, p.D, inputPhases, path);
+            Split(outputGradient, outC, g.OutHeight, g.OutWidth, p.D, gradientPhases, path);
+            for (int phase = 0; phase < p.D * p.D; phase++)
             {
-                for (int rx = 0; rx < p.D; rx++)
-                {
-                    int phaseIndex = ry * p.D + rx;
-                    DirectConvolution.BackwardOn(inputPhases.Slice(phaseIndex * inC * p.InPlane, inC * p.InPlane), inC, p.Height, p.Width, weight,
-                        gradientPhases.Slice(phaseIndex * outC * p.OutPlane, outC * p.OutPlane), outC, k, p.Padding,
-                        weightGradient, inputGradient.IsEmpty ? default : inputGradientPhase, kernelScratch, path);
-                    if (!inputGradient.IsEmpty) Interleave(inputGradientPhase, inC, p.Height, p.Width, p.D, ry, rx, inputGradient);
-                }
+                DirectConvolution.BackwardOn(inputPhases.Slice(phase * inC * p.InPlane, inC * p.InPlane), inC, p.Height, p.Width, weight,
+                    gradientPhases.Slice(phase * outC * p.OutPlane, outC * p.OutPlane), outC, k, p.Padding,
+                    weightGradient, inputGradient.IsEmpty ? default : inputGradientPhases.Slice(phase * inC * p.InPlane, inC * p.InPlane), kernelScratch, path);
             }
+            if (!inputGradient.IsEmpty) Interleave(inputGradientPhases, inC, g.InHeight, g.InWidth, p.D, inputGradient, path);
         }
 
-        // phases[(ry·d + rx)][c][j][i] = source[c][j·d + ry][i·d + rx].
-        private static void Split(ReadOnlySpan<float> source, int channels, int height, int width, int d, Span<float> phases)
+        // phases[(ry·d + rx)][c][j][i] = source[c][j·d + ry][i·d + rx]. Dilation 2 on Vector512 splits 32 floats of a row at a
+        // time into their evens and odds with two permutes.
+        private static void Split(ReadOnlySpan<float> source, int channels, int height, int width, int d, Span<float> phases, DirectConvolution.KernelPath path)
         {
             int phaseHeight = height / d, phaseWidth = width / d, phaseLength = channels * phaseHeight * phaseWidth;
-            for (int ry = 0; ry < d; ry++)
+            bool pairs = d == 2 && path == DirectConvolution.KernelPath.Vector512 && Avx512F.IsSupported;
+            ref float from = ref MemoryMarshal.GetReference(source);
+            ref float to = ref MemoryMarshal.GetReference(phases);
+            for (int c = 0; c < channels; c++)
             {
-                for (int rx = 0; rx < d; rx++)
+                for (int row = 0; row < height; row++)
                 {
-                    var phase = phases.Slice((ry * d + rx) * phaseLength, phaseLength);
-                    int at = 0;
-                    for (int c = 0; c < channels; c++)
+                    int ry = row % d, j = row / d;
+                    ref float sourceRow = ref Unsafe.Add(ref from, (c * height + row) * width);
+                    // Row j of channel c in phase (ry, rx) starts here, plus rx · phaseLength.
+                    ref float phaseRow = ref Unsafe.Add(ref to, ry * d * phaseLength + (c * phaseHeight + j) * phaseWidth);
+                    int i = 0;
+                    if (pairs)
                     {
-                        for (int j = 0; j < phaseHeight; j++)
+                        for (; i <= phaseWidth - 16; i += 16)
                         {
-                            var row = source.Slice((c * height + j * d + ry) * width, width);
-                            for (int i = 0; i < phaseWidth; i++) phase[at++] = row[i * d + rx];
+                            var low = Vector512.LoadUnsafe(ref sourceRow, (nuint)(2 * i));
+                            var high = Vector512.LoadUnsafe(ref sourceRow, (nuint)(2 * i + 16));
+                            Avx512F.PermuteVar16x32x2(low, s_evens, high).StoreUnsafe(ref phaseRow, (nuint)i);
+                            Avx512F.PermuteVar16x32x2(low, s_odds, high).StoreUnsafe(ref phaseRow, (nuint)(phaseLength + i));
                         }
                     }
+                    for (; i < phaseWidth; i++)
+                        for (int rx = 0; rx < d; rx++) Unsafe.Add(ref phaseRow, rx * phaseLength + i) = Unsafe.Add(ref sourceRow, i * d + rx);
                 }
             }
         }
 
-        // target[c][j·d + ry][i·d + rx] = phase[c][j][i]: one phase back into its places.
-        private static void Interleave(ReadOnlySpan<float> phase, int channels, int phaseHeight, int phaseWidth, int d, int ry, int rx, Span<float> target)
+        // target[c][j·d + ry][i·d + rx] = phases[(ry·d + rx)][c][j][i]: every phase back into its places, a target row at a time
+        // (dilation 2 on Vector512: 16 floats of each of the row's two phases into 32 with two permutes).
+        private static void Interleave(ReadOnlySpan<float> phases, int channels, int height, int width, int d, Span<float> target, DirectConvolution.KernelPath path)
         {
-            int height = phaseHeight * d, width = phaseWidth * d, at = 0;
+            int phaseHeight = height / d, phaseWidth = width / d, phaseLength = channels * phaseHeight * phaseWidth;
+            bool pairs = d == 2 && path == DirectConvolution.KernelPath.Vector512 && Avx512F.IsSupported;
+            ref float from = ref MemoryMarshal.GetReference(phases);
+            ref float to = ref MemoryMarshal.GetReference(target);
             for (int c = 0; c < channels; c++)
             {
-                for (int j = 0; j < phaseHeight; j++)
+                for (int row = 0; row < height; row++)
                 {
-                    var row = target.Slice((c * height + j * d + ry) * width, width);
-                    for (int i = 0; i < phaseWidth; i++) row[i * d + rx] = phase[at++];
+                    int ry = row % d, j = row / d;
+                    ref float targetRow = ref Unsafe.Add(ref to, (c * height + row) * width);
+                    ref float phaseRow = ref Unsafe.Add(ref from, ry * d * phaseLength + (c * phaseHeight + j) * phaseWidth);
+                    int i = 0;
+                    if (pairs)
+                    {
+                        for (; i <= phaseWidth - 16; i += 16)
+                        {
+                            var evens = Vector512.LoadUnsafe(ref phaseRow, (nuint)i);
+                            var odds = Vector512.LoadUnsafe(ref phaseRow, (nuint)(phaseLength + i));
+                            Avx512F.PermuteVar16x32x2(evens, s_lowHalves, odds).StoreUnsafe(ref targetRow, (nuint)(2 * i));
+                            Avx512F.PermuteVar16x32x2(evens, s_highHalves, odds).StoreUnsafe(ref targetRow, (nuint)(2 * i + 16));
+                        }
+                    }
+                    for (; i < phaseWidth; i++)
+                        for (int rx = 0; rx < d; rx++) Unsafe.Add(ref targetRow, i * d + rx) = Unsafe.Add(ref phaseRow, rx * phaseLength + i);
                 }
             }
         }
+
+        // Indices into the 32 floats of two vectors (0-15 the first, 16-31 the second).
+        private static readonly Vector512<int> s_evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        private static readonly Vector512<int> s_odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        private static readonly Vector512<int> s_lowHalves = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        private static readonly Vector512<int> s_highHalves = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     }
 }
