@@ -517,6 +517,11 @@ namespace KernelBench
                 LeNetLayers();
                 return;
             }
+            if (args.Length > 0 && args[0] == "pointwise")
+            {
+                PointwiseOrders();
+                return;
+            }
             if (args.Length > 0 && args[0] == "dilated")
             {
                 DilatedShapes();
@@ -1123,6 +1128,25 @@ namespace KernelBench
                 string name = $"{s.C}->{s.OutC} @{s.H}x{s.H} d{s.Dilation}";
                 Console.WriteLine($"{name,-30} {dilated * 1e6,11:F2} {undilated * 1e6,13:F2} {onePhase * 1e6,13:F2} {onePhase * s.Dilation * s.Dilation * 1e6,9:F2}");
             }
+        }
+
+        // "pointwise": PointwiseConvolution over MobileNet-like shapes, with blocks of cells copied together first where that
+        // pays (PacksBlocks) against without, interleaved.
+        private static void PointwiseOrders()
+        {
+            var shapes = new (int In, int Out, int H)[] { (32, 64, 32), (64, 128, 16), (128, 128, 16), (128, 256, 8), (256, 256, 8), (16, 64, 32), (64, 16, 32), (24, 96, 16), (96, 24, 16), (64, 64, 16), (512, 512, 4), (32, 32, 32) };
+            float[] x = Fill(512 * 32 * 32, 1), w = Fill(512 * 512, 2), b = Fill(512, 3), y = new float[512 * 32 * 32];
+            Console.WriteLine($"{"1x1 in -> out @map",-24} {"blocks us",15} {"in place us",18} {"GFLOP/s",8}");
+            foreach (var s in shapes)
+            {
+                int plane = s.H * s.H;
+                var (cells, channels) = Interleaved(
+                    () => { PointwiseConvolution.BlockPacking = true; PointwiseConvolution.Forward(x, s.In, plane, w, b.AsSpan(0, s.Out), s.Out, y, 0f, float.PositiveInfinity); },
+                    () => { PointwiseConvolution.BlockPacking = false; PointwiseConvolution.Forward(x, s.In, plane, w, b.AsSpan(0, s.Out), s.Out, y, 0f, float.PositiveInfinity); });
+                string name = $"{s.In} -> {s.Out} @{s.H}x{s.H}";
+                Console.WriteLine($"{name,-24} {cells * 1e6,15:F2} {channels * 1e6,18:F2} {2.0 * s.In * s.Out * plane / cells / 1e9,8:F1}");
+            }
+            PointwiseConvolution.BlockPacking = true;
         }
 
         // "depthwise": the depthwise kernel over a range of shapes (channels, map size, stride, dilation), fused ReLU6, next to a

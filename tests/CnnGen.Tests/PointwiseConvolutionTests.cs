@@ -22,6 +22,11 @@ namespace CnnGen.Tests
                 new object[] { 5, 24, 6, false },     // 24 cells: one and a half Vector512, three Vector256
                 new object[] { 7, 100, 9, true },     // 100 = 6·16 + 4: every tile width, then a scalar tail; 9 = 4 + 4 + 1 channels
                 new object[] { 2, 131, 3, false },
+                // Blocks of cells copied together first (planes of 256+ cells, 32+ channels each way): whole blocks, a last
+                // block of fewer vectors, a scalar tail; channel counts that leave 1-3 rows in the last tile.
+                new object[] { 32, 1024, 64, true },
+                new object[] { 48, 289, 33, false },
+                new object[] { 35, 256, 34, true },
             };
             var random = new Random(17);
             for (int trial = 0; trial < 12; trial++)
@@ -103,11 +108,12 @@ namespace CnnGen.Tests
         [Fact]
         public void Forward_AllocatesNothing()
         {
-            float[] x = new float[64 * 256], w = new float[16 * 64], b = new float[16], y = new float[16 * 256];
+            float[] x = new float[64 * 256], w = new float[64 * 64], b = new float[64], y = new float[64 * 256];
             Allocations.AssertNone(() =>
             {
-                PointwiseConvolution.Forward(x, 64, 256, w, b, 16, y);
-                PointwiseConvolution.Forward(x, 64, 256, w, b, 16, y, 0f, 6f);
+                PointwiseConvolution.Forward(x, 64, 256, w, b.AsSpan(0, 16), 16, y);
+                PointwiseConvolution.Forward(x, 64, 256, w, b.AsSpan(0, 16), 16, y, 0f, 6f);
+                PointwiseConvolution.Forward(x, 64, 256, w, b, 64, y, 0f, 6f); // blocks of cells copied together (a buffer per thread, made once)
             });
         }
     }

@@ -15,12 +15,32 @@ namespace CnnGen.Kernels
     /// A tile is up to 4 output channels x up to 4 vectors of cells (16 floats each on Vector512, 8 on Vector256): per input
     /// channel, one load per vector of x and one broadcast weight per output channel feed 16 fused multiply-adds, the
     /// accumulators starting at the bias. The weights are read as PyTorch stores them ([outChannels x inChannels], a row per
-    /// output channel), so nothing is packed per call. Cells past the last whole vector run a scalar tile. The sum over the
-    /// input channels runs in their order, as in the definition, so every path agrees to rounding with the others. An
-    /// activation's bounds (a fused ReLU or ReLU6) are applied to the accumulators before they are stored.
+    /// output channel), so nothing is packed per call. On planes of 256+ cells with 32+ channels each way a block of up to
+    /// four vectors of cells is first copied together for every output channel to read (PacksBlocks). Cells past the last
+    /// whole vector run a scalar tile. The sum over the input channels runs in their order, as in the definition, so every
+    /// path agrees to rounding with the others. An activation's bounds (a fused ReLU or ReLU6) are applied to the
+    /// accumulators before they are stored.
     /// </remarks>
     public static class PointwiseConvolution
     {
+        /// <summary>Whether a layer whose shape pays for it copies blocks of cells together first (KernelBench turns it off to compare).</summary>
+        internal static bool BlockPacking = true;
+
+        // Planes of 256 cells or more put an input channel's rows 1 KB or more apart, so the rows a tile reads for 32+ input
+        // channels fall into the same few L1 sets and come from L2: a block of cells copied together first (reused by every
+        // output channel) reads from L1.
+        private static bool PacksBlocks(int inChannels, int plane, int outChannels) => plane >= 256 && inChannels >= 32 && outChannels >= 32;
+
+        [ThreadStatic]
+        private static float[]? t_block;
+
+        private static float[] BlockBuffer(int length)
+        {
+            var buffer = t_block;
+            if (buffer is null || buffer.Length < length) t_block = buffer = new float[length];
+            return buffer;
+        }
+
         /// <summary>
         /// y[oc, i] = bias[oc] + Σ_c weight[oc, c] · x[c, i] for every output channel oc and cell i &lt; <paramref name="plane"/>;
         /// an empty <paramref name="bias"/> means none.
@@ -61,18 +81,43 @@ namespace CnnGen.Kernels
                 : path != KernelPath.Scalar && Vector256.IsHardwareAccelerated ? 8 : 0;
             int vectorCells = lanes == 0 ? 0 : plane / lanes * lanes;
             Span<float> b = stackalloc float[4];
+            bool blocks = BlockPacking && lanes > 0 && PacksBlocks(inChannels, plane, outChannels);
+            if (blocks)
+            {
+                // A block of up to four vectors of cells at a time over every output channel: the block's input (inChannels x
+                // 64 cells, 32 KB at 128 channels) stays in L1 while the weights stream, instead of the whole input passing
+                // through for each 4 output channels.
+                float[] buffer = BlockBuffer(inChannels * 4 * lanes);
+                for (int cell0 = 0; cell0 < vectorCells;)
+                {
+                    int vectors = Math.Min(4, (vectorCells - cell0) / lanes), blockStride = vectors * lanes;
+                    ref float block = ref MemoryMarshal.GetArrayDataReference(buffer);
+                    for (int c = 0; c < inChannels; c++)
+                        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref xs, c * plane + cell0), blockStride).CopyTo(buffer.AsSpan(c * blockStride, blockStride));
+                    for (int oc = 0; oc < outChannels; oc += 4)
+                    {
+                        int rows = Math.Min(4, outChannels - oc);
+                        for (int r = 0; r < rows; r++) b[r] = bias.IsEmpty ? 0f : bias[oc + r];
+                        ref float w = ref Unsafe.Add(ref ws, oc * inChannels);
+                        ref float o = ref Unsafe.Add(ref ys, oc * plane + cell0);
+                        if (lanes == 16) Tile512(rows, vectors, ref block, inChannels, blockStride, plane, ref w, b, clamp, ref o);
+                        else Tile256(rows, vectors, ref block, inChannels, blockStride, plane, ref w, b, clamp, ref o);
+                    }
+                    cell0 += vectors * lanes;
+                }
+            }
             for (int oc = 0; oc < outChannels; oc += 4)
             {
                 int rows = Math.Min(4, outChannels - oc);
                 ref float w = ref Unsafe.Add(ref ws, oc * inChannels);
                 ref float o = ref Unsafe.Add(ref ys, oc * plane);
                 for (int r = 0; r < rows; r++) b[r] = bias.IsEmpty ? 0f : bias[oc + r];
-                int cell = 0;
+                int cell = blocks ? vectorCells : 0; // the vector cells ran above by blocks
                 while (cell < vectorCells)
                 {
                     int vectors = Math.Min(4, (vectorCells - cell) / lanes);
-                    if (lanes == 16) Tile512(rows, vectors, ref Unsafe.Add(ref xs, cell), inChannels, plane, ref w, b, clamp, ref Unsafe.Add(ref o, cell));
-                    else Tile256(rows, vectors, ref Unsafe.Add(ref xs, cell), inChannels, plane, ref w, b, clamp, ref Unsafe.Add(ref o, cell));
+                    if (lanes == 16) Tile512(rows, vectors, ref Unsafe.Add(ref xs, cell), inChannels, plane, plane, ref w, b, clamp, ref Unsafe.Add(ref o, cell));
+                    else Tile256(rows, vectors, ref Unsafe.Add(ref xs, cell), inChannels, plane, plane, ref w, b, clamp, ref Unsafe.Add(ref o, cell));
                     cell += vectors * lanes;
                 }
                 for (; cell < plane; cell++)
@@ -94,54 +139,54 @@ namespace CnnGen.Kernels
         }
 
         // Specializes the tile for its rows and vectors, so each shape has its own registers.
-        private static void Tile512(int rows, int vectors, ref float x, int inChannels, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
+        private static void Tile512(int rows, int vectors, ref float x, int inChannels, int xStride, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
         {
             switch (rows * 4 + vectors)
             {
-                case 4 + 1: Tile512<C1, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 4 + 2: Tile512<C1, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 4 + 3: Tile512<C1, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 4 + 4: Tile512<C1, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 1: Tile512<C2, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 2: Tile512<C2, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 3: Tile512<C2, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 4: Tile512<C2, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 1: Tile512<C3, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 2: Tile512<C3, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 3: Tile512<C3, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 4: Tile512<C3, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 16 + 1: Tile512<C4, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 16 + 2: Tile512<C4, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 16 + 3: Tile512<C4, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                default: Tile512<C4, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 1: Tile512<C1, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 2: Tile512<C1, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 3: Tile512<C1, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 4: Tile512<C1, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 1: Tile512<C2, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 2: Tile512<C2, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 3: Tile512<C2, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 4: Tile512<C2, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 1: Tile512<C3, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 2: Tile512<C3, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 3: Tile512<C3, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 4: Tile512<C3, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 16 + 1: Tile512<C4, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 16 + 2: Tile512<C4, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 16 + 3: Tile512<C4, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                default: Tile512<C4, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
             }
         }
 
-        private static void Tile256(int rows, int vectors, ref float x, int inChannels, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
+        private static void Tile256(int rows, int vectors, ref float x, int inChannels, int xStride, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
         {
             switch (rows * 4 + vectors)
             {
-                case 4 + 1: Tile256<C1, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 4 + 2: Tile256<C1, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 4 + 3: Tile256<C1, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 4 + 4: Tile256<C1, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 1: Tile256<C2, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 2: Tile256<C2, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 3: Tile256<C2, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 4: Tile256<C2, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 1: Tile256<C3, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 2: Tile256<C3, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 3: Tile256<C3, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 4: Tile256<C3, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 16 + 1: Tile256<C4, C1>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 16 + 2: Tile256<C4, C2>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                case 16 + 3: Tile256<C4, C3>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
-                default: Tile256<C4, C4>(ref x, inChannels, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 1: Tile256<C1, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 2: Tile256<C1, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 3: Tile256<C1, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 4: Tile256<C1, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 1: Tile256<C2, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 2: Tile256<C2, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 3: Tile256<C2, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 8 + 4: Tile256<C2, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 1: Tile256<C3, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 2: Tile256<C3, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 3: Tile256<C3, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 12 + 4: Tile256<C3, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 16 + 1: Tile256<C4, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 16 + 2: Tile256<C4, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 16 + 3: Tile256<C4, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                default: Tile256<C4, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
             }
         }
 
         // TRows output channels x TVectors vectors of 16 cells; unused accumulators vanish at JIT time.
-        private static void Tile512<TRows, TVectors>(ref float x, int inChannels, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
+        private static void Tile512<TRows, TVectors>(ref float x, int inChannels, int xStride, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
             where TRows : struct, IConstant where TVectors : struct, IConstant
         {
             int rows = TRows.Value, vectors = TVectors.Value;
@@ -156,7 +201,7 @@ namespace CnnGen.Kernels
             if (rows > 3) { a30 = Vector512.Create(bias[3]); a31 = a30; a32 = a30; a33 = a30; }
             for (int c = 0; c < inChannels; c++)
             {
-                ref float xc = ref Unsafe.Add(ref x, c * plane);
+                ref float xc = ref Unsafe.Add(ref x, c * xStride);
                 var x0 = Vector512.LoadUnsafe(ref xc);
                 var x1 = vectors > 1 ? Vector512.LoadUnsafe(ref xc, 16) : default;
                 var x2 = vectors > 2 ? Vector512.LoadUnsafe(ref xc, 32) : default;
@@ -211,7 +256,7 @@ namespace CnnGen.Kernels
         }
 
         // The same tile on Vector256: TRows output channels x TVectors vectors of 8 cells.
-        private static void Tile256<TRows, TVectors>(ref float x, int inChannels, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
+        private static void Tile256<TRows, TVectors>(ref float x, int inChannels, int xStride, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
             where TRows : struct, IConstant where TVectors : struct, IConstant
         {
             int rows = TRows.Value, vectors = TVectors.Value;
@@ -226,7 +271,7 @@ namespace CnnGen.Kernels
             if (rows > 3) { a30 = Vector256.Create(bias[3]); a31 = a30; a32 = a30; a33 = a30; }
             for (int c = 0; c < inChannels; c++)
             {
-                ref float xc = ref Unsafe.Add(ref x, c * plane);
+                ref float xc = ref Unsafe.Add(ref x, c * xStride);
                 var x0 = Vector256.LoadUnsafe(ref xc);
                 var x1 = vectors > 1 ? Vector256.LoadUnsafe(ref xc, 8) : default;
                 var x2 = vectors > 2 ? Vector256.LoadUnsafe(ref xc, 16) : default;
