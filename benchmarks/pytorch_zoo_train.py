@@ -58,7 +58,30 @@ def resnet_stem():
     return nn.Sequential(*layers), (3, 64, 64)
 
 
-NETWORKS = {"vgg": vgg, "vgg5": vgg5, "vgg11": vgg11, "resnet-stem": resnet_stem}
+def mobilenet_v1():
+    def separable(cin, cout, stride):
+        return [nn.Conv2d(cin, cin, 3, stride=stride, padding=1, groups=cin, bias=False), nn.BatchNorm2d(cin), nn.ReLU(),
+                nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+    layers = conv_bn_relu(3, 32) + separable(32, 64, 1) + separable(64, 128, 2) + separable(128, 128, 1)
+    layers += separable(128, 256, 2) + separable(256, 256, 1) + [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(256, 10)]
+    return nn.Sequential(*layers), (3, 32, 32)
+
+
+def dilated():
+    layers = [nn.Conv2d(3, 32, 3, padding=1), nn.SiLU(), nn.Conv2d(32, 32, 3, padding=2, dilation=2), nn.SiLU(),
+              nn.Conv2d(32, 64, 3, padding=4, dilation=4), nn.SiLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)]
+    return nn.Sequential(*layers), (3, 32, 32)
+
+
+def gray_wide_kernels():
+    layers = [nn.Conv2d(1, 16, 7, stride=2, padding=3, bias=False), nn.BatchNorm2d(16), nn.Tanh(),
+              nn.Conv2d(16, 32, 5, stride=2, padding=2, bias=False), nn.BatchNorm2d(32), nn.Tanh(),
+              nn.Conv2d(32, 64, 5, padding=2, bias=False), nn.BatchNorm2d(64), nn.Tanh(), nn.MaxPool2d(2),
+              nn.Flatten(), nn.Linear(64 * 8 * 8, 10)]
+    return nn.Sequential(*layers), (1, 64, 64)
+
+
+NETWORKS = {"vgg": vgg, "vgg5": vgg5, "vgg11": vgg11, "mobilenet-v1": mobilenet_v1, "dilated": dilated, "gray": gray_wide_kernels, "resnet-stem": resnet_stem}
 
 
 def train(name, threads, seconds=4.0):

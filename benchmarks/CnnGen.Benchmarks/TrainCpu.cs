@@ -18,7 +18,7 @@ namespace CnnGen.Benchmarks
         /// <summary>
         /// <c>-- train-loop NETWORK THREADS SECONDS</c>: train steps (batch 64) for a while on a quiet process, then images/s by
         /// the wall clock (best of rounds of 0.5 s). For a profiler (perf record with DOTNET_PerfMapEnabled=1) to attribute
-        /// the step's time to layers and kernels; NETWORK is cifar, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem
+        /// the step's time to layers and kernels; NETWORK is cifar, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem, mobilenet-v1, dilated, gray
         /// (against benchmarks/pytorch_zoo_train.py).
         /// </summary>
         public static void Loop(string network, int threads, double seconds)
@@ -31,8 +31,11 @@ namespace CnnGen.Benchmarks
                 case "vgg": LoopOf<Zoo.VggNet>(threads, seconds); break;
                 case "vgg11": LoopOf<Zoo.Vgg11Net>(threads, seconds); break;
                 case "vgg5": LoopOf<Zoo.Vgg5Net>(threads, seconds); break;
+                case "mobilenet-v1": LoopOf<Zoo.Sweep.MobileNetV1Net>(threads, seconds); break;
+                case "dilated": LoopOf<Zoo.Sweep.DilatedNet>(threads, seconds); break;
+                case "gray": LoopOf<Zoo.Sweep.GrayWideKernelNet>(threads, seconds); break;
                 case "resnet-stem": LoopOf<Zoo.ResNetStemNet>(threads, seconds); break;
-                default: throw new ArgumentException($"Unknown network {network}: cifar, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem.");
+                default: throw new ArgumentException($"Unknown network {network}: cifar, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem, mobilenet-v1, dilated, gray.");
             }
         }
 

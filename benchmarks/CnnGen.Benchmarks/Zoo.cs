@@ -162,9 +162,11 @@ namespace CnnGen.Benchmarks
             var random = new CnnRandom(2);
             float[] input = new float[Batch * layout.Input.Length], output = new float[Batch * layout.Output.Length], ortOutput = new float[output.Length];
             for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat();
-            using var cores = new ParallelEvaluation(network, threads: 2, Batch);
+            // ZOO_THREADS=1: both engines on one thread (the batch's own speed, apart from how two threads share the cores).
+            int threads = Environment.GetEnvironmentVariable("ZOO_THREADS") == "1" ? 1 : 2;
+            using var cores = new ParallelEvaluation(network, threads, Batch);
 
-            using var options = new SessionOptions { IntraOpNumThreads = 2, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+            using var options = new SessionOptions { IntraOpNumThreads = threads, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
             // ONNX Runtime's pool threads spin for a while after each run; interleaved with CnnGen's rounds they would take a
             // core from them (BenchmarkDotNet runs each engine in a process of its own). ZOO_ORT_SPIN=1 keeps its spinning.
             if (Environment.GetEnvironmentVariable("ZOO_ORT_SPIN") != "1") options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
