@@ -296,6 +296,7 @@ namespace KernelBench
                 var products = scratch.AsMemory(at, l.ProductLength); at += l.ProductLength;
                 var outputs = scratch.AsMemory(at, l.OutputLength);
                 int cells = l.OutHeight * l.OutWidth;
+                var sink = new StridedWinogradConvolution.Sink(l.OutputGroupStride, l.OutWidth, 0, means: false);
                 StridedWinogradConvolution.Forward(x, filters, bias, y, scratch, true, l);
                 double pad = TimeShort(() => WinogradF4Convolution.Pad(x, padded.Span, staging.Span, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride));
                 double input = TimeShort(() =>
@@ -320,9 +321,9 @@ namespace KernelBench
                     for (int chunk = 0; chunk < l.Chunks; chunk++)
                     {
                         int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                        if (l.Tile == 2) StridedWinogradConvolution.TransformOutput2(products.Span, staging.Span, outputs.Span, first, count, true, l);
-                        else if (l.Tile == StridedWinogradConvolution.Wide) StridedWinogradConvolution.TransformOutputWide(products.Span, outputs.Span, staging.Span, first, count, true, l);
-                        else StridedWinogradConvolution.TransformOutput(products.Span, staging.Span, outputs.Span, first, count, true, l);
+                        if (l.Tile == 2) StridedWinogradConvolution.TransformOutput2(products.Span, staging.Span, outputs.Span, first, count, true, l, sink);
+                        else if (l.Tile == StridedWinogradConvolution.Wide) StridedWinogradConvolution.TransformOutputWide(products.Span, outputs.Span, staging.Span, first, count, true, l, sink);
+                        else StridedWinogradConvolution.TransformOutput(products.Span, staging.Span, outputs.Span, first, count, true, l, sink);
                     }
                 });
                 double unpack = TimeShort(() => WinogradF4Convolution.Unpack(outputs.Span, y, staging.Span, cells, l.OutChannels, l.OutputGroupStride));
