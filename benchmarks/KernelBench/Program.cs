@@ -256,6 +256,55 @@ namespace KernelBench
                 picked += tp;
             }
             Console.WriteLine($"{"three convolutions",-30} direct {direct * 1e6,7:F2} us                   picked {"",-13} {picked * 1e6,7:F2} us");
+            // The same three layers on the picked kernels, then the global average pooling: through NCHW (each layer pads
+            // its input and writes NCHW maps, then a mean per channel), against linked (StridedConvolution.ForwardPreparedLinked,
+            // as the generated code calls it: the maps handed on in the Winograd kernel's padded layout, the means summed in
+            // the last output transform), interleaved.
+            {
+                var prepared = layers.Select(l =>
+                {
+                    float[] p = new float[StridedConvolution.PreparedLength(l.C, l.H, l.H, l.OC, 3, 2, 1)];
+                    StridedConvolution.Prepare(Fill(l.OC * l.C * 9, 4), Fill(l.OC, 5), l.C, l.H, l.H, l.OC, 3, 2, 1, p);
+                    return p;
+                }).ToArray();
+                var none = StridedConvolution.Link.None;
+                var links = new StridedConvolution.Link[4];
+                links[0] = none;
+                links[1] = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: true);
+                links[2] = StridedConvolution.Link.Convolution(64, 16, 16, 128, 3, 2, 1, atEnd: false);
+                links[3] = StridedConvolution.Link.GlobalMean;
+                var froms = new[] { none, StridedConvolution.Link.Convolution(3, 64, 64, 32, 3, 2, 1, atEnd: true), StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: false) };
+                float[] means = new float[128];
+                int linkedScratch = 0;
+                for (int i = 0; i < 3; i++)
+                    linkedScratch = Math.Max(linkedScratch, StridedConvolution.LinkedScratchLength(layers[i].C, layers[i].H, layers[i].H, layers[i].OC, 3, 2, 1, froms[i], links[i + 1]));
+                float[] shared = new float[linkedScratch];
+                var (throughMaps, linked) = Interleaved(
+                    () =>
+                    {
+                        for (int i = 0; i < 3; i++)
+                        {
+                            var l = layers[i];
+                            StridedConvolution.ForwardPrepared(i == 0 ? l.X : layers[i - 1].Y, l.C, l.H, l.H, prepared[i], l.OC, 3, 2, 1, l.Y, scratch, true);
+                        }
+                        var last = layers[2].Y;
+                        for (int oc = 0; oc < 128; oc++)
+                        {
+                            float sum = 0f;
+                            for (int c = 0; c < 64; c++) sum += last[oc * 64 + c];
+                            means[oc] = sum / 64;
+                        }
+                    },
+                    () =>
+                    {
+                        for (int i = 0; i < 3; i++)
+                        {
+                            var l = layers[i];
+                            StridedConvolution.ForwardPreparedLinked(i == 0 ? l.X : layers[i - 1].Y, l.C, l.H, l.H, prepared[i], l.OC, 3, 2, 1, i == 2 ? means : l.Y, shared, true, froms[i], links[i + 1]);
+                        }
+                    });
+                Console.WriteLine($"{"three convolutions + GAP",-30} through NCHW {throughMaps * 1e6,7:F2} us   linked {linked * 1e6,7:F2} us   {throughMaps / linked,5:F2}x");
+            }
             var network = new CnnGen.Benchmarks.StridedNet();
             network.ResetParameters(1);
             const int Half = 32;

@@ -9,6 +9,19 @@ using static CnnGen.Tests.Infrastructure.ConvolutionReference;
 
 namespace CnnGen.Tests
 {
+    /// <summary>Two stride-2 layers with batch-norm, then a global average pooling: one link, and the pooling fused.</summary>
+    [Network(16, 32, 32)]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false)]
+    [BatchNorm]
+    [ReLU]
+    [Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)]
+    [BatchNorm]
+    [ReLU]
+    [GlobalAvgPool]
+    [Flatten]
+    [Linear(5)]
+    public partial class LinkedStridedNet { }
+
     /// <summary>
     /// Linked stride-2 layers (<see cref="StridedConvolution.ForwardPreparedLinked"/>, <see cref="StridedWinogradConvolution.ForwardLinked"/>):
     /// a layer that hands its maps to the next one in the Winograd kernel's padded layout, and the next one that reads them
@@ -166,6 +179,33 @@ namespace CnnGen.Tests
                 }
                 Assert.True(float.IsNaN(means[oc]));
             }
+        }
+
+        [Fact]
+        public void GeneratedNetwork_LinksItsStridedLayers_AndSaysTheirOutputsAreNotKept()
+        {
+            string source = Infrastructure.GeneratorHarness.GeneratedSources(
+                "using CnnGen;\nnamespace Linked;\n[Network(16, 32, 32)]\n[Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\npublic partial class Net { }")
+                .Single(s => s.Key.Contains("Net")).Value;
+            Assert.Contains("ForwardPreparedLinked(x, 16, 32, 32, p, 32, 3, 2, 1, y, columns, relu: true, global::CnnGen.Kernels.StridedConvolution.Link.None, "
+                + "global::CnnGen.Kernels.StridedConvolution.Link.Convolution(32, 16, 16, 64, 3, 2, 1, atEnd: true));", source);
+            Assert.Contains("ForwardPreparedLinked(x, 32, 16, 16, p, 64, 3, 2, 1, y, columns, relu: true, global::CnnGen.Kernels.StridedConvolution.Link.Convolution(16, 32, 32, 32, 3, 2, 1, atEnd: true), "
+                + "global::CnnGen.Kernels.StridedConvolution.Link.GlobalMean);", source);
+            Assert.Contains("Layer3Conv2dBatchNormReLUGlobalAvgPool(", source);
+
+            var network = new LinkedStridedNet();
+            network.ResetParameters(3);
+            var random = new Random(4);
+            float[] input = RandomValues(random, 2 * LinkedStridedNet.InputLength), output = new float[2 * LinkedStridedNet.OutputLength];
+            var workspace = network.CreateWorkspace(2);
+            network.Forward(input, output, 2, workspace);
+            Assert.Contains("goes straight into layer 3", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
+            Assert.Contains("fused into layer 6", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(5).Length).Message);
+            // Training mode writes them (the links and the pooling fusion are evaluation's).
+            network.Forward(input, output, 2, workspace, training: true);
+            Assert.Equal(2 * 32 * 16 * 16, workspace.LayerOutput(2).Length);
+            Assert.Equal(2 * 64 * 8 * 8, workspace.LayerOutput(5).Length);
         }
 
         [Fact]
