@@ -222,6 +222,43 @@ namespace KernelBench
             }
         }
 
+        // "strided-stem-link": a stride-2 layer that does not run Winograd (few input channels, or fewer than 32 output channels)
+        // before one that does: its kernel's NCHW output then the next layer's padding pass, against the lanes kernel writing
+        // straight into the next layer's padded input (StridedConvolution.ForwardPreparedLinked), interleaved; the basis of
+        // StridedConvolution.LanesLink.
+        private static void StridedStemLink()
+        {
+            var shapes = new (int C, int H, int OC, int NextOC)[]
+            {
+                (3, 32, 16, 32), (3, 64, 16, 32), (3, 64, 32, 64), (3, 128, 32, 64), (3, 64, 64, 128), (3, 128, 64, 128),
+                (8, 64, 32, 64), (8, 32, 16, 32), (16, 64, 16, 32), (16, 32, 16, 32), (4, 96, 48, 96),
+            };
+            Console.WriteLine($"{"3x3 s2 p1 + ReLU, then a Winograd layer",-44} {"NCHW + pad us",14} {"linked us",10} {"speed-up",9}");
+            foreach (var s in shapes)
+            {
+                int o = (s.H + 2 - 3) / 2 + 1;
+                var none = StridedConvolution.Link.None;
+                var next = StridedConvolution.Link.Convolution(s.OC, o, o, s.NextOC, 3, 2, 1, atEnd: true);
+                if (StridedWinogradConvolution.TileFor(s.OC, o, o, s.NextOC, 1) == 0 || StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1) != 0) continue;
+                float[] x = Fill(s.C * s.H * s.H, 1), y = new float[s.OC * o * o];
+                float[] p = new float[StridedConvolution.PreparedLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                StridedConvolution.Prepare(Fill(s.OC * s.C * 9, 2), Fill(s.OC, 3), s.C, s.H, s.H, s.OC, 3, 2, 1, p);
+                var layout = new StridedWinogradConvolution.Layout(s.OC, o, o, s.NextOC, 1, StridedWinogradConvolution.TileFor(s.OC, o, o, s.NextOC, 1));
+                float[] padded = new float[layout.PaddedLength], staging = new float[1024];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                float[] shared = new float[StridedConvolution.LinkedScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1, none, next)];
+                var (unlinked, linked) = Interleaved(
+                    () =>
+                    {
+                        StridedConvolution.ForwardPrepared(x, s.C, s.H, s.H, p, s.OC, 3, 2, 1, y, scratch, true);
+                        WinogradF4Convolution.Pad(y, padded, staging, s.OC, o, o, 1, layout.PaddedWidth, layout.PaddedGroupStride);
+                    },
+                    () => StridedConvolution.ForwardPreparedLinked(x, s.C, s.H, s.H, p, s.OC, 3, 2, 1, y, shared, true, none, next));
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({o}x{o}) -> {s.NextOC}";
+                Console.WriteLine($"{name,-44} {unlinked * 1e6,14:F2} {linked * 1e6,10:F2} {unlinked / linked,8:F2}x");
+            }
+        }
+
         private static string TileName(int tile) => tile == 0 ? "direct" : tile == StridedWinogradConvolution.Wide ? "2x4" : tile + "x" + tile;
 
         // "strided-net": the strided benchmark network's evaluation forward at batch 1: its three convolutions as the generated
@@ -590,6 +627,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "mobilenet")
             {
                 MobileNetLayers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-stem-link")
+            {
+                StridedStemLink();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-net")

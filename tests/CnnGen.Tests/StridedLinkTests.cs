@@ -25,7 +25,8 @@ namespace CnnGen.Tests
     /// <summary>
     /// Linked stride-2 layers (<see cref="StridedConvolution.ForwardPreparedLinked"/>, <see cref="StridedWinogradConvolution.ForwardLinked"/>):
     /// a layer that hands its maps to the next one in the Winograd kernel's padded layout, and the next one that reads them
-    /// there, give the same floats as the two layers through NCHW (the same values are transformed, in the same order); a
+    /// there, give the same floats as the two layers through NCHW (the same values are transformed, in the same order; a stem
+    /// that hands on from the lanes kernel instead of the phases kernel rounds differently, hence means to 1e-5); a
     /// layer that ends in the channels' means gives the means of its maps. On every path: where a layer does not run the
     /// Winograd kernel (Vector256, scalar, shapes it does not pay on) the links fall back to NCHW.
     /// </summary>
@@ -41,6 +42,11 @@ namespace CnnGen.Tests
             new object[] { 24, 35, 29, 40, 56, 72, 1, 0, 1 },   // odd maps, channels off the vector, padding 0 in the middle
             new object[] { 20, 47, 47, 36, 48, 48, 0, 1, 1 },   // padding 0 first: 23x23, then 12x12 and 6x6
             new object[] { 32, 16, 16, 64, 64, 64, 1, 1, 1 },   // down to 2x2 maps: the last layer runs direct (no link into it)
+            new object[] { 3, 33, 31, 32, 32, 64, 0, 1, 1 },    // a stem of 32 channels, no padding, odd maps: the lanes kernel hands on
+            new object[] { 3, 32, 32, 16, 32, 64, 1, 1, 1 },    // a stem of 16 channels: the phases kernel, through NCHW
+            new object[] { 16, 30, 30, 16, 32, 64, 1, 1, 1 },   // 16 in, 16 out (no Winograd): the lanes kernel hands on
+            new object[] { 5, 40, 40, 24, 48, 64, 1, 1, 1 },    // a stem of 24 channels: not whole vectors, through NCHW
+            new object[] { 8, 64, 64, 48, 64, 96, 1, 1, 1 },    // 48 channels: two blocks and one
         };
 
         [Theory]
@@ -105,7 +111,9 @@ namespace CnnGen.Tests
                 {
                     // Where the layer hands its maps on (both layers run Winograd) y is untouched; elsewhere it holds the NCHW maps.
                     var b = shapes[i + 1];
-                    bool handed = StridedWinogradConvolution.TileFor(s.C, s.H, s.W, s.OC, s.P) != 0 && StridedWinogradConvolution.TileFor(b.C, b.H, b.W, b.OC, b.P) != 0;
+                    // A layer that does not run Winograd itself hands on from the lanes kernel where its output channels fill vectors.
+                    bool handed = (StridedWinogradConvolution.TileFor(s.C, s.H, s.W, s.OC, s.P) != 0 || s.OC % 16 == 0 && (s.OC >= 32 || s.C > 8))
+                        && StridedWinogradConvolution.TileFor(b.C, b.H, b.W, b.OC, b.P) != 0;
                     Assert.Equal(handed, y.ToArray().All(float.IsNaN));
                     linked = y.ToArray();
                 }

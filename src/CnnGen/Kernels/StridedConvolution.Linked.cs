@@ -1,4 +1,8 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using KernelPath = CnnGen.Kernels.DirectConvolution.KernelPath;
 
 namespace CnnGen.Kernels
@@ -93,6 +97,15 @@ namespace CnnGen.Kernels
                     output.IsEmpty ? y : output, own, relu, layout, following, handoff);
                 return;
             }
+            if (!output.IsEmpty)
+            {
+                // Not Winograd, but the next layer is: the lanes kernel writes its [cell][16 channels] results there.
+                int length = outChannels * g.Taps;
+                Require(prepared.Length >= length + outChannels, nameof(prepared), length + outChannels);
+                ForwardLanesInto(x, prepared.Slice(0, length), prepared.Slice(length, outChannels), outChannels, output, following,
+                    scratch.Slice(startReserve, scratch.Length - startReserve - endReserve), relu, g, weightsPacked: !UsePhases(g, KernelPaths.Default) && UseLanes(g, outChannels, KernelPaths.Default));
+                return;
+            }
             if (!means)
             {
                 ForwardPrepared(x, inChannels, height, width, prepared, outChannels, kernel, stride, padding, y, scratch, relu);
@@ -132,10 +145,65 @@ namespace CnnGen.Kernels
             first = default; second = default;
             var bg = b.Geometry;
             if (!Valid(a) || !Valid(bg) || bg.InChannels != aOutChannels || bg.Height != a.OutHeight || bg.Width != a.OutWidth) return false;
-            if (!UseWinograd(a, aOutChannels, KernelPaths.Default, winograd: true) || !UseWinograd(bg, b.OutChannels, KernelPaths.Default, winograd: true)) return false;
-            first = WinogradLayout(a, aOutChannels);
+            bool winograd = UseWinograd(a, aOutChannels, KernelPaths.Default, winograd: true);
+            if (!(winograd || LanesLink(a, aOutChannels)) || !UseWinograd(bg, b.OutChannels, KernelPaths.Default, winograd: true)) return false;
+            if (winograd) first = WinogradLayout(a, aOutChannels);
             second = WinogradLayout(bg, b.OutChannels);
             return true;
+        }
+
+        // A layer before a Winograd one that does not run Winograd itself (a stem: 3 input channels) links where the lanes
+        // kernel can run it (output channels in whole vectors, stride 2 to 4): its results are [cell][16 channels] already,
+        // the next layer's padded layout, so they go there with no transposes and no padding pass. Measured against its own
+        // kernel's NCHW output and the next layer's padding pass (KernelBench strided-stem-link, 11 shapes, interleaved, load
+        // 22-25): 1.08-1.47x from 32 output channels (3 to 8 in, 32x32 to 64x64 out) and with 16 of each (1.07-1.15x, where
+        // the alternative is the lanes kernel with transposes); 0.80-0.87x for 16 output channels from 3 or 8 (the phases
+        // kernel's stems: one block of 16 a broadcast, against the phases' whole rows).
+        private static bool LanesLink(in Geometry a, int aOutChannels) =>
+            KernelPaths.Default == KernelPath.Vector512 && Avx512F.IsSupported && aOutChannels % 16 == 0 && a.Stride >= 2 && a.Stride <= 4
+            && (aOutChannels >= 32 || !UsePhases(a, KernelPath.Vector512));
+
+        // ForwardLanes512's tiles, each storing its cells (through ReLU) at their place in the next layer's padded input.
+        private static void ForwardLanesInto(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
+            Span<float> target, in StridedWinogradConvolution.Layout next, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked)
+        {
+            int taps = g.Taps;
+            var padded = scratch.Slice(0, g.PaddedLength);
+            var packed = scratch.Slice(g.PaddedLength, outChannels * taps);
+            Pad(x, padded, g);
+            ReadOnlySpan<float> lanes = weight;
+            if (!weightsPacked)
+            {
+                DirectConvolution.PackLanes(weight, outChannels, taps, packed);
+                lanes = packed;
+            }
+            StridedWinogradConvolution.ClearMargins(target, next);
+            ref float p = ref MemoryMarshal.GetReference(padded);
+            int pitch = next.PaddedWidth, groupStride = next.PaddedGroupStride;
+            ref float t0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(target), (next.Padding * pitch + next.Padding) * 16);
+            int tilesPerRow = (g.OutWidth + 7) / 8;
+            for (int block = 0; block < outChannels;)
+            {
+                bool two = block + 32 <= outChannels;
+                ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(lanes), block * taps);
+                ref float w1 = ref Unsafe.Add(ref w0, 16 * taps);
+                var b0 = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)block);
+                var b1 = !two || bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)(block + 16));
+                ref float group0 = ref Unsafe.Add(ref t0, block / 16 * groupStride);
+                ref float group1 = ref Unsafe.Add(ref group0, groupStride);
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    for (int tile = 0; tile < tilesPerRow; tile++)
+                    {
+                        int ox = tile * g.OutWidth / tilesPerRow, count = (tile + 1) * g.OutWidth / tilesPerRow - ox;
+                        ref float origin = ref Unsafe.Add(ref p, oy * g.Stride * g.PaddedWidth + ox * g.Stride);
+                        int at = (oy * pitch + ox) * 16;
+                        if (two) Tile<C2>(count, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref group0, at), ref Unsafe.Add(ref group1, at), g, relu);
+                        else Tile<C1>(count, ref origin, ref w0, ref w0, b0, b0, ref Unsafe.Add(ref group0, at), ref Unsafe.Add(ref group0, at), g, relu);
+                    }
+                }
+                block += two ? 32 : 16;
+            }
         }
 
         private static bool Valid(in Geometry g) =>

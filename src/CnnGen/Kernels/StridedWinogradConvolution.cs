@@ -328,7 +328,7 @@ namespace CnnGen.Kernels
 
         // Zero the rows and columns of a layer's padded input outside its maps (what Pad clears), for the layer before to
         // write the maps in between.
-        private static void ClearMargins(Span<float> padded, in Layout l)
+        internal static void ClearMargins(Span<float> padded, in Layout l)
         {
             int p = l.Padding, rowLength = l.PaddedWidth * V, rightStart = (p + l.Width) * V;
             for (int group = 0; group < l.InGroups; group++)
