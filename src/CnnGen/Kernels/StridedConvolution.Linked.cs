@@ -70,8 +70,11 @@ namespace CnnGen.Kernels
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
             bool valid = inChannels > 0 && height > 0 && width > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0
                 && height + 2 * padding >= kernel && width + 2 * padding >= kernel;
-            Require(scratch.Length >= LinkedScratchLength(inChannels, height, width, outChannels, kernel, stride, padding, previous, next), nameof(scratch),
-                LinkedScratchLength(inChannels, height, width, outChannels, kernel, stride, padding, previous, next));
+            if (valid)
+            {
+                int needed = LinkedScratchLength(inChannels, height, width, outChannels, kernel, stride, padding, previous, next);
+                Require(scratch.Length >= needed, nameof(scratch), needed);
+            }
             int startReserve = 0, endReserve = 0;
             Span<float> input = default, output = default;
             StridedWinogradConvolution.Layout layout = default, following = default;
