@@ -222,6 +222,43 @@ namespace KernelBench
             }
         }
 
+        // "strided-stem-link": a stride-2 layer that does not run Winograd (few input channels, or fewer than 32 output channels)
+        // before one that does: its kernel's NCHW output then the next layer's padding pass, against the lanes kernel writing
+        // straight into the next layer's padded input (StridedConvolution.ForwardPreparedLinked), interleaved; the basis of
+        // StridedConvolution.LanesLink.
+        private static void StridedStemLink()
+        {
+            var shapes = new (int C, int H, int OC, int NextOC)[]
+            {
+                (3, 32, 16, 32), (3, 64, 16, 32), (3, 64, 32, 64), (3, 128, 32, 64), (3, 64, 64, 128), (3, 128, 64, 128),
+                (8, 64, 32, 64), (8, 32, 16, 32), (16, 64, 16, 32), (16, 32, 16, 32), (4, 96, 48, 96),
+            };
+            Console.WriteLine($"{"3x3 s2 p1 + ReLU, then a Winograd layer",-44} {"NCHW + pad us",14} {"linked us",10} {"speed-up",9}");
+            foreach (var s in shapes)
+            {
+                int o = (s.H + 2 - 3) / 2 + 1;
+                var none = StridedConvolution.Link.None;
+                var next = StridedConvolution.Link.Convolution(s.OC, o, o, s.NextOC, 3, 2, 1, atEnd: true);
+                if (StridedWinogradConvolution.TileFor(s.OC, o, o, s.NextOC, 1) == 0 || StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1) != 0) continue;
+                float[] x = Fill(s.C * s.H * s.H, 1), y = new float[s.OC * o * o];
+                float[] p = new float[StridedConvolution.PreparedLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                StridedConvolution.Prepare(Fill(s.OC * s.C * 9, 2), Fill(s.OC, 3), s.C, s.H, s.H, s.OC, 3, 2, 1, p);
+                var layout = new StridedWinogradConvolution.Layout(s.OC, o, o, s.NextOC, 1, StridedWinogradConvolution.TileFor(s.OC, o, o, s.NextOC, 1));
+                float[] padded = new float[layout.PaddedLength], staging = new float[1024];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                float[] shared = new float[StridedConvolution.LinkedScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1, none, next)];
+                var (unlinked, linked) = Interleaved(
+                    () =>
+                    {
+                        StridedConvolution.ForwardPrepared(x, s.C, s.H, s.H, p, s.OC, 3, 2, 1, y, scratch, true);
+                        WinogradF4Convolution.Pad(y, padded, staging, s.OC, o, o, 1, layout.PaddedWidth, layout.PaddedGroupStride);
+                    },
+                    () => StridedConvolution.ForwardPreparedLinked(x, s.C, s.H, s.H, p, s.OC, 3, 2, 1, y, shared, true, none, next));
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({o}x{o}) -> {s.NextOC}";
+                Console.WriteLine($"{name,-44} {unlinked * 1e6,14:F2} {linked * 1e6,10:F2} {unlinked / linked,8:F2}x");
+            }
+        }
+
         private static string TileName(int tile) => tile == 0 ? "direct" : tile == StridedWinogradConvolution.Wide ? "2x4" : tile + "x" + tile;
 
         // "strided-net": the strided benchmark network's evaluation forward at batch 1: its three convolutions as the generated
@@ -256,6 +293,55 @@ namespace KernelBench
                 picked += tp;
             }
             Console.WriteLine($"{"three convolutions",-30} direct {direct * 1e6,7:F2} us                   picked {"",-13} {picked * 1e6,7:F2} us");
+            // The same three layers on the picked kernels, then the global average pooling: through NCHW (each layer pads
+            // its input and writes NCHW maps, then a mean per channel), against linked (StridedConvolution.ForwardPreparedLinked,
+            // as the generated code calls it: the maps handed on in the Winograd kernel's padded layout, the means summed in
+            // the last output transform), interleaved.
+            {
+                var prepared = layers.Select(l =>
+                {
+                    float[] p = new float[StridedConvolution.PreparedLength(l.C, l.H, l.H, l.OC, 3, 2, 1)];
+                    StridedConvolution.Prepare(Fill(l.OC * l.C * 9, 4), Fill(l.OC, 5), l.C, l.H, l.H, l.OC, 3, 2, 1, p);
+                    return p;
+                }).ToArray();
+                var none = StridedConvolution.Link.None;
+                var links = new StridedConvolution.Link[4];
+                links[0] = none;
+                links[1] = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: true);
+                links[2] = StridedConvolution.Link.Convolution(64, 16, 16, 128, 3, 2, 1, atEnd: false);
+                links[3] = StridedConvolution.Link.GlobalMean;
+                var froms = new[] { none, StridedConvolution.Link.Convolution(3, 64, 64, 32, 3, 2, 1, atEnd: true), StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: false) };
+                float[] means = new float[128];
+                int linkedScratch = 0;
+                for (int i = 0; i < 3; i++)
+                    linkedScratch = Math.Max(linkedScratch, StridedConvolution.LinkedScratchLength(layers[i].C, layers[i].H, layers[i].H, layers[i].OC, 3, 2, 1, froms[i], links[i + 1]));
+                float[] shared = new float[linkedScratch];
+                var (throughMaps, linked) = Interleaved(
+                    () =>
+                    {
+                        for (int i = 0; i < 3; i++)
+                        {
+                            var l = layers[i];
+                            StridedConvolution.ForwardPrepared(i == 0 ? l.X : layers[i - 1].Y, l.C, l.H, l.H, prepared[i], l.OC, 3, 2, 1, l.Y, scratch, true);
+                        }
+                        var last = layers[2].Y;
+                        for (int oc = 0; oc < 128; oc++)
+                        {
+                            float sum = 0f;
+                            for (int c = 0; c < 64; c++) sum += last[oc * 64 + c];
+                            means[oc] = sum / 64;
+                        }
+                    },
+                    () =>
+                    {
+                        for (int i = 0; i < 3; i++)
+                        {
+                            var l = layers[i];
+                            StridedConvolution.ForwardPreparedLinked(i == 0 ? l.X : layers[i - 1].Y, l.C, l.H, l.H, prepared[i], l.OC, 3, 2, 1, i == 2 ? means : l.Y, shared, true, froms[i], links[i + 1]);
+                        }
+                    });
+                Console.WriteLine($"{"three convolutions + GAP",-30} through NCHW {throughMaps * 1e6,7:F2} us   linked {linked * 1e6,7:F2} us   {throughMaps / linked,5:F2}x");
+            }
             var network = new CnnGen.Benchmarks.StridedNet();
             network.ResetParameters(1);
             const int Half = 32;
@@ -296,6 +382,7 @@ namespace KernelBench
                 var products = scratch.AsMemory(at, l.ProductLength); at += l.ProductLength;
                 var outputs = scratch.AsMemory(at, l.OutputLength);
                 int cells = l.OutHeight * l.OutWidth;
+                var sink = new StridedWinogradConvolution.Sink(l.OutputGroupStride, l.OutWidth, 0, means: false);
                 StridedWinogradConvolution.Forward(x, filters, bias, y, scratch, true, l);
                 double pad = TimeShort(() => WinogradF4Convolution.Pad(x, padded.Span, staging.Span, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride));
                 double input = TimeShort(() =>
@@ -320,9 +407,9 @@ namespace KernelBench
                     for (int chunk = 0; chunk < l.Chunks; chunk++)
                     {
                         int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                        if (l.Tile == 2) StridedWinogradConvolution.TransformOutput2(products.Span, staging.Span, outputs.Span, first, count, true, l);
-                        else if (l.Tile == StridedWinogradConvolution.Wide) StridedWinogradConvolution.TransformOutputWide(products.Span, outputs.Span, staging.Span, first, count, true, l);
-                        else StridedWinogradConvolution.TransformOutput(products.Span, staging.Span, outputs.Span, first, count, true, l);
+                        if (l.Tile == 2) StridedWinogradConvolution.TransformOutput2(products.Span, staging.Span, outputs.Span, first, count, true, l, sink);
+                        else if (l.Tile == StridedWinogradConvolution.Wide) StridedWinogradConvolution.TransformOutputWide(products.Span, outputs.Span, staging.Span, first, count, true, l, sink);
+                        else StridedWinogradConvolution.TransformOutput(products.Span, staging.Span, outputs.Span, first, count, true, l, sink);
                     }
                 });
                 double unpack = TimeShort(() => WinogradF4Convolution.Unpack(outputs.Span, y, staging.Span, cells, l.OutChannels, l.OutputGroupStride));
@@ -550,6 +637,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "mobilenet")
             {
                 MobileNetLayers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-stem-link")
+            {
+                StridedStemLink();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-net")

@@ -69,8 +69,11 @@ namespace CnnGen.Generator.Emit
         {
             if (!DimsOf(layer).Strided) return null;
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
-            return "global::CnnGen.Kernels.StridedConvolution.ScratchLength(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
-                + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ")";
+            string shape = Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding);
+            if (HasPreparedWeights(layer) && Linked(layer))
+                return "global::CnnGen.Kernels.StridedConvolution.LinkedScratchLength(" + shape + ", " + LinkExpression(layer.Fusion.LinkedFrom, layer.Fusion.FromAtEnd, false) + ", "
+                    + LinkExpression(layer.Fusion.LinkedTo, layer.Fusion.ToAtEnd, layer.Fusion.Mean) + ")";
+            return "global::CnnGen.Kernels.StridedConvolution.ScratchLength(" + shape + ")";
         }
 
         /// <summary>Floats of im2col columns this layer needs for one sample (0 for a pointwise or a direct convolution).</summary>
@@ -170,9 +173,20 @@ namespace CnnGen.Generator.Emit
         /// pooling go into the direct and strided kernels' epilogues; any other fusable activation (and ReLU after a pointwise
         /// or grouped convolution) is <see cref="Activation"/>, applied to each sample's output right after the kernel wrote it.
         /// </summary>
-        public readonly record struct Fusion(int Absorbed, bool BatchNorm, bool Relu, bool Pool, PlannedLayer? Activation)
+        public readonly record struct Fusion(int Absorbed, bool BatchNorm, bool Relu, bool Pool, PlannedLayer? Activation, bool Mean = false)
         {
-            public string MethodSuffix => (BatchNorm ? "BatchNorm" : "") + (Relu ? "ReLU" : "") + (Pool ? "MaxPool" : "") + (Activation is null ? "" : Activation.Kind.ToString());
+            public string MethodSuffix => (BatchNorm ? "BatchNorm" : "") + (Relu ? "ReLU" : "") + (Pool ? "MaxPool" : "") + (Activation is null ? "" : Activation.Kind.ToString())
+                + (Mean ? "GlobalAvgPool" : "");
+
+            /// <summary>The strided convolution before this one whose maps it may take in the kernel's padded layout (see <see cref="LinkStridedLayers"/>).</summary>
+            public PlannedLayer? LinkedFrom { get; init; }
+
+            /// <summary>The strided convolution after this one that may take its maps in the kernel's padded layout.</summary>
+            public PlannedLayer? LinkedTo { get; init; }
+
+            /// <summary>Where the link from the layer before lies in the shared scratch (its end, or its start), and where the link to the next.</summary>
+            public bool FromAtEnd { get; init; }
+            public bool ToAtEnd { get; init; }
         }
 
         /// <summary>The activations evaluation fuses into the convolution before them (element-wise kernels that run in place).</summary>
@@ -205,8 +219,50 @@ namespace CnnGen.Generator.Emit
             bool pool = kernelRelu && dims.Direct && activation is null && next < layers.Count && layers[next].Kind == LayerKind.MaxPool && layers[next].Spec.Kernel == 2
                 && layers[next].Spec.Stride == 2 && layers[next].Spec.Padding == 0 && layers[next].Input.Height >= 2 && layers[next].Input.Width >= 2;
             if (pool) next++;
-            return new Fusion(next - index - 1, batchNorm, relu, pool, activation);
+            // A strided layer with prepared weights takes a global average pooling after it: the Winograd kernel sums the
+            // channels in its output transform (StridedConvolution.ForwardPreparedLinked), the others average their maps in scratch.
+            bool mean = batchNorm && !grouped && dims.Strided && activation is null && next < layers.Count && layers[next].Kind == LayerKind.GlobalAvgPool;
+            if (mean) next++;
+            return new Fusion(next - index - 1, batchNorm, relu, pool, activation, mean);
         }
+
+        /// <summary>
+        /// Links consecutive strided layers with prepared weights in a segment (after their fusions are known), where nothing
+        /// but their fused batch-norm and ReLU lies between them and all of it runs one sample at a time: the first hands its
+        /// maps to the second in the Winograd kernel's padded layout where both run that kernel on the machine (decided at run
+        /// time by StridedConvolution.ForwardPreparedLinked). Consecutive links alternate between the scratch's end and start,
+        /// so a layer's input and output regions never meet. The output the first layer's fusion would keep is then not kept.
+        /// </summary>
+        public static void LinkStridedLayers(IReadOnlyList<PlannedLayer> layers)
+        {
+            for (int i = 0; i < layers.Count; i++)
+            {
+                var a = layers[i];
+                if (!HasPreparedWeights(a) || a.Fusion.Activation is not null || a.Fusion.Mean) continue;
+                int j = i + a.Fusion.Absorbed + 1;
+                if (j >= layers.Count || !HasPreparedWeights(layers[j])) continue;
+                bool perSample = true;
+                for (int k = i; k <= j + layers[j].Fusion.Absorbed; k++) perSample &= For(layers[k]).IsPerSampleInEvaluation;
+                if (!perSample) continue;
+                bool atEnd = a.Fusion.LinkedFrom is null || !a.Fusion.FromAtEnd;
+                a.Fusion = a.Fusion with { LinkedTo = layers[j], ToAtEnd = atEnd };
+                layers[j].Fusion = layers[j].Fusion with { LinkedFrom = a, FromAtEnd = atEnd };
+                layers[i + a.Fusion.Absorbed].HandedTo = layers[j];
+            }
+        }
+
+        // StridedConvolution.Link for the other side of a link, or a global average pooling after the layer, or none.
+        private static string LinkExpression(PlannedLayer? other, bool atEnd, bool mean)
+        {
+            const string link = "global::CnnGen.Kernels.StridedConvolution.Link.";
+            if (mean) return link + "GlobalMean";
+            if (other is null) return link + "None";
+            var (input, spec) = (other.Input, other.Spec);
+            return link + "Convolution(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(other.Output.Channels) + ", "
+                + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", atEnd: " + (atEnd ? "true" : "false") + ")";
+        }
+
+        private static bool Linked(PlannedLayer layer) => layer.Fusion.LinkedFrom is not null || layer.Fusion.LinkedTo is not null || layer.Fusion.Mean;
 
         /// <summary>The workspace array holding the batch-norm-folded weights and bias of a convolution, when it has one.</summary>
         public static string FoldedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Folded";
@@ -276,7 +332,7 @@ namespace CnnGen.Generator.Emit
                 }
                 w.Line();
             }
-            string what = (fusion.BatchNorm ? " + batch-norm (folded)" : "") + (fusion.Relu ? " + ReLU" : "") + (fusion.Pool ? " + 2x2 max pooling" : "")
+            string what = (fusion.BatchNorm ? " + batch-norm (folded)" : "") + (fusion.Relu ? " + ReLU" : "") + (fusion.Pool ? " + 2x2 max pooling" : "") + (fusion.Mean ? " + global average pooling" : "")
                 + (fusion.Activation is null ? "" : " + " + fusion.Activation.Kind);
             w.Line("/// <summary>" + Xml(layer.Describe()) + what + ", fused for evaluation: writes " + Xml(last.Output.ToString()) + " and nothing in between.</summary>");
             w.Line("private static void " + MethodName(layer) + fusion.MethodSuffix + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p" + FiltersParameter(layer) + ", " + Span + " columns)");
@@ -289,8 +345,16 @@ namespace CnnGen.Generator.Emit
                 {
                     var input = layer.Input;
                     w.Line("// p: the folded weights packed (or Winograd-transformed) for the kernel, then the bias (StridedConvolution.Prepare, once per change of the weights)");
-                    w.Line("global::CnnGen.Kernels.StridedConvolution.ForwardPrepared(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p, "
-                        + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", y, columns, relu: " + (fusion.Relu ? "true" : "false") + ");");
+                    string call = "global::CnnGen.Kernels.StridedConvolution.ForwardPrepared" + (Linked(layer) ? "Linked" : "") + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p, "
+                        + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", y, columns, relu: " + (fusion.Relu ? "true" : "false");
+                    if (Linked(layer))
+                    {
+                        if (layer.Fusion.LinkedFrom is not null) w.Line("// x is not read where layer " + Int(layer.Fusion.LinkedFrom.Index) + " left this layer's input padded in columns (both run the Winograd kernel)");
+                        if (layer.Fusion.LinkedTo is not null) w.Line("// y is not written where layer " + Int(layer.Fusion.LinkedTo.Index) + " takes the maps padded from columns (both run the Winograd kernel)");
+                        if (fusion.Mean) w.Line("// y: the channels' means (the global average pooling)");
+                        call += ", " + LinkExpression(layer.Fusion.LinkedFrom, layer.Fusion.FromAtEnd, false) + ", " + LinkExpression(layer.Fusion.LinkedTo, layer.Fusion.ToAtEnd, fusion.Mean);
+                    }
+                    w.Line(call + ");");
                 }
                 else if (d.Direct || d.Strided) w.Line(DirectForwardCall(layer, fusion.Pool ? "ForwardPooled" : "Forward", bias, fusion.Relu));
                 else EmitPointwiseBody(w, layer, bias, bounds);

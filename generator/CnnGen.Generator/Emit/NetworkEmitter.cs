@@ -972,6 +972,9 @@ namespace CnnGen.Generator.Emit
                     else if (layer.FusedInto is { } kept)
                         span = "ForwardWasEvaluation ? throw new global::System.InvalidOperationException(\"In evaluation mode layer " + Int(layer.Index) + " is fused into layer " + Int(kept.Index)
                             + " and its output is not kept; run Forward with training: true to see it.\") : " + array;
+                    else if (layer.HandedTo is { } linked)
+                        span = "ForwardWasEvaluation ? throw new global::System.InvalidOperationException(\"In evaluation mode the output of layer " + Int(layer.Index) + " goes straight into layer " + Int(linked.Index)
+                            + " in its kernel's layout and is not kept; run Forward with training: true to see it.\") : " + array;
                     w.Line(Int(layer.Index) + " => " + span + ",");
                 }
                 w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"The network has " + Int(plan.Layers.Count) + " layers.\"),");

@@ -232,6 +232,7 @@ namespace CnnGen.Generator.Planning
                     segment.Layers[i].Fusion = fusion;
                     for (int f = 0; f < fusion.Absorbed; f++) segment.Layers[i + f].FusedInto = segment.Layers[i + fusion.Absorbed];
                 }
+                Conv2dEmitter.LinkStridedLayers(segment.Layers);
             }
         }
 
@@ -392,6 +393,8 @@ namespace CnnGen.Generator.Planning
         public Conv2dEmitter.Fusion Fusion { get; internal set; }
         /// <summary>When evaluation fuses this layer into an earlier one: the layer whose output evaluation keeps.</summary>
         public PlannedLayer? FusedInto { get; internal set; }
+        /// <summary>When evaluation may hand this layer's output straight to a linked strided convolution (not kept): that layer.</summary>
+        public PlannedLayer? HandedTo { get; internal set; }
 
         public int Index => Layout.Index;
         public LayerSpec Spec => Layout.Spec;

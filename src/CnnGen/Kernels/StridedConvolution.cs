@@ -340,35 +340,35 @@ namespace CnnGen.Kernels
         }
 
         private static void Tile<TBlocks>(int count, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
-            ref float out0, ref float out1, in Geometry g) where TBlocks : struct, IConstant
+            ref float out0, ref float out1, in Geometry g, bool relu = false) where TBlocks : struct, IConstant
         {
             switch (g.Stride)
             {
-                case 2: Tile<TBlocks, C2>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
-                case 3: Tile<TBlocks, C3>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
-                default: Tile<TBlocks, C4>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                case 2: Tile<TBlocks, C2>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 3: Tile<TBlocks, C3>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                default: Tile<TBlocks, C4>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
             }
         }
 
         private static void Tile<TBlocks, TStride>(int count, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
-            ref float out0, ref float out1, in Geometry g) where TBlocks : struct, IConstant where TStride : struct, IConstant
+            ref float out0, ref float out1, in Geometry g, bool relu) where TBlocks : struct, IConstant where TStride : struct, IConstant
         {
             switch (count)
             {
-                case 1: Tile<TBlocks, TStride, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
-                case 2: Tile<TBlocks, TStride, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
-                case 3: Tile<TBlocks, TStride, C3>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
-                case 4: Tile<TBlocks, TStride, C4>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
-                case 5: Tile<TBlocks, TStride, C5>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
-                case 6: Tile<TBlocks, TStride, C6>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
-                case 7: Tile<TBlocks, TStride, C7>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
-                default: Tile<TBlocks, TStride, C8>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                case 1: Tile<TBlocks, TStride, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 2: Tile<TBlocks, TStride, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 3: Tile<TBlocks, TStride, C3>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 4: Tile<TBlocks, TStride, C4>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 5: Tile<TBlocks, TStride, C5>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 6: Tile<TBlocks, TStride, C6>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 7: Tile<TBlocks, TStride, C7>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                default: Tile<TBlocks, TStride, C8>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
             }
         }
 
         // TCells output cells of one row x TBlocks blocks of 16 channels; each broadcast input feeds TBlocks FMAs.
         private static void Tile<TBlocks, TStride, TCells>(ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
-            ref float out0, ref float out1, in Geometry g)
+            ref float out0, ref float out1, in Geometry g, bool relu)
             where TBlocks : struct, IConstant where TStride : struct, IConstant where TCells : struct, IConstant
         {
             int s = TStride.Value;
@@ -397,6 +397,14 @@ namespace CnnGen.Kernels
                         if (TCells.Value > 7) { x = Vector512.Create(Unsafe.Add(ref xr, 7 * s)); a7 = Fused.MultiplyAdd(x, v0, a7); if (TBlocks.Value > 1) c7 = Fused.MultiplyAdd(x, v1, c7); }
                     }
                 }
+            }
+            if (relu)
+            {
+                // Where the results go straight to the next layer (ForwardLanesInto) rather than through Store's transposes.
+                a0 = Elementwise.Relu(a0); a1 = Elementwise.Relu(a1); a2 = Elementwise.Relu(a2); a3 = Elementwise.Relu(a3);
+                a4 = Elementwise.Relu(a4); a5 = Elementwise.Relu(a5); a6 = Elementwise.Relu(a6); a7 = Elementwise.Relu(a7);
+                c0 = Elementwise.Relu(c0); c1 = Elementwise.Relu(c1); c2 = Elementwise.Relu(c2); c3 = Elementwise.Relu(c3);
+                c4 = Elementwise.Relu(c4); c5 = Elementwise.Relu(c5); c6 = Elementwise.Relu(c6); c7 = Elementwise.Relu(c7);
             }
             a0.StoreUnsafe(ref out0, 0);
             if (TCells.Value > 1) a1.StoreUnsafe(ref out0, 16);

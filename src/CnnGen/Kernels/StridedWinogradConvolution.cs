@@ -111,8 +111,11 @@ namespace CnnGen.Kernels
             /// <summary>Floats of the transformed filters U[position][input channel][output channel lanes].</summary>
             public int FiltersLength => Positions * FilterPositionStride;
 
-            // The transforms' intermediates, Pad's and Unpack's blocks (64 vectors), the bias in lanes, then the buffers.
-            internal int StagingLength => BiasOffset + OutLanes;
+            // The transforms' intermediates, Pad's and Unpack's blocks (64 vectors), the bias in lanes, the channel sums, then the buffers.
+            internal int StagingLength => BiasOffset + 2 * OutLanes;
+
+            // The channel sums of a forward pass that ends in their means (after the bias lanes).
+            internal int SumsOffset => BiasOffset + OutLanes;
 
             internal const int BiasOffset = StagingVectors * V;
 
@@ -230,14 +233,44 @@ namespace CnnGen.Kernels
         /// OH = (Height + 2p − 3) / 2 + 1. Allocates nothing.
         /// </summary>
         public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
-            Span<float> scratch, bool relu, in Layout l)
+            Span<float> scratch, bool relu, in Layout l) =>
+            ForwardLinked(x, default, filters, bias, y, scratch, relu, l, default, Handoff.Maps);
+
+        /// <summary>Where <see cref="ForwardLinked"/> puts its result.</summary>
+        internal enum Handoff
+        {
+            /// <summary>y [OutChannels x OH x OW], PyTorch's layout.</summary>
+            Maps,
+            /// <summary>The next stride-2 Winograd layer's padded input ([group][padded row][padded column][16 channels], zero outside the maps).</summary>
+            NextInput,
+            /// <summary>y [OutChannels]: each channel's mean over its OH x OW cells (a global average pooling after the layer).</summary>
+            Means,
+        }
+
+        /// <summary>
+        /// <see cref="Forward"/> with the steps that only change the layout between two layers taken out: the input, when <paramref name="padded"/>
+        /// is not empty, is already padded there by the layer before (as <see cref="Handoff.NextInput"/> writes it, for
+        /// layout <paramref name="l"/>: x is not read, and the padding step skipped); the output, for
+        /// <see cref="Handoff.NextInput"/>, goes straight into y as layout <paramref name="next"/>'s padded input (whose input
+        /// is this layer's output), with no transposes back to NCHW, and for <see cref="Handoff.Means"/> into the channels'
+        /// means, summed in the output transform.
+        /// </summary>
+        internal static void ForwardLinked(ReadOnlySpan<float> x, Span<float> padded, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
+            Span<float> scratch, bool relu, in Layout l, in Layout next, Handoff handoff)
         {
             if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512.");
             int cells = l.OutHeight * l.OutWidth;
-            Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
+            if (padded.IsEmpty) Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
+            else Require(padded.Length >= l.PaddedLength, nameof(padded));
             Require(filters.Length >= l.FiltersLength, nameof(filters));
             Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
-            Require(y.Length >= l.OutChannels * cells, nameof(y));
+            if (handoff == Handoff.NextInput)
+            {
+                if (next.InChannels != l.OutChannels || next.Height != l.OutHeight || next.Width != l.OutWidth)
+                    throw new ArgumentException("The next layer's input is not this layer's output.", nameof(next));
+                Require(y.Length >= next.PaddedLength, nameof(y));
+            }
+            else Require(y.Length >= (handoff == Handoff.Means ? l.OutChannels : l.OutChannels * cells), nameof(y));
             Require(scratch.Length >= l.ScratchLength, nameof(scratch));
 
             // Every buffer's length is a multiple of 16 floats: from a 64-byte boundary each vector of the padded input, V, M
@@ -245,27 +278,101 @@ namespace CnnGen.Kernels
             scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
             var staging = scratch.Slice(0, l.StagingLength);
             int at = l.StagingLength;
-            var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
+            var ownPadded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
             var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
             var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
             var outputs = scratch.Slice(at, l.OutputLength);
             var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
             for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
 
-            // Pad clears every row and column of the buffer outside the image, those past height + padding included.
-            WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+            if (padded.IsEmpty)
+            {
+                // Pad clears every row and column of the buffer outside the image, those past height + padding included.
+                padded = ownPadded;
+                WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+            }
+            // The output transform's target: [group][row][column][16] cells, groupStride floats between groups, pitch cells a row,
+            // from origin (a float offset).
+            Sink sink;
+            Span<float> target;
+            if (handoff == Handoff.NextInput)
+            {
+                ClearMargins(y, next);
+                target = y;
+                sink = new Sink(next.PaddedGroupStride, next.PaddedWidth, (next.Padding * next.PaddedWidth + next.Padding) * V, means: false);
+            }
+            else
+            {
+                target = outputs;
+                sink = new Sink(l.OutputGroupStride, l.OutWidth, 0, means: handoff == Handoff.Means);
+                if (sink.Means) staging.Slice(l.SumsOffset, l.OutLanes).Clear();
+            }
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                 TransformInput(padded, transformed, staging, first, count, l);
                 WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
                     l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
-                if (l.Tile == 2) TransformOutput2(products, staging, outputs, first, count, relu, l);
-                else if (l.Tile == Wide) TransformOutputWide(products, outputs, staging, first, count, relu, l);
-                else TransformOutput(products, staging, outputs, first, count, relu, l);
+                if (l.Tile == 2) TransformOutput2(products, staging, target, first, count, relu, l, sink);
+                else if (l.Tile == Wide) TransformOutputWide(products, target, staging, first, count, relu, l, sink);
+                else TransformOutput(products, staging, target, first, count, relu, l, sink);
             }
-            WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
+            if (handoff == Handoff.Maps) WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
+            else if (handoff == Handoff.Means)
+            {
+                float scale = 1f / cells;
+                var sums = staging.Slice(l.SumsOffset, l.OutChannels);
+                for (int oc = 0; oc < l.OutChannels; oc++) y[oc] = sums[oc] * scale;
+            }
         }
+
+        // Zero the rows and columns of a layer's padded input outside its maps (what Pad clears), for the layer before to
+        // write the maps in between.
+        internal static void ClearMargins(Span<float> padded, in Layout l)
+        {
+            int p = l.Padding, rowLength = l.PaddedWidth * V, rightStart = (p + l.Width) * V;
+            for (int group = 0; group < l.InGroups; group++)
+            {
+                var target = padded.Slice(group * l.PaddedGroupStride, l.PaddedGroupStride);
+                target.Slice(0, p * rowLength).Clear();
+                target.Slice((p + l.Height) * rowLength).Clear();
+                ref float t0 = ref MemoryMarshal.GetReference(target);
+                for (int r = p; r < p + l.Height; r++)
+                {
+                    ref float row = ref Unsafe.Add(ref t0, r * rowLength);
+                    for (int at = 0; at < p * V; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
+                    for (int at = rightStart; at < rowLength; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
+                }
+            }
+        }
+
+        // Where the output transform puts a tile's cells: stored into [group][row][column][16] (GroupStride floats between
+        // groups, Pitch cells a row, from Origin), or, for Means, added to the group's sum in staging.
+        internal readonly struct Sink
+        {
+            public readonly int GroupStride, Pitch, Origin;
+            public readonly bool Means;
+
+            public Sink(int groupStride, int pitch, int origin, bool means)
+            {
+                GroupStride = groupStride; Pitch = pitch; Origin = origin; Means = means;
+            }
+        }
+
+        // One cell's vector, stored at (row, column) of a target pitch cells wide, when inside height x width.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width, int pitch)
+        {
+            if (row < height && column < width) value.StoreUnsafe(ref target, (nuint)((row * pitch + column) * V));
+        }
+
+        // The value when (row, column) is inside height x width, else zeros: a tile's sum over the cells of the maps.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Inside(Vector512<float> value, int row, int column, int height, int width) =>
+            row < height && column < width ? value : Vector512<float>.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddTo(ref float sum, Vector512<float> value) => (Vector512.LoadUnsafe(ref sum) + value).StoreUnsafe(ref sum);
 
         // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's window, for the chunk's tiles: 9x9 for the 4x4
         // tile, 5x5 for the 2x2 tile, 5 rows by 9 columns for the 2x4 tile (4 rows and 8 columns apart).
@@ -347,7 +454,7 @@ namespace CnnGen.Kernels
         }
 
         // Y = Aᵀ M A + bias per tile and group of 16 output channels, ReLU; into outputs[group][cell][16 channels].
-        internal static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
+        internal static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l, in Sink sink)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float e = ref MemoryMarshal.GetReference(staging);
@@ -377,8 +484,20 @@ namespace CnnGen.Kernels
                     y10 = Finish(y10, bias, relu); y11 = Finish(y11, bias, relu); y12 = Finish(y12, bias, relu); y13 = Finish(y13, bias, relu);
                     y20 = Finish(y20, bias, relu); y21 = Finish(y21, bias, relu); y22 = Finish(y22, bias, relu); y23 = Finish(y23, bias, relu);
                     y30 = Finish(y30, bias, relu); y31 = Finish(y31, bias, relu); y32 = Finish(y32, bias, relu); y33 = Finish(y33, bias, relu);
-                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
-                    WinogradF4Convolution.StoreTile4x4(ref target, 4 * ty, 4 * tx, h, w, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33);
+                    int oy = 4 * ty, ox = 4 * tx;
+                    if (sink.Means)
+                    {
+                        var total = oy + 4 <= h && ox + 4 <= w
+                            ? ((y00 + y01) + (y02 + y03)) + ((y10 + y11) + (y12 + y13)) + (((y20 + y21) + (y22 + y23)) + ((y30 + y31) + (y32 + y33)))
+                            : ((Inside(y00, oy, ox, h, w) + Inside(y01, oy, ox + 1, h, w)) + (Inside(y02, oy, ox + 2, h, w) + Inside(y03, oy, ox + 3, h, w)))
+                            + ((Inside(y10, oy + 1, ox, h, w) + Inside(y11, oy + 1, ox + 1, h, w)) + (Inside(y12, oy + 1, ox + 2, h, w) + Inside(y13, oy + 1, ox + 3, h, w)))
+                            + ((Inside(y20, oy + 2, ox, h, w) + Inside(y21, oy + 2, ox + 1, h, w)) + (Inside(y22, oy + 2, ox + 2, h, w) + Inside(y23, oy + 2, ox + 3, h, w)))
+                            + ((Inside(y30, oy + 3, ox, h, w) + Inside(y31, oy + 3, ox + 1, h, w)) + (Inside(y32, oy + 3, ox + 2, h, w) + Inside(y33, oy + 3, ox + 3, h, w)));
+                        AddTo(ref Unsafe.Add(ref e, l.SumsOffset + group * V), total);
+                        continue;
+                    }
+                    ref float target = ref Unsafe.Add(ref o0, sink.Origin + group * sink.GroupStride);
+                    StoreTile4x4(ref target, oy, ox, h, w, sink.Pitch, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33);
                 }
             }
         }
@@ -410,10 +529,11 @@ namespace CnnGen.Kernels
 
         // The 2x2 tile: Y = Aᵀ M A + bias, ReLU, with Aᵀ (2x5) = [1 1 0 1 0; 0 1 1 0 1] (F(2, 2)'s [1 1 0; 0 1 1], then
         // the odd samples' products as they are).
-        internal static void TransformOutput2(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
+        internal static void TransformOutput2(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l, in Sink sink)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
+            ref float sums = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), l.SumsOffset);
             ref float o0 = ref MemoryMarshal.GetReference(outputs);
             nuint positionStride = (nuint)l.OutLanes;
             int h = l.OutHeight, w = l.OutWidth;
@@ -432,10 +552,16 @@ namespace CnnGen.Kernels
                     var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
                     var y00 = Finish(r00 + r10 + r30, bias, relu); var y01 = Finish(r01 + r11 + r31, bias, relu);
                     var y10 = Finish(r10 + r20 + r40, bias, relu); var y11 = Finish(r11 + r21 + r41, bias, relu);
-                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
-                    int oy = 2 * ty, ox = 2 * tx;
-                    WinogradF4Convolution.Put(ref target, oy, ox, y00, h, w); WinogradF4Convolution.Put(ref target, oy, ox + 1, y01, h, w);
-                    WinogradF4Convolution.Put(ref target, oy + 1, ox, y10, h, w); WinogradF4Convolution.Put(ref target, oy + 1, ox + 1, y11, h, w);
+                    int oy = 2 * ty, ox = 2 * tx, pitch = sink.Pitch;
+                    if (sink.Means)
+                    {
+                        AddTo(ref Unsafe.Add(ref sums, group * V), oy + 2 <= h && ox + 2 <= w ? (y00 + y01) + (y10 + y11)
+                            : (Inside(y00, oy, ox, h, w) + Inside(y01, oy, ox + 1, h, w)) + (Inside(y10, oy + 1, ox, h, w) + Inside(y11, oy + 1, ox + 1, h, w)));
+                        continue;
+                    }
+                    ref float target = ref Unsafe.Add(ref o0, sink.Origin + group * sink.GroupStride);
+                    Put(ref target, oy, ox, y00, h, w, pitch); Put(ref target, oy, ox + 1, y01, h, w, pitch);
+                    Put(ref target, oy + 1, ox, y10, h, w, pitch); Put(ref target, oy + 1, ox + 1, y11, h, w, pitch);
                 }
             }
         }
@@ -450,10 +576,11 @@ namespace CnnGen.Kernels
 
         // The 2x4 tile: Y = Aᵀ M A + bias, ReLU: along the rows the 4x4 tile's Aᵀ (ApplyAt, 9 positions to 4 columns), then
         // down the columns the 2x2 tile's [1 1 0 1 0; 0 1 1 0 1] (5 positions to 2 rows).
-        internal static void TransformOutputWide(Span<float> products, Span<float> outputs, Span<float> staging, int first, int count, bool relu, in Layout l)
+        internal static void TransformOutputWide(Span<float> products, Span<float> outputs, Span<float> staging, int first, int count, bool relu, in Layout l, in Sink sink)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
+            ref float sums = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), l.SumsOffset);
             ref float o0 = ref MemoryMarshal.GetReference(outputs);
             nuint positionStride = (nuint)l.OutLanes;
             int h = l.OutHeight, w = l.OutWidth;
@@ -469,18 +596,53 @@ namespace CnnGen.Kernels
                     var (r30, r31, r32, r33) = ApplyAt(ref Unsafe.Add(ref m, 27 * positionStride), positionStride);
                     var (r40, r41, r42, r43) = ApplyAt(ref Unsafe.Add(ref m, 36 * positionStride), positionStride);
                     var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
-                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
-                    int oy = 2 * ty, ox = 4 * tx;
-                    WinogradF4Convolution.Put(ref target, oy, ox, Finish(r00 + r10 + r30, bias, relu), h, w);
-                    WinogradF4Convolution.Put(ref target, oy, ox + 1, Finish(r01 + r11 + r31, bias, relu), h, w);
-                    WinogradF4Convolution.Put(ref target, oy, ox + 2, Finish(r02 + r12 + r32, bias, relu), h, w);
-                    WinogradF4Convolution.Put(ref target, oy, ox + 3, Finish(r03 + r13 + r33, bias, relu), h, w);
-                    WinogradF4Convolution.Put(ref target, oy + 1, ox, Finish(r10 + r20 + r40, bias, relu), h, w);
-                    WinogradF4Convolution.Put(ref target, oy + 1, ox + 1, Finish(r11 + r21 + r41, bias, relu), h, w);
-                    WinogradF4Convolution.Put(ref target, oy + 1, ox + 2, Finish(r12 + r22 + r42, bias, relu), h, w);
-                    WinogradF4Convolution.Put(ref target, oy + 1, ox + 3, Finish(r13 + r23 + r43, bias, relu), h, w);
+                    int oy = 2 * ty, ox = 4 * tx, pitch = sink.Pitch;
+                    var y00 = Finish(r00 + r10 + r30, bias, relu); var y01 = Finish(r01 + r11 + r31, bias, relu);
+                    var y02 = Finish(r02 + r12 + r32, bias, relu); var y03 = Finish(r03 + r13 + r33, bias, relu);
+                    var y10 = Finish(r10 + r20 + r40, bias, relu); var y11 = Finish(r11 + r21 + r41, bias, relu);
+                    var y12 = Finish(r12 + r22 + r42, bias, relu); var y13 = Finish(r13 + r23 + r43, bias, relu);
+                    if (sink.Means)
+                    {
+                        AddTo(ref Unsafe.Add(ref sums, group * V), oy + 2 <= h && ox + 4 <= w ? ((y00 + y01) + (y02 + y03)) + ((y10 + y11) + (y12 + y13))
+                            : ((Inside(y00, oy, ox, h, w) + Inside(y01, oy, ox + 1, h, w)) + (Inside(y02, oy, ox + 2, h, w) + Inside(y03, oy, ox + 3, h, w)))
+                            + ((Inside(y10, oy + 1, ox, h, w) + Inside(y11, oy + 1, ox + 1, h, w)) + (Inside(y12, oy + 1, ox + 2, h, w) + Inside(y13, oy + 1, ox + 3, h, w))));
+                        continue;
+                    }
+                    ref float target = ref Unsafe.Add(ref o0, sink.Origin + group * sink.GroupStride);
+                    Put(ref target, oy, ox, y00, h, w, pitch); Put(ref target, oy, ox + 1, y01, h, w, pitch);
+                    Put(ref target, oy, ox + 2, y02, h, w, pitch); Put(ref target, oy, ox + 3, y03, h, w, pitch);
+                    Put(ref target, oy + 1, ox, y10, h, w, pitch); Put(ref target, oy + 1, ox + 1, y11, h, w, pitch);
+                    Put(ref target, oy + 1, ox + 2, y12, h, w, pitch); Put(ref target, oy + 1, ox + 3, y13, h, w, pitch);
                 }
             }
+        }
+
+        // A 4x4 output tile at (oy, ox) of [row][column][16 channels] cells, pitch cells a row (height x width of them
+        // inside): four rows of four vectors, or cell by cell where the tile runs past the bottom or right edge.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreTile4x4(ref float target, int oy, int ox, int h, int w, int pitch,
+            Vector512<float> y00, Vector512<float> y01, Vector512<float> y02, Vector512<float> y03,
+            Vector512<float> y10, Vector512<float> y11, Vector512<float> y12, Vector512<float> y13,
+            Vector512<float> y20, Vector512<float> y21, Vector512<float> y22, Vector512<float> y23,
+            Vector512<float> y30, Vector512<float> y31, Vector512<float> y32, Vector512<float> y33)
+        {
+            if (oy + 4 <= h && ox + 4 <= w)
+            {
+                ref float cell = ref Unsafe.Add(ref target, (oy * pitch + ox) * V);
+                nuint row = (nuint)(pitch * V);
+                y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, V); y02.StoreUnsafe(ref cell, 2 * V); y03.StoreUnsafe(ref cell, 3 * V);
+                cell = ref Unsafe.Add(ref cell, row);
+                y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, V); y12.StoreUnsafe(ref cell, 2 * V); y13.StoreUnsafe(ref cell, 3 * V);
+                cell = ref Unsafe.Add(ref cell, row);
+                y20.StoreUnsafe(ref cell, 0); y21.StoreUnsafe(ref cell, V); y22.StoreUnsafe(ref cell, 2 * V); y23.StoreUnsafe(ref cell, 3 * V);
+                cell = ref Unsafe.Add(ref cell, row);
+                y30.StoreUnsafe(ref cell, 0); y31.StoreUnsafe(ref cell, V); y32.StoreUnsafe(ref cell, 2 * V); y33.StoreUnsafe(ref cell, 3 * V);
+                return;
+            }
+            Put(ref target, oy, ox, y00, h, w, pitch); Put(ref target, oy, ox + 1, y01, h, w, pitch); Put(ref target, oy, ox + 2, y02, h, w, pitch); Put(ref target, oy, ox + 3, y03, h, w, pitch);
+            Put(ref target, oy + 1, ox, y10, h, w, pitch); Put(ref target, oy + 1, ox + 1, y11, h, w, pitch); Put(ref target, oy + 1, ox + 2, y12, h, w, pitch); Put(ref target, oy + 1, ox + 3, y13, h, w, pitch);
+            Put(ref target, oy + 2, ox, y20, h, w, pitch); Put(ref target, oy + 2, ox + 1, y21, h, w, pitch); Put(ref target, oy + 2, ox + 2, y22, h, w, pitch); Put(ref target, oy + 2, ox + 3, y23, h, w, pitch);
+            Put(ref target, oy + 3, ox, y30, h, w, pitch); Put(ref target, oy + 3, ox + 1, y31, h, w, pitch); Put(ref target, oy + 3, ox + 2, y32, h, w, pitch); Put(ref target, oy + 3, ox + 3, y33, h, w, pitch);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

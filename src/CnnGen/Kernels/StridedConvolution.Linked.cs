@@ -1,0 +1,232 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using KernelPath = CnnGen.Kernels.DirectConvolution.KernelPath;
+
+namespace CnnGen.Kernels
+{
+    public static partial class StridedConvolution
+    {
+        /// <summary>
+        /// What a strided layer's evaluation forward pass is linked to: nothing, another strided convolution (the one after it
+        /// reads its output, or the one before it wrote its input), or a global average pooling after it. Between two layers
+        /// that both run <see cref="StridedWinogradConvolution"/> on this machine the maps pass in that kernel's padded layout,
+        /// in a region of the shared scratch at its start or its end (consecutive links alternate), with no transposes to NCHW
+        /// and back; a pooling after a Winograd layer takes the channel sums from its output transform.
+        /// </summary>
+        public readonly struct Link
+        {
+            internal readonly int Kind;
+            internal readonly int InChannels, Height, Width, OutChannels, Kernel, Stride, Padding;
+            internal readonly bool AtEnd;
+
+            private Link(int kind, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, bool atEnd)
+            {
+                Kind = kind; InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
+                Kernel = kernel; Stride = stride; Padding = padding; AtEnd = atEnd;
+            }
+
+            internal const int NoKind = 0, ConvolutionKind = 1, MeanKind = 2;
+
+            /// <summary>No link: the input is read from x, the output written to y in NCHW.</summary>
+            public static Link None => default;
+
+            /// <summary>
+            /// The strided convolution on the other side of the link (its input shape, output channels, kernel, stride and
+            /// padding); both layers name the same region: <paramref name="atEnd"/> at the scratch's end, else at its start.
+            /// </summary>
+            public static Link Convolution(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, bool atEnd) =>
+                new(ConvolutionKind, inChannels, height, width, outChannels, kernel, stride, padding, atEnd);
+
+            /// <summary>A global average pooling after the layer: y is [outChannels], each channel's mean over its maps.</summary>
+            public static Link GlobalMean => new(MeanKind, 0, 0, 0, 0, 0, 0, 0, false);
+        }
+
+        /// <summary>Floats of scratch <see cref="ForwardPreparedLinked"/> needs with these links.</summary>
+        public static int LinkedScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, Link previous, Link next)
+        {
+            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+            int length = ScratchLength(inChannels, height, width, outChannels, kernel, stride, padding);
+            if (previous.Kind == Link.ConvolutionKind && Handing(Before(previous, inChannels), g, outChannels, out _, out var own))
+                length += own.PaddedLength + 16;
+            if (next.Kind == Link.ConvolutionKind && Handing(g, outChannels, After(next, outChannels), out _, out var following))
+                length += following.PaddedLength + 16;
+            if (next.Kind == Link.MeanKind) length += outChannels * g.Cells + 16;
+            return length;
+        }
+
+        /// <summary>
+        /// <see cref="ForwardPrepared"/>
+        /// linked to the layers around it (see <see cref="Link"/>): where the previous link is taken, x is not read (the layer
+        /// before left the input padded in scratch); where the next one is, y is not written (the maps go to the next layer's
+        /// region of scratch); with <see cref="Link.GlobalMean"/>, y is [outChannels] means. The scratch is the same span for
+        /// all linked layers, <see cref="LinkedScratchLength"/> floats at least.
+        /// </summary>
+        public static void ForwardPreparedLinked(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> prepared,
+            int outChannels, int kernel, int stride, int padding, Span<float> y, Span<float> scratch, bool relu, Link previous, Link next)
+        {
+            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+            bool valid = inChannels > 0 && height > 0 && width > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0
+                && height + 2 * padding >= kernel && width + 2 * padding >= kernel;
+            if (valid)
+            {
+                int needed = LinkedScratchLength(inChannels, height, width, outChannels, kernel, stride, padding, previous, next);
+                Require(scratch.Length >= needed, nameof(scratch), needed);
+            }
+            int startReserve = 0, endReserve = 0;
+            Span<float> input = default, output = default;
+            StridedWinogradConvolution.Layout layout = default, following = default;
+            if (valid && previous.Kind == Link.ConvolutionKind && Handing(Before(previous, inChannels), g, outChannels, out _, out layout))
+            {
+                input = Region(scratch, layout.PaddedLength, previous.AtEnd);
+                Reserve(ref startReserve, ref endReserve, layout.PaddedLength, previous.AtEnd);
+            }
+            if (valid && next.Kind == Link.ConvolutionKind && Handing(g, outChannels, After(next, outChannels), out layout, out following))
+            {
+                output = Region(scratch, following.PaddedLength, next.AtEnd);
+                Reserve(ref startReserve, ref endReserve, following.PaddedLength, next.AtEnd);
+            }
+            bool means = next.Kind == Link.MeanKind;
+            if (valid && UseWinograd(g, outChannels, KernelPaths.Default, winograd: true))
+            {
+                layout = WinogradLayout(g, outChannels);
+                Require(prepared.Length >= layout.FiltersLength + outChannels, nameof(prepared), layout.FiltersLength + outChannels);
+                var own = scratch.Slice(startReserve, scratch.Length - startReserve - endReserve);
+                var handoff = !output.IsEmpty ? StridedWinogradConvolution.Handoff.NextInput
+                    : means ? StridedWinogradConvolution.Handoff.Means : StridedWinogradConvolution.Handoff.Maps;
+                StridedWinogradConvolution.ForwardLinked(x, input, prepared.Slice(0, layout.FiltersLength), prepared.Slice(layout.FiltersLength, outChannels),
+                    output.IsEmpty ? y : output, own, relu, layout, following, handoff);
+                return;
+            }
+            if (!output.IsEmpty)
+            {
+                // Not Winograd, but the next layer is: the lanes kernel writes its [cell][16 channels] results there.
+                int length = outChannels * g.Taps;
+                Require(prepared.Length >= length + outChannels, nameof(prepared), length + outChannels);
+                ForwardLanesInto(x, prepared.Slice(0, length), prepared.Slice(length, outChannels), outChannels, output, following,
+                    scratch.Slice(startReserve, scratch.Length - startReserve - endReserve), relu, g, weightsPacked: !UsePhases(g, KernelPaths.Default) && UseLanes(g, outChannels, KernelPaths.Default));
+                return;
+            }
+            if (!means)
+            {
+                ForwardPrepared(x, inChannels, height, width, prepared, outChannels, kernel, stride, padding, y, scratch, relu);
+                return;
+            }
+            // The maps at the scratch's end, then their means.
+            int cells = g.Cells;
+            Require(y.Length >= outChannels, nameof(y), outChannels);
+            var maps = scratch.Slice(scratch.Length - outChannels * cells, outChannels * cells);
+            ForwardPrepared(x, inChannels, height, width, prepared, outChannels, kernel, stride, padding, maps, scratch.Slice(0, scratch.Length - outChannels * cells - 16), relu);
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                var plane = maps.Slice(oc * cells, cells);
+                float sum = 0f;
+                for (int i = 0; i < plane.Length; i++) sum += plane[i];
+                y[oc] = sum / cells;
+            }
+        }
+
+        // The geometry of the layer before a link, whose output channels are this layer's input channels.
+        private static (Geometry Geometry, int OutChannels) Before(in Link link, int outChannels) =>
+            (new Geometry(link.InChannels, link.Height, link.Width, link.Kernel, link.Stride, link.Padding), outChannels);
+
+        // The layer after a link, whose input is this layer's output.
+        private static (Geometry Geometry, int OutChannels) After(in Link link, int inChannels) =>
+            (new Geometry(link.InChannels, link.Height, link.Width, link.Kernel, link.Stride, link.Padding), link.OutChannels);
+
+        private static bool Handing((Geometry Geometry, int OutChannels) before, in Geometry g, int outChannels, out StridedWinogradConvolution.Layout first,
+            out StridedWinogradConvolution.Layout second) =>
+            Handing(before.Geometry, before.OutChannels, (g, outChannels), out first, out second);
+
+        // Whether the maps pass from layer a to layer b in the Winograd kernel's padded layout: both run it on this machine,
+        // and b's input is a's output.
+        private static bool Handing(in Geometry a, int aOutChannels, (Geometry Geometry, int OutChannels) b, out StridedWinogradConvolution.Layout first,
+            out StridedWinogradConvolution.Layout second)
+        {
+            first = default; second = default;
+            var bg = b.Geometry;
+            if (!Valid(a) || !Valid(bg) || bg.InChannels != aOutChannels || bg.Height != a.OutHeight || bg.Width != a.OutWidth) return false;
+            bool winograd = UseWinograd(a, aOutChannels, KernelPaths.Default, winograd: true);
+            if (!(winograd || LanesLink(a, aOutChannels)) || !UseWinograd(bg, b.OutChannels, KernelPaths.Default, winograd: true)) return false;
+            if (winograd) first = WinogradLayout(a, aOutChannels);
+            second = WinogradLayout(bg, b.OutChannels);
+            return true;
+        }
+
+        // A layer before a Winograd one that does not run Winograd itself (a stem: 3 input channels) links where the lanes
+        // kernel can run it (output channels in whole vectors, stride 2 to 4): its results are [cell][16 channels] already,
+        // the next layer's padded layout, so they go there with no transposes and no padding pass. Measured against its own
+        // kernel's NCHW output and the next layer's padding pass (KernelBench strided-stem-link, 11 shapes, interleaved, load
+        // 22-25): 1.08-1.47x from 32 output channels (3 to 8 in, 32x32 to 64x64 out) and with 16 of each (1.07-1.15x, where
+        // the alternative is the lanes kernel with transposes); 0.80-0.87x for 16 output channels from 3 or 8 (the phases
+        // kernel's stems: one block of 16 a broadcast, against the phases' whole rows).
+        private static bool LanesLink(in Geometry a, int aOutChannels) =>
+            KernelPaths.Default == KernelPath.Vector512 && Avx512F.IsSupported && aOutChannels % 16 == 0 && a.Stride >= 2 && a.Stride <= 4
+            && (aOutChannels >= 32 || !UsePhases(a, KernelPath.Vector512));
+
+        // ForwardLanes512's tiles, each storing its cells (through ReLU) at their place in the next layer's padded input.
+        private static void ForwardLanesInto(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
+            Span<float> target, in StridedWinogradConvolution.Layout next, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked)
+        {
+            int taps = g.Taps;
+            var padded = scratch.Slice(0, g.PaddedLength);
+            var packed = scratch.Slice(g.PaddedLength, outChannels * taps);
+            Pad(x, padded, g);
+            ReadOnlySpan<float> lanes = weight;
+            if (!weightsPacked)
+            {
+                DirectConvolution.PackLanes(weight, outChannels, taps, packed);
+                lanes = packed;
+            }
+            StridedWinogradConvolution.ClearMargins(target, next);
+            ref float p = ref MemoryMarshal.GetReference(padded);
+            int pitch = next.PaddedWidth, groupStride = next.PaddedGroupStride;
+            ref float t0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(target), (next.Padding * pitch + next.Padding) * 16);
+            int tilesPerRow = (g.OutWidth + 7) / 8;
+            for (int block = 0; block < outChannels;)
+            {
+                bool two = block + 32 <= outChannels;
+                ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(lanes), block * taps);
+                ref float w1 = ref Unsafe.Add(ref w0, 16 * taps);
+                var b0 = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)block);
+                var b1 = !two || bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)(block + 16));
+                ref float group0 = ref Unsafe.Add(ref t0, block / 16 * groupStride);
+                ref float group1 = ref Unsafe.Add(ref group0, groupStride);
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    for (int tile = 0; tile < tilesPerRow; tile++)
+                    {
+                        int ox = tile * g.OutWidth / tilesPerRow, count = (tile + 1) * g.OutWidth / tilesPerRow - ox;
+                        ref float origin = ref Unsafe.Add(ref p, oy * g.Stride * g.PaddedWidth + ox * g.Stride);
+                        int at = (oy * pitch + ox) * 16;
+                        if (two) Tile<C2>(count, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref group0, at), ref Unsafe.Add(ref group1, at), g, relu);
+                        else Tile<C1>(count, ref origin, ref w0, ref w0, b0, b0, ref Unsafe.Add(ref group0, at), ref Unsafe.Add(ref group0, at), g, relu);
+                    }
+                }
+                block += two ? 32 : 16;
+            }
+        }
+
+        private static bool Valid(in Geometry g) =>
+            g.InChannels > 0 && g.Height > 0 && g.Width > 0 && g.Kernel > 0 && g.Stride > 0 && g.Padding >= 0
+            && g.Height + 2 * g.Padding >= g.Kernel && g.Width + 2 * g.Padding >= g.Kernel;
+
+        // A link's region: length floats from a 64-byte boundary, at the start of the scratch or as near its end as that
+        // allows. Both layers of the link compute the same place from the same span.
+        private static Span<float> Region(Span<float> scratch, int length, bool atEnd)
+        {
+            if (!atEnd) return scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch), length);
+            int start = scratch.Length - length;
+            int back = (16 - WinogradF4Convolution.FloatsToCacheLine(scratch.Slice(start))) & 15;
+            return scratch.Slice(start - back, length);
+        }
+
+        private static void Reserve(ref int startReserve, ref int endReserve, int length, bool atEnd)
+        {
+            if (atEnd) endReserve = length + 16;
+            else startReserve = length + 16;
+        }
+    }
+}
