@@ -47,8 +47,9 @@ namespace CnnGen.Generator.Emit
             // A layer that keeps Winograd filters needs no room to transform them on each call.
             string shape = Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ")";
             string perSample = "global::CnnGen.Kernels.DirectConvolution." + (HasWinogradFilters(layer) ? "ScratchLengthWithFilters(" : "ScratchLength(") + shape;
-            // Forward and backward over the batch take the same scratch (a group's columns and outputs).
-            return BackwardOverBatch(layer) || ForwardOverBatch(layer) ? "global::System.Math.Max(" + perSample + ", global::CnnGen.Kernels.DirectConvolution.BackwardOverBatchScratch(" + shape + ")" : perSample;
+            // The forward over the batch takes the backward's scratch (a group's columns and outputs) and a padded sample.
+            return ForwardOverBatch(layer) ? "global::System.Math.Max(" + perSample + ", global::CnnGen.Kernels.DirectConvolution.ForwardOverBatchScratch(" + shape + ")"
+                : BackwardOverBatch(layer) ? "global::System.Math.Max(" + perSample + ", global::CnnGen.Kernels.DirectConvolution.BackwardOverBatchScratch(" + shape + ")" : perSample;
         }
 
         /// <summary>
