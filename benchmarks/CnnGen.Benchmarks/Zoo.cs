@@ -72,6 +72,7 @@ namespace CnnGen.Benchmarks
             ("VGG-style five 3x3 + BN, 32-128 ch", () => Initialized(new Vgg5Net())),
             ("VGG-11 for CIFAR, 64-512 ch", () => Initialized(new Vgg11Net())),
             ("ResNet-18 stem + stage, 3x64x64", () => Initialized(new ResNetStemNet())),
+            ("ResNet-18 for CIFAR, 64-512 ch", () => Initialized(new ResNet18CifarNet())),
             ("5x5 convolutions, 32-128 ch", () => Initialized(new Wide5x5Net())),
             ("small MNIST CNN, 8-32 ch", () => Initialized(new SmallMnistNet())),
             ("encoder-decoder, s2 + transposed", () => Initialized(new EncoderDecoderNet())),

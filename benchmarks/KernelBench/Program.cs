@@ -526,6 +526,82 @@ namespace KernelBench
             }
         }
 
+        // "over-batch [shape prefix] [batch]": evaluation's forward of a 3x3 stride-1 layer over a batch (32 by default: one
+        // thread's half of 64), a sample at a time as the network runs it (kept filters: Winograd or the packed lanes weights,
+        // whichever the layer keeps) against DirectConvolution.ForwardOverBatch (groups of samples as one GEMM), interleaved in
+        // this thread's CPU time; the basis of DirectConvolution.ForwardPaysOverBatch. Microseconds per sample.
+        private static void CompareForwardOverBatch(string? only, int batch)
+        {
+            var shapes = new (int C, int H, int OC)[]
+            {
+                (64, 16, 64), (64, 16, 128), (128, 16, 128), (256, 16, 256), (64, 8, 64), (128, 8, 128), (128, 8, 256), (256, 8, 256), (256, 8, 512), (512, 8, 512),
+                (64, 4, 64), (128, 4, 128), (128, 4, 256), (256, 4, 256), (256, 4, 512), (512, 4, 512), (384, 4, 384), (96, 4, 96),
+                (64, 2, 64), (128, 2, 128), (256, 2, 256), (512, 2, 512), (64, 6, 64), (256, 6, 256), (512, 6, 512), (200, 4, 200),
+            };
+            Console.WriteLine($"batch {batch}, ReLU; us per sample");
+            Console.WriteLine($"{"3x3 p1 convolution",-22} {"weights KiB",11} {"per sample",11} {"kept",6} {"over batch",11} {"GFLOP/s",8} {"per/over",9} {"picked",7}");
+            foreach (var s in shapes)
+            {
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}";
+                if (only is not null && !Array.Exists(only.Split(','), part => name.StartsWith(part, StringComparison.Ordinal))) continue;
+                int sampleIn = s.C * s.H * s.H, sampleOut = s.OC * s.H * s.H;
+                float[] x = Fill(batch * sampleIn, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[batch * sampleOut];
+                float[] filters = new float[Math.Max(1, DirectConvolution.WinogradFiltersLength(s.C, s.H, s.H, s.OC, 3, 1))];
+                DirectConvolution.TransformFilters(w, s.C, s.H, s.H, s.OC, 3, 1, filters);
+                bool kept = DirectConvolution.WinogradFiltersLength(s.C, s.H, s.H, s.OC, 3, 1) > 0;
+                float[] scratch = new float[Math.Max(DirectConvolution.ScratchLengthWithFilters(s.C, s.H, s.H, s.OC, 3, 1), DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 1))];
+                float[] batchScratch = new float[DirectConvolution.ForwardOverBatchScratch(s.C, s.H, s.H, s.OC, 3, 1)];
+                var (perSample, overBatch) = InterleavedCpu(
+                    () =>
+                    {
+                        for (int n = 0; n < batch; n++)
+                        {
+                            var xs = x.AsSpan(n * sampleIn, sampleIn);
+                            var ys = y.AsSpan(n * sampleOut, sampleOut);
+                            if (kept) DirectConvolution.ForwardWithFilters(xs, s.C, s.H, s.H, w, bias, s.OC, 3, 1, ys, scratch, relu: true, filters);
+                            else DirectConvolution.Forward(xs, s.C, s.H, s.H, w, bias, s.OC, 3, 1, ys, scratch, relu: true);
+                        }
+                    },
+                    () => DirectConvolution.ForwardOverBatch(x, batch, s.C, s.H, s.H, w, bias, s.OC, 3, 1, y, batchScratch, relu: true, pool: false));
+                double flops = 2.0 * s.OC * s.H * s.H * s.C * 9;
+                string keptName = !kept ? "-" : WinogradF4Convolution.Pays(s.C, s.H, s.H, s.OC, 3, 1) ? "F4" : "lanes";
+                Console.WriteLine($"{name,-22} {4L * s.OC * s.C * 9 / 1024,11} {perSample / batch * 1e6,11:F2} {keptName,6} {overBatch / batch * 1e6,11:F2} {flops * batch / overBatch / 1e9,8:F1} {perSample / overBatch,8:F2}x {(DirectConvolution.ForwardPaysOverBatch(batch, s.C, s.H, s.H, s.OC, 3, 1) ? "batch" : "-"),7}");
+            }
+        }
+
+        // "cold-filters": batch 1 of a network whose weights outgrow the L3 (VGG-11, 37 MB) reads each layer's weights or
+        // filters from memory. Per 3x3 shape, F(4x4) on its kept filters (4x the weights) against the kernel that runs without
+        // them (direct or lanes), each call after 64 MB of other data has been read (the flush timed alone and subtracted),
+        // interleaved in this thread's CPU time. Microseconds per call.
+        private static void CompareColdFilters()
+        {
+            var shapes = new (int C, int H, int OC)[] { (64, 16, 128), (128, 16, 128), (128, 8, 256), (256, 8, 256), (256, 8, 512), (64, 8, 64), (128, 8, 128), (64, 32, 64) };
+            float[] flush = Fill(16 << 20, 9);
+            float sink = 0;
+            void Flush() { float s = 0; for (int i = 0; i < flush.Length; i += 16) s += flush[i]; sink += s; }
+            var (flushOnly, _) = InterleavedCpu(Flush, Flush);
+            Console.WriteLine($"{"3x3 p1, ReLU",-20} {"filters MB",10} {"F(4x4) hot",10} {"cold",8} {"other hot",10} {"cold",8} {"kernel",7} {"cold F4/other",13}");
+            foreach (var s in shapes)
+            {
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * s.H * s.H];
+                var layout = new WinogradF4Convolution.Layout(s.C, s.H, s.H, s.OC, 1);
+                float[] filters = new float[layout.FiltersLength], scratch4 = new float[layout.ScratchLength];
+                WinogradF4Convolution.TransformFilters(w, filters, layout);
+                float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 1)];
+                float[] packed = new float[s.OC * s.C * 9];
+                DirectConvolution.PackLanes(w, s.OC, s.C * 9, packed);
+                void Winograd() => WinogradF4Convolution.Forward(x, filters, bias, y, scratch4, relu: true, pool: false, layout);
+                void Other() => DirectConvolution.ForwardOn(x, s.C, s.H, s.H, w, bias, s.OC, 3, 1, y, scratch, relu: true, pool: false, KernelPaths.Default, allowWinograd: false, packedLanes: packed);
+                var (winogradHot, otherHot) = InterleavedCpu(Winograd, Other);
+                var (winogradCold, otherCold) = InterleavedCpu(() => { Flush(); Winograd(); }, () => { Flush(); Other(); });
+                winogradCold -= flushOnly;
+                otherCold -= flushOnly;
+                string kernel = s.H <= 8 && s.OC % 16 == 0 ? "lanes?" : "direct";
+                Console.WriteLine($"{$"{s.C}x{s.H}x{s.H} -> {s.OC}",-20} {4.0 * layout.FiltersLength / 1e6,10:F1} {winogradHot * 1e6,10:F1} {winogradCold * 1e6,8:F1} {otherHot * 1e6,10:F1} {otherCold * 1e6,8:F1} {kernel,7} {winogradCold / otherCold,12:F2}x");
+            }
+            if (sink == 1234.5f) Console.WriteLine();
+        }
+
         // "winograd5": per 5x5 stride-1 shape, the direct kernel against F(2x2, 5x5) (its filters transformed beforehand, as
         // the generated code does), without and with the fused 2x2 pooling, interleaved in this thread's CPU time (the machine
         // is shared); the basis of WinogradF4Convolution.Pays for 5x5. GFLOP/s* counts the direct convolution's multiply-adds.
@@ -672,6 +748,16 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "backward")
             {
                 BackwardSplit(stridedOnly: args.Length > 1 && args[1] == "strided");
+                return;
+            }
+            if (args.Length > 0 && args[0] == "over-batch")
+            {
+                CompareForwardOverBatch(args.Length > 1 ? args[1] : null, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 32);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "cold-filters")
+            {
+                CompareColdFilters();
                 return;
             }
             if (args.Length > 0 && args[0] == "evaluation")

@@ -47,7 +47,64 @@ namespace CnnGen.Generator.Emit
             // A layer that keeps Winograd filters needs no room to transform them on each call.
             string shape = Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ")";
             string perSample = "global::CnnGen.Kernels.DirectConvolution." + (HasWinogradFilters(layer) ? "ScratchLengthWithFilters(" : "ScratchLength(") + shape;
-            return BackwardOverBatch(layer) ? "global::System.Math.Max(" + perSample + ", global::CnnGen.Kernels.DirectConvolution.BackwardOverBatchScratch(" + shape + ")" : perSample;
+            // The forward over the batch takes the backward's scratch (a group's columns and outputs) and a padded sample.
+            return ForwardOverBatch(layer) ? "global::System.Math.Max(" + perSample + ", global::CnnGen.Kernels.DirectConvolution.ForwardOverBatchScratch(" + shape + ")"
+                : BackwardOverBatch(layer) ? "global::System.Math.Max(" + perSample + ", global::CnnGen.Kernels.DirectConvolution.BackwardOverBatchScratch(" + shape + ")" : perSample;
+        }
+
+        /// <summary>
+        /// Whether evaluation runs the layer over the batch (<c>DirectConvolution.ForwardOverBatch</c>, groups of samples as one
+        /// GEMM) where the layers run over the whole batch: a stride-1 layer whose weights take 1 MiB or more on an output of 16
+        /// cells or fewer. The runtime's <c>DirectConvolution.ForwardPaysOverBatch</c> states the same rule and its measurements
+        /// (its tests hold the two together).
+        /// </summary>
+        public static bool ForwardOverBatch(PlannedLayer layer)
+        {
+            var d = DimsOf(layer);
+            return layer.Kind == LayerKind.Conv2d && d.Direct && !GroupedConv2dEmitter.Handles(layer.Spec) && (long)d.WeightLength >= 1 << 18 && d.Cells <= 16;
+        }
+
+        /// <summary>Fewer samples than this run one at a time: their cells make under 32 GEMM columns (DirectConvolution.ForwardOverBatchMinimum).</summary>
+        private static int ForwardOverBatchMinimum(PlannedLayer layer) => (32 + DimsOf(layer).Cells - 1) / DimsOf(layer).Cells;
+
+        /// <summary>
+        /// Evaluation's statement for a layer run over the batch (<see cref="ForwardOverBatch"/>) with what it absorbs
+        /// (<paramref name="fusion"/>, writing <paramref name="last"/>'s output): the batch in one call when it has enough
+        /// samples, else a sample at a time as before.
+        /// </summary>
+        public static void EmitOverBatchStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion)
+        {
+            string weights = fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer);
+            w.Line("// " + Int(DimsOf(layer).WeightLength) + " weights for " + Int(DimsOf(layer).Cells) + " cells a sample: groups of samples as one GEMM, the weights read once a group");
+            using (w.OpenBlock("if (batchSize >= " + Int(ForwardOverBatchMinimum(layer)) + ")"))
+                w.Line(MethodName(layer) + fusion.MethodSuffix + "OverBatch(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + BatchSlice(OutputArray(last), last.Output.Length) + ", batchSize, " + weights + ", workspace.Columns);");
+            using (w.OpenBlock("else"))
+            {
+                using (w.OpenBlock(SampleRange.WholeBatch.Loop))
+                {
+                    if (fusion.Absorbed > 0) EmitFusedStatement(w, layer, last, fusion);
+                    else Instance.EmitEvaluationSampleStatement(w, layer);
+                }
+            }
+        }
+
+        // The method EmitOverBatchStatement calls: x and y of the whole batch, p the weights then the bias (folded with a batch-norm).
+        private static void EmitOverBatchMethod(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion, bool bias)
+        {
+            var (d, input, spec) = (DimsOf(layer), layer.Input, layer.Spec);
+            w.Line("/// <summary>" + Xml(layer.Describe()) + (fusion.Absorbed > 0 ? " and what it absorbs" : "") + ", over a batch: writes " + Xml(last.Output.ToString()) + " per sample.</summary>");
+            w.Line("private static void " + MethodName(layer) + fusion.MethodSuffix + "OverBatch(" + ReadOnlySpan + " x, " + Span + " y, int batchSize, " + ReadOnlySpan + " p, " + Span + " columns)");
+            using (w.OpenBlock())
+            {
+                w.Line("global::CnnGen.Kernels.DirectConvolution.ForwardOverBatch(x, batchSize, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
+                    + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding)
+                    + ", y, columns, relu: " + (fusion.Relu ? "true" : "false") + ", pool: " + (fusion.Pool ? "true" : "false") + ");");
+                if (fusion.Activation is { } activation)
+                {
+                    w.Line("// " + activation.Describe() + ", in place over the batch's outputs");
+                    w.Line(ActivationEmitter.InPlaceStatement(activation, "y"));
+                }
+            }
         }
 
         /// <summary>
@@ -334,6 +391,11 @@ namespace CnnGen.Generator.Emit
             }
             string what = (fusion.BatchNorm ? " + batch-norm (folded)" : "") + (fusion.Relu ? " + ReLU" : "") + (fusion.Pool ? " + 2x2 max pooling" : "") + (fusion.Mean ? " + global average pooling" : "")
                 + (fusion.Activation is null ? "" : " + " + fusion.Activation.Kind);
+            if (ForwardOverBatch(layer))
+            {
+                EmitOverBatchMethod(w, layer, last, fusion, bias);
+                w.Line();
+            }
             w.Line("/// <summary>" + Xml(layer.Describe()) + what + ", fused for evaluation: writes " + Xml(last.Output.ToString()) + " and nothing in between.</summary>");
             w.Line("private static void " + MethodName(layer) + fusion.MethodSuffix + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p" + FiltersParameter(layer) + ", " + Span + " columns)");
             using (w.OpenBlock())
@@ -428,6 +490,11 @@ namespace CnnGen.Generator.Emit
         public override void EmitForwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             var d = DimsOf(layer);
+            if (ForwardOverBatch(layer) && layer.Fusion.Absorbed == 0)
+            {
+                EmitOverBatchMethod(w, layer, layer, default, layer.Spec.Bias);
+                w.Line();
+            }
             MethodHeader(w, layer, MethodName(layer), ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p" + FiltersParameter(layer) + ", " + Span + " columns");
             using (w.OpenBlock())
             {

@@ -12,7 +12,9 @@ namespace CnnGen.Generator.Planning
     /// rest reads, <see cref="Carried"/>, is set aside per chunk and put back in its batch places after the last one; from
     /// the first Linear on, the layers run over the whole batch (a Linear reads its weights once for all the samples). So do
     /// the layers from where the chunked ones would keep more than <see cref="WeightBytes"/> of weights: the chunks would
-    /// read them all from memory once each, where layer by layer each layer's weights stay in the L3 for the batch.
+    /// read them all from memory once each, where layer by layer each layer's weights stay in the L3 for the batch; and the
+    /// layers from the first that evaluation runs over the batch (Conv2dEmitter.ForwardOverBatch: its samples side by side
+    /// make one GEMM, the weights read once per group of them), which needs the batch's samples together.
     /// </summary>
     internal sealed class EvaluationChunking
     {
@@ -55,7 +57,8 @@ namespace CnnGen.Generator.Planning
             for (int i = 0; i < end; i++)
             {
                 weights += KeptWeightBytes(units[i].Layer);
-                if (weights > WeightBytes) { end = i; break; }
+                // A layer evaluation runs over the batch (Conv2dEmitter.ForwardOverBatch) needs the batch: the cut goes before it too.
+                if (weights > WeightBytes || units[i].Layer is { } layer && Emit.Conv2dEmitter.ForwardOverBatch(layer)) { end = i; break; }
             }
             bool weightBound = end < (firstLinear < 0 ? units.Count : firstLinear);
             for (int cut = end; cut > 0; cut--)

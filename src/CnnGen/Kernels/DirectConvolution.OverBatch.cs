@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace CnnGen.Kernels
 {
@@ -73,6 +74,163 @@ namespace CnnGen.Kernels
                     for (int s = 0; s < count; s++) FoldColumns(cols, columns, s * cells, g, inputGradient.Slice((first + s) * sampleLength, sampleLength));
                 }
             }
+        }
+
+        /// <summary>
+        /// Whether evaluation runs a stride-1 layer over a batch of <paramref name="batch"/> samples (<see cref="ForwardOverBatch"/>)
+        /// rather than a sample at a time: its weights take 1 MiB or more, its output is 16 cells or fewer, and the batch's
+        /// cells make 32 GEMM columns or more. KernelBench <c>over-batch</c> (3x3, padding 1, ReLU, 32 samples as one thread
+        /// of a batch of 64 takes them; µs per sample, a sample at a time on the filters the layer keeps, load 8-14):
+        /// <code>
+        /// shape              weights   a sample at a time     over the batch   ratio
+        /// 512->512 on 2x2    9 MiB     190.4 (lanes)          125.6            1.52x
+        /// 256->256 on 2x2    2.3 MiB   42.4 (lanes)           39.0             1.09x
+        /// 128->128 on 2x2    576 KiB   10.2 (lanes)           12.7             0.80x
+        /// 512->512 on 4x4    9 MiB     453.8 (lanes)          401.3            1.13x
+        /// 256->512 on 4x4    4.5 MiB   243.9 (lanes)          202.4            1.20x
+        /// 128->256 on 4x4    1.1 MiB   70.7 (lanes)           59.2             1.19x
+        /// 200->200 on 4x4    1.4 MiB   120.9 (direct)         79.0             1.53x
+        /// 128->128 on 4x4    576 KiB   34.0 (lanes)           38.2             0.89x
+        /// 256->256 on 6x6    2.3 MiB   130.8 (F(4x4))         308.3            0.42x
+        /// 512->512 on 6x6    9 MiB     919.1 (lanes)          1061.7           0.87x
+        /// 256->256 on 8x8    2.3 MiB   113.7 (F(4x4))         482.8            0.24x
+        /// 512->512 on 8x8    9 MiB     1508.9 (direct)        1642.5           0.92x
+        /// </code>
+        /// (Cell-by-cell expansion of the columns then; from the padded planes 512->512 on 4x4 takes 438.7, 256->512 on 4x4 195.0,
+        /// 512->512 on 2x2 129.9.) The GEMM runs at 150-190 GFLOP/s here against the FMA peak's 263; the lanes kernel reads the weights once a sample
+        /// from the L3, so its loss grows with the weights; Winograd (8x8, 6x6) does a quarter of the multiplications. Few
+        /// columns starve the GEMM: 512->512 on 4x4 at 2 samples 1.09x, on 2x2 at 4 samples 0.71x, at 8 samples 1.11x (so 32
+        /// columns at least). The generator asks this at compile time (the batch at run time); the answer depends on the shape only.
+        /// </summary>
+        public static bool ForwardPaysOverBatch(int batch, int inChannels, int height, int width, int outChannels, int kernel, int padding)
+        {
+            var g = new Geometry(inChannels, height, width, kernel, padding);
+            int cells = g.OutHeight * g.OutWidth;
+            return g.OutHeight > 0 && g.OutWidth > 0 && (long)outChannels * g.Taps >= 1 << 18 && cells <= 16 && (long)batch * cells >= 32;
+        }
+
+        /// <summary>Floats of scratch <see cref="ForwardOverBatch"/> needs: a group of samples' columns and outputs (as the backward's), and one sample's padded planes.</summary>
+        public static int ForwardOverBatchScratch(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
+            BackwardOverBatchScratch(inChannels, height, width, outChannels, kernel, padding) + new Geometry(inChannels, height, width, kernel, padding).PaddedLength;
+
+        /// <summary>
+        /// The forward of a stride-1 convolution over <paramref name="batch"/> samples at once: y (batch x [outChannels x
+        /// cells], or with <paramref name="pool"/> the 2x2 max pooling of the cells, floor of odd sizes) = bias + the
+        /// convolution, then ReLU when <paramref name="relu"/>, then the pooling. A group of samples' cells side by side make
+        /// the columns of one GEMM (weight [outChannels x taps] · columns [taps x group · cells], started at the bias), so the
+        /// weights are read once per group instead of once per sample: for layers whose weights outweigh their cells many
+        /// times (VGG's 256-512 channels on 8x8 down to 2x2). Sums in another order than <see cref="Forward"/>: the same values
+        /// to rounding; ReLU and pooling as PyTorch's (a NaN passes through both).
+        /// </summary>
+        public static void ForwardOverBatch(ReadOnlySpan<float> x, int batch, int inChannels, int height, int width, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, int outChannels, int kernel, int padding, Span<float> y, Span<float> scratch, bool relu, bool pool) =>
+            ForwardOverBatchOn(x, batch, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool, KernelPaths.Default);
+
+        /// <summary><see cref="ForwardOverBatch"/> with the GEMM's scalar path when <paramref name="path"/> is Scalar (for tests), else its vector path.</summary>
+        internal static void ForwardOverBatchOn(ReadOnlySpan<float> x, int batch, int inChannels, int height, int width, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, int outChannels, int kernel, int padding, Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+            var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length / batch, weight.Length);
+            int cells = g.OutHeight * g.OutWidth, taps = g.Taps, sampleLength = inChannels * height * width;
+            int outputLength = outChannels * (pool ? (g.OutHeight / 2) * (g.OutWidth / 2) : cells);
+            Require(x.Length >= batch * sampleLength, nameof(x), batch * sampleLength);
+            Require(y.Length >= batch * outputLength, nameof(y), batch * outputLength);
+            if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
+            int group = SamplesPerGroup(g), needed = group * cells * (taps + outChannels) + g.PaddedLength;
+            Require(scratch.Length >= needed, nameof(scratch), needed);
+            var padded = scratch.Slice(group * cells * (taps + outChannels), g.PaddedLength);
+
+            for (int first = 0; first < batch; first += group)
+            {
+                int count = Math.Min(group, batch - first), columns = count * cells;
+                var cols = scratch.Slice(0, taps * columns);
+                var sums = scratch.Slice(taps * group * cells, outChannels * columns);
+                for (int s = 0; s < count; s++) ExpandPaddedColumns(x.Slice((first + s) * sampleLength, sampleLength), g, padded, cols, columns, s * cells, path != KernelPath.Scalar);
+                for (int oc = 0; oc < outChannels; oc++) sums.Slice(oc * columns, columns).Fill(bias.IsEmpty ? 0f : bias[oc]);
+                if (path == KernelPath.Scalar) Gemm.MultiplyScalar(false, false, outChannels, columns, taps, weight, taps, cols, columns, sums, columns, accumulate: true);
+                else Gemm.Multiply(false, false, outChannels, columns, taps, weight, taps, cols, columns, sums, columns, accumulate: true);
+                for (int s = 0; s < count; s++)
+                {
+                    var sample = y.Slice((first + s) * outputLength, outputLength);
+                    if (pool) PoolColumns(sums, columns, s * cells, outChannels, relu, g, sample);
+                    else UnpackColumns(sums, columns, s * cells, outChannels, cells, relu, sample);
+                }
+            }
+        }
+
+        // One sample's cells of every output channel, out of the group's rows (ReLU on the way).
+        private static void UnpackColumns(ReadOnlySpan<float> sums, int columns, int offset, int outChannels, int cells, bool relu, Span<float> y)
+        {
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                var row = sums.Slice(oc * columns + offset, cells);
+                var target = y.Slice(oc * cells, cells);
+                if (relu) Elementwise.Relu(row, target);
+                else row.CopyTo(target);
+            }
+        }
+
+        // One sample's 2x2 max pooling (after ReLU) of every output channel: PyTorch's scan of each window, a NaN kept.
+        private static void PoolColumns(ReadOnlySpan<float> sums, int columns, int offset, int outChannels, bool relu, in Geometry g, Span<float> y)
+        {
+            int pooledHeight = g.OutHeight / 2, pooledWidth = g.OutWidth / 2, outWidth = g.OutWidth;
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                var row = sums.Slice(oc * columns + offset, g.OutHeight * outWidth);
+                for (int py = 0; py < pooledHeight; py++)
+                {
+                    for (int px = 0; px < pooledWidth; px++)
+                    {
+                        int at = 2 * py * outWidth + 2 * px;
+                        float m = Activated(row[at], relu);
+                        float v = Activated(row[at + 1], relu);
+                        if (v > m || float.IsNaN(v)) m = v;
+                        v = Activated(row[at + outWidth], relu);
+                        if (v > m || float.IsNaN(v)) m = v;
+                        v = Activated(row[at + outWidth + 1], relu);
+                        if (v > m || float.IsNaN(v)) m = v;
+                        y[(oc * pooledHeight + py) * pooledWidth + px] = m;
+                    }
+                }
+            }
+        }
+
+        private static float Activated(float v, bool relu) => relu ? Elementwise.Relu(v) : v;
+
+        // cols[tap][offset + cell] as ExpandColumns, from the sample's zero-padded planes: each tap's output row one copy of
+        // OutWidth floats, no test per cell (the per-cell walk took a quarter of a 512 -> 512 layer on 4x4, KernelBench over-batch).
+        private static void ExpandPaddedColumns(ReadOnlySpan<float> x, in Geometry g, Span<float> padded, Span<float> cols, int rowLength, int offset, bool vector)
+        {
+            Pad(x, padded, g);
+            int k = g.Kernel, outWidth = g.OutWidth, outHeight = g.OutHeight, tap = 0;
+            ref float source = ref MemoryMarshal.GetReference(padded);
+            ref float target = ref MemoryMarshal.GetReference(cols);
+            vector &= Vector128.IsHardwareAccelerated;
+            for (int ic = 0; ic < g.InChannels; ic++)
+            {
+                for (int ky = 0; ky < k; ky++)
+                {
+                    for (int kx = 0; kx < k; kx++, tap++)
+                    {
+                        ref float row = ref Unsafe.Add(ref target, (nint)tap * rowLength + offset);
+                        ref float from = ref Unsafe.Add(ref source, ic * g.Plane + ky * g.PaddedWidth + kx);
+                        for (int oy = 0; oy < outHeight; oy++)
+                            CopyCells(ref Unsafe.Add(ref from, oy * g.PaddedWidth), ref Unsafe.Add(ref row, oy * outWidth), outWidth, vector);
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void CopyCells(ref float source, ref float target, int length, bool vector)
+        {
+            int i = 0;
+            if (vector)
+            {
+                for (; i + 4 <= length; i += 4) Vector128.LoadUnsafe(ref source, (nuint)i).StoreUnsafe(ref target, (nuint)i);
+            }
+            for (; i < length; i++) Unsafe.Add(ref target, i) = Unsafe.Add(ref source, i);
         }
 
         // cols[tap][offset + cell] = x at the tap's place for the cell, 0 in the padding; rows of the given length.
