@@ -64,6 +64,7 @@ namespace CnnGen.Generator.Planning
             for (int cut = end; cut > 0; cut--)
             {
                 if (units[cut - 1].Layer?.FusedInto is not null) continue; // not through a fusion (a convolution and its batch-norm, activation, pooling)
+                if (units[cut - 1].Layer?.HandedTo is not null) continue; // nor through a link (a strided layer's maps handed on in its kernel's layout)
                 var (chunked, batched) = Split(units, cut);
                 var before = new HashSet<Step>(chunked.SelectMany(StepsOf));
                 var crossing = plan.Values
