@@ -359,13 +359,6 @@ namespace CnnGen.Kernels
             }
         }
 
-        // One cell's vector, stored at (row, column) of a target pitch cells wide, when inside height x width.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width, int pitch)
-        {
-            if (row < height && column < width) value.StoreUnsafe(ref target, (nuint)((row * pitch + column) * V));
-        }
-
         // The value when (row, column) is inside height x width, else zeros: a tile's sum over the cells of the maps.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> Inside(Vector512<float> value, int row, int column, int height, int width) =>
@@ -497,7 +490,7 @@ namespace CnnGen.Kernels
                         continue;
                     }
                     ref float target = ref Unsafe.Add(ref o0, sink.Origin + group * sink.GroupStride);
-                    StoreTile4x4(ref target, oy, ox, h, w, sink.Pitch, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33);
+                    WinogradF4Convolution.StoreTile4x4(ref target, oy, ox, h, w, sink.Pitch, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33);
                 }
             }
         }
@@ -560,8 +553,8 @@ namespace CnnGen.Kernels
                         continue;
                     }
                     ref float target = ref Unsafe.Add(ref o0, sink.Origin + group * sink.GroupStride);
-                    Put(ref target, oy, ox, y00, h, w, pitch); Put(ref target, oy, ox + 1, y01, h, w, pitch);
-                    Put(ref target, oy + 1, ox, y10, h, w, pitch); Put(ref target, oy + 1, ox + 1, y11, h, w, pitch);
+                    WinogradF4Convolution.Put(ref target, oy, ox, y00, h, w, pitch); WinogradF4Convolution.Put(ref target, oy, ox + 1, y01, h, w, pitch);
+                    WinogradF4Convolution.Put(ref target, oy + 1, ox, y10, h, w, pitch); WinogradF4Convolution.Put(ref target, oy + 1, ox + 1, y11, h, w, pitch);
                 }
             }
         }
@@ -609,40 +602,12 @@ namespace CnnGen.Kernels
                         continue;
                     }
                     ref float target = ref Unsafe.Add(ref o0, sink.Origin + group * sink.GroupStride);
-                    Put(ref target, oy, ox, y00, h, w, pitch); Put(ref target, oy, ox + 1, y01, h, w, pitch);
-                    Put(ref target, oy, ox + 2, y02, h, w, pitch); Put(ref target, oy, ox + 3, y03, h, w, pitch);
-                    Put(ref target, oy + 1, ox, y10, h, w, pitch); Put(ref target, oy + 1, ox + 1, y11, h, w, pitch);
-                    Put(ref target, oy + 1, ox + 2, y12, h, w, pitch); Put(ref target, oy + 1, ox + 3, y13, h, w, pitch);
+                    WinogradF4Convolution.Put(ref target, oy, ox, y00, h, w, pitch); WinogradF4Convolution.Put(ref target, oy, ox + 1, y01, h, w, pitch);
+                    WinogradF4Convolution.Put(ref target, oy, ox + 2, y02, h, w, pitch); WinogradF4Convolution.Put(ref target, oy, ox + 3, y03, h, w, pitch);
+                    WinogradF4Convolution.Put(ref target, oy + 1, ox, y10, h, w, pitch); WinogradF4Convolution.Put(ref target, oy + 1, ox + 1, y11, h, w, pitch);
+                    WinogradF4Convolution.Put(ref target, oy + 1, ox + 2, y12, h, w, pitch); WinogradF4Convolution.Put(ref target, oy + 1, ox + 3, y13, h, w, pitch);
                 }
             }
-        }
-
-        // A 4x4 output tile at (oy, ox) of [row][column][16 channels] cells, pitch cells a row (height x width of them
-        // inside): four rows of four vectors, or cell by cell where the tile runs past the bottom or right edge.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StoreTile4x4(ref float target, int oy, int ox, int h, int w, int pitch,
-            Vector512<float> y00, Vector512<float> y01, Vector512<float> y02, Vector512<float> y03,
-            Vector512<float> y10, Vector512<float> y11, Vector512<float> y12, Vector512<float> y13,
-            Vector512<float> y20, Vector512<float> y21, Vector512<float> y22, Vector512<float> y23,
-            Vector512<float> y30, Vector512<float> y31, Vector512<float> y32, Vector512<float> y33)
-        {
-            if (oy + 4 <= h && ox + 4 <= w)
-            {
-                ref float cell = ref Unsafe.Add(ref target, (oy * pitch + ox) * V);
-                nuint row = (nuint)(pitch * V);
-                y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, V); y02.StoreUnsafe(ref cell, 2 * V); y03.StoreUnsafe(ref cell, 3 * V);
-                cell = ref Unsafe.Add(ref cell, row);
-                y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, V); y12.StoreUnsafe(ref cell, 2 * V); y13.StoreUnsafe(ref cell, 3 * V);
-                cell = ref Unsafe.Add(ref cell, row);
-                y20.StoreUnsafe(ref cell, 0); y21.StoreUnsafe(ref cell, V); y22.StoreUnsafe(ref cell, 2 * V); y23.StoreUnsafe(ref cell, 3 * V);
-                cell = ref Unsafe.Add(ref cell, row);
-                y30.StoreUnsafe(ref cell, 0); y31.StoreUnsafe(ref cell, V); y32.StoreUnsafe(ref cell, 2 * V); y33.StoreUnsafe(ref cell, 3 * V);
-                return;
-            }
-            Put(ref target, oy, ox, y00, h, w, pitch); Put(ref target, oy, ox + 1, y01, h, w, pitch); Put(ref target, oy, ox + 2, y02, h, w, pitch); Put(ref target, oy, ox + 3, y03, h, w, pitch);
-            Put(ref target, oy + 1, ox, y10, h, w, pitch); Put(ref target, oy + 1, ox + 1, y11, h, w, pitch); Put(ref target, oy + 1, ox + 2, y12, h, w, pitch); Put(ref target, oy + 1, ox + 3, y13, h, w, pitch);
-            Put(ref target, oy + 2, ox, y20, h, w, pitch); Put(ref target, oy + 2, ox + 1, y21, h, w, pitch); Put(ref target, oy + 2, ox + 2, y22, h, w, pitch); Put(ref target, oy + 2, ox + 3, y23, h, w, pitch);
-            Put(ref target, oy + 3, ox, y30, h, w, pitch); Put(ref target, oy + 3, ox + 1, y31, h, w, pitch); Put(ref target, oy + 3, ox + 2, y32, h, w, pitch); Put(ref target, oy + 3, ox + 3, y33, h, w, pitch);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

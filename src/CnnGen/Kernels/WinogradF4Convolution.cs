@@ -513,7 +513,7 @@ namespace CnnGen.Kernels
                         Put(ref target, py + 1, px + 1, Max(y22, y23, y32, y33), pooledHeight, pooledWidth);
                         continue;
                     }
-                    StoreTile4x4(ref target, 4 * ty, 4 * tx, l.OutHeight, l.OutWidth, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33);
+                    StoreTile4x4(ref target, 4 * ty, 4 * tx, l.OutHeight, l.OutWidth, l.OutWidth, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33);
                 }
             }
         }
@@ -542,15 +542,21 @@ namespace CnnGen.Kernels
             Pooling.Later(bottomRight, Pooling.Later(bottomLeft, Pooling.Later(topRight, topLeft)));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width)
+        internal static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width) =>
+            Put(ref target, row, column, value, height, width, width);
+
+        // One cell's vector, stored at (row, column) of a target pitch cells wide, when inside height x width.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width, int pitch)
         {
-            if (row < height && column < width) value.StoreUnsafe(ref target, (nuint)((row * width + column) * V));
+            if (row < height && column < width) value.StoreUnsafe(ref target, (nuint)((row * pitch + column) * V));
         }
 
-        // A 4x4 output tile at (oy, ox) of [row][column][16 channels] cells (height x width): four rows of four vectors, or
-        // cell by cell where the tile runs past the bottom or right edge. Shared with StridedWinogradConvolution.
+        // A 4x4 output tile at (oy, ox) of [row][column][16 channels] cells, pitch cells a row (height x width of them inside;
+        // pitch = width unless the target is a padded layout): four rows of four vectors, or cell by cell where the tile runs
+        // past the bottom or right edge. Shared with StridedWinogradConvolution.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static void StoreTile4x4(ref float target, int oy, int ox, int h, int w,
+        internal static void StoreTile4x4(ref float target, int oy, int ox, int h, int w, int pitch,
             Vector512<float> y00, Vector512<float> y01, Vector512<float> y02, Vector512<float> y03,
             Vector512<float> y10, Vector512<float> y11, Vector512<float> y12, Vector512<float> y13,
             Vector512<float> y20, Vector512<float> y21, Vector512<float> y22, Vector512<float> y23,
@@ -558,8 +564,8 @@ namespace CnnGen.Kernels
         {
             if (oy + 4 <= h && ox + 4 <= w)
             {
-                ref float cell = ref Unsafe.Add(ref target, (oy * w + ox) * V);
-                nuint row = (nuint)(w * V);
+                ref float cell = ref Unsafe.Add(ref target, (oy * pitch + ox) * V);
+                nuint row = (nuint)(pitch * V);
                 y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, V); y02.StoreUnsafe(ref cell, 2 * V); y03.StoreUnsafe(ref cell, 3 * V);
                 cell = ref Unsafe.Add(ref cell, row);
                 y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, V); y12.StoreUnsafe(ref cell, 2 * V); y13.StoreUnsafe(ref cell, 3 * V);
@@ -569,10 +575,10 @@ namespace CnnGen.Kernels
                 y30.StoreUnsafe(ref cell, 0); y31.StoreUnsafe(ref cell, V); y32.StoreUnsafe(ref cell, 2 * V); y33.StoreUnsafe(ref cell, 3 * V);
                 return;
             }
-            Put(ref target, oy, ox, y00, h, w); Put(ref target, oy, ox + 1, y01, h, w); Put(ref target, oy, ox + 2, y02, h, w); Put(ref target, oy, ox + 3, y03, h, w);
-            Put(ref target, oy + 1, ox, y10, h, w); Put(ref target, oy + 1, ox + 1, y11, h, w); Put(ref target, oy + 1, ox + 2, y12, h, w); Put(ref target, oy + 1, ox + 3, y13, h, w);
-            Put(ref target, oy + 2, ox, y20, h, w); Put(ref target, oy + 2, ox + 1, y21, h, w); Put(ref target, oy + 2, ox + 2, y22, h, w); Put(ref target, oy + 2, ox + 3, y23, h, w);
-            Put(ref target, oy + 3, ox, y30, h, w); Put(ref target, oy + 3, ox + 1, y31, h, w); Put(ref target, oy + 3, ox + 2, y32, h, w); Put(ref target, oy + 3, ox + 3, y33, h, w);
+            Put(ref target, oy, ox, y00, h, w, pitch); Put(ref target, oy, ox + 1, y01, h, w, pitch); Put(ref target, oy, ox + 2, y02, h, w, pitch); Put(ref target, oy, ox + 3, y03, h, w, pitch);
+            Put(ref target, oy + 1, ox, y10, h, w, pitch); Put(ref target, oy + 1, ox + 1, y11, h, w, pitch); Put(ref target, oy + 1, ox + 2, y12, h, w, pitch); Put(ref target, oy + 1, ox + 3, y13, h, w, pitch);
+            Put(ref target, oy + 2, ox, y20, h, w, pitch); Put(ref target, oy + 2, ox + 1, y21, h, w, pitch); Put(ref target, oy + 2, ox + 2, y22, h, w, pitch); Put(ref target, oy + 2, ox + 3, y23, h, w, pitch);
+            Put(ref target, oy + 3, ox, y30, h, w, pitch); Put(ref target, oy + 3, ox + 1, y31, h, w, pitch); Put(ref target, oy + 3, ox + 2, y32, h, w, pitch); Put(ref target, oy + 3, ox + 3, y33, h, w, pitch);
         }
 
         // outputs[group][cell][16 channels] to y[channel][cell]: four 16x16 transposes of 16 cells x 16 channels, then 64
