@@ -112,68 +112,71 @@ namespace CnnGen.Kernels
             if (!inputGradient.IsEmpty) Interleave(inputGradientPhases, inC, g.InHeight, g.InWidth, p.D, inputGradient, path);
         }
 
-        // phases[(ry·d + rx)][c][j][i] = source[c][j·d + ry][i·d + rx]. Dilation 2 on Vector512 splits 32 floats of a row at a
-        // time into their evens and odds with two permutes.
-        private static void Split(ReadOnlySpan<float> source, int channels, int height, int width, int d, Span<float> phases, DirectConvolution.KernelPath path)
+        // phases[(ry·d + rx)][c][j][i] = source[c][j·d + ry][i·d + rx].
+        private static void Split(ReadOnlySpan<float> source, int channels, int height, int width, int d, Span<float> phases, DirectConvolution.KernelPath path) =>
+            Walk<Splitting>(ref MemoryMarshal.GetReference(source), ref MemoryMarshal.GetReference(phases), channels, height, width, d, path);
+
+        // target[c][j·d + ry][i·d + rx] = phases[(ry·d + rx)][c][j][i]: every phase back into its places.
+        private static void Interleave(ReadOnlySpan<float> phases, int channels, int height, int width, int d, Span<float> target, DirectConvolution.KernelPath path) =>
+            Walk<Interleaving>(ref MemoryMarshal.GetReference(target), ref MemoryMarshal.GetReference(phases), channels, height, width, d, path);
+
+        // Each row of the map against its d phase rows (phase (ry, rx) row j at phaseRow + rx · phaseLength), one direction or
+        // the other: dilation 2 on Vector512 moves 32 floats of a map row at a time with two permutes, the rest float by float.
+        private static void Walk<TStep>(ref float map, ref float phases, int channels, int height, int width, int d, DirectConvolution.KernelPath path)
+            where TStep : struct, IPhaseStep
         {
             int phaseHeight = height / d, phaseWidth = width / d, phaseLength = channels * phaseHeight * phaseWidth;
             bool pairs = d == 2 && path == DirectConvolution.KernelPath.Vector512 && Avx512F.IsSupported;
-            ref float from = ref MemoryMarshal.GetReference(source);
-            ref float to = ref MemoryMarshal.GetReference(phases);
             for (int c = 0; c < channels; c++)
             {
                 for (int row = 0; row < height; row++)
                 {
                     int ry = row % d, j = row / d;
-                    ref float sourceRow = ref Unsafe.Add(ref from, (c * height + row) * width);
-                    // Row j of channel c in phase (ry, rx) starts here, plus rx · phaseLength.
-                    ref float phaseRow = ref Unsafe.Add(ref to, ry * d * phaseLength + (c * phaseHeight + j) * phaseWidth);
+                    ref float mapRow = ref Unsafe.Add(ref map, (c * height + row) * width);
+                    ref float phaseRow = ref Unsafe.Add(ref phases, ry * d * phaseLength + (c * phaseHeight + j) * phaseWidth);
                     int i = 0;
                     if (pairs)
                     {
                         for (; i <= phaseWidth - 16; i += 16)
-                        {
-                            var low = Vector512.LoadUnsafe(ref sourceRow, (nuint)(2 * i));
-                            var high = Vector512.LoadUnsafe(ref sourceRow, (nuint)(2 * i + 16));
-                            Avx512F.PermuteVar16x32x2(low, s_evens, high).StoreUnsafe(ref phaseRow, (nuint)i);
-                            Avx512F.PermuteVar16x32x2(low, s_odds, high).StoreUnsafe(ref phaseRow, (nuint)(phaseLength + i));
-                        }
+                            TStep.Pairs(ref Unsafe.Add(ref mapRow, 2 * i), ref Unsafe.Add(ref phaseRow, i), ref Unsafe.Add(ref phaseRow, phaseLength + i));
                     }
                     for (; i < phaseWidth; i++)
-                        for (int rx = 0; rx < d; rx++) Unsafe.Add(ref phaseRow, rx * phaseLength + i) = Unsafe.Add(ref sourceRow, i * d + rx);
+                        for (int rx = 0; rx < d; rx++) TStep.Move(ref Unsafe.Add(ref mapRow, i * d + rx), ref Unsafe.Add(ref phaseRow, rx * phaseLength + i));
                 }
             }
         }
 
-        // target[c][j·d + ry][i·d + rx] = phases[(ry·d + rx)][c][j][i]: every phase back into its places, a target row at a time
-        // (dilation 2 on Vector512: 16 floats of each of the row's two phases into 32 with two permutes).
-        private static void Interleave(ReadOnlySpan<float> phases, int channels, int height, int width, int d, Span<float> target, DirectConvolution.KernelPath path)
+        private interface IPhaseStep
         {
-            int phaseHeight = height / d, phaseWidth = width / d, phaseLength = channels * phaseHeight * phaseWidth;
-            bool pairs = d == 2 && path == DirectConvolution.KernelPath.Vector512 && Avx512F.IsSupported;
-            ref float from = ref MemoryMarshal.GetReference(phases);
-            ref float to = ref MemoryMarshal.GetReference(target);
-            for (int c = 0; c < channels; c++)
+            // One float between its place in the map and in its phase.
+            static abstract void Move(ref float map, ref float phase);
+            // 32 floats of a map row between it and 16 of each of its two phases (dilation 2).
+            static abstract void Pairs(ref float map, ref float evens, ref float odds);
+        }
+
+        private readonly struct Splitting : IPhaseStep
+        {
+            public static void Move(ref float map, ref float phase) => phase = map;
+
+            public static void Pairs(ref float map, ref float evens, ref float odds)
             {
-                for (int row = 0; row < height; row++)
-                {
-                    int ry = row % d, j = row / d;
-                    ref float targetRow = ref Unsafe.Add(ref to, (c * height + row) * width);
-                    ref float phaseRow = ref Unsafe.Add(ref from, ry * d * phaseLength + (c * phaseHeight + j) * phaseWidth);
-                    int i = 0;
-                    if (pairs)
-                    {
-                        for (; i <= phaseWidth - 16; i += 16)
-                        {
-                            var evens = Vector512.LoadUnsafe(ref phaseRow, (nuint)i);
-                            var odds = Vector512.LoadUnsafe(ref phaseRow, (nuint)(phaseLength + i));
-                            Avx512F.PermuteVar16x32x2(evens, s_lowHalves, odds).StoreUnsafe(ref targetRow, (nuint)(2 * i));
-                            Avx512F.PermuteVar16x32x2(evens, s_highHalves, odds).StoreUnsafe(ref targetRow, (nuint)(2 * i + 16));
-                        }
-                    }
-                    for (; i < phaseWidth; i++)
-                        for (int rx = 0; rx < d; rx++) Unsafe.Add(ref targetRow, i * d + rx) = Unsafe.Add(ref phaseRow, rx * phaseLength + i);
-                }
+                var low = Vector512.LoadUnsafe(ref map);
+                var high = Vector512.LoadUnsafe(ref map, 16);
+                Avx512F.PermuteVar16x32x2(low, s_evens, high).StoreUnsafe(ref evens);
+                Avx512F.PermuteVar16x32x2(low, s_odds, high).StoreUnsafe(ref odds);
+            }
+        }
+
+        private readonly struct Interleaving : IPhaseStep
+        {
+            public static void Move(ref float map, ref float phase) => map = phase;
+
+            public static void Pairs(ref float map, ref float evens, ref float odds)
+            {
+                var e = Vector512.LoadUnsafe(ref evens);
+                var o = Vector512.LoadUnsafe(ref odds);
+                Avx512F.PermuteVar16x32x2(e, s_lowHalves, o).StoreUnsafe(ref map);
+                Avx512F.PermuteVar16x32x2(e, s_highHalves, o).StoreUnsafe(ref map, 16);
             }
         }
 
