@@ -747,7 +747,7 @@ namespace KernelBench
             }
             if (args.Length > 0 && args[0] == "backward")
             {
-                BackwardSplit(stridedOnly: args.Length > 1 && args[1] == "strided");
+                BackwardSplit(stridedOnly: args.Length > 1 && args[1] is "strided" or "1x1", strided1x1Only: args.Length > 1 && args[1] == "1x1");
                 return;
             }
             if (args.Length > 0 && args[0] == "over-batch")
@@ -1085,7 +1085,7 @@ namespace KernelBench
         // alone (an empty weight gradient) and both, one sample, in this thread's CPU time (best of 40 interleaved rounds); GFLOP/s counts one convolution's
         // multiply-adds per gradient (two for both). Stride 1: DirectConvolution.Backward. Stride 2: what the generated code of
         // a strided layer calls (im2col + GEMM for d weight, GEMM + col2im for d x).
-        private static void BackwardSplit(bool stridedOnly)
+        private static void BackwardSplit(bool stridedOnly, bool strided1x1Only = false)
         {
             Console.WriteLine($"{"stride 1 (DirectConvolution)",-40} {"dW us",8} {"GFLOP/s",8} {"dX us",8} {"GFLOP/s",8} {"both us",8} {"GFLOP/s",8}");
             var direct = new (string Name, int C, int H, int OC, int K, int P)[]
@@ -1146,7 +1146,15 @@ namespace KernelBench
                 ("ResNet-8 32x16x16 -> 64 s2", 32, 16, 64, 3, 1),
                 ("ResNet-8 16x32x32 -> 32 1x1 s2", 16, 32, 32, 1, 0),
                 ("ResNet-8 32x16x16 -> 64 1x1 s2", 32, 16, 64, 1, 0),
+                ("16x64x64 -> 32 1x1 s2", 16, 64, 32, 1, 0),
+                ("64x16x16 -> 128 1x1 s2", 64, 16, 128, 1, 0),
+                ("64x32x32 -> 128 1x1 s2", 64, 32, 128, 1, 0),
+                ("128x16x16 -> 256 1x1 s2", 128, 16, 256, 1, 0),
+                ("128x8x8 -> 256 1x1 s2", 128, 8, 256, 1, 0),
+                ("256x8x8 -> 512 1x1 s2", 256, 8, 512, 1, 0),
+                ("24x15x15 -> 40 1x1 s2 (odd)", 24, 15, 40, 1, 0),
             };
+            if (strided1x1Only) strided = Array.FindAll(strided, s => s.K == 1);
             foreach (var s in strided)
             {
                 int o = (s.H + 2 * s.P - s.K) / 2 + 1, cells = o * o, taps = s.C * s.K * s.K;
@@ -1176,7 +1184,7 @@ namespace KernelBench
             }
             // The input gradient alone: GEMM + col2im against the input channels in the Vector512 lanes (packed weights), the
             // basis of StridedConvolution.InputGradientLanes.
-            if (Vector512.IsHardwareAccelerated)
+            if (Vector512.IsHardwareAccelerated && !strided1x1Only)
             {
                 Console.WriteLine($"{"strided input gradient, Vector512",-40} {"GEMM us",8} {"GFLOP/s",8} {"lanes us",8} {"GFLOP/s",8} {"speedup",8}");
                 var inputShapes = new (string Name, int C, int H, int OC, int K, int S, int P)[]

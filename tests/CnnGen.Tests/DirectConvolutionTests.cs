@@ -234,6 +234,11 @@ namespace CnnGen.Tests
                 new object[] { 7, 6, 6, 16, 3, 1, false },
                 new object[] { 2, 50, 50, 32, 3, 1, false },
                 new object[] { 20, 9, 9, 17, 1, 0, false },
+                // Output rows of whole vectors (the dot products along d y's own rows): ResNet-8's 16-channel layers, three
+                // vectors a row with a partial block of channels, rows of 32 without padding.
+                new object[] { 16, 32, 32, 16, 3, 1, false },
+                new object[] { 6, 5, 48, 7, 3, 1, false },
+                new object[] { 3, 10, 34, 5, 3, 0, false },
             };
             foreach (object[] path in Paths())
             {

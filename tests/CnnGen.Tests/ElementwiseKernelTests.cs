@@ -104,5 +104,36 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentException>(() => Elementwise.Relu(new float[3], new float[4]));
             Assert.Throws<ArgumentException>(() => Elementwise.ReluBackward(new float[3], new float[3], new float[2]));
         }
+
+        public static TheoryData<string, int> PathsAndLengths()
+        {
+            var data = new TheoryData<string, int>();
+            foreach (object[] path in DirectConvolutionTests.Paths())
+            {
+                foreach (int length in new[] { 1, 7, 8, 9, 16, 31, 33, 100, 4704 }) data.Add((string)path[0], length);
+            }
+            return data;
+        }
+
+        // A residual join's two gradient parts and the ReLU before it in one pass: bit for bit what Add and then ReluBackward
+        // (the generated code's two passes) give, -0, NaN and infinities included, in place over either part too.
+        [Theory]
+        [MemberData(nameof(PathsAndLengths))]
+        public void ReluBackwardOfSum_IsAddThenReluBackwardBitForBit(string pathName, int length)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            float[] y = Random(length, 41), a = Random(length, 42), b = Random(length, 43);
+            for (int i = 0; i < length; i += 5) y[i] = Math.Max(y[i], 0f); // ReLU outputs: zeros and positives, a NaN
+            if (length > 8) { y[7] = -0f; a[8] = float.PositiveInfinity; b[8] = float.NegativeInfinity; a[6] = -1e-30f; b[6] = 0f; y[6] = 0f; }
+            float[] expected = (float[])a.Clone();
+            Elementwise.Add(b, expected);
+            Elementwise.ReluBackward(y, expected, expected);
+            var dx = new float[length];
+            Elementwise.ReluBackwardOfSumOn(y, a, b, dx, path);
+            for (int i = 0; i < length; i++) Assert.Equal(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(dx[i]));
+            float[] inPlace = (float[])b.Clone();
+            Elementwise.ReluBackwardOfSumOn(y, a, inPlace, inPlace, path);
+            Assert.Equal(dx, inPlace);
+        }
     }
 }

@@ -149,6 +149,13 @@ namespace CnnGen.Tests
                 new object[] { 6, 9, 8, 40, 3, 1, 1, false },
                 new object[] { 32, 16, 16, 64, 1, 2, 0, false },
                 new object[] { 3, 7, 6, 18, 2, 2, 3, false },
+                // 1x1 without padding (GEMMs over the subsampled input, spread back): rows of whole and partial 32-float pairs,
+                // odd sizes (the last row and column taken), stride 3, more channels than one GEMM tile.
+                new object[] { 16, 64, 64, 32, 1, 2, 0, false },
+                new object[] { 24, 15, 49, 40, 1, 2, 0, false },
+                new object[] { 128, 8, 8, 256, 1, 2, 0, false },
+                new object[] { 7, 16, 34, 9, 1, 2, 0, false },
+                new object[] { 16, 10, 50, 16, 1, 3, 0, false },
             };
             foreach (object[] path in DirectConvolutionTests.Paths())
             {

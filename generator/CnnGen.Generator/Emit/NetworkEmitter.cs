@@ -663,6 +663,7 @@ namespace CnnGen.Generator.Emit
                 // A graph: each boundary value's gradient has an array; a value read by several steps gathers their gradients
                 // (the first step to reach it in backward order writes, the others add).
                 var written = new HashSet<Value>();
+                string? pendingAddend = null; // a gradient part the next segment's ReLU adds in its own pass (ReluTakesSum)
                 EmitGradientWanted(w, plan);
                 w.Line("outputGradient.CopyTo(" + plan.Output.GradientArray + ");");
                 written.Add(plan.Output);
@@ -676,11 +677,17 @@ namespace CnnGen.Generator.Emit
                             w.Line("// Back through layers " + Int(segment.Layers[0].Index) + " to " + Int(segment.Layers[segment.Layers.Count - 1].Index));
                             // The layers guard their own gradients (frozen parameters, inputs no trainable layer lies below).
                             bool accumulate = written.Contains(segment.In);
+                            string? addend = pendingAddend;
+                            pendingAddend = null;
                             // The segment's last layer reads the gradient where it is (every layer's backward only reads its
                             // output gradient), not a copy: the value may feed another segment too.
                             EmitGuarded(w, segment.Out, () =>
-                                EmitSegmentBackward(w, segment, segment.Out.GradientArray + ".AsSpan()", accumulate ? "workspace.GradientScratch.AsSpan()" : GradientSpan(segment.In)));
-                            if (accumulate) EmitGuarded(w, segment.In, () => EmitAccumulate(w, "workspace.GradientScratch", segment.In));
+                                EmitSegmentBackward(w, segment, segment.Out.GradientArray + ".AsSpan()", accumulate ? "workspace.GradientScratch.AsSpan()" : GradientSpan(segment.In), addend));
+                            // A sum the very next step's ReLU reads first is left to it (same guard: the ReLU runs when its
+                            // output's gradient is wanted); the scratch is not written before.
+                            if (accumulate && i > 0 && plan.Schedule[i - 1] is Segment next && next.Out == segment.In && ReluTakesSum(next))
+                                pendingAddend = "workspace.GradientScratch";
+                            else if (accumulate) EmitGuarded(w, segment.In, () => EmitAccumulate(w, "workspace.GradientScratch", segment.In));
                             written.Add(segment.In);
                             break;
                         }
@@ -774,7 +781,7 @@ namespace CnnGen.Generator.Emit
         /// batch arrays in turn; a run of layers differentiated one sample at a time hands each sample's gradient on through two
         /// one-sample scratch arrays instead, so no sample's gradient is overwritten before it is read.
         /// </summary>
-        private static void EmitSegmentBackward(IndentedWriter w, Segment segment, string source, string target)
+        private static void EmitSegmentBackward(IndentedWriter w, Segment segment, string source, string target, string? addend = null)
         {
             var layers = segment.Layers;
             string current = source;
@@ -784,6 +791,12 @@ namespace CnnGen.Generator.Emit
                 w.Line();
                 int start = i;
                 while (start >= 0 && LayerEmitter.For(layers[start]).IsPerSampleBackward(layers[start])) start--;
+                if (addend != null && i == layers.Count - 1)
+                {
+                    EmitReluBackwardOfSum(w, layers[i], current, addend, i == 0 ? target : Other(current));
+                    current = Other(current);
+                    continue;
+                }
                 if (i - start < 2)
                 {
                     w.Line("// " + layers[i].Describe());
@@ -814,6 +827,44 @@ namespace CnnGen.Generator.Emit
                 }
                 current = Other(current);
                 i = start + 1;
+            }
+        }
+
+        /// <summary>
+        /// Whether a segment's last layer is a ReLU whose backward runs alone over the batch (not in a run of layers taken a
+        /// sample at a time), so a residual join's two gradient parts can meet inside it (<see cref="EmitReluBackwardOfSum"/>).
+        /// </summary>
+        private static bool ReluTakesSum(Segment segment)
+        {
+            var layers = segment.Layers;
+            int last = layers.Count - 1;
+            return layers[last].Kind == LayerKind.ReLU
+                && (last == 0 || !LayerEmitter.For(layers[last - 1]).IsPerSampleBackward(layers[last - 1]));
+        }
+
+        /// <summary>
+        /// A ReLU's backward over the batch whose output gradient is the sum of <paramref name="source"/> and
+        /// <paramref name="addend"/> (a residual join's parts): one pass instead of the sum's and then the ReLU's, the same
+        /// values bit for bit; where the layer's own gradient is asked for, the sum is made first as before.
+        /// </summary>
+        private static void EmitReluBackwardOfSum(IndentedWriter w, PlannedLayer relu, string source, string addend, string target)
+        {
+            int length = relu.Output.Length;
+            string sum = source + ".Slice(0, batchSize * " + Int(length) + ")";
+            w.Line("// " + relu.Describe() + ", its output gradient's two parts added in the same pass");
+            using (w.OpenBlock("if (" + Runs(relu) + ")"))
+            {
+                using (w.OpenBlock("if (gradientOfLayer == " + Int(relu.Index) + ")"))
+                {
+                    w.Line("global::CnnGen.Kernels.Elementwise.Add(" + LayerEmitter.BatchSlice(addend, length) + ", " + sum + ");");
+                    w.Line(sum + ".CopyTo(layerGradient);");
+                    LayerEmitter.For(relu).EmitBackwardCall(w, relu, new BackwardBuffers(source, target));
+                }
+                using (w.OpenBlock("else"))
+                {
+                    w.Line("global::CnnGen.Kernels.Elementwise.ReluBackwardOfSum(" + LayerEmitter.BatchSlice(LayerEmitter.OutputArray(relu), length) + ", " + sum + ", "
+                        + LayerEmitter.BatchSlice(addend, length) + ", " + target + ".Slice(0, batchSize * " + Int(relu.Input.Length) + "));");
+                }
             }
         }
 

@@ -96,6 +96,51 @@ namespace CnnGen.Kernels
             }
         }
 
+        /// <summary>
+        /// dx = (a + b) where y &gt; 0, else (a + b)·0: a ReLU's gradient when its output gradient arrives as two parts (a
+        /// residual join's), in one pass instead of <see cref="Add"/> and then <see cref="ReluBackward"/>; the same values bit
+        /// for bit. <paramref name="dx"/> may be <paramref name="a"/> or <paramref name="b"/>.
+        /// </summary>
+        public static void ReluBackwardOfSum(ReadOnlySpan<float> y, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> dx) =>
+            ReluBackwardOfSumOn(y, a, b, dx, KernelPaths.Default);
+
+        internal static void ReluBackwardOfSumOn(ReadOnlySpan<float> y, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> dx, DirectConvolution.KernelPath path)
+        {
+            RequireSameLength(y.Length, a.Length);
+            RequireSameLength(y.Length, b.Length);
+            RequireSameLength(y.Length, dx.Length);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            ref float first = ref MemoryMarshal.GetReference(a);
+            ref float second = ref MemoryMarshal.GetReference(b);
+            ref float ds = ref MemoryMarshal.GetReference(dx);
+            int i = 0;
+            if (path == DirectConvolution.KernelPath.Vector512 && Vector512.IsHardwareAccelerated)
+            {
+                var zero = Vector512<float>.Zero;
+                for (; i <= y.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+                {
+                    var g = Vector512.LoadUnsafe(ref first, (nuint)i) + Vector512.LoadUnsafe(ref second, (nuint)i);
+                    var positive = Vector512.GreaterThan(Vector512.LoadUnsafe(ref ys, (nuint)i), zero);
+                    Vector512.ConditionalSelect(positive, g, g * zero).StoreUnsafe(ref ds, (nuint)i);
+                }
+            }
+            if (path != DirectConvolution.KernelPath.Scalar)
+            {
+                var zero = Vector256<float>.Zero;
+                for (; i <= y.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                {
+                    var g = Vector256.LoadUnsafe(ref first, (nuint)i) + Vector256.LoadUnsafe(ref second, (nuint)i);
+                    var positive = Vector256.GreaterThan(Vector256.LoadUnsafe(ref ys, (nuint)i), zero);
+                    Vector256.ConditionalSelect(positive, g, g * zero).StoreUnsafe(ref ds, (nuint)i);
+                }
+            }
+            for (; i < y.Length; i++)
+            {
+                float g = Unsafe.Add(ref first, i) + Unsafe.Add(ref second, i);
+                Unsafe.Add(ref ds, i) = Unsafe.Add(ref ys, i) > 0f ? g : g * 0f;
+            }
+        }
+
         /// <summary>row[i] += value: a bias added to one output channel or one sample's features.</summary>
         public static void AddScalar(Span<float> row, float value)
         {
