@@ -680,6 +680,16 @@ namespace KernelBench
                 LeNetLayers();
                 return;
             }
+            if (args.Length > 0 && args[0] == "lanes-pairs")
+            {
+                LanesPairs();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "maxpool")
+            {
+                MaxPoolShapes();
+                return;
+            }
             if (args.Length > 0 && args[0] == "pointwise")
             {
                 PointwiseOrders();
@@ -1313,6 +1323,47 @@ namespace KernelBench
                 }
                 string name = $"{s.C}->{s.OutC} @{s.H}x{s.H} d{s.Dilation}";
                 Console.WriteLine($"{name,-30} {dilated * 1e6,11:F2} {undilated * 1e6,13:F2} {onePhase * 1e6,13:F2} {onePhase * s.Dilation * s.Dilation * 1e6,9:F2}");
+            }
+        }
+
+        // "lanes-pairs": the lanes kernel on kept packed weights, rows of 2-4 cells, two 16-channel blocks at a time against one,
+        // interleaved (DirectConvolution.PairsOfBlocks).
+        private static void LanesPairs()
+        {
+            var shapes = new (int C, int H, int OC)[] { (512, 4, 512), (256, 4, 512), (256, 4, 256), (128, 4, 256), (128, 4, 128), (64, 4, 64), (512, 3, 512), (256, 3, 256), (512, 2, 512), (256, 2, 256), (128, 2, 128) };
+            float[] x = Fill(512 * 16, 1), w = Fill(512 * 512 * 9, 2), bias = Fill(512, 3), y = new float[512 * 16], scratch = new float[1 << 23];
+            Console.WriteLine($"{"3x3 p1 lanes, kept weights",-28} {"pairs us",9} {"one block us",13} {"speed-up",9} {"GFLOP/s",8}");
+            foreach (var s in shapes)
+            {
+                float[] packed = new float[s.OC * s.C * 9];
+                DirectConvolution.PackLanes(w, s.OC, s.C * 9, packed);
+                void Run() => DirectConvolution.ForwardOn(x, s.C, s.H, s.H, w, bias, s.OC, 3, 1, y, scratch, relu: true, pool: false, KernelPaths.Default, allowWinograd: false, packedLanes: packed);
+                var (pairs, single) = Interleaved(
+                    () => { DirectConvolution.PairsOfBlocks = true; Run(); },
+                    () => { DirectConvolution.PairsOfBlocks = false; Run(); });
+                DirectConvolution.PairsOfBlocks = true;
+                string name = $"{s.C} -> {s.OC} @{s.H}x{s.H}";
+                Console.WriteLine($"{name,-28} {pairs * 1e6,9:F2} {single * 1e6,13:F2} {single / pairs,8:F2}x {2.0 * s.OC * s.C * 9 * s.H * s.H / pairs / 1e9,8:F1}");
+            }
+        }
+
+        // "maxpool": Pooling.MaxPool over a few windows and maps, next to a copy of the same input (the memory traffic's floor).
+        private static void MaxPoolShapes()
+        {
+            var shapes = new (int C, int H, int K, int S, int P)[] { (64, 32, 3, 2, 1), (64, 56, 3, 2, 1), (64, 112, 3, 2, 1), (32, 32, 3, 1, 1), (16, 64, 3, 2, 1), (128, 16, 3, 2, 1) };
+            float[] x = Fill(64 * 112 * 112, 1), y = new float[64 * 112 * 112];
+            Console.WriteLine($"{"max pool",-30} {"us",8} {"copy us",8}");
+            foreach (var s in shapes)
+            {
+                int length = s.C * s.H * s.H;
+                double pool = double.MaxValue, copy = double.MaxValue;
+                for (int round = 0; round < 5; round++)
+                {
+                    pool = Math.Min(pool, TimeShort(() => Pooling.MaxPool(x, s.C, s.H, s.H, s.K, s.S, s.P, y)));
+                    copy = Math.Min(copy, TimeShort(() => x.AsSpan(0, length).CopyTo(y)));
+                }
+                string name = $"{s.C}x{s.H}x{s.H} k{s.K} s{s.S} p{s.P}";
+                Console.WriteLine($"{name,-30} {pool * 1e6,8:F2} {copy * 1e6,8:F2}");
             }
         }
 

@@ -96,7 +96,7 @@ namespace CnnGen.Kernels
 
         // The padded input, then the flat rows of one channel block, or the packed weights and one lane block's cells.
         private static int ForwardScratch(in Geometry g, int outChannels, bool filtersKept) =>
-            Math.Max(g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 16),
+            Math.Max(g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 32), // two blocks' cells (LanesTilePair)
                 ForwardByWinograd(g, outChannels) ? F4Layout(g, outChannels).ScratchLength + (filtersKept ? 0 : F4Layout(g, outChannels).FiltersLength) : 0); // room to transform them per call
 
         // F(4x4, 3x3) or F(2x2, 5x5) where it measured faster than the direct kernel (WinogradF4Convolution.Pays), on the
@@ -399,7 +399,43 @@ namespace CnnGen.Kernels
             ref float packed = ref keptPacked.IsEmpty ? ref MemoryMarshal.GetReference(scratch) : ref MemoryMarshal.GetReference(keptPacked);
             ref float x = ref MemoryMarshal.GetReference(padded);
             int tilesPerRow = (outWidth + LanesTileCells - 1) / LanesTileCells;
-            for (int block = 0; block < outChannels; block += 16)
+            int block = 0;
+            if (PairsOfBlocks && outChannels % 32 == 0 && outWidth >= 2 && outWidth <= 4)
+            {
+                // Rows of 2 to 4 cells (VGG's and ResNet's 512 channels on 4x4 and 2x2): two blocks of 16 channels at a time, each
+                // input broadcast feeding both, so a tap's loads (2 weights + 8 inputs) feed 16 FMAs instead of 9 loads feeding 8.
+                ref float cellsB = ref Unsafe.Add(ref cells, cellCount * 16);
+                for (; block < outChannels; block += 32)
+                {
+                    var bA = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)block);
+                    var bB = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)(block + 16));
+                    ref float blockWeights = ref Unsafe.Add(ref packed, block * taps);
+                    for (int oy = 0; oy < outHeight; oy += 2)
+                    {
+                        ref float row0 = ref Unsafe.Add(ref x, oy * pw);
+                        ref float tileA = ref Unsafe.Add(ref cells, oy * outWidth * 16);
+                        ref float tileB = ref Unsafe.Add(ref cellsB, oy * outWidth * 16);
+                        bool two = oy + 1 < outHeight;
+                        if (outWidth == 4 && two) LanesTilePair<C4, C2>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
+                        else if (outWidth == 4) LanesTilePair<C4, C1>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
+                        else if (outWidth == 3 && two) LanesTilePair<C3, C2>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
+                        else if (outWidth == 3) LanesTilePair<C3, C1>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
+                        else if (two) LanesTilePair<C2, C2>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
+                        else LanesTilePair<C2, C1>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
+                    }
+                    if (pool)
+                    {
+                        LanesPool(ref cells, block, y, relu, g);
+                        LanesPool(ref cellsB, block + 16, y, relu, g);
+                    }
+                    else
+                    {
+                        LanesStore(ref cells, cellCount, block, y, relu);
+                        LanesStore(ref cellsB, cellCount, block + 16, y, relu);
+                    }
+                }
+            }
+            for (; block < outChannels; block += 16)
             {
                 var b = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)block);
                 ref float blockWeights = ref Unsafe.Add(ref packed, block * taps);
@@ -644,6 +680,84 @@ namespace CnnGen.Kernels
                 (a10 + b10).StoreUnsafe(ref next, 0);
                 if (TCells.Value > 1) (a11 + b11).StoreUnsafe(ref next, 16);
             }
+        }
+
+        /// <summary>Whether the lanes kernel takes two blocks of channels at a time on rows of 2 to 4 cells (KernelBench turns it off to compare).</summary>
+        internal static bool PairsOfBlocks = true;
+
+        // TRows rows x TCells (2 to 4) cells of two 16-channel blocks (their packed weights blockStride floats apart): each
+        // input broadcast feeds an FMA of each block. Every accumulator sums its taps in LanesTile's order, from the bias: the
+        // same values bit for bit as LanesTile's (3-4 cells); LanesTileFew (2 cells) splits even and odd channels, so those
+        // agree to rounding.
+        private static void LanesTilePair<TCells, TRows>(ref float row0, int pw, ref float packed, int blockStride, Vector512<float> biasA, Vector512<float> biasB,
+            ref float cellsA, ref float cellsB, int outWidth, in Geometry g)
+            where TCells : struct, IConstant where TRows : struct, IConstant
+        {
+            var a00 = biasA; var a01 = biasA; var a02 = biasA; var a03 = biasA; var a10 = biasA; var a11 = biasA; var a12 = biasA; var a13 = biasA;
+            var b00 = biasB; var b01 = biasB; var b02 = biasB; var b03 = biasB; var b10 = biasB; var b11 = biasB; var b12 = biasB; var b13 = biasB;
+            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane;
+            nuint t = 0, second = (nuint)blockStride;
+            for (int ic = 0; ic < inChannels; ic++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref float top = ref Unsafe.Add(ref row0, ic * plane + ky * pw);
+                    for (int kx = 0; kx < kernel; kx++, t += 16)
+                    {
+                        var w = Vector512.LoadUnsafe(ref packed, t);
+                        var v = Vector512.LoadUnsafe(ref packed, t + second);
+                        ref float x0 = ref Unsafe.Add(ref top, kx);
+                        var s = Vector512.Create(x0);
+                        a00 = Fused.MultiplyAdd(s, w, a00); b00 = Fused.MultiplyAdd(s, v, b00);
+                        s = Vector512.Create(Unsafe.Add(ref x0, 1));
+                        a01 = Fused.MultiplyAdd(s, w, a01); b01 = Fused.MultiplyAdd(s, v, b01);
+                        if (TCells.Value > 2)
+                        {
+                            s = Vector512.Create(Unsafe.Add(ref x0, 2));
+                            a02 = Fused.MultiplyAdd(s, w, a02); b02 = Fused.MultiplyAdd(s, v, b02);
+                        }
+                        if (TCells.Value > 3)
+                        {
+                            s = Vector512.Create(Unsafe.Add(ref x0, 3));
+                            a03 = Fused.MultiplyAdd(s, w, a03); b03 = Fused.MultiplyAdd(s, v, b03);
+                        }
+                        if (TRows.Value > 1)
+                        {
+                            ref float x1 = ref Unsafe.Add(ref x0, pw);
+                            s = Vector512.Create(x1);
+                            a10 = Fused.MultiplyAdd(s, w, a10); b10 = Fused.MultiplyAdd(s, v, b10);
+                            s = Vector512.Create(Unsafe.Add(ref x1, 1));
+                            a11 = Fused.MultiplyAdd(s, w, a11); b11 = Fused.MultiplyAdd(s, v, b11);
+                            if (TCells.Value > 2)
+                            {
+                                s = Vector512.Create(Unsafe.Add(ref x1, 2));
+                                a12 = Fused.MultiplyAdd(s, w, a12); b12 = Fused.MultiplyAdd(s, v, b12);
+                            }
+                            if (TCells.Value > 3)
+                            {
+                                s = Vector512.Create(Unsafe.Add(ref x1, 3));
+                                a13 = Fused.MultiplyAdd(s, w, a13); b13 = Fused.MultiplyAdd(s, v, b13);
+                            }
+                        }
+                    }
+                }
+            }
+            StoreRow(ref cellsA, a00, a01, a02, a03, TCells.Value);
+            StoreRow(ref cellsB, b00, b01, b02, b03, TCells.Value);
+            if (TRows.Value > 1)
+            {
+                StoreRow(ref Unsafe.Add(ref cellsA, outWidth * 16), a10, a11, a12, a13, TCells.Value);
+                StoreRow(ref Unsafe.Add(ref cellsB, outWidth * 16), b10, b11, b12, b13, TCells.Value);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreRow(ref float cells, Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3, int count)
+        {
+            c0.StoreUnsafe(ref cells, 0);
+            c1.StoreUnsafe(ref cells, 16);
+            if (count > 2) c2.StoreUnsafe(ref cells, 32);
+            if (count > 3) c3.StoreUnsafe(ref cells, 48);
         }
 
         // TRows output rows x TCells cells of one 16-channel block: one weight vector and a broadcast input per FMA; up to

@@ -1,0 +1,67 @@
+using System;
+using System.Runtime.Intrinsics;
+using CnnGen.Kernels;
+using Xunit;
+using static CnnGen.Tests.Infrastructure.ConvolutionReference;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// The lanes kernel's two-block tile (rows of 2 to 4 cells, output channels a multiple of 32): against the definition, and
+    /// for rows of 3-4 cells bit for bit against one block at a time (the same sums in the same order).
+    /// </summary>
+    public sealed class LanesPairTests
+    {
+        [Theory]
+        [InlineData(64, 4, 4, 64, 1, false)]    // VGG's 4x4 maps, two rows per tile
+        [InlineData(48, 3, 3, 32, 1, false)]    // 3-wide rows, an odd row count (the last tile one row)
+        [InlineData(40, 5, 4, 96, 1, true)]     // three pairs of blocks, 2x2 pooling of a 5x4 output (floor)
+        [InlineData(24, 6, 6, 64, 0, false)]    // unpadded: 4x4 output from 6x6
+        [InlineData(17, 4, 3, 32, 1, true)]     // odd channel count in, 4x3 output pooled
+        [InlineData(64, 2, 2, 64, 1, false)]    // VGG's 2x2 maps (one block at a time takes LanesTileFew there: rounding differs)
+        [InlineData(33, 3, 2, 32, 1, true)]     // 3x2 output, odd input channels, pooled to 1x1
+        public void PairsOfBlocks_MatchTheDefinition_AndOneBlockAtATimeBitForBit(int inChannels, int height, int width, int outChannels, int padding, bool pool)
+        {
+            if (!Vector512.IsHardwareAccelerated) return; // the lanes kernel is the Vector512 path's
+            var random = new Random(inChannels * 31 + outChannels);
+            float[] x = RandomValues(random, inChannels * height * width), weight = RandomValues(random, outChannels * inChannels * 9), bias = RandomValues(random, outChannels);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            int outLength = outChannels * (pool ? (outHeight / 2) * (outWidth / 2) : outHeight * outWidth);
+            float[] scratch = new float[DirectConvolution.ScratchLength(inChannels, height, width, outChannels, 3, padding)];
+            float[] pairs = Run(true), single = Run(false);
+            // LanesTile's order for rows of 3-4 cells; rows of 2 take LanesTileFew one block at a time, whose even and odd
+            // channels sum apart.
+            if (outWidth > 2) Assert.Equal(single, pairs);
+
+            var (value, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, 3, 1, padding);
+            if (!pool) AssertWithinScale(pairs, outLength, value, scale, relu: true, 1e-6, "pairs of blocks");
+            else
+            {
+                float[] unpooled = new float[outChannels * outHeight * outWidth];
+                DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, 3, padding, unpooled, scratch, relu: true, pool: false,
+                    DirectConvolution.KernelPath.Scalar);
+                float[] expected = new float[outLength];
+                Pooling.MaxPool2x2(unpooled, outChannels, outHeight, outWidth, expected);
+                Assert.Equal(expected.Length, outLength);
+                for (int i = 0; i < outLength; i++) Assert.True(Math.Abs(pairs[i] - expected[i]) <= 1e-5f * Math.Max(1f, Math.Abs(expected[i])), $"pooled y[{i}] = {pairs[i]}, expected {expected[i]}");
+            }
+
+            float[] Run(bool pairsOfBlocks)
+            {
+                float[] y = new float[outLength];
+                bool before = DirectConvolution.PairsOfBlocks;
+                try
+                {
+                    DirectConvolution.PairsOfBlocks = pairsOfBlocks;
+                    DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, 3, padding, y, scratch, relu: true, pool: pool,
+                        DirectConvolution.KernelPath.Vector512, allowWinograd: false);
+                }
+                finally
+                {
+                    DirectConvolution.PairsOfBlocks = before;
+                }
+                return y;
+            }
+        }
+    }
+}
