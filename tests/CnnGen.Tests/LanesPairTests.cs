@@ -27,18 +27,27 @@ namespace CnnGen.Tests
             float[] x = RandomValues(random, inChannels * height * width), weight = RandomValues(random, outChannels * inChannels * 9), bias = RandomValues(random, outChannels);
             int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
             int outLength = outChannels * (pool ? (outHeight / 2) * (outWidth / 2) : outHeight * outWidth);
-            float[] scratch = new float[DirectConvolution.ScratchLength(inChannels, height, width, outChannels, 3, padding)];
-            float[] pairs = Run(true), single = Run(false);
-            // LanesTile's order for rows of 3-4 cells; rows of 2 take LanesTileFew one block at a time, whose even and odd
-            // channels sum apart.
-            if (outWidth > 2) Assert.Equal(single, pairs);
+            float[] pairs = Run(x, weight, bias, outChannels);
+            // One block at a time: each 16 output channels as a layer of their own (16 channels never pair), which for rows of
+            // 3-4 cells sums in the same order (LanesTile); rows of 2 take LanesTileFew there, whose even and odd channels
+            // sum apart, so only the definition holds them. (No switch is flipped: tests run in parallel.)
+            if (outWidth > 2)
+            {
+                int blockLength = outLength / outChannels * 16;
+                for (int block = 0; block < outChannels; block += 16)
+                {
+                    float[] single = Run(x, weight.AsSpan(block * inChannels * 9, 16 * inChannels * 9).ToArray(), bias.AsSpan(block, 16).ToArray(), 16);
+                    Assert.Equal(single, pairs.AsSpan(block / 16 * blockLength, blockLength).ToArray());
+                }
+            }
 
             var (value, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, 3, 1, padding);
             if (!pool) AssertWithinScale(pairs, outLength, value, scale, relu: true, 1e-6, "pairs of blocks");
             else
             {
                 float[] unpooled = new float[outChannels * outHeight * outWidth];
-                DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, 3, padding, unpooled, scratch, relu: true, pool: false,
+                DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, 3, padding, unpooled,
+                    new float[DirectConvolution.ScratchLength(inChannels, height, width, outChannels, 3, padding)], relu: true, pool: false,
                     DirectConvolution.KernelPath.Scalar);
                 float[] expected = new float[outLength];
                 Pooling.MaxPool2x2(unpooled, outChannels, outHeight, outWidth, expected);
@@ -46,20 +55,12 @@ namespace CnnGen.Tests
                 for (int i = 0; i < outLength; i++) Assert.True(Math.Abs(pairs[i] - expected[i]) <= 1e-5f * Math.Max(1f, Math.Abs(expected[i])), $"pooled y[{i}] = {pairs[i]}, expected {expected[i]}");
             }
 
-            float[] Run(bool pairsOfBlocks)
+            float[] Run(float[] input, float[] w, float[] b, int channels)
             {
-                float[] y = new float[outLength];
-                bool before = DirectConvolution.PairsOfBlocks;
-                try
-                {
-                    DirectConvolution.PairsOfBlocks = pairsOfBlocks;
-                    DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, 3, padding, y, scratch, relu: true, pool: pool,
-                        DirectConvolution.KernelPath.Vector512, allowWinograd: false);
-                }
-                finally
-                {
-                    DirectConvolution.PairsOfBlocks = before;
-                }
+                float[] y = new float[outLength / outChannels * channels];
+                float[] scratch = new float[DirectConvolution.ScratchLength(inChannels, height, width, channels, 3, padding)];
+                DirectConvolution.ForwardOn(input, inChannels, height, width, w, b, channels, 3, padding, y, scratch, relu: true, pool: pool,
+                    DirectConvolution.KernelPath.Vector512, allowWinograd: false);
                 return y;
             }
         }
