@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading.Tasks;
 using CnnGen.Kernels;
+using CnnGen.Tests.Infrastructure;
 using Xunit;
 
 namespace CnnGen.Tests
@@ -280,11 +281,7 @@ namespace CnnGen.Tests
                     Gemm.MultiplyScalar(c.TransposeA, c.TransposeB, c.M, c.N, c.K, c.A, c.Lda, c.B, c.Ldb, c.C, c.Ldc, true);
                 }
             }
-            for (int i = 0; i < 3; i++) RunAll();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++) RunAll();
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.Equal(0, allocated);
+            Allocations.AssertNone(RunAll, calls: 100);
         }
 
         // ---------------------------------------------------------------------------------------------------------------
@@ -401,23 +398,14 @@ namespace CnnGen.Tests
             var x = new float[6 * 14 * 14];
             var cols = new float[150 * 100];
             var dx = new float[x.Length];
-            // Warm up every call measured below (a first call may allocate while the runtime loads or tiers code).
-            for (int i = 0; i < 3; i++)
+            // Rounds of calls after a warm-up; a one-off allocation by the runtime tiering code up does not repeat (Allocations).
+            Allocations.AssertNone(() =>
             {
                 Im2Col.Expand(x, 6, 14, 14, 5, 1, 0, 10, 10, cols);
                 Im2Col.AccumulateBack(cols, 6, 14, 14, 5, 1, 0, 10, 10, dx);
                 Im2Col.Expand(x, 6, 14, 14, 3, 2, 1, 7, 7, cols);
                 Im2Col.AccumulateBack(cols, 6, 14, 14, 3, 2, 1, 7, 7, dx);
-            }
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++)
-            {
-                Im2Col.Expand(x, 6, 14, 14, 5, 1, 0, 10, 10, cols);
-                Im2Col.AccumulateBack(cols, 6, 14, 14, 5, 1, 0, 10, 10, dx);
-                Im2Col.Expand(x, 6, 14, 14, 3, 2, 1, 7, 7, cols);
-                Im2Col.AccumulateBack(cols, 6, 14, 14, 3, 2, 1, 7, 7, dx);
-            }
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            }, calls: 100);
             Assert.Throws<ArgumentException>(() => Im2Col.Expand(x, 6, 14, 14, 5, 1, 0, 10, 10, cols.AsSpan(1)));
             Assert.Throws<ArgumentException>(() => Im2Col.Expand(x.AsSpan(1), 6, 14, 14, 5, 1, 0, 10, 10, cols));
             Assert.Throws<ArgumentException>(() => Im2Col.AccumulateBack(cols, 6, 14, 14, 5, 1, 0, 10, 10, dx.AsSpan(1)));

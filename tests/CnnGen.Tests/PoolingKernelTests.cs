@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using CnnGen.Kernels;
+using CnnGen.Tests.Infrastructure;
 using Xunit;
 
 namespace CnnGen.Tests
@@ -115,18 +116,11 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentOutOfRangeException>(() => Pooling.MaxPool2x2(x, 2, 1, 8, y));
             Assert.Throws<ArgumentException>(() => Pooling.MaxPool2x2Backward(x, y, y.AsSpan(1), 2, 8, 8, dx));
             Assert.Throws<ArgumentException>(() => Pooling.MaxPool2x2Backward(x, y, y, 2, 8, 8, dx.AsSpan(1)));
-            for (int i = 0; i < 3; i++) // warm up every call measured below
+            Allocations.AssertNone(() =>
             {
                 Pooling.MaxPool2x2(x, 2, 8, 8, y);
                 Pooling.MaxPool2x2Backward(x, y, y, 2, 8, 8, dx);
-            }
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++)
-            {
-                Pooling.MaxPool2x2(x, 2, 8, 8, y);
-                Pooling.MaxPool2x2Backward(x, y, y, 2, 8, 8, dx);
-            }
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            }, calls: 100);
         }
     
         // channels, height, width, kernel, stride, padding: ResNet's stem pooling, stride 1 and 2 with rows long enough for
