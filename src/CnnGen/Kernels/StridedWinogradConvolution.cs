@@ -367,6 +367,29 @@ namespace CnnGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void AddTo(ref float sum, Vector512<float> value) => (Vector512.LoadUnsafe(ref sum) + value).StoreUnsafe(ref sum);
 
+        // One output row of a tile, 2 or 4 cells from (row, column): their sum for a global average pooling, cells outside
+        // the maps counted as 0, in the order (y0 + y1) + (y2 + y3). A tile's total adds its rows in pairs the same way.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> RowTotal(Vector512<float> y0, Vector512<float> y1, Vector512<float> y2, Vector512<float> y3, int cells,
+            int row, int column, int height, int width)
+        {
+            if (row < height && column + cells <= width) return cells == 2 ? y0 + y1 : (y0 + y1) + (y2 + y3);
+            var pair = Inside(y0, row, column, height, width) + Inside(y1, row, column + 1, height, width);
+            return cells == 2 ? pair : pair + (Inside(y2, row, column + 2, height, width) + Inside(y3, row, column + 3, height, width));
+        }
+
+        // One output row of a tile, 2 or 4 cells from (row, column), stored where inside height x width (pitch cells a row).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void PutRow(ref float target, Vector512<float> y0, Vector512<float> y1, Vector512<float> y2, Vector512<float> y3, int cells,
+            int row, int column, int height, int width, int pitch)
+        {
+            WinogradF4Convolution.Put(ref target, row, column, y0, height, width, pitch);
+            WinogradF4Convolution.Put(ref target, row, column + 1, y1, height, width, pitch);
+            if (cells == 2) return;
+            WinogradF4Convolution.Put(ref target, row, column + 2, y2, height, width, pitch);
+            WinogradF4Convolution.Put(ref target, row, column + 3, y3, height, width, pitch);
+        }
+
         // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's window, for the chunk's tiles: 9x9 for the 4x4
         // tile, 5x5 for the 2x2 tile, 5 rows by 9 columns for the 2x4 tile (4 rows and 8 columns apart).
         internal static void TransformInput(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
@@ -480,12 +503,8 @@ namespace CnnGen.Kernels
                     int oy = 4 * ty, ox = 4 * tx;
                     if (sink.Means)
                     {
-                        var total = oy + 4 <= h && ox + 4 <= w
-                            ? ((y00 + y01) + (y02 + y03)) + ((y10 + y11) + (y12 + y13)) + (((y20 + y21) + (y22 + y23)) + ((y30 + y31) + (y32 + y33)))
-                            : ((Inside(y00, oy, ox, h, w) + Inside(y01, oy, ox + 1, h, w)) + (Inside(y02, oy, ox + 2, h, w) + Inside(y03, oy, ox + 3, h, w)))
-                            + ((Inside(y10, oy + 1, ox, h, w) + Inside(y11, oy + 1, ox + 1, h, w)) + (Inside(y12, oy + 1, ox + 2, h, w) + Inside(y13, oy + 1, ox + 3, h, w)))
-                            + ((Inside(y20, oy + 2, ox, h, w) + Inside(y21, oy + 2, ox + 1, h, w)) + (Inside(y22, oy + 2, ox + 2, h, w) + Inside(y23, oy + 2, ox + 3, h, w)))
-                            + ((Inside(y30, oy + 3, ox, h, w) + Inside(y31, oy + 3, ox + 1, h, w)) + (Inside(y32, oy + 3, ox + 2, h, w) + Inside(y33, oy + 3, ox + 3, h, w)));
+                        var total = (RowTotal(y00, y01, y02, y03, 4, oy, ox, h, w) + RowTotal(y10, y11, y12, y13, 4, oy + 1, ox, h, w))
+                            + (RowTotal(y20, y21, y22, y23, 4, oy + 2, ox, h, w) + RowTotal(y30, y31, y32, y33, 4, oy + 3, ox, h, w));
                         AddTo(ref Unsafe.Add(ref e, l.SumsOffset + group * V), total);
                         continue;
                     }
@@ -548,13 +567,12 @@ namespace CnnGen.Kernels
                     int oy = 2 * ty, ox = 2 * tx, pitch = sink.Pitch;
                     if (sink.Means)
                     {
-                        AddTo(ref Unsafe.Add(ref sums, group * V), oy + 2 <= h && ox + 2 <= w ? (y00 + y01) + (y10 + y11)
-                            : (Inside(y00, oy, ox, h, w) + Inside(y01, oy, ox + 1, h, w)) + (Inside(y10, oy + 1, ox, h, w) + Inside(y11, oy + 1, ox + 1, h, w)));
+                        AddTo(ref Unsafe.Add(ref sums, group * V), RowTotal(y00, y01, default, default, 2, oy, ox, h, w) + RowTotal(y10, y11, default, default, 2, oy + 1, ox, h, w));
                         continue;
                     }
                     ref float target = ref Unsafe.Add(ref o0, sink.Origin + group * sink.GroupStride);
-                    WinogradF4Convolution.Put(ref target, oy, ox, y00, h, w, pitch); WinogradF4Convolution.Put(ref target, oy, ox + 1, y01, h, w, pitch);
-                    WinogradF4Convolution.Put(ref target, oy + 1, ox, y10, h, w, pitch); WinogradF4Convolution.Put(ref target, oy + 1, ox + 1, y11, h, w, pitch);
+                    PutRow(ref target, y00, y01, default, default, 2, oy, ox, h, w, pitch);
+                    PutRow(ref target, y10, y11, default, default, 2, oy + 1, ox, h, w, pitch);
                 }
             }
         }
@@ -596,16 +614,12 @@ namespace CnnGen.Kernels
                     var y12 = Finish(r12 + r22 + r42, bias, relu); var y13 = Finish(r13 + r23 + r43, bias, relu);
                     if (sink.Means)
                     {
-                        AddTo(ref Unsafe.Add(ref sums, group * V), oy + 2 <= h && ox + 4 <= w ? ((y00 + y01) + (y02 + y03)) + ((y10 + y11) + (y12 + y13))
-                            : ((Inside(y00, oy, ox, h, w) + Inside(y01, oy, ox + 1, h, w)) + (Inside(y02, oy, ox + 2, h, w) + Inside(y03, oy, ox + 3, h, w)))
-                            + ((Inside(y10, oy + 1, ox, h, w) + Inside(y11, oy + 1, ox + 1, h, w)) + (Inside(y12, oy + 1, ox + 2, h, w) + Inside(y13, oy + 1, ox + 3, h, w))));
+                        AddTo(ref Unsafe.Add(ref sums, group * V), RowTotal(y00, y01, y02, y03, 4, oy, ox, h, w) + RowTotal(y10, y11, y12, y13, 4, oy + 1, ox, h, w));
                         continue;
                     }
                     ref float target = ref Unsafe.Add(ref o0, sink.Origin + group * sink.GroupStride);
-                    WinogradF4Convolution.Put(ref target, oy, ox, y00, h, w, pitch); WinogradF4Convolution.Put(ref target, oy, ox + 1, y01, h, w, pitch);
-                    WinogradF4Convolution.Put(ref target, oy, ox + 2, y02, h, w, pitch); WinogradF4Convolution.Put(ref target, oy, ox + 3, y03, h, w, pitch);
-                    WinogradF4Convolution.Put(ref target, oy + 1, ox, y10, h, w, pitch); WinogradF4Convolution.Put(ref target, oy + 1, ox + 1, y11, h, w, pitch);
-                    WinogradF4Convolution.Put(ref target, oy + 1, ox + 2, y12, h, w, pitch); WinogradF4Convolution.Put(ref target, oy + 1, ox + 3, y13, h, w, pitch);
+                    PutRow(ref target, y00, y01, y02, y03, 4, oy, ox, h, w, pitch);
+                    PutRow(ref target, y10, y11, y12, y13, 4, oy + 1, ox, h, w, pitch);
                 }
             }
         }
