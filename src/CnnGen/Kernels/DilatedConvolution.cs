@@ -2,7 +2,6 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -121,12 +120,13 @@ namespace CnnGen.Kernels
             Walk<Interleaving>(ref MemoryMarshal.GetReference(target), ref MemoryMarshal.GetReference(phases), channels, height, width, d, path);
 
         // Each row of the map against its d phase rows (phase (ry, rx) row j at phaseRow + rx · phaseLength), one direction or
-        // the other: dilation 2 on Vector512 moves 32 floats of a map row at a time with two permutes, the rest float by float.
+        // the other: dilation 2 on the vector paths moves 16 floats of a map row at a time (VectorRows.Deinterleave and
+        // Interleave), the rest float by float.
         private static void Walk<TStep>(ref float map, ref float phases, int channels, int height, int width, int d, DirectConvolution.KernelPath path)
             where TStep : struct, IPhaseStep
         {
             int phaseHeight = height / d, phaseWidth = width / d, phaseLength = channels * phaseHeight * phaseWidth;
-            bool pairs = d == 2 && path == DirectConvolution.KernelPath.Vector512 && Avx512F.IsSupported;
+            bool pairs = d == 2 && path != DirectConvolution.KernelPath.Scalar && Vector256.IsHardwareAccelerated;
             for (int c = 0; c < channels; c++)
             {
                 for (int row = 0; row < height; row++)
@@ -137,7 +137,7 @@ namespace CnnGen.Kernels
                     int i = 0;
                     if (pairs)
                     {
-                        for (; i <= phaseWidth - 16; i += 16)
+                        for (; i <= phaseWidth - 8; i += 8)
                             TStep.Pairs(ref Unsafe.Add(ref mapRow, 2 * i), ref Unsafe.Add(ref phaseRow, i), ref Unsafe.Add(ref phaseRow, phaseLength + i));
                     }
                     for (; i < phaseWidth; i++)
@@ -150,7 +150,7 @@ namespace CnnGen.Kernels
         {
             // One float between its place in the map and in its phase.
             static abstract void Move(ref float map, ref float phase);
-            // 32 floats of a map row between it and 16 of each of its two phases (dilation 2).
+            // 16 floats of a map row between it and 8 of each of its two phases (dilation 2): VectorRows' even/odd split.
             static abstract void Pairs(ref float map, ref float evens, ref float odds);
         }
 
@@ -160,10 +160,9 @@ namespace CnnGen.Kernels
 
             public static void Pairs(ref float map, ref float evens, ref float odds)
             {
-                var low = Vector512.LoadUnsafe(ref map);
-                var high = Vector512.LoadUnsafe(ref map, 16);
-                Avx512F.PermuteVar16x32x2(low, s_evens, high).StoreUnsafe(ref evens);
-                Avx512F.PermuteVar16x32x2(low, s_odds, high).StoreUnsafe(ref odds);
+                var (e, o) = VectorRows.Deinterleave(ref map);
+                e.StoreUnsafe(ref evens);
+                o.StoreUnsafe(ref odds);
             }
         }
 
@@ -171,19 +170,8 @@ namespace CnnGen.Kernels
         {
             public static void Move(ref float map, ref float phase) => map = phase;
 
-            public static void Pairs(ref float map, ref float evens, ref float odds)
-            {
-                var e = Vector512.LoadUnsafe(ref evens);
-                var o = Vector512.LoadUnsafe(ref odds);
-                Avx512F.PermuteVar16x32x2(e, s_lowHalves, o).StoreUnsafe(ref map);
-                Avx512F.PermuteVar16x32x2(e, s_highHalves, o).StoreUnsafe(ref map, 16);
-            }
+            public static void Pairs(ref float map, ref float evens, ref float odds) =>
+                VectorRows.Interleave(Vector256.LoadUnsafe(ref evens), Vector256.LoadUnsafe(ref odds), ref map);
         }
-
-        // Indices into the 32 floats of two vectors (0-15 the first, 16-31 the second).
-        private static readonly Vector512<int> s_evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        private static readonly Vector512<int> s_odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-        private static readonly Vector512<int> s_lowHalves = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        private static readonly Vector512<int> s_highHalves = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     }
 }
