@@ -675,6 +675,11 @@ namespace KernelBench
                 CompareLinear(args.Length == 3 ? new[] { (int.Parse(args[1]), int.Parse(args[2])) } : null);
                 return;
             }
+            if (args.Length > 0 && args[0] == "linear-batch")
+            {
+                CompareLinearBatch(args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : new[] { 2, 4, 8, 16, 32, 64 });
+                return;
+            }
             if (args.Length > 0 && args[0] == "lenet")
             {
                 LeNetLayers();
@@ -951,6 +956,35 @@ namespace KernelBench
                         });
                     string name = $"{inFeatures} -> {outFeatures}";
                     Console.WriteLine($"{name,-14} {batch,5} {gemm * 1e6,9:F3} {direct * 1e6,12:F3} {gemm / direct,8:F2}x {(PreparedLinear.Pays(inFeatures, outFeatures, batch) ? "prepared" : "GEMM"),9}");
+                }
+            }
+        }
+
+        // "linear-batch": a Linear layer over 8 to 64 samples, the GEMM transposing PyTorch's weights into panels on every
+        // call against the same product on weights packed once (Gemm.MultiplyPacked), interleaved, CPU time; the basis of the
+        // generator's rule for packing evaluation's Linear weights.
+        private static void CompareLinearBatch(int[] batches)
+        {
+            var shapes = new (int In, int Out)[]
+            {
+                (84, 10), (256, 10), (120, 84), (400, 120), (128, 128), (256, 256), (512, 10), (512, 256), (784, 512), (512, 512),
+                (1024, 256), (1024, 1024), (2048, 512), (4096, 1000),
+            };
+            Console.WriteLine($"{"in -> out",-14} {"batch",5} {"GEMM us",9} {"packed us",10} {"speed-up",9} {"GFLOP/s packed",15}");
+            foreach (var (inFeatures, outFeatures) in shapes)
+            {
+                float[] weight = Fill(inFeatures * outFeatures, 1);
+                float[] packed = new float[Gemm.PackedLength(outFeatures, inFeatures)];
+                Gemm.PackTransposed(weight, outFeatures, inFeatures, packed);
+                foreach (int batch in batches)
+                {
+                    float[] x = Fill(batch * inFeatures, 3), y = new float[batch * outFeatures];
+                    var (gemm, direct) = InterleavedCpu(
+                        () => Gemm.Multiply(false, true, batch, outFeatures, inFeatures, x, inFeatures, weight, inFeatures, y, outFeatures, accumulate: false),
+                        () => Gemm.MultiplyPacked(batch, outFeatures, inFeatures, x, inFeatures, packed, y, outFeatures, accumulate: false));
+                    string name = $"{inFeatures} -> {outFeatures}";
+                    double flops = 2.0 * batch * inFeatures * outFeatures;
+                    Console.WriteLine($"{name,-14} {batch,5} {gemm * 1e6,9:F2} {direct * 1e6,10:F2} {gemm / direct,8:F2}x {flops / direct / 1e9,15:F1}");
                 }
             }
         }

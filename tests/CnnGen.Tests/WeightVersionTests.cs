@@ -13,14 +13,21 @@ namespace CnnGen.Tests
     /// writes parameters or running statistics must make the next evaluation forward refold: each test warms a workspace up
     /// (so its folded copy is stamped), changes the weights one way, and checks the next evaluation against
     /// <c>ForwardForGradients</c>, which runs batch-norm unfused on the current weights. Likewise the Linear weights evaluation
-    /// keeps transposed for batch 1 (LeNet-5, run at batch 1 here; <c>ForwardForGradients</c> reads PyTorch's layout).
+    /// keeps transposed for batch 1 (LeNet-5, run at batch 1 here; <c>ForwardForGradients</c> reads PyTorch's layout) and packed
+    /// for batches (PackedLinearNet, at 12 samples).
     /// </summary>
+    /// <summary>Linear layers whose weights evaluation over a batch keeps packed into the GEMM's panels (70 and 20 outputs, and 5).</summary>
+    [Network(2, 6, 6)]
+    [Flatten] [Linear(70)] [ReLU] [Linear(20)] [ReLU] [Linear(5)]
+    public partial class PackedLinearNet { }
+
     public sealed class WeightVersionTests
     {
         private const int Batch = 3;
 
-        // LeNet-5's transposed Linear weights serve batch 1 only: its tests run there.
-        private static int BatchOf(INetwork network) => network is LeNet5 ? 1 : Batch;
+        // LeNet-5's transposed Linear weights serve batch 1 only: its tests run there. PackedLinearNet's packed weights serve
+        // batches, its 5-output layer from 9 samples on.
+        private static int BatchOf(INetwork network) => network switch { LeNet5 => 1, PackedLinearNet => 12, _ => Batch };
 
         /// <summary>Every parameter and running statistic drawn from <paramref name="seed"/>: batch-norm far from the identity.</summary>
         private static void Randomize(INetwork network, ulong seed)
@@ -80,7 +87,7 @@ namespace CnnGen.Tests
             Compare.Close(Evaluate(network, input, workspace), expected, 1e-5, "evaluation after the change");
         }
 
-        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(WinogradNet), nameof(Winograd5Net) };
+        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WinogradNet), nameof(Winograd5Net) };
 
         public static TheoryData<string> NetworksWithRunningStatistics => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet) };
 
@@ -93,6 +100,7 @@ namespace CnnGen.Tests
                 nameof(WinogradNet) => new WinogradNet(),
                 nameof(Winograd5Net) => new Winograd5Net(),
                 nameof(LeNet5) => new LeNet5(),
+                nameof(PackedLinearNet) => new PackedLinearNet(),
                 _ => new BatchNormNet(),
             };
             Randomize(network, seed);
@@ -294,7 +302,7 @@ namespace CnnGen.Tests
                 Compare.Close(Evaluate(a, input, workspace), Unfused(a, input), 1e-5, "network a");
                 Compare.Close(Evaluate(b, input, workspace), Unfused(b, input), 1e-5, "network b");
             }
-            // Batch 2 takes the GEMM on PyTorch's layout: each sample agrees with batch 1 on the transposed weights.
+            // Batch 2 takes the weights packed into the GEMM's panels: each sample agrees with batch 1 on the transposed weights.
             var pair = new float[2 * LeNet5.InputLength];
             input.CopyTo(pair, 0);
             input.CopyTo(pair, LeNet5.InputLength);
@@ -302,6 +310,21 @@ namespace CnnGen.Tests
             a.Forward(pair, outputs, 2, workspace);
             Compare.Close(outputs.AsSpan(0, LeNet5.OutputLength).ToArray(), Evaluate(a, input, workspace), 1e-5, "batch 2, first sample");
             Compare.Close(outputs.AsSpan(LeNet5.OutputLength).ToArray(), Evaluate(a, input, workspace), 1e-5, "batch 2, second sample");
+        }
+
+        [Fact]
+        public void PackedLinearNetOverABatchAllocatesNothing_AndRepackingNeither()
+        {
+            var network = (PackedLinearNet)Create(nameof(PackedLinearNet), 1);
+            var workspace = network.CreateWorkspace(12);
+            var input = Input(network, 11);
+            var output = new float[12 * PackedLinearNet.OutputLength];
+            Allocations.AssertNone(() => network.Forward(input, output, 12, workspace));
+            Allocations.AssertNone(() =>
+            {
+                network.ParametersChanged();
+                network.Forward(input, output, 12, workspace);
+            });
         }
 
         [Fact]
@@ -344,6 +367,7 @@ namespace CnnGen.Tests
                 case WinogradNet w: w.ResetParameters(seed); break;
                 case Winograd5Net w: w.ResetParameters(seed); break;
                 case LeNet5 l: l.ResetParameters(seed); break;
+                case PackedLinearNet p: p.ResetParameters(seed); break;
                 default: throw new ArgumentException(network.GetType().Name, nameof(network));
             }
         }

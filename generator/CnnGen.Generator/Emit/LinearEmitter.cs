@@ -27,32 +27,82 @@ namespace CnnGen.Generator.Emit
         public static bool HasPreparedWeights(PlannedLayer layer) =>
             layer.Spec.Kind == LayerKind.Linear && layer.Output.Length >= PreparedMinOutputs && (long)layer.Input.Length * layer.Output.Length <= PreparedMaxWeights;
 
+        // Evaluation over a batch reads the weights packed once per change into the GEMM's panels (Gemm.MultiplyPacked), where
+        // KernelBench `linear-batch` measured it faster than the GEMM packing them on every call (CPU time, 14 shapes from
+        // 84 -> 10 to 4096 -> 1000): 1.1-1.3x at 32 and 64 samples, 1.5-1.9x at 8 and 16, the same bits wherever the GEMM
+        // takes its panels (more than 8 rows). Up to 8 rows the GEMM takes dot products instead, which the packed panels beat
+        // from 64 outputs on (1.2-3.2x at 2 and 4 samples) and lose to below (84 -> 10 and 512 -> 10: 0.3-0.7x). A copy per
+        // workspace, so only up to 8 MiB of weights, and only in workspaces for more than one sample.
+        private const int PackedMaxWeights = 2 * 1024 * 1024, PackedFewRowsMinOutputs = 64, GemmDotMaxRows = 8;
+
+        /// <summary>Whether evaluation keeps this layer's weights packed into the GEMM's panels in workspaces for batches.</summary>
+        public static bool HasPackedWeights(PlannedLayer layer) =>
+            layer.Spec.Kind == LayerKind.Linear && (long)layer.Input.Length * layer.Output.Length <= PackedMaxWeights;
+
+        /// <summary>Whether evaluation keeps weights of this layer prepared in the workspace at all (transposed, packed, or both).</summary>
+        public static bool HasEvaluationWeights(PlannedLayer layer) => HasPreparedWeights(layer) || HasPackedWeights(layer);
+
         /// <summary>The workspace array holding the transposed weights and the bias.</summary>
         public static string PreparedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Transposed";
+
+        /// <summary>The workspace array holding the weights packed into the GEMM's panels.</summary>
+        public static string PackedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Packed";
 
         /// <summary>PreparedLinear.PreparedLength: rows of outputs padded to whole vectors of 16, one per input feature and one for the bias.</summary>
         private static int PreparedLength(PlannedLayer layer) => (layer.Input.Length + 1) * ((layer.Output.Length + 15) / 16 * 16);
 
-        public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer) => HasPreparedWeights(layer)
-            ? new[] { new WorkspaceArray(PreparedArray(layer), "global::CnnGen.Kernels.PreparedLinear.Active ? " + Int(PreparedLength(layer)) + " : 0",
-                "Weights and bias of " + layer.Describe() + ", transposed for evaluation at batch 1 on the Vector512 path (rows of outputs padded to 16)") }
-            : System.Array.Empty<WorkspaceArray>();
-
-        /// <summary>The statement that transposes the weights into the workspace, run when the weights changed.</summary>
-        public static void EmitPrepareStatement(IndentedWriter w, PlannedLayer layer)
+        public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer)
         {
-            int inFeatures = layer.Input.Length, outFeatures = layer.Output.Length, weightLength = inFeatures * outFeatures;
-            string bias = layer.Spec.Bias ? "parameters.Slice(" + Int(layer.ParameterOffset + weightLength) + ", " + Int(outFeatures) + ")" : "default";
-            w.Line("global::CnnGen.Kernels.PreparedLinear.Prepare(parameters.Slice(" + Int(layer.ParameterOffset) + ", " + Int(weightLength) + "), " + bias + ", "
-                + Int(inFeatures) + ", " + Int(outFeatures) + ", workspace." + PreparedArray(layer) + ");");
+            if (HasPreparedWeights(layer))
+                yield return new WorkspaceArray(PreparedArray(layer), "global::CnnGen.Kernels.PreparedLinear.Active ? " + Int(PreparedLength(layer)) + " : 0",
+                    "Weights and bias of " + layer.Describe() + ", transposed for evaluation at batch 1 on the Vector512 path (rows of outputs padded to 16)");
+            if (HasPackedWeights(layer))
+                yield return new WorkspaceArray(PackedArray(layer), "batchCapacity > 1 ? global::CnnGen.Kernels.Gemm.PackedLength(" + Int(layer.Output.Length) + ", " + Int(layer.Input.Length) + ") : 0",
+                    "Weights of " + layer.Describe() + ", packed into the GEMM's panels for evaluation over a batch (none in a workspace for one sample)");
         }
 
-        /// <summary>Evaluation with prepared weights: batch 1 through them on the Vector512 path, the rest through the GEMM as in training.</summary>
+        /// <summary>The statements that prepare the weights in the workspace, run when the weights changed.</summary>
+        public static void EmitPrepareStatements(IndentedWriter w, PlannedLayer layer)
+        {
+            int inFeatures = layer.Input.Length, outFeatures = layer.Output.Length, weightLength = inFeatures * outFeatures;
+            string weight = "parameters.Slice(" + Int(layer.ParameterOffset) + ", " + Int(weightLength) + ")";
+            if (HasPreparedWeights(layer))
+            {
+                string bias = layer.Spec.Bias ? "parameters.Slice(" + Int(layer.ParameterOffset + weightLength) + ", " + Int(outFeatures) + ")" : "default";
+                w.Line("if (global::CnnGen.Kernels.PreparedLinear.Active) global::CnnGen.Kernels.PreparedLinear.Prepare(" + weight + ", " + bias + ", "
+                    + Int(inFeatures) + ", " + Int(outFeatures) + ", workspace." + PreparedArray(layer) + ");");
+            }
+            if (HasPackedWeights(layer))
+                w.Line("if (workspace." + PackedArray(layer) + ".Length != 0) global::CnnGen.Kernels.Gemm.PackTransposed(" + weight + ", " + Int(outFeatures) + ", "
+                    + Int(inFeatures) + ", workspace." + PackedArray(layer) + ");");
+        }
+
+        /// <summary>
+        /// Evaluation with prepared weights: batch 1 through the transposed ones on the Vector512 path, batches through the packed
+        /// panels where they pay, the rest through the GEMM as in training.
+        /// </summary>
         public static void EmitPreparedForwardCall(IndentedWriter w, PlannedLayer layer)
         {
-            using (w.OpenBlock("if (batchSize == 1 && global::CnnGen.Kernels.PreparedLinear.Active)"))
-                w.Line("global::CnnGen.Kernels.PreparedLinear.Forward(" + InputArray(layer) + ", workspace." + PreparedArray(layer) + ", " + Int(layer.Input.Length) + ", "
-                    + Int(layer.Output.Length) + ", " + OutputArray(layer) + ", relu: false);");
+            bool first = true;
+            string Branch(string condition)
+            {
+                string keyword = first ? "if" : "else if";
+                first = false;
+                return keyword + " (" + condition + ")";
+            }
+            if (HasPreparedWeights(layer))
+            {
+                using (w.OpenBlock(Branch("batchSize == 1 && global::CnnGen.Kernels.PreparedLinear.Active")))
+                    w.Line("global::CnnGen.Kernels.PreparedLinear.Forward(" + InputArray(layer) + ", workspace." + PreparedArray(layer) + ", " + Int(layer.Input.Length) + ", "
+                        + Int(layer.Output.Length) + ", " + OutputArray(layer) + ", relu: false);");
+            }
+            if (HasPackedWeights(layer))
+            {
+                string fewest = layer.Output.Length >= PackedFewRowsMinOutputs ? "1" : Int(GemmDotMaxRows);
+                using (w.OpenBlock(Branch("batchSize > " + fewest + " && workspace." + PackedArray(layer) + ".Length != 0")))
+                    w.Line(MethodName(layer) + "Packed(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + BatchSlice(OutputArray(layer), layer.Output.Length)
+                        + ", batchSize, workspace." + PackedArray(layer) + ", " + ParameterSlice(layer) + ");");
+            }
             using (w.OpenBlock("else"))
                 Instance.EmitForwardCall(w, layer);
         }
@@ -76,6 +126,25 @@ namespace CnnGen.Generator.Emit
                 w.Line("// weight [" + Int(outFeatures) + " x " + Int(inFeatures) + "] at p[0]" + (layer.Spec.Bias ? ", bias [" + Int(outFeatures) + "] at p[" + Int(weightLength) + "]" : ", no bias"));
                 w.Line("// y [batch x " + Int(outFeatures) + "] = x [batch x " + Int(inFeatures) + "] · weightᵀ");
                 w.Line(Gemm(false, true, "batchSize", outFeatures, Int(inFeatures), "x", inFeatures, "p", inFeatures, "y", outFeatures, false));
+                if (layer.Spec.Bias)
+                {
+                    w.Line("var bias = p.Slice(" + Int(weightLength) + ", " + Int(outFeatures) + ");");
+                    w.Line("for (int n = 0; n < batchSize; n++) global::CnnGen.Kernels.Elementwise.Add(bias, y.Slice(n * " + Int(outFeatures) + ", " + Int(outFeatures) + "));");
+                }
+            }
+            if (HasPackedWeights(layer)) EmitPackedForwardMethod(w, layer);
+        }
+
+        private static void EmitPackedForwardMethod(IndentedWriter w, PlannedLayer layer)
+        {
+            int inFeatures = layer.Input.Length, outFeatures = layer.Output.Length, weightLength = inFeatures * outFeatures;
+            w.Line();
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ", for the whole batch in evaluation, on weights packed once into the GEMM's panels.</summary>");
+            w.Line("private static void " + MethodName(layer) + "Packed(" + ReadOnlySpan + " x, " + Span + " y, int batchSize, " + ReadOnlySpan + " packed, " + ReadOnlySpan + " p)");
+            using (w.OpenBlock())
+            {
+                w.Line("// y [batch x " + Int(outFeatures) + "] = x [batch x " + Int(inFeatures) + "] · weightᵀ, the weight packed by Gemm.PackTransposed");
+                w.Line("global::CnnGen.Kernels.Gemm.MultiplyPacked(batchSize, " + Int(outFeatures) + ", " + Int(inFeatures) + ", x, " + Int(inFeatures) + ", packed, y, " + Int(outFeatures) + ", accumulate: false);");
                 if (layer.Spec.Bias)
                 {
                     w.Line("var bias = p.Slice(" + Int(weightLength) + ", " + Int(outFeatures) + ");");

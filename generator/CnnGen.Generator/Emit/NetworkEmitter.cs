@@ -350,7 +350,7 @@ namespace CnnGen.Generator.Emit
                 using (w.OpenBlock("else if (mode == ForwardMode.Evaluation)"))
                 {
                     var folds = plan.Layers.Where(l => l.Fusion.BatchNorm).ToList();
-                    var transposed = plan.Layers.Where(LinearEmitter.HasPreparedWeights).ToList();
+                    var transposed = plan.Layers.Where(LinearEmitter.HasEvaluationWeights).ToList();
                     if (folds.Count > 0 || transposed.Count > 0 || winograd.Count > 0) w.Line("long version = ParameterVersion;");
                     if (folds.Count > 0 || transposed.Count > 0)
                     {
@@ -365,11 +365,8 @@ namespace CnnGen.Generator.Emit
                             }
                             if (transposed.Count > 0)
                             {
-                                w.Line("// Linear weights transposed for batch 1 where that path runs (Vector512), once per change of the weights.");
-                                using (w.OpenBlock("if (global::CnnGen.Kernels.PreparedLinear.Active)"))
-                                {
-                                    foreach (var layer in transposed) LinearEmitter.EmitPrepareStatement(w, layer);
-                                }
+                                w.Line("// Linear weights transposed for batch 1 where that path runs (Vector512), packed for batches, once per change of the weights.");
+                                foreach (var layer in transposed) LinearEmitter.EmitPrepareStatements(w, layer);
                             }
                             w.Line("workspace.FoldedVersion = version;");
                         }
@@ -546,7 +543,7 @@ namespace CnnGen.Generator.Emit
                 {
                     w.Line("// " + layers[i].Describe());
                     if (training) LayerEmitter.For(layers[i]).EmitTrainingForwardCall(w, layers[i]);
-                    else if (fuse && LinearEmitter.HasPreparedWeights(layers[i])) LinearEmitter.EmitPreparedForwardCall(w, layers[i]);
+                    else if (fuse && LinearEmitter.HasEvaluationWeights(layers[i])) LinearEmitter.EmitPreparedForwardCall(w, layers[i]);
                     else LayerEmitter.For(layers[i]).EmitEvaluationForwardCall(w, layers[i], samples);
                     continue;
                 }
@@ -949,7 +946,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("public bool ForwardWasEvaluation { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass was <c>ForwardForGradients</c>: backward then differentiates batch-norm through its running statistics.</summary>");
                 w.Line("public bool ForwardUsedRunningStatistics { get; internal set; }");
-                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasPreparedWeights(l)))
+                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasEvaluationWeights(l)))
                 {
                     w.Line("/// <summary>The network's <c>ParameterVersion</c> the folded or transposed weights were computed from; 0 before the first evaluation.</summary>");
                     w.Line("internal long FoldedVersion;");

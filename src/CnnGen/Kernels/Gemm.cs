@@ -16,7 +16,7 @@ namespace CnnGen.Kernels
     /// in place when B is untransposed and the panel is full, otherwise packed (transposed, zero-padded) into a per-thread
     /// scratch buffer that is allocated on a thread's first call only.
     /// </remarks>
-    public static class Gemm
+    public static partial class Gemm
     {
         private const int MaxTileRows = 8;
         private const int NarrowColumns = 16;
@@ -310,9 +310,9 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>Copies op(B)[p0.., j0..] (kc x columns) into the panel as kc rows of <paramref name="width"/>, zero-padded on the right.</summary>
-        private static void PackB(bool transposeB, ref float b, int ldb, int p0, int kc, int j0, int columns, int width, float[] panel)
+        private static void PackB(bool transposeB, ref float b, int ldb, int p0, int kc, int j0, int columns, int width, Span<float> panel)
         {
-            Span<float> dst = panel.AsSpan(0, kc * width);
+            Span<float> dst = panel.Slice(0, kc * width);
             if (columns < width) dst.Clear();
             if (!transposeB)
             {
