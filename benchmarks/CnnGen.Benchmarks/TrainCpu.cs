@@ -25,6 +25,7 @@ namespace CnnGen.Benchmarks
         {
             switch (network)
             {
+                case "lenet": LoopOf<LeNet5>(threads, seconds); break;
                 case "cifar": LoopOf<CifarNet>(threads, seconds); break;
                 case "resnet8": LoopOf<ResNet8>(threads, seconds); break;
                 case "strided": LoopOf<StridedNet>(threads, seconds); break;

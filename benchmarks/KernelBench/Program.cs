@@ -675,6 +675,11 @@ namespace KernelBench
                 CompareLinear(args.Length == 3 ? new[] { (int.Parse(args[1]), int.Parse(args[2])) } : null);
                 return;
             }
+            if (args.Length > 0 && args[0] == "optimizers")
+            {
+                OptimizerSteps();
+                return;
+            }
             if (args.Length > 0 && args[0] == "linear-batch")
             {
                 CompareLinearBatch(args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : new[] { 2, 4, 8, 16, 32, 64 });
@@ -956,6 +961,26 @@ namespace KernelBench
                         });
                     string name = $"{inFeatures} -> {outFeatures}";
                     Console.WriteLine($"{name,-14} {batch,5} {gemm * 1e6,9:F3} {direct * 1e6,12:F3} {gemm / direct,8:F2}x {(PreparedLinear.Pays(inFeatures, outFeatures, batch) ? "prepared" : "GEMM"),9}");
+                }
+            }
+        }
+
+        // "optimizers": one optimizer step over parameter blocks from LeNet-5's to a VGG's, CPU time; run it again with
+        // CNNGEN_DISABLE_SIMD=1 for the element-by-element loops.
+        private static void OptimizerSteps()
+        {
+            Console.WriteLine($"{"optimizer",-22} {"parameters",11} {"us per step",12} {"ns per parameter",17}");
+            foreach (int count in new[] { 61_706, 1_000_000, 9_000_000 })
+            {
+                float[] parameters = Fill(count, 1), gradients = Fill(count, 2);
+                foreach (var (name, optimizer) in new (string, CnnGen.Training.Optimizer)[]
+                {
+                    ("SGD momentum 0.9", new CnnGen.Training.Sgd(count, 1e-4f, momentum: 0.9f)),
+                    ("Adam", new CnnGen.Training.Adam(count, 1e-6f)),
+                })
+                {
+                    var (seconds, _) = InterleavedCpu(() => optimizer.Step(parameters, gradients), () => { });
+                    Console.WriteLine($"{name,-22} {count,11:N0} {seconds * 1e6,12:F1} {seconds * 1e9 / count,17:F3}");
                 }
             }
         }

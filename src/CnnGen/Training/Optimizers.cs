@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Numerics;
 
 namespace CnnGen.Training
 {
@@ -169,7 +170,29 @@ namespace CnnGen.Training
         {
             float lr = LearningRate, momentum = Momentum, keep = 1 - Dampening, decay = WeightDecay;
             var buffer = momentum != 0 ? _momentumBuffer.AsSpan(offset, parameters.Length) : default;
-            for (int i = 0; i < parameters.Length; i++)
+            int i = 0;
+            if (Kernels.Simd.Enabled)
+            {
+                // Whole vectors, the same operations in the same order as the loop below (no fused multiply-adds): the same bits.
+                var lrs = new Vector<float>(lr);
+                var momenta = new Vector<float>(momentum);
+                var keeps = new Vector<float>(keep);
+                var decays = new Vector<float>(decay);
+                for (; i <= parameters.Length - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    var g = new Vector<float>(gradients.Slice(i));
+                    var p = new Vector<float>(parameters.Slice(i));
+                    if (decay != 0) g += decays * p;
+                    if (momentum != 0)
+                    {
+                        var b = step == 1 ? g : new Vector<float>(buffer.Slice(i)) * momenta + keeps * g;
+                        b.CopyTo(buffer.Slice(i));
+                        g = Nesterov ? g + momenta * b : b;
+                    }
+                    (p - lrs * g).CopyTo(parameters.Slice(i));
+                }
+            }
+            for (; i < parameters.Length; i++)
             {
                 float g = decay != 0 ? gradients[i] + decay * parameters[i] : gradients[i];
                 if (momentum != 0)
@@ -229,7 +252,35 @@ namespace CnnGen.Training
             float shrink = DecoupledWeightDecay ? 1 - lr * decay : 1;
             var m = _exponentialAverage.AsSpan(offset, parameters.Length);
             var v = _exponentialAverageSquared.AsSpan(offset, parameters.Length);
-            for (int i = 0; i < parameters.Length; i++)
+            int i = 0;
+            if (Kernels.Simd.Enabled)
+            {
+                // Whole vectors, the same operations in the same order as the loop below (no fused multiply-adds; square root and
+                // division are correctly rounded in both): the same bits, eight or more square roots and divisions at a time.
+                var betas1 = new Vector<float>(beta1);
+                var betas2 = new Vector<float>(beta2);
+                var rests1 = new Vector<float>(1 - beta1);
+                var rests2 = new Vector<float>(1 - beta2);
+                var decays = new Vector<float>(decay);
+                var shrinks = new Vector<float>(shrink);
+                var epsilons = new Vector<float>(eps);
+                var corrections = new Vector<float>(correction2Sqrt);
+                var steps = new Vector<float>(stepSize);
+                for (; i <= parameters.Length - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    var g = new Vector<float>(gradients.Slice(i));
+                    var p = new Vector<float>(parameters.Slice(i));
+                    if (DecoupledWeightDecay) p *= shrinks;
+                    else if (decay != 0) g += decays * p;
+                    var mi = new Vector<float>(m.Slice(i)) * betas1 + rests1 * g;
+                    var vi = new Vector<float>(v.Slice(i)) * betas2 + rests2 * g * g;
+                    mi.CopyTo(m.Slice(i));
+                    vi.CopyTo(v.Slice(i));
+                    var denominator = Vector.SquareRoot(vi) / corrections + epsilons;
+                    (p - steps * (mi / denominator)).CopyTo(parameters.Slice(i));
+                }
+            }
+            for (; i < parameters.Length; i++)
             {
                 float g = gradients[i];
                 if (DecoupledWeightDecay) parameters[i] *= shrink;
