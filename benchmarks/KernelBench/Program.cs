@@ -222,6 +222,119 @@ namespace KernelBench
             }
         }
 
+        // "strided-training" [samples]: a training pass's forward of a stride-2 3x3 layer over the samples one thread takes
+        // (default 32: batch 64 on two threads), no bias, no ReLU (batch-norm follows): StridedConvolution.Forward per sample
+        // (the weights packed in every call) against StridedConvolution.Prepare once for the pass and ForwardPrepared per sample,
+        // on the lanes kernel and on the stride-2 Winograd tile TileFor picks, interleaved; per sample, the preparation's share
+        // included; this thread's CPU time (robust under load). The basis of Conv2dEmitter.HasPassWeights.
+        private static void StridedTraining(int samples)
+        {
+            var shapes = new (int C, int H, int OC)[]
+            {
+                (3, 64, 32), (3, 32, 16), (8, 32, 16), (16, 64, 32), (16, 32, 32), (16, 16, 32), (16, 8, 32), (24, 32, 48),
+                (32, 64, 64), (32, 32, 64), (32, 32, 32), (32, 16, 64), (32, 8, 64), (48, 16, 96),
+                (64, 32, 128), (64, 16, 128), (64, 16, 64), (64, 8, 128), (128, 16, 256), (128, 8, 256), (128, 8, 128), (256, 8, 256),
+            };
+            var v512 = DirectConvolution.KernelPath.Vector512;
+            Console.WriteLine($"{samples} samples a pass; us per sample, the pass's preparation included");
+            Console.WriteLine($"{"3x3 stride 2, pad 1",-28} {"packed per call",16} {"lanes prepared",15} {"speed-up",9} {"Winograd",9} {"prepare us",11} {"speed-up",9}");
+            foreach (var s in shapes)
+            {
+                int o = (s.H + 2 - 3) / 2 + 1;
+                float[] x = Fill(samples * s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), y = new float[samples * s.OC * o * o];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                float[] lanes = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 3, 2, 1, v512, winograd: false)];
+                float[] winograd = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 3, 2, 1, v512, winograd: true)];
+                int inLength = s.C * s.H * s.H, outLength = s.OC * o * o;
+                Action perCall = () =>
+                {
+                    for (int n = 0; n < samples; n++)
+                        StridedConvolution.ForwardOn(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, default, s.OC, 3, 2, 1, y.AsSpan(n * outLength, outLength), scratch, false, v512);
+                };
+                Action prepared = () =>
+                {
+                    StridedConvolution.PrepareOn(w, default, s.C, s.H, s.H, s.OC, 3, 2, 1, lanes, v512, winograd: false);
+                    for (int n = 0; n < samples; n++)
+                        StridedConvolution.ForwardPreparedOn(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, lanes, s.OC, 3, 2, 1, y.AsSpan(n * outLength, outLength), scratch, false, v512, winograd: false);
+                };
+                Action transformed = () =>
+                {
+                    StridedConvolution.PrepareOn(w, default, s.C, s.H, s.H, s.OC, 3, 2, 1, winograd, v512, winograd: true);
+                    for (int n = 0; n < samples; n++)
+                        StridedConvolution.ForwardPreparedOn(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, winograd, s.OC, 3, 2, 1, y.AsSpan(n * outLength, outLength), scratch, false, v512, winograd: true);
+                };
+                WarmUp(perCall); WarmUp(prepared); WarmUp(transformed);
+                var (a, b) = InterleavedCpu(perCall, prepared);
+                var (a2, c) = InterleavedCpu(perCall, transformed);
+                a = Math.Min(a, a2);
+                double prepare = TimeShort(() => StridedConvolution.PrepareOn(w, default, s.C, s.H, s.H, s.OC, 3, 2, 1, winograd, v512, winograd: true));
+                int tile = StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1);
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({o}x{o})";
+                Console.WriteLine($"{name,-28} {a / samples * 1e6,16:F2} {b / samples * 1e6,15:F2} {a / b,8:F2}x {(tile == 0 ? "-" : (c / samples * 1e6).ToString("F2")),9} {prepare * 1e6,11:F1} {(tile == 0 ? "" : (a / c).ToString("F2") + "x " + TileName(tile)),9}");
+            }
+        }
+
+        // "strided-transform": StridedWinogradConvolution.TransformFilters (16 output channels a call, doubles in vectors)
+        // against the same transform one filter at a time in scalar doubles (how it was written before), interleaved, this
+        // thread's CPU time; the outputs compared bit for bit first. Training transforms once per pass and thread.
+        private static void StridedTransform()
+        {
+            var shapes = new (int C, int H, int OC)[] { (16, 32, 32), (32, 32, 64), (64, 16, 128), (48, 16, 96), (64, 32, 128), (128, 16, 256) };
+            Console.WriteLine($"{"filters of",-28} {"tile",5} {"one at a time us",17} {"vectors us",11} {"speed-up",9}");
+            foreach (var s in shapes)
+            {
+                int tile = StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1);
+                var l = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile);
+                float[] w = Fill(s.OC * s.C * 9, 5), a = new float[l.FiltersLength], b = new float[l.FiltersLength];
+                ScalarStridedTransform(w, a, l);
+                StridedWinogradConvolution.TransformFilters(w, b, l);
+                for (int i = 0; i < a.Length; i++)
+                    if (BitConverter.SingleToInt32Bits(a[i]) != BitConverter.SingleToInt32Bits(b[i])) throw new InvalidOperationException($"{s}: filters differ at {i}: {a[i]} against {b[i]}");
+                var (scalar, vectors) = InterleavedCpu(() => ScalarStridedTransform(w, a, l), () => StridedWinogradConvolution.TransformFilters(w, b, l));
+                Console.WriteLine($"{$"{s.C}x{s.H}x{s.H} -> {s.OC}",-28} {TileName(tile),5} {scalar * 1e6,17:F1} {vectors * 1e6,11:F1} {scalar / vectors,8:F2}x");
+            }
+        }
+
+        private static void ScalarStridedTransform(ReadOnlySpan<float> weight, Span<float> filters, in StridedWinogradConvolution.Layout l)
+        {
+            int windowHeight = l.WindowHeight, windowWidth = l.WindowWidth, stride = l.FilterPositionStride;
+            Span<double> rows = stackalloc double[windowHeight * 3], column = stackalloc double[windowHeight], u = stackalloc double[windowWidth];
+            for (int ic = 0; ic < l.InChannels; ic++)
+            {
+                for (int lane = 0; lane < l.OutLanes; lane++)
+                {
+                    int at = ic * l.OutLanes + lane;
+                    if (lane >= l.OutChannels)
+                    {
+                        for (int position = 0; position < l.Positions; position++) filters[position * stride + at] = 0f;
+                        continue;
+                    }
+                    var g = weight.Slice((lane * l.InChannels + ic) * 9, 9);
+                    for (int j = 0; j < 3; j++)
+                    {
+                        ScalarG(g[j], g[3 + j], g[6 + j], column, l.TileHeight);
+                        for (int a = 0; a < windowHeight; a++) rows[a * 3 + j] = column[a];
+                    }
+                    for (int a = 0; a < windowHeight; a++)
+                    {
+                        ScalarG(rows[a * 3], rows[a * 3 + 1], rows[a * 3 + 2], u, l.TileWidth);
+                        for (int b = 0; b < windowWidth; b++) filters[(a * windowWidth + b) * stride + at] = (float)u[b];
+                    }
+                }
+            }
+
+            static void ScalarG(double g0, double g1, double g2, Span<double> target, int tile)
+            {
+                if (tile == 2)
+                {
+                    target[0] = g0; target[1] = g0 + g2; target[2] = g2; target[3] = target[4] = g1;
+                    return;
+                }
+                target[0] = g0 / 2; target[1] = (g0 + g2) / 2; target[2] = (g0 - g2) / 6; target[3] = g0 / 6 + g2 / 3; target[4] = g2;
+                target[5] = target[6] = target[7] = target[8] = g1;
+            }
+        }
+
         // "strided-stem-link": a stride-2 layer that does not run Winograd (few input channels, or fewer than 32 output channels)
         // before one that does: its kernel's NCHW output then the next layer's padding pass, against the lanes kernel writing
         // straight into the next layer's padded input (StridedConvolution.ForwardPreparedLinked), interleaved; the basis of
@@ -738,6 +851,16 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-stem-link")
             {
                 StridedStemLink();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-training")
+            {
+                StridedTraining(args.Length > 1 ? int.Parse(args[1]) : 32);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-transform")
+            {
+                StridedTransform();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-net")

@@ -116,6 +116,50 @@ namespace CnnGen.Tests
         }
 
         [Theory]
+        [InlineData(1, 1, 4)]
+        [InlineData(3, 17, 4)]   // output channels past one vector: lanes 17-31 zero
+        [InlineData(5, 40, 2)]
+        [InlineData(16, 32, 24)] // the 2x4 tile
+        [InlineData(7, 8, 24)]
+        [InlineData(33, 48, 2)]
+        public void TransformFilters_IsGgGtInDouble_RoundedOnce_ForEveryChannelAndLane(int inChannels, int outChannels, int tile)
+        {
+            // U = G g Gᵀ per filter, the rows' G then the columns', in double with the same expressions as the tiles'
+            // definitions (G₂ of F(4, 2) or F(2, 2) on the outer taps, the middle tap as it is), rounded to float once: the
+            // kernel transforms 8 output channels at a time and must give these floats exactly.
+            var random = new Random(inChannels * 100 + outChannels + tile);
+            float[] weight = RandomValues(random, outChannels * inChannels * 9);
+            var layout = new StridedWinogradConvolution.Layout(inChannels, 12, 12, outChannels, 1, tile);
+            float[] filters = Filled(layout.FiltersLength, float.NaN);
+            StridedWinogradConvolution.TransformFilters(weight, filters, layout);
+            int windowHeight = layout.WindowHeight, windowWidth = layout.WindowWidth, stride = layout.FiltersLength / layout.Positions;
+            for (int ic = 0; ic < inChannels; ic++)
+            {
+                for (int lane = 0; lane < layout.OutLanes; lane++)
+                {
+                    var rows = new double[windowHeight, 3];
+                    for (int j = 0; j < 3; j++)
+                    {
+                        double[] column = G(At(lane, ic, 0, j), At(lane, ic, 1, j), At(lane, ic, 2, j), layout.TileHeight);
+                        for (int a = 0; a < windowHeight; a++) rows[a, j] = column[a];
+                    }
+                    for (int a = 0; a < windowHeight; a++)
+                    {
+                        double[] u = G(rows[a, 0], rows[a, 1], rows[a, 2], layout.TileWidth);
+                        for (int b = 0; b < windowWidth; b++)
+                            Assert.Equal((float)u[b], filters[(a * windowWidth + b) * stride + ic * layout.OutLanes + lane]);
+                    }
+                }
+            }
+
+            double At(int lane, int ic, int row, int column) => lane < outChannels ? weight[((lane * inChannels + ic) * 3 + row) * 3 + column] : 0.0;
+
+            static double[] G(double g0, double g1, double g2, int side) => side == 2
+                ? new[] { g0, g0 + g2, g2, g1, g1 }
+                : new[] { g0 / 2, (g0 + g2) / 2, (g0 - g2) / 6, g0 / 6 + g2 / 3, g2, g1, g1, g1, g1 };
+        }
+
+        [Theory]
         [InlineData(32, 32, 32, 64, true)]   // the strided network's second layer: the 4x4 tile
         [InlineData(64, 16, 16, 128, false)] // its third: the 2x2 tile
         [InlineData(48, 16, 16, 96, true)]   // an 8x8 output with small filters: the 2x4 tile

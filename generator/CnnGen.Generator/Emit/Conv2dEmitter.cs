@@ -154,9 +154,44 @@ namespace CnnGen.Generator.Emit
 
         public override bool IsPerSample => true;
 
-        public override void EmitSampleStatement(IndentedWriter w, PlannedLayer layer) =>
+        public override void EmitSampleStatement(IndentedWriter w, PlannedLayer layer) => EmitSampleStatement(w, layer, passWeights: true);
+
+        // Evaluation's unfused calls (and the forward before a gradient in evaluation mode) read the parameters as they are;
+        // its fused ones take the folded, prepared weights.
+        public override void EmitEvaluationSampleStatement(IndentedWriter w, PlannedLayer layer) => EmitSampleStatement(w, layer, passWeights: false);
+
+        private static void EmitSampleStatement(IndentedWriter w, PlannedLayer layer, bool passWeights) =>
             w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
-                + ", " + ParameterSlice(layer) + FiltersArgument(layer) + ", workspace.Columns);");
+                + ", " + ParameterSlice(layer) + FiltersArgument(layer) + (HasPassWeights(layer) ? (passWeights ? ", workspace." + PassWeightsArray(layer) : ", default") : "") + ", workspace.Columns);");
+
+        /// <summary>
+        /// Whether a training pass prepares the layer's weights for its strided kernel once, before the samples (<c>StridedConvolution.Prepare</c>: packed for the lanes kernel, or
+        /// Winograd-transformed where the runtime runs the layer so), instead of each sample's call packing them again.
+        /// KernelBench <c>strided-training</c> measures both over 22 shapes (benchmarks/README.md).
+        /// </summary>
+        public static bool HasPassWeights(PlannedLayer layer) =>
+            layer.Kind == LayerKind.Conv2d && DimsOf(layer).Strided && !GroupedConv2dEmitter.Handles(layer.Spec);
+
+        /// <summary>The workspace array holding a strided layer's weights and bias prepared for the pass.</summary>
+        public static string PassWeightsArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "PassWeights";
+
+        private static string StridedShapeArguments(PlannedLayer layer) =>
+            Int(layer.Input.Channels) + ", " + Int(layer.Input.Height) + ", " + Int(layer.Input.Width) + ", " + Int(layer.Output.Channels) + ", "
+            + Int(layer.Spec.Kernel) + ", " + Int(layer.Spec.Stride) + ", " + Int(layer.Spec.Padding);
+
+        public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer) => HasPassWeights(layer)
+            ? new[] { new WorkspaceArray(PassWeightsArray(layer), "global::CnnGen.Kernels.StridedConvolution.PreparedLength(" + StridedShapeArguments(layer) + ")",
+                "Weights and bias of " + layer.Describe() + " prepared for the strided kernel once per training pass (evaluation's come from the folded weights)") }
+            : System.Array.Empty<WorkspaceArray>();
+
+        /// <summary>The layer's parameters prepared for its strided kernel, before a training pass's samples.</summary>
+        public static void EmitPreparePassWeights(IndentedWriter w, PlannedLayer layer)
+        {
+            int offset = layer.ParameterOffset, weights = DimsOf(layer).WeightLength, outChannels = layer.Output.Channels;
+            w.Line("global::CnnGen.Kernels.StridedConvolution.Prepare(parameters.Slice(" + Int(offset) + ", " + Int(weights) + "), "
+                + (layer.Spec.Bias ? "parameters.Slice(" + Int(offset + weights) + ", " + Int(outChannels) + ")" : "default") + ", " + StridedShapeArguments(layer)
+                + ", workspace." + PassWeightsArray(layer) + ");");
+        }
 
         /// <summary>
         /// Whether the layer keeps Winograd filters in the workspace: a dense 3x3 or 5x5 stride-1 convolution, whose forward
@@ -495,7 +530,8 @@ namespace CnnGen.Generator.Emit
                 EmitOverBatchMethod(w, layer, layer, default, layer.Spec.Bias);
                 w.Line();
             }
-            MethodHeader(w, layer, MethodName(layer), ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p" + FiltersParameter(layer) + ", " + Span + " columns");
+            MethodHeader(w, layer, MethodName(layer), ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p" + FiltersParameter(layer)
+                + (HasPassWeights(layer) ? ", " + ReadOnlySpan + " prepared" : "") + ", " + Span + " columns");
             using (w.OpenBlock())
             {
                 w.Line("// weight [" + Int(d.OutChannels) + " x " + Int(d.Taps) + "] at p[0]" + (layer.Spec.Bias ? ", bias [" + Int(d.OutChannels) + "] at p[" + Int(d.WeightLength) + "]" : ", no bias"));
@@ -510,6 +546,16 @@ namespace CnnGen.Generator.Emit
                 if (d.Strided)
                 {
                     w.Line("// Strided convolution: output channels in the vector lanes where they fill them, else im2col + GEMM; started at the bias.");
+                    if (HasPassWeights(layer))
+                    {
+                        w.Line("// prepared: p prepared for the kernel once for the pass (training), or empty (evaluation: p packed in the call)");
+                        using (w.OpenBlock("if (!prepared.IsEmpty)"))
+                        {
+                            w.Line("global::CnnGen.Kernels.StridedConvolution.ForwardPrepared(x, " + Int(layer.Input.Channels) + ", " + Int(layer.Input.Height) + ", " + Int(layer.Input.Width)
+                                + ", prepared, " + Int(d.OutChannels) + ", " + Int(layer.Spec.Kernel) + ", " + Int(layer.Spec.Stride) + ", " + Int(layer.Spec.Padding) + ", y, columns, relu: false);");
+                            w.Line("return;");
+                        }
+                    }
                     w.Line(DirectForwardCall(layer, "Forward", layer.Spec.Bias, relu: false));
                     return;
                 }

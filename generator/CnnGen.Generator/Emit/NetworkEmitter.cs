@@ -340,10 +340,11 @@ namespace CnnGen.Generator.Emit
                 // Training keeps every layer's output for the backward pass; evaluation folds and fuses what it can.
                 w.Line();
                 var winograd = plan.Layers.Where(Conv2dEmitter.HasWinogradFilters).ToList();
+                var strided = plan.Layers.Where(Conv2dEmitter.HasPassWeights).ToList();
                 using (w.OpenBlock("if (mode == ForwardMode.Training)"))
                 {
                     w.Line("input.CopyTo(workspace.Input);");
-                    EmitTransformFiltersFromParameters(w, winograd);
+                    EmitTransformFiltersFromParameters(w, winograd, strided);
                     EmitForwardSchedule(w, plan.Schedule, ForwardMode.Training, SampleRange.WholeBatch);
                     if (layout.BufferCount > 0) w.Line("ParametersChanged(); // the running statistics moved");
                 }
@@ -390,7 +391,7 @@ namespace CnnGen.Generator.Emit
                     w.Line("input.CopyTo(workspace.Input);");
                     w.Line("// What backward reads in place of the training forward's records.");
                     foreach (var layer in plan.Layers) LayerEmitter.For(layer).EmitGradientEvaluationPrologue(w, layer);
-                    EmitTransformFiltersFromParameters(w, winograd);
+                    EmitTransformFiltersFromParameters(w, winograd, System.Array.Empty<PlannedLayer>()); // unfused evaluation calls: the strided layers pack their weights per call
                     EmitForwardSchedule(w, plan.Schedule, ForwardMode.EvaluationForGradients, SampleRange.WholeBatch);
                 }
                 w.Line();
@@ -410,8 +411,14 @@ namespace CnnGen.Generator.Emit
         /// Training (and the forward before a gradient in evaluation mode) reads the parameters as they are: the 3x3 layers'
         /// Winograd filters are transformed once per pass, before the samples, and no longer hold evaluation's.
         /// </summary>
-        private static void EmitTransformFiltersFromParameters(IndentedWriter w, IReadOnlyList<PlannedLayer> winograd)
+        private static void EmitTransformFiltersFromParameters(IndentedWriter w, IReadOnlyList<PlannedLayer> winograd, IReadOnlyList<PlannedLayer> strided)
         {
+            if (strided.Count > 0)
+            {
+                w.Line("// The strided layers' weights prepared for their kernels (packed, or Winograd-transformed), once for the whole batch.");
+                foreach (var layer in strided) Conv2dEmitter.EmitPreparePassWeights(w, layer);
+                w.Line();
+            }
             if (winograd.Count == 0) return;
             w.Line("// The 3x3 layers' Winograd filters from the parameters as they are, once for the whole batch.");
             foreach (var layer in winograd) Conv2dEmitter.EmitTransformFilters(w, layer, LayerEmitter.ParameterSlice(layer));

@@ -166,45 +166,67 @@ namespace CnnGen.Kernels
         /// <summary>
         /// U = G g Gᵀ (9x9) of each 3x3 filter of a PyTorch-layout weight [outChannels x inChannels x 3 x 3], into
         /// <paramref name="filters"/> (<see cref="Layout.FiltersLength"/> floats); the lanes past the last output channel
-        /// are zero. Once per weight change; computed in double, allocates nothing.
+        /// are zero. Once per weight change, and once per pass in training (StridedConvolution.Prepare); computed in double
+        /// for 8 output channels at a time (the same operations in the same order as one filter at a time: the same floats),
+        /// allocates nothing.
         /// </summary>
         public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
             Require(weight.Length >= l.OutChannels * l.InChannels * 9, nameof(weight));
             Require(filters.Length >= l.FiltersLength, nameof(filters));
-            int windowHeight = l.WindowHeight, windowWidth = l.WindowWidth, stride = l.FilterPositionStride;
-            Span<double> rows = stackalloc double[windowHeight * 3];
-            Span<double> column = stackalloc double[windowHeight];
-            Span<double> u = stackalloc double[windowWidth];
-            for (int ic = 0; ic < l.InChannels; ic++)
+            int windowHeight = l.WindowHeight, windowWidth = l.WindowWidth, stride = l.FilterPositionStride, inChannels = l.InChannels, outChannels = l.OutChannels;
+            Span<float> taps = stackalloc float[9 * V];
+            // Per half of 8 lanes: g[k], then rows[a][j] = (G g)[a][j], then u[b] of one row a.
+            Span<Vector512<double>> g = stackalloc Vector512<double>[2 * 9];
+            Span<Vector512<double>> rows = stackalloc Vector512<double>[2 * 9 * 3];
+            Span<Vector512<double>> column = stackalloc Vector512<double>[9];
+            Span<Vector512<double>> u = stackalloc Vector512<double>[2 * 9];
+            ref float f0 = ref MemoryMarshal.GetReference(filters);
+            ref float t0 = ref MemoryMarshal.GetReference(taps);
+            // Blocks of 16 output channels outside: each lane then reads its weights [inChannels][9] front to back.
+            for (int block = 0; block < l.OutLanes; block += V)
             {
-                for (int lane = 0; lane < l.OutLanes; lane++)
+                int lanes = Math.Min(V, outChannels - block);
+                if (lanes < V) taps.Clear();
+                for (int ic = 0; ic < inChannels; ic++)
                 {
-                    int at = ic * l.OutLanes + lane;
-                    if (lane >= l.OutChannels)
+                    for (int lane = 0; lane < lanes; lane++)
                     {
-                        for (int position = 0; position < l.Positions; position++) filters[position * stride + at] = 0f;
-                        continue;
+                        var source = weight.Slice(((block + lane) * inChannels + ic) * 9, 9);
+                        for (int k = 0; k < 9; k++) taps[k * V + lane] = source[k];
                     }
-                    var g = weight.Slice((lane * l.InChannels + ic) * 9, 9);
-                    // rows[a][j] = (G g)[a][j] (G of the tile's height), then U[a][b] = Σ_j rows[a][j] · G[b][j] (of its width).
-                    for (int j = 0; j < 3; j++)
+                    for (int k = 0; k < 9; k++)
                     {
-                        ApplyG(g[j], g[3 + j], g[6 + j], column, l.TileHeight);
-                        for (int a = 0; a < windowHeight; a++) rows[a * 3 + j] = column[a];
+                        var tap = Vector512.LoadUnsafe(ref t0, (nuint)(k * V));
+                        g[k] = Vector512.WidenLower(tap);
+                        g[9 + k] = Vector512.WidenUpper(tap);
+                    }
+                    for (int half = 0; half < 2; half++)
+                    {
+                        for (int j = 0; j < 3; j++)
+                        {
+                            ApplyG(g[half * 9 + j], g[half * 9 + 3 + j], g[half * 9 + 6 + j], column, l.TileHeight);
+                            for (int a = 0; a < windowHeight; a++) rows[(half * 9 + a) * 3 + j] = column[a];
+                        }
                     }
                     for (int a = 0; a < windowHeight; a++)
                     {
-                        ApplyG(rows[a * 3], rows[a * 3 + 1], rows[a * 3 + 2], u, l.TileWidth);
-                        for (int b = 0; b < windowWidth; b++) filters[(a * windowWidth + b) * stride + at] = (float)u[b];
+                        for (int half = 0; half < 2; half++)
+                        {
+                            int r = (half * 9 + a) * 3;
+                            ApplyG(rows[r], rows[r + 1], rows[r + 2], u.Slice(half * 9, 9), l.TileWidth);
+                        }
+                        for (int b = 0; b < windowWidth; b++)
+                            Vector512.Narrow(u[b], u[9 + b]).StoreUnsafe(ref f0, (nuint)((a * windowWidth + b) * stride + ic * l.OutLanes + block));
                     }
                 }
             }
         }
 
         // G (9x3) times (g0, g1, g2): G₂ (g0, g2) in positions 0..4, g1 in 5..8. The 2x2 tile's (5x3): F(2, 2)'s
-        // G = [1 0; 1 1; 0 1] (points 0, 1, ∞) on (g0, g2) in positions 0..2, g1 in 3..4.
-        private static void ApplyG(double g0, double g1, double g2, Span<double> target, int tile)
+        // G = [1 0; 1 1; 0 1] (points 0, 1, ∞) on (g0, g2) in positions 0..2, g1 in 3..4. Halving is multiplying by 0.5
+        // (the same double); thirds and sixths are divisions, as in the definition.
+        private static void ApplyG(Vector512<double> g0, Vector512<double> g1, Vector512<double> g2, Span<Vector512<double>> target, int tile)
         {
             if (tile == 2)
             {
@@ -214,10 +236,11 @@ namespace CnnGen.Kernels
                 target[3] = target[4] = g1;
                 return;
             }
-            target[0] = g0 / 2;
-            target[1] = (g0 + g2) / 2;
-            target[2] = (g0 - g2) / 6;
-            target[3] = g0 / 6 + g2 / 3;
+            var half = Vector512.Create(0.5);
+            target[0] = g0 * half;
+            target[1] = (g0 + g2) * half;
+            target[2] = (g0 - g2) / Vector512.Create(6.0);
+            target[3] = g0 / Vector512.Create(6.0) + g2 / Vector512.Create(3.0);
             target[4] = g2;
             target[5] = target[6] = target[7] = target[8] = g1;
         }
