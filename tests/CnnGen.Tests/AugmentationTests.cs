@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Threading.Tasks;
 using CnnGen.Data;
+using CnnGen.Tests.Infrastructure;
 using Xunit;
 
 namespace CnnGen.Tests
@@ -184,9 +185,7 @@ namespace CnnGen.Tests
             Assert.NotEqual(sequential, nextEpoch);
             Assert.NotEqual(data.AsSpan(indices[0] * length, length).ToArray(), sequential.AsSpan(0, length).ToArray());
 
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 10; i++) pipeline.ApplyBatch(data, indices, sequential, epoch: 3);
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Allocations.AssertNone(() => pipeline.ApplyBatch(data, indices, sequential, epoch: 3), calls: 10);
             Assert.Equal("crop(padding 2) + flip(p 0.5) + rotate(±10°) + scale(0.9-1.1) + brightness ±0.2, contrast ±0.2 + erase(p 0.5, area 0.02-0.33)", pipeline.ToString());
         }
 

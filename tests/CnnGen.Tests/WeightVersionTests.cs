@@ -16,7 +16,7 @@ namespace CnnGen.Tests
     /// keeps transposed for batch 1 (LeNet-5, run at batch 1 here; <c>ForwardForGradients</c> reads PyTorch's layout) and packed
     /// for batches (PackedLinearNet, at 12 samples).
     /// </summary>
-    /// <summary>Linear layers whose weights evaluation over a batch keeps packed into the GEMM's panels (70 and 20 outputs, and 5).</summary>
+    /// <summary>Linear layers whose weights evaluation over a batch of 9 or more keeps packed into the GEMM's panels.</summary>
     [Network(2, 6, 6)]
     [Flatten] [Linear(70)] [ReLU] [Linear(20)] [ReLU] [Linear(5)]
     public partial class PackedLinearNet { }
@@ -26,7 +26,7 @@ namespace CnnGen.Tests
         private const int Batch = 3;
 
         // LeNet-5's transposed Linear weights serve batch 1 only: its tests run there. PackedLinearNet's packed weights serve
-        // batches, its 5-output layer from 9 samples on.
+        // batches of 9 or more.
         private static int BatchOf(INetwork network) => network switch { LeNet5 => 1, PackedLinearNet => 12, _ => Batch };
 
         /// <summary>Every parameter and running statistic drawn from <paramref name="seed"/>: batch-norm far from the identity.</summary>
@@ -302,7 +302,7 @@ namespace CnnGen.Tests
                 Compare.Close(Evaluate(a, input, workspace), Unfused(a, input), 1e-5, "network a");
                 Compare.Close(Evaluate(b, input, workspace), Unfused(b, input), 1e-5, "network b");
             }
-            // Batch 2 takes the weights packed into the GEMM's panels: each sample agrees with batch 1 on the transposed weights.
+            // Batch 2 takes the GEMM on PyTorch's layout: each sample agrees with batch 1 on the transposed weights.
             var pair = new float[2 * LeNet5.InputLength];
             input.CopyTo(pair, 0);
             input.CopyTo(pair, LeNet5.InputLength);

@@ -29,11 +29,12 @@ namespace CnnGen.Generator.Emit
 
         // Evaluation over a batch reads the weights packed once per change into the GEMM's panels (Gemm.MultiplyPacked), where
         // KernelBench `linear-batch` measured it faster than the GEMM packing them on every call (CPU time, 14 shapes from
-        // 84 -> 10 to 4096 -> 1000): 1.1-1.3x at 32 and 64 samples, 1.5-1.9x at 8 and 16, the same bits wherever the GEMM
-        // takes its panels (more than 8 rows). Up to 8 rows the GEMM takes dot products instead, which the packed panels beat
-        // from 64 outputs on (1.2-3.2x at 2 and 4 samples) and lose to below (84 -> 10 and 512 -> 10: 0.3-0.7x). A copy per
-        // workspace, so only up to 8 MiB of weights, and only in workspaces for more than one sample.
-        private const int PackedMaxWeights = 2 * 1024 * 1024, PackedFewRowsMinOutputs = 64, GemmDotMaxRows = 8;
+        // 84 -> 10 to 4096 -> 1000): 1.1-1.3x at 32 and 64 samples, 1.2-1.8x at 16. Only past 8 samples, where the GEMM takes
+        // its panels too: the same kernels in the same order, so evaluation stays bit for bit the training forward. Up to 8
+        // rows the GEMM takes dot products, another order of summation (the packed panels beat them from 64 outputs, 1.2-3.6x
+        // at 2 to 8 samples, and lose below: not taken, for the bits). A copy per workspace, so only up to 8 MiB of weights,
+        // and only in workspaces for more than 8 samples.
+        private const int PackedMaxWeights = 2 * 1024 * 1024, PackedMinBatch = 9;
 
         /// <summary>Whether evaluation keeps this layer's weights packed into the GEMM's panels in workspaces for batches.</summary>
         public static bool HasPackedWeights(PlannedLayer layer) =>
@@ -57,8 +58,8 @@ namespace CnnGen.Generator.Emit
                 yield return new WorkspaceArray(PreparedArray(layer), "global::CnnGen.Kernels.PreparedLinear.Active ? " + Int(PreparedLength(layer)) + " : 0",
                     "Weights and bias of " + layer.Describe() + ", transposed for evaluation at batch 1 on the Vector512 path (rows of outputs padded to 16)");
             if (HasPackedWeights(layer))
-                yield return new WorkspaceArray(PackedArray(layer), "batchCapacity > 1 ? global::CnnGen.Kernels.Gemm.PackedLength(" + Int(layer.Output.Length) + ", " + Int(layer.Input.Length) + ") : 0",
-                    "Weights of " + layer.Describe() + ", packed into the GEMM's panels for evaluation over a batch (none in a workspace for one sample)");
+                yield return new WorkspaceArray(PackedArray(layer), "batchCapacity >= " + Int(PackedMinBatch) + " ? global::CnnGen.Kernels.Gemm.PackedLength(" + Int(layer.Output.Length) + ", " + Int(layer.Input.Length) + ") : 0",
+                    "Weights of " + layer.Describe() + ", packed into the GEMM's panels for evaluation over batches of " + Int(PackedMinBatch) + " or more (none in smaller workspaces)");
         }
 
         /// <summary>The statements that prepare the weights in the workspace, run when the weights changed.</summary>
@@ -78,8 +79,8 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>
-        /// Evaluation with prepared weights: batch 1 through the transposed ones on the Vector512 path, batches through the packed
-        /// panels where they pay, the rest through the GEMM as in training.
+        /// Evaluation with prepared weights: batch 1 through the transposed ones on the Vector512 path, batches of 9 or more through
+        /// the packed panels, the rest through the GEMM as in training.
         /// </summary>
         public static void EmitPreparedForwardCall(IndentedWriter w, PlannedLayer layer)
         {
@@ -98,8 +99,7 @@ namespace CnnGen.Generator.Emit
             }
             if (HasPackedWeights(layer))
             {
-                string fewest = layer.Output.Length >= PackedFewRowsMinOutputs ? "1" : Int(GemmDotMaxRows);
-                using (w.OpenBlock(Branch("batchSize > " + fewest + " && workspace." + PackedArray(layer) + ".Length != 0")))
+                using (w.OpenBlock(Branch("batchSize >= " + Int(PackedMinBatch) + " && workspace." + PackedArray(layer) + ".Length != 0")))
                     w.Line(MethodName(layer) + "Packed(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + BatchSlice(OutputArray(layer), layer.Output.Length)
                         + ", batchSize, workspace." + PackedArray(layer) + ", " + ParameterSlice(layer) + ");");
             }
