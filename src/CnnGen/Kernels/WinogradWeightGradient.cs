@@ -70,16 +70,24 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// Where F(2x2, 3x3) measured faster than the direct weight gradient (<c>KernelBench winograd-backward</c>, interleaved,
-        /// quiet machine, against the direct kernel of branch <c>bwd</c>): 64 or more channels each way on maps of 16x16 outputs
-        /// or more (1.19x at 64, 1.23x at 128 channels).
-        /// With 16 or 32 channels the direct kernel runs near peak and the transforms cost more than the 2.25x fewer
-        /// multiply-adds save (0.5–0.9x); on 8x8 maps the tiles are too few.
+        /// Where F(2x2, 3x3) measured faster than the direct weight gradient: 16 or more channels each way on maps of 16x16
+        /// outputs or more, except 16 input channels widened (there the direct lanes kernel runs near peak).
+        /// KernelBench <c>wgrad</c> (one sample, thread CPU time, best of 40 interleaved rounds, two runs at load 24-26 on 2
+        /// cores; direct / Winograd, above 1 Winograd pays):
+        /// <code>
+        /// 16->16 @32x32 1.18   16->32 @32x32 0.90-0.97   32->32 @32x32 1.22-1.29   32->16 @32x32 1.53-1.83   64->64 @32x32 1.64-1.74
+        /// 16->16 @24x24 1.04-1.08   16->16 @18x18 (p0: 16x16 out) 1.06-1.09
+        /// 16->16 @16x16 1.14-1.15   16->32 @16x16 0.87-1.00   24->24 1.09-1.14   32->32 1.09   32->64 1.28-1.33   40->40 1.27-1.31
+        /// 48->48 1.27-1.35   64->64 1.24-1.37   80->80 1.17-1.27   128->128 1.13-1.37
+        /// 24->40 @15x15 0.94-1.03   20->36 @9x9 0.84-0.88   16..128 @8x8 0.64-0.81   8->8 @32x32 0.28-0.32
+        /// </code>
+        /// On small maps the tiles are too few for the transforms' and the final transform's fixed costs; with 8 channels the
+        /// lanes are half empty.
         /// </summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int padding)
         {
             int cells = (height + 2 * padding - 2) * (width + 2 * padding - 2);
-            return inChannels >= 64 && outChannels >= 64 && cells >= 256;
+            return inChannels >= 16 && outChannels >= 16 && (inChannels >= 24 || outChannels <= inChannels) && cells >= 256;
         }
 
         /// <summary>weightGradient [oc x ic x 3 x 3] += the gradient of conv2d(x, ·, 3x3, stride 1, padding) for d y; one sample.</summary>
@@ -103,16 +111,33 @@ namespace CnnGen.Kernels
         }
 
         // source [channels x rows x columns] into target [channel block][row + pad][column + pad][16 lanes], zeros elsewhere.
+        // A full block clears only its border (the copy writes the rest): a whole clear cost a tenth of a 16-channel layer.
         private static void Block(ReadOnlySpan<float> source, int channels, int rows, int columns, int pad, int targetRows, int targetColumns, Span<float> target)
         {
-            target.Clear();
+            Span<float> square = stackalloc float[V * V];
             ref float s = ref MemoryMarshal.GetReference(source);
             ref float t = ref MemoryMarshal.GetReference(target);
-            int plane = rows * columns;
+            int plane = rows * columns, blockLength = targetRows * targetColumns * V, right = targetColumns - columns - pad;
             for (int first = 0; first < channels; first += V)
             {
                 int count = Math.Min(V, channels - first);
                 ref float blockTarget = ref Unsafe.Add(ref t, first * targetRows * targetColumns);
+                var block = target.Slice(first * targetRows * targetColumns, blockLength);
+                if (count < V)
+                {
+                    block.Clear();
+                }
+                else
+                {
+                    block.Slice(0, pad * targetColumns * V).Clear();
+                    block.Slice((rows + pad) * targetColumns * V).Clear();
+                    for (int r = 0; r < rows; r++)
+                    {
+                        int rowStart = (r + pad) * targetColumns * V;
+                        block.Slice(rowStart, pad * V).Clear();
+                        block.Slice(rowStart + (pad + columns) * V, right * V).Clear();
+                    }
+                }
                 for (int r = 0; r < rows; r++)
                 {
                     ref float rowTarget = ref Unsafe.Add(ref blockTarget, ((r + pad) * targetColumns + pad) * V);
@@ -122,6 +147,15 @@ namespace CnnGen.Kernels
                     {
                         for (; c + V <= columns; c += V)
                             DirectConvolution.Transpose16(ref Unsafe.Add(ref rowSource, c), plane, ref Unsafe.Add(ref rowTarget, c * V));
+                        // A row's last columns (24 wide: 8 of them) as a whole square read past them, where the source goes on: 16
+                        // channels' worth of floats one by one took a sixth of a 16-channel layer's time.
+                        int start = first * plane + r * columns + c;
+                        if (c < columns && start + 15 * plane + V <= source.Length)
+                        {
+                            DirectConvolution.Transpose16(ref Unsafe.Add(ref rowSource, c), plane, ref MemoryMarshal.GetReference(square));
+                            square.Slice(0, (columns - c) * V).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref rowTarget, c * V), (columns - c) * V));
+                            c = columns;
+                        }
                     }
                     for (; c < columns; c++)
                         for (int k = 0; k < count; k++)
