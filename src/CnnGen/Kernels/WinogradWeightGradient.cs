@@ -70,24 +70,24 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// Where F(2x2, 3x3) measured faster than the direct weight gradient: 16 or more channels each way on maps of 16x16
-        /// outputs or more, except 16 input channels widened (there the direct lanes kernel runs near peak).
-        /// KernelBench <c>wgrad</c> (one sample, thread CPU time, best of 40 interleaved rounds, two runs at load 24-26 on 2
-        /// cores; direct / Winograd, above 1 Winograd pays):
+        /// Where F(2x2, 3x3) measured faster than the direct weight gradient: 16 or more channels each way on maps of 6x6
+        /// outputs or more. KernelBench <c>wgrad</c> (one sample, thread CPU time, best of 40 interleaved rounds, two runs at
+        /// load 30-40 on 2 cores; direct / Winograd, above 1 Winograd pays):
         /// <code>
-        /// 16->16 @32x32 1.18   16->32 @32x32 0.90-0.97   32->32 @32x32 1.22-1.29   32->16 @32x32 1.53-1.83   64->64 @32x32 1.64-1.74
-        /// 16->16 @24x24 1.04-1.08   16->16 @18x18 (p0: 16x16 out) 1.06-1.09
-        /// 16->16 @16x16 1.14-1.15   16->32 @16x16 0.87-1.00   24->24 1.09-1.14   32->32 1.09   32->64 1.28-1.33   40->40 1.27-1.31
-        /// 48->48 1.27-1.35   64->64 1.24-1.37   80->80 1.17-1.27   128->128 1.13-1.37
-        /// 24->40 @15x15 0.94-1.03   20->36 @9x9 0.84-0.88   16..128 @8x8 0.64-0.81   8->8 @32x32 0.28-0.32
+        /// @32x32: 16->16 1.23   16->32 0.98-0.99   32->32 1.32-1.37   32->16 1.35-1.62   64->64 1.89   12->12 0.54   8->8 0.29-0.33
+        /// @24x24: 16->16 1.18   @18x18 p0 (16x16 out): 16->16 1.23-1.26   @15x15: 24->40 1.15   @9x9: 20->36 1.13-1.21, 16->16 1.13
+        /// @16x16: 16->16 1.35   16->32 1.23-1.27   24->24 1.14-1.17   32->32 1.32   32->64 1.69-1.73   40->40 1.44   48->48 1.56-1.61
+        ///         64->64 1.57-1.60   80->80 1.56-1.59   128->128 1.61-1.65
+        /// @10x10: 32->32 1.18   @8x8: 16->16 1.11-1.13   32->32 1.03-1.11   64->64 1.39-1.40   128->128 1.29-1.32   256->256 1.34-1.42
+        /// @6x6: 64->64 1.16-1.17   @4x4: 128->128 1.00-1.02   256->256 1.01-1.07
         /// </code>
-        /// On small maps the tiles are too few for the transforms' and the final transform's fixed costs; with 8 channels the
-        /// lanes are half empty.
+        /// 16 channels widened on 32x32 is the one break-even shape kept (the direct lanes kernel runs near peak there). Fewer
+        /// than 16 channels leave lanes empty; on 4x4 maps the transforms' fixed costs eat the saving.
         /// </summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int padding)
         {
-            int cells = (height + 2 * padding - 2) * (width + 2 * padding - 2);
-            return inChannels >= 16 && outChannels >= 16 && (inChannels >= 24 || outChannels <= inChannels) && cells >= 256;
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            return inChannels >= 16 && outChannels >= 16 && outHeight >= 6 && outWidth >= 6;
         }
 
         /// <summary>weightGradient [oc x ic x 3 x 3] += the gradient of conv2d(x, ·, 3x3, stride 1, padding) for d y; one sample.</summary>
@@ -321,7 +321,10 @@ namespace CnnGen.Kernels
         // then moved from [tap][lane] to PyTorch's [ic][tap] order.
         private static void TransformProducts(ReadOnlySpan<float> products, Span<float> weightGradient, in Layout l)
         {
-            Span<float> taps = stackalloc float[9 * V];
+            // [tap][lane] in the first 9 rows of a square: a full lane block turns it to [lane][tap] as one 16x16 transpose.
+            Span<float> taps = stackalloc float[V * V];
+            Span<float> transposed = stackalloc float[V * V];
+            ref float turned = ref MemoryMarshal.GetReference(transposed);
             ref float k0 = ref MemoryMarshal.GetReference(taps);
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float dw = ref MemoryMarshal.GetReference(weightGradient);
@@ -351,6 +354,20 @@ namespace CnnGen.Kernels
                     TapsRow(ref k0, 6, r20, r21, r22, r23, half);
                     int count = Math.Min(V, l.InChannels - first);
                     ref float target = ref Unsafe.Add(ref dw, (oc * l.InChannels + first) * 9);
+                    if (count == V)
+                    {
+                        // Each input channel's nine taps: eight as one Vector256 and the ninth alone (144 single adds took a
+                        // fifth of a 32-channel 16x16 layer's weight gradient).
+                        DirectConvolution.Transpose16(ref k0, V, ref turned);
+                        for (int lane = 0; lane < V; lane++)
+                        {
+                            ref float row = ref Unsafe.Add(ref turned, lane * V);
+                            ref float at = ref Unsafe.Add(ref target, lane * 9);
+                            (Vector256.LoadUnsafe(ref at) + Vector256.LoadUnsafe(ref row)).StoreUnsafe(ref at);
+                            Unsafe.Add(ref at, 8) += Unsafe.Add(ref row, 8);
+                        }
+                        continue;
+                    }
                     for (int lane = 0; lane < count; lane++)
                         for (int tap = 0; tap < 9; tap++)
                             Unsafe.Add(ref target, lane * 9 + tap) += Unsafe.Add(ref k0, tap * V + lane);
