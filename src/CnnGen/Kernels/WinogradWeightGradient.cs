@@ -240,6 +240,13 @@ namespace CnnGen.Kernels
         private static void Products(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products, int position, int tiles, bool accumulate, in Layout l)
         {
             int vectors = l.InLanes / V;
+            if (vectors == 1)
+            {
+                int groups = (l.OutChannels + 11) / 12, size = (l.OutChannels + groups - 1) / groups;
+                for (int first = 0; first < l.OutChannels; first += size)
+                    ProductsOfRowsOneVector(transformedGradient, transformedInput, products, position, tiles, accumulate, first, Math.Min(size, l.OutChannels - first), l);
+                return;
+            }
             for (int first = 0; first < l.OutChannels; first += 6)
             {
                 int rows = Math.Min(6, l.OutChannels - first);
@@ -261,6 +268,70 @@ namespace CnnGen.Kernels
                 case 2: Tile<C2, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
                 default: Tile<C1, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
             }
+        }
+
+        private static void ProductsOfRowsOneVector(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products,
+            int position, int tiles, bool accumulate, int first, int rows, in Layout l)
+        {
+            switch (rows)
+            {
+                case 12: TileOneVector<C12>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, l); break;
+                case 11: TileOneVector<C11>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, l); break;
+                case 10: TileOneVector<C10>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, l); break;
+                case 9: TileOneVector<C9>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, l); break;
+                case 8: TileOneVector<C8>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, l); break;
+                case 7: TileOneVector<C7>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, l); break;
+                default: ProductsOfRows<C1>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, rows, 0, l); break;
+            }
+        }
+
+        // Tile with one vector of input channels and 7 to 12 output channels.
+        private static void TileOneVector<TRows>(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products,
+            int position, int tiles, bool accumulate, int first, in Layout l) where TRows : struct, IConstant
+        {
+            ref float dy = ref Unsafe.Add(ref MemoryMarshal.GetReference(transformedGradient), position * l.GradientPositionStride + first);
+            ref float v = ref Unsafe.Add(ref MemoryMarshal.GetReference(transformedInput), position * l.InputPositionStride);
+            int outLanes = l.OutLanes;
+            ref float m = ref Unsafe.Add(ref MemoryMarshal.GetReference(products), position * l.ProductPositionStride + first * V);
+            var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0;
+            var a6 = a0; var a7 = a0; var a8 = a0; var a9 = a0; var a10 = a0; var a11 = a0;
+            if (accumulate)
+            {
+                a0 = Vector512.LoadUnsafe(ref m, 0 * V); a1 = Vector512.LoadUnsafe(ref m, 1 * V); a2 = Vector512.LoadUnsafe(ref m, 2 * V);
+                a3 = Vector512.LoadUnsafe(ref m, 3 * V); a4 = Vector512.LoadUnsafe(ref m, 4 * V); a5 = Vector512.LoadUnsafe(ref m, 5 * V);
+                a6 = Vector512.LoadUnsafe(ref m, 6 * V);
+                if (TRows.Value > 7) a7 = Vector512.LoadUnsafe(ref m, 7 * V);
+                if (TRows.Value > 8) a8 = Vector512.LoadUnsafe(ref m, 8 * V);
+                if (TRows.Value > 9) a9 = Vector512.LoadUnsafe(ref m, 9 * V);
+                if (TRows.Value > 10) a10 = Vector512.LoadUnsafe(ref m, 10 * V);
+                if (TRows.Value > 11) a11 = Vector512.LoadUnsafe(ref m, 11 * V);
+            }
+            for (int t = 0; t < tiles; t++)
+            {
+                var x = Vector512.LoadUnsafe(ref v);
+                a0 = Fused.MultiplyAdd(x, Vector512.Create(dy), a0);
+                a1 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 1)), a1);
+                a2 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 2)), a2);
+                a3 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 3)), a3);
+                a4 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 4)), a4);
+                a5 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 5)), a5);
+                a6 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 6)), a6);
+                if (TRows.Value > 7) a7 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 7)), a7);
+                if (TRows.Value > 8) a8 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 8)), a8);
+                if (TRows.Value > 9) a9 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 9)), a9);
+                if (TRows.Value > 10) a10 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 10)), a10);
+                if (TRows.Value > 11) a11 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 11)), a11);
+                dy = ref Unsafe.Add(ref dy, outLanes);
+                v = ref Unsafe.Add(ref v, V);
+            }
+            a0.StoreUnsafe(ref m, 0 * V); a1.StoreUnsafe(ref m, 1 * V); a2.StoreUnsafe(ref m, 2 * V);
+            a3.StoreUnsafe(ref m, 3 * V); a4.StoreUnsafe(ref m, 4 * V); a5.StoreUnsafe(ref m, 5 * V);
+            a6.StoreUnsafe(ref m, 6 * V);
+            if (TRows.Value > 7) a7.StoreUnsafe(ref m, 7 * V);
+            if (TRows.Value > 8) a8.StoreUnsafe(ref m, 8 * V);
+            if (TRows.Value > 9) a9.StoreUnsafe(ref m, 9 * V);
+            if (TRows.Value > 10) a10.StoreUnsafe(ref m, 10 * V);
+            if (TRows.Value > 11) a11.StoreUnsafe(ref m, 11 * V);
         }
 
         private static void Tile<TRows, TVectors>(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products,
