@@ -588,6 +588,38 @@ namespace KernelBench
             }
         }
 
+        // "wgrad": the weight gradient alone of 3x3 stride-1 layers, one sample, in this thread's CPU time (best of 40
+        // interleaved rounds): the direct kernel (dot products or lanes, as picked) against F(2x2, 3x3)
+        // (WinogradWeightGradient) run whatever its Pays says. GFLOP/s counts the direct convolution's multiply-adds.
+        private static void CompareWeightGradients(string? only)
+        {
+            var (_, peak512) = FmaPeak();
+            Console.WriteLine($"Vector512 FMA peak {peak512:F1} GFLOP/s");
+            var shapes = new (int C, int H, int OC, int P)[]
+            {
+                (16, 32, 16, 1), (16, 32, 32, 1), (32, 32, 32, 1), (16, 16, 16, 1), (32, 16, 32, 1), (32, 16, 64, 1), (64, 16, 64, 1), (128, 16, 128, 1),
+                (16, 8, 16, 1), (32, 8, 32, 1), (64, 8, 64, 1), (128, 8, 128, 1), (24, 15, 40, 1), (20, 9, 36, 1), (8, 32, 8, 1), (64, 32, 64, 1),
+                (24, 16, 24, 1), (48, 16, 48, 1), (16, 24, 16, 1), (16, 16, 32, 1), (32, 32, 16, 1), (40, 16, 40, 1), (80, 16, 80, 1), (16, 18, 16, 0),
+                (64, 6, 64, 1), (128, 4, 128, 1), (256, 4, 256, 1), (32, 10, 32, 1), (16, 9, 16, 1), (12, 32, 12, 1), (256, 8, 256, 1),
+            };
+            Console.WriteLine($"{"3x3 weight gradient",-24} {"direct us",10} {"GFLOP/s",8} {"F(2x2) us",10} {"GFLOP/s*",8} {"speedup",8} {"picked",9}");
+            foreach (var s in shapes)
+            {
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
+                if (only is not null && !name.StartsWith(only, StringComparison.Ordinal)) continue;
+                int o = s.H + 2 * s.P - 2;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), dy = Fill(s.OC * o * o, 6), dw = new float[s.OC * s.C * 9];
+                float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, s.P)];
+                var layout = new WinogradWeightGradient.Layout(s.C, s.H, s.H, s.OC, s.P);
+                float[] winogradScratch = new float[layout.ScratchLength];
+                var (direct, winograd) = InterleavedCpu(
+                    () => DirectConvolution.BackwardOn(x, s.C, s.H, s.H, w, dy, s.OC, 3, s.P, dw, default, scratch, KernelPaths.Default, allowWinograd: false),
+                    () => WinogradWeightGradient.Accumulate(x, dy, dw, winogradScratch, layout));
+                double flops = 2.0 * s.OC * o * o * s.C * 9;
+                Console.WriteLine($"{name,-24} {direct * 1e6,10:F2} {flops / direct / 1e9,8:F1} {winograd * 1e6,10:F2} {flops / winograd / 1e9,8:F1} {direct / winograd,7:F2}x {(WinogradWeightGradient.Pays(s.C, s.H, s.H, s.OC, s.P) ? "Winograd" : "direct"),9}");
+            }
+        }
+
         // "winograd4": per 3x3 stride-1 shape, the direct kernel, F(2x2, 3x3) and F(4x4, 3x3) (its filters transformed
         // beforehand, as the generated code does), interleaved; the basis of WinogradF4Convolution.Pays. GFLOP/s* counts
         // the direct convolution's multiply-adds. A second argument keeps the shapes whose name starts with it ("64x8").
@@ -757,6 +789,11 @@ namespace KernelBench
         public static void Main(string[] args)
         {
             bool convolutionsOnly = args.Length > 0 && args[0] == "conv";
+            if (args.Length > 0 && args[0] == "wgrad")
+            {
+                CompareWeightGradients(args.Length > 1 ? args[1] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "winograd-backward")
             {
                 CompareWinogradBackward();

@@ -24,6 +24,15 @@ namespace CnnGen.Tests
                 new object[] { 48, 13, 12, 7, 0 },  // three lane blocks (a pair and a single), no padding
                 new object[] { 3, 6, 7, 13, 2 },    // padding 2, few input channels
                 new object[] { 1, 1, 1, 1, 1 },     // a single output cell
+                new object[] { 16, 24, 24, 16, 1 }, // rows of 24: a whole square, then 8 columns of it
+                new object[] { 16, 21, 19, 24, 1 }, // rows of 19 and of 3 (d y's 2 past the edge), odd maps
+                new object[] { 32, 16, 16, 32, 0 }, // the last row of the last block read to its end
+                new object[] { 40, 17, 18, 20, 1 }, // a partial third block of 8 channels, odd rows
+                // One vector of input channels: output channels in groups of 7 to 12 (13 as 7 + 6, 24 as 12 + 12, 32 as 11 + 11 + 10)
+                new object[] { 12, 7, 9, 9, 1 },
+                new object[] { 5, 6, 6, 20, 0 },
+                new object[] { 9, 10, 12, 11, 1 },
+                new object[] { 16, 8, 8, 32, 1 },
             };
             var random = new Random(41);
             for (int trial = 0; trial < 10; trial++)

@@ -1063,11 +1063,15 @@ namespace CnnGen.Kernels
                 wantWeights = false; // what follows is the input gradient only
             }
             var padded = scratch.Slice(0, g.PaddedLength);
-            Pad(x, padded, g);
             var dyFlat = scratch.Slice(g.PaddedLength, outChannels * g.FlatLength);
-            // The weight gradient leaves d y in flat rows when its kernel needed them (the input gradient reads them too).
-            bool flattened = wantWeights && WeightGradient(padded, outputGradient, outChannels, weightGradient, scratch, g, path, PickWeightKernel(g, outChannels, path));
-            if (!inputGradient.IsEmpty && !flattened) FlattenRows(outputGradient, outChannels, dyFlat, g);
+            // Only the direct weight gradient reads the padded input, and only the direct input gradient d y in flat rows
+            // (which the weight gradient leaves there when its kernel needed them): with both gradients by Winograd neither is made.
+            bool flattened = false;
+            if (wantWeights)
+            {
+                Pad(x, padded, g);
+                flattened = WeightGradient(padded, outputGradient, outChannels, weightGradient, scratch, g, path, PickWeightKernel(g, outChannels, path));
+            }
 
             if (inputGradient.IsEmpty) return;
             if (path == KernelPath.Vector512 && !inputGradientFilters.IsEmpty && InputGradientByWinograd(g, outChannels))
@@ -1077,6 +1081,7 @@ namespace CnnGen.Kernels
                 WinogradF4Convolution.Forward(outputGradient, inputGradientFilters, default, inputGradient, scratch, relu: false, pool: false, layout);
                 return;
             }
+            if (!flattened) FlattenRows(outputGradient, outChannels, dyFlat, g);
             padded.Clear(); // now the padded input gradient
             if (path == KernelPath.Vector512)
             {

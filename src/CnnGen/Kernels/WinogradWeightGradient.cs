@@ -70,16 +70,24 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// Where F(2x2, 3x3) measured faster than the direct weight gradient (<c>KernelBench winograd-backward</c>, interleaved,
-        /// quiet machine, against the direct kernel of branch <c>bwd</c>): 64 or more channels each way on maps of 16x16 outputs
-        /// or more (1.19x at 64, 1.23x at 128 channels).
-        /// With 16 or 32 channels the direct kernel runs near peak and the transforms cost more than the 2.25x fewer
-        /// multiply-adds save (0.5–0.9x); on 8x8 maps the tiles are too few.
+        /// Where F(2x2, 3x3) measured faster than the direct weight gradient: 16 or more channels each way on maps of 6x6
+        /// outputs or more. KernelBench <c>wgrad</c> (one sample, thread CPU time, best of 40 interleaved rounds, two runs at
+        /// load 30-40 on 2 cores; direct / Winograd, above 1 Winograd pays):
+        /// <code>
+        /// @32x32: 16->16 1.23   16->32 0.98-0.99   32->32 1.32-1.37   32->16 1.35-1.62   64->64 1.89   12->12 0.54   8->8 0.29-0.33
+        /// @24x24: 16->16 1.18   @18x18 p0 (16x16 out): 16->16 1.23-1.26   @15x15: 24->40 1.15   @9x9: 20->36 1.13-1.21, 16->16 1.13
+        /// @16x16: 16->16 1.35   16->32 1.23-1.27   24->24 1.14-1.17   32->32 1.32   32->64 1.69-1.73   40->40 1.44   48->48 1.56-1.61
+        ///         64->64 1.57-1.60   80->80 1.56-1.59   128->128 1.61-1.65
+        /// @10x10: 32->32 1.18   @8x8: 16->16 1.11-1.13   32->32 1.03-1.11   64->64 1.39-1.40   128->128 1.29-1.32   256->256 1.34-1.42
+        /// @6x6: 64->64 1.16-1.17   @4x4: 128->128 1.00-1.02   256->256 1.01-1.07
+        /// </code>
+        /// 16 channels widened on 32x32 is the one break-even shape kept (the direct lanes kernel runs near peak there). Fewer
+        /// than 16 channels leave lanes empty; on 4x4 maps the transforms' fixed costs eat the saving.
         /// </summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int padding)
         {
-            int cells = (height + 2 * padding - 2) * (width + 2 * padding - 2);
-            return inChannels >= 64 && outChannels >= 64 && cells >= 256;
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            return inChannels >= 16 && outChannels >= 16 && outHeight >= 6 && outWidth >= 6;
         }
 
         /// <summary>weightGradient [oc x ic x 3 x 3] += the gradient of conv2d(x, ·, 3x3, stride 1, padding) for d y; one sample.</summary>
@@ -103,16 +111,33 @@ namespace CnnGen.Kernels
         }
 
         // source [channels x rows x columns] into target [channel block][row + pad][column + pad][16 lanes], zeros elsewhere.
+        // A full block clears only its border (the copy writes the rest): a whole clear cost a tenth of a 16-channel layer.
         private static void Block(ReadOnlySpan<float> source, int channels, int rows, int columns, int pad, int targetRows, int targetColumns, Span<float> target)
         {
-            target.Clear();
+            Span<float> square = stackalloc float[V * V];
             ref float s = ref MemoryMarshal.GetReference(source);
             ref float t = ref MemoryMarshal.GetReference(target);
-            int plane = rows * columns;
+            int plane = rows * columns, blockLength = targetRows * targetColumns * V, right = targetColumns - columns - pad;
             for (int first = 0; first < channels; first += V)
             {
                 int count = Math.Min(V, channels - first);
                 ref float blockTarget = ref Unsafe.Add(ref t, first * targetRows * targetColumns);
+                var block = target.Slice(first * targetRows * targetColumns, blockLength);
+                if (count < V)
+                {
+                    block.Clear();
+                }
+                else
+                {
+                    block.Slice(0, pad * targetColumns * V).Clear();
+                    block.Slice((rows + pad) * targetColumns * V).Clear();
+                    for (int r = 0; r < rows; r++)
+                    {
+                        int rowStart = (r + pad) * targetColumns * V;
+                        block.Slice(rowStart, pad * V).Clear();
+                        block.Slice(rowStart + (pad + columns) * V, right * V).Clear();
+                    }
+                }
                 for (int r = 0; r < rows; r++)
                 {
                     ref float rowTarget = ref Unsafe.Add(ref blockTarget, ((r + pad) * targetColumns + pad) * V);
@@ -122,6 +147,15 @@ namespace CnnGen.Kernels
                     {
                         for (; c + V <= columns; c += V)
                             DirectConvolution.Transpose16(ref Unsafe.Add(ref rowSource, c), plane, ref Unsafe.Add(ref rowTarget, c * V));
+                        // A row's last columns (24 wide: 8 of them) as a whole square read past them, where the source goes on: 16
+                        // channels' worth of floats one by one took a sixth of a 16-channel layer's time.
+                        int start = first * plane + r * columns + c;
+                        if (c < columns && start + 15 * plane + V <= source.Length)
+                        {
+                            DirectConvolution.Transpose16(ref Unsafe.Add(ref rowSource, c), plane, ref MemoryMarshal.GetReference(square));
+                            square.Slice(0, (columns - c) * V).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref rowTarget, c * V), (columns - c) * V));
+                            c = columns;
+                        }
                     }
                     for (; c < columns; c++)
                         for (int k = 0; k < count; k++)
@@ -206,6 +240,13 @@ namespace CnnGen.Kernels
         private static void Products(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products, int position, int tiles, bool accumulate, in Layout l)
         {
             int vectors = l.InLanes / V;
+            if (vectors == 1)
+            {
+                int groups = (l.OutChannels + 11) / 12, size = (l.OutChannels + groups - 1) / groups;
+                for (int first = 0; first < l.OutChannels; first += size)
+                    ProductsOfRowsOneVector(transformedGradient, transformedInput, products, position, tiles, accumulate, first, Math.Min(size, l.OutChannels - first), l);
+                return;
+            }
             for (int first = 0; first < l.OutChannels; first += 6)
             {
                 int rows = Math.Min(6, l.OutChannels - first);
@@ -227,6 +268,70 @@ namespace CnnGen.Kernels
                 case 2: Tile<C2, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
                 default: Tile<C1, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
             }
+        }
+
+        private static void ProductsOfRowsOneVector(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products,
+            int position, int tiles, bool accumulate, int first, int rows, in Layout l)
+        {
+            switch (rows)
+            {
+                case 12: TileOneVector<C12>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, l); break;
+                case 11: TileOneVector<C11>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, l); break;
+                case 10: TileOneVector<C10>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, l); break;
+                case 9: TileOneVector<C9>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, l); break;
+                case 8: TileOneVector<C8>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, l); break;
+                case 7: TileOneVector<C7>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, l); break;
+                default: ProductsOfRows<C1>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, rows, 0, l); break;
+            }
+        }
+
+        // Tile with one vector of input channels and 7 to 12 output channels.
+        private static void TileOneVector<TRows>(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products,
+            int position, int tiles, bool accumulate, int first, in Layout l) where TRows : struct, IConstant
+        {
+            ref float dy = ref Unsafe.Add(ref MemoryMarshal.GetReference(transformedGradient), position * l.GradientPositionStride + first);
+            ref float v = ref Unsafe.Add(ref MemoryMarshal.GetReference(transformedInput), position * l.InputPositionStride);
+            int outLanes = l.OutLanes;
+            ref float m = ref Unsafe.Add(ref MemoryMarshal.GetReference(products), position * l.ProductPositionStride + first * V);
+            var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0;
+            var a6 = a0; var a7 = a0; var a8 = a0; var a9 = a0; var a10 = a0; var a11 = a0;
+            if (accumulate)
+            {
+                a0 = Vector512.LoadUnsafe(ref m, 0 * V); a1 = Vector512.LoadUnsafe(ref m, 1 * V); a2 = Vector512.LoadUnsafe(ref m, 2 * V);
+                a3 = Vector512.LoadUnsafe(ref m, 3 * V); a4 = Vector512.LoadUnsafe(ref m, 4 * V); a5 = Vector512.LoadUnsafe(ref m, 5 * V);
+                a6 = Vector512.LoadUnsafe(ref m, 6 * V);
+                if (TRows.Value > 7) a7 = Vector512.LoadUnsafe(ref m, 7 * V);
+                if (TRows.Value > 8) a8 = Vector512.LoadUnsafe(ref m, 8 * V);
+                if (TRows.Value > 9) a9 = Vector512.LoadUnsafe(ref m, 9 * V);
+                if (TRows.Value > 10) a10 = Vector512.LoadUnsafe(ref m, 10 * V);
+                if (TRows.Value > 11) a11 = Vector512.LoadUnsafe(ref m, 11 * V);
+            }
+            for (int t = 0; t < tiles; t++)
+            {
+                var x = Vector512.LoadUnsafe(ref v);
+                a0 = Fused.MultiplyAdd(x, Vector512.Create(dy), a0);
+                a1 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 1)), a1);
+                a2 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 2)), a2);
+                a3 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 3)), a3);
+                a4 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 4)), a4);
+                a5 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 5)), a5);
+                a6 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 6)), a6);
+                if (TRows.Value > 7) a7 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 7)), a7);
+                if (TRows.Value > 8) a8 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 8)), a8);
+                if (TRows.Value > 9) a9 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 9)), a9);
+                if (TRows.Value > 10) a10 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 10)), a10);
+                if (TRows.Value > 11) a11 = Fused.MultiplyAdd(x, Vector512.Create(Unsafe.Add(ref dy, 11)), a11);
+                dy = ref Unsafe.Add(ref dy, outLanes);
+                v = ref Unsafe.Add(ref v, V);
+            }
+            a0.StoreUnsafe(ref m, 0 * V); a1.StoreUnsafe(ref m, 1 * V); a2.StoreUnsafe(ref m, 2 * V);
+            a3.StoreUnsafe(ref m, 3 * V); a4.StoreUnsafe(ref m, 4 * V); a5.StoreUnsafe(ref m, 5 * V);
+            a6.StoreUnsafe(ref m, 6 * V);
+            if (TRows.Value > 7) a7.StoreUnsafe(ref m, 7 * V);
+            if (TRows.Value > 8) a8.StoreUnsafe(ref m, 8 * V);
+            if (TRows.Value > 9) a9.StoreUnsafe(ref m, 9 * V);
+            if (TRows.Value > 10) a10.StoreUnsafe(ref m, 10 * V);
+            if (TRows.Value > 11) a11.StoreUnsafe(ref m, 11 * V);
         }
 
         private static void Tile<TRows, TVectors>(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products,
@@ -287,7 +392,10 @@ namespace CnnGen.Kernels
         // then moved from [tap][lane] to PyTorch's [ic][tap] order.
         private static void TransformProducts(ReadOnlySpan<float> products, Span<float> weightGradient, in Layout l)
         {
-            Span<float> taps = stackalloc float[9 * V];
+            // [tap][lane] in the first 9 rows of a square: a full lane block turns it to [lane][tap] as one 16x16 transpose.
+            Span<float> taps = stackalloc float[V * V];
+            Span<float> transposed = stackalloc float[V * V];
+            ref float turned = ref MemoryMarshal.GetReference(transposed);
             ref float k0 = ref MemoryMarshal.GetReference(taps);
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float dw = ref MemoryMarshal.GetReference(weightGradient);
@@ -317,6 +425,20 @@ namespace CnnGen.Kernels
                     TapsRow(ref k0, 6, r20, r21, r22, r23, half);
                     int count = Math.Min(V, l.InChannels - first);
                     ref float target = ref Unsafe.Add(ref dw, (oc * l.InChannels + first) * 9);
+                    if (count == V)
+                    {
+                        // Each input channel's nine taps: eight as one Vector256 and the ninth alone (144 single adds took a
+                        // fifth of a 32-channel 16x16 layer's weight gradient).
+                        DirectConvolution.Transpose16(ref k0, V, ref turned);
+                        for (int lane = 0; lane < V; lane++)
+                        {
+                            ref float row = ref Unsafe.Add(ref turned, lane * V);
+                            ref float at = ref Unsafe.Add(ref target, lane * 9);
+                            (Vector256.LoadUnsafe(ref at) + Vector256.LoadUnsafe(ref row)).StoreUnsafe(ref at);
+                            Unsafe.Add(ref at, 8) += Unsafe.Add(ref row, 8);
+                        }
+                        continue;
+                    }
                     for (int lane = 0; lane < count; lane++)
                         for (int tap = 0; tap < 9; tap++)
                             Unsafe.Add(ref target, lane * 9 + tap) += Unsafe.Add(ref k0, tap * V + lane);
