@@ -1347,23 +1347,28 @@ namespace KernelBench
             }
         }
 
-        // "maxpool": Pooling.MaxPool over a few windows and maps, next to a copy of the same input (the memory traffic's floor).
+        // "maxpool": Pooling.MaxPool (the direct kernel where it runs) against the copying kernel it replaced, interleaved, over
+        // channels 3-256, maps 7-112 (odd ones too), windows 2 and 3, strides 1 and 2, padding 0 and 1; next to a copy of the same
+        // input (the memory traffic's floor).
         private static void MaxPoolShapes()
         {
-            var shapes = new (int C, int H, int K, int S, int P)[] { (64, 32, 3, 2, 1), (64, 56, 3, 2, 1), (64, 112, 3, 2, 1), (32, 32, 3, 1, 1), (16, 64, 3, 2, 1), (128, 16, 3, 2, 1) };
-            float[] x = Fill(64 * 112 * 112, 1), y = new float[64 * 112 * 112];
-            Console.WriteLine($"{"max pool",-30} {"us",8} {"copy us",8}");
+            var shapes = new (int C, int H, int K, int S, int P)[]
+            {
+                (64, 32, 3, 2, 1), (64, 56, 3, 2, 1), (64, 112, 3, 2, 1), (3, 112, 3, 2, 1), (16, 64, 3, 2, 1), (128, 16, 3, 2, 1), (256, 7, 3, 2, 1),
+                (32, 32, 3, 1, 1), (64, 15, 3, 1, 1), (256, 8, 3, 1, 1), (32, 33, 3, 2, 0), (64, 27, 3, 2, 1), (64, 31, 2, 2, 1), (32, 32, 2, 1, 0),
+                (128, 14, 2, 2, 1), (3, 224, 3, 2, 1), (96, 9, 3, 1, 0),
+            };
+            float[] x = Fill(64 * 224 * 224, 1), y = new float[64 * 224 * 224];
+            Console.WriteLine($"{"max pool",-24} {"direct us",10} {"copying us",11} {"copy us",8}");
             foreach (var s in shapes)
             {
-                int length = s.C * s.H * s.H;
-                double pool = double.MaxValue, copy = double.MaxValue;
-                for (int round = 0; round < 5; round++)
-                {
-                    pool = Math.Min(pool, TimeShort(() => Pooling.MaxPool(x, s.C, s.H, s.H, s.K, s.S, s.P, y)));
-                    copy = Math.Min(copy, TimeShort(() => x.AsSpan(0, length).CopyTo(y)));
-                }
+                int length = s.C * s.H * s.H, outSize = (s.H + 2 * s.P - s.K) / s.S + 1;
+                var (direct, copying) = Interleaved(
+                    () => Pooling.MaxPool(x, s.C, s.H, s.H, s.K, s.S, s.P, y),
+                    () => Pooling.MaxPoolCopying(x, s.C, s.H, s.H, s.K, s.S, s.P, outSize, outSize, y, KernelPaths.Default));
+                double copy = TimeShort(() => x.AsSpan(0, length).CopyTo(y));
                 string name = $"{s.C}x{s.H}x{s.H} k{s.K} s{s.S} p{s.P}";
-                Console.WriteLine($"{name,-30} {pool * 1e6,8:F2} {copy * 1e6,8:F2}");
+                Console.WriteLine($"{name,-24} {direct * 1e6,10:F2} {copying * 1e6,11:F2} {copy * 1e6,8:F2}");
             }
         }
 
