@@ -12,8 +12,9 @@ namespace CnnGen.Tests
     /// </summary>
     public sealed class PoolingDirectTests
     {
-        // height, width: a window's own size, narrower than 8 and 16 windows, 16 and a remainder, many vectors, ResNet's stem.
-        private static readonly (int Height, int Width)[] Maps = { (1, 1), (5, 9), (7, 7), (8, 16), (9, 33), (14, 15), (3, 47), (17, 64), (112, 112) };
+        // height, width: a window's own size, narrower than 8 and 16 windows, 16 and a remainder, many vectors, ResNet's stem, rows
+        // wider than the kernel's band of 16 chunks.
+        private static readonly (int Height, int Width)[] Maps = { (1, 1), (5, 9), (7, 7), (8, 16), (9, 33), (14, 15), (3, 47), (17, 64), (112, 112), (3, 530) };
 
         public static IEnumerable<object[]> Cases()
         {
@@ -25,6 +26,7 @@ namespace CnnGen.Tests
                             {
                                 if (height + 2 * padding < kernel || width + 2 * padding < kernel) continue;
                                 if (height == 112 && (kernel != 3 || padding != 1)) continue; // the stem's pooling only, at that size
+                                if (width == 530 && kernel != 3) continue;
                                 yield return [.. path, height, width, kernel, stride, padding];
                             }
         }
