@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -65,8 +66,8 @@ namespace CnnGen.Kernels
         /// <summary>
         /// y = bias + the one column value of each cell, written in place (what <see cref="ScatterColumns"/> adds to the bias,
         /// the same single addition): each output row is a tap row's values interleaved, two taps wide with vectors
-        /// (<see cref="VectorRows.Interleave"/>, 8 input cells at a time, the last 8 overlapping the ones before), one by one
-        /// otherwise. KernelBench <c>transposed</c> has the figures against the scatter.
+        /// (two-source permutes of 16 or 8 input cells with Vector512, <see cref="VectorRows.Interleave"/> of 8 with Vector256, the
+        /// last chunk overlapping the one before), one by one otherwise. KernelBench <c>transposed</c> has the figures against the scatter.
         /// </summary>
         internal static void PlaceTiles(in TransposedConvolutionGeometry g, ReadOnlySpan<float> cols, ReadOnlySpan<float> bias, Span<float> y, DirectConvolution.KernelPath path)
         {
@@ -75,6 +76,10 @@ namespace CnnGen.Kernels
             ref float source = ref MemoryMarshal.GetReference(cols);
             ref float target = ref MemoryMarshal.GetReference(y);
             bool pairs = kw == 2 && width >= 8 && path != DirectConvolution.KernelPath.Scalar && Vector256.IsHardwareAccelerated;
+            bool wide = path == DirectConvolution.KernelPath.Vector512 && Avx512F.IsSupported;
+            // Lane i of the pair (evens, odds): e0 o0 e1 o1 ... from the low halves, e8 o8 ... from the high ones.
+            var lowPairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            var highPairs = lowPairs + Vector512.Create(8);
             for (int oc = 0; oc < g.OutChannels; oc++)
             {
                 float b = bias.IsEmpty ? 0f : bias[oc];
@@ -87,6 +92,34 @@ namespace CnnGen.Kernels
                     {
                         ref float row = ref Unsafe.Add(ref plane, (iy * kh + ky) * outWidth);
                         ref float first = ref Unsafe.Add(ref taps, iy * width);
+                        if (pairs && wide)
+                        {
+                            // 16 cells of each tap row at a time, or 8 (rows of 8 to 15 cells), each output vector one two-source permute.
+                            ref float second = ref Unsafe.Add(ref first, inPlane);
+                            var b16 = Vector512.Create(b);
+                            if (width >= 16)
+                            {
+                                for (int ix = 0; ; ix += 16)
+                                {
+                                    if (ix > width - 16) ix = width - 16;
+                                    var evens = b16 + Vector512.LoadUnsafe(ref first, (nuint)ix);
+                                    var odds = b16 + Vector512.LoadUnsafe(ref second, (nuint)ix);
+                                    Avx512F.PermuteVar16x32x2(evens, lowPairs, odds).StoreUnsafe(ref row, (nuint)(2 * ix));
+                                    Avx512F.PermuteVar16x32x2(evens, highPairs, odds).StoreUnsafe(ref row, (nuint)(2 * ix + 16));
+                                    if (ix == width - 16) break;
+                                }
+                                continue;
+                            }
+                            for (int ix = 0; ; ix += 8)
+                            {
+                                if (ix > width - 8) ix = width - 8;
+                                var evens = (b8 + Vector256.LoadUnsafe(ref first, (nuint)ix)).ToVector512Unsafe();
+                                var odds = (b8 + Vector256.LoadUnsafe(ref second, (nuint)ix)).ToVector512Unsafe();
+                                Avx512F.PermuteVar16x32x2(evens, lowPairs, odds).StoreUnsafe(ref row, (nuint)(2 * ix));
+                                if (ix == width - 8) break;
+                            }
+                            continue;
+                        }
                         if (pairs)
                         {
                             ref float second = ref Unsafe.Add(ref first, inPlane);
