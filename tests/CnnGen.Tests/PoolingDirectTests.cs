@@ -104,6 +104,47 @@ namespace CnnGen.Tests
             }
         }
 
+        /// <summary>
+        /// The backward pass over the same shapes and values (the Vector512 path reads its rows straight through masked loads):
+        /// dy added at PyTorch's winner, the window's first cell inside the input replaced by a later one that is greater or NaN.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(Cases))]
+        public void MaxPoolBackward_AddsAtPyTorchsWinner(string pathName, int height, int width, int kernel, int stride, int padding)
+        {
+            if (height == 112 || width == 530) return; // the forward's largest maps only: the reference below scans every window
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var random = new Random(height * 999 + width * 37 + kernel * 5 + stride * 3 + padding);
+            const int Channels = 2;
+            int outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1;
+            for (int trial = 0; trial < 3; trial++)
+            {
+                float[] x = Values(random, Channels * height * width, nan: trial == 1);
+                if (trial == 2) Array.Fill(x, float.NegativeInfinity, 0, height * width); // every window -inf: its first cell inside the input wins
+                float[] dy = GroupedConvolutionTests.RandomValues(random, Channels * outHeight * outWidth);
+                float[] expected = new float[Channels * height * width];
+                for (int c = 0; c < Channels; c++)
+                    for (int oy = 0; oy < outHeight; oy++)
+                        for (int ox = 0; ox < outWidth; ox++)
+                        {
+                            int winner = -1;
+                            float best = float.NegativeInfinity;
+                            for (int iy = Math.Max(0, oy * stride - padding); iy < Math.Min(height, oy * stride - padding + kernel); iy++)
+                                for (int ix = Math.Max(0, ox * stride - padding); ix < Math.Min(width, ox * stride - padding + kernel); ix++)
+                                {
+                                    float v = x[(c * height + iy) * width + ix];
+                                    if (winner < 0 || v > best || float.IsNaN(v)) { best = v; winner = (c * height + iy) * width + ix; }
+                                }
+                            expected[winner] += dy[(c * outHeight + oy) * outWidth + ox];
+                        }
+                float[] dx = new float[Channels * height * width + 3];
+                Array.Fill(dx, 42f);
+                Pooling.MaxPoolBackwardOn(x, dy, Channels, height, width, kernel, stride, padding, dx, path);
+                Assert.Equal(expected, dx.AsSpan(0, expected.Length).ToArray());
+                for (int i = expected.Length; i < dx.Length; i++) Assert.Equal(42f, dx[i]);
+            }
+        }
+
         /// <summary>The direct kernel allocates nothing (its masks and ring are on the stack).</summary>
         [Fact]
         public void MaxPool_Direct_AllocatesNothing()
