@@ -77,6 +77,11 @@ namespace CnnGen.Kernels
             var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             var odd = even + Vector512<int>.One;
             var storeMask = Vector512.LessThan(lane, Vector512.Create(outWidth)).AsSingle();
+            if (kernel == 3 && stride == 2 && padding == 1)
+            {
+                Stem512(planes, channels, hasNaN, height, width, outHeight, outWidth, outputs);
+                return;
+            }
             for (int band = 0; band < chunks; band += DirectChunks)
             {
                 int count = Math.Min(DirectChunks, chunks - band);
@@ -153,6 +158,69 @@ namespace CnnGen.Kernels
                     if (band == 0) hasNaN[c] = false;
                     if (unordered != Vector512<float>.Zero) hasNaN[c] = true;
                 }
+            }
+        }
+
+        /// <summary>
+        /// The 3x3 stride-2 pooling with padding 1 (ResNet's stem) as <see cref="MaxPoolDirect512"/>, a chunk's column of output
+        /// rows at a time with the window rows' maxima in registers: output row oy folds input rows 2oy − 1 (kept from the row
+        /// above), 2oy and 2oy + 1, top to bottom. NaN is looked for by summing the loads (a NaN, or +∞ meeting −∞, makes the
+        /// sum NaN; the latter only sends a plane to the copying kernel for nothing).
+        /// </summary>
+        private static unsafe void Stem512(float* planes, int channels, bool* hasNaN, int height, int width, int outHeight, int outWidth, float* outputs)
+        {
+            const int Lanes = 16;
+            var negativeInfinity = Vector512.Create(float.NegativeInfinity);
+            var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odd = even + Vector512<int>.One;
+            var storeMask = Vector512.LessThan(lane, Vector512.Create(outWidth)).AsSingle();
+            var widths = Vector512.Create(width);
+            for (int c = 0; c < channels; c++)
+            {
+                float* plane = planes + (nint)c * height * width, output = outputs + (nint)c * outHeight * outWidth;
+                var sum = Vector512<float>.Zero;
+                for (int chunk = 0; ; chunk += Lanes)
+                {
+                    int first = Math.Max(0, Math.Min(chunk, outWidth - Lanes));
+                    int left = 2 * first - 1; // the first window's left edge
+                    var columns = lane + Vector512.Create(left);
+                    Vector512<float> Inside(Vector512<int> at) => (Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, widths)).AsSingle();
+                    var mask0 = Inside(columns);
+                    var mask1 = Inside(columns + Vector512.Create(Lanes));
+                    var mask2 = Inside(columns + Vector512.Create(2));
+                    var mask3 = Inside(columns + Vector512.Create(Lanes + 2));
+                    var above = negativeInfinity;
+                    for (int oy = 0; oy < outHeight; oy++)
+                    {
+                        // Rows 2oy and 2oy + 1's window maxima (the second may lie past the input).
+                        float* row = plane + (nint)2 * oy * width + left;
+                        var low = Avx512F.MaskLoad(row, mask0, negativeInfinity);
+                        var high = Avx512F.MaskLoad(row + Lanes, mask1, negativeInfinity);
+                        var high2 = Avx512F.MaskLoad(row + Lanes + 2, mask3, negativeInfinity);
+                        var middle = Avx512F.Max(Avx512F.PermuteVar16x32x2(low, odd, high), Avx512F.PermuteVar16x32x2(low, even, high));
+                        middle = Avx512F.Max(Avx512F.PermuteVar16x32x2(Avx512F.MaskLoad(row + 2, mask2, negativeInfinity), even, high2), middle);
+                        sum += low + high + high2;
+                        var window = oy == 0 ? middle : Avx512F.Max(middle, above);
+                        if (2 * oy + 1 < height)
+                        {
+                            row += width;
+                            low = Avx512F.MaskLoad(row, mask0, negativeInfinity);
+                            high = Avx512F.MaskLoad(row + Lanes, mask1, negativeInfinity);
+                            high2 = Avx512F.MaskLoad(row + Lanes + 2, mask3, negativeInfinity);
+                            var below = Avx512F.Max(Avx512F.PermuteVar16x32x2(low, odd, high), Avx512F.PermuteVar16x32x2(low, even, high));
+                            below = Avx512F.Max(Avx512F.PermuteVar16x32x2(Avx512F.MaskLoad(row + 2, mask2, negativeInfinity), even, high2), below);
+                            sum += low + high + high2;
+                            window = Avx512F.Max(below, window);
+                            above = below;
+                        }
+                        float* target = output + (nint)oy * outWidth + first;
+                        if (outWidth >= Lanes) window.Store(target);
+                        else Avx512F.MaskStore(target, storeMask, window);
+                    }
+                    if (first + Lanes >= outWidth) break;
+                }
+                hasNaN[c] = Vector512.EqualsAll(sum, sum) == false;
             }
         }
 
