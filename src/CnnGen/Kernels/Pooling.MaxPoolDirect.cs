@@ -82,6 +82,11 @@ namespace CnnGen.Kernels
                 Stem512(planes, channels, hasNaN, height, width, outHeight, outWidth, outputs);
                 return;
             }
+            if (kernel == 3 && stride == 1 && padding == 1)
+            {
+                Same3x3(planes, channels, hasNaN, height, width, outputs);
+                return;
+            }
             for (int band = 0; band < chunks; band += DirectChunks)
             {
                 int count = Math.Min(DirectChunks, chunks - band);
@@ -219,6 +224,60 @@ namespace CnnGen.Kernels
                         else Avx512F.MaskStore(target, storeMask, window);
                     }
                     if (first + Lanes >= outWidth) break;
+                }
+                hasNaN[c] = Vector512.EqualsAll(sum, sum) == false;
+            }
+        }
+
+        /// <summary>
+        /// The 3x3 stride-1 pooling with padding 1 (the output the input's size) as <see cref="Stem512"/>: output row oy folds
+        /// input rows oy − 1 and oy (kept from the rows above) and oy + 1, top to bottom.
+        /// </summary>
+        private static unsafe void Same3x3(float* planes, int channels, bool* hasNaN, int height, int width, float* outputs)
+        {
+            const int Lanes = 16;
+            var negativeInfinity = Vector512.Create(float.NegativeInfinity);
+            var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            var storeMask = Vector512.LessThan(lane, Vector512.Create(width)).AsSingle();
+            var widths = Vector512.Create(width);
+            for (int c = 0; c < channels; c++)
+            {
+                float* plane = planes + (nint)c * height * width, output = outputs + (nint)c * height * width;
+                var sum = Vector512<float>.Zero;
+                for (int chunk = 0; ; chunk += Lanes)
+                {
+                    int first = Math.Max(0, Math.Min(chunk, width - Lanes));
+                    int left = first - 1; // the first window's left edge
+                    var columns = lane + Vector512.Create(left);
+                    Vector512<float> Inside(Vector512<int> at) => (Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, widths)).AsSingle();
+                    var mask0 = Inside(columns);
+                    var mask1 = Inside(columns + Vector512<int>.One);
+                    var mask2 = Inside(columns + Vector512.Create(2));
+                    // Row iy's window maxima, taps left to right; the first and last taps cover every cell read.
+                    Vector512<float> Across(float* row, ref Vector512<float> loads)
+                    {
+                        var firstTap = Avx512F.MaskLoad(row, mask0, negativeInfinity);
+                        var lastTap = Avx512F.MaskLoad(row + 2, mask2, negativeInfinity);
+                        loads += firstTap + lastTap;
+                        return Avx512F.Max(lastTap, Avx512F.Max(Avx512F.MaskLoad(row + 1, mask1, negativeInfinity), firstTap));
+                    }
+                    var above = negativeInfinity;
+                    var middle = Across(plane + left, ref sum);
+                    for (int oy = 0; oy < height; oy++)
+                    {
+                        var window = oy == 0 ? middle : Avx512F.Max(middle, above);
+                        if (oy + 1 < height)
+                        {
+                            var below = Across(plane + (nint)(oy + 1) * width + left, ref sum);
+                            window = Avx512F.Max(below, window);
+                            above = middle;
+                            middle = below;
+                        }
+                        float* target = output + (nint)oy * width + first;
+                        if (width >= Lanes) window.Store(target);
+                        else Avx512F.MaskStore(target, storeMask, window);
+                    }
+                    if (first + Lanes >= width) break;
                 }
                 hasNaN[c] = Vector512.EqualsAll(sum, sum) == false;
             }
