@@ -850,6 +850,11 @@ namespace KernelBench
                 MaxPoolShapes();
                 return;
             }
+            if (args.Length > 0 && args[0] == "resample")
+            {
+                ResamplingShapes();
+                return;
+            }
             if (args.Length > 0 && args[0] == "pointwise")
             {
                 PointwiseOrders();
@@ -1566,23 +1571,76 @@ namespace KernelBench
             }
         }
 
-        // "maxpool": Pooling.MaxPool over a few windows and maps, next to a copy of the same input (the memory traffic's floor).
+        // "maxpool": Pooling.MaxPool (the direct kernel where it runs) against the copying kernel it replaced, interleaved, over
+        // channels 3-256, maps 7-112 (odd ones too), windows 2 and 3, strides 1 and 2, padding 0 and 1; next to a copy of the same
+        // input (the memory traffic's floor).
         private static void MaxPoolShapes()
         {
-            var shapes = new (int C, int H, int K, int S, int P)[] { (64, 32, 3, 2, 1), (64, 56, 3, 2, 1), (64, 112, 3, 2, 1), (32, 32, 3, 1, 1), (16, 64, 3, 2, 1), (128, 16, 3, 2, 1) };
-            float[] x = Fill(64 * 112 * 112, 1), y = new float[64 * 112 * 112];
-            Console.WriteLine($"{"max pool",-30} {"us",8} {"copy us",8}");
+            var shapes = new (int C, int H, int K, int S, int P)[]
+            {
+                (64, 32, 3, 2, 1), (64, 56, 3, 2, 1), (64, 112, 3, 2, 1), (3, 112, 3, 2, 1), (16, 64, 3, 2, 1), (128, 16, 3, 2, 1), (256, 7, 3, 2, 1),
+                (32, 32, 3, 1, 1), (64, 15, 3, 1, 1), (256, 8, 3, 1, 1), (32, 33, 3, 2, 0), (64, 27, 3, 2, 1), (64, 31, 2, 2, 1), (32, 32, 2, 1, 0),
+                (128, 14, 2, 2, 1), (3, 224, 3, 2, 1), (96, 9, 3, 1, 0),
+            };
+            float[] x = Fill(64 * 224 * 224, 1), y = new float[64 * 224 * 224];
+            Console.WriteLine($"{"max pool",-24} {"direct us",10} {"copying us",11} {"copy us",8}");
+            foreach (var s in shapes)
+            {
+                int length = s.C * s.H * s.H, outSize = (s.H + 2 * s.P - s.K) / s.S + 1;
+                var (direct, copying) = Interleaved(
+                    () => Pooling.MaxPool(x, s.C, s.H, s.H, s.K, s.S, s.P, y),
+                    () => Pooling.MaxPoolCopying(x, s.C, s.H, s.H, s.K, s.S, s.P, outSize, outSize, y, KernelPaths.Default));
+                double copy = TimeShort(() => x.AsSpan(0, length).CopyTo(y));
+                string name = $"{s.C}x{s.H}x{s.H} k{s.K} s{s.S} p{s.P}";
+                Console.WriteLine($"{name,-24} {direct * 1e6,10:F2} {copying * 1e6,11:F2} {copy * 1e6,8:F2}");
+            }
+            // The backward pass (the winners found again from x, dy added there) over the same shapes.
+            float[] dy = Fill(64 * 224 * 224, 2);
+            Console.WriteLine($"{"max pool backward",-24} {"us",10} {"copy us",11}");
             foreach (var s in shapes)
             {
                 int length = s.C * s.H * s.H;
-                double pool = double.MaxValue, copy = double.MaxValue;
-                for (int round = 0; round < 5; round++)
-                {
-                    pool = Math.Min(pool, TimeShort(() => Pooling.MaxPool(x, s.C, s.H, s.H, s.K, s.S, s.P, y)));
-                    copy = Math.Min(copy, TimeShort(() => x.AsSpan(0, length).CopyTo(y)));
-                }
+                double backward = TimeShort(() => Pooling.MaxPoolBackward(x, dy, s.C, s.H, s.H, s.K, s.S, s.P, y));
+                double copy = TimeShort(() => x.AsSpan(0, length).CopyTo(y));
                 string name = $"{s.C}x{s.H}x{s.H} k{s.K} s{s.S} p{s.P}";
-                Console.WriteLine($"{name,-30} {pool * 1e6,8:F2} {copy * 1e6,8:F2}");
+                Console.WriteLine($"{name,-24} {backward * 1e6,10:F2} {copy * 1e6,11:F2}");
+            }
+        }
+
+        // "resample": transposed convolutions whose windows tile the output, the tiles placed in one pass against the bias filled
+        // in and the columns scattered onto it (interleaved, the same GEMM before both), and the GEMM alone; nearest upsampling x2;
+        // next to a copy of the output (the memory traffic's floor).
+        private static void ResamplingShapes()
+        {
+            var transposed = new (int In, int Out, int H, int K)[] { (64, 32, 8, 2), (32, 16, 16, 2), (128, 64, 16, 2), (256, 128, 8, 2), (16, 8, 32, 2), (64, 32, 7, 2), (32, 3, 28, 2), (16, 8, 12, 3) };
+            float[] x = Fill(256 * 64 * 64, 1), w = Fill(256 * 128 * 9, 2), b = Fill(256, 3), y = new float[256 * 128 * 128], scratch = new float[1 << 22];
+            Console.WriteLine($"{"transposed k=s in -> out @map",-32} {"tiles us",9} {"scatter us",11} {"copy us",8} {"GEMM us",8}");
+            foreach (var s in transposed)
+            {
+                var g = new TransposedConvolutionGeometry(s.In, s.H, s.H, s.Out, s.K, s.K, s.K, s.K, 0, 0, 0, 0);
+                var adjoint = TransposedConvolution.Adjoint(g);
+                int rows = s.Out * s.K * s.K, plane = s.H * s.H;
+                var (tiles, scatter) = Interleaved(
+                    () => TransposedConvolution.Forward(g, x, w, b.AsSpan(0, s.Out), y, scratch),
+                    () =>
+                    {
+                        GroupedConvolution.Multiply(KernelPaths.Default, true, false, rows, plane, s.In, w, rows, x, plane, scratch, plane, accumulate: false);
+                        TransposedConvolution.ScatterColumns(g, adjoint, scratch, b.AsSpan(0, s.Out), y);
+                    });
+                double copy = TimeShort(() => x.AsSpan(0, g.OutLength).CopyTo(y));
+                double gemm = TimeShort(() => GroupedConvolution.Multiply(KernelPaths.Default, true, false, rows, plane, s.In, w, rows, x, plane, scratch, plane, accumulate: false));
+                string name = $"{s.In} -> {s.Out} @{s.H}x{s.H} k{s.K}";
+                Console.WriteLine($"{name,-32} {tiles * 1e6,9:F2} {scatter * 1e6,11:F2} {copy * 1e6,8:F2} {gemm * 1e6,8:F2}");
+            }
+            var upsampled = new (int C, int H)[] { (32, 16), (64, 8), (16, 32), (128, 16), (3, 64), (64, 7), (32, 28), (256, 4) };
+            Console.WriteLine($"{"nearest x2 channels @map",-32} {"us",9} {"copy us",11}");
+            foreach (var s in upsampled)
+            {
+                int length = s.C * 4 * s.H * s.H;
+                double upsample = TimeShort(() => Resampling.UpsampleNearest(x, s.C, s.H, s.H, 2, 2, y));
+                double copy = TimeShort(() => x.AsSpan(0, length).CopyTo(y));
+                string name = $"{s.C} @{s.H}x{s.H}";
+                Console.WriteLine($"{name,-32} {upsample * 1e6,9:F2} {copy * 1e6,11:F2}");
             }
         }
 

@@ -50,7 +50,7 @@ namespace CnnGen.Tests
 
         private static TransposedConvolutionGeometry Make(int[] p) => new(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]);
 
-        private static double[] ReferenceForward(int[] p, float[] x, float[] w, float[] b)
+        internal static double[] ReferenceForward(int[] p, float[] x, float[] w, float[] b)
         {
             int c = p[0], h = p[1], wd = p[2], oc = p[3], kh = p[4], kw = p[5], sh = p[6], sw = p[7], ph = p[8], pw = p[9];
             int oh = (h - 1) * sh - 2 * ph + kh + p[10], ow = (wd - 1) * sw - 2 * pw + kw + p[11];

@@ -29,7 +29,20 @@ namespace CnnGen.Kernels
             var (outHeight, outWidth) = CheckWindow(channels, height, width, kernel, stride, padding);
             if (x.Length < channels * height * width) throw new ArgumentException("Expected at least " + channels * height * width + " floats.", nameof(x));
             if (y.Length < channels * outHeight * outWidth) throw new ArgumentException("Expected at least " + channels * outHeight * outWidth + " floats.", nameof(y));
+#if NET9_0_OR_GREATER
+            if (DirectPays(path, kernel, stride))
+            {
+                MaxPoolDirect(x, channels, height, width, kernel, stride, padding, outHeight, outWidth, y, path);
+                return;
+            }
+#endif
+            MaxPoolCopying(x, channels, height, width, kernel, stride, padding, outHeight, outWidth, y, path);
+        }
 
+        // The vector kernel over padded copies of the rows; it takes planes with a NaN from the direct kernel.
+        internal static void MaxPoolCopying(ReadOnlySpan<float> x, int channels, int height, int width, int kernel, int stride, int padding, int outHeight, int outWidth,
+            Span<float> y, KernelPath path)
+        {
             int lanes = path switch
             {
                 KernelPath.Vector512 when stride <= 2 => 16,

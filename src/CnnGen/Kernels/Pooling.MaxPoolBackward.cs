@@ -22,7 +22,7 @@ namespace CnnGen.Kernels
         public static void MaxPoolBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int channels, int height, int width, int kernel, int stride, int padding, Span<float> dx) =>
             MaxPoolBackwardOn(x, dy, channels, height, width, kernel, stride, padding, dx, KernelPaths.Default);
 
-        internal static void MaxPoolBackwardOn(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int channels, int height, int width, int kernel, int stride, int padding,
+        internal static unsafe void MaxPoolBackwardOn(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int channels, int height, int width, int kernel, int stride, int padding,
             Span<float> dx, KernelPath path)
         {
             var (outHeight, outWidth) = CheckWindow(channels, height, width, kernel, stride, padding);
@@ -61,11 +61,34 @@ namespace CnnGen.Kernels
             ref float dys = ref MemoryMarshal.GetReference(dy);
             ref float dxs = ref MemoryMarshal.GetReference(dx);
             var laneColumns = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) * stride;
+#if NET9_0_OR_GREATER
+            // The taps' masks (padding and past the row's end read as −∞, as the copies hold there), per chunk.
+            int taps = stride * kernel;
+            Span<Vector512<float>> masks = stackalloc Vector512<float>[chunks * taps];
+            for (int chunk = 0; chunk < chunks; chunk++)
+                for (int l = 0; l < taps; l++)
+                {
+                    int column = chunk * Lanes * stride - padding + (stride == 1 ? l : l / 2 + Lanes * (l % 2));
+                    var columns = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + Vector512.Create(column);
+                    masks[chunk * taps + l] = (Vector512.GreaterThanOrEqual(columns, Vector512<int>.Zero) & Vector512.LessThan(columns, Vector512.Create(width))).AsSingle();
+                }
+#endif
+            fixed (float* pinned = x) // the direct loads take pointers
             for (int c = 0; c < channels; c++)
             {
                 ref float source = ref Unsafe.Add(ref xs, c * plane);
                 for (int iy = 0; iy < height; iy++)
                 {
+#if NET9_0_OR_GREATER
+                    // Straight from the input through masked loads, no padded copy.
+                    ref float cells = ref Unsafe.Add(ref source, iy * width);
+                    for (int chunk = 0; chunk < chunks; chunk++)
+                    {
+                        int left = chunk * Lanes * stride - padding;
+                        AcrossRowWithColumnsDirect(ref Unsafe.Add(ref cells, left), masks.Slice(chunk * taps, taps), laneColumns + Vector512.Create(left), kernel, stride,
+                            ref Unsafe.Add(ref rowMaxima, iy * rowLength + chunk * Lanes), ref Unsafe.Add(ref rowColumns, iy * rowLength + chunk * Lanes));
+                    }
+#else
                     ref float cells = ref RingRow(ref source, iy, height, width, padding, ref padded, paddedRow, Lanes, rowHasNaN);
                     for (int chunk = 0; chunk < chunks; chunk++)
                     {
@@ -73,6 +96,7 @@ namespace CnnGen.Kernels
                         AcrossRowWithColumns(ref Unsafe.Add(ref cells, chunk * Lanes * stride), laneColumns + Vector512.Create(left), kernel, stride,
                             ref Unsafe.Add(ref rowMaxima, iy * rowLength + chunk * Lanes), ref Unsafe.Add(ref rowColumns, iy * rowLength + chunk * Lanes));
                     }
+#endif
                 }
                 ref float gradients = ref Unsafe.Add(ref dys, c * outPlane);
                 ref float target = ref Unsafe.Add(ref dxs, c * plane);
@@ -138,6 +162,31 @@ namespace CnnGen.Kernels
             max.StoreUnsafe(ref maxima);
             column.StoreUnsafe(ref columns);
         }
+
+#if NET9_0_OR_GREATER
+        // AcrossRowWithColumns reading the row itself from the chunk's first window's left edge, each tap through its masks.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void AcrossRowWithColumnsDirect(ref float cells, ReadOnlySpan<Vector512<float>> masks, Vector512<int> firstColumns, int kernel, int stride,
+            ref float maxima, ref int columns)
+        {
+            var negativeInfinity = Vector512.Create(float.NegativeInfinity);
+            var max = negativeInfinity;
+            var column = Vector512.Max(firstColumns, Vector512<int>.Zero);
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            float* row = (float*)Unsafe.AsPointer(ref cells); // the input is pinned by the caller
+            for (int kx = 0; kx < kernel; kx++)
+            {
+                Vector512<float> tap = stride == 1
+                    ? Avx512F.MaskLoad(row + kx, masks[kx], negativeInfinity)
+                    : Avx512F.PermuteVar16x32x2(Avx512F.MaskLoad(row + kx, masks[2 * kx], negativeInfinity), even, Avx512F.MaskLoad(row + kx + 16, masks[2 * kx + 1], negativeInfinity));
+                var replace = Vector512.GreaterThan(tap, max) | ~Vector512.Equals(tap, tap);
+                max = Vector512.ConditionalSelect(replace, tap, max);
+                column = Vector512.ConditionalSelect(replace.AsInt32(), firstColumns + Vector512.Create(kx), column);
+            }
+            max.StoreUnsafe(ref maxima);
+            column.StoreUnsafe(ref columns);
+        }
+#endif
 
         // The window rows' maxima folded top to bottom at 16 output columns, carrying each one's place in the plane.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,6 +1,8 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -42,8 +44,103 @@ namespace CnnGen.Kernels
             var cols = scratch.Slice(0, rows * inPlane);
             // cols [rows x inPlane] = Wᵀ [rows x inChannels] · x [inChannels x inPlane]
             GroupedConvolution.Multiply(path, true, false, rows, inPlane, g.InChannels, weight, rows, x, inPlane, cols, inPlane, accumulate: false);
+            if (Tiles(g)) PlaceTiles(g, cols, bias, y, path);
+            else ScatterColumns(g, adjoint, cols, bias, y);
+        }
+
+        // The columns added into y started at the bias, tap by tap (windows may overlap).
+        internal static void ScatterColumns(in TransposedConvolutionGeometry g, in ConvolutionGeometry adjoint, ReadOnlySpan<float> cols, ReadOnlySpan<float> bias, Span<float> y)
+        {
+            int outPlane = g.OutHeight * g.OutWidth;
             for (int oc = 0; oc < g.OutChannels; oc++) y.Slice(oc * outPlane, outPlane).Fill(bias.IsEmpty ? 0f : bias[oc]);
             ConvolutionColumns.AccumulateBack(cols, g.OutChannels, adjoint, y);
+        }
+
+        /// <summary>
+        /// Whether the windows tile the output (kernel = stride, no padding, as a U-Net's 2x2 stride-2 up-convolution): then each
+        /// output cell takes one column value, or none in the output padding.
+        /// </summary>
+        internal static bool Tiles(in TransposedConvolutionGeometry g) =>
+            g.KernelHeight == g.StrideHeight && g.KernelWidth == g.StrideWidth && g.PaddingHeight == 0 && g.PaddingWidth == 0;
+
+        /// <summary>
+        /// y = bias + the one column value of each cell, written in place (what <see cref="ScatterColumns"/> adds to the bias,
+        /// the same single addition): each output row is a tap row's values interleaved, two taps wide with vectors
+        /// (two-source permutes of 16 or 8 input cells with Vector512, <see cref="VectorRows.Interleave"/> of 8 with Vector256, the
+        /// last chunk overlapping the one before), one by one otherwise. KernelBench <c>transposed</c> has the figures against the scatter.
+        /// </summary>
+        internal static void PlaceTiles(in TransposedConvolutionGeometry g, ReadOnlySpan<float> cols, ReadOnlySpan<float> bias, Span<float> y, DirectConvolution.KernelPath path)
+        {
+            int height = g.InHeight, width = g.InWidth, inPlane = height * width, kh = g.KernelHeight, kw = g.KernelWidth;
+            int outHeight = g.OutHeight, outWidth = g.OutWidth, outPlane = outHeight * outWidth;
+            ref float source = ref MemoryMarshal.GetReference(cols);
+            ref float target = ref MemoryMarshal.GetReference(y);
+            bool pairs = kw == 2 && width >= 8 && path != DirectConvolution.KernelPath.Scalar && Vector256.IsHardwareAccelerated;
+            bool wide = path == DirectConvolution.KernelPath.Vector512 && Avx512F.IsSupported;
+            // Lane i of the pair (evens, odds): e0 o0 e1 o1 ... from the low halves, e8 o8 ... from the high ones.
+            var lowPairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            var highPairs = lowPairs + Vector512.Create(8);
+            for (int oc = 0; oc < g.OutChannels; oc++)
+            {
+                float b = bias.IsEmpty ? 0f : bias[oc];
+                var b8 = Vector256.Create(b);
+                ref float plane = ref Unsafe.Add(ref target, (nint)oc * outPlane);
+                for (int ky = 0; ky < kh; ky++)
+                {
+                    ref float taps = ref Unsafe.Add(ref source, (nint)(oc * kh + ky) * kw * inPlane); // tap (ky, 0)'s column row; (ky, kx) kx·inPlane on
+                    for (int iy = 0; iy < height; iy++)
+                    {
+                        ref float row = ref Unsafe.Add(ref plane, (iy * kh + ky) * outWidth);
+                        ref float first = ref Unsafe.Add(ref taps, iy * width);
+                        if (pairs && wide)
+                        {
+                            // 16 cells of each tap row at a time, or 8 (rows of 8 to 15 cells), each output vector one two-source permute.
+                            ref float second = ref Unsafe.Add(ref first, inPlane);
+                            var b16 = Vector512.Create(b);
+                            if (width >= 16)
+                            {
+                                for (int ix = 0; ; ix += 16)
+                                {
+                                    if (ix > width - 16) ix = width - 16;
+                                    var evens = b16 + Vector512.LoadUnsafe(ref first, (nuint)ix);
+                                    var odds = b16 + Vector512.LoadUnsafe(ref second, (nuint)ix);
+                                    Avx512F.PermuteVar16x32x2(evens, lowPairs, odds).StoreUnsafe(ref row, (nuint)(2 * ix));
+                                    Avx512F.PermuteVar16x32x2(evens, highPairs, odds).StoreUnsafe(ref row, (nuint)(2 * ix + 16));
+                                    if (ix == width - 16) break;
+                                }
+                                continue;
+                            }
+                            for (int ix = 0; ; ix += 8)
+                            {
+                                if (ix > width - 8) ix = width - 8;
+                                var evens = (b8 + Vector256.LoadUnsafe(ref first, (nuint)ix)).ToVector512Unsafe();
+                                var odds = (b8 + Vector256.LoadUnsafe(ref second, (nuint)ix)).ToVector512Unsafe();
+                                Avx512F.PermuteVar16x32x2(evens, lowPairs, odds).StoreUnsafe(ref row, (nuint)(2 * ix));
+                                if (ix == width - 8) break;
+                            }
+                            continue;
+                        }
+                        if (pairs)
+                        {
+                            ref float second = ref Unsafe.Add(ref first, inPlane);
+                            for (int ix = 0; ; ix += 8)
+                            {
+                                if (ix > width - 8) ix = width - 8;
+                                VectorRows.Interleave(b8 + Vector256.LoadUnsafe(ref first, (nuint)ix), b8 + Vector256.LoadUnsafe(ref second, (nuint)ix), ref Unsafe.Add(ref row, 2 * ix));
+                                if (ix == width - 8) break;
+                            }
+                            continue;
+                        }
+                        for (int ix = 0; ix < width; ix++)
+                            for (int kx = 0; kx < kw; kx++)
+                                Unsafe.Add(ref row, ix * kw + kx) = b + Unsafe.Add(ref first, kx * inPlane + ix);
+                    }
+                }
+                // The output padding: columns right of the tiles, rows below them, the bias alone.
+                if (outWidth > width * kw)
+                    for (int oy = 0; oy < height * kh; oy++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref plane, oy * outWidth + width * kw), outWidth - width * kw).Fill(b);
+                if (outHeight > height * kh) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref plane, height * kh * outWidth), (outHeight - height * kh) * outWidth).Fill(b);
+            }
         }
 
         /// <summary>
@@ -87,7 +184,7 @@ namespace CnnGen.Kernels
         }
 
         // The convolution this one transposes: from OH x OW (outChannels) to H x W, same kernel, stride and padding.
-        private static ConvolutionGeometry Adjoint(in TransposedConvolutionGeometry g)
+        internal static ConvolutionGeometry Adjoint(in TransposedConvolutionGeometry g)
         {
             if (g.InChannels <= 0)
                 throw new ArgumentException("The geometry is uninitialized; create it with the TransposedConvolutionGeometry constructor.", nameof(g));
