@@ -27,6 +27,7 @@ namespace CnnGen.Benchmarks
             {
                 case "lenet": LoopOf<LeNet5>(threads, seconds); break;
                 case "cifar": LoopOf<CifarNet>(threads, seconds); break;
+                case "mobilenetv2": LoopOf<MobileNetV2>(threads, seconds); break;
                 case "resnet8": LoopOf<ResNet8>(threads, seconds); break;
                 case "strided": LoopOf<StridedNet>(threads, seconds); break;
                 case "vgg": LoopOf<Zoo.VggNet>(threads, seconds); break;
