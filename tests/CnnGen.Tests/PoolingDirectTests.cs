@@ -122,21 +122,7 @@ namespace CnnGen.Tests
                 float[] x = Values(random, Channels * height * width, nan: trial == 1);
                 if (trial == 2) Array.Fill(x, float.NegativeInfinity, 0, height * width); // every window -inf: its first cell inside the input wins
                 float[] dy = GroupedConvolutionTests.RandomValues(random, Channels * outHeight * outWidth);
-                float[] expected = new float[Channels * height * width];
-                for (int c = 0; c < Channels; c++)
-                    for (int oy = 0; oy < outHeight; oy++)
-                        for (int ox = 0; ox < outWidth; ox++)
-                        {
-                            int winner = -1;
-                            float best = float.NegativeInfinity;
-                            for (int iy = Math.Max(0, oy * stride - padding); iy < Math.Min(height, oy * stride - padding + kernel); iy++)
-                                for (int ix = Math.Max(0, ox * stride - padding); ix < Math.Min(width, ox * stride - padding + kernel); ix++)
-                                {
-                                    float v = x[(c * height + iy) * width + ix];
-                                    if (winner < 0 || v > best || float.IsNaN(v)) { best = v; winner = (c * height + iy) * width + ix; }
-                                }
-                            expected[winner] += dy[(c * outHeight + oy) * outWidth + ox];
-                        }
+                float[] expected = PoolingKernelTests.ReferenceMaxPoolBackward(x, dy, Channels, height, width, kernel, stride, padding);
                 float[] dx = new float[Channels * height * width + 3];
                 Array.Fill(dx, 42f);
                 Pooling.MaxPoolBackwardOn(x, dy, Channels, height, width, kernel, stride, padding, dx, path);

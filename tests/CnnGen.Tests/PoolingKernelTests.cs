@@ -203,27 +203,38 @@ namespace CnnGen.Tests
                 float[] x = trial % 3 == 2 ? RandomFloats(random, channels * height * width) : Values(random, channels * height * width);
                 if (trial == 1) Array.Fill(x, float.NegativeInfinity); // every window -inf: its first cell inside the input wins
                 float[] dy = RandomFloats(random, channels * outHeight * outWidth);
-                float[] expected = new float[channels * height * width];
-                for (int c = 0; c < channels; c++)
-                    for (int oy = 0; oy < outHeight; oy++)
-                        for (int ox = 0; ox < outWidth; ox++)
-                        {
-                            int winner = -1;
-                            float best = float.NegativeInfinity;
-                            for (int iy = Math.Max(0, oy * stride - padding); iy < Math.Min(height, oy * stride - padding + kernel); iy++)
-                                for (int ix = Math.Max(0, ox * stride - padding); ix < Math.Min(width, ox * stride - padding + kernel); ix++)
-                                {
-                                    float v = x[(c * height + iy) * width + ix];
-                                    if (winner < 0 || v > best || float.IsNaN(v)) { best = v; winner = (c * height + iy) * width + ix; }
-                                }
-                            expected[winner] += dy[(c * outHeight + oy) * outWidth + ox];
-                        }
+                float[] expected = ReferenceMaxPoolBackward(x, dy, channels, height, width, kernel, stride, padding);
                 float[] dx = new float[channels * height * width + 3];
                 Array.Fill(dx, 42f);
                 Pooling.MaxPoolBackwardOn(x, dy, channels, height, width, kernel, stride, padding, dx, path);
                 Assert.Equal(expected, dx.AsSpan(0, expected.Length).ToArray());
                 for (int i = expected.Length; i < dx.Length; i++) Assert.Equal(42f, dx[i]);
             }
+        }
+
+        /// <summary>
+        /// Max pooling's input gradient by the definition: each window's winner found by PyTorch's scan rule (the first cell
+        /// inside the input, then a later one when greater or NaN) gets the window's output gradient added.
+        /// </summary>
+        internal static float[] ReferenceMaxPoolBackward(float[] x, float[] dy, int channels, int height, int width, int kernel, int stride, int padding)
+        {
+            int outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1;
+            float[] dx = new float[channels * height * width];
+            for (int c = 0; c < channels; c++)
+                for (int oy = 0; oy < outHeight; oy++)
+                    for (int ox = 0; ox < outWidth; ox++)
+                    {
+                        int winner = -1;
+                        float best = float.NegativeInfinity;
+                        for (int iy = Math.Max(0, oy * stride - padding); iy < Math.Min(height, oy * stride - padding + kernel); iy++)
+                            for (int ix = Math.Max(0, ox * stride - padding); ix < Math.Min(width, ox * stride - padding + kernel); ix++)
+                            {
+                                float v = x[(c * height + iy) * width + ix];
+                                if (winner < 0 || v > best || float.IsNaN(v)) { best = v; winner = (c * height + iy) * width + ix; }
+                            }
+                        dx[winner] += dy[(c * outHeight + oy) * outWidth + ox];
+                    }
+            return dx;
         }
 
         [Fact]
