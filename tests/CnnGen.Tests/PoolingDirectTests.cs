@@ -49,21 +49,6 @@ namespace CnnGen.Tests
             return values;
         }
 
-        // PyTorch's kernel: the running maximum starts at -inf and takes a cell inside the input when greater, or NaN.
-        private static float Window(float[] x, int c, int height, int width, int kernel, int stride, int padding, int oy, int ox)
-        {
-            float max = float.NegativeInfinity;
-            for (int ky = 0; ky < kernel; ky++)
-                for (int kx = 0; kx < kernel; kx++)
-                {
-                    int iy = oy * stride - padding + ky, ix = ox * stride - padding + kx;
-                    if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
-                    float v = x[(c * height + iy) * width + ix];
-                    if (v > max || float.IsNaN(v)) max = v;
-                }
-            return max;
-        }
-
         /// <summary>
         /// Three channels, the middle one with NaN in some trials (the others without): each cell PyTorch's scan value, bit for
         /// bit (the sign of a zero maximum is its first zero's; a NaN's bits are the last NaN's), nothing written past y.
@@ -95,7 +80,7 @@ namespace CnnGen.Tests
                     for (int oy = 0; oy < outHeight; oy++)
                         for (int ox = 0; ox < outWidth; ox++)
                         {
-                            int expected = BitConverter.SingleToInt32Bits(Window(x, c, height, width, kernel, stride, padding, oy, ox));
+                            int expected = BitConverter.SingleToInt32Bits(PoolingKernelTests.GeneralWindow(x, c, height, width, kernel, stride, padding, oy, ox));
                             int actual = BitConverter.SingleToInt32Bits(y[(c * outHeight + oy) * outWidth + ox]);
                             Assert.True(expected == actual,
                                 $"{pathName} {height}x{width} k{kernel} s{stride} p{padding} trial {trial} at {c},{oy},{ox}: expected {expected:X8}, got {actual:X8}");

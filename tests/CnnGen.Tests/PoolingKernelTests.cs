@@ -142,7 +142,7 @@ namespace CnnGen.Tests
         }
 
         // PyTorch's kernel: the running maximum starts at -inf and takes a cell inside the input when greater, or NaN.
-        private static float GeneralWindow(float[] x, int c, int height, int width, int kernel, int stride, int padding, int oy, int ox)
+        internal static float GeneralWindow(float[] x, int c, int height, int width, int kernel, int stride, int padding, int oy, int ox)
         {
             float max = float.NegativeInfinity;
             for (int ky = 0; ky < kernel; ky++)

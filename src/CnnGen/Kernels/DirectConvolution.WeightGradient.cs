@@ -365,13 +365,8 @@ namespace CnnGen.Kernels
                     a30 = Fused.MultiplyAdd(r, c0, a30); a31 = Fused.MultiplyAdd(r, c1, a31); a32 = Fused.MultiplyAdd(r, c2, a32); a33 = Fused.MultiplyAdd(r, c3, a33);
                 }
                 // Sixteen sums across lanes, eight at a time side by side.
-                var upper = Gemm.SumEach(a00, a01, a02, a03, a10, a11, a12, a13);
-                var lower = Gemm.SumEach(a20, a21, a22, a23, a30, a31, a32, a33);
                 AddSums(weightGradient, first, count, tap, taps, g.Taps,
-                    upper.GetElement(0), upper.GetElement(1), upper.GetElement(2), upper.GetElement(3),
-                    upper.GetElement(4), upper.GetElement(5), upper.GetElement(6), upper.GetElement(7),
-                    lower.GetElement(0), lower.GetElement(1), lower.GetElement(2), lower.GetElement(3),
-                    lower.GetElement(4), lower.GetElement(5), lower.GetElement(6), lower.GetElement(7));
+                    Gemm.SumEach(a00, a01, a02, a03, a10, a11, a12, a13), Gemm.SumEach(a20, a21, a22, a23, a30, a31, a32, a33));
             }
         }
 
@@ -421,25 +416,19 @@ namespace CnnGen.Kernels
                         a30 = Fused.MultiplyAdd(r, c0, a30); a31 = Fused.MultiplyAdd(r, c1, a31); a32 = Fused.MultiplyAdd(r, c2, a32); a33 = Fused.MultiplyAdd(r, c3, a33);
                     }
                 }
-                var upper = Gemm.SumEach(a00, a01, a02, a03, a10, a11, a12, a13);
-                var lower = Gemm.SumEach(a20, a21, a22, a23, a30, a31, a32, a33);
                 AddSums(weightGradient, first, count, tap, taps, g.Taps,
-                    upper.GetElement(0), upper.GetElement(1), upper.GetElement(2), upper.GetElement(3),
-                    upper.GetElement(4), upper.GetElement(5), upper.GetElement(6), upper.GetElement(7),
-                    lower.GetElement(0), lower.GetElement(1), lower.GetElement(2), lower.GetElement(3),
-                    lower.GetElement(4), lower.GetElement(5), lower.GetElement(6), lower.GetElement(7));
+                    Gemm.SumEach(a00, a01, a02, a03, a10, a11, a12, a13), Gemm.SumEach(a20, a21, a22, a23, a30, a31, a32, a33));
             }
         }
 
-        // dW[first + r, tap + c] += s_rc for the channels and taps that exist.
-        private static void AddSums(Span<float> weightGradient, int first, int count, int tap, int taps, int tapCount,
-            float s00, float s01, float s02, float s03, float s10, float s11, float s12, float s13,
-            float s20, float s21, float s22, float s23, float s30, float s31, float s32, float s33)
+        // dW[first + r, tap + c] += s_rc for the channels and taps that exist: the tile's sixteen sums across lanes, rows 0-1 in
+        // upper and rows 2-3 in lower (Gemm.SumEach's order: row by row, four taps each).
+        private static void AddSums(Span<float> weightGradient, int first, int count, int tap, int taps, int tapCount, Vector256<float> upper, Vector256<float> lower)
         {
-            AddRowSums(weightGradient.Slice(first * tapCount + tap), taps, s00, s01, s02, s03);
-            if (count > 1) AddRowSums(weightGradient.Slice((first + 1) * tapCount + tap), taps, s10, s11, s12, s13);
-            if (count > 2) AddRowSums(weightGradient.Slice((first + 2) * tapCount + tap), taps, s20, s21, s22, s23);
-            if (count > 3) AddRowSums(weightGradient.Slice((first + 3) * tapCount + tap), taps, s30, s31, s32, s33);
+            AddRowSums(weightGradient.Slice(first * tapCount + tap), taps, upper.GetElement(0), upper.GetElement(1), upper.GetElement(2), upper.GetElement(3));
+            if (count > 1) AddRowSums(weightGradient.Slice((first + 1) * tapCount + tap), taps, upper.GetElement(4), upper.GetElement(5), upper.GetElement(6), upper.GetElement(7));
+            if (count > 2) AddRowSums(weightGradient.Slice((first + 2) * tapCount + tap), taps, lower.GetElement(0), lower.GetElement(1), lower.GetElement(2), lower.GetElement(3));
+            if (count > 3) AddRowSums(weightGradient.Slice((first + 3) * tapCount + tap), taps, lower.GetElement(4), lower.GetElement(5), lower.GetElement(6), lower.GetElement(7));
         }
 
         private static void AddRowSums(Span<float> row, int taps, float s0, float s1, float s2, float s3)
