@@ -100,9 +100,7 @@ namespace CnnGen.Kernels
                         int rows = Math.Min(tileRows, m - i0);
                         ref float aTile = ref Unsafe.Add(ref aRef, (nint)i0 * lda + p0);
                         ref float cTile = ref Unsafe.Add(ref cRef, (nint)i0 * ldc + j0);
-                        if (valid < width) EdgeTile(false, rows, valid, width, ref aTile, lda, ref panel, kc, ref cTile, ldc, load);
-                        else if (width == WideColumns) Tile32(false, rows, ref aTile, lda, ref panel, width, kc, ref cTile, ldc, load);
-                        else Tile16(false, rows, ref aTile, lda, ref panel, width, kc, ref cTile, ldc, load);
+                        PanelTile(false, rows, valid, width, ref aTile, lda, ref panel, width, kc, ref cTile, ldc, load);
                     }
                     j0 += width;
                 }

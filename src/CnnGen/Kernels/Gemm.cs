@@ -172,7 +172,6 @@ namespace CnnGen.Kernels
                 MultiplyDot(m, n, k, ref aRef, lda, ref bRef, ldb, ref cRef, ldc, accumulate);
                 return;
             }
-            bool wide = s_wide;
             int tileRows = s_tileRows;
             bool singleRowBlock = m <= tileRows;
             float[] panel = Panel();
@@ -183,7 +182,7 @@ namespace CnnGen.Kernels
                 bool load = accumulate || p0 > 0;
                 for (int j0 = 0; j0 < n;)
                 {
-                    int width = wide && n - j0 > NarrowColumns ? WideColumns : NarrowColumns;
+                    int width = PanelWidth(n, j0);
                     int columns = Math.Min(width, n - j0);
                     // Read B in place when one row block streams it once; otherwise pack it (contiguous, no set aliasing).
                     bool direct = !transposeB && columns == width && singleRowBlock;
@@ -197,18 +196,7 @@ namespace CnnGen.Kernels
                             ? ref Unsafe.Add(ref aRef, (nint)p0 * lda + i0)
                             : ref Unsafe.Add(ref aRef, (nint)i0 * lda + p0);
                         ref float cTile = ref Unsafe.Add(ref cRef, (nint)i0 * ldc + j0);
-                        if (columns < width)
-                        {
-                            EdgeTile(transposeA, rows, columns, width, ref aTile, lda, ref bPanel, kc, ref cTile, ldc, load);
-                        }
-                        else if (width == WideColumns)
-                        {
-                            Tile32(transposeA, rows, ref aTile, lda, ref bPanel, bStride, kc, ref cTile, ldc, load);
-                        }
-                        else
-                        {
-                            Tile16(transposeA, rows, ref aTile, lda, ref bPanel, bStride, kc, ref cTile, ldc, load);
-                        }
+                        PanelTile(transposeA, rows, columns, width, ref aTile, lda, ref bPanel, bStride, kc, ref cTile, ldc, load);
                     }
                     j0 += width;
                 }
@@ -366,6 +354,15 @@ namespace CnnGen.Kernels
             Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref dst, (nuint)(5 * dstStride));
             Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref dst, (nuint)(6 * dstStride));
             Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref dst, (nuint)(7 * dstStride));
+        }
+
+        /// <summary>One register tile of C from a panel of op(B) <paramref name="width"/> wide, <paramref name="columns"/> of them valid.</summary>
+        private static void PanelTile(bool transposeA, int rows, int columns, int width, ref float a, int lda, ref float panel, nint panelStride, int kc,
+            ref float c, int ldc, bool load)
+        {
+            if (columns < width) EdgeTile(transposeA, rows, columns, width, ref a, lda, ref panel, kc, ref c, ldc, load);
+            else if (width == WideColumns) Tile32(transposeA, rows, ref a, lda, ref panel, panelStride, kc, ref c, ldc, load);
+            else Tile16(transposeA, rows, ref a, lda, ref panel, panelStride, kc, ref c, ldc, load);
         }
 
         /// <summary>A tile narrower than its kernel: run the kernel on a stack copy of C and keep the valid columns.</summary>
