@@ -870,6 +870,11 @@ namespace KernelBench
                 DepthwiseShapes();
                 return;
             }
+            if (args.Length > 0 && args[0] == "depthwise-backward")
+            {
+                DepthwiseBackwardShapes();
+                return;
+            }
             if (args.Length > 0 && args[0] == "whole-plane")
             {
                 WholePlaneAgainstRows();
@@ -1687,6 +1692,39 @@ namespace KernelBench
                 }
                 string name = $"{s.C}x{s.H}x{s.H} s{s.Stride} d{s.Dilation}";
                 Console.WriteLine($"{name,-36} {t * 1e6,7:F2} {2.0 * g.OutLength * 9 / t / 1e9,8:F1} {copy * 1e6,8:F2} {yardstick * 1e6,12:F2}");
+            }
+        }
+
+        // "depthwise-backward": a depthwise layer's backward (GroupedConvolution.BackwardOn, Vector512 and Vector256) over a
+        // range of shapes: both gradients, the weight gradient alone and the input gradient alone, best of rounds, µs.
+        private static void DepthwiseBackwardShapes()
+        {
+            var shapes = new (int C, int H, int Kernel, int Stride, int Dilation)[]
+            {
+                (32, 32, 3, 1, 1), (32, 32, 3, 2, 1), (64, 16, 3, 1, 1), (64, 32, 3, 2, 1), (128, 16, 3, 1, 1), (128, 16, 3, 2, 1),
+                (96, 8, 3, 1, 1), (256, 8, 3, 1, 1), (144, 8, 3, 2, 1), (256, 4, 3, 1, 1), (16, 64, 3, 1, 1), (48, 12, 3, 1, 1),
+                (64, 16, 3, 1, 2), (32, 32, 5, 1, 1), (64, 16, 5, 2, 1), (40, 14, 5, 1, 1), (24, 28, 7, 1, 1),
+            };
+            float[] x = Fill(256 * 64 * 64, 1), w = Fill(256 * 49, 2), dy = Fill(256 * 64 * 64, 3), dw = new float[256 * 49];
+            float[] dx = new float[256 * 64 * 64], scratch = new float[1 << 17];
+            Console.WriteLine($"{"depthwise backward",-30} {"path",5} {"dW+dx us",9} {"dW us",8} {"dx us",8} {"GFLOP/s",8}");
+            foreach (var s in shapes)
+            {
+                var g = new ConvolutionGeometry(s.C, s.H, s.H, s.C, s.Kernel, s.Kernel, s.Stride, s.Stride, s.Kernel / 2 * s.Dilation, s.Kernel / 2 * s.Dilation,
+                    s.Dilation, s.Dilation, s.C);
+                foreach (var path in new[] { DirectConvolution.KernelPath.Vector512, DirectConvolution.KernelPath.Vector256 })
+                {
+                    double both = double.MaxValue, weights = double.MaxValue, inputs = double.MaxValue;
+                    for (int round = 0; round < 3; round++)
+                    {
+                        both = Math.Min(both, TimeShort(() => GroupedConvolution.BackwardOn(g, x, w, dy, dw, default, dx, scratch, path)));
+                        weights = Math.Min(weights, TimeShort(() => GroupedConvolution.BackwardOn(g, x, w, dy, dw, default, default, scratch, path)));
+                        inputs = Math.Min(inputs, TimeShort(() => GroupedConvolution.BackwardOn(g, x, w, dy, default, default, dx, scratch, path)));
+                    }
+                    string name = $"{s.C}x{s.H}x{s.H} k{s.Kernel} s{s.Stride} d{s.Dilation}";
+                    double flops = 2.0 * 2 * g.OutLength * s.Kernel * s.Kernel;
+                    Console.WriteLine($"{name,-30} {(path == DirectConvolution.KernelPath.Vector512 ? "512" : "256"),5} {both * 1e6,9:F2} {weights * 1e6,8:F2} {inputs * 1e6,8:F2} {flops / both / 1e9,8:F1}");
+                }
             }
         }
 

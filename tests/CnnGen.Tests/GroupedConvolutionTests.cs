@@ -136,7 +136,7 @@ namespace CnnGen.Tests
         }
 
         // dL/dw, dL/db, dL/dx for L = Σ y·dy, by the chain rule on the same loops.
-        private static (double[] Dw, double[] Db, double[] Dx) ReferenceBackward(int[] p, float[] x, float[] w, float[] dy)
+        internal static (double[] Dw, double[] Db, double[] Dx) ReferenceBackward(int[] p, float[] x, float[] w, float[] dy)
         {
             int c = p[0], h = p[1], wd = p[2], oc = p[3], kh = p[4], kw = p[5], sh = p[6], sw = p[7], ph = p[8], pw = p[9], dh = p[10], dw = p[11], groups = p[12];
             int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (wd + 2 * pw - dw * (kw - 1) - 1) / sw + 1;

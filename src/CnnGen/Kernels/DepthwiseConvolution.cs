@@ -26,7 +26,7 @@ namespace CnnGen.Kernels
     /// loops, with no scratch.
     /// </para>
     /// </remarks>
-    internal static class DepthwiseConvolution
+    internal static partial class DepthwiseConvolution
     {
         // Tap offsets are kept on the stack; a kernel with more taps than this (none in practice) runs the scalar path.
         private const int MaxStackTaps = 1024;
@@ -47,8 +47,18 @@ namespace CnnGen.Kernels
         // Floats a narrow row's vector may read past the end of the input plane.
         private const int Slack = 8;
 
-        /// <summary>The padded input plane and the padded input-gradient plane, and a vector's slack after them.</summary>
+        /// <summary>
+        /// Two padded input planes and a vector's slack after them (the forward pass; the backward's scatter form uses them
+        /// as the input plane and the input-gradient plane), or what the input gradient by the transposed geometry needs.
+        /// </summary>
         public static int ScratchLength(in ConvolutionGeometry g)
+        {
+            long length = Math.Max(ForwardScratchLength(g), Math.Max(TransposedScratchLength(g), GatherScratchLength(g)));
+            if (length > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The scratch of this convolution does not fit in a span.");
+            return (int)length;
+        }
+
+        private static int ForwardScratchLength(in ConvolutionGeometry g)
         {
             long plane = (long)(g.InHeight + 2 * g.PaddingHeight) * new Layout(g).RowStride;
             if (2 * plane + Slack > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The padded planes of this convolution do not fit in a span.");
@@ -604,109 +614,92 @@ namespace CnnGen.Kernels
                 BackwardScalar(g, x, weight, outputGradient, weightGradient, inputGradient);
                 return;
             }
+            bool wantInput = !inputGradient.IsEmpty;
+            // The weight gradient by its own kernel always, so that it is the same whether the input gradient is asked for
+            // or not; the input gradient after it, by the transposed geometry's forward pass at stride 1 or by the gather
+            // (DepthwiseConvolution.Gradients.cs), and by the scatter form below for channel multipliers above 1.
+            if (!weightGradient.IsEmpty) WeightGradient(g, x, outputGradient, weightGradient, scratch, path);
+            if (!wantInput) return;
+            if (TransposedGeometry(g) is { } transposed)
+            {
+                InputGradientByCorrelation(g, transposed, weight, outputGradient, inputGradient, scratch, path);
+                return;
+            }
+            if (GathersInputGradient(g))
+            {
+                InputGradientByGather(g, weight, outputGradient, inputGradient, scratch, path);
+                return;
+            }
+            ScatterInputGradient(g, weight, outputGradient, inputGradient, scratch, path);
+        }
+
+        // The input gradient of any depthwise shape (here: channel multipliers above 1, outside the transposed geometry):
+        // each tap's w · dy added into a padded, phase-split gradient plane, summed over the channel's multipliers, then
+        // unpadded.
+        private static void ScatterInputGradient(in ConvolutionGeometry g, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+            Span<float> inputGradient, Span<float> scratch, DirectConvolution.KernelPath path)
+        {
             var layout = new Layout(g);
             int taps = g.KernelHeight * g.KernelWidth, multiplier = g.GroupOutChannels, outWidth = g.OutWidth, outPlane = g.OutHeight * outWidth;
             Span<int> offsets = stackalloc int[taps];
             TapOffsets(g, layout, offsets);
-            var plane = scratch.Slice(0, layout.PlaneLength);
-            var gradientPlane = scratch.Slice(layout.PlaneLength, layout.PlaneLength);
-            plane.Clear();
-            bool wantInput = !inputGradient.IsEmpty;
+            var gradientPlane = scratch.Slice(0, layout.PlaneLength);
             bool wide = path == DirectConvolution.KernelPath.Vector512 && Vector512.IsHardwareAccelerated;
-            ref float planeRef = ref MemoryMarshal.GetReference(plane);
             ref float gradientRef = ref MemoryMarshal.GetReference(gradientPlane);
             int rowStep = g.StrideHeight * layout.RowStride;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
-                Pad(x, ic, g, layout, plane);
-                if (wantInput) gradientPlane.Clear();
+                gradientPlane.Clear();
                 for (int m = 0; m < multiplier; m++)
                 {
                     int oc = ic * multiplier + m;
                     ref float dy = ref Unsafe.Add(ref MemoryMarshal.GetReference(outputGradient), (nint)oc * outPlane);
                     for (int t = 0; t < taps; t++)
                     {
-                        int offset = offsets[t];
+                        ref float gradient = ref Unsafe.Add(ref gradientRef, offsets[t]);
                         float w = weight[oc * taps + t];
-                        float dw = wide
-                            ? TapRows512(ref dy, ref Unsafe.Add(ref planeRef, offset), ref Unsafe.Add(ref gradientRef, offset), w, g.OutHeight, outWidth, rowStep, wantInput)
-                            : TapRows256(ref dy, ref Unsafe.Add(ref planeRef, offset), ref Unsafe.Add(ref gradientRef, offset), w, g.OutHeight, outWidth, rowStep, wantInput);
-                        if (!weightGradient.IsEmpty) weightGradient[oc * taps + t] += dw;
+                        if (wide) ScatterRows512(ref dy, ref gradient, w, g.OutHeight, outWidth, rowStep);
+                        else ScatterRows256(ref dy, ref gradient, w, g.OutHeight, outWidth, rowStep);
                     }
                 }
-                if (wantInput) Unpad(gradientPlane, ic, g, layout, inputGradient);
+                Unpad(gradientPlane, ic, g, layout, inputGradient);
             }
         }
 
-        // One tap over every output row: returns Σ dy · input (the tap's weight gradient) and, when asked, adds w · dy to
-        // the padded input gradient at the same positions.
-        private static float TapRows512(ref float dy, ref float input, ref float gradient, float w, int outHeight, int outWidth, int rowStep, bool wantInput)
+        // One tap over every output row: adds w · dy to the padded input gradient at the positions the tap read.
+        private static void ScatterRows512(ref float dy, ref float gradient, float w, int outHeight, int outWidth, int rowStep)
         {
-            // Four accumulators, rotated after each row, so consecutive rows' sums do not wait on each other.
-            var acc = Vector512<float>.Zero;
-            var acc1 = acc; var acc2 = acc; var acc3 = acc;
             var wv = Vector512.Create(w);
-            float tail = 0f;
             int vectorEnd = outWidth & ~15;
             for (int oy = 0; oy < outHeight; oy++)
             {
                 ref float dyRow = ref Unsafe.Add(ref dy, oy * outWidth);
-                ref float inRow = ref Unsafe.Add(ref input, (nint)oy * rowStep);
                 ref float gRow = ref Unsafe.Add(ref gradient, (nint)oy * rowStep);
                 int ox = 0;
                 for (; ox < vectorEnd; ox += 16)
-                {
-                    var d = Vector512.LoadUnsafe(ref dyRow, (nuint)ox);
-                    acc = Fused.MultiplyAdd(d, Vector512.LoadUnsafe(ref inRow, (nuint)ox), acc);
-                    if (wantInput) Fused.MultiplyAdd(d, wv, Vector512.LoadUnsafe(ref gRow, (nuint)ox)).StoreUnsafe(ref gRow, (nuint)ox);
-                }
+                    Fused.MultiplyAdd(Vector512.LoadUnsafe(ref dyRow, (nuint)ox), wv, Vector512.LoadUnsafe(ref gRow, (nuint)ox)).StoreUnsafe(ref gRow, (nuint)ox);
                 if (ox <= outWidth - 8)
                 {
-                    var d = Vector256.LoadUnsafe(ref dyRow, (nuint)ox);
-                    acc += Vector512.Create(Vector256.LoadUnsafe(ref inRow, (nuint)ox) * d, Vector256<float>.Zero);
-                    if (wantInput) Fused.MultiplyAdd(d, wv.GetLower(), Vector256.LoadUnsafe(ref gRow, (nuint)ox)).StoreUnsafe(ref gRow, (nuint)ox);
+                    Fused.MultiplyAdd(Vector256.LoadUnsafe(ref dyRow, (nuint)ox), wv.GetLower(), Vector256.LoadUnsafe(ref gRow, (nuint)ox)).StoreUnsafe(ref gRow, (nuint)ox);
                     ox += 8;
                 }
-                for (; ox < outWidth; ox++)
-                {
-                    float d = Unsafe.Add(ref dyRow, ox);
-                    tail += d * Unsafe.Add(ref inRow, ox);
-                    if (wantInput) Unsafe.Add(ref gRow, ox) += d * w;
-                }
-                (acc, acc1, acc2, acc3) = (acc1, acc2, acc3, acc);
+                for (; ox < outWidth; ox++) Unsafe.Add(ref gRow, ox) += Unsafe.Add(ref dyRow, ox) * w;
             }
-            return Vector512.Sum(acc + acc1 + (acc2 + acc3)) + tail;
         }
 
-        private static float TapRows256(ref float dy, ref float input, ref float gradient, float w, int outHeight, int outWidth, int rowStep, bool wantInput)
+        private static void ScatterRows256(ref float dy, ref float gradient, float w, int outHeight, int outWidth, int rowStep)
         {
-            // Four accumulators, rotated after each row, so consecutive rows' sums do not wait on each other.
-            var acc = Vector256<float>.Zero;
-            var acc1 = acc; var acc2 = acc; var acc3 = acc;
             var wv = Vector256.Create(w);
-            float tail = 0f;
             int vectorEnd = outWidth & ~7;
             for (int oy = 0; oy < outHeight; oy++)
             {
                 ref float dyRow = ref Unsafe.Add(ref dy, oy * outWidth);
-                ref float inRow = ref Unsafe.Add(ref input, (nint)oy * rowStep);
                 ref float gRow = ref Unsafe.Add(ref gradient, (nint)oy * rowStep);
                 int ox = 0;
                 for (; ox < vectorEnd; ox += 8)
-                {
-                    var d = Vector256.LoadUnsafe(ref dyRow, (nuint)ox);
-                    acc = Fused.MultiplyAdd(d, Vector256.LoadUnsafe(ref inRow, (nuint)ox), acc);
-                    if (wantInput) Fused.MultiplyAdd(d, wv, Vector256.LoadUnsafe(ref gRow, (nuint)ox)).StoreUnsafe(ref gRow, (nuint)ox);
-                }
-                for (; ox < outWidth; ox++)
-                {
-                    float d = Unsafe.Add(ref dyRow, ox);
-                    tail += d * Unsafe.Add(ref inRow, ox);
-                    if (wantInput) Unsafe.Add(ref gRow, ox) += d * w;
-                }
-                (acc, acc1, acc2, acc3) = (acc1, acc2, acc3, acc);
+                    Fused.MultiplyAdd(Vector256.LoadUnsafe(ref dyRow, (nuint)ox), wv, Vector256.LoadUnsafe(ref gRow, (nuint)ox)).StoreUnsafe(ref gRow, (nuint)ox);
+                for (; ox < outWidth; ox++) Unsafe.Add(ref gRow, ox) += Unsafe.Add(ref dyRow, ox) * w;
             }
-            return Vector256.Sum(acc + acc1 + (acc2 + acc3)) + tail;
         }
 
         // ------------------------------------------------------------------------------------------------------------
