@@ -25,7 +25,7 @@ namespace CnnGen.Tests
             new object[] { 3, 32, 32, 32, 1, 3 },    // a stem: no Winograd forward, filters may be empty
             new object[] { 64, 8, 8, 64, 1, 3 },     // small map
             new object[] { 5, 9, 11, 20, 3, 3 },     // padding 3: no Winograd input gradient
-            // 5x5: F(2x2, 5x5) forward where it pays, the input gradient always direct
+            // 5x5: F(2x2, 5x5) forward and input gradient where it pays
             new object[] { 32, 16, 16, 64, 2, 5 },
             new object[] { 16, 32, 32, 16, 2, 5 },
             new object[] { 64, 8, 8, 128, 2, 5 },

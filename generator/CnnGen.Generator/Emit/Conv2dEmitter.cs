@@ -244,7 +244,7 @@ namespace CnnGen.Generator.Emit
             w.Line("if (" + InputGradientCondition(layer) + ") global::CnnGen.Kernels.StridedConvolution.PackInputGradientWeights(" + ParameterSlice(layer) + ", "
                 + Int(layer.Input.Channels) + ", " + Int(layer.Output.Channels) + ", " + Int(layer.Spec.Kernel) + ", workspace." + InputGradientWeightsArray(layer) + ");");
 
-        // What backward takes beyond the layer's parameters: the input gradient's Winograd filters (3x3 only) or the strided
+        // What backward takes beyond the layer's parameters: the input gradient's Winograd filters (3x3, 5x5) or the strided
         // kernel's packed weights.
         private static string BackwardWeightsArgument(PlannedLayer layer) =>
             (InputGradientByWinograd(layer) ? FiltersArgument(layer) : "") + (HasInputGradientWeights(layer) ? ", workspace." + InputGradientWeightsArray(layer) : "");
@@ -257,8 +257,8 @@ namespace CnnGen.Generator.Emit
             w.Line("if (" + InputGradientCondition(layer) + ") global::CnnGen.Kernels.DirectConvolution.TransformFiltersForInputGradient(" + ParameterSlice(layer) + ", "
                 + ShapeArguments(layer) + ", workspace." + WinogradFiltersArray(layer) + ");");
 
-        /// <summary>Only 3x3 layers' input gradients run by Winograd (DirectConvolution.InputGradientByWinograd); 5x5 ones run direct.</summary>
-        public static bool InputGradientByWinograd(PlannedLayer layer) => HasWinogradFilters(layer) && layer.Spec.Kernel == 3;
+        /// <summary>3x3 and 5x5 layers' input gradients may run by Winograd (DirectConvolution.InputGradientByWinograd decides).</summary>
+        public static bool InputGradientByWinograd(PlannedLayer layer) => HasWinogradFilters(layer) && layer.Spec.Kernel is 3 or 5;
 
         /// <summary>
         /// What a convolution absorbs in evaluation mode: the layers right after it that fold or fuse into it. ReLU and

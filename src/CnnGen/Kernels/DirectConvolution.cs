@@ -109,10 +109,11 @@ namespace CnnGen.Kernels
         private static bool ForwardByWinograd(in Geometry g, int outChannels) =>
             WinogradPays(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
 
-        // d x = conv(d y, turned weights, padding 2 − p): d y's channels in, x's channels out, x's size out. 3x3 only: a 5x5
-        // layer's input gradient runs direct.
+        // d x = conv(d y, turned weights, padding k − 1 − p): d y's channels in, x's channels out, x's size out; 3x3 by
+        // F(4x4, 3x3), 5x5 by F(2x2, 5x5), where the forward's rule says that convolution pays.
         private static bool InputGradientByWinograd(in Geometry g, int outChannels) =>
-            g.Kernel == 3 && g.Padding <= 2 && WinogradPays(outChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, 2 - g.Padding);
+            (g.Kernel == 3 || g.Kernel == 5) && g.Padding <= g.Kernel - 1
+            && WinogradPays(outChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, g.Kernel - 1 - g.Padding);
 
         /// <summary>
         /// Below this many channels in or out the transforms cost more than Winograd saves, whatever the map: the generator
@@ -206,9 +207,9 @@ namespace CnnGen.Kernels
             && g.InChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels;
 
         /// <summary>
-        /// The input gradient's Winograd filters into <paramref name="filters"/>: the input gradient of a 3x3 stride-1
-        /// convolution is the 3x3 convolution of d y with the weights turned half a turn and their channels swapped, at padding
-        /// 2 − p, which <see cref="BackwardWithFilters"/>
+        /// The input gradient's Winograd filters into <paramref name="filters"/>: the input gradient of a 3x3 or 5x5 stride-1
+        /// convolution is the k x k convolution of d y with the weights turned half a turn and their channels swapped, at
+        /// padding k − 1 − p, which <see cref="BackwardWithFilters"/>
         /// then runs through the forward Winograd kernel. Once per backward pass (the weights change every step), not per sample.
         /// </summary>
         public static void TransformFiltersForInputGradient(ReadOnlySpan<float> weight, int inChannels, int height, int width, int outChannels, int kernel, int padding, Span<float> filters)
@@ -225,7 +226,7 @@ namespace CnnGen.Kernels
             new(g.InChannels, g.Height, g.Width, outChannels, g.Padding, g.Kernel);
 
         private static WinogradF4Convolution.Layout InputGradientF4Layout(in Geometry g, int outChannels) =>
-            new(outChannels, g.OutHeight, g.OutWidth, g.InChannels, 2 - g.Padding);
+            new(outChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel - 1 - g.Padding, g.Kernel);
 
         private static int InputGradientScratch(in Geometry g, int outChannels) =>
             InputGradientByWinograd(g, outChannels) ? InputGradientF4Layout(g, outChannels).ScratchLength : 0;

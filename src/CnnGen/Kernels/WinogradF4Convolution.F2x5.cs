@@ -21,7 +21,9 @@ namespace CnnGen.Kernels
     {
         // U[position][ic][oc lanes] = G g Gᵀ of each 5x5 filter, 16 output channels at a time; lanes past the last output
         // channel are zero.
-        private static void Transform5(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        // U[position][ic][oc lanes] from the 25 taps at weight[oc·outStride + ic·inStride + k] (k = 24 − k when flipped: the
+        // input gradient's filters, turned half a turn, with outStride and inStride swapped as well).
+        private static void Transform5(ReadOnlySpan<float> weight, int outStride, int inStride, bool flip, Span<float> filters, in Layout l)
         {
             Span<float> taps = stackalloc float[2 * V * V];
             Span<Vector512<float>> t = stackalloc Vector512<float>[30];
@@ -29,7 +31,6 @@ namespace CnnGen.Kernels
             ref float w = ref MemoryMarshal.GetReference(weight);
             ref float u0 = ref MemoryMarshal.GetReference(filters);
             nuint positionStride = (nuint)l.FilterPositionStride;
-            int outStride = l.InChannels * 25;
             for (int group = 0; group < l.OutGroups; group++)
             {
                 int lanes = Math.Min(V, l.OutChannels - group * V);
@@ -37,17 +38,19 @@ namespace CnnGen.Kernels
                 {
                     // taps[k][lane] = tap k of output channel group·16 + lane's filter: two 16x16 transposes of the 16
                     // filters' rows (32 floats from the first tap, 25 used) where those rows lie inside weight.
-                    ref float first = ref Unsafe.Add(ref w, group * V * outStride + ic * 25);
-                    if (Avx512F.IsSupported && lanes == V && (group * V + V - 1) * outStride + ic * 25 + 2 * V <= weight.Length)
+                    ref float first = ref Unsafe.Add(ref w, group * V * outStride + ic * inStride);
+                    if (Avx512F.IsSupported && lanes == V && (group * V + V - 1) * outStride + ic * inStride + 2 * V <= weight.Length)
                     {
                         DirectConvolution.Transpose16(ref first, outStride, ref g);
                         DirectConvolution.Transpose16(ref Unsafe.Add(ref first, V), outStride, ref Unsafe.Add(ref g, V * V));
+                        if (flip)
+                            for (int k = 0; k < 12; k++) Swap(ref Unsafe.Add(ref g, k * V), ref Unsafe.Add(ref g, (24 - k) * V));
                     }
                     else
                     {
                         for (int k = 0; k < 25; k++)
                             for (int lane = 0; lane < V; lane++)
-                                Unsafe.Add(ref g, k * V + lane) = lane < lanes ? Unsafe.Add(ref first, lane * outStride + k) : 0f;
+                                Unsafe.Add(ref g, k * V + lane) = lane < lanes ? Unsafe.Add(ref first, lane * outStride + (flip ? 24 - k : k)) : 0f;
                     }
                     // G g: six rows of five; then each row times Gᵀ: six of six.
                     for (int column = 0; column < 5; column++)

@@ -185,26 +185,29 @@ namespace CnnGen.Kernels
             Require(filters.Length >= l.FiltersLength, nameof(filters));
             if (l.Kernel == 5)
             {
-                Transform5(weight, filters, l);
+                Transform5(weight, outStride: l.InChannels * 25, inStride: 25, flip: false, filters, l);
                 return;
             }
             Transform(weight, outStride: l.InChannels * 9, inStride: 9, flip: false, filters, l);
         }
 
         /// <summary>
-        /// The filters of the "transposed" convolution that gives the input gradient of a stride-1 3x3 layer:
-        /// w'[ic][oc][ky][kx] = w[oc][ic][2 − ky][2 − kx], for a weight [outChannels x inChannels x 3 x 3]. The layout is that
-        /// of the gradient's convolution: <paramref name="inChannels"/> outputs from <paramref name="outChannels"/> inputs,
-        /// padding 2 − p.
+        /// The filters of the "transposed" convolution that gives the input gradient of a stride-1 3x3 or 5x5 layer:
+        /// w'[ic][oc][ky][kx] = w[oc][ic][k − 1 − ky][k − 1 − kx], for a weight [outChannels x inChannels x k x k]. The layout
+        /// is that of the gradient's convolution: <paramref name="inChannels"/> outputs from <paramref name="outChannels"/>
+        /// inputs, padding k − 1 − p.
         /// </summary>
         public static void TransformFiltersTransposed(ReadOnlySpan<float> weight, int outChannels, int inChannels, Span<float> filters, in Layout transposedLayout)
         {
-            if (transposedLayout.Kernel != 3) throw new ArgumentException("Only 3x3 input gradients run by Winograd.", nameof(transposedLayout));
+            int kernel = transposedLayout.Kernel;
+            if (kernel != 3 && kernel != 5) throw new ArgumentException("Only 3x3 and 5x5 input gradients run by Winograd.", nameof(transposedLayout));
             if (transposedLayout.InChannels != outChannels || transposedLayout.OutChannels != inChannels)
                 throw new ArgumentException("The layout's channels must be the weight's, swapped.", nameof(transposedLayout));
-            Require(weight.Length >= outChannels * inChannels * 9, nameof(weight));
+            int taps = kernel * kernel;
+            Require(weight.Length >= outChannels * inChannels * taps, nameof(weight));
             Require(filters.Length >= transposedLayout.FiltersLength, nameof(filters));
-            Transform(weight, outStride: 9, inStride: inChannels * 9, flip: true, filters, transposedLayout);
+            if (kernel == 5) Transform5(weight, outStride: taps, inStride: inChannels * taps, flip: true, filters, transposedLayout);
+            else Transform(weight, outStride: taps, inStride: inChannels * taps, flip: true, filters, transposedLayout);
         }
 
         private static void Require(bool condition, string name)
