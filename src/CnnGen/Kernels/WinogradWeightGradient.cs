@@ -93,11 +93,25 @@ namespace CnnGen.Kernels
         /// <summary>weightGradient [oc x ic x 3 x 3] += the gradient of conv2d(x, ·, 3x3, stride 1, padding) for d y; one sample.</summary>
         public static void Accumulate(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> weightGradient, Span<float> scratch, in Layout l)
         {
+            var products = scratch.Slice(l.InputLength + l.GradientLength + l.TransformedInputLength + l.TransformedGradientLength, l.ProductLength);
+            AddSampleProducts(x, outputGradient, products, scratch, first: true, l);
+            AddTransformedProducts(products, weightGradient, l);
+        }
+
+        /// <summary>
+        /// The batch form of <see cref="Accumulate"/>: products [<see cref="Layout.ProductLength"/>] += one sample's sums M before
+        /// the filter transform (<paramref name="first"/>: set to them instead, whatever the span held). The transform is linear,
+        /// so <see cref="AddTransformedProducts"/> once after the last sample gives the batch's weight gradient: one transform per
+        /// batch instead of one per sample, which on small maps with many channels cost as much as a third of the products.
+        /// Only the first <see cref="Layout.ScratchLength"/> − <see cref="Layout.ProductLength"/> floats of scratch are used.
+        /// </summary>
+        public static void AddSampleProducts(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> products, Span<float> scratch, bool first, in Layout l)
+        {
+            if (products.Length < l.ProductLength) throw new ArgumentException("Expected at least " + l.ProductLength + " floats.", nameof(products));
             var input = scratch.Slice(0, l.InputLength);
             var gradient = scratch.Slice(l.InputLength, l.GradientLength);
             var transformedInput = scratch.Slice(l.InputLength + l.GradientLength, l.TransformedInputLength);
             var transformedGradient = scratch.Slice(l.InputLength + l.GradientLength + l.TransformedInputLength, l.TransformedGradientLength);
-            var products = scratch.Slice(l.InputLength + l.GradientLength + l.TransformedInputLength + l.TransformedGradientLength, l.ProductLength);
             Block(x, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedRows, l.PaddedColumns, input);
             Block(outputGradient, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientRows, l.GradientColumns, gradient);
             for (int start = 0; start < l.Tiles; start += l.ChunkTiles)
@@ -105,8 +119,16 @@ namespace CnnGen.Kernels
                 int count = Math.Min(l.ChunkTiles, l.Tiles - start);
                 TransformInput(input, transformedInput, start, count, l);
                 TransformGradient(gradient, transformedGradient, start, count, l);
-                for (int position = 0; position < 16; position++) Products(transformedGradient, transformedInput, products, position, count, accumulate: start > 0, l);
+                for (int position = 0; position < 16; position++) Products(transformedGradient, transformedInput, products, position, count, accumulate: start > 0 || !first, l);
             }
+        }
+
+        /// <summary>weightGradient [oc x ic x 3 x 3] += Gᵀ M G of the sums <see cref="AddSampleProducts"/> gathered.</summary>
+        public static void AddTransformedProducts(ReadOnlySpan<float> products, Span<float> weightGradient, in Layout l)
+        {
+            if (products.Length < l.ProductLength) throw new ArgumentException("Expected at least " + l.ProductLength + " floats.", nameof(products));
+            if (weightGradient.Length < l.OutChannels * l.InChannels * 9)
+                throw new ArgumentException("Expected at least " + l.OutChannels * l.InChannels * 9 + " floats.", nameof(weightGradient));
             TransformProducts(products, weightGradient, l);
         }
 
