@@ -79,11 +79,15 @@ namespace CnnGen.Kernels
         private static int BackwardScratch(in Geometry g, int outChannels) =>
             Math.Max(g.PaddedLength + outChannels * g.FlatLength + Math.Max(g.Taps * g.FlatLength, WeightScratch(g, outChannels)),
                 Math.Max(InputGradientScratch(g, outChannels),
-                    WeightGradientByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ScratchLength : 0));
+                    WeightGradientByWinograd(g, outChannels) || WeightGradientOverSamplesByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ScratchLength : 0));
 
         // The weight gradient by F(2x2, 3x3) where it measured faster (WinogradWeightGradient.Pays), on the Vector512 path.
         private static bool WeightGradientByWinograd(in Geometry g, int outChannels) =>
             WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+
+        // The same summed over a pass's samples before one filter transform (WinogradWeightGradient.PaysOverSamples).
+        private static bool WeightGradientOverSamplesByWinograd(in Geometry g, int outChannels) =>
+            WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.PaysOverSamples(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
         // What every Winograd path needs: the Vector512 kernels, a 3x3 kernel (5x5 too for the forward: F(2x2, 5x5)), enough
         // channels each way.
@@ -176,14 +180,14 @@ namespace CnnGen.Kernels
         /// <summary>
         /// Floats a training pass keeps for the layer's weight gradient summed over its samples before the Winograd filter
         /// transform (<see cref="BackwardWithFilters(ReadOnlySpan{float}, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, int, int)"/>):
-        /// 0 where the runtime takes the weight gradient directly (no AVX-512, or a shape where F(2x2, 3x3) does not pay).
+        /// 0 where the runtime takes the weight gradient directly (no AVX-512, or a shape where F(2x2, 3x3) summed over the samples does not pay: WinogradWeightGradient.PaysOverSamples).
         /// </summary>
         public static int WeightGradientProductsLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             if (DefaultPath != KernelPath.Vector512 || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernel <= 0 || padding < 0) return 0;
             var g = new Geometry(inChannels, height, width, kernel, padding);
             if (g.OutHeight <= 0 || g.OutWidth <= 0) return 0;
-            return WeightGradientByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ProductLength : 0;
+            return WeightGradientOverSamplesByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ProductLength : 0;
         }
 
         public static int WinogradFiltersLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
@@ -1088,10 +1092,12 @@ namespace CnnGen.Kernels
                 return;
             }
 
-            if (wantWeights && path == KernelPath.Vector512 && allowWinograd && WeightGradientByWinograd(g, outChannels))
+            bool summed = !weightGradientProducts.IsEmpty;
+            if (wantWeights && path == KernelPath.Vector512 && allowWinograd
+                && (summed ? WeightGradientOverSamplesByWinograd(g, outChannels) : WeightGradientByWinograd(g, outChannels)))
             {
                 var weightLayout = WeightGradientLayout(g, outChannels);
-                if (weightGradientProducts.IsEmpty)
+                if (!summed)
                 {
                     WinogradWeightGradient.Accumulate(x, outputGradient, weightGradient, scratch, weightLayout);
                 }

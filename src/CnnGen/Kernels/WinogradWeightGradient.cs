@@ -90,6 +90,24 @@ namespace CnnGen.Kernels
             return inChannels >= 16 && outChannels >= 16 && outHeight >= 6 && outWidth >= 6;
         }
 
+        /// <summary>
+        /// Where F(2x2, 3x3) summed over a pass's samples before one filter transform (<see cref="AddSampleProducts"/>) measured
+        /// faster than the direct weight gradient: 16 or more input channels and 8 or more output channels, on every map size
+        /// (the per-sample transform was what made small maps lose, <see cref="Pays"/>). KernelBench <c>wgrad-batch</c> (16 samples,
+        /// thread CPU time, best of 40 interleaved rounds, load 9-16 on 2 cores; direct / summed Winograd, above 1 it pays):
+        /// <code>
+        /// @64x64: 16->16 1.25   32->32 1.31   @32x32: 16->16 1.67-1.72   16->32 1.36   32->32 1.39   64->64 1.54-1.57
+        /// @16x16: 16->16 1.49   32->32 1.76   32->64 1.64   64->64 1.90   128->128 1.74   32->8 1.73   16->8 1.27
+        /// @15x15: 24->40 1.24   @9x9: 20->36 1.34   @8x8: 16->16 1.40   32->32 1.32   64->64 1.80   128->128 2.13   256->256 2.06
+        /// @6x6: 64->64 1.75   128->128 1.96   p0 1.60   @5x5: 24->40 1.38   64->64 1.41   @4x4: 16->16 1.29   32->32 1.51   64->64 1.70
+        /// 128->128 1.86   256->256 2.07   @3x3: 16->16 1.37   64->64 1.65   128->128 1.68   256->256 1.71   16->16 p0 (1x1 out) 1.10
+        /// @2x2: 16->16 1.56   64->64 1.65   128->128 1.72   256->256 2.03
+        /// fewer input channels: 12->12 @16x16 1.14, 12->24 @8x8 1.11, 8->8 @32x32 0.42, 8->32 @16x16 0.67, 8->8 @8x8 0.81
+        /// </code>
+        /// </summary>
+        public static bool PaysOverSamples(int inChannels, int height, int width, int outChannels, int padding) =>
+            inChannels >= 16 && outChannels >= 8 && height + 2 * padding - 2 >= 1 && width + 2 * padding - 2 >= 1;
+
         /// <summary>weightGradient [oc x ic x 3 x 3] += the gradient of conv2d(x, ·, 3x3, stride 1, padding) for d y; one sample.</summary>
         public static void Accumulate(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> weightGradient, Span<float> scratch, in Layout l)
         {
