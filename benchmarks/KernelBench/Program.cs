@@ -620,6 +620,53 @@ namespace KernelBench
             }
         }
 
+        // "wgrad-batch": the weight gradient alone of 3x3 stride-1 layers over 16 samples, µs per sample in this thread's CPU
+        // time (best of 40 interleaved rounds): the direct kernel, F(2x2, 3x3) transformed per sample (Accumulate), and F(2x2,
+        // 3x3) summed over the samples before one transform (AddSampleProducts, AddTransformedProducts: what training runs).
+        private static void CompareWeightGradientsOverSamples(string? only)
+        {
+            const int samples = 16;
+            var shapes = new (int C, int H, int OC, int P)[]
+            {
+                (16, 32, 16, 1), (16, 32, 32, 1), (32, 32, 32, 1), (64, 32, 64, 1), (16, 16, 16, 1), (32, 16, 32, 1), (32, 16, 64, 1), (64, 16, 64, 1),
+                (128, 16, 128, 1), (16, 8, 16, 1), (32, 8, 32, 1), (64, 8, 64, 1), (128, 8, 128, 1), (256, 8, 256, 1), (24, 15, 40, 1), (20, 9, 36, 1),
+                (64, 6, 64, 1), (128, 6, 128, 1), (16, 4, 16, 1), (64, 4, 64, 1), (128, 4, 128, 1), (256, 4, 256, 1), (16, 64, 16, 1), (32, 64, 32, 1),
+                (32, 4, 32, 1), (24, 5, 40, 1), (64, 5, 64, 1), (16, 3, 16, 1), (64, 3, 64, 1), (128, 3, 128, 1), (256, 3, 256, 1), (16, 2, 16, 1),
+                (64, 2, 64, 1), (128, 2, 128, 1), (256, 2, 256, 1), (64, 4, 64, 0), (128, 6, 128, 0),
+                (8, 32, 8, 1), (8, 8, 8, 1), (12, 16, 12, 1), (12, 8, 24, 1), (8, 16, 32, 1), (32, 16, 8, 1), (16, 16, 8, 1), (8, 4, 16, 1), (16, 3, 16, 0),
+            };
+            Console.WriteLine($"{"3x3 weight gradient, 16 samples",-28} {"direct us",10} {"F2 each us",11} {"F2 summed us",13} {"summed/each",12} {"direct/summed",14} {"picked",9}");
+            foreach (var s in shapes)
+            {
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
+                if (only is not null && !name.StartsWith(only, StringComparison.Ordinal)) continue;
+                int o = s.H + 2 * s.P - 2, inLength = s.C * s.H * s.H, outLength = s.OC * o * o;
+                float[] x = Fill(samples * inLength, 4), w = Fill(s.OC * s.C * 9, 5), dy = Fill(samples * outLength, 6), dw = new float[s.OC * s.C * 9];
+                float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, s.P)];
+                var layout = new WinogradWeightGradient.Layout(s.C, s.H, s.H, s.OC, s.P);
+                float[] winogradScratch = new float[layout.ScratchLength], products = new float[layout.ProductLength];
+                Action each = () =>
+                {
+                    for (int n = 0; n < samples; n++) WinogradWeightGradient.Accumulate(x.AsSpan(n * inLength, inLength), dy.AsSpan(n * outLength, outLength), dw, winogradScratch, layout);
+                };
+                Action summed = () =>
+                {
+                    for (int n = 0; n < samples; n++)
+                        WinogradWeightGradient.AddSampleProducts(x.AsSpan(n * inLength, inLength), dy.AsSpan(n * outLength, outLength), products, winogradScratch, n == 0, layout);
+                    WinogradWeightGradient.AddTransformedProducts(products, dw, layout);
+                };
+                Action direct = () =>
+                {
+                    for (int n = 0; n < samples; n++)
+                        DirectConvolution.BackwardOn(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, s.P, dw, default, scratch, KernelPaths.Default, allowWinograd: false);
+                };
+                var (eachTime, summedTime) = InterleavedCpu(each, summed);
+                var (directTime, summedAgain) = InterleavedCpu(direct, summed);
+                summedTime = Math.Min(summedTime, summedAgain);
+                Console.WriteLine($"{name,-28} {directTime / samples * 1e6,10:F2} {eachTime / samples * 1e6,11:F2} {summedTime / samples * 1e6,13:F2} {summedTime / eachTime,11:F2}x {directTime / summedTime,13:F2}x {(WinogradWeightGradient.Pays(s.C, s.H, s.H, s.OC, s.P) ? "Winograd" : "direct"),9}");
+            }
+        }
+
         // "winograd4": per 3x3 stride-1 shape, the direct kernel, F(2x2, 3x3) and F(4x4, 3x3) (its filters transformed
         // beforehand, as the generated code does), interleaved; the basis of WinogradF4Convolution.Pays. GFLOP/s* counts
         // the direct convolution's multiply-adds. A second argument keeps the shapes whose name starts with it ("64x8").
@@ -789,6 +836,11 @@ namespace KernelBench
         public static void Main(string[] args)
         {
             bool convolutionsOnly = args.Length > 0 && args[0] == "conv";
+            if (args.Length > 0 && args[0] == "wgrad-batch")
+            {
+                CompareWeightGradientsOverSamples(args.Length > 1 ? args[1] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "wgrad")
             {
                 CompareWeightGradients(args.Length > 1 ? args[1] : null);

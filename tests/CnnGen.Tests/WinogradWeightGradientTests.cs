@@ -92,5 +92,112 @@ namespace CnnGen.Tests
             }
             for (int i = outChannels * inChannels * 9; i < dWeight.Length; i++) Assert.Equal(before[i], dWeight[i]);
         }
+
+        // before + Σ over the samples of the weight gradient, in double, with the sum of the terms' magnitudes beside it.
+        private static (double[] Sum, double[] Scale) Definition(float[] before, float[] x, float[] dy, int samples, int inChannels, int height, int width, int outChannels, int padding)
+        {
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2, weights = outChannels * inChannels * 9;
+            var sum = new double[weights];
+            var scale = new double[weights];
+            for (int at = 0; at < weights; at++) { sum[at] = before[at]; scale[at] = Math.Abs(before[at]); }
+            for (int n = 0; n < samples; n++)
+            for (int oc = 0; oc < outChannels; oc++)
+            for (int ic = 0; ic < inChannels; ic++)
+            for (int tap = 0; tap < 9; tap++)
+            {
+                int at = (oc * inChannels + ic) * 9 + tap, ky = tap / 3, kx = tap % 3;
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    for (int ox = 0; ox < outWidth; ox++)
+                    {
+                        int iy = oy + ky - padding, ix = ox + kx - padding;
+                        if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                        double product = (double)dy[((n * outChannels + oc) * outHeight + oy) * outWidth + ox] * x[((n * inChannels + ic) * height + iy) * width + ix];
+                        sum[at] += product;
+                        scale[at] += Math.Abs(product);
+                    }
+                }
+            }
+            return (sum, scale);
+        }
+
+        private static void AssertNear(float[] actual, double[] sum, double[] scale, double tolerance)
+        {
+            for (int at = 0; at < sum.Length; at++)
+                if (!(Math.Abs(actual[at] - sum[at]) <= tolerance * Math.Max(scale[at], 1e-30)))
+                    Assert.Fail($"dW[{at}] = {actual[at]}, expected {sum[at]}");
+        }
+
+        /// <summary>
+        /// The batch form: several samples' sums gathered before the filter transform (garbage in the products before the first),
+        /// transformed once and added to what the gradient held, against the definition summed over the samples.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void SampleProducts_SummedOverSamples_MatchTheDefinition(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            if (!Vector512.IsHardwareAccelerated) return; // the kernel is Vector512 only
+            const int samples = 3;
+            var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding + 1);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2, weights = outChannels * inChannels * 9;
+            int inLength = inChannels * height * width, outLength = outChannels * outHeight * outWidth;
+            float[] x = RandomValues(random, samples * inLength);
+            float[] dy = RandomValues(random, samples * outLength);
+            float[] before = RandomValues(random, weights + 5);
+            float[] dWeight = (float[])before.Clone();
+            var layout = new WinogradWeightGradient.Layout(inChannels, height, width, outChannels, padding);
+            float[] scratch = RandomValues(random, layout.ScratchLength - layout.ProductLength);
+            float[] products = RandomValues(random, layout.ProductLength);
+            for (int n = 0; n < samples; n++)
+                WinogradWeightGradient.AddSampleProducts(x.AsSpan(n * inLength, inLength), dy.AsSpan(n * outLength, outLength), products, scratch, first: n == 0, layout);
+            WinogradWeightGradient.AddTransformedProducts(products, dWeight.AsSpan(0, weights), layout);
+            var (sum, scale) = Definition(before, x, dy, samples, inChannels, height, width, outChannels, padding);
+            AssertNear(dWeight, sum, scale, 1e-5);
+            for (int i = weights; i < dWeight.Length; i++) Assert.Equal(before[i], dWeight[i]);
+        }
+
+        /// <summary>
+        /// What the generated backward calls for a 3x3 layer, sample by sample: with the products the runtime asks for (none
+        /// without AVX-512 or where Winograd does not pay: each sample's gradient added as it comes, on the Vector256 and scalar
+        /// paths too) the batch's weight gradient matches the definition, and the input gradients are those of the call without.
+        /// </summary>
+        [Theory]
+        [InlineData(16, 8, 8, 32, 1)]   // pays: products gathered over the samples
+        [InlineData(20, 9, 9, 36, 1)]   // channels not multiples of 16, an odd map
+        [InlineData(24, 15, 13, 40, 0)] // no padding, odd rows and columns
+        [InlineData(32, 4, 4, 8, 1)]    // a small map and 8 output channels: summed pays where per sample did not
+        [InlineData(16, 3, 3, 16, 0)]   // one output cell
+        [InlineData(8, 8, 8, 8, 1)]     // too few channels: the direct weight gradient, no products
+        [InlineData(12, 8, 8, 24, 1)]   // fewer than 16 input channels: no products
+        public void BackwardWithFilters_OverSamples_MatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            const int samples = 4;
+            var random = new Random(inChannels * 977 + height * 13 + width + outChannels * 3 + padding);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2, weights = outChannels * inChannels * 9;
+            int inLength = inChannels * height * width, outLength = outChannels * outHeight * outWidth;
+            float[] x = RandomValues(random, samples * inLength);
+            float[] dy = RandomValues(random, samples * outLength);
+            float[] weight = RandomValues(random, weights);
+            float[] before = RandomValues(random, weights);
+            int productsLength = DirectConvolution.WeightGradientProductsLength(inChannels, height, width, outChannels, 3, padding);
+            bool winograd = Simd.Enabled && Vector512.IsHardwareAccelerated && inChannels >= 16 && outChannels >= 8;
+            Assert.Equal(winograd, productsLength > 0);
+            float[] products = RandomValues(random, productsLength);
+            float[] filters = new float[DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, 3, padding)];
+            DirectConvolution.TransformFiltersForInputGradient(weight, inChannels, height, width, outChannels, 3, padding, filters);
+            float[] scratch = new float[DirectConvolution.ScratchLengthWithFilters(inChannels, height, width, outChannels, 3, padding)];
+            float[] dWeight = (float[])before.Clone(), dWeightAlone = new float[weights];
+            float[] dx = new float[inLength], dxAlone = new float[inLength];
+            for (int n = 0; n < samples; n++)
+            {
+                var sampleX = x.AsSpan(n * inLength, inLength);
+                var sampleDy = dy.AsSpan(n * outLength, outLength);
+                DirectConvolution.BackwardWithFilters(sampleX, inChannels, height, width, weight, sampleDy, outChannels, 3, padding, dWeight, dx, scratch, filters, products, n, samples);
+                DirectConvolution.BackwardWithFilters(sampleX, inChannels, height, width, weight, sampleDy, outChannels, 3, padding, dWeightAlone, dxAlone, scratch, filters);
+                Assert.Equal(dxAlone, dx);
+            }
+            var (sum, scale) = Definition(before, x, dy, samples, inChannels, height, width, outChannels, padding);
+            AssertNear(dWeight, sum, scale, 1e-5);
+        }
     }
 }

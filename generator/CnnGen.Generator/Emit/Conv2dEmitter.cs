@@ -182,7 +182,19 @@ namespace CnnGen.Generator.Emit
         public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer) => HasPassWeights(layer)
             ? new[] { new WorkspaceArray(PassWeightsArray(layer), "global::CnnGen.Kernels.StridedConvolution.PreparedLength(" + StridedShapeArguments(layer) + ")",
                 "Weights and bias of " + layer.Describe() + " prepared for the strided kernel once per training pass (evaluation's come from the folded weights)") }
+            : HasWeightGradientProducts(layer)
+            ? new[] { new WorkspaceArray(WeightGradientProductsArray(layer), "global::CnnGen.Kernels.DirectConvolution.WeightGradientProductsLength(" + ShapeArguments(layer) + ")",
+                "The weight gradient of " + layer.Describe() + ", summed over a backward pass's samples before the Winograd filter transform, taken once at the last sample (empty where the runtime takes it directly)") }
             : System.Array.Empty<WorkspaceArray>();
+
+        /// <summary>
+        /// Whether backward gathers the layer's weight gradient over its samples before the Winograd filter transform
+        /// (<c>DirectConvolution.WeightGradientProductsLength</c>: the runtime decides per shape and machine, and gives 5x5
+        /// layers none): a stride-1 layer differentiated a sample at a time, the layers whose input gradient may run by Winograd too.
+        /// </summary>
+        public static bool HasWeightGradientProducts(PlannedLayer layer) => InputGradientByWinograd(layer) && !BackwardOverBatch(layer);
+
+        private static string WeightGradientProductsArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "WeightGradientProducts";
 
         /// <summary>The layer's parameters prepared for its strided kernel, before a training pass's samples.</summary>
         public static void EmitPreparePassWeights(IndentedWriter w, PlannedLayer layer)
@@ -584,7 +596,8 @@ namespace CnnGen.Generator.Emit
             // One kernel call gives both gradients, each only when wanted: a frozen layer's weights get none.
             string x = SampleSlice(InputArray(layer), layer.Input.Length);
             w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + ParameterGradientOrEmpty(layer)
-                + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + BackwardWeightsArgument(layer) + ", workspace.Columns);");
+                + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + BackwardWeightsArgument(layer) + ", workspace.Columns"
+                + (HasWeightGradientProducts(layer) ? ", workspace." + WeightGradientProductsArray(layer) + ", n, batchSize" : "") + ");");
         }
 
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
@@ -644,17 +657,19 @@ namespace CnnGen.Generator.Emit
                 bool filters = InputGradientByWinograd(layer);
                 bool packed = HasInputGradientWeights(layer);
                 w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx" + (filters ? FiltersParameter(layer) : "")
-                    + (packed ? ", " + ReadOnlySpan + " inputGradientWeights" : "") + ", " + Span + " columns)");
+                    + (packed ? ", " + ReadOnlySpan + " inputGradientWeights" : "") + ", " + Span + " columns"
+                    + (HasWeightGradientProducts(layer) ? ", " + Span + " weightGradientProducts, int sample, int samples" : "") + ")");
                 using (w.OpenBlock())
                 {
                     // The two kernels share one contract: both gradients in one call, the strided one taking the stride too.
                     w.Line(d.Strided ? "// d weight += x correlated with dy at the stride (output channels in the vector lanes, no im2col); dx with the input channels in the lanes (the weights backward packed), or weightᵀ · dy folded back onto the input"
-                        : filters ? "// d weight += x correlated with dy; dx = dy convolved with the turned weights (Winograd, the filters backward transformed) or folded back directly"
+                        : filters ? "// d weight += x correlated with dy (by Winograd: summed over the samples, transformed at the last); dx = dy convolved with the turned weights (Winograd, the filters backward transformed) or folded back directly"
                         : "// d weight += x correlated with dy; dx = weightᵀ · dy folded back onto the input (flat padded rows, no im2col)");
                     string kernel = d.Strided ? (packed ? "StridedConvolution.BackwardPacked" : "StridedConvolution.Backward") : filters ? "DirectConvolution.BackwardWithFilters" : "DirectConvolution.Backward";
                     w.Line("global::CnnGen.Kernels." + kernel + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
                         + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + (d.Strided ? Int(spec.Stride) + ", " : "") + Int(spec.Padding)
-                        + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns" + (filters ? ", filters" : "") + (packed ? ", inputGradientWeights" : "") + ");");
+                        + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns" + (filters ? ", filters" : "") + (packed ? ", inputGradientWeights" : "")
+                        + (HasWeightGradientProducts(layer) ? ", weightGradientProducts, sample, samples" : "") + ");");
                     if (spec.Bias)
                     {
                         w.Line("// d bias: each channel's output gradient, summed");

@@ -79,11 +79,15 @@ namespace CnnGen.Kernels
         private static int BackwardScratch(in Geometry g, int outChannels) =>
             Math.Max(g.PaddedLength + outChannels * g.FlatLength + Math.Max(g.Taps * g.FlatLength, WeightScratch(g, outChannels)),
                 Math.Max(InputGradientScratch(g, outChannels),
-                    WeightGradientByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ScratchLength : 0));
+                    WeightGradientByWinograd(g, outChannels) || WeightGradientOverSamplesByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ScratchLength : 0));
 
         // The weight gradient by F(2x2, 3x3) where it measured faster (WinogradWeightGradient.Pays), on the Vector512 path.
         private static bool WeightGradientByWinograd(in Geometry g, int outChannels) =>
             WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+
+        // The same summed over a pass's samples before one filter transform (WinogradWeightGradient.PaysOverSamples).
+        private static bool WeightGradientOverSamplesByWinograd(in Geometry g, int outChannels) =>
+            WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.PaysOverSamples(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
         // What every Winograd path needs: the Vector512 kernels, a 3x3 kernel (5x5 too for the forward: F(2x2, 5x5)), enough
         // channels each way.
@@ -169,11 +173,24 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// Floats of filters a layer of this shape keeps between calls for <see cref="ForwardWithFilters"/> and
-        /// <see cref="BackwardWithFilters"/>: the forward's (<see cref="TransformFilters"/>: Winograd filters, or, where the
+        /// <c>BackwardWithFilters</c>: the forward's (<see cref="TransformFilters"/>: Winograd filters, or, where the
         /// forward runs the output-channel lanes kernel, the weights packed for it) or the input gradient's Winograd filters
         /// (<see cref="TransformFiltersForInputGradient"/>), whichever is larger, since a workspace holds one or the other at a
         /// time. 0 when neither pass reads kept filters on this machine (then nothing needs transforming).
         /// </summary>
+        /// <summary>
+        /// Floats a training pass keeps for the layer's weight gradient summed over its samples before the Winograd filter
+        /// transform (<see cref="BackwardWithFilters(ReadOnlySpan{float}, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, int, int)"/>):
+        /// 0 where the runtime takes the weight gradient directly (no AVX-512, or a shape where F(2x2, 3x3) summed over the samples does not pay: WinogradWeightGradient.PaysOverSamples).
+        /// </summary>
+        public static int WeightGradientProductsLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
+        {
+            if (DefaultPath != KernelPath.Vector512 || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernel <= 0 || padding < 0) return 0;
+            var g = new Geometry(inChannels, height, width, kernel, padding);
+            if (g.OutHeight <= 0 || g.OutWidth <= 0) return 0;
+            return WeightGradientOverSamplesByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ProductLength : 0;
+        }
+
         public static int WinogradFiltersLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             if (DefaultPath != KernelPath.Vector512 || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernel <= 0 || padding < 0) return 0;
@@ -209,7 +226,7 @@ namespace CnnGen.Kernels
         /// <summary>
         /// The input gradient's Winograd filters into <paramref name="filters"/>: the input gradient of a 3x3 or 5x5 stride-1
         /// convolution is the k x k convolution of d y with the weights turned half a turn and their channels swapped, at
-        /// padding k − 1 − p, which <see cref="BackwardWithFilters"/>
+        /// padding k − 1 − p, which <c>BackwardWithFilters</c>
         /// then runs through the forward Winograd kernel. Once per backward pass (the weights change every step), not per sample.
         /// </summary>
         public static void TransformFiltersForInputGradient(ReadOnlySpan<float> weight, int inChannels, int height, int width, int outChannels, int kernel, int padding, Span<float> filters)
@@ -1039,10 +1056,28 @@ namespace CnnGen.Kernels
             Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, ReadOnlySpan<float> inputGradientFilters) =>
             BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, padding, weightGradient, inputGradient, scratch, DefaultPath, inputGradientFilters);
 
+        /// <summary>
+        /// <see cref="BackwardWithFilters(ReadOnlySpan{float}, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float}, Span{float}, Span{float}, ReadOnlySpan{float})"/>
+        /// for sample <paramref name="sample"/> of <paramref name="samples"/>, called for each in turn: where the weight gradient
+        /// runs by Winograd (<paramref name="weightGradientProducts"/> of <see cref="WeightGradientProductsLength"/> floats, not
+        /// empty), the samples' sums gather there and the filter transform adds the batch's gradient to
+        /// <paramref name="weightGradient"/> once, at the last sample. Summed in another order than sample by sample: the same
+        /// values to rounding. With empty products each sample's gradient is added as it comes.
+        /// </summary>
+        public static void BackwardWithFilters(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int padding,
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, ReadOnlySpan<float> inputGradientFilters,
+            Span<float> weightGradientProducts, int sample, int samples)
+        {
+            if ((uint)sample >= (uint)samples) throw new ArgumentOutOfRangeException(nameof(sample), sample, "Expected a sample below " + samples + ".");
+            BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, padding, weightGradient, inputGradient, scratch, DefaultPath, inputGradientFilters,
+                weightGradientProducts: weightGradientProducts, sample: sample, samples: samples);
+        }
+
         internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int padding,
             Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path, ReadOnlySpan<float> inputGradientFilters = default,
-            bool allowWinograd = true)
+            bool allowWinograd = true, Span<float> weightGradientProducts = default, int sample = 0, int samples = 1)
         {
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
             int inLength = inChannels * height * width, outLength = outChannels * g.OutHeight * g.OutWidth;
@@ -1058,9 +1093,20 @@ namespace CnnGen.Kernels
                 return;
             }
 
-            if (wantWeights && path == KernelPath.Vector512 && allowWinograd && WeightGradientByWinograd(g, outChannels))
+            bool summed = !weightGradientProducts.IsEmpty;
+            if (wantWeights && path == KernelPath.Vector512 && allowWinograd
+                && (summed ? WeightGradientOverSamplesByWinograd(g, outChannels) : WeightGradientByWinograd(g, outChannels)))
             {
-                WinogradWeightGradient.Accumulate(x, outputGradient, weightGradient, scratch, WeightGradientLayout(g, outChannels));
+                var weightLayout = WeightGradientLayout(g, outChannels);
+                if (!summed)
+                {
+                    WinogradWeightGradient.Accumulate(x, outputGradient, weightGradient, scratch, weightLayout);
+                }
+                else
+                {
+                    WinogradWeightGradient.AddSampleProducts(x, outputGradient, weightGradientProducts, scratch, first: sample == 0, weightLayout);
+                    if (sample == samples - 1) WinogradWeightGradient.AddTransformedProducts(weightGradientProducts, weightGradient, weightLayout);
+                }
                 wantWeights = false; // what follows is the input gradient only
             }
             var padded = scratch.Slice(0, g.PaddedLength);

@@ -90,14 +90,46 @@ namespace CnnGen.Kernels
             return inChannels >= 16 && outChannels >= 16 && outHeight >= 6 && outWidth >= 6;
         }
 
+        /// <summary>
+        /// Where F(2x2, 3x3) summed over a pass's samples before one filter transform (<see cref="AddSampleProducts"/>) measured
+        /// faster than the direct weight gradient: 16 or more input channels and 8 or more output channels, on every map size
+        /// (the per-sample transform was what made small maps lose, <see cref="Pays"/>). KernelBench <c>wgrad-batch</c> (16 samples,
+        /// thread CPU time, best of 40 interleaved rounds, load 9-16 on 2 cores; direct / summed Winograd, above 1 it pays):
+        /// <code>
+        /// @64x64: 16->16 1.25   32->32 1.31   @32x32: 16->16 1.67-1.72   16->32 1.36   32->32 1.39   64->64 1.54-1.57
+        /// @16x16: 16->16 1.49   32->32 1.76   32->64 1.64   64->64 1.90   128->128 1.74   32->8 1.73   16->8 1.27
+        /// @15x15: 24->40 1.24   @9x9: 20->36 1.34   @8x8: 16->16 1.40   32->32 1.32   64->64 1.80   128->128 2.13   256->256 2.06
+        /// @6x6: 64->64 1.75   128->128 1.96   p0 1.60   @5x5: 24->40 1.38   64->64 1.41   @4x4: 16->16 1.29   32->32 1.51   64->64 1.70
+        /// 128->128 1.86   256->256 2.07   @3x3: 16->16 1.37   64->64 1.65   128->128 1.68   256->256 1.71   16->16 p0 (1x1 out) 1.10
+        /// @2x2: 16->16 1.56   64->64 1.65   128->128 1.72   256->256 2.03
+        /// fewer input channels: 12->12 @16x16 1.14, 12->24 @8x8 1.11, 8->8 @32x32 0.42, 8->32 @16x16 0.67, 8->8 @8x8 0.81
+        /// </code>
+        /// </summary>
+        public static bool PaysOverSamples(int inChannels, int height, int width, int outChannels, int padding) =>
+            inChannels >= 16 && outChannels >= 8 && height + 2 * padding - 2 >= 1 && width + 2 * padding - 2 >= 1;
+
         /// <summary>weightGradient [oc x ic x 3 x 3] += the gradient of conv2d(x, ·, 3x3, stride 1, padding) for d y; one sample.</summary>
         public static void Accumulate(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> weightGradient, Span<float> scratch, in Layout l)
         {
+            var products = scratch.Slice(l.InputLength + l.GradientLength + l.TransformedInputLength + l.TransformedGradientLength, l.ProductLength);
+            AddSampleProducts(x, outputGradient, products, scratch, first: true, l);
+            AddTransformedProducts(products, weightGradient, l);
+        }
+
+        /// <summary>
+        /// The batch form of <see cref="Accumulate"/>: products [<see cref="Layout.ProductLength"/>] += one sample's sums M before
+        /// the filter transform (<paramref name="first"/>: set to them instead, whatever the span held). The transform is linear,
+        /// so <see cref="AddTransformedProducts"/> once after the last sample gives the batch's weight gradient: one transform per
+        /// batch instead of one per sample, which on small maps with many channels cost as much as a third of the products.
+        /// Only the first <see cref="Layout.ScratchLength"/> − <see cref="Layout.ProductLength"/> floats of scratch are used.
+        /// </summary>
+        public static void AddSampleProducts(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> products, Span<float> scratch, bool first, in Layout l)
+        {
+            if (products.Length < l.ProductLength) throw new ArgumentException("Expected at least " + l.ProductLength + " floats.", nameof(products));
             var input = scratch.Slice(0, l.InputLength);
             var gradient = scratch.Slice(l.InputLength, l.GradientLength);
             var transformedInput = scratch.Slice(l.InputLength + l.GradientLength, l.TransformedInputLength);
             var transformedGradient = scratch.Slice(l.InputLength + l.GradientLength + l.TransformedInputLength, l.TransformedGradientLength);
-            var products = scratch.Slice(l.InputLength + l.GradientLength + l.TransformedInputLength + l.TransformedGradientLength, l.ProductLength);
             Block(x, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedRows, l.PaddedColumns, input);
             Block(outputGradient, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientRows, l.GradientColumns, gradient);
             for (int start = 0; start < l.Tiles; start += l.ChunkTiles)
@@ -105,8 +137,16 @@ namespace CnnGen.Kernels
                 int count = Math.Min(l.ChunkTiles, l.Tiles - start);
                 TransformInput(input, transformedInput, start, count, l);
                 TransformGradient(gradient, transformedGradient, start, count, l);
-                for (int position = 0; position < 16; position++) Products(transformedGradient, transformedInput, products, position, count, accumulate: start > 0, l);
+                for (int position = 0; position < 16; position++) Products(transformedGradient, transformedInput, products, position, count, accumulate: start > 0 || !first, l);
             }
+        }
+
+        /// <summary>weightGradient [oc x ic x 3 x 3] += Gᵀ M G of the sums <see cref="AddSampleProducts"/> gathered.</summary>
+        public static void AddTransformedProducts(ReadOnlySpan<float> products, Span<float> weightGradient, in Layout l)
+        {
+            if (products.Length < l.ProductLength) throw new ArgumentException("Expected at least " + l.ProductLength + " floats.", nameof(products));
+            if (weightGradient.Length < l.OutChannels * l.InChannels * 9)
+                throw new ArgumentException("Expected at least " + l.OutChannels * l.InChannels * 9 + " floats.", nameof(weightGradient));
             TransformProducts(products, weightGradient, l);
         }
 
