@@ -27,7 +27,7 @@ namespace CnnGen.Benchmarks
             if (sweep || sweep2)
             {
                 // Probes (single layers) only when asked for by name: `-- zoo sweep probe`.
-                var chosen = (sweep2 ? Sweep2Networks : SweepNetworks).Where(n => only is not null || !n.Name.StartsWith("probe", StringComparison.Ordinal)).ToArray();
+                var chosen = (sweep2 ? Sweep2Networks.Concat(Sweep2Probes) : SweepNetworks).Where(n => only is not null || !n.Name.StartsWith("probe", StringComparison.Ordinal)).ToArray();
                 foreach (var (name, create) in chosen) Compare(name, create);
                 foreach (var (name, create) in chosen) CompareBatch(name, create);
                 return;

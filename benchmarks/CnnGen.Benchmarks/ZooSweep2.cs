@@ -206,3 +206,85 @@ namespace CnnGen.Benchmarks
         };
     }
 }
+
+namespace CnnGen.Benchmarks.Zoo.Sweep2.Probes
+{
+    // The second sweep's layers one at a time (`-- zoo sweep2 probe`).
+    [Network(128, 32, 32)] [Conv2d(128, 3, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Grouped32At32 { }
+
+    [Network(128, 32, 32)] [Conv2d(128, 3, Stride = 2, Padding = 1, Groups = 8, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Grouped8s2At32 { }
+
+    [Network(128, 16, 16)] [Conv2d(128, 3, Padding = 1, Groups = 4, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Grouped4At16 { }
+
+    [Network(64, 32, 32)] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Pointwise64To128At32 { }
+
+    [Network(16, 32, 32)] [Conv2d(24, 1, 3, PaddingHeight = 0, PaddingWidth = 1)] [ReLU]
+    public partial class Row1x3At32 { }
+
+    [Network(24, 32, 32)] [Conv2d(24, 3, 1, PaddingHeight = 1, PaddingWidth = 0)] [ReLU]
+    public partial class Column3x1At32 { }
+
+    [Network(32, 16, 16)] [Conv2d(48, 1, 3, PaddingHeight = 0, PaddingWidth = 1)] [ReLU]
+    public partial class Row1x3At16 { }
+
+    [Network(48, 16, 16)] [Conv2d(48, 3, 1, PaddingHeight = 1, PaddingWidth = 0)] [ReLU]
+    public partial class Column3x1At16 { }
+
+    [Network(8, 32, 32)] [Conv2d(16, 5, Padding = 2)] [ReLU]
+    public partial class Conv5x5Small8At32 { }
+
+    [Network(32, 32, 32)] [AvgPool(3, Stride = 1, Padding = 1)] [Conv2d(16, 1)] [ReLU]
+    public partial class AvgPool3s1At32 { }
+
+    [Network(32, 32, 32)] [Conv2d(16, 1)] [ReLU]
+    public partial class Pointwise32To16At32 { }
+
+    [Network(72, 32, 32)] [Conv2d(72, 5, Stride = 2, Padding = 2, Groups = 72, Bias = false)] [BatchNorm] [ReLU6]
+    public partial class Depthwise5x5s2At32 { }
+
+    [Network(120, 16, 16)] [Conv2d(120, 5, Padding = 2, Groups = 120, Bias = false)] [BatchNorm] [Hardswish]
+    public partial class Depthwise5x5At16 { }
+
+    [Network(40, 16, 16)] [Conv2d(120, 1, Bias = false)] [BatchNorm] [Hardswish]
+    public partial class Pointwise40To120Hswish { }
+
+    [Network(3, 112, 112)] [Conv2d(32, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU] [MaxPool(3, Stride = 2, Padding = 1)]
+    public partial class Stem7x7At112 { }
+
+    [Network(3, 37, 37)] [Conv2d(5, 3, Padding = 1)] [ReLU] [Conv2d(12, 3, Padding = 1)] [BatchNorm] [ReLU]
+    public partial class OddStemAt37 { }
+
+    [Network(12, 37, 37)] [Conv2d(20, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
+    public partial class Odd20s2At37 { }
+}
+
+namespace CnnGen.Benchmarks
+{
+    public static partial class ZooComparison
+    {
+        private static readonly (string Name, Func<INetwork> Create)[] Sweep2Probes =
+        {
+            ("probe g32 3x3 128 @32 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Grouped32At32())),
+            ("probe g8 3x3 s2 128 @32 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Grouped8s2At32())),
+            ("probe g4 3x3 128 @16 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Grouped4At16())),
+            ("probe 1x1 64->128 @32 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Pointwise64To128At32())),
+            ("probe 1x3 16->24 @32 +ReLU", () => Initialized(new Zoo.Sweep2.Probes.Row1x3At32())),
+            ("probe 3x1 24->24 @32 +ReLU", () => Initialized(new Zoo.Sweep2.Probes.Column3x1At32())),
+            ("probe 1x3 32->48 @16 +ReLU", () => Initialized(new Zoo.Sweep2.Probes.Row1x3At16())),
+            ("probe 3x1 48->48 @16 +ReLU", () => Initialized(new Zoo.Sweep2.Probes.Column3x1At16())),
+            ("probe 5x5 8->16 @32 +ReLU", () => Initialized(new Zoo.Sweep2.Probes.Conv5x5Small8At32())),
+            ("probe avg 3x3 s1 p1 + 1x1 32->16 @32", () => Initialized(new Zoo.Sweep2.Probes.AvgPool3s1At32())),
+            ("probe 1x1 32->16 @32 +ReLU", () => Initialized(new Zoo.Sweep2.Probes.Pointwise32To16At32())),
+            ("probe dw 5x5 s2 72 @32 +BN+ReLU6", () => Initialized(new Zoo.Sweep2.Probes.Depthwise5x5s2At32())),
+            ("probe dw 5x5 120 @16 +BN+hswish", () => Initialized(new Zoo.Sweep2.Probes.Depthwise5x5At16())),
+            ("probe 1x1 40->120 @16 +BN+hswish", () => Initialized(new Zoo.Sweep2.Probes.Pointwise40To120Hswish())),
+            ("probe 7x7 s2 3->32 @112 +BN+ReLU+max", () => Initialized(new Zoo.Sweep2.Probes.Stem7x7At112())),
+            ("probe 3->5->12 @37 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.OddStemAt37())),
+            ("probe 3x3 s2 12->20 @37 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Odd20s2At37())),
+        };
+    }
+}
