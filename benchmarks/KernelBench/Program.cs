@@ -845,6 +845,11 @@ namespace KernelBench
                 LanesPairs();
                 return;
             }
+            if (args.Length > 0 && args[0] == "avgpool")
+            {
+                AvgPoolShapes();
+                return;
+            }
             if (args.Length > 0 && args[0] == "maxpool")
             {
                 MaxPoolShapes();
@@ -1568,6 +1573,34 @@ namespace KernelBench
                 DirectConvolution.PairsOfBlocks = true;
                 string name = $"{s.C} -> {s.OC} @{s.H}x{s.H}";
                 Console.WriteLine($"{name,-28} {pairs * 1e6,9:F2} {single * 1e6,13:F2} {single / pairs,8:F2}x {2.0 * s.OC * s.C * 9 * s.H * s.H / pairs / 1e9,8:F1}");
+            }
+        }
+
+        // "avgpool": Pooling.AvgPool and its backward on the vector path against the same kernel one cell at a time (the
+        // scalar path, the generated loop's order), interleaved, over channels 3-256, maps 7-64 (odd ones too), windows 2, 3
+        // and 5, stride 1 (the vector case) and 2; next to a copy of the input (the memory traffic's floor).
+        private static void AvgPoolShapes()
+        {
+            var shapes = new (int C, int H, int K, int S, int P)[]
+            {
+                (32, 32, 3, 1, 1), (64, 16, 3, 1, 1), (192, 28, 3, 1, 1), (16, 64, 3, 1, 1), (3, 37, 3, 1, 1), (128, 8, 3, 1, 1),
+                (256, 7, 3, 1, 1), (32, 33, 5, 1, 2), (64, 15, 2, 1, 0), (64, 32, 3, 2, 1), (32, 37, 3, 2, 1),
+            };
+            float[] x = Fill(256 * 64 * 64, 1), y = new float[256 * 64 * 64];
+            var vector = KernelPaths.Default;
+            Console.WriteLine($"{"avg pool",-24} {"vector us",10} {"scalar us",10} {"back vec",9} {"back scal",10} {"copy us",8}");
+            foreach (var s in shapes)
+            {
+                int length = s.C * s.H * s.H;
+                var (forward, forwardScalar) = Interleaved(
+                    () => Pooling.AvgPoolOn(x, s.C, s.H, s.H, s.K, s.S, s.P, y, vector),
+                    () => Pooling.AvgPoolOn(x, s.C, s.H, s.H, s.K, s.S, s.P, y, DirectConvolution.KernelPath.Scalar));
+                var (backward, backwardScalar) = Interleaved(
+                    () => Pooling.AvgPoolBackwardOn(x, s.C, s.H, s.H, s.K, s.S, s.P, y, vector),
+                    () => Pooling.AvgPoolBackwardOn(x, s.C, s.H, s.H, s.K, s.S, s.P, y, DirectConvolution.KernelPath.Scalar));
+                double copy = TimeShort(() => x.AsSpan(0, length).CopyTo(y));
+                string name = $"{s.C}x{s.H}x{s.H} k{s.K} s{s.S} p{s.P}";
+                Console.WriteLine($"{name,-24} {forward * 1e6,10:F2} {forwardScalar * 1e6,10:F2} {backward * 1e6,9:F2} {backwardScalar * 1e6,10:F2} {copy * 1e6,8:F2}");
             }
         }
 

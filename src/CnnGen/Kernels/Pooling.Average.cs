@@ -15,9 +15,10 @@ namespace CnnGen.Kernels
         /// summed from 0 in scan order (row by row, left to right), divided by kernel².
         /// </summary>
         /// <remarks>
-        /// At stride 1 the windows that lie inside the input run 16 (or 8) neighbouring output cells in one vector, a tap
-        /// one load; the cells whose window reaches into the padding, other strides and the scalar path take the same sum one
-        /// cell at a time, so every path gives the same bits. Inception's 3x3 stride-1 padding-1 branch on 32x32x32 took about
+        /// The vector path copies each plane with zero columns either side and sums 16 (or 8) neighbouring windows in one
+        /// vector, a tap one load (at stride 2 or 3 every window start, keeping every stride-th); the scalar path and planes
+        /// too large for its stack copy take the same sum one cell at a time, so every path gives the same bits. A cell by
+        /// cell sum is one chain of dependent additions, 6 to 9 ns a cell here: ten times the vector path's time. Inception's 3x3 stride-1 padding-1 branch on 32x32x32 took about
         /// 258 µs as the generated scalar loop against ONNX Runtime's ~17 µs (CnnGen.Benchmarks <c>zoo sweep2 probe</c>, load 20);
         /// benchmarks/README.md has this kernel's figures.
         /// </remarks>
@@ -30,15 +31,61 @@ namespace CnnGen.Kernels
             int plane = height * width, outPlane = outHeight * outWidth;
             if (x.Length < channels * plane) throw new ArgumentException("Expected at least " + channels * plane + " floats.", nameof(x));
             if (y.Length < channels * outPlane) throw new ArgumentException("Expected at least " + channels * outPlane + " floats.", nameof(y));
-            int lanes = stride != 1 ? 0 : path switch
+            int lanes = path switch
             {
                 KernelPath.Vector512 when Vector512.IsHardwareAccelerated => 16,
                 KernelPath.Vector256 when Vector256.IsHardwareAccelerated => 8,
                 _ => 0,
             };
             float divisor = kernel * kernel;
-            // Output columns whose window lies inside the input's columns (stride 1): [insideFirst, insideEnd).
-            int insideFirst = Math.Min(padding, outWidth), insideEnd = Math.Max(insideFirst, Math.Min(outWidth, width + padding - kernel + 1));
+            // The vector path sums every window start of an output row (stride 1 apart) in chunks of lanes from a copy of the
+            // plane with zero columns either side (a zero added to a sum begun at +0 leaves its bits as they are), and keeps
+            // every stride-th: windows at the row ends, narrow rows and strides above 1 all run in vectors.
+            int starts = (outWidth - 1) * stride + 1, chunks = lanes == 0 ? 0 : (starts + lanes - 1) / lanes;
+            int rowLength = Math.Max(chunks * lanes + kernel, width + 2 * padding);
+            if (lanes == 0 || (long)height * rowLength + chunks * lanes > PoolingStackFloats)
+            {
+                AvgPoolCells(x, channels, height, width, kernel, stride, padding, outHeight, outWidth, y, divisor);
+                return;
+            }
+            Span<float> buffers = stackalloc float[height * rowLength + chunks * lanes];
+            buffers.Clear();
+            ref float padded = ref MemoryMarshal.GetReference(buffers);
+            ref float sums = ref Unsafe.Add(ref padded, height * rowLength);
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            for (int c = 0; c < channels; c++)
+            {
+                ref float input = ref Unsafe.Add(ref xs, c * plane);
+                for (int iy = 0; iy < height; iy++)
+                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref input, iy * width), width).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref padded, iy * rowLength + padding), width));
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    int top = oy * stride - padding;
+                    int firstRow = Math.Max(top, 0), endRow = Math.Min(top + kernel, height);
+                    ref float row = ref Unsafe.Add(ref ys, c * outPlane + oy * outWidth);
+                    // Stride 1 with a row of at least one vector: straight into y, the last chunk moved back to end at the row's end.
+                    bool direct = stride == 1 && outWidth >= lanes;
+                    for (int chunk = 0; chunk < chunks; chunk++)
+                    {
+                        int at = direct ? Math.Min(chunk * lanes, outWidth - lanes) : chunk * lanes;
+                        ref float target = ref direct ? ref Unsafe.Add(ref row, at) : ref Unsafe.Add(ref sums, at);
+                        if (lanes == 16) AverageVector512(ref padded, rowLength, firstRow, endRow, at, kernel, divisor, ref target);
+                        else AverageVector256(ref padded, rowLength, firstRow, endRow, at, kernel, divisor, ref target);
+                    }
+                    if (!direct)
+                        for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref row, ox) = Unsafe.Add(ref sums, ox * stride);
+                }
+            }
+        }
+
+        // Stack the vector path may take for its padded plane and sums (floats); larger planes take the cell-by-cell path.
+        private const int PoolingStackFloats = 16 * 1024;
+
+        private static void AvgPoolCells(ReadOnlySpan<float> x, int channels, int height, int width, int kernel, int stride, int padding, int outHeight, int outWidth,
+            Span<float> y, float divisor)
+        {
+            int plane = height * width, outPlane = outHeight * outWidth;
             ref float xs = ref MemoryMarshal.GetReference(x);
             ref float ys = ref MemoryMarshal.GetReference(y);
             for (int c = 0; c < channels; c++)
@@ -46,27 +93,9 @@ namespace CnnGen.Kernels
                 ref float input = ref Unsafe.Add(ref xs, c * plane);
                 for (int oy = 0; oy < outHeight; oy++)
                 {
-                    int top = oy * stride - padding;
                     ref float row = ref Unsafe.Add(ref ys, c * outPlane + oy * outWidth);
-                    if (lanes == 0 || insideEnd - insideFirst < lanes)
-                    {
-                        for (int ox = 0; ox < outWidth; ox++)
-                            Unsafe.Add(ref row, ox) = AverageCell(ref input, height, width, top, ox * stride - padding, kernel, divisor);
-                        continue;
-                    }
-                    for (int ox = 0; ox < insideFirst; ox++)
-                        Unsafe.Add(ref row, ox) = AverageCell(ref input, height, width, top, ox - padding, kernel, divisor);
-                    int firstRow = Math.Max(top, 0), endRow = Math.Min(top + kernel, height);
-                    // Whole vectors, then one more ending at insideEnd (it writes some cells again, with the same values).
-                    for (int ox = insideFirst; ; ox += lanes)
-                    {
-                        int at = Math.Min(ox, insideEnd - lanes);
-                        if (lanes == 16) AverageVector512(ref input, width, firstRow, endRow, at - padding, kernel, divisor, ref Unsafe.Add(ref row, at));
-                        else AverageVector256(ref input, width, firstRow, endRow, at - padding, kernel, divisor, ref Unsafe.Add(ref row, at));
-                        if (at == insideEnd - lanes) break;
-                    }
-                    for (int ox = insideEnd; ox < outWidth; ox++)
-                        Unsafe.Add(ref row, ox) = AverageCell(ref input, height, width, top, ox - padding, kernel, divisor);
+                    for (int ox = 0; ox < outWidth; ox++)
+                        Unsafe.Add(ref row, ox) = AverageCell(ref input, height, width, oy * stride - padding, ox * stride - padding, kernel, divisor);
                 }
             }
         }
@@ -84,7 +113,7 @@ namespace CnnGen.Kernels
             return sum / divisor;
         }
 
-        // 16 neighbouring windows whose columns lie inside the input: the same sum as AverageCell, lane by lane.
+        // 16 neighbouring windows of the padded rows firstRow to endRow: the same sum as AverageCell, lane by lane.
         private static void AverageVector512(ref float input, int width, int firstRow, int endRow, int left, int kernel, float divisor, ref float output)
         {
             var sum = Vector512<float>.Zero;
@@ -114,8 +143,8 @@ namespace CnnGen.Kernels
         /// would add them).
         /// </summary>
         /// <remarks>
-        /// At stride 1 each input cell gathers its shares, 16 (or 8) neighbouring cells in one vector where all their windows lie
-        /// inside the output; other strides and the scalar path scatter each output gradient one cell at a time.
+        /// At stride 1 each input cell gathers its shares, 16 (or 8) neighbouring cells in one vector from a copy of dy with zero
+        /// margins; other strides scatter each output gradient one cell at a time.
         /// </remarks>
         public static void AvgPoolBackward(ReadOnlySpan<float> dy, int channels, int height, int width, int kernel, int stride, int padding, Span<float> dx) =>
             AvgPoolBackwardOn(dy, channels, height, width, kernel, stride, padding, dx, KernelPaths.Default);
@@ -154,35 +183,50 @@ namespace CnnGen.Kernels
                 }
                 return;
             }
-            // Stride 1: input column ix lies in the windows of output columns ix + padding - kernel + 1 to ix + padding; all of
-            // them exist for ix in [gatherFirst, gatherEnd).
-            int gatherFirst = Math.Min(width, kernel - 1 - padding), gatherEnd = Math.Max(gatherFirst, Math.Min(width, outWidth - padding));
+            // Stride 1: input cell (iy, ix) lies in the windows of output rows iy + padding - kernel + 1 to iy + padding and
+            // columns ix + padding - kernel + 1 to ix + padding, those that exist. The vector path gathers 16 (or 8) neighbouring
+            // cells' shares from a copy of dy with kernel - 1 - padding zero columns either side (a zero share leaves a sum
+            // begun at +0 as it is); the scalar path and planes too large for its stack copy gather one cell at a time.
+            int margin = kernel - 1 - padding, chunks = lanes == 0 ? 0 : (width + lanes - 1) / lanes;
+            int rowLength = Math.Max(chunks * lanes + kernel, outWidth + 2 * margin);
+            if (lanes == 0 || (long)outHeight * rowLength + chunks * lanes > PoolingStackFloats)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    ref float gradients = ref Unsafe.Add(ref dys, c * outPlane);
+                    ref float inputs = ref Unsafe.Add(ref dxs, c * plane);
+                    for (int iy = 0; iy < height; iy++)
+                    {
+                        int lastRow = Math.Min(iy + padding, outHeight - 1), firstRow = Math.Max(iy + padding - kernel + 1, 0);
+                        for (int ix = 0; ix < width; ix++)
+                            Unsafe.Add(ref inputs, iy * width + ix) = GatherCell(ref gradients, outWidth, firstRow, lastRow, ix - margin, kernel, divisor);
+                    }
+                }
+                return;
+            }
+            Span<float> buffers = stackalloc float[outHeight * rowLength + chunks * lanes];
+            buffers.Clear();
+            ref float padded = ref MemoryMarshal.GetReference(buffers);
+            ref float shares = ref Unsafe.Add(ref padded, outHeight * rowLength);
+            bool direct = width >= lanes;
             for (int c = 0; c < channels; c++)
             {
                 ref float gradients = ref Unsafe.Add(ref dys, c * outPlane);
                 ref float inputs = ref Unsafe.Add(ref dxs, c * plane);
+                for (int oy = 0; oy < outHeight; oy++)
+                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref gradients, oy * outWidth), outWidth).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref padded, oy * rowLength + margin), outWidth));
                 for (int iy = 0; iy < height; iy++)
                 {
-                    // Output rows iy + padding - kernel + 1 to iy + padding (those that exist), in the output's scan order.
                     int lastRow = Math.Min(iy + padding, outHeight - 1), firstRow = Math.Max(iy + padding - kernel + 1, 0);
                     ref float row = ref Unsafe.Add(ref inputs, iy * width);
-                    if (lanes == 0 || gatherEnd - gatherFirst < lanes)
+                    for (int chunk = 0; chunk < chunks; chunk++)
                     {
-                        for (int ix = 0; ix < width; ix++)
-                            Unsafe.Add(ref row, ix) = GatherCell(ref gradients, outWidth, firstRow, lastRow, ix + padding - kernel + 1, kernel, divisor);
-                        continue;
+                        int at = direct ? Math.Min(chunk * lanes, width - lanes) : chunk * lanes;
+                        ref float target = ref direct ? ref Unsafe.Add(ref row, at) : ref Unsafe.Add(ref shares, at);
+                        if (lanes == 16) GatherVector512(ref padded, rowLength, firstRow, lastRow, at, kernel, divisor, ref target);
+                        else GatherVector256(ref padded, rowLength, firstRow, lastRow, at, kernel, divisor, ref target);
                     }
-                    for (int ix = 0; ix < gatherFirst; ix++)
-                        Unsafe.Add(ref row, ix) = GatherCell(ref gradients, outWidth, firstRow, lastRow, ix + padding - kernel + 1, kernel, divisor);
-                    for (int ix = gatherFirst; ; ix += lanes)
-                    {
-                        int at = Math.Min(ix, gatherEnd - lanes);
-                        if (lanes == 16) GatherVector512(ref gradients, outWidth, firstRow, lastRow, at + padding - kernel + 1, kernel, divisor, ref Unsafe.Add(ref row, at));
-                        else GatherVector256(ref gradients, outWidth, firstRow, lastRow, at + padding - kernel + 1, kernel, divisor, ref Unsafe.Add(ref row, at));
-                        if (at == gatherEnd - lanes) break;
-                    }
-                    for (int ix = gatherEnd; ix < width; ix++)
-                        Unsafe.Add(ref row, ix) = GatherCell(ref gradients, outWidth, firstRow, lastRow, ix + padding - kernel + 1, kernel, divisor);
+                    if (!direct) MemoryMarshal.CreateReadOnlySpan(ref shares, width).CopyTo(MemoryMarshal.CreateSpan(ref row, width));
                 }
             }
         }
