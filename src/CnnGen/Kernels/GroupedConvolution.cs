@@ -42,7 +42,9 @@ namespace CnnGen.Kernels
         //   128.0 / 29.6; 256 @8 g8 151.2 / 71.1; 128 @16 g2 403.5 / 112.1; 96 @14 g3 182.1 / 54.7; 48 @28 g4 141.9 / 49.1;
         //   512 @4 g32 103.4 / 28.9 (stride 1: every shape, 2.1x to 4.4x); stride 2: 128 @32 g8 162.9 / 78.9, 64 @32 g2 102.0 /
         //   56.2, but 256 @16 g32 (8 channels a group) 85.7 / 114.5. So stride 1 always, stride 2 from 16 channels a group.
-        //   The backward passes (KernelBench grouped, second table) run per group by the same kernels.
+        //   Backward (both gradients), im2col + GEMM against the route this picks, load 17-21: 128 @32 g32 685.2 / 186.7; 128 @16
+        //   g4 343.0 / 183.0; 128 @32 g8 s2 570.9 / 377.8; 64 @16 g8 176.4 / 44.8; 256 @8 g32 194.2 / 68.0; 128 @16 g2 514.3 /
+        //   360.3; 512 @4 g32 169.2 / 98.7; 64 @32 g2 s2 232.3 / 186.9 (every shape the rule takes; 256 @16 g32 s2 stays im2col).
         internal static bool GroupsAsDense(in ConvolutionGeometry g) =>
             g.Groups > 1 && g.GroupInChannels > 1 && g.KernelHeight == 3 && g.KernelWidth == 3 && g.DilationHeight == 1 && g.DilationWidth == 1
             && g.StrideHeight == g.StrideWidth && g.PaddingHeight == g.PaddingWidth && 2 * g.PaddingHeight <= 3
