@@ -396,9 +396,11 @@ namespace CnnGen.Tests
         [InlineData(8, 8)]   // depthwise
         [InlineData(8, 2)]   // grouped, im2col
         [InlineData(8, 1)]   // dense
-        public void RejectsShortSpans_AndAllocatesNothing(int channels, int groups)
+        [InlineData(32, 2)]  // grouped, each group by StridedConvolution
+        [InlineData(16, 4, 1)] // grouped, each group by DirectConvolution
+        public void RejectsShortSpans_AndAllocatesNothing(int channels, int groups, int stride = 2)
         {
-            var g = new ConvolutionGeometry(channels, 9, 9, channels, 3, 3, 2, 2, 1, 1, 1, 1, groups);
+            var g = new ConvolutionGeometry(channels, 9, 9, channels, 3, 3, stride, stride, 1, 1, 1, 1, groups);
             float[] x = new float[g.InLength], w = new float[g.WeightLength], b = new float[g.OutChannels], y = new float[g.OutLength];
             float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
             float[] dW = new float[g.WeightLength], dB = new float[g.OutChannels], dX = new float[g.InLength];
