@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10: TrainCpu.cs; -- zoo [probes|batch|sweep] [name part]: Zoo.cs)
+// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10: TrainCpu.cs; -- zoo [probes|batch|sweep|sweep2] [name part]: Zoo.cs)
 if (args.Length > 0 && args[0] == "zoo")
 {
-    bool probes = args.Length > 1 && args[1] == "probes", batch = args.Length > 1 && args[1] == "batch", sweep = args.Length > 1 && args[1] == "sweep";
-    CnnGen.Benchmarks.ZooComparison.Run(probes, batch, only: args.Length > (probes || batch || sweep ? 2 : 1) ? args[^1] : null, sweep);
+    bool probes = args.Length > 1 && args[1] == "probes", batch = args.Length > 1 && args[1] == "batch", sweep = args.Length > 1 && args[1] == "sweep", sweep2 = args.Length > 1 && args[1] == "sweep2";
+    CnnGen.Benchmarks.ZooComparison.Run(probes, batch, only: args.Length > (probes || batch || sweep || sweep2 ? 2 : 1) ? args[^1] : null, sweep, sweep2);
     return;
 }
 if (args.Length > 0 && args[0] == "train-cpu")

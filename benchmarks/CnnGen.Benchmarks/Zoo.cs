@@ -16,18 +16,18 @@ namespace CnnGen.Benchmarks
     /// table's five (initial weights) at batch 64 on two threads, as the table's batch-64 rows run them: CnnGen's batch split
     /// in two halves by ParallelEvaluation, against ONNX Runtime with two intra-op threads.
     /// </summary>
-    public static class ZooComparison
+    public static partial class ZooComparison
     {
         private static string? s_only;
 
         /// <summary>The scan; <paramref name="only"/>: the networks whose name contains it.</summary>
-        public static void Run(bool probes, bool batch = false, string? only = null, bool sweep = false)
+        public static void Run(bool probes, bool batch = false, string? only = null, bool sweep = false, bool sweep2 = false)
         {
             s_only = only;
-            if (sweep)
+            if (sweep || sweep2)
             {
                 // Probes (single layers) only when asked for by name: `-- zoo sweep probe`.
-                var chosen = SweepNetworks.Where(n => only is not null || !n.Name.StartsWith("probe", StringComparison.Ordinal)).ToArray();
+                var chosen = (sweep2 ? Sweep2Networks.Concat(Sweep2Probes) : SweepNetworks).Where(n => only is not null || !n.Name.StartsWith("probe", StringComparison.Ordinal)).ToArray();
                 foreach (var (name, create) in chosen) Compare(name, create);
                 foreach (var (name, create) in chosen) CompareBatch(name, create);
                 return;

@@ -897,6 +897,16 @@ namespace KernelBench
                 LanesPairs();
                 return;
             }
+            if (args.Length > 0 && args[0] == "grouped")
+            {
+                GroupedShapes();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "avgpool")
+            {
+                AvgPoolShapes();
+                return;
+            }
             if (args.Length > 0 && args[0] == "maxpool")
             {
                 MaxPoolShapes();
@@ -1625,6 +1635,100 @@ namespace KernelBench
                 DirectConvolution.PairsOfBlocks = true;
                 string name = $"{s.C} -> {s.OC} @{s.H}x{s.H}";
                 Console.WriteLine($"{name,-28} {pairs * 1e6,9:F2} {single * 1e6,13:F2} {single / pairs,8:F2}x {2.0 * s.OC * s.C * 9 * s.H * s.H / pairs / 1e9,8:F1}");
+            }
+        }
+
+        // "grouped": grouped 3x3 convolutions (not depthwise): GroupedConvolution's im2col + GEMM per group against each group
+        // run by DirectConvolution (stride 1) or StridedConvolution (stride 2) on its slices, interleaved.
+        private static void GroupedShapes()
+        {
+            var shapes = new (int C, int H, int G, int S)[]
+            {
+                (128, 32, 32, 1), (128, 16, 4, 1), (128, 32, 8, 2), (64, 32, 4, 1), (64, 16, 8, 1), (256, 8, 32, 1), (256, 8, 8, 1),
+                (128, 16, 2, 1), (96, 14, 3, 1), (256, 16, 32, 2), (64, 32, 2, 2), (48, 28, 4, 1), (512, 4, 32, 1),
+            };
+            float[] x = Fill(512 * 32 * 32, 1), w = Fill(512 * 512 * 9, 2), b = Fill(512, 3), y = new float[512 * 32 * 32], scratch = new float[1 << 22];
+            Console.WriteLine($"{"grouped 3x3 C @H g s",-26} {"im2col us",10} {"per-group direct us",20} {"GFLOP/s (faster)",17}");
+            foreach (var s in shapes)
+            {
+                int groupIn = s.C / s.G, inPlane = s.H * s.H;
+                var g = new ConvolutionGeometry(s.C, s.H, s.H, s.C, 3, 3, s.S, s.S, 1, 1, 1, 1, s.G);
+                int outPlane = g.OutHeight * g.OutWidth;
+                var (im2col, direct) = Interleaved(
+                    () => GroupedConvolution.Forward(g, x, w, b.AsSpan(0, s.C), y, scratch),
+                    () =>
+                    {
+                        for (int group = 0; group < s.G; group++)
+                        {
+                            var xs = x.AsSpan(group * groupIn * inPlane, groupIn * inPlane);
+                            var ws = w.AsSpan(group * groupIn * groupIn * 9, groupIn * groupIn * 9);
+                            var bs = b.AsSpan(group * groupIn, groupIn);
+                            var ys = y.AsSpan(group * groupIn * outPlane, groupIn * outPlane);
+                            if (s.S == 1) DirectConvolution.Forward(xs, groupIn, s.H, s.H, ws, bs, groupIn, 3, 1, ys, scratch, relu: false);
+                            else StridedConvolution.Forward(xs, groupIn, s.H, s.H, ws, bs, groupIn, 3, s.S, 1, ys, scratch, relu: false);
+                        }
+                    });
+                string name = $"{s.C} @{s.H} g{s.G} s{s.S}";
+                double flops = 2.0 * s.C * groupIn * 9 * outPlane;
+                Console.WriteLine($"{name,-26} {im2col * 1e6,10:F2} {direct * 1e6,20:F2} {flops / Math.Min(im2col, direct) / 1e9,17:F1}");
+            }
+            // The backward pass (weight and input gradients): GroupedConvolution.Backward (the route GroupsAsDense picks) against
+            // im2col + GEMM per group, the layer split into groups of one geometry each so it takes the im2col route.
+            float[] dy = Fill(512 * 32 * 32, 4), dw = new float[512 * 512 * 9], dx = new float[512 * 32 * 32];
+            Console.WriteLine($"{"backward grouped 3x3",-26} {"im2col us",10} {"picked route us",20}");
+            foreach (var s in shapes)
+            {
+                var g = new ConvolutionGeometry(s.C, s.H, s.H, s.C, 3, 3, s.S, s.S, 1, 1, 1, 1, s.G);
+                int groupIn = s.C / s.G, inPlane = s.H * s.H, outPlane = g.OutHeight * g.OutWidth;
+                var (im2col, picked) = Interleaved(
+                    () =>
+                    {
+                        for (int group = 0; group < s.G; group++)
+                        {
+                            var input = x.AsSpan(group * groupIn * inPlane, groupIn * inPlane);
+                            int depth = groupIn * 9;
+                            var one = new ConvolutionGeometry(groupIn, s.H, s.H, groupIn, 3, 3, s.S, s.S, 1, 1, 1, 1, 1);
+                            ConvolutionColumns.Expand(input, groupIn, one, scratch);
+                            GroupedConvolution.Multiply(KernelPaths.Default, false, true, groupIn, depth, outPlane, dy.AsSpan(group * groupIn * outPlane), outPlane, scratch, outPlane,
+                                dw.AsSpan(group * groupIn * depth), depth, accumulate: true);
+                            var dcols = scratch.AsSpan(0, depth * outPlane);
+                            GroupedConvolution.Multiply(KernelPaths.Default, true, false, depth, outPlane, groupIn, w.AsSpan(group * groupIn * depth), depth, dy.AsSpan(group * groupIn * outPlane), outPlane, dcols, outPlane, accumulate: false);
+                            var dxs = dx.AsSpan(group * groupIn * inPlane, groupIn * inPlane);
+                            dxs.Clear();
+                            ConvolutionColumns.AccumulateBack(dcols, groupIn, one, dxs);
+                        }
+                    },
+                    () => GroupedConvolution.Backward(g, x, w, dy, dw, default, dx, scratch));
+                string name = $"{s.C} @{s.H} g{s.G} s{s.S}";
+                Console.WriteLine($"{name,-26} {im2col * 1e6,10:F2} {picked * 1e6,20:F2}");
+            }
+        }
+
+        // "avgpool": Pooling.AvgPool and its backward on the vector path against the same kernel one cell at a time (the
+        // scalar path, the generated loop's order), interleaved, over channels 3-256, maps 7-64 (odd ones too), windows 2, 3
+        // and 5, stride 1 (the vector case) and 2; next to a copy of the input (the memory traffic's floor).
+        private static void AvgPoolShapes()
+        {
+            var shapes = new (int C, int H, int K, int S, int P)[]
+            {
+                (32, 32, 3, 1, 1), (64, 16, 3, 1, 1), (192, 28, 3, 1, 1), (16, 64, 3, 1, 1), (3, 37, 3, 1, 1), (128, 8, 3, 1, 1),
+                (256, 7, 3, 1, 1), (32, 33, 5, 1, 2), (64, 15, 2, 1, 0), (64, 32, 3, 2, 1), (32, 37, 3, 2, 1),
+            };
+            float[] x = Fill(256 * 64 * 64, 1), y = new float[256 * 64 * 64];
+            var vector = KernelPaths.Default;
+            Console.WriteLine($"{"avg pool",-24} {"vector us",10} {"scalar us",10} {"back vec",9} {"back scal",10} {"copy us",8}");
+            foreach (var s in shapes)
+            {
+                int length = s.C * s.H * s.H;
+                var (forward, forwardScalar) = Interleaved(
+                    () => Pooling.AvgPoolOn(x, s.C, s.H, s.H, s.K, s.S, s.P, y, vector),
+                    () => Pooling.AvgPoolOn(x, s.C, s.H, s.H, s.K, s.S, s.P, y, DirectConvolution.KernelPath.Scalar));
+                var (backward, backwardScalar) = Interleaved(
+                    () => Pooling.AvgPoolBackwardOn(x, s.C, s.H, s.H, s.K, s.S, s.P, y, vector),
+                    () => Pooling.AvgPoolBackwardOn(x, s.C, s.H, s.H, s.K, s.S, s.P, y, DirectConvolution.KernelPath.Scalar));
+                double copy = TimeShort(() => x.AsSpan(0, length).CopyTo(y));
+                string name = $"{s.C}x{s.H}x{s.H} k{s.K} s{s.S} p{s.P}";
+                Console.WriteLine($"{name,-24} {forward * 1e6,10:F2} {forwardScalar * 1e6,10:F2} {backward * 1e6,9:F2} {backwardScalar * 1e6,10:F2} {copy * 1e6,8:F2}");
             }
         }
 

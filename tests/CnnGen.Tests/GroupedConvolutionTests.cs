@@ -58,6 +58,14 @@ namespace CnnGen.Tests
                 new[] { 8, 10, 6, 16, 3, 3, 1, 1, 0, 0, 2, 2, 1, 0 },      // d2 unpadded: 6x2 output
                 new[] { 24, 16, 16, 48, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1 },    // d2, 8x8 phases, lanes kernel
                 new[] { 4, 11, 12, 4, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1 },      // d2 on an odd height: the im2col route
+                // Grouped 3x3 (not depthwise): each group through DirectConvolution (stride 1) or StridedConvolution (stride 2,
+                // 16 or more channels a group); stride 2 with fewer stays on im2col.
+                new[] { 128, 16, 16, 128, 3, 3, 1, 1, 1, 1, 1, 1, 32, 1 }, // ResNeXt's 32 groups of 4
+                new[] { 64, 9, 13, 64, 3, 3, 1, 1, 1, 1, 1, 1, 4, 0 },     // 4 groups of 16, odd map, no bias
+                new[] { 40, 11, 11, 80, 3, 3, 1, 1, 0, 0, 1, 1, 2, 1 },    // 20 in, 40 out a group (no multiples of 16), unpadded
+                new[] { 128, 16, 16, 128, 3, 3, 2, 2, 1, 1, 1, 1, 8, 1 },  // stride 2, 8 groups of 16
+                new[] { 40, 15, 17, 40, 3, 3, 2, 2, 1, 1, 1, 1, 2, 0 },    // stride 2, 20 a group, odd map
+                new[] { 64, 12, 12, 64, 3, 3, 2, 2, 1, 1, 1, 1, 8, 1 },    // stride 2, 8 a group: im2col
             };
             var random = new Random(7);
             for (int trial = 0; trial < 30; trial++)
@@ -200,6 +208,18 @@ namespace CnnGen.Tests
             Assert.False(DilatedConvolution.Handles(Make(new[] { 4, 12, 12, 4, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1 })));  // no dilation
         }
 
+        [Fact]
+        public void GroupedLayers_RunPerGroupByTheDenseKernels_WhereMeasuredToPay()
+        {
+            Assert.True(GroupedConvolution.GroupsAsDense(Make(new[] { 128, 16, 16, 128, 3, 3, 1, 1, 1, 1, 1, 1, 32, 1 })));
+            Assert.True(GroupedConvolution.GroupsAsDense(Make(new[] { 128, 16, 16, 128, 3, 3, 2, 2, 1, 1, 1, 1, 8, 1 })));
+            Assert.False(GroupedConvolution.GroupsAsDense(Make(new[] { 64, 12, 12, 64, 3, 3, 2, 2, 1, 1, 1, 1, 8, 1 })));  // 8 a group at stride 2
+            Assert.False(GroupedConvolution.GroupsAsDense(Make(new[] { 8, 12, 12, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 1 })));    // depthwise
+            Assert.False(GroupedConvolution.GroupsAsDense(Make(new[] { 8, 12, 12, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 })));    // one group
+            Assert.False(GroupedConvolution.GroupsAsDense(Make(new[] { 8, 12, 12, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 1 })));    // dilated
+            Assert.False(GroupedConvolution.GroupsAsDense(Make(new[] { 8, 12, 12, 8, 1, 3, 1, 1, 0, 1, 1, 1, 2, 1 })));    // 1x3
+        }
+
         [Theory]
         [MemberData(nameof(Cases))]
         public void ForwardAndBackward_MatchTheDefinition(string pathName, int index)
@@ -224,7 +244,8 @@ namespace CnnGen.Tests
             double inputTolerance = Tolerance(g.GroupOutChannels * g.KernelHeight * g.KernelWidth);
             // Dilated layers run their phases through DirectConvolution, Winograd F(4x4, 3x3) included on Vector512: held to
             // the Winograd tests' bound (2e-5 of each output's magnitude) where that is the wider one.
-            bool winogradPhases = path == DirectConvolution.KernelPath.Vector512 && DilatedConvolution.Handles(g);
+            // Grouped 3x3 layers run each group through DirectConvolution, Winograd included, alike.
+            bool winogradPhases = path == DirectConvolution.KernelPath.Vector512 && (DilatedConvolution.Handles(g) || GroupedConvolution.GroupsAsDense(g));
             if (winogradPhases) AssertWithinMagnitude(y, expected, magnitude, forwardTolerance, $"{path} {g} y");
             else Close(y.AsSpan(0, g.OutLength), expected, forwardTolerance, $"{path} {g} y");
             for (int i = g.OutLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]));
@@ -313,6 +334,8 @@ namespace CnnGen.Tests
         [InlineData(4, 6, 7, 4, 3, 2, 2, 1, 1, 0, 1, 2, 4)]
         [InlineData(4, 7, 9, 6, 2, 3, 2, 3, 1, 2, 2, 1, 2)]
         [InlineData(2, 9, 11, 4, 3, 3, 2, 2, 2, 2, 2, 2, 2)]
+        [InlineData(8, 7, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2)]      // grouped 3x3: per group by DirectConvolution
+        [InlineData(32, 7, 9, 32, 3, 3, 2, 2, 1, 1, 1, 1, 2)]    // grouped 3x3 stride 2, 16 a group: by StridedConvolution
         public void Gradients_MatchFiniteDifferences(int c, int h, int w, int oc, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int groups)
         {
             var g = new ConvolutionGeometry(c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups);
@@ -373,9 +396,11 @@ namespace CnnGen.Tests
         [InlineData(8, 8)]   // depthwise
         [InlineData(8, 2)]   // grouped, im2col
         [InlineData(8, 1)]   // dense
-        public void RejectsShortSpans_AndAllocatesNothing(int channels, int groups)
+        [InlineData(32, 2)]  // grouped, each group by StridedConvolution
+        [InlineData(16, 4, 1)] // grouped, each group by DirectConvolution
+        public void RejectsShortSpans_AndAllocatesNothing(int channels, int groups, int stride = 2)
         {
-            var g = new ConvolutionGeometry(channels, 9, 9, channels, 3, 3, 2, 2, 1, 1, 1, 1, groups);
+            var g = new ConvolutionGeometry(channels, 9, 9, channels, 3, 3, stride, stride, 1, 1, 1, 1, groups);
             float[] x = new float[g.InLength], w = new float[g.WeightLength], b = new float[g.OutChannels], y = new float[g.OutLength];
             float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
             float[] dW = new float[g.WeightLength], dB = new float[g.OutChannels], dX = new float[g.InLength];

@@ -119,6 +119,27 @@ namespace CnnGen.Tests
 
         [Theory]
         [MemberData(nameof(Paths))]
+        public void AveragePooling_MatchesPyTorch(string pathName)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            int count = 0;
+            foreach (string name in Cases("avgpool"))
+            {
+                int[] p = Geometry(name);
+                int c = p[0], h = p[1], w = p[2], kernel = p[3], stride = p[4], padding = p[5];
+                float[] x = Fixture.GetFloats(name + ".x"), dy = Fixture.GetFloats(name + ".dy");
+                float[] y = new float[Fixture.GetFloats(name + ".y").Length], dx = new float[x.Length];
+                Pooling.AvgPoolOn(x, c, h, w, kernel, stride, padding, y, path);
+                Pooling.AvgPoolBackwardOn(dy, c, h, w, kernel, stride, padding, dx, path);
+                Close(y, name + ".y", path.ToString());
+                Close(dx, name + ".dx", path.ToString());
+                count++;
+            }
+            Assert.Equal(6, count);
+        }
+
+        [Theory]
+        [MemberData(nameof(Paths))]
         public void Activations_MatchPyTorch(string pathName)
         {
             var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);

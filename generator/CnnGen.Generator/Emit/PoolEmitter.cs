@@ -15,7 +15,7 @@ namespace CnnGen.Generator.Emit
 
         protected override void EmitSampleBody(IndentedWriter w, PlannedLayer layer)
         {
-            var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
+            var (input, spec) = (layer.Input, layer.Spec);
             bool max = layer.Kind == LayerKind.MaxPool;
             if (IsVectorMaxPool(layer))
             {
@@ -31,33 +31,18 @@ namespace CnnGen.Generator.Emit
                     + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", y);");
                 return;
             }
-            // Average pooling: the padding is 0 and counts in the divisor.
-            if (spec.Padding == 0 && spec.Kernel <= 4)
+            // Average pooling: the padding is 0 and counts in the divisor. Strided windows inside the input are written out;
+            // stride 1 (vectors of neighbouring windows) and padded windows run the runtime's kernel.
+            if (IsUnrolledAvgPool(layer))
             {
                 EmitUnrolledWindows(w, layer);
                 return;
             }
-            using (w.OpenBlock("for (int c = 0; c < " + Int(output.Channels) + "; c++)"))
-            using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
-            using (w.OpenBlock("for (int ox = 0; ox < " + Int(output.Width) + "; ox++)"))
-            {
-                w.Line("float acc = 0f;");
-                using (w.OpenBlock("for (int ky = 0; ky < " + Int(spec.Kernel) + "; ky++)"))
-                {
-                    w.Line("int iy = " + Affine("oy", spec.Stride, -spec.Padding) + " + ky;");
-                    if (spec.Padding > 0) w.Line("if ((uint)iy >= " + Int(input.Height) + "u) continue; // padding");
-                    using (w.OpenBlock("for (int kx = 0; kx < " + Int(spec.Kernel) + "; kx++)"))
-                    {
-                        w.Line("int ix = " + Affine("ox", spec.Stride, -spec.Padding) + " + kx;");
-                        if (spec.Padding > 0) w.Line("if ((uint)ix >= " + Int(input.Width) + "u) continue;");
-                        w.Line("float v = x[(c * " + Int(input.Height) + " + iy) * " + Int(input.Width) + " + ix];");
-                        w.Line("acc += v;");
-                    }
-                }
-                string result = "acc / " + Float(spec.Kernel * spec.Kernel);
-                w.Line("y[(c * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox] = " + result + ";");
-            }
+            w.Line("global::CnnGen.Kernels.Pooling.AvgPool(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+                + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", y);");
         }
+
+        private static bool IsUnrolledAvgPool(PlannedLayer layer) => layer.Spec.Padding == 0 && layer.Spec.Kernel <= 4 && layer.Spec.Stride > 1;
 
         /// <summary>The common max-pooling layer, 2x2 at stride 2 without padding, runs on the runtime's vector kernel.</summary>
         private static bool IsVectorMaxPool(PlannedLayer layer) =>
@@ -103,7 +88,7 @@ namespace CnnGen.Generator.Emit
 
         protected override void EmitBackwardInputBody(IndentedWriter w, PlannedLayer layer)
         {
-            var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
+            var (input, spec) = (layer.Input, layer.Spec);
             bool max = layer.Kind == LayerKind.MaxPool;
             if (IsVectorMaxPool(layer))
             {
@@ -118,24 +103,8 @@ namespace CnnGen.Generator.Emit
                 return;
             }
             // Average pooling: each output gradient spread evenly over its window, padded cells included.
-            w.Line("dx.Clear();");
-            using (w.OpenBlock("for (int c = 0; c < " + Int(output.Channels) + "; c++)"))
-            using (w.OpenBlock("for (int oy = 0; oy < " + Int(output.Height) + "; oy++)"))
-            using (w.OpenBlock("for (int ox = 0; ox < " + Int(output.Width) + "; ox++)"))
-            {
-                w.Line("float g = dy[(c * " + Int(output.Height) + " + oy) * " + Int(output.Width) + " + ox] / " + Float(spec.Kernel * spec.Kernel) + ";");
-                using (w.OpenBlock("for (int ky = 0; ky < " + Int(spec.Kernel) + "; ky++)"))
-                {
-                    w.Line("int iy = " + Affine("oy", spec.Stride, -spec.Padding) + " + ky;");
-                    if (spec.Padding > 0) w.Line("if ((uint)iy >= " + Int(input.Height) + "u) continue;");
-                    using (w.OpenBlock("for (int kx = 0; kx < " + Int(spec.Kernel) + "; kx++)"))
-                    {
-                        w.Line("int ix = " + Affine("ox", spec.Stride, -spec.Padding) + " + kx;");
-                        if (spec.Padding > 0) w.Line("if ((uint)ix >= " + Int(input.Width) + "u) continue;");
-                        w.Line("dx[(c * " + Int(input.Height) + " + iy) * " + Int(input.Width) + " + ix] += g;");
-                    }
-                }
-            }
+            w.Line("global::CnnGen.Kernels.Pooling.AvgPoolBackward(dy, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+                + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", dx);");
         }
     }
 }

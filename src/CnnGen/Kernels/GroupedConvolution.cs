@@ -11,7 +11,8 @@ namespace CnnGen.Kernels
     /// <remarks>
     /// <para>
     /// Depthwise layers (one input channel per group, any channel multiplier) run the direct kernel of
-    /// <see cref="DepthwiseConvolution"/>, vectorized along the output row. Dilated stride-1 layers of one group run as d²
+    /// <see cref="DepthwiseConvolution"/>, vectorized along the output row. Grouped 3x3 layers at stride 1 (and stride 2 from
+    /// 16 channels a group) run each group on its slices by <see cref="DirectConvolution"/> or <see cref="StridedConvolution"/>. Dilated stride-1 layers of one group run as d²
     /// undilated convolutions on the input's phases (<see cref="DilatedConvolution"/>), where that identity holds. A grouped 1x1 stride-1 unpadded kernel runs
     /// each group as a <see cref="PointwiseConvolution"/> (its input is its columns). Every other layer runs per group as
     /// im2col (<see cref="ConvolutionColumns"/>) and a <see cref="Gemm"/> product: y_g = W_g · cols_g, started at the bias.
@@ -29,10 +30,30 @@ namespace CnnGen.Kernels
             if (g.GroupInChannels == 1) return DepthwiseConvolution.ScratchLength(g);
             if (IsPointwise(g)) return 0;
             if (DilatedConvolution.Handles(g)) return DilatedConvolution.ScratchLength(g);
+            if (GroupsAsDense(g)) return DenseScratchLength(g);
             long length = (long)g.GroupInChannels * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth;
             if (length > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The columns of this convolution do not fit in a span.");
             return (int)length;
         }
+
+        // Grouped 3x3 layers (not depthwise), KernelBench grouped, µs, 2026-12-02, load 17-20, interleaved: im2col + GEMM per
+        // group against each group run on its slices by DirectConvolution (stride 1) or StridedConvolution (stride 2):
+        //   128 @32x32 g32 258.2 / 80.3; 128 @16 g4 192.5 / 59.0; 64 @32 g4 348.1 / 78.9; 64 @16 g8 46.1 / 17.3; 256 @8 g32
+        //   128.0 / 29.6; 256 @8 g8 151.2 / 71.1; 128 @16 g2 403.5 / 112.1; 96 @14 g3 182.1 / 54.7; 48 @28 g4 141.9 / 49.1;
+        //   512 @4 g32 103.4 / 28.9 (stride 1: every shape, 2.1x to 4.4x); stride 2: 128 @32 g8 162.9 / 78.9, 64 @32 g2 102.0 /
+        //   56.2, but 256 @16 g32 (8 channels a group) 85.7 / 114.5. So stride 1 always, stride 2 from 16 channels a group.
+        //   Backward (both gradients), im2col + GEMM against the route this picks, load 17-21: 128 @32 g32 685.2 / 186.7; 128 @16
+        //   g4 343.0 / 183.0; 128 @32 g8 s2 570.9 / 377.8; 64 @16 g8 176.4 / 44.8; 256 @8 g32 194.2 / 68.0; 128 @16 g2 514.3 /
+        //   360.3; 512 @4 g32 169.2 / 98.7; 64 @32 g2 s2 232.3 / 186.9 (every shape the rule takes; 256 @16 g32 s2 stays im2col).
+        internal static bool GroupsAsDense(in ConvolutionGeometry g) =>
+            g.Groups > 1 && g.GroupInChannels > 1 && g.KernelHeight == 3 && g.KernelWidth == 3 && g.DilationHeight == 1 && g.DilationWidth == 1
+            && g.StrideHeight == g.StrideWidth && g.PaddingHeight == g.PaddingWidth && 2 * g.PaddingHeight <= 3
+            && (g.StrideHeight == 1 || (g.StrideHeight == 2 && g.GroupInChannels >= 16));
+
+        private static int DenseScratchLength(in ConvolutionGeometry g) =>
+            g.StrideHeight == 1
+                ? DirectConvolution.ScratchLength(g.GroupInChannels, g.InHeight, g.InWidth, g.GroupOutChannels, 3, g.PaddingHeight)
+                : StridedConvolution.ScratchLength(g.GroupInChannels, g.InHeight, g.InWidth, g.GroupOutChannels, 3, g.StrideHeight, g.PaddingHeight);
 
         // A 1x1 kernel at stride 1 without padding reads the input as it is: its columns are the input's rows.
         private static bool IsPointwise(in ConvolutionGeometry g) =>
@@ -84,6 +105,22 @@ namespace CnnGen.Kernels
             }
             int plane = g.OutHeight * g.OutWidth, inPlane = g.InHeight * g.InWidth;
             int groupIn = g.GroupInChannels, groupOut = g.GroupOutChannels, depth = groupIn * g.KernelHeight * g.KernelWidth;
+            if (GroupsAsDense(g))
+            {
+                for (int group = 0; group < g.Groups; group++)
+                {
+                    var input = x.Slice(group * groupIn * inPlane, groupIn * inPlane);
+                    var w = weight.Slice(group * groupOut * depth, groupOut * depth);
+                    var b = bias.IsEmpty ? default : bias.Slice(group * groupOut, groupOut);
+                    var output = y.Slice(group * groupOut * plane, groupOut * plane);
+                    if (g.StrideHeight == 1)
+                        DirectConvolution.ForwardOn(input, groupIn, g.InHeight, g.InWidth, w, b, groupOut, 3, g.PaddingHeight, output, scratch, relu: false, pool: false, path);
+                    else
+                        StridedConvolution.ForwardOn(input, groupIn, g.InHeight, g.InWidth, w, b, groupOut, 3, g.StrideHeight, g.PaddingHeight, output, scratch, relu: false, path);
+                }
+                clamp.ApplyInPlace(y.Slice(0, g.OutLength), path);
+                return;
+            }
             if (IsPointwise(g) && GroupsAsPointwisePays(g, path))
             {
                 // Each group is a pointwise product of its own: the register-tiled kernel, bias and bounds in its accumulators
@@ -171,6 +208,23 @@ namespace CnnGen.Kernels
                 return;
             }
             int groupIn = g.GroupInChannels, groupOut = g.GroupOutChannels, depth = groupIn * g.KernelHeight * g.KernelWidth;
+            if (GroupsAsDense(g))
+            {
+                // Each kernel adds its group's weight gradient and writes its input gradient (an empty span skips either).
+                for (int group = 0; group < g.Groups; group++)
+                {
+                    var input = x.Slice(group * groupIn * inPlane, groupIn * inPlane);
+                    var dy = outputGradient.Slice(group * groupOut * plane, groupOut * plane);
+                    var w = weight.Slice(group * groupOut * depth, groupOut * depth);
+                    var dw = weightGradient.IsEmpty ? default : weightGradient.Slice(group * groupOut * depth, groupOut * depth);
+                    var dx = inputGradient.IsEmpty ? default : inputGradient.Slice(group * groupIn * inPlane, groupIn * inPlane);
+                    if (g.StrideHeight == 1)
+                        DirectConvolution.BackwardOn(input, groupIn, g.InHeight, g.InWidth, w, dy, groupOut, 3, g.PaddingHeight, dw, dx, scratch, path);
+                    else
+                        StridedConvolution.BackwardOn(input, groupIn, g.InHeight, g.InWidth, w, dy, groupOut, 3, g.StrideHeight, g.PaddingHeight, dw, dx, scratch, path);
+                }
+                return;
+            }
             bool pointwise = IsPointwise(g);
             for (int group = 0; group < g.Groups; group++)
             {

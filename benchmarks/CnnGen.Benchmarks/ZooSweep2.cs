@@ -1,0 +1,290 @@
+using CnnGen;
+using System;
+
+namespace CnnGen.Benchmarks.Zoo.Sweep2
+{
+    // `-- zoo sweep2`: a second scan for cliffs over designs neither the zoo nor `zoo sweep` has (issue 14's targets are
+    // checked on networks we have not seen). Each runs at batch 1 and at batch 64 against ONNX Runtime.
+
+    /// <summary>ResNeXt-style: 1x1 reduce, grouped 3x3 (32, 8 and 4 groups, not depthwise), 1x1 expand, residual adds.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Residual]
+        [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(128, 3, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(64, 1, Bias = false)] [BatchNorm]
+    [End] [ReLU]
+    [Residual]
+        [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(128, 3, Stride = 2, Padding = 1, Groups = 8, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(128, 1, Bias = false)] [BatchNorm]
+    [Shortcut]
+        [Conv2d(128, 1, Stride = 2, Bias = false)] [BatchNorm]
+    [End] [ReLU]
+    [Residual]
+        [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(128, 3, Padding = 1, Groups = 4, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(128, 1, Bias = false)] [BatchNorm]
+    [End] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class ResNeXtNet { }
+
+    /// <summary>MobileNetV3-style: Hardswish stem, inverted residuals with 5x5 depthwise (stride 1 and 2), ReLU6 and Hardswish.</summary>
+    [Network(3, 64, 64)]
+    [Conv2d(16, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [Hardswish]
+    [Residual]
+        [Conv2d(16, 3, Padding = 1, Groups = 16, Bias = false)] [BatchNorm] [ReLU6]
+        [Conv2d(16, 1, Bias = false)] [BatchNorm]
+    [End]
+    [Conv2d(72, 1, Bias = false)] [BatchNorm] [ReLU6]
+    [Conv2d(72, 5, Stride = 2, Padding = 2, Groups = 72, Bias = false)] [BatchNorm] [ReLU6]
+    [Conv2d(40, 1, Bias = false)] [BatchNorm]
+    [Residual]
+        [Conv2d(120, 1, Bias = false)] [BatchNorm] [Hardswish]
+        [Conv2d(120, 5, Padding = 2, Groups = 120, Bias = false)] [BatchNorm] [Hardswish]
+        [Conv2d(40, 1, Bias = false)] [BatchNorm]
+    [End]
+    [Conv2d(240, 1, Bias = false)] [BatchNorm] [Hardswish]
+    [Conv2d(240, 5, Stride = 2, Padding = 2, Groups = 240, Bias = false)] [BatchNorm] [Hardswish]
+    [Conv2d(80, 1, Bias = false)] [BatchNorm]
+    [Conv2d(480, 1, Bias = false)] [BatchNorm] [Hardswish]
+    [GlobalAvgPool] [Flatten] [Linear(128)] [Hardswish] [Linear(10)]
+    public partial class MobileNetV3Net { }
+
+    /// <summary>
+    /// U-Net-style encoder-decoder on 3x64x64: stride-2 and pooled encoders, transposed 2x2 s2, 4x4 s2 p1 (DCGAN) and
+    /// 3x3 s2 p1 op1 decoders, concatenated skips, a sigmoid mask at the end.
+    /// </summary>
+    [Network(3, 64, 64)]
+    [Conv2d(16, 3, Padding = 1)] [ReLU]
+    [Concat]
+        [Branch]
+        [Branch]
+            [Conv2d(32, 3, Stride = 2, Padding = 1)] [ReLU]
+            [Concat]
+                [Branch]
+                [Branch]
+                    [MaxPool(2)] [Conv2d(64, 3, Padding = 1)] [ReLU]
+                    [Concat]
+                        [Branch]
+                        [Branch]
+                            [Conv2d(128, 3, Stride = 2, Padding = 1)] [ReLU]
+                            [ConvTranspose2d(64, 3, Stride = 2, Padding = 1, OutputPadding = 1)] [ReLU]
+                    [End]
+                    [Conv2d(64, 3, Padding = 1)] [ReLU]
+                    [ConvTranspose2d(32, 4, Stride = 2, Padding = 1)] [ReLU]
+            [End]
+            [Conv2d(32, 3, Padding = 1)] [ReLU]
+            [ConvTranspose2d(16, 2, Stride = 2)] [ReLU]
+    [End]
+    [Conv2d(16, 3, Padding = 1)] [ReLU]
+    [Conv2d(1, 1)] [Sigmoid]
+    public partial class UNetNet { }
+
+    /// <summary>An upsampling decoder: nearest and bilinear x2 each followed by a 3x3 convolution, from a 4x4 code to 3x32x32.</summary>
+    [Network(64, 4, 4)]
+    [Conv2d(128, 3, Padding = 1)] [ReLU]
+    [Upsample(2)] [Conv2d(64, 3, Padding = 1)] [BatchNorm] [ReLU]
+    [Upsample(2, Mode = UpsampleMode.Bilinear)] [Conv2d(32, 3, Padding = 1)] [BatchNorm] [ReLU]
+    [Upsample(2, Mode = UpsampleMode.Bilinear)] [Conv2d(3, 3, Padding = 1)] [Tanh]
+    public partial class UpsampleDecoderNet { }
+
+    /// <summary>DenseNet-style: growth 12 through concatenations, 1x1 bottlenecks, batch-norm and ReLU first, an AvgPool(2) transition.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(24, 3, Padding = 1, Bias = false)]
+    [Concat] [Branch] [Branch] [BatchNorm] [ReLU] [Conv2d(48, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(12, 3, Padding = 1, Bias = false)] [End]
+    [Concat] [Branch] [Branch] [BatchNorm] [ReLU] [Conv2d(48, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(12, 3, Padding = 1, Bias = false)] [End]
+    [Concat] [Branch] [Branch] [BatchNorm] [ReLU] [Conv2d(48, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(12, 3, Padding = 1, Bias = false)] [End]
+    [BatchNorm] [ReLU] [Conv2d(30, 1, Bias = false)] [AvgPool(2)]
+    [Concat] [Branch] [Branch] [BatchNorm] [ReLU] [Conv2d(48, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(12, 3, Padding = 1, Bias = false)] [End]
+    [Concat] [Branch] [Branch] [BatchNorm] [ReLU] [Conv2d(48, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(12, 3, Padding = 1, Bias = false)] [End]
+    [BatchNorm] [ReLU] [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class DenseNet { }
+
+    /// <summary>Inception-style: four branches (1x1; 1x1 then 1x3 and 3x1; 1x1 then 5x5; 3x3 s1 p1 average pooling then 1x1), concatenated.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Concat]
+        [Branch] [Conv2d(16, 1)] [ReLU]
+        [Branch] [Conv2d(16, 1)] [ReLU] [Conv2d(24, 1, 3, PaddingHeight = 0, PaddingWidth = 1)] [ReLU] [Conv2d(24, 3, 1, PaddingHeight = 1, PaddingWidth = 0)] [ReLU]
+        [Branch] [Conv2d(8, 1)] [ReLU] [Conv2d(16, 5, Padding = 2)] [ReLU]
+        [Branch] [AvgPool(3, Stride = 1, Padding = 1)] [Conv2d(16, 1)] [ReLU]
+    [End]
+    [MaxPool(2)]
+    [Concat]
+        [Branch] [Conv2d(32, 1)] [ReLU]
+        [Branch] [Conv2d(32, 1)] [ReLU] [Conv2d(48, 1, 3, PaddingHeight = 0, PaddingWidth = 1)] [ReLU] [Conv2d(48, 3, 1, PaddingHeight = 1, PaddingWidth = 0)] [ReLU]
+        [Branch] [Conv2d(16, 1)] [ReLU] [Conv2d(32, 5, Padding = 2)] [ReLU]
+        [Branch] [AvgPool(3, Stride = 1, Padding = 1)] [Conv2d(32, 1)] [ReLU]
+    [End]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class InceptionNet { }
+
+    /// <summary>ResNet downsampling on 3x112x112: 7x7 s2 stem, 3x3 s2 p1 max pooling, a basic block, a stride-2 block with a 1x1 s2 shortcut.</summary>
+    [Network(3, 112, 112)]
+    [Conv2d(32, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU] [MaxPool(3, Stride = 2, Padding = 1)]
+    [Residual]
+        [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm]
+    [End] [ReLU]
+    [Residual]
+        [Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm]
+    [Shortcut]
+        [Conv2d(64, 1, Stride = 2, Bias = false)] [BatchNorm]
+    [End] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class ResNetDownsampleNet { }
+
+    /// <summary>An odd map (3x37x37) and channel counts that are no multiple of 16 (5, 12, 20, 40, 80), stride 2 twice.</summary>
+    [Network(3, 37, 37)]
+    [Conv2d(5, 3, Padding = 1)] [ReLU]
+    [Conv2d(12, 3, Padding = 1)] [BatchNorm] [ReLU]
+    [Conv2d(20, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
+    [Conv2d(40, 3, Padding = 1)] [BatchNorm] [ReLU]
+    [Conv2d(80, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class OddMapNet { }
+
+    /// <summary>A non-square map, 3x48x96, 12 to 48 channels, max pooling.</summary>
+    [Network(3, 48, 96)]
+    [Conv2d(12, 3, Padding = 1)] [ReLU] [MaxPool(2)]
+    [Conv2d(24, 3, Padding = 1)] [ReLU] [MaxPool(2)]
+    [Conv2d(48, 3, Padding = 1)] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class WideMapNet { }
+
+    /// <summary>Few channels (8) on a large map (3x128x128), then 16 after pooling.</summary>
+    [Network(3, 128, 128)]
+    [Conv2d(8, 3, Padding = 1)] [ReLU]
+    [Conv2d(8, 3, Padding = 1)] [ReLU] [MaxPool(2)]
+    [Conv2d(16, 3, Padding = 1)] [ReLU] [MaxPool(2)]
+    [Conv2d(16, 3, Padding = 1)] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class SmallChannelsLargeMapNet { }
+
+    /// <summary>A VGG head: two 3x3 stages, AdaptiveAvgPool to 2x2, two Linear layers with Dropout, softmax at the end.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(64, 3, Padding = 1)] [ReLU] [MaxPool(2)]
+    [Conv2d(128, 3, Padding = 1)] [ReLU] [MaxPool(2)]
+    [AdaptiveAvgPool(2, 2)] [Flatten]
+    [Linear(256)] [ReLU] [Dropout]
+    [Linear(256)] [ReLU] [Dropout]
+    [Linear(10)] [Softmax]
+    public partial class VggHead2Net { }
+
+    /// <summary>A VGG head to 7x7 (torchvision's): 64 channels on 14x14 pooled to 7x7, 3136 -> 512 -> 512 -> 10, softmax.</summary>
+    [Network(3, 28, 28)]
+    [Conv2d(32, 3, Padding = 1)] [ReLU]
+    [Conv2d(64, 3, Padding = 1)] [ReLU] [MaxPool(2)]
+    [AdaptiveAvgPool(7, 7)] [Flatten]
+    [Linear(512)] [ReLU] [Dropout]
+    [Linear(512)] [ReLU] [Dropout]
+    [Linear(10)] [Softmax]
+    public partial class VggHead7Net { }
+}
+
+namespace CnnGen.Benchmarks
+{
+    public static partial class ZooComparison
+    {
+        // `-- zoo sweep2`: ZooSweep2.cs, at batch 1 and at batch 64 (`-- zoo sweep2 probe`: the probes, by name).
+        private static readonly (string Name, Func<INetwork> Create)[] Sweep2Networks =
+        {
+            ("ResNeXt-style, groups 32/8/4", () => Initialized(new Zoo.Sweep2.ResNeXtNet())),
+            ("MobileNetV3-style, 5x5 dw, hswish", () => Initialized(new Zoo.Sweep2.MobileNetV3Net())),
+            ("U-Net-style, transposed, concat", () => Initialized(new Zoo.Sweep2.UNetNet())),
+            ("upsample decoder, nearest+bilinear", () => Initialized(new Zoo.Sweep2.UpsampleDecoderNet())),
+            ("DenseNet-style, growth 12", () => Initialized(new Zoo.Sweep2.DenseNet())),
+            ("Inception-style, 1x3/3x1, 4 branches", () => Initialized(new Zoo.Sweep2.InceptionNet())),
+            ("ResNet downsampling, 3x112x112", () => Initialized(new Zoo.Sweep2.ResNetDownsampleNet())),
+            ("odd map 3x37x37, 5-80 ch", () => Initialized(new Zoo.Sweep2.OddMapNet())),
+            ("non-square 3x48x96, 12-48 ch", () => Initialized(new Zoo.Sweep2.WideMapNet())),
+            ("8 ch on 3x128x128", () => Initialized(new Zoo.Sweep2.SmallChannelsLargeMapNet())),
+            ("VGG head, adaptive 2x2, softmax", () => Initialized(new Zoo.Sweep2.VggHead2Net())),
+            ("VGG head, adaptive 7x7, softmax", () => Initialized(new Zoo.Sweep2.VggHead7Net())),
+        };
+    }
+}
+
+namespace CnnGen.Benchmarks.Zoo.Sweep2.Probes
+{
+    // The second sweep's layers one at a time (`-- zoo sweep2 probe`).
+    [Network(128, 32, 32)] [Conv2d(128, 3, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Grouped32At32 { }
+
+    [Network(128, 32, 32)] [Conv2d(128, 3, Stride = 2, Padding = 1, Groups = 8, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Grouped8s2At32 { }
+
+    [Network(128, 16, 16)] [Conv2d(128, 3, Padding = 1, Groups = 4, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Grouped4At16 { }
+
+    [Network(64, 32, 32)] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Pointwise64To128At32 { }
+
+    [Network(16, 32, 32)] [Conv2d(24, 1, 3, PaddingHeight = 0, PaddingWidth = 1)] [ReLU]
+    public partial class Row1x3At32 { }
+
+    [Network(24, 32, 32)] [Conv2d(24, 3, 1, PaddingHeight = 1, PaddingWidth = 0)] [ReLU]
+    public partial class Column3x1At32 { }
+
+    [Network(32, 16, 16)] [Conv2d(48, 1, 3, PaddingHeight = 0, PaddingWidth = 1)] [ReLU]
+    public partial class Row1x3At16 { }
+
+    [Network(48, 16, 16)] [Conv2d(48, 3, 1, PaddingHeight = 1, PaddingWidth = 0)] [ReLU]
+    public partial class Column3x1At16 { }
+
+    [Network(8, 32, 32)] [Conv2d(16, 5, Padding = 2)] [ReLU]
+    public partial class Conv5x5Small8At32 { }
+
+    [Network(32, 32, 32)] [AvgPool(3, Stride = 1, Padding = 1)] [Conv2d(16, 1)] [ReLU]
+    public partial class AvgPool3s1At32 { }
+
+    [Network(32, 32, 32)] [Conv2d(16, 1)] [ReLU]
+    public partial class Pointwise32To16At32 { }
+
+    [Network(72, 32, 32)] [Conv2d(72, 5, Stride = 2, Padding = 2, Groups = 72, Bias = false)] [BatchNorm] [ReLU6]
+    public partial class Depthwise5x5s2At32 { }
+
+    [Network(120, 16, 16)] [Conv2d(120, 5, Padding = 2, Groups = 120, Bias = false)] [BatchNorm] [Hardswish]
+    public partial class Depthwise5x5At16 { }
+
+    [Network(40, 16, 16)] [Conv2d(120, 1, Bias = false)] [BatchNorm] [Hardswish]
+    public partial class Pointwise40To120Hswish { }
+
+    [Network(3, 112, 112)] [Conv2d(32, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU] [MaxPool(3, Stride = 2, Padding = 1)]
+    public partial class Stem7x7At112 { }
+
+    [Network(3, 37, 37)] [Conv2d(5, 3, Padding = 1)] [ReLU] [Conv2d(12, 3, Padding = 1)] [BatchNorm] [ReLU]
+    public partial class OddStemAt37 { }
+
+    [Network(12, 37, 37)] [Conv2d(20, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
+    public partial class Odd20s2At37 { }
+}
+
+namespace CnnGen.Benchmarks
+{
+    public static partial class ZooComparison
+    {
+        private static readonly (string Name, Func<INetwork> Create)[] Sweep2Probes =
+        {
+            ("probe g32 3x3 128 @32 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Grouped32At32())),
+            ("probe g8 3x3 s2 128 @32 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Grouped8s2At32())),
+            ("probe g4 3x3 128 @16 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Grouped4At16())),
+            ("probe 1x1 64->128 @32 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Pointwise64To128At32())),
+            ("probe 1x3 16->24 @32 +ReLU", () => Initialized(new Zoo.Sweep2.Probes.Row1x3At32())),
+            ("probe 3x1 24->24 @32 +ReLU", () => Initialized(new Zoo.Sweep2.Probes.Column3x1At32())),
+            ("probe 1x3 32->48 @16 +ReLU", () => Initialized(new Zoo.Sweep2.Probes.Row1x3At16())),
+            ("probe 3x1 48->48 @16 +ReLU", () => Initialized(new Zoo.Sweep2.Probes.Column3x1At16())),
+            ("probe 5x5 8->16 @32 +ReLU", () => Initialized(new Zoo.Sweep2.Probes.Conv5x5Small8At32())),
+            ("probe avg 3x3 s1 p1 + 1x1 32->16 @32", () => Initialized(new Zoo.Sweep2.Probes.AvgPool3s1At32())),
+            ("probe 1x1 32->16 @32 +ReLU", () => Initialized(new Zoo.Sweep2.Probes.Pointwise32To16At32())),
+            ("probe dw 5x5 s2 72 @32 +BN+ReLU6", () => Initialized(new Zoo.Sweep2.Probes.Depthwise5x5s2At32())),
+            ("probe dw 5x5 120 @16 +BN+hswish", () => Initialized(new Zoo.Sweep2.Probes.Depthwise5x5At16())),
+            ("probe 1x1 40->120 @16 +BN+hswish", () => Initialized(new Zoo.Sweep2.Probes.Pointwise40To120Hswish())),
+            ("probe 7x7 s2 3->32 @112 +BN+ReLU+max", () => Initialized(new Zoo.Sweep2.Probes.Stem7x7At112())),
+            ("probe 3->5->12 @37 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.OddStemAt37())),
+            ("probe 3x3 s2 12->20 @37 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Odd20s2At37())),
+        };
+    }
+}
