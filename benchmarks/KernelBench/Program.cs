@@ -567,8 +567,8 @@ namespace KernelBench
         // "strided-samples": a group of samples through a stride-2 3x3 layer (+ReLU, NCHW in and out): one sample at a time on
         // the path StridedConvolution picks per sample, against the group's tiles as one GEMM per position with the 4x4 tile
         // and with the 2x2 tile (StridedWinogradConvolution.ForwardSamples); µs per sample, best of interleaved rounds. The
-        // group is as many samples as give the 4x4 tile 16 GEMM rows. The basis of StridedConvolution.GroupTileFor.
-        private static void StridedSamples()
+        // group is as many samples as give the 4x4 tile 16 GEMM rows (or the rows given). The basis of StridedConvolution.GroupTileFor.
+        private static void StridedSamples(int rows)
         {
             var shapes = new (int C, int H, int OC)[]
             {
@@ -581,7 +581,7 @@ namespace KernelBench
             {
                 int o = (s.H - 1) / 2 + 1;
                 var four = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, 4);
-                int group = Math.Max(1, (16 + four.Tiles - 1) / four.Tiles);
+                int group = Math.Max(1, (rows + four.Tiles - 1) / four.Tiles);
                 four = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, 4, group);
                 var two = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, 2, group);
                 float[] w = Fill(s.OC * s.C * 9, 2), bias = Fill(s.OC, 3), x = Fill(group * s.C * s.H * s.H, 1), y = new float[group * s.OC * o * o];
@@ -1061,7 +1061,7 @@ namespace KernelBench
             }
             if (args.Length > 0 && args[0] == "strided-samples")
             {
-                StridedSamples();
+                StridedSamples(args.Length > 1 ? int.Parse(args[1]) : 16);
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-steps")
