@@ -9,6 +9,19 @@ using static CnnGen.Tests.Infrastructure.ConvolutionReference;
 
 namespace CnnGen.Tests
 {
+    /// <summary>A stride-2 layer (8x8 output, a sample at a time) linked to one with a 4x4 output, which runs groups of 16 samples.</summary>
+    [Network(16, 16, 16)]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false)]
+    [BatchNorm]
+    [ReLU]
+    [Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)]
+    [BatchNorm]
+    [ReLU]
+    [GlobalAvgPool]
+    [Flatten]
+    [Linear(5)]
+    public partial class GroupedStridedNet { }
+
     /// <summary>
     /// Stride-2 3x3 layers evaluated a group of samples at a time (<see cref="StridedWinogradConvolution.ForwardSamples"/>,
     /// <see cref="StridedConvolution.ForwardPreparedSamples"/>): every sample against the definition in double precision
@@ -105,9 +118,10 @@ namespace CnnGen.Tests
         }
 
         [Theory]
-        [InlineData(64, 16, 16, 128)] // the 4x4 tile's group (8x8 outputs, filters 2.6 MB)
-        [InlineData(32, 8, 8, 64)]    // 4x4 outputs: a group of 16
+        [InlineData(64, 8, 8, 128)]   // the 4x4 tile's group of 16 (4x4 outputs, filters 2.6 MB)
+        [InlineData(32, 8, 8, 64)]
         [InlineData(128, 8, 8, 256)]  // the 2x2 tile's group (filters over 8192 Cin·Cout)
+        [InlineData(64, 16, 16, 128)] // 8x8 outputs: a sample at a time
         [InlineData(96, 12, 12, 192)] // 6x6: not whole 4x4 tiles
         [InlineData(64, 4, 4, 128)]   // 2x2 outputs
         [InlineData(8, 16, 16, 32)]   // 8 channels in: a sample at a time
@@ -148,10 +162,11 @@ namespace CnnGen.Tests
         }
 
         [Theory]
-        [InlineData(32, 32, 32, 64, 128)] // the strided network's last two: Winograd 4x4 tile into the 4x4 tile's group
-        [InlineData(3, 32, 32, 32, 64)]   // a stem (the lanes kernel) into a group
-        [InlineData(16, 16, 16, 32, 64)]  // into 4x4 outputs: a group of 16
+        [InlineData(32, 16, 16, 64, 128)] // the 2x2 tile into the 4x4 tile's group (4x4 outputs)
+        [InlineData(3, 16, 16, 32, 64)]   // a stem (the lanes kernel) into a group
+        [InlineData(16, 16, 16, 32, 64)]  // the 2x4 tile into a group of 16
         [InlineData(24, 20, 18, 48, 96)]  // 10x9 into 5x5: the 2x2 tile's group, partial tiles
+        [InlineData(32, 32, 32, 64, 128)] // into an 8x8 output: a sample at a time, the slots hold the maps
         public void GroupLink_IsTheChainThroughMaps(int inChannels, int height, int width, int middle, int outChannels)
         {
             // Layer a a sample at a time into its slot of the grouped layer b's input (Link.Group), then b over the slots,
@@ -199,60 +214,75 @@ namespace CnnGen.Tests
         [Fact]
         public void GeneratedNetwork_InGroups_MatchesTheInterpreter_AndOneSampleAtATime()
         {
-            // LinkedStridedNet's second layer (32 -> 64, 8x8 output) runs groups of 4 linked from the first: a batch of 6 is a
-            // chunk of 4 and one of 2, against the interpreter and against each sample alone (a workspace for one sample keeps
-            // a sample's tile: the same values to rounding).
-            const int Batch = 6;
-            var network = new LinkedStridedNet();
+            // GroupedStridedNet's second layer (32 -> 64, 4x4 output) runs groups of 16 linked from the first: a batch of 18 is
+            // a chunk of 16 and one of 2, against the interpreter and against each sample alone (a workspace for one sample
+            // keeps a sample's kernel: the same values to rounding).
+            string source = Infrastructure.GeneratorHarness.GeneratedSources(
+                "using CnnGen;\nnamespace Grouped;\n[Network(16, 16, 16)]\n[Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\npublic partial class Net { }")
+                .Single(s => s.Key.Contains("Net")).Value;
+            Assert.Contains("ForwardPreparedLinked(x, 16, 16, 16, p, 32, 3, 2, 1, y, columns, relu: true, global::CnnGen.Kernels.StridedConvolution.Link.None, "
+                + "global::CnnGen.Kernels.StridedConvolution.Link.Group(32, 8, 8, 64, 3, 2, 1, group));", source);
+            Assert.Contains("workspace.Layer3GroupInput.AsSpan(start * slot, samples * slot), samples, 32, 8, 8, workspace.Layer3Prepared, 64, 3, 2, 1, group, ", source);
+            Assert.Contains("relu: true, means: true, global::CnnGen.Kernels.StridedConvolution.Link.Convolution(16, 16, 16, 32, 3, 2, 1, atEnd: false));", source);
+            Assert.Equal(16, GroupedStridedNet.EvaluationChunk); // whole groups in a chunk
+
+            const int Batch = 18;
+            var network = new GroupedStridedNet();
             network.ResetParameters(9);
             var random = new Random(10);
-            float[] input = RandomValues(random, Batch * LinkedStridedNet.InputLength), output = new float[Batch * LinkedStridedNet.OutputLength];
-            network.Forward(input, output, Batch, network.CreateWorkspace(Batch));
+            float[] input = RandomValues(random, Batch * GroupedStridedNet.InputLength), output = new float[Batch * GroupedStridedNet.OutputLength];
+            var workspace = network.CreateWorkspace(Batch);
+            network.Forward(input, output, Batch, workspace);
             var dropout = new CnnRandom(5);
-            var expected = new ReferenceInterpreter(LinkedStridedNet.Layout).ForwardFloat(network.Parameters, network.Buffers.ToArray(), network.Counters.ToArray(), input, Batch, false, ref dropout);
-            Infrastructure.Compare.Close(output, expected, 1e-4, "batch of 6 against the interpreter");
+            var expected = new ReferenceInterpreter(GroupedStridedNet.Layout).ForwardFloat(network.Parameters, network.Buffers.ToArray(), network.Counters.ToArray(), input, Batch, false, ref dropout);
+            Infrastructure.Compare.Close(output, expected, 1e-4, "batch of 18 against the interpreter");
+            Assert.Contains("goes straight into layer 3", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
             var alone = network.CreateWorkspace(1);
-            var one = new float[LinkedStridedNet.OutputLength];
+            var one = new float[GroupedStridedNet.OutputLength];
             for (int n = 0; n < Batch; n++)
             {
-                network.Forward(input.AsSpan(n * LinkedStridedNet.InputLength, LinkedStridedNet.InputLength), one, 1, alone);
-                Infrastructure.Compare.Close(output.AsSpan(n * LinkedStridedNet.OutputLength, LinkedStridedNet.OutputLength), one, 1e-5, "sample " + n);
+                network.Forward(input.AsSpan(n * GroupedStridedNet.InputLength, GroupedStridedNet.InputLength), one, 1, alone);
+                Infrastructure.Compare.Close(output.AsSpan(n * GroupedStridedNet.OutputLength, GroupedStridedNet.OutputLength), one, 1e-5, "sample " + n);
             }
+            // Training mode writes every layer's output (the link is evaluation's).
+            network.Forward(input, output, Batch, workspace, training: true);
+            Assert.Equal(Batch * 32 * 8 * 8, workspace.LayerOutput(2).Length);
         }
 
         [Fact]
         public void GroupTile_FollowsTheMeasuredTable()
         {
-            Assert.Equal(4, StridedConvolution.GroupTileFor(64, 16, 16, 128, 1));   // 8x8, 8192: the 4x4 tile
-            Assert.Equal(4, StridedConvolution.GroupTileFor(16, 16, 16, 32, 1));
-            Assert.Equal(4, StridedConvolution.GroupTileFor(32, 8, 8, 64, 1));      // 4x4 outputs
-            Assert.Equal(2, StridedConvolution.GroupTileFor(128, 16, 16, 256, 1));  // filters past 8192 Cin·Cout: the 2x2 tile
+            Assert.Equal(4, StridedConvolution.GroupTileFor(32, 8, 8, 64, 1));      // 4x4 outputs, 2048: the 4x4 tile
+            Assert.Equal(4, StridedConvolution.GroupTileFor(64, 8, 8, 128, 1));     // 8192
+            Assert.Equal(2, StridedConvolution.GroupTileFor(128, 8, 8, 256, 1));    // filters past 8192 Cin·Cout: the 2x2 tile
             Assert.Equal(2, StridedConvolution.GroupTileFor(256, 8, 8, 512, 1));
             Assert.Equal(2, StridedConvolution.GroupTileFor(32, 12, 12, 64, 1));    // 6x6: not whole 4x4 tiles
             Assert.Equal(2, StridedConvolution.GroupTileFor(256, 4, 4, 512, 1));    // 2x2 outputs
+            Assert.Equal(0, StridedConvolution.GroupTileFor(64, 16, 16, 128, 1));   // 8x8 outputs: a sample at a time (the network's chain)
             Assert.Equal(0, StridedConvolution.GroupTileFor(32, 32, 32, 64, 1));    // 16x16 outputs: 16 tiles a sample already
-            Assert.Equal(0, StridedConvolution.GroupTileFor(8, 16, 16, 32, 1));     // 8 channels in
-            Assert.Equal(0, StridedConvolution.GroupTileFor(32, 16, 16, 16, 1));    // 16 out
+            Assert.Equal(0, StridedConvolution.GroupTileFor(8, 8, 8, 32, 1));       // 8 channels in
+            Assert.Equal(0, StridedConvolution.GroupTileFor(32, 8, 8, 16, 1));      // 16 out
             Assert.Equal(0, StridedConvolution.GroupTileFor(64, 2, 2, 128, 1));     // one output cell
-            if (!Available || !Simd.Enabled) { Assert.Equal(1, StridedConvolution.GroupSamples(64, 16, 16, 128, 3, 2, 1)); return; }
-            Assert.Equal(4, StridedConvolution.GroupSamples(64, 16, 16, 128, 3, 2, 1));  // 4 tiles a sample: 16 rows
+            if (!Available || !Simd.Enabled) { Assert.Equal(1, StridedConvolution.GroupSamples(32, 8, 8, 64, 3, 2, 1)); return; }
             Assert.Equal(16, StridedConvolution.GroupSamples(32, 8, 8, 64, 3, 2, 1));    // 1 tile a sample
             Assert.Equal(4, StridedConvolution.GroupSamples(96, 12, 12, 192, 3, 2, 1));  // 4 tiles of 4x4 cover 6x6
-            Assert.Equal(1, StridedConvolution.GroupSamples(64, 16, 16, 128, 3, 1, 1));  // stride 1
+            Assert.Equal(1, StridedConvolution.GroupSamples(64, 16, 16, 128, 3, 2, 1));  // 8x8
+            Assert.Equal(1, StridedConvolution.GroupSamples(32, 8, 8, 64, 3, 1, 1));     // stride 1
         }
 
         [Fact]
         public void ForwardPreparedSamples_AllocatesNothing()
         {
-            int group = Math.Max(2, StridedConvolution.GroupSamples(64, 16, 16, 128, 3, 2, 1));
-            float[] x = new float[group * 64 * 16 * 16], w = new float[128 * 64 * 9], b = new float[128], y = new float[group * 128 * 8 * 8];
-            float[] prepared = new float[StridedConvolution.GroupPreparedLength(64, 16, 16, 128, 3, 2, 1, group)];
-            float[] scratch = new float[StridedConvolution.SamplesScratchLength(64, 16, 16, 128, 3, 2, 1, group)];
+            int group = Math.Max(2, StridedConvolution.GroupSamples(64, 8, 8, 128, 3, 2, 1));
+            float[] x = new float[group * 64 * 8 * 8], w = new float[128 * 64 * 9], b = new float[128], y = new float[group * 128 * 4 * 4];
+            float[] prepared = new float[StridedConvolution.GroupPreparedLength(64, 8, 8, 128, 3, 2, 1, group)];
+            float[] scratch = new float[StridedConvolution.SamplesScratchLength(64, 8, 8, 128, 3, 2, 1, group)];
             Infrastructure.Allocations.AssertNone(() =>
             {
-                StridedConvolution.PrepareGroup(w, b, 64, 16, 16, 128, 3, 2, 1, prepared, group);
-                StridedConvolution.ForwardPreparedSamples(x, group, 64, 16, 16, prepared, 128, 3, 2, 1, group, y, scratch, relu: true, means: false);
-                StridedConvolution.ForwardPreparedSamples(x, group, 64, 16, 16, prepared, 128, 3, 2, 1, group, y, scratch, relu: true, means: true);
+                StridedConvolution.PrepareGroup(w, b, 64, 8, 8, 128, 3, 2, 1, prepared, group);
+                StridedConvolution.ForwardPreparedSamples(x, group, 64, 8, 8, prepared, 128, 3, 2, 1, group, y, scratch, relu: true, means: false);
+                StridedConvolution.ForwardPreparedSamples(x, group, 64, 8, 8, prepared, 128, 3, 2, 1, group, y, scratch, relu: true, means: true);
             }, calls: 10);
         }
     }

@@ -427,8 +427,8 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// Samples evaluation runs through this layer together, or 1: a strided 3x3 layer with prepared weights (a batch-norm
-        /// folded into it) whose output is too small for one sample's Winograd tiles to make a GEMM of 16 rows (outputs under
-        /// 256 cells, from 16 channels in and 32 out, at least 2x2): as many samples as give the 4x4 tile 16 rows. The runtime's
+        /// folded into it) whose output is too small for one sample's Winograd tiles to make a GEMM of 16 rows (outputs of 4 to
+        /// 63 cells, from 16 channels in and 32 out): as many samples as give the 4x4 tile 16 rows. The runtime's
         /// <c>StridedConvolution.GroupSamples</c> states the same rule with its measurements, and decides per machine whether
         /// the group's kernel runs (AVX-512), else its samples run one at a time (StridedConvolutionGroupTests and
         /// GeneratorTests hold the two together).
@@ -440,7 +440,7 @@ namespace CnnGen.Generator.Emit
             int outChannels = layer.Output.Channels, padding = spec.Padding;
             if (input.Channels < 16 || outChannels < 32 || input.Height + 2 * padding < 3 || input.Width + 2 * padding < 3) return 1;
             int outHeight = (input.Height + 2 * padding - 3) / 2 + 1, outWidth = (input.Width + 2 * padding - 3) / 2 + 1, cells = outHeight * outWidth;
-            if (cells >= 256 || cells < 4) return 1;
+            if (cells >= 64 || cells < 4) return 1;
             int tiles = (outHeight + 3) / 4 * ((outWidth + 3) / 4);
             return System.Math.Max(1, (16 + tiles - 1) / tiles);
         }

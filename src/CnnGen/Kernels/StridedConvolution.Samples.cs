@@ -9,8 +9,8 @@ namespace CnnGen.Kernels
         /// <summary>
         /// How many samples evaluation runs through a stride-2 3x3 layer together (<see cref="ForwardPreparedSamples"/>), or 1
         /// where a sample at a time is as fast. On small maps a sample's Winograd tiles make thin GEMMs that read all the
-        /// filters for a few rows each; several samples' tiles side by side make one GEMM of 16 rows or more, and there the
-        /// 4x4 tile (5.06 products per output) beats the per-sample 2x2 tile (6.25). See <see cref="GroupTile"/> for the table.
+        /// filters for a few rows each, or run the direct kernels; several samples' tiles side by side make one GEMM of 16 rows
+        /// or more (outputs of 4 to 63 cells). See <see cref="GroupTile"/> for the table.
         /// </summary>
         public static int GroupSamples(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
         {
@@ -35,18 +35,19 @@ namespace CnnGen.Kernels
 
         // KernelBench strided-samples (18 shapes, 3x3 stride 2 pad 1 + ReLU, µs per sample, best of interleaved rounds, load
         // 10-14; the table in benchmarks/README.md), a group of samples for 16 rows of the 4x4 tile against a sample at a time
-        // on TileFor's path: outputs of 256 cells or more already give the 4x4 tile 16 rows a sample (0.86-1.01x grouped);
-        // below, outputs in whole 4x4 tiles with Cin·Cout ≤ 8192 (the 4x4 tile's filters, 81·Cin·Cout floats, 2.6 MB, within
-        // the L2 and the L3's share): the 4x4 tile, 1.08-1.15x on 8x8 (16 to 64 channels in, against the 2x4 and 2x2 tiles),
-        // 1.25-1.53x on 4x4; larger filters (128 -> 256 and up: 0.73-1.08x with the 4x4 tile) and outputs not in whole 4x4
-        // tiles (6x6: 0.67-0.84x) the 2x2 tile: 1.03-1.11x on 8x8, 1.29-1.31x on 6x6 and 4x4, 2.3-2.5x on 2x2 (where a
-        // sample alone runs the direct kernels). Fewer than 16 channels in or 32 out: a sample at a time (TileFor's minimums).
+        // on TileFor's path: outputs of 4x4 and 2x2 cells, where a sample alone makes one to four tiles (or runs the direct
+        // kernels): the 4x4 tile where the output is whole 4x4 tiles and Cin·Cout ≤ 8192 (its filters, 81·Cin·Cout floats,
+        // 2.6 MB, stay within the L2 and the L3's share): 1.25-1.53x; larger filters and other outputs (6x6, 2x2) the 2x2 tile:
+        // 1.29-1.31x on 6x6 and 4x4, 2.3-2.5x on 2x2. Outputs of 8x8 measured 1.03-1.15x alone, but the strided network's
+        // 64 -> 128 grouped (its 2.6 MB of 4x4 filters from the L3 instead of the 2x2 tile's 0.8 MB from the L2) gave 0.93-1.04x
+        // in the network's chain (strided-group-chain, load 15-33): a sample at a time from 64 cells on. Fewer than 16 channels
+        // in or 32 out: a sample at a time (TileFor's minimums).
         internal static int GroupTileFor(int inChannels, int height, int width, int outChannels, int padding)
         {
             if (inChannels < 16 || outChannels < 32 || padding < 0 || height + 2 * padding < 3 || width + 2 * padding < 3) return 0;
             int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1;
             int cells = outHeight * outWidth;
-            if (cells >= 256 || cells < 4) return 0;
+            if (cells >= 64 || cells < 4) return 0;
             return outHeight % 4 == 0 && outWidth % 4 == 0 && (long)inChannels * outChannels <= 8192 ? 4 : 2;
         }
 
