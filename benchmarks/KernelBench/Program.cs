@@ -374,67 +374,6 @@ namespace KernelBench
 
         private static string TileName(int tile) => tile == 0 ? "direct" : tile == StridedWinogradConvolution.Wide ? "2x4" : tile + "x" + tile;
 
-        // "strided-group-chain": the strided network's three convolutions and its global average pooling over a group of 4
-        // samples, as the generated code runs them: each sample through the three linked layers (the last 2x2-tile Winograd
-        // layer ending in the means) against each sample through the first two and into its slot of the last layer's input
-        // (Link.Group), then the last layer over the 4 samples' 4x4 tiles as one GEMM (ForwardPreparedSamples); µs per
-        // sample, interleaved, best of rounds, wall clock and this thread's CPU time.
-        private static void StridedGroupChain()
-        {
-            const int Group = 4;
-            var shapes = new (int C, int H, int OC)[] { (3, 64, 32), (32, 32, 64), (64, 16, 128) };
-            var prepared = shapes.Select((l, i) =>
-            {
-                float[] p = new float[i == 2 ? StridedConvolution.GroupPreparedLength(l.C, l.H, l.H, l.OC, 3, 2, 1, Group) : StridedConvolution.PreparedLength(l.C, l.H, l.H, l.OC, 3, 2, 1)];
-                if (i == 2) StridedConvolution.PrepareGroup(Fill(l.OC * l.C * 9, 4), Fill(l.OC, 5), l.C, l.H, l.H, l.OC, 3, 2, 1, p, Group);
-                else StridedConvolution.Prepare(Fill(l.OC * l.C * 9, 4), Fill(l.OC, 5), l.C, l.H, l.H, l.OC, 3, 2, 1, p);
-                return p;
-            }).ToArray();
-            float[] lastAlone = new float[StridedConvolution.PreparedLength(64, 16, 16, 128, 3, 2, 1)];
-            StridedConvolution.Prepare(Fill(128 * 64 * 9, 4), Fill(128, 5), 64, 16, 16, 128, 3, 2, 1, lastAlone);
-            var none = StridedConvolution.Link.None;
-            var into1 = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: true);
-            var from1 = StridedConvolution.Link.Convolution(3, 64, 64, 32, 3, 2, 1, atEnd: true);
-            var into2 = StridedConvolution.Link.Convolution(64, 16, 16, 128, 3, 2, 1, atEnd: false);
-            var from2 = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: false);
-            var intoGroup = StridedConvolution.Link.Group(64, 16, 16, 128, 3, 2, 1, Group);
-            int scratchLength = new[]
-            {
-                StridedConvolution.LinkedScratchLength(3, 64, 64, 32, 3, 2, 1, none, into1), StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, from1, into2),
-                StridedConvolution.LinkedScratchLength(64, 16, 16, 128, 3, 2, 1, from2, StridedConvolution.Link.GlobalMean),
-                StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, from1, intoGroup), StridedConvolution.SamplesScratchLength(64, 16, 16, 128, 3, 2, 1, Group),
-            }.Max();
-            float[] scratch = new float[scratchLength], x = Fill(Group * 3 * 64 * 64, 6), means = new float[Group * 128], maps = new float[64 * 16 * 16];
-            int slot = StridedConvolution.GroupLinkLength(from2, 64, 16, 16, 128, 3, 2, 1, Group);
-            float[] slots = new float[Group * slot];
-            int sampleIn = 3 * 64 * 64;
-            void Alone()
-            {
-                for (int n = 0; n < Group; n++)
-                {
-                    StridedConvolution.ForwardPreparedLinked(x.AsSpan(n * sampleIn, sampleIn), 3, 64, 64, prepared[0], 32, 3, 2, 1, maps, scratch, true, none, into1);
-                    StridedConvolution.ForwardPreparedLinked(maps, 32, 32, 32, prepared[1], 64, 3, 2, 1, maps, scratch, true, from1, into2);
-                    StridedConvolution.ForwardPreparedLinked(maps, 64, 16, 16, lastAlone, 128, 3, 2, 1, means.AsSpan(n * 128, 128), scratch, true, from2, StridedConvolution.Link.GlobalMean);
-                }
-            }
-            void Grouped()
-            {
-                for (int n = 0; n < Group; n++)
-                {
-                    StridedConvolution.ForwardPreparedLinked(x.AsSpan(n * sampleIn, sampleIn), 3, 64, 64, prepared[0], 32, 3, 2, 1, maps, scratch, true, none, into1);
-                    StridedConvolution.ForwardPreparedLinked(maps, 32, 32, 32, prepared[1], 64, 3, 2, 1, slots.AsSpan(n * slot, slot), scratch, true, from1, intoGroup);
-                }
-                StridedConvolution.ForwardPreparedSamples(slots, Group, 64, 16, 16, prepared[2], 128, 3, 2, 1, Group, means, scratch, true, means: true, from2);
-            }
-            for (int round = 0; round < 3; round++)
-            {
-                var (alone, grouped) = Interleaved(Alone, Grouped);
-                var (aloneCpu, groupedCpu) = InterleavedCpu(Alone, Grouped);
-                Console.WriteLine($"strided network's convolutions + GAP, per sample: one at a time {alone / Group * 1e6,7:F2} us ({aloneCpu / Group * 1e6,7:F2} CPU)   "
-                    + $"last layer in groups of 4 {grouped / Group * 1e6,7:F2} us ({groupedCpu / Group * 1e6,7:F2} CPU)   {alone / grouped,5:F2}x ({aloneCpu / groupedCpu,5:F2}x CPU)");
-            }
-        }
-
         // "eval-cpu": evaluation's Forward per image in this thread's CPU time (robust to a loaded machine), best of 15 rounds:
         // batch 1 on a workspace for one, and batch 32 (one thread's half of batch 64) on a workspace for 32 [name part].
         private static void EvaluationCpu(string? only)
@@ -1042,11 +981,6 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-transform")
             {
                 StridedTransform();
-                return;
-            }
-            if (args.Length > 0 && args[0] == "strided-group-chain")
-            {
-                StridedGroupChain();
                 return;
             }
             if (args.Length > 0 && args[0] == "eval-cpu")
