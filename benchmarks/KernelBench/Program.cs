@@ -374,6 +374,38 @@ namespace KernelBench
 
         private static string TileName(int tile) => tile == 0 ? "direct" : tile == StridedWinogradConvolution.Wide ? "2x4" : tile + "x" + tile;
 
+        // "eval-cpu": evaluation's Forward per image in this thread's CPU time (robust to a loaded machine), best of 15 rounds:
+        // batch 1 on a workspace for one, and batch 32 (one thread's half of batch 64) on a workspace for 32 [name part].
+        private static void EvaluationCpu(string? only)
+        {
+            var networks = new (string Name, Func<CnnGen.INetwork> Create)[]
+            {
+                ("strided", () => { var n = new CnnGen.Benchmarks.StridedNet(); n.ResetParameters(1); return n; }),
+                ("ResNet-8", () => { var n = new CnnGen.Tests.Fixtures.ResNet8(); n.ResetParameters(1); return n; }),
+            };
+            foreach (var (name, create) in networks)
+            {
+                if (only is not null && !name.Contains(only, StringComparison.Ordinal)) continue;
+                var network = create();
+                int inLength = network.Layout.Input.Length, outLength = network.Layout.Output.Length;
+                var one = network.CreateWorkspace(1);
+                var half = network.CreateWorkspace(32);
+                float[] image = Fill(inLength, 6), output = new float[outLength], images = Fill(32 * inLength, 7), outputs = new float[32 * outLength];
+                double best1 = double.MaxValue, best32 = double.MaxValue;
+                for (int round = 0; round < 15; round++)
+                {
+                    long start = ThreadNanoseconds();
+                    int calls = 0;
+                    do { network.Forward(image, output, 1, one); calls++; } while (ThreadNanoseconds() - start < 2_000_000);
+                    best1 = Math.Min(best1, (ThreadNanoseconds() - start) / 1e3 / calls);
+                    start = ThreadNanoseconds();
+                    network.Forward(images, outputs, 32, half);
+                    best32 = Math.Min(best32, (ThreadNanoseconds() - start) / 1e3 / 32);
+                }
+                Console.WriteLine($"{name,-24} batch 1 {best1,9:F2} us CPU   batch 32 {best32,9:F2} us CPU per image");
+            }
+        }
+
         // "strided-net": the strided benchmark network's evaluation forward at batch 1: its three convolutions as the generated
         // code calls them (prepared weights, folded batch-norm, ReLU), the stride-2 3x3 ones on the direct kernels and on the path
         // StridedConvolution picks (interleaved), then the generated network's Forward at batch 1 and per image at batch 32.
@@ -469,6 +501,52 @@ namespace KernelBench
             }
             Console.WriteLine($"{"StridedNet.Forward, batch 1",-30} {whole * 1e6,9:F2} us");
             Console.WriteLine($"{"StridedNet.Forward, batch 32, per image",-30} {whole32 * 1e6,9:F2} us");
+        }
+
+        // "strided-samples": a group of samples through a stride-2 3x3 layer (+ReLU, NCHW in and out): one sample at a time on
+        // the path StridedConvolution picks per sample, against the group's tiles as one GEMM per position with the 4x4 tile
+        // and with the 2x2 tile (StridedWinogradConvolution.ForwardSamples); µs per sample, best of interleaved rounds. The
+        // group is as many samples as give the 4x4 tile 16 GEMM rows (or the rows given). The basis of StridedConvolution.GroupTileFor.
+        private static void StridedSamples(int rows)
+        {
+            var shapes = new (int C, int H, int OC)[]
+            {
+                (16, 16, 32), (24, 16, 48), (32, 16, 64), (48, 16, 96), (64, 16, 128), (128, 16, 256), (256, 16, 256),
+                (16, 8, 32), (32, 8, 64), (64, 8, 128), (128, 8, 256), (256, 8, 512), (32, 12, 64), (96, 12, 192),
+                (64, 4, 128), (256, 4, 512), (32, 32, 64), (64, 32, 128),
+            };
+            Console.WriteLine($"{"3x3 s2 p1 + ReLU (in -> out)",-32} {"group",5} {"per sample",11} {"path",7} {"4x4 group",10} {"2x2 group",10} {"4x4 x",6} {"2x2 x",6} {"picked",7}");
+            foreach (var s in shapes)
+            {
+                int o = (s.H - 1) / 2 + 1;
+                var four = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, 4);
+                int group = Math.Max(1, (rows + four.Tiles - 1) / four.Tiles);
+                four = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, 4, group);
+                var two = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, 2, group);
+                float[] w = Fill(s.OC * s.C * 9, 2), bias = Fill(s.OC, 3), x = Fill(group * s.C * s.H * s.H, 1), y = new float[group * s.OC * o * o];
+                float[] prepared = new float[StridedConvolution.PreparedLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                StridedConvolution.Prepare(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, prepared);
+                float[] scratch = new float[Math.Max(Math.Max(four.ScratchLength, two.ScratchLength), StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1))];
+                float[] filters4 = new float[four.FiltersLength], filters2 = new float[two.FiltersLength];
+                StridedWinogradConvolution.TransformFilters(w, filters4, four);
+                StridedWinogradConvolution.TransformFilters(w, filters2, two);
+                int sampleIn = s.C * s.H * s.H, sampleOut = s.OC * o * o;
+                double perSample = double.MaxValue, grouped4 = double.MaxValue, grouped2 = double.MaxValue;
+                for (int round = 0; round < 5; round++)
+                {
+                    perSample = Math.Min(perSample, TimeShort(() =>
+                    {
+                        for (int n = 0; n < group; n++)
+                            StridedConvolution.ForwardPrepared(x.AsSpan(n * sampleIn, sampleIn), s.C, s.H, s.H, prepared, s.OC, 3, 2, 1, y.AsSpan(n * sampleOut, sampleOut), scratch, true);
+                    }));
+                    grouped4 = Math.Min(grouped4, TimeShort(() => StridedWinogradConvolution.ForwardSamples(x, default, 0, group, filters4, bias, y, scratch, true, four, means: false)));
+                    grouped2 = Math.Min(grouped2, TimeShort(() => StridedWinogradConvolution.ForwardSamples(x, default, 0, group, filters2, bias, y, scratch, true, two, means: false)));
+                }
+                int tile = StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1);
+                int picked = StridedConvolution.GroupTileFor(s.C, s.H, s.H, s.OC, 1);
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({o}x{o})";
+                Console.WriteLine($"{name,-32} {group,5} {perSample / group * 1e6,11:F2} {TileName(tile),7} {grouped4 / group * 1e6,10:F2} {grouped2 / group * 1e6,10:F2} {perSample / grouped4,5:F2}x {perSample / grouped2,5:F2}x {(picked == 0 ? "-" : TileName(picked)),7}");
+            }
         }
 
         // "strided-steps": StridedWinogradConvolution.Forward split into its steps (each timed alone, on warm buffers) for the
@@ -972,9 +1050,19 @@ namespace KernelBench
                 StridedTransform();
                 return;
             }
+            if (args.Length > 0 && args[0] == "eval-cpu")
+            {
+                EvaluationCpu(args.Length > 1 ? args[1] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "strided-net")
             {
                 StridedNetLayers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-samples")
+            {
+                StridedSamples(args.Length > 1 ? int.Parse(args[1]) : 16);
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-steps")

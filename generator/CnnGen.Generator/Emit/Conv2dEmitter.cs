@@ -127,6 +127,8 @@ namespace CnnGen.Generator.Emit
             if (!DimsOf(layer).Strided) return null;
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             string shape = Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding);
+            if (Grouped(layer))
+                return "global::System.Math.Max(global::CnnGen.Kernels.StridedConvolution.ScratchLength(" + shape + "), global::CnnGen.Kernels.StridedConvolution.SamplesScratchLength(" + shape + ", " + Int(GroupSamples(layer)) + "))";
             if (HasPreparedWeights(layer) && Linked(layer))
                 return "global::CnnGen.Kernels.StridedConvolution.LinkedScratchLength(" + shape + ", " + LinkExpression(layer.Fusion.LinkedFrom, layer.Fusion.FromAtEnd, false) + ", "
                     + LinkExpression(layer.Fusion.LinkedTo, layer.Fusion.ToAtEnd, layer.Fusion.Mean) + ")";
@@ -179,13 +181,18 @@ namespace CnnGen.Generator.Emit
             Int(layer.Input.Channels) + ", " + Int(layer.Input.Height) + ", " + Int(layer.Input.Width) + ", " + Int(layer.Output.Channels) + ", "
             + Int(layer.Spec.Kernel) + ", " + Int(layer.Spec.Stride) + ", " + Int(layer.Spec.Padding);
 
-        public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer) => HasPassWeights(layer)
-            ? new[] { new WorkspaceArray(PassWeightsArray(layer), "global::CnnGen.Kernels.StridedConvolution.PreparedLength(" + StridedShapeArguments(layer) + ")",
-                "Weights and bias of " + layer.Describe() + " prepared for the strided kernel once per training pass (evaluation's come from the folded weights)") }
-            : HasWeightGradientProducts(layer)
-            ? new[] { new WorkspaceArray(WeightGradientProductsArray(layer), "global::CnnGen.Kernels.DirectConvolution.WeightGradientProductsLength(" + ShapeArguments(layer) + ")",
-                "The weight gradient of " + layer.Describe() + ", summed over a backward pass's samples before the Winograd filter transform, taken once at the last sample (empty where the runtime takes it directly)") }
-            : System.Array.Empty<WorkspaceArray>();
+        public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer)
+        {
+            if (HasPassWeights(layer))
+                yield return new WorkspaceArray(PassWeightsArray(layer), "global::CnnGen.Kernels.StridedConvolution.PreparedLength(" + StridedShapeArguments(layer) + ")",
+                    "Weights and bias of " + layer.Describe() + " prepared for the strided kernel once per training pass (evaluation's come from the folded weights)");
+            if (HasWeightGradientProducts(layer))
+                yield return new WorkspaceArray(WeightGradientProductsArray(layer), "global::CnnGen.Kernels.DirectConvolution.WeightGradientProductsLength(" + ShapeArguments(layer) + ")",
+                    "The weight gradient of " + layer.Describe() + ", summed over a backward pass's samples before the Winograd filter transform, taken once at the last sample (empty where the runtime takes it directly)");
+            if (Grouped(layer) && layer.Fusion.LinkedFrom is not null)
+                yield return new WorkspaceArray(GroupInputArray(layer), "batchCapacity * " + GroupLinkLength(layer, "batchCapacity"),
+                    "Evaluation's input of " + layer.Describe() + " as layer " + Int(layer.Fusion.LinkedFrom.Index) + " leaves it, a slot per sample: padded for the group's Winograd kernel where both run one, else the maps");
+        }
 
         /// <summary>
         /// Whether backward gathers the layer's weight gradient over its samples before the Winograd filter transform
@@ -207,7 +214,7 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// Whether the layer keeps Winograd filters in the workspace: a dense 3x3 or 5x5 stride-1 convolution, whose forward
-        /// (and a 3x3 one's input gradient) the runtime may run as a Winograd convolution. The runtime decides per shape and machine
+        /// (and its input gradient) the runtime may run as a Winograd convolution. The runtime decides per shape and machine
         /// (<c>DirectConvolution.WinogradFiltersLength</c>, 0 when it runs direct); the generated code transforms the filters
         /// once per change of the weights in evaluation, once per pass in training, and hands them to every sample's call.
         /// </summary>
@@ -342,11 +349,13 @@ namespace CnnGen.Generator.Emit
             for (int i = 0; i < layers.Count; i++)
             {
                 var a = layers[i];
-                if (!HasPreparedWeights(a) || a.Fusion.Activation is not null || a.Fusion.Mean) continue;
+                // A grouped layer (GroupSamples) links only from the layer before: each sample's maps go to its slot of the
+                // grouped layer's input (StridedConvolution.Link.Group), not to a region of the shared scratch.
+                if (!HasPreparedWeights(a) || a.Fusion.Activation is not null || a.Fusion.Mean || Grouped(a)) continue;
                 int j = i + a.Fusion.Absorbed + 1;
                 if (j >= layers.Count || !HasPreparedWeights(layers[j])) continue;
                 bool perSample = true;
-                for (int k = i; k <= j + layers[j].Fusion.Absorbed; k++) perSample &= For(layers[k]).IsPerSampleInEvaluation;
+                for (int k = i; k <= j + (Grouped(layers[j]) ? -1 : layers[j].Fusion.Absorbed); k++) perSample &= For(layers[k]).IsPerSampleInEvaluation;
                 if (!perSample) continue;
                 bool atEnd = a.Fusion.LinkedFrom is null || !a.Fusion.FromAtEnd;
                 a.Fusion = a.Fusion with { LinkedTo = layers[j], ToAtEnd = atEnd };
@@ -356,12 +365,16 @@ namespace CnnGen.Generator.Emit
         }
 
         // StridedConvolution.Link for the other side of a link, or a global average pooling after the layer, or none.
-        private static string LinkExpression(PlannedLayer? other, bool atEnd, bool mean)
+        // A link to a grouped layer names its group (an expression).
+        private static string LinkExpression(PlannedLayer? other, bool atEnd, bool mean, string group = "1")
         {
             const string link = "global::CnnGen.Kernels.StridedConvolution.Link.";
             if (mean) return link + "GlobalMean";
             if (other is null) return link + "None";
             var (input, spec) = (other.Input, other.Spec);
+            if (Grouped(other))
+                return link + "Group(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(other.Output.Channels) + ", "
+                    + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", " + group + ")";
             return link + "Convolution(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(other.Output.Channels) + ", "
                 + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", atEnd: " + (atEnd ? "true" : "false") + ")";
         }
@@ -399,6 +412,9 @@ namespace CnnGen.Generator.Emit
         public static string PreparedLength(PlannedLayer layer)
         {
             var (input, spec) = (layer.Input, layer.Spec);
+            if (Grouped(layer))
+                return "global::CnnGen.Kernels.StridedConvolution.GroupPreparedLength(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+                    + Int(layer.Output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", " + GroupExpression(layer, "batchCapacity") + ")";
             return "global::CnnGen.Kernels.StridedConvolution.PreparedLength(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
                 + Int(layer.Output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ")";
         }
@@ -409,15 +425,97 @@ namespace CnnGen.Generator.Emit
             var (input, spec) = (layer.Input, layer.Spec);
             int weightLength = WeightLengthOf(layer), outChannels = layer.Output.Channels;
             string folded = "workspace." + FoldedArray(layer);
+            if (Grouped(layer))
+            {
+                w.Line("global::CnnGen.Kernels.StridedConvolution.PrepareGroup(" + folded + ".AsSpan(0, " + Int(weightLength) + "), " + folded + ".AsSpan(" + Int(weightLength) + ", " + Int(outChannels) + "), "
+                    + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding)
+                    + ", workspace." + PreparedArray(layer) + ", " + GroupExpression(layer, "workspace.BatchCapacity") + ");");
+                return;
+            }
             w.Line("global::CnnGen.Kernels.StridedConvolution.Prepare(" + folded + ".AsSpan(0, " + Int(weightLength) + "), " + folded + ".AsSpan(" + Int(weightLength) + ", " + Int(outChannels) + "), "
                 + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding)
                 + ", workspace." + PreparedArray(layer) + ");");
         }
 
+        /// <summary>
+        /// Samples evaluation runs through this layer together, or 1: a strided 3x3 layer with prepared weights (a batch-norm
+        /// folded into it) whose output is too small for one sample's Winograd tiles to make a GEMM of 16 rows (outputs of 4 to
+        /// 63 cells, from 16 channels in and 32 out): as many samples as give the 4x4 tile 16 rows. The runtime's
+        /// <c>StridedConvolution.GroupSamples</c> states the same rule with its measurements, and decides per machine whether
+        /// the group's kernel runs (AVX-512), else its samples run one at a time (StridedConvolutionGroupTests and
+        /// GeneratorTests hold the two together).
+        /// </summary>
+        public static int GroupSamples(PlannedLayer layer)
+        {
+            var (input, spec) = (layer.Input, layer.Spec);
+            if (layer.Kind != LayerKind.Conv2d || !HasPreparedWeights(layer) || spec.Kernel != 3 || spec.Stride != 2 || layer.Fusion.Activation is not null) return 1;
+            int outChannels = layer.Output.Channels, padding = spec.Padding;
+            if (input.Channels < 16 || outChannels < 32 || input.Height + 2 * padding < 3 || input.Width + 2 * padding < 3) return 1;
+            int outHeight = (input.Height + 2 * padding - 3) / 2 + 1, outWidth = (input.Width + 2 * padding - 3) / 2 + 1, cells = outHeight * outWidth;
+            if (cells >= 64 || cells < 4) return 1;
+            int tiles = (outHeight + 3) / 4 * ((outWidth + 3) / 4);
+            return System.Math.Max(1, (16 + tiles - 1) / tiles);
+        }
+
+        /// <summary>Whether evaluation runs the layer a group of samples at a time (<see cref="GroupSamples"/>).</summary>
+        public static bool Grouped(PlannedLayer layer) => GroupSamples(layer) > 1;
+
+        // The group a workspace prepares the layer's weights for: a workspace for one sample keeps a sample's (its tile, its bits).
+        private static string GroupExpression(PlannedLayer layer, string capacity) => "(" + capacity + " > 1 ? " + Int(GroupSamples(layer)) + " : 1)";
+
+        /// <summary>
+        /// Evaluation's statement for a grouped layer (<see cref="GroupSamples"/>) and what it absorbs (batch-norm, ReLU, a global
+        /// average pooling), writing <paramref name="last"/>'s output for the <paramref name="samples"/>: a group at a time.
+        /// </summary>
+        public static void EmitGroupedStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion, SampleRange samples)
+        {
+            var (input, spec) = (layer.Input, layer.Spec);
+            w.Line("// " + Int(GroupSamples(layer)) + " samples' Winograd tiles as one GEMM per position (one sample's make too few rows), a group at a time");
+            using (w.OpenBlock())
+            {
+                w.Line("int group = " + GroupExpression(layer, "workspace.BatchCapacity") + ";");
+                if (layer.Fusion.LinkedFrom is not null) w.Line("int slot = " + GroupSlot(layer) + "; // layer " + Int(layer.Fusion.LinkedFrom.Index) + " left each sample's input in its slot");
+                string x = layer.Fusion.LinkedFrom is null ? InputArray(layer) + ".AsSpan(start * " + Int(input.Length) + ", samples * " + Int(input.Length) + ")"
+                    : "workspace." + GroupInputArray(layer) + ".AsSpan(start * slot, samples * slot)";
+                using (w.OpenBlock("for (int start = 0; start < " + samples.Count + "; start += group)"))
+                {
+                    w.Line("int samples = global::System.Math.Min(group, " + samples.Count + " - start);");
+                    w.Line("global::CnnGen.Kernels.StridedConvolution.ForwardPreparedSamples(" + x + ", samples, "
+                        + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", workspace." + PreparedArray(layer) + ", " + Int(layer.Output.Channels) + ", "
+                        + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", group, " + OutputArray(last) + ".AsSpan(start * " + Int(last.Output.Length) + ", samples * "
+                        + Int(last.Output.Length) + "), workspace.Columns, relu: " + (fusion.Relu ? "true" : "false") + ", means: " + (fusion.Mean ? "true" : "false")
+                        + (layer.Fusion.LinkedFrom is null ? "" : ", " + LinkExpression(layer.Fusion.LinkedFrom, false, false)) + ");");
+                }
+            }
+        }
+
         /// <summary>The evaluation-mode call for sample <c>n</c> of a fused chain, writing the last absorbed layer's output.</summary>
-        public static void EmitFusedStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion) =>
-            w.Line(MethodName(layer) + fusion.MethodSuffix + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(last), last.Output.Length)
-                + ", " + (HasPreparedWeights(layer) ? "workspace." + PreparedArray(layer) : fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + FiltersArgument(layer) + ", workspace.Columns);");
+        public static void EmitFusedStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion)
+        {
+            // Linked to a grouped layer: the output goes to the sample's slot of that layer's input (GroupInputArray).
+            var group = LinkedGroup(layer);
+            string output = group is null ? SampleSlice(OutputArray(last), last.Output.Length)
+                : "workspace." + GroupInputArray(group) + ".AsSpan(n * " + GroupSlot(group) + ", " + GroupSlot(group) + ")";
+            w.Line(MethodName(layer) + fusion.MethodSuffix + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + output
+                + ", " + (HasPreparedWeights(layer) ? "workspace." + PreparedArray(layer) : fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + FiltersArgument(layer)
+                + (group is null ? "" : ", " + GroupExpression(group, "workspace.BatchCapacity")) + ", workspace.Columns);");
+        }
+
+        /// <summary>The grouped layer this one hands its maps to (<see cref="LinkStridedLayers"/>), or null.</summary>
+        private static PlannedLayer? LinkedGroup(PlannedLayer layer) => layer.Fusion.LinkedTo is { } next && Grouped(next) ? next : null;
+
+        /// <summary>The workspace array a grouped layer's input comes in from the strided layer linked to it: a slot per sample of the batch.</summary>
+        public static string GroupInputArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "GroupInput";
+
+        // A sample's slot of GroupInputArray, in floats (the runtime's GroupLinkLength, the same for every sample).
+        private static string GroupSlot(PlannedLayer layer) => "(workspace." + GroupInputArray(layer) + ".Length / workspace.BatchCapacity)";
+
+        private static string GroupLinkLength(PlannedLayer layer, string capacity)
+        {
+            var (from, input, spec) = (layer.Fusion.LinkedFrom!, layer.Input, layer.Spec);
+            return "global::CnnGen.Kernels.StridedConvolution.GroupLinkLength(" + LinkExpression(from, false, false) + ", " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+                + Int(layer.Output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", " + GroupExpression(layer, capacity) + ")";
+        }
 
         public static void EmitFusedMethods(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion, PlannedLayer? batchNorm)
         {
@@ -438,13 +536,15 @@ namespace CnnGen.Generator.Emit
             }
             string what = (fusion.BatchNorm ? " + batch-norm (folded)" : "") + (fusion.Relu ? " + ReLU" : "") + (fusion.Pool ? " + 2x2 max pooling" : "") + (fusion.Mean ? " + global average pooling" : "")
                 + (fusion.Activation is null ? "" : " + " + fusion.Activation.Kind);
+            if (Grouped(layer)) return; // evaluation calls StridedConvolution.ForwardPreparedSamples (EmitGroupedStatement)
             if (ForwardOverBatch(layer))
             {
                 EmitOverBatchMethod(w, layer, last, fusion, bias);
                 w.Line();
             }
             w.Line("/// <summary>" + Xml(layer.Describe()) + what + ", fused for evaluation: writes " + Xml(last.Output.ToString()) + " and nothing in between.</summary>");
-            w.Line("private static void " + MethodName(layer) + fusion.MethodSuffix + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p" + FiltersParameter(layer) + ", " + Span + " columns)");
+            w.Line("private static void " + MethodName(layer) + fusion.MethodSuffix + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p" + FiltersParameter(layer)
+                + (LinkedGroup(layer) is null ? "" : ", int group") + ", " + Span + " columns)");
             using (w.OpenBlock())
             {
                 var d = DimsOf(layer);
@@ -459,9 +559,10 @@ namespace CnnGen.Generator.Emit
                     if (Linked(layer))
                     {
                         if (layer.Fusion.LinkedFrom is not null) w.Line("// x is not read where layer " + Int(layer.Fusion.LinkedFrom.Index) + " left this layer's input padded in columns (both run the Winograd kernel)");
-                        if (layer.Fusion.LinkedTo is not null) w.Line("// y is not written where layer " + Int(layer.Fusion.LinkedTo.Index) + " takes the maps padded from columns (both run the Winograd kernel)");
+                        if (LinkedGroup(layer) is { } group) w.Line("// y: the sample's slot of layer " + Int(group.Index) + "'s input, which runs groups of samples: its padded input where both run Winograd kernels, else the maps");
+                        else if (layer.Fusion.LinkedTo is not null) w.Line("// y is not written where layer " + Int(layer.Fusion.LinkedTo.Index) + " takes the maps padded from columns (both run the Winograd kernel)");
                         if (fusion.Mean) w.Line("// y: the channels' means (the global average pooling)");
-                        call += ", " + LinkExpression(layer.Fusion.LinkedFrom, layer.Fusion.FromAtEnd, false) + ", " + LinkExpression(layer.Fusion.LinkedTo, layer.Fusion.ToAtEnd, fusion.Mean);
+                        call += ", " + LinkExpression(layer.Fusion.LinkedFrom, layer.Fusion.FromAtEnd, false) + ", " + LinkExpression(layer.Fusion.LinkedTo, layer.Fusion.ToAtEnd, fusion.Mean, "group");
                     }
                     w.Line(call + ");");
                 }

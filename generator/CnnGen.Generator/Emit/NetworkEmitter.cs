@@ -532,12 +532,22 @@ namespace CnnGen.Generator.Emit
             if (training) layers = layers.Where(layer => !BatchNormEmitter.IsTakenInTraining(layer)).ToList(); // run by the batch-norm before it
             // Over the whole batch, evaluation runs the wide layers on small maps with the batch's samples side by side.
             bool OverBatch(PlannedLayer layer) => fuse && samples == SampleRange.WholeBatch && Conv2dEmitter.ForwardOverBatch(layer);
-            bool PerSample(PlannedLayer layer) => training ? LayerEmitter.For(layer).IsPerSample : LayerEmitter.For(layer).IsPerSampleInEvaluation && !OverBatch(layer);
+            // A strided layer on small maps runs a group of samples at a time, over the chunk or the batch.
+            bool Grouped(PlannedLayer layer) => fuse && Conv2dEmitter.Grouped(layer);
+            bool PerSample(PlannedLayer layer) => training ? LayerEmitter.For(layer).IsPerSample : LayerEmitter.For(layer).IsPerSampleInEvaluation && !OverBatch(layer) && !Grouped(layer);
             for (int i = 0; i < layers.Count; i++)
             {
                 if (i > 0) w.Line();
                 int end = i;
                 while (end < layers.Count && PerSample(layers[end])) end++;
+                if (end == i && Grouped(layers[i]))
+                {
+                    var fusion = layers[i].Fusion;
+                    w.Line("// " + string.Join(", ", Enumerable.Range(i, fusion.Absorbed + 1).Select(f => layers[f].Describe())));
+                    Conv2dEmitter.EmitGroupedStatement(w, layers[i], layers[i + fusion.Absorbed], fusion, samples);
+                    i += fusion.Absorbed;
+                    continue;
+                }
                 if (end == i && OverBatch(layers[i]))
                 {
                     var fusion = layers[i].Fusion;

@@ -78,6 +78,9 @@ namespace CnnGen.Generator.Planning
                 }
                 long sampleBytes = System.Math.Max(1, 4 * plan.SharedActivationLength); // an upper bound of what a sample touches
                 int chunk = (int)System.Math.Max(1, System.Math.Min(1024, ChunkBytes / sampleBytes));
+                // A layer that runs a group of samples at a time (Conv2dEmitter.GroupSamples) gets whole groups in a chunk.
+                int group = chunked.OfType<Segment>().SelectMany(segment => segment.Layers).Select(Emit.Conv2dEmitter.GroupSamples).DefaultIfEmpty(1).Max();
+                chunk = System.Math.Max(chunk, group);
                 return new EvaluationChunking(chunked, batched, carried, chunk);
             }
             return new EvaluationChunking(System.Array.Empty<object>(), plan.Schedule, null, 0);

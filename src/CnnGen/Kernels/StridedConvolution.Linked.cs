@@ -21,14 +21,15 @@ namespace CnnGen.Kernels
             internal readonly int Kind;
             internal readonly int InChannels, Height, Width, OutChannels, Kernel, Stride, Padding;
             internal readonly bool AtEnd;
+            internal readonly int Samples;
 
-            private Link(int kind, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, bool atEnd)
+            private Link(int kind, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, bool atEnd, int samples = 1)
             {
                 Kind = kind; InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
-                Kernel = kernel; Stride = stride; Padding = padding; AtEnd = atEnd;
+                Kernel = kernel; Stride = stride; Padding = padding; AtEnd = atEnd; Samples = samples;
             }
 
-            internal const int NoKind = 0, ConvolutionKind = 1, MeanKind = 2;
+            internal const int NoKind = 0, ConvolutionKind = 1, MeanKind = 2, GroupKind = 3;
 
             /// <summary>No link: the input is read from x, the output written to y in NCHW.</summary>
             public static Link None => default;
@@ -42,6 +43,41 @@ namespace CnnGen.Kernels
 
             /// <summary>A global average pooling after the layer: y is [outChannels], each channel's mean over its maps.</summary>
             public static Link GlobalMean => new(MeanKind, 0, 0, 0, 0, 0, 0, 0, false);
+
+            /// <summary>
+            /// The next layer runs groups of <paramref name="samples"/> (<see cref="ForwardPreparedSamples"/>): y is this sample's
+            /// slot of its input, <see cref="GroupLinkLength"/> floats, holding its padded input where both layers run Winograd
+            /// kernels here, else this layer's maps.
+            /// </summary>
+            public static Link Group(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, int samples) =>
+                new(GroupKind, inChannels, height, width, outChannels, kernel, stride, padding, false, samples);
+        }
+
+        /// <summary>
+        /// Floats per sample between a strided layer (<paramref name="first"/>: its shape as a <see cref="Link.Convolution"/>)
+        /// and the grouped layer after it (this shape, in groups of <paramref name="samples"/>): the grouped kernel's padded input
+        /// where the first hands its maps on in that layout, else the maps themselves (inChannels x height x width).
+        /// </summary>
+        public static int GroupLinkLength(Link first, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, int samples)
+        {
+            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+            return first.Kind == Link.ConvolutionKind && HandingToGroup(Before(first, inChannels), g, outChannels, samples, out _, out var second)
+                ? second.PaddedLength : inChannels * height * width;
+        }
+
+        // Whether layer a's maps go to grouped layer b (as b's group kernel's padded input): a runs the Winograd kernel or the
+        // lanes kernel that can write that layout, and b's group runs its kernel on this machine.
+        private static bool HandingToGroup((Geometry Geometry, int OutChannels) before, in Geometry b, int bOutChannels, int samples,
+            out StridedWinogradConvolution.Layout first, out StridedWinogradConvolution.Layout second)
+        {
+            first = default; second = default;
+            var a = before.Geometry;
+            if (!Valid(a) || !Valid(b) || b.InChannels != before.OutChannels || b.Height != a.OutHeight || b.Width != a.OutWidth) return false;
+            bool winograd = UseWinograd(a, before.OutChannels, KernelPaths.Default, winograd: true);
+            if (!(winograd || LanesLink(a, before.OutChannels)) || !Grouped(b, bOutChannels, samples)) return false;
+            if (winograd) first = WinogradLayout(a, before.OutChannels);
+            second = GroupLayout(b, bOutChannels, samples);
+            return true;
         }
 
         /// <summary>Floats of scratch <see cref="ForwardPreparedLinked"/> needs with these links.</summary>
@@ -87,6 +123,11 @@ namespace CnnGen.Kernels
             {
                 output = Region(scratch, following.PaddedLength, next.AtEnd);
                 Reserve(ref startReserve, ref endReserve, following.PaddedLength, next.AtEnd);
+            }
+            else if (valid && next.Kind == Link.GroupKind && HandingToGroup((g, outChannels), After(next, outChannels).Geometry, next.OutChannels, next.Samples, out layout, out following))
+            {
+                Require(y.Length >= following.PaddedLength, nameof(y), following.PaddedLength);
+                output = y.Slice(0, following.PaddedLength); // the sample's slot of the grouped layer's input
             }
             bool means = next.Kind == Link.MeanKind;
             if (valid && UseWinograd(g, outChannels, KernelPaths.Default, winograd: true))

@@ -60,13 +60,17 @@ namespace CnnGen.Kernels
             public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
             public readonly int TransformedGroupStride, TransformedPositionStride, ProductTileStride, FilterPositionStride, OutputGroupStride;
             public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
+            /// <summary>Samples whose tiles make one GEMM (<see cref="ForwardSamples"/>): all their tiles in one chunk.</summary>
+            public readonly int Samples;
 
             // tile: outputs per tile side, 4 (F(4, 2) on the even samples, 9x9 windows, 81 positions) or 2 (F(2, 2), 5x5 windows,
             // 25 positions: more products per output, 6.25 instead of 5.06, but filters a third the size and cheaper transforms),
             // or Wide: 2 rows of 4 (F(2, 2) down, F(4, 2) across, 5x9 windows, 45 positions: 5.63 products per output, twice
             // the 2x2 tile's outputs per tile, filters 1.8x its size).
-            public Layout(int inChannels, int height, int width, int outChannels, int padding, int tile = 4)
+            // samples: how many samples' tiles ForwardSamples puts side by side (1: a sample at a time, in chunks of tiles).
+            public Layout(int inChannels, int height, int width, int outChannels, int padding, int tile = 4, int samples = 1)
             {
+                if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples));
                 if (tile != 2 && tile != 4 && tile != Wide) throw new ArgumentOutOfRangeException(nameof(tile), tile, "The tile is 2x2, 4x4 or Wide (2x4).");
                 if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
                 if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
@@ -96,6 +100,13 @@ namespace CnnGen.Kernels
                 int chunkTiles = Math.Min(Tiles, Math.Max(MinimumChunk, ChunkBudget / perTile));
                 Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
                 ChunkTiles = (Tiles + Chunks - 1) / Chunks;
+                Samples = samples;
+                if (samples > 1)
+                {
+                    // The samples' tiles in one chunk: one sample alone (ForwardLinked) runs its tiles as one chunk too.
+                    Chunks = 1;
+                    ChunkTiles = Tiles * samples;
+                }
                 // One vector more than the data between positions: strides of a multiple of 4 KB would share L1 sets.
                 TransformedGroupStride = ChunkTiles * V;
                 TransformedPositionStride = InGroups * TransformedGroupStride + V;
@@ -346,6 +357,66 @@ namespace CnnGen.Kernels
                 float scale = 1f / cells;
                 var sums = staging.Slice(l.SumsOffset, l.OutChannels);
                 for (int oc = 0; oc < l.OutChannels; oc++) y[oc] = sums[oc] * scale;
+            }
+        }
+
+        /// <summary>
+        /// <see cref="ForwardLinked"/> for <paramref name="count"/> samples (up to <see cref="Layout.Samples"/>) at once: each
+        /// sample's tiles transformed side by side, so each position's product is one GEMM over every sample's tiles (count x
+        /// Tiles rows) instead of a thin one per sample, the filters read once for all of them. Each sample's input is x's
+        /// sample (NCHW, padded here), or, where <paramref name="padded"/> is not empty, its slot there (<paramref name="slot"/>
+        /// floats apart, as the layer before left it: <see cref="Handoff.NextInput"/>). y holds each sample's maps [OutChannels
+        /// x OH x OW], or with <paramref name="means"/> its channels' means [OutChannels]. The same operations per tile as one
+        /// sample at a time on a layout of one sample: the same floats.
+        /// </summary>
+        internal static void ForwardSamples(ReadOnlySpan<float> x, Span<float> padded, int slot, int count, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias,
+            Span<float> y, Span<float> scratch, bool relu, in Layout l, bool means)
+        {
+            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512.");
+            if (count < 1 || count > l.Samples) throw new ArgumentOutOfRangeException(nameof(count), count, "From 1 to the layout's samples.");
+            int cells = l.OutHeight * l.OutWidth, sampleIn = l.InChannels * l.Height * l.Width, sampleOut = means ? l.OutChannels : l.OutChannels * cells;
+            if (padded.IsEmpty) Require(x.Length >= count * sampleIn, nameof(x));
+            else Require(slot >= l.PaddedLength && padded.Length >= (count - 1) * slot + l.PaddedLength, nameof(padded));
+            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
+            Require(y.Length >= count * sampleOut, nameof(y));
+            Require(scratch.Length >= l.ScratchLength, nameof(scratch));
+
+            scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
+            var staging = scratch.Slice(0, l.StagingLength);
+            int at = l.StagingLength;
+            var ownPadded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
+            var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
+            var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
+            var outputs = scratch.Slice(at, l.OutputLength);
+            var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
+            for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
+
+            for (int s = 0; s < count; s++)
+            {
+                var input = padded.IsEmpty ? ownPadded : padded.Slice(s * slot, l.PaddedLength);
+                if (padded.IsEmpty)
+                    WinogradF4Convolution.Pad(x.Slice(s * sampleIn, sampleIn), input, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+                TransformInput(input, transformed.Slice(s * l.Tiles * V), staging, 0, l.Tiles, l);
+            }
+            WinogradF4Convolution.Products(transformed, filters, products, count * l.Tiles, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
+            var sink = new Sink(l.OutputGroupStride, l.OutWidth, 0, means);
+            for (int s = 0; s < count; s++)
+            {
+                var sampleProducts = products.Slice(s * l.Tiles * l.ProductTileStride);
+                if (means) staging.Slice(l.SumsOffset, l.OutLanes).Clear();
+                if (l.Tile == 2) TransformOutput2(sampleProducts, staging, outputs, 0, l.Tiles, relu, l, sink);
+                else if (l.Tile == Wide) TransformOutputWide(sampleProducts, outputs, staging, 0, l.Tiles, relu, l, sink);
+                else TransformOutput(sampleProducts, staging, outputs, 0, l.Tiles, relu, l, sink);
+                var target = y.Slice(s * sampleOut, sampleOut);
+                if (!means) WinogradF4Convolution.Unpack(outputs, target, staging, cells, l.OutChannels, l.OutputGroupStride);
+                else
+                {
+                    float scale = 1f / cells;
+                    var sums = staging.Slice(l.SumsOffset, l.OutChannels);
+                    for (int oc = 0; oc < l.OutChannels; oc++) target[oc] = sums[oc] * scale;
+                }
             }
         }
 
