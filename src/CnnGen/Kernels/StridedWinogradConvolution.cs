@@ -307,17 +307,7 @@ namespace CnnGen.Kernels
             else Require(y.Length >= (handoff == Handoff.Means ? l.OutChannels : l.OutChannels * cells), nameof(y));
             Require(scratch.Length >= l.ScratchLength, nameof(scratch));
 
-            // Every buffer's length is a multiple of 16 floats: from a 64-byte boundary each vector of the padded input, V, M
-            // and the outputs is one cache line, not two.
-            scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
-            var staging = scratch.Slice(0, l.StagingLength);
-            int at = l.StagingLength;
-            var ownPadded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
-            var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
-            var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
-            var outputs = scratch.Slice(at, l.OutputLength);
-            var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
-            for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
+            var (staging, ownPadded, transformed, products, outputs) = Buffers.In(scratch, bias, l);
 
             if (padded.IsEmpty)
             {
@@ -382,15 +372,7 @@ namespace CnnGen.Kernels
             Require(y.Length >= count * sampleOut, nameof(y));
             Require(scratch.Length >= l.ScratchLength, nameof(scratch));
 
-            scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
-            var staging = scratch.Slice(0, l.StagingLength);
-            int at = l.StagingLength;
-            var ownPadded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
-            var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
-            var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
-            var outputs = scratch.Slice(at, l.OutputLength);
-            var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
-            for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
+            var (staging, ownPadded, transformed, products, outputs) = Buffers.In(scratch, bias, l);
 
             for (int s = 0; s < count; s++)
             {
@@ -486,6 +468,34 @@ namespace CnnGen.Kernels
 
         // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's window, for the chunk's tiles: 9x9 for the 4x4
         // tile, 5x5 for the 2x2 tile, 5 rows by 9 columns for the 2x4 tile (4 rows and 8 columns apart).
+        // The scratch's parts, one sample's call or a group's alike: staging (the bias lanes filled), the own padded input, V,
+        // M and the outputs. Every part's length is a multiple of 16 floats: from a 64-byte boundary each vector of the padded
+        // input, V, M and the outputs is one cache line, not two.
+        private readonly ref struct Buffers
+        {
+            private readonly Span<float> _staging, _ownPadded, _transformed, _products, _outputs;
+
+            private Buffers(Span<float> scratch, scoped ReadOnlySpan<float> bias, scoped in Layout l)
+            {
+                scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
+                _staging = scratch.Slice(0, l.StagingLength);
+                int at = l.StagingLength;
+                _ownPadded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
+                _transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
+                _products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
+                _outputs = scratch.Slice(at, l.OutputLength);
+                var biasLanes = _staging.Slice(Layout.BiasOffset, l.OutLanes);
+                for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
+            }
+
+            public static Buffers In(Span<float> scratch, scoped ReadOnlySpan<float> bias, scoped in Layout l) => new(scratch, bias, l);
+
+            public void Deconstruct(out Span<float> staging, out Span<float> ownPadded, out Span<float> transformed, out Span<float> products, out Span<float> outputs)
+            {
+                staging = _staging; ownPadded = _ownPadded; transformed = _transformed; products = _products; outputs = _outputs;
+            }
+        }
+
         internal static void TransformInput(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
         {
             if (l.Tile == 2) TransformInput<EvensByF22, EvensByF22>(padded, transformed, staging, first, count, l);
