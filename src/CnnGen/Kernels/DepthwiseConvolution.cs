@@ -22,8 +22,8 @@ namespace CnnGen.Kernels
     /// enough to hide the fused multiply-add's latency on sums of nine terms. Rows end with an overlapping last vector (it
     /// writes the same values again), and rows narrower than a vector are one vector each, spilling into the next output
     /// row before that row is written. An activation's bounds (ReLU, ReLU6) are applied to the accumulators before the
-    /// store. The backward pass, which accumulates, ends each row with scalar cells. The scalar path is the definition's
-    /// loops, with no scratch.
+    /// store. The backward pass is in DepthwiseConvolution.Gradients.cs (a kernel per gradient; the scatter form here only
+    /// for channel multipliers above 1). The scalar path is the definition's loops, with no scratch.
     /// </para>
     /// </remarks>
     internal static partial class DepthwiseConvolution
