@@ -337,9 +337,7 @@ namespace CnnGen.Kernels
                 TransformInput(padded, transformed, staging, first, count, l);
                 WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
                     l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
-                if (l.Tile == 2) TransformOutput2(products, staging, target, first, count, relu, l, sink);
-                else if (l.Tile == Wide) TransformOutputWide(products, target, staging, first, count, relu, l, sink);
-                else TransformOutput(products, staging, target, first, count, relu, l, sink);
+                TransformOutputs(products, staging, target, first, count, relu, l, sink);
             }
             if (handoff == Handoff.Maps) WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
             else if (handoff == Handoff.Means)
@@ -388,9 +386,7 @@ namespace CnnGen.Kernels
             {
                 var sampleProducts = products.Slice(s * l.Tiles * l.ProductTileStride);
                 if (means) staging.Slice(l.SumsOffset, l.OutLanes).Clear();
-                if (l.Tile == 2) TransformOutput2(sampleProducts, staging, outputs, 0, l.Tiles, relu, l, sink);
-                else if (l.Tile == Wide) TransformOutputWide(sampleProducts, outputs, staging, 0, l.Tiles, relu, l, sink);
-                else TransformOutput(sampleProducts, staging, outputs, 0, l.Tiles, relu, l, sink);
+                TransformOutputs(sampleProducts, staging, outputs, 0, l.Tiles, relu, l, sink);
                 var target = y.Slice(s * sampleOut, sampleOut);
                 if (!means) WinogradF4Convolution.Unpack(outputs, target, staging, cells, l.OutChannels, l.OutputGroupStride);
                 else
@@ -468,6 +464,14 @@ namespace CnnGen.Kernels
 
         // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's window, for the chunk's tiles: 9x9 for the 4x4
         // tile, 5x5 for the 2x2 tile, 5 rows by 9 columns for the 2x4 tile (4 rows and 8 columns apart).
+        // M's tiles first..first + count back to outputs by the layout's tile (2x2, 2x4 or 4x4).
+        private static void TransformOutputs(Span<float> products, Span<float> staging, Span<float> target, int first, int count, bool relu, in Layout l, in Sink sink)
+        {
+            if (l.Tile == 2) TransformOutput2(products, staging, target, first, count, relu, l, sink);
+            else if (l.Tile == Wide) TransformOutputWide(products, target, staging, first, count, relu, l, sink);
+            else TransformOutput(products, staging, target, first, count, relu, l, sink);
+        }
+
         // The scratch's parts, one sample's call or a group's alike: staging (the bias lanes filled), the own padded input, V,
         // M and the outputs. Every part's length is a multiple of 16 floats: from a 64-byte boundary each vector of the padded
         // input, V, M and the outputs is one cache line, not two.
