@@ -78,7 +78,8 @@ namespace CnnGen.Generator.Planning
                 }
                 long sampleBytes = System.Math.Max(1, 4 * plan.SharedActivationLength); // an upper bound of what a sample touches
                 int chunk = (int)System.Math.Max(1, System.Math.Min(1024, ChunkBytes / sampleBytes));
-                // A layer that runs a group of samples at a time (Conv2dEmitter.GroupSamples) gets whole groups in a chunk.
+                // A layer that runs a group of samples at a time (Conv2dEmitter.GroupSamples) gets at least one whole group in a
+                // chunk; a chunk that is not a multiple of it ends with a partial group, which the kernel takes as well.
                 int group = chunked.OfType<Segment>().SelectMany(segment => segment.Layers).Select(Emit.Conv2dEmitter.GroupSamples).DefaultIfEmpty(1).Max();
                 chunk = System.Math.Max(chunk, group);
                 return new EvaluationChunking(chunked, batched, carried, chunk);
