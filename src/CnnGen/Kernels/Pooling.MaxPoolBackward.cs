@@ -35,7 +35,7 @@ namespace CnnGen.Kernels
             const int Lanes = 16;
             int chunks = (outWidth + Lanes - 1) / Lanes, rowLength = chunks * Lanes;
             int paddedRow = rowLength * stride + kernel + Lanes;
-            bool vector = path == KernelPath.Vector512 && stride <= 2 && 2L * height * rowLength + CopyRing * paddedRow + rowLength <= MaxPoolStackFloats;
+            bool vector = path == KernelPath.Vector512 && stride <= 2 && 2L * height * rowLength + CopyRing * paddedRow + 2 * rowLength <= MaxPoolStackFloats;
             if (!vector)
             {
                 for (int c = 0; c < channels; c++)
@@ -49,7 +49,7 @@ namespace CnnGen.Kernels
             }
 
             // Row maxima and the column each came from, the ring of padded row copies (as the forward), one row of winners.
-            Span<float> buffers = stackalloc float[2 * height * rowLength + CopyRing * paddedRow + rowLength];
+            Span<float> buffers = stackalloc float[2 * height * rowLength + CopyRing * paddedRow + 2 * rowLength];
             Span<float> ring = buffers.Slice(2 * height * rowLength, CopyRing * paddedRow);
             ring.Fill(float.NegativeInfinity);
             ref float rowMaxima = ref MemoryMarshal.GetReference(buffers);
@@ -100,14 +100,22 @@ namespace CnnGen.Kernels
                 }
                 ref float gradients = ref Unsafe.Add(ref dys, c * outPlane);
                 ref float target = ref Unsafe.Add(ref dxs, c * plane);
-                for (int oy = 0; oy < outHeight; oy++)
+                // Each output row's winners are added at one row's delay: read back right after their vector stores, they
+                // would wait for the stores to retire (a store does not forward to the narrower loads that follow it).
+                for (int oy = 0; oy <= outHeight; oy++)
                 {
-                    int top = oy * stride - padding;
-                    int firstRow = Math.Max(0, top), endRow = Math.Min(height, top + kernel);
-                    for (int chunk = 0; chunk < chunks; chunk++)
-                        DownWithPlaces(ref rowMaxima, ref rowColumns, rowLength, chunk * Lanes, firstRow, endRow, width).StoreUnsafe(ref winners, (nuint)(chunk * Lanes));
-                    ref float row = ref Unsafe.Add(ref gradients, oy * outWidth);
-                    for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref target, Unsafe.Add(ref winners, ox)) += Unsafe.Add(ref row, ox);
+                    ref int rowWinners = ref Unsafe.Add(ref winners, (oy & 1) * rowLength);
+                    if (oy < outHeight)
+                    {
+                        int top = oy * stride - padding;
+                        int firstRow = Math.Max(0, top), endRow = Math.Min(height, top + kernel);
+                        for (int chunk = 0; chunk < chunks; chunk++)
+                            DownWithPlaces(ref rowMaxima, ref rowColumns, rowLength, chunk * Lanes, firstRow, endRow, width).StoreUnsafe(ref rowWinners, (nuint)(chunk * Lanes));
+                    }
+                    if (oy == 0) continue;
+                    ref int previous = ref Unsafe.Add(ref winners, ((oy - 1) & 1) * rowLength);
+                    ref float row = ref Unsafe.Add(ref gradients, (oy - 1) * outWidth);
+                    for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref target, Unsafe.Add(ref previous, ox)) += Unsafe.Add(ref row, ox);
                 }
             }
         }
