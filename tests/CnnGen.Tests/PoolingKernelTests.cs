@@ -131,6 +131,9 @@ namespace CnnGen.Tests
             new[] { 2, 12, 70, 5, 2, 2 }, new[] { 1, 5, 5, 5, 1, 2 }, new[] { 2, 17, 38, 3, 3, 1 }, new[] { 1, 3, 3, 3, 2, 1 },
             new[] { 4, 16, 16, 2, 2, 1 }, new[] { 1, 11, 64, 4, 2, 0 }, new[] { 1, 2, 100, 2, 2, 0 }, new[] { 1, 31, 17, 7, 4, 3 },
             new[] { 1, 3, 33, 3, 2, 0 }, // the plane's last vector would end past the input: scalar there
+            // Planes whose every row's maxima would not fit the backward's stack (it keeps a ring of the window's rows), and a
+            // tall one with a 5-row window.
+            new[] { 1, 230, 226, 3, 2, 1 }, new[] { 1, 150, 150, 3, 1, 1 }, new[] { 2, 97, 40, 5, 1, 2 },
         };
 
         public static IEnumerable<object[]> GeneralShapesOnEveryPath()

@@ -35,7 +35,7 @@ namespace CnnGen.Kernels
             const int Lanes = 16;
             int chunks = (outWidth + Lanes - 1) / Lanes, rowLength = chunks * Lanes;
             int paddedRow = rowLength * stride + kernel + Lanes;
-            bool vector = path == KernelPath.Vector512 && stride <= 2 && 2L * height * rowLength + CopyRing * paddedRow + 2 * rowLength <= MaxPoolStackFloats;
+            bool vector = path == KernelPath.Vector512 && stride <= 2 && 2L * kernel * rowLength + CopyRing * paddedRow + 2 * rowLength <= MaxPoolStackFloats;
             if (!vector)
             {
                 for (int c = 0; c < channels; c++)
@@ -48,12 +48,13 @@ namespace CnnGen.Kernels
                 return;
             }
 
-            // Row maxima and the column each came from, the ring of padded row copies (as the forward), one row of winners.
-            Span<float> buffers = stackalloc float[2 * height * rowLength + CopyRing * paddedRow + 2 * rowLength];
-            Span<float> ring = buffers.Slice(2 * height * rowLength, CopyRing * paddedRow);
+            // A ring of the last `kernel` rows' maxima and the column each came from (input row iy in slot iy mod kernel), the
+            // ring of padded row copies (as the forward), two rows of winners.
+            Span<float> buffers = stackalloc float[2 * kernel * rowLength + CopyRing * paddedRow + 2 * rowLength];
+            Span<float> ring = buffers.Slice(2 * kernel * rowLength, CopyRing * paddedRow);
             ring.Fill(float.NegativeInfinity);
             ref float rowMaxima = ref MemoryMarshal.GetReference(buffers);
-            ref int rowColumns = ref Unsafe.As<float, int>(ref Unsafe.Add(ref rowMaxima, height * rowLength));
+            ref int rowColumns = ref Unsafe.As<float, int>(ref Unsafe.Add(ref rowMaxima, kernel * rowLength));
             ref float padded = ref MemoryMarshal.GetReference(ring);
             Span<bool> rowHasNaN = stackalloc bool[height]; // the copies say it; the winners' folds compare in full either way
             ref int winners = ref Unsafe.As<float, int>(ref Unsafe.Add(ref padded, CopyRing * paddedRow));
@@ -77,29 +78,9 @@ namespace CnnGen.Kernels
             for (int c = 0; c < channels; c++)
             {
                 ref float source = ref Unsafe.Add(ref xs, c * plane);
-                for (int iy = 0; iy < height; iy++)
-                {
-#if NET9_0_OR_GREATER
-                    // Straight from the input through masked loads, no padded copy.
-                    ref float cells = ref Unsafe.Add(ref source, iy * width);
-                    for (int chunk = 0; chunk < chunks; chunk++)
-                    {
-                        int left = chunk * Lanes * stride - padding;
-                        AcrossRowWithColumnsDirect(ref Unsafe.Add(ref cells, left), masks.Slice(chunk * taps, taps), laneColumns + Vector512.Create(left), kernel, stride,
-                            ref Unsafe.Add(ref rowMaxima, iy * rowLength + chunk * Lanes), ref Unsafe.Add(ref rowColumns, iy * rowLength + chunk * Lanes));
-                    }
-#else
-                    ref float cells = ref RingRow(ref source, iy, height, width, padding, ref padded, paddedRow, Lanes, rowHasNaN);
-                    for (int chunk = 0; chunk < chunks; chunk++)
-                    {
-                        int left = chunk * Lanes * stride - padding; // the chunk's first window's left edge, in input columns
-                        AcrossRowWithColumns(ref Unsafe.Add(ref cells, chunk * Lanes * stride), laneColumns + Vector512.Create(left), kernel, stride,
-                            ref Unsafe.Add(ref rowMaxima, iy * rowLength + chunk * Lanes), ref Unsafe.Add(ref rowColumns, iy * rowLength + chunk * Lanes));
-                    }
-#endif
-                }
                 ref float gradients = ref Unsafe.Add(ref dys, c * outPlane);
                 ref float target = ref Unsafe.Add(ref dxs, c * plane);
+                int nextRow = 0; // the first input row whose maxima are not in the ring yet
                 // Each output row's winners are added at one row's delay: read back right after their vector stores, they
                 // would wait for the stores to retire (a store does not forward to the narrower loads that follow it).
                 for (int oy = 0; oy <= outHeight; oy++)
@@ -109,8 +90,31 @@ namespace CnnGen.Kernels
                     {
                         int top = oy * stride - padding;
                         int firstRow = Math.Max(0, top), endRow = Math.Min(height, top + kernel);
+                        // The window's rows across, in order, into the ring (its last `kernel` rows are the window's).
+                        for (; nextRow < endRow; nextRow++)
+                        {
+                            int slot = nextRow % kernel * rowLength;
+#if NET9_0_OR_GREATER
+                            // Straight from the input through masked loads, no padded copy.
+                            ref float cells = ref Unsafe.Add(ref source, nextRow * width);
+                            for (int chunk = 0; chunk < chunks; chunk++)
+                            {
+                                int left = chunk * Lanes * stride - padding;
+                                AcrossRowWithColumnsDirect(ref Unsafe.Add(ref cells, left), masks.Slice(chunk * taps, taps), laneColumns + Vector512.Create(left), kernel, stride,
+                                    ref Unsafe.Add(ref rowMaxima, slot + chunk * Lanes), ref Unsafe.Add(ref rowColumns, slot + chunk * Lanes));
+                            }
+#else
+                            ref float cells = ref RingRow(ref source, nextRow, height, width, padding, ref padded, paddedRow, Lanes, rowHasNaN);
+                            for (int chunk = 0; chunk < chunks; chunk++)
+                            {
+                                int left = chunk * Lanes * stride - padding; // the chunk's first window's left edge, in input columns
+                                AcrossRowWithColumns(ref Unsafe.Add(ref cells, chunk * Lanes * stride), laneColumns + Vector512.Create(left), kernel, stride,
+                                    ref Unsafe.Add(ref rowMaxima, slot + chunk * Lanes), ref Unsafe.Add(ref rowColumns, slot + chunk * Lanes));
+                            }
+#endif
+                        }
                         for (int chunk = 0; chunk < chunks; chunk++)
-                            DownWithPlaces(ref rowMaxima, ref rowColumns, rowLength, chunk * Lanes, firstRow, endRow, width).StoreUnsafe(ref rowWinners, (nuint)(chunk * Lanes));
+                            DownWithPlaces(ref rowMaxima, ref rowColumns, rowLength, kernel, chunk * Lanes, firstRow, endRow, width).StoreUnsafe(ref rowWinners, (nuint)(chunk * Lanes));
                     }
                     if (oy == 0) continue;
                     ref int previous = ref Unsafe.Add(ref winners, ((oy - 1) & 1) * rowLength);
@@ -196,18 +200,21 @@ namespace CnnGen.Kernels
         }
 #endif
 
-        // The window rows' maxima folded top to bottom at 16 output columns, carrying each one's place in the plane.
+        // The window rows' maxima folded top to bottom at 16 output columns, carrying each one's place in the plane; row iy's
+        // maxima are in the ring's slot iy mod ringRows.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<int> DownWithPlaces(ref float rowMaxima, ref int rowColumns, int rowLength, int at, int firstRow, int endRow, int width)
+        private static Vector512<int> DownWithPlaces(ref float rowMaxima, ref int rowColumns, int rowLength, int ringRows, int at, int firstRow, int endRow, int width)
         {
-            var max = Vector512.LoadUnsafe(ref rowMaxima, (nuint)(firstRow * rowLength + at));
-            var place = Vector512.LoadUnsafe(ref rowColumns, (nuint)(firstRow * rowLength + at)) + Vector512.Create(firstRow * width);
+            int slot = firstRow % ringRows * rowLength + at;
+            var max = Vector512.LoadUnsafe(ref rowMaxima, (nuint)slot);
+            var place = Vector512.LoadUnsafe(ref rowColumns, (nuint)slot) + Vector512.Create(firstRow * width);
             for (int iy = firstRow + 1; iy < endRow; iy++)
             {
-                var value = Vector512.LoadUnsafe(ref rowMaxima, (nuint)(iy * rowLength + at));
+                slot = iy % ringRows * rowLength + at;
+                var value = Vector512.LoadUnsafe(ref rowMaxima, (nuint)slot);
                 var replace = Vector512.GreaterThan(value, max) | ~Vector512.Equals(value, value);
                 max = Vector512.ConditionalSelect(replace, value, max);
-                place = Vector512.ConditionalSelect(replace.AsInt32(), Vector512.LoadUnsafe(ref rowColumns, (nuint)(iy * rowLength + at)) + Vector512.Create(iy * width), place);
+                place = Vector512.ConditionalSelect(replace.AsInt32(), Vector512.LoadUnsafe(ref rowColumns, (nuint)slot) + Vector512.Create(iy * width), place);
             }
             return place;
         }
