@@ -56,7 +56,8 @@ namespace CnnGen.Kernels
             int kernel = DirectConvolution.ScratchLength(g.InChannels, p.Height, p.Width, g.OutChannels, g.KernelHeight, p.Padding);
             int filters = DirectConvolution.WinogradFiltersLength(g.InChannels, p.Height, p.Width, g.OutChannels, g.KernelHeight, p.Padding);
             long forward = (long)g.InLength + g.OutLength + filters + kernel;
-            long backward = 2L * g.InLength + g.OutLength + kernel;
+            int products = DirectConvolution.WeightGradientProductsLength(g.InChannels, p.Height, p.Width, g.OutChannels, g.KernelHeight, p.Padding);
+            long backward = 2L * g.InLength + g.OutLength + filters + products + kernel;
             long length = Math.Max(forward, backward);
             if (length > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The phases of this convolution do not fit in a span.");
             return (int)length;
@@ -91,6 +92,11 @@ namespace CnnGen.Kernels
         /// Adds d weight to <paramref name="weightGradient"/> (unless empty) and writes d x to <paramref name="inputGradient"/>
         /// (unless empty): each phase's undilated backward, the weight gradients summed over the phases.
         /// </summary>
+        /// <remarks>
+        /// On the Vector512 path the phases share what depends on the weights only: the input gradient's Winograd filters,
+        /// transformed once for the d² phases, and, where the weight gradient runs by F(2x2, 3x3) summed over samples, one
+        /// array of products the phases add to, transformed back once at the last phase (the phases are that kernel's samples).
+        /// </remarks>
         public static void Backward(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
             Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, DirectConvolution.KernelPath path)
         {
@@ -99,14 +105,22 @@ namespace CnnGen.Kernels
             var inputPhases = scratch.Slice(0, g.InLength);
             var gradientPhases = scratch.Slice(g.InLength, g.OutLength);
             var inputGradientPhases = scratch.Slice(g.InLength + g.OutLength, g.InLength);
-            var kernelScratch = scratch.Slice(2 * g.InLength + g.OutLength);
+            bool vector512 = path == DirectConvolution.KernelPath.Vector512;
+            int filterLength = vector512 && !inputGradient.IsEmpty ? DirectConvolution.WinogradFiltersLength(inC, p.Height, p.Width, outC, k, p.Padding) : 0;
+            int productLength = vector512 && !weightGradient.IsEmpty ? DirectConvolution.WeightGradientProductsLength(inC, p.Height, p.Width, outC, k, p.Padding) : 0;
+            var filters = scratch.Slice(2 * g.InLength + g.OutLength, filterLength);
+            var products = scratch.Slice(2 * g.InLength + g.OutLength + filterLength, productLength);
+            var kernelScratch = scratch.Slice(2 * g.InLength + g.OutLength + filterLength + productLength);
+            if (filterLength > 0) DirectConvolution.TransformFiltersForInputGradient(weight, inC, p.Height, p.Width, outC, k, p.Padding, filters);
             Split(x, inC, g.InHeight, g.InWidth, p.D, inputPhases, path);
             Split(outputGradient, outC, g.OutHeight, g.OutWidth, p.D, gradientPhases, path);
-            for (int phase = 0; phase < p.D * p.D; phase++)
+            int phases = p.D * p.D;
+            for (int phase = 0; phase < phases; phase++)
             {
                 DirectConvolution.BackwardOn(inputPhases.Slice(phase * inC * p.InPlane, inC * p.InPlane), inC, p.Height, p.Width, weight,
                     gradientPhases.Slice(phase * outC * p.OutPlane, outC * p.OutPlane), outC, k, p.Padding,
-                    weightGradient, inputGradient.IsEmpty ? default : inputGradientPhases.Slice(phase * inC * p.InPlane, inC * p.InPlane), kernelScratch, path);
+                    weightGradient, inputGradient.IsEmpty ? default : inputGradientPhases.Slice(phase * inC * p.InPlane, inC * p.InPlane), kernelScratch, path,
+                    inputGradientFilters: filters, weightGradientProducts: products, sample: phase, samples: phases);
             }
             if (!inputGradient.IsEmpty) Interleave(inputGradientPhases, inC, g.InHeight, g.InWidth, p.D, inputGradient, path);
         }
