@@ -53,6 +53,7 @@ namespace CnnGen.Tests
                 // Dilated, one group, stride 1, padding a multiple of d, sides multiples of d: d² undilated phases (DilatedConvolution).
                 new[] { 32, 32, 32, 32, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1 },    // d2 "same": 16x16 phases (Winograd on Vector512)
                 new[] { 32, 32, 32, 64, 3, 3, 1, 1, 4, 4, 4, 4, 1, 0 },    // d4 "same": 8x8 phases
+                new[] { 6, 20, 24, 10, 3, 3, 1, 1, 4, 4, 4, 4, 1, 1 },     // d4, 5x6 phases: a 4x4 transpose, then two floats by one
                 new[] { 5, 12, 18, 7, 3, 3, 1, 1, 3, 3, 3, 3, 1, 1 },      // d3, odd channel counts, 4x6 phases
                 new[] { 16, 8, 12, 16, 5, 5, 1, 1, 4, 4, 2, 2, 1, 1 },     // 5x5 d2 "same"
                 new[] { 8, 10, 6, 16, 3, 3, 1, 1, 0, 0, 2, 2, 1, 0 },      // d2 unpadded: 6x2 output

@@ -135,12 +135,13 @@ namespace CnnGen.Kernels
 
         // Each row of the map against its d phase rows (phase (ry, rx) row j at phaseRow + rx · phaseLength), one direction or
         // the other: dilation 2 on the vector paths moves 16 floats of a map row at a time (VectorRows.Deinterleave and
-        // Interleave), the rest float by float.
+        // Interleave), dilation 4 on Vector512 16 at a time by a 4x4 transpose, the rest float by float.
         private static void Walk<TStep>(ref float map, ref float phases, int channels, int height, int width, int d, DirectConvolution.KernelPath path)
             where TStep : struct, IPhaseStep
         {
             int phaseHeight = height / d, phaseWidth = width / d, phaseLength = channels * phaseHeight * phaseWidth;
             bool pairs = d == 2 && path != DirectConvolution.KernelPath.Scalar && Vector256.IsHardwareAccelerated;
+            bool quads = d == 4 && path == DirectConvolution.KernelPath.Vector512;
             for (int c = 0; c < channels; c++)
             {
                 for (int row = 0; row < height; row++)
@@ -154,6 +155,11 @@ namespace CnnGen.Kernels
                         for (; i <= phaseWidth - 8; i += 8)
                             TStep.Pairs(ref Unsafe.Add(ref mapRow, 2 * i), ref Unsafe.Add(ref phaseRow, i), ref Unsafe.Add(ref phaseRow, phaseLength + i));
                     }
+                    if (quads)
+                    {
+                        for (; i <= phaseWidth - 4; i += 4)
+                            TStep.Quads(ref Unsafe.Add(ref mapRow, 4 * i), ref Unsafe.Add(ref phaseRow, i), phaseLength);
+                    }
                     for (; i < phaseWidth; i++)
                         for (int rx = 0; rx < d; rx++) TStep.Move(ref Unsafe.Add(ref mapRow, i * d + rx), ref Unsafe.Add(ref phaseRow, rx * phaseLength + i));
                 }
@@ -166,7 +172,12 @@ namespace CnnGen.Kernels
             static abstract void Move(ref float map, ref float phase);
             // 16 floats of a map row between it and 8 of each of its two phases (dilation 2): VectorRows' even/odd split.
             static abstract void Pairs(ref float map, ref float evens, ref float odds);
+            // 16 floats of a map row between it and 4 of each of its four phases (dilation 4), the phases phaseLength apart.
+            static abstract void Quads(ref float map, ref float phases, int phaseLength);
         }
+
+        // Map lane 4q + r is phase r's q-th float: lane 4r + q of the shuffled vector, and back (the 4x4 transpose is its own inverse).
+        private static Vector512<int> Transpose4x4 => Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
 
         private readonly struct Splitting : IPhaseStep
         {
@@ -178,6 +189,15 @@ namespace CnnGen.Kernels
                 e.StoreUnsafe(ref evens);
                 o.StoreUnsafe(ref odds);
             }
+
+            public static void Quads(ref float map, ref float phases, int phaseLength)
+            {
+                var byPhase = Vector512.Shuffle(Vector512.LoadUnsafe(ref map), Transpose4x4);
+                byPhase.GetLower().GetLower().StoreUnsafe(ref phases);
+                byPhase.GetLower().GetUpper().StoreUnsafe(ref phases, (nuint)phaseLength);
+                byPhase.GetUpper().GetLower().StoreUnsafe(ref phases, (nuint)(2 * phaseLength));
+                byPhase.GetUpper().GetUpper().StoreUnsafe(ref phases, (nuint)(3 * phaseLength));
+            }
         }
 
         private readonly struct Interleaving : IPhaseStep
@@ -186,6 +206,14 @@ namespace CnnGen.Kernels
 
             public static void Pairs(ref float map, ref float evens, ref float odds) =>
                 VectorRows.Interleave(Vector256.LoadUnsafe(ref evens), Vector256.LoadUnsafe(ref odds), ref map);
+
+            public static void Quads(ref float map, ref float phases, int phaseLength)
+            {
+                var byPhase = Vector512.Create(
+                    Vector256.Create(Vector128.LoadUnsafe(ref phases), Vector128.LoadUnsafe(ref phases, (nuint)phaseLength)),
+                    Vector256.Create(Vector128.LoadUnsafe(ref phases, (nuint)(2 * phaseLength)), Vector128.LoadUnsafe(ref phases, (nuint)(3 * phaseLength))));
+                Vector512.Shuffle(byPhase, Transpose4x4).StoreUnsafe(ref map);
+            }
         }
     }
 }
