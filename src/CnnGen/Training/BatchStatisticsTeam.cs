@@ -49,9 +49,12 @@ namespace CnnGen.Training
         // train-loop mobilenetv2 2 10, CPU µs per image (best round; the waits count, spinning or yielding), two
         // interleaved sweeps at load 31-49 (2026-12-02; others building): a channel at a time 356, 317 (and 360, 325 in an
         // earlier pair); 4K values 349, 301; 16K 297, 355 (330, 292); 64K 289, 286 (321, 297); 256K 272, 290; a meeting
-        // per layer 273, 278. One thread, the blocked order of passes costs nothing measurable against a channel at a time
-        // for blocks of 16K to 256K values on nine shapes (KernelBench batchnorm's last table: within ±10%, the noise at load
-        // 32-47), while all the sums before any second pass (a meeting per layer) measured up to 15% slower on 32x32 planes.
+        // per layer 273, 278 (that build also counted the meetings with an atomic add, which charged a channel at a time
+        // most). The committed code against its base, interleaved, 6 runs each at load 18-47: 269-403 µs per image, median
+        // 295, against 301-405, median 321; the strided network's 539-702 against 524-703 (3 runs each): within the noise.
+        // One thread, the blocked order of passes costs nothing measurable against a channel at a time for blocks of 16K
+        // to 256K values on nine shapes (KernelBench batchnorm's last table: within ±10%, the noise at load 32-47), while
+        // all the sums before any second pass (a meeting per layer) measured up to 15% slower on 32x32 planes.
         internal const int DefaultMeetingValues = 64 * 1024;
 
         /// <summary>
