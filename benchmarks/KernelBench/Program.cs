@@ -1468,6 +1468,39 @@ namespace KernelBench
                 Console.WriteLine($"{s.Name,-26} {forwardApart * 1e6,14:F1} {forwardTogether * 1e6,12:F1} {1 - forwardTogether / forwardApart,6:P0} "
                     + $"{backwardApart * 1e6,14:F1} {backwardTogether * 1e6,12:F1} {1 - backwardTogether / backwardApart,6:P0}");
             }
+
+            // BatchStatisticsTeam publishes blocks of channels of at least DefaultMeetingValues of a chunk's values and finishes
+            // a block behind its sums: the pass order of a meeting per block, one thread, against a channel at a time, for
+            // blocks of 16K, 64K (the team's) and 256K values; forward (sums, normalize + ReLU) and backward, µs.
+            var more = new (string Name, int C, int Plane)[] { ("MobileNetV2 16x16x16", 16, 256), ("MobileNetV2 96x8x8", 96, 64), ("MobileNetV2 24x8x8", 24, 64) };
+            Console.WriteLine($"{"batch 32 chunk, blocks",-26} {"values",8} {"fwd channel",12} {"block",8} {"bwd channel",12} {"block",8}");
+            foreach (var s in shapes.Concat(more))
+            {
+                int length = batch * s.C * s.Plane, perChannel = batch * s.Plane;
+                float[] x = Fill(length, 7), dy = Fill(length, 8), y = new float[length];
+                double[] sums = new double[2 * s.C];
+                void Sums(int c) => (sums[2 * c], sums[2 * c + 1]) = BatchNormalization.SumsAboutShift(x, batch, s.C, s.Plane, c, 0.1f);
+                void Normalize(int c) => BatchNormalization.Normalize(x, y, batch, s.C, s.Plane, c, (float)sums[2 * c] * 1e-9f, 1.2f, 0.9f, 0.05f, relu: true);
+                void BackwardSums(int c) => (sums[2 * c], sums[2 * c + 1]) = BatchNormalization.BackwardSums(x, dy, batch, s.C, s.Plane, c, 0.1f, 1.2f);
+                void BackwardInput(int c) => BatchNormalization.BackwardInput(x, dy, y, batch, s.C, s.Plane, c, 0.1f, 1.2f, 0.9f, (float)sums[2 * c] * 1e-9f, 0.01f);
+                // The team's loop: sums of block b, then the second pass of block b − 1.
+                void Blocked(int block, Action<int> first, Action<int> second)
+                {
+                    int blocks = (s.C + block - 1) / block;
+                    for (int b = 0; b <= blocks; b++)
+                    {
+                        for (int c = b * block; c < Math.Min(s.C, (b + 1) * block); c++) first(c);
+                        for (int c = (b - 1) * block; b > 0 && c < Math.Min(s.C, b * block); c++) second(c);
+                    }
+                }
+                foreach (int values in new[] { 16 * 1024, 64 * 1024, 256 * 1024 })
+                {
+                    int block = Math.Clamp((values + perChannel - 1) / perChannel, 1, s.C);
+                    var (forwardChannel, forwardBlock) = InterleavedCpu(() => Blocked(1, Sums, Normalize), () => Blocked(block, Sums, Normalize));
+                    var (backwardChannel, backwardBlock) = InterleavedCpu(() => Blocked(1, BackwardSums, BackwardInput), () => Blocked(block, BackwardSums, BackwardInput));
+                    Console.WriteLine($"{s.Name,-26} {values / 1024 + "K",8} {forwardChannel * 1e6,12:F1} {forwardBlock * 1e6,8:F1} {backwardChannel * 1e6,12:F1} {backwardBlock * 1e6,8:F1}");
+                }
+            }
         }
 
         // "backward" ("backward strided": only the stride-2 table): each backward pass split into its weight gradient alone (an empty input gradient), its input gradient

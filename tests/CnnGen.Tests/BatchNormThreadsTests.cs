@@ -278,19 +278,24 @@ namespace CnnGen.Tests
         /// <summary>
         /// The team's forward and backward against the definition in double precision, on threads of its own: uneven chunks,
         /// values far from 0 (so a chunk's shift and the batch mean differ and the combination has to be exact), and a
-        /// thread that is late now and then, so the others block rather than spin (and allocate nothing doing so).
+        /// thread that is late now and then, so the others block rather than spin (and allocate nothing doing so); meetings
+        /// a channel at a time, a few channels at a time (uneven chunks: a different number per thread, and a last meeting
+        /// with fewer), and once per layer.
         /// </summary>
         [Theory]
-        [InlineData(1, 6, 100, 2)]   // BatchNormNet's BatchNorm2d over 6 channels of 10x10
-        [InlineData(5, 8, 9, 3)]     // its second, over 8 channels of 3x3
-        [InlineData(9, 16, 1, 3)]    // its BatchNorm1d over 16 features: chunks of 3, 2, 2 values per channel
-        [InlineData(9, 16, 1, 2)]
-        public void TeamStatisticsAndGradientsMatchTheDefinition(int layer, int channels, int plane, int threads)
+        [InlineData(1, 6, 100, 2, 1)]       // BatchNormNet's BatchNorm2d over 6 channels of 10x10
+        [InlineData(1, 6, 100, 2, 1000)]    // chunks of 400 and 300 values per channel: meetings of 3 and 4 channels
+        [InlineData(5, 8, 9, 3, 1)]         // its second, over 8 channels of 3x3
+        [InlineData(5, 8, 9, 3, 50)]        // chunks of 27, 18, 18 values: meetings of 2 and 3 channels (8 = 3 + 3 + 2)
+        [InlineData(9, 16, 1, 3, 1)]        // its BatchNorm1d over 16 features: chunks of 3, 2, 2 values per channel
+        [InlineData(9, 16, 1, 2, 1)]
+        [InlineData(9, 16, 1, 3, int.MaxValue)] // one meeting for the whole layer
+        public void TeamStatisticsAndGradientsMatchTheDefinition(int layer, int channels, int plane, int threads, int meetingValues)
         {
             const int batch = 7; // chunks 4 + 3, or 3 + 2 + 2
             var layout = BatchNormNet.Layout;
             Assert.Equal(LayerKind.BatchNorm, layout.Layers[layer].Kind);
-            var team = new BatchStatisticsTeam(layout, threads);
+            var team = new BatchStatisticsTeam(layout, threads) { MeetingValues = meetingValues };
             var random = new CnnRandom(5);
             int sample = channels * plane, length = batch * sample;
             float[] x = new float[length], dy = new float[length], y = new float[length], dx = new float[length];
@@ -399,6 +404,72 @@ namespace CnnGen.Tests
                 Assert.Equal(mean * (1 - keep), running[c], 1e-3);
                 Assert.Equal(keep + squares / (values - 1) * (1 - keep), running[channels + c], 1e-4);
             }
+        }
+
+        /// <summary>
+        /// How many channels the threads publish at a meeting changes when they wait, not what they compute: the statistics,
+        /// outputs, gradients and running statistics are the same floats for meetings a channel at a time, a few channels at a
+        /// time (different on each thread, the chunks being uneven) and once per layer.
+        /// </summary>
+        [Theory]
+        [InlineData(1, 6, 100, 2)]
+        [InlineData(5, 8, 9, 3)]
+        [InlineData(9, 16, 1, 3)]
+        public void MeetingsOfSeveralChannelsGiveTheSameFloatsAsOneChannelAtATime(int layer, int channels, int plane, int threads)
+        {
+            var perChannel = TeamPass(layer, channels, plane, threads, meetingValues: 1);
+            foreach (int meetingValues in new[] { 2, 50, 1000, int.MaxValue })
+            {
+                var grouped = TeamPass(layer, channels, plane, threads, meetingValues);
+                for (int i = 0; i < perChannel.Length; i++) Assert.Equal(perChannel[i], grouped[i]);
+            }
+        }
+
+        // One forward and backward of the team over a batch of 7 (uneven chunks), two rounds (the running statistics move
+        // twice); everything it wrote, end to end: y, dx, each thread's dp, means and 1/std, the running statistics.
+        private static float[][] TeamPass(int layer, int channels, int plane, int threads, int meetingValues)
+        {
+            const int batch = 7;
+            var team = new BatchStatisticsTeam(BatchNormNet.Layout, threads) { MeetingValues = meetingValues };
+            var random = new CnnRandom(11);
+            int sample = channels * plane, length = batch * sample;
+            float[] x = new float[length], dy = new float[length], y = new float[length], dx = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                x[i] = 100f + 3f * random.NextFloat() + (i / sample) * 0.25f;
+                dy[i] = random.NextFloat() - 0.4f;
+            }
+            var p = new float[2 * channels];
+            for (int c = 0; c < 2 * channels; c++) p[c] = 0.5f + random.NextFloat();
+            var running = new float[2 * channels];
+            var results = new System.Collections.Generic.List<float[]> { y, dx, running };
+            long tracked = 0;
+            for (int round = 0; round < 2; round++)
+            {
+                team.Begin(threads);
+                var workers = new System.Threading.Thread[threads];
+                for (int t = 0; t < threads; t++)
+                {
+                    int member = t;
+                    float[] dp = new float[2 * channels], means = new float[channels], invStds = new float[channels];
+                    results.Add(dp);
+                    results.Add(means);
+                    results.Add(invStds);
+                    workers[t] = new System.Threading.Thread(() =>
+                    {
+                        int start = member * (batch / threads) + Math.Min(member, batch % threads);
+                        int count = batch / threads + (member < batch % threads ? 1 : 0);
+                        var chunk = x.AsSpan(start * sample, count * sample);
+                        team.Forward(member, layer, chunk, y.AsSpan(start * sample, count * sample), count, channels, plane,
+                            p, running, ref tracked, means, invStds, 1e-5f, 0.9f, 0.1f, relu: false);
+                        team.Backward(member, layer, chunk, dy.AsSpan(start * sample, count * sample), count, channels, plane,
+                            p, dp, means, invStds, dx.AsSpan(start * sample, count * sample));
+                    });
+                    workers[t].Start();
+                }
+                foreach (var worker in workers) Assert.True(worker.Join(TimeSpan.FromMinutes(2)), "a meeting hung");
+            }
+            return results.ToArray();
         }
 
         /// <summary>Whether the task ends (faulted or not) within two minutes: a hung step fails the test instead of the test run.</summary>

@@ -9,10 +9,11 @@ namespace CnnGen.Training
     /// <summary>
     /// Lets the threads of one <see cref="Trainer"/>, each with its own contiguous chunk of the batch, run training-mode
     /// batch-norm with the statistics of the whole batch (PyTorch's semantics). At each batch-norm every thread computes
-    /// its chunk's partial sums channel by channel and publishes each; once every thread has published a channel, each
-    /// combines that channel's sums in thread order, so every thread gets the same mean and 1/std bit for bit, and
-    /// normalizes its own chunk of it, one channel behind its sums (the channel's planes still in cache). Backward does
-    /// the same with Σ dy and Σ dy·x̂. A workspace that belongs to no team (<see cref="NetworkWorkspace.BatchStatisticsTeam"/>
+    /// its chunk's partial sums channel by channel and publishes them a block of channels at a time (at least 64K of its
+    /// values: small planes are not a meeting each); once every thread has published a block, each combines those
+    /// channels' sums in thread order, so every thread gets the same mean and 1/std bit for bit, and normalizes its own
+    /// chunk of them, one block behind its sums (the block's planes still in cache). Backward does the same with Σ dy and
+    /// Σ dy·x̂. A workspace that belongs to no team (<see cref="NetworkWorkspace.BatchStatisticsTeam"/>
     /// null) runs batch-norm on its own batch, as always.
     /// </summary>
     /// <remarks>
@@ -34,13 +35,38 @@ namespace CnnGen.Training
         private readonly long[]?[] _backwardCounts;
         private readonly int[] _channels;
 
-        // Channels each thread has published sums for since Begin, one cache line apart: a thread finishes a channel (its
-        // second pass) once every participant has published it, a channel behind its own sums, while the channel's planes
+        // Channels each thread has published sums for since Begin, one cache line apart: a thread finishes a block of channels
+        // (its second pass) once every participant has published it, a block behind its own sums, while the block's planes
         // are still in its L2 (after all the sums, as a meeting would have them, they are not: KernelBench batchnorm).
         private const int PublishedStride = 16;
         private readonly long[] _published;
-        // How many channels behind its sums a thread finishes: one leaves the partner a channel's time of slack.
+        // How many meetings behind its sums a thread finishes: one leaves the partner a meeting's time of slack.
         private const int Lag = 1;
+
+        // 64K values (256 KB of floats) a meeting: the block a thread finishes is still in its L2 (1 MB) with the block it
+        // is summing and the outputs it writes, and the threads meet 4 to 30 times less often on MobileNetV2 (planes of 8x8
+        // and 16x16, chunks of 32 samples: 2K and 8K values a channel) and 2 to 32 times less on the strided network.
+        // train-loop mobilenetv2 2 10, CPU µs per image (best round; the waits count, spinning or yielding), two
+        // interleaved sweeps at load 31-49 (2026-12-02; others building): a channel at a time 356, 317 (and 360, 325 in an
+        // earlier pair); 4K values 349, 301; 16K 297, 355 (330, 292); 64K 289, 286 (321, 297); 256K 272, 290; a meeting
+        // per layer 273, 278 (that build also counted the meetings with an atomic add, which charged a channel at a time
+        // most). The committed code against its base, interleaved, 6 runs each at load 18-47: 269-403 µs per image, median
+        // 295, against 301-405, median 321; the strided network's 539-702 against 524-703 (3 runs each): within the noise.
+        // One thread, the blocked order of passes costs nothing measurable against a channel at a time for blocks of 16K
+        // to 256K values on nine shapes (KernelBench batchnorm's last table: within ±10%, the noise at load 32-47), while
+        // all the sums before any second pass (a meeting per layer) measured up to 15% slower on 32x32 planes.
+        internal const int DefaultMeetingValues = 64 * 1024;
+
+        /// <summary>
+        /// The fewest values of its chunk a thread sums (whole channels, one after another) before it publishes them and
+        /// meets the others: channels of fewer values are published together. Any value gives the same floats (each
+        /// channel's sums and their combination do not depend on it); it sets how often the threads meet.
+        /// </summary>
+        internal int MeetingValues { get; init; } = DefaultMeetingValues;
+
+        // Channels a thread sums before it publishes them: at least MeetingValues of its chunk's values, whole channels.
+        private int ChannelsPerMeeting(long valuesPerChannel, int channels) =>
+            (int)Math.Clamp((MeetingValues + Math.Max(1, valuesPerChannel) - 1) / Math.Max(1, valuesPerChannel), 1, channels);
 
         private int _participants;
         private volatile bool _aborted;
@@ -128,27 +154,34 @@ namespace CnnGen.Training
             counts[member] = (long)batchSize * plane;
             long first = _published[member * PublishedStride]; // the same on every thread: each publishes every channel of every layer
             long count = 0;
-            for (int c = 0; c < channels + Lag; c++)
+            int block = ChannelsPerMeeting(counts[member], channels), blocks = (channels + block - 1) / block;
+            for (int b = 0; b < blocks + Lag; b++)
             {
-                if (c < channels)
+                if (b < blocks)
                 {
-                    float shift = (float)(BatchNormalization.Sum(x, 1, channels, plane, c) / plane);
-                    var (deviations, squares) = BatchNormalization.SumsAboutShift(x, batchSize, channels, plane, c, shift);
-                    int at = (member * channels + c) * ForwardWidth;
-                    slots[at] = shift;
-                    slots[at + 1] = deviations;
-                    slots[at + 2] = squares;
-                    Publish(member);
+                    int end = Math.Min(channels, (b + 1) * block);
+                    for (int c = b * block; c < end; c++)
+                    {
+                        float shift = (float)(BatchNormalization.Sum(x, 1, channels, plane, c) / plane);
+                        var (deviations, squares) = BatchNormalization.SumsAboutShift(x, batchSize, channels, plane, c, shift);
+                        int at = (member * channels + c) * ForwardWidth;
+                        slots[at] = shift;
+                        slots[at + 1] = deviations;
+                        slots[at + 2] = squares;
+                    }
+                    Publish(member, end - b * block);
                 }
-                int finish = c - Lag;
+                int finish = b - Lag;
                 if (finish < 0) continue;
-                WaitForAll(first + finish + 1);
+                int finishEnd = Math.Min(channels, (finish + 1) * block);
+                WaitForAll(first + finishEnd);
                 if (finish == 0)
                 {
                     for (int t = 0; t < _participants; t++) count += counts[t];
                     NetworkChecks.RequireBatchStatistics((int)Math.Min(count, int.MaxValue), layer);
                 }
-                FinishForward(finish, slots, counts, count, x, y, batchSize, channels, plane, p, running, member, batchMean, batchInvStd, eps, keep, take, relu);
+                for (int c = finish * block; c < finishEnd; c++)
+                    FinishForward(c, slots, counts, count, x, y, batchSize, channels, plane, p, running, member, batchMean, batchInvStd, eps, keep, take, relu);
             }
             if (member == 0) batchesTracked++;
         }
@@ -200,47 +233,56 @@ namespace CnnGen.Training
             counts[member] = (long)batchSize * plane;
             long first = _published[member * PublishedStride];
             float count = 0;
-            for (int c = 0; c < channels + Lag; c++)
+            int block = ChannelsPerMeeting(counts[member], channels), blocks = (channels + block - 1) / block;
+            for (int b = 0; b < blocks + Lag; b++)
             {
-                if (c < channels)
+                if (b < blocks)
                 {
-                    var (sumDy, sumDyXhat) = BatchNormalization.BackwardSums(x, dy, batchSize, channels, plane, c, batchMean[c], batchInvStd[c]);
-                    dp[c] += (float)sumDyXhat;
-                    dp[channels + c] += (float)sumDy;
-                    int at = (member * channels + c) * BackwardWidth;
-                    slots[at] = sumDy;
-                    slots[at + 1] = sumDyXhat;
-                    Publish(member);
+                    int end = Math.Min(channels, (b + 1) * block);
+                    for (int c = b * block; c < end; c++)
+                    {
+                        var (sumDy, sumDyXhat) = BatchNormalization.BackwardSums(x, dy, batchSize, channels, plane, c, batchMean[c], batchInvStd[c]);
+                        dp[c] += (float)sumDyXhat;
+                        dp[channels + c] += (float)sumDy;
+                        int at = (member * channels + c) * BackwardWidth;
+                        slots[at] = sumDy;
+                        slots[at + 1] = sumDyXhat;
+                    }
+                    Publish(member, end - b * block);
                 }
-                int finish = c - Lag;
+                int finish = b - Lag;
                 if (finish < 0) continue;
-                WaitForAll(first + finish + 1);
+                int finishEnd = Math.Min(channels, (finish + 1) * block);
+                WaitForAll(first + finishEnd);
                 if (finish == 0)
                 {
                     long values = 0;
                     for (int t = 0; t < _participants; t++) values += counts[t];
                     count = values;
                 }
-                double totalDy = 0, totalDyXhat = 0;
-                for (int t = 0; t < _participants; t++)
+                for (int c = finish * block; c < finishEnd; c++)
                 {
-                    int at = (t * channels + finish) * BackwardWidth;
-                    totalDy += slots[at];
-                    totalDyXhat += slots[at + 1];
+                    double totalDy = 0, totalDyXhat = 0;
+                    for (int t = 0; t < _participants; t++)
+                    {
+                        int at = (t * channels + c) * BackwardWidth;
+                        totalDy += slots[at];
+                        totalDyXhat += slots[at + 1];
+                    }
+                    float mean = batchMean[c], invStd = batchInvStd[c];
+                    float scale = p[c] * invStd, meanDy = (float)(totalDy / count), meanDyXhat = (float)(totalDyXhat / count);
+                    BatchNormalization.BackwardInput(x, dy, dx, batchSize, channels, plane, c, mean, invStd, scale, meanDy, meanDyXhat);
                 }
-                float mean = batchMean[finish], invStd = batchInvStd[finish];
-                float scale = p[finish] * invStd, meanDy = (float)(totalDy / count), meanDyXhat = (float)(totalDyXhat / count);
-                BatchNormalization.BackwardInput(x, dy, dx, batchSize, channels, plane, finish, mean, invStd, scale, meanDy, meanDyXhat);
             }
         }
 
-        // One more channel's sums of this thread are in its slots (and its chunk's count before them): the write releases them.
+        // More channels' sums of this thread are in its slots (and its chunk's count before them): the write releases them.
         // A full fence between it and the read of _sleepers (the waiter's are the other way round), so either a blocking
         // thread sees the new count before it waits or this one sees it and wakes it.
-        private void Publish(int member)
+        private void Publish(int member, int channels)
         {
             ref long published = ref _published[member * PublishedStride];
-            Interlocked.Exchange(ref published, published + 1);
+            Interlocked.Exchange(ref published, published + channels);
             if (Volatile.Read(ref _sleepers) != 0) _progress.Set();
         }
 
