@@ -144,7 +144,7 @@ namespace CnnGen.Kernels
             if (!output.IsEmpty)
             {
                 // Not Winograd, but the next layer is: the lanes kernel writes its [cell][16 channels] results there.
-                int length = outChannels * g.Taps;
+                int length = WeightsLength(g, outChannels, KernelPaths.Default);
                 Require(prepared.Length >= length + outChannels, nameof(prepared), length + outChannels);
                 ForwardLanesInto(x, prepared.Slice(0, length), prepared.Slice(length, outChannels), outChannels, output, following,
                     scratch.Slice(startReserve, scratch.Length - startReserve - endReserve), relu, g, weightsPacked: !UsePhases(g, KernelPaths.Default) && UseLanes(g, outChannels, KernelPaths.Default));
