@@ -40,6 +40,14 @@ namespace CnnGen.Tests
                 new object[] { 9, 23, 16, 100, 3, 2, 1, true },   // three pairs, then 4
                 new object[] { 40, 9, 9, 72, 3, 2, 1, false },    // a 5x5 output (a row's tile of 5 cells)
                 new object[] { 20, 37, 37, 40, 1, 2, 0, true },   // 1x1 stride 2
+                // More than 8 input channels with the output cells in the lanes (the phases kernel, where its rows fill more
+                // lanes than the channels would): few output channels, rows of 16 to 48 cells, padding 0 and 1, 5x5.
+                new object[] { 12, 37, 37, 5, 3, 2, 1, true },    // rows of 19: the last vector overlaps
+                new object[] { 16, 64, 63, 20, 3, 2, 1, false },  // rows of 32
+                new object[] { 32, 33, 33, 16, 3, 2, 0, true },   // rows of 16, one block of 16: equal fill, phases
+                new object[] { 40, 32, 35, 6, 3, 2, 1, false },   // 360 taps, rows of 18
+                new object[] { 64, 34, 34, 7, 3, 2, 1, true },    // 576 taps (beyond the stems' limit), rows of 17
+                new object[] { 10, 40, 97, 12, 5, 2, 2, true },   // 5x5, rows of 49
                 new object[] { 3, 15, 15, 16, 3, 5, 0, true },    // stride 5: im2col + GEMM
                 new object[] { 16, 3, 3, 16, 5, 2, 2, true },      // kernel larger than the image
                 new object[] { 16, 1, 40, 16, 1, 2, 0, false },    // one row, long

@@ -78,7 +78,7 @@ namespace CnnGen.Kernels
 
         // Where Prepare packs the weights for the lanes kernel, and how many floats the weights (without the bias) take.
         private static bool PacksLanes(in Geometry g, int outChannels, KernelPath path) =>
-            path != KernelPath.Scalar && !UsePhases(g, path) && UseLanes(g, outChannels, path);
+            path != KernelPath.Scalar && !UsePhases(g, outChannels, path) && UseLanes(g, outChannels, path);
 
         private static int WeightsLength(in Geometry g, int outChannels, KernelPath path) =>
             (PacksLanes(g, outChannels, path) ? LaneChannels(outChannels) : outChannels) * g.Taps;
@@ -91,11 +91,26 @@ namespace CnnGen.Kernels
         // (KernelBench "strided", interleaved): see the comment at ForwardPhases512.
         private const int MaximumPhasesInChannels = 8;
 
-        private static bool UsePhases(in Geometry g, KernelPath path) =>
-            path == KernelPath.Vector512 && Avx512F.IsSupported && g.Stride == 2 && g.InChannels <= MaximumPhasesInChannels
-            && g.OutWidth >= 16 && g.Taps <= MaxPhaseTaps;
+        // Beyond stems, the kernel whose lanes carry more real work: the phases kernel fills OW of each row's
+        // ceil(OW / 16) · 16 lanes, the lanes kernel outChannels of LaneChannels(outChannels); at equal fill the phases kernel
+        // where the lanes kernel has one block (each broadcast feeds one FMA there, two in a pair). Measured (KernelBench
+        // "strided-phases", 22 shapes from 10 to 40 input channels, 5 to 40 output channels, rows of 17 to 48 cells,
+        // interleaved minima, 2026-12-02, load 15-20; phases against lanes): the rule's picks 1.21-2.66x where it takes the
+        // phases kernel (12->5, 12->8 at 37x37; 16->5/12/20/24 and 32->8/16 at 64x64; 40->6 at 32x32; 12->20 at 70x70 and
+        // 96x96), 0.52-1.06x where it keeps the lanes kernel (16, 20, 24, 32 channels on rows of 19; 32 on rows of 32;
+        // 12 on rows of 17: 1.03x; 40 on rows of 24: 1.06x).
+        private static bool UsePhases(in Geometry g, int outChannels, KernelPath path)
+        {
+            if (path != KernelPath.Vector512 || !Avx512F.IsSupported || g.Stride != 2 || g.OutWidth < 16 || g.Taps > MaxPhaseTaps) return false;
+            if (g.InChannels <= MaximumPhasesInChannels) return g.Taps <= MaxStemPhaseTaps;
+            int laneChannels = LaneChannels(outChannels), rowLanes = (g.OutWidth + 15) / 16 * 16;
+            // OW / rowLanes against outChannels / laneChannels, cross-multiplied.
+            long phasesFill = (long)g.OutWidth * laneChannels, lanesFill = (long)outChannels * rowLanes;
+            return phasesFill > lanesFill || (phasesFill == lanesFill && laneChannels == 16);
+        }
 
-        private const int MaxPhaseTaps = 8 * 7 * 7;
+        // The phases kernel's tap offsets are on the stack (4 KB at most); stems up to 8 channels of 7x7, as measured.
+        private const int MaxPhaseTaps = 1024, MaxStemPhaseTaps = 8 * 7 * 7;
 
         // Each padded row split into its even and odd columns, PhaseLength = ceil((W + 2p) / 2) floats each.
         private static int PhaseLength(in Geometry g) => (g.PaddedWidth + 1) / 2;
@@ -227,7 +242,7 @@ namespace CnnGen.Kernels
                 ForwardScalar(x, weight, bias, outChannels, y, relu, g);
                 return;
             }
-            if (UsePhases(g, path))
+            if (UsePhases(g, outChannels, path))
             {
                 Require(scratch.Length >= PhasesScratch(g), nameof(scratch), PhasesScratch(g));
                 ForwardPhases512(x, weight, bias, outChannels, y, scratch, relu, g);
@@ -255,6 +270,20 @@ namespace CnnGen.Kernels
                     for (int i = 0; i < plane.Length; i++) plane[i] = Elementwise.Relu(plane[i]);
                 }
             }
+        }
+
+        // The phases kernel on any shape it can run (stride 2, rows of 16+ output cells, up to MaxPhaseTaps taps), whatever
+        // UsePhases says: for KernelBench's comparisons with the lanes kernel, which set UsePhases' rule.
+        internal static void ForwardPhasesOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, int outChannels, int kernel, int padding, Span<float> y, Span<float> scratch, bool relu)
+        {
+            var g = new Geometry(inChannels, height, width, kernel, 2, padding);
+            if (!Avx512F.IsSupported || g.OutWidth < 16 || g.Taps > MaxPhaseTaps) throw new ArgumentOutOfRangeException(nameof(kernel), "Not a shape the phases kernel runs.");
+            Require(x.Length >= inChannels * height * width, nameof(x), inChannels * height * width);
+            Require(weight.Length >= outChannels * g.Taps, nameof(weight), outChannels * g.Taps);
+            Require(y.Length >= outChannels * g.Cells, nameof(y), outChannels * g.Cells);
+            Require(scratch.Length >= PhasesScratch(g), nameof(scratch), PhasesScratch(g));
+            ForwardPhases512(x, weight, bias, outChannels, y, scratch, relu, g);
         }
 
         private static void Require(bool ok, string name, int expected)
