@@ -447,6 +447,10 @@ namespace KernelBench
             {
                 ("strided", () => { var n = new CnnGen.Benchmarks.StridedNet(); n.ResetParameters(1); return n; }),
                 ("ResNet-8", () => { var n = new CnnGen.Tests.Fixtures.ResNet8(); n.ResetParameters(1); return n; }),
+                ("odd map 3x37x37", () => { var n = new Networks.OddMapNet(); n.ResetParameters(1); return n; }),
+                ("odd 12->20 s2 @37", () => { var n = new Networks.Odd20s2At37(); n.ResetParameters(1); return n; }),
+                ("stem 7x7 @112 + max pool", () => { var n = new Networks.Stem7x7At112(); n.ResetParameters(1); return n; }),
+                ("stem 7x7 @112 alone", () => { var n = new Networks.Stem7x7At112Alone(); n.ResetParameters(1); return n; }),
             };
             foreach (var (name, create) in networks)
             {
