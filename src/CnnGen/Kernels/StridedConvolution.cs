@@ -21,9 +21,11 @@ namespace CnnGen.Kernels
     /// No im2col, and the output is written once.
     /// </para>
     /// <para>
-    /// That is the Vector512 path, for output channels in multiples of 16. Stems (stride 2, at most 8 input channels, rows of
-    /// 16+ output cells, any output channels) put the output cells in the lanes instead (ForwardPhases512). Elsewhere
-    /// (Vector256 only, odd output channels, other strides) the kernel is im2col + <see cref="Gemm"/>, then bias and ReLU.
+    /// That is the Vector512 path, for any output channels (the last block's lanes past them padded with zero weights and
+    /// never stored). Stems (stride 2, at most 8 input channels, rows of 16+ output cells, any output channels), and stride-2
+    /// layers whose rows fill more of their vectors than the output channels fill theirs (UsePhases), put the output cells in
+    /// the lanes instead (ForwardPhases512). Elsewhere (Vector256 only, strides above 4) the kernel is im2col +
+    /// <see cref="Gemm"/>, then bias and ReLU.
     /// </para>
     /// <para>
     /// From prepared weights (<see cref="ForwardPrepared"/>), 3x3 stride-2 layers whose shape
