@@ -337,6 +337,23 @@ namespace CnnGen.Tests
             Infrastructure.Allocations.AssertNone(() => StridedConvolution.BackwardPacked(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, packed), calls: 100);
         }
 
+        // Output channels in no whole vector (the lanes kernel with its last block padded) and few of them beyond stems (the
+        // phases kernel): nothing allocated, packed per call or prepared.
+        [Theory]
+        [InlineData(12, 37, 37, 20)]
+        [InlineData(12, 37, 37, 5)]
+        public void ForwardOnOddChannels_AllocatesNothing(int inChannels, int height, int width, int outChannels)
+        {
+            int outSide = (height + 2 - 3) / 2 + 1;
+            float[] x = new float[inChannels * height * width], w = new float[outChannels * inChannels * 9], b = new float[outChannels];
+            float[] y = new float[outChannels * outSide * outSide];
+            float[] scratch = new float[StridedConvolution.ScratchLength(inChannels, height, width, outChannels, 3, 2, 1)];
+            float[] prepared = new float[StridedConvolution.PreparedLength(inChannels, height, width, outChannels, 3, 2, 1)];
+            StridedConvolution.Prepare(w, b, inChannels, height, width, outChannels, 3, 2, 1, prepared);
+            Infrastructure.Allocations.AssertNone(() => StridedConvolution.Forward(x, inChannels, height, width, w, b, outChannels, 3, 2, 1, y, scratch, relu: true), calls: 100);
+            Infrastructure.Allocations.AssertNone(() => StridedConvolution.ForwardPrepared(x, inChannels, height, width, prepared, outChannels, 3, 2, 1, y, scratch, relu: true), calls: 100);
+        }
+
         [Fact]
         public void Forward_RejectsShortSpans()
         {
