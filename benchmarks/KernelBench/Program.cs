@@ -181,6 +181,71 @@ namespace KernelBench
             }
         }
 
+        // "strided-odd": strided layers whose output channels fill no whole vector (5, 12, 20, 24, 40, 72, 100), from more input
+        // channels than the phases kernel takes: im2col + GEMM (their path before, and the Vector256 path's) against the
+        // channel-lanes kernel with the last block's lanes padded, interleaved, weights prepared once for each.
+        private static void CompareStridedOdd()
+        {
+            var shapes = new (int C, int H, int W, int OC, int K, int S, int P)[]
+            {
+                (12, 37, 37, 20, 3, 2, 1), (12, 37, 37, 5, 3, 2, 1), (12, 37, 37, 12, 3, 2, 1), (20, 37, 37, 40, 3, 2, 1),
+                (12, 19, 19, 20, 3, 2, 1), (16, 32, 32, 24, 3, 2, 1), (24, 32, 32, 40, 3, 2, 1), (32, 16, 16, 40, 3, 2, 1),
+                (40, 19, 19, 72, 3, 2, 1), (48, 16, 16, 72, 3, 2, 1), (64, 16, 16, 100, 3, 2, 1), (20, 8, 8, 12, 3, 2, 1),
+                (96, 8, 8, 24, 3, 2, 1), (24, 28, 28, 36, 3, 2, 0), (12, 37, 37, 20, 5, 2, 2), (20, 37, 37, 40, 1, 2, 0),
+                (12, 64, 64, 20, 3, 2, 1), (10, 37, 37, 5, 3, 2, 1),
+            };
+            var gemmPath = DirectConvolution.KernelPath.Vector256;
+            var lanesPath = DirectConvolution.KernelPath.Vector512;
+            Console.WriteLine($"{"in x H x W -> out, k s p",-30} {"GEMM us",9} {"GFLOP/s",8} {"lanes us",9} {"GFLOP/s",8} {"speed-up",9}");
+            foreach (var s in shapes)
+            {
+                int oh = (s.H + 2 * s.P - s.K) / s.S + 1, ow = (s.W + 2 * s.P - s.K) / s.S + 1;
+                float[] x = Fill(s.C * s.H * s.W, 4), w = Fill(s.OC * s.C * s.K * s.K, 5), bias = Fill(s.OC, 6), y = new float[s.OC * oh * ow];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.W, s.OC, s.K, s.S, s.P)];
+                float[] gemmWeights = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.W, s.OC, s.K, s.S, s.P, gemmPath, winograd: false)];
+                float[] laneWeights = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.W, s.OC, s.K, s.S, s.P, lanesPath, winograd: false)];
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.W, s.OC, s.K, s.S, s.P, gemmWeights, gemmPath, winograd: false);
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.W, s.OC, s.K, s.S, s.P, laneWeights, lanesPath, winograd: false);
+                var (gemm, lanes) = Interleaved(
+                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.W, gemmWeights, s.OC, s.K, s.S, s.P, y, scratch, true, gemmPath, winograd: false),
+                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.W, laneWeights, s.OC, s.K, s.S, s.P, y, scratch, true, lanesPath, winograd: false));
+                double flops = 2.0 * s.OC * oh * ow * s.C * s.K * s.K;
+                string name = $"{s.C}x{s.H}x{s.W} -> {s.OC}, {s.K} {s.S} {s.P}";
+                Console.WriteLine($"{name,-30} {gemm * 1e6,9:F2} {flops / gemm / 1e9,8:F1} {lanes * 1e6,9:F2} {flops / lanes / 1e9,8:F1} {gemm / lanes,8:F2}x");
+            }
+        }
+
+        // "strided-phases": stride-2 layers with more than 8 input channels and rows of 16+ output cells, the output cells in
+        // the lanes (ForwardPhases512) against the channel-lanes kernel, interleaved; the basis of StridedConvolution.UsePhases
+        // beyond stems.
+        private static void CompareStridedPhases()
+        {
+            var shapes = new (int C, int H, int W, int OC, int K, int P)[]
+            {
+                (12, 37, 37, 5, 3, 1), (12, 37, 37, 8, 3, 1), (12, 37, 37, 12, 3, 1), (12, 37, 37, 16, 3, 1), (12, 37, 37, 20, 3, 1),
+                (12, 37, 37, 24, 3, 1), (12, 37, 37, 32, 3, 1), (16, 64, 64, 5, 3, 1), (16, 64, 64, 12, 3, 1), (16, 64, 64, 20, 3, 1),
+                (16, 64, 64, 24, 3, 1), (16, 64, 64, 32, 3, 1), (32, 64, 64, 8, 3, 1), (32, 64, 64, 16, 3, 1), (24, 33, 33, 12, 3, 1),
+                (12, 37, 37, 20, 5, 2), (16, 40, 40, 10, 3, 0), (24, 48, 48, 40, 3, 1), (10, 37, 37, 5, 3, 1), (40, 32, 32, 6, 3, 1),
+                (12, 96, 96, 20, 3, 1), (12, 70, 70, 20, 3, 1),
+            };
+            var lanesPath = DirectConvolution.KernelPath.Vector512;
+            Console.WriteLine($"{"in x H x W -> out, k p",-28} {"lanes us",9} {"GFLOP/s",8} {"phases us",10} {"GFLOP/s",8} {"speed-up",9}");
+            foreach (var s in shapes)
+            {
+                int oh = (s.H + 2 * s.P - s.K) / 2 + 1, ow = (s.W + 2 * s.P - s.K) / 2 + 1;
+                float[] x = Fill(s.C * s.H * s.W, 4), w = Fill(s.OC * s.C * s.K * s.K, 5), bias = Fill(s.OC, 6), y = new float[s.OC * oh * ow];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.W, s.OC, s.K, 2, s.P)];
+                float[] laneWeights = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.W, s.OC, s.K, 2, s.P, lanesPath, winograd: false)];
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.W, s.OC, s.K, 2, s.P, laneWeights, lanesPath, winograd: false);
+                var (lanes, phases) = Interleaved(
+                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.W, laneWeights, s.OC, s.K, 2, s.P, y, scratch, true, lanesPath, winograd: false),
+                    () => StridedConvolution.ForwardPhasesOn(x, s.C, s.H, s.W, w, bias, s.OC, s.K, s.P, y, scratch, true));
+                double flops = 2.0 * s.OC * oh * ow * s.C * s.K * s.K;
+                string name = $"{s.C}x{s.H}x{s.W} -> {s.OC}, {s.K} {s.P}";
+                Console.WriteLine($"{name,-28} {lanes * 1e6,9:F2} {flops / lanes / 1e9,8:F1} {phases * 1e6,10:F2} {flops / phases / 1e9,8:F1} {lanes / phases,8:F2}x");
+            }
+        }
+
         // "strided-winograd" [C H OC]: 3x3 stride 2 pad 1 + ReLU, StridedConvolution's direct Vector512 kernel (channel lanes, or
         // phases for stems) against StridedWinogradConvolution (4x4, 2x2 and 2x4 tiles), both from weights prepared once, interleaved; the basis of
         // StridedWinogradConvolution.Pays. GFLOP/s counts the direct multiply-adds for both.
@@ -382,6 +447,10 @@ namespace KernelBench
             {
                 ("strided", () => { var n = new CnnGen.Benchmarks.StridedNet(); n.ResetParameters(1); return n; }),
                 ("ResNet-8", () => { var n = new CnnGen.Tests.Fixtures.ResNet8(); n.ResetParameters(1); return n; }),
+                ("odd map 3x37x37", () => { var n = new Networks.OddMapNet(); n.ResetParameters(1); return n; }),
+                ("odd 12->20 s2 @37", () => { var n = new Networks.Odd20s2At37(); n.ResetParameters(1); return n; }),
+                ("stem 7x7 @112 + max pool", () => { var n = new Networks.Stem7x7At112(); n.ResetParameters(1); return n; }),
+                ("stem 7x7 @112 alone", () => { var n = new Networks.Stem7x7At112Alone(); n.ResetParameters(1); return n; }),
             };
             foreach (var (name, create) in networks)
             {
@@ -1073,6 +1142,16 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-winograd")
             {
                 CompareStridedWinograd(args.Length == 4 ? new[] { (int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])) } : null);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-phases")
+            {
+                CompareStridedPhases();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-odd")
+            {
+                CompareStridedOdd();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided")

@@ -29,7 +29,25 @@ namespace CnnGen.Tests
                 new object[] { 17, 11, 13, 48, 3, 2, 1, true },    // three blocks: a pair, then one; odd sizes, short tiles
                 new object[] { 16, 17, 9, 16, 5, 3, 2, true },     // stride 3
                 new object[] { 18, 19, 23, 32, 4, 4, 1, false },   // stride 4, even kernel
-                new object[] { 3, 12, 12, 24, 3, 2, 1, true },    // channels not a multiple of 16: im2col + GEMM
+                new object[] { 3, 12, 12, 24, 3, 2, 1, true },    // channels not a multiple of 16: lanes, the last block padded (GEMM on Vector256)
+                // Output channels that fill no whole vector, more input channels than the phases kernel takes: the lanes
+                // kernel with the last block's lanes padded (stored only up to outChannels), odd maps, padding 0 and 1.
+                new object[] { 12, 37, 37, 20, 3, 2, 1, true },   // a pair of blocks, the second 4 channels
+                new object[] { 12, 19, 21, 5, 3, 2, 0, false },   // one block of 5
+                new object[] { 20, 17, 15, 40, 3, 2, 1, false },  // a pair, then a block of 8
+                new object[] { 24, 14, 13, 36, 3, 2, 0, true },   // a pair, then 4
+                new object[] { 17, 11, 9, 12, 5, 3, 2, true },    // stride 3, 5x5
+                new object[] { 9, 23, 16, 100, 3, 2, 1, true },   // three pairs, then 4
+                new object[] { 40, 9, 9, 72, 3, 2, 1, false },    // a 5x5 output (a row's tile of 5 cells)
+                new object[] { 20, 37, 37, 40, 1, 2, 0, true },   // 1x1 stride 2
+                // More than 8 input channels with the output cells in the lanes (the phases kernel, where its rows fill more
+                // lanes than the channels would): few output channels, rows of 16 to 48 cells, padding 0 and 1, 5x5.
+                new object[] { 12, 37, 37, 5, 3, 2, 1, true },    // rows of 19: the last vector overlaps
+                new object[] { 16, 64, 63, 20, 3, 2, 1, false },  // rows of 32
+                new object[] { 32, 33, 33, 16, 3, 2, 0, true },   // rows of 16, one block of 16: equal fill, phases
+                new object[] { 40, 32, 35, 6, 3, 2, 1, false },   // 360 taps, rows of 18
+                new object[] { 64, 34, 34, 7, 3, 2, 1, true },    // 576 taps (beyond the stems' limit), rows of 17
+                new object[] { 10, 40, 97, 12, 5, 2, 2, true },   // 5x5, rows of 49
                 new object[] { 3, 15, 15, 16, 3, 5, 0, true },    // stride 5: im2col + GEMM
                 new object[] { 16, 3, 3, 16, 5, 2, 2, true },      // kernel larger than the image
                 new object[] { 16, 1, 40, 16, 1, 2, 0, false },    // one row, long
@@ -43,6 +61,15 @@ namespace CnnGen.Tests
                 int height = random.Next(Math.Max(1, kernel - 2 * padding), 30);
                 int width = random.Next(Math.Max(1, kernel - 2 * padding), 30);
                 shapes.Add(new object[] { random.Next(1, 25), height, width, 16 * random.Next(1, 5), kernel, stride, padding, random.Next(2) == 0 });
+            }
+            for (int trial = 0; trial < 8; trial++) // any output channel count
+            {
+                int kernel = random.Next(1, 6);
+                int stride = random.Next(2, 5);
+                int padding = random.Next(0, 3);
+                int height = random.Next(Math.Max(1, kernel - 2 * padding), 30);
+                int width = random.Next(Math.Max(1, kernel - 2 * padding), 30);
+                shapes.Add(new object[] { random.Next(9, 30), height, width, random.Next(1, 60), kernel, stride, padding, random.Next(2) == 0 });
             }
             return shapes;
         }
@@ -308,6 +335,23 @@ namespace CnnGen.Tests
             if (StridedConvolution.InputGradientWeightsLength(16, 32, 3) > 0)
                 Assert.Throws<ArgumentException>(() => StridedConvolution.BackwardPacked(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, packed.AsSpan(1)));
             Infrastructure.Allocations.AssertNone(() => StridedConvolution.BackwardPacked(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, packed), calls: 100);
+        }
+
+        // Output channels in no whole vector (the lanes kernel with its last block padded) and few of them beyond stems (the
+        // phases kernel): nothing allocated, packed per call or prepared.
+        [Theory]
+        [InlineData(12, 37, 37, 20)]
+        [InlineData(12, 37, 37, 5)]
+        public void ForwardOnOddChannels_AllocatesNothing(int inChannels, int height, int width, int outChannels)
+        {
+            int outSide = (height + 2 - 3) / 2 + 1;
+            float[] x = new float[inChannels * height * width], w = new float[outChannels * inChannels * 9], b = new float[outChannels];
+            float[] y = new float[outChannels * outSide * outSide];
+            float[] scratch = new float[StridedConvolution.ScratchLength(inChannels, height, width, outChannels, 3, 2, 1)];
+            float[] prepared = new float[StridedConvolution.PreparedLength(inChannels, height, width, outChannels, 3, 2, 1)];
+            StridedConvolution.Prepare(w, b, inChannels, height, width, outChannels, 3, 2, 1, prepared);
+            Infrastructure.Allocations.AssertNone(() => StridedConvolution.Forward(x, inChannels, height, width, w, b, outChannels, 3, 2, 1, y, scratch, relu: true), calls: 100);
+            Infrastructure.Allocations.AssertNone(() => StridedConvolution.ForwardPrepared(x, inChannels, height, width, prepared, outChannels, 3, 2, 1, y, scratch, relu: true), calls: 100);
         }
 
         [Fact]

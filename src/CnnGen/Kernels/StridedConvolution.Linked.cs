@@ -144,10 +144,10 @@ namespace CnnGen.Kernels
             if (!output.IsEmpty)
             {
                 // Not Winograd, but the next layer is: the lanes kernel writes its [cell][16 channels] results there.
-                int length = outChannels * g.Taps;
+                int length = WeightsLength(g, outChannels, KernelPaths.Default);
                 Require(prepared.Length >= length + outChannels, nameof(prepared), length + outChannels);
                 ForwardLanesInto(x, prepared.Slice(0, length), prepared.Slice(length, outChannels), outChannels, output, following,
-                    scratch.Slice(startReserve, scratch.Length - startReserve - endReserve), relu, g, weightsPacked: !UsePhases(g, KernelPaths.Default) && UseLanes(g, outChannels, KernelPaths.Default));
+                    scratch.Slice(startReserve, scratch.Length - startReserve - endReserve), relu, g, weightsPacked: PacksLanes(g, outChannels, KernelPaths.Default));
                 return;
             }
             if (!means)
@@ -205,7 +205,7 @@ namespace CnnGen.Kernels
         // kernel's stems: one block of 16 a broadcast, against the phases' whole rows).
         private static bool LanesLink(in Geometry a, int aOutChannels) =>
             KernelPaths.Default == KernelPath.Vector512 && Avx512F.IsSupported && aOutChannels % 16 == 0 && a.Stride >= 2 && a.Stride <= 4
-            && (aOutChannels >= 32 || !UsePhases(a, KernelPath.Vector512));
+            && (aOutChannels >= 32 || !UsePhases(a, aOutChannels, KernelPath.Vector512));
 
         // ForwardLanes512's tiles, each storing its cells (through ReLU) at their place in the next layer's padded input.
         private static void ForwardLanesInto(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,

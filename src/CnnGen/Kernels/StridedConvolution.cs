@@ -21,9 +21,11 @@ namespace CnnGen.Kernels
     /// No im2col, and the output is written once.
     /// </para>
     /// <para>
-    /// That is the Vector512 path, for output channels in multiples of 16. Stems (stride 2, at most 8 input channels, rows of
-    /// 16+ output cells, any output channels) put the output cells in the lanes instead (ForwardPhases512). Elsewhere
-    /// (Vector256 only, odd output channels, other strides) the kernel is im2col + <see cref="Gemm"/>, then bias and ReLU.
+    /// That is the Vector512 path, for any output channels (the last block's lanes past them padded with zero weights and
+    /// never stored). Stems (stride 2, at most 8 input channels, rows of 16+ output cells, any output channels), and stride-2
+    /// layers whose rows fill more of their vectors than the output channels fill theirs (UsePhases), put the output cells in
+    /// the lanes instead (ForwardPhases512). Elsewhere (Vector256 only, strides above 4) the kernel is im2col +
+    /// <see cref="Gemm"/>, then bias and ReLU.
     /// </para>
     /// <para>
     /// From prepared weights (<see cref="ForwardPrepared"/>), 3x3 stride-2 layers whose shape
@@ -70,7 +72,18 @@ namespace CnnGen.Kernels
             new(g.InChannels, g.Height, g.Width, outChannels, g.Padding, StridedWinogradConvolution.TileFor(g.InChannels, g.Height, g.Width, outChannels, g.Padding));
 
         // The padded planes, the packed weights, two blocks of [cell][16] results and one 16x16 transpose.
-        private static int LanesScratch(in Geometry g, int outChannels) => g.PaddedLength + outChannels * g.Taps + 2 * 16 * g.Cells + 256;
+        private static int LanesScratch(in Geometry g, int outChannels) => g.PaddedLength + LaneChannels(outChannels) * g.Taps + 2 * 16 * g.Cells + 256;
+
+        // The lanes kernel's output channels: whole blocks of 16, the last one's lanes past outChannels zero weights whose
+        // results are never stored.
+        private static int LaneChannels(int outChannels) => (outChannels + 15) / 16 * 16;
+
+        // Where Prepare packs the weights for the lanes kernel, and how many floats the weights (without the bias) take.
+        private static bool PacksLanes(in Geometry g, int outChannels, KernelPath path) =>
+            path != KernelPath.Scalar && !UsePhases(g, outChannels, path) && UseLanes(g, outChannels, path);
+
+        private static int WeightsLength(in Geometry g, int outChannels, KernelPath path) =>
+            (PacksLanes(g, outChannels, path) ? LaneChannels(outChannels) : outChannels) * g.Taps;
 
         // Measured against im2col + GEMM (KernelBench "strided", interleaved minima, prepared weights, 2026-12-01, load 17-27):
         // 2.5x on 3-channel stems (3x64x64 -> 32: 14 vs 35 us; 3x32x32 -> 16: 2.2 vs 5.8 us), 1.9x at 32 input channels,
@@ -80,11 +93,26 @@ namespace CnnGen.Kernels
         // (KernelBench "strided", interleaved): see the comment at ForwardPhases512.
         private const int MaximumPhasesInChannels = 8;
 
-        private static bool UsePhases(in Geometry g, KernelPath path) =>
-            path == KernelPath.Vector512 && Avx512F.IsSupported && g.Stride == 2 && g.InChannels <= MaximumPhasesInChannels
-            && g.OutWidth >= 16 && g.Taps <= MaxPhaseTaps;
+        // Beyond stems, the kernel whose lanes carry more real work: the phases kernel fills OW of each row's
+        // ceil(OW / 16) · 16 lanes, the lanes kernel outChannels of LaneChannels(outChannels); at equal fill the phases kernel
+        // where the lanes kernel has one block (each broadcast feeds one FMA there, two in a pair). Measured (KernelBench
+        // "strided-phases", 22 shapes from 10 to 40 input channels, 5 to 40 output channels, rows of 17 to 48 cells,
+        // interleaved minima, 2026-12-02, load 15-20; phases against lanes): the rule's picks 1.21-2.66x where it takes the
+        // phases kernel (12->5, 12->8 at 37x37; 16->5/12/20/24 and 32->8/16 at 64x64; 40->6 at 32x32; 12->20 at 70x70 and
+        // 96x96), 0.52-1.06x where it keeps the lanes kernel (16, 20, 24, 32 channels on rows of 19; 32 on rows of 32;
+        // 12 on rows of 17: 1.03x; 40 on rows of 24: 1.06x).
+        private static bool UsePhases(in Geometry g, int outChannels, KernelPath path)
+        {
+            if (path != KernelPath.Vector512 || !Avx512F.IsSupported || g.Stride != 2 || g.OutWidth < 16 || g.Taps > MaxPhaseTaps) return false;
+            if (g.InChannels <= MaximumPhasesInChannels) return g.Taps <= MaxStemPhaseTaps;
+            int laneChannels = LaneChannels(outChannels), rowLanes = (g.OutWidth + 15) / 16 * 16;
+            // OW / rowLanes against outChannels / laneChannels, cross-multiplied.
+            long phasesFill = (long)g.OutWidth * laneChannels, lanesFill = (long)outChannels * rowLanes;
+            return phasesFill > lanesFill || (phasesFill == lanesFill && laneChannels == 16);
+        }
 
-        private const int MaxPhaseTaps = 8 * 7 * 7;
+        // The phases kernel's tap offsets are on the stack (4 KB at most); stems up to 8 channels of 7x7, as measured.
+        private const int MaxPhaseTaps = 1024, MaxStemPhaseTaps = 8 * 7 * 7;
 
         // Each padded row split into its even and odd columns, PhaseLength = ceil((W + 2p) / 2) floats each.
         private static int PhaseLength(in Geometry g) => (g.PaddedWidth + 1) / 2;
@@ -92,7 +120,7 @@ namespace CnnGen.Kernels
         private static int PhasesScratch(in Geometry g) => g.InChannels * g.PaddedHeight * 2 * PhaseLength(g);
 
         private static bool UseLanes(in Geometry g, int outChannels, KernelPath path) =>
-            path == KernelPath.Vector512 && Avx512F.IsSupported && outChannels % 16 == 0 && g.Stride >= 2 && g.Stride <= 4;
+            path == KernelPath.Vector512 && Avx512F.IsSupported && g.Stride >= 2 && g.Stride <= 4;
 
         /// <summary>
         /// y = conv2d(x, weight, bias, stride <paramref name="stride"/>, zero padding <paramref name="padding"/>), then ReLU
@@ -123,7 +151,7 @@ namespace CnnGen.Kernels
             KernelPath path, bool winograd)
         {
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
-            return (UseWinograd(g, outChannels, path, winograd) ? WinogradLayout(g, outChannels).FiltersLength : outChannels * g.Taps) + outChannels;
+            return (UseWinograd(g, outChannels, path, winograd) ? WinogradLayout(g, outChannels).FiltersLength : WeightsLength(g, outChannels, path)) + outChannels;
         }
 
         /// <summary>
@@ -152,11 +180,12 @@ namespace CnnGen.Kernels
                 else bias.Slice(0, outChannels).CopyTo(prepared.Slice(layout.FiltersLength, outChannels));
                 return;
             }
-            Require(prepared.Length >= length + outChannels, nameof(prepared), length + outChannels);
-            if (path != KernelPath.Scalar && !UsePhases(g, path) && UseLanes(g, outChannels, path)) DirectConvolution.PackLanes(weight.Slice(0, length), outChannels, g.Taps, prepared);
+            int weightsLength = WeightsLength(g, outChannels, path);
+            Require(prepared.Length >= weightsLength + outChannels, nameof(prepared), weightsLength + outChannels);
+            if (PacksLanes(g, outChannels, path)) PackLanes(weight.Slice(0, length), outChannels, g.Taps, prepared);
             else weight.Slice(0, length).CopyTo(prepared);
-            if (bias.IsEmpty) prepared.Slice(length, outChannels).Clear();
-            else bias.Slice(0, outChannels).CopyTo(prepared.Slice(length, outChannels));
+            if (bias.IsEmpty) prepared.Slice(weightsLength, outChannels).Clear();
+            else bias.Slice(0, outChannels).CopyTo(prepared.Slice(weightsLength, outChannels));
         }
 
         /// <summary>
@@ -183,7 +212,7 @@ namespace CnnGen.Kernels
                     return;
                 }
             }
-            int length = outChannels * inChannels * kernel * kernel;
+            int length = WeightsLength(new Geometry(inChannels, height, width, kernel, stride, padding), outChannels, path);
             Require(prepared.Length >= length + outChannels, nameof(prepared), length + outChannels);
             ForwardOn(x, inChannels, height, width, prepared.Slice(0, length), prepared.Slice(length, outChannels), outChannels, kernel, stride, padding,
                 y, scratch, relu, path, packed: true);
@@ -215,7 +244,7 @@ namespace CnnGen.Kernels
                 ForwardScalar(x, weight, bias, outChannels, y, relu, g);
                 return;
             }
-            if (UsePhases(g, path))
+            if (UsePhases(g, outChannels, path))
             {
                 Require(scratch.Length >= PhasesScratch(g), nameof(scratch), PhasesScratch(g));
                 ForwardPhases512(x, weight, bias, outChannels, y, scratch, relu, g);
@@ -245,6 +274,20 @@ namespace CnnGen.Kernels
             }
         }
 
+        // The phases kernel on any shape it can run (stride 2, rows of 16+ output cells, up to MaxPhaseTaps taps), whatever
+        // UsePhases says: for KernelBench's comparisons with the lanes kernel, which set UsePhases' rule.
+        internal static void ForwardPhasesOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, int outChannels, int kernel, int padding, Span<float> y, Span<float> scratch, bool relu)
+        {
+            var g = new Geometry(inChannels, height, width, kernel, 2, padding);
+            if (!Avx512F.IsSupported || g.OutWidth < 16 || g.Taps > MaxPhaseTaps) throw new ArgumentOutOfRangeException(nameof(kernel), "Not a shape the phases kernel runs.");
+            Require(x.Length >= inChannels * height * width, nameof(x), inChannels * height * width);
+            Require(weight.Length >= outChannels * g.Taps, nameof(weight), outChannels * g.Taps);
+            Require(y.Length >= outChannels * g.Cells, nameof(y), outChannels * g.Cells);
+            Require(scratch.Length >= PhasesScratch(g), nameof(scratch), PhasesScratch(g));
+            ForwardPhases512(x, weight, bias, outChannels, y, scratch, relu, g);
+        }
+
         private static void Require(bool ok, string name, int expected)
         {
             if (!ok) throw new ArgumentException("Expected at least " + expected + " floats.", name);
@@ -253,16 +296,17 @@ namespace CnnGen.Kernels
         private static void ForwardLanes512(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
             Span<float> y, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked)
         {
-            int taps = g.Taps, cells = g.Cells;
+            int taps = g.Taps, cells = g.Cells, laneChannels = LaneChannels(outChannels);
             var padded = scratch.Slice(0, g.PaddedLength);
-            var packed = scratch.Slice(g.PaddedLength, outChannels * taps);
-            var results = scratch.Slice(g.PaddedLength + outChannels * taps, 2 * 16 * cells);
-            var transpose = scratch.Slice(g.PaddedLength + outChannels * taps + 2 * 16 * cells, 256);
+            var packed = scratch.Slice(g.PaddedLength, laneChannels * taps);
+            var results = scratch.Slice(g.PaddedLength + laneChannels * taps, 2 * 16 * cells);
+            var transpose = scratch.Slice(g.PaddedLength + laneChannels * taps + 2 * 16 * cells, 256);
             Pad(x, padded, g);
-            ReadOnlySpan<float> lanes = weight.Slice(0, outChannels * taps);
-            if (!weightsPacked)
+            ReadOnlySpan<float> lanes;
+            if (weightsPacked) lanes = weight.Slice(0, laneChannels * taps);
+            else
             {
-                DirectConvolution.PackLanes(weight, outChannels, taps, packed);
+                PackLanes(weight.Slice(0, outChannels * taps), outChannels, taps, packed);
                 lanes = packed;
             }
             ref float p = ref MemoryMarshal.GetReference(padded);
@@ -271,11 +315,11 @@ namespace CnnGen.Kernels
             int tilesPerRow = (g.OutWidth + 7) / 8;
             for (int block = 0; block < outChannels;)
             {
-                bool two = block + 32 <= outChannels;
+                bool two = block + 32 <= laneChannels;
                 ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(lanes), block * taps);
                 ref float w1 = ref Unsafe.Add(ref w0, 16 * taps);
-                var b0 = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)block);
-                var b1 = !two || bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)(block + 16));
+                var b0 = BiasLanes(bias, block, outChannels);
+                var b1 = two ? BiasLanes(bias, block + 16, outChannels) : Vector512<float>.Zero;
                 for (int oy = 0; oy < g.OutHeight; oy++)
                 {
                     for (int tile = 0; tile < tilesPerRow; tile++)
@@ -288,8 +332,8 @@ namespace CnnGen.Kernels
                         else Tile<C1>(count, ref origin, ref w0, ref w0, b0, b0, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r0, at), g);
                     }
                 }
-                Store(ref r0, cells, block, y, relu, transpose);
-                if (two) Store(ref r1, cells, block + 16, y, relu, transpose);
+                Store(ref r0, cells, block, Math.Min(16, outChannels - block), y, relu, transpose);
+                if (two) Store(ref r1, cells, block + 16, Math.Min(16, outChannels - block - 16), y, relu, transpose);
                 block += two ? 32 : 16;
             }
         }
@@ -313,8 +357,36 @@ namespace CnnGen.Kernels
             }
         }
 
-        // [cell][16 channels] to the NCHW planes of channels block..block+15: 16 cells at a time through a register transpose.
-        private static void Store(ref float results, int cells, int block, Span<float> y, bool relu, Span<float> transpose)
+        // The bias of channels block..block+15 in lanes, zero past outChannels (or without a bias).
+        private static Vector512<float> BiasLanes(ReadOnlySpan<float> bias, int block, int outChannels)
+        {
+            if (bias.IsEmpty) return Vector512<float>.Zero;
+            if (block + 16 <= outChannels) return Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)block);
+            Span<float> lanes = stackalloc float[16];
+            lanes.Clear();
+            bias.Slice(block, outChannels - block).CopyTo(lanes);
+            return Vector512.Create<float>(lanes);
+        }
+
+        // weight [outChannels x taps] to [block][tap][16 channels] (DirectConvolution.PackLanes for the whole blocks), the
+        // last block's lanes past outChannels zero.
+        private static void PackLanes(ReadOnlySpan<float> weight, int outChannels, int taps, Span<float> packed)
+        {
+            int whole = outChannels / 16 * 16;
+            if (whole > 0) DirectConvolution.PackLanes(weight.Slice(0, whole * taps), whole, taps, packed);
+            if (whole == outChannels) return;
+            var last = packed.Slice(whole * taps, 16 * taps);
+            last.Clear();
+            for (int oc = whole; oc < outChannels; oc++)
+            {
+                var row = weight.Slice(oc * taps, taps);
+                for (int t = 0; t < taps; t++) last[t * 16 + oc - whole] = row[t];
+            }
+        }
+
+        // [cell][16 channels] to the NCHW planes of channels block..block+channels−1 (channels ≤ 16): 16 cells at a time
+        // through a register transpose.
+        private static void Store(ref float results, int cells, int block, int channels, Span<float> y, bool relu, Span<float> transpose)
         {
             ref float o = ref MemoryMarshal.GetReference(y);
             ref float t = ref MemoryMarshal.GetReference(transpose);
@@ -322,7 +394,7 @@ namespace CnnGen.Kernels
             for (; cell + 16 <= cells; cell += 16)
             {
                 DirectConvolution.Transpose16(ref Unsafe.Add(ref results, cell * 16), 16, ref t);
-                for (int l = 0; l < 16; l++)
+                for (int l = 0; l < channels; l++)
                 {
                     var v = Vector512.LoadUnsafe(ref t, (nuint)(l * 16));
                     if (relu) v = Elementwise.Relu(v);
@@ -331,7 +403,7 @@ namespace CnnGen.Kernels
             }
             for (; cell < cells; cell++)
             {
-                for (int l = 0; l < 16; l++)
+                for (int l = 0; l < channels; l++)
                 {
                     float v = Unsafe.Add(ref results, cell * 16 + l);
                     Unsafe.Add(ref o, (block + l) * cells + cell) = relu ? Elementwise.Relu(v) : v;

@@ -1,0 +1,29 @@
+using CnnGen;
+
+namespace KernelBench.Networks
+{
+    // The zoo's (ZooSweep2.cs) odd-channel and stem designs, declared again here so that mode "eval-cpu" times their
+    // generated Forward in thread CPU time (steady on a loaded machine, where the zoo's wall-clock rounds are not).
+
+    /// <summary>An odd map (3x37x37) and channel counts that are no multiple of 16 (5, 12, 20, 40, 80), stride 2 twice.</summary>
+    [Network(3, 37, 37)]
+    [Conv2d(5, 3, Padding = 1)] [ReLU]
+    [Conv2d(12, 3, Padding = 1)] [BatchNorm] [ReLU]
+    [Conv2d(20, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
+    [Conv2d(40, 3, Padding = 1)] [BatchNorm] [ReLU]
+    [Conv2d(80, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class OddMapNet { }
+
+    /// <summary>The zoo's probe: 3x3 stride 2, 12 -> 20 channels at 37x37.</summary>
+    [Network(12, 37, 37)] [Conv2d(20, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
+    public partial class Odd20s2At37 { }
+
+    /// <summary>The zoo's probe: the 7x7 stride-2 stem at 112x112 and its 3x3 stride-2 max pooling.</summary>
+    [Network(3, 112, 112)] [Conv2d(32, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU] [MaxPool(3, Stride = 2, Padding = 1)]
+    public partial class Stem7x7At112 { }
+
+    /// <summary>The stem alone, without its pooling.</summary>
+    [Network(3, 112, 112)] [Conv2d(32, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Stem7x7At112Alone { }
+}
