@@ -285,6 +285,14 @@ namespace CnnGen.Tests
             else Close(y.AsSpan(0, g.OutLength), clamped, forwardTolerance, $"{path} {g} y clamped");
             for (int i = g.OutLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]));
 
+            // ReLU's bounds, which some kernels take in their epilogue.
+            Array.Fill(y, float.NaN);
+            GroupedConvolution.ForwardOn(g, x, w, b, y.AsSpan(0, g.OutLength), scratch, path, 0f, float.PositiveInfinity);
+            double[] rectified = Array.ConvertAll(expected, v => Math.Max(v, 0));
+            if (winogradPhases) AssertWithinMagnitude(y, rectified, magnitude, forwardTolerance, $"{path} {g} y rectified");
+            else Close(y.AsSpan(0, g.OutLength), rectified, forwardTolerance, $"{path} {g} y rectified");
+            for (int i = g.OutLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]));
+
             float[] dy = RandomValues(random, g.OutLength);
             var (eW, eB, eX) = ReferenceBackward(p, x, w, dy);
             float[] w0 = RandomValues(random, g.WeightLength), b0 = RandomValues(random, g.OutChannels);

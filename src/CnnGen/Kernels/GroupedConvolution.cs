@@ -149,9 +149,11 @@ namespace CnnGen.Kernels
             }
             if (RunsDirect(g))
             {
+                // ReLU's bounds go into the kernel's copy-out (the same comparison, v < 0 ? 0 : v); others take a pass after.
+                bool relu = BitConverter.SingleToInt32Bits(clamp.Low) == 0 && float.IsPositiveInfinity(clamp.High); // +0 exactly: a low of −0 keeps −0s
                 DirectConvolution.ForwardOn(x, g.InChannels, g.InHeight, g.InWidth, weight, bias, g.OutChannels, g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth,
-                    y, scratch, relu: false, pool: false, path);
-                clamp.ApplyInPlace(y.Slice(0, g.OutLength), path);
+                    y, scratch, relu, pool: false, path);
+                if (!relu) clamp.ApplyInPlace(y.Slice(0, g.OutLength), path);
                 return;
             }
             if (IsPointwise(g) && GroupsAsPointwisePays(g, path))
