@@ -128,7 +128,7 @@ namespace CnnGen.Tests
         private static double[] ReferenceForward(int[] p, float[] x, float[] w, float[] b) => ReferenceForward(p, x, w, b, out _);
 
         // The same, with each output's magnitude: the sum of its terms' absolute values (the Winograd tests' scale).
-        private static double[] ReferenceForward(int[] p, float[] x, float[] w, float[] b, out double[] magnitude)
+        internal static double[] ReferenceForward(int[] p, float[] x, float[] w, float[] b, out double[] magnitude)
         {
             int c = p[0], h = p[1], wd = p[2], oc = p[3], kh = p[4], kw = p[5], sh = p[6], sw = p[7], ph = p[8], pw = p[9], dh = p[10], dw = p[11], groups = p[12];
             int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (wd + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
@@ -237,14 +237,20 @@ namespace CnnGen.Tests
         }
 
         [Fact]
-        public void NonSquareStrideOneLayers_RunTheDirectTiles()
+        public void NonSquareStrideOneLayers_RunTheDirectTiles_WhereMeasuredToPay()
         {
-            Assert.True(GroupedConvolution.RunsDirect(Make(new[] { 16, 9, 11, 32, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 })));
-            Assert.True(GroupedConvolution.RunsDirect(Make(new[] { 7, 17, 17, 5, 7, 1, 1, 1, 3, 0, 1, 1, 1, 1 })));
-            Assert.True(GroupedConvolution.RunsDirect(Make(new[] { 9, 11, 6, 10, 3, 3, 1, 1, 0, 2, 1, 1, 1, 1 })));   // padding per axis
-            Assert.False(GroupedConvolution.RunsDirect(Make(new[] { 8, 12, 12, 8, 1, 3, 1, 1, 0, 1, 1, 1, 2, 1 })));  // groups
-            Assert.False(GroupedConvolution.RunsDirect(Make(new[] { 8, 12, 12, 8, 1, 3, 2, 2, 0, 1, 1, 1, 1, 1 })));  // stride 2
-            Assert.False(GroupedConvolution.RunsDirect(Make(new[] { 8, 12, 12, 8, 1, 3, 1, 1, 0, 2, 1, 2, 1, 1 })));  // dilated
+            const DirectConvolution.KernelPath V512 = DirectConvolution.KernelPath.Vector512, V256 = DirectConvolution.KernelPath.Vector256;
+            var small = Make(new[] { 16, 9, 11, 32, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 });    // 1,536 weights
+            var large = Make(new[] { 192, 17, 17, 192, 1, 7, 1, 1, 0, 3, 1, 1, 1, 1 }); // 258,048 weights
+            Assert.True(GroupedConvolution.RunsDirect(small, V512) && GroupedConvolution.RunsDirectBackward(small, V512));
+            Assert.True(GroupedConvolution.RunsDirect(large, V512) && !GroupedConvolution.RunsDirectBackward(large, V512));
+            Assert.True(GroupedConvolution.RunsDirect(small, V256) && !GroupedConvolution.RunsDirectBackward(small, V256));
+            Assert.False(GroupedConvolution.RunsDirect(large, V256));
+            Assert.True(GroupedConvolution.RunsDirect(Make(new[] { 7, 17, 17, 5, 7, 1, 1, 1, 3, 0, 1, 1, 1, 1 }), V512));
+            Assert.True(GroupedConvolution.RunsDirect(Make(new[] { 9, 11, 6, 10, 3, 3, 1, 1, 0, 2, 1, 1, 1, 1 }), V512));   // padding per axis
+            Assert.False(GroupedConvolution.RunsDirect(Make(new[] { 8, 12, 12, 8, 1, 3, 1, 1, 0, 1, 1, 1, 2, 1 }), V512));  // groups
+            Assert.False(GroupedConvolution.RunsDirect(Make(new[] { 8, 12, 12, 8, 1, 3, 2, 2, 0, 1, 1, 1, 1, 1 }), V512));  // stride 2
+            Assert.False(GroupedConvolution.RunsDirect(Make(new[] { 8, 12, 12, 8, 1, 3, 1, 1, 0, 2, 1, 2, 1, 1 }), V512));  // dilated
         }
 
         [Theory]
