@@ -982,7 +982,7 @@ namespace KernelBench
             }
             if (args.Length > 0 && args[0] == "nonsquare")
             {
-                NonSquareShapes();
+                NonSquareShapes(args);
                 return;
             }
             if (args.Length > 0 && args[0] == "avgpool")
@@ -1801,7 +1801,7 @@ namespace KernelBench
         // GroupedConvolution runs them (DirectConvolution's tiles, GroupedConvolution.RunsDirect) against the im2col + GEMM
         // route it took before, forward and backward (both gradients), interleaved. Padding "same" along the kernel's axis
         // (Inception's (0, k/2) and (k/2, 0)) and none.
-        private static void NonSquareShapes()
+        private static void NonSquareShapes(string[] args)
         {
             var shapes = new (int C, int OC, int H, int Kh, int Kw, int Ph, int Pw)[]
             {
@@ -1811,7 +1811,10 @@ namespace KernelBench
                 (160, 192, 17, 7, 1, 3, 0), (64, 96, 35, 1, 3, 0, 1), (64, 96, 35, 3, 1, 1, 0), (48, 64, 35, 1, 5, 0, 2),
                 (48, 64, 35, 5, 1, 2, 0), (192, 192, 8, 1, 3, 0, 1), (192, 192, 8, 3, 1, 1, 0), (24, 40, 20, 1, 3, 0, 0),
                 (40, 24, 20, 3, 1, 0, 0), (17, 33, 13, 1, 7, 0, 3), (33, 17, 13, 7, 1, 3, 0), (16, 32, 32, 1, 3, 0, 1),
+                // zoo sweep2's Inception-style layers (its probes)
+                (16, 24, 32, 1, 3, 0, 1), (24, 24, 32, 3, 1, 1, 0), (32, 48, 16, 1, 3, 0, 1), (48, 48, 16, 3, 1, 1, 0),
             };
+            if (args.Length > 1) shapes = shapes[^4..]; // `nonsquare inception`: the probes' shapes only
             float[] x = Fill(192 * 35 * 35, 1), w = Fill(192 * 192 * 7, 2), b = Fill(192, 3), y = new float[192 * 35 * 35];
             float[] dy = Fill(192 * 35 * 35, 4), dw = new float[192 * 192 * 7], dx = new float[192 * 35 * 35], scratch = new float[1 << 22];
             Console.WriteLine($"{"C->OC @H KhxKw p",-30} {"fwd im2col",11} {"fwd direct",11} {"ratio",6} {"bwd im2col",11} {"bwd direct",11} {"ratio",6}  (us)");
@@ -1840,7 +1843,8 @@ namespace KernelBench
                     },
                     () => GroupedConvolution.Backward(g, x, w, dy, dw, default, dx, scratch));
                 string name = $"{s.C}->{s.OC} @{s.H} {s.Kh}x{s.Kw} p({s.Ph},{s.Pw})";
-                Console.WriteLine($"{name,-30} {im2col * 1e6,11:F2} {direct * 1e6,11:F2} {im2col / direct,5:F2}x {im2colBack * 1e6,11:F2} {directBack * 1e6,11:F2} {im2colBack / directBack,5:F2}x");
+                double gflops = 2.0 * s.OC * depth * plane / direct / 1e9;
+                Console.WriteLine($"{name,-30} {im2col * 1e6,11:F2} {direct * 1e6,11:F2} {im2col / direct,5:F2}x {im2colBack * 1e6,11:F2} {directBack * 1e6,11:F2} {im2colBack / directBack,5:F2}x  {gflops,6:F1} GFLOP/s fwd");
             }
         }
 
