@@ -1049,6 +1049,11 @@ namespace KernelBench
                 GroupedShapes();
                 return;
             }
+            if (args.Length > 0 && args[0] == "nonsquare")
+            {
+                NonSquareShapes(args);
+                return;
+            }
             if (args.Length > 0 && args[0] == "avgpool")
             {
                 AvgPoolShapes();
@@ -1901,6 +1906,57 @@ namespace KernelBench
                     () => GroupedConvolution.Backward(g, x, w, dy, dw, default, dx, scratch));
                 string name = $"{s.C} @{s.H} g{s.G} s{s.S}";
                 Console.WriteLine($"{name,-26} {im2col * 1e6,10:F2} {picked * 1e6,20:F2}");
+            }
+        }
+
+        // "nonsquare": ungrouped stride-1 convolutions with a 1xk or kx1 kernel (Inception's factorized layers), as
+        // GroupedConvolution runs them (DirectConvolution's tiles, GroupedConvolution.RunsDirect) against the im2col + GEMM
+        // route it took before, forward and backward (both gradients), interleaved. Padding "same" along the kernel's axis
+        // (Inception's (0, k/2) and (k/2, 0)) and none.
+        private static void NonSquareShapes(string[] args)
+        {
+            var shapes = new (int C, int OC, int H, int Kh, int Kw, int Ph, int Pw)[]
+            {
+                (16, 16, 8, 1, 3, 0, 1), (16, 16, 8, 3, 1, 1, 0), (32, 48, 16, 1, 3, 0, 1), (48, 32, 16, 3, 1, 1, 0),
+                (64, 64, 8, 1, 3, 0, 1), (64, 64, 8, 3, 1, 1, 0), (96, 96, 12, 1, 3, 0, 1), (96, 96, 12, 3, 1, 1, 0),
+                (128, 128, 17, 1, 7, 0, 3), (128, 128, 17, 7, 1, 3, 0), (192, 192, 17, 1, 7, 0, 3), (192, 192, 17, 7, 1, 3, 0),
+                (160, 192, 17, 7, 1, 3, 0), (64, 96, 35, 1, 3, 0, 1), (64, 96, 35, 3, 1, 1, 0), (48, 64, 35, 1, 5, 0, 2),
+                (48, 64, 35, 5, 1, 2, 0), (192, 192, 8, 1, 3, 0, 1), (192, 192, 8, 3, 1, 1, 0), (24, 40, 20, 1, 3, 0, 0),
+                (40, 24, 20, 3, 1, 0, 0), (17, 33, 13, 1, 7, 0, 3), (33, 17, 13, 7, 1, 3, 0), (16, 32, 32, 1, 3, 0, 1),
+                // zoo sweep2's Inception-style layers (its probes)
+                (16, 24, 32, 1, 3, 0, 1), (24, 24, 32, 3, 1, 1, 0), (32, 48, 16, 1, 3, 0, 1), (48, 48, 16, 3, 1, 1, 0),
+            };
+            if (args.Length > 1) shapes = shapes[^4..]; // `nonsquare inception`: the probes' shapes only
+            float[] x = Fill(192 * 35 * 35, 1), w = Fill(192 * 192 * 7, 2), b = Fill(192, 3), y = new float[192 * 35 * 35];
+            float[] dy = Fill(192 * 35 * 35, 4), dw = new float[192 * 192 * 7], dx = new float[192 * 35 * 35], scratch = new float[1 << 22];
+            Console.WriteLine($"{"C->OC @H KhxKw p",-30} {"fwd im2col",11} {"fwd direct",11} {"ratio",6} {"bwd im2col",11} {"bwd direct",11} {"ratio",6}  (us)");
+            foreach (var s in shapes)
+            {
+                var g = new ConvolutionGeometry(s.C, s.H, s.H, s.OC, s.Kh, s.Kw, 1, 1, s.Ph, s.Pw, 1, 1, 1);
+                int plane = g.OutHeight * g.OutWidth, depth = s.C * s.Kh * s.Kw;
+                var bias = b.AsSpan(0, s.OC).ToArray();
+                var (im2col, direct) = Interleaved(
+                    () =>
+                    {
+                        for (int oc = 0; oc < s.OC; oc++) y.AsSpan(oc * plane, plane).Fill(bias[oc]);
+                        ConvolutionColumns.Expand(x, s.C, g, scratch);
+                        GroupedConvolution.Multiply(KernelPaths.Default, false, false, s.OC, plane, depth, w, depth, scratch.AsSpan(0, depth * plane), plane, y, plane, accumulate: true);
+                    },
+                    () => GroupedConvolution.Forward(g, x, w, bias, y, scratch));
+                var (im2colBack, directBack) = Interleaved(
+                    () =>
+                    {
+                        ConvolutionColumns.Expand(x, s.C, g, scratch);
+                        GroupedConvolution.Multiply(KernelPaths.Default, false, true, s.OC, depth, plane, dy, plane, scratch, plane, dw, depth, accumulate: true);
+                        var dcols = scratch.AsSpan(0, depth * plane);
+                        GroupedConvolution.Multiply(KernelPaths.Default, true, false, depth, plane, s.OC, w, depth, dy, plane, dcols, plane, accumulate: false);
+                        dx.AsSpan(0, s.C * s.H * s.H).Clear();
+                        ConvolutionColumns.AccumulateBack(dcols, s.C, g, dx);
+                    },
+                    () => GroupedConvolution.Backward(g, x, w, dy, dw, default, dx, scratch));
+                string name = $"{s.C}->{s.OC} @{s.H} {s.Kh}x{s.Kw} p({s.Ph},{s.Pw})";
+                double gflops = 2.0 * s.OC * depth * plane / direct / 1e9;
+                Console.WriteLine($"{name,-30} {im2col * 1e6,11:F2} {direct * 1e6,11:F2} {im2col / direct,5:F2}x {im2colBack * 1e6,11:F2} {directBack * 1e6,11:F2} {im2colBack / directBack,5:F2}x  {gflops,6:F1} GFLOP/s fwd");
             }
         }
 

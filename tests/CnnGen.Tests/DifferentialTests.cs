@@ -76,6 +76,42 @@ namespace CnnGen.Tests
             }
         }
 
+        // Inception's factorized convolutions (1xk then kx1, padding along the kernel's axis only) run DirectConvolution's
+        // tiles through GroupedConvolution: against the interpreter forward and backward, with batch-norm and ReLU after
+        // them, unpadded and asymmetric shapes, odd channel counts, and a 5x5 next to them as Inception has.
+        [Fact]
+        public void NonSquareKernelNetworksMatchTheInterpreter()
+        {
+            static LayerSpec Conv(int outChannels, int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth, bool bias = true) =>
+                LayerSpec.Conv2d(outChannels, kernelHeight, kernelWidth, 1, 1, paddingHeight, paddingWidth, 1, 1, 1, bias);
+            var networks = new[]
+            {
+                new RandomNetwork("OneByThree", TensorShape.Spatial(8, 9, 11), new[]
+                {
+                    Conv(16, 1, 3, 0, 1), LayerSpec.BatchNorm(), LayerSpec.ReLU(), Conv(12, 3, 1, 1, 0, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                    Conv(5, 5, 5, 2, 2), LayerSpec.Tanh(), LayerSpec.Flatten(), LayerSpec.Linear(4),
+                }),
+                new RandomNetwork("OneBySeven", TensorShape.Spatial(5, 13, 12), new[]
+                {
+                    Conv(7, 1, 7, 0, 3), LayerSpec.ReLU(), Conv(32, 7, 1, 3, 0), LayerSpec.ReLU(), Conv(9, 1, 3, 0, 0), LayerSpec.Sigmoid(),
+                    LayerSpec.MaxPool(2, null, 0), LayerSpec.Flatten(), LayerSpec.Linear(3),
+                }),
+                new RandomNetwork("Rectangular", TensorShape.Spatial(3, 10, 7), new[]
+                {
+                    Conv(6, 2, 3, 1, 0), LayerSpec.ReLU(), Conv(4, 3, 3, 0, 2), Conv(16, 5, 1, 2, 0, bias: false), LayerSpec.Flatten(), LayerSpec.Linear(2),
+                }),
+            };
+            var source = new StringBuilder("using CnnGen;\nnamespace NonSquare;\n");
+            foreach (var network in networks) source.Append(network.Declaration()).Append('\n');
+            using var assembly = GeneratorHarness.CompileAndLoad(source.ToString());
+            foreach (var network in networks)
+            {
+                Assert.False(network.Layout.HasErrors, network.Name);
+                double worst = CheckAgainstInterpreter(network, assembly.CreateNetwork("NonSquare." + network.Name));
+                _output.WriteLine($"{network.Name}: largest error {worst:E2}");
+            }
+        }
+
         internal static double CheckAgainstInterpreter(RandomNetwork network, INetwork generated)
         {
             const int batch = 3;

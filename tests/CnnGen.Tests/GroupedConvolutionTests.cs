@@ -67,6 +67,22 @@ namespace CnnGen.Tests
                 new[] { 128, 16, 16, 128, 3, 3, 2, 2, 1, 1, 1, 1, 8, 1 },  // stride 2, 8 groups of 16
                 new[] { 40, 15, 17, 40, 3, 3, 2, 2, 1, 1, 1, 1, 2, 0 },    // stride 2, 20 a group, odd map
                 new[] { 64, 12, 12, 64, 3, 3, 2, 2, 1, 1, 1, 1, 8, 1 },    // stride 2, 8 a group: im2col
+                // Ungrouped, undilated, stride 1, kernel or padding not the same on both axes: DirectConvolution's tiles
+                // (GroupedConvolution.RunsDirect): Inception's 1xk / kx1 with padding along the kernel's axis, unpadded, odd
+                // channel counts, the output-channel lanes kernel (multiples of 16 on short rows) and both weight-gradient kernels.
+                new[] { 16, 9, 11, 32, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 },     // 1x3 "same", 32 out: lanes kernel, Lanes weight gradient
+                new[] { 16, 9, 11, 32, 3, 1, 1, 1, 1, 0, 1, 1, 1, 1 },     // 3x1 "same"
+                new[] { 5, 17, 17, 7, 1, 7, 1, 1, 0, 3, 1, 1, 1, 0 },      // 1x7, odd channels, no bias: Dot weight gradient
+                new[] { 7, 17, 17, 5, 7, 1, 1, 1, 3, 0, 1, 1, 1, 1 },      // 7x1
+                new[] { 12, 13, 10, 20, 1, 5, 1, 1, 0, 2, 1, 1, 1, 1 },    // 1x5
+                new[] { 20, 10, 13, 12, 5, 1, 1, 1, 2, 0, 1, 1, 1, 0 },    // 5x1
+                new[] { 3, 8, 19, 6, 1, 3, 1, 1, 0, 0, 1, 1, 1, 1 },       // 1x3 unpadded
+                new[] { 6, 19, 8, 3, 3, 1, 1, 1, 0, 0, 1, 1, 1, 1 },       // 3x1 unpadded
+                new[] { 4, 7, 9, 8, 2, 3, 1, 1, 1, 0, 1, 1, 1, 1 },        // 2x3, padding on one axis only
+                new[] { 9, 11, 6, 10, 3, 3, 1, 1, 0, 2, 1, 1, 1, 1 },      // square kernel, padding per axis
+                new[] { 24, 6, 3, 32, 3, 1, 1, 1, 1, 0, 1, 1, 1, 1 },      // 3-wide rows, 32 out: lanes kernel two blocks at a time
+                new[] { 4, 5, 16, 8, 3, 1, 1, 1, 1, 0, 1, 1, 1, 1 },       // 16-wide output rows, 8 out: Dot weight gradient along d y's rows
+                new[] { 40, 5, 5, 48, 1, 3, 1, 1, 0, 1, 1, 1, 1, 0 },      // 5x5 map, 48 out
             };
             var random = new Random(7);
             for (int trial = 0; trial < 30; trial++)
@@ -113,7 +129,7 @@ namespace CnnGen.Tests
         private static double[] ReferenceForward(int[] p, float[] x, float[] w, float[] b) => ReferenceForward(p, x, w, b, out _);
 
         // The same, with each output's magnitude: the sum of its terms' absolute values (the Winograd tests' scale).
-        private static double[] ReferenceForward(int[] p, float[] x, float[] w, float[] b, out double[] magnitude)
+        internal static double[] ReferenceForward(int[] p, float[] x, float[] w, float[] b, out double[] magnitude)
         {
             int c = p[0], h = p[1], wd = p[2], oc = p[3], kh = p[4], kw = p[5], sh = p[6], sw = p[7], ph = p[8], pw = p[9], dh = p[10], dw = p[11], groups = p[12];
             int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (wd + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
@@ -221,6 +237,23 @@ namespace CnnGen.Tests
             Assert.False(GroupedConvolution.GroupsAsDense(Make(new[] { 8, 12, 12, 8, 1, 3, 1, 1, 0, 1, 1, 1, 2, 1 })));    // 1x3
         }
 
+        [Fact]
+        public void NonSquareStrideOneLayers_RunTheDirectTiles_WhereMeasuredToPay()
+        {
+            const DirectConvolution.KernelPath V512 = DirectConvolution.KernelPath.Vector512, V256 = DirectConvolution.KernelPath.Vector256;
+            var small = Make(new[] { 16, 9, 11, 32, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 });    // 1,536 weights
+            var large = Make(new[] { 192, 17, 17, 192, 1, 7, 1, 1, 0, 3, 1, 1, 1, 1 }); // 258,048 weights
+            Assert.True(GroupedConvolution.RunsDirect(small, V512) && GroupedConvolution.RunsDirectBackward(small, V512));
+            Assert.True(GroupedConvolution.RunsDirect(large, V512) && !GroupedConvolution.RunsDirectBackward(large, V512));
+            Assert.True(GroupedConvolution.RunsDirect(small, V256) && !GroupedConvolution.RunsDirectBackward(small, V256));
+            Assert.False(GroupedConvolution.RunsDirect(large, V256));
+            Assert.True(GroupedConvolution.RunsDirect(Make(new[] { 7, 17, 17, 5, 7, 1, 1, 1, 3, 0, 1, 1, 1, 1 }), V512));
+            Assert.True(GroupedConvolution.RunsDirect(Make(new[] { 9, 11, 6, 10, 3, 3, 1, 1, 0, 2, 1, 1, 1, 1 }), V512));   // padding per axis
+            Assert.False(GroupedConvolution.RunsDirect(Make(new[] { 8, 12, 12, 8, 1, 3, 1, 1, 0, 1, 1, 1, 2, 1 }), V512));  // groups
+            Assert.False(GroupedConvolution.RunsDirect(Make(new[] { 8, 12, 12, 8, 1, 3, 2, 2, 0, 1, 1, 1, 1, 1 }), V512));  // stride 2
+            Assert.False(GroupedConvolution.RunsDirect(Make(new[] { 8, 12, 12, 8, 1, 3, 1, 1, 0, 2, 1, 2, 1, 1 }), V512));  // dilated
+        }
+
         [Theory]
         [MemberData(nameof(Cases))]
         public void ForwardAndBackward_MatchTheDefinition(string pathName, int index)
@@ -257,6 +290,14 @@ namespace CnnGen.Tests
             double[] clamped = Array.ConvertAll(expected, v => Math.Min(Math.Max(v, -0.25), 0.5));
             if (winogradPhases) AssertWithinMagnitude(y, clamped, magnitude, forwardTolerance, $"{path} {g} y clamped");
             else Close(y.AsSpan(0, g.OutLength), clamped, forwardTolerance, $"{path} {g} y clamped");
+            for (int i = g.OutLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]));
+
+            // ReLU's bounds, which some kernels take in their epilogue.
+            Array.Fill(y, float.NaN);
+            GroupedConvolution.ForwardOn(g, x, w, b, y.AsSpan(0, g.OutLength), scratch, path, 0f, float.PositiveInfinity);
+            double[] rectified = Array.ConvertAll(expected, v => Math.Max(v, 0));
+            if (winogradPhases) AssertWithinMagnitude(y, rectified, magnitude, forwardTolerance, $"{path} {g} y rectified");
+            else Close(y.AsSpan(0, g.OutLength), rectified, forwardTolerance, $"{path} {g} y rectified");
             for (int i = g.OutLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]));
 
             float[] dy = RandomValues(random, g.OutLength);
@@ -344,6 +385,10 @@ namespace CnnGen.Tests
         [InlineData(2, 9, 11, 4, 3, 3, 2, 2, 2, 2, 2, 2, 2)]
         [InlineData(8, 7, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2)]      // grouped 3x3: per group by DirectConvolution
         [InlineData(32, 7, 9, 32, 3, 3, 2, 2, 1, 1, 1, 1, 2)]    // grouped 3x3 stride 2, 16 a group: by StridedConvolution
+        [InlineData(6, 7, 9, 5, 1, 3, 1, 1, 0, 1, 1, 1, 1)]      // 1x3 "same": DirectConvolution's tiles
+        [InlineData(5, 9, 6, 6, 3, 1, 1, 1, 1, 0, 1, 1, 1)]      // 3x1 "same"
+        [InlineData(3, 8, 8, 16, 1, 7, 1, 1, 0, 3, 1, 1, 1)]     // 1x7
+        [InlineData(4, 8, 5, 4, 7, 1, 1, 1, 3, 0, 1, 1, 1)]      // 7x1
         public void Gradients_MatchFiniteDifferences(int c, int h, int w, int oc, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int groups)
         {
             var g = new ConvolutionGeometry(c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups);
@@ -406,9 +451,11 @@ namespace CnnGen.Tests
         [InlineData(8, 1)]   // dense
         [InlineData(32, 2)]  // grouped, each group by StridedConvolution
         [InlineData(16, 4, 1)] // grouped, each group by DirectConvolution
-        public void RejectsShortSpans_AndAllocatesNothing(int channels, int groups, int stride = 2)
+        [InlineData(16, 1, 1, 1, 0)] // 1x3 "same": DirectConvolution's tiles
+        [InlineData(48, 1, 1, 1, 0)] // the same with the output-channel lanes kernel
+        public void RejectsShortSpans_AndAllocatesNothing(int channels, int groups, int stride = 2, int kernelHeight = 3, int paddingHeight = 1)
         {
-            var g = new ConvolutionGeometry(channels, 9, 9, channels, 3, 3, stride, stride, 1, 1, 1, 1, groups);
+            var g = new ConvolutionGeometry(channels, 9, 9, channels, kernelHeight, 3, stride, stride, paddingHeight, 1, 1, 1, groups);
             float[] x = new float[g.InLength], w = new float[g.WeightLength], b = new float[g.OutChannels], y = new float[g.OutLength];
             float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
             float[] dW = new float[g.WeightLength], dB = new float[g.OutChannels], dX = new float[g.InLength];

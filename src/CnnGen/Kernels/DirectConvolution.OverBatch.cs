@@ -203,15 +203,15 @@ namespace CnnGen.Kernels
         private static void ExpandPaddedColumns(ReadOnlySpan<float> x, in Geometry g, Span<float> padded, Span<float> cols, int rowLength, int offset, bool vector)
         {
             Pad(x, padded, g);
-            int k = g.Kernel, outWidth = g.OutWidth, outHeight = g.OutHeight, tap = 0;
+            int kh = g.KernelHeight, kw = g.KernelWidth, outWidth = g.OutWidth, outHeight = g.OutHeight, tap = 0;
             ref float source = ref MemoryMarshal.GetReference(padded);
             ref float target = ref MemoryMarshal.GetReference(cols);
             vector &= Vector128.IsHardwareAccelerated;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
-                for (int ky = 0; ky < k; ky++)
+                for (int ky = 0; ky < kh; ky++)
                 {
-                    for (int kx = 0; kx < k; kx++, tap++)
+                    for (int kx = 0; kx < kw; kx++, tap++)
                     {
                         ref float row = ref Unsafe.Add(ref target, (nint)tap * rowLength + offset);
                         ref float from = ref Unsafe.Add(ref source, ic * g.Plane + ky * g.PaddedWidth + kx);
@@ -254,21 +254,21 @@ namespace CnnGen.Kernels
         // Each tap's cell against the input value it reads (cells that read the padding are skipped), in tap order.
         private static void WalkColumns<TStep>(ref float cols, int rowLength, int offset, in Geometry g, ref float input) where TStep : struct, IColumnStep
         {
-            int k = g.Kernel, p = g.Padding;
+            int kh = g.KernelHeight, kw = g.KernelWidth;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
-                for (int ky = 0; ky < k; ky++)
+                for (int ky = 0; ky < kh; ky++)
                 {
-                    for (int kx = 0; kx < k; kx++)
+                    for (int kx = 0; kx < kw; kx++)
                     {
-                        ref float row = ref Unsafe.Add(ref cols, ((ic * k + ky) * k + kx) * rowLength + offset);
+                        ref float row = ref Unsafe.Add(ref cols, ((ic * kh + ky) * kw + kx) * rowLength + offset);
                         for (int oy = 0; oy < g.OutHeight; oy++)
                         {
-                            int iy = oy + ky - p;
+                            int iy = oy + ky - g.PaddingHeight;
                             if (iy < 0 || iy >= g.Height) continue;
                             for (int ox = 0; ox < g.OutWidth; ox++)
                             {
-                                int ix = ox + kx - p;
+                                int ix = ox + kx - g.PaddingWidth;
                                 if (ix >= 0 && ix < g.Width)
                                     TStep.Apply(ref Unsafe.Add(ref row, oy * g.OutWidth + ox), ref Unsafe.Add(ref input, (ic * g.Height + iy) * g.Width + ix));
                             }

@@ -127,30 +127,35 @@ namespace CnnGen.Kernels
             public readonly int O0, O1, O2, O3, O4, O5, O6, O7;
 
             public TapOffsets8(int tap, int count, int kernel, int rowStride, int plane)
+                : this(tap, count, kernel, kernel, rowStride, plane)
             {
-                int kk = kernel * kernel, ic = tap / kk, rest = tap - ic * kk, ky = rest / kernel, kx = rest - ky * kernel;
-                int offset = ic * plane + ky * rowStride + kx;
-                O0 = offset;
-                O1 = count > 1 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
-                O2 = count > 2 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
-                O3 = count > 3 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
-                O4 = count > 4 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
-                O5 = count > 5 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
-                O6 = count > 6 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
-                O7 = count > 7 ? Step(ref offset, ref ky, ref kx, kernel, rowStride, plane) : offset;
             }
 
-            private static int Step(ref int offset, ref int ky, ref int kx, int kernel, int rowStride, int plane)
+            public TapOffsets8(int tap, int count, int kernelHeight, int kernelWidth, int rowStride, int plane)
+            {
+                int kk = kernelHeight * kernelWidth, ic = tap / kk, rest = tap - ic * kk, ky = rest / kernelWidth, kx = rest - ky * kernelWidth;
+                int offset = ic * plane + ky * rowStride + kx;
+                O0 = offset;
+                O1 = count > 1 ? Step(ref offset, ref ky, ref kx, kernelHeight, kernelWidth, rowStride, plane) : offset;
+                O2 = count > 2 ? Step(ref offset, ref ky, ref kx, kernelHeight, kernelWidth, rowStride, plane) : offset;
+                O3 = count > 3 ? Step(ref offset, ref ky, ref kx, kernelHeight, kernelWidth, rowStride, plane) : offset;
+                O4 = count > 4 ? Step(ref offset, ref ky, ref kx, kernelHeight, kernelWidth, rowStride, plane) : offset;
+                O5 = count > 5 ? Step(ref offset, ref ky, ref kx, kernelHeight, kernelWidth, rowStride, plane) : offset;
+                O6 = count > 6 ? Step(ref offset, ref ky, ref kx, kernelHeight, kernelWidth, rowStride, plane) : offset;
+                O7 = count > 7 ? Step(ref offset, ref ky, ref kx, kernelHeight, kernelWidth, rowStride, plane) : offset;
+            }
+
+            private static int Step(ref int offset, ref int ky, ref int kx, int kernelHeight, int kernelWidth, int rowStride, int plane)
             {
                 offset++;
-                if (++kx == kernel)
+                if (++kx == kernelWidth)
                 {
                     kx = 0;
-                    offset += rowStride - kernel;
-                    if (++ky == kernel)
+                    offset += rowStride - kernelWidth;
+                    if (++ky == kernelHeight)
                     {
                         ky = 0;
-                        offset += plane - kernel * rowStride;
+                        offset += plane - kernelHeight * rowStride;
                     }
                 }
                 return offset;
@@ -237,7 +242,7 @@ namespace CnnGen.Kernels
             {
                 int count = Math.Min(8, taps - tap);
                 // Taps past the last repeat it and are not added back.
-                var offsets = new TapOffsets8(tap, count, g.Kernel, g.PaddedWidth, g.Plane);
+                var offsets = new TapOffsets8(tap, count, g.KernelHeight, g.KernelWidth, g.PaddedWidth, g.Plane);
                 int o0 = offsets.O0, o1 = offsets.O1, o2 = offsets.O2, o3 = offsets.O3, o4 = offsets.O4, o5 = offsets.O5, o6 = offsets.O6, o7 = offsets.O7;
                 var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
                 var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0; var b5 = a0; var b6 = a0; var b7 = a0;
@@ -292,7 +297,7 @@ namespace CnnGen.Kernels
             for (int tap = 0; tap < taps; tap += 8)
             {
                 int count = Math.Min(8, taps - tap);
-                var offsets = new TapOffsets8(tap, count, g.Kernel, g.PaddedWidth, g.Plane);
+                var offsets = new TapOffsets8(tap, count, g.KernelHeight, g.KernelWidth, g.PaddedWidth, g.Plane);
                 int o0 = offsets.O0, o1 = offsets.O1, o2 = offsets.O2, o3 = offsets.O3, o4 = offsets.O4, o5 = offsets.O5, o6 = offsets.O6, o7 = offsets.O7;
                 var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
                 nuint cell = 0;
@@ -341,7 +346,7 @@ namespace CnnGen.Kernels
             for (int tap = 0; tap < g.Taps; tap += 4)
             {
                 int taps = Math.Min(4, g.Taps - tap);
-                var offsets = new TapOffsets8(tap, taps, g.Kernel, g.PaddedWidth, g.Plane);
+                var offsets = new TapOffsets8(tap, taps, g.KernelHeight, g.KernelWidth, g.PaddedWidth, g.Plane);
                 ref float x0 = ref Unsafe.Add(ref x, offsets.O0);
                 ref float x1 = ref Unsafe.Add(ref x, offsets.O1);
                 ref float x2 = ref Unsafe.Add(ref x, offsets.O2);
@@ -389,7 +394,7 @@ namespace CnnGen.Kernels
             for (int tap = 0; tap < g.Taps; tap += 4)
             {
                 int taps = Math.Min(4, g.Taps - tap);
-                var offsets = new TapOffsets8(tap, taps, g.Kernel, g.PaddedWidth, g.Plane);
+                var offsets = new TapOffsets8(tap, taps, g.KernelHeight, g.KernelWidth, g.PaddedWidth, g.Plane);
                 ref float x0 = ref Unsafe.Add(ref x, offsets.O0);
                 ref float x1 = ref Unsafe.Add(ref x, offsets.O1);
                 ref float x2 = ref Unsafe.Add(ref x, offsets.O2);

@@ -33,25 +33,42 @@ namespace CnnGen.Kernels
         // Cells per row of a lanes tile, at most (see LanesTile).
         private const int LanesTileCells = 10;
 
+        // Kernel and padding per axis: the square layers of Conv2dEmitter and, through GroupedConvolution, the 1xk / kx1
+        // layers of Inception-style networks run the same tiles (a tap is one offset ky·(W+2pw) + kx whatever the shape).
         private readonly struct Geometry
         {
-            public readonly int InChannels, Height, Width, Kernel, Padding;
+            public readonly int InChannels, Height, Width, KernelHeight, KernelWidth, PaddingHeight, PaddingWidth;
             public readonly int PaddedWidth, PaddedHeight, Plane, OutHeight, OutWidth, FlatLength, PaddedLength, Taps;
 
             public Geometry(int inChannels, int height, int width, int kernel, int padding)
+                : this(inChannels, height, width, kernel, kernel, padding, padding)
             {
-                InChannels = inChannels; Height = height; Width = width; Kernel = kernel; Padding = padding;
-                PaddedWidth = width + 2 * padding;
-                PaddedHeight = height + 2 * padding;
+            }
+
+            public Geometry(int inChannels, int height, int width, int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth)
+            {
+                InChannels = inChannels; Height = height; Width = width;
+                KernelHeight = kernelHeight; KernelWidth = kernelWidth; PaddingHeight = paddingHeight; PaddingWidth = paddingWidth;
+                PaddedWidth = width + 2 * paddingWidth;
+                PaddedHeight = height + 2 * paddingHeight;
                 Plane = PaddedHeight * PaddedWidth;
-                OutHeight = PaddedHeight - kernel + 1;
-                OutWidth = PaddedWidth - kernel + 1;
+                OutHeight = PaddedHeight - kernelHeight + 1;
+                OutWidth = PaddedWidth - kernelWidth + 1;
                 // Whole vectors of flat positions covering every output row.
                 FlatLength = RoundUp(OutHeight * PaddedWidth, FlatAlignment);
-                // The last vector reads up to FlatAlignment + kernel floats past the last plane: zeros.
-                PaddedLength = RoundUp(inChannels * Plane + FlatAlignment + kernel, FlatAlignment);
-                Taps = inChannels * kernel * kernel;
+                // The last vector reads up to FlatAlignment + kernelWidth floats past the last plane: zeros.
+                PaddedLength = RoundUp(inChannels * Plane + FlatAlignment + kernelWidth, FlatAlignment);
+                Taps = inChannels * kernelHeight * kernelWidth;
             }
+
+            /// <summary>Kernel and padding the same on both axes: the only shapes the Winograd and over-batch paths take.</summary>
+            public bool Square => KernelHeight == KernelWidth && PaddingHeight == PaddingWidth;
+            /// <summary>The kernel of a <see cref="Square"/> geometry.</summary>
+            public int Kernel => KernelHeight;
+            /// <summary>The padding of a <see cref="Square"/> geometry.</summary>
+            public int Padding => PaddingHeight;
+            /// <summary>Taps of one input channel.</summary>
+            public int KernelArea => KernelHeight * KernelWidth;
 
             private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
         }
@@ -60,6 +77,13 @@ namespace CnnGen.Kernels
         public static int ScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, padding);
+            return Math.Max(ForwardScratch(g, outChannels, filtersKept: false), BackwardScratch(g, outChannels));
+        }
+
+        /// <summary>Floats of scratch the per-axis forward and backward (kernel and padding per axis) need for one sample.</summary>
+        internal static int ScratchLengthPerAxis(int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth)
+        {
+            var g = new Geometry(inChannels, height, width, kernelHeight, kernelWidth, paddingHeight, paddingWidth);
             return Math.Max(ForwardScratch(g, outChannels, filtersKept: false), BackwardScratch(g, outChannels));
         }
 
@@ -83,11 +107,11 @@ namespace CnnGen.Kernels
 
         // The weight gradient by F(2x2, 3x3) where it measured faster (WinogradWeightGradient.Pays), on the Vector512 path.
         private static bool WeightGradientByWinograd(in Geometry g, int outChannels) =>
-            WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+            g.Square && WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
         // The same summed over a pass's samples before one filter transform (WinogradWeightGradient.PaysOverSamples).
         private static bool WeightGradientOverSamplesByWinograd(in Geometry g, int outChannels) =>
-            WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.PaysOverSamples(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+            g.Square && WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.PaysOverSamples(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
         // What every Winograd path needs: the Vector512 kernels, a 3x3 kernel (5x5 too for the forward: F(2x2, 5x5)), enough
         // channels each way.
@@ -111,12 +135,12 @@ namespace CnnGen.Kernels
             WinogradShape(inChannels, outChannels, kernel, forward: true) && WinogradF4Convolution.Pays(inChannels, height, width, outChannels, kernel, padding);
 
         private static bool ForwardByWinograd(in Geometry g, int outChannels) =>
-            WinogradPays(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
+            g.Square && WinogradPays(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
 
         // d x = conv(d y, turned weights, padding k − 1 − p): d y's channels in, x's channels out, x's size out; 3x3 by
         // F(4x4, 3x3), 5x5 by F(2x2, 5x5), where the forward's rule says that convolution pays.
         private static bool InputGradientByWinograd(in Geometry g, int outChannels) =>
-            (g.Kernel == 3 || g.Kernel == 5) && g.Padding <= g.Kernel - 1
+            g.Square && (g.Kernel == 3 || g.Kernel == 5) && g.Padding <= g.Kernel - 1
             && WinogradPays(outChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, g.Kernel - 1 - g.Padding);
 
         /// <summary>
@@ -257,12 +281,24 @@ namespace CnnGen.Kernels
         internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
             Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path, bool allowWinograd = true, ReadOnlySpan<float> winogradFilters = default,
+            ReadOnlySpan<float> packedLanes = default) =>
+            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, kernel, padding, padding, y, scratch, relu, pool, path, allowWinograd, winogradFilters, packedLanes);
+
+        /// <summary>
+        /// The forward pass with kernel and padding per axis (PyTorch's weight [outChannels x inChannels x kernelHeight x
+        /// kernelWidth]): the same tiles as the square kernel, each tap one offset in the flat padded rows. Winograd takes
+        /// square kernels only, so a 1x3 or 7x1 layer runs the direct tiles. GroupedConvolution sends its stride-1,
+        /// ungrouped, undilated non-square layers here.
+        /// </summary>
+        internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth,
+            Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path, bool allowWinograd = true, ReadOnlySpan<float> winogradFilters = default,
             ReadOnlySpan<float> packedLanes = default)
         {
-            var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
+            var g = CheckedGeometry(inChannels, height, width, outChannels, kernelHeight, kernelWidth, paddingHeight, paddingWidth, x.Length, weight.Length);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
             if (pool && (g.OutHeight < 2 || g.OutWidth < 2))
-                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "A 2x2 pooling window needs an output of at least 2x2.");
+                throw new ArgumentOutOfRangeException(nameof(kernelHeight), kernelHeight, "A 2x2 pooling window needs an output of at least 2x2.");
             int yLength = pool ? outChannels * (g.OutHeight / 2) * (g.OutWidth / 2) : outChannels * g.OutHeight * g.OutWidth;
             Require(y.Length >= yLength, nameof(y), yLength);
             int scratchLength = ForwardScratch(g, outChannels, filtersKept: !winogradFilters.IsEmpty);
@@ -301,7 +337,7 @@ namespace CnnGen.Kernels
                 var packed = !packedLanes.IsEmpty ? packedLanes
                     : winogradFilters.IsEmpty || !allowWinograd && ForwardByWinograd(g, outChannels) ? default : winogradFilters.Slice(0, outChannels * g.Taps);
                 // Without padding, the lanes tiles read only cells of x itself (the last reads its last float): no copy.
-                if (g.Padding == 0) ForwardLanes512(x, weight, packed, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
+                if (g.PaddingHeight == 0 && g.PaddingWidth == 0) ForwardLanes512(x, weight, packed, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
                 else
                 {
                     Pad(x, padded, g);
@@ -323,17 +359,23 @@ namespace CnnGen.Kernels
         }
 
         // The checks forward and backward share: positive sizes, a kernel that fits, an input and weights long enough.
-        private static Geometry CheckedGeometry(int inChannels, int height, int width, int outChannels, int kernel, int padding, int xLength, int weightLength)
+        private static Geometry CheckedGeometry(int inChannels, int height, int width, int outChannels, int kernel, int padding, int xLength, int weightLength) =>
+            CheckedGeometry(inChannels, height, width, outChannels, kernel, kernel, padding, padding, xLength, weightLength);
+
+        private static Geometry CheckedGeometry(int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
+            int paddingHeight, int paddingWidth, int xLength, int weightLength)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
-            ArgumentOutOfRangeException.ThrowIfNegative(padding);
-            var g = new Geometry(inChannels, height, width, kernel, padding);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernelHeight);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernelWidth);
+            ArgumentOutOfRangeException.ThrowIfNegative(paddingHeight);
+            ArgumentOutOfRangeException.ThrowIfNegative(paddingWidth);
+            var g = new Geometry(inChannels, height, width, kernelHeight, kernelWidth, paddingHeight, paddingWidth);
             if (g.OutHeight <= 0 || g.OutWidth <= 0)
-                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The kernel is larger than the padded input.");
+                throw new ArgumentOutOfRangeException(nameof(kernelHeight), kernelHeight, "The kernel is larger than the padded input.");
             Require(xLength >= inChannels * height * width, "x", inChannels * height * width);
             Require(weightLength >= outChannels * g.Taps, "weight", outChannels * g.Taps);
             return g;
@@ -347,7 +389,7 @@ namespace CnnGen.Kernels
         /// <summary>Copies x into the zero-padded planes (and zeroes the slack the last vectors read).</summary>
         private static void Pad(ReadOnlySpan<float> x, Span<float> padded, in Geometry g)
         {
-            if (g.Padding == 0)
+            if (g.PaddingHeight == 0 && g.PaddingWidth == 0)
             {
                 x.Slice(0, g.InChannels * g.Plane).CopyTo(padded);
                 padded.Slice(g.InChannels * g.Plane).Clear();
@@ -359,7 +401,7 @@ namespace CnnGen.Kernels
                 for (int iy = 0; iy < g.Height; iy++)
                 {
                     CopyRow(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (c * g.Height + iy) * g.Width),
-                        ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), c * g.Plane + (iy + g.Padding) * g.PaddedWidth + g.Padding), g.Width, relu: false);
+                        ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), c * g.Plane + (iy + g.PaddingHeight) * g.PaddedWidth + g.PaddingWidth), g.Width, relu: false);
                 }
             }
         }
@@ -638,16 +680,16 @@ namespace CnnGen.Kernels
         {
             var a00 = bias; var a01 = bias; var a10 = bias; var a11 = bias;
             var b00 = Vector512<float>.Zero; var b01 = Vector512<float>.Zero; var b10 = Vector512<float>.Zero; var b11 = Vector512<float>.Zero;
-            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, taps = kernel * kernel;
+            int kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth, inChannels = g.InChannels, plane = g.Plane, taps = g.KernelArea;
             nuint t = 0;
             int ic = 0;
             for (; ic + 1 < inChannels; ic += 2)
             {
-                for (int ky = 0; ky < kernel; ky++)
+                for (int ky = 0; ky < kernelHeight; ky++)
                 {
                     ref float even = ref Unsafe.Add(ref row0, ic * plane + ky * pw);
                     ref float odd = ref Unsafe.Add(ref even, plane);
-                    for (int kx = 0; kx < kernel; kx++, t += 16)
+                    for (int kx = 0; kx < kernelWidth; kx++, t += 16)
                     {
                         var w = Vector512.LoadUnsafe(ref packed, t);
                         var v = Vector512.LoadUnsafe(ref packed, t + (nuint)(16 * taps));
@@ -676,10 +718,10 @@ namespace CnnGen.Kernels
             }
             for (; ic < inChannels; ic++)
             {
-                for (int ky = 0; ky < kernel; ky++)
+                for (int ky = 0; ky < kernelHeight; ky++)
                 {
                     ref float top = ref Unsafe.Add(ref row0, ic * plane + ky * pw);
-                    for (int kx = 0; kx < kernel; kx++, t += 16)
+                    for (int kx = 0; kx < kernelWidth; kx++, t += 16)
                     {
                         var w = Vector512.LoadUnsafe(ref packed, t);
                         ref float x0 = ref Unsafe.Add(ref top, kx);
@@ -713,14 +755,14 @@ namespace CnnGen.Kernels
         {
             var a00 = biasA; var a01 = biasA; var a02 = biasA; var a03 = biasA; var a10 = biasA; var a11 = biasA; var a12 = biasA; var a13 = biasA;
             var b00 = biasB; var b01 = biasB; var b02 = biasB; var b03 = biasB; var b10 = biasB; var b11 = biasB; var b12 = biasB; var b13 = biasB;
-            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane;
+            int kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth, inChannels = g.InChannels, plane = g.Plane;
             nuint t = 0, second = (nuint)blockStride;
             for (int ic = 0; ic < inChannels; ic++)
             {
-                for (int ky = 0; ky < kernel; ky++)
+                for (int ky = 0; ky < kernelHeight; ky++)
                 {
                     ref float top = ref Unsafe.Add(ref row0, ic * plane + ky * pw);
-                    for (int kx = 0; kx < kernel; kx++, t += 16)
+                    for (int kx = 0; kx < kernelWidth; kx++, t += 16)
                     {
                         var w = Vector512.LoadUnsafe(ref packed, t);
                         var v = Vector512.LoadUnsafe(ref packed, t + second);
@@ -785,15 +827,15 @@ namespace CnnGen.Kernels
         {
             var a00 = bias; var a01 = bias; var a02 = bias; var a03 = bias; var a04 = bias; var a05 = bias; var a06 = bias; var a07 = bias; var a08 = bias; var a09 = bias;
             var a10 = bias; var a11 = bias; var a12 = bias; var a13 = bias; var a14 = bias; var a15 = bias; var a16 = bias; var a17 = bias; var a18 = bias; var a19 = bias;
-            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane;
+            int kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth, inChannels = g.InChannels, plane = g.Plane;
             nuint t = 0;
             for (int ic = 0; ic < inChannels; ic++)
             {
-                for (int ky = 0; ky < kernel; ky++)
+                for (int ky = 0; ky < kernelHeight; ky++)
                 {
                     ref float top = ref Unsafe.Add(ref row0, ic * plane + ky * pw);
                     ref float bottom = ref Unsafe.Add(ref top, pw);
-                    for (int kx = 0; kx < kernel; kx++, t += 16)
+                    for (int kx = 0; kx < kernelWidth; kx++, t += 16)
                     {
                         var w = Vector512.LoadUnsafe(ref packed, t);
                         ref float x0 = ref Unsafe.Add(ref top, kx);
@@ -921,14 +963,14 @@ namespace CnnGen.Kernels
             var a30 = Vector512.Create(BiasAt(bias, first, 3, count)); var a31 = a30; var a32 = a30; var a33 = a30; var a34 = a30;
             var a40 = Vector512.Create(BiasAt(bias, first, 4, count)); var a41 = a40; var a42 = a40; var a43 = a40; var a44 = a40;
             var a50 = Vector512.Create(BiasAt(bias, first, 5, count)); var a51 = a50; var a52 = a50; var a53 = a50; var a54 = a50;
-            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
+            int kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
             int t = 0;
             for (int ic = 0; ic < inChannels; ic++)
             {
-                for (int ky = 0; ky < kernel; ky++)
+                for (int ky = 0; ky < kernelHeight; ky++)
                 {
                     nuint row = (nuint)(v * V + ic * plane + ky * pw);
-                    for (int kx = 0; kx < kernel; kx++, t++)
+                    for (int kx = 0; kx < kernelWidth; kx++, t++)
                     {
                         nuint at = row + (nuint)kx;
                         var x0 = Vector512.LoadUnsafe(ref x, at);
@@ -997,14 +1039,14 @@ namespace CnnGen.Kernels
             var a10 = Vector256.Create(BiasAt(bias, first, 1, count)); var a11 = a10; var a12 = a10; var a13 = a10;
             var a20 = Vector256.Create(BiasAt(bias, first, 2, count)); var a21 = a20; var a22 = a20; var a23 = a20;
             var a30 = Vector256.Create(BiasAt(bias, first, 3, count)); var a31 = a30; var a32 = a30; var a33 = a30;
-            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
+            int kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
             int t = 0;
             for (int ic = 0; ic < inChannels; ic++)
             {
-                for (int ky = 0; ky < kernel; ky++)
+                for (int ky = 0; ky < kernelHeight; ky++)
                 {
                     nuint row = (nuint)(v * V + ic * plane + ky * pw);
-                    for (int kx = 0; kx < kernel; kx++, t++)
+                    for (int kx = 0; kx < kernelWidth; kx++, t++)
                     {
                         nuint at = row + (nuint)kx;
                         var x0 = Vector256.LoadUnsafe(ref x, at);
@@ -1077,9 +1119,20 @@ namespace CnnGen.Kernels
         internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int padding,
             Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path, ReadOnlySpan<float> inputGradientFilters = default,
+            bool allowWinograd = true, Span<float> weightGradientProducts = default, int sample = 0, int samples = 1) =>
+            BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, kernel, padding, padding, weightGradient, inputGradient, scratch, path,
+                inputGradientFilters, allowWinograd, weightGradientProducts, sample, samples);
+
+        /// <summary>
+        /// The backward pass with kernel and padding per axis (see the per-axis ForwardOn): the same weight-gradient tiles
+        /// (tap offsets from ky·(W+2pw) + kx) and the same input gradient folded back at each tap's offset.
+        /// </summary>
+        internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth,
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path, ReadOnlySpan<float> inputGradientFilters = default,
             bool allowWinograd = true, Span<float> weightGradientProducts = default, int sample = 0, int samples = 1)
         {
-            var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
+            var g = CheckedGeometry(inChannels, height, width, outChannels, kernelHeight, kernelWidth, paddingHeight, paddingWidth, x.Length, weight.Length);
             int inLength = inChannels * height * width, outLength = outChannels * g.OutHeight * g.OutWidth;
             Require(outputGradient.Length >= outLength, nameof(outputGradient), outLength);
             bool wantWeights = !weightGradient.IsEmpty;
@@ -1147,7 +1200,7 @@ namespace CnnGen.Kernels
             {
                 for (int iy = 0; iy < height; iy++)
                 {
-                    CopyRow(ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), ic * g.Plane + (iy + padding) * g.PaddedWidth + padding),
+                    CopyRow(ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), ic * g.Plane + (iy + g.PaddingHeight) * g.PaddedWidth + g.PaddingWidth),
                         ref Unsafe.Add(ref MemoryMarshal.GetReference(inputGradient), (ic * height + iy) * width), width, relu: false);
                 }
             }
@@ -1165,7 +1218,7 @@ namespace CnnGen.Kernels
             // A tile's 4 taps are one kernel position in 4 input channels: their rows land a plane apart, so the
             // read-modify-writes never partly overlap the previous tile's stores (a one-float shift would defeat store
             // forwarding on every add).
-            int kk = g.Kernel * g.Kernel;
+            int kk = g.KernelArea;
             for (int position = 0; position < kk; position++)
             for (int ic = 0; ic < g.InChannels; ic += 4)
             {
@@ -1275,9 +1328,9 @@ namespace CnnGen.Kernels
 
         private static int TapOffset(int tap, in Geometry g)
         {
-            int kk = g.Kernel * g.Kernel;
+            int kk = g.KernelArea;
             int ic = tap / kk, rest = tap - ic * kk;
-            int ky = rest / g.Kernel, kx = rest - ky * g.Kernel;
+            int ky = rest / g.KernelWidth, kx = rest - ky * g.KernelWidth;
             return ic * g.Plane + ky * g.PaddedWidth + kx;
         }
 
@@ -1285,26 +1338,26 @@ namespace CnnGen.Kernels
         private static void BackwardScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> dy,
             int outChannels, Span<float> weightGradient, Span<float> inputGradient, in Geometry g)
         {
-            int k = g.Kernel;
+            int kh = g.KernelHeight, kw = g.KernelWidth;
             bool wantInput = !inputGradient.IsEmpty;
             if (wantInput) inputGradient.Slice(0, g.InChannels * g.Height * g.Width).Clear();
             for (int oc = 0; oc < outChannels; oc++)
             {
                 for (int ic = 0; ic < g.InChannels; ic++)
                 {
-                    for (int ky = 0; ky < k; ky++)
+                    for (int ky = 0; ky < kh; ky++)
                     {
-                        for (int kx = 0; kx < k; kx++)
+                        for (int kx = 0; kx < kw; kx++)
                         {
-                            int wAt = ((oc * g.InChannels + ic) * k + ky) * k + kx;
+                            int wAt = ((oc * g.InChannels + ic) * kh + ky) * kw + kx;
                             float w = wantInput ? weight[wAt] : 0f, sum = 0f;
                             for (int oy = 0; oy < g.OutHeight; oy++)
                             {
-                                int iy = oy + ky - g.Padding;
+                                int iy = oy + ky - g.PaddingHeight;
                                 if ((uint)iy >= (uint)g.Height) continue;
                                 for (int ox = 0; ox < g.OutWidth; ox++)
                                 {
-                                    int ix = ox + kx - g.Padding;
+                                    int ix = ox + kx - g.PaddingWidth;
                                     if ((uint)ix >= (uint)g.Width) continue;
                                     float d = dy[(oc * g.OutHeight + oy) * g.OutWidth + ox];
                                     int xAt = (ic * g.Height + iy) * g.Width + ix;
@@ -1369,19 +1422,19 @@ namespace CnnGen.Kernels
 
         private static float ConvolutionAt(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int oc, int oy, int ox, in Geometry g)
         {
-            int k = g.Kernel;
+            int kh = g.KernelHeight, kw = g.KernelWidth;
             float sum = bias.IsEmpty ? 0f : bias[oc];
             for (int ic = 0; ic < g.InChannels; ic++)
             {
-                for (int ky = 0; ky < k; ky++)
+                for (int ky = 0; ky < kh; ky++)
                 {
-                    int iy = oy + ky - g.Padding;
+                    int iy = oy + ky - g.PaddingHeight;
                     if ((uint)iy >= (uint)g.Height) continue;
-                    for (int kx = 0; kx < k; kx++)
+                    for (int kx = 0; kx < kw; kx++)
                     {
-                        int ix = ox + kx - g.Padding;
+                        int ix = ox + kx - g.PaddingWidth;
                         if ((uint)ix >= (uint)g.Width) continue;
-                        sum += x[(ic * g.Height + iy) * g.Width + ix] * weight[((oc * g.InChannels + ic) * k + ky) * k + kx];
+                        sum += x[(ic * g.Height + iy) * g.Width + ix] * weight[((oc * g.InChannels + ic) * kh + ky) * kw + kx];
                     }
                 }
             }
