@@ -260,6 +260,23 @@ namespace CnnGen.Benchmarks.Zoo.Sweep2.Probes
 
     [Network(12, 37, 37)] [Conv2d(20, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
     public partial class Odd20s2At37 { }
+
+    // ResNeXt-style's other layers (session 10): its stem, the 1x1 expands and the stride-2 shortcut, a residual block's sum.
+    [Network(3, 32, 32)] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Stem3x3To64At32 { }
+
+    [Network(128, 32, 32)] [Conv2d(64, 1, Bias = false)] [BatchNorm]
+    public partial class Pointwise128To64At32 { }
+
+    [Network(128, 16, 16)] [Conv2d(128, 1, Bias = false)] [BatchNorm]
+    public partial class Pointwise128To128At16 { }
+
+    [Network(64, 32, 32)] [Conv2d(128, 1, Stride = 2, Bias = false)] [BatchNorm]
+    public partial class Pointwise64To128s2At32 { }
+
+    [Network(64, 32, 32)]
+    [Residual] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    public partial class PointwisePairResidualAt32 { }
 }
 
 namespace CnnGen.Benchmarks
@@ -285,6 +302,11 @@ namespace CnnGen.Benchmarks
             ("probe 7x7 s2 3->32 @112 +BN+ReLU+max", () => Initialized(new Zoo.Sweep2.Probes.Stem7x7At112())),
             ("probe 3->5->12 @37 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.OddStemAt37())),
             ("probe 3x3 s2 12->20 @37 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Odd20s2At37())),
+            ("probe 3x3 3->64 @32 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Stem3x3To64At32())),
+            ("probe 1x1 128->64 @32 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise128To64At32())),
+            ("probe 1x1 128->128 @16 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise128To128At16())),
+            ("probe 1x1 s2 64->128 @32 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise64To128s2At32())),
+            ("probe 1x1 pair residual 64 @32", () => Initialized(new Zoo.Sweep2.Probes.PointwisePairResidualAt32())),
         };
     }
 }
