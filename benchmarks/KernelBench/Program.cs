@@ -996,6 +996,14 @@ namespace KernelBench
                 ResamplingShapes();
                 return;
             }
+            if (args.Length > 0 && args[0] == "pointwise-paths")
+            {
+                float[] px = Fill(1024 * 9, 1), pw = Fill(1024 * 1024, 2), pb = Fill(1024, 3), py = new float[1024 * 9];
+                foreach (var (c, h) in new[] { (512, 2), (1024, 3), (512, 4) })
+                    foreach (var path in new[] { DirectConvolution.KernelPath.Vector512, DirectConvolution.KernelPath.Vector256, DirectConvolution.KernelPath.Scalar })
+                        Console.WriteLine($"{c} @{h}x{h} {path}: {TimeShort(() => PointwiseConvolution.ForwardOn(px, c, h * h, pw, pb.AsSpan(0, c), c, py, path)) * 1e6:F2} us");
+                return;
+            }
             if (args.Length > 0 && args[0] == "pointwise-shapes")
             {
                 PointwiseShapes(args.Length > 1 ? args[1] : null);
