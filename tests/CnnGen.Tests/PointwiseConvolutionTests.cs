@@ -136,6 +136,9 @@ namespace CnnGen.Tests
                 PointwiseConvolution.Forward(x, 64, 256, w, b.AsSpan(0, 16), 16, y);
                 PointwiseConvolution.Forward(x, 64, 256, w, b.AsSpan(0, 16), 16, y, 0f, 6f);
                 PointwiseConvolution.Forward(x, 64, 256, w, b, 64, y, 0f, 6f); // blocks of cells copied together (a buffer per thread, made once)
+                PointwiseConvolution.Forward(x, 64, 49, w, b, 64, y); // a last vector that overlaps; 7x7
+                PointwiseConvolution.Forward(x, 64, 16, w, b, 64, y); // 8-row tiles
+                PointwiseConvolution.Forward(x, 64, 4, w, b, 64, y, 0f, 6f); // dot products (x transposed into a buffer per thread, made once)
             });
         }
     }
