@@ -996,6 +996,19 @@ namespace KernelBench
                 ResamplingShapes();
                 return;
             }
+            if (args.Length > 0 && args[0] == "pointwise-order")
+            {
+                // Planes of 256+ cells not copied in blocks: a chunk of cells over every output channel against 4 output channels over every cell.
+                float[] ox = Fill(512 * 56 * 56, 1), ow = Fill(512 * 512, 2), ob = Fill(512, 3), oy = new float[512 * 56 * 56];
+                Console.WriteLine($"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; 1x1 in -> out @map: cells outer us, channels outer us");
+                foreach (var (i, o, h) in new[] { (16, 64, 56), (64, 16, 56), (24, 24, 56), (16, 16, 56), (8, 32, 64), (96, 24, 28), (24, 144, 28), (16, 96, 32), (128, 24, 16), (512, 16, 16), (3, 64, 56), (16, 512, 16) })
+                {
+                    Action run = () => PointwiseConvolution.Forward(ox, i, h * h, ow, ob.AsSpan(0, o), o, oy, 0f, float.PositiveInfinity);
+                    var (outer, inner) = Interleaved(run, () => { PointwiseConvolution.CellsOuter = false; run(); PointwiseConvolution.CellsOuter = true; });
+                    Console.WriteLine($"{i} -> {o} @{h}x{h}: {outer * 1e6:F2} {inner * 1e6:F2}  ({2.0 * i * o * h * h / outer / 1e9:F0} / {2.0 * i * o * h * h / inner / 1e9:F0} GFLOP/s)");
+                }
+                return;
+            }
             if (args.Length > 0 && args[0] == "pointwise-paths")
             {
                 float[] px = Fill(1024 * 9, 1), pw = Fill(1024 * 1024, 2), pb = Fill(1024, 3), py = new float[1024 * 9];

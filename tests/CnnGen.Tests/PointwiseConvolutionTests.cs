@@ -40,6 +40,10 @@ namespace CnnGen.Tests
                 new object[] { 9, 32, 8, false },
                 new object[] { 36, 300, 40, true },
                 new object[] { 64, 784, 33, false },
+                // Planes of 256+ cells not copied in blocks: chunks of cells outer (with an overlapping last vector), and 4
+                // output channels outer on a plane of 1024 cells.
+                new object[] { 20, 300, 50, true },
+                new object[] { 8, 1024, 12, false },
                 // Planes narrower than a vector: 8-15 cells in Vector256 tiles on the Vector512 path; fewer cells (2x2 and 1x1
                 // maps) as dot products over 8-16 lane partial sums, input channels a multiple of the lanes or not, odd rows.
                 new object[] { 64, 9, 20, true },

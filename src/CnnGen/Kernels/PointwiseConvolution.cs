@@ -134,14 +134,38 @@ namespace CnnGen.Kernels
                 if (vectorCount * lanes < plane) ScalarCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys);
                 return;
             }
-            for (int oc = 0; oc < outChannels; oc += tileRows)
+            if (CellsOuter && plane >= 256 && plane % 1024 != 0)
             {
-                int rows = Math.Min(tileRows, outChannels - oc);
+                // Large planes with few channels one way (not copied in blocks): a chunk of cells at a time over every output
+                // channel, its few input rows staying in L1, instead of the whole input read from L2 for each 4 output channels.
+                // Not on planes of a multiple of 1024 cells, whose output rows (4 KB apart) fall into the same L1 sets.
+                // KernelBench pointwise-order (2026-12-02, load 10-11, three runs, µs, chunks of cells outer / 4 channels outer):
+                // 16->64 @56x56 40.7/47.0 45.0/48.9 60.4/68.0; 64->16 @56x56 34.0/36.9 38.9/41.1 45.4/55.2; 16->16 @56x56
+                // 12.8/16.9 10.6/12.0 10.5/11.9; 24->144 @28x28 31.1/36.3 31.2/35.3 30.6/35.4; 24->24 @56x56, 96->24 @28x28,
+                // 128->24 @16x16, 512->16 @16x16, 16->512 @16x16, 3->64 @56x56 within the noise (±10%); 8->32 @64x64 (4096 cells)
+                // 28.0/21.2 26.4/23.0 26.5/21.8 and 16->96 @32x32 (1024) 34.2/34.5 32.5/32.2 27.0/27.7: the rows that alias.
                 for (int first = 0; first < vectorCount;)
                 {
                     var (cell0, vectors, last) = Chunk(first, vectorCount, covered, lanes);
-                    Rows(lanes, oc, rows, vectors, ref Unsafe.Add(ref xs, cell0), inChannels, plane, last, plane, ref ws, bias, b, clamp, ref Unsafe.Add(ref ys, cell0), last);
+                    for (int oc = 0; oc < outChannels; oc += tileRows)
+                    {
+                        int rows = Math.Min(tileRows, outChannels - oc);
+                        Rows(lanes, oc, rows, vectors, ref Unsafe.Add(ref xs, cell0), inChannels, plane, last, plane, ref ws, bias, b, clamp, ref Unsafe.Add(ref ys, cell0), last);
+                    }
                     first += vectors;
+                }
+            }
+            else
+            {
+                for (int oc = 0; oc < outChannels; oc += tileRows)
+                {
+                    int rows = Math.Min(tileRows, outChannels - oc);
+                    for (int first = 0; first < vectorCount;)
+                    {
+                        var (cell0, vectors, last) = Chunk(first, vectorCount, covered, lanes);
+                        Rows(lanes, oc, rows, vectors, ref Unsafe.Add(ref xs, cell0), inChannels, plane, last, plane, ref ws, bias, b, clamp, ref Unsafe.Add(ref ys, cell0), last);
+                        first += vectors;
+                    }
                 }
             }
             if (vectorCount * lanes < plane) ScalarCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys);
@@ -149,6 +173,9 @@ namespace CnnGen.Kernels
 
         /// <summary>Whether the cells past the last whole vector run as the plane's last vector, overlapping (else one at a time; KernelBench compares).</summary>
         internal static bool VectorTail = true;
+
+        /// <summary>Whether planes of 256+ cells not copied in blocks run a chunk of cells over every output channel (KernelBench compares).</summary>
+        internal static bool CellsOuter = true;
 
         /// <summary>Whether a plane of one or two vectors of cells runs 8-row tiles (KernelBench turns it off to compare).</summary>
         internal static bool TallTiles = true;
