@@ -1,6 +1,12 @@
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10: TrainCpu.cs; -- zoo [probes|batch|sweep|sweep2] [name part]: Zoo.cs)
+// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10: TrainCpu.cs; -- zoo [probes|batch|sweep|sweep2] [name part], -- zoo loop [name part] [seconds] [ort]: Zoo.cs)
+if (args.Length >= 2 && args[0] == "zoo" && args[1] == "loop")
+{
+    CnnGen.Benchmarks.ZooComparison.Loop(args.Length > 2 ? args[2] : "ResNeXt", args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 10,
+        args.Length > 4 && args[4] == "ort");
+    return;
+}
 if (args.Length > 0 && args[0] == "zoo")
 {
     bool probes = args.Length > 1 && args[1] == "probes", batch = args.Length > 1 && args[1] == "batch", sweep = args.Length > 1 && args[1] == "sweep", sweep2 = args.Length > 1 && args[1] == "sweep2";

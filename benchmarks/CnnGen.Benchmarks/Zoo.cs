@@ -106,6 +106,34 @@ namespace CnnGen.Benchmarks
             ("probe Linear 784->512 +ReLU", () => Initialized(new Zoo.Sweep.Probes.Linear784To512Relu())),
         };
 
+        /// <summary>
+        /// <c>-- zoo loop [name part] [seconds] [ort]</c>: one sweep network's (or probe's) batch-1 evaluation forward in a loop on
+        /// this thread for a profiler (perf record), CnnGen's or, with <c>ort</c>, ONNX Runtime's; prints µs per call.
+        /// </summary>
+        public static void Loop(string only, double seconds, bool ort)
+        {
+            var (name, create) = SweepNetworks.Concat(Sweep2Networks).Concat(Sweep2Probes).Concat(Networks).First(n => n.Name.Contains(only, StringComparison.Ordinal));
+            var network = create();
+            var layout = network.Layout;
+            var random = new CnnRandom(2);
+            float[] input = new float[layout.Input.Length], output = new float[layout.Output.Length];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat();
+            var workspace = network.CreateWorkspace(1, 0);
+            Action run = () => network.Forward(input, output, 1, workspace, false);
+            using var options = new SessionOptions { IntraOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+            using var session = new InferenceSession(OnnxExporter.ToBytes(network), options);
+            using var ortIn = OrtValue.CreateTensorValueFromMemory(input, new long[] { 1, layout.Input.Channels, layout.Input.Height, layout.Input.Width });
+            using var ortOut = OrtValue.CreateTensorValueFromMemory(output, session.OutputMetadata.Values.First().Dimensions.Select(d => (long)Math.Max(d, 1)).ToArray());
+            using var runOptions = new RunOptions();
+            var inputNames = new[] { session.InputMetadata.Keys.First() };
+            var outputNames = new[] { session.OutputMetadata.Keys.First() };
+            if (ort) run = () => session.Run(runOptions, inputNames, new[] { ortIn }, outputNames, new[] { ortOut });
+            var clock = Stopwatch.StartNew();
+            long calls = 0;
+            while (clock.Elapsed.TotalSeconds < seconds) { run(); calls++; }
+            Console.WriteLine($"{name} ({(ort ? "ONNX Runtime" : "CnnGen")}): {calls} calls, {clock.Elapsed.TotalSeconds / calls * 1e6:F1} us per call");
+        }
+
         // PyTorch's initialization from seed 1, as the generated ResetParameters(1) does.
         private static INetwork Initialized(INetwork network)
         {

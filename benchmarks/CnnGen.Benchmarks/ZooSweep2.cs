@@ -29,6 +29,35 @@ namespace CnnGen.Benchmarks.Zoo.Sweep2
     [GlobalAvgPool] [Flatten] [Linear(10)]
     public partial class ResNeXtNet { }
 
+    /// <summary>MobileNetV1-style on 3x112x112 (session 10): depthwise-separable blocks on 56x56 to 7x7 maps, whose planes (196, 49 cells) are no multiple of 16.</summary>
+    [Network(3, 112, 112)]
+    [Conv2d(16, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(16, 3, Padding = 1, Groups = 16, Bias = false)] [BatchNorm] [ReLU] [Conv2d(32, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(64, 3, Stride = 2, Padding = 1, Groups = 64, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(128, 3, Padding = 1, Groups = 128, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(128, 3, Stride = 2, Padding = 1, Groups = 128, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(256, 3, Padding = 1, Groups = 256, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 1, Bias = false)] [BatchNorm] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class MobileNet112Net { }
+
+    /// <summary>ResNet-50-style bottlenecks on 256x14x14 and 7x7 (1x1 reduce, 3x3, 1x1 expand, a 1x1 stride-2 shortcut), a 1x1 head on the pooled 1x1 map.</summary>
+    [Network(256, 14, 14)]
+    [Residual]
+        [Conv2d(64, 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(256, 1, Bias = false)] [BatchNorm]
+    [End] [ReLU]
+    [Residual]
+        [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(512, 1, Bias = false)] [BatchNorm]
+    [Shortcut]
+        [Conv2d(512, 1, Stride = 2, Bias = false)] [BatchNorm]
+    [End] [ReLU]
+    [GlobalAvgPool] [Conv2d(128, 1)] [ReLU] [Flatten] [Linear(10)]
+    public partial class Bottleneck14Net { }
+
     /// <summary>MobileNetV3-style: Hardswish stem, inverted residuals with 5x5 depthwise (stride 1 and 2), ReLU6 and Hardswish.</summary>
     [Network(3, 64, 64)]
     [Conv2d(16, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [Hardswish]
@@ -193,6 +222,8 @@ namespace CnnGen.Benchmarks
         {
             ("ResNeXt-style, groups 32/8/4", () => Initialized(new Zoo.Sweep2.ResNeXtNet())),
             ("MobileNetV3-style, 5x5 dw, hswish", () => Initialized(new Zoo.Sweep2.MobileNetV3Net())),
+            ("MobileNetV1-style 3x112x112, maps 56-7", () => Initialized(new Zoo.Sweep2.MobileNet112Net())),
+            ("bottlenecks 256x14x14 -> 7x7, 1x1 head", () => Initialized(new Zoo.Sweep2.Bottleneck14Net())),
             ("U-Net-style, transposed, concat", () => Initialized(new Zoo.Sweep2.UNetNet())),
             ("upsample decoder, nearest+bilinear", () => Initialized(new Zoo.Sweep2.UpsampleDecoderNet())),
             ("DenseNet-style, growth 12", () => Initialized(new Zoo.Sweep2.DenseNet())),
@@ -260,6 +291,23 @@ namespace CnnGen.Benchmarks.Zoo.Sweep2.Probes
 
     [Network(12, 37, 37)] [Conv2d(20, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
     public partial class Odd20s2At37 { }
+
+    // ResNeXt-style's other layers (session 10): its stem, the 1x1 expands and the stride-2 shortcut, a residual block's sum.
+    [Network(3, 32, 32)] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Stem3x3To64At32 { }
+
+    [Network(128, 32, 32)] [Conv2d(64, 1, Bias = false)] [BatchNorm]
+    public partial class Pointwise128To64At32 { }
+
+    [Network(128, 16, 16)] [Conv2d(128, 1, Bias = false)] [BatchNorm]
+    public partial class Pointwise128To128At16 { }
+
+    [Network(64, 32, 32)] [Conv2d(128, 1, Stride = 2, Bias = false)] [BatchNorm]
+    public partial class Pointwise64To128s2At32 { }
+
+    [Network(64, 32, 32)]
+    [Residual] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    public partial class PointwisePairResidualAt32 { }
 }
 
 namespace CnnGen.Benchmarks
@@ -285,6 +333,11 @@ namespace CnnGen.Benchmarks
             ("probe 7x7 s2 3->32 @112 +BN+ReLU+max", () => Initialized(new Zoo.Sweep2.Probes.Stem7x7At112())),
             ("probe 3->5->12 @37 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.OddStemAt37())),
             ("probe 3x3 s2 12->20 @37 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Odd20s2At37())),
+            ("probe 3x3 3->64 @32 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Stem3x3To64At32())),
+            ("probe 1x1 128->64 @32 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise128To64At32())),
+            ("probe 1x1 128->128 @16 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise128To128At16())),
+            ("probe 1x1 s2 64->128 @32 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise64To128s2At32())),
+            ("probe 1x1 pair residual 64 @32", () => Initialized(new Zoo.Sweep2.Probes.PointwisePairResidualAt32())),
         };
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -1069,6 +1070,32 @@ namespace KernelBench
                 ResamplingShapes();
                 return;
             }
+            if (args.Length > 0 && args[0] == "pointwise-order")
+            {
+                // Planes of 256+ cells not copied in blocks: a chunk of cells over every output channel against 4 output channels over every cell.
+                float[] ox = Fill(512 * 56 * 56, 1), ow = Fill(512 * 512, 2), ob = Fill(512, 3), oy = new float[512 * 56 * 56];
+                Console.WriteLine($"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; 1x1 in -> out @map: cells outer us, channels outer us");
+                foreach (var (i, o, h) in new[] { (16, 64, 56), (64, 16, 56), (24, 24, 56), (16, 16, 56), (8, 32, 64), (96, 24, 28), (24, 144, 28), (16, 96, 32), (128, 24, 16), (512, 16, 16), (3, 64, 56), (16, 512, 16) })
+                {
+                    Action run = () => PointwiseConvolution.Forward(ox, i, h * h, ow, ob.AsSpan(0, o), o, oy, 0f, float.PositiveInfinity);
+                    var (outer, inner) = Interleaved(run, () => { PointwiseConvolution.CellsOuter = false; run(); PointwiseConvolution.CellsOuter = true; });
+                    Console.WriteLine($"{i} -> {o} @{h}x{h}: {outer * 1e6:F2} {inner * 1e6:F2}  ({2.0 * i * o * h * h / outer / 1e9:F0} / {2.0 * i * o * h * h / inner / 1e9:F0} GFLOP/s)");
+                }
+                return;
+            }
+            if (args.Length > 0 && args[0] == "pointwise-paths")
+            {
+                float[] px = Fill(1024 * 9, 1), pw = Fill(1024 * 1024, 2), pb = Fill(1024, 3), py = new float[1024 * 9];
+                foreach (var (c, h) in new[] { (512, 2), (1024, 3), (512, 4) })
+                    foreach (var path in new[] { DirectConvolution.KernelPath.Vector512, DirectConvolution.KernelPath.Vector256, DirectConvolution.KernelPath.Scalar })
+                        Console.WriteLine($"{c} @{h}x{h} {path}: {TimeShort(() => PointwiseConvolution.ForwardOn(px, c, h * h, pw, pb.AsSpan(0, c), c, py, path)) * 1e6:F2} us");
+                return;
+            }
+            if (args.Length > 0 && args[0] == "pointwise-shapes")
+            {
+                PointwiseShapes(args.Length > 1 ? args[1] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "pointwise")
             {
                 PointwiseOrders();
@@ -2078,6 +2105,34 @@ namespace KernelBench
                 Console.WriteLine($"{name,-24} {cells * 1e6,15:F2} {channels * 1e6,18:F2} {2.0 * s.In * s.Out * plane / cells / 1e9,8:F1}");
             }
             PointwiseConvolution.BlockPacking = true;
+        }
+
+        // "pointwise-shapes [prefix]": PointwiseConvolution (+ReLU) over channels 16-512 and maps 2x2-56x56, interleaved: as it runs,
+        // with the cells past the last whole vector one at a time (VectorTail off), and with 4-row tiles on planes of one or two
+        // vectors (TallTiles off); GFLOP/s of the first against the FMA probe's peak.
+        private static void PointwiseShapes(string? prefix)
+        {
+            var shapes = new (int In, int Out, int H)[]
+            {
+                (16, 64, 56), (64, 16, 56), (24, 24, 56), (32, 64, 28), (64, 128, 32), (128, 64, 32), (128, 128, 16), (96, 24, 28), (128, 128, 14),
+                (256, 256, 14), (96, 576, 14), (160, 960, 7), (512, 512, 7), (256, 256, 8), (40, 240, 10), (512, 512, 4), (256, 512, 4), (96, 96, 5),
+                (1024, 1024, 3), (512, 512, 2), (64, 48, 6), (17, 33, 13),
+            };
+            var (_, peak) = FmaPeak();
+            Console.WriteLine($"FMA probe: {peak:F0} GFLOP/s (Vector512), load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            float[] x = Fill(1024 * 56 * 56, 1), w = Fill(1024 * 1024, 2), b = Fill(1024, 3), y = new float[1024 * 56 * 56];
+            Console.WriteLine($"{"1x1 in -> out @map",-26} {"us",9} {"GFLOP/s",8} {"% peak",7} {"tail off us",12} {"tall off us",12}");
+            foreach (var s in shapes)
+            {
+                string name = $"{s.In} -> {s.Out} @{s.H}x{s.H}";
+                if (prefix is not null && !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                int plane = s.H * s.H;
+                Action run = () => PointwiseConvolution.Forward(x, s.In, plane, w, b.AsSpan(0, s.Out), s.Out, y, 0f, float.PositiveInfinity);
+                var (now, noTail) = Interleaved(run, () => { PointwiseConvolution.VectorTail = false; run(); PointwiseConvolution.VectorTail = true; });
+                var (_, noTall) = Interleaved(run, () => { PointwiseConvolution.TallTiles = false; run(); PointwiseConvolution.TallTiles = true; });
+                double gflops = 2.0 * s.In * s.Out * plane / now / 1e9;
+                Console.WriteLine($"{name,-26} {now * 1e6,9:F2} {gflops,8:F1} {100 * gflops / peak,6:F0}% {noTail * 1e6,12:F2} {noTall * 1e6,12:F2}");
+            }
         }
 
         // "depthwise": the depthwise kernel over a range of shapes (channels, map size, stride, dilation), fused ReLU6, next to a

@@ -27,6 +27,32 @@ namespace CnnGen.Tests
                 new object[] { 32, 1024, 64, true },
                 new object[] { 48, 289, 33, false },
                 new object[] { 35, 256, 34, true },
+                // A last partial vector of cells taken as the plane's last vector, overlapping the one before (7x7, 14x14, 5x5,
+                // 10x10 maps; 3x3 and 17 cells: between one and two vectors); planes of one or two vectors in 8-row tiles with
+                // 1-7 rows left over; blocks whose last vector overlaps.
+                new object[] { 24, 49, 20, true },
+                new object[] { 40, 196, 13, false },
+                new object[] { 19, 25, 17, true },
+                new object[] { 33, 100, 8, false },
+                new object[] { 12, 9, 15, true },
+                new object[] { 21, 17, 23, false },
+                new object[] { 70, 16, 31, true },
+                new object[] { 9, 32, 8, false },
+                new object[] { 36, 300, 40, true },
+                new object[] { 64, 784, 33, false },
+                // Planes of 256+ cells not copied in blocks: chunks of cells outer (with an overlapping last vector), and 4
+                // output channels outer on a plane of 1024 cells.
+                new object[] { 20, 300, 50, true },
+                new object[] { 8, 1024, 12, false },
+                // Planes narrower than a vector: 8-15 cells in Vector256 tiles on the Vector512 path; fewer cells (2x2 and 1x1
+                // maps) as dot products over 8-16 lane partial sums, input channels a multiple of the lanes or not, odd rows.
+                new object[] { 64, 9, 20, true },
+                new object[] { 48, 4, 7, false },
+                new object[] { 40, 1, 5, true },
+                new object[] { 16, 3, 3, true },
+                new object[] { 20, 2, 9, false },
+                new object[] { 130, 7, 11, true },
+                new object[] { 5, 4, 3, true },
             };
             var random = new Random(17);
             for (int trial = 0; trial < 12; trial++)
@@ -114,6 +140,9 @@ namespace CnnGen.Tests
                 PointwiseConvolution.Forward(x, 64, 256, w, b.AsSpan(0, 16), 16, y);
                 PointwiseConvolution.Forward(x, 64, 256, w, b.AsSpan(0, 16), 16, y, 0f, 6f);
                 PointwiseConvolution.Forward(x, 64, 256, w, b, 64, y, 0f, 6f); // blocks of cells copied together (a buffer per thread, made once)
+                PointwiseConvolution.Forward(x, 64, 49, w, b, 64, y); // a last vector that overlaps; 7x7
+                PointwiseConvolution.Forward(x, 64, 16, w, b, 64, y); // 8-row tiles
+                PointwiseConvolution.Forward(x, 64, 4, w, b, 64, y, 0f, 6f); // dot products (x transposed into a buffer per thread, made once)
             });
         }
     }

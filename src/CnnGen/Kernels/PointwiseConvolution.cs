@@ -17,9 +17,16 @@ namespace CnnGen.Kernels
     /// accumulators starting at the bias. The weights are read as PyTorch stores them ([outChannels x inChannels], a row per
     /// output channel), so nothing is packed per call. On planes of 256+ cells with 32+ channels each way a block of up to
     /// four vectors of cells is first copied together for every output channel to read (PacksBlocks). Cells past the last
-    /// whole vector run a scalar tile. The sum over the input channels runs in their order, as in the definition, so every
-    /// path agrees to rounding with the others. An activation's bounds (a fused ReLU or ReLU6) are applied to the
-    /// accumulators before they are stored.
+    /// whole vector run as the plane's last vector of cells, overlapping the one before (computed twice, the same way); a
+    /// plane of one or two vectors runs 8-row tiles; 8-15 cells run Vector256 tiles on the Vector512 path, and planes narrower
+    /// than that dot products over the input channels. The sum over the input channels runs in their order, as in the
+    /// definition (the dot products sum lanes of partial sums, then add the bias), so every path agrees to rounding with the
+    /// others. An activation's bounds (a fused ReLU or ReLU6) are applied to the accumulators before they are stored.
+    /// KernelBench pointwise-shapes (2026-12-02, load 25, µs, as it runs / cells past the last whole vector one at a time /
+    /// 4-row tiles): 128->128 @14x14 35 / 117 / -, 256->256 @14x14 160 / 462 / -, 512->512 @7x7 149 / 408 / -, 40->240
+    /// @10x10 11 / 84 / -, 96->96 @5x5 2.9 / 131 / 3.3, 512->512 @4x4 49 / - / 75, 256->512 @4x4 26 / - / 42, 1024->1024 @3x3
+    /// 385 / 13,734 (weights streamed from memory), 512->512 @2x2 24 / 2,105; planes of whole vectors unchanged (16-128
+    /// channels on 56x56 to 16x16 maps, 134-220 GFLOP/s).
     /// </remarks>
     public static class PointwiseConvolution
     {
@@ -79,56 +86,298 @@ namespace CnnGen.Kernels
             ref float ys = ref MemoryMarshal.GetReference(y);
             int lanes = path == KernelPath.Vector512 && Vector512.IsHardwareAccelerated ? 16
                 : path != KernelPath.Scalar && Vector256.IsHardwareAccelerated ? 8 : 0;
-            int vectorCells = lanes == 0 ? 0 : plane / lanes * lanes;
-            Span<float> b = stackalloc float[4];
-            bool blocks = BlockPacking && lanes > 0 && PacksBlocks(inChannels, plane, outChannels);
-            if (blocks)
+            // 8-15 cells (3x3 maps) on Vector256 tiles; fewer than a vector (2x2 and 1x1 maps, squeeze-and-excitation's 1x1 layers)
+            // as dot products over the input channels: the cells were one at a time before (1-2 GFLOP/s; KernelBench pointwise-shapes).
+            if (VectorTail && lanes == 16 && plane < 16 && Vector256.IsHardwareAccelerated) lanes = 8;
+            if (VectorTail && lanes > 0 && plane < lanes && inChannels >= lanes)
+            {
+                DotCells(ref xs, inChannels, plane, ref ws, bias, outChannels, clamp, ref ys, lanes == 16 || (path == KernelPath.Vector512 && Vector512.IsHardwareAccelerated));
+                return;
+            }
+            if (lanes == 0 || plane < lanes)
+            {
+                ScalarCells(ref xs, inChannels, plane, 0, ref ws, bias, outChannels, clamp, ref ys);
+                return;
+            }
+            // Whole vectors of cells; a last partial one is the plane's last vector of cells, overlapping the one before it
+            // (those cells computed twice, the same way, so the same floats written twice).
+            int vectorCount = VectorTail ? (plane + lanes - 1) / lanes : plane / lanes;
+            int covered = Math.Min(plane, vectorCount * lanes); // the cells the vector tiles compute
+            // A plane of one or two vectors gives a 4-row tile 4-8 accumulators, too few to hide the FMA's latency: 8 rows.
+            int tileRows = lanes == 16 && TallTiles && vectorCount <= 2 ? 8 : 4;
+            Span<float> b = stackalloc float[8];
+            if (BlockPacking && PacksBlocks(inChannels, plane, outChannels))
             {
                 // A block of up to four vectors of cells at a time over every output channel: the block's input (inChannels x
                 // 64 cells, 32 KB at 128 channels) stays in L1 while the weights stream, instead of the whole input passing
                 // through for each 4 output channels.
                 float[] buffer = BlockBuffer(inChannels * 4 * lanes);
-                for (int cell0 = 0; cell0 < vectorCells;)
+                ref float block = ref MemoryMarshal.GetArrayDataReference(buffer);
+                for (int first = 0; first < vectorCount;)
                 {
-                    int vectors = Math.Min(4, (vectorCells - cell0) / lanes), blockStride = vectors * lanes;
-                    ref float block = ref MemoryMarshal.GetArrayDataReference(buffer);
+                    var (cell0, vectors, last) = Chunk(first, vectorCount, covered, lanes);
+                    int blockStride = vectors * lanes, whole = (vectors - 1) * lanes;
                     for (int c = 0; c < inChannels; c++)
-                        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref xs, c * plane + cell0), blockStride).CopyTo(buffer.AsSpan(c * blockStride, blockStride));
-                    for (int oc = 0; oc < outChannels; oc += 4)
                     {
-                        int rows = Math.Min(4, outChannels - oc);
-                        for (int r = 0; r < rows; r++) b[r] = bias.IsEmpty ? 0f : bias[oc + r];
-                        ref float w = ref Unsafe.Add(ref ws, oc * inChannels);
-                        ref float o = ref Unsafe.Add(ref ys, oc * plane + cell0);
-                        if (lanes == 16) Tile512(rows, vectors, ref block, inChannels, blockStride, plane, ref w, b, clamp, ref o);
-                        else Tile256(rows, vectors, ref block, inChannels, blockStride, plane, ref w, b, clamp, ref o);
+                        ref float from = ref Unsafe.Add(ref xs, c * plane + cell0);
+                        ref float to = ref Unsafe.Add(ref block, c * blockStride);
+                        MemoryMarshal.CreateReadOnlySpan(ref from, whole).CopyTo(MemoryMarshal.CreateSpan(ref to, whole));
+                        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref from, last), lanes).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref to, whole), lanes));
                     }
-                    cell0 += vectors * lanes;
+                    for (int oc = 0; oc < outChannels; oc += tileRows)
+                    {
+                        int rows = Math.Min(tileRows, outChannels - oc);
+                        Rows(lanes, oc, rows, vectors, ref block, inChannels, blockStride, whole, plane, ref ws, bias, b, clamp, ref Unsafe.Add(ref ys, cell0), last);
+                    }
+                    first += vectors;
+                }
+                if (vectorCount * lanes < plane) ScalarCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys);
+                return;
+            }
+            if (CellsOuter && plane >= 256 && plane % 1024 != 0)
+            {
+                // Large planes with few channels one way (not copied in blocks): a chunk of cells at a time over every output
+                // channel, its few input rows staying in L1, instead of the whole input read from L2 for each 4 output channels.
+                // Not on planes of a multiple of 1024 cells, whose output rows (4 KB apart) fall into the same L1 sets.
+                // KernelBench pointwise-order (2026-12-02, load 10-11, three runs, µs, chunks of cells outer / 4 channels outer):
+                // 16->64 @56x56 40.7/47.0 45.0/48.9 60.4/68.0; 64->16 @56x56 34.0/36.9 38.9/41.1 45.4/55.2; 16->16 @56x56
+                // 12.8/16.9 10.6/12.0 10.5/11.9; 24->144 @28x28 31.1/36.3 31.2/35.3 30.6/35.4; 24->24 @56x56, 96->24 @28x28,
+                // 128->24 @16x16, 512->16 @16x16, 16->512 @16x16, 3->64 @56x56 within the noise (±10%); 8->32 @64x64 (4096 cells)
+                // 28.0/21.2 26.4/23.0 26.5/21.8 and 16->96 @32x32 (1024) 34.2/34.5 32.5/32.2 27.0/27.7: the rows that alias.
+                for (int first = 0; first < vectorCount;)
+                {
+                    var (cell0, vectors, last) = Chunk(first, vectorCount, covered, lanes);
+                    for (int oc = 0; oc < outChannels; oc += tileRows)
+                    {
+                        int rows = Math.Min(tileRows, outChannels - oc);
+                        Rows(lanes, oc, rows, vectors, ref Unsafe.Add(ref xs, cell0), inChannels, plane, last, plane, ref ws, bias, b, clamp, ref Unsafe.Add(ref ys, cell0), last);
+                    }
+                    first += vectors;
                 }
             }
-            for (int oc = 0; oc < outChannels; oc += 4)
+            else
             {
-                int rows = Math.Min(4, outChannels - oc);
-                ref float w = ref Unsafe.Add(ref ws, oc * inChannels);
-                ref float o = ref Unsafe.Add(ref ys, oc * plane);
-                for (int r = 0; r < rows; r++) b[r] = bias.IsEmpty ? 0f : bias[oc + r];
-                int cell = blocks ? vectorCells : 0; // the vector cells ran above by blocks
-                while (cell < vectorCells)
+                for (int oc = 0; oc < outChannels; oc += tileRows)
                 {
-                    int vectors = Math.Min(4, (vectorCells - cell) / lanes);
-                    if (lanes == 16) Tile512(rows, vectors, ref Unsafe.Add(ref xs, cell), inChannels, plane, plane, ref w, b, clamp, ref Unsafe.Add(ref o, cell));
-                    else Tile256(rows, vectors, ref Unsafe.Add(ref xs, cell), inChannels, plane, plane, ref w, b, clamp, ref Unsafe.Add(ref o, cell));
-                    cell += vectors * lanes;
-                }
-                for (; cell < plane; cell++)
-                {
-                    for (int r = 0; r < rows; r++)
+                    int rows = Math.Min(tileRows, outChannels - oc);
+                    for (int first = 0; first < vectorCount;)
                     {
-                        float sum = b[r];
-                        ref float row = ref Unsafe.Add(ref w, r * inChannels);
-                        for (int c = 0; c < inChannels; c++) sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref row, c), Unsafe.Add(ref xs, c * plane + cell), sum);
-                        Unsafe.Add(ref o, r * plane + cell) = clamp.Apply(sum);
+                        var (cell0, vectors, last) = Chunk(first, vectorCount, covered, lanes);
+                        Rows(lanes, oc, rows, vectors, ref Unsafe.Add(ref xs, cell0), inChannels, plane, last, plane, ref ws, bias, b, clamp, ref Unsafe.Add(ref ys, cell0), last);
+                        first += vectors;
                     }
+                }
+            }
+            if (vectorCount * lanes < plane) ScalarCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys);
+        }
+
+        /// <summary>Whether the cells past the last whole vector run as the plane's last vector, overlapping (else one at a time; KernelBench compares).</summary>
+        internal static bool VectorTail = true;
+
+        /// <summary>Whether planes of 256+ cells not copied in blocks run a chunk of cells over every output channel (KernelBench compares).</summary>
+        internal static bool CellsOuter = true;
+
+        /// <summary>Whether a plane of one or two vectors of cells runs 8-row tiles (KernelBench turns it off to compare).</summary>
+        internal static bool TallTiles = true;
+
+        // The chunk of up to four vectors of cells that starts at vector `first`: its first cell, its vectors, and where its last
+        // vector starts (from cell0): the last lanes cells the vectors cover for the last chunk. Five left are taken as 3 + 2, not 4 + 1.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (int Cell0, int Vectors, int Last) Chunk(int first, int vectorCount, int covered, int lanes)
+        {
+            int left = vectorCount - first;
+            int vectors = left == 5 ? 3 : Math.Min(4, left);
+            int cell0 = first * lanes;
+            int last = first + vectors == vectorCount ? covered - lanes - cell0 : (vectors - 1) * lanes;
+            return (cell0, vectors, last);
+        }
+
+        // Output channels oc .. oc + rows - 1 over one chunk of cells: an 8-row tile, or tiles of up to 4 rows.
+        private static void Rows(int lanes, int oc, int rows, int vectors, ref float x, int inChannels, int xStride, int xLast, int plane,
+            ref float ws, ReadOnlySpan<float> bias, Span<float> b, OutputClamp clamp, ref float y, int yLast)
+        {
+            for (int r = 0; r < rows; r++) b[r] = bias.IsEmpty ? 0f : bias[oc + r];
+            ref float w = ref Unsafe.Add(ref ws, oc * inChannels);
+            ref float o = ref Unsafe.Add(ref y, oc * plane);
+            if (rows == 8)
+            {
+                if (vectors == 1) Tall512<C1>(ref x, inChannels, xStride, xLast, plane, ref w, b, clamp, ref o, yLast);
+                else Tall512<C2>(ref x, inChannels, xStride, xLast, plane, ref w, b, clamp, ref o, yLast);
+                return;
+            }
+            for (int r0 = 0; r0 < rows; r0 += 4)
+            {
+                int part = Math.Min(4, rows - r0);
+                ref float wr = ref Unsafe.Add(ref w, r0 * inChannels);
+                ref float or = ref Unsafe.Add(ref o, r0 * plane);
+                if (lanes == 16) Tile512(part, vectors, ref x, inChannels, xStride, xLast, plane, ref wr, b.Slice(r0), clamp, ref or, yLast);
+                else Tile256(part, vectors, ref x, inChannels, xStride, xLast, plane, ref wr, b.Slice(r0), clamp, ref or, yLast);
+            }
+        }
+
+        [ThreadStatic]
+        private static float[]? t_cells;
+
+        // Planes narrower than a vector: each output a dot product of its weight row with the cell's channels (x transposed into
+        // rows of inChannels first), two output channels x up to four cells at a time, in 16 (or 8) lanes of partial sums
+        // reduced at the end, the inChannels % lanes tail added in order, then the bias.
+        private static void DotCells(ref float xs, int inChannels, int plane, ref float ws, ReadOnlySpan<float> bias, int outChannels,
+            OutputClamp clamp, ref float ys, bool wide)
+        {
+            float[]? cells = t_cells;
+            if (cells is null || cells.Length < plane * inChannels) t_cells = cells = new float[Math.Max(plane * inChannels, 1024)];
+            ref float xt = ref MemoryMarshal.GetArrayDataReference(cells);
+            for (int c = 0; c < inChannels; c++)
+            {
+                for (int i = 0; i < plane; i++) Unsafe.Add(ref xt, i * inChannels + c) = Unsafe.Add(ref xs, c * plane + i);
+            }
+            for (int oc = 0; oc < outChannels; oc += 2)
+            {
+                int rows = Math.Min(2, outChannels - oc);
+                ref float w0 = ref Unsafe.Add(ref ws, oc * inChannels);
+                ref float w1 = ref Unsafe.Add(ref w0, (rows - 1) * inChannels); // a repeat of row 0 when it is the last, not stored
+                for (int cell = 0; cell < plane; cell += 4)
+                {
+                    int count = Math.Min(4, plane - cell);
+                    ref float x0 = ref Unsafe.Add(ref xt, cell * inChannels);
+                    ref float y0 = ref Unsafe.Add(ref ys, oc * plane + cell);
+                    if (wide)
+                    {
+                        switch (count)
+                        {
+                            case 1: Dot512<C1>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
+                            case 2: Dot512<C2>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
+                            case 3: Dot512<C3>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
+                            default: Dot512<C4>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
+                        }
+                    }
+                    else
+                    {
+                        switch (count)
+                        {
+                            case 1: Dot256<C1>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
+                            case 2: Dot256<C2>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
+                            case 3: Dot256<C3>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
+                            default: Dot256<C4>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
+                        }
+                    }
+                }
+            }
+        }
+
+        private static void Dot512<TCells>(ref float xt, int inChannels, ref float w0, ref float w1, int rows, int plane, ReadOnlySpan<float> bias, int oc,
+            OutputClamp clamp, ref float y) where TCells : struct, IConstant
+        {
+            int cells = TCells.Value;
+            nint n = inChannels;
+            Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
+            nint c = 0;
+            for (; c <= n - 16; c += 16)
+            {
+                var a = Vector512.LoadUnsafe(ref w0, (nuint)c);
+                var b = Vector512.LoadUnsafe(ref w1, (nuint)c);
+                var x = Vector512.LoadUnsafe(ref xt, (nuint)c);
+                s00 = Fused.MultiplyAdd(a, x, s00);
+                s10 = Fused.MultiplyAdd(b, x, s10);
+                if (cells > 1)
+                {
+                    x = Vector512.LoadUnsafe(ref xt, (nuint)(n + c));
+                    s01 = Fused.MultiplyAdd(a, x, s01);
+                    s11 = Fused.MultiplyAdd(b, x, s11);
+                }
+                if (cells > 2)
+                {
+                    x = Vector512.LoadUnsafe(ref xt, (nuint)(2 * n + c));
+                    s02 = Fused.MultiplyAdd(a, x, s02);
+                    s12 = Fused.MultiplyAdd(b, x, s12);
+                }
+                if (cells > 3)
+                {
+                    x = Vector512.LoadUnsafe(ref xt, (nuint)(3 * n + c));
+                    s03 = Fused.MultiplyAdd(a, x, s03);
+                    s13 = Fused.MultiplyAdd(b, x, s13);
+                }
+            }
+            float b0 = bias.IsEmpty ? 0f : bias[oc], b1 = bias.IsEmpty || rows < 2 ? 0f : bias[oc + rows - 1];
+            DotFinish(Vector512.Sum(s00), ref w0, ref xt, c, n, b0, clamp, ref y);
+            if (cells > 1) DotFinish(Vector512.Sum(s01), ref w0, ref Unsafe.Add(ref xt, n), c, n, b0, clamp, ref Unsafe.Add(ref y, 1));
+            if (cells > 2) DotFinish(Vector512.Sum(s02), ref w0, ref Unsafe.Add(ref xt, 2 * n), c, n, b0, clamp, ref Unsafe.Add(ref y, 2));
+            if (cells > 3) DotFinish(Vector512.Sum(s03), ref w0, ref Unsafe.Add(ref xt, 3 * n), c, n, b0, clamp, ref Unsafe.Add(ref y, 3));
+            if (rows < 2) return;
+            ref float y1 = ref Unsafe.Add(ref y, plane);
+            DotFinish(Vector512.Sum(s10), ref w1, ref xt, c, n, b1, clamp, ref y1);
+            if (cells > 1) DotFinish(Vector512.Sum(s11), ref w1, ref Unsafe.Add(ref xt, n), c, n, b1, clamp, ref Unsafe.Add(ref y1, 1));
+            if (cells > 2) DotFinish(Vector512.Sum(s12), ref w1, ref Unsafe.Add(ref xt, 2 * n), c, n, b1, clamp, ref Unsafe.Add(ref y1, 2));
+            if (cells > 3) DotFinish(Vector512.Sum(s13), ref w1, ref Unsafe.Add(ref xt, 3 * n), c, n, b1, clamp, ref Unsafe.Add(ref y1, 3));
+        }
+
+        private static void Dot256<TCells>(ref float xt, int inChannels, ref float w0, ref float w1, int rows, int plane, ReadOnlySpan<float> bias, int oc,
+            OutputClamp clamp, ref float y) where TCells : struct, IConstant
+        {
+            int cells = TCells.Value;
+            nint n = inChannels;
+            Vector256<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
+            nint c = 0;
+            for (; c <= n - 8; c += 8)
+            {
+                var a = Vector256.LoadUnsafe(ref w0, (nuint)c);
+                var b = Vector256.LoadUnsafe(ref w1, (nuint)c);
+                var x = Vector256.LoadUnsafe(ref xt, (nuint)c);
+                s00 = Fused.MultiplyAdd(a, x, s00);
+                s10 = Fused.MultiplyAdd(b, x, s10);
+                if (cells > 1)
+                {
+                    x = Vector256.LoadUnsafe(ref xt, (nuint)(n + c));
+                    s01 = Fused.MultiplyAdd(a, x, s01);
+                    s11 = Fused.MultiplyAdd(b, x, s11);
+                }
+                if (cells > 2)
+                {
+                    x = Vector256.LoadUnsafe(ref xt, (nuint)(2 * n + c));
+                    s02 = Fused.MultiplyAdd(a, x, s02);
+                    s12 = Fused.MultiplyAdd(b, x, s12);
+                }
+                if (cells > 3)
+                {
+                    x = Vector256.LoadUnsafe(ref xt, (nuint)(3 * n + c));
+                    s03 = Fused.MultiplyAdd(a, x, s03);
+                    s13 = Fused.MultiplyAdd(b, x, s13);
+                }
+            }
+            float b0 = bias.IsEmpty ? 0f : bias[oc], b1 = bias.IsEmpty || rows < 2 ? 0f : bias[oc + rows - 1];
+            DotFinish(Vector256.Sum(s00), ref w0, ref xt, c, n, b0, clamp, ref y);
+            if (cells > 1) DotFinish(Vector256.Sum(s01), ref w0, ref Unsafe.Add(ref xt, n), c, n, b0, clamp, ref Unsafe.Add(ref y, 1));
+            if (cells > 2) DotFinish(Vector256.Sum(s02), ref w0, ref Unsafe.Add(ref xt, 2 * n), c, n, b0, clamp, ref Unsafe.Add(ref y, 2));
+            if (cells > 3) DotFinish(Vector256.Sum(s03), ref w0, ref Unsafe.Add(ref xt, 3 * n), c, n, b0, clamp, ref Unsafe.Add(ref y, 3));
+            if (rows < 2) return;
+            ref float y1 = ref Unsafe.Add(ref y, plane);
+            DotFinish(Vector256.Sum(s10), ref w1, ref xt, c, n, b1, clamp, ref y1);
+            if (cells > 1) DotFinish(Vector256.Sum(s11), ref w1, ref Unsafe.Add(ref xt, n), c, n, b1, clamp, ref Unsafe.Add(ref y1, 1));
+            if (cells > 2) DotFinish(Vector256.Sum(s12), ref w1, ref Unsafe.Add(ref xt, 2 * n), c, n, b1, clamp, ref Unsafe.Add(ref y1, 2));
+            if (cells > 3) DotFinish(Vector256.Sum(s13), ref w1, ref Unsafe.Add(ref xt, 3 * n), c, n, b1, clamp, ref Unsafe.Add(ref y1, 3));
+        }
+
+        // The lanes' sum, the channels past the last whole vector added in order, then the bias; clamped and stored.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void DotFinish(float sum, ref float w, ref float xt, nint c, nint n, float bias, OutputClamp clamp, ref float y)
+        {
+            for (; c < n; c++) sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref w, c), Unsafe.Add(ref xt, c), sum);
+            y = clamp.Apply(bias + sum);
+        }
+
+        // Every cell from `cell` on, one output at a time in the definition's order (planes narrower than a vector; the scalar path).
+        private static void ScalarCells(ref float xs, int inChannels, int plane, int cell, ref float ws, ReadOnlySpan<float> bias, int outChannels,
+            OutputClamp clamp, ref float ys)
+        {
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                ref float row = ref Unsafe.Add(ref ws, oc * inChannels);
+                float start = bias.IsEmpty ? 0f : bias[oc];
+                for (int i = cell; i < plane; i++)
+                {
+                    float sum = start;
+                    for (int c = 0; c < inChannels; c++) sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref row, c), Unsafe.Add(ref xs, c * plane + i), sum);
+                    Unsafe.Add(ref ys, oc * plane + i) = clamp.Apply(sum);
                 }
             }
         }
@@ -139,54 +388,54 @@ namespace CnnGen.Kernels
         }
 
         // Specializes the tile for its rows and vectors, so each shape has its own registers.
-        private static void Tile512(int rows, int vectors, ref float x, int inChannels, int xStride, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
+        private static void Tile512(int rows, int vectors, ref float x, int inChannels, int xStride, int xLast, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y, int yLast)
         {
             switch (rows * 4 + vectors)
             {
-                case 4 + 1: Tile512<C1, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 4 + 2: Tile512<C1, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 4 + 3: Tile512<C1, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 4 + 4: Tile512<C1, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 1: Tile512<C2, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 2: Tile512<C2, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 3: Tile512<C2, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 4: Tile512<C2, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 1: Tile512<C3, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 2: Tile512<C3, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 3: Tile512<C3, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 4: Tile512<C3, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 16 + 1: Tile512<C4, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 16 + 2: Tile512<C4, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 16 + 3: Tile512<C4, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                default: Tile512<C4, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 1: Tile512<C1, C1>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 4 + 2: Tile512<C1, C2>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 4 + 3: Tile512<C1, C3>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 4 + 4: Tile512<C1, C4>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 8 + 1: Tile512<C2, C1>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 8 + 2: Tile512<C2, C2>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 8 + 3: Tile512<C2, C3>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 8 + 4: Tile512<C2, C4>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 12 + 1: Tile512<C3, C1>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 12 + 2: Tile512<C3, C2>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 12 + 3: Tile512<C3, C3>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 12 + 4: Tile512<C3, C4>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 16 + 1: Tile512<C4, C1>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 16 + 2: Tile512<C4, C2>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 16 + 3: Tile512<C4, C3>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                default: Tile512<C4, C4>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
             }
         }
 
-        private static void Tile256(int rows, int vectors, ref float x, int inChannels, int xStride, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
+        private static void Tile256(int rows, int vectors, ref float x, int inChannels, int xStride, int xLast, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y, int yLast)
         {
             switch (rows * 4 + vectors)
             {
-                case 4 + 1: Tile256<C1, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 4 + 2: Tile256<C1, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 4 + 3: Tile256<C1, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 4 + 4: Tile256<C1, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 1: Tile256<C2, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 2: Tile256<C2, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 3: Tile256<C2, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 8 + 4: Tile256<C2, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 1: Tile256<C3, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 2: Tile256<C3, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 3: Tile256<C3, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 12 + 4: Tile256<C3, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 16 + 1: Tile256<C4, C1>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 16 + 2: Tile256<C4, C2>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                case 16 + 3: Tile256<C4, C3>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
-                default: Tile256<C4, C4>(ref x, inChannels, xStride, plane, ref w, bias, clamp, ref y); break;
+                case 4 + 1: Tile256<C1, C1>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 4 + 2: Tile256<C1, C2>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 4 + 3: Tile256<C1, C3>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 4 + 4: Tile256<C1, C4>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 8 + 1: Tile256<C2, C1>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 8 + 2: Tile256<C2, C2>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 8 + 3: Tile256<C2, C3>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 8 + 4: Tile256<C2, C4>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 12 + 1: Tile256<C3, C1>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 12 + 2: Tile256<C3, C2>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 12 + 3: Tile256<C3, C3>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 12 + 4: Tile256<C3, C4>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 16 + 1: Tile256<C4, C1>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 16 + 2: Tile256<C4, C2>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                case 16 + 3: Tile256<C4, C3>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
+                default: Tile256<C4, C4>(ref x, inChannels, xStride, xLast, plane, ref w, bias, clamp, ref y, yLast); break;
             }
         }
 
         // TRows output channels x TVectors vectors of 16 cells; unused accumulators vanish at JIT time.
-        private static void Tile512<TRows, TVectors>(ref float x, int inChannels, int xStride, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
+        private static void Tile512<TRows, TVectors>(ref float x, int inChannels, int xStride, int xLast, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y, int yLast)
             where TRows : struct, IConstant where TVectors : struct, IConstant
         {
             int rows = TRows.Value, vectors = TVectors.Value;
@@ -199,13 +448,15 @@ namespace CnnGen.Kernels
             if (rows > 1) { a10 = Vector512.Create(bias[1]); a11 = a10; a12 = a10; a13 = a10; }
             if (rows > 2) { a20 = Vector512.Create(bias[2]); a21 = a20; a22 = a20; a23 = a20; }
             if (rows > 3) { a30 = Vector512.Create(bias[3]); a31 = a30; a32 = a30; a33 = a30; }
+            // The tile's last vector of cells starts at xLast (the plane's last 16 cells where they overlap the vector before).
+            nuint o0 = (nuint)(vectors == 1 ? xLast : 0), o1 = (nuint)(vectors == 2 ? xLast : 16), o2 = (nuint)(vectors == 3 ? xLast : 32), o3 = (nuint)xLast;
             for (int c = 0; c < inChannels; c++)
             {
                 ref float xc = ref Unsafe.Add(ref x, c * xStride);
-                var x0 = Vector512.LoadUnsafe(ref xc);
-                var x1 = vectors > 1 ? Vector512.LoadUnsafe(ref xc, 16) : default;
-                var x2 = vectors > 2 ? Vector512.LoadUnsafe(ref xc, 32) : default;
-                var x3 = vectors > 3 ? Vector512.LoadUnsafe(ref xc, 48) : default;
+                var x0 = Vector512.LoadUnsafe(ref xc, o0);
+                var x1 = vectors > 1 ? Vector512.LoadUnsafe(ref xc, o1) : default;
+                var x2 = vectors > 2 ? Vector512.LoadUnsafe(ref xc, o2) : default;
+                var x3 = vectors > 3 ? Vector512.LoadUnsafe(ref xc, o3) : default;
                 var w0 = Vector512.Create(Unsafe.Add(ref w, c));
                 a00 = Fused.MultiplyAdd(w0, x0, a00);
                 if (vectors > 1) a01 = Fused.MultiplyAdd(w0, x1, a01);
@@ -239,24 +490,78 @@ namespace CnnGen.Kernels
             var low = Vector512.Create(clamp.Low);
             var high = Vector512.Create(clamp.High);
             bool none = clamp.IsNone;
-            Store512(a00, a01, a02, a03, vectors, none, low, high, ref y);
-            if (rows > 1) Store512(a10, a11, a12, a13, vectors, none, low, high, ref Unsafe.Add(ref y, plane));
-            if (rows > 2) Store512(a20, a21, a22, a23, vectors, none, low, high, ref Unsafe.Add(ref y, 2 * plane));
-            if (rows > 3) Store512(a30, a31, a32, a33, vectors, none, low, high, ref Unsafe.Add(ref y, 3 * plane));
+            Store512(a00, a01, a02, a03, vectors, yLast, none, low, high, ref y);
+            if (rows > 1) Store512(a10, a11, a12, a13, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, plane));
+            if (rows > 2) Store512(a20, a21, a22, a23, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 2 * plane));
+            if (rows > 3) Store512(a30, a31, a32, a33, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 3 * plane));
+        }
+
+        // 8 output channels x TVectors (1 or 2) vectors of 16 cells: 8-16 accumulators where a plane has no more cells.
+        private static void Tall512<TVectors>(ref float x, int inChannels, int xStride, int xLast, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y, int yLast)
+            where TVectors : struct, IConstant
+        {
+            int vectors = TVectors.Value;
+            Vector512<float> a0 = Vector512.Create(bias[0]), a1 = Vector512.Create(bias[1]), a2 = Vector512.Create(bias[2]), a3 = Vector512.Create(bias[3]);
+            Vector512<float> a4 = Vector512.Create(bias[4]), a5 = Vector512.Create(bias[5]), a6 = Vector512.Create(bias[6]), a7 = Vector512.Create(bias[7]);
+            Vector512<float> b0 = a0, b1 = a1, b2 = a2, b3 = a3, b4 = a4, b5 = a5, b6 = a6, b7 = a7;
+            nuint o0 = (nuint)(vectors == 1 ? xLast : 0), o1 = (nuint)xLast;
+            nint n = inChannels;
+            for (int c = 0; c < inChannels; c++)
+            {
+                ref float xc = ref Unsafe.Add(ref x, c * xStride);
+                ref float wc = ref Unsafe.Add(ref w, c);
+                var x0 = Vector512.LoadUnsafe(ref xc, o0);
+                var x1 = vectors > 1 ? Vector512.LoadUnsafe(ref xc, o1) : default;
+                var v = Vector512.Create(wc);
+                a0 = Fused.MultiplyAdd(v, x0, a0);
+                if (vectors > 1) b0 = Fused.MultiplyAdd(v, x1, b0);
+                v = Vector512.Create(Unsafe.Add(ref wc, n));
+                a1 = Fused.MultiplyAdd(v, x0, a1);
+                if (vectors > 1) b1 = Fused.MultiplyAdd(v, x1, b1);
+                v = Vector512.Create(Unsafe.Add(ref wc, 2 * n));
+                a2 = Fused.MultiplyAdd(v, x0, a2);
+                if (vectors > 1) b2 = Fused.MultiplyAdd(v, x1, b2);
+                v = Vector512.Create(Unsafe.Add(ref wc, 3 * n));
+                a3 = Fused.MultiplyAdd(v, x0, a3);
+                if (vectors > 1) b3 = Fused.MultiplyAdd(v, x1, b3);
+                v = Vector512.Create(Unsafe.Add(ref wc, 4 * n));
+                a4 = Fused.MultiplyAdd(v, x0, a4);
+                if (vectors > 1) b4 = Fused.MultiplyAdd(v, x1, b4);
+                v = Vector512.Create(Unsafe.Add(ref wc, 5 * n));
+                a5 = Fused.MultiplyAdd(v, x0, a5);
+                if (vectors > 1) b5 = Fused.MultiplyAdd(v, x1, b5);
+                v = Vector512.Create(Unsafe.Add(ref wc, 6 * n));
+                a6 = Fused.MultiplyAdd(v, x0, a6);
+                if (vectors > 1) b6 = Fused.MultiplyAdd(v, x1, b6);
+                v = Vector512.Create(Unsafe.Add(ref wc, 7 * n));
+                a7 = Fused.MultiplyAdd(v, x0, a7);
+                if (vectors > 1) b7 = Fused.MultiplyAdd(v, x1, b7);
+            }
+            var low = Vector512.Create(clamp.Low);
+            var high = Vector512.Create(clamp.High);
+            bool none = clamp.IsNone;
+            Store512(a0, b0, default, default, vectors, yLast, none, low, high, ref y);
+            Store512(a1, b1, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, plane));
+            Store512(a2, b2, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 2 * plane));
+            Store512(a3, b3, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 3 * plane));
+            Store512(a4, b4, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 4 * plane));
+            Store512(a5, b5, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 5 * plane));
+            Store512(a6, b6, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 6 * plane));
+            Store512(a7, b7, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 7 * plane));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store512(Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, int vectors,
+        private static void Store512(Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, int vectors, int last,
             bool none, Vector512<float> low, Vector512<float> high, ref float y)
         {
-            OutputClamp.Store(v0, none, low, high, ref y);
-            if (vectors > 1) OutputClamp.Store(v1, none, low, high, ref Unsafe.Add(ref y, 16));
-            if (vectors > 2) OutputClamp.Store(v2, none, low, high, ref Unsafe.Add(ref y, 32));
-            if (vectors > 3) OutputClamp.Store(v3, none, low, high, ref Unsafe.Add(ref y, 48));
+            OutputClamp.Store(v0, none, low, high, ref Unsafe.Add(ref y, vectors == 1 ? last : 0));
+            if (vectors > 1) OutputClamp.Store(v1, none, low, high, ref Unsafe.Add(ref y, vectors == 2 ? last : 16));
+            if (vectors > 2) OutputClamp.Store(v2, none, low, high, ref Unsafe.Add(ref y, vectors == 3 ? last : 32));
+            if (vectors > 3) OutputClamp.Store(v3, none, low, high, ref Unsafe.Add(ref y, last));
         }
 
         // The same tile on Vector256: TRows output channels x TVectors vectors of 8 cells.
-        private static void Tile256<TRows, TVectors>(ref float x, int inChannels, int xStride, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y)
+        private static void Tile256<TRows, TVectors>(ref float x, int inChannels, int xStride, int xLast, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y, int yLast)
             where TRows : struct, IConstant where TVectors : struct, IConstant
         {
             int rows = TRows.Value, vectors = TVectors.Value;
@@ -269,13 +574,15 @@ namespace CnnGen.Kernels
             if (rows > 1) { a10 = Vector256.Create(bias[1]); a11 = a10; a12 = a10; a13 = a10; }
             if (rows > 2) { a20 = Vector256.Create(bias[2]); a21 = a20; a22 = a20; a23 = a20; }
             if (rows > 3) { a30 = Vector256.Create(bias[3]); a31 = a30; a32 = a30; a33 = a30; }
+            // The tile's last vector of cells starts at xLast (the plane's last 8 cells where they overlap the vector before).
+            nuint o0 = (nuint)(vectors == 1 ? xLast : 0), o1 = (nuint)(vectors == 2 ? xLast : 8), o2 = (nuint)(vectors == 3 ? xLast : 16), o3 = (nuint)xLast;
             for (int c = 0; c < inChannels; c++)
             {
                 ref float xc = ref Unsafe.Add(ref x, c * xStride);
-                var x0 = Vector256.LoadUnsafe(ref xc);
-                var x1 = vectors > 1 ? Vector256.LoadUnsafe(ref xc, 8) : default;
-                var x2 = vectors > 2 ? Vector256.LoadUnsafe(ref xc, 16) : default;
-                var x3 = vectors > 3 ? Vector256.LoadUnsafe(ref xc, 24) : default;
+                var x0 = Vector256.LoadUnsafe(ref xc, o0);
+                var x1 = vectors > 1 ? Vector256.LoadUnsafe(ref xc, o1) : default;
+                var x2 = vectors > 2 ? Vector256.LoadUnsafe(ref xc, o2) : default;
+                var x3 = vectors > 3 ? Vector256.LoadUnsafe(ref xc, o3) : default;
                 var w0 = Vector256.Create(Unsafe.Add(ref w, c));
                 a00 = Fused.MultiplyAdd(w0, x0, a00);
                 if (vectors > 1) a01 = Fused.MultiplyAdd(w0, x1, a01);
@@ -309,20 +616,20 @@ namespace CnnGen.Kernels
             var low = Vector256.Create(clamp.Low);
             var high = Vector256.Create(clamp.High);
             bool none = clamp.IsNone;
-            Store256(a00, a01, a02, a03, vectors, none, low, high, ref y);
-            if (rows > 1) Store256(a10, a11, a12, a13, vectors, none, low, high, ref Unsafe.Add(ref y, plane));
-            if (rows > 2) Store256(a20, a21, a22, a23, vectors, none, low, high, ref Unsafe.Add(ref y, 2 * plane));
-            if (rows > 3) Store256(a30, a31, a32, a33, vectors, none, low, high, ref Unsafe.Add(ref y, 3 * plane));
+            Store256(a00, a01, a02, a03, vectors, yLast, none, low, high, ref y);
+            if (rows > 1) Store256(a10, a11, a12, a13, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, plane));
+            if (rows > 2) Store256(a20, a21, a22, a23, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 2 * plane));
+            if (rows > 3) Store256(a30, a31, a32, a33, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 3 * plane));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store256(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, int vectors,
+        private static void Store256(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, int vectors, int last,
             bool none, Vector256<float> low, Vector256<float> high, ref float y)
         {
-            OutputClamp.Store(v0, none, low, high, ref y);
-            if (vectors > 1) OutputClamp.Store(v1, none, low, high, ref Unsafe.Add(ref y, 8));
-            if (vectors > 2) OutputClamp.Store(v2, none, low, high, ref Unsafe.Add(ref y, 16));
-            if (vectors > 3) OutputClamp.Store(v3, none, low, high, ref Unsafe.Add(ref y, 24));
+            OutputClamp.Store(v0, none, low, high, ref Unsafe.Add(ref y, vectors == 1 ? last : 0));
+            if (vectors > 1) OutputClamp.Store(v1, none, low, high, ref Unsafe.Add(ref y, vectors == 2 ? last : 8));
+            if (vectors > 2) OutputClamp.Store(v2, none, low, high, ref Unsafe.Add(ref y, vectors == 3 ? last : 16));
+            if (vectors > 3) OutputClamp.Store(v3, none, low, high, ref Unsafe.Add(ref y, last));
         }
     }
 }
