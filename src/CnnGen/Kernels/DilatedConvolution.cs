@@ -108,9 +108,10 @@ namespace CnnGen.Kernels
             bool vector512 = path == DirectConvolution.KernelPath.Vector512;
             int filterLength = vector512 && !inputGradient.IsEmpty ? DirectConvolution.WinogradFiltersLength(inC, p.Height, p.Width, outC, k, p.Padding) : 0;
             int productLength = vector512 && !weightGradient.IsEmpty ? DirectConvolution.WeightGradientProductsLength(inC, p.Height, p.Width, outC, k, p.Padding) : 0;
-            var filters = scratch.Slice(2 * g.InLength + g.OutLength, filterLength);
-            var products = scratch.Slice(2 * g.InLength + g.OutLength + filterLength, productLength);
-            var kernelScratch = scratch.Slice(2 * g.InLength + g.OutLength + filterLength + productLength);
+            int phasesLength = 2 * g.InLength + g.OutLength; // the input's, the output gradient's and the input gradient's phases
+            var filters = scratch.Slice(phasesLength, filterLength);
+            var products = scratch.Slice(phasesLength + filterLength, productLength);
+            var kernelScratch = scratch.Slice(phasesLength + filterLength + productLength);
             if (filterLength > 0) DirectConvolution.TransformFiltersForInputGradient(weight, inC, p.Height, p.Width, outC, k, p.Padding, filters);
             Split(x, inC, g.InHeight, g.InWidth, p.D, inputPhases, path);
             Split(outputGradient, outC, g.OutHeight, g.OutWidth, p.D, gradientPhases, path);
