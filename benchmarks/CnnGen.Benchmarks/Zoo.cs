@@ -61,6 +61,7 @@ namespace CnnGen.Benchmarks
                 Compare("3x3 256->512 @4x4 +BN+ReLU", () => new Zoo.Probes.Conv512At4());
                 Compare("3x3 512->512 @4x4 +BN+ReLU+pool", () => new Zoo.Probes.Conv512At4Pooled());
                 Compare("3x3 512->512 @2x2 +BN+ReLU", () => new Zoo.Probes.Conv512At2());
+                foreach (var (name, create) in StridedLayers) Compare(name, create);
                 return;
             }
             foreach (var (name, create) in Networks) Compare(name, create);
@@ -76,6 +77,22 @@ namespace CnnGen.Benchmarks
             ("5x5 convolutions, 32-128 ch", () => Initialized(new Wide5x5Net())),
             ("small MNIST CNN, 8-32 ch", () => Initialized(new SmallMnistNet())),
             ("encoder-decoder, s2 + transposed", () => Initialized(new EncoderDecoderNet())),
+        };
+
+        // The benchmark networks and the strided network's layers, for `-- zoo loop` and `-- zoo probes`.
+        private static readonly (string Name, Func<INetwork> Create)[] BenchmarkNetworks =
+        {
+            ("bench CIFAR", () => Initialized(new CifarNet())),
+            ("bench ResNet-8", () => Initialized(new ResNet8())),
+            ("bench MobileNetV2-style", () => Initialized(new MobileNetV2())),
+            ("bench strided", () => Initialized(new StridedNet())),
+        };
+
+        private static readonly (string Name, Func<INetwork> Create)[] StridedLayers =
+        {
+            ("strided stem 3x3 s2 3->32 @64x64 +BN+ReLU", () => Initialized(new Zoo.Probes.StridedStem())),
+            ("strided 3x3 s2 32->64 @32x32 +BN+ReLU", () => Initialized(new Zoo.Probes.StridedMiddle())),
+            ("strided 3x3 s2 64->128 @16x16 +BN+ReLU+GAP", () => Initialized(new Zoo.Probes.StridedLast())),
         };
 
         // `-- zoo sweep`: ZooSweep.cs, at batch 1 and at batch 64.
@@ -112,7 +129,7 @@ namespace CnnGen.Benchmarks
         /// </summary>
         public static void Loop(string only, double seconds, bool ort)
         {
-            var (name, create) = SweepNetworks.Concat(Sweep2Networks).Concat(Sweep2Probes).Concat(Networks).First(n => n.Name.Contains(only, StringComparison.Ordinal));
+            var (name, create) = SweepNetworks.Concat(Sweep2Networks).Concat(Sweep2Probes).Concat(Networks).Concat(BenchmarkNetworks).Concat(StridedLayers).First(n => n.Name.Contains(only, StringComparison.Ordinal));
             var network = create();
             var layout = network.Layout;
             var random = new CnnRandom(2);

@@ -203,4 +203,14 @@ namespace CnnGen.Benchmarks.Zoo.Probes
 
     [Network(16, 32, 32)] [Conv2d(32, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
     public partial class Conv3x3s2At32 { }
+
+    // The benchmark's strided network one layer at a time (session 11): its stem, its middle layer, its last with the pooling.
+    [Network(3, 64, 64)] [Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class StridedStem { }
+
+    [Network(32, 32, 32)] [Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class StridedMiddle { }
+
+    [Network(64, 16, 16)] [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [GlobalAvgPool]
+    public partial class StridedLast { }
 }

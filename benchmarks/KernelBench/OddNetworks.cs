@@ -26,4 +26,13 @@ namespace KernelBench.Networks
     /// <summary>The stem alone, without its pooling.</summary>
     [Network(3, 112, 112)] [Conv2d(32, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU]
     public partial class Stem7x7At112Alone { }
+
+    /// <summary>The zoo's MLP (ZooSweep.cs): 784 -> 512 -> 256 -> 10 with GELU, Linear layers only.</summary>
+    [Network(1, 28, 28)]
+    [Flatten] [Linear(512)] [GELU] [Linear(256)] [GELU] [Linear(10)]
+    public partial class MlpNet { }
+
+    /// <summary>VGG-11's and ResNet-18's widest layer on CIFAR: 512 -> 512 on 4x4, 9.4 MB of weights for 16 cells.</summary>
+    [Network(512, 4, 4)] [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Wide512At4 { }
 }

@@ -442,20 +442,46 @@ namespace KernelBench
 
         // "eval-cpu": evaluation's Forward per image in this thread's CPU time (robust to a loaded machine), best of 15 rounds:
         // batch 1 on a workspace for one, and batch 32 (one thread's half of batch 64) on a workspace for 32 [name part].
+        // "eval-loop NAME BATCH SECONDS": one of eval-cpu's networks evaluated over and over on one thread, for perf.
+        private static void EvaluationLoop(string only, int batch, double seconds)
+        {
+            var (name, create) = EvaluationNetworks.First(n => n.Name.Contains(only, StringComparison.Ordinal));
+            var network = create();
+            var workspace = network.CreateWorkspace(batch);
+            float[] images = Fill(batch * network.Layout.Input.Length, 7), outputs = new float[batch * network.Layout.Output.Length];
+            long start = ThreadNanoseconds(), calls = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed.TotalSeconds < seconds) { network.Forward(images, outputs, batch, workspace); calls++; }
+            Console.WriteLine($"{name} batch {batch}: {(ThreadNanoseconds() - start) / 1e3 / calls / batch:F2} us CPU per image");
+        }
+
         private static void EvaluationCpu(string? only)
         {
-            var networks = new (string Name, Func<CnnGen.INetwork> Create)[]
+            var networks = EvaluationNetworks;
+            foreach (var (name, create) in networks)
+            {
+                if (only is not null && !name.Contains(only, StringComparison.Ordinal)) continue;
+                EvaluationCpuOf(name, create);
+            }
+        }
+
+        private static readonly (string Name, Func<CnnGen.INetwork> Create)[] EvaluationNetworks =
+            new (string Name, Func<CnnGen.INetwork> Create)[]
             {
                 ("strided", () => { var n = new CnnGen.Benchmarks.StridedNet(); n.ResetParameters(1); return n; }),
                 ("ResNet-8", () => { var n = new CnnGen.Tests.Fixtures.ResNet8(); n.ResetParameters(1); return n; }),
+                ("MobileNetV2", () => { var n = new CnnGen.Tests.Fixtures.MobileNetV2(); n.ResetParameters(1); return n; }),
                 ("odd map 3x37x37", () => { var n = new Networks.OddMapNet(); n.ResetParameters(1); return n; }),
                 ("odd 12->20 s2 @37", () => { var n = new Networks.Odd20s2At37(); n.ResetParameters(1); return n; }),
                 ("stem 7x7 @112 + max pool", () => { var n = new Networks.Stem7x7At112(); n.ResetParameters(1); return n; }),
                 ("stem 7x7 @112 alone", () => { var n = new Networks.Stem7x7At112Alone(); n.ResetParameters(1); return n; }),
+                ("MLP 784-512-256-10", () => { var n = new Networks.MlpNet(); n.ResetParameters(1); return n; }),
+                ("3x3 512->512 @4x4", () => { var n = new Networks.Wide512At4(); n.ResetParameters(1); return n; }),
             };
-            foreach (var (name, create) in networks)
+
+        private static void EvaluationCpuOf(string name, Func<CnnGen.INetwork> create)
+        {
             {
-                if (only is not null && !name.Contains(only, StringComparison.Ordinal)) continue;
                 var network = create();
                 int inLength = network.Layout.Input.Length, outLength = network.Layout.Output.Length;
                 var one = network.CreateWorkspace(1);
@@ -1149,6 +1175,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-transform")
             {
                 StridedTransform();
+                return;
+            }
+            if (args.Length == 4 && args[0] == "eval-loop")
+            {
+                EvaluationLoop(args[1], int.Parse(args[2]), double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
                 return;
             }
             if (args.Length > 0 && args[0] == "eval-cpu")
