@@ -6,12 +6,14 @@ namespace CnnGen.Kernels
 {
     /// <summary>
     /// exp and the normal CDF in float, one algorithm for scalar, <see cref="Vector256"/> and <see cref="Vector512"/> with
-    /// the same operations in the same order (no fused multiply-add), so every path gives the same bits. Available on
-    /// .NET 8 (which has no <c>Vector256.Exp</c>).
+    /// the same operations in the same order, each multiply-add fused (one rounding: <c>MathF.FusedMultiplyAdd</c> on the
+    /// scalar path, the FMA instructions on the vector paths), so every path gives the same bits. Available on .NET 8
+    /// (which has no <c>Vector256.Exp</c>).
     /// </summary>
     /// <remarks>
     /// exp is Cephes' <c>expf</c>: n = floor(x·log2 e + ½), a two-constant reduction r = x − n·ln 2, a degree-5
-    /// polynomial, then the exponent bits; about 1 ulp. Inputs are clamped to [−87, 88.8]: above, the scale overflows to
+    /// polynomial, then the exponent bits; about 1 ulp. Fused, the polynomials and the reduction are half the instructions
+    /// they were unfused (exp 5.1 -> 3.x ns a vector of 16, session 11), and the reduction is no less accurate. Inputs are clamped to [−87, 88.8]: above, the scale overflows to
     /// +∞ as exp does; below, the result is 0 (exp(−87) ≈ 1.6e−38, so the absolute error is below 2e−38). NaN stays NaN.
     /// Φ(x) = ½·erfc(−x/√2) uses the Chebyshev fit of erfc in Numerical Recipes (erfcc, fractional error below 1.2e−7),
     /// which keeps its relative accuracy in the far left tail where 1 + erf(x) would cancel.
@@ -30,13 +32,14 @@ namespace CnnGen.Kernels
         {
             x = x < Low ? Low : x;
             x = x > High ? High : x;
-            float n = MathF.Floor(x * Log2E + 0.5f);
-            float r = x - n * C1;
-            r = r - n * C2;
+            float n = MathF.Floor(MathF.FusedMultiplyAdd(x, Log2E, 0.5f));
+            float r = MathF.FusedMultiplyAdd(n, -C1, x);
+            r = MathF.FusedMultiplyAdd(n, -C2, r);
             float z = r * r;
             float p = P0;
-            p = p * r + P1; p = p * r + P2; p = p * r + P3; p = p * r + P4; p = p * r + P5;
-            p = p * z + r + 1f;
+            p = MathF.FusedMultiplyAdd(p, r, P1); p = MathF.FusedMultiplyAdd(p, r, P2); p = MathF.FusedMultiplyAdd(p, r, P3);
+            p = MathF.FusedMultiplyAdd(p, r, P4); p = MathF.FusedMultiplyAdd(p, r, P5);
+            p = MathF.FusedMultiplyAdd(p, z, r) + 1f;
             // 2^n as 2^(n−1)·2 so that n = 128 (just below overflow) still has an exponent field.
             float scale = BitConverter.Int32BitsToSingle(((int)n + 126) << 23);
             return p * scale * 2f;
@@ -47,15 +50,15 @@ namespace CnnGen.Kernels
         {
             x = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(Low)), Vector256.Create(Low), x);
             x = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(High)), Vector256.Create(High), x);
-            var n = Vector256.Floor(x * Vector256.Create(Log2E) + Vector256.Create(0.5f));
-            var r = x - n * Vector256.Create(C1);
-            r = r - n * Vector256.Create(C2);
+            var n = Vector256.Floor(Fused.MultiplyAdd(x, Vector256.Create(Log2E), Vector256.Create(0.5f)));
+            var r = Fused.MultiplyAdd(n, Vector256.Create(-C1), x);
+            r = Fused.MultiplyAdd(n, Vector256.Create(-C2), r);
             var z = r * r;
             var p = Vector256.Create(P0);
-            p = p * r + Vector256.Create(P1); p = p * r + Vector256.Create(P2); p = p * r + Vector256.Create(P3);
-            p = p * r + Vector256.Create(P4); p = p * r + Vector256.Create(P5);
-            p = p * z + r + Vector256.Create(1f);
-            var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(126), 23).AsSingle();
+            p = Fused.MultiplyAdd(p, r, Vector256.Create(P1)); p = Fused.MultiplyAdd(p, r, Vector256.Create(P2)); p = Fused.MultiplyAdd(p, r, Vector256.Create(P3));
+            p = Fused.MultiplyAdd(p, r, Vector256.Create(P4)); p = Fused.MultiplyAdd(p, r, Vector256.Create(P5));
+            p = Fused.MultiplyAdd(p, z, r) + Vector256.Create(1f);
+            var scale = Vector256.ShiftLeft(Truncate(n) + Vector256.Create(126), 23).AsSingle();
             return p * scale * Vector256.Create(2f);
         }
 
@@ -64,16 +67,38 @@ namespace CnnGen.Kernels
         {
             x = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(Low)), Vector512.Create(Low), x);
             x = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(High)), Vector512.Create(High), x);
-            var n = Vector512.Floor(x * Vector512.Create(Log2E) + Vector512.Create(0.5f));
-            var r = x - n * Vector512.Create(C1);
-            r = r - n * Vector512.Create(C2);
+            var n = Vector512.Floor(Fused.MultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(0.5f)));
+            var r = Fused.MultiplyAdd(n, Vector512.Create(-C1), x);
+            r = Fused.MultiplyAdd(n, Vector512.Create(-C2), r);
             var z = r * r;
             var p = Vector512.Create(P0);
-            p = p * r + Vector512.Create(P1); p = p * r + Vector512.Create(P2); p = p * r + Vector512.Create(P3);
-            p = p * r + Vector512.Create(P4); p = p * r + Vector512.Create(P5);
-            p = p * z + r + Vector512.Create(1f);
-            var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(126), 23).AsSingle();
+            p = Fused.MultiplyAdd(p, r, Vector512.Create(P1)); p = Fused.MultiplyAdd(p, r, Vector512.Create(P2)); p = Fused.MultiplyAdd(p, r, Vector512.Create(P3));
+            p = Fused.MultiplyAdd(p, r, Vector512.Create(P4)); p = Fused.MultiplyAdd(p, r, Vector512.Create(P5));
+            p = Fused.MultiplyAdd(p, z, r) + Vector512.Create(1f);
+            var scale = Vector512.ShiftLeft(Truncate(n) + Vector512.Create(126), 23).AsSingle();
             return p * scale * Vector512.Create(2f);
+        }
+
+        // n is a whole number in [−126, 129] after the clamp, so the plain truncating conversion (one instruction) gives what
+        // the saturating one does (four: .NET 9 made ConvertToInt32 saturate out-of-range lanes).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> Truncate(Vector256<float> n)
+        {
+#if NET9_0_OR_GREATER
+            return Vector256.ConvertToInt32Native(n);
+#else
+            return Vector256.ConvertToInt32(n);
+#endif
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> Truncate(Vector512<float> n)
+        {
+#if NET9_0_OR_GREATER
+            return Vector512.ConvertToInt32Native(n);
+#else
+            return Vector512.ConvertToInt32(n);
+#endif
         }
 
         /// <summary>The standard normal CDF Φ(x) = ½·erfc(−x/√2).</summary>
@@ -83,7 +108,9 @@ namespace CnnGen.Kernels
             float z = MathF.Abs(x) * InverseSqrt2;
             float t = 1f / (1f + 0.5f * z);
             float q = E9;
-            q = q * t + E8; q = q * t + E7; q = q * t + E6; q = q * t + E5; q = q * t + E4; q = q * t + E3; q = q * t + E2; q = q * t + E1; q = q * t + E0;
+            q = MathF.FusedMultiplyAdd(q, t, E8); q = MathF.FusedMultiplyAdd(q, t, E7); q = MathF.FusedMultiplyAdd(q, t, E6);
+            q = MathF.FusedMultiplyAdd(q, t, E5); q = MathF.FusedMultiplyAdd(q, t, E4); q = MathF.FusedMultiplyAdd(q, t, E3);
+            q = MathF.FusedMultiplyAdd(q, t, E2); q = MathF.FusedMultiplyAdd(q, t, E1); q = MathF.FusedMultiplyAdd(q, t, E0);
             float half = 0.5f * t * Exp(q - z * z); // ½·erfc(|x|/√2)
             return x > 0f ? 1f - half : half;
         }
@@ -94,9 +121,9 @@ namespace CnnGen.Kernels
             var z = Vector256.Abs(x) * Vector256.Create(InverseSqrt2);
             var t = Vector256.Create(1f) / (Vector256.Create(1f) + Vector256.Create(0.5f) * z);
             var q = Vector256.Create(E9);
-            q = q * t + Vector256.Create(E8); q = q * t + Vector256.Create(E7); q = q * t + Vector256.Create(E6); q = q * t + Vector256.Create(E5);
-            q = q * t + Vector256.Create(E4); q = q * t + Vector256.Create(E3); q = q * t + Vector256.Create(E2); q = q * t + Vector256.Create(E1);
-            q = q * t + Vector256.Create(E0);
+            q = Fused.MultiplyAdd(q, t, Vector256.Create(E8)); q = Fused.MultiplyAdd(q, t, Vector256.Create(E7)); q = Fused.MultiplyAdd(q, t, Vector256.Create(E6));
+            q = Fused.MultiplyAdd(q, t, Vector256.Create(E5)); q = Fused.MultiplyAdd(q, t, Vector256.Create(E4)); q = Fused.MultiplyAdd(q, t, Vector256.Create(E3));
+            q = Fused.MultiplyAdd(q, t, Vector256.Create(E2)); q = Fused.MultiplyAdd(q, t, Vector256.Create(E1)); q = Fused.MultiplyAdd(q, t, Vector256.Create(E0));
             var half = Vector256.Create(0.5f) * t * Exp(q - z * z);
             return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256.Create(1f) - half, half);
         }
@@ -107,9 +134,9 @@ namespace CnnGen.Kernels
             var z = Vector512.Abs(x) * Vector512.Create(InverseSqrt2);
             var t = Vector512.Create(1f) / (Vector512.Create(1f) + Vector512.Create(0.5f) * z);
             var q = Vector512.Create(E9);
-            q = q * t + Vector512.Create(E8); q = q * t + Vector512.Create(E7); q = q * t + Vector512.Create(E6); q = q * t + Vector512.Create(E5);
-            q = q * t + Vector512.Create(E4); q = q * t + Vector512.Create(E3); q = q * t + Vector512.Create(E2); q = q * t + Vector512.Create(E1);
-            q = q * t + Vector512.Create(E0);
+            q = Fused.MultiplyAdd(q, t, Vector512.Create(E8)); q = Fused.MultiplyAdd(q, t, Vector512.Create(E7)); q = Fused.MultiplyAdd(q, t, Vector512.Create(E6));
+            q = Fused.MultiplyAdd(q, t, Vector512.Create(E5)); q = Fused.MultiplyAdd(q, t, Vector512.Create(E4)); q = Fused.MultiplyAdd(q, t, Vector512.Create(E3));
+            q = Fused.MultiplyAdd(q, t, Vector512.Create(E2)); q = Fused.MultiplyAdd(q, t, Vector512.Create(E1)); q = Fused.MultiplyAdd(q, t, Vector512.Create(E0));
             var half = Vector512.Create(0.5f) * t * Exp(q - z * z);
             return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512.Create(1f) - half, half);
         }
