@@ -35,4 +35,12 @@ namespace KernelBench.Networks
     /// <summary>VGG-11's and ResNet-18's widest layer on CIFAR: 512 -> 512 on 4x4, 9.4 MB of weights for 16 cells.</summary>
     [Network(512, 4, 4)] [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
     public partial class Wide512At4 { }
+
+    /// <summary>The zoo's dilated network (ZooSweep.cs): 3x3 convolutions with dilation 2 and 4 at full resolution, SiLU after each.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 3, Padding = 1)] [SiLU]
+    [Conv2d(32, 3, Padding = 2, Dilation = 2)] [SiLU]
+    [Conv2d(64, 3, Padding = 4, Dilation = 4)] [SiLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class DilatedSiluNet { }
 }

@@ -509,6 +509,7 @@ namespace KernelBench
                 ("stem 7x7 @112 alone", () => { var n = new Networks.Stem7x7At112Alone(); n.ResetParameters(1); return n; }),
                 ("MLP 784-512-256-10", () => { var n = new Networks.MlpNet(); n.ResetParameters(1); return n; }),
                 ("3x3 512->512 @4x4", () => { var n = new Networks.Wide512At4(); n.ResetParameters(1); return n; }),
+                ("dilated 2 and 4, SiLU", () => { var n = new Networks.DilatedSiluNet(); n.ResetParameters(1); return n; }),
             };
 
         private static void EvaluationCpuOf(string name, Func<CnnGen.INetwork> create)
