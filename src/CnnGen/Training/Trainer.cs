@@ -40,16 +40,16 @@ namespace CnnGen.Training
     /// </summary>
     /// <remarks>
     /// The step's tail (summing the threads' gradients, checking them, keeping the parameters and optimizer state to undo,
-    /// the optimizer's update, checking its result) runs on every thread, each over its own range of the parameter block, a
-    /// few thousand values at a time while they are in its L1, when the optimizer updates each parameter alone (SGD, Adam,
-    /// AdamW): the threads meet once, after their backward passes, and nothing of the step is left to one thread. Each
-    /// value is the sum of the same threads' gradients in the same order either way, so the floats do not depend on it.
-    /// </remarks>
-    /// <remarks>
+    /// the optimizer's update, checking its result) runs on every thread, each over its own range of the parameter block,
+    /// 1,024 values at a time while they are in its L1, when the optimizer updates each parameter alone (SGD, Adam, AdamW):
+    /// the threads meet once, after their backward passes, and nothing of the step is left to one thread. Each value is
+    /// the sum of the same threads' gradients in the same order either way, so the floats do not depend on it.
+    /// <para>
     /// Batch-norm in training mode normalizes with the statistics of the whole batch (PyTorch's semantics), on any number
     /// of threads: at each batch-norm the threads meet to combine their chunks' partial sums (in thread order, so every
     /// thread normalizes with the same mean and variance), and again in its backward pass (<see cref="BatchStatisticsTeam"/>).
     /// Running statistics and counters are updated once per step, from the whole batch.
+    /// </para>
     /// </remarks>
     public sealed class Trainer : IDisposable
     {
