@@ -18,9 +18,9 @@ if (args.Length > 0 && args[0] == "train-cpu")
     CnnGen.Benchmarks.TrainCpu.Run();
     return;
 }
-if (args.Length == 4 && args[0] == "train-loop")
+if (args.Length is 4 or 5 && args[0] == "train-loop")
 {
-    CnnGen.Benchmarks.TrainCpu.Loop(args[1], int.Parse(args[2]), double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    CnnGen.Benchmarks.TrainCpu.Loop(args[1], int.Parse(args[2]), double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), args.Length == 5 ? int.Parse(args[4]) : 64);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(CnnGen.Benchmarks.LeNet5Benchmarks).Assembly).Run(args);

@@ -14,15 +14,18 @@ namespace CnnGen.Benchmarks
     public static class TrainCpu
     {
         private const int Batch = 64;
+        // train-loop's batch: 64 unless a fifth argument says otherwise (one thread at 32 has two threads' chunk at 64).
+        private static int _loopBatch = Batch;
 
         /// <summary>
-        /// <c>-- train-loop NETWORK THREADS SECONDS</c>: train steps (batch 64) for a while on a quiet process, then images/s by
+        /// <c>-- train-loop NETWORK THREADS SECONDS [BATCH]</c>: train steps (batch 64, or BATCH) for a while on a quiet process, then images/s by
         /// the wall clock (best of rounds of 0.5 s). For a profiler (perf record with DOTNET_PerfMapEnabled=1) to attribute
         /// the step's time to layers and kernels; NETWORK is cifar, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem, mobilenet-v1, dilated, gray
         /// (against benchmarks/pytorch_zoo_train.py).
         /// </summary>
-        public static void Loop(string network, int threads, double seconds)
+        public static void Loop(string network, int threads, double seconds, int batch = Batch)
         {
+            _loopBatch = batch;
             switch (network)
             {
                 case "lenet": LoopOf<LeNet5>(threads, seconds); break;
@@ -43,7 +46,7 @@ namespace CnnGen.Benchmarks
 
         private static void LoopOf<TNetwork>(int threads, double seconds) where TNetwork : INetwork, new()
         {
-            var (trainer, input, labels) = Setup<TNetwork>(threads);
+            var (trainer, input, labels) = Setup<TNetwork>(threads, _loopBatch);
             using (trainer)
             {
                 for (int i = 0; i < 30; i++) trainer.TrainStep(input, labels);
@@ -63,29 +66,29 @@ namespace CnnGen.Benchmarks
                         trainer.TrainStep(input, labels);
                         steps++;
                     } while (round.Elapsed.TotalSeconds < 0.5);
-                    best = Math.Max(best, steps * Batch / round.Elapsed.TotalSeconds);
+                    best = Math.Max(best, steps * _loopBatch / round.Elapsed.TotalSeconds);
                     totalSteps += steps;
                     process.Refresh();
-                    bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpu).TotalSeconds / (steps * Batch));
+                    bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpu).TotalSeconds / (steps * _loopBatch));
                 }
                 // The whole process's allocations (every thread's, this loop's Process.Refresh calls included), per step.
                 double bytesPerStep = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / totalSteps;
                 // CPU time counts the threads' waits at the batch-norm meetings while they spin, not while they block.
-                Console.WriteLine($"{typeof(TNetwork).Name} train step, {threads} thread(s): {best:F0} images/s (best round, wall clock), {bestCpu * 1e6:F1} us CPU per image (best round), "
+                Console.WriteLine($"{typeof(TNetwork).Name} train step, batch {_loopBatch}, {threads} thread(s): {best:F0} images/s (best round, wall clock), {bestCpu * 1e6:F1} us CPU per image (best round), "
                     + $"{bytesPerStep:F1} B allocated per step by the process");
             }
         }
 
-        private static (Trainer Trainer, float[] Input, int[] Labels) Setup<TNetwork>(int threads) where TNetwork : INetwork, new()
+        private static (Trainer Trainer, float[] Input, int[] Labels) Setup<TNetwork>(int threads, int batch = Batch) where TNetwork : INetwork, new()
         {
             var network = new TNetwork();
             var layout = network.Layout;
             var random = new CnnRandom(1);
-            float[] input = new float[Batch * layout.Input.Length];
+            float[] input = new float[batch * layout.Input.Length];
             for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat();
-            int[] labels = new int[Batch];
-            for (int i = 0; i < Batch; i++) labels[i] = random.NextInt(layout.Output.Length);
-            return (new Trainer(network, new Sgd(layout.ParameterCount, 0.001f, momentum: 0.9f), Batch, threads), input, labels);
+            int[] labels = new int[batch];
+            for (int i = 0; i < batch; i++) labels[i] = random.NextInt(layout.Output.Length);
+            return (new Trainer(network, new Sgd(layout.ParameterCount, 0.001f, momentum: 0.9f), batch, threads), input, labels);
         }
 
         public static void Run()

@@ -476,7 +476,8 @@ namespace CnnGen.Tests
         private static bool Finishes(Task task) => ((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromMinutes(2));
 
         /// <summary>A network that throws from one chosen workspace's forward or backward, to fail one worker of a trainer.</summary>
-        private sealed class FailingNetwork : INetwork
+        /// <summary>A network whose chosen workspace fails in forward or backward (ParallelTailTrainingTests uses it too).</summary>
+        internal sealed class FailingNetwork : INetwork
         {
             public const string Message = "This worker fails on purpose.";
             private readonly INetwork _inner;

@@ -34,6 +34,10 @@ namespace CnnGen.Tests
         /// <summary>The value every parameter gradient gets in Backward.</summary>
         public float Gradient { get; set; } = 0.5f;
 
+        /// <summary>Parameters whose gradient is <see cref="GradientAtValue"/> instead (none when null).</summary>
+        public int[]? GradientAt { get; set; }
+        public float GradientAtValue { get; set; }
+
         /// <summary>When set, Forward signals <see cref="Entered"/> and waits for <see cref="Release"/> (at most 2 s).</summary>
         public bool Block { get; set; }
         public ManualResetEventSlim Entered { get; } = new(false);
@@ -68,6 +72,7 @@ namespace CnnGen.Tests
             try
             {
                 parameterGradients.Fill(Gradient);
+                foreach (int i in GradientAt ?? Array.Empty<int>()) parameterGradients[i] = GradientAtValue;
             }
             finally
             {

@@ -45,15 +45,38 @@ namespace CnnGen.Training
         {
             NetworkChecks.RequireLength(parameters.Length, ParameterCount, nameof(parameters));
             NetworkChecks.RequireLength(gradients.Length, ParameterCount, nameof(gradients));
-            StepCount++;
-            var mask = _mask;
+            CountStep();
+            UpdatePart(parameters, gradients, 0, _mask);
+        }
+
+        /// <summary>
+        /// Whether <see cref="Update"/> treats each parameter alone: its new value and state depend on its own value, gradient
+        /// and state only (and on the step and hyperparameters), never on other parameters, so the update of a run may be
+        /// split into any parts in any order, e.g. across threads, with the same result. False unless a subclass says so.
+        /// </summary>
+        protected internal virtual bool UpdatesEachParameterAlone => false;
+
+        /// <summary>The first half of <see cref="Step"/>: counts the step. <see cref="UpdatePart"/> then updates the parameters part by part.</summary>
+        internal void CountStep() => StepCount++;
+
+        /// <summary>
+        /// The step's update of parameters <paramref name="start"/> to <paramref name="start"/> + part length − 1 (the trainable
+        /// ones under <paramref name="mask"/>): <paramref name="parameters"/> and <paramref name="gradients"/> are that part of
+        /// the blocks. Over the whole block it is <see cref="Step"/>'s update; over parts only when <see cref="UpdatesEachParameterAlone"/>.
+        /// </summary>
+        internal void UpdatePart(Span<float> parameters, ReadOnlySpan<float> gradients, int start, ParameterMask? mask)
+        {
             if (mask is null)
             {
-                Update(parameters, gradients, 0, StepCount);
+                Update(parameters, gradients, start, StepCount);
                 return;
             }
+            int end = start + parameters.Length;
             foreach (var (offset, length) in mask.TrainableRanges)
-                Update(parameters.Slice(offset, length), gradients.Slice(offset, length), offset, StepCount);
+            {
+                int from = Math.Max(offset, start), to = Math.Min(offset + length, end);
+                if (from < to) Update(parameters.Slice(from - start, to - from), gradients.Slice(from - start, to - from), from, StepCount);
+            }
         }
 
         /// <summary>
@@ -162,6 +185,8 @@ namespace CnnGen.Training
         public float WeightDecay { get; }
         public bool Nesterov { get; }
 
+        protected internal override bool UpdatesEachParameterAlone => true;
+
         public override IReadOnlyList<KeyValuePair<string, float[]>> State => Momentum != 0
             ? new[] { new KeyValuePair<string, float[]>("momentum_buffer", _momentumBuffer) }
             : Array.Empty<KeyValuePair<string, float[]>>();
@@ -233,6 +258,8 @@ namespace CnnGen.Training
         public float Beta2 { get; }
         public float Eps { get; }
         public float WeightDecay { get; }
+
+        protected internal override bool UpdatesEachParameterAlone => true;
 
         /// <summary>Whether weight decay shrinks the parameters directly (AdamW) instead of joining the gradient.</summary>
         protected virtual bool DecoupledWeightDecay => false;

@@ -142,13 +142,23 @@ namespace CnnGen.Training
         public void ZeroFrozen(Span<float> gradients)
         {
             NetworkChecks.RequireLength(gradients.Length, Layout.ParameterCount, nameof(gradients));
-            int next = 0;
+            ZeroFrozen(gradients, 0);
+        }
+
+        /// <summary>
+        /// Writes 0 over the frozen parameters of a part of a gradient block: <paramref name="part"/> holds the gradients of
+        /// parameters <paramref name="start"/> on (a trainer's thread takes a range of the block).
+        /// </summary>
+        internal void ZeroFrozen(Span<float> part, int start)
+        {
+            int end = start + part.Length, next = start;
             foreach (var (offset, length) in _trainable)
             {
-                gradients.Slice(next, offset - next).Clear();
-                next = offset + length;
+                if (offset >= end) break;
+                if (offset > next) part.Slice(next - start, offset - next).Clear();
+                next = Math.Max(next, offset + length);
             }
-            gradients.Slice(next).Clear();
+            if (next < end) part.Slice(next - start).Clear();
         }
 
         private ParameterMask SetLayers(int[] layers, bool frozen)

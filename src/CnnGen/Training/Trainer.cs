@@ -39,10 +39,17 @@ namespace CnnGen.Training
     /// bit for bit. After the first step a step allocates nothing.
     /// </summary>
     /// <remarks>
+    /// The step's tail (summing the threads' gradients, checking them, keeping the parameters and optimizer state to undo,
+    /// the optimizer's update, checking its result) runs on every thread, each over its own range of the parameter block,
+    /// 1,024 values at a time while they are in its L1, when the optimizer updates each parameter alone (SGD, Adam, AdamW):
+    /// the threads meet once, after their backward passes, and nothing of the step is left to one thread. Each value is
+    /// the sum of the same threads' gradients in the same order either way, so the floats do not depend on it.
+    /// <para>
     /// Batch-norm in training mode normalizes with the statistics of the whole batch (PyTorch's semantics), on any number
     /// of threads: at each batch-norm the threads meet to combine their chunks' partial sums (in thread order, so every
     /// thread normalizes with the same mean and variance), and again in its backward pass (<see cref="BatchStatisticsTeam"/>).
     /// Running statistics and counters are updated once per step, from the whole batch.
+    /// </para>
     /// </remarks>
     public sealed class Trainer : IDisposable
     {
@@ -67,11 +74,24 @@ namespace CnnGen.Training
         private readonly float[][] _optimizerBackup;
         private int _busy;
 
+        // The tail on every thread (see remarks): thread t takes parameters [_tailStart[t], _tailStart[t + 1]) in chunks of
+        // TailChunk, and records what it found and how far it has backed up, each thread a cache line apart (Spaced).
+        private readonly bool _tailOnEveryThread;
+        private readonly int[] _tailStart;
+        private readonly int[] _firstBadGradient;
+        private readonly int[] _firstBadParameter;
+        private readonly int[] _firstBadState;
+        private readonly int[] _backedUpTo;
+        private const int TailChunk = 1024;
+        private const int Spaced = 16;
+        private MemoryHandle _parameters;
+        private ParameterMask? _stepMask;
+
         // The job the workers run, set before each Run (fields, not closures, so nothing is allocated).
         private Job _job;
         private int _batchSize;
-        private ReadOnlyMemoryHandle _images;
-        private ReadOnlyMemoryHandle _labels;
+        private MemoryHandle _images;
+        private MemoryHandle _labels;
 
         public Trainer(INetwork network, Optimizer optimizer, int batchCapacity, int threads = 0, ulong dropoutSeed = 0)
         {
@@ -129,6 +149,16 @@ namespace CnnGen.Training
                 _optimizerState[i] = state[i].Value;
                 _optimizerBackup[i] = new float[state[i].Value.Length];
             }
+            // Each thread's part of the tail: whole chunks of 64 values (whole vectors and cache lines), as even as they come.
+            int parameters = network.Layout.ParameterCount, blocks = (parameters + 63) / 64;
+            _tailStart = new int[Threads + 1];
+            for (int t = 0; t <= Threads; t++) _tailStart[t] = (int)Math.Min(parameters, (long)blocks * t / Threads * 64);
+            _tailOnEveryThread = optimizer.UpdatesEachParameterAlone;
+            foreach (var (_, value) in state) _tailOnEveryThread &= value.Length == parameters;
+            _firstBadGradient = new int[Threads * Spaced];
+            _firstBadParameter = new int[Threads * Spaced];
+            _firstBadState = new int[Threads * Spaced * Math.Max(1, state.Count)];
+            _backedUpTo = new int[Threads * Spaced];
             _pool = new WorkerPool(Threads, RunWorker);
         }
 
@@ -165,11 +195,22 @@ namespace CnnGen.Training
                 // Training-mode forward passes update batch-norm running statistics and counters: keep them to undo.
                 Network.Buffers.CopyTo(_bufferBackup);
                 Network.Counters.CopyTo(_counterBackup);
+                // Taken once (taking them counts as a change of the weights), for the threads' tails.
+                var parameters = Network.Parameters;
+                _stepMask = Optimizer.Mask;
+                for (int t = 0; t < Threads; t++) _backedUpTo[t * Spaced] = _tailStart[t];
+                if (_tailOnEveryThread)
+                {
+                    Optimizer.CountStep();
+                    optimizerTouched = true;
+                }
                 fixed (float* imagePointer = images)
                 fixed (int* labelPointer = labels)
+                fixed (float* parameterPointer = parameters)
                 {
-                    _images = new ReadOnlyMemoryHandle(imagePointer, images.Length);
-                    _labels = new ReadOnlyMemoryHandle(labelPointer, labels.Length);
+                    _images = new MemoryHandle(imagePointer, images.Length);
+                    _labels = new MemoryHandle(labelPointer, labels.Length);
+                    _parameters = new MemoryHandle(parameterPointer, parameters.Length);
                     _batchSize = batchSize;
                     _job = Job.Train;
                     // The threads with a non-empty chunk meet at each batch-norm.
@@ -182,34 +223,14 @@ namespace CnnGen.Training
                     {
                         _images = default;
                         _labels = default;
+                        _parameters = default;
                     }
                 }
 
-                // Reduce in thread order: deterministic for a given thread count.
-                double loss = 0;
-                for (int t = 0; t < Threads; t++) loss += _losses[t];
-                loss /= (double)batchSize * _pixels;
+                double loss = SummedLoss() / ((double)batchSize * _pixels);
                 if (!double.IsFinite(loss)) throw new TrainingDivergedException(Steps + 1, loss);
-                var summed = _summedGradients.AsSpan();
-                _gradients[0].CopyTo(summed);
-                // Vectorized, the same additions in the same order as a plain loop: bit for bit what it was.
-                for (int t = 1; t < Threads; t++) Kernels.Elementwise.Add(_gradients[t], summed);
-                // Frozen parameters (Optimizer.Mask) have no gradient, as in PyTorch: not reported, not checked, not used.
-                Optimizer.Mask?.ZeroFrozen(summed);
-                int bad = FirstNonFinite(summed);
-                if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the loss is {loss} but the gradient of parameter {bad} is {summed[bad]}");
-
-                Network.Parameters.CopyTo(_parameterBackup);
-                for (int i = 0; i < _optimizerState.Length; i++) _optimizerState[i].CopyTo(_optimizerBackup[i], 0);
-                optimizerTouched = true;
-                Optimizer.Step(Network.Parameters, summed);
-                bad = FirstNonFinite(Network.Parameters);
-                if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the update made parameter {bad} {Network.Parameters[bad]}");
-                for (int i = 0; i < _optimizerState.Length; i++)
-                {
-                    bad = FirstNonFinite(_optimizerState[i]);
-                    if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the update made optimizer state {Optimizer.State[i].Key}[{bad}] {_optimizerState[i][bad]}");
-                }
+                if (_tailOnEveryThread) ThrowIfTheTailFoundNonFinite(loss, parameters);
+                else SerialTail(loss, parameters, ref optimizerTouched);
                 Steps++;
                 committed = true;
                 return (float)loss;
@@ -222,12 +243,120 @@ namespace CnnGen.Training
                     _counterBackup.CopyTo(Network.Counters);
                     if (optimizerTouched)
                     {
-                        _parameterBackup.CopyTo(Network.Parameters);
-                        for (int i = 0; i < _optimizerState.Length; i++) _optimizerBackup[i].CopyTo(_optimizerState[i], 0);
+                        RestoreBackedUp(Network.Parameters);
                         Optimizer.ResetStepCount(optimizerStep);
                     }
                 }
                 Exit();
+            }
+        }
+
+        /// <summary>The threads' losses in thread order: deterministic for a given thread count (every thread sums them alike).</summary>
+        private double SummedLoss()
+        {
+            double loss = 0;
+            for (int t = 0; t < Threads; t++) loss += _losses[t];
+            return loss;
+        }
+
+        /// <summary>
+        /// Thread <paramref name="t"/>'s part of the step's tail, once every thread's gradients are in and the loss is finite:
+        /// for each chunk of its range, the summed gradient (frozen parameters' zeroed), the backup, the update, and the first
+        /// non-finite gradient, parameter and optimizer state value found. A non-finite value does not stop it: the step is
+        /// undone from the backups afterwards, and the report names the first of each kind, as the serial tail would.
+        /// </summary>
+        private unsafe void RunTail(int t)
+        {
+            int start = _tailStart[t], end = _tailStart[t + 1], states = _optimizerState.Length;
+            var parameters = new Span<float>(_parameters.Pointer, _parameters.Length);
+            var mask = _stepMask;
+            int badGradient = -1, badParameter = -1;
+            for (int i = 0; i < states; i++) _firstBadState[(t * states + i) * Spaced] = -1;
+            for (int at = start; at < end; at += TailChunk)
+            {
+                int length = Math.Min(TailChunk, end - at);
+                var summed = _summedGradients.AsSpan(at, length);
+                _gradients[0].AsSpan(at, length).CopyTo(summed);
+                // Vectorized, the same additions in the same order as a plain loop: bit for bit what it was.
+                for (int u = 1; u < Threads; u++) Kernels.Elementwise.Add(_gradients[u].AsSpan(at, length), summed);
+                // Frozen parameters (Optimizer.Mask) have no gradient, as in PyTorch: not reported, not checked, not used.
+                mask?.ZeroFrozen(summed, at);
+                if (badGradient < 0 && FirstNonFinite(summed) is int gradient and >= 0) badGradient = at + gradient;
+
+                var part = parameters.Slice(at, length);
+                part.CopyTo(_parameterBackup.AsSpan(at, length));
+                for (int i = 0; i < states; i++) _optimizerState[i].AsSpan(at, length).CopyTo(_optimizerBackup[i].AsSpan(at, length));
+                _backedUpTo[t * Spaced] = at + length;
+                Optimizer.UpdatePart(part, summed, at, mask);
+                if (badParameter < 0 && FirstNonFinite(part) is int parameter and >= 0) badParameter = at + parameter;
+                for (int i = 0; i < states; i++)
+                {
+                    ref int bad = ref _firstBadState[(t * states + i) * Spaced];
+                    if (bad < 0 && FirstNonFinite(_optimizerState[i].AsSpan(at, length)) is int value and >= 0) bad = at + value;
+                }
+            }
+            _firstBadGradient[t * Spaced] = badGradient;
+            _firstBadParameter[t * Spaced] = badParameter;
+        }
+
+        /// <summary>After the threads' tails: the first non-finite gradient, else parameter, else state value (as the serial tail checks them).</summary>
+        private void ThrowIfTheTailFoundNonFinite(double loss, Span<float> parameters)
+        {
+            int states = _optimizerState.Length;
+            for (int t = 0; t < Threads; t++)
+            {
+                int bad = _firstBadGradient[t * Spaced];
+                if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the loss is {loss} but the gradient of parameter {bad} is {_summedGradients[bad]}");
+            }
+            for (int t = 0; t < Threads; t++)
+            {
+                int bad = _firstBadParameter[t * Spaced];
+                if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the update made parameter {bad} {parameters[bad]}");
+            }
+            for (int i = 0; i < states; i++)
+                for (int t = 0; t < Threads; t++)
+                {
+                    int bad = _firstBadState[(t * states + i) * Spaced];
+                    if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the update made optimizer state {Optimizer.State[i].Key}[{bad}] {_optimizerState[i][bad]}");
+                }
+        }
+
+        /// <summary>
+        /// The tail on the calling thread, for an optimizer whose update may depend on other parameters: the summed gradient
+        /// checked before anything changes, then the backup, the whole step and its checks.
+        /// </summary>
+        private void SerialTail(double loss, Span<float> parameters, ref bool optimizerTouched)
+        {
+            var summed = _summedGradients.AsSpan();
+            _gradients[0].CopyTo(summed);
+            for (int t = 1; t < Threads; t++) Kernels.Elementwise.Add(_gradients[t], summed);
+            _stepMask?.ZeroFrozen(summed);
+            int bad = FirstNonFinite(summed);
+            if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the loss is {loss} but the gradient of parameter {bad} is {summed[bad]}");
+
+            parameters.CopyTo(_parameterBackup);
+            for (int i = 0; i < _optimizerState.Length; i++) _optimizerState[i].CopyTo(_optimizerBackup[i], 0);
+            // The whole block is backed up: the undo restores all of it.
+            for (int t = 0; t < Threads; t++) _backedUpTo[t * Spaced] = _tailStart[t + 1];
+            optimizerTouched = true;
+            Optimizer.Step(parameters, summed);
+            bad = FirstNonFinite(parameters);
+            if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the update made parameter {bad} {parameters[bad]}");
+            for (int i = 0; i < _optimizerState.Length; i++)
+            {
+                bad = FirstNonFinite(_optimizerState[i]);
+                if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the update made optimizer state {Optimizer.State[i].Key}[{bad}] {_optimizerState[i][bad]}");
+            }
+        }
+
+        /// <summary>Undoes a step: puts back the parameters and optimizer state of every range backed up during it (nothing else was written).</summary>
+        private void RestoreBackedUp(Span<float> parameters)
+        {
+            for (int t = 0; t < Threads; t++)
+            {
+                int start = _tailStart[t], length = _backedUpTo[t * Spaced] - start;
+                _parameterBackup.AsSpan(start, length).CopyTo(parameters.Slice(start, length));
+                for (int i = 0; i < _optimizerState.Length; i++) _optimizerBackup[i].AsSpan(start, length).CopyTo(_optimizerState[i].AsSpan(start, length));
             }
         }
 
@@ -292,8 +421,8 @@ namespace CnnGen.Training
                 fixed (float* imagePointer = batchImages)
                 fixed (int* labelPointer = batchLabels)
                 {
-                    _images = new ReadOnlyMemoryHandle(imagePointer, batchImages.Length);
-                    _labels = new ReadOnlyMemoryHandle(labelPointer, batchLabels.Length);
+                    _images = new MemoryHandle(imagePointer, batchImages.Length);
+                    _labels = new MemoryHandle(labelPointer, batchLabels.Length);
                     _batchSize = count;
                     _job = Job.Evaluate;
                     try
@@ -385,43 +514,54 @@ namespace CnnGen.Training
             _losses[t] = 0;
             _correct[t] = 0;
             var gradients = _gradients[t];
-            if (_job == Job.Train) Array.Clear(gradients);
+            bool training = _job == Job.Train;
+            if (training)
+            {
+                Array.Clear(gradients);
+                // A thread without samples (a batch smaller than the threads) still takes its part of the tail.
+                if (count > 0 && !TrainChunk(t, start, count, gradients)) return;
+                if (_tailOnEveryThread && _pool.Meet() && double.IsFinite(SummedLoss())) RunTail(t);
+                return;
+            }
             if (count == 0) return;
 
             int inputLength = Network.Layout.Input.Length;
             var images = new ReadOnlySpan<float>(_images.Pointer, _images.Length).Slice(start * inputLength, count * inputLength);
             var labels = new ReadOnlySpan<int>((int*)_labels.Pointer, _labels.Length).Slice(start * _pixels, count * _pixels);
             var logits = _logits[t].AsSpan(0, count * _classes * _pixels);
-            var workspace = _workspaces[t];
-            bool training = _job == Job.Train;
+            Network.Forward(images, logits, count, _workspaces[t], false);
+            _correct[t] = CountCorrect(logits, labels, count);
+            _losses[t] = Loss(logits, labels, 0f);
+        }
 
-            if (training)
+        /// <summary>Forward, loss and backward of thread <paramref name="t"/>'s chunk; false when another thread failed and released it from a batch-norm meeting.</summary>
+        private unsafe bool TrainChunk(int t, int start, int count, float[] gradients)
+        {
+            int inputLength = Network.Layout.Input.Length;
+            var images = new ReadOnlySpan<float>(_images.Pointer, _images.Length).Slice(start * inputLength, count * inputLength);
+            var labels = new ReadOnlySpan<int>((int*)_labels.Pointer, _labels.Length).Slice(start * _pixels, count * _pixels);
+            var logits = _logits[t].AsSpan(0, count * _classes * _pixels);
+            var workspace = _workspaces[t];
+            try
             {
-                try
-                {
-                    // Frozen layers (the optimizer's mask): backward skips them, frozen batch-norm may stay in evaluation mode.
-                    workspace.ApplyMask(Optimizer.Mask);
-                    Network.Forward(images, logits, count, workspace, true);
-                    // d(mean loss)/d logits: the whole batch's size divides, whatever this chunk's size.
-                    _losses[t] = Loss(logits, labels, 1f / ((float)_batchSize * _pixels));
-                    Network.Backward(logits, gradients, workspace);
-                }
-                catch (BatchStatisticsTeamAbortedException)
-                {
-                    // Another worker failed and released this one from a wait for its batch-norm sums; its exception is the one reported.
-                }
-                catch
-                {
-                    // Release the threads waiting for this one's batch-norm sums.
-                    _batchStatisticsTeam?.Abort();
-                    throw;
-                }
+                // Frozen layers (the optimizer's mask): backward skips them, frozen batch-norm may stay in evaluation mode.
+                workspace.ApplyMask(_stepMask);
+                Network.Forward(images, logits, count, workspace, true);
+                // d(mean loss)/d logits: the whole batch's size divides, whatever this chunk's size.
+                _losses[t] = Loss(logits, labels, 1f / ((float)_batchSize * _pixels));
+                Network.Backward(logits, gradients, workspace);
+                return true;
             }
-            else
+            catch (BatchStatisticsTeamAbortedException)
             {
-                Network.Forward(images, logits, count, workspace, false);
-                _correct[t] = CountCorrect(logits, labels, count);
-                _losses[t] = Loss(logits, labels, 0f);
+                // Another worker failed and released this one from a wait for its batch-norm sums; its exception is the one reported.
+                return false;
+            }
+            catch
+            {
+                // Release the threads waiting for this one's batch-norm sums.
+                _batchStatisticsTeam?.Abort();
+                throw;
             }
         }
 
@@ -461,9 +601,9 @@ namespace CnnGen.Training
         private enum Job { Train, Evaluate }
 
         /// <summary>A pinned span handed to the workers for the duration of one run.</summary>
-        private readonly unsafe struct ReadOnlyMemoryHandle
+        private readonly unsafe struct MemoryHandle
         {
-            public ReadOnlyMemoryHandle(void* pointer, int length)
+            public MemoryHandle(void* pointer, int length)
             {
                 Pointer = pointer;
                 Length = length;

@@ -17,6 +17,14 @@ namespace CnnGen.Training
         private readonly Exception?[] _errors;
         private volatile bool _stopping;
 
+        // The one meeting of a run (Meet): workers arrived so far, and the event the last arrival (or a failing worker) sets
+        // for those that stopped spinning. A failed worker never arrives, so it releases the others instead.
+        private int _arrived;
+        private volatile bool _failed;
+        private readonly ManualResetEventSlim _met = Prepared(spinCount: 1);
+        // Iterations of SpinWait (spinning, then yielding) before a worker waiting at the meeting blocks.
+        private const int SpinsBeforeBlocking = 100;
+
         /// <param name="workers">Threads in all, the caller included.</param>
         /// <param name="work">Called with the worker index, once per worker per <see cref="Run"/>.</param>
         public WorkerPool(int workers, Action<int> work)
@@ -42,9 +50,9 @@ namespace CnnGen.Training
         }
 
         /// <summary>An event whose lock and kernel handle exist already, so no later wait allocates them.</summary>
-        private static ManualResetEventSlim Prepared()
+        private static ManualResetEventSlim Prepared(int spinCount = 200)
         {
-            var signal = new ManualResetEventSlim(false, spinCount: 200);
+            var signal = new ManualResetEventSlim(false, spinCount);
             _ = signal.WaitHandle;
             signal.Wait(1);
             return signal;
@@ -55,6 +63,9 @@ namespace CnnGen.Training
         /// <summary>Runs the work on every worker and returns when all are done; rethrows the first worker's exception.</summary>
         public void Run()
         {
+            _arrived = 0;
+            _failed = false;
+            _met.Reset();
             for (int i = 1; i < Workers; i++)
             {
                 _done[i].Reset();
@@ -69,6 +80,28 @@ namespace CnnGen.Training
                 Array.Clear(_errors);
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
             }
+        }
+
+        /// <summary>
+        /// Waits until every worker of this run has called it (at most once each per run); false when a worker failed instead,
+        /// and the caller should stop. A worker that waits spins briefly, then yields, then blocks (a partner descheduled
+        /// by other processes does not cost this core). The arrivals are full fences: what each worker wrote before it is
+        /// visible to all after it.
+        /// </summary>
+        public bool Meet()
+        {
+            if (Interlocked.Increment(ref _arrived) == Workers)
+            {
+                _met.Set();
+                return !_failed;
+            }
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref _arrived) < Workers && !_failed)
+            {
+                if (spinner.Count < SpinsBeforeBlocking) spinner.SpinOnce(sleep1Threshold: -1);
+                else _met.Wait();
+            }
+            return !_failed;
         }
 
         private void Loop(int index)
@@ -92,6 +125,9 @@ namespace CnnGen.Training
             catch (Exception error)
             {
                 _errors[index] = error;
+                // Release those waiting at the meeting this worker will not reach.
+                _failed = true;
+                _met.Set();
             }
         }
 
@@ -106,6 +142,7 @@ namespace CnnGen.Training
                 _start[i].Dispose();
                 _done[i].Dispose();
             }
+            _met.Dispose();
         }
     }
 }
