@@ -543,6 +543,10 @@ namespace KernelBench
                 ("odd 12->20 s2 @37", () => { var n = new Networks.Odd20s2At37(); n.ResetParameters(1); return n; }),
                 ("stem 7x7 @112 + max pool", () => { var n = new Networks.Stem7x7At112(); n.ResetParameters(1); return n; }),
                 ("stem 7x7 @112 alone", () => { var n = new Networks.Stem7x7At112Alone(); n.ResetParameters(1); return n; }),
+                ("bottlenecks 256x14x14", () => { var n = new Networks.Bottleneck14Net(); n.ResetParameters(1); return n; }),
+                ("ResNeXt down block 64x32x32", () => { var n = new Networks.ResNeXtDownBlock(); n.ResetParameters(1); return n; }),
+                ("shortcut 1x1 s2 256->512 @14", () => { var n = new Networks.Shortcut256To512At14(); n.ResetParameters(1); return n; }),
+                ("shortcut 1x1 s2 40->72 @38", () => { var n = new Networks.Shortcut40To72At38(); n.ResetParameters(1); return n; }),
             };
             foreach (var (name, create) in networks)
             {
@@ -668,14 +672,21 @@ namespace KernelBench
         // the path StridedConvolution picks per sample, against the group's tiles as one GEMM per position with the 4x4 tile
         // and with the 2x2 tile (StridedWinogradConvolution.ForwardSamples); µs per sample, best of interleaved rounds. The
         // group is as many samples as give the 4x4 tile 16 GEMM rows (or the rows given). The basis of StridedConvolution.GroupTileFor.
-        private static void StridedSamples(int rows)
+        // "strided-samples bottleneck": the bottlenecks' shapes and the odd output sides only (the last 15).
+        private static void StridedSamples(int rows, bool only = false)
         {
             var shapes = new (int C, int H, int OC)[]
             {
                 (16, 16, 32), (24, 16, 48), (32, 16, 64), (48, 16, 96), (64, 16, 128), (128, 16, 256), (256, 16, 256),
                 (16, 8, 32), (32, 8, 64), (64, 8, 128), (128, 8, 256), (256, 8, 512), (32, 12, 64), (96, 12, 192),
                 (64, 4, 128), (256, 4, 512), (32, 32, 64), (64, 32, 128),
+                // ResNet-50-style bottlenecks' stride-2 3x3 (session 11): 28 -> 14 and 14 -> 7, outputs no 4x4 tiles cover.
+                (64, 14, 64), (128, 14, 128), (256, 14, 256), (64, 28, 64), (128, 28, 128), (256, 28, 256),
+                // Odd output sides (7x7, 5x5), which neither tile covers exactly.
+                (32, 14, 64), (96, 14, 96), (64, 14, 128), (128, 14, 256), (128, 13, 128), (64, 10, 64), (128, 10, 128),
+                (256, 10, 256), (64, 9, 64),
             };
+            if (only) shapes = shapes[^15..];
             Console.WriteLine($"{"3x3 s2 p1 + ReLU (in -> out)",-32} {"group",5} {"per sample",11} {"path",7} {"4x4 group",10} {"2x2 group",10} {"4x4 x",6} {"2x2 x",6} {"picked",7}");
             foreach (var s in shapes)
             {
@@ -1254,7 +1265,7 @@ namespace KernelBench
             }
             if (args.Length > 0 && args[0] == "strided-samples")
             {
-                StridedSamples(args.Length > 1 ? int.Parse(args[1]) : 16);
+                StridedSamples(args.Length > 1 && args[1] != "bottleneck" ? int.Parse(args[1]) : 16, only: args[^1] == "bottleneck");
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-steps")
