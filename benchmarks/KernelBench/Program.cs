@@ -307,6 +307,36 @@ namespace KernelBench
             }
         }
 
+        // "pointwise-lanes": 1x1 stride-1 layers on small planes (7x7, 14x14 and others), PointwiseConvolution (the cells in the
+        // lanes, as the generated code runs them) against StridedConvolution's channel-lanes tiles at stride 1 (the output
+        // channels in the lanes, rows of up to 8 cells x 2 blocks, weights packed once), interleaved. A measurement for
+        // PointwiseConvolution's owner: no layer runs the second.
+        private static void ComparePointwiseLanes()
+        {
+            var shapes = new (int C, int H, int OC)[]
+            {
+                (256, 14, 64), (64, 14, 256), (256, 14, 128), (128, 7, 512), (512, 7, 128), (128, 14, 128), (256, 14, 256),
+                (512, 7, 512), (96, 14, 576), (160, 7, 960), (64, 28, 256), (128, 28, 128), (64, 16, 128), (128, 8, 256),
+                (256, 10, 256), (64, 56, 64),
+            };
+            Console.WriteLine($"{"1x1 in x H x W -> out",-24} {"pointwise us",13} {"GFLOP/s",8} {"lanes us",9} {"GFLOP/s",8} {"lanes x",8}");
+            var v512 = DirectConvolution.KernelPath.Vector512;
+            foreach (var s in shapes)
+            {
+                int plane = s.H * s.H;
+                float[] x = Fill(s.C * plane, 4), w = Fill(s.OC * s.C, 5), bias = Fill(s.OC, 6), y = new float[s.OC * plane];
+                float[] packed = new float[(s.OC + 15) / 16 * 16 * s.C];
+                StridedConvolution.PackPointwiseLanes(w, s.C, s.OC, packed);
+                float[] scratch = new float[StridedConvolution.PointwiseLanesScratch(s.C, s.H, s.H, s.OC)];
+                var t = InterleavedAll(
+                    () => PointwiseConvolution.ForwardOn(x, s.C, plane, w, bias, s.OC, y, v512, 0f),
+                    () => StridedConvolution.ForwardPointwiseLanes(x, s.C, s.H, s.H, packed, bias, s.OC, y, scratch, relu: true));
+                double flops = 2.0 * s.OC * plane * s.C;
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}";
+                Console.WriteLine($"{name,-24} {t[0] * 1e6,13:F2} {flops / t[0] / 1e9,8:F1} {t[1] * 1e6,9:F2} {flops / t[1] / 1e9,8:F1} {t[0] / t[1],7:F2}x");
+            }
+        }
+
         // "strided-phases": stride-2 layers with more than 8 input channels and rows of 16+ output cells, the output cells in
         // the lanes (ForwardPhases512) against the channel-lanes kernel, interleaved; the basis of StridedConvolution.UsePhases
         // beyond stems.
@@ -1276,6 +1306,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-winograd")
             {
                 CompareStridedWinograd(args.Length == 4 ? new[] { (int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])) } : null);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "pointwise-lanes")
+            {
+                ComparePointwiseLanes();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-pointwise")

@@ -326,6 +326,23 @@ namespace CnnGen.Kernels
             ForwardPhases512(x, weight, bias, outChannels, y, scratch, relu, g);
         }
 
+        // The channel-lanes kernel on a 1x1 stride-1 layer without padding, on weights packed by PackPointwiseLanes: for
+        // KernelBench's comparison with PointwiseConvolution on small planes (no layer runs it).
+        internal static void ForwardPointwiseLanes(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> packed,
+            ReadOnlySpan<float> bias, int outChannels, Span<float> y, Span<float> scratch, bool relu)
+        {
+            var g = new Geometry(inChannels, height, width, 1, 1, 0);
+            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException();
+            Require(scratch.Length >= LanesScratch(g, outChannels), nameof(scratch), LanesScratch(g, outChannels));
+            ForwardLanes512(x, packed, bias, outChannels, y, scratch, relu, g, weightsPacked: true);
+        }
+
+        internal static void PackPointwiseLanes(ReadOnlySpan<float> weight, int inChannels, int outChannels, Span<float> packed) =>
+            PackLanes(weight, outChannels, inChannels, packed);
+
+        internal static int PointwiseLanesScratch(int inChannels, int height, int width, int outChannels) =>
+            LanesScratch(new Geometry(inChannels, height, width, 1, 1, 0), outChannels);
+
         private static void Require(bool ok, string name, int expected)
         {
             if (!ok) throw new ArgumentException("Expected at least " + expected + " floats.", name);
@@ -457,6 +474,7 @@ namespace CnnGen.Kernels
         {
             switch (g.Stride)
             {
+                case 1: Tile<TBlocks, C1>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break; // KernelBench pointwise-lanes only
                 case 2: Tile<TBlocks, C2>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
                 case 3: Tile<TBlocks, C3>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
                 default: Tile<TBlocks, C4>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
