@@ -308,6 +308,35 @@ namespace CnnGen.Benchmarks.Zoo.Sweep2.Probes
     [Network(64, 32, 32)]
     [Residual] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 1, Bias = false)] [BatchNorm] [End] [ReLU]
     public partial class PointwisePairResidualAt32 { }
+
+    // Session 11 (branch bottleneck): the strided layers of ResNet-50-style bottlenecks, 3x3 stride 2 at 28->14 and 14->7
+    // with 64-256 channels, and 1x1 stride-2 shortcuts.
+    [Network(128, 14, 14)] [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Strided128At14 { }
+
+    [Network(256, 14, 14)] [Conv2d(256, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Strided256At14 { }
+
+    [Network(64, 14, 14)] [Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Strided64At14 { }
+
+    [Network(64, 28, 28)] [Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Strided64At28 { }
+
+    [Network(128, 28, 28)] [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Strided128At28 { }
+
+    [Network(256, 28, 28)] [Conv2d(256, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Strided256At28 { }
+
+    [Network(256, 14, 14)] [Conv2d(512, 1, Stride = 2, Bias = false)] [BatchNorm]
+    public partial class Pointwise256To512s2At14 { }
+
+    [Network(128, 28, 28)] [Conv2d(256, 1, Stride = 2, Bias = false)] [BatchNorm]
+    public partial class Pointwise128To256s2At28 { }
+
+    [Network(40, 38, 38)] [Conv2d(72, 1, Stride = 2, Bias = false)] [BatchNorm]
+    public partial class Pointwise40To72s2At38 { }
 }
 
 namespace CnnGen.Benchmarks
@@ -338,6 +367,15 @@ namespace CnnGen.Benchmarks
             ("probe 1x1 128->128 @16 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise128To128At16())),
             ("probe 1x1 s2 64->128 @32 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise64To128s2At32())),
             ("probe 1x1 pair residual 64 @32", () => Initialized(new Zoo.Sweep2.Probes.PointwisePairResidualAt32())),
+            ("probe 3x3 s2 128 @14 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Strided128At14())),
+            ("probe 3x3 s2 256 @14 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Strided256At14())),
+            ("probe 3x3 s2 64 @14 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Strided64At14())),
+            ("probe 3x3 s2 64 @28 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Strided64At28())),
+            ("probe 3x3 s2 128 @28 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Strided128At28())),
+            ("probe 3x3 s2 256 @28 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Strided256At28())),
+            ("probe 1x1 s2 256->512 @14 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise256To512s2At14())),
+            ("probe 1x1 s2 128->256 @28 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise128To256s2At28())),
+            ("probe 1x1 s2 40->72 @38 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise40To72s2At38())),
         };
     }
 }

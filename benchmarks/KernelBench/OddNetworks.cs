@@ -43,4 +43,39 @@ namespace KernelBench.Networks
     [Conv2d(64, 3, Padding = 4, Dilation = 4)] [SiLU]
     [GlobalAvgPool] [Flatten] [Linear(10)]
     public partial class DilatedSiluNet { }
+
+    /// <summary>The zoo's ResNet-50-style bottlenecks (ZooSweep2.cs Bottleneck14Net): 1x1 reduce, 3x3 (stride 2 in the second), 1x1 expand, a 1x1 stride-2 shortcut.</summary>
+    [Network(256, 14, 14)]
+    [Residual]
+        [Conv2d(64, 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(256, 1, Bias = false)] [BatchNorm]
+    [End] [ReLU]
+    [Residual]
+        [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(512, 1, Bias = false)] [BatchNorm]
+    [Shortcut]
+        [Conv2d(512, 1, Stride = 2, Bias = false)] [BatchNorm]
+    [End] [ReLU]
+    [GlobalAvgPool] [Conv2d(128, 1)] [ReLU] [Flatten] [Linear(10)]
+    public partial class Bottleneck14Net { }
+
+    /// <summary>ResNeXt-style's downsampling block (ZooSweep2.cs ResNeXtNet's second): grouped 3x3 stride 2 (8 groups of 16) and a 1x1 stride-2 shortcut.</summary>
+    [Network(64, 32, 32)]
+    [Residual]
+        [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(128, 3, Stride = 2, Padding = 1, Groups = 8, Bias = false)] [BatchNorm] [ReLU]
+        [Conv2d(128, 1, Bias = false)] [BatchNorm]
+    [Shortcut]
+        [Conv2d(128, 1, Stride = 2, Bias = false)] [BatchNorm]
+    [End] [ReLU]
+    public partial class ResNeXtDownBlock { }
+
+    /// <summary>1x1 stride-2 shortcuts alone: output channels in whole vectors at 14x14 -> 7x7, and 72 at 38x38 -> 19x19.</summary>
+    [Network(256, 14, 14)] [Conv2d(512, 1, Stride = 2, Bias = false)] [BatchNorm]
+    public partial class Shortcut256To512At14 { }
+
+    [Network(40, 38, 38)] [Conv2d(72, 1, Stride = 2, Bias = false)] [BatchNorm]
+    public partial class Shortcut40To72At38 { }
 }

@@ -123,6 +123,32 @@ namespace KernelBench
             return InterleavedOn(a, b, Stopwatch.GetTimestamp, Stopwatch.Frequency);
         }
 
+        // Seconds per call of each action, the best of 40 rounds of batches (~5 ms each) taken in turn, as Interleaved.
+        private static double[] InterleavedAll(params Action[] actions)
+        {
+            foreach (var action in actions) WarmUp(action);
+            for (int i = 0; i < 100; i++) foreach (var action in actions) action();
+            int calls = 1;
+            while (true)
+            {
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < calls; i++) actions[0]();
+                if ((Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency > 0.005) break;
+                calls *= 2;
+            }
+            var best = Enumerable.Repeat(double.MaxValue, actions.Length).ToArray();
+            for (int round = 0; round < 40; round++)
+            {
+                for (int a = 0; a < actions.Length; a++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    for (int i = 0; i < calls; i++) actions[a]();
+                    best[a] = Math.Min(best[a], (Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency / calls);
+                }
+            }
+            return best;
+        }
+
         // Seconds per call of a and of b on the given clock, the best of 40 rounds of alternating batches (~5 ms each).
         private static (double A, double B) InterleavedOn(Action a, Action b, Func<long> clock, double ticksPerSecond)
         {
@@ -213,6 +239,101 @@ namespace KernelBench
                 double flops = 2.0 * s.OC * oh * ow * s.C * s.K * s.K;
                 string name = $"{s.C}x{s.H}x{s.W} -> {s.OC}, {s.K} {s.S} {s.P}";
                 Console.WriteLine($"{name,-30} {gemm * 1e6,9:F2} {flops / gemm / 1e9,8:F1} {lanes * 1e6,9:F2} {flops / lanes / 1e9,8:F1} {gemm / lanes,8:F2}x");
+            }
+        }
+
+        // "strided-pointwise": 1x1 layers without padding at stride 2 (and 3). Vector512: the channel-lanes kernel as it ran
+        // before (copying the whole input first), the same kernel reading x in place, and the input subsampled into a plane
+        // then PointwiseConvolution; Vector256: im2col + GEMM against the subsampling route. Interleaved, weights prepared
+        // once for each; the basis of StridedConvolution.UsePointwise. Channels 16-1024, input maps 7-56.
+        private static void CompareStridedPointwise()
+        {
+            var shapes = new (int C, int H, int OC, int S)[]
+            {
+                (64, 56, 128, 2), (64, 56, 64, 2), (256, 56, 512, 2), (64, 32, 128, 2), (128, 28, 256, 2), (512, 28, 1024, 2),
+                (96, 28, 192, 2), (128, 16, 256, 2), (128, 16, 128, 2), (256, 14, 512, 2), (1024, 14, 2048, 2), (96, 14, 160, 2),
+                (512, 14, 1024, 2), (64, 14, 128, 2), (256, 8, 512, 2), (512, 7, 1024, 2), (20, 37, 40, 2), (16, 32, 32, 2),
+                (40, 19, 72, 2), (64, 33, 100, 2), (128, 24, 256, 3), (64, 8, 128, 2), (128, 10, 256, 2), (256, 6, 256, 2),
+                (160, 9, 320, 2), (64, 28, 24, 2), (128, 14, 200, 2), (32, 56, 48, 2), (256, 14, 256, 2), (96, 20, 192, 2),
+            };
+            Console.WriteLine($"Vector512: {"in x H x W -> out, s",-24} {"copy us",9} {"in place",9} {"1x1 us",9} {"GFLOP/s",8} {"1x1/copy",9} {"1x1/in place",13}");
+            var v512 = DirectConvolution.KernelPath.Vector512;
+            foreach (var s in shapes)
+            {
+                int o = (s.H - 1) / s.S + 1;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 1, s.S, 0)];
+                float[] lanes = Prepared(false, v512), pointwise = Prepared(true, v512);
+                var t = InterleavedAll(
+                    () => Run(false, false, lanes, v512),
+                    () => Run(false, true, lanes, v512),
+                    () => Run(true, true, pointwise, v512));
+                double flops = 2.0 * s.OC * o * o * s.C;
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}, s{s.S}";
+                Console.WriteLine($"{"",10} {name,-24} {t[0] * 1e6,9:F2} {t[1] * 1e6,9:F2} {t[2] * 1e6,9:F2} {flops / t[2] / 1e9,8:F1} {t[0] / t[2],8:F2}x {t[1] / t[2],12:F2}x");
+
+                float[] Prepared(bool route, DirectConvolution.KernelPath path)
+                {
+                    StridedConvolution.PointwiseRoute = route;
+                    var prepared = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 1, s.S, 0, path, winograd: false)];
+                    StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 1, s.S, 0, prepared, path, winograd: false);
+                    StridedConvolution.PointwiseRoute = true;
+                    return prepared;
+                }
+
+                void Run(bool route, bool inPlace, float[] prepared, DirectConvolution.KernelPath path)
+                {
+                    StridedConvolution.PointwiseRoute = route;
+                    StridedConvolution.ReadsUnpaddedInput = inPlace;
+                    StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, prepared, s.OC, 1, s.S, 0, y, scratch, true, path, winograd: false);
+                    StridedConvolution.PointwiseRoute = true;
+                    StridedConvolution.ReadsUnpaddedInput = true;
+                }
+            }
+            Console.WriteLine($"Vector256: {"in x H x W -> out, s",-24} {"GEMM us",9} {"1x1 us",9} {"speed-up",9}");
+            var v256 = DirectConvolution.KernelPath.Vector256;
+            foreach (var s in shapes)
+            {
+                int o = (s.H - 1) / s.S + 1;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 1, s.S, 0)];
+                float[] prepared = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 1, s.S, 0, v256, winograd: false)];
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 1, s.S, 0, prepared, v256, winograd: false);
+                var t = InterleavedAll(
+                    () => { StridedConvolution.PointwiseRoute = false; StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, prepared, s.OC, 1, s.S, 0, y, scratch, true, v256, winograd: false); StridedConvolution.PointwiseRoute = true; },
+                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, prepared, s.OC, 1, s.S, 0, y, scratch, true, v256, winograd: false));
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}, s{s.S}";
+                Console.WriteLine($"{"",10} {name,-24} {t[0] * 1e6,9:F2} {t[1] * 1e6,9:F2} {t[0] / t[1],8:F2}x");
+            }
+        }
+
+        // "pointwise-lanes": 1x1 stride-1 layers on small planes (7x7, 14x14 and others), PointwiseConvolution (the cells in the
+        // lanes, as the generated code runs them) against StridedConvolution's channel-lanes tiles at stride 1 (the output
+        // channels in the lanes, rows of up to 8 cells x 2 blocks, weights packed once), interleaved. A measurement for
+        // PointwiseConvolution's owner: no layer runs the second.
+        private static void ComparePointwiseLanes()
+        {
+            var shapes = new (int C, int H, int OC)[]
+            {
+                (256, 14, 64), (64, 14, 256), (256, 14, 128), (128, 7, 512), (512, 7, 128), (128, 14, 128), (256, 14, 256),
+                (512, 7, 512), (96, 14, 576), (160, 7, 960), (64, 28, 256), (128, 28, 128), (64, 16, 128), (128, 8, 256),
+                (256, 10, 256), (64, 56, 64),
+            };
+            Console.WriteLine($"{"1x1 in x H x W -> out",-24} {"pointwise us",13} {"GFLOP/s",8} {"lanes us",9} {"GFLOP/s",8} {"lanes x",8}");
+            var v512 = DirectConvolution.KernelPath.Vector512;
+            foreach (var s in shapes)
+            {
+                int plane = s.H * s.H;
+                float[] x = Fill(s.C * plane, 4), w = Fill(s.OC * s.C, 5), bias = Fill(s.OC, 6), y = new float[s.OC * plane];
+                float[] packed = new float[(s.OC + 15) / 16 * 16 * s.C];
+                StridedConvolution.PackPointwiseLanes(w, s.C, s.OC, packed);
+                float[] scratch = new float[StridedConvolution.PointwiseLanesScratch(s.C, s.H, s.H, s.OC)];
+                var t = InterleavedAll(
+                    () => PointwiseConvolution.ForwardOn(x, s.C, plane, w, bias, s.OC, y, v512, 0f),
+                    () => StridedConvolution.ForwardPointwiseLanes(x, s.C, s.H, s.H, packed, bias, s.OC, y, scratch, relu: true));
+                double flops = 2.0 * s.OC * plane * s.C;
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}";
+                Console.WriteLine($"{name,-24} {t[0] * 1e6,13:F2} {flops / t[0] / 1e9,8:F1} {t[1] * 1e6,9:F2} {flops / t[1] / 1e9,8:F1} {t[0] / t[1],7:F2}x");
             }
         }
 
@@ -510,6 +631,10 @@ namespace KernelBench
                 ("MLP 784-512-256-10", () => { var n = new Networks.MlpNet(); n.ResetParameters(1); return n; }),
                 ("3x3 512->512 @4x4", () => { var n = new Networks.Wide512At4(); n.ResetParameters(1); return n; }),
                 ("dilated 2 and 4, SiLU", () => { var n = new Networks.DilatedSiluNet(); n.ResetParameters(1); return n; }),
+                ("bottlenecks 256x14x14", () => { var n = new Networks.Bottleneck14Net(); n.ResetParameters(1); return n; }),
+                ("ResNeXt down block 64x32x32", () => { var n = new Networks.ResNeXtDownBlock(); n.ResetParameters(1); return n; }),
+                ("shortcut 1x1 s2 256->512 @14", () => { var n = new Networks.Shortcut256To512At14(); n.ResetParameters(1); return n; }),
+                ("shortcut 1x1 s2 40->72 @38", () => { var n = new Networks.Shortcut40To72At38(); n.ResetParameters(1); return n; }),
             };
 
         private static void EvaluationCpuOf(string name, Func<CnnGen.INetwork> create)
@@ -636,14 +761,21 @@ namespace KernelBench
         // the path StridedConvolution picks per sample, against the group's tiles as one GEMM per position with the 4x4 tile
         // and with the 2x2 tile (StridedWinogradConvolution.ForwardSamples); µs per sample, best of interleaved rounds. The
         // group is as many samples as give the 4x4 tile 16 GEMM rows (or the rows given). The basis of StridedConvolution.GroupTileFor.
-        private static void StridedSamples(int rows)
+        // "strided-samples bottleneck": the bottlenecks' shapes and the odd output sides only (the last 15).
+        private static void StridedSamples(int rows, bool only = false)
         {
             var shapes = new (int C, int H, int OC)[]
             {
                 (16, 16, 32), (24, 16, 48), (32, 16, 64), (48, 16, 96), (64, 16, 128), (128, 16, 256), (256, 16, 256),
                 (16, 8, 32), (32, 8, 64), (64, 8, 128), (128, 8, 256), (256, 8, 512), (32, 12, 64), (96, 12, 192),
                 (64, 4, 128), (256, 4, 512), (32, 32, 64), (64, 32, 128),
+                // ResNet-50-style bottlenecks' stride-2 3x3 (session 11): 28 -> 14 and 14 -> 7, outputs no 4x4 tiles cover.
+                (64, 14, 64), (128, 14, 128), (256, 14, 256), (64, 28, 64), (128, 28, 128), (256, 28, 256),
+                // Odd output sides (7x7, 5x5), which neither tile covers exactly.
+                (32, 14, 64), (96, 14, 96), (64, 14, 128), (128, 14, 256), (128, 13, 128), (64, 10, 64), (128, 10, 128),
+                (256, 10, 256), (64, 9, 64),
             };
+            if (only) shapes = shapes[^15..];
             Console.WriteLine($"{"3x3 s2 p1 + ReLU (in -> out)",-32} {"group",5} {"per sample",11} {"path",7} {"4x4 group",10} {"2x2 group",10} {"4x4 x",6} {"2x2 x",6} {"picked",7}");
             foreach (var s in shapes)
             {
@@ -1232,7 +1364,7 @@ namespace KernelBench
             }
             if (args.Length > 0 && args[0] == "strided-samples")
             {
-                StridedSamples(args.Length > 1 ? int.Parse(args[1]) : 16);
+                StridedSamples(args.Length > 1 && args[1] != "bottleneck" ? int.Parse(args[1]) : 16, only: args[^1] == "bottleneck");
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-steps")
@@ -1243,6 +1375,16 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-winograd")
             {
                 CompareStridedWinograd(args.Length == 4 ? new[] { (int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])) } : null);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "pointwise-lanes")
+            {
+                ComparePointwiseLanes();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-pointwise")
+            {
+                CompareStridedPointwise();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-phases")

@@ -112,6 +112,44 @@ namespace CnnGen.Tests
             }
         }
 
+        // 1x1 stride-2 and stride-3 convolutions without padding: subsampled into a plane for PointwiseConvolution where
+        // StridedConvolution's rule takes that route (output channels that fill no whole vector on 256+ cells; on Vector256
+        // from 196 cells), else the lanes kernel reading the input in place (or im2col + GEMM); the backward's subsampled
+        // GEMMs and spread. With batch-norm (folded in evaluation, a strided layer after one without an activation), ReLU
+        // and a 3x3 stride 2 without padding (read in place too), against the interpreter forward and backward.
+        [Fact]
+        public void StridedPointwiseNetworksMatchTheInterpreter()
+        {
+            static LayerSpec Conv(int outChannels, int kernel, int stride, int padding, bool bias = true) =>
+                LayerSpec.Conv2d(outChannels, kernel, kernel, stride, stride, padding, padding, 1, 1, 1, bias);
+            var networks = new[]
+            {
+                new RandomNetwork("SubsampledThenLanes", TensorShape.Spatial(12, 34, 34), new[]
+                {
+                    Conv(20, 1, 2, 0), LayerSpec.BatchNorm(), LayerSpec.ReLU(), Conv(32, 1, 2, 0, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                    LayerSpec.Flatten(), LayerSpec.Linear(3),
+                }),
+                new RandomNetwork("SubsampledIntoStrided", TensorShape.Spatial(9, 35, 33), new[]
+                {
+                    Conv(23, 1, 2, 0, bias: false), LayerSpec.BatchNorm(), Conv(32, 3, 2, 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                    Conv(16, 3, 2, 0), LayerSpec.Tanh(), LayerSpec.Flatten(), LayerSpec.Linear(4),
+                }),
+                new RandomNetwork("StrideThree", TensorShape.Spatial(7, 49, 52), new[]
+                {
+                    Conv(5, 1, 3, 0), LayerSpec.Sigmoid(), Conv(16, 1, 2, 0), LayerSpec.ReLU(), LayerSpec.MaxPool(2, null, 0), LayerSpec.Flatten(), LayerSpec.Linear(2),
+                }),
+            };
+            var source = new StringBuilder("using CnnGen;\nnamespace StridedPointwise;\n");
+            foreach (var network in networks) source.Append(network.Declaration()).Append('\n');
+            using var assembly = GeneratorHarness.CompileAndLoad(source.ToString());
+            foreach (var network in networks)
+            {
+                Assert.False(network.Layout.HasErrors, network.Name);
+                double worst = CheckAgainstInterpreter(network, assembly.CreateNetwork("StridedPointwise." + network.Name));
+                _output.WriteLine($"{network.Name}: largest error {worst:E2}");
+            }
+        }
+
         internal static double CheckAgainstInterpreter(RandomNetwork network, INetwork generated)
         {
             const int batch = 3;

@@ -126,6 +126,10 @@ namespace CnnGen.Tests
         [InlineData(64, 4, 4, 128)]   // 2x2 outputs
         [InlineData(8, 16, 16, 32)]   // 8 channels in: a sample at a time
         [InlineData(32, 32, 32, 64)]  // 16x16 outputs: a sample at a time
+        [InlineData(64, 14, 14, 128)] // 7x7: the 4x4 tile's group, partial tiles
+        [InlineData(128, 13, 13, 128)] // 7x7 from 13x13
+        [InlineData(128, 14, 14, 256)] // 7x7, filters past 16384 Cin·Cout: a sample at a time
+        [InlineData(64, 10, 10, 64)]  // 5x5: a sample at a time
         public void ForwardPreparedSamples_MatchesTheDefinition_OnEveryPath(int inChannels, int height, int width, int outChannels)
         {
             // Through the entry points the generated code calls; on Vector256 and scalar (and where no group pays) a sample at a time.
@@ -165,7 +169,8 @@ namespace CnnGen.Tests
         [InlineData(32, 16, 16, 64, 128)] // the 2x2 tile into the 4x4 tile's group (4x4 outputs)
         [InlineData(3, 16, 16, 32, 64)]   // a stem (the lanes kernel) into a group
         [InlineData(16, 16, 16, 32, 64)]  // the 2x4 tile into a group of 16
-        [InlineData(24, 20, 18, 48, 96)]  // 10x9 into 5x5: the 2x2 tile's group, partial tiles
+        [InlineData(24, 20, 18, 48, 96)]  // 10x9 into 5x5: a sample at a time (the 2x2 tile's group did not pay on odd sides)
+        [InlineData(32, 28, 28, 64, 96)]  // 14x14 into 7x7: the 4x4 tile's group, partial tiles
         [InlineData(32, 32, 32, 64, 128)] // into an 8x8 output: a sample at a time, the slots hold the maps
         public void GroupLink_IsTheChainThroughMaps(int inChannels, int height, int width, int middle, int outChannels)
         {
@@ -264,6 +269,12 @@ namespace CnnGen.Tests
             Assert.Equal(0, StridedConvolution.GroupTileFor(8, 8, 8, 32, 1));       // 8 channels in
             Assert.Equal(0, StridedConvolution.GroupTileFor(32, 8, 8, 16, 1));      // 16 out
             Assert.Equal(0, StridedConvolution.GroupTileFor(64, 2, 2, 128, 1));     // one output cell
+            Assert.Equal(4, StridedConvolution.GroupTileFor(64, 14, 14, 128, 1));   // 7x7, 8192: the 4x4 tile (8x8, 49 cells real)
+            Assert.Equal(4, StridedConvolution.GroupTileFor(128, 13, 13, 128, 1));  // 7x7, 16384
+            Assert.Equal(0, StridedConvolution.GroupTileFor(128, 14, 14, 256, 1));  // 7x7, 32768: a sample at a time
+            Assert.Equal(0, StridedConvolution.GroupTileFor(256, 14, 14, 256, 1));
+            Assert.Equal(0, StridedConvolution.GroupTileFor(64, 10, 10, 64, 1));    // 5x5: 25 of 64 cells real
+            Assert.Equal(0, StridedConvolution.GroupTileFor(64, 14, 10, 64, 1));    // 7x5: 35 of 64
             if (!Available || !Simd.Enabled) { Assert.Equal(1, StridedConvolution.GroupSamples(32, 8, 8, 64, 3, 2, 1)); return; }
             Assert.Equal(16, StridedConvolution.GroupSamples(32, 8, 8, 64, 3, 2, 1));    // 1 tile a sample
             Assert.Equal(4, StridedConvolution.GroupSamples(96, 12, 12, 192, 3, 2, 1));  // 4 tiles of 4x4 cover 6x6

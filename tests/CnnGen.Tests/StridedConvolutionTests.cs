@@ -51,6 +51,15 @@ namespace CnnGen.Tests
                 new object[] { 3, 15, 15, 16, 3, 5, 0, true },    // stride 5: im2col + GEMM
                 new object[] { 16, 3, 3, 16, 5, 2, 2, true },      // kernel larger than the image
                 new object[] { 16, 1, 40, 16, 1, 2, 0, false },    // one row, long
+                // 1x1 without padding, subsampled into a plane for PointwiseConvolution where the rule takes it (output
+                // channels that fill no whole vector on 256+ cells; Vector256 from 196 cells), the lanes kernel reading x in
+                // place or the GEMM elsewhere: odd maps, odd channels, stride 3, and 1x1 with padding (never subsampled).
+                new object[] { 17, 33, 35, 23, 1, 2, 0, true },    // 17x18 cells, 23 channels
+                new object[] { 9, 40, 41, 5, 1, 2, 0, false },     // 20x21 cells, fewer channels than a vector
+                new object[] { 24, 50, 49, 30, 1, 3, 0, true },    // stride 3, 17x17 cells
+                new object[] { 36, 28, 27, 52, 1, 2, 0, false },   // 14x14 cells: the lanes kernel on Vector512, subsampled on Vector256
+                new object[] { 64, 14, 13, 40, 1, 2, 0, true },    // 7x7 cells
+                new object[] { 16, 15, 17, 20, 1, 2, 1, true },    // padding 1: never subsampled
             };
             var random = new Random(31);
             for (int trial = 0; trial < 16; trial++)
@@ -352,6 +361,25 @@ namespace CnnGen.Tests
             StridedConvolution.Prepare(w, b, inChannels, height, width, outChannels, 3, 2, 1, prepared);
             Infrastructure.Allocations.AssertNone(() => StridedConvolution.Forward(x, inChannels, height, width, w, b, outChannels, 3, 2, 1, y, scratch, relu: true), calls: 100);
             Infrastructure.Allocations.AssertNone(() => StridedConvolution.ForwardPrepared(x, inChannels, height, width, prepared, outChannels, 3, 2, 1, y, scratch, relu: true), calls: 100);
+        }
+
+        // 1x1 stride 2 without padding: subsampled for PointwiseConvolution (its block copies too: 64 channels on 20x20),
+        // or the lanes kernel reading x in place; nothing allocated, packed per call or prepared.
+        [Theory]
+        [InlineData(20, 37, 37, 40)]
+        [InlineData(64, 40, 40, 40)]
+        [InlineData(36, 28, 28, 52)]
+        [InlineData(256, 14, 14, 512)]
+        public void ForwardOn1x1Stride2_AllocatesNothing(int inChannels, int height, int width, int outChannels)
+        {
+            int outSide = (height - 1) / 2 + 1;
+            float[] x = new float[inChannels * height * width], w = new float[outChannels * inChannels], b = new float[outChannels];
+            float[] y = new float[outChannels * outSide * outSide];
+            float[] scratch = new float[StridedConvolution.ScratchLength(inChannels, height, width, outChannels, 1, 2, 0)];
+            float[] prepared = new float[StridedConvolution.PreparedLength(inChannels, height, width, outChannels, 1, 2, 0)];
+            StridedConvolution.Prepare(w, b, inChannels, height, width, outChannels, 1, 2, 0, prepared);
+            Infrastructure.Allocations.AssertNone(() => StridedConvolution.Forward(x, inChannels, height, width, w, b, outChannels, 1, 2, 0, y, scratch, relu: true), calls: 20);
+            Infrastructure.Allocations.AssertNone(() => StridedConvolution.ForwardPrepared(x, inChannels, height, width, prepared, outChannels, 1, 2, 0, y, scratch, relu: false), calls: 20);
         }
 
         [Fact]

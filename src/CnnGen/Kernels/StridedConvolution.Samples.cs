@@ -42,14 +42,30 @@ namespace CnnGen.Kernels
         // 64 -> 128 grouped (its 2.6 MB of 4x4 filters from the L3 instead of the 2x2 tile's 0.8 MB from the L2) gave 0.93-1.04x
         // in the network's chain (strided-group-chain, load 15-33): a sample at a time from 64 cells on. Fewer than 16 channels
         // in or 32 out: a sample at a time (TileFor's minimums).
+        //
+        // Outputs with an odd side, which neither tile covers exactly (session 11, KernelBench "strided-samples bottleneck",
+        // three runs, load 13-27; group / a sample at a time): the 2x2 tile's group never paid, 0.93-1.05x on 7x7 and 5x5
+        // (12 shapes, 32 to 256 channels); the 4x4 tile's (covering 7x7 as 8x8, 77% of its cells real) 1.06-1.20x on 7x7 up
+        // to Cin·Cout = 16384 (32->64, 64->64, 96->96, 64->128, 128->128), 1.00x at 32768 (128->256), 0.63-0.66x at 65536
+        // (256->256: 5.3 MB of filters); on 5x5 (25 of 64 cells real) 0.37-0.67x. So there the 4x4 tile where at least three
+        // cells in four it computes are real and Cin·Cout ≤ 16384, else a sample at a time.
         internal static int GroupTileFor(int inChannels, int height, int width, int outChannels, int padding)
         {
             if (inChannels < 16 || outChannels < 32 || padding < 0 || height + 2 * padding < 3 || width + 2 * padding < 3) return 0;
             int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1;
             int cells = outHeight * outWidth;
             if (cells >= 64 || cells < 4) return 0;
-            return outHeight % 4 == 0 && outWidth % 4 == 0 && (long)inChannels * outChannels <= 8192 ? 4 : 2;
+            long filters = (long)inChannels * outChannels;
+            if (outHeight % 2 != 0 || outWidth % 2 != 0)
+            {
+                int covered = (outHeight + 3) / 4 * ((outWidth + 3) / 4) * 16;
+                return 4 * cells >= 3 * covered && filters <= MaximumOddGroupFilters ? 4 : 0;
+            }
+            return outHeight % 4 == 0 && outWidth % 4 == 0 && filters <= 8192 ? 4 : 2;
         }
+
+        // Cin·Cout up to which the 4x4 tile's group pays on outputs with an odd side (the table above).
+        private const long MaximumOddGroupFilters = 16384;
 
         private static StridedWinogradConvolution.Layout GroupLayout(in Geometry g, int outChannels, int samples) =>
             new(g.InChannels, g.Height, g.Width, outChannels, g.Padding, GroupTileFor(g.InChannels, g.Height, g.Width, outChannels, g.Padding), samples);

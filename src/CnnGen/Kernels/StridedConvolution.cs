@@ -80,7 +80,35 @@ namespace CnnGen.Kernels
 
         // Where Prepare packs the weights for the lanes kernel, and how many floats the weights (without the bias) take.
         private static bool PacksLanes(in Geometry g, int outChannels, KernelPath path) =>
-            path != KernelPath.Scalar && !UsePhases(g, outChannels, path) && UseLanes(g, outChannels, path);
+            path != KernelPath.Scalar && !UsePointwise(g, outChannels, path) && !UsePhases(g, outChannels, path) && UseLanes(g, outChannels, path);
+
+        /// <summary>Whether the lanes kernel reads an unpadded input in place instead of copying it first (KernelBench turns it off to compare).</summary>
+        internal static bool ReadsUnpaddedInput = true;
+
+        /// <summary>Whether 1x1 layers without padding run as a subsampling and a pointwise product (KernelBench turns it off to compare).</summary>
+        internal static bool PointwiseRoute = true;
+
+        // A 1x1 kernel without padding reads one input pixel per output cell, at stride times its place: the layer is the
+        // input subsampled into [inChannels][cells] (one pass over a quarter of it at stride 2) and PointwiseConvolution on
+        // that plane (weights in PyTorch's layout, the cells in the lanes). Where that pays, measured (KernelBench
+        // "strided-pointwise", 30 shapes, channels 16-1024, input maps 6-56, interleaved minima, 2026-12-02, load 7-8; the
+        // table is in benchmarks/README.md, session 11):
+        // - Vector512, against the channel-lanes kernel reading x in place: 1.16-1.56x where the output channels leave lanes
+        //   idle on planes of 256+ cells (20->40 @19x19, 64->100 @17x17); within ±12% on whole-vector channels from 256
+        //   cells up (0.81-1.15x) and 0.45-0.91x on 7x7, 14x14 and 3x3 planes, whose last partial vector the pointwise
+        //   tiles compute whole (49 cells as 64) — and 0.64x for 64->24 @14x14, whose 6 row groups each re-read the input
+        //   the lanes kernel reads once. So only idle lanes on 256+ cells.
+        // - Vector256, against im2col + GEMM: 1.08-3.16x on planes of 196+ cells (one of 12 at 0.97x), 0.76-1.34x (mostly
+        //   slower) below.
+        private const int MinimumPointwiseCells512 = 256, MinimumPointwiseCells256 = 196;
+
+        private static bool UsePointwise(in Geometry g, int outChannels, KernelPath path) =>
+            PointwiseRoute && g.Kernel == 1 && g.Padding == 0 && path switch
+            {
+                KernelPath.Vector512 => Avx512F.IsSupported ? outChannels % 16 != 0 && g.Cells >= MinimumPointwiseCells512 : g.Cells >= MinimumPointwiseCells256,
+                KernelPath.Vector256 => g.Cells >= MinimumPointwiseCells256,
+                _ => false,
+            };
 
         private static int WeightsLength(in Geometry g, int outChannels, KernelPath path) =>
             (PacksLanes(g, outChannels, path) ? LaneChannels(outChannels) : outChannels) * g.Taps;
@@ -244,6 +272,16 @@ namespace CnnGen.Kernels
                 ForwardScalar(x, weight, bias, outChannels, y, relu, g);
                 return;
             }
+            if (UsePointwise(g, outChannels, path))
+            {
+                // The subsampled input in the scratch (ScratchLength counts Taps · Cells = inChannels · cells for it).
+                Require(scratch.Length >= g.Taps * g.Cells, nameof(scratch), g.Taps * g.Cells);
+                var sampled = scratch.Slice(0, g.Taps * g.Cells);
+                Subsample(x, sampled, g, path);
+                PointwiseConvolution.ForwardOn(sampled, inChannels, g.Cells, weight.Slice(0, outChannels * inChannels), bias.IsEmpty ? default : bias.Slice(0, outChannels),
+                    outChannels, y, path, relu ? 0f : float.NegativeInfinity);
+                return;
+            }
             if (UsePhases(g, outChannels, path))
             {
                 Require(scratch.Length >= PhasesScratch(g), nameof(scratch), PhasesScratch(g));
@@ -288,6 +326,23 @@ namespace CnnGen.Kernels
             ForwardPhases512(x, weight, bias, outChannels, y, scratch, relu, g);
         }
 
+        // The channel-lanes kernel on a 1x1 stride-1 layer without padding, on weights packed by PackPointwiseLanes: for
+        // KernelBench's comparison with PointwiseConvolution on small planes (no layer runs it).
+        internal static void ForwardPointwiseLanes(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> packed,
+            ReadOnlySpan<float> bias, int outChannels, Span<float> y, Span<float> scratch, bool relu)
+        {
+            var g = new Geometry(inChannels, height, width, 1, 1, 0);
+            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException();
+            Require(scratch.Length >= LanesScratch(g, outChannels), nameof(scratch), LanesScratch(g, outChannels));
+            ForwardLanes512(x, packed, bias, outChannels, y, scratch, relu, g, weightsPacked: true);
+        }
+
+        internal static void PackPointwiseLanes(ReadOnlySpan<float> weight, int inChannels, int outChannels, Span<float> packed) =>
+            PackLanes(weight, outChannels, inChannels, packed);
+
+        internal static int PointwiseLanesScratch(int inChannels, int height, int width, int outChannels) =>
+            LanesScratch(new Geometry(inChannels, height, width, 1, 1, 0), outChannels);
+
         private static void Require(bool ok, string name, int expected)
         {
             if (!ok) throw new ArgumentException("Expected at least " + expected + " floats.", name);
@@ -301,7 +356,10 @@ namespace CnnGen.Kernels
             var packed = scratch.Slice(g.PaddedLength, laneChannels * taps);
             var results = scratch.Slice(g.PaddedLength + laneChannels * taps, 2 * 16 * cells);
             var transpose = scratch.Slice(g.PaddedLength + laneChannels * taps + 2 * 16 * cells, 256);
-            Pad(x, padded, g);
+            // Without padding the tiles read x itself: its copy (all of it, where a stride of 2 reads a quarter of a 1x1's
+            // input) was pure cost.
+            bool direct = g.Padding == 0 && ReadsUnpaddedInput;
+            if (!direct) Pad(x, padded, g);
             ReadOnlySpan<float> lanes;
             if (weightsPacked) lanes = weight.Slice(0, laneChannels * taps);
             else
@@ -309,7 +367,7 @@ namespace CnnGen.Kernels
                 PackLanes(weight.Slice(0, outChannels * taps), outChannels, taps, packed);
                 lanes = packed;
             }
-            ref float p = ref MemoryMarshal.GetReference(padded);
+            ref float p = ref MemoryMarshal.GetReference(direct ? x : (ReadOnlySpan<float>)padded);
             ref float r0 = ref MemoryMarshal.GetReference(results);
             ref float r1 = ref Unsafe.Add(ref r0, 16 * cells);
             int tilesPerRow = (g.OutWidth + 7) / 8;
@@ -416,6 +474,7 @@ namespace CnnGen.Kernels
         {
             switch (g.Stride)
             {
+                case 1: Tile<TBlocks, C1>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break; // KernelBench pointwise-lanes only
                 case 2: Tile<TBlocks, C2>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
                 case 3: Tile<TBlocks, C3>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
                 default: Tile<TBlocks, C4>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
