@@ -241,6 +241,12 @@ namespace CnnGen.Kernels
                 WholePlaneDepthwise.Forward(g, x, weight, bias, y, scratch, low, high);
                 return;
             }
+            if (UnpaddedPays(g))
+            {
+                // Stride 2 on Vector256 tiles: its 512-bit two-source permutes cost more than they save (the table below).
+                ForwardUnpadded(g, x, weight, bias, y, wide && g.StrideWidth == 1, low, high);
+                return;
+            }
             ForwardByRows(g, x, weight, bias, y, scratch, path, low, high);
         }
 
