@@ -452,6 +452,8 @@ namespace KernelBench
                 ("odd 12->20 s2 @37", () => { var n = new Networks.Odd20s2At37(); n.ResetParameters(1); return n; }),
                 ("stem 7x7 @112 + max pool", () => { var n = new Networks.Stem7x7At112(); n.ResetParameters(1); return n; }),
                 ("stem 7x7 @112 alone", () => { var n = new Networks.Stem7x7At112Alone(); n.ResetParameters(1); return n; }),
+                ("MobileNetV1-style 3x112x112", () => { var n = new Networks.MobileNet112Net(); n.ResetParameters(1); return n; }),
+                ("MobileNetV3-style", () => { var n = new Networks.MobileNetV3Net(); n.ResetParameters(1); return n; }),
             };
             foreach (var (name, create) in networks)
             {

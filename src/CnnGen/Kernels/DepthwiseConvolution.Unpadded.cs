@@ -126,18 +126,17 @@ namespace CnnGen.Kernels
             bool narrow = outWidth < 16;
             int last = narrow ? 0 : outWidth - 16;
             // Eight rows of a 3x3 stride-1 kernel: input rows shared between output rows.
-            bool threeByThree = TRows.Value == 8 && sw == 1 && s.StrideHeight == 1 && kernelWidth == 3 && s.KernelHeight == 3;
+            if (TRows.Value == 8 && sw == 1 && s.StrideHeight == 1 && kernelWidth == 3 && s.KernelHeight == 3)
+            {
+                Rows3x3_512(rows, pw, width, w, bias, clamp, o, outWidth);
+                return;
+            }
             for (int ox = 0; ; ox += 16)
             {
                 if (ox > last) ox = last;
                 int first = ox * sw - pw;
                 bool masked = first < 0 || first + reach > width;
-                if (threeByThree)
-                {
-                    if (masked) Tile3x3_512<C1>(rows, first, width, w, bias, clamp, o + ox, outWidth, narrow);
-                    else Tile3x3_512<C0>(rows, first, width, w, bias, clamp, o + ox, outWidth, narrow);
-                }
-                else if (sw == 1)
+                if (sw == 1)
                 {
                     if (masked) Tile512<TRows, C1, C1>(rows, s.StrideHeight, first, width, s.KernelHeight, kernelWidth, w, bias, clamp, o + ox, outWidth, narrow);
                     else Tile512<TRows, C1, C0>(rows, s.StrideHeight, first, width, s.KernelHeight, kernelWidth, w, bias, clamp, o + ox, outWidth, narrow);
@@ -314,12 +313,32 @@ namespace CnnGen.Kernels
         // Eight interior output rows x one vector of a 3x3 stride-1 kernel: each of the ten input rows is loaded once per column
         // shift and feeds the (up to) three output rows that read it (30 loads for 72 multiply-adds); each output's sum runs
         // over the taps in order (ky, then kx), as in the padded kernel's Rows3x3512.
-        private static void Tile3x3_512<TMasked>(float** rows, int first, int width, float* w, float bias, OutputClamp clamp, float* o, int outWidth, bool narrow)
-            where TMasked : struct, IConstant
+        private static void Rows3x3_512(float** rows, int pw, int width, float* w, float bias, OutputClamp clamp, float* o, int outWidth)
         {
+            // The weights broadcast once for the whole strip of eight rows.
             var w00 = Vector512.Create(w[0]); var w01 = Vector512.Create(w[1]); var w02 = Vector512.Create(w[2]);
             var w10 = Vector512.Create(w[3]); var w11 = Vector512.Create(w[4]); var w12 = Vector512.Create(w[5]);
             var w20 = Vector512.Create(w[6]); var w21 = Vector512.Create(w[7]); var w22 = Vector512.Create(w[8]);
+            bool narrow = outWidth < 16;
+            int last = narrow ? 0 : outWidth - 16;
+            for (int ox = 0; ; ox += 16)
+            {
+                if (ox > last) ox = last;
+                int first = ox - pw;
+                if (first < 0 || first + 18 > width)
+                    Tile3x3_512<C1>(rows, first, width, w00, w01, w02, w10, w11, w12, w20, w21, w22, bias, clamp, o + ox, outWidth, narrow);
+                else
+                    Tile3x3_512<C0>(rows, first, width, w00, w01, w02, w10, w11, w12, w20, w21, w22, bias, clamp, o + ox, outWidth, narrow);
+                if (ox == last) return;
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Tile3x3_512<TMasked>(float** rows, int first, int width, Vector512<float> w00, Vector512<float> w01, Vector512<float> w02,
+            Vector512<float> w10, Vector512<float> w11, Vector512<float> w12, Vector512<float> w20, Vector512<float> w21, Vector512<float> w22,
+            float bias, OutputClamp clamp, float* o, int outWidth, bool narrow)
+            where TMasked : struct, IConstant
+        {
             var columns = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
             Vector512<float> m0 = default, m1 = default, m2 = default;
             if (TMasked.Value != 0)
@@ -382,12 +401,32 @@ namespace CnnGen.Kernels
         // Eight interior output rows x one vector of a 3x3 stride-1 kernel: each of the ten input rows is loaded once per column
         // shift and feeds the (up to) three output rows that read it (30 loads for 72 multiply-adds); each output's sum runs
         // over the taps in order (ky, then kx), as in the padded kernel's Rows3x3256.
-        private static void Tile3x3_256<TMasked>(float** rows, int first, int width, float* w, float bias, OutputClamp clamp, float* o, int outWidth, bool narrow)
-            where TMasked : struct, IConstant
+        private static void Rows3x3_256(float** rows, int pw, int width, float* w, float bias, OutputClamp clamp, float* o, int outWidth)
         {
+            // The weights broadcast once for the whole strip of eight rows.
             var w00 = Vector256.Create(w[0]); var w01 = Vector256.Create(w[1]); var w02 = Vector256.Create(w[2]);
             var w10 = Vector256.Create(w[3]); var w11 = Vector256.Create(w[4]); var w12 = Vector256.Create(w[5]);
             var w20 = Vector256.Create(w[6]); var w21 = Vector256.Create(w[7]); var w22 = Vector256.Create(w[8]);
+            bool narrow = outWidth < 8;
+            int last = narrow ? 0 : outWidth - 8;
+            for (int ox = 0; ; ox += 8)
+            {
+                if (ox > last) ox = last;
+                int first = ox - pw;
+                if (first < 0 || first + 10 > width)
+                    Tile3x3_256<C1>(rows, first, width, w00, w01, w02, w10, w11, w12, w20, w21, w22, bias, clamp, o + ox, outWidth, narrow);
+                else
+                    Tile3x3_256<C0>(rows, first, width, w00, w01, w02, w10, w11, w12, w20, w21, w22, bias, clamp, o + ox, outWidth, narrow);
+                if (ox == last) return;
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Tile3x3_256<TMasked>(float** rows, int first, int width, Vector256<float> w00, Vector256<float> w01, Vector256<float> w02,
+            Vector256<float> w10, Vector256<float> w11, Vector256<float> w12, Vector256<float> w20, Vector256<float> w21, Vector256<float> w22,
+            float bias, OutputClamp clamp, float* o, int outWidth, bool narrow)
+            where TMasked : struct, IConstant
+        {
             var columns = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
             Vector256<float> m0 = default, m1 = default, m2 = default;
             if (TMasked.Value != 0)
@@ -484,18 +523,17 @@ namespace CnnGen.Kernels
             int width = s.InWidth, outWidth = s.OutWidth, kernelWidth = s.KernelWidth, sw = s.StrideWidth, pw = s.PaddingWidth, reach = s.Reach(8);
             bool narrow = outWidth < 8;
             int last = narrow ? 0 : outWidth - 8;
-            bool threeByThree = TRows.Value == 8 && sw == 1 && s.StrideHeight == 1 && kernelWidth == 3 && s.KernelHeight == 3;
+            if (TRows.Value == 8 && sw == 1 && s.StrideHeight == 1 && kernelWidth == 3 && s.KernelHeight == 3)
+            {
+                Rows3x3_256(rows, pw, width, w, bias, clamp, o, outWidth);
+                return;
+            }
             for (int ox = 0; ; ox += 8)
             {
                 if (ox > last) ox = last;
                 int first = ox * sw - pw;
                 bool masked = first < 0 || first + reach > width;
-                if (threeByThree)
-                {
-                    if (masked) Tile3x3_256<C1>(rows, first, width, w, bias, clamp, o + ox, outWidth, narrow);
-                    else Tile3x3_256<C0>(rows, first, width, w, bias, clamp, o + ox, outWidth, narrow);
-                }
-                else if (sw == 1)
+                if (sw == 1)
                 {
                     if (masked) Tile256<TRows, C1, C1>(rows, s.StrideHeight, first, width, s.KernelHeight, kernelWidth, w, bias, clamp, o + ox, outWidth, narrow);
                     else Tile256<TRows, C1, C0>(rows, s.StrideHeight, first, width, s.KernelHeight, kernelWidth, w, bias, clamp, o + ox, outWidth, narrow);
