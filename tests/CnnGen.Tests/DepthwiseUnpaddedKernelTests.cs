@@ -122,6 +122,35 @@ namespace CnnGen.Tests
             }
         }
 
+        [Theory]
+        [InlineData(128, 14, 3, 1, true)]   // 14 wide out
+        [InlineData(64, 28, 3, 2, true)]
+        [InlineData(256, 7, 3, 1, true)]
+        [InlineData(480, 7, 5, 1, true)]
+        [InlineData(16, 56, 3, 1, false)]   // 16 wide and more: the padded kernel
+        [InlineData(200, 9, 3, 1, false)]
+        [InlineData(72, 32, 5, 2, false)]   // 5x5 stride 2
+        [InlineData(40, 12, 5, 1, false)]
+        public void Layers_RunTheUnpaddedKernel_WhereMeasuredToPay(int channels, int size, int kernel, int stride, bool pays)
+        {
+            var g = new ConvolutionGeometry(channels, size, size, channels, kernel, kernel, stride, stride, kernel / 2, kernel / 2, 1, 1, channels);
+            Assert.Equal(pays && DepthwiseConvolution.UnpaddedApplies(g), DepthwiseConvolution.UnpaddedPays(g));
+            if (!DepthwiseConvolution.UnpaddedPays(g)) return;
+            var random = new Random(channels + size);
+            float[] x = RandomValues(random, g.InLength), weight = RandomValues(random, g.WeightLength), bias = RandomValues(random, g.OutChannels);
+            float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
+            foreach (object[] row in DirectConvolutionTests.Paths())
+            {
+                var path = Enum.Parse<DirectConvolution.KernelPath>((string)row[0]);
+                if (path == DirectConvolution.KernelPath.Scalar) continue;
+                float[] picked = new float[g.OutLength], unpadded = new float[g.OutLength];
+                GroupedConvolution.ForwardOn(g, x, weight, bias, picked, scratch, path, 0f, 6f);
+                // Stride 2 runs Vector256 tiles on either path (the rule's table).
+                DepthwiseConvolution.ForwardUnpadded(g, x, weight, bias, unpadded, path == DirectConvolution.KernelPath.Vector512 && stride == 1, 0f, 6f);
+                Assert.Equal(unpadded, picked);
+            }
+        }
+
         [Fact]
         public void Forward_AllocatesNothing()
         {

@@ -13,17 +13,19 @@ namespace CnnGen.Kernels
     /// <remarks>
     /// <para>
     /// A vector of output cells (oy, ox0 .. ox0 + V − 1) reads, under tap (ky, kx), input row <c>oy·sh − ph + ky</c> at
-    /// columns <c>(ox0 + j)·sw − pw + kx</c>. Rows outside the input are skipped (output rows near the top and bottom run one
-    /// at a time over the taps whose rows exist); columns outside it are masked loads that read zero there and never touch
-    /// memory outside the row. A vector with every column inside the input (the interior of a wide row) loads plainly. At
-    /// stride 2 a tap pair (kx, kx + 1) is two loads of 2V consecutive columns, split by one permute each into the even
-    /// columns (tap kx) and the odd ones (tap kx + 1).
+    /// columns <c>(ox0 + j)·sw − pw + kx</c>. Each tile of output rows takes a table of its input rows' addresses, where rows
+    /// above and below the input point at a row of zeros on the stack, so that every output row runs in an 8-row tile (the
+    /// last 8 overlapping the ones before: those rows are computed twice, to the same floats). Columns outside the input are
+    /// masked loads that read zero there and never touch memory outside the row; a vector with every column inside the
+    /// input (the interior of a wide row) loads plainly. At stride 2 a tap pair (kx, kx + 1) is two loads of 2V consecutive
+    /// columns, split by one two-source permute each into the even columns (tap kx) and the odd ones (tap kx + 1). 3x3 at
+    /// stride 1 shares each input row between the three output rows that read it.
     /// </para>
     /// <para>
-    /// Each output's sum runs from the bias over the taps in order (ky, then kx) as the padded row kernel's does; a skipped
-    /// row or a masked lane adds what the padded plane's zeros added (0 · w), so both give the same bits. Rows narrower than
-    /// a vector are one vector with a masked store. Eight output rows at a time (then four, then one) in the interior, for
-    /// as many independent accumulator chains per tap. Needs AVX2 (masked loads); Vector512 needs AVX-512F.
+    /// Each output's sum runs from the bias over the taps in order (ky, then kx) as the padded row kernel's does; a zero row
+    /// or a masked lane adds what the padded plane's zeros added (0 · w), so both give the same bits. Rows narrower than a
+    /// vector are one vector with a masked store. Needs AVX2 (masked loads); Vector512 needs AVX-512F.
+    /// <see cref="UnpaddedPays"/> says where it runs instead of the padded kernel (its table is in benchmarks/README.md).
     /// </para>
     /// </remarks>
     internal static unsafe partial class DepthwiseConvolution
@@ -36,7 +38,11 @@ namespace CnnGen.Kernels
         // The row of zeros lives on the stack.
         private const int MaxZeroRow = 4096;
 
-        /// <summary>Where the unpadded kernel beats the padded row kernel (the table in benchmarks/README.md, session 11).</summary>
+        /// <summary>
+        /// Where the unpadded kernel beats the padded row kernel (KernelBench depthwise-unpadded, 32 shapes; the table is in
+        /// benchmarks/README.md, session 11): 3x3 with outputs under 8 or 10 to 15 wide, 5x5 at stride 1 under 8 wide. From 16
+        /// wide, at 8 and 9, and 5x5 at stride 2 the padded kernel is ahead.
+        /// </summary>
         internal static bool UnpaddedPays(in ConvolutionGeometry g) =>
             UnpaddedApplies(g) && g.KernelHeight == g.KernelWidth
             && (g.KernelWidth == 3 ? g.OutWidth < 8 || (g.OutWidth >= 10 && g.OutWidth < 16) : g.KernelWidth == 5 && g.StrideWidth == 1 && g.OutWidth < 8);
