@@ -71,7 +71,8 @@ namespace CnnGen.Kernels
             float* zeros = stackalloc float[ZeroRowLength(g)];
             new Span<float>(zeros, ZeroRowLength(g)).Clear();
             float* zeroRow = zeros + g.PaddingWidth;
-            int tileRows = outHeight >= 8 ? 8 : outHeight >= 4 ? 4 : 1;
+            // Maps under 8 rows high in one tile of all their rows (as many accumulator chains as rows).
+            int tileRows = Math.Min(8, outHeight);
             float** rows = stackalloc float*[7 * sh + kernelHeight];
             fixed (float* xp = x, yp = y, wp = weight)
             {
@@ -89,19 +90,45 @@ namespace CnnGen.Kernels
                             rows[r] = (uint)(top + r) < (uint)s.InHeight ? plane + (nint)(top + r) * s.InWidth : zeroRow;
                         if (wide)
                         {
-                            if (tileRows == 8) Row512<C8>(s, rows, w, b, clamp, output + (nint)oy * s.OutWidth);
-                            else if (tileRows == 4) Row512<C4>(s, rows, w, b, clamp, output + (nint)oy * s.OutWidth);
-                            else Row512<C1>(s, rows, w, b, clamp, output + (nint)oy * s.OutWidth);
+                            Row512(tileRows, s, rows, w, b, clamp, output + (nint)oy * s.OutWidth);
                         }
                         else
                         {
-                            if (tileRows == 8) Row256<C8>(s, rows, w, b, clamp, output + (nint)oy * s.OutWidth);
-                            else if (tileRows == 4) Row256<C4>(s, rows, w, b, clamp, output + (nint)oy * s.OutWidth);
-                            else Row256<C1>(s, rows, w, b, clamp, output + (nint)oy * s.OutWidth);
+                            Row256(tileRows, s, rows, w, b, clamp, output + (nint)oy * s.OutWidth);
                         }
                         if (oy == outHeight - tileRows) break;
                     }
                 }
+            }
+        }
+
+        private static void Row512(int tileRows, in RowShape s, float** rows, float* w, float bias, OutputClamp clamp, float* o)
+        {
+            switch (tileRows)
+            {
+                case 8: Row512<C8>(s, rows, w, bias, clamp, o); break;
+                case 1: Row512<C1>(s, rows, w, bias, clamp, o); break;
+                case 2: Row512<C2>(s, rows, w, bias, clamp, o); break;
+                case 3: Row512<C3>(s, rows, w, bias, clamp, o); break;
+                case 4: Row512<C4>(s, rows, w, bias, clamp, o); break;
+                case 5: Row512<C5>(s, rows, w, bias, clamp, o); break;
+                case 6: Row512<C6>(s, rows, w, bias, clamp, o); break;
+                case 7: Row512<C7>(s, rows, w, bias, clamp, o); break;
+            }
+        }
+
+        private static void Row256(int tileRows, in RowShape s, float** rows, float* w, float bias, OutputClamp clamp, float* o)
+        {
+            switch (tileRows)
+            {
+                case 8: Row256<C8>(s, rows, w, bias, clamp, o); break;
+                case 1: Row256<C1>(s, rows, w, bias, clamp, o); break;
+                case 2: Row256<C2>(s, rows, w, bias, clamp, o); break;
+                case 3: Row256<C3>(s, rows, w, bias, clamp, o); break;
+                case 4: Row256<C4>(s, rows, w, bias, clamp, o); break;
+                case 5: Row256<C5>(s, rows, w, bias, clamp, o); break;
+                case 6: Row256<C6>(s, rows, w, bias, clamp, o); break;
+                case 7: Row256<C7>(s, rows, w, bias, clamp, o); break;
             }
         }
 
@@ -172,8 +199,16 @@ namespace CnnGen.Kernels
                 // Each output row's input row under this kernel row, at the vector's first column.
                 // (Stride 2 reads them where it uses them: eight pointers and sixteen vectors live at once spill.)
                 float* r0 = rows[ky] + first, r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0, r6 = r0, r7 = r0;
-                if (TStride.Value == 1 && rows_ > 1) { r1 = rows[sh + ky] + first; r2 = rows[2 * sh + ky] + first; r3 = rows[3 * sh + ky] + first; }
-                if (TStride.Value == 1 && rows_ > 4) { r4 = rows[4 * sh + ky] + first; r5 = rows[5 * sh + ky] + first; r6 = rows[6 * sh + ky] + first; r7 = rows[7 * sh + ky] + first; }
+                if (TStride.Value == 1)
+                {
+                    if (rows_ > 1) r1 = rows[sh + ky] + first;
+                    if (rows_ > 2) r2 = rows[2 * sh + ky] + first;
+                    if (rows_ > 3) r3 = rows[3 * sh + ky] + first;
+                    if (rows_ > 4) r4 = rows[4 * sh + ky] + first;
+                    if (rows_ > 5) r5 = rows[5 * sh + ky] + first;
+                    if (rows_ > 6) r6 = rows[6 * sh + ky] + first;
+                    if (rows_ > 7) r7 = rows[7 * sh + ky] + first;
+                }
                 float* wk = w + ky * kernelWidth;
                 if (TStride.Value == 1)
                 {
@@ -182,19 +217,13 @@ namespace CnnGen.Kernels
                         var k = Vector512.Create(wk[kx]);
                         var m = TMasked.Value != 0 ? Inside(startColumns + Vector512.Create(kx), width) : default;
                         a0 = Tap512<TMasked>(r0 + kx, m, k, a0);
-                        if (rows_ > 1)
-                        {
-                            a1 = Tap512<TMasked>(r1 + kx, m, k, a1);
-                            a2 = Tap512<TMasked>(r2 + kx, m, k, a2);
-                            a3 = Tap512<TMasked>(r3 + kx, m, k, a3);
-                        }
-                        if (rows_ > 4)
-                        {
-                            a4 = Tap512<TMasked>(r4 + kx, m, k, a4);
-                            a5 = Tap512<TMasked>(r5 + kx, m, k, a5);
-                            a6 = Tap512<TMasked>(r6 + kx, m, k, a6);
-                            a7 = Tap512<TMasked>(r7 + kx, m, k, a7);
-                        }
+                        if (rows_ > 1) a1 = Tap512<TMasked>(r1 + kx, m, k, a1);
+                        if (rows_ > 2) a2 = Tap512<TMasked>(r2 + kx, m, k, a2);
+                        if (rows_ > 3) a3 = Tap512<TMasked>(r3 + kx, m, k, a3);
+                        if (rows_ > 4) a4 = Tap512<TMasked>(r4 + kx, m, k, a4);
+                        if (rows_ > 5) a5 = Tap512<TMasked>(r5 + kx, m, k, a5);
+                        if (rows_ > 6) a6 = Tap512<TMasked>(r6 + kx, m, k, a6);
+                        if (rows_ > 7) a7 = Tap512<TMasked>(r7 + kx, m, k, a7);
                     }
                 }
                 else
@@ -207,19 +236,13 @@ namespace CnnGen.Kernels
                         var mLow = TMasked.Value != 0 ? Inside(startColumns + Vector512.Create(kx), width) : default;
                         var mHigh = TMasked.Value != 0 ? Inside(startColumns + Vector512.Create(kx + 16), width) : default;
                         a0 = Pair512<TMasked>(rows[ky] + first + kx, mLow, mHigh, even, odd, both, a0);
-                        if (rows_ > 1)
-                        {
-                            a1 = Pair512<TMasked>(rows[1 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a1);
-                            a2 = Pair512<TMasked>(rows[2 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a2);
-                            a3 = Pair512<TMasked>(rows[3 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a3);
-                        }
-                        if (rows_ > 4)
-                        {
-                            a4 = Pair512<TMasked>(rows[4 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a4);
-                            a5 = Pair512<TMasked>(rows[5 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a5);
-                            a6 = Pair512<TMasked>(rows[6 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a6);
-                            a7 = Pair512<TMasked>(rows[7 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a7);
-                        }
+                        if (rows_ > 1) a1 = Pair512<TMasked>(rows[1 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a1);
+                        if (rows_ > 2) a2 = Pair512<TMasked>(rows[2 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a2);
+                        if (rows_ > 3) a3 = Pair512<TMasked>(rows[3 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a3);
+                        if (rows_ > 4) a4 = Pair512<TMasked>(rows[4 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a4);
+                        if (rows_ > 5) a5 = Pair512<TMasked>(rows[5 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a5);
+                        if (rows_ > 6) a6 = Pair512<TMasked>(rows[6 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a6);
+                        if (rows_ > 7) a7 = Pair512<TMasked>(rows[7 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a7);
                     }
                 }
             }
@@ -240,35 +263,23 @@ namespace CnnGen.Kernels
             {
                 var keep = Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(outWidth)).AsSingle();
                 Avx512F.MaskStore(o, keep, none ? a0 : OutputClamp.Apply(a0, low, high));
-                if (rows > 1)
-                {
-                    Avx512F.MaskStore(o + outWidth, keep, none ? a1 : OutputClamp.Apply(a1, low, high));
-                    Avx512F.MaskStore(o + 2 * outWidth, keep, none ? a2 : OutputClamp.Apply(a2, low, high));
-                    Avx512F.MaskStore(o + 3 * outWidth, keep, none ? a3 : OutputClamp.Apply(a3, low, high));
-                }
-                if (rows > 4)
-                {
-                    Avx512F.MaskStore(o + 4 * outWidth, keep, none ? a4 : OutputClamp.Apply(a4, low, high));
-                    Avx512F.MaskStore(o + 5 * outWidth, keep, none ? a5 : OutputClamp.Apply(a5, low, high));
-                    Avx512F.MaskStore(o + 6 * outWidth, keep, none ? a6 : OutputClamp.Apply(a6, low, high));
-                    Avx512F.MaskStore(o + 7 * outWidth, keep, none ? a7 : OutputClamp.Apply(a7, low, high));
-                }
+                if (rows > 1) Avx512F.MaskStore(o + outWidth, keep, none ? a1 : OutputClamp.Apply(a1, low, high));
+                if (rows > 2) Avx512F.MaskStore(o + 2 * outWidth, keep, none ? a2 : OutputClamp.Apply(a2, low, high));
+                if (rows > 3) Avx512F.MaskStore(o + 3 * outWidth, keep, none ? a3 : OutputClamp.Apply(a3, low, high));
+                if (rows > 4) Avx512F.MaskStore(o + 4 * outWidth, keep, none ? a4 : OutputClamp.Apply(a4, low, high));
+                if (rows > 5) Avx512F.MaskStore(o + 5 * outWidth, keep, none ? a5 : OutputClamp.Apply(a5, low, high));
+                if (rows > 6) Avx512F.MaskStore(o + 6 * outWidth, keep, none ? a6 : OutputClamp.Apply(a6, low, high));
+                if (rows > 7) Avx512F.MaskStore(o + 7 * outWidth, keep, none ? a7 : OutputClamp.Apply(a7, low, high));
                 return;
             }
             OutputClamp.Store(a0, none, low, high, ref *o);
-            if (rows > 1)
-            {
-                OutputClamp.Store(a1, none, low, high, ref o[outWidth]);
-                OutputClamp.Store(a2, none, low, high, ref o[2 * outWidth]);
-                OutputClamp.Store(a3, none, low, high, ref o[3 * outWidth]);
-            }
-            if (rows > 4)
-            {
-                OutputClamp.Store(a4, none, low, high, ref o[4 * outWidth]);
-                OutputClamp.Store(a5, none, low, high, ref o[5 * outWidth]);
-                OutputClamp.Store(a6, none, low, high, ref o[6 * outWidth]);
-                OutputClamp.Store(a7, none, low, high, ref o[7 * outWidth]);
-            }
+            if (rows > 1) OutputClamp.Store(a1, none, low, high, ref o[outWidth]);
+            if (rows > 2) OutputClamp.Store(a2, none, low, high, ref o[2 * outWidth]);
+            if (rows > 3) OutputClamp.Store(a3, none, low, high, ref o[3 * outWidth]);
+            if (rows > 4) OutputClamp.Store(a4, none, low, high, ref o[4 * outWidth]);
+            if (rows > 5) OutputClamp.Store(a5, none, low, high, ref o[5 * outWidth]);
+            if (rows > 6) OutputClamp.Store(a6, none, low, high, ref o[6 * outWidth]);
+            if (rows > 7) OutputClamp.Store(a7, none, low, high, ref o[7 * outWidth]);
         }
 
         // The tile's rows, clamped, outWidth apart; a narrow row (one vector wider than the row) stores only its cells.
@@ -285,35 +296,23 @@ namespace CnnGen.Kernels
             {
                 var keep = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(outWidth)).AsSingle();
                 StoreMasked(o, keep, none ? a0 : OutputClamp.Apply(a0, low, high));
-                if (rows > 1)
-                {
-                    StoreMasked(o + outWidth, keep, none ? a1 : OutputClamp.Apply(a1, low, high));
-                    StoreMasked(o + 2 * outWidth, keep, none ? a2 : OutputClamp.Apply(a2, low, high));
-                    StoreMasked(o + 3 * outWidth, keep, none ? a3 : OutputClamp.Apply(a3, low, high));
-                }
-                if (rows > 4)
-                {
-                    StoreMasked(o + 4 * outWidth, keep, none ? a4 : OutputClamp.Apply(a4, low, high));
-                    StoreMasked(o + 5 * outWidth, keep, none ? a5 : OutputClamp.Apply(a5, low, high));
-                    StoreMasked(o + 6 * outWidth, keep, none ? a6 : OutputClamp.Apply(a6, low, high));
-                    StoreMasked(o + 7 * outWidth, keep, none ? a7 : OutputClamp.Apply(a7, low, high));
-                }
+                if (rows > 1) StoreMasked(o + outWidth, keep, none ? a1 : OutputClamp.Apply(a1, low, high));
+                if (rows > 2) StoreMasked(o + 2 * outWidth, keep, none ? a2 : OutputClamp.Apply(a2, low, high));
+                if (rows > 3) StoreMasked(o + 3 * outWidth, keep, none ? a3 : OutputClamp.Apply(a3, low, high));
+                if (rows > 4) StoreMasked(o + 4 * outWidth, keep, none ? a4 : OutputClamp.Apply(a4, low, high));
+                if (rows > 5) StoreMasked(o + 5 * outWidth, keep, none ? a5 : OutputClamp.Apply(a5, low, high));
+                if (rows > 6) StoreMasked(o + 6 * outWidth, keep, none ? a6 : OutputClamp.Apply(a6, low, high));
+                if (rows > 7) StoreMasked(o + 7 * outWidth, keep, none ? a7 : OutputClamp.Apply(a7, low, high));
                 return;
             }
             OutputClamp.Store(a0, none, low, high, ref *o);
-            if (rows > 1)
-            {
-                OutputClamp.Store(a1, none, low, high, ref o[outWidth]);
-                OutputClamp.Store(a2, none, low, high, ref o[2 * outWidth]);
-                OutputClamp.Store(a3, none, low, high, ref o[3 * outWidth]);
-            }
-            if (rows > 4)
-            {
-                OutputClamp.Store(a4, none, low, high, ref o[4 * outWidth]);
-                OutputClamp.Store(a5, none, low, high, ref o[5 * outWidth]);
-                OutputClamp.Store(a6, none, low, high, ref o[6 * outWidth]);
-                OutputClamp.Store(a7, none, low, high, ref o[7 * outWidth]);
-            }
+            if (rows > 1) OutputClamp.Store(a1, none, low, high, ref o[outWidth]);
+            if (rows > 2) OutputClamp.Store(a2, none, low, high, ref o[2 * outWidth]);
+            if (rows > 3) OutputClamp.Store(a3, none, low, high, ref o[3 * outWidth]);
+            if (rows > 4) OutputClamp.Store(a4, none, low, high, ref o[4 * outWidth]);
+            if (rows > 5) OutputClamp.Store(a5, none, low, high, ref o[5 * outWidth]);
+            if (rows > 6) OutputClamp.Store(a6, none, low, high, ref o[6 * outWidth]);
+            if (rows > 7) OutputClamp.Store(a7, none, low, high, ref o[7 * outWidth]);
         }
 
         // Eight interior output rows x one vector of a 3x3 stride-1 kernel: each of the ten input rows is loaded once per column
@@ -567,8 +566,16 @@ namespace CnnGen.Kernels
                 // Each output row's input row under this kernel row, at the vector's first column.
                 // (Stride 2 reads them where it uses them: eight pointers and sixteen vectors live at once spill.)
                 float* r0 = rows[ky] + first, r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0, r6 = r0, r7 = r0;
-                if (TStride.Value == 1 && rows_ > 1) { r1 = rows[sh + ky] + first; r2 = rows[2 * sh + ky] + first; r3 = rows[3 * sh + ky] + first; }
-                if (TStride.Value == 1 && rows_ > 4) { r4 = rows[4 * sh + ky] + first; r5 = rows[5 * sh + ky] + first; r6 = rows[6 * sh + ky] + first; r7 = rows[7 * sh + ky] + first; }
+                if (TStride.Value == 1)
+                {
+                    if (rows_ > 1) r1 = rows[sh + ky] + first;
+                    if (rows_ > 2) r2 = rows[2 * sh + ky] + first;
+                    if (rows_ > 3) r3 = rows[3 * sh + ky] + first;
+                    if (rows_ > 4) r4 = rows[4 * sh + ky] + first;
+                    if (rows_ > 5) r5 = rows[5 * sh + ky] + first;
+                    if (rows_ > 6) r6 = rows[6 * sh + ky] + first;
+                    if (rows_ > 7) r7 = rows[7 * sh + ky] + first;
+                }
                 float* wk = w + ky * kernelWidth;
                 if (TStride.Value == 1)
                 {
@@ -577,19 +584,13 @@ namespace CnnGen.Kernels
                         var k = Vector256.Create(wk[kx]);
                         var m = TMasked.Value != 0 ? Inside(startColumns + Vector256.Create(kx), width) : default;
                         a0 = Tap256<TMasked>(r0 + kx, m, k, a0);
-                        if (rows_ > 1)
-                        {
-                            a1 = Tap256<TMasked>(r1 + kx, m, k, a1);
-                            a2 = Tap256<TMasked>(r2 + kx, m, k, a2);
-                            a3 = Tap256<TMasked>(r3 + kx, m, k, a3);
-                        }
-                        if (rows_ > 4)
-                        {
-                            a4 = Tap256<TMasked>(r4 + kx, m, k, a4);
-                            a5 = Tap256<TMasked>(r5 + kx, m, k, a5);
-                            a6 = Tap256<TMasked>(r6 + kx, m, k, a6);
-                            a7 = Tap256<TMasked>(r7 + kx, m, k, a7);
-                        }
+                        if (rows_ > 1) a1 = Tap256<TMasked>(r1 + kx, m, k, a1);
+                        if (rows_ > 2) a2 = Tap256<TMasked>(r2 + kx, m, k, a2);
+                        if (rows_ > 3) a3 = Tap256<TMasked>(r3 + kx, m, k, a3);
+                        if (rows_ > 4) a4 = Tap256<TMasked>(r4 + kx, m, k, a4);
+                        if (rows_ > 5) a5 = Tap256<TMasked>(r5 + kx, m, k, a5);
+                        if (rows_ > 6) a6 = Tap256<TMasked>(r6 + kx, m, k, a6);
+                        if (rows_ > 7) a7 = Tap256<TMasked>(r7 + kx, m, k, a7);
                     }
                 }
                 else
@@ -602,19 +603,13 @@ namespace CnnGen.Kernels
                         var mLow = TMasked.Value != 0 ? Inside(startColumns + Vector256.Create(kx), width) : default;
                         var mHigh = TMasked.Value != 0 ? Inside(startColumns + Vector256.Create(kx + 8), width) : default;
                         a0 = Pair256<TMasked>(rows[ky] + first + kx, mLow, mHigh, even, odd, both, a0);
-                        if (rows_ > 1)
-                        {
-                            a1 = Pair256<TMasked>(rows[1 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a1);
-                            a2 = Pair256<TMasked>(rows[2 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a2);
-                            a3 = Pair256<TMasked>(rows[3 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a3);
-                        }
-                        if (rows_ > 4)
-                        {
-                            a4 = Pair256<TMasked>(rows[4 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a4);
-                            a5 = Pair256<TMasked>(rows[5 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a5);
-                            a6 = Pair256<TMasked>(rows[6 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a6);
-                            a7 = Pair256<TMasked>(rows[7 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a7);
-                        }
+                        if (rows_ > 1) a1 = Pair256<TMasked>(rows[1 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a1);
+                        if (rows_ > 2) a2 = Pair256<TMasked>(rows[2 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a2);
+                        if (rows_ > 3) a3 = Pair256<TMasked>(rows[3 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a3);
+                        if (rows_ > 4) a4 = Pair256<TMasked>(rows[4 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a4);
+                        if (rows_ > 5) a5 = Pair256<TMasked>(rows[5 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a5);
+                        if (rows_ > 6) a6 = Pair256<TMasked>(rows[6 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a6);
+                        if (rows_ > 7) a7 = Pair256<TMasked>(rows[7 * sh + ky] + first + kx, mLow, mHigh, even, odd, both, a7);
                     }
                 }
             }
