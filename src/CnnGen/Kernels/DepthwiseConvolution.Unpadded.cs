@@ -67,7 +67,6 @@ namespace CnnGen.Kernels
             // Rows above and below the input read a row of zeros, long enough for every vector's columns: the tiles then
             // take every output row alike, eight at a time (the last eight overlapping the ones before; the rows computed
             // twice get the same values).
-            int lanes = wide ? 16 : 8;
             float* zeros = stackalloc float[ZeroRowLength(g)];
             new Span<float>(zeros, ZeroRowLength(g)).Clear();
             float* zeroRow = zeros + g.PaddingWidth;
