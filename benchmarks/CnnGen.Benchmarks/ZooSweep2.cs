@@ -337,6 +337,46 @@ namespace CnnGen.Benchmarks.Zoo.Sweep2.Probes
 
     [Network(40, 38, 38)] [Conv2d(72, 1, Stride = 2, Bias = false)] [BatchNorm]
     public partial class Pointwise40To72s2At38 { }
+
+    // MobileNetV1-style 3x112x112's layers (session 11): the stem, each depthwise layer and the 1x1 after it, with its batch-norm and ReLU.
+    [Network(3, 112, 112)] [Conv2d(16, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Stem3x3s2At112 { }
+
+    [Network(16, 56, 56)] [Conv2d(16, 3, Padding = 1, Groups = 16, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Depthwise16At56 { }
+
+    [Network(16, 56, 56)] [Conv2d(32, 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Pointwise16To32At56 { }
+
+    [Network(32, 56, 56)] [Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Depthwise32s2At56 { }
+
+    [Network(32, 28, 28)] [Conv2d(64, 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Pointwise32To64At28 { }
+
+    [Network(64, 28, 28)] [Conv2d(64, 3, Stride = 2, Padding = 1, Groups = 64, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Depthwise64s2At28 { }
+
+    [Network(64, 14, 14)] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Pointwise64To128At14 { }
+
+    [Network(128, 14, 14)] [Conv2d(128, 3, Padding = 1, Groups = 128, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Depthwise128At14 { }
+
+    [Network(128, 14, 14)] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Pointwise128To128At14 { }
+
+    [Network(128, 14, 14)] [Conv2d(128, 3, Stride = 2, Padding = 1, Groups = 128, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Depthwise128s2At14 { }
+
+    [Network(128, 7, 7)] [Conv2d(256, 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Pointwise128To256At7 { }
+
+    [Network(256, 7, 7)] [Conv2d(256, 3, Padding = 1, Groups = 256, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Depthwise256At7 { }
+
+    [Network(256, 7, 7)] [Conv2d(256, 1, Bias = false)] [BatchNorm] [ReLU]
+    public partial class Mbv1Pointwise256To256At7 { }
 }
 
 namespace CnnGen.Benchmarks
@@ -376,6 +416,19 @@ namespace CnnGen.Benchmarks
             ("probe 1x1 s2 256->512 @14 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise256To512s2At14())),
             ("probe 1x1 s2 128->256 @28 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise128To256s2At28())),
             ("probe 1x1 s2 40->72 @38 +BN", () => Initialized(new Zoo.Sweep2.Probes.Pointwise40To72s2At38())),
+            ("probe mbv1 stem 3x3 s2 3->16 @112 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Stem3x3s2At112())),
+            ("probe mbv1 dw 16 @56 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Depthwise16At56())),
+            ("probe mbv1 1x1 16->32 @56 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Pointwise16To32At56())),
+            ("probe mbv1 dw s2 32 @56 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Depthwise32s2At56())),
+            ("probe mbv1 1x1 32->64 @28 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Pointwise32To64At28())),
+            ("probe mbv1 dw s2 64 @28 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Depthwise64s2At28())),
+            ("probe mbv1 1x1 64->128 @14 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Pointwise64To128At14())),
+            ("probe mbv1 dw 128 @14 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Depthwise128At14())),
+            ("probe mbv1 1x1 128->128 @14 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Pointwise128To128At14())),
+            ("probe mbv1 dw s2 128 @14 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Depthwise128s2At14())),
+            ("probe mbv1 1x1 128->256 @7 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Pointwise128To256At7())),
+            ("probe mbv1 dw 256 @7 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Depthwise256At7())),
+            ("probe mbv1 1x1 256->256 @7 +BN+ReLU", () => Initialized(new Zoo.Sweep2.Probes.Mbv1Pointwise256To256At7())),
         };
     }
 }

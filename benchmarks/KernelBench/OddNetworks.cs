@@ -78,4 +78,37 @@ namespace KernelBench.Networks
 
     [Network(40, 38, 38)] [Conv2d(72, 1, Stride = 2, Bias = false)] [BatchNorm]
     public partial class Shortcut40To72At38 { }
+
+    /// <summary>ZooSweep2's MobileNetV1-style on 3x112x112 (depthwise-separable blocks, maps 56 to 7), and MobileNetV3-style.</summary>
+    [Network(3, 112, 112)]
+    [Conv2d(16, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(16, 3, Padding = 1, Groups = 16, Bias = false)] [BatchNorm] [ReLU] [Conv2d(32, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(64, 3, Stride = 2, Padding = 1, Groups = 64, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(128, 3, Padding = 1, Groups = 128, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(128, 3, Stride = 2, Padding = 1, Groups = 128, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(256, 3, Padding = 1, Groups = 256, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 1, Bias = false)] [BatchNorm] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class MobileNet112Net { }
+
+    [Network(3, 64, 64)]
+    [Conv2d(16, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [Hardswish]
+    [Residual]
+        [Conv2d(16, 3, Padding = 1, Groups = 16, Bias = false)] [BatchNorm] [ReLU6]
+        [Conv2d(16, 1, Bias = false)] [BatchNorm]
+    [End]
+    [Conv2d(72, 1, Bias = false)] [BatchNorm] [ReLU6]
+    [Conv2d(72, 5, Stride = 2, Padding = 2, Groups = 72, Bias = false)] [BatchNorm] [ReLU6]
+    [Conv2d(40, 1, Bias = false)] [BatchNorm]
+    [Residual]
+        [Conv2d(120, 1, Bias = false)] [BatchNorm] [Hardswish]
+        [Conv2d(120, 5, Padding = 2, Groups = 120, Bias = false)] [BatchNorm] [Hardswish]
+        [Conv2d(40, 1, Bias = false)] [BatchNorm]
+    [End]
+    [Conv2d(240, 1, Bias = false)] [BatchNorm] [Hardswish]
+    [Conv2d(240, 5, Stride = 2, Padding = 2, Groups = 240, Bias = false)] [BatchNorm] [Hardswish]
+    [Conv2d(80, 1, Bias = false)] [BatchNorm]
+    [Conv2d(480, 1, Bias = false)] [BatchNorm] [Hardswish]
+    [GlobalAvgPool] [Flatten] [Linear(128)] [Hardswish] [Linear(10)]
+    public partial class MobileNetV3Net { }
 }

@@ -635,6 +635,8 @@ namespace KernelBench
                 ("ResNeXt down block 64x32x32", () => { var n = new Networks.ResNeXtDownBlock(); n.ResetParameters(1); return n; }),
                 ("shortcut 1x1 s2 256->512 @14", () => { var n = new Networks.Shortcut256To512At14(); n.ResetParameters(1); return n; }),
                 ("shortcut 1x1 s2 40->72 @38", () => { var n = new Networks.Shortcut40To72At38(); n.ResetParameters(1); return n; }),
+                ("MobileNetV1-style 3x112x112", () => { var n = new Networks.MobileNet112Net(); n.ResetParameters(1); return n; }),
+                ("MobileNetV3-style", () => { var n = new Networks.MobileNetV3Net(); n.ResetParameters(1); return n; }),
             };
 
         private static void EvaluationCpuOf(string name, Func<CnnGen.INetwork> create)
@@ -1305,6 +1307,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "depthwise-backward")
             {
                 DepthwiseBackwardShapes();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "depthwise-unpadded")
+            {
+                DepthwiseUnpadded(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "whole-plane")
@@ -2403,6 +2410,40 @@ namespace KernelBench
                     double flops = 2.0 * 2 * g.OutLength * s.Kernel * s.Kernel;
                     Console.WriteLine($"{name,-30} {(path == DirectConvolution.KernelPath.Vector512 ? "512" : "256"),5} {both * 1e6,9:F2} {weights * 1e6,8:F2} {inputs * 1e6,8:F2} {flops / both / 1e9,8:F1}");
                 }
+            }
+        }
+
+        // "depthwise-unpadded [prefix]": the depthwise forward (+ReLU6) read straight from the input against the row kernel on a
+        // padded copy, on Vector512 and Vector256, interleaved rounds, best of each, µs; kernels 3 and 5, strides 1 and 2, maps
+        // 7 to 112 wide (the basis of DepthwiseConvolution.UnpaddedPays).
+        private static void DepthwiseUnpadded(string? prefix)
+        {
+            var shapes = new (int C, int H, int K, int S)[]
+            {
+                (16, 112, 3, 1), (16, 112, 3, 2), (16, 56, 3, 1), (32, 56, 3, 2), (144, 56, 3, 1), (64, 28, 3, 1), (64, 28, 3, 2),
+                (128, 14, 3, 1), (128, 14, 3, 2), (256, 7, 3, 1), (32, 32, 3, 1), (64, 32, 3, 2), (96, 16, 3, 1), (40, 37, 3, 1),
+                (24, 37, 3, 2), (96, 8, 3, 1), (72, 32, 5, 2), (120, 16, 5, 1), (240, 16, 5, 2), (40, 37, 5, 1), (40, 37, 5, 2),
+                (480, 7, 5, 1), (120, 28, 5, 1), (16, 56, 5, 2), (144, 16, 3, 2), (64, 15, 3, 1), (160, 10, 3, 1), (40, 12, 5, 1),
+                (576, 14, 3, 2), (96, 16, 3, 2), (200, 9, 3, 1), (48, 13, 3, 2),
+            };
+            float[] x = Fill(512 * 64 * 64, 1), w = Fill(1024 * 25, 2), b = Fill(1024, 3), y = new float[512 * 64 * 64], scratch = new float[1 << 20];
+            Console.WriteLine($"{"depthwise + ReLU6 (C x H x H, kernel, stride)",-44} {"pad 512",8} {"unpad 512",9} {"pad 256",8} {"unpad 256",9} {"picked",8}  (us)");
+            foreach (var s in shapes)
+            {
+                string name = $"{s.C}x{s.H}x{s.H} k{s.K} s{s.S}";
+                if (prefix is not null && !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                var g = new ConvolutionGeometry(s.C, s.H, s.H, s.C, s.K, s.K, s.S, s.S, s.K / 2, s.K / 2, 1, 1, s.C);
+                var times = new double[5];
+                Array.Fill(times, double.MaxValue);
+                for (int round = 0; round < 3; round++)
+                {
+                    times[0] = Math.Min(times[0], TimeShort(() => CnnGen.Kernels.DepthwiseConvolution.ForwardByRows(g, x, w, b, y, scratch, DirectConvolution.KernelPath.Vector512, 0f, 6f)));
+                    times[1] = Math.Min(times[1], TimeShort(() => CnnGen.Kernels.DepthwiseConvolution.ForwardUnpadded(g, x, w, b, y, true, 0f, 6f)));
+                    times[2] = Math.Min(times[2], TimeShort(() => CnnGen.Kernels.DepthwiseConvolution.ForwardByRows(g, x, w, b, y, scratch, DirectConvolution.KernelPath.Vector256, 0f, 6f)));
+                    times[3] = Math.Min(times[3], TimeShort(() => CnnGen.Kernels.DepthwiseConvolution.ForwardUnpadded(g, x, w, b, y, false, 0f, 6f)));
+                    times[4] = Math.Min(times[4], TimeShort(() => GroupedConvolution.Forward(g, x, w, b, y, scratch, 0f, 6f)));
+                }
+                Console.WriteLine($"{name + $" -> {g.OutHeight}x{g.OutWidth}",-44} {times[0] * 1e6,8:F2} {times[1] * 1e6,9:F2} {times[2] * 1e6,8:F2} {times[3] * 1e6,9:F2} {times[4] * 1e6,8:F2}");
             }
         }
 

@@ -23,7 +23,9 @@ namespace CnnGen.Kernels
     /// writes the same values again), and rows narrower than a vector are one vector each, spilling into the next output
     /// row before that row is written. An activation's bounds (ReLU, ReLU6) are applied to the accumulators before the
     /// store. The backward pass is in DepthwiseConvolution.Gradients.cs (a kernel per gradient; the scatter form here only
-    /// for channel multipliers above 1). The scalar path is the definition's loops, with no scratch.
+    /// for channel multipliers above 1). The scalar path is the definition's loops, with no scratch. On maps under 16 wide
+    /// (where the copy costs most against the work) the forward pass reads the input where it lies instead
+    /// (DepthwiseConvolution.Unpadded.cs, <see cref="UnpaddedPays"/>).
     /// </para>
     /// </remarks>
     internal static partial class DepthwiseConvolution
@@ -239,6 +241,12 @@ namespace CnnGen.Kernels
             if (WholePlanePays(g, wide))
             {
                 WholePlaneDepthwise.Forward(g, x, weight, bias, y, scratch, low, high);
+                return;
+            }
+            if (UnpaddedPays(g))
+            {
+                // Stride 2 on Vector256 tiles: its 512-bit two-source permutes cost more than they save (the table below).
+                ForwardUnpadded(g, x, weight, bias, y, wide && g.StrideWidth == 1, low, high);
                 return;
             }
             ForwardByRows(g, x, weight, bias, y, scratch, path, low, high);
