@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -6,9 +7,12 @@ using CnnGen.Kernels;
 
 namespace KernelBench
 {
-    // "bnpasses": training batch-norm's passes over one thread's batch of 64 (or a two-thread chunk of 32), channel by channel
-    // as the generated code runs them (a channel's sums, then its second pass while its planes are in L2), the statistics
-    // kernels as session 10 left them (copied below, "before") against BatchNormalization's, interleaved, this thread's CPU µs.
+    // "bnpasses": training batch-norm's passes over one thread's batch of 64 (or a two-thread chunk of 32), this thread's CPU µs,
+    // best of 40 interleaved rounds. Forward: the batch-norm's own sums and normalize pass channel by channel (session 10:
+    // a channel's sums, then its normalize pass while its planes are in L2) against what is left once the sums are added
+    // sample by sample in the convolution's loop: each sample written (a copy stands in for the convolution's output) and
+    // its sums added while it is in cache, then the normalize pass alone; the copy alone is the baseline both include.
+    // Backward: BackwardSums as session 10 left it (copied below, "before") against BatchNormalization's.
     public static class BatchNormPasses
     {
         public static void Run()
@@ -18,26 +22,54 @@ namespace KernelBench
                 ("ResNet-8 16x32x32", 64, 16, 1024), ("ResNet-8 32x16x16", 64, 32, 256), ("ResNet-8 64x8x8", 64, 64, 64),
                 ("CIFAR 32x32x32", 64, 32, 1024), ("CIFAR 64x16x16", 64, 64, 256), ("strided 128x8x8", 64, 128, 64),
                 ("MobileNetV2 96x8x8 /32", 32, 96, 64), ("MobileNetV2 16x16x16 /32", 32, 16, 256), ("odd 20x19x19", 64, 20, 361),
-                ("odd 24x5x5", 64, 24, 25), ("BatchNorm1d 120", 64, 120, 1),
+                ("odd 24x5x5", 64, 24, 25), ("BatchNorm1d-like 120x1", 64, 120, 1),
             };
-            Console.WriteLine($"{"shape",-26} {"fwd sums before",16} {"after",8} {"saved",7} {"bwd sums before",16} {"after",8} {"saved",7} {"normalize",10} {"bwd input",10}");
+            Console.WriteLine($"{"shape",-26} {"write+own sums+norm",20} {"write+sample sums+norm",23} {"saved",7} {"norm sample-major",18} {"saved",7} {"write alone",12} {"bwd sums before",16} {"after",8} {"saved",7}");
             foreach (var s in shapes)
             {
-                int length = s.Batch * s.C * s.Plane;
-                float[] x = Fill(length, 7), dy = Fill(length, 8), y = new float[length];
+                int sample = s.C * s.Plane, length = s.Batch * sample;
+                float[] source = Fill(length, 6), x = new float[length], dy = Fill(length, 8), y = new float[length];
+                double[] sums = new double[s.C * BatchNormalization.SampleSumsWidth];
                 double sink = 0;
-                var (forwardBefore, forwardAfter) = Interleaved(
-                    () => { for (int c = 0; c < s.C; c++) sink += Before.SumsAboutShift(x, s.Batch, s.C, s.Plane, c, 0.1f).Item2; },
-                    () => { for (int c = 0; c < s.C; c++) sink += BatchNormalization.SumsAboutShift(x, s.Batch, s.C, s.Plane, c, 0.1f).SquaredDeviations; });
+                void Write(int n) => source.AsSpan(n * sample, sample).CopyTo(x.AsSpan(n * sample, sample));
+                void Own()
+                {
+                    for (int n = 0; n < s.Batch; n++) Write(n);
+                    for (int c = 0; c < s.C; c++)
+                    {
+                        float shift = (float)(BatchNormalization.Sum(x, 1, s.C, s.Plane, c) / s.Plane);
+                        var (deviations, squares) = BatchNormalization.SumsAboutShift(x, s.Batch, s.C, s.Plane, c, shift);
+                        BatchNormalization.Normalize(x, y, s.Batch, s.C, s.Plane, c, shift + (float)(deviations * 1e-9), 1.2f, 0.9f, (float)(squares * 1e-12), relu: true);
+                    }
+                }
+                float[] mean = new float[s.C], invStd = Enumerable.Repeat(1.2f, s.C).ToArray(), p = Enumerable.Repeat(0.9f, 2 * s.C).ToArray();
+                void SampleBySample(bool sampleMajor)
+                {
+                    for (int n = 0; n < s.Batch; n++)
+                    {
+                        Write(n);
+                        BatchNormalization.AddSampleSums(x.AsSpan(n * sample, sample), s.C, s.Plane, n == 0, sums);
+                    }
+                    for (int c = 0; c < s.C; c++)
+                    {
+                        var (shift, deviations, squares) = BatchNormalization.SampleSums(sums, c);
+                        if (sampleMajor)
+                        {
+                            mean[c] = shift + (float)(deviations * 1e-9);
+                            p[s.C + c] = (float)(squares * 1e-12);
+                        }
+                        else BatchNormalization.Normalize(x, y, s.Batch, s.C, s.Plane, c, shift + (float)(deviations * 1e-9), 1.2f, 0.9f, (float)(squares * 1e-12), relu: true);
+                    }
+                    if (sampleMajor) BatchNormalization.NormalizeBatch(x, y, s.Batch, s.C, s.Plane, mean, invStd, p, relu: true);
+                }
+                var (own, bySample) = Interleaved(Own, () => SampleBySample(sampleMajor: false));
+                var (_, sampleMajor) = Interleaved(Own, () => SampleBySample(sampleMajor: true));
+                var (writeAlone, _) = Interleaved(() => { for (int n = 0; n < s.Batch; n++) Write(n); }, () => { });
                 var (backwardBefore, backwardAfter) = Interleaved(
                     () => { for (int c = 0; c < s.C; c++) sink += Before.BackwardSums(x, dy, s.Batch, s.C, s.Plane, c, 0.1f, 1.2f).Item2; },
                     () => { for (int c = 0; c < s.C; c++) sink += BatchNormalization.BackwardSums(x, dy, s.Batch, s.C, s.Plane, c, 0.1f, 1.2f).SumDyXhat; });
-                var (normalize, input) = Interleaved(
-                    () => { for (int c = 0; c < s.C; c++) BatchNormalization.Normalize(x, y, s.Batch, s.C, s.Plane, c, 0.1f, 1.2f, 0.9f, 0.05f, relu: true); },
-                    () => { for (int c = 0; c < s.C; c++) BatchNormalization.BackwardInput(x, dy, y, s.Batch, s.C, s.Plane, c, 0.1f, 1.2f, 0.9f, 0.01f, 0.02f); });
-                Console.WriteLine($"{s.Name,-26} {forwardBefore * 1e6,16:F1} {forwardAfter * 1e6,8:F1} {1 - forwardAfter / forwardBefore,6:P0} "
-                    + $"{backwardBefore * 1e6,16:F1} {backwardAfter * 1e6,8:F1} {1 - backwardAfter / backwardBefore,6:P0} {normalize * 1e6,10:F1} {input * 1e6,10:F1}"
-                    + (sink == 1.5 ? "!" : ""));
+                Console.WriteLine($"{s.Name,-26} {own * 1e6,20:F1} {bySample * 1e6,23:F1} {1 - (bySample - writeAlone) / (own - writeAlone),6:P0} {sampleMajor * 1e6,18:F1} {1 - (sampleMajor - writeAlone) / (own - writeAlone),6:P0} {writeAlone * 1e6,12:F1} "
+                    + $"{backwardBefore * 1e6,16:F1} {backwardAfter * 1e6,8:F1} {1 - backwardAfter / backwardBefore,6:P0}" + (sink == 1.5 ? "!" : ""));
             }
         }
 
@@ -86,43 +118,9 @@ namespace KernelBench
             return t.Seconds * 1_000_000_000 + t.Nanoseconds;
         }
 
-        // The statistics kernels before this session (Vector256, two accumulators per sum, x̂ formed element by element).
+        // BackwardSums before this session (two accumulators per sum, a horizontal sum per plane, x̂ formed element by element).
         private static class Before
         {
-            public static (double, double) SumsAboutShift(ReadOnlySpan<float> x, int batchSize, int channels, int plane, int channel, float shift)
-            {
-                double deviations = 0, squares = 0;
-                for (int n = 0; n < batchSize; n++)
-                {
-                    ref float xs = ref MemoryMarshal.GetReference(x.Slice((n * channels + channel) * plane, plane));
-                    float planeDeviations = 0f, planeSquares = 0f;
-                    int i = 0;
-                    if (plane >= 16)
-                    {
-                        var s = Vector256.Create(shift);
-                        Vector256<float> d0 = default, d1 = default, q0 = default, q1 = default;
-                        for (; i <= plane - 16; i += 16)
-                        {
-                            var v0 = Vector256.LoadUnsafe(ref xs, (nuint)i) - s;
-                            var v1 = Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)) - s;
-                            d0 += v0; d1 += v1;
-                            q0 += v0 * v0; q1 += v1 * v1;
-                        }
-                        planeDeviations = Vector256.Sum(d0 + d1);
-                        planeSquares = Vector256.Sum(q0 + q1);
-                    }
-                    for (; i < plane; i++)
-                    {
-                        float v = Unsafe.Add(ref xs, i) - shift;
-                        planeDeviations += v;
-                        planeSquares += v * v;
-                    }
-                    deviations += planeDeviations;
-                    squares += planeSquares;
-                }
-                return (deviations, squares);
-            }
-
             public static (double, double) BackwardSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane, int channel, float mean, float invStd)
             {
                 double sumDy = 0, sumDyXhat = 0;

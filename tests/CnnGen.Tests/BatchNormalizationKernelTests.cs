@@ -178,6 +178,40 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentException>(() => BatchNormalization.AddSampleSums(x.AsSpan(0, sample), channels, plane, true, sums.AsSpan(1)));
         }
 
+        [Theory]
+        [InlineData(1, 1, 1)]
+        [InlineData(3, 17, 7)]
+        [InlineData(2, 5, 45)]
+        [InlineData(4, 3, 64)]
+        [InlineData(2, 3, 361)]
+        public void NormalizeBatch_IsEveryChannelsNormalize_BitForBit(int batchSize, int channels, int plane)
+        {
+            // With the sums added in the convolution's loop, training normalizes sample after sample: each value must be the
+            // float the channel-at-a-time pass writes, with the ReLU and without, on whichever path runs.
+            var random = new Random(batchSize * 1000 + channels * 10 + plane);
+            int length = batchSize * channels * plane;
+            float[] x = new float[length];
+            for (int i = 0; i < length; i++) x[i] = (float)(random.NextDouble() * 4 - 2);
+            float[] mean = new float[channels], invStd = new float[channels], p = new float[2 * channels];
+            for (int c = 0; c < channels; c++)
+            {
+                mean[c] = (float)(random.NextDouble() - 0.5);
+                invStd[c] = (float)(random.NextDouble() + 0.5);
+                p[c] = (float)(random.NextDouble() * 2 - 1);
+                p[channels + c] = (float)(random.NextDouble() - 0.5);
+            }
+            foreach (bool relu in new[] { false, true })
+            {
+                float[] expected = new float[length], actual = new float[length];
+                for (int c = 0; c < channels; c++)
+                    BatchNormalization.Normalize(x, expected, batchSize, channels, plane, c, mean[c], invStd[c], p[c], p[channels + c], relu);
+                BatchNormalization.NormalizeBatch(x, actual, batchSize, channels, plane, mean, invStd, p, relu);
+                for (int i = 0; i < length; i++) Assert.Equal(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(actual[i]));
+            }
+            Assert.Throws<ArgumentException>(() => BatchNormalization.NormalizeBatch(x, new float[length - 1], batchSize, channels, plane, mean, invStd, p));
+            Assert.Throws<ArgumentException>(() => BatchNormalization.NormalizeBatch(x, new float[length], batchSize, channels, plane, mean, invStd, p.AsSpan(1)));
+        }
+
         [Fact]
         public void RejectsBadArguments()
         {

@@ -41,9 +41,15 @@ namespace CnnGen.Generator.Emit
         /// the convolution before it, each sample right after the convolution wrote it, so its own pass over the batch only
         /// normalizes: one read of the batch fewer. The convolution's output must be this layer's alone (so both are in one
         /// segment, this layer right after it), and a per-sample layer, which training always runs in a loop over the batch.
+        /// The normalize pass then runs sample after sample (<c>NormalizeBatch</c>), a stream the prefetchers follow. Where it
+        /// pays (KernelBench bnpasses, one thread's batch of 64 or a chunk of 32, the batch-norm's CPU time besides the
+        /// convolution's writes, 2026-12-02, load 29-36): planes of 5x5 to 32x32 on 11 shapes within −6% (noise) to +33%
+        /// (ResNet-8's 32x16x16 −6%, 64x8x8 +4%; CIFAR's 32x32x32 +22%; 20x19x19 +12%; 24x5x5 +33%), one value per plane
+        /// −34% (a call per channel and sample for one value): so planes of at least one vector, 8 values.
         /// </summary>
         public static bool HasSampleSums(PlannedLayer layer) =>
-            layer.Kind == LayerKind.BatchNorm && layer.In.Consumers.Count == 1 && layer.In.Producer is LayerStep { Layer: var before }
+            layer.Kind == LayerKind.BatchNorm && layer.Input.Height * layer.Input.Width >= 8
+            && layer.In.Consumers.Count == 1 && layer.In.Producer is LayerStep { Layer: var before }
             && before.Kind == LayerKind.Conv2d && For(before).IsPerSample && before.Step.Order + 1 == layer.Step.Order;
 
         /// <summary>The batch-norm whose sums training adds in <paramref name="layer"/>'s loop over the samples (<see cref="HasSampleSums"/>), or null.</summary>
@@ -196,7 +202,12 @@ namespace CnnGen.Generator.Emit
                     w.Line("// running = (1 - momentum) * running + momentum * batch; the variance unbiased");
                     w.Line("running[c] = " + keep + " * running[c] + " + take + " * (float)mean;");
                     w.Line("running[" + C + " + c] = " + keep + " * running[" + C + " + c] + " + take + " * (float)(squares / (count - 1));");
-                    w.Line("global::CnnGen.Kernels.BatchNormalization.Normalize(x, y, " + where + ", (float)mean, invStd, p[c], p[" + C + " + c]" + reluArgument + ");");
+                    if (!sampleSums) w.Line("global::CnnGen.Kernels.BatchNormalization.Normalize(x, y, " + where + ", (float)mean, invStd, p[c], p[" + C + " + c]" + reluArgument + ");");
+                }
+                if (sampleSums)
+                {
+                    w.Line("// Every channel's statistics known: normalize sample after sample, one stream through x and y");
+                    w.Line("global::CnnGen.Kernels.BatchNormalization.NormalizeBatch(x, y, batchSize, " + C + ", " + Int(plane) + ", batchMean, batchInvStd, p" + reluArgument + ");");
                 }
                 w.Line("batchesTracked++;");
             }

@@ -194,8 +194,8 @@ namespace CnnGen.Training
             if (member == 0) batchesTracked++;
         }
 
-        // The chunk's sums came with the call: publish them all, meet once, and normalize. The planes are no longer in cache
-        // from the sums, so nothing is gained by finishing a block behind them.
+        // The chunk's sums came with the call: publish them all, meet once, and normalize the chunk sample after sample (the
+        // planes are no longer in cache from the sums, so nothing is gained by finishing a block behind them).
         private void ForwardFromSampleSums(int member, int layer, ReadOnlySpan<double> sampleSums, double[] slots, long[] counts, ReadOnlySpan<float> x, Span<float> y,
             int batchSize, int channels, int plane, ReadOnlySpan<float> p, Span<float> running, Span<float> batchMean, Span<float> batchInvStd,
             float eps, float keep, float take, bool relu)
@@ -217,14 +217,22 @@ namespace CnnGen.Training
             long count = 0;
             for (int t = 0; t < _participants; t++) count += counts[t];
             NetworkChecks.RequireBatchStatistics((int)Math.Min(count, int.MaxValue), layer);
-            for (int c = 0; c < channels; c++)
-                FinishForward(c, slots, counts, count, x, y, batchSize, channels, plane, p, running, member, batchMean, batchInvStd, eps, keep, take, relu);
+            for (int c = 0; c < channels; c++) FinishStatistics(c, slots, counts, count, channels, running, member, batchMean, batchInvStd, eps, keep, take);
+            BatchNormalization.NormalizeBatch(x, y, batchSize, channels, plane, batchMean, batchInvStd, p, relu);
         }
 
         // Channel c once every thread's sums are in: the whole batch's statistics, combined in thread order so every thread
         // computes the same values, the running statistics (thread 0), and this chunk normalized.
         private void FinishForward(int c, double[] slots, long[] counts, long count, ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane,
             ReadOnlySpan<float> p, Span<float> running, int member, Span<float> batchMean, Span<float> batchInvStd, float eps, float keep, float take, bool relu)
+        {
+            FinishStatistics(c, slots, counts, count, channels, running, member, batchMean, batchInvStd, eps, keep, take);
+            BatchNormalization.Normalize(x, y, batchSize, channels, plane, c, batchMean[c], batchInvStd[c], p[c], p[channels + c], relu);
+        }
+
+        // Channel c's statistics from every thread's sums, and the running statistics (thread 0).
+        private void FinishStatistics(int c, double[] slots, long[] counts, long count, int channels, Span<float> running, int member,
+            Span<float> batchMean, Span<float> batchInvStd, float eps, float keep, float take)
         {
             // Σx = Σ_t [n_t·s_t + Σ(x − s_t)].
             double total = 0;
@@ -251,7 +259,6 @@ namespace CnnGen.Training
                 running[c] = keep * running[c] + take * (float)mean;
                 running[channels + c] = keep * running[channels + c] + take * (float)(squares / (count - 1));
             }
-            BatchNormalization.Normalize(x, y, batchSize, channels, plane, c, (float)mean, invStd, p[c], p[channels + c], relu);
         }
 
         /// <summary>
