@@ -1409,6 +1409,11 @@ namespace KernelBench
                 CompareStrided();
                 return;
             }
+            if (args.Length > 0 && args[0] == "bnpasses")
+            {
+                BatchNormPasses.Run();
+                return;
+            }
             if (args.Length > 0 && args[0] == "batchnorm")
             {
                 BatchNormRelu();

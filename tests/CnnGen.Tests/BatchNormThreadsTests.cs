@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Threading.Tasks;
+using CnnGen.Kernels;
 using CnnGen.Shapes;
 using CnnGen.Tests.Fixtures;
 using CnnGen.Tests.Infrastructure;
@@ -425,9 +426,25 @@ namespace CnnGen.Tests
             }
         }
 
+        /// <summary>
+        /// Sums a thread added sample by sample in the convolution's loop (BatchNormalization.AddSampleSums, then one meeting
+        /// for the layer) give the same floats as the team's own pass over the chunk.
+        /// </summary>
+        [Theory]
+        [InlineData(1, 6, 100, 2)]
+        [InlineData(5, 8, 9, 3)]
+        [InlineData(9, 16, 1, 3)]
+        public void SumsAddedSampleBySampleGiveTheSameFloatsAsTheTeamsOwnPass(int layer, int channels, int plane, int threads)
+        {
+            var own = TeamPass(layer, channels, plane, threads, meetingValues: BatchStatisticsTeam.DefaultMeetingValues);
+            var added = TeamPass(layer, channels, plane, threads, meetingValues: BatchStatisticsTeam.DefaultMeetingValues, sampleSums: true);
+            for (int i = 0; i < own.Length; i++) Assert.Equal(own[i], added[i]);
+        }
+
         // One forward and backward of the team over a batch of 7 (uneven chunks), two rounds (the running statistics move
-        // twice); everything it wrote, end to end: y, dx, each thread's dp, means and 1/std, the running statistics.
-        private static float[][] TeamPass(int layer, int channels, int plane, int threads, int meetingValues)
+        // twice); everything it wrote, end to end: y, dx, each thread's dp, means and 1/std, the running statistics. With
+        // sampleSums each thread hands the forward its chunk's sums, added sample by sample as training's convolution loop does.
+        private static float[][] TeamPass(int layer, int channels, int plane, int threads, int meetingValues, bool sampleSums = false)
         {
             const int batch = 7;
             var team = new BatchStatisticsTeam(BatchNormNet.Layout, threads) { MeetingValues = meetingValues };
@@ -460,8 +477,10 @@ namespace CnnGen.Tests
                         int start = member * (batch / threads) + Math.Min(member, batch % threads);
                         int count = batch / threads + (member < batch % threads ? 1 : 0);
                         var chunk = x.AsSpan(start * sample, count * sample);
+                        double[] sums = sampleSums ? new double[channels * BatchNormalization.SampleSumsWidth] : Array.Empty<double>();
+                        for (int n = 0; sampleSums && n < count; n++) BatchNormalization.AddSampleSums(chunk.Slice(n * sample, sample), channels, plane, n == 0, sums);
                         team.Forward(member, layer, chunk, y.AsSpan(start * sample, count * sample), count, channels, plane,
-                            p, running, ref tracked, means, invStds, 1e-5f, 0.9f, 0.1f, relu: false);
+                            p, running, ref tracked, means, invStds, 1e-5f, 0.9f, 0.1f, relu: false, sampleSums: sums);
                         team.Backward(member, layer, chunk, dy.AsSpan(start * sample, count * sample), count, channels, plane,
                             p, dp, means, invStds, dx.AsSpan(start * sample, count * sample));
                     });

@@ -14,6 +14,9 @@ namespace CnnGen.Tests
         [InlineData(4, 2, 100)]
         [InlineData(2, 4, 1024)]
         [InlineData(5, 3, 33)]
+        [InlineData(3, 17, 45)]   // the sums' 32-wide loop, an 8-wide step and a scalar tail; channels not a multiple of 16
+        [InlineData(4, 3, 64)]
+        [InlineData(2, 5, 361)]   // 19x19
         public void Passes_MatchTheDefinition(int batchSize, int channels, int plane)
         {
             var random = new Random(batchSize * 100 + channels * 10 + plane);
@@ -127,6 +130,86 @@ namespace CnnGen.Tests
             }
 
             static float Normalized(float v) => (v - mean) * invStd * weight + bias;
+        }
+
+        [Theory]
+        [InlineData(1, 3, 1)]
+        [InlineData(3, 2, 7)]     // planes below a vector: the scalar sums
+        [InlineData(5, 17, 45)]   // a 32-wide step, an 8-wide step and a scalar tail; 17 channels
+        [InlineData(4, 3, 64)]
+        [InlineData(3, 5, 361)]   // 19x19
+        [InlineData(2, 4, 1024)]
+        public void SampleBySampleSums_AreTheFloatsOfTheSumsOverTheBatch_BitForBit(int batchSize, int channels, int plane)
+        {
+            // Training adds the sums sample by sample in the convolution's loop (AddSampleSums): each channel's shift, Σ(x − shift)
+            // and Σ(x − shift)² must be exactly what the batch-norm's own pass (Sum over the first plane, SumsAboutShift) gives,
+            // on whichever path runs (CI runs this with SIMD off and with AVX-512 off too).
+            var random = new Random(batchSize * 1000 + channels * 10 + plane);
+            int sample = channels * plane, length = batchSize * sample;
+            float[] x = new float[length];
+            for (int i = 0; i < length; i++) x[i] = (float)(random.NextDouble() * 3 + 40 + (i / sample) * 0.5); // means apart from 0
+            double[] sums = new double[channels * BatchNormalization.SampleSumsWidth];
+            Array.Fill(sums, double.NaN); // the first sample starts the sums: nothing left from before may count
+            for (int n = 0; n < batchSize; n++) BatchNormalization.AddSampleSums(x.AsSpan(n * sample, sample), channels, plane, n == 0, sums);
+            for (int c = 0; c < channels; c++)
+            {
+                float shift = (float)(BatchNormalization.Sum(x, 1, channels, plane, c) / plane);
+                var (deviations, squares) = BatchNormalization.SumsAboutShift(x, batchSize, channels, plane, c, shift);
+                var sampleSums = BatchNormalization.SampleSums(sums, c);
+                Assert.Equal(BitConverter.SingleToInt32Bits(shift), BitConverter.SingleToInt32Bits(sampleSums.Shift));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(deviations), BitConverter.DoubleToInt64Bits(sampleSums.Deviations));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(squares), BitConverter.DoubleToInt64Bits(sampleSums.SquaredDeviations));
+                // And against the definition, in double.
+                double expectedDeviations = 0, expectedSquares = 0, absolute = 0;
+                for (int n = 0; n < batchSize; n++)
+                {
+                    for (int i = 0; i < plane; i++)
+                    {
+                        double d = (double)x[(n * channels + c) * plane + i] - shift;
+                        expectedDeviations += d;
+                        expectedSquares += d * d;
+                        absolute += Math.Abs(d);
+                    }
+                }
+                Assert.Equal(expectedDeviations, deviations, 1e-5 * absolute);
+                Assert.Equal(expectedSquares, squares, 1e-5 * expectedSquares);
+            }
+            Assert.Throws<ArgumentException>(() => BatchNormalization.AddSampleSums(x.AsSpan(0, sample - 1), channels, plane, true, sums));
+            Assert.Throws<ArgumentException>(() => BatchNormalization.AddSampleSums(x.AsSpan(0, sample), channels, plane, true, sums.AsSpan(1)));
+        }
+
+        [Theory]
+        [InlineData(1, 1, 1)]
+        [InlineData(3, 17, 7)]
+        [InlineData(2, 5, 45)]
+        [InlineData(4, 3, 64)]
+        [InlineData(2, 3, 361)]
+        public void NormalizeBatch_IsEveryChannelsNormalize_BitForBit(int batchSize, int channels, int plane)
+        {
+            // With the sums added in the convolution's loop, training normalizes sample after sample: each value must be the
+            // float the channel-at-a-time pass writes, with the ReLU and without, on whichever path runs.
+            var random = new Random(batchSize * 1000 + channels * 10 + plane);
+            int length = batchSize * channels * plane;
+            float[] x = new float[length];
+            for (int i = 0; i < length; i++) x[i] = (float)(random.NextDouble() * 4 - 2);
+            float[] mean = new float[channels], invStd = new float[channels], p = new float[2 * channels];
+            for (int c = 0; c < channels; c++)
+            {
+                mean[c] = (float)(random.NextDouble() - 0.5);
+                invStd[c] = (float)(random.NextDouble() + 0.5);
+                p[c] = (float)(random.NextDouble() * 2 - 1);
+                p[channels + c] = (float)(random.NextDouble() - 0.5);
+            }
+            foreach (bool relu in new[] { false, true })
+            {
+                float[] expected = new float[length], actual = new float[length];
+                for (int c = 0; c < channels; c++)
+                    BatchNormalization.Normalize(x, expected, batchSize, channels, plane, c, mean[c], invStd[c], p[c], p[channels + c], relu);
+                BatchNormalization.NormalizeBatch(x, actual, batchSize, channels, plane, mean, invStd, p, relu);
+                for (int i = 0; i < length; i++) Assert.Equal(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(actual[i]));
+            }
+            Assert.Throws<ArgumentException>(() => BatchNormalization.NormalizeBatch(x, new float[length - 1], batchSize, channels, plane, mean, invStd, p));
+            Assert.Throws<ArgumentException>(() => BatchNormalization.NormalizeBatch(x, new float[length], batchSize, channels, plane, mean, invStd, p.AsSpan(1)));
         }
 
         [Fact]

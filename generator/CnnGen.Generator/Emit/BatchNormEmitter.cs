@@ -21,16 +21,48 @@ namespace CnnGen.Generator.Emit
         public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
         public override bool DiscardsFrozenParameterGradients(PlannedLayer layer) => true;
 
-        public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer) => new[]
+        public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer)
         {
-            new WorkspaceArray(MeanArray(layer), Int(layer.Input.Channels), "batch mean per channel, from the last training forward"),
-            new WorkspaceArray(InvStdArray(layer), Int(layer.Input.Channels), "1 / sqrt(batch variance + eps) per channel, from the last training forward"),
-        };
+            yield return new WorkspaceArray(MeanArray(layer), Int(layer.Input.Channels), "batch mean per channel, from the last training forward");
+            yield return new WorkspaceArray(InvStdArray(layer), Int(layer.Input.Channels), "1 / sqrt(batch variance + eps) per channel, from the last training forward");
+            if (HasSampleSums(layer))
+                yield return new WorkspaceArray(SampleSumsArray(layer), Int(layer.Input.Channels) + " * global::CnnGen.Kernels.BatchNormalization.SampleSumsWidth",
+                    "the batch statistics' sums per channel, added sample by sample in the training forward's loop of the layer before", "double");
+        }
 
         private const string Team = "global::CnnGen.Training.BatchStatisticsTeam?";
 
         private static string MeanArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Mean";
         private static string InvStdArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "InvStd";
+        private static string SampleSumsArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "SampleSums";
+
+        /// <summary>
+        /// Whether training adds this batch-norm's sums (<c>BatchNormalization.AddSampleSums</c>) in the loop over the samples of
+        /// the convolution before it, each sample right after the convolution wrote it, so its own pass over the batch only
+        /// normalizes: one read of the batch fewer. The convolution's output must be this layer's alone (so both are in one
+        /// segment, this layer right after it), and a per-sample layer, which training always runs in a loop over the batch.
+        /// The normalize pass then runs sample after sample (<c>NormalizeBatch</c>), a stream the prefetchers follow. Where it
+        /// pays (KernelBench bnpasses, one thread's batch of 64 or a chunk of 32, the batch-norm's CPU time besides the
+        /// convolution's writes, 2026-12-02, load 29-36): planes of 5x5 to 32x32 on 11 shapes within −6% (noise) to +33%
+        /// (ResNet-8's 32x16x16 −6%, 64x8x8 +4%; CIFAR's 32x32x32 +22%; 20x19x19 +12%; 24x5x5 +33%), one value per plane
+        /// −34% (a call per channel and sample for one value): so planes of at least one vector, 8 values.
+        /// </summary>
+        public static bool HasSampleSums(PlannedLayer layer) =>
+            layer.Kind == LayerKind.BatchNorm && layer.Input.Height * layer.Input.Width >= 8
+            && layer.In.Consumers.Count == 1 && layer.In.Producer is LayerStep { Layer: var before }
+            && before.Kind == LayerKind.Conv2d && For(before).IsPerSample && before.Step.Order + 1 == layer.Step.Order;
+
+        /// <summary>The batch-norm whose sums training adds in <paramref name="layer"/>'s loop over the samples (<see cref="HasSampleSums"/>), or null.</summary>
+        public static PlannedLayer? SampleSumsAfter(PlannedLayer layer) =>
+            layer.Out.Consumers.Count == 1 && layer.Out.Consumers[0] is LayerStep { Layer: var next } && HasSampleSums(next) && next.In == layer.Out ? next : null;
+
+        /// <summary>In the producer's loop, after its statement for sample <c>n</c>: that sample's planes added to the sums.</summary>
+        public static void EmitSampleSumsStatement(IndentedWriter w, PlannedLayer layer)
+        {
+            w.Line("// " + layer.Kind + " #" + Int(layer.Index) + "'s sums for the batch statistics, the sample still in cache");
+            w.Line("global::CnnGen.Kernels.BatchNormalization.AddSampleSums(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + Int(layer.Input.Channels) + ", "
+                + Int(layer.Input.Height * layer.Input.Width) + ", n == 0, workspace." + SampleSumsArray(layer) + ");");
+        }
 
         /// <summary>
         /// The ReLU that training runs inside this batch-norm's normalize pass, or null. It must read only this layer's output,
@@ -73,7 +105,8 @@ namespace CnnGen.Generator.Emit
             if (relu is not null) w.Line("// " + relu.Describe() + " in the normalize pass: its output written straight away, this layer's never");
             w.Line(MethodName(layer) + "Training(" + BatchSlice(InputArray(layer), length) + ", " + BatchSlice(OutputArray(relu ?? layer), length)
                 + ", batchSize, " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ", ref _counters[" + Int(layer.CounterIndex) + "], workspace."
-                + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
+                + MeanArray(layer) + ", workspace." + InvStdArray(layer) + (HasSampleSums(layer) ? ", workspace." + SampleSumsArray(layer) : "")
+                + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
         }
 
         public override bool IsPerSampleInEvaluation => true;
@@ -128,11 +161,13 @@ namespace CnnGen.Generator.Emit
 
             // Training: the whole batch, batch statistics.
             var relu = ReluTakenInTraining(layer);
+            bool sampleSums = HasSampleSums(layer);
             string reluArgument = relu is null ? "" : ", relu: true";
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", training mode: batch statistics, running statistics updated"
                 + (relu is null ? "" : "; y is the output of " + Xml(relu.Describe()) + " after it") + ".</summary>");
             w.Line("private static void " + MethodName(layer) + "Training(" + ReadOnlySpan + " x, " + Span + " y, int batchSize, " + ReadOnlySpan + " p, "
-                + Span + " running, ref long batchesTracked, " + Span + " batchMean, " + Span + " batchInvStd, " + Team + " team, int teamMember)");
+                + Span + " running, ref long batchesTracked, " + Span + " batchMean, " + Span + " batchInvStd, "
+                + (sampleSums ? "global::System.ReadOnlySpan<double> sampleSums, " : "") + Team + " team, int teamMember)");
             using (w.OpenBlock())
             {
                 string keep = Float(1 - (float)layer.Spec.Momentum), take = Float(layer.Spec.Momentum);
@@ -140,7 +175,7 @@ namespace CnnGen.Generator.Emit
                 {
                     w.Line("// This thread's chunk of a batch split across threads: statistics over the whole batch.");
                     w.Line("team.Forward(teamMember, " + Int(layer.Index) + ", x, y, batchSize, " + C + ", " + Int(plane) + ", p, running, ref batchesTracked, batchMean, batchInvStd, "
-                        + eps + ", " + keep + ", " + take + reluArgument + ");");
+                        + eps + ", " + keep + ", " + take + reluArgument + (sampleSums ? ", sampleSums: sampleSums" : "") + ");");
                     w.Line("return;");
                 }
                 w.Line("int count = batchSize * " + Int(plane) + ";");
@@ -149,8 +184,16 @@ namespace CnnGen.Generator.Emit
                 {
                     string where = "batchSize, " + C + ", " + Int(plane) + ", c";
                     // One pass for both statistics: sums about a shift near the mean (the first plane's), small deviations.
-                    w.Line("float shift = (float)(global::CnnGen.Kernels.BatchNormalization.Sum(x, 1, " + C + ", " + Int(plane) + ", c) / " + Int(plane) + ");");
-                    w.Line("var (deviations, squaredDeviations) = global::CnnGen.Kernels.BatchNormalization.SumsAboutShift(x, " + where + ", shift);");
+                    if (sampleSums)
+                    {
+                        w.Line("// Added sample by sample in the convolution's loop: the same floats SumsAboutShift gives");
+                        w.Line("var (shift, deviations, squaredDeviations) = global::CnnGen.Kernels.BatchNormalization.SampleSums(sampleSums, c);");
+                    }
+                    else
+                    {
+                        w.Line("float shift = (float)(global::CnnGen.Kernels.BatchNormalization.Sum(x, 1, " + C + ", " + Int(plane) + ", c) / " + Int(plane) + ");");
+                        w.Line("var (deviations, squaredDeviations) = global::CnnGen.Kernels.BatchNormalization.SumsAboutShift(x, " + where + ", shift);");
+                    }
                     w.Line("double mean = shift + deviations / count;");
                     w.Line("double squares = global::System.Math.Max(0, squaredDeviations - deviations * deviations / count);");
                     w.Line("float invStd = (float)(1.0 / global::System.Math.Sqrt(squares / count + " + eps + "));");
@@ -159,7 +202,12 @@ namespace CnnGen.Generator.Emit
                     w.Line("// running = (1 - momentum) * running + momentum * batch; the variance unbiased");
                     w.Line("running[c] = " + keep + " * running[c] + " + take + " * (float)mean;");
                     w.Line("running[" + C + " + c] = " + keep + " * running[" + C + " + c] + " + take + " * (float)(squares / (count - 1));");
-                    w.Line("global::CnnGen.Kernels.BatchNormalization.Normalize(x, y, " + where + ", (float)mean, invStd, p[c], p[" + C + " + c]" + reluArgument + ");");
+                    if (!sampleSums) w.Line("global::CnnGen.Kernels.BatchNormalization.Normalize(x, y, " + where + ", (float)mean, invStd, p[c], p[" + C + " + c]" + reluArgument + ");");
+                }
+                if (sampleSums)
+                {
+                    w.Line("// Every channel's statistics known: normalize sample after sample, one stream through x and y");
+                    w.Line("global::CnnGen.Kernels.BatchNormalization.NormalizeBatch(x, y, batchSize, " + C + ", " + Int(plane) + ", batchMean, batchInvStd, p" + reluArgument + ");");
                 }
                 w.Line("batchesTracked++;");
             }

@@ -7,7 +7,7 @@ using static CnnGen.Generator.Helpers.Literal;
 namespace CnnGen.Generator.Emit
 {
     /// <summary>A workspace array a layer needs besides its output (batch-norm statistics, a dropout mask).</summary>
-    internal readonly record struct WorkspaceArray(string Name, string Length, string Comment);
+    internal readonly record struct WorkspaceArray(string Name, string Length, string Comment, string Element = "float");
 
     /// <summary>
     /// Emits one layer kind. The network emitter asks each layer for the statements that run it over a

@@ -559,7 +559,15 @@ namespace CnnGen.Generator.Emit
                 if (end - i < 2)
                 {
                     w.Line("// " + layers[i].Describe());
-                    if (training) LayerEmitter.For(layers[i]).EmitTrainingForwardCall(w, layers[i]);
+                    if (training && BatchNormEmitter.SampleSumsAfter(layers[i]) is { } batchNorm)
+                    {
+                        using (w.OpenBlock(samples.Loop))
+                        {
+                            LayerEmitter.For(layers[i]).EmitSampleStatement(w, layers[i]);
+                            BatchNormEmitter.EmitSampleSumsStatement(w, batchNorm);
+                        }
+                    }
+                    else if (training) LayerEmitter.For(layers[i]).EmitTrainingForwardCall(w, layers[i]);
                     else if (fuse && LinearEmitter.HasEvaluationWeights(layers[i])) LinearEmitter.EmitPreparedForwardCall(w, layers[i]);
                     else LayerEmitter.For(layers[i]).EmitEvaluationForwardCall(w, layers[i], samples);
                     continue;
@@ -580,6 +588,7 @@ namespace CnnGen.Generator.Emit
                         w.Line("// " + layers[j].Describe());
                         if (training) LayerEmitter.For(layers[j]).EmitSampleStatement(w, layers[j]);
                         else LayerEmitter.For(layers[j]).EmitEvaluationSampleStatement(w, layers[j]);
+                        if (training && BatchNormEmitter.SampleSumsAfter(layers[j]) is { } batchNorm) BatchNormEmitter.EmitSampleSumsStatement(w, batchNorm);
                     }
                 }
                 i = end - 1;
@@ -914,7 +923,7 @@ namespace CnnGen.Generator.Emit
                     foreach (var array in LayerEmitter.For(layer).WorkspaceArrays(layer))
                     {
                         w.Line("/// <summary>" + Xml(array.Comment) + ".</summary>");
-                        w.Line("internal readonly float[] " + array.Name + ";");
+                        w.Line("internal readonly " + array.Element + "[] " + array.Name + ";");
                     }
                     if (Conv2dEmitter.HasWinogradFilters(layer))
                     {
@@ -1020,7 +1029,7 @@ namespace CnnGen.Generator.Emit
                     foreach (var layer in plan.Layers)
                     {
                         foreach (var array in LayerEmitter.For(layer).WorkspaceArrays(layer))
-                            w.Line(array.Name + " = new float[" + array.Length + "];");
+                            w.Line(array.Name + " = new " + array.Element + "[" + array.Length + "];");
                     }
                 }
                 w.Line();

@@ -44,34 +44,89 @@ namespace CnnGen.Kernels
             Check(x.Length, batchSize, channels, plane, channel, nameof(x));
             double deviations = 0, squares = 0;
             for (int n = 0; n < batchSize; n++)
-            {
-                ref float xs = ref MemoryMarshal.GetReference(x.Slice((n * channels + channel) * plane, plane));
-                float planeDeviations = 0f, planeSquares = 0f;
-                int i = 0;
-                if (Simd.Enabled && plane >= 16)
-                {
-                    var s = Vector256.Create(shift);
-                    Vector256<float> d0 = default, d1 = default, q0 = default, q1 = default;
-                    for (; i <= plane - 16; i += 16)
-                    {
-                        var v0 = Vector256.LoadUnsafe(ref xs, (nuint)i) - s;
-                        var v1 = Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)) - s;
-                        d0 += v0; d1 += v1;
-                        q0 += v0 * v0; q1 += v1 * v1;
-                    }
-                    planeDeviations = Vector256.Sum(d0 + d1);
-                    planeSquares = Vector256.Sum(q0 + q1);
-                }
-                for (; i < plane; i++)
-                {
-                    float v = Unsafe.Add(ref xs, i) - shift;
-                    planeDeviations += v;
-                    planeSquares += v * v;
-                }
-                deviations += planeDeviations;
-                squares += planeSquares;
-            }
+                AddPlaneSums(ref MemoryMarshal.GetReference(x.Slice((n * channels + channel) * plane, plane)), plane, shift, ref deviations, ref squares);
             return (deviations, squares);
+        }
+
+        /// <summary>Doubles per channel of the running sums <see cref="AddSampleSums"/> keeps: the shift, Σ(x − shift) and Σ(x − shift)².</summary>
+        public const int SampleSumsWidth = 3;
+
+        /// <summary>
+        /// Adds one sample's planes (<paramref name="channels"/> x <paramref name="plane"/>) to the running sums of
+        /// <see cref="SumsAboutShift"/> for every channel, about a shift taken from the first sample's plane (its mean, as
+        /// <c>Sum(x, 1, …) / plane</c> gives it; <paramref name="first"/> starts the sums): training calls it in the loop of the
+        /// layer before batch-norm, right after that layer wrote the sample, so these reads hit the cache and batch-norm's
+        /// own pass over the batch only normalizes. Over samples 0 to N − 1 in order, <see cref="SampleSums"/> gives exactly
+        /// the floats <see cref="SumsAboutShift"/> gives over the N samples.
+        /// </summary>
+        public static void AddSampleSums(ReadOnlySpan<float> sample, int channels, int plane, bool first, Span<double> sums)
+        {
+            Check(sample.Length, 1, channels, plane, 0, nameof(sample));
+            if (sums.Length < channels * SampleSumsWidth) throw new ArgumentException("Expected at least " + channels * SampleSumsWidth + " doubles.", nameof(sums));
+            ref float xs = ref MemoryMarshal.GetReference(sample);
+            for (int c = 0; c < channels; c++)
+            {
+                ref float planeStart = ref Unsafe.Add(ref xs, c * plane);
+                ref double shift = ref sums[c * SampleSumsWidth];
+                ref double deviations = ref Unsafe.Add(ref shift, 1);
+                ref double squares = ref Unsafe.Add(ref shift, 2);
+                if (first)
+                {
+                    shift = (float)((double)PlaneSum(sample.Slice(c * plane, plane), 0f, false) / plane);
+                    deviations = 0;
+                    squares = 0;
+                }
+                AddPlaneSums(ref planeStart, plane, (float)shift, ref deviations, ref squares);
+            }
+        }
+
+        /// <summary>A channel's shift and its sums about it, from the running sums of <see cref="AddSampleSums"/>.</summary>
+        public static (float Shift, double Deviations, double SquaredDeviations) SampleSums(ReadOnlySpan<double> sums, int channel)
+        {
+            var at = sums.Slice(channel * SampleSumsWidth, SampleSumsWidth);
+            return ((float)at[0], at[1], at[2]);
+        }
+
+        // One plane's Σ(x − shift) and Σ(x − shift)², in float within the plane (two vector accumulators a sum), added to the
+        // channel's sums in double. (Four accumulators and double lanes across planes ran 10-30% faster on their own, KernelBench
+        // bnpasses, but round differently: ResNet-8's five PyTorch training steps, a batch of 4 through 9 batch-norms, then flip
+        // a pre-activation near 0 at the second step and end 1.8e-4 apart, past the fixture's 1e-4. The sums here are the
+        // floats they were.)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddPlaneSums(ref float xs, int plane, float shift, ref double deviations, ref double squares)
+        {
+            float planeDeviations = 0f, planeSquares = 0f;
+            int i = 0;
+            if (Simd.Enabled && plane >= 16)
+            {
+                var s = Vector256.Create(shift);
+                Vector256<float> d0 = default, d1 = default, q0 = default, q1 = default;
+                for (; i <= plane - 16; i += 16)
+                {
+                    var v0 = Vector256.LoadUnsafe(ref xs, (nuint)i) - s;
+                    var v1 = Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)) - s;
+                    d0 += v0; d1 += v1;
+                    q0 += v0 * v0; q1 += v1 * v1;
+                }
+                planeDeviations = Vector256.Sum(d0 + d1);
+                planeSquares = Vector256.Sum(q0 + q1);
+            }
+            for (; i < plane; i++)
+            {
+                float v = Unsafe.Add(ref xs, i) - shift;
+                planeDeviations += v;
+                planeSquares += v * v;
+            }
+            deviations += planeDeviations;
+            squares += planeSquares;
+        }
+
+        // A float vector's eight lanes as four doubles, lanes i and i + 4 added in double.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<double> Widened(Vector256<float> v)
+        {
+            var (lower, upper) = Vector256.Widen(v);
+            return lower + upper;
         }
 
         /// <summary>
@@ -116,23 +171,60 @@ namespace CnnGen.Kernels
             for (int n = 0; n < batchSize; n++)
             {
                 int start = (n * channels + channel) * plane;
-                ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
-                ref float ys = ref MemoryMarshal.GetReference(y.Slice(start, plane));
-                int i = 0;
-                if (Simd.Enabled && Vector512.IsHardwareAccelerated)
-                {
-                    var m = Vector512.Create(mean); var s = Vector512.Create(invStd); var w = Vector512.Create(weight); var b = Vector512.Create(bias);
-                    for (; i <= plane - 16; i += 16)
-                        TOutput.Of((Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
-                }
-                if (Simd.Enabled)
-                {
-                    var m = Vector256.Create(mean); var s = Vector256.Create(invStd); var w = Vector256.Create(weight); var b = Vector256.Create(bias);
-                    for (; i <= plane - 8; i += 8)
-                        TOutput.Of((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
-                }
-                for (; i < plane; i++) Unsafe.Add(ref ys, i) = TOutput.Of((Unsafe.Add(ref xs, i) - mean) * invStd * weight + bias);
+                NormalizePlane<TOutput>(ref MemoryMarshal.GetReference(x.Slice(start, plane)), ref MemoryMarshal.GetReference(y.Slice(start, plane)), plane, mean, invStd, weight, bias);
             }
+        }
+
+        /// <summary>
+        /// <see cref="Normalize(ReadOnlySpan{float}, Span{float}, int, int, int, int, float, float, float, float, bool)"/> of every
+        /// channel, the same floats, sample after sample: one contiguous stream through x and y, where a channel at a time
+        /// reads a plane per sample a sample apart, which the prefetchers follow badly on small planes (8x8: 256 bytes 16 KB
+        /// apart; KernelBench bnpasses). For statistics known before the pass: the sums added in the convolution's loop.
+        /// <paramref name="p"/> is γ then β.
+        /// </summary>
+        public static void NormalizeBatch(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane,
+            ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, ReadOnlySpan<float> p, bool relu = false)
+        {
+            Check(x.Length, batchSize, channels, plane, 0, nameof(x));
+            Check(y.Length, batchSize, channels, plane, 0, nameof(y));
+            if (mean.Length < channels || invStd.Length < channels || p.Length < 2 * channels)
+                throw new ArgumentException("Expected the statistics of " + channels + " channels and their weights and biases.");
+            if (relu) NormalizeBatch<Rectified>(x, y, batchSize, channels, plane, mean, invStd, p);
+            else NormalizeBatch<AsIs>(x, y, batchSize, channels, plane, mean, invStd, p);
+        }
+
+        private static void NormalizeBatch<TOutput>(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane,
+            ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, ReadOnlySpan<float> p) where TOutput : struct, IOutput
+        {
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            for (int n = 0; n < batchSize; n++)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    int start = (n * channels + c) * plane;
+                    NormalizePlane<TOutput>(ref Unsafe.Add(ref xs, start), ref Unsafe.Add(ref ys, start), plane, mean[c], invStd[c], p[c], p[channels + c]);
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void NormalizePlane<TOutput>(ref float xs, ref float ys, int plane, float mean, float invStd, float weight, float bias) where TOutput : struct, IOutput
+        {
+            int i = 0;
+            if (Simd.Enabled && Vector512.IsHardwareAccelerated)
+            {
+                var m = Vector512.Create(mean); var s = Vector512.Create(invStd); var w = Vector512.Create(weight); var b = Vector512.Create(bias);
+                for (; i <= plane - 16; i += 16)
+                    TOutput.Of((Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
+            }
+            if (Simd.Enabled)
+            {
+                var m = Vector256.Create(mean); var s = Vector256.Create(invStd); var w = Vector256.Create(weight); var b = Vector256.Create(bias);
+                for (; i <= plane - 8; i += 8)
+                    TOutput.Of((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * w + b).StoreUnsafe(ref ys, (nuint)i);
+            }
+            for (; i < plane; i++) Unsafe.Add(ref ys, i) = TOutput.Of((Unsafe.Add(ref xs, i) - mean) * invStd * weight + bias);
         }
 
         /// <summary>y = (x − mean) · scale + shift, element by element: evaluation mode, one channel's plane.</summary>
@@ -178,45 +270,81 @@ namespace CnnGen.Kernels
             }
         }
 
-        /// <summary>Σ dy and Σ dy · (x − mean) · invStd over the channel's planes: the batch-norm backward's two sums.</summary>
+        /// <summary>
+        /// Σ dy and Σ dy · (x − mean) · invStd over the channel's planes: the batch-norm backward's two sums. invStd, the same
+        /// for every value, multiplies the sum once (Σ dy · (x − mean), in double across planes) rather than each term.
+        /// </summary>
         public static (double SumDy, double SumDyXhat) BackwardSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane, int channel,
             float mean, float invStd)
         {
             Check(x.Length, batchSize, channels, plane, channel, nameof(x));
             Check(dy.Length, batchSize, channels, plane, channel, nameof(dy));
-            double sumDy = 0, sumDyXhat = 0;
+            if (Simd.Enabled && plane >= 8) return BackwardSumsVector(x, dy, batchSize, channels, plane, channel, mean, invStd);
+            double sumDy = 0, sumDyDeviation = 0;
             for (int n = 0; n < batchSize; n++)
             {
                 int start = (n * channels + channel) * plane;
                 ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
                 ref float gs = ref MemoryMarshal.GetReference(dy.Slice(start, plane));
-                float planeDy = 0f, planeDyXhat = 0f;
-                int i = 0;
-                if (Simd.Enabled && plane >= 16)
+                float planeDy = 0f, planeDyDeviation = 0f;
+                for (int i = 0; i < plane; i++)
                 {
-                    var m = Vector256.Create(mean); var s = Vector256.Create(invStd);
-                    Vector256<float> d0 = default, d1 = default, h0 = default, h1 = default;
-                    for (; i <= plane - 16; i += 16)
-                    {
-                        var g0 = Vector256.LoadUnsafe(ref gs, (nuint)i);
-                        var g1 = Vector256.LoadUnsafe(ref gs, (nuint)(i + 8));
-                        d0 += g0; d1 += g1;
-                        h0 += g0 * ((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s);
-                        h1 += g1 * ((Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)) - m) * s);
-                    }
-                    planeDy = Vector256.Sum(d0 + d1);
-                    planeDyXhat = Vector256.Sum(h0 + h1);
+                    float g = Unsafe.Add(ref gs, i);
+                    planeDy += g;
+                    planeDyDeviation += g * (Unsafe.Add(ref xs, i) - mean);
                 }
+                sumDy += planeDy;
+                sumDyDeviation += planeDyDeviation;
+            }
+            return (sumDy, sumDyDeviation * invStd);
+        }
+
+        // As AddPlaneSums: float lanes within a plane, double lanes across planes, one horizontal sum at the end.
+        private static (double SumDy, double SumDyXhat) BackwardSumsVector(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane, int channel,
+            float mean, float invStd)
+        {
+            var m = Vector256.Create(mean);
+            Vector256<double> sumDy = default, sumDyDeviation = default;
+            double tailDy = 0, tailDyDeviation = 0;
+            for (int n = 0; n < batchSize; n++)
+            {
+                int start = (n * channels + channel) * plane;
+                ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
+                ref float gs = ref MemoryMarshal.GetReference(dy.Slice(start, plane));
+                Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default, h0 = default, h1 = default, h2 = default, h3 = default;
+                int i = 0;
+                for (; i <= plane - 32; i += 32)
+                {
+                    var g0 = Vector256.LoadUnsafe(ref gs, (nuint)i);
+                    var g1 = Vector256.LoadUnsafe(ref gs, (nuint)(i + 8));
+                    var g2 = Vector256.LoadUnsafe(ref gs, (nuint)(i + 16));
+                    var g3 = Vector256.LoadUnsafe(ref gs, (nuint)(i + 24));
+                    d0 += g0; d1 += g1; d2 += g2; d3 += g3;
+                    h0 = Fused.MultiplyAdd(g0, Vector256.LoadUnsafe(ref xs, (nuint)i) - m, h0);
+                    h1 = Fused.MultiplyAdd(g1, Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)) - m, h1);
+                    h2 = Fused.MultiplyAdd(g2, Vector256.LoadUnsafe(ref xs, (nuint)(i + 16)) - m, h2);
+                    h3 = Fused.MultiplyAdd(g3, Vector256.LoadUnsafe(ref xs, (nuint)(i + 24)) - m, h3);
+                }
+                for (; i <= plane - 8; i += 8)
+                {
+                    var g = Vector256.LoadUnsafe(ref gs, (nuint)i);
+                    d0 += g;
+                    h0 = Fused.MultiplyAdd(g, Vector256.LoadUnsafe(ref xs, (nuint)i) - m, h0);
+                }
+                sumDy += Widened((d0 + d1) + (d2 + d3));
+                sumDyDeviation += Widened((h0 + h1) + (h2 + h3));
+                if (i == plane) continue;
+                float planeDy = 0f, planeDyDeviation = 0f;
                 for (; i < plane; i++)
                 {
                     float g = Unsafe.Add(ref gs, i);
                     planeDy += g;
-                    planeDyXhat += g * ((Unsafe.Add(ref xs, i) - mean) * invStd);
+                    planeDyDeviation += g * (Unsafe.Add(ref xs, i) - mean);
                 }
-                sumDy += planeDy;
-                sumDyXhat += planeDyXhat;
+                tailDy += planeDy;
+                tailDyDeviation += planeDyDeviation;
             }
-            return (sumDy, sumDyXhat);
+            return (Vector256.Sum(sumDy) + tailDy, (Vector256.Sum(sumDyDeviation) + tailDyDeviation) * invStd);
         }
 
         /// <summary>dx = scale · (dy − meanDy − (x − mean) · invStd · meanDyXhat) over the channel's planes.</summary>

@@ -139,15 +139,23 @@ namespace CnnGen.Training
         /// Training-mode batch-norm of thread <paramref name="member"/>'s chunk with the whole batch's statistics: the same
         /// results as the single-workspace method the generator emits, up to the order of summation. Running statistics
         /// (unbiased variance over the whole batch) and <paramref name="batchesTracked"/> are updated by thread 0 only. With
-        /// <paramref name="relu"/>, <paramref name="y"/> receives the ReLU of the normalized values (one pass for both).
+        /// <paramref name="relu"/>, <paramref name="y"/> receives the ReLU of the normalized values (one pass for both). With
+        /// <paramref name="sampleSums"/> (<see cref="BatchNormalization.AddSampleSums"/> over the chunk, in the loop of the layer
+        /// before) the chunk's sums are in already: one meeting for every channel, then the normalize pass.
         /// </summary>
         [EditorBrowsable(EditorBrowsableState.Never)]
         public void Forward(int member, int layer, ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane,
             ReadOnlySpan<float> p, Span<float> running, ref long batchesTracked, Span<float> batchMean, Span<float> batchInvStd,
-            float eps, float keep, float take, bool relu = false)
+            float eps, float keep, float take, bool relu = false, ReadOnlySpan<double> sampleSums = default)
         {
             var slots = Slots(_forwardSlots, layer, channels, member);
             var counts = _forwardCounts[layer]!;
+            if (!sampleSums.IsEmpty)
+            {
+                ForwardFromSampleSums(member, layer, sampleSums, slots, counts, x, y, batchSize, channels, plane, p, running, batchMean, batchInvStd, eps, keep, take, relu);
+                if (member == 0) batchesTracked++;
+                return;
+            }
             // This chunk's sums about a shift near its mean, its first plane's mean: small deviations, in one pass over the
             // chunk (the combination below is exact for any shift; a shift within a few standard deviations of the mean costs
             // a bit or two of the squares, not the pass over the whole chunk that its exact mean would).
@@ -186,10 +194,45 @@ namespace CnnGen.Training
             if (member == 0) batchesTracked++;
         }
 
+        // The chunk's sums came with the call: publish them all, meet once, and normalize the chunk sample after sample (the
+        // planes are no longer in cache from the sums, so nothing is gained by finishing a block behind them).
+        private void ForwardFromSampleSums(int member, int layer, ReadOnlySpan<double> sampleSums, double[] slots, long[] counts, ReadOnlySpan<float> x, Span<float> y,
+            int batchSize, int channels, int plane, ReadOnlySpan<float> p, Span<float> running, Span<float> batchMean, Span<float> batchInvStd,
+            float eps, float keep, float take, bool relu)
+        {
+            if (sampleSums.Length < channels * BatchNormalization.SampleSumsWidth)
+                throw new ArgumentException("Expected the sums of " + channels + " channels.", nameof(sampleSums));
+            counts[member] = (long)batchSize * plane;
+            long first = _published[member * PublishedStride];
+            for (int c = 0; c < channels; c++)
+            {
+                var (shift, deviations, squares) = BatchNormalization.SampleSums(sampleSums, c);
+                int at = (member * channels + c) * ForwardWidth;
+                slots[at] = shift;
+                slots[at + 1] = deviations;
+                slots[at + 2] = squares;
+            }
+            Publish(member, channels);
+            WaitForAll(first + channels);
+            long count = 0;
+            for (int t = 0; t < _participants; t++) count += counts[t];
+            NetworkChecks.RequireBatchStatistics((int)Math.Min(count, int.MaxValue), layer);
+            for (int c = 0; c < channels; c++) FinishStatistics(c, slots, counts, count, channels, running, member, batchMean, batchInvStd, eps, keep, take);
+            BatchNormalization.NormalizeBatch(x, y, batchSize, channels, plane, batchMean, batchInvStd, p, relu);
+        }
+
         // Channel c once every thread's sums are in: the whole batch's statistics, combined in thread order so every thread
         // computes the same values, the running statistics (thread 0), and this chunk normalized.
         private void FinishForward(int c, double[] slots, long[] counts, long count, ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane,
             ReadOnlySpan<float> p, Span<float> running, int member, Span<float> batchMean, Span<float> batchInvStd, float eps, float keep, float take, bool relu)
+        {
+            FinishStatistics(c, slots, counts, count, channels, running, member, batchMean, batchInvStd, eps, keep, take);
+            BatchNormalization.Normalize(x, y, batchSize, channels, plane, c, batchMean[c], batchInvStd[c], p[c], p[channels + c], relu);
+        }
+
+        // Channel c's statistics from every thread's sums, and the running statistics (thread 0).
+        private void FinishStatistics(int c, double[] slots, long[] counts, long count, int channels, Span<float> running, int member,
+            Span<float> batchMean, Span<float> batchInvStd, float eps, float keep, float take)
         {
             // Σx = Σ_t [n_t·s_t + Σ(x − s_t)].
             double total = 0;
@@ -216,7 +259,6 @@ namespace CnnGen.Training
                 running[c] = keep * running[c] + take * (float)mean;
                 running[channels + c] = keep * running[channels + c] + take * (float)(squares / (count - 1));
             }
-            BatchNormalization.Normalize(x, y, batchSize, channels, plane, c, (float)mean, invStd, p[c], p[channels + c], relu);
         }
 
         /// <summary>

@@ -1,0 +1,162 @@
+using System;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using CnnGen.Kernels;
+
+namespace KernelBench
+{
+    // "bnpasses": training batch-norm's passes over one thread's batch of 64 (or a two-thread chunk of 32), this thread's CPU µs,
+    // best of 40 interleaved rounds. Forward: the batch-norm's own sums and normalize pass channel by channel (session 10:
+    // a channel's sums, then its normalize pass while its planes are in L2) against what is left once the sums are added
+    // sample by sample in the convolution's loop: each sample written (a copy stands in for the convolution's output) and
+    // its sums added while it is in cache, then the normalize pass alone; the copy alone is the baseline both include.
+    // Backward: BackwardSums as session 10 left it (copied below, "before") against BatchNormalization's.
+    public static class BatchNormPasses
+    {
+        public static void Run()
+        {
+            var shapes = new (string Name, int Batch, int C, int Plane)[]
+            {
+                ("ResNet-8 16x32x32", 64, 16, 1024), ("ResNet-8 32x16x16", 64, 32, 256), ("ResNet-8 64x8x8", 64, 64, 64),
+                ("CIFAR 32x32x32", 64, 32, 1024), ("CIFAR 64x16x16", 64, 64, 256), ("strided 128x8x8", 64, 128, 64),
+                ("MobileNetV2 96x8x8 /32", 32, 96, 64), ("MobileNetV2 16x16x16 /32", 32, 16, 256), ("odd 20x19x19", 64, 20, 361),
+                ("odd 24x5x5", 64, 24, 25), ("BatchNorm1d-like 120x1", 64, 120, 1),
+            };
+            Console.WriteLine($"{"shape",-26} {"write+own sums+norm",20} {"write+sample sums+norm",23} {"saved",7} {"norm sample-major",18} {"saved",7} {"write alone",12} {"bwd sums before",16} {"after",8} {"saved",7}");
+            foreach (var s in shapes)
+            {
+                int sample = s.C * s.Plane, length = s.Batch * sample;
+                float[] source = Fill(length, 6), x = new float[length], dy = Fill(length, 8), y = new float[length];
+                double[] sums = new double[s.C * BatchNormalization.SampleSumsWidth];
+                double sink = 0;
+                void Write(int n) => source.AsSpan(n * sample, sample).CopyTo(x.AsSpan(n * sample, sample));
+                void Own()
+                {
+                    for (int n = 0; n < s.Batch; n++) Write(n);
+                    for (int c = 0; c < s.C; c++)
+                    {
+                        float shift = (float)(BatchNormalization.Sum(x, 1, s.C, s.Plane, c) / s.Plane);
+                        var (deviations, squares) = BatchNormalization.SumsAboutShift(x, s.Batch, s.C, s.Plane, c, shift);
+                        BatchNormalization.Normalize(x, y, s.Batch, s.C, s.Plane, c, shift + (float)(deviations * 1e-9), 1.2f, 0.9f, (float)(squares * 1e-12), relu: true);
+                    }
+                }
+                float[] mean = new float[s.C], invStd = Enumerable.Repeat(1.2f, s.C).ToArray(), p = Enumerable.Repeat(0.9f, 2 * s.C).ToArray();
+                void SampleBySample(bool sampleMajor)
+                {
+                    for (int n = 0; n < s.Batch; n++)
+                    {
+                        Write(n);
+                        BatchNormalization.AddSampleSums(x.AsSpan(n * sample, sample), s.C, s.Plane, n == 0, sums);
+                    }
+                    for (int c = 0; c < s.C; c++)
+                    {
+                        var (shift, deviations, squares) = BatchNormalization.SampleSums(sums, c);
+                        if (sampleMajor)
+                        {
+                            mean[c] = shift + (float)(deviations * 1e-9);
+                            p[s.C + c] = (float)(squares * 1e-12);
+                        }
+                        else BatchNormalization.Normalize(x, y, s.Batch, s.C, s.Plane, c, shift + (float)(deviations * 1e-9), 1.2f, 0.9f, (float)(squares * 1e-12), relu: true);
+                    }
+                    if (sampleMajor) BatchNormalization.NormalizeBatch(x, y, s.Batch, s.C, s.Plane, mean, invStd, p, relu: true);
+                }
+                var (own, bySample) = Interleaved(Own, () => SampleBySample(sampleMajor: false));
+                var (_, sampleMajor) = Interleaved(Own, () => SampleBySample(sampleMajor: true));
+                var (writeAlone, _) = Interleaved(() => { for (int n = 0; n < s.Batch; n++) Write(n); }, () => { });
+                var (backwardBefore, backwardAfter) = Interleaved(
+                    () => { for (int c = 0; c < s.C; c++) sink += Before.BackwardSums(x, dy, s.Batch, s.C, s.Plane, c, 0.1f, 1.2f).Item2; },
+                    () => { for (int c = 0; c < s.C; c++) sink += BatchNormalization.BackwardSums(x, dy, s.Batch, s.C, s.Plane, c, 0.1f, 1.2f).SumDyXhat; });
+                Console.WriteLine($"{s.Name,-26} {own * 1e6,20:F1} {bySample * 1e6,23:F1} {1 - (bySample - writeAlone) / (own - writeAlone),6:P0} {sampleMajor * 1e6,18:F1} {1 - (sampleMajor - writeAlone) / (own - writeAlone),6:P0} {writeAlone * 1e6,12:F1} "
+                    + $"{backwardBefore * 1e6,16:F1} {backwardAfter * 1e6,8:F1} {1 - backwardAfter / backwardBefore,6:P0}" + (sink == 1.5 ? "!" : ""));
+            }
+        }
+
+        private static float[] Fill(int length, int seed)
+        {
+            var random = new Random(seed);
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() - 0.5);
+            return values;
+        }
+
+        // Seconds of this thread's CPU per call of a and of b, the best of 40 rounds of alternating batches (~5 ms each).
+        private static (double A, double B) Interleaved(Action a, Action b)
+        {
+            for (int i = 0; i < 50; i++) { a(); b(); }
+            int calls = 1;
+            while (true)
+            {
+                long start = ThreadNanoseconds();
+                for (int i = 0; i < calls; i++) a();
+                if (ThreadNanoseconds() - start > 5_000_000) break;
+                calls *= 2;
+            }
+            double bestA = double.MaxValue, bestB = double.MaxValue;
+            for (int round = 0; round < 40; round++)
+            {
+                long start = ThreadNanoseconds();
+                for (int i = 0; i < calls; i++) a();
+                bestA = Math.Min(bestA, (ThreadNanoseconds() - start) * 1e-9 / calls);
+                start = ThreadNanoseconds();
+                for (int i = 0; i < calls; i++) b();
+                bestB = Math.Min(bestB, (ThreadNanoseconds() - start) * 1e-9 / calls);
+            }
+            return (bestA, bestB);
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct TimeSpec { public long Seconds, Nanoseconds; }
+
+        [DllImport("libc", EntryPoint = "clock_gettime")]
+        private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+        private static long ThreadNanoseconds()
+        {
+            ClockGetTime(3, out var t); // CLOCK_THREAD_CPUTIME_ID
+            return t.Seconds * 1_000_000_000 + t.Nanoseconds;
+        }
+
+        // BackwardSums before this session (two accumulators per sum, a horizontal sum per plane, x̂ formed element by element).
+        private static class Before
+        {
+            public static (double, double) BackwardSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane, int channel, float mean, float invStd)
+            {
+                double sumDy = 0, sumDyXhat = 0;
+                for (int n = 0; n < batchSize; n++)
+                {
+                    int start = (n * channels + channel) * plane;
+                    ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
+                    ref float gs = ref MemoryMarshal.GetReference(dy.Slice(start, plane));
+                    float planeDy = 0f, planeDyXhat = 0f;
+                    int i = 0;
+                    if (plane >= 16)
+                    {
+                        var m = Vector256.Create(mean); var s = Vector256.Create(invStd);
+                        Vector256<float> d0 = default, d1 = default, h0 = default, h1 = default;
+                        for (; i <= plane - 16; i += 16)
+                        {
+                            var g0 = Vector256.LoadUnsafe(ref gs, (nuint)i);
+                            var g1 = Vector256.LoadUnsafe(ref gs, (nuint)(i + 8));
+                            d0 += g0; d1 += g1;
+                            h0 += g0 * ((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s);
+                            h1 += g1 * ((Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)) - m) * s);
+                        }
+                        planeDy = Vector256.Sum(d0 + d1);
+                        planeDyXhat = Vector256.Sum(h0 + h1);
+                    }
+                    for (; i < plane; i++)
+                    {
+                        float g = Unsafe.Add(ref gs, i);
+                        planeDy += g;
+                        planeDyXhat += g * ((Unsafe.Add(ref xs, i) - mean) * invStd);
+                    }
+                    sumDy += planeDy;
+                    sumDyXhat += planeDyXhat;
+                }
+                return (sumDy, sumDyXhat);
+            }
+        }
+    }
+}
