@@ -1,3 +1,6 @@
+// The masked loads and stores this file reads the row edges with (Avx512F.MaskLoad / MaskStore and their VL forms) came
+// with .NET 9: the net8.0 build runs every depthwise layer through the padded kernel instead.
+#if NET9_0_OR_GREATER
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -656,3 +659,4 @@ namespace CnnGen.Kernels
         }
     }
 }
+#endif

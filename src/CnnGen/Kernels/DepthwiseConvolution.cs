@@ -25,7 +25,7 @@ namespace CnnGen.Kernels
     /// store. The backward pass is in DepthwiseConvolution.Gradients.cs (a kernel per gradient; the scatter form here only
     /// for channel multipliers above 1). The scalar path is the definition's loops, with no scratch. On maps under 16 wide
     /// (where the copy costs most against the work) the forward pass reads the input where it lies instead
-    /// (DepthwiseConvolution.Unpadded.cs, <see cref="UnpaddedPays"/>).
+    /// (DepthwiseConvolution.Unpadded.cs, UnpaddedPays; .NET 9 and later).
     /// </para>
     /// </remarks>
     internal static partial class DepthwiseConvolution
@@ -243,12 +243,14 @@ namespace CnnGen.Kernels
                 WholePlaneDepthwise.Forward(g, x, weight, bias, y, scratch, low, high);
                 return;
             }
+#if NET9_0_OR_GREATER
             if (UnpaddedPays(g))
             {
                 // Stride 2 on Vector256 tiles: its 512-bit two-source permutes cost more than they save (the table below).
                 ForwardUnpadded(g, x, weight, bias, y, wide && g.StrideWidth == 1, low, high);
                 return;
             }
+#endif
             ForwardByRows(g, x, weight, bias, y, scratch, path, low, high);
         }
 
