@@ -564,7 +564,7 @@ namespace KernelBench
         // "eval-cpu": evaluation's Forward per image in this thread's CPU time (robust to a loaded machine), best of 15 rounds:
         // batch 1 on a workspace for one, and batch 32 (one thread's half of batch 64) on a workspace for 32 [name part].
         // "activations": each element-wise activation over 16K values in [-4, 4] (L1/L2-resident), ns per vector of 16, the
-        // best of 500 calls: what a network pays per activation pass, against a copy.
+        // best of TimeShort's batches: what a network pays per activation pass, against a copy.
         private static void ActivationCosts()
         {
             float[] x = Fill(16384, 5), dy = Fill(16384, 6), y = new float[16384];
@@ -583,16 +583,7 @@ namespace KernelBench
                 ("GELU (erf) backward", () => Activations.GeluBackward(x, dy, y, tanhApproximation: false)),
             };
             foreach (var (name, run) in steps)
-            {
-                double best = double.MaxValue;
-                for (int round = 0; round < 500; round++)
-                {
-                    long start = System.Diagnostics.Stopwatch.GetTimestamp();
-                    run();
-                    best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds * 1e6);
-                }
-                Console.WriteLine($"{name,-22} {best / (x.Length / 16),6:F2} ns per vector of 16");
-            }
+                Console.WriteLine($"{name,-22} {TimeShort(run) * 1e9 / (x.Length / 16),6:F2} ns per vector of 16");
         }
 
         // "eval-loop NAME BATCH SECONDS": one of eval-cpu's networks evaluated over and over on one thread, for perf.
