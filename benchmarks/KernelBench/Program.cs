@@ -1375,6 +1375,11 @@ namespace KernelBench
                 CompareStridedWinograd(args.Length == 4 ? new[] { (int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])) } : null);
                 return;
             }
+            if (args.Length > 0 && args[0] == "pointwise-training")
+            {
+                PointwiseTraining.Run(args.Length > 1 ? args[1] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "pointwise-lanes")
             {
                 ComparePointwiseLanes();
@@ -1740,6 +1745,8 @@ namespace KernelBench
 
         // Like Interleaved, in this thread's CPU time (Linux).
         private static (double A, double B) InterleavedCpu(Action a, Action b) => InterleavedOn(a, b, ThreadNanoseconds, 1e9);
+
+        internal static (double A, double B) InterleavedCpuPublic(Action a, Action b) => InterleavedCpu(a, b);
 
         // "batchnorm": training's batch-norm normalize pass and the ReLU after it as two passes (normalize, then Elementwise.Relu
         // per sample, as the generated code ran them) against one (Normalize with relu: true, what it runs now), over one

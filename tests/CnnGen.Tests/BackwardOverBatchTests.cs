@@ -21,6 +21,8 @@ namespace CnnGen.Tests
         [InlineData(24, 3, 5, 48, 3, 0, 1)]     // unpadded, odd map, one sample
         [InlineData(8, 6, 6, 16, 5, 2, 9)]      // 5x5, padding 2: groups of 3
         [InlineData(3, 1, 1, 7, 3, 1, 130)]     // a 1x1 map: groups of 128 and one of 2
+        [InlineData(512, 4, 4, 512, 1, 0, 9)]   // pointwise: groups of 8, the last of 1
+        [InlineData(40, 2, 2, 72, 1, 0, 33)]    // pointwise on 2x2: a group of 32 and one of 1
         public void MatchesOneSampleAtATime(int inChannels, int height, int width, int outChannels, int kernel, int padding, int batch)
         {
             var random = new Random(inChannels * 7 + height + outChannels + batch);
@@ -69,8 +71,40 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void GeneratedNetworkWithPointwiseLayers_TrainsAsTheInterpreter()
+        {
+            // Pointwise layers on 4x4 and 2x2 maps: 512 -> 512 (262 k weights on 16 cells) runs backward over the batch; the other
+            // three a sample at a time, their input gradient from the transposed weights where the runtime keeps them (64 -> 512
+            // and 512 -> 96, on Vector512), else by a GEMM (96 -> 24 always: too few output channels); every pointwise forward by
+            // PointwiseConvolution. Forward and backward against the reference
+            // interpreter at batch 3, as DifferentialTests does.
+            var layers = new[]
+            {
+                LayerSpec.Conv2d(64, 3, stride: 1, padding: 1), LayerSpec.ReLU(), LayerSpec.MaxPool(2),
+                LayerSpec.Conv2d(512, 1, stride: 1, padding: 0, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(512, 1, stride: 1, padding: 0), LayerSpec.ReLU(), LayerSpec.MaxPool(2),
+                LayerSpec.Conv2d(96, 1, stride: 1, padding: 0), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(24, 1, stride: 1, padding: 0, bias: false), LayerSpec.Flatten(), LayerSpec.Linear(4),
+            };
+            var network = new RandomNetwork("PointwiseLayersNet", TensorShape.Spatial(3, 8, 8), layers);
+            string source = "using CnnGen;\nnamespace Pointwise;\n" + network.Declaration();
+            string generated = string.Join("\n", GeneratorHarness.GeneratedSources(source).Values);
+            Assert.Equal(1, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
+            Assert.Equal(2, generated.Split("PointwiseConvolution.InputGradient(").Length - 1);
+            Assert.Equal(2, generated.Split("PointwiseConvolution.TransposeWeights(").Length - 1);
+            Assert.DoesNotContain("Gemm.Multiply(false, false, 512, 16, 512", generated); // the training forward the GEMM ran before
+            Assert.DoesNotContain("Gemm.Multiply(false, false, 96, 4, 512", generated);
+            using var assembly = GeneratorHarness.CompileAndLoad(source);
+            DifferentialTests.CheckAgainstInterpreter(network, assembly.CreateNetwork("Pointwise." + network.Name));
+        }
+
+        [Fact]
         public void PaysOnWideLayersOnSmallMapsOnly()
         {
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(512, 4, 4, 512, 1, 0), "pointwise, 16 cells");
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(1024, 2, 2, 1024, 1, 0), "pointwise, 4 cells");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(512, 8, 8, 512, 1, 0), "pointwise on 8x8: per sample");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 4, 4, 512, 1, 0), "pointwise, 131 k weights");
             Assert.True(DirectConvolution.BackwardPaysOverBatch(512, 2, 2, 512, 3, 1));
             Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 4, 4, 512, 3, 1));
             Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 3, 1));

@@ -118,6 +118,63 @@ namespace CnnGen.Tests
             for (int i = outLength; i < clamped.Length; i++) Assert.True(float.IsNaN(clamped[i]), "wrote past the output");
         }
 
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void InputGradient_OnTheTransposedWeights_MatchesTheDefinition(int inChannels, int plane, int outChannels, bool unused)
+        {
+            // dx [inChannels x plane] = weightᵀ · dy on this process's path (CI runs it with AVX-512 off and with SIMD off too).
+            _ = unused;
+            var random = new Random(inChannels * 31 + plane * 3 + outChannels);
+            float[] dy = RandomValues(random, outChannels * plane), weight = RandomValues(random, outChannels * inChannels);
+            float[] transposed = new float[inChannels * outChannels + 3];
+            Array.Fill(transposed, float.NaN);
+            PointwiseConvolution.TransposeWeights(weight, inChannels, outChannels, transposed);
+            for (int i = inChannels * outChannels; i < transposed.Length; i++) Assert.True(float.IsNaN(transposed[i]), "wrote past the transposed weights");
+            float[] dx = new float[inChannels * plane + 5];
+            Array.Fill(dx, float.NaN);
+            PointwiseConvolution.InputGradient(dy, outChannels, plane, transposed, inChannels, dx);
+            for (int c = 0; c < inChannels; c++)
+            {
+                for (int i = 0; i < plane; i++)
+                {
+                    double sum = 0, scale = 0;
+                    for (int oc = 0; oc < outChannels; oc++)
+                    {
+                        double product = (double)weight[oc * inChannels + c] * dy[oc * plane + i];
+                        sum += product;
+                        scale += Math.Abs(product);
+                    }
+                    float actual = dx[c * plane + i];
+                    if (!(Math.Abs(actual - sum) <= 1e-5 * Math.Max(scale, 1e-30))) Assert.Fail($"dx[{c},{i}] = {actual}, expected {sum}");
+                }
+            }
+            for (int i = inChannels * plane; i < dx.Length; i++) Assert.True(float.IsNaN(dx[i]), "wrote past the input gradient");
+        }
+
+        [Fact]
+        public void TransposedWeights_KeptWhereTheTilesBeatTheGemm()
+        {
+            // The rule behind a training pass's transposed weights: on the Vector512 path, 48+ output channels on 128 cells or fewer.
+            bool wide = KernelPaths.Default == DirectConvolution.KernelPath.Vector512;
+            Assert.Equal(wide ? 512 * 256 : 0, PointwiseConvolution.TransposedWeightsLength(256, 16, 512));
+            Assert.Equal(wide ? 24 * 96 : 0, PointwiseConvolution.TransposedWeightsLength(24, 64, 96));
+            Assert.Equal(0, PointwiseConvolution.TransposedWeightsLength(96, 64, 24));      // 24 output channels: the GEMM
+            Assert.Equal(0, PointwiseConvolution.TransposedWeightsLength(128, 196, 256));   // 14x14: the GEMM
+            Assert.Equal(0, PointwiseConvolution.TransposedWeightsLength(32, 1024, 64));    // 32x32: the GEMM
+        }
+
+        [Fact]
+        public void InputGradient_AllocatesNothing()
+        {
+            float[] dy = new float[96 * 64], w = new float[96 * 24], transposed = new float[24 * 96], dx = new float[24 * 64];
+            Allocations.AssertNone(() =>
+            {
+                PointwiseConvolution.TransposeWeights(w, 24, 96, transposed);
+                PointwiseConvolution.InputGradient(dy, 96, 64, transposed, 24, dx);
+                PointwiseConvolution.InputGradient(dy, 96, 4, transposed, 24, dx);
+            });
+        }
+
         [Fact]
         public void Forward_RejectsShortSpansAndAWrongBias()
         {

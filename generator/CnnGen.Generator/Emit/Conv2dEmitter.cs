@@ -109,17 +109,31 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// Whether the layer's backward runs over the whole batch (<c>DirectConvolution.BackwardOverBatch</c>): a stride-1
-        /// layer whose weights take 1 MiB or more on an output of 64 cells or fewer, where one sample's gradients would read
-        /// or write every weight for a few cells each. The runtime's <c>DirectConvolution.BackwardPaysOverBatch</c> states the
-        /// same rule (its tests hold the two together).
+        /// layer whose weights take 1 MiB or more on an output of 64 cells or fewer (16 for a pointwise layer), where one
+        /// sample's gradients would read or write every weight for a few cells each. The runtime's
+        /// <c>DirectConvolution.BackwardPaysOverBatch</c> states the same rule (its tests hold the two together).
         /// </summary>
         public static bool BackwardOverBatch(PlannedLayer layer)
         {
             var d = DimsOf(layer);
-            return layer.Kind == LayerKind.Conv2d && d.Direct && !GroupedConv2dEmitter.Handles(layer.Spec) && (long)d.WeightLength >= 1 << 18 && d.Cells <= 64;
+            bool pointwise = IsPointwise(layer);
+            return layer.Kind == LayerKind.Conv2d && (d.Direct || pointwise) && !GroupedConv2dEmitter.Handles(layer.Spec) && (long)d.WeightLength >= 1 << 18
+                && d.Cells <= (pointwise ? 16 : 64);
         }
 
-        public override string? ScratchLength(PlannedLayer layer) => DirectScratchLength(layer) ?? StridedScratchLength(layer) ?? (ColumnsLength(layer) > 0 ? Int(ColumnsLength(layer)) : null);
+        /// <summary>A 1x1 stride-1 unpadded convolution: a product over the channels (<c>PointwiseConvolution</c>, no im2col).</summary>
+        public static bool IsPointwise(PlannedLayer layer) =>
+            layer.Kind == LayerKind.Conv2d && !GroupedConv2dEmitter.Handles(layer.Spec) && !DimsOf(layer).NeedsColumns;
+
+        public override string? ScratchLength(PlannedLayer layer) =>
+            DirectScratchLength(layer) ?? StridedScratchLength(layer) ?? PointwiseScratchLength(layer);
+
+        /// <summary>A pointwise layer's scratch: none a sample at a time; a group's inputs and output gradients side by side over the batch.</summary>
+        private static string? PointwiseScratchLength(PlannedLayer layer) =>
+            IsPointwise(layer) && BackwardOverBatch(layer)
+                ? "global::CnnGen.Kernels.DirectConvolution.BackwardOverBatchScratch(" + Int(layer.Input.Channels) + ", " + Int(layer.Input.Height) + ", " + Int(layer.Input.Width) + ", "
+                    + Int(layer.Output.Channels) + ", 1, 0)"
+                : null;
 
         /// <summary>The runtime expression for a strided layer's scratch: its forward kernel's (which covers the im2col columns backward uses).</summary>
         private static string? StridedScratchLength(PlannedLayer layer)
@@ -133,20 +147,6 @@ namespace CnnGen.Generator.Emit
                 return "global::CnnGen.Kernels.StridedConvolution.LinkedScratchLength(" + shape + ", " + LinkExpression(layer.Fusion.LinkedFrom, layer.Fusion.FromAtEnd, false) + ", "
                     + LinkExpression(layer.Fusion.LinkedTo, layer.Fusion.ToAtEnd, layer.Fusion.Mean) + ")";
             return "global::CnnGen.Kernels.StridedConvolution.ScratchLength(" + shape + ")";
-        }
-
-        /// <summary>Floats of im2col columns this layer needs for one sample (0 for a pointwise or a direct convolution).</summary>
-        public static int ColumnsLength(PlannedLayer layer)
-        {
-            var d = DimsOf(layer);
-            return d.NeedsColumns && !d.Direct ? d.Taps * d.Cells : 0;
-        }
-
-        private static string ExpandCall(PlannedLayer layer, string x, string cols)
-        {
-            var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
-            return "global::CnnGen.Kernels.Im2Col.Expand(" + x + ", " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
-                + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", " + Int(output.Height) + ", " + Int(output.Width) + ", " + cols + ");";
         }
 
         private static string Gemm(bool transposeA, bool transposeB, int m, int n, int k, string a, int lda, string b, int ldb, string c, int ldc, bool accumulate) =>
@@ -249,19 +249,36 @@ namespace CnnGen.Generator.Emit
         /// input gradient as GEMM + col2im).
         /// </summary>
         public static bool HasInputGradientWeights(PlannedLayer layer) =>
-            layer.Kind == LayerKind.Conv2d && !GroupedConv2dEmitter.Handles(layer.Spec) && DimsOf(layer).Strided;
+            layer.Kind == LayerKind.Conv2d && !GroupedConv2dEmitter.Handles(layer.Spec) && (DimsOf(layer).Strided || TransposesForInputGradient(layer));
+
+        /// <summary>
+        /// Whether a pointwise layer differentiated a sample at a time may take its input gradient from weights transposed once
+        /// for the pass: the shape half of <c>PointwiseConvolution.TransposedWeightsLength</c>'s rule (48+ output channels, 128
+        /// cells or fewer); the runtime adds the machine's half (Vector512), and keeps none elsewhere.
+        /// </summary>
+        private static bool TransposesForInputGradient(PlannedLayer layer) =>
+            IsPointwise(layer) && !BackwardOverBatch(layer) && layer.Output.Channels >= 48 && DimsOf(layer).Cells <= 128;
 
         /// <summary>The workspace array holding a strided layer's weights packed for its input gradient.</summary>
         public static string InputGradientWeightsArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "InputGradientWeights";
 
-        /// <summary>The runtime expression for the floats of those packed weights.</summary>
-        public static string InputGradientWeightsLength(PlannedLayer layer) =>
-            "global::CnnGen.Kernels.StridedConvolution.InputGradientWeightsLength(" + Int(layer.Input.Channels) + ", " + Int(layer.Output.Channels) + ", " + Int(layer.Spec.Kernel) + ")";
+        /// <summary>The runtime expression for the floats of those packed weights (a pointwise layer's: transposed, or none where the runtime takes the GEMM).</summary>
+        public static string InputGradientWeightsLength(PlannedLayer layer) => TransposesForInputGradient(layer)
+            ? "global::CnnGen.Kernels.PointwiseConvolution.TransposedWeightsLength(" + Int(layer.Input.Channels) + ", " + Int(DimsOf(layer).Cells) + ", " + Int(layer.Output.Channels) + ")"
+            : "global::CnnGen.Kernels.StridedConvolution.InputGradientWeightsLength(" + Int(layer.Input.Channels) + ", " + Int(layer.Output.Channels) + ", " + Int(layer.Spec.Kernel) + ")";
 
-        /// <summary>A strided layer's weights packed for its input gradient, before backward's samples.</summary>
-        public static void EmitPackInputGradientWeights(IndentedWriter w, PlannedLayer layer) =>
+        /// <summary>A strided layer's weights packed for its input gradient (a pointwise layer's transposed), before backward's samples.</summary>
+        public static void EmitPackInputGradientWeights(IndentedWriter w, PlannedLayer layer)
+        {
+            if (TransposesForInputGradient(layer))
+            {
+                w.Line("if (" + InputGradientCondition(layer) + " && workspace." + InputGradientWeightsArray(layer) + ".Length > 0) global::CnnGen.Kernels.PointwiseConvolution.TransposeWeights("
+                    + ParameterSlice(layer) + ", " + Int(layer.Input.Channels) + ", " + Int(layer.Output.Channels) + ", workspace." + InputGradientWeightsArray(layer) + ");");
+                return;
+            }
             w.Line("if (" + InputGradientCondition(layer) + ") global::CnnGen.Kernels.StridedConvolution.PackInputGradientWeights(" + ParameterSlice(layer) + ", "
                 + Int(layer.Input.Channels) + ", " + Int(layer.Output.Channels) + ", " + Int(layer.Spec.Kernel) + ", workspace." + InputGradientWeightsArray(layer) + ");");
+        }
 
         // What backward takes beyond the layer's parameters: the input gradient's Winograd filters (3x3, 5x5) or the strided
         // kernel's packed weights.
@@ -672,20 +689,9 @@ namespace CnnGen.Generator.Emit
                     w.Line(DirectForwardCall(layer, "Forward", layer.Spec.Bias, relu: false));
                     return;
                 }
-                string cols = "x";
-                if (d.NeedsColumns)
-                {
-                    w.Line("// The " + Int(d.Taps) + " taps of each of the " + Int(d.Cells) + " output cells, as a " + Int(d.Taps) + " x " + Int(d.Cells) + " matrix.");
-                    w.Line("var cols = columns.Slice(0, " + Int(d.Taps * d.Cells) + ");");
-                    w.Line(ExpandCall(layer, "x", "cols"));
-                    cols = "cols";
-                }
-                w.Line("// y [" + Int(d.OutChannels) + " x " + Int(d.Cells) + "] = weight · columns");
-                w.Line(Gemm(false, false, d.OutChannels, d.Cells, d.Taps, "p", d.Taps, cols, d.Cells, "y", d.Cells, false));
-                if (layer.Spec.Bias)
-                {
-                    w.Line("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++) global::CnnGen.Kernels.Elementwise.AddScalar(y.Slice(oc * " + Int(d.Cells) + ", " + Int(d.Cells) + "), p[" + Int(d.WeightLength) + " + oc]);");
-                }
+                // What is left is a pointwise layer: register tiles read x in place, where a GEMM packed it for each sample
+                // (KernelBench pointwise-training: 1.0-1.6x on 4x4 to 56x56 maps, 4.4x on 2x2).
+                EmitPointwiseBody(w, layer, layer.Spec.Bias, bounds: null);
             }
         }
 
@@ -724,7 +730,8 @@ namespace CnnGen.Generator.Emit
             WhenInputGradientNeeded(w, layer, () =>
             {
                 using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                    w.Line(MethodName(layer) + "BackwardInput(" + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", " + gradients.InputSample(layer) + ", workspace.Columns);");
+                    w.Line(MethodName(layer) + "BackwardInput(" + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + (HasInputGradientWeights(layer) ? ", workspace." + InputGradientWeightsArray(layer) : "")
+                        + ", " + gradients.InputSample(layer) + ", workspace.Columns);");
             });
         }
 
@@ -780,19 +787,13 @@ namespace CnnGen.Generator.Emit
                 }
                 return;
             }
+            // What is left is a pointwise layer, differentiated a sample at a time.
             w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of one sample.</summary>");
             w.Line("private static void " + MethodName(layer) + "BackwardParameters(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + Span + " dp, " + Span + " columns)");
             using (w.OpenBlock())
             {
-                string cols = "x";
-                if (d.NeedsColumns)
-                {
-                    w.Line("var cols = columns.Slice(0, " + Int(d.Taps * d.Cells) + ");");
-                    w.Line(ExpandCall(layer, "x", "cols"));
-                    cols = "cols";
-                }
-                w.Line("// d weight [" + Int(d.OutChannels) + " x " + Int(d.Taps) + "] += dy · columnsᵀ (a correlation of the input with the output gradient)");
-                w.Line(Gemm(false, true, d.OutChannels, d.Taps, d.Cells, "dy", d.Cells, cols, d.Cells, "dp", d.Taps, true));
+                w.Line("// d weight [" + Int(d.OutChannels) + " x " + Int(d.Taps) + "] += dy · xᵀ (a correlation of the input with the output gradient)");
+                w.Line(Gemm(false, true, d.OutChannels, d.Taps, d.Cells, "dy", d.Cells, "x", d.Cells, "dp", d.Taps, true));
                 if (layer.Spec.Bias)
                 {
                     w.Line("// d bias: each channel's output gradient, summed");
@@ -800,23 +801,23 @@ namespace CnnGen.Generator.Emit
                 }
             }
             w.Line();
-            w.Line("/// <summary>" + Xml(layer.Describe()) + ": the gradient of one sample's input, a full convolution of dy with the kernel.</summary>");
-            w.Line("private static void " + MethodName(layer) + "BackwardInput(" + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dx, " + Span + " columns)");
+            bool transposed = HasInputGradientWeights(layer);
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ": the gradient of one sample's input" + (transposed ? " (transposed: the weights transposed for the pass, or empty)" : "") + ".</summary>");
+            w.Line("private static void " + MethodName(layer) + "BackwardInput(" + ReadOnlySpan + " dy, " + ReadOnlySpan + " p" + (transposed ? ", " + ReadOnlySpan + " transposed" : "")
+                + ", " + Span + " dx, " + Span + " columns)");
             using (w.OpenBlock())
             {
-                if (!d.NeedsColumns)
+                if (transposed)
                 {
-                    w.Line("// dx [" + Int(d.Taps) + " x " + Int(d.Cells) + "] = weightᵀ · dy");
-                    w.Line(Gemm(true, false, d.Taps, d.Cells, d.OutChannels, "p", d.Taps, "dy", d.Cells, "dx", d.Cells, false));
-                    return;
+                    w.Line("// dx [" + Int(d.Taps) + " x " + Int(d.Cells) + "] = weightᵀ · dy: register tiles on the transposed weights where the runtime keeps them, else a GEMM");
+                    using (w.OpenBlock("if (!transposed.IsEmpty)"))
+                    {
+                        w.Line("global::CnnGen.Kernels.PointwiseConvolution.InputGradient(dy, " + Int(d.OutChannels) + ", " + Int(d.Cells) + ", transposed, " + Int(d.Taps) + ", dx);");
+                        w.Line("return;");
+                    }
                 }
-                w.Line("// d columns [" + Int(d.Taps) + " x " + Int(d.Cells) + "] = weightᵀ · dy, then folded back onto the input (col2im)");
-                w.Line("var cols = columns.Slice(0, " + Int(d.Taps * d.Cells) + ");");
-                w.Line(Gemm(true, false, d.Taps, d.Cells, d.OutChannels, "p", d.Taps, "dy", d.Cells, "cols", d.Cells, false));
-                w.Line("dx.Clear();");
-                var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
-                w.Line("global::CnnGen.Kernels.Im2Col.AccumulateBack(cols, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
-                    + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", " + Int(output.Height) + ", " + Int(output.Width) + ", dx);");
+                else w.Line("// dx [" + Int(d.Taps) + " x " + Int(d.Cells) + "] = weightᵀ · dy");
+                w.Line(Gemm(true, false, d.Taps, d.Cells, d.OutChannels, "p", d.Taps, "dy", d.Cells, "dx", d.Cells, false));
             }
         }
     }

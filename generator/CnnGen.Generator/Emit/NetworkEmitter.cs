@@ -672,7 +672,10 @@ namespace CnnGen.Generator.Emit
                 var strided = plan.Layers.Where(Conv2dEmitter.HasInputGradientWeights).ToList();
                 if (strided.Count > 0)
                 {
-                    w.Line("// The strided layers' input gradients put the input channels in the lanes: their weights packed so, once for the batch.");
+                    bool pointwise = strided.Any(Conv2dEmitter.IsPointwise), lanes = strided.Any(layer => !Conv2dEmitter.IsPointwise(layer));
+                    w.Line(pointwise && lanes ? "// The strided layers' input gradients put the input channels in the lanes, the pointwise layers' take the weights transposed: packed so, once for the batch."
+                        : lanes ? "// The strided layers' input gradients put the input channels in the lanes: their weights packed so, once for the batch."
+                        : "// The pointwise layers' input gradients take the weights transposed: transposed once for the batch, where the runtime keeps them.");
                     foreach (var layer in strided) Conv2dEmitter.EmitPackInputGradientWeights(w, layer);
                 }
                 if (!plan.IsGraph)
@@ -932,7 +935,9 @@ namespace CnnGen.Generator.Emit
                     }
                     if (Conv2dEmitter.HasInputGradientWeights(layer))
                     {
-                        w.Line("/// <summary>Weights of " + Xml(layer.Describe()) + " packed for its input gradient during backward (empty where the runtime runs it as GEMM + col2im).</summary>");
+                        w.Line("/// <summary>Weights of " + Xml(layer.Describe()) + (Conv2dEmitter.IsPointwise(layer)
+                            ? " transposed for its input gradient during backward (empty where the runtime runs it as a GEMM).</summary>"
+                            : " packed for its input gradient during backward (empty where the runtime runs it as GEMM + col2im).</summary>"));
                         w.Line("internal readonly float[] " + Conv2dEmitter.InputGradientWeightsArray(layer) + ";");
                     }
                     if (!layer.Fusion.BatchNorm) continue;

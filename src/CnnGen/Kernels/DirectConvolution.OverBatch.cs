@@ -12,12 +12,18 @@ namespace CnnGen.Kernels
         /// time: its weights take 1 MiB or more and its output is 64 cells or fewer (VGG's 256-512 channels on 8x8 down to
         /// 2x2). One sample's gradients there read or write every weight for a few cells each: KernelBench <c>backward</c> (one
         /// sample, load 14) gave 512 -> 512 on 2x2 9 GFLOP/s, on 4x4 27, 256 -> 512 on 4x4 31, where PyTorch runs one GEMM over
-        /// the batch. The generator asks this at compile time; the answer depends on the shape only.
+        /// the batch. A pointwise layer (1x1, no padding) pays on 16 cells or fewer only: with no im2col to share, copying its
+        /// group's input and output gradient side by side costs more than the sample's GEMM saves above that (KernelBench
+        /// <c>pointwise-training</c>, a batch of 16, load 8-19: 1024 -> 1024 @2x2 4.3x, 512 -> 512 @4x4 1.08x, but 256 -> 512
+        /// @4x4 0.96x and 0.5-0.8x on 7x7 to 16x16 maps). The generator asks this at compile time; the answer depends on the
+        /// shape only.
         /// </summary>
         public static bool BackwardPaysOverBatch(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, padding);
-            return g.OutHeight > 0 && g.OutWidth > 0 && (long)outChannels * g.Taps >= 1 << 18 && g.OutHeight * g.OutWidth <= 64;
+            int cells = g.OutHeight * g.OutWidth;
+            bool pointwise = kernel == 1 && padding == 0;
+            return g.OutHeight > 0 && g.OutWidth > 0 && (long)outChannels * g.Taps >= 1 << 18 && cells <= (pointwise ? 16 : 64);
         }
 
         /// <summary>Floats of scratch <see cref="BackwardOverBatch"/> needs: a group of samples' columns and output gradients.</summary>

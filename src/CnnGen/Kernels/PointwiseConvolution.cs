@@ -69,6 +69,41 @@ namespace CnnGen.Kernels
             int outChannels, Span<float> y, float low, float high) =>
             ForwardOn(x, inChannels, plane, weight, bias, outChannels, y, KernelPaths.Default, low, high);
 
+        /// <summary>
+        /// Floats of the transposed weights (<see cref="TransposeWeights"/>) a training pass keeps for a pointwise layer's
+        /// input gradient, or 0 where the pass takes it as a GEMM (dx = weightᵀ · dy) instead: on the Vector512 path, from 48
+        /// output channels (the product's depth) on maps of up to 128 cells. KernelBench <c>pointwise-training</c> (one sample,
+        /// thread CPU, two runs, 2026-12-02, load 8-19), the tiles on weightᵀ against the GEMM: 1.13-1.15x 64->64 @8x8,
+        /// 1.35-1.37x 16->96 @16x16, 1.44-1.46x 24->96 @8x8, 1.30-1.34x 40->240 @10x10, 1.09-1.10x 256->512 @7x7, 1.55-1.59x
+        /// 256->512 @4x4, 1.68-1.71x 512->512 @4x4, 3.7-3.8x 1024->1024 @2x2; with 16-32 output channels the GEMM was faster
+        /// (0.75-0.79x 64->16 @32x32, 0.91-0.97x 192->32 @28x28), on 14x14 maps too (0.89-0.93x 128->256, 0.95-0.97x 512->128),
+        /// and from 16x16 up neither was (1.00-1.07x).
+        /// </summary>
+        public static int TransposedWeightsLength(int inChannels, int cells, int outChannels) =>
+            KernelPaths.Default == KernelPath.Vector512 && Vector512.IsHardwareAccelerated && outChannels >= 48 && cells <= 128 ? inChannels * outChannels : 0;
+
+        /// <summary>weight [outChannels x inChannels] (PyTorch's layout) to transposed [inChannels x outChannels].</summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor.</exception>
+        public static void TransposeWeights(ReadOnlySpan<float> weight, int inChannels, int outChannels, Span<float> transposed)
+        {
+            Require(weight.Length >= outChannels * inChannels, nameof(weight), outChannels * inChannels);
+            Require(transposed.Length >= outChannels * inChannels, nameof(transposed), outChannels * inChannels);
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                var row = weight.Slice(oc * inChannels, inChannels);
+                for (int c = 0; c < inChannels; c++) transposed[c * outChannels + oc] = row[c];
+            }
+        }
+
+        /// <summary>
+        /// The input gradient of a pointwise layer for one sample, dx [inChannels x plane] = weightᵀ · dy, from the weights
+        /// transposed by <see cref="TransposeWeights"/>: the forward's tiles with the roles of the channels swapped (the sum over
+        /// the output channels in their order, as the definition's).
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor.</exception>
+        public static void InputGradient(ReadOnlySpan<float> outputGradient, int outChannels, int plane, ReadOnlySpan<float> transposedWeight, int inChannels, Span<float> inputGradient) =>
+            ForwardOn(outputGradient, outChannels, plane, transposedWeight, default, inChannels, inputGradient, KernelPaths.Default);
+
         internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int plane, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
             int outChannels, Span<float> y, KernelPath path, float low = float.NegativeInfinity, float high = float.PositiveInfinity)
         {
