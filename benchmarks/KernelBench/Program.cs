@@ -559,6 +559,131 @@ namespace KernelBench
             }
         }
 
+        // "strided-group-chain [samples]": the strided network's three convolutions (prepared, linked, ReLU, the last one's
+        // global average pooling) over 32 samples, in one process, interleaved: every layer a sample at a time (as evaluation
+        // runs it), against the 64x16x16 -> 128 layer (8x8 outputs) as groups of 4 and 8 samples' 4x4 tiles
+        // (StridedConvolution.Link.Group + ForwardPreparedSamples), µs per sample. Whether GroupTileFor should take 8x8 outputs.
+        private static void StridedGroupChain(int samplesOverride)
+        {
+            const int Batch = 32;
+            var none = StridedConvolution.Link.None;
+            var toL1 = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: true);
+            var fromL0 = StridedConvolution.Link.Convolution(3, 64, 64, 32, 3, 2, 1, atEnd: true);
+            var toL2 = StridedConvolution.Link.Convolution(64, 16, 16, 128, 3, 2, 1, atEnd: false);
+            var fromL1 = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: false);
+            float[] p0 = new float[StridedConvolution.PreparedLength(3, 64, 64, 32, 3, 2, 1)];
+            float[] p1 = new float[StridedConvolution.PreparedLength(32, 32, 32, 64, 3, 2, 1)];
+            float[] p2 = new float[StridedConvolution.PreparedLength(64, 16, 16, 128, 3, 2, 1)];
+            StridedConvolution.Prepare(Fill(32 * 27, 2), Fill(32, 3), 3, 64, 64, 32, 3, 2, 1, p0);
+            StridedConvolution.Prepare(Fill(64 * 32 * 9, 4), Fill(64, 5), 32, 32, 32, 64, 3, 2, 1, p1);
+            float[] w2 = Fill(128 * 64 * 9, 6), b2 = Fill(128, 7);
+            StridedConvolution.Prepare(w2, b2, 64, 16, 16, 128, 3, 2, 1, p2);
+            float[] x = Fill(Batch * 3 * 64 * 64, 1), maps = new float[32 * 32 * 32], means = new float[Batch * 128], grouped = new float[Batch * 128];
+            int[] groups = samplesOverride > 0 ? new[] { samplesOverride } : new[] { 4, 8 };
+            foreach (int group in groups)
+            {
+                var toGroup = StridedConvolution.Link.Group(64, 16, 16, 128, 3, 2, 1, group);
+                float[] pg = new float[StridedConvolution.GroupPreparedLength(64, 16, 16, 128, 3, 2, 1, group)];
+                StridedConvolution.PrepareGroup(w2, b2, 64, 16, 16, 128, 3, 2, 1, pg, group);
+                int slot = StridedConvolution.GroupLinkLength(fromL1, 64, 16, 16, 128, 3, 2, 1, group);
+                float[] slots = new float[Batch * slot];
+                int scratchLength = Math.Max(Math.Max(StridedConvolution.LinkedScratchLength(3, 64, 64, 32, 3, 2, 1, none, toL1),
+                    StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, fromL0, toL2)),
+                    Math.Max(StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, fromL0, toGroup),
+                    Math.Max(StridedConvolution.LinkedScratchLength(64, 16, 16, 128, 3, 2, 1, fromL1, StridedConvolution.Link.GlobalMean),
+                        StridedConvolution.SamplesScratchLength(64, 16, 16, 128, 3, 2, 1, group))));
+                float[] scratch = new float[scratchLength];
+                var (oneAtATime, inGroups) = Interleaved(
+                    () =>
+                    {
+                        for (int n = 0; n < Batch; n++)
+                        {
+                            StridedConvolution.ForwardPreparedLinked(x.AsSpan(n * 12288, 12288), 3, 64, 64, p0, 32, 3, 2, 1, maps, scratch, true, none, toL1);
+                            StridedConvolution.ForwardPreparedLinked(maps, 32, 32, 32, p1, 64, 3, 2, 1, maps, scratch, true, fromL0, toL2);
+                            StridedConvolution.ForwardPreparedLinked(maps, 64, 16, 16, p2, 128, 3, 2, 1, means.AsSpan(n * 128, 128), scratch, true, fromL1, StridedConvolution.Link.GlobalMean);
+                        }
+                    },
+                    () =>
+                    {
+                        for (int n = 0; n < Batch; n++)
+                        {
+                            StridedConvolution.ForwardPreparedLinked(x.AsSpan(n * 12288, 12288), 3, 64, 64, p0, 32, 3, 2, 1, maps, scratch, true, none, toL1);
+                            StridedConvolution.ForwardPreparedLinked(maps, 32, 32, 32, p1, 64, 3, 2, 1, slots.AsSpan(n * slot, slot), scratch, true, fromL0, toGroup);
+                        }
+                        for (int start = 0; start < Batch; start += group)
+                        {
+                            int count = Math.Min(group, Batch - start);
+                            StridedConvolution.ForwardPreparedSamples(slots.AsSpan(start * slot, count * slot), count, 64, 16, 16, pg, 128, 3, 2, 1, group,
+                                grouped.AsSpan(start * 128, count * 128), scratch, true, means: true, fromL1);
+                        }
+                    });
+                double largest = 0;
+                for (int i = 0; i < means.Length; i++) largest = Math.Max(largest, Math.Abs(means[i] - grouped[i]));
+                Console.WriteLine($"strided chain, 32 samples: a sample at a time {oneAtATime / Batch * 1e6,8:F2} us, 64->128 in groups of {group} {inGroups / Batch * 1e6,8:F2} us per sample ({oneAtATime / inGroups:F2}x; largest difference {largest:E1})");
+            }
+        }
+
+        // "strided-chunks": the strided network's three convolutions a sample at a time (as evaluation runs them, 32 samples),
+        // with the Winograd layers' tiles in chunks as the rule makes them against chunks of 8 and 4 tiles (smaller V and M
+        // beside the filters in L2), interleaved; µs per sample.
+        private static void StridedChunks()
+        {
+            const int Batch = 32;
+            var none = StridedConvolution.Link.None;
+            var toL1 = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: true);
+            var fromL0 = StridedConvolution.Link.Convolution(3, 64, 64, 32, 3, 2, 1, atEnd: true);
+            var toL2 = StridedConvolution.Link.Convolution(64, 16, 16, 128, 3, 2, 1, atEnd: false);
+            var fromL1 = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: false);
+            float[] p0 = new float[StridedConvolution.PreparedLength(3, 64, 64, 32, 3, 2, 1)];
+            float[] p1 = new float[StridedConvolution.PreparedLength(32, 32, 32, 64, 3, 2, 1)];
+            float[] p2 = new float[StridedConvolution.PreparedLength(64, 16, 16, 128, 3, 2, 1)];
+            StridedConvolution.Prepare(Fill(32 * 27, 2), Fill(32, 3), 3, 64, 64, 32, 3, 2, 1, p0);
+            StridedConvolution.Prepare(Fill(64 * 32 * 9, 4), Fill(64, 5), 32, 32, 32, 64, 3, 2, 1, p1);
+            StridedConvolution.Prepare(Fill(128 * 64 * 9, 6), Fill(128, 7), 64, 16, 16, 128, 3, 2, 1, p2);
+            float[] x = Fill(Batch * 3 * 64 * 64, 1), maps = new float[32 * 32 * 32], means = new float[Batch * 128];
+            float[] scratch = new float[Math.Max(StridedConvolution.LinkedScratchLength(3, 64, 64, 32, 3, 2, 1, none, toL1),
+                Math.Max(StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, fromL0, toL2),
+                    StridedConvolution.LinkedScratchLength(64, 16, 16, 128, 3, 2, 1, fromL1, StridedConvolution.Link.GlobalMean)))];
+            Action chain(int chunk) => () =>
+            {
+                StridedWinogradConvolution.ChunkTilesOverride = chunk;
+                for (int n = 0; n < Batch; n++)
+                {
+                    StridedConvolution.ForwardPreparedLinked(x.AsSpan(n * 12288, 12288), 3, 64, 64, p0, 32, 3, 2, 1, maps, scratch, true, none, toL1);
+                    StridedConvolution.ForwardPreparedLinked(maps, 32, 32, 32, p1, 64, 3, 2, 1, maps, scratch, true, fromL0, toL2);
+                    StridedConvolution.ForwardPreparedLinked(maps, 64, 16, 16, p2, 128, 3, 2, 1, means.AsSpan(n * 128, 128), scratch, true, fromL1, StridedConvolution.Link.GlobalMean);
+                }
+                StridedWinogradConvolution.ChunkTilesOverride = 0;
+            };
+            var times = InterleavedAll(chain(0), chain(8), chain(4));
+            Console.WriteLine($"strided chain, 32 samples, us per sample: chunks by the rule {times[0] / Batch * 1e6:F2}, of 8 tiles {times[1] / Batch * 1e6:F2}, of 4 tiles {times[2] / Batch * 1e6:F2}");
+            // The 64 -> 128 layer (8x8 outputs) on the 2x4 tile instead of the 2x2: 10% fewer products, filters of 1.47 MB
+            // instead of 0.82 (neither stays in L2 beside the 32 -> 64 layer's 0.66 MB in the chain).
+            StridedWinogradConvolution.WideFiltersLimit = 64 * 128;
+            float[] p2Wide = new float[StridedConvolution.PreparedLength(64, 16, 16, 128, 3, 2, 1)];
+            StridedConvolution.Prepare(Fill(128 * 64 * 9, 6), Fill(128, 7), 64, 16, 16, 128, 3, 2, 1, p2Wide);
+            float[] wideScratch = new float[Math.Max(scratch.Length, StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, fromL0, toL2))];
+            StridedWinogradConvolution.WideFiltersLimit = 0;
+            float[] wideMeans = new float[Batch * 128];
+            Action pair(bool wide) => () =>
+            {
+                if (wide) StridedWinogradConvolution.WideFiltersLimit = 64 * 128;
+                var last = wide ? p2Wide : p2;
+                var mine = wide ? wideMeans : means;
+                for (int n = 0; n < Batch; n++)
+                {
+                    StridedConvolution.ForwardPreparedLinked(x.AsSpan(n * 12288, 12288), 3, 64, 64, p0, 32, 3, 2, 1, maps, wideScratch, true, none, toL1);
+                    StridedConvolution.ForwardPreparedLinked(maps, 32, 32, 32, p1, 64, 3, 2, 1, maps, wideScratch, true, fromL0, toL2);
+                    StridedConvolution.ForwardPreparedLinked(maps, 64, 16, 16, last, 128, 3, 2, 1, mine.AsSpan(n * 128, 128), wideScratch, true, fromL1, StridedConvolution.Link.GlobalMean);
+                }
+                StridedWinogradConvolution.WideFiltersLimit = 0;
+            };
+            var tiles = InterleavedAll(pair(false), pair(true));
+            double largest = 0;
+            for (int i = 0; i < means.Length; i++) largest = Math.Max(largest, Math.Abs(means[i] - wideMeans[i]));
+            Console.WriteLine($"strided chain, 32 samples, us per sample: 64->128 on the 2x2 tile {tiles[0] / Batch * 1e6:F2}, on the 2x4 tile {tiles[1] / Batch * 1e6:F2} (largest difference {largest:E1})");
+        }
+
         private static string TileName(int tile) => tile == 0 ? "direct" : tile == StridedWinogradConvolution.Wide ? "2x4" : tile + "x" + tile;
 
         // "eval-cpu": evaluation's Forward per image in this thread's CPU time (robust to a loaded machine), best of 15 rounds:
@@ -1323,6 +1448,16 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "mobilenet")
             {
                 MobileNetLayers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-group-chain")
+            {
+                StridedGroupChain(args.Length > 1 ? int.Parse(args[1]) : 0);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-chunks")
+            {
+                StridedChunks();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-stem-link")

@@ -302,5 +302,24 @@ namespace CnnGen.Tests
                 StridedConvolution.ForwardPrepared(px, 64, 16, 16, prepared, 128, 3, 2, 1, py, pscratch, relu: true);
             }, calls: 20);
         }
+
+        // TileFor's picks as measured (benchmarks/README.md): the 2x4 tile on 8x8 outputs only while its filters stay in L2
+        // (Cin·Cout ≤ 4608; the strided network's 64 -> 128 keeps the 2x2 tile: the 2x4 tile lost in the network's chain too,
+        // session 12), the 4x4 tile from 256 output cells, the 2x2 tile on 4x4 outputs up to 8192, the direct kernels below
+        // 16 channels in or 32 out and on 2x2 outputs. Without AVX-512 the kernel does not run at all.
+        [Fact]
+        public void TileForPicksTheMeasuredTile()
+        {
+            var cases = new (int C, int H, int OC, int Tile)[]
+            {
+                (32, 32, 64, 4), (64, 16, 128, 2), (32, 16, 64, StridedWinogradConvolution.Wide), (64, 16, 64, StridedWinogradConvolution.Wide),
+                (64, 8, 128, 2), (128, 8, 128, 0), (64, 4, 128, 0), (8, 32, 16, 0), (3, 64, 32, 0), (32, 18, 64, 2),
+            };
+            foreach (var c in cases)
+            {
+                int expected = StridedWinogradConvolution.Available ? c.Tile : 0;
+                Assert.Equal(expected, StridedWinogradConvolution.TileFor(c.C, c.H, c.H, c.OC, 1));
+            }
+        }
     }
 }

@@ -51,6 +51,9 @@ namespace CnnGen.Kernels
         private const int ChunkBudget = 128 * 1024;
         private const int MinimumChunk = 24;
 
+        /// <summary>Tiles a chunk takes instead of the rule's (0: the rule); KernelBench sets it to compare.</summary>
+        internal static int ChunkTilesOverride { get; set; }
+
         internal readonly struct Layout
         {
             public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth, Tile, Positions;
@@ -97,7 +100,7 @@ namespace CnnGen.Kernels
                 PaddedGroupStride = PaddedHeight * PaddedWidth * V;
                 PaddedLength = InGroups * PaddedGroupStride;
                 int perTile = Positions * (InGroups * V + OutLanes);
-                int chunkTiles = Math.Min(Tiles, Math.Max(MinimumChunk, ChunkBudget / perTile));
+                int chunkTiles = Math.Min(Tiles, ChunkTilesOverride > 0 ? ChunkTilesOverride : Math.Max(MinimumChunk, ChunkBudget / perTile));
                 Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
                 ChunkTiles = (Tiles + Chunks - 1) / Chunks;
                 Samples = samples;
@@ -145,6 +148,9 @@ namespace CnnGen.Kernels
         // Cin·Cout up to which the 2x4 tile's filters (45·Cin·Cout floats, 830 KB at 4608) stay in the 1 MB L2.
         private const int MaximumWideFilters = 4608;
 
+        /// <summary>Cin·Cout up to which <see cref="TileFor"/> takes the 2x4 tile instead of <see cref="MaximumWideFilters"/> (0: that); KernelBench raises it to compare.</summary>
+        internal static long WideFiltersLimit { get; set; }
+
         /// <summary>
         /// The tile (4, 2 or <see cref="Wide"/>) that measured faster than the direct kernels for this shape, or 0 where they
         /// win. Measured with KernelBench <c>strided-winograd</c> (26 shapes, 3x3 stride 2 pad 1 + ReLU, weights prepared
@@ -166,7 +172,7 @@ namespace CnnGen.Kernels
             int cells = ((height + 2 * padding - 3) / 2 + 1) * ((width + 2 * padding - 3) / 2 + 1);
             if (cells >= 256) return 4;
             if (cells >= 64)
-                return ((width + 2 * padding - 3) / 2 + 1) % 4 == 0 && (long)inChannels * outChannels <= MaximumWideFilters ? Wide : 2;
+                return ((width + 2 * padding - 3) / 2 + 1) % 4 == 0 && (long)inChannels * outChannels <= (WideFiltersLimit > 0 ? WideFiltersLimit : MaximumWideFilters) ? Wide : 2;
             if (cells >= 16 && (long)inChannels * outChannels <= 8192) return 2;
             return 0;
         }
