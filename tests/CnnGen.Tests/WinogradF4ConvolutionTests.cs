@@ -205,6 +205,44 @@ namespace CnnGen.Tests
             }
         }
 
+        // Unpack's two ways: whole groups on planes not a multiple of 1,024 floats apart transposed straight into the planes,
+        // the rest (4 KB planes, the last group's channels, the last cells) through staging. Exact copies either way.
+        [Theory]
+        [InlineData(49, 16)] [InlineData(49, 20)] [InlineData(117, 40)] [InlineData(225, 36)] [InlineData(256, 64)]
+        [InlineData(512, 16)] [InlineData(1024, 32)] [InlineData(1024, 20)] [InlineData(4096, 16)] [InlineData(63, 17)] [InlineData(4, 16)]
+        public void Unpack_CopiesEachLaneToItsChannelsPlane(int cells, int outChannels)
+        {
+            if (!Available) return; // the transposes are AVX-512
+            var random = new Random(cells * 100 + outChannels);
+            int groups = (outChannels + 15) / 16, groupStride = cells * 16;
+            float[] outputs = RandomValues(random, groups * groupStride + 16 * 16); // Unpack may read up to 15 cells past the last
+            float[] y = Filled(outChannels * cells + 7, float.NaN), staging = Filled(1024, float.NaN);
+            WinogradF4Convolution.Unpack(outputs, y.AsSpan(0, outChannels * cells), staging, cells, outChannels, groupStride);
+            for (int c = 0; c < outChannels; c++)
+                for (int cell = 0; cell < cells; cell++)
+                    Assert.True(outputs[c / 16 * groupStride + cell * 16 + c % 16] == y[c * cells + cell], $"channel {c}, cell {cell}");
+            for (int i = outChannels * cells; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "written past y");
+        }
+
+        [Theory]
+        [InlineData(16, 16)] [InlineData(16, 17)] [InlineData(49, 16)] [InlineData(9, 49)] [InlineData(1024, 1024)]
+        public void Transpose16_WritesColumnsAsRowsTargetStrideApart(int stride, int targetStride)
+        {
+            if (!Available) return;
+            var random = new Random(stride * 7 + targetStride);
+            float[] source = RandomValues(random, 15 * stride + 16), target = Filled(15 * targetStride + 16 + 3, float.NaN);
+            DirectConvolution.Transpose16(ref source[0], stride, ref target[0], targetStride);
+            var written = new bool[target.Length];
+            for (int i = 0; i < 16; i++)
+                for (int j = 0; j < 16; j++)
+                {
+                    Assert.True(source[i * stride + j] == target[j * targetStride + i], $"row {i}, column {j}");
+                    written[j * targetStride + i] = true;
+                }
+            for (int k = 0; k < target.Length; k++)
+                if (!written[k]) Assert.True(float.IsNaN(target[k]), $"wrote {k} outside the block");
+        }
+
         [Fact]
         public void Forward_AllocatesNothing_AndPaysWhereItMeasuredFaster()
         {

@@ -545,10 +545,16 @@ namespace CnnGen.Kernels
             }
         }
 
-        // target[j·16 + i] = source[i·stride + j] for a 16 x 16 block: unpack pairs of rows, then pairs of pairs (as doubles),
-        // then swap 128-bit quarters twice.
-        internal static void Transpose16(ref float source, int stride, ref float target)
+        // target[j·16 + i] = source[i·stride + j] for a 16 x 16 block.
+        internal static void Transpose16(ref float source, int stride, ref float target) => Transpose16(ref source, stride, ref target, 16);
+
+        // target[j·targetStride + i] = source[i·stride + j] for a 16 x 16 block: unpack pairs of rows, then pairs of pairs (as
+        // doubles), then swap 128-bit quarters twice. Inlined, so that the forwarder above compiles to its own copy with
+        // constant offsets.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void Transpose16(ref float source, int stride, ref float target, int targetStride)
         {
+            nuint ts = (nuint)targetStride;
             var r0 = Vector512.LoadUnsafe(ref source); var r1 = Vector512.LoadUnsafe(ref source, (nuint)stride);
             var r2 = Vector512.LoadUnsafe(ref source, (nuint)(2 * stride)); var r3 = Vector512.LoadUnsafe(ref source, (nuint)(3 * stride));
             var r4 = Vector512.LoadUnsafe(ref source, (nuint)(4 * stride)); var r5 = Vector512.LoadUnsafe(ref source, (nuint)(5 * stride));
@@ -584,21 +590,21 @@ namespace CnnGen.Kernels
             var v14 = Avx512F.Shuffle4x128(u10, u14, 0xDD); var v15 = Avx512F.Shuffle4x128(u11, u15, 0xDD);
 
             Avx512F.Shuffle4x128(v0, v8, 0x88).StoreUnsafe(ref target, 0);
-            Avx512F.Shuffle4x128(v1, v9, 0x88).StoreUnsafe(ref target, 16);
-            Avx512F.Shuffle4x128(v2, v10, 0x88).StoreUnsafe(ref target, 32);
-            Avx512F.Shuffle4x128(v3, v11, 0x88).StoreUnsafe(ref target, 48);
-            Avx512F.Shuffle4x128(v4, v12, 0x88).StoreUnsafe(ref target, 64);
-            Avx512F.Shuffle4x128(v5, v13, 0x88).StoreUnsafe(ref target, 80);
-            Avx512F.Shuffle4x128(v6, v14, 0x88).StoreUnsafe(ref target, 96);
-            Avx512F.Shuffle4x128(v7, v15, 0x88).StoreUnsafe(ref target, 112);
-            Avx512F.Shuffle4x128(v0, v8, 0xDD).StoreUnsafe(ref target, 128);
-            Avx512F.Shuffle4x128(v1, v9, 0xDD).StoreUnsafe(ref target, 144);
-            Avx512F.Shuffle4x128(v2, v10, 0xDD).StoreUnsafe(ref target, 160);
-            Avx512F.Shuffle4x128(v3, v11, 0xDD).StoreUnsafe(ref target, 176);
-            Avx512F.Shuffle4x128(v4, v12, 0xDD).StoreUnsafe(ref target, 192);
-            Avx512F.Shuffle4x128(v5, v13, 0xDD).StoreUnsafe(ref target, 208);
-            Avx512F.Shuffle4x128(v6, v14, 0xDD).StoreUnsafe(ref target, 224);
-            Avx512F.Shuffle4x128(v7, v15, 0xDD).StoreUnsafe(ref target, 240);
+            Avx512F.Shuffle4x128(v1, v9, 0x88).StoreUnsafe(ref target, 1 * ts);
+            Avx512F.Shuffle4x128(v2, v10, 0x88).StoreUnsafe(ref target, 2 * ts);
+            Avx512F.Shuffle4x128(v3, v11, 0x88).StoreUnsafe(ref target, 3 * ts);
+            Avx512F.Shuffle4x128(v4, v12, 0x88).StoreUnsafe(ref target, 4 * ts);
+            Avx512F.Shuffle4x128(v5, v13, 0x88).StoreUnsafe(ref target, 5 * ts);
+            Avx512F.Shuffle4x128(v6, v14, 0x88).StoreUnsafe(ref target, 6 * ts);
+            Avx512F.Shuffle4x128(v7, v15, 0x88).StoreUnsafe(ref target, 7 * ts);
+            Avx512F.Shuffle4x128(v0, v8, 0xDD).StoreUnsafe(ref target, 8 * ts);
+            Avx512F.Shuffle4x128(v1, v9, 0xDD).StoreUnsafe(ref target, 9 * ts);
+            Avx512F.Shuffle4x128(v2, v10, 0xDD).StoreUnsafe(ref target, 10 * ts);
+            Avx512F.Shuffle4x128(v3, v11, 0xDD).StoreUnsafe(ref target, 11 * ts);
+            Avx512F.Shuffle4x128(v4, v12, 0xDD).StoreUnsafe(ref target, 12 * ts);
+            Avx512F.Shuffle4x128(v5, v13, 0xDD).StoreUnsafe(ref target, 13 * ts);
+            Avx512F.Shuffle4x128(v6, v14, 0xDD).StoreUnsafe(ref target, 14 * ts);
+            Avx512F.Shuffle4x128(v7, v15, 0xDD).StoreUnsafe(ref target, 15 * ts);
         }
 
         private static void LanesStore(ref float cells, int cellCount, int block, Span<float> y, bool relu)

@@ -584,9 +584,12 @@ namespace CnnGen.Kernels
             Put(ref target, oy + 3, ox, y30, h, w, pitch); Put(ref target, oy + 3, ox + 1, y31, h, w, pitch); Put(ref target, oy + 3, ox + 2, y32, h, w, pitch); Put(ref target, oy + 3, ox + 3, y33, h, w, pitch);
         }
 
-        // outputs[group][cell][16 channels] to y[channel][cell]: four 16x16 transposes of 16 cells x 16 channels, then 64
-        // cells per channel row (a row of 1,024 floats is 4 KB: 16 rows written 16 cells at a time would share L1 sets).
-        // Staging takes 1,024 floats. Shared with StridedWinogradConvolution.
+        // outputs[group][cell][16 channels] to y[channel][cell]. A whole group of 16 channels on planes that are not a
+        // multiple of 1,024 floats (4 KB) apart: each 16x16 transpose of 16 cells x 16 channels straight into the 16 planes.
+        // Planes a multiple of 4 KB apart put those 16 rows in the same set of the L1 cache, so there (and for the last
+        // group's channels and cells) four transposes go to staging first, then 64 cells per channel row. KernelBench
+        // transpose (benchmarks/README.md, session 12): straight 1.3-2.2x faster than staged from 7x7 to 16x16 planes,
+        // 1.6-2.3x slower on 32x32. Staging takes 1,024 floats. Shared with StridedWinogradConvolution.
         internal static void Unpack(Span<float> outputs, Span<float> y, Span<float> staging, int cells, int outChannels, int outputGroupStride)
         {
             ref float source = ref MemoryMarshal.GetReference(outputs);
@@ -595,7 +598,14 @@ namespace CnnGen.Kernels
             for (int group = 0; group < (outChannels + V - 1) / V; group++)
             {
                 int channels = Math.Min(V, outChannels - group * V);
-                for (int f = 0; f < cells; f += UnpackCells)
+                int start = 0;
+                if (channels == V && cells % 1024 != 0)
+                {
+                    ref float planes = ref Unsafe.Add(ref target, group * V * cells);
+                    for (; start + V <= cells; start += V)
+                        DirectConvolution.Transpose16(ref Unsafe.Add(ref source, group * outputGroupStride + start * V), V, ref Unsafe.Add(ref planes, start), cells);
+                }
+                for (int f = start; f < cells; f += UnpackCells)
                 {
                     int count = Math.Min(UnpackCells, cells - f);
                     for (int b = 0; b < count; b += V)

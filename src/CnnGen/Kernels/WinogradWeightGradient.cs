@@ -152,7 +152,7 @@ namespace CnnGen.Kernels
 
         // source [channels x rows x columns] into target [channel block][row + pad][column + pad][16 lanes], zeros elsewhere.
         // A full block clears only its border (the copy writes the rest): a whole clear cost a tenth of a 16-channel layer.
-        private static void Block(ReadOnlySpan<float> source, int channels, int rows, int columns, int pad, int targetRows, int targetColumns, Span<float> target)
+        internal static void Block(ReadOnlySpan<float> source, int channels, int rows, int columns, int pad, int targetRows, int targetColumns, Span<float> target)
         {
             Span<float> square = stackalloc float[V * V];
             ref float s = ref MemoryMarshal.GetReference(source);
