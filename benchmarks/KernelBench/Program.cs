@@ -1400,6 +1400,11 @@ namespace KernelBench
                 CompareStrided();
                 return;
             }
+            if (args.Length > 0 && args[0] == "bnbackward")
+            {
+                BatchNormPasses.RunBackward();
+                return;
+            }
             if (args.Length > 0 && args[0] == "bnpasses")
             {
                 BatchNormPasses.Run();
