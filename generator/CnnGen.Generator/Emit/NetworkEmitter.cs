@@ -817,9 +817,7 @@ namespace CnnGen.Generator.Emit
                 while (start >= 0 && LayerEmitter.For(layers[start]).IsPerSampleBackward(layers[start])) start--;
                 if (addend != null && i == layers.Count - 1)
                 {
-                    var batchNorm = i > 0 && BatchNormEmitter.TakesSampleBackwardSums(layers[i - 1], layers[i]) ? layers[i - 1] : null;
-                    EmitReluBackwardOfSum(w, layers[i], current, addend, i == 0 ? target : Other(current), batchNorm);
-                    sumsAdded = batchNorm;
+                    EmitReluBackwardOfSum(w, layers[i], current, addend, i == 0 ? target : Other(current));
                     current = Other(current);
                     continue;
                 }
@@ -877,11 +875,9 @@ namespace CnnGen.Generator.Emit
         /// <summary>
         /// A ReLU's backward over the batch whose output gradient is the sum of <paramref name="source"/> and
         /// <paramref name="addend"/> (a residual join's parts): one pass instead of the sum's and then the ReLU's, the same
-        /// values bit for bit; where the layer's own gradient is asked for, the sum is made first as before. With
-        /// <paramref name="batchNorm"/> (the batch-norm before the ReLU, whose output gradient this writes) the pass runs a sample
-        /// at a time and adds the batch-norm's backward sums of each sample while it is in cache.
+        /// values bit for bit; where the layer's own gradient is asked for, the sum is made first as before.
         /// </summary>
-        private static void EmitReluBackwardOfSum(IndentedWriter w, PlannedLayer relu, string source, string addend, string target, PlannedLayer? batchNorm)
+        private static void EmitReluBackwardOfSum(IndentedWriter w, PlannedLayer relu, string source, string addend, string target)
         {
             int length = relu.Output.Length;
             string sum = source + ".Slice(0, batchSize * " + Int(length) + ")";
@@ -893,30 +889,11 @@ namespace CnnGen.Generator.Emit
                     w.Line("global::CnnGen.Kernels.Elementwise.Add(" + LayerEmitter.BatchSlice(addend, length) + ", " + sum + ");");
                     w.Line(sum + ".CopyTo(layerGradient);");
                     LayerEmitter.For(relu).EmitBackwardCall(w, relu, new BackwardBuffers(source, target));
-                    if (batchNorm is not null)
-                    {
-                        using (w.OpenBlock("if (" + Runs(batchNorm) + ")"))
-                        using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                            BatchNormEmitter.EmitSampleBackwardSumsStatement(w, batchNorm, target + ".Slice(n * " + Int(relu.Input.Length) + ", " + Int(relu.Input.Length) + ")");
-                    }
                 }
                 using (w.OpenBlock("else"))
                 {
-                    if (batchNorm is null)
-                    {
-                        w.Line("global::CnnGen.Kernels.Elementwise.ReluBackwardOfSum(" + LayerEmitter.BatchSlice(LayerEmitter.OutputArray(relu), length) + ", " + sum + ", "
-                            + LayerEmitter.BatchSlice(addend, length) + ", " + target + ".Slice(0, batchSize * " + Int(relu.Input.Length) + "));");
-                        return;
-                    }
-                    w.Line("bool batchNormRuns = " + Runs(batchNorm) + ";");
-                    using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
-                    {
-                        string dx = target + ".Slice(n * " + Int(relu.Input.Length) + ", " + Int(relu.Input.Length) + ")";
-                        w.Line("global::CnnGen.Kernels.Elementwise.ReluBackwardOfSum(" + LayerEmitter.SampleSlice(LayerEmitter.OutputArray(relu), length) + ", " + source + ".Slice(n * " + Int(length) + ", " + Int(length) + "), "
-                            + LayerEmitter.SampleSlice(addend, length) + ", " + dx + ");");
-                        using (w.OpenBlock("if (batchNormRuns)"))
-                            BatchNormEmitter.EmitSampleBackwardSumsStatement(w, batchNorm, dx);
-                    }
+                    w.Line("global::CnnGen.Kernels.Elementwise.ReluBackwardOfSum(" + LayerEmitter.BatchSlice(LayerEmitter.OutputArray(relu), length) + ", " + sum + ", "
+                        + LayerEmitter.BatchSlice(addend, length) + ", " + target + ".Slice(0, batchSize * " + Int(relu.Input.Length) + "));");
                 }
             }
         }
