@@ -70,22 +70,6 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>
-        /// Whether backward adds this batch-norm's sums (<c>BatchNormalization.AddSampleBackwardSums</c>) in the loop over the
-        /// samples that ends with <paramref name="consumer"/>'s input gradient, each sample right after it was written, so the
-        /// batch-norm's backward only makes dx: its output gradient must be that layer's alone to write (its only consumer).
-        /// </summary>
-        public static bool TakesSampleBackwardSums(PlannedLayer layer, PlannedLayer consumer) =>
-            layer.Kind == LayerKind.BatchNorm && layer.Out.Consumers.Count == 1 && consumer.In == layer.Out;
-
-        /// <summary>In the loop of the layer whose input gradient is this batch-norm's output gradient, after it wrote sample <c>n</c> to <paramref name="dy"/>.</summary>
-        public static void EmitSampleBackwardSumsStatement(IndentedWriter w, PlannedLayer layer, string dy)
-        {
-            w.Line("// " + layer.Kind + " #" + Int(layer.Index) + "'s backward sums, the sample's gradient still in cache");
-            w.Line("global::CnnGen.Kernels.BatchNormalization.AddSampleBackwardSums(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + dy + ", "
-                + Int(layer.Input.Channels) + ", " + Int(layer.Input.Height * layer.Input.Width) + ", workspace." + MeanArray(layer) + ", n == 0, workspace." + BackwardSumsArray(layer) + ");");
-        }
-
-        /// <summary>
         /// The ReLU that training runs inside this batch-norm's normalize pass, or null. It must read only this layer's output,
         /// run right after it (so its output array holds nothing live by then: every other occupant died before the
         /// batch-norm, whose own input backward keeps), and backward must not read the batch-norm's output (the ReLU's
@@ -245,7 +229,7 @@ namespace CnnGen.Generator.Emit
             w.Line(MethodName(layer) + "Backward(" + BatchSlice(InputArray(layer), length) + ", " + gradients.OutputBatch(layer) + ", batchSize, "
                 + ParameterSlice(layer) + ", " + ParameterGradientOrDiscarded(layer) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", "
                 + InputGradientOrEmpty(layer, gradients.InputBatch(layer)) + ", workspace.ForwardUsedRunningStatistics || workspace.GradientFlow.RunningStatistics[" + Int(layer.Index) + "], "
-                + "workspace." + BackwardSumsArray(layer) + ", " + (gradients.OutputGradientSums ? "true" : "false") + ", workspace." + BackwardCoefficientsArray(layer) + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
+                + "workspace." + BackwardSumsArray(layer) + ", workspace." + BackwardCoefficientsArray(layer) + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
         }
 
         // Every pass sample after sample, over all channels: a channel at a time reads a plane per sample a sample apart, which
@@ -258,18 +242,17 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", backward through the batch statistics (or fixed running ones); <paramref name=\"dx\"/> may be empty.</summary>");
             w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, int batchSize, " + ReadOnlySpan + " p, "
                 + Span + " dp, " + ReadOnlySpan + " batchMean, " + ReadOnlySpan + " batchInvStd, " + Span + " dx, bool fixedStatistics, "
-                + "global::System.Span<double> sums, bool sumsAdded, " + Span + " coefficients, " + Team + " team, int teamMember)");
+                + "global::System.Span<double> sums, " + Span + " coefficients, " + Team + " team, int teamMember)");
             using (w.OpenBlock())
             {
                 using (w.OpenBlock("if (team is not null && !fixedStatistics && !dx.IsEmpty)"))
                 {
                     w.Line("// This thread's chunk of a batch split across threads: dx needs Σdy and Σdy·x̂ over the whole batch.");
-                    w.Line("team.Backward(teamMember, " + Int(layer.Index) + ", x, dy, batchSize, " + shape + ", p, dp, batchMean, batchInvStd, dx, sums, sumsAdded, coefficients);");
+                    w.Line("team.Backward(teamMember, " + Int(layer.Index) + ", x, dy, batchSize, " + shape + ", p, dp, batchMean, batchInvStd, dx, sums, coefficients);");
                     w.Line("return;");
                 }
                 w.Line("float count = batchSize * " + Int(plane) + ";");
-                w.Line("// Unless the loop that wrote dy added them sample by sample (the same floats)");
-                w.Line("if (!sumsAdded) global::CnnGen.Kernels.BatchNormalization.BackwardSumsBatch(x, dy, batchSize, " + shape + ", batchMean, sums);");
+                w.Line("global::CnnGen.Kernels.BatchNormalization.BackwardSumsBatch(x, dy, batchSize, " + shape + ", batchMean, sums);");
                 using (w.OpenBlock("for (int c = 0; c < " + C + "; c++)"))
                 {
                     w.Line("float invStd = batchInvStd[c];");

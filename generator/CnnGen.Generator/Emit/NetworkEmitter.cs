@@ -809,7 +809,6 @@ namespace CnnGen.Generator.Emit
             var layers = segment.Layers;
             string current = source;
             string Other(string buffer) => buffer == "gradientA" ? "gradientB" : "gradientA";
-            PlannedLayer? sumsAdded = null; // a batch-norm whose backward sums the run after it added sample by sample
             for (int i = layers.Count - 1; i >= 0; i--)
             {
                 w.Line();
@@ -827,7 +826,7 @@ namespace CnnGen.Generator.Emit
                     using (w.OpenBlock("if (" + Runs(layers[i]) + ")"))
                     {
                         w.Line("if (gradientOfLayer == " + Int(layers[i].Index) + ") " + current + ".Slice(0, batchSize * " + Int(layers[i].Output.Length) + ").CopyTo(layerGradient);");
-                        LayerEmitter.For(layers[i]).EmitBackwardCall(w, layers[i], new BackwardBuffers(current, i == 0 ? target : Other(current), OutputGradientSums: sumsAdded == layers[i]));
+                        LayerEmitter.For(layers[i]).EmitBackwardCall(w, layers[i], new BackwardBuffers(current, i == 0 ? target : Other(current)));
                     }
                     current = Other(current);
                     continue;
@@ -846,12 +845,6 @@ namespace CnnGen.Generator.Emit
                         {
                             w.Line("if (gradientOfLayer == " + Int(layers[j].Index) + ") " + buffers.OutputSample(layers[j]) + ".CopyTo(layerGradient.Slice(n * " + Int(layers[j].Output.Length) + ", " + Int(layers[j].Output.Length) + "));");
                             LayerEmitter.For(layers[j]).EmitSampleBackwardStatement(w, layers[j], buffers);
-                        }
-                        if (last && start >= 0 && BatchNormEmitter.TakesSampleBackwardSums(layers[start], layers[j]))
-                        {
-                            using (w.OpenBlock("if (" + Runs(layers[start]) + ")"))
-                                BatchNormEmitter.EmitSampleBackwardSumsStatement(w, layers[start], buffers.InputSample(layers[j]));
-                            sumsAdded = layers[start];
                         }
                     }
                 }

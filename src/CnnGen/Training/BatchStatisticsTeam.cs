@@ -321,21 +321,20 @@ namespace CnnGen.Training
         /// <summary>
         /// <see cref="Backward(int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
         /// with every pass sample after sample: the chunk's sums of every channel in one stream through x and dy
-        /// (<see cref="BatchNormalization.BackwardSumsBatch"/>, into <paramref name="sums"/>; with <paramref name="sumsAdded"/> they are
-        /// there already, <see cref="BatchNormalization.AddSampleBackwardSums"/> over the chunk), one meeting, then dx in one stream
+        /// (<see cref="BatchNormalization.BackwardSumsBatch"/>, into <paramref name="sums"/>), one meeting, then dx in one stream
         /// (<see cref="BatchNormalization.BackwardInputBatch"/>, its coefficients in <paramref name="coefficients"/>). The same
         /// floats as the blocked meetings: each chunk's sums as BackwardSums gives them, combined in thread order.
         /// </summary>
         [EditorBrowsable(EditorBrowsableState.Never)]
         public void Backward(int member, int layer, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane,
             ReadOnlySpan<float> p, Span<float> dp, ReadOnlySpan<float> batchMean, ReadOnlySpan<float> batchInvStd, Span<float> dx,
-            Span<double> sums, bool sumsAdded, Span<float> coefficients)
+            Span<double> sums, Span<float> coefficients)
         {
             var slots = Slots(_backwardSlots, layer, channels, member);
             var counts = _backwardCounts[layer]!;
             counts[member] = (long)batchSize * plane;
             long first = _published[member * PublishedStride];
-            if (!sumsAdded) BatchNormalization.BackwardSumsBatch(x, dy, batchSize, channels, plane, batchMean, sums);
+            BatchNormalization.BackwardSumsBatch(x, dy, batchSize, channels, plane, batchMean, sums);
             for (int c = 0; c < channels; c++)
             {
                 var (sumDy, sumDyXhat) = BatchNormalization.BackwardSampleSums(sums, c, batchInvStd[c]);
