@@ -77,10 +77,13 @@ namespace KernelBench
 
         // "bnbackward": training batch-norm's backward over one thread's batch of 64 (or a two-thread chunk of 32), this thread's
         // CPU µs, best of 40 interleaved rounds: BackwardSums then BackwardInput a channel at a time (session 11) against both
-        // passes sample after sample over every channel (BackwardSumsBatch, BackwardInputBatch; the same floats).
+        // passes sample after sample over every channel (BackwardSumsBatch, BackwardInputBatch; the same floats); and, after dy
+        // written sample by sample, both sample-major passes against the sums added in that loop (AddSampleBackwardSums) and dx's
+        // pass alone ("saved" is of the batch-norm's part, the writes excepted).
         public static void RunBackward()
         {
-            Console.WriteLine($"{"shape",-26} {"channel by channel",19} {"sample-major",13} {"saved",7} {"sums: by channel",17} {"sample-major",13} {"saved",7}");
+            Console.WriteLine($"{"shape",-26} {"channel by channel",19} {"sample-major",13} {"saved",7} {"sums: by channel",17} {"sample-major",13} {"saved",7}"
+                + $" {"write alone",12} {"write+own sums",16} {"sums in loop",14} {"saved",7}");
             foreach (var s in Shapes)
             {
                 int length = s.Batch * s.C * s.Plane;
@@ -110,9 +113,33 @@ namespace KernelBench
                     }
                     if (input) BatchNormalization.BackwardInputBatch(x, dy, dx, s.Batch, s.C, s.Plane, mean, invStd, coefficients);
                 }
+                // Training's loop over the samples that writes dy (a copy stands in for the layer's input gradient), then the
+                // batch-norm's backward: its own sums over the batch, or the sums added in that loop right after each sample's write.
+                float[] written = Fill(length, 9);
+                int sample = s.C * s.Plane;
+                void Write(int n) => written.AsSpan(n * sample, sample).CopyTo(dy.AsSpan(n * sample, sample));
+                var (ownSums, sumsInLoop) = Interleaved(
+                    () => { for (int n = 0; n < s.Batch; n++) Write(n); SampleMajor(true); },
+                    () =>
+                    {
+                        for (int n = 0; n < s.Batch; n++)
+                        {
+                            Write(n);
+                            BatchNormalization.AddSampleBackwardSums(x.AsSpan(n * sample, sample), dy.AsSpan(n * sample, sample), s.C, s.Plane, mean, n == 0, sums);
+                        }
+                        for (int c = 0; c < s.C; c++)
+                        {
+                            var (sumDy, sumDyXhat) = BatchNormalization.BackwardSampleSums(sums, c, invStd[c]);
+                            coefficients[s.C + c] = (float)(sumDy * 1e-9);
+                            coefficients[2 * s.C + c] = (float)(sumDyXhat * 1e-9);
+                        }
+                        BatchNormalization.BackwardInputBatch(x, dy, dx, s.Batch, s.C, s.Plane, mean, invStd, coefficients);
+                    });
+                var (writeAlone, _) = Interleaved(() => { for (int n = 0; n < s.Batch; n++) Write(n); }, () => { });
                 var (byChannel, sampleMajor) = Interleaved(() => ByChannel(true), () => SampleMajor(true));
                 var (sumsByChannel, sumsSampleMajor) = Interleaved(() => ByChannel(false), () => SampleMajor(false));
                 Console.WriteLine($"{s.Name,-26} {byChannel * 1e6,19:F1} {sampleMajor * 1e6,13:F1} {1 - sampleMajor / byChannel,6:P0} {sumsByChannel * 1e6,17:F1} {sumsSampleMajor * 1e6,13:F1} {1 - sumsSampleMajor / sumsByChannel,6:P0}"
+                    + $" {writeAlone * 1e6,12:F1} {ownSums * 1e6,16:F1} {sumsInLoop * 1e6,14:F1} {1 - (sumsInLoop - writeAlone) / (ownSums - writeAlone),6:P0}"
                     + (sink == 1.5 ? "!" : ""));
             }
         }
