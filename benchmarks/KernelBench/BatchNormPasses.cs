@@ -15,15 +15,17 @@ namespace KernelBench
     // Backward: BackwardSums as session 10 left it (copied below, "before") against BatchNormalization's.
     public static class BatchNormPasses
     {
+        private static readonly (string Name, int Batch, int C, int Plane)[] Shapes =
+        {
+            ("ResNet-8 16x32x32", 64, 16, 1024), ("ResNet-8 32x16x16", 64, 32, 256), ("ResNet-8 64x8x8", 64, 64, 64),
+            ("CIFAR 32x32x32", 64, 32, 1024), ("CIFAR 64x16x16", 64, 64, 256), ("strided 128x8x8", 64, 128, 64),
+            ("MobileNetV2 96x8x8 /32", 32, 96, 64), ("MobileNetV2 16x16x16 /32", 32, 16, 256), ("odd 20x19x19", 64, 20, 361),
+            ("odd 24x5x5", 64, 24, 25), ("odd 40x7x7", 64, 40, 49), ("16x4x4", 64, 16, 16), ("BatchNorm1d-like 120x1", 64, 120, 1),
+        };
+
         public static void Run()
         {
-            var shapes = new (string Name, int Batch, int C, int Plane)[]
-            {
-                ("ResNet-8 16x32x32", 64, 16, 1024), ("ResNet-8 32x16x16", 64, 32, 256), ("ResNet-8 64x8x8", 64, 64, 64),
-                ("CIFAR 32x32x32", 64, 32, 1024), ("CIFAR 64x16x16", 64, 64, 256), ("strided 128x8x8", 64, 128, 64),
-                ("MobileNetV2 96x8x8 /32", 32, 96, 64), ("MobileNetV2 16x16x16 /32", 32, 16, 256), ("odd 20x19x19", 64, 20, 361),
-                ("odd 24x5x5", 64, 24, 25), ("BatchNorm1d-like 120x1", 64, 120, 1),
-            };
+            var shapes = Shapes;
             Console.WriteLine($"{"shape",-26} {"write+own sums+norm",20} {"write+sample sums+norm",23} {"saved",7} {"norm sample-major",18} {"saved",7} {"write alone",12} {"bwd sums before",16} {"after",8} {"saved",7}");
             foreach (var s in shapes)
             {
@@ -70,6 +72,75 @@ namespace KernelBench
                     () => { for (int c = 0; c < s.C; c++) sink += BatchNormalization.BackwardSums(x, dy, s.Batch, s.C, s.Plane, c, 0.1f, 1.2f).SumDyXhat; });
                 Console.WriteLine($"{s.Name,-26} {own * 1e6,20:F1} {bySample * 1e6,23:F1} {1 - (bySample - writeAlone) / (own - writeAlone),6:P0} {sampleMajor * 1e6,18:F1} {1 - (sampleMajor - writeAlone) / (own - writeAlone),6:P0} {writeAlone * 1e6,12:F1} "
                     + $"{backwardBefore * 1e6,16:F1} {backwardAfter * 1e6,8:F1} {1 - backwardAfter / backwardBefore,6:P0}" + (sink == 1.5 ? "!" : ""));
+            }
+        }
+
+        // "bnbackward": training batch-norm's backward over one thread's batch of 64 (or a two-thread chunk of 32), this thread's
+        // CPU µs, best of 40 interleaved rounds: BackwardSums then BackwardInput a channel at a time (session 11) against both
+        // passes sample after sample over every channel (BackwardSumsBatch, BackwardInputBatch; the same floats); and, after dy
+        // written sample by sample, both sample-major passes against the sums added in that loop (AddSampleBackwardSums) and dx's
+        // pass alone ("saved" is of the batch-norm's part, the writes excepted).
+        public static void RunBackward()
+        {
+            Console.WriteLine($"{"shape",-26} {"channel by channel",19} {"sample-major",13} {"saved",7} {"sums: by channel",17} {"sample-major",13} {"saved",7}"
+                + $" {"write alone",12} {"write+own sums",16} {"sums in loop",14} {"saved",7}");
+            foreach (var s in Shapes)
+            {
+                int length = s.Batch * s.C * s.Plane;
+                float[] x = Fill(length, 6), dy = Fill(length, 8), dx = new float[length];
+                float[] mean = Enumerable.Repeat(0.1f, s.C).ToArray(), invStd = Enumerable.Repeat(1.2f, s.C).ToArray(), coefficients = new float[3 * s.C];
+                double[] sums = new double[s.C * BatchNormalization.BackwardSumsWidth];
+                double sink = 0;
+                void ByChannel(bool input)
+                {
+                    for (int c = 0; c < s.C; c++)
+                    {
+                        var (sumDy, sumDyXhat) = BatchNormalization.BackwardSums(x, dy, s.Batch, s.C, s.Plane, c, mean[c], invStd[c]);
+                        sink += sumDy;
+                        if (input) BatchNormalization.BackwardInput(x, dy, dx, s.Batch, s.C, s.Plane, c, mean[c], invStd[c], 0.9f, (float)(sumDy * 1e-9), (float)(sumDyXhat * 1e-9));
+                    }
+                }
+                void SampleMajor(bool input)
+                {
+                    BatchNormalization.BackwardSumsBatch(x, dy, s.Batch, s.C, s.Plane, mean, sums);
+                    for (int c = 0; c < s.C; c++)
+                    {
+                        var (sumDy, sumDyXhat) = BatchNormalization.BackwardSampleSums(sums, c, invStd[c]);
+                        sink += sumDy;
+                        coefficients[c] = 0.9f;
+                        coefficients[s.C + c] = (float)(sumDy * 1e-9);
+                        coefficients[2 * s.C + c] = (float)(sumDyXhat * 1e-9);
+                    }
+                    if (input) BatchNormalization.BackwardInputBatch(x, dy, dx, s.Batch, s.C, s.Plane, mean, invStd, coefficients);
+                }
+                // Training's loop over the samples that writes dy (a copy stands in for the layer's input gradient), then the
+                // batch-norm's backward: its own sums over the batch, or the sums added in that loop right after each sample's write.
+                float[] written = Fill(length, 9);
+                int sample = s.C * s.Plane;
+                void Write(int n) => written.AsSpan(n * sample, sample).CopyTo(dy.AsSpan(n * sample, sample));
+                var (ownSums, sumsInLoop) = Interleaved(
+                    () => { for (int n = 0; n < s.Batch; n++) Write(n); SampleMajor(true); },
+                    () =>
+                    {
+                        for (int n = 0; n < s.Batch; n++)
+                        {
+                            Write(n);
+                            BatchNormalization.AddSampleBackwardSums(x.AsSpan(n * sample, sample), dy.AsSpan(n * sample, sample), s.C, s.Plane, mean, n == 0, sums);
+                        }
+                        for (int c = 0; c < s.C; c++)
+                        {
+                            var (sumDy, sumDyXhat) = BatchNormalization.BackwardSampleSums(sums, c, invStd[c]);
+                            coefficients[s.C + c] = (float)(sumDy * 1e-9);
+                            coefficients[2 * s.C + c] = (float)(sumDyXhat * 1e-9);
+                        }
+                        BatchNormalization.BackwardInputBatch(x, dy, dx, s.Batch, s.C, s.Plane, mean, invStd, coefficients);
+                    });
+                var (writeAlone, _) = Interleaved(() => { for (int n = 0; n < s.Batch; n++) Write(n); }, () => { });
+                var (byChannel, sampleMajor) = Interleaved(() => ByChannel(true), () => SampleMajor(true));
+                var (sumsByChannel, sumsSampleMajor) = Interleaved(() => ByChannel(false), () => SampleMajor(false));
+                Console.WriteLine($"{s.Name,-26} {byChannel * 1e6,19:F1} {sampleMajor * 1e6,13:F1} {1 - sampleMajor / byChannel,6:P0} {sumsByChannel * 1e6,17:F1} {sumsSampleMajor * 1e6,13:F1} {1 - sumsSampleMajor / sumsByChannel,6:P0}"
+                    + $" {writeAlone * 1e6,12:F1} {ownSums * 1e6,16:F1} {sumsInLoop * 1e6,14:F1} {1 - (sumsInLoop - writeAlone) / (ownSums - writeAlone),6:P0}"
+                    + (sink == 1.5 ? "!" : ""));
             }
         }
 

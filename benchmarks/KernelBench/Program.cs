@@ -1545,6 +1545,11 @@ namespace KernelBench
                 Transposes.Run(args.Length > 1 ? args[1] : null);
                 return;
             }
+            if (args.Length > 0 && args[0] == "bnbackward")
+            {
+                BatchNormPasses.RunBackward();
+                return;
+            }
             if (args.Length > 0 && args[0] == "bnpasses")
             {
                 BatchNormPasses.Run();

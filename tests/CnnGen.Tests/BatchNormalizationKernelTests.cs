@@ -212,6 +212,79 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentException>(() => BatchNormalization.NormalizeBatch(x, new float[length], batchSize, channels, plane, mean, invStd, p.AsSpan(1)));
         }
 
+        [Theory]
+        [InlineData(1, 1, 1)]     // BatchNorm1d-like
+        [InlineData(3, 17, 7)]    // planes below a vector: the scalar sums; 17 channels
+        [InlineData(5, 17, 45)]   // a 32-wide step, an 8-wide step and a scalar tail
+        [InlineData(2, 5, 45)]
+        [InlineData(4, 3, 64)]
+        [InlineData(3, 20, 16)]   // 4x4 planes, 20 channels
+        [InlineData(2, 3, 361)]   // 19x19
+        [InlineData(2, 4, 1024)]
+        public void SampleMajorBackward_IsEveryChannelsBackward_BitForBit(int batchSize, int channels, int plane)
+        {
+            // Training's backward runs both passes sample after sample over every channel (BackwardSumsBatch, or AddSampleBackwardSums
+            // a sample at a time, then BackwardInputBatch): each channel's Σdy and Σdy·x̂, and each dx, must be the floats the
+            // channel-at-a-time BackwardSums and BackwardInput give, on whichever path runs (CI runs this with SIMD off and with
+            // AVX-512 off too).
+            var random = new Random(batchSize * 1000 + channels * 10 + plane + 7);
+            int sample = channels * plane, length = batchSize * sample;
+            float[] x = new float[length], dy = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                x[i] = (float)(random.NextDouble() * 4 + 1);
+                dy[i] = (float)(random.NextDouble() * 2 - 1);
+            }
+            float[] mean = new float[channels], invStd = new float[channels], coefficients = new float[3 * channels];
+            for (int c = 0; c < channels; c++)
+            {
+                mean[c] = (float)(random.NextDouble() * 2 + 2);
+                invStd[c] = (float)(random.NextDouble() + 0.5);
+                coefficients[c] = (float)(random.NextDouble() * 2 - 1);
+                coefficients[channels + c] = (float)(random.NextDouble() * 0.1 - 0.05);
+                coefficients[2 * channels + c] = (float)(random.NextDouble() * 0.1 - 0.05);
+            }
+            double[] batchSums = new double[channels * BatchNormalization.BackwardSumsWidth], sampleSums = new double[batchSums.Length];
+            Array.Fill(batchSums, double.NaN); // the sums start from nothing left from before
+            Array.Fill(sampleSums, double.NaN);
+            BatchNormalization.BackwardSumsBatch(x, dy, batchSize, channels, plane, mean, batchSums);
+            for (int n = 0; n < batchSize; n++)
+                BatchNormalization.AddSampleBackwardSums(x.AsSpan(n * sample, sample), dy.AsSpan(n * sample, sample), channels, plane, mean, n == 0, sampleSums);
+            float[] expected = new float[length], actual = new float[length];
+            for (int c = 0; c < channels; c++)
+            {
+                var (sumDy, sumDyXhat) = BatchNormalization.BackwardSums(x, dy, batchSize, channels, plane, c, mean[c], invStd[c]);
+                foreach (var sums in new[] { batchSums, sampleSums })
+                {
+                    var (batchDy, batchDyXhat) = BatchNormalization.BackwardSampleSums(sums, c, invStd[c]);
+                    Assert.Equal(sumDy, batchDy); // Equals: bit for bit, a zero's sign aside (the scalar path has no lanes to add it to)
+                    Assert.Equal(sumDyXhat, batchDyXhat);
+                }
+                // And against the definition, in double.
+                double definitionDy = 0, definitionDyXhat = 0, absolute = 0;
+                for (int n = 0; n < batchSize; n++)
+                {
+                    for (int i = 0; i < plane; i++)
+                    {
+                        int at = (n * channels + c) * plane + i;
+                        definitionDy += dy[at];
+                        definitionDyXhat += dy[at] * (((double)x[at] - mean[c]) * invStd[c]);
+                        absolute += Math.Abs(dy[at]) * (Math.Abs((double)x[at] - mean[c]) * invStd[c] + 1);
+                    }
+                }
+                Assert.Equal(definitionDy, sumDy, 1e-5 * absolute);
+                Assert.Equal(definitionDyXhat, sumDyXhat, 1e-5 * absolute);
+                BatchNormalization.BackwardInput(x, dy, expected, batchSize, channels, plane, c, mean[c], invStd[c],
+                    coefficients[c], coefficients[channels + c], coefficients[2 * channels + c]);
+            }
+            BatchNormalization.BackwardInputBatch(x, dy, actual, batchSize, channels, plane, mean, invStd, coefficients);
+            for (int i = 0; i < length; i++) Assert.Equal(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(actual[i]));
+            Assert.Throws<ArgumentException>(() => BatchNormalization.BackwardSumsBatch(x, dy, batchSize, channels, plane, mean, batchSums.AsSpan(1)));
+            Assert.Throws<ArgumentException>(() => BatchNormalization.AddSampleBackwardSums(x.AsSpan(0, sample - 1), dy, channels, plane, mean, true, sampleSums));
+            Assert.Throws<ArgumentException>(() => BatchNormalization.BackwardInputBatch(x, dy, new float[length - 1], batchSize, channels, plane, mean, invStd, coefficients));
+            Assert.Throws<ArgumentException>(() => BatchNormalization.BackwardInputBatch(x, dy, actual, batchSize, channels, plane, mean, invStd, coefficients.AsSpan(1)));
+        }
+
         [Fact]
         public void RejectsBadArguments()
         {

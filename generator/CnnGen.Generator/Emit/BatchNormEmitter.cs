@@ -28,6 +28,9 @@ namespace CnnGen.Generator.Emit
             if (HasSampleSums(layer))
                 yield return new WorkspaceArray(SampleSumsArray(layer), Int(layer.Input.Channels) + " * global::CnnGen.Kernels.BatchNormalization.SampleSumsWidth",
                     "the batch statistics' sums per channel, added sample by sample in the training forward's loop of the layer before", "double");
+            yield return new WorkspaceArray(BackwardSumsArray(layer), Int(layer.Input.Channels) + " * global::CnnGen.Kernels.BatchNormalization.BackwardSumsWidth",
+                "the backward's sums per channel (Σdy and Σdy·(x - mean)), added sample after sample", "double");
+            yield return new WorkspaceArray(BackwardCoefficientsArray(layer), Int(3 * layer.Input.Channels), "the input gradient's scale, mean dy and mean dy·x̂ per channel");
         }
 
         private const string Team = "global::CnnGen.Training.BatchStatisticsTeam?";
@@ -35,6 +38,8 @@ namespace CnnGen.Generator.Emit
         private static string MeanArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Mean";
         private static string InvStdArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "InvStd";
         private static string SampleSumsArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "SampleSums";
+        private static string BackwardSumsArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "BackwardSums";
+        private static string BackwardCoefficientsArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "BackwardCoefficients";
 
         /// <summary>
         /// Whether training adds this batch-norm's sums (<c>BatchNormalization.AddSampleSums</c>) in the loop over the samples of
@@ -224,37 +229,42 @@ namespace CnnGen.Generator.Emit
             w.Line(MethodName(layer) + "Backward(" + BatchSlice(InputArray(layer), length) + ", " + gradients.OutputBatch(layer) + ", batchSize, "
                 + ParameterSlice(layer) + ", " + ParameterGradientOrDiscarded(layer) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", "
                 + InputGradientOrEmpty(layer, gradients.InputBatch(layer)) + ", workspace.ForwardUsedRunningStatistics || workspace.GradientFlow.RunningStatistics[" + Int(layer.Index) + "], "
-                + "workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
+                + "workspace." + BackwardSumsArray(layer) + ", workspace." + BackwardCoefficientsArray(layer) + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
         }
 
+        // Every pass sample after sample, over all channels: a channel at a time reads a plane per sample a sample apart, which
+        // the prefetchers follow badly on small planes (KernelBench bnbackward; benchmarks/README.md, session 12, bnback).
         public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             int channels = layer.Input.Channels, plane = layer.Input.Height * layer.Input.Width;
             string C = Int(channels);
-            string where = "batchSize, " + C + ", " + Int(plane) + ", c";
+            string shape = C + ", " + Int(plane);
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", backward through the batch statistics (or fixed running ones); <paramref name=\"dx\"/> may be empty.</summary>");
             w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, int batchSize, " + ReadOnlySpan + " p, "
-                + Span + " dp, " + ReadOnlySpan + " batchMean, " + ReadOnlySpan + " batchInvStd, " + Span + " dx, bool fixedStatistics, " + Team + " team, int teamMember)");
+                + Span + " dp, " + ReadOnlySpan + " batchMean, " + ReadOnlySpan + " batchInvStd, " + Span + " dx, bool fixedStatistics, "
+                + "global::System.Span<double> sums, " + Span + " coefficients, " + Team + " team, int teamMember)");
             using (w.OpenBlock())
             {
                 using (w.OpenBlock("if (team is not null && !fixedStatistics && !dx.IsEmpty)"))
                 {
                     w.Line("// This thread's chunk of a batch split across threads: dx needs Σdy and Σdy·x̂ over the whole batch.");
-                    w.Line("team.Backward(teamMember, " + Int(layer.Index) + ", x, dy, batchSize, " + C + ", " + Int(plane) + ", p, dp, batchMean, batchInvStd, dx);");
+                    w.Line("team.Backward(teamMember, " + Int(layer.Index) + ", x, dy, batchSize, " + shape + ", p, dp, batchMean, batchInvStd, dx, sums, coefficients);");
                     w.Line("return;");
                 }
                 w.Line("float count = batchSize * " + Int(plane) + ";");
+                w.Line("global::CnnGen.Kernels.BatchNormalization.BackwardSumsBatch(x, dy, batchSize, " + shape + ", batchMean, sums);");
                 using (w.OpenBlock("for (int c = 0; c < " + C + "; c++)"))
                 {
-                    w.Line("float mean = batchMean[c], invStd = batchInvStd[c];");
-                    w.Line("var (sumDy, sumDyXhat) = global::CnnGen.Kernels.BatchNormalization.BackwardSums(x, dy, " + where + ", mean, invStd);");
+                    w.Line("float invStd = batchInvStd[c];");
+                    w.Line("var (sumDy, sumDyXhat) = global::CnnGen.Kernels.BatchNormalization.BackwardSampleSums(sums, c, invStd);");
                     w.Line("dp[c] += (float)sumDyXhat;");
                     w.Line("dp[" + C + " + c] += (float)sumDy;");
-                    w.Line("if (dx.IsEmpty) continue;");
                     w.Line("// With fixed (running) statistics the mean and variance do not depend on x: dx = γ·invStd·dy.");
-                    w.Line("float scale = p[c] * invStd, meanDy = fixedStatistics ? 0f : (float)(sumDy / count), meanDyXhat = fixedStatistics ? 0f : (float)(sumDyXhat / count);");
-                    w.Line("global::CnnGen.Kernels.BatchNormalization.BackwardInput(x, dy, dx, " + where + ", mean, invStd, scale, meanDy, meanDyXhat);");
+                    w.Line("coefficients[c] = p[c] * invStd;");
+                    w.Line("coefficients[" + C + " + c] = fixedStatistics ? 0f : (float)(sumDy / count);");
+                    w.Line("coefficients[" + Int(2 * channels) + " + c] = fixedStatistics ? 0f : (float)(sumDyXhat / count);");
                 }
+                w.Line("if (!dx.IsEmpty) global::CnnGen.Kernels.BatchNormalization.BackwardInputBatch(x, dy, dx, batchSize, " + shape + ", batchMean, batchInvStd, coefficients);");
             }
         }
     }

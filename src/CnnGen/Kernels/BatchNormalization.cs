@@ -284,17 +284,8 @@ namespace CnnGen.Kernels
             for (int n = 0; n < batchSize; n++)
             {
                 int start = (n * channels + channel) * plane;
-                ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
-                ref float gs = ref MemoryMarshal.GetReference(dy.Slice(start, plane));
-                float planeDy = 0f, planeDyDeviation = 0f;
-                for (int i = 0; i < plane; i++)
-                {
-                    float g = Unsafe.Add(ref gs, i);
-                    planeDy += g;
-                    planeDyDeviation += g * (Unsafe.Add(ref xs, i) - mean);
-                }
-                sumDy += planeDy;
-                sumDyDeviation += planeDyDeviation;
+                AddPlaneBackwardSumsScalar(ref MemoryMarshal.GetReference(x.Slice(start, plane)), ref MemoryMarshal.GetReference(dy.Slice(start, plane)), plane, mean,
+                    ref sumDy, ref sumDyDeviation);
             }
             return (sumDy, sumDyDeviation * invStd);
         }
@@ -303,48 +294,149 @@ namespace CnnGen.Kernels
         private static (double SumDy, double SumDyXhat) BackwardSumsVector(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane, int channel,
             float mean, float invStd)
         {
-            var m = Vector256.Create(mean);
             Vector256<double> sumDy = default, sumDyDeviation = default;
             double tailDy = 0, tailDyDeviation = 0;
             for (int n = 0; n < batchSize; n++)
             {
                 int start = (n * channels + channel) * plane;
-                ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
-                ref float gs = ref MemoryMarshal.GetReference(dy.Slice(start, plane));
-                Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default, h0 = default, h1 = default, h2 = default, h3 = default;
-                int i = 0;
-                for (; i <= plane - 32; i += 32)
-                {
-                    var g0 = Vector256.LoadUnsafe(ref gs, (nuint)i);
-                    var g1 = Vector256.LoadUnsafe(ref gs, (nuint)(i + 8));
-                    var g2 = Vector256.LoadUnsafe(ref gs, (nuint)(i + 16));
-                    var g3 = Vector256.LoadUnsafe(ref gs, (nuint)(i + 24));
-                    d0 += g0; d1 += g1; d2 += g2; d3 += g3;
-                    h0 = Fused.MultiplyAdd(g0, Vector256.LoadUnsafe(ref xs, (nuint)i) - m, h0);
-                    h1 = Fused.MultiplyAdd(g1, Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)) - m, h1);
-                    h2 = Fused.MultiplyAdd(g2, Vector256.LoadUnsafe(ref xs, (nuint)(i + 16)) - m, h2);
-                    h3 = Fused.MultiplyAdd(g3, Vector256.LoadUnsafe(ref xs, (nuint)(i + 24)) - m, h3);
-                }
-                for (; i <= plane - 8; i += 8)
-                {
-                    var g = Vector256.LoadUnsafe(ref gs, (nuint)i);
-                    d0 += g;
-                    h0 = Fused.MultiplyAdd(g, Vector256.LoadUnsafe(ref xs, (nuint)i) - m, h0);
-                }
-                sumDy += Widened((d0 + d1) + (d2 + d3));
-                sumDyDeviation += Widened((h0 + h1) + (h2 + h3));
-                if (i == plane) continue;
-                float planeDy = 0f, planeDyDeviation = 0f;
-                for (; i < plane; i++)
-                {
-                    float g = Unsafe.Add(ref gs, i);
-                    planeDy += g;
-                    planeDyDeviation += g * (Unsafe.Add(ref xs, i) - mean);
-                }
-                tailDy += planeDy;
-                tailDyDeviation += planeDyDeviation;
+                AddPlaneBackwardSums(ref MemoryMarshal.GetReference(x.Slice(start, plane)), ref MemoryMarshal.GetReference(dy.Slice(start, plane)), plane, mean,
+                    ref sumDy, ref sumDyDeviation, ref tailDy, ref tailDyDeviation);
             }
             return (Vector256.Sum(sumDy) + tailDy, (Vector256.Sum(sumDyDeviation) + tailDyDeviation) * invStd);
+        }
+
+        // One plane of BackwardSumsVector (plane >= 8): its float lanes widened into the channel's double lanes, its scalar tail
+        // added to the tails.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddPlaneBackwardSums(ref float xs, ref float gs, int plane, float mean,
+            ref Vector256<double> sumDy, ref Vector256<double> sumDyDeviation, ref double tailDy, ref double tailDyDeviation)
+        {
+            var m = Vector256.Create(mean);
+            Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default, h0 = default, h1 = default, h2 = default, h3 = default;
+            int i = 0;
+            for (; i <= plane - 32; i += 32)
+            {
+                var g0 = Vector256.LoadUnsafe(ref gs, (nuint)i);
+                var g1 = Vector256.LoadUnsafe(ref gs, (nuint)(i + 8));
+                var g2 = Vector256.LoadUnsafe(ref gs, (nuint)(i + 16));
+                var g3 = Vector256.LoadUnsafe(ref gs, (nuint)(i + 24));
+                d0 += g0; d1 += g1; d2 += g2; d3 += g3;
+                h0 = Fused.MultiplyAdd(g0, Vector256.LoadUnsafe(ref xs, (nuint)i) - m, h0);
+                h1 = Fused.MultiplyAdd(g1, Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)) - m, h1);
+                h2 = Fused.MultiplyAdd(g2, Vector256.LoadUnsafe(ref xs, (nuint)(i + 16)) - m, h2);
+                h3 = Fused.MultiplyAdd(g3, Vector256.LoadUnsafe(ref xs, (nuint)(i + 24)) - m, h3);
+            }
+            for (; i <= plane - 8; i += 8)
+            {
+                var g = Vector256.LoadUnsafe(ref gs, (nuint)i);
+                d0 += g;
+                h0 = Fused.MultiplyAdd(g, Vector256.LoadUnsafe(ref xs, (nuint)i) - m, h0);
+            }
+            sumDy += Widened((d0 + d1) + (d2 + d3));
+            sumDyDeviation += Widened((h0 + h1) + (h2 + h3));
+            if (i == plane) return;
+            float planeDy = 0f, planeDyDeviation = 0f;
+            for (; i < plane; i++)
+            {
+                float g = Unsafe.Add(ref gs, i);
+                planeDy += g;
+                planeDyDeviation += g * (Unsafe.Add(ref xs, i) - mean);
+            }
+            tailDy += planeDy;
+            tailDyDeviation += planeDyDeviation;
+        }
+
+        // One plane of BackwardSums' scalar path (no SIMD, or planes under a vector).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddPlaneBackwardSumsScalar(ref float xs, ref float gs, int plane, float mean, ref double sumDy, ref double sumDyDeviation)
+        {
+            float planeDy = 0f, planeDyDeviation = 0f;
+            for (int i = 0; i < plane; i++)
+            {
+                float g = Unsafe.Add(ref gs, i);
+                planeDy += g;
+                planeDyDeviation += g * (Unsafe.Add(ref xs, i) - mean);
+            }
+            sumDy += planeDy;
+            sumDyDeviation += planeDyDeviation;
+        }
+
+        /// <summary>
+        /// Doubles per channel of the running sums <see cref="AddSampleBackwardSums"/> keeps: Σdy and Σdy·(x − mean) in four double
+        /// lanes each, then the planes' scalar tails of both.
+        /// </summary>
+        public const int BackwardSumsWidth = 10;
+
+        /// <summary>
+        /// Adds one sample's planes (<paramref name="channels"/> x <paramref name="plane"/> of x and dy) to the running backward
+        /// sums of every channel (<paramref name="first"/> starts them). Over samples 0 to N − 1 in order,
+        /// <see cref="BackwardSampleSums"/> gives exactly the floats <see cref="BackwardSums"/> gives over the N samples: the same
+        /// per-plane code, the same order, the channel's accumulators kept in <paramref name="sums"/> between samples. So the sums
+        /// can run sample after sample (one stream through x and dy, where a channel at a time reads a plane per sample a
+        /// sample apart), or inside the loop that writes dy.
+        /// </summary>
+        public static void AddSampleBackwardSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int channels, int plane, ReadOnlySpan<float> mean, bool first, Span<double> sums)
+        {
+            Check(x.Length, 1, channels, plane, 0, nameof(x));
+            Check(dy.Length, 1, channels, plane, 0, nameof(dy));
+            if (mean.Length < channels) throw new ArgumentException("Expected " + channels + " means.", nameof(mean));
+            if (sums.Length < channels * BackwardSumsWidth) throw new ArgumentException("Expected at least " + channels * BackwardSumsWidth + " doubles.", nameof(sums));
+            if (first) sums.Slice(0, channels * BackwardSumsWidth).Clear();
+            AddSampleBackwardSumsUnchecked(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(dy), channels, plane, mean, sums);
+        }
+
+        private static void AddSampleBackwardSumsUnchecked(ref float xs, ref float gs, int channels, int plane, ReadOnlySpan<float> mean, Span<double> sums)
+        {
+            ref double at = ref MemoryMarshal.GetReference(sums);
+            if (Simd.Enabled && plane >= 8)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    ref double channelSums = ref Unsafe.Add(ref at, c * BackwardSumsWidth);
+                    var sumDy = Vector256.LoadUnsafe(ref channelSums);
+                    var sumDyDeviation = Vector256.LoadUnsafe(ref channelSums, 4);
+                    AddPlaneBackwardSums(ref Unsafe.Add(ref xs, c * plane), ref Unsafe.Add(ref gs, c * plane), plane, mean[c],
+                        ref sumDy, ref sumDyDeviation, ref Unsafe.Add(ref channelSums, 8), ref Unsafe.Add(ref channelSums, 9));
+                    sumDy.StoreUnsafe(ref channelSums);
+                    sumDyDeviation.StoreUnsafe(ref channelSums, 4);
+                }
+            }
+            else
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    ref double channelSums = ref Unsafe.Add(ref at, c * BackwardSumsWidth);
+                    AddPlaneBackwardSumsScalar(ref Unsafe.Add(ref xs, c * plane), ref Unsafe.Add(ref gs, c * plane), plane, mean[c],
+                        ref Unsafe.Add(ref channelSums, 8), ref Unsafe.Add(ref channelSums, 9));
+                }
+            }
+        }
+
+        /// <summary>
+        /// <see cref="AddSampleBackwardSums"/> over the batch's samples in order: every channel's backward sums in one stream
+        /// through x and dy, the floats <see cref="BackwardSums"/> gives channel by channel.
+        /// </summary>
+        public static void BackwardSumsBatch(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane, ReadOnlySpan<float> mean, Span<double> sums)
+        {
+            Check(x.Length, batchSize, channels, plane, 0, nameof(x));
+            Check(dy.Length, batchSize, channels, plane, 0, nameof(dy));
+            if (mean.Length < channels) throw new ArgumentException("Expected " + channels + " means.", nameof(mean));
+            if (sums.Length < channels * BackwardSumsWidth) throw new ArgumentException("Expected at least " + channels * BackwardSumsWidth + " doubles.", nameof(sums));
+            sums.Slice(0, channels * BackwardSumsWidth).Clear();
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float gs = ref MemoryMarshal.GetReference(dy);
+            int sample = channels * plane;
+            for (int n = 0; n < batchSize; n++)
+                AddSampleBackwardSumsUnchecked(ref Unsafe.Add(ref xs, n * sample), ref Unsafe.Add(ref gs, n * sample), channels, plane, mean, sums);
+        }
+
+        /// <summary>A channel's Σdy and Σdy·x̂ from the running sums of <see cref="AddSampleBackwardSums"/>, as <see cref="BackwardSums"/> returns them.</summary>
+        public static (double SumDy, double SumDyXhat) BackwardSampleSums(ReadOnlySpan<double> sums, int channel, float invStd)
+        {
+            var at = sums.Slice(channel * BackwardSumsWidth, BackwardSumsWidth);
+            var sumDy = Vector256.Create(at[0], at[1], at[2], at[3]);
+            var sumDyDeviation = Vector256.Create(at[4], at[5], at[6], at[7]);
+            return (Vector256.Sum(sumDy) + at[8], (Vector256.Sum(sumDyDeviation) + at[9]) * invStd);
         }
 
         /// <summary>dx = scale · (dy − meanDy − (x − mean) · invStd · meanDyXhat) over the channel's planes.</summary>
@@ -357,33 +449,64 @@ namespace CnnGen.Kernels
             for (int n = 0; n < batchSize; n++)
             {
                 int start = (n * channels + channel) * plane;
-                ref float xs = ref MemoryMarshal.GetReference(x.Slice(start, plane));
-                ref float gs = ref MemoryMarshal.GetReference(dy.Slice(start, plane));
-                ref float ds = ref MemoryMarshal.GetReference(dx.Slice(start, plane));
-                int i = 0;
-                if (Simd.Enabled && Vector512.IsHardwareAccelerated)
-                {
-                    var m = Vector512.Create(mean); var s = Vector512.Create(invStd); var k = Vector512.Create(scale);
-                    var md = Vector512.Create(meanDy); var mh = Vector512.Create(meanDyXhat);
-                    for (; i <= plane - 16; i += 16)
-                    {
-                        var v = k * (Vector512.LoadUnsafe(ref gs, (nuint)i) - md - (Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * s * mh);
-                        v.StoreUnsafe(ref ds, (nuint)i);
-                    }
-                }
-                if (Simd.Enabled)
-                {
-                    var m = Vector256.Create(mean); var s = Vector256.Create(invStd); var k = Vector256.Create(scale);
-                    var md = Vector256.Create(meanDy); var mh = Vector256.Create(meanDyXhat);
-                    for (; i <= plane - 8; i += 8)
-                    {
-                        var v = k * (Vector256.LoadUnsafe(ref gs, (nuint)i) - md - (Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * mh);
-                        v.StoreUnsafe(ref ds, (nuint)i);
-                    }
-                }
-                for (; i < plane; i++)
-                    Unsafe.Add(ref ds, i) = scale * (Unsafe.Add(ref gs, i) - meanDy - (Unsafe.Add(ref xs, i) - mean) * invStd * meanDyXhat);
+                BackwardInputPlane(ref MemoryMarshal.GetReference(x.Slice(start, plane)), ref MemoryMarshal.GetReference(dy.Slice(start, plane)),
+                    ref MemoryMarshal.GetReference(dx.Slice(start, plane)), plane, mean, invStd, scale, meanDy, meanDyXhat);
             }
+        }
+
+        /// <summary>
+        /// <see cref="BackwardInput"/> of every channel, the same floats, sample after sample: one stream through x, dy and dx.
+        /// <paramref name="coefficients"/> holds each channel's scale, then each one's meanDy, then each one's meanDyXhat
+        /// (3 x <paramref name="channels"/>).
+        /// </summary>
+        public static void BackwardInputBatch(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int batchSize, int channels, int plane,
+            ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, ReadOnlySpan<float> coefficients)
+        {
+            Check(x.Length, batchSize, channels, plane, 0, nameof(x));
+            Check(dy.Length, batchSize, channels, plane, 0, nameof(dy));
+            Check(dx.Length, batchSize, channels, plane, 0, nameof(dx));
+            if (mean.Length < channels || invStd.Length < channels || coefficients.Length < 3 * channels)
+                throw new ArgumentException("Expected the statistics and the backward coefficients of " + channels + " channels.");
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float gs = ref MemoryMarshal.GetReference(dy);
+            ref float ds = ref MemoryMarshal.GetReference(dx);
+            for (int n = 0; n < batchSize; n++)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    int start = (n * channels + c) * plane;
+                    BackwardInputPlane(ref Unsafe.Add(ref xs, start), ref Unsafe.Add(ref gs, start), ref Unsafe.Add(ref ds, start), plane,
+                        mean[c], invStd[c], coefficients[c], coefficients[channels + c], coefficients[2 * channels + c]);
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void BackwardInputPlane(ref float xs, ref float gs, ref float ds, int plane, float mean, float invStd, float scale, float meanDy, float meanDyXhat)
+        {
+            int i = 0;
+            if (Simd.Enabled && Vector512.IsHardwareAccelerated)
+            {
+                var m = Vector512.Create(mean); var s = Vector512.Create(invStd); var k = Vector512.Create(scale);
+                var md = Vector512.Create(meanDy); var mh = Vector512.Create(meanDyXhat);
+                for (; i <= plane - 16; i += 16)
+                {
+                    var v = k * (Vector512.LoadUnsafe(ref gs, (nuint)i) - md - (Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * s * mh);
+                    v.StoreUnsafe(ref ds, (nuint)i);
+                }
+            }
+            if (Simd.Enabled)
+            {
+                var m = Vector256.Create(mean); var s = Vector256.Create(invStd); var k = Vector256.Create(scale);
+                var md = Vector256.Create(meanDy); var mh = Vector256.Create(meanDyXhat);
+                for (; i <= plane - 8; i += 8)
+                {
+                    var v = k * (Vector256.LoadUnsafe(ref gs, (nuint)i) - md - (Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * s * mh);
+                    v.StoreUnsafe(ref ds, (nuint)i);
+                }
+            }
+            for (; i < plane; i++)
+                Unsafe.Add(ref ds, i) = scale * (Unsafe.Add(ref gs, i) - meanDy - (Unsafe.Add(ref xs, i) - mean) * invStd * meanDyXhat);
         }
 
         // Σ x (or Σ (x − mean)² when squared) over one plane, in float.

@@ -318,6 +318,53 @@ namespace CnnGen.Training
             }
         }
 
+        /// <summary>
+        /// <see cref="Backward(int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
+        /// with every pass sample after sample: the chunk's sums of every channel in one stream through x and dy
+        /// (<see cref="BatchNormalization.BackwardSumsBatch"/>, into <paramref name="sums"/>), one meeting, then dx in one stream
+        /// (<see cref="BatchNormalization.BackwardInputBatch"/>, its coefficients in <paramref name="coefficients"/>). The same
+        /// floats as the blocked meetings: each chunk's sums as BackwardSums gives them, combined in thread order.
+        /// </summary>
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public void Backward(int member, int layer, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane,
+            ReadOnlySpan<float> p, Span<float> dp, ReadOnlySpan<float> batchMean, ReadOnlySpan<float> batchInvStd, Span<float> dx,
+            Span<double> sums, Span<float> coefficients)
+        {
+            var slots = Slots(_backwardSlots, layer, channels, member);
+            var counts = _backwardCounts[layer]!;
+            counts[member] = (long)batchSize * plane;
+            long first = _published[member * PublishedStride];
+            BatchNormalization.BackwardSumsBatch(x, dy, batchSize, channels, plane, batchMean, sums);
+            for (int c = 0; c < channels; c++)
+            {
+                var (sumDy, sumDyXhat) = BatchNormalization.BackwardSampleSums(sums, c, batchInvStd[c]);
+                dp[c] += (float)sumDyXhat;
+                dp[channels + c] += (float)sumDy;
+                int at = (member * channels + c) * BackwardWidth;
+                slots[at] = sumDy;
+                slots[at + 1] = sumDyXhat;
+            }
+            Publish(member, channels);
+            WaitForAll(first + channels);
+            long values = 0;
+            for (int t = 0; t < _participants; t++) values += counts[t];
+            float count = values;
+            for (int c = 0; c < channels; c++)
+            {
+                double totalDy = 0, totalDyXhat = 0;
+                for (int t = 0; t < _participants; t++)
+                {
+                    int at = (t * channels + c) * BackwardWidth;
+                    totalDy += slots[at];
+                    totalDyXhat += slots[at + 1];
+                }
+                coefficients[c] = p[c] * batchInvStd[c];
+                coefficients[channels + c] = (float)(totalDy / count);
+                coefficients[2 * channels + c] = (float)(totalDyXhat / count);
+            }
+            BatchNormalization.BackwardInputBatch(x, dy, dx, batchSize, channels, plane, batchMean, batchInvStd, coefficients);
+        }
+
         // More channels' sums of this thread are in its slots (and its chunk's count before them): the write releases them.
         // A full fence between it and the read of _sleepers (the waiter's are the other way round), so either a blocking
         // thread sees the new count before it waits or this one sees it and wakes it.
