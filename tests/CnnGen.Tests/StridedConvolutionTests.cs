@@ -192,6 +192,14 @@ namespace CnnGen.Tests
                 new object[] { 128, 8, 8, 256, 1, 2, 0, false },
                 new object[] { 7, 16, 34, 9, 1, 2, 0, false },
                 new object[] { 16, 10, 50, 16, 1, 3, 0, false },
+                // 3x3 stride 2 weight gradients by the polyphase F(2, 2) on Vector512: one output (one tile, 3 of 4 d y zeros),
+                // the padded input's last row and column past every window, one lane vector of input channels with 13 and 25
+                // output channels (tiles of 12 and what is left), channels past whole vectors, and four chunks of tiles.
+                new object[] { 16, 3, 3, 16, 3, 2, 0, false },
+                new object[] { 16, 10, 12, 13, 3, 2, 0, false },
+                new object[] { 16, 9, 11, 25, 3, 2, 1, false },
+                new object[] { 33, 7, 8, 23, 3, 2, 1, false },
+                new object[] { 16, 64, 64, 32, 3, 2, 1, false },
             };
             foreach (object[] path in DirectConvolutionTests.Paths())
             {
