@@ -952,44 +952,10 @@ namespace KernelBench
             }
         }
 
-        // "wgrad-strided": the weight gradient alone of 3x3 stride-2 layers, one sample (as training calls it), in this thread's
-        // CPU time (best of 40 interleaved rounds): the direct lanes kernel (WeightGradientLanes512) against the polyphase F(2, 2)
-        // (StridedWinogradWeightGradient) run whatever its Pays says. GFLOP/s counts the direct convolution's multiply-adds.
-        private static void CompareStridedWeightGradients(string? only)
-        {
-            var (_, peak512) = FmaPeak();
-            Console.WriteLine($"Vector512 FMA peak {peak512:F1} GFLOP/s");
-            // Input channels, input size, output channels, padding: outputs 32x32 down to 4x4 (and odd), channels 8 to 256.
-            var shapes = new (int C, int H, int OC, int P)[]
-            {
-                (16, 64, 16, 1), (16, 64, 32, 1), (32, 64, 32, 1), (32, 64, 64, 1), (64, 64, 64, 1), (3, 64, 32, 1),
-                (16, 32, 32, 1), (32, 32, 32, 1), (32, 32, 64, 1), (64, 32, 64, 1), (64, 32, 128, 1), (128, 32, 128, 1), (24, 32, 40, 1),
-                (16, 16, 16, 1), (16, 16, 24, 1), (32, 16, 64, 1), (64, 16, 128, 1), (128, 16, 128, 1), (128, 16, 256, 1), (20, 16, 36, 1),
-                (64, 8, 64, 1), (128, 8, 256, 1), (256, 8, 256, 1), (32, 8, 32, 1), (16, 8, 16, 1),
-                (40, 9, 72, 1), (64, 15, 64, 1), (24, 14, 36, 0), (32, 33, 16, 0), (256, 16, 256, 1),
-                (8, 32, 16, 1), (12, 32, 24, 1), (8, 16, 8, 1), (12, 16, 12, 1), (16, 32, 8, 1), (16, 16, 12, 1),
-            };
-            Console.WriteLine($"{"3x3 s2 weight gradient",-24} {"direct us",10} {"GFLOP/s",8} {"F(2,2) us",10} {"GFLOP/s*",8} {"speedup",8} {"picked",9}");
-            foreach (var s in shapes)
-            {
-                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
-                if (only is not null && !name.StartsWith(only, StringComparison.Ordinal)) continue;
-                int o = (s.H + 2 * s.P - 3) / 2 + 1;
-                float[] x = Fill(s.C * s.H * s.H, 4), dy = Fill(s.OC * o * o, 6), dw = new float[s.OC * s.C * 9];
-                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, s.P)];
-                var layout = new StridedWinogradWeightGradient.Layout(s.C, s.H, s.H, s.OC, s.P);
-                float[] winogradScratch = new float[layout.ScratchLength];
-                var (direct, winograd) = InterleavedCpu(
-                    () => StridedConvolution.WeightGradientLanesOn(x, s.C, s.H, s.H, dy, s.OC, 3, 2, s.P, dw, scratch),
-                    () => StridedWinogradWeightGradient.Accumulate(x, dy, dw, winogradScratch, layout));
-                double flops = 2.0 * s.OC * o * o * s.C * 9;
-                Console.WriteLine($"{name,-24} {direct * 1e6,10:F2} {flops / direct / 1e9,8:F1} {winograd * 1e6,10:F2} {flops / winograd / 1e9,8:F1} {direct / winograd,7:F2}x {(StridedWinogradWeightGradient.Pays(s.C, s.H, s.H, s.OC, s.P) ? "Winograd" : "direct"),9}");
-            }
-        }
-
-        // "wgrad-strided-batch": the same over 16 samples as training runs them, µs per sample in this thread's CPU time (best of
-        // 40 interleaved rounds): the lanes kernel sample by sample (turned back and added each sample), the lanes kernel with
-        // its transposed sums carried over the samples, and the polyphase F(2, 2) summed over the samples before one transform.
+        // "wgrad-strided-batch": the weight gradient alone of 3x3 stride-2 layers over 16 samples as training runs them, µs per
+        // sample in this thread's CPU time (best of 40 interleaved rounds): the lanes kernel sample by sample (its transposed
+        // sums cleared, turned back and added each sample) against the same with the sums carried over the samples (turned
+        // back once). Session 12 also timed a polyphase F(2, 2) Winograd weight gradient here (benchmarks/README.md).
         private static void CompareStridedWeightGradientsOverSamples(string? only)
         {
             const int samples = 16;
@@ -1002,7 +968,7 @@ namespace KernelBench
                 (40, 9, 72, 1), (64, 15, 64, 1), (24, 14, 36, 0), (32, 33, 16, 0),
                 (8, 32, 16, 1), (12, 32, 24, 1), (12, 16, 12, 1), (16, 32, 8, 1), (16, 16, 12, 1),
             };
-            Console.WriteLine($"{"3x3 s2 wgrad, 16 samples",-24} {"lanes us",9} {"summed us",10} {"F2 summed us",13} {"lanes/summed",13} {"summed/F2",10} {"picked",9}");
+            Console.WriteLine($"{"3x3 s2 wgrad, 16 samples",-24} {"lanes us",9} {"summed us",10} {"lanes/summed",13}");
             foreach (var s in shapes)
             {
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
@@ -1011,8 +977,6 @@ namespace KernelBench
                 float[] x = Fill(samples * inLength, 4), dy = Fill(samples * outLength, 6), dw = new float[s.OC * s.C * 9];
                 float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, s.P)];
                 float[] transposed = new float[(s.OC + 15) / 16 * 16 * s.C * 9];
-                var layout = new StridedWinogradWeightGradient.Layout(s.C, s.H, s.H, s.OC, s.P);
-                float[] winogradScratch = new float[layout.ScratchLength], products = new float[layout.ProductLength];
                 Action each = () =>
                 {
                     for (int n = 0; n < samples; n++)
@@ -1023,16 +987,8 @@ namespace KernelBench
                     for (int n = 0; n < samples; n++)
                         StridedConvolution.WeightGradientLanesOn(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, dy.AsSpan(n * outLength, outLength), s.OC, 3, 2, s.P, dw, scratch, transposed, n, samples);
                 };
-                Action winograd = () =>
-                {
-                    for (int n = 0; n < samples; n++)
-                        StridedWinogradWeightGradient.AddSampleProducts(x.AsSpan(n * inLength, inLength), dy.AsSpan(n * outLength, outLength), products, winogradScratch, n == 0, layout);
-                    StridedWinogradWeightGradient.AddTransformedProducts(products, dw, layout);
-                };
                 var (eachTime, summedTime) = InterleavedCpu(each, summed);
-                var (summedAgain, winogradTime) = InterleavedCpu(summed, winograd);
-                summedTime = Math.Min(summedTime, summedAgain);
-                Console.WriteLine($"{name,-24} {eachTime / samples * 1e6,9:F2} {summedTime / samples * 1e6,10:F2} {winogradTime / samples * 1e6,13:F2} {eachTime / summedTime,12:F2}x {summedTime / winogradTime,9:F2}x {(StridedWinogradWeightGradient.Pays(s.C, s.H, s.H, s.OC, s.P) ? "Winograd" : "lanes"),9}");
+                Console.WriteLine($"{name,-24} {eachTime / samples * 1e6,9:F2} {summedTime / samples * 1e6,10:F2} {eachTime / summedTime,12:F2}x");
             }
         }
 
@@ -1260,11 +1216,6 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "wgrad-strided-batch")
             {
                 CompareStridedWeightGradientsOverSamples(args.Length > 1 ? args[1] : null);
-                return;
-            }
-            if (args.Length > 0 && args[0] == "wgrad-strided")
-            {
-                CompareStridedWeightGradients(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "wgrad")

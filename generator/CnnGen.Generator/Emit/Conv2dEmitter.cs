@@ -189,7 +189,7 @@ namespace CnnGen.Generator.Emit
             if (HasWeightGradientProducts(layer))
                 yield return DimsOf(layer).Strided
                     ? new WorkspaceArray(WeightGradientProductsArray(layer), "global::CnnGen.Kernels.StridedConvolution.WeightGradientProductsLength(" + StridedShapeArguments(layer) + ")",
-                        "The weight gradient of " + layer.Describe() + ", summed over a backward pass's samples (transposed, or before the Winograd transform), added once at the last sample (empty where the runtime adds each sample's)")
+                        "The weight gradient of " + layer.Describe() + ", summed transposed over a backward pass's samples, turned back and added once at the last sample (empty where the runtime adds each sample's)")
                     : new WorkspaceArray(WeightGradientProductsArray(layer), "global::CnnGen.Kernels.DirectConvolution.WeightGradientProductsLength(" + ShapeArguments(layer) + ")",
                         "The weight gradient of " + layer.Describe() + ", summed over a backward pass's samples before the Winograd filter transform, taken once at the last sample (empty where the runtime takes it directly)");
             if (Grouped(layer) && layer.Fusion.LinkedFrom is not null)
@@ -201,8 +201,8 @@ namespace CnnGen.Generator.Emit
         /// Whether backward gathers the layer's weight gradient over its samples before the Winograd filter transform
         /// (<c>DirectConvolution.WeightGradientProductsLength</c>: the runtime decides per shape and machine, and gives 5x5
         /// layers none): a stride-1 layer differentiated a sample at a time, the layers whose input gradient may run by Winograd too;
-        /// and every strided layer's (<c>StridedConvolution.WeightGradientProductsLength</c>: the lanes kernel's transposed sums
-        /// or the polyphase Winograd's, none for 1x1 kernels without padding or without AVX-512).
+        /// and every strided layer's (<c>StridedConvolution.WeightGradientProductsLength</c>: the lanes kernel's transposed sums,
+        /// none for 1x1 kernels without padding or without AVX-512).
         /// </summary>
         public static bool HasWeightGradientProducts(PlannedLayer layer) => (InputGradientByWinograd(layer) && !BackwardOverBatch(layer)) || HasInputGradientWeights(layer);
 

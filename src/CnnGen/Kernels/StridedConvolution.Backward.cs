@@ -12,21 +12,11 @@ namespace CnnGen.Kernels
         // The lanes path: the padded input, d y transposed, d weight transposed; the GEMM path (and the input gradient):
         // the im2col columns; the input gradient's lanes path: one block of 16 input channels over the padded plane,
         // [pixel][16], and one 16x16 transpose.
-        // Where the weight gradient runs by Winograd (WinogradWeightGradient), its layout's scratch.
         private static int BackwardScratch(in Geometry g, int outChannels)
         {
             int lanes = (outChannels + 15) / 16 * 16;
-            int winograd = Avx512F.IsSupported && WinogradWeightGradient(g, outChannels) ? WeightGradientLayout(g, outChannels).ScratchLength : 0;
-            return Math.Max(Math.Max(Math.Max(g.PaddedLength + lanes * (g.Cells + g.Taps), g.Taps * g.Cells), 16 * g.Plane + 256), winograd);
+            return Math.Max(Math.Max(g.PaddedLength + lanes * (g.Cells + g.Taps), g.Taps * g.Cells), 16 * g.Plane + 256);
         }
-
-        // 3x3 stride-2 weight gradients on the Vector512 path by the polyphase F(2, 2) (StridedWinogradWeightGradient), where
-        // it measured faster than WeightGradientLanes512.
-        private static bool WinogradWeightGradient(in Geometry g, int outChannels) =>
-            g.Kernel == 3 && g.Stride == 2 && StridedWinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
-
-        private static StridedWinogradWeightGradient.Layout WeightGradientLayout(in Geometry g, int outChannels) =>
-            new(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
         /// <summary>
         /// Floats of the input gradient's packed weights (<see cref="PackInputGradientWeights"/>) for a layer of this shape:
@@ -132,10 +122,8 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// Floats a layer of this shape carries between a pass's samples for its weight gradient (see
-        /// <see cref="BackwardOfSample"/>):
-        /// on the Vector512 path the lanes kernel's transposed sums [lanes][taps], or the polyphase Winograd sums
-        /// (<see cref="StridedWinogradWeightGradient"/>); 0 where the weight gradient is added sample by sample (no AVX-512,
-        /// 1x1 kernels without padding).
+        /// <see cref="BackwardOfSample"/>): on the Vector512 path the lanes kernel's transposed sums [lanes][taps]; 0 where the
+        /// weight gradient is added sample by sample (no AVX-512, 1x1 kernels without padding).
         /// </summary>
         public static int WeightGradientProductsLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
         {
@@ -143,7 +131,7 @@ namespace CnnGen.Kernels
                 || kernel <= 0 || stride <= 0 || padding < 0 || height + 2 * padding < kernel || width + 2 * padding < kernel) return 0;
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
             if (PointwiseBackward(g)) return 0;
-            return WinogradWeightGradient(g, outChannels) ? WeightGradientLayout(g, outChannels).ProductLength : (outChannels + 15) / 16 * 16 * g.Taps;
+            return (outChannels + 15) / 16 * 16 * g.Taps;
         }
 
         internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
@@ -194,18 +182,7 @@ namespace CnnGen.Kernels
                 ArgumentOutOfRangeException.ThrowIfNegative(sample);
                 ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(sample, samples);
             }
-            if (wantWeights && path == KernelPath.Vector512 && Avx512F.IsSupported && WinogradWeightGradient(g, outChannels))
-            {
-                var layout = WeightGradientLayout(g, outChannels);
-                if (!summed) StridedWinogradWeightGradient.Accumulate(x, outputGradient, weightGradient, scratch, layout);
-                else
-                {
-                    Require(weightGradientProducts.Length >= layout.ProductLength, nameof(weightGradientProducts), layout.ProductLength);
-                    StridedWinogradWeightGradient.AddSampleProducts(x, outputGradient, weightGradientProducts, scratch, first: sample == 0, layout);
-                    if (sample == samples - 1) StridedWinogradWeightGradient.AddTransformedProducts(weightGradientProducts, weightGradient, layout);
-                }
-            }
-            else if (wantWeights && path == KernelPath.Vector512 && Avx512F.IsSupported)
+            if (wantWeights && path == KernelPath.Vector512 && Avx512F.IsSupported)
                 WeightGradientLanes512(x, outputGradient, outChannels, weightGradient, scratch, g, weightGradientProducts, sample, samples);
             else if (wantWeights)
             {
@@ -229,8 +206,9 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// The Vector512 lanes weight gradient alone (WeightGradientLanes512) whatever <see cref="WinogradWeightGradient"/> says:
-        /// KernelBench <c>wgrad-strided</c>'s baseline. The scratch is <see cref="ScratchLength"/> floats.
+        /// The Vector512 lanes weight gradient alone (WeightGradientLanes512), sample by sample or with its sums carried over the
+        /// samples (<paramref name="products"/> not empty): KernelBench <c>wgrad-strided-batch</c>. The scratch is
+        /// <see cref="ScratchLength"/> floats.
         /// </summary>
         internal static void WeightGradientLanesOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> outputGradient,
             int outChannels, int kernel, int stride, int padding, Span<float> weightGradient, Span<float> scratch,
