@@ -162,6 +162,12 @@ namespace CnnGen.Kernels
             if (wantWeights) Require(weightGradient.Length >= weightLength, nameof(weightGradient), weightLength);
             if (wantInput) Require(inputGradient.Length >= inLength, nameof(inputGradient), inLength);
             Require(scratch.Length >= BackwardScratch(g, outChannels), nameof(scratch), BackwardScratch(g, outChannels));
+            // Sums carried between samples (the Vector512 lanes kernel's): set at the first, added to d weight at the last.
+            if (wantWeights && !weightGradientProducts.IsEmpty)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(sample);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(sample, samples);
+            }
 
             if (path == KernelPath.Scalar)
             {
@@ -175,13 +181,6 @@ namespace CnnGen.Kernels
             }
             // d weight: channel lanes on Vector512, else im2col + GEMM (d weight += d y · columnsᵀ).
             var cols = scratch.Slice(0, g.Taps * g.Cells);
-            // Sums carried between samples: set at the first, added to d weight at the last.
-            bool summed = !weightGradientProducts.IsEmpty;
-            if (wantWeights && summed)
-            {
-                ArgumentOutOfRangeException.ThrowIfNegative(sample);
-                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(sample, samples);
-            }
             if (wantWeights && path == KernelPath.Vector512 && Avx512F.IsSupported)
                 WeightGradientLanes512(x, outputGradient, outChannels, weightGradient, scratch, g, weightGradientProducts, sample, samples);
             else if (wantWeights)
