@@ -1077,6 +1077,46 @@ namespace KernelBench
             }
         }
 
+        // "wgrad-strided-batch": the weight gradient alone of 3x3 stride-2 layers over 16 samples as training runs them, µs per
+        // sample in this thread's CPU time (best of 40 interleaved rounds): the lanes kernel sample by sample (its transposed
+        // sums cleared, turned back and added each sample) against the same with the sums carried over the samples (turned
+        // back once). Session 12 also timed a polyphase F(2, 2) Winograd weight gradient here (benchmarks/README.md).
+        private static void CompareStridedWeightGradientsOverSamples(string? only)
+        {
+            const int samples = 16;
+            var shapes = new (int C, int H, int OC, int P)[]
+            {
+                (16, 64, 16, 1), (16, 64, 32, 1), (32, 64, 64, 1), (64, 64, 64, 1), (3, 64, 32, 1),
+                (16, 32, 32, 1), (32, 32, 32, 1), (32, 32, 64, 1), (64, 32, 64, 1), (64, 32, 128, 1), (128, 32, 128, 1), (24, 32, 40, 1),
+                (16, 16, 16, 1), (16, 16, 24, 1), (32, 16, 64, 1), (64, 16, 128, 1), (128, 16, 128, 1), (128, 16, 256, 1), (20, 16, 36, 1), (256, 16, 256, 1),
+                (16, 8, 16, 1), (32, 8, 32, 1), (64, 8, 64, 1), (128, 8, 256, 1), (256, 8, 256, 1),
+                (40, 9, 72, 1), (64, 15, 64, 1), (24, 14, 36, 0), (32, 33, 16, 0),
+                (8, 32, 16, 1), (12, 32, 24, 1), (12, 16, 12, 1), (16, 32, 8, 1), (16, 16, 12, 1),
+            };
+            Console.WriteLine($"{"3x3 s2 wgrad, 16 samples",-24} {"lanes us",9} {"summed us",10} {"lanes/summed",13}");
+            foreach (var s in shapes)
+            {
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
+                if (only is not null && !name.StartsWith(only, StringComparison.Ordinal)) continue;
+                int o = (s.H + 2 * s.P - 3) / 2 + 1, inLength = s.C * s.H * s.H, outLength = s.OC * o * o;
+                float[] x = Fill(samples * inLength, 4), dy = Fill(samples * outLength, 6), dw = new float[s.OC * s.C * 9];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, s.P)];
+                float[] transposed = new float[(s.OC + 15) / 16 * 16 * s.C * 9];
+                Action each = () =>
+                {
+                    for (int n = 0; n < samples; n++)
+                        StridedConvolution.WeightGradientLanesOn(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, dy.AsSpan(n * outLength, outLength), s.OC, 3, 2, s.P, dw, scratch);
+                };
+                Action summed = () =>
+                {
+                    for (int n = 0; n < samples; n++)
+                        StridedConvolution.WeightGradientLanesOn(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, dy.AsSpan(n * outLength, outLength), s.OC, 3, 2, s.P, dw, scratch, transposed, n, samples);
+                };
+                var (eachTime, summedTime) = InterleavedCpu(each, summed);
+                Console.WriteLine($"{name,-24} {eachTime / samples * 1e6,9:F2} {summedTime / samples * 1e6,10:F2} {eachTime / summedTime,12:F2}x");
+            }
+        }
+
         // "wgrad-batch": the weight gradient alone of 3x3 stride-1 layers over 16 samples, µs per sample in this thread's CPU
         // time (best of 40 interleaved rounds): the direct kernel, F(2x2, 3x3) transformed per sample (Accumulate), and F(2x2,
         // 3x3) summed over the samples before one transform (AddSampleProducts, AddTransformedProducts: what training runs).
@@ -1296,6 +1336,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "wgrad-batch")
             {
                 CompareWeightGradientsOverSamples(args.Length > 1 ? args[1] : null);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "wgrad-strided-batch")
+            {
+                CompareStridedWeightGradientsOverSamples(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "wgrad")

@@ -192,6 +192,13 @@ namespace CnnGen.Tests
                 new object[] { 128, 8, 8, 256, 1, 2, 0, false },
                 new object[] { 7, 16, 34, 9, 1, 2, 0, false },
                 new object[] { 16, 10, 50, 16, 1, 3, 0, false },
+                // 3x3 stride 2: one output, the padded input's last row and column read by no output, 13 and 25 output channels
+                // (a lane block part full), channels past whole vectors, a 32x32 output.
+                new object[] { 16, 3, 3, 16, 3, 2, 0, false },
+                new object[] { 16, 10, 12, 13, 3, 2, 0, false },
+                new object[] { 16, 9, 11, 25, 3, 2, 1, false },
+                new object[] { 33, 7, 8, 23, 3, 2, 1, false },
+                new object[] { 16, 64, 64, 32, 3, 2, 1, false },
             };
             foreach (object[] path in DirectConvolutionTests.Paths())
             {
@@ -323,6 +330,93 @@ namespace CnnGen.Tests
                     Assert.Fail($"{path}: dx[{i}] = {dx[i]}, expected {expected[i]}");
             }
             for (int i = inLength; i < dx.Length; i++) Assert.True(float.IsNaN(dx[i]), "wrote past the input gradient");
+        }
+
+        public static IEnumerable<object[]> SampleCases()
+        {
+            // inChannels, height, width, outChannels, kernel, stride, padding
+            var shapes = new List<object[]>
+            {
+                new object[] { 32, 16, 16, 64, 3, 2, 1 },   // ResNet-8's second stride-2 layer
+                new object[] { 3, 20, 18, 32, 3, 2, 1 },    // a stem: 3 channels
+                new object[] { 17, 11, 13, 23, 3, 2, 0 },   // odd sizes, channels past whole lane blocks, no padding
+                new object[] { 8, 15, 9, 40, 5, 3, 2 },     // 5x5, stride 3
+                new object[] { 16, 12, 12, 24, 1, 2, 0 },   // 1x1 without padding: nothing carried (sample by sample)
+                new object[] { 12, 13, 13, 20, 1, 2, 1 },   // 1x1 with padding: the lanes kernel
+            };
+            foreach (object[] path in DirectConvolutionTests.Paths())
+                foreach (object[] shape in shapes)
+                    yield return [.. path, .. shape];
+        }
+
+        // BackwardOfSample over a pass's samples: d weight = what it held + Σ over the samples of the definition, whatever the
+        // products span held before (set at the first sample), and every sample's input gradient as Backward gives it.
+        [Theory]
+        [MemberData(nameof(SampleCases))]
+        public void BackwardOfSample_SumsThePassSamples(string pathName, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
+        {
+            const int samples = 5;
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var random = new Random(inChannels * 3001 + height * 43 + width * 17 + outChannels + kernel * 11 + stride * 7 + padding);
+            int outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1;
+            int inLength = inChannels * height * width, outLength = outChannels * outHeight * outWidth, taps = inChannels * kernel * kernel;
+            float[] x = RandomValues(random, samples * inLength);
+            float[] weight = RandomValues(random, outChannels * taps);
+            float[] dy = RandomValues(random, samples * outLength);
+            float[] dWeight0 = RandomValues(random, outChannels * taps);
+            float[] dWeight = (float[])dWeight0.Clone();
+            float[] scratch = RandomValues(random, StridedConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, stride, padding));
+            int productsLength = StridedConvolution.WeightGradientProductsLength(inChannels, height, width, outChannels, kernel, stride, padding);
+            // The kernel's own length where it carries sums on this machine's default path; the lanes kernel's otherwise, so the
+            // Vector512 path is tested with carried sums on every machine that has it.
+            float[] products = RandomValues(random, Math.Max(productsLength, (outChannels + 15) / 16 * 16 * taps));
+            float[] packed = new float[StridedConvolution.PackedInputGradientLength(inChannels, outChannels, kernel)];
+            StridedConvolution.PackInputGradientWeights(weight, inChannels, outChannels, kernel, packed);
+            float[] dx = new float[inLength], dxAlone = new float[inLength], scratchAlone = new float[scratch.Length];
+            for (int n = 0; n < samples; n++)
+            {
+                StridedConvolution.BackwardOn(x.AsSpan(n * inLength, inLength), inChannels, height, width, weight, dy.AsSpan(n * outLength, outLength), outChannels,
+                    kernel, stride, padding, dWeight, dx, scratch, packed, path, products, n, samples);
+                StridedConvolution.BackwardOn(x.AsSpan(n * inLength, inLength), inChannels, height, width, weight, dy.AsSpan(n * outLength, outLength), outChannels,
+                    kernel, stride, padding, default, dxAlone, scratchAlone, packed, path);
+                Assert.Equal(dxAlone, dx);
+            }
+            for (int oc = 0; oc < outChannels; oc++)
+            {
+                for (int t = 0; t < taps; t++)
+                {
+                    int ic = t / (kernel * kernel), ky = t / kernel % kernel, kx = t % kernel;
+                    double sum = dWeight0[oc * taps + t], scale = Math.Abs(sum);
+                    for (int n = 0; n < samples; n++)
+                        for (int oy = 0; oy < outHeight; oy++)
+                            for (int ox = 0; ox < outWidth; ox++)
+                            {
+                                int iy = oy * stride + ky - padding, ix = ox * stride + kx - padding;
+                                if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                                double term = (double)dy[n * outLength + (oc * outHeight + oy) * outWidth + ox] * x[n * inLength + (ic * height + iy) * width + ix];
+                                sum += term;
+                                scale += Math.Abs(term);
+                            }
+                    float actual = dWeight[oc * taps + t];
+                    if (!(Math.Abs(actual - sum) <= 1e-5 * Math.Max(scale, 1e-30)))
+                        Assert.Fail($"{path}: dW[{oc},{t}] = {actual}, expected {sum}");
+                }
+            }
+        }
+
+        [Fact]
+        public void BackwardOfSample_ChecksItsSample_AndAllocatesNothing()
+        {
+            float[] x = new float[16 * 8 * 8], w = new float[32 * 16 * 9], dy = new float[32 * 4 * 4], dw = new float[w.Length], dx = new float[x.Length];
+            float[] scratch = new float[StridedConvolution.ScratchLength(16, 8, 8, 32, 3, 2, 1)];
+            float[] packed = new float[StridedConvolution.InputGradientWeightsLength(16, 32, 3)];
+            float[] products = new float[Math.Max(1, StridedConvolution.WeightGradientProductsLength(16, 8, 8, 32, 3, 2, 1))];
+            Assert.Throws<ArgumentOutOfRangeException>(() => StridedConvolution.BackwardPackedOfSample(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, packed, products, 3, 3));
+            Assert.Throws<ArgumentOutOfRangeException>(() => StridedConvolution.BackwardOfSample(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, products, -1, 3));
+            if (StridedConvolution.WeightGradientProductsLength(16, 8, 8, 32, 3, 2, 1) > 0)
+                Assert.Throws<ArgumentException>(() => StridedConvolution.BackwardOfSample(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, products.AsSpan(1), 0, 3));
+            int sample = 0;
+            Infrastructure.Allocations.AssertNone(() => StridedConvolution.BackwardPackedOfSample(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, packed, products, sample++ % 4, 4), calls: 100);
         }
 
         [Fact]

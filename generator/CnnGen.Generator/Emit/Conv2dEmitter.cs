@@ -187,8 +187,11 @@ namespace CnnGen.Generator.Emit
                 yield return new WorkspaceArray(PassWeightsArray(layer), "global::CnnGen.Kernels.StridedConvolution.PreparedLength(" + StridedShapeArguments(layer) + ")",
                     "Weights and bias of " + layer.Describe() + " prepared for the strided kernel once per training pass (evaluation's come from the folded weights)");
             if (HasWeightGradientProducts(layer))
-                yield return new WorkspaceArray(WeightGradientProductsArray(layer), "global::CnnGen.Kernels.DirectConvolution.WeightGradientProductsLength(" + ShapeArguments(layer) + ")",
-                    "The weight gradient of " + layer.Describe() + ", summed over a backward pass's samples before the Winograd filter transform, taken once at the last sample (empty where the runtime takes it directly)");
+                yield return DimsOf(layer).Strided
+                    ? new WorkspaceArray(WeightGradientProductsArray(layer), "global::CnnGen.Kernels.StridedConvolution.WeightGradientProductsLength(" + StridedShapeArguments(layer) + ")",
+                        "The weight gradient of " + layer.Describe() + ", summed transposed over a backward pass's samples, turned back and added once at the last sample (empty where the runtime adds each sample's)")
+                    : new WorkspaceArray(WeightGradientProductsArray(layer), "global::CnnGen.Kernels.DirectConvolution.WeightGradientProductsLength(" + ShapeArguments(layer) + ")",
+                        "The weight gradient of " + layer.Describe() + ", summed over a backward pass's samples before the Winograd filter transform, taken once at the last sample (empty where the runtime takes it directly)");
             if (Grouped(layer) && layer.Fusion.LinkedFrom is not null)
                 yield return new WorkspaceArray(GroupInputArray(layer), "batchCapacity * " + GroupLinkLength(layer, "batchCapacity"),
                     "Evaluation's input of " + layer.Describe() + " as layer " + Int(layer.Fusion.LinkedFrom.Index) + " leaves it, a slot per sample: padded for the group's Winograd kernel where both run one, else the maps");
@@ -197,9 +200,11 @@ namespace CnnGen.Generator.Emit
         /// <summary>
         /// Whether backward gathers the layer's weight gradient over its samples before the Winograd filter transform
         /// (<c>DirectConvolution.WeightGradientProductsLength</c>: the runtime decides per shape and machine, and gives 5x5
-        /// layers none): a stride-1 layer differentiated a sample at a time, the layers whose input gradient may run by Winograd too.
+        /// layers none): a stride-1 layer differentiated a sample at a time, the layers whose input gradient may run by Winograd too;
+        /// and every strided layer's (<c>StridedConvolution.WeightGradientProductsLength</c>: the lanes kernel's transposed sums,
+        /// none for 1x1 kernels without padding or without AVX-512).
         /// </summary>
-        public static bool HasWeightGradientProducts(PlannedLayer layer) => InputGradientByWinograd(layer) && !BackwardOverBatch(layer);
+        public static bool HasWeightGradientProducts(PlannedLayer layer) => (InputGradientByWinograd(layer) && !BackwardOverBatch(layer)) || (DimsOf(layer).Strided && HasInputGradientWeights(layer));
 
         private static string WeightGradientProductsArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "WeightGradientProducts";
 
@@ -773,7 +778,8 @@ namespace CnnGen.Generator.Emit
                     w.Line(d.Strided ? "// d weight += x correlated with dy at the stride (output channels in the vector lanes, no im2col); dx with the input channels in the lanes (the weights backward packed), or weightᵀ · dy folded back onto the input"
                         : filters ? "// d weight += x correlated with dy (by Winograd: summed over the samples, transformed at the last); dx = dy convolved with the turned weights (Winograd, the filters backward transformed) or folded back directly"
                         : "// d weight += x correlated with dy; dx = weightᵀ · dy folded back onto the input (flat padded rows, no im2col)");
-                    string kernel = d.Strided ? (packed ? "StridedConvolution.BackwardPacked" : "StridedConvolution.Backward") : filters ? "DirectConvolution.BackwardWithFilters" : "DirectConvolution.Backward";
+                    string sampleOf = HasWeightGradientProducts(layer) ? "OfSample" : "";
+                    string kernel = d.Strided ? (packed ? "StridedConvolution.BackwardPacked" : "StridedConvolution.Backward") + sampleOf : filters ? "DirectConvolution.BackwardWithFilters" : "DirectConvolution.Backward";
                     w.Line("global::CnnGen.Kernels." + kernel + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
                         + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + (d.Strided ? Int(spec.Stride) + ", " : "") + Int(spec.Padding)
                         + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns" + (filters ? ", filters" : "") + (packed ? ", inputGradientWeights" : "")

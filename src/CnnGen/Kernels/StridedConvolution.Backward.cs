@@ -100,6 +100,40 @@ namespace CnnGen.Kernels
             Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, ReadOnlySpan<float> inputGradientWeights) =>
             BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, stride, padding, weightGradient, inputGradient, scratch, inputGradientWeights, KernelPaths.Default);
 
+        /// <summary>
+        /// <see cref="Backward"/> as sample <paramref name="sample"/> of <paramref name="samples"/> in a backward pass: where the
+        /// weight gradient has sums to carry between samples (<paramref name="weightGradientProducts"/> of
+        /// <see cref="WeightGradientProductsLength"/> floats, not empty) they gather there, set at the first sample, and go to
+        /// <paramref name="weightGradient"/> once, at the last. Summed in another order than sample by sample: the same values to
+        /// rounding. Call it for samples 0, 1, … in order; with empty products it is <see cref="Backward"/>.
+        /// </summary>
+        public static void BackwardOfSample(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int stride, int padding,
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, Span<float> weightGradientProducts, int sample, int samples) =>
+            BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, stride, padding, weightGradient, inputGradient, scratch, default, KernelPaths.Default,
+                weightGradientProducts, sample, samples);
+
+        /// <summary><see cref="BackwardPacked"/> as one sample of a pass, the weight gradient's sums carried as <see cref="BackwardOfSample"/> says.</summary>
+        public static void BackwardPackedOfSample(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int stride, int padding,
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, ReadOnlySpan<float> inputGradientWeights, Span<float> weightGradientProducts, int sample, int samples) =>
+            BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, stride, padding, weightGradient, inputGradient, scratch, inputGradientWeights, KernelPaths.Default,
+                weightGradientProducts, sample, samples);
+
+        /// <summary>
+        /// Floats a layer of this shape carries between a pass's samples for its weight gradient (see
+        /// <see cref="BackwardOfSample"/>): on the Vector512 path the lanes kernel's transposed sums [lanes][taps]; 0 where the
+        /// weight gradient is added sample by sample (no AVX-512, 1x1 kernels without padding).
+        /// </summary>
+        public static int WeightGradientProductsLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
+        {
+            if (KernelPaths.Default != KernelPath.Vector512 || !Avx512F.IsSupported || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0
+                || kernel <= 0 || stride <= 0 || padding < 0 || height + 2 * padding < kernel || width + 2 * padding < kernel) return 0;
+            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+            if (PointwiseBackward(g)) return 0;
+            return (outChannels + 15) / 16 * 16 * g.Taps;
+        }
+
         internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
             ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int stride, int padding,
             Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path) =>
@@ -107,7 +141,8 @@ namespace CnnGen.Kernels
 
         internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
             ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int stride, int padding,
-            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, ReadOnlySpan<float> inputGradientWeights, KernelPath path)
+            Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, ReadOnlySpan<float> inputGradientWeights, KernelPath path,
+            Span<float> weightGradientProducts = default, int sample = 0, int samples = 1)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
@@ -127,6 +162,12 @@ namespace CnnGen.Kernels
             if (wantWeights) Require(weightGradient.Length >= weightLength, nameof(weightGradient), weightLength);
             if (wantInput) Require(inputGradient.Length >= inLength, nameof(inputGradient), inLength);
             Require(scratch.Length >= BackwardScratch(g, outChannels), nameof(scratch), BackwardScratch(g, outChannels));
+            // Sums carried between samples (the Vector512 lanes kernel's): set at the first, added to d weight at the last.
+            if (wantWeights && !weightGradientProducts.IsEmpty)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(sample);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(sample, samples);
+            }
 
             if (path == KernelPath.Scalar)
             {
@@ -140,7 +181,8 @@ namespace CnnGen.Kernels
             }
             // d weight: channel lanes on Vector512, else im2col + GEMM (d weight += d y · columnsᵀ).
             var cols = scratch.Slice(0, g.Taps * g.Cells);
-            if (wantWeights && path == KernelPath.Vector512 && Avx512F.IsSupported) WeightGradientLanes512(x, outputGradient, outChannels, weightGradient, scratch, g);
+            if (wantWeights && path == KernelPath.Vector512 && Avx512F.IsSupported)
+                WeightGradientLanes512(x, outputGradient, outChannels, weightGradient, scratch, g, weightGradientProducts, sample, samples);
             else if (wantWeights)
             {
                 Im2Col.Expand(x, inChannels, height, width, kernel, stride, padding, g.OutHeight, g.OutWidth, cols);
@@ -160,6 +202,22 @@ namespace CnnGen.Kernels
                 inputGradient.Slice(0, inLength).Clear();
                 Im2Col.AccumulateBack(cols, inChannels, height, width, kernel, stride, padding, g.OutHeight, g.OutWidth, inputGradient);
             }
+        }
+
+        /// <summary>
+        /// The Vector512 lanes weight gradient alone (WeightGradientLanes512), sample by sample or with its sums carried over the
+        /// samples (<paramref name="products"/> not empty): KernelBench <c>wgrad-strided-batch</c>. The scratch is
+        /// <see cref="ScratchLength"/> floats.
+        /// </summary>
+        internal static void WeightGradientLanesOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> outputGradient,
+            int outChannels, int kernel, int stride, int padding, Span<float> weightGradient, Span<float> scratch,
+            Span<float> products = default, int sample = 0, int samples = 1)
+        {
+            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+            Require(scratch.Length >= BackwardScratch(g, outChannels), nameof(scratch), BackwardScratch(g, outChannels));
+            Require(weightGradient.Length >= outChannels * g.Taps, nameof(weightGradient), outChannels * g.Taps);
+            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("The lanes weight gradient needs AVX-512.");
+            WeightGradientLanes512(x, outputGradient, outChannels, weightGradient, scratch, g, products, sample, samples);
         }
 
         // 1x1 kernels without padding (ResNets' projection shortcuts): each output cell reads the one input pixel at stride
@@ -272,17 +330,21 @@ namespace CnnGen.Kernels
             }
         }
 
+        // With sums carried between samples (products not empty) d weightᵀ stays there: cleared at the first sample, turned back
+        // and added to d weight at the last (per sample, the clear and the turn cost a fifth of an 8x8-output layer's time).
         private static void WeightGradientLanes512(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, int outChannels,
-            Span<float> weightGradient, Span<float> scratch, in Geometry g)
+            Span<float> weightGradient, Span<float> scratch, in Geometry g, Span<float> products = default, int sample = 0, int samples = 1)
         {
             const int V = 16;
             int lanes = (outChannels + V - 1) / V * V, cells = g.Cells;
+            bool summed = !products.IsEmpty;
+            if (summed) Require(products.Length >= lanes * g.Taps, nameof(products), lanes * g.Taps);
             var padded = scratch.Slice(0, g.PaddedLength);
             var dyT = scratch.Slice(g.PaddedLength, lanes * cells);
-            var transposed = scratch.Slice(g.PaddedLength + lanes * cells, lanes * g.Taps);
+            var transposed = summed ? products.Slice(0, lanes * g.Taps) : scratch.Slice(g.PaddedLength + lanes * cells, lanes * g.Taps);
             DirectConvolution.TransposeToBlocks(outputGradient, outChannels, cells, dyT, V);
             Pad(x, padded, g);
-            transposed.Clear();
+            if (!summed || sample == 0) transposed.Clear();
             ref float p = ref MemoryMarshal.GetReference(padded);
             ref float dy = ref MemoryMarshal.GetReference(dyT);
             ref float wT = ref MemoryMarshal.GetReference(transposed);
@@ -299,7 +361,7 @@ namespace CnnGen.Kernels
                 }
                 block += pair ? 2 * V : V;
             }
-            DirectConvolution.AddTransposedBack(transposed, outChannels, g.Taps, weightGradient, V);
+            if (!summed || sample == samples - 1) DirectConvolution.AddTransposedBack(transposed, outChannels, g.Taps, weightGradient, V);
         }
 
         // Rows [firstRow, firstRow + rows) of output cells for 1 or 2 blocks of 16 channels: 8 taps per tile, each broadcast
