@@ -30,7 +30,7 @@ namespace KernelBench
             foreach (var s in shapes)
             {
                 int sample = s.C * s.Plane, length = s.Batch * sample;
-                float[] source = Fill(length, 6), x = new float[length], dy = Fill(length, 8), y = new float[length];
+                float[] source = Program.Fill(length, 6), x = new float[length], dy = Program.Fill(length, 8), y = new float[length];
                 double[] sums = new double[s.C * BatchNormalization.SampleSumsWidth];
                 double sink = 0;
                 void Write(int n) => source.AsSpan(n * sample, sample).CopyTo(x.AsSpan(n * sample, sample));
@@ -64,10 +64,10 @@ namespace KernelBench
                     }
                     if (sampleMajor) BatchNormalization.NormalizeBatch(x, y, s.Batch, s.C, s.Plane, mean, invStd, p, relu: true);
                 }
-                var (own, bySample) = Interleaved(Own, () => SampleBySample(sampleMajor: false));
-                var (_, sampleMajor) = Interleaved(Own, () => SampleBySample(sampleMajor: true));
-                var (writeAlone, _) = Interleaved(() => { for (int n = 0; n < s.Batch; n++) Write(n); }, () => { });
-                var (backwardBefore, backwardAfter) = Interleaved(
+                var (own, bySample) = Program.InterleavedCpu(Own, () => SampleBySample(sampleMajor: false));
+                var (_, sampleMajor) = Program.InterleavedCpu(Own, () => SampleBySample(sampleMajor: true));
+                var (writeAlone, _) = Program.InterleavedCpu(() => { for (int n = 0; n < s.Batch; n++) Write(n); }, () => { });
+                var (backwardBefore, backwardAfter) = Program.InterleavedCpu(
                     () => { for (int c = 0; c < s.C; c++) sink += Before.BackwardSums(x, dy, s.Batch, s.C, s.Plane, c, 0.1f, 1.2f).Item2; },
                     () => { for (int c = 0; c < s.C; c++) sink += BatchNormalization.BackwardSums(x, dy, s.Batch, s.C, s.Plane, c, 0.1f, 1.2f).SumDyXhat; });
                 Console.WriteLine($"{s.Name,-26} {own * 1e6,20:F1} {bySample * 1e6,23:F1} {1 - (bySample - writeAlone) / (own - writeAlone),6:P0} {sampleMajor * 1e6,18:F1} {1 - (sampleMajor - writeAlone) / (own - writeAlone),6:P0} {writeAlone * 1e6,12:F1} "
@@ -87,7 +87,7 @@ namespace KernelBench
             foreach (var s in Shapes)
             {
                 int length = s.Batch * s.C * s.Plane;
-                float[] x = Fill(length, 6), dy = Fill(length, 8), dx = new float[length];
+                float[] x = Program.Fill(length, 6), dy = Program.Fill(length, 8), dx = new float[length];
                 float[] mean = Enumerable.Repeat(0.1f, s.C).ToArray(), invStd = Enumerable.Repeat(1.2f, s.C).ToArray(), coefficients = new float[3 * s.C];
                 double[] sums = new double[s.C * BatchNormalization.BackwardSumsWidth];
                 double sink = 0;
@@ -115,10 +115,10 @@ namespace KernelBench
                 }
                 // Training's loop over the samples that writes dy (a copy stands in for the layer's input gradient), then the
                 // batch-norm's backward: its own sums over the batch, or the sums added in that loop right after each sample's write.
-                float[] written = Fill(length, 9);
+                float[] written = Program.Fill(length, 9);
                 int sample = s.C * s.Plane;
                 void Write(int n) => written.AsSpan(n * sample, sample).CopyTo(dy.AsSpan(n * sample, sample));
-                var (ownSums, sumsInLoop) = Interleaved(
+                var (ownSums, sumsInLoop) = Program.InterleavedCpu(
                     () => { for (int n = 0; n < s.Batch; n++) Write(n); SampleMajor(true); },
                     () =>
                     {
@@ -135,59 +135,15 @@ namespace KernelBench
                         }
                         BatchNormalization.BackwardInputBatch(x, dy, dx, s.Batch, s.C, s.Plane, mean, invStd, coefficients);
                     });
-                var (writeAlone, _) = Interleaved(() => { for (int n = 0; n < s.Batch; n++) Write(n); }, () => { });
-                var (byChannel, sampleMajor) = Interleaved(() => ByChannel(true), () => SampleMajor(true));
-                var (sumsByChannel, sumsSampleMajor) = Interleaved(() => ByChannel(false), () => SampleMajor(false));
+                var (writeAlone, _) = Program.InterleavedCpu(() => { for (int n = 0; n < s.Batch; n++) Write(n); }, () => { });
+                var (byChannel, sampleMajor) = Program.InterleavedCpu(() => ByChannel(true), () => SampleMajor(true));
+                var (sumsByChannel, sumsSampleMajor) = Program.InterleavedCpu(() => ByChannel(false), () => SampleMajor(false));
                 Console.WriteLine($"{s.Name,-26} {byChannel * 1e6,19:F1} {sampleMajor * 1e6,13:F1} {1 - sampleMajor / byChannel,6:P0} {sumsByChannel * 1e6,17:F1} {sumsSampleMajor * 1e6,13:F1} {1 - sumsSampleMajor / sumsByChannel,6:P0}"
                     + $" {writeAlone * 1e6,12:F1} {ownSums * 1e6,16:F1} {sumsInLoop * 1e6,14:F1} {1 - (sumsInLoop - writeAlone) / (ownSums - writeAlone),6:P0}"
                     + (sink == 1.5 ? "!" : ""));
             }
         }
 
-        private static float[] Fill(int length, int seed)
-        {
-            var random = new Random(seed);
-            var values = new float[length];
-            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() - 0.5);
-            return values;
-        }
-
-        // Seconds of this thread's CPU per call of a and of b, the best of 40 rounds of alternating batches (~5 ms each).
-        private static (double A, double B) Interleaved(Action a, Action b)
-        {
-            for (int i = 0; i < 50; i++) { a(); b(); }
-            int calls = 1;
-            while (true)
-            {
-                long start = ThreadNanoseconds();
-                for (int i = 0; i < calls; i++) a();
-                if (ThreadNanoseconds() - start > 5_000_000) break;
-                calls *= 2;
-            }
-            double bestA = double.MaxValue, bestB = double.MaxValue;
-            for (int round = 0; round < 40; round++)
-            {
-                long start = ThreadNanoseconds();
-                for (int i = 0; i < calls; i++) a();
-                bestA = Math.Min(bestA, (ThreadNanoseconds() - start) * 1e-9 / calls);
-                start = ThreadNanoseconds();
-                for (int i = 0; i < calls; i++) b();
-                bestB = Math.Min(bestB, (ThreadNanoseconds() - start) * 1e-9 / calls);
-            }
-            return (bestA, bestB);
-        }
-
-        [StructLayout(LayoutKind.Sequential)]
-        private struct TimeSpec { public long Seconds, Nanoseconds; }
-
-        [DllImport("libc", EntryPoint = "clock_gettime")]
-        private static extern int ClockGetTime(int clock, out TimeSpec time);
-
-        private static long ThreadNanoseconds()
-        {
-            ClockGetTime(3, out var t); // CLOCK_THREAD_CPUTIME_ID
-            return t.Seconds * 1_000_000_000 + t.Nanoseconds;
-        }
 
         // BackwardSums before this session (two accumulators per sum, a horizontal sum per plane, x̂ formed element by element).
         private static class Before

@@ -23,8 +23,8 @@ namespace KernelBench
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}";
                 if (prefix is not null && !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
                 int cells = s.H * s.H;
-                float[] x = Fill(s.C * cells, 1), w = Fill(s.OC * s.C, 2), bias = Fill(s.OC, 3), y = new float[s.OC * cells];
-                float[] dy = Fill(s.OC * cells, 4), dx = new float[s.C * cells], wt = new float[s.C * s.OC];
+                float[] x = Program.Fill(s.C * cells, 1), w = Program.Fill(s.OC * s.C, 2), bias = Program.Fill(s.OC, 3), y = new float[s.OC * cells];
+                float[] dy = Program.Fill(s.OC * cells, 4), dx = new float[s.C * cells], wt = new float[s.C * s.OC];
                 for (int oc = 0; oc < s.OC; oc++) for (int c = 0; c < s.C; c++) wt[c * s.OC + oc] = w[oc * s.C + c];
                 void ForwardGemm()
                 {
@@ -34,12 +34,12 @@ namespace KernelBench
                 void ForwardPointwise() => PointwiseConvolution.Forward(x, s.C, cells, w, bias, s.OC, y);
                 void InputGemm() => Gemm.Multiply(true, false, s.C, cells, s.OC, w, s.C, dy, cells, dx, cells, accumulate: false);
                 void InputPointwise() => PointwiseConvolution.Forward(dy, s.OC, cells, wt, default, s.C, dx);
-                var (f0, f1) = Program.InterleavedCpuPublic(ForwardGemm, ForwardPointwise);
-                var (i0, i1) = Program.InterleavedCpuPublic(InputGemm, InputPointwise);
+                var (f0, f1) = Program.InterleavedCpu(ForwardGemm, ForwardPointwise);
+                var (i0, i1) = Program.InterleavedCpu(InputGemm, InputPointwise);
                 // Both gradients of a batch of 16: per sample (d weight by GEMM, dx by GEMM or by the tiles on weightᵀ) against
                 // DirectConvolution.BackwardOverBatch (a group's cells side by side as one GEMM's depth).
                 const int batch = 16;
-                float[] xs = Fill(batch * s.C * cells, 5), dys = Fill(batch * s.OC * cells, 6), dw = new float[s.OC * s.C], dxs = new float[batch * s.C * cells];
+                float[] xs = Program.Fill(batch * s.C * cells, 5), dys = Program.Fill(batch * s.OC * cells, 6), dw = new float[s.OC * s.C], dxs = new float[batch * s.C * cells];
                 float[] scratch = new float[DirectConvolution.BackwardOverBatchScratch(s.C, s.H, s.H, s.OC, 1, 0)];
                 void PerSample()
                 {
@@ -52,17 +52,9 @@ namespace KernelBench
                     }
                 }
                 void OverBatch() => DirectConvolution.BackwardOverBatch(xs, batch, s.C, s.H, s.H, w, dys, s.OC, 1, 0, dw, dxs, scratch);
-                var (b0, b1) = Program.InterleavedCpuPublic(PerSample, OverBatch);
+                var (b0, b1) = Program.InterleavedCpu(PerSample, OverBatch);
                 Console.WriteLine($"{name,-22} {f0 * 1e6,9:F2} {f1 * 1e6,10:F2} {f0 / f1,5:F2}x {i0 * 1e6,9:F2} {i1 * 1e6,10:F2} {i0 / i1,5:F2}x {b0 * 1e6 / batch,11:F2} {b1 * 1e6 / batch,11:F2} {b0 / b1,5:F2}x");
             }
-        }
-
-        private static float[] Fill(int length, int seed)
-        {
-            var random = new Random(seed);
-            var values = new float[length];
-            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() - 0.5);
-            return values;
         }
     }
 }

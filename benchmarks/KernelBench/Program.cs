@@ -13,7 +13,7 @@ namespace KernelBench
 {
     public static class Program
     {
-        private static float[] Fill(int length, int seed)
+        internal static float[] Fill(int length, int seed)
         {
             var random = new Random(seed);
             var values = new float[length];
@@ -1934,9 +1934,8 @@ namespace KernelBench
         }
 
         // Like Interleaved, in this thread's CPU time (Linux).
-        private static (double A, double B) InterleavedCpu(Action a, Action b) => InterleavedOn(a, b, ThreadNanoseconds, 1e9);
-
-        internal static (double A, double B) InterleavedCpuPublic(Action a, Action b) => InterleavedCpu(a, b);
+        // This thread's CPU seconds per call of a and of b (InterleavedOn); shared with the modes in files of their own.
+        internal static (double A, double B) InterleavedCpu(Action a, Action b) => InterleavedOn(a, b, ThreadNanoseconds, 1e9);
 
         // "batchnorm": training's batch-norm normalize pass and the ReLU after it as two passes (normalize, then Elementwise.Relu
         // per sample, as the generated code ran them) against one (Normalize with relu: true, what it runs now), over one
