@@ -559,62 +559,80 @@ namespace KernelBench
             }
         }
 
+        // The strided network's three convolutions (3x64x64 -> 32 -> 64 -> 128, stride 2, prepared, linked, ReLU, the last
+        // one's global average pooling) for 32 samples: strided-group-chain's and strided-chunks' common setup.
+        private sealed class StridedChain
+        {
+            public const int Batch = 32;
+            public readonly StridedConvolution.Link None = StridedConvolution.Link.None;
+            public readonly StridedConvolution.Link ToL1 = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: true);
+            public readonly StridedConvolution.Link FromL0 = StridedConvolution.Link.Convolution(3, 64, 64, 32, 3, 2, 1, atEnd: true);
+            public readonly StridedConvolution.Link ToL2 = StridedConvolution.Link.Convolution(64, 16, 16, 128, 3, 2, 1, atEnd: false);
+            public readonly StridedConvolution.Link FromL1 = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: false);
+            public readonly float[] P0 = new float[StridedConvolution.PreparedLength(3, 64, 64, 32, 3, 2, 1)];
+            public readonly float[] P1 = new float[StridedConvolution.PreparedLength(32, 32, 32, 64, 3, 2, 1)];
+            public readonly float[] P2 = new float[StridedConvolution.PreparedLength(64, 16, 16, 128, 3, 2, 1)];
+            public readonly float[] W2 = Fill(128 * 64 * 9, 6), B2 = Fill(128, 7);
+            public readonly float[] X = Fill(Batch * 3 * 64 * 64, 1), Maps = new float[32 * 32 * 32];
+
+            public StridedChain()
+            {
+                StridedConvolution.Prepare(Fill(32 * 27, 2), Fill(32, 3), 3, 64, 64, 32, 3, 2, 1, P0);
+                StridedConvolution.Prepare(Fill(64 * 32 * 9, 4), Fill(64, 5), 32, 32, 32, 64, 3, 2, 1, P1);
+                StridedConvolution.Prepare(W2, B2, 64, 16, 16, 128, 3, 2, 1, P2);
+            }
+
+            // The scratch a sample at a time needs.
+            public int ScratchLength => Math.Max(StridedConvolution.LinkedScratchLength(3, 64, 64, 32, 3, 2, 1, None, ToL1),
+                Math.Max(StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, FromL0, ToL2),
+                    StridedConvolution.LinkedScratchLength(64, 16, 16, 128, 3, 2, 1, FromL1, StridedConvolution.Link.GlobalMean)));
+
+            // Sample n through all three layers (the last on lastWeights), its 128 channel means into means.
+            public void Sample(int n, float[] lastWeights, Span<float> means, float[] scratch)
+            {
+                StridedConvolution.ForwardPreparedLinked(X.AsSpan(n * 12288, 12288), 3, 64, 64, P0, 32, 3, 2, 1, Maps, scratch, true, None, ToL1);
+                StridedConvolution.ForwardPreparedLinked(Maps, 32, 32, 32, P1, 64, 3, 2, 1, Maps, scratch, true, FromL0, ToL2);
+                StridedConvolution.ForwardPreparedLinked(Maps, 64, 16, 16, lastWeights, 128, 3, 2, 1, means, scratch, true, FromL1, StridedConvolution.Link.GlobalMean);
+            }
+        }
+
         // "strided-group-chain [samples]": the strided network's three convolutions (prepared, linked, ReLU, the last one's
         // global average pooling) over 32 samples, in one process, interleaved: every layer a sample at a time (as evaluation
         // runs it), against the 64x16x16 -> 128 layer (8x8 outputs) as groups of 4 and 8 samples' 4x4 tiles
         // (StridedConvolution.Link.Group + ForwardPreparedSamples), µs per sample. Whether GroupTileFor should take 8x8 outputs.
         private static void StridedGroupChain(int samplesOverride)
         {
-            const int Batch = 32;
-            var none = StridedConvolution.Link.None;
-            var toL1 = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: true);
-            var fromL0 = StridedConvolution.Link.Convolution(3, 64, 64, 32, 3, 2, 1, atEnd: true);
-            var toL2 = StridedConvolution.Link.Convolution(64, 16, 16, 128, 3, 2, 1, atEnd: false);
-            var fromL1 = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: false);
-            float[] p0 = new float[StridedConvolution.PreparedLength(3, 64, 64, 32, 3, 2, 1)];
-            float[] p1 = new float[StridedConvolution.PreparedLength(32, 32, 32, 64, 3, 2, 1)];
-            float[] p2 = new float[StridedConvolution.PreparedLength(64, 16, 16, 128, 3, 2, 1)];
-            StridedConvolution.Prepare(Fill(32 * 27, 2), Fill(32, 3), 3, 64, 64, 32, 3, 2, 1, p0);
-            StridedConvolution.Prepare(Fill(64 * 32 * 9, 4), Fill(64, 5), 32, 32, 32, 64, 3, 2, 1, p1);
-            float[] w2 = Fill(128 * 64 * 9, 6), b2 = Fill(128, 7);
-            StridedConvolution.Prepare(w2, b2, 64, 16, 16, 128, 3, 2, 1, p2);
-            float[] x = Fill(Batch * 3 * 64 * 64, 1), maps = new float[32 * 32 * 32], means = new float[Batch * 128], grouped = new float[Batch * 128];
+            const int Batch = StridedChain.Batch;
+            var c = new StridedChain();
+            float[] means = new float[Batch * 128], grouped = new float[Batch * 128];
             int[] groups = samplesOverride > 0 ? new[] { samplesOverride } : new[] { 4, 8 };
             foreach (int group in groups)
             {
                 var toGroup = StridedConvolution.Link.Group(64, 16, 16, 128, 3, 2, 1, group);
                 float[] pg = new float[StridedConvolution.GroupPreparedLength(64, 16, 16, 128, 3, 2, 1, group)];
-                StridedConvolution.PrepareGroup(w2, b2, 64, 16, 16, 128, 3, 2, 1, pg, group);
-                int slot = StridedConvolution.GroupLinkLength(fromL1, 64, 16, 16, 128, 3, 2, 1, group);
+                StridedConvolution.PrepareGroup(c.W2, c.B2, 64, 16, 16, 128, 3, 2, 1, pg, group);
+                int slot = StridedConvolution.GroupLinkLength(c.FromL1, 64, 16, 16, 128, 3, 2, 1, group);
                 float[] slots = new float[Batch * slot];
-                int scratchLength = Math.Max(Math.Max(StridedConvolution.LinkedScratchLength(3, 64, 64, 32, 3, 2, 1, none, toL1),
-                    StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, fromL0, toL2)),
-                    Math.Max(StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, fromL0, toGroup),
-                    Math.Max(StridedConvolution.LinkedScratchLength(64, 16, 16, 128, 3, 2, 1, fromL1, StridedConvolution.Link.GlobalMean),
-                        StridedConvolution.SamplesScratchLength(64, 16, 16, 128, 3, 2, 1, group))));
+                int scratchLength = Math.Max(c.ScratchLength, Math.Max(StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, c.FromL0, toGroup),
+                    StridedConvolution.SamplesScratchLength(64, 16, 16, 128, 3, 2, 1, group)));
                 float[] scratch = new float[scratchLength];
                 var (oneAtATime, inGroups) = Interleaved(
                     () =>
                     {
-                        for (int n = 0; n < Batch; n++)
-                        {
-                            StridedConvolution.ForwardPreparedLinked(x.AsSpan(n * 12288, 12288), 3, 64, 64, p0, 32, 3, 2, 1, maps, scratch, true, none, toL1);
-                            StridedConvolution.ForwardPreparedLinked(maps, 32, 32, 32, p1, 64, 3, 2, 1, maps, scratch, true, fromL0, toL2);
-                            StridedConvolution.ForwardPreparedLinked(maps, 64, 16, 16, p2, 128, 3, 2, 1, means.AsSpan(n * 128, 128), scratch, true, fromL1, StridedConvolution.Link.GlobalMean);
-                        }
+                        for (int n = 0; n < Batch; n++) c.Sample(n, c.P2, means.AsSpan(n * 128, 128), scratch);
                     },
                     () =>
                     {
                         for (int n = 0; n < Batch; n++)
                         {
-                            StridedConvolution.ForwardPreparedLinked(x.AsSpan(n * 12288, 12288), 3, 64, 64, p0, 32, 3, 2, 1, maps, scratch, true, none, toL1);
-                            StridedConvolution.ForwardPreparedLinked(maps, 32, 32, 32, p1, 64, 3, 2, 1, slots.AsSpan(n * slot, slot), scratch, true, fromL0, toGroup);
+                            StridedConvolution.ForwardPreparedLinked(c.X.AsSpan(n * 12288, 12288), 3, 64, 64, c.P0, 32, 3, 2, 1, c.Maps, scratch, true, c.None, c.ToL1);
+                            StridedConvolution.ForwardPreparedLinked(c.Maps, 32, 32, 32, c.P1, 64, 3, 2, 1, slots.AsSpan(n * slot, slot), scratch, true, c.FromL0, toGroup);
                         }
                         for (int start = 0; start < Batch; start += group)
                         {
                             int count = Math.Min(group, Batch - start);
                             StridedConvolution.ForwardPreparedSamples(slots.AsSpan(start * slot, count * slot), count, 64, 16, 16, pg, 128, 3, 2, 1, group,
-                                grouped.AsSpan(start * 128, count * 128), scratch, true, means: true, fromL1);
+                                grouped.AsSpan(start * 128, count * 128), scratch, true, means: true, c.FromL1);
                         }
                     });
                 double largest = 0;
@@ -628,31 +646,14 @@ namespace KernelBench
         // beside the filters in L2), interleaved; µs per sample.
         private static void StridedChunks()
         {
-            const int Batch = 32;
-            var none = StridedConvolution.Link.None;
-            var toL1 = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: true);
-            var fromL0 = StridedConvolution.Link.Convolution(3, 64, 64, 32, 3, 2, 1, atEnd: true);
-            var toL2 = StridedConvolution.Link.Convolution(64, 16, 16, 128, 3, 2, 1, atEnd: false);
-            var fromL1 = StridedConvolution.Link.Convolution(32, 32, 32, 64, 3, 2, 1, atEnd: false);
-            float[] p0 = new float[StridedConvolution.PreparedLength(3, 64, 64, 32, 3, 2, 1)];
-            float[] p1 = new float[StridedConvolution.PreparedLength(32, 32, 32, 64, 3, 2, 1)];
-            float[] p2 = new float[StridedConvolution.PreparedLength(64, 16, 16, 128, 3, 2, 1)];
-            StridedConvolution.Prepare(Fill(32 * 27, 2), Fill(32, 3), 3, 64, 64, 32, 3, 2, 1, p0);
-            StridedConvolution.Prepare(Fill(64 * 32 * 9, 4), Fill(64, 5), 32, 32, 32, 64, 3, 2, 1, p1);
-            StridedConvolution.Prepare(Fill(128 * 64 * 9, 6), Fill(128, 7), 64, 16, 16, 128, 3, 2, 1, p2);
-            float[] x = Fill(Batch * 3 * 64 * 64, 1), maps = new float[32 * 32 * 32], means = new float[Batch * 128];
-            float[] scratch = new float[Math.Max(StridedConvolution.LinkedScratchLength(3, 64, 64, 32, 3, 2, 1, none, toL1),
-                Math.Max(StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, fromL0, toL2),
-                    StridedConvolution.LinkedScratchLength(64, 16, 16, 128, 3, 2, 1, fromL1, StridedConvolution.Link.GlobalMean)))];
+            const int Batch = StridedChain.Batch;
+            var c = new StridedChain();
+            float[] means = new float[Batch * 128];
+            float[] scratch = new float[c.ScratchLength];
             Action chain(int chunk) => () =>
             {
                 StridedWinogradConvolution.ChunkTilesOverride = chunk;
-                for (int n = 0; n < Batch; n++)
-                {
-                    StridedConvolution.ForwardPreparedLinked(x.AsSpan(n * 12288, 12288), 3, 64, 64, p0, 32, 3, 2, 1, maps, scratch, true, none, toL1);
-                    StridedConvolution.ForwardPreparedLinked(maps, 32, 32, 32, p1, 64, 3, 2, 1, maps, scratch, true, fromL0, toL2);
-                    StridedConvolution.ForwardPreparedLinked(maps, 64, 16, 16, p2, 128, 3, 2, 1, means.AsSpan(n * 128, 128), scratch, true, fromL1, StridedConvolution.Link.GlobalMean);
-                }
+                for (int n = 0; n < Batch; n++) c.Sample(n, c.P2, means.AsSpan(n * 128, 128), scratch);
                 StridedWinogradConvolution.ChunkTilesOverride = 0;
             };
             var times = InterleavedAll(chain(0), chain(8), chain(4));
@@ -661,21 +662,16 @@ namespace KernelBench
             // instead of 0.82 (neither stays in L2 beside the 32 -> 64 layer's 0.66 MB in the chain).
             StridedWinogradConvolution.WideFiltersLimit = 64 * 128;
             float[] p2Wide = new float[StridedConvolution.PreparedLength(64, 16, 16, 128, 3, 2, 1)];
-            StridedConvolution.Prepare(Fill(128 * 64 * 9, 6), Fill(128, 7), 64, 16, 16, 128, 3, 2, 1, p2Wide);
-            float[] wideScratch = new float[Math.Max(scratch.Length, StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, fromL0, toL2))];
+            StridedConvolution.Prepare(c.W2, c.B2, 64, 16, 16, 128, 3, 2, 1, p2Wide);
+            float[] wideScratch = new float[Math.Max(scratch.Length, StridedConvolution.LinkedScratchLength(32, 32, 32, 64, 3, 2, 1, c.FromL0, c.ToL2))];
             StridedWinogradConvolution.WideFiltersLimit = 0;
             float[] wideMeans = new float[Batch * 128];
             Action pair(bool wide) => () =>
             {
                 if (wide) StridedWinogradConvolution.WideFiltersLimit = 64 * 128;
-                var last = wide ? p2Wide : p2;
+                var last = wide ? p2Wide : c.P2;
                 var mine = wide ? wideMeans : means;
-                for (int n = 0; n < Batch; n++)
-                {
-                    StridedConvolution.ForwardPreparedLinked(x.AsSpan(n * 12288, 12288), 3, 64, 64, p0, 32, 3, 2, 1, maps, wideScratch, true, none, toL1);
-                    StridedConvolution.ForwardPreparedLinked(maps, 32, 32, 32, p1, 64, 3, 2, 1, maps, wideScratch, true, fromL0, toL2);
-                    StridedConvolution.ForwardPreparedLinked(maps, 64, 16, 16, last, 128, 3, 2, 1, mine.AsSpan(n * 128, 128), wideScratch, true, fromL1, StridedConvolution.Link.GlobalMean);
-                }
+                for (int n = 0; n < Batch; n++) c.Sample(n, last, mine.AsSpan(n * 128, 128), wideScratch);
                 StridedWinogradConvolution.WideFiltersLimit = 0;
             };
             var tiles = InterleavedAll(pair(false), pair(true));
