@@ -572,13 +572,13 @@ namespace KernelBench
             public readonly float[] P0 = new float[StridedConvolution.PreparedLength(3, 64, 64, 32, 3, 2, 1)];
             public readonly float[] P1 = new float[StridedConvolution.PreparedLength(32, 32, 32, 64, 3, 2, 1)];
             public readonly float[] P2 = new float[StridedConvolution.PreparedLength(64, 16, 16, 128, 3, 2, 1)];
-            public readonly float[] W2 = Fill(128 * 64 * 9, 6), B2 = Fill(128, 7);
+            public readonly float[] W1 = Fill(64 * 32 * 9, 4), B1 = Fill(64, 5), W2 = Fill(128 * 64 * 9, 6), B2 = Fill(128, 7);
             public readonly float[] X = Fill(Batch * 3 * 64 * 64, 1), Maps = new float[32 * 32 * 32];
 
             public StridedChain()
             {
                 StridedConvolution.Prepare(Fill(32 * 27, 2), Fill(32, 3), 3, 64, 64, 32, 3, 2, 1, P0);
-                StridedConvolution.Prepare(Fill(64 * 32 * 9, 4), Fill(64, 5), 32, 32, 32, 64, 3, 2, 1, P1);
+                StridedConvolution.Prepare(W1, B1, 32, 32, 32, 64, 3, 2, 1, P1);
                 StridedConvolution.Prepare(W2, B2, 64, 16, 16, 128, 3, 2, 1, P2);
             }
 
@@ -588,10 +588,13 @@ namespace KernelBench
                     StridedConvolution.LinkedScratchLength(64, 16, 16, 128, 3, 2, 1, FromL1, StridedConvolution.Link.GlobalMean)));
 
             // Sample n through all three layers (the last on lastWeights), its 128 channel means into means.
-            public void Sample(int n, float[] lastWeights, Span<float> means, float[] scratch)
+            public void Sample(int n, float[] lastWeights, Span<float> means, float[] scratch) => Sample(n, P1, lastWeights, means, scratch);
+
+            // The same with the 32 -> 64 layer on middleWeights.
+            public void Sample(int n, float[] middleWeights, float[] lastWeights, Span<float> means, float[] scratch)
             {
                 StridedConvolution.ForwardPreparedLinked(X.AsSpan(n * 12288, 12288), 3, 64, 64, P0, 32, 3, 2, 1, Maps, scratch, true, None, ToL1);
-                StridedConvolution.ForwardPreparedLinked(Maps, 32, 32, 32, P1, 64, 3, 2, 1, Maps, scratch, true, FromL0, ToL2);
+                StridedConvolution.ForwardPreparedLinked(Maps, 32, 32, 32, middleWeights, 64, 3, 2, 1, Maps, scratch, true, FromL0, ToL2);
                 StridedConvolution.ForwardPreparedLinked(Maps, 64, 16, 16, lastWeights, 128, 3, 2, 1, means, scratch, true, FromL1, StridedConvolution.Link.GlobalMean);
             }
         }
@@ -678,6 +681,59 @@ namespace KernelBench
             double largest = 0;
             for (int i = 0; i < means.Length; i++) largest = Math.Max(largest, Math.Abs(means[i] - wideMeans[i]));
             Console.WriteLine($"strided chain, 32 samples, us per sample: 64->128 on the 2x2 tile {tiles[0] / Batch * 1e6:F2}, on the 2x4 tile {tiles[1] / Batch * 1e6:F2} (largest difference {largest:E1})");
+        }
+
+        // "strided-chain": the strided network's three convolutions a sample at a time (as evaluation runs them), over one
+        // sample 32 times (batch 1: the same image again) and over 32 samples (a batch-64 thread's chunk), in this thread's CPU
+        // time, interleaved (best of 40 rounds), µs per sample; the rule's kernels against one change each: the Winograd
+        // positions' filters not shared (StridedWinogradConvolution.Layout.FilterSlots: 81 and 25 filters instead of 36 and
+        // 16), and the 64x16x16 -> 128 layer (8x8 outputs) by the direct kernels, the 2x4 tile or the 4x4 tile.
+        private static void StridedChainVariants()
+        {
+            var variants = new (string Name, Action On)[]
+            {
+                ("filters per position", () => StridedWinogradConvolution.SharedFiltersOff = true),
+                ("64->128 direct", () => StridedWinogradConvolution.SmallOutputTileOverride = 0),
+                ("64->128 on 2x4", () => StridedWinogradConvolution.SmallOutputTileOverride = StridedWinogradConvolution.Wide),
+                ("64->128 on 4x4", () => StridedWinogradConvolution.SmallOutputTileOverride = 4),
+            };
+            static void Off()
+            {
+                StridedWinogradConvolution.SharedFiltersOff = false;
+                StridedWinogradConvolution.SmallOutputTileOverride = -1;
+            }
+            const int Batch = StridedChain.Batch;
+            var c = new StridedChain();
+            var prepared = new (float[] P1, float[] P2)[variants.Length];
+            int scratchLength = c.ScratchLength;
+            for (int v = 0; v < variants.Length; v++)
+            {
+                variants[v].On();
+                prepared[v] = (new float[StridedConvolution.PreparedLength(32, 32, 32, 64, 3, 2, 1)], new float[StridedConvolution.PreparedLength(64, 16, 16, 128, 3, 2, 1)]);
+                StridedConvolution.Prepare(c.W1, c.B1, 32, 32, 32, 64, 3, 2, 1, prepared[v].P1);
+                StridedConvolution.Prepare(c.W2, c.B2, 64, 16, 16, 128, 3, 2, 1, prepared[v].P2);
+                scratchLength = Math.Max(scratchLength, c.ScratchLength);
+                Off();
+            }
+            float[] scratch = new float[scratchLength];
+            float[] means = new float[Batch * 128], otherMeans = new float[Batch * 128];
+            for (int v = 0; v < variants.Length; v++)
+            {
+                foreach (bool batchOne in new[] { true, false })
+                {
+                    Action run(bool variant) => () =>
+                    {
+                        if (variant) variants[v].On();
+                        for (int n = 0; n < Batch; n++)
+                            c.Sample(batchOne ? 0 : n, variant ? prepared[v].P1 : c.P1, variant ? prepared[v].P2 : c.P2, (variant ? otherMeans : means).AsSpan(n * 128, 128), scratch);
+                        Off();
+                    };
+                    var (rule, other) = InterleavedCpu(run(false), run(true));
+                    double largest = 0;
+                    for (int i = 0; i < means.Length; i++) largest = Math.Max(largest, Math.Abs(means[i] - otherMeans[i]));
+                    Console.WriteLine($"strided chain, {(batchOne ? "one sample 32 times" : "32 samples"),-20} us per sample, CPU: the rule {rule / Batch * 1e6,7:F2}, {variants[v].Name} {other / Batch * 1e6,7:F2} ({rule / other:F2}x; largest difference {largest:E1})");
+                }
+            }
         }
 
         private static string TileName(int tile) => tile == 0 ? "direct" : tile == StridedWinogradConvolution.Wide ? "2x4" : tile + "x" + tile;
@@ -1494,6 +1550,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-group-chain")
             {
                 StridedGroupChain(args.Length > 1 ? int.Parse(args[1]) : 0);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-chain")
+            {
+                StridedChainVariants();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-chunks")

@@ -100,7 +100,8 @@ namespace CnnGen.Tests
             var layout = new StridedWinogradConvolution.Layout(1, 9, 9, 1, 0);
             float[] filters = Filled(layout.FiltersLength, float.NaN);
             StridedWinogradConvolution.TransformFilters(weight, filters, layout);
-            int positionStride = layout.FiltersLength / 81;
+            Assert.Equal(36, layout.FilterSlots); // 25 even x even, 5 + 5 of the middle row and column, 1 middle tap
+            int positionStride = layout.FiltersLength / layout.FilterSlots;
             for (int a = 0; a < 9; a++)
             {
                 for (int b = 0; b < 9; b++)
@@ -108,7 +109,7 @@ namespace CnnGen.Tests
                     double u = 0;
                     for (int i = 0; i < 3; i++)
                         for (int j = 0; j < 3; j++) u += g[a, i] * weight[i * 3 + j] * g[b, j];
-                    int at = (a * 9 + b) * positionStride;
+                    int at = layout.SlotOfPosition[a * 9 + b] * positionStride;
                     Assert.True(Math.Abs(filters[at] - u) <= 1e-6 * (1 + Math.Abs(u)), $"U[{a},{b}] = {filters[at]}, expected {u}");
                     for (int lane = 1; lane < 16; lane++) Assert.Equal(0f, filters[at + lane]);
                 }
@@ -132,7 +133,8 @@ namespace CnnGen.Tests
             var layout = new StridedWinogradConvolution.Layout(inChannels, 12, 12, outChannels, 1, tile);
             float[] filters = Filled(layout.FiltersLength, float.NaN);
             StridedWinogradConvolution.TransformFilters(weight, filters, layout);
-            int windowHeight = layout.WindowHeight, windowWidth = layout.WindowWidth, stride = layout.FiltersLength / layout.Positions;
+            int windowHeight = layout.WindowHeight, windowWidth = layout.WindowWidth, stride = layout.FiltersLength / layout.FilterSlots;
+            Assert.Equal(tile == 4 ? 36 : tile == 2 ? 16 : 24, layout.FilterSlots);
             for (int ic = 0; ic < inChannels; ic++)
             {
                 for (int lane = 0; lane < layout.OutLanes; lane++)
@@ -147,7 +149,7 @@ namespace CnnGen.Tests
                     {
                         double[] u = G(rows[a, 0], rows[a, 1], rows[a, 2], layout.TileWidth);
                         for (int b = 0; b < windowWidth; b++)
-                            Assert.Equal((float)u[b], filters[(a * windowWidth + b) * stride + ic * layout.OutLanes + lane]);
+                            Assert.Equal((float)u[b], filters[layout.SlotOfPosition[a * windowWidth + b] * stride + ic * layout.OutLanes + lane]);
                     }
                 }
             }

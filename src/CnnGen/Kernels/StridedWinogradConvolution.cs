@@ -63,6 +63,14 @@ namespace CnnGen.Kernels
             public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
             public readonly int TransformedGroupStride, TransformedPositionStride, ProductTileStride, FilterPositionStride, OutputGroupStride;
             public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
+            /// <summary>
+            /// Transformed filters stored, fewer than <see cref="Positions"/>: along each axis every odd position's G row is
+            /// the middle tap alone, so the positions of a window row (column) past its evens share one filter; the 4x4
+            /// tile's 81 positions have 36, the 2x2 tile's 25 have 16, the 2x4 tile's 45 have 24.
+            /// </summary>
+            public readonly int FilterSlots;
+            /// <summary>Each position's filter slot (<see cref="FilterSlots"/> of them), by position.</summary>
+            internal readonly byte[] SlotOfPosition;
             /// <summary>Samples whose tiles make one GEMM (<see cref="ForwardSamples"/>): all their tiles in one chunk.</summary>
             public readonly int Samples;
 
@@ -87,6 +95,8 @@ namespace CnnGen.Kernels
                 TileWidth = tile == Wide ? 4 : tile;
                 WindowHeight = 2 * TileHeight + 1; WindowWidth = 2 * TileWidth + 1;
                 Positions = WindowHeight * WindowWidth;
+                SlotOfPosition = SharedFiltersOff ? Identity(tile) : SharedSlots(tile);
+                FilterSlots = SlotOfPosition[Positions - 1] + 1;
                 TileRows = (OutHeight + TileHeight - 1) / TileHeight;
                 TileColumns = (OutWidth + TileWidth - 1) / TileWidth;
                 Tiles = TileRows * TileColumns;
@@ -122,8 +132,8 @@ namespace CnnGen.Kernels
                 OutputLength = OutGroups * OutputGroupStride + V * V; // the last transpose reads up to 15 cells past the end
             }
 
-            /// <summary>Floats of the transformed filters U[position][input channel][output channel lanes].</summary>
-            public int FiltersLength => Positions * FilterPositionStride;
+            /// <summary>Floats of the transformed filters U[slot][input channel][output channel lanes].</summary>
+            public int FiltersLength => FilterSlots * FilterPositionStride;
 
             // The transforms' intermediates, Pad's and Unpack's blocks (64 vectors), the bias in lanes, the channel sums, then the buffers.
             internal int StagingLength => BiasOffset + 2 * OutLanes;
@@ -137,6 +147,27 @@ namespace CnnGen.Kernels
             public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength + V;
         }
 
+        /// <summary>Every position its own filter slot, as before the slots were shared (KernelBench sets it to compare).</summary>
+        internal static bool SharedFiltersOff { get; set; }
+
+        private static readonly byte[] Slots4 = Slots(9, 5, 9, 5), Slots2 = Slots(5, 3, 5, 3), SlotsWide = Slots(5, 3, 9, 5);
+        private static readonly byte[] Identity4 = Slots(9, 9, 9, 9), Identity2 = Slots(5, 5, 5, 5), IdentityWide = Slots(5, 5, 9, 9);
+
+        private static byte[] SharedSlots(int tile) => tile == 4 ? Slots4 : tile == 2 ? Slots2 : SlotsWide;
+
+        private static byte[] Identity(int tile) => tile == 4 ? Identity4 : tile == 2 ? Identity2 : IdentityWide;
+
+        // Position (a, b) of a down x across window takes slot (min(a, evens down), min(b, evens across)): the evens their own,
+        // the odd ones one slot per axis (evens = the window: every position its own).
+        private static byte[] Slots(int down, int evensDown, int across, int evensAcross)
+        {
+            int slotsAcross = Math.Min(evensAcross + 1, across);
+            var slots = new byte[down * across];
+            for (int a = 0; a < down; a++)
+                for (int b = 0; b < across; b++) slots[a * across + b] = (byte)(Math.Min(a, evensDown) * slotsAcross + Math.Min(b, evensAcross));
+            return slots;
+        }
+
         /// <summary>Where it measured faster than StridedConvolution's direct kernels (see <see cref="TileFor"/>).</summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int padding) => TileFor(inChannels, height, width, outChannels, padding) != 0;
 
@@ -145,11 +176,16 @@ namespace CnnGen.Kernels
         // tile 1.23-1.25x on 8x8, the 2x2 tile 1.06-1.07x on 4x4 (two runs, load 12-17).
         private const int MinimumInChannels = 16, MinimumOutChannels = 32;
 
-        // Cin·Cout up to which the 2x4 tile's filters (45·Cin·Cout floats, 830 KB at 4608) stay in the 1 MB L2.
+        // Cin·Cout up to which the 2x4 tile's filters (45·Cin·Cout floats, 830 KB at 4608) stay in the 1 MB L2. Measured before
+        // the positions shared filter slots (24·Cin·Cout floats now); in the strided network's chain (KernelBench strided-chain)
+        // its 64 -> 128 layer on the 2x4 tile, above the limit, tied with the 2x2 tile (0.97-1.05x), so the limit stands.
         private const int MaximumWideFilters = 4608;
 
         /// <summary>Cin·Cout up to which <see cref="TileFor"/> takes the 2x4 tile instead of <see cref="MaximumWideFilters"/> (0: that); KernelBench raises it to compare.</summary>
         internal static long WideFiltersLimit { get; set; }
+
+        /// <summary>The tile for outputs under 256 cells instead of the rule's (−1: the rule; 0: the direct kernels); KernelBench sets it to compare.</summary>
+        internal static int SmallOutputTileOverride { get; set; } = -1;
 
         /// <summary>
         /// The tile (4, 2 or <see cref="Wide"/>) that measured faster than the direct kernels for this shape, or 0 where they
@@ -171,6 +207,7 @@ namespace CnnGen.Kernels
                 || height + 2 * padding < 3 || width + 2 * padding < 3) return 0;
             int cells = ((height + 2 * padding - 3) / 2 + 1) * ((width + 2 * padding - 3) / 2 + 1);
             if (cells >= 256) return 4;
+            if (SmallOutputTileOverride >= 0) return SmallOutputTileOverride;
             if (cells >= 64)
                 return ((width + 2 * padding - 3) / 2 + 1) % 4 == 0 && (long)inChannels * outChannels <= (WideFiltersLimit > 0 ? WideFiltersLimit : MaximumWideFilters) ? Wide : 2;
             if (cells >= 16 && (long)inChannels * outChannels <= 8192) return 2;
@@ -234,7 +271,7 @@ namespace CnnGen.Kernels
                             ApplyG(rows[r], rows[r + 1], rows[r + 2], u.Slice(half * 9, 9), l.TileWidth);
                         }
                         for (int b = 0; b < windowWidth; b++)
-                            Vector512.Narrow(u[b], u[9 + b]).StoreUnsafe(ref f0, (nuint)((a * windowWidth + b) * stride + ic * l.OutLanes + block));
+                            Vector512.Narrow(u[b], u[9 + b]).StoreUnsafe(ref f0, (nuint)(l.SlotOfPosition[a * windowWidth + b] * stride + ic * l.OutLanes + block));
                     }
                 }
             }
@@ -342,7 +379,7 @@ namespace CnnGen.Kernels
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                 TransformInput(padded, transformed, staging, first, count, l);
                 WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
+                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
                 TransformOutputs(products, staging, target, first, count, relu, l, sink);
             }
             if (handoff == Handoff.Maps) WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
@@ -386,7 +423,7 @@ namespace CnnGen.Kernels
                 TransformInput(input, transformed.Slice(s * l.Tiles * V), staging, 0, l.Tiles, l);
             }
             WinogradF4Convolution.Products(transformed, filters, products, count * l.Tiles, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
+                l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
             var sink = new Sink(l.OutputGroupStride, l.OutWidth, 0, means);
             for (int s = 0; s < count; s++)
             {
