@@ -693,6 +693,7 @@ namespace KernelBench
             var variants = new (string Name, Action On)[]
             {
                 ("filters per position", () => StridedWinogradConvolution.SharedFiltersOff = true),
+                ("stem's padding cleared whole", () => StridedConvolution.WholePadClear = true),
                 ("64->128 direct", () => StridedWinogradConvolution.SmallOutputTileOverride = 0),
                 ("64->128 on 2x4", () => StridedWinogradConvolution.SmallOutputTileOverride = StridedWinogradConvolution.Wide),
                 ("64->128 on 4x4", () => StridedWinogradConvolution.SmallOutputTileOverride = 4),
@@ -701,6 +702,7 @@ namespace KernelBench
             {
                 StridedWinogradConvolution.SharedFiltersOff = false;
                 StridedWinogradConvolution.SmallOutputTileOverride = -1;
+                StridedConvolution.WholePadClear = false;
             }
             const int Batch = StridedChain.Batch;
             var c = new StridedChain();
