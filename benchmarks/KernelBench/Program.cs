@@ -736,6 +736,31 @@ namespace KernelBench
                     Console.WriteLine($"strided chain, {(batchOne ? "one sample 32 times" : "32 samples"),-20} us per sample, CPU: the rule {rule / Batch * 1e6,7:F2}, {variants[v].Name} {other / Batch * 1e6,7:F2} ({rule / other:F2}x; largest difference {largest:E1})");
                 }
             }
+            // The generated network's Forward at batch 1 and 32 with both of session 13's changes against neither (the shared
+            // filter slots off and the padding cleared whole, for its preparation and every call).
+            static void Before(bool on)
+            {
+                StridedWinogradConvolution.SharedFiltersOff = on;
+                StridedConvolution.WholePadClear = on;
+            }
+            foreach (int batch in new[] { 1, 32 })
+            {
+                var now = new CnnGen.Benchmarks.StridedNet();
+                now.ResetParameters(1);
+                var before = new CnnGen.Benchmarks.StridedNet();
+                before.ResetParameters(1);
+                var nowWorkspace = now.CreateWorkspace(batch);
+                Before(true);
+                var beforeWorkspace = before.CreateWorkspace(batch);
+                Before(false);
+                float[] images = Fill(batch * CnnGen.Benchmarks.StridedNet.InputLength, 7), nowOut = new float[batch * 10], beforeOut = new float[batch * 10];
+                var (current, previous) = InterleavedCpu(
+                    () => now.Forward(images, nowOut, batch, nowWorkspace),
+                    () => { Before(true); before.Forward(images, beforeOut, batch, beforeWorkspace); Before(false); });
+                double largest = 0;
+                for (int i = 0; i < nowOut.Length; i++) largest = Math.Max(largest, Math.Abs(nowOut[i] - beforeOut[i]));
+                Console.WriteLine($"StridedNet.Forward, batch {batch,2}, us per image, CPU: now {current / batch * 1e6,7:F2}, before session 13 {previous / batch * 1e6,7:F2} ({previous / current:F2}x; largest difference {largest:E1})");
+            }
         }
 
         private static string TileName(int tile) => tile == 0 ? "direct" : tile == StridedWinogradConvolution.Wide ? "2x4" : tile + "x" + tile;
