@@ -94,7 +94,7 @@ namespace KernelBench
             return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
         }
 
-        private static (double V256, double V512) FmaPeak()
+        internal static (double V256, double V512) FmaPeak()
         {
             double best256 = double.MaxValue, best512 = double.MaxValue;
             float sink = 0;
@@ -1549,6 +1549,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-winograd")
             {
                 CompareStridedWinograd(args.Length == 4 ? new[] { (int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])) } : null);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "pointwise-eval")
+            {
+                PointwiseEval.Run(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "pointwise-training")

@@ -126,7 +126,7 @@ namespace CnnGen.Kernels
             if (VectorTail && lanes == 16 && plane < 16 && Vector256.IsHardwareAccelerated) lanes = 8;
             if (VectorTail && lanes > 0 && plane < lanes && inChannels >= lanes)
             {
-                DotCells(ref xs, inChannels, plane, ref ws, bias, outChannels, clamp, ref ys, lanes == 16 || (path == KernelPath.Vector512 && Vector512.IsHardwareAccelerated));
+                DotCells(ref xs, inChannels, plane, 0, ref ws, bias, outChannels, clamp, ref ys, lanes == 16 || (path == KernelPath.Vector512 && Vector512.IsHardwareAccelerated));
                 return;
             }
             if (lanes == 0 || plane < lanes)
@@ -135,8 +135,9 @@ namespace CnnGen.Kernels
                 return;
             }
             // Whole vectors of cells; a last partial one is the plane's last vector of cells, overlapping the one before it
-            // (those cells computed twice, the same way, so the same floats written twice).
-            int vectorCount = VectorTail ? (plane + lanes - 1) / lanes : plane / lanes;
+            // (those cells computed twice, the same way, so the same floats written twice), or its cells as dot products.
+            bool dotTail = DotTail && TailAsDots(lanes, plane, inChannels);
+            int vectorCount = VectorTail && !dotTail ? (plane + lanes - 1) / lanes : plane / lanes;
             int covered = Math.Min(plane, vectorCount * lanes); // the cells the vector tiles compute
             // A plane of one or two vectors gives a 4-row tile 4-8 accumulators, too few to hide the FMA's latency: 8 rows.
             int tileRows = lanes == 16 && TallTiles && vectorCount <= 2 ? 8 : 4;
@@ -166,7 +167,7 @@ namespace CnnGen.Kernels
                     }
                     first += vectors;
                 }
-                if (vectorCount * lanes < plane) ScalarCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys);
+                RemainingCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys, dotTail);
                 return;
             }
             if (CellsOuter && plane >= 256 && plane % 1024 != 0)
@@ -203,8 +204,23 @@ namespace CnnGen.Kernels
                     }
                 }
             }
-            if (vectorCount * lanes < plane) ScalarCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys);
+            RemainingCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys, dotTail);
         }
+
+        // The cells from `first` on that the vector tiles left: as dot products, or one at a time.
+        private static void RemainingCells(ref float xs, int inChannels, int plane, int first, ref float ws, ReadOnlySpan<float> bias, int outChannels,
+            OutputClamp clamp, ref float ys, bool dots)
+        {
+            if (first == plane) return;
+            if (dots) DotCells(ref xs, inChannels, plane, first, ref ws, bias, outChannels, clamp, ref ys, wide: true);
+            else ScalarCells(ref xs, inChannels, plane, first, ref ws, bias, outChannels, clamp, ref ys);
+        }
+
+        /// <summary>Whether a last partial vector of cells may run as dot products (KernelBench turns it off to compare).</summary>
+        internal static bool DotTail = true;
+
+        // TODO rule
+        private static bool TailAsDots(int lanes, int plane, int inChannels) => lanes == 16 && plane > lanes && plane % lanes != 0 && inChannels >= 16;
 
         /// <summary>Whether the cells past the last whole vector run as the plane's last vector, overlapping (else one at a time; KernelBench compares).</summary>
         internal static bool VectorTail = true;
@@ -256,29 +272,31 @@ namespace CnnGen.Kernels
         // Planes narrower than a vector: each output a dot product of its weight row with the cell's channels (x transposed into
         // rows of inChannels first), two output channels x up to four cells at a time, in 16 (or 8) lanes of partial sums
         // reduced at the end, the inChannels % lanes tail added in order, then the bias.
-        private static void DotCells(ref float xs, int inChannels, int plane, ref float ws, ReadOnlySpan<float> bias, int outChannels,
+        private static void DotCells(ref float xs, int inChannels, int plane, int first, ref float ws, ReadOnlySpan<float> bias, int outChannels,
             OutputClamp clamp, ref float ys, bool wide)
         {
+            int count = plane - first;
             float[]? cells = t_cells;
-            if (cells is null || cells.Length < plane * inChannels) t_cells = cells = new float[Math.Max(plane * inChannels, 1024)];
+            if (cells is null || cells.Length < count * inChannels) t_cells = cells = new float[Math.Max(count * inChannels, 1024)];
             ref float xt = ref MemoryMarshal.GetArrayDataReference(cells);
             for (int c = 0; c < inChannels; c++)
             {
-                for (int i = 0; i < plane; i++) Unsafe.Add(ref xt, i * inChannels + c) = Unsafe.Add(ref xs, c * plane + i);
+                for (int i = 0; i < count; i++) Unsafe.Add(ref xt, i * inChannels + c) = Unsafe.Add(ref xs, c * plane + first + i);
             }
+            ys = ref Unsafe.Add(ref ys, first);
             for (int oc = 0; oc < outChannels; oc += 2)
             {
                 int rows = Math.Min(2, outChannels - oc);
                 ref float w0 = ref Unsafe.Add(ref ws, oc * inChannels);
                 ref float w1 = ref Unsafe.Add(ref w0, (rows - 1) * inChannels); // a repeat of row 0 when it is the last, not stored
-                for (int cell = 0; cell < plane; cell += 4)
+                for (int cell = 0; cell < count; cell += 4)
                 {
-                    int count = Math.Min(4, plane - cell);
+                    int tile = Math.Min(4, count - cell);
                     ref float x0 = ref Unsafe.Add(ref xt, cell * inChannels);
                     ref float y0 = ref Unsafe.Add(ref ys, oc * plane + cell);
                     if (wide)
                     {
-                        switch (count)
+                        switch (tile)
                         {
                             case 1: Dot512<C1>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
                             case 2: Dot512<C2>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
@@ -288,7 +306,7 @@ namespace CnnGen.Kernels
                     }
                     else
                     {
-                        switch (count)
+                        switch (tile)
                         {
                             case 1: Dot256<C1>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
                             case 2: Dot256<C2>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
