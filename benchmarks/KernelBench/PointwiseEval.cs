@@ -1,5 +1,7 @@
 using System;
 using System.IO;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using CnnGen.Kernels;
 
 namespace KernelBench
@@ -10,6 +12,35 @@ namespace KernelBench
     // computed as an overlapping vector (DotTail off); GFLOP/s and the fraction of the Vector512 FMA probe's peak.
     public static class PointwiseEval
     {
+        // GFLOP/s of 12 independent Vector512 FMA chains in this thread's CPU time (the FMA probe's loop, timed as the kernels are).
+        private static double PeakInThreadCpu()
+        {
+            const int iterations = 100_000;
+            var m = Vector512.Create(0.9999999f);
+            var c = Vector512.Create(1e-7f);
+            float sink = 0;
+            Action loop = () => sink += Fma512(m, c, iterations)[0];
+            var (seconds, _) = Program.InterleavedCpu(loop, loop);
+            return iterations * 12.0 * 16 * 2 / seconds / 1e9;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static Vector512<float> Fma512(Vector512<float> m, Vector512<float> c, int iterations)
+        {
+            var a0 = Vector512.Create(1f); var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0;
+            var a6 = a0; var a7 = a0; var a8 = a0; var a9 = a0; var a10 = a0; var a11 = a0;
+            for (int i = 0; i < iterations; i++)
+            {
+                a0 = Vector512.FusedMultiplyAdd(a0, m, c); a1 = Vector512.FusedMultiplyAdd(a1, m, c);
+                a2 = Vector512.FusedMultiplyAdd(a2, m, c); a3 = Vector512.FusedMultiplyAdd(a3, m, c);
+                a4 = Vector512.FusedMultiplyAdd(a4, m, c); a5 = Vector512.FusedMultiplyAdd(a5, m, c);
+                a6 = Vector512.FusedMultiplyAdd(a6, m, c); a7 = Vector512.FusedMultiplyAdd(a7, m, c);
+                a8 = Vector512.FusedMultiplyAdd(a8, m, c); a9 = Vector512.FusedMultiplyAdd(a9, m, c);
+                a10 = Vector512.FusedMultiplyAdd(a10, m, c); a11 = Vector512.FusedMultiplyAdd(a11, m, c);
+            }
+            return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
+        }
+
         public static void Run(string? prefix)
         {
             var shapes = new (string Design, int In, int Out, int H)[]
@@ -23,11 +54,13 @@ namespace KernelBench
                 ("MobileNetV3", 120, 40, 16), ("MobileNetV3", 40, 240, 16), ("MobileNetV3", 240, 80, 8), ("MobileNetV3", 80, 480, 8),
                 ("MobileNetV2", 16, 64, 16), ("MobileNetV2", 64, 16, 16), ("MobileNetV2", 64, 24, 8), ("MobileNetV2", 24, 96, 8),
                 ("ResNeXt", 64, 128, 32), ("ResNeXt", 128, 64, 32),
+                ("tails", 160, 960, 7), ("tails", 40, 240, 10), ("tails", 96, 96, 5), ("tails", 64, 48, 6), ("tails", 96, 576, 14),
+                ("tails", 128, 128, 13), ("tails", 64, 64, 9), ("tails", 64, 64, 15), ("tails", 48, 48, 11), ("tails", 64, 64, 17),
             };
-            var (_, peak) = Program.FmaPeak();
+            double peak = PeakInThreadCpu();
             Console.WriteLine($"FMA probe: {peak:F0} GFLOP/s (Vector512); load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             Console.WriteLine($"{"design",-16} {"1x1 in -> out @map",-20} {"us",8} {"GFLOP/s",8} {"% peak",7} {"tail as vector us",18} {"x",6}");
-            float[] x = Program.Fill(512 * 56 * 56, 1), w = Program.Fill(512 * 512, 2), b = Program.Fill(512, 3), y = new float[512 * 56 * 56];
+            float[] x = Program.Fill(512 * 56 * 56, 1), w = Program.Fill(1024 * 1024, 2), b = Program.Fill(1024, 3), y = new float[1024 * 56 * 56];
             foreach (var s in shapes)
             {
                 string name = $"{s.In} -> {s.Out} @{s.H}x{s.H}";
@@ -35,6 +68,9 @@ namespace KernelBench
                 int plane = s.H * s.H;
                 Action run = () => PointwiseConvolution.Forward(x, s.In, plane, w, b.AsSpan(0, s.Out), s.Out, y, 0f, float.PositiveInfinity);
                 var (now, before) = Program.InterleavedCpu(run, () => { PointwiseConvolution.DotTail = false; run(); PointwiseConvolution.DotTail = true; });
+                var (_, tall) = Program.InterleavedCpu(run, () => { PointwiseConvolution.TallThree = false; run(); PointwiseConvolution.TallThree = true; });
+                var (_, order) = Program.InterleavedCpu(run, () => { PointwiseConvolution.SmallPlaneOrder = false; run(); PointwiseConvolution.SmallPlaneOrder = true; });
+                Console.Write($"tall3off {tall * 1e6:F2} order-off {order * 1e6:F2}  ");
                 double gflops = 2.0 * s.In * s.Out * plane / now / 1e9;
                 Console.WriteLine($"{s.Design,-16} {name,-20} {now * 1e6,8:F2} {gflops,8:F1} {100 * gflops / peak,6:F0}% {before * 1e6,18:F2} {before / now,5:F2}x");
             }

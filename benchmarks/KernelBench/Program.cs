@@ -94,7 +94,7 @@ namespace KernelBench
             return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
         }
 
-        internal static (double V256, double V512) FmaPeak()
+        private static (double V256, double V512) FmaPeak()
         {
             double best256 = double.MaxValue, best512 = double.MaxValue;
             float sink = 0;
