@@ -12,6 +12,37 @@ namespace KernelBench
     // computed as an overlapping vector (DotTail off); GFLOP/s and the fraction of the Vector512 FMA probe's peak.
     public static class PointwiseEval
     {
+        // "pointwise-eval networks": the zoo designs with the most 1x1 layers, evaluation's Forward at batch 1 in thread CPU µs,
+        // interleaved: as it runs, against the pointwise rules of before this session (DotTail, TallThree, SmallPlaneOrder off).
+        private static void Networks()
+        {
+            var networks = new (string Name, Func<CnnGen.INetwork> Create)[]
+            {
+                ("MobileNetV1-style 3x112x112", () => { var n = new CnnGen.Benchmarks.Zoo.Sweep2.MobileNet112Net(); n.ResetParameters(1); return n; }),
+                ("bottlenecks 256x14x14", () => { var n = new CnnGen.Benchmarks.Zoo.Sweep2.Bottleneck14Net(); n.ResetParameters(1); return n; }),
+                ("MobileNetV3-style", () => { var n = new CnnGen.Benchmarks.Zoo.Sweep2.MobileNetV3Net(); n.ResetParameters(1); return n; }),
+                ("MobileNetV2", () => { var n = new CnnGen.Tests.Fixtures.MobileNetV2(); n.ResetParameters(1); return n; }),
+            };
+            Console.WriteLine($"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            Console.WriteLine($"{"batch 1, thread CPU",-30} {"now us",9} {"rules before us",16} {"x",6}");
+            foreach (var (name, create) in networks)
+            {
+                var network = create();
+                var workspace = network.CreateWorkspace(1);
+                float[] image = Program.Fill(network.Layout.Input.Length, 6), output = new float[network.Layout.Output.Length];
+                Action run = () => network.Forward(image, output, 1, workspace);
+                var (now, before) = Program.InterleavedCpu(run, () => { Switches(false); run(); Switches(true); });
+                Console.WriteLine($"{name,-30} {now * 1e6,9:F1} {before * 1e6,16:F1} {before / now,5:F2}x");
+            }
+        }
+
+        private static void Switches(bool on)
+        {
+            PointwiseConvolution.DotTail = on;
+            PointwiseConvolution.TallThree = on;
+            PointwiseConvolution.SmallPlaneOrder = on;
+        }
+
         // GFLOP/s of 12 independent Vector512 FMA chains in this thread's CPU time (the FMA probe's loop, timed as the kernels are).
         private static double PeakInThreadCpu()
         {
@@ -43,6 +74,11 @@ namespace KernelBench
 
         public static void Run(string? prefix)
         {
+            if (prefix == "networks")
+            {
+                Networks();
+                return;
+            }
             var shapes = new (string Design, int In, int Out, int H)[]
             {
                 ("MobileNetV1-112", 16, 32, 56), ("MobileNetV1-112", 32, 64, 28), ("MobileNetV1-112", 64, 128, 14),
