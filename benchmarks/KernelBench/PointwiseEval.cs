@@ -1,15 +1,16 @@
 using System;
 using System.IO;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using CnnGen.Kernels;
 
 namespace KernelBench
 {
     // "pointwise-eval [prefix]": PointwiseConvolution.Forward (+ReLU clamp) over the 1x1 layers of the zoo's designs
-    // (MobileNetV1-style on 112x112 and on 32x32, the bottlenecks, MobileNetV3-style, MobileNetV2, ResNeXt-style), in thread
-    // CPU time, best of interleaved rounds: as it runs, against the same kernel with the plane's last partial vector of cells
-    // computed as an overlapping vector (DotTail off); GFLOP/s and the fraction of the Vector512 FMA probe's peak.
+    // (MobileNetV1-style on 112x112 and on 32x32, the bottlenecks, MobileNetV3-style, MobileNetV2, ResNeXt-style) and planes
+    // with 1, 4 or 9 cells past the last whole vector, in thread CPU time, best of interleaved rounds: as it runs (GFLOP/s and
+    // the fraction of the FMA probe's Vector512 peak in thread CPU time), against the same kernel with the plane's last partial
+    // vector of cells as an overlapping vector (DotTail off), with 4-row tiles on planes of three vectors (TallThree off), and
+    // with the orders of before on 128-255-cell planes (SmallPlaneOrder off). Prefix: a design or the start of a shape's name.
     public static class PointwiseEval
     {
         // "pointwise-eval networks": the zoo designs with the most 1x1 layers, evaluation's Forward at batch 1 in thread CPU µs,
@@ -43,33 +44,15 @@ namespace KernelBench
             PointwiseConvolution.SmallPlaneOrder = on;
         }
 
-        // GFLOP/s of 12 independent Vector512 FMA chains in this thread's CPU time (the FMA probe's loop, timed as the kernels are).
+        // GFLOP/s of the FMA probe's loop (12 independent Vector512 FMA chains), timed in this thread's CPU time as the kernels are.
         private static double PeakInThreadCpu()
         {
-            const int iterations = 100_000;
             var m = Vector512.Create(0.9999999f);
             var c = Vector512.Create(1e-7f);
             float sink = 0;
-            Action loop = () => sink += Fma512(m, c, iterations)[0];
+            Action loop = () => sink += Program.Fma512Loop(m, c)[0];
             var (seconds, _) = Program.InterleavedCpu(loop, loop);
-            return iterations * 12.0 * 16 * 2 / seconds / 1e9;
-        }
-
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private static Vector512<float> Fma512(Vector512<float> m, Vector512<float> c, int iterations)
-        {
-            var a0 = Vector512.Create(1f); var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0;
-            var a6 = a0; var a7 = a0; var a8 = a0; var a9 = a0; var a10 = a0; var a11 = a0;
-            for (int i = 0; i < iterations; i++)
-            {
-                a0 = Vector512.FusedMultiplyAdd(a0, m, c); a1 = Vector512.FusedMultiplyAdd(a1, m, c);
-                a2 = Vector512.FusedMultiplyAdd(a2, m, c); a3 = Vector512.FusedMultiplyAdd(a3, m, c);
-                a4 = Vector512.FusedMultiplyAdd(a4, m, c); a5 = Vector512.FusedMultiplyAdd(a5, m, c);
-                a6 = Vector512.FusedMultiplyAdd(a6, m, c); a7 = Vector512.FusedMultiplyAdd(a7, m, c);
-                a8 = Vector512.FusedMultiplyAdd(a8, m, c); a9 = Vector512.FusedMultiplyAdd(a9, m, c);
-                a10 = Vector512.FusedMultiplyAdd(a10, m, c); a11 = Vector512.FusedMultiplyAdd(a11, m, c);
-            }
-            return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
+            return Program.PeakIterations * 12.0 * 16 * 2 / seconds / 1e9;
         }
 
         public static void Run(string? prefix)
@@ -95,7 +78,7 @@ namespace KernelBench
             };
             double peak = PeakInThreadCpu();
             Console.WriteLine($"FMA probe: {peak:F0} GFLOP/s (Vector512); load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-            Console.WriteLine($"{"design",-16} {"1x1 in -> out @map",-20} {"us",8} {"GFLOP/s",8} {"% peak",7} {"tail as vector us",18} {"x",6}");
+            Console.WriteLine($"{"design",-16} {"1x1 in -> out @map",-20} {"us",8} {"GFLOP/s",8} {"% peak",7} {"tail as vector",15} {"x",6} {"4-row on 3 vec",15} {"x",6} {"order before",13} {"x",6}");
             float[] x = Program.Fill(512 * 56 * 56, 1), w = Program.Fill(1024 * 1024, 2), b = Program.Fill(1024, 3), y = new float[1024 * 56 * 56];
             foreach (var s in shapes)
             {
@@ -106,9 +89,8 @@ namespace KernelBench
                 var (now, before) = Program.InterleavedCpu(run, () => { PointwiseConvolution.DotTail = false; run(); PointwiseConvolution.DotTail = true; });
                 var (_, tall) = Program.InterleavedCpu(run, () => { PointwiseConvolution.TallThree = false; run(); PointwiseConvolution.TallThree = true; });
                 var (_, order) = Program.InterleavedCpu(run, () => { PointwiseConvolution.SmallPlaneOrder = false; run(); PointwiseConvolution.SmallPlaneOrder = true; });
-                Console.Write($"tall3off {tall * 1e6:F2} order-off {order * 1e6:F2}  ");
                 double gflops = 2.0 * s.In * s.Out * plane / now / 1e9;
-                Console.WriteLine($"{s.Design,-16} {name,-20} {now * 1e6,8:F2} {gflops,8:F1} {100 * gflops / peak,6:F0}% {before * 1e6,18:F2} {before / now,5:F2}x");
+                Console.WriteLine($"{s.Design,-16} {name,-20} {now * 1e6,8:F2} {gflops,8:F1} {100 * gflops / peak,6:F0}% {before * 1e6,15:F2} {before / now,5:F2}x {tall * 1e6,15:F2} {tall / now,5:F2}x {order * 1e6,13:F2} {order / now,5:F2}x");
             }
         }
     }

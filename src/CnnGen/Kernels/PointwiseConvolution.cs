@@ -20,9 +20,9 @@ namespace CnnGen.Kernels
     /// (PacksBlocks). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
     /// (computed twice, the same way), or, where one to four cells are left (TailAsDots: 7x7 and 14x14 maps), as dot products
     /// over the input channels; a plane of one to three vectors runs 8-row tiles; 8-15 cells run Vector256 tiles on the
-    /// Vector512 path, and planes narrower than that dot products over the input channels. The sum over the input channels runs in their order, as in the
-    /// definition (the dot products sum lanes of partial sums, then add the bias), so every path agrees to rounding with the
-    /// others. An activation's bounds (a fused ReLU or ReLU6) are applied to the accumulators before they are stored.
+    /// Vector512 path, and planes narrower than that dot products over the input channels. The sum over the input channels
+    /// runs in their order, as in the definition (the dot products sum lanes of partial sums, then add the bias), so every
+    /// path agrees to rounding with the others. An activation's bounds (a fused ReLU or ReLU6) are applied to the accumulators before they are stored.
     /// KernelBench pointwise-shapes (2026-12-02, load 25, µs, as it runs / cells past the last whole vector one at a time /
     /// 4-row tiles): 128->128 @14x14 35 / 117 / -, 256->256 @14x14 160 / 462 / -, 512->512 @7x7 149 / 408 / -, 40->240
     /// @10x10 11 / 84 / -, 96->96 @5x5 2.9 / 131 / 3.3, 512->512 @4x4 49 / - / 75, 256->512 @4x4 26 / - / 42, 1024->1024 @3x3
@@ -38,8 +38,8 @@ namespace CnnGen.Kernels
         // channels fall into the same few L1 sets and come from L2: a block of cells copied together first (reused by every
         // output channel) reads from L1. Planes of 128-255 cells (13x13-15x15 maps) with 256+ input channels too: their block
         // (64 KB) does not fit in L1 either way, and read from one contiguous copy instead of 256 rows 784 bytes apart it ran
-        // 1.01-1.19x (KernelBench pointwise-eval, 2026-12-02, load 12-36, four runs: 256->128 @14x14 1.15-1.19x, 256->64
-        // @14x14 1.01-1.12x but 0.82x once).
+        // faster (KernelBench pointwise-eval, 2026-12-02, load 12-36, four to seven runs, the order before / this: 256->128 @14x14
+        // 1.03-1.22x; 256->64 @14x14 0.82-1.12x, about even).
         private static bool PacksBlocks(int inChannels, int plane, int outChannels) =>
             outChannels >= 32 && (plane >= 256 && inChannels >= 32 || SmallPlaneOrder && plane >= 128 && inChannels >= 256);
 
@@ -49,9 +49,9 @@ namespace CnnGen.Kernels
         // Whether a chunk of cells runs over every output channel (its input rows staying in L1) rather than 4 output channels
         // over every cell: planes of 256+ cells not copied in blocks (but not of a multiple of 1024 cells; see ForwardOn), and
         // planes of 128-255 cells from 64 input channels, where the chunk (64 cells, 16-32 KB at 64-128 channels) fits in L1
-        // while the whole input (50-100 KB on 14x14) did not: KernelBench pointwise-eval (2026-12-02, load 12-16, two runs,
-        // the order before / this): 64->128 @14x14 1.12-1.16x, 128->128 @14x14 1.09-1.12x, 64->256 @14x14 1.00-1.09x, 96->576
-        // @14x14 1.11-1.17x, 128->128 @13x13 1.09-1.10x, 64->64 @15x15 1.07-1.13x.
+        // while the whole input (50-100 KB on 14x14) did not: KernelBench pointwise-eval (2026-12-02, load 12-36, four to
+        // six runs, the order before / this): 64->128 @14x14 1.05-1.22x, 128->128 @14x14 0.89-1.12x, 64->256 @14x14 0.84-1.34x,
+        // 96->576 @14x14 1.11-1.19x, 128->128 @13x13 1.01-1.10x, 64->64 @15x15 0.84-1.20x (most runs 1.07x or more).
         private static bool ChunksOuter(int inChannels, int plane) =>
             CellsOuter && (plane >= 256 ? plane % 1024 != 0 : SmallPlaneOrder && plane >= 128 && inChannels >= 64);
 
@@ -158,8 +158,8 @@ namespace CnnGen.Kernels
             int covered = Math.Min(plane, vectorCount * lanes); // the cells the vector tiles compute
             // A plane of one or two vectors gives a 4-row tile 4-8 accumulators, too few to hide the FMA's latency: 8 rows. Three
             // vectors (7x7 maps with the last cell as a dot product) too: 24 accumulators fed by 8 broadcasts and 3 loads per input
-            // channel instead of 12 by 7 (KernelBench pointwise-eval, 2026-12-02, load 12-16, two runs, 128->256, 256->256, 128->512 and
-            // 160->960 @7x7: 1.00-1.07x and 1.06-1.29x).
+            // channel instead of 12 by 7 (KernelBench pointwise-eval, 2026-12-02, load 12-21, four runs, 128->256 @7x7 1.05-1.30x,
+            // 256->256 1.00-1.30x, 128->512 1.05-1.25x, 160->960 1.05-1.29x).
             int tileRows = lanes == 16 && TallTiles && vectorCount <= (TallThree ? 3 : 2) ? 8 : 4;
             Span<float> b = stackalloc float[8];
             if (BlockPacking && PacksBlocks(inChannels, plane, outChannels))
@@ -242,9 +242,9 @@ namespace CnnGen.Kernels
         // A plane's last partial vector of cells as dot products over the input channels (DotCells) instead of a whole
         // overlapping vector: where it is a single cell (7x7, 9x9, 15x15 maps: an overlapping vector computes 16 cells for 1),
         // or 2-4 cells after 8+ whole vectors (14x14), from 64 input channels in whole vectors (the dot products' lanes).
-        // KernelBench pointwise-eval (2026-12-02, load 12-36, three to five runs, the overlapping vector / dot products): 128->256
-        // @7x7 1.15-1.24x, 256->256 @7x7 1.13-1.29x, 128->512 @7x7 1.14-1.20x, 160->960 @7x7 1.16-1.30x (with TallThree), 64->64
-        // @9x9 0.99-1.06x, 64->64 @15x15 0.97-1.06x; 14x14 with 64-256 channels 1.01-1.15x. Not where it lost: 4 cells after 2
+        // KernelBench pointwise-eval (2026-12-02, load 12-36, four to eight runs, the overlapping vector / dot products): 128->256
+        // @7x7 1.17-1.24x, 256->256 @7x7 1.18-1.29x, 128->512 @7x7 1.14-1.27x, 160->960 @7x7 1.20-1.30x (with TallThree), 64->64
+        // @9x9 0.98-1.06x, 64->64 @15x15 0.97-1.06x; 14x14 with 64-256 channels 0.99-1.15x. Not where it lost: 4 cells after 2
         // whole vectors (64->48 @6x6 0.86x), 40 input channels (40->240 @10x10 0.69x: 8 of them one at a time), 9 cells left
         // (96->96 @5x5 0.53x, 48->48 @11x11 0.73x, 128->128 @13x13 0.86x).
         private static bool TailAsDots(int lanes, int plane, int inChannels)
@@ -304,9 +304,10 @@ namespace CnnGen.Kernels
         [ThreadStatic]
         private static float[]? t_cells;
 
-        // Planes narrower than a vector: each output a dot product of its weight row with the cell's channels (x transposed into
-        // rows of inChannels first), two output channels x up to four cells at a time, in 16 (or 8) lanes of partial sums
-        // reduced at the end, the inChannels % lanes tail added in order, then the bias.
+        // Planes narrower than a vector, and the last cells of a plane from `first` on (TailAsDots): each output a dot product of
+        // its weight row with the cell's channels (x transposed into rows of inChannels first), two output channels x up to four
+        // cells at a time, in 16 (or 8) lanes of partial sums reduced at the end, the inChannels % lanes tail added in order,
+        // then the bias.
         private static void DotCells(ref float xs, int inChannels, int plane, int first, ref float ws, ReadOnlySpan<float> bias, int outChannels,
             OutputClamp clamp, ref float ys, bool wide)
         {
