@@ -10,11 +10,13 @@ namespace KernelBench
     // with 1, 4 or 9 cells past the last whole vector, in thread CPU time, best of interleaved rounds: as it runs (GFLOP/s and
     // the fraction of the FMA probe's Vector512 peak in thread CPU time), against the same kernel with the plane's last partial
     // vector of cells as an overlapping vector (DotTail off), with 4-row tiles on planes of three vectors (TallThree off), and
-    // with the orders of before on 128-255-cell planes (SmallPlaneOrder off). Prefix: a design or the start of a shape's name.
+    // with the orders of before on 128-255-cell planes (SmallPlaneOrder off), and planes of a multiple of 1024 cells with 16-31
+    // input channels read in place (AliasedPlanePacking off). Prefix: a design or the start of a shape's name.
     public static class PointwiseEval
     {
         // "pointwise-eval networks": the zoo designs with the most 1x1 layers, evaluation's Forward at batch 1 in thread CPU µs,
-        // interleaved: as it runs, against the pointwise rules of before this session (DotTail, TallThree, SmallPlaneOrder off).
+        // interleaved: as it runs, against the pointwise rules of before this session (DotTail, TallThree, SmallPlaneOrder,
+        // AliasedPlanePacking off).
         private static void Networks()
         {
             var networks = new (string Name, Func<CnnGen.INetwork> Create)[]
@@ -42,6 +44,7 @@ namespace KernelBench
             PointwiseConvolution.DotTail = on;
             PointwiseConvolution.TallThree = on;
             PointwiseConvolution.SmallPlaneOrder = on;
+            PointwiseConvolution.AliasedPlanePacking = on;
         }
 
         // GFLOP/s of the FMA probe's loop (12 independent Vector512 FMA chains), timed in this thread's CPU time as the kernels are.
@@ -74,11 +77,13 @@ namespace KernelBench
                 ("MobileNetV2", 16, 64, 16), ("MobileNetV2", 64, 16, 16), ("MobileNetV2", 64, 24, 8), ("MobileNetV2", 24, 96, 8),
                 ("ResNeXt", 64, 128, 32), ("ResNeXt", 128, 64, 32),
                 ("tails", 160, 960, 7), ("tails", 40, 240, 10), ("tails", 96, 96, 5), ("tails", 64, 48, 6), ("tails", 96, 576, 14),
+                ("1024-multiples", 16, 64, 32), ("1024-multiples", 16, 96, 32), ("1024-multiples", 24, 96, 32), ("1024-multiples", 8, 32, 64),
+                ("1024-multiples", 16, 32, 64), ("1024-multiples", 8, 64, 32), ("1024-multiples", 24, 24, 32),
                 ("tails", 128, 128, 13), ("tails", 64, 64, 9), ("tails", 64, 64, 15), ("tails", 48, 48, 11), ("tails", 64, 64, 17),
             };
             double peak = PeakInThreadCpu();
             Console.WriteLine($"FMA probe: {peak:F0} GFLOP/s (Vector512); load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-            Console.WriteLine($"{"design",-16} {"1x1 in -> out @map",-20} {"us",8} {"GFLOP/s",8} {"% peak",7} {"tail as vector",15} {"x",6} {"4-row on 3 vec",15} {"x",6} {"order before",13} {"x",6}");
+            Console.WriteLine($"{"design",-16} {"1x1 in -> out @map",-20} {"us",8} {"GFLOP/s",8} {"% peak",7} {"tail as vector",15} {"x",6} {"4-row on 3 vec",15} {"x",6} {"order before",13} {"x",6} {"1024k in place",15} {"x",6}");
             float[] x = Program.Fill(512 * 56 * 56, 1), w = Program.Fill(1024 * 1024, 2), b = Program.Fill(1024, 3), y = new float[1024 * 56 * 56];
             foreach (var s in shapes)
             {
@@ -89,8 +94,9 @@ namespace KernelBench
                 var (now, before) = Program.InterleavedCpu(run, () => { PointwiseConvolution.DotTail = false; run(); PointwiseConvolution.DotTail = true; });
                 var (_, tall) = Program.InterleavedCpu(run, () => { PointwiseConvolution.TallThree = false; run(); PointwiseConvolution.TallThree = true; });
                 var (_, order) = Program.InterleavedCpu(run, () => { PointwiseConvolution.SmallPlaneOrder = false; run(); PointwiseConvolution.SmallPlaneOrder = true; });
+                var (_, inPlace) = Program.InterleavedCpu(run, () => { PointwiseConvolution.AliasedPlanePacking = false; run(); PointwiseConvolution.AliasedPlanePacking = true; });
                 double gflops = 2.0 * s.In * s.Out * plane / now / 1e9;
-                Console.WriteLine($"{s.Design,-16} {name,-20} {now * 1e6,8:F2} {gflops,8:F1} {100 * gflops / peak,6:F0}% {before * 1e6,15:F2} {before / now,5:F2}x {tall * 1e6,15:F2} {tall / now,5:F2}x {order * 1e6,13:F2} {order / now,5:F2}x");
+                Console.WriteLine($"{s.Design,-16} {name,-20} {now * 1e6,8:F2} {gflops,8:F1} {100 * gflops / peak,6:F0}% {before * 1e6,15:F2} {before / now,5:F2}x {tall * 1e6,15:F2} {tall / now,5:F2}x {order * 1e6,13:F2} {order / now,5:F2}x {inPlace * 1e6,15:F2} {inPlace / now,5:F2}x");
             }
         }
     }

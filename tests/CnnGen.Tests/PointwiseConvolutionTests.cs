@@ -63,6 +63,9 @@ namespace CnnGen.Tests
                 new object[] { 64, 225, 9, true },
                 new object[] { 256, 196, 40, true },
                 new object[] { 256, 145, 33, false },
+                // Planes of a multiple of 1024 cells with 16-31 input channels, copied in blocks.
+                new object[] { 20, 1024, 36, true },
+                new object[] { 16, 2048, 33, false },
             };
             var random = new Random(17);
             for (int trial = 0; trial < 12; trial++)

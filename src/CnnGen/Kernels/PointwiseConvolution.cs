@@ -16,7 +16,7 @@ namespace CnnGen.Kernels
     /// channel, one load per vector of x and one broadcast weight per output channel feed 16 fused multiply-adds, the
     /// accumulators starting at the bias. The weights are read as PyTorch stores them ([outChannels x inChannels], a row per
     /// output channel), so nothing is packed per call. On planes of 256+ cells with 32+ channels each way (128+ cells with
-    /// 256+ input channels) a block of up to four vectors of cells is first copied together for every output channel to read
+    /// 256+ input channels; 16+ input channels on planes of a multiple of 1024 cells) a block of up to four vectors of cells is first copied together for every output channel to read
     /// (PacksBlocks). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
     /// (computed twice, the same way), or, where one to four cells are left (TailAsDots: 7x7 and 14x14 maps), as dot products
     /// over the input channels; a plane of one to three vectors runs 8-row tiles; 8-15 cells run Vector256 tiles on the
@@ -39,9 +39,18 @@ namespace CnnGen.Kernels
         // output channel) reads from L1. Planes of 128-255 cells (13x13-15x15 maps) with 256+ input channels too: their block
         // (64 KB) does not fit in L1 either way, and read from one contiguous copy instead of 256 rows 784 bytes apart it ran
         // faster (KernelBench pointwise-eval, 2026-12-02, load 12-36, four to seven runs, the order before / this: 256->128 @14x14
-        // 1.03-1.22x; 256->64 @14x14 0.82-1.12x, about even).
+        // 1.03-1.22x; 256->64 @14x14 0.82-1.12x, about even). And planes of a multiple of 1024 cells from 16 input channels: their
+        // rows 4 KB apart fall into the same L1 sets (so they run no chunks outer either), and 16-31 rows of 4 vectors already
+        // overflow a set's 12 ways (pointwise-eval, 2026-12-02, load 7-10, two to four runs, in place / copied: 16->72 @32x32
+        // 1.14-1.23x but 0.93x once, 16->96 @32x32 1.22-1.25x, 24->96 @32x32 1.21-1.29x, 16->32 @64x64 1.08-1.16x, 16->64 @32x32
+        // 0.98-1.10x; not from 8: 8->32 @64x64 0.95x, 8->64 @32x32 0.99-1.00x; with 16 output channels copying lost, 16->16
+        // @32x32 0.84-0.85x).
         private static bool PacksBlocks(int inChannels, int plane, int outChannels) =>
-            outChannels >= 32 && (plane >= 256 && inChannels >= 32 || SmallPlaneOrder && plane >= 128 && inChannels >= 256);
+            outChannels >= 32 && (plane >= 256 && inChannels >= 32 || SmallPlaneOrder && plane >= 128 && inChannels >= 256
+            || AliasedPlanePacking && plane % 1024 == 0 && inChannels >= 16);
+
+        /// <summary>Whether planes of a multiple of 1024 cells with 16-31 input channels are copied in blocks (KernelBench turns it off to compare).</summary>
+        internal static bool AliasedPlanePacking = true;
 
         /// <summary>Whether planes of 128-255 cells take the orders of PacksBlocks and ChunksOuter (KernelBench turns it off to compare).</summary>
         internal static bool SmallPlaneOrder = true;
