@@ -41,9 +41,9 @@ namespace CnnGen.Kernels
         // faster (KernelBench pointwise-eval, 2026-12-02, load 12-36, four to seven runs, the order before / this: 256->128 @14x14
         // 1.03-1.22x; 256->64 @14x14 0.82-1.12x, about even). And planes of a multiple of 1024 cells from 16 input channels: their
         // rows 4 KB apart fall into the same L1 sets (so they run no chunks outer either), and 16-31 rows of 4 vectors already
-        // overflow a set's 12 ways (pointwise-eval, 2026-12-02, load 7-10, two to four runs, in place / copied: 16->72 @32x32
-        // 1.14-1.23x but 0.93x once, 16->96 @32x32 1.22-1.25x, 24->96 @32x32 1.21-1.29x, 16->32 @64x64 1.08-1.16x, 16->64 @32x32
-        // 0.98-1.10x; not from 8: 8->32 @64x64 0.95x, 8->64 @32x32 0.99-1.00x; with 16 output channels copying lost, 16->16
+        // overflow a set's 12 ways (pointwise-eval, 2026-12-02, load 7-14, three to five runs, in place / copied: 16->72 @32x32
+        // 1.14-1.23x but 0.93x once, 16->96 @32x32 1.22-1.25x, 24->96 @32x32 1.21-1.29x, 16->32 @64x64 1.07-1.16x, 16->64 @32x32
+        // 0.98-1.19x; not from 8: 8->32 @64x64 0.95x, 8->64 @32x32 0.99-1.00x; with 16 output channels copying lost, 16->16
         // @32x32 0.84-0.85x).
         private static bool PacksBlocks(int inChannels, int plane, int outChannels) =>
             outChannels >= 32 && (plane >= 256 && inChannels >= 32 || SmallPlaneOrder && plane >= 128 && inChannels >= 256
