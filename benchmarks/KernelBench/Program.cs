@@ -58,7 +58,7 @@ namespace KernelBench
             while (sw.Elapsed.TotalMilliseconds < 250) action();
         }
 
-        private const int PeakIterations = 20_000_000;
+        internal const int PeakIterations = 20_000_000;
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static Vector256<float> Fma256Loop(Vector256<float> m, Vector256<float> c)
@@ -78,7 +78,7 @@ namespace KernelBench
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private static Vector512<float> Fma512Loop(Vector512<float> m, Vector512<float> c)
+        internal static Vector512<float> Fma512Loop(Vector512<float> m, Vector512<float> c)
         {
             var a0 = Vector512.Create(1f); var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0;
             var a6 = a0; var a7 = a0; var a8 = a0; var a9 = a0; var a10 = a0; var a11 = a0;
@@ -1637,6 +1637,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-winograd")
             {
                 CompareStridedWinograd(args.Length == 4 ? new[] { (int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])) } : null);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "pointwise-eval")
+            {
+                PointwiseEval.Run(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "pointwise-training")

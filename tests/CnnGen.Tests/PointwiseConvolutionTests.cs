@@ -53,6 +53,19 @@ namespace CnnGen.Tests
                 new object[] { 20, 2, 9, false },
                 new object[] { 130, 7, 11, true },
                 new object[] { 5, 4, 3, true },
+                // The last cells as dot products (one cell after three vectors: 7x7; four after twelve: 14x14) with 8-row tiles
+                // of three vectors and rows left over; 128-255 cells in chunks outer (64+ input channels, a 13x13 plane's overlapping
+                // last vector) and copied in blocks (256+ input channels, the dot products after them).
+                new object[] { 64, 49, 20, true },
+                new object[] { 80, 49, 13, false },
+                new object[] { 64, 196, 13, true },
+                new object[] { 96, 169, 24, false },
+                new object[] { 64, 225, 9, true },
+                new object[] { 256, 196, 40, true },
+                new object[] { 256, 145, 33, false },
+                // Planes of a multiple of 1024 cells with 16-31 input channels, copied in blocks.
+                new object[] { 20, 1024, 36, true },
+                new object[] { 16, 2048, 33, false },
             };
             var random = new Random(17);
             for (int trial = 0; trial < 12; trial++)

@@ -15,13 +15,14 @@ namespace CnnGen.Kernels
     /// A tile is up to 4 output channels x up to 4 vectors of cells (16 floats each on Vector512, 8 on Vector256): per input
     /// channel, one load per vector of x and one broadcast weight per output channel feed 16 fused multiply-adds, the
     /// accumulators starting at the bias. The weights are read as PyTorch stores them ([outChannels x inChannels], a row per
-    /// output channel), so nothing is packed per call. On planes of 256+ cells with 32+ channels each way a block of up to
-    /// four vectors of cells is first copied together for every output channel to read (PacksBlocks). Cells past the last
-    /// whole vector run as the plane's last vector of cells, overlapping the one before (computed twice, the same way); a
-    /// plane of one or two vectors runs 8-row tiles; 8-15 cells run Vector256 tiles on the Vector512 path, and planes narrower
-    /// than that dot products over the input channels. The sum over the input channels runs in their order, as in the
-    /// definition (the dot products sum lanes of partial sums, then add the bias), so every path agrees to rounding with the
-    /// others. An activation's bounds (a fused ReLU or ReLU6) are applied to the accumulators before they are stored.
+    /// output channel), so nothing is packed per call. On planes of 256+ cells with 32+ channels each way (128+ cells with
+    /// 256+ input channels; 16+ input channels on planes of a multiple of 1024 cells) a block of up to four vectors of cells is first copied together for every output channel to read
+    /// (PacksBlocks). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
+    /// (computed twice, the same way), or, where one to four cells are left (TailAsDots: 7x7 and 14x14 maps), as dot products
+    /// over the input channels; a plane of one to three vectors runs 8-row tiles; 8-15 cells run Vector256 tiles on the
+    /// Vector512 path, and planes narrower than that dot products over the input channels. The sum over the input channels
+    /// runs in their order, as in the definition (the dot products sum lanes of partial sums, then add the bias), so every
+    /// path agrees to rounding with the others. An activation's bounds (a fused ReLU or ReLU6) are applied to the accumulators before they are stored.
     /// KernelBench pointwise-shapes (2026-12-02, load 25, µs, as it runs / cells past the last whole vector one at a time /
     /// 4-row tiles): 128->128 @14x14 35 / 117 / -, 256->256 @14x14 160 / 462 / -, 512->512 @7x7 149 / 408 / -, 40->240
     /// @10x10 11 / 84 / -, 96->96 @5x5 2.9 / 131 / 3.3, 512->512 @4x4 49 / - / 75, 256->512 @4x4 26 / - / 42, 1024->1024 @3x3
@@ -35,8 +36,33 @@ namespace CnnGen.Kernels
 
         // Planes of 256 cells or more put an input channel's rows 1 KB or more apart, so the rows a tile reads for 32+ input
         // channels fall into the same few L1 sets and come from L2: a block of cells copied together first (reused by every
-        // output channel) reads from L1.
-        private static bool PacksBlocks(int inChannels, int plane, int outChannels) => plane >= 256 && inChannels >= 32 && outChannels >= 32;
+        // output channel) reads from L1. Planes of 128-255 cells (13x13-15x15 maps) with 256+ input channels too: their block
+        // (64 KB) does not fit in L1 either way, and read from one contiguous copy instead of 256 rows 784 bytes apart it ran
+        // faster (KernelBench pointwise-eval, 2026-12-02, load 12-36, four to seven runs, the order before / this: 256->128 @14x14
+        // 1.03-1.22x; 256->64 @14x14 0.82-1.12x, about even). And planes of a multiple of 1024 cells from 16 input channels: their
+        // rows 4 KB apart fall into the same L1 sets (so they run no chunks outer either), and 16-31 rows of 4 vectors already
+        // overflow a set's 12 ways (pointwise-eval, 2026-12-02, load 7-14, three to five runs, in place / copied: 16->72 @32x32
+        // 1.14-1.23x but 0.93x once, 16->96 @32x32 1.22-1.25x, 24->96 @32x32 1.21-1.29x, 16->32 @64x64 1.07-1.16x, 16->64 @32x32
+        // 0.98-1.19x; not from 8: 8->32 @64x64 0.95x, 8->64 @32x32 0.99-1.00x; with 16 output channels copying lost, 16->16
+        // @32x32 0.84-0.85x).
+        private static bool PacksBlocks(int inChannels, int plane, int outChannels) =>
+            outChannels >= 32 && (plane >= 256 && inChannels >= 32 || SmallPlaneOrder && plane >= 128 && inChannels >= 256
+            || AliasedPlanePacking && plane % 1024 == 0 && inChannels >= 16);
+
+        /// <summary>Whether planes of a multiple of 1024 cells with 16-31 input channels are copied in blocks (KernelBench turns it off to compare).</summary>
+        internal static bool AliasedPlanePacking = true;
+
+        /// <summary>Whether planes of 128-255 cells take the orders of PacksBlocks and ChunksOuter (KernelBench turns it off to compare).</summary>
+        internal static bool SmallPlaneOrder = true;
+
+        // Whether a chunk of cells runs over every output channel (its input rows staying in L1) rather than 4 output channels
+        // over every cell: planes of 256+ cells not copied in blocks (but not of a multiple of 1024 cells; see ForwardOn), and
+        // planes of 128-255 cells from 64 input channels, where the chunk (64 cells, 16-32 KB at 64-128 channels) fits in L1
+        // while the whole input (50-100 KB on 14x14) did not: KernelBench pointwise-eval (2026-12-02, load 12-36, four to
+        // six runs, the order before / this): 64->128 @14x14 1.05-1.22x, 128->128 @14x14 0.89-1.12x, 64->256 @14x14 0.84-1.34x,
+        // 96->576 @14x14 1.11-1.19x, 128->128 @13x13 1.01-1.10x, 64->64 @15x15 0.84-1.20x (most runs 1.07x or more).
+        private static bool ChunksOuter(int inChannels, int plane) =>
+            CellsOuter && (plane >= 256 ? plane % 1024 != 0 : SmallPlaneOrder && plane >= 128 && inChannels >= 64);
 
         [ThreadStatic]
         private static float[]? t_block;
@@ -126,7 +152,7 @@ namespace CnnGen.Kernels
             if (VectorTail && lanes == 16 && plane < 16 && Vector256.IsHardwareAccelerated) lanes = 8;
             if (VectorTail && lanes > 0 && plane < lanes && inChannels >= lanes)
             {
-                DotCells(ref xs, inChannels, plane, ref ws, bias, outChannels, clamp, ref ys, lanes == 16 || (path == KernelPath.Vector512 && Vector512.IsHardwareAccelerated));
+                DotCells(ref xs, inChannels, plane, 0, ref ws, bias, outChannels, clamp, ref ys, lanes == 16 || (path == KernelPath.Vector512 && Vector512.IsHardwareAccelerated));
                 return;
             }
             if (lanes == 0 || plane < lanes)
@@ -135,11 +161,15 @@ namespace CnnGen.Kernels
                 return;
             }
             // Whole vectors of cells; a last partial one is the plane's last vector of cells, overlapping the one before it
-            // (those cells computed twice, the same way, so the same floats written twice).
-            int vectorCount = VectorTail ? (plane + lanes - 1) / lanes : plane / lanes;
+            // (those cells computed twice, the same way, so the same floats written twice), or its cells as dot products.
+            bool dotTail = DotTail && TailAsDots(lanes, plane, inChannels);
+            int vectorCount = VectorTail && !dotTail ? (plane + lanes - 1) / lanes : plane / lanes;
             int covered = Math.Min(plane, vectorCount * lanes); // the cells the vector tiles compute
-            // A plane of one or two vectors gives a 4-row tile 4-8 accumulators, too few to hide the FMA's latency: 8 rows.
-            int tileRows = lanes == 16 && TallTiles && vectorCount <= 2 ? 8 : 4;
+            // A plane of one or two vectors gives a 4-row tile 4-8 accumulators, too few to hide the FMA's latency: 8 rows. Three
+            // vectors (7x7 maps with the last cell as a dot product) too: 24 accumulators fed by 8 broadcasts and 3 loads per input
+            // channel instead of 12 by 7 (KernelBench pointwise-eval, 2026-12-02, load 12-21, four runs, 128->256 @7x7 1.05-1.30x,
+            // 256->256 1.00-1.30x, 128->512 1.05-1.25x, 160->960 1.05-1.29x).
+            int tileRows = lanes == 16 && TallTiles && vectorCount <= (TallThree ? 3 : 2) ? 8 : 4;
             Span<float> b = stackalloc float[8];
             if (BlockPacking && PacksBlocks(inChannels, plane, outChannels))
             {
@@ -166,10 +196,10 @@ namespace CnnGen.Kernels
                     }
                     first += vectors;
                 }
-                if (vectorCount * lanes < plane) ScalarCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys);
+                RemainingCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys, dotTail);
                 return;
             }
-            if (CellsOuter && plane >= 256 && plane % 1024 != 0)
+            if (ChunksOuter(inChannels, plane))
             {
                 // Large planes with few channels one way (not copied in blocks): a chunk of cells at a time over every output
                 // channel, its few input rows staying in L1, instead of the whole input read from L2 for each 4 output channels.
@@ -203,7 +233,33 @@ namespace CnnGen.Kernels
                     }
                 }
             }
-            if (vectorCount * lanes < plane) ScalarCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys);
+            RemainingCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys, dotTail);
+        }
+
+        // The cells from `first` on that the vector tiles left: as dot products, or one at a time.
+        private static void RemainingCells(ref float xs, int inChannels, int plane, int first, ref float ws, ReadOnlySpan<float> bias, int outChannels,
+            OutputClamp clamp, ref float ys, bool dots)
+        {
+            if (first == plane) return;
+            if (dots) DotCells(ref xs, inChannels, plane, first, ref ws, bias, outChannels, clamp, ref ys, wide: true);
+            else ScalarCells(ref xs, inChannels, plane, first, ref ws, bias, outChannels, clamp, ref ys);
+        }
+
+        /// <summary>Whether a last partial vector of cells may run as dot products (KernelBench turns it off to compare).</summary>
+        internal static bool DotTail = true;
+
+        // A plane's last partial vector of cells as dot products over the input channels (DotCells) instead of a whole
+        // overlapping vector: where it is a single cell (7x7, 9x9, 15x15 maps: an overlapping vector computes 16 cells for 1),
+        // or 2-4 cells after 8+ whole vectors (14x14), from 64 input channels in whole vectors (the dot products' lanes).
+        // KernelBench pointwise-eval (2026-12-02, load 12-36, four to eight runs, the overlapping vector / dot products): 128->256
+        // @7x7 1.17-1.24x, 256->256 @7x7 1.18-1.29x, 128->512 @7x7 1.14-1.27x, 160->960 @7x7 1.20-1.30x (with TallThree), 64->64
+        // @9x9 0.98-1.06x, 64->64 @15x15 0.97-1.06x; 14x14 with 64-256 channels 0.99-1.15x. Not where it lost: 4 cells after 2
+        // whole vectors (64->48 @6x6 0.86x), 40 input channels (40->240 @10x10 0.69x: 8 of them one at a time), 9 cells left
+        // (96->96 @5x5 0.53x, 48->48 @11x11 0.73x, 128->128 @13x13 0.86x).
+        private static bool TailAsDots(int lanes, int plane, int inChannels)
+        {
+            int tail = plane % lanes;
+            return lanes == 16 && plane > lanes && inChannels >= 64 && inChannels % 16 == 0 && (tail == 1 || (tail > 0 && tail <= 4 && plane >= 128));
         }
 
         /// <summary>Whether the cells past the last whole vector run as the plane's last vector, overlapping (else one at a time; KernelBench compares).</summary>
@@ -214,6 +270,9 @@ namespace CnnGen.Kernels
 
         /// <summary>Whether a plane of one or two vectors of cells runs 8-row tiles (KernelBench turns it off to compare).</summary>
         internal static bool TallTiles = true;
+
+        /// <summary>Whether a plane of three vectors of cells runs 8-row tiles (24 accumulators) too (KernelBench turns it off to compare).</summary>
+        internal static bool TallThree = true;
 
         // The chunk of up to four vectors of cells that starts at vector `first`: its first cell, its vectors, and where its last
         // vector starts (from cell0): the last lanes cells the vectors cover for the last chunk. Five left are taken as 3 + 2, not 4 + 1.
@@ -237,7 +296,8 @@ namespace CnnGen.Kernels
             if (rows == 8)
             {
                 if (vectors == 1) Tall512<C1>(ref x, inChannels, xStride, xLast, plane, ref w, b, clamp, ref o, yLast);
-                else Tall512<C2>(ref x, inChannels, xStride, xLast, plane, ref w, b, clamp, ref o, yLast);
+                else if (vectors == 2) Tall512<C2>(ref x, inChannels, xStride, xLast, plane, ref w, b, clamp, ref o, yLast);
+                else Tall512<C3>(ref x, inChannels, xStride, xLast, plane, ref w, b, clamp, ref o, yLast);
                 return;
             }
             for (int r0 = 0; r0 < rows; r0 += 4)
@@ -253,32 +313,35 @@ namespace CnnGen.Kernels
         [ThreadStatic]
         private static float[]? t_cells;
 
-        // Planes narrower than a vector: each output a dot product of its weight row with the cell's channels (x transposed into
-        // rows of inChannels first), two output channels x up to four cells at a time, in 16 (or 8) lanes of partial sums
-        // reduced at the end, the inChannels % lanes tail added in order, then the bias.
-        private static void DotCells(ref float xs, int inChannels, int plane, ref float ws, ReadOnlySpan<float> bias, int outChannels,
+        // Planes narrower than a vector, and the last cells of a plane from `first` on (TailAsDots): each output a dot product of
+        // its weight row with the cell's channels (x transposed into rows of inChannels first), two output channels x up to four
+        // cells at a time, in 16 (or 8) lanes of partial sums reduced at the end, the inChannels % lanes tail added in order,
+        // then the bias.
+        private static void DotCells(ref float xs, int inChannels, int plane, int first, ref float ws, ReadOnlySpan<float> bias, int outChannels,
             OutputClamp clamp, ref float ys, bool wide)
         {
+            int count = plane - first;
             float[]? cells = t_cells;
-            if (cells is null || cells.Length < plane * inChannels) t_cells = cells = new float[Math.Max(plane * inChannels, 1024)];
+            if (cells is null || cells.Length < count * inChannels) t_cells = cells = new float[Math.Max(count * inChannels, 1024)];
             ref float xt = ref MemoryMarshal.GetArrayDataReference(cells);
             for (int c = 0; c < inChannels; c++)
             {
-                for (int i = 0; i < plane; i++) Unsafe.Add(ref xt, i * inChannels + c) = Unsafe.Add(ref xs, c * plane + i);
+                for (int i = 0; i < count; i++) Unsafe.Add(ref xt, i * inChannels + c) = Unsafe.Add(ref xs, c * plane + first + i);
             }
+            ys = ref Unsafe.Add(ref ys, first);
             for (int oc = 0; oc < outChannels; oc += 2)
             {
                 int rows = Math.Min(2, outChannels - oc);
                 ref float w0 = ref Unsafe.Add(ref ws, oc * inChannels);
                 ref float w1 = ref Unsafe.Add(ref w0, (rows - 1) * inChannels); // a repeat of row 0 when it is the last, not stored
-                for (int cell = 0; cell < plane; cell += 4)
+                for (int cell = 0; cell < count; cell += 4)
                 {
-                    int count = Math.Min(4, plane - cell);
+                    int tile = Math.Min(4, count - cell);
                     ref float x0 = ref Unsafe.Add(ref xt, cell * inChannels);
                     ref float y0 = ref Unsafe.Add(ref ys, oc * plane + cell);
                     if (wide)
                     {
-                        switch (count)
+                        switch (tile)
                         {
                             case 1: Dot512<C1>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
                             case 2: Dot512<C2>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
@@ -288,7 +351,7 @@ namespace CnnGen.Kernels
                     }
                     else
                     {
-                        switch (count)
+                        switch (tile)
                         {
                             case 1: Dot256<C1>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
                             case 2: Dot256<C2>(ref x0, inChannels, ref w0, ref w1, rows, plane, bias, oc, clamp, ref y0); break;
@@ -531,7 +594,7 @@ namespace CnnGen.Kernels
             if (rows > 3) Store512(a30, a31, a32, a33, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 3 * plane));
         }
 
-        // 8 output channels x TVectors (1 or 2) vectors of 16 cells: 8-16 accumulators where a plane has no more cells.
+        // 8 output channels x TVectors (1-3) vectors of 16 cells: 8-24 accumulators where a plane has no more cells.
         private static void Tall512<TVectors>(ref float x, int inChannels, int xStride, int xLast, int plane, ref float w, ReadOnlySpan<float> bias, OutputClamp clamp, ref float y, int yLast)
             where TVectors : struct, IConstant
         {
@@ -539,7 +602,8 @@ namespace CnnGen.Kernels
             Vector512<float> a0 = Vector512.Create(bias[0]), a1 = Vector512.Create(bias[1]), a2 = Vector512.Create(bias[2]), a3 = Vector512.Create(bias[3]);
             Vector512<float> a4 = Vector512.Create(bias[4]), a5 = Vector512.Create(bias[5]), a6 = Vector512.Create(bias[6]), a7 = Vector512.Create(bias[7]);
             Vector512<float> b0 = a0, b1 = a1, b2 = a2, b3 = a3, b4 = a4, b5 = a5, b6 = a6, b7 = a7;
-            nuint o0 = (nuint)(vectors == 1 ? xLast : 0), o1 = (nuint)xLast;
+            Vector512<float> c0 = a0, c1 = a1, c2 = a2, c3 = a3, c4 = a4, c5 = a5, c6 = a6, c7 = a7;
+            nuint o0 = (nuint)(vectors == 1 ? xLast : 0), o1 = (nuint)(vectors == 2 ? xLast : 16), o2 = (nuint)xLast;
             nint n = inChannels;
             for (int c = 0; c < inChannels; c++)
             {
@@ -547,42 +611,51 @@ namespace CnnGen.Kernels
                 ref float wc = ref Unsafe.Add(ref w, c);
                 var x0 = Vector512.LoadUnsafe(ref xc, o0);
                 var x1 = vectors > 1 ? Vector512.LoadUnsafe(ref xc, o1) : default;
+                var x2 = vectors > 2 ? Vector512.LoadUnsafe(ref xc, o2) : default;
                 var v = Vector512.Create(wc);
                 a0 = Fused.MultiplyAdd(v, x0, a0);
                 if (vectors > 1) b0 = Fused.MultiplyAdd(v, x1, b0);
+                if (vectors > 2) c0 = Fused.MultiplyAdd(v, x2, c0);
                 v = Vector512.Create(Unsafe.Add(ref wc, n));
                 a1 = Fused.MultiplyAdd(v, x0, a1);
                 if (vectors > 1) b1 = Fused.MultiplyAdd(v, x1, b1);
+                if (vectors > 2) c1 = Fused.MultiplyAdd(v, x2, c1);
                 v = Vector512.Create(Unsafe.Add(ref wc, 2 * n));
                 a2 = Fused.MultiplyAdd(v, x0, a2);
                 if (vectors > 1) b2 = Fused.MultiplyAdd(v, x1, b2);
+                if (vectors > 2) c2 = Fused.MultiplyAdd(v, x2, c2);
                 v = Vector512.Create(Unsafe.Add(ref wc, 3 * n));
                 a3 = Fused.MultiplyAdd(v, x0, a3);
                 if (vectors > 1) b3 = Fused.MultiplyAdd(v, x1, b3);
+                if (vectors > 2) c3 = Fused.MultiplyAdd(v, x2, c3);
                 v = Vector512.Create(Unsafe.Add(ref wc, 4 * n));
                 a4 = Fused.MultiplyAdd(v, x0, a4);
                 if (vectors > 1) b4 = Fused.MultiplyAdd(v, x1, b4);
+                if (vectors > 2) c4 = Fused.MultiplyAdd(v, x2, c4);
                 v = Vector512.Create(Unsafe.Add(ref wc, 5 * n));
                 a5 = Fused.MultiplyAdd(v, x0, a5);
                 if (vectors > 1) b5 = Fused.MultiplyAdd(v, x1, b5);
+                if (vectors > 2) c5 = Fused.MultiplyAdd(v, x2, c5);
                 v = Vector512.Create(Unsafe.Add(ref wc, 6 * n));
                 a6 = Fused.MultiplyAdd(v, x0, a6);
                 if (vectors > 1) b6 = Fused.MultiplyAdd(v, x1, b6);
+                if (vectors > 2) c6 = Fused.MultiplyAdd(v, x2, c6);
                 v = Vector512.Create(Unsafe.Add(ref wc, 7 * n));
                 a7 = Fused.MultiplyAdd(v, x0, a7);
                 if (vectors > 1) b7 = Fused.MultiplyAdd(v, x1, b7);
+                if (vectors > 2) c7 = Fused.MultiplyAdd(v, x2, c7);
             }
             var low = Vector512.Create(clamp.Low);
             var high = Vector512.Create(clamp.High);
             bool none = clamp.IsNone;
-            Store512(a0, b0, default, default, vectors, yLast, none, low, high, ref y);
-            Store512(a1, b1, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, plane));
-            Store512(a2, b2, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 2 * plane));
-            Store512(a3, b3, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 3 * plane));
-            Store512(a4, b4, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 4 * plane));
-            Store512(a5, b5, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 5 * plane));
-            Store512(a6, b6, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 6 * plane));
-            Store512(a7, b7, default, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 7 * plane));
+            Store512(a0, b0, c0, default, vectors, yLast, none, low, high, ref y);
+            Store512(a1, b1, c1, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, plane));
+            Store512(a2, b2, c2, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 2 * plane));
+            Store512(a3, b3, c3, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 3 * plane));
+            Store512(a4, b4, c4, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 4 * plane));
+            Store512(a5, b5, c5, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 5 * plane));
+            Store512(a6, b6, c6, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 6 * plane));
+            Store512(a7, b7, c7, default, vectors, yLast, none, low, high, ref Unsafe.Add(ref y, 7 * plane));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
