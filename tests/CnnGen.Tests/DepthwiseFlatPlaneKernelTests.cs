@@ -1,0 +1,150 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.Intrinsics;
+using CnnGen.Kernels;
+using CnnGen.Tests.Infrastructure;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// The depthwise forward over flat planes (DepthwiseConvolution.FlatPlane.cs) against the definition (a double-precision
+    /// sum over the zero-padded input) and against the unpadded Vector256 kernel bit for bit (both sum from the bias over
+    /// the taps in order with fused multiply-adds): planes 4x4 to 16x16 and rectangular ones, kernels 3 and 5 (and 3x5),
+    /// channel counts 1 to 5 (pairs of channels and a single one left over; the first and last channel's masked loads),
+    /// channel multiplier 2, each activation's bounds; what the layer runs on every path against the definition.
+    /// </summary>
+    public class DepthwiseFlatPlaneKernelTests
+    {
+        // channels, height, width, multiplier, kernel height, kernel width
+        private static IEnumerable<int[]> Geometries()
+        {
+            foreach (int size in new[] { 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 16 })
+            {
+                yield return new[] { 5, size, size, 1, 3, 3 };
+                yield return new[] { 4, size, size, 1, 5, 5 };
+            }
+            yield return new[] { 1, 7, 7, 1, 3, 3 };     // one channel: first and last at once
+            yield return new[] { 2, 7, 7, 1, 3, 3 };     // one pair
+            yield return new[] { 3, 7, 7, 2, 3, 3 };     // channel multiplier 2 (one channel a tile)
+            yield return new[] { 3, 14, 14, 2, 5, 5 };
+            yield return new[] { 3, 2, 9, 1, 3, 3 };     // two rows (18 cells, the last vector overlapping)
+            yield return new[] { 3, 5, 11, 1, 3, 5 };    // rectangular plane and kernel
+            yield return new[] { 3, 3, 3, 1, 5, 5 };     // a plane smaller than a vector: not taken
+        }
+
+        public static IEnumerable<object[]> Cases()
+        {
+            foreach (object[] path in DirectConvolutionTests.Paths())
+            {
+                int index = 0;
+                foreach (int[] _ in Geometries()) yield return [path[0], index++];
+            }
+        }
+
+        private static ConvolutionGeometry GeometryAt(int index)
+        {
+            int i = 0;
+            foreach (int[] d in Geometries())
+                if (i++ == index) return new(d[0], d[1], d[2], d[0] * d[3], d[4], d[5], 1, 1, d[4] / 2, d[5] / 2, 1, 1, d[0]);
+            throw new ArgumentOutOfRangeException(nameof(index));
+        }
+
+        // The definition in double precision: the bias, then every tap over the zero-padded input, then the bounds.
+        private static double[] Definition(in ConvolutionGeometry g, float[] x, float[] weight, float[] bias, float low, float high)
+        {
+            var y = new double[g.OutLength];
+            int multiplier = g.GroupOutChannels, kh = g.KernelHeight, kw = g.KernelWidth;
+            for (int oc = 0; oc < g.OutChannels; oc++)
+            {
+                int ic = oc / multiplier;
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    for (int ox = 0; ox < g.OutWidth; ox++)
+                    {
+                        double sum = bias[oc];
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int iy = oy - g.PaddingHeight + ky, ix = ox - g.PaddingWidth + kx;
+                                if (iy < 0 || iy >= g.InHeight || ix < 0 || ix >= g.InWidth) continue;
+                                sum += (double)x[(ic * g.InHeight + iy) * g.InWidth + ix] * weight[(oc * kh + ky) * kw + kx];
+                            }
+                        }
+                        y[(oc * g.OutHeight + oy) * g.OutWidth + ox] = Math.Min(Math.Max(sum, low), high);
+                    }
+                }
+            }
+            return y;
+        }
+
+        [Theory]
+        [MemberData(nameof(Cases))]
+        public void Forward_MatchesTheDefinition_AndTheUnpaddedKernelBitForBit(string pathName, int index)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var g = GeometryAt(index);
+            var random = new Random(index * 31 + 7);
+            float[] x = RandomValues(random, g.InLength), weight = RandomValues(random, g.WeightLength), bias = RandomValues(random, g.OutChannels);
+            float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
+            foreach (var (low, high) in new[] { (float.NegativeInfinity, float.PositiveInfinity), (0f, 6f), (0f, float.PositiveInfinity), (-0.25f, 0.5f) })
+            {
+                double[] expected = Definition(g, x, weight, bias, low, high);
+                float[] picked = Garbage(random, g.OutLength);
+                GroupedConvolution.ForwardOn(g, x, weight, bias, picked, scratch, path, low, high);
+                GroupedConvolutionTests.Close(picked, expected, 1e-5, $"{path} picked");
+#if NET9_0_OR_GREATER
+                if (path != DirectConvolution.KernelPath.Vector512 || !DepthwiseConvolution.FlatPlaneApplies(g)) continue;
+                // Exact-length spans: the masked loads must not reach past either end, and every output cell is written.
+                float[] flat = Garbage(random, g.OutLength);
+                DepthwiseConvolution.ForwardFlatPlane(g, x, weight, bias, flat, low, high);
+                GroupedConvolutionTests.Close(flat, expected, 1e-5, "flat plane");
+                float[] unpadded = new float[g.OutLength];
+                DepthwiseConvolution.ForwardUnpadded(g, x, weight, bias, unpadded, false, low, high);
+                Assert.Equal(unpadded, flat);
+#endif
+            }
+        }
+
+#if NET9_0_OR_GREATER
+        [Fact]
+        public void FlatPlane_DoesNotTakePlanesUnderAVectorOrOtherStrides()
+        {
+            if (!Vector512.IsHardwareAccelerated) return;
+            Assert.True(DepthwiseConvolution.FlatPlaneApplies(new ConvolutionGeometry(8, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8)));
+            Assert.False(DepthwiseConvolution.FlatPlaneApplies(new ConvolutionGeometry(8, 3, 3, 8, 5, 5, 1, 1, 2, 2, 1, 1, 8)));
+            Assert.False(DepthwiseConvolution.FlatPlaneApplies(new ConvolutionGeometry(8, 14, 14, 8, 3, 3, 2, 2, 1, 1, 1, 1, 8)));
+            Assert.False(DepthwiseConvolution.FlatPlaneApplies(new ConvolutionGeometry(8, 9, 9, 8, 3, 3, 1, 1, 0, 0, 1, 1, 8)));
+            Assert.False(DepthwiseConvolution.FlatPlaneApplies(new ConvolutionGeometry(8, 9, 9, 8, 3, 3, 1, 1, 2, 2, 2, 2, 8)));
+        }
+
+        [Fact]
+        public void FlatPlane_AllocatesNothing()
+        {
+            var g = new ConvolutionGeometry(24, 7, 7, 24, 3, 3, 1, 1, 1, 1, 1, 1, 24);
+            if (!DepthwiseConvolution.FlatPlaneApplies(g)) return;
+            var random = new Random(3);
+            float[] x = RandomValues(random, g.InLength), weight = RandomValues(random, g.WeightLength), bias = RandomValues(random, g.OutChannels);
+            float[] y = new float[g.OutLength];
+            DepthwiseConvolution.ForwardFlatPlane(g, x, weight, bias, y, 0f, 6f);
+            Allocations.AssertNone(() => DepthwiseConvolution.ForwardFlatPlane(g, x, weight, bias, y, 0f, 6f));
+        }
+#endif
+
+        private static float[] RandomValues(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+            return values;
+        }
+
+        // An output filled with values the kernel must overwrite.
+        private static float[] Garbage(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = 1000f + (float)random.NextDouble();
+            return values;
+        }
+    }
+}
