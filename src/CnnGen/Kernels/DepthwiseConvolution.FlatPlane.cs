@@ -41,7 +41,17 @@ namespace CnnGen.Kernels
             && g.PaddingHeight * g.InWidth + g.PaddingWidth <= g.InHeight * g.InWidth
             && (g.KernelHeight - 1 - g.PaddingHeight) * g.InWidth + g.KernelWidth - 1 - g.PaddingWidth <= g.InHeight * g.InWidth;
 
-        internal static bool FlatPlanePays(in ConvolutionGeometry g) => FlatPlaneApplies(g);
+        /// <summary>
+        /// Where the flat-plane kernel beats what ran before it on Vector512 (KernelBench depthwise-flat, +ReLU6, thread CPU µs,
+        /// best of 40 interleaved rounds, 2026-12-02, load 18-27; before / flat): 3x3 on 256x7x7 14.4 / 8.9, 512x7x7 33.2 / 18.8,
+        /// 96x4x4 2.10 / 1.20, 96x5x5 5.02 / 2.19, 96x6x6 5.45 / 2.86, 200x9x9 20.1 / 12.1, 160x10x10 20.7 / 12.0, 96x11x11
+        /// 11.7 / 6.0, 96x12x12 9.7 / 9.2, 576x12x12 78.1 / 64.6; 5x5 on 480x7x7 56.8 / 41.2, 672x7x7 51.4 / 47.5, 96x9x9 17.3 /
+        /// 11.7, 96x10x10 26.2 / 15.7, 96x5x5 6.1 / 3.9. It loses from 13 wide (3x3 128x14x14 12.2 / 14.7, 64x13x13 6.9 / 9.1,
+        /// 64x16x16 5.4 / 11.7; 5x5 120x14x14 38.5 / 40.0: the row kernels share input rows between output rows, this kernel
+        /// loads a vector and its mask per tap), on 5x5 at 12 wide (40x12x12 10.4 / 12.3) and ties the whole-plane kernel at 8
+        /// wide (96x8x8 3.57 / 3.58). So: planes under 12 wide but not 8.
+        /// </summary>
+        internal static bool FlatPlanePays(in ConvolutionGeometry g) => FlatPlaneApplies(g) && g.OutWidth < 12 && g.OutWidth != 8;
 
         private static int FlatVectors(in ConvolutionGeometry g) => (g.InHeight * g.InWidth + 15) / 16;
 
