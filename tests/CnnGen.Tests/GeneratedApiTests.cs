@@ -235,6 +235,39 @@ namespace CnnGen.Tests
             Assert.True(ResNet8.EvaluationChunk >= 1);
         }
 
+        /// <summary>
+        /// A network the chunks run whole (UNet ends in a feature map, no Linear) writes each chunk's output straight to the
+        /// caller's: the outputs are each sample's alone, the last layer's output holds a batch of one chunk as before, and
+        /// after several chunks asking for it says it holds the last chunk only.
+        /// </summary>
+        [Fact]
+        public void EvaluationInChunksOfTheWholeNetwork_WritesEachChunkToTheOutput()
+        {
+            var network = new UNet();
+            network.ResetParametersForTest(seed: 4);
+            int chunk = UNet.EvaluationChunk, batch = 2 * chunk + 1;
+            var last = UNet.Layout.Layers[^1];
+            var random = new CnnRandom(9);
+            var input = new float[batch * UNet.InputLength];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextUniform(-1, 1);
+            var workspace = network.CreateWorkspace(batch);
+            var output = new float[batch * UNet.OutputLength];
+            network.Forward(input, output, batch, workspace, training: false);
+
+            var alone = network.CreateWorkspace(1);
+            var one = new float[UNet.OutputLength];
+            for (int n = 0; n < batch; n++)
+            {
+                network.Forward(input.AsSpan(n * UNet.InputLength, UNet.InputLength), one, 1, alone, training: false);
+                Assert.Equal(one, output.AsSpan(n * UNet.OutputLength, UNet.OutputLength).ToArray());
+                Assert.Equal(one, alone.LayerOutput(last.Index).ToArray());
+            }
+            Assert.Contains("a chunk at a time", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(last.Index).ToArray()).Message);
+
+            network.Forward(input.AsSpan(0, chunk * UNet.InputLength), output.AsSpan(0, chunk * UNet.OutputLength), chunk, workspace, training: false);
+            Assert.Equal(output.AsSpan(0, chunk * UNet.OutputLength).ToArray(), workspace.LayerOutput(last.Index).ToArray());
+        }
+
         public static readonly TheoryData<string> ChunkedNetworks = new() { "ResNet8", "MobileNetV2", "Inception", "UNet", "WinogradNet", "WideTailNet", "LeNet5", "SkipPastLinearNet" };
 
         [Theory]

@@ -341,12 +341,14 @@ namespace CnnGen.Generator.Emit
                 w.Line();
                 var winograd = plan.Layers.Where(Conv2dEmitter.HasWinogradFilters).ToList();
                 var strided = plan.Layers.Where(Conv2dEmitter.HasPassWeights).ToList();
+                string outputCopy = LayerEmitter.BatchSlice(plan.Output.Array, layout.Output.Length) + ".CopyTo(output);";
                 using (w.OpenBlock("if (mode == ForwardMode.Training)"))
                 {
                     w.Line("input.CopyTo(workspace.Input);");
                     EmitTransformFiltersFromParameters(w, winograd, strided);
                     EmitForwardSchedule(w, plan.Schedule, ForwardMode.Training, SampleRange.WholeBatch);
                     if (layout.BufferCount > 0) w.Line("ParametersChanged(); // the running statistics moved");
+                    w.Line(outputCopy);
                 }
                 using (w.OpenBlock("else if (mode == ForwardMode.Evaluation)"))
                 {
@@ -385,6 +387,7 @@ namespace CnnGen.Generator.Emit
                         w.Line();
                     }
                     EmitEvaluationSchedule(w, plan);
+                    if (!plan.EvaluationChunking.ChunksWriteOutput) w.Line(outputCopy);
                 }
                 using (w.OpenBlock("else"))
                 {
@@ -393,9 +396,9 @@ namespace CnnGen.Generator.Emit
                     foreach (var layer in plan.Layers) LayerEmitter.For(layer).EmitGradientEvaluationPrologue(w, layer);
                     EmitTransformFiltersFromParameters(w, winograd, System.Array.Empty<PlannedLayer>()); // unfused evaluation calls: the strided layers pack their weights per call
                     EmitForwardSchedule(w, plan.Schedule, ForwardMode.EvaluationForGradients, SampleRange.WholeBatch);
+                    w.Line(outputCopy);
                 }
                 w.Line();
-                w.Line(LayerEmitter.BatchSlice(plan.Output.Array, layout.Output.Length) + ".CopyTo(output);");
                 w.Line("workspace.ForwardBatchSize = batchSize;");
                 w.Line("workspace.ForwardWasTraining = mode != ForwardMode.Evaluation; // what backward reads is kept");
                 w.Line("workspace.ForwardWasEvaluation = mode == ForwardMode.Evaluation;");
@@ -429,7 +432,8 @@ namespace CnnGen.Generator.Emit
         /// <summary>
         /// Evaluation takes the batch <c>EvaluationChunk</c> samples at a time through the layers before the cut,
         /// each chunk in the batch's first places (<see cref="EvaluationChunking"/>), and sets aside the one value the rest
-        /// reads; then the rest over the whole batch.
+        /// reads; then the rest over the whole batch. Where the chunks run the whole network, each chunk's output is copied
+        /// straight to the caller's.
         /// </summary>
         private static void EmitEvaluationSchedule(IndentedWriter w, ExecutionPlan plan)
         {
@@ -444,8 +448,8 @@ namespace CnnGen.Generator.Emit
             string upTo = chunking.Batched.Count == 0 ? ""
                 : chunking.Batched[0] is Segment { Layers: var from } && from[0].Kind == LayerKind.Linear ? " before the first Linear"
                 : " before the layers whose weights the L3 keeps for the whole batch";
-            w.Line("// A chunk of samples at a time through the layers" + upTo
-                + ", over the previous chunk's activations while they are in cache; " + carried.Name + " set aside for each.");
+            w.Line("// A chunk of samples at a time through the layers" + upTo + ", over the previous chunk's activations while they are in cache; "
+                + (chunking.ChunksWriteOutput ? "each chunk's output straight to the caller's." : carried.Name + " set aside for each."));
             using (w.OpenBlock("for (int first = 0; first < batchSize; first += EvaluationChunk)"))
             {
                 w.Line(chunking.Chunk == 1 ? "const int count = 1;" : "int count = global::System.Math.Min(EvaluationChunk, batchSize - first);");
@@ -453,10 +457,11 @@ namespace CnnGen.Generator.Emit
                 w.Line();
                 EmitForwardSchedule(w, chunking.Chunked, ForwardMode.Evaluation, SampleRange.Chunk);
                 w.Line();
-                w.Line(SampleRange.Chunk.Slice(carried.Array, carried.Length) + ".CopyTo(workspace.ChunkOutputs.AsSpan(first * " + Int(carried.Length) + "));");
+                w.Line(SampleRange.Chunk.Slice(carried.Array, carried.Length) + ".CopyTo("
+                    + (chunking.ChunksWriteOutput ? "output.Slice(first * OutputLength)" : "workspace.ChunkOutputs.AsSpan(first * " + Int(carried.Length) + ")") + ");");
             }
+            if (chunking.ChunksWriteOutput) return;
             w.Line(LayerEmitter.BatchSlice("workspace.ChunkOutputs", carried.Length) + ".CopyTo(" + carried.Array + ");");
-            if (chunking.Batched.Count == 0) return;
             w.Line();
             EmitForwardSchedule(w, chunking.Batched, ForwardMode.Evaluation, SampleRange.WholeBatch);
         }
@@ -959,7 +964,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("/// <summary>One sample's gradient, handed between layers differentiated one sample at a time.</summary>");
                 w.Line("internal readonly float[] SampleGradientA, SampleGradientB;");
                 int discarded = DiscardedGradientLength(plan);
-                if (plan.EvaluationChunking.Carried is { } carried)
+                if (plan.EvaluationChunking.SetsCarriedAside && plan.EvaluationChunking.Carried is { } carried)
                 {
                     w.Line("/// <summary>Evaluation's " + carried.Name + " for the whole batch, set aside chunk by chunk (the chunks share the first samples' places).</summary>");
                     w.Line("internal readonly float[] ChunkOutputs;");
@@ -1030,7 +1035,7 @@ namespace CnnGen.Generator.Emit
                     w.Line("SampleGradientA = new float[" + Int(largest) + "];");
                     w.Line("SampleGradientB = new float[" + Int(largest) + "];");
                     if (discarded > 0) w.Line("DiscardedGradients = new float[" + Int(discarded) + "];");
-                    if (plan.EvaluationChunking.Carried is { } chunkOutput) w.Line("ChunkOutputs = new float[batchCapacity * " + Int(chunkOutput.Length) + "];");
+                    if (plan.EvaluationChunking.SetsCarriedAside && plan.EvaluationChunking.Carried is { } chunkOutput) w.Line("ChunkOutputs = new float[batchCapacity * " + Int(chunkOutput.Length) + "];");
                     foreach (var layer in plan.Layers)
                     {
                         foreach (var array in LayerEmitter.For(layer).WorkspaceArrays(layer))

@@ -42,9 +42,18 @@ namespace CnnGen.Generator.Planning
         /// <summary>Samples per chunk; 0 when the batch goes layer by layer (no layer before a Linear, or no cut that only one value crosses).</summary>
         public int Chunk { get; }
 
+        /// <summary>
+        /// Whether the chunks run the whole network: each chunk's output then goes straight to the caller's output, with no
+        /// batch-sized copy set aside and put back (on a network ending in a feature map that was three copies of it).
+        /// </summary>
+        public bool ChunksWriteOutput => Chunk > 0 && Batched.Count == 0;
+
+        /// <summary>Whether a batch-sized array sets <see cref="Carried"/> aside chunk by chunk for the layers after the cut.</summary>
+        public bool SetsCarriedAside => Carried is not null && !ChunksWriteOutput;
+
         /// <summary>Whether the layer's output, after a chunked evaluation of more than one chunk, holds only the last chunk's samples.</summary>
         public bool OverwrittenByChunks(PlannedLayer layer) =>
-            Chunk > 0 && layer.Out != Carried && Chunked.Any(item => item is Segment segment && segment.Layers.Contains(layer));
+            Chunk > 0 && (layer.Out != Carried || ChunksWriteOutput) && Chunked.Any(item => item is Segment segment && segment.Layers.Contains(layer));
 
         public static EvaluationChunking Plan(ExecutionPlan plan)
         {
