@@ -8,29 +8,38 @@ using Xunit;
 namespace CnnGen.Tests
 {
     /// <summary>
-    /// The depthwise forward over flat planes (DepthwiseConvolution.FlatPlane.cs) against the definition (a double-precision
-    /// sum over the zero-padded input) and against the unpadded Vector256 kernel bit for bit (both sum from the bias over
-    /// the taps in order with fused multiply-adds): planes 4x4 to 16x16 and rectangular ones, kernels 3 and 5 (and 3x5),
+    /// The depthwise forward over flat planes (DepthwiseConvolution.FlatPlane.cs; stride 2 over phase planes) against the
+    /// definition (a double-precision sum over the zero-padded input) and against the unpadded Vector256 kernel bit for bit
+    /// (both sum from the bias over the taps in order with fused multiply-adds): planes 4x4 to 16x16 at stride 1, inputs 8
+    /// to 37 wide (odd and even) at stride 2, rectangular ones, kernels 3 and 5 (and 3x5, 5x3),
     /// channel counts 1 to 5 (pairs of channels and a single one left over; the first and last channel's masked loads),
     /// channel multiplier 2, each activation's bounds; what the layer runs on every path against the definition.
     /// </summary>
     public class DepthwiseFlatPlaneKernelTests
     {
-        // channels, height, width, multiplier, kernel height, kernel width
+        // channels, height, width, multiplier, kernel height, kernel width, stride (padding: half the kernel)
         private static IEnumerable<int[]> Geometries()
         {
             foreach (int size in new[] { 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 16 })
             {
-                yield return new[] { 5, size, size, 1, 3, 3 };
-                yield return new[] { 4, size, size, 1, 5, 5 };
+                yield return new[] { 5, size, size, 1, 3, 3, 1 };
+                yield return new[] { 4, size, size, 1, 5, 5, 1 };
             }
-            yield return new[] { 1, 7, 7, 1, 3, 3 };     // one channel: first and last at once
-            yield return new[] { 2, 7, 7, 1, 3, 3 };     // one pair
-            yield return new[] { 3, 7, 7, 2, 3, 3 };     // channel multiplier 2 (one channel a tile)
-            yield return new[] { 3, 14, 14, 2, 5, 5 };
-            yield return new[] { 3, 2, 9, 1, 3, 3 };     // two rows (18 cells, the last vector overlapping)
-            yield return new[] { 3, 5, 11, 1, 3, 5 };    // rectangular plane and kernel
-            yield return new[] { 3, 3, 3, 1, 5, 5 };     // a plane smaller than a vector: not taken
+            foreach (int size in new[] { 8, 9, 13, 14, 20, 28, 37 })
+            {
+                yield return new[] { 5, size, size, 1, 3, 3, 2 };
+                yield return new[] { 4, size, size, 1, 5, 5, 2 };
+            }
+            yield return new[] { 1, 7, 7, 1, 3, 3, 1 };     // one channel: first and last at once
+            yield return new[] { 2, 7, 7, 1, 3, 3, 1 };     // one pair
+            yield return new[] { 3, 7, 7, 2, 3, 3, 1 };     // channel multiplier 2 (one channel a tile)
+            yield return new[] { 3, 14, 14, 2, 5, 5, 1 };
+            yield return new[] { 3, 14, 14, 2, 3, 3, 2 };
+            yield return new[] { 1, 13, 13, 1, 3, 3, 2 };
+            yield return new[] { 3, 2, 9, 1, 3, 3, 1 };     // two rows (18 cells, the last vector overlapping)
+            yield return new[] { 3, 5, 11, 1, 3, 5, 1 };    // rectangular plane and kernel
+            yield return new[] { 3, 9, 21, 1, 5, 3, 2 };
+            yield return new[] { 3, 3, 3, 1, 5, 5, 1 };     // a plane smaller than a vector: not taken
         }
 
         public static IEnumerable<object[]> Cases()
@@ -46,7 +55,7 @@ namespace CnnGen.Tests
         {
             int i = 0;
             foreach (int[] d in Geometries())
-                if (i++ == index) return new(d[0], d[1], d[2], d[0] * d[3], d[4], d[5], 1, 1, d[4] / 2, d[5] / 2, 1, 1, d[0]);
+                if (i++ == index) return new(d[0], d[1], d[2], d[0] * d[3], d[4], d[5], d[6], d[6], d[4] / 2, d[5] / 2, 1, 1, d[0]);
             throw new ArgumentOutOfRangeException(nameof(index));
         }
 
@@ -67,7 +76,7 @@ namespace CnnGen.Tests
                         {
                             for (int kx = 0; kx < kw; kx++)
                             {
-                                int iy = oy - g.PaddingHeight + ky, ix = ox - g.PaddingWidth + kx;
+                                int iy = oy * g.StrideHeight - g.PaddingHeight + ky, ix = ox * g.StrideWidth - g.PaddingWidth + kx;
                                 if (iy < 0 || iy >= g.InHeight || ix < 0 || ix >= g.InWidth) continue;
                                 sum += (double)x[(ic * g.InHeight + iy) * g.InWidth + ix] * weight[(oc * kh + ky) * kw + kx];
                             }
@@ -95,10 +104,12 @@ namespace CnnGen.Tests
                 GroupedConvolution.ForwardOn(g, x, weight, bias, picked, scratch, path, low, high);
                 GroupedConvolutionTests.Close(picked, expected, 1e-5, $"{path} picked");
 #if NET9_0_OR_GREATER
-                if (path != DirectConvolution.KernelPath.Vector512 || !DepthwiseConvolution.FlatPlaneApplies(g)) continue;
+                bool phases = g.StrideWidth == 2;
+                if (path != DirectConvolution.KernelPath.Vector512 || !(phases ? DepthwiseConvolution.FlatPhasesApplies(g) : DepthwiseConvolution.FlatPlaneApplies(g))) continue;
                 // Exact-length spans: the masked loads must not reach past either end, and every output cell is written.
                 float[] flat = Garbage(random, g.OutLength);
-                DepthwiseConvolution.ForwardFlatPlane(g, x, weight, bias, flat, low, high);
+                if (phases) DepthwiseConvolution.ForwardFlatPhases(g, x, weight, bias, flat, Garbage(random, scratch.Length), low, high);
+                else DepthwiseConvolution.ForwardFlatPlane(g, x, weight, bias, flat, low, high);
                 GroupedConvolutionTests.Close(flat, expected, 1e-5, "flat plane");
                 float[] unpadded = new float[g.OutLength];
                 DepthwiseConvolution.ForwardUnpadded(g, x, weight, bias, unpadded, false, low, high);
@@ -108,6 +119,36 @@ namespace CnnGen.Tests
         }
 
 #if NET9_0_OR_GREATER
+        [Theory]
+        [InlineData(256, 7, 3, 1, true)]
+        [InlineData(480, 7, 5, 1, true)]
+        [InlineData(160, 10, 3, 1, true)]
+        [InlineData(96, 8, 3, 1, false)]    // the whole-plane kernel
+        [InlineData(128, 14, 3, 1, false)]  // the unpadded kernel
+        [InlineData(40, 12, 5, 1, false)]
+        [InlineData(24, 37, 3, 2, true)]
+        [InlineData(40, 20, 3, 2, true)]
+        [InlineData(672, 14, 5, 2, true)]
+        [InlineData(256, 8, 3, 2, true)]
+        [InlineData(128, 14, 3, 2, false)]  // 3x3 out 7 from 14: the unpadded kernel
+        [InlineData(96, 16, 3, 2, false)]   // whole vectors: the padded kernel
+        [InlineData(32, 56, 3, 2, false)]
+        public void Layers_RunTheFlatKernels_WhereMeasuredToPay(int channels, int size, int kernel, int stride, bool pays)
+        {
+            var g = new ConvolutionGeometry(channels, size, size, channels, kernel, kernel, stride, stride, kernel / 2, kernel / 2, 1, 1, channels);
+            bool applies = stride == 1 ? DepthwiseConvolution.FlatPlaneApplies(g) : DepthwiseConvolution.FlatPhasesApplies(g);
+            Assert.Equal(pays && applies, stride == 1 ? DepthwiseConvolution.FlatPlanePays(g) : DepthwiseConvolution.FlatPhasesPays(g));
+            if (!(pays && applies)) return;
+            var random = new Random(channels + size);
+            float[] x = RandomValues(random, g.InLength), weight = RandomValues(random, g.WeightLength), bias = RandomValues(random, g.OutChannels);
+            float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
+            float[] picked = new float[g.OutLength], flat = new float[g.OutLength];
+            GroupedConvolution.ForwardOn(g, x, weight, bias, picked, scratch, DirectConvolution.KernelPath.Vector512, 0f, 6f);
+            if (stride == 1) DepthwiseConvolution.ForwardFlatPlane(g, x, weight, bias, flat, 0f, 6f);
+            else DepthwiseConvolution.ForwardFlatPhases(g, x, weight, bias, flat, scratch, 0f, 6f);
+            Assert.Equal(flat, picked);
+        }
+
         [Fact]
         public void FlatPlane_DoesNotTakePlanesUnderAVectorOrOtherStrides()
         {
@@ -117,6 +158,8 @@ namespace CnnGen.Tests
             Assert.False(DepthwiseConvolution.FlatPlaneApplies(new ConvolutionGeometry(8, 14, 14, 8, 3, 3, 2, 2, 1, 1, 1, 1, 8)));
             Assert.False(DepthwiseConvolution.FlatPlaneApplies(new ConvolutionGeometry(8, 9, 9, 8, 3, 3, 1, 1, 0, 0, 1, 1, 8)));
             Assert.False(DepthwiseConvolution.FlatPlaneApplies(new ConvolutionGeometry(8, 9, 9, 8, 3, 3, 1, 1, 2, 2, 2, 2, 8)));
+            Assert.False(DepthwiseConvolution.FlatPhasesApplies(new ConvolutionGeometry(8, 9, 9, 8, 3, 3, 2, 2, 0, 0, 1, 1, 8))); // input row 8 past 2·OH
+            Assert.True(DepthwiseConvolution.FlatPhasesApplies(new ConvolutionGeometry(8, 9, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1, 8)));
         }
 
         [Fact]
@@ -129,6 +172,10 @@ namespace CnnGen.Tests
             float[] y = new float[g.OutLength];
             DepthwiseConvolution.ForwardFlatPlane(g, x, weight, bias, y, 0f, 6f);
             Allocations.AssertNone(() => DepthwiseConvolution.ForwardFlatPlane(g, x, weight, bias, y, 0f, 6f));
+            var strided = new ConvolutionGeometry(24, 14, 14, 24, 3, 3, 2, 2, 1, 1, 1, 1, 24);
+            float[] stridedX = RandomValues(random, strided.InLength), scratch = new float[GroupedConvolution.ScratchLength(strided)];
+            DepthwiseConvolution.ForwardFlatPhases(strided, stridedX, weight, bias, y, scratch, 0f, 6f);
+            Allocations.AssertNone(() => DepthwiseConvolution.ForwardFlatPhases(strided, stridedX, weight, bias, y, scratch, 0f, 6f));
         }
 #endif
 

@@ -64,9 +64,20 @@ namespace CnnGen.Kernels
             int taps = g.KernelHeight * g.KernelWidth, multiplier = g.GroupOutChannels, channels = g.InChannels;
             var clamp = new OutputClamp(low, high);
             nint* offsets = stackalloc nint[taps];
+            int* rowShifts = stackalloc int[taps];
+            int* columnShifts = stackalloc int[taps];
+            for (int ky = 0, t = 0; ky < g.KernelHeight; ky++)
+            {
+                for (int kx = 0; kx < g.KernelWidth; kx++, t++)
+                {
+                    rowShifts[t] = ky - g.PaddingHeight;
+                    columnShifts[t] = kx - g.PaddingWidth;
+                    offsets[t] = (nint)rowShifts[t] * width + columnShifts[t];
+                }
+            }
             int* starts = stackalloc int[vectors];
             var masks = stackalloc Vector512<float>[vectors * taps];
-            FlatMasks(g, offsets, starts, masks);
+            FlatMasks(height, width, taps, rowShifts, columnShifts, starts, masks);
             fixed (float* xp = x, yp = y, wp = weight)
             {
                 int c = 0;
@@ -77,7 +88,7 @@ namespace CnnGen.Kernels
                     {
                         float b0 = bias.IsEmpty ? 0f : bias[c], b1 = bias.IsEmpty ? 0f : bias[c + 1];
                         bool edge = c == 0 || c + 2 == channels;
-                        FlatPair(vectors, edge, xp + (nint)c * plane, plane, starts, masks, offsets, taps, wp + c * taps, b0, b1, clamp, yp + (nint)c * plane);
+                        FlatPair(vectors, edge, xp + (nint)c * plane, plane, plane, starts, masks, offsets, taps, wp + c * taps, b0, b1, clamp, yp + (nint)c * plane);
                     }
                 }
                 for (; c < channels; c++)
@@ -97,13 +108,150 @@ namespace CnnGen.Kernels
             }
         }
 
-        // Each tap's offset in the flat plane, each vector's first cell (the last overlapping the one before), and the mask of
-        // the lanes whose input cell lies inside the plane, at masks[vector · taps + tap].
-        private static void FlatMasks(in ConvolutionGeometry g, nint* offsets, int* starts, Vector512<float>* masks)
+        // ------------------------------------------------------------------------------------------------------------
+        // Stride 2: the input channel split into its four phase planes (input row 2qy + ry, column 2qx + rx at phase (ry, rx),
+        // cell (qy, qx)), each as large as the output plane. Tap (ky, kx) then reads, for output cell (oy, ox), phase
+        // (ry, rx) at (oy + sy, ox + sx) with ky − ph = 2sy + ry and kx − pw = 2sx + rx (floor division): the flat-plane
+        // kernel with a phase per tap. When the output covers the input (2·OH ≥ H, 2·OW ≥ W) every input cell lands in a
+        // phase plane and every phase cell outside the output plane lies outside the input, so the flat kernel's masks give
+        // the zero padding; phase cells without an input cell (odd sizes) stay zero from the clear.
+
+        /// <summary>Whether <see cref="ForwardFlatPhases"/> takes this geometry on this machine (AVX-512).</summary>
+        internal static bool FlatPhasesApplies(in ConvolutionGeometry g) => Avx512F.IsSupported && FlatPhasesShape(g);
+
+        // The shape condition alone (the scratch's length is the same on every machine).
+        internal static bool FlatPhasesShape(in ConvolutionGeometry g) =>
+            g.StrideHeight == 2 && g.StrideWidth == 2 && g.DilationHeight == 1 && g.DilationWidth == 1
+            && 2 * g.OutHeight >= g.InHeight && 2 * g.OutWidth >= g.InWidth && g.OutHeight * g.OutWidth >= 16
+            && (g.OutHeight * g.OutWidth + 15) / 16 * g.KernelHeight * g.KernelWidth <= MaxFlatMasks;
+
+        // One phase plane with its margins: zeros before and after, as far as a tap's shift reaches.
+        private readonly struct PhaseLayout
         {
-            int height = g.InHeight, width = g.InWidth, plane = height * width, vectors = FlatVectors(g), taps = g.KernelHeight * g.KernelWidth;
+            public readonly int Front, PhaseLength;
+
+            public PhaseLayout(in ConvolutionGeometry g)
+            {
+                int outWidth = g.OutWidth;
+                int minShift = FloorHalf(-g.PaddingHeight) * outWidth + FloorHalf(-g.PaddingWidth);
+                int maxShift = FloorHalf(g.KernelHeight - 1 - g.PaddingHeight) * outWidth + FloorHalf(g.KernelWidth - 1 - g.PaddingWidth);
+                Front = Math.Max(0, -minShift);
+                PhaseLength = Front + g.OutHeight * outWidth + Math.Max(0, maxShift);
+            }
+
+            // One channel's four phase planes.
+            public int ChannelLength => 4 * PhaseLength;
+        }
+
+        private static int FloorHalf(int a) => a >> 1;
+
+        /// <summary>
+        /// Where the phase planes beat what ran before on Vector512 (KernelBench depthwise-flat, +ReLU6, thread CPU µs, best of 40
+        /// interleaved rounds, two runs, 2026-12-02, load 18-22; before / flat): inputs whose width is no multiple of 16 (the
+        /// padded copy ends their rows cell by cell) with outputs under 24 wide: 3x3 24x37x37 14.5 / 9.2 and 14.9 / 8.7, 40x20x20
+        /// 9.7 / 5.4 and 9.7 / 5.6, 64x28x28 15.1 / 13.6 and 14.0 / 13.8, 256x8x8 (the whole-plane kernel before) 12.5 / 9.9;
+        /// 5x5 672x14x14 173 / 69, 160x20x20 59.1 / 34.6. Not on 3x3 outputs under 8 wide from wider inputs, which the
+        /// unpadded Vector256 strips run faster (128x14x14 7.9 / 8.7, 48x13x13 3.0 / 3.4, 96x11x11 5.6 / 5.6), on inputs of whole
+        /// vectors (96x16x16 5.4 / 7.3, 64x32x32 10.3 / 15.2, 240x16x16 k5 21.1 / 27.7, 72x32x32 k5 18.7 / 32.2) nor on outputs
+        /// 28 wide (32x56x56 23.6 / 22.6 and 22.8 / 26.5). A split one channel pair ahead of its use (against store-forwarding
+        /// stalls) measured no better (64x28x28 13.8, 24x37x37 8.7, 128x14x14 9.1) and was dropped.
+        /// </summary>
+        internal static bool FlatPhasesPays(in ConvolutionGeometry g) =>
+            FlatPhasesApplies(g) && g.InWidth % 16 != 0 && g.OutWidth < 24 && (g.KernelWidth != 3 || g.OutWidth >= 8 || g.InWidth <= 8);
+
+        /// <summary>Two channels' phase planes (<see cref="ForwardFlatPhases"/>).</summary>
+        internal static int FlatPhasesScratchLength(in ConvolutionGeometry g) => 2 * new PhaseLayout(g).ChannelLength;
+
+        /// <summary>The forward pass by the flat-plane kernel over phase planes (<see cref="FlatPhasesApplies"/> must hold).</summary>
+        internal static void ForwardFlatPhases(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            Span<float> y, Span<float> scratch, float low, float high)
+        {
+            if (!FlatPhasesApplies(g)) throw new InvalidOperationException("The flat-plane depthwise kernel does not take this geometry here.");
+            var layout = new PhaseLayout(g);
+            int outHeight = g.OutHeight, outWidth = g.OutWidth, outPlane = outHeight * outWidth, vectors = (outPlane + 15) / 16, inPlane = g.InHeight * g.InWidth;
+            int taps = g.KernelHeight * g.KernelWidth, multiplier = g.GroupOutChannels, channels = g.InChannels, channelLength = layout.ChannelLength;
+            var clamp = new OutputClamp(low, high);
+            nint* offsets = stackalloc nint[taps];
+            int* rowShifts = stackalloc int[taps];
+            int* columnShifts = stackalloc int[taps];
             for (int ky = 0, t = 0; ky < g.KernelHeight; ky++)
-                for (int kx = 0; kx < g.KernelWidth; kx++, t++) offsets[t] = (nint)(ky - g.PaddingHeight) * width + kx - g.PaddingWidth;
+            {
+                for (int kx = 0; kx < g.KernelWidth; kx++, t++)
+                {
+                    int ey = ky - g.PaddingHeight, ex = kx - g.PaddingWidth;
+                    rowShifts[t] = FloorHalf(ey);
+                    columnShifts[t] = FloorHalf(ex);
+                    int phase = (ey - 2 * rowShifts[t]) * 2 + ex - 2 * columnShifts[t];
+                    offsets[t] = (nint)phase * layout.PhaseLength + layout.Front + rowShifts[t] * outWidth + columnShifts[t];
+                }
+            }
+            int* starts = stackalloc int[vectors];
+            var masks = stackalloc Vector512<float>[vectors * taps];
+            FlatMasks(outHeight, outWidth, taps, rowShifts, columnShifts, starts, masks);
+            scratch.Slice(0, 2 * channelLength).Clear();
+            fixed (float* xp = x, yp = y, wp = weight, sp = scratch)
+            {
+                int c = 0;
+                if (multiplier == 1 && vectors <= 4)
+                {
+                    for (; c + 1 < channels; c += 2)
+                    {
+                        SplitPhases(xp + (nint)c * inPlane, g.InHeight, g.InWidth, outWidth, sp + layout.Front, layout.PhaseLength);
+                        SplitPhases(xp + (nint)(c + 1) * inPlane, g.InHeight, g.InWidth, outWidth, sp + channelLength + layout.Front, layout.PhaseLength);
+                        float b0 = bias.IsEmpty ? 0f : bias[c], b1 = bias.IsEmpty ? 0f : bias[c + 1];
+                        FlatPair(vectors, false, sp, channelLength, outPlane, starts, masks, offsets, taps, wp + c * taps, b0, b1, clamp, yp + (nint)c * outPlane);
+                    }
+                }
+                for (; c < channels; c++)
+                {
+                    SplitPhases(xp + (nint)c * inPlane, g.InHeight, g.InWidth, outWidth, sp + layout.Front, layout.PhaseLength);
+                    for (int m = 0; m < multiplier; m++)
+                    {
+                        int oc = c * multiplier + m;
+                        float b = bias.IsEmpty ? 0f : bias[oc];
+                        for (int v = 0; v < vectors; v += 8)
+                            FlatTile(Math.Min(8, vectors - v), false, sp, starts + v, masks + v * taps, offsets, taps, wp + oc * taps, b, clamp, yp + (nint)oc * outPlane);
+                    }
+                }
+            }
+        }
+
+        // One input channel (height x width) into its four phase planes (phaseLength apart, rows outWidth long): per input row
+        // 32 columns at a time, split by two two-source permutes into 16 evens and 16 odds, the row's ends by masked loads
+        // and stores (cells without input are never written).
+        private static void SplitPhases(float* from, int height, int width, int outWidth, float* phases, int phaseLength)
+        {
+            var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            for (int iy = 0; iy < height; iy++, from += width)
+            {
+                float* evens = phases + (iy & 1) * 2 * phaseLength + (iy >> 1) * outWidth;
+                float* odds = evens + phaseLength;
+                for (int ix = 0; ix < width; ix += 32)
+                {
+                    int n = width - ix;
+                    var lo = n >= 16 ? Vector512.Load(from + ix) : Avx512F.MaskLoad(from + ix, Vector512.LessThan(lanes, Vector512.Create(n)).AsSingle(), Vector512<float>.Zero);
+                    var hi = n >= 32 ? Vector512.Load(from + ix + 16)
+                        : n > 16 ? Avx512F.MaskLoad(from + ix + 16, Vector512.LessThan(lanes, Vector512.Create(n - 16)).AsSingle(), Vector512<float>.Zero)
+                        : Vector512<float>.Zero;
+                    var e = Avx512F.PermuteVar16x32x2(lo, Evens512, hi);
+                    var o = Avx512F.PermuteVar16x32x2(lo, Odds512, hi);
+                    if (n >= 32)
+                    {
+                        e.Store(evens + ix / 2);
+                        o.Store(odds + ix / 2);
+                        continue;
+                    }
+                    Avx512F.MaskStore(evens + ix / 2, Vector512.LessThan(lanes, Vector512.Create((n + 1) / 2)).AsSingle(), e);
+                    Avx512F.MaskStore(odds + ix / 2, Vector512.LessThan(lanes, Vector512.Create(n / 2)).AsSingle(), o);
+                }
+            }
+        }
+
+        // Each vector's first cell (the last overlapping the one before) of a height x width plane, and the mask of the lanes
+        // whose cell moved by tap t's (rowShifts[t], columnShifts[t]) stays inside the plane, at masks[vector · taps + t].
+        private static void FlatMasks(int height, int width, int taps, int* rowShifts, int* columnShifts, int* starts, Vector512<float>* masks)
+        {
+            int plane = height * width, vectors = (plane + 15) / 16;
             int* rowOf = stackalloc int[16];
             int* columnOf = stackalloc int[16];
             for (int v = 0; v < vectors; v++)
@@ -124,14 +272,11 @@ namespace CnnGen.Kernels
                 }
                 var rows = Vector512.Load(rowOf);
                 var columns = Vector512.Load(columnOf);
-                for (int ky = 0, t = 0; ky < g.KernelHeight; ky++)
+                for (int t = 0; t < taps; t++)
                 {
-                    for (int kx = 0; kx < g.KernelWidth; kx++, t++)
-                    {
-                        var iy = (rows + Vector512.Create(ky - g.PaddingHeight)).AsUInt32();
-                        var ix = (columns + Vector512.Create(kx - g.PaddingWidth)).AsUInt32();
-                        masks[v * taps + t] = (Vector512.LessThan(iy, Vector512.Create((uint)height)) & Vector512.LessThan(ix, Vector512.Create((uint)width))).AsSingle();
-                    }
+                    var iy = (rows + Vector512.Create(rowShifts[t])).AsUInt32();
+                    var ix = (columns + Vector512.Create(columnShifts[t])).AsUInt32();
+                    masks[v * taps + t] = (Vector512.LessThan(iy, Vector512.Create((uint)height)) & Vector512.LessThan(ix, Vector512.Create((uint)width))).AsSingle();
                 }
             }
         }
@@ -167,26 +312,26 @@ namespace CnnGen.Kernels
             }
         }
 
-        private static void FlatPair(int vectors, bool edge, float* input, int plane, int* starts, Vector512<float>* masks, nint* offsets, int taps, float* w,
+        private static void FlatPair(int vectors, bool edge, float* input, int inputStride, int outputStride, int* starts, Vector512<float>* masks, nint* offsets, int taps, float* w,
             float bias0, float bias1, OutputClamp clamp, float* output)
         {
             if (edge)
             {
                 switch (vectors)
                 {
-                    case 4: FlatPair<C4, C1>(input, plane, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                    case 3: FlatPair<C3, C1>(input, plane, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                    case 2: FlatPair<C2, C1>(input, plane, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                    default: FlatPair<C1, C1>(input, plane, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
+                    case 4: FlatPair<C4, C1>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
+                    case 3: FlatPair<C3, C1>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
+                    case 2: FlatPair<C2, C1>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
+                    default: FlatPair<C1, C1>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
                 }
                 return;
             }
             switch (vectors)
             {
-                case 4: FlatPair<C4, C0>(input, plane, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                case 3: FlatPair<C3, C0>(input, plane, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                case 2: FlatPair<C2, C0>(input, plane, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                default: FlatPair<C1, C0>(input, plane, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
+                case 4: FlatPair<C4, C0>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
+                case 3: FlatPair<C3, C0>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
+                case 2: FlatPair<C2, C0>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
+                default: FlatPair<C1, C0>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
             }
         }
 
@@ -229,8 +374,8 @@ namespace CnnGen.Kernels
             if (count > 7) OutputClamp.Store(a7, none, low, high, ref output[starts[7]]);
         }
 
-        // Two channels' planes of TVectors vectors each (plane floats apart in x and y, taps weights apart).
-        private static void FlatPair<TVectors, TMasked>(float* input, int plane, int* starts, Vector512<float>* masks, nint* offsets, int taps, float* w,
+        // Two channels' planes of TVectors vectors each (inputStride floats apart in the input, outputStride in y, taps weights apart).
+        private static void FlatPair<TVectors, TMasked>(float* input, int inputStride, int outputStride, int* starts, Vector512<float>* masks, nint* offsets, int taps, float* w,
             float bias0, float bias1, OutputClamp clamp, float* output) where TVectors : struct, IConstant where TMasked : struct, IConstant
         {
             int count = TVectors.Value;
@@ -242,7 +387,7 @@ namespace CnnGen.Kernels
             Vector512<float> c1 = c0, c2 = c0, c3 = c0;
             for (int t = 0; t < taps; t++)
             {
-                nint d = offsets[t], e = d + plane;
+                nint d = offsets[t], e = d + inputStride;
                 var k = Vector512.Create(w[t]);
                 var l = Vector512.Create(w[taps + t]);
                 Vector512<float>* m = masks + t;
@@ -268,21 +413,21 @@ namespace CnnGen.Kernels
             var high = Vector512.Create(clamp.High);
             bool none = clamp.IsNone;
             OutputClamp.Store(a0, none, low, high, ref output[starts[0]]);
-            OutputClamp.Store(c0, none, low, high, ref output[plane + starts[0]]);
+            OutputClamp.Store(c0, none, low, high, ref output[outputStride + starts[0]]);
             if (count > 1)
             {
                 OutputClamp.Store(a1, none, low, high, ref output[starts[1]]);
-                OutputClamp.Store(c1, none, low, high, ref output[plane + starts[1]]);
+                OutputClamp.Store(c1, none, low, high, ref output[outputStride + starts[1]]);
             }
             if (count > 2)
             {
                 OutputClamp.Store(a2, none, low, high, ref output[starts[2]]);
-                OutputClamp.Store(c2, none, low, high, ref output[plane + starts[2]]);
+                OutputClamp.Store(c2, none, low, high, ref output[outputStride + starts[2]]);
             }
             if (count > 3)
             {
                 OutputClamp.Store(a3, none, low, high, ref output[starts[3]]);
-                OutputClamp.Store(c3, none, low, high, ref output[plane + starts[3]]);
+                OutputClamp.Store(c3, none, low, high, ref output[outputStride + starts[3]]);
             }
         }
 
