@@ -59,35 +59,6 @@ namespace CnnGen.Tests
             throw new ArgumentOutOfRangeException(nameof(index));
         }
 
-        // The definition in double precision: the bias, then every tap over the zero-padded input, then the bounds.
-        private static double[] Definition(in ConvolutionGeometry g, float[] x, float[] weight, float[] bias, float low, float high)
-        {
-            var y = new double[g.OutLength];
-            int multiplier = g.GroupOutChannels, kh = g.KernelHeight, kw = g.KernelWidth;
-            for (int oc = 0; oc < g.OutChannels; oc++)
-            {
-                int ic = oc / multiplier;
-                for (int oy = 0; oy < g.OutHeight; oy++)
-                {
-                    for (int ox = 0; ox < g.OutWidth; ox++)
-                    {
-                        double sum = bias[oc];
-                        for (int ky = 0; ky < kh; ky++)
-                        {
-                            for (int kx = 0; kx < kw; kx++)
-                            {
-                                int iy = oy * g.StrideHeight - g.PaddingHeight + ky, ix = ox * g.StrideWidth - g.PaddingWidth + kx;
-                                if (iy < 0 || iy >= g.InHeight || ix < 0 || ix >= g.InWidth) continue;
-                                sum += (double)x[(ic * g.InHeight + iy) * g.InWidth + ix] * weight[(oc * kh + ky) * kw + kx];
-                            }
-                        }
-                        y[(oc * g.OutHeight + oy) * g.OutWidth + ox] = Math.Min(Math.Max(sum, low), high);
-                    }
-                }
-            }
-            return y;
-        }
-
         [Theory]
         [MemberData(nameof(Cases))]
         public void Forward_MatchesTheDefinition_AndTheUnpaddedKernelBitForBit(string pathName, int index)
@@ -95,20 +66,21 @@ namespace CnnGen.Tests
             var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
             var g = GeometryAt(index);
             var random = new Random(index * 31 + 7);
-            float[] x = RandomValues(random, g.InLength), weight = RandomValues(random, g.WeightLength), bias = RandomValues(random, g.OutChannels);
+            float[] x = ConvolutionReference.RandomValues(random, g.InLength), weight = ConvolutionReference.RandomValues(random, g.WeightLength), bias = ConvolutionReference.RandomValues(random, g.OutChannels);
             float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
             foreach (var (low, high) in new[] { (float.NegativeInfinity, float.PositiveInfinity), (0f, 6f), (0f, float.PositiveInfinity), (-0.25f, 0.5f) })
             {
-                double[] expected = Definition(g, x, weight, bias, low, high);
-                float[] picked = Garbage(random, g.OutLength);
+                double[] expected = DepthwiseUnpaddedKernelTests.Definition(g, x, weight, bias, low, high);
+                float[] picked = ConvolutionReference.Filled(g.OutLength, float.NaN);
                 GroupedConvolution.ForwardOn(g, x, weight, bias, picked, scratch, path, low, high);
                 GroupedConvolutionTests.Close(picked, expected, 1e-5, $"{path} picked");
 #if NET9_0_OR_GREATER
                 bool phases = g.StrideWidth == 2;
                 if (path != DirectConvolution.KernelPath.Vector512 || !(phases ? DepthwiseConvolution.FlatPhasesApplies(g) : DepthwiseConvolution.FlatPlaneApplies(g))) continue;
-                // Exact-length spans: the masked loads must not reach past either end, and every output cell is written.
-                float[] flat = Garbage(random, g.OutLength);
-                if (phases) DepthwiseConvolution.ForwardFlatPhases(g, x, weight, bias, flat, Garbage(random, scratch.Length), low, high);
+                // Exact-length spans: the masked loads must not reach past either end; NaN shows any output cell left unwritten
+                // and any scratch cell read before it is written.
+                float[] flat = ConvolutionReference.Filled(g.OutLength, float.NaN);
+                if (phases) DepthwiseConvolution.ForwardFlatPhases(g, x, weight, bias, flat, ConvolutionReference.Filled(scratch.Length, float.NaN), low, high);
                 else DepthwiseConvolution.ForwardFlatPlane(g, x, weight, bias, flat, low, high);
                 GroupedConvolutionTests.Close(flat, expected, 1e-5, "flat plane");
                 float[] unpadded = new float[g.OutLength];
@@ -140,7 +112,7 @@ namespace CnnGen.Tests
             Assert.Equal(pays && applies, stride == 1 ? DepthwiseConvolution.FlatPlanePays(g) : DepthwiseConvolution.FlatPhasesPays(g));
             if (!(pays && applies)) return;
             var random = new Random(channels + size);
-            float[] x = RandomValues(random, g.InLength), weight = RandomValues(random, g.WeightLength), bias = RandomValues(random, g.OutChannels);
+            float[] x = ConvolutionReference.RandomValues(random, g.InLength), weight = ConvolutionReference.RandomValues(random, g.WeightLength), bias = ConvolutionReference.RandomValues(random, g.OutChannels);
             float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
             float[] picked = new float[g.OutLength], flat = new float[g.OutLength];
             GroupedConvolution.ForwardOn(g, x, weight, bias, picked, scratch, DirectConvolution.KernelPath.Vector512, 0f, 6f);
@@ -168,30 +140,15 @@ namespace CnnGen.Tests
             var g = new ConvolutionGeometry(24, 7, 7, 24, 3, 3, 1, 1, 1, 1, 1, 1, 24);
             if (!DepthwiseConvolution.FlatPlaneApplies(g)) return;
             var random = new Random(3);
-            float[] x = RandomValues(random, g.InLength), weight = RandomValues(random, g.WeightLength), bias = RandomValues(random, g.OutChannels);
+            float[] x = ConvolutionReference.RandomValues(random, g.InLength), weight = ConvolutionReference.RandomValues(random, g.WeightLength), bias = ConvolutionReference.RandomValues(random, g.OutChannels);
             float[] y = new float[g.OutLength];
             DepthwiseConvolution.ForwardFlatPlane(g, x, weight, bias, y, 0f, 6f);
             Allocations.AssertNone(() => DepthwiseConvolution.ForwardFlatPlane(g, x, weight, bias, y, 0f, 6f));
             var strided = new ConvolutionGeometry(24, 14, 14, 24, 3, 3, 2, 2, 1, 1, 1, 1, 24);
-            float[] stridedX = RandomValues(random, strided.InLength), scratch = new float[GroupedConvolution.ScratchLength(strided)];
+            float[] stridedX = ConvolutionReference.RandomValues(random, strided.InLength), scratch = new float[GroupedConvolution.ScratchLength(strided)];
             DepthwiseConvolution.ForwardFlatPhases(strided, stridedX, weight, bias, y, scratch, 0f, 6f);
             Allocations.AssertNone(() => DepthwiseConvolution.ForwardFlatPhases(strided, stridedX, weight, bias, y, scratch, 0f, 6f));
         }
 #endif
-
-        private static float[] RandomValues(Random random, int length)
-        {
-            var values = new float[length];
-            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
-            return values;
-        }
-
-        // An output filled with values the kernel must overwrite.
-        private static float[] Garbage(Random random, int length)
-        {
-            var values = new float[length];
-            for (int i = 0; i < length; i++) values[i] = 1000f + (float)random.NextDouble();
-            return values;
-        }
     }
 }

@@ -281,57 +281,46 @@ namespace CnnGen.Kernels
             }
         }
 
+        // TMasked as `edge` says: zero-masked loads for the first and last channel of x.
         private static void FlatTile(int count, bool edge, float* input, int* starts, Vector512<float>* masks, nint* offsets, int taps, float* w, float bias,
             OutputClamp clamp, float* output)
         {
-            if (edge)
-            {
-                switch (count)
-                {
-                    case 8: FlatTile<C8, C1>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                    case 7: FlatTile<C7, C1>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                    case 6: FlatTile<C6, C1>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                    case 5: FlatTile<C5, C1>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                    case 4: FlatTile<C4, C1>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                    case 3: FlatTile<C3, C1>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                    case 2: FlatTile<C2, C1>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                    default: FlatTile<C1, C1>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                }
-                return;
-            }
+            if (edge) FlatTile<C1>(count, input, starts, masks, offsets, taps, w, bias, clamp, output);
+            else FlatTile<C0>(count, input, starts, masks, offsets, taps, w, bias, clamp, output);
+        }
+
+        private static void FlatTile<TMasked>(int count, float* input, int* starts, Vector512<float>* masks, nint* offsets, int taps, float* w, float bias,
+            OutputClamp clamp, float* output) where TMasked : struct, IConstant
+        {
             switch (count)
             {
-                case 8: FlatTile<C8, C0>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                case 7: FlatTile<C7, C0>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                case 6: FlatTile<C6, C0>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                case 5: FlatTile<C5, C0>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                case 4: FlatTile<C4, C0>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                case 3: FlatTile<C3, C0>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                case 2: FlatTile<C2, C0>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
-                default: FlatTile<C1, C0>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
+                case 8: FlatTile<C8, TMasked>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
+                case 7: FlatTile<C7, TMasked>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
+                case 6: FlatTile<C6, TMasked>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
+                case 5: FlatTile<C5, TMasked>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
+                case 4: FlatTile<C4, TMasked>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
+                case 3: FlatTile<C3, TMasked>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
+                case 2: FlatTile<C2, TMasked>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
+                default: FlatTile<C1, TMasked>(input, starts, masks, offsets, taps, w, bias, clamp, output); break;
             }
         }
 
-        private static void FlatPair(int vectors, bool edge, float* input, int inputStride, int outputStride, int* starts, Vector512<float>* masks, nint* offsets, int taps, float* w,
-            float bias0, float bias1, OutputClamp clamp, float* output)
+        private static void FlatPair(int vectors, bool edge, float* input, int inputStride, int outputStride, int* starts, Vector512<float>* masks, nint* offsets,
+            int taps, float* w, float bias0, float bias1, OutputClamp clamp, float* output)
         {
-            if (edge)
-            {
-                switch (vectors)
-                {
-                    case 4: FlatPair<C4, C1>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                    case 3: FlatPair<C3, C1>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                    case 2: FlatPair<C2, C1>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                    default: FlatPair<C1, C1>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                }
-                return;
-            }
+            if (edge) FlatPair<C1>(vectors, input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output);
+            else FlatPair<C0>(vectors, input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output);
+        }
+
+        private static void FlatPair<TMasked>(int vectors, float* input, int inputStride, int outputStride, int* starts, Vector512<float>* masks, nint* offsets,
+            int taps, float* w, float bias0, float bias1, OutputClamp clamp, float* output) where TMasked : struct, IConstant
+        {
             switch (vectors)
             {
-                case 4: FlatPair<C4, C0>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                case 3: FlatPair<C3, C0>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                case 2: FlatPair<C2, C0>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
-                default: FlatPair<C1, C0>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
+                case 4: FlatPair<C4, TMasked>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
+                case 3: FlatPair<C3, TMasked>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
+                case 2: FlatPair<C2, TMasked>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
+                default: FlatPair<C1, TMasked>(input, inputStride, outputStride, starts, masks, offsets, taps, w, bias0, bias1, clamp, output); break;
             }
         }
 
