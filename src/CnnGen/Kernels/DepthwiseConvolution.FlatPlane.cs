@@ -147,14 +147,13 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// Where the phase planes beat what ran before on Vector512 (KernelBench depthwise-flat, +ReLU6, thread CPU µs, best of 40
-        /// interleaved rounds, two runs, 2026-12-02, load 18-22; before / flat): inputs whose width is no multiple of 16 (the
-        /// padded copy ends their rows cell by cell) with outputs under 24 wide: 3x3 24x37x37 14.5 / 9.2 and 14.9 / 8.7, 40x20x20
-        /// 9.7 / 5.4 and 9.7 / 5.6, 64x28x28 15.1 / 13.6 and 14.0 / 13.8, 256x8x8 (the whole-plane kernel before) 12.5 / 9.9;
-        /// 5x5 672x14x14 173 / 69, 160x20x20 59.1 / 34.6. Not on 3x3 outputs under 8 wide from wider inputs, which the
-        /// unpadded Vector256 strips run faster (128x14x14 7.9 / 8.7, 48x13x13 3.0 / 3.4, 96x11x11 5.6 / 5.6), on inputs of whole
-        /// vectors (96x16x16 5.4 / 7.3, 64x32x32 10.3 / 15.2, 240x16x16 k5 21.1 / 27.7, 72x32x32 k5 18.7 / 32.2) nor on outputs
-        /// 28 wide (32x56x56 23.6 / 22.6 and 22.8 / 26.5). A split one channel pair ahead of its use (against store-forwarding
-        /// stalls) measured no better (64x28x28 13.8, 24x37x37 8.7, 128x14x14 9.1) and was dropped.
+        /// interleaved rounds, three runs, 2026-12-02, load 7-11; before / flat): inputs whose width is no multiple of 16 (the
+        /// padded copy ends their rows cell by cell) with outputs under 24 wide: 3x3 24x37x37 14.5 / 8.5, 15.4 / 7.6, 15.1 / 7.5;
+        /// 40x20x20 9.9 / 4.1, 10.3 / 4.1, 9.6 / 4.4; 64x28x28 15.6 / 11.2, 15.5 / 10.9, 15.9 / 11.4; 256x8x8 (the whole-plane
+        /// kernel before) 12.4 / 8.1, 12.2 / 8.1; 5x5 672x14x14 177 / 70, 191 / 69; 160x20x20 60.3 / 26.6, 62.7 / 27.0. Not on 3x3
+        /// outputs under 8 wide from wider inputs, where the unpadded Vector256 strips tie (128x14x14 8.1 / 8.0, 576x14x14 39.2 /
+        /// 37.8, 48x13x13 3.1 / 3.1), on inputs of whole vectors (96x16x16 5.5 / 6.6, 64x32x32 10.4 / 14.2, 240x16x16 k5 20.9 /
+        /// 25.2, 72x32x32 k5 18.7 / 30.5) nor on outputs 28 wide (32x56x56 23.5 / 23.4).
         /// </summary>
         internal static bool FlatPhasesPays(in ConvolutionGeometry g) =>
             FlatPhasesApplies(g) && g.InWidth % 16 != 0 && g.OutWidth < 24 && (g.KernelWidth != 3 || g.OutWidth >= 8 || g.InWidth <= 8);
@@ -217,33 +216,31 @@ namespace CnnGen.Kernels
         }
 
         // One input channel (height x width) into its four phase planes (phaseLength apart, rows outWidth long): per input row
-        // 32 columns at a time, split by two two-source permutes into 16 evens and 16 odds, the row's ends by masked loads
-        // and stores (cells without input are never written).
+        // 32 columns at a time, split by two two-source permutes into 16 evens and 16 odds; the row's last 1 to 32 columns by
+        // masked loads and stores whose masks are made once (cells without input are never written).
         private static void SplitPhases(float* from, int height, int width, int outWidth, float* phases, int phaseLength)
         {
             var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            int last = (width - 1) / 32 * 32, rest = width - last;
+            var lowMask = Vector512.LessThan(lanes, Vector512.Create(rest)).AsSingle();
+            var highMask = Vector512.LessThan(lanes, Vector512.Create(rest - 16)).AsSingle();
+            var evenMask = Vector512.LessThan(lanes, Vector512.Create((rest + 1) / 2)).AsSingle();
+            var oddMask = Vector512.LessThan(lanes, Vector512.Create(rest / 2)).AsSingle();
             for (int iy = 0; iy < height; iy++, from += width)
             {
                 float* evens = phases + (iy & 1) * 2 * phaseLength + (iy >> 1) * outWidth;
                 float* odds = evens + phaseLength;
-                for (int ix = 0; ix < width; ix += 32)
+                for (int ix = 0; ix < last; ix += 32)
                 {
-                    int n = width - ix;
-                    var lo = n >= 16 ? Vector512.Load(from + ix) : Avx512F.MaskLoad(from + ix, Vector512.LessThan(lanes, Vector512.Create(n)).AsSingle(), Vector512<float>.Zero);
-                    var hi = n >= 32 ? Vector512.Load(from + ix + 16)
-                        : n > 16 ? Avx512F.MaskLoad(from + ix + 16, Vector512.LessThan(lanes, Vector512.Create(n - 16)).AsSingle(), Vector512<float>.Zero)
-                        : Vector512<float>.Zero;
-                    var e = Avx512F.PermuteVar16x32x2(lo, Evens512, hi);
-                    var o = Avx512F.PermuteVar16x32x2(lo, Odds512, hi);
-                    if (n >= 32)
-                    {
-                        e.Store(evens + ix / 2);
-                        o.Store(odds + ix / 2);
-                        continue;
-                    }
-                    Avx512F.MaskStore(evens + ix / 2, Vector512.LessThan(lanes, Vector512.Create((n + 1) / 2)).AsSingle(), e);
-                    Avx512F.MaskStore(odds + ix / 2, Vector512.LessThan(lanes, Vector512.Create(n / 2)).AsSingle(), o);
+                    var lo = Vector512.Load(from + ix);
+                    var hi = Vector512.Load(from + ix + 16);
+                    Avx512F.PermuteVar16x32x2(lo, Evens512, hi).Store(evens + ix / 2);
+                    Avx512F.PermuteVar16x32x2(lo, Odds512, hi).Store(odds + ix / 2);
                 }
+                var lastLow = Avx512F.MaskLoad(from + last, lowMask, Vector512<float>.Zero);
+                var lastHigh = Avx512F.MaskLoad(from + last + 16, highMask, Vector512<float>.Zero);
+                Avx512F.MaskStore(evens + last / 2, evenMask, Avx512F.PermuteVar16x32x2(lastLow, Evens512, lastHigh));
+                Avx512F.MaskStore(odds + last / 2, oddMask, Avx512F.PermuteVar16x32x2(lastLow, Odds512, lastHigh));
             }
         }
 
