@@ -66,15 +66,7 @@ namespace CnnGen.Kernels
             nint* offsets = stackalloc nint[taps];
             int* rowShifts = stackalloc int[taps];
             int* columnShifts = stackalloc int[taps];
-            for (int ky = 0, t = 0; ky < g.KernelHeight; ky++)
-            {
-                for (int kx = 0; kx < g.KernelWidth; kx++, t++)
-                {
-                    rowShifts[t] = ky - g.PaddingHeight;
-                    columnShifts[t] = kx - g.PaddingWidth;
-                    offsets[t] = (nint)rowShifts[t] * width + columnShifts[t];
-                }
-            }
+            FlatTaps(g, 1, width, 0, 0, offsets, rowShifts, columnShifts);
             int* starts = stackalloc int[vectors];
             var masks = stackalloc Vector512<float>[vectors * taps];
             FlatMasks(height, width, taps, rowShifts, columnShifts, starts, masks);
@@ -133,8 +125,8 @@ namespace CnnGen.Kernels
             public PhaseLayout(in ConvolutionGeometry g)
             {
                 int outWidth = g.OutWidth;
-                int minShift = FloorHalf(-g.PaddingHeight) * outWidth + FloorHalf(-g.PaddingWidth);
-                int maxShift = FloorHalf(g.KernelHeight - 1 - g.PaddingHeight) * outWidth + FloorHalf(g.KernelWidth - 1 - g.PaddingWidth);
+                int minShift = FloorDivide(-g.PaddingHeight, 2) * outWidth + FloorDivide(-g.PaddingWidth, 2);
+                int maxShift = FloorDivide(g.KernelHeight - 1 - g.PaddingHeight, 2) * outWidth + FloorDivide(g.KernelWidth - 1 - g.PaddingWidth, 2);
                 Front = Math.Max(0, -minShift);
                 PhaseLength = Front + g.OutHeight * outWidth + Math.Max(0, maxShift);
             }
@@ -142,8 +134,6 @@ namespace CnnGen.Kernels
             // One channel's four phase planes.
             public int ChannelLength => 4 * PhaseLength;
         }
-
-        private static int FloorHalf(int a) => a >> 1;
 
         /// <summary>
         /// Where the phase planes beat what ran before on Vector512 (KernelBench depthwise-flat, +ReLU6, thread CPU µs, best of 40
@@ -173,17 +163,7 @@ namespace CnnGen.Kernels
             nint* offsets = stackalloc nint[taps];
             int* rowShifts = stackalloc int[taps];
             int* columnShifts = stackalloc int[taps];
-            for (int ky = 0, t = 0; ky < g.KernelHeight; ky++)
-            {
-                for (int kx = 0; kx < g.KernelWidth; kx++, t++)
-                {
-                    int ey = ky - g.PaddingHeight, ex = kx - g.PaddingWidth;
-                    rowShifts[t] = FloorHalf(ey);
-                    columnShifts[t] = FloorHalf(ex);
-                    int phase = (ey - 2 * rowShifts[t]) * 2 + ex - 2 * columnShifts[t];
-                    offsets[t] = (nint)phase * layout.PhaseLength + layout.Front + rowShifts[t] * outWidth + columnShifts[t];
-                }
-            }
+            FlatTaps(g, 2, outWidth, layout.PhaseLength, layout.Front, offsets, rowShifts, columnShifts);
             int* starts = stackalloc int[vectors];
             var masks = stackalloc Vector512<float>[vectors * taps];
             FlatMasks(outHeight, outWidth, taps, rowShifts, columnShifts, starts, masks);
@@ -243,6 +223,25 @@ namespace CnnGen.Kernels
                 Avx512F.MaskStore(odds + last / 2, oddMask, Avx512F.PermuteVar16x32x2(lastLow, Odds512, lastHigh));
             }
         }
+
+        // Each tap's shift in its (phase) plane, ky − ph = stride·sy + ry and kx − pw = stride·sx + rx (floor division), and its
+        // offset: phase (ry, rx)'s plane (phaseLength apart, its first cell at front), then sy rows of rowLength and sx cells.
+        private static void FlatTaps(in ConvolutionGeometry g, int stride, int rowLength, int phaseLength, int front, nint* offsets, int* rowShifts, int* columnShifts)
+        {
+            for (int ky = 0, t = 0; ky < g.KernelHeight; ky++)
+            {
+                for (int kx = 0; kx < g.KernelWidth; kx++, t++)
+                {
+                    int ey = ky - g.PaddingHeight, ex = kx - g.PaddingWidth;
+                    rowShifts[t] = FloorDivide(ey, stride);
+                    columnShifts[t] = FloorDivide(ex, stride);
+                    int phase = (ey - stride * rowShifts[t]) * stride + ex - stride * columnShifts[t];
+                    offsets[t] = (nint)phase * phaseLength + front + (nint)rowShifts[t] * rowLength + columnShifts[t];
+                }
+            }
+        }
+
+        private static int FloorDivide(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
         // Each vector's first cell (the last overlapping the one before) of a height x width plane, and the mask of the lanes
         // whose cell moved by tap t's (rowShifts[t], columnShifts[t]) stays inside the plane, at masks[vector · taps + t].
