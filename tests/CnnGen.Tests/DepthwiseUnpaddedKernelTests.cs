@@ -62,11 +62,12 @@ namespace CnnGen.Tests
         private static ConvolutionGeometry Make(int[] d) =>
             new(d[0], d[1], d[2], d[0] * d[3], d[4], d[4], d[5], d[6], d[7], d[7], 1, 1, d[0]);
 
-        // The definition in double precision: the bias, then every tap over the zero-padded input, then the bounds.
-        private static double[] Definition(in ConvolutionGeometry g, float[] x, float[] weight, float[] bias, float low, float high)
+        // The definition in double precision: the bias, then every tap over the zero-padded input, then the bounds (shared
+        // with DepthwiseFlatPlaneKernelTests).
+        internal static double[] Definition(in ConvolutionGeometry g, float[] x, float[] weight, float[] bias, float low, float high)
         {
             var y = new double[g.OutLength];
-            int multiplier = g.GroupOutChannels, k = g.KernelHeight;
+            int multiplier = g.GroupOutChannels, kh = g.KernelHeight, kw = g.KernelWidth;
             for (int oc = 0; oc < g.OutChannels; oc++)
             {
                 int ic = oc / multiplier;
@@ -75,13 +76,13 @@ namespace CnnGen.Tests
                     for (int ox = 0; ox < g.OutWidth; ox++)
                     {
                         double sum = bias[oc];
-                        for (int ky = 0; ky < k; ky++)
+                        for (int ky = 0; ky < kh; ky++)
                         {
-                            for (int kx = 0; kx < k; kx++)
+                            for (int kx = 0; kx < kw; kx++)
                             {
                                 int iy = oy * g.StrideHeight - g.PaddingHeight + ky, ix = ox * g.StrideWidth - g.PaddingWidth + kx;
                                 if (iy < 0 || iy >= g.InHeight || ix < 0 || ix >= g.InWidth) continue;
-                                sum += (double)x[(ic * g.InHeight + iy) * g.InWidth + ix] * weight[(oc * k + ky) * k + kx];
+                                sum += (double)x[(ic * g.InHeight + iy) * g.InWidth + ix] * weight[(oc * kh + ky) * kw + kx];
                             }
                         }
                         y[(oc * g.OutHeight + oy) * g.OutWidth + ox] = Math.Min(Math.Max(sum, low), high);

@@ -25,7 +25,9 @@ namespace CnnGen.Kernels
     /// store. The backward pass is in DepthwiseConvolution.Gradients.cs (a kernel per gradient; the scatter form here only
     /// for channel multipliers above 1). The scalar path is the definition's loops, with no scratch. On maps under 16 wide
     /// (where the copy costs most against the work) the forward pass reads the input where it lies instead
-    /// (DepthwiseConvolution.Unpadded.cs, UnpaddedPays; .NET 9 and later).
+    /// (DepthwiseConvolution.Unpadded.cs, UnpaddedPays; .NET 9 and later), and stride-1 planes under 12 wide on Vector512 run
+    /// as flat planes of whole vectors (DepthwiseConvolution.FlatPlane.cs, FlatPlanePays), as do small stride-2 layers on
+    /// the input's four phase planes (FlatPhasesPays).
     /// </para>
     /// </remarks>
     internal static partial class DepthwiseConvolution
@@ -65,6 +67,9 @@ namespace CnnGen.Kernels
             long plane = (long)(g.InHeight + 2 * g.PaddingHeight) * new Layout(g).RowStride;
             if (2 * plane + Slack > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The padded planes of this convolution do not fit in a span.");
             int length = (int)(2 * plane + Slack);
+#if NET9_0_OR_GREATER
+            if (FlatPhasesShape(g)) length = Math.Max(length, FlatPhasesScratchLength(g));
+#endif
             return WholePlaneDepthwise.Applies(g) ? Math.Max(length, WholePlaneDepthwise.ScratchLength(g)) : length;
         }
 
@@ -238,6 +243,18 @@ namespace CnnGen.Kernels
                 return;
             }
             bool wide = path == DirectConvolution.KernelPath.Vector512 && Vector512.IsHardwareAccelerated;
+#if NET9_0_OR_GREATER
+            if (wide && FlatPlanePays(g))
+            {
+                ForwardFlatPlane(g, x, weight, bias, y, low, high);
+                return;
+            }
+            if (wide && FlatPhasesPays(g))
+            {
+                ForwardFlatPhases(g, x, weight, bias, y, scratch, low, high);
+                return;
+            }
+#endif
             if (WholePlanePays(g, wide))
             {
                 WholePlaneDepthwise.Forward(g, x, weight, bias, y, scratch, low, high);
