@@ -263,15 +263,22 @@ namespace CnnGen.Kernels
                             for (int a = 0; a < windowHeight; a++) rows[(half * 9 + a) * 3 + j] = column[a];
                         }
                     }
+                    var slots = l.SlotOfPosition;
                     for (int a = 0; a < windowHeight; a++)
                     {
+                        // A row whose positions share the slots of the row before (the odd rows past the evens) is that row's filters.
+                        if (a > 0 && slots[a * windowWidth] == slots[(a - 1) * windowWidth]) continue;
                         for (int half = 0; half < 2; half++)
                         {
                             int r = (half * 9 + a) * 3;
                             ApplyG(rows[r], rows[r + 1], rows[r + 2], u.Slice(half * 9, 9), l.TileWidth);
                         }
                         for (int b = 0; b < windowWidth; b++)
-                            Vector512.Narrow(u[b], u[9 + b]).StoreUnsafe(ref f0, (nuint)(l.SlotOfPosition[a * windowWidth + b] * stride + ic * l.OutLanes + block));
+                        {
+                            int slot = slots[a * windowWidth + b];
+                            if (b > 0 && slot == slots[a * windowWidth + b - 1]) continue; // stored by the position before
+                            Vector512.Narrow(u[b], u[9 + b]).StoreUnsafe(ref f0, (nuint)(slot * stride + ic * l.OutLanes + block));
+                        }
                     }
                 }
             }
