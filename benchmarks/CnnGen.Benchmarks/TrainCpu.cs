@@ -17,10 +17,14 @@ namespace CnnGen.Benchmarks
         // train-loop's batch: 64 unless a fifth argument says otherwise (one thread at 32 has two threads' chunk at 64).
         private static int _loopBatch = Batch;
 
+        /// <summary>The networks train-loop knows: the table's, and the zoo's designs that pytorch_zoo_train.py also builds.</summary>
+        public const string LoopNetworks = "lenet, cifar, mobilenetv2, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem, mobilenet-v1, dilated, gray, "
+            + "resnext, mobilenet-v3, mobilenet-112, bottlenecks, inception, densenet, resnet-downsample";
+
         /// <summary>
         /// <c>-- train-loop NETWORK THREADS SECONDS [BATCH]</c>: train steps (batch 64, or BATCH) for a while on a quiet process, then images/s by
         /// the wall clock (best of rounds of 0.5 s). For a profiler (perf record with DOTNET_PerfMapEnabled=1) to attribute
-        /// the step's time to layers and kernels; NETWORK is cifar, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem, mobilenet-v1, dilated, gray
+        /// the step's time to layers and kernels; NETWORK is one of <see cref="LoopNetworks"/>
         /// (against benchmarks/pytorch_zoo_train.py).
         /// </summary>
         public static void Loop(string network, int threads, double seconds, int batch = Batch)
@@ -40,7 +44,14 @@ namespace CnnGen.Benchmarks
                 case "dilated": LoopOf<Zoo.Sweep.DilatedNet>(threads, seconds); break;
                 case "gray": LoopOf<Zoo.Sweep.GrayWideKernelNet>(threads, seconds); break;
                 case "resnet-stem": LoopOf<Zoo.ResNetStemNet>(threads, seconds); break;
-                default: throw new ArgumentException($"Unknown network {network}: cifar, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem, mobilenet-v1, dilated, gray.");
+                case "resnext": LoopOf<Zoo.Sweep2.ResNeXtNet>(threads, seconds); break;
+                case "mobilenet-v3": LoopOf<Zoo.Sweep2.MobileNetV3Net>(threads, seconds); break;
+                case "mobilenet-112": LoopOf<Zoo.Sweep2.MobileNet112Net>(threads, seconds); break;
+                case "bottlenecks": LoopOf<Zoo.Sweep2.Bottleneck14Net>(threads, seconds); break;
+                case "inception": LoopOf<Zoo.Sweep2.InceptionNet>(threads, seconds); break;
+                case "densenet": LoopOf<Zoo.Sweep2.DenseNet>(threads, seconds); break;
+                case "resnet-downsample": LoopOf<Zoo.Sweep2.ResNetDownsampleNet>(threads, seconds); break;
+                default: throw new ArgumentException($"Unknown network {network}: {LoopNetworks}.");
             }
         }
 
@@ -75,7 +86,7 @@ namespace CnnGen.Benchmarks
                 double bytesPerStep = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / totalSteps;
                 // CPU time counts the threads' waits at the batch-norm meetings while they spin, not while they block.
                 Console.WriteLine($"{typeof(TNetwork).Name} train step, batch {_loopBatch}, {threads} thread(s): {best:F0} images/s (best round, wall clock), {bestCpu * 1e6:F1} us CPU per image (best round), "
-                    + $"{bytesPerStep:F1} B allocated per step by the process");
+                    + $"{bytesPerStep:F1} B allocated per step by the process, {new TNetwork().Layout.ParameterCount} parameters");
             }
         }
 
