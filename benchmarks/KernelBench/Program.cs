@@ -1679,6 +1679,11 @@ namespace KernelBench
                 CompareStrided();
                 return;
             }
+            if (args.Length > 0 && args[0] == "wgrad-shared")
+            {
+                SharedOutputGradient.Run(args.Length > 1 ? args[1] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "transpose")
             {
                 Transposes.Run(args.Length > 1 ? args[1] : null);
