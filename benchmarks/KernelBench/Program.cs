@@ -1681,7 +1681,8 @@ namespace KernelBench
             }
             if (args.Length > 0 && args[0] == "wgrad-shared")
             {
-                SharedOutputGradient.Run(args.Length > 1 ? args[1] : null);
+                if (args.Length > 1 && args[1] == "resnet8") SharedOutputGradient.ResNet8Pass();
+                else SharedOutputGradient.Run(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "transpose")

@@ -44,6 +44,30 @@ namespace KernelBench
             }
         }
 
+        // "wgrad-shared resnet8": ResNet-8's training forward and backward over one thread's chunk of 32 samples, µs per image in
+        // this thread's CPU time, best of 20 interleaved rounds, the sharing turned off and on (DirectConvolution.SharedOutputGradientInPasses).
+        public static void ResNet8Pass()
+        {
+            const int batch = 32;
+            var network = new CnnGen.Tests.Fixtures.ResNet8();
+            network.ResetParameters(1);
+            var workspace = network.CreateWorkspace(batch);
+            float[] images = Program.Fill(batch * CnnGen.Tests.Fixtures.ResNet8.Layout.Input.Length, 2), outputs = new float[batch * CnnGen.Tests.Fixtures.ResNet8.Layout.Output.Length];
+            float[] outputGradient = Program.Fill(outputs.Length, 3), gradients = new float[CnnGen.Tests.Fixtures.ResNet8.ParameterCount];
+            Action Pass(bool share) => () =>
+            {
+                DirectConvolution.SharedOutputGradientInPasses = share;
+                network.Forward(images, outputs, batch, workspace, training: true);
+                network.Backward(outputGradient, gradients, workspace);
+            };
+            for (int run = 0; run < 3; run++)
+            {
+                var (own, shared) = Program.InterleavedCpu(Pass(false), Pass(true));
+                Console.WriteLine($"ResNet-8 pass of {batch}: own blocks {own / batch * 1e6,8:F2} us/image, shared {shared / batch * 1e6,8:F2} us/image, {own / shared:F3}x");
+            }
+            DirectConvolution.SharedOutputGradientInPasses = true;
+        }
+
         private static bool SharesNow(int c, int h, int oc, int p) => DirectConvolution.SharesBlockedOutputGradientFor(c, h, h, oc, 3, p);
     }
 }

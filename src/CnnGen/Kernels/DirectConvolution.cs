@@ -125,6 +125,9 @@ namespace CnnGen.Kernels
                 && inputLayout.Padding + weightLayout.GradientColumns <= inputLayout.PaddedWidth;
         }
 
+        // Off: every pass blocks d y twice again (KernelBench wgrad-shared's whole ResNet-8 pass, before against after).
+        internal static bool SharedOutputGradientInPasses = true;
+
         internal static bool SharesBlockedOutputGradientFor(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
             DefaultPath == KernelPath.Vector512 && SharesBlockedOutputGradient(new Geometry(inChannels, height, width, kernel, padding), outChannels);
 
@@ -1177,7 +1180,7 @@ namespace CnnGen.Kernels
 
             bool summed = !weightGradientProducts.IsEmpty;
             if (wantWeights && summed && !inputGradient.IsEmpty && path == KernelPath.Vector512 && allowWinograd && !inputGradientFilters.IsEmpty
-                && shareBlockedOutputGradient && SharesBlockedOutputGradient(g, outChannels))
+                && shareBlockedOutputGradient && SharedOutputGradientInPasses && SharesBlockedOutputGradient(g, outChannels))
             {
                 // The input gradient first: its F(4x4) leaves d y blocked in its scratch, where the weight gradient reads it.
                 var inputLayout = InputGradientF4Layout(g, outChannels);
