@@ -1679,6 +1679,12 @@ namespace KernelBench
                 CompareStrided();
                 return;
             }
+            if (args.Length > 0 && args[0] == "wgrad-shared")
+            {
+                if (args.Length > 1 && args[1] == "resnet8") SharedOutputGradient.ResNet8Pass();
+                else SharedOutputGradient.Run(args.Length > 1 ? args[1] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "transpose")
             {
                 Transposes.Run(args.Length > 1 ? args[1] : null);

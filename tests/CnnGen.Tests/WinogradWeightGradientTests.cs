@@ -199,5 +199,51 @@ namespace CnnGen.Tests
             var (sum, scale) = Definition(before, x, dy, samples, inChannels, height, width, outChannels, padding);
             AssertNear(dWeight, sum, scale, 1e-5);
         }
+
+        /// <summary>
+        /// Where both gradients run by Winograd over a pass's samples, the weight gradient reads d y where the input gradient's
+        /// F(4x4, 3x3) blocked it: the same floats, bit for bit, as blocking d y itself (the input gradient first or last changes
+        /// nothing either), and the weight gradient is the definition's. Odd maps put the weight gradient's even rows and
+        /// columns past d y, on the F(4x4) copy's zeros. Off AVX-512 nothing is shared and both calls run the same code.
+        /// </summary>
+        [Theory]
+        [InlineData(16, 32, 32, 16, 1)] // ResNet-8's stages
+        [InlineData(32, 16, 16, 32, 1)]
+        [InlineData(64, 8, 8, 64, 1)]
+        [InlineData(20, 9, 9, 36, 1)]   // channels not multiples of 16, an odd map
+        [InlineData(24, 15, 15, 40, 1)]
+        [InlineData(32, 18, 18, 32, 0)] // no padding: the input gradient's F(4x4) pads d y by 2
+        public void BackwardOn_OverSamples_SharedOutputGradient_IsTheOwnBlocksBitForBit(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            const int samples = 3;
+            var random = new Random(inChannels * 31 + height * 7 + outChannels + padding);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2, weights = outChannels * inChannels * 9;
+            int inLength = inChannels * height * width, outLength = outChannels * outHeight * outWidth;
+            float[] x = RandomValues(random, samples * inLength), dy = RandomValues(random, samples * outLength), weight = RandomValues(random, weights);
+            float[] before = RandomValues(random, weights);
+            bool avx512 = Simd.Enabled && Vector512.IsHardwareAccelerated;
+            Assert.Equal(avx512, DirectConvolution.SharesBlockedOutputGradientFor(inChannels, height, width, outChannels, 3, padding));
+            var path = !Simd.Enabled ? DirectConvolution.KernelPath.Scalar : avx512 ? DirectConvolution.KernelPath.Vector512 : DirectConvolution.KernelPath.Vector256;
+            int productsLength = DirectConvolution.WeightGradientProductsLength(inChannels, height, width, outChannels, 3, padding);
+            float[] filters = new float[DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, 3, padding)];
+            DirectConvolution.TransformFiltersForInputGradient(weight, inChannels, height, width, outChannels, 3, padding, filters);
+            float[] scratch = new float[DirectConvolution.ScratchLengthWithFilters(inChannels, height, width, outChannels, 3, padding)];
+            (float[] DWeight, float[] Dx) Run(bool share)
+            {
+                float[] dWeight = (float[])before.Clone(), dx = new float[samples * inLength], products = RandomValues(new Random(5), productsLength);
+                RandomValues(new Random(6), scratch.Length).CopyTo(scratch, 0); // whatever an earlier layer left there
+                for (int n = 0; n < samples; n++)
+                    DirectConvolution.BackwardOn(x.AsSpan(n * inLength, inLength), inChannels, height, width, weight, dy.AsSpan(n * outLength, outLength), outChannels, 3, padding,
+                        dWeight, dx.AsSpan(n * inLength, inLength), scratch, path, filters, weightGradientProducts: products, sample: n, samples: samples,
+                        shareBlockedOutputGradient: share);
+                return (dWeight, dx);
+            }
+            var own = Run(share: false);
+            var shared = Run(share: true);
+            Assert.Equal(own.DWeight, shared.DWeight);
+            Assert.Equal(own.Dx, shared.Dx);
+            var (sum, scale) = Definition(before, x, dy, samples, inChannels, height, width, outChannels, padding);
+            AssertNear(shared.DWeight, sum, scale, 1e-5);
+        }
     }
 }

@@ -101,9 +101,35 @@ namespace CnnGen.Kernels
         // The padded input, the output gradient in flat rows, then the flat column gradients [taps x flat] of the input
         // gradient or, before it, the weight gradient's transposed d y and d weight (WeightScratch).
         private static int BackwardScratch(in Geometry g, int outChannels) =>
-            Math.Max(g.PaddedLength + outChannels * g.FlatLength + Math.Max(g.Taps * g.FlatLength, WeightScratch(g, outChannels)),
+            Math.Max(Math.Max(g.PaddedLength + outChannels * g.FlatLength + Math.Max(g.Taps * g.FlatLength, WeightScratch(g, outChannels)),
                 Math.Max(InputGradientScratch(g, outChannels),
-                    WeightGradientByWinograd(g, outChannels) || WeightGradientOverSamplesByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ScratchLength : 0));
+                    WeightGradientByWinograd(g, outChannels) || WeightGradientOverSamplesByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ScratchLength : 0)),
+                SharesBlockedOutputGradient(g, outChannels) ? SharedOutputGradientScratch(InputGradientF4Layout(g, outChannels), WeightGradientLayout(g, outChannels)) : 0);
+
+        // Up to 15 floats to a cache line, the input gradient's F(4x4) staging and blocked d y, then the weight gradient's scratch.
+        private static int SharedOutputGradientScratch(in WinogradF4Convolution.Layout input, in WinogradWeightGradient.Layout weights) =>
+            15 + input.StagingLength + input.PaddedLength + weights.ScratchLength;
+
+        // Both gradients by Winograd over a pass's samples: the weight gradient reads d y where the input gradient's F(4x4)
+        // blocked it, when that padded copy covers the weight gradient's even rows and columns of d y (zeros past its edges).
+        // KernelBench wgrad-shared (16 samples, both gradients, thread CPU, best of 40 interleaved rounds, load 16-20; own
+        // blocks / shared): 16@32x32 1.01, 32@16x16 1.17, 64@8x8 1.15, 32@32x32 1.17, 64@16x16 1.08, 128@8x8 1.05, 16@16x16
+        // 1.03, 128@16x16 1.08, 24@15x15->40 1.20, 20@9x9->36 1.20, 16@8x8 1.11, 32@8x8 1.17, 64@6x6 1.10, 64@4x4 1.05,
+        // 16@64x64 1.13, p0 32@18x18 1.15, 64@10x10 1.09: no shape loses, so every such layer shares (no rule by size).
+        private static bool SharesBlockedOutputGradient(in Geometry g, int outChannels)
+        {
+            if (!WeightGradientOverSamplesByWinograd(g, outChannels) || !InputGradientByWinograd(g, outChannels)) return false;
+            var inputLayout = InputGradientF4Layout(g, outChannels);
+            var weightLayout = WeightGradientLayout(g, outChannels);
+            return inputLayout.Padding + weightLayout.GradientRows <= inputLayout.PaddedHeight
+                && inputLayout.Padding + weightLayout.GradientColumns <= inputLayout.PaddedWidth;
+        }
+
+        // Off: every pass blocks d y twice again (KernelBench wgrad-shared's whole ResNet-8 pass, before against after).
+        internal static bool SharedOutputGradientInPasses = true;
+
+        internal static bool SharesBlockedOutputGradientFor(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
+            DefaultPath == KernelPath.Vector512 && SharesBlockedOutputGradient(new Geometry(inChannels, height, width, kernel, padding), outChannels);
 
         // The weight gradient by F(2x2, 3x3) where it measured faster (WinogradWeightGradient.Pays), on the Vector512 path.
         private static bool WeightGradientByWinograd(in Geometry g, int outChannels) =>
@@ -1125,9 +1151,9 @@ namespace CnnGen.Kernels
         internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int padding,
             Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path, ReadOnlySpan<float> inputGradientFilters = default,
-            bool allowWinograd = true, Span<float> weightGradientProducts = default, int sample = 0, int samples = 1) =>
+            bool allowWinograd = true, Span<float> weightGradientProducts = default, int sample = 0, int samples = 1, bool shareBlockedOutputGradient = true) =>
             BackwardOn(x, inChannels, height, width, weight, outputGradient, outChannels, kernel, kernel, padding, padding, weightGradient, inputGradient, scratch, path,
-                inputGradientFilters, allowWinograd, weightGradientProducts, sample, samples);
+                inputGradientFilters, allowWinograd, weightGradientProducts, sample, samples, shareBlockedOutputGradient);
 
         /// <summary>
         /// The backward pass with kernel and padding per axis (see the per-axis ForwardOn): the same weight-gradient tiles
@@ -1136,7 +1162,7 @@ namespace CnnGen.Kernels
         internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, int outChannels, int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth,
             Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, KernelPath path, ReadOnlySpan<float> inputGradientFilters = default,
-            bool allowWinograd = true, Span<float> weightGradientProducts = default, int sample = 0, int samples = 1)
+            bool allowWinograd = true, Span<float> weightGradientProducts = default, int sample = 0, int samples = 1, bool shareBlockedOutputGradient = true)
         {
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernelHeight, kernelWidth, paddingHeight, paddingWidth, x.Length, weight.Length);
             int inLength = inChannels * height * width, outLength = outChannels * g.OutHeight * g.OutWidth;
@@ -1153,6 +1179,23 @@ namespace CnnGen.Kernels
             }
 
             bool summed = !weightGradientProducts.IsEmpty;
+            if (wantWeights && summed && !inputGradient.IsEmpty && path == KernelPath.Vector512 && allowWinograd && !inputGradientFilters.IsEmpty
+                && shareBlockedOutputGradient && SharedOutputGradientInPasses && SharesBlockedOutputGradient(g, outChannels))
+            {
+                // The input gradient first: its F(4x4) leaves d y blocked in its scratch, where the weight gradient reads it.
+                var inputLayout = InputGradientF4Layout(g, outChannels);
+                var weightLayout = WeightGradientLayout(g, outChannels);
+                Require(inputGradientFilters.Length >= inputLayout.FiltersLength, nameof(inputGradientFilters), inputLayout.FiltersLength);
+                WinogradF4Convolution.Forward(outputGradient, inputGradientFilters, default, inputGradient, scratch, relu: false, pool: false, inputLayout);
+                var blocked = WinogradF4Convolution.PaddedInput(scratch, inputLayout);
+                int origin = (inputLayout.Padding * inputLayout.PaddedWidth + inputLayout.Padding) * 16;
+                // The weight gradient's own scratch right after the blocked d y, over the F(4x4)'s spent buffers (warm in L2).
+                int after = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(scratch), ref MemoryMarshal.GetReference(blocked)) / sizeof(float) + blocked.Length;
+                WinogradWeightGradient.AddSampleProductsOfBlocked(x, blocked.Slice(origin), inputLayout.PaddedWidth, inputLayout.PaddedGroupStride,
+                    weightGradientProducts, scratch.Slice(after), first: sample == 0, weightLayout);
+                if (sample == samples - 1) WinogradWeightGradient.AddTransformedProducts(weightGradientProducts, weightGradient, weightLayout);
+                return;
+            }
             if (wantWeights && path == KernelPath.Vector512 && allowWinograd
                 && (summed ? WeightGradientOverSamplesByWinograd(g, outChannels) : WeightGradientByWinograd(g, outChannels)))
             {

@@ -309,10 +309,10 @@ namespace CnnGen.Kernels
 
             // Every buffer's length is a multiple of 16 floats: from a 64-byte boundary each vector of the padded input, V, M
             // and the outputs is one cache line, not two (ScratchLength has the 16 floats this may skip).
+            var padded = PaddedInput(scratch, l);
             scratch = scratch.Slice(FloatsToCacheLine(scratch));
             var staging = scratch.Slice(0, l.StagingLength);
-            int at = l.StagingLength;
-            var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
+            int at = l.StagingLength + l.PaddedLength;
             var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
             var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
             var outputs = scratch.Slice(at, l.OutputLength);
@@ -331,6 +331,14 @@ namespace CnnGen.Kernels
             }
             Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
         }
+
+        /// <summary>
+        /// Where <see cref="Forward"/> leaves its input blocked and padded in <paramref name="scratch"/> (the same span it was
+        /// given): [group][padded row][padded column][16 channels], the input's cell (r, c) at (r + Padding, c + Padding), zeros
+        /// elsewhere (lanes past the channels too). Valid until scratch is written again.
+        /// </summary>
+        internal static Span<float> PaddedInput(Span<float> scratch, in Layout l) =>
+            scratch.Slice(FloatsToCacheLine(scratch) + l.StagingLength, l.PaddedLength);
 
         // Floats from the start of span to the next 64-byte boundary (0-15). Only for scratch, whose contents do not outlive
         // a call: wherever the array lies this time is all that matters. Shared with StridedWinogradConvolution.

@@ -126,17 +126,39 @@ namespace CnnGen.Kernels
         public static void AddSampleProducts(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> products, Span<float> scratch, bool first, in Layout l)
         {
             if (products.Length < l.ProductLength) throw new ArgumentException("Expected at least " + l.ProductLength + " floats.", nameof(products));
-            var input = scratch.Slice(0, l.InputLength);
             var gradient = scratch.Slice(l.InputLength, l.GradientLength);
+            Block(outputGradient, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientRows, l.GradientColumns, gradient);
+            AddProductsOfBlocked(x, gradient, l.GradientColumns, l.GradientRows * l.GradientColumns * V, products, scratch, first, l);
+        }
+
+        /// <summary>
+        /// <see cref="AddSampleProducts"/> with d y already channel-blocked, as the input gradient's F(4x4, 3x3) left it
+        /// (<see cref="WinogradF4Convolution.PaddedInput"/>): <paramref name="blockedGradient"/> starts at d y's cell (0, 0) of its
+        /// first block; rows are <paramref name="gradientColumns"/> cells of 16 lanes apart, blocks
+        /// <paramref name="gradientBlockStride"/> floats; the <see cref="Layout.GradientRows"/> x <see cref="Layout.GradientColumns"/>
+        /// cells from there must hold d y and zeros past its edges. Saves this pass's own transposes of d y.
+        /// </summary>
+        public static void AddSampleProductsOfBlocked(ReadOnlySpan<float> x, ReadOnlySpan<float> blockedGradient, int gradientColumns, int gradientBlockStride,
+            Span<float> products, Span<float> scratch, bool first, in Layout l)
+        {
+            if (products.Length < l.ProductLength) throw new ArgumentException("Expected at least " + l.ProductLength + " floats.", nameof(products));
+            if (gradientColumns < l.GradientColumns || blockedGradient.Length < (l.OutLanes / V - 1) * gradientBlockStride + ((l.GradientRows - 1) * gradientColumns + l.GradientColumns) * V)
+                throw new ArgumentException("Expected d y's blocks to cover " + l.GradientRows + " x " + l.GradientColumns + " cells.", nameof(blockedGradient));
+            AddProductsOfBlocked(x, blockedGradient, gradientColumns, gradientBlockStride, products, scratch, first, l);
+        }
+
+        private static void AddProductsOfBlocked(ReadOnlySpan<float> x, ReadOnlySpan<float> gradient, int gradientColumns, int gradientBlockStride,
+            Span<float> products, Span<float> scratch, bool first, in Layout l)
+        {
+            var input = scratch.Slice(0, l.InputLength);
             var transformedInput = scratch.Slice(l.InputLength + l.GradientLength, l.TransformedInputLength);
             var transformedGradient = scratch.Slice(l.InputLength + l.GradientLength + l.TransformedInputLength, l.TransformedGradientLength);
             Block(x, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedRows, l.PaddedColumns, input);
-            Block(outputGradient, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientRows, l.GradientColumns, gradient);
             for (int start = 0; start < l.Tiles; start += l.ChunkTiles)
             {
                 int count = Math.Min(l.ChunkTiles, l.Tiles - start);
                 TransformInput(input, transformedInput, start, count, l);
-                TransformGradient(gradient, transformedGradient, start, count, l);
+                TransformGradient(gradient, gradientColumns, gradientBlockStride, transformedGradient, start, count, l);
                 for (int position = 0; position < 16; position++) Products(transformedGradient, transformedInput, products, position, count, accumulate: start > 0 || !first, l);
             }
         }
@@ -239,11 +261,11 @@ namespace CnnGen.Kernels
         }
 
         // DY[position][tile][oc] = (A dy Aᵀ) of each 2x2 tile of d y, A = [1 0; 1 1; 1 -1; 0 -1] (the forward's Aᵀ transposed).
-        private static void TransformGradient(ReadOnlySpan<float> gradient, Span<float> transformed, int start, int count, in Layout l)
+        // d y blocked: rows of `columns` cells, blocks `blockStride` floats apart.
+        private static void TransformGradient(ReadOnlySpan<float> gradient, int columns, int blockStride, Span<float> transformed, int start, int count, in Layout l)
         {
             ref float g0 = ref MemoryMarshal.GetReference(gradient);
             ref float t0 = ref MemoryMarshal.GetReference(transformed);
-            int columns = l.GradientColumns, blockStride = l.GradientRows * l.GradientColumns * V;
             nuint positionStride = (nuint)l.GradientPositionStride;
             for (int block = 0; block < l.OutLanes / V; block++)
             {
