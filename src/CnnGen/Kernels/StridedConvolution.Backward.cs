@@ -516,16 +516,22 @@ namespace CnnGen.Kernels
 
         // The plane's inner pixels [pixel][16 channels] to d x's channels of this block: 16 pixels of a row at a time through
         // a 16x16 transpose, the rest of the row one value at a time.
-        private static void StorePlane(ReadOnlySpan<float> plane, Span<float> square, Span<float> inputGradient, int block, in Geometry g)
+        private static void StorePlane(ReadOnlySpan<float> plane, Span<float> square, Span<float> inputGradient, int block, in Geometry g) =>
+            StorePlane(plane, square, inputGradient, block, g.InChannels, g.Height, g.Width, g.Padding, g.PaddedWidth);
+
+        // The same for a plane paddedWidth pixels a row with the image at (padding, padding); shared with
+        // StridedWinogradConvolution.InputGradient. Square: 256 floats.
+        internal static void StorePlane(ReadOnlySpan<float> plane, Span<float> square, Span<float> inputGradient, int block,
+            int inChannels, int height, int width, int padding, int paddedWidth)
         {
             const int V = 16;
-            int channels = Math.Min(V, g.InChannels - block * V), pad = g.Padding, width = g.Width, rowLength = g.Height * width;
+            int channels = Math.Min(V, inChannels - block * V), pad = padding, rowLength = height * width;
             ref float p = ref MemoryMarshal.GetReference(plane);
             ref float t = ref MemoryMarshal.GetReference(square);
             ref float dx = ref Unsafe.Add(ref MemoryMarshal.GetReference(inputGradient), block * V * rowLength);
-            for (int iy = 0; iy < g.Height; iy++)
+            for (int iy = 0; iy < height; iy++)
             {
-                ref float row = ref Unsafe.Add(ref p, ((iy + pad) * g.PaddedWidth + pad) * V);
+                ref float row = ref Unsafe.Add(ref p, ((iy + pad) * paddedWidth + pad) * V);
                 int ix = 0;
                 for (; ix + V <= width; ix += V)
                 {
