@@ -83,6 +83,25 @@ namespace CnnGen.Tests
                         Assert.Equal(lane < inChannels ? forward[slot * forwardStride + lane * layout.OutLanes + oc] : 0f, transposed[slot * stride + oc * layout.InLanes + lane]);
         }
 
+        [Fact]
+        public void BackwardPacked_ByWinograd_RefusesShortFilters_AndAllocatesNothing()
+        {
+            // The strided network's 32x32x32 -> 64 layer: the 4x4 tile where the machine has AVX-512 (the lanes kernel or
+            // GEMM + col2im elsewhere, the same calls).
+            const int c = 32, h = 32, oc = 64;
+            float[] x = new float[c * h * h], w = new float[oc * c * 9], dy = new float[oc * 16 * 16], dw = new float[w.Length], dx = new float[x.Length];
+            float[] scratch = new float[StridedConvolution.ScratchLength(c, h, h, oc, 3, 2, 1)];
+            int length = StridedConvolution.InputGradientWeightsLength(c, h, h, oc, 3, 2, 1);
+            bool winograd = StridedConvolution.InputGradientTileFor(c, h, h, oc, 3, 2, 1) != 0;
+            Assert.Equal(Available && Simd.Enabled, winograd);
+            if (winograd) Assert.Equal(new StridedWinogradConvolution.Layout(c, h, h, oc, 1, 4).TransposedFiltersLength, length);
+            float[] packed = new float[length];
+            StridedConvolution.PackInputGradientWeights(w, c, h, h, oc, 3, 2, 1, packed);
+            if (winograd)
+                Assert.Throws<ArgumentException>(() => StridedConvolution.BackwardPacked(x, c, h, h, w, dy, oc, 3, 2, 1, dw, dx, scratch, packed.AsSpan(1)));
+            Infrastructure.Allocations.AssertNone(() => StridedConvolution.BackwardPacked(x, c, h, h, w, dy, oc, 3, 2, 1, dw, dx, scratch, packed), calls: 20);
+        }
+
         // dx[ic][iy][ix] = Σ dy[oc][oy][ox] · w[oc][ic][ky][kx] over iy = 2·oy + ky − p, ix = 2·ox + kx − p, in double; and
         // each cell's Σ |dy·w|.
         internal static (double[] Value, double[] Scale) InputGradientDefinition(float[] dy, float[] weight, int inChannels, int height, int width, int outChannels, int padding)
