@@ -40,17 +40,18 @@ namespace CnnGen.Kernels
 
         // The 3x3 stride-2 input gradient by StridedWinogradConvolution.InputGradient (the forward's transforms transposed):
         // the tile, or 0 for the direct lanes kernel. KernelBench "strided-dx" (lanes against each tile, thread CPU µs per
-        // sample, interleaved, 2026-12-02, load 17-22; one sample / a loop over 16), where it pays: from the forward's 16
-        // input and 32 output channels,
-        // outputs of 256 cells or more (16x16, 32x32): the 4x4 tile, 1.08-1.68x (32x32x32->64 79.8 -> 58.5 / 71.1 -> 56.8,
-        // 16x32x32->32 23.7 -> 21.4 / 26.6 -> 22.5, 64x32x32->128 296 -> 176, 16x64x64->32 1.08x / 1.13x); fewer channels
-        // tie (16x32x32->16 1.10x / 0.97x, 8x32x32->16 1.07x / 0.99x);
+        // sample, interleaved; 2026-12-02, load 12-22, three runs: one sample twice, a loop over 16 samples once), where it
+        // pays: from the forward's 16 input and 32 output channels,
+        // outputs of 256 cells or more (16x16, 32x32): the 4x4 tile, 1.25-1.68x with Cin·Cout ≥ 1024 (32x32x32->64 79.8 ->
+        // 58.5, 71.1 -> 56.8, 88.1 -> 62.9; 64x32x32->128 1.42-1.68x; 32x64x64->64 1.40-1.45x), 0.97-1.18x at 512
+        // (16x32x32->32 1.11x, 1.18x, 1.01x; 16x64x64->32 1.08x, 1.13x, 0.97x); fewer channels tie (16x32x32->16 0.97-1.14x,
+        // 8x32x32->16 0.99-1.10x);
         // outputs of 64 to 255 cells (8x8) with Cin·Cout ≥ 1024: the 2x4 tile where it covers the width (a multiple of 4) and
-        // Cin·Cout ≤ 4608, as the forward's rule, 1.19-1.53x (32x16x16->64 17.7 -> 13.7 / 18.7 -> 14.6, 48x16x16->96
-        // 1.53x / 1.36x, 32x16x16->32 1.27x / 1.22x, 64x15x15->64 1.19x / 1.20x); else the 4x4 tile, 1.27-1.63x
-        // (64x16x16->128 68.7 -> 42.1 / 74.3 -> 50.1, 128x16x16->256 1.27x / 1.27x); below 1024 the direct kernel
-        // (16x16x16->32 0.75-0.89x; 24x17x17->40, 9x9 outputs, 0.72-0.95x);
-        // smaller outputs (4x4): the direct kernel (the 4x4 tile 0.40-0.69x, the 2x2 0.98-1.23x).
+        // Cin·Cout ≤ 4608, as the forward's rule, 1.19-1.53x (32x16x16->64 1.28-1.34x, 48x16x16->96 1.36-1.53x,
+        // 32x16x16->32 1.22-1.38x, 64x15x15->64 1.19-1.46x); else the 4x4 tile, 1.25-1.63x (64x16x16->128 68.7 -> 42.1,
+        // 74.3 -> 50.1, 58.8 -> 40.7; 128x16x16->256 1.25-1.27x); below 1024 the direct kernel (16x16x16->32 0.68-0.94x;
+        // 24x17x17->40, 9x9 outputs, 0.72-0.98x);
+        // smaller outputs (4x4): the direct kernel (the 4x4 tile 0.40-0.71x, the 2x2 0.92-1.23x).
         private static int InputGradientTile(KernelPath path, in Geometry g, int outChannels)
         {
             if (InputGradientTileOverride >= 0 && g.Kernel == 3 && g.Stride == 2) return InputGradientTileOverride;
