@@ -1685,6 +1685,11 @@ namespace KernelBench
                 else SharedOutputGradient.Run(args.Length > 1 ? args[1] : null);
                 return;
             }
+            if (args.Length > 0 && args[0] == "strided-dx")
+            {
+                StridedInputGradient.Run(args.Length > 1 ? int.Parse(args[1]) : 1, args.Length > 2 ? args[2] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "transpose")
             {
                 Transposes.Run(args.Length > 1 ? args[1] : null);
@@ -2249,13 +2254,14 @@ namespace KernelBench
                     ("64x15x15 -> 64 s2 (odd rows)", 64, 15, 64, 3, 2, 1),
                     ("32x24x24 -> 32 k3 s3", 32, 24, 32, 3, 3, 0),
                 };
+                StridedConvolution.InputGradientTileOverride = 0; // the lanes kernel, not the Winograd tiles (strided-dx compares those)
                 foreach (var s in inputShapes)
                 {
                     int o = (s.H + 2 * s.P - s.K) / s.S + 1, cells = o * o, taps = s.C * s.K * s.K;
                     float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * taps, 5), dy = Fill(s.OC * cells, 7), dx = new float[x.Length];
                     float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, s.K, s.S, s.P)];
                     float[] packed = new float[StridedConvolution.PackedInputGradientLength(s.C, s.OC, s.K)];
-                    StridedConvolution.PackInputGradientWeights(w, s.C, s.OC, s.K, packed);
+                    StridedConvolution.PackInputGradientWeights(w, s.C, s.H, s.H, s.OC, s.K, s.S, s.P, packed);
                     var v512 = DirectConvolution.KernelPath.Vector512;
                     var (gemm, lanes) = InterleavedCpu(
                         () => StridedConvolution.BackwardOn(x, s.C, s.H, s.H, w, dy, s.OC, s.K, s.S, s.P, default, dx, scratch, default, v512),

@@ -199,6 +199,13 @@ namespace CnnGen.Tests
                 new object[] { 16, 9, 11, 25, 3, 2, 1, false },
                 new object[] { 33, 7, 8, 23, 3, 2, 1, false },
                 new object[] { 16, 64, 64, 32, 3, 2, 1, false },
+                // Where the Vector512 input gradient runs by Winograd (StridedConvolution.InputGradientTile): the 4x4 tile on
+                // 16x16 and 8x8 outputs and on 9x9 ones (partial tiles), the 2x4 tile on 8x8 (from an odd 15x15 input too).
+                new object[] { 32, 32, 32, 64, 3, 2, 1, false },
+                new object[] { 64, 16, 16, 128, 3, 2, 1, false },
+                new object[] { 32, 17, 17, 48, 3, 2, 1, false },
+                new object[] { 32, 16, 16, 64, 3, 2, 1, false },
+                new object[] { 64, 15, 15, 64, 3, 2, 1, false },
             };
             foreach (object[] path in DirectConvolutionTests.Paths())
             {
@@ -276,9 +283,9 @@ namespace CnnGen.Tests
             Assert.Equal(dx.AsSpan(0, inLength).ToArray(), dxOnly);
         }
 
-        // The input gradient from weights packed by PackInputGradientWeights (the input channels in the Vector512 lanes; the
-        // other paths ignore the packing): against the definition, with a scratch and a weight gradient full of garbage, and
-        // the packed layout against its own definition.
+        // The input gradient from weights packed by PackInputGradientWeights (the input channels in the Vector512 lanes, or
+        // where the rule takes Winograd its transposed filters; the other paths ignore the packing): against the definition,
+        // with a scratch and a weight gradient full of garbage, and the lanes' packed layout against its own definition.
         [Theory]
         [MemberData(nameof(BackwardCases))]
         public void BackwardPacked_InputGradientMatchesTheDefinition(string pathName, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, bool wantWeightGradient)
@@ -290,9 +297,13 @@ namespace CnnGen.Tests
             float[] weight = RandomValues(random, outChannels * taps);
             float[] dy = RandomValues(random, outChannels * outHeight * outWidth);
             float[] x = RandomValues(random, inLength);
-            float[] packed = RandomValues(random, StridedConvolution.PackedInputGradientLength(inChannels, outChannels, kernel)); // overwritten whole
-            StridedConvolution.PackInputGradientWeights(weight, inChannels, outChannels, kernel, packed);
-            for (int block = 0, i = 0; block < (inChannels + 15) / 16; block++)
+            bool winograd = StridedConvolution.InputGradientTileFor(inChannels, height, width, outChannels, kernel, stride, padding) != 0;
+            int packedLength = winograd
+                ? StridedConvolution.InputGradientWeightsLength(inChannels, height, width, outChannels, kernel, stride, padding)
+                : StridedConvolution.PackedInputGradientLength(inChannels, outChannels, kernel);
+            float[] packed = RandomValues(random, packedLength); // overwritten whole
+            StridedConvolution.PackInputGradientWeights(weight, inChannels, height, width, outChannels, kernel, stride, padding, packed);
+            for (int block = 0, i = 0; !winograd && block < (inChannels + 15) / 16; block++)
                 for (int oc = 0; oc < outChannels; oc++)
                     for (int t = 0; t < area; t++)
                         for (int lane = 0; lane < 16; lane++, i++)
@@ -326,7 +337,9 @@ namespace CnnGen.Tests
                 }
             for (int i = 0; i < inLength; i++)
             {
-                if (!(Math.Abs(dx[i] - expected[i]) <= 1e-5 * Math.Max(scale[i], 1e-30) + 1e-30))
+                // Winograd's bound is the forward's (StridedWinogradConvolutionTests), the direct kernels' half of it.
+                double tolerance = winograd && path == DirectConvolution.KernelPath.Vector512 ? 2e-5 : 1e-5;
+                if (!(Math.Abs(dx[i] - expected[i]) <= tolerance * Math.Max(scale[i], 1e-30) + 1e-30))
                     Assert.Fail($"{path}: dx[{i}] = {dx[i]}, expected {expected[i]}");
             }
             for (int i = inLength; i < dx.Length; i++) Assert.True(float.IsNaN(dx[i]), "wrote past the input gradient");
@@ -370,8 +383,9 @@ namespace CnnGen.Tests
             // The kernel's own length where it carries sums on this machine's default path; the lanes kernel's otherwise, so the
             // Vector512 path is tested with carried sums on every machine that has it.
             float[] products = RandomValues(random, Math.Max(productsLength, (outChannels + 15) / 16 * 16 * taps));
-            float[] packed = new float[StridedConvolution.PackedInputGradientLength(inChannels, outChannels, kernel)];
-            StridedConvolution.PackInputGradientWeights(weight, inChannels, outChannels, kernel, packed);
+            float[] packed = new float[Math.Max(StridedConvolution.PackedInputGradientLength(inChannels, outChannels, kernel),
+                StridedConvolution.InputGradientWeightsLength(inChannels, height, width, outChannels, kernel, stride, padding))];
+            StridedConvolution.PackInputGradientWeights(weight, inChannels, height, width, outChannels, kernel, stride, padding, packed);
             float[] dx = new float[inLength], dxAlone = new float[inLength], scratchAlone = new float[scratch.Length];
             for (int n = 0; n < samples; n++)
             {
@@ -409,7 +423,7 @@ namespace CnnGen.Tests
         {
             float[] x = new float[16 * 8 * 8], w = new float[32 * 16 * 9], dy = new float[32 * 4 * 4], dw = new float[w.Length], dx = new float[x.Length];
             float[] scratch = new float[StridedConvolution.ScratchLength(16, 8, 8, 32, 3, 2, 1)];
-            float[] packed = new float[StridedConvolution.InputGradientWeightsLength(16, 32, 3)];
+            float[] packed = new float[StridedConvolution.InputGradientWeightsLength(16, 8, 8, 32, 3, 2, 1)];
             float[] products = new float[Math.Max(1, StridedConvolution.WeightGradientProductsLength(16, 8, 8, 32, 3, 2, 1))];
             Assert.Throws<ArgumentOutOfRangeException>(() => StridedConvolution.BackwardPackedOfSample(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, packed, products, 3, 3));
             Assert.Throws<ArgumentOutOfRangeException>(() => StridedConvolution.BackwardOfSample(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, products, -1, 3));
@@ -432,10 +446,10 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentException>(() => StridedConvolution.Backward(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch.AsSpan(0, 10)));
             Assert.Throws<ArgumentOutOfRangeException>(() => StridedConvolution.Backward(x, 16, 8, 8, w, dy, 32, 3, 0, 1, dw, dx, scratch));
             Infrastructure.Allocations.AssertNone(() => StridedConvolution.Backward(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch), calls: 100);
-            float[] packed = new float[StridedConvolution.PackedInputGradientLength(16, 32, 3)];
-            StridedConvolution.PackInputGradientWeights(w, 16, 32, 3, packed);
+            float[] packed = new float[StridedConvolution.InputGradientWeightsLength(16, 8, 8, 32, 3, 2, 1)];
+            StridedConvolution.PackInputGradientWeights(w, 16, 8, 8, 32, 3, 2, 1, packed);
             // Packed weights for another shape are refused on the path that reads them, never read past.
-            if (StridedConvolution.InputGradientWeightsLength(16, 32, 3) > 0)
+            if (StridedConvolution.InputGradientWeightsLength(16, 8, 8, 32, 3, 2, 1) > 0)
                 Assert.Throws<ArgumentException>(() => StridedConvolution.BackwardPacked(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, packed.AsSpan(1)));
             Infrastructure.Allocations.AssertNone(() => StridedConvolution.BackwardPacked(x, 16, 8, 8, w, dy, 32, 3, 2, 1, dw, dx, scratch, packed), calls: 100);
         }

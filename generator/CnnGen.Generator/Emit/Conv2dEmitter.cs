@@ -250,8 +250,9 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// Whether the layer keeps its weights packed for the strided kernel's input gradient in the workspace
-        /// (<c>StridedConvolution.PackInputGradientWeights</c>, once per backward pass; 0 floats where the runtime runs the
-        /// input gradient as GEMM + col2im).
+        /// (<c>StridedConvolution.PackInputGradientWeights</c>, once per backward pass: packed for the lanes kernel, or the
+        /// Winograd filters where the runtime's rule takes them; 0 floats where the runtime runs the input gradient as GEMM +
+        /// col2im).
         /// </summary>
         public static bool HasInputGradientWeights(PlannedLayer layer) =>
             layer.Kind == LayerKind.Conv2d && !GroupedConv2dEmitter.Handles(layer.Spec) && (DimsOf(layer).Strided || TransposesForInputGradient(layer));
@@ -270,7 +271,7 @@ namespace CnnGen.Generator.Emit
         /// <summary>The runtime expression for the floats of those packed weights (a pointwise layer's: transposed, or none where the runtime takes the GEMM).</summary>
         public static string InputGradientWeightsLength(PlannedLayer layer) => TransposesForInputGradient(layer)
             ? "global::CnnGen.Kernels.PointwiseConvolution.TransposedWeightsLength(" + Int(layer.Input.Channels) + ", " + Int(DimsOf(layer).Cells) + ", " + Int(layer.Output.Channels) + ")"
-            : "global::CnnGen.Kernels.StridedConvolution.InputGradientWeightsLength(" + Int(layer.Input.Channels) + ", " + Int(layer.Output.Channels) + ", " + Int(layer.Spec.Kernel) + ")";
+            : "global::CnnGen.Kernels.StridedConvolution.InputGradientWeightsLength(" + StridedShapeArguments(layer) + ")";
 
         /// <summary>A strided layer's weights packed for its input gradient (a pointwise layer's transposed), before backward's samples.</summary>
         public static void EmitPackInputGradientWeights(IndentedWriter w, PlannedLayer layer)
@@ -282,7 +283,7 @@ namespace CnnGen.Generator.Emit
                 return;
             }
             w.Line("if (" + InputGradientCondition(layer) + ") global::CnnGen.Kernels.StridedConvolution.PackInputGradientWeights(" + ParameterSlice(layer) + ", "
-                + Int(layer.Input.Channels) + ", " + Int(layer.Output.Channels) + ", " + Int(layer.Spec.Kernel) + ", workspace." + InputGradientWeightsArray(layer) + ");");
+                + StridedShapeArguments(layer) + ", workspace." + InputGradientWeightsArray(layer) + ");");
         }
 
         // What backward takes beyond the layer's parameters: the input gradient's Winograd filters (3x3, 5x5) or the strided

@@ -12,19 +12,66 @@ namespace CnnGen.Kernels
         // The lanes path: the padded input, d y transposed, d weight transposed; the GEMM path (and the input gradient):
         // the im2col columns; the input gradient's lanes path: one block of 16 input channels over the padded plane,
         // [pixel][16], and one 16x16 transpose.
+        // The Winograd input gradient's, where it runs.
         private static int BackwardScratch(in Geometry g, int outChannels)
         {
             int lanes = (outChannels + 15) / 16 * 16;
-            return Math.Max(Math.Max(g.PaddedLength + lanes * (g.Cells + g.Taps), g.Taps * g.Cells), 16 * g.Plane + 256);
+            int direct = Math.Max(Math.Max(g.PaddedLength + lanes * (g.Cells + g.Taps), g.Taps * g.Cells), 16 * g.Plane + 256);
+            int tile = InputGradientTile(KernelPaths.Default, g, outChannels);
+            return tile == 0 ? direct : Math.Max(direct, InputGradientLayout(g, outChannels, tile).InputGradientScratchLength);
         }
 
         /// <summary>
         /// Floats of the input gradient's packed weights (<see cref="PackInputGradientWeights"/>) for a layer of this shape:
-        /// [16-input-channel block][output channel][kernel²][16], or 0 where the input gradient runs as GEMM + col2im (no
-        /// Vector512 path), so a workspace holds nothing it would not use.
+        /// [16-input-channel block][output channel][kernel²][16], or where the input gradient runs by Winograd
+        /// (<see cref="InputGradientTile"/>) its transformed filters; 0 where it runs as GEMM + col2im (no Vector512 path), so
+        /// a workspace holds nothing it would not use.
         /// </summary>
-        public static int InputGradientWeightsLength(int inChannels, int outChannels, int kernel) =>
-            InputGradientLanes(KernelPaths.Default, inChannels, kernel) ? PackedInputGradientLength(inChannels, outChannels, kernel) : 0;
+        public static int InputGradientWeightsLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
+        {
+            if (!InputGradientLanes(KernelPaths.Default, inChannels, kernel)) return 0;
+            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+            int tile = InputGradientTile(KernelPaths.Default, g, outChannels);
+            return tile == 0 ? PackedInputGradientLength(inChannels, outChannels, kernel) : InputGradientLayout(g, outChannels, tile).TransposedFiltersLength;
+        }
+
+        /// <summary>The input gradient's tile instead of the rule's (−1: the rule; 0: the direct kernels); KernelBench sets it to compare.</summary>
+        internal static int InputGradientTileOverride { get; set; } = -1;
+
+        // The 3x3 stride-2 input gradient by StridedWinogradConvolution.InputGradient (the forward's transforms transposed):
+        // the tile, or 0 for the direct lanes kernel. KernelBench "strided-dx" (lanes against each tile, thread CPU µs per
+        // sample, interleaved; 2026-12-02, load 12-22, three runs: one sample twice, a loop over 16 samples once), where it
+        // pays: from the forward's 16 input and 32 output channels,
+        // outputs of 256 cells or more (16x16, 32x32): the 4x4 tile, 1.25-1.68x with Cin·Cout ≥ 1024 (32x32x32->64 79.8 ->
+        // 58.5, 71.1 -> 56.8, 88.1 -> 62.9; 64x32x32->128 1.42-1.68x; 32x64x64->64 1.40-1.45x), 0.97-1.18x at 512
+        // (16x32x32->32 1.11x, 1.18x, 1.01x; 16x64x64->32 1.08x, 1.13x, 0.97x); fewer channels tie (16x32x32->16 0.97-1.14x,
+        // 8x32x32->16 0.99-1.10x);
+        // outputs of 64 to 255 cells (8x8) with Cin·Cout ≥ 1024: the 2x4 tile where it covers the width (a multiple of 4) and
+        // Cin·Cout ≤ 4608, as the forward's rule, 1.19-1.53x (32x16x16->64 1.28-1.34x, 48x16x16->96 1.36-1.53x,
+        // 32x16x16->32 1.22-1.38x, 64x15x15->64 1.19-1.46x); else the 4x4 tile, 1.25-1.63x (64x16x16->128 68.7 -> 42.1,
+        // 74.3 -> 50.1, 58.8 -> 40.7; 128x16x16->256 1.25-1.27x); below 1024 the direct kernel (16x16x16->32 0.68-0.94x;
+        // 24x17x17->40, 9x9 outputs, 0.72-0.98x);
+        // smaller outputs (4x4): the direct kernel (the 4x4 tile 0.40-0.71x, the 2x2 0.92-1.23x).
+        private static int InputGradientTile(KernelPath path, in Geometry g, int outChannels)
+        {
+            if (InputGradientTileOverride >= 0 && g.Kernel == 3 && g.Stride == 2) return InputGradientTileOverride;
+            if (path != KernelPath.Vector512 || !StridedWinogradConvolution.Available || g.Kernel != 3 || g.Stride != 2
+                || g.InChannels < MinimumWinogradInputGradientInChannels || outChannels < MinimumWinogradInputGradientOutChannels) return 0;
+            if (g.Cells >= 256) return 4;
+            long filters = (long)g.InChannels * outChannels;
+            if (g.Cells < 64 || filters < MinimumWinogradInputGradientFilters) return 0;
+            return g.OutWidth % 4 == 0 && filters <= MaximumWideInputGradientFilters ? StridedWinogradConvolution.Wide : 4;
+        }
+
+        private const int MinimumWinogradInputGradientInChannels = 16, MinimumWinogradInputGradientOutChannels = 32;
+        private const int MinimumWinogradInputGradientFilters = 1024, MaximumWideInputGradientFilters = 4608;
+
+        /// <summary>The input gradient's Winograd tile for a layer of this shape on this machine's default path (0: the direct kernels).</summary>
+        internal static int InputGradientTileFor(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding) =>
+            InputGradientTile(KernelPaths.Default, new Geometry(inChannels, height, width, kernel, stride, padding), outChannels);
+
+        private static StridedWinogradConvolution.Layout InputGradientLayout(in Geometry g, int outChannels, int tile) =>
+            new(g.InChannels, g.Height, g.Width, outChannels, g.Padding, tile);
 
         internal static int PackedInputGradientLength(int inChannels, int outChannels, int kernel) =>
             (inChannels + 15) / 16 * outChannels * kernel * kernel * 16;
@@ -45,15 +92,32 @@ namespace CnnGen.Kernels
         /// <summary>
         /// The weights [outChannels x inChannels x kernel x kernel] laid out for <see cref="BackwardPacked"/>'s input
         /// gradient: for each block of 16 input channels, each output channel and tap, the 16 input channels' weights in a row
-        /// (zero past the last channel). Once per backward pass: every sample's call reads them. Writes nothing when
-        /// <paramref name="packed"/> is empty (a machine that runs the input gradient as GEMM + col2im).
+        /// (zero past the last channel); where the input gradient runs by Winograd (3x3 stride 2, <see cref="InputGradientTile"/>)
+        /// its filters, StridedWinogradConvolution.TransformFiltersTransposed. Once per backward pass: every sample's call
+        /// reads them. Writes nothing when <paramref name="packed"/> is empty (a machine that runs the input gradient as GEMM +
+        /// col2im).
         /// </summary>
-        public static void PackInputGradientWeights(ReadOnlySpan<float> weight, int inChannels, int outChannels, int kernel, Span<float> packed)
+        public static void PackInputGradientWeights(ReadOnlySpan<float> weight, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding,
+            Span<float> packed)
         {
             if (packed.IsEmpty) return;
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
+            ArgumentOutOfRangeException.ThrowIfNegative(padding);
+            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+            int tile = InputGradientTile(KernelPaths.Default, g, outChannels);
+            if (tile != 0)
+            {
+                var l = InputGradientLayout(g, outChannels, tile);
+                Require(weight.Length >= outChannels * inChannels * 9, nameof(weight), outChannels * inChannels * 9);
+                Require(packed.Length >= l.TransposedFiltersLength, nameof(packed), l.TransposedFiltersLength);
+                StridedWinogradConvolution.TransformFiltersTransposed(weight, packed, l);
+                return;
+            }
             int area = kernel * kernel, length = PackedInputGradientLength(inChannels, outChannels, kernel);
             Require(weight.Length >= outChannels * inChannels * area, nameof(weight), outChannels * inChannels * area);
             Require(packed.Length >= length, nameof(packed), length);
@@ -190,7 +254,14 @@ namespace CnnGen.Kernels
             }
             // d x: with packed weights on Vector512 the input channels in the lanes; else d columns = weightᵀ · d y, folded
             // back onto the input (after d weight: either shares its scratch).
-            if (wantInput && !inputGradientWeights.IsEmpty && InputGradientLanes(path, inChannels, kernel))
+            int tile = wantInput && !inputGradientWeights.IsEmpty ? InputGradientTile(path, g, outChannels) : 0;
+            if (tile != 0)
+            {
+                var l = InputGradientLayout(g, outChannels, tile);
+                Require(inputGradientWeights.Length >= l.TransposedFiltersLength, nameof(inputGradientWeights), l.TransposedFiltersLength);
+                StridedWinogradConvolution.InputGradient(outputGradient, inputGradientWeights, inputGradient, scratch, l);
+            }
+            else if (wantInput && !inputGradientWeights.IsEmpty && InputGradientLanes(path, inChannels, kernel))
             {
                 int packedLength = PackedInputGradientLength(inChannels, outChannels, kernel);
                 Require(inputGradientWeights.Length >= packedLength, nameof(inputGradientWeights), packedLength);
@@ -516,16 +587,22 @@ namespace CnnGen.Kernels
 
         // The plane's inner pixels [pixel][16 channels] to d x's channels of this block: 16 pixels of a row at a time through
         // a 16x16 transpose, the rest of the row one value at a time.
-        private static void StorePlane(ReadOnlySpan<float> plane, Span<float> square, Span<float> inputGradient, int block, in Geometry g)
+        private static void StorePlane(ReadOnlySpan<float> plane, Span<float> square, Span<float> inputGradient, int block, in Geometry g) =>
+            StorePlane(plane, square, inputGradient, block, g.InChannels, g.Height, g.Width, g.Padding, g.PaddedWidth);
+
+        // The same for a plane paddedWidth pixels a row with the image at (padding, padding); shared with
+        // StridedWinogradConvolution.InputGradient. Square: 256 floats.
+        internal static void StorePlane(ReadOnlySpan<float> plane, Span<float> square, Span<float> inputGradient, int block,
+            int inChannels, int height, int width, int padding, int paddedWidth)
         {
             const int V = 16;
-            int channels = Math.Min(V, g.InChannels - block * V), pad = g.Padding, width = g.Width, rowLength = g.Height * width;
+            int channels = Math.Min(V, inChannels - block * V), pad = padding, rowLength = height * width;
             ref float p = ref MemoryMarshal.GetReference(plane);
             ref float t = ref MemoryMarshal.GetReference(square);
             ref float dx = ref Unsafe.Add(ref MemoryMarshal.GetReference(inputGradient), block * V * rowLength);
-            for (int iy = 0; iy < g.Height; iy++)
+            for (int iy = 0; iy < height; iy++)
             {
-                ref float row = ref Unsafe.Add(ref p, ((iy + pad) * g.PaddedWidth + pad) * V);
+                ref float row = ref Unsafe.Add(ref p, ((iy + pad) * paddedWidth + pad) * V);
                 int ix = 0;
                 for (; ix + V <= width; ix += V)
                 {

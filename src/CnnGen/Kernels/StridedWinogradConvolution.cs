@@ -39,7 +39,7 @@ namespace CnnGen.Kernels
     /// are ±1.
     /// </para>
     /// </remarks>
-    internal static class StridedWinogradConvolution
+    internal static partial class StridedWinogradConvolution
     {
         private const int V = 16;
 
@@ -54,7 +54,7 @@ namespace CnnGen.Kernels
         /// <summary>Tiles a chunk takes instead of the rule's (0: the rule); KernelBench sets it to compare.</summary>
         internal static int ChunkTilesOverride { get; set; }
 
-        internal readonly struct Layout
+        internal readonly partial struct Layout
         {
             public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth, Tile, Positions;
             /// <summary>Outputs per tile down and across (4 and 4, 2 and 2, or 2 and 4 for <see cref="Wide"/>), and the windows' sides.</summary>
@@ -224,11 +224,18 @@ namespace CnnGen.Kernels
         /// for 8 output channels at a time (the same operations in the same order as one filter at a time: the same floats),
         /// allocates nothing.
         /// </summary>
-        public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l) => TransformFilterSlots(weight, filters, l, transposed: false);
+
+        // transposed: U[slot][output channel][input channel lanes] for the input gradient (TransformFiltersTransposed): the
+        // same filters, the roles of the two channel axes swapped ("in" below is then the output channels).
+        private static void TransformFilterSlots(ReadOnlySpan<float> weight, Span<float> filters, in Layout l, bool transposed)
         {
             Require(weight.Length >= l.OutChannels * l.InChannels * 9, nameof(weight));
-            Require(filters.Length >= l.FiltersLength, nameof(filters));
-            int windowHeight = l.WindowHeight, windowWidth = l.WindowWidth, stride = l.FilterPositionStride, inChannels = l.InChannels, outChannels = l.OutChannels;
+            Require(filters.Length >= (transposed ? l.TransposedFiltersLength : l.FiltersLength), nameof(filters));
+            int windowHeight = l.WindowHeight, windowWidth = l.WindowWidth;
+            int stride = transposed ? l.TransposedFilterPositionStride : l.FilterPositionStride;
+            int inChannels = transposed ? l.OutChannels : l.InChannels, outChannels = transposed ? l.InChannels : l.OutChannels;
+            int outLanes = (outChannels + V - 1) / V * V;
             Span<float> taps = stackalloc float[9 * V];
             // Per half of 8 lanes: g[k], then rows[a][j] = (G g)[a][j], then u[b] of one row a.
             Span<Vector512<double>> g = stackalloc Vector512<double>[2 * 9];
@@ -238,7 +245,7 @@ namespace CnnGen.Kernels
             ref float f0 = ref MemoryMarshal.GetReference(filters);
             ref float t0 = ref MemoryMarshal.GetReference(taps);
             // Blocks of 16 output channels outside: each lane then reads its weights [inChannels][9] front to back.
-            for (int block = 0; block < l.OutLanes; block += V)
+            for (int block = 0; block < outLanes; block += V)
             {
                 int lanes = Math.Min(V, outChannels - block);
                 if (lanes < V) taps.Clear();
@@ -246,7 +253,8 @@ namespace CnnGen.Kernels
                 {
                     for (int lane = 0; lane < lanes; lane++)
                     {
-                        var source = weight.Slice(((block + lane) * inChannels + ic) * 9, 9);
+                        int oc = block + lane;
+                        var source = weight.Slice((transposed ? ic * outChannels + oc : oc * inChannels + ic) * 9, 9);
                         for (int k = 0; k < 9; k++) taps[k * V + lane] = source[k];
                     }
                     for (int k = 0; k < 9; k++)
@@ -277,7 +285,7 @@ namespace CnnGen.Kernels
                         {
                             int slot = slots[a * windowWidth + b];
                             if (b > 0 && slot == slots[a * windowWidth + b - 1]) continue; // stored by the position before
-                            Vector512.Narrow(u[b], u[9 + b]).StoreUnsafe(ref f0, (nuint)(slot * stride + ic * l.OutLanes + block));
+                            Vector512.Narrow(u[b], u[9 + b]).StoreUnsafe(ref f0, (nuint)(slot * stride + ic * outLanes + block));
                         }
                     }
                 }
