@@ -3,8 +3,8 @@ using CnnGen.Kernels;
 
 namespace KernelBench
 {
-    // "pointwise-tall [prefix]": 1x1 layers (+ReLU clamp) on planes of 256+ cells taken chunks of cells outer, with 16-32 input
-    // channels: 4-row tiles over chunks of four vectors against 8-row tiles over chunks of three (TallChunks), thread CPU µs,
+    // "pointwise-tall [prefix]": 1x1 layers (+ReLU clamp) on planes of 64+ cells with 3-32 input channels: 4-row tiles over
+    // chunks of four vectors against 8-row tiles over chunks of three (TallChunks), thread CPU µs,
     // best of interleaved rounds (the basis of PointwiseConvolution's TallChunks rule; `networks`: whole designs at batch 1).
     public static class PointwiseTall
     {
@@ -13,6 +13,8 @@ namespace KernelBench
             (16, 32, 56), (32, 64, 28), (16, 64, 56), (16, 16, 56), (24, 144, 28), (24, 24, 56), (32, 32, 56), (16, 96, 56),
             (32, 192, 28), (24, 72, 28), (32, 128, 20), (16, 48, 40), (32, 64, 16), (8, 32, 56), (8, 16, 56), (4, 24, 56), (3, 16, 56),
             (12, 48, 40), (28, 56, 28), (20, 120, 20), (16, 24, 17), (24, 64, 30), (16, 16, 32), (8, 32, 64), (8, 64, 32), (16, 24, 32), (3, 16, 64), (24, 16, 32),
+            (24, 96, 14), (16, 64, 12), (24, 144, 11), (16, 96, 15), (20, 40, 13), (8, 32, 14),
+            (24, 96, 8), (24, 144, 10), (16, 48, 9), (24, 72, 11), (16, 16, 10), (8, 24, 9),
         };
 
         public static void Run(string? prefix)
