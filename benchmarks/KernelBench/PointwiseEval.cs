@@ -17,7 +17,7 @@ namespace KernelBench
         // "pointwise-eval networks": the zoo designs with the most 1x1 layers, evaluation's Forward at batch 1 in thread CPU µs,
         // interleaved: as it runs, against the pointwise rules of before this session (DotTail, TallThree, SmallPlaneOrder,
         // AliasedPlanePacking off).
-        private static void Networks()
+        internal static void Networks(Action<bool> switches, string rulesOff)
         {
             var networks = new (string Name, Func<CnnGen.INetwork> Create)[]
             {
@@ -27,14 +27,14 @@ namespace KernelBench
                 ("MobileNetV2", () => { var n = new CnnGen.Tests.Fixtures.MobileNetV2(); n.ResetParameters(1); return n; }),
             };
             Console.WriteLine($"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-            Console.WriteLine($"{"batch 1, thread CPU",-30} {"now us",9} {"rules before us",16} {"x",6}");
+            Console.WriteLine($"{"batch 1, thread CPU",-30} {"now us",9} {rulesOff,16} {"x",6}");
             foreach (var (name, create) in networks)
             {
                 var network = create();
                 var workspace = network.CreateWorkspace(1);
                 float[] image = Program.Fill(network.Layout.Input.Length, 6), output = new float[network.Layout.Output.Length];
                 Action run = () => network.Forward(image, output, 1, workspace);
-                var (now, before) = Program.InterleavedCpu(run, () => { Switches(false); run(); Switches(true); });
+                var (now, before) = Program.InterleavedCpu(run, () => { switches(false); run(); switches(true); });
                 Console.WriteLine($"{name,-30} {now * 1e6,9:F1} {before * 1e6,16:F1} {before / now,5:F2}x");
             }
         }
@@ -62,7 +62,7 @@ namespace KernelBench
         {
             if (prefix == "networks")
             {
-                Networks();
+                Networks(Switches, "rules before us");
                 return;
             }
             var shapes = new (string Design, int In, int Out, int H)[]

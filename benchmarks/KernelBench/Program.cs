@@ -1554,6 +1554,11 @@ namespace KernelBench
                 DepthwiseUnpadded(args.Length > 1 ? args[1] : null);
                 return;
             }
+            if (args.Length > 0 && args[0] == "pointwise-tall")
+            {
+                PointwiseTall.Run(args.Length > 1 ? args[1] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "depthwise-flat")
             {
                 DepthwiseFlat.Run(args.Length > 1 ? args[1] : null);

@@ -66,6 +66,18 @@ namespace CnnGen.Tests
                 // Planes of a multiple of 1024 cells with 16-31 input channels, copied in blocks.
                 new object[] { 20, 1024, 36, true },
                 new object[] { 16, 2048, 33, false },
+                // Planes of 65+ cells from fewer than 32 input channels in 8-row tiles over chunks of three vectors: 8-row tiles
+                // with 1-7 rows left over, a last chunk of one or two vectors, an overlapping last vector, 4 output channels outer
+                // on planes of 1024 and of 81-100 cells, and beside them 32 input channels and a plane of four vectors (4-row tiles).
+                new object[] { 16, 3136, 37, true },
+                new object[] { 3, 784, 16, false },
+                new object[] { 31, 400, 9, true },
+                new object[] { 12, 290, 13, false },
+                new object[] { 24, 1024, 13, true },
+                new object[] { 32, 784, 19, false },
+                new object[] { 16, 81, 21, true },
+                new object[] { 8, 100, 8, false },
+                new object[] { 24, 64, 9, true },
             };
             var random = new Random(17);
             for (int trial = 0; trial < 12; trial++)

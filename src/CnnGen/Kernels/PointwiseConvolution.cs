@@ -17,7 +17,8 @@ namespace CnnGen.Kernels
     /// accumulators starting at the bias. The weights are read as PyTorch stores them ([outChannels x inChannels], a row per
     /// output channel), so nothing is packed per call. On planes of 256+ cells with 32+ channels each way (128+ cells with
     /// 256+ input channels; 16+ input channels on planes of a multiple of 1024 cells) a block of up to four vectors of cells is first copied together for every output channel to read
-    /// (PacksBlocks). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
+    /// (PacksBlocks); on planes of 65+ cells from fewer than 32 input channels a tile is 8 output channels x up to 3 vectors
+    /// (TallChunks). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
     /// (computed twice, the same way), or, where one to four cells are left (TailAsDots: 7x7 and 14x14 maps), as dot products
     /// over the input channels; a plane of one to three vectors runs 8-row tiles; 8-15 cells run Vector256 tiles on the
     /// Vector512 path, and planes narrower than that dot products over the input channels. The sum over the input channels
@@ -199,6 +200,20 @@ namespace CnnGen.Kernels
                 RemainingCells(ref xs, inChannels, plane, vectorCount * lanes, ref ws, bias, outChannels, clamp, ref ys, dotTail);
                 return;
             }
+            // Planes of more than four vectors of cells from fewer than 32 input channels, not copied in blocks: 8-row tiles over
+            // chunks of three vectors (24 accumulators, 8 broadcasts + 3 loads per input channel) instead of 4 x 4. Their sums
+            // are short, so each tile's set-up and stores weigh; the taller tile spends fewer loads per FMA. KernelBench
+            // pointwise-tall (2026-12-02, load 12-36, two or three runs, 4-row / 8-row): 16->32 @56x56 1.12-1.18x, 16->64 @56x56
+            // 1.10-1.14x, 16->96 @56x56 1.10-1.17x, 24->24 @56x56 1.09-1.12x, 8->32 @56x56 1.21-1.29x, 3->16 @56x56 1.29-1.37x,
+            // 24->144 @28x28 1.05-1.08x, 28->56 @28x28 1.05-1.07x, 12->48 @40x40 1.14-1.20x, 16->24 @17x17 1.07-1.12x; 1024
+            // cells (4 output channels outer) 16->16 @32x32 1.21-1.31x, 24->16 1.36-1.39x, 8->64 1.10-1.12x; 65-255 cells
+            // 24->96 @14x14 1.12-1.13x, 16->64 @12x12 1.27-1.30x, 16->96 @15x15 1.15-1.18x, 8->32 @14x14 1.34-1.36x, 24->144
+            // @10x10 1.03-1.05x, 16->48 @9x9 1.26-1.30x, 8->24 @9x9 1.49-1.52x. Not from 32 input channels (32->64 @28x28
+            // 0.99-1.00x, 32->32 @56x56 0.98-1.02x, 32->64 @16x16 0.95-1.01x), on four vectors (24->96 @8x8 0.94-0.98x: a chunk
+            // of three and one of one), nor on planes of a multiple of 4096 cells (8->32 @64x64 0.96-0.97x, 3->16 @64x64 1.03x).
+            bool tallChunks = TallChunks && lanes == 16 && inChannels < 32 && plane > 64 && plane % 4096 != 0;
+            if (tallChunks) tileRows = 8;
+            int chunkVectors = tallChunks ? 3 : 4;
             if (ChunksOuter(inChannels, plane))
             {
                 // Large planes with few channels one way (not copied in blocks): a chunk of cells at a time over every output
@@ -211,7 +226,7 @@ namespace CnnGen.Kernels
                 // 28.0/21.2 26.4/23.0 26.5/21.8 and 16->96 @32x32 (1024) 34.2/34.5 32.5/32.2 27.0/27.7: the rows that alias.
                 for (int first = 0; first < vectorCount;)
                 {
-                    var (cell0, vectors, last) = Chunk(first, vectorCount, covered, lanes);
+                    var (cell0, vectors, last) = Chunk(first, vectorCount, covered, lanes, chunkVectors);
                     for (int oc = 0; oc < outChannels; oc += tileRows)
                     {
                         int rows = Math.Min(tileRows, outChannels - oc);
@@ -227,7 +242,7 @@ namespace CnnGen.Kernels
                     int rows = Math.Min(tileRows, outChannels - oc);
                     for (int first = 0; first < vectorCount;)
                     {
-                        var (cell0, vectors, last) = Chunk(first, vectorCount, covered, lanes);
+                        var (cell0, vectors, last) = Chunk(first, vectorCount, covered, lanes, chunkVectors);
                         Rows(lanes, oc, rows, vectors, ref Unsafe.Add(ref xs, cell0), inChannels, plane, last, plane, ref ws, bias, b, clamp, ref Unsafe.Add(ref ys, cell0), last);
                         first += vectors;
                     }
@@ -271,16 +286,19 @@ namespace CnnGen.Kernels
         /// <summary>Whether a plane of one or two vectors of cells runs 8-row tiles (KernelBench turns it off to compare).</summary>
         internal static bool TallTiles = true;
 
+        /// <summary>Whether planes of 65+ cells with few input channels run 8-row tiles over chunks of three vectors (KernelBench compares).</summary>
+        internal static bool TallChunks = true;
+
         /// <summary>Whether a plane of three vectors of cells runs 8-row tiles (24 accumulators) too (KernelBench turns it off to compare).</summary>
         internal static bool TallThree = true;
 
         // The chunk of up to four vectors of cells that starts at vector `first`: its first cell, its vectors, and where its last
         // vector starts (from cell0): the last lanes cells the vectors cover for the last chunk. Five left are taken as 3 + 2, not 4 + 1.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (int Cell0, int Vectors, int Last) Chunk(int first, int vectorCount, int covered, int lanes)
+        private static (int Cell0, int Vectors, int Last) Chunk(int first, int vectorCount, int covered, int lanes, int most = 4)
         {
             int left = vectorCount - first;
-            int vectors = left == 5 ? 3 : Math.Min(4, left);
+            int vectors = left == 5 && most == 4 ? 3 : Math.Min(most, left);
             int cell0 = first * lanes;
             int last = first + vectors == vectorCount ? covered - lanes - cell0 : (vectors - 1) * lanes;
             return (cell0, vectors, last);
