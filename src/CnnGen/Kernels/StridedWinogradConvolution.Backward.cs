@@ -100,7 +100,7 @@ namespace CnnGen.Kernels
             ref float g0 = ref MemoryMarshal.GetReference(gradient);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
             ref float e = ref MemoryMarshal.GetReference(staging);
-            int across = TAcross.Window, down = TDown.Window, pitch = l.GradientPitch;
+            int across = TAcross.Window, pitch = l.GradientPitch;
             nuint rowStride = (nuint)(pitch * V), positionStride = (nuint)l.GradientTransformedPositionStride;
             for (int t = first; t < first + count; t++)
             {
