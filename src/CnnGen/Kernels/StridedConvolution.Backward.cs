@@ -18,8 +18,27 @@ namespace CnnGen.Kernels
             int lanes = (outChannels + 15) / 16 * 16;
             int direct = Math.Max(Math.Max(g.PaddedLength + lanes * (g.Cells + g.Taps), g.Taps * g.Cells), 16 * g.Plane + 256);
             int tile = InputGradientTile(KernelPaths.Default, g, outChannels);
-            return tile == 0 ? direct : Math.Max(direct, InputGradientLayout(g, outChannels, tile).InputGradientScratchLength);
+            if (tile != 0) direct = Math.Max(direct, InputGradientLayout(g, outChannels, tile).InputGradientScratchLength);
+            int weightTile = WeightGradientTile(KernelPaths.Default, g, outChannels);
+            return weightTile == 0 ? direct : Math.Max(direct, InputGradientLayout(g, outChannels, weightTile).WeightGradientScratchLength);
         }
+
+        /// <summary>The weight gradient's tile instead of the rule's (−1: the rule; 0: the direct lanes kernel); KernelBench sets it to compare.</summary>
+        internal static int WeightGradientTileOverride { get; set; } = -1;
+
+        // The 3x3 stride-2 weight gradient summed over a pass's samples by StridedWinogradConvolution.WeightGradientOfSample:
+        // the tile, or 0 for the direct lanes kernel (WeightPass512). Only where the sums are carried between samples.
+        private static int WeightGradientTile(KernelPath path, in Geometry g, int outChannels)
+        {
+            if (path != KernelPath.Vector512 || !StridedWinogradConvolution.Available || g.Kernel != 3 || g.Stride != 2) return 0;
+            if (WeightGradientTileOverride >= 0) return WeightGradientTileOverride;
+            if (g.InChannels < 16 || outChannels < 32 || g.Cells < 64) return 0;
+            return 4;
+        }
+
+        /// <summary>The weight gradient's Winograd tile for a layer of this shape on this machine's default path (0: the direct kernel).</summary>
+        internal static int WeightGradientTileFor(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding) =>
+            WeightGradientTile(KernelPaths.Default, new Geometry(inChannels, height, width, kernel, stride, padding), outChannels);
 
         /// <summary>
         /// Floats of the input gradient's packed weights (<see cref="PackInputGradientWeights"/>) for a layer of this shape:
@@ -195,7 +214,8 @@ namespace CnnGen.Kernels
                 || kernel <= 0 || stride <= 0 || padding < 0 || height + 2 * padding < kernel || width + 2 * padding < kernel) return 0;
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
             if (PointwiseBackward(g)) return 0;
-            return (outChannels + 15) / 16 * 16 * g.Taps;
+            int lanes = (outChannels + 15) / 16 * 16 * g.Taps, tile = WeightGradientTile(KernelPaths.Default, g, outChannels);
+            return tile == 0 ? lanes : Math.Max(lanes, InputGradientLayout(g, outChannels, tile).WeightGradientProductsLength);
         }
 
         internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
@@ -245,7 +265,14 @@ namespace CnnGen.Kernels
             }
             // d weight: channel lanes on Vector512, else im2col + GEMM (d weight += d y · columnsᵀ).
             var cols = scratch.Slice(0, g.Taps * g.Cells);
-            if (wantWeights && path == KernelPath.Vector512 && Avx512F.IsSupported)
+            int weightTile = wantWeights && !weightGradientProducts.IsEmpty ? WeightGradientTile(path, g, outChannels) : 0;
+            if (weightTile != 0)
+            {
+                var l = InputGradientLayout(g, outChannels, weightTile);
+                Require(weightGradientProducts.Length >= l.WeightGradientProductsLength, nameof(weightGradientProducts), l.WeightGradientProductsLength);
+                StridedWinogradConvolution.WeightGradientOfSample(x, outputGradient, weightGradientProducts, weightGradient, scratch, sample, samples, l);
+            }
+            else if (wantWeights && path == KernelPath.Vector512 && Avx512F.IsSupported)
                 WeightGradientLanes512(x, outputGradient, outChannels, weightGradient, scratch, g, weightGradientProducts, sample, samples);
             else if (wantWeights)
             {

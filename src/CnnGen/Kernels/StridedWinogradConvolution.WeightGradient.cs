@@ -1,0 +1,295 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels
+{
+    /// <remarks>
+    /// <para>
+    /// The weight gradient of the polyphase stride-2 Winograd. The forward computes, per tile, input channel ic and output
+    /// channel oc, Y = Aᵀ [U ⊙ X̂] A with U = G g Gᵀ and X̂ = Bᵀ d B (the window's transform, positions P = WindowHeight x
+    /// WindowWidth). Its adjoint in U is dU = Ŷ ⊙ X̂ with Ŷ = A dY Aᵀ (the input gradient's <see cref="TransformGradient"/>),
+    /// and in g, dg = Gᵀ dU G. All three maps are linear, so the sum over the tiles of every sample of a pass goes inside:
+    /// dg[oc][ic] = Gᵀ M[oc][ic] G with M[p][oc][ic] = Σ_tiles Ŷ[p][tile][oc] · X̂[p][tile][ic]: per position a GEMM
+    /// whose shared dimension is the tiles (K), whose rows are the output channels and whose vector columns the input
+    /// channels.
+    /// </para>
+    /// <para>
+    /// Along each axis every odd window position's G row is the middle tap alone, (0, 1, 0) (the forward's shared filter
+    /// slots): positions in one slot meet G identically, so Gᵀ M G only needs their sum, and the GEMM sums them straight
+    /// into one accumulator: M[slot] = Σ_{p in slot} Σ_tiles Ŷ[p]ᵀ X̂[p] (36 slots for the 4x4 tile, 24 for 2x4, 16 for 2x2).
+    /// Per axis the folding matrix G' (slots x 3 taps) is then, for the 4-output axis (F(4, 2) on the evens, then g1):
+    /// [½ 0 0; ½ 0 ½; ⅙ 0 −⅙; ⅙ 0 ⅓; 0 0 1; 0 1 0], and for the 2-output axis (F(2, 2)): [1 0 0; 1 0 1; 0 0 1; 0 1 0];
+    /// dg = G'_downᵀ M G'_across over the slot grid. The products cost P per tile, input and output channel (81 for a 4x4
+    /// tile of 16 outputs: 5.06 per output against the direct kernel's 9).
+    /// </para>
+    /// <para>
+    /// The pass carries M[slot][oc][input lanes] between its samples (the caller's weight-gradient products): set by the first
+    /// sample, added to by the others, folded into d weight once at the last. Per sample and chunk of tiles, x and d y are
+    /// laid out and transformed by the forward's and the input gradient's own steps (X̂[position][input group][tile][16],
+    /// Ŷ[position][output group][tile][16]); the GEMM broadcasts Ŷ per output channel and loads X̂ in vectors of 16 input
+    /// channels. Tiles past the output's edge read zeros of d y (Pad rounds it up to whole tiles) and add nothing.
+    /// </para>
+    /// </remarks>
+    internal static partial class StridedWinogradConvolution
+    {
+        internal readonly partial struct Layout
+        {
+            // M[slot][output channel][input lanes], one vector more between slots (4 KB multiples would share L1 sets).
+            internal int WeightProductSlotStride => OutChannels * InLanes + V;
+
+            /// <summary>Floats of the sums <see cref="WeightGradientOfSample"/> carries between a pass's samples.</summary>
+            public int WeightGradientProductsLength => WeightSlots * WeightProductSlotStride;
+
+            // The shared slots whatever SharedFiltersOff says (the fold's G' rows are per shared slot).
+            internal int WeightSlots => (SlotsDown + 1) * (SlotsAcross + 1);
+            internal int SlotsDown => TileHeight == 4 ? 5 : 3;
+            internal int SlotsAcross => TileWidth == 4 ? 5 : 3;
+
+            /// <summary>Floats of scratch <see cref="WeightGradientOfSample"/> needs.</summary>
+            public int WeightGradientScratchLength => GradientStaging + PaddedLength + OutGroups * GradientGroupStride
+                + Positions * TransformedPositionStride + Positions * GradientTransformedPositionStride + V;
+        }
+
+        // Positions by shared slot (the GEMM sums a slot's positions into one accumulator): order, and each slot's first index.
+        private static readonly (byte[] Order, int[] Start) WeightSlots4 = BySlot(Slots4), WeightSlots2 = BySlot(Slots2), WeightSlotsWide = BySlot(SlotsWide);
+
+        private static (byte[] Order, int[] Start) BySlot(byte[] slots)
+        {
+            int count = slots[^1] + 1;
+            var start = new int[count + 1];
+            foreach (byte s in slots) start[s + 1]++;
+            for (int s = 0; s < count; s++) start[s + 1] += start[s];
+            var order = new byte[slots.Length];
+            var next = (int[])start.Clone();
+            for (int p = 0; p < slots.Length; p++) order[next[slots[p]]++] = (byte)p;
+            return (order, start);
+        }
+
+        // G' per axis: a row of three taps per slot (evens by F(m, 2)'s G₂, the last slot the middle tap).
+        private static readonly float[] FoldAxis4 = { 0.5f, 0, 0, 0.5f, 0, 0.5f, 1f / 6, 0, -1f / 6, 1f / 6, 0, 1f / 3, 0, 0, 1, 0, 1, 0 };
+        private static readonly float[] FoldAxis2 = { 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0 };
+
+        /// <summary>
+        /// One sample's share of the 3x3 stride-2 weight gradient: x [InChannels x Height x Width] and d y [OutChannels x OH x
+        /// OW] of sample <paramref name="sample"/> of <paramref name="samples"/> (call them in order 0, 1, …). The sums gather
+        /// in <paramref name="products"/> (<see cref="Layout.WeightGradientProductsLength"/> floats; whatever it held is
+        /// overwritten at sample 0) and are added to <paramref name="weightGradient"/> [OutChannels x InChannels x 3 x 3] at
+        /// the last sample. Scratch: <see cref="Layout.WeightGradientScratchLength"/> floats. Allocates nothing.
+        /// </summary>
+        public static void WeightGradientOfSample(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> products, Span<float> weightGradient,
+            Span<float> scratch, int sample, int samples, in Layout l)
+        {
+            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512.");
+            if (sample < 0 || sample >= samples) throw new ArgumentOutOfRangeException(nameof(sample), sample, "From 0 to samples − 1.");
+            Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
+            Require(outputGradient.Length >= l.OutChannels * l.OutHeight * l.OutWidth, nameof(outputGradient));
+            Require(products.Length >= l.WeightGradientProductsLength, nameof(products));
+            Require(weightGradient.Length >= l.OutChannels * l.InChannels * 9, nameof(weightGradient));
+            Require(scratch.Length >= l.WeightGradientScratchLength, nameof(scratch));
+            scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
+            var staging = scratch.Slice(0, GradientStaging);
+            int at = GradientStaging;
+            var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
+            var gradient = scratch.Slice(at, l.OutGroups * l.GradientGroupStride); at += gradient.Length;
+            var transformedInput = scratch.Slice(at, l.Positions * l.TransformedPositionStride); at += transformedInput.Length;
+            var transformedGradient = scratch.Slice(at, l.Positions * l.GradientTransformedPositionStride);
+
+            WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+            WinogradF4Convolution.Pad(outputGradient, gradient, staging, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
+            var (order, start) = l.Tile == 4 ? WeightSlots4 : l.Tile == 2 ? WeightSlots2 : WeightSlotsWide;
+            for (int chunk = 0; chunk < l.Chunks; chunk++)
+            {
+                int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                TransformInput(padded, transformedInput, staging, first, count, l);
+                if (l.Tile == 2) TransformGradient<Axis2, Axis2>(gradient, transformedGradient, staging, first, count, l);
+                else if (l.Tile == Wide) TransformGradient<Axis2, Axis4>(gradient, transformedGradient, staging, first, count, l);
+                else TransformGradient<Axis4, Axis4>(gradient, transformedGradient, staging, first, count, l);
+                WeightProducts(transformedInput, transformedGradient, products, count, sample > 0 || chunk > 0, order, start, l);
+            }
+            if (sample == samples - 1) FoldProducts(products, weightGradient, staging, l);
+        }
+
+        // M[slot][oc][ic lanes] (+)= Σ over the slot's positions and the chunk's tiles of Ŷ[p][tile][oc] · X̂[p][tile][ic lanes]:
+        // register tiles of up to 6 output channels (inside one group of 16) x 2 vectors of input channels.
+        private static void WeightProducts(Span<float> transformedInput, Span<float> transformedGradient, Span<float> products, int count, bool accumulate,
+            byte[] order, int[] start, in Layout l)
+        {
+            var at = new WeightOperands(transformedInput, transformedGradient, products, count, accumulate, l);
+            for (int slot = 0; slot + 1 < start.Length; slot++)
+            {
+                for (int group = 0; group < l.OutGroups; group++)
+                {
+                    int lanes = Math.Min(V, l.OutChannels - group * V);
+                    // 16 rows as 6 + 5 + 5 (or 6 + 6 + 4 would leave a short tile): rows per block as even as blocks allow.
+                    int blocks = (lanes + 5) / 6;
+                    for (int b = 0, lane = 0; b < blocks; b++)
+                    {
+                        int rows = (lanes - lane + (blocks - b) - 1) / (blocks - b);
+                        int vector = 0;
+                        for (; vector + 2 <= l.InGroups; vector += 2) WeightRows<C2>(at, order, start[slot], start[slot + 1], slot, group, lane, rows, vector);
+                        if (vector < l.InGroups) WeightRows<C1>(at, order, start[slot], start[slot + 1], slot, group, lane, rows, vector);
+                        lane += rows;
+                    }
+                }
+            }
+        }
+
+        // The GEMM's operands for one chunk: base references and strides.
+        private readonly ref struct WeightOperands
+        {
+            public readonly ref float Input, Gradient, Products;
+            public readonly int Count, InputPositionStride, GradientPositionStride, InputGroupStride, GradientGroupStride, SlotStride, InLanes;
+            public readonly bool Accumulate;
+
+            public WeightOperands(Span<float> transformedInput, Span<float> transformedGradient, Span<float> products, int count, bool accumulate, in Layout l)
+            {
+                Input = ref MemoryMarshal.GetReference(transformedInput);
+                Gradient = ref MemoryMarshal.GetReference(transformedGradient);
+                Products = ref MemoryMarshal.GetReference(products);
+                Count = count; Accumulate = accumulate;
+                InputPositionStride = l.TransformedPositionStride; GradientPositionStride = l.GradientTransformedPositionStride;
+                InputGroupStride = l.TransformedGroupStride; GradientGroupStride = l.ChunkTiles * V;
+                SlotStride = l.WeightProductSlotStride; InLanes = l.InLanes;
+            }
+        }
+
+        private static void WeightRows<TVectors>(in WeightOperands at, byte[] order, int from, int to, int slot, int group, int lane, int rows, int vector)
+            where TVectors : struct, IConstant
+        {
+            switch (rows)
+            {
+                case 6: WeightTile<C6, TVectors>(at, order, from, to, slot, group, lane, vector); break;
+                case 5: WeightTile<C5, TVectors>(at, order, from, to, slot, group, lane, vector); break;
+                case 4: WeightTile<C4, TVectors>(at, order, from, to, slot, group, lane, vector); break;
+                case 3: WeightTile<C3, TVectors>(at, order, from, to, slot, group, lane, vector); break;
+                case 2: WeightTile<C2, TVectors>(at, order, from, to, slot, group, lane, vector); break;
+                default: WeightTile<C1, TVectors>(at, order, from, to, slot, group, lane, vector); break;
+            }
+        }
+
+        private static void WeightTile<TRows, TVectors>(in WeightOperands at, byte[] order, int from, int to, int slot, int group, int lane, int vector)
+            where TRows : struct, IConstant where TVectors : struct, IConstant
+        {
+            int inLanes = at.InLanes, count = at.Count;
+            nuint groupStride = (nuint)at.InputGroupStride;
+            ref float m = ref Unsafe.Add(ref at.Products, slot * at.SlotStride + (group * V + lane) * inLanes + vector * V);
+            var a00 = Vector512<float>.Zero; var a01 = a00; var a10 = a00; var a11 = a00; var a20 = a00; var a21 = a00;
+            var a30 = a00; var a31 = a00; var a40 = a00; var a41 = a00; var a50 = a00; var a51 = a00;
+            if (at.Accumulate)
+            {
+                LoadPair<TVectors>(ref m, ref a00, ref a01);
+                if (TRows.Value > 1) LoadPair<TVectors>(ref Unsafe.Add(ref m, inLanes), ref a10, ref a11);
+                if (TRows.Value > 2) LoadPair<TVectors>(ref Unsafe.Add(ref m, 2 * inLanes), ref a20, ref a21);
+                if (TRows.Value > 3) LoadPair<TVectors>(ref Unsafe.Add(ref m, 3 * inLanes), ref a30, ref a31);
+                if (TRows.Value > 4) LoadPair<TVectors>(ref Unsafe.Add(ref m, 4 * inLanes), ref a40, ref a41);
+                if (TRows.Value > 5) LoadPair<TVectors>(ref Unsafe.Add(ref m, 5 * inLanes), ref a50, ref a51);
+            }
+            for (int i = from; i < to; i++)
+            {
+                int position = order[i];
+                ref float dy = ref Unsafe.Add(ref at.Gradient, position * at.GradientPositionStride + group * at.GradientGroupStride + lane);
+                ref float v = ref Unsafe.Add(ref at.Input, position * at.InputPositionStride + vector * at.InputGroupStride);
+                for (int t = 0; t < count; t++)
+                {
+                    var x0 = Vector512.LoadUnsafe(ref v);
+                    var x1 = TVectors.Value > 1 ? Vector512.LoadUnsafe(ref v, groupStride) : default;
+                    { var k = Vector512.Create(dy); a00 = Fused.MultiplyAdd(x0, k, a00); if (TVectors.Value > 1) a01 = Fused.MultiplyAdd(x1, k, a01); }
+                    if (TRows.Value > 1) { var k = Vector512.Create(Unsafe.Add(ref dy, 1)); a10 = Fused.MultiplyAdd(x0, k, a10); if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11); }
+                    if (TRows.Value > 2) { var k = Vector512.Create(Unsafe.Add(ref dy, 2)); a20 = Fused.MultiplyAdd(x0, k, a20); if (TVectors.Value > 1) a21 = Fused.MultiplyAdd(x1, k, a21); }
+                    if (TRows.Value > 3) { var k = Vector512.Create(Unsafe.Add(ref dy, 3)); a30 = Fused.MultiplyAdd(x0, k, a30); if (TVectors.Value > 1) a31 = Fused.MultiplyAdd(x1, k, a31); }
+                    if (TRows.Value > 4) { var k = Vector512.Create(Unsafe.Add(ref dy, 4)); a40 = Fused.MultiplyAdd(x0, k, a40); if (TVectors.Value > 1) a41 = Fused.MultiplyAdd(x1, k, a41); }
+                    if (TRows.Value > 5) { var k = Vector512.Create(Unsafe.Add(ref dy, 5)); a50 = Fused.MultiplyAdd(x0, k, a50); if (TVectors.Value > 1) a51 = Fused.MultiplyAdd(x1, k, a51); }
+                    dy = ref Unsafe.Add(ref dy, V);
+                    v = ref Unsafe.Add(ref v, V);
+                }
+            }
+            StorePair<TVectors>(ref m, a00, a01);
+            if (TRows.Value > 1) StorePair<TVectors>(ref Unsafe.Add(ref m, inLanes), a10, a11);
+            if (TRows.Value > 2) StorePair<TVectors>(ref Unsafe.Add(ref m, 2 * inLanes), a20, a21);
+            if (TRows.Value > 3) StorePair<TVectors>(ref Unsafe.Add(ref m, 3 * inLanes), a30, a31);
+            if (TRows.Value > 4) StorePair<TVectors>(ref Unsafe.Add(ref m, 4 * inLanes), a40, a41);
+            if (TRows.Value > 5) StorePair<TVectors>(ref Unsafe.Add(ref m, 5 * inLanes), a50, a51);
+        }
+
+        // Two vectors of input channels (the second in the next group of X̂ when loading from it; next to it in M).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LoadPair<TVectors>(ref float source, ref Vector512<float> a0, ref Vector512<float> a1) where TVectors : struct, IConstant
+        {
+            a0 = Vector512.LoadUnsafe(ref source);
+            if (TVectors.Value > 1) a1 = Vector512.LoadUnsafe(ref source, V);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StorePair<TVectors>(ref float target, Vector512<float> a0, Vector512<float> a1) where TVectors : struct, IConstant
+        {
+            a0.StoreUnsafe(ref target);
+            if (TVectors.Value > 1) a1.StoreUnsafe(ref target, V);
+        }
+
+        // d g[oc][ic] += G'_downᵀ M[oc][ic] G'_across for 16 input channels at a time: across first (r[sd][j]), then down into
+        // the nine taps [tap][lane], turned to PyTorch's [ic][tap] by one 16x16 transpose. Staging: 6 x 3 + 16 + 16 vectors.
+        private static void FoldProducts(ReadOnlySpan<float> products, Span<float> weightGradient, Span<float> staging, in Layout l)
+        {
+            float[] down = l.TileHeight == 4 ? FoldAxis4 : FoldAxis2, across = l.TileWidth == 4 ? FoldAxis4 : FoldAxis2;
+            int slotsDown = l.SlotsDown + 1, slotsAcross = l.SlotsAcross + 1;
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            ref float r = ref MemoryMarshal.GetReference(staging);
+            ref float taps = ref Unsafe.Add(ref r, 18 * V);
+            ref float turned = ref Unsafe.Add(ref taps, V * V);
+            ref float dw = ref MemoryMarshal.GetReference(weightGradient);
+            nuint slotStride = (nuint)l.WeightProductSlotStride;
+            for (int oc = 0; oc < l.OutChannels; oc++)
+            {
+                for (int first = 0; first < l.InChannels; first += V)
+                {
+                    ref float m = ref Unsafe.Add(ref m0, oc * l.InLanes + first);
+                    for (int sd = 0; sd < slotsDown; sd++)
+                    {
+                        var s0 = Vector512<float>.Zero; var s1 = s0; var s2 = s0;
+                        for (int sb = 0; sb < slotsAcross; sb++)
+                        {
+                            var value = Vector512.LoadUnsafe(ref m, (nuint)(sd * slotsAcross + sb) * slotStride);
+                            s0 = Fused.MultiplyAdd(value, Vector512.Create(across[3 * sb]), s0);
+                            s1 = Fused.MultiplyAdd(value, Vector512.Create(across[3 * sb + 1]), s1);
+                            s2 = Fused.MultiplyAdd(value, Vector512.Create(across[3 * sb + 2]), s2);
+                        }
+                        s0.StoreUnsafe(ref r, (nuint)(3 * sd * V)); s1.StoreUnsafe(ref r, (nuint)((3 * sd + 1) * V)); s2.StoreUnsafe(ref r, (nuint)((3 * sd + 2) * V));
+                    }
+                    for (int i = 0; i < 3; i++)
+                    {
+                        var t0 = Vector512<float>.Zero; var t1 = t0; var t2 = t0;
+                        for (int sd = 0; sd < slotsDown; sd++)
+                        {
+                            var weight = Vector512.Create(down[3 * sd + i]);
+                            t0 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, (nuint)(3 * sd * V)), weight, t0);
+                            t1 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, (nuint)((3 * sd + 1) * V)), weight, t1);
+                            t2 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, (nuint)((3 * sd + 2) * V)), weight, t2);
+                        }
+                        t0.StoreUnsafe(ref taps, (nuint)(3 * i * V)); t1.StoreUnsafe(ref taps, (nuint)((3 * i + 1) * V)); t2.StoreUnsafe(ref taps, (nuint)((3 * i + 2) * V));
+                    }
+                    int count = Math.Min(V, l.InChannels - first);
+                    ref float target = ref Unsafe.Add(ref dw, (oc * l.InChannels + first) * 9);
+                    if (count == V)
+                    {
+                        // Rows 9..15 of the square are left over and never read back.
+                        DirectConvolution.Transpose16(ref taps, V, ref turned);
+                        for (int lane = 0; lane < V; lane++)
+                        {
+                            ref float row = ref Unsafe.Add(ref turned, lane * V);
+                            ref float to = ref Unsafe.Add(ref target, lane * 9);
+                            (Vector256.LoadUnsafe(ref to) + Vector256.LoadUnsafe(ref row)).StoreUnsafe(ref to);
+                            Unsafe.Add(ref to, 8) += Unsafe.Add(ref row, 8);
+                        }
+                        continue;
+                    }
+                    for (int lane = 0; lane < count; lane++)
+                        for (int tap = 0; tap < 9; tap++)
+                            Unsafe.Add(ref target, lane * 9 + tap) += Unsafe.Add(ref taps, tap * V + lane);
+                }
+            }
+        }
+    }
+}
