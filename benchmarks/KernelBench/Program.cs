@@ -1690,6 +1690,11 @@ namespace KernelBench
                 else SharedOutputGradient.Run(args.Length > 1 ? args[1] : null);
                 return;
             }
+            if (args.Length > 0 && args[0] == "strided-dw")
+            {
+                StridedWeightGradient.Run(args.Length > 1 ? int.Parse(args[1]) : 16, args.Length > 2 ? args[2] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "strided-dx")
             {
                 StridedInputGradient.Run(args.Length > 1 ? int.Parse(args[1]) : 1, args.Length > 2 ? args[2] : null);

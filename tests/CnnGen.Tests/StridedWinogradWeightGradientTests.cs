@@ -56,9 +56,10 @@ namespace CnnGen.Tests
             float[] start = RandomValues(random, weightLength); // d weight is added to
             var (expected, scale) = WeightGradientDefinition(x, dy, inChannels, height, width, outChannels, padding, samples);
             for (int i = 0; i < weightLength; i++) expected[i] += start[i];
-            foreach (int tile in new[] { 4, 2, StridedWinogradConvolution.Wide })
+            // batch: samples whose tiles make one GEMM (the last group of a pass may be short).
+            foreach (var (tile, batch) in new[] { (4, 1), (2, 1), (StridedWinogradConvolution.Wide, 1), (4, 2), (2, 3), (StridedWinogradConvolution.Wide, 2) })
             {
-                var layout = new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, padding, tile);
+                var layout = new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, padding, tile, batch);
                 float[] scratch = Filled(layout.WeightGradientScratchLength, float.NaN); // whatever the scratch held must not reach d weight
                 float[] products = Filled(layout.WeightGradientProductsLength, float.NaN); // nor what the products held before sample 0
                 for (int pass = 0; pass < 2; pass++) // the second pass on the first's products and scratch
@@ -72,24 +73,26 @@ namespace CnnGen.Tests
                         if (s < samples - 1)
                             for (int i = 0; i < weightLength; i++) Assert.Equal(start[i], dw[i]); // added once, at the last sample
                     }
-                    AssertWithinScale(dw, weightLength, expected, scale, relu: false, Tolerance, "tile " + tile + ", pass " + pass);
+                    AssertWithinScale(dw, weightLength, expected, scale, relu: false, Tolerance, "tile " + tile + ", batch " + batch + ", pass " + pass);
                 }
             }
         }
 
         public static IEnumerable<object[]> RuleShapes()
         {
-            // inChannels, height, width, outChannels: layers the rule sends to Winograd (on AVX-512)
-            yield return new object[] { 32, 32, 32, 64 };
-            yield return new object[] { 64, 16, 16, 128 };
-            yield return new object[] { 16, 32, 32, 32 };
-            yield return new object[] { 32, 16, 16, 64 };
-            yield return new object[] { 32, 15, 15, 64 };
+            // inChannels, height, width, outChannels, the tile the rule takes (on AVX-512)
+            yield return new object[] { 32, 32, 32, 64, 4 };
+            yield return new object[] { 64, 16, 16, 128, 2 };
+            yield return new object[] { 16, 32, 32, 32, 4 };
+            yield return new object[] { 32, 16, 16, 64, 2 };
+            yield return new object[] { 32, 15, 15, 64, 2 };
+            yield return new object[] { 64, 32, 32, 128, 2 };
+            yield return new object[] { 16, 16, 16, 32, 0 };
         }
 
         [Theory]
         [MemberData(nameof(RuleShapes))]
-        public void BackwardOfSample_WhereTheRuleTakesWinograd_MatchesTheDefinition_AndAllocatesNothing(int inChannels, int height, int width, int outChannels)
+        public void BackwardOfSample_WhereTheRuleTakesWinograd_MatchesTheDefinition_AndAllocatesNothing(int inChannels, int height, int width, int outChannels, int ruleTile)
         {
             const int samples = 3;
             var random = new Random(inChannels + 7 * height + outChannels);
@@ -98,9 +101,9 @@ namespace CnnGen.Tests
             float[] x = RandomValues(random, samples * inLength), dy = RandomValues(random, samples * outLength), w = RandomValues(random, weightLength);
             var (expected, scale) = WeightGradientDefinition(x, dy, inChannels, height, width, outChannels, 1, samples);
             int tile = StridedConvolution.WeightGradientTileFor(inChannels, height, width, outChannels, 3, 2, 1);
-            Assert.Equal(Available && Simd.Enabled ? 4 : 0, tile);
+            Assert.Equal(Available && Simd.Enabled ? ruleTile : 0, tile);
             int length = StridedConvolution.WeightGradientProductsLength(inChannels, height, width, outChannels, 3, 2, 1);
-            if (tile != 0) Assert.Equal(new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, 1, tile).WeightGradientProductsLength, length);
+            if (tile != 0) Assert.Equal(StridedConvolution.WeightGradientLayout(inChannels, height, width, outChannels, 1, tile).WeightGradientProductsLength, length);
             float[] scratch = Filled(StridedConvolution.ScratchLength(inChannels, height, width, outChannels, 3, 2, 1), float.NaN);
             float[] products = Filled(length, float.NaN);
             float[] dw = new float[weightLength], dx = new float[inLength];

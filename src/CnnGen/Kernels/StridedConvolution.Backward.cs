@@ -20,7 +20,7 @@ namespace CnnGen.Kernels
             int tile = InputGradientTile(KernelPaths.Default, g, outChannels);
             if (tile != 0) direct = Math.Max(direct, InputGradientLayout(g, outChannels, tile).InputGradientScratchLength);
             int weightTile = WeightGradientTile(KernelPaths.Default, g, outChannels);
-            return weightTile == 0 ? direct : Math.Max(direct, InputGradientLayout(g, outChannels, weightTile).WeightGradientScratchLength);
+            return weightTile == 0 ? direct : Math.Max(direct, WeightGradientLayout(g, outChannels, weightTile).WeightGradientScratchLength);
         }
 
         /// <summary>The weight gradient's tile instead of the rule's (−1: the rule; 0: the direct lanes kernel); KernelBench sets it to compare.</summary>
@@ -28,13 +28,39 @@ namespace CnnGen.Kernels
 
         // The 3x3 stride-2 weight gradient summed over a pass's samples by StridedWinogradConvolution.WeightGradientOfSample:
         // the tile, or 0 for the direct lanes kernel (WeightPass512). Only where the sums are carried between samples.
+        // KernelBench "strided-dw" (a pass of 16 or 64 samples, lanes against each tile, thread CPU µs per sample, interleaved;
+        // 2026-12-02, load 8-24, three runs of 16 samples and one of 64; lanes / tile), from 16 input and 32 output channels
+        // and Cin·Cout ≤ 8192 (128x16x16->256: 0.71/0.61x on the 4x4 tile, 0.79/0.86x on the 2x2):
+        // outputs of 256-1023 cells with Cin·Cout ≤ 2048: the 4x4 tile (32x32x32->64 1.21/1.19/1.11/1.34x, 16x32x32->32
+        // 1.02/1.12/1.20x); larger maps or more channels, Cin·Cout ≥ 2048: the 2x2 tile (32x64x64->64 1.14/1.10x, 64x32x32->128
+        // 1.14/1.01x; the 4x4 tile there 0.83-1.02x); 16x64x64->32 ties on every tile (0.93-1.03x): direct;
+        // outputs of 64-255 cells (8x8) with Cin·Cout ≥ 2048: the 2x2 tile (64x16x16->128 1.14/1.12/1.10x, 32x16x16->64
+        // 1.07/1.07/1.05x, 48x16x16->96 1.12/1.10x; the 4x4 tile 0.75-0.96x); fewer channels lose (16x16x16->32 0.76/0.92x);
+        // smaller outputs and odd maps that round up to many empty cells (24x17x17->40: 0.45-0.84x): direct.
         private static int WeightGradientTile(KernelPath path, in Geometry g, int outChannels)
         {
             if (path != KernelPath.Vector512 || !StridedWinogradConvolution.Available || g.Kernel != 3 || g.Stride != 2) return 0;
             if (WeightGradientTileOverride >= 0) return WeightGradientTileOverride;
-            if (g.InChannels < 16 || outChannels < 32 || g.Cells < 64) return 0;
-            return 4;
+            long filters = (long)g.InChannels * outChannels;
+            if (g.InChannels < 16 || outChannels < 32 || filters > 8192 || g.Cells < 64) return 0;
+            if (g.Cells >= 256) return filters <= 2048 && g.Cells < 1024 ? 4 : filters >= 2048 ? 2 : 0;
+            return filters >= 2048 && g.OutHeight % 2 == 0 && g.OutWidth % 2 == 0 ? 2 : 0;
         }
+
+        /// <summary>Tiles the weight gradient's GEMM gathers from as many samples as it takes (0: 16); KernelBench sets it to compare.</summary>
+        internal static int WeightGradientBatchTiles { get; set; }
+
+        // Samples whose tiles make one GEMM of the Winograd weight gradient: enough for 16 tiles (one sample from 16x16 outputs on).
+        internal static StridedWinogradConvolution.Layout WeightGradientLayout(int inChannels, int height, int width, int outChannels, int padding, int tile)
+        {
+            var one = new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, padding, tile);
+            int batch = WeightGradientBatchTiles > 0 ? WeightGradientBatchTiles : 16;
+            int samples = (batch + one.Tiles - 1) / one.Tiles;
+            return samples <= 1 ? one : new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, padding, tile, samples);
+        }
+
+        private static StridedWinogradConvolution.Layout WeightGradientLayout(in Geometry g, int outChannels, int tile) =>
+            WeightGradientLayout(g.InChannels, g.Height, g.Width, outChannels, g.Padding, tile);
 
         /// <summary>The weight gradient's Winograd tile for a layer of this shape on this machine's default path (0: the direct kernel).</summary>
         internal static int WeightGradientTileFor(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding) =>
@@ -215,7 +241,7 @@ namespace CnnGen.Kernels
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
             if (PointwiseBackward(g)) return 0;
             int lanes = (outChannels + 15) / 16 * 16 * g.Taps, tile = WeightGradientTile(KernelPaths.Default, g, outChannels);
-            return tile == 0 ? lanes : Math.Max(lanes, InputGradientLayout(g, outChannels, tile).WeightGradientProductsLength);
+            return tile == 0 ? lanes : Math.Max(lanes, WeightGradientLayout(g, outChannels, tile).WeightGradientProductsLength);
         }
 
         internal static void BackwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight,
@@ -268,7 +294,7 @@ namespace CnnGen.Kernels
             int weightTile = wantWeights && !weightGradientProducts.IsEmpty ? WeightGradientTile(path, g, outChannels) : 0;
             if (weightTile != 0)
             {
-                var l = InputGradientLayout(g, outChannels, weightTile);
+                var l = WeightGradientLayout(g, outChannels, weightTile);
                 Require(weightGradientProducts.Length >= l.WeightGradientProductsLength, nameof(weightGradientProducts), l.WeightGradientProductsLength);
                 StridedWinogradConvolution.WeightGradientOfSample(x, outputGradient, weightGradientProducts, weightGradient, scratch, sample, samples, l);
             }

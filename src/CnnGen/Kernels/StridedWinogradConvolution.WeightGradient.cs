@@ -40,8 +40,15 @@ namespace CnnGen.Kernels
             // M[slot][output channel][input lanes], one vector more between slots (4 KB multiples would share L1 sets).
             internal int WeightProductSlotStride => OutChannels * InLanes + V;
 
-            /// <summary>Floats of the sums <see cref="WeightGradientOfSample"/> carries between a pass's samples.</summary>
-            public int WeightGradientProductsLength => WeightSlots * WeightProductSlotStride;
+            // M's floats; after them, with Samples > 1, the transforms of the samples gathered for one GEMM.
+            internal int WeightProductsLength => WeightSlots * WeightProductSlotStride;
+
+            /// <summary>
+            /// Floats of the sums <see cref="WeightGradientOfSample"/> carries between a pass's samples: M, and where
+            /// <see cref="Samples"/> &gt; 1 the transforms of up to that many samples, whose tiles make one GEMM.
+            /// </summary>
+            public int WeightGradientProductsLength => WeightProductsLength
+                + (Samples > 1 ? Positions * (TransformedPositionStride + GradientTransformedPositionStride) : 0);
 
             // The shared slots whatever SharedFiltersOff says (the fold's G' rows are per shared slot).
             internal int WeightSlots => (SlotsDown + 1) * (SlotsAcross + 1);
@@ -100,6 +107,23 @@ namespace CnnGen.Kernels
             WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
             WinogradF4Convolution.Pad(outputGradient, gradient, staging, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
             var (order, start) = l.Tile == 4 ? WeightSlots4 : l.Tile == 2 ? WeightSlots2 : WeightSlotsWide;
+            if (l.Samples > 1)
+            {
+                // Few tiles a sample: the transforms of l.Samples samples gather after M (the tiles of the k-th side by side
+                // from k·Tiles, as ForwardSamples lays them) and make one GEMM with K = their tiles, instead of one short
+                // GEMM a sample that loads and stores all of M.
+                int k = sample % l.Samples;
+                var batchInput = products.Slice(l.WeightProductsLength, l.Positions * l.TransformedPositionStride);
+                var batchGradient = products.Slice(l.WeightProductsLength + batchInput.Length, l.Positions * l.GradientTransformedPositionStride);
+                TransformInput(padded, batchInput.Slice(k * l.Tiles * V), staging, 0, l.Tiles, l);
+                if (l.Tile == 2) TransformGradient<Axis2, Axis2>(gradient, batchGradient.Slice(k * l.Tiles * V), staging, 0, l.Tiles, l);
+                else if (l.Tile == Wide) TransformGradient<Axis2, Axis4>(gradient, batchGradient.Slice(k * l.Tiles * V), staging, 0, l.Tiles, l);
+                else TransformGradient<Axis4, Axis4>(gradient, batchGradient.Slice(k * l.Tiles * V), staging, 0, l.Tiles, l);
+                if (k == l.Samples - 1 || sample == samples - 1)
+                    WeightProducts(batchInput, batchGradient, products, (k + 1) * l.Tiles, sample - k > 0, order, start, l);
+                if (sample == samples - 1) FoldProducts(products, weightGradient, staging, l);
+                return;
+            }
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
