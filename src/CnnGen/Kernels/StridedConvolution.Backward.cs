@@ -231,7 +231,8 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// Floats a layer of this shape carries between a pass's samples for its weight gradient (see
-        /// <see cref="BackwardOfSample"/>): on the Vector512 path the lanes kernel's transposed sums [lanes][taps]; 0 where the
+        /// <see cref="BackwardOfSample"/>): on the Vector512 path the lanes kernel's transposed sums [lanes][taps], or where the
+        /// weight gradient runs by Winograd (<see cref="WeightGradientTile"/>) its products per filter slot; 0 where the
         /// weight gradient is added sample by sample (no AVX-512, 1x1 kernels without padding).
         /// </summary>
         public static int WeightGradientProductsLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
