@@ -825,7 +825,7 @@ namespace CnnGen.Generator.Emit
                 while (start >= 0 && LayerEmitter.For(layers[start]).IsPerSampleBackward(layers[start])) start--;
                 if (addend != null && i == layers.Count - 1)
                 {
-                    var below = i > 0 && layers[i - 1].Kind == LayerKind.BatchNorm ? layers[i - 1] : null;
+                    var below = i > 0 && JoinAddsBatchNormSums(layers[i - 1]) ? layers[i - 1] : null;
                     EmitReluBackwardOfSum(w, layers[i], current, addend, i == 0 ? target : Other(current), below);
                     if (below != null) sumsAdded = "gradientOfLayer != " + Int(layers[i].Index);
                     current = Other(current);
@@ -864,6 +864,16 @@ namespace CnnGen.Generator.Emit
                 i = start + 1;
             }
         }
+
+        /// <summary>
+        /// Whether the residual join's ReLU backward right above <paramref name="layer"/> adds that batch-norm's backward sums a
+        /// sample at a time as it writes dy (<see cref="EmitReluBackwardOfSum"/>). KernelBench relu-bn-sums (the join and the
+        /// batch-norm's backward, this thread's CPU, three interleaved runs, 2026-12-02, load 17-29): planes of 32x32 −4 to +11%
+        /// (16 and 32 channels, chunks of 32 and batches of 64; 7 of 9 runs faster), 16x16 +4 to +12%, but 8x8 −4 to −6% in all
+        /// three (a 64-channel chunk of 32 samples: the separate passes stream as well), so planes of at least 16x16.
+        /// </summary>
+        private static bool JoinAddsBatchNormSums(PlannedLayer layer) =>
+            layer.Kind == LayerKind.BatchNorm && layer.Input.Height * layer.Input.Width >= 256;
 
         /// <summary>
         /// Whether a segment's last layer is a ReLU whose backward runs alone over the batch (not in a run of layers taken a
