@@ -145,6 +145,56 @@ namespace KernelBench
         }
 
 
+        // "relu-bn-sums": a residual join's ReLU backward (Elementwise.ReluBackwardOfSum over the chunk) and the batch-norm's
+        // backward below it (BackwardSumsBatch, the coefficients, BackwardInputBatch), as the generated code ran them before
+        // session 15, against the join written a sample at a time with the batch-norm's sums added behind each sample
+        // (BatchNormalization.ReluBackwardOfSumWithBackwardSums) and the same dx pass; the same floats. This thread's CPU µs,
+        // best of 40 interleaved rounds, three times; batches of 32 (a two-thread chunk) and 64 (one thread).
+        public static void RunReluJoin()
+        {
+            var shapes = new (string Name, int Batch, int C, int Plane)[]
+            {
+                ("ResNet-8 16x32x32", 32, 16, 1024), ("ResNet-8 16x32x32", 64, 16, 1024), ("ResNet-8 32x16x16", 32, 32, 256),
+                ("ResNet-8 64x8x8", 32, 64, 64), ("CIFAR 32x32x32", 32, 32, 1024),
+            };
+            Console.WriteLine($"{"shape",-20} {"batch",5} {"join, then bn us",17} {"join with sums us",18} {"saved",7}");
+            foreach (var s in shapes)
+            {
+                int length = s.Batch * s.C * s.Plane;
+                float[] x = Program.Fill(length, 6), y = Program.Fill(length, 7), a = Program.Fill(length, 8), b = Program.Fill(length, 9);
+                float[] dy = new float[length], dx = new float[length];
+                float[] mean = Enumerable.Repeat(0.1f, s.C).ToArray(), invStd = Enumerable.Repeat(1.2f, s.C).ToArray(), coefficients = new float[3 * s.C];
+                double[] sums = new double[s.C * BatchNormalization.BackwardSumsWidth];
+                void Rest()
+                {
+                    for (int c = 0; c < s.C; c++)
+                    {
+                        var (sumDy, sumDyXhat) = BatchNormalization.BackwardSampleSums(sums, c, invStd[c]);
+                        coefficients[c] = 0.9f;
+                        coefficients[s.C + c] = (float)(sumDy * 1e-9);
+                        coefficients[2 * s.C + c] = (float)(sumDyXhat * 1e-9);
+                    }
+                    BatchNormalization.BackwardInputBatch(x, dy, dx, s.Batch, s.C, s.Plane, mean, invStd, coefficients);
+                }
+                for (int round = 0; round < 3; round++)
+                {
+                    var (separate, joined) = Program.InterleavedCpu(
+                        () =>
+                        {
+                            Elementwise.ReluBackwardOfSum(y, a, b, dy);
+                            BatchNormalization.BackwardSumsBatch(x, dy, s.Batch, s.C, s.Plane, mean, sums);
+                            Rest();
+                        },
+                        () =>
+                        {
+                            BatchNormalization.ReluBackwardOfSumWithBackwardSums(y, a, b, dy, x, s.Batch, s.C, s.Plane, mean, sums);
+                            Rest();
+                        });
+                    Console.WriteLine($"{s.Name,-20} {s.Batch,5} {separate * 1e6,17:F1} {joined * 1e6,18:F1} {1 - joined / separate,6:P0}");
+                }
+            }
+        }
+
         // BackwardSums before this session (two accumulators per sum, a horizontal sum per plane, x̂ formed element by element).
         private static class Before
         {

@@ -1705,6 +1705,11 @@ namespace KernelBench
                 Transposes.Run(args.Length > 1 ? args[1] : null);
                 return;
             }
+            if (args.Length > 0 && args[0] == "relu-bn-sums")
+            {
+                BatchNormPasses.RunReluJoin();
+                return;
+            }
             if (args.Length > 0 && args[0] == "bnbackward")
             {
                 BatchNormPasses.RunBackward();

@@ -285,6 +285,74 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentException>(() => BatchNormalization.BackwardInputBatch(x, dy, actual, batchSize, channels, plane, mean, invStd, coefficients.AsSpan(1)));
         }
 
+        public static TheoryData<string, int, int, int> PathsAndJoinShapes()
+        {
+            var data = new TheoryData<string, int, int, int>();
+            foreach (object[] path in DirectConvolutionTests.Paths())
+            {
+                data.Add((string)path[0], 1, 1, 1);     // BatchNorm1d-like
+                data.Add((string)path[0], 3, 17, 7);    // planes below a vector
+                data.Add((string)path[0], 5, 17, 45);   // a 32-wide step, an 8-wide step and a scalar tail
+                data.Add((string)path[0], 3, 3, 64);
+                data.Add((string)path[0], 2, 16, 1024); // ResNet-8's first stage, two samples
+            }
+            return data;
+        }
+
+        // A residual join's ReLU backward with the batch-norm's sums below it added a sample at a time as dy is written: the
+        // dy of ReluBackwardOfSum and the sums of BackwardSumsBatch over that dy, bit for bit, on every path; the sums also
+        // against the definition in double.
+        [Theory]
+        [MemberData(nameof(PathsAndJoinShapes))]
+        public void ReluBackwardOfSumWithBackwardSums_IsReluBackwardOfSumThenBackwardSumsBatch_BitForBit(string pathName, int batchSize, int channels, int plane)
+        {
+            var path = Enum.Parse<DirectConvolution.KernelPath>(pathName);
+            var random = new Random(batchSize * 1000 + channels * 10 + plane + 11);
+            int sample = channels * plane, length = batchSize * sample;
+            float[] x = new float[length], y = new float[length], a = new float[length], b = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                x[i] = (float)(random.NextDouble() * 4 + 1);
+                y[i] = Math.Max(0f, (float)(random.NextDouble() * 2 - 1)); // ReLU outputs: zeros and positives
+                a[i] = (float)(random.NextDouble() * 2 - 1);
+                b[i] = (float)(random.NextDouble() * 2 - 1);
+            }
+            float[] mean = new float[channels], invStd = new float[channels];
+            for (int c = 0; c < channels; c++)
+            {
+                mean[c] = (float)(random.NextDouble() * 2 + 2);
+                invStd[c] = (float)(random.NextDouble() + 0.5);
+            }
+            float[] expectedDy = new float[length], actualDy = new float[length];
+            Elementwise.ReluBackwardOfSumOn(y, a, b, expectedDy, path);
+            double[] expectedSums = new double[channels * BatchNormalization.BackwardSumsWidth], actualSums = new double[expectedSums.Length];
+            BatchNormalization.BackwardSumsBatch(x, expectedDy, batchSize, channels, plane, mean, expectedSums);
+            Array.Fill(actualSums, double.NaN); // the sums start from nothing left from before
+            BatchNormalization.ReluBackwardOfSumWithBackwardSumsOn(y, a, b, actualDy, x, batchSize, channels, plane, mean, actualSums, path);
+            for (int i = 0; i < length; i++) Assert.Equal(BitConverter.SingleToInt32Bits(expectedDy[i]), BitConverter.SingleToInt32Bits(actualDy[i]));
+            for (int i = 0; i < expectedSums.Length; i++) Assert.Equal(BitConverter.DoubleToInt64Bits(expectedSums[i]), BitConverter.DoubleToInt64Bits(actualSums[i]));
+            for (int c = 0; c < channels; c++)
+            {
+                var (sumDy, sumDyXhat) = BatchNormalization.BackwardSampleSums(actualSums, c, invStd[c]);
+                double definitionDy = 0, definitionDyXhat = 0, absolute = 0;
+                for (int n = 0; n < batchSize; n++)
+                {
+                    for (int i = 0; i < plane; i++)
+                    {
+                        int at = (n * channels + c) * plane + i;
+                        double dy = y[at] > 0 ? (double)a[at] + b[at] : 0;
+                        definitionDy += dy;
+                        definitionDyXhat += dy * (((double)x[at] - mean[c]) * invStd[c]);
+                        absolute += Math.Abs(dy) * (Math.Abs((double)x[at] - mean[c]) * invStd[c] + 1);
+                    }
+                }
+                Assert.Equal(definitionDy, sumDy, 1e-5 * absolute + 1e-12);
+                Assert.Equal(definitionDyXhat, sumDyXhat, 1e-5 * absolute + 1e-12);
+            }
+            Assert.Throws<ArgumentException>(() => BatchNormalization.ReluBackwardOfSumWithBackwardSumsOn(y, a, b.AsSpan(1), actualDy, x, batchSize, channels, plane, mean, actualSums, path));
+            Assert.Throws<ArgumentException>(() => BatchNormalization.ReluBackwardOfSumWithBackwardSumsOn(y, a, b, actualDy, x, batchSize, channels, plane, mean, actualSums.AsSpan(1), path));
+        }
+
         [Fact]
         public void RejectsBadArguments()
         {

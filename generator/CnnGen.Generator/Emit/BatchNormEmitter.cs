@@ -229,8 +229,19 @@ namespace CnnGen.Generator.Emit
             w.Line(MethodName(layer) + "Backward(" + BatchSlice(InputArray(layer), length) + ", " + gradients.OutputBatch(layer) + ", batchSize, "
                 + ParameterSlice(layer) + ", " + ParameterGradientOrDiscarded(layer) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", "
                 + InputGradientOrEmpty(layer, gradients.InputBatch(layer)) + ", workspace.ForwardUsedRunningStatistics || workspace.GradientFlow.RunningStatistics[" + Int(layer.Index) + "], "
-                + "workspace." + BackwardSumsArray(layer) + ", workspace." + BackwardCoefficientsArray(layer) + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
+                + "workspace." + BackwardSumsArray(layer) + ", workspace." + BackwardCoefficientsArray(layer) + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember"
+                + (gradients.SumsAdded is null ? "" : ", " + gradients.SumsAdded) + ");");
         }
+
+        /// <summary>
+        /// A residual join's ReLU backward right above this batch-norm, over the batch into <paramref name="dy"/>, with this
+        /// layer's backward sums added a sample at a time as dy is written (<c>ReluBackwardOfSumWithBackwardSums</c>), so its
+        /// backward reads them instead of dy again (the call then passes <c>sumsAdded</c>, <see cref="BackwardBuffers.SumsAdded"/>).
+        /// </summary>
+        public static string ReluBackwardOfSumWithSums(PlannedLayer layer, string reluOutput, string sum, string addend, string dy) =>
+            "global::CnnGen.Kernels.BatchNormalization.ReluBackwardOfSumWithBackwardSums(" + reluOutput + ", " + sum + ", " + addend + ", " + dy + ", "
+            + BatchSlice(InputArray(layer), layer.Input.Length) + ", batchSize, " + Int(layer.Input.Channels) + ", " + Int(layer.Input.Height * layer.Input.Width)
+            + ", workspace." + MeanArray(layer) + ", workspace." + BackwardSumsArray(layer) + ");";
 
         // Every pass sample after sample, over all channels: a channel at a time reads a plane per sample a sample apart, which
         // the prefetchers follow badly on small planes (KernelBench bnbackward; benchmarks/README.md, session 12, bnback).
@@ -242,17 +253,18 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", backward through the batch statistics (or fixed running ones); <paramref name=\"dx\"/> may be empty.</summary>");
             w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, int batchSize, " + ReadOnlySpan + " p, "
                 + Span + " dp, " + ReadOnlySpan + " batchMean, " + ReadOnlySpan + " batchInvStd, " + Span + " dx, bool fixedStatistics, "
-                + "global::System.Span<double> sums, " + Span + " coefficients, " + Team + " team, int teamMember)");
+                + "global::System.Span<double> sums, " + Span + " coefficients, " + Team + " team, int teamMember, bool sumsAdded = false)");
             using (w.OpenBlock())
             {
                 using (w.OpenBlock("if (team is not null && !fixedStatistics && !dx.IsEmpty)"))
                 {
                     w.Line("// This thread's chunk of a batch split across threads: dx needs Σdy and Σdy·x̂ over the whole batch.");
-                    w.Line("team.Backward(teamMember, " + Int(layer.Index) + ", x, dy, batchSize, " + shape + ", p, dp, batchMean, batchInvStd, dx, sums, coefficients);");
+                    w.Line("team.Backward(teamMember, " + Int(layer.Index) + ", x, dy, batchSize, " + shape + ", p, dp, batchMean, batchInvStd, dx, sums, coefficients, sumsAdded);");
                     w.Line("return;");
                 }
                 w.Line("float count = batchSize * " + Int(plane) + ";");
-                w.Line("global::CnnGen.Kernels.BatchNormalization.BackwardSumsBatch(x, dy, batchSize, " + shape + ", batchMean, sums);");
+                w.Line("// The sums may have been added already, in the pass that wrote dy.");
+                w.Line("if (!sumsAdded) global::CnnGen.Kernels.BatchNormalization.BackwardSumsBatch(x, dy, batchSize, " + shape + ", batchMean, sums);");
                 using (w.OpenBlock("for (int c = 0; c < " + C + "; c++)"))
                 {
                     w.Line("float invStd = batchInvStd[c];");

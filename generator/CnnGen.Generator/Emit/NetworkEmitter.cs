@@ -817,6 +817,7 @@ namespace CnnGen.Generator.Emit
             var layers = segment.Layers;
             string current = source;
             string Other(string buffer) => buffer == "gradientA" ? "gradientB" : "gradientA";
+            string? sumsAdded = null; // set when the ReLU of a residual join added the batch-norm below it's sums in its pass
             for (int i = layers.Count - 1; i >= 0; i--)
             {
                 w.Line();
@@ -824,7 +825,9 @@ namespace CnnGen.Generator.Emit
                 while (start >= 0 && LayerEmitter.For(layers[start]).IsPerSampleBackward(layers[start])) start--;
                 if (addend != null && i == layers.Count - 1)
                 {
-                    EmitReluBackwardOfSum(w, layers[i], current, addend, i == 0 ? target : Other(current));
+                    var below = i > 0 && JoinAddsBatchNormSums(layers[i - 1]) ? layers[i - 1] : null;
+                    EmitReluBackwardOfSum(w, layers[i], current, addend, i == 0 ? target : Other(current), below);
+                    if (below != null) sumsAdded = "gradientOfLayer != " + Int(layers[i].Index);
                     current = Other(current);
                     continue;
                 }
@@ -834,7 +837,8 @@ namespace CnnGen.Generator.Emit
                     using (w.OpenBlock("if (" + Runs(layers[i]) + ")"))
                     {
                         w.Line("if (gradientOfLayer == " + Int(layers[i].Index) + ") " + current + ".Slice(0, batchSize * " + Int(layers[i].Output.Length) + ").CopyTo(layerGradient);");
-                        LayerEmitter.For(layers[i]).EmitBackwardCall(w, layers[i], new BackwardBuffers(current, i == 0 ? target : Other(current)));
+                        bool sumsIn = sumsAdded != null && i == layers.Count - 2;
+                        LayerEmitter.For(layers[i]).EmitBackwardCall(w, layers[i], new BackwardBuffers(current, i == 0 ? target : Other(current), SumsAdded: sumsIn ? sumsAdded : null));
                     }
                     current = Other(current);
                     continue;
@@ -862,6 +866,16 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>
+        /// Whether the residual join's ReLU backward right above <paramref name="layer"/> adds that batch-norm's backward sums a
+        /// sample at a time as it writes dy (<see cref="EmitReluBackwardOfSum"/>). KernelBench relu-bn-sums (the join and the
+        /// batch-norm's backward, this thread's CPU, three interleaved runs, 2026-12-02, load 17-29): planes of 32x32 −4 to +11%
+        /// (16 and 32 channels, chunks of 32 and batches of 64; 7 of 9 runs faster), 16x16 +4 to +12%, but 8x8 −4 to −6% in all
+        /// three (a 64-channel chunk of 32 samples: the separate passes stream as well), so planes of at least 16x16.
+        /// </summary>
+        private static bool JoinAddsBatchNormSums(PlannedLayer layer) =>
+            layer.Kind == LayerKind.BatchNorm && layer.Input.Height * layer.Input.Width >= 256;
+
+        /// <summary>
         /// Whether a segment's last layer is a ReLU whose backward runs alone over the batch (not in a run of layers taken a
         /// sample at a time), so a residual join's two gradient parts can meet inside it (<see cref="EmitReluBackwardOfSum"/>).
         /// </summary>
@@ -876,9 +890,13 @@ namespace CnnGen.Generator.Emit
         /// <summary>
         /// A ReLU's backward over the batch whose output gradient is the sum of <paramref name="source"/> and
         /// <paramref name="addend"/> (a residual join's parts): one pass instead of the sum's and then the ReLU's, the same
-        /// values bit for bit; where the layer's own gradient is asked for, the sum is made first as before.
+        /// values bit for bit; where the layer's own gradient is asked for, the sum is made first as before. Over a batch-norm
+        /// (<paramref name="batchNorm"/>, the layer below) the pass runs a sample at a time and adds each sample to the batch-norm's
+        /// backward sums while it is in cache, so its backward does not read the whole dy again for them. The floats are the same:
+        /// the sums are taken sample after sample in either case (BatchNormalization.BackwardSumsBatch). ResNet-8's first stage,
+        /// train-loop resnet8: see benchmarks/README.md, session 15, branch resnet8.
         /// </summary>
-        private static void EmitReluBackwardOfSum(IndentedWriter w, PlannedLayer relu, string source, string addend, string target)
+        private static void EmitReluBackwardOfSum(IndentedWriter w, PlannedLayer relu, string source, string addend, string target, PlannedLayer? batchNorm)
         {
             int length = relu.Output.Length;
             string sum = source + ".Slice(0, batchSize * " + Int(length) + ")";
@@ -893,8 +911,11 @@ namespace CnnGen.Generator.Emit
                 }
                 using (w.OpenBlock("else"))
                 {
-                    w.Line("global::CnnGen.Kernels.Elementwise.ReluBackwardOfSum(" + LayerEmitter.BatchSlice(LayerEmitter.OutputArray(relu), length) + ", " + sum + ", "
-                        + LayerEmitter.BatchSlice(addend, length) + ", " + target + ".Slice(0, batchSize * " + Int(relu.Input.Length) + "));");
+                    string output = LayerEmitter.BatchSlice(LayerEmitter.OutputArray(relu), length), dy = target + ".Slice(0, batchSize * " + Int(relu.Input.Length) + ")";
+                    if (batchNorm != null)
+                        w.Line(BatchNormEmitter.ReluBackwardOfSumWithSums(batchNorm, output, sum, LayerEmitter.BatchSlice(addend, length), dy));
+                    else
+                        w.Line("global::CnnGen.Kernels.Elementwise.ReluBackwardOfSum(" + output + ", " + sum + ", " + LayerEmitter.BatchSlice(addend, length) + ", " + dy + ");");
                 }
             }
         }

@@ -323,18 +323,20 @@ namespace CnnGen.Training
         /// with every pass sample after sample: the chunk's sums of every channel in one stream through x and dy
         /// (<see cref="BatchNormalization.BackwardSumsBatch"/>, into <paramref name="sums"/>), one meeting, then dx in one stream
         /// (<see cref="BatchNormalization.BackwardInputBatch"/>, its coefficients in <paramref name="coefficients"/>). The same
-        /// floats as the blocked meetings: each chunk's sums as BackwardSums gives them, combined in thread order.
+        /// floats as the blocked meetings: each chunk's sums as BackwardSums gives them, combined in thread order. With
+        /// <paramref name="sumsAdded"/> the chunk's sums are in <paramref name="sums"/> already (added in the pass that wrote dy,
+        /// <see cref="BatchNormalization.ReluBackwardOfSumWithBackwardSums"/>).
         /// </summary>
         [EditorBrowsable(EditorBrowsableState.Never)]
         public void Backward(int member, int layer, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane,
             ReadOnlySpan<float> p, Span<float> dp, ReadOnlySpan<float> batchMean, ReadOnlySpan<float> batchInvStd, Span<float> dx,
-            Span<double> sums, Span<float> coefficients)
+            Span<double> sums, Span<float> coefficients, bool sumsAdded = false)
         {
             var slots = Slots(_backwardSlots, layer, channels, member);
             var counts = _backwardCounts[layer]!;
             counts[member] = (long)batchSize * plane;
             long first = _published[member * PublishedStride];
-            BatchNormalization.BackwardSumsBatch(x, dy, batchSize, channels, plane, batchMean, sums);
+            if (!sumsAdded) BatchNormalization.BackwardSumsBatch(x, dy, batchSize, channels, plane, batchMean, sums);
             for (int c = 0; c < channels; c++)
             {
                 var (sumDy, sumDyXhat) = BatchNormalization.BackwardSampleSums(sums, c, batchInvStd[c]);
