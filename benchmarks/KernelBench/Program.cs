@@ -1058,7 +1058,7 @@ namespace KernelBench
                     {
                         int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                         WinogradF4Convolution.Products(transformed.Span, filters, products.Span, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                            l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
+                            l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
                     }
                 });
                 double output = TimeShort(() =>
