@@ -688,7 +688,7 @@ namespace KernelBench
         // time, interleaved (best of 40 rounds), µs per sample; the rule's kernels against one change each: the Winograd
         // positions' filters not shared (StridedWinogradConvolution.Layout.FilterSlots: 81 and 25 filters instead of 36 and
         // 16), and the 64x16x16 -> 128 layer (8x8 outputs) by the direct kernels, the 2x4 tile or the 4x4 tile.
-        private static void StridedChainVariants()
+        private static void StridedChainVariants(string? only)
         {
             var variants = new (string Name, Action On)[]
             {
@@ -721,6 +721,7 @@ namespace KernelBench
             float[] means = new float[Batch * 128], otherMeans = new float[Batch * 128];
             for (int v = 0; v < variants.Length; v++)
             {
+                if (only is not null && !variants[v].Name.Contains(only, StringComparison.Ordinal)) continue;
                 foreach (bool batchOne in new[] { true, false })
                 {
                     Action run(bool variant) => () =>
@@ -738,8 +739,17 @@ namespace KernelBench
             }
             // The generated network's Forward at batch 1 and 32 with both of session 13's changes against neither (the shared
             // filter slots off and the padding cleared whole, for its preparation and every call).
-            static void Before(bool on)
+            // With a variant named, the same comparison against that variant alone.
+            int named = only is null ? -1 : Array.FindIndex(variants, variant => variant.Name.Contains(only, StringComparison.Ordinal));
+            string beforeName = named < 0 ? "before session 13" : variants[named].Name;
+            void Before(bool on)
             {
+                if (named >= 0)
+                {
+                    if (on) variants[named].On();
+                    else Off();
+                    return;
+                }
                 StridedWinogradConvolution.SharedFiltersOff = on;
                 StridedConvolution.WholePadClear = on;
             }
@@ -759,7 +769,7 @@ namespace KernelBench
                     () => { Before(true); before.Forward(images, beforeOut, batch, beforeWorkspace); Before(false); });
                 double largest = 0;
                 for (int i = 0; i < nowOut.Length; i++) largest = Math.Max(largest, Math.Abs(nowOut[i] - beforeOut[i]));
-                Console.WriteLine($"StridedNet.Forward, batch {batch,2}, us per image, CPU: now {current / batch * 1e6,7:F2}, before session 13 {previous / batch * 1e6,7:F2} ({previous / current:F2}x; largest difference {largest:E1})");
+                Console.WriteLine($"StridedNet.Forward, batch {batch,2}, us per image, CPU: now {current / batch * 1e6,7:F2}, {beforeName} {previous / batch * 1e6,7:F2} ({previous / current:F2}x; largest difference {largest:E1})");
             }
         }
 
@@ -1048,7 +1058,7 @@ namespace KernelBench
                     {
                         int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                         WinogradF4Convolution.Products(transformed.Span, filters, products.Span, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                            l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
+                            l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
                     }
                 });
                 double output = TimeShort(() =>
@@ -1591,7 +1601,7 @@ namespace KernelBench
             }
             if (args.Length > 0 && args[0] == "strided-chain")
             {
-                StridedChainVariants();
+                StridedChainVariants(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-chunks")

@@ -268,6 +268,51 @@ namespace CnnGen.Tests
             Assert.Equal(output.AsSpan(0, chunk * UNet.OutputLength).ToArray(), workspace.LayerOutput(last.Index).ToArray());
         }
 
+        /// <summary>
+        /// Evaluation reads the caller's input in place where only convolutions read it: <c>workspace.Input</c> is neither
+        /// written nor read (NaN there changes nothing), over several chunks (WinogradNet, 3x3 Winograd first) and at batch 1
+        /// (MobileNetV2, a stride-2 stem with batch-norm folded), and the outputs are those of <c>ForwardForGradients</c>, which
+        /// copies the input there. A network whose first layer is no convolution (PackedLinearNet: a Flatten) still copies it.
+        /// </summary>
+        [Fact]
+        public void Evaluation_ReadsTheCallersInputInPlace_WhereOnlyConvolutionsReadIt()
+        {
+            var winograd = new WinogradNet();
+            winograd.ResetParameters(5);
+            int batch = 2 * WinogradNet.EvaluationChunk + 1;
+            var winogradWorkspace = winograd.CreateWorkspace(batch);
+            Assert.True(ReadsInPlace(winograd, batch, winogradWorkspace, winogradWorkspace.Input));
+
+            var mobile = new MobileNetV2();
+            mobile.ResetParametersForTest(seed: 2);
+            var mobileWorkspace = mobile.CreateWorkspace(1);
+            Assert.True(ReadsInPlace(mobile, 1, mobileWorkspace, mobileWorkspace.Input));
+
+            var linear = new PackedLinearNet();
+            linear.ResetParameters(3);
+            var linearWorkspace = linear.CreateWorkspace(12);
+            Assert.False(ReadsInPlace(linear, 12, linearWorkspace, linearWorkspace.Input));
+        }
+
+        // Evaluates a batch with NaN in workspace.Input: whether it stayed there; the outputs against ForwardForGradients'
+        // (which copies the input there), and the caller's input unchanged.
+        private static bool ReadsInPlace(INetwork network, int batch, NetworkWorkspace workspace, float[] workspaceInput)
+        {
+            int inLength = network.Layout.Input.Length, outLength = network.Layout.Output.Length;
+            var random = new CnnRandom(12);
+            var input = new float[batch * inLength];
+            for (int i = 0; i < input.Length; i++) input[i] = random.NextUniform(-1, 1);
+            float[] kept = (float[])input.Clone(), output = new float[batch * outLength], unfused = new float[batch * outLength];
+            Array.Fill(workspaceInput, float.NaN);
+            network.Forward(input, output, batch, workspace, training: false);
+            bool untouched = workspaceInput.All(float.IsNaN);
+            Assert.Equal(kept, input);
+            network.ForwardForGradients(input, unfused, batch, workspace);
+            Assert.Equal(kept, workspaceInput.Take(batch * inLength));
+            Compare.Close(unfused, output, 1e-4, network.GetType().Name);
+            return untouched;
+        }
+
         public static readonly TheoryData<string> ChunkedNetworks = new() { "ResNet8", "MobileNetV2", "Inception", "UNet", "WinogradNet", "WideTailNet", "LeNet5", "SkipPastLinearNet" };
 
         [Theory]

@@ -498,7 +498,7 @@ namespace CnnGen.Generator.Emit
             {
                 w.Line("int group = " + GroupExpression(layer, "workspace.BatchCapacity") + ";");
                 if (layer.Fusion.LinkedFrom is not null) w.Line("int slot = " + GroupSlot(layer) + "; // layer " + Int(layer.Fusion.LinkedFrom.Index) + " left each sample's input in its slot");
-                string x = layer.Fusion.LinkedFrom is null ? InputArray(layer) + ".AsSpan(start * " + Int(input.Length) + ", samples * " + Int(input.Length) + ")"
+                string x = layer.Fusion.LinkedFrom is null ? Slice(InputArray(layer), "start * " + Int(input.Length), "samples * " + Int(input.Length))
                     : "workspace." + GroupInputArray(layer) + ".AsSpan(start * slot, samples * slot)";
                 using (w.OpenBlock("for (int start = 0; start < " + samples.Count + "; start += group)"))
                 {

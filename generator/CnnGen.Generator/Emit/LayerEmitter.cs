@@ -136,7 +136,16 @@ namespace CnnGen.Generator.Emit
         /// <summary>The workspace array holding the layer's output for the whole batch.</summary>
         public static string OutputArray(PlannedLayer layer) => layer.Out.Array;
 
-        public static string SampleSlice(string array, int length) => array + ".AsSpan(n * " + Int(length) + ", " + Int(length) + ")";
+        public static string SampleSlice(string array, int length) => Slice(array, "n * " + Int(length), Int(length));
+
+        /// <summary>
+        /// In evaluation, the network input's name where its readers take the caller's span in place of a copy in
+        /// <c>workspace.Input</c> (NetworkEmitter.EvaluationReadsInputInPlace): a read-only span local, sliced, not an array.
+        /// </summary>
+        public const string CallerInput = "callerInput";
+
+        /// <summary>Floats <paramref name="start"/> to <paramref name="start"/> + <paramref name="length"/> of a workspace array or of <see cref="CallerInput"/>.</summary>
+        public static string Slice(string array, string start, string length) => array + (array == CallerInput ? ".Slice(" : ".AsSpan(") + start + ", " + length + ")";
 
         public static string BatchSlice(string array, int length) => SampleRange.WholeBatch.Slice(array, length);
 
@@ -238,7 +247,7 @@ namespace CnnGen.Generator.Emit
         public string Loop => "for (int n = 0; n < " + Count + "; n++)";
 
         /// <summary>The part of a batch array (<paramref name="length"/> floats per sample) holding these samples.</summary>
-        public string Slice(string array, int length) => array + ".AsSpan(0, " + Count + " * " + Int(length) + ")";
+        public string Slice(string array, int length) => LayerEmitter.Slice(array, "0", Count + " * " + Int(length));
     }
 
     /// <summary>A layer that maps each sample on its own: the call is a loop over the batch.</summary>
