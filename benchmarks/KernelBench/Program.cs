@@ -823,6 +823,46 @@ namespace KernelBench
             }
         }
 
+        // "eval-chunks [name part]": evaluation's Forward per image in this thread's CPU time at batch 1, 4, 8, 16 and 32 (one
+        // workspace for 32), interleaved rounds, best of each: what ParallelEvaluation pays per image when it hands a thread
+        // its samples in chunks of that size instead of one run of half the batch.
+        private static void EvaluationChunks(string? only)
+        {
+            int[] sizes = { 1, 4, 8, 16, 32 };
+            var networks = new (string Name, Func<CnnGen.INetwork> Create)[]
+            {
+                ("LeNet-5", () => { var n = new CnnGen.Tests.Fixtures.LeNet5(); n.ResetParameters(1); return n; }),
+                ("CIFAR", () => { var n = new CnnGen.Benchmarks.CifarNet(); n.ResetParameters(1); return n; }),
+            }.Concat(EvaluationNetworks);
+            Console.WriteLine($"{"network",-30} " + string.Join(" ", sizes.Select(b => $"{"batch " + b,10}")) + "  (us CPU per image)");
+            foreach (var (name, create) in networks)
+            {
+                if (only is not null && !name.Contains(only, StringComparison.Ordinal)) continue;
+                var network = create();
+                int inLength = network.Layout.Input.Length, outLength = network.Layout.Output.Length;
+                var workspace = network.CreateWorkspace(32);
+                float[] images = Fill(32 * inLength, 7), outputs = new float[32 * outLength];
+                var best = sizes.Select(_ => double.MaxValue).ToArray();
+                for (int round = 0; round < 9; round++)
+                {
+                    for (int i = 0; i < sizes.Length; i++)
+                    {
+                        int batch = sizes[i];
+                        long start = ThreadNanoseconds();
+                        int calls = 0;
+                        do
+                        {
+                            network.Forward(images.AsSpan(0, batch * inLength), outputs.AsSpan(0, batch * outLength), batch, workspace);
+                            calls++;
+                        }
+                        while (ThreadNanoseconds() - start < 4_000_000);
+                        best[i] = Math.Min(best[i], (ThreadNanoseconds() - start) / 1e3 / calls / batch);
+                    }
+                }
+                Console.WriteLine($"{name,-30} " + string.Join(" ", best.Select(b => $"{b,10:F2}")));
+            }
+        }
+
         private static readonly (string Name, Func<CnnGen.INetwork> Create)[] EvaluationNetworks =
             new (string Name, Func<CnnGen.INetwork> Create)[]
             {
@@ -1632,6 +1672,11 @@ namespace KernelBench
             if (args.Length == 4 && args[0] == "eval-loop")
             {
                 EvaluationLoop(args[1], int.Parse(args[2]), double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+                return;
+            }
+            if (args.Length > 0 && args[0] == "eval-chunks")
+            {
+                EvaluationChunks(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "eval-cpu")
