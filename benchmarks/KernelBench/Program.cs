@@ -1609,6 +1609,11 @@ namespace KernelBench
                 PointwiseTall.Run(args.Length > 1 ? args[1] : null);
                 return;
             }
+            if (args.Length > 0 && args[0] == "mbv1")
+            {
+                Mbv1Layers.Run(args.Length > 1 ? args[1] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "depthwise-flat")
             {
                 DepthwiseFlat.Run(args.Length > 1 ? args[1] : null);

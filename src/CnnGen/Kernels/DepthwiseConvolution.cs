@@ -117,6 +117,14 @@ namespace CnnGen.Kernels
                 }
                 return;
             }
+            if (sw == 2 && PhaseSplit.Applies(width))
+            {
+                ref float evens = ref Unsafe.Add(ref target, ph * rowStride + (pw & 1) * phaseLength + pw / 2);
+                ref float odds = ref Unsafe.Add(ref target, ph * rowStride + ((pw + 1) & 1) * phaseLength + (pw + 1) / 2);
+                for (int iy = 0; iy < height; iy++, evens = ref Unsafe.Add(ref evens, rowStride), odds = ref Unsafe.Add(ref odds, rowStride))
+                    PhaseSplit.Row(ref Unsafe.Add(ref source, iy * width), width, ref evens, ref odds);
+                return;
+            }
             if (sw == 2 && width % 16 == 0 && Vector512.IsHardwareAccelerated)
             {
                 // Whole 16-column chunks split into evens and odds (see below), in a tight loop.
