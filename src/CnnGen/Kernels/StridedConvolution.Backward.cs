@@ -37,36 +37,21 @@ namespace CnnGen.Kernels
         // outputs of 64-255 cells (8x8) with Cin·Cout ≥ 2048: the 2x2 tile (64x16x16->128 1.14/1.12/1.10x, 32x16x16->64
         // 1.07/1.07/1.05x, 48x16x16->96 1.12/1.10x; the 4x4 tile 0.75-0.96x); fewer channels lose (16x16x16->32 0.76/0.92x);
         // smaller outputs and odd maps that round up to many empty cells (24x17x17->40: 0.45-0.84x): direct.
-        // Off unless WeightGradientByWinograd: the whole training step did not show the kernel's win (its figures there).
+        // The whole step (train-loop with TRAIN_LOOP_AB: this rule against the lanes kernel everywhere, rounds alternated in
+        // one process, lanes / rule CPU µs per image; 2026-12-03, strided and ResNet-8): on a quiet host the rule wins,
+        // load 4-13, two threads 1.016, 1.065, 0.929, 0.996 (strided), 1.023, 1.010, 1.072, 1.014 (ResNet-8), one thread
+        // 1.024, 1.010 (strided), 1.004, 1.053 (ResNet-8); on a host loaded by other processes' builds (load 8-29, one thread) it loses, 0.806-1.029,
+        // median 0.965 (strided) and 0.948-0.991 (ResNet-8): its larger buffers suffer most from a shared cache. Kept; one
+        // tile alone (the other's layers direct) measured 0.97-1.04, no better.
         private static int WeightGradientTile(KernelPath path, in Geometry g, int outChannels)
         {
             if (path != KernelPath.Vector512 || !StridedWinogradConvolution.Available || g.Kernel != 3 || g.Stride != 2) return 0;
             if (WeightGradientTileOverride >= 0) return WeightGradientTileOverride;
-            return WeightGradientByWinograd ? WeightGradientTileByShape(g, outChannels) : 0;
-        }
-
-        // The shapes where the kernel alone measured faster than the lanes kernel (the figures above).
-        private static int WeightGradientTileByShape(in Geometry g, int outChannels)
-        {
             long filters = (long)g.InChannels * outChannels;
             if (g.InChannels < 16 || outChannels < 32 || filters > 8192 || g.Cells < 64) return 0;
             if (g.Cells >= 256) return filters <= 2048 && g.Cells < 1024 ? 4 : filters >= 2048 ? 2 : 0;
             return filters >= 2048 && g.OutHeight % 2 == 0 && g.OutWidth % 2 == 0 ? 2 : 0;
         }
-
-        /// <summary>
-        /// Whether training's stride-2 weight gradient runs by Winograd where <see cref="WeightGradientTileByShape"/> says the
-        /// kernel pays: off. Whole training steps, the rule against the lanes kernel everywhere (train-loop with TRAIN_LOOP_AB,
-        /// rounds alternated in one process, CPU µs per image, one thread; 2026-12-03, load 8-29), ten pairs: the strided
-        /// network 0.961, 0.806, 1.029, 0.848, 0.965 and ResNet-8 0.980, 0.948, 0.951, 0.988, 0.991 (the lanes kernel's CPU time
-        /// over Winograd's: the lanes kernel faster in 9 of 10); off for the 2x2 tile or the 4x4 tile alone 0.97-1.04, no tile a win.
-        /// Set it before a workspace is sized: its scratch and products follow it.
-        /// </summary>
-        internal static bool WeightGradientByWinograd { get; set; }
-
-        /// <summary>The tile <see cref="WeightGradientTileByShape"/> picks for a layer of this shape, whether or not it runs (0: none).</summary>
-        internal static int WeightGradientTileByShapeFor(int inChannels, int height, int width, int outChannels) =>
-            WeightGradientTileByShape(new Geometry(inChannels, height, width, 3, 2, 1), outChannels);
 
         /// <summary>Tiles the weight gradient's GEMM gathers from as many samples as it takes (0: 16); KernelBench sets it to compare.</summary>
         internal static int WeightGradientBatchTiles { get; set; }
