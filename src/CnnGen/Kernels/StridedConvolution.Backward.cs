@@ -37,6 +37,12 @@ namespace CnnGen.Kernels
         // outputs of 64-255 cells (8x8) with Cin·Cout ≥ 2048: the 2x2 tile (64x16x16->128 1.14/1.12/1.10x, 32x16x16->64
         // 1.07/1.07/1.05x, 48x16x16->96 1.12/1.10x; the 4x4 tile 0.75-0.96x); fewer channels lose (16x16x16->32 0.76/0.92x);
         // smaller outputs and odd maps that round up to many empty cells (24x17x17->40: 0.45-0.84x): direct.
+        // The whole step (train-loop with TRAIN_LOOP_AB: this rule against the lanes kernel everywhere, rounds alternated in
+        // one process, lanes / rule CPU µs per image; 2026-12-03): at load 4-13 the rule wins, two threads 1.016, 1.065,
+        // 0.929, 0.996 (strided), 1.023, 1.010, 1.072, 1.014 (ResNet-8), one thread 1.024, 1.010 (strided), 1.004, 1.053
+        // (ResNet-8); at load 8-29 (others' builds, one thread) it loses, strided 0.806-1.029 (median 0.965), ResNet-8
+        // 0.948-0.991: its larger buffers suffer most from a shared cache. Kept; one tile alone (the other's layers direct)
+        // measured 0.97-1.04, no better.
         private static int WeightGradientTile(KernelPath path, in Geometry g, int outChannels)
         {
             if (path != KernelPath.Vector512 || !StridedWinogradConvolution.Available || g.Kernel != 3 || g.Stride != 2) return 0;

@@ -137,13 +137,20 @@ namespace CnnGen.Kernels
         }
 
         // M[slot][oc][ic lanes] (+)= Σ over the slot's positions and the chunk's tiles of Ŷ[p][tile][oc] · X̂[p][tile][ic lanes]:
-        // register tiles of up to 6 output channels (inside one group of 16) x 2 vectors of input channels.
+        // WinogradWeightGradient's register tiles of up to 6 output channels (inside one group of 16) x 2 vectors of input
+        // channels, over the slot's positions in turn.
         private static void WeightProducts(Span<float> transformedInput, Span<float> transformedGradient, Span<float> products, int count, bool accumulate,
             byte[] order, int[] start, in Layout l)
         {
-            var at = new WeightOperands(transformedInput, transformedGradient, products, count, accumulate, l);
+            // Ŷ's tiles are 16 floats apart, X̂'s too, its next vector of input channels a group further.
+            var strides = new WinogradWeightGradient.ProductStrides(l.GradientTransformedPositionStride, l.TransformedPositionStride, V, V, l.TransformedGroupStride, l.InLanes);
+            ref float input = ref MemoryMarshal.GetReference(transformedInput);
+            ref float gradient = ref MemoryMarshal.GetReference(transformedGradient);
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            int gradientGroupStride = l.ChunkTiles * V;
             for (int slot = 0; slot + 1 < start.Length; slot++)
             {
+                var positions = new ReadOnlySpan<byte>(order, start[slot], start[slot + 1] - start[slot]);
                 for (int group = 0; group < l.OutGroups; group++)
                 {
                     int lanes = Math.Min(V, l.OutChannels - group * V);
@@ -152,105 +159,19 @@ namespace CnnGen.Kernels
                     for (int b = 0, lane = 0; b < blocks; b++)
                     {
                         int rows = (lanes - lane + (blocks - b) - 1) / (blocks - b);
+                        ref float dy = ref Unsafe.Add(ref gradient, group * gradientGroupStride + lane);
+                        ref float m = ref Unsafe.Add(ref m0, slot * l.WeightProductSlotStride + (group * V + lane) * l.InLanes);
                         int vector = 0;
-                        for (; vector + 2 <= l.InGroups; vector += 2) WeightRows<C2>(at, order, start[slot], start[slot + 1], slot, group, lane, rows, vector);
-                        if (vector < l.InGroups) WeightRows<C1>(at, order, start[slot], start[slot + 1], slot, group, lane, rows, vector);
+                        for (; vector + 2 <= l.InGroups; vector += 2)
+                            WinogradWeightGradient.ProductRows<C2>(rows, ref dy, ref Unsafe.Add(ref input, vector * l.TransformedGroupStride), ref Unsafe.Add(ref m, vector * V),
+                                strides, positions, count, accumulate);
+                        if (vector < l.InGroups)
+                            WinogradWeightGradient.ProductRows<C1>(rows, ref dy, ref Unsafe.Add(ref input, vector * l.TransformedGroupStride), ref Unsafe.Add(ref m, vector * V),
+                                strides, positions, count, accumulate);
                         lane += rows;
                     }
                 }
             }
-        }
-
-        // The GEMM's operands for one chunk: base references and strides.
-        private readonly ref struct WeightOperands
-        {
-            public readonly ref float Input, Gradient, Products;
-            public readonly int Count, InputPositionStride, GradientPositionStride, InputGroupStride, GradientGroupStride, SlotStride, InLanes;
-            public readonly bool Accumulate;
-
-            public WeightOperands(Span<float> transformedInput, Span<float> transformedGradient, Span<float> products, int count, bool accumulate, in Layout l)
-            {
-                Input = ref MemoryMarshal.GetReference(transformedInput);
-                Gradient = ref MemoryMarshal.GetReference(transformedGradient);
-                Products = ref MemoryMarshal.GetReference(products);
-                Count = count; Accumulate = accumulate;
-                InputPositionStride = l.TransformedPositionStride; GradientPositionStride = l.GradientTransformedPositionStride;
-                InputGroupStride = l.TransformedGroupStride; GradientGroupStride = l.ChunkTiles * V;
-                SlotStride = l.WeightProductSlotStride; InLanes = l.InLanes;
-            }
-        }
-
-        private static void WeightRows<TVectors>(in WeightOperands at, byte[] order, int from, int to, int slot, int group, int lane, int rows, int vector)
-            where TVectors : struct, IConstant
-        {
-            switch (rows)
-            {
-                case 6: WeightTile<C6, TVectors>(at, order, from, to, slot, group, lane, vector); break;
-                case 5: WeightTile<C5, TVectors>(at, order, from, to, slot, group, lane, vector); break;
-                case 4: WeightTile<C4, TVectors>(at, order, from, to, slot, group, lane, vector); break;
-                case 3: WeightTile<C3, TVectors>(at, order, from, to, slot, group, lane, vector); break;
-                case 2: WeightTile<C2, TVectors>(at, order, from, to, slot, group, lane, vector); break;
-                default: WeightTile<C1, TVectors>(at, order, from, to, slot, group, lane, vector); break;
-            }
-        }
-
-        private static void WeightTile<TRows, TVectors>(in WeightOperands at, byte[] order, int from, int to, int slot, int group, int lane, int vector)
-            where TRows : struct, IConstant where TVectors : struct, IConstant
-        {
-            int inLanes = at.InLanes, count = at.Count;
-            nuint groupStride = (nuint)at.InputGroupStride;
-            ref float m = ref Unsafe.Add(ref at.Products, slot * at.SlotStride + (group * V + lane) * inLanes + vector * V);
-            var a00 = Vector512<float>.Zero; var a01 = a00; var a10 = a00; var a11 = a00; var a20 = a00; var a21 = a00;
-            var a30 = a00; var a31 = a00; var a40 = a00; var a41 = a00; var a50 = a00; var a51 = a00;
-            if (at.Accumulate)
-            {
-                LoadPair<TVectors>(ref m, ref a00, ref a01);
-                if (TRows.Value > 1) LoadPair<TVectors>(ref Unsafe.Add(ref m, inLanes), ref a10, ref a11);
-                if (TRows.Value > 2) LoadPair<TVectors>(ref Unsafe.Add(ref m, 2 * inLanes), ref a20, ref a21);
-                if (TRows.Value > 3) LoadPair<TVectors>(ref Unsafe.Add(ref m, 3 * inLanes), ref a30, ref a31);
-                if (TRows.Value > 4) LoadPair<TVectors>(ref Unsafe.Add(ref m, 4 * inLanes), ref a40, ref a41);
-                if (TRows.Value > 5) LoadPair<TVectors>(ref Unsafe.Add(ref m, 5 * inLanes), ref a50, ref a51);
-            }
-            for (int i = from; i < to; i++)
-            {
-                int position = order[i];
-                ref float dy = ref Unsafe.Add(ref at.Gradient, position * at.GradientPositionStride + group * at.GradientGroupStride + lane);
-                ref float v = ref Unsafe.Add(ref at.Input, position * at.InputPositionStride + vector * at.InputGroupStride);
-                for (int t = 0; t < count; t++)
-                {
-                    var x0 = Vector512.LoadUnsafe(ref v);
-                    var x1 = TVectors.Value > 1 ? Vector512.LoadUnsafe(ref v, groupStride) : default;
-                    { var k = Vector512.Create(dy); a00 = Fused.MultiplyAdd(x0, k, a00); if (TVectors.Value > 1) a01 = Fused.MultiplyAdd(x1, k, a01); }
-                    if (TRows.Value > 1) { var k = Vector512.Create(Unsafe.Add(ref dy, 1)); a10 = Fused.MultiplyAdd(x0, k, a10); if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11); }
-                    if (TRows.Value > 2) { var k = Vector512.Create(Unsafe.Add(ref dy, 2)); a20 = Fused.MultiplyAdd(x0, k, a20); if (TVectors.Value > 1) a21 = Fused.MultiplyAdd(x1, k, a21); }
-                    if (TRows.Value > 3) { var k = Vector512.Create(Unsafe.Add(ref dy, 3)); a30 = Fused.MultiplyAdd(x0, k, a30); if (TVectors.Value > 1) a31 = Fused.MultiplyAdd(x1, k, a31); }
-                    if (TRows.Value > 4) { var k = Vector512.Create(Unsafe.Add(ref dy, 4)); a40 = Fused.MultiplyAdd(x0, k, a40); if (TVectors.Value > 1) a41 = Fused.MultiplyAdd(x1, k, a41); }
-                    if (TRows.Value > 5) { var k = Vector512.Create(Unsafe.Add(ref dy, 5)); a50 = Fused.MultiplyAdd(x0, k, a50); if (TVectors.Value > 1) a51 = Fused.MultiplyAdd(x1, k, a51); }
-                    dy = ref Unsafe.Add(ref dy, V);
-                    v = ref Unsafe.Add(ref v, V);
-                }
-            }
-            StorePair<TVectors>(ref m, a00, a01);
-            if (TRows.Value > 1) StorePair<TVectors>(ref Unsafe.Add(ref m, inLanes), a10, a11);
-            if (TRows.Value > 2) StorePair<TVectors>(ref Unsafe.Add(ref m, 2 * inLanes), a20, a21);
-            if (TRows.Value > 3) StorePair<TVectors>(ref Unsafe.Add(ref m, 3 * inLanes), a30, a31);
-            if (TRows.Value > 4) StorePair<TVectors>(ref Unsafe.Add(ref m, 4 * inLanes), a40, a41);
-            if (TRows.Value > 5) StorePair<TVectors>(ref Unsafe.Add(ref m, 5 * inLanes), a50, a51);
-        }
-
-        // Two vectors of input channels (the second in the next group of X̂ when loading from it; next to it in M).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void LoadPair<TVectors>(ref float source, ref Vector512<float> a0, ref Vector512<float> a1) where TVectors : struct, IConstant
-        {
-            a0 = Vector512.LoadUnsafe(ref source);
-            if (TVectors.Value > 1) a1 = Vector512.LoadUnsafe(ref source, V);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StorePair<TVectors>(ref float target, Vector512<float> a0, Vector512<float> a1) where TVectors : struct, IConstant
-        {
-            a0.StoreUnsafe(ref target);
-            if (TVectors.Value > 1) a1.StoreUnsafe(ref target, V);
         }
 
         // d g[oc][ic] += G'_downᵀ M[oc][ic] G'_across for 16 input channels at a time: across first (r[sd][j]), then down into

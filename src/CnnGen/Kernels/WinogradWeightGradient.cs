@@ -321,16 +321,16 @@ namespace CnnGen.Kernels
         private static void ProductsOfRows<TVectors>(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products,
             int position, int tiles, bool accumulate, int first, int rows, int vector, in Layout l) where TVectors : struct, IConstant
         {
-            switch (rows)
-            {
-                case 6: Tile<C6, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
-                case 5: Tile<C5, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
-                case 4: Tile<C4, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
-                case 3: Tile<C3, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
-                case 2: Tile<C2, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
-                default: Tile<C1, TVectors>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, vector, l); break;
-            }
+            // products[position][oc][ic]: zero before the first chunk, the sum so far after it.
+            var strides = new ProductStrides(l.GradientPositionStride, l.InputPositionStride, l.OutLanes, l.InLanes, V, l.InLanes);
+            ProductRows<TVectors>(rows, ref Unsafe.Add(ref MemoryMarshal.GetReference(transformedGradient), first),
+                ref Unsafe.Add(ref MemoryMarshal.GetReference(transformedInput), vector * V),
+                ref Unsafe.Add(ref MemoryMarshal.GetReference(products), position * l.ProductPositionStride + first * l.InLanes + vector * V),
+                strides, Positions.AsSpan(position, 1), tiles, accumulate);
         }
+
+        // Position p at index p: one position's GEMM through ProductTile's loop over positions.
+        private static readonly byte[] Positions = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 
         private static void ProductsOfRowsOneVector(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products,
             int position, int tiles, bool accumulate, int first, int rows, in Layout l)
@@ -396,46 +396,87 @@ namespace CnnGen.Kernels
             if (TRows.Value > 11) a11.StoreUnsafe(ref m, 11 * V);
         }
 
-        private static void Tile<TRows, TVectors>(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products,
-            int position, int tiles, bool accumulate, int first, int vector, in Layout l) where TRows : struct, IConstant where TVectors : struct, IConstant
+        /// <summary>
+        /// Strides of <see cref="ProductTile{TRows, TVectors}"/>'s operands, in floats: between positions of d y's and x's
+        /// transforms, between one tile and the next of each (K), to x's second vector of input channels, and between rows
+        /// (output channels) of M, whose second vector lies next to the first.
+        /// </summary>
+        internal readonly struct ProductStrides
         {
-            ref float dy = ref Unsafe.Add(ref MemoryMarshal.GetReference(transformedGradient), position * l.GradientPositionStride + first);
-            ref float v = ref Unsafe.Add(ref MemoryMarshal.GetReference(transformedInput), position * l.InputPositionStride + vector * V);
-            int outLanes = l.OutLanes, inLanes = l.InLanes;
-            // products[position][oc][ic]: zero before the first chunk, the sum so far after it.
-            ref float m = ref Unsafe.Add(ref MemoryMarshal.GetReference(products), position * l.ProductPositionStride + first * inLanes + vector * V);
+            public readonly nuint GradientPosition, InputPosition, GradientTile, InputTile, SecondVector, ProductRow;
+
+            public ProductStrides(int gradientPosition, int inputPosition, int gradientTile, int inputTile, int secondVector, int productRow)
+            {
+                GradientPosition = (nuint)gradientPosition; InputPosition = (nuint)inputPosition; GradientTile = (nuint)gradientTile;
+                InputTile = (nuint)inputTile; SecondVector = (nuint)secondVector; ProductRow = (nuint)productRow;
+            }
+        }
+
+        /// <summary><see cref="ProductTile{TRows, TVectors}"/> for 1 to 6 rows.</summary>
+        internal static void ProductRows<TVectors>(int rows, ref float gradient, ref float input, ref float m, in ProductStrides s, ReadOnlySpan<byte> positions,
+            int tiles, bool accumulate) where TVectors : struct, IConstant
+        {
+            switch (rows)
+            {
+                case 6: ProductTile<C6, TVectors>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+                case 5: ProductTile<C5, TVectors>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+                case 4: ProductTile<C4, TVectors>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+                case 3: ProductTile<C3, TVectors>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+                case 2: ProductTile<C2, TVectors>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+                default: ProductTile<C1, TVectors>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+            }
+        }
+
+        /// <summary>
+        /// The Winograd weight gradients' register tile (F(2x2, 3x3) here, one position a call; the stride-2 polyphase one,
+        /// StridedWinogradConvolution, the positions of one filter slot): M[row][vector] (+)= Σ over <paramref name="positions"/>
+        /// (in order) and <paramref name="tiles"/> tiles of DY[position][tile][row] · X[position][tile][vector], TRows (up to 6)
+        /// output channels broadcast from d y's transform, TVectors (1 or 2) vectors of input channels loaded from x's.
+        /// <paramref name="gradient"/>, <paramref name="input"/> and <paramref name="m"/> point at position 0's first row and
+        /// vector.
+        /// </summary>
+        internal static void ProductTile<TRows, TVectors>(ref float gradient, ref float input, ref float m, in ProductStrides s, ReadOnlySpan<byte> positions,
+            int tiles, bool accumulate) where TRows : struct, IConstant where TVectors : struct, IConstant
+        {
+            nuint row = s.ProductRow, second = s.SecondVector, gradientTile = s.GradientTile, inputTile = s.InputTile;
             var a00 = Vector512<float>.Zero; var a01 = a00; var a10 = a00; var a11 = a00; var a20 = a00; var a21 = a00;
             var a30 = a00; var a31 = a00; var a40 = a00; var a41 = a00; var a50 = a00; var a51 = a00;
             if (accumulate)
             {
                 Load<TVectors>(ref m, ref a00, ref a01);
-                if (TRows.Value > 1) Load<TVectors>(ref Unsafe.Add(ref m, inLanes), ref a10, ref a11);
-                if (TRows.Value > 2) Load<TVectors>(ref Unsafe.Add(ref m, 2 * inLanes), ref a20, ref a21);
-                if (TRows.Value > 3) Load<TVectors>(ref Unsafe.Add(ref m, 3 * inLanes), ref a30, ref a31);
-                if (TRows.Value > 4) Load<TVectors>(ref Unsafe.Add(ref m, 4 * inLanes), ref a40, ref a41);
-                if (TRows.Value > 5) Load<TVectors>(ref Unsafe.Add(ref m, 5 * inLanes), ref a50, ref a51);
+                if (TRows.Value > 1) Load<TVectors>(ref Unsafe.Add(ref m, row), ref a10, ref a11);
+                if (TRows.Value > 2) Load<TVectors>(ref Unsafe.Add(ref m, 2 * row), ref a20, ref a21);
+                if (TRows.Value > 3) Load<TVectors>(ref Unsafe.Add(ref m, 3 * row), ref a30, ref a31);
+                if (TRows.Value > 4) Load<TVectors>(ref Unsafe.Add(ref m, 4 * row), ref a40, ref a41);
+                if (TRows.Value > 5) Load<TVectors>(ref Unsafe.Add(ref m, 5 * row), ref a50, ref a51);
             }
-            for (int t = 0; t < tiles; t++)
+            foreach (byte position in positions)
             {
-                var x0 = Vector512.LoadUnsafe(ref v);
-                var x1 = TVectors.Value > 1 ? Vector512.LoadUnsafe(ref v, V) : default;
-                { var k = Vector512.Create(dy); a00 = Fused.MultiplyAdd(x0, k, a00); if (TVectors.Value > 1) a01 = Fused.MultiplyAdd(x1, k, a01); }
-                if (TRows.Value > 1) { var k = Vector512.Create(Unsafe.Add(ref dy, 1)); a10 = Fused.MultiplyAdd(x0, k, a10); if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11); }
-                if (TRows.Value > 2) { var k = Vector512.Create(Unsafe.Add(ref dy, 2)); a20 = Fused.MultiplyAdd(x0, k, a20); if (TVectors.Value > 1) a21 = Fused.MultiplyAdd(x1, k, a21); }
-                if (TRows.Value > 3) { var k = Vector512.Create(Unsafe.Add(ref dy, 3)); a30 = Fused.MultiplyAdd(x0, k, a30); if (TVectors.Value > 1) a31 = Fused.MultiplyAdd(x1, k, a31); }
-                if (TRows.Value > 4) { var k = Vector512.Create(Unsafe.Add(ref dy, 4)); a40 = Fused.MultiplyAdd(x0, k, a40); if (TVectors.Value > 1) a41 = Fused.MultiplyAdd(x1, k, a41); }
-                if (TRows.Value > 5) { var k = Vector512.Create(Unsafe.Add(ref dy, 5)); a50 = Fused.MultiplyAdd(x0, k, a50); if (TVectors.Value > 1) a51 = Fused.MultiplyAdd(x1, k, a51); }
-                dy = ref Unsafe.Add(ref dy, outLanes);
-                v = ref Unsafe.Add(ref v, inLanes);
+                ref float dy = ref Unsafe.Add(ref gradient, position * s.GradientPosition);
+                ref float v = ref Unsafe.Add(ref input, position * s.InputPosition);
+                for (int t = 0; t < tiles; t++)
+                {
+                    var x0 = Vector512.LoadUnsafe(ref v);
+                    var x1 = TVectors.Value > 1 ? Vector512.LoadUnsafe(ref v, second) : default;
+                    { var k = Vector512.Create(dy); a00 = Fused.MultiplyAdd(x0, k, a00); if (TVectors.Value > 1) a01 = Fused.MultiplyAdd(x1, k, a01); }
+                    if (TRows.Value > 1) { var k = Vector512.Create(Unsafe.Add(ref dy, 1)); a10 = Fused.MultiplyAdd(x0, k, a10); if (TVectors.Value > 1) a11 = Fused.MultiplyAdd(x1, k, a11); }
+                    if (TRows.Value > 2) { var k = Vector512.Create(Unsafe.Add(ref dy, 2)); a20 = Fused.MultiplyAdd(x0, k, a20); if (TVectors.Value > 1) a21 = Fused.MultiplyAdd(x1, k, a21); }
+                    if (TRows.Value > 3) { var k = Vector512.Create(Unsafe.Add(ref dy, 3)); a30 = Fused.MultiplyAdd(x0, k, a30); if (TVectors.Value > 1) a31 = Fused.MultiplyAdd(x1, k, a31); }
+                    if (TRows.Value > 4) { var k = Vector512.Create(Unsafe.Add(ref dy, 4)); a40 = Fused.MultiplyAdd(x0, k, a40); if (TVectors.Value > 1) a41 = Fused.MultiplyAdd(x1, k, a41); }
+                    if (TRows.Value > 5) { var k = Vector512.Create(Unsafe.Add(ref dy, 5)); a50 = Fused.MultiplyAdd(x0, k, a50); if (TVectors.Value > 1) a51 = Fused.MultiplyAdd(x1, k, a51); }
+                    dy = ref Unsafe.Add(ref dy, gradientTile);
+                    v = ref Unsafe.Add(ref v, inputTile);
+                }
             }
             Store<TVectors>(ref m, a00, a01);
-            if (TRows.Value > 1) Store<TVectors>(ref Unsafe.Add(ref m, inLanes), a10, a11);
-            if (TRows.Value > 2) Store<TVectors>(ref Unsafe.Add(ref m, 2 * inLanes), a20, a21);
-            if (TRows.Value > 3) Store<TVectors>(ref Unsafe.Add(ref m, 3 * inLanes), a30, a31);
-            if (TRows.Value > 4) Store<TVectors>(ref Unsafe.Add(ref m, 4 * inLanes), a40, a41);
-            if (TRows.Value > 5) Store<TVectors>(ref Unsafe.Add(ref m, 5 * inLanes), a50, a51);
+            if (TRows.Value > 1) Store<TVectors>(ref Unsafe.Add(ref m, row), a10, a11);
+            if (TRows.Value > 2) Store<TVectors>(ref Unsafe.Add(ref m, 2 * row), a20, a21);
+            if (TRows.Value > 3) Store<TVectors>(ref Unsafe.Add(ref m, 3 * row), a30, a31);
+            if (TRows.Value > 4) Store<TVectors>(ref Unsafe.Add(ref m, 4 * row), a40, a41);
+            if (TRows.Value > 5) Store<TVectors>(ref Unsafe.Add(ref m, 5 * row), a50, a51);
         }
 
+        // Two vectors of M's row, side by side.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Load<TVectors>(ref float source, ref Vector512<float> a0, ref Vector512<float> a1) where TVectors : struct, IConstant
         {
