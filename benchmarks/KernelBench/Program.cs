@@ -697,13 +697,11 @@ namespace KernelBench
                 ("64->128 direct", () => StridedWinogradConvolution.SmallOutputTileOverride = 0),
                 ("64->128 on 2x4", () => StridedWinogradConvolution.SmallOutputTileOverride = StridedWinogradConvolution.Wide),
                 ("64->128 on 4x4", () => StridedWinogradConvolution.SmallOutputTileOverride = 4),
-                ("positions in window order", () => StridedWinogradConvolution.SlotOrderOff = true),
             };
             static void Off()
             {
                 StridedWinogradConvolution.SharedFiltersOff = false;
                 StridedWinogradConvolution.SmallOutputTileOverride = -1;
-                StridedWinogradConvolution.SlotOrderOff = false;
                 StridedConvolution.WholePadClear = false;
             }
             const int Batch = StridedChain.Batch;

@@ -79,8 +79,7 @@ namespace CnnGen.Kernels
             // or Wide: 2 rows of 4 (F(2, 2) down, F(4, 2) across, 5x9 windows, 45 positions: 5.63 products per output, twice
             // the 2x2 tile's outputs per tile, filters 1.8x its size).
             // samples: how many samples' tiles ForwardSamples puts side by side (1: a sample at a time, in chunks of tiles).
-            // sharedFilters: false gives every position its own filter slot, as SharedFiltersOff does (for tests).
-            public Layout(int inChannels, int height, int width, int outChannels, int padding, int tile = 4, int samples = 1, bool sharedFilters = true)
+            public Layout(int inChannels, int height, int width, int outChannels, int padding, int tile = 4, int samples = 1)
             {
                 if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples));
                 if (tile != 2 && tile != 4 && tile != Wide) throw new ArgumentOutOfRangeException(nameof(tile), tile, "The tile is 2x2, 4x4 or Wide (2x4).");
@@ -96,7 +95,7 @@ namespace CnnGen.Kernels
                 TileWidth = tile == Wide ? 4 : tile;
                 WindowHeight = 2 * TileHeight + 1; WindowWidth = 2 * TileWidth + 1;
                 Positions = WindowHeight * WindowWidth;
-                SlotOfPosition = SharedFiltersOff || !sharedFilters ? Identity(tile) : SharedSlots(tile);
+                SlotOfPosition = SharedFiltersOff ? Identity(tile) : SharedSlots(tile);
                 FilterSlots = SlotOfPosition[Positions - 1] + 1;
                 TileRows = (OutHeight + TileHeight - 1) / TileHeight;
                 TileColumns = (OutWidth + TileWidth - 1) / TileWidth;
@@ -168,29 +167,6 @@ namespace CnnGen.Kernels
                 for (int b = 0; b < across; b++) slots[a * across + b] = (byte)(Math.Min(a, evensDown) * slotsAcross + Math.Min(b, evensAcross));
             return slots;
         }
-
-        // The positions slot after slot (each slot's in window order): the order the GEMMs take them in, so that the positions
-        // sharing a slot's filters follow each other and read them from L1 after the first (see Multiply).
-        private static readonly byte[] SlotOrder4 = PositionsBySlot(Slots4), SlotOrder2 = PositionsBySlot(Slots2), SlotOrderWide = PositionsBySlot(SlotsWide);
-        // Every position its own slot (SharedFiltersOff): positions in window order; a prefix serves every tile.
-        private static readonly byte[] IdentityOrder = PositionsBySlot(Identity4);
-
-        private static byte[] PositionsBySlot(byte[] slots)
-        {
-            var order = new byte[slots.Length];
-            int at = 0;
-            for (int slot = 0; slot <= slots[^1]; slot++)
-                for (int p = 0; p < slots.Length; p++)
-                    if (slots[p] == slot) order[at++] = (byte)p;
-            return order;
-        }
-
-        private static byte[] SlotOrder(in Layout l) =>
-            ReferenceEquals(l.SlotOfPosition, Slots4) ? SlotOrder4 : ReferenceEquals(l.SlotOfPosition, Slots2) ? SlotOrder2
-            : ReferenceEquals(l.SlotOfPosition, SlotsWide) ? SlotOrderWide : IdentityOrder;
-
-        /// <summary>The forward's GEMMs take the positions in window order instead of slot after slot (KernelBench sets it to compare).</summary>
-        internal static bool SlotOrderOff { get; set; }
 
         /// <summary>Where it measured faster than StridedConvolution's direct kernels (see <see cref="TileFor"/>).</summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int padding) => TileFor(inChannels, height, width, outChannels, padding) != 0;
@@ -417,7 +393,8 @@ namespace CnnGen.Kernels
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                 TransformInput(padded, transformed, staging, first, count, l);
-                Multiply(transformed, filters, products, count, l);
+                WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
                 TransformOutputs(products, staging, target, first, count, relu, l, sink);
             }
             if (handoff == Handoff.Maps) WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
@@ -460,7 +437,8 @@ namespace CnnGen.Kernels
                     WinogradF4Convolution.Pad(x.Slice(s * sampleIn, sampleIn), input, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
                 TransformInput(input, transformed.Slice(s * l.Tiles * V), staging, 0, l.Tiles, l);
             }
-            Multiply(transformed, filters, products, count * l.Tiles, l);
+            WinogradF4Convolution.Products(transformed, filters, products, count * l.Tiles, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
             var sink = new Sink(l.OutputGroupStride, l.OutWidth, 0, means);
             for (int s = 0; s < count; s++)
             {
@@ -476,15 +454,6 @@ namespace CnnGen.Kernels
                     for (int oc = 0; oc < l.OutChannels; oc++) target[oc] = sums[oc] * scale;
                 }
             }
-        }
-
-        // M = V U for the chunk's count tiles: a GEMM per filter slot where a chunk has few tiles, else a GEMM per position, the
-        // positions slot after slot (the same floats in any order).
-        private static void Multiply(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, in Layout l)
-        {
-            if (!SlotGemmOff && count < SlotGemmTiles) SlotProducts(transformed, filters, products, count, l);
-            else WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition, SlotOrderOff ? default : SlotOrder(l));
         }
 
         // Zero the rows and columns of a layer's padded input outside its maps (what Pad clears), for the layer before to

@@ -453,19 +453,17 @@ namespace CnnGen.Kernels
         // M[position][tile][oc lanes] for the chunk: per position, blocks of output-channel vectors x tiles. V is
         // [position][group][tile][16], U [position][ic][oc lanes], M [position][tile][oc lanes] or [tile][position][oc lanes] (the
         // strides say which). Where filterSlots is given, U's position for each position is its slot there (the stride-2
-        // kernel's positions share filters); where order is given, the positions are taken in that order. Shared with
-        // StridedWinogradConvolution.
+        // kernel's positions share filters). Shared with StridedWinogradConvolution.
         internal static void Products(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, int positions,
             int transformedPositionStride, int transformedGroupStride, int filterPositionStride, int productPositionStride, int productTileStride,
-            int inChannels, int outGroups, ReadOnlySpan<byte> filterSlots = default, ReadOnlySpan<byte> order = default)
+            int inChannels, int outGroups, ReadOnlySpan<byte> filterSlots = default)
         {
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
             ref float u0 = ref MemoryMarshal.GetReference(filters);
             ref float m0 = ref MemoryMarshal.GetReference(products);
             int vectorBlocks = (outGroups + 3) / 4, outLanes = outGroups * V;
-            for (int next = 0; next < positions; next++)
+            for (int position = 0; position < positions; position++)
             {
-                int position = order.IsEmpty ? next : order[next];
                 ref float v = ref Unsafe.Add(ref v0, position * transformedPositionStride);
                 ref float u = ref Unsafe.Add(ref u0, (filterSlots.IsEmpty ? position : filterSlots[position]) * filterPositionStride);
                 ref float m = ref Unsafe.Add(ref m0, position * productPositionStride);
