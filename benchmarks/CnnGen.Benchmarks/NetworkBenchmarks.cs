@@ -131,7 +131,8 @@ namespace CnnGen.Benchmarks
         [Benchmark(Description = "ONNX Runtime forward, batch 1, 1 thread, bound")]
         public void OnnxRuntimeBatch1() => _ortSingle.Run(_runOptions, _inputNames, _in1, _outputNames, _out1);
 
-        // The library's multi-threaded evaluation: the batch in two halves on threads started once (ParallelEvaluation).
+        // The library's multi-threaded evaluation on threads started once (ParallelEvaluation: convolutional networks in runs
+        // handed out as threads come free, Linear-heavy ones in two halves).
         [Benchmark(OperationsPerInvoke = Batch, Description = "CnnGen forward, batch 64, 2 threads (per image)")]
         public void CnnGenBatch64() => _parallel.Forward(_input64, _output64, Batch);
 

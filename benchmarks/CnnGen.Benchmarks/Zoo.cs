@@ -14,7 +14,7 @@ namespace CnnGen.Benchmarks
     /// machine slows both alike), best round of each, after checking that the outputs agree. Not a BenchmarkDotNet job: a
     /// scan for weak spots; the table to quote is BenchmarkDotNet's. <c>-- zoo batch</c>: the same networks and the benchmark
     /// table's five (initial weights) at batch 64 on two threads, as the table's batch-64 rows run them: CnnGen's batch split
-    /// in two halves by ParallelEvaluation, against ONNX Runtime with two intra-op threads.
+    /// by ParallelEvaluation (runs handed out as threads come free, or halves), against ONNX Runtime with two intra-op threads.
     /// </summary>
     public static partial class ZooComparison
     {

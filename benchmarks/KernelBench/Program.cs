@@ -863,6 +863,51 @@ namespace KernelBench
             }
         }
 
+        // "eval-parallel [name part] [rounds]": ParallelEvaluation at batch 64 on two threads, wall-clock µs per image, the batch
+        // split evenly (one run per thread) against handed out in shrinking runs as threads come free (Guided), rounds of
+        // 0.3 s alternated in one process: what the cut is worth on a host that slows one thread down more than the other.
+        private static void EvaluationParallel(string? only, int rounds)
+        {
+            const int batch = 64;
+            var networks = new (string Name, Func<CnnGen.INetwork> Create)[]
+            {
+                ("LeNet-5", () => { var n = new CnnGen.Tests.Fixtures.LeNet5(); n.ResetParameters(1); return n; }),
+                ("CIFAR", () => { var n = new CnnGen.Benchmarks.CifarNet(); n.ResetParameters(1); return n; }),
+            }.Concat(EvaluationNetworks);
+            Console.WriteLine($"{"network",-30} {"reuse",7} {"rule",6}  {"even: median",12} {"best",8}  {"guided: median",14} {"best",8}  {"even/guided median",18} {"best",6}  (us per image, wall)");
+            foreach (var (name, create) in networks)
+            {
+                if (only is not null && !name.Contains(only, StringComparison.Ordinal)) continue;
+                var network = create();
+                using var even = new ParallelEvaluation(network, 2, batch);
+                using var guided = new ParallelEvaluation(network, 2, batch);
+                bool rule = guided.Guided;
+                even.Guided = false;
+                guided.Guided = true;
+                float[] images = Fill(batch * network.Layout.Input.Length, 7);
+                float[] outEven = new float[batch * network.Layout.Output.Length], outGuided = new float[outEven.Length];
+                var times = new[] { new System.Collections.Generic.List<double>(), new System.Collections.Generic.List<double>() };
+                for (int round = 0; round < rounds; round++)
+                {
+                    for (int side = 0; side < 2; side++)
+                    {
+                        var evaluator = side == 0 ? even : guided;
+                        var output = side == 0 ? outEven : outGuided;
+                        var clock = System.Diagnostics.Stopwatch.StartNew();
+                        int calls = 0;
+                        do { evaluator.Forward(images, output, batch); calls++; } while (clock.Elapsed.TotalSeconds < 0.3);
+                        times[side].Add(clock.Elapsed.TotalMilliseconds * 1e3 / calls / batch);
+                    }
+                }
+                for (int i = 0; i < outEven.Length; i++)
+                    if (Math.Abs(outEven[i] - outGuided[i]) > 1e-4f * (1 + Math.Abs(outEven[i]))) // Linear sums a run's samples in blocks
+                        throw new InvalidOperationException($"{name}: the two cuts differ at output {i}");
+                double Median(System.Collections.Generic.List<double> t) { var o = t.OrderBy(x => x).ToList(); return (o[(o.Count - 1) / 2] + o[o.Count / 2]) / 2; }
+                double medianEven = Median(times[0]), medianGuided = Median(times[1]), bestEven = times[0].Min(), bestGuided = times[1].Min();
+                Console.WriteLine($"{name,-30} {CnnGen.ParallelEvaluation.ReusePerSample(network.Layout),7:F0} {(rule ? "guided" : "even"),6}  {medianEven,12:F2} {bestEven,8:F2}  {medianGuided,14:F2} {bestGuided,8:F2}  {medianEven / medianGuided,17:F3}x {bestEven / bestGuided,5:F3}x");
+            }
+        }
+
         private static readonly (string Name, Func<CnnGen.INetwork> Create)[] EvaluationNetworks =
             new (string Name, Func<CnnGen.INetwork> Create)[]
             {
@@ -1677,6 +1722,11 @@ namespace KernelBench
             if (args.Length == 4 && args[0] == "eval-loop")
             {
                 EvaluationLoop(args[1], int.Parse(args[2]), double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+                return;
+            }
+            if (args.Length > 0 && args[0] == "eval-parallel")
+            {
+                EvaluationParallel(args.Length > 1 && args[1] != "all" ? args[1] : null, args.Length > 2 ? int.Parse(args[2]) : 10);
                 return;
             }
             if (args.Length > 0 && args[0] == "eval-chunks")

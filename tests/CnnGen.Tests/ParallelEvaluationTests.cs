@@ -14,6 +14,9 @@ namespace CnnGen.Tests
         [InlineData(2, 7, 5)]   // uneven runs: 3 + 2
         [InlineData(3, 5, 2)]   // fewer samples than threads: a thread with nothing to do
         [InlineData(1, 4, 4)]
+        [InlineData(2, 64, 33)] // guided runs 9, 8, 8, 8: the last one short
+        [InlineData(3, 64, 64)] // guided runs 11, 9, 8, 8, 8, 8, 8, 4 over three threads
+        [InlineData(2, 64, 17)]
         public void GivesOneForwardsOutputs(int threads, int capacity, int batch)
         {
             var network = new ResNet8();
@@ -28,6 +31,28 @@ namespace CnnGen.Tests
             evaluation.Forward(input, output, batch);
             Compare.Close(output, expected, 1e-5, "outputs"); // the batch-wide Linear sums in blocks of another size
             Assert.Equal(threads, evaluation.Threads);
+            Assert.Equal(threads > 1, evaluation.Guided); // ResNet-8 uses each weight ~160 times per sample
+            var again = new float[expected.Length];
+            evaluation.Forward(input, again, batch);
+            Assert.Equal(output, again); // the runs' sizes depend on the batch alone, not on which thread took which run
+        }
+
+        [Fact]
+        public void CutsTheBatchByHowOftenASampleUsesEachWeight()
+        {
+            var lenet = new LeNet5();
+            var resnet = new ResNet8();
+            // LeNet-5: 416K multiply-adds per sample over 61.7K parameters; ResNet-8's convolutions reuse theirs far more.
+            Assert.InRange(ParallelEvaluation.ReusePerSample(LeNet5.Layout), 6, 8);
+            Assert.True(ParallelEvaluation.ReusePerSample(ResNet8.Layout) >= ParallelEvaluation.ChunkingReuse);
+            using var even = new ParallelEvaluation(lenet, 2, 8);
+            using var guided = new ParallelEvaluation(resnet, 2, 8);
+            using var alone = new ParallelEvaluation(resnet, 1, 8);
+            Assert.False(even.Guided);
+            Assert.True(guided.Guided);
+            Assert.False(alone.Guided); // one thread: one run, the whole batch
+            float[] input = new float[8 * ResNet8.InputLength], output = new float[8 * ResNet8.OutputLength];
+            Allocations.AssertNone(() => guided.Forward(input, output, 8), calls: 5); // taking runs allocates nothing either
         }
 
         [Fact]
