@@ -19,10 +19,8 @@ namespace CnnGen
     /// <see cref="SmallestRun"/>), so a thread the machine slows down takes fewer samples instead of holding up the batch.
     /// A network that reads its weights about once per sample (Linear layers) pays for each run in weight traffic, so it
     /// keeps one run per thread, the batch split evenly.
-    /// </remarks>
-    /// <remarks>
-    /// One call at a time: the threads and workspaces are this object's. The network's weights are read, never written, so
-    /// several evaluators (or a trainer's threads between steps) may share one network.
+    /// <para>One call at a time: the threads and workspaces are this object's. The network's weights are read, never written, so
+    /// several evaluators (or a trainer's threads between steps) may share one network.</para>
     /// </remarks>
     public sealed class ParallelEvaluation : IDisposable
     {
