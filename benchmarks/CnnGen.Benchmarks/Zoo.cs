@@ -196,8 +196,8 @@ namespace CnnGen.Benchmarks
             double bestCnnGen = double.MaxValue, bestOrt = double.MaxValue;
             for (int round = 0; round < 15; round++)
             {
-                bestCnnGen = Math.Min(bestCnnGen, cpu ? PerCallCpu(cnnGen) : PerCall(cnnGen));
-                bestOrt = Math.Min(bestOrt, cpu ? PerCallCpu(ort) : PerCall(ort));
+                bestCnnGen = Math.Min(bestCnnGen, PerCall(cnnGen, cpu));
+                bestOrt = Math.Min(bestOrt, PerCall(ort, cpu));
             }
             Console.WriteLine($"{name,-36} CnnGen {bestCnnGen * 1e6,9:F1} us   ORT {bestOrt * 1e6,9:F1} us{(cpu ? " CPU" : "")}   {bestOrt / bestCnnGen,5:F2}x   ({layout.MultiplyAdds / 1e6:F1} M mult-adds, max diff {worst:G2})");
         }
@@ -245,21 +245,10 @@ namespace CnnGen.Benchmarks
             double bestCnnGen = double.MaxValue, bestOrt = double.MaxValue;
             for (int round = 0; round < 10; round++)
             {
-                bestCnnGen = Math.Min(bestCnnGen, PerCall(cnnGen, 100));
-                bestOrt = Math.Min(bestOrt, PerCall(ort, 100));
+                bestCnnGen = Math.Min(bestCnnGen, PerCall(cnnGen, milliseconds: 100));
+                bestOrt = Math.Min(bestOrt, PerCall(ort, milliseconds: 100));
             }
             Console.WriteLine($"{name,-36} CnnGen {bestCnnGen / Batch * 1e6,9:F1} us   ORT {bestOrt / Batch * 1e6,9:F1} us per image   {bestOrt / bestCnnGen,5:F2}x   (chunk {network.GetType().GetField("EvaluationChunk")?.GetValue(null)})");
-        }
-
-        // Calls for about 20 ms of this thread's CPU time, CPU seconds per call.
-        private static double PerCallCpu(Action action, double milliseconds = 20)
-        {
-            action();
-            long start = ThreadNanoseconds(), end = start + (long)(milliseconds * 1e6);
-            int calls = 0;
-            long now;
-            do { action(); calls++; } while ((now = ThreadNanoseconds()) < end);
-            return (now - start) / 1e9 / calls;
         }
 
         [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
@@ -275,14 +264,17 @@ namespace CnnGen.Benchmarks
             return t.Seconds * 1_000_000_000 + t.Nanoseconds;
         }
 
-        // Calls for about 20 ms, seconds per call.
-        private static double PerCall(Action action, double milliseconds = 20)
+        // Calls for about 20 ms, seconds per call: by the wall clock, or (threadCpu) by this thread's CPU time.
+        private static double PerCall(Action action, bool threadCpu = false, double milliseconds = 20)
         {
             action();
-            var clock = Stopwatch.StartNew();
+            long start = Nanoseconds(threadCpu), end = start + (long)(milliseconds * 1e6), now;
             int calls = 0;
-            while (clock.Elapsed.TotalMilliseconds < milliseconds) { action(); calls++; }
-            return clock.Elapsed.TotalSeconds / calls;
+            do { action(); calls++; } while ((now = Nanoseconds(threadCpu)) < end);
+            return (now - start) / 1e9 / calls;
         }
+
+        private static long Nanoseconds(bool threadCpu) =>
+            threadCpu ? ThreadNanoseconds() : (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
     }
 }

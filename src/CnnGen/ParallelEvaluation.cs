@@ -73,12 +73,8 @@ namespace CnnGen
         internal bool Guided { get; set; }
 
         /// <summary>Multiply-adds per sample over parameters: how many times a sample uses each weight, on average.</summary>
-        internal static double ReusePerSample(Shapes.NetworkLayout layout)
-        {
-            long multiplyAdds = 0;
-            foreach (var layer in layout.Layers) multiplyAdds += layer.MultiplyAdds;
-            return layout.ParameterCount == 0 ? double.PositiveInfinity : (double)multiplyAdds / layout.ParameterCount;
-        }
+        internal static double ReusePerSample(Shapes.NetworkLayout layout) =>
+            layout.ParameterCount == 0 ? double.PositiveInfinity : (double)layout.MultiplyAdds / layout.ParameterCount;
 
         /// <summary>
         /// output [batchSize x output length] = the network's evaluation-mode forward of input [batchSize x input length],
@@ -115,14 +111,14 @@ namespace CnnGen
                 if (count > 0) EvaluateRun(first, count, thread);
                 return;
             }
-            // No run is shorter than SmallestRun unless the batch is small (then no shorter than an even split's) or ends.
-            int smallest = Math.Min(SmallestRun, (_batchSize + Threads - 1) / Threads);
+            // No run is longer than an even split's (the workspaces hold that many samples), none shorter than SmallestRun
+            // unless the batch is small (then an even split's) or ends.
+            int evenRun = (_batchSize + Threads - 1) / Threads, smallest = Math.Min(SmallestRun, evenRun);
             while (true)
             {
                 int first = Volatile.Read(ref _nextSample), left = _batchSize - first;
                 if (left <= 0) return;
-                // Never longer than an even split's run: the workspaces hold that many samples.
-                int count = Math.Min(left, Math.Min((_batchSize + Threads - 1) / Threads, Math.Max(smallest, (left + 2 * Threads - 1) / (2 * Threads))));
+                int count = Math.Min(left, Math.Min(evenRun, Math.Max(smallest, (left + 2 * Threads - 1) / (2 * Threads))));
                 if (Interlocked.CompareExchange(ref _nextSample, first + count, first) != first) continue; // another thread took it
                 EvaluateRun(first, count, thread);
             }
