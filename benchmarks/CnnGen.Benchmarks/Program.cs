@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10: TrainCpu.cs; -- zoo [probes|batch|sweep|sweep2] [name part], -- zoo loop [name part] [seconds] [ort]: Zoo.cs)
+// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10, -- train-threads resnet8 20 1,2,4: TrainCpu.cs; -- zoo [probes|batch|sweep|sweep2] [name part], -- zoo loop [name part] [seconds] [ort]: Zoo.cs)
 if (args.Length >= 2 && args[0] == "zoo" && args[1] == "loop")
 {
     CnnGen.Benchmarks.ZooComparison.Loop(args.Length > 2 ? args[2] : "ResNeXt", args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 10,
@@ -16,6 +16,11 @@ if (args.Length > 0 && args[0] == "zoo")
 if (args.Length > 0 && args[0] == "train-cpu")
 {
     CnnGen.Benchmarks.TrainCpu.Run();
+    return;
+}
+if (args.Length == 4 && args[0] == "train-threads")
+{
+    CnnGen.Benchmarks.TrainCpu.ThreadCounts(args[1], double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), System.Array.ConvertAll(args[3].Split(','), int.Parse));
     return;
 }
 if (args.Length is 4 or 5 && args[0] == "train-loop")

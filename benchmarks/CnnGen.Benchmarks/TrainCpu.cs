@@ -1,6 +1,7 @@
 using CnnGen.Tests.Fixtures;
 using System;
 using System.Diagnostics;
+using System.Linq;
 using CnnGen.Training;
 
 namespace CnnGen.Benchmarks
@@ -94,6 +95,58 @@ namespace CnnGen.Benchmarks
                 // CPU time counts the threads' waits at the batch-norm meetings while they spin, not while they block.
                 Console.WriteLine($"{typeof(TNetwork).Name} train step, batch {_loopBatch}, {threads} thread(s): {best:F0} images/s (best round, wall clock), {bestCpu * 1e6:F1} us CPU per image (best round), "
                     + $"{bytesPerStep:F1} B allocated per step by the process, {new TNetwork().Layout.ParameterCount} parameters");
+            }
+        }
+
+        /// <summary>
+        /// <c>-- train-threads NETWORK SECONDS T1,T2,...</c> (lenet, cifar, mobilenetv2, resnet8, strided): one trainer per
+        /// thread count, batch 64, rounds of 0.5 s alternated among them in one process; the median and best images/s by the
+        /// wall clock of each. What a host that slows one core more than the other costs each way of splitting the batch.
+        /// </summary>
+        public static void ThreadCounts(string network, double seconds, int[] threads)
+        {
+            switch (network)
+            {
+                case "lenet": ThreadCountsOf<LeNet5>(seconds, threads); break;
+                case "cifar": ThreadCountsOf<CifarNet>(seconds, threads); break;
+                case "mobilenetv2": ThreadCountsOf<MobileNetV2>(seconds, threads); break;
+                case "resnet8": ThreadCountsOf<ResNet8>(seconds, threads); break;
+                case "strided": ThreadCountsOf<StridedNet>(seconds, threads); break;
+                default: throw new ArgumentException($"Unknown network {network}: lenet, cifar, mobilenetv2, resnet8 or strided.");
+            }
+        }
+
+        private static void ThreadCountsOf<TNetwork>(double seconds, int[] threads) where TNetwork : INetwork, new()
+        {
+            var trainers = new Trainer[threads.Length];
+            float[] input = Array.Empty<float>();
+            int[] labels = Array.Empty<int>();
+            for (int i = 0; i < threads.Length; i++)
+            {
+                (trainers[i], input, labels) = Setup<TNetwork>(threads[i]);
+                for (int step = 0; step < 30; step++) trainers[i].TrainStep(input, labels);
+            }
+            var rates = new System.Collections.Generic.List<double>[threads.Length];
+            for (int i = 0; i < threads.Length; i++) rates[i] = new();
+            var total = Stopwatch.StartNew();
+            for (int round = 0; total.Elapsed.TotalSeconds < seconds || round % threads.Length != 0; round++)
+            {
+                int side = round % threads.Length;
+                var clock = Stopwatch.StartNew();
+                int steps = 0;
+                do
+                {
+                    trainers[side].TrainStep(input, labels);
+                    steps++;
+                } while (clock.Elapsed.TotalSeconds < 0.5);
+                rates[side].Add(steps * Batch / clock.Elapsed.TotalSeconds);
+            }
+            for (int i = 0; i < threads.Length; i++)
+            {
+                var sorted = rates[i].OrderBy(r => r).ToList();
+                double median = (sorted[(sorted.Count - 1) / 2] + sorted[sorted.Count / 2]) / 2;
+                Console.WriteLine($"{typeof(TNetwork).Name,-12} {threads[i],2} thread(s): median {median,8:F0} images/s, best {sorted[^1],8:F0} ({sorted.Count} rounds)");
+                trainers[i].Dispose();
             }
         }
 

@@ -866,6 +866,42 @@ namespace KernelBench
         // "eval-parallel [name part] [rounds]": ParallelEvaluation at batch 64 on two threads, wall-clock µs per image, the batch
         // split evenly (one run per thread) against handed out in shrinking runs as threads come free (Guided), rounds of
         // 0.3 s alternated in one process: what the cut is worth on a host that slows one thread down more than the other.
+        // "eval-scaling [name part] [rounds]": batch 64 on one thread against ParallelEvaluation on two (as it cuts), rounds of
+        // 0.3 s alternated in one process, wall-clock µs per image, median and best: what the second thread is worth.
+        private static void EvaluationScaling(string? only, int rounds)
+        {
+            const int batch = 64;
+            var networks = new (string Name, Func<CnnGen.INetwork> Create)[]
+            {
+                ("LeNet-5", () => { var n = new CnnGen.Tests.Fixtures.LeNet5(); n.ResetParameters(1); return n; }),
+                ("CIFAR", () => { var n = new CnnGen.Benchmarks.CifarNet(); n.ResetParameters(1); return n; }),
+            }.Concat(EvaluationNetworks);
+            Console.WriteLine($"{"network",-30} {"1 thread: median",16} {"best",8}  {"2 threads: median",17} {"best",8}  {"scaling median",14} {"best",6}  (us per image, wall)");
+            foreach (var (name, create) in networks)
+            {
+                if (only is not null && !name.Contains(only, StringComparison.Ordinal)) continue;
+                var network = create();
+                using var one = new ParallelEvaluation(network, 1, batch);
+                using var two = new ParallelEvaluation(network, 2, batch);
+                float[] images = Fill(batch * network.Layout.Input.Length, 7), output = new float[batch * network.Layout.Output.Length];
+                var times = new[] { new System.Collections.Generic.List<double>(), new System.Collections.Generic.List<double>() };
+                for (int round = 0; round < rounds; round++)
+                {
+                    for (int side = 0; side < 2; side++)
+                    {
+                        var evaluator = side == 0 ? one : two;
+                        var clock = System.Diagnostics.Stopwatch.StartNew();
+                        int calls = 0;
+                        do { evaluator.Forward(images, output, batch); calls++; } while (clock.Elapsed.TotalSeconds < 0.3);
+                        times[side].Add(clock.Elapsed.TotalMilliseconds * 1e3 / calls / batch);
+                    }
+                }
+                double Median(System.Collections.Generic.List<double> t) { var o = t.OrderBy(x => x).ToList(); return (o[(o.Count - 1) / 2] + o[o.Count / 2]) / 2; }
+                double medianOne = Median(times[0]), medianTwo = Median(times[1]), bestOne = times[0].Min(), bestTwo = times[1].Min();
+                Console.WriteLine($"{name,-30} {medianOne,16:F2} {bestOne,8:F2}  {medianTwo,17:F2} {bestTwo,8:F2}  {medianOne / medianTwo,13:F3}x {bestOne / bestTwo,5:F3}x");
+            }
+        }
+
         private static void EvaluationParallel(string? only, int rounds)
         {
             const int batch = 64;
@@ -1722,6 +1758,11 @@ namespace KernelBench
             if (args.Length == 4 && args[0] == "eval-loop")
             {
                 EvaluationLoop(args[1], int.Parse(args[2]), double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+                return;
+            }
+            if (args.Length > 0 && args[0] == "eval-scaling")
+            {
+                EvaluationScaling(args.Length > 1 && args[1] != "all" ? args[1] : null, args.Length > 2 ? int.Parse(args[2]) : 10);
                 return;
             }
             if (args.Length > 0 && args[0] == "eval-parallel")
