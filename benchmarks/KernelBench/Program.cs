@@ -863,55 +863,67 @@ namespace KernelBench
             }
         }
 
-        // "eval-parallel [name part] [rounds]": ParallelEvaluation at batch 64 on two threads, wall-clock µs per image, the batch
-        // split evenly (one run per thread) against handed out in shrinking runs as threads come free (Guided), rounds of
-        // 0.3 s alternated in one process: what the cut is worth on a host that slows one thread down more than the other.
+        // The networks eval-parallel and eval-scaling time: LeNet-5 and CIFAR, then eval-cpu's.
+        private static System.Collections.Generic.IEnumerable<(string Name, Func<CnnGen.INetwork> Create)> ParallelNetworks =>
+            new (string Name, Func<CnnGen.INetwork> Create)[]
+            {
+                ("LeNet-5", () => { var n = new CnnGen.Tests.Fixtures.LeNet5(); n.ResetParameters(1); return n; }),
+                ("CIFAR", () => { var n = new CnnGen.Benchmarks.CifarNet(); n.ResetParameters(1); return n; }),
+            }.Concat(EvaluationNetworks);
+
+        // Rounds of 0.3 s alternated between two evaluators at batch 64 in one process: wall-clock µs per image of each round.
+        private static (System.Collections.Generic.List<double> A, System.Collections.Generic.List<double> B) AlternatedRounds(
+            ParallelEvaluation a, ParallelEvaluation b, float[] images, float[] outputA, float[] outputB, int batch, int rounds)
+        {
+            var times = (A: new System.Collections.Generic.List<double>(), B: new System.Collections.Generic.List<double>());
+            for (int round = 0; round < rounds; round++)
+            {
+                for (int side = 0; side < 2; side++)
+                {
+                    var evaluator = side == 0 ? a : b;
+                    var output = side == 0 ? outputA : outputB;
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    int calls = 0;
+                    do { evaluator.Forward(images, output, batch); calls++; } while (clock.Elapsed.TotalSeconds < 0.3);
+                    (side == 0 ? times.A : times.B).Add(clock.Elapsed.TotalMilliseconds * 1e3 / calls / batch);
+                }
+            }
+            return times;
+        }
+
+        private static double Median(System.Collections.Generic.List<double> values)
+        {
+            var sorted = values.OrderBy(x => x).ToList();
+            return (sorted[(sorted.Count - 1) / 2] + sorted[sorted.Count / 2]) / 2;
+        }
+
         // "eval-scaling [name part] [rounds]": batch 64 on one thread against ParallelEvaluation on two (as it cuts), rounds of
         // 0.3 s alternated in one process, wall-clock µs per image, median and best: what the second thread is worth.
         private static void EvaluationScaling(string? only, int rounds)
         {
             const int batch = 64;
-            var networks = new (string Name, Func<CnnGen.INetwork> Create)[]
-            {
-                ("LeNet-5", () => { var n = new CnnGen.Tests.Fixtures.LeNet5(); n.ResetParameters(1); return n; }),
-                ("CIFAR", () => { var n = new CnnGen.Benchmarks.CifarNet(); n.ResetParameters(1); return n; }),
-            }.Concat(EvaluationNetworks);
             Console.WriteLine($"{"network",-30} {"1 thread: median",16} {"best",8}  {"2 threads: median",17} {"best",8}  {"scaling median",14} {"best",6}  (us per image, wall)");
-            foreach (var (name, create) in networks)
+            foreach (var (name, create) in ParallelNetworks)
             {
                 if (only is not null && !name.Contains(only, StringComparison.Ordinal)) continue;
                 var network = create();
                 using var one = new ParallelEvaluation(network, 1, batch);
                 using var two = new ParallelEvaluation(network, 2, batch);
                 float[] images = Fill(batch * network.Layout.Input.Length, 7), output = new float[batch * network.Layout.Output.Length];
-                var times = new[] { new System.Collections.Generic.List<double>(), new System.Collections.Generic.List<double>() };
-                for (int round = 0; round < rounds; round++)
-                {
-                    for (int side = 0; side < 2; side++)
-                    {
-                        var evaluator = side == 0 ? one : two;
-                        var clock = System.Diagnostics.Stopwatch.StartNew();
-                        int calls = 0;
-                        do { evaluator.Forward(images, output, batch); calls++; } while (clock.Elapsed.TotalSeconds < 0.3);
-                        times[side].Add(clock.Elapsed.TotalMilliseconds * 1e3 / calls / batch);
-                    }
-                }
-                double Median(System.Collections.Generic.List<double> t) { var o = t.OrderBy(x => x).ToList(); return (o[(o.Count - 1) / 2] + o[o.Count / 2]) / 2; }
-                double medianOne = Median(times[0]), medianTwo = Median(times[1]), bestOne = times[0].Min(), bestTwo = times[1].Min();
+                var (timesOne, timesTwo) = AlternatedRounds(one, two, images, output, output, batch, rounds);
+                double medianOne = Median(timesOne), medianTwo = Median(timesTwo), bestOne = timesOne.Min(), bestTwo = timesTwo.Min();
                 Console.WriteLine($"{name,-30} {medianOne,16:F2} {bestOne,8:F2}  {medianTwo,17:F2} {bestTwo,8:F2}  {medianOne / medianTwo,13:F3}x {bestOne / bestTwo,5:F3}x");
             }
         }
 
+        // "eval-parallel [name part] [rounds]": ParallelEvaluation at batch 64 on two threads, wall-clock µs per image, the batch
+        // split evenly (one run per thread) against handed out in shrinking runs as threads come free (Guided), rounds of
+        // 0.3 s alternated in one process: what the cut is worth on a host that slows one thread down more than the other.
         private static void EvaluationParallel(string? only, int rounds)
         {
             const int batch = 64;
-            var networks = new (string Name, Func<CnnGen.INetwork> Create)[]
-            {
-                ("LeNet-5", () => { var n = new CnnGen.Tests.Fixtures.LeNet5(); n.ResetParameters(1); return n; }),
-                ("CIFAR", () => { var n = new CnnGen.Benchmarks.CifarNet(); n.ResetParameters(1); return n; }),
-            }.Concat(EvaluationNetworks);
             Console.WriteLine($"{"network",-30} {"reuse",7} {"rule",6}  {"even: median",12} {"best",8}  {"guided: median",14} {"best",8}  {"even/guided median",18} {"best",6}  (us per image, wall)");
-            foreach (var (name, create) in networks)
+            foreach (var (name, create) in ParallelNetworks)
             {
                 if (only is not null && !name.Contains(only, StringComparison.Ordinal)) continue;
                 var network = create();
@@ -922,24 +934,11 @@ namespace KernelBench
                 guided.Guided = true;
                 float[] images = Fill(batch * network.Layout.Input.Length, 7);
                 float[] outEven = new float[batch * network.Layout.Output.Length], outGuided = new float[outEven.Length];
-                var times = new[] { new System.Collections.Generic.List<double>(), new System.Collections.Generic.List<double>() };
-                for (int round = 0; round < rounds; round++)
-                {
-                    for (int side = 0; side < 2; side++)
-                    {
-                        var evaluator = side == 0 ? even : guided;
-                        var output = side == 0 ? outEven : outGuided;
-                        var clock = System.Diagnostics.Stopwatch.StartNew();
-                        int calls = 0;
-                        do { evaluator.Forward(images, output, batch); calls++; } while (clock.Elapsed.TotalSeconds < 0.3);
-                        times[side].Add(clock.Elapsed.TotalMilliseconds * 1e3 / calls / batch);
-                    }
-                }
+                var (timesEven, timesGuided) = AlternatedRounds(even, guided, images, outEven, outGuided, batch, rounds);
                 for (int i = 0; i < outEven.Length; i++)
                     if (Math.Abs(outEven[i] - outGuided[i]) > 1e-4f * (1 + Math.Abs(outEven[i]))) // Linear sums a run's samples in blocks
                         throw new InvalidOperationException($"{name}: the two cuts differ at output {i}");
-                double Median(System.Collections.Generic.List<double> t) { var o = t.OrderBy(x => x).ToList(); return (o[(o.Count - 1) / 2] + o[o.Count / 2]) / 2; }
-                double medianEven = Median(times[0]), medianGuided = Median(times[1]), bestEven = times[0].Min(), bestGuided = times[1].Min();
+                double medianEven = Median(timesEven), medianGuided = Median(timesGuided), bestEven = timesEven.Min(), bestGuided = timesGuided.Min();
                 Console.WriteLine($"{name,-30} {CnnGen.ParallelEvaluation.ReusePerSample(network.Layout),7:F0} {(rule ? "guided" : "even"),6}  {medianEven,12:F2} {bestEven,8:F2}  {medianGuided,14:F2} {bestGuided,8:F2}  {medianEven / medianGuided,17:F3}x {bestEven / bestGuided,5:F3}x");
             }
         }
