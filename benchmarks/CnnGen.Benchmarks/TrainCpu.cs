@@ -31,27 +31,49 @@ namespace CnnGen.Benchmarks
         public static void Loop(string network, int threads, double seconds, int batch = Batch)
         {
             _loopBatch = batch;
+            WithNetwork(network, new LoopRun(threads, seconds));
+        }
+
+        // A benchmark over one network type, run by WithNetwork once the name is resolved.
+        private interface INetworkRun
+        {
+            void Run<TNetwork>() where TNetwork : INetwork, new();
+        }
+
+        private sealed record LoopRun(int Threads, double Seconds) : INetworkRun
+        {
+            public void Run<TNetwork>() where TNetwork : INetwork, new() => LoopOf<TNetwork>(Threads, Seconds);
+        }
+
+        private sealed record ThreadCountsRun(double Seconds, int[] Threads) : INetworkRun
+        {
+            public void Run<TNetwork>() where TNetwork : INetwork, new() => ThreadCountsOf<TNetwork>(Seconds, Threads);
+        }
+
+        // The one place a name of LoopNetworks becomes its network type.
+        private static void WithNetwork(string network, INetworkRun run)
+        {
             switch (network)
             {
-                case "lenet": LoopOf<LeNet5>(threads, seconds); break;
-                case "cifar": LoopOf<CifarNet>(threads, seconds); break;
-                case "mobilenetv2": LoopOf<MobileNetV2>(threads, seconds); break;
-                case "resnet8": LoopOf<ResNet8>(threads, seconds); break;
-                case "strided": LoopOf<StridedNet>(threads, seconds); break;
-                case "vgg": LoopOf<Zoo.VggNet>(threads, seconds); break;
-                case "vgg11": LoopOf<Zoo.Vgg11Net>(threads, seconds); break;
-                case "vgg5": LoopOf<Zoo.Vgg5Net>(threads, seconds); break;
-                case "mobilenet-v1": LoopOf<Zoo.Sweep.MobileNetV1Net>(threads, seconds); break;
-                case "dilated": LoopOf<Zoo.Sweep.DilatedNet>(threads, seconds); break;
-                case "gray": LoopOf<Zoo.Sweep.GrayWideKernelNet>(threads, seconds); break;
-                case "resnet-stem": LoopOf<Zoo.ResNetStemNet>(threads, seconds); break;
-                case "resnext": LoopOf<Zoo.Sweep2.ResNeXtNet>(threads, seconds); break;
-                case "mobilenet-v3": LoopOf<Zoo.Sweep2.MobileNetV3Net>(threads, seconds); break;
-                case "mobilenet-112": LoopOf<Zoo.Sweep2.MobileNet112Net>(threads, seconds); break;
-                case "bottlenecks": LoopOf<Zoo.Sweep2.Bottleneck14Net>(threads, seconds); break;
-                case "inception": LoopOf<Zoo.Sweep2.InceptionNet>(threads, seconds); break;
-                case "densenet": LoopOf<Zoo.Sweep2.DenseNet>(threads, seconds); break;
-                case "resnet-downsample": LoopOf<Zoo.Sweep2.ResNetDownsampleNet>(threads, seconds); break;
+                case "lenet": run.Run<LeNet5>(); break;
+                case "cifar": run.Run<CifarNet>(); break;
+                case "mobilenetv2": run.Run<MobileNetV2>(); break;
+                case "resnet8": run.Run<ResNet8>(); break;
+                case "strided": run.Run<StridedNet>(); break;
+                case "vgg": run.Run<Zoo.VggNet>(); break;
+                case "vgg11": run.Run<Zoo.Vgg11Net>(); break;
+                case "vgg5": run.Run<Zoo.Vgg5Net>(); break;
+                case "mobilenet-v1": run.Run<Zoo.Sweep.MobileNetV1Net>(); break;
+                case "dilated": run.Run<Zoo.Sweep.DilatedNet>(); break;
+                case "gray": run.Run<Zoo.Sweep.GrayWideKernelNet>(); break;
+                case "resnet-stem": run.Run<Zoo.ResNetStemNet>(); break;
+                case "resnext": run.Run<Zoo.Sweep2.ResNeXtNet>(); break;
+                case "mobilenet-v3": run.Run<Zoo.Sweep2.MobileNetV3Net>(); break;
+                case "mobilenet-112": run.Run<Zoo.Sweep2.MobileNet112Net>(); break;
+                case "bottlenecks": run.Run<Zoo.Sweep2.Bottleneck14Net>(); break;
+                case "inception": run.Run<Zoo.Sweep2.InceptionNet>(); break;
+                case "densenet": run.Run<Zoo.Sweep2.DenseNet>(); break;
+                case "resnet-downsample": run.Run<Zoo.Sweep2.ResNetDownsampleNet>(); break;
                 default: throw new ArgumentException($"Unknown network {network}: {LoopNetworks}.");
             }
         }
@@ -99,22 +121,11 @@ namespace CnnGen.Benchmarks
         }
 
         /// <summary>
-        /// <c>-- train-threads NETWORK SECONDS T1,T2,...</c> (lenet, cifar, mobilenetv2, resnet8, strided): one trainer per
+        /// <c>-- train-threads NETWORK SECONDS T1,T2,...</c> (NETWORK one of <see cref="LoopNetworks"/>): one trainer per
         /// thread count, batch 64, rounds of 0.5 s alternated among them in one process; the median and best images/s by the
         /// wall clock of each. What a host that slows one core more than the other costs each way of splitting the batch.
         /// </summary>
-        public static void ThreadCounts(string network, double seconds, int[] threads)
-        {
-            switch (network)
-            {
-                case "lenet": ThreadCountsOf<LeNet5>(seconds, threads); break;
-                case "cifar": ThreadCountsOf<CifarNet>(seconds, threads); break;
-                case "mobilenetv2": ThreadCountsOf<MobileNetV2>(seconds, threads); break;
-                case "resnet8": ThreadCountsOf<ResNet8>(seconds, threads); break;
-                case "strided": ThreadCountsOf<StridedNet>(seconds, threads); break;
-                default: throw new ArgumentException($"Unknown network {network}: lenet, cifar, mobilenetv2, resnet8 or strided.");
-            }
-        }
+        public static void ThreadCounts(string network, double seconds, int[] threads) => WithNetwork(network, new ThreadCountsRun(seconds, threads));
 
         private static void ThreadCountsOf<TNetwork>(double seconds, int[] threads) where TNetwork : INetwork, new()
         {
