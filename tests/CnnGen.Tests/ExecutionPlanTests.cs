@@ -48,6 +48,29 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void Evaluation_SharesArraysByItsOwnLifetimes()
+        {
+            // Evaluation keeps nothing for backward and fuses each convolution with its batch-norm and ReLU: the twelve groups
+            // go back and forth between two arrays of 2,048 floats, and the small tail (pooled, flattened, logits) beside them.
+            _output.WriteLine($"DeepStack: evaluation writes {DeepStack.EvaluationActivationLength} floats per sample, training's workspace {DeepStack.WorkspaceActivationLength}");
+            Assert.InRange(DeepStack.EvaluationActivationLength, 2 * 2048, 2 * 2048 + 8 + 8 + 10);
+            foreach (var (name, evaluation, workspace) in new[]
+            {
+                ("ResNet8", ResNet8.EvaluationActivationLength, ResNet8.WorkspaceActivationLength),
+                ("MobileNetV2", MobileNetV2.EvaluationActivationLength, MobileNetV2.WorkspaceActivationLength),
+                ("Inception", Inception.EvaluationActivationLength, Inception.WorkspaceActivationLength),
+                ("UNet", UNet.EvaluationActivationLength, UNet.WorkspaceActivationLength),
+                ("LeNet5", LeNet5.EvaluationActivationLength, LeNet5.WorkspaceActivationLength),
+            })
+            {
+                _output.WriteLine($"{name}: evaluation writes {evaluation:N0} floats per sample, {100.0 * evaluation / workspace:F0}% of training's {workspace:N0}");
+                Assert.True(evaluation < workspace, name);
+                // Chains of layers between the graph steps (Inception's branches all live until their concatenation is written).
+                if (name is "ResNet8" or "MobileNetV2") Assert.True(evaluation < 0.3 * workspace, name);
+            }
+        }
+
+        [Fact]
         public void WorkspaceOfTheFixtureGraphs()
         {
             foreach (var (name, shared, unshared) in new[]

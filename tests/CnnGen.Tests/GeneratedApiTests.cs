@@ -182,6 +182,13 @@ namespace CnnGen.Tests
             var error = Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(1).Length);
             Assert.Contains("fused into layer 2", error.Message);
             Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(4).Length);
+            // Evaluation keeps nothing for backward: a later output takes an array as soon as nothing reads what it holds (the
+            // arrays stay in cache), so the first Linear's ReLU is gone and the logits are there.
+            var taken = Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(8).Length);
+            Assert.Contains("takes its array", taken.Message);
+            Assert.Contains("ForwardForGradients", taken.Message);
+            Assert.Equal(evaluation, workspace.LayerOutput(11).ToArray());
+            network.ForwardForGradients(input, evaluation, 5, workspace);
             Assert.Equal(5 * LeNet5.Layer8Length, workspace.LayerOutput(8).Length);
         }
 
@@ -217,17 +224,20 @@ namespace CnnGen.Tests
                 Compare.Close(output.AsSpan(n * WinogradNet.OutputLength, WinogradNet.OutputLength).ToArray(), one, 1e-5, "sample " + n);
             }
 
-            // The pooled maps before it hold the last chunk only: asking for them says so, and how to see them all.
-            var pooled = WinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.MaxPool);
-            var overwritten = Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(pooled.Index).ToArray());
+            // The first ReLU's maps (chunked; no later value of evaluation takes their array, while the logits take the pooled
+            // maps') hold the last chunk only: asking for them says so, and how to see them all.
+            var relu = WinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.ReLU);
+            var overwritten = Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(relu.Index).ToArray());
             Assert.Contains("a chunk at a time", overwritten.Message);
             Assert.Contains("ForwardForGradients", overwritten.Message);
+            var pooled = WinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.MaxPool);
+            Assert.Contains("takes its array", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(pooled.Index).ToArray()).Message);
             // A batch of one chunk is in its places.
             network.Forward(input.AsSpan(0, WinogradNet.EvaluationChunk * WinogradNet.InputLength), output.AsSpan(0, WinogradNet.EvaluationChunk * WinogradNet.OutputLength),
                 WinogradNet.EvaluationChunk, workspace);
-            float[] lastPooled = workspace.LayerOutput(pooled.Index).ToArray();
+            float[] lastRelu = workspace.LayerOutput(relu.Index).ToArray();
             network.Forward(input.AsSpan((WinogradNet.EvaluationChunk - 1) * WinogradNet.InputLength, WinogradNet.InputLength), one, 1, alone);
-            Assert.Equal(alone.LayerOutput(pooled.Index).ToArray(), lastPooled.AsSpan((WinogradNet.EvaluationChunk - 1) * pooled.Output.Length).ToArray());
+            Assert.Equal(alone.LayerOutput(relu.Index).ToArray(), lastRelu.AsSpan((WinogradNet.EvaluationChunk - 1) * relu.Output.Length).ToArray());
 
             // A skip reaching past the first Linear would need its chunks kept too: that network goes layer by layer.
             Assert.Equal(0, SkipPastLinearNet.EvaluationChunk);

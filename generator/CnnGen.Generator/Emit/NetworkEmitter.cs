@@ -98,6 +98,11 @@ namespace CnnGen.Generator.Emit
             w.Line("public const int WorkspaceActivationLength = " + Int((int)plan.SharedActivationLength) + ";");
             w.Line("/// <summary>Activation floats per sample if every value had an array of its own (what sharing saves).</summary>");
             w.Line("public const int ActivationLengthWithoutSharing = " + Int((int)System.Math.Min(plan.UnsharedActivationLength, int.MaxValue)) + ";");
+            w.Line("/// <summary>");
+            w.Line("/// Activation floats per sample that evaluation writes, at most: it keeps nothing for backward, so its values share arrays");
+            w.Line("/// by their evaluation lifetimes alone (a chain of layers goes through two or three arrays, which stay in cache).");
+            w.Line("/// </summary>");
+            w.Line("public const int EvaluationActivationLength = " + Int((int)plan.EvaluationActivationLength) + ";");
             w.Line("/// <summary>Peak workspace bytes per sample of a workspace's capacity: <see cref=\"WorkspaceActivationLength\"/> floats.</summary>");
             w.Line("public const long WorkspaceBytesPerSample = " + Long(4 * plan.SharedActivationLength) + "L;");
             w.Line("/// <summary>");
@@ -386,8 +391,11 @@ namespace CnnGen.Generator.Emit
                         }
                         w.Line();
                     }
-                    EmitEvaluationSchedule(w, plan);
-                    if (!plan.EvaluationChunking.ChunksWriteOutput) w.Line(outputCopy);
+                    plan.WithEvaluationArrays(() =>
+                    {
+                        EmitEvaluationSchedule(w, plan);
+                        if (!plan.EvaluationChunking.ChunksWriteOutput) w.Line(LayerEmitter.BatchSlice(plan.Output.Array, layout.Output.Length) + ".CopyTo(output);");
+                    });
                 }
                 using (w.OpenBlock("else"))
                 {
@@ -512,7 +520,7 @@ namespace CnnGen.Generator.Emit
                         EmitForwardRuns(w, reluTaken ? segment.Layers.Skip(1).ToList() : segment.Layers, mode, samples);
                         reluTaken = false;
                         break;
-                    case AddStep add when mode != ForwardMode.EvaluationForGradients && ReluOfSumOnly(schedule, index) is { } relu:
+                    case AddStep add when mode != ForwardMode.EvaluationForGradients && ExecutionPlan.ReluOfSumOnly(schedule, index) is { } relu:
                         // Evaluation keeps no sum: the ReLU after the block reads it alone, so both are one pass. Training
                         // neither: the ReLU's backward reads only its output (BackwardReads.Output), so the sum is never read.
                         w.Line("// " + add.Block.Describe() + ": body + " + (add.Block.Shortcut.IsIdentity ? "input" : "shortcut") + ", and " + relu.Describe() + " in the same pass");
@@ -541,14 +549,6 @@ namespace CnnGen.Generator.Emit
                     }
                 }
             }
-        }
-
-        /// <summary>The ReLU that opens the segment after residual sum <paramref name="index"/>, when it is the sum's only reader.</summary>
-        private static PlannedLayer? ReluOfSumOnly(IReadOnlyList<object> schedule, int index)
-        {
-            if (schedule[index] is not AddStep add || index + 1 >= schedule.Count || schedule[index + 1] is not Segment next) return null;
-            var relu = next.Layers[0];
-            return relu.Kind == LayerKind.ReLU && relu.In == add.Sum && add.Sum.Consumers.Count == 1 ? relu : null;
         }
 
         /// <summary>
@@ -962,8 +962,11 @@ namespace CnnGen.Generator.Emit
                 w.Line("internal readonly float[] Input;");
                 foreach (var (name, _) in plan.ActivationArrays)
                 {
-                    var holders = plan.Values.Where(v => v.Array == "workspace." + name).Select(v => v.Name).ToList();
-                    w.Line("/// <summary>Holds " + Xml(string.Join(", then ", holders)) + ".</summary>");
+                    var holders = plan.Values.Where(v => !v.IsNetworkInput && v.Array == "workspace." + name).Select(v => v.Name).ToList();
+                    var evaluation = plan.Values.Where(v => v.WrittenInEvaluation && v.EvaluationArray == "workspace." + name).Select(v => v.Name).ToList();
+                    string inTraining = holders.Count == 0 ? "Holds nothing in training" : "Holds " + string.Join(", then ", holders);
+                    string inEvaluation = evaluation.Count == 0 ? "" : "; in evaluation " + string.Join(", then ", evaluation);
+                    w.Line("/// <summary>" + Xml(inTraining + inEvaluation) + ".</summary>");
                     w.Line("internal readonly float[] " + name + ";");
                 }
                 foreach (var (name, _) in plan.GradientArrays)
@@ -1091,31 +1094,39 @@ namespace CnnGen.Generator.Emit
                 w.Line();
                 w.Line("/// <summary>");
                 w.Line("/// The output of layer <paramref name=\"layer\"/> (depth-first index) for the samples of the last forward pass. Outputs that");
-                w.Line("/// backward does not need share their array with later ones, and evaluation does not write outputs it fuses away:");
-                w.Line("/// asking for those throws.");
+                w.Line("/// backward does not need share their array with later ones; evaluation does not write outputs it fuses away and");
+                w.Line("/// lets later outputs take the arrays of those it has read: asking for those throws.");
                 w.Line("/// </summary>");
                 w.Line("public override global::System.ReadOnlySpan<float> LayerOutput(int layer) => layer switch");
                 w.Line("{");
                 w.Indent();
                 foreach (var layer in plan.Layers)
                 {
-                    string array = layer.Out.Array.Substring("workspace.".Length) + ".AsSpan(0, ForwardBatchSize * " + Int(layer.Output.Length) + ")";
-                    // What evaluation left there: after more than one chunk, the last chunk's samples only.
-                    string span = plan.EvaluationChunking.OverwrittenByChunks(layer)
-                        ? "ForwardWasEvaluation && ForwardBatchSize > EvaluationChunk ? throw OverwrittenByChunks(" + Int(layer.Index) + ") : " + array : array;
+                    string Span(string array) => array.Substring("workspace.".Length) + ".AsSpan(0, ForwardBatchSize * " + Int(layer.Output.Length) + ")";
+                    // After training or ForwardForGradients: training's arrays.
+                    string trained = Span(layer.Out.Array);
                     if (!layer.Out.SurvivesForward)
-                        span = "throw new global::System.InvalidOperationException(\"The output of layer " + Int(layer.Index) + " is not kept: no backward pass needs it, so its array is reused by later layers.\")";
+                        trained = "throw new global::System.InvalidOperationException(\"The output of layer " + Int(layer.Index) + " is not kept: no backward pass needs it, so its array is reused by later layers.\")";
                     else if (BatchNormEmitter.ReluTakenInTraining(layer) is { } relu)
-                        span = (layer.FusedInto is null ? "!ForwardWasEvaluation && " : "") + "!ForwardUsedRunningStatistics ? throw new global::System.InvalidOperationException(\"The output of layer " + Int(layer.Index)
-                            + " is not kept: training writes only the output of layer " + Int(relu.Index) + " after it, in the same pass" + (layer.FusedInto is null ? "" : ", and evaluation fuses it")
-                            + "; run ForwardForGradients to see it.\") : " + (layer.FusedInto is null ? span : array);
-                    else if (layer.FusedInto is { } kept)
-                        span = "ForwardWasEvaluation ? throw new global::System.InvalidOperationException(\"In evaluation mode layer " + Int(layer.Index) + " is fused into layer " + Int(kept.Index)
-                            + " and its output is not kept; run Forward with training: true to see it.\") : " + array;
+                        trained = "!ForwardUsedRunningStatistics ? throw new global::System.InvalidOperationException(\"The output of layer " + Int(layer.Index)
+                            + " is not kept: training writes only the output of layer " + Int(relu.Index) + " after it, in the same pass; run ForwardForGradients to see it.\") : " + trained;
+                    // After evaluation: its arrays, which later values take as soon as nothing reads the earlier ones.
+                    string evaluated;
+                    if (layer.FusedInto is { } kept)
+                        evaluated = "throw new global::System.InvalidOperationException(\"In evaluation mode layer " + Int(layer.Index) + " is fused into layer " + Int(kept.Index)
+                            + " and its output is not kept; run Forward with training: true to see it.\")";
                     else if (layer.HandedTo is { } linked)
-                        span = "ForwardWasEvaluation ? throw new global::System.InvalidOperationException(\"In evaluation mode the output of layer " + Int(layer.Index) + " goes straight into layer " + Int(linked.Index)
-                            + " in its kernel's layout and is not kept; run Forward with training: true to see it.\") : " + array;
-                    w.Line(Int(layer.Index) + " => " + span + ",");
+                        evaluated = "throw new global::System.InvalidOperationException(\"In evaluation mode the output of layer " + Int(layer.Index) + " goes straight into layer " + Int(linked.Index)
+                            + " in its kernel's layout and is not kept; run Forward with training: true to see it.\")";
+                    else if (!layer.Out.SurvivesEvaluation)
+                        evaluated = "throw new global::System.InvalidOperationException(\"In evaluation mode the output of layer " + Int(layer.Index)
+                            + " is not kept: a later layer's output takes its array once it is read, to stay in cache; run ForwardForGradients or Forward with training: true to see it.\")";
+                    else
+                        evaluated = (plan.EvaluationChunking.OverwrittenByChunks(layer) ? "ForwardBatchSize > EvaluationChunk ? throw OverwrittenByChunks(" + Int(layer.Index) + ") : " : "")
+                            + Span(layer.Out.EvaluationArray);
+                    w.Line(Int(layer.Index) + " => ForwardWasEvaluation");
+                    w.Line("    ? " + evaluated);
+                    w.Line("    : " + trained + ",");
                 }
                 w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"The network has " + Int(plan.Layers.Count) + " layers.\"),");
                 w.Outdent();
