@@ -1694,6 +1694,16 @@ namespace KernelBench
                 Mbv1Layers.Run(args.Length > 1 ? args[1] : null);
                 return;
             }
+            if (args.Length > 5 && args[0] == "depthwise-lanes" && args[1] == "loop")
+            {
+                DepthwiseLanes.Loop(int.Parse(args[2]), int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), args.Length > 6 ? double.Parse(args[6]) : 5);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "depthwise-lanes")
+            {
+                DepthwiseLanes.Run(args.Length > 1 ? args[1] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "depthwise-flat")
             {
                 DepthwiseFlat.Run(args.Length > 1 ? args[1] : null);

@@ -70,6 +70,7 @@ namespace CnnGen.Kernels
 #if NET9_0_OR_GREATER
             if (FlatPhasesShape(g)) length = Math.Max(length, FlatPhasesScratchLength(g));
 #endif
+            if (LanesApplies(g)) length = (int)Math.Min(int.MaxValue, Math.Max(length, LanesScratchLength(g)));
             return WholePlaneDepthwise.Applies(g) ? Math.Max(length, WholePlaneDepthwise.ScratchLength(g)) : length;
         }
 
@@ -251,6 +252,11 @@ namespace CnnGen.Kernels
                 return;
             }
             bool wide = path == DirectConvolution.KernelPath.Vector512 && Vector512.IsHardwareAccelerated;
+            if (wide && LanesPays(g))
+            {
+                ForwardLanes(g, x, weight, bias, y, scratch, low, high);
+                return;
+            }
 #if NET9_0_OR_GREATER
             if (wide && FlatPlanePays(g))
             {

@@ -1,0 +1,69 @@
+using System;
+using CnnGen.Kernels;
+
+namespace KernelBench
+{
+    // "depthwise-lanes [prefix]": the depthwise forward (+ReLU6) as DepthwiseConvolution picks it without the lanes kernel against
+    // the lanes kernel (16 channels in the vector lanes), this thread's CPU µs, best of interleaved rounds, after checking the
+    // two agree bit for bit (the basis of DepthwiseConvolution.LanesPays).
+    public static class DepthwiseLanes
+    {
+        private static readonly (int C, int H, int K, int S)[] Shapes =
+        {
+            // MobileNetV1-style 3x112x112, MobileNetV2 (CIFAR), MobileNetV3-style, other MobileNets' layers.
+            (16, 56, 3, 1), (32, 56, 3, 2), (64, 28, 3, 2), (128, 14, 3, 1), (128, 14, 3, 2), (256, 7, 3, 1),
+            (64, 16, 3, 1), (96, 16, 3, 2), (144, 8, 3, 1), (144, 16, 3, 2), (192, 8, 3, 1), (384, 4, 3, 1), (64, 32, 3, 2),
+            (72, 32, 5, 2), (120, 16, 5, 1), (240, 16, 5, 2), (480, 8, 5, 1), (672, 7, 5, 1), (672, 14, 5, 2),
+            (32, 112, 3, 1), (96, 112, 3, 2), (144, 56, 3, 1), (144, 56, 3, 2), (192, 28, 3, 1), (192, 28, 3, 2), (384, 14, 3, 1),
+            (576, 14, 3, 1), (576, 14, 3, 2), (960, 7, 3, 1), (512, 7, 3, 1), (48, 13, 3, 2), (24, 37, 3, 2), (40, 20, 3, 2),
+            (160, 10, 3, 1), (96, 12, 3, 1), (256, 8, 3, 2), (32, 32, 3, 1), (48, 24, 3, 1),
+        };
+
+        // "depthwise-lanes loop C H K S SECONDS": the lanes kernel alone over and over, for perf.
+        public static void Loop(int c, int h, int k, int s, double seconds)
+        {
+            var g = new ConvolutionGeometry(c, h, h, c, k, k, s, s, k / 2, k / 2, 1, 1, c);
+            float[] x = Program.Fill(g.InLength, 1), w = Program.Fill(g.WeightLength, 2), b = Program.Fill(c, 3), y = new float[g.OutLength];
+            float[] scratch = new float[DepthwiseConvolution.ScratchLength(g)];
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            long calls = 0;
+            while (clock.Elapsed.TotalSeconds < seconds) { DepthwiseConvolution.ForwardLanes(g, x, w, b, y, scratch, 0f, 6f); calls++; }
+            Console.WriteLine($"{clock.Elapsed.TotalMilliseconds * 1e3 / calls:F2} us a call");
+        }
+
+        public static void Run(string? prefix)
+        {
+            var random = new Random(5);
+            float[] x = Program.Fill(144 * 56 * 56 + 96 * 112 * 112, 1), w = Program.Fill(960 * 25, 2), b = Program.Fill(960, 3);
+            float[] y = new float[144 * 56 * 56 + 32 * 112 * 112], lanes = new float[y.Length];
+            Console.WriteLine($"{"depthwise + ReLU6 (C x H x H, kernel)",-36} {"before",8} {"lanes",8} {"ratio",6}  (us)");
+            foreach (var s in Shapes)
+            {
+                string name = $"{s.C}x{s.H}x{s.H} k{s.K} s{s.S}";
+                if (prefix is not null && !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                var g = new ConvolutionGeometry(s.C, s.H, s.H, s.C, s.K, s.K, s.S, s.S, s.K / 2, s.K / 2, 1, 1, s.C);
+                if (!DepthwiseConvolution.LanesApplies(g)) continue;
+                float[] scratch = new float[DepthwiseConvolution.ScratchLength(g)];
+                Picked(g, x, w, b, y, scratch, lanes: false);
+                Picked(g, x, w, b, lanes, scratch, lanes: true);
+                for (int i = 0; i < g.OutLength; i++)
+                    if (BitConverter.SingleToInt32Bits(y[i]) != BitConverter.SingleToInt32Bits(lanes[i])) throw new InvalidOperationException($"{name}: output {i} differs: {y[i]} against {lanes[i]}");
+                var (before, after) = Program.InterleavedCpu(() => Picked(g, x, w, b, y, scratch, lanes: false), () => Picked(g, x, w, b, lanes, scratch, lanes: true));
+                Console.WriteLine($"{name,-36} {before * 1e6,8:F2} {after * 1e6,8:F2} {before / after,6:F2}");
+            }
+            DepthwiseConvolution.LanesEnabled = true;
+        }
+
+        private static void Picked(in ConvolutionGeometry g, float[] x, float[] w, float[] b, float[] y, float[] scratch, bool lanes)
+        {
+            if (lanes)
+            {
+                DepthwiseConvolution.ForwardLanes(g, x, w, b, y, scratch, 0f, 6f);
+                return;
+            }
+            DepthwiseConvolution.LanesEnabled = false;
+            DepthwiseConvolution.Forward(g, x, w, b, y, scratch, DirectConvolution.KernelPath.Vector512, 0f, 6f);
+            DepthwiseConvolution.LanesEnabled = true;
+        }
+    }
+}
