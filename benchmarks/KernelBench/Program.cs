@@ -1699,6 +1699,11 @@ namespace KernelBench
                 DepthwiseLanes.Loop(int.Parse(args[2]), int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), args.Length > 6 ? double.Parse(args[6]) : 5);
                 return;
             }
+            if (args.Length > 1 && args[0] == "depthwise-lanes" && args[1] == "networks")
+            {
+                DepthwiseLanes.Networks(EvaluationNetworks);
+                return;
+            }
             if (args.Length > 0 && args[0] == "depthwise-lanes")
             {
                 DepthwiseLanes.Run(args.Length > 1 ? args[1] : null);
