@@ -139,39 +139,29 @@ namespace CnnGen.Kernels
                     int count = Math.Min(8, outWidth - ox);
                     nint from = ((nint)oy * sh * paddedWidth + (nint)ox * sw) * Lanes;
                     ref float to = ref Unsafe.Add(ref o, (oy * outWidth + ox) * Lanes);
-                    if (sw == 1)
-                    {
-                        switch (count)
-                        {
-                            case 8: tile.Run<C8, C1>(from, ref to); break;
-                            case 7: tile.Run<C7, C1>(from, ref to); break;
-                            case 6: tile.Run<C6, C1>(from, ref to); break;
-                            case 5: tile.Run<C5, C1>(from, ref to); break;
-                            case 4: tile.Run<C4, C1>(from, ref to); break;
-                            case 3: tile.Run<C3, C1>(from, ref to); break;
-                            case 2: tile.Run<C2, C1>(from, ref to); break;
-                            default: tile.Run<C1, C1>(from, ref to); break;
-                        }
-                    }
-                    else if (sw == 2)
-                    {
-                        switch (count)
-                        {
-                            case 8: tile.Run<C8, C2>(from, ref to); break;
-                            case 7: tile.Run<C7, C2>(from, ref to); break;
-                            case 6: tile.Run<C6, C2>(from, ref to); break;
-                            case 5: tile.Run<C5, C2>(from, ref to); break;
-                            case 4: tile.Run<C4, C2>(from, ref to); break;
-                            case 3: tile.Run<C3, C2>(from, ref to); break;
-                            case 2: tile.Run<C2, C2>(from, ref to); break;
-                            default: tile.Run<C1, C2>(from, ref to); break;
-                        }
-                    }
+                    if (sw == 1) RowTile<C1>(tile, count, from, ref to);
+                    else if (sw == 2) RowTile<C2>(tile, count, from, ref to);
                     else
                     {
                         for (int j = 0; j < count; j++) tile.Run<C1, C1>(from + (nint)j * sw * Lanes, ref Unsafe.Add(ref to, j * Lanes));
                     }
                 }
+            }
+        }
+
+        // A tile of `count` (1-8) cells of a row, TStride padded cells apart.
+        private static void RowTile<TStride>(TapTile tile, int count, nint from, ref float to) where TStride : struct, IConstant
+        {
+            switch (count)
+            {
+                case 8: tile.Run<C8, TStride>(from, ref to); break;
+                case 7: tile.Run<C7, TStride>(from, ref to); break;
+                case 6: tile.Run<C6, TStride>(from, ref to); break;
+                case 5: tile.Run<C5, TStride>(from, ref to); break;
+                case 4: tile.Run<C4, TStride>(from, ref to); break;
+                case 3: tile.Run<C3, TStride>(from, ref to); break;
+                case 2: tile.Run<C2, TStride>(from, ref to); break;
+                default: tile.Run<C1, TStride>(from, ref to); break;
             }
         }
 
