@@ -1122,7 +1122,7 @@ namespace CnnGen.Generator.Emit
                         evaluated = "throw new global::System.InvalidOperationException(\"In evaluation mode the output of layer " + Int(layer.Index)
                             + " is not kept: a later layer's output takes its array once it is read, to stay in cache; run ForwardForGradients or Forward with training: true to see it.\")";
                     else
-                        evaluated = (plan.EvaluationChunking.OverwrittenByChunks(layer) ? "ForwardBatchSize > EvaluationChunk ? throw OverwrittenByChunks(" + Int(layer.Index) + ") : " : "")
+                        evaluated = (KeptButOverwrittenByChunks(plan, layer) ? "ForwardBatchSize > EvaluationChunk ? throw OverwrittenByChunks(" + Int(layer.Index) + ") : " : "")
                             + Span(layer.Out.EvaluationArray);
                     w.Line(Int(layer.Index) + " => ForwardWasEvaluation");
                     w.Line("    ? " + evaluated);
@@ -1131,7 +1131,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"The network has " + Int(plan.Layers.Count) + " layers.\"),");
                 w.Outdent();
                 w.Line("};");
-                if (plan.Layers.Any(plan.EvaluationChunking.OverwrittenByChunks))
+                if (plan.Layers.Any(layer => KeptButOverwrittenByChunks(plan, layer)))
                 {
                     w.Line();
                     w.Line("private static global::System.InvalidOperationException OverwrittenByChunks(int layer) => new(\"Evaluation takes a batch of more than \" + EvaluationChunk");
@@ -1140,6 +1140,10 @@ namespace CnnGen.Generator.Emit
             }
             w.Line();
         }
+
+        /// <summary>Whether evaluation keeps the layer's output (written, not taken by a later value) in a chunked part: after more than one chunk it holds the last chunk's samples only.</summary>
+        private static bool KeptButOverwrittenByChunks(ExecutionPlan plan, PlannedLayer layer) =>
+            layer.FusedInto is null && layer.HandedTo is null && layer.Out.SurvivesEvaluation && plan.EvaluationChunking.OverwrittenByChunks(layer);
 
         /// <summary>Floats of <c>DiscardedGradients</c>: the most parameters of a layer that may write there (0: no array).</summary>
         private static int DiscardedGradientLength(ExecutionPlan plan) =>
