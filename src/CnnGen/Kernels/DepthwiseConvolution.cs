@@ -27,7 +27,8 @@ namespace CnnGen.Kernels
     /// (where the copy costs most against the work) the forward pass reads the input where it lies instead
     /// (DepthwiseConvolution.Unpadded.cs, UnpaddedPays; .NET 9 and later), and stride-1 planes under 12 wide on Vector512 run
     /// as flat planes of whole vectors (DepthwiseConvolution.FlatPlane.cs, FlatPlanePays), as do small stride-2 layers on
-    /// the input's four phase planes (FlatPhasesPays).
+    /// the input's four phase planes (FlatPhasesPays); 3x3 stride-2 layers onto maps at most 8 wide run with 16 channels in
+    /// the vector lanes (DepthwiseConvolution.Lanes.cs, LanesPays).
     /// </para>
     /// </remarks>
     internal static partial class DepthwiseConvolution
