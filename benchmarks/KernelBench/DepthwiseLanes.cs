@@ -24,7 +24,7 @@ namespace KernelBench
         {
             var g = new ConvolutionGeometry(c, h, h, c, k, k, s, s, k / 2, k / 2, 1, 1, c);
             float[] x = Program.Fill(g.InLength, 1), w = Program.Fill(g.WeightLength, 2), b = Program.Fill(c, 3), y = new float[g.OutLength];
-            float[] scratch = new float[DepthwiseConvolution.ScratchLength(g)];
+            float[] scratch = new float[Math.Max(DepthwiseConvolution.ScratchLength(g), DepthwiseConvolution.LanesScratchLength(g))];
             var clock = System.Diagnostics.Stopwatch.StartNew();
             long calls = 0;
             while (clock.Elapsed.TotalSeconds < seconds) { DepthwiseConvolution.ForwardLanes(g, x, w, b, y, scratch, 0f, 6f); calls++; }
@@ -67,7 +67,7 @@ namespace KernelBench
                 if (prefix is not null && !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
                 var g = new ConvolutionGeometry(s.C, s.H, s.H, s.C, s.K, s.K, s.S, s.S, s.K / 2, s.K / 2, 1, 1, s.C);
                 if (!DepthwiseConvolution.LanesApplies(g)) continue;
-                float[] scratch = new float[DepthwiseConvolution.ScratchLength(g)];
+                float[] scratch = new float[Math.Max(DepthwiseConvolution.ScratchLength(g), DepthwiseConvolution.LanesScratchLength(g))];
                 Picked(g, x, w, b, y, scratch, lanes: false);
                 Picked(g, x, w, b, lanes, scratch, lanes: true);
                 for (int i = 0; i < g.OutLength; i++)

@@ -50,6 +50,9 @@ namespace CnnGen.Tests
             throw new ArgumentOutOfRangeException(nameof(index));
         }
 
+        // What ForwardLanes needs besides what the layer's forward reserves (its scratch makes room for the lanes kernel only where the rule may take it).
+        private static int LanesScratch(in ConvolutionGeometry g) => (int)Math.Max(DepthwiseConvolution.ScratchLength(g), DepthwiseConvolution.LanesScratchLength(g));
+
         [Theory]
         [MemberData(nameof(Cases))]
         public void Forward_MatchesTheDefinition_AndTheRowKernelBitForBit(int index)
@@ -68,7 +71,7 @@ namespace CnnGen.Tests
                 double[] expected = DepthwiseUnpaddedKernelTests.Definition(g, x, weight, bias, low, high);
                 // NaN in the output shows any cell left unwritten; NaN in the scratch any padded cell read before it is written.
                 float[] lanes = ConvolutionReference.Filled(g.OutLength, float.NaN);
-                DepthwiseConvolution.ForwardLanes(g, x, weight, bias, lanes, ConvolutionReference.Filled(DepthwiseConvolution.ScratchLength(g), float.NaN), low, high);
+                DepthwiseConvolution.ForwardLanes(g, x, weight, bias, lanes, ConvolutionReference.Filled(LanesScratch(g), float.NaN), low, high);
                 GroupedConvolutionTests.Close(lanes, expected, 1e-5, $"lanes {low} {high}");
                 if (!DepthwiseConvolution.UnpaddedApplies(g)) continue;
                 float[] unpadded = new float[g.OutLength];
@@ -77,7 +80,7 @@ namespace CnnGen.Tests
             }
             // No bias: the sums start from zero.
             float[] unbiased = new float[g.OutLength];
-            DepthwiseConvolution.ForwardLanes(g, x, weight, default, unbiased, new float[DepthwiseConvolution.ScratchLength(g)], float.NegativeInfinity, float.PositiveInfinity);
+            DepthwiseConvolution.ForwardLanes(g, x, weight, default, unbiased, new float[LanesScratch(g)], float.NegativeInfinity, float.PositiveInfinity);
             GroupedConvolutionTests.Close(unbiased, DepthwiseUnpaddedKernelTests.Definition(g, x, weight, new float[g.OutChannels], float.NegativeInfinity, float.PositiveInfinity), 1e-5, "no bias");
         }
 
@@ -118,11 +121,11 @@ namespace CnnGen.Tests
             Assert.False(DepthwiseConvolution.LanesApplies(new ConvolutionGeometry(16, 14, 14, 16, 3, 3, 1, 1, 2, 2, 2, 2, 16))); // dilation
             var bad = new ConvolutionGeometry(8, 14, 14, 8, 3, 3, 2, 2, 1, 1, 1, 1, 8);
             Assert.Throws<InvalidOperationException>(() => DepthwiseConvolution.ForwardLanes(bad, new float[bad.InLength], new float[bad.WeightLength], default,
-                new float[bad.OutLength], new float[DepthwiseConvolution.ScratchLength(bad)], 0f, 6f));
+                new float[bad.OutLength], new float[LanesScratch(bad)], 0f, 6f));
             var g = new ConvolutionGeometry(40, 14, 14, 40, 3, 3, 2, 2, 1, 1, 1, 1, 40);
             var random = new Random(3);
             float[] x = ConvolutionReference.RandomValues(random, g.InLength), weight = ConvolutionReference.RandomValues(random, g.WeightLength), bias = ConvolutionReference.RandomValues(random, g.OutChannels);
-            float[] y = new float[g.OutLength], scratch = new float[DepthwiseConvolution.ScratchLength(g)];
+            float[] y = new float[g.OutLength], scratch = new float[LanesScratch(g)];
             Assert.Throws<ArgumentException>(() => DepthwiseConvolution.ForwardLanes(g, x, weight, bias, y, new float[16], 0f, 6f));
             DepthwiseConvolution.ForwardLanes(g, x, weight, bias, y, scratch, 0f, 6f);
             Allocations.AssertNone(() => DepthwiseConvolution.ForwardLanes(g, x, weight, bias, y, scratch, 0f, 6f));

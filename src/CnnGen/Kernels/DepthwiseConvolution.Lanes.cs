@@ -49,11 +49,14 @@ namespace CnnGen.Kernels
         /// unpadded kernels read each input row for several outputs and the two turns cost more than they save (256x7x7 14.5 /
         /// 19.4, 128x14x14 29.3 / 37.7, 16x56x56 32.4 / 73.8; 160x10x10 22.3 / 19.4 and 96x12x12 19.4 / 17.1 within the noise).
         /// </summary>
-        internal static bool LanesPays(in ConvolutionGeometry g) =>
-            LanesEnabled && LanesApplies(g) && g.StrideHeight == 2 && g.StrideWidth == 2 && g.KernelHeight == 3 && g.KernelWidth == 3 && g.OutWidth <= 8;
+        internal static bool LanesPays(in ConvolutionGeometry g) => LanesEnabled && LanesShape(g);
 
-        // The padded block of cells, the output cells, the weights by tap and the bias, each 16 lanes wide.
-        private static long LanesScratchLength(in ConvolutionGeometry g) =>
+        // The geometries LanesPays takes when the kernel is on: the forward's scratch makes room for it there only.
+        private static bool LanesShape(in ConvolutionGeometry g) =>
+            LanesApplies(g) && g.StrideHeight == 2 && g.StrideWidth == 2 && g.KernelHeight == 3 && g.KernelWidth == 3 && g.OutWidth <= 8;
+
+        /// <summary>The padded block of cells, the output cells, the weights by tap and the bias, each 16 lanes wide (the forward's scratch holds it where <see cref="LanesPays"/> may take the layer).</summary>
+        internal static long LanesScratchLength(in ConvolutionGeometry g) =>
             ((long)(g.InHeight + 2 * g.PaddingHeight) * (g.InWidth + 2 * g.PaddingWidth) + (long)g.OutHeight * g.OutWidth + g.KernelHeight * g.KernelWidth + 1) * Lanes;
 
         /// <summary>The forward pass by the lanes kernel (<see cref="LanesApplies"/> must hold).</summary>

@@ -71,7 +71,7 @@ namespace CnnGen.Kernels
 #if NET9_0_OR_GREATER
             if (FlatPhasesShape(g)) length = Math.Max(length, FlatPhasesScratchLength(g));
 #endif
-            if (LanesApplies(g)) length = (int)Math.Min(int.MaxValue, Math.Max(length, LanesScratchLength(g)));
+            if (LanesShape(g)) length = (int)Math.Min(int.MaxValue, Math.Max(length, LanesScratchLength(g)));
             return WholePlaneDepthwise.Applies(g) ? Math.Max(length, WholePlaneDepthwise.ScratchLength(g)) : length;
         }
 
