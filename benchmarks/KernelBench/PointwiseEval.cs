@@ -58,6 +58,50 @@ namespace KernelBench
             return Program.PeakIterations * 12.0 * 16 * 2 / seconds / 1e9;
         }
 
+    private static readonly (string Design, int In, int Out, int H)[] Shapes =
+        {
+            ("MobileNetV1-112", 16, 32, 56), ("MobileNetV1-112", 32, 64, 28), ("MobileNetV1-112", 64, 128, 14),
+            ("MobileNetV1-112", 128, 128, 14), ("MobileNetV1-112", 128, 256, 7), ("MobileNetV1-112", 256, 256, 7),
+            ("MobileNetV1-32", 32, 64, 32), ("MobileNetV1-32", 64, 128, 16), ("MobileNetV1-32", 128, 128, 16),
+            ("MobileNetV1-32", 128, 256, 8), ("MobileNetV1-32", 256, 256, 8),
+            ("bottlenecks", 256, 64, 14), ("bottlenecks", 64, 256, 14), ("bottlenecks", 256, 128, 14), ("bottlenecks", 128, 512, 7),
+            ("MobileNetV3", 16, 16, 32), ("MobileNetV3", 16, 72, 32), ("MobileNetV3", 72, 40, 16), ("MobileNetV3", 40, 120, 16),
+            ("MobileNetV3", 120, 40, 16), ("MobileNetV3", 40, 240, 16), ("MobileNetV3", 240, 80, 8), ("MobileNetV3", 80, 480, 8),
+            ("MobileNetV2", 16, 64, 16), ("MobileNetV2", 64, 16, 16), ("MobileNetV2", 64, 24, 8), ("MobileNetV2", 24, 96, 8),
+            ("ResNeXt", 64, 128, 32), ("ResNeXt", 128, 64, 32),
+            ("tails", 160, 960, 7), ("tails", 40, 240, 10), ("tails", 96, 96, 5), ("tails", 64, 48, 6), ("tails", 96, 576, 14),
+            ("1024-multiples", 16, 64, 32), ("1024-multiples", 16, 96, 32), ("1024-multiples", 24, 96, 32), ("1024-multiples", 8, 32, 64),
+            ("1024-multiples", 16, 32, 64), ("1024-multiples", 8, 64, 32), ("1024-multiples", 24, 24, 32),
+            ("tails", 128, 128, 13), ("tails", 64, 64, 9), ("tails", 64, 64, 15), ("tails", 48, 48, 11), ("tails", 64, 64, 17),
+        };
+
+        // "pointwise-packed [prefix|networks]": the same shapes, thread CPU, best of interleaved rounds: as it runs against
+        // PackedTall off (the basis of PointwiseConvolution.PackedTallPays); `networks`: whole designs at batch 1, the rule on
+        // against off.
+        public static void RunPacked(string? prefix)
+        {
+            if (prefix == "networks")
+            {
+                Networks(on => PointwiseConvolution.PackedTall = on, "not 8x3 copied");
+                return;
+            }
+            Console.WriteLine($"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            Console.WriteLine($"{"design",-16} {"1x1 in -> out @map",-20} {"us",8} {"GFLOP/s",8} {"not 8x3 copied",15} {"x",6} {"again",9} {"x",6}");
+            float[] x = Program.Fill(512 * 56 * 56, 1), w = Program.Fill(1024 * 1024, 2), b = Program.Fill(1024, 3), y = new float[1024 * 56 * 56];
+            foreach (var s in Shapes)
+            {
+                string name = $"{s.In} -> {s.Out} @{s.H}x{s.H}";
+                if (prefix is not null && !name.StartsWith(prefix, StringComparison.Ordinal) && !s.Design.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                int plane = s.H * s.H;
+                Action run = () => PointwiseConvolution.Forward(x, s.In, plane, w, b.AsSpan(0, s.Out), s.Out, y, 0f, float.PositiveInfinity);
+                Action off = () => { PointwiseConvolution.PackedTall = false; run(); PointwiseConvolution.PackedTall = true; };
+                var (now, before) = Program.InterleavedCpu(run, off);
+                var (before2, now2) = Program.InterleavedCpu(off, run); // both orders: the first of a pair is favoured on this host
+                double gflops = 2.0 * s.In * s.Out * plane / Math.Min(now, now2) / 1e9;
+                Console.WriteLine($"{s.Design,-16} {name,-20} {now * 1e6,8:F2} {gflops,8:F1} {before * 1e6,15:F2} {before / now,5:F2}x {now2 * 1e6,9:F2} {before2 / now2,5:F2}x");
+            }
+        }
+
         public static void Run(string? prefix)
         {
             if (prefix == "networks")
@@ -65,22 +109,7 @@ namespace KernelBench
                 Networks(Switches, "rules before us");
                 return;
             }
-            var shapes = new (string Design, int In, int Out, int H)[]
-            {
-                ("MobileNetV1-112", 16, 32, 56), ("MobileNetV1-112", 32, 64, 28), ("MobileNetV1-112", 64, 128, 14),
-                ("MobileNetV1-112", 128, 128, 14), ("MobileNetV1-112", 128, 256, 7), ("MobileNetV1-112", 256, 256, 7),
-                ("MobileNetV1-32", 32, 64, 32), ("MobileNetV1-32", 64, 128, 16), ("MobileNetV1-32", 128, 128, 16),
-                ("MobileNetV1-32", 128, 256, 8), ("MobileNetV1-32", 256, 256, 8),
-                ("bottlenecks", 256, 64, 14), ("bottlenecks", 64, 256, 14), ("bottlenecks", 256, 128, 14), ("bottlenecks", 128, 512, 7),
-                ("MobileNetV3", 16, 16, 32), ("MobileNetV3", 16, 72, 32), ("MobileNetV3", 72, 40, 16), ("MobileNetV3", 40, 120, 16),
-                ("MobileNetV3", 120, 40, 16), ("MobileNetV3", 40, 240, 16), ("MobileNetV3", 240, 80, 8), ("MobileNetV3", 80, 480, 8),
-                ("MobileNetV2", 16, 64, 16), ("MobileNetV2", 64, 16, 16), ("MobileNetV2", 64, 24, 8), ("MobileNetV2", 24, 96, 8),
-                ("ResNeXt", 64, 128, 32), ("ResNeXt", 128, 64, 32),
-                ("tails", 160, 960, 7), ("tails", 40, 240, 10), ("tails", 96, 96, 5), ("tails", 64, 48, 6), ("tails", 96, 576, 14),
-                ("1024-multiples", 16, 64, 32), ("1024-multiples", 16, 96, 32), ("1024-multiples", 24, 96, 32), ("1024-multiples", 8, 32, 64),
-                ("1024-multiples", 16, 32, 64), ("1024-multiples", 8, 64, 32), ("1024-multiples", 24, 24, 32),
-                ("tails", 128, 128, 13), ("tails", 64, 64, 9), ("tails", 64, 64, 15), ("tails", 48, 48, 11), ("tails", 64, 64, 17),
-            };
+            var shapes = Shapes;
             double peak = PeakInThreadCpu();
             Console.WriteLine($"FMA probe: {peak:F0} GFLOP/s (Vector512); load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             Console.WriteLine($"{"design",-16} {"1x1 in -> out @map",-20} {"us",8} {"GFLOP/s",8} {"% peak",7} {"tail as vector",15} {"x",6} {"4-row on 3 vec",15} {"x",6} {"order before",13} {"x",6} {"1024k in place",15} {"x",6}");

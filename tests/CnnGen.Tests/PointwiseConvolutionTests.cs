@@ -78,6 +78,10 @@ namespace CnnGen.Tests
                 new object[] { 16, 81, 21, true },
                 new object[] { 8, 100, 8, false },
                 new object[] { 24, 64, 9, true },
+                // Three vectors of cells copied together under 8-row tiles (PackedTallPays: 128+ cells, 32+ channels each way):
+                // ten vectors as 3 + 3 + 2 + 2, an overlapping last vector with 1-7 rows left in 4-row tiles.
+                new object[] { 40, 160, 35, true },
+                new object[] { 33, 150, 47, false },
             };
             var random = new Random(17);
             for (int trial = 0; trial < 12; trial++)
@@ -98,6 +102,31 @@ namespace CnnGen.Tests
             var values = new float[length];
             for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
             return values;
+        }
+
+        // The copied 8 x 3 tiles sum each output over the input channels in their order from the bias, as the tiles they
+        // replace: the same floats, not just close ones.
+        [Theory]
+        [InlineData(32, 1024, 64)]
+        [InlineData(128, 196, 128)]
+        [InlineData(40, 160, 35)]
+        [InlineData(256, 145, 33)]
+        public void Forward_CopiedTallTiles_AreBitForBitTheTilesTheyReplace(int inChannels, int plane, int outChannels)
+        {
+            var random = new Random(inChannels + plane + outChannels);
+            float[] x = RandomValues(random, inChannels * plane), weight = RandomValues(random, outChannels * inChannels), bias = RandomValues(random, outChannels);
+            float[] copied = new float[outChannels * plane], inPlace = new float[outChannels * plane];
+            PointwiseConvolution.ForwardOn(x, inChannels, plane, weight, bias, outChannels, copied, DirectConvolution.KernelPath.Vector512, 0f, 6f);
+            try
+            {
+                PointwiseConvolution.PackedTall = false;
+                PointwiseConvolution.ForwardOn(x, inChannels, plane, weight, bias, outChannels, inPlace, DirectConvolution.KernelPath.Vector512, 0f, 6f);
+            }
+            finally
+            {
+                PointwiseConvolution.PackedTall = true;
+            }
+            Assert.Equal(inPlace, copied);
         }
 
         [Theory]

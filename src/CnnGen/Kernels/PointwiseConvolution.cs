@@ -50,6 +50,15 @@ namespace CnnGen.Kernels
             outChannels >= 32 && (plane >= 256 && inChannels >= 32 || SmallPlaneOrder && plane >= 128 && inChannels >= 256
             || AliasedPlanePacking && plane % 1024 == 0 && inChannels >= 16);
 
+        /// <summary>Whether the shapes of PackedTallPays copy three vectors of cells together and run 8-row tiles over them (KernelBench turns it off to compare).</summary>
+        internal static bool PackedTall = true;
+
+        // Three vectors of cells copied together ([inChannels x 48], contiguous), then 8 output channels x 3 vectors a tile (24
+        // accumulators, 8 broadcasts + 3 loads per input channel): the copy is read from L1 by every output channel, and the taller
+        // tile spends half the loads per FMA of 4 x 4 on rows read in place.
+        private static bool PackedTallPays(int inChannels, int plane, int outChannels) =>
+            plane >= 128 && outChannels >= 32 && inChannels >= 32;
+
         /// <summary>Whether planes of a multiple of 1024 cells with 16-31 input channels are copied in blocks (KernelBench turns it off to compare).</summary>
         internal static bool AliasedPlanePacking = true;
 
@@ -172,16 +181,18 @@ namespace CnnGen.Kernels
             // 256->256 1.00-1.30x, 128->512 1.05-1.25x, 160->960 1.05-1.29x).
             int tileRows = lanes == 16 && TallTiles && vectorCount <= (TallThree ? 3 : 2) ? 8 : 4;
             Span<float> b = stackalloc float[8];
-            if (BlockPacking && PacksBlocks(inChannels, plane, outChannels))
+            bool packedTall = PackedTall && lanes == 16 && PackedTallPays(inChannels, plane, outChannels);
+            if (packedTall || BlockPacking && PacksBlocks(inChannels, plane, outChannels))
             {
                 // A block of up to four vectors of cells at a time over every output channel: the block's input (inChannels x
                 // 64 cells, 32 KB at 128 channels) stays in L1 while the weights stream, instead of the whole input passing
                 // through for each 4 output channels.
                 float[] buffer = BlockBuffer(inChannels * 4 * lanes);
                 ref float block = ref MemoryMarshal.GetArrayDataReference(buffer);
+                int blockVectors = packedTall ? 3 : 4, blockRows = packedTall ? 8 : tileRows;
                 for (int first = 0; first < vectorCount;)
                 {
-                    var (cell0, vectors, last) = Chunk(first, vectorCount, covered, lanes);
+                    var (cell0, vectors, last) = Chunk(first, vectorCount, covered, lanes, blockVectors);
                     int blockStride = vectors * lanes, whole = (vectors - 1) * lanes;
                     for (int c = 0; c < inChannels; c++)
                     {
@@ -190,9 +201,9 @@ namespace CnnGen.Kernels
                         MemoryMarshal.CreateReadOnlySpan(ref from, whole).CopyTo(MemoryMarshal.CreateSpan(ref to, whole));
                         MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref from, last), lanes).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref to, whole), lanes));
                     }
-                    for (int oc = 0; oc < outChannels; oc += tileRows)
+                    for (int oc = 0; oc < outChannels; oc += blockRows)
                     {
-                        int rows = Math.Min(tileRows, outChannels - oc);
+                        int rows = Math.Min(blockRows, outChannels - oc);
                         Rows(lanes, oc, rows, vectors, ref block, inChannels, blockStride, whole, plane, ref ws, bias, b, clamp, ref Unsafe.Add(ref ys, cell0), last);
                     }
                     first += vectors;
@@ -298,7 +309,7 @@ namespace CnnGen.Kernels
         private static (int Cell0, int Vectors, int Last) Chunk(int first, int vectorCount, int covered, int lanes, int most = 4)
         {
             int left = vectorCount - first;
-            int vectors = left == 5 && most == 4 ? 3 : Math.Min(most, left);
+            int vectors = left == 5 && most == 4 ? 3 : left == 4 && most == 3 ? 2 : Math.Min(most, left);
             int cell0 = first * lanes;
             int last = first + vectors == vectorCount ? covered - lanes - cell0 : (vectors - 1) * lanes;
             return (cell0, vectors, last);
