@@ -28,6 +28,7 @@ namespace CnnGen.Tests
                 new object[] { 16, 21, 19, 24, 1 }, // rows of 19 and of 3 (d y's 2 past the edge), odd maps
                 new object[] { 32, 16, 16, 32, 0 }, // the last row of the last block read to its end
                 new object[] { 40, 17, 18, 20, 1 }, // a partial third block of 8 channels, odd rows
+                new object[] { 33, 10, 10, 13, 1 }, // two or more vectors: output channels in even groups of up to 6 (13 as 5 + 4 + 4)
                 // One vector of input channels: output channels in groups of 7 to 12 (13 as 7 + 6, 24 as 12 + 12, 32 as 11 + 11 + 10)
                 new object[] { 12, 7, 9, 9, 1 },
                 new object[] { 5, 6, 6, 20, 0 },

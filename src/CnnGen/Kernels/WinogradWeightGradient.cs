@@ -297,6 +297,9 @@ namespace CnnGen.Kernels
             (-b).StoreUnsafe(ref target, (nuint)(position + 3) * positionStride);
         }
 
+        /// <summary>Whether Products splits the output channels into even groups of up to 6 (train-loop's TRAIN_LOOP_AB turns it off to compare).</summary>
+        internal static bool EvenRowGroups { get; set; } = true;
+
         // M[position][oc][ic] = Σ over tiles of DY[position][tile][oc] · V[position][tile][ic]: register tiles of up to 6 output
         // channels x 2 vectors of input channels, accumulated over every tile.
         private static void Products(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products, int position, int tiles, bool accumulate, in Layout l)
@@ -309,12 +312,16 @@ namespace CnnGen.Kernels
                     ProductsOfRowsOneVector(transformedGradient, transformedInput, products, position, tiles, accumulate, first, Math.Min(size, l.OutChannels - first), l);
                 return;
             }
-            for (int first = 0; first < l.OutChannels; first += 6)
+            // Output channels in groups of at most 6 as even as they come (32: 6, 6, 5, 5, 5, 5, not 6 x 5 + 2): a group of 2
+            // rows has 4 accumulators, too few to hide the FMA's latency. Each product sums its tiles in the same order either way.
+            int rowGroups = (l.OutChannels + 5) / 6;
+            for (int group = 0, first = 0; first < l.OutChannels; group++)
             {
-                int rows = Math.Min(6, l.OutChannels - first);
+                int rows = EvenRowGroups ? l.OutChannels / rowGroups + (group < l.OutChannels % rowGroups ? 1 : 0) : Math.Min(6, l.OutChannels - first);
                 int vector = 0;
                 for (; vector + 2 <= vectors; vector += 2) ProductsOfRows<C2>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, rows, vector, l);
                 if (vector < vectors) ProductsOfRows<C1>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, rows, vector, l);
+                first += rows;
             }
         }
 
