@@ -15,7 +15,8 @@ namespace CnnGen.Kernels
     /// A tile is up to 4 output channels x up to 4 vectors of cells (16 floats each on Vector512, 8 on Vector256): per input
     /// channel, one load per vector of x and one broadcast weight per output channel feed 16 fused multiply-adds, the
     /// accumulators starting at the bias. The weights are read as PyTorch stores them ([outChannels x inChannels], a row per
-    /// output channel), so nothing is packed per call. On planes of 256+ cells with 32+ channels each way (128+ cells with
+    /// output channel), so nothing is packed per call. On planes of 128+ cells with 32+ channels each way, three vectors of
+    /// cells are copied together and run 8-row tiles (PackedTallPays); on others of 256+ cells with 32+ channels each way (128+ cells with
     /// 256+ input channels; 16+ input channels on planes of a multiple of 1024 cells) a block of up to four vectors of cells is first copied together for every output channel to read
     /// (PacksBlocks); on planes of 65+ cells from fewer than 32 input channels a tile is 8 output channels x up to 3 vectors
     /// (TallChunks). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
@@ -55,7 +56,14 @@ namespace CnnGen.Kernels
 
         // Three vectors of cells copied together ([inChannels x 48], contiguous), then 8 output channels x 3 vectors a tile (24
         // accumulators, 8 broadcasts + 3 loads per input channel): the copy is read from L1 by every output channel, and the taller
-        // tile spends half the loads per FMA of 4 x 4 on rows read in place.
+        // tile spends fewer loads per FMA than 4 x 4. KernelBench pointwise-packed (2026-12-03, load 2.7, thread CPU, best of
+        // interleaved rounds in both orders, the paths before / this): 256->128 @14x14 1.22-1.24x, 256->64 @14x14 1.17-1.19x,
+        // 256->256 @8x8 1.11-1.12x, 32->64 @32x32 1.07-1.10x, 32->64 @28x28 1.06-1.09x, 128->128 @14x14 and @16x16 1.06-1.07x,
+        // 96->576 @14x14 1.09x, ResNeXt's 64<->128 @32x32 1.04-1.07x, 64->64 @17x17 1.09-1.10x, 128->128 @13x13 1.05-1.06x. Not
+        // from 16 input channels (16->32 @56x56 0.85-0.88x: the in-place 8 x 3 tiles of TallChunks), nor onto 16-24 output
+        // channels (64->16 @16x16 0.79-0.80x, 24->24 @32x32 0.87-0.89x), nor on planes of 49-100 cells (7x7 0.89-0.97x, 8x8
+        // 128->256 0.96-0.97x, 240->80 0.85-0.98x, 11x11 48->48 0.86-0.88x). Whole designs at batch 1 (pointwise-packed networks,
+        // two runs): the bottlenecks 1.05x and 1.06x, MobileNetV1-112, MobileNetV3 and MobileNetV2 0.98-1.02x.
         private static bool PackedTallPays(int inChannels, int plane, int outChannels) =>
             plane >= 128 && outChannels >= 32 && inChannels >= 32;
 
