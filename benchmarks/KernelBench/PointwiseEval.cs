@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Runtime.Intrinsics;
 using CnnGen.Kernels;
@@ -75,6 +76,19 @@ namespace KernelBench
             ("tails", 128, 128, 13), ("tails", 64, 64, 9), ("tails", 64, 64, 15), ("tails", 48, 48, 11), ("tails", 64, 64, 17),
         };
 
+        // The shapes a prefix selects (a design or the start of a shape's name), each with its name and its forward (+ReLU) on
+        // shared arrays.
+        private static IEnumerable<((string Design, int In, int Out, int H) Shape, string Name, Action Run)> Selected(string? prefix)
+        {
+            float[] x = Program.Fill(512 * 56 * 56, 1), w = Program.Fill(1024 * 1024, 2), b = Program.Fill(1024, 3), y = new float[1024 * 56 * 56];
+            foreach (var s in Shapes)
+            {
+                string name = $"{s.In} -> {s.Out} @{s.H}x{s.H}";
+                if (prefix is not null && !name.StartsWith(prefix, StringComparison.Ordinal) && !s.Design.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                yield return (s, name, () => PointwiseConvolution.Forward(x, s.In, s.H * s.H, w, b.AsSpan(0, s.Out), s.Out, y, 0f, float.PositiveInfinity));
+            }
+        }
+
         // "pointwise-packed [prefix|networks]": the same shapes, thread CPU, best of interleaved rounds: as it runs against
         // PackedTall off (the basis of PointwiseConvolution.PackedTallPays); `networks`: whole designs at batch 1, the rule on
         // against off.
@@ -87,13 +101,9 @@ namespace KernelBench
             }
             Console.WriteLine($"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             Console.WriteLine($"{"design",-16} {"1x1 in -> out @map",-20} {"us",8} {"GFLOP/s",8} {"not 8x3 copied",15} {"x",6} {"again",9} {"x",6}");
-            float[] x = Program.Fill(512 * 56 * 56, 1), w = Program.Fill(1024 * 1024, 2), b = Program.Fill(1024, 3), y = new float[1024 * 56 * 56];
-            foreach (var s in Shapes)
+            foreach (var (s, name, run) in Selected(prefix))
             {
-                string name = $"{s.In} -> {s.Out} @{s.H}x{s.H}";
-                if (prefix is not null && !name.StartsWith(prefix, StringComparison.Ordinal) && !s.Design.StartsWith(prefix, StringComparison.Ordinal)) continue;
                 int plane = s.H * s.H;
-                Action run = () => PointwiseConvolution.Forward(x, s.In, plane, w, b.AsSpan(0, s.Out), s.Out, y, 0f, float.PositiveInfinity);
                 Action off = () => { PointwiseConvolution.PackedTall = false; run(); PointwiseConvolution.PackedTall = true; };
                 var (now, before) = Program.InterleavedCpu(run, off);
                 var (before2, now2) = Program.InterleavedCpu(off, run); // both orders: the first of a pair is favoured on this host
@@ -109,17 +119,12 @@ namespace KernelBench
                 Networks(Switches, "rules before us");
                 return;
             }
-            var shapes = Shapes;
             double peak = PeakInThreadCpu();
             Console.WriteLine($"FMA probe: {peak:F0} GFLOP/s (Vector512); load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             Console.WriteLine($"{"design",-16} {"1x1 in -> out @map",-20} {"us",8} {"GFLOP/s",8} {"% peak",7} {"tail as vector",15} {"x",6} {"4-row on 3 vec",15} {"x",6} {"order before",13} {"x",6} {"1024k in place",15} {"x",6}");
-            float[] x = Program.Fill(512 * 56 * 56, 1), w = Program.Fill(1024 * 1024, 2), b = Program.Fill(1024, 3), y = new float[1024 * 56 * 56];
-            foreach (var s in shapes)
+            foreach (var (s, name, run) in Selected(prefix))
             {
-                string name = $"{s.In} -> {s.Out} @{s.H}x{s.H}";
-                if (prefix is not null && !name.StartsWith(prefix, StringComparison.Ordinal) && !s.Design.StartsWith(prefix, StringComparison.Ordinal)) continue;
                 int plane = s.H * s.H;
-                Action run = () => PointwiseConvolution.Forward(x, s.In, plane, w, b.AsSpan(0, s.Out), s.Out, y, 0f, float.PositiveInfinity);
                 var (now, before) = Program.InterleavedCpu(run, () => { PointwiseConvolution.DotTail = false; run(); PointwiseConvolution.DotTail = true; });
                 var (_, tall) = Program.InterleavedCpu(run, () => { PointwiseConvolution.TallThree = false; run(); PointwiseConvolution.TallThree = true; });
                 var (_, order) = Program.InterleavedCpu(run, () => { PointwiseConvolution.SmallPlaneOrder = false; run(); PointwiseConvolution.SmallPlaneOrder = true; });
