@@ -1814,6 +1814,11 @@ namespace KernelBench
                 CompareStridedWinograd(args.Length == 4 ? new[] { (int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])) } : null);
                 return;
             }
+            if (args.Length > 0 && args[0] == "blocked")
+            {
+                ChannelBlocksBench.Run();
+                return;
+            }
             if (args.Length > 0 && args[0] == "pointwise-packed")
             {
                 PointwiseEval.RunPacked(args.Length > 1 ? args[1] : null);

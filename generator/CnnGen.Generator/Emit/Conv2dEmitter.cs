@@ -126,7 +126,11 @@ namespace CnnGen.Generator.Emit
             layer.Kind == LayerKind.Conv2d && !GroupedConv2dEmitter.Handles(layer.Spec) && !DimsOf(layer).NeedsColumns;
 
         public override string? ScratchLength(PlannedLayer layer) =>
-            DirectScratchLength(layer) ?? StridedScratchLength(layer) ?? PointwiseScratchLength(layer);
+            WithBlockedChain(layer, DirectScratchLength(layer) ?? StridedScratchLength(layer) ?? PointwiseScratchLength(layer));
+
+        /// <summary>A layer's scratch, at least its channel-blocked chain's two regions when it is in one.</summary>
+        public static string? WithBlockedChain(PlannedLayer layer, string? length) =>
+            !InBlockedChain(layer) ? length : length is null ? Int(layer.Fusion.BlockedScratch) : "global::System.Math.Max(" + length + ", " + Int(layer.Fusion.BlockedScratch) + ")";
 
         /// <summary>A pointwise layer's scratch: none a sample at a time; a group's inputs and output gradients side by side over the batch.</summary>
         private static string? PointwiseScratchLength(PlannedLayer layer) =>
@@ -321,6 +325,16 @@ namespace CnnGen.Generator.Emit
             /// <summary>Where the link from the layer before lies in the shared scratch (its end, or its start), and where the link to the next.</summary>
             public bool FromAtEnd { get; init; }
             public bool ToAtEnd { get; init; }
+
+            /// <summary>The layer before this one in a channel-blocked chain (see <see cref="LinkBlockedChains"/>), whose output this one reads in that layout.</summary>
+            public PlannedLayer? BlockedFrom { get; init; }
+
+            /// <summary>The layer after this one in a channel-blocked chain, which takes this one's output in that layout.</summary>
+            public PlannedLayer? BlockedTo { get; init; }
+
+            /// <summary>In a chain: the floats of columns a depthwise layer's padded input takes (at its start), and of the whole chain's two regions.</summary>
+            public int BlockedPadded { get; init; }
+            public int BlockedScratch { get; init; }
         }
 
         /// <summary>The activations evaluation fuses into the convolution before them (element-wise kernels that run in place).</summary>
@@ -385,6 +399,126 @@ namespace CnnGen.Generator.Emit
                 layers[j].Fusion = layers[j].Fusion with { LinkedFrom = a, FromAtEnd = atEnd };
                 layers[i + a.Fusion.Absorbed].HandedTo = layers[j];
             }
+        }
+
+        /// <summary>
+        /// Links chains of 1x1 and 3x3 depthwise layers in a segment (after the fusions are known) for evaluation's channel-blocked
+        /// kernels (<c>ChannelBlocks</c>): a 1x1 layer, then one or more pairs of a depthwise layer and a 1x1 layer, each with its
+        /// batch-norm folded in and at most a ReLU or ReLU6 after it, one sample at a time, with nothing else between them. The
+        /// first 1x1 layer reads its input as NCHW and writes the depthwise layer's input blocked and padded in the start of
+        /// columns; the depthwise layer writes its output blocked after that region; the last 1x1 layer writes NCHW. The
+        /// outputs handed on are then not kept. Each 1x1 layer writes a multiple of 16 channels, 32 or more: onto one block a
+        /// tile's 8 broadcasts of x feed 8 multiply-adds, half the FMA rate (MobileNetV2's 64 -> 16 projection on 16x16 maps:
+        /// its chain ran 0.92-0.96x of the NCHW kernels at batch 1).
+        /// KernelBench <c>blocked</c> measures the chains against the NCHW kernels.
+        /// </summary>
+        public static void LinkBlockedChains(IReadOnlyList<PlannedLayer> layers)
+        {
+            for (int i = 0; i < layers.Count; i++)
+            {
+                if (!BlockedPointwise(layers[i], blockedInput: false) || layers[i].Fusion.BlockedFrom is not null) continue;
+                var chain = new List<PlannedLayer> { layers[i] };
+                int next = i + layers[i].Fusion.Absorbed + 1;
+                while (next < layers.Count && BlockedDepthwise(layers[next]) && layers[next].Input.Channels == chain[chain.Count - 1].Output.Channels)
+                {
+                    int after = next + layers[next].Fusion.Absorbed + 1;
+                    if (after >= layers.Count || !BlockedPointwise(layers[after], blockedInput: true)) break;
+                    chain.Add(layers[next]);
+                    chain.Add(layers[after]);
+                    next = after + layers[after].Fusion.Absorbed + 1;
+                }
+                if (chain.Count < 3) continue;
+                bool perSample = true;
+                int first = i, last = IndexOf(layers, chain[chain.Count - 1]) + chain[chain.Count - 1].Fusion.Absorbed;
+                for (int k = first; k <= last; k++) perSample &= For(layers[k]).IsPerSampleInEvaluation;
+                if (!perSample) continue;
+                // The start of columns: each depthwise layer's padded input, and the last layer's output blocked before its
+                // turn into NCHW; after it, each depthwise layer's output.
+                int padded = chain[chain.Count - 1].Output.Length, blocked = 0;
+                for (int k = 1; k < chain.Count; k += 2)
+                {
+                    var input = chain[k].Input;
+                    padded = System.Math.Max(padded, input.Channels * (input.Height + 2) * (input.Width + 2));
+                    blocked = System.Math.Max(blocked, chain[k].Output.Length);
+                }
+                for (int k = 0; k < chain.Count; k++)
+                {
+                    var layer = chain[k];
+                    layer.Fusion = layer.Fusion with
+                    {
+                        BlockedFrom = k > 0 ? chain[k - 1] : null,
+                        BlockedTo = k + 1 < chain.Count ? chain[k + 1] : null,
+                        BlockedPadded = padded,
+                        BlockedScratch = padded + blocked,
+                    };
+                    if (k + 1 < chain.Count) layers[IndexOf(layers, layer) + layer.Fusion.Absorbed].HandedTo = chain[k + 1];
+                }
+                i = last;
+            }
+        }
+
+        private static int IndexOf(IReadOnlyList<PlannedLayer> layers, PlannedLayer layer)
+        {
+            for (int k = 0; k < layers.Count; k++) if (layers[k] == layer) return k;
+            return -1;
+        }
+
+        /// <summary>Whether evaluation runs the layer in a channel-blocked chain (<see cref="LinkBlockedChains"/>).</summary>
+        public static bool InBlockedChain(PlannedLayer layer) => layer.Fusion.BlockedFrom is not null || layer.Fusion.BlockedTo is not null;
+
+        // A batch-norm folded in and at most a ReLU or ReLU6 after it: what the blocked kernels' epilogues apply.
+        private static bool BlockedFusion(PlannedLayer layer) =>
+            layer.Fusion.BatchNorm && !layer.Fusion.Pool && !layer.Fusion.Mean && layer.Fusion.LinkedFrom is null && layer.Fusion.LinkedTo is null
+            && (layer.Fusion.Activation is null || layer.Fusion.Activation.Kind is LayerKind.ReLU or LayerKind.ReLU6);
+
+        private static bool BlockedPointwise(PlannedLayer layer, bool blockedInput) =>
+            layer.Kind == LayerKind.Conv2d && !GroupedConv2dEmitter.Handles(layer.Spec) && layer.Spec.Kernel == 1 && layer.Spec.Stride == 1 && layer.Spec.Padding == 0
+            && BlockedFusion(layer) && layer.Output.Channels % 16 == 0 && layer.Output.Channels >= 32 && (!blockedInput || layer.Input.Channels % 16 == 0);
+
+        private static bool BlockedDepthwise(PlannedLayer layer)
+        {
+            var spec = layer.Spec;
+            return layer.Kind == LayerKind.Conv2d && spec.Groups == layer.Input.Channels && spec.Units == layer.Input.Channels && layer.Input.Channels % 16 == 0
+                && spec.Kernel == 3 && spec.KernelWidth == 3 && spec.Stride is 1 or 2 && spec.StrideWidth == spec.Stride && spec.Padding == 1 && spec.PaddingWidth == 1
+                && spec.Dilation == 1 && spec.DilationWidth == 1 && BlockedFusion(layer);
+        }
+
+        /// <summary>The workspace array holding a chain layer's folded weights packed for <c>ChannelBlocks</c>, then its bias.</summary>
+        public static string BlockedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Blocked";
+
+        /// <summary>After the fold: the folded weights packed for the channel-blocked kernel, the bias copied after them.</summary>
+        public static void EmitPackBlockedStatement(IndentedWriter w, PlannedLayer layer)
+        {
+            int weightLength = WeightLengthOf(layer), outChannels = layer.Output.Channels;
+            string folded = "workspace." + FoldedArray(layer), blocked = "workspace." + BlockedArray(layer);
+            w.Line(GroupedConv2dEmitter.Handles(layer.Spec)
+                ? "global::CnnGen.Kernels.ChannelBlocks.PackDepthwise(" + folded + ".AsSpan(0, " + Int(weightLength) + "), " + Int(outChannels) + ", " + blocked + ");"
+                : "global::CnnGen.Kernels.ChannelBlocks.PackPointwise(" + folded + ".AsSpan(0, " + Int(weightLength) + "), " + Int(layer.Input.Channels) + ", " + Int(outChannels) + ", " + blocked + ");");
+            w.Line(folded + ".AsSpan(" + Int(weightLength) + ", " + Int(outChannels) + ").CopyTo(" + blocked + ".AsSpan(" + Int(weightLength) + "));");
+        }
+
+        // The fused method's body for a chain layer: x or the blocked region it reads, y or the blocked region it writes.
+        private static void EmitBlockedBody(IndentedWriter w, PlannedLayer layer, Fusion fusion, string? bounds)
+        {
+            var (input, output) = (layer.Input, layer.Output);
+            int weightLength = WeightLengthOf(layer);
+            string padded = "columns.Slice(0, " + Int(fusion.BlockedPadded) + ")", blocked = "columns.Slice(" + Int(fusion.BlockedPadded) + ", " + Int(fusion.BlockedScratch - fusion.BlockedPadded) + ")";
+            string weights = "p.Slice(0, " + Int(weightLength) + "), p.Slice(" + Int(weightLength) + ", " + Int(output.Channels) + ")";
+            string clamp = bounds is null ? "" : ", " + bounds;
+            if (GroupedConv2dEmitter.Handles(layer.Spec))
+            {
+                w.Line("// x and y are not used: layer " + Int(fusion.BlockedFrom!.Index) + " left the input blocked and padded at the start of columns, and layer "
+                    + Int(fusion.BlockedTo!.Index) + " reads the output blocked after it");
+                w.Line("global::CnnGen.Kernels.ChannelBlocks.Depthwise(" + padded + ", " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
+                    + Int(layer.Spec.Stride) + ", " + weights + ", " + blocked + clamp + ");");
+                return;
+            }
+            bool blockedInput = fusion.BlockedFrom is not null, nchwOutput = fusion.BlockedTo is null;
+            w.Line("// " + (blockedInput ? "x is not used: layer " + Int(fusion.BlockedFrom!.Index) + " left the input blocked in columns" : "x NCHW")
+                + "; " + (nchwOutput ? "y NCHW, from the output blocked at the start of columns" : "y is not written: the output goes blocked and padded to the start of columns, for layer " + Int(fusion.BlockedTo!.Index)));
+            w.Line("global::CnnGen.Kernels.ChannelBlocks.Pointwise(" + (blockedInput ? blocked : "x") + ", blockedInput: " + (blockedInput ? "true" : "false") + ", "
+                + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + weights + ", " + Int(output.Channels) + ", "
+                + (nchwOutput ? "y, nchwOutput: true, " + padded : padded + ", nchwOutput: false, default") + clamp + ");");
         }
 
         // StridedConvolution.Link for the other side of a link, or a global average pooling after the layer, or none.
@@ -520,7 +654,8 @@ namespace CnnGen.Generator.Emit
             string output = group is null ? SampleSlice(OutputArray(last), last.Output.Length)
                 : "workspace." + GroupInputArray(group) + ".AsSpan(n * " + GroupSlot(group) + ", " + GroupSlot(group) + ")";
             w.Line(MethodName(layer) + fusion.MethodSuffix + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + output
-                + ", " + (HasPreparedWeights(layer) ? "workspace." + PreparedArray(layer) : fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + FiltersArgument(layer)
+                + ", " + (HasPreparedWeights(layer) ? "workspace." + PreparedArray(layer) : InBlockedChain(layer) ? "workspace." + BlockedArray(layer)
+                    : fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + FiltersArgument(layer)
                 + (group is null ? "" : ", " + GroupExpression(group, "workspace.BatchCapacity")) + ", workspace.Columns);");
         }
 
@@ -572,7 +707,8 @@ namespace CnnGen.Generator.Emit
             {
                 var d = DimsOf(layer);
                 string? bounds = KernelBounds(layer, fusion);
-                if (GroupedConv2dEmitter.Handles(spec)) w.Line(GroupedConv2dEmitter.Instance.ForwardCall(layer, bias, bounds));
+                if (InBlockedChain(layer)) EmitBlockedBody(w, layer, fusion, bounds);
+                else if (GroupedConv2dEmitter.Handles(spec)) w.Line(GroupedConv2dEmitter.Instance.ForwardCall(layer, bias, bounds));
                 else if (HasPreparedWeights(layer))
                 {
                     var input = layer.Input;

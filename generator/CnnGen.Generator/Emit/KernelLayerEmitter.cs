@@ -32,7 +32,7 @@ namespace CnnGen.Generator.Emit
         private string Bias(PlannedLayer layer, string block) =>
             layer.Spec.Bias ? block + ".Slice(" + Int(WeightLength(layer)) + ", " + Int(layer.Output.Channels) + ")" : "default";
 
-        public override string? ScratchLength(PlannedLayer layer) => Kernel + ".ScratchLength(" + GeometryField(layer) + ")";
+        public override string? ScratchLength(PlannedLayer layer) => Conv2dEmitter.WithBlockedChain(layer, Kernel + ".ScratchLength(" + GeometryField(layer) + ")");
 
         public override void EmitSampleStatement(IndentedWriter w, PlannedLayer layer) =>
             w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)

@@ -370,6 +370,7 @@ namespace CnnGen.Generator.Emit
                                 var segment = plan.Schedule.OfType<Segment>().First(s => s.Layers.Contains(layer));
                                 Conv2dEmitter.EmitFoldStatement(w, layer, segment.Layers[IndexOf(segment.Layers, layer) + 1]);
                                 if (Conv2dEmitter.HasPreparedWeights(layer)) Conv2dEmitter.EmitPrepareStatement(w, layer);
+                                if (Conv2dEmitter.InBlockedChain(layer)) Conv2dEmitter.EmitPackBlockedStatement(w, layer);
                             }
                             if (transposed.Count > 0)
                             {
@@ -997,6 +998,11 @@ namespace CnnGen.Generator.Emit
                     if (!layer.Fusion.BatchNorm) continue;
                     w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " with the batch-norm after it folded in, for evaluation.</summary>");
                     w.Line("internal readonly float[] " + Conv2dEmitter.FoldedArray(layer) + ";");
+                    if (Conv2dEmitter.InBlockedChain(layer))
+                    {
+                        w.Line("/// <summary>The same, packed for the channel-blocked kernel (weights, then bias).</summary>");
+                        w.Line("internal readonly float[] " + Conv2dEmitter.BlockedArray(layer) + ";");
+                    }
                     if (!Conv2dEmitter.HasPreparedWeights(layer)) continue;
                     w.Line("/// <summary>The same, packed for the strided kernel (weights, then bias).</summary>");
                     w.Line("internal readonly float[] " + Conv2dEmitter.PreparedArray(layer) + ";");
@@ -1074,6 +1080,8 @@ namespace CnnGen.Generator.Emit
                     {
                         if (layer.Fusion.BatchNorm)
                             w.Line(Conv2dEmitter.FoldedArray(layer) + " = new float[" + Int(Conv2dEmitter.FoldedLength(layer)) + "];");
+                        if (Conv2dEmitter.InBlockedChain(layer))
+                            w.Line(Conv2dEmitter.BlockedArray(layer) + " = new float[" + Int(Conv2dEmitter.FoldedLength(layer)) + "];");
                         if (Conv2dEmitter.HasPreparedWeights(layer))
                             w.Line(Conv2dEmitter.PreparedArray(layer) + " = new float[" + Conv2dEmitter.PreparedLength(layer) + "];");
                         if (Conv2dEmitter.HasWinogradFilters(layer))

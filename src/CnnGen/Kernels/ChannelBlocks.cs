@@ -1,0 +1,401 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// 1x1 and 3x3 depthwise convolutions of one sample in a channel-blocked layout, [channels / 16][rows][columns][16]: the
+    /// 16 channels of a block side by side in a vector's lanes, for chains of such layers in evaluation (a 1x1 layer writes
+    /// the layout, a depthwise layer reads it and writes it, the next 1x1 layer reads it), where the NCHW kernels pay for
+    /// their layout on small maps: a depthwise layer reads each plane with per-channel overhead or turns it into lanes and
+    /// back (Transpose16). A depthwise layer's input is kept padded by one cell with a zero border, written so by the 1x1
+    /// layer before it, so nothing is copied to pad it.
+    /// </summary>
+    /// <remarks>
+    /// A 1x1 tile is up to 8 cells of a row x up to 3 blocks of 16 output channels (24 accumulators): per input channel one
+    /// broadcast per cell and one load of 16 packed weights per block. Its input may be NCHW (the first layer of a chain),
+    /// its output NCHW (the last). A depthwise tile is up to 8 output cells of a row with the block's 9 taps in registers.
+    /// Every output sums from the bias over the input channels (1x1) or the taps (depthwise, row by row) in the definition's
+    /// order, as the NCHW kernels do, so a chain's floats are theirs. Without Vector512 in hardware (or with SIMD disabled)
+    /// the same loops run on scalars. KernelBench <c>blocked</c> measures them against the NCHW kernels.
+    /// </remarks>
+    public static class ChannelBlocks
+    {
+        /// <summary>Channels in a block (a Vector512 of floats).</summary>
+        public const int BlockChannels = 16;
+
+        /// <summary>Floats of a blocked map padded by one cell on every side (a depthwise layer's input).</summary>
+        public static int PaddedLength(int channels, int height, int width) => channels * (height + 2) * (width + 2);
+
+        /// <summary>Whether the Vector512 tiles may run (tests turn it off to run the scalar loops on the same machine).</summary>
+        internal static bool VectorTiles { get; set; } = true;
+
+        private static bool Vectorized => VectorTiles && Simd.Enabled && Vector512.IsHardwareAccelerated;
+
+        /// <summary>1x1 weights [outChannels x inChannels] (PyTorch's layout) to [outChannels / 16][inChannels][16].</summary>
+        public static void PackPointwise(ReadOnlySpan<float> weight, int inChannels, int outChannels, Span<float> packed)
+        {
+            RequireBlocks(outChannels, nameof(outChannels));
+            if (weight.Length < outChannels * inChannels || packed.Length < outChannels * inChannels) throw new ArgumentException("Expected " + outChannels * inChannels + " weights.");
+            for (int oc = 0; oc < outChannels; oc++)
+                for (int c = 0; c < inChannels; c++)
+                    packed[((oc / 16) * inChannels + c) * 16 + oc % 16] = weight[oc * inChannels + c];
+        }
+
+        /// <summary>3x3 depthwise weights [channels x 1 x 3 x 3] to [channels / 16][9 taps][16].</summary>
+        public static void PackDepthwise(ReadOnlySpan<float> weight, int channels, Span<float> packed)
+        {
+            RequireBlocks(channels, nameof(channels));
+            if (weight.Length < channels * 9 || packed.Length < channels * 9) throw new ArgumentException("Expected " + channels * 9 + " weights.");
+            for (int c = 0; c < channels; c++)
+                for (int t = 0; t < 9; t++)
+                    packed[((c / 16) * 9 + t) * 16 + c % 16] = weight[c * 9 + t];
+        }
+
+        /// <summary>
+        /// y = clamp(bias + weight · x) of a 1x1 stride-1 layer. <paramref name="x"/> is NCHW [inChannels][height x width], or
+        /// when <paramref name="blockedInput"/> blocked [inChannels / 16][height x width][16]; <paramref name="y"/> is blocked
+        /// and padded by one cell, [outChannels / 16][height + 2][width + 2][16] with its border written zero, or when
+        /// <paramref name="nchwOutput"/> NCHW [outChannels][height x width], written blocked into <paramref name="staging"/>
+        /// (outChannels x height x width floats; unused otherwise) and turned into rows by 16 x 16 transposes. Weights from
+        /// <see cref="PackPointwise"/>.
+        /// </summary>
+        public static void Pointwise(ReadOnlySpan<float> x, bool blockedInput, int inChannels, int height, int width, ReadOnlySpan<float> packedWeight,
+            ReadOnlySpan<float> bias, int outChannels, Span<float> y, bool nchwOutput, Span<float> staging, float low = float.NegativeInfinity, float high = float.PositiveInfinity)
+        {
+            var clamp = new OutputClamp(low, high);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+            RequireBlocks(outChannels, nameof(outChannels));
+            if (blockedInput) RequireBlocks(inChannels, nameof(inChannels));
+            int cells = height * width;
+            if (x.Length < inChannels * cells) throw new ArgumentException("Expected x of " + inChannels * cells + " floats.");
+            if (packedWeight.Length < outChannels * inChannels) throw new ArgumentException("Expected " + outChannels * inChannels + " packed weights.");
+            if (bias.Length < outChannels) throw new ArgumentException("Expected " + outChannels + " biases.");
+            if (y.Length < (nchwOutput ? outChannels * cells : PaddedLength(outChannels, height, width))) throw new ArgumentException("Expected a longer y.");
+            if (nchwOutput && staging.Length < outChannels * cells) throw new ArgumentException("Expected staging of " + outChannels * cells + " floats.", nameof(staging));
+            var input = new Input(16 * cells, blockedInput ? 1 : cells, blockedInput ? 16 : 1);
+            // Blocked and padded by one into y; or blocked unpadded into staging, turned into NCHW rows after.
+            int pad = nchwOutput ? 0 : 1, rowLength = width + 2 * pad, blockStride = (height + 2 * pad) * rowLength * 16;
+            ref float ys = ref MemoryMarshal.GetReference(nchwOutput ? staging : y);
+            if (!nchwOutput)
+            {
+                for (int ob = 0; ob < outChannels / 16; ob++) ClearBorder(ref Unsafe.Add(ref ys, ob * blockStride), height, width);
+            }
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float ws = ref MemoryMarshal.GetReference(packedWeight);
+            ref float bs = ref MemoryMarshal.GetReference(bias);
+            int blocks = outChannels / 16;
+            for (int ob = 0; ob < blocks; ob += 3)
+            {
+                int nb = Math.Min(3, blocks - ob);
+                for (int row = 0; row < height; row++)
+                {
+                    for (int column = 0; column < width;)
+                    {
+                        int n = Math.Min(8, width - column);
+                        var tile = new PointwiseTile(ref Unsafe.Add(ref xs, (row * width + column) * input.Cell), input, inChannels, ref Unsafe.Add(ref ws, ob * 16 * inChannels),
+                            ref Unsafe.Add(ref bs, ob * 16), clamp);
+                        tile.Run(n, nb, ref Unsafe.Add(ref ys, ob * blockStride + ((row + pad) * rowLength + column + pad) * 16), blockStride);
+                        column += n;
+                    }
+                }
+            }
+            if (nchwOutput) ToNchw(staging, outChannels, cells, y);
+        }
+
+        // Blocked [channels / 16][cells][16] to NCHW [channels][cells]: 16 x 16 register transposes, the last cells one at a time.
+        private static void ToNchw(ReadOnlySpan<float> blocked, int channels, int cells, Span<float> y)
+        {
+            ref float b = ref MemoryMarshal.GetReference(blocked);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            for (int cb = 0; cb < channels / 16; cb++)
+            {
+                ref float block = ref Unsafe.Add(ref b, cb * cells * 16);
+                ref float rows = ref Unsafe.Add(ref ys, cb * 16 * cells);
+                int cell = 0;
+                if (Vectorized)
+                {
+                    for (; cell + 16 <= cells; cell += 16) DirectConvolution.Transpose16(ref Unsafe.Add(ref block, cell * 16), 16, ref Unsafe.Add(ref rows, cell), cells);
+                }
+                for (; cell < cells; cell++)
+                    for (int l = 0; l < 16; l++) Unsafe.Add(ref rows, l * cells + cell) = Unsafe.Add(ref block, cell * 16 + l);
+            }
+        }
+
+        /// <summary>
+        /// y = clamp(bias + depthwise 3x3 of x) with padding 1 and stride 1 or 2: <paramref name="x"/> blocked and padded by one
+        /// cell with a zero border ([channels / 16][height + 2][width + 2][16], as <see cref="Pointwise"/> writes it), y blocked
+        /// [channels / 16][outHeight][outWidth][16]. Weights from <see cref="PackDepthwise"/>.
+        /// </summary>
+        public static void Depthwise(ReadOnlySpan<float> x, int channels, int height, int width, int stride, ReadOnlySpan<float> packedWeight,
+            ReadOnlySpan<float> bias, Span<float> y, float low = float.NegativeInfinity, float high = float.PositiveInfinity)
+        {
+            var clamp = new OutputClamp(low, high);
+            RequireBlocks(channels, nameof(channels));
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+            if (stride is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(stride), stride, "Expected stride 1 or 2.");
+            int outHeight = (height - 1) / stride + 1, outWidth = (width - 1) / stride + 1, paddedWidth = width + 2;
+            if (x.Length < PaddedLength(channels, height, width)) throw new ArgumentException("Expected x of " + PaddedLength(channels, height, width) + " floats.");
+            if (packedWeight.Length < channels * 9) throw new ArgumentException("Expected " + channels * 9 + " packed weights.");
+            if (bias.Length < channels) throw new ArgumentException("Expected " + channels + " biases.");
+            if (y.Length < channels * outHeight * outWidth) throw new ArgumentException("Expected y of " + channels * outHeight * outWidth + " floats.");
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            ref float ws = ref MemoryMarshal.GetReference(packedWeight);
+            ref float bs = ref MemoryMarshal.GetReference(bias);
+            for (int cb = 0; cb < channels / 16; cb++)
+            {
+                ref float block = ref Unsafe.Add(ref xs, cb * (height + 2) * paddedWidth * 16);
+                ref float taps = ref Unsafe.Add(ref ws, cb * 144);
+                ref float b = ref Unsafe.Add(ref bs, cb * 16);
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    ref float inputRow = ref Unsafe.Add(ref block, oy * stride * paddedWidth * 16);
+                    ref float outputRow = ref Unsafe.Add(ref ys, ((cb * outHeight + oy) * outWidth) * 16);
+                    for (int ox = 0; ox < outWidth;)
+                    {
+                        int n = Math.Min(8, outWidth - ox);
+                        DepthwiseCells(n, ref Unsafe.Add(ref inputRow, ox * stride * 16), paddedWidth * 16, stride * 16, ref taps, ref b, clamp, ref Unsafe.Add(ref outputRow, ox * 16));
+                        ox += n;
+                    }
+                }
+            }
+        }
+
+        // Zeroes a padded block's border: its first and last rows, and the first and last cells of the rows between.
+        private static void ClearBorder(ref float block, int height, int width)
+        {
+            int rowLength = (width + 2) * 16;
+            MemoryMarshal.CreateSpan(ref block, rowLength).Clear();
+            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref block, (height + 1) * rowLength), rowLength).Clear();
+            for (int row = 1; row <= height; row++)
+            {
+                MemoryMarshal.CreateSpan(ref Unsafe.Add(ref block, row * rowLength), 16).Clear();
+                MemoryMarshal.CreateSpan(ref Unsafe.Add(ref block, row * rowLength + (width + 1) * 16), 16).Clear();
+            }
+        }
+
+        // Where input channel c of cell j lies: (c / 16) * Block + (c % 16) * Lane + j * Cell floats from the tile's first cell.
+        // NCHW: Block 16 planes, Lane a plane, Cell 1; blocked: Block 16 x cells, Lane 1, Cell 16.
+        private readonly record struct Input(int Block, int Lane, int Cell)
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public int Of(int c) => (c >> 4) * Block + (c & 15) * Lane;
+        }
+
+        private readonly ref struct PointwiseTile
+        {
+            private readonly ref float _x;
+            private readonly Input _input;
+            private readonly int _inChannels;
+            private readonly ref float _w;
+            private readonly ref float _bias;
+            private readonly OutputClamp _clamp;
+
+            public PointwiseTile(ref float x, Input input, int inChannels, ref float w, ref float bias, OutputClamp clamp)
+            {
+                _x = ref x;
+                _input = input;
+                _inChannels = inChannels;
+                _w = ref w;
+                _bias = ref bias;
+                _clamp = clamp;
+            }
+
+            // n cells x nb blocks, each block's 16 outputs of a cell stored together (y blocked; blocks blockStride apart).
+            public void Run(int n, int nb, ref float y, int blockStride)
+            {
+                if (!Vectorized)
+                {
+                    for (int b = 0; b < nb; b++)
+                        for (int j = 0; j < n; j++)
+                            for (int l = 0; l < 16; l++) Unsafe.Add(ref y, b * blockStride + j * 16 + l) = Scalar(j, b * 16 + l);
+                    return;
+                }
+                Sums(n, nb, new Output(ref y, blockStride));
+            }
+
+            // Output channel `lane` of the tile's blocks at cell j, summed on scalars in the same order (the fallback path).
+            private float Scalar(int j, int lane)
+            {
+                float sum = Unsafe.Add(ref _bias, lane);
+                ref float w = ref Unsafe.Add(ref _w, (lane >> 4) * 16 * _inChannels + (lane & 15));
+                for (int c = 0; c < _inChannels; c++)
+                    sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref _x, _input.Of(c) + j * _input.Cell), Unsafe.Add(ref w, c * 16), sum);
+                return _clamp.Apply(sum);
+            }
+
+            private void Sums(int n, int nb, Output output)
+            {
+                switch (n * 4 + nb)
+                {
+                    case 8 * 4 + 3: Tile<C8, C3>(output); break;
+                    case 8 * 4 + 2: Tile<C8, C2>(output); break;
+                    case 8 * 4 + 1: Tile<C8, C1>(output); break;
+                    case 7 * 4 + 3: Tile<C7, C3>(output); break;
+                    case 7 * 4 + 2: Tile<C7, C2>(output); break;
+                    case 7 * 4 + 1: Tile<C7, C1>(output); break;
+                    case 6 * 4 + 3: Tile<C6, C3>(output); break;
+                    case 6 * 4 + 2: Tile<C6, C2>(output); break;
+                    case 6 * 4 + 1: Tile<C6, C1>(output); break;
+                    case 5 * 4 + 3: Tile<C5, C3>(output); break;
+                    case 5 * 4 + 2: Tile<C5, C2>(output); break;
+                    case 5 * 4 + 1: Tile<C5, C1>(output); break;
+                    case 4 * 4 + 3: Tile<C4, C3>(output); break;
+                    case 4 * 4 + 2: Tile<C4, C2>(output); break;
+                    case 4 * 4 + 1: Tile<C4, C1>(output); break;
+                    case 3 * 4 + 3: Tile<C3, C3>(output); break;
+                    case 3 * 4 + 2: Tile<C3, C2>(output); break;
+                    case 3 * 4 + 1: Tile<C3, C1>(output); break;
+                    case 2 * 4 + 3: Tile<C2, C3>(output); break;
+                    case 2 * 4 + 2: Tile<C2, C2>(output); break;
+                    case 2 * 4 + 1: Tile<C2, C1>(output); break;
+                    case 1 * 4 + 3: Tile<C1, C3>(output); break;
+                    case 1 * 4 + 2: Tile<C1, C2>(output); break;
+                    default: Tile<C1, C1>(output); break;
+                }
+            }
+
+            // TCells cells x TBlocks blocks of 16 output channels; unused accumulators vanish at JIT time.
+            private void Tile<TCells, TBlocks>(Output output) where TCells : struct, IConstant where TBlocks : struct, IConstant
+            {
+                int n = TCells.Value, nb = TBlocks.Value;
+                ref float bias = ref _bias;
+                var b0 = Vector512.LoadUnsafe(ref bias);
+                var b1 = nb > 1 ? Vector512.LoadUnsafe(ref bias, 16) : default;
+                var b2 = nb > 2 ? Vector512.LoadUnsafe(ref bias, 32) : default;
+                Vector512<float> a00 = b0, a01 = b1, a02 = b2, a10 = b0, a11 = b1, a12 = b2, a20 = b0, a21 = b1, a22 = b2, a30 = b0, a31 = b1, a32 = b2;
+                Vector512<float> a40 = b0, a41 = b1, a42 = b2, a50 = b0, a51 = b1, a52 = b2, a60 = b0, a61 = b1, a62 = b2, a70 = b0, a71 = b1, a72 = b2;
+                nuint blockWeights = (nuint)(16 * _inChannels), cell = (nuint)_input.Cell;
+                ref float x = ref _x;
+                ref float w = ref _w;
+                for (int c = 0; c < _inChannels; c++)
+                {
+                    ref float xc = ref Unsafe.Add(ref x, _input.Of(c));
+                    ref float wc = ref Unsafe.Add(ref w, c * 16);
+                    var w0 = Vector512.LoadUnsafe(ref wc);
+                    var w1 = nb > 1 ? Vector512.LoadUnsafe(ref wc, blockWeights) : default;
+                    var w2 = nb > 2 ? Vector512.LoadUnsafe(ref wc, 2 * blockWeights) : default;
+                    { var v = Vector512.Create(xc); a00 = Fused.MultiplyAdd(v, w0, a00); if (nb > 1) a01 = Fused.MultiplyAdd(v, w1, a01); if (nb > 2) a02 = Fused.MultiplyAdd(v, w2, a02); }
+                    if (n > 1) { var v = Vector512.Create(Unsafe.Add(ref xc, cell)); a10 = Fused.MultiplyAdd(v, w0, a10); if (nb > 1) a11 = Fused.MultiplyAdd(v, w1, a11); if (nb > 2) a12 = Fused.MultiplyAdd(v, w2, a12); }
+                    if (n > 2) { var v = Vector512.Create(Unsafe.Add(ref xc, 2 * cell)); a20 = Fused.MultiplyAdd(v, w0, a20); if (nb > 1) a21 = Fused.MultiplyAdd(v, w1, a21); if (nb > 2) a22 = Fused.MultiplyAdd(v, w2, a22); }
+                    if (n > 3) { var v = Vector512.Create(Unsafe.Add(ref xc, 3 * cell)); a30 = Fused.MultiplyAdd(v, w0, a30); if (nb > 1) a31 = Fused.MultiplyAdd(v, w1, a31); if (nb > 2) a32 = Fused.MultiplyAdd(v, w2, a32); }
+                    if (n > 4) { var v = Vector512.Create(Unsafe.Add(ref xc, 4 * cell)); a40 = Fused.MultiplyAdd(v, w0, a40); if (nb > 1) a41 = Fused.MultiplyAdd(v, w1, a41); if (nb > 2) a42 = Fused.MultiplyAdd(v, w2, a42); }
+                    if (n > 5) { var v = Vector512.Create(Unsafe.Add(ref xc, 5 * cell)); a50 = Fused.MultiplyAdd(v, w0, a50); if (nb > 1) a51 = Fused.MultiplyAdd(v, w1, a51); if (nb > 2) a52 = Fused.MultiplyAdd(v, w2, a52); }
+                    if (n > 6) { var v = Vector512.Create(Unsafe.Add(ref xc, 6 * cell)); a60 = Fused.MultiplyAdd(v, w0, a60); if (nb > 1) a61 = Fused.MultiplyAdd(v, w1, a61); if (nb > 2) a62 = Fused.MultiplyAdd(v, w2, a62); }
+                    if (n > 7) { var v = Vector512.Create(Unsafe.Add(ref xc, 7 * cell)); a70 = Fused.MultiplyAdd(v, w0, a70); if (nb > 1) a71 = Fused.MultiplyAdd(v, w1, a71); if (nb > 2) a72 = Fused.MultiplyAdd(v, w2, a72); }
+                }
+                bool none = _clamp.IsNone;
+                var low = Vector512.Create(_clamp.Low);
+                var high = Vector512.Create(_clamp.High);
+                for (int b = 0; b < nb; b++)
+                {
+                    var (c0, c1, c2, c3) = b == 0 ? (a00, a10, a20, a30) : b == 1 ? (a01, a11, a21, a31) : (a02, a12, a22, a32);
+                    var (c4, c5, c6, c7) = b == 0 ? (a40, a50, a60, a70) : b == 1 ? (a41, a51, a61, a71) : (a42, a52, a62, a72);
+                    output.Put(c0, 0, b, none, low, high);
+                    if (n > 1) output.Put(c1, 1, b, none, low, high);
+                    if (n > 2) output.Put(c2, 2, b, none, low, high);
+                    if (n > 3) output.Put(c3, 3, b, none, low, high);
+                    if (n > 4) output.Put(c4, 4, b, none, low, high);
+                    if (n > 5) output.Put(c5, 5, b, none, low, high);
+                    if (n > 6) output.Put(c6, 6, b, none, low, high);
+                    if (n > 7) output.Put(c7, 7, b, none, low, high);
+                }
+            }
+        }
+
+        // Where a 1x1 tile's sums go: cell j of block b at b * BlockStride + j * 16.
+        private readonly ref struct Output
+        {
+            private readonly ref float _y;
+            private readonly int _blockStride;
+
+            public Output(ref float y, int blockStride)
+            {
+                _y = ref y;
+                _blockStride = blockStride;
+            }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void Put(Vector512<float> sum, int j, int b, bool none, Vector512<float> low, Vector512<float> high) =>
+                OutputClamp.Store(sum, none, low, high, ref Unsafe.Add(ref _y, b * _blockStride + j * 16));
+        }
+
+        // n (1-8) output cells of a row: the sums over the 3 x 3 taps, row by row, from the bias, for one block's 16 channels.
+        // inputRow: the padded input's row of the first output's top-left tap; rowStride between input rows; step between outputs.
+        private static void DepthwiseCells(int n, ref float inputRow, int rowStride, int step, ref float taps, ref float bias, OutputClamp clamp, ref float y)
+        {
+            if (!Vectorized)
+            {
+                for (int j = 0; j < n; j++)
+                    for (int l = 0; l < 16; l++)
+                    {
+                        float sum = Unsafe.Add(ref bias, l);
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++)
+                                sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref inputRow, ky * rowStride + j * step + kx * 16 + l), Unsafe.Add(ref taps, (ky * 3 + kx) * 16 + l), sum);
+                        Unsafe.Add(ref y, j * 16 + l) = clamp.Apply(sum);
+                    }
+                return;
+            }
+            switch (n)
+            {
+                case 8: DepthwiseTile<C8>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 7: DepthwiseTile<C7>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 6: DepthwiseTile<C6>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 5: DepthwiseTile<C5>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 4: DepthwiseTile<C4>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 3: DepthwiseTile<C3>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 2: DepthwiseTile<C2>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                default: DepthwiseTile<C1>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+            }
+        }
+
+        private static void DepthwiseTile<TCells>(ref float inputRow, int rowStride, int step, ref float taps, ref float bias, OutputClamp clamp, ref float y)
+            where TCells : struct, IConstant
+        {
+            int n = TCells.Value;
+            var b = Vector512.LoadUnsafe(ref bias);
+            Vector512<float> a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+            nuint s = (nuint)step;
+            for (int ky = 0; ky < 3; ky++)
+            {
+                ref float row = ref Unsafe.Add(ref inputRow, ky * rowStride);
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    var k = Vector512.LoadUnsafe(ref taps, (nuint)((ky * 3 + kx) * 16));
+                    ref float r = ref Unsafe.Add(ref row, kx * 16);
+                    a0 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r), k, a0);
+                    if (n > 1) a1 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, s), k, a1);
+                    if (n > 2) a2 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, 2 * s), k, a2);
+                    if (n > 3) a3 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, 3 * s), k, a3);
+                    if (n > 4) a4 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, 4 * s), k, a4);
+                    if (n > 5) a5 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, 5 * s), k, a5);
+                    if (n > 6) a6 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, 6 * s), k, a6);
+                    if (n > 7) a7 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, 7 * s), k, a7);
+                }
+            }
+            bool none = clamp.IsNone;
+            var low = Vector512.Create(clamp.Low);
+            var high = Vector512.Create(clamp.High);
+            OutputClamp.Store(a0, none, low, high, ref y);
+            if (n > 1) OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref y, 16));
+            if (n > 2) OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref y, 32));
+            if (n > 3) OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref y, 48));
+            if (n > 4) OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref y, 64));
+            if (n > 5) OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref y, 80));
+            if (n > 6) OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref y, 96));
+            if (n > 7) OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref y, 112));
+        }
+
+        private static void RequireBlocks(int channels, string name)
+        {
+            if (channels <= 0 || channels % 16 != 0) throw new ArgumentOutOfRangeException(name, channels, "Expected a positive multiple of 16 channels.");
+        }
+    }
+}

@@ -1,0 +1,236 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// MobileNetV1-style chains: 1x1 layers and 3x3 depthwise layers (stride 1 and 2) with batch-norm and ReLU, ReLU6 or
+    /// nothing after them, on maps of odd sizes: a chain of five, one inside a residual branch, and a 1x1 layer onto 24
+    /// channels that ends no chain.
+    /// </summary>
+    [Network(8, 13, 11)]
+    [Conv2d(32, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [ReLU6]
+    [Conv2d(48, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(48, 3, Padding = 1, Groups = 48, Bias = false)] [BatchNorm]
+    [Conv2d(32, 1, Bias = false)] [BatchNorm] [ReLU6]
+    [Residual]
+        [Conv2d(64, 1, Bias = false)] [BatchNorm] [ReLU6]
+        [Conv2d(64, 3, Padding = 1, Groups = 64, Bias = false)] [BatchNorm] [ReLU6]
+        [Conv2d(32, 1, Bias = false)] [BatchNorm]
+    [End]
+    [Conv2d(32, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(24, 1, Bias = false)] [BatchNorm] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(5)]
+    public partial class BlockedChainNet { }
+
+    /// <summary>
+    /// The channel-blocked kernels (<see cref="ChannelBlocks"/>) against their definition summed the same way (from the bias,
+    /// over the input channels or the taps in order, one fused multiply-add at a time): the same floats, on the Vector512
+    /// tiles and on the scalar loops; a generated network whose evaluation runs them against its unfused forward.
+    /// </summary>
+    public sealed class ChannelBlocksTests
+    {
+        private static float[] RandomValues(Random random, int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+            return values;
+        }
+
+        private static float Clamp(float v, float low, float high)
+        {
+            v = v < low ? low : v;
+            return v > high ? high : v;
+        }
+
+        public static IEnumerable<object[]> PointwiseShapes()
+        {
+            // inChannels, height, width, outChannels; on both paths, from NCHW and from blocks
+            foreach (bool vector in new[] { true, false })
+            {
+                yield return new object[] { vector, 16, 56, 56, 32 };  // MobileNetV1's first 1x1 layer: rows of 7 x 8 cells
+                yield return new object[] { vector, 32, 7, 7, 48 };    // a 7-cell tile, three blocks
+                yield return new object[] { vector, 64, 13, 11, 80 };  // 8 + 3 cells a row, five blocks (3 + 2)
+                yield return new object[] { vector, 48, 1, 1, 16 };    // one cell, one block
+                yield return new object[] { vector, 128, 4, 9, 64 };   // 8 + 1 cells, four blocks (3 + 1)
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(PointwiseShapes))]
+        public void Pointwise_IsItsDefinition_BitForBit_EitherLayoutInAndOut(bool vector, int inChannels, int height, int width, int outChannels)
+        {
+            var random = new Random(inChannels + height * 7 + width + outChannels);
+            int cells = height * width;
+            float[] x = RandomValues(random, inChannels * cells), weight = RandomValues(random, outChannels * inChannels), bias = RandomValues(random, outChannels);
+            float[] packed = new float[outChannels * inChannels];
+            ChannelBlocks.PackPointwise(weight, inChannels, outChannels, packed);
+            // The definition, summed as the kernel sums, clamped to ReLU6's bounds.
+            var expected = new float[outChannels * cells];
+            for (int oc = 0; oc < outChannels; oc++)
+                for (int i = 0; i < cells; i++)
+                {
+                    float sum = bias[oc];
+                    for (int c = 0; c < inChannels; c++) sum = MathF.FusedMultiplyAdd(x[c * cells + i], weight[oc * inChannels + c], sum);
+                    expected[oc * cells + i] = Clamp(sum, 0f, 6f);
+                }
+            try
+            {
+                ChannelBlocks.VectorTiles = vector;
+                // NCHW in, blocked and padded out: every interior value, a zero border, nothing past the map.
+                int paddedLength = ChannelBlocks.PaddedLength(outChannels, height, width);
+                float[] padded = Enumerable.Repeat(float.NaN, paddedLength + 7).ToArray();
+                ChannelBlocks.Pointwise(x, blockedInput: false, inChannels, height, width, packed, bias, outChannels, padded, nchwOutput: false, default, 0f, 6f);
+                for (int oc = 0; oc < outChannels; oc++)
+                    for (int r = 0; r < height + 2; r++)
+                        for (int col = 0; col < width + 2; col++)
+                        {
+                            float actual = padded[(((oc / 16) * (height + 2) + r) * (width + 2) + col) * 16 + oc % 16];
+                            bool border = r == 0 || col == 0 || r == height + 1 || col == width + 1;
+                            float want = border ? 0f : expected[oc * cells + (r - 1) * width + col - 1];
+                            if (!actual.Equals(want)) Assert.Fail($"padded [{oc}, {r}, {col}] = {actual}, expected {want}");
+                        }
+                Assert.All(padded.Skip(paddedLength), v => Assert.True(float.IsNaN(v)));
+
+                // Blocked in (the same x in blocks), NCHW out.
+                if (inChannels % 16 == 0)
+                {
+                    float[] blocked = new float[inChannels * cells];
+                    for (int c = 0; c < inChannels; c++)
+                        for (int i = 0; i < cells; i++) blocked[((c / 16) * cells + i) * 16 + c % 16] = x[c * cells + i];
+                    float[] nchw = Enumerable.Repeat(float.NaN, outChannels * cells + 5).ToArray();
+                    ChannelBlocks.Pointwise(blocked, blockedInput: true, inChannels, height, width, packed, bias, outChannels, nchw, nchwOutput: true, new float[outChannels * cells], 0f, 6f);
+                    Assert.Equal(expected, nchw.Take(outChannels * cells).ToArray());
+                    Assert.All(nchw.Skip(outChannels * cells), v => Assert.True(float.IsNaN(v)));
+                }
+            }
+            finally
+            {
+                ChannelBlocks.VectorTiles = true;
+            }
+        }
+
+        [Theory]
+        [InlineData(true, 32, 56, 56, 2)]
+        [InlineData(true, 16, 13, 11, 1)]
+        [InlineData(true, 48, 13, 11, 2)]
+        [InlineData(true, 64, 7, 7, 1)]
+        [InlineData(true, 16, 1, 1, 1)]
+        [InlineData(true, 16, 2, 3, 2)]
+        [InlineData(false, 32, 13, 11, 2)]
+        [InlineData(false, 16, 9, 10, 1)]
+        public void Depthwise_IsItsDefinition_BitForBit(bool vector, int channels, int height, int width, int stride)
+        {
+            var random = new Random(channels + height * 7 + width + stride);
+            float[] x = RandomValues(random, channels * height * width), weight = RandomValues(random, channels * 9), bias = RandomValues(random, channels);
+            float[] packed = new float[channels * 9];
+            ChannelBlocks.PackDepthwise(weight, channels, packed);
+            // x blocked and padded, as a 1x1 layer writes it (the border zero).
+            float[] padded = new float[ChannelBlocks.PaddedLength(channels, height, width)];
+            for (int c = 0; c < channels; c++)
+                for (int r = 0; r < height; r++)
+                    for (int col = 0; col < width; col++)
+                        padded[(((c / 16) * (height + 2) + r + 1) * (width + 2) + col + 1) * 16 + c % 16] = x[(c * height + r) * width + col];
+            int outHeight = (height - 1) / stride + 1, outWidth = (width - 1) / stride + 1;
+            float[] y = Enumerable.Repeat(float.NaN, channels * outHeight * outWidth + 3).ToArray();
+            try
+            {
+                ChannelBlocks.VectorTiles = vector;
+                ChannelBlocks.Depthwise(padded, channels, height, width, stride, packed, bias, y, 0f, float.PositiveInfinity);
+            }
+            finally
+            {
+                ChannelBlocks.VectorTiles = true;
+            }
+            for (int c = 0; c < channels; c++)
+                for (int oy = 0; oy < outHeight; oy++)
+                    for (int ox = 0; ox < outWidth; ox++)
+                    {
+                        // Zero-padded taps add fma(0, w, sum) = sum, as the kernel's reads of the border do.
+                        float sum = bias[c];
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++)
+                            {
+                                int r = oy * stride + ky - 1, col = ox * stride + kx - 1;
+                                float v = r >= 0 && r < height && col >= 0 && col < width ? x[(c * height + r) * width + col] : 0f;
+                                sum = MathF.FusedMultiplyAdd(v, weight[c * 9 + ky * 3 + kx], sum);
+                            }
+                        float actual = y[(((c / 16) * outHeight + oy) * outWidth + ox) * 16 + c % 16];
+                        float want = Clamp(sum, 0f, float.PositiveInfinity);
+                        if (!actual.Equals(want)) Assert.Fail($"y [{c}, {oy}, {ox}] = {actual}, expected {want}");
+                    }
+            Assert.All(y.Skip(channels * outHeight * outWidth), v => Assert.True(float.IsNaN(v)));
+        }
+
+        [Fact]
+        public void Kernels_RefuseChannelsOffTheBlocks()
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.PackPointwise(new float[24 * 8], 8, 24, new float[24 * 8]));
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[24 * 9 * 9], 24, 7, 7, 1, new float[24 * 9], new float[24], new float[24 * 49]));
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[16 * 9 * 9], 16, 7, 7, 3, new float[16 * 9], new float[16], new float[16 * 49]));
+        }
+
+        [Fact]
+        public void Kernels_AllocateNothing()
+        {
+            float[] x = new float[32 * 14 * 14], packed = new float[64 * 32], bias = new float[64], padded = new float[ChannelBlocks.PaddedLength(64, 14, 14)];
+            float[] dwWeights = new float[64 * 9], blocked = new float[64 * 7 * 7], y = new float[32 * 49], back = new float[32 * 64], staging = new float[32 * 49];
+            Infrastructure.Allocations.AssertNone(() =>
+            {
+                ChannelBlocks.Pointwise(x, blockedInput: false, 32, 14, 14, packed, bias, 64, padded, nchwOutput: false, default, 0f, 6f);
+                ChannelBlocks.Depthwise(padded, 64, 14, 14, 2, dwWeights, bias, blocked, 0f, 6f);
+                ChannelBlocks.Pointwise(blocked, blockedInput: true, 64, 7, 7, back, bias, 32, y, nchwOutput: true, staging);
+            }, calls: 20);
+        }
+
+        [Fact]
+        public void GeneratedChains_EvaluateAsTheUnfusedForward_AndSayTheirOutputsAreNotKept()
+        {
+            string source = Infrastructure.GeneratorHarness.GeneratedSources(
+                "using CnnGen;\nnamespace Blocked;\n[Network(8, 13, 11)]\n[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32, Bias = false)]\n[BatchNorm]\n[ReLU6]\n[Conv2d(48, 1, Bias = false)]\n[BatchNorm]\n"
+                + "[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\npublic partial class Net { }")
+                .Single(s => s.Key.Contains("Net")).Value;
+            Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 8, 13, 11, p.Slice(0, 256), p.Slice(256, 32), 32, columns.Slice(0, 6240), nchwOutput: false, default, 0f, float.PositiveInfinity);", source);
+            Assert.Contains("ChannelBlocks.Depthwise(columns.Slice(0, 6240), 32, 13, 11, 2, p.Slice(0, 288), p.Slice(288, 32), columns.Slice(6240, 1344), 0f, 6f);", source);
+            Assert.Contains("ChannelBlocks.Pointwise(columns.Slice(6240, 1344), blockedInput: true, 32, 7, 6, p.Slice(0, 1536), p.Slice(1536, 48), 48, y, nchwOutput: true, columns.Slice(0, 6240));", source);
+
+            var network = new BlockedChainNet();
+            network.ResetParameters(7);
+            var random = new Random(8);
+            const int batch = 3;
+            float[] input = RandomValues(random, batch * BlockedChainNet.InputLength);
+            float[] evaluated = new float[batch * BlockedChainNet.OutputLength], unfused = new float[evaluated.Length];
+            var workspace = network.CreateWorkspace(batch);
+            // A training forward moves the running statistics off 0 and 1, so the folds are not the identity.
+            for (int step = 0; step < 3; step++) network.Forward(input, evaluated, batch, workspace, training: true);
+            network.ForwardForGradients(input, unfused, batch, workspace);
+            network.Forward(input, evaluated, batch, workspace);
+            for (int i = 0; i < evaluated.Length; i++)
+                Assert.True(Math.Abs(evaluated[i] - unfused[i]) <= 1e-4f * Math.Max(1f, Math.Abs(unfused[i])), $"output {i}: {evaluated[i]}, unfused {unfused[i]}");
+            // Layers 0-2 hand their map to layer 3 in blocks, layers 3-5 theirs to layer 6.
+            Assert.Contains("goes straight into layer 3", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
+            Assert.Contains("goes straight into layer 6", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(5).Length).Message);
+            // A 1x1 layer onto 24 channels after a depthwise layer (or onto 16: one block a tile): no chain of three, the NCHW kernels.
+            Assert.DoesNotContain("ChannelBlocks", ChainEndingOffTheBlocks(24));
+            Assert.DoesNotContain("ChannelBlocks", ChainEndingOffTheBlocks(16));
+            Assert.Contains("ChannelBlocks", ChainEndingOffTheBlocks(32));
+            // Training mode writes them (the chains are evaluation's).
+            network.Forward(input, evaluated, batch, workspace, training: true);
+            Assert.Equal(batch * 32 * 13 * 11, workspace.LayerOutput(2).Length);
+        }
+
+        // The generated source of a 1x1, depthwise, 1x1 sequence whose last layer writes `channels`.
+        private static string ChainEndingOffTheBlocks(int channels) =>
+            Infrastructure.GeneratorHarness.GeneratedSources(
+                "using CnnGen;\nnamespace Tail;\n[Network(32, 4, 4)]\n[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32, Bias = false)]\n[BatchNorm]\n[ReLU]\n[Conv2d(" + channels + ", 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\npublic partial class Net { }")
+                .Single(s => s.Key.Contains("Net")).Value;
+    }
+}
