@@ -15,7 +15,8 @@ namespace KernelBench
     // input channels read in place (AliasedPlanePacking off). Prefix: a design or the start of a shape's name.
     public static class PointwiseEval
     {
-        // "pointwise-eval networks": the zoo designs with the most 1x1 layers, evaluation's Forward at batch 1 in thread CPU µs,
+        // "pointwise-eval networks": the zoo designs with the most 1x1 layers (and the fixtures' ResNeXt block, UNet, Inception and
+        // ResNet-8), evaluation's Forward at batch 1 in thread CPU µs,
         // interleaved: as it runs, against the pointwise rules of before this session (DotTail, TallThree, SmallPlaneOrder,
         // AliasedPlanePacking off).
         internal static void Networks(Action<bool> switches, string rulesOff)
@@ -26,6 +27,10 @@ namespace KernelBench
                 ("bottlenecks 256x14x14", () => { var n = new CnnGen.Benchmarks.Zoo.Sweep2.Bottleneck14Net(); n.ResetParameters(1); return n; }),
                 ("MobileNetV3-style", () => { var n = new CnnGen.Benchmarks.Zoo.Sweep2.MobileNetV3Net(); n.ResetParameters(1); return n; }),
                 ("MobileNetV2", () => { var n = new CnnGen.Tests.Fixtures.MobileNetV2(); n.ResetParameters(1); return n; }),
+                ("ResNeXt down block 64x32x32", () => { var n = new Networks.ResNeXtDownBlock(); n.ResetParameters(1); return n; }),
+                ("UNet", () => { var n = new CnnGen.Tests.Fixtures.UNet(); n.ResetParameters(1); return n; }),
+                ("Inception", () => { var n = new CnnGen.Tests.Fixtures.Inception(); n.ResetParameters(1); return n; }),
+                ("ResNet-8", () => { var n = new CnnGen.Tests.Fixtures.ResNet8(); n.ResetParameters(1); return n; }),
             };
             Console.WriteLine($"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             Console.WriteLine($"{"batch 1, thread CPU",-30} {"now us",9} {rulesOff,16} {"x",6}");
