@@ -107,12 +107,23 @@ namespace CnnGen.Kernels
             if (nchwOutput) ToNchw(staging, outChannels, cells, y);
         }
 
-        // Blocked [channels / 16][cells][16] to NCHW [channels][cells]: the Winograd kernels' unpack (16 x 16 register transposes,
-        // staged where planes of a multiple of 1,024 cells would alias), which needs 1,024 floats of its own staging.
-        private static void ToNchw(Span<float> blocked, int channels, int cells, Span<float> y)
+        // Blocked [channels / 16][cells][16] to NCHW [channels][cells]: 16 x 16 register transposes, the last cells one at a time.
+        private static void ToNchw(ReadOnlySpan<float> blocked, int channels, int cells, Span<float> y)
         {
-            Span<float> square = stackalloc float[1024];
-            WinogradF4Convolution.Unpack(blocked, y, square, cells, channels, cells * 16);
+            ref float b = ref MemoryMarshal.GetReference(blocked);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            for (int cb = 0; cb < channels / 16; cb++)
+            {
+                ref float block = ref Unsafe.Add(ref b, cb * cells * 16);
+                ref float rows = ref Unsafe.Add(ref ys, cb * 16 * cells);
+                int cell = 0;
+                if (Vectorized)
+                {
+                    for (; cell + 16 <= cells; cell += 16) DirectConvolution.Transpose16(ref Unsafe.Add(ref block, cell * 16), 16, ref Unsafe.Add(ref rows, cell), cells);
+                }
+                for (; cell < cells; cell++)
+                    for (int l = 0; l < 16; l++) Unsafe.Add(ref rows, l * cells + cell) = Unsafe.Add(ref block, cell * 16 + l);
+            }
         }
 
         /// <summary>
