@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using CnnGen.Kernels;
 
 namespace KernelBench
@@ -9,6 +10,91 @@ namespace KernelBench
     // best of interleaved rounds in both orders; then each layer alone both ways. The basis of Conv2dEmitter.LinkBlockedChains.
     public static class ChannelBlocksBench
     {
+        // "blocked knob groups|runs|lean": each 1x1 layer of the chain (and MobileNetV1-112's blocks of 64 and 256 on other maps) with its
+        // blocks of output channels in even groups of up to 3 against groups of 3 and the rest (ChannelBlocks.EvenBlockGroups).
+        public static void Groups(string knob)
+        {
+            static void Set(string knob, bool on)
+            {
+                if (knob == "groups") ChannelBlocks.EvenBlockGroups = on;
+                else if (knob == "runs") ChannelBlocks.InputRuns = on;
+                else if (knob == "lean") ChannelBlocks.LeanLoop = on;
+                else throw new ArgumentException("Expected groups, runs or lean.");
+            }
+            Console.WriteLine($"knob {knob}: on against off");
+            var shapes = Environment.GetEnvironmentVariable("BLOCKED_SHAPES") is { } list
+                ? list.Split(',').Select(t => t.Split('x').Select(int.Parse).ToArray()).Select(a => (a[0], a[1], a[2])).ToArray()
+                : new (int C, int H, int OC)[] { (16, 56, 32), (32, 28, 64), (64, 14, 128), (128, 14, 128), (128, 7, 256), (256, 7, 256), (64, 56, 64), (256, 14, 256), (512, 7, 512) };
+            Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, best of interleaved rounds, even groups / 3 + rest (> 1: even faster)");
+            foreach (var (c, h, oc) in shapes)
+            {
+                foreach (bool last in new[] { false, true })
+                {
+                    float[] x = Program.Fill(c * h * h, 1), w = Program.Fill(oc * c, 2), bias = Program.Fill(oc, 3), packed = new float[oc * c];
+                    float[] y = new float[ChannelBlocks.PaddedLength(oc, h, h)], y2 = new float[y.Length], staging = new float[oc * h * h];
+                    ChannelBlocks.PackPointwise(w, c, oc, packed);
+                    void Run(bool even, float[] into)
+                    {
+                        Set(knob, even);
+                        ChannelBlocks.Pointwise(x, c >= 16 && c % 16 == 0, c, h, h, packed, bias, oc, into, last, last ? staging : default, 0f, float.PositiveInfinity);
+                    }
+                    Run(true, y); Run(false, y2);
+                    bool same = y.AsSpan().SequenceEqual(y2);
+                    var (even, rest) = Program.InterleavedCpu(() => Run(true, y), () => Run(false, y2));
+                    var (rest2, even2) = Program.InterleavedCpu(() => Run(false, y2), () => Run(true, y));
+                    Console.WriteLine($"  1x1 {c} -> {oc} @{h}x{h}{(last ? " to NCHW" : "")}: even {even * 1e6,7:F2} rest {rest * 1e6,7:F2} ({rest / even:F2}x); other order {even2 * 1e6,7:F2} / {rest2 * 1e6,7:F2} ({rest2 / even2:F2}x), on {2.0 * c * oc * h * h / Math.Min(even, even2) / 1e9:F0} GFLOP/s{(same ? "" : " OUTPUTS DIFFER")}");
+                }
+            }
+            Set(knob, true);
+        }
+
+        // "blocked align": one 1x1 layer with its weights, input and output at 64-byte boundaries against 16 bytes past them.
+        public static unsafe void Align()
+        {
+            var shapes = Environment.GetEnvironmentVariable("BLOCKED_SHAPES") is { } list
+                ? list.Split(',').Select(t => t.Split('x').Select(int.Parse).ToArray()).Select(a => (a[0], a[1], a[2])).ToArray()
+                : new (int C, int H, int OC)[] { (256, 7, 256), (128, 14, 128), (64, 28, 64) };
+            static Span<float> At(float[] pinned, int length, int bytes)
+            {
+                fixed (float* p = pinned)
+                {
+                    int skip = (int)(((64 - (long)p % 64) % 64 + bytes) / 4);
+                    return pinned.AsSpan(skip, length);
+                }
+            }
+            foreach (var (c, h, oc) in shapes)
+            {
+                int yLength = ChannelBlocks.PaddedLength(oc, h, h);
+                float[] xa = GC.AllocateArray<float>(c * h * h + 64, pinned: true), wa = GC.AllocateArray<float>(oc * c + 64, pinned: true), ya = GC.AllocateArray<float>(yLength + 64, pinned: true);
+                float[] bias = Program.Fill(oc, 3);
+                Program.Fill(c * h * h, 1).CopyTo(At(xa, c * h * h, 0));
+                float[] packed = new float[oc * c];
+                ChannelBlocks.PackPointwise(Program.Fill(oc * c, 2), c, oc, packed);
+                foreach (int offset in new[] { 16, 32, 48 })
+                {
+                    void Run(int bytes)
+                    {
+                        var x = At(xa, c * h * h, bytes);
+                        ChannelBlocks.Pointwise(x, true, c, h, h, At(wa, oc * c, bytes), bias, oc, At(ya, yLength, bytes), false, default, 0f, float.PositiveInfinity);
+                    }
+                    At(xa, c * h * h, 0).CopyTo(At(xa, c * h * h, offset)); packed.CopyTo(At(wa, oc * c, offset));
+                    Run(offset); var off = At(ya, yLength, offset).ToArray();
+                    At(xa, c * h * h, offset).CopyTo(At(xa, c * h * h, 0)); packed.CopyTo(At(wa, oc * c, 0));
+                    Run(0); bool same = At(ya, yLength, 0).SequenceEqual(off);
+                    // Both layouts in one buffer is not possible at once: time each with its own copy in place, alternated.
+                    double aligned = double.MaxValue, shifted = double.MaxValue;
+                    for (int round = 0; round < 4; round++)
+                    {
+                        packed.CopyTo(At(wa, oc * c, 0)); Program.Fill(c * h * h, 1).CopyTo(At(xa, c * h * h, 0));
+                        aligned = Math.Min(aligned, Program.InterleavedCpu(() => Run(0), () => Run(0)).Item1);
+                        packed.CopyTo(At(wa, oc * c, offset)); Program.Fill(c * h * h, 1).CopyTo(At(xa, c * h * h, offset));
+                        shifted = Math.Min(shifted, Program.InterleavedCpu(() => Run(offset), () => Run(offset)).Item1);
+                    }
+                    Console.WriteLine($"  1x1 {c} -> {oc} @{h}x{h}: 64-byte aligned {aligned * 1e6,7:F2} us ({2.0 * c * oc * h * h / aligned / 1e9:F0} GFLOP/s), {offset} bytes past {shifted * 1e6,7:F2} us ({shifted / aligned:F2}x){(same ? "" : " OUTPUTS DIFFER")}");
+                }
+            }
+        }
+
         public static void Run()
         {
             var path = DirectConvolution.KernelPath.Vector512;

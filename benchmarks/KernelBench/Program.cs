@@ -1816,7 +1816,9 @@ namespace KernelBench
             }
             if (args.Length > 0 && args[0] == "blocked")
             {
-                ChannelBlocksBench.Run();
+                if (args.Length > 2 && args[1] == "knob") ChannelBlocksBench.Groups(args[2]);
+                else if (args.Length > 1 && args[1] == "align") ChannelBlocksBench.Align();
+                else ChannelBlocksBench.Run();
                 return;
             }
             if (args.Length > 0 && args[0] == "pointwise-packed")

@@ -55,9 +55,11 @@ namespace CnnGen.Tests
             {
                 yield return new object[] { vector, 16, 56, 56, 32 };  // MobileNetV1's first 1x1 layer: rows of 7 x 8 cells
                 yield return new object[] { vector, 32, 7, 7, 48 };    // a 7-cell tile, three blocks
-                yield return new object[] { vector, 64, 13, 11, 80 };  // 8 + 3 cells a row, five blocks (3 + 2)
+                yield return new object[] { vector, 64, 13, 11, 80 };  // 8 + 3 cells a row, five blocks (2 + 3)
                 yield return new object[] { vector, 48, 1, 1, 16 };    // one cell, one block
-                yield return new object[] { vector, 128, 4, 9, 64 };   // 8 + 1 cells, four blocks (3 + 1)
+                yield return new object[] { vector, 128, 4, 9, 64 };   // 8 + 1 cells, four blocks (2 + 2)
+                yield return new object[] { vector, 272, 3, 5, 32 };   // input channels in three runs (96, 96, 80), sums kept in y between them
+                yield return new object[] { vector, 200, 2, 3, 16 };   // NCHW: two runs (112, 88), the last not whole blocks
             }
         }
 

@@ -429,7 +429,7 @@ namespace CnnGen.Generator.Emit
                 }
                 if (chain.Count < 3) continue;
                 bool perSample = true;
-                int first = i, last = IndexOf(layers, chain[chain.Count - 1]) + chain[chain.Count - 1].Fusion.Absorbed;
+                int first = i, last = Segment.IndexOf(layers, chain[chain.Count - 1]) + chain[chain.Count - 1].Fusion.Absorbed;
                 for (int k = first; k <= last; k++) perSample &= For(layers[k]).IsPerSampleInEvaluation;
                 if (!perSample) continue;
                 // The start of columns: each depthwise layer's padded input, and the last layer's output blocked before its
@@ -451,16 +451,10 @@ namespace CnnGen.Generator.Emit
                         BlockedPadded = padded,
                         BlockedScratch = padded + blocked,
                     };
-                    if (k + 1 < chain.Count) layers[IndexOf(layers, layer) + layer.Fusion.Absorbed].HandedTo = chain[k + 1];
+                    if (k + 1 < chain.Count) layers[Segment.IndexOf(layers, layer) + layer.Fusion.Absorbed].HandedTo = chain[k + 1];
                 }
                 i = last;
             }
-        }
-
-        private static int IndexOf(IReadOnlyList<PlannedLayer> layers, PlannedLayer layer)
-        {
-            for (int k = 0; k < layers.Count; k++) if (layers[k] == layer) return k;
-            return -1;
         }
 
         /// <summary>Whether evaluation runs the layer in a channel-blocked chain (<see cref="LinkBlockedChains"/>).</summary>

@@ -368,7 +368,7 @@ namespace CnnGen.Generator.Emit
                             foreach (var layer in folds)
                             {
                                 var segment = plan.Schedule.OfType<Segment>().First(s => s.Layers.Contains(layer));
-                                Conv2dEmitter.EmitFoldStatement(w, layer, segment.Layers[IndexOf(segment.Layers, layer) + 1]);
+                                Conv2dEmitter.EmitFoldStatement(w, layer, segment.Layers[Segment.IndexOf(segment.Layers, layer) + 1]);
                                 if (Conv2dEmitter.HasPreparedWeights(layer)) Conv2dEmitter.EmitPrepareStatement(w, layer);
                                 if (Conv2dEmitter.InBlockedChain(layer)) Conv2dEmitter.EmitPackBlockedStatement(w, layer);
                             }
@@ -1170,18 +1170,12 @@ namespace CnnGen.Generator.Emit
                 if (fusion.Absorbed > 0)
                 {
                     var segment = plan.Schedule.OfType<Segment>().First(s => s.Layers.Contains(layer));
-                    int at = IndexOf(segment.Layers, layer);
+                    int at = Segment.IndexOf(segment.Layers, layer);
                     Conv2dEmitter.EmitFusedMethods(w, layer, segment.Layers[at + fusion.Absorbed], fusion, fusion.BatchNorm ? segment.Layers[at + 1] : null);
                     w.Line();
                 }
                 LayerEmitter.For(layer).EmitBackwardMethods(w, layer);
             }
-        }
-
-        private static int IndexOf(IReadOnlyList<PlannedLayer> layers, PlannedLayer layer)
-        {
-            for (int i = 0; i < layers.Count; i++) if (layers[i] == layer) return i;
-            return -1;
         }
     }
 }

@@ -111,6 +111,13 @@ namespace CnnGen.Generator.Planning
         public IReadOnlyList<PlannedLayer> Layers { get; }
         public Value In => Layers[0].In;
         public Value Out => Layers[Layers.Count - 1].Out;
+
+        /// <summary>Where a layer stands in a list of layers (a segment's), or -1.</summary>
+        public static int IndexOf(IReadOnlyList<PlannedLayer> layers, PlannedLayer layer)
+        {
+            for (int k = 0; k < layers.Count; k++) if (layers[k] == layer) return k;
+            return -1;
+        }
     }
 
     /// <summary>

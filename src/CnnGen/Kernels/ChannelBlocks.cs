@@ -32,6 +32,17 @@ namespace CnnGen.Kernels
         /// <summary>Whether the Vector512 tiles may run (tests turn it off to run the scalar loops on the same machine).</summary>
         internal static bool VectorTiles { get; set; } = true;
 
+        /// <summary>Whether 1x1 layers take their input channels in runs of up to <see cref="RunChannels"/> (KernelBench <c>blocked groups</c> turns it off to compare).</summary>
+        internal static bool InputRuns { get; set; } = true;
+
+        /// <summary>Input channels in a 1x1 layer's run: 3 blocks' weights for them take 24 KB, half the L1.</summary>
+        private const int RunChannels = 128;
+
+        /// <summary>Whether 1x1 layers split their blocks of output channels into even groups (KernelBench <c>blocked groups</c> turns it off to compare).</summary>
+        internal static bool EvenBlockGroups { get; set; } = true;
+
+        internal static bool LeanLoop { get; set; } = true;
+
         private static bool Vectorized => VectorTiles && Simd.Enabled && Vector512.IsHardwareAccelerated;
 
         /// <summary>1x1 weights [outChannels x inChannels] (PyTorch's layout) to [outChannels / 16][inChannels][16].</summary>
@@ -88,21 +99,34 @@ namespace CnnGen.Kernels
             ref float xs = ref MemoryMarshal.GetReference(x);
             ref float ws = ref MemoryMarshal.GetReference(packedWeight);
             ref float bs = ref MemoryMarshal.GetReference(bias);
-            int blocks = outChannels / 16;
-            for (int ob = 0; ob < blocks; ob += 3)
+            // Blocks of output channels in groups of up to 3, as even as they go (4 as 2 + 2, 16 as 2 3 3 2 3 3): a group of one
+            // block has 8 accumulators, too few to hide the multiply-add's latency, and loads 9 values for 8 of them.
+            int blocks = outChannels / 16, groups = EvenBlockGroups ? (blocks + 2) / 3 : blocks;
+            // Input channels in runs of up to 128 (whole blocks): a run's weights for 3 blocks, 24 KB, stay in L1 across the
+            // map's tiles (256 channels' 48 KB did not, beside the input: 256 -> 256 on 7x7 ran at half the FMA rate). The
+            // sums are kept in y between runs and go on from there, so each still runs from the bias over the channels in order.
+            int runs = InputRuns ? (inChannels + RunChannels - 1) / RunChannels : 1, runLength = (inChannels / runs + 15) / 16 * 16;
+            for (int group = 0, ob = 0; ob < blocks; group++)
             {
-                int nb = Math.Min(3, blocks - ob);
-                for (int row = 0; row < height; row++)
+                int nb = EvenBlockGroups ? (group + 1) * blocks / groups - ob : Math.Min(3, blocks - ob);
+                for (int c0 = 0; c0 < inChannels; c0 += runLength)
                 {
-                    for (int column = 0; column < width;)
+                    int count = Math.Min(runLength, inChannels - c0);
+                    var sums = c0 == 0 ? RunPart.FromBias : c0 + count == inChannels ? RunPart.Finish : RunPart.Continue;
+                    if (c0 == 0 && count == inChannels) sums = RunPart.Whole;
+                    for (int row = 0; row < height; row++)
                     {
-                        int n = Math.Min(8, width - column);
-                        var tile = new PointwiseTile(ref Unsafe.Add(ref xs, (row * width + column) * input.Cell), input, inChannels, ref Unsafe.Add(ref ws, ob * 16 * inChannels),
-                            ref Unsafe.Add(ref bs, ob * 16), clamp);
-                        tile.Run(n, nb, ref Unsafe.Add(ref ys, ob * blockStride + ((row + pad) * rowLength + column + pad) * 16), blockStride);
-                        column += n;
+                        for (int column = 0; column < width;)
+                        {
+                            int n = Math.Min(8, width - column);
+                            var tile = new PointwiseTile(ref Unsafe.Add(ref xs, (row * width + column) * input.Cell + input.Of(c0)), input, count,
+                                ref Unsafe.Add(ref ws, ob * 16 * inChannels + c0 * 16), inChannels, ref Unsafe.Add(ref bs, ob * 16), clamp, sums);
+                            tile.Run(n, nb, ref Unsafe.Add(ref ys, ob * blockStride + ((row + pad) * rowLength + column + pad) * 16), blockStride);
+                            column += n;
+                        }
                     }
                 }
+                ob += nb;
             }
             if (nchwOutput) ToNchw(staging, outChannels, cells, y);
         }
@@ -188,24 +212,36 @@ namespace CnnGen.Kernels
             public int Of(int c) => (c >> 4) * Block + (c & 15) * Lane;
         }
 
+        // Where a run of input channels starts its sums and what it leaves in y: the whole sum (clamped), the first run's
+        // (from the bias, not clamped), a middle run's or the last run's (going on from what y holds).
+        private enum RunPart { Whole, FromBias, Continue, Finish }
+
         private readonly ref struct PointwiseTile
         {
             private readonly ref float _x;
             private readonly Input _input;
             private readonly int _inChannels;
             private readonly ref float _w;
+            private readonly int _blockWeights;
             private readonly ref float _bias;
             private readonly OutputClamp _clamp;
+            private readonly RunPart _sums;
 
-            public PointwiseTile(ref float x, Input input, int inChannels, ref float w, ref float bias, OutputClamp clamp)
+            // inChannels: the run's; w: its first channel's weights, blocks blockWeights / 16 channels' weights apart.
+            public PointwiseTile(ref float x, Input input, int inChannels, ref float w, int blockWeights, ref float bias, OutputClamp clamp, RunPart sums)
             {
                 _x = ref x;
                 _input = input;
                 _inChannels = inChannels;
                 _w = ref w;
+                _blockWeights = 16 * blockWeights;
                 _bias = ref bias;
                 _clamp = clamp;
+                _sums = sums;
             }
+
+            private bool FromBias => _sums is RunPart.Whole or RunPart.FromBias;
+            private bool Clamped => _sums is RunPart.Whole or RunPart.Finish;
 
             // n cells x nb blocks, each block's 16 outputs of a cell stored together (y blocked; blocks blockStride apart).
             public void Run(int n, int nb, ref float y, int blockStride)
@@ -214,20 +250,23 @@ namespace CnnGen.Kernels
                 {
                     for (int b = 0; b < nb; b++)
                         for (int j = 0; j < n; j++)
-                            for (int l = 0; l < 16; l++) Unsafe.Add(ref y, b * blockStride + j * 16 + l) = Scalar(j, b * 16 + l);
+                            for (int l = 0; l < 16; l++)
+                            {
+                                ref float at = ref Unsafe.Add(ref y, b * blockStride + j * 16 + l);
+                                at = Scalar(j, b * 16 + l, FromBias ? Unsafe.Add(ref _bias, b * 16 + l) : at);
+                            }
                     return;
                 }
                 Sums(n, nb, new Output(ref y, blockStride));
             }
 
             // Output channel `lane` of the tile's blocks at cell j, summed on scalars in the same order (the fallback path).
-            private float Scalar(int j, int lane)
+            private float Scalar(int j, int lane, float sum)
             {
-                float sum = Unsafe.Add(ref _bias, lane);
-                ref float w = ref Unsafe.Add(ref _w, (lane >> 4) * 16 * _inChannels + (lane & 15));
+                ref float w = ref Unsafe.Add(ref _w, (lane >> 4) * _blockWeights + (lane & 15));
                 for (int c = 0; c < _inChannels; c++)
                     sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref _x, _input.Of(c) + j * _input.Cell), Unsafe.Add(ref w, c * 16), sum);
-                return _clamp.Apply(sum);
+                return Clamped ? _clamp.Apply(sum) : sum;
             }
 
             private void Sums(int n, int nb, Output output)
@@ -265,32 +304,79 @@ namespace CnnGen.Kernels
             private void Tile<TCells, TBlocks>(Output output) where TCells : struct, IConstant where TBlocks : struct, IConstant
             {
                 int n = TCells.Value, nb = TBlocks.Value;
-                ref float bias = ref _bias;
-                var b0 = Vector512.LoadUnsafe(ref bias);
-                var b1 = nb > 1 ? Vector512.LoadUnsafe(ref bias, 16) : default;
-                var b2 = nb > 2 ? Vector512.LoadUnsafe(ref bias, 32) : default;
-                Vector512<float> a00 = b0, a01 = b1, a02 = b2, a10 = b0, a11 = b1, a12 = b2, a20 = b0, a21 = b1, a22 = b2, a30 = b0, a31 = b1, a32 = b2;
-                Vector512<float> a40 = b0, a41 = b1, a42 = b2, a50 = b0, a51 = b1, a52 = b2, a60 = b0, a61 = b1, a62 = b2, a70 = b0, a71 = b1, a72 = b2;
-                nuint blockWeights = (nuint)(16 * _inChannels), cell = (nuint)_input.Cell;
-                ref float x = ref _x;
-                ref float w = ref _w;
-                for (int c = 0; c < _inChannels; c++)
+                Vector512<float> a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32, a40, a41, a42, a50, a51, a52, a60, a61, a62, a70, a71, a72;
+                if (FromBias)
                 {
-                    ref float xc = ref Unsafe.Add(ref x, _input.Of(c));
-                    ref float wc = ref Unsafe.Add(ref w, c * 16);
-                    var w0 = Vector512.LoadUnsafe(ref wc);
-                    var w1 = nb > 1 ? Vector512.LoadUnsafe(ref wc, blockWeights) : default;
-                    var w2 = nb > 2 ? Vector512.LoadUnsafe(ref wc, 2 * blockWeights) : default;
-                    { var v = Vector512.Create(xc); a00 = Fused.MultiplyAdd(v, w0, a00); if (nb > 1) a01 = Fused.MultiplyAdd(v, w1, a01); if (nb > 2) a02 = Fused.MultiplyAdd(v, w2, a02); }
-                    if (n > 1) { var v = Vector512.Create(Unsafe.Add(ref xc, cell)); a10 = Fused.MultiplyAdd(v, w0, a10); if (nb > 1) a11 = Fused.MultiplyAdd(v, w1, a11); if (nb > 2) a12 = Fused.MultiplyAdd(v, w2, a12); }
-                    if (n > 2) { var v = Vector512.Create(Unsafe.Add(ref xc, 2 * cell)); a20 = Fused.MultiplyAdd(v, w0, a20); if (nb > 1) a21 = Fused.MultiplyAdd(v, w1, a21); if (nb > 2) a22 = Fused.MultiplyAdd(v, w2, a22); }
-                    if (n > 3) { var v = Vector512.Create(Unsafe.Add(ref xc, 3 * cell)); a30 = Fused.MultiplyAdd(v, w0, a30); if (nb > 1) a31 = Fused.MultiplyAdd(v, w1, a31); if (nb > 2) a32 = Fused.MultiplyAdd(v, w2, a32); }
-                    if (n > 4) { var v = Vector512.Create(Unsafe.Add(ref xc, 4 * cell)); a40 = Fused.MultiplyAdd(v, w0, a40); if (nb > 1) a41 = Fused.MultiplyAdd(v, w1, a41); if (nb > 2) a42 = Fused.MultiplyAdd(v, w2, a42); }
-                    if (n > 5) { var v = Vector512.Create(Unsafe.Add(ref xc, 5 * cell)); a50 = Fused.MultiplyAdd(v, w0, a50); if (nb > 1) a51 = Fused.MultiplyAdd(v, w1, a51); if (nb > 2) a52 = Fused.MultiplyAdd(v, w2, a52); }
-                    if (n > 6) { var v = Vector512.Create(Unsafe.Add(ref xc, 6 * cell)); a60 = Fused.MultiplyAdd(v, w0, a60); if (nb > 1) a61 = Fused.MultiplyAdd(v, w1, a61); if (nb > 2) a62 = Fused.MultiplyAdd(v, w2, a62); }
-                    if (n > 7) { var v = Vector512.Create(Unsafe.Add(ref xc, 7 * cell)); a70 = Fused.MultiplyAdd(v, w0, a70); if (nb > 1) a71 = Fused.MultiplyAdd(v, w1, a71); if (nb > 2) a72 = Fused.MultiplyAdd(v, w2, a72); }
+                    ref float bias = ref _bias;
+                    var b0 = Vector512.LoadUnsafe(ref bias);
+                    var b1 = nb > 1 ? Vector512.LoadUnsafe(ref bias, 16) : default;
+                    var b2 = nb > 2 ? Vector512.LoadUnsafe(ref bias, 32) : default;
+                    a00 = b0; a01 = b1; a02 = b2; a10 = b0; a11 = b1; a12 = b2; a20 = b0; a21 = b1; a22 = b2; a30 = b0; a31 = b1; a32 = b2;
+                    a40 = b0; a41 = b1; a42 = b2; a50 = b0; a51 = b1; a52 = b2; a60 = b0; a61 = b1; a62 = b2; a70 = b0; a71 = b1; a72 = b2;
                 }
-                bool none = _clamp.IsNone;
+                else
+                {
+                    // The sums the runs before left in y.
+                    a00 = output.Get(0, 0); a01 = nb > 1 ? output.Get(0, 1) : default; a02 = nb > 2 ? output.Get(0, 2) : default;
+                    a10 = n > 1 ? output.Get(1, 0) : default; a11 = n > 1 && nb > 1 ? output.Get(1, 1) : default; a12 = n > 1 && nb > 2 ? output.Get(1, 2) : default;
+                    a20 = n > 2 ? output.Get(2, 0) : default; a21 = n > 2 && nb > 1 ? output.Get(2, 1) : default; a22 = n > 2 && nb > 2 ? output.Get(2, 2) : default;
+                    a30 = n > 3 ? output.Get(3, 0) : default; a31 = n > 3 && nb > 1 ? output.Get(3, 1) : default; a32 = n > 3 && nb > 2 ? output.Get(3, 2) : default;
+                    a40 = n > 4 ? output.Get(4, 0) : default; a41 = n > 4 && nb > 1 ? output.Get(4, 1) : default; a42 = n > 4 && nb > 2 ? output.Get(4, 2) : default;
+                    a50 = n > 5 ? output.Get(5, 0) : default; a51 = n > 5 && nb > 1 ? output.Get(5, 1) : default; a52 = n > 5 && nb > 2 ? output.Get(5, 2) : default;
+                    a60 = n > 6 ? output.Get(6, 0) : default; a61 = n > 6 && nb > 1 ? output.Get(6, 1) : default; a62 = n > 6 && nb > 2 ? output.Get(6, 2) : default;
+                    a70 = n > 7 ? output.Get(7, 0) : default; a71 = n > 7 && nb > 1 ? output.Get(7, 1) : default; a72 = n > 7 && nb > 2 ? output.Get(7, 2) : default;
+                }
+                nuint blockWeights = (nuint)_blockWeights, cell = (nuint)_input.Cell;
+                if (LeanLoop)
+                {
+                    // A block of 16 input channels at a time: within it the next channel is a fixed step away in x (Lane) and
+                    // 16 floats on in w, so the loop only moves two references.
+                    nuint lane = (nuint)_input.Lane;
+                    for (int c0 = 0; c0 < _inChannels; c0 += 16)
+                    {
+                        ref float xc = ref Unsafe.Add(ref _x, (c0 >> 4) * _input.Block);
+                        ref float wc = ref Unsafe.Add(ref _w, c0 * 16);
+                        int count = Math.Min(16, _inChannels - c0);
+                        for (int l = 0; l < count; l++)
+                        {
+                            var w0 = Vector512.LoadUnsafe(ref wc);
+                            var w1 = nb > 1 ? Vector512.LoadUnsafe(ref wc, blockWeights) : default;
+                            var w2 = nb > 2 ? Vector512.LoadUnsafe(ref wc, 2 * blockWeights) : default;
+                            { var v = Vector512.Create(xc); a00 = Fused.MultiplyAdd(v, w0, a00); if (nb > 1) a01 = Fused.MultiplyAdd(v, w1, a01); if (nb > 2) a02 = Fused.MultiplyAdd(v, w2, a02); }
+                            if (n > 1) { var v = Vector512.Create(Unsafe.Add(ref xc, cell)); a10 = Fused.MultiplyAdd(v, w0, a10); if (nb > 1) a11 = Fused.MultiplyAdd(v, w1, a11); if (nb > 2) a12 = Fused.MultiplyAdd(v, w2, a12); }
+                            if (n > 2) { var v = Vector512.Create(Unsafe.Add(ref xc, 2 * cell)); a20 = Fused.MultiplyAdd(v, w0, a20); if (nb > 1) a21 = Fused.MultiplyAdd(v, w1, a21); if (nb > 2) a22 = Fused.MultiplyAdd(v, w2, a22); }
+                            if (n > 3) { var v = Vector512.Create(Unsafe.Add(ref xc, 3 * cell)); a30 = Fused.MultiplyAdd(v, w0, a30); if (nb > 1) a31 = Fused.MultiplyAdd(v, w1, a31); if (nb > 2) a32 = Fused.MultiplyAdd(v, w2, a32); }
+                            if (n > 4) { var v = Vector512.Create(Unsafe.Add(ref xc, 4 * cell)); a40 = Fused.MultiplyAdd(v, w0, a40); if (nb > 1) a41 = Fused.MultiplyAdd(v, w1, a41); if (nb > 2) a42 = Fused.MultiplyAdd(v, w2, a42); }
+                            if (n > 5) { var v = Vector512.Create(Unsafe.Add(ref xc, 5 * cell)); a50 = Fused.MultiplyAdd(v, w0, a50); if (nb > 1) a51 = Fused.MultiplyAdd(v, w1, a51); if (nb > 2) a52 = Fused.MultiplyAdd(v, w2, a52); }
+                            if (n > 6) { var v = Vector512.Create(Unsafe.Add(ref xc, 6 * cell)); a60 = Fused.MultiplyAdd(v, w0, a60); if (nb > 1) a61 = Fused.MultiplyAdd(v, w1, a61); if (nb > 2) a62 = Fused.MultiplyAdd(v, w2, a62); }
+                            if (n > 7) { var v = Vector512.Create(Unsafe.Add(ref xc, 7 * cell)); a70 = Fused.MultiplyAdd(v, w0, a70); if (nb > 1) a71 = Fused.MultiplyAdd(v, w1, a71); if (nb > 2) a72 = Fused.MultiplyAdd(v, w2, a72); }
+                            xc = ref Unsafe.Add(ref xc, lane);
+                            wc = ref Unsafe.Add(ref wc, 16);
+                        }
+                    }
+                }
+                else
+                {
+                    ref float x = ref _x;
+                    ref float w = ref _w;
+                    for (int c = 0; c < _inChannels; c++)
+                    {
+                        ref float xc = ref Unsafe.Add(ref x, _input.Of(c));
+                        ref float wc = ref Unsafe.Add(ref w, c * 16);
+                        var w0 = Vector512.LoadUnsafe(ref wc);
+                        var w1 = nb > 1 ? Vector512.LoadUnsafe(ref wc, blockWeights) : default;
+                        var w2 = nb > 2 ? Vector512.LoadUnsafe(ref wc, 2 * blockWeights) : default;
+                        { var v = Vector512.Create(xc); a00 = Fused.MultiplyAdd(v, w0, a00); if (nb > 1) a01 = Fused.MultiplyAdd(v, w1, a01); if (nb > 2) a02 = Fused.MultiplyAdd(v, w2, a02); }
+                        if (n > 1) { var v = Vector512.Create(Unsafe.Add(ref xc, cell)); a10 = Fused.MultiplyAdd(v, w0, a10); if (nb > 1) a11 = Fused.MultiplyAdd(v, w1, a11); if (nb > 2) a12 = Fused.MultiplyAdd(v, w2, a12); }
+                        if (n > 2) { var v = Vector512.Create(Unsafe.Add(ref xc, 2 * cell)); a20 = Fused.MultiplyAdd(v, w0, a20); if (nb > 1) a21 = Fused.MultiplyAdd(v, w1, a21); if (nb > 2) a22 = Fused.MultiplyAdd(v, w2, a22); }
+                        if (n > 3) { var v = Vector512.Create(Unsafe.Add(ref xc, 3 * cell)); a30 = Fused.MultiplyAdd(v, w0, a30); if (nb > 1) a31 = Fused.MultiplyAdd(v, w1, a31); if (nb > 2) a32 = Fused.MultiplyAdd(v, w2, a32); }
+                        if (n > 4) { var v = Vector512.Create(Unsafe.Add(ref xc, 4 * cell)); a40 = Fused.MultiplyAdd(v, w0, a40); if (nb > 1) a41 = Fused.MultiplyAdd(v, w1, a41); if (nb > 2) a42 = Fused.MultiplyAdd(v, w2, a42); }
+                        if (n > 5) { var v = Vector512.Create(Unsafe.Add(ref xc, 5 * cell)); a50 = Fused.MultiplyAdd(v, w0, a50); if (nb > 1) a51 = Fused.MultiplyAdd(v, w1, a51); if (nb > 2) a52 = Fused.MultiplyAdd(v, w2, a52); }
+                        if (n > 6) { var v = Vector512.Create(Unsafe.Add(ref xc, 6 * cell)); a60 = Fused.MultiplyAdd(v, w0, a60); if (nb > 1) a61 = Fused.MultiplyAdd(v, w1, a61); if (nb > 2) a62 = Fused.MultiplyAdd(v, w2, a62); }
+                        if (n > 7) { var v = Vector512.Create(Unsafe.Add(ref xc, 7 * cell)); a70 = Fused.MultiplyAdd(v, w0, a70); if (nb > 1) a71 = Fused.MultiplyAdd(v, w1, a71); if (nb > 2) a72 = Fused.MultiplyAdd(v, w2, a72); }
+                    }
+                }
+                bool none = _clamp.IsNone || !Clamped;
                 var low = Vector512.Create(_clamp.Low);
                 var high = Vector512.Create(_clamp.High);
                 for (int b = 0; b < nb; b++)
@@ -320,6 +406,9 @@ namespace CnnGen.Kernels
                 _y = ref y;
                 _blockStride = blockStride;
             }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector512<float> Get(int j, int b) => Vector512.LoadUnsafe(ref Unsafe.Add(ref _y, b * _blockStride + j * 16));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
             public void Put(Vector512<float> sum, int j, int b, bool none, Vector512<float> low, Vector512<float> high) =>

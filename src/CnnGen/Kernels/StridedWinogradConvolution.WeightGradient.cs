@@ -154,11 +154,11 @@ namespace CnnGen.Kernels
                 for (int group = 0; group < l.OutGroups; group++)
                 {
                     int lanes = Math.Min(V, l.OutChannels - group * V);
-                    // 16 rows as 6 + 5 + 5 (or 6 + 6 + 4 would leave a short tile): rows per block as even as blocks allow.
+                    // 16 rows as 5 + 5 + 6 (6 + 6 + 4 would leave a short tile): rows per block as even as blocks allow.
                     int blocks = (lanes + 5) / 6;
                     for (int b = 0, lane = 0; b < blocks; b++)
                     {
-                        int rows = (lanes - lane + (blocks - b) - 1) / (blocks - b);
+                        int rows = (b + 1) * lanes / blocks - lane;
                         ref float dy = ref Unsafe.Add(ref gradient, group * gradientGroupStride + lane);
                         ref float m = ref Unsafe.Add(ref m0, slot * l.WeightProductSlotStride + (group * V + lane) * l.InLanes);
                         int vector = 0;

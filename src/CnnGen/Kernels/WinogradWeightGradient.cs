@@ -312,12 +312,12 @@ namespace CnnGen.Kernels
                     ProductsOfRowsOneVector(transformedGradient, transformedInput, products, position, tiles, accumulate, first, Math.Min(size, l.OutChannels - first), l);
                 return;
             }
-            // Output channels in groups of at most 6 as even as they come (32: 6, 6, 5, 5, 5, 5, not 6 x 5 + 2): a group of 2
+            // Output channels in groups of at most 6 as even as they go (32: 5, 5, 6, 5, 5, 6, not 6 x 5 + 2): a group of 2
             // rows has 4 accumulators, too few to hide the FMA's latency. Each product sums its tiles in the same order either way.
             int rowGroups = (l.OutChannels + 5) / 6;
             for (int group = 0, first = 0; first < l.OutChannels; group++)
             {
-                int rows = EvenRowGroups ? l.OutChannels / rowGroups + (group < l.OutChannels % rowGroups ? 1 : 0) : Math.Min(6, l.OutChannels - first);
+                int rows = EvenRowGroups ? (group + 1) * l.OutChannels / rowGroups - first : Math.Min(6, l.OutChannels - first);
                 int vector = 0;
                 for (; vector + 2 <= vectors; vector += 2) ProductsOfRows<C2>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, rows, vector, l);
                 if (vector < vectors) ProductsOfRows<C1>(transformedGradient, transformedInput, products, position, tiles, accumulate, first, rows, vector, l);
