@@ -10,7 +10,7 @@ namespace KernelBench
     // best of interleaved rounds in both orders; then each layer alone both ways. The basis of Conv2dEmitter.LinkBlockedChains.
     public static class ChannelBlocksBench
     {
-        // "blocked knob groups|runs|lean": each 1x1 layer of the chain (and MobileNetV1-112's blocks of 64 and 256 on other maps) with its
+        // "blocked knob groups|runs": each 1x1 layer of the chain (and MobileNetV1-112's blocks of 64 and 256 on other maps) with its
         // blocks of output channels in even groups of up to 3 against groups of 3 and the rest (ChannelBlocks.EvenBlockGroups).
         public static void Groups(string knob)
         {
@@ -18,8 +18,7 @@ namespace KernelBench
             {
                 if (knob == "groups") ChannelBlocks.EvenBlockGroups = on;
                 else if (knob == "runs") ChannelBlocks.InputRuns = on;
-                else if (knob == "lean") ChannelBlocks.LeanLoop = on;
-                else throw new ArgumentException("Expected groups, runs or lean.");
+                else throw new ArgumentException("Expected groups or runs.");
             }
             Console.WriteLine($"knob {knob}: on against off");
             var shapes = Environment.GetEnvironmentVariable("BLOCKED_SHAPES") is { } list

@@ -135,14 +135,14 @@ namespace CnnGen.Tests
             void Poison(NetworkWorkspace workspace)
             {
                 var w = (LeNet5.Workspace)workspace;
-                Array.Fill(w.GradientA, Sentinel);
-                Array.Fill(w.GradientB, Sentinel);
+                w.GradientA.AsSpan().Fill(Sentinel);
+                w.GradientB.AsSpan().Fill(Sentinel);
             }
             var full = Pass(network, null, input, outputGradient, batch, beforeForward: Poison);
             var masked = Pass(network, mask, input, outputGradient, batch, beforeForward: Poison);
-            Assert.Contains(((LeNet5.Workspace)full.Workspace).GradientB, v => v != Sentinel);
-            Assert.All(((LeNet5.Workspace)masked.Workspace).GradientB, v => Assert.Equal(Sentinel, v));
-            Assert.All(((LeNet5.Workspace)masked.Workspace).GradientA.Skip(batch * LeNet5.OutputLength), v => Assert.Equal(Sentinel, v));
+            Assert.Contains(((LeNet5.Workspace)full.Workspace).GradientB.AsSpan().ToArray(), v => v != Sentinel);
+            Assert.All(((LeNet5.Workspace)masked.Workspace).GradientB.AsSpan().ToArray(), v => Assert.Equal(Sentinel, v));
+            Assert.All(((LeNet5.Workspace)masked.Workspace).GradientA.AsSpan(batch * LeNet5.OutputLength).ToArray(), v => Assert.Equal(Sentinel, v));
             AssertSkippedExactly(network, mask, full.Parameters, masked.Parameters, "LeNet5 head only");
 
             // The same in a graph: with only the Linear head trainable, no block's gradient array is touched.
@@ -154,11 +154,11 @@ namespace CnnGen.Tests
             var blockArrays = typeof(ResNet8.Workspace).GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
                 .Where(f => f.Name.StartsWith("GradientOf", StringComparison.Ordinal) || f.Name == "GradientB").ToList();
             Assert.True(blockArrays.Count > 3);
-            void PoisonGraph(NetworkWorkspace workspace) { foreach (var field in blockArrays) Array.Fill((float[])field.GetValue(workspace)!, Sentinel); }
+            void PoisonGraph(NetworkWorkspace workspace) { foreach (var field in blockArrays) ((AlignedBuffer)field.GetValue(workspace)!).AsSpan().Fill(Sentinel); }
             var resnetFull = Pass(resnet, null, resnetInput, resnetGradient, 2, beforeForward: PoisonGraph);
             var resnetMasked = Pass(resnet, resnetMask, resnetInput, resnetGradient, 2, beforeForward: PoisonGraph);
             // The full pass writes the block boundaries' gradient arrays; the masked pass only the output's, which takes the output gradient.
-            List<string> Touched(NetworkWorkspace workspace) => blockArrays.Where(f => ((float[])f.GetValue(workspace)!).Any(v => v != Sentinel)).Select(f => f.Name).ToList();
+            List<string> Touched(NetworkWorkspace workspace) => blockArrays.Where(f => ((AlignedBuffer)f.GetValue(workspace)!).AsSpan().ToArray().Any(v => v != Sentinel)).Select(f => f.Name).ToList();
             var touchedByFull = Touched(resnetFull.Workspace);
             var touchedByMasked = Touched(resnetMasked.Workspace);
             Assert.True(touchedByFull.Count > 5, string.Join(", ", touchedByFull));

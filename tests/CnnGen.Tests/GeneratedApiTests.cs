@@ -306,19 +306,19 @@ namespace CnnGen.Tests
 
         // Evaluates a batch with NaN in workspace.Input: whether it stayed there; the outputs against ForwardForGradients'
         // (which copies the input there), and the caller's input unchanged.
-        private static bool ReadsInPlace(INetwork network, int batch, NetworkWorkspace workspace, float[] workspaceInput)
+        private static bool ReadsInPlace(INetwork network, int batch, NetworkWorkspace workspace, AlignedBuffer workspaceInput)
         {
             int inLength = network.Layout.Input.Length, outLength = network.Layout.Output.Length;
             var random = new CnnRandom(12);
             var input = new float[batch * inLength];
             for (int i = 0; i < input.Length; i++) input[i] = random.NextUniform(-1, 1);
             float[] kept = (float[])input.Clone(), output = new float[batch * outLength], unfused = new float[batch * outLength];
-            Array.Fill(workspaceInput, float.NaN);
+            workspaceInput.AsSpan().Fill(float.NaN);
             network.Forward(input, output, batch, workspace, training: false);
-            bool untouched = workspaceInput.All(float.IsNaN);
+            bool untouched = workspaceInput.AsSpan().ToArray().All(float.IsNaN);
             Assert.Equal(kept, input);
             network.ForwardForGradients(input, unfused, batch, workspace);
-            Assert.Equal(kept, workspaceInput.Take(batch * inLength));
+            Assert.Equal(kept, workspaceInput.AsSpan(0, batch * inLength).ToArray());
             Compare.Close(unfused, output, 1e-4, network.GetType().Name);
             return untouched;
         }

@@ -960,7 +960,7 @@ namespace CnnGen.Generator.Emit
             w.Line(GeneratedCode);
             using (w.OpenBlock("public sealed class Workspace : global::CnnGen.NetworkWorkspace"))
             {
-                w.Line("internal readonly float[] Input;");
+                w.Line("internal readonly global::CnnGen.AlignedBuffer Input;");
                 foreach (var (name, _) in plan.ActivationArrays)
                 {
                     var holders = plan.Values.Where(v => !v.IsNetworkInput && v.Array == "workspace." + name).Select(v => v.Name).ToList();
@@ -968,66 +968,66 @@ namespace CnnGen.Generator.Emit
                     string inTraining = holders.Count == 0 ? "Holds nothing in training" : "Holds " + string.Join(", then ", holders);
                     string inEvaluation = evaluation.Count == 0 ? "" : "; in evaluation " + string.Join(", then ", evaluation);
                     w.Line("/// <summary>" + Xml(inTraining + inEvaluation) + ".</summary>");
-                    w.Line("internal readonly float[] " + name + ";");
+                    w.Line("internal readonly global::CnnGen.AlignedBuffer " + name + ";");
                 }
                 foreach (var (name, _) in plan.GradientArrays)
                 {
                     var holders = plan.Values.Where(v => v.GradientArray == "workspace." + name).Select(v => v.Name).ToList();
                     w.Line("/// <summary>The gradient of " + Xml(string.Join(" and ", holders)) + " in the backward pass.</summary>");
-                    w.Line("internal readonly float[] " + name + ";");
+                    w.Line("internal readonly global::CnnGen.AlignedBuffer " + name + ";");
                 }
                 foreach (var layer in plan.Layers)
                 {
                     foreach (var array in LayerEmitter.For(layer).WorkspaceArrays(layer))
                     {
                         w.Line("/// <summary>" + Xml(array.Comment) + ".</summary>");
-                        w.Line("internal readonly " + array.Element + "[] " + array.Name + ";");
+                        w.Line("internal readonly " + ArrayType(array.Element) + " " + array.Name + ";");
                     }
                     if (Conv2dEmitter.HasWinogradFilters(layer))
                     {
                         w.Line("/// <summary>Winograd filters of " + Xml(layer.Describe()) + ": evaluation's (when <see cref=\"WinogradFiltersVersion\"/> says so), a training pass's, or backward's (empty where the runtime runs the layer direct).</summary>");
-                        w.Line("internal readonly float[] " + Conv2dEmitter.WinogradFiltersArray(layer) + ";");
+                        w.Line("internal readonly global::CnnGen.AlignedBuffer " + Conv2dEmitter.WinogradFiltersArray(layer) + ";");
                     }
                     if (Conv2dEmitter.HasInputGradientWeights(layer))
                     {
                         w.Line("/// <summary>Weights of " + Xml(layer.Describe()) + (Conv2dEmitter.IsPointwise(layer)
                             ? " transposed for its input gradient during backward (empty where the runtime runs it as a GEMM).</summary>"
                             : " packed for its input gradient during backward (empty where the runtime runs it as GEMM + col2im).</summary>"));
-                        w.Line("internal readonly float[] " + Conv2dEmitter.InputGradientWeightsArray(layer) + ";");
+                        w.Line("internal readonly global::CnnGen.AlignedBuffer " + Conv2dEmitter.InputGradientWeightsArray(layer) + ";");
                     }
                     if (!layer.Fusion.BatchNorm) continue;
                     w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " with the batch-norm after it folded in, for evaluation.</summary>");
-                    w.Line("internal readonly float[] " + Conv2dEmitter.FoldedArray(layer) + ";");
+                    w.Line("internal readonly global::CnnGen.AlignedBuffer " + Conv2dEmitter.FoldedArray(layer) + ";");
                     if (Conv2dEmitter.InBlockedChain(layer))
                     {
                         w.Line("/// <summary>The same, packed for the channel-blocked kernel (weights, then bias).</summary>");
-                        w.Line("internal readonly float[] " + Conv2dEmitter.BlockedArray(layer) + ";");
+                        w.Line("internal readonly global::CnnGen.AlignedBuffer " + Conv2dEmitter.BlockedArray(layer) + ";");
                     }
                     if (!Conv2dEmitter.HasPreparedWeights(layer)) continue;
                     w.Line("/// <summary>The same, packed for the strided kernel (weights, then bias).</summary>");
-                    w.Line("internal readonly float[] " + Conv2dEmitter.PreparedArray(layer) + ";");
+                    w.Line("internal readonly global::CnnGen.AlignedBuffer " + Conv2dEmitter.PreparedArray(layer) + ";");
                 }
                 w.Line("/// <summary>Scratch for the convolutions, one sample at a time: im2col columns, padded inputs, output rows.</summary>");
-                w.Line("internal readonly float[] Columns;");
+                w.Line("internal readonly global::CnnGen.AlignedBuffer Columns;");
                 w.Line("/// <summary>Gradients flowing backward inside a segment, in turn: each holds a batch of the largest layer input or output.</summary>");
-                w.Line("internal readonly float[] GradientA, GradientB;");
+                w.Line("internal readonly global::CnnGen.AlignedBuffer GradientA, GradientB;");
                 if (plan.IsGraph)
                 {
                     w.Line("/// <summary>A segment's input gradient, before it is added to a value that other steps also read.</summary>");
-                    w.Line("internal readonly float[] GradientScratch;");
+                    w.Line("internal readonly global::CnnGen.AlignedBuffer GradientScratch;");
                 }
                 w.Line("/// <summary>One sample's gradient, handed between layers differentiated one sample at a time.</summary>");
-                w.Line("internal readonly float[] SampleGradientA, SampleGradientB;");
+                w.Line("internal readonly global::CnnGen.AlignedBuffer SampleGradientA, SampleGradientB;");
                 int discarded = DiscardedGradientLength(plan);
                 if (plan.EvaluationChunking.SetsCarriedAside && plan.EvaluationChunking.Carried is { } carried)
                 {
                     w.Line("/// <summary>Evaluation's " + carried.Name + " for the whole batch, set aside chunk by chunk (the chunks share the first samples' places).</summary>");
-                    w.Line("internal readonly float[] ChunkOutputs;");
+                    w.Line("internal readonly global::CnnGen.AlignedBuffer ChunkOutputs;");
                 }
                 if (discarded > 0)
                 {
                     w.Line("/// <summary>Where a frozen layer whose kernel gives both gradients in one call puts its parameter gradient; nobody reads it.</summary>");
-                    w.Line("internal readonly float[] DiscardedGradients;");
+                    w.Line("internal readonly global::CnnGen.AlignedBuffer DiscardedGradients;");
                 }
                 w.Line("/// <summary>Batch size of the last forward pass; 0 before the first.</summary>");
                 w.Line("public int ForwardBatchSize { get; internal set; }");
@@ -1055,48 +1055,48 @@ namespace CnnGen.Generator.Emit
                         .Concat(plan.ActivationArrays.Select(a => a.Length)).Concat(plan.GradientArrays.Select(a => a.Length)).Max();
                     w.Line("// Before allocating anything: every batch-sized array must fit in one .NET array.");
                     w.Line("global::CnnGen.NetworkChecks.RequireCapacity(batchCapacity, " + Int(largestArray) + ", " + String(className) + ");");
-                    w.Line("Input = new float[batchCapacity * " + Int(layout.Input.Length) + "];");
+                    w.Line("Input = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(layout.Input.Length) + ");");
                     foreach (var (name, length) in plan.ActivationArrays)
-                        w.Line(name + " = new float[batchCapacity * " + Int(length) + "];");
+                        w.Line(name + " = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(length) + ");");
                     foreach (var (name, length) in plan.GradientArrays)
-                        w.Line(name + " = new float[batchCapacity * " + Int(length) + "];");
+                        w.Line(name + " = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(length) + ");");
                     var scratch = plan.Layers.Select(l => (Layer: l, Length: LayerEmitter.For(l).ScratchLength(l))).Where(s => s.Length is not null).ToList();
                     if (scratch.Count == 0)
                     {
-                        w.Line("Columns = new float[0];");
+                        w.Line("Columns = new global::CnnGen.AlignedBuffer(0);");
                     }
                     else
                     {
                         w.Line("int columns = 0; // the largest scratch one sample of any layer needs");
                         foreach (var (layer, length) in scratch)
                             w.Line("columns = global::System.Math.Max(columns, " + length + "); // " + layer.Describe());
-                        w.Line("Columns = new float[columns];");
+                        w.Line("Columns = new global::CnnGen.AlignedBuffer(columns);");
                     }
                     int largest = plan.Layers.Max(l => System.Math.Max(l.Input.Length, l.Output.Length));
-                    w.Line("GradientA = new float[batchCapacity * " + Int(largest) + "];");
-                    w.Line("GradientB = new float[batchCapacity * " + Int(largest) + "];");
-                    if (plan.IsGraph) w.Line("GradientScratch = new float[batchCapacity * " + Int(largest) + "];");
+                    w.Line("GradientA = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(largest) + ");");
+                    w.Line("GradientB = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(largest) + ");");
+                    if (plan.IsGraph) w.Line("GradientScratch = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(largest) + ");");
                     foreach (var layer in plan.Layers)
                     {
                         if (layer.Fusion.BatchNorm)
-                            w.Line(Conv2dEmitter.FoldedArray(layer) + " = new float[" + Int(Conv2dEmitter.FoldedLength(layer)) + "];");
+                            w.Line(Conv2dEmitter.FoldedArray(layer) + " = new global::CnnGen.AlignedBuffer(" + Int(Conv2dEmitter.FoldedLength(layer)) + ");");
                         if (Conv2dEmitter.InBlockedChain(layer))
-                            w.Line(Conv2dEmitter.BlockedArray(layer) + " = new float[" + Int(Conv2dEmitter.FoldedLength(layer)) + "];");
+                            w.Line(Conv2dEmitter.BlockedArray(layer) + " = new global::CnnGen.AlignedBuffer(" + Int(Conv2dEmitter.FoldedLength(layer)) + ");");
                         if (Conv2dEmitter.HasPreparedWeights(layer))
-                            w.Line(Conv2dEmitter.PreparedArray(layer) + " = new float[" + Conv2dEmitter.PreparedLength(layer) + "];");
+                            w.Line(Conv2dEmitter.PreparedArray(layer) + " = new global::CnnGen.AlignedBuffer(" + Conv2dEmitter.PreparedLength(layer) + ");");
                         if (Conv2dEmitter.HasWinogradFilters(layer))
-                            w.Line(Conv2dEmitter.WinogradFiltersArray(layer) + " = new float[" + Conv2dEmitter.WinogradFiltersLength(layer) + "];");
+                            w.Line(Conv2dEmitter.WinogradFiltersArray(layer) + " = new global::CnnGen.AlignedBuffer(" + Conv2dEmitter.WinogradFiltersLength(layer) + ");");
                         if (Conv2dEmitter.HasInputGradientWeights(layer))
-                            w.Line(Conv2dEmitter.InputGradientWeightsArray(layer) + " = new float[" + Conv2dEmitter.InputGradientWeightsLength(layer) + "];");
+                            w.Line(Conv2dEmitter.InputGradientWeightsArray(layer) + " = new global::CnnGen.AlignedBuffer(" + Conv2dEmitter.InputGradientWeightsLength(layer) + ");");
                     }
-                    w.Line("SampleGradientA = new float[" + Int(largest) + "];");
-                    w.Line("SampleGradientB = new float[" + Int(largest) + "];");
-                    if (discarded > 0) w.Line("DiscardedGradients = new float[" + Int(discarded) + "];");
-                    if (plan.EvaluationChunking.SetsCarriedAside && plan.EvaluationChunking.Carried is { } chunkOutput) w.Line("ChunkOutputs = new float[batchCapacity * " + Int(chunkOutput.Length) + "];");
+                    w.Line("SampleGradientA = new global::CnnGen.AlignedBuffer(" + Int(largest) + ");");
+                    w.Line("SampleGradientB = new global::CnnGen.AlignedBuffer(" + Int(largest) + ");");
+                    if (discarded > 0) w.Line("DiscardedGradients = new global::CnnGen.AlignedBuffer(" + Int(discarded) + ");");
+                    if (plan.EvaluationChunking.SetsCarriedAside && plan.EvaluationChunking.Carried is { } chunkOutput) w.Line("ChunkOutputs = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(chunkOutput.Length) + ");");
                     foreach (var layer in plan.Layers)
                     {
                         foreach (var array in LayerEmitter.For(layer).WorkspaceArrays(layer))
-                            w.Line(array.Name + " = new " + array.Element + "[" + array.Length + "];");
+                            w.Line(array.Name + " = " + NewArray(array.Element, array.Length) + ";");
                     }
                 }
                 w.Line();
@@ -1177,5 +1177,11 @@ namespace CnnGen.Generator.Emit
                 LayerEmitter.For(layer).EmitBackwardMethods(w, layer);
             }
         }
+
+        // The workspace's float arrays start on a 64-byte boundary (AlignedBuffer); others are plain arrays.
+        private static string ArrayType(string element) => element == "float" ? "global::CnnGen.AlignedBuffer" : element + "[]";
+
+        private static string NewArray(string element, string length) =>
+            element == "float" ? "new global::CnnGen.AlignedBuffer(" + length + ")" : "new " + element + "[" + length + "]";
     }
 }

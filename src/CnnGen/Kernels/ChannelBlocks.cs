@@ -41,8 +41,6 @@ namespace CnnGen.Kernels
         /// <summary>Whether 1x1 layers split their blocks of output channels into even groups (KernelBench <c>blocked groups</c> turns it off to compare).</summary>
         internal static bool EvenBlockGroups { get; set; } = true;
 
-        internal static bool LeanLoop { get; set; } = true;
-
         private static bool Vectorized => VectorTiles && Simd.Enabled && Vector512.IsHardwareAccelerated;
 
         /// <summary>1x1 weights [outChannels x inChannels] (PyTorch's layout) to [outChannels / 16][inChannels][16].</summary>
@@ -327,42 +325,16 @@ namespace CnnGen.Kernels
                     a70 = n > 7 ? output.Get(7, 0) : default; a71 = n > 7 && nb > 1 ? output.Get(7, 1) : default; a72 = n > 7 && nb > 2 ? output.Get(7, 2) : default;
                 }
                 nuint blockWeights = (nuint)_blockWeights, cell = (nuint)_input.Cell;
-                if (LeanLoop)
+                // A block of 16 input channels at a time: within it the next channel is a fixed step away in x (Lane) and
+                // 16 floats on in w, so the loop only moves two references.
+                nuint lane = (nuint)_input.Lane;
+                for (int c0 = 0; c0 < _inChannels; c0 += 16)
                 {
-                    // A block of 16 input channels at a time: within it the next channel is a fixed step away in x (Lane) and
-                    // 16 floats on in w, so the loop only moves two references.
-                    nuint lane = (nuint)_input.Lane;
-                    for (int c0 = 0; c0 < _inChannels; c0 += 16)
+                    ref float xc = ref Unsafe.Add(ref _x, (c0 >> 4) * _input.Block);
+                    ref float wc = ref Unsafe.Add(ref _w, c0 * 16);
+                    int count = Math.Min(16, _inChannels - c0);
+                    for (int l = 0; l < count; l++)
                     {
-                        ref float xc = ref Unsafe.Add(ref _x, (c0 >> 4) * _input.Block);
-                        ref float wc = ref Unsafe.Add(ref _w, c0 * 16);
-                        int count = Math.Min(16, _inChannels - c0);
-                        for (int l = 0; l < count; l++)
-                        {
-                            var w0 = Vector512.LoadUnsafe(ref wc);
-                            var w1 = nb > 1 ? Vector512.LoadUnsafe(ref wc, blockWeights) : default;
-                            var w2 = nb > 2 ? Vector512.LoadUnsafe(ref wc, 2 * blockWeights) : default;
-                            { var v = Vector512.Create(xc); a00 = Fused.MultiplyAdd(v, w0, a00); if (nb > 1) a01 = Fused.MultiplyAdd(v, w1, a01); if (nb > 2) a02 = Fused.MultiplyAdd(v, w2, a02); }
-                            if (n > 1) { var v = Vector512.Create(Unsafe.Add(ref xc, cell)); a10 = Fused.MultiplyAdd(v, w0, a10); if (nb > 1) a11 = Fused.MultiplyAdd(v, w1, a11); if (nb > 2) a12 = Fused.MultiplyAdd(v, w2, a12); }
-                            if (n > 2) { var v = Vector512.Create(Unsafe.Add(ref xc, 2 * cell)); a20 = Fused.MultiplyAdd(v, w0, a20); if (nb > 1) a21 = Fused.MultiplyAdd(v, w1, a21); if (nb > 2) a22 = Fused.MultiplyAdd(v, w2, a22); }
-                            if (n > 3) { var v = Vector512.Create(Unsafe.Add(ref xc, 3 * cell)); a30 = Fused.MultiplyAdd(v, w0, a30); if (nb > 1) a31 = Fused.MultiplyAdd(v, w1, a31); if (nb > 2) a32 = Fused.MultiplyAdd(v, w2, a32); }
-                            if (n > 4) { var v = Vector512.Create(Unsafe.Add(ref xc, 4 * cell)); a40 = Fused.MultiplyAdd(v, w0, a40); if (nb > 1) a41 = Fused.MultiplyAdd(v, w1, a41); if (nb > 2) a42 = Fused.MultiplyAdd(v, w2, a42); }
-                            if (n > 5) { var v = Vector512.Create(Unsafe.Add(ref xc, 5 * cell)); a50 = Fused.MultiplyAdd(v, w0, a50); if (nb > 1) a51 = Fused.MultiplyAdd(v, w1, a51); if (nb > 2) a52 = Fused.MultiplyAdd(v, w2, a52); }
-                            if (n > 6) { var v = Vector512.Create(Unsafe.Add(ref xc, 6 * cell)); a60 = Fused.MultiplyAdd(v, w0, a60); if (nb > 1) a61 = Fused.MultiplyAdd(v, w1, a61); if (nb > 2) a62 = Fused.MultiplyAdd(v, w2, a62); }
-                            if (n > 7) { var v = Vector512.Create(Unsafe.Add(ref xc, 7 * cell)); a70 = Fused.MultiplyAdd(v, w0, a70); if (nb > 1) a71 = Fused.MultiplyAdd(v, w1, a71); if (nb > 2) a72 = Fused.MultiplyAdd(v, w2, a72); }
-                            xc = ref Unsafe.Add(ref xc, lane);
-                            wc = ref Unsafe.Add(ref wc, 16);
-                        }
-                    }
-                }
-                else
-                {
-                    ref float x = ref _x;
-                    ref float w = ref _w;
-                    for (int c = 0; c < _inChannels; c++)
-                    {
-                        ref float xc = ref Unsafe.Add(ref x, _input.Of(c));
-                        ref float wc = ref Unsafe.Add(ref w, c * 16);
                         var w0 = Vector512.LoadUnsafe(ref wc);
                         var w1 = nb > 1 ? Vector512.LoadUnsafe(ref wc, blockWeights) : default;
                         var w2 = nb > 2 ? Vector512.LoadUnsafe(ref wc, 2 * blockWeights) : default;
@@ -374,6 +346,8 @@ namespace CnnGen.Kernels
                         if (n > 5) { var v = Vector512.Create(Unsafe.Add(ref xc, 5 * cell)); a50 = Fused.MultiplyAdd(v, w0, a50); if (nb > 1) a51 = Fused.MultiplyAdd(v, w1, a51); if (nb > 2) a52 = Fused.MultiplyAdd(v, w2, a52); }
                         if (n > 6) { var v = Vector512.Create(Unsafe.Add(ref xc, 6 * cell)); a60 = Fused.MultiplyAdd(v, w0, a60); if (nb > 1) a61 = Fused.MultiplyAdd(v, w1, a61); if (nb > 2) a62 = Fused.MultiplyAdd(v, w2, a62); }
                         if (n > 7) { var v = Vector512.Create(Unsafe.Add(ref xc, 7 * cell)); a70 = Fused.MultiplyAdd(v, w0, a70); if (nb > 1) a71 = Fused.MultiplyAdd(v, w1, a71); if (nb > 2) a72 = Fused.MultiplyAdd(v, w2, a72); }
+                        xc = ref Unsafe.Add(ref xc, lane);
+                        wc = ref Unsafe.Add(ref wc, 16);
                     }
                 }
                 bool none = _clamp.IsNone || !Clamped;

@@ -26,7 +26,7 @@ namespace CnnGen.Kernels
         private const int DotMinDepth = 32;
 
         [ThreadStatic]
-        private static float[]? t_panel;
+        private static AlignedBuffer? t_panel;
 
         /// <summary>
         /// C[m x n] = (accumulate ? C : 0) + op(A)[m x k] * op(B)[k x n], all row-major. op(A) is A (m x k, row stride
@@ -147,10 +147,11 @@ namespace CnnGen.Kernels
         /// <summary>Rows per register tile: 8 x 2 accumulators need the 32 vector registers of AVX-512; AVX2 has 16.</summary>
         private static readonly int s_tileRows = Vector512.IsHardwareAccelerated ? 8 : 6;
 
-        private static float[] Panel()
+        // On a 64-byte boundary: the micro-kernel loads it a vector at a time.
+        private static AlignedBuffer Panel()
         {
-            float[]? panel = t_panel;
-            if (panel is null) t_panel = panel = new float[DepthBlock * WideColumns];
+            var panel = t_panel;
+            if (panel is null) t_panel = panel = new AlignedBuffer(DepthBlock * WideColumns);
             return panel;
         }
 
@@ -174,8 +175,8 @@ namespace CnnGen.Kernels
             }
             int tileRows = s_tileRows;
             bool singleRowBlock = m <= tileRows;
-            float[] panel = Panel();
-            ref float panelRef = ref MemoryMarshal.GetArrayDataReference(panel);
+            Span<float> panel = Panel().AsSpan();
+            ref float panelRef = ref MemoryMarshal.GetReference(panel);
             for (int p0 = 0; p0 < k; p0 += DepthBlock)
             {
                 int kc = Math.Min(DepthBlock, k - p0);

@@ -83,12 +83,13 @@ namespace CnnGen.Kernels
             CellsOuter && (plane >= 256 ? plane % 1024 != 0 : SmallPlaneOrder && plane >= 128 && inChannels >= 64);
 
         [ThreadStatic]
-        private static float[]? t_block;
+        private static AlignedBuffer? t_block;
 
-        private static float[] BlockBuffer(int length)
+        // On a 64-byte boundary: the tiles load it a vector at a time.
+        private static AlignedBuffer BlockBuffer(int length)
         {
             var buffer = t_block;
-            if (buffer is null || buffer.Length < length) t_block = buffer = new float[length];
+            if (buffer is null || buffer.Length < length) t_block = buffer = new AlignedBuffer(length);
             return buffer;
         }
 
@@ -195,8 +196,7 @@ namespace CnnGen.Kernels
                 // A block of up to four vectors of cells at a time over every output channel: the block's input (inChannels x
                 // 64 cells, 32 KB at 128 channels) stays in L1 while the weights stream, instead of the whole input passing
                 // through for each 4 output channels.
-                float[] buffer = BlockBuffer(inChannels * 4 * lanes);
-                ref float block = ref MemoryMarshal.GetArrayDataReference(buffer);
+                ref float block = ref MemoryMarshal.GetReference(BlockBuffer(inChannels * 4 * lanes).AsSpan());
                 int blockVectors = packedTall ? 3 : 4, blockRows = packedTall ? 8 : tileRows;
                 for (int first = 0; first < vectorCount;)
                 {
@@ -348,7 +348,7 @@ namespace CnnGen.Kernels
         }
 
         [ThreadStatic]
-        private static float[]? t_cells;
+        private static AlignedBuffer? t_cells;
 
         // Planes narrower than a vector, and the last cells of a plane from `first` on (TailAsDots): each output a dot product of
         // its weight row with the cell's channels (x transposed into rows of inChannels first), two output channels x up to four
@@ -358,9 +358,9 @@ namespace CnnGen.Kernels
             OutputClamp clamp, ref float ys, bool wide)
         {
             int count = plane - first;
-            float[]? cells = t_cells;
-            if (cells is null || cells.Length < count * inChannels) t_cells = cells = new float[Math.Max(count * inChannels, 1024)];
-            ref float xt = ref MemoryMarshal.GetArrayDataReference(cells);
+            var cells = t_cells;
+            if (cells is null || cells.Length < count * inChannels) t_cells = cells = new AlignedBuffer(Math.Max(count * inChannels, 1024));
+            ref float xt = ref MemoryMarshal.GetReference(cells.AsSpan());
             for (int c = 0; c < inChannels; c++)
             {
                 for (int i = 0; i < count; i++) Unsafe.Add(ref xt, i * inChannels + c) = Unsafe.Add(ref xs, c * plane + first + i);
