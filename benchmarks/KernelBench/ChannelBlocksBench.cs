@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using CnnGen;
 using CnnGen.Kernels;
 
 namespace KernelBench
@@ -91,6 +92,35 @@ namespace KernelBench
                     }
                     Console.WriteLine($"  1x1 {c} -> {oc} @{h}x{h}: 64-byte aligned {aligned * 1e6,7:F2} us ({2.0 * c * oc * h * h / aligned / 1e9:F0} GFLOP/s), {offset} bytes past {shifted * 1e6,7:F2} us ({shifted / aligned:F2}x){(same ? "" : " OUTPUTS DIFFER")}");
                 }
+            }
+        }
+
+        // "blocked single": one 1x1 layer from NCHW to NCHW, the NCHW kernel (PointwiseConvolution) against the channel-blocked
+        // one (a chain of one layer: input read in place, output blocked into staging, then turned), every array on a 64-byte
+        // boundary, thread CPU, best of interleaved rounds in both orders (the bottlenecks' and MobileNets' shapes).
+        public static void Single()
+        {
+            var shapes = Environment.GetEnvironmentVariable("BLOCKED_SHAPES") is { } list
+                ? list.Split(',').Select(t => t.Split('x').Select(int.Parse).ToArray()).Select(a => (a[0], a[1], a[2])).ToArray()
+                : new (int C, int H, int OC)[] { (256, 14, 64), (64, 14, 256), (256, 14, 128), (128, 7, 512), (512, 7, 128), (128, 14, 128), (256, 7, 256),
+                    (32, 32, 64), (64, 16, 128), (16, 56, 32), (24, 28, 144), (144, 28, 32), (96, 14, 576), (576, 14, 96), (512, 4, 512), (64, 56, 64), (16, 32, 96) };
+            Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, NCHW / blocked (> 1: blocked faster)");
+            foreach (var (c, h, oc) in shapes)
+            {
+                int cells = h * h;
+                var x = new AlignedBuffer(c * cells); Program.Fill(c * cells, 1).CopyTo(x.AsSpan());
+                float[] w = Program.Fill(oc * c, 2), bias = Program.Fill(oc, 3);
+                var weights = new AlignedBuffer(oc * c); w.CopyTo(weights.AsSpan());
+                var packed = new AlignedBuffer(oc * c); ChannelBlocks.PackPointwise(w, c, oc, packed);
+                AlignedBuffer y1 = new(oc * cells), y2 = new(oc * cells), staging = new(oc * cells);
+                void Nchw() => PointwiseConvolution.Forward(x, c, cells, weights, bias, oc, y1, 0f, float.PositiveInfinity);
+                void Blocked() => ChannelBlocks.Pointwise(x, false, c, h, h, packed, bias, oc, y2, true, staging, 0f, float.PositiveInfinity);
+                Nchw(); Blocked();
+                double largest = 0;
+                for (int i = 0; i < oc * cells; i++) largest = Math.Max(largest, Math.Abs(y1[i] - y2[i]));
+                var (a, b) = Program.InterleavedCpu(Nchw, Blocked);
+                var (b2, a2) = Program.InterleavedCpu(Blocked, Nchw);
+                Console.WriteLine($"  1x1 {c} -> {oc} @{h}x{h}: NCHW {a * 1e6,7:F2} blocked {b * 1e6,7:F2} ({a / b:F2}x); other order {a2 * 1e6,7:F2} / {b2 * 1e6,7:F2} ({a2 / b2:F2}x); {2.0 * c * oc * cells / Math.Min(a, a2) / 1e9:F0} / {2.0 * c * oc * cells / Math.Min(b, b2) / 1e9:F0} GFLOP/s; differ by {largest:E1}");
             }
         }
 

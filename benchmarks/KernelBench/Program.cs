@@ -1818,6 +1818,7 @@ namespace KernelBench
             {
                 if (args.Length > 2 && args[1] == "knob") ChannelBlocksBench.Groups(args[2]);
                 else if (args.Length > 1 && args[1] == "align") ChannelBlocksBench.Align();
+                else if (args.Length > 1 && args[1] == "single") ChannelBlocksBench.Single();
                 else ChannelBlocksBench.Run();
                 return;
             }

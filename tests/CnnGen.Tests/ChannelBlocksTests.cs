@@ -29,6 +29,19 @@ namespace CnnGen.Tests
     public partial class BlockedChainNet { }
 
     /// <summary>
+    /// 1x1 layers in no chain that run channel-blocked alone: from 128 channels onto fewer (on a 6x6 map), and on a 3x3 map;
+    /// between them a 1x1 layer from 32 channels on 6x6 that stays on the NCHW kernel.
+    /// </summary>
+    [Network(16, 6, 6)]
+    [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(32, 1, Bias = false)] [BatchNorm] [ReLU6]
+    [Conv2d(64, 1, Bias = false)] [BatchNorm]
+    [MaxPool(2)]
+    [Conv2d(96, 1, Bias = false)] [BatchNorm] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(5)]
+    public partial class BlockedAloneNet { }
+
+    /// <summary>
     /// The channel-blocked kernels (<see cref="ChannelBlocks"/>) against their definition summed the same way (from the bias,
     /// over the input channels or the taps in order, one fused multiply-add at a time): the same floats, on the Vector512
     /// tiles and on the scalar loops; a generated network whose evaluation runs them against its unfused forward.
@@ -225,6 +238,32 @@ namespace CnnGen.Tests
             // Training mode writes them (the chains are evaluation's).
             network.Forward(input, evaluated, batch, workspace, training: true);
             Assert.Equal(batch * 32 * 13 * 11, workspace.LayerOutput(2).Length);
+        }
+
+        [Fact]
+        public void LayersAlone_RunBlockedWhereThatPays_AndEvaluateAsTheUnfusedForward()
+        {
+            string source = Infrastructure.GeneratorHarness.GeneratedSources(
+                "using CnnGen;\nnamespace Alone;\n[Network(16, 6, 6)]\n[Conv2d(128, 3, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[ReLU6]\n[Conv2d(64, 1, Bias = false)]\n[BatchNorm]\n[MaxPool(2)]\n"
+                + "[Conv2d(96, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\npublic partial class Net { }")
+                .Single(s => s.Key.Contains("Net")).Value;
+            Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 128, 6, 6, p.Slice(0, 4096), p.Slice(4096, 32), 32, y, nchwOutput: true, columns.Slice(0, 1152), 0f, 6f);", source);
+            Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 64, 3, 3, p.Slice(0, 6144), p.Slice(6144, 96), 96, y, nchwOutput: true, columns.Slice(0, 864), 0f, float.PositiveInfinity);", source);
+            Assert.Equal(2, source.Split("ChannelBlocks.Pointwise(").Length - 1);
+
+            var network = new BlockedAloneNet();
+            network.ResetParameters(4);
+            var random = new Random(5);
+            const int batch = 2;
+            float[] input = RandomValues(random, batch * BlockedAloneNet.InputLength);
+            float[] evaluated = new float[batch * BlockedAloneNet.OutputLength], unfused = new float[evaluated.Length];
+            var workspace = network.CreateWorkspace(batch);
+            for (int step = 0; step < 3; step++) network.Forward(input, evaluated, batch, workspace, training: true);
+            network.ForwardForGradients(input, unfused, batch, workspace);
+            network.Forward(input, evaluated, batch, workspace);
+            for (int i = 0; i < evaluated.Length; i++)
+                Assert.True(Math.Abs(evaluated[i] - unfused[i]) <= 1e-4f * Math.Max(1f, Math.Abs(unfused[i])), $"output {i}: {evaluated[i]}, unfused {unfused[i]}");
         }
 
         // The generated source of a 1x1, depthwise, 1x1 sequence whose last layer writes `channels`.

@@ -409,8 +409,8 @@ namespace CnnGen.Generator.Emit
         /// columns; the depthwise layer writes its output blocked after that region; the last 1x1 layer writes NCHW. The
         /// outputs handed on are then not kept. Each 1x1 layer writes a multiple of 16 channels, 32 or more: onto one block a
         /// tile's 8 broadcasts of x feed 8 multiply-adds, half the FMA rate (MobileNetV2's 64 -> 16 projection on 16x16 maps:
-        /// its chain ran 0.92-0.96x of the NCHW kernels at batch 1).
-        /// KernelBench <c>blocked</c> measures the chains against the NCHW kernels.
+        /// its chain ran 0.92-0.96x of the NCHW kernels at batch 1). A 1x1 layer with no pair after it forms a chain of one
+        /// where <see cref="AloneBlockedPays"/>. KernelBench <c>blocked</c> measures the chains against the NCHW kernels.
         /// </summary>
         public static void LinkBlockedChains(IReadOnlyList<PlannedLayer> layers)
         {
@@ -427,7 +427,12 @@ namespace CnnGen.Generator.Emit
                     chain.Add(layers[after]);
                     next = after + layers[after].Fusion.Absorbed + 1;
                 }
-                if (chain.Count < 3) continue;
+                if (chain.Count < 3)
+                {
+                    // No pair after it: the 1x1 layer alone, from NCHW to NCHW, where that measured faster.
+                    if (!AloneBlockedPays(layers[i])) continue;
+                    chain = new List<PlannedLayer> { layers[i] };
+                }
                 bool perSample = true;
                 int first = i, last = Segment.IndexOf(layers, chain[chain.Count - 1]) + chain[chain.Count - 1].Fusion.Absorbed;
                 for (int k = first; k <= last; k++) perSample &= For(layers[k]).IsPerSampleInEvaluation;
@@ -458,7 +463,17 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>Whether evaluation runs the layer in a channel-blocked chain (<see cref="LinkBlockedChains"/>).</summary>
-        public static bool InBlockedChain(PlannedLayer layer) => layer.Fusion.BlockedFrom is not null || layer.Fusion.BlockedTo is not null;
+        public static bool InBlockedChain(PlannedLayer layer) => layer.Fusion.BlockedScratch > 0;
+
+        /// <summary>
+        /// Whether a 1x1 layer in no chain runs channel-blocked on its own, reading NCHW in place and writing NCHW through the
+        /// blocked staging: on maps under 16 cells (the NCHW kernel's vectors of cells are mostly empty there: 128 -> 128 on
+        /// 3x3 2.9x, 256 -> 256 on 1x1 1.7x), and from 128 or more input channels onto as many or fewer (the bottlenecks'
+        /// and inverted residuals' reducing layers: 256 -> 64 and 256 -> 128 on 14x14 1.11-1.15x, 576 -> 96 1.14-1.17x);
+        /// expanding ones and those from few channels ran 0.72-0.97x. KernelBench <c>blocked single</c> measures it.
+        /// </summary>
+        private static bool AloneBlockedPays(PlannedLayer layer) =>
+            layer.Output.Height * layer.Output.Width < 16 || layer.Input.Channels >= 128 && layer.Input.Channels >= layer.Output.Channels;
 
         // A batch-norm folded in and at most a ReLU or ReLU6 after it: what the blocked kernels' epilogues apply.
         private static bool BlockedFusion(PlannedLayer layer) =>
