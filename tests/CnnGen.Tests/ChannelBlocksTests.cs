@@ -217,17 +217,9 @@ namespace CnnGen.Tests
 
             var network = new BlockedChainNet();
             network.ResetParameters(7);
-            var random = new Random(8);
             const int batch = 3;
-            float[] input = RandomValues(random, batch * BlockedChainNet.InputLength);
-            float[] evaluated = new float[batch * BlockedChainNet.OutputLength], unfused = new float[evaluated.Length];
-            var workspace = network.CreateWorkspace(batch);
-            // A training forward moves the running statistics off 0 and 1, so the folds are not the identity.
-            for (int step = 0; step < 3; step++) network.Forward(input, evaluated, batch, workspace, training: true);
-            network.ForwardForGradients(input, unfused, batch, workspace);
-            network.Forward(input, evaluated, batch, workspace);
-            for (int i = 0; i < evaluated.Length; i++)
-                Assert.True(Math.Abs(evaluated[i] - unfused[i]) <= 1e-4f * Math.Max(1f, Math.Abs(unfused[i])), $"output {i}: {evaluated[i]}, unfused {unfused[i]}");
+            var workspace = (BlockedChainNet.Workspace)EvaluatesAsUnfused(network, batch, seed: 8);
+            float[] input = RandomValues(new Random(8), batch * BlockedChainNet.InputLength), evaluated = new float[batch * BlockedChainNet.OutputLength];
             // Layers 0-2 hand their map to layer 3 in blocks, layers 3-5 theirs to layer 6.
             Assert.Contains("goes straight into layer 3", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
             Assert.Contains("goes straight into layer 6", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(5).Length).Message);
@@ -254,16 +246,22 @@ namespace CnnGen.Tests
 
             var network = new BlockedAloneNet();
             network.ResetParameters(4);
-            var random = new Random(5);
-            const int batch = 2;
-            float[] input = RandomValues(random, batch * BlockedAloneNet.InputLength);
-            float[] evaluated = new float[batch * BlockedAloneNet.OutputLength], unfused = new float[evaluated.Length];
+            EvaluatesAsUnfused(network, batch: 2, seed: 5);
+        }
+
+        // Evaluation (the fused, blocked kernels) against ForwardForGradients (unfused) on random inputs, within 1e-4,
+        // after three training forwards have moved the running statistics off 0 and 1 (so the folds are not the identity).
+        private static NetworkWorkspace EvaluatesAsUnfused(INetwork network, int batch, int seed)
+        {
+            float[] input = RandomValues(new Random(seed), batch * network.Layout.Input.Length);
+            float[] evaluated = new float[batch * network.Layout.Output.Length], unfused = new float[evaluated.Length];
             var workspace = network.CreateWorkspace(batch);
             for (int step = 0; step < 3; step++) network.Forward(input, evaluated, batch, workspace, training: true);
             network.ForwardForGradients(input, unfused, batch, workspace);
             network.Forward(input, evaluated, batch, workspace);
             for (int i = 0; i < evaluated.Length; i++)
                 Assert.True(Math.Abs(evaluated[i] - unfused[i]) <= 1e-4f * Math.Max(1f, Math.Abs(unfused[i])), $"output {i}: {evaluated[i]}, unfused {unfused[i]}");
+            return workspace;
         }
 
         // The generated source of a 1x1, depthwise, 1x1 sequence whose last layer writes `channels`.
