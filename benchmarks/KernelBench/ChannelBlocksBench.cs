@@ -11,6 +11,12 @@ namespace KernelBench
     // best of interleaved rounds in both orders; then each layer alone both ways. The basis of Conv2dEmitter.LinkBlockedChains.
     public static class ChannelBlocksBench
     {
+        // 1x1 layers as (input channels, map side, output channels): BLOCKED_SHAPES=256x14x64,... or the mode's own list.
+        private static (int C, int H, int OC)[] Shapes((int C, int H, int OC)[] defaults) =>
+            Environment.GetEnvironmentVariable("BLOCKED_SHAPES") is { } list
+                ? list.Split(',').Select(t => t.Split('x').Select(int.Parse).ToArray()).Select(a => (a[0], a[1], a[2])).ToArray()
+                : defaults;
+
         // "blocked knob groups|runs": each 1x1 layer of the chain (and MobileNetV1-112's blocks of 64 and 256 on other maps) with its
         // blocks of output channels in even groups of up to 3 against groups of 3 and the rest (ChannelBlocks.EvenBlockGroups).
         public static void Groups(string knob)
@@ -22,10 +28,8 @@ namespace KernelBench
                 else throw new ArgumentException("Expected groups or runs.");
             }
             Console.WriteLine($"knob {knob}: on against off");
-            var shapes = Environment.GetEnvironmentVariable("BLOCKED_SHAPES") is { } list
-                ? list.Split(',').Select(t => t.Split('x').Select(int.Parse).ToArray()).Select(a => (a[0], a[1], a[2])).ToArray()
-                : new (int C, int H, int OC)[] { (16, 56, 32), (32, 28, 64), (64, 14, 128), (128, 14, 128), (128, 7, 256), (256, 7, 256), (64, 56, 64), (256, 14, 256), (512, 7, 512) };
-            Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, best of interleaved rounds, even groups / 3 + rest (> 1: even faster)");
+            var shapes = Shapes(new (int C, int H, int OC)[] { (16, 56, 32), (32, 28, 64), (64, 14, 128), (128, 14, 128), (128, 7, 256), (256, 7, 256), (64, 56, 64), (256, 14, 256), (512, 7, 512) });
+            Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, best of interleaved rounds, knob on / off (> 1: on faster)");
             foreach (var (c, h, oc) in shapes)
             {
                 foreach (bool last in new[] { false, true })
@@ -42,7 +46,7 @@ namespace KernelBench
                     bool same = y.AsSpan().SequenceEqual(y2);
                     var (even, rest) = Program.InterleavedCpu(() => Run(true, y), () => Run(false, y2));
                     var (rest2, even2) = Program.InterleavedCpu(() => Run(false, y2), () => Run(true, y));
-                    Console.WriteLine($"  1x1 {c} -> {oc} @{h}x{h}{(last ? " to NCHW" : "")}: even {even * 1e6,7:F2} rest {rest * 1e6,7:F2} ({rest / even:F2}x); other order {even2 * 1e6,7:F2} / {rest2 * 1e6,7:F2} ({rest2 / even2:F2}x), on {2.0 * c * oc * h * h / Math.Min(even, even2) / 1e9:F0} GFLOP/s{(same ? "" : " OUTPUTS DIFFER")}");
+                    Console.WriteLine($"  1x1 {c} -> {oc} @{h}x{h}{(last ? " to NCHW" : "")}: on {even * 1e6,7:F2} off {rest * 1e6,7:F2} ({rest / even:F2}x); other order {even2 * 1e6,7:F2} / {rest2 * 1e6,7:F2} ({rest2 / even2:F2}x), on {2.0 * c * oc * h * h / Math.Min(even, even2) / 1e9:F0} GFLOP/s{(same ? "" : " OUTPUTS DIFFER")}");
                 }
             }
             Set(knob, true);
@@ -51,9 +55,7 @@ namespace KernelBench
         // "blocked align": one 1x1 layer with its weights, input and output at 64-byte boundaries against 16 bytes past them.
         public static unsafe void Align()
         {
-            var shapes = Environment.GetEnvironmentVariable("BLOCKED_SHAPES") is { } list
-                ? list.Split(',').Select(t => t.Split('x').Select(int.Parse).ToArray()).Select(a => (a[0], a[1], a[2])).ToArray()
-                : new (int C, int H, int OC)[] { (256, 7, 256), (128, 14, 128), (64, 28, 64) };
+            var shapes = Shapes(new (int C, int H, int OC)[] { (256, 7, 256), (128, 14, 128), (64, 28, 64) });
             static Span<float> At(float[] pinned, int length, int bytes)
             {
                 fixed (float* p = pinned)
@@ -100,10 +102,8 @@ namespace KernelBench
         // boundary, thread CPU, best of interleaved rounds in both orders (the bottlenecks' and MobileNets' shapes).
         public static void Single()
         {
-            var shapes = Environment.GetEnvironmentVariable("BLOCKED_SHAPES") is { } list
-                ? list.Split(',').Select(t => t.Split('x').Select(int.Parse).ToArray()).Select(a => (a[0], a[1], a[2])).ToArray()
-                : new (int C, int H, int OC)[] { (256, 14, 64), (64, 14, 256), (256, 14, 128), (128, 7, 512), (512, 7, 128), (128, 14, 128), (256, 7, 256),
-                    (32, 32, 64), (64, 16, 128), (16, 56, 32), (24, 28, 144), (144, 28, 32), (96, 14, 576), (576, 14, 96), (512, 4, 512), (64, 56, 64), (16, 32, 96) };
+            var shapes = Shapes(new (int C, int H, int OC)[] { (256, 14, 64), (64, 14, 256), (256, 14, 128), (128, 7, 512), (512, 7, 128), (128, 14, 128), (256, 7, 256),
+                    (32, 32, 64), (64, 16, 128), (16, 56, 32), (24, 28, 144), (144, 28, 32), (96, 14, 576), (576, 14, 96), (512, 4, 512), (64, 56, 64), (16, 32, 96) });
             Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, NCHW / blocked (> 1: blocked faster)");
             foreach (var (c, h, oc) in shapes)
             {

@@ -206,11 +206,9 @@ namespace CnnGen.Tests
         [Fact]
         public void GeneratedChains_EvaluateAsTheUnfusedForward_AndSayTheirOutputsAreNotKept()
         {
-            string source = Infrastructure.GeneratorHarness.GeneratedSources(
-                "using CnnGen;\nnamespace Blocked;\n[Network(8, 13, 11)]\n[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+            string source = GeneratedNet("[Network(8, 13, 11)]\n[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
                 + "[Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32, Bias = false)]\n[BatchNorm]\n[ReLU6]\n[Conv2d(48, 1, Bias = false)]\n[BatchNorm]\n"
-                + "[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\npublic partial class Net { }")
-                .Single(s => s.Key.Contains("Net")).Value;
+                + "[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
             Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 8, 13, 11, p.Slice(0, 256), p.Slice(256, 32), 32, columns.Slice(0, 6240), nchwOutput: false, default, 0f, float.PositiveInfinity);", source);
             Assert.Contains("ChannelBlocks.Depthwise(columns.Slice(0, 6240), 32, 13, 11, 2, p.Slice(0, 288), p.Slice(288, 32), columns.Slice(6240, 1344), 0f, 6f);", source);
             Assert.Contains("ChannelBlocks.Pointwise(columns.Slice(6240, 1344), blockedInput: true, 32, 7, 6, p.Slice(0, 1536), p.Slice(1536, 48), 48, y, nchwOutput: true, columns.Slice(0, 6240));", source);
@@ -235,11 +233,9 @@ namespace CnnGen.Tests
         [Fact]
         public void LayersAlone_RunBlockedWhereThatPays_AndEvaluateAsTheUnfusedForward()
         {
-            string source = Infrastructure.GeneratorHarness.GeneratedSources(
-                "using CnnGen;\nnamespace Alone;\n[Network(16, 6, 6)]\n[Conv2d(128, 3, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+            string source = GeneratedNet("[Network(16, 6, 6)]\n[Conv2d(128, 3, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
                 + "[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[ReLU6]\n[Conv2d(64, 1, Bias = false)]\n[BatchNorm]\n[MaxPool(2)]\n"
-                + "[Conv2d(96, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\npublic partial class Net { }")
-                .Single(s => s.Key.Contains("Net")).Value;
+                + "[Conv2d(96, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
             Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 128, 6, 6, p.Slice(0, 4096), p.Slice(4096, 32), 32, y, nchwOutput: true, columns.Slice(0, 1152), 0f, 6f);", source);
             Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 64, 3, 3, p.Slice(0, 6144), p.Slice(6144, 96), 96, y, nchwOutput: true, columns.Slice(0, 864), 0f, float.PositiveInfinity);", source);
             Assert.Equal(2, source.Split("ChannelBlocks.Pointwise(").Length - 1);
@@ -266,10 +262,13 @@ namespace CnnGen.Tests
 
         // The generated source of a 1x1, depthwise, 1x1 sequence whose last layer writes `channels`.
         private static string ChainEndingOffTheBlocks(int channels) =>
-            Infrastructure.GeneratorHarness.GeneratedSources(
-                "using CnnGen;\nnamespace Tail;\n[Network(32, 4, 4)]\n[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+            GeneratedNet("[Network(32, 4, 4)]\n[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
                 + "[Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32, Bias = false)]\n[BatchNorm]\n[ReLU]\n[Conv2d(" + channels + ", 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
-                + "[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\npublic partial class Net { }")
+                + "[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
+
+        // The generated source of `public partial class Net` under the given attribute lines.
+        private static string GeneratedNet(string attributes) =>
+            Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Blocks;\n" + attributes + "public partial class Net { }")
                 .Single(s => s.Key.Contains("Net")).Value;
     }
 }

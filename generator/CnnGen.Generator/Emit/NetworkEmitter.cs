@@ -960,7 +960,7 @@ namespace CnnGen.Generator.Emit
             w.Line(GeneratedCode);
             using (w.OpenBlock("public sealed class Workspace : global::CnnGen.NetworkWorkspace"))
             {
-                w.Line("internal readonly global::CnnGen.AlignedBuffer Input;");
+                w.Line("internal readonly " + AlignedBufferType + " Input;");
                 foreach (var (name, _) in plan.ActivationArrays)
                 {
                     var holders = plan.Values.Where(v => !v.IsNetworkInput && v.Array == "workspace." + name).Select(v => v.Name).ToList();
@@ -968,13 +968,13 @@ namespace CnnGen.Generator.Emit
                     string inTraining = holders.Count == 0 ? "Holds nothing in training" : "Holds " + string.Join(", then ", holders);
                     string inEvaluation = evaluation.Count == 0 ? "" : "; in evaluation " + string.Join(", then ", evaluation);
                     w.Line("/// <summary>" + Xml(inTraining + inEvaluation) + ".</summary>");
-                    w.Line("internal readonly global::CnnGen.AlignedBuffer " + name + ";");
+                    w.Line("internal readonly " + AlignedBufferType + " " + name + ";");
                 }
                 foreach (var (name, _) in plan.GradientArrays)
                 {
                     var holders = plan.Values.Where(v => v.GradientArray == "workspace." + name).Select(v => v.Name).ToList();
                     w.Line("/// <summary>The gradient of " + Xml(string.Join(" and ", holders)) + " in the backward pass.</summary>");
-                    w.Line("internal readonly global::CnnGen.AlignedBuffer " + name + ";");
+                    w.Line("internal readonly " + AlignedBufferType + " " + name + ";");
                 }
                 foreach (var layer in plan.Layers)
                 {
@@ -986,48 +986,48 @@ namespace CnnGen.Generator.Emit
                     if (Conv2dEmitter.HasWinogradFilters(layer))
                     {
                         w.Line("/// <summary>Winograd filters of " + Xml(layer.Describe()) + ": evaluation's (when <see cref=\"WinogradFiltersVersion\"/> says so), a training pass's, or backward's (empty where the runtime runs the layer direct).</summary>");
-                        w.Line("internal readonly global::CnnGen.AlignedBuffer " + Conv2dEmitter.WinogradFiltersArray(layer) + ";");
+                        w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.WinogradFiltersArray(layer) + ";");
                     }
                     if (Conv2dEmitter.HasInputGradientWeights(layer))
                     {
                         w.Line("/// <summary>Weights of " + Xml(layer.Describe()) + (Conv2dEmitter.IsPointwise(layer)
                             ? " transposed for its input gradient during backward (empty where the runtime runs it as a GEMM).</summary>"
                             : " packed for its input gradient during backward (empty where the runtime runs it as GEMM + col2im).</summary>"));
-                        w.Line("internal readonly global::CnnGen.AlignedBuffer " + Conv2dEmitter.InputGradientWeightsArray(layer) + ";");
+                        w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.InputGradientWeightsArray(layer) + ";");
                     }
                     if (!layer.Fusion.BatchNorm) continue;
                     w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " with the batch-norm after it folded in, for evaluation.</summary>");
-                    w.Line("internal readonly global::CnnGen.AlignedBuffer " + Conv2dEmitter.FoldedArray(layer) + ";");
+                    w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.FoldedArray(layer) + ";");
                     if (Conv2dEmitter.InBlockedChain(layer))
                     {
                         w.Line("/// <summary>The same, packed for the channel-blocked kernel (weights, then bias).</summary>");
-                        w.Line("internal readonly global::CnnGen.AlignedBuffer " + Conv2dEmitter.BlockedArray(layer) + ";");
+                        w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.BlockedArray(layer) + ";");
                     }
                     if (!Conv2dEmitter.HasPreparedWeights(layer)) continue;
                     w.Line("/// <summary>The same, packed for the strided kernel (weights, then bias).</summary>");
-                    w.Line("internal readonly global::CnnGen.AlignedBuffer " + Conv2dEmitter.PreparedArray(layer) + ";");
+                    w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.PreparedArray(layer) + ";");
                 }
                 w.Line("/// <summary>Scratch for the convolutions, one sample at a time: im2col columns, padded inputs, output rows.</summary>");
-                w.Line("internal readonly global::CnnGen.AlignedBuffer Columns;");
+                w.Line("internal readonly " + AlignedBufferType + " Columns;");
                 w.Line("/// <summary>Gradients flowing backward inside a segment, in turn: each holds a batch of the largest layer input or output.</summary>");
-                w.Line("internal readonly global::CnnGen.AlignedBuffer GradientA, GradientB;");
+                w.Line("internal readonly " + AlignedBufferType + " GradientA, GradientB;");
                 if (plan.IsGraph)
                 {
                     w.Line("/// <summary>A segment's input gradient, before it is added to a value that other steps also read.</summary>");
-                    w.Line("internal readonly global::CnnGen.AlignedBuffer GradientScratch;");
+                    w.Line("internal readonly " + AlignedBufferType + " GradientScratch;");
                 }
                 w.Line("/// <summary>One sample's gradient, handed between layers differentiated one sample at a time.</summary>");
-                w.Line("internal readonly global::CnnGen.AlignedBuffer SampleGradientA, SampleGradientB;");
+                w.Line("internal readonly " + AlignedBufferType + " SampleGradientA, SampleGradientB;");
                 int discarded = DiscardedGradientLength(plan);
                 if (plan.EvaluationChunking.SetsCarriedAside && plan.EvaluationChunking.Carried is { } carried)
                 {
                     w.Line("/// <summary>Evaluation's " + carried.Name + " for the whole batch, set aside chunk by chunk (the chunks share the first samples' places).</summary>");
-                    w.Line("internal readonly global::CnnGen.AlignedBuffer ChunkOutputs;");
+                    w.Line("internal readonly " + AlignedBufferType + " ChunkOutputs;");
                 }
                 if (discarded > 0)
                 {
                     w.Line("/// <summary>Where a frozen layer whose kernel gives both gradients in one call puts its parameter gradient; nobody reads it.</summary>");
-                    w.Line("internal readonly global::CnnGen.AlignedBuffer DiscardedGradients;");
+                    w.Line("internal readonly " + AlignedBufferType + " DiscardedGradients;");
                 }
                 w.Line("/// <summary>Batch size of the last forward pass; 0 before the first.</summary>");
                 w.Line("public int ForwardBatchSize { get; internal set; }");
@@ -1055,44 +1055,44 @@ namespace CnnGen.Generator.Emit
                         .Concat(plan.ActivationArrays.Select(a => a.Length)).Concat(plan.GradientArrays.Select(a => a.Length)).Max();
                     w.Line("// Before allocating anything: every batch-sized array must fit in one .NET array.");
                     w.Line("global::CnnGen.NetworkChecks.RequireCapacity(batchCapacity, " + Int(largestArray) + ", " + String(className) + ");");
-                    w.Line("Input = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(layout.Input.Length) + ");");
+                    w.Line("Input = new " + AlignedBufferType + "(batchCapacity * " + Int(layout.Input.Length) + ");");
                     foreach (var (name, length) in plan.ActivationArrays)
-                        w.Line(name + " = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(length) + ");");
+                        w.Line(name + " = new " + AlignedBufferType + "(batchCapacity * " + Int(length) + ");");
                     foreach (var (name, length) in plan.GradientArrays)
-                        w.Line(name + " = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(length) + ");");
+                        w.Line(name + " = new " + AlignedBufferType + "(batchCapacity * " + Int(length) + ");");
                     var scratch = plan.Layers.Select(l => (Layer: l, Length: LayerEmitter.For(l).ScratchLength(l))).Where(s => s.Length is not null).ToList();
                     if (scratch.Count == 0)
                     {
-                        w.Line("Columns = new global::CnnGen.AlignedBuffer(0);");
+                        w.Line("Columns = new " + AlignedBufferType + "(0);");
                     }
                     else
                     {
                         w.Line("int columns = 0; // the largest scratch one sample of any layer needs");
                         foreach (var (layer, length) in scratch)
                             w.Line("columns = global::System.Math.Max(columns, " + length + "); // " + layer.Describe());
-                        w.Line("Columns = new global::CnnGen.AlignedBuffer(columns);");
+                        w.Line("Columns = new " + AlignedBufferType + "(columns);");
                     }
                     int largest = plan.Layers.Max(l => System.Math.Max(l.Input.Length, l.Output.Length));
-                    w.Line("GradientA = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(largest) + ");");
-                    w.Line("GradientB = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(largest) + ");");
-                    if (plan.IsGraph) w.Line("GradientScratch = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(largest) + ");");
+                    w.Line("GradientA = new " + AlignedBufferType + "(batchCapacity * " + Int(largest) + ");");
+                    w.Line("GradientB = new " + AlignedBufferType + "(batchCapacity * " + Int(largest) + ");");
+                    if (plan.IsGraph) w.Line("GradientScratch = new " + AlignedBufferType + "(batchCapacity * " + Int(largest) + ");");
                     foreach (var layer in plan.Layers)
                     {
                         if (layer.Fusion.BatchNorm)
-                            w.Line(Conv2dEmitter.FoldedArray(layer) + " = new global::CnnGen.AlignedBuffer(" + Int(Conv2dEmitter.FoldedLength(layer)) + ");");
+                            w.Line(Conv2dEmitter.FoldedArray(layer) + " = new " + AlignedBufferType + "(" + Int(Conv2dEmitter.FoldedLength(layer)) + ");");
                         if (Conv2dEmitter.InBlockedChain(layer))
-                            w.Line(Conv2dEmitter.BlockedArray(layer) + " = new global::CnnGen.AlignedBuffer(" + Int(Conv2dEmitter.FoldedLength(layer)) + ");");
+                            w.Line(Conv2dEmitter.BlockedArray(layer) + " = new " + AlignedBufferType + "(" + Int(Conv2dEmitter.FoldedLength(layer)) + ");");
                         if (Conv2dEmitter.HasPreparedWeights(layer))
-                            w.Line(Conv2dEmitter.PreparedArray(layer) + " = new global::CnnGen.AlignedBuffer(" + Conv2dEmitter.PreparedLength(layer) + ");");
+                            w.Line(Conv2dEmitter.PreparedArray(layer) + " = new " + AlignedBufferType + "(" + Conv2dEmitter.PreparedLength(layer) + ");");
                         if (Conv2dEmitter.HasWinogradFilters(layer))
-                            w.Line(Conv2dEmitter.WinogradFiltersArray(layer) + " = new global::CnnGen.AlignedBuffer(" + Conv2dEmitter.WinogradFiltersLength(layer) + ");");
+                            w.Line(Conv2dEmitter.WinogradFiltersArray(layer) + " = new " + AlignedBufferType + "(" + Conv2dEmitter.WinogradFiltersLength(layer) + ");");
                         if (Conv2dEmitter.HasInputGradientWeights(layer))
-                            w.Line(Conv2dEmitter.InputGradientWeightsArray(layer) + " = new global::CnnGen.AlignedBuffer(" + Conv2dEmitter.InputGradientWeightsLength(layer) + ");");
+                            w.Line(Conv2dEmitter.InputGradientWeightsArray(layer) + " = new " + AlignedBufferType + "(" + Conv2dEmitter.InputGradientWeightsLength(layer) + ");");
                     }
-                    w.Line("SampleGradientA = new global::CnnGen.AlignedBuffer(" + Int(largest) + ");");
-                    w.Line("SampleGradientB = new global::CnnGen.AlignedBuffer(" + Int(largest) + ");");
-                    if (discarded > 0) w.Line("DiscardedGradients = new global::CnnGen.AlignedBuffer(" + Int(discarded) + ");");
-                    if (plan.EvaluationChunking.SetsCarriedAside && plan.EvaluationChunking.Carried is { } chunkOutput) w.Line("ChunkOutputs = new global::CnnGen.AlignedBuffer(batchCapacity * " + Int(chunkOutput.Length) + ");");
+                    w.Line("SampleGradientA = new " + AlignedBufferType + "(" + Int(largest) + ");");
+                    w.Line("SampleGradientB = new " + AlignedBufferType + "(" + Int(largest) + ");");
+                    if (discarded > 0) w.Line("DiscardedGradients = new " + AlignedBufferType + "(" + Int(discarded) + ");");
+                    if (plan.EvaluationChunking.SetsCarriedAside && plan.EvaluationChunking.Carried is { } chunkOutput) w.Line("ChunkOutputs = new " + AlignedBufferType + "(batchCapacity * " + Int(chunkOutput.Length) + ");");
                     foreach (var layer in plan.Layers)
                     {
                         foreach (var array in LayerEmitter.For(layer).WorkspaceArrays(layer))
@@ -1179,9 +1179,11 @@ namespace CnnGen.Generator.Emit
         }
 
         // The workspace's float arrays start on a 64-byte boundary (AlignedBuffer); others are plain arrays.
-        private static string ArrayType(string element) => element == "float" ? "global::CnnGen.AlignedBuffer" : element + "[]";
+        private const string AlignedBufferType = "global::CnnGen.AlignedBuffer";
+
+        private static string ArrayType(string element) => element == "float" ? AlignedBufferType : element + "[]";
 
         private static string NewArray(string element, string length) =>
-            element == "float" ? "new global::CnnGen.AlignedBuffer(" + length + ")" : "new " + element + "[" + length + "]";
+            element == "float" ? "new " + AlignedBufferType + "(" + length + ")" : "new " + element + "[" + length + "]";
     }
 }

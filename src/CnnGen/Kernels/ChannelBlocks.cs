@@ -32,13 +32,13 @@ namespace CnnGen.Kernels
         /// <summary>Whether the Vector512 tiles may run (tests turn it off to run the scalar loops on the same machine).</summary>
         internal static bool VectorTiles { get; set; } = true;
 
-        /// <summary>Whether 1x1 layers take their input channels in runs of up to <see cref="RunChannels"/> (KernelBench <c>blocked groups</c> turns it off to compare).</summary>
+        /// <summary>Whether 1x1 layers take their input channels in runs of up to <see cref="RunChannels"/> (KernelBench <c>blocked knob runs</c> turns it off to compare).</summary>
         internal static bool InputRuns { get; set; } = true;
 
         /// <summary>Input channels in a 1x1 layer's run: 3 blocks' weights for them take 24 KB, half the L1.</summary>
         private const int RunChannels = 128;
 
-        /// <summary>Whether 1x1 layers split their blocks of output channels into even groups (KernelBench <c>blocked groups</c> turns it off to compare).</summary>
+        /// <summary>Whether 1x1 layers split their blocks of output channels into even groups (KernelBench <c>blocked knob groups</c> turns it off to compare).</summary>
         internal static bool EvenBlockGroups { get; set; } = true;
 
         private static bool Vectorized => VectorTiles && Simd.Enabled && Vector512.IsHardwareAccelerated;
@@ -101,8 +101,8 @@ namespace CnnGen.Kernels
             // block has 8 accumulators, too few to hide the multiply-add's latency, and loads 9 values for 8 of them.
             int blocks = outChannels / 16, groups = EvenBlockGroups ? (blocks + 2) / 3 : blocks;
             // Input channels in runs of up to 128 (whole blocks): a run's weights for 3 blocks, 24 KB, stay in L1 across the
-            // map's tiles (256 channels' 48 KB did not, beside the input: 256 -> 256 on 7x7 ran at half the FMA rate). The
-            // sums are kept in y between runs and go on from there, so each still runs from the bias over the channels in order.
+            // map's tiles, where 256 channels' 48 KB fill it (1.01-1.05x from 256 channels). The sums are kept in y between
+            // runs and go on from there, so each still runs from the bias over the channels in order.
             int runs = InputRuns ? (inChannels + RunChannels - 1) / RunChannels : 1, runLength = (inChannels / runs + 15) / 16 * 16;
             for (int group = 0, ob = 0; ob < blocks; group++)
             {
@@ -110,15 +110,14 @@ namespace CnnGen.Kernels
                 for (int c0 = 0; c0 < inChannels; c0 += runLength)
                 {
                     int count = Math.Min(runLength, inChannels - c0);
-                    var sums = c0 == 0 ? RunPart.FromBias : c0 + count == inChannels ? RunPart.Finish : RunPart.Continue;
-                    if (c0 == 0 && count == inChannels) sums = RunPart.Whole;
+                    bool fromBias = c0 == 0, lastRun = c0 + count == inChannels;
                     for (int row = 0; row < height; row++)
                     {
                         for (int column = 0; column < width;)
                         {
                             int n = Math.Min(8, width - column);
                             var tile = new PointwiseTile(ref Unsafe.Add(ref xs, (row * width + column) * input.Cell + input.Of(c0)), input, count,
-                                ref Unsafe.Add(ref ws, ob * 16 * inChannels + c0 * 16), inChannels, ref Unsafe.Add(ref bs, ob * 16), clamp, sums);
+                                ref Unsafe.Add(ref ws, ob * 16 * inChannels + c0 * 16), inChannels, ref Unsafe.Add(ref bs, ob * 16), clamp, fromBias, lastRun);
                             tile.Run(n, nb, ref Unsafe.Add(ref ys, ob * blockStride + ((row + pad) * rowLength + column + pad) * 16), blockStride);
                             column += n;
                         }
@@ -210,10 +209,6 @@ namespace CnnGen.Kernels
             public int Of(int c) => (c >> 4) * Block + (c & 15) * Lane;
         }
 
-        // Where a run of input channels starts its sums and what it leaves in y: the whole sum (clamped), the first run's
-        // (from the bias, not clamped), a middle run's or the last run's (going on from what y holds).
-        private enum RunPart { Whole, FromBias, Continue, Finish }
-
         private readonly ref struct PointwiseTile
         {
             private readonly ref float _x;
@@ -223,23 +218,24 @@ namespace CnnGen.Kernels
             private readonly int _blockWeights;
             private readonly ref float _bias;
             private readonly OutputClamp _clamp;
-            private readonly RunPart _sums;
+            // Whether the run's sums start from the bias (the first run) or from what y holds, and whether they are the
+            // layer's last (then clamped) or left in y for the next run.
+            private readonly bool _fromBias, _lastRun;
 
-            // inChannels: the run's; w: its first channel's weights, blocks blockWeights / 16 channels' weights apart.
-            public PointwiseTile(ref float x, Input input, int inChannels, ref float w, int blockWeights, ref float bias, OutputClamp clamp, RunPart sums)
+            // inChannels: the run's; w: its first channel's weights, a block's 16 output channels' weights for all the layer's
+            // layerInChannels apart.
+            public PointwiseTile(ref float x, Input input, int inChannels, ref float w, int layerInChannels, ref float bias, OutputClamp clamp, bool fromBias, bool lastRun)
             {
                 _x = ref x;
                 _input = input;
                 _inChannels = inChannels;
                 _w = ref w;
-                _blockWeights = 16 * blockWeights;
+                _blockWeights = 16 * layerInChannels;
                 _bias = ref bias;
                 _clamp = clamp;
-                _sums = sums;
+                _fromBias = fromBias;
+                _lastRun = lastRun;
             }
-
-            private bool FromBias => _sums is RunPart.Whole or RunPart.FromBias;
-            private bool Clamped => _sums is RunPart.Whole or RunPart.Finish;
 
             // n cells x nb blocks, each block's 16 outputs of a cell stored together (y blocked; blocks blockStride apart).
             public void Run(int n, int nb, ref float y, int blockStride)
@@ -251,7 +247,7 @@ namespace CnnGen.Kernels
                             for (int l = 0; l < 16; l++)
                             {
                                 ref float at = ref Unsafe.Add(ref y, b * blockStride + j * 16 + l);
-                                at = Scalar(j, b * 16 + l, FromBias ? Unsafe.Add(ref _bias, b * 16 + l) : at);
+                                at = Scalar(j, b * 16 + l, _fromBias ? Unsafe.Add(ref _bias, b * 16 + l) : at);
                             }
                     return;
                 }
@@ -264,7 +260,7 @@ namespace CnnGen.Kernels
                 ref float w = ref Unsafe.Add(ref _w, (lane >> 4) * _blockWeights + (lane & 15));
                 for (int c = 0; c < _inChannels; c++)
                     sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref _x, _input.Of(c) + j * _input.Cell), Unsafe.Add(ref w, c * 16), sum);
-                return Clamped ? _clamp.Apply(sum) : sum;
+                return _lastRun ? _clamp.Apply(sum) : sum;
             }
 
             private void Sums(int n, int nb, Output output)
@@ -303,7 +299,7 @@ namespace CnnGen.Kernels
             {
                 int n = TCells.Value, nb = TBlocks.Value;
                 Vector512<float> a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32, a40, a41, a42, a50, a51, a52, a60, a61, a62, a70, a71, a72;
-                if (FromBias)
+                if (_fromBias)
                 {
                     ref float bias = ref _bias;
                     var b0 = Vector512.LoadUnsafe(ref bias);
@@ -350,7 +346,7 @@ namespace CnnGen.Kernels
                         wc = ref Unsafe.Add(ref wc, 16);
                     }
                 }
-                bool none = _clamp.IsNone || !Clamped;
+                bool none = _clamp.IsNone || !_lastRun;
                 var low = Vector512.Create(_clamp.Low);
                 var high = Vector512.Create(_clamp.High);
                 for (int b = 0; b < nb; b++)
