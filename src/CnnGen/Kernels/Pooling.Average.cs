@@ -329,7 +329,11 @@ namespace CnnGen.Kernels
         {
             if (!Vector256.IsHardwareAccelerated || count < 8)
             {
-                for (int j = 0; j < count; j++) Unsafe.Add(ref target, j) = Unsafe.Add(ref source, j) / divisor;
+                for (int j = 0; j < count; j++)
+                {
+                    float value = Unsafe.Add(ref source, j);
+                    Unsafe.Add(ref target, j) = divisor == 1f ? value : value / divisor;
+                }
                 return;
             }
             nuint last = (nuint)(count - 8);
