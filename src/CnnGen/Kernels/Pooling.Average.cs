@@ -39,11 +39,10 @@ namespace CnnGen.Kernels
                 _ => 0,
             };
             float divisor = kernel * kernel;
-            // The vector path sums every window start of an output row (stride 1 apart) in chunks of lanes from a copy of the
-            // plane with padding zero rows and columns around it, and keeps every stride-th: windows at the edges, narrow rows
-            // and strides above 1 all run in vectors. A zero added to a sum begun at +0 leaves its bits as they are (the sum is
-            // never -0), so the padded cells change nothing. Output rows go RowsAtOnce at a time: one window's sum is a chain of
-            // kernel² dependent additions, four rows' are four chains side by side.
+            // The vector path (SumWindows) reads a copy of the plane with padding zero rows and columns around it: a zero added
+            // to a sum begun at +0 leaves its bits as they are (the sum is never -0), so the padded cells change nothing, and
+            // windows at the edges, narrow rows and strides above 1 all run in vectors. Output rows go RowsAtOnce at a time:
+            // one window's sum is a chain of kernel² dependent additions, four rows' are four chains side by side.
             int starts = (outWidth - 1) * stride + 1, chunks = lanes == 0 ? 0 : (starts + lanes - 1) / lanes;
             int rowLength = Math.Max(chunks * lanes + kernel, width + 2 * padding), rows = height + 2 * padding;
             int sumsStride = chunks * lanes;
@@ -58,39 +57,55 @@ namespace CnnGen.Kernels
             ref float sums = ref Unsafe.Add(ref padded, rows * rowLength);
             ref float xs = ref MemoryMarshal.GetReference(x);
             ref float ys = ref MemoryMarshal.GetReference(y);
-            // Stride 1 with a row of at least one vector: straight into y, the last chunk moved back to end at the row's end.
-            bool direct = stride == 1 && outWidth >= lanes;
-            int targetStride = direct ? outWidth : sumsStride;
             for (int c = 0; c < channels; c++)
             {
                 ref float input = ref Unsafe.Add(ref xs, c * plane);
                 for (int iy = 0; iy < height; iy++)
                     CopyRow(ref Unsafe.Add(ref input, iy * width), width, 1f, ref Unsafe.Add(ref padded, (iy + padding) * rowLength + padding));
-                for (int next = 0; next < outHeight; next += RowsAtOnce)
+                SumWindows(ref padded, rowLength, kernel, stride, divisor, lanes, chunks, ref Unsafe.Add(ref ys, c * outPlane), outHeight, outWidth, ref sums);
+            }
+        }
+
+        // Every window of a padded plane, output row o's from the plane's row o · stride: kernel² cells summed from +0 in
+        // scan order, 16 (or 8) neighbouring windows in one vector, then divided by divisor (1: stored as summed). Output rows
+        // go RowsAtOnce at a time, the last group moved back to end at the last row (rows summed twice are written twice, the
+        // same); a plane of fewer rows sums each alone. Stride 1 with a row of at least one vector writes straight into the
+        // output, the last chunk moved back to end at the row's end; otherwise every window start goes to sums (RowsAtOnce
+        // rows of chunks · lanes) and every stride-th is kept.
+        private static void SumWindows(ref float padded, int rowLength, int kernel, int stride, float divisor, int lanes, int chunks,
+            ref float output, int outHeight, int outWidth, ref float sums)
+        {
+            int sumsStride = chunks * lanes;
+            bool direct = stride == 1 && outWidth >= lanes;
+            int targetStride = direct ? outWidth : sumsStride;
+            for (int next = 0; next < outHeight; next += RowsAtOnce)
+            {
+                int oy = Math.Max(Math.Min(next, outHeight - RowsAtOnce), 0);
+                int count = Math.Min(RowsAtOnce, outHeight - oy), top = oy * stride;
+                ref float row = ref Unsafe.Add(ref output, oy * outWidth);
+                for (int chunk = 0; chunk < chunks; chunk++)
                 {
-                    // The last group moved back to end at the last row (rows summed twice are written twice, the same).
-                    int oy = Math.Max(Math.Min(next, outHeight - RowsAtOnce), 0);
-                    int count = Math.Min(RowsAtOnce, outHeight - oy), top = oy * stride;
-                    ref float row = ref Unsafe.Add(ref ys, c * outPlane + oy * outWidth);
-                    for (int chunk = 0; chunk < chunks; chunk++)
+                    int at = direct ? Math.Min(chunk * lanes, outWidth - lanes) : chunk * lanes;
+                    ref float target = ref direct ? ref Unsafe.Add(ref row, at) : ref Unsafe.Add(ref sums, at);
+                    if (count == RowsAtOnce)
                     {
-                        int at = direct ? Math.Min(chunk * lanes, outWidth - lanes) : chunk * lanes;
-                        ref float target = ref direct ? ref Unsafe.Add(ref row, at) : ref Unsafe.Add(ref sums, at);
-                        if (count == RowsAtOnce)
-                        {
-                            if (lanes == 16) WindowRowsVector512(ref padded, rowLength, top, stride * rowLength, at, kernel, divisor, ref target, targetStride);
-                            else WindowRowsVector256(ref padded, rowLength, top, stride * rowLength, at, kernel, divisor, ref target, targetStride);
-                        }
-                        else
-                            for (int r = 0; r < count; r++)
-                            {
-                                if (lanes == 16) WindowVector512(ref padded, rowLength, top + r * stride, at, kernel, divisor, ref Unsafe.Add(ref target, r * targetStride));
-                                else WindowVector256(ref padded, rowLength, top + r * stride, at, kernel, divisor, ref Unsafe.Add(ref target, r * targetStride));
-                            }
+                        if (lanes == 16) WindowRowsVector512(ref padded, rowLength, top, stride * rowLength, at, kernel, divisor, ref target, targetStride);
+                        else WindowRowsVector256(ref padded, rowLength, top, stride * rowLength, at, kernel, divisor, ref target, targetStride);
+                        continue;
                     }
-                    if (!direct)
-                        for (int r = 0; r < count; r++)
-                            for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref row, r * outWidth + ox) = Unsafe.Add(ref sums, r * sumsStride + ox * stride);
+                    // Fewer rows than a group: each row's windows alone, its four sums all of the one row into one place.
+                    for (int r = 0; r < count; r++)
+                    {
+                        if (lanes == 16) WindowRowsVector512(ref padded, rowLength, top + r * stride, 0, at, kernel, divisor, ref Unsafe.Add(ref target, r * targetStride), 0);
+                        else WindowRowsVector256(ref padded, rowLength, top + r * stride, 0, at, kernel, divisor, ref Unsafe.Add(ref target, r * targetStride), 0);
+                    }
+                }
+                if (direct) continue;
+                for (int r = 0; r < count; r++)
+                {
+                    if (stride == 1) CopyRow(ref Unsafe.Add(ref sums, r * sumsStride), outWidth, 1f, ref Unsafe.Add(ref row, r * outWidth));
+                    else
+                        for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref row, r * outWidth + ox) = Unsafe.Add(ref sums, r * sumsStride + ox * stride);
                 }
             }
         }
@@ -132,32 +147,9 @@ namespace CnnGen.Kernels
             return sum / divisor;
         }
 
-        // 16 neighbouring windows of the padded plane, kernel rows from top: the same sum as AverageCell, lane by lane, divided
-        // by divisor (1: stored as summed, the backward's gather of shares divided before).
-        private static void WindowVector512(ref float input, int width, int top, int left, int kernel, float divisor, ref float output)
-        {
-            var sum = Vector512<float>.Zero;
-            for (int ky = 0; ky < kernel; ky++)
-            {
-                ref float cells = ref Unsafe.Add(ref input, (top + ky) * width + left);
-                for (int kx = 0; kx < kernel; kx++) sum += Vector512.LoadUnsafe(ref cells, (nuint)kx);
-            }
-            (sum / Vector512.Create(divisor)).StoreUnsafe(ref output);
-        }
-
-        private static void WindowVector256(ref float input, int width, int top, int left, int kernel, float divisor, ref float output)
-        {
-            var sum = Vector256<float>.Zero;
-            for (int ky = 0; ky < kernel; ky++)
-            {
-                ref float cells = ref Unsafe.Add(ref input, (top + ky) * width + left);
-                for (int kx = 0; kx < kernel; kx++) sum += Vector256.LoadUnsafe(ref cells, (nuint)kx);
-            }
-            (sum / Vector256.Create(divisor)).StoreUnsafe(ref output);
-        }
-
-        // WindowVector512 for RowsAtOnce rows of windows, rowStep floats apart in the padded plane, the first from row top:
-        // output rows outStride floats apart.
+        // RowsAtOnce rows of 16 neighbouring windows, rowStep floats apart in the padded plane, the first from row top (its
+        // kernel rows from there, each from column left): the same sums as AverageCell, lane by lane, divided by divisor,
+        // into output rows outStride floats apart.
         private static void WindowRowsVector512(ref float input, int width, int top, int rowStep, int left, int kernel, float divisor, ref float output, int outStride)
         {
             var s0 = Vector512<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
@@ -273,38 +265,13 @@ namespace CnnGen.Kernels
             buffers.Clear();
             ref float padded = ref MemoryMarshal.GetReference(buffers);
             ref float shares = ref Unsafe.Add(ref padded, rows * rowLength);
-            bool direct = width >= lanes;
-            int targetStride = direct ? width : sharesStride;
             for (int c = 0; c < channels; c++)
             {
                 ref float gradients = ref Unsafe.Add(ref dys, c * outPlane);
-                ref float inputs = ref Unsafe.Add(ref dxs, c * plane);
                 for (int oy = 0; oy < outHeight; oy++)
                     CopyRow(ref Unsafe.Add(ref gradients, oy * outWidth), outWidth, divisor, ref Unsafe.Add(ref padded, (oy + margin) * rowLength + margin));
-                for (int next = 0; next < height; next += RowsAtOnce)
-                {
-                    int iy = Math.Max(Math.Min(next, height - RowsAtOnce), 0);
-                    int count = Math.Min(RowsAtOnce, height - iy);
-                    ref float row = ref Unsafe.Add(ref inputs, iy * width);
-                    for (int chunk = 0; chunk < chunks; chunk++)
-                    {
-                        int at = direct ? Math.Min(chunk * lanes, width - lanes) : chunk * lanes;
-                        ref float target = ref direct ? ref Unsafe.Add(ref row, at) : ref Unsafe.Add(ref shares, at);
-                        if (count == RowsAtOnce)
-                        {
-                            if (lanes == 16) WindowRowsVector512(ref padded, rowLength, iy, rowLength, at, kernel, 1f, ref target, targetStride);
-                            else WindowRowsVector256(ref padded, rowLength, iy, rowLength, at, kernel, 1f, ref target, targetStride);
-                        }
-                        else
-                            for (int r = 0; r < count; r++)
-                            {
-                                if (lanes == 16) WindowVector512(ref padded, rowLength, iy + r, at, kernel, 1f, ref Unsafe.Add(ref target, r * targetStride));
-                                else WindowVector256(ref padded, rowLength, iy + r, at, kernel, 1f, ref Unsafe.Add(ref target, r * targetStride));
-                            }
-                    }
-                    if (!direct)
-                        for (int r = 0; r < count; r++) CopyRow(ref Unsafe.Add(ref shares, r * sharesStride), width, 1f, ref Unsafe.Add(ref row, r * width));
-                }
+                // Input row iy's shares are the windows of the copy from its row iy: the forward's sums at stride 1, undivided.
+                SumWindows(ref padded, rowLength, kernel, 1, 1f, lanes, chunks, ref Unsafe.Add(ref dxs, c * plane), height, width, ref shares);
             }
         }
 
