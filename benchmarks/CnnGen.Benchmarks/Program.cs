@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10, -- train-threads resnet8 20 1,2,4: TrainCpu.cs; -- zoo [probes|batch|sweep|sweep2] [name part], -- zoo loop [name part] [seconds] [ort]: Zoo.cs)
+// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10, -- train-threads resnet8 20 1,2,4: TrainCpu.cs; -- zoo [probes|batch|sweep|sweep2] [name part], -- zoo loop [name part] [seconds] [ort|ort-profile]: Zoo.cs)
 if (args.Length >= 2 && args[0] == "zoo" && args[1] == "loop")
 {
     CnnGen.Benchmarks.ZooComparison.Loop(args.Length > 2 ? args[2] : "ResNeXt", args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 10,
-        args.Length > 4 && args[4] == "ort");
+        args.Length > 4 && args[4].StartsWith("ort", System.StringComparison.Ordinal), args.Length > 4 && args[4] == "ort-profile");
     return;
 }
 if (args.Length > 0 && args[0] == "zoo")

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
+using System.IO;
 using System.Linq;
 using CnnGen.Benchmarks.Zoo;
 using CnnGen.Tests.Fixtures;
@@ -127,7 +129,7 @@ namespace CnnGen.Benchmarks
         /// <c>-- zoo loop [name part] [seconds] [ort]</c>: one sweep network's (or probe's) batch-1 evaluation forward in a loop on
         /// this thread for a profiler (perf record), CnnGen's or, with <c>ort</c>, ONNX Runtime's; prints µs per call.
         /// </summary>
-        public static void Loop(string only, double seconds, bool ort)
+        public static void Loop(string only, double seconds, bool ort, bool profile = false)
         {
             var (name, create) = SweepNetworks.Concat(Sweep2Networks).Concat(Sweep2Probes).Concat(Networks).Concat(BenchmarkNetworks).Concat(StridedLayers).First(n => n.Name.Contains(only, StringComparison.Ordinal));
             var network = create();
@@ -138,6 +140,7 @@ namespace CnnGen.Benchmarks
             var workspace = network.CreateWorkspace(1, 0);
             Action run = () => network.Forward(input, output, 1, workspace, false);
             using var options = new SessionOptions { IntraOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+            if (profile) { options.EnableProfiling = true; options.ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), "cnngen-ort-profile"); }
             using var session = new InferenceSession(OnnxExporter.ToBytes(network), options);
             using var ortIn = OrtValue.CreateTensorValueFromMemory(input, new long[] { 1, layout.Input.Channels, layout.Input.Height, layout.Input.Width });
             using var ortOut = OrtValue.CreateTensorValueFromMemory(output, session.OutputMetadata.Values.First().Dimensions.Select(d => (long)Math.Max(d, 1)).ToArray());
@@ -149,6 +152,37 @@ namespace CnnGen.Benchmarks
             long calls = 0;
             while (clock.Elapsed.TotalSeconds < seconds) { run(); calls++; }
             Console.WriteLine($"{name} ({(ort ? "ONNX Runtime" : "CnnGen")}): {calls} calls, {clock.Elapsed.TotalSeconds / calls * 1e6:F1} us per call");
+            if (profile) PrintNodeTimes(session.EndProfiling());
+        }
+
+        // ONNX Runtime's own per-node times from its profile (events of category "Node" named "<node>_kernel_time"): the
+        // median µs per call of each node, in graph order, to set against CnnGen's layers.
+        private static void PrintNodeTimes(string profilePath)
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(profilePath));
+            var times = new Dictionary<string, (string Op, List<double> Durations)>();
+            var order = new List<string>();
+            foreach (var e in document.RootElement.EnumerateArray())
+            {
+                if (e.GetProperty("cat").GetString() != "Node") continue;
+                string eventName = e.GetProperty("name").GetString()!;
+                if (!eventName.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
+                string node = eventName[..^"_kernel_time".Length];
+                string op = e.TryGetProperty("args", out var a) && a.TryGetProperty("op_name", out var o) ? o.GetString()! : "?";
+                if (!times.TryGetValue(node, out var entry)) { entry = (op, new List<double>()); times[node] = entry; order.Add(node); }
+                entry.Durations.Add(e.GetProperty("dur").GetDouble());
+            }
+            double total = 0;
+            foreach (var node in order)
+            {
+                var (op, durations) = times[node];
+                durations.Sort();
+                double median = durations[durations.Count / 2];
+                total += median;
+                Console.WriteLine($"{node,-40} {op,-22} {median,9:F1} us");
+            }
+            Console.WriteLine($"{"sum of medians",-63} {total,9:F1} us");
+            File.Delete(profilePath);
         }
 
         // PyTorch's initialization from seed 1, as the generated ResetParameters(1) does.
