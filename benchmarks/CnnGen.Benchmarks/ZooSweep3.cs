@@ -1,0 +1,72 @@
+using CnnGen;
+using System;
+
+namespace CnnGen.Benchmarks.Zoo.Sweep3
+{
+    // `-- zoo sweep3`: the classic CIFAR designs as their papers and torchvision lay them out (issue 14's targets are checked
+    // on networks we have not seen; these are the likeliest ones). Each runs at batch 1 and at batch 64 against ONNX Runtime.
+
+    /// <summary>ResNet-20 (He et al. 2016, CIFAR): 16-32-64 channels, three stages of three basic blocks, 1x1 stride-2 shortcuts.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Residual] [Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm]
+    [Shortcut] [Conv2d(32, 1, Stride = 2, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm]
+    [Shortcut] [Conv2d(64, 1, Stride = 2, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class ResNet20Net { }
+
+    /// <summary>MobileNetV2 at torchvision's widths for CIFAR (stride 1 stem, 16-24-32-64-96 channels, expansion 6, ReLU6), shortened to one or two blocks a stage.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU6]
+    [Conv2d(32, 3, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(16, 1, Bias = false)] [BatchNorm]
+    [Conv2d(96, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(96, 3, Padding = 1, Groups = 96, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(24, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(144, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(144, 3, Padding = 1, Groups = 144, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(24, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(144, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(144, 3, Stride = 2, Padding = 1, Groups = 144, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(32, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(192, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(192, 3, Padding = 1, Groups = 192, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(32, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(192, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(192, 3, Stride = 2, Padding = 1, Groups = 192, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(64, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(384, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(384, 3, Padding = 1, Groups = 384, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(64, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(384, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(384, 3, Padding = 1, Groups = 384, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(96, 1, Bias = false)] [BatchNorm]
+    [Conv2d(320, 1, Bias = false)] [BatchNorm] [ReLU6]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class MobileNetV2CifarNet { }
+
+    /// <summary>All-convolutional net (Springenberg et al. 2015, model C): 96 and 192 channels, stride-2 3x3 convolutions instead of pooling, 1x1 head, global average.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(96, 3, Padding = 1)] [ReLU] [Conv2d(96, 3, Padding = 1)] [ReLU] [Conv2d(96, 3, Stride = 2, Padding = 1)] [ReLU]
+    [Conv2d(192, 3, Padding = 1)] [ReLU] [Conv2d(192, 3, Padding = 1)] [ReLU] [Conv2d(192, 3, Stride = 2, Padding = 1)] [ReLU]
+    [Conv2d(192, 3)] [ReLU] [Conv2d(192, 1)] [ReLU] [Conv2d(10, 1)] [ReLU]
+    [GlobalAvgPool] [Flatten]
+    public partial class AllConvNet { }
+
+    /// <summary>VGG-13 with batch-norm for CIFAR, halved widths (32-256): pairs of 3x3 convolutions, 2x2 max pooling, a 256-unit head.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 3, Padding = 1)] [BatchNorm] [ReLU] [Conv2d(32, 3, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Conv2d(64, 3, Padding = 1)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Conv2d(128, 3, Padding = 1)] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Conv2d(256, 3, Padding = 1)] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Conv2d(256, 3, Padding = 1)] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)]
+    [Flatten] [Linear(256)] [ReLU] [Linear(10)]
+    public partial class Vgg13HalfNet { }
+}
+
+namespace CnnGen.Benchmarks
+{
+    public static partial class ZooComparison
+    {
+        private static readonly (string Name, Func<INetwork> Create)[] Sweep3Networks =
+        {
+            ("ResNet-20 for CIFAR, 16-64 ch", () => Initialized(new Zoo.Sweep3.ResNet20Net())),
+            ("MobileNetV2 CIFAR, torchvision widths", () => Initialized(new Zoo.Sweep3.MobileNetV2CifarNet())),
+            ("All-convolutional C, 96-192 ch", () => Initialized(new Zoo.Sweep3.AllConvNet())),
+            ("VGG-13-BN halved, 32-256 ch", () => Initialized(new Zoo.Sweep3.Vgg13HalfNet())),
+        };
+    }
+}
