@@ -182,10 +182,61 @@ namespace CnnGen.Tests
             Assert.All(y.Skip(channels * outHeight * outWidth), v => Assert.True(float.IsNaN(v)));
         }
 
+        [Theory]
+        [InlineData(true, 144, 32, 32, 24)]  // an inverted residual's projection at CIFAR size: 64 tiles of 16 cells
+        [InlineData(true, 32, 7, 9, 40)]     // three blocks, the last half full; 63 cells (three whole transposes and 15 more)
+        [InlineData(true, 48, 3, 3, 17)]     // one lane in the second block, fewer cells than a transpose
+        [InlineData(false, 32, 5, 4, 24)]
+        public void Pointwise_OntoChannelsOffTheBlocks_WritesNchw_IsItsDefinition_BitForBit(bool vector, int inChannels, int height, int width, int outChannels)
+        {
+            var random = new Random(inChannels * 3 + height + width + outChannels);
+            int cells = height * width, lanes = ChannelBlocks.BlockLanes(outChannels);
+            float[] x = RandomValues(random, inChannels * cells), weight = RandomValues(random, outChannels * inChannels), bias = RandomValues(random, outChannels);
+            // The packed lanes past the channels come out zero whatever was there before.
+            float[] packed = Enumerable.Repeat(float.NaN, lanes * inChannels).ToArray(), paddedBias = new float[lanes];
+            ChannelBlocks.PackPointwise(weight, inChannels, outChannels, packed);
+            bias.CopyTo(paddedBias, 0);
+            var expected = new float[outChannels * cells];
+            for (int oc = 0; oc < outChannels; oc++)
+                for (int i = 0; i < cells; i++)
+                {
+                    float sum = bias[oc];
+                    for (int c = 0; c < inChannels; c++) sum = MathF.FusedMultiplyAdd(x[c * cells + i], weight[oc * inChannels + c], sum);
+                    expected[oc * cells + i] = Clamp(sum, 0f, 6f);
+                }
+            float[] blocked = new float[inChannels * cells];
+            for (int c = 0; c < inChannels; c++)
+                for (int i = 0; i < cells; i++) blocked[((c / 16) * cells + i) * 16 + c % 16] = x[c * cells + i];
+            try
+            {
+                ChannelBlocks.VectorTiles = vector;
+                foreach (bool blockedInput in new[] { false, true })
+                {
+                    // Nothing written past the layer's channels: y holds only theirs.
+                    float[] nchw = Enumerable.Repeat(float.NaN, outChannels * cells + 5).ToArray();
+                    ChannelBlocks.Pointwise(blockedInput ? blocked : x, blockedInput, inChannels, height, width, packed, paddedBias, outChannels, nchw, nchwOutput: true,
+                        new float[lanes * cells], 0f, 6f);
+                    Assert.Equal(expected, nchw.Take(outChannels * cells).ToArray());
+                    Assert.All(nchw.Skip(outChannels * cells), v => Assert.True(float.IsNaN(v)));
+                }
+            }
+            finally
+            {
+                ChannelBlocks.VectorTiles = true;
+            }
+            // Blocked output needs whole blocks, and the partly filled block its lanes of bias and staging.
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Pointwise(x, false, inChannels, height, width, packed, paddedBias, outChannels,
+                new float[ChannelBlocks.PaddedLength(lanes, height, width)], nchwOutput: false, default));
+            Assert.Throws<ArgumentException>(() => ChannelBlocks.Pointwise(x, false, inChannels, height, width, packed, bias, outChannels, new float[outChannels * cells],
+                nchwOutput: true, new float[lanes * cells]));
+            Assert.Throws<ArgumentException>(() => ChannelBlocks.Pointwise(x, false, inChannels, height, width, packed, paddedBias, outChannels, new float[outChannels * cells],
+                nchwOutput: true, new float[outChannels * cells]));
+        }
+
         [Fact]
         public void Kernels_RefuseChannelsOffTheBlocks()
         {
-            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.PackPointwise(new float[24 * 8], 8, 24, new float[24 * 8]));
+            Assert.Throws<ArgumentException>(() => ChannelBlocks.PackPointwise(new float[24 * 8], 8, 24, new float[24 * 8]));
             Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[24 * 9 * 9], 24, 7, 7, 1, new float[24 * 9], new float[24], new float[24 * 49]));
             Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[16 * 9 * 9], 16, 7, 7, 3, new float[16 * 9], new float[16], new float[16 * 49]));
         }
@@ -221,8 +272,11 @@ namespace CnnGen.Tests
             // Layers 0-2 hand their map to layer 3 in blocks, layers 3-5 theirs to layer 6.
             Assert.Contains("goes straight into layer 3", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
             Assert.Contains("goes straight into layer 6", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(5).Length).Message);
-            // A 1x1 layer onto 24 channels after a depthwise layer (or onto 16: one block a tile): no chain of three, the NCHW kernels.
-            Assert.DoesNotContain("ChannelBlocks", ChainEndingOffTheBlocks(24));
+            // A 1x1 layer onto 24 channels after a depthwise layer ends a chain, writing NCHW from two blocks (the second half
+            // filled); onto 16 (one block a tile) it does not: no chain of three, the NCHW kernels.
+            string offTheBlocks = ChainEndingOffTheBlocks(24);
+            Assert.Contains("ChannelBlocks.Pointwise(columns.Slice(1152, 128), blockedInput: true, 32, 2, 2, p.Slice(0, 1024), p.Slice(1024, 32), 24, y, nchwOutput: true, columns.Slice(0, 1152), 0f, float.PositiveInfinity);", offTheBlocks);
+            Assert.Contains("new global::CnnGen.AlignedBuffer(1056)", offTheBlocks);
             Assert.DoesNotContain("ChannelBlocks", ChainEndingOffTheBlocks(16));
             Assert.Contains("ChannelBlocks", ChainEndingOffTheBlocks(32));
             // Training mode writes them (the chains are evaluation's).

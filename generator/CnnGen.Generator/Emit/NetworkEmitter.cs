@@ -1081,7 +1081,7 @@ namespace CnnGen.Generator.Emit
                         if (layer.Fusion.BatchNorm)
                             w.Line(Conv2dEmitter.FoldedArray(layer) + " = new " + AlignedBufferType + "(" + Int(Conv2dEmitter.FoldedLength(layer)) + ");");
                         if (Conv2dEmitter.InBlockedChain(layer))
-                            w.Line(Conv2dEmitter.BlockedArray(layer) + " = new " + AlignedBufferType + "(" + Int(Conv2dEmitter.FoldedLength(layer)) + ");");
+                            w.Line(Conv2dEmitter.BlockedArray(layer) + " = new " + AlignedBufferType + "(" + Int(Conv2dEmitter.BlockedLength(layer)) + ");");
                         if (Conv2dEmitter.HasPreparedWeights(layer))
                             w.Line(Conv2dEmitter.PreparedArray(layer) + " = new " + AlignedBufferType + "(" + Conv2dEmitter.PreparedLength(layer) + ");");
                         if (Conv2dEmitter.HasWinogradFilters(layer))

@@ -43,11 +43,20 @@ namespace CnnGen.Kernels
 
         private static bool Vectorized => VectorTiles && Simd.Enabled && Vector512.IsHardwareAccelerated;
 
-        /// <summary>1x1 weights [outChannels x inChannels] (PyTorch's layout) to [outChannels / 16][inChannels][16].</summary>
+        /// <summary>Output channels rounded up to whole blocks: what a 1x1 layer's packed weights and bias hold (the lanes past its channels zero).</summary>
+        public static int BlockLanes(int channels) => (channels + 15) / 16 * 16;
+
+        /// <summary>
+        /// 1x1 weights [outChannels x inChannels] (PyTorch's layout) to [blocks][inChannels][16], <see cref="BlockLanes"/>(outChannels)
+        /// x inChannels floats: a last block of fewer than 16 channels (only a layer that writes NCHW, <see cref="Pointwise"/>) has
+        /// zero weights in its other lanes.
+        /// </summary>
         public static void PackPointwise(ReadOnlySpan<float> weight, int inChannels, int outChannels, Span<float> packed)
         {
-            RequireBlocks(outChannels, nameof(outChannels));
-            if (weight.Length < outChannels * inChannels || packed.Length < outChannels * inChannels) throw new ArgumentException("Expected " + outChannels * inChannels + " weights.");
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
+            int lanes = BlockLanes(outChannels);
+            if (weight.Length < outChannels * inChannels || packed.Length < lanes * inChannels) throw new ArgumentException("Expected " + outChannels * inChannels + " weights and room for " + lanes * inChannels + " packed.");
+            if (lanes != outChannels) packed.Slice((lanes - 16) * inChannels, 16 * inChannels).Clear();
             for (int oc = 0; oc < outChannels; oc++)
                 for (int c = 0; c < inChannels; c++)
                     packed[((oc / 16) * inChannels + c) * 16 + oc % 16] = weight[oc * inChannels + c];
@@ -68,8 +77,10 @@ namespace CnnGen.Kernels
         /// when <paramref name="blockedInput"/> blocked [inChannels / 16][height x width][16]; <paramref name="y"/> is blocked
         /// and padded by one cell, [outChannels / 16][height + 2][width + 2][16] with its border written zero, or when
         /// <paramref name="nchwOutput"/> NCHW [outChannels][height x width], written blocked into <paramref name="staging"/>
-        /// (outChannels x height x width floats; unused otherwise) and turned into rows by 16 x 16 transposes. Weights from
-        /// <see cref="PackPointwise"/>.
+        /// (<see cref="BlockLanes"/>(outChannels) x height x width floats; unused otherwise) and turned into rows by 16 x 16
+        /// transposes. Weights from <see cref="PackPointwise"/>. Writing NCHW, outChannels need not be whole blocks: the last
+        /// block's extra lanes (zero weights, zero bias: <paramref name="bias"/> holds BlockLanes(outChannels) values) are
+        /// summed in staging and not stored.
         /// </summary>
         public static void Pointwise(ReadOnlySpan<float> x, bool blockedInput, int inChannels, int height, int width, ReadOnlySpan<float> packedWeight,
             ReadOnlySpan<float> bias, int outChannels, Span<float> y, bool nchwOutput, Span<float> staging, float low = float.NegativeInfinity, float high = float.PositiveInfinity)
@@ -78,14 +89,15 @@ namespace CnnGen.Kernels
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
-            RequireBlocks(outChannels, nameof(outChannels));
+            if (nchwOutput) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
+            else RequireBlocks(outChannels, nameof(outChannels));
             if (blockedInput) RequireBlocks(inChannels, nameof(inChannels));
-            int cells = height * width;
+            int cells = height * width, lanes = BlockLanes(outChannels);
             if (x.Length < inChannels * cells) throw new ArgumentException("Expected x of " + inChannels * cells + " floats.");
-            if (packedWeight.Length < outChannels * inChannels) throw new ArgumentException("Expected " + outChannels * inChannels + " packed weights.");
-            if (bias.Length < outChannels) throw new ArgumentException("Expected " + outChannels + " biases.");
+            if (packedWeight.Length < lanes * inChannels) throw new ArgumentException("Expected " + lanes * inChannels + " packed weights.");
+            if (bias.Length < lanes) throw new ArgumentException("Expected " + lanes + " biases.");
             if (y.Length < (nchwOutput ? outChannels * cells : PaddedLength(outChannels, height, width))) throw new ArgumentException("Expected a longer y.");
-            if (nchwOutput && staging.Length < outChannels * cells) throw new ArgumentException("Expected staging of " + outChannels * cells + " floats.", nameof(staging));
+            if (nchwOutput && staging.Length < lanes * cells) throw new ArgumentException("Expected staging of " + lanes * cells + " floats.", nameof(staging));
             var input = new Input(16 * cells, blockedInput ? 1 : cells, blockedInput ? 16 : 1);
             // Blocked and padded by one into y; or blocked unpadded into staging, turned into NCHW rows after.
             int pad = nchwOutput ? 0 : 1, rowLength = width + 2 * pad, blockStride = (height + 2 * pad) * rowLength * 16;
@@ -99,7 +111,7 @@ namespace CnnGen.Kernels
             ref float bs = ref MemoryMarshal.GetReference(bias);
             // Blocks of output channels in groups of up to 3, as even as they go (4 as 2 + 2, 16 as 2 3 3 2 3 3): a group of one
             // block has 8 accumulators, too few to hide the multiply-add's latency, and loads 9 values for 8 of them.
-            int blocks = outChannels / 16, groups = EvenBlockGroups ? (blocks + 2) / 3 : blocks;
+            int blocks = lanes / 16, groups = EvenBlockGroups ? (blocks + 2) / 3 : blocks;
             // Input channels in runs of up to 128 (whole blocks): a run's weights for 3 blocks, 24 KB, stay in L1 across the
             // map's tiles, where 256 channels' 48 KB fill it (1.01-1.05x from 256 channels). The sums are kept in y between
             // runs and go on from there, so each still runs from the bias over the channels in order.
@@ -128,22 +140,32 @@ namespace CnnGen.Kernels
             if (nchwOutput) ToNchw(staging, outChannels, cells, y);
         }
 
-        // Blocked [channels / 16][cells][16] to NCHW [channels][cells]: 16 x 16 register transposes, the last cells one at a time.
+        // Blocked [blocks][cells][16] to NCHW [channels][cells]: 16 x 16 register transposes, the last cells one at a time; a
+        // last block of fewer channels is transposed into a block on the stack and its channels' rows copied from there.
         private static void ToNchw(ReadOnlySpan<float> blocked, int channels, int cells, Span<float> y)
         {
             ref float b = ref MemoryMarshal.GetReference(blocked);
             ref float ys = ref MemoryMarshal.GetReference(y);
-            for (int cb = 0; cb < channels / 16; cb++)
+            Span<float> transposed = stackalloc float[256];
+            ref float t = ref MemoryMarshal.GetReference(transposed);
+            for (int cb = 0; cb < BlockLanes(channels) / 16; cb++)
             {
                 ref float block = ref Unsafe.Add(ref b, cb * cells * 16);
                 ref float rows = ref Unsafe.Add(ref ys, cb * 16 * cells);
-                int cell = 0;
+                int lanes = Math.Min(16, channels - cb * 16), cell = 0;
                 if (Vectorized)
                 {
-                    for (; cell + 16 <= cells; cell += 16) DirectConvolution.Transpose16(ref Unsafe.Add(ref block, cell * 16), 16, ref Unsafe.Add(ref rows, cell), cells);
+                    if (lanes == 16)
+                        for (; cell + 16 <= cells; cell += 16) DirectConvolution.Transpose16(ref Unsafe.Add(ref block, cell * 16), 16, ref Unsafe.Add(ref rows, cell), cells);
+                    else
+                        for (; cell + 16 <= cells; cell += 16)
+                        {
+                            DirectConvolution.Transpose16(ref Unsafe.Add(ref block, cell * 16), 16, ref t, 16);
+                            for (int l = 0; l < lanes; l++) Vector512.LoadUnsafe(ref t, (nuint)(l * 16)).StoreUnsafe(ref rows, (nuint)(l * cells + cell));
+                        }
                 }
                 for (; cell < cells; cell++)
-                    for (int l = 0; l < 16; l++) Unsafe.Add(ref rows, l * cells + cell) = Unsafe.Add(ref block, cell * 16 + l);
+                    for (int l = 0; l < lanes; l++) Unsafe.Add(ref rows, l * cells + cell) = Unsafe.Add(ref block, cell * 16 + l);
             }
         }
 
