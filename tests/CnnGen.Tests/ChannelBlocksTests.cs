@@ -61,6 +61,21 @@ namespace CnnGen.Tests
             return v > high ? high : v;
         }
 
+        // A 1x1 layer's definition, NCHW, summed as the kernel sums (from the bias over the input channels in order, one fused
+        // multiply-add at a time), clamped to ReLU6's bounds.
+        private static float[] PointwiseDefinition(float[] x, float[] weight, float[] bias, int inChannels, int outChannels, int cells)
+        {
+            var expected = new float[outChannels * cells];
+            for (int oc = 0; oc < outChannels; oc++)
+                for (int i = 0; i < cells; i++)
+                {
+                    float sum = bias[oc];
+                    for (int c = 0; c < inChannels; c++) sum = MathF.FusedMultiplyAdd(x[c * cells + i], weight[oc * inChannels + c], sum);
+                    expected[oc * cells + i] = Clamp(sum, 0f, 6f);
+                }
+            return expected;
+        }
+
         public static IEnumerable<object[]> PointwiseShapes()
         {
             // inChannels, height, width, outChannels; on both paths, from NCHW and from blocks
@@ -85,15 +100,7 @@ namespace CnnGen.Tests
             float[] x = RandomValues(random, inChannels * cells), weight = RandomValues(random, outChannels * inChannels), bias = RandomValues(random, outChannels);
             float[] packed = new float[outChannels * inChannels];
             ChannelBlocks.PackPointwise(weight, inChannels, outChannels, packed);
-            // The definition, summed as the kernel sums, clamped to ReLU6's bounds.
-            var expected = new float[outChannels * cells];
-            for (int oc = 0; oc < outChannels; oc++)
-                for (int i = 0; i < cells; i++)
-                {
-                    float sum = bias[oc];
-                    for (int c = 0; c < inChannels; c++) sum = MathF.FusedMultiplyAdd(x[c * cells + i], weight[oc * inChannels + c], sum);
-                    expected[oc * cells + i] = Clamp(sum, 0f, 6f);
-                }
+            var expected = PointwiseDefinition(x, weight, bias, inChannels, outChannels, cells);
             try
             {
                 ChannelBlocks.VectorTiles = vector;
@@ -196,14 +203,7 @@ namespace CnnGen.Tests
             float[] packed = Enumerable.Repeat(float.NaN, lanes * inChannels).ToArray(), paddedBias = new float[lanes];
             ChannelBlocks.PackPointwise(weight, inChannels, outChannels, packed);
             bias.CopyTo(paddedBias, 0);
-            var expected = new float[outChannels * cells];
-            for (int oc = 0; oc < outChannels; oc++)
-                for (int i = 0; i < cells; i++)
-                {
-                    float sum = bias[oc];
-                    for (int c = 0; c < inChannels; c++) sum = MathF.FusedMultiplyAdd(x[c * cells + i], weight[oc * inChannels + c], sum);
-                    expected[oc * cells + i] = Clamp(sum, 0f, 6f);
-                }
+            var expected = PointwiseDefinition(x, weight, bias, inChannels, outChannels, cells);
             float[] blocked = new float[inChannels * cells];
             for (int c = 0; c < inChannels; c++)
                 for (int i = 0; i < cells; i++) blocked[((c / 16) * cells + i) * 16 + c % 16] = x[c * cells + i];

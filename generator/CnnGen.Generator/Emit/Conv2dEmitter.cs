@@ -503,9 +503,8 @@ namespace CnnGen.Generator.Emit
         private static int BlockedWeightLength(PlannedLayer layer) =>
             GroupedConv2dEmitter.Handles(layer.Spec) ? WeightLengthOf(layer) : ChannelBlockLanes(layer.Output.Channels) * layer.Input.Channels;
 
-        /// <summary>Floats of the workspace array <see cref="BlockedArray"/>: the packed weights, then the bias (as many lanes).</summary>
-        public static int BlockedLength(PlannedLayer layer) =>
-            BlockedWeightLength(layer) + (GroupedConv2dEmitter.Handles(layer.Spec) ? layer.Output.Channels : ChannelBlockLanes(layer.Output.Channels));
+        /// <summary>Floats of the workspace array <see cref="BlockedArray"/>: the packed weights, then the bias in whole blocks (a depthwise layer's channels always are).</summary>
+        public static int BlockedLength(PlannedLayer layer) => BlockedWeightLength(layer) + ChannelBlockLanes(layer.Output.Channels);
 
         private static bool BlockedDepthwise(PlannedLayer layer)
         {

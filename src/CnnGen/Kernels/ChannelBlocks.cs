@@ -146,7 +146,8 @@ namespace CnnGen.Kernels
         {
             ref float b = ref MemoryMarshal.GetReference(blocked);
             ref float ys = ref MemoryMarshal.GetReference(y);
-            Span<float> transposed = stackalloc float[256];
+            // Only a partly filled last block goes through it.
+            Span<float> transposed = channels % 16 != 0 ? stackalloc float[256] : default;
             ref float t = ref MemoryMarshal.GetReference(transposed);
             for (int cb = 0; cb < BlockLanes(channels) / 16; cb++)
             {
