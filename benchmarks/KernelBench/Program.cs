@@ -1583,6 +1583,11 @@ namespace KernelBench
                 ResNet8Layers();
                 return;
             }
+            if (args.Length > 0 && args[0] == "depthwise-5x5")
+            {
+                Depthwise5x5Rows();
+                return;
+            }
             if (args.Length > 0 && args[0] == "linear")
             {
                 CompareLinear(args.Length == 3 ? new[] { (int.Parse(args[1]), int.Parse(args[2])) } : null);
@@ -2841,6 +2846,23 @@ namespace KernelBench
                 var (_, noTall) = Interleaved(run, () => { PointwiseConvolution.TallTiles = false; run(); PointwiseConvolution.TallTiles = true; });
                 double gflops = 2.0 * s.In * s.Out * plane / now / 1e9;
                 Console.WriteLine($"{name,-26} {now * 1e6,9:F2} {gflops,8:F1} {100 * gflops / peak,6:F0}% {noTail * 1e6,12:F2} {noTall * 1e6,12:F2}");
+            }
+        }
+
+        // "depthwise-5x5": 5x5 stride-1 depthwise layers (+ReLU6) on rows of 16+ cells, interleaved: the tile sharing input rows
+        // between output rows (DepthwiseConvolution.FiveByFiveRows) against the general tile, µs and GFLOP/s.
+        private static void Depthwise5x5Rows()
+        {
+            var shapes = new (int C, int H)[] { (120, 16), (240, 16), (72, 32), (40, 28), (16, 64), (32, 32), (480, 16), (96, 24) };
+            float[] x = Fill(480 * 64 * 64, 1), w = Fill(480 * 25, 2), b = Fill(480, 3), y = new float[480 * 64 * 64];
+            Console.WriteLine($"{"depthwise 5x5 s1 + ReLU6",-26} {"shared us",10} {"general us",11} {"speed-up",9} {"GFLOP/s",8}");
+            foreach (var (c, h) in shapes)
+            {
+                var g = new ConvolutionGeometry(c, h, h, c, 5, 5, 1, 1, 2, 2, 1, 1, c);
+                float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
+                Action run = () => GroupedConvolution.Forward(g, x, w, b, y, scratch, 0f, 6f);
+                var (shared, general) = Interleaved(run, () => { DepthwiseConvolution.FiveByFiveRows = false; run(); DepthwiseConvolution.FiveByFiveRows = true; });
+                Console.WriteLine($"{$"{c}x{h}x{h}",-26} {shared * 1e6,10:F2} {general * 1e6,11:F2} {general / shared,8:F2}x {2.0 * g.OutLength * 25 / shared / 1e9,8:F1}");
             }
         }
 

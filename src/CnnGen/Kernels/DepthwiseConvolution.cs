@@ -36,6 +36,9 @@ namespace CnnGen.Kernels
         // Tap offsets are kept on the stack; a kernel with more taps than this (none in practice) runs the scalar path.
         private const int MaxStackTaps = 1024;
 
+        /// <summary>Whether 5x5 stride-1 layers on rows of 16+ cells run Rows5x5512 (KernelBench and the tests turn it off to compare).</summary>
+        internal static bool FiveByFiveRows = true;
+
         private readonly struct Layout
         {
             public readonly int PhaseLength, RowStride, PlaneLength;
@@ -326,6 +329,12 @@ namespace CnnGen.Kernels
             // 3x3 at stride 1 without dilation, rows at least a vector wide: input rows shared between output rows.
             bool threeByThree = g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight == 1 && g.StrideWidth == 1
                 && g.DilationHeight == 1 && g.DilationWidth == 1 && outWidth >= 8;
+            // 5x5 likewise, on rows of 16+ cells (Vector512): KernelBench depthwise-5x5 (2026-12-04, Zen 5, two runs, interleaved,
+            // the general tile / this, +ReLU6): 120x16x16 1.61-1.64x, 240x16x16 1.62-1.64x, 480x16x16 1.61-1.62x, 72x32x32
+            // 1.52-1.54x, 32x32x32 1.51-1.52x, 96x24x24 1.50-1.52x, 16x64x64 1.52-1.53x, 40x28x28 1.38x; zoo sweep2's
+            // MobileNetV3-style network at batch 1 (its 120x16x16 layer) 215.8-217.7 -> 209.6-212.1 µs, three alternated rounds.
+            bool fiveByFive = FiveByFiveRows && wide && g.KernelHeight == 5 && g.KernelWidth == 5 && g.StrideHeight == 1 && g.StrideWidth == 1
+                && g.DilationHeight == 1 && g.DilationWidth == 1;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
                 if (ic + 1 < g.InChannels) Pad(x, ic + 1, g, layout, planes.Slice((ic + 1) % 2 * planeLength, planeLength));
@@ -353,6 +362,8 @@ namespace CnnGen.Kernels
                         if (wide) Rows3x3512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
                         else Rows3x3256(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
                     }
+                    for (; fiveByFive && oy <= vectorRows - 8; oy += 8)
+                        Rows5x5512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
                     for (; oy <= vectorRows - 8; oy += 8)
                     {
                         if (wide) Rows512<C8>(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, ref offsetRef, taps, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
@@ -447,6 +458,135 @@ namespace CnnGen.Kernels
                 OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
                 if (ox == last) break;
             }
+        }
+
+        // Eight output rows of a 5x5 stride-1 undilated kernel x one vector of 16 cells, each input row loaded once per column
+        // shift for the output rows that read it: the taps of kernel rows 0-2 first (15 weights in registers), then of rows 3-4
+        // (10), 95 loads for 200 multiply-adds instead of 25 broadcasts and 200 loads. Each output's sum still runs over the
+        // taps in order (ky, then kx), as in the general tile, so the floats are its floats.
+        private static void Rows5x5512(ref float input, int rowStep, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
+        {
+            var low = Vector512.Create(clamp.Low);
+            var high = Vector512.Create(clamp.High);
+            bool none = clamp.IsNone;
+            int last = outWidth - 16;
+            for (int ox = 0; ; ox += 16)
+            {
+                if (ox > last) ox = last; // the last vector overlaps the one before
+                ref float start = ref Unsafe.Add(ref input, ox);
+                var a0 = Vector512.Create(bias);
+                Vector512<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                Vector512<float> v0, v1, v2, v3, v4;
+                ref float row = ref start;
+                {
+                    Vector512<float> w00 = Vector512.Create(Unsafe.Add(ref w, 0)), w01 = Vector512.Create(Unsafe.Add(ref w, 1)), w02 = Vector512.Create(Unsafe.Add(ref w, 2)), w03 = Vector512.Create(Unsafe.Add(ref w, 3)), w04 = Vector512.Create(Unsafe.Add(ref w, 4));
+                    Vector512<float> w10 = Vector512.Create(Unsafe.Add(ref w, 5)), w11 = Vector512.Create(Unsafe.Add(ref w, 6)), w12 = Vector512.Create(Unsafe.Add(ref w, 7)), w13 = Vector512.Create(Unsafe.Add(ref w, 8)), w14 = Vector512.Create(Unsafe.Add(ref w, 9));
+                    Vector512<float> w20 = Vector512.Create(Unsafe.Add(ref w, 10)), w21 = Vector512.Create(Unsafe.Add(ref w, 11)), w22 = Vector512.Create(Unsafe.Add(ref w, 12)), w23 = Vector512.Create(Unsafe.Add(ref w, 13)), w24 = Vector512.Create(Unsafe.Add(ref w, 14));
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a0 = Taps5(a0, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
+                    row = ref Unsafe.Add(ref start, 1 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a0 = Taps5(a0, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
+                    a1 = Taps5(a1, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
+                    row = ref Unsafe.Add(ref start, 2 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a0 = Taps5(a0, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
+                    a1 = Taps5(a1, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
+                    a2 = Taps5(a2, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
+                    row = ref Unsafe.Add(ref start, 3 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a1 = Taps5(a1, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
+                    a2 = Taps5(a2, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
+                    a3 = Taps5(a3, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
+                    row = ref Unsafe.Add(ref start, 4 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a2 = Taps5(a2, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
+                    a3 = Taps5(a3, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
+                    a4 = Taps5(a4, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
+                    row = ref Unsafe.Add(ref start, 5 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a3 = Taps5(a3, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
+                    a4 = Taps5(a4, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
+                    a5 = Taps5(a5, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
+                    row = ref Unsafe.Add(ref start, 6 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a4 = Taps5(a4, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
+                    a5 = Taps5(a5, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
+                    a6 = Taps5(a6, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
+                    row = ref Unsafe.Add(ref start, 7 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a5 = Taps5(a5, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
+                    a6 = Taps5(a6, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
+                    a7 = Taps5(a7, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
+                    row = ref Unsafe.Add(ref start, 8 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a6 = Taps5(a6, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
+                    a7 = Taps5(a7, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
+                    row = ref Unsafe.Add(ref start, 9 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a7 = Taps5(a7, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
+                }
+                {
+                    Vector512<float> w30 = Vector512.Create(Unsafe.Add(ref w, 15)), w31 = Vector512.Create(Unsafe.Add(ref w, 16)), w32 = Vector512.Create(Unsafe.Add(ref w, 17)), w33 = Vector512.Create(Unsafe.Add(ref w, 18)), w34 = Vector512.Create(Unsafe.Add(ref w, 19));
+                    Vector512<float> w40 = Vector512.Create(Unsafe.Add(ref w, 20)), w41 = Vector512.Create(Unsafe.Add(ref w, 21)), w42 = Vector512.Create(Unsafe.Add(ref w, 22)), w43 = Vector512.Create(Unsafe.Add(ref w, 23)), w44 = Vector512.Create(Unsafe.Add(ref w, 24));
+                    row = ref Unsafe.Add(ref start, 3 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a0 = Taps5(a0, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
+                    row = ref Unsafe.Add(ref start, 4 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a0 = Taps5(a0, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
+                    a1 = Taps5(a1, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
+                    row = ref Unsafe.Add(ref start, 5 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a1 = Taps5(a1, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
+                    a2 = Taps5(a2, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
+                    row = ref Unsafe.Add(ref start, 6 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a2 = Taps5(a2, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
+                    a3 = Taps5(a3, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
+                    row = ref Unsafe.Add(ref start, 7 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a3 = Taps5(a3, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
+                    a4 = Taps5(a4, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
+                    row = ref Unsafe.Add(ref start, 8 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a4 = Taps5(a4, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
+                    a5 = Taps5(a5, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
+                    row = ref Unsafe.Add(ref start, 9 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a5 = Taps5(a5, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
+                    a6 = Taps5(a6, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
+                    row = ref Unsafe.Add(ref start, 10 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a6 = Taps5(a6, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
+                    a7 = Taps5(a7, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
+                    row = ref Unsafe.Add(ref start, 11 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    a7 = Taps5(a7, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
+                }
+                ref float o = ref Unsafe.Add(ref output, ox);
+                OutputClamp.Store(a0, none, low, high, ref o);
+                OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, outWidth));
+                OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
+                OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
+                OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
+                OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
+                OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
+                OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                if (ox == last) break;
+            }
+        }
+
+        // a + v0·k0 + v1·k1 + ... + v4·k4, one fused multiply-add at a time in that order (one kernel row's taps).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Taps5(Vector512<float> a, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, Vector512<float> v4,
+            Vector512<float> k0, Vector512<float> k1, Vector512<float> k2, Vector512<float> k3, Vector512<float> k4)
+        {
+            a = Fused.MultiplyAdd(v0, k0, a);
+            a = Fused.MultiplyAdd(v1, k1, a);
+            a = Fused.MultiplyAdd(v2, k2, a);
+            a = Fused.MultiplyAdd(v3, k3, a);
+            return Fused.MultiplyAdd(v4, k4, a);
         }
 
         // Eight output rows of a 3x3 stride-1 undilated kernel x one vector of 8 cells: each of the ten input rows is loaded
