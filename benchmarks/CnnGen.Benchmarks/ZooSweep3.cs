@@ -55,6 +55,21 @@ namespace CnnGen.Benchmarks.Zoo.Sweep3
     [Conv2d(256, 3, Padding = 1)] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)]
     [Flatten] [Linear(256)] [ReLU] [Linear(10)]
     public partial class Vgg13HalfNet { }
+
+    /// <summary>
+    /// ConvNeXt-style blocks for CIFAR with batch-norm for layer norm (Liu et al. 2022's block: a 7x7 depthwise layer, a 1x1
+    /// expansion by 4 with GELU, a 1x1 projection, a residual join): a 2x2 stride-2 patchify stem, 48 channels on 16x16, a 2x2
+    /// stride-2 downsampling, 96 on 8x8, two blocks each.
+    /// </summary>
+    [Network(3, 32, 32)]
+    [Conv2d(48, 2, Stride = 2)] [BatchNorm]
+    [Residual] [Conv2d(48, 7, Padding = 3, Groups = 48)] [BatchNorm] [Conv2d(192, 1)] [GELU] [Conv2d(48, 1)] [End]
+    [Residual] [Conv2d(48, 7, Padding = 3, Groups = 48)] [BatchNorm] [Conv2d(192, 1)] [GELU] [Conv2d(48, 1)] [End]
+    [BatchNorm] [Conv2d(96, 2, Stride = 2)]
+    [Residual] [Conv2d(96, 7, Padding = 3, Groups = 96)] [BatchNorm] [Conv2d(384, 1)] [GELU] [Conv2d(96, 1)] [End]
+    [Residual] [Conv2d(96, 7, Padding = 3, Groups = 96)] [BatchNorm] [Conv2d(384, 1)] [GELU] [Conv2d(96, 1)] [End]
+    [BatchNorm] [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class ConvNextNet { }
 }
 
 namespace CnnGen.Benchmarks
@@ -67,6 +82,7 @@ namespace CnnGen.Benchmarks
             ("MobileNetV2 CIFAR, torchvision widths", () => Initialized(new Zoo.Sweep3.MobileNetV2CifarNet())),
             ("All-convolutional C, 96-192 ch", () => Initialized(new Zoo.Sweep3.AllConvNet())),
             ("VGG-13-BN halved, 32-256 ch", () => Initialized(new Zoo.Sweep3.Vgg13HalfNet())),
+            ("ConvNeXt-style, 7x7 dw, BN, GELU", () => Initialized(new Zoo.Sweep3.ConvNextNet())),
         };
     }
 }

@@ -1583,9 +1583,9 @@ namespace KernelBench
                 ResNet8Layers();
                 return;
             }
-            if (args.Length > 0 && args[0] == "depthwise-5x5")
+            if (args.Length > 0 && args[0] == "depthwise-large")
             {
-                Depthwise5x5Rows();
+                DepthwiseLargeKernels();
                 return;
             }
             if (args.Length > 0 && args[0] == "linear")
@@ -2849,20 +2849,24 @@ namespace KernelBench
             }
         }
 
-        // "depthwise-5x5": 5x5 stride-1 depthwise layers (+ReLU6) on rows of 16+ cells, interleaved: the tile sharing input rows
-        // between output rows (DepthwiseConvolution.FiveByFiveRows) against the general tile, µs and GFLOP/s.
-        private static void Depthwise5x5Rows()
+        // "depthwise-large": 5x5 and 7x7 stride-1 depthwise layers (+ReLU6) on rows of 16+ cells, interleaved: the tiles sharing
+        // input rows between output rows (DepthwiseConvolution.SharedRows) against the general tile, µs and GFLOP/s.
+        private static void DepthwiseLargeKernels()
         {
-            var shapes = new (int C, int H)[] { (120, 16), (240, 16), (72, 32), (40, 28), (16, 64), (32, 32), (480, 16), (96, 24) };
-            float[] x = Fill(480 * 64 * 64, 1), w = Fill(480 * 25, 2), b = Fill(480, 3), y = new float[480 * 64 * 64];
-            Console.WriteLine($"{"depthwise 5x5 s1 + ReLU6",-26} {"shared us",10} {"general us",11} {"speed-up",9} {"GFLOP/s",8}");
-            foreach (var (c, h) in shapes)
+            var shapes = new (int K, int C, int H)[]
             {
-                var g = new ConvolutionGeometry(c, h, h, c, 5, 5, 1, 1, 2, 2, 1, 1, c);
+                (5, 120, 16), (5, 240, 16), (5, 72, 32), (5, 40, 28), (5, 16, 64), (5, 32, 32), (5, 480, 16), (5, 96, 24),
+                (7, 48, 16), (7, 96, 16), (7, 96, 32), (7, 192, 16), (7, 64, 28), (7, 32, 56),
+            };
+            float[] x = Fill(480 * 64 * 64, 1), w = Fill(480 * 49, 2), b = Fill(480, 3), y = new float[480 * 64 * 64];
+            Console.WriteLine($"{"depthwise s1 + ReLU6",-26} {"shared us",10} {"general us",11} {"speed-up",9} {"GFLOP/s",8}");
+            foreach (var (k, c, h) in shapes)
+            {
+                var g = new ConvolutionGeometry(c, h, h, c, k, k, 1, 1, k / 2, k / 2, 1, 1, c);
                 float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
                 Action run = () => GroupedConvolution.Forward(g, x, w, b, y, scratch, 0f, 6f);
-                var (shared, general) = Interleaved(run, () => { DepthwiseConvolution.FiveByFiveRows = false; run(); DepthwiseConvolution.FiveByFiveRows = true; });
-                Console.WriteLine($"{$"{c}x{h}x{h}",-26} {shared * 1e6,10:F2} {general * 1e6,11:F2} {general / shared,8:F2}x {2.0 * g.OutLength * 25 / shared / 1e9,8:F1}");
+                var (shared, general) = Interleaved(run, () => { DepthwiseConvolution.SharedRows = false; run(); DepthwiseConvolution.SharedRows = true; });
+                Console.WriteLine($"{$"{k}x{k} {c}x{h}x{h}",-26} {shared * 1e6,10:F2} {general * 1e6,11:F2} {general / shared,8:F2}x {2.0 * g.OutLength * k * k / shared / 1e9,8:F1}");
             }
         }
 

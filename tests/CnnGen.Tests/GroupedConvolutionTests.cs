@@ -24,6 +24,7 @@ namespace CnnGen.Tests
                 new[] { 4, 13, 23, 8, 3, 3, 2, 2, 2, 2, 2, 2, 4, 1 },      // depthwise, multiplier 2, stride 2, dilation 2
                 new[] { 24, 16, 16, 24, 5, 5, 1, 1, 2, 2, 1, 1, 24, 1 },   // depthwise 5x5 stride 1 on 16-wide rows (shared input rows): 8 + 8 rows
                 new[] { 5, 19, 21, 10, 5, 5, 1, 1, 2, 2, 1, 1, 5, 0 },     // the same: 8 + 8 + 3 rows, an overlapping last vector, multiplier 2
+                new[] { 6, 19, 21, 6, 7, 7, 1, 1, 3, 3, 1, 1, 6, 1 },      // depthwise 7x7 stride 1 (shared input rows): 8 + 8 + 3 rows, an overlapping last vector
                 new[] { 3, 11, 29, 6, 5, 3, 3, 3, 2, 1, 1, 3, 3, 1 },      // depthwise stride 3, rectangular, dilation 3
                 new[] { 5, 9, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 5, 1 },        // depthwise, rows narrower than a vector
                 new[] { 16, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 1 },     // depthwise 7x7 maps (narrow rows spill into the next)
@@ -111,28 +112,31 @@ namespace CnnGen.Tests
             }
         }
 
-        // The 5x5 stride-1 tile with shared input rows sums each output over the taps in the general tile's order (ky, then
-        // kx), with the bias first: the same floats, clamped the same way.
+        // The 5x5 and 7x7 stride-1 tiles with shared input rows sum each output over the taps in the general tile's order (ky,
+        // then kx), with the bias first: the same floats, clamped the same way.
         [Theory]
-        [InlineData(24, 16, 16, 1)]
-        [InlineData(5, 19, 21, 2)]
-        [InlineData(8, 32, 32, 1)]
-        [InlineData(3, 9, 40, 1)]
-        public void Depthwise5x5_SharedRows_AreBitForBitTheGeneralTile(int channels, int height, int width, int multiplier)
+        [InlineData(5, 24, 16, 16, 1)]
+        [InlineData(5, 5, 19, 21, 2)]
+        [InlineData(5, 8, 32, 32, 1)]
+        [InlineData(5, 3, 9, 40, 1)]
+        [InlineData(7, 48, 16, 16, 1)]
+        [InlineData(7, 5, 19, 21, 2)]
+        [InlineData(7, 3, 10, 33, 1)]
+        public void DepthwiseLargeKernels_SharedRows_AreBitForBitTheGeneralTile(int kernel, int channels, int height, int width, int multiplier)
         {
-            var g = new ConvolutionGeometry(channels, height, width, channels * multiplier, 5, 5, 1, 1, 2, 2, 1, 1, channels);
+            var g = new ConvolutionGeometry(channels, height, width, channels * multiplier, kernel, kernel, 1, 1, kernel / 2, kernel / 2, 1, 1, channels);
             var random = new Random(channels * 100 + height + width);
             float[] x = RandomValues(random, g.InLength), w = RandomValues(random, g.WeightLength), b = RandomValues(random, g.OutChannels);
             float[] scratch = new float[GroupedConvolution.ScratchLength(g)], shared = new float[g.OutLength], general = new float[g.OutLength];
             DepthwiseConvolution.Forward(g, x, w, b, shared, scratch, DirectConvolution.KernelPath.Vector512, -0.5f, 0.75f);
             try
             {
-                DepthwiseConvolution.FiveByFiveRows = false;
+                DepthwiseConvolution.SharedRows = false;
                 DepthwiseConvolution.Forward(g, x, w, b, general, scratch, DirectConvolution.KernelPath.Vector512, -0.5f, 0.75f);
             }
             finally
             {
-                DepthwiseConvolution.FiveByFiveRows = true;
+                DepthwiseConvolution.SharedRows = true;
             }
             Assert.Equal(general, shared);
         }

@@ -36,8 +36,8 @@ namespace CnnGen.Kernels
         // Tap offsets are kept on the stack; a kernel with more taps than this (none in practice) runs the scalar path.
         private const int MaxStackTaps = 1024;
 
-        /// <summary>Whether 5x5 stride-1 layers on rows of 16+ cells run Rows5x5512 (KernelBench and the tests turn it off to compare).</summary>
-        internal static bool FiveByFiveRows = true;
+        /// <summary>Whether 5x5 and 7x7 stride-1 layers on rows of 16+ cells run Rows5x5512 and Rows7x7512 (KernelBench and the tests turn it off to compare).</summary>
+        internal static bool SharedRows = true;
 
         private readonly struct Layout
         {
@@ -329,11 +329,12 @@ namespace CnnGen.Kernels
             // 3x3 at stride 1 without dilation, rows at least a vector wide: input rows shared between output rows.
             bool threeByThree = g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight == 1 && g.StrideWidth == 1
                 && g.DilationHeight == 1 && g.DilationWidth == 1 && outWidth >= 8;
-            // 5x5 likewise, on rows of 16+ cells (Vector512): KernelBench depthwise-5x5 (2026-12-04, Zen 5, two runs, interleaved,
-            // the general tile / this, +ReLU6): 120x16x16 1.61-1.64x, 240x16x16 1.62-1.64x, 480x16x16 1.61-1.62x, 72x32x32
-            // 1.52-1.54x, 32x32x32 1.51-1.52x, 96x24x24 1.50-1.52x, 16x64x64 1.52-1.53x, 40x28x28 1.38x; zoo sweep2's
-            // MobileNetV3-style network at batch 1 (its 120x16x16 layer) 215.8-217.7 -> 209.6-212.1 µs, three alternated rounds.
-            bool fiveByFive = FiveByFiveRows && wide && g.KernelHeight == 5 && g.KernelWidth == 5 && g.StrideHeight == 1 && g.StrideWidth == 1
+            // 5x5 and 7x7 likewise, on rows of 16+ cells (Vector512): KernelBench depthwise-large (2026-12-04, Zen 5, interleaved,
+            // the general tile / this, +ReLU6): 5x5 (three runs) 120x16x16 1.60-1.64x, 240x16x16 1.62-1.64x, 72x32x32 1.52-1.58x,
+            // 32x32x32 1.51-1.56x, 16x64x64 1.52-1.60x, 40x28x28 1.38-1.39x; 7x7 (one run) 48x16x16 1.42x, 96x16x16 1.47x,
+            // 96x32x32 1.44x, 64x28x28 1.35x, 32x56x56 1.43x. At batch 1, three alternated rounds: zoo sweep2's MobileNetV3-style
+            // network 215.8-217.7 -> 209.6-212.1 µs, sweep3's ConvNeXt-style network 390.9-392.2 -> 381.2-383.1 µs.
+            bool sharedRows = SharedRows && wide && g.KernelHeight == g.KernelWidth && (g.KernelWidth is 5 or 7) && g.StrideHeight == 1 && g.StrideWidth == 1
                 && g.DilationHeight == 1 && g.DilationWidth == 1;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
@@ -362,8 +363,11 @@ namespace CnnGen.Kernels
                         if (wide) Rows3x3512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
                         else Rows3x3256(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
                     }
-                    for (; fiveByFive && oy <= vectorRows - 8; oy += 8)
-                        Rows5x5512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                    for (; sharedRows && oy <= vectorRows - 8; oy += 8)
+                    {
+                        if (g.KernelWidth == 5) Rows5x5512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                        else Rows7x7512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                    }
                     for (; oy <= vectorRows - 8; oy += 8)
                     {
                         if (wide) Rows512<C8>(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, ref offsetRef, taps, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
@@ -587,6 +591,192 @@ namespace CnnGen.Kernels
             a = Fused.MultiplyAdd(v2, k2, a);
             a = Fused.MultiplyAdd(v3, k3, a);
             return Fused.MultiplyAdd(v4, k4, a);
+        }
+
+        // Eight output rows of a 7x7 stride-1 undilated kernel x one vector of 16 cells, as Rows5x5512: the taps of kernel rows
+        // 0-1, 2-3, 4-5, then 6 (14 weights in registers at a time), 245 loads for 392 multiply-adds instead of 49 broadcasts and
+        // 392 loads, each output's taps in the general tile's order.
+        private static void Rows7x7512(ref float input, int rowStep, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
+        {
+            var low = Vector512.Create(clamp.Low);
+            var high = Vector512.Create(clamp.High);
+            bool none = clamp.IsNone;
+            int last = outWidth - 16;
+            for (int ox = 0; ; ox += 16)
+            {
+                if (ox > last) ox = last; // the last vector overlaps the one before
+                ref float start = ref Unsafe.Add(ref input, ox);
+                var a0 = Vector512.Create(bias);
+                Vector512<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                Vector512<float> v0, v1, v2, v3, v4, v5, v6;
+                ref float row = ref start;
+                {
+                    Vector512<float> w00 = Vector512.Create(Unsafe.Add(ref w, 0)), w01 = Vector512.Create(Unsafe.Add(ref w, 1)), w02 = Vector512.Create(Unsafe.Add(ref w, 2)), w03 = Vector512.Create(Unsafe.Add(ref w, 3)), w04 = Vector512.Create(Unsafe.Add(ref w, 4)), w05 = Vector512.Create(Unsafe.Add(ref w, 5)), w06 = Vector512.Create(Unsafe.Add(ref w, 6));
+                    Vector512<float> w10 = Vector512.Create(Unsafe.Add(ref w, 7)), w11 = Vector512.Create(Unsafe.Add(ref w, 8)), w12 = Vector512.Create(Unsafe.Add(ref w, 9)), w13 = Vector512.Create(Unsafe.Add(ref w, 10)), w14 = Vector512.Create(Unsafe.Add(ref w, 11)), w15 = Vector512.Create(Unsafe.Add(ref w, 12)), w16 = Vector512.Create(Unsafe.Add(ref w, 13));
+                    row = ref start;
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
+                    row = ref Unsafe.Add(ref start, 1 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
+                    a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
+                    row = ref Unsafe.Add(ref start, 2 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
+                    a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
+                    row = ref Unsafe.Add(ref start, 3 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
+                    a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
+                    row = ref Unsafe.Add(ref start, 4 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
+                    a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
+                    row = ref Unsafe.Add(ref start, 5 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
+                    a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
+                    row = ref Unsafe.Add(ref start, 6 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
+                    a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
+                    row = ref Unsafe.Add(ref start, 7 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
+                    a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
+                    row = ref Unsafe.Add(ref start, 8 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
+                }
+                {
+                    Vector512<float> w20 = Vector512.Create(Unsafe.Add(ref w, 14)), w21 = Vector512.Create(Unsafe.Add(ref w, 15)), w22 = Vector512.Create(Unsafe.Add(ref w, 16)), w23 = Vector512.Create(Unsafe.Add(ref w, 17)), w24 = Vector512.Create(Unsafe.Add(ref w, 18)), w25 = Vector512.Create(Unsafe.Add(ref w, 19)), w26 = Vector512.Create(Unsafe.Add(ref w, 20));
+                    Vector512<float> w30 = Vector512.Create(Unsafe.Add(ref w, 21)), w31 = Vector512.Create(Unsafe.Add(ref w, 22)), w32 = Vector512.Create(Unsafe.Add(ref w, 23)), w33 = Vector512.Create(Unsafe.Add(ref w, 24)), w34 = Vector512.Create(Unsafe.Add(ref w, 25)), w35 = Vector512.Create(Unsafe.Add(ref w, 26)), w36 = Vector512.Create(Unsafe.Add(ref w, 27));
+                    row = ref Unsafe.Add(ref start, 2 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
+                    row = ref Unsafe.Add(ref start, 3 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
+                    a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
+                    row = ref Unsafe.Add(ref start, 4 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
+                    a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
+                    row = ref Unsafe.Add(ref start, 5 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
+                    a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
+                    row = ref Unsafe.Add(ref start, 6 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
+                    a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
+                    row = ref Unsafe.Add(ref start, 7 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
+                    a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
+                    row = ref Unsafe.Add(ref start, 8 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
+                    a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
+                    row = ref Unsafe.Add(ref start, 9 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
+                    a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
+                    row = ref Unsafe.Add(ref start, 10 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
+                }
+                {
+                    Vector512<float> w40 = Vector512.Create(Unsafe.Add(ref w, 28)), w41 = Vector512.Create(Unsafe.Add(ref w, 29)), w42 = Vector512.Create(Unsafe.Add(ref w, 30)), w43 = Vector512.Create(Unsafe.Add(ref w, 31)), w44 = Vector512.Create(Unsafe.Add(ref w, 32)), w45 = Vector512.Create(Unsafe.Add(ref w, 33)), w46 = Vector512.Create(Unsafe.Add(ref w, 34));
+                    Vector512<float> w50 = Vector512.Create(Unsafe.Add(ref w, 35)), w51 = Vector512.Create(Unsafe.Add(ref w, 36)), w52 = Vector512.Create(Unsafe.Add(ref w, 37)), w53 = Vector512.Create(Unsafe.Add(ref w, 38)), w54 = Vector512.Create(Unsafe.Add(ref w, 39)), w55 = Vector512.Create(Unsafe.Add(ref w, 40)), w56 = Vector512.Create(Unsafe.Add(ref w, 41));
+                    row = ref Unsafe.Add(ref start, 4 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
+                    row = ref Unsafe.Add(ref start, 5 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
+                    a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
+                    row = ref Unsafe.Add(ref start, 6 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
+                    a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
+                    row = ref Unsafe.Add(ref start, 7 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
+                    a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
+                    row = ref Unsafe.Add(ref start, 8 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
+                    a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
+                    row = ref Unsafe.Add(ref start, 9 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
+                    a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
+                    row = ref Unsafe.Add(ref start, 10 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
+                    a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
+                    row = ref Unsafe.Add(ref start, 11 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
+                    a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
+                    row = ref Unsafe.Add(ref start, 12 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
+                }
+                {
+                    Vector512<float> w60 = Vector512.Create(Unsafe.Add(ref w, 42)), w61 = Vector512.Create(Unsafe.Add(ref w, 43)), w62 = Vector512.Create(Unsafe.Add(ref w, 44)), w63 = Vector512.Create(Unsafe.Add(ref w, 45)), w64 = Vector512.Create(Unsafe.Add(ref w, 46)), w65 = Vector512.Create(Unsafe.Add(ref w, 47)), w66 = Vector512.Create(Unsafe.Add(ref w, 48));
+                    row = ref Unsafe.Add(ref start, 6 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
+                    row = ref Unsafe.Add(ref start, 7 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
+                    row = ref Unsafe.Add(ref start, 8 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
+                    row = ref Unsafe.Add(ref start, 9 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
+                    row = ref Unsafe.Add(ref start, 10 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
+                    row = ref Unsafe.Add(ref start, 11 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
+                    row = ref Unsafe.Add(ref start, 12 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
+                    row = ref Unsafe.Add(ref start, 13 * rowStep);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
+                }
+                ref float o = ref Unsafe.Add(ref output, ox);
+                OutputClamp.Store(a0, none, low, high, ref o);
+                OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, outWidth));
+                OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
+                OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
+                OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
+                OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
+                OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
+                OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                if (ox == last) break;
+            }
+        }
+
+        // a + v0·k0 + ... + v6·k6, one fused multiply-add at a time in that order (one kernel row's taps).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Taps7(Vector512<float> a, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, Vector512<float> v4,
+            Vector512<float> v5, Vector512<float> v6, Vector512<float> k0, Vector512<float> k1, Vector512<float> k2, Vector512<float> k3, Vector512<float> k4,
+            Vector512<float> k5, Vector512<float> k6)
+        {
+            a = Fused.MultiplyAdd(v0, k0, a);
+            a = Fused.MultiplyAdd(v1, k1, a);
+            a = Fused.MultiplyAdd(v2, k2, a);
+            a = Fused.MultiplyAdd(v3, k3, a);
+            a = Fused.MultiplyAdd(v4, k4, a);
+            a = Fused.MultiplyAdd(v5, k5, a);
+            return Fused.MultiplyAdd(v6, k6, a);
         }
 
         // Eight output rows of a 3x3 stride-1 undilated kernel x one vector of 8 cells: each of the ten input rows is loaded
