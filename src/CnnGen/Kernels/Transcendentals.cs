@@ -16,7 +16,9 @@ namespace CnnGen.Kernels
     /// they were unfused (exp 5.1 -> 3.x ns a vector of 16, session 11), and the reduction is no less accurate. Inputs are clamped to [−87, 88.8]: above, the scale overflows to
     /// +∞ as exp does; below, the result is 0 (exp(−87) ≈ 1.6e−38, so the absolute error is below 2e−38). NaN stays NaN.
     /// Φ(x) = ½·erfc(−x/√2) uses the Chebyshev fit of erfc in Numerical Recipes (erfcc, fractional error below 1.2e−7),
-    /// which keeps its relative accuracy in the far left tail where 1 + erf(x) would cancel.
+    /// which keeps its relative accuracy in the far left tail where 1 + erf(x) would cancel. Its degree-9 polynomial runs by
+    /// Estrin's scheme (four multiply-adds deep rather than nine: the erf-form GELU 10.0 -> 9.3 ns a vector of 16 in
+    /// KernelBench activations, a ConvNeXt-style network 3% faster at batch 1, the largest error over [−10, 10] unchanged).
     /// </remarks>
     internal static class Transcendentals
     {
@@ -107,10 +109,12 @@ namespace CnnGen.Kernels
         {
             float z = MathF.Abs(x) * InverseSqrt2;
             float t = 1f / (1f + 0.5f * z);
-            float q = E9;
-            q = MathF.FusedMultiplyAdd(q, t, E8); q = MathF.FusedMultiplyAdd(q, t, E7); q = MathF.FusedMultiplyAdd(q, t, E6);
-            q = MathF.FusedMultiplyAdd(q, t, E5); q = MathF.FusedMultiplyAdd(q, t, E4); q = MathF.FusedMultiplyAdd(q, t, E3);
-            q = MathF.FusedMultiplyAdd(q, t, E2); q = MathF.FusedMultiplyAdd(q, t, E1); q = MathF.FusedMultiplyAdd(q, t, E0);
+            // The polynomial by Estrin's scheme: its terms in pairs, then pairs of pairs (four multiply-adds deep, not nine).
+            float t2 = t * t, t4 = t2 * t2, t8 = t4 * t4;
+            float p01 = MathF.FusedMultiplyAdd(E1, t, E0), p23 = MathF.FusedMultiplyAdd(E3, t, E2), p45 = MathF.FusedMultiplyAdd(E5, t, E4);
+            float p67 = MathF.FusedMultiplyAdd(E7, t, E6), p89 = MathF.FusedMultiplyAdd(E9, t, E8);
+            float p03 = MathF.FusedMultiplyAdd(p23, t2, p01), p47 = MathF.FusedMultiplyAdd(p67, t2, p45);
+            float q = MathF.FusedMultiplyAdd(p89, t8, MathF.FusedMultiplyAdd(p47, t4, p03));
             float half = 0.5f * t * Exp(q - z * z); // ½·erfc(|x|/√2)
             return x > 0f ? 1f - half : half;
         }
@@ -120,10 +124,17 @@ namespace CnnGen.Kernels
         {
             var z = Vector256.Abs(x) * Vector256.Create(InverseSqrt2);
             var t = Vector256.Create(1f) / (Vector256.Create(1f) + Vector256.Create(0.5f) * z);
-            var q = Vector256.Create(E9);
-            q = Fused.MultiplyAdd(q, t, Vector256.Create(E8)); q = Fused.MultiplyAdd(q, t, Vector256.Create(E7)); q = Fused.MultiplyAdd(q, t, Vector256.Create(E6));
-            q = Fused.MultiplyAdd(q, t, Vector256.Create(E5)); q = Fused.MultiplyAdd(q, t, Vector256.Create(E4)); q = Fused.MultiplyAdd(q, t, Vector256.Create(E3));
-            q = Fused.MultiplyAdd(q, t, Vector256.Create(E2)); q = Fused.MultiplyAdd(q, t, Vector256.Create(E1)); q = Fused.MultiplyAdd(q, t, Vector256.Create(E0));
+            var t2 = t * t;
+            var t4 = t2 * t2;
+            var t8 = t4 * t4;
+            var p01 = Fused.MultiplyAdd(Vector256.Create(E1), t, Vector256.Create(E0));
+            var p23 = Fused.MultiplyAdd(Vector256.Create(E3), t, Vector256.Create(E2));
+            var p45 = Fused.MultiplyAdd(Vector256.Create(E5), t, Vector256.Create(E4));
+            var p67 = Fused.MultiplyAdd(Vector256.Create(E7), t, Vector256.Create(E6));
+            var p89 = Fused.MultiplyAdd(Vector256.Create(E9), t, Vector256.Create(E8));
+            var p03 = Fused.MultiplyAdd(p23, t2, p01);
+            var p47 = Fused.MultiplyAdd(p67, t2, p45);
+            var q = Fused.MultiplyAdd(p89, t8, Fused.MultiplyAdd(p47, t4, p03));
             var half = Vector256.Create(0.5f) * t * Exp(q - z * z);
             return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256.Create(1f) - half, half);
         }
@@ -133,10 +144,17 @@ namespace CnnGen.Kernels
         {
             var z = Vector512.Abs(x) * Vector512.Create(InverseSqrt2);
             var t = Vector512.Create(1f) / (Vector512.Create(1f) + Vector512.Create(0.5f) * z);
-            var q = Vector512.Create(E9);
-            q = Fused.MultiplyAdd(q, t, Vector512.Create(E8)); q = Fused.MultiplyAdd(q, t, Vector512.Create(E7)); q = Fused.MultiplyAdd(q, t, Vector512.Create(E6));
-            q = Fused.MultiplyAdd(q, t, Vector512.Create(E5)); q = Fused.MultiplyAdd(q, t, Vector512.Create(E4)); q = Fused.MultiplyAdd(q, t, Vector512.Create(E3));
-            q = Fused.MultiplyAdd(q, t, Vector512.Create(E2)); q = Fused.MultiplyAdd(q, t, Vector512.Create(E1)); q = Fused.MultiplyAdd(q, t, Vector512.Create(E0));
+            var t2 = t * t;
+            var t4 = t2 * t2;
+            var t8 = t4 * t4;
+            var p01 = Fused.MultiplyAdd(Vector512.Create(E1), t, Vector512.Create(E0));
+            var p23 = Fused.MultiplyAdd(Vector512.Create(E3), t, Vector512.Create(E2));
+            var p45 = Fused.MultiplyAdd(Vector512.Create(E5), t, Vector512.Create(E4));
+            var p67 = Fused.MultiplyAdd(Vector512.Create(E7), t, Vector512.Create(E6));
+            var p89 = Fused.MultiplyAdd(Vector512.Create(E9), t, Vector512.Create(E8));
+            var p03 = Fused.MultiplyAdd(p23, t2, p01);
+            var p47 = Fused.MultiplyAdd(p67, t2, p45);
+            var q = Fused.MultiplyAdd(p89, t8, Fused.MultiplyAdd(p47, t4, p03));
             var half = Vector512.Create(0.5f) * t * Exp(q - z * z);
             return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512.Create(1f) - half, half);
         }
