@@ -331,8 +331,8 @@ namespace CnnGen.Kernels
                 && g.DilationHeight == 1 && g.DilationWidth == 1 && outWidth >= 8;
             // 5x5 and 7x7 likewise, on rows of 16+ cells (Vector512): KernelBench depthwise-large (2026-12-04, Zen 5, interleaved,
             // the general tile / this, +ReLU6): 5x5 (three runs) 120x16x16 1.60-1.64x, 240x16x16 1.62-1.64x, 72x32x32 1.52-1.58x,
-            // 32x32x32 1.51-1.56x, 16x64x64 1.52-1.60x, 40x28x28 1.38-1.39x; 7x7 (one run) 48x16x16 1.42x, 96x16x16 1.47x,
-            // 96x32x32 1.44x, 64x28x28 1.35x, 32x56x56 1.43x. At batch 1, three alternated rounds: zoo sweep2's MobileNetV3-style
+            // 32x32x32 1.51-1.56x, 16x64x64 1.52-1.60x, 40x28x28 1.38-1.39x; 7x7 (two runs) 48x16x16 1.37-1.42x, 96x16x16 1.44-1.47x,
+            // 96x32x32 1.38-1.44x, 64x28x28 1.35-1.36x, 32x56x56 1.36-1.43x. At batch 1, three alternated rounds: zoo sweep2's MobileNetV3-style
             // network 215.8-217.7 -> 209.6-212.1 µs, sweep3's ConvNeXt-style network 390.9-392.2 -> 381.2-383.1 µs.
             bool sharedRows = SharedRows && wide && g.KernelHeight == g.KernelWidth && (g.KernelWidth is 5 or 7) && g.StrideHeight == 1 && g.StrideWidth == 1
                 && g.DilationHeight == 1 && g.DilationWidth == 1;
@@ -483,89 +483,108 @@ namespace CnnGen.Kernels
                 Vector512<float> v0, v1, v2, v3, v4;
                 ref float row = ref start;
                 {
-                    Vector512<float> w00 = Vector512.Create(Unsafe.Add(ref w, 0)), w01 = Vector512.Create(Unsafe.Add(ref w, 1)), w02 = Vector512.Create(Unsafe.Add(ref w, 2)), w03 = Vector512.Create(Unsafe.Add(ref w, 3)), w04 = Vector512.Create(Unsafe.Add(ref w, 4));
-                    Vector512<float> w10 = Vector512.Create(Unsafe.Add(ref w, 5)), w11 = Vector512.Create(Unsafe.Add(ref w, 6)), w12 = Vector512.Create(Unsafe.Add(ref w, 7)), w13 = Vector512.Create(Unsafe.Add(ref w, 8)), w14 = Vector512.Create(Unsafe.Add(ref w, 9));
-                    Vector512<float> w20 = Vector512.Create(Unsafe.Add(ref w, 10)), w21 = Vector512.Create(Unsafe.Add(ref w, 11)), w22 = Vector512.Create(Unsafe.Add(ref w, 12)), w23 = Vector512.Create(Unsafe.Add(ref w, 13)), w24 = Vector512.Create(Unsafe.Add(ref w, 14));
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    Vector512<float> w00 = Tap(ref w, 0), w01 = Tap(ref w, 1), w02 = Tap(ref w, 2), w03 = Tap(ref w, 3), w04 = Tap(ref w, 4);
+                    Vector512<float> w10 = Tap(ref w, 5), w11 = Tap(ref w, 6), w12 = Tap(ref w, 7), w13 = Tap(ref w, 8), w14 = Tap(ref w, 9);
+                    Vector512<float> w20 = Tap(ref w, 10), w21 = Tap(ref w, 11), w22 = Tap(ref w, 12), w23 = Tap(ref w, 13), w24 = Tap(ref w, 14);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a0 = Taps5(a0, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
                     row = ref Unsafe.Add(ref start, 1 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a0 = Taps5(a0, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
                     a1 = Taps5(a1, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
                     row = ref Unsafe.Add(ref start, 2 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a0 = Taps5(a0, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
                     a1 = Taps5(a1, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
                     a2 = Taps5(a2, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
                     row = ref Unsafe.Add(ref start, 3 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a1 = Taps5(a1, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
                     a2 = Taps5(a2, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
                     a3 = Taps5(a3, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
                     row = ref Unsafe.Add(ref start, 4 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a2 = Taps5(a2, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
                     a3 = Taps5(a3, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
                     a4 = Taps5(a4, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
                     row = ref Unsafe.Add(ref start, 5 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a3 = Taps5(a3, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
                     a4 = Taps5(a4, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
                     a5 = Taps5(a5, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a4 = Taps5(a4, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
                     a5 = Taps5(a5, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
                     a6 = Taps5(a6, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a5 = Taps5(a5, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
                     a6 = Taps5(a6, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
                     a7 = Taps5(a7, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a6 = Taps5(a6, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
                     a7 = Taps5(a7, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
                     row = ref Unsafe.Add(ref start, 9 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a7 = Taps5(a7, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
                 }
                 {
-                    Vector512<float> w30 = Vector512.Create(Unsafe.Add(ref w, 15)), w31 = Vector512.Create(Unsafe.Add(ref w, 16)), w32 = Vector512.Create(Unsafe.Add(ref w, 17)), w33 = Vector512.Create(Unsafe.Add(ref w, 18)), w34 = Vector512.Create(Unsafe.Add(ref w, 19));
-                    Vector512<float> w40 = Vector512.Create(Unsafe.Add(ref w, 20)), w41 = Vector512.Create(Unsafe.Add(ref w, 21)), w42 = Vector512.Create(Unsafe.Add(ref w, 22)), w43 = Vector512.Create(Unsafe.Add(ref w, 23)), w44 = Vector512.Create(Unsafe.Add(ref w, 24));
+                    Vector512<float> w30 = Tap(ref w, 15), w31 = Tap(ref w, 16), w32 = Tap(ref w, 17), w33 = Tap(ref w, 18), w34 = Tap(ref w, 19);
+                    Vector512<float> w40 = Tap(ref w, 20), w41 = Tap(ref w, 21), w42 = Tap(ref w, 22), w43 = Tap(ref w, 23), w44 = Tap(ref w, 24);
                     row = ref Unsafe.Add(ref start, 3 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a0 = Taps5(a0, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
                     row = ref Unsafe.Add(ref start, 4 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a0 = Taps5(a0, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
                     a1 = Taps5(a1, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
                     row = ref Unsafe.Add(ref start, 5 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a1 = Taps5(a1, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
                     a2 = Taps5(a2, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a2 = Taps5(a2, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
                     a3 = Taps5(a3, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a3 = Taps5(a3, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
                     a4 = Taps5(a4, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a4 = Taps5(a4, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
                     a5 = Taps5(a5, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
                     row = ref Unsafe.Add(ref start, 9 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a5 = Taps5(a5, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
                     a6 = Taps5(a6, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
                     row = ref Unsafe.Add(ref start, 10 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a6 = Taps5(a6, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
                     a7 = Taps5(a7, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
                     row = ref Unsafe.Add(ref start, 11 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
                     a7 = Taps5(a7, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
                 }
                 ref float o = ref Unsafe.Add(ref output, ox);
@@ -580,6 +599,10 @@ namespace CnnGen.Kernels
                 if (ox == last) break;
             }
         }
+
+        // Weight i broadcast to every lane.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Tap(ref float w, int i) => Vector512.Create(Unsafe.Add(ref w, i));
 
         // a + v0·k0 + v1·k1 + ... + v4·k4, one fused multiply-add at a time in that order (one kernel row's taps).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -611,144 +634,186 @@ namespace CnnGen.Kernels
                 Vector512<float> v0, v1, v2, v3, v4, v5, v6;
                 ref float row = ref start;
                 {
-                    Vector512<float> w00 = Vector512.Create(Unsafe.Add(ref w, 0)), w01 = Vector512.Create(Unsafe.Add(ref w, 1)), w02 = Vector512.Create(Unsafe.Add(ref w, 2)), w03 = Vector512.Create(Unsafe.Add(ref w, 3)), w04 = Vector512.Create(Unsafe.Add(ref w, 4)), w05 = Vector512.Create(Unsafe.Add(ref w, 5)), w06 = Vector512.Create(Unsafe.Add(ref w, 6));
-                    Vector512<float> w10 = Vector512.Create(Unsafe.Add(ref w, 7)), w11 = Vector512.Create(Unsafe.Add(ref w, 8)), w12 = Vector512.Create(Unsafe.Add(ref w, 9)), w13 = Vector512.Create(Unsafe.Add(ref w, 10)), w14 = Vector512.Create(Unsafe.Add(ref w, 11)), w15 = Vector512.Create(Unsafe.Add(ref w, 12)), w16 = Vector512.Create(Unsafe.Add(ref w, 13));
+                    Vector512<float> w00 = Tap(ref w, 0), w01 = Tap(ref w, 1), w02 = Tap(ref w, 2), w03 = Tap(ref w, 3),
+                        w04 = Tap(ref w, 4), w05 = Tap(ref w, 5), w06 = Tap(ref w, 6);
+                    Vector512<float> w10 = Tap(ref w, 7), w11 = Tap(ref w, 8), w12 = Tap(ref w, 9), w13 = Tap(ref w, 10),
+                        w14 = Tap(ref w, 11), w15 = Tap(ref w, 12), w16 = Tap(ref w, 13);
                     row = ref start;
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 1 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 2 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 3 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 4 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 5 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                 }
                 {
-                    Vector512<float> w20 = Vector512.Create(Unsafe.Add(ref w, 14)), w21 = Vector512.Create(Unsafe.Add(ref w, 15)), w22 = Vector512.Create(Unsafe.Add(ref w, 16)), w23 = Vector512.Create(Unsafe.Add(ref w, 17)), w24 = Vector512.Create(Unsafe.Add(ref w, 18)), w25 = Vector512.Create(Unsafe.Add(ref w, 19)), w26 = Vector512.Create(Unsafe.Add(ref w, 20));
-                    Vector512<float> w30 = Vector512.Create(Unsafe.Add(ref w, 21)), w31 = Vector512.Create(Unsafe.Add(ref w, 22)), w32 = Vector512.Create(Unsafe.Add(ref w, 23)), w33 = Vector512.Create(Unsafe.Add(ref w, 24)), w34 = Vector512.Create(Unsafe.Add(ref w, 25)), w35 = Vector512.Create(Unsafe.Add(ref w, 26)), w36 = Vector512.Create(Unsafe.Add(ref w, 27));
+                    Vector512<float> w20 = Tap(ref w, 14), w21 = Tap(ref w, 15), w22 = Tap(ref w, 16), w23 = Tap(ref w, 17),
+                        w24 = Tap(ref w, 18), w25 = Tap(ref w, 19), w26 = Tap(ref w, 20);
+                    Vector512<float> w30 = Tap(ref w, 21), w31 = Tap(ref w, 22), w32 = Tap(ref w, 23), w33 = Tap(ref w, 24),
+                        w34 = Tap(ref w, 25), w35 = Tap(ref w, 26), w36 = Tap(ref w, 27);
                     row = ref Unsafe.Add(ref start, 2 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 3 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 4 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 5 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 9 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 10 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                 }
                 {
-                    Vector512<float> w40 = Vector512.Create(Unsafe.Add(ref w, 28)), w41 = Vector512.Create(Unsafe.Add(ref w, 29)), w42 = Vector512.Create(Unsafe.Add(ref w, 30)), w43 = Vector512.Create(Unsafe.Add(ref w, 31)), w44 = Vector512.Create(Unsafe.Add(ref w, 32)), w45 = Vector512.Create(Unsafe.Add(ref w, 33)), w46 = Vector512.Create(Unsafe.Add(ref w, 34));
-                    Vector512<float> w50 = Vector512.Create(Unsafe.Add(ref w, 35)), w51 = Vector512.Create(Unsafe.Add(ref w, 36)), w52 = Vector512.Create(Unsafe.Add(ref w, 37)), w53 = Vector512.Create(Unsafe.Add(ref w, 38)), w54 = Vector512.Create(Unsafe.Add(ref w, 39)), w55 = Vector512.Create(Unsafe.Add(ref w, 40)), w56 = Vector512.Create(Unsafe.Add(ref w, 41));
+                    Vector512<float> w40 = Tap(ref w, 28), w41 = Tap(ref w, 29), w42 = Tap(ref w, 30), w43 = Tap(ref w, 31),
+                        w44 = Tap(ref w, 32), w45 = Tap(ref w, 33), w46 = Tap(ref w, 34);
+                    Vector512<float> w50 = Tap(ref w, 35), w51 = Tap(ref w, 36), w52 = Tap(ref w, 37), w53 = Tap(ref w, 38),
+                        w54 = Tap(ref w, 39), w55 = Tap(ref w, 40), w56 = Tap(ref w, 41);
                     row = ref Unsafe.Add(ref start, 4 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 5 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 9 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 10 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 11 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 12 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                 }
                 {
-                    Vector512<float> w60 = Vector512.Create(Unsafe.Add(ref w, 42)), w61 = Vector512.Create(Unsafe.Add(ref w, 43)), w62 = Vector512.Create(Unsafe.Add(ref w, 44)), w63 = Vector512.Create(Unsafe.Add(ref w, 45)), w64 = Vector512.Create(Unsafe.Add(ref w, 46)), w65 = Vector512.Create(Unsafe.Add(ref w, 47)), w66 = Vector512.Create(Unsafe.Add(ref w, 48));
+                    Vector512<float> w60 = Tap(ref w, 42), w61 = Tap(ref w, 43), w62 = Tap(ref w, 44), w63 = Tap(ref w, 45),
+                        w64 = Tap(ref w, 46), w65 = Tap(ref w, 47), w66 = Tap(ref w, 48);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 9 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 10 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 11 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 12 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 13 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
+                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                 }
                 ref float o = ref Unsafe.Add(ref output, ox);
