@@ -480,112 +480,49 @@ namespace CnnGen.Kernels
                 ref float start = ref Unsafe.Add(ref input, ox);
                 var a0 = Vector512.Create(bias);
                 Vector512<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-                Vector512<float> v0, v1, v2, v3, v4;
-                ref float row = ref start;
                 {
-                    Vector512<float> w00 = Tap(ref w, 0), w01 = Tap(ref w, 1), w02 = Tap(ref w, 2), w03 = Tap(ref w, 3), w04 = Tap(ref w, 4);
-                    Vector512<float> w10 = Tap(ref w, 5), w11 = Tap(ref w, 6), w12 = Tap(ref w, 7), w13 = Tap(ref w, 8), w14 = Tap(ref w, 9);
-                    Vector512<float> w20 = Tap(ref w, 10), w21 = Tap(ref w, 11), w22 = Tap(ref w, 12), w23 = Tap(ref w, 13), w24 = Tap(ref w, 14);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a0 = Taps5(a0, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
-                    row = ref Unsafe.Add(ref start, 1 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a0 = Taps5(a0, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
-                    a1 = Taps5(a1, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
-                    row = ref Unsafe.Add(ref start, 2 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a0 = Taps5(a0, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
-                    a1 = Taps5(a1, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
-                    a2 = Taps5(a2, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
-                    row = ref Unsafe.Add(ref start, 3 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a1 = Taps5(a1, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
-                    a2 = Taps5(a2, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
-                    a3 = Taps5(a3, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
-                    row = ref Unsafe.Add(ref start, 4 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a2 = Taps5(a2, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
-                    a3 = Taps5(a3, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
-                    a4 = Taps5(a4, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
-                    row = ref Unsafe.Add(ref start, 5 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a3 = Taps5(a3, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
-                    a4 = Taps5(a4, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
-                    a5 = Taps5(a5, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
-                    row = ref Unsafe.Add(ref start, 6 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a4 = Taps5(a4, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
-                    a5 = Taps5(a5, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
-                    a6 = Taps5(a6, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
-                    row = ref Unsafe.Add(ref start, 7 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a5 = Taps5(a5, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
-                    a6 = Taps5(a6, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
-                    a7 = Taps5(a7, v0, v1, v2, v3, v4, w00, w01, w02, w03, w04);
-                    row = ref Unsafe.Add(ref start, 8 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a6 = Taps5(a6, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
-                    a7 = Taps5(a7, v0, v1, v2, v3, v4, w10, w11, w12, w13, w14);
-                    row = ref Unsafe.Add(ref start, 9 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a7 = Taps5(a7, v0, v1, v2, v3, v4, w20, w21, w22, w23, w24);
+                    var k0 = Row5.Weights(ref w, 0); var k1 = Row5.Weights(ref w, 5); var k2 = Row5.Weights(ref w, 10);
+                    var row0 = Row5.Load(ref start);
+                    a0 = row0.Into(a0, k0);
+                    var row1 = Row5.Load(ref Unsafe.Add(ref start, 1 * rowStep));
+                    a0 = row1.Into(a0, k1); a1 = row1.Into(a1, k0);
+                    var row2 = Row5.Load(ref Unsafe.Add(ref start, 2 * rowStep));
+                    a0 = row2.Into(a0, k2); a1 = row2.Into(a1, k1); a2 = row2.Into(a2, k0);
+                    var row3 = Row5.Load(ref Unsafe.Add(ref start, 3 * rowStep));
+                    a1 = row3.Into(a1, k2); a2 = row3.Into(a2, k1); a3 = row3.Into(a3, k0);
+                    var row4 = Row5.Load(ref Unsafe.Add(ref start, 4 * rowStep));
+                    a2 = row4.Into(a2, k2); a3 = row4.Into(a3, k1); a4 = row4.Into(a4, k0);
+                    var row5 = Row5.Load(ref Unsafe.Add(ref start, 5 * rowStep));
+                    a3 = row5.Into(a3, k2); a4 = row5.Into(a4, k1); a5 = row5.Into(a5, k0);
+                    var row6 = Row5.Load(ref Unsafe.Add(ref start, 6 * rowStep));
+                    a4 = row6.Into(a4, k2); a5 = row6.Into(a5, k1); a6 = row6.Into(a6, k0);
+                    var row7 = Row5.Load(ref Unsafe.Add(ref start, 7 * rowStep));
+                    a5 = row7.Into(a5, k2); a6 = row7.Into(a6, k1); a7 = row7.Into(a7, k0);
+                    var row8 = Row5.Load(ref Unsafe.Add(ref start, 8 * rowStep));
+                    a6 = row8.Into(a6, k2); a7 = row8.Into(a7, k1);
+                    var row9 = Row5.Load(ref Unsafe.Add(ref start, 9 * rowStep));
+                    a7 = row9.Into(a7, k2);
                 }
                 {
-                    Vector512<float> w30 = Tap(ref w, 15), w31 = Tap(ref w, 16), w32 = Tap(ref w, 17), w33 = Tap(ref w, 18), w34 = Tap(ref w, 19);
-                    Vector512<float> w40 = Tap(ref w, 20), w41 = Tap(ref w, 21), w42 = Tap(ref w, 22), w43 = Tap(ref w, 23), w44 = Tap(ref w, 24);
-                    row = ref Unsafe.Add(ref start, 3 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a0 = Taps5(a0, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
-                    row = ref Unsafe.Add(ref start, 4 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a0 = Taps5(a0, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
-                    a1 = Taps5(a1, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
-                    row = ref Unsafe.Add(ref start, 5 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a1 = Taps5(a1, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
-                    a2 = Taps5(a2, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
-                    row = ref Unsafe.Add(ref start, 6 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a2 = Taps5(a2, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
-                    a3 = Taps5(a3, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
-                    row = ref Unsafe.Add(ref start, 7 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a3 = Taps5(a3, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
-                    a4 = Taps5(a4, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
-                    row = ref Unsafe.Add(ref start, 8 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a4 = Taps5(a4, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
-                    a5 = Taps5(a5, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
-                    row = ref Unsafe.Add(ref start, 9 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a5 = Taps5(a5, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
-                    a6 = Taps5(a6, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
-                    row = ref Unsafe.Add(ref start, 10 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a6 = Taps5(a6, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
-                    a7 = Taps5(a7, v0, v1, v2, v3, v4, w30, w31, w32, w33, w34);
-                    row = ref Unsafe.Add(ref start, 11 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
-                    v3 = Vector512.LoadUnsafe(ref row, 3); v4 = Vector512.LoadUnsafe(ref row, 4);
-                    a7 = Taps5(a7, v0, v1, v2, v3, v4, w40, w41, w42, w43, w44);
+                    var k3 = Row5.Weights(ref w, 15); var k4 = Row5.Weights(ref w, 20);
+                    var row3 = Row5.Load(ref Unsafe.Add(ref start, 3 * rowStep));
+                    a0 = row3.Into(a0, k3);
+                    var row4 = Row5.Load(ref Unsafe.Add(ref start, 4 * rowStep));
+                    a0 = row4.Into(a0, k4); a1 = row4.Into(a1, k3);
+                    var row5 = Row5.Load(ref Unsafe.Add(ref start, 5 * rowStep));
+                    a1 = row5.Into(a1, k4); a2 = row5.Into(a2, k3);
+                    var row6 = Row5.Load(ref Unsafe.Add(ref start, 6 * rowStep));
+                    a2 = row6.Into(a2, k4); a3 = row6.Into(a3, k3);
+                    var row7 = Row5.Load(ref Unsafe.Add(ref start, 7 * rowStep));
+                    a3 = row7.Into(a3, k4); a4 = row7.Into(a4, k3);
+                    var row8 = Row5.Load(ref Unsafe.Add(ref start, 8 * rowStep));
+                    a4 = row8.Into(a4, k4); a5 = row8.Into(a5, k3);
+                    var row9 = Row5.Load(ref Unsafe.Add(ref start, 9 * rowStep));
+                    a5 = row9.Into(a5, k4); a6 = row9.Into(a6, k3);
+                    var row10 = Row5.Load(ref Unsafe.Add(ref start, 10 * rowStep));
+                    a6 = row10.Into(a6, k4); a7 = row10.Into(a7, k3);
+                    var row11 = Row5.Load(ref Unsafe.Add(ref start, 11 * rowStep));
+                    a7 = row11.Into(a7, k4);
                 }
                 ref float o = ref Unsafe.Add(ref output, ox);
                 OutputClamp.Store(a0, none, low, high, ref o);
@@ -600,25 +537,45 @@ namespace CnnGen.Kernels
             }
         }
 
+        // One input row's 5 column shifts (loaded once for every output row that reads the row), or one kernel row's 5 weights.
+        private readonly struct Row5
+        {
+            private readonly Vector512<float> C0, C1, C2, C3, C4;
+
+            private Row5(Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3, Vector512<float> c4)
+            {
+                C0 = c0; C1 = c1; C2 = c2; C3 = c3; C4 = c4;
+            }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static Row5 Load(ref float row) =>
+                new(Vector512.LoadUnsafe(ref row), Vector512.LoadUnsafe(ref row, 1), Vector512.LoadUnsafe(ref row, 2), Vector512.LoadUnsafe(ref row, 3), Vector512.LoadUnsafe(ref row, 4));
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static Row5 Weights(ref float w, int first) =>
+                new(Vector512.Create(Unsafe.Add(ref w, first)), Vector512.Create(Unsafe.Add(ref w, first + 1)), Vector512.Create(Unsafe.Add(ref w, first + 2)), Vector512.Create(Unsafe.Add(ref w, first + 3)), Vector512.Create(Unsafe.Add(ref w, first + 4)));
+
+            // a + Σ C[kx]·k.C[kx], one fused multiply-add at a time in kx order (one kernel row's taps).
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector512<float> Into(Vector512<float> a, in Row5 k)
+            {
+                a = Fused.MultiplyAdd(C0, k.C0, a);
+                a = Fused.MultiplyAdd(C1, k.C1, a);
+                a = Fused.MultiplyAdd(C2, k.C2, a);
+                a = Fused.MultiplyAdd(C3, k.C3, a);
+                return Fused.MultiplyAdd(C4, k.C4, a);
+            }
+        }
+
         // Weight i broadcast to every lane.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> Tap(ref float w, int i) => Vector512.Create(Unsafe.Add(ref w, i));
 
-        // a + v0·k0 + v1·k1 + ... + v4·k4, one fused multiply-add at a time in that order (one kernel row's taps).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Taps5(Vector512<float> a, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, Vector512<float> v4,
-            Vector512<float> k0, Vector512<float> k1, Vector512<float> k2, Vector512<float> k3, Vector512<float> k4)
-        {
-            a = Fused.MultiplyAdd(v0, k0, a);
-            a = Fused.MultiplyAdd(v1, k1, a);
-            a = Fused.MultiplyAdd(v2, k2, a);
-            a = Fused.MultiplyAdd(v3, k3, a);
-            return Fused.MultiplyAdd(v4, k4, a);
-        }
-
         // Eight output rows of a 7x7 stride-1 undilated kernel x one vector of 16 cells, as Rows5x5512: the taps of kernel rows
         // 0-1, 2-3, 4-5, then 6 (14 weights in registers at a time), 245 loads for 392 multiply-adds instead of 49 broadcasts and
-        // 392 loads, each output's taps in the general tile's order.
+        // 392 loads, each output's taps in the general tile's order. Unrolled by hand rather than through a struct of a row's
+        // seven shifts as Rows5x5512 is: the JIT keeps five vectors of a struct in registers but not seven (that form ran
+        // 2.5-3.1x slower in KernelBench depthwise-large).
         private static void Rows7x7512(ref float input, int rowStep, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
         {
             var low = Vector512.Create(clamp.Low);
