@@ -103,6 +103,115 @@ namespace CnnGen.Kernels
 #endif
         }
 
+        private const float HalfInverseSqrt2 = 0.353553390593273762f;
+
+        // The erf-form GELU, x·Φ(x): NormalCdf's algorithm with a shorter chain from x to the result, since a pass of GELU
+        // waits on that chain (the core keeps only about three vectors' chains in flight). 1 + ½·|x|/√2 is one multiply-add;
+        // the exponent q − x²/2 one more (x² no longer through |x|/√2 rounded); exp's argument is at most q(0) ≈ 3e−8, so
+        // only its lower clamp stays, as a max; exp's degree-5 polynomial by Estrin's scheme; and ½·t·2ⁿ as t·2ⁿ⁻¹ beside the
+        // polynomial rather than after it. Every path runs the same operations, so they agree bit for bit.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Gelu(float x)
+        {
+            float t = 1f / MathF.FusedMultiplyAdd(MathF.Abs(x), HalfInverseSqrt2, 1f);
+            float t2 = t * t, t4 = t2 * t2, t8 = t4 * t4;
+            float p01 = MathF.FusedMultiplyAdd(E1, t, E0), p23 = MathF.FusedMultiplyAdd(E3, t, E2), p45 = MathF.FusedMultiplyAdd(E5, t, E4);
+            float p67 = MathF.FusedMultiplyAdd(E7, t, E6), p89 = MathF.FusedMultiplyAdd(E9, t, E8);
+            float p03 = MathF.FusedMultiplyAdd(p23, t2, p01), p47 = MathF.FusedMultiplyAdd(p67, t2, p45);
+            float q = MathF.FusedMultiplyAdd(p89, t8, MathF.FusedMultiplyAdd(p47, t4, p03));
+            float a = MathF.FusedMultiplyAdd(-0.5f * x, x, q); // q − x²/2
+            a = a < Low ? Low : a;
+            float n = MathF.Floor(MathF.FusedMultiplyAdd(a, Log2E, 0.5f));
+            float r = MathF.FusedMultiplyAdd(n, -C1, a);
+            r = MathF.FusedMultiplyAdd(n, -C2, r);
+            float r2 = r * r;
+            float e01 = MathF.FusedMultiplyAdd(P0, r, P1), e23 = MathF.FusedMultiplyAdd(P2, r, P3), e45 = MathF.FusedMultiplyAdd(P4, r, P5);
+            float p = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(e01, r2, e23), r2, e45);
+            float scaledT = t * BitConverter.Int32BitsToSingle(((int)n + 126) << 23); // t·2ⁿ⁻¹
+            float half = (MathF.FusedMultiplyAdd(p, r2, r) + 1f) * scaledT; // ½·t·e^a = ½·erfc(|x|/√2)
+            return (x > 0f ? 1f - half : half) * x;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Gelu(Vector256<float> x)
+        {
+            var t = Vector256.Create(1f) / Fused.MultiplyAdd(Vector256.Abs(x), Vector256.Create(HalfInverseSqrt2), Vector256.Create(1f));
+            var t2 = t * t;
+            var t4 = t2 * t2;
+            var t8 = t4 * t4;
+            var p01 = Fused.MultiplyAdd(Vector256.Create(E1), t, Vector256.Create(E0));
+            var p23 = Fused.MultiplyAdd(Vector256.Create(E3), t, Vector256.Create(E2));
+            var p45 = Fused.MultiplyAdd(Vector256.Create(E5), t, Vector256.Create(E4));
+            var p67 = Fused.MultiplyAdd(Vector256.Create(E7), t, Vector256.Create(E6));
+            var p89 = Fused.MultiplyAdd(Vector256.Create(E9), t, Vector256.Create(E8));
+            var p03 = Fused.MultiplyAdd(p23, t2, p01);
+            var p47 = Fused.MultiplyAdd(p67, t2, p45);
+            var q = Fused.MultiplyAdd(p89, t8, Fused.MultiplyAdd(p47, t4, p03));
+            var a = AtLeast(Fused.MultiplyAdd(Vector256.Create(-0.5f) * x, x, q), Low);
+            var n = Vector256.Floor(Fused.MultiplyAdd(a, Vector256.Create(Log2E), Vector256.Create(0.5f)));
+            var r = Fused.MultiplyAdd(n, Vector256.Create(-C1), a);
+            r = Fused.MultiplyAdd(n, Vector256.Create(-C2), r);
+            var r2 = r * r;
+            var e01 = Fused.MultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
+            var e23 = Fused.MultiplyAdd(Vector256.Create(P2), r, Vector256.Create(P3));
+            var e45 = Fused.MultiplyAdd(Vector256.Create(P4), r, Vector256.Create(P5));
+            var p = Fused.MultiplyAdd(Fused.MultiplyAdd(e01, r2, e23), r2, e45);
+            var scaledT = t * Vector256.ShiftLeft(Truncate(n) + Vector256.Create(126), 23).AsSingle();
+            var half = (Fused.MultiplyAdd(p, r2, r) + Vector256.Create(1f)) * scaledT;
+            return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256.Create(1f) - half, half) * x;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Gelu(Vector512<float> x)
+        {
+            var t = Vector512.Create(1f) / Fused.MultiplyAdd(Vector512.Abs(x), Vector512.Create(HalfInverseSqrt2), Vector512.Create(1f));
+            var t2 = t * t;
+            var t4 = t2 * t2;
+            var t8 = t4 * t4;
+            var p01 = Fused.MultiplyAdd(Vector512.Create(E1), t, Vector512.Create(E0));
+            var p23 = Fused.MultiplyAdd(Vector512.Create(E3), t, Vector512.Create(E2));
+            var p45 = Fused.MultiplyAdd(Vector512.Create(E5), t, Vector512.Create(E4));
+            var p67 = Fused.MultiplyAdd(Vector512.Create(E7), t, Vector512.Create(E6));
+            var p89 = Fused.MultiplyAdd(Vector512.Create(E9), t, Vector512.Create(E8));
+            var p03 = Fused.MultiplyAdd(p23, t2, p01);
+            var p47 = Fused.MultiplyAdd(p67, t2, p45);
+            var q = Fused.MultiplyAdd(p89, t8, Fused.MultiplyAdd(p47, t4, p03));
+            var a = AtLeast(Fused.MultiplyAdd(Vector512.Create(-0.5f) * x, x, q), Low);
+            var n = Vector512.Floor(Fused.MultiplyAdd(a, Vector512.Create(Log2E), Vector512.Create(0.5f)));
+            var r = Fused.MultiplyAdd(n, Vector512.Create(-C1), a);
+            r = Fused.MultiplyAdd(n, Vector512.Create(-C2), r);
+            var r2 = r * r;
+            var e01 = Fused.MultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
+            var e23 = Fused.MultiplyAdd(Vector512.Create(P2), r, Vector512.Create(P3));
+            var e45 = Fused.MultiplyAdd(Vector512.Create(P4), r, Vector512.Create(P5));
+            var p = Fused.MultiplyAdd(Fused.MultiplyAdd(e01, r2, e23), r2, e45);
+            var scaledT = t * Vector512.ShiftLeft(Truncate(n) + Vector512.Create(126), 23).AsSingle();
+            var half = (Fused.MultiplyAdd(p, r2, r) + Vector512.Create(1f)) * scaledT;
+            return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512.Create(1f) - half, half) * x;
+        }
+
+        // max(v, low) in one instruction where the runtime has it; NaN lanes may come out as low (the callers multiply by x,
+        // which keeps a NaN input NaN), and the scalar path's v < low ? low : v agrees on every other lane.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> AtLeast(Vector256<float> v, float low)
+        {
+#if NET9_0_OR_GREATER
+            return Vector256.MaxNative(v, Vector256.Create(low));
+#else
+            return Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256.Create(low)), Vector256.Create(low), v);
+#endif
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> AtLeast(Vector512<float> v, float low)
+        {
+#if NET9_0_OR_GREATER
+            return Vector512.MaxNative(v, Vector512.Create(low));
+#else
+            return Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512.Create(low)), Vector512.Create(low), v);
+#endif
+        }
+
         /// <summary>The standard normal CDF Φ(x) = ½·erfc(−x/√2).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float NormalCdf(float x)
