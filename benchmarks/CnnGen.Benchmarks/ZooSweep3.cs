@@ -70,6 +70,35 @@ namespace CnnGen.Benchmarks.Zoo.Sweep3
     [Residual] [Conv2d(96, 7, Padding = 3, Groups = 96)] [BatchNorm] [Conv2d(384, 1)] [GELU] [Conv2d(96, 1)] [End]
     [BatchNorm] [GlobalAvgPool] [Flatten] [Linear(10)]
     public partial class ConvNextNet { }
+
+    /// <summary>YOLO-tiny-style backbone on 3x64x64 (session 25): 3x3 convolutions with batch-norm and LeakyReLU(0.1), 2x2 max pooling, 16 to 256 channels, a 1x1 head.</summary>
+    [Network(3, 64, 64)]
+    [Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm] [LeakyReLU(0.1)] [MaxPool(2)]
+    [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [LeakyReLU(0.1)] [MaxPool(2)]
+    [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [LeakyReLU(0.1)] [MaxPool(2)]
+    [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [LeakyReLU(0.1)] [MaxPool(2)]
+    [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [LeakyReLU(0.1)] [Conv2d(128, 1, Bias = false)] [BatchNorm] [LeakyReLU(0.1)]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class YoloTinyNet { }
+
+    /// <summary>EfficientNet-lite-style on 3x32x32 (session 25): MBConv blocks (1x1 expansion by 4, 3x3 depthwise, 1x1 projection) with batch-norm and SiLU, 16 to 96 channels.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [SiLU]
+    [Conv2d(32, 3, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [SiLU] [Conv2d(16, 1, Bias = false)] [BatchNorm]
+    [Conv2d(64, 1, Bias = false)] [BatchNorm] [SiLU] [Conv2d(64, 3, Stride = 2, Padding = 1, Groups = 64, Bias = false)] [BatchNorm] [SiLU] [Conv2d(24, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(96, 1, Bias = false)] [BatchNorm] [SiLU] [Conv2d(96, 3, Padding = 1, Groups = 96, Bias = false)] [BatchNorm] [SiLU] [Conv2d(24, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(96, 1, Bias = false)] [BatchNorm] [SiLU] [Conv2d(96, 3, Stride = 2, Padding = 1, Groups = 96, Bias = false)] [BatchNorm] [SiLU] [Conv2d(48, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(192, 1, Bias = false)] [BatchNorm] [SiLU] [Conv2d(192, 3, Padding = 1, Groups = 192, Bias = false)] [BatchNorm] [SiLU] [Conv2d(48, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(192, 1, Bias = false)] [BatchNorm] [SiLU] [Conv2d(192, 3, Stride = 2, Padding = 1, Groups = 192, Bias = false)] [BatchNorm] [SiLU] [Conv2d(96, 1, Bias = false)] [BatchNorm]
+    [Conv2d(384, 1, Bias = false)] [BatchNorm] [SiLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class EfficientLiteNet { }
+
+    /// <summary>LeNet-5 as LeCun et al. 1998 drew it (session 25): 5x5 convolutions with tanh, 2x2 average pooling, 120-84-10 with tanh.</summary>
+    [Network(1, 32, 32)]
+    [Conv2d(6, 5)] [Tanh] [AvgPool(2)] [Conv2d(16, 5)] [Tanh] [AvgPool(2)]
+    [Flatten] [Linear(120)] [Tanh] [Linear(84)] [Tanh] [Linear(10)]
+    public partial class LeNet1998Net { }
 }
 
 namespace CnnGen.Benchmarks
@@ -83,6 +112,9 @@ namespace CnnGen.Benchmarks
             ("All-convolutional C, 96-192 ch", () => Initialized(new Zoo.Sweep3.AllConvNet())),
             ("VGG-13-BN halved, 32-256 ch", () => Initialized(new Zoo.Sweep3.Vgg13HalfNet())),
             ("ConvNeXt-style, 7x7 dw, BN, GELU", () => Initialized(new Zoo.Sweep3.ConvNextNet())),
+            ("YOLO-tiny-style, LeakyReLU, 3x64x64", () => Initialized(new Zoo.Sweep3.YoloTinyNet())),
+            ("EfficientNet-lite-style, SiLU", () => Initialized(new Zoo.Sweep3.EfficientLiteNet())),
+            ("LeNet-5 of 1998, tanh, avg pool", () => Initialized(new Zoo.Sweep3.LeNet1998Net())),
         };
     }
 }
