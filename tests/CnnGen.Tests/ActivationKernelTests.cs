@@ -19,7 +19,9 @@ namespace CnnGen.Tests
         }
 
         private static readonly float[] s_special = { -3f, 3f, 0f, -0f, 6f, -6f, 10f, -10f, 20f, -20f, 50f, -50f, -100f, 100f, 1e-4f, -1e-4f, 2.9999998f, -2.9999998f, 5.9999995f,
-            0.5f, -0.5f, 0.49999997f, -0.49999997f, 0.25f, 1e-30f, 9f, -9f };
+            0.5f, -0.5f, 0.49999997f, -0.49999997f, 0.25f, 1e-30f, 9f, -9f,
+            // exp near its clamps: 2ⁿ at n = 128 (a finite result past 2¹²⁷) and n = −126 (subnormal products).
+            88.5f, -88.5f, 44.3f, -44.3f, 13.2f, -13.2f, 13.19f, -13.19f };
 
         private static float[] Inputs(int length, int seed)
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -41,9 +42,7 @@ namespace CnnGen.Kernels
             float e01 = MathF.FusedMultiplyAdd(P0, r, P1), e23 = MathF.FusedMultiplyAdd(P2, r, P3), e45 = MathF.FusedMultiplyAdd(P4, r, P5);
             float p = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(e01, z, e23), z, e45);
             p = MathF.FusedMultiplyAdd(p, z, r) + 1f;
-            // 2^n as 2^(n−1)·2 so that n = 128 (just below overflow) still has an exponent field.
-            float scale = BitConverter.Int32BitsToSingle(((int)n + 126) << 23);
-            return p * scale * 2f;
+            return MathF.ScaleB(p, (int)n); // p·2ⁿ rounded once (n in [−126, 128]), as vscalefps and ScaleByPowerOfTwo
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -59,8 +58,7 @@ namespace CnnGen.Kernels
             var e45 = Fused.MultiplyAdd(Vector256.Create(P4), r, Vector256.Create(P5));
             var p = Fused.MultiplyAdd(Fused.MultiplyAdd(e01, z, e23), z, e45);
             p = Fused.MultiplyAdd(p, z, r) + Vector256.Create(1f);
-            var scale = Vector256.ShiftLeft(Truncate(n) + Vector256.Create(126), 23).AsSingle();
-            return p * scale * Vector256.Create(2f);
+            return ScaleByPowerOfTwo(p, n);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -76,8 +74,29 @@ namespace CnnGen.Kernels
             var e45 = Fused.MultiplyAdd(Vector512.Create(P4), r, Vector512.Create(P5));
             var p = Fused.MultiplyAdd(Fused.MultiplyAdd(e01, z, e23), z, e45);
             p = Fused.MultiplyAdd(p, z, r) + Vector512.Create(1f);
-            var scale = Vector512.ShiftLeft(Truncate(n) + Vector512.Create(126), 23).AsSingle();
-            return p * scale * Vector512.Create(2f);
+            return ScaleByPowerOfTwo(p, n);
+        }
+
+        // p·2ⁿ for whole n in [−126, 128], rounded once (so a result below 2⁻¹²⁶ is the nearest subnormal, and one past the
+        // largest float +∞): vscalefps, one instruction where the conversion to an exponent field took four and a multiply
+        // (Sigmoid and SiLU 2.85 -> 2.45 ns a vector of 16); without AVX-512, p·2^⌊n/2⌋ (exact: p is in [0.7, 1.42]) times
+        // 2^(n − ⌊n/2⌋), both exponent fields in range, which rounds once the same way.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> ScaleByPowerOfTwo(Vector256<float> p, Vector256<float> n)
+        {
+            if (Avx512F.VL.IsSupported) return Avx512F.VL.Scale(p, n);
+            var k = Truncate(n);
+            var half = Vector256.ShiftRightArithmetic(k, 1);
+            return p * Vector256.ShiftLeft(half + Vector256.Create(127), 23).AsSingle() * Vector256.ShiftLeft(k - half + Vector256.Create(127), 23).AsSingle();
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> ScaleByPowerOfTwo(Vector512<float> p, Vector512<float> n)
+        {
+            if (Avx512F.IsSupported) return Avx512F.Scale(p, n);
+            var k = Truncate(n);
+            var half = Vector512.ShiftRightArithmetic(k, 1);
+            return p * Vector512.ShiftLeft(half + Vector512.Create(127), 23).AsSingle() * Vector512.ShiftLeft(k - half + Vector512.Create(127), 23).AsSingle();
         }
 
         // x clamped to [Low, High] as the scalar path's two comparisons do, NaN kept: vmaxps and vminps return their second
