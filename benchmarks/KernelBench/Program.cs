@@ -777,6 +777,23 @@ namespace KernelBench
 
         // "eval-cpu": evaluation's Forward per image in this thread's CPU time (robust to a loaded machine), best of 15 rounds:
         // batch 1 on a workspace for one, and batch 32 (one thread's half of batch 64) on a workspace for 32 [name part].
+        // "gemv-panels": one sample through a Linear layer, the GEMM's dot products (eight weight rows streamed at once) against
+        // the weights packed once into its panels (Gemm.MultiplyPacked: read front to back), best of interleaved rounds, with the
+        // bandwidth each reads its weights at. LinearEmitter.PackedAtBatchOne takes the panels at batch 1 from this.
+        private static void GemvPanels()
+        {
+            foreach (var (n, k) in new[] { (512, 784), (256, 512), (1024, 1024), (4096, 512), (10, 256), (120, 400) })
+            {
+                float[] x = Fill(k, 1), w = Fill(n * k, 2), y = new float[n];
+                var packed = new float[Gemm.PackedLength(n, k)];
+                Gemm.PackTransposed(w, n, k, packed);
+                Action dots = () => Gemm.Multiply(false, true, 1, n, k, x, k, w, k, y, n, accumulate: false);
+                Action panels = () => Gemm.MultiplyPacked(1, n, k, x, k, packed, y, n, accumulate: false);
+                var (a, b) = Interleaved(dots, panels);
+                Console.WriteLine($"{k} -> {n} ({n * k * 4 / 1024} KB): dots {a * 1e6:F2} us ({n * k * 4 / a / 1e9:F0} GB/s), panels {b * 1e6:F2} us ({n * k * 4 / b / 1e9:F0} GB/s), {a / b:F2}x");
+            }
+        }
+
         // "activations": each element-wise activation over 16K values in [-4, 4] (L1/L2-resident), ns per vector of 16, the
         // best of TimeShort's batches: what a network pays per activation pass, against a copy.
         private static void ActivationCosts()
@@ -1767,6 +1784,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-transform")
             {
                 StridedTransform();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "gemv-panels")
+            {
+                GemvPanels();
                 return;
             }
             if (args.Length > 0 && args[0] == "activations")

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using CnnGen.IO;
 using CnnGen.Tests.Fixtures;
 using CnnGen.Tests.Infrastructure;
@@ -14,12 +15,18 @@ namespace CnnGen.Tests
     /// (so its folded copy is stamped), changes the weights one way, and checks the next evaluation against
     /// <c>ForwardForGradients</c>, which runs batch-norm unfused on the current weights. Likewise the Linear weights evaluation
     /// keeps transposed for batch 1 (LeNet-5, run at batch 1 here; <c>ForwardForGradients</c> reads PyTorch's layout) and packed
-    /// for batches (PackedLinearNet, at 12 samples).
+    /// for batches (PackedLinearNet, at 12 samples) and, where the layer is too large to transpose, for batch 1 too
+    /// (WideLinearNet, at 1 sample).
     /// </summary>
     /// <summary>Linear layers whose weights evaluation over a batch of 9 or more keeps packed into the GEMM's panels.</summary>
     [Network(2, 6, 6)]
     [Flatten] [Linear(70)] [ReLU] [Linear(20)] [ReLU] [Linear(5)]
     public partial class PackedLinearNet { }
+
+    /// <summary>A Linear layer too large to be transposed for batch 1 (784 x 192 floats, 588 KB): evaluation of one sample reads its weights packed into the GEMM's panels.</summary>
+    [Network(1, 28, 28)]
+    [Flatten] [Linear(192)] [ReLU] [Linear(10)]
+    public partial class WideLinearNet { }
 
     public sealed class WeightVersionTests
     {
@@ -27,7 +34,7 @@ namespace CnnGen.Tests
 
         // LeNet-5's transposed Linear weights serve batch 1 only: its tests run there. PackedLinearNet's packed weights serve
         // batches of 9 or more.
-        private static int BatchOf(INetwork network) => network switch { LeNet5 => 1, PackedLinearNet => 12, _ => Batch };
+        private static int BatchOf(INetwork network) => network switch { LeNet5 => 1, WideLinearNet => 1, PackedLinearNet => 12, _ => Batch };
 
         /// <summary>Every parameter and running statistic drawn from <paramref name="seed"/>: batch-norm far from the identity.</summary>
         private static void Randomize(INetwork network, ulong seed)
@@ -87,7 +94,7 @@ namespace CnnGen.Tests
             Compare.Close(Evaluate(network, input, workspace), expected, 1e-5, "evaluation after the change");
         }
 
-        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WinogradNet), nameof(Winograd5Net) };
+        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WideLinearNet), nameof(WinogradNet), nameof(Winograd5Net) };
 
         public static TheoryData<string> NetworksWithRunningStatistics => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet) };
 
@@ -101,6 +108,7 @@ namespace CnnGen.Tests
                 nameof(Winograd5Net) => new Winograd5Net(),
                 nameof(LeNet5) => new LeNet5(),
                 nameof(PackedLinearNet) => new PackedLinearNet(),
+                nameof(WideLinearNet) => new WideLinearNet(),
                 _ => new BatchNormNet(),
             };
             Randomize(network, seed);
@@ -328,6 +336,41 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void WideLinearNetAtBatch1ReadsPackedPanels_AllocatingNothing_AndRepackingNeither()
+        {
+            var network = (WideLinearNet)Create(nameof(WideLinearNet), 1);
+            var workspace = network.CreateWorkspace(1);
+            Assert.True(workspace.Layer1Packed.Length > 0, "a workspace for one sample holds the large layer's packed panels");
+            Assert.Equal(0, workspace.Layer3Packed.Length); // 192 -> 10: ten outputs, the dot products
+            var input = Input(network, 11);
+            var output = new float[WideLinearNet.OutputLength];
+            Allocations.AssertNone(() => network.Forward(input, output, workspace));
+            Allocations.AssertNone(() =>
+            {
+                network.ParametersChanged();
+                network.Forward(input, output, workspace);
+            });
+            Compare.Close(output, Unfused(network, input), 1e-5, "batch 1 on the packed panels");
+        }
+
+        [Fact]
+        public void OnlyLinearLayersTooLargeToTranspose_TakeThePackedPanelsAtBatch1()
+        {
+            // 784 -> 192 (150,528 weights, past the 131,072 transposed for batch 1) and 784 -> 40 (too few outputs: the dot products
+            // win) and 200 -> 100 (transposed).
+            const string source = "using CnnGen;\nnamespace Wide;\n[Network(1, 28, 28)] [Flatten] [Linear(192)] [ReLU] [Linear(10)] public partial class A { }\n"
+                + "[Network(1, 28, 28)] [Flatten] [Linear(40)] public partial class B { }\n[Network(8, 5, 5)] [Flatten] [Linear(100)] public partial class C { }\n";
+            var generated = GeneratorHarness.GeneratedSources(source);
+            string Of(string name) => string.Join("\n", generated.Where(g => g.Key.Contains("Wide." + name, StringComparison.Ordinal)).Select(g => g.Value));
+            Assert.Contains("if ((batchSize == 1 || batchSize >= 9) && workspace.Layer1Packed.Length != 0)", Of("A"));
+            Assert.Contains("if (batchSize >= 9 && workspace.Layer3Packed.Length != 0)", Of("A"));
+            Assert.Contains("if (batchSize >= 9 && workspace.Layer1Packed.Length != 0)", Of("B"));
+            Assert.DoesNotContain("batchSize == 1 ||", Of("B"));
+            Assert.Contains("PreparedLinear.Forward", Of("C"));
+            Assert.DoesNotContain("batchSize == 1 ||", Of("C"));
+        }
+
+        [Fact]
         public void LeNet5AtBatch1AllocatesNothing_AndRetransposingNeither()
         {
             var network = (LeNet5)Create(nameof(LeNet5), 1);
@@ -368,6 +411,7 @@ namespace CnnGen.Tests
                 case Winograd5Net w: w.ResetParameters(seed); break;
                 case LeNet5 l: l.ResetParameters(seed); break;
                 case PackedLinearNet p: p.ResetParameters(seed); break;
+                case WideLinearNet w: w.ResetParameters(seed); break;
                 default: throw new ArgumentException(network.GetType().Name, nameof(network));
             }
         }

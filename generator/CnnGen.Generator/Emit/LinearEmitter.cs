@@ -40,6 +40,14 @@ namespace CnnGen.Generator.Emit
         public static bool HasPackedWeights(PlannedLayer layer) =>
             layer.Spec.Kind == LayerKind.Linear && (long)layer.Input.Length * layer.Output.Length <= PackedMaxWeights;
 
+        // Evaluation at batch 1 reads the packed panels too where the weights are too large to be prepared (past 512 KB, so
+        // streamed from L3 or memory) and there are 64+ outputs: the panels are read front to back, 32 KB runs, where the dot
+        // products stream eight rows at once (KernelBench gemv-panels, two runs: 784 -> 512 1.11-1.12x, 1024 -> 1024 1.02-1.11x,
+        // 512 -> 4096 1.02-1.10x; zoo, batch 1: a 784 -> 512 layer 20.5-20.9 -> 18.5-18.7 us, the MLP 784-512-256-10 from
+        // 0.94-0.97x ONNX Runtime to 1.20x). Not at 2-8 samples: there evaluation keeps the training forward's bits.
+        private static bool PackedAtBatchOne(PlannedLayer layer) =>
+            HasPackedWeights(layer) && !HasPreparedWeights(layer) && layer.Output.Length >= PreparedMinOutputs;
+
         /// <summary>Whether evaluation keeps weights of this layer prepared in the workspace at all (transposed, packed, or both).</summary>
         public static bool HasEvaluationWeights(PlannedLayer layer) => HasPreparedWeights(layer) || HasPackedWeights(layer);
 
@@ -58,8 +66,14 @@ namespace CnnGen.Generator.Emit
                 yield return new WorkspaceArray(PreparedArray(layer), "global::CnnGen.Kernels.PreparedLinear.Active ? " + Int(PreparedLength(layer)) + " : 0",
                     "Weights and bias of " + layer.Describe() + ", transposed for evaluation at batch 1 on the Vector512 path (rows of outputs padded to 16)");
             if (HasPackedWeights(layer))
-                yield return new WorkspaceArray(PackedArray(layer), "batchCapacity >= " + Int(PackedMinBatch) + " ? global::CnnGen.Kernels.Gemm.PackedLength(" + Int(layer.Output.Length) + ", " + Int(layer.Input.Length) + ") : 0",
-                    "Weights of " + layer.Describe() + ", packed into the GEMM's panels for evaluation over batches of " + Int(PackedMinBatch) + " or more (none in smaller workspaces)");
+            {
+                string length = "global::CnnGen.Kernels.Gemm.PackedLength(" + Int(layer.Output.Length) + ", " + Int(layer.Input.Length) + ")";
+                yield return PackedAtBatchOne(layer)
+                    ? new WorkspaceArray(PackedArray(layer), length,
+                        "Weights of " + layer.Describe() + ", packed into the GEMM's panels for evaluation of one sample and of batches of " + Int(PackedMinBatch) + " or more")
+                    : new WorkspaceArray(PackedArray(layer), "batchCapacity >= " + Int(PackedMinBatch) + " ? " + length + " : 0",
+                        "Weights of " + layer.Describe() + ", packed into the GEMM's panels for evaluation over batches of " + Int(PackedMinBatch) + " or more (none in smaller workspaces)");
+            }
         }
 
         /// <summary>The statements that prepare the weights in the workspace, run when the weights changed.</summary>
@@ -99,7 +113,8 @@ namespace CnnGen.Generator.Emit
             }
             if (HasPackedWeights(layer))
             {
-                using (w.OpenBlock(Branch("batchSize >= " + Int(PackedMinBatch) + " && workspace." + PackedArray(layer) + ".Length != 0")))
+                string batches = PackedAtBatchOne(layer) ? "(batchSize == 1 || batchSize >= " + Int(PackedMinBatch) + ")" : "batchSize >= " + Int(PackedMinBatch);
+                using (w.OpenBlock(Branch(batches + " && workspace." + PackedArray(layer) + ".Length != 0")))
                     w.Line(MethodName(layer) + "Packed(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + BatchSlice(OutputArray(layer), layer.Output.Length)
                         + ", batchSize, workspace." + PackedArray(layer) + ", " + ParameterSlice(layer) + ");");
             }
