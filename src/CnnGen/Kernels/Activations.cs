@@ -270,8 +270,11 @@ namespace CnnGen.Kernels
         {
             public static float Apply(float x)
             {
-                float a = MathF.Abs(x), z = a * a;
-                float series = ((((((T13 * z + T11) * z + T9) * z + T7) * z + T5) * z + T3) * z) * a + a;
+                float a = MathF.Abs(x), z = a * a, z2 = z * z;
+                // The series' polynomial in z by Estrin's scheme, fused: (T3 + T5 z) + z² (T7 + T9 z) + z⁴ (T11 + T13 z).
+                float p = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(T13, z, T11), z2, MathF.FusedMultiplyAdd(T9, z, T7)), z2,
+                    MathF.FusedMultiplyAdd(T5, z, T3));
+                float series = MathF.FusedMultiplyAdd(p * z, a, a);
                 float far = 1f - 2f / (Transcendentals.Exp(2f * a) + 1f);
                 return MathF.CopySign(a < TanhSeriesBelow ? series : far, x);
             }
@@ -281,8 +284,10 @@ namespace CnnGen.Kernels
             {
                 var a = Vector256.Abs(x);
                 var z = a * a;
-                var series = ((((((Vector256.Create(T13) * z + Vector256.Create(T11)) * z + Vector256.Create(T9)) * z + Vector256.Create(T7)) * z
-                    + Vector256.Create(T5)) * z + Vector256.Create(T3)) * z) * a + a;
+                var z2 = z * z;
+                var p = Fused.MultiplyAdd(Fused.MultiplyAdd(Fused.MultiplyAdd(Vector256.Create(T13), z, Vector256.Create(T11)), z2,
+                    Fused.MultiplyAdd(Vector256.Create(T9), z, Vector256.Create(T7))), z2, Fused.MultiplyAdd(Vector256.Create(T5), z, Vector256.Create(T3)));
+                var series = Fused.MultiplyAdd(p * z, a, a);
                 var far = Vector256.Create(1f) - Vector256.Create(2f) / (Transcendentals.Exp(Vector256.Create(2f) * a) + Vector256.Create(1f));
                 var magnitude = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(TanhSeriesBelow)), series, far);
                 return magnitude | (x & Vector256.Create(-0f));
@@ -293,8 +298,10 @@ namespace CnnGen.Kernels
             {
                 var a = Vector512.Abs(x);
                 var z = a * a;
-                var series = ((((((Vector512.Create(T13) * z + Vector512.Create(T11)) * z + Vector512.Create(T9)) * z + Vector512.Create(T7)) * z
-                    + Vector512.Create(T5)) * z + Vector512.Create(T3)) * z) * a + a;
+                var z2 = z * z;
+                var p = Fused.MultiplyAdd(Fused.MultiplyAdd(Fused.MultiplyAdd(Vector512.Create(T13), z, Vector512.Create(T11)), z2,
+                    Fused.MultiplyAdd(Vector512.Create(T9), z, Vector512.Create(T7))), z2, Fused.MultiplyAdd(Vector512.Create(T5), z, Vector512.Create(T3)));
+                var series = Fused.MultiplyAdd(p * z, a, a);
                 var far = Vector512.Create(1f) - Vector512.Create(2f) / (Transcendentals.Exp(Vector512.Create(2f) * a) + Vector512.Create(1f));
                 var magnitude = Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(TanhSeriesBelow)), series, far);
                 return magnitude | (x & Vector512.Create(-0f));
