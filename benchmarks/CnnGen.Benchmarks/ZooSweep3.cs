@@ -71,6 +71,17 @@ namespace CnnGen.Benchmarks.Zoo.Sweep3
     [BatchNorm] [GlobalAvgPool] [Flatten] [Linear(10)]
     public partial class ConvNextNet { }
 
+    /// <summary>ConvNeXt-style blocks at ImageNet-like map sizes (session 25): a 4x4 stride-4 patchify stem onto 14x14 with 48 channels, a 2x2 stride-2 downsampling onto 7x7 with 96, two blocks each (7x7 depthwise, batch-norm, 1x1 by 4 with GELU, 1x1, residual).</summary>
+    [Network(3, 56, 56)]
+    [Conv2d(48, 4, Stride = 4)] [BatchNorm]
+    [Residual] [Conv2d(48, 7, Padding = 3, Groups = 48)] [BatchNorm] [Conv2d(192, 1)] [GELU] [Conv2d(48, 1)] [End]
+    [Residual] [Conv2d(48, 7, Padding = 3, Groups = 48)] [BatchNorm] [Conv2d(192, 1)] [GELU] [Conv2d(48, 1)] [End]
+    [BatchNorm] [Conv2d(96, 2, Stride = 2)]
+    [Residual] [Conv2d(96, 7, Padding = 3, Groups = 96)] [BatchNorm] [Conv2d(384, 1)] [GELU] [Conv2d(96, 1)] [End]
+    [Residual] [Conv2d(96, 7, Padding = 3, Groups = 96)] [BatchNorm] [Conv2d(384, 1)] [GELU] [Conv2d(96, 1)] [End]
+    [BatchNorm] [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class ConvNext14Net { }
+
     /// <summary>YOLO-tiny-style backbone on 3x64x64 (session 25): 3x3 convolutions with batch-norm and LeakyReLU(0.1), 2x2 max pooling, 16 to 256 channels, a 1x1 head.</summary>
     [Network(3, 64, 64)]
     [Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm] [LeakyReLU(0.1)] [MaxPool(2)]
@@ -112,6 +123,7 @@ namespace CnnGen.Benchmarks
             ("All-convolutional C, 96-192 ch", () => Initialized(new Zoo.Sweep3.AllConvNet())),
             ("VGG-13-BN halved, 32-256 ch", () => Initialized(new Zoo.Sweep3.Vgg13HalfNet())),
             ("ConvNeXt-style, 7x7 dw, BN, GELU", () => Initialized(new Zoo.Sweep3.ConvNextNet())),
+            ("ConvNeXt-style on 14x14 and 7x7 maps", () => Initialized(new Zoo.Sweep3.ConvNext14Net())),
             ("YOLO-tiny-style, LeakyReLU, 3x64x64", () => Initialized(new Zoo.Sweep3.YoloTinyNet())),
             ("EfficientNet-lite-style, SiLU", () => Initialized(new Zoo.Sweep3.EfficientLiteNet())),
             ("LeNet-5 of 1998, tanh, avg pool", () => Initialized(new Zoo.Sweep3.LeNet1998Net())),
