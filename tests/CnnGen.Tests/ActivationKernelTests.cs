@@ -241,7 +241,7 @@ namespace CnnGen.Tests
         public void GeluErf_KeepsItsRelativeAccuracy_IntoTheLeftTail()
         {
             // x·Φ(x) from −12 (Φ ≈ 2e−33, where 1 + erf would have cancelled to 0 long before) to 12, 480,001 points: 4.2e−6 at
-            // most (Transcendentals.Gelu; x·NormalCdf(x) was 1.7e−5, its x²/2 rounded twice).
+            // most (session 25's NormalCdf; before it 1.7e−5, its x²/2 rounded twice).
             var x = new List<float>();
             for (int i = -240_000; i <= 240_000; i++) x.Add(i / 20_000f);
             float[] input = x.ToArray(), y = new float[input.Length];

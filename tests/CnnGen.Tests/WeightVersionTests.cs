@@ -323,16 +323,24 @@ namespace CnnGen.Tests
         [Fact]
         public void PackedLinearNetOverABatchAllocatesNothing_AndRepackingNeither()
         {
-            var network = (PackedLinearNet)Create(nameof(PackedLinearNet), 1);
-            var workspace = network.CreateWorkspace(12);
+            var network = Create(nameof(PackedLinearNet), 1);
+            AssertEvaluationAllocatesNothing(network, network.CreateWorkspace(12));
+        }
+
+        // An evaluation on warm weights allocates nothing, nor one that refreshes the weights it keeps prepared (folded,
+        // transposed or packed) after ParametersChanged.
+        private static float[] AssertEvaluationAllocatesNothing(INetwork network, NetworkWorkspace workspace)
+        {
+            int batch = BatchOf(network);
             var input = Input(network, 11);
-            var output = new float[12 * PackedLinearNet.OutputLength];
-            Allocations.AssertNone(() => network.Forward(input, output, 12, workspace));
+            var output = new float[batch * network.Layout.Output.Length];
+            Allocations.AssertNone(() => network.Forward(input, output, batch, workspace));
             Allocations.AssertNone(() =>
             {
                 network.ParametersChanged();
-                network.Forward(input, output, 12, workspace);
+                network.Forward(input, output, batch, workspace);
             });
+            return output;
         }
 
         [Fact]
@@ -342,15 +350,8 @@ namespace CnnGen.Tests
             var workspace = network.CreateWorkspace(1);
             Assert.True(workspace.Layer1Packed.Length > 0, "a workspace for one sample holds the large layer's packed panels");
             Assert.Equal(0, workspace.Layer3Packed.Length); // 192 -> 10: ten outputs, the dot products
-            var input = Input(network, 11);
-            var output = new float[WideLinearNet.OutputLength];
-            Allocations.AssertNone(() => network.Forward(input, output, workspace));
-            Allocations.AssertNone(() =>
-            {
-                network.ParametersChanged();
-                network.Forward(input, output, workspace);
-            });
-            Compare.Close(output, Unfused(network, input), 1e-5, "batch 1 on the packed panels");
+            var output = AssertEvaluationAllocatesNothing(network, workspace);
+            Compare.Close(output, Unfused(network, Input(network, 11)), 1e-5, "batch 1 on the packed panels");
         }
 
         [Fact]
@@ -373,31 +374,15 @@ namespace CnnGen.Tests
         [Fact]
         public void LeNet5AtBatch1AllocatesNothing_AndRetransposingNeither()
         {
-            var network = (LeNet5)Create(nameof(LeNet5), 1);
-            var workspace = network.CreateWorkspace(1);
-            var input = Input(network, 11);
-            var output = new float[LeNet5.OutputLength];
-            Allocations.AssertNone(() => network.Forward(input, output, workspace));
-            Allocations.AssertNone(() =>
-            {
-                network.ParametersChanged();
-                network.Forward(input, output, workspace);
-            });
+            var network = Create(nameof(LeNet5), 1);
+            AssertEvaluationAllocatesNothing(network, network.CreateWorkspace(1));
         }
 
         [Fact]
         public void EvaluationWithFoldedWeightsAllocatesNothing_AndRefoldingNeither()
         {
-            var network = (MobileNetV2)Create(nameof(MobileNetV2), 1);
-            var workspace = network.CreateWorkspace(Batch);
-            var input = Input(network, 11);
-            var output = new float[Batch * MobileNetV2.OutputLength];
-            Allocations.AssertNone(() => network.Forward(input, output, Batch, workspace));
-            Allocations.AssertNone(() =>
-            {
-                network.ParametersChanged();
-                network.Forward(input, output, Batch, workspace);
-            });
+            var network = Create(nameof(MobileNetV2), 1);
+            AssertEvaluationAllocatesNothing(network, network.CreateWorkspace(Batch));
         }
 
         private static void Reset(INetwork network, ulong seed)

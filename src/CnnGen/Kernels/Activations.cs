@@ -359,11 +359,11 @@ namespace CnnGen.Kernels
 
         private readonly struct GeluErfOp : IUnary
         {
-            public static float Apply(float x) => Transcendentals.Gelu(x);
+            public static float Apply(float x) => x * Transcendentals.NormalCdf(x);
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector256<float> Apply(Vector256<float> x) => Transcendentals.Gelu(x);
+            public static Vector256<float> Apply(Vector256<float> x) => x * Transcendentals.NormalCdf(x);
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector512<float> Apply(Vector512<float> x) => Transcendentals.Gelu(x);
+            public static Vector512<float> Apply(Vector512<float> x) => x * Transcendentals.NormalCdf(x);
         }
 
         private const float InverseSqrt2Pi = 0.398942280401432678f; // 1/√(2π)

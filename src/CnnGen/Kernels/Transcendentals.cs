@@ -29,7 +29,6 @@ namespace CnnGen.Kernels
         private const float High = 88.8f, Low = -87f;
         private const float Log2E = 1.44269504088896341f, C1 = 0.693359375f, C2 = -2.12194440e-4f;
         private const float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
-        private const float InverseSqrt2 = 0.707106781186547524f;
         private const float E0 = -1.26551223f, E1 = 1.00002368f, E2 = 0.37409196f, E3 = 0.09678418f, E4 = -0.18628806f,
             E5 = 0.27886807f, E6 = -1.13520398f, E7 = 1.48851587f, E8 = -0.82215223f, E9 = 0.17087277f;
 
@@ -38,21 +37,42 @@ namespace CnnGen.Kernels
         {
             x = x < Low ? Low : x;
             x = x > High ? High : x;
-            float n = MathF.Floor(MathF.FusedMultiplyAdd(x, Log2E, 0.5f));
-            float r = MathF.FusedMultiplyAdd(n, -C1, x);
-            r = MathF.FusedMultiplyAdd(n, -C2, r);
-            float z = r * r;
-            float e01 = MathF.FusedMultiplyAdd(P0, r, P1), e23 = MathF.FusedMultiplyAdd(P2, r, P3), e45 = MathF.FusedMultiplyAdd(P4, r, P5);
-            float p = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(e01, z, e23), z, e45);
-            p = MathF.FusedMultiplyAdd(p, z, r) + 1f;
+            float p = ExpOfRemainder(x, out float n);
             return MathF.ScaleB(p, (int)n); // p·2ⁿ rounded once (n in [−126, 128]), as vscalefps and ScaleByPowerOfTwo
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Exp(Vector256<float> x)
         {
-            x = Clamp(x);
-            var n = Vector256.Floor(Fused.MultiplyAdd(x, Vector256.Create(Log2E), Vector256.Create(0.5f)));
+            var p = ExpOfRemainder(Clamp(x), out var n);
+            return ScaleByPowerOfTwo(p, n);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Exp(Vector512<float> x)
+        {
+            var p = ExpOfRemainder(Clamp(x), out var n);
+            return ScaleByPowerOfTwo(p, n);
+        }
+
+        // e^r for x = n·ln 2 + r, |r| ≤ ½ ln 2, x already clamped: n = floor(x·log2 e + ½), the two-constant reduction, the
+        // degree-5 polynomial by Estrin's scheme. Exp scales it by 2ⁿ, NormalCdf by ½·t·2ⁿ.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static float ExpOfRemainder(float x, out float n)
+        {
+            n = MathF.Floor(MathF.FusedMultiplyAdd(x, Log2E, 0.5f));
+            float r = MathF.FusedMultiplyAdd(n, -C1, x);
+            r = MathF.FusedMultiplyAdd(n, -C2, r);
+            float z = r * r;
+            float e01 = MathF.FusedMultiplyAdd(P0, r, P1), e23 = MathF.FusedMultiplyAdd(P2, r, P3), e45 = MathF.FusedMultiplyAdd(P4, r, P5);
+            float p = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(e01, z, e23), z, e45);
+            return MathF.FusedMultiplyAdd(p, z, r) + 1f;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> ExpOfRemainder(Vector256<float> x, out Vector256<float> n)
+        {
+            n = Vector256.Floor(Fused.MultiplyAdd(x, Vector256.Create(Log2E), Vector256.Create(0.5f)));
             var r = Fused.MultiplyAdd(n, Vector256.Create(-C1), x);
             r = Fused.MultiplyAdd(n, Vector256.Create(-C2), r);
             var z = r * r;
@@ -60,15 +80,13 @@ namespace CnnGen.Kernels
             var e23 = Fused.MultiplyAdd(Vector256.Create(P2), r, Vector256.Create(P3));
             var e45 = Fused.MultiplyAdd(Vector256.Create(P4), r, Vector256.Create(P5));
             var p = Fused.MultiplyAdd(Fused.MultiplyAdd(e01, z, e23), z, e45);
-            p = Fused.MultiplyAdd(p, z, r) + Vector256.Create(1f);
-            return ScaleByPowerOfTwo(p, n);
+            return Fused.MultiplyAdd(p, z, r) + Vector256.Create(1f);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Exp(Vector512<float> x)
+        private static Vector512<float> ExpOfRemainder(Vector512<float> x, out Vector512<float> n)
         {
-            x = Clamp(x);
-            var n = Vector512.Floor(Fused.MultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(0.5f)));
+            n = Vector512.Floor(Fused.MultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(0.5f)));
             var r = Fused.MultiplyAdd(n, Vector512.Create(-C1), x);
             r = Fused.MultiplyAdd(n, Vector512.Create(-C2), r);
             var z = r * r;
@@ -76,8 +94,7 @@ namespace CnnGen.Kernels
             var e23 = Fused.MultiplyAdd(Vector512.Create(P2), r, Vector512.Create(P3));
             var e45 = Fused.MultiplyAdd(Vector512.Create(P4), r, Vector512.Create(P5));
             var p = Fused.MultiplyAdd(Fused.MultiplyAdd(e01, z, e23), z, e45);
-            p = Fused.MultiplyAdd(p, z, r) + Vector512.Create(1f);
-            return ScaleByPowerOfTwo(p, n);
+            return Fused.MultiplyAdd(p, z, r) + Vector512.Create(1f);
         }
 
         // p·2ⁿ for whole n in [−126, 128], rounded once (so a result below 2⁻¹²⁶ is the nearest subnormal, and one past the
@@ -108,10 +125,10 @@ namespace CnnGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> Clamp(Vector256<float> x)
         {
+            x = AtLeast(x, Low);
 #if NET9_0_OR_GREATER
-            return Vector256.MinNative(Vector256.Create(High), Vector256.MaxNative(Vector256.Create(Low), x));
+            return Vector256.MinNative(Vector256.Create(High), x);
 #else
-            x = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(Low)), Vector256.Create(Low), x);
             return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(High)), Vector256.Create(High), x);
 #endif
         }
@@ -119,10 +136,10 @@ namespace CnnGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> Clamp(Vector512<float> x)
         {
+            x = AtLeast(x, Low);
 #if NET9_0_OR_GREATER
-            return Vector512.MinNative(Vector512.Create(High), Vector512.MaxNative(Vector512.Create(Low), x));
+            return Vector512.MinNative(Vector512.Create(High), x);
 #else
-            x = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(Low)), Vector512.Create(Low), x);
             return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(High)), Vector512.Create(High), x);
 #endif
         }
@@ -151,16 +168,6 @@ namespace CnnGen.Kernels
 
         private const float HalfInverseSqrt2 = 0.353553390593273762f;
 
-        /// <summary>The erf-form GELU, x·Φ(x).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Gelu(float x) => NormalCdf(x) * x;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Gelu(Vector256<float> x) => NormalCdf(x) * x;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Gelu(Vector512<float> x) => NormalCdf(x) * x;
-
         // The standard normal CDF Φ(x) = ½·erfc(−x/√2), by the chain of operations a pass of GELU waits on cut short (the core
         // keeps only about three vectors' chains in flight; session 25, GELU 9.4 -> 6.7 ns a vector of 16): 1 + ½·|x|/√2 is one
         // multiply-add; the exponent q − x²/2 one more (x² no longer through |x|/√2 rounded: the largest relative error of
@@ -177,15 +184,8 @@ namespace CnnGen.Kernels
             float p03 = MathF.FusedMultiplyAdd(p23, t2, p01), p47 = MathF.FusedMultiplyAdd(p67, t2, p45);
             float q = MathF.FusedMultiplyAdd(p89, t8, MathF.FusedMultiplyAdd(p47, t4, p03));
             float a = MathF.FusedMultiplyAdd(-0.5f * x, x, q); // q − x²/2
-            a = a < Low ? Low : a;
-            float n = MathF.Floor(MathF.FusedMultiplyAdd(a, Log2E, 0.5f));
-            float r = MathF.FusedMultiplyAdd(n, -C1, a);
-            r = MathF.FusedMultiplyAdd(n, -C2, r);
-            float r2 = r * r;
-            float e01 = MathF.FusedMultiplyAdd(P0, r, P1), e23 = MathF.FusedMultiplyAdd(P2, r, P3), e45 = MathF.FusedMultiplyAdd(P4, r, P5);
-            float p = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(e01, r2, e23), r2, e45);
-            float scaledT = t * BitConverter.Int32BitsToSingle(((int)n + 126) << 23); // t·2ⁿ⁻¹
-            float half = (MathF.FusedMultiplyAdd(p, r2, r) + 1f) * scaledT; // ½·t·e^a = ½·erfc(|x|/√2)
+            float e = ExpOfRemainder(a < Low ? Low : a, out float n);
+            float half = e * (t * BitConverter.Int32BitsToSingle(((int)n + 126) << 23)); // ½·t·e^a = ½·erfc(|x|/√2), t·2ⁿ⁻¹ beside e
             return x > 0f ? 1f - half : half;
         }
 
@@ -204,17 +204,8 @@ namespace CnnGen.Kernels
             var p03 = Fused.MultiplyAdd(p23, t2, p01);
             var p47 = Fused.MultiplyAdd(p67, t2, p45);
             var q = Fused.MultiplyAdd(p89, t8, Fused.MultiplyAdd(p47, t4, p03));
-            var a = AtLeast(Fused.MultiplyAdd(Vector256.Create(-0.5f) * x, x, q), Low);
-            var n = Vector256.Floor(Fused.MultiplyAdd(a, Vector256.Create(Log2E), Vector256.Create(0.5f)));
-            var r = Fused.MultiplyAdd(n, Vector256.Create(-C1), a);
-            r = Fused.MultiplyAdd(n, Vector256.Create(-C2), r);
-            var r2 = r * r;
-            var e01 = Fused.MultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
-            var e23 = Fused.MultiplyAdd(Vector256.Create(P2), r, Vector256.Create(P3));
-            var e45 = Fused.MultiplyAdd(Vector256.Create(P4), r, Vector256.Create(P5));
-            var p = Fused.MultiplyAdd(Fused.MultiplyAdd(e01, r2, e23), r2, e45);
-            var scaledT = t * Vector256.ShiftLeft(Truncate(n) + Vector256.Create(126), 23).AsSingle();
-            var half = (Fused.MultiplyAdd(p, r2, r) + Vector256.Create(1f)) * scaledT;
+            var e = ExpOfRemainder(AtLeast(Fused.MultiplyAdd(Vector256.Create(-0.5f) * x, x, q), Low), out var n);
+            var half = e * (t * Vector256.ShiftLeft(Truncate(n) + Vector256.Create(126), 23).AsSingle());
             return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256.Create(1f) - half, half);
         }
 
@@ -233,17 +224,8 @@ namespace CnnGen.Kernels
             var p03 = Fused.MultiplyAdd(p23, t2, p01);
             var p47 = Fused.MultiplyAdd(p67, t2, p45);
             var q = Fused.MultiplyAdd(p89, t8, Fused.MultiplyAdd(p47, t4, p03));
-            var a = AtLeast(Fused.MultiplyAdd(Vector512.Create(-0.5f) * x, x, q), Low);
-            var n = Vector512.Floor(Fused.MultiplyAdd(a, Vector512.Create(Log2E), Vector512.Create(0.5f)));
-            var r = Fused.MultiplyAdd(n, Vector512.Create(-C1), a);
-            r = Fused.MultiplyAdd(n, Vector512.Create(-C2), r);
-            var r2 = r * r;
-            var e01 = Fused.MultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
-            var e23 = Fused.MultiplyAdd(Vector512.Create(P2), r, Vector512.Create(P3));
-            var e45 = Fused.MultiplyAdd(Vector512.Create(P4), r, Vector512.Create(P5));
-            var p = Fused.MultiplyAdd(Fused.MultiplyAdd(e01, r2, e23), r2, e45);
-            var scaledT = t * Vector512.ShiftLeft(Truncate(n) + Vector512.Create(126), 23).AsSingle();
-            var half = (Fused.MultiplyAdd(p, r2, r) + Vector512.Create(1f)) * scaledT;
+            var e = ExpOfRemainder(AtLeast(Fused.MultiplyAdd(Vector512.Create(-0.5f) * x, x, q), Low), out var n);
+            var half = e * (t * Vector512.ShiftLeft(Truncate(n) + Vector512.Create(126), 23).AsSingle());
             return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512.Create(1f) - half, half);
         }
 
