@@ -17,7 +17,7 @@ namespace KernelBench
             (32, 112, 3, 1), (96, 112, 3, 2), (144, 56, 3, 1), (144, 56, 3, 2), (192, 28, 3, 1), (192, 28, 3, 2), (384, 14, 3, 1),
             (576, 14, 3, 1), (576, 14, 3, 2), (960, 7, 3, 1), (512, 7, 3, 1), (48, 13, 3, 2), (24, 37, 3, 2), (40, 20, 3, 2),
             (160, 10, 3, 1), (96, 12, 3, 1), (256, 8, 3, 2), (32, 32, 3, 1), (48, 24, 3, 1),
-            // ConvNeXt-style 7x7 stride-1 layers (session 25).
+            // 7x7 and 5x5 at stride 1, ConvNeXt-style and MobileNetV3/EfficientNet-style (session 25).
             (96, 8, 7, 1), (192, 8, 7, 1), (384, 4, 7, 1), (192, 7, 7, 1), (96, 14, 7, 1), (48, 16, 7, 1), (96, 16, 7, 1), (48, 32, 7, 1),
             (384, 14, 7, 1), (768, 7, 7, 1), (96, 28, 7, 1), (96, 12, 7, 1), (96, 10, 7, 1), (96, 13, 7, 1), (96, 15, 7, 1), (96, 7, 7, 1),
             (96, 14, 5, 1), (480, 14, 5, 1), (96, 28, 5, 1), (96, 12, 5, 1), (96, 10, 5, 1), (96, 7, 5, 1),
@@ -62,7 +62,7 @@ namespace KernelBench
         public static void Run(string? prefix)
         {
             var random = new Random(5);
-            float[] x = Program.Fill(144 * 56 * 56 + 96 * 112 * 112, 1), w = Program.Fill(960 * 25, 2), b = Program.Fill(960, 3);
+            float[] x = Program.Fill(144 * 56 * 56 + 96 * 112 * 112, 1), w = Program.Fill(960 * 49, 2), b = Program.Fill(960, 3);
             float[] y = new float[144 * 56 * 56 + 32 * 112 * 112], lanes = new float[y.Length];
             Console.WriteLine($"{"depthwise + ReLU6 (C x H x H, kernel)",-36} {"before",8} {"lanes",8} {"ratio",6}  (us)");
             foreach (var s in Shapes)
