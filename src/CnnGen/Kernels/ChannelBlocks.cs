@@ -369,22 +369,31 @@ namespace CnnGen.Kernels
                         wc = ref Unsafe.Add(ref wc, 16);
                     }
                 }
+                // Block by block in straight lines (a loop choosing each block's accumulators made the JIT copy and spill
+                // them), each sum through max and min unconditionally: without bounds (or before the last run) they are ±∞,
+                // which give every value back bit for bit, NaN and −0 included (OutputClamp.Apply), for two instructions on
+                // pipes the multiply-adds leave free where a test and branch per store took as many.
                 bool none = _clamp.IsNone || !_lastRun;
-                var low = Vector512.Create(_clamp.Low);
-                var high = Vector512.Create(_clamp.High);
-                for (int b = 0; b < nb; b++)
-                {
-                    var (c0, c1, c2, c3) = b == 0 ? (a00, a10, a20, a30) : b == 1 ? (a01, a11, a21, a31) : (a02, a12, a22, a32);
-                    var (c4, c5, c6, c7) = b == 0 ? (a40, a50, a60, a70) : b == 1 ? (a41, a51, a61, a71) : (a42, a52, a62, a72);
-                    output.Put(c0, 0, b, none, low, high);
-                    if (n > 1) output.Put(c1, 1, b, none, low, high);
-                    if (n > 2) output.Put(c2, 2, b, none, low, high);
-                    if (n > 3) output.Put(c3, 3, b, none, low, high);
-                    if (n > 4) output.Put(c4, 4, b, none, low, high);
-                    if (n > 5) output.Put(c5, 5, b, none, low, high);
-                    if (n > 6) output.Put(c6, 6, b, none, low, high);
-                    if (n > 7) output.Put(c7, 7, b, none, low, high);
-                }
+                var low = Vector512.Create(none ? float.NegativeInfinity : _clamp.Low);
+                var high = Vector512.Create(none ? float.PositiveInfinity : _clamp.High);
+                PutBlock(ref output.Block(0), n, low, high, a00, a10, a20, a30, a40, a50, a60, a70);
+                if (nb > 1) PutBlock(ref output.Block(1), n, low, high, a01, a11, a21, a31, a41, a51, a61, a71);
+                if (nb > 2) PutBlock(ref output.Block(2), n, low, high, a02, a12, a22, a32, a42, a52, a62, a72);
+            }
+
+            // A block's n cells, 16 floats apart from block.
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            private static void PutBlock(ref float block, int n, Vector512<float> low, Vector512<float> high, Vector512<float> c0, Vector512<float> c1,
+                Vector512<float> c2, Vector512<float> c3, Vector512<float> c4, Vector512<float> c5, Vector512<float> c6, Vector512<float> c7)
+            {
+                OutputClamp.Apply(c0, low, high).StoreUnsafe(ref block, 0);
+                if (n > 1) OutputClamp.Apply(c1, low, high).StoreUnsafe(ref block, 16);
+                if (n > 2) OutputClamp.Apply(c2, low, high).StoreUnsafe(ref block, 32);
+                if (n > 3) OutputClamp.Apply(c3, low, high).StoreUnsafe(ref block, 48);
+                if (n > 4) OutputClamp.Apply(c4, low, high).StoreUnsafe(ref block, 64);
+                if (n > 5) OutputClamp.Apply(c5, low, high).StoreUnsafe(ref block, 80);
+                if (n > 6) OutputClamp.Apply(c6, low, high).StoreUnsafe(ref block, 96);
+                if (n > 7) OutputClamp.Apply(c7, low, high).StoreUnsafe(ref block, 112);
             }
         }
 
@@ -404,8 +413,7 @@ namespace CnnGen.Kernels
             public Vector512<float> Get(int j, int b) => Vector512.LoadUnsafe(ref Unsafe.Add(ref _y, b * _blockStride + j * 16));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public void Put(Vector512<float> sum, int j, int b, bool none, Vector512<float> low, Vector512<float> high) =>
-                OutputClamp.Store(sum, none, low, high, ref Unsafe.Add(ref _y, b * _blockStride + j * 16));
+            public ref float Block(int b) => ref Unsafe.Add(ref _y, b * _blockStride);
         }
 
         // n (1-8) output cells of a row: the sums over the 3 x 3 taps, row by row, from the bias, for one block's 16 channels.

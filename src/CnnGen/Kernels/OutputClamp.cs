@@ -45,18 +45,28 @@ namespace CnnGen.Kernels
             v.StoreUnsafe(ref to);
         }
 
+        // max(low, v), then min(high, v): vmaxps and vminps return their second operand where either is NaN or both are zeros,
+        // so with v second they give the comparisons' results bit for bit (NaN and −0 kept) in two instructions, not four.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Apply(Vector512<float> v, Vector512<float> low, Vector512<float> high)
         {
+#if NET9_0_OR_GREATER
+            return Vector512.MinNative(high, Vector512.MaxNative(low, v));
+#else
             v = Vector512.ConditionalSelect(Vector512.LessThan(v, low), low, v);
             return Vector512.ConditionalSelect(Vector512.GreaterThan(v, high), high, v);
+#endif
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Apply(Vector256<float> v, Vector256<float> low, Vector256<float> high)
         {
+#if NET9_0_OR_GREATER
+            return Vector256.MinNative(high, Vector256.MaxNative(low, v));
+#else
             v = Vector256.ConditionalSelect(Vector256.LessThan(v, low), low, v);
             return Vector256.ConditionalSelect(Vector256.GreaterThan(v, high), high, v);
+#endif
         }
 
         /// <summary>Clamps <paramref name="y"/> in place: a separate pass, for kernels without the bounds in their epilogue.</summary>
