@@ -30,7 +30,7 @@ namespace CnnGen.Kernels
             return v > High ? High : v;
         }
 
-        // Stores v, clamped unless the bounds are none (a branch the predictor learns, not four vector operations per store).
+        // Stores v, clamped unless the bounds are none (a branch the predictor learns, not two vector operations per store).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Vector512<float> v, bool none, Vector512<float> low, Vector512<float> high, ref float to)
         {
