@@ -105,6 +105,38 @@ namespace CnnGen.Benchmarks.Zoo.Sweep3
     [GlobalAvgPool] [Flatten] [Linear(10)]
     public partial class EfficientLiteNet { }
 
+    /// <summary>Four stride-2 3x3 convolutions with batch-norm on CIFAR's 3x32x32 (session 26): 32-64-128-256 channels down to 2x2, the table's strided network a size smaller and a layer deeper.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(256, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class StridedCifarNet { }
+
+    /// <summary>Four stride-2 3x3 convolutions with biases and no batch-norm on 3x64x64 (session 26): 16-32-64-128 channels.</summary>
+    [Network(3, 64, 64)]
+    [Conv2d(16, 3, Stride = 2, Padding = 1)] [ReLU]
+    [Conv2d(32, 3, Stride = 2, Padding = 1)] [ReLU]
+    [Conv2d(64, 3, Stride = 2, Padding = 1)] [ReLU]
+    [Conv2d(128, 3, Stride = 2, Padding = 1)] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class StridedBiasNet { }
+
+    /// <summary>A ResNet-14 for CIFAR (session 26): 32-64-128 channels, two basic blocks a stage, 1x1 stride-2 shortcuts.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Residual] [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm]
+    [Shortcut] [Conv2d(64, 1, Stride = 2, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm]
+    [Shortcut] [Conv2d(128, 1, Stride = 2, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class ResNet14Net { }
+
     /// <summary>LeNet-5 as LeCun et al. 1998 drew it (session 25): 5x5 convolutions with tanh, 2x2 average pooling, 120-84-10 with tanh.</summary>
     [Network(1, 32, 32)]
     [Conv2d(6, 5)] [Tanh] [AvgPool(2)] [Conv2d(16, 5)] [Tanh] [AvgPool(2)]
@@ -127,6 +159,9 @@ namespace CnnGen.Benchmarks
             ("YOLO-tiny-style, LeakyReLU, 3x64x64", () => Initialized(new Zoo.Sweep3.YoloTinyNet())),
             ("EfficientNet-lite-style, SiLU", () => Initialized(new Zoo.Sweep3.EfficientLiteNet())),
             ("LeNet-5 of 1998, tanh, avg pool", () => Initialized(new Zoo.Sweep3.LeNet1998Net())),
+            ("strided 3x32x32, four s2 + BN, 32-256 ch", () => Initialized(new Zoo.Sweep3.StridedCifarNet())),
+            ("strided 3x64x64, four s2 with bias, 16-128", () => Initialized(new Zoo.Sweep3.StridedBiasNet())),
+            ("ResNet-14 for CIFAR, 32-128 ch", () => Initialized(new Zoo.Sweep3.ResNet14Net())),
         };
     }
 }

@@ -28,6 +28,17 @@ namespace CnnGen.Tests
     [Flatten] [Linear(192)] [ReLU] [Linear(10)]
     public partial class WideLinearNet { }
 
+    /// <summary>
+    /// Stride-2 layers without batch-norm whose activations evaluation fuses: their weights prepared for the strided kernels
+    /// (packed, or Winograd-transformed: 16 -> 32 on 8x8) once per change of the weights, and handed from one Winograd layer to the next.
+    /// </summary>
+    [Network(3, 16, 16)]
+    [Conv2d(16, 3, Stride = 2, Padding = 1)] [ReLU]
+    [Conv2d(32, 3, Stride = 2, Padding = 1)] [ReLU]
+    [Conv2d(32, 3, Stride = 2, Padding = 1)] [LeakyReLU(0.1)]
+    [Flatten] [Linear(4)]
+    public partial class StridedNoBatchNormNet { }
+
     public sealed class WeightVersionTests
     {
         private const int Batch = 3;
@@ -94,7 +105,7 @@ namespace CnnGen.Tests
             Compare.Close(Evaluate(network, input, workspace), expected, 1e-5, "evaluation after the change");
         }
 
-        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WideLinearNet), nameof(WinogradNet), nameof(Winograd5Net) };
+        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WideLinearNet), nameof(WinogradNet), nameof(Winograd5Net), nameof(StridedNoBatchNormNet) };
 
         public static TheoryData<string> NetworksWithRunningStatistics => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet) };
 
@@ -109,6 +120,7 @@ namespace CnnGen.Tests
                 nameof(LeNet5) => new LeNet5(),
                 nameof(PackedLinearNet) => new PackedLinearNet(),
                 nameof(WideLinearNet) => new WideLinearNet(),
+                nameof(StridedNoBatchNormNet) => new StridedNoBatchNormNet(),
                 _ => new BatchNormNet(),
             };
             Randomize(network, seed);
@@ -385,6 +397,13 @@ namespace CnnGen.Tests
             AssertEvaluationAllocatesNothing(network, network.CreateWorkspace(Batch));
         }
 
+        [Fact]
+        public void EvaluationOfStridedLayersWithoutBatchNorm_AllocatesNothing_AndPreparingNeither()
+        {
+            var network = Create(nameof(StridedNoBatchNormNet), 1);
+            AssertEvaluationAllocatesNothing(network, network.CreateWorkspace(Batch));
+        }
+
         private static void Reset(INetwork network, ulong seed)
         {
             switch (network)
@@ -397,6 +416,7 @@ namespace CnnGen.Tests
                 case LeNet5 l: l.ResetParameters(seed); break;
                 case PackedLinearNet p: p.ResetParameters(seed); break;
                 case WideLinearNet w: w.ResetParameters(seed); break;
+                case StridedNoBatchNormNet n: n.ResetParameters(seed); break;
                 default: throw new ArgumentException(network.GetType().Name, nameof(network));
             }
         }

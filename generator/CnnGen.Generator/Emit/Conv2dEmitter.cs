@@ -189,7 +189,7 @@ namespace CnnGen.Generator.Emit
         {
             if (HasPassWeights(layer))
                 yield return new WorkspaceArray(PassWeightsArray(layer), "global::CnnGen.Kernels.StridedConvolution.PreparedLength(" + StridedShapeArguments(layer) + ")",
-                    "Weights and bias of " + layer.Describe() + " prepared for the strided kernel once per training pass (evaluation's come from the folded weights)");
+                    "Weights and bias of " + layer.Describe() + " prepared for the strided kernel once per training pass, and in evaluation once per change of the weights where no batch-norm is folded in");
             if (HasWeightGradientProducts(layer))
                 yield return DimsOf(layer).Strided
                     ? new WorkspaceArray(WeightGradientProductsArray(layer), "global::CnnGen.Kernels.StridedConvolution.WeightGradientProductsLength(" + StridedShapeArguments(layer) + ")",
@@ -588,13 +588,18 @@ namespace CnnGen.Generator.Emit
             w.Line(MethodName(layer) + "FoldBatchNorm(" + ParameterSlice(layer) + ", " + ParameterSlice(batchNorm) + ", " + BufferSlice(batchNorm) + ", workspace." + FoldedArray(layer) + ");");
 
         /// <summary>
-        /// Whether evaluation keeps this layer's folded weights packed for <c>StridedConvolution</c> as well (a strided layer with a
-        /// batch-norm folded into it): packed with the fold, once per change of the weights, not on every call.
+        /// Whether evaluation runs this strided layer on weights prepared for <c>StridedConvolution</c> (packed, or
+        /// Winograd-transformed) once per change of the weights, not on every call: a strided layer that absorbs what follows
+        /// it in evaluation. With a batch-norm folded in, from the folded weights (<see cref="PreparedArray"/>); without, from
+        /// the parameters into the training pass's array (<see cref="PassWeightsArray"/>), which a pass fills with the same floats.
         /// </summary>
-        public static bool HasPreparedWeights(PlannedLayer layer) => layer.Fusion.BatchNorm && !GroupedConv2dEmitter.Handles(layer.Spec) && DimsOf(layer).Strided;
+        public static bool HasPreparedWeights(PlannedLayer layer) => HasPassWeights(layer) && (layer.Fusion.BatchNorm || layer.Fusion.Absorbed > 0);
 
         /// <summary>The workspace array holding a strided layer's folded weights packed for its kernel, then its bias.</summary>
         public static string PreparedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Prepared";
+
+        /// <summary>The workspace array evaluation reads a layer's prepared weights from (<see cref="HasPreparedWeights"/>).</summary>
+        public static string EvaluationPreparedArray(PlannedLayer layer) => layer.Fusion.BatchNorm ? PreparedArray(layer) : PassWeightsArray(layer);
 
         /// <summary>
         /// The runtime expression for the floats of the layer's prepared weights: StridedConvolution decides per shape and
@@ -639,7 +644,7 @@ namespace CnnGen.Generator.Emit
         public static int GroupSamples(PlannedLayer layer)
         {
             var (input, spec) = (layer.Input, layer.Spec);
-            if (layer.Kind != LayerKind.Conv2d || !HasPreparedWeights(layer) || spec.Kernel != 3 || spec.Stride != 2 || layer.Fusion.Activation is not null) return 1;
+            if (layer.Kind != LayerKind.Conv2d || !HasPreparedWeights(layer) || !layer.Fusion.BatchNorm || spec.Kernel != 3 || spec.Stride != 2 || layer.Fusion.Activation is not null) return 1;
             int outChannels = layer.Output.Channels, padding = spec.Padding;
             if (input.Channels < 16 || outChannels < 32 || input.Height + 2 * padding < 3 || input.Width + 2 * padding < 3) return 1;
             int outHeight = (input.Height + 2 * padding - 3) / 2 + 1, outWidth = (input.Width + 2 * padding - 3) / 2 + 1, cells = outHeight * outWidth;
@@ -688,7 +693,7 @@ namespace CnnGen.Generator.Emit
             string output = group is null ? SampleSlice(OutputArray(last), last.Output.Length)
                 : "workspace." + GroupInputArray(group) + ".AsSpan(n * " + GroupSlot(group) + ", " + GroupSlot(group) + ")";
             w.Line(MethodName(layer) + fusion.MethodSuffix + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + output
-                + ", " + (HasPreparedWeights(layer) ? "workspace." + PreparedArray(layer) : InBlockedChain(layer) ? "workspace." + BlockedArray(layer)
+                + ", " + (HasPreparedWeights(layer) ? "workspace." + EvaluationPreparedArray(layer) : InBlockedChain(layer) ? "workspace." + BlockedArray(layer)
                     : fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + FiltersArgument(layer)
                 + (group is null ? "" : ", " + GroupExpression(group, "workspace.BatchCapacity")) + ", workspace.Columns);");
         }
@@ -746,7 +751,7 @@ namespace CnnGen.Generator.Emit
                 else if (HasPreparedWeights(layer))
                 {
                     var input = layer.Input;
-                    w.Line("// p: the folded weights packed (or Winograd-transformed) for the kernel, then the bias (StridedConvolution.Prepare, once per change of the weights)");
+                    w.Line("// p: the " + (fusion.BatchNorm ? "folded " : "") + "weights packed (or Winograd-transformed) for the kernel, then the bias (StridedConvolution.Prepare, once per change of the weights)");
                     string call = "global::CnnGen.Kernels.StridedConvolution.ForwardPrepared" + (Linked(layer) ? "Linked" : "") + "(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p, "
                         + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", y, columns, relu: " + (fusion.Relu ? "true" : "false");
                     if (Linked(layer))

@@ -359,11 +359,17 @@ namespace CnnGen.Generator.Emit
                 {
                     var folds = plan.Layers.Where(l => l.Fusion.BatchNorm).ToList();
                     var transposed = plan.Layers.Where(LinearEmitter.HasEvaluationWeights).ToList();
-                    if (folds.Count > 0 || transposed.Count > 0 || winograd.Count > 0) w.Line("long version = ParameterVersion;");
-                    if (folds.Count > 0 || transposed.Count > 0)
+                    var preparedUnfolded = plan.Layers.Where(l => Conv2dEmitter.HasPreparedWeights(l) && !l.Fusion.BatchNorm).ToList();
+                    if (folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || winograd.Count > 0) w.Line("long version = ParameterVersion;");
+                    if (folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0)
                     {
                         using (w.OpenBlock("if (workspace.FoldedVersion != version)"))
                         {
+                            if (preparedUnfolded.Count > 0)
+                            {
+                                w.Line("// Strided layers without a batch-norm: their weights prepared for the kernel once per change of the weights, not once per call.");
+                                foreach (var layer in preparedUnfolded) Conv2dEmitter.EmitPreparePassWeights(w, layer);
+                            }
                             if (folds.Count > 0) w.Line("// Batch-norm folded into the convolution before it, once per change of the weights, not once per call.");
                             foreach (var layer in folds)
                             {
@@ -1037,9 +1043,9 @@ namespace CnnGen.Generator.Emit
                 w.Line("public bool ForwardWasEvaluation { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass was <c>ForwardForGradients</c>: backward then differentiates batch-norm through its running statistics.</summary>");
                 w.Line("public bool ForwardUsedRunningStatistics { get; internal set; }");
-                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasEvaluationWeights(l)))
+                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasEvaluationWeights(l) || Conv2dEmitter.HasPreparedWeights(l)))
                 {
-                    w.Line("/// <summary>The network's <c>ParameterVersion</c> the folded or transposed weights were computed from; 0 before the first evaluation.</summary>");
+                    w.Line("/// <summary>The network's <c>ParameterVersion</c> the folded, transposed or prepared weights were computed from; 0 before the first evaluation.</summary>");
                     w.Line("internal long FoldedVersion;");
                 }
                 if (plan.Layers.Any(Conv2dEmitter.HasWinogradFilters))
@@ -1082,7 +1088,7 @@ namespace CnnGen.Generator.Emit
                             w.Line(Conv2dEmitter.FoldedArray(layer) + " = new " + AlignedBufferType + "(" + Int(Conv2dEmitter.FoldedLength(layer)) + ");");
                         if (Conv2dEmitter.InBlockedChain(layer))
                             w.Line(Conv2dEmitter.BlockedArray(layer) + " = new " + AlignedBufferType + "(" + Int(Conv2dEmitter.BlockedLength(layer)) + ");");
-                        if (Conv2dEmitter.HasPreparedWeights(layer))
+                        if (Conv2dEmitter.HasPreparedWeights(layer) && layer.Fusion.BatchNorm)
                             w.Line(Conv2dEmitter.PreparedArray(layer) + " = new " + AlignedBufferType + "(" + Conv2dEmitter.PreparedLength(layer) + ");");
                         if (Conv2dEmitter.HasWinogradFilters(layer))
                             w.Line(Conv2dEmitter.WinogradFiltersArray(layer) + " = new " + AlignedBufferType + "(" + Conv2dEmitter.WinogradFiltersLength(layer) + ");");
