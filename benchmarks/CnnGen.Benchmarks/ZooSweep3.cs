@@ -137,6 +137,17 @@ namespace CnnGen.Benchmarks.Zoo.Sweep3
     [GlobalAvgPool] [Flatten] [Linear(10)]
     public partial class ResNet14Net { }
 
+    /// <summary>MobileNetV1-style without batch-norm (session 26): depthwise-separable blocks with biases and ReLU, 32 to 256 channels on 3x32x32.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 3, Padding = 1)] [ReLU]
+    [Conv2d(32, 3, Padding = 1, Groups = 32)] [ReLU] [Conv2d(64, 1)] [ReLU]
+    [Conv2d(64, 3, Stride = 2, Padding = 1, Groups = 64)] [ReLU] [Conv2d(128, 1)] [ReLU]
+    [Conv2d(128, 3, Padding = 1, Groups = 128)] [ReLU] [Conv2d(128, 1)] [ReLU]
+    [Conv2d(128, 3, Stride = 2, Padding = 1, Groups = 128)] [ReLU] [Conv2d(256, 1)] [ReLU]
+    [Conv2d(256, 3, Padding = 1, Groups = 256)] [ReLU] [Conv2d(256, 1)] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class MobileNetNoBatchNormNet { }
+
     /// <summary>LeNet-5 as LeCun et al. 1998 drew it (session 25): 5x5 convolutions with tanh, 2x2 average pooling, 120-84-10 with tanh.</summary>
     [Network(1, 32, 32)]
     [Conv2d(6, 5)] [Tanh] [AvgPool(2)] [Conv2d(16, 5)] [Tanh] [AvgPool(2)]
@@ -162,6 +173,7 @@ namespace CnnGen.Benchmarks
             ("strided 3x32x32, four s2 + BN, 32-256 ch", () => Initialized(new Zoo.Sweep3.StridedCifarNet())),
             ("strided 3x64x64, four s2 with bias, 16-128", () => Initialized(new Zoo.Sweep3.StridedBiasNet())),
             ("ResNet-14 for CIFAR, 32-128 ch", () => Initialized(new Zoo.Sweep3.ResNet14Net())),
+            ("MobileNetV1-style without batch-norm", () => Initialized(new Zoo.Sweep3.MobileNetNoBatchNormNet())),
         };
     }
 }
