@@ -598,8 +598,11 @@ namespace CnnGen.Generator.Emit
         /// <summary>The workspace array holding a strided layer's folded weights packed for its kernel, then its bias.</summary>
         public static string PreparedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Prepared";
 
+        /// <summary>Whether the layer's prepared weights come from its folded ones, into an array of their own (<see cref="PreparedArray"/>).</summary>
+        public static bool PreparesFolded(PlannedLayer layer) => HasPreparedWeights(layer) && layer.Fusion.BatchNorm;
+
         /// <summary>The workspace array evaluation reads a layer's prepared weights from (<see cref="HasPreparedWeights"/>).</summary>
-        public static string EvaluationPreparedArray(PlannedLayer layer) => layer.Fusion.BatchNorm ? PreparedArray(layer) : PassWeightsArray(layer);
+        public static string EvaluationPreparedArray(PlannedLayer layer) => PreparesFolded(layer) ? PreparedArray(layer) : PassWeightsArray(layer);
 
         /// <summary>
         /// The runtime expression for the floats of the layer's prepared weights: StridedConvolution decides per shape and
@@ -644,7 +647,7 @@ namespace CnnGen.Generator.Emit
         public static int GroupSamples(PlannedLayer layer)
         {
             var (input, spec) = (layer.Input, layer.Spec);
-            if (layer.Kind != LayerKind.Conv2d || !HasPreparedWeights(layer) || !layer.Fusion.BatchNorm || spec.Kernel != 3 || spec.Stride != 2 || layer.Fusion.Activation is not null) return 1;
+            if (layer.Kind != LayerKind.Conv2d || !PreparesFolded(layer) || spec.Kernel != 3 || spec.Stride != 2 || layer.Fusion.Activation is not null) return 1;
             int outChannels = layer.Output.Channels, padding = spec.Padding;
             if (input.Channels < 16 || outChannels < 32 || input.Height + 2 * padding < 3 || input.Width + 2 * padding < 3) return 1;
             int outHeight = (input.Height + 2 * padding - 3) / 2 + 1, outWidth = (input.Width + 2 * padding - 3) / 2 + 1, cells = outHeight * outWidth;

@@ -359,7 +359,7 @@ namespace CnnGen.Generator.Emit
                 {
                     var folds = plan.Layers.Where(l => l.Fusion.BatchNorm).ToList();
                     var transposed = plan.Layers.Where(LinearEmitter.HasEvaluationWeights).ToList();
-                    var preparedUnfolded = plan.Layers.Where(l => Conv2dEmitter.HasPreparedWeights(l) && !l.Fusion.BatchNorm).ToList();
+                    var preparedUnfolded = plan.Layers.Where(l => Conv2dEmitter.HasPreparedWeights(l) && !Conv2dEmitter.PreparesFolded(l)).ToList();
                     if (folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || winograd.Count > 0) w.Line("long version = ParameterVersion;");
                     if (folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0)
                     {
@@ -375,7 +375,7 @@ namespace CnnGen.Generator.Emit
                             {
                                 var segment = plan.Schedule.OfType<Segment>().First(s => s.Layers.Contains(layer));
                                 Conv2dEmitter.EmitFoldStatement(w, layer, segment.Layers[Segment.IndexOf(segment.Layers, layer) + 1]);
-                                if (Conv2dEmitter.HasPreparedWeights(layer)) Conv2dEmitter.EmitPrepareStatement(w, layer);
+                                if (Conv2dEmitter.PreparesFolded(layer)) Conv2dEmitter.EmitPrepareStatement(w, layer);
                                 if (Conv2dEmitter.InBlockedChain(layer)) Conv2dEmitter.EmitPackBlockedStatement(w, layer);
                             }
                             if (transposed.Count > 0)
@@ -1009,7 +1009,7 @@ namespace CnnGen.Generator.Emit
                         w.Line("/// <summary>The same, packed for the channel-blocked kernel (weights, then bias).</summary>");
                         w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.BlockedArray(layer) + ";");
                     }
-                    if (!Conv2dEmitter.HasPreparedWeights(layer)) continue;
+                    if (!Conv2dEmitter.PreparesFolded(layer)) continue;
                     w.Line("/// <summary>The same, packed for the strided kernel (weights, then bias).</summary>");
                     w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.PreparedArray(layer) + ";");
                 }
@@ -1088,7 +1088,7 @@ namespace CnnGen.Generator.Emit
                             w.Line(Conv2dEmitter.FoldedArray(layer) + " = new " + AlignedBufferType + "(" + Int(Conv2dEmitter.FoldedLength(layer)) + ");");
                         if (Conv2dEmitter.InBlockedChain(layer))
                             w.Line(Conv2dEmitter.BlockedArray(layer) + " = new " + AlignedBufferType + "(" + Int(Conv2dEmitter.BlockedLength(layer)) + ");");
-                        if (Conv2dEmitter.HasPreparedWeights(layer) && layer.Fusion.BatchNorm)
+                        if (Conv2dEmitter.PreparesFolded(layer))
                             w.Line(Conv2dEmitter.PreparedArray(layer) + " = new " + AlignedBufferType + "(" + Conv2dEmitter.PreparedLength(layer) + ");");
                         if (Conv2dEmitter.HasWinogradFilters(layer))
                             w.Line(Conv2dEmitter.WinogradFiltersArray(layer) + " = new " + AlignedBufferType + "(" + Conv2dEmitter.WinogradFiltersLength(layer) + ");");

@@ -119,30 +119,14 @@ namespace CnnGen.Kernels
             return p * Vector512.ShiftLeft(half + Vector512.Create(127), 23).AsSingle() * Vector512.ShiftLeft(k - half + Vector512.Create(127), 23).AsSingle();
         }
 
-        // x clamped to [Low, High] as the scalar path's two comparisons do, NaN kept: vmaxps and vminps return their second
-        // operand where either is NaN, so x goes second (two instructions where compare-and-blend took four: Sigmoid and SiLU
-        // 3.85 -> 3.05 ns a vector of 16, with the polynomial by Estrin 2.9).
+        // x clamped to [Low, High] as the scalar path's two comparisons do, NaN kept: the convolutions' epilogue bounds
+        // (OutputClamp.Apply, max then min with x second; two instructions where compare-and-blend took four: Sigmoid and
+        // SiLU 3.85 -> 3.05 ns a vector of 16, with the polynomial by Estrin 2.9).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> Clamp(Vector256<float> x)
-        {
-            x = AtLeast(x, Low);
-#if NET9_0_OR_GREATER
-            return Vector256.MinNative(Vector256.Create(High), x);
-#else
-            return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(High)), Vector256.Create(High), x);
-#endif
-        }
+        private static Vector256<float> Clamp(Vector256<float> x) => OutputClamp.Apply(x, Vector256.Create(Low), Vector256.Create(High));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Clamp(Vector512<float> x)
-        {
-            x = AtLeast(x, Low);
-#if NET9_0_OR_GREATER
-            return Vector512.MinNative(Vector512.Create(High), x);
-#else
-            return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(High)), Vector512.Create(High), x);
-#endif
-        }
+        private static Vector512<float> Clamp(Vector512<float> x) => OutputClamp.Apply(x, Vector512.Create(Low), Vector512.Create(High));
 
         // n is a whole number in [−126, 129] after the clamp, so the plain truncating conversion (one instruction) gives what
         // the saturating one does (four: .NET 9 made ConvertToInt32 saturate out-of-range lanes).
