@@ -29,6 +29,20 @@ namespace CnnGen.Tests
     public partial class BlockedChainNet { }
 
     /// <summary>
+    /// A chain without batch-norm: 1x1 and depthwise layers with and without biases, each with a ReLU or ReLU6 (packed from
+    /// the parameters), then a 1x1 layer that absorbs nothing and so ends no chain.
+    /// </summary>
+    [Network(8, 13, 11)]
+    [Conv2d(32, 1)] [ReLU]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32)] [ReLU6]
+    [Conv2d(48, 1, Bias = false)] [ReLU]
+    [Conv2d(48, 3, Padding = 1, Groups = 48, Bias = false)] [ReLU]
+    [Conv2d(32, 1)] [ReLU6]
+    [Conv2d(32, 1)]
+    [GlobalAvgPool] [Flatten] [Linear(5)]
+    public partial class BlockedChainNoBatchNormNet { }
+
+    /// <summary>
     /// 1x1 layers in no chain that run channel-blocked alone: from 128 channels onto fewer (on a 6x6 map), and on a 3x3 map;
     /// between them a 1x1 layer from 32 channels on 6x6 that stays on the NCHW kernel.
     /// </summary>
@@ -282,6 +296,31 @@ namespace CnnGen.Tests
             // Training mode writes them (the chains are evaluation's).
             network.Forward(input, evaluated, batch, workspace, training: true);
             Assert.Equal(batch * 32 * 13 * 11, workspace.LayerOutput(2).Length);
+        }
+
+        [Fact]
+        public void ChainsWithoutBatchNorm_PackTheParameters_AndEvaluateAsTheUnfusedForward()
+        {
+            string source = GeneratedNet("[Network(8, 13, 11)]\n[Conv2d(32, 1)]\n[ReLU]\n[Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32)]\n[ReLU6]\n"
+                + "[Conv2d(48, 1, Bias = false)]\n[ReLU]\n[Conv2d(32, 1)]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
+            // Packed from the parameters once per change of the weights; the bias copied where the layer has one.
+            Assert.Contains("ChannelBlocks.PackPointwise(parameters.Slice(0, 256), 8, 32, workspace.Layer0Blocked);", source);
+            Assert.Contains("parameters.Slice(256, 32).CopyTo(workspace.Layer0Blocked.AsSpan(256));", source);
+            Assert.Contains("ChannelBlocks.PackDepthwise(parameters.Slice(288, 288), 32, workspace.Layer2Blocked);", source);
+            Assert.Contains("ChannelBlocks.PackPointwise(parameters.Slice(608, 1536), 32, 48, workspace.Layer4Blocked);", source);
+            Assert.DoesNotContain("CopyTo(workspace.Layer4Blocked", source);
+            Assert.Contains("ChannelBlocks.Pointwise(columns.Slice(6240, 1344), blockedInput: true, 32, 7, 6, p.Slice(0, 1536), p.Slice(1536, 48), 48, y, nchwOutput: true, columns.Slice(0, 6240), 0f, float.PositiveInfinity);", source);
+            // The last 1x1 layer absorbs nothing: no fused method, the NCHW kernel on its parameters.
+            Assert.DoesNotContain("Layer6Blocked", source);
+
+            var network = new BlockedChainNoBatchNormNet();
+            network.ResetParameters(3);
+            // Biases drawn away from zero, so a bias left out or misplaced shows.
+            var random = new Random(11);
+            var parameters = network.Parameters;
+            for (int i = 0; i < parameters.Length; i++) parameters[i] += (float)(random.NextDouble() - 0.5) * 0.2f;
+            var workspace = (BlockedChainNoBatchNormNet.Workspace)EvaluatesAsUnfused(network, batch: 3, seed: 6);
+            Assert.Contains("goes straight into layer 2", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(1).Length).Message);
         }
 
         [Fact]

@@ -105,7 +105,7 @@ namespace CnnGen.Tests
             Compare.Close(Evaluate(network, input, workspace), expected, 1e-5, "evaluation after the change");
         }
 
-        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WideLinearNet), nameof(WinogradNet), nameof(Winograd5Net), nameof(StridedNoBatchNormNet) };
+        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WideLinearNet), nameof(WinogradNet), nameof(Winograd5Net), nameof(StridedNoBatchNormNet), nameof(BlockedChainNoBatchNormNet) };
 
         public static TheoryData<string> NetworksWithRunningStatistics => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet) };
 
@@ -121,6 +121,7 @@ namespace CnnGen.Tests
                 nameof(PackedLinearNet) => new PackedLinearNet(),
                 nameof(WideLinearNet) => new WideLinearNet(),
                 nameof(StridedNoBatchNormNet) => new StridedNoBatchNormNet(),
+                nameof(BlockedChainNoBatchNormNet) => new BlockedChainNoBatchNormNet(),
                 _ => new BatchNormNet(),
             };
             Randomize(network, seed);
@@ -404,6 +405,13 @@ namespace CnnGen.Tests
             AssertEvaluationAllocatesNothing(network, network.CreateWorkspace(Batch));
         }
 
+        [Fact]
+        public void EvaluationOfBlockedChainsWithoutBatchNorm_AllocatesNothing_AndPackingNeither()
+        {
+            var network = Create(nameof(BlockedChainNoBatchNormNet), 1);
+            AssertEvaluationAllocatesNothing(network, network.CreateWorkspace(Batch));
+        }
+
         private static void Reset(INetwork network, ulong seed)
         {
             switch (network)
@@ -417,6 +425,7 @@ namespace CnnGen.Tests
                 case PackedLinearNet p: p.ResetParameters(seed); break;
                 case WideLinearNet w: w.ResetParameters(seed); break;
                 case StridedNoBatchNormNet n: n.ResetParameters(seed); break;
+                case BlockedChainNoBatchNormNet n: n.ResetParameters(seed); break;
                 default: throw new ArgumentException(network.GetType().Name, nameof(network));
             }
         }

@@ -478,9 +478,10 @@ namespace CnnGen.Generator.Emit
         private static bool AloneBlockedPays(PlannedLayer layer) =>
             layer.Output.Height * layer.Output.Width < 16 || layer.Input.Channels >= 128 && layer.Input.Channels >= layer.Output.Channels;
 
-        // A batch-norm folded in and at most a ReLU or ReLU6 after it: what the blocked kernels' epilogues apply.
+        // A batch-norm folded in, or a ReLU or ReLU6 absorbed (the weights then packed from the parameters): at most a ReLU or
+        // ReLU6 after the convolution, what the blocked kernels' epilogues apply. A layer absorbing nothing has no fused method.
         private static bool BlockedFusion(PlannedLayer layer) =>
-            layer.Fusion.BatchNorm && !layer.Fusion.Pool && !layer.Fusion.Mean && layer.Fusion.LinkedFrom is null && layer.Fusion.LinkedTo is null
+            (layer.Fusion.BatchNorm || layer.Fusion.Absorbed > 0) && !layer.Fusion.Pool && !layer.Fusion.Mean && layer.Fusion.LinkedFrom is null && layer.Fusion.LinkedTo is null
             && (layer.Fusion.Activation is null || layer.Fusion.Activation.Kind is LayerKind.ReLU or LayerKind.ReLU6);
 
         // A 1x1 layer the blocked kernel runs: onto whole blocks, at least two (a tile of one block has too few accumulators);
@@ -518,17 +519,22 @@ namespace CnnGen.Generator.Emit
         public static string BlockedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Blocked";
 
         /// <summary>
-        /// After the fold: the folded weights packed for the channel-blocked kernel, the bias copied after them (a partly filled
-        /// last block's bias lanes past the channels stay as the array was made: zero).
+        /// Once per change of the weights: the folded weights (or, without a batch-norm, the parameters) packed for the
+        /// channel-blocked kernel, the bias copied after them. Bias lanes no bias fills (a partly filled last block's lanes past
+        /// the channels, or every lane of a layer without a bias) stay as the array was made: zero.
         /// </summary>
         public static void EmitPackBlockedStatement(IndentedWriter w, PlannedLayer layer)
         {
             int weightLength = WeightLengthOf(layer), packedLength = BlockedWeightLength(layer), outChannels = layer.Output.Channels;
-            string folded = "workspace." + FoldedArray(layer), blocked = "workspace." + BlockedArray(layer);
+            string blocked = "workspace." + BlockedArray(layer);
+            string weights = layer.Fusion.BatchNorm ? "workspace." + FoldedArray(layer) + ".AsSpan(0, " + Int(weightLength) + ")"
+                : "parameters.Slice(" + Int(layer.ParameterOffset) + ", " + Int(weightLength) + ")";
+            string? bias = layer.Fusion.BatchNorm ? "workspace." + FoldedArray(layer) + ".AsSpan(" + Int(weightLength) + ", " + Int(outChannels) + ")"
+                : layer.Spec.Bias ? "parameters.Slice(" + Int(layer.ParameterOffset + weightLength) + ", " + Int(outChannels) + ")" : null;
             w.Line(GroupedConv2dEmitter.Handles(layer.Spec)
-                ? "global::CnnGen.Kernels.ChannelBlocks.PackDepthwise(" + folded + ".AsSpan(0, " + Int(weightLength) + "), " + Int(outChannels) + ", " + blocked + ");"
-                : "global::CnnGen.Kernels.ChannelBlocks.PackPointwise(" + folded + ".AsSpan(0, " + Int(weightLength) + "), " + Int(layer.Input.Channels) + ", " + Int(outChannels) + ", " + blocked + ");");
-            w.Line(folded + ".AsSpan(" + Int(weightLength) + ", " + Int(outChannels) + ").CopyTo(" + blocked + ".AsSpan(" + Int(packedLength) + "));");
+                ? "global::CnnGen.Kernels.ChannelBlocks.PackDepthwise(" + weights + ", " + Int(outChannels) + ", " + blocked + ");"
+                : "global::CnnGen.Kernels.ChannelBlocks.PackPointwise(" + weights + ", " + Int(layer.Input.Channels) + ", " + Int(outChannels) + ", " + blocked + ");");
+            if (bias is not null) w.Line(bias + ".CopyTo(" + blocked + ".AsSpan(" + Int(packedLength) + "));");
         }
 
         // The fused method's body for a chain layer: x or the blocked region it reads, y or the blocked region it writes.

@@ -360,8 +360,10 @@ namespace CnnGen.Generator.Emit
                     var folds = plan.Layers.Where(l => l.Fusion.BatchNorm).ToList();
                     var transposed = plan.Layers.Where(LinearEmitter.HasEvaluationWeights).ToList();
                     var preparedUnfolded = plan.Layers.Where(l => Conv2dEmitter.HasPreparedWeights(l) && !Conv2dEmitter.PreparesFolded(l)).ToList();
-                    if (folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || winograd.Count > 0) w.Line("long version = ParameterVersion;");
-                    if (folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0)
+                    var blockedUnfolded = plan.Layers.Where(l => Conv2dEmitter.InBlockedChain(l) && !l.Fusion.BatchNorm).ToList();
+                    bool refreshes = folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || blockedUnfolded.Count > 0;
+                    if (refreshes || winograd.Count > 0) w.Line("long version = ParameterVersion;");
+                    if (refreshes)
                     {
                         using (w.OpenBlock("if (workspace.FoldedVersion != version)"))
                         {
@@ -369,6 +371,11 @@ namespace CnnGen.Generator.Emit
                             {
                                 w.Line("// Strided layers without a batch-norm: their weights prepared for the kernel once per change of the weights, not once per call.");
                                 foreach (var layer in preparedUnfolded) Conv2dEmitter.EmitPreparePassWeights(w, layer);
+                            }
+                            if (blockedUnfolded.Count > 0)
+                            {
+                                w.Line("// Channel-blocked layers without a batch-norm: their weights packed for the kernel once per change of the weights, not once per call.");
+                                foreach (var layer in blockedUnfolded) Conv2dEmitter.EmitPackBlockedStatement(w, layer);
                             }
                             if (folds.Count > 0) w.Line("// Batch-norm folded into the convolution before it, once per change of the weights, not once per call.");
                             foreach (var layer in folds)
@@ -1001,6 +1008,11 @@ namespace CnnGen.Generator.Emit
                             : " packed for its input gradient during backward (empty where the runtime runs it as GEMM + col2im).</summary>"));
                         w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.InputGradientWeightsArray(layer) + ";");
                     }
+                    if (Conv2dEmitter.InBlockedChain(layer) && !layer.Fusion.BatchNorm)
+                    {
+                        w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " packed for the channel-blocked kernel, for evaluation.</summary>");
+                        w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.BlockedArray(layer) + ";");
+                    }
                     if (!layer.Fusion.BatchNorm) continue;
                     w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " with the batch-norm after it folded in, for evaluation.</summary>");
                     w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.FoldedArray(layer) + ";");
@@ -1043,7 +1055,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("public bool ForwardWasEvaluation { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass was <c>ForwardForGradients</c>: backward then differentiates batch-norm through its running statistics.</summary>");
                 w.Line("public bool ForwardUsedRunningStatistics { get; internal set; }");
-                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasEvaluationWeights(l) || Conv2dEmitter.HasPreparedWeights(l)))
+                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasEvaluationWeights(l) || Conv2dEmitter.HasPreparedWeights(l) || Conv2dEmitter.InBlockedChain(l)))
                 {
                     w.Line("/// <summary>The network's <c>ParameterVersion</c> the folded, transposed or prepared weights were computed from; 0 before the first evaluation.</summary>");
                     w.Line("internal long FoldedVersion;");
