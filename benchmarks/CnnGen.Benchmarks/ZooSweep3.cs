@@ -153,6 +153,77 @@ namespace CnnGen.Benchmarks.Zoo.Sweep3
     [Conv2d(6, 5)] [Tanh] [AvgPool(2)] [Conv2d(16, 5)] [Tanh] [AvgPool(2)]
     [Flatten] [Linear(120)] [Tanh] [Linear(84)] [Tanh] [Linear(10)]
     public partial class LeNet1998Net { }
+
+    /// <summary>
+    /// ResNet-18 as torchvision builds it for ImageNet (session 27): 3x224x224, a 7x7 stride-2 stem and a 3x3 stride-2 max
+    /// pooling, four stages of two basic blocks on 56x56 down to 7x7, Linear(1000). 11.7 M parameters, 1.8 G multiply-adds.
+    /// </summary>
+    [Network(3, 224, 224)]
+    [Conv2d(64, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU] [MaxPool(3, Stride = 2, Padding = 1)]
+    [Residual] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm]
+    [Shortcut] [Conv2d(128, 1, Stride = 2, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(256, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm]
+    [Shortcut] [Conv2d(256, 1, Stride = 2, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(512, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm]
+    [Shortcut] [Conv2d(512, 1, Stride = 2, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(1000)]
+    public partial class ResNet18ImageNetNet { }
+
+    /// <summary>
+    /// The Keras examples' CIFAR-10 network (session 27): pairs of 3x3 convolutions, the second unpadded (32x32 -> 30x30),
+    /// biases and ReLU, no batch-norm, max pooling and dropout, then Linear(512) and Linear(10).
+    /// </summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 3, Padding = 1)] [ReLU] [Conv2d(32, 3)] [ReLU] [MaxPool(2)] [Dropout(0.25)]
+    [Conv2d(64, 3, Padding = 1)] [ReLU] [Conv2d(64, 3)] [ReLU] [MaxPool(2)] [Dropout(0.25)]
+    [Flatten] [Linear(512)] [ReLU] [Dropout(0.5)] [Linear(10)]
+    public partial class KerasCifarNet { }
+
+    /// <summary>PyTorch's CIFAR-10 tutorial network (session 27): 5x5 convolutions 3 -> 6 -> 16 with ReLU and max pooling, then 120-84-10.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(6, 5)] [ReLU] [MaxPool(2)] [Conv2d(16, 5)] [ReLU] [MaxPool(2)]
+    [Flatten] [Linear(120)] [ReLU] [Linear(84)] [ReLU] [Linear(10)]
+    public partial class TorchTutorialNet { }
+
+    /// <summary>A VGG-style network with its batch-norms after the ReLU (session 27), as some tutorials order them: nothing folds into the convolutions.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 3, Padding = 1)] [ReLU] [BatchNorm] [Conv2d(32, 3, Padding = 1)] [ReLU] [BatchNorm] [MaxPool(2)]
+    [Conv2d(64, 3, Padding = 1)] [ReLU] [BatchNorm] [Conv2d(64, 3, Padding = 1)] [ReLU] [BatchNorm] [MaxPool(2)]
+    [Conv2d(128, 3, Padding = 1)] [ReLU] [BatchNorm] [MaxPool(2)]
+    [Flatten] [Linear(128)] [ReLU] [Linear(10)]
+    public partial class BatchNormAfterReluNet { }
+
+    /// <summary>
+    /// MobileNetV2 as torchvision builds it for ImageNet (session 27): 3x224x224, width 1.0, seventeen inverted residual
+    /// blocks (expansion 6, ReLU6) on 112x112 down to 7x7, a 1x1 layer onto 1280, Linear(1000). 3.5 M parameters, 0.3 G multiply-adds.
+    /// </summary>
+    [Network(3, 224, 224)]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU6]
+    [Conv2d(32, 3, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(16, 1, Bias = false)] [BatchNorm]
+    [Conv2d(96, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(96, 3, Stride = 2, Padding = 1, Groups = 96, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(24, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(144, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(144, 3, Padding = 1, Groups = 144, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(24, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(144, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(144, 3, Stride = 2, Padding = 1, Groups = 144, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(32, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(192, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(192, 3, Padding = 1, Groups = 192, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(32, 1, Bias = false)] [BatchNorm] [End]
+    [Residual] [Conv2d(192, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(192, 3, Padding = 1, Groups = 192, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(32, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(192, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(192, 3, Stride = 2, Padding = 1, Groups = 192, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(64, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(384, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(384, 3, Padding = 1, Groups = 384, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(64, 1, Bias = false)] [BatchNorm] [End]
+    [Residual] [Conv2d(384, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(384, 3, Padding = 1, Groups = 384, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(64, 1, Bias = false)] [BatchNorm] [End]
+    [Residual] [Conv2d(384, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(384, 3, Padding = 1, Groups = 384, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(64, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(384, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(384, 3, Padding = 1, Groups = 384, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(96, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(576, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(576, 3, Padding = 1, Groups = 576, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(96, 1, Bias = false)] [BatchNorm] [End]
+    [Residual] [Conv2d(576, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(576, 3, Padding = 1, Groups = 576, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(96, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(576, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(576, 3, Stride = 2, Padding = 1, Groups = 576, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(160, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(960, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(960, 3, Padding = 1, Groups = 960, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(160, 1, Bias = false)] [BatchNorm] [End]
+    [Residual] [Conv2d(960, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(960, 3, Padding = 1, Groups = 960, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(160, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(960, 1, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(960, 3, Padding = 1, Groups = 960, Bias = false)] [BatchNorm] [ReLU6] [Conv2d(320, 1, Bias = false)] [BatchNorm]
+    [Conv2d(1280, 1, Bias = false)] [BatchNorm] [ReLU6]
+    [GlobalAvgPool] [Flatten] [Dropout(0.2)] [Linear(1000)]
+    public partial class MobileNetV2ImageNetNet { }
 }
 
 namespace CnnGen.Benchmarks
@@ -174,6 +245,11 @@ namespace CnnGen.Benchmarks
             ("strided 3x64x64, four s2 with bias, 16-128", () => Initialized(new Zoo.Sweep3.StridedBiasNet())),
             ("ResNet-14 for CIFAR, 32-128 ch", () => Initialized(new Zoo.Sweep3.ResNet14Net())),
             ("MobileNetV1-style without batch-norm", () => Initialized(new Zoo.Sweep3.MobileNetNoBatchNormNet())),
+            ("ResNet-18, ImageNet size 3x224x224", () => Initialized(new Zoo.Sweep3.ResNet18ImageNetNet())),
+            ("Keras CIFAR-10 CNN, valid 3x3, dropout", () => Initialized(new Zoo.Sweep3.KerasCifarNet())),
+            ("PyTorch CIFAR-10 tutorial, 5x5, 6-16 ch", () => Initialized(new Zoo.Sweep3.TorchTutorialNet())),
+            ("VGG-style, batch-norm after ReLU", () => Initialized(new Zoo.Sweep3.BatchNormAfterReluNet())),
+            ("MobileNetV2, ImageNet size 3x224x224", () => Initialized(new Zoo.Sweep3.MobileNetV2ImageNetNet())),
         };
     }
 }

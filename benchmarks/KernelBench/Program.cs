@@ -2900,8 +2900,9 @@ namespace KernelBench
             {
                 (32, 32, 1, 1), (32, 32, 2, 1), (64, 16, 1, 1), (64, 16, 2, 1), (64, 16, 1, 2), (96, 8, 1, 1), (96, 8, 1, 2),
                 (96, 8, 2, 1), (144, 8, 1, 1), (256, 4, 1, 1), (16, 64, 1, 1), (16, 64, 2, 1), (48, 12, 1, 1), (48, 12, 2, 1),
+                (32, 112, 1, 1), (96, 112, 2, 1), (144, 56, 1, 1), (144, 56, 2, 1), // MobileNetV2 at 224
             };
-            float[] x = Fill(256 * 64 * 64, 1), w = Fill(256 * 9, 2), b = Fill(256, 3), y = new float[256 * 64 * 64], scratch = new float[1 << 16];
+            float[] x = Fill(96 * 112 * 112, 1), w = Fill(256 * 9, 2), b = Fill(256, 3), y = new float[96 * 112 * 112], scratch = new float[1 << 16];
             float[] pointwise = Fill(16 * 256, 4);
             Console.WriteLine($"{"depthwise 3x3 + ReLU6",-36} {"us",7} {"GFLOP/s",8} {"copy us",8} {"1x1 ->16 us",12}");
             foreach (var s in shapes)

@@ -42,6 +42,14 @@ namespace CnnGen.Tests
     [GlobalAvgPool] [Flatten] [Linear(5)]
     public partial class BlockedChainNoBatchNormNet { }
 
+    /// <summary>An inverted residual on a large map whose chain ends onto 24 channels (a partly filled block) on 48x48 cells.</summary>
+    [Network(16, 96, 96)]
+    [Conv2d(32, 1, Bias = false)] [BatchNorm] [ReLU6]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [ReLU6]
+    [Conv2d(24, 1, Bias = false)] [BatchNorm]
+    [GlobalAvgPool] [Flatten] [Linear(5)]
+    public partial class BlockedLargeMapNet { }
+
     /// <summary>
     /// 1x1 layers in no chain that run channel-blocked alone: from 128 channels onto fewer (on a 6x6 map), and on a 3x3 map;
     /// between them a 1x1 layer from 32 channels on 6x6 that stays on the NCHW kernel.
@@ -293,6 +301,14 @@ namespace CnnGen.Tests
             Assert.Contains("new global::CnnGen.AlignedBuffer(1056)", offTheBlocks);
             Assert.DoesNotContain("ChannelBlocks", ChainEndingOffTheBlocks(16));
             Assert.Contains("ChannelBlocks", ChainEndingOffTheBlocks(32));
+            // Onto 24 it pays on maps up to 256 cells and from 2048 (the depthwise layer's gain outweighs the projection's
+            // loss there), not between: 32x32 and 48x48 outputs.
+            Assert.DoesNotContain("ChannelBlocks", ChainEndingOffTheBlocks(24, size: 64));
+            Assert.Contains("ChannelBlocks.Pointwise(columns.Slice(307328, 73728), blockedInput: true, 32, 48, 48, p.Slice(0, 1024), p.Slice(1024, 32), 24, y, nchwOutput: true,", ChainEndingOffTheBlocks(24, size: 96));
+            var large = new BlockedLargeMapNet();
+            large.ResetParameters(9);
+            var largeWorkspace = EvaluatesAsUnfused(large, batch: 2, seed: 10);
+            Assert.Contains("goes straight into layer 3", Assert.Throws<InvalidOperationException>(() => largeWorkspace.LayerOutput(2).Length).Message);
             // Training mode writes them (the chains are evaluation's).
             network.Forward(input, evaluated, batch, workspace, training: true);
             Assert.Equal(batch * 32 * 13 * 11, workspace.LayerOutput(2).Length);
@@ -353,9 +369,9 @@ namespace CnnGen.Tests
             return workspace;
         }
 
-        // The generated source of a 1x1, depthwise, 1x1 sequence whose last layer writes `channels`.
-        private static string ChainEndingOffTheBlocks(int channels) =>
-            GeneratedNet("[Network(32, 4, 4)]\n[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+        // The generated source of a 1x1, depthwise (stride 2), 1x1 sequence on a size x size input whose last layer writes `channels`.
+        private static string ChainEndingOffTheBlocks(int channels, int size = 4) =>
+            GeneratedNet("[Network(32, " + size + ", " + size + ")]\n[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
                 + "[Conv2d(32, 3, Stride = 2, Padding = 1, Groups = 32, Bias = false)]\n[BatchNorm]\n[ReLU]\n[Conv2d(" + channels + ", 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
                 + "[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
 

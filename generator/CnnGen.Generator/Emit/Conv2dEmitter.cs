@@ -485,17 +485,20 @@ namespace CnnGen.Generator.Emit
             && (layer.Fusion.Activation is null || layer.Fusion.Activation.Kind is LayerKind.ReLU or LayerKind.ReLU6);
 
         // A 1x1 layer the blocked kernel runs: onto whole blocks, at least two (a tile of one block has too few accumulators);
-        // or, writing NCHW at a chain's end on maps of up to 256 cells, onto more than one block's channels, the last block
-        // partly filled (its zero lanes computed: 24 channels as 32). Measured (zoo loop, interleaved): the table's
-        // MobileNetV2-style network, whose 64 -> 24 projection on 16x16 then ends a chain, 29.3-29.5 -> 27.6-28.1 us; on 32x32
-        // the projections 96 -> 24 and 144 -> 24 of zoo sweep3's MobileNetV2 ran 1.57x and 1.37x slower blocked, more than
-        // their depthwise layers gained (1.21x, 1.29x).
+        // or, writing NCHW at a chain's end on maps of up to 256 cells or of 2048 and more, onto more than one block's
+        // channels, the last block partly filled (its zero lanes computed: 24 channels as 32). Measured (zoo loop,
+        // interleaved): the table's MobileNetV2-style network, whose 64 -> 24 projection on 16x16 then ends a chain, 29.3-29.5
+        // -> 27.6-28.1 us; on 32x32 the projections 96 -> 24 and 144 -> 24 of zoo sweep3's MobileNetV2 ran 1.57x and 1.37x
+        // slower blocked, more than their depthwise layers gained (1.21x, 1.29x). On 56x56 the gain turns over: there the
+        // NCHW depthwise kernel's planes and copies cost the most (sweep3's MobileNetV2 at 224x224, perf per layer, µs, NCHW
+        // -> chain: 16 -> 96 on 112x112 532 -> 440, its stride-2 depthwise 389 -> 279, 96 -> 24 on 56x56 114 -> 169; 24 -> 144
+        // on 56x56 204 -> 168, its depthwise 237 -> 136, 144 -> 24 200 -> 217).
         private static bool BlockedPointwise(PlannedLayer layer, bool blockedInput, bool nchwOutput = false) =>
             layer.Kind == LayerKind.Conv2d && !GroupedConv2dEmitter.Handles(layer.Spec) && layer.Spec.Kernel == 1 && layer.Spec.Stride == 1 && layer.Spec.Padding == 0
             && BlockedFusion(layer) && layer.Output.Channels > 16 && (!blockedInput || layer.Input.Channels % 16 == 0)
-            && (layer.Output.Channels % 16 == 0 || nchwOutput && layer.Output.Height * layer.Output.Width <= MaximumPartialBlockCells);
+            && (layer.Output.Channels % 16 == 0 || nchwOutput && PartialBlockPays(layer.Output.Height * layer.Output.Width));
 
-        private const int MaximumPartialBlockCells = 256;
+        private static bool PartialBlockPays(int cells) => cells <= 256 || cells >= 2048;
 
         /// <summary>Output channels rounded up to whole blocks of 16 (ChannelBlocks.BlockLanes).</summary>
         private static int ChannelBlockLanes(int channels) => (channels + 15) / 16 * 16;
