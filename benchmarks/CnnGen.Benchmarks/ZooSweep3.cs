@@ -224,6 +224,31 @@ namespace CnnGen.Benchmarks.Zoo.Sweep3
     [Conv2d(1280, 1, Bias = false)] [BatchNorm] [ReLU6]
     [GlobalAvgPool] [Flatten] [Dropout(0.2)] [Linear(1000)]
     public partial class MobileNetV2ImageNetNet { }
+
+    /// <summary>
+    /// ResNet-50 as torchvision builds it (session 27): 3x224x224, bottleneck blocks (1x1, 3x3 carrying the stride, 1x1 onto
+    /// four times the width) in stages of 3, 4, 6 and 3 on 56x56 down to 7x7, Linear(1000). 25.6 M parameters, 4.1 G multiply-adds.
+    /// </summary>
+    [Network(3, 224, 224)]
+    [Conv2d(64, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU] [MaxPool(3, Stride = 2, Padding = 1)]
+    [Residual] [Conv2d(64, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 1, Bias = false)] [BatchNorm] [Shortcut] [Conv2d(256, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(64, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(64, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(512, 1, Bias = false)] [BatchNorm] [Shortcut] [Conv2d(512, 1, Stride = 2, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(512, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(512, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(128, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(512, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(256, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(1024, 1, Bias = false)] [BatchNorm] [Shortcut] [Conv2d(1024, 1, Stride = 2, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(256, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(1024, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(256, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(1024, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(256, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(1024, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(256, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(1024, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(256, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(1024, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(512, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(512, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(2048, 1, Bias = false)] [BatchNorm] [Shortcut] [Conv2d(2048, 1, Stride = 2, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(512, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(2048, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [Residual] [Conv2d(512, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(512, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(2048, 1, Bias = false)] [BatchNorm] [End] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(1000)]
+    public partial class ResNet50ImageNetNet { }
 }
 
 namespace CnnGen.Benchmarks
@@ -250,6 +275,7 @@ namespace CnnGen.Benchmarks
             ("PyTorch CIFAR-10 tutorial, 5x5, 6-16 ch", () => Initialized(new Zoo.Sweep3.TorchTutorialNet())),
             ("VGG-style, batch-norm after ReLU", () => Initialized(new Zoo.Sweep3.BatchNormAfterReluNet())),
             ("MobileNetV2, ImageNet size 3x224x224", () => Initialized(new Zoo.Sweep3.MobileNetV2ImageNetNet())),
+            ("ResNet-50, ImageNet size 3x224x224", () => Initialized(new Zoo.Sweep3.ResNet50ImageNetNet())),
         };
     }
 }

@@ -104,17 +104,20 @@ namespace KernelBench
         {
             var shapes = Shapes(new (int C, int H, int OC)[] { (256, 14, 64), (64, 14, 256), (256, 14, 128), (128, 7, 512), (512, 7, 128), (128, 14, 128), (256, 7, 256),
                     (32, 32, 64), (64, 16, 128), (16, 56, 32), (24, 28, 144), (144, 28, 32), (96, 14, 576), (576, 14, 96), (512, 4, 512), (64, 56, 64), (16, 32, 96),
-                    (320, 7, 1280), (960, 7, 320), (160, 7, 960), (16, 112, 96), (32, 112, 16), (96, 56, 24), (144, 56, 24) });
+                    (320, 7, 1280), (960, 7, 320), (160, 7, 960), (16, 112, 96), (32, 112, 16), (96, 56, 24), (144, 56, 24),
+                    (256, 56, 64), (64, 56, 256), (256, 56, 128), (512, 28, 128), (128, 28, 512), (1024, 14, 256), (256, 14, 1024), (2048, 7, 512), (512, 7, 2048) });
             Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, NCHW / blocked (> 1: blocked faster)");
             foreach (var (c, h, oc) in shapes)
             {
                 int cells = h * h;
                 var x = new AlignedBuffer(c * cells); Program.Fill(c * cells, 1).CopyTo(x.AsSpan());
-                float[] w = Program.Fill(oc * c, 2), bias = Program.Fill(oc, 3);
+                int lanes = ChannelBlocks.BlockLanes(oc); // a partly filled last block: zero weights and bias in its other lanes
+                float[] w = Program.Fill(oc * c, 2), bias = new float[lanes];
+                Program.Fill(oc, 3).CopyTo(bias, 0);
                 var weights = new AlignedBuffer(oc * c); w.CopyTo(weights.AsSpan());
-                var packed = new AlignedBuffer(oc * c); ChannelBlocks.PackPointwise(w, c, oc, packed);
-                AlignedBuffer y1 = new(oc * cells), y2 = new(oc * cells), staging = new(oc * cells);
-                void Nchw() => PointwiseConvolution.Forward(x, c, cells, weights, bias, oc, y1, 0f, float.PositiveInfinity);
+                var packed = new AlignedBuffer(lanes * c); ChannelBlocks.PackPointwise(w, c, oc, packed);
+                AlignedBuffer y1 = new(oc * cells), y2 = new(oc * cells), staging = new(lanes * cells);
+                void Nchw() => PointwiseConvolution.Forward(x, c, cells, weights, bias.AsSpan(0, oc), oc, y1, 0f, float.PositiveInfinity);
                 void Blocked() => ChannelBlocks.Pointwise(x, false, c, h, h, packed, bias, oc, y2, true, staging, 0f, float.PositiveInfinity);
                 Nchw(); Blocked();
                 double largest = 0;
