@@ -106,22 +106,45 @@ namespace KernelBench
                     (32, 32, 64), (64, 16, 128), (16, 56, 32), (24, 28, 144), (144, 28, 32), (96, 14, 576), (576, 14, 96), (512, 4, 512), (64, 56, 64), (16, 32, 96),
                     (320, 7, 1280), (960, 7, 320), (160, 7, 960), (16, 112, 96), (32, 112, 16), (96, 56, 24), (144, 56, 24),
                     (256, 56, 64), (64, 56, 256), (256, 56, 128), (512, 28, 128), (128, 28, 512), (1024, 14, 256), (256, 14, 1024), (2048, 7, 512), (512, 7, 2048) });
-            Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, NCHW / blocked (> 1: blocked faster)");
+            // BLOCKED_COLD=1: each call reads and writes the next of enough copies of x and y to pass 96 MB, so the maps come
+            // from the L3 or memory, as in a network whose maps outgrow the L2.
+            bool cold = Environment.GetEnvironmentVariable("BLOCKED_COLD") == "1";
+            bool againstPrefetch = Environment.GetEnvironmentVariable("BLOCKED_AGAINST") == "prefetch";
+            Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, NCHW / blocked (> 1: blocked faster){(cold ? "; maps cold" : "")}");
             foreach (var (c, h, oc) in shapes)
             {
                 int cells = h * h;
-                var x = new AlignedBuffer(c * cells); Program.Fill(c * cells, 1).CopyTo(x.AsSpan());
+                int copies = cold ? Math.Max(2, (96 << 20) / ((c + oc) * cells * 4)) : 1;
+                var xs = new AlignedBuffer[copies];
+                AlignedBuffer[] y1s = new AlignedBuffer[copies], y2s = new AlignedBuffer[copies];
+                for (int k = 0; k < copies; k++)
+                {
+                    xs[k] = new AlignedBuffer(c * cells); Program.Fill(c * cells, 1).CopyTo(xs[k].AsSpan());
+                    y1s[k] = new AlignedBuffer(oc * cells); y2s[k] = new AlignedBuffer(oc * cells);
+                }
                 int lanes = ChannelBlocks.BlockLanes(oc); // a partly filled last block: zero weights and bias in its other lanes
                 float[] w = Program.Fill(oc * c, 2), bias = new float[lanes];
                 Program.Fill(oc, 3).CopyTo(bias, 0);
                 var weights = new AlignedBuffer(oc * c); w.CopyTo(weights.AsSpan());
                 var packed = new AlignedBuffer(lanes * c); ChannelBlocks.PackPointwise(w, c, oc, packed);
-                AlignedBuffer y1 = new(oc * cells), y2 = new(oc * cells), staging = new(lanes * cells);
-                void Nchw() => PointwiseConvolution.Forward(x, c, cells, weights, bias.AsSpan(0, oc), oc, y1, 0f, float.PositiveInfinity);
-                void Blocked() => ChannelBlocks.Pointwise(x, false, c, h, h, packed, bias, oc, y2, true, staging, 0f, float.PositiveInfinity);
+                var staging = new AlignedBuffer(lanes * cells);
+                int nchwTurn = 0, blockedTurn = 0;
+                void Nchw() { int k = nchwTurn++ % copies; PointwiseConvolution.Forward(xs[k], c, cells, weights, bias.AsSpan(0, oc), oc, y1s[k], 0f, float.PositiveInfinity); }
+                void Blocked()
+                {
+                    int k = blockedTurn++ % copies;
+                    if (!againstPrefetch) ChannelBlocks.Pointwise(xs[k], false, c, h, h, packed, bias, oc, y2s[k], true, staging, 0f, float.PositiveInfinity);
+                    else
+                    {
+                        // BLOCKED_AGAINST=prefetch: in place of the blocked kernel, the NCHW one without its block copies' prefetches.
+                        PointwiseConvolution.PrefetchBlocks = false;
+                        PointwiseConvolution.Forward(xs[k], c, cells, weights, bias.AsSpan(0, oc), oc, y2s[k], 0f, float.PositiveInfinity);
+                        PointwiseConvolution.PrefetchBlocks = true;
+                    }
+                }
                 Nchw(); Blocked();
                 double largest = 0;
-                for (int i = 0; i < oc * cells; i++) largest = Math.Max(largest, Math.Abs(y1[i] - y2[i]));
+                for (int i = 0; i < oc * cells; i++) largest = Math.Max(largest, Math.Abs(y1s[0][i] - y2s[0][i]));
                 var (a, b) = Program.InterleavedCpu(Nchw, Blocked);
                 var (b2, a2) = Program.InterleavedCpu(Blocked, Nchw);
                 Console.WriteLine($"  1x1 {c} -> {oc} @{h}x{h}: NCHW {a * 1e6,7:F2} blocked {b * 1e6,7:F2} ({a / b:F2}x); other order {a2 * 1e6,7:F2} / {b2 * 1e6,7:F2} ({a2 / b2:F2}x); {2.0 * c * oc * cells / Math.Min(a, a2) / 1e9:F0} / {2.0 * c * oc * cells / Math.Min(b, b2) / 1e9:F0} GFLOP/s; differ by {largest:E1}");

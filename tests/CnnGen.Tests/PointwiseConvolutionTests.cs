@@ -82,6 +82,10 @@ namespace CnnGen.Tests
                 // ten vectors as 3 + 3 + 2 + 2, an overlapping last vector with 1-7 rows left in 4-row tiles.
                 new object[] { 40, 160, 35, true },
                 new object[] { 33, 150, 47, false },
+                // Inputs of 512 KB or more, whose block copies ask for the next block ahead (PrefetchBlocks): up to the plane's
+                // last whole block, a last block of fewer vectors and an overlapping last vector.
+                new object[] { 64, 2100, 40, true },
+                new object[] { 48, 3136, 33, false },
             };
             var random = new Random(17);
             for (int trial = 0; trial < 12; trial++)
@@ -127,6 +131,29 @@ namespace CnnGen.Tests
                 PointwiseConvolution.PackedTall = true;
             }
             Assert.Equal(inPlace, copied);
+        }
+
+        // Prefetching the next block's cells reads nothing into the sums: the same floats with it and without.
+        [Theory]
+        [InlineData(64, 2100, 40)]
+        [InlineData(256, 3136, 64)]
+        [InlineData(1024, 196, 256)]
+        public void Forward_PrefetchingTheNextBlock_ChangesNoFloat(int inChannels, int plane, int outChannels)
+        {
+            var random = new Random(inChannels + plane + outChannels);
+            float[] x = RandomValues(random, inChannels * plane), weight = RandomValues(random, outChannels * inChannels), bias = RandomValues(random, outChannels);
+            float[] prefetched = new float[outChannels * plane], plain = new float[outChannels * plane];
+            PointwiseConvolution.ForwardOn(x, inChannels, plane, weight, bias, outChannels, prefetched, DirectConvolution.KernelPath.Vector512, 0f, 6f);
+            try
+            {
+                PointwiseConvolution.PrefetchBlocks = false;
+                PointwiseConvolution.ForwardOn(x, inChannels, plane, weight, bias, outChannels, plain, DirectConvolution.KernelPath.Vector512, 0f, 6f);
+            }
+            finally
+            {
+                PointwiseConvolution.PrefetchBlocks = true;
+            }
+            Assert.Equal(plain, prefetched);
         }
 
         [Theory]

@@ -404,7 +404,8 @@ namespace CnnGen.Generator.Emit
         /// <summary>
         /// Links chains of 1x1 and 3x3 depthwise layers in a segment (after the fusions are known) for evaluation's channel-blocked
         /// kernels (<c>ChannelBlocks</c>): a 1x1 layer, then one or more pairs of a depthwise layer and a 1x1 layer, each with its
-        /// batch-norm folded in and at most a ReLU or ReLU6 after it, one sample at a time, with nothing else between them. The
+        /// batch-norm folded in or a ReLU or ReLU6 absorbed, and at most that activation after it (<see cref="BlockedFusion"/>),
+        /// one sample at a time, with nothing else between them. The
         /// first 1x1 layer reads its input as NCHW and writes the depthwise layer's input blocked and padded in the start of
         /// columns; the depthwise layer writes its output blocked after that region; the last 1x1 layer writes NCHW. The
         /// outputs handed on are then not kept. Each 1x1 layer writes a multiple of 16 channels, 32 or more: onto one block a
