@@ -109,7 +109,8 @@ namespace KernelBench
             // BLOCKED_COLD=1: each call reads and writes the next of enough copies of x and y to pass 96 MB, so the maps come
             // from the L3 or memory, as in a network whose maps outgrow the L2.
             bool cold = Environment.GetEnvironmentVariable("BLOCKED_COLD") == "1";
-            bool againstPrefetch = Environment.GetEnvironmentVariable("BLOCKED_AGAINST") == "prefetch";
+            bool blockedPrefetch = Environment.GetEnvironmentVariable("BLOCKED_AGAINST") == "blocked-prefetch";
+            bool againstPrefetch = blockedPrefetch || Environment.GetEnvironmentVariable("BLOCKED_AGAINST") == "prefetch";
             Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, NCHW / blocked (> 1: blocked faster){(cold ? "; maps cold" : "")}");
             foreach (var (c, h, oc) in shapes)
             {
@@ -129,11 +130,23 @@ namespace KernelBench
                 var packed = new AlignedBuffer(lanes * c); ChannelBlocks.PackPointwise(w, c, oc, packed);
                 var staging = new AlignedBuffer(lanes * cells);
                 int nchwTurn = 0, blockedTurn = 0;
-                void Nchw() { int k = nchwTurn++ % copies; PointwiseConvolution.Forward(xs[k], c, cells, weights, bias.AsSpan(0, oc), oc, y1s[k], 0f, float.PositiveInfinity); }
+                void Nchw()
+                {
+                    int k = nchwTurn++ % copies;
+                    if (blockedPrefetch) ChannelBlocks.Pointwise(xs[k], false, c, h, h, packed, bias, oc, y1s[k], true, staging, 0f, float.PositiveInfinity);
+                    else PointwiseConvolution.Forward(xs[k], c, cells, weights, bias.AsSpan(0, oc), oc, y1s[k], 0f, float.PositiveInfinity);
+                }
                 void Blocked()
                 {
                     int k = blockedTurn++ % copies;
                     if (!againstPrefetch) ChannelBlocks.Pointwise(xs[k], false, c, h, h, packed, bias, oc, y2s[k], true, staging, 0f, float.PositiveInfinity);
+                    else if (blockedPrefetch)
+                    {
+                        // BLOCKED_AGAINST=blocked-prefetch: the blocked kernel without its NCHW input's prefetches, in place of the NCHW kernel's column... no: in the second column.
+                        ChannelBlocks.PrefetchInput = false;
+                        ChannelBlocks.Pointwise(xs[k], false, c, h, h, packed, bias, oc, y2s[k], true, staging, 0f, float.PositiveInfinity);
+                        ChannelBlocks.PrefetchInput = true;
+                    }
                     else
                     {
                         // BLOCKED_AGAINST=prefetch: in place of the blocked kernel, the NCHW one without its block copies' prefetches.

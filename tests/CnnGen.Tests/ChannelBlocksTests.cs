@@ -110,6 +110,10 @@ namespace CnnGen.Tests
                 yield return new object[] { vector, 128, 4, 9, 64 };   // 8 + 1 cells, four blocks (2 + 2)
                 yield return new object[] { vector, 272, 3, 5, 32 };   // input channels in three runs (96, 96, 80), sums kept in y between them
                 yield return new object[] { vector, 200, 2, 3, 16 };   // NCHW: two runs (112, 88), the last not whole blocks
+                // NCHW inputs of 512 KB or more, whose cells the tiles ask for ahead (PrefetchInput): rows of 5 x 8 + 7 cells;
+                // two runs (80, 64) on a 31x30 map.
+                yield return new object[] { vector, 48, 61, 47, 32 };
+                yield return new object[] { vector, 144, 31, 30, 32 };
             }
         }
 
