@@ -142,7 +142,7 @@ namespace KernelBench
                     if (!againstPrefetch) ChannelBlocks.Pointwise(xs[k], false, c, h, h, packed, bias, oc, y2s[k], true, staging, 0f, float.PositiveInfinity);
                     else if (blockedPrefetch)
                     {
-                        // BLOCKED_AGAINST=blocked-prefetch: the blocked kernel without its NCHW input's prefetches, in place of the NCHW kernel's column... no: in the second column.
+                        // BLOCKED_AGAINST=blocked-prefetch: the blocked kernel without its NCHW input's prefetches (the first column runs it with them).
                         ChannelBlocks.PrefetchInput = false;
                         ChannelBlocks.Pointwise(xs[k], false, c, h, h, packed, bias, oc, y2s[k], true, staging, 0f, float.PositiveInfinity);
                         ChannelBlocks.PrefetchInput = true;

@@ -115,45 +115,34 @@ namespace CnnGen.Tests
         [InlineData(128, 196, 128)]
         [InlineData(40, 160, 35)]
         [InlineData(256, 145, 33)]
-        public void Forward_CopiedTallTiles_AreBitForBitTheTilesTheyReplace(int inChannels, int plane, int outChannels)
-        {
-            var random = new Random(inChannels + plane + outChannels);
-            float[] x = RandomValues(random, inChannels * plane), weight = RandomValues(random, outChannels * inChannels), bias = RandomValues(random, outChannels);
-            float[] copied = new float[outChannels * plane], inPlace = new float[outChannels * plane];
-            PointwiseConvolution.ForwardOn(x, inChannels, plane, weight, bias, outChannels, copied, DirectConvolution.KernelPath.Vector512, 0f, 6f);
-            try
-            {
-                PointwiseConvolution.PackedTall = false;
-                PointwiseConvolution.ForwardOn(x, inChannels, plane, weight, bias, outChannels, inPlace, DirectConvolution.KernelPath.Vector512, 0f, 6f);
-            }
-            finally
-            {
-                PointwiseConvolution.PackedTall = true;
-            }
-            Assert.Equal(inPlace, copied);
-        }
+        public void Forward_CopiedTallTiles_AreBitForBitTheTilesTheyReplace(int inChannels, int plane, int outChannels) =>
+            AssertTurningOffChangesNoFloat(inChannels, plane, outChannels, on => PointwiseConvolution.PackedTall = on);
 
         // Prefetching the next block's cells reads nothing into the sums: the same floats with it and without.
         [Theory]
         [InlineData(64, 2100, 40)]
         [InlineData(256, 3136, 64)]
         [InlineData(1024, 196, 256)]
-        public void Forward_PrefetchingTheNextBlock_ChangesNoFloat(int inChannels, int plane, int outChannels)
+        public void Forward_PrefetchingTheNextBlock_ChangesNoFloat(int inChannels, int plane, int outChannels) =>
+            AssertTurningOffChangesNoFloat(inChannels, plane, outChannels, on => PointwiseConvolution.PrefetchBlocks = on);
+
+        // The Vector512 forward with a kernel switch on (its default) and off: the same floats.
+        private static void AssertTurningOffChangesNoFloat(int inChannels, int plane, int outChannels, Action<bool> turn)
         {
             var random = new Random(inChannels + plane + outChannels);
             float[] x = RandomValues(random, inChannels * plane), weight = RandomValues(random, outChannels * inChannels), bias = RandomValues(random, outChannels);
-            float[] prefetched = new float[outChannels * plane], plain = new float[outChannels * plane];
-            PointwiseConvolution.ForwardOn(x, inChannels, plane, weight, bias, outChannels, prefetched, DirectConvolution.KernelPath.Vector512, 0f, 6f);
+            float[] on = new float[outChannels * plane], off = new float[outChannels * plane];
+            PointwiseConvolution.ForwardOn(x, inChannels, plane, weight, bias, outChannels, on, DirectConvolution.KernelPath.Vector512, 0f, 6f);
             try
             {
-                PointwiseConvolution.PrefetchBlocks = false;
-                PointwiseConvolution.ForwardOn(x, inChannels, plane, weight, bias, outChannels, plain, DirectConvolution.KernelPath.Vector512, 0f, 6f);
+                turn(false);
+                PointwiseConvolution.ForwardOn(x, inChannels, plane, weight, bias, outChannels, off, DirectConvolution.KernelPath.Vector512, 0f, 6f);
             }
             finally
             {
-                PointwiseConvolution.PrefetchBlocks = true;
+                turn(true);
             }
-            Assert.Equal(plain, prefetched);
+            Assert.Equal(off, on);
         }
 
         [Theory]
