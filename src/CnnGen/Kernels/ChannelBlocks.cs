@@ -46,11 +46,12 @@ namespace CnnGen.Kernels
         /// <summary>Whether 1x1 tiles reading a large NCHW input ask for its cells ahead (KernelBench turns it off to compare).</summary>
         internal static bool PrefetchInput = true;
 
-        // A cache line into the L2 (a hint: it never faults, so an address past the input's end is harmless).
+        // The cache line `floats` on from `at` into the L2. A hint: it never faults, so an address past the input's end is
+        // harmless; the address is made as a plain pointer, never as a reference past the input (which the GC would track).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe void PrefetchLine(ref float at)
+        private static unsafe void PrefetchAhead(ref float at, int floats)
         {
-            if (System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.Prefetch1(Unsafe.AsPointer(ref at));
+            if (System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.Prefetch1((float*)Unsafe.AsPointer(ref at) + floats);
         }
 
         /// <summary>Output channels rounded up to whole blocks: what a 1x1 layer's packed weights and bias hold (the lanes past its channels zero).</summary>
@@ -382,7 +383,7 @@ namespace CnnGen.Kernels
                         if (n > 5) { var v = Vector512.Create(Unsafe.Add(ref xc, 5 * cell)); a50 = Fused.MultiplyAdd(v, w0, a50); if (nb > 1) a51 = Fused.MultiplyAdd(v, w1, a51); if (nb > 2) a52 = Fused.MultiplyAdd(v, w2, a52); }
                         if (n > 6) { var v = Vector512.Create(Unsafe.Add(ref xc, 6 * cell)); a60 = Fused.MultiplyAdd(v, w0, a60); if (nb > 1) a61 = Fused.MultiplyAdd(v, w1, a61); if (nb > 2) a62 = Fused.MultiplyAdd(v, w2, a62); }
                         if (n > 7) { var v = Vector512.Create(Unsafe.Add(ref xc, 7 * cell)); a70 = Fused.MultiplyAdd(v, w0, a70); if (nb > 1) a71 = Fused.MultiplyAdd(v, w1, a71); if (nb > 2) a72 = Fused.MultiplyAdd(v, w2, a72); }
-                        if (prefetch) PrefetchLine(ref Unsafe.Add(ref xc, 32));
+                        if (prefetch) PrefetchAhead(ref xc, 32);
                         xc = ref Unsafe.Add(ref xc, lane);
                         wc = ref Unsafe.Add(ref wc, 16);
                     }
