@@ -215,9 +215,9 @@ namespace CnnGen.Generator.Emit
         /// <summary>The layer's parameters prepared for its strided kernel, before a training pass's samples.</summary>
         public static void EmitPreparePassWeights(IndentedWriter w, PlannedLayer layer)
         {
-            int offset = layer.ParameterOffset, weights = DimsOf(layer).WeightLength, outChannels = layer.Output.Channels;
-            w.Line("global::CnnGen.Kernels.StridedConvolution.Prepare(parameters.Slice(" + Int(offset) + ", " + Int(weights) + "), "
-                + (layer.Spec.Bias ? "parameters.Slice(" + Int(offset + weights) + ", " + Int(outChannels) + ")" : "default") + ", " + StridedShapeArguments(layer)
+            int weights = DimsOf(layer).WeightLength;
+            w.Line("global::CnnGen.Kernels.StridedConvolution.Prepare(" + WeightParameterSlice(layer, weights) + ", "
+                + (BiasParameterSlice(layer, weights, layer.Output.Channels) ?? "default") + ", " + StridedShapeArguments(layer)
                 + ", workspace." + PassWeightsArray(layer) + ");");
         }
 
@@ -531,10 +531,9 @@ namespace CnnGen.Generator.Emit
         {
             int weightLength = WeightLengthOf(layer), packedLength = BlockedWeightLength(layer), outChannels = layer.Output.Channels;
             string blocked = "workspace." + BlockedArray(layer);
-            string weights = layer.Fusion.BatchNorm ? "workspace." + FoldedArray(layer) + ".AsSpan(0, " + Int(weightLength) + ")"
-                : "parameters.Slice(" + Int(layer.ParameterOffset) + ", " + Int(weightLength) + ")";
+            string weights = layer.Fusion.BatchNorm ? "workspace." + FoldedArray(layer) + ".AsSpan(0, " + Int(weightLength) + ")" : WeightParameterSlice(layer, weightLength);
             string? bias = layer.Fusion.BatchNorm ? "workspace." + FoldedArray(layer) + ".AsSpan(" + Int(weightLength) + ", " + Int(outChannels) + ")"
-                : layer.Spec.Bias ? "parameters.Slice(" + Int(layer.ParameterOffset + weightLength) + ", " + Int(outChannels) + ")" : null;
+                : BiasParameterSlice(layer, weightLength, outChannels);
             w.Line(GroupedConv2dEmitter.Handles(layer.Spec)
                 ? "global::CnnGen.Kernels.ChannelBlocks.PackDepthwise(" + weights + ", " + Int(outChannels) + ", " + blocked + ");"
                 : "global::CnnGen.Kernels.ChannelBlocks.PackPointwise(" + weights + ", " + Int(layer.Input.Channels) + ", " + Int(outChannels) + ", " + blocked + ");");

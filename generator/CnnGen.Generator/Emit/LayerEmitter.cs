@@ -151,6 +151,13 @@ namespace CnnGen.Generator.Emit
 
         public static string ParameterSlice(PlannedLayer layer) => "parameters.Slice(" + Int(layer.ParameterOffset) + ", " + Int(layer.ParameterCount) + ")";
 
+        /// <summary>The layer's weights (its first <paramref name="weightLength"/> parameters), sliced from <c>parameters</c>.</summary>
+        public static string WeightParameterSlice(PlannedLayer layer, int weightLength) => "parameters.Slice(" + Int(layer.ParameterOffset) + ", " + Int(weightLength) + ")";
+
+        /// <summary>The layer's bias (its <paramref name="outputs"/> parameters after the weights), or null for a layer without one.</summary>
+        public static string? BiasParameterSlice(PlannedLayer layer, int weightLength, int outputs) =>
+            layer.Spec.Bias ? "parameters.Slice(" + Int(layer.ParameterOffset + weightLength) + ", " + Int(outputs) + ")" : null;
+
         public static string BufferSlice(PlannedLayer layer) => "_buffers.AsSpan(" + Int(layer.BufferOffset) + ", " + Int(layer.BufferCount) + ")";
 
         public static string GradientSlice(PlannedLayer layer) => "parameterGradients.Slice(" + Int(layer.ParameterOffset) + ", " + Int(layer.ParameterCount) + ")";

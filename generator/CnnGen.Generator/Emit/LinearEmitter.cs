@@ -80,10 +80,10 @@ namespace CnnGen.Generator.Emit
         public static void EmitPrepareStatements(IndentedWriter w, PlannedLayer layer)
         {
             int inFeatures = layer.Input.Length, outFeatures = layer.Output.Length, weightLength = inFeatures * outFeatures;
-            string weight = "parameters.Slice(" + Int(layer.ParameterOffset) + ", " + Int(weightLength) + ")";
+            string weight = WeightParameterSlice(layer, weightLength);
             if (HasPreparedWeights(layer))
             {
-                string bias = layer.Spec.Bias ? "parameters.Slice(" + Int(layer.ParameterOffset + weightLength) + ", " + Int(outFeatures) + ")" : "default";
+                string bias = BiasParameterSlice(layer, weightLength, outFeatures) ?? "default";
                 w.Line("if (global::CnnGen.Kernels.PreparedLinear.Active) global::CnnGen.Kernels.PreparedLinear.Prepare(" + weight + ", " + bias + ", "
                     + Int(inFeatures) + ", " + Int(outFeatures) + ", workspace." + PreparedArray(layer) + ");");
             }

@@ -46,14 +46,6 @@ namespace CnnGen.Kernels
         /// <summary>Whether 1x1 tiles reading a large NCHW input ask for its cells ahead (KernelBench turns it off to compare).</summary>
         internal static bool PrefetchInput = true;
 
-        // The cache line `floats` on from `at` into the L2. A hint: it never faults, so an address past the input's end is
-        // harmless; the address is made as a plain pointer, never as a reference past the input (which the GC would track).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe void PrefetchAhead(ref float at, int floats)
-        {
-            if (System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.Prefetch1((float*)Unsafe.AsPointer(ref at) + floats);
-        }
-
         /// <summary>Output channels rounded up to whole blocks: what a 1x1 layer's packed weights and bias hold (the lanes past its channels zero).</summary>
         public static int BlockLanes(int channels) => (channels + 15) / 16 * 16;
 
@@ -127,7 +119,7 @@ namespace CnnGen.Kernels
             // map's tiles, where 256 channels' 48 KB fill it (1.01-1.05x from 256 channels). The sums are kept in y between
             // runs and go on from there, so each still runs from the bias over the channels in order.
             int runs = InputRuns ? (inChannels + RunChannels - 1) / RunChannels : 1, runLength = (inChannels / runs + 15) / 16 * 16;
-            bool prefetch = PrefetchInput && !blockedInput && (long)inChannels * cells >= 1 << 17;
+            bool prefetch = PrefetchInput && !blockedInput && (long)inChannels * cells >= Prefetch.MinimumFloats;
             for (int group = 0, ob = 0; ob < blocks; group++)
             {
                 int nb = EvenBlockGroups ? (group + 1) * blocks / groups - ob : Math.Min(3, blocks - ob);
@@ -383,7 +375,7 @@ namespace CnnGen.Kernels
                         if (n > 5) { var v = Vector512.Create(Unsafe.Add(ref xc, 5 * cell)); a50 = Fused.MultiplyAdd(v, w0, a50); if (nb > 1) a51 = Fused.MultiplyAdd(v, w1, a51); if (nb > 2) a52 = Fused.MultiplyAdd(v, w2, a52); }
                         if (n > 6) { var v = Vector512.Create(Unsafe.Add(ref xc, 6 * cell)); a60 = Fused.MultiplyAdd(v, w0, a60); if (nb > 1) a61 = Fused.MultiplyAdd(v, w1, a61); if (nb > 2) a62 = Fused.MultiplyAdd(v, w2, a62); }
                         if (n > 7) { var v = Vector512.Create(Unsafe.Add(ref xc, 7 * cell)); a70 = Fused.MultiplyAdd(v, w0, a70); if (nb > 1) a71 = Fused.MultiplyAdd(v, w1, a71); if (nb > 2) a72 = Fused.MultiplyAdd(v, w2, a72); }
-                        if (prefetch) PrefetchAhead(ref xc, 32);
+                        if (prefetch) Prefetch.Line(ref xc, 32);
                         xc = ref Unsafe.Add(ref xc, lane);
                         wc = ref Unsafe.Add(ref wc, 16);
                     }

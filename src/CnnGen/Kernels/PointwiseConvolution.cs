@@ -82,22 +82,13 @@ namespace CnnGen.Kernels
         private static bool ChunksOuter(int inChannels, int plane) =>
             CellsOuter && (plane >= 256 ? plane % 1024 != 0 : SmallPlaneOrder && plane >= 128 && inChannels >= 64);
 
-        /// <summary>Whether the block copies ask for the next block's cells ahead (KernelBench turns it off to compare).</summary>
-        internal static bool PrefetchBlocks = true;
-
-        // Each 64-byte line of `count` floats from `at` into the L2. A block's copy reads a few lines from each of 32-256 input
-        // planes, more streams than the hardware's prefetchers follow, so without this each line waits on the L3 or memory.
+        // The block copies' prefetches (Prefetch.Lines): a block's copy reads a few lines from each of 32-256 input planes.
         // KernelBench blocked single (BLOCKED_AGAINST=prefetch, 2026-12-04, Zen 5, thread CPU, both orders), with / without,
         // the maps cold (BLOCKED_COLD): 256->64 @56x56 1.24x, 64->64 @56x56 1.22x, 256->128 @56x56 1.12x, 512->128 @28x28 1.11x,
         // 64->256 @56x56 1.06x, 128->512 @28x28 1.02x, 1024->256 @14x14 1.03x, 256->1024 @14x14 1.00x; the maps in cache
-        // 0.98-0.99x (so not below 512 KB of input).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe void PrefetchCells(ref float at, int count)
-        {
-            if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
-            for (int i = 0; i < count; i += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref at, i)));
-            System.Runtime.Intrinsics.X86.Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref at, count - 1)));
-        }
+        // 0.98-0.99x (so not below Prefetch.MinimumFloats of input).
+        /// <summary>Whether the block copies ask for the next block's cells ahead (KernelBench turns it off to compare).</summary>
+        internal static bool PrefetchBlocks = true;
 
         [ThreadStatic]
         private static AlignedBuffer? t_block;
@@ -215,7 +206,7 @@ namespace CnnGen.Kernels
                 // through for each 4 output channels.
                 ref float block = ref MemoryMarshal.GetReference(BlockBuffer(inChannels * 4 * lanes).AsSpan());
                 int blockVectors = packedTall ? 3 : 4, blockRows = packedTall ? 8 : tileRows;
-                bool prefetch = PrefetchBlocks && (long)inChannels * plane >= 1 << 17;
+                bool prefetch = PrefetchBlocks && (long)inChannels * plane >= Prefetch.MinimumFloats;
                 for (int first = 0; first < vectorCount;)
                 {
                     var (cell0, vectors, last) = Chunk(first, vectorCount, covered, lanes, blockVectors);
@@ -226,7 +217,7 @@ namespace CnnGen.Kernels
                     for (int c = 0; c < inChannels; c++)
                     {
                         ref float from = ref Unsafe.Add(ref xs, c * plane + cell0);
-                        if (ahead > 0) PrefetchCells(ref Unsafe.Add(ref from, ahead), ahead);
+                        if (ahead > 0) Prefetch.Lines(ref from, ahead, ahead);
                         ref float to = ref Unsafe.Add(ref block, c * blockStride);
                         MemoryMarshal.CreateReadOnlySpan(ref from, whole).CopyTo(MemoryMarshal.CreateSpan(ref to, whole));
                         MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref from, last), lanes).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref to, whole), lanes));
