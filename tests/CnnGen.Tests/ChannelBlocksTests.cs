@@ -42,6 +42,22 @@ namespace CnnGen.Tests
     [GlobalAvgPool] [Flatten] [Linear(5)]
     public partial class BlockedChainNoBatchNormNet { }
 
+    /// <summary>
+    /// Chains whose layers absorb activations the kernels do not apply (SiLU, GELU in both forms, Hardswish, Tanh, LeakyReLU),
+    /// run in place over the blocked regions: a 1x1 layer's padded output for the depthwise layer (its padding must stay
+    /// zero), a depthwise layer's blocked output, and y at a chain's end, with and without batch-norm.
+    /// </summary>
+    [Network(8, 9, 7)]
+    [Conv2d(32, 1, Bias = false)] [BatchNorm] [SiLU]
+    [Conv2d(32, 3, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [GELU]
+    [Conv2d(48, 1, Bias = false)] [BatchNorm] [Hardswish]
+    [Conv2d(48, 3, Stride = 2, Padding = 1, Groups = 48)] [Tanh]
+    [Conv2d(32, 1)] [LeakyReLU(0.2)]
+    [Conv2d(32, 3, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [GELU(Approximate = GeluApproximation.Tanh)]
+    [Conv2d(40, 1, Bias = false)] [BatchNorm] [SiLU]
+    [GlobalAvgPool] [Flatten] [Linear(5)]
+    public partial class BlockedActivationsNet { }
+
     /// <summary>An inverted residual on a large map whose chain ends onto 24 channels (a partly filled block) on 48x48 cells.</summary>
     [Network(16, 96, 96)]
     [Conv2d(32, 1, Bias = false)] [BatchNorm] [ReLU6]
@@ -356,6 +372,29 @@ namespace CnnGen.Tests
             var network = new BlockedAloneNet();
             network.ResetParameters(4);
             EvaluatesAsUnfused(network, batch: 2, seed: 5);
+        }
+
+        [Fact]
+        public void ChainsWithOtherActivations_RunThemOverTheBlockedRegions_AndEvaluateAsTheUnfusedForward()
+        {
+            string source = GeneratedNet("[Network(8, 9, 7)]\n[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[SiLU]\n[Conv2d(32, 3, Padding = 1, Groups = 32, Bias = false)]\n[BatchNorm]\n[GELU]\n"
+                + "[Conv2d(24, 1, Bias = false)]\n[BatchNorm]\n[Hardswish]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
+            // The 1x1 layer's padded output (32 x 11 x 9), the depthwise layer's blocked output after it, the end's y.
+            Assert.Contains("global::CnnGen.Kernels.Activations.Silu(columns.Slice(0, 3168), columns.Slice(0, 3168));", source);
+            Assert.Contains("global::CnnGen.Kernels.Activations.Gelu(columns.Slice(3168, 2016), columns.Slice(3168, 2016), tanhApproximation: false);", source);
+            Assert.Contains("global::CnnGen.Kernels.Activations.Hardswish(y, y);", source);
+            Assert.Equal(2, source.Split("ChannelBlocks.Pointwise(").Length - 1);
+            // Sigmoid maps 0 to 0.5: run over the padding it would move it, so its layer starts no chain.
+            Assert.DoesNotContain("ChannelBlocks", GeneratedNet("[Network(8, 9, 7)]\n[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[Sigmoid]\n[Conv2d(32, 3, Padding = 1, Groups = 32, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n"));
+
+            var network = new BlockedActivationsNet();
+            network.ResetParameters(5);
+            var random = new Random(12);
+            var parameters = network.Parameters;
+            for (int i = 0; i < parameters.Length; i++) parameters[i] += (float)(random.NextDouble() - 0.5) * 0.2f;
+            var workspace = (BlockedActivationsNet.Workspace)EvaluatesAsUnfused(network, batch: 3, seed: 7);
+            Assert.Contains("goes straight into layer", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
         }
 
         // Evaluation (the fused, blocked kernels) against ForwardForGradients (unfused) on random inputs, within 1e-4,
