@@ -58,6 +58,17 @@ namespace CnnGen.Tests
     [GlobalAvgPool] [Flatten] [Linear(5)]
     public partial class BlockedActivationsNet { }
 
+    /// <summary>
+    /// Layers that absorb nothing, run channel-blocked: a ConvNeXt-style block's 1x1 projection (128 -> 32, a bias, the
+    /// residual join after it) and one without a bias (160 -> 48) alone, and a depthwise layer inside a chain.
+    /// </summary>
+    [Network(32, 6, 5)]
+    [Residual] [Conv2d(32, 7, Padding = 3, Groups = 32)] [Conv2d(128, 1)] [GELU] [Conv2d(32, 1)] [End]
+    [Conv2d(32, 1)] [ReLU] [Conv2d(32, 3, Padding = 1, Groups = 32)] [Conv2d(160, 1)] [ReLU]
+    [Conv2d(48, 1, Bias = false)]
+    [GlobalAvgPool] [Flatten] [Linear(5)]
+    public partial class BlockedAbsorbingNothingNet { }
+
     /// <summary>An inverted residual on a large map whose chain ends onto 24 channels (a partly filled block) on 48x48 cells.</summary>
     [Network(16, 96, 96)]
     [Conv2d(32, 1, Bias = false)] [BatchNorm] [ReLU6]
@@ -346,7 +357,7 @@ namespace CnnGen.Tests
             Assert.Contains("ChannelBlocks.PackPointwise(parameters.Slice(608, 1536), 32, 48, workspace.Layer4Blocked);", source);
             Assert.DoesNotContain("CopyTo(workspace.Layer4Blocked", source);
             Assert.Contains("ChannelBlocks.Pointwise(columns.Slice(6240, 1344), blockedInput: true, 32, 7, 6, p.Slice(0, 1536), p.Slice(1536, 48), 48, y, nchwOutput: true, columns.Slice(0, 6240), 0f, float.PositiveInfinity);", source);
-            // The last 1x1 layer absorbs nothing: no fused method, the NCHW kernel on its parameters.
+            // The last 1x1 layer (32 -> 32 on 7x6) follows no depthwise layer, and alone it would not pay: the NCHW kernel.
             Assert.DoesNotContain("Layer6Blocked", source);
 
             var network = new BlockedChainNoBatchNormNet();
@@ -395,6 +406,27 @@ namespace CnnGen.Tests
             for (int i = 0; i < parameters.Length; i++) parameters[i] += (float)(random.NextDouble() - 0.5) * 0.2f;
             var workspace = (BlockedActivationsNet.Workspace)EvaluatesAsUnfused(network, batch: 3, seed: 7);
             Assert.Contains("goes straight into layer", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
+        }
+
+        [Fact]
+        public void LayersAbsorbingNothing_RunBlocked_AndEvaluateAsTheUnfusedForward()
+        {
+            string source = GeneratedNet("[Network(32, 6, 5)]\n[Residual]\n[Conv2d(32, 7, Padding = 3, Groups = 32)]\n[Conv2d(128, 1)]\n[GELU]\n[Conv2d(32, 1)]\n[End]\n"
+                + "[Conv2d(32, 1)]\n[ReLU]\n[Conv2d(32, 3, Padding = 1, Groups = 32)]\n[Conv2d(160, 1)]\n[ReLU]\n[Conv2d(48, 1, Bias = false)]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
+            // The projection alone, NCHW in and out, no bounds; packed once per change of the weights with its bias.
+            Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 128, 6, 5, p.Slice(0, 4096), p.Slice(4096, 32), 32, y, nchwOutput: true, columns.Slice(0, 960));", source);
+            // The one without a bias: the bias lanes stay the array's zeros.
+            Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 160, 6, 5, p.Slice(0, 7680), p.Slice(7680, 48), 48, y, nchwOutput: true, columns.Slice(0, 1440));", source);
+            Assert.Contains("ChannelBlocks.Depthwise(", source);
+            Assert.Equal(4, source.Split("ChannelBlocks.Pointwise(").Length - 1);
+            Assert.Contains("Blocked(global::System.ReadOnlySpan<float> x, global::System.Span<float> y", source);
+
+            var network = new BlockedAbsorbingNothingNet();
+            network.ResetParameters(6);
+            var random = new Random(13);
+            var parameters = network.Parameters;
+            for (int i = 0; i < parameters.Length; i++) parameters[i] += (float)(random.NextDouble() - 0.5) * 0.2f;
+            EvaluatesAsUnfused(network, batch: 3, seed: 8);
         }
 
         // Evaluation (the fused, blocked kernels) against ForwardForGradients (unfused) on random inputs, within 1e-4,

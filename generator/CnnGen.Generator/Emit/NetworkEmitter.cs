@@ -613,6 +613,10 @@ namespace CnnGen.Generator.Emit
                     }
                     else if (training) LayerEmitter.For(layers[i]).EmitTrainingForwardCall(w, layers[i]);
                     else if (fuse && LinearEmitter.HasEvaluationWeights(layers[i])) LinearEmitter.EmitPreparedForwardCall(w, layers[i]);
+                    else if (fuse && layers[i].Fusion.HasEvaluationMethod)
+                    {
+                        using (w.OpenBlock(samples.Loop)) Conv2dEmitter.EmitFusedStatement(w, layers[i], layers[i + layers[i].Fusion.Absorbed], layers[i].Fusion);
+                    }
                     else LayerEmitter.For(layers[i]).EmitEvaluationForwardCall(w, layers[i], samples);
                     continue;
                 }
@@ -622,9 +626,10 @@ namespace CnnGen.Generator.Emit
                     for (int j = i; j < end; j++)
                     {
                         var fusion = fuse ? layers[j].Fusion : default;
-                        if (fusion.Absorbed > 0 && j + fusion.Absorbed < end)
+                        if (fusion.HasEvaluationMethod && j + fusion.Absorbed < end)
                         {
-                            w.Line("// " + string.Join(", ", Enumerable.Range(j, fusion.Absorbed + 1).Select(f => layers[f].Kind + " #" + Int(layers[f].Index))) + " fused: only the last output is written");
+                            w.Line(fusion.Absorbed == 0 ? "// " + layers[j].Describe() + ", channel-blocked"
+                                : "// " + string.Join(", ", Enumerable.Range(j, fusion.Absorbed + 1).Select(f => layers[f].Kind + " #" + Int(layers[f].Index))) + " fused: only the last output is written");
                             Conv2dEmitter.EmitFusedStatement(w, layers[j], layers[j + fusion.Absorbed], fusion);
                             j += fusion.Absorbed;
                             continue;
@@ -1185,7 +1190,7 @@ namespace CnnGen.Generator.Emit
                 LayerEmitter.For(layer).EmitForwardMethods(w, layer);
                 w.Line();
                 var fusion = layer.Fusion;
-                if (fusion.Absorbed > 0)
+                if (fusion.HasEvaluationMethod)
                 {
                     var segment = plan.Schedule.OfType<Segment>().First(s => s.Layers.Contains(layer));
                     int at = Segment.IndexOf(segment.Layers, layer);
