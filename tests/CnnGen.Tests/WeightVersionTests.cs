@@ -39,6 +39,18 @@ namespace CnnGen.Tests
     [Flatten] [Linear(4)]
     public partial class StridedNoBatchNormNet { }
 
+    /// <summary>
+    /// Strided layers that absorb nothing (a ConvNeXt-style patchify stem and downsampling layer, a 3x3 stride-2 layer before a
+    /// residual join): evaluation runs them on weights prepared once per change of the weights, not packed per call.
+    /// </summary>
+    [Network(3, 16, 16)]
+    [Conv2d(32, 2, Stride = 2)]
+    [Residual] [Conv2d(32, 3, Padding = 1, Groups = 32)] [Conv2d(32, 1)] [ReLU] [End]
+    [Conv2d(48, 2, Stride = 2)]
+    [Residual] [Conv2d(48, 3, Stride = 2, Padding = 1, Bias = false)] [Shortcut] [Conv2d(48, 1, Stride = 2)] [End]
+    [Flatten] [Linear(4)]
+    public partial class StridedAbsorbingNothingNet { }
+
     public sealed class WeightVersionTests
     {
         private const int Batch = 3;
@@ -105,7 +117,7 @@ namespace CnnGen.Tests
             Compare.Close(Evaluate(network, input, workspace), expected, 1e-5, "evaluation after the change");
         }
 
-        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WideLinearNet), nameof(WinogradNet), nameof(Winograd5Net), nameof(StridedNoBatchNormNet), nameof(BlockedChainNoBatchNormNet) };
+        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WideLinearNet), nameof(WinogradNet), nameof(Winograd5Net), nameof(StridedNoBatchNormNet), nameof(BlockedChainNoBatchNormNet), nameof(StridedAbsorbingNothingNet) };
 
         public static TheoryData<string> NetworksWithRunningStatistics => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet) };
 
@@ -121,11 +133,24 @@ namespace CnnGen.Tests
                 nameof(PackedLinearNet) => new PackedLinearNet(),
                 nameof(WideLinearNet) => new WideLinearNet(),
                 nameof(StridedNoBatchNormNet) => new StridedNoBatchNormNet(),
+                nameof(StridedAbsorbingNothingNet) => new StridedAbsorbingNothingNet(),
                 nameof(BlockedChainNoBatchNormNet) => new BlockedChainNoBatchNormNet(),
                 _ => new BatchNormNet(),
             };
             Randomize(network, seed);
             return network;
+        }
+
+        [Fact]
+        public void StridedLayersAbsorbingNothing_EvaluateOnPreparedWeights()
+        {
+            string source = Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Prepared;\n[Network(3, 16, 16)]\n[Conv2d(32, 2, Stride = 2)]\n"
+                + "[Conv2d(48, 3, Stride = 2, Padding = 1, Bias = false)]\n[Flatten]\n[Linear(4)]\npublic partial class Net { }").Single(s => s.Key.Contains("Net")).Value;
+            // Prepared once per change of the weights into the pass's arrays; evaluation calls a method of its own on them.
+            Assert.Contains("global::CnnGen.Kernels.StridedConvolution.Prepare(parameters.Slice(0, 384), parameters.Slice(384, 32), 3, 16, 16, 32, 2, 2, 0, workspace.Layer0PassWeights);", source);
+            Assert.Contains("global::CnnGen.Kernels.StridedConvolution.Prepare(parameters.Slice(416, 13824), default, 32, 8, 8, 48, 3, 2, 1, workspace.Layer1PassWeights);", source);
+            Assert.Contains("Layer0Conv2dPrepared(callerInput.Slice(n * 768, 768), ", source);
+            Assert.Contains("private static void Layer1Conv2dPrepared(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<float> p, global::System.Span<float> columns)", source);
         }
 
         [Theory, MemberData(nameof(Networks))]
@@ -426,6 +451,7 @@ namespace CnnGen.Tests
                 case WideLinearNet w: w.ResetParameters(seed); break;
                 case StridedNoBatchNormNet n: n.ResetParameters(seed); break;
                 case BlockedChainNoBatchNormNet n: n.ResetParameters(seed); break;
+                case StridedAbsorbingNothingNet n: n.ResetParameters(seed); break;
                 default: throw new ArgumentException(network.GetType().Name, nameof(network));
             }
         }

@@ -313,11 +313,14 @@ namespace CnnGen.Generator.Emit
         /// </summary>
         public readonly record struct Fusion(int Absorbed, bool BatchNorm, bool Relu, bool Pool, PlannedLayer? Activation, bool Mean = false)
         {
-            public string MethodSuffix => Absorbed == 0 && BlockedScratch > 0 ? "Blocked"
+            public string MethodSuffix => Absorbed == 0 && BlockedScratch > 0 ? "Blocked" : Absorbed == 0 && PreparedWeights ? "Prepared"
                 : (BatchNorm ? "BatchNorm" : "") + (Relu ? "ReLU" : "") + (Pool ? "MaxPool" : "") + (Activation is null ? "" : Activation.Kind.ToString()) + (Mean ? "GlobalAvgPool" : "");
 
-            /// <summary>Whether evaluation runs the layer through a method of its own: it absorbs layers, or runs in a channel-blocked chain.</summary>
-            public bool HasEvaluationMethod => Absorbed > 0 || BlockedScratch > 0;
+            /// <summary>Whether evaluation runs the layer through a method of its own: it absorbs layers, runs in a channel-blocked chain, or on prepared weights.</summary>
+            public bool HasEvaluationMethod => Absorbed > 0 || BlockedScratch > 0 || PreparedWeights;
+
+            /// <summary>A strided layer that evaluation runs on weights prepared once per change of them (<see cref="HasPreparedWeights"/>).</summary>
+            public bool PreparedWeights { get; init; }
 
             /// <summary>The strided convolution before this one whose maps it may take in the kernel's padded layout (see <see cref="LinkStridedLayers"/>).</summary>
             public PlannedLayer? LinkedFrom { get; init; }
@@ -374,7 +377,7 @@ namespace CnnGen.Generator.Emit
             // channels in its output transform (StridedConvolution.ForwardPreparedLinked), the others average their maps in scratch.
             bool mean = batchNorm && !grouped && dims.Strided && activation is null && next < layers.Count && layers[next].Kind == LayerKind.GlobalAvgPool;
             if (mean) next++;
-            return new Fusion(next - index - 1, batchNorm, relu, pool, activation, mean);
+            return new Fusion(next - index - 1, batchNorm, relu, pool, activation, mean) { PreparedWeights = HasPassWeights(layers[index]) };
         }
 
         /// <summary>
@@ -616,11 +619,11 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// Whether evaluation runs this strided layer on weights prepared for <c>StridedConvolution</c> (packed, or
-        /// Winograd-transformed) once per change of the weights, not on every call: a strided layer that absorbs what follows
-        /// it in evaluation. With a batch-norm folded in, from the folded weights (<see cref="PreparedArray"/>); without, from
+        /// Winograd-transformed) once per change of the weights, not on every call: every strided layer in evaluation (one that
+        /// absorbs nothing gets a method of its own, <see cref="Fusion.HasEvaluationMethod"/>). With a batch-norm folded in, from the folded weights (<see cref="PreparedArray"/>); without, from
         /// the parameters into the training pass's array (<see cref="PassWeightsArray"/>), which a pass fills with the same floats.
         /// </summary>
-        public static bool HasPreparedWeights(PlannedLayer layer) => HasPassWeights(layer) && (layer.Fusion.BatchNorm || layer.Fusion.Absorbed > 0);
+        public static bool HasPreparedWeights(PlannedLayer layer) => layer.Fusion.PreparedWeights;
 
         /// <summary>The workspace array holding a strided layer's folded weights packed for its kernel, then its bias.</summary>
         public static string PreparedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Prepared";
@@ -769,7 +772,8 @@ namespace CnnGen.Generator.Emit
                 EmitOverBatchMethod(w, layer, last, fusion, bias);
                 w.Line();
             }
-            w.Line(fusion.Absorbed == 0 ? "/// <summary>" + Xml(layer.Describe()) + ", channel-blocked for evaluation (on its weights packed once per change of them).</summary>"
+            w.Line(fusion.Absorbed == 0 ? "/// <summary>" + Xml(layer.Describe()) + (InBlockedChain(layer) ? ", channel-blocked for evaluation" : ": for evaluation") + ", on its weights "
+                    + (InBlockedChain(layer) ? "packed" : "prepared for the kernel") + " once per change of them.</summary>"
                 : "/// <summary>" + Xml(layer.Describe()) + what + ", fused for evaluation: writes " + Xml(last.Output.ToString()) + " and nothing in between.</summary>");
             w.Line("private static void " + MethodName(layer) + fusion.MethodSuffix + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p" + FiltersParameter(layer)
                 + (LinkedGroup(layer) is null ? "" : ", int group") + ", " + Span + " columns)");
