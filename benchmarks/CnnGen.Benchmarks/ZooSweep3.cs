@@ -114,6 +114,52 @@ namespace CnnGen.Benchmarks.Zoo.Sweep3
     [GlobalAvgPool] [Flatten] [Linear(10)]
     public partial class StridedCifarNet { }
 
+    /// <summary>
+    /// A pre-activation ResNet for CIFAR (session 28; He et al. 2016's v2 block): batch-norm and ReLU before each 3x3
+    /// convolution, so no batch-norm follows a convolution to fold into it; 32-64-128 channels, two blocks a stage, the
+    /// downsampling blocks' shortcut a 1x1 stride-2 convolution of the pre-activated input.
+    /// </summary>
+    [Network(3, 32, 32)]
+    [Conv2d(32, 3, Padding = 1, Bias = false)]
+    [Residual] [BatchNorm] [ReLU] [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(32, 3, Padding = 1, Bias = false)] [End]
+    [Residual] [BatchNorm] [ReLU] [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(32, 3, Padding = 1, Bias = false)] [End]
+    [BatchNorm] [ReLU]
+    [Residual] [Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [Shortcut] [Conv2d(64, 1, Stride = 2, Bias = false)] [End]
+    [Residual] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [End]
+    [BatchNorm] [ReLU]
+    [Residual] [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [Shortcut] [Conv2d(128, 1, Stride = 2, Bias = false)] [End]
+    [Residual] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [End]
+    [BatchNorm] [ReLU] [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class PreActResNetNet { }
+
+    /// <summary>Wide ResNet 16-4 for CIFAR (session 28; Zagoruyko and Komodakis 2016): pre-activation blocks, 64-128-256 channels on 32x32, 16x16 and 8x8, two blocks a stage.</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Residual] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [Shortcut] [Conv2d(64, 1, Bias = false)] [End]
+    [Residual] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(64, 3, Padding = 1, Bias = false)] [End]
+    [BatchNorm] [ReLU]
+    [Residual] [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [Shortcut] [Conv2d(128, 1, Stride = 2, Bias = false)] [End]
+    [Residual] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(128, 3, Padding = 1, Bias = false)] [End]
+    [BatchNorm] [ReLU]
+    [Residual] [Conv2d(256, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1, Bias = false)] [Shortcut] [Conv2d(256, 1, Stride = 2, Bias = false)] [End]
+    [Residual] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(256, 3, Padding = 1, Bias = false)] [End]
+    [BatchNorm] [ReLU] [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class WideResNet16Net { }
+
+    /// <summary>MnasNet-style on 3x64x64 (session 28): inverted residuals with 3x3 and 5x5 depthwise layers, expansion 3 and 6, ReLU, batch-norm, 16-80 channels.</summary>
+    [Network(3, 64, 64)]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(32, 3, Padding = 1, Groups = 32, Bias = false)] [BatchNorm] [ReLU] [Conv2d(16, 1, Bias = false)] [BatchNorm]
+    [Conv2d(48, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(48, 3, Stride = 2, Padding = 1, Groups = 48, Bias = false)] [BatchNorm] [ReLU] [Conv2d(24, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(72, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(72, 3, Padding = 1, Groups = 72, Bias = false)] [BatchNorm] [ReLU] [Conv2d(24, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(72, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(72, 5, Stride = 2, Padding = 2, Groups = 72, Bias = false)] [BatchNorm] [ReLU] [Conv2d(40, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(120, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(120, 5, Padding = 2, Groups = 120, Bias = false)] [BatchNorm] [ReLU] [Conv2d(40, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(240, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(240, 5, Stride = 2, Padding = 2, Groups = 240, Bias = false)] [BatchNorm] [ReLU] [Conv2d(80, 1, Bias = false)] [BatchNorm]
+    [Residual] [Conv2d(480, 1, Bias = false)] [BatchNorm] [ReLU] [Conv2d(480, 5, Padding = 2, Groups = 480, Bias = false)] [BatchNorm] [ReLU] [Conv2d(80, 1, Bias = false)] [BatchNorm] [End]
+    [Conv2d(320, 1, Bias = false)] [BatchNorm] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class MnasNetNet { }
+
     /// <summary>Four stride-2 3x3 convolutions with biases and no batch-norm on 3x64x64 (session 26): 16-32-64-128 channels.</summary>
     [Network(3, 64, 64)]
     [Conv2d(16, 3, Stride = 2, Padding = 1)] [ReLU]
@@ -276,6 +322,9 @@ namespace CnnGen.Benchmarks
             ("VGG-style, batch-norm after ReLU", () => Initialized(new Zoo.Sweep3.BatchNormAfterReluNet())),
             ("MobileNetV2, ImageNet size 3x224x224", () => Initialized(new Zoo.Sweep3.MobileNetV2ImageNetNet())),
             ("ResNet-50, ImageNet size 3x224x224", () => Initialized(new Zoo.Sweep3.ResNet50ImageNetNet())),
+            ("pre-activation ResNet for CIFAR, 32-128", () => Initialized(new Zoo.Sweep3.PreActResNetNet())),
+            ("Wide ResNet 16-4 for CIFAR, 64-256 ch", () => Initialized(new Zoo.Sweep3.WideResNet16Net())),
+            ("MnasNet-style, 3x3 and 5x5 dw, 3x64x64", () => Initialized(new Zoo.Sweep3.MnasNetNet())),
         };
     }
 }

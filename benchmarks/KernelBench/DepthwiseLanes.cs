@@ -21,6 +21,10 @@ namespace KernelBench
             (96, 8, 7, 1), (192, 8, 7, 1), (384, 4, 7, 1), (192, 7, 7, 1), (96, 14, 7, 1), (48, 16, 7, 1), (96, 16, 7, 1), (48, 32, 7, 1),
             (384, 14, 7, 1), (768, 7, 7, 1), (96, 28, 7, 1), (96, 12, 7, 1), (96, 10, 7, 1), (96, 13, 7, 1), (96, 15, 7, 1), (96, 7, 7, 1),
             (96, 14, 5, 1), (480, 14, 5, 1), (96, 28, 5, 1), (96, 12, 5, 1), (96, 10, 5, 1), (96, 7, 5, 1),
+            // 5x5 onto 4x4 and 8x8 maps, MnasNet-style on 3x64x64 and EfficientNet-B0's late stages (session 28).
+            (480, 4, 5, 1), (240, 4, 5, 1), (960, 4, 5, 1), (240, 8, 5, 2), (480, 8, 5, 2), (72, 16, 5, 2), (120, 8, 5, 1), (240, 8, 5, 1),
+            (672, 14, 5, 2), (1152, 7, 5, 1), (96, 8, 5, 1), (384, 8, 3, 2), (384, 4, 3, 1), (768, 4, 3, 1), (96, 4, 7, 1),
+            (240, 5, 5, 1), (240, 6, 5, 1), (96, 5, 7, 1), (96, 6, 7, 1), (240, 10, 5, 2), (240, 12, 5, 2), (96, 16, 7, 2), (96, 12, 7, 2), (96, 32, 5, 2),
         };
 
         // "depthwise-lanes loop C H K S SECONDS": the lanes kernel alone over and over, for perf.
@@ -62,7 +66,7 @@ namespace KernelBench
         public static void Run(string? prefix)
         {
             var random = new Random(5);
-            float[] x = Program.Fill(144 * 56 * 56 + 96 * 112 * 112, 1), w = Program.Fill(960 * 49, 2), b = Program.Fill(960, 3);
+            float[] x = Program.Fill(144 * 56 * 56 + 96 * 112 * 112, 1), w = Program.Fill(1152 * 49, 2), b = Program.Fill(1152, 3);
             float[] y = new float[144 * 56 * 56 + 32 * 112 * 112], lanes = new float[y.Length];
             Console.WriteLine($"{"depthwise + ReLU6 (C x H x H, kernel)",-36} {"before",8} {"lanes",8} {"ratio",6}  (us)");
             foreach (var s in Shapes)

@@ -48,7 +48,8 @@ namespace CnnGen.Kernels
         /// 5x5 at stride 2 (240x16x16 38.2 / 38.2, 672x14x14 97 / 104), and not 3x3 at stride 1, where the row, flat-plane and
         /// unpadded kernels read each input row for several outputs and the two turns cost more than they save (256x7x7 14.5 /
         /// 19.4, 128x14x14 29.3 / 37.7, 16x56x56 32.4 / 73.8; 160x10x10 22.3 / 19.4 and 96x12x12 19.4 / 17.1 within the noise).
-        /// 5x5 and 7x7 at stride 1 onto rows of 7-15 cells but 8 do pay (session 25, <c>LargeKernelOnNarrowRows</c>).
+        /// 5x5 and 7x7 at stride 1 onto rows of 7-15 cells but 8 do pay (session 25), and since session 28 onto rows of 4-6 and
+        /// at stride 2 onto rows of up to 8 (<c>LargeKernelOnNarrowRows</c>).
         /// </summary>
         internal static bool LanesPays(in ConvolutionGeometry g) => LanesEnabled && LanesShape(g);
 
@@ -65,9 +66,17 @@ namespace CnnGen.Kernels
         // 96x7x7 6.1 / 5.4, 672x7x7 40.2 / 39.0. Not onto 8-wide rows (the whole-plane pairs: 7x7 96x8x8 8.3 / 10.1, 192x8x8
         // 17.3 / 21.3), 4-wide (384x4x4 13.9 / 18.9), nor 16+ (the shared-row tiles: 48x16x16 10.0 / 16.7, 96x16x16 17.9 /
         // 20.5, 96x28x28 77 / 106, 5x5 96x28x28 42 / 64).
+        // Session 28, the weights turned 16 taps at a time (they were moved one float at a time, 400 and 784 moves a group of
+        // 16 channels: most of a 4x4 map's time), KernelBench depthwise-lanes, +ReLU6, thread CPU µs, before / lanes, load
+        // 2-4: at stride 1 onto rows of 4-7 cells too, 5x5 480x4x4 15.7 / 12.8, 960x4x4 31.6 / 26.2, 240x5x5 8.5 / 7.3, 240x6x6
+        // 10.3 / 9.6, 7x7 384x4x4 22.2 / 15.7, 96x5x5 6.5 / 4.4, 96x6x6 8.2 / 6.2 (8 wide still not: 5x5 240x8x8 12.9 / 14.5);
+        // and at stride 2 onto rows of up to 8 cells, as 3x3, 5x5 240x16x16 28.0 / 21.0, 672x14x14 60.2 / 51.8, 240x10x10 14.0 /
+        // 7.8, 240x8x8 9.2 / 6.7, 72x16x16 6.2 / 5.6, 7x7 96x16x16 16.0 / 12.1, 96x12x12 15.3 / 9.0 (onto 16 wide not: 5x5
+        // 72x32x32 23.2 / 29.0, 96x32x32 26.0 / 33.0).
         private static bool LargeKernelOnNarrowRows(in ConvolutionGeometry g) =>
-            g.StrideHeight == 1 && g.StrideWidth == 1 && g.KernelHeight == g.KernelWidth && (g.KernelWidth == 5 || g.KernelWidth == 7)
-            && g.OutWidth >= 7 && g.OutWidth < 16 && g.OutWidth != 8;
+            g.KernelHeight == g.KernelWidth && (g.KernelWidth == 5 || g.KernelWidth == 7)
+            && (g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth >= 4 && g.OutWidth < 16 && g.OutWidth != 8
+                || g.StrideHeight == 2 && g.StrideWidth == 2 && g.OutWidth <= 8);
 
         /// <summary>The padded block of cells, the output cells, the weights by tap and the bias, each 16 lanes wide (the forward's scratch holds it where <see cref="LanesPays"/> may take the layer).</summary>
         internal static long LanesScratchLength(in ConvolutionGeometry g) =>
@@ -93,9 +102,23 @@ namespace CnnGen.Kernels
             {
                 ref float from = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), c0 * taps);
                 ref float to = ref MemoryMarshal.GetReference(tapWeights);
-                for (int lane = 0; lane < Lanes; lane++)
+                if (taps >= Lanes)
                 {
-                    for (int t = 0; t < taps; t++) Unsafe.Add(ref to, t * Lanes + lane) = Unsafe.Add(ref from, lane * taps + t);
+                    // [16 channels][taps] to [taps][16 channels] in turns of 16 taps, the last ending at the last tap (taps two
+                    // turns cover written twice, the same floats): 5x5 and 7x7 in 2 and 4 turns rather than 400 and 784 moves.
+                    for (int t0 = 0; ; t0 += Lanes)
+                    {
+                        int first = Math.Min(t0, taps - Lanes);
+                        DirectConvolution.Transpose16(ref Unsafe.Add(ref from, first), taps, ref Unsafe.Add(ref to, first * Lanes));
+                        if (first == taps - Lanes) break;
+                    }
+                }
+                else
+                {
+                    for (int lane = 0; lane < Lanes; lane++)
+                    {
+                        for (int t = 0; t < taps; t++) Unsafe.Add(ref to, t * Lanes + lane) = Unsafe.Add(ref from, lane * taps + t);
+                    }
                 }
                 if (bias.IsEmpty) biases.Clear();
                 else bias.Slice(c0, Lanes).CopyTo(biases);
