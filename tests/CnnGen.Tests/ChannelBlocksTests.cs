@@ -326,11 +326,12 @@ namespace CnnGen.Tests
             Assert.Contains("goes straight into layer 3", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
             Assert.Contains("goes straight into layer 6", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(5).Length).Message);
             // A 1x1 layer onto 24 channels after a depthwise layer ends a chain, writing NCHW from two blocks (the second half
-            // filled); onto 16 (one block a tile) it does not: no chain of three, the NCHW kernels.
+            // filled); onto 16 (one block a tile) it does not: no chain of three (the first 1x1 layer, on 16 cells, alone).
             string offTheBlocks = ChainEndingOffTheBlocks(24);
             Assert.Contains("ChannelBlocks.Pointwise(columns.Slice(1152, 128), blockedInput: true, 32, 2, 2, p.Slice(0, 1024), p.Slice(1024, 32), 24, y, nchwOutput: true, columns.Slice(0, 1152), 0f, float.PositiveInfinity);", offTheBlocks);
             Assert.Contains("new global::CnnGen.AlignedBuffer(1056)", offTheBlocks);
-            Assert.DoesNotContain("ChannelBlocks", ChainEndingOffTheBlocks(16));
+            Assert.DoesNotContain("ChannelBlocks.Depthwise", ChainEndingOffTheBlocks(16));
+            Assert.DoesNotContain("blockedInput: true", ChainEndingOffTheBlocks(16));
             Assert.Contains("ChannelBlocks", ChainEndingOffTheBlocks(32));
             // Onto 24 it pays on maps up to 256 cells and from 2048 (the depthwise layer's gain outweighs the projection's
             // loss there), not between: 32x32 and 48x48 outputs.
@@ -406,6 +407,18 @@ namespace CnnGen.Tests
             for (int i = 0; i < parameters.Length; i++) parameters[i] += (float)(random.NextDouble() - 0.5) * 0.2f;
             var workspace = (BlockedActivationsNet.Workspace)EvaluatesAsUnfused(network, batch: 3, seed: 7);
             Assert.Contains("goes straight into layer", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
+        }
+
+        [Fact]
+        public void ExpandingLayersAlone_RunBlockedOnMapsOfUpTo16Cells()
+        {
+            // 80 -> 480 on 4x4 (one whole vector of cells: 1.16x blocked), not on 5x5.
+            foreach (int size in new[] { 4, 5 })
+            {
+                string source = GeneratedNet("[Network(80, " + size + ", " + size + ")]\n[Conv2d(480, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
+                Assert.Equal(size == 4, source.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 80, 4, 4, p.Slice(0, 38400), p.Slice(38400, 480), 480, y, nchwOutput: true,"));
+                Assert.Equal(size == 4, source.Contains("ChannelBlocks"));
+            }
         }
 
         [Fact]

@@ -477,13 +477,13 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// Whether a 1x1 layer in no chain runs channel-blocked on its own, reading NCHW in place and writing NCHW through the
-        /// blocked staging: on maps under 16 cells (the NCHW kernel's vectors of cells are mostly empty there: 128 -> 128 on
-        /// 3x3 2.9x, 256 -> 256 on 1x1 1.7x), and from 128 or more input channels onto as many or fewer (the bottlenecks'
+        /// blocked staging: on maps of up to 16 cells (the NCHW kernel's vectors of cells are mostly empty under 16: 128 -> 128 on
+        /// 3x3 2.9x, 256 -> 256 on 1x1 1.7x; on 4x4, one whole vector, 80 -> 480 and 80 -> 320 1.16x, session 28), and from 128 or more input channels onto as many or fewer (the bottlenecks'
         /// and inverted residuals' reducing layers: 256 -> 64 and 256 -> 128 on 14x14 1.11-1.15x, 576 -> 96 1.14-1.17x);
         /// expanding ones and those from few channels ran 0.72-0.97x. KernelBench <c>blocked single</c> measures it.
         /// </summary>
         private static bool AloneBlockedPays(PlannedLayer layer) =>
-            layer.Output.Height * layer.Output.Width < 16 || layer.Input.Channels >= 128 && layer.Input.Channels >= layer.Output.Channels;
+            layer.Output.Height * layer.Output.Width <= 16 || layer.Input.Channels >= 128 && layer.Input.Channels >= layer.Output.Channels;
 
         // A batch-norm folded in, an activation absorbed, or nothing (the weights then packed from the parameters; a layer
         // absorbing nothing gets a method of its own, Fusion.HasEvaluationMethod: ConvNeXt's 192 -> 48 projections on 16x16 and
