@@ -363,10 +363,7 @@ namespace CnnGen.Tests
 
             var network = new BlockedChainNoBatchNormNet();
             network.ResetParameters(3);
-            // Biases drawn away from zero, so a bias left out or misplaced shows.
-            var random = new Random(11);
-            var parameters = network.Parameters;
-            for (int i = 0; i < parameters.Length; i++) parameters[i] += (float)(random.NextDouble() - 0.5) * 0.2f;
+            MoveParameters(network, seed: 11);
             var workspace = (BlockedChainNoBatchNormNet.Workspace)EvaluatesAsUnfused(network, batch: 3, seed: 6);
             Assert.Contains("goes straight into layer 2", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(1).Length).Message);
         }
@@ -402,9 +399,7 @@ namespace CnnGen.Tests
 
             var network = new BlockedActivationsNet();
             network.ResetParameters(5);
-            var random = new Random(12);
-            var parameters = network.Parameters;
-            for (int i = 0; i < parameters.Length; i++) parameters[i] += (float)(random.NextDouble() - 0.5) * 0.2f;
+            MoveParameters(network, seed: 12);
             var workspace = (BlockedActivationsNet.Workspace)EvaluatesAsUnfused(network, batch: 3, seed: 7);
             Assert.Contains("goes straight into layer", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
         }
@@ -436,10 +431,16 @@ namespace CnnGen.Tests
 
             var network = new BlockedAbsorbingNothingNet();
             network.ResetParameters(6);
-            var random = new Random(13);
+            MoveParameters(network, seed: 13);
+            EvaluatesAsUnfused(network, batch: 3, seed: 8);
+        }
+
+        // Every parameter moved by up to ±0.1, so the biases lie away from zero: a bias left out or misplaced shows.
+        private static void MoveParameters(INetwork network, int seed)
+        {
+            var random = new Random(seed);
             var parameters = network.Parameters;
             for (int i = 0; i < parameters.Length; i++) parameters[i] += (float)(random.NextDouble() - 0.5) * 0.2f;
-            EvaluatesAsUnfused(network, batch: 3, seed: 8);
         }
 
         // Evaluation (the fused, blocked kernels) against ForwardForGradients (unfused) on random inputs, within 1e-4,
