@@ -477,19 +477,20 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// Whether a 1x1 layer in no chain runs channel-blocked on its own, reading NCHW in place and writing NCHW through the
-        /// blocked staging: on maps of up to 16 cells (the NCHW kernel's vectors of cells are mostly empty under 16: 128 -> 128 on
-        /// 3x3 2.9x, 256 -> 256 on 1x1 1.7x; on 4x4, one whole vector, 80 -> 480 and 80 -> 320 1.16x, session 28), and from 128 or more input channels onto as many or fewer (the bottlenecks'
-        /// and inverted residuals' reducing layers: 256 -> 64 and 256 -> 128 on 14x14 1.11-1.15x, 576 -> 96 1.14-1.17x);
+        /// blocked staging: on maps of up to 16 cells (the NCHW kernel's vectors of cells are mostly empty under 16: 128 -> 128
+        /// on 3x3 2.9x, 256 -> 256 on 1x1 1.7x; on 4x4, one whole vector, 80 -> 480 and 80 -> 320 1.16x, session 28), and from
+        /// 128 or more input channels onto as many or fewer (the bottlenecks' and inverted residuals' reducing layers: 256 -> 64 and 256 -> 128 on 14x14 1.11-1.15x, 576 -> 96 1.14-1.17x);
         /// expanding ones and those from few channels ran 0.72-0.97x. KernelBench <c>blocked single</c> measures it.
         /// </summary>
         private static bool AloneBlockedPays(PlannedLayer layer) =>
             layer.Output.Height * layer.Output.Width <= 16 || layer.Input.Channels >= 128 && layer.Input.Channels >= layer.Output.Channels;
 
         // A batch-norm folded in, an activation absorbed, or nothing (the weights then packed from the parameters; a layer
-        // absorbing nothing gets a method of its own, Fusion.HasEvaluationMethod: ConvNeXt's 192 -> 48 projections on 16x16 and
-        // 14x14 ran alone blocked, zoo loop, three alternated rounds, fastest: 295-320 -> 288-315 and 251-265 -> 241-246 us a network). The activation: a ReLU or ReLU6, which the blocked kernels' epilogues apply, or one that
-        // maps 0 to 0, applied in place over the region the layer wrote (BlockedActivationTarget), whose padding stays zero.
-        // Sigmoid does not (0.5). EfficientNet-lite-style (SiLU), zoo loop, three alternated rounds, fastest: 156-161 -> 151-152 us.
+        // absorbing nothing gets a method of its own, Fusion.HasEvaluationMethod: ConvNeXt's 192 -> 48 projections on 16x16
+        // and 14x14 run alone blocked, zoo loop, three alternated rounds, fastest: 295-320 -> 288-315 and 251-265 -> 241-246
+        // us a network). The activation: a ReLU or ReLU6, which the blocked kernels' epilogues apply, or one that maps 0 to 0,
+        // applied in place over the region the layer wrote (BlockedActivationTarget), whose padding stays zero. Sigmoid does
+        // not (0.5). EfficientNet-lite-style (SiLU), zoo loop, three alternated rounds, fastest: 156-161 -> 151-152 us.
         private static bool BlockedFusion(PlannedLayer layer) =>
             !layer.Fusion.Pool && !layer.Fusion.Mean && layer.Fusion.LinkedFrom is null && layer.Fusion.LinkedTo is null
             && (layer.Fusion.Activation is null || layer.Fusion.Activation.Kind is LayerKind.ReLU or LayerKind.ReLU6 or LayerKind.LeakyReLU or LayerKind.Hardswish
@@ -620,8 +621,8 @@ namespace CnnGen.Generator.Emit
         /// <summary>
         /// Whether evaluation runs this strided layer on weights prepared for <c>StridedConvolution</c> (packed, or
         /// Winograd-transformed) once per change of the weights, not on every call: every strided layer in evaluation (one that
-        /// absorbs nothing gets a method of its own, <see cref="Fusion.HasEvaluationMethod"/>). With a batch-norm folded in, from the folded weights (<see cref="PreparedArray"/>); without, from
-        /// the parameters into the training pass's array (<see cref="PassWeightsArray"/>), which a pass fills with the same floats.
+        /// absorbs nothing gets a method of its own, <see cref="Fusion.HasEvaluationMethod"/>). With a batch-norm folded in,
+        /// from the folded weights (<see cref="PreparedArray"/>); without, from the parameters into the training pass's array (<see cref="PassWeightsArray"/>), which a pass fills with the same floats.
         /// </summary>
         public static bool HasPreparedWeights(PlannedLayer layer) => layer.Fusion.PreparedWeights;
 

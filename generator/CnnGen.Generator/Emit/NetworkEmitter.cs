@@ -628,7 +628,7 @@ namespace CnnGen.Generator.Emit
                         var fusion = fuse ? layers[j].Fusion : default;
                         if (fusion.HasEvaluationMethod && j + fusion.Absorbed < end)
                         {
-                            w.Line(fusion.Absorbed == 0 ? "// " + layers[j].Describe() + ", channel-blocked"
+                            w.Line(fusion.Absorbed == 0 ? "// " + layers[j].Describe() + (fusion.BlockedScratch > 0 ? ", channel-blocked" : ", on its prepared weights")
                                 : "// " + string.Join(", ", Enumerable.Range(j, fusion.Absorbed + 1).Select(f => layers[f].Kind + " #" + Int(layers[f].Index))) + " fused: only the last output is written");
                             Conv2dEmitter.EmitFusedStatement(w, layers[j], layers[j + fusion.Absorbed], fusion);
                             j += fusion.Absorbed;

@@ -45,7 +45,7 @@ namespace CnnGen.Kernels
         /// of 40 interleaved rounds, 2026-12-03; before / lanes): 3x3 at stride 2 onto maps at most 8 wide, 128x14x14 27.2 /
         /// 15.9, 576x14x14 112 / 71, 96x16x16 18.0 / 12.2, 144x16x16 25.1 / 16.2, 48x13x13 9.6 / 6.2, 256x8x8 18.8 / 15.7.
         /// Not onto wider maps (64x32x32 34.8 / 33.6, 40x20x20 10.4 / 11.5, 64x28x28 33.2 / 33.9, 32x56x56 49.4 / 60.5), not
-        /// 5x5 at stride 2 (240x16x16 38.2 / 38.2, 672x14x14 97 / 104), and not 3x3 at stride 1, where the row, flat-plane and
+        /// 5x5 at stride 2 then (240x16x16 38.2 / 38.2, 672x14x14 97 / 104; see session 28 below), and not 3x3 at stride 1, where the row, flat-plane and
         /// unpadded kernels read each input row for several outputs and the two turns cost more than they save (256x7x7 14.5 /
         /// 19.4, 128x14x14 29.3 / 37.7, 16x56x56 32.4 / 73.8; 160x10x10 22.3 / 19.4 and 96x12x12 19.4 / 17.1 within the noise).
         /// 5x5 and 7x7 at stride 1 onto rows of 7-15 cells but 8 do pay (session 25), and since session 28 onto rows of 4-6 and
@@ -64,7 +64,7 @@ namespace CnnGen.Kernels
         // 178 / 114, 96x15x15 50.6 / 31.6, 96x13x13 36.4 / 24.5, 96x12x12 30.2 / 21.5, 96x10x10 24.4 / 17.1, 192x7x7 21.8 /
         // 17.2, 96x7x7 11.6 / 8.9; 5x5 96x14x14 23.7 / 17.3, 480x14x14 122 / 88, 96x12x12 20.0 / 13.3, 96x10x10 14.8 / 10.9,
         // 96x7x7 6.1 / 5.4, 672x7x7 40.2 / 39.0. Not onto 8-wide rows (the whole-plane pairs: 7x7 96x8x8 8.3 / 10.1, 192x8x8
-        // 17.3 / 21.3), 4-wide (384x4x4 13.9 / 18.9), nor 16+ (the shared-row tiles: 48x16x16 10.0 / 16.7, 96x16x16 17.9 /
+        // 17.3 / 21.3), 4-wide then (384x4x4 13.9 / 18.9), nor 16+ (the shared-row tiles: 48x16x16 10.0 / 16.7, 96x16x16 17.9 /
         // 20.5, 96x28x28 77 / 106, 5x5 96x28x28 42 / 64).
         // Session 28, the weights turned 16 taps at a time (they were moved one float at a time, 400 and 784 moves a group of
         // 16 channels: most of a 4x4 map's time), KernelBench depthwise-lanes, +ReLU6, thread CPU µs, before / lanes, load
