@@ -388,8 +388,11 @@ namespace CnnGen.Tests
         {
             string source = GeneratedNet("[Network(8, 9, 7)]\n[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[SiLU]\n[Conv2d(32, 3, Padding = 1, Groups = 32, Bias = false)]\n[BatchNorm]\n[GELU]\n"
                 + "[Conv2d(24, 1, Bias = false)]\n[BatchNorm]\n[Hardswish]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
-            // The 1x1 layer's padded output (32 x 11 x 9), the depthwise layer's blocked output after it, the end's y.
-            Assert.Contains("global::CnnGen.Kernels.Activations.Silu(columns.Slice(0, 3168), columns.Slice(0, 3168));", source);
+            // The 1x1 layer's padded output (2 blocks of 11 x 9 cells) from each block's first interior cell to its last, the
+            // depthwise layer's blocked output after it, the end's y.
+            Assert.Contains("for (int block = 0; block < 2; block++)", source);
+            Assert.Contains("var cells = columns.Slice(block * 1584 + 160, 1264);", source);
+            Assert.Contains("global::CnnGen.Kernels.Activations.Silu(cells, cells);", source);
             Assert.Contains("global::CnnGen.Kernels.Activations.Gelu(columns.Slice(3168, 2016), columns.Slice(3168, 2016), tanhApproximation: false);", source);
             Assert.Contains("global::CnnGen.Kernels.Activations.Hardswish(y, y);", source);
             Assert.Equal(2, source.Split("ChannelBlocks.Pointwise(").Length - 1);

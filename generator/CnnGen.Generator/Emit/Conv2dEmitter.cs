@@ -497,15 +497,10 @@ namespace CnnGen.Generator.Emit
                 or LayerKind.SiLU or LayerKind.GELU or LayerKind.Tanh);
 
         // Where a chain layer's activation runs in place when its kernel does not apply it: the depthwise layer's blocked
-        // output after the padded region, the 1x1 layer's padded blocked output for the depthwise layer after it (padding
-        // included: the activation keeps its zeros), or y at the chain's end.
-        private static string BlockedActivationTarget(PlannedLayer layer, Fusion fusion)
-        {
-            var output = layer.Output;
-            if (GroupedConv2dEmitter.Handles(layer.Spec)) return "columns.Slice(" + Int(fusion.BlockedPadded) + ", " + Int(output.Length) + ")";
-            if (fusion.BlockedTo is null) return "y";
-            return "columns.Slice(0, " + Int(output.Channels * (output.Height + 2) * (output.Width + 2)) + ")";
-        }
+        // output after the padded region, or y at the chain's end (a 1x1 layer's padded output for the depthwise layer after
+        // it runs block by block, EmitFusedMethods).
+        private static string BlockedActivationTarget(PlannedLayer layer, Fusion fusion) =>
+            GroupedConv2dEmitter.Handles(layer.Spec) ? "columns.Slice(" + Int(fusion.BlockedPadded) + ", " + Int(layer.Output.Length) + ")" : "y";
 
         // A 1x1 layer the blocked kernel runs: onto whole blocks, at least two (a tile of one block has too few accumulators);
         // or, writing NCHW at a chain's end on maps of up to 256 cells or of 2048 and more, onto more than one block's
@@ -807,6 +802,20 @@ namespace CnnGen.Generator.Emit
                     if (bounds is not null)
                     {
                         w.Line("// " + activation.Describe() + ": the kernel's output bounds (" + bounds + "), applied in its registers");
+                    }
+                    else if (InBlockedChain(layer) && !GroupedConv2dEmitter.Handles(spec) && fusion.BlockedTo is not null)
+                    {
+                        // The padded blocked input of the depthwise layer after it: each block from its first interior cell to its
+                        // last, so the padding rows above and below are not run (the side columns between are: they stay zero).
+                        var output = layer.Output;
+                        int blockLength = (output.Height + 2) * (output.Width + 2) * 16, first = (output.Width + 3) * 16;
+                        int interior = ((output.Height - 1) * (output.Width + 2) + output.Width) * 16;
+                        w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache: each block of the padded output in columns, its rows of cells");
+                        using (w.OpenBlock("for (int block = 0; block < " + Int(output.Channels / 16) + "; block++)"))
+                        {
+                            w.Line("var cells = columns.Slice(block * " + Int(blockLength) + " + " + Int(first) + ", " + Int(interior) + ");");
+                            w.Line(ActivationEmitter.InPlaceStatement(activation, "cells"));
+                        }
                     }
                     else
                     {
