@@ -489,18 +489,37 @@ namespace CnnGen.Generator.Emit
         // absorbing nothing gets a method of its own, Fusion.HasEvaluationMethod: ConvNeXt's 192 -> 48 projections on 16x16
         // and 14x14 run alone blocked, zoo loop, three alternated rounds, fastest: 295-320 -> 288-315 and 251-265 -> 241-246
         // us a network). The activation: a ReLU or ReLU6, which the blocked kernels' epilogues apply, or one that maps 0 to 0,
-        // applied in place over the region the layer wrote (BlockedActivationTarget), whose padding stays zero. Sigmoid does
+        // applied in place over the region the layer wrote (EmitBlockedActivation), whose padding stays zero. Sigmoid does
         // not (0.5). EfficientNet-lite-style (SiLU), zoo loop, three alternated rounds, fastest: 156-161 -> 151-152 us.
         private static bool BlockedFusion(PlannedLayer layer) =>
             !layer.Fusion.Pool && !layer.Fusion.Mean && layer.Fusion.LinkedFrom is null && layer.Fusion.LinkedTo is null
             && (layer.Fusion.Activation is null || layer.Fusion.Activation.Kind is LayerKind.ReLU or LayerKind.ReLU6 or LayerKind.LeakyReLU or LayerKind.Hardswish
                 or LayerKind.SiLU or LayerKind.GELU or LayerKind.Tanh);
 
-        // Where a chain layer's activation runs in place when its kernel does not apply it: the depthwise layer's blocked
-        // output after the padded region, or y at the chain's end (a 1x1 layer's padded output for the depthwise layer after
-        // it runs block by block, EmitFusedMethods).
-        private static string BlockedActivationTarget(PlannedLayer layer, Fusion fusion) =>
-            GroupedConv2dEmitter.Handles(layer.Spec) ? "columns.Slice(" + Int(fusion.BlockedPadded) + ", " + Int(layer.Output.Length) + ")" : "y";
+        // A chain layer's activation where its kernel does not apply it, in place over what the layer wrote: the depthwise
+        // layer's blocked output after the padded region; the 1x1 layer's padded output for the depthwise layer after it, each
+        // block from its first interior cell to its last (the padding rows above and below not run, the side columns between
+        // are: they stay zero); or y at the chain's end.
+        private static void EmitBlockedActivation(IndentedWriter w, PlannedLayer layer, Fusion fusion, PlannedLayer activation)
+        {
+            var output = layer.Output;
+            if (!GroupedConv2dEmitter.Handles(layer.Spec) && fusion.BlockedTo is not null)
+            {
+                int blockLength = (output.Height + 2) * (output.Width + 2) * 16, first = (output.Width + 3) * 16;
+                int interior = ((output.Height - 1) * (output.Width + 2) + output.Width) * 16;
+                w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache: each block of the padded output in columns, its rows of cells");
+                using (w.OpenBlock("for (int block = 0; block < " + Int(output.Channels / 16) + "; block++)"))
+                {
+                    w.Line("var cells = columns.Slice(block * " + Int(blockLength) + " + " + Int(first) + ", " + Int(interior) + ");");
+                    w.Line(ActivationEmitter.InPlaceStatement(activation, "cells"));
+                }
+                return;
+            }
+            bool depthwise = GroupedConv2dEmitter.Handles(layer.Spec);
+            string target = depthwise ? "columns.Slice(" + Int(fusion.BlockedPadded) + ", " + Int(output.Length) + ")" : "y";
+            w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache" + (depthwise ? " (the blocked output in columns)" : ""));
+            w.Line(ActivationEmitter.InPlaceStatement(activation, target));
+        }
 
         // A 1x1 layer the blocked kernel runs: onto whole blocks, at least two (a tile of one block has too few accumulators);
         // or, writing NCHW at a chain's end on maps of up to 256 cells or of 2048 and more, onto more than one block's
@@ -803,25 +822,11 @@ namespace CnnGen.Generator.Emit
                     {
                         w.Line("// " + activation.Describe() + ": the kernel's output bounds (" + bounds + "), applied in its registers");
                     }
-                    else if (InBlockedChain(layer) && !GroupedConv2dEmitter.Handles(spec) && fusion.BlockedTo is not null)
-                    {
-                        // The padded blocked input of the depthwise layer after it: each block from its first interior cell to its
-                        // last, so the padding rows above and below are not run (the side columns between are: they stay zero).
-                        var output = layer.Output;
-                        int blockLength = (output.Height + 2) * (output.Width + 2) * 16, first = (output.Width + 3) * 16;
-                        int interior = ((output.Height - 1) * (output.Width + 2) + output.Width) * 16;
-                        w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache: each block of the padded output in columns, its rows of cells");
-                        using (w.OpenBlock("for (int block = 0; block < " + Int(output.Channels / 16) + "; block++)"))
-                        {
-                            w.Line("var cells = columns.Slice(block * " + Int(blockLength) + " + " + Int(first) + ", " + Int(interior) + ");");
-                            w.Line(ActivationEmitter.InPlaceStatement(activation, "cells"));
-                        }
-                    }
+                    else if (InBlockedChain(layer)) EmitBlockedActivation(w, layer, fusion, activation);
                     else
                     {
-                        string target = InBlockedChain(layer) ? BlockedActivationTarget(layer, fusion) : "y";
-                        w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache" + (target == "y" ? "" : " (the blocked output in columns)"));
-                        w.Line(ActivationEmitter.InPlaceStatement(activation, target));
+                        w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache");
+                        w.Line(ActivationEmitter.InPlaceStatement(activation, "y"));
                     }
                 }
             }
