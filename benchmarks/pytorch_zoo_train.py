@@ -160,9 +160,189 @@ def resnet_downsample():
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)), (3, 112, 112)
 
 
+# The zoo's third-sweep designs (CnnGen.Benchmarks/ZooSweep3.cs) up to 3x64x64, layer for layer.
+def basic_block(cin, cout, stride=1):
+    """ResNet's post-activation basic block and its ReLU after the join; a 1x1 projection when the shape changes."""
+    body = nn.Sequential(*conv_bn(cin, cout, 3, stride, 1), nn.ReLU(), *conv_bn(cout, cout, 3, 1, 1))
+    shortcut = nn.Sequential(*conv_bn(cin, cout, 1, stride)) if stride != 1 or cin != cout else None
+    return [Residual(body, shortcut), nn.ReLU()]
+
+
+def inverted_residual(cin, expanded, cout, kernel, stride, activation):
+    """MobileNetV2's block: 1x1 expansion, depthwise, linear 1x1 projection; residual when the shape is kept."""
+    layers = conv_bn(cin, expanded, 1) + [activation()] + conv_bn(expanded, expanded, kernel, stride, kernel // 2, expanded)
+    layers += [activation()] + conv_bn(expanded, cout, 1)
+    return [Residual(nn.Sequential(*layers))] if stride == 1 and cin == cout else layers
+
+
+def preact_block(channels):
+    """The pre-activation block with the identity shortcut."""
+    return Residual(nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(), nn.Conv2d(channels, channels, 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(channels), nn.ReLU(), nn.Conv2d(channels, channels, 3, padding=1, bias=False)))
+
+
+def preact_down(cin, cout, stride):
+    """A stage's first pre-activation block, on the input the preceding BatchNorm and ReLU pre-activated; a 1x1 projection shortcut."""
+    body = nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+                         nn.Conv2d(cout, cout, 3, padding=1, bias=False))
+    # A one-layer Sequential all the same: the keys are CnnGen's ({i}.shortcut.0.weight), so its weight files load.
+    return Residual(body, nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False)))
+
+
+def head(channels):
+    """Global average, Flatten and Linear onto the 10 classes."""
+    return [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, 10)]
+
+
+def resnet20():
+    layers = conv_bn(3, 16, 3, padding=1) + [nn.ReLU()]
+    layers += basic_block(16, 16) + basic_block(16, 16) + basic_block(16, 16)
+    layers += basic_block(16, 32, 2) + basic_block(32, 32) + basic_block(32, 32)
+    layers += basic_block(32, 64, 2) + basic_block(64, 64) + basic_block(64, 64)
+    return nn.Sequential(*layers, *head(64)), (3, 32, 32)
+
+
+def mobilenet_v2_cifar():
+    layers = conv_bn(3, 32, 3, padding=1) + [nn.ReLU6()] + conv_bn(32, 32, 3, 1, 1, 32) + [nn.ReLU6()] + conv_bn(32, 16, 1)
+    layers += inverted_residual(16, 96, 24, 3, 1, nn.ReLU6) + inverted_residual(24, 144, 24, 3, 1, nn.ReLU6)
+    layers += inverted_residual(24, 144, 32, 3, 2, nn.ReLU6) + inverted_residual(32, 192, 32, 3, 1, nn.ReLU6)
+    layers += inverted_residual(32, 192, 64, 3, 2, nn.ReLU6) + inverted_residual(64, 384, 64, 3, 1, nn.ReLU6)
+    layers += inverted_residual(64, 384, 96, 3, 1, nn.ReLU6) + conv_bn(96, 320, 1) + [nn.ReLU6()]
+    return nn.Sequential(*layers, *head(320)), (3, 32, 32)
+
+
+def all_cnn():
+    layers = [nn.Conv2d(3, 96, 3, padding=1), nn.ReLU(), nn.Conv2d(96, 96, 3, padding=1), nn.ReLU(), nn.Conv2d(96, 96, 3, 2, 1), nn.ReLU(),
+              nn.Conv2d(96, 192, 3, padding=1), nn.ReLU(), nn.Conv2d(192, 192, 3, padding=1), nn.ReLU(), nn.Conv2d(192, 192, 3, 2, 1), nn.ReLU(),
+              nn.Conv2d(192, 192, 3), nn.ReLU(), nn.Conv2d(192, 192, 1), nn.ReLU(), nn.Conv2d(192, 10, 1), nn.ReLU()]
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten()), (3, 32, 32)
+
+
+def vgg13_half():
+    def conv(cin, cout):
+        return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
+    layers = []
+    for cin, cout in ((3, 32), (32, 64), (64, 128), (128, 256), (256, 256)):
+        layers += conv(cin, cout) + conv(cout, cout) + [nn.MaxPool2d(2)]
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)), (3, 32, 32)
+
+
+def convnext_block(channels):
+    return Residual(nn.Sequential(nn.Conv2d(channels, channels, 7, padding=3, groups=channels), nn.BatchNorm2d(channels),
+                                  nn.Conv2d(channels, 4 * channels, 1), nn.GELU(), nn.Conv2d(4 * channels, channels, 1)))
+
+
+def convnext(patch=2, size=32):
+    layers = [nn.Conv2d(3, 48, patch, stride=patch), nn.BatchNorm2d(48), convnext_block(48), convnext_block(48)]
+    layers += [nn.BatchNorm2d(48), nn.Conv2d(48, 96, 2, stride=2), convnext_block(96), convnext_block(96), nn.BatchNorm2d(96)]
+    return nn.Sequential(*layers, *head(96)), (3, size, size)
+
+
+def convnext14():
+    return convnext(patch=4, size=56)
+
+
+def yolo_tiny():
+    layers = []
+    for cin, cout in ((3, 16), (16, 32), (32, 64), (64, 128)):
+        layers += conv_bn(cin, cout, 3, padding=1) + [nn.LeakyReLU(0.1), nn.MaxPool2d(2)]
+    layers += conv_bn(128, 256, 3, padding=1) + [nn.LeakyReLU(0.1)] + conv_bn(256, 128, 1) + [nn.LeakyReLU(0.1)]
+    return nn.Sequential(*layers, *head(128)), (3, 64, 64)
+
+
+def efficientnet_lite():
+    layers = conv_bn(3, 32, 3, padding=1) + [nn.SiLU()] + conv_bn(32, 32, 3, 1, 1, 32) + [nn.SiLU()] + conv_bn(32, 16, 1)
+    layers += inverted_residual(16, 64, 24, 3, 2, nn.SiLU) + inverted_residual(24, 96, 24, 3, 1, nn.SiLU)
+    layers += inverted_residual(24, 96, 48, 3, 2, nn.SiLU) + inverted_residual(48, 192, 48, 3, 1, nn.SiLU)
+    layers += inverted_residual(48, 192, 96, 3, 2, nn.SiLU) + conv_bn(96, 384, 1) + [nn.SiLU()]
+    return nn.Sequential(*layers, *head(384)), (3, 32, 32)
+
+
+def lenet_1998():
+    layers = [nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2),
+              nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10)]
+    return nn.Sequential(*layers), (1, 32, 32)
+
+
+def strided_bn4():
+    layers = []
+    for cin, cout in ((3, 32), (32, 64), (64, 128), (128, 256)):
+        layers += conv_bn(cin, cout, 3, 2, 1) + [nn.ReLU()]
+    return nn.Sequential(*layers, *head(256)), (3, 32, 32)
+
+
+def strided_bias4():
+    layers = []
+    for cin, cout in ((3, 16), (16, 32), (32, 64), (64, 128)):
+        layers += [nn.Conv2d(cin, cout, 3, stride=2, padding=1), nn.ReLU()]
+    return nn.Sequential(*layers, *head(128)), (3, 64, 64)
+
+
+def resnet14():
+    layers = conv_bn(3, 32, 3, padding=1) + [nn.ReLU()] + basic_block(32, 32) + basic_block(32, 32)
+    layers += basic_block(32, 64, 2) + basic_block(64, 64) + basic_block(64, 128, 2) + basic_block(128, 128)
+    return nn.Sequential(*layers, *head(128)), (3, 32, 32)
+
+
+def mobilenet_v1_no_bn():
+    def separable(cin, cout, stride):
+        return [nn.Conv2d(cin, cin, 3, stride=stride, padding=1, groups=cin), nn.ReLU(), nn.Conv2d(cin, cout, 1), nn.ReLU()]
+    layers = [nn.Conv2d(3, 32, 3, padding=1), nn.ReLU()] + separable(32, 64, 1) + separable(64, 128, 2) + separable(128, 128, 1)
+    layers += separable(128, 256, 2) + separable(256, 256, 1)
+    return nn.Sequential(*layers, *head(256)), (3, 32, 32)
+
+
+def keras_cifar():
+    layers = [nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25),
+              nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25),
+              nn.Flatten(), nn.Linear(64 * 6 * 6, 512), nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, 10)]
+    return nn.Sequential(*layers), (3, 32, 32)
+
+
+def torch_tutorial():
+    layers = [nn.Conv2d(3, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+              nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10)]
+    return nn.Sequential(*layers), (3, 32, 32)
+
+
+def vgg_bn_after_relu():
+    def conv(cin, cout):
+        return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(cout)]
+    layers = conv(3, 32) + conv(32, 32) + [nn.MaxPool2d(2)] + conv(32, 64) + conv(64, 64) + [nn.MaxPool2d(2)]
+    layers += conv(64, 128) + [nn.MaxPool2d(2), nn.Flatten(), nn.Linear(128 * 4 * 4, 128), nn.ReLU(), nn.Linear(128, 10)]
+    return nn.Sequential(*layers), (3, 32, 32)
+
+
+def preact_resnet():
+    layers = [nn.Conv2d(3, 32, 3, padding=1, bias=False), preact_block(32), preact_block(32), nn.BatchNorm2d(32), nn.ReLU()]
+    layers += [preact_down(32, 64, 2), preact_block(64), nn.BatchNorm2d(64), nn.ReLU()]
+    layers += [preact_down(64, 128, 2), preact_block(128), nn.BatchNorm2d(128), nn.ReLU()]
+    return nn.Sequential(*layers, *head(128)), (3, 32, 32)
+
+
+def wide_resnet16_4():
+    layers = conv_bn(3, 16, 3, padding=1) + [nn.ReLU(), preact_down(16, 64, 1), preact_block(64), nn.BatchNorm2d(64), nn.ReLU()]
+    layers += [preact_down(64, 128, 2), preact_block(128), nn.BatchNorm2d(128), nn.ReLU()]
+    layers += [preact_down(128, 256, 2), preact_block(256), nn.BatchNorm2d(256), nn.ReLU()]
+    return nn.Sequential(*layers, *head(256)), (3, 32, 32)
+
+
+def mnasnet():
+    layers = conv_bn(3, 32, 3, 2, 1) + [nn.ReLU()] + conv_bn(32, 32, 3, 1, 1, 32) + [nn.ReLU()] + conv_bn(32, 16, 1)
+    layers += inverted_residual(16, 48, 24, 3, 2, nn.ReLU) + inverted_residual(24, 72, 24, 3, 1, nn.ReLU)
+    layers += inverted_residual(24, 72, 40, 5, 2, nn.ReLU) + inverted_residual(40, 120, 40, 5, 1, nn.ReLU)
+    layers += inverted_residual(40, 240, 80, 5, 2, nn.ReLU) + inverted_residual(80, 480, 80, 5, 1, nn.ReLU)
+    layers += conv_bn(80, 320, 1) + [nn.ReLU()]
+    return nn.Sequential(*layers, *head(320)), (3, 64, 64)
+
 NETWORKS = {"vgg": vgg, "vgg5": vgg5, "vgg11": vgg11, "mobilenet-v1": mobilenet_v1, "dilated": dilated, "gray": gray_wide_kernels, "resnet-stem": resnet_stem,
             "resnext": resnext, "mobilenet-v3": mobilenet_v3, "mobilenet-112": mobilenet_112, "bottlenecks": bottlenecks, "inception": inception,
-            "densenet": densenet, "resnet-downsample": resnet_downsample}
+            "densenet": densenet, "resnet-downsample": resnet_downsample,
+            "resnet20": resnet20, "mbv2-cifar": mobilenet_v2_cifar, "allcnn": all_cnn, "vgg13-half": vgg13_half, "convnext": convnext,
+            "convnext14": convnext14, "yolo-tiny": yolo_tiny, "efficientnet-lite": efficientnet_lite, "lenet1998": lenet_1998,
+            "strided-bn4": strided_bn4, "strided-bias4": strided_bias4, "resnet14": resnet14, "mbv1-nobn": mobilenet_v1_no_bn,
+            "keras-cifar": keras_cifar, "tutorial": torch_tutorial, "vgg-bn-after-relu": vgg_bn_after_relu, "preact": preact_resnet,
+            "wrn16-4": wide_resnet16_4, "mnasnet": mnasnet}
 
 
 def train(name, threads, seconds=4.0):

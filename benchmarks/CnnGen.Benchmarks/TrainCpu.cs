@@ -20,7 +20,9 @@ namespace CnnGen.Benchmarks
 
         /// <summary>The networks train-loop knows: the table's, and the zoo's designs that pytorch_zoo_train.py also builds.</summary>
         public const string LoopNetworks = "lenet, cifar, mobilenetv2, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem, mobilenet-v1, dilated, gray, "
-            + "resnext, mobilenet-v3, mobilenet-112, bottlenecks, inception, densenet, resnet-downsample";
+            + "resnext, mobilenet-v3, mobilenet-112, bottlenecks, inception, densenet, resnet-downsample, "
+            + "resnet20, mbv2-cifar, allcnn, vgg13-half, convnext, convnext14, yolo-tiny, efficientnet-lite, lenet1998, strided-bn4, strided-bias4, "
+            + "resnet14, mbv1-nobn, keras-cifar, tutorial, vgg-bn-after-relu, preact, wrn16-4, mnasnet";
 
         /// <summary>
         /// <c>-- train-loop NETWORK THREADS SECONDS [BATCH]</c>: train steps (batch 64, or BATCH) for a while on a quiet process, then images/s by
@@ -74,6 +76,26 @@ namespace CnnGen.Benchmarks
                 case "inception": run.Run<Zoo.Sweep2.InceptionNet>(); break;
                 case "densenet": run.Run<Zoo.Sweep2.DenseNet>(); break;
                 case "resnet-downsample": run.Run<Zoo.Sweep2.ResNetDownsampleNet>(); break;
+                // The third sweep's designs up to 3x64x64 (its three ImageNet-size ones take too long a step for a loop).
+                case "resnet20": run.Run<Zoo.Sweep3.ResNet20Net>(); break;
+                case "mbv2-cifar": run.Run<Zoo.Sweep3.MobileNetV2CifarNet>(); break;
+                case "allcnn": run.Run<Zoo.Sweep3.AllConvNet>(); break;
+                case "vgg13-half": run.Run<Zoo.Sweep3.Vgg13HalfNet>(); break;
+                case "convnext": run.Run<Zoo.Sweep3.ConvNextNet>(); break;
+                case "convnext14": run.Run<Zoo.Sweep3.ConvNext14Net>(); break;
+                case "yolo-tiny": run.Run<Zoo.Sweep3.YoloTinyNet>(); break;
+                case "efficientnet-lite": run.Run<Zoo.Sweep3.EfficientLiteNet>(); break;
+                case "lenet1998": run.Run<Zoo.Sweep3.LeNet1998Net>(); break;
+                case "strided-bn4": run.Run<Zoo.Sweep3.StridedCifarNet>(); break;
+                case "strided-bias4": run.Run<Zoo.Sweep3.StridedBiasNet>(); break;
+                case "resnet14": run.Run<Zoo.Sweep3.ResNet14Net>(); break;
+                case "mbv1-nobn": run.Run<Zoo.Sweep3.MobileNetNoBatchNormNet>(); break;
+                case "keras-cifar": run.Run<Zoo.Sweep3.KerasCifarNet>(); break;
+                case "tutorial": run.Run<Zoo.Sweep3.TorchTutorialNet>(); break;
+                case "vgg-bn-after-relu": run.Run<Zoo.Sweep3.BatchNormAfterReluNet>(); break;
+                case "preact": run.Run<Zoo.Sweep3.PreActResNetNet>(); break;
+                case "wrn16-4": run.Run<Zoo.Sweep3.WideResNet16Net>(); break;
+                case "mnasnet": run.Run<Zoo.Sweep3.MnasNetNet>(); break;
                 default: throw new ArgumentException($"Unknown network {network}: {LoopNetworks}.");
             }
         }
