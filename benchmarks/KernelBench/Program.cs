@@ -1390,6 +1390,46 @@ namespace KernelBench
             }
         }
 
+        // "backward-over-batch [shape prefix]": a 3x3 stride-1 layer's backward over 32 samples (one thread's half of a batch of
+        // 64) where the generator runs it over the batch (DirectConvolution.BackwardPaysOverBatch), µs per sample: that GEMM
+        // path, the per-sample path (F(2x2) weight gradient summed over the samples, Winograd input gradient on the turned
+        // filters), and the two mixed (weight gradient over the batch, input gradient per sample).
+        private static void CompareBackwardOverBatch(string? only)
+        {
+            const int samples = 32;
+            var shapes = new (int C, int H, int OC)[] { (256, 8, 256), (128, 8, 256), (256, 6, 256), (256, 4, 256), (512, 4, 512), (256, 4, 512), (512, 2, 512), (256, 2, 256), (512, 8, 512), (256, 8, 512), (512, 8, 256), (384, 8, 384), (512, 6, 512), (384, 6, 384), (192, 8, 192), (256, 5, 256), (256, 7, 256), (128, 6, 256) };
+            Console.WriteLine($"{"3x3 backward, 32 samples",-24} {"over batch",11} {"per sample",11} {"mixed",9} {"over/per",9} {"over/mixed",11} {"rule",6}");
+            foreach (var s in shapes)
+            {
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}";
+                if (only is not null && !name.StartsWith(only, StringComparison.Ordinal)) continue;
+                int inLength = s.C * s.H * s.H, outLength = s.OC * s.H * s.H;
+                float[] x = Fill(samples * inLength, 4), w = Fill(s.OC * s.C * 9, 5), dy = Fill(samples * outLength, 6), dw = new float[s.OC * s.C * 9], dx = new float[samples * inLength];
+                float[] overScratch = new float[DirectConvolution.BackwardOverBatchScratch(s.C, s.H, s.H, s.OC, 3, 1)];
+                float[] scratch = new float[DirectConvolution.ScratchLengthWithFilters(s.C, s.H, s.H, s.OC, 3, 1)];
+                float[] filters = new float[DirectConvolution.WinogradFiltersLength(s.C, s.H, s.H, s.OC, 3, 1)];
+                float[] products = new float[DirectConvolution.WeightGradientProductsLength(s.C, s.H, s.H, s.OC, 3, 1)];
+                DirectConvolution.TransformFiltersForInputGradient(w, s.C, s.H, s.H, s.OC, 3, 1, filters);
+                var times = InterleavedAll(
+                    () => DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, 1, dw, dx, overScratch),
+                    () =>
+                    {
+                        for (int n = 0; n < samples; n++)
+                            DirectConvolution.BackwardWithFilters(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, 1, dw,
+                                dx.AsSpan(n * inLength, inLength), scratch, filters, products, n, samples);
+                    },
+                    () =>
+                    {
+                        DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, 1, dw, default, overScratch);
+                        for (int n = 0; n < samples; n++)
+                            DirectConvolution.BackwardWithFilters(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, 1, default,
+                                dx.AsSpan(n * inLength, inLength), scratch, filters);
+                    });
+                Console.WriteLine($"{name,-24} {times[0] / samples * 1e6,11:F1} {times[1] / samples * 1e6,11:F1} {times[2] / samples * 1e6,9:F1} {times[0] / times[1],8:F2}x {times[0] / times[2],10:F2}x "
+                    + $"{(DirectConvolution.BackwardPaysOverBatch(s.C, s.H, s.H, s.OC, 3, 1) ? "over" : "per"),6}");
+            }
+        }
+
         // "winograd4": per 3x3 stride-1 shape, the direct kernel, F(2x2, 3x3) and F(4x4, 3x3) (its filters transformed
         // beforehand, as the generated code does), interleaved; the basis of WinogradF4Convolution.Pays. GFLOP/s* counts
         // the direct convolution's multiply-adds. A second argument keeps the shapes whose name starts with it ("64x8").
@@ -1572,6 +1612,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "wgrad")
             {
                 CompareWeightGradients(args.Length > 1 ? args[1] : null);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "backward-over-batch")
+            {
+                CompareBackwardOverBatch(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "winograd-backward")

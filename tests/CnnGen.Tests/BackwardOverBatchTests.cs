@@ -71,6 +71,28 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void GeneratedWideLayersOn8x8_TrainAsTheInterpreter()
+        {
+            // 128 -> 256 and 256 -> 256 on 8x8 (1.1 and 2.25 MiB of weights), which the backward runs a sample at a time by
+            // Winograd (the weight gradient summed over the samples), and 256 -> 512 (4.5 MiB) over the batch; forward and
+            // backward against the reference interpreter at batch 3, as DifferentialTests does.
+            var layers = new[]
+            {
+                LayerSpec.Conv2d(128, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(256, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(256, 3, stride: 1, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(512, 3, stride: 1, padding: 1), LayerSpec.ReLU(), LayerSpec.MaxPool(4), LayerSpec.Flatten(), LayerSpec.Linear(4),
+            };
+            var network = new RandomNetwork("Wide8Net", TensorShape.Spatial(3, 8, 8), layers);
+            string source = "using CnnGen;\nnamespace Wide8;\n" + network.Declaration();
+            string generated = string.Join("\n", GeneratorHarness.GeneratedSources(source).Values);
+            Assert.Equal(1, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
+            Assert.Equal(2, generated.Split("DirectConvolution.BackwardWithFilters(").Length - 1); // the two 8x8 layers a sample at a time
+            using var assembly = GeneratorHarness.CompileAndLoad(source);
+            DifferentialTests.CheckAgainstInterpreter(network, assembly.CreateNetwork("Wide8." + network.Name));
+        }
+
+        [Fact]
         public void GeneratedNetworkWithPointwiseLayers_TrainsAsTheInterpreter()
         {
             // Pointwise layers on 4x4 and 2x2 maps: 512 -> 512 (262 k weights on 16 cells) runs backward over the batch; the other
@@ -107,9 +129,43 @@ namespace CnnGen.Tests
             Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 4, 4, 512, 1, 0), "pointwise, 131 k weights");
             Assert.True(DirectConvolution.BackwardPaysOverBatch(512, 2, 2, 512, 3, 1));
             Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 4, 4, 512, 3, 1));
-            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 3, 1));
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 4, 4, 256, 3, 1), "16 cells");
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 512, 3, 1), "4.5 MiB of weights on 8x8");
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(512, 8, 8, 512, 3, 1));
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 10, 10, 256, 3, 0), "8x8 without padding: not measured, over the batch as before");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 3, 1), "2.25 MiB on 8x8: a sample at a time by Winograd");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(128, 8, 8, 256, 3, 1), "1.1 MiB on 8x8");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 5, 5, 256, 3, 1), "25 cells");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 16, 16, 256, 3, 1), "a 16x16 map: per sample");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(64, 8, 8, 64, 3, 1), "ResNet-8's last stage: 147 KB of weights");
+        }
+
+        [Fact]
+        public void TheGeneratorPicksAsTheRuntimeRule()
+        {
+            // Wide 3x3 layers either side of the rule's edges (2.25 MiB of weights, 25 cells) and a 5x5 one: the generated backward
+            // runs over the batch exactly the layers DirectConvolution.BackwardPaysOverBatch names.
+            var layers = new[]
+            {
+                LayerSpec.Conv2d(128, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(256, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(256, 3, stride: 1, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(512, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(256, 5, stride: 1, padding: 2), LayerSpec.ReLU(), LayerSpec.MaxPool(2),
+                LayerSpec.Conv2d(256, 3, stride: 1, padding: 1), LayerSpec.ReLU(), LayerSpec.Flatten(), LayerSpec.Linear(4),
+            };
+            var network = new RandomNetwork("EdgesNet", TensorShape.Spatial(3, 8, 8), layers);
+            string generated = string.Join("\n", GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Edges;\n" + network.Declaration()).Values);
+            var shapes = new (int Index, int InChannels, int Size, int OutChannels, int Kernel)[]
+            {
+                (0, 3, 8, 128, 3), (2, 128, 8, 256, 3), (4, 256, 8, 256, 3), (7, 256, 8, 512, 3), (9, 512, 8, 256, 5), (12, 256, 4, 256, 3),
+            };
+            foreach (var (index, inChannels, size, outChannels, kernel) in shapes)
+            {
+                bool overBatch = DirectConvolution.BackwardPaysOverBatch(inChannels, size, size, outChannels, kernel, kernel / 2);
+                Assert.True(overBatch == generated.Contains("Layer" + index + "Conv2dBackwardOverBatch("), $"layer {index}: {inChannels} -> {outChannels} on {size}x{size}, the runtime says over the batch {overBatch}");
+            }
+            Assert.Equal(3, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
         }
     }
 }
