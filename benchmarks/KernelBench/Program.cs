@@ -1397,36 +1397,36 @@ namespace KernelBench
         private static void CompareBackwardOverBatch(string? only)
         {
             const int samples = 32;
-            var shapes = new (int C, int H, int OC)[] { (256, 8, 256), (128, 8, 256), (256, 6, 256), (256, 4, 256), (512, 4, 512), (256, 4, 512), (512, 2, 512), (256, 2, 256), (512, 8, 512), (256, 8, 512), (512, 8, 256), (384, 8, 384), (512, 6, 512), (384, 6, 384), (192, 8, 192), (256, 5, 256), (256, 7, 256), (128, 6, 256) };
+            var shapes = new (int C, int H, int OC, int P)[] { (256, 8, 256, 1), (128, 8, 256, 1), (256, 6, 256, 1), (256, 4, 256, 1), (512, 4, 512, 1), (256, 4, 512, 1), (512, 2, 512, 1), (256, 2, 256, 1), (512, 8, 512, 1), (256, 8, 512, 1), (512, 8, 256, 1), (384, 8, 384, 1), (512, 6, 512, 1), (384, 6, 384, 1), (192, 8, 192, 1), (256, 5, 256, 1), (256, 7, 256, 1), (128, 6, 256, 1), (192, 8, 192, 0), (256, 10, 256, 0), (256, 8, 256, 0), (192, 10, 192, 0), (256, 7, 256, 0) };
             Console.WriteLine($"{"3x3 backward, 32 samples",-24} {"over batch",11} {"per sample",11} {"mixed",9} {"over/per",9} {"over/mixed",11} {"rule",6}");
             foreach (var s in shapes)
             {
-                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}";
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
                 if (only is not null && !name.StartsWith(only, StringComparison.Ordinal)) continue;
-                int inLength = s.C * s.H * s.H, outLength = s.OC * s.H * s.H;
+                int o = s.H + 2 * s.P - 2, inLength = s.C * s.H * s.H, outLength = s.OC * o * o;
                 float[] x = Fill(samples * inLength, 4), w = Fill(s.OC * s.C * 9, 5), dy = Fill(samples * outLength, 6), dw = new float[s.OC * s.C * 9], dx = new float[samples * inLength];
-                float[] overScratch = new float[DirectConvolution.BackwardOverBatchScratch(s.C, s.H, s.H, s.OC, 3, 1)];
-                float[] scratch = new float[DirectConvolution.ScratchLengthWithFilters(s.C, s.H, s.H, s.OC, 3, 1)];
-                float[] filters = new float[DirectConvolution.WinogradFiltersLength(s.C, s.H, s.H, s.OC, 3, 1)];
-                float[] products = new float[DirectConvolution.WeightGradientProductsLength(s.C, s.H, s.H, s.OC, 3, 1)];
-                DirectConvolution.TransformFiltersForInputGradient(w, s.C, s.H, s.H, s.OC, 3, 1, filters);
+                float[] overScratch = new float[DirectConvolution.BackwardOverBatchScratch(s.C, s.H, s.H, s.OC, 3, s.P)];
+                float[] scratch = new float[DirectConvolution.ScratchLengthWithFilters(s.C, s.H, s.H, s.OC, 3, s.P)];
+                float[] filters = new float[DirectConvolution.WinogradFiltersLength(s.C, s.H, s.H, s.OC, 3, s.P)];
+                float[] products = new float[DirectConvolution.WeightGradientProductsLength(s.C, s.H, s.H, s.OC, 3, s.P)];
+                DirectConvolution.TransformFiltersForInputGradient(w, s.C, s.H, s.H, s.OC, 3, s.P, filters);
                 var times = InterleavedAll(
-                    () => DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, 1, dw, dx, overScratch),
+                    () => DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, s.P, dw, dx, overScratch),
                     () =>
                     {
                         for (int n = 0; n < samples; n++)
-                            DirectConvolution.BackwardWithFilters(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, 1, dw,
+                            DirectConvolution.BackwardWithFilters(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, s.P, dw,
                                 dx.AsSpan(n * inLength, inLength), scratch, filters, products, n, samples);
                     },
                     () =>
                     {
-                        DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, 1, dw, default, overScratch);
+                        DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, s.P, dw, default, overScratch);
                         for (int n = 0; n < samples; n++)
-                            DirectConvolution.BackwardWithFilters(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, 1, default,
+                            DirectConvolution.BackwardWithFilters(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, s.P, default,
                                 dx.AsSpan(n * inLength, inLength), scratch, filters);
                     });
                 Console.WriteLine($"{name,-24} {times[0] / samples * 1e6,11:F1} {times[1] / samples * 1e6,11:F1} {times[2] / samples * 1e6,9:F1} {times[0] / times[1],8:F2}x {times[0] / times[2],10:F2}x "
-                    + $"{(DirectConvolution.BackwardPaysOverBatch(s.C, s.H, s.H, s.OC, 3, 1) ? "over" : "per"),6}");
+                    + $"{(DirectConvolution.BackwardPaysOverBatch(s.C, s.H, s.H, s.OC, 3, s.P) ? "over" : "per"),6}");
             }
         }
 

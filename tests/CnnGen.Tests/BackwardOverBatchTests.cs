@@ -132,7 +132,9 @@ namespace CnnGen.Tests
             Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 4, 4, 256, 3, 1), "16 cells");
             Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 512, 3, 1), "4.5 MiB of weights on 8x8");
             Assert.True(DirectConvolution.BackwardPaysOverBatch(512, 8, 8, 512, 3, 1));
-            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 10, 10, 256, 3, 0), "8x8 without padding: not measured, over the batch as before");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 10, 10, 256, 3, 0), "onto 8x8 without padding");
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 6, 6, 256, 3, 0), "onto 4x4 without padding");
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 5, 2), "5x5: not measured, over the batch as before");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 3, 1), "2.25 MiB on 8x8: a sample at a time by Winograd");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(128, 8, 8, 256, 3, 1), "1.1 MiB on 8x8");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 5, 5, 256, 3, 1), "25 cells");
@@ -143,26 +145,26 @@ namespace CnnGen.Tests
         [Fact]
         public void TheGeneratorPicksAsTheRuntimeRule()
         {
-            // Wide 3x3 layers either side of the rule's edges (2.25 MiB of weights, 25 cells) and a 5x5 one: the generated backward
-            // runs over the batch exactly the layers DirectConvolution.BackwardPaysOverBatch names.
+            // Wide 3x3 layers either side of the rule's edges (2.25 MiB of weights, 25 cells; padding 1 and 0) and a 5x5 one: the
+            // generated backward runs over the batch exactly the layers DirectConvolution.BackwardPaysOverBatch names.
             var layers = new[]
             {
                 LayerSpec.Conv2d(128, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
-                LayerSpec.Conv2d(256, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(256, 3, stride: 1, padding: 0), LayerSpec.ReLU(),
                 LayerSpec.Conv2d(256, 3, stride: 1, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
                 LayerSpec.Conv2d(512, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
                 LayerSpec.Conv2d(256, 5, stride: 1, padding: 2), LayerSpec.ReLU(), LayerSpec.MaxPool(2),
                 LayerSpec.Conv2d(256, 3, stride: 1, padding: 1), LayerSpec.ReLU(), LayerSpec.Flatten(), LayerSpec.Linear(4),
             };
-            var network = new RandomNetwork("EdgesNet", TensorShape.Spatial(3, 8, 8), layers);
+            var network = new RandomNetwork("EdgesNet", TensorShape.Spatial(3, 10, 10), layers);
             string generated = string.Join("\n", GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Edges;\n" + network.Declaration()).Values);
-            var shapes = new (int Index, int InChannels, int Size, int OutChannels, int Kernel)[]
+            var shapes = new (int Index, int InChannels, int Size, int OutChannels, int Kernel, int Padding)[]
             {
-                (0, 3, 8, 128, 3), (2, 128, 8, 256, 3), (4, 256, 8, 256, 3), (7, 256, 8, 512, 3), (9, 512, 8, 256, 5), (12, 256, 4, 256, 3),
+                (0, 3, 10, 128, 3, 1), (2, 128, 10, 256, 3, 0), (4, 256, 8, 256, 3, 1), (7, 256, 8, 512, 3, 1), (9, 512, 8, 256, 5, 2), (12, 256, 4, 256, 3, 1),
             };
-            foreach (var (index, inChannels, size, outChannels, kernel) in shapes)
+            foreach (var (index, inChannels, size, outChannels, kernel, padding) in shapes)
             {
-                bool overBatch = DirectConvolution.BackwardPaysOverBatch(inChannels, size, size, outChannels, kernel, kernel / 2);
+                bool overBatch = DirectConvolution.BackwardPaysOverBatch(inChannels, size, size, outChannels, kernel, padding);
                 Assert.True(overBatch == generated.Contains("Layer" + index + "Conv2dBackwardOverBatch("), $"layer {index}: {inChannels} -> {outChannels} on {size}x{size}, the runtime says over the batch {overBatch}");
             }
             Assert.Equal(3, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);

@@ -110,7 +110,7 @@ namespace CnnGen.Generator.Emit
         /// <summary>
         /// Whether the layer's backward runs over the whole batch (<c>DirectConvolution.BackwardOverBatch</c>): a stride-1
         /// layer whose weights take 1 MiB or more on an output of 64 cells or fewer (16 for a pointwise layer), where one
-        /// sample's gradients would read or write every weight for a few cells each; but a 3x3 layer with padding 1 on 25 cells
+        /// sample's gradients would read or write every weight for a few cells each; but a 3x3 layer (padding 0 or 1) onto 25 cells
         /// or more with up to 2.25 MiB of weights runs a sample at a time, by Winograd. The runtime's
         /// <c>DirectConvolution.BackwardPaysOverBatch</c> states the same rule and its measurements (its tests hold the two together).
         /// </summary>
@@ -120,7 +120,7 @@ namespace CnnGen.Generator.Emit
             bool pointwise = IsPointwise(layer);
             if (layer.Kind != LayerKind.Conv2d || !(d.Direct || pointwise) || GroupedConv2dEmitter.Handles(layer.Spec) || (long)d.WeightLength < 1 << 18) return false;
             if (pointwise) return d.Cells <= 16;
-            if (layer.Spec.Kernel == 3 && layer.Spec.Padding == 1 && d.Cells >= 25 && d.WeightLength <= PerSampleWinogradWeights) return false;
+            if (layer.Spec.Kernel == 3 && layer.Spec.Padding <= 1 && d.Cells >= 25 && d.WeightLength <= PerSampleWinogradWeights) return false;
             return d.Cells <= 64;
         }
 

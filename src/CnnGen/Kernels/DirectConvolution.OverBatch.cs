@@ -15,7 +15,7 @@ namespace CnnGen.Kernels
         /// the batch. A pointwise layer (1x1, no padding) pays on 16 cells or fewer only: with no im2col to share, copying its
         /// group's input and output gradient side by side costs more than the sample's GEMM saves above that (KernelBench
         /// <c>pointwise-training</c>, a batch of 16, load 8-19: 1024 -> 1024 @2x2 4.3x, 512 -> 512 @4x4 1.08x, but 256 -> 512
-        /// @4x4 0.96x and 0.5-0.8x on 7x7 to 16x16 maps). A 3x3 layer with padding 1 on a map of 25 cells or more runs a sample
+        /// @4x4 0.96x and 0.5-0.8x on 7x7 to 16x16 maps). A 3x3 layer (padding 0 or 1) onto a map of 25 cells or more runs a sample
         /// at a time up to 2.25 MiB of weights (<see cref="PerSampleWinogradWeights"/>): there the per-sample path's Winograd
         /// (the weight gradient summed over the samples, the input gradient on the turned filters) does a half to a quarter of the
         /// multiplications, and its transformed weights still come from the cache. KernelBench <c>backward-over-batch</c> (32
@@ -25,6 +25,7 @@ namespace CnnGen.Kernels
         /// 256->256 @7x7 876.8 / 437.1 (2.01x)   256->256 @6x6 638.3 / 404.0 (1.58x)   128->256 @6x6 312.1 / 166.0 (1.88x)
         /// 256->256 @5x5 420.1 / 366.2 (1.15x)   but 256->256 @4x4 276.5 / 775.1 (0.36x), 512->512 @2x2 0.12x,
         /// 256->512 @8x8 1831.6 / 2889.8 (0.63x), 384->384 @8x8 0.68x, 512->256 @8x8 0.82x, 512->512 @8x8 0.65x, 384->384 @6x6 0.42x
+        /// padding 0, by the output: 256->256 @8x8 1.70x, 192->192 @8x8 2.00x, @6x6 1.84x, 256->256 @6x6 1.51x, @5x5 0.97x
         /// </code>
         /// The generator asks this at compile time; the answer depends on the shape only.
         /// </summary>
@@ -35,11 +36,11 @@ namespace CnnGen.Kernels
             long weights = (long)outChannels * g.Taps;
             if (g.OutHeight <= 0 || g.OutWidth <= 0 || weights < 1 << 18) return false;
             if (kernel == 1 && padding == 0) return cells <= 16;
-            if (kernel == 3 && padding == 1 && cells >= 25 && weights <= PerSampleWinogradWeights) return false;
+            if (kernel == 3 && padding <= 1 && cells >= 25 && weights <= PerSampleWinogradWeights) return false;
             return cells <= 64;
         }
 
-        /// <summary>The most weights (floats: 256 -> 256 channels of 3x3) a 3x3 layer on a map of 25 cells or more differentiates a sample at a time (<see cref="BackwardPaysOverBatch"/>).</summary>
+        /// <summary>The most weights (floats: 256 -> 256 channels of 3x3) a 3x3 layer onto a map of 25 cells or more differentiates a sample at a time (<see cref="BackwardPaysOverBatch"/>).</summary>
         public const int PerSampleWinogradWeights = 256 * 256 * 9;
 
         /// <summary>Floats of scratch <see cref="BackwardOverBatch"/> needs: a group of samples' columns and output gradients.</summary>
