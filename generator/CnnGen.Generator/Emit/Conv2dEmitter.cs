@@ -509,7 +509,8 @@ namespace CnnGen.Generator.Emit
         private static void EmitBlockedActivation(IndentedWriter w, PlannedLayer layer, Fusion fusion, PlannedLayer activation)
         {
             var output = layer.Output;
-            if (!GroupedConv2dEmitter.Handles(layer.Spec) && fusion.BlockedTo is not null)
+            bool depthwise = GroupedConv2dEmitter.Handles(layer.Spec);
+            if (!depthwise && fusion.BlockedTo is not null)
             {
                 int blockLength = (output.Height + 2) * (output.Width + 2) * 16, first = (output.Width + 3) * 16;
                 int interior = ((output.Height - 1) * (output.Width + 2) + output.Width) * 16;
@@ -521,7 +522,6 @@ namespace CnnGen.Generator.Emit
                 }
                 return;
             }
-            bool depthwise = GroupedConv2dEmitter.Handles(layer.Spec);
             string target = depthwise ? "columns.Slice(" + Int(fusion.BlockedPadded) + ", " + Int(output.Length) + ")" : "y";
             w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache" + (depthwise ? " (the blocked output in columns)" : ""));
             w.Line(ActivationEmitter.InPlaceStatement(activation, target));
