@@ -1430,6 +1430,70 @@ namespace KernelBench
             }
         }
 
+        // "strided-over-batch [shape prefix]": a stride-2 3x3 layer's training passes over 32 samples (one thread's half of a
+        // batch of 64), µs per sample. Backward: a sample at a time as training ran it (the input gradient's weights packed
+        // once, the weight gradient's sums carried between samples) against StridedConvolution.BackwardOverBatch (groups'
+        // cells as one GEMM's inner dimension). Forward: a sample at a time on the pass's prepared weights against groups of
+        // samples through one Winograd GEMM (ForwardPreparedSamples, where the layer has a group kernel).
+        private static void CompareStridedOverBatch(string? only)
+        {
+            const int samples = 32;
+            var shapes = new (int C, int H, int OC)[]
+            {
+                (128, 4, 256), (64, 8, 128), (256, 4, 512), (128, 8, 256), (256, 8, 512), (64, 16, 128), (128, 16, 256), (32, 16, 64),
+                (32, 8, 64), (64, 4, 128), (256, 14, 512), (128, 28, 256), (512, 4, 512), (96, 8, 192), (160, 8, 320), (48, 8, 96),
+            };
+            Console.WriteLine($"{"3x3 s2 p1, 32 samples",-24} {"bwd per",9} {"bwd over",9} {"per/over",9} {"rule",5} {"fwd per",9} {"fwd group",10} {"per/group",10} {"group",6} {"prep us",9} {"group us",9} {"fwd gemm",9}");
+            foreach (var s in shapes)
+            {
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}";
+                if (only is not null && !name.StartsWith(only, StringComparison.Ordinal)) continue;
+                int o = (s.H + 2 - 3) / 2 + 1, inLength = s.C * s.H * s.H, outLength = s.OC * o * o;
+                float[] x = Fill(samples * inLength, 4), w = Fill(s.OC * s.C * 9, 5), dy = Fill(samples * outLength, 6), dw = new float[s.OC * s.C * 9], dx = new float[samples * inLength];
+                float[] y = new float[samples * outLength];
+                float[] overScratch = new float[StridedConvolution.BackwardOverBatchScratch(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                float[] packed = new float[StridedConvolution.InputGradientWeightsLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                float[] products = new float[StridedConvolution.WeightGradientProductsLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                float[] prepared = new float[StridedConvolution.PreparedLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                int group = StridedConvolution.GroupSamples(s.C, s.H, s.H, s.OC, 3, 2, 1);
+                float[] groupPrepared = new float[StridedConvolution.GroupPreparedLength(s.C, s.H, s.H, s.OC, 3, 2, 1, group)];
+                float[] groupScratch = new float[Math.Max(scratch.Length, StridedConvolution.SamplesScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1, group))];
+                StridedConvolution.Prepare(w, default, s.C, s.H, s.H, s.OC, 3, 2, 1, prepared);
+                StridedConvolution.PrepareGroup(w, default, s.C, s.H, s.H, s.OC, 3, 2, 1, groupPrepared, group);
+                var times = InterleavedAll(
+                    () =>
+                    {
+                        StridedConvolution.PackInputGradientWeights(w, s.C, s.H, s.H, s.OC, 3, 2, 1, packed);
+                        for (int n = 0; n < samples; n++)
+                            StridedConvolution.BackwardPackedOfSample(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, 2, 1, dw,
+                                dx.AsSpan(n * inLength, inLength), scratch, packed, products, n, samples);
+                    },
+                    () => StridedConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, 2, 1, dw, dx, overScratch),
+                    () =>
+                    {
+                        for (int n = 0; n < samples; n++)
+                            StridedConvolution.ForwardPrepared(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, prepared, s.OC, 3, 2, 1, y.AsSpan(n * outLength, outLength), scratch, relu: false);
+                    },
+                    () =>
+                    {
+                        for (int first = 0; first < samples; first += group)
+                        {
+                            int count = Math.Min(group, samples - first);
+                            StridedConvolution.ForwardPreparedSamples(x.AsSpan(first * inLength, count * inLength), count, s.C, s.H, s.H, groupPrepared, s.OC, 3, 2, 1, group,
+                                y.AsSpan(first * outLength, count * outLength), groupScratch, relu: false, means: false);
+                        }
+                    });
+                double gemm = InterleavedAll(() => StridedConvolution.ForwardOverBatch(x, samples, s.C, s.H, s.H, w, default, s.OC, 3, 2, 1, y, overScratch))[0];
+                var prepare = InterleavedAll(
+                    () => StridedConvolution.Prepare(w, default, s.C, s.H, s.H, s.OC, 3, 2, 1, prepared),
+                    () => StridedConvolution.PrepareGroup(w, default, s.C, s.H, s.H, s.OC, 3, 2, 1, groupPrepared, group));
+                Console.WriteLine($"{name,-24} {times[0] / samples * 1e6,9:F1} {times[1] / samples * 1e6,9:F1} {times[0] / times[1],8:F2}x "
+                    + $"{(StridedConvolution.BackwardPaysOverBatch(s.C, s.H, s.H, s.OC, 3, 2, 1) ? "over" : "per"),5} {times[2] / samples * 1e6,9:F1} {times[3] / samples * 1e6,10:F1} {times[2] / times[3],9:F2}x {group,6}"
+                    + $" {prepare[0] * 1e6,9:F1} {prepare[1] * 1e6,9:F1} {gemm / samples * 1e6,9:F1}");
+            }
+        }
+
         // "winograd4": per 3x3 stride-1 shape, the direct kernel, F(2x2, 3x3) and F(4x4, 3x3) (its filters transformed
         // beforehand, as the generated code does), interleaved; the basis of WinogradF4Convolution.Pays. GFLOP/s* counts
         // the direct convolution's multiply-adds. A second argument keeps the shapes whose name starts with it ("64x8").
@@ -1612,6 +1676,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "wgrad")
             {
                 CompareWeightGradients(args.Length > 1 ? args[1] : null);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-over-batch")
+            {
+                CompareStridedOverBatch(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "backward-over-batch")

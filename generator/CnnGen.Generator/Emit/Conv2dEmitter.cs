@@ -118,7 +118,9 @@ namespace CnnGen.Generator.Emit
         {
             var d = DimsOf(layer);
             bool pointwise = IsPointwise(layer);
-            if (layer.Kind != LayerKind.Conv2d || !(d.Direct || pointwise) || GroupedConv2dEmitter.Handles(layer.Spec) || (long)d.WeightLength < 1 << 18) return false;
+            if (layer.Kind != LayerKind.Conv2d || GroupedConv2dEmitter.Handles(layer.Spec)) return false;
+            if (d.Strided) return StridedBackwardOverBatch(layer);
+            if (!(d.Direct || pointwise) || (long)d.WeightLength < 1 << 18) return false;
             if (pointwise) return d.Cells <= 16;
             if (layer.Spec.Kernel == 3 && layer.Spec.Padding <= 1 && d.Cells >= 25 && d.WeightLength <= PerSampleWinogradWeights) return false;
             return d.Cells <= 64;
@@ -126,6 +128,20 @@ namespace CnnGen.Generator.Emit
 
         // DirectConvolution.PerSampleWinogradWeights: 256 -> 256 channels of 3x3.
         private const int PerSampleWinogradWeights = 256 * 256 * 9;
+
+        /// <summary>
+        /// A strided 3x3 layer's backward over the batch (<c>StridedConvolution.BackwardOverBatch</c>): onto 4 cells or fewer
+        /// with 2^17 weights or more, onto 16 cells or fewer with 2^18 or more, where one sample's gradients would read the
+        /// packed weights and carry the weight gradient's sums through memory for a few cells each. The runtime's
+        /// <c>StridedConvolution.BackwardPaysOverBatch</c> states the same rule and its measurements (its tests hold the two together).
+        /// </summary>
+        private static bool StridedBackwardOverBatch(PlannedLayer layer)
+        {
+            var d = DimsOf(layer);
+            if (layer.Spec.Kernel != 3) return false;
+            long weights = d.WeightLength;
+            return d.Cells <= 4 ? weights >= 1 << 17 : d.Cells <= 16 && weights >= 1 << 18;
+        }
 
         /// <summary>A 1x1 stride-1 unpadded convolution: a product over the channels (<c>PointwiseConvolution</c>, no im2col).</summary>
         public static bool IsPointwise(PlannedLayer layer) =>
@@ -151,6 +167,13 @@ namespace CnnGen.Generator.Emit
             if (!DimsOf(layer).Strided) return null;
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             string shape = Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding);
+            string? forward = StridedForwardScratchLength(layer, shape);
+            // Training over the batch: a group's columns and outputs (or output gradients) side by side.
+            return BackwardOverBatch(layer) ? "global::System.Math.Max(" + forward + ", global::CnnGen.Kernels.StridedConvolution.BackwardOverBatchScratch(" + shape + "))" : forward;
+        }
+
+        private static string StridedForwardScratchLength(PlannedLayer layer, string shape)
+        {
             if (Grouped(layer))
                 return "global::System.Math.Max(global::CnnGen.Kernels.StridedConvolution.ScratchLength(" + shape + "), global::CnnGen.Kernels.StridedConvolution.SamplesScratchLength(" + shape + ", " + Int(GroupSamples(layer)) + "))";
             if (HasPreparedWeights(layer) && Linked(layer))
@@ -193,7 +216,8 @@ namespace CnnGen.Generator.Emit
 
         public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer)
         {
-            if (HasPassWeights(layer))
+            // (Training runs a layer over the batch from its weights as they are: with evaluation's own prepared weights, it needs none for the pass.)
+            if (HasPassWeights(layer) && !(TrainingForwardOverBatch(layer) && PreparesFolded(layer)))
                 yield return new WorkspaceArray(PassWeightsArray(layer), "global::CnnGen.Kernels.StridedConvolution.PreparedLength(" + StridedShapeArguments(layer) + ")",
                     "Weights and bias of " + layer.Describe() + " prepared for the strided kernel once per training pass, and in evaluation once per change of the weights where no batch-norm is folded in");
             if (HasWeightGradientProducts(layer))
@@ -225,6 +249,30 @@ namespace CnnGen.Generator.Emit
             w.Line("global::CnnGen.Kernels.StridedConvolution.Prepare(" + WeightParameterSlice(layer, weights) + ", "
                 + (BiasParameterSlice(layer, weights, layer.Output.Channels) ?? "default") + ", " + StridedShapeArguments(layer)
                 + ", workspace." + PassWeightsArray(layer) + ");");
+        }
+
+        /// <summary>
+        /// Whether training runs the layer's forward over the batch (<c>StridedConvolution.ForwardOverBatch</c>: the batch's
+        /// cells as one GEMM's columns, from the weights as they are): a strided layer whose backward runs over the batch
+        /// (<see cref="BackwardOverBatch"/>), where one sample's forward would read all the prepared weights for a few cells.
+        /// KernelBench <c>strided-over-batch</c>: 128 -> 256 onto 2x2 22.3 µs a sample against 28.1 a sample at a time (and
+        /// no weights prepared), 256 -> 512 72.3 / 106.2, 512 -> 512 141.0 / 211.7.
+        /// </summary>
+        public static bool TrainingForwardOverBatch(PlannedLayer layer) => DimsOf(layer).Strided && BackwardOverBatch(layer);
+
+        /// <summary>Training's forward of a layer over the batch (<see cref="TrainingForwardOverBatch"/>), then each sample's sums for the batch-norm after it.</summary>
+        public static void EmitTrainingOverBatchStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer? sampleSums)
+        {
+            var (input, spec) = (layer.Input, layer.Spec);
+            var d = DimsOf(layer);
+            w.Line("// " + Int(d.WeightLength) + " weights for " + Int(d.Cells) + " cells a sample: the batch's cells as the columns of one GEMM a group, from the weights as they are");
+            w.Line("global::CnnGen.Kernels.StridedConvolution.ForwardOverBatch(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", batchSize, "
+                + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + WeightParameterSlice(layer, d.WeightLength) + ", "
+                + (BiasParameterSlice(layer, d.WeightLength, d.OutChannels) ?? "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding)
+                + ", " + BatchSlice(OutputArray(layer), layer.Output.Length) + ", workspace.Columns);");
+            if (sampleSums is null) return;
+            using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                BatchNormEmitter.EmitSampleSumsStatement(w, sampleSums);
         }
 
         /// <summary>
@@ -265,7 +313,7 @@ namespace CnnGen.Generator.Emit
         /// col2im).
         /// </summary>
         public static bool HasInputGradientWeights(PlannedLayer layer) =>
-            layer.Kind == LayerKind.Conv2d && !GroupedConv2dEmitter.Handles(layer.Spec) && (DimsOf(layer).Strided || TransposesForInputGradient(layer));
+            layer.Kind == LayerKind.Conv2d && !GroupedConv2dEmitter.Handles(layer.Spec) && ((DimsOf(layer).Strided && !BackwardOverBatch(layer)) || TransposesForInputGradient(layer));
 
         /// <summary>
         /// Whether a pointwise layer differentiated a sample at a time may take its input gradient from weights transposed once
@@ -984,8 +1032,8 @@ namespace CnnGen.Generator.Emit
                 using (w.OpenBlock())
                 {
                     w.Line("// " + Int(d.WeightLength) + " weights for " + Int(d.Cells) + " cells a sample: both gradients over groups of samples, each one GEMM, so the weights and their gradient are read once a group");
-                    w.Line("global::CnnGen.Kernels.DirectConvolution.BackwardOverBatch(x, batchSize, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
-                        + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
+                    w.Line((d.Strided ? "global::CnnGen.Kernels.StridedConvolution" : "global::CnnGen.Kernels.DirectConvolution") + ".BackwardOverBatch(x, batchSize, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
+                        + Int(d.OutChannels) + ", " + Int(spec.Kernel) + (d.Strided ? ", " + Int(spec.Stride) : "") + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
                     if (spec.Bias)
                     {
                         w.Line("// d bias: each channel's output gradient, summed sample by sample");

@@ -350,7 +350,7 @@ namespace CnnGen.Generator.Emit
                 using (w.OpenBlock("if (mode == ForwardMode.Training)"))
                 {
                     w.Line("input.CopyTo(workspace.Input);");
-                    EmitTransformFiltersFromParameters(w, winograd, strided);
+                    EmitTransformFiltersFromParameters(w, winograd, strided.Where(layer => !Conv2dEmitter.TrainingForwardOverBatch(layer)).ToList()); // over the batch: the weights as they are
                     EmitForwardSchedule(w, plan.Schedule, ForwardMode.Training, SampleRange.WholeBatch);
                     if (layout.BufferCount > 0) w.Line("ParametersChanged(); // the running statistics moved");
                     w.Line(outputCopy);
@@ -578,7 +578,9 @@ namespace CnnGen.Generator.Emit
             bool OverBatch(PlannedLayer layer) => fuse && samples == SampleRange.WholeBatch && Conv2dEmitter.ForwardOverBatch(layer);
             // A strided layer on small maps runs a group of samples at a time, over the chunk or the batch.
             bool Grouped(PlannedLayer layer) => fuse && Conv2dEmitter.Grouped(layer);
-            bool PerSample(PlannedLayer layer) => training ? LayerEmitter.For(layer).IsPerSample : LayerEmitter.For(layer).IsPerSampleInEvaluation && !OverBatch(layer) && !Grouped(layer);
+            // Training runs a strided layer whose backward runs over the batch over the batch forward too.
+            bool TrainingOverBatch(PlannedLayer layer) => training && Conv2dEmitter.TrainingForwardOverBatch(layer);
+            bool PerSample(PlannedLayer layer) => training ? LayerEmitter.For(layer).IsPerSample && !TrainingOverBatch(layer) : LayerEmitter.For(layer).IsPerSampleInEvaluation && !OverBatch(layer) && !Grouped(layer);
             for (int i = 0; i < layers.Count; i++)
             {
                 if (i > 0) w.Line();
@@ -590,6 +592,12 @@ namespace CnnGen.Generator.Emit
                     w.Line("// " + string.Join(", ", Enumerable.Range(i, fusion.Absorbed + 1).Select(f => layers[f].Describe())));
                     Conv2dEmitter.EmitGroupedStatement(w, layers[i], layers[i + fusion.Absorbed], fusion, samples);
                     i += fusion.Absorbed;
+                    continue;
+                }
+                if (end == i && TrainingOverBatch(layers[i]))
+                {
+                    w.Line("// " + layers[i].Describe());
+                    Conv2dEmitter.EmitTrainingOverBatchStatement(w, layers[i], BatchNormEmitter.SampleSumsAfter(layers[i]));
                     continue;
                 }
                 if (end == i && OverBatch(layers[i]))
