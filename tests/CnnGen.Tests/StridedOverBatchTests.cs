@@ -98,26 +98,31 @@ namespace CnnGen.Tests
         public void PaysOnWideLayersOntoFewCellsOnly()
         {
             Assert.True(StridedConvolution.BackwardPaysOverBatch(128, 4, 4, 256, 3, 2, 1), "onto 2x2, 295 k weights");
-            Assert.True(StridedConvolution.BackwardPaysOverBatch(64, 4, 4, 256, 3, 2, 1), "onto 2x2, 147 k weights");
-            Assert.False(StridedConvolution.BackwardPaysOverBatch(64, 4, 4, 128, 3, 2, 1), "onto 2x2, 74 k weights: a tie, a sample at a time");
+            Assert.True(StridedConvolution.BackwardPaysOverBatch(64, 4, 4, 128, 3, 2, 1), "onto 2x2, 74 k weights");
+            Assert.False(StridedConvolution.BackwardPaysOverBatch(48, 4, 4, 128, 3, 2, 1), "onto 2x2, 55 k weights");
             Assert.True(StridedConvolution.BackwardPaysOverBatch(128, 8, 8, 256, 3, 2, 1), "onto 4x4, 295 k weights");
-            Assert.True(StridedConvolution.BackwardPaysOverBatch(256, 8, 8, 512, 3, 2, 1));
-            Assert.False(StridedConvolution.BackwardPaysOverBatch(96, 8, 8, 192, 3, 2, 1), "onto 4x4, 166 k weights");
+            Assert.True(StridedConvolution.BackwardPaysOverBatch(96, 8, 8, 192, 3, 2, 1), "onto 4x4, 166 k weights");
+            Assert.False(StridedConvolution.BackwardPaysOverBatch(64, 8, 8, 128, 3, 2, 1), "onto 4x4, 74 k weights");
             Assert.False(StridedConvolution.BackwardPaysOverBatch(128, 16, 16, 256, 3, 2, 1), "onto 8x8");
             Assert.False(StridedConvolution.BackwardPaysOverBatch(256, 14, 14, 512, 3, 2, 1), "onto 7x7");
             Assert.True(StridedConvolution.BackwardPaysOverBatch(256, 6, 6, 512, 3, 2, 1), "onto 3x3");
             Assert.False(StridedConvolution.BackwardPaysOverBatch(256, 8, 8, 512, 1, 2, 0), "1x1: not measured");
             Assert.False(StridedConvolution.BackwardPaysOverBatch(128, 4, 4, 256, 5, 2, 2), "5x5: not measured");
             Assert.False(StridedConvolution.BackwardPaysOverBatch(128, 4, 4, 256, 3, 1, 1), "stride 1: DirectConvolution's rule");
+
+            Assert.True(StridedConvolution.TrainingForwardPaysOverBatch(128, 4, 4, 256, 3, 2, 1), "the forward onto 2x2");
+            Assert.True(StridedConvolution.TrainingForwardPaysOverBatch(256, 2, 2, 512, 3, 2, 1), "the forward onto 1x1");
+            Assert.False(StridedConvolution.TrainingForwardPaysOverBatch(256, 8, 8, 512, 3, 2, 1), "the forward onto 4x4: a sample at a time");
+            Assert.False(StridedConvolution.TrainingForwardPaysOverBatch(48, 4, 4, 128, 3, 2, 1), "the forward where the backward runs a sample at a time");
         }
 
         [Fact]
         public void TheGeneratorPicksAsTheRuntimeRule_AndTrainsAsTheInterpreter()
         {
-            // Strided layers either side of the rule's edges: 64 -> 128 onto 4x4 (74 k weights) and 96 -> 192 onto 2x2 (166 k)
-            // with a batch-norm, 192 -> 256 onto 1x1 with a bias; the generated training runs over the batch, forward and
-            // backward, exactly the layers StridedConvolution.BackwardPaysOverBatch names, and agrees with the reference
-            // interpreter at batch 3, as DifferentialTests does.
+            // Strided layers either side of the rules' edges: 64 -> 128 onto 4x4 (74 k weights) and 96 -> 192 onto 2x2 (166 k)
+            // with a batch-norm, 192 -> 256 onto 1x1 with a bias; the generated training runs the backward over the batch for
+            // exactly the layers StridedConvolution.BackwardPaysOverBatch names, the forward for those TrainingForwardPaysOverBatch
+            // names, and agrees with the reference interpreter at batch 3, as DifferentialTests does.
             var layers = new[]
             {
                 LayerSpec.Conv2d(64, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
@@ -134,6 +139,9 @@ namespace CnnGen.Tests
             {
                 bool overBatch = StridedConvolution.BackwardPaysOverBatch(inChannels, size, size, outChannels, 3, 2, 1);
                 Assert.True(overBatch == generated.Contains("Layer" + index + "Conv2dBackwardOverBatch("), $"layer {index}: {inChannels} -> {outChannels} on {size}x{size}, the runtime says over the batch {overBatch}");
+                bool forward = StridedConvolution.TrainingForwardPaysOverBatch(inChannels, size, size, outChannels, 3, 2, 1);
+                Assert.True(forward == generated.Contains("ForwardOverBatch(workspace.Activation" + (index - 1) + ".AsSpan(0, batchSize * " + (inChannels * size * size) + "), batchSize, " + inChannels + ", "),
+                    $"layer {index}: the runtime says the training forward over the batch {forward}");
             }
             Assert.Equal(2, generated.Split("StridedConvolution.BackwardOverBatch(x, batchSize").Length - 1);
             Assert.Equal(2, generated.Split("StridedConvolution.ForwardOverBatch(").Length - 1);

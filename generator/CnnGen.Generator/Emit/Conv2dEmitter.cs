@@ -131,7 +131,7 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// A strided 3x3 layer's backward over the batch (<c>StridedConvolution.BackwardOverBatch</c>): onto 4 cells or fewer
-        /// with 2^17 weights or more, onto 16 cells or fewer with 2^18 or more, where one sample's gradients would read the
+        /// with 2^16 weights or more, onto 16 cells or fewer with 2^17 or more, where one sample's gradients would read the
         /// packed weights and carry the weight gradient's sums through memory for a few cells each. The runtime's
         /// <c>StridedConvolution.BackwardPaysOverBatch</c> states the same rule and its measurements (its tests hold the two together).
         /// </summary>
@@ -140,7 +140,7 @@ namespace CnnGen.Generator.Emit
             var d = DimsOf(layer);
             if (layer.Spec.Kernel != 3) return false;
             long weights = d.WeightLength;
-            return d.Cells <= 4 ? weights >= 1 << 17 : d.Cells <= 16 && weights >= 1 << 18;
+            return d.Cells <= 4 ? weights >= 1 << 16 : d.Cells <= 16 && weights >= 1 << 17;
         }
 
         /// <summary>A 1x1 stride-1 unpadded convolution: a product over the channels (<c>PointwiseConvolution</c>, no im2col).</summary>
@@ -254,11 +254,11 @@ namespace CnnGen.Generator.Emit
         /// <summary>
         /// Whether training runs the layer's forward over the batch (<c>StridedConvolution.ForwardOverBatch</c>: the batch's
         /// cells as one GEMM's columns, from the weights as they are): a strided layer whose backward runs over the batch
-        /// (<see cref="BackwardOverBatch"/>), where one sample's forward would read all the prepared weights for a few cells.
-        /// KernelBench <c>strided-over-batch</c>: 128 -> 256 onto 2x2 22.3 µs a sample against 28.1 a sample at a time (and
-        /// no weights prepared), 256 -> 512 72.3 / 106.2, 512 -> 512 141.0 / 211.7.
+        /// (<see cref="BackwardOverBatch"/>) onto 4 cells or fewer, where one sample's forward would read all the prepared
+        /// weights for a few cells. The runtime's <c>StridedConvolution.TrainingForwardPaysOverBatch</c> states the same rule
+        /// and its measurements.
         /// </summary>
-        public static bool TrainingForwardOverBatch(PlannedLayer layer) => DimsOf(layer).Strided && BackwardOverBatch(layer);
+        public static bool TrainingForwardOverBatch(PlannedLayer layer) => DimsOf(layer).Strided && BackwardOverBatch(layer) && DimsOf(layer).Cells <= 4;
 
         /// <summary>Training's forward of a layer over the batch (<see cref="TrainingForwardOverBatch"/>), then each sample's sums for the batch-norm after it.</summary>
         public static void EmitTrainingOverBatchStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer? sampleSums)

@@ -19,17 +19,6 @@ namespace CnnGen.Kernels
             int outHeight, int outWidth, Span<float> cols)
         {
             Validate(x.Length, "x", channels, height, width, kernel, stride, padding, outHeight, outWidth, cols.Length, "cols");
-            ExpandInto(x, channels, height, width, kernel, stride, padding, outHeight, outWidth, cols, outHeight * outWidth, 0);
-        }
-
-        /// <summary>
-        /// <see cref="Expand"/> into rows of <paramref name="rowLength"/> floats, the sample's cells from
-        /// <paramref name="offset"/> on in each: several samples' columns side by side make one GEMM's inner dimension.
-        /// The caller checks the lengths.
-        /// </summary>
-        internal static void ExpandInto(ReadOnlySpan<float> x, int channels, int height, int width, int kernel, int stride, int padding,
-            int outHeight, int outWidth, Span<float> cols, int rowLength, int offset)
-        {
             int plane = outHeight * outWidth;
             if (plane == 0 || channels == 0) return;
             ref float xRef = ref MemoryMarshal.GetReference(x);
@@ -46,7 +35,7 @@ namespace CnnGen.Kernels
                         int ixLo = lo * stride - padding + kx;
                         for (int oy = 0; oy < outHeight; oy++)
                         {
-                            ref float line = ref Unsafe.Add(ref colsRef, (nint)row * rowLength + offset + oy * outWidth);
+                            ref float line = ref Unsafe.Add(ref colsRef, (nint)row * plane + oy * outWidth);
                             int iy = oy * stride - padding + ky;
                             if ((uint)iy >= (uint)height || lo >= hi)
                             {
@@ -88,13 +77,6 @@ namespace CnnGen.Kernels
             int padding, int outHeight, int outWidth, Span<float> dx)
         {
             Validate(dx.Length, "dx", channels, height, width, kernel, stride, padding, outHeight, outWidth, cols.Length, "cols");
-            AccumulateBackFrom(cols, outHeight * outWidth, 0, channels, height, width, kernel, stride, padding, outHeight, outWidth, dx);
-        }
-
-        /// <summary><see cref="AccumulateBack"/> from rows of <paramref name="rowLength"/> floats, the sample's cells from <paramref name="offset"/> on (as <see cref="ExpandInto"/> writes them).</summary>
-        internal static void AccumulateBackFrom(ReadOnlySpan<float> cols, int rowLength, int offset, int channels, int height, int width, int kernel, int stride,
-            int padding, int outHeight, int outWidth, Span<float> dx)
-        {
             int plane = outHeight * outWidth;
             if (plane == 0 || channels == 0) return;
             ref float colsRef = ref MemoryMarshal.GetReference(cols);
@@ -115,7 +97,7 @@ namespace CnnGen.Kernels
                         {
                             int iy = oy * stride - padding + ky;
                             if ((uint)iy >= (uint)height) continue;
-                            ref float src = ref Unsafe.Add(ref colsRef, (nint)row * rowLength + offset + oy * outWidth + lo);
+                            ref float src = ref Unsafe.Add(ref colsRef, (nint)row * plane + oy * outWidth + lo);
                             ref float dst = ref Unsafe.Add(ref dxRef, (nint)(ch * height + iy) * width + ixLo);
                             if (stride == 1)
                             {

@@ -1,4 +1,7 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace CnnGen.Kernels
 {
@@ -6,14 +9,15 @@ namespace CnnGen.Kernels
     {
         /// <summary>
         /// Whether a strided 3x3 layer's backward runs over the batch (<see cref="BackwardOverBatch"/>) rather than a sample at a
-        /// time: onto 4 cells or fewer with 2^17 weights or more, onto 16 cells or fewer with 2^18 or more. There one sample's
+        /// time: onto 4 cells or fewer with 2^16 weights or more, onto 16 cells or fewer with 2^17 or more. There one sample's
         /// gradients read the input gradient's packed weights and carry the weight gradient's sums through memory for a few
         /// cells each. KernelBench <c>strided-over-batch</c> (stride 2, padding 1, 32 samples: one thread's half of a batch of
-        /// 64, both gradients; µs per sample, a sample at a time as training ran it / over the batch):
+        /// 64, both gradients; µs per sample, a sample at a time as training ran it / over the batch; load 3):
         /// <code>
-        /// onto 2x2: 128->256 68.7 / 42.3 (1.62x)   256->512 284.6 / 143.9 (1.98x)   512->512 877.2 / 340.3 (2.58x)   64->128 1.00x
-        /// onto 4x4: 256->512 571.1 / 458.0 (1.25x)  160->320 1.14x   128->256 1.09x   but 96->192 0.98x, 64->128 0.84x, 48->96 0.75x
-        /// onto 8x8 and more: a sample at a time wins (64->128 0.65x, 128->256 0.93x, 32->64 0.52x; 7x7 256->512 1.01x)
+        /// onto 2x2: 128->256 73.0 / 39.3 (1.86x)   256->512 2.63x   512->512 3.18x   64->128 16.6 / 12.7 (1.31x)
+        /// onto 4x4: 256->512 648.7 / 489.7 (1.32x)   160->320 1.29x   128->256 1.15x   96->192 1.08x
+        ///           but 64->128 0.92x, 48->96 0.78x, 32->64 0.72x
+        /// onto 8x8 and more a sample at a time wins: 64->128 0.80x, 128->256 0.97x, 32->64 0.53x; onto 7x7 256->512 1.03x
         /// </code>
         /// The generator asks this at compile time (its tests hold its copy to this one); the answer depends on the shape only.
         /// </summary>
@@ -23,15 +27,29 @@ namespace CnnGen.Kernels
                 || height + 2 * padding < kernel || width + 2 * padding < kernel) return false;
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
             long weights = (long)outChannels * g.Taps;
-            return g.Cells <= 4 ? weights >= 1 << 17 : g.Cells <= 16 && weights >= 1 << 18;
+            return g.Cells <= 4 ? weights >= 1 << 16 : g.Cells <= 16 && weights >= 1 << 17;
         }
+
+        /// <summary>
+        /// Whether a training pass runs a strided layer's forward over the batch too (<see cref="ForwardOverBatch"/>, from the
+        /// weights as they are): where its backward does (<see cref="BackwardPaysOverBatch"/>) onto 4 cells or fewer. The same
+        /// KernelBench columns, µs per sample, a sample at a time on the pass's prepared weights / over the batch: onto 2x2
+        /// 128->256 30.2 / 19.4, 256->512 133.2 / 79.4, 512->512 277.3 / 155.2, 64->128 6.9 / 6.7; onto 4x4 the GEMM does not
+        /// pay (128->256 64.4 / 70.6, 96->192 42.9 / 47.4, 256->512 240.0 / 240.9).
+        /// </summary>
+        public static bool TrainingForwardPaysOverBatch(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding) =>
+            BackwardPaysOverBatch(inChannels, height, width, outChannels, kernel, stride, padding)
+            && new Geometry(inChannels, height, width, kernel, stride, padding).Cells <= 4;
 
         /// <summary>Floats of scratch <see cref="BackwardOverBatch"/> needs: a group of samples' columns and output gradients side by side.</summary>
         public static int BackwardOverBatchScratch(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
-            return OverBatchGroup(g) * g.Cells * (g.Taps + outChannels);
+            return OverBatchLength(g, outChannels);
         }
+
+        // A group's columns and outputs, then one sample's zero-padded planes.
+        private static int OverBatchLength(in Geometry g, int outChannels) => OverBatchGroup(g) * g.Cells * (g.Taps + outChannels) + g.PaddedLength;
 
         // Samples whose cells make one GEMM: 128 columns (32 samples of 2x2, 8 of 4x4), at least one sample.
         private static int OverBatchGroup(in Geometry g) => Math.Max(1, 128 / g.Cells);
@@ -45,7 +63,7 @@ namespace CnnGen.Kernels
         /// [outChannels x inChannels x kernel x kernel]: y (batch x [outChannels x OH x OW]) = bias (or 0) + the convolution.
         /// A group of samples' cells side by side make the columns of one GEMM (weight · columns, started at the bias), so the
         /// weights are read once per group instead of once per sample, and nothing is prepared: what a training pass wants of a
-        /// layer <see cref="BackwardPaysOverBatch"/> names. Sums in another order than <see cref="Forward"/>: the same values
+        /// layer <see cref="TrainingForwardPaysOverBatch"/> names. Sums in another order than <see cref="Forward"/>: the same values
         /// to rounding.
         /// </summary>
         public static void ForwardOverBatch(ReadOnlySpan<float> x, int batch, int inChannels, int height, int width, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
@@ -58,22 +76,24 @@ namespace CnnGen.Kernels
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
             Require(y.Length >= batch * outputLength, nameof(y), batch * outputLength);
             int group = OverBatchGroup(g);
-            Require(scratch.Length >= group * cells * (taps + outChannels), nameof(scratch), group * cells * (taps + outChannels));
+            Require(scratch.Length >= OverBatchLength(g, outChannels), nameof(scratch), OverBatchLength(g, outChannels));
+            var padded = scratch.Slice(group * cells * (taps + outChannels), g.PaddedLength);
 
             for (int first = 0; first < batch; first += group)
             {
                 int count = Math.Min(group, batch - first), columns = count * cells;
                 var cols = scratch.Slice(0, taps * columns);
                 var sums = scratch.Slice(taps * group * cells, outChannels * columns);
-                for (int s = 0; s < count; s++)
-                    Im2Col.ExpandInto(x.Slice((first + s) * sampleLength, sampleLength), inChannels, height, width, kernel, stride, padding, g.OutHeight, g.OutWidth, cols, columns, s * cells);
+                for (int s = 0; s < count; s++) ExpandPadded(x.Slice((first + s) * sampleLength, sampleLength), g, padded, cols, columns, s * cells);
                 for (int oc = 0; oc < outChannels; oc++) sums.Slice(oc * columns, columns).Fill(bias.IsEmpty ? 0f : bias[oc]);
                 Gemm.Multiply(false, false, outChannels, columns, taps, weight, taps, cols, columns, sums, columns, accumulate: true);
                 // Each sample's cells of every output channel, out of the group's rows.
                 for (int s = 0; s < count; s++)
                 {
                     var sample = y.Slice((first + s) * outputLength, outputLength);
-                    for (int oc = 0; oc < outChannels; oc++) sums.Slice(oc * columns + s * cells, cells).CopyTo(sample.Slice(oc * cells, cells));
+                    ref float from = ref Unsafe.Add(ref MemoryMarshal.GetReference(sums), s * cells);
+                    ref float to = ref MemoryMarshal.GetReference(sample);
+                    for (int oc = 0; oc < outChannels; oc++) CopyCells(ref Unsafe.Add(ref from, oc * columns), ref Unsafe.Add(ref to, oc * cells), cells);
                 }
             }
         }
@@ -113,7 +133,8 @@ namespace CnnGen.Kernels
             if (!weightGradient.IsEmpty) Require(weightGradient.Length >= outChannels * taps, nameof(weightGradient), outChannels * taps);
             if (!inputGradient.IsEmpty) Require(inputGradient.Length >= batch * sampleLength, nameof(inputGradient), batch * sampleLength);
             int group = OverBatchGroup(g);
-            Require(scratch.Length >= group * cells * (taps + outChannels), nameof(scratch), group * cells * (taps + outChannels));
+            Require(scratch.Length >= OverBatchLength(g, outChannels), nameof(scratch), OverBatchLength(g, outChannels));
+            var padded = scratch.Slice(group * cells * (taps + outChannels), g.PaddedLength);
 
             for (int first = 0; first < batch; first += group)
             {
@@ -123,13 +144,13 @@ namespace CnnGen.Kernels
                 // dy of the group side by side: dys[oc][sample · cells + cell].
                 for (int s = 0; s < count; s++)
                 {
-                    var dy = outputGradient.Slice((first + s) * outChannels * cells, outChannels * cells);
-                    for (int oc = 0; oc < outChannels; oc++) dy.Slice(oc * cells, cells).CopyTo(dys.Slice(oc * columns + s * cells, cells));
+                    ref float from = ref Unsafe.Add(ref MemoryMarshal.GetReference(outputGradient), (first + s) * outChannels * cells);
+                    ref float to = ref Unsafe.Add(ref MemoryMarshal.GetReference(dys), s * cells);
+                    for (int oc = 0; oc < outChannels; oc++) CopyCells(ref Unsafe.Add(ref from, oc * cells), ref Unsafe.Add(ref to, oc * columns), cells);
                 }
                 if (!weightGradient.IsEmpty)
                 {
-                    for (int s = 0; s < count; s++)
-                        Im2Col.ExpandInto(x.Slice((first + s) * sampleLength, sampleLength), inChannels, height, width, kernel, stride, padding, g.OutHeight, g.OutWidth, cols, columns, s * cells);
+                    for (int s = 0; s < count; s++) ExpandPadded(x.Slice((first + s) * sampleLength, sampleLength), g, padded, cols, columns, s * cells);
                     Gemm.Multiply(false, true, outChannels, taps, columns, dys, columns, cols, columns, weightGradient, taps, accumulate: true);
                 }
                 if (!inputGradient.IsEmpty)
@@ -137,12 +158,75 @@ namespace CnnGen.Kernels
                     Gemm.Multiply(true, false, taps, columns, outChannels, weight, taps, dys, columns, cols, columns, accumulate: false);
                     for (int s = 0; s < count; s++)
                     {
-                        var dx = inputGradient.Slice((first + s) * sampleLength, sampleLength);
-                        dx.Clear();
-                        Im2Col.AccumulateBackFrom(cols, columns, s * cells, inChannels, height, width, kernel, stride, padding, g.OutHeight, g.OutWidth, dx);
+                        FoldPadded(cols, columns, s * cells, g, padded, inputGradient.Slice((first + s) * sampleLength, sampleLength));
                     }
                 }
             }
+        }
+
+        // cols[tap][offset + cell] = x at the tap's place for the cell (0 in the padding), from the sample's zero-padded
+        // planes: no test per cell (Im2Col's per-row bounds took a third of a 128 -> 256 layer onto 2x2).
+        private static void ExpandPadded(ReadOnlySpan<float> x, in Geometry g, Span<float> padded, Span<float> cols, int rowLength, int offset)
+        {
+            Pad(x, padded, g);
+            int kernel = g.Kernel, stride = g.Stride, outHeight = g.OutHeight, outWidth = g.OutWidth, paddedWidth = g.PaddedWidth, tap = 0;
+            ref float source = ref MemoryMarshal.GetReference(padded);
+            ref float target = ref Unsafe.Add(ref MemoryMarshal.GetReference(cols), offset);
+            for (int c = 0; c < g.InChannels; c++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    for (int kx = 0; kx < kernel; kx++, tap++)
+                    {
+                        ref float row = ref Unsafe.Add(ref target, (nint)tap * rowLength);
+                        ref float from = ref Unsafe.Add(ref source, c * g.Plane + ky * paddedWidth + kx);
+                        for (int oy = 0; oy < outHeight; oy++)
+                        {
+                            ref float line = ref Unsafe.Add(ref from, oy * stride * paddedWidth);
+                            ref float cells = ref Unsafe.Add(ref row, oy * outWidth);
+                            for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref cells, ox) = Unsafe.Add(ref line, ox * stride);
+                        }
+                    }
+                }
+            }
+        }
+
+        // dx = the columns' gradients (rows of rowLength, the sample's from offset) added where ExpandPadded read them, over
+        // zero-padded planes, then their interior.
+        private static void FoldPadded(ReadOnlySpan<float> cols, int rowLength, int offset, in Geometry g, Span<float> padded, Span<float> dx)
+        {
+            padded.Slice(0, g.PaddedLength).Clear();
+            int kernel = g.Kernel, stride = g.Stride, outHeight = g.OutHeight, outWidth = g.OutWidth, paddedWidth = g.PaddedWidth, tap = 0;
+            ref float target = ref MemoryMarshal.GetReference(padded);
+            ref float source = ref Unsafe.Add(ref MemoryMarshal.GetReference(cols), offset);
+            for (int c = 0; c < g.InChannels; c++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    for (int kx = 0; kx < kernel; kx++, tap++)
+                    {
+                        ref float row = ref Unsafe.Add(ref source, (nint)tap * rowLength);
+                        ref float to = ref Unsafe.Add(ref target, c * g.Plane + ky * paddedWidth + kx);
+                        for (int oy = 0; oy < outHeight; oy++)
+                        {
+                            ref float line = ref Unsafe.Add(ref to, oy * stride * paddedWidth);
+                            ref float cells = ref Unsafe.Add(ref row, oy * outWidth);
+                            for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref line, ox * stride) += Unsafe.Add(ref cells, ox);
+                        }
+                    }
+                }
+            }
+            for (int c = 0; c < g.InChannels; c++)
+                for (int iy = 0; iy < g.Height; iy++)
+                    padded.Slice(c * g.Plane + (iy + g.Padding) * paddedWidth + g.Padding, g.Width).CopyTo(dx.Slice((c * g.Height + iy) * g.Width, g.Width));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void CopyCells(ref float source, ref float target, int count)
+        {
+            int i = 0;
+            for (; i + 4 <= count; i += 4) Vector128.LoadUnsafe(ref source, (nuint)i).StoreUnsafe(ref target, (nuint)i);
+            for (; i < count; i++) Unsafe.Add(ref target, i) = Unsafe.Add(ref source, i);
         }
     }
 }
