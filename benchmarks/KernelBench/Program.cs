@@ -1484,6 +1484,23 @@ namespace KernelBench
                                 y.AsSpan(first * outLength, count * outLength), groupScratch, relu: false, means: false);
                         }
                     });
+                var mixed = InterleavedAll(
+                    () => StridedConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, 2, 1, dw, default, overScratch),
+                    () =>
+                    {
+                        StridedConvolution.PackInputGradientWeights(w, s.C, s.H, s.H, s.OC, 3, 2, 1, packed);
+                        for (int n = 0; n < samples; n++)
+                            StridedConvolution.BackwardPackedOfSample(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, 2, 1, default,
+                                dx.AsSpan(n * inLength, inLength), scratch, packed, products, n, samples);
+                    },
+                    () => StridedConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, 2, 1, default, dx, overScratch),
+                    () =>
+                    {
+                        for (int n = 0; n < samples; n++)
+                            StridedConvolution.BackwardPackedOfSample(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, 2, 1, dw,
+                                default, scratch, packed, products, n, samples);
+                    });
+                Console.WriteLine($"{"",-24} dw over {mixed[0] / samples * 1e6,6:F1} per {mixed[3] / samples * 1e6,6:F1}   dx over {mixed[2] / samples * 1e6,6:F1} per {mixed[1] / samples * 1e6,6:F1}");
                 double gemm = InterleavedAll(() => StridedConvolution.ForwardOverBatch(x, samples, s.C, s.H, s.H, w, default, s.OC, 3, 2, 1, y, overScratch))[0];
                 var prepare = InterleavedAll(
                     () => StridedConvolution.Prepare(w, default, s.C, s.H, s.H, s.OC, 3, 2, 1, prepared),
