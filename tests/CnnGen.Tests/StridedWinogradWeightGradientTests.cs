@@ -40,6 +40,9 @@ namespace CnnGen.Tests
             yield return new object[] { 48, 16, 12, 96, 0, 2 };   // 7x5 output
             yield return new object[] { 130, 8, 8, 20, 1, 2 };    // 9 input groups, an odd count (a vector alone)
             yield return new object[] { 96, 48, 44, 64, 1, 2 };   // tiles in several chunks
+            yield return new object[] { 64, 8, 8, 128, 1, 5 };    // 4x4 outputs: several samples' tiles in one GEMM, the last group short
+            yield return new object[] { 32, 12, 12, 64, 1, 3 };   // 6x6 outputs
+            yield return new object[] { 64, 4, 4, 128, 1, 3 };    // 2x2 outputs
         }
 
         private static bool Available => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
@@ -88,6 +91,14 @@ namespace CnnGen.Tests
             yield return new object[] { 32, 15, 15, 64, 2 };
             yield return new object[] { 64, 32, 32, 128, 2 };
             yield return new object[] { 16, 16, 16, 32, 0 };
+            yield return new object[] { 64, 8, 8, 128, 4 };   // outputs under 64 cells (session 30): onto 4x4 the 4x4 tile
+            yield return new object[] { 16, 8, 8, 32, 4 };
+            yield return new object[] { 96, 8, 8, 160, 4 };   // Cin·Cout 15,360: under the small outputs' limit
+            yield return new object[] { 96, 8, 8, 192, 0 };   // 18,432: above it
+            yield return new object[] { 32, 12, 12, 64, 2 };  // onto 6x6 the 2x2 tile
+            yield return new object[] { 64, 4, 4, 128, 2 };   // onto 2x2 the 2x2 tile
+            yield return new object[] { 64, 6, 6, 128, 0 };   // onto 3x3: odd, direct
+            yield return new object[] { 16, 8, 8, 16, 0 };    // too few output channels
         }
 
         [Theory]

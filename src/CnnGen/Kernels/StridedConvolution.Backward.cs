@@ -36,22 +36,36 @@ namespace CnnGen.Kernels
         // 1.14/1.01x; the 4x4 tile there 0.83-1.02x); 16x64x64->32 ties on every tile (0.93-1.03x): direct;
         // outputs of 64-255 cells (8x8) with Cin·Cout ≥ 2048: the 2x2 tile (64x16x16->128 1.14/1.12/1.10x, 32x16x16->64
         // 1.07/1.07/1.05x, 48x16x16->96 1.12/1.10x; the 4x4 tile 0.75-0.96x); fewer channels lose (16x16x16->32 0.76/0.92x);
-        // smaller outputs and odd maps that round up to many empty cells (24x17x17->40: 0.45-0.84x): direct.
+        // odd maps that round up to many empty cells (24x17x17->40: 0.45-0.84x): direct; smaller outputs: below.
         // The whole step (train-loop with TRAIN_LOOP_AB: this rule against the lanes kernel everywhere, rounds alternated in
         // one process, lanes / rule CPU µs per image; 2026-12-03): at load 4-13 the rule wins, two threads 1.016, 1.065,
         // 0.929, 0.996 (strided), 1.023, 1.010, 1.072, 1.014 (ResNet-8), one thread 1.024, 1.010 (strided), 1.004, 1.053
         // (ResNet-8); at load 8-29 (others' builds, one thread) it loses, strided 0.806-1.029 (median 0.965), ResNet-8
         // 0.948-0.991: its larger buffers suffer most from a shared cache. Kept; one tile alone (the other's layers direct)
         // measured 0.97-1.04, no better.
+        //
+        // Outputs under 64 cells (session 30, strided-dw 32 samples, load 1-3; lanes / tile): there the lanes kernel carries
+        // its sums through memory for few cells a sample, and the tiles now win: onto 4x4 the 4x4 tile (32x8x8->64 1.53x,
+        // 64x8x8->64 1.33x, 64x8x8->128 1.32-1.37x, 48x8x8->96 1.18x, 16x8x8->32 1.08x; and above the limit, 96x8x8->192
+        // 1.45x, so up to Cin·Cout = 16384 there), where the 2x2 tile gives 1.03-1.32x; onto 6x6 the 2x2 tile (64x12x12->64
+        // 1.12x, 32x12x12->64 1.04x; the 4x4 tile 0.73-0.82x); onto 2x2 the 2x2 tile (64x4x4->128 1.97x).
         private static int WeightGradientTile(KernelPath path, in Geometry g, int outChannels)
         {
             if (path != KernelPath.Vector512 || !StridedWinogradConvolution.Available || g.Kernel != 3 || g.Stride != 2) return 0;
             if (WeightGradientTileOverride >= 0) return WeightGradientTileOverride;
             long filters = (long)g.InChannels * outChannels;
-            if (g.InChannels < 16 || outChannels < 32 || filters > 8192 || g.Cells < 64) return 0;
+            if (g.InChannels < 16 || outChannels < 32) return 0;
+            if (g.Cells < 64)
+            {
+                if (filters > SmallOutputWeightGradientFilters || g.Cells < 4 || g.OutHeight % 2 != 0 || g.OutWidth % 2 != 0) return 0;
+                return g.OutHeight % 4 == 0 && g.OutWidth % 4 == 0 ? 4 : 2;
+            }
+            if (filters > 8192) return 0;
             if (g.Cells >= 256) return filters <= 2048 && g.Cells < 1024 ? 4 : filters >= 2048 ? 2 : 0;
             return filters >= 2048 && g.OutHeight % 2 == 0 && g.OutWidth % 2 == 0 ? 2 : 0;
         }
+
+        private const long SmallOutputWeightGradientFilters = 16384;
 
         /// <summary>Tiles the weight gradient's GEMM gathers from as many samples as it takes (0: 16); KernelBench sets it to compare.</summary>
         internal static int WeightGradientBatchTiles { get; set; }
