@@ -206,6 +206,12 @@ namespace CnnGen.Tests
                 new object[] { 32, 17, 17, 48, 3, 2, 1, false },
                 new object[] { 32, 16, 16, 64, 3, 2, 1, false },
                 new object[] { 64, 15, 15, 64, 3, 2, 1, false },
+                // Outputs under 64 cells (session 30): the 2x2 tile's input gradient onto 4x4 and 6x6, and the weight gradient's
+                // 4x4 tile onto 4x4 and 2x2 tile onto 6x6 and 2x2 (their sums carried over a pass in
+                // StridedWinogradWeightGradientTests; here a sample alone).
+                new object[] { 64, 8, 8, 128, 3, 2, 1, false },
+                new object[] { 32, 12, 12, 64, 3, 2, 1, false },
+                new object[] { 48, 7, 8, 96, 3, 2, 1, false },
             };
             foreach (object[] path in DirectConvolutionTests.Paths())
             {

@@ -83,6 +83,21 @@ namespace CnnGen.Tests
                         Assert.Equal(lane < inChannels ? forward[slot * forwardStride + lane * layout.OutLanes + oc] : 0f, transposed[slot * stride + oc * layout.InLanes + lane]);
         }
 
+        [Theory]
+        [InlineData(64, 8, 128, 2)]    // onto 4x4 (session 30): the 2x2 tile
+        [InlineData(32, 8, 64, 2)]
+        [InlineData(32, 12, 64, 2)]    // onto 6x6
+        [InlineData(128, 8, 128, 0)]   // Cin·Cout 16,384: above the small outputs' limit, the lanes kernel
+        [InlineData(16, 8, 32, 0)]     // 512: below the minimum
+        [InlineData(64, 4, 128, 0)]    // onto 2x2: the lanes kernel
+        [InlineData(64, 10, 64, 0)]    // onto 5x5: odd
+        [InlineData(32, 16, 64, 2)]    // onto 8x8 (unchanged): the 2x4 tile's rule
+        public void InputGradientTile_OnSmallOutputs(int inChannels, int size, int outChannels, int rule)
+        {
+            int tile = StridedConvolution.InputGradientTileFor(inChannels, size, size, outChannels, 3, 2, 1);
+            Assert.Equal(Available && Simd.Enabled ? (rule == 2 && size == 16 ? StridedWinogradConvolution.Wide : rule) : 0, tile);
+        }
+
         [Fact]
         public void BackwardPacked_ByWinograd_RefusesShortFilters_AndAllocatesNothing()
         {

@@ -116,7 +116,11 @@ namespace CnnGen.Kernels
         // 32x16x16->32 1.22-1.38x, 64x15x15->64 1.19-1.46x); else the 4x4 tile, 1.25-1.63x (64x16x16->128 68.7 -> 42.1,
         // 74.3 -> 50.1, 58.8 -> 40.7; 128x16x16->256 1.25-1.27x); below 1024 the direct kernel (16x16x16->32 0.68-0.94x;
         // 24x17x17->40, 9x9 outputs, 0.72-0.98x);
-        // smaller outputs (4x4): the direct kernel (the 4x4 tile 0.40-0.71x, the 2x2 0.92-1.23x).
+        // smaller outputs (4x4): the direct kernel (the 4x4 tile 0.40-0.71x, the 2x2 0.92-1.23x). Measured again in session 30
+        // (strided-dx 16 samples, load 1-3, lanes / tile): onto 4x4 and 6x6 the 2x2 tile now wins, 1.15-1.29x (32x8x8->64
+        // 1.15x, 64x8x8->64 1.20x, 48x8x8->96 1.25x, 64x8x8->128 1.29x, 32x12x12->64 1.15x; the 4x4 tile 0.58-0.87x, the
+        // 2x4 0.91-1.03x), so there the 2x2 tile with Cin·Cout from 1024 to 8192 and even sides; onto 2x2 the lanes kernel
+        // still wins (64x4x4->128: the 2x2 tile 0.83x).
         private static int InputGradientTile(KernelPath path, in Geometry g, int outChannels)
         {
             if (InputGradientTileOverride >= 0 && g.Kernel == 3 && g.Stride == 2) return InputGradientTileOverride;
@@ -124,12 +128,14 @@ namespace CnnGen.Kernels
                 || g.InChannels < MinimumWinogradInputGradientInChannels || outChannels < MinimumWinogradInputGradientOutChannels) return 0;
             if (g.Cells >= 256) return 4;
             long filters = (long)g.InChannels * outChannels;
-            if (g.Cells < 64 || filters < MinimumWinogradInputGradientFilters) return 0;
+            if (filters < MinimumWinogradInputGradientFilters) return 0;
+            if (g.Cells < 64)
+                return g.Cells >= 16 && filters <= MaximumSmallInputGradientFilters && g.OutHeight % 2 == 0 && g.OutWidth % 2 == 0 ? 2 : 0;
             return g.OutWidth % 4 == 0 && filters <= MaximumWideInputGradientFilters ? StridedWinogradConvolution.Wide : 4;
         }
 
         private const int MinimumWinogradInputGradientInChannels = 16, MinimumWinogradInputGradientOutChannels = 32;
-        private const int MinimumWinogradInputGradientFilters = 1024, MaximumWideInputGradientFilters = 4608;
+        private const int MinimumWinogradInputGradientFilters = 1024, MaximumWideInputGradientFilters = 4608, MaximumSmallInputGradientFilters = 8192;
 
         /// <summary>The input gradient's Winograd tile for a layer of this shape on this machine's default path (0: the direct kernels).</summary>
         internal static int InputGradientTileFor(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding) =>
