@@ -244,7 +244,8 @@ namespace CnnGen.Kernels
             Span<Vector512<double>> u = stackalloc Vector512<double>[2 * 9];
             ref float f0 = ref MemoryMarshal.GetReference(filters);
             ref float t0 = ref MemoryMarshal.GetReference(taps);
-            var laneOffsets = Vector512.CreateSequence(0, transposed ? 9 : inChannels * 9);
+            int laneStride = transposed ? 9 : inChannels * 9;
+            var laneOffsets = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) * laneStride; // lane l: l·laneStride
             // Blocks of 16 output channels outside: each lane then reads its weights [inChannels][9] front to back.
             for (int block = 0; block < outLanes; block += V)
             {
