@@ -1461,14 +1461,16 @@ namespace KernelBench
                 float[] groupScratch = new float[Math.Max(scratch.Length, StridedConvolution.SamplesScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1, group))];
                 StridedConvolution.Prepare(w, default, s.C, s.H, s.H, s.OC, 3, 2, 1, prepared);
                 StridedConvolution.PrepareGroup(w, default, s.C, s.H, s.H, s.OC, 3, 2, 1, groupPrepared, group);
+                // A sample at a time as training runs it, with either gradient or both (the input gradient's weights packed once).
+                void PerSample(bool weights, bool input)
+                {
+                    if (input) StridedConvolution.PackInputGradientWeights(w, s.C, s.H, s.H, s.OC, 3, 2, 1, packed);
+                    for (int n = 0; n < samples; n++)
+                        StridedConvolution.BackwardPackedOfSample(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, 2, 1,
+                            weights ? dw : default, input ? dx.AsSpan(n * inLength, inLength) : default, scratch, packed, products, n, samples);
+                }
                 var times = InterleavedAll(
-                    () =>
-                    {
-                        StridedConvolution.PackInputGradientWeights(w, s.C, s.H, s.H, s.OC, 3, 2, 1, packed);
-                        for (int n = 0; n < samples; n++)
-                            StridedConvolution.BackwardPackedOfSample(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, 2, 1, dw,
-                                dx.AsSpan(n * inLength, inLength), scratch, packed, products, n, samples);
-                    },
+                    () => PerSample(true, true),
                     () => StridedConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, 2, 1, dw, dx, overScratch),
                     () =>
                     {
@@ -1486,20 +1488,9 @@ namespace KernelBench
                     });
                 var mixed = InterleavedAll(
                     () => StridedConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, 2, 1, dw, default, overScratch),
-                    () =>
-                    {
-                        StridedConvolution.PackInputGradientWeights(w, s.C, s.H, s.H, s.OC, 3, 2, 1, packed);
-                        for (int n = 0; n < samples; n++)
-                            StridedConvolution.BackwardPackedOfSample(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, 2, 1, default,
-                                dx.AsSpan(n * inLength, inLength), scratch, packed, products, n, samples);
-                    },
+                    () => PerSample(false, true),
                     () => StridedConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, 2, 1, default, dx, overScratch),
-                    () =>
-                    {
-                        for (int n = 0; n < samples; n++)
-                            StridedConvolution.BackwardPackedOfSample(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, 2, 1, dw,
-                                default, scratch, packed, products, n, samples);
-                    });
+                    () => PerSample(true, false));
                 Console.WriteLine($"{"",-24} dw over {mixed[0] / samples * 1e6,6:F1} per {mixed[3] / samples * 1e6,6:F1}   dx over {mixed[2] / samples * 1e6,6:F1} per {mixed[1] / samples * 1e6,6:F1}");
                 double gemm = InterleavedAll(() => StridedConvolution.ForwardOverBatch(x, samples, s.C, s.H, s.H, w, default, s.OC, 3, 2, 1, y, overScratch))[0];
                 var prepare = InterleavedAll(

@@ -281,16 +281,8 @@ namespace CnnGen.Kernels
             Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch, ReadOnlySpan<float> inputGradientWeights, KernelPath path,
             Span<float> weightGradientProducts = default, int sample = 0, int samples = 1)
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
-            ArgumentOutOfRangeException.ThrowIfNegative(padding);
-            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
-            if (g.PaddedHeight < kernel || g.PaddedWidth < kernel)
-                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The kernel is larger than the padded input.");
+            var g = CheckedGeometry(inChannels, height, width, kernel, stride, padding);
             int inLength = inChannels * height * width, weightLength = outChannels * g.Taps;
             Require(x.Length >= inLength, nameof(x), inLength);
             Require(weight.Length >= weightLength, nameof(weight), weightLength);

@@ -101,17 +101,8 @@ namespace CnnGen.Kernels
         private static Geometry CheckedOverBatch(int batch, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
-            ArgumentOutOfRangeException.ThrowIfNegative(padding);
-            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
-            if (g.PaddedHeight < kernel || g.PaddedWidth < kernel)
-                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The kernel is larger than the padded input.");
-            return g;
+            return CheckedGeometry(inChannels, height, width, kernel, stride, padding);
         }
 
         /// <summary>
@@ -169,56 +160,46 @@ namespace CnnGen.Kernels
         private static void ExpandPadded(ReadOnlySpan<float> x, in Geometry g, Span<float> padded, Span<float> cols, int rowLength, int offset)
         {
             Pad(x, padded, g);
-            int kernel = g.Kernel, stride = g.Stride, outHeight = g.OutHeight, outWidth = g.OutWidth, paddedWidth = g.PaddedWidth, tap = 0;
-            ref float source = ref MemoryMarshal.GetReference(padded);
-            ref float target = ref Unsafe.Add(ref MemoryMarshal.GetReference(cols), offset);
-            for (int c = 0; c < g.InChannels; c++)
-            {
-                for (int ky = 0; ky < kernel; ky++)
-                {
-                    for (int kx = 0; kx < kernel; kx++, tap++)
-                    {
-                        ref float row = ref Unsafe.Add(ref target, (nint)tap * rowLength);
-                        ref float from = ref Unsafe.Add(ref source, c * g.Plane + ky * paddedWidth + kx);
-                        for (int oy = 0; oy < outHeight; oy++)
-                        {
-                            ref float line = ref Unsafe.Add(ref from, oy * stride * paddedWidth);
-                            ref float cells = ref Unsafe.Add(ref row, oy * outWidth);
-                            for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref cells, ox) = Unsafe.Add(ref line, ox * stride);
-                        }
-                    }
-                }
-            }
+            WalkPadded<Expanding>(ref MemoryMarshal.GetReference(cols), rowLength, offset, g, ref MemoryMarshal.GetReference(padded));
         }
 
         // dx = the columns' gradients (rows of rowLength, the sample's from offset) added where ExpandPadded read them, over
         // zero-padded planes, then their interior.
-        private static void FoldPadded(ReadOnlySpan<float> cols, int rowLength, int offset, in Geometry g, Span<float> padded, Span<float> dx)
+        private static void FoldPadded(Span<float> cols, int rowLength, int offset, in Geometry g, Span<float> padded, Span<float> dx)
         {
             padded.Slice(0, g.PaddedLength).Clear();
+            WalkPadded<Folding>(ref MemoryMarshal.GetReference(cols), rowLength, offset, g, ref MemoryMarshal.GetReference(padded));
+            for (int c = 0; c < g.InChannels; c++)
+                for (int iy = 0; iy < g.Height; iy++)
+                    padded.Slice(c * g.Plane + (iy + g.Padding) * g.PaddedWidth + g.Padding, g.Width).CopyTo(dx.Slice((c * g.Height + iy) * g.Width, g.Width));
+        }
+
+        private interface IColumnStep { static abstract void Apply(ref float column, ref float padded); }
+        private readonly struct Expanding : IColumnStep { public static void Apply(ref float column, ref float padded) => column = padded; }
+        private readonly struct Folding : IColumnStep { public static void Apply(ref float column, ref float padded) => padded += column; }
+
+        // Each tap's cell (cols[tap][offset + cell]) against the padded input value it reads, in tap order.
+        private static void WalkPadded<TStep>(ref float cols, int rowLength, int offset, in Geometry g, ref float padded) where TStep : struct, IColumnStep
+        {
             int kernel = g.Kernel, stride = g.Stride, outHeight = g.OutHeight, outWidth = g.OutWidth, paddedWidth = g.PaddedWidth, tap = 0;
-            ref float target = ref MemoryMarshal.GetReference(padded);
-            ref float source = ref Unsafe.Add(ref MemoryMarshal.GetReference(cols), offset);
+            ref float columns = ref Unsafe.Add(ref cols, offset);
             for (int c = 0; c < g.InChannels; c++)
             {
                 for (int ky = 0; ky < kernel; ky++)
                 {
                     for (int kx = 0; kx < kernel; kx++, tap++)
                     {
-                        ref float row = ref Unsafe.Add(ref source, (nint)tap * rowLength);
-                        ref float to = ref Unsafe.Add(ref target, c * g.Plane + ky * paddedWidth + kx);
+                        ref float row = ref Unsafe.Add(ref columns, (nint)tap * rowLength);
+                        ref float from = ref Unsafe.Add(ref padded, c * g.Plane + ky * paddedWidth + kx);
                         for (int oy = 0; oy < outHeight; oy++)
                         {
-                            ref float line = ref Unsafe.Add(ref to, oy * stride * paddedWidth);
+                            ref float line = ref Unsafe.Add(ref from, oy * stride * paddedWidth);
                             ref float cells = ref Unsafe.Add(ref row, oy * outWidth);
-                            for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref line, ox * stride) += Unsafe.Add(ref cells, ox);
+                            for (int ox = 0; ox < outWidth; ox++) TStep.Apply(ref Unsafe.Add(ref cells, ox), ref Unsafe.Add(ref line, ox * stride));
                         }
                     }
                 }
             }
-            for (int c = 0; c < g.InChannels; c++)
-                for (int iy = 0; iy < g.Height; iy++)
-                    padded.Slice(c * g.Plane + (iy + g.Padding) * paddedWidth + g.Padding, g.Width).CopyTo(dx.Slice((c * g.Height + iy) * g.Width, g.Width));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

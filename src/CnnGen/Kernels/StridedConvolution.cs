@@ -54,6 +54,22 @@ namespace CnnGen.Kernels
             }
         }
 
+        // The geometry of a layer's arguments, refused (one clear exception) where a dimension is not positive, the padding
+        // negative, or the kernel larger than the padded input.
+        private static Geometry CheckedGeometry(int inChannels, int height, int width, int kernel, int stride, int padding)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
+            ArgumentOutOfRangeException.ThrowIfNegative(padding);
+            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
+            if (g.PaddedHeight < kernel || g.PaddedWidth < kernel)
+                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The kernel is larger than the padded input.");
+            return g;
+        }
+
         /// <summary>Floats of scratch <see cref="Forward"/> and <see cref="Backward"/> need for one sample of a layer of this shape.</summary>
         public static int ScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
         {
@@ -250,16 +266,8 @@ namespace CnnGen.Kernels
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int stride, int padding,
             Span<float> y, Span<float> scratch, bool relu, KernelPath path, bool packed)
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
-            ArgumentOutOfRangeException.ThrowIfNegative(padding);
-            var g = new Geometry(inChannels, height, width, kernel, stride, padding);
-            if (g.PaddedHeight < kernel || g.PaddedWidth < kernel)
-                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The kernel is larger than the padded input.");
+            var g = CheckedGeometry(inChannels, height, width, kernel, stride, padding);
             Require(x.Length >= inChannels * height * width, nameof(x), inChannels * height * width);
             Require(weight.Length >= outChannels * g.Taps, nameof(weight), outChannels * g.Taps);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
