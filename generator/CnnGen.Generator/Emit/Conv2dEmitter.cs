@@ -138,9 +138,8 @@ namespace CnnGen.Generator.Emit
         private static bool StridedBackwardOverBatch(PlannedLayer layer)
         {
             var d = DimsOf(layer);
-            if (layer.Spec.Kernel != 3) return false;
             long weights = d.WeightLength;
-            return d.Cells <= 4 ? weights >= 1 << 16 : d.Cells <= 16 && weights >= 1 << 17;
+            return layer.Spec.Kernel == 3 && (d.Cells <= 4 ? weights >= 1 << 16 : d.Cells <= 16 && weights >= 1 << 17);
         }
 
         /// <summary>A 1x1 stride-1 unpadded convolution: a product over the channels (<c>PointwiseConvolution</c>, no im2col).</summary>
@@ -167,7 +166,7 @@ namespace CnnGen.Generator.Emit
             if (!DimsOf(layer).Strided) return null;
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             string shape = Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding);
-            string? forward = StridedForwardScratchLength(layer, shape);
+            string forward = StridedForwardScratchLength(layer, shape);
             // Training over the batch: a group's columns and outputs (or output gradients) side by side.
             return BackwardOverBatch(layer) ? "global::System.Math.Max(" + forward + ", global::CnnGen.Kernels.StridedConvolution.BackwardOverBatchScratch(" + shape + "))" : forward;
         }

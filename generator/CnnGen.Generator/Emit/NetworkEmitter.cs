@@ -578,7 +578,7 @@ namespace CnnGen.Generator.Emit
             bool OverBatch(PlannedLayer layer) => fuse && samples == SampleRange.WholeBatch && Conv2dEmitter.ForwardOverBatch(layer);
             // A strided layer on small maps runs a group of samples at a time, over the chunk or the batch.
             bool Grouped(PlannedLayer layer) => fuse && Conv2dEmitter.Grouped(layer);
-            // Training runs a strided layer whose backward runs over the batch over the batch forward too.
+            // Training runs a wide strided layer onto a few cells over the batch, its forward as its backward.
             bool TrainingOverBatch(PlannedLayer layer) => training && Conv2dEmitter.TrainingForwardOverBatch(layer);
             bool PerSample(PlannedLayer layer) => training ? LayerEmitter.For(layer).IsPerSample && !TrainingOverBatch(layer) : LayerEmitter.For(layer).IsPerSampleInEvaluation && !OverBatch(layer) && !Grouped(layer);
             for (int i = 0; i < layers.Count; i++)
