@@ -335,6 +335,14 @@ def mnasnet():
     layers += conv_bn(80, 320, 1) + [nn.ReLU()]
     return nn.Sequential(*layers, *head(320)), (3, 64, 64)
 
+def resnet18_cifar():
+    """The zoo's ResNet-18 for CIFAR (CnnGen.Benchmarks/ZooNetworks.cs): a 3x3 stem, four stages of two basic blocks."""
+    layers = conv_bn(3, 64, 3, padding=1) + [nn.ReLU()] + basic_block(64, 64) + basic_block(64, 64)
+    for cin, cout in ((64, 128), (128, 256), (256, 512)):
+        layers += basic_block(cin, cout, 2) + basic_block(cout, cout)
+    return nn.Sequential(*layers, *head(512)), (3, 32, 32)
+
+
 NETWORKS = {"vgg": vgg, "vgg5": vgg5, "vgg11": vgg11, "mobilenet-v1": mobilenet_v1, "dilated": dilated, "gray": gray_wide_kernels, "resnet-stem": resnet_stem,
             "resnext": resnext, "mobilenet-v3": mobilenet_v3, "mobilenet-112": mobilenet_112, "bottlenecks": bottlenecks, "inception": inception,
             "densenet": densenet, "resnet-downsample": resnet_downsample,
@@ -342,7 +350,7 @@ NETWORKS = {"vgg": vgg, "vgg5": vgg5, "vgg11": vgg11, "mobilenet-v1": mobilenet_
             "convnext14": convnext14, "yolo-tiny": yolo_tiny, "efficientnet-lite": efficientnet_lite, "lenet1998": lenet_1998,
             "strided-bn4": strided_bn4, "strided-bias4": strided_bias4, "resnet14": resnet14, "mbv1-nobn": mobilenet_v1_no_bn,
             "keras-cifar": keras_cifar, "tutorial": torch_tutorial, "vgg-bn-after-relu": vgg_bn_after_relu, "preact": preact_resnet,
-            "wrn16-4": wide_resnet16_4, "mnasnet": mnasnet}
+            "wrn16-4": wide_resnet16_4, "mnasnet": mnasnet, "resnet18": resnet18_cifar}
 
 
 def train(name, threads, seconds=4.0):
