@@ -95,6 +95,20 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void AllocateNothing()
+        {
+            // The strided CIFAR design's 128 -> 256 layer onto 2x2 over a thread's 32 samples: both passes, as training calls them.
+            const int batch = 32;
+            float[] x = new float[batch * 128 * 16], w = new float[256 * 128 * 9], y = new float[batch * 256 * 4], dw = new float[w.Length], dx = new float[x.Length];
+            float[] scratch = new float[StridedConvolution.BackwardOverBatchScratch(128, 4, 4, 256, 3, 2, 1)];
+            Infrastructure.Allocations.AssertNone(() =>
+            {
+                StridedConvolution.ForwardOverBatch(x, batch, 128, 4, 4, w, default, 256, 3, 2, 1, y, scratch);
+                StridedConvolution.BackwardOverBatch(x, batch, 128, 4, 4, w, y, 256, 3, 2, 1, dw, dx, scratch);
+            }, calls: 5);
+        }
+
+        [Fact]
         public void PaysOnWideLayersOntoFewCellsOnly()
         {
             Assert.True(StridedConvolution.BackwardPaysOverBatch(128, 4, 4, 256, 3, 2, 1), "onto 2x2, 295 k weights");
