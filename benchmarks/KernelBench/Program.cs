@@ -1437,6 +1437,11 @@ namespace KernelBench
         // samples through one Winograd GEMM (ForwardPreparedSamples, where the layer has a group kernel).
         private static void CompareStridedOverBatch(string? only)
         {
+            if (only == "1x1")
+            {
+                ComparePointwiseStridedOverBatch();
+                return;
+            }
             const int samples = 32;
             var shapes = new (int C, int H, int OC)[]
             {
@@ -1499,6 +1504,32 @@ namespace KernelBench
                 Console.WriteLine($"{name,-24} {times[0] / samples * 1e6,9:F1} {times[1] / samples * 1e6,9:F1} {times[0] / times[1],8:F2}x "
                     + $"{(StridedConvolution.BackwardPaysOverBatch(s.C, s.H, s.H, s.OC, 3, 2, 1) ? "over" : "per"),5} {times[2] / samples * 1e6,9:F1} {times[3] / samples * 1e6,10:F1} {times[2] / times[3],9:F2}x {group,6}"
                     + $" {prepare[0] * 1e6,9:F1} {prepare[1] * 1e6,9:F1} {gemm / samples * 1e6,9:F1}");
+            }
+        }
+
+        // "strided-over-batch 1x1": ResNet's 1x1 stride-2 shortcuts' backward over 32 samples, a sample at a time against
+        // over the batch, µs per sample.
+        private static void ComparePointwiseStridedOverBatch()
+        {
+            const int samples = 32;
+            var shapes = new (int C, int H, int OC)[] { (256, 8, 512), (128, 8, 256), (128, 16, 256), (64, 16, 128), (512, 4, 1024), (64, 32, 128), (256, 14, 512) };
+            Console.WriteLine($"{"1x1 s2, 32 samples",-24} {"bwd per",9} {"bwd over",9} {"per/over",9}");
+            foreach (var s in shapes)
+            {
+                int o = (s.H - 1) / 2 + 1, inLength = s.C * s.H * s.H, outLength = s.OC * o * o;
+                float[] x = Fill(samples * inLength, 4), w = Fill(s.OC * s.C, 5), dy = Fill(samples * outLength, 6), dw = new float[s.OC * s.C], dx = new float[samples * inLength];
+                float[] overScratch = new float[StridedConvolution.BackwardOverBatchScratch(s.C, s.H, s.H, s.OC, 1, 2, 0)];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 1, 2, 0)];
+                float[] products = new float[StridedConvolution.WeightGradientProductsLength(s.C, s.H, s.H, s.OC, 1, 2, 0)];
+                var times = InterleavedAll(
+                    () =>
+                    {
+                        for (int n = 0; n < samples; n++)
+                            StridedConvolution.BackwardOfSample(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 1, 2, 0, dw,
+                                dx.AsSpan(n * inLength, inLength), scratch, products, n, samples);
+                    },
+                    () => StridedConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 1, 2, 0, dw, dx, overScratch));
+                Console.WriteLine($"{$"{s.C}x{s.H}x{s.H} -> {s.OC}",-24} {times[0] / samples * 1e6,9:F1} {times[1] / samples * 1e6,9:F1} {times[0] / times[1],8:F2}x");
             }
         }
 

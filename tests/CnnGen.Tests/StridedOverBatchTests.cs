@@ -23,6 +23,7 @@ namespace CnnGen.Tests
         [InlineData(8, 9, 9, 12, 5, 3, 2, 6)]      // 5x5 at stride 3
         [InlineData(5, 3, 3, 7, 3, 2, 1, 130)]     // a 2x2 output: groups of 32
         [InlineData(6, 4, 4, 9, 3, 4, 1, 200)]     // a 1x1 output: a group of 128 and one of 72
+        [InlineData(128, 8, 8, 256, 1, 2, 0, 11)]  // a ResNet shortcut onto 4x4: a group of 8 and one of 3
         public void ForwardMatchesTheDefinition(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, int batch)
         {
             var random = new Random(inChannels * 13 + height * 7 + outChannels + batch);
@@ -55,6 +56,8 @@ namespace CnnGen.Tests
         [InlineData(8, 9, 9, 12, 5, 3, 2, 6)]
         [InlineData(5, 3, 3, 7, 3, 2, 1, 130)]
         [InlineData(6, 4, 4, 9, 3, 4, 1, 200)]
+        [InlineData(128, 8, 8, 256, 1, 2, 0, 11)]
+        [InlineData(40, 7, 7, 24, 1, 2, 0, 5)]     // a 1x1 shortcut on an odd map (4x4 outputs)
         public void BackwardMatchesOneSampleAtATime(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, int batch)
         {
             var random = new Random(inChannels * 7 + height + outChannels + batch);
@@ -95,6 +98,28 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void GeneratedShortcutOnto4x4_TrainsAsTheInterpreter()
+        {
+            // A ResNet downsampling block onto 4x4 whose 1x1 stride-2 shortcut (128 -> 256, 33 k weights) runs its backward over
+            // the batch, its forward a sample at a time; against the reference interpreter at batch 3, as DifferentialTests does.
+            var layers = new[]
+            {
+                LayerSpec.Conv2d(128, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                LayerSpec.Residual(), LayerSpec.Conv2d(256, 3, stride: 2, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(256, 3, stride: 1, padding: 1, bias: false), LayerSpec.BatchNorm(),
+                LayerSpec.Shortcut(), LayerSpec.Conv2d(256, 1, stride: 2, padding: 0, bias: false), LayerSpec.BatchNorm(), LayerSpec.End(),
+                LayerSpec.ReLU(), LayerSpec.GlobalAvgPool(), LayerSpec.Flatten(), LayerSpec.Linear(4),
+            };
+            var network = new RandomNetwork("ShortcutOverBatchNet", TensorShape.Spatial(3, 8, 8), layers);
+            string source = "using CnnGen;\nnamespace ShortcutOverBatch;\n" + network.Declaration();
+            string generated = string.Join("\n", GeneratorHarness.GeneratedSources(source).Values);
+            Assert.Contains("StridedConvolution.BackwardOverBatch(x, batchSize, 128, 8, 8, p.Slice(0, 32768), dy, 256, 1, 2, 0,", generated);
+            Assert.DoesNotContain("StridedConvolution.ForwardOverBatch(", generated);
+            using var assembly = GeneratorHarness.CompileAndLoad(source);
+            DifferentialTests.CheckAgainstInterpreter(network, assembly.CreateNetwork("ShortcutOverBatch." + network.Name));
+        }
+
+        [Fact]
         public void AllocateNothing()
         {
             // The strided CIFAR design's 128 -> 256 layer onto 2x2 over a thread's 32 samples: both passes, as training calls them.
@@ -120,7 +145,12 @@ namespace CnnGen.Tests
             Assert.False(StridedConvolution.BackwardPaysOverBatch(128, 16, 16, 256, 3, 2, 1), "onto 8x8");
             Assert.False(StridedConvolution.BackwardPaysOverBatch(256, 14, 14, 512, 3, 2, 1), "onto 7x7");
             Assert.True(StridedConvolution.BackwardPaysOverBatch(256, 6, 6, 512, 3, 2, 1), "onto 3x3");
-            Assert.False(StridedConvolution.BackwardPaysOverBatch(256, 8, 8, 512, 1, 2, 0), "1x1: not measured");
+            Assert.True(StridedConvolution.BackwardPaysOverBatch(256, 8, 8, 512, 1, 2, 0), "1x1 onto 4x4, 131 k weights");
+            Assert.True(StridedConvolution.BackwardPaysOverBatch(128, 8, 8, 256, 1, 2, 0), "1x1 onto 4x4, 33 k weights");
+            Assert.False(StridedConvolution.BackwardPaysOverBatch(64, 8, 8, 128, 1, 2, 0), "1x1 onto 4x4, 8 k weights");
+            Assert.False(StridedConvolution.BackwardPaysOverBatch(256, 14, 14, 512, 1, 2, 0), "1x1 onto 7x7");
+            Assert.False(StridedConvolution.BackwardPaysOverBatch(256, 8, 8, 512, 1, 2, 1), "1x1 with padding: not measured");
+            Assert.False(StridedConvolution.TrainingForwardPaysOverBatch(512, 4, 4, 1024, 1, 2, 0), "a 1x1 layer's forward: a sample at a time");
             Assert.False(StridedConvolution.BackwardPaysOverBatch(128, 4, 4, 256, 5, 2, 2), "5x5: not measured");
             Assert.False(StridedConvolution.BackwardPaysOverBatch(128, 4, 4, 256, 3, 1, 1), "stride 1: DirectConvolution's rule");
 

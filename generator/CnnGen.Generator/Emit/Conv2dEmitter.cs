@@ -132,13 +132,15 @@ namespace CnnGen.Generator.Emit
         /// <summary>
         /// A strided 3x3 layer's backward over the batch (<c>StridedConvolution.BackwardOverBatch</c>): onto 4 cells or fewer
         /// with 2^16 weights or more, onto 16 cells or fewer with 2^17 or more, where one sample's gradients would read the
-        /// packed weights and carry the weight gradient's sums through memory for a few cells each. The runtime's
+        /// packed weights and carry the weight gradient's sums through memory for a few cells each; a 1x1 one without padding
+        /// (a ResNet shortcut) onto 16 cells or fewer from 2^15 weights. The runtime's
         /// <c>StridedConvolution.BackwardPaysOverBatch</c> states the same rule and its measurements (its tests hold the two together).
         /// </summary>
         private static bool StridedBackwardOverBatch(PlannedLayer layer)
         {
             var d = DimsOf(layer);
             long weights = d.WeightLength;
+            if (layer.Spec.Kernel == 1 && layer.Spec.Padding == 0) return d.Cells <= 16 && weights >= 1 << 15;
             return layer.Spec.Kernel == 3 && (d.Cells <= 4 ? weights >= 1 << 16 : d.Cells <= 16 && weights >= 1 << 17);
         }
 
@@ -257,7 +259,7 @@ namespace CnnGen.Generator.Emit
         /// weights for a few cells. The runtime's <c>StridedConvolution.TrainingForwardPaysOverBatch</c> states the same rule
         /// and its measurements.
         /// </summary>
-        public static bool TrainingForwardOverBatch(PlannedLayer layer) => DimsOf(layer).Strided && BackwardOverBatch(layer) && DimsOf(layer).Cells <= 4;
+        public static bool TrainingForwardOverBatch(PlannedLayer layer) => DimsOf(layer).Strided && layer.Spec.Kernel == 3 && BackwardOverBatch(layer) && DimsOf(layer).Cells <= 4;
 
         /// <summary>Training's forward of a layer over the batch (<see cref="TrainingForwardOverBatch"/>), then each sample's sums for the batch-norm after it.</summary>
         public static void EmitTrainingOverBatchStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer? sampleSums)

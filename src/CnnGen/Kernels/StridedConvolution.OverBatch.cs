@@ -19,26 +19,31 @@ namespace CnnGen.Kernels
         ///           but 64->128 0.92x, 48->96 0.78x, 32->64 0.72x
         /// onto 8x8 and more a sample at a time wins: 64->128 0.80x, 128->256 0.97x, 32->64 0.53x; onto 7x7 256->512 1.03x
         /// </code>
+        /// A 1x1 layer without padding (ResNet's stride-2 shortcuts) runs over the batch onto 16 cells or fewer from 2^15 weights:
+        /// <c>strided-over-batch 1x1</c> (stride 2), 512->1024 onto 2x2 285.0 / 56.1 (5.08x), onto 4x4 256->512 101.2 / 69.3
+        /// (1.46x), 128->256 1.24x; onto 7x7 256->512 0.99x, onto 8x8 0.78-0.84x.
         /// The generator asks this at compile time (its tests hold its copy to this one); the answer depends on the shape only.
         /// </summary>
         public static bool BackwardPaysOverBatch(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
         {
-            if (inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernel != 3 || stride <= 1 || padding < 0
+            if (inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || !(kernel == 3 || kernel == 1 && padding == 0) || stride <= 1 || padding < 0
                 || height + 2 * padding < kernel || width + 2 * padding < kernel) return false;
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
             long weights = (long)outChannels * g.Taps;
+            if (kernel == 1) return g.Cells <= 16 && weights >= 1 << 15;
             return g.Cells <= 4 ? weights >= 1 << 16 : g.Cells <= 16 && weights >= 1 << 17;
         }
 
         /// <summary>
         /// Whether a training pass runs a strided layer's forward over the batch too (<see cref="ForwardOverBatch"/>, from the
-        /// weights as they are): where its backward does (<see cref="BackwardPaysOverBatch"/>) onto 4 cells or fewer. The same
+        /// weights as they are): a 3x3 layer whose backward does (<see cref="BackwardPaysOverBatch"/>) onto 4 cells or fewer
+        /// (1x1 layers' forwards were not measured: a sample at a time). The same
         /// KernelBench columns, µs per sample, a sample at a time on the pass's prepared weights / over the batch: onto 2x2
         /// 128->256 30.2 / 19.4, 256->512 133.2 / 79.4, 512->512 277.3 / 155.2, 64->128 6.9 / 6.7; onto 4x4 the GEMM does not
         /// pay (128->256 64.4 / 70.6, 96->192 42.9 / 47.4, 256->512 240.0 / 240.9).
         /// </summary>
         public static bool TrainingForwardPaysOverBatch(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding) =>
-            BackwardPaysOverBatch(inChannels, height, width, outChannels, kernel, stride, padding)
+            kernel == 3 && BackwardPaysOverBatch(inChannels, height, width, outChannels, kernel, stride, padding)
             && new Geometry(inChannels, height, width, kernel, stride, padding).Cells <= 4;
 
         /// <summary>Floats of scratch <see cref="BackwardOverBatch"/> needs: a group of samples' columns and output gradients side by side.</summary>
