@@ -245,8 +245,9 @@ namespace CnnGen.Kernels
             }
         }
 
+        // length floats from source to target, four at a time when vector (StridedConvolution's over-batch copies too).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void CopyCells(ref float source, ref float target, int length, bool vector)
+        internal static void CopyCells(ref float source, ref float target, int length, bool vector)
         {
             int i = 0;
             if (vector)
@@ -270,9 +271,11 @@ namespace CnnGen.Kernels
             WalkColumns<Folding>(ref MemoryMarshal.GetReference(cols), rowLength, offset, g, ref MemoryMarshal.GetReference(dx));
         }
 
-        private interface IColumnStep { static abstract void Apply(ref float column, ref float input); }
-        private readonly struct Expanding : IColumnStep { public static void Apply(ref float column, ref float input) => column = input; }
-        private readonly struct Folding : IColumnStep { public static void Apply(ref float column, ref float input) => input += column; }
+        // What a walk over the columns does at each (column cell, input value) pair: im2col's copy, or its adjoint's sum
+        // (StridedConvolution's walk over padded planes takes them too).
+        internal interface IColumnStep { static abstract void Apply(ref float column, ref float input); }
+        internal readonly struct Expanding : IColumnStep { public static void Apply(ref float column, ref float input) => column = input; }
+        internal readonly struct Folding : IColumnStep { public static void Apply(ref float column, ref float input) => input += column; }
 
         // Each tap's cell against the input value it reads (cells that read the padding are skipped), in tap order.
         private static void WalkColumns<TStep>(ref float cols, int rowLength, int offset, in Geometry g, ref float input) where TStep : struct, IColumnStep

@@ -1,7 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace CnnGen.Kernels
 {
@@ -59,6 +58,15 @@ namespace CnnGen.Kernels
         // Samples whose cells make one GEMM: 128 columns (32 samples of 2x2, 8 of 4x4), at least one sample.
         private static int OverBatchGroup(in Geometry g) => Math.Max(1, 128 / g.Cells);
 
+        // The scratch of OverBatchLength floats checked, the group's size, and where the padded planes lie after the group's
+        // columns and outputs (or output gradients).
+        private static Span<float> OverBatchPadded(Span<float> scratch, in Geometry g, int outChannels, out int group)
+        {
+            Require(scratch.Length >= OverBatchLength(g, outChannels), nameof(scratch), OverBatchLength(g, outChannels));
+            group = OverBatchGroup(g);
+            return scratch.Slice(group * g.Cells * (g.Taps + outChannels), g.PaddedLength);
+        }
+
         /// <summary>Floats of scratch <see cref="ForwardOverBatch"/> needs: as <see cref="BackwardOverBatch"/>, a group's columns and outputs.</summary>
         public static int ForwardOverBatchScratch(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding) =>
             BackwardOverBatchScratch(inChannels, height, width, outChannels, kernel, stride, padding);
@@ -80,9 +88,7 @@ namespace CnnGen.Kernels
             Require(weight.Length >= outChannels * taps, nameof(weight), outChannels * taps);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
             Require(y.Length >= batch * outputLength, nameof(y), batch * outputLength);
-            int group = OverBatchGroup(g);
-            Require(scratch.Length >= OverBatchLength(g, outChannels), nameof(scratch), OverBatchLength(g, outChannels));
-            var padded = scratch.Slice(group * cells * (taps + outChannels), g.PaddedLength);
+            var padded = OverBatchPadded(scratch, g, outChannels, out int group);
 
             for (int first = 0; first < batch; first += group)
             {
@@ -98,7 +104,7 @@ namespace CnnGen.Kernels
                     var sample = y.Slice((first + s) * outputLength, outputLength);
                     ref float from = ref Unsafe.Add(ref MemoryMarshal.GetReference(sums), s * cells);
                     ref float to = ref MemoryMarshal.GetReference(sample);
-                    for (int oc = 0; oc < outChannels; oc++) CopyCells(ref Unsafe.Add(ref from, oc * columns), ref Unsafe.Add(ref to, oc * cells), cells);
+                    for (int oc = 0; oc < outChannels; oc++) DirectConvolution.CopyCells(ref Unsafe.Add(ref from, oc * columns), ref Unsafe.Add(ref to, oc * cells), cells, vector: true);
                 }
             }
         }
@@ -128,9 +134,7 @@ namespace CnnGen.Kernels
             Require(outputGradient.Length >= batch * outChannels * cells, nameof(outputGradient), batch * outChannels * cells);
             if (!weightGradient.IsEmpty) Require(weightGradient.Length >= outChannels * taps, nameof(weightGradient), outChannels * taps);
             if (!inputGradient.IsEmpty) Require(inputGradient.Length >= batch * sampleLength, nameof(inputGradient), batch * sampleLength);
-            int group = OverBatchGroup(g);
-            Require(scratch.Length >= OverBatchLength(g, outChannels), nameof(scratch), OverBatchLength(g, outChannels));
-            var padded = scratch.Slice(group * cells * (taps + outChannels), g.PaddedLength);
+            var padded = OverBatchPadded(scratch, g, outChannels, out int group);
 
             for (int first = 0; first < batch; first += group)
             {
@@ -142,7 +146,7 @@ namespace CnnGen.Kernels
                 {
                     ref float from = ref Unsafe.Add(ref MemoryMarshal.GetReference(outputGradient), (first + s) * outChannels * cells);
                     ref float to = ref Unsafe.Add(ref MemoryMarshal.GetReference(dys), s * cells);
-                    for (int oc = 0; oc < outChannels; oc++) CopyCells(ref Unsafe.Add(ref from, oc * cells), ref Unsafe.Add(ref to, oc * columns), cells);
+                    for (int oc = 0; oc < outChannels; oc++) DirectConvolution.CopyCells(ref Unsafe.Add(ref from, oc * cells), ref Unsafe.Add(ref to, oc * columns), cells, vector: true);
                 }
                 if (!weightGradient.IsEmpty)
                 {
@@ -165,7 +169,7 @@ namespace CnnGen.Kernels
         private static void ExpandPadded(ReadOnlySpan<float> x, in Geometry g, Span<float> padded, Span<float> cols, int rowLength, int offset)
         {
             Pad(x, padded, g);
-            WalkPadded<Expanding>(ref MemoryMarshal.GetReference(cols), rowLength, offset, g, ref MemoryMarshal.GetReference(padded));
+            WalkPadded<DirectConvolution.Expanding>(ref MemoryMarshal.GetReference(cols), rowLength, offset, g, ref MemoryMarshal.GetReference(padded));
         }
 
         // dx = the columns' gradients (rows of rowLength, the sample's from offset) added where ExpandPadded read them, over
@@ -173,18 +177,14 @@ namespace CnnGen.Kernels
         private static void FoldPadded(Span<float> cols, int rowLength, int offset, in Geometry g, Span<float> padded, Span<float> dx)
         {
             padded.Slice(0, g.PaddedLength).Clear();
-            WalkPadded<Folding>(ref MemoryMarshal.GetReference(cols), rowLength, offset, g, ref MemoryMarshal.GetReference(padded));
+            WalkPadded<DirectConvolution.Folding>(ref MemoryMarshal.GetReference(cols), rowLength, offset, g, ref MemoryMarshal.GetReference(padded));
             for (int c = 0; c < g.InChannels; c++)
                 for (int iy = 0; iy < g.Height; iy++)
                     padded.Slice(c * g.Plane + (iy + g.Padding) * g.PaddedWidth + g.Padding, g.Width).CopyTo(dx.Slice((c * g.Height + iy) * g.Width, g.Width));
         }
 
-        private interface IColumnStep { static abstract void Apply(ref float column, ref float padded); }
-        private readonly struct Expanding : IColumnStep { public static void Apply(ref float column, ref float padded) => column = padded; }
-        private readonly struct Folding : IColumnStep { public static void Apply(ref float column, ref float padded) => padded += column; }
-
         // Each tap's cell (cols[tap][offset + cell]) against the padded input value it reads, in tap order.
-        private static void WalkPadded<TStep>(ref float cols, int rowLength, int offset, in Geometry g, ref float padded) where TStep : struct, IColumnStep
+        private static void WalkPadded<TStep>(ref float cols, int rowLength, int offset, in Geometry g, ref float padded) where TStep : struct, DirectConvolution.IColumnStep
         {
             int kernel = g.Kernel, stride = g.Stride, outHeight = g.OutHeight, outWidth = g.OutWidth, paddedWidth = g.PaddedWidth, tap = 0;
             ref float columns = ref Unsafe.Add(ref cols, offset);
@@ -205,14 +205,6 @@ namespace CnnGen.Kernels
                     }
                 }
             }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void CopyCells(ref float source, ref float target, int count)
-        {
-            int i = 0;
-            for (; i + 4 <= count; i += 4) Vector128.LoadUnsafe(ref source, (nuint)i).StoreUnsafe(ref target, (nuint)i);
-            for (; i < count; i++) Unsafe.Add(ref target, i) = Unsafe.Add(ref source, i);
         }
     }
 }
