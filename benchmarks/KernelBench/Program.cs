@@ -183,6 +183,8 @@ namespace KernelBench
             var shapes = new (string Name, int C, int H, int OC)[]
             {
                 ("strided stem 3x64x64 -> 32", 3, 64, 32),
+                ("strided stem 3x64x64 -> 16", 3, 64, 16),
+                ("stem 3x224x224 -> 32", 3, 224, 32),
                 ("strided 32x32x32 -> 64", 32, 32, 64),
                 ("strided 64x16x16 -> 128", 64, 16, 128),
                 ("MobileNet stem 3x32x32 -> 16", 3, 32, 16),
@@ -2117,6 +2119,11 @@ namespace KernelBench
                 ("fc dW      dY^T[120x64]*X[64x400] (acc)", true, false, 120, 400, 64, true),
                 ("fc dX      dY[64x120]*W[120x400]", false, false, 64, 400, 120, false),
                 ("square     256^3", false, false, 256, 256, 256, false),
+                // The strided layers trained over the batch (session 30): 128 -> 256 onto 2x2, 32 samples' cells as 128 columns.
+                ("s2 fwd     W[256x1152]*cols[1152x128]", false, false, 256, 128, 1152, false),
+                ("s2 dW      dY[256x128]*cols^T (acc)", false, true, 256, 1152, 128, true),
+                ("s2 dX      W^T[1152x256]*dY[256x128]", true, false, 1152, 128, 256, false),
+                ("s2 fwd     W[512x2304]*cols[2304x128]", false, false, 512, 128, 2304, false),
             };
             Console.WriteLine($"{"shape",-42} {"m",5} {"n",5} {"k",5} {"us/call",9} {"GFLOP/s",8}");
             foreach (var s in convolutionsOnly ? shapes[..0] : shapes)
@@ -2998,19 +3005,20 @@ namespace KernelBench
 
         // "pointwise-shapes [prefix]": PointwiseConvolution (+ReLU) over channels 16-512 and maps 2x2-56x56, interleaved: as it runs,
         // with the cells past the last whole vector one at a time (VectorTail off), and with 4-row tiles on planes of one or two
-        // vectors (TallTiles off); GFLOP/s of the first against the FMA probe's peak.
+        // vectors (TallTiles off), and with layers onto 9-31 output channels on 4-row tiles (NarrowOutputTall off); GFLOP/s of the
+        // first against the FMA probe's peak.
         private static void PointwiseShapes(string? prefix)
         {
             var shapes = new (int In, int Out, int H)[]
             {
                 (16, 64, 56), (64, 16, 56), (24, 24, 56), (32, 64, 28), (64, 128, 32), (128, 64, 32), (128, 128, 16), (96, 24, 28), (128, 128, 14),
                 (256, 256, 14), (96, 576, 14), (160, 960, 7), (512, 512, 7), (256, 256, 8), (40, 240, 10), (512, 512, 4), (256, 512, 4), (96, 96, 5),
-                (1024, 1024, 3), (512, 512, 2), (64, 48, 6), (17, 33, 13), (16, 96, 32), (24, 144, 32), (144, 24, 32), (96, 24, 32),
+                (1024, 1024, 3), (512, 512, 2), (64, 48, 6), (17, 33, 13), (16, 96, 32), (24, 144, 32), (144, 24, 32), (96, 24, 32), (192, 32, 32), (64, 16, 32), (144, 16, 32), (96, 16, 64), (120, 24, 64), (144, 24, 56), (96, 24, 56), (144, 24, 28), (288, 24, 16), (120, 16, 16), (480, 24, 16), (72, 24, 48), (64, 12, 32), (96, 10, 28), (32, 24, 64), (64, 16, 16), (32, 16, 32), (96, 24, 16), (48, 24, 16), (72, 24, 16), (60, 30, 32), (32, 16, 112),
             };
             var (_, peak) = FmaPeak();
             Console.WriteLine($"FMA probe: {peak:F0} GFLOP/s (Vector512), load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             float[] x = Fill(1024 * 56 * 56, 1), w = Fill(1024 * 1024, 2), b = Fill(1024, 3), y = new float[1024 * 56 * 56];
-            Console.WriteLine($"{"1x1 in -> out @map",-26} {"us",9} {"GFLOP/s",8} {"% peak",7} {"tail off us",12} {"tall off us",12}");
+            Console.WriteLine($"{"1x1 in -> out @map",-26} {"us",9} {"GFLOP/s",8} {"% peak",7} {"tail off us",12} {"tall off us",12} {"narrow 4-row us",16}");
             foreach (var s in shapes)
             {
                 string name = $"{s.In} -> {s.Out} @{s.H}x{s.H}";
@@ -3019,8 +3027,9 @@ namespace KernelBench
                 Action run = () => PointwiseConvolution.Forward(x, s.In, plane, w, b.AsSpan(0, s.Out), s.Out, y, 0f, float.PositiveInfinity);
                 var (now, noTail) = Interleaved(run, () => { PointwiseConvolution.VectorTail = false; run(); PointwiseConvolution.VectorTail = true; });
                 var (_, noTall) = Interleaved(run, () => { PointwiseConvolution.TallTiles = false; run(); PointwiseConvolution.TallTiles = true; });
+                var (_, noNarrow) = Interleaved(run, () => { PointwiseConvolution.NarrowOutputTall = false; run(); PointwiseConvolution.NarrowOutputTall = true; });
                 double gflops = 2.0 * s.In * s.Out * plane / now / 1e9;
-                Console.WriteLine($"{name,-26} {now * 1e6,9:F2} {gflops,8:F1} {100 * gflops / peak,6:F0}% {noTail * 1e6,12:F2} {noTall * 1e6,12:F2}");
+                Console.WriteLine($"{name,-26} {now * 1e6,9:F2} {gflops,8:F1} {100 * gflops / peak,6:F0}% {noTail * 1e6,12:F2} {noTall * 1e6,12:F2} {noNarrow * 1e6,16:F2}");
             }
         }
 

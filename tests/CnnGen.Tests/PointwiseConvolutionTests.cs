@@ -68,16 +68,23 @@ namespace CnnGen.Tests
                 new object[] { 16, 2048, 33, false },
                 // Planes of 65+ cells from fewer than 32 input channels in 8-row tiles over chunks of three vectors: 8-row tiles
                 // with 1-7 rows left over, a last chunk of one or two vectors, an overlapping last vector, 4 output channels outer
-                // on planes of 1024 and of 81-100 cells, and beside them 32 input channels and a plane of four vectors (4-row tiles).
+                // on planes of 1024 and of 81-100 cells, and beside them a plane of four vectors (4-row tiles).
                 new object[] { 16, 3136, 37, true },
                 new object[] { 3, 784, 16, false },
                 new object[] { 31, 400, 9, true },
                 new object[] { 12, 290, 13, false },
                 new object[] { 24, 1024, 13, true },
-                new object[] { 32, 784, 19, false },
                 new object[] { 16, 81, 21, true },
                 new object[] { 8, 100, 8, false },
                 new object[] { 24, 64, 9, true },
+                // Onto 9-31 output channels from 32+ input channels, 8-row tiles over chunks of three vectors too (NarrowOutput):
+                // planes of 1024 and 4096 cells (4 output channels outer), of 3136 and 784 cells (chunks outer), 65 cells (an
+                // overlapping last vector), 1-7 rows left over.
+                new object[] { 144, 1024, 24, true },
+                new object[] { 40, 4096, 13, false },
+                new object[] { 96, 3136, 30, true },
+                new object[] { 32, 784, 19, false },
+                new object[] { 48, 65, 17, true },
                 // Three vectors of cells copied together under 8-row tiles (PackedTallPays: 128+ cells, 32+ channels each way):
                 // ten vectors as 3 + 3 + 2 + 2, an overlapping last vector with 1-7 rows left in 4-row tiles.
                 new object[] { 40, 160, 35, true },
@@ -117,6 +124,16 @@ namespace CnnGen.Tests
         [InlineData(256, 145, 33)]
         public void Forward_CopiedTallTiles_AreBitForBitTheTilesTheyReplace(int inChannels, int plane, int outChannels) =>
             AssertTurningOffChangesNoFloat(inChannels, plane, outChannels, on => PointwiseConvolution.PackedTall = on);
+
+        // Layers onto 9-31 output channels in 8-row tiles sum as the 4-row tiles they replace: the same floats.
+        [Theory]
+        [InlineData(144, 1024, 24)]
+        [InlineData(96, 3136, 24)]
+        [InlineData(64, 256, 16)]
+        [InlineData(40, 4096, 13)]
+        [InlineData(33, 81, 31)]
+        public void Forward_NarrowOutputsInTallTiles_AreBitForBitTheTilesTheyReplace(int inChannels, int plane, int outChannels) =>
+            AssertTurningOffChangesNoFloat(inChannels, plane, outChannels, on => PointwiseConvolution.NarrowOutputTall = on);
 
         // Prefetching the next block's cells reads nothing into the sums: the same floats with it and without.
         [Theory]

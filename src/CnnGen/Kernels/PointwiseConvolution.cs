@@ -18,8 +18,8 @@ namespace CnnGen.Kernels
     /// output channel), so nothing is packed per call. On planes of 128+ cells with 32+ channels each way, three vectors of
     /// cells are copied together and run 8-row tiles (PackedTallPays); on others of 256+ cells with 32+ channels each way (128+ cells with
     /// 256+ input channels; 16+ input channels on planes of a multiple of 1024 cells) a block of up to four vectors of cells is first copied together for every output channel to read
-    /// (PacksBlocks); on planes of 65+ cells from fewer than 32 input channels a tile is 8 output channels x up to 3 vectors
-    /// (TallChunks). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
+    /// (PacksBlocks); on planes of 65+ cells from fewer than 32 input channels, or onto 9-31 output channels from 32 or more, a
+    /// tile is 8 output channels x up to 3 vectors (TallChunks, NarrowOutput). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
     /// (computed twice, the same way), or, where one to four cells are left (TailAsDots: 7x7 and 14x14 maps), as dot products
     /// over the input channels; a plane of one to three vectors runs 8-row tiles; 8-15 cells run Vector256 tiles on the
     /// Vector512 path, and planes narrower than that dot products over the input channels. The sum over the input channels
@@ -69,6 +69,22 @@ namespace CnnGen.Kernels
 
         /// <summary>Whether planes of a multiple of 1024 cells with 16-31 input channels are copied in blocks (KernelBench turns it off to compare).</summary>
         internal static bool AliasedPlanePacking = true;
+
+        /// <summary>Whether layers onto 9-31 output channels from 32+ input channels run 8-row tiles over chunks of three vectors (KernelBench turns it off to compare).</summary>
+        internal static bool NarrowOutputTall = true;
+
+        // Layers onto 9-31 output channels from 32 or more input channels (inverted residuals' projections: 144 -> 24, 96 -> 24,
+        // 64 -> 16), which neither PacksBlocks nor PackedTallPays take: 8 output channels x 3 vectors of cells a tile, in place,
+        // instead of 4 x 4, on any plane of 65+ cells. The input passes through the tiles once for every 8 output channels
+        // instead of every 4, which pays most on planes of a multiple of 1024 cells, whose input rows (4 KB apart) share L1
+        // sets and come from L2. KernelBench pointwise-shapes (2026-12-05, Zen 5, load 1-3, µs, 4-row / 8-row, interleaved):
+        // 144->24 @32x32 50.1 / 34.2, 96->24 @32x32 34.5 / 23.4, 64->16 @32x32 15.3-16.0 / 11.0, 144->16 @32x32 33.1 / 23.2,
+        // 120->24 @64x64 209 / 133, 96->16 @64x64 138 / 101, 32->24 @64x64 56.7 / 42.8, 32->16 @112x112 86.0 / 75.8, 144->24
+        // @56x56 118 / 106, 96->24 @56x56 77.0-85.3 / 70.3-77.0, 144->24 @28x28 28.3 / 25.7, 96->24 @28x28 17.7-19.3 / 17.1-18.2,
+        // 288->24 @16x16 20.2 / 15.8, 480->24 @16x16 34.0 / 26.3, 64->16 @16x16 3.47 / 2.74, 72->24 @48x48 52.3-55.9 / 39.9-45.5,
+        // 60->30 @32x32 29.8 / 24.6, onto 10-12 channels 1.05-1.11x. The sums run over the input channels in the same order, so
+        // the floats are the same.
+        private static bool NarrowOutput(int inChannels, int outChannels) => inChannels >= 32 && outChannels > 8 && outChannels < 32;
 
         /// <summary>Whether planes of 128-255 cells take the orders of PacksBlocks and ChunksOuter (KernelBench turns it off to compare).</summary>
         internal static bool SmallPlaneOrder = true;
@@ -243,7 +259,8 @@ namespace CnnGen.Kernels
             // @10x10 1.03-1.05x, 16->48 @9x9 1.26-1.30x, 8->24 @9x9 1.49-1.52x. Not from 32 input channels (32->64 @28x28
             // 0.99-1.00x, 32->32 @56x56 0.98-1.02x, 32->64 @16x16 0.95-1.01x), on four vectors (24->96 @8x8 0.94-0.98x: a chunk
             // of three and one of one), nor on planes of a multiple of 4096 cells (8->32 @64x64 0.96-0.97x, 3->16 @64x64 1.03x).
-            bool tallChunks = TallChunks && lanes == 16 && inChannels < 32 && plane > 64 && plane % 4096 != 0;
+            // Layers onto 9-31 output channels from 32+ input channels take them too, on any plane (NarrowOutput).
+            bool tallChunks = TallChunks && lanes == 16 && plane > 64 && (inChannels < 32 && plane % 4096 != 0 || NarrowOutputTall && NarrowOutput(inChannels, outChannels));
             if (tallChunks) tileRows = 8;
             int chunkVectors = tallChunks ? 3 : 4;
             if (ChunksOuter(inChannels, plane))
