@@ -3005,20 +3005,20 @@ namespace KernelBench
 
         // "pointwise-shapes [prefix]": PointwiseConvolution (+ReLU) over channels 16-512 and maps 2x2-56x56, interleaved: as it runs,
         // with the cells past the last whole vector one at a time (VectorTail off), and with 4-row tiles on planes of one or two
-        // vectors (TallTiles off), and with layers onto 9-31 output channels on 4-row tiles (NarrowOutputTall off); GFLOP/s of the
-        // first against the FMA probe's peak.
+        // vectors (TallTiles off), with layers onto 9-31 output channels on 4-row tiles (NarrowOutputTall off), and with L2-resident
+        // planes of a multiple of 1024 cells copied in blocks (InPlaceTall off); GFLOP/s of the first against the FMA probe's peak.
         private static void PointwiseShapes(string? prefix)
         {
             var shapes = new (int In, int Out, int H)[]
             {
                 (16, 64, 56), (64, 16, 56), (24, 24, 56), (32, 64, 28), (64, 128, 32), (128, 64, 32), (128, 128, 16), (96, 24, 28), (128, 128, 14),
                 (256, 256, 14), (96, 576, 14), (160, 960, 7), (512, 512, 7), (256, 256, 8), (40, 240, 10), (512, 512, 4), (256, 512, 4), (96, 96, 5),
-                (1024, 1024, 3), (512, 512, 2), (64, 48, 6), (17, 33, 13), (16, 96, 32), (24, 144, 32), (144, 24, 32), (96, 24, 32), (192, 32, 32), (64, 16, 32), (144, 16, 32), (96, 16, 64), (120, 24, 64), (144, 24, 56), (96, 24, 56), (144, 24, 28), (288, 24, 16), (120, 16, 16), (480, 24, 16), (72, 24, 48), (64, 12, 32), (96, 10, 28), (32, 24, 64), (64, 16, 16), (32, 16, 32), (96, 24, 16), (48, 24, 16), (72, 24, 16), (60, 30, 32), (32, 16, 112),
+                (1024, 1024, 3), (512, 512, 2), (64, 48, 6), (17, 33, 13), (16, 96, 32), (24, 144, 32), (144, 24, 32), (96, 24, 32), (192, 32, 32), (64, 16, 32), (144, 16, 32), (96, 16, 64), (120, 24, 64), (144, 24, 56), (96, 24, 56), (144, 24, 28), (288, 24, 16), (120, 16, 16), (480, 24, 16), (72, 24, 48), (64, 12, 32), (96, 10, 28), (32, 24, 64), (64, 16, 16), (32, 16, 32), (96, 24, 16), (48, 24, 16), (72, 24, 16), (60, 30, 32), (32, 16, 112), (144, 32, 32), (64, 32, 32), (96, 48, 32), (128, 48, 32), (32, 48, 64), (64, 64, 32), (128, 128, 32), (144, 40, 64), (64, 96, 32), (256, 64, 32), (256, 128, 32), (32, 64, 64), (64, 32, 64), (48, 32, 64),
             };
             var (_, peak) = FmaPeak();
             Console.WriteLine($"FMA probe: {peak:F0} GFLOP/s (Vector512), load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             float[] x = Fill(1024 * 56 * 56, 1), w = Fill(1024 * 1024, 2), b = Fill(1024, 3), y = new float[1024 * 56 * 56];
-            Console.WriteLine($"{"1x1 in -> out @map",-26} {"us",9} {"GFLOP/s",8} {"% peak",7} {"tail off us",12} {"tall off us",12} {"narrow 4-row us",16}");
+            Console.WriteLine($"{"1x1 in -> out @map",-26} {"us",9} {"GFLOP/s",8} {"% peak",7} {"tail off us",12} {"tall off us",12} {"narrow 4-row us",16} {"copied us",10}");
             foreach (var s in shapes)
             {
                 string name = $"{s.In} -> {s.Out} @{s.H}x{s.H}";
@@ -3028,8 +3028,9 @@ namespace KernelBench
                 var (now, noTail) = Interleaved(run, () => { PointwiseConvolution.VectorTail = false; run(); PointwiseConvolution.VectorTail = true; });
                 var (_, noTall) = Interleaved(run, () => { PointwiseConvolution.TallTiles = false; run(); PointwiseConvolution.TallTiles = true; });
                 var (_, noNarrow) = Interleaved(run, () => { PointwiseConvolution.NarrowOutputTall = false; run(); PointwiseConvolution.NarrowOutputTall = true; });
+                var (_, copied) = Interleaved(run, () => { PointwiseConvolution.InPlaceTall = false; run(); PointwiseConvolution.InPlaceTall = true; });
                 double gflops = 2.0 * s.In * s.Out * plane / now / 1e9;
-                Console.WriteLine($"{name,-26} {now * 1e6,9:F2} {gflops,8:F1} {100 * gflops / peak,6:F0}% {noTail * 1e6,12:F2} {noTall * 1e6,12:F2} {noNarrow * 1e6,16:F2}");
+                Console.WriteLine($"{name,-26} {now * 1e6,9:F2} {gflops,8:F1} {100 * gflops / peak,6:F0}% {noTail * 1e6,12:F2} {noTall * 1e6,12:F2} {noNarrow * 1e6,16:F2} {copied * 1e6,10:F2}");
             }
         }
 

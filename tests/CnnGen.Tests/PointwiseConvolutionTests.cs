@@ -85,6 +85,12 @@ namespace CnnGen.Tests
                 new object[] { 96, 3136, 30, true },
                 new object[] { 32, 784, 19, false },
                 new object[] { 48, 65, 17, true },
+                // Planes of a multiple of 1024 cells with the input in L2, from 32+ input channels onto up to 128, in place in
+                // 8-row tiles (InPlaceTallPays): rows left over, the largest input taken, and past it (copied again).
+                new object[] { 64, 1024, 100, false },
+                new object[] { 192, 1024, 33, true },
+                new object[] { 32, 4096, 45, false },
+                new object[] { 200, 1024, 40, true },
                 // Three vectors of cells copied together under 8-row tiles (PackedTallPays: 128+ cells, 32+ channels each way):
                 // ten vectors as 3 + 3 + 2 + 2, an overlapping last vector with 1-7 rows left in 4-row tiles.
                 new object[] { 40, 160, 35, true },
@@ -134,6 +140,15 @@ namespace CnnGen.Tests
         [InlineData(33, 81, 31)]
         public void Forward_NarrowOutputsInTallTiles_AreBitForBitTheTilesTheyReplace(int inChannels, int plane, int outChannels) =>
             AssertTurningOffChangesNoFloat(inChannels, plane, outChannels, on => PointwiseConvolution.NarrowOutputTall = on);
+
+        // L2-resident planes of a multiple of 1024 cells read in place sum as the copied blocks they replace: the same floats.
+        [Theory]
+        [InlineData(64, 1024, 128)]
+        [InlineData(192, 1024, 32)]
+        [InlineData(48, 4096, 57)]
+        [InlineData(36, 2048, 48)]
+        public void Forward_InPlaceTallTiles_AreBitForBitTheCopiedBlocks(int inChannels, int plane, int outChannels) =>
+            AssertTurningOffChangesNoFloat(inChannels, plane, outChannels, on => PointwiseConvolution.InPlaceTall = on);
 
         // Prefetching the next block's cells reads nothing into the sums: the same floats with it and without.
         [Theory]

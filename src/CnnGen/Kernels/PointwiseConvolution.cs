@@ -19,7 +19,8 @@ namespace CnnGen.Kernels
     /// cells are copied together and run 8-row tiles (PackedTallPays); on others of 256+ cells with 32+ channels each way (128+ cells with
     /// 256+ input channels; 16+ input channels on planes of a multiple of 1024 cells) a block of up to four vectors of cells is first copied together for every output channel to read
     /// (PacksBlocks); on planes of 65+ cells from fewer than 32 input channels, or onto 9-31 output channels from 32 or more, a
-    /// tile is 8 output channels x up to 3 vectors (TallChunks, NarrowOutput). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
+    /// tile is 8 output channels x up to 3 vectors (TallChunks, NarrowOutput), as on planes of a multiple of 1024 cells whose
+    /// input stays in L2 (InPlaceTallPays, ahead of the copies). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
     /// (computed twice, the same way), or, where one to four cells are left (TailAsDots: 7x7 and 14x14 maps), as dot products
     /// over the input channels; a plane of one to three vectors runs 8-row tiles; 8-15 cells run Vector256 tiles on the
     /// Vector512 path, and planes narrower than that dot products over the input channels. The sum over the input channels
@@ -46,7 +47,7 @@ namespace CnnGen.Kernels
         // overflow a set's 12 ways (pointwise-eval, 2026-12-02, load 7-14, three to five runs, in place / copied: 16->72 @32x32
         // 1.14-1.23x but 0.93x once, 16->96 @32x32 1.22-1.25x, 24->96 @32x32 1.21-1.29x, 16->32 @64x64 1.07-1.16x, 16->64 @32x32
         // 0.98-1.19x; not from 8: 8->32 @64x64 0.95x, 8->64 @32x32 0.99-1.00x; with 16 output channels copying lost, 16->16
-        // @32x32 0.84-0.85x).
+        // @32x32 0.84-0.85x). From 32 input channels, where the input stays in L2, InPlaceTallPays takes such planes instead.
         private static bool PacksBlocks(int inChannels, int plane, int outChannels) =>
             outChannels >= 32 && (plane >= 256 && inChannels >= 32 || SmallPlaneOrder && plane >= 128 && inChannels >= 256
             || AliasedPlanePacking && plane % 1024 == 0 && inChannels >= 16);
@@ -72,6 +73,21 @@ namespace CnnGen.Kernels
 
         /// <summary>Whether layers onto 9-31 output channels from 32+ input channels run 8-row tiles over chunks of three vectors (KernelBench turns it off to compare).</summary>
         internal static bool NarrowOutputTall = true;
+
+        /// <summary>Whether the shapes of InPlaceTallPays run 8-row tiles in place rather than copied in blocks (KernelBench turns it off to compare).</summary>
+        internal static bool InPlaceTall = true;
+
+        // Planes of a multiple of 1024 cells whose input (768 KB or less) stays in L2, from 32+ input channels onto up to 128:
+        // 8 output channels x 3 vectors a tile read in place, not copied in blocks first (PacksBlocks, PackedTallPays). The
+        // copy kept the aliasing rows out of L1, but from L2 the taller tile's loads keep up, and the copy's pass is saved.
+        // KernelBench pointwise-shapes (2026-12-05, Zen 5, load 2-3, µs, copied / in place, interleaved): 192->32 @32x32 92.4 /
+        // 68.6, 144->32 70.5 / 48.5, 64->32 30.3-30.9 / 21.8-22.0, 96->48 61.1 / 49.3, 128->48 78.3 / 67.3, 64->64 48.9 / 43.0,
+        // 128->64 96.6 / 89.1, 64->96 71.9 / 66.9, 64->128 93.4 / 88.8, 128->128 179.0 / 167.2, 32->64 @64x64 118.8 / 113.9; not
+        // past 768 KB of input (256->128 @32x32 371.8 / 386.4, 144->40 @64x64 304.7 / 395.1). In whole networks (`zoo loop`, three
+        // alternated rounds, mean µs per call): ResNeXt-style (64 <-> 128 @32x32) 754-757 -> 728-736, DenseNet-style (36 and
+        // 48 -> 48 @32x32) 367-386 -> 358-363.
+        private static bool InPlaceTallPays(int inChannels, int plane, int outChannels) =>
+            inChannels >= 32 && outChannels <= 128 && plane % 1024 == 0 && (long)inChannels * plane <= 196_608;
 
         // Layers onto 9-31 output channels from 32 or more input channels (inverted residuals' projections: 144 -> 24, 96 -> 24,
         // 64 -> 16), which neither PacksBlocks nor PackedTallPays take: 8 output channels x 3 vectors of cells a tile, in place,
@@ -215,7 +231,8 @@ namespace CnnGen.Kernels
             int tileRows = lanes == 16 && TallTiles && vectorCount <= (TallThree ? 3 : 2) ? 8 : 4;
             Span<float> b = stackalloc float[8];
             bool packedTall = PackedTall && lanes == 16 && PackedTallPays(inChannels, plane, outChannels);
-            if (packedTall || BlockPacking && PacksBlocks(inChannels, plane, outChannels))
+            bool inPlaceTall = InPlaceTall && lanes == 16 && InPlaceTallPays(inChannels, plane, outChannels);
+            if (!inPlaceTall && (packedTall || BlockPacking && PacksBlocks(inChannels, plane, outChannels)))
             {
                 // A block of up to four vectors of cells at a time over every output channel: the block's input (inChannels x
                 // 64 cells, 32 KB at 128 channels) stays in L1 while the weights stream, instead of the whole input passing
@@ -260,7 +277,7 @@ namespace CnnGen.Kernels
             // 0.99-1.00x, 32->32 @56x56 0.98-1.02x, 32->64 @16x16 0.95-1.01x), on four vectors (24->96 @8x8 0.94-0.98x: a chunk
             // of three and one of one), nor on planes of a multiple of 4096 cells (8->32 @64x64 0.96-0.97x, 3->16 @64x64 1.03x).
             // Layers onto 9-31 output channels from 32+ input channels take them too, on any plane (NarrowOutput).
-            bool tallChunks = TallChunks && lanes == 16 && plane > 64 && (inChannels < 32 && plane % 4096 != 0 || NarrowOutputTall && NarrowOutput(inChannels, outChannels));
+            bool tallChunks = TallChunks && lanes == 16 && plane > 64 && (inChannels < 32 && plane % 4096 != 0 || NarrowOutputTall && NarrowOutput(inChannels, outChannels) || inPlaceTall);
             if (tallChunks) tileRows = 8;
             int chunkVectors = tallChunks ? 3 : 4;
             if (ChunksOuter(inChannels, plane))
