@@ -85,12 +85,16 @@ namespace CnnGen.Tests
                 new object[] { 96, 3136, 30, true },
                 new object[] { 32, 784, 19, false },
                 new object[] { 48, 65, 17, true },
-                // Planes of a multiple of 1024 cells with the input in L2, from 32+ input channels onto up to 128, in place in
-                // 8-row tiles (InPlaceTallPays): rows left over, the largest input taken, and past it (copied again).
+                // Inputs in L2 on planes of 128+ cells, from 32+ input channels onto up to 192, in place in 8-row tiles
+                // (InPlaceTallPays): planes of 1024 and 4096 cells (4 output channels outer), of 256 and 169 cells (chunks
+                // outer), rows left over, the largest input taken, and past it or past 192 output channels (copied again).
                 new object[] { 64, 1024, 100, false },
                 new object[] { 192, 1024, 33, true },
                 new object[] { 32, 4096, 45, false },
+                new object[] { 120, 256, 41, true },
+                new object[] { 128, 169, 190, false },
                 new object[] { 200, 1024, 40, true },
+                new object[] { 64, 256, 200, false },
                 // Three vectors of cells copied together under 8-row tiles (PackedTallPays: 128+ cells, 32+ channels each way):
                 // ten vectors as 3 + 3 + 2 + 2, an overlapping last vector with 1-7 rows left in 4-row tiles.
                 new object[] { 40, 160, 35, true },
@@ -141,12 +145,15 @@ namespace CnnGen.Tests
         public void Forward_NarrowOutputsInTallTiles_AreBitForBitTheTilesTheyReplace(int inChannels, int plane, int outChannels) =>
             AssertTurningOffChangesNoFloat(inChannels, plane, outChannels, on => PointwiseConvolution.NarrowOutputTall = on);
 
-        // L2-resident planes of a multiple of 1024 cells read in place sum as the copied blocks they replace: the same floats.
+        // L2-resident inputs read in place sum as the copied blocks they replace: the same floats.
         [Theory]
         [InlineData(64, 1024, 128)]
         [InlineData(192, 1024, 32)]
         [InlineData(48, 4096, 57)]
         [InlineData(36, 2048, 48)]
+        [InlineData(120, 256, 40)]
+        [InlineData(256, 196, 64)]
+        [InlineData(128, 169, 192)]
         public void Forward_InPlaceTallTiles_AreBitForBitTheCopiedBlocks(int inChannels, int plane, int outChannels) =>
             AssertTurningOffChangesNoFloat(inChannels, plane, outChannels, on => PointwiseConvolution.InPlaceTall = on);
 

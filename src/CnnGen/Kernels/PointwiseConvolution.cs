@@ -19,8 +19,8 @@ namespace CnnGen.Kernels
     /// cells are copied together and run 8-row tiles (PackedTallPays); on others of 256+ cells with 32+ channels each way (128+ cells with
     /// 256+ input channels; 16+ input channels on planes of a multiple of 1024 cells) a block of up to four vectors of cells is first copied together for every output channel to read
     /// (PacksBlocks); on planes of 65+ cells from fewer than 32 input channels, or onto 9-31 output channels from 32 or more, a
-    /// tile is 8 output channels x up to 3 vectors (TallChunks, NarrowOutput), as on planes of a multiple of 1024 cells whose
-    /// input stays in L2 (InPlaceTallPays, ahead of the copies). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
+    /// tile is 8 output channels x up to 3 vectors (TallChunks, NarrowOutput), as on planes of 128+ cells whose input stays in
+    /// L2 from 32+ input channels onto up to 192 (InPlaceTallPays, ahead of the copies). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
     /// (computed twice, the same way), or, where one to four cells are left (TailAsDots: 7x7 and 14x14 maps), as dot products
     /// over the input channels; a plane of one to three vectors runs 8-row tiles; 8-15 cells run Vector256 tiles on the
     /// Vector512 path, and planes narrower than that dot products over the input channels. The sum over the input channels
@@ -47,7 +47,8 @@ namespace CnnGen.Kernels
         // overflow a set's 12 ways (pointwise-eval, 2026-12-02, load 7-14, three to five runs, in place / copied: 16->72 @32x32
         // 1.14-1.23x but 0.93x once, 16->96 @32x32 1.22-1.25x, 24->96 @32x32 1.21-1.29x, 16->32 @64x64 1.07-1.16x, 16->64 @32x32
         // 0.98-1.19x; not from 8: 8->32 @64x64 0.95x, 8->64 @32x32 0.99-1.00x; with 16 output channels copying lost, 16->16
-        // @32x32 0.84-0.85x). From 32 input channels, where the input stays in L2, InPlaceTallPays takes such planes instead.
+        // @32x32 0.84-0.85x). From 32 input channels onto up to 192, where the input stays in L2, InPlaceTallPays takes these
+        // planes instead.
         private static bool PacksBlocks(int inChannels, int plane, int outChannels) =>
             outChannels >= 32 && (plane >= 256 && inChannels >= 32 || SmallPlaneOrder && plane >= 128 && inChannels >= 256
             || AliasedPlanePacking && plane % 1024 == 0 && inChannels >= 16);
@@ -77,17 +78,22 @@ namespace CnnGen.Kernels
         /// <summary>Whether the shapes of InPlaceTallPays run 8-row tiles in place rather than copied in blocks (KernelBench turns it off to compare).</summary>
         internal static bool InPlaceTall = true;
 
-        // Planes of a multiple of 1024 cells whose input (768 KB or less) stays in L2, from 32+ input channels onto up to 128:
-        // 8 output channels x 3 vectors a tile read in place, not copied in blocks first (PacksBlocks, PackedTallPays). The
-        // copy kept the aliasing rows out of L1, but from L2 the taller tile's loads keep up, and the copy's pass is saved.
-        // KernelBench pointwise-shapes (2026-12-05, Zen 5, load 2-3, µs, copied / in place, interleaved): 192->32 @32x32 92.4 /
-        // 68.6, 144->32 70.5 / 48.5, 64->32 30.3-30.9 / 21.8-22.0, 96->48 61.1 / 49.3, 128->48 78.3 / 67.3, 64->64 48.9 / 43.0,
-        // 128->64 96.6 / 89.1, 64->96 71.9 / 66.9, 64->128 93.4 / 88.8, 128->128 179.0 / 167.2, 32->64 @64x64 118.8 / 113.9; not
-        // past 768 KB of input (256->128 @32x32 371.8 / 386.4, 144->40 @64x64 304.7 / 395.1). In whole networks (`zoo loop`, three
-        // alternated rounds, mean µs per call): ResNeXt-style (64 <-> 128 @32x32) 754-757 -> 728-736, DenseNet-style (36 and
-        // 48 -> 48 @32x32) 367-386 -> 358-363.
+        // Inputs that stay in L2 (768 KB or less) on planes of 128+ cells, from 32+ input channels onto up to 192: 8 output
+        // channels x 3 vectors a tile read in place, not copied in blocks first (PacksBlocks, PackedTallPays). The copies keep
+        // input rows that share L1 sets (1-4 KB apart) out of L1, but from L2 the taller tile's loads keep up, and the copy's
+        // pass is saved. Session 21 measured the copied 8-row tiles against 4-row ones, not against these. KernelBench
+        // pointwise-shapes (2026-12-05, Zen 5, load 1-3, µs, copied / in place, interleaved): 192->32 @32x32 92.4 / 68.6,
+        // 144->32 @32x32 70.5 / 48.5, 64->32 @32x32 30.3-30.9 / 21.8-22.0, 96->48 @32x32 61.1 / 49.3, 64->64 @32x32 48.9 / 43.0,
+        // 128->128 @32x32 179.0 / 167.2, 32->192 @32x32 94.2 / 89.1, 120->40 @16x16 17.8 / 13.4, 72->40 @16x16 11.6 / 8.5,
+        // 144->32 @16x16 15.8-19.1 / 11.3-12.5, 192->32 @16x16 20.9-21.2 / 14.7-14.9, 40->120 @16x16 13.8 / 12.8, 128->128
+        // @16x16 44.6 / 40.8, 144->48 @28x28 67.1 / 51.0, 192->64 @28x28 114.8 / 96.3, 32->64 @28x28 20.2 / 16.6, 256->64
+        // @14x14 37.7 / 31.7, 96->96 @14x14 20.5 / 17.8, 128->128 @13x13 30.0 / 26.7, 64->64 @15x15 11.3 / 9.5, 256->64 @12x12
+        // 26.6 / 22.3. Even or slower onto 240 and more (40->240 @16x16 1.02x, 128->256 @32x32 0.99x, 64->512 @16x16 0.99x,
+        // 32->1024 @16x16 0.97x), so not there; past L2 the copies ask for the next block ahead (PrefetchBlocks), which cold
+        // inputs need. In whole networks (`zoo loop`, alternated rounds, mean µs per call, the 1024-cell planes alone):
+        // ResNeXt-style (64 <-> 128 @32x32) 754-757 -> 728-736, DenseNet-style (36 and 48 -> 48 @32x32) 367-386 -> 358-363.
         private static bool InPlaceTallPays(int inChannels, int plane, int outChannels) =>
-            inChannels >= 32 && outChannels <= 128 && plane % 1024 == 0 && (long)inChannels * plane <= 196_608;
+            inChannels >= 32 && outChannels <= 192 && plane >= 128 && (long)inChannels * plane <= 196_608;
 
         // Layers onto 9-31 output channels from 32 or more input channels (inverted residuals' projections: 144 -> 24, 96 -> 24,
         // 64 -> 16), which neither PacksBlocks nor PackedTallPays take: 8 output channels x 3 vectors of cells a tile, in place,
