@@ -20,8 +20,8 @@ namespace CnnGen.Kernels
     /// 256+ input channels; 16+ input channels on planes of a multiple of 1024 cells) a block of up to four vectors of cells is first copied together for every output channel to read
     /// (PacksBlocks); on planes of 65+ cells from fewer than 32 input channels, or onto 9-31 output channels from 32 or more, a
     /// tile is 8 output channels x up to 3 vectors (TallChunks, NarrowOutput), as on planes of 128+ cells whose input stays in
-    /// L2 from 32+ input channels onto up to 192 (InPlaceTallPays, ahead of the copies). Cells past the last whole vector run as the plane's last vector of cells, overlapping the one before
-    /// (computed twice, the same way), or, where one to four cells are left (TailAsDots: 7x7 and 14x14 maps), as dot products
+    /// L2 from 32+ input channels onto up to 192 (InPlaceTallPays, ahead of the copies). Cells past the last whole vector run
+    /// as the plane's last vector of cells, overlapping the one before (computed twice, the same way), or, where one to four cells are left (TailAsDots: 7x7 and 14x14 maps), as dot products
     /// over the input channels; a plane of one to three vectors runs 8-row tiles; 8-15 cells run Vector256 tiles on the
     /// Vector512 path, and planes narrower than that dot products over the input channels. The sum over the input channels
     /// runs in their order, as in the definition (the dot products sum lanes of partial sums, then add the bias), so every
@@ -279,11 +279,13 @@ namespace CnnGen.Kernels
             // 24->144 @28x28 1.05-1.08x, 28->56 @28x28 1.05-1.07x, 12->48 @40x40 1.14-1.20x, 16->24 @17x17 1.07-1.12x; 1024
             // cells (4 output channels outer) 16->16 @32x32 1.21-1.31x, 24->16 1.36-1.39x, 8->64 1.10-1.12x; 65-255 cells
             // 24->96 @14x14 1.12-1.13x, 16->64 @12x12 1.27-1.30x, 16->96 @15x15 1.15-1.18x, 8->32 @14x14 1.34-1.36x, 24->144
-            // @10x10 1.03-1.05x, 16->48 @9x9 1.26-1.30x, 8->24 @9x9 1.49-1.52x. Not from 32 input channels (32->64 @28x28
-            // 0.99-1.00x, 32->32 @56x56 0.98-1.02x, 32->64 @16x16 0.95-1.01x), on four vectors (24->96 @8x8 0.94-0.98x: a chunk
-            // of three and one of one), nor on planes of a multiple of 4096 cells (8->32 @64x64 0.96-0.97x, 3->16 @64x64 1.03x).
-            // Layers onto 9-31 output channels from 32+ input channels take them too, on any plane (NarrowOutput).
-            bool tallChunks = TallChunks && lanes == 16 && plane > 64 && (inChannels < 32 && plane % 4096 != 0 || NarrowOutputTall && NarrowOutput(inChannels, outChannels) || inPlaceTall);
+            // @10x10 1.03-1.05x, 16->48 @9x9 1.26-1.30x, 8->24 @9x9 1.49-1.52x. Not on four vectors (24->96 @8x8 0.94-0.98x: a
+            // chunk of three and one of one), nor on planes of a multiple of 4096 cells (8->32 @64x64 0.96-0.97x, 3->16 @64x64
+            // 1.03x). From 32 input channels they tied with 4-row tiles in place (32->64 @28x28 0.99-1.00x, 32->32 @56x56
+            // 0.98-1.02x), but they take layers onto 9-31 output channels (NarrowOutput) and inputs in L2 that would otherwise be
+            // copied (InPlaceTallPays), where they beat those.
+            bool tallChunks = TallChunks && lanes == 16 && plane > 64
+                && (inChannels < 32 && plane % 4096 != 0 || NarrowOutputTall && NarrowOutput(inChannels, outChannels) || inPlaceTall);
             if (tallChunks) tileRows = 8;
             int chunkVectors = tallChunks ? 3 : 4;
             if (ChunksOuter(inChannels, plane))
