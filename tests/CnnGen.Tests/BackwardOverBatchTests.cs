@@ -64,7 +64,7 @@ namespace CnnGen.Tests
             };
             var network = new RandomNetwork("WideLayersNet", TensorShape.Spatial(3, 8, 8), layers);
             string source = "using CnnGen;\nnamespace Wide;\n" + network.Declaration();
-            string generated = string.Join("\n", GeneratorHarness.GeneratedSources(source).Values);
+            string generated = GeneratorHarness.GeneratedText(source);
             Assert.Equal(2, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
             using var assembly = GeneratorHarness.CompileAndLoad(source);
             DifferentialTests.CheckAgainstInterpreter(network, assembly.CreateNetwork("Wide." + network.Name));
@@ -85,7 +85,7 @@ namespace CnnGen.Tests
             };
             var network = new RandomNetwork("Wide8Net", TensorShape.Spatial(3, 8, 8), layers);
             string source = "using CnnGen;\nnamespace Wide8;\n" + network.Declaration();
-            string generated = string.Join("\n", GeneratorHarness.GeneratedSources(source).Values);
+            string generated = GeneratorHarness.GeneratedText(source);
             Assert.Equal(1, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
             Assert.Equal(2, generated.Split("DirectConvolution.BackwardWithFilters(").Length - 1); // the two 8x8 layers a sample at a time
             using var assembly = GeneratorHarness.CompileAndLoad(source);
@@ -110,7 +110,7 @@ namespace CnnGen.Tests
             };
             var network = new RandomNetwork("PointwiseLayersNet", TensorShape.Spatial(3, 8, 8), layers);
             string source = "using CnnGen;\nnamespace Pointwise;\n" + network.Declaration();
-            string generated = string.Join("\n", GeneratorHarness.GeneratedSources(source).Values);
+            string generated = GeneratorHarness.GeneratedText(source);
             Assert.Equal(1, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
             Assert.Equal(2, generated.Split("PointwiseConvolution.InputGradient(").Length - 1);
             Assert.Equal(2, generated.Split("PointwiseConvolution.TransposeWeights(").Length - 1);
@@ -157,7 +157,7 @@ namespace CnnGen.Tests
                 LayerSpec.Conv2d(256, 3, stride: 1, padding: 1), LayerSpec.ReLU(), LayerSpec.Flatten(), LayerSpec.Linear(4),
             };
             var network = new RandomNetwork("EdgesNet", TensorShape.Spatial(3, 10, 10), layers);
-            string generated = string.Join("\n", GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Edges;\n" + network.Declaration()).Values);
+            string generated = GeneratorHarness.GeneratedText("using CnnGen;\nnamespace Edges;\n" + network.Declaration());
             var shapes = new (int Index, int InChannels, int Size, int OutChannels, int Kernel, int Padding)[]
             {
                 (0, 3, 10, 128, 3, 1), (2, 128, 10, 256, 3, 0), (4, 256, 8, 256, 3, 1), (7, 256, 8, 512, 3, 1), (9, 512, 8, 256, 5, 2), (12, 256, 4, 256, 3, 1),

@@ -135,7 +135,7 @@ namespace CnnGen.Tests
             };
             var network = new RandomNetwork("WideEvaluationNet", TensorShape.Spatial(3, 8, 8), layers);
             string source = "using CnnGen;\nnamespace WideEvaluation;\n" + network.Declaration();
-            string generated = string.Join("\n", GeneratorHarness.GeneratedSources(source).Values);
+            string generated = GeneratorHarness.GeneratedText(source);
             Assert.Equal(3, generated.Split("DirectConvolution.ForwardOverBatch(x, batchSize").Length - 1);
             using var assembly = GeneratorHarness.CompileAndLoad(source);
             var generatedNetwork = assembly.CreateNetwork("WideEvaluation." + network.Name);

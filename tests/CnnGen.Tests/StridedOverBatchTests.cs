@@ -112,7 +112,7 @@ namespace CnnGen.Tests
             };
             var network = new RandomNetwork("ShortcutOverBatchNet", TensorShape.Spatial(3, 8, 8), layers);
             string source = "using CnnGen;\nnamespace ShortcutOverBatch;\n" + network.Declaration();
-            string generated = string.Join("\n", GeneratorHarness.GeneratedSources(source).Values);
+            string generated = GeneratorHarness.GeneratedText(source);
             Assert.Contains("StridedConvolution.BackwardOverBatch(x, batchSize, 128, 8, 8, p.Slice(0, 32768), dy, 256, 1, 2, 0,", generated);
             Assert.DoesNotContain("StridedConvolution.ForwardOverBatch(", generated);
             using var assembly = GeneratorHarness.CompileAndLoad(source);
@@ -177,7 +177,7 @@ namespace CnnGen.Tests
             };
             var network = new RandomNetwork("StridedOverBatchNet", TensorShape.Spatial(3, 8, 8), layers);
             string source = "using CnnGen;\nnamespace StridedOverBatch;\n" + network.Declaration();
-            string generated = string.Join("\n", GeneratorHarness.GeneratedSources(source).Values);
+            string generated = GeneratorHarness.GeneratedText(source);
             var shapes = new (int Index, int InChannels, int Size, int OutChannels)[] { (2, 64, 8, 128), (7, 96, 4, 192), (10, 192, 2, 256) };
             foreach (var (index, inChannels, size, outChannels) in shapes)
             {

@@ -256,30 +256,21 @@ namespace CnnGen.Kernels
                 bool gather = lanes == V;
                 for (int ic = 0; ic < inChannels; ic++)
                 {
-                    if (gather)
+                    int first = (transposed ? ic * outChannels + block : block * inChannels + ic) * 9;
+                    if (!gather)
                     {
-                        int first = (transposed ? ic * outChannels + block : block * inChannels + ic) * 9;
-                        for (int k = 0; k < 9; k++)
-                        {
-                            var tap = GatherTap(weight, first + k, laneOffsets);
-                            g[k] = Vector512.WidenLower(tap);
-                            g[9 + k] = Vector512.WidenUpper(tap);
-                        }
-                    }
-                    else
-                    {
+                        // A last partial block: its lanes' taps copied one float at a time, the lanes past it zero.
                         for (int lane = 0; lane < lanes; lane++)
                         {
-                            int oc = block + lane;
-                            var source = weight.Slice((transposed ? ic * outChannels + oc : oc * inChannels + ic) * 9, 9);
+                            var source = weight.Slice(first + lane * laneStride, 9);
                             for (int k = 0; k < 9; k++) taps[k * V + lane] = source[k];
                         }
-                        for (int k = 0; k < 9; k++)
-                        {
-                            var tap = Vector512.LoadUnsafe(ref t0, (nuint)(k * V));
-                            g[k] = Vector512.WidenLower(tap);
-                            g[9 + k] = Vector512.WidenUpper(tap);
-                        }
+                    }
+                    for (int k = 0; k < 9; k++)
+                    {
+                        var tap = gather ? GatherTap(weight, first + k, laneOffsets) : Vector512.LoadUnsafe(ref t0, (nuint)(k * V));
+                        g[k] = Vector512.WidenLower(tap);
+                        g[9 + k] = Vector512.WidenUpper(tap);
                     }
                     for (int half = 0; half < 2; half++)
                     {

@@ -49,6 +49,9 @@ namespace CnnGen.Tests.Infrastructure
             return result.Results.Single().GeneratedSources.ToDictionary(s => s.HintName, s => s.SourceText.ToString());
         }
 
+        /// <summary>All the generated sources as one text, for tests that look for the calls a network's code makes.</summary>
+        public static string GeneratedText(params string[] sources) => string.Join("\n", GeneratedSources(sources).Values);
+
         /// <summary>Generates, compiles and loads; fails with the compiler's errors if the generated code does not compile.</summary>
         public static LoadedAssembly CompileAndLoad(params string[] sources)
         {
