@@ -257,6 +257,41 @@ namespace CnnGen.Tests
             Assert.False(DilatedConvolution.Handles(Make(new[] { 4, 12, 12, 4, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1 })));  // no dilation
         }
 
+        // Dilated layers whose phases run by Winograd on Vector512 run as one Winograd convolution on the whole map (windows
+        // and outputs stepping d cells): the same tiles, transforms and sums as the phases split out, so the same floats.
+        // "same" d2 and d4, 5x5, d3 with partial tiles at the phases' edges, unpadded, and channels off the 16-lane groups.
+        [Theory]
+        [InlineData(32, 32, 32, 32, 3, 2, 2, 1)]
+        [InlineData(32, 32, 32, 64, 3, 4, 4, 0)]
+        [InlineData(16, 16, 24, 16, 5, 2, 4, 1)]
+        [InlineData(48, 24, 30, 40, 3, 3, 3, 1)]
+        [InlineData(32, 20, 20, 32, 3, 2, 0, 1)]
+        [InlineData(24, 36, 28, 20, 3, 2, 2, 0)]
+        public void DilatedLayers_OnTheWholeMap_GiveThePhasesFloats(int inC, int height, int width, int outC, int kernel, int dilation, int padding, int hasBias)
+        {
+            if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return; // Winograd runs on the Vector512 path only
+            var g = new ConvolutionGeometry(inC, height, width, outC, kernel, kernel, 1, 1, padding, padding, dilation, dilation, 1);
+            Assert.True(DilatedConvolution.Handles(g));
+            Assert.True(DilatedConvolution.ByWinograd(g, DirectConvolution.KernelPath.Vector512));
+            var random = new Random(inC + height + outC + dilation);
+            float[] x = RandomValues(random, g.InLength), w = RandomValues(random, g.WeightLength);
+            float[] b = hasBias == 1 ? RandomValues(random, outC) : Array.Empty<float>();
+            float[] scratch = RandomValues(random, GroupedConvolution.ScratchLength(g));
+            float[] whole = new float[g.OutLength], phases = new float[g.OutLength];
+            GroupedConvolution.ForwardOn(g, x, w, b, whole, scratch, DirectConvolution.KernelPath.Vector512);
+            try
+            {
+                DilatedConvolution.WholeMapWinograd = false;
+                Assert.False(DilatedConvolution.ByWinograd(g, DirectConvolution.KernelPath.Vector512));
+                GroupedConvolution.ForwardOn(g, x, w, b, phases, scratch, DirectConvolution.KernelPath.Vector512);
+            }
+            finally
+            {
+                DilatedConvolution.WholeMapWinograd = true;
+            }
+            Assert.Equal(phases, whole);
+        }
+
         [Fact]
         public void GroupedLayers_RunPerGroupByTheDenseKernels_WhereMeasuredToPay()
         {

@@ -56,6 +56,7 @@ namespace CnnGen.Kernels
             int kernel = DirectConvolution.ScratchLength(g.InChannels, p.Height, p.Width, g.OutChannels, g.KernelHeight, p.Padding);
             int filters = DirectConvolution.WinogradFiltersLength(g.InChannels, p.Height, p.Width, g.OutChannels, g.KernelHeight, p.Padding);
             long forward = (long)g.InLength + g.OutLength + filters + kernel;
+            if (ByWinograd(g, KernelPaths.Default)) forward = Math.Max(forward, (long)filters + WinogradLayout(g).ScratchLength);
             int products = DirectConvolution.WeightGradientProductsLength(g.InChannels, p.Height, p.Width, g.OutChannels, g.KernelHeight, p.Padding);
             long backward = 2L * g.InLength + g.OutLength + filters + products + kernel;
             long length = Math.Max(forward, backward);
@@ -63,12 +64,38 @@ namespace CnnGen.Kernels
             return (int)length;
         }
 
+        /// <summary>Off: the phases are split out, run and interleaved back even where they run by Winograd (tests: the same floats).</summary>
+        internal static bool WholeMapWinograd = true;
+
+        // Where the phases' forward runs by Winograd (Vector512), all d² phases run as one Winograd convolution on the map
+        // itself: its tiles' windows read every d-th padded cell and their outputs write every d-th cell
+        // (WinogradF4Convolution.Layout.Dilation), so the map is transposed to channel lanes once and back once, with no
+        // pass splitting it into phases or interleaving them back (perf, the sweep's dilated network at batch 1: those
+        // two passes were 21% of the call).
+        internal static bool ByWinograd(in ConvolutionGeometry g, DirectConvolution.KernelPath path)
+        {
+            if (!WholeMapWinograd || path != DirectConvolution.KernelPath.Vector512) return false;
+            var p = new Phases(g);
+            return DirectConvolution.ForwardByWinograd(g.InChannels, p.Height, p.Width, g.OutChannels, g.KernelHeight, p.Padding);
+        }
+
+        private static WinogradF4Convolution.Layout WinogradLayout(in ConvolutionGeometry g) =>
+            new(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, g.PaddingHeight, g.KernelHeight, g.DilationHeight);
+
         /// <summary>y = the dilated convolution of x (bias added, unclamped); the caller checked the spans.</summary>
         public static void Forward(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
             Span<float> y, Span<float> scratch, DirectConvolution.KernelPath path)
         {
             var p = new Phases(g);
             int k = g.KernelHeight, inC = g.InChannels, outC = g.OutChannels;
+            if (ByWinograd(g, path))
+            {
+                var layout = WinogradLayout(g);
+                var winogradFilters = scratch.Slice(0, layout.FiltersLength);
+                WinogradF4Convolution.TransformFilters(weight, winogradFilters, layout);
+                WinogradF4Convolution.Forward(x, winogradFilters, bias, y, scratch.Slice(layout.FiltersLength), relu: false, pool: false, layout);
+                return;
+            }
             var inputPhases = scratch.Slice(0, g.InLength);
             var outputPhases = scratch.Slice(g.InLength, g.OutLength);
             // Kept filters (Winograd's, or the lanes kernel's packed weights) exist on the Vector512 path only; transformed
@@ -143,12 +170,15 @@ namespace CnnGen.Kernels
             int phaseHeight = height / d, phaseWidth = width / d, phaseLength = channels * phaseHeight * phaseWidth;
             bool pairs = d == 2 && path != DirectConvolution.KernelPath.Scalar && Vector256.IsHardwareAccelerated;
             bool quads = d == 4 && path == DirectConvolution.KernelPath.Vector512;
+            // Rows by phase row j and residue ry rather than by map row: the map's rows are short (32 floats in the sweep's
+            // dilated network), and a row's two divisions cost more than its moves (perf: 21% of that network's batch-1 call
+            // in this loop).
             for (int c = 0; c < channels; c++)
             {
-                for (int row = 0; row < height; row++)
+                for (int j = 0; j < phaseHeight; j++)
+                for (int ry = 0; ry < d; ry++)
                 {
-                    int ry = row % d, j = row / d;
-                    ref float mapRow = ref Unsafe.Add(ref map, (c * height + row) * width);
+                    ref float mapRow = ref Unsafe.Add(ref map, (c * height + j * d + ry) * width);
                     ref float phaseRow = ref Unsafe.Add(ref phases, ry * d * phaseLength + (c * phaseHeight + j) * phaseWidth);
                     int i = 0;
                     if (pairs)

@@ -160,6 +160,12 @@ namespace CnnGen.Kernels
         private static bool WinogradPays(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
             WinogradShape(inChannels, outChannels, kernel, forward: true) && WinogradF4Convolution.Pays(inChannels, height, width, outChannels, kernel, padding);
 
+        /// <summary>Whether this stride-1 shape's forward runs by Winograd on the Vector512 path (F(4x4, 3x3) or F(2x2, 5x5)).</summary>
+        internal static bool ForwardByWinograd(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
+            inChannels > 0 && height > 0 && width > 0 && outChannels > 0 && kernel > 0 && padding >= 0
+            && height + 2 * padding >= kernel && width + 2 * padding >= kernel
+            && ForwardByWinograd(new Geometry(inChannels, height, width, kernel, padding), outChannels);
+
         private static bool ForwardByWinograd(in Geometry g, int outChannels) =>
             g.Square && WinogradPays(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
 

@@ -99,10 +99,12 @@ namespace CnnGen.Kernels
             ref float biasLanes = ref Unsafe.Add(ref e, Layout.BiasOffset);
             ref float o0 = ref MemoryMarshal.GetReference(outputs);
             nuint positionStride = (nuint)l.ProductPositionStride;
-            int pooledHeight = l.OutHeight / 2, pooledWidth = l.OutWidth / 2, h = l.OutHeight, w = l.OutWidth;
+            int pooledHeight = l.OutHeight / 2, pooledWidth = l.OutWidth / 2;
+            // A dilated layout's tiles write every d-th cell of the map's rows and columns, phase (ry, rx) from (ry, rx).
+            int step = l.Dilation, tilesPerPhase = l.TileRows * l.TileColumns, h = l.OutHeight / step, w = l.OutWidth / step, pitch = step * l.OutWidth;
             for (int t = first; t < first + count; t++)
             {
-                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                int origin = Origin(t, step, tilesPerPhase, l.OutWidth, l, out int ty, out int tx);
                 for (int group = 0; group < l.OutGroups; group++)
                 {
                     ref float m = ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V);
@@ -117,7 +119,7 @@ namespace CnnGen.Kernels
                     var (y01, y11) = ApplyAt2(ref Unsafe.Add(ref e, V), 2 * V);
                     y00 = Finish(y00, bias, relu); y01 = Finish(y01, bias, relu);
                     y10 = Finish(y10, bias, relu); y11 = Finish(y11, bias, relu);
-                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
+                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride + origin * V);
                     if (pool)
                     {
                         Put(ref target, ty, tx, Max(y00, y01, y10, y11), pooledHeight, pooledWidth);
@@ -126,14 +128,14 @@ namespace CnnGen.Kernels
                     int oy = 2 * ty, ox = 2 * tx;
                     if (oy + 2 <= h && ox + 2 <= w)
                     {
-                        ref float cell = ref Unsafe.Add(ref target, (oy * w + ox) * V);
-                        y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, V);
-                        cell = ref Unsafe.Add(ref cell, w * V);
-                        y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, V);
+                        ref float cell = ref Unsafe.Add(ref target, (oy * pitch + ox * step) * V);
+                        y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, (nuint)(step * V));
+                        cell = ref Unsafe.Add(ref cell, pitch * V);
+                        y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, (nuint)(step * V));
                         continue;
                     }
-                    Put(ref target, oy, ox, y00, h, w); Put(ref target, oy, ox + 1, y01, h, w);
-                    Put(ref target, oy + 1, ox, y10, h, w); Put(ref target, oy + 1, ox + 1, y11, h, w);
+                    Put(ref target, oy, ox, y00, h, w, pitch, step); Put(ref target, oy, ox + 1, y01, h, w, pitch, step);
+                    Put(ref target, oy + 1, ox, y10, h, w, pitch, step); Put(ref target, oy + 1, ox + 1, y11, h, w, pitch, step);
                 }
             }
         }

@@ -51,32 +51,45 @@ namespace CnnGen.Kernels
             public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth;
             /// <summary>The filter's side (3: F(4x4, 3x3); 5: F(2x2, 5x5)) and the output tile's (4 or 2): both fill a 6x6 window.</summary>
             public readonly int Kernel, TileSize;
+            /// <summary>
+            /// 1, or the dilation d of a dilated convolution run as its d² phases (DilatedConvolution): Height,
+            /// Width, Padding, OutHeight, OutWidth and the padded and output buffers are the whole map's; TileRows and
+            /// TileColumns are one phase's, Tiles all phases' (phase by phase).
+            /// </summary>
+            public readonly int Dilation;
             public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
             public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
             public readonly int TransformedGroupStride, TransformedPositionStride, ProductPositionStride, FilterPositionStride, OutputGroupStride;
             public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
 
-            public Layout(int inChannels, int height, int width, int outChannels, int padding, int kernel = 3)
+            public Layout(int inChannels, int height, int width, int outChannels, int padding, int kernel = 3, int dilation = 1)
             {
                 if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
                 if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
                 if (kernel != 3 && kernel != 5) throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "Only 3x3 (F(4x4, 3x3)) and 5x5 (F(2x2, 5x5)) kernels.");
-                if (padding < 0 || height + 2 * padding < kernel || width + 2 * padding < kernel)
+                if (dilation < 1 || height % dilation != 0 || width % dilation != 0 || padding % dilation != 0)
+                    throw new ArgumentOutOfRangeException(nameof(dilation), dilation, "The map's sides and the padding must be multiples of the dilation.");
+                // One phase's map: the map's rows and columns of one residue mod d.
+                int phaseHeight = height / dilation, phaseWidth = width / dilation, phasePadding = padding / dilation;
+                if (padding < 0 || phaseHeight + 2 * phasePadding < kernel || phaseWidth + 2 * phasePadding < kernel)
                     throw new ArgumentOutOfRangeException(nameof(padding), padding, "The kernel does not fit the padded input.");
                 InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels; Padding = padding;
                 Kernel = kernel;
+                Dilation = dilation;
                 TileSize = Window - kernel + 1;
-                OutHeight = height + 2 * padding - kernel + 1;
-                OutWidth = width + 2 * padding - kernel + 1;
-                TileRows = (OutHeight + TileSize - 1) / TileSize;
-                TileColumns = (OutWidth + TileSize - 1) / TileSize;
-                Tiles = TileRows * TileColumns;
+                int phaseOutHeight = phaseHeight + 2 * phasePadding - kernel + 1, phaseOutWidth = phaseWidth + 2 * phasePadding - kernel + 1;
+                OutHeight = dilation * phaseOutHeight;
+                OutWidth = dilation * phaseOutWidth;
+                TileRows = (phaseOutHeight + TileSize - 1) / TileSize;
+                TileColumns = (phaseOutWidth + TileSize - 1) / TileSize;
+                Tiles = dilation * dilation * TileRows * TileColumns;
                 InGroups = (inChannels + V - 1) / V;
                 OutGroups = (outChannels + V - 1) / V;
                 OutLanes = OutGroups * V;
-                // Every window of every tile, the partial ones at the bottom and right included, lies inside the buffer.
-                PaddedHeight = TileSize * TileRows + kernel - 1;
-                PaddedWidth = TileSize * TileColumns + kernel - 1;
+                // Every window of every tile, the partial ones at the bottom and right included, lies inside the buffer (a
+                // phase's padded cell (r, c) is the map's padded cell (d·r + ry, d·c + rx)).
+                PaddedHeight = dilation * (TileSize * TileRows + kernel - 1);
+                PaddedWidth = dilation * (TileSize * TileColumns + kernel - 1);
                 PaddedGroupStride = PaddedHeight * PaddedWidth * V;
                 PaddedLength = InGroups * PaddedGroupStride;
                 int perTile = Positions * (InGroups * V + OutLanes);
@@ -300,6 +313,7 @@ namespace CnnGen.Kernels
         {
             if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("WinogradF4Convolution needs AVX-512.");
             if (pool && (l.OutHeight < 2 || l.OutWidth < 2)) throw new ArgumentException("A 2x2 pooling window needs an output of at least 2x2.", nameof(pool));
+            if (pool && l.Dilation > 1) throw new ArgumentException("A dilated layout has no pooled output.", nameof(pool));
             int cells = pool ? (l.OutHeight / 2) * (l.OutWidth / 2) : l.OutHeight * l.OutWidth;
             Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
             Require(filters.Length >= l.FiltersLength, nameof(filters));
@@ -417,19 +431,39 @@ namespace CnnGen.Kernels
             ref float p0 = ref MemoryMarshal.GetReference(padded);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
             ref float e = ref MemoryMarshal.GetReference(staging);
-            nuint rowStride = (nuint)(l.PaddedWidth * V), positionStride = (nuint)l.TransformedPositionStride;
+            // A dilated layout's windows step d cells along the map's padded rows and columns (Layout.Dilation).
+            int step = l.Dilation, tilesPerPhase = l.TileRows * l.TileColumns;
+            nuint rowStride = (nuint)(step * l.PaddedWidth * V), cellStride = (nuint)(step * V), positionStride = (nuint)l.TransformedPositionStride;
             for (int t = first; t < first + count; t++)
             {
-                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                int origin = Origin(t, step, tilesPerPhase, l.PaddedWidth, l, out int ty, out int tx);
                 for (int group = 0; group < l.InGroups; group++)
                 {
-                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (l.TileSize * (ty * l.PaddedWidth + tx)) * V);
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (origin + step * l.TileSize * (ty * l.PaddedWidth + tx)) * V);
                     // Rows: e[i][b] = (d[i][·] B)[b]; then columns: V[a·6 + b] = (Bᵀ e[·][b])[a].
-                    for (int i = 0; i < 6; i++) ApplyBt(ref Unsafe.Add(ref d, (nuint)i * rowStride), V, ref Unsafe.Add(ref e, i * 6 * V), V);
+                    for (int i = 0; i < 6; i++) ApplyBt(ref Unsafe.Add(ref d, (nuint)i * rowStride), cellStride, ref Unsafe.Add(ref e, i * 6 * V), V);
                     ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
                     for (int b = 0; b < 6; b++) ApplyBt(ref Unsafe.Add(ref e, b * V), 6 * V, ref Unsafe.Add(ref target, (nuint)b * positionStride), 6 * positionStride);
                 }
             }
+        }
+
+        // Tile t's row and column of tiles in its phase, and the cell of the phase's first cell in a buffer pitch cells wide:
+        // the map's (ry, rx) for phase ry·d + rx, the tiles phase by phase (0 and t itself where the layout is not dilated).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int Origin(int t, int step, int tilesPerPhase, int pitch, in Layout l, out int ty, out int tx)
+        {
+            int origin = 0;
+            if (step > 1)
+            {
+                int phase = t / tilesPerPhase;
+                t -= phase * tilesPerPhase;
+                int ry = phase / step;
+                origin = ry * pitch + phase - ry * step;
+            }
+            ty = t / l.TileColumns;
+            tx = t - ty * l.TileColumns;
+            return origin;
         }
 
         // Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1] times (d0..d5).
@@ -493,9 +527,11 @@ namespace CnnGen.Kernels
             ref float o0 = ref MemoryMarshal.GetReference(outputs);
             nuint positionStride = (nuint)l.ProductPositionStride;
             int pooledHeight = l.OutHeight / 2, pooledWidth = l.OutWidth / 2;
+            // A dilated layout's tiles write every d-th cell of the map's rows and columns, phase (ry, rx) from (ry, rx).
+            int step = l.Dilation, tilesPerPhase = l.TileRows * l.TileColumns, h = l.OutHeight / step, w = l.OutWidth / step, pitch = step * l.OutWidth;
             for (int t = first; t < first + count; t++)
             {
-                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                int origin = Origin(t, step, tilesPerPhase, l.OutWidth, l, out int ty, out int tx);
                 for (int group = 0; group < l.OutGroups; group++)
                 {
                     ref float m = ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V);
@@ -515,7 +551,7 @@ namespace CnnGen.Kernels
                     y10 = Finish(y10, bias, relu); y11 = Finish(y11, bias, relu); y12 = Finish(y12, bias, relu); y13 = Finish(y13, bias, relu);
                     y20 = Finish(y20, bias, relu); y21 = Finish(y21, bias, relu); y22 = Finish(y22, bias, relu); y23 = Finish(y23, bias, relu);
                     y30 = Finish(y30, bias, relu); y31 = Finish(y31, bias, relu); y32 = Finish(y32, bias, relu); y33 = Finish(y33, bias, relu);
-                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
+                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride + origin * V);
                     if (pool)
                     {
                         int py = 2 * ty, px = 2 * tx;
@@ -525,7 +561,7 @@ namespace CnnGen.Kernels
                         Put(ref target, py + 1, px + 1, Max(y22, y23, y32, y33), pooledHeight, pooledWidth);
                         continue;
                     }
-                    StoreTile4x4(ref target, 4 * ty, 4 * tx, l.OutHeight, l.OutWidth, l.OutWidth, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33);
+                    StoreTile4x4(ref target, 4 * ty, 4 * tx, h, w, pitch, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33, step);
                 }
             }
         }
@@ -557,40 +593,42 @@ namespace CnnGen.Kernels
         internal static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width) =>
             Put(ref target, row, column, value, height, width, width);
 
-        // One cell's vector, stored at (row, column) of a target pitch cells wide, when inside height x width.
+        // One cell's vector, stored at (row, column) of a target pitch cells a row and step cells a column, when inside
+        // height x width.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width, int pitch)
+        internal static void Put(ref float target, int row, int column, Vector512<float> value, int height, int width, int pitch, int step = 1)
         {
-            if (row < height && column < width) value.StoreUnsafe(ref target, (nuint)((row * pitch + column) * V));
+            if (row < height && column < width) value.StoreUnsafe(ref target, (nuint)((row * pitch + column * step) * V));
         }
 
         // A 4x4 output tile at (oy, ox) of [row][column][16 channels] cells, pitch cells a row (height x width of them inside;
-        // pitch = width unless the target is a padded layout): four rows of four vectors, or cell by cell where the tile runs
-        // past the bottom or right edge. Shared with StridedWinogradConvolution.
+        // pitch = width unless the target is a padded layout or a dilated layout's phase) and step cells a column (a dilated
+        // layout's d): four rows of four vectors, or cell by cell where the tile runs past the bottom or right edge. Shared
+        // with StridedWinogradConvolution.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void StoreTile4x4(ref float target, int oy, int ox, int h, int w, int pitch,
             Vector512<float> y00, Vector512<float> y01, Vector512<float> y02, Vector512<float> y03,
             Vector512<float> y10, Vector512<float> y11, Vector512<float> y12, Vector512<float> y13,
             Vector512<float> y20, Vector512<float> y21, Vector512<float> y22, Vector512<float> y23,
-            Vector512<float> y30, Vector512<float> y31, Vector512<float> y32, Vector512<float> y33)
+            Vector512<float> y30, Vector512<float> y31, Vector512<float> y32, Vector512<float> y33, int step = 1)
         {
             if (oy + 4 <= h && ox + 4 <= w)
             {
-                ref float cell = ref Unsafe.Add(ref target, (oy * pitch + ox) * V);
-                nuint row = (nuint)(pitch * V);
-                y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, V); y02.StoreUnsafe(ref cell, 2 * V); y03.StoreUnsafe(ref cell, 3 * V);
+                ref float cell = ref Unsafe.Add(ref target, (oy * pitch + ox * step) * V);
+                nuint row = (nuint)(pitch * V), column = (nuint)(step * V);
+                y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, column); y02.StoreUnsafe(ref cell, 2 * column); y03.StoreUnsafe(ref cell, 3 * column);
                 cell = ref Unsafe.Add(ref cell, row);
-                y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, V); y12.StoreUnsafe(ref cell, 2 * V); y13.StoreUnsafe(ref cell, 3 * V);
+                y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, column); y12.StoreUnsafe(ref cell, 2 * column); y13.StoreUnsafe(ref cell, 3 * column);
                 cell = ref Unsafe.Add(ref cell, row);
-                y20.StoreUnsafe(ref cell, 0); y21.StoreUnsafe(ref cell, V); y22.StoreUnsafe(ref cell, 2 * V); y23.StoreUnsafe(ref cell, 3 * V);
+                y20.StoreUnsafe(ref cell, 0); y21.StoreUnsafe(ref cell, column); y22.StoreUnsafe(ref cell, 2 * column); y23.StoreUnsafe(ref cell, 3 * column);
                 cell = ref Unsafe.Add(ref cell, row);
-                y30.StoreUnsafe(ref cell, 0); y31.StoreUnsafe(ref cell, V); y32.StoreUnsafe(ref cell, 2 * V); y33.StoreUnsafe(ref cell, 3 * V);
+                y30.StoreUnsafe(ref cell, 0); y31.StoreUnsafe(ref cell, column); y32.StoreUnsafe(ref cell, 2 * column); y33.StoreUnsafe(ref cell, 3 * column);
                 return;
             }
-            Put(ref target, oy, ox, y00, h, w, pitch); Put(ref target, oy, ox + 1, y01, h, w, pitch); Put(ref target, oy, ox + 2, y02, h, w, pitch); Put(ref target, oy, ox + 3, y03, h, w, pitch);
-            Put(ref target, oy + 1, ox, y10, h, w, pitch); Put(ref target, oy + 1, ox + 1, y11, h, w, pitch); Put(ref target, oy + 1, ox + 2, y12, h, w, pitch); Put(ref target, oy + 1, ox + 3, y13, h, w, pitch);
-            Put(ref target, oy + 2, ox, y20, h, w, pitch); Put(ref target, oy + 2, ox + 1, y21, h, w, pitch); Put(ref target, oy + 2, ox + 2, y22, h, w, pitch); Put(ref target, oy + 2, ox + 3, y23, h, w, pitch);
-            Put(ref target, oy + 3, ox, y30, h, w, pitch); Put(ref target, oy + 3, ox + 1, y31, h, w, pitch); Put(ref target, oy + 3, ox + 2, y32, h, w, pitch); Put(ref target, oy + 3, ox + 3, y33, h, w, pitch);
+            Put(ref target, oy, ox, y00, h, w, pitch, step); Put(ref target, oy, ox + 1, y01, h, w, pitch, step); Put(ref target, oy, ox + 2, y02, h, w, pitch, step); Put(ref target, oy, ox + 3, y03, h, w, pitch, step);
+            Put(ref target, oy + 1, ox, y10, h, w, pitch, step); Put(ref target, oy + 1, ox + 1, y11, h, w, pitch, step); Put(ref target, oy + 1, ox + 2, y12, h, w, pitch, step); Put(ref target, oy + 1, ox + 3, y13, h, w, pitch, step);
+            Put(ref target, oy + 2, ox, y20, h, w, pitch, step); Put(ref target, oy + 2, ox + 1, y21, h, w, pitch, step); Put(ref target, oy + 2, ox + 2, y22, h, w, pitch, step); Put(ref target, oy + 2, ox + 3, y23, h, w, pitch, step);
+            Put(ref target, oy + 3, ox, y30, h, w, pitch, step); Put(ref target, oy + 3, ox + 1, y31, h, w, pitch, step); Put(ref target, oy + 3, ox + 2, y32, h, w, pitch, step); Put(ref target, oy + 3, ox + 3, y33, h, w, pitch, step);
         }
 
         // outputs[group][cell][16 channels] to y[channel][cell]. A whole group of 16 channels on planes that are not a
