@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10, -- train-threads resnet8 20 1,2,4: TrainCpu.cs; -- zoo [probes|batch|sweep|sweep2|sweep3] [name part], -- zoo loop [name part] [seconds] [ort|ort-profile]: Zoo.cs)
+// dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- --filter '*'   (or -- train-cpu, -- train-loop resnet8 2 10, -- train-threads resnet8 20 1,2,4: TrainCpu.cs; -- zoo [probes|batch|sweep|sweep2|sweep3|sweep4] [name part], -- zoo loop [name part] [seconds] [ort|ort-profile]: Zoo.cs)
 if (args.Length >= 2 && args[0] == "zoo" && args[1] == "loop")
 {
     CnnGen.Benchmarks.ZooComparison.Loop(args.Length > 2 ? args[2] : "ResNeXt", args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 10,
@@ -9,8 +9,8 @@ if (args.Length >= 2 && args[0] == "zoo" && args[1] == "loop")
 }
 if (args.Length > 0 && args[0] == "zoo")
 {
-    bool probes = args.Length > 1 && args[1] == "probes", batch = args.Length > 1 && args[1] == "batch", sweep = args.Length > 1 && args[1] == "sweep", sweep2 = args.Length > 1 && args[1] == "sweep2", sweep3 = args.Length > 1 && args[1] == "sweep3";
-    CnnGen.Benchmarks.ZooComparison.Run(probes, batch, only: args.Length > (probes || batch || sweep || sweep2 || sweep3 ? 2 : 1) ? args[^1] : null, sweep, sweep2, sweep3);
+    bool probes = args.Length > 1 && args[1] == "probes", batch = args.Length > 1 && args[1] == "batch", sweep = args.Length > 1 && args[1] == "sweep", sweep2 = args.Length > 1 && args[1] == "sweep2", sweep3 = args.Length > 1 && args[1] == "sweep3", sweep4 = args.Length > 1 && args[1] == "sweep4";
+    CnnGen.Benchmarks.ZooComparison.Run(probes, batch, only: args.Length > (probes || batch || sweep || sweep2 || sweep3 || sweep4 ? 2 : 1) ? args[^1] : null, sweep, sweep2, sweep3, sweep4);
     return;
 }
 if (args.Length > 0 && args[0] == "train-cpu")

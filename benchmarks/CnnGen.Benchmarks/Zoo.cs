@@ -23,13 +23,13 @@ namespace CnnGen.Benchmarks
         private static string? s_only;
 
         /// <summary>The scan; <paramref name="only"/>: the networks whose name contains it.</summary>
-        public static void Run(bool probes, bool batch = false, string? only = null, bool sweep = false, bool sweep2 = false, bool sweep3 = false)
+        public static void Run(bool probes, bool batch = false, string? only = null, bool sweep = false, bool sweep2 = false, bool sweep3 = false, bool sweep4 = false)
         {
             s_only = only;
-            if (sweep || sweep2 || sweep3)
+            if (sweep || sweep2 || sweep3 || sweep4)
             {
                 // Probes (single layers) only when asked for by name: `-- zoo sweep probe`.
-                var chosen = (sweep3 ? Sweep3Networks : sweep2 ? Sweep2Networks.Concat(Sweep2Probes) : SweepNetworks).Where(n => only is not null || !n.Name.StartsWith("probe", StringComparison.Ordinal)).ToArray();
+                var chosen = (sweep4 ? Sweep4Networks : sweep3 ? Sweep3Networks : sweep2 ? Sweep2Networks.Concat(Sweep2Probes) : SweepNetworks).Where(n => only is not null || !n.Name.StartsWith("probe", StringComparison.Ordinal)).ToArray();
                 foreach (var (name, create) in chosen) Compare(name, create);
                 foreach (var (name, create) in chosen) CompareBatch(name, create);
                 return;
@@ -131,7 +131,7 @@ namespace CnnGen.Benchmarks
         /// </summary>
         public static void Loop(string only, double seconds, bool ort, bool profile = false)
         {
-            var (name, create) = SweepNetworks.Concat(Sweep2Networks).Concat(Sweep3Networks).Concat(Sweep2Probes).Concat(Networks).Concat(BenchmarkNetworks).Concat(StridedLayers).First(n => n.Name.Contains(only, StringComparison.Ordinal));
+            var (name, create) = SweepNetworks.Concat(Sweep2Networks).Concat(Sweep3Networks).Concat(Sweep4Networks).Concat(Sweep2Probes).Concat(Networks).Concat(BenchmarkNetworks).Concat(StridedLayers).First(n => n.Name.Contains(only, StringComparison.Ordinal));
             var network = create();
             var layout = network.Layout;
             var random = new CnnRandom(2);
