@@ -343,6 +343,39 @@ def resnet18_cifar():
     return nn.Sequential(*layers, *head(512)), (3, 32, 32)
 
 
+# The zoo's fourth-sweep designs (CnnGen.Benchmarks/ZooSweep4.cs) with a classifier's output, layer for layer.
+def alexnet():
+    layers = [nn.Conv2d(3, 64, 11, stride=4, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+              nn.Conv2d(64, 192, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+              nn.Conv2d(192, 384, 3, padding=1), nn.ReLU(), nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(),
+              nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
+              nn.Flatten(), nn.Dropout(), nn.Linear(256, 512), nn.ReLU(), nn.Dropout(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)]
+    return nn.Sequential(*layers), (3, 64, 64)
+
+
+def network_in_network():
+    layers = [nn.Conv2d(3, 192, 5, padding=2), nn.ReLU(), nn.Conv2d(192, 160, 1), nn.ReLU(), nn.Conv2d(160, 96, 1), nn.ReLU(),
+              nn.MaxPool2d(3, 2, 1), nn.Dropout(),
+              nn.Conv2d(96, 192, 5, padding=2), nn.ReLU(), nn.Conv2d(192, 192, 1), nn.ReLU(), nn.Conv2d(192, 192, 1), nn.ReLU(),
+              nn.AvgPool2d(3, 2, 1), nn.Dropout(),
+              nn.Conv2d(192, 192, 3, padding=1), nn.ReLU(), nn.Conv2d(192, 192, 1), nn.ReLU(), nn.Conv2d(192, 10, 1), nn.ReLU(),
+              nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+    return nn.Sequential(*layers), (3, 32, 32)
+
+
+def conv_mixer():
+    layers = [nn.Conv2d(3, 128, 2, stride=2), nn.GELU(), nn.BatchNorm2d(128)]
+    for _ in range(4):
+        layers += [Residual(nn.Sequential(nn.Conv2d(128, 128, 5, padding=2, groups=128), nn.GELU(), nn.BatchNorm2d(128))),
+                   nn.Conv2d(128, 128, 1), nn.GELU(), nn.BatchNorm2d(128)]
+    return nn.Sequential(*layers, *head(128)), (3, 32, 32)
+
+
+def mnist_resnet():
+    layers = conv_bn(1, 32, 3, padding=1) + [nn.ReLU()] + basic_block(32, 32) + basic_block(32, 64, 2) + basic_block(64, 64)
+    return nn.Sequential(*layers, *head(64)), (1, 28, 28)
+
+
 NETWORKS = {"vgg": vgg, "vgg5": vgg5, "vgg11": vgg11, "mobilenet-v1": mobilenet_v1, "dilated": dilated, "gray": gray_wide_kernels, "resnet-stem": resnet_stem,
             "resnext": resnext, "mobilenet-v3": mobilenet_v3, "mobilenet-112": mobilenet_112, "bottlenecks": bottlenecks, "inception": inception,
             "densenet": densenet, "resnet-downsample": resnet_downsample,
@@ -350,7 +383,8 @@ NETWORKS = {"vgg": vgg, "vgg5": vgg5, "vgg11": vgg11, "mobilenet-v1": mobilenet_
             "convnext14": convnext14, "yolo-tiny": yolo_tiny, "efficientnet-lite": efficientnet_lite, "lenet1998": lenet_1998,
             "strided-bn4": strided_bn4, "strided-bias4": strided_bias4, "resnet14": resnet14, "mbv1-nobn": mobilenet_v1_no_bn,
             "keras-cifar": keras_cifar, "tutorial": torch_tutorial, "vgg-bn-after-relu": vgg_bn_after_relu, "preact": preact_resnet,
-            "wrn16-4": wide_resnet16_4, "mnasnet": mnasnet, "resnet18": resnet18_cifar}
+            "wrn16-4": wide_resnet16_4, "mnasnet": mnasnet, "resnet18": resnet18_cifar,
+            "alexnet": alexnet, "nin": network_in_network, "convmixer": conv_mixer, "mnist-resnet": mnist_resnet}
 
 
 def train(name, threads, seconds=4.0):

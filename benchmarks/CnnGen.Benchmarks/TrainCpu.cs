@@ -22,7 +22,7 @@ namespace CnnGen.Benchmarks
         public const string LoopNetworks = "lenet, cifar, mobilenetv2, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem, mobilenet-v1, dilated, gray, "
             + "resnext, mobilenet-v3, mobilenet-112, bottlenecks, inception, densenet, resnet-downsample, "
             + "resnet20, mbv2-cifar, allcnn, vgg13-half, convnext, convnext14, yolo-tiny, efficientnet-lite, lenet1998, strided-bn4, strided-bias4, "
-            + "resnet14, mbv1-nobn, keras-cifar, tutorial, vgg-bn-after-relu, preact, wrn16-4, mnasnet, resnet18";
+            + "resnet14, mbv1-nobn, keras-cifar, tutorial, vgg-bn-after-relu, preact, wrn16-4, mnasnet, resnet18, alexnet, nin, convmixer, mnist-resnet";
 
         /// <summary>
         /// <c>-- train-loop NETWORK THREADS SECONDS [BATCH]</c>: train steps (batch 64, or BATCH) for a while on a quiet process, then images/s by
@@ -97,6 +97,10 @@ namespace CnnGen.Benchmarks
                 case "wrn16-4": run.Run<Zoo.Sweep3.WideResNet16Net>(); break;
                 case "mnasnet": run.Run<Zoo.Sweep3.MnasNetNet>(); break;
                 case "resnet18": run.Run<Zoo.ResNet18CifarNet>(); break;
+                case "alexnet": run.Run<Zoo.Sweep4.AlexNetNet>(); break;
+                case "nin": run.Run<Zoo.Sweep4.NetworkInNetworkNet>(); break;
+                case "convmixer": run.Run<Zoo.Sweep4.ConvMixerNet>(); break;
+                case "mnist-resnet": run.Run<Zoo.Sweep4.MnistResNetNet>(); break;
                 default: throw new ArgumentException($"Unknown network {network}: {LoopNetworks}.");
             }
         }

@@ -1399,36 +1399,36 @@ namespace KernelBench
         private static void CompareBackwardOverBatch(string? only)
         {
             const int samples = 32;
-            var shapes = new (int C, int H, int OC, int P)[] { (256, 8, 256, 1), (128, 8, 256, 1), (256, 6, 256, 1), (256, 4, 256, 1), (512, 4, 512, 1), (256, 4, 512, 1), (512, 2, 512, 1), (256, 2, 256, 1), (512, 8, 512, 1), (256, 8, 512, 1), (512, 8, 256, 1), (384, 8, 384, 1), (512, 6, 512, 1), (384, 6, 384, 1), (192, 8, 192, 1), (256, 5, 256, 1), (256, 7, 256, 1), (128, 6, 256, 1), (192, 8, 192, 0), (256, 10, 256, 0), (256, 8, 256, 0), (192, 10, 192, 0), (256, 7, 256, 0) };
-            Console.WriteLine($"{"3x3 backward, 32 samples",-24} {"over batch",11} {"per sample",11} {"mixed",9} {"over/per",9} {"over/mixed",11} {"rule",6}");
+            var shapes = new (int C, int H, int OC, int P, int K)[] { (256, 8, 256, 1, 3), (128, 8, 256, 1, 3), (256, 6, 256, 1, 3), (256, 4, 256, 1, 3), (512, 4, 512, 1, 3), (256, 4, 512, 1, 3), (512, 2, 512, 1, 3), (256, 2, 256, 1, 3), (512, 8, 512, 1, 3), (256, 8, 512, 1, 3), (512, 8, 256, 1, 3), (384, 8, 384, 1, 3), (512, 6, 512, 1, 3), (384, 6, 384, 1, 3), (192, 8, 192, 1, 3), (256, 5, 256, 1, 3), (256, 7, 256, 1, 3), (128, 6, 256, 1, 3), (192, 8, 192, 0, 3), (256, 10, 256, 0, 3), (256, 8, 256, 0, 3), (192, 10, 192, 0, 3), (256, 7, 256, 0, 3), (64, 7, 192, 2, 5), (96, 7, 128, 2, 5), (128, 8, 128, 2, 5), (128, 7, 192, 2, 5), (64, 8, 256, 2, 5), (128, 4, 256, 2, 5), (192, 14, 96, 2, 5), (192, 7, 256, 2, 5), (256, 8, 256, 2, 5), (128, 11, 128, 0, 5), (64, 5, 128, 2, 5), (256, 6, 256, 2, 5) };
+            Console.WriteLine($"{"backward, 32 samples",-24} {"over batch",11} {"per sample",11} {"mixed",9} {"over/per",9} {"over/mixed",11} {"rule",6}");
             foreach (var s in shapes)
             {
-                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
+                string name = $"{s.K}x{s.K} {s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
                 if (only is not null && !name.StartsWith(only, StringComparison.Ordinal)) continue;
-                int o = s.H + 2 * s.P - 2, inLength = s.C * s.H * s.H, outLength = s.OC * o * o;
-                float[] x = Fill(samples * inLength, 4), w = Fill(s.OC * s.C * 9, 5), dy = Fill(samples * outLength, 6), dw = new float[s.OC * s.C * 9], dx = new float[samples * inLength];
-                float[] overScratch = new float[DirectConvolution.BackwardOverBatchScratch(s.C, s.H, s.H, s.OC, 3, s.P)];
-                float[] scratch = new float[DirectConvolution.ScratchLengthWithFilters(s.C, s.H, s.H, s.OC, 3, s.P)];
-                float[] filters = new float[DirectConvolution.WinogradFiltersLength(s.C, s.H, s.H, s.OC, 3, s.P)];
-                float[] products = new float[DirectConvolution.WeightGradientProductsLength(s.C, s.H, s.H, s.OC, 3, s.P)];
-                DirectConvolution.TransformFiltersForInputGradient(w, s.C, s.H, s.H, s.OC, 3, s.P, filters);
+                int o = s.H + 2 * s.P - s.K + 1, inLength = s.C * s.H * s.H, outLength = s.OC * o * o;
+                float[] x = Fill(samples * inLength, 4), w = Fill(s.OC * s.C * s.K * s.K, 5), dy = Fill(samples * outLength, 6), dw = new float[s.OC * s.C * s.K * s.K], dx = new float[samples * inLength];
+                float[] overScratch = new float[DirectConvolution.BackwardOverBatchScratch(s.C, s.H, s.H, s.OC, s.K, s.P)];
+                float[] scratch = new float[DirectConvolution.ScratchLengthWithFilters(s.C, s.H, s.H, s.OC, s.K, s.P)];
+                float[] filters = new float[DirectConvolution.WinogradFiltersLength(s.C, s.H, s.H, s.OC, s.K, s.P)];
+                float[] products = new float[DirectConvolution.WeightGradientProductsLength(s.C, s.H, s.H, s.OC, s.K, s.P)];
+                DirectConvolution.TransformFiltersForInputGradient(w, s.C, s.H, s.H, s.OC, s.K, s.P, filters);
                 var times = InterleavedAll(
-                    () => DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, s.P, dw, dx, overScratch),
+                    () => DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, s.K, s.P, dw, dx, overScratch),
                     () =>
                     {
                         for (int n = 0; n < samples; n++)
-                            DirectConvolution.BackwardWithFilters(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, s.P, dw,
+                            DirectConvolution.BackwardWithFilters(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, s.K, s.P, dw,
                                 dx.AsSpan(n * inLength, inLength), scratch, filters, products, n, samples);
                     },
                     () =>
                     {
-                        DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, 3, s.P, dw, default, overScratch);
+                        DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, s.K, s.P, dw, default, overScratch);
                         for (int n = 0; n < samples; n++)
-                            DirectConvolution.BackwardWithFilters(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, 3, s.P, default,
+                            DirectConvolution.BackwardWithFilters(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, s.K, s.P, default,
                                 dx.AsSpan(n * inLength, inLength), scratch, filters);
                     });
                 Console.WriteLine($"{name,-24} {times[0] / samples * 1e6,11:F1} {times[1] / samples * 1e6,11:F1} {times[2] / samples * 1e6,9:F1} {times[0] / times[1],8:F2}x {times[0] / times[2],10:F2}x "
-                    + $"{(DirectConvolution.BackwardPaysOverBatch(s.C, s.H, s.H, s.OC, 3, s.P) ? "over" : "per"),6}");
+                    + $"{(DirectConvolution.BackwardPaysOverBatch(s.C, s.H, s.H, s.OC, s.K, s.P) ? "over" : "per"),6}");
             }
         }
 

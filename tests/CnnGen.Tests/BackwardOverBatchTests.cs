@@ -93,6 +93,28 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void GeneratedWide5x5LayersOn7x7_TrainAsTheInterpreter()
+        {
+            // 5x5 layers of 128 -> 128 and 128 -> 192 on 7x7 (1.6 and 2.3 MiB of weights, one with a batch-norm), which the backward
+            // runs a sample at a time (the input gradient by F(2x2, 5x5) on the turned filters); forward and backward against the
+            // reference interpreter at batch 3, as DifferentialTests does.
+            var layers = new[]
+            {
+                LayerSpec.Conv2d(128, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(128, 5, stride: 1, padding: 2), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(192, 5, stride: 1, padding: 2, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(), LayerSpec.MaxPool(7),
+                LayerSpec.Flatten(), LayerSpec.Linear(4),
+            };
+            var network = new RandomNetwork("Wide5Net", TensorShape.Spatial(3, 7, 7), layers);
+            string source = "using CnnGen;\nnamespace Wide5;\n" + network.Declaration();
+            string generated = GeneratorHarness.GeneratedText(source);
+            Assert.DoesNotContain("BackwardOverBatch(x, batchSize", generated);
+            Assert.Equal(2, generated.Split("DirectConvolution.BackwardWithFilters(").Length - 1); // the two 5x5 layers (3 -> 128 keeps no filters)
+            using var assembly = GeneratorHarness.CompileAndLoad(source);
+            DifferentialTests.CheckAgainstInterpreter(network, assembly.CreateNetwork("Wide5." + network.Name));
+        }
+
+        [Fact]
         public void GeneratedNetworkWithPointwiseLayers_TrainsAsTheInterpreter()
         {
             // Pointwise layers on 4x4 and 2x2 maps: 512 -> 512 (262 k weights on 16 cells) runs backward over the batch; the other
@@ -134,7 +156,11 @@ namespace CnnGen.Tests
             Assert.True(DirectConvolution.BackwardPaysOverBatch(512, 8, 8, 512, 3, 1));
             Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 10, 10, 256, 3, 0), "onto 8x8 without padding");
             Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 6, 6, 256, 3, 0), "onto 4x4 without padding");
-            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 5, 2), "5x5: not measured, over the batch as before");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 5, 2), "5x5, 6.25 MiB on 8x8: a sample at a time");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(64, 7, 7, 192, 5, 2), "5x5, AlexNet's 64 -> 192 on 7x7");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(128, 11, 11, 128, 5, 0), "5x5 onto 7x7 without padding");
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(512, 8, 8, 256, 5, 2), "5x5, 12.5 MiB: over the batch");
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(128, 4, 4, 256, 5, 2), "5x5 on 16 cells");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 3, 1), "2.25 MiB on 8x8: a sample at a time by Winograd");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(128, 8, 8, 256, 3, 1), "1.1 MiB on 8x8");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 5, 5, 256, 3, 1), "25 cells");
@@ -145,14 +171,16 @@ namespace CnnGen.Tests
         [Fact]
         public void TheGeneratorPicksAsTheRuntimeRule()
         {
-            // Wide 3x3 layers either side of the rule's edges (2.25 MiB of weights, 25 cells; padding 1 and 0) and a 5x5 one: the
-            // generated backward runs over the batch exactly the layers DirectConvolution.BackwardPaysOverBatch names.
+            // Wide 3x3 layers either side of the rule's edges (2.25 MiB of weights, 25 cells; padding 1 and 0) and 5x5 ones either
+            // side of theirs (6.25 MiB): the generated backward runs over the batch exactly the layers
+            // DirectConvolution.BackwardPaysOverBatch names.
             var layers = new[]
             {
                 LayerSpec.Conv2d(128, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
                 LayerSpec.Conv2d(256, 3, stride: 1, padding: 0), LayerSpec.ReLU(),
                 LayerSpec.Conv2d(256, 3, stride: 1, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
                 LayerSpec.Conv2d(512, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(256, 5, stride: 1, padding: 2), LayerSpec.ReLU(),
                 LayerSpec.Conv2d(256, 5, stride: 1, padding: 2), LayerSpec.ReLU(), LayerSpec.MaxPool(2),
                 LayerSpec.Conv2d(256, 3, stride: 1, padding: 1), LayerSpec.ReLU(), LayerSpec.Flatten(), LayerSpec.Linear(4),
             };
@@ -160,7 +188,8 @@ namespace CnnGen.Tests
             string generated = GeneratorHarness.GeneratedText("using CnnGen;\nnamespace Edges;\n" + network.Declaration());
             var shapes = new (int Index, int InChannels, int Size, int OutChannels, int Kernel, int Padding)[]
             {
-                (0, 3, 10, 128, 3, 1), (2, 128, 10, 256, 3, 0), (4, 256, 8, 256, 3, 1), (7, 256, 8, 512, 3, 1), (9, 512, 8, 256, 5, 2), (12, 256, 4, 256, 3, 1),
+                (0, 3, 10, 128, 3, 1), (2, 128, 10, 256, 3, 0), (4, 256, 8, 256, 3, 1), (7, 256, 8, 512, 3, 1), (9, 512, 8, 256, 5, 2), (11, 256, 8, 256, 5, 2),
+                (14, 256, 4, 256, 3, 1),
             };
             foreach (var (index, inChannels, size, outChannels, kernel, padding) in shapes)
             {

@@ -111,7 +111,8 @@ namespace CnnGen.Generator.Emit
         /// Whether the layer's backward runs over the whole batch (<c>DirectConvolution.BackwardOverBatch</c>): a stride-1
         /// layer whose weights take 1 MiB or more on an output of 64 cells or fewer (16 for a pointwise layer), where one
         /// sample's gradients would read or write every weight for a few cells each; but a 3x3 layer (padding 0 or 1) onto 25 cells
-        /// or more with up to 2.25 MiB of weights runs a sample at a time, by Winograd. The runtime's
+        /// or more with up to 2.25 MiB of weights runs a sample at a time, by Winograd, and so does a 5x5 layer (padding 0 to 2)
+        /// onto 25 cells or more with up to 6.25 MiB. The runtime's
         /// <c>DirectConvolution.BackwardPaysOverBatch</c> states the same rule and its measurements (its tests hold the two together).
         /// </summary>
         public static bool BackwardOverBatch(PlannedLayer layer)
@@ -123,11 +124,12 @@ namespace CnnGen.Generator.Emit
             if (!(d.Direct || pointwise) || (long)d.WeightLength < 1 << 18) return false;
             if (pointwise) return d.Cells <= 16;
             if (layer.Spec.Kernel == 3 && layer.Spec.Padding <= 1 && d.Cells >= 25 && d.WeightLength <= PerSampleWinogradWeights) return false;
+            if (layer.Spec.Kernel == 5 && layer.Spec.Padding <= 2 && d.Cells >= 25 && d.WeightLength <= PerSampleWinograd5Weights) return false;
             return d.Cells <= 64;
         }
 
-        // DirectConvolution.PerSampleWinogradWeights: 256 -> 256 channels of 3x3.
-        private const int PerSampleWinogradWeights = 256 * 256 * 9;
+        // DirectConvolution.PerSampleWinogradWeights: 256 -> 256 channels of 3x3; PerSampleWinograd5Weights: of 5x5.
+        private const int PerSampleWinogradWeights = 256 * 256 * 9, PerSampleWinograd5Weights = 256 * 256 * 25;
 
         /// <summary>
         /// A strided 3x3 layer's backward over the batch (<c>StridedConvolution.BackwardOverBatch</c>): onto 4 cells or fewer

@@ -27,6 +27,14 @@ namespace CnnGen.Kernels
         /// 256->512 @8x8 1831.6 / 2889.8 (0.63x), 384->384 @8x8 0.68x, 512->256 @8x8 0.82x, 512->512 @8x8 0.65x, 384->384 @6x6 0.42x
         /// padding 0, by the output: 256->256 @8x8 1.70x, 192->192 @8x8 2.00x, @6x6 1.84x, 256->256 @6x6 1.51x, @5x5 0.97x
         /// </code>
+        /// A 5x5 layer (padding 0 to 2) onto 25 cells or more runs a sample at a time up to 6.25 MiB of weights
+        /// (<see cref="PerSampleWinograd5Weights"/>, 256 -> 256 channels): its input gradient by F(2x2, 5x5) on the turned filters
+        /// (session 32, AlexNet's 64 -> 192 on 7x7 was 27% of its training step over the batch):
+        /// <code>
+        /// 64->192 @7x7 474.2 / 320.5 (1.48x)    96->128 @7x7 1.73x    128->128 @8x8 1121.5 / 554.8 (2.02x)   128->192 @7x7 1.54x
+        /// 64->256 @8x8 1.47x    192->256 @7x7 1.20x    256->256 @8x8 2871.9 / 2173.4 (1.32x)    256->256 @6x6 1.13x
+        /// 192->96 @14x14 2.98x    padding 0, 128->128 onto 7x7 1.55x    but 128->256 @4x4 414.4 / 562.7 (0.74x)
+        /// </code>
         /// The generator asks this at compile time; the answer depends on the shape only.
         /// </summary>
         public static bool BackwardPaysOverBatch(int inChannels, int height, int width, int outChannels, int kernel, int padding)
@@ -37,11 +45,15 @@ namespace CnnGen.Kernels
             if (g.OutHeight <= 0 || g.OutWidth <= 0 || weights < 1 << 18) return false;
             if (kernel == 1 && padding == 0) return cells <= 16;
             if (kernel == 3 && padding <= 1 && cells >= 25 && weights <= PerSampleWinogradWeights) return false;
+            if (kernel == 5 && padding <= 2 && cells >= 25 && weights <= PerSampleWinograd5Weights) return false;
             return cells <= 64;
         }
 
         /// <summary>The most weights (floats: 256 -> 256 channels of 3x3) a 3x3 layer onto a map of 25 cells or more differentiates a sample at a time (<see cref="BackwardPaysOverBatch"/>).</summary>
         public const int PerSampleWinogradWeights = 256 * 256 * 9;
+
+        /// <summary>The most weights (floats: 256 -> 256 channels of 5x5, the largest measured) a 5x5 layer onto a map of 25 cells or more differentiates a sample at a time (<see cref="BackwardPaysOverBatch"/>).</summary>
+        public const int PerSampleWinograd5Weights = 256 * 256 * 25;
 
         /// <summary>Floats of scratch <see cref="BackwardOverBatch"/> needs: a group of samples' columns and output gradients.</summary>
         public static int BackwardOverBatchScratch(int inChannels, int height, int width, int outChannels, int kernel, int padding)
