@@ -52,6 +52,30 @@ namespace CnnGen.Benchmarks.Zoo.Sweep4
     [GlobalAvgPool] [Flatten] [Linear(10)]
     public partial class ConvMixerNet { }
 
+    /// <summary>The strided network at other widths: three stride-2 3x3 convolutions with batch-norm on 3x64x64, 16-32-64 channels.</summary>
+    [Network(3, 64, 64)]
+    [Conv2d(16, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class StridedNarrowNet { }
+
+    /// <summary>The strided network at other widths: 64-128-256 channels.</summary>
+    [Network(3, 64, 64)]
+    [Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(128, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(256, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class StridedWideNet { }
+
+    /// <summary>The strided network on 3x96x96 with 24-48-96 channels (no multiples of 16 from the first).</summary>
+    [Network(3, 96, 96)]
+    [Conv2d(24, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(48, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(96, 3, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class StridedOddNet { }
+
     /// <summary>A small residual network for MNIST's 1x28x28: a 3x3 stem of 32 channels, a basic block, a stride-2 block to 64 channels on 14x14 with a 1x1 shortcut, a basic block, global average pooling.</summary>
     [Network(1, 28, 28)]
     [Conv2d(32, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
@@ -75,6 +99,9 @@ namespace CnnGen.Benchmarks
             ("SRCNN, 9x9 from 1 channel, 1x64x64", () => Initialized(new Zoo.Sweep4.SrcnnNet())),
             ("ConvMixer-style, 2x2 s2 patches, 5x5 dw", () => Initialized(new Zoo.Sweep4.ConvMixerNet())),
             ("ResNet for MNIST, 1x28x28, 32-64 ch", () => Initialized(new Zoo.Sweep4.MnistResNetNet())),
+            ("strided 3x64x64, three s2 + BN, 16-64 ch", () => Initialized(new Zoo.Sweep4.StridedNarrowNet())),
+            ("strided 3x64x64, three s2 + BN, 64-256 ch", () => Initialized(new Zoo.Sweep4.StridedWideNet())),
+            ("strided 3x96x96, three s2 + BN, 24-96 ch", () => Initialized(new Zoo.Sweep4.StridedOddNet())),
         };
     }
 }

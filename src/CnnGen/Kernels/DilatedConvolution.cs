@@ -170,9 +170,8 @@ namespace CnnGen.Kernels
             int phaseHeight = height / d, phaseWidth = width / d, phaseLength = channels * phaseHeight * phaseWidth;
             bool pairs = d == 2 && path != DirectConvolution.KernelPath.Scalar && Vector256.IsHardwareAccelerated;
             bool quads = d == 4 && path == DirectConvolution.KernelPath.Vector512;
-            // Rows by phase row j and residue ry rather than by map row: the map's rows are short (32 floats in the sweep's
-            // dilated network), and a row's two divisions cost more than its moves (perf: 21% of that network's batch-1 call
-            // in this loop).
+            // Rows by phase row j and residue ry, so no row divides (taking the two divisions a row out measured the same:
+            // what these passes cost is their moves, which the Vector512 path's whole-map Winograd no longer makes).
             for (int c = 0; c < channels; c++)
             {
                 for (int j = 0; j < phaseHeight; j++)
