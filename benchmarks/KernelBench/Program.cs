@@ -1392,15 +1392,16 @@ namespace KernelBench
             }
         }
 
-        // "backward-over-batch [shape prefix]": a 3x3 stride-1 layer's backward over 32 samples (one thread's half of a batch of
-        // 64) where the generator runs it over the batch (DirectConvolution.BackwardPaysOverBatch), µs per sample: that GEMM
-        // path, the per-sample path (F(2x2) weight gradient summed over the samples, Winograd input gradient on the turned
-        // filters), and the two mixed (weight gradient over the batch, input gradient per sample).
+        // "backward-over-batch [shape prefix]": a 3x3 or 5x5 stride-1 layer's backward over 32 samples (one thread's half of a
+        // batch of 64), µs per sample: over the batch by im2col columns (before session 33), the per-sample path (F(2x2) weight
+        // gradient summed over the samples, Winograd input gradient on the turned filters), the two mixed (weight gradient over
+        // the batch, input gradient per sample), and over the batch by taps (DirectConvolution.BackwardOverBatch since session
+        // 33); the rule column is DirectConvolution.BackwardPaysOverBatch's pick.
         private static void CompareBackwardOverBatch(string? only)
         {
             const int samples = 32;
-            var shapes = new (int C, int H, int OC, int P, int K)[] { (256, 8, 256, 1, 3), (128, 8, 256, 1, 3), (256, 6, 256, 1, 3), (256, 4, 256, 1, 3), (512, 4, 512, 1, 3), (256, 4, 512, 1, 3), (512, 2, 512, 1, 3), (256, 2, 256, 1, 3), (512, 8, 512, 1, 3), (256, 8, 512, 1, 3), (512, 8, 256, 1, 3), (384, 8, 384, 1, 3), (512, 6, 512, 1, 3), (384, 6, 384, 1, 3), (192, 8, 192, 1, 3), (256, 5, 256, 1, 3), (256, 7, 256, 1, 3), (128, 6, 256, 1, 3), (192, 8, 192, 0, 3), (256, 10, 256, 0, 3), (256, 8, 256, 0, 3), (192, 10, 192, 0, 3), (256, 7, 256, 0, 3), (64, 7, 192, 2, 5), (96, 7, 128, 2, 5), (128, 8, 128, 2, 5), (128, 7, 192, 2, 5), (64, 8, 256, 2, 5), (128, 4, 256, 2, 5), (192, 14, 96, 2, 5), (192, 7, 256, 2, 5), (256, 8, 256, 2, 5), (128, 11, 128, 0, 5), (64, 5, 128, 2, 5), (256, 6, 256, 2, 5) };
-            Console.WriteLine($"{"backward, 32 samples",-24} {"over batch",11} {"per sample",11} {"mixed",9} {"over/per",9} {"over/mixed",11} {"rule",6}");
+            var shapes = new (int C, int H, int OC, int P, int K)[] { (32, 4, 64, 1, 3), (64, 4, 64, 1, 3), (32, 2, 32, 1, 3), (64, 2, 64, 1, 3), (16, 4, 32, 1, 3), (128, 4, 128, 1, 3), (64, 4, 128, 1, 3), (128, 2, 128, 1, 3), (96, 3, 96, 1, 3), (128, 5, 128, 1, 3), (64, 8, 64, 1, 3), (256, 6, 256, 2, 5), (192, 3, 384, 1, 3), (384, 3, 256, 1, 3), (256, 3, 256, 1, 3), (256, 8, 256, 1, 3), (128, 8, 256, 1, 3), (256, 6, 256, 1, 3), (256, 4, 256, 1, 3), (512, 4, 512, 1, 3), (256, 4, 512, 1, 3), (512, 2, 512, 1, 3), (256, 2, 256, 1, 3), (512, 8, 512, 1, 3), (256, 8, 512, 1, 3), (512, 8, 256, 1, 3), (384, 8, 384, 1, 3), (512, 6, 512, 1, 3), (384, 6, 384, 1, 3), (192, 8, 192, 1, 3), (256, 5, 256, 1, 3), (256, 7, 256, 1, 3), (128, 6, 256, 1, 3), (192, 8, 192, 0, 3), (256, 10, 256, 0, 3), (256, 8, 256, 0, 3), (192, 10, 192, 0, 3), (256, 7, 256, 0, 3), (64, 7, 192, 2, 5), (96, 7, 128, 2, 5), (128, 8, 128, 2, 5), (128, 7, 192, 2, 5), (64, 8, 256, 2, 5), (128, 4, 256, 2, 5), (192, 14, 96, 2, 5), (192, 7, 256, 2, 5), (256, 8, 256, 2, 5), (128, 11, 128, 0, 5), (64, 5, 128, 2, 5), (256, 6, 256, 2, 5) };
+            Console.WriteLine($"{"backward, 32 samples",-24} {"im2col",11} {"per sample",11} {"mixed",9} {"by taps",9} {"im2col/per",9} {"im2col/mixed",11} {"im2col/taps",11} {"rule",6}");
             foreach (var s in shapes)
             {
                 string name = $"{s.K}x{s.K} {s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
@@ -1413,7 +1414,12 @@ namespace KernelBench
                 float[] products = new float[DirectConvolution.WeightGradientProductsLength(s.C, s.H, s.H, s.OC, s.K, s.P)];
                 DirectConvolution.TransformFiltersForInputGradient(w, s.C, s.H, s.H, s.OC, s.K, s.P, filters);
                 var times = InterleavedAll(
-                    () => DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, s.K, s.P, dw, dx, overScratch),
+                    () =>
+                    {
+                        DirectConvolution.ByTapsOff = true;
+                        DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, s.K, s.P, dw, dx, overScratch);
+                        DirectConvolution.ByTapsOff = false;
+                    },
                     () =>
                     {
                         for (int n = 0; n < samples; n++)
@@ -1426,8 +1432,9 @@ namespace KernelBench
                         for (int n = 0; n < samples; n++)
                             DirectConvolution.BackwardWithFilters(x.AsSpan(n * inLength, inLength), s.C, s.H, s.H, w, dy.AsSpan(n * outLength, outLength), s.OC, s.K, s.P, default,
                                 dx.AsSpan(n * inLength, inLength), scratch, filters);
-                    });
-                Console.WriteLine($"{name,-24} {times[0] / samples * 1e6,11:F1} {times[1] / samples * 1e6,11:F1} {times[2] / samples * 1e6,9:F1} {times[0] / times[1],8:F2}x {times[0] / times[2],10:F2}x "
+                    },
+                    () => DirectConvolution.BackwardOverBatch(x, samples, s.C, s.H, s.H, w, dy, s.OC, s.K, s.P, dw, dx, overScratch));
+                Console.WriteLine($"{name,-24} {times[0] / samples * 1e6,11:F1} {times[1] / samples * 1e6,11:F1} {times[2] / samples * 1e6,9:F1} {times[3] / samples * 1e6,9:F1} {times[0] / times[1],8:F2}x {times[0] / times[2],10:F2}x {times[0] / times[3],10:F2}x "
                     + $"{(DirectConvolution.BackwardPaysOverBatch(s.C, s.H, s.H, s.OC, s.K, s.P) ? "over" : "per"),6}");
             }
         }

@@ -9,8 +9,8 @@ using static CnnGen.Tests.Infrastructure.ConvolutionReference;
 namespace CnnGen.Tests
 {
     /// <summary>
-    /// <see cref="DirectConvolution.BackwardOverBatch"/> (wide layers on small maps, the samples of a group as one GEMM's
-    /// inner dimension) against one sample at a time through <see cref="DirectConvolution.Backward"/>: the weight gradient
+    /// <see cref="DirectConvolution.BackwardOverBatch"/> (wide layers on small maps: the samples of a group as the inner
+    /// dimension of one GEMM per kernel tap, or of one GEMM for a pointwise layer) against one sample at a time through <see cref="DirectConvolution.Backward"/>: the weight gradient
     /// summed over the batch, each sample's input gradient, to rounding (the sums run in another order).
     /// </summary>
     public sealed class BackwardOverBatchTests
@@ -23,6 +23,11 @@ namespace CnnGen.Tests
         [InlineData(3, 1, 1, 7, 3, 1, 130)]     // a 1x1 map: groups of 128 and one of 2
         [InlineData(512, 4, 4, 512, 1, 0, 9)]   // pointwise: groups of 8, the last of 1
         [InlineData(40, 2, 2, 72, 1, 0, 33)]    // pointwise on 2x2: a group of 32 and one of 1
+        [InlineData(192, 3, 3, 384, 3, 1, 32)]  // by taps from here: AlexNet's on 3x3, where 32 of 81 products per cell read the padding
+        [InlineData(16, 4, 4, 32, 3, 1, 37)]    // groups of 32 and one of 5
+        [InlineData(8, 4, 4, 16, 5, 2, 9)]      // 5x5 on 4x4, padding 2: the corner taps read one cell
+        [InlineData(20, 7, 7, 12, 3, 1, 23)]    // 7x7: groups of 10; the middle column's taps as whole-row runs
+        [InlineData(6, 2, 3, 10, 3, 2, 4)]      // padding 2 on 2x3: output cells no tap reads the input for
         public void MatchesOneSampleAtATime(int inChannels, int height, int width, int outChannels, int kernel, int padding, int batch)
         {
             var random = new Random(inChannels * 7 + height + outChannels + batch);
@@ -52,9 +57,9 @@ namespace CnnGen.Tests
         [Fact]
         public void GeneratedNetworkWithWideLayers_TrainsAsTheInterpreter()
         {
-            // 256 -> 256 on 4x4 (590 k weights, with bias) and 256 -> 128 on 2x2 (295 k, without): the generated backward runs them
-            // over the batch, the 16 -> 256 layer (37 k) a sample at a time; forward and backward against the reference
-            // interpreter at batch 3, as DifferentialTests does.
+            // 16 -> 256 on 4x4 (37 k weights), 256 -> 256 on 4x4 (590 k, with bias) and 256 -> 128 on 2x2 (295 k, without): the
+            // generated backward runs them over the batch by taps, the 3 -> 16 layer on 8x8 a sample at a time; forward and
+            // backward against the reference interpreter at batch 3, as DifferentialTests does.
             var layers = new[]
             {
                 LayerSpec.Conv2d(16, 3, stride: 1, padding: 1), LayerSpec.ReLU(), LayerSpec.MaxPool(2),
@@ -65,7 +70,7 @@ namespace CnnGen.Tests
             var network = new RandomNetwork("WideLayersNet", TensorShape.Spatial(3, 8, 8), layers);
             string source = "using CnnGen;\nnamespace Wide;\n" + network.Declaration();
             string generated = GeneratorHarness.GeneratedText(source);
-            Assert.Equal(2, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
+            Assert.Equal(3, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
             using var assembly = GeneratorHarness.CompileAndLoad(source);
             DifferentialTests.CheckAgainstInterpreter(network, assembly.CreateNetwork("Wide." + network.Name));
         }
@@ -95,9 +100,9 @@ namespace CnnGen.Tests
         [Fact]
         public void GeneratedWide5x5LayersOn7x7_TrainAsTheInterpreter()
         {
-            // 5x5 layers of 128 -> 128 and 128 -> 192 on 7x7 (1.6 and 2.3 MiB of weights, one with a batch-norm), which the backward
-            // runs a sample at a time (the input gradient by F(2x2, 5x5) on the turned filters); forward and backward against the
-            // reference interpreter at batch 3, as DifferentialTests does.
+            // 5x5 layers on 7x7: 128 -> 128 (1.56 MiB of weights), which the backward runs a sample at a time (the input gradient
+            // by F(2x2, 5x5) on the turned filters), and 128 -> 192 (2.3 MiB, with a batch-norm), over the batch by taps; forward
+            // and backward against the reference interpreter at batch 3, as DifferentialTests does.
             var layers = new[]
             {
                 LayerSpec.Conv2d(128, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
@@ -108,8 +113,8 @@ namespace CnnGen.Tests
             var network = new RandomNetwork("Wide5Net", TensorShape.Spatial(3, 7, 7), layers);
             string source = "using CnnGen;\nnamespace Wide5;\n" + network.Declaration();
             string generated = GeneratorHarness.GeneratedText(source);
-            Assert.DoesNotContain("BackwardOverBatch(x, batchSize", generated);
-            Assert.Equal(2, generated.Split("DirectConvolution.BackwardWithFilters(").Length - 1); // the two 5x5 layers (3 -> 128 keeps no filters)
+            Assert.Equal(1, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
+            Assert.Equal(1, generated.Split("DirectConvolution.BackwardWithFilters(").Length - 1); // the 128 -> 128 5x5 layer (3 -> 128 keeps no filters)
             using var assembly = GeneratorHarness.CompileAndLoad(source);
             DifferentialTests.CheckAgainstInterpreter(network, assembly.CreateNetwork("Wide5." + network.Name));
         }
@@ -156,14 +161,21 @@ namespace CnnGen.Tests
             Assert.True(DirectConvolution.BackwardPaysOverBatch(512, 8, 8, 512, 3, 1));
             Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 10, 10, 256, 3, 0), "onto 8x8 without padding");
             Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 6, 6, 256, 3, 0), "onto 4x4 without padding");
-            Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 5, 2), "5x5, 6.25 MiB on 8x8: a sample at a time");
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 5, 2), "5x5, 6.25 MiB on 8x8: by taps");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(128, 8, 8, 128, 5, 2), "5x5, 1.56 MiB on 8x8: a sample at a time");
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(128, 7, 7, 192, 5, 2), "5x5, 2.3 MiB on 7x7");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(64, 7, 7, 192, 5, 2), "5x5, AlexNet's 64 -> 192 on 7x7");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(128, 11, 11, 128, 5, 0), "5x5 onto 7x7 without padding");
             Assert.True(DirectConvolution.BackwardPaysOverBatch(512, 8, 8, 256, 5, 2), "5x5, 12.5 MiB: over the batch");
             Assert.True(DirectConvolution.BackwardPaysOverBatch(128, 4, 4, 256, 5, 2), "5x5 on 16 cells");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 3, 1), "2.25 MiB on 8x8: a sample at a time by Winograd");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(128, 8, 8, 256, 3, 1), "1.1 MiB on 8x8");
-            Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 5, 5, 256, 3, 1), "25 cells");
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 5, 5, 256, 3, 1), "25 cells");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 6, 6, 256, 3, 1), "36 cells");
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(16, 4, 4, 32, 3, 1), "16 cells: any weights");
+            Assert.True(DirectConvolution.BackwardPaysOverBatch(96, 3, 3, 96, 3, 1), "9 cells");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(128, 6, 6, 128, 3, 1), "36 cells, 576 KiB");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(16, 4, 4, 32, 1, 0), "pointwise, 2 KiB");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 16, 16, 256, 3, 1), "a 16x16 map: per sample");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(64, 8, 8, 64, 3, 1), "ResNet-8's last stage: 147 KB of weights");
         }
@@ -171,32 +183,34 @@ namespace CnnGen.Tests
         [Fact]
         public void TheGeneratorPicksAsTheRuntimeRule()
         {
-            // Wide 3x3 layers either side of the rule's edges (2.25 MiB of weights, 25 cells; padding 1 and 0) and 5x5 ones either
-            // side of theirs (6.25 MiB): the generated backward runs over the batch exactly the layers
-            // DirectConvolution.BackwardPaysOverBatch names.
+            // Wide 3x3 layers either side of the rule's edges (2.25 MiB of weights, 36 cells; padding 1 and 0), 5x5 ones either
+            // side of theirs (1.56 MiB), and a narrow one on 16 cells: the generated backward runs over the batch exactly the
+            // layers DirectConvolution.BackwardPaysOverBatch names.
             var layers = new[]
             {
                 LayerSpec.Conv2d(128, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
                 LayerSpec.Conv2d(256, 3, stride: 1, padding: 0), LayerSpec.ReLU(),
                 LayerSpec.Conv2d(256, 3, stride: 1, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
                 LayerSpec.Conv2d(512, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
-                LayerSpec.Conv2d(256, 5, stride: 1, padding: 2), LayerSpec.ReLU(),
-                LayerSpec.Conv2d(256, 5, stride: 1, padding: 2), LayerSpec.ReLU(), LayerSpec.MaxPool(2),
-                LayerSpec.Conv2d(256, 3, stride: 1, padding: 1), LayerSpec.ReLU(), LayerSpec.Flatten(), LayerSpec.Linear(4),
+                LayerSpec.Conv2d(128, 5, stride: 1, padding: 2), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(128, 5, stride: 1, padding: 2), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(192, 5, stride: 1, padding: 2), LayerSpec.ReLU(), LayerSpec.MaxPool(2),
+                LayerSpec.Conv2d(256, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(16, 3, stride: 1, padding: 1), LayerSpec.ReLU(), LayerSpec.Flatten(), LayerSpec.Linear(4),
             };
             var network = new RandomNetwork("EdgesNet", TensorShape.Spatial(3, 10, 10), layers);
             string generated = GeneratorHarness.GeneratedText("using CnnGen;\nnamespace Edges;\n" + network.Declaration());
             var shapes = new (int Index, int InChannels, int Size, int OutChannels, int Kernel, int Padding)[]
             {
-                (0, 3, 10, 128, 3, 1), (2, 128, 10, 256, 3, 0), (4, 256, 8, 256, 3, 1), (7, 256, 8, 512, 3, 1), (9, 512, 8, 256, 5, 2), (11, 256, 8, 256, 5, 2),
-                (14, 256, 4, 256, 3, 1),
+                (0, 3, 10, 128, 3, 1), (2, 128, 10, 256, 3, 0), (4, 256, 8, 256, 3, 1), (7, 256, 8, 512, 3, 1), (9, 512, 8, 128, 5, 2), (11, 128, 8, 128, 5, 2),
+                (13, 128, 8, 192, 5, 2), (16, 192, 4, 256, 3, 1), (18, 256, 4, 16, 3, 1),
             };
             foreach (var (index, inChannels, size, outChannels, kernel, padding) in shapes)
             {
                 bool overBatch = DirectConvolution.BackwardPaysOverBatch(inChannels, size, size, outChannels, kernel, padding);
                 Assert.True(overBatch == generated.Contains("Layer" + index + "Conv2dBackwardOverBatch("), $"layer {index}: {inChannels} -> {outChannels} on {size}x{size}, the runtime says over the batch {overBatch}");
             }
-            Assert.Equal(3, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
+            Assert.Equal(5, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
         }
     }
 }

@@ -108,11 +108,12 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>
-        /// Whether the layer's backward runs over the whole batch (<c>DirectConvolution.BackwardOverBatch</c>): a stride-1
-        /// layer whose weights take 1 MiB or more on an output of 64 cells or fewer (16 for a pointwise layer), where one
-        /// sample's gradients would read or write every weight for a few cells each; but a 3x3 layer (padding 0 or 1) onto 25 cells
-        /// or more with up to 2.25 MiB of weights runs a sample at a time, by Winograd, and so does a 5x5 layer (padding 0 to 2)
-        /// onto 25 cells or more with up to 6.25 MiB. The runtime's
+        /// Whether the layer's backward runs over the whole batch (<c>DirectConvolution.BackwardOverBatch</c>, one GEMM per
+        /// kernel tap over the cells it reads): a stride-1 layer with more than one tap onto 25 cells or fewer, or one whose
+        /// weights take 1 MiB or more on an output of 64 cells or fewer (a pointwise layer: 1 MiB on 16 cells or fewer), where
+        /// one sample's gradients would read or write every weight for a few cells each; but a 3x3 layer (padding 0 or 1) onto
+        /// 36 cells or more with up to 2.25 MiB of weights runs a sample at a time, by Winograd, and so does a 5x5 layer
+        /// (padding 0 to 2) with up to 1.56 MiB. The runtime's
         /// <c>DirectConvolution.BackwardPaysOverBatch</c> states the same rule and its measurements (its tests hold the two together).
         /// </summary>
         public static bool BackwardOverBatch(PlannedLayer layer)
@@ -121,15 +122,17 @@ namespace CnnGen.Generator.Emit
             bool pointwise = IsPointwise(layer);
             if (layer.Kind != LayerKind.Conv2d || GroupedConv2dEmitter.Handles(layer.Spec)) return false;
             if (d.Strided) return StridedBackwardOverBatch(layer);
-            if (!(d.Direct || pointwise) || (long)d.WeightLength < 1 << 18) return false;
-            if (pointwise) return d.Cells <= 16;
-            if (layer.Spec.Kernel == 3 && layer.Spec.Padding <= 1 && d.Cells >= 25 && d.WeightLength <= PerSampleWinogradWeights) return false;
-            if (layer.Spec.Kernel == 5 && layer.Spec.Padding <= 2 && d.Cells >= 25 && d.WeightLength <= PerSampleWinograd5Weights) return false;
-            return d.Cells <= 64;
+            if (!(d.Direct || pointwise)) return false;
+            if (pointwise) return (long)d.WeightLength >= 1 << 18 && d.Cells <= 16;
+            if (d.Cells <= 25) return true;
+            if ((long)d.WeightLength < 1 << 18 || d.Cells > 64) return false;
+            if (layer.Spec.Kernel == 3 && layer.Spec.Padding <= 1 && d.Cells >= 36 && d.WeightLength <= PerSampleWinogradWeights) return false;
+            if (layer.Spec.Kernel == 5 && layer.Spec.Padding <= 2 && d.WeightLength <= PerSampleWinograd5Weights) return false;
+            return true;
         }
 
-        // DirectConvolution.PerSampleWinogradWeights: 256 -> 256 channels of 3x3; PerSampleWinograd5Weights: of 5x5.
-        private const int PerSampleWinogradWeights = 256 * 256 * 9, PerSampleWinograd5Weights = 256 * 256 * 25;
+        // DirectConvolution.PerSampleWinogradWeights: 256 -> 256 channels of 3x3; PerSampleWinograd5Weights: 128 -> 128 of 5x5.
+        private const int PerSampleWinogradWeights = 256 * 256 * 9, PerSampleWinograd5Weights = 128 * 128 * 25;
 
         /// <summary>
         /// A strided 3x3 layer's backward over the batch (<c>StridedConvolution.BackwardOverBatch</c>): onto 4 cells or fewer
@@ -1034,7 +1037,8 @@ namespace CnnGen.Generator.Emit
                 w.Line("private static void " + MethodName(layer) + "BackwardOverBatch(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, int batchSize, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx, " + Span + " columns)");
                 using (w.OpenBlock())
                 {
-                    w.Line("// " + Int(d.WeightLength) + " weights for " + Int(d.Cells) + " cells a sample: both gradients over groups of samples, each one GEMM, so the weights and their gradient are read once a group");
+                    w.Line("// " + Int(d.WeightLength) + " weights for " + Int(d.Cells) + " cells a sample: both gradients over groups of samples, "
+                        + (d.Strided || IsPointwise(layer) ? "each one GEMM" : "by one GEMM per kernel tap over the cells it reads") + ", so the weights and their gradient are read once a group");
                     w.Line((d.Strided ? "global::CnnGen.Kernels.StridedConvolution" : "global::CnnGen.Kernels.DirectConvolution") + ".BackwardOverBatch(x, batchSize, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
                         + Int(d.OutChannels) + ", " + Int(spec.Kernel) + (d.Strided ? ", " + Int(spec.Stride) : "") + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
                     if (spec.Bias)

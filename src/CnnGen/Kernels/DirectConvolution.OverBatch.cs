@@ -37,31 +37,47 @@ namespace CnnGen.Kernels
         /// </code>
         /// The generator asks this at compile time; the answer depends on the shape only.
         /// </summary>
+        /// <para>
+        /// Since session 33 the batch runs by taps (one GEMM per kernel tap over the cells it reads, the padding skipped), which
+        /// moved the edges: every layer with more than one tap onto 25 cells or fewer runs over the batch, whatever its weights;
+        /// 3x3 layers run a sample at a time from 36 cells (not 25), and 5x5 layers up to 1.56 MiB of weights (not 6.25). KernelBench
+        /// backward-over-batch (32 samples, µs a sample, a sample at a time / by taps): 3x3 16 -> 32 on 4x4 5.7 / 2.8, 64 -> 64
+        /// on 4x4 16.5 / 12.6, 128 -> 128 on 4x4 200.0 / 43.4, 64 -> 64 on 2x2 21.7 / 3.1, 96 -> 96 on 3x3 56.6 / 13.8, 128 -> 128
+        /// on 5x5 100.3 / 75.4, 256 -> 256 on 5x5 406.4 / 290.7, onto 5x5 unpadded 481.2 / 414.0; but 256 -> 256 on 6x6 551.7 / 512.8
+        /// and 128 -> 256 on 6x6 219.0 / 231.8 (a tie: per sample stays), 64 -> 64 on 8x8 28.8 / 57.5; 5x5 128 -> 192 on 7x7
+        /// 718.3 / 661.5, 192 -> 256 on 7x7 1,581.4 / 1,285.9, 256 -> 256 on 8x8 2,609.7 / 2,204.3, but 64 -> 256 on 8x8 494.1 / 567.9,
+        /// 128 -> 128 on 8x8 513.4 / 561.1, 64 -> 192 on 7x7 349.3 / 350.9.
+        /// </para>
         public static bool BackwardPaysOverBatch(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, padding);
             int cells = g.OutHeight * g.OutWidth;
             long weights = (long)outChannels * g.Taps;
-            if (g.OutHeight <= 0 || g.OutWidth <= 0 || weights < 1 << 18) return false;
-            if (kernel == 1 && padding == 0) return cells <= 16;
-            if (kernel == 3 && padding <= 1 && cells >= 25 && weights <= PerSampleWinogradWeights) return false;
-            if (kernel == 5 && padding <= 2 && cells >= 25 && weights <= PerSampleWinograd5Weights) return false;
-            return cells <= 64;
+            if (g.OutHeight <= 0 || g.OutWidth <= 0) return false;
+            if (kernel == 1 && padding == 0) return weights >= 1 << 18 && cells <= 16;
+            if (cells <= 25) return true;
+            if (weights < 1 << 18 || cells > 64) return false;
+            if (kernel == 3 && padding <= 1 && cells >= 36 && weights <= PerSampleWinogradWeights) return false;
+            if (kernel == 5 && padding <= 2 && weights <= PerSampleWinograd5Weights) return false;
+            return true;
         }
 
-        /// <summary>The most weights (floats: 256 -> 256 channels of 3x3) a 3x3 layer onto a map of 25 cells or more differentiates a sample at a time (<see cref="BackwardPaysOverBatch"/>).</summary>
+        /// <summary>The most weights (floats: 256 -> 256 channels of 3x3) a 3x3 layer onto a map of 36 cells or more differentiates a sample at a time (<see cref="BackwardPaysOverBatch"/>).</summary>
         public const int PerSampleWinogradWeights = 256 * 256 * 9;
 
-        /// <summary>The most weights (floats: 256 -> 256 channels of 5x5, the largest measured) a 5x5 layer onto a map of 25 cells or more differentiates a sample at a time (<see cref="BackwardPaysOverBatch"/>).</summary>
-        public const int PerSampleWinograd5Weights = 256 * 256 * 25;
+        /// <summary>The most weights (floats: 128 -> 128 channels of 5x5) a 5x5 layer onto a map of 26 to 64 cells differentiates a sample at a time (<see cref="BackwardPaysOverBatch"/>).</summary>
+        public const int PerSampleWinograd5Weights = 128 * 128 * 25;
 
         /// <summary>Floats of scratch <see cref="BackwardOverBatch"/> needs: a group of samples' columns and output gradients.</summary>
         public static int BackwardOverBatchScratch(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, padding);
-            int group = SamplesPerGroup(g);
-            return group * g.OutHeight * g.OutWidth * (g.Taps + outChannels);
+            int group = SamplesPerGroup(g), columns = group * g.OutHeight * g.OutWidth * (g.Taps + outChannels);
+            return kernel == 1 && padding == 0 ? columns : Math.Max(columns, ByTapsScratch(g, outChannels));
         }
+
+        /// <summary>Runs every layer's <see cref="BackwardOverBatch"/> by im2col columns, as before session 33; KernelBench sets it to compare.</summary>
+        internal static bool ByTapsOff { get; set; }
 
         // Samples whose cells make one GEMM: 128 columns where the output has 64 cells or fewer (2 samples of 8x8, 32 of 2x2).
         private static int SamplesPerGroup(in Geometry g) => Math.Max(1, 128 / (g.OutHeight * g.OutWidth));
@@ -84,6 +100,11 @@ namespace CnnGen.Kernels
             Require(outputGradient.Length >= batch * outChannels * cells, nameof(outputGradient), batch * outChannels * cells);
             if (!weightGradient.IsEmpty) Require(weightGradient.Length >= outChannels * taps, nameof(weightGradient), outChannels * taps);
             if (!inputGradient.IsEmpty) Require(inputGradient.Length >= batch * sampleLength, nameof(inputGradient), batch * sampleLength);
+            if ((kernel > 1 || padding > 0) && !ByTapsOff)
+            {
+                BackwardByTaps(x, batch, g, weight, outputGradient, outChannels, weightGradient, inputGradient, scratch);
+                return;
+            }
             int group = SamplesPerGroup(g);
             Require(scratch.Length >= group * cells * (taps + outChannels), nameof(scratch), group * cells * (taps + outChannels));
 
