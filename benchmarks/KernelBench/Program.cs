@@ -1601,12 +1601,12 @@ namespace KernelBench
         {
             var shapes = new (int C, int H, int OC)[]
             {
-                (64, 16, 64), (64, 16, 128), (128, 16, 128), (256, 16, 256), (64, 8, 64), (128, 8, 128), (128, 8, 256), (256, 8, 256), (256, 8, 512), (512, 8, 512),
+                (192, 3, 384), (384, 3, 256), (256, 3, 256), (64, 16, 64), (64, 16, 128), (128, 16, 128), (256, 16, 256), (64, 8, 64), (128, 8, 128), (128, 8, 256), (256, 8, 256), (256, 8, 512), (512, 8, 512),
                 (64, 4, 64), (128, 4, 128), (128, 4, 256), (256, 4, 256), (256, 4, 512), (512, 4, 512), (384, 4, 384), (96, 4, 96),
                 (64, 2, 64), (128, 2, 128), (256, 2, 256), (512, 2, 512), (64, 6, 64), (256, 6, 256), (512, 6, 512), (200, 4, 200),
             };
             Console.WriteLine($"batch {batch}, ReLU; us per sample");
-            Console.WriteLine($"{"3x3 p1 convolution",-22} {"weights KiB",11} {"per sample",11} {"kept",6} {"over batch",11} {"GFLOP/s",8} {"per/over",9} {"picked",7}");
+            Console.WriteLine($"{"3x3 p1 convolution",-22} {"weights KiB",11} {"per sample",11} {"kept",6} {"over batch",11} {"GFLOP/s",8} {"per/over",9} {"picked",7} {"im2col",11} {"im2col/taps",9}");
             foreach (var s in shapes)
             {
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}";
@@ -1618,7 +1618,7 @@ namespace KernelBench
                 bool kept = DirectConvolution.WinogradFiltersLength(s.C, s.H, s.H, s.OC, 3, 1) > 0;
                 float[] scratch = new float[Math.Max(DirectConvolution.ScratchLengthWithFilters(s.C, s.H, s.H, s.OC, 3, 1), DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 1))];
                 float[] batchScratch = new float[DirectConvolution.ForwardOverBatchScratch(s.C, s.H, s.H, s.OC, 3, 1)];
-                var (perSample, overBatch) = InterleavedCpu(
+                var times = InterleavedAll(
                     () =>
                     {
                         for (int n = 0; n < batch; n++)
@@ -1629,10 +1629,17 @@ namespace KernelBench
                             else DirectConvolution.Forward(xs, s.C, s.H, s.H, w, bias, s.OC, 3, 1, ys, scratch, relu: true);
                         }
                     },
-                    () => DirectConvolution.ForwardOverBatch(x, batch, s.C, s.H, s.H, w, bias, s.OC, 3, 1, y, batchScratch, relu: true, pool: false));
+                    () => DirectConvolution.ForwardOverBatch(x, batch, s.C, s.H, s.H, w, bias, s.OC, 3, 1, y, batchScratch, relu: true, pool: false),
+                    () =>
+                    {
+                        DirectConvolution.ByTapsOff = true;
+                        DirectConvolution.ForwardOverBatch(x, batch, s.C, s.H, s.H, w, bias, s.OC, 3, 1, y, batchScratch, relu: true, pool: false);
+                        DirectConvolution.ByTapsOff = false;
+                    });
+                double perSample = times[0], overBatch = times[1], columns = times[2];
                 double flops = 2.0 * s.OC * s.H * s.H * s.C * 9;
                 string keptName = !kept ? "-" : WinogradF4Convolution.Pays(s.C, s.H, s.H, s.OC, 3, 1) ? "F4" : "lanes";
-                Console.WriteLine($"{name,-22} {4L * s.OC * s.C * 9 / 1024,11} {perSample / batch * 1e6,11:F2} {keptName,6} {overBatch / batch * 1e6,11:F2} {flops * batch / overBatch / 1e9,8:F1} {perSample / overBatch,8:F2}x {(DirectConvolution.ForwardPaysOverBatch(batch, s.C, s.H, s.H, s.OC, 3, 1) ? "batch" : "-"),7}");
+                Console.WriteLine($"{name,-22} {4L * s.OC * s.C * 9 / 1024,11} {perSample / batch * 1e6,11:F2} {keptName,6} {overBatch / batch * 1e6,11:F2} {flops * batch / overBatch / 1e9,8:F1} {perSample / overBatch,8:F2}x {(DirectConvolution.ForwardPaysOverBatch(batch, s.C, s.H, s.H, s.OC, 3, 1) ? "batch" : "-"),7} {columns / batch * 1e6,11:F2} {columns / overBatch,8:F2}x");
             }
         }
 

@@ -27,6 +27,10 @@ namespace CnnGen.Tests
             { 20, 5, 7, 36, 3, 1, 11, "pool", "Scalar" },       // pooled without ReLU, no bias
             { 8, 6, 6, 17, 5, 2, 9, "relu bias", "Vector" },          // 5x5, padding 2: groups of 3
             { 3, 1, 1, 7, 3, 1, 130, "bias", "Vector" },        // a 1x1 map: groups of 128 and one of 2
+            { 96, 3, 3, 80, 3, 1, 61, "relu bias", "Vector" },        // by taps: 3x3 on 3x3, groups of 56 and one of 5
+            { 6, 2, 3, 10, 3, 2, 4, "relu pool bias", "Vector" },    // padding 2 on 2x3: output cells no tap reads the input for
+            { 6, 2, 3, 10, 3, 2, 4, "bias", "Scalar" },
+            { 12, 7, 7, 20, 3, 1, 23, "relu bias", "Vector" },        // 7x7: the middle column's taps as whole-row runs
         };
 
         [Theory]
@@ -113,7 +117,9 @@ namespace CnnGen.Tests
             Assert.True(DirectConvolution.ForwardPaysOverBatch(2, 256, 4, 4, 512, 3, 1));
             Assert.False(DirectConvolution.ForwardPaysOverBatch(1, 256, 4, 4, 512, 3, 1), "one sample");
             Assert.True(DirectConvolution.ForwardPaysOverBatch(32, 128, 4, 4, 256, 3, 1), "1.1 MiB of weights");
-            Assert.False(DirectConvolution.ForwardPaysOverBatch(32, 128, 4, 4, 128, 3, 1), "576 KiB of weights: the lanes kernel");
+            Assert.True(DirectConvolution.ForwardPaysOverBatch(32, 128, 4, 4, 128, 3, 1), "576 KiB of weights");
+            Assert.True(DirectConvolution.ForwardPaysOverBatch(32, 96, 4, 4, 96, 3, 1), "324 KiB of weights");
+            Assert.False(DirectConvolution.ForwardPaysOverBatch(32, 64, 4, 4, 64, 3, 1), "144 KiB of weights: the Winograd kernel");
             Assert.False(DirectConvolution.ForwardPaysOverBatch(32, 256, 8, 8, 256, 3, 1), "8x8: Winograd a sample at a time");
             Assert.False(DirectConvolution.ForwardPaysOverBatch(32, 512, 6, 6, 512, 3, 1), "6x6");
         }

@@ -380,7 +380,9 @@ namespace CnnGen.Tests
             {
                 network.Forward(input.AsSpan(n * WideTailNet.InputLength, WideTailNet.InputLength), new float[WideTailNet.OutputLength], 1, alone);
                 Assert.Equal(alone.LayerOutput(carried.Index).ToArray(), set.AsSpan(n * carried.Output.Length, carried.Output.Length).ToArray());
-                Assert.Equal(alone.LayerOutput(wideRelu.Index).ToArray(), wideOut.AsSpan(n * wideRelu.Output.Length, wideRelu.Output.Length).ToArray());
+                // Over the batch the wide layer sums tap by tap (one GEMM per kernel tap), a sample alone channel by channel: the
+                // same values to rounding.
+                Compare.Close(wideOut.AsSpan(n * wideRelu.Output.Length, wideRelu.Output.Length).ToArray(), alone.LayerOutput(wideRelu.Index).ToArray(), 1e-5, $"sample {n}");
             }
         }
 

@@ -54,14 +54,14 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// Whether evaluation runs the layer over the batch (<c>DirectConvolution.ForwardOverBatch</c>, groups of samples as one
-        /// GEMM) where the layers run over the whole batch: a stride-1 layer whose weights take 1 MiB or more on an output of 16
-        /// cells or fewer. The runtime's <c>DirectConvolution.ForwardPaysOverBatch</c> states the same rule and its measurements
+        /// GEMM per kernel tap) where the layers run over the whole batch: a stride-1 layer whose weights take 256 KiB or more
+        /// on an output of 16 cells or fewer. The runtime's <c>DirectConvolution.ForwardPaysOverBatch</c> states the same rule and its measurements
         /// (its tests hold the two together).
         /// </summary>
         public static bool ForwardOverBatch(PlannedLayer layer)
         {
             var d = DimsOf(layer);
-            return layer.Kind == LayerKind.Conv2d && d.Direct && !GroupedConv2dEmitter.Handles(layer.Spec) && (long)d.WeightLength >= 1 << 18 && d.Cells <= 16;
+            return layer.Kind == LayerKind.Conv2d && d.Direct && !GroupedConv2dEmitter.Handles(layer.Spec) && (long)d.WeightLength >= 1 << 16 && d.Cells <= 16;
         }
 
         /// <summary>Fewer samples than this run one at a time: their cells make under 32 GEMM columns (DirectConvolution.ForwardOverBatchMinimum).</summary>
@@ -75,7 +75,7 @@ namespace CnnGen.Generator.Emit
         public static void EmitOverBatchStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer last, Fusion fusion)
         {
             string weights = fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer);
-            w.Line("// " + Int(DimsOf(layer).WeightLength) + " weights for " + Int(DimsOf(layer).Cells) + " cells a sample: groups of samples as one GEMM, the weights read once a group");
+            w.Line("// " + Int(DimsOf(layer).WeightLength) + " weights for " + Int(DimsOf(layer).Cells) + " cells a sample: groups of samples as one GEMM per kernel tap, the weights read once a group");
             using (w.OpenBlock("if (batchSize >= " + Int(ForwardOverBatchMinimum(layer)) + ")"))
                 w.Line(MethodName(layer) + fusion.MethodSuffix + "OverBatch(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + BatchSlice(OutputArray(last), last.Output.Length) + ", batchSize, " + weights + ", workspace.Columns);");
             using (w.OpenBlock("else"))

@@ -8,12 +8,12 @@ namespace CnnGen.Kernels
 {
     public static partial class DirectConvolution
     {
-        // The scratch of BackwardByTaps: the weights and their gradient tap-major, a group's input, input gradient and output
-        // gradient cell-major.
+        // The scratch of BackwardByTaps and ForwardByTaps: the weights and their gradient tap-major, a group's input, input
+        // gradient and output (gradient) cell-major, one sample's outputs.
         private static int ByTapsScratch(in Geometry g, int outChannels)
         {
             int group = TapGroupSamples(g);
-            return 2 * g.Taps * outChannels + group * (2 * g.InChannels * g.Height * g.Width + outChannels * g.OutHeight * g.OutWidth);
+            return 2 * g.Taps * outChannels + group * (2 * g.InChannels * g.Height * g.Width + outChannels * g.OutHeight * g.OutWidth) + outChannels * g.OutHeight * g.OutWidth;
         }
 
         // Samples whose cells make the inner dimension of each tap's GEMM: about 512 cells.
@@ -52,34 +52,100 @@ namespace CnnGen.Kernels
                 ToCellMajor(outputGradient.Slice(first * outChannels * outCells, count * outChannels * outCells), count, outChannels, outCells, dys);
                 if (!weightGradient.IsEmpty) ToCellMajor(x.Slice(first * sampleLength, count * sampleLength), count, inChannels, inCells, xs);
                 if (!inputGradient.IsEmpty) dxs.Slice(0, inChannels * inCells * count).Clear();
-                for (int ky = 0; ky < g.KernelHeight; ky++)
+                for (var run = new TapRuns(g); run.MoveNext();)
                 {
-                    int rowFirst = Math.Max(0, g.PaddingHeight - ky), rowEnd = Math.Min(g.OutHeight, height + g.PaddingHeight - ky);
-                    for (int kx = 0; kx < g.KernelWidth; kx++)
-                    {
-                        int colFirst = Math.Max(0, g.PaddingWidth - kx), colEnd = Math.Min(g.OutWidth, width + g.PaddingWidth - kx);
-                        if (rowFirst >= rowEnd || colFirst >= colEnd) continue;
-                        int tap = ky * g.KernelWidth + kx;
-                        // Whole rows on both sides: the tap's cells from rowFirst to rowEnd are one run.
-                        bool wholeRows = colFirst == 0 && colEnd == g.OutWidth && g.OutWidth == width && kx == g.PaddingWidth;
-                        int runRows = wholeRows ? rowEnd - rowFirst : 1, runCells = wholeRows ? (rowEnd - rowFirst) * width : colEnd - colFirst;
-                        for (int oy = rowFirst; oy < rowEnd; oy += runRows)
-                        {
-                            int outAt = (oy * g.OutWidth + colFirst) * count;
-                            int inAt = ((oy + ky - g.PaddingHeight) * width + colFirst + kx - g.PaddingWidth) * count;
-                            int k = runCells * count;
-                            if (!weightGradient.IsEmpty)
-                                Gemm.Multiply(false, true, outChannels, inChannels, k, dys.Slice(outAt), outCells * count, xs.Slice(inAt), inCells * count,
-                                    tapGradient.Slice(tap * tapLength, tapLength), inChannels, accumulate: true);
-                            if (!inputGradient.IsEmpty)
-                                Gemm.Multiply(true, false, inChannels, k, outChannels, tapWeights.Slice(tap * tapLength, tapLength), inChannels, dys.Slice(outAt), outCells * count,
-                                    dxs.Slice(inAt), inCells * count, accumulate: true);
-                        }
-                    }
+                    int outAt = run.OutputCell * count, inAt = run.InputCell * count, k = run.Cells * count, tap = run.Tap;
+                    if (!weightGradient.IsEmpty)
+                        Gemm.Multiply(false, true, outChannels, inChannels, k, dys.Slice(outAt), outCells * count, xs.Slice(inAt), inCells * count,
+                            tapGradient.Slice(tap * tapLength, tapLength), inChannels, accumulate: true);
+                    if (!inputGradient.IsEmpty)
+                        Gemm.Multiply(true, false, inChannels, k, outChannels, tapWeights.Slice(tap * tapLength, tapLength), inChannels, dys.Slice(outAt), outCells * count,
+                            dxs.Slice(inAt), inCells * count, accumulate: true);
                 }
                 if (!inputGradient.IsEmpty) FromCellMajor(dxs, count, inChannels, inCells, inputGradient.Slice(first * sampleLength, count * sampleLength));
             }
             if (!weightGradient.IsEmpty) AddJoinedTaps(tapGradient, outChannels * inChannels, area, weightGradient);
+        }
+
+        // ForwardOverBatch of a layer with more than one tap (or padding), arguments checked: the group's input cell-major,
+        // its outputs started at the bias, and one GEMM per kernel tap (and output row) over the cells the tap reads, as
+        // BackwardByTaps; then each sample's outputs out of the group's, ReLU and pooling on the way.
+        private static void ForwardByTaps(ReadOnlySpan<float> x, int batch, in Geometry g, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            int outChannels, Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path)
+        {
+            int inChannels = g.InChannels, inCells = g.Height * g.Width, outCells = g.OutHeight * g.OutWidth, area = g.KernelArea;
+            int sampleLength = inChannels * inCells, outputLength = outChannels * (pool ? (g.OutHeight / 2) * (g.OutWidth / 2) : outCells);
+            int needed = ByTapsScratch(g, outChannels);
+            Require(scratch.Length >= needed, nameof(scratch), needed);
+            int group = TapGroupSamples(g), tapLength = outChannels * inChannels;
+            var tapWeights = scratch.Slice(0, area * tapLength);
+            var rest = scratch.Slice(2 * area * tapLength);
+            var xs = rest.Slice(0, inChannels * inCells * group);
+            var ys = rest.Slice(2 * inChannels * inCells * group, outChannels * outCells * group);
+            var sample = rest.Slice((2 * inChannels * inCells + outChannels * outCells) * group, outChannels * outCells); // one sample's outputs, unpacked
+            SplitTaps(weight, tapLength, area, tapWeights);
+
+            for (int first = 0; first < batch; first += group)
+            {
+                int count = Math.Min(group, batch - first);
+                ToCellMajor(x.Slice(first * sampleLength, count * sampleLength), count, inChannels, inCells, xs);
+                for (int oc = 0; oc < outChannels; oc++) ys.Slice(oc * outCells * count, outCells * count).Fill(bias.IsEmpty ? 0f : bias[oc]);
+                for (var run = new TapRuns(g); run.MoveNext();)
+                {
+                    int outAt = run.OutputCell * count, inAt = run.InputCell * count, k = run.Cells * count;
+                    var tapWeight = tapWeights.Slice(run.Tap * tapLength, tapLength);
+                    if (path == KernelPath.Scalar)
+                        Gemm.MultiplyScalar(false, false, outChannels, k, inChannels, tapWeight, inChannels, xs.Slice(inAt), inCells * count, ys.Slice(outAt), outCells * count, accumulate: true);
+                    else
+                        Gemm.Multiply(false, false, outChannels, k, inChannels, tapWeight, inChannels, xs.Slice(inAt), inCells * count, ys.Slice(outAt), outCells * count, accumulate: true);
+                }
+                for (int s = 0; s < count; s++)
+                {
+                    FromCellMajorSample(ys, count, s, outChannels * outCells, sample);
+                    var target = y.Slice((first + s) * outputLength, outputLength);
+                    if (pool) PoolColumns(sample, outCells, 0, outChannels, relu, g, target);
+                    else UnpackColumns(sample, outCells, 0, outChannels, outCells, relu, target);
+                }
+            }
+        }
+
+        // The runs of cells each kernel tap reads inside the input: per tap, its output cells whose input lies inside the map,
+        // as whole rows where the tap's cells and their input cells are whole rows on both sides (one run), else one run per
+        // output row; a run's output cells and the input cells they read are each consecutive.
+        private ref struct TapRuns
+        {
+            private readonly Geometry _g;
+            private int _ky, _kx, _row, _rowEnd, _colFirst, _colEnd, _step;
+            public int Tap, OutputCell, InputCell, Cells;
+
+            public TapRuns(in Geometry g)
+            {
+                _g = g;
+                _ky = 0; _kx = -1; _row = 0; _rowEnd = 0; _colFirst = 0; _colEnd = 0; _step = 1;
+                Tap = OutputCell = InputCell = Cells = 0;
+            }
+
+            public bool MoveNext()
+            {
+                while (_row >= _rowEnd)
+                {
+                    if (++_kx == _g.KernelWidth) { _kx = 0; _ky++; }
+                    if (_ky >= _g.KernelHeight) return false;
+                    _row = Math.Max(0, _g.PaddingHeight - _ky);
+                    _rowEnd = Math.Min(_g.OutHeight, _g.Height + _g.PaddingHeight - _ky);
+                    _colFirst = Math.Max(0, _g.PaddingWidth - _kx);
+                    _colEnd = Math.Min(_g.OutWidth, _g.Width + _g.PaddingWidth - _kx);
+                    if (_colFirst >= _colEnd) _row = _rowEnd; // no cell of this tap reads the input
+                    bool wholeRows = _colFirst == 0 && _colEnd == _g.OutWidth && _g.OutWidth == _g.Width && _kx == _g.PaddingWidth;
+                    _step = wholeRows ? Math.Max(1, _rowEnd - _row) : 1;
+                }
+                Tap = _ky * _g.KernelWidth + _kx;
+                OutputCell = _row * _g.OutWidth + _colFirst;
+                InputCell = (_row + _ky - _g.PaddingHeight) * _g.Width + _colFirst + _kx - _g.PaddingWidth;
+                Cells = _step * (_colEnd - _colFirst);
+                _row += _step;
+                return true;
+            }
         }
 
         // weight [oc·ic][tap] -> taps [tap][oc·ic]: eight pairs' taps at a time by gathers (each tap's eight values lie a
@@ -133,6 +199,12 @@ namespace CnnGen.Kernels
                 var map = maps.Slice(s * sampleLength, sampleLength);
                 for (int i = 0; i < sampleLength; i++) target[i * count + s] = map[i];
             }
+        }
+
+        // Sample s of [value][sample] -> [value].
+        private static void FromCellMajorSample(ReadOnlySpan<float> source, int count, int s, int values, Span<float> map)
+        {
+            for (int i = 0; i < values; i++) map[i] = source[i * count + s];
         }
 
         // [channel][cell][sample] -> count samples' [channel][cell].

@@ -157,12 +157,17 @@ namespace CnnGen.Kernels
         /// from the L3, so its loss grows with the weights; Winograd (8x8, 6x6) does a quarter of the multiplications. Few
         /// columns starve the GEMM: 512->512 on 4x4 at 2 samples 1.09x, on 2x2 at 4 samples 0.71x, at 8 samples 1.11x (so 32
         /// columns at least). The generator asks this at compile time (the batch at run time); the answer depends on the shape only.
+        /// Since session 33 the batch runs by taps (the padding skipped, no im2col copy), and layers from 256 KiB of weights pay
+        /// (KernelBench over-batch, 32 samples, µs a sample, a sample at a time / im2col / by taps): 96 -> 96 on 4x4 21.0 / 21.2 /
+        /// 13.9, 128 -> 128 on 4x4 34.5 / 33.1 / 22.9, 128 -> 128 on 2x2 7.8 / 13.3 / 7.7; 192 -> 384 on 3x3 89.2 / 83.4 / 54.9,
+        /// 256 -> 256 on 4x4 117.2 / 112.1 / 84.0; but 64 -> 64 on 4x4 (144 KiB) 5.0 / 11.1 / 7.0, and 512 -> 512 on 2x2 145.4 /
+        /// 139.4 / 148.5 (turning 9 MiB of weights tap-major each call costs what the padding saves).
         /// </summary>
         public static bool ForwardPaysOverBatch(int batch, int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, padding);
             int cells = g.OutHeight * g.OutWidth;
-            return g.OutHeight > 0 && g.OutWidth > 0 && (long)outChannels * g.Taps >= 1 << 18 && cells <= 16 && (long)batch * cells >= 32;
+            return g.OutHeight > 0 && g.OutWidth > 0 && (long)outChannels * g.Taps >= 1 << 16 && cells <= 16 && (long)batch * cells >= 32;
         }
 
         /// <summary>Floats of scratch <see cref="ForwardOverBatch"/> needs: a group of samples' columns and outputs (as the backward's), and one sample's padded planes.</summary>
@@ -193,6 +198,11 @@ namespace CnnGen.Kernels
             Require(x.Length >= batch * sampleLength, nameof(x), batch * sampleLength);
             Require(y.Length >= batch * outputLength, nameof(y), batch * outputLength);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
+            if ((kernel > 1 || padding > 0) && !ByTapsOff)
+            {
+                ForwardByTaps(x, batch, g, weight, bias, outChannels, y, scratch, relu, pool, path);
+                return;
+            }
             int group = SamplesPerGroup(g), needed = group * cells * (taps + outChannels) + g.PaddedLength;
             Require(scratch.Length >= needed, nameof(scratch), needed);
             var padded = scratch.Slice(group * cells * (taps + outChannels), g.PaddedLength);
