@@ -71,6 +71,9 @@ namespace CnnGen.Tests
             string source = "using CnnGen;\nnamespace Wide;\n" + network.Declaration();
             string generated = GeneratorHarness.GeneratedText(source);
             Assert.Equal(3, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
+            // The two from 256 KiB of weights run their forward over the batch too, in evaluation and in training.
+            Assert.Equal(2, generated.Split("DirectConvolution.ForwardOverBatch(x, batchSize").Length - 1);
+            Assert.Equal(4, generated.Split("DirectConvolution.ForwardOverBatch(").Length - 1);
             using var assembly = GeneratorHarness.CompileAndLoad(source);
             DifferentialTests.CheckAgainstInterpreter(network, assembly.CreateNetwork("Wide." + network.Name));
         }

@@ -258,24 +258,36 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>
-        /// Whether training runs the layer's forward over the batch (<c>StridedConvolution.ForwardOverBatch</c>: the batch's
-        /// cells as one GEMM's columns, from the weights as they are): a strided layer whose backward runs over the batch
-        /// (<see cref="BackwardOverBatch"/>) onto 4 cells or fewer, where one sample's forward would read all the prepared
-        /// weights for a few cells. The runtime's <c>StridedConvolution.TrainingForwardPaysOverBatch</c> states the same rule
-        /// and its measurements.
+        /// Whether training runs the layer's forward over the batch, from the weights as they are: a strided layer whose
+        /// backward runs over the batch (<see cref="BackwardOverBatch"/>) onto 4 cells or fewer, where one sample's forward would
+        /// read all the prepared weights for a few cells (<c>StridedConvolution.ForwardOverBatch</c>, the batch's cells as one
+        /// GEMM's columns; the runtime's <c>StridedConvolution.TrainingForwardPaysOverBatch</c> states the same rule and its
+        /// measurements); and a stride-1 layer evaluation runs over the batch (<see cref="ForwardOverBatch"/>, one GEMM per
+        /// kernel tap), whose backward does too.
         /// </summary>
-        public static bool TrainingForwardOverBatch(PlannedLayer layer) => DimsOf(layer).Strided && layer.Spec.Kernel == 3 && BackwardOverBatch(layer) && DimsOf(layer).Cells <= 4;
+        public static bool TrainingForwardOverBatch(PlannedLayer layer) => DimsOf(layer).Strided
+            ? layer.Spec.Kernel == 3 && BackwardOverBatch(layer) && DimsOf(layer).Cells <= 4
+            : ForwardOverBatch(layer) && BackwardOverBatch(layer);
 
         /// <summary>Training's forward of a layer over the batch (<see cref="TrainingForwardOverBatch"/>), then each sample's sums for the batch-norm after it.</summary>
         public static void EmitTrainingOverBatchStatement(IndentedWriter w, PlannedLayer layer, PlannedLayer? sampleSums)
         {
             var (input, spec) = (layer.Input, layer.Spec);
             var d = DimsOf(layer);
-            w.Line("// " + Int(d.WeightLength) + " weights for " + Int(d.Cells) + " cells a sample: the batch's cells as the columns of one GEMM a group, from the weights as they are");
-            w.Line("global::CnnGen.Kernels.StridedConvolution.ForwardOverBatch(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", batchSize, "
+            string arguments = BatchSlice(InputArray(layer), layer.Input.Length) + ", batchSize, "
                 + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + WeightParameterSlice(layer, d.WeightLength) + ", "
-                + (BiasParameterSlice(layer, d.WeightLength, d.OutChannels) ?? "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding)
-                + ", " + BatchSlice(OutputArray(layer), layer.Output.Length) + ", workspace.Columns);");
+                + (BiasParameterSlice(layer, d.WeightLength, d.OutChannels) ?? "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + (d.Strided ? ", " + Int(spec.Stride) : "") + ", " + Int(spec.Padding)
+                + ", " + BatchSlice(OutputArray(layer), layer.Output.Length) + ", workspace.Columns";
+            if (d.Strided)
+            {
+                w.Line("// " + Int(d.WeightLength) + " weights for " + Int(d.Cells) + " cells a sample: the batch's cells as the columns of one GEMM a group, from the weights as they are");
+                w.Line("global::CnnGen.Kernels.StridedConvolution.ForwardOverBatch(" + arguments + ");");
+            }
+            else
+            {
+                w.Line("// " + Int(d.WeightLength) + " weights for " + Int(d.Cells) + " cells a sample: groups of samples as one GEMM per kernel tap, from the weights as they are");
+                w.Line("global::CnnGen.Kernels.DirectConvolution.ForwardOverBatch(" + arguments + ", relu: false, pool: false);");
+            }
             if (sampleSums is null) return;
             using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
                 BatchNormEmitter.EmitSampleSumsStatement(w, sampleSums);

@@ -350,7 +350,8 @@ namespace CnnGen.Generator.Emit
                 using (w.OpenBlock("if (mode == ForwardMode.Training)"))
                 {
                     w.Line("input.CopyTo(workspace.Input);");
-                    EmitTransformFiltersFromParameters(w, winograd, strided.Where(layer => !Conv2dEmitter.TrainingForwardOverBatch(layer)).ToList()); // over the batch: the weights as they are
+                    // Over the batch: the weights as they are.
+                    EmitTransformFiltersFromParameters(w, winograd.Where(layer => !Conv2dEmitter.TrainingForwardOverBatch(layer)).ToList(), strided.Where(layer => !Conv2dEmitter.TrainingForwardOverBatch(layer)).ToList());
                     EmitForwardSchedule(w, plan.Schedule, ForwardMode.Training, SampleRange.WholeBatch);
                     if (layout.BufferCount > 0) w.Line("ParametersChanged(); // the running statistics moved");
                     w.Line(outputCopy);
