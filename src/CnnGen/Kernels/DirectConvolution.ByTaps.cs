@@ -9,11 +9,11 @@ namespace CnnGen.Kernels
     public static partial class DirectConvolution
     {
         // The scratch of BackwardByTaps and ForwardByTaps: the weights and their gradient tap-major, a group's input, input
-        // gradient and output (gradient) cell-major, one sample's outputs.
+        // gradient and output (gradient) cell-major, the group's outputs sample-major before pooling.
         private static int ByTapsScratch(in Geometry g, int outChannels)
         {
             int group = TapGroupSamples(g);
-            return 2 * g.Taps * outChannels + group * (2 * g.InChannels * g.Height * g.Width + outChannels * g.OutHeight * g.OutWidth) + outChannels * g.OutHeight * g.OutWidth;
+            return 2 * g.Taps * outChannels + group * (2 * g.InChannels * g.Height * g.Width + 2 * outChannels * g.OutHeight * g.OutWidth);
         }
 
         // Samples whose cells make the inner dimension of each tap's GEMM: about 512 cells.
@@ -82,7 +82,7 @@ namespace CnnGen.Kernels
             var rest = scratch.Slice(2 * area * tapLength);
             var xs = rest.Slice(0, inChannels * inCells * group);
             var ys = rest.Slice(2 * inChannels * inCells * group, outChannels * outCells * group);
-            var sample = rest.Slice((2 * inChannels * inCells + outChannels * outCells) * group, outChannels * outCells); // one sample's outputs, unpacked
+            var unpacked = rest.Slice((2 * inChannels * inCells + outChannels * outCells) * group, outChannels * outCells * group); // the group's outputs sample-major, to pool
             SplitTaps(weight, tapLength, area, tapWeights);
 
             for (int first = 0; first < batch; first += group)
@@ -99,13 +99,16 @@ namespace CnnGen.Kernels
                     else
                         Gemm.Multiply(false, false, outChannels, k, inChannels, tapWeight, inChannels, xs.Slice(inAt), inCells * count, ys.Slice(outAt), outCells * count, accumulate: true);
                 }
-                for (int s = 0; s < count; s++)
+                if (!pool)
                 {
-                    FromCellMajorSample(ys, count, s, outChannels * outCells, sample);
-                    var target = y.Slice((first + s) * outputLength, outputLength);
-                    if (pool) PoolColumns(sample, outCells, 0, outChannels, relu, g, target);
-                    else UnpackColumns(sample, outCells, 0, outChannels, outCells, relu, target);
+                    var target = y.Slice(first * outputLength, count * outputLength);
+                    FromCellMajor(ys, count, outChannels, outCells, target);
+                    if (relu) Elementwise.Relu(target, target);
+                    continue;
                 }
+                FromCellMajor(ys, count, outChannels, outCells, unpacked);
+                for (int s = 0; s < count; s++)
+                    PoolColumns(unpacked.Slice(s * outChannels * outCells, outChannels * outCells), outCells, 0, outChannels, relu, g, y.Slice((first + s) * outputLength, outputLength));
             }
         }
 
@@ -191,30 +194,33 @@ namespace CnnGen.Kernels
         }
 
         // count samples' [channel][cell] -> [channel][cell][sample].
-        private static void ToCellMajor(ReadOnlySpan<float> maps, int count, int channels, int cells, Span<float> target)
-        {
-            int sampleLength = channels * cells;
-            for (int s = 0; s < count; s++)
-            {
-                var map = maps.Slice(s * sampleLength, sampleLength);
-                for (int i = 0; i < sampleLength; i++) target[i * count + s] = map[i];
-            }
-        }
-
-        // Sample s of [value][sample] -> [value].
-        private static void FromCellMajorSample(ReadOnlySpan<float> source, int count, int s, int values, Span<float> map)
-        {
-            for (int i = 0; i < values; i++) map[i] = source[i * count + s];
-        }
+        private static void ToCellMajor(ReadOnlySpan<float> maps, int count, int channels, int cells, Span<float> target) =>
+            Transpose(maps, count, channels * cells, target);
 
         // [channel][cell][sample] -> count samples' [channel][cell].
-        private static void FromCellMajor(ReadOnlySpan<float> source, int count, int channels, int cells, Span<float> maps)
+        private static void FromCellMajor(ReadOnlySpan<float> source, int count, int channels, int cells, Span<float> maps) =>
+            Transpose(source, channels * cells, count, maps);
+
+        // target[c·rows + r] = source[r·columns + c]: 8 x 8 blocks by AVX shuffles, the edges one value at a time.
+        private static void Transpose(ReadOnlySpan<float> source, int rows, int columns, Span<float> target)
         {
-            int sampleLength = channels * cells;
-            for (int s = 0; s < count; s++)
+            if (source.Length < rows * columns) throw new ArgumentException("Expected " + rows * columns + " floats.", nameof(source));
+            if (target.Length < rows * columns) throw new ArgumentException("Expected " + rows * columns + " floats.", nameof(target));
+            ref float from = ref MemoryMarshal.GetReference(source);
+            ref float to = ref MemoryMarshal.GetReference(target);
+            int blockedRows = 0, blockedColumns = 0;
+            if (Simd.Enabled && Avx.IsSupported)
             {
-                var map = maps.Slice(s * sampleLength, sampleLength);
-                for (int i = 0; i < sampleLength; i++) map[i] = source[i * count + s];
+                blockedRows = rows & ~7; blockedColumns = columns & ~7;
+                for (int r = 0; r < blockedRows; r += 8)
+                    for (int c = 0; c < blockedColumns; c += 8)
+                        Gemm.Transpose8x8(ref Unsafe.Add(ref from, (nint)r * columns + c), columns, ref Unsafe.Add(ref to, (nint)c * rows + r), rows);
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                // The blocks took columns below blockedColumns of rows below blockedRows.
+                for (int c = r < blockedRows ? blockedColumns : 0; c < columns; c++)
+                    Unsafe.Add(ref to, (nint)c * rows + r) = Unsafe.Add(ref from, (nint)r * columns + c);
             }
         }
     }

@@ -337,7 +337,7 @@ namespace CnnGen.Kernels
 
         /// <summary>dst[q * dstStride + r] = src[r * srcStride + q] for r, q in 0..7.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Transpose8x8(ref float src, nint srcStride, ref float dst, nint dstStride)
+        internal static void Transpose8x8(ref float src, nint srcStride, ref float dst, nint dstStride)
         {
             Vector256<float> r0 = Vector256.LoadUnsafe(ref src), r1 = Vector256.LoadUnsafe(ref src, (nuint)srcStride);
             Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(2 * srcStride)), r3 = Vector256.LoadUnsafe(ref src, (nuint)(3 * srcStride));
