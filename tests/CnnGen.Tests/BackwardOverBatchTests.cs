@@ -103,9 +103,9 @@ namespace CnnGen.Tests
         [Fact]
         public void GeneratedWide5x5LayersOn7x7_TrainAsTheInterpreter()
         {
-            // 5x5 layers on 7x7: 128 -> 128 (1.56 MiB of weights), which the backward runs a sample at a time (the input gradient
-            // by F(2x2, 5x5) on the turned filters), and 128 -> 192 (2.3 MiB, with a batch-norm), over the batch by taps; forward
-            // and backward against the reference interpreter at batch 3, as DifferentialTests does.
+            // 5x5 layers on 7x7, 128 -> 128 (1.56 MiB of weights) and 128 -> 192 (2.3 MiB, with a batch-norm): the backward splits,
+            // the weight gradient over the batch by taps, the input gradient a sample at a time by F(2x2, 5x5) on the turned
+            // filters; forward and backward against the reference interpreter at batch 3, as DifferentialTests does.
             var layers = new[]
             {
                 LayerSpec.Conv2d(128, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
@@ -116,8 +116,10 @@ namespace CnnGen.Tests
             var network = new RandomNetwork("Wide5Net", TensorShape.Spatial(3, 7, 7), layers);
             string source = "using CnnGen;\nnamespace Wide5;\n" + network.Declaration();
             string generated = GeneratorHarness.GeneratedText(source);
-            Assert.Equal(1, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
-            Assert.Equal(1, generated.Split("DirectConvolution.BackwardWithFilters(").Length - 1); // the 128 -> 128 5x5 layer (3 -> 128 keeps no filters)
+            Assert.Equal(2, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
+            Assert.Equal(2, generated.Split("The weight gradient over the batch by taps, the input gradient a sample at a time").Length - 1);
+            Assert.Equal(2, generated.Split("DirectConvolution.BackwardWithFilters(").Length - 1); // the two 5x5 layers (3 -> 128 keeps no filters)
+            Assert.DoesNotContain("WeightGradientProducts", generated);
             using var assembly = GeneratorHarness.CompileAndLoad(source);
             DifferentialTests.CheckAgainstInterpreter(network, assembly.CreateNetwork("Wide5." + network.Name));
         }
@@ -164,12 +166,16 @@ namespace CnnGen.Tests
             Assert.True(DirectConvolution.BackwardPaysOverBatch(512, 8, 8, 512, 3, 1));
             Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 10, 10, 256, 3, 0), "onto 8x8 without padding");
             Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 6, 6, 256, 3, 0), "onto 4x4 without padding");
-            Assert.True(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 5, 2), "5x5, 6.25 MiB on 8x8: by taps");
-            Assert.False(DirectConvolution.BackwardPaysOverBatch(128, 8, 8, 128, 5, 2), "5x5, 1.56 MiB on 8x8: a sample at a time");
-            Assert.True(DirectConvolution.BackwardPaysOverBatch(128, 7, 7, 192, 5, 2), "5x5, 2.3 MiB on 7x7");
-            Assert.False(DirectConvolution.BackwardPaysOverBatch(64, 7, 7, 192, 5, 2), "5x5, AlexNet's 64 -> 192 on 7x7");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 5, 2), "5x5, 6.25 MiB on 8x8: split");
+            Assert.True(DirectConvolution.BackwardMixedPays(256, 8, 8, 256, 5, 2), "5x5, 6.25 MiB on 8x8: split");
+            Assert.True(DirectConvolution.BackwardMixedPays(64, 7, 7, 192, 5, 2), "5x5, AlexNet's 64 -> 192 on 7x7: split");
+            Assert.False(DirectConvolution.BackwardMixedPays(32, 7, 7, 64, 5, 2), "5x5, 200 KiB: a sample at a time");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(32, 7, 7, 64, 5, 2), "5x5, 200 KiB: a sample at a time");
+            Assert.False(DirectConvolution.BackwardMixedPays(128, 4, 4, 256, 5, 2), "5x5 on 16 cells: over the batch");
+            Assert.False(DirectConvolution.BackwardMixedPays(256, 8, 8, 256, 3, 1), "3x3: never split");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(64, 7, 7, 192, 5, 2), "5x5, AlexNet's 64 -> 192 on 7x7: split");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(128, 11, 11, 128, 5, 0), "5x5 onto 7x7 without padding");
-            Assert.True(DirectConvolution.BackwardPaysOverBatch(512, 8, 8, 256, 5, 2), "5x5, 12.5 MiB: over the batch");
+            Assert.False(DirectConvolution.BackwardPaysOverBatch(512, 8, 8, 256, 5, 2), "5x5, 12.5 MiB: split");
             Assert.True(DirectConvolution.BackwardPaysOverBatch(128, 4, 4, 256, 5, 2), "5x5 on 16 cells");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(256, 8, 8, 256, 3, 1), "2.25 MiB on 8x8: a sample at a time by Winograd");
             Assert.False(DirectConvolution.BackwardPaysOverBatch(128, 8, 8, 256, 3, 1), "1.1 MiB on 8x8");
@@ -208,12 +214,19 @@ namespace CnnGen.Tests
                 (0, 3, 10, 128, 3, 1), (2, 128, 10, 256, 3, 0), (4, 256, 8, 256, 3, 1), (7, 256, 8, 512, 3, 1), (9, 512, 8, 128, 5, 2), (11, 128, 8, 128, 5, 2),
                 (13, 128, 8, 192, 5, 2), (16, 192, 4, 256, 3, 1), (18, 256, 4, 16, 3, 1),
             };
+            int split = 0;
             foreach (var (index, inChannels, size, outChannels, kernel, padding) in shapes)
             {
                 bool overBatch = DirectConvolution.BackwardPaysOverBatch(inChannels, size, size, outChannels, kernel, padding);
-                Assert.True(overBatch == generated.Contains("Layer" + index + "Conv2dBackwardOverBatch("), $"layer {index}: {inChannels} -> {outChannels} on {size}x{size}, the runtime says over the batch {overBatch}");
+                bool splits = DirectConvolution.BackwardMixedPays(inChannels, size, size, outChannels, kernel, padding);
+                Assert.False(overBatch && splits, $"layer {index}: both");
+                string call = "Layer" + index + "Conv2dBackwardOverBatch(";
+                Assert.True((overBatch || splits) == generated.Contains(call), $"layer {index}: {inChannels} -> {outChannels} on {size}x{size}, over the batch {overBatch}, split {splits}");
+                if (splits) split++;
             }
-            Assert.Equal(5, generated.Split("BackwardOverBatch(x, batchSize").Length - 1);
+            Assert.Equal(3, split);
+            Assert.Equal(6, generated.Split("BackwardOverBatch(x, batchSize").Length - 1); // three over the batch, three split
+            Assert.Equal(split, generated.Split("The weight gradient over the batch by taps, the input gradient a sample at a time").Length - 1);
         }
     }
 }

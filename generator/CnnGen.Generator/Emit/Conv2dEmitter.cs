@@ -49,7 +49,7 @@ namespace CnnGen.Generator.Emit
             string perSample = "global::CnnGen.Kernels.DirectConvolution." + (HasWinogradFilters(layer) ? "ScratchLengthWithFilters(" : "ScratchLength(") + shape;
             // The forward over the batch takes the backward's scratch (a group's columns and outputs) and a padded sample.
             return ForwardOverBatch(layer) ? "global::System.Math.Max(" + perSample + ", global::CnnGen.Kernels.DirectConvolution.ForwardOverBatchScratch(" + shape + ")"
-                : BackwardOverBatch(layer) ? "global::System.Math.Max(" + perSample + ", global::CnnGen.Kernels.DirectConvolution.BackwardOverBatchScratch(" + shape + ")" : perSample;
+                : BackwardOverBatch(layer) || SplitsBackward(layer) ? "global::System.Math.Max(" + perSample + ", global::CnnGen.Kernels.DirectConvolution.BackwardOverBatchScratch(" + shape + ")" : perSample;
         }
 
         /// <summary>
@@ -127,12 +127,28 @@ namespace CnnGen.Generator.Emit
             if (d.Cells <= 25) return true;
             if ((long)d.WeightLength < 1 << 18 || d.Cells > 64) return false;
             if (layer.Spec.Kernel == 3 && layer.Spec.Padding <= 1 && d.Cells >= 36 && d.WeightLength <= PerSampleWinogradWeights) return false;
-            if (layer.Spec.Kernel == 5 && layer.Spec.Padding <= 2 && d.WeightLength <= PerSampleWinograd5Weights) return false;
-            return true;
+            return !SplitsBackwardShape(layer);
         }
 
-        // DirectConvolution.PerSampleWinogradWeights: 256 -> 256 channels of 3x3; PerSampleWinograd5Weights: 128 -> 128 of 5x5.
-        private const int PerSampleWinogradWeights = 256 * 256 * 9, PerSampleWinograd5Weights = 128 * 128 * 25;
+        // DirectConvolution.PerSampleWinogradWeights: 256 -> 256 channels of 3x3.
+        private const int PerSampleWinogradWeights = 256 * 256 * 9;
+
+        // DirectConvolution.BackwardMixedPays: a 5x5 layer (padding 0 to 2) with 1 MiB of weights or more onto 26 to 64 cells.
+        private static bool SplitsBackwardShape(PlannedLayer layer)
+        {
+            var d = DimsOf(layer);
+            return layer.Kind == LayerKind.Conv2d && d.Direct && !GroupedConv2dEmitter.Handles(layer.Spec) && layer.Spec.Kernel == 5 && layer.Spec.Padding <= 2
+                && d.Cells > 25 && d.Cells <= 64 && (long)d.WeightLength >= 1 << 18;
+        }
+
+        /// <summary>
+        /// Whether the layer's backward splits: the weight gradient over the batch by taps (<see cref="EmitBackwardMethods"/>'
+        /// BackwardOverBatch method with no input gradient), the input gradient a sample at a time by Winograd on the turned
+        /// filters (its Backward method with no weight gradient). A 5x5 layer with 1 MiB of weights or more onto 26 to 64
+        /// cells that keeps Winograd filters; the runtime's <c>DirectConvolution.BackwardMixedPays</c> states the rule and its
+        /// measurements (its tests hold the two together).
+        /// </summary>
+        public static bool SplitsBackward(PlannedLayer layer) => SplitsBackwardShape(layer) && InputGradientByWinograd(layer);
 
         /// <summary>
         /// A strided 3x3 layer's backward over the batch (<c>StridedConvolution.BackwardOverBatch</c>): onto 4 cells or fewer
@@ -244,7 +260,7 @@ namespace CnnGen.Generator.Emit
         /// and every strided layer's (<c>StridedConvolution.WeightGradientProductsLength</c>: the lanes kernel's transposed sums,
         /// none for 1x1 kernels without padding or without AVX-512).
         /// </summary>
-        public static bool HasWeightGradientProducts(PlannedLayer layer) => (InputGradientByWinograd(layer) && !BackwardOverBatch(layer)) || (DimsOf(layer).Strided && HasInputGradientWeights(layer));
+        public static bool HasWeightGradientProducts(PlannedLayer layer) => (InputGradientByWinograd(layer) && !BackwardOverBatch(layer) && !SplitsBackward(layer)) || (DimsOf(layer).Strided && HasInputGradientWeights(layer));
 
         private static string WeightGradientProductsArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "WeightGradientProducts";
 
@@ -1000,7 +1016,7 @@ namespace CnnGen.Generator.Emit
         }
 
         // The direct kernel adds each sample's weight gradient as it goes: one call per sample does both gradients.
-        public override bool IsPerSampleBackward(PlannedLayer layer) => (DimsOf(layer).Direct || DimsOf(layer).Strided) && !BackwardOverBatch(layer);
+        public override bool IsPerSampleBackward(PlannedLayer layer) => (DimsOf(layer).Direct || DimsOf(layer).Strided) && !BackwardOverBatch(layer) && !SplitsBackward(layer);
 
         public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
@@ -1018,6 +1034,20 @@ namespace CnnGen.Generator.Emit
             {
                 w.Line(MethodName(layer) + "BackwardOverBatch(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputBatch(layer) + ", batchSize, " + ParameterSlice(layer)
                     + ", " + ParameterGradientOrEmpty(layer) + ", " + InputGradientOrEmpty(layer, gradients.InputBatch(layer)) + ", workspace.Columns);");
+                return;
+            }
+            if (SplitsBackward(layer))
+            {
+                w.Line("// The weight gradient over the batch by taps, the input gradient a sample at a time by Winograd");
+                WhenParameterGradientNeeded(w, layer, () =>
+                    w.Line(MethodName(layer) + "BackwardOverBatch(" + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputBatch(layer) + ", batchSize, " + ParameterSlice(layer)
+                        + ", " + GradientSlice(layer) + ", default, workspace.Columns);"));
+                WhenInputGradientNeeded(w, layer, () =>
+                {
+                    using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
+                        w.Line(MethodName(layer) + "Backward(" + x + ", " + gradients.OutputSample(layer) + ", " + ParameterSlice(layer) + ", default, " + gradients.InputSample(layer)
+                            + BackwardWeightsArgument(layer) + ", workspace.Columns);");
+                });
                 return;
             }
             if (DimsOf(layer).Direct || DimsOf(layer).Strided)
@@ -1042,7 +1072,7 @@ namespace CnnGen.Generator.Emit
         public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             var d = DimsOf(layer);
-            if (BackwardOverBatch(layer))
+            if (BackwardOverBatch(layer) || SplitsBackward(layer))
             {
                 var (input, spec) = (layer.Input, layer.Spec);
                 w.Line("/// <summary>" + Xml(layer.Describe()) + ": accumulates the parameter gradients of the batch (unless dp is empty: frozen) and, when dx is not empty, writes its input gradients.</summary>");
@@ -1061,7 +1091,8 @@ namespace CnnGen.Generator.Emit
                             w.Line("for (int oc = 0; oc < " + Int(d.OutChannels) + "; oc++) dp[" + Int(d.WeightLength) + " + oc] += global::CnnGen.Kernels.Elementwise.Sum(dy.Slice(n * " + Int(d.OutChannels * d.Cells) + " + oc * " + Int(d.Cells) + ", " + Int(d.Cells) + "));");
                     }
                 }
-                return;
+                if (!SplitsBackward(layer)) return;
+                w.Line(); // the split's input gradient: the Backward method below, a sample at a time
             }
             if (d.Direct || d.Strided)
             {

@@ -28,7 +28,7 @@ namespace CnnGen.Kernels
         /// padding 0, by the output: 256->256 @8x8 1.70x, 192->192 @8x8 2.00x, @6x6 1.84x, 256->256 @6x6 1.51x, @5x5 0.97x
         /// </code>
         /// A 5x5 layer (padding 0 to 2) onto 25 cells or more runs a sample at a time up to 6.25 MiB of weights
-        /// (<see cref="PerSampleWinograd5Weights"/>, 256 -> 256 channels): its input gradient by F(2x2, 5x5) on the turned filters
+        /// (256 -> 256 channels): its input gradient by F(2x2, 5x5) on the turned filters
         /// (session 32, AlexNet's 64 -> 192 on 7x7 was 27% of its training step over the batch):
         /// <code>
         /// 64->192 @7x7 474.2 / 320.5 (1.48x)    96->128 @7x7 1.73x    128->128 @8x8 1121.5 / 554.8 (2.02x)   128->192 @7x7 1.54x
@@ -36,11 +36,11 @@ namespace CnnGen.Kernels
         /// 192->96 @14x14 2.98x    padding 0, 128->128 onto 7x7 1.55x    but 128->256 @4x4 414.4 / 562.7 (0.74x)
         /// </code>
         /// The generator asks this at compile time; the answer depends on the shape only.
-        /// </summary>
         /// <para>
         /// Since session 33 the batch runs by taps (one GEMM per kernel tap over the cells it reads, the padding skipped), which
         /// moved the edges: every layer with more than one tap onto 25 cells or fewer runs over the batch, whatever its weights;
-        /// 3x3 layers run a sample at a time from 36 cells (not 25), and 5x5 layers up to 1.56 MiB of weights (not 6.25). KernelBench
+        /// 3x3 layers run a sample at a time from 36 cells (not 25), and 5x5 layers from 1 MiB of weights onto 26 to 64 cells split
+        /// (<see cref="BackwardMixedPays"/>). KernelBench
         /// backward-over-batch (32 samples, µs a sample, a sample at a time / by taps): 3x3 16 -> 32 on 4x4 5.7 / 2.8, 64 -> 64
         /// on 4x4 16.5 / 12.6, 128 -> 128 on 4x4 200.0 / 43.4, 64 -> 64 on 2x2 21.7 / 3.1, 96 -> 96 on 3x3 56.6 / 13.8, 128 -> 128
         /// on 5x5 100.3 / 75.4, 256 -> 256 on 5x5 406.4 / 290.7, onto 5x5 unpadded 481.2 / 414.0; but 256 -> 256 on 6x6 551.7 / 512.8
@@ -48,6 +48,7 @@ namespace CnnGen.Kernels
         /// 718.3 / 661.5, 192 -> 256 on 7x7 1,581.4 / 1,285.9, 256 -> 256 on 8x8 2,609.7 / 2,204.3, but 64 -> 256 on 8x8 494.1 / 567.9,
         /// 128 -> 128 on 8x8 513.4 / 561.1, 64 -> 192 on 7x7 349.3 / 350.9.
         /// </para>
+        /// </summary>
         public static bool BackwardPaysOverBatch(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, padding);
@@ -58,15 +59,29 @@ namespace CnnGen.Kernels
             if (cells <= 25) return true;
             if (weights < 1 << 18 || cells > 64) return false;
             if (kernel == 3 && padding <= 1 && cells >= 36 && weights <= PerSampleWinogradWeights) return false;
-            if (kernel == 5 && padding <= 2 && weights <= PerSampleWinograd5Weights) return false;
-            return true;
+            return !BackwardMixedPays(inChannels, height, width, outChannels, kernel, padding);
+        }
+
+        /// <summary>
+        /// Whether a stride-1 layer's backward splits (session 33): the weight gradient over the batch by taps
+        /// (<see cref="BackwardOverBatch"/> with no input gradient), the input gradient a sample at a time by Winograd on the
+        /// turned filters (BackwardWithFilters with no weight gradient). A 5x5 layer (padding 0 to 2) with 1 MiB
+        /// of weights or more onto 26 to 64 cells: KernelBench backward-over-batch (32 samples, µs a sample, a sample at a time
+        /// / over the batch by taps / split): 64 -> 192 on 7x7 356.1 / 323.7 / 239.9, 96 -> 128 on 7x7 351.4 / 313.3 / 235.0,
+        /// 128 -> 192 on 7x7 771.0 / 650.3 / 484.1, 192 -> 256 on 7x7 1,689.1 / 1,213.0 / 926.9, 128 -> 128 on 8x8 525.1 / 510.3 /
+        /// 362.9, 64 -> 256 on 8x8 519.2 / 516.8 / 359.0. For 3x3 layers the split gains 1.03-1.08x on 6x6 and 7x7 and loses on 8x8
+        /// (F(4x4)'s weight gradient a sample at a time is as cheap as its input gradient there): not taken.
+        /// </summary>
+        public static bool BackwardMixedPays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
+        {
+            var g = new Geometry(inChannels, height, width, kernel, padding);
+            int cells = g.OutHeight * g.OutWidth;
+            return kernel == 5 && padding <= 2 && g.OutHeight > 0 && g.OutWidth > 0 && cells > 25 && cells <= 64 && (long)outChannels * g.Taps >= 1 << 18;
         }
 
         /// <summary>The most weights (floats: 256 -> 256 channels of 3x3) a 3x3 layer onto a map of 36 cells or more differentiates a sample at a time (<see cref="BackwardPaysOverBatch"/>).</summary>
         public const int PerSampleWinogradWeights = 256 * 256 * 9;
 
-        /// <summary>The most weights (floats: 128 -> 128 channels of 5x5) a 5x5 layer onto a map of 26 to 64 cells differentiates a sample at a time (<see cref="BackwardPaysOverBatch"/>).</summary>
-        public const int PerSampleWinograd5Weights = 128 * 128 * 25;
 
         /// <summary>Floats of scratch <see cref="BackwardOverBatch"/> needs: a group of samples' columns and output gradients.</summary>
         public static int BackwardOverBatchScratch(int inChannels, int height, int width, int outChannels, int kernel, int padding)
