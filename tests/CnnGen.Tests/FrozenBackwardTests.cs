@@ -204,6 +204,42 @@ namespace CnnGen.Tests
             }
         }
 
+        /// <summary>
+        /// Layers whose backward runs over the batch by taps (3x3 on 3x3) or splits (5x5 on 7x7: the weight gradient over the
+        /// batch, the input gradient a sample at a time) frozen with a trainable layer below: the input gradient still flows
+        /// through them, their own gradients are not written, and the trainable gradients match the full pass and the interpreter.
+        /// </summary>
+        [Fact]
+        public void LayersOverTheBatchAndSplitUnderMasks()
+        {
+            var layers = new[]
+            {
+                LayerSpec.Conv2d(64, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(192, 5, stride: 1, padding: 2), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(64, 5, stride: 1, padding: 2, bias: false), LayerSpec.ReLU(), LayerSpec.MaxPool(2),
+                LayerSpec.Conv2d(128, 3, stride: 1, padding: 1), LayerSpec.ReLU(), LayerSpec.Flatten(), LayerSpec.Linear(4),
+            };
+            var spec = new RandomNetwork("SplitMaskNet", TensorShape.Spatial(8, 7, 7), layers);
+            string source = "using CnnGen;\nnamespace SplitMask;\n" + spec.Declaration();
+            string generated = GeneratorHarness.GeneratedText(source);
+            Assert.Equal(2, generated.Split("The weight gradient over the batch by taps, the input gradient a sample at a time").Length - 1);
+            Assert.Contains("Layer7Conv2dBackwardOverBatch(", generated); // 64 -> 128 on 3x3
+            using var assembly = GeneratorHarness.CompileAndLoad(source);
+            var network = assembly.CreateNetwork("SplitMask." + spec.Name);
+            foreach (var frozen in new[] { new[] { 2 }, new[] { 4, 7 }, new[] { 2, 4, 7 } })
+            {
+                network.ResetParametersForTest(5);
+                var mask = new ParameterMask(network).FreezeLayers(frozen);
+                var input = Random(3 * network.Layout.Input.Length, 9);
+                var outputGradient = Random(3 * network.Layout.Output.Length, 10);
+                var full = Pass(network, null, input, outputGradient, 3);
+                var masked = Pass(network, mask, input, outputGradient, 3);
+                string what = "frozen layers " + string.Join(", ", frozen);
+                AssertSkippedExactly(network, mask, full.Parameters, masked.Parameters, what);
+                AssertTrainableMatchInterpreter(network, mask, input, outputGradient, 3, what);
+            }
+        }
+
         /// <summary>Random graphs with random masks against the reference interpreter and the full pass.</summary>
         [Fact]
         public void RandomGraphsUnderRandomMasksMatchTheInterpreter()

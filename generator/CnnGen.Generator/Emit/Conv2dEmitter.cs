@@ -112,8 +112,8 @@ namespace CnnGen.Generator.Emit
         /// kernel tap over the cells it reads): a stride-1 layer with more than one tap onto 25 cells or fewer, or one whose
         /// weights take 1 MiB or more on an output of 64 cells or fewer (a pointwise layer: 1 MiB on 16 cells or fewer), where
         /// one sample's gradients would read or write every weight for a few cells each; but a 3x3 layer (padding 0 or 1) onto
-        /// 36 cells or more with up to 2.25 MiB of weights runs a sample at a time, by Winograd, and so does a 5x5 layer
-        /// (padding 0 to 2) with up to 1.56 MiB. The runtime's
+        /// 36 cells or more with up to 2.25 MiB of weights runs a sample at a time, by Winograd, and a 5x5 layer (padding 0 to 2)
+        /// onto 26 to 64 cells splits its backward (<see cref="SplitsBackward"/>). The runtime's
         /// <c>DirectConvolution.BackwardPaysOverBatch</c> states the same rule and its measurements (its tests hold the two together).
         /// </summary>
         public static bool BackwardOverBatch(PlannedLayer layer)
@@ -1079,8 +1079,8 @@ namespace CnnGen.Generator.Emit
                 w.Line("private static void " + MethodName(layer) + "BackwardOverBatch(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, int batchSize, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx, " + Span + " columns)");
                 using (w.OpenBlock())
                 {
-                    w.Line("// " + Int(d.WeightLength) + " weights for " + Int(d.Cells) + " cells a sample: both gradients over groups of samples, "
-                        + (d.Strided || IsPointwise(layer) ? "each one GEMM" : "by one GEMM per kernel tap over the cells it reads") + ", so the weights and their gradient are read once a group");
+                    w.Line("// " + Int(d.WeightLength) + " weights for " + Int(d.Cells) + " cells a sample: " + (SplitsBackward(layer) ? "the weight gradient (the input gradient: Backward, a sample at a time)" : "both gradients")
+                        + " over groups of samples, " + (d.Strided || IsPointwise(layer) ? "each one GEMM" : "by one GEMM per kernel tap over the cells it reads") + ", so the weights and their gradient are read once a group");
                     w.Line((d.Strided ? "global::CnnGen.Kernels.StridedConvolution" : "global::CnnGen.Kernels.DirectConvolution") + ".BackwardOverBatch(x, batchSize, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), dy, "
                         + Int(d.OutChannels) + ", " + Int(spec.Kernel) + (d.Strided ? ", " + Int(spec.Stride) : "") + ", " + Int(spec.Padding) + ", dp.IsEmpty ? default : dp.Slice(0, " + Int(d.WeightLength) + "), dx, columns);");
                     if (spec.Bias)

@@ -35,6 +35,7 @@ namespace CnnGen.Kernels
             int inCells = height * width, outCells = g.OutHeight * g.OutWidth, area = g.KernelArea, sampleLength = inChannels * inCells;
             int needed = ByTapsScratch(g, outChannels);
             Require(scratch.Length >= needed, nameof(scratch), needed);
+            if (weightGradient.IsEmpty && inputGradient.IsEmpty) return;
             int group = TapGroupSamples(g), tapLength = outChannels * inChannels;
 
             var tapWeights = scratch.Slice(0, area * tapLength);                 // [tap][oc][ic]

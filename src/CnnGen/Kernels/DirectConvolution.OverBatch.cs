@@ -27,9 +27,9 @@ namespace CnnGen.Kernels
         /// 256->512 @8x8 1831.6 / 2889.8 (0.63x), 384->384 @8x8 0.68x, 512->256 @8x8 0.82x, 512->512 @8x8 0.65x, 384->384 @6x6 0.42x
         /// padding 0, by the output: 256->256 @8x8 1.70x, 192->192 @8x8 2.00x, @6x6 1.84x, 256->256 @6x6 1.51x, @5x5 0.97x
         /// </code>
-        /// A 5x5 layer (padding 0 to 2) onto 25 cells or more runs a sample at a time up to 6.25 MiB of weights
-        /// (256 -> 256 channels): its input gradient by F(2x2, 5x5) on the turned filters
-        /// (session 32, AlexNet's 64 -> 192 on 7x7 was 27% of its training step over the batch):
+        /// Session 32 ran 5x5 layers (padding 0 to 2) onto 25 cells or more a sample at a time up to 6.25 MiB of weights
+        /// (256 -> 256 channels), the input gradient by F(2x2, 5x5) on the turned filters (AlexNet's 64 -> 192 on 7x7 was 27%
+        /// of its training step over the batch by im2col):
         /// <code>
         /// 64->192 @7x7 474.2 / 320.5 (1.48x)    96->128 @7x7 1.73x    128->128 @8x8 1121.5 / 554.8 (2.02x)   128->192 @7x7 1.54x
         /// 64->256 @8x8 1.47x    192->256 @7x7 1.20x    256->256 @8x8 2871.9 / 2173.4 (1.32x)    256->256 @6x6 1.13x
@@ -44,9 +44,7 @@ namespace CnnGen.Kernels
         /// backward-over-batch (32 samples, µs a sample, a sample at a time / by taps): 3x3 16 -> 32 on 4x4 5.7 / 2.8, 64 -> 64
         /// on 4x4 16.5 / 12.6, 128 -> 128 on 4x4 200.0 / 43.4, 64 -> 64 on 2x2 21.7 / 3.1, 96 -> 96 on 3x3 56.6 / 13.8, 128 -> 128
         /// on 5x5 100.3 / 75.4, 256 -> 256 on 5x5 406.4 / 290.7, onto 5x5 unpadded 481.2 / 414.0; but 256 -> 256 on 6x6 551.7 / 512.8
-        /// and 128 -> 256 on 6x6 219.0 / 231.8 (a tie: per sample stays), 64 -> 64 on 8x8 28.8 / 57.5; 5x5 128 -> 192 on 7x7
-        /// 718.3 / 661.5, 192 -> 256 on 7x7 1,581.4 / 1,285.9, 256 -> 256 on 8x8 2,609.7 / 2,204.3, but 64 -> 256 on 8x8 494.1 / 567.9,
-        /// 128 -> 128 on 8x8 513.4 / 561.1, 64 -> 192 on 7x7 349.3 / 350.9.
+        /// and 128 -> 256 on 6x6 219.0 / 231.8 (a tie: per sample stays), 64 -> 64 on 8x8 28.8 / 57.5.
         /// </para>
         /// </summary>
         public static bool BackwardPaysOverBatch(int inChannels, int height, int width, int outChannels, int kernel, int padding)
@@ -82,8 +80,7 @@ namespace CnnGen.Kernels
         /// <summary>The most weights (floats: 256 -> 256 channels of 3x3) a 3x3 layer onto a map of 36 cells or more differentiates a sample at a time (<see cref="BackwardPaysOverBatch"/>).</summary>
         public const int PerSampleWinogradWeights = 256 * 256 * 9;
 
-
-        /// <summary>Floats of scratch <see cref="BackwardOverBatch"/> needs: a group of samples' columns and output gradients.</summary>
+        /// <summary>Floats of scratch <see cref="BackwardOverBatch"/> needs: a pointwise layer's group of samples' columns and output gradients; by taps, the weights and their gradient tap-major and a group's maps cell-major.</summary>
         public static int BackwardOverBatchScratch(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, padding);
@@ -91,7 +88,7 @@ namespace CnnGen.Kernels
             return kernel == 1 && padding == 0 ? columns : Math.Max(columns, ByTapsScratch(g, outChannels));
         }
 
-        /// <summary>Runs every layer's <see cref="BackwardOverBatch"/> by im2col columns, as before session 33; KernelBench sets it to compare.</summary>
+        /// <summary>Runs every layer's <see cref="BackwardOverBatch"/> and <see cref="ForwardOverBatch"/> by im2col columns, as before session 33; KernelBench sets it to compare.</summary>
         internal static bool ByTapsOff { get; set; }
 
         // Samples whose cells make one GEMM: 128 columns where the output has 64 cells or fewer (2 samples of 8x8, 32 of 2x2).
@@ -101,7 +98,8 @@ namespace CnnGen.Kernels
         /// The backward of a stride-1 convolution over <paramref name="batch"/> samples at once: weightGradient [outChannels x
         /// taps] += the weight gradient of every sample, inputGradient (batch x [inChannels x height x width]) = each sample's
         /// input gradient; either may be empty (not wanted). A group of samples' cells side by side make the inner dimension
-        /// of one GEMM (d weight = dy · columnsᵀ, d columns = weightᵀ · dy), so the weights and their gradient are read and
+        /// of one GEMM per kernel tap over the cells the tap reads (d weight of the tap = dy · the shifted inputᵀ, d x at the
+        /// shift += the tap's weightᵀ · dy; a pointwise layer: one GEMM), so the weights and their gradient are read and
         /// written once per group instead of once per sample. Sums in another order than <see cref="Backward"/>: the same
         /// values to rounding. Bias gradients are the caller's.
         /// </summary>
@@ -193,7 +191,8 @@ namespace CnnGen.Kernels
         /// The forward of a stride-1 convolution over <paramref name="batch"/> samples at once: y (batch x [outChannels x
         /// cells], or with <paramref name="pool"/> the 2x2 max pooling of the cells, floor of odd sizes) = bias + the
         /// convolution, then ReLU when <paramref name="relu"/>, then the pooling. A group of samples' cells side by side make
-        /// the columns of one GEMM (weight [outChannels x taps] · columns [taps x group · cells], started at the bias), so the
+        /// the columns of one GEMM per kernel tap (the tap's weights [outChannels x inChannels] · the input at the tap's shift,
+        /// over the cells the tap reads, added to sums started at the bias; a pointwise layer: one GEMM), so the
         /// weights are read once per group instead of once per sample: for layers whose weights outweigh their cells many
         /// times (VGG's 256-512 channels on 8x8 down to 2x2). Sums in another order than <see cref="Forward"/>: the same values
         /// to rounding; ReLU and pooling as PyTorch's (a NaN passes through both).
