@@ -1,8 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -25,7 +21,7 @@ namespace CnnGen.Kernels
         // and these GEMMs skip it, with no im2col copy: the group's maps are turned cell-major, sample-minor
         // ([channel][cell][sample]), so a tap's cells of one output row are one run of columns in both the output gradient
         // and the input, shifted by the tap. The weights (for the input gradient) and the weight gradient are kept
-        // tap-major, [tap][out channel][in channel], so each tap's matrix is whole; turned once a call. KernelBench
+        // tap-major, [tap][out channel][in channel], so each tap's matrix is whole; turned once a call (8x8 transposes). KernelBench
         // backward-over-batch (32 samples, µs a sample, im2col columns / by taps): 192 -> 384 on 3x3 159.7 / 101.3,
         // 384 -> 256 on 3x3 252.9 / 139.5, 512 -> 512 on 4x4 979.8 / 656.4, on 2x2 250.2 / 215.0, 256 -> 256 on 5x5 434.4 / 290.7.
         private static void BackwardByTaps(ReadOnlySpan<float> x, int batch, in Geometry g, ReadOnlySpan<float> weight,
@@ -44,7 +40,7 @@ namespace CnnGen.Kernels
             var xs = rest.Slice(0, inChannels * inCells * group);
             var dxs = rest.Slice(inChannels * inCells * group, inChannels * inCells * group);
             var dys = rest.Slice(2 * inChannels * inCells * group, outChannels * outCells * group);
-            if (!inputGradient.IsEmpty) SplitTaps(weight, outChannels * inChannels, area, tapWeights);
+            if (!inputGradient.IsEmpty) Gemm.Transpose(weight, outChannels * inChannels, area, tapWeights); // [oc·ic][tap] -> [tap][oc·ic]
             if (!weightGradient.IsEmpty) tapGradient.Clear();
 
             for (int first = 0; first < batch; first += group)
@@ -65,7 +61,10 @@ namespace CnnGen.Kernels
                 }
                 if (!inputGradient.IsEmpty) FromCellMajor(dxs, count, inChannels, inCells, inputGradient.Slice(first * sampleLength, count * sampleLength));
             }
-            if (!weightGradient.IsEmpty) AddJoinedTaps(tapGradient, outChannels * inChannels, area, weightGradient);
+            if (weightGradient.IsEmpty) return;
+            // weightGradient [oc·ic][tap] += the taps' [tap][oc·ic], turned back through the tap-major weights' room (free now).
+            Gemm.Transpose(tapGradient, area, tapLength, tapWeights);
+            Elementwise.Add(tapWeights, weightGradient.Slice(0, area * tapLength));
         }
 
         // ForwardOverBatch of a layer with more than one tap (or padding), arguments checked: the group's input cell-major,
@@ -84,7 +83,7 @@ namespace CnnGen.Kernels
             var xs = rest.Slice(0, inChannels * inCells * group);
             var ys = rest.Slice(2 * inChannels * inCells * group, outChannels * outCells * group);
             var unpacked = rest.Slice((2 * inChannels * inCells + outChannels * outCells) * group, outChannels * outCells * group); // the group's outputs sample-major, to pool
-            SplitTaps(weight, tapLength, area, tapWeights);
+            Gemm.Transpose(weight, tapLength, area, tapWeights); // [oc·ic][tap] -> [tap][oc·ic]
 
             for (int first = 0; first < batch; first += group)
             {
@@ -152,77 +151,12 @@ namespace CnnGen.Kernels
             }
         }
 
-        // weight [oc·ic][tap] -> taps [tap][oc·ic]: eight pairs' taps at a time by gathers (each tap's eight values lie a
-        // kernel's area apart), so every write is a whole vector.
-        private static unsafe void SplitTaps(ReadOnlySpan<float> weight, int pairs, int area, Span<float> taps)
-        {
-            int p = 0;
-            if (Simd.Enabled && Avx2.IsSupported)
-            {
-                var apart = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * area;
-                fixed (float* source = weight, target = taps)
-                {
-                    for (; p + 8 <= pairs; p += 8)
-                        for (int t = 0; t < area; t++) Avx.Store(target + (long)t * pairs + p, Avx2.GatherVector256(source + (long)p * area + t, apart, 4));
-                }
-            }
-            for (; p < pairs; p++)
-                for (int t = 0; t < area; t++) taps[t * pairs + p] = weight[p * area + t];
-        }
-
-        // weightGradient [oc·ic][tap] += taps [tap][oc·ic]: eight pairs' taps (8·area floats of the gradient, area vectors)
-        // at a time, each vector's values gathered from where their pair and tap lie in taps.
-        private static unsafe void AddJoinedTaps(ReadOnlySpan<float> taps, int pairs, int area, Span<float> weightGradient)
-        {
-            int p = 0;
-            if (Simd.Enabled && Avx2.IsSupported && pairs >= 8)
-            {
-                Span<int> offsets = stackalloc int[8 * area];
-                for (int e = 0; e < 8 * area; e++) offsets[e] = e % area * pairs + e / area;
-                fixed (float* source = taps, target = weightGradient)
-                fixed (int* offset = offsets)
-                {
-                    for (; p + 8 <= pairs; p += 8)
-                    {
-                        float* block = target + (long)p * area;
-                        for (int j = 0; j < area; j++)
-                            Avx.Store(block + 8 * j, Avx.Add(Avx.LoadVector256(block + 8 * j), Avx2.GatherVector256(source + p, Avx.LoadVector256(offset + 8 * j), 4)));
-                    }
-                }
-            }
-            for (; p < pairs; p++)
-                for (int t = 0; t < area; t++) weightGradient[p * area + t] += taps[t * pairs + p];
-        }
-
         // count samples' [channel][cell] -> [channel][cell][sample].
         private static void ToCellMajor(ReadOnlySpan<float> maps, int count, int channels, int cells, Span<float> target) =>
-            Transpose(maps, count, channels * cells, target);
+            Gemm.Transpose(maps, count, channels * cells, target);
 
         // [channel][cell][sample] -> count samples' [channel][cell].
         private static void FromCellMajor(ReadOnlySpan<float> source, int count, int channels, int cells, Span<float> maps) =>
-            Transpose(source, channels * cells, count, maps);
-
-        // target[c·rows + r] = source[r·columns + c]: 8 x 8 blocks by AVX shuffles, the edges one value at a time.
-        private static void Transpose(ReadOnlySpan<float> source, int rows, int columns, Span<float> target)
-        {
-            if (source.Length < rows * columns) throw new ArgumentException("Expected " + rows * columns + " floats.", nameof(source));
-            if (target.Length < rows * columns) throw new ArgumentException("Expected " + rows * columns + " floats.", nameof(target));
-            ref float from = ref MemoryMarshal.GetReference(source);
-            ref float to = ref MemoryMarshal.GetReference(target);
-            int blockedRows = 0, blockedColumns = 0;
-            if (Simd.Enabled && Avx.IsSupported)
-            {
-                blockedRows = rows & ~7; blockedColumns = columns & ~7;
-                for (int r = 0; r < blockedRows; r += 8)
-                    for (int c = 0; c < blockedColumns; c += 8)
-                        Gemm.Transpose8x8(ref Unsafe.Add(ref from, (nint)r * columns + c), columns, ref Unsafe.Add(ref to, (nint)c * rows + r), rows);
-            }
-            for (int r = 0; r < rows; r++)
-            {
-                // The blocks took columns below blockedColumns of rows below blockedRows.
-                for (int c = r < blockedRows ? blockedColumns : 0; c < columns; c++)
-                    Unsafe.Add(ref to, (nint)c * rows + r) = Unsafe.Add(ref from, (nint)r * columns + c);
-            }
-        }
+            Gemm.Transpose(source, channels * cells, count, maps);
     }
 }

@@ -172,9 +172,9 @@ namespace CnnGen.Kernels
         /// columns at least). The generator asks this at compile time (the batch at run time); the answer depends on the shape only.
         /// Since session 33 the batch runs by taps (the padding skipped, no im2col copy), and layers from 256 KiB of weights pay
         /// (KernelBench over-batch, 32 samples, µs a sample, a sample at a time / im2col / by taps): 96 -> 96 on 4x4 21.0 / 21.2 /
-        /// 13.9, 128 -> 128 on 4x4 34.5 / 33.1 / 22.9, 128 -> 128 on 2x2 7.8 / 13.3 / 7.7; 192 -> 384 on 3x3 89.2 / 83.4 / 54.9,
-        /// 256 -> 256 on 4x4 117.2 / 112.1 / 84.0; but 64 -> 64 on 4x4 (144 KiB) 5.0 / 11.1 / 7.0, and 512 -> 512 on 2x2 145.4 /
-        /// 139.4 / 148.5 (turning 9 MiB of weights tap-major each call costs what the padding saves).
+        /// 13.9, 128 -> 128 on 4x4 34.5 / 33.1 / 22.9, 128 -> 128 on 2x2 7.8 / 13.3 / 7.7; 192 -> 384 on 3x3 89.2 / 83.4 / 54.9
+        /// (45.4 with the weights turned tap-major by 8x8 transposes rather than gathers), 512 -> 512 on 2x2 155.9 / 142.3 / 87.9;
+        /// but 64 -> 64 on 4x4 (144 KiB) 5.0 / 11.1 / 7.0.
         /// </summary>
         public static bool ForwardPaysOverBatch(int batch, int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {

@@ -335,6 +335,32 @@ namespace CnnGen.Kernels
             }
         }
 
+        /// <summary>
+        /// target[c·rows + r] = source[r·columns + c]: a rows x columns matrix transposed, 8 x 8 blocks by AVX shuffles, the
+        /// edges one value at a time (the same values on every path).
+        /// </summary>
+        internal static void Transpose(ReadOnlySpan<float> source, int rows, int columns, Span<float> target)
+        {
+            if (source.Length < rows * columns) throw new ArgumentException("Expected " + rows * columns + " floats.", nameof(source));
+            if (target.Length < rows * columns) throw new ArgumentException("Expected " + rows * columns + " floats.", nameof(target));
+            ref float from = ref MemoryMarshal.GetReference(source);
+            ref float to = ref MemoryMarshal.GetReference(target);
+            int blockedRows = 0, blockedColumns = 0;
+            if (Simd.Enabled && Avx.IsSupported)
+            {
+                blockedRows = rows & ~7; blockedColumns = columns & ~7;
+                for (int r = 0; r < blockedRows; r += 8)
+                    for (int c = 0; c < blockedColumns; c += 8)
+                        Transpose8x8(ref Unsafe.Add(ref from, (nint)r * columns + c), columns, ref Unsafe.Add(ref to, (nint)c * rows + r), rows);
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                // The blocks took columns below blockedColumns of rows below blockedRows.
+                for (int c = r < blockedRows ? blockedColumns : 0; c < columns; c++)
+                    Unsafe.Add(ref to, (nint)c * rows + r) = Unsafe.Add(ref from, (nint)r * columns + c);
+            }
+        }
+
         /// <summary>dst[q * dstStride + r] = src[r * srcStride + q] for r, q in 0..7.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void Transpose8x8(ref float src, nint srcStride, ref float dst, nint dstStride)

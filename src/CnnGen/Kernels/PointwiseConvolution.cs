@@ -179,11 +179,7 @@ namespace CnnGen.Kernels
         {
             Require(weight.Length >= outChannels * inChannels, nameof(weight), outChannels * inChannels);
             Require(transposed.Length >= outChannels * inChannels, nameof(transposed), outChannels * inChannels);
-            for (int oc = 0; oc < outChannels; oc++)
-            {
-                var row = weight.Slice(oc * inChannels, inChannels);
-                for (int c = 0; c < inChannels; c++) transposed[c * outChannels + oc] = row[c];
-            }
+            Gemm.Transpose(weight, outChannels, inChannels, transposed);
         }
 
         /// <summary>
