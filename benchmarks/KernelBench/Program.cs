@@ -342,6 +342,35 @@ namespace KernelBench
         // "strided-phases": stride-2 layers with more than 8 input channels and rows of 16+ output cells, the output cells in
         // the lanes (ForwardPhases512) against the channel-lanes kernel, interleaved; the basis of StridedConvolution.UsePhases
         // beyond stems.
+        // "strided-rows": the lanes kernel (StridedConvolution's direct Vector512 path, weights prepared once) on maps 4 cells
+        // wide or less, its tiles one row each against whole rows of up to 8 cells (StridedConvolution.TilesAcrossRows),
+        // interleaved; µs a call and the weights' megabytes a call reads.
+        private static void CompareStridedRows()
+        {
+            var shapes = new (int C, int H, int OC, int K, int S)[]
+            {
+                (128, 4, 256, 3, 2), (256, 4, 512, 3, 2), (64, 4, 128, 3, 2), (128, 4, 128, 3, 2), (256, 8, 512, 3, 2), (128, 8, 256, 3, 2),
+                (128, 6, 256, 3, 2), (256, 7, 512, 3, 2), (96, 6, 192, 3, 2), (64, 8, 128, 3, 2), (32, 4, 64, 3, 2), (256, 4, 512, 1, 2),
+                (128, 6, 256, 3, 3), (512, 4, 512, 3, 2),
+            };
+            var v512 = DirectConvolution.KernelPath.Vector512;
+            Console.WriteLine($"{"in x H x H -> out, k s",-30} {"weights MB",10} {"one row us",11} {"rows us",9} {"speed-up",9}");
+            foreach (var s in shapes)
+            {
+                int p = s.K / 2, o = (s.H + 2 * p - s.K) / s.S + 1;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * s.K * s.K, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, s.K, s.S, p)];
+                float[] prepared = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, s.K, s.S, p, v512, winograd: false)];
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, s.K, s.S, p, prepared, v512, winograd: false);
+                var (row, rows) = Interleaved(
+                    () => { StridedConvolution.TilesAcrossRows = false; StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, prepared, s.OC, s.K, s.S, p, y, scratch, true, v512, winograd: false); },
+                    () => { StridedConvolution.TilesAcrossRows = true; StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, prepared, s.OC, s.K, s.S, p, y, scratch, true, v512, winograd: false); });
+                StridedConvolution.TilesAcrossRows = true;
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({o}x{o}), {s.K} {s.S}";
+                Console.WriteLine($"{name,-30} {4.0 * w.Length / 1e6,10:F2} {row * 1e6,11:F2} {rows * 1e6,9:F2} {row / rows,8:F2}x");
+            }
+        }
+
         private static void CompareStridedPhases()
         {
             var shapes = new (int C, int H, int W, int OC, int K, int P)[]
@@ -2041,6 +2070,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-pointwise")
             {
                 CompareStridedPointwise();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-rows")
+            {
+                CompareStridedRows();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-phases")

@@ -51,6 +51,17 @@ namespace CnnGen.Tests
                 new object[] { 3, 15, 15, 16, 3, 5, 0, true },    // stride 5: im2col + GEMM
                 new object[] { 16, 3, 3, 16, 5, 2, 2, true },      // kernel larger than the image
                 new object[] { 16, 1, 40, 16, 1, 2, 0, false },    // one row, long
+                // Maps 4 cells wide or less, the lanes kernel's tiles taking whole rows (up to 8 cells): a 2x2 map in one tile,
+                // 3x3 as rows 1 + 2, 4x4 as two tiles of 2 rows, one column in rows 2 + 3, rows of 3 at stride 3, 2x2 at stride
+                // 4, 1x1 stride 2 reading x in place.
+                new object[] { 128, 4, 4, 256, 3, 2, 1, true },
+                new object[] { 24, 6, 6, 40, 3, 2, 1, false },
+                new object[] { 20, 8, 8, 48, 3, 2, 1, true },
+                new object[] { 16, 9, 2, 16, 3, 2, 1, true },
+                new object[] { 16, 7, 5, 32, 3, 2, 1, false },
+                new object[] { 16, 10, 8, 16, 3, 3, 1, true },
+                new object[] { 8, 9, 9, 32, 4, 4, 1, false },
+                new object[] { 40, 4, 4, 72, 1, 2, 0, true },
                 // 1x1 without padding, subsampled into a plane for PointwiseConvolution where the rule takes it (output
                 // channels that fill no whole vector on 256+ cells; Vector256 from 196 cells), the lanes kernel reading x in
                 // place or the GEMM elsewhere: odd maps, odd channels, stride 3, and 1x1 with padding (never subsampled).

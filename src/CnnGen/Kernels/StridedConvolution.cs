@@ -379,6 +379,9 @@ namespace CnnGen.Kernels
             ref float r0 = ref MemoryMarshal.GetReference(results);
             ref float r1 = ref Unsafe.Add(ref r0, 16 * cells);
             int tilesPerRow = (g.OutWidth + 7) / 8;
+            // On maps 4 cells wide or less a tile takes whole rows, up to 8 cells (a 2x2 map in one tile): each weight vector
+            // is read once a call rather than once a row, where a layer's weights stream from beyond L2 at batch 1.
+            int rowsPerTile = RowsPerTile(g), rowTiles = (g.OutHeight + rowsPerTile - 1) / rowsPerTile;
             for (int block = 0; block < outChannels;)
             {
                 bool two = block + 32 <= laneChannels;
@@ -386,7 +389,16 @@ namespace CnnGen.Kernels
                 ref float w1 = ref Unsafe.Add(ref w0, 16 * taps);
                 var b0 = BiasLanes(bias, block, outChannels);
                 var b1 = two ? BiasLanes(bias, block + 16, outChannels) : Vector512<float>.Zero;
-                for (int oy = 0; oy < g.OutHeight; oy++)
+                for (int rowTile = 0; rowsPerTile > 1 && rowTile < rowTiles; rowTile++)
+                {
+                    // Even splits: 3 rows are 1 + 2.
+                    int oy = rowTile * g.OutHeight / rowTiles, rows = (rowTile + 1) * g.OutHeight / rowTiles - oy;
+                    ref float origin = ref Unsafe.Add(ref p, oy * g.Stride * g.PaddedWidth);
+                    int at = oy * g.OutWidth * 16;
+                    if (two) RowsTile<C2>(rows, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r1, at), g);
+                    else RowsTile<C1>(rows, ref origin, ref w0, ref w0, b0, b0, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r0, at), g);
+                }
+                for (int oy = 0; rowsPerTile == 1 && oy < g.OutHeight; oy++)
                 {
                     for (int tile = 0; tile < tilesPerRow; tile++)
                     {
@@ -511,6 +523,46 @@ namespace CnnGen.Kernels
             }
         }
 
+        /// <summary>Whether ForwardLanes512's tiles take whole rows on maps 4 cells wide or less (KernelBench turns it off to compare).</summary>
+        internal static bool TilesAcrossRows = true;
+
+        // Output rows a ForwardLanes512 tile takes: as many whole rows as fit 8 cells (4 rows at most) on maps up to 4 wide.
+        private static int RowsPerTile(in Geometry g) =>
+            !TilesAcrossRows || g.OutWidth > 4 || g.OutHeight < 2 ? 1 : Math.Min(g.OutHeight, Math.Min(4, 8 / g.OutWidth));
+
+        // A tile of rows whole rows (up to 8 cells) of a map g.OutWidth (1 to 4) cells wide.
+        private static void RowsTile<TBlocks>(int rows, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
+            ref float out0, ref float out1, in Geometry g) where TBlocks : struct, IConstant
+        {
+            switch (g.Stride)
+            {
+                case 2: RowsTile<TBlocks, C2>(rows, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                case 3: RowsTile<TBlocks, C3>(rows, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+                default: RowsTile<TBlocks, C4>(rows, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
+            }
+        }
+
+        private static void RowsTile<TBlocks, TStride>(int rows, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
+            ref float out0, ref float out1, in Geometry g) where TBlocks : struct, IConstant where TStride : struct, IConstant
+        {
+            switch (g.OutWidth * 8 + rows)
+            {
+                case 1 * 8 + 1: Tile<TBlocks, TStride, C1, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
+                case 1 * 8 + 2: Tile<TBlocks, TStride, C2, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
+                case 1 * 8 + 3: Tile<TBlocks, TStride, C3, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
+                case 1 * 8 + 4: Tile<TBlocks, TStride, C4, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
+                case 2 * 8 + 1: Tile<TBlocks, TStride, C2, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
+                case 2 * 8 + 2: Tile<TBlocks, TStride, C4, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
+                case 2 * 8 + 3: Tile<TBlocks, TStride, C6, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
+                case 2 * 8 + 4: Tile<TBlocks, TStride, C8, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
+                case 3 * 8 + 1: Tile<TBlocks, TStride, C3, C3>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
+                case 3 * 8 + 2: Tile<TBlocks, TStride, C6, C3>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
+                case 4 * 8 + 1: Tile<TBlocks, TStride, C4, C4>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
+                case 4 * 8 + 2: Tile<TBlocks, TStride, C8, C4>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
+                default: throw new ArgumentOutOfRangeException(nameof(rows), "A tile takes up to 8 cells of whole rows.");
+            }
+        }
+
         private static void Tile<TBlocks>(int count, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
             ref float out0, ref float out1, in Geometry g, bool relu = false) where TBlocks : struct, IConstant
         {
@@ -528,23 +580,25 @@ namespace CnnGen.Kernels
         {
             switch (count)
             {
-                case 1: Tile<TBlocks, TStride, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
-                case 2: Tile<TBlocks, TStride, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
-                case 3: Tile<TBlocks, TStride, C3>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
-                case 4: Tile<TBlocks, TStride, C4>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
-                case 5: Tile<TBlocks, TStride, C5>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
-                case 6: Tile<TBlocks, TStride, C6>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
-                case 7: Tile<TBlocks, TStride, C7>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
-                default: Tile<TBlocks, TStride, C8>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 1: Tile<TBlocks, TStride, C1, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 2: Tile<TBlocks, TStride, C2, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 3: Tile<TBlocks, TStride, C3, C3>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 4: Tile<TBlocks, TStride, C4, C4>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 5: Tile<TBlocks, TStride, C5, C5>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 6: Tile<TBlocks, TStride, C6, C6>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 7: Tile<TBlocks, TStride, C7, C7>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                default: Tile<TBlocks, TStride, C8, C8>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
             }
         }
 
-        // TCells output cells of one row x TBlocks blocks of 16 channels; each broadcast input feeds TBlocks FMAs.
-        private static void Tile<TBlocks, TStride, TCells>(ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
+        // TCells output cells x TBlocks blocks of 16 channels; each broadcast input feeds TBlocks FMAs. The cells are rows of
+        // TWidth (one row where TWidth is TCells), cell i at row i / TWidth, column i % TWidth.
+        private static void Tile<TBlocks, TStride, TCells, TWidth>(ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
             ref float out0, ref float out1, in Geometry g, bool relu)
-            where TBlocks : struct, IConstant where TStride : struct, IConstant where TCells : struct, IConstant
+            where TBlocks : struct, IConstant where TStride : struct, IConstant where TCells : struct, IConstant where TWidth : struct, IConstant
         {
             int s = TStride.Value;
+            nint row1 = s * g.PaddedWidth, row2 = 2 * row1, row3 = 3 * row1;
             var a0 = b0; var a1 = b0; var a2 = b0; var a3 = b0; var a4 = b0; var a5 = b0; var a6 = b0; var a7 = b0;
             var c0 = b1; var c1 = b1; var c2 = b1; var c3 = b1; var c4 = b1; var c5 = b1; var c6 = b1; var c7 = b1;
             int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
@@ -561,13 +615,13 @@ namespace CnnGen.Kernels
                         var v1 = TBlocks.Value > 1 ? Vector512.LoadUnsafe(ref w1, t) : default;
                         var x = Vector512.Create(xr);
                         a0 = Fused.MultiplyAdd(x, v0, a0); if (TBlocks.Value > 1) c0 = Fused.MultiplyAdd(x, v1, c0);
-                        if (TCells.Value > 1) { x = Vector512.Create(Unsafe.Add(ref xr, s)); a1 = Fused.MultiplyAdd(x, v0, a1); if (TBlocks.Value > 1) c1 = Fused.MultiplyAdd(x, v1, c1); }
-                        if (TCells.Value > 2) { x = Vector512.Create(Unsafe.Add(ref xr, 2 * s)); a2 = Fused.MultiplyAdd(x, v0, a2); if (TBlocks.Value > 1) c2 = Fused.MultiplyAdd(x, v1, c2); }
-                        if (TCells.Value > 3) { x = Vector512.Create(Unsafe.Add(ref xr, 3 * s)); a3 = Fused.MultiplyAdd(x, v0, a3); if (TBlocks.Value > 1) c3 = Fused.MultiplyAdd(x, v1, c3); }
-                        if (TCells.Value > 4) { x = Vector512.Create(Unsafe.Add(ref xr, 4 * s)); a4 = Fused.MultiplyAdd(x, v0, a4); if (TBlocks.Value > 1) c4 = Fused.MultiplyAdd(x, v1, c4); }
-                        if (TCells.Value > 5) { x = Vector512.Create(Unsafe.Add(ref xr, 5 * s)); a5 = Fused.MultiplyAdd(x, v0, a5); if (TBlocks.Value > 1) c5 = Fused.MultiplyAdd(x, v1, c5); }
-                        if (TCells.Value > 6) { x = Vector512.Create(Unsafe.Add(ref xr, 6 * s)); a6 = Fused.MultiplyAdd(x, v0, a6); if (TBlocks.Value > 1) c6 = Fused.MultiplyAdd(x, v1, c6); }
-                        if (TCells.Value > 7) { x = Vector512.Create(Unsafe.Add(ref xr, 7 * s)); a7 = Fused.MultiplyAdd(x, v0, a7); if (TBlocks.Value > 1) c7 = Fused.MultiplyAdd(x, v1, c7); }
+                        if (TCells.Value > 1) { x = Vector512.Create(Unsafe.Add(ref xr, CellAt<TWidth>(1, s, row1, row2, row3))); a1 = Fused.MultiplyAdd(x, v0, a1); if (TBlocks.Value > 1) c1 = Fused.MultiplyAdd(x, v1, c1); }
+                        if (TCells.Value > 2) { x = Vector512.Create(Unsafe.Add(ref xr, CellAt<TWidth>(2, s, row1, row2, row3))); a2 = Fused.MultiplyAdd(x, v0, a2); if (TBlocks.Value > 1) c2 = Fused.MultiplyAdd(x, v1, c2); }
+                        if (TCells.Value > 3) { x = Vector512.Create(Unsafe.Add(ref xr, CellAt<TWidth>(3, s, row1, row2, row3))); a3 = Fused.MultiplyAdd(x, v0, a3); if (TBlocks.Value > 1) c3 = Fused.MultiplyAdd(x, v1, c3); }
+                        if (TCells.Value > 4) { x = Vector512.Create(Unsafe.Add(ref xr, CellAt<TWidth>(4, s, row1, row2, row3))); a4 = Fused.MultiplyAdd(x, v0, a4); if (TBlocks.Value > 1) c4 = Fused.MultiplyAdd(x, v1, c4); }
+                        if (TCells.Value > 5) { x = Vector512.Create(Unsafe.Add(ref xr, CellAt<TWidth>(5, s, row1, row2, row3))); a5 = Fused.MultiplyAdd(x, v0, a5); if (TBlocks.Value > 1) c5 = Fused.MultiplyAdd(x, v1, c5); }
+                        if (TCells.Value > 6) { x = Vector512.Create(Unsafe.Add(ref xr, CellAt<TWidth>(6, s, row1, row2, row3))); a6 = Fused.MultiplyAdd(x, v0, a6); if (TBlocks.Value > 1) c6 = Fused.MultiplyAdd(x, v1, c6); }
+                        if (TCells.Value > 7) { x = Vector512.Create(Unsafe.Add(ref xr, CellAt<TWidth>(7, s, row1, row2, row3))); a7 = Fused.MultiplyAdd(x, v0, a7); if (TBlocks.Value > 1) c7 = Fused.MultiplyAdd(x, v1, c7); }
                     }
                 }
             }
@@ -660,7 +714,7 @@ namespace CnnGen.Kernels
                 }
             }
 
-            Span<int> offsets = stackalloc int[MaxPhaseTaps];
+            Span<int> offsets = stackalloc int[taps]; // taps ≤ MaxPhaseTaps (UsePhases); only these are cleared
             int t = 0;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
@@ -683,14 +737,15 @@ namespace CnnGen.Kernels
             for (int block = 0; block < blocks; block++)
             {
                 int oc = block * outChannels / blocks, channels = (block + 1) * outChannels / blocks - oc;
+                var next = new VectorCursor(perRow, rowStride, g.OutWidth);
                 for (int first = 0; first < vectors; first += 4)
                 {
                     int count = Math.Min(4, vectors - first);
                     int in0 = 0, in1 = 0, in2 = 0, in3 = 0, out0 = 0, out1 = 0, out2 = 0, out3 = 0;
-                    VectorAt(first, perRow, rowStride, g, ref in0, ref out0);
-                    if (count > 1) VectorAt(first + 1, perRow, rowStride, g, ref in1, ref out1);
-                    if (count > 2) VectorAt(first + 2, perRow, rowStride, g, ref in2, ref out2);
-                    if (count > 3) VectorAt(first + 3, perRow, rowStride, g, ref in3, ref out3);
+                    next.Take(ref in0, ref out0);
+                    if (count > 1) next.Take(ref in1, ref out1);
+                    if (count > 2) next.Take(ref in2, ref out2);
+                    if (count > 3) next.Take(ref in3, ref out3);
                     var starts = new PhaseVectors(in0, in1, in2, in3, out0, out1, out2, out3);
                     switch (count)
                     {
@@ -706,11 +761,24 @@ namespace CnnGen.Kernels
         /// <summary>Whether the phases kernel clears only the cells its copy does not write, rather than all its planes first (KernelBench turns it off to compare).</summary>
         internal static bool MarginsOnly = true;
 
-        private static void VectorAt(int index, int perRow, int rowStride, in Geometry g, ref int input, ref int output)
+        // The vectors of 16 output cells in order, row by row, each row's last one moved back to end at the row's end: where
+        // each starts in the padded phase planes and in an output plane. Counted on rather than divided out (two integer
+        // divisions a vector).
+        private struct VectorCursor(int perRow, int rowStride, int outWidth)
         {
-            int oy = index / perRow, ox = Math.Min(index % perRow * 16, g.OutWidth - 16);
-            input = oy * 2 * rowStride + ox;
-            output = oy * g.OutWidth + ox;
+            private int row, column;
+
+            public void Take(ref int input, ref int output)
+            {
+                int ox = Math.Min(column * 16, outWidth - 16);
+                input = row * 2 * rowStride + ox;
+                output = row * outWidth + ox;
+                if (++column == perRow)
+                {
+                    column = 0;
+                    row++;
+                }
+            }
         }
 
         // Where each of a tile's vectors starts: in the padded phase planes, and in an output plane.
@@ -816,6 +884,16 @@ namespace CnnGen.Kernels
             if (n > 3) StoreVectors<TVectors>(ref Unsafe.Add(ref c0, 3 * cells), v, a03, a13, a23, a33, relu);
             if (n > 4) StoreVectors<TVectors>(ref Unsafe.Add(ref c0, 4 * cells), v, a04, a14, a24, a34, relu);
             if (n > 5) StoreVectors<TVectors>(ref Unsafe.Add(ref c0, 5 * cells), v, a05, a15, a25, a35, relu);
+        }
+
+        // Cell i's input offset from the tile's first cell: the JIT folds the row and the column (both constants) to one
+        // register or displacement.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static nint CellAt<TWidth>(int i, int stride, nint row1, nint row2, nint row3) where TWidth : struct, IConstant
+        {
+            int row = i / TWidth.Value, column = i % TWidth.Value;
+            nint rowOffset = row == 0 ? 0 : row == 1 ? row1 : row == 2 ? row2 : row3;
+            return rowOffset + column * stride;
         }
 
         private static float BiasOf(ReadOnlySpan<float> bias, int oc) => bias.IsEmpty ? 0f : bias[oc];
