@@ -2797,8 +2797,8 @@ namespace KernelBench
         // interleaved (DirectConvolution.PairsOfBlocks).
         private static void LanesPairs()
         {
-            var shapes = new (int C, int H, int OC)[] { (512, 4, 512), (256, 4, 512), (256, 4, 256), (128, 4, 256), (128, 4, 128), (64, 4, 64), (512, 3, 512), (256, 3, 256), (512, 2, 512), (256, 2, 256), (128, 2, 128) };
-            float[] x = Fill(512 * 16, 1), w = Fill(512 * 512 * 9, 2), bias = Fill(512, 3), y = new float[512 * 16], scratch = new float[1 << 23];
+            var shapes = new (int C, int H, int OC)[] { (512, 4, 512), (256, 4, 512), (256, 4, 256), (128, 4, 256), (128, 4, 128), (64, 4, 64), (512, 3, 512), (256, 3, 256), (384, 3, 256), (192, 3, 384), (256, 6, 256), (512, 2, 512), (256, 2, 256), (128, 2, 128) };
+            float[] x = Fill(512 * 36, 1), w = Fill(512 * 512 * 9, 2), bias = Fill(512, 3), y = new float[512 * 36], scratch = new float[1 << 23];
             Console.WriteLine($"{"3x3 p1 lanes, kept weights",-28} {"pairs us",9} {"one block us",13} {"speed-up",9} {"GFLOP/s",8}");
             foreach (var s in shapes)
             {
@@ -2810,7 +2810,17 @@ namespace KernelBench
                     () => { DirectConvolution.PairsOfBlocks = false; Run(); });
                 DirectConvolution.PairsOfBlocks = true;
                 string name = $"{s.C} -> {s.OC} @{s.H}x{s.H}";
-                Console.WriteLine($"{name,-28} {pairs * 1e6,9:F2} {single * 1e6,13:F2} {single / pairs,8:F2}x {2.0 * s.OC * s.C * 9 * s.H * s.H / pairs / 1e9,8:F1}");
+                string rows = "";
+                if (s.H % 3 == 0)
+                {
+                    // Rows of 3 cells three at a time against two (DirectConvolution.ThreeRowTiles).
+                    var (three, twoRows) = Interleaved(
+                        () => { DirectConvolution.ThreeRowTiles = true; Run(); },
+                        () => { DirectConvolution.ThreeRowTiles = false; Run(); });
+                    DirectConvolution.ThreeRowTiles = true;
+                    rows = $"   three rows {three * 1e6:F2} us, two {twoRows * 1e6:F2} us: {twoRows / three:F2}x";
+                }
+                Console.WriteLine($"{name,-28} {pairs * 1e6,9:F2} {single * 1e6,13:F2} {single / pairs,8:F2}x {2.0 * s.OC * s.C * 9 * s.H * s.H / pairs / 1e9,8:F1}{rows}");
             }
         }
 

@@ -20,6 +20,10 @@ namespace CnnGen.Tests
         [InlineData(17, 4, 3, 32, 1, true)]     // odd channel count in, 4x3 output pooled
         [InlineData(64, 2, 2, 64, 1, false)]    // VGG's 2x2 maps (one block at a time takes LanesTileFew there: rounding differs)
         [InlineData(33, 3, 2, 32, 1, true)]     // 3x2 output, odd input channels, pooled to 1x1
+        [InlineData(96, 3, 3, 64, 1, false)]    // 3x3 output: its three rows in one tile
+        [InlineData(20, 5, 3, 32, 1, false)]    // 5x3 output: rows 3 + 2
+        [InlineData(36, 6, 3, 32, 1, true)]     // 6x3 output: rows 3 + 3, pooled
+        [InlineData(28, 4, 3, 64, 1, false)]    // 4x3 output: rows 3 + 1
         public void PairsOfBlocks_MatchTheDefinition_AndOneBlockAtATimeBitForBit(int inChannels, int height, int width, int outChannels, int padding, bool pool)
         {
             if (!Vector512.IsHardwareAccelerated) return; // the lanes kernel is the Vector512 path's

@@ -502,14 +502,17 @@ namespace CnnGen.Kernels
                     var bA = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)block);
                     var bB = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)(block + 16));
                     ref float blockWeights = ref Unsafe.Add(ref packed, block * taps);
-                    for (int oy = 0; oy < outHeight; oy += 2)
+                    // Rows of 3 three at a time (a 3x3 map in one tile, each weight vector read once a call): 18 accumulators.
+                    int rowStep = outWidth == 3 && ThreeRowTiles ? 3 : 2;
+                    for (int oy = 0; oy < outHeight; oy += rowStep)
                     {
                         ref float row0 = ref Unsafe.Add(ref x, oy * pw);
                         ref float tileA = ref Unsafe.Add(ref cells, oy * outWidth * 16);
                         ref float tileB = ref Unsafe.Add(ref cellsB, oy * outWidth * 16);
-                        bool two = oy + 1 < outHeight;
+                        bool two = oy + 1 < outHeight, three = rowStep == 3 && oy + 2 < outHeight;
                         if (outWidth == 4 && two) LanesTilePair<C4, C2>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
                         else if (outWidth == 4) LanesTilePair<C4, C1>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
+                        else if (three) LanesTilePair<C3, C3>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
                         else if (outWidth == 3 && two) LanesTilePair<C3, C2>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
                         else if (outWidth == 3) LanesTilePair<C3, C1>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
                         else if (two) LanesTilePair<C2, C2>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
@@ -783,6 +786,9 @@ namespace CnnGen.Kernels
         /// <summary>Whether the lanes kernel takes two blocks of channels at a time on rows of 2 to 4 cells (KernelBench turns it off to compare).</summary>
         internal static bool PairsOfBlocks = true;
 
+        /// <summary>Whether the pairs of blocks take rows 3 cells wide three at a time rather than two (KernelBench lanes-pairs compares).</summary>
+        internal static bool ThreeRowTiles = true;
+
         // TRows rows x TCells (2 to 4) cells of two 16-channel blocks (their packed weights blockStride floats apart): each
         // input broadcast feeds an FMA of each block. Every accumulator sums its taps in LanesTile's order, from the bias: the
         // same values bit for bit as LanesTile's (3-4 cells); LanesTileFew (2 cells) splits even and odd channels, so those
@@ -793,6 +799,7 @@ namespace CnnGen.Kernels
         {
             var a00 = biasA; var a01 = biasA; var a02 = biasA; var a03 = biasA; var a10 = biasA; var a11 = biasA; var a12 = biasA; var a13 = biasA;
             var b00 = biasB; var b01 = biasB; var b02 = biasB; var b03 = biasB; var b10 = biasB; var b11 = biasB; var b12 = biasB; var b13 = biasB;
+            var a20 = biasA; var a21 = biasA; var a22 = biasA; var b20 = biasB; var b21 = biasB; var b22 = biasB; // a third row of up to 3 cells
             int kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth, inChannels = g.InChannels, plane = g.Plane;
             nuint t = 0, second = (nuint)blockStride;
             for (int ic = 0; ic < inChannels; ic++)
@@ -837,6 +844,19 @@ namespace CnnGen.Kernels
                                 a13 = Fused.MultiplyAdd(s, w, a13); b13 = Fused.MultiplyAdd(s, v, b13);
                             }
                         }
+                        if (TRows.Value > 2)
+                        {
+                            ref float x2 = ref Unsafe.Add(ref x0, 2 * pw);
+                            s = Vector512.Create(x2);
+                            a20 = Fused.MultiplyAdd(s, w, a20); b20 = Fused.MultiplyAdd(s, v, b20);
+                            s = Vector512.Create(Unsafe.Add(ref x2, 1));
+                            a21 = Fused.MultiplyAdd(s, w, a21); b21 = Fused.MultiplyAdd(s, v, b21);
+                            if (TCells.Value > 2)
+                            {
+                                s = Vector512.Create(Unsafe.Add(ref x2, 2));
+                                a22 = Fused.MultiplyAdd(s, w, a22); b22 = Fused.MultiplyAdd(s, v, b22);
+                            }
+                        }
                     }
                 }
             }
@@ -846,6 +866,11 @@ namespace CnnGen.Kernels
             {
                 StoreRow(ref Unsafe.Add(ref cellsA, outWidth * 16), a10, a11, a12, a13, TCells.Value);
                 StoreRow(ref Unsafe.Add(ref cellsB, outWidth * 16), b10, b11, b12, b13, TCells.Value);
+            }
+            if (TRows.Value > 2)
+            {
+                StoreRow(ref Unsafe.Add(ref cellsA, 2 * outWidth * 16), a20, a21, a22, a22, TCells.Value);
+                StoreRow(ref Unsafe.Add(ref cellsB, 2 * outWidth * 16), b20, b21, b22, b22, TCells.Value);
             }
         }
 
