@@ -371,6 +371,27 @@ namespace KernelBench
             }
         }
 
+        // "strided-prepare": the stride-2 Winograd filter transforms a training pass runs once per pass and thread (forward
+        // and transposed for the input gradient), µs a call, on the tile TileFor picks; with GFLOP/s-free figures: the weights'
+        // megabytes and the µs per thousand filters.
+        private static void StridedPrepare()
+        {
+            var shapes = new (int C, int H, int OC)[] { (16, 32, 32), (32, 32, 64), (32, 16, 64), (64, 16, 128), (64, 8, 128), (128, 8, 256), (128, 16, 256) };
+            Console.WriteLine($"{"3x3 stride 2, pad 1",-26} {"tile",5} {"forward us",11} {"transposed us",14} {"us / 1K filters",16}");
+            foreach (var s in shapes)
+            {
+                int tile = StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1);
+                if (tile == 0) tile = 2;
+                var l = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile);
+                float[] w = Fill(s.OC * s.C * 9, 5), filters = new float[l.FiltersLength], transposed = new float[l.TransposedFiltersLength];
+                var (forward, backward) = Interleaved(
+                    () => StridedWinogradConvolution.TransformFilters(w, filters, l),
+                    () => StridedWinogradConvolution.TransformFiltersTransposed(w, transposed, l));
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}";
+                Console.WriteLine($"{name,-26} {TileName(tile),5} {forward * 1e6,11:F2} {backward * 1e6,14:F2} {forward * 1e6 / (s.C * s.OC / 1000.0),16:F2}");
+            }
+        }
+
         private static void CompareStridedPhases()
         {
             var shapes = new (int C, int H, int W, int OC, int K, int P)[]
@@ -2075,6 +2096,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "strided-rows")
             {
                 CompareStridedRows();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-prepare")
+            {
+                StridedPrepare();
                 return;
             }
             if (args.Length > 0 && args[0] == "strided-phases")

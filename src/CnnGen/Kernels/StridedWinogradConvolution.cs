@@ -236,7 +236,7 @@ namespace CnnGen.Kernels
             int stride = transposed ? l.TransposedFilterPositionStride : l.FilterPositionStride;
             int inChannels = transposed ? l.OutChannels : l.InChannels, outChannels = transposed ? l.InChannels : l.OutChannels;
             int outLanes = (outChannels + V - 1) / V * V;
-            Span<float> taps = stackalloc float[9 * V];
+            Span<float> taps = stackalloc float[V * V]; // [tap][lane], 9 taps used (a 16x16 transpose writes 16)
             // Per half of 8 lanes: g[k], then rows[a][j] = (G g)[a][j], then u[b] of one row a.
             Span<Vector512<double>> g = stackalloc Vector512<double>[2 * 9];
             Span<Vector512<double>> rows = stackalloc Vector512<double>[2 * 9 * 3];
@@ -266,9 +266,13 @@ namespace CnnGen.Kernels
                             for (int k = 0; k < 9; k++) taps[k * V + lane] = source[k];
                         }
                     }
+                    // A whole block's 16 rows of 9 taps turned into [tap][lane] by one 16x16 register transpose (its last 7
+                    // columns are the next taps, unused), where the last row's 16 floats lie inside the weights; else gathered.
+                    bool turned = gather && first + (V - 1) * laneStride + V <= weight.Length;
+                    if (turned) DirectConvolution.Transpose16(ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first), laneStride, ref t0);
                     for (int k = 0; k < 9; k++)
                     {
-                        var tap = gather ? GatherTap(weight, first + k, laneOffsets) : Vector512.LoadUnsafe(ref t0, (nuint)(k * V));
+                        var tap = gather && !turned ? GatherTap(weight, first + k, laneOffsets) : Vector512.LoadUnsafe(ref t0, (nuint)(k * V));
                         g[k] = Vector512.WidenLower(tap);
                         g[9 + k] = Vector512.WidenUpper(tap);
                     }
@@ -312,6 +316,7 @@ namespace CnnGen.Kernels
         // G (9x3) times (g0, g1, g2): G₂ (g0, g2) in positions 0..4, g1 in 5..8. The 2x2 tile's (5x3): F(2, 2)'s
         // G = [1 0; 1 1; 0 1] (points 0, 1, ∞) on (g0, g2) in positions 0..2, g1 in 3..4. Halving is multiplying by 0.5
         // (the same double); thirds and sixths are divisions, as in the definition.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void ApplyG(Vector512<double> g0, Vector512<double> g1, Vector512<double> g2, Span<Vector512<double>> target, int tile)
         {
             if (tile == 2)
