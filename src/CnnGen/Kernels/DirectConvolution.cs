@@ -496,6 +496,7 @@ namespace CnnGen.Kernels
             {
                 // Rows of 2 to 4 cells (VGG's and ResNet's 512 channels on 4x4 and 2x2): two blocks of 16 channels at a time, each
                 // input broadcast feeding both, so a tap's loads (2 weights + 8 inputs) feed 16 FMAs instead of 9 loads feeding 8.
+                // A tile takes two rows, or three of 3 cells.
                 ref float cellsB = ref Unsafe.Add(ref cells, cellCount * 16);
                 for (; block < outChannels; block += 32)
                 {
@@ -789,10 +790,10 @@ namespace CnnGen.Kernels
         /// <summary>Whether the pairs of blocks take rows 3 cells wide three at a time rather than two (KernelBench lanes-pairs compares).</summary>
         internal static bool ThreeRowTiles = true;
 
-        // TRows rows x TCells (2 to 4) cells of two 16-channel blocks (their packed weights blockStride floats apart): each
-        // input broadcast feeds an FMA of each block. Every accumulator sums its taps in LanesTile's order, from the bias: the
-        // same values bit for bit as LanesTile's (3-4 cells); LanesTileFew (2 cells) splits even and odd channels, so those
-        // agree to rounding.
+        // TRows rows (1 to 3; 3 only with TCells up to 3) x TCells (2 to 4) cells of two 16-channel blocks (their packed
+        // weights blockStride floats apart): each input broadcast feeds an FMA of each block. Every accumulator sums its taps
+        // in LanesTile's order, from the bias: the same values bit for bit as LanesTile's (3-4 cells); LanesTileFew (2
+        // cells) splits even and odd channels, so those agree to rounding.
         private static void LanesTilePair<TCells, TRows>(ref float row0, int pw, ref float packed, int blockStride, Vector512<float> biasA, Vector512<float> biasB,
             ref float cellsA, ref float cellsB, int outWidth, in Geometry g)
             where TCells : struct, IConstant where TRows : struct, IConstant

@@ -251,8 +251,10 @@ namespace CnnGen.Kernels
             {
                 int lanes = Math.Min(V, outChannels - block);
                 if (lanes < V) taps.Clear();
-                // A whole block gathers each tap's 16 weights at once (lane l from output channel block + l): KernelBench
-                // strided-over-batch's PrepareGroup, 64 -> 128 onto 4x4 213 -> 140 µs, 128 -> 256 onto 2x2 583 -> 550.
+                // A whole block takes each tap's 16 weights at once (lane l from output channel block + l): by the 16x16
+                // transpose below (session 34, KernelBench strided-prepare: 64 -> 128 on the 2x2 tile 124 -> 107 µs with
+                // ApplyG inlined), or gathered where that would read past the weights (at first all gathered: KernelBench
+                // strided-over-batch's PrepareGroup, 64 -> 128 onto 4x4 213 -> 140 µs, 128 -> 256 onto 2x2 583 -> 550).
                 bool gather = lanes == V;
                 for (int ic = 0; ic < inChannels; ic++)
                 {
