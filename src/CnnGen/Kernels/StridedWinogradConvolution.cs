@@ -269,8 +269,9 @@ namespace CnnGen.Kernels
                         }
                     }
                     // A whole block's 16 rows of 9 taps turned into [tap][lane] by one 16x16 register transpose (its last 7
-                    // columns are the next taps, unused), where the last row's 16 floats lie inside the weights; else gathered.
-                    bool turned = gather && first + (V - 1) * laneStride + V <= weight.Length;
+                    // columns are the next taps, unused), where the last row's 16 floats lie inside the weights and the
+                    // transpose's AVX-512 shuffles run (the transform itself runs anywhere: tests call it without); else gathered.
+                    bool turned = gather && Avx512F.IsSupported && first + (V - 1) * laneStride + V <= weight.Length;
                     if (turned) DirectConvolution.Transpose16(ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first), laneStride, ref t0);
                     for (int k = 0; k < 9; k++)
                     {
