@@ -183,9 +183,14 @@ namespace CnnGen.Kernels
             return g.OutHeight > 0 && g.OutWidth > 0 && (long)outChannels * g.Taps >= 1 << 16 && cells <= 16 && (long)batch * cells >= 32;
         }
 
-        /// <summary>Floats of scratch <see cref="ForwardOverBatch"/> needs: a group of samples' columns and outputs (as the backward's), and one sample's padded planes.</summary>
-        public static int ForwardOverBatchScratch(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
-            BackwardOverBatchScratch(inChannels, height, width, outChannels, kernel, padding) + new Geometry(inChannels, height, width, kernel, padding).PaddedLength;
+        /// <summary>Floats of scratch <see cref="ForwardOverBatch"/> needs: by im2col a group of samples' columns and outputs (as the backward's) and one sample's padded planes; by taps the weights tap-major and a group's maps cell-major.</summary>
+        public static int ForwardOverBatchScratch(int inChannels, int height, int width, int outChannels, int kernel, int padding)
+        {
+            // The padded sample is im2col's (a pointwise layer's, or any layer's with ByTapsOff); by taps reads the input in place.
+            var g = new Geometry(inChannels, height, width, kernel, padding);
+            int columns = SamplesPerGroup(g) * g.OutHeight * g.OutWidth * (g.Taps + outChannels) + g.PaddedLength;
+            return kernel == 1 && padding == 0 ? columns : Math.Max(columns, ByTapsScratch(g, outChannels));
+        }
 
         /// <summary>
         /// The forward of a stride-1 convolution over <paramref name="batch"/> samples at once: y (batch x [outChannels x

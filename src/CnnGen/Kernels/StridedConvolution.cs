@@ -389,25 +389,18 @@ namespace CnnGen.Kernels
                 ref float w1 = ref Unsafe.Add(ref w0, 16 * taps);
                 var b0 = BiasLanes(bias, block, outChannels);
                 var b1 = two ? BiasLanes(bias, block + 16, outChannels) : Vector512<float>.Zero;
-                for (int rowTile = 0; rowsPerTile > 1 && rowTile < rowTiles; rowTile++)
+                for (int rowTile = 0; rowTile < rowTiles; rowTile++)
                 {
-                    // Even splits: 3 rows are 1 + 2.
+                    // Even splits: 3 rows are 1 + 2 (one row a tile where rowsPerTile is 1).
                     int oy = rowTile * g.OutHeight / rowTiles, rows = (rowTile + 1) * g.OutHeight / rowTiles - oy;
-                    ref float origin = ref Unsafe.Add(ref p, oy * g.Stride * g.PaddedWidth);
-                    int at = oy * g.OutWidth * 16;
-                    if (two) RowsTile<C2>(rows, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r1, at), g);
-                    else RowsTile<C1>(rows, ref origin, ref w0, ref w0, b0, b0, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r0, at), g);
-                }
-                for (int oy = 0; rowsPerTile == 1 && oy < g.OutHeight; oy++)
-                {
                     for (int tile = 0; tile < tilesPerRow; tile++)
                     {
-                        // Even splits: 10 cells are 5 + 5, not 8 + 2.
+                        // Even splits: 10 cells are 5 + 5, not 8 + 2. (A tile of several rows takes them whole: one tile a row.)
                         int ox = tile * g.OutWidth / tilesPerRow, count = (tile + 1) * g.OutWidth / tilesPerRow - ox;
                         ref float origin = ref Unsafe.Add(ref p, oy * g.Stride * g.PaddedWidth + ox * g.Stride);
                         int at = (oy * g.OutWidth + ox) * 16;
-                        if (two) Tile<C2>(count, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r1, at), g);
-                        else Tile<C1>(count, ref origin, ref w0, ref w0, b0, b0, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r0, at), g);
+                        if (two) Tile<C2>(count, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r1, at), g, rows: rows);
+                        else Tile<C1>(count, ref origin, ref w0, ref w0, b0, b0, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r0, at), g, rows: rows);
                     }
                 }
                 Store(ref r0, cells, block, Math.Min(16, outChannels - block), y, relu, transpose);
@@ -530,54 +523,45 @@ namespace CnnGen.Kernels
         private static int RowsPerTile(in Geometry g) =>
             !TilesAcrossRows || g.OutWidth > 4 || g.OutHeight < 2 ? 1 : Math.Min(g.OutHeight, Math.Min(4, 8 / g.OutWidth));
 
-        // A tile of rows whole rows (up to 8 cells) of a map g.OutWidth (1 to 4) cells wide.
-        private static void RowsTile<TBlocks>(int rows, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
-            ref float out0, ref float out1, in Geometry g) where TBlocks : struct, IConstant
-        {
-            switch (g.Stride)
-            {
-                case 2: RowsTile<TBlocks, C2>(rows, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
-                case 3: RowsTile<TBlocks, C3>(rows, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
-                default: RowsTile<TBlocks, C4>(rows, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g); break;
-            }
-        }
-
-        private static void RowsTile<TBlocks, TStride>(int rows, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
-            ref float out0, ref float out1, in Geometry g) where TBlocks : struct, IConstant where TStride : struct, IConstant
-        {
-            switch (g.OutWidth * 8 + rows)
-            {
-                case 1 * 8 + 1: Tile<TBlocks, TStride, C1, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
-                case 1 * 8 + 2: Tile<TBlocks, TStride, C2, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
-                case 1 * 8 + 3: Tile<TBlocks, TStride, C3, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
-                case 1 * 8 + 4: Tile<TBlocks, TStride, C4, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
-                case 2 * 8 + 1: Tile<TBlocks, TStride, C2, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
-                case 2 * 8 + 2: Tile<TBlocks, TStride, C4, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
-                case 2 * 8 + 3: Tile<TBlocks, TStride, C6, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
-                case 2 * 8 + 4: Tile<TBlocks, TStride, C8, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
-                case 3 * 8 + 1: Tile<TBlocks, TStride, C3, C3>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
-                case 3 * 8 + 2: Tile<TBlocks, TStride, C6, C3>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
-                case 4 * 8 + 1: Tile<TBlocks, TStride, C4, C4>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
-                case 4 * 8 + 2: Tile<TBlocks, TStride, C8, C4>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, false); break;
-                default: throw new ArgumentOutOfRangeException(nameof(rows), "A tile takes up to 8 cells of whole rows.");
-            }
-        }
-
-        private static void Tile<TBlocks>(int count, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
-            ref float out0, ref float out1, in Geometry g, bool relu = false) where TBlocks : struct, IConstant
-        {
-            switch (g.Stride)
-            {
-                case 1: Tile<TBlocks, C1>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break; // KernelBench pointwise-lanes only
-                case 2: Tile<TBlocks, C2>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
-                case 3: Tile<TBlocks, C3>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
-                default: Tile<TBlocks, C4>(count, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
-            }
-        }
-
-        private static void Tile<TBlocks, TStride>(int count, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
+        // A tile of rows (2 to 4) whole rows of width (1 to 4) cells, up to 8 cells.
+        private static void RowsTile<TBlocks, TStride>(int width, int rows, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
             ref float out0, ref float out1, in Geometry g, bool relu) where TBlocks : struct, IConstant where TStride : struct, IConstant
         {
+            switch (width * 8 + rows)
+            {
+                case 1 * 8 + 2: Tile<TBlocks, TStride, C2, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 1 * 8 + 3: Tile<TBlocks, TStride, C3, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 1 * 8 + 4: Tile<TBlocks, TStride, C4, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 2 * 8 + 2: Tile<TBlocks, TStride, C4, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 2 * 8 + 3: Tile<TBlocks, TStride, C6, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 2 * 8 + 4: Tile<TBlocks, TStride, C8, C2>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 3 * 8 + 2: Tile<TBlocks, TStride, C6, C3>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 4 * 8 + 2: Tile<TBlocks, TStride, C8, C4>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                default: throw new ArgumentOutOfRangeException(nameof(rows), "A tile takes 2 to 4 whole rows of up to 8 cells.");
+            }
+        }
+
+        // A tile of count cells of one row, or (rows above 1) of rows whole rows count cells wide.
+        private static void Tile<TBlocks>(int count, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
+            ref float out0, ref float out1, in Geometry g, bool relu = false, int rows = 1) where TBlocks : struct, IConstant
+        {
+            switch (g.Stride)
+            {
+                case 1: Tile<TBlocks, C1>(count, rows, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break; // KernelBench pointwise-lanes only
+                case 2: Tile<TBlocks, C2>(count, rows, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                case 3: Tile<TBlocks, C3>(count, rows, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+                default: Tile<TBlocks, C4>(count, rows, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
+            }
+        }
+
+        private static void Tile<TBlocks, TStride>(int count, int rows, ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
+            ref float out0, ref float out1, in Geometry g, bool relu) where TBlocks : struct, IConstant where TStride : struct, IConstant
+        {
+            if (rows > 1)
+            {
+                RowsTile<TBlocks, TStride>(count, rows, ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu);
+                return;
+            }
             switch (count)
             {
                 case 1: Tile<TBlocks, TStride, C1, C1>(ref origin, ref w0, ref w1, b0, b1, ref out0, ref out1, g, relu); break;
