@@ -22,6 +22,17 @@ namespace CnnGen.Tests
     [Linear(5)]
     public partial class GroupedStridedNet { }
 
+    /// <summary>The same without batch-norm: biases, the second layer's weights prepared for its groups from the parameters.</summary>
+    [Network(16, 16, 16)]
+    [Conv2d(32, 3, Stride = 2, Padding = 1)]
+    [ReLU]
+    [Conv2d(64, 3, Stride = 2, Padding = 1)]
+    [ReLU]
+    [GlobalAvgPool]
+    [Flatten]
+    [Linear(5)]
+    public partial class GroupedStridedBiasNet { }
+
     /// <summary>
     /// Stride-2 3x3 layers evaluated a group of samples at a time (<see cref="StridedWinogradConvolution.ForwardSamples"/>,
     /// <see cref="StridedConvolution.ForwardPreparedSamples"/>): every sample against the definition in double precision
@@ -253,6 +264,56 @@ namespace CnnGen.Tests
             // Training mode writes every layer's output (the link is evaluation's).
             network.Forward(input, output, Batch, workspace, training: true);
             Assert.Equal(Batch * 32 * 8 * 8, workspace.LayerOutput(2).Length);
+        }
+
+        [Fact]
+        public void GeneratedNetworkWithoutBatchNorm_InGroups_MatchesTheInterpreter_AndFollowsItsWeights()
+        {
+            // GroupedStridedBiasNet's second layer runs groups of 16 on weights evaluation prepares for them from the parameters
+            // (the training pass's array holds one sample's), once per change of the weights; the global average pooling goes
+            // into its output transform.
+            string source = Infrastructure.GeneratorHarness.GeneratedSources(
+                "using CnnGen;\nnamespace GroupedBias;\n[Network(16, 16, 16)]\n[Conv2d(32, 3, Stride = 2, Padding = 1)]\n[ReLU]\n"
+                + "[Conv2d(64, 3, Stride = 2, Padding = 1)]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\npublic partial class Net { }")
+                .Single(s => s.Key.Contains("Net")).Value;
+            Assert.Contains("global::CnnGen.Kernels.StridedConvolution.PrepareGroup(parameters.Slice(4640, 18432), parameters.Slice(23072, 64), 32, 8, 8, 64, 3, 2, 1, "
+                + "workspace.Layer2Prepared, (workspace.BatchCapacity > 1 ? 16 : 1));", source);
+            Assert.Contains("global::CnnGen.Kernels.StridedConvolution.Prepare(parameters.Slice(4640, 18432), parameters.Slice(23072, 64), 32, 8, 8, 64, 3, 2, 1, workspace.Layer2PassWeights);", source);
+            Assert.Contains("workspace.Layer2GroupInput.AsSpan(start * slot, samples * slot), samples, 32, 8, 8, workspace.Layer2Prepared, 64, 3, 2, 1, group, ", source);
+            Assert.Contains("relu: true, means: true, global::CnnGen.Kernels.StridedConvolution.Link.Convolution(16, 16, 16, 32, 3, 2, 1, atEnd: false));", source);
+
+            const int Batch = 18;
+            var network = new GroupedStridedBiasNet();
+            network.ResetParameters(9);
+            var random = new Random(10);
+            float[] input = RandomValues(random, Batch * GroupedStridedBiasNet.InputLength), output = new float[Batch * GroupedStridedBiasNet.OutputLength];
+            var workspace = network.CreateWorkspace(Batch);
+            void Check(string when)
+            {
+                network.Forward(input, output, Batch, workspace);
+                var dropout = new CnnRandom(5);
+                var expected = new ReferenceInterpreter(GroupedStridedBiasNet.Layout).ForwardFloat(network.Parameters, network.Buffers.ToArray(), network.Counters.ToArray(), input, Batch, false, ref dropout);
+                Infrastructure.Compare.Close(output, expected, 1e-4, "batch of 18 against the interpreter, " + when);
+                var alone = network.CreateWorkspace(1);
+                var one = new float[GroupedStridedBiasNet.OutputLength];
+                for (int n = 0; n < Batch; n++)
+                {
+                    network.Forward(input.AsSpan(n * GroupedStridedBiasNet.InputLength, GroupedStridedBiasNet.InputLength), one, 1, alone);
+                    Infrastructure.Compare.Close(output.AsSpan(n * GroupedStridedBiasNet.OutputLength, GroupedStridedBiasNet.OutputLength), one, 1e-5, "sample " + n + ", " + when);
+                }
+            }
+            Check("first weights");
+            var before = (float[])output.Clone();
+            // A training step (forward, backward, an SGD step) moves the weights: the next evaluation prepares them again.
+            network.Forward(input, output, Batch, workspace, training: true);
+            var outputGradient = RandomValues(new Random(11), Batch * GroupedStridedBiasNet.OutputLength);
+            var gradients = new float[network.Parameters.Length];
+            network.Backward(outputGradient, gradients, workspace);
+            var parameters = network.Parameters;
+            for (int i = 0; i < parameters.Length; i++) parameters[i] -= 0.5f * gradients[i];
+            network.ParametersChanged();
+            Check("after a step");
+            Assert.True(Infrastructure.Compare.MaxError(before, output) > 1e-3, "the step must move the outputs, or the check shows nothing");
         }
 
         [Fact]

@@ -146,12 +146,13 @@ namespace CnnGen.Tests
         [Fact]
         public void StridedLayersAbsorbingNothing_EvaluateOnPreparedWeights()
         {
-            string source = Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Prepared;\n[Network(3, 16, 16)]\n[Conv2d(32, 2, Stride = 2)]\n"
+            // (An 8x8 output: one sample's tiles make a GEMM, so the layer runs a sample at a time; GroupedStridedBiasNet's groups.)
+            string source = Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Prepared;\n[Network(3, 32, 32)]\n[Conv2d(32, 2, Stride = 2)]\n"
                 + "[Conv2d(48, 3, Stride = 2, Padding = 1, Bias = false)]\n[Flatten]\n[Linear(4)]\npublic partial class Net { }").Single(s => s.Key.Contains("Net")).Value;
             // Prepared once per change of the weights into the pass's arrays; evaluation calls a method of its own on them.
-            Assert.Contains("global::CnnGen.Kernels.StridedConvolution.Prepare(parameters.Slice(0, 384), parameters.Slice(384, 32), 3, 16, 16, 32, 2, 2, 0, workspace.Layer0PassWeights);", source);
-            Assert.Contains("global::CnnGen.Kernels.StridedConvolution.Prepare(parameters.Slice(416, 13824), default, 32, 8, 8, 48, 3, 2, 1, workspace.Layer1PassWeights);", source);
-            Assert.Contains("Layer0Conv2dPrepared(callerInput.Slice(n * 768, 768), ", source);
+            Assert.Contains("global::CnnGen.Kernels.StridedConvolution.Prepare(parameters.Slice(0, 384), parameters.Slice(384, 32), 3, 32, 32, 32, 2, 2, 0, workspace.Layer0PassWeights);", source);
+            Assert.Contains("global::CnnGen.Kernels.StridedConvolution.Prepare(parameters.Slice(416, 13824), default, 32, 16, 16, 48, 3, 2, 1, workspace.Layer1PassWeights);", source);
+            Assert.Contains("Layer0Conv2dPrepared(callerInput.Slice(n * 3072, 3072), ", source);
             Assert.Contains("private static void Layer1Conv2dPrepared(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<float> p, global::System.Span<float> columns)", source);
         }
 

@@ -239,7 +239,7 @@ namespace CnnGen.Generator.Emit
         public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer)
         {
             // (Training runs a layer over the batch from its weights as they are: with evaluation's own prepared weights, it needs none for the pass.)
-            if (HasPassWeights(layer) && !(TrainingForwardOverBatch(layer) && PreparesFolded(layer)))
+            if (HasPassWeights(layer) && !(TrainingForwardOverBatch(layer) && HasOwnPreparedArray(layer)))
                 yield return new WorkspaceArray(PassWeightsArray(layer), "global::CnnGen.Kernels.StridedConvolution.PreparedLength(" + StridedShapeArguments(layer) + ")",
                     "Weights and bias of " + layer.Describe() + " prepared for the strided kernel once per training pass, and in evaluation once per change of the weights where no batch-norm is folded in");
             if (HasWeightGradientProducts(layer))
@@ -463,7 +463,7 @@ namespace CnnGen.Generator.Emit
             if (pool) next++;
             // A strided layer with prepared weights takes a global average pooling after it: the Winograd kernel sums the
             // channels in its output transform (StridedConvolution.ForwardPreparedLinked), the others average their maps in scratch.
-            bool mean = batchNorm && !grouped && dims.Strided && activation is null && next < layers.Count && layers[next].Kind == LayerKind.GlobalAvgPool;
+            bool mean = HasPassWeights(layers[index]) && activation is null && next < layers.Count && layers[next].Kind == LayerKind.GlobalAvgPool;
             if (mean) next++;
             return new Fusion(next - index - 1, batchNorm, relu, pool, activation, mean) { PreparedWeights = HasPassWeights(layers[index]) };
         }
@@ -734,8 +734,15 @@ namespace CnnGen.Generator.Emit
         /// <summary>Whether the layer's prepared weights come from its folded ones, into an array of their own (<see cref="PreparedArray"/>).</summary>
         public static bool PreparesFolded(PlannedLayer layer) => HasPreparedWeights(layer) && layer.Fusion.BatchNorm;
 
+        /// <summary>
+        /// Whether evaluation prepares the layer's weights into an array of its own (<see cref="PreparedArray"/>): from the
+        /// folded weights, or, without a batch-norm, for groups of samples (<see cref="Grouped"/>), whose Winograd filters the
+        /// training pass's array (<see cref="PassWeightsArray"/>, one sample's) does not hold.
+        /// </summary>
+        public static bool HasOwnPreparedArray(PlannedLayer layer) => PreparesFolded(layer) || (HasPreparedWeights(layer) && Grouped(layer));
+
         /// <summary>The workspace array evaluation reads a layer's prepared weights from (<see cref="HasPreparedWeights"/>).</summary>
-        public static string EvaluationPreparedArray(PlannedLayer layer) => PreparesFolded(layer) ? PreparedArray(layer) : PassWeightsArray(layer);
+        public static string EvaluationPreparedArray(PlannedLayer layer) => HasOwnPreparedArray(layer) ? PreparedArray(layer) : PassWeightsArray(layer);
 
         /// <summary>
         /// The runtime expression for the floats of the layer's prepared weights: StridedConvolution decides per shape and
@@ -751,27 +758,26 @@ namespace CnnGen.Generator.Emit
                 + Int(layer.Output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ")";
         }
 
-        /// <summary>After the fold: the folded weights packed for the strided kernel (see <see cref="HasPreparedWeights"/>).</summary>
+        /// <summary>
+        /// Evaluation's prepared weights in the layer's own array (<see cref="HasOwnPreparedArray"/>), packed for the strided
+        /// kernel: after the fold from the folded weights and bias, else from the parameters (a grouped layer without a batch-norm).
+        /// </summary>
         public static void EmitPrepareStatement(IndentedWriter w, PlannedLayer layer)
         {
             var (input, spec) = (layer.Input, layer.Spec);
             int weightLength = WeightLengthOf(layer), outChannels = layer.Output.Channels;
             string folded = "workspace." + FoldedArray(layer);
-            if (Grouped(layer))
-            {
-                w.Line("global::CnnGen.Kernels.StridedConvolution.PrepareGroup(" + folded + ".AsSpan(0, " + Int(weightLength) + "), " + folded + ".AsSpan(" + Int(weightLength) + ", " + Int(outChannels) + "), "
-                    + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding)
-                    + ", workspace." + PreparedArray(layer) + ", " + GroupExpression(layer, "workspace.BatchCapacity") + ");");
-                return;
-            }
-            w.Line("global::CnnGen.Kernels.StridedConvolution.Prepare(" + folded + ".AsSpan(0, " + Int(weightLength) + "), " + folded + ".AsSpan(" + Int(weightLength) + ", " + Int(outChannels) + "), "
-                + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding)
-                + ", workspace." + PreparedArray(layer) + ");");
+            string weights = PreparesFolded(layer) ? folded + ".AsSpan(0, " + Int(weightLength) + ")" : WeightParameterSlice(layer, weightLength);
+            string bias = PreparesFolded(layer) ? folded + ".AsSpan(" + Int(weightLength) + ", " + Int(outChannels) + ")" : BiasParameterSlice(layer, weightLength, outChannels) ?? "default";
+            string shape = Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(outChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding);
+            w.Line(Grouped(layer)
+                ? "global::CnnGen.Kernels.StridedConvolution.PrepareGroup(" + weights + ", " + bias + ", " + shape + ", workspace." + PreparedArray(layer) + ", " + GroupExpression(layer, "workspace.BatchCapacity") + ");"
+                : "global::CnnGen.Kernels.StridedConvolution.Prepare(" + weights + ", " + bias + ", " + shape + ", workspace." + PreparedArray(layer) + ");");
         }
 
         /// <summary>
         /// Samples evaluation runs through this layer together, or 1: a strided 3x3 layer with prepared weights (a batch-norm
-        /// folded into it) whose output is too small for one sample's Winograd tiles to make a GEMM of 16 rows (outputs of 4 to
+        /// folded into it or not) whose output is too small for one sample's Winograd tiles to make a GEMM of 16 rows (outputs of 4 to
         /// 63 cells, from 16 channels in and 32 out): as many samples as give the 4x4 tile 16 rows. The runtime's
         /// <c>StridedConvolution.GroupSamples</c> states the same rule with its measurements, and decides per machine whether
         /// the group's kernel runs (AVX-512), else its samples run one at a time (StridedConvolutionGroupTests and
@@ -780,7 +786,7 @@ namespace CnnGen.Generator.Emit
         public static int GroupSamples(PlannedLayer layer)
         {
             var (input, spec) = (layer.Input, layer.Spec);
-            if (layer.Kind != LayerKind.Conv2d || !PreparesFolded(layer) || spec.Kernel != 3 || spec.Stride != 2 || layer.Fusion.Activation is not null) return 1;
+            if (layer.Kind != LayerKind.Conv2d || !HasPreparedWeights(layer) || spec.Kernel != 3 || spec.Stride != 2 || layer.Fusion.Activation is not null) return 1;
             int outChannels = layer.Output.Channels, padding = spec.Padding;
             if (input.Channels < 16 || outChannels < 32 || input.Height + 2 * padding < 3 || input.Width + 2 * padding < 3) return 1;
             int outHeight = (input.Height + 2 * padding - 3) / 2 + 1, outWidth = (input.Width + 2 * padding - 3) / 2 + 1, cells = outHeight * outWidth;

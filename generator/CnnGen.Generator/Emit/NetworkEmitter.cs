@@ -361,6 +361,7 @@ namespace CnnGen.Generator.Emit
                     var folds = plan.Layers.Where(l => l.Fusion.BatchNorm).ToList();
                     var transposed = plan.Layers.Where(LinearEmitter.HasEvaluationWeights).ToList();
                     var preparedUnfolded = plan.Layers.Where(l => Conv2dEmitter.HasPreparedWeights(l) && !Conv2dEmitter.PreparesFolded(l)).ToList();
+                    var groupedUnfolded = preparedUnfolded.Where(Conv2dEmitter.HasOwnPreparedArray).ToList();
                     var blockedUnfolded = plan.Layers.Where(l => Conv2dEmitter.InBlockedChain(l) && !l.Fusion.BatchNorm).ToList();
                     bool refreshes = folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || blockedUnfolded.Count > 0;
                     if (refreshes || winograd.Count > 0) w.Line("long version = ParameterVersion;");
@@ -371,7 +372,11 @@ namespace CnnGen.Generator.Emit
                             if (preparedUnfolded.Count > 0)
                             {
                                 w.Line("// Strided layers without a batch-norm: their weights prepared for the kernel once per change of the weights, not once per call.");
-                                foreach (var layer in preparedUnfolded) Conv2dEmitter.EmitPreparePassWeights(w, layer);
+                                foreach (var layer in preparedUnfolded)
+                                {
+                                    if (groupedUnfolded.Contains(layer)) Conv2dEmitter.EmitPrepareStatement(w, layer); // for groups of samples, into an array of its own
+                                    else Conv2dEmitter.EmitPreparePassWeights(w, layer);
+                                }
                             }
                             if (blockedUnfolded.Count > 0)
                             {
@@ -1027,6 +1032,11 @@ namespace CnnGen.Generator.Emit
                         w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " packed for the channel-blocked kernel, for evaluation.</summary>");
                         w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.BlockedArray(layer) + ";");
                     }
+                    if (Conv2dEmitter.HasOwnPreparedArray(layer) && !layer.Fusion.BatchNorm)
+                    {
+                        w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " prepared for the strided kernel's groups of samples, for evaluation.</summary>");
+                        w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.PreparedArray(layer) + ";");
+                    }
                     if (!layer.Fusion.BatchNorm) continue;
                     w.Line("/// <summary>Weights and bias of " + Xml(layer.Describe()) + " with the batch-norm after it folded in, for evaluation.</summary>");
                     w.Line("internal readonly " + AlignedBufferType + " " + Conv2dEmitter.FoldedArray(layer) + ";");
@@ -1114,7 +1124,7 @@ namespace CnnGen.Generator.Emit
                             w.Line(Conv2dEmitter.FoldedArray(layer) + " = new " + AlignedBufferType + "(" + Int(Conv2dEmitter.FoldedLength(layer)) + ");");
                         if (Conv2dEmitter.InBlockedChain(layer))
                             w.Line(Conv2dEmitter.BlockedArray(layer) + " = new " + AlignedBufferType + "(" + Int(Conv2dEmitter.BlockedLength(layer)) + ");");
-                        if (Conv2dEmitter.PreparesFolded(layer))
+                        if (Conv2dEmitter.HasOwnPreparedArray(layer))
                             w.Line(Conv2dEmitter.PreparedArray(layer) + " = new " + AlignedBufferType + "(" + Conv2dEmitter.PreparedLength(layer) + ");");
                         if (Conv2dEmitter.HasWinogradFilters(layer))
                             w.Line(Conv2dEmitter.WinogradFiltersArray(layer) + " = new " + AlignedBufferType + "(" + Conv2dEmitter.WinogradFiltersLength(layer) + ");");
