@@ -113,7 +113,12 @@ namespace CnnGen.Kernels
         //   idle on planes of 256+ cells (20->40 @19x19, 64->100 @17x17); within ±12% on whole-vector channels from 256
         //   cells up (0.81-1.15x) and 0.45-0.91x on 7x7, 14x14 and 3x3 planes, whose last partial vector the pointwise
         //   tiles compute whole (49 cells as 64) — and 0.64x for 64->24 @14x14, whose 6 row groups each re-read the input
-        //   the lanes kernel reads once. So only idle lanes on 256+ cells.
+        //   the lanes kernel reads once. So only idle lanes on 256+ cells, then.
+        //   Session 35, the pointwise tiles of sessions 20-31 (copied 8 x 3 tiles, in-place 8-row tiles): whole-vector
+        //   channels on 256+ cells too, three runs (in place / 1x1 route): ResNet-50's 256x56x56 -> 512 1,216-1,557 /
+        //   1,069-1,157 µs (1.14-1.35x), ResNet-18's 64x56x56 -> 128 1.11-1.17x, 64x32x32 -> 128 1.17-1.22x, 32x56x56 -> 48
+        //   1.29x, 64x56x56 -> 64 0.98-1.17x. Below 256 cells still mostly slower (7x7 outputs 0.83-1.00x, 14x14 0.96-0.98x
+        //   but 512x28x28 -> 1024 1.18x, 64x28x28 -> 24 0.68x), so not there.
         // - Vector256, against im2col + GEMM: 1.08-3.16x on planes of 196+ cells (one of 12 at 0.97x), 0.76-1.34x (mostly
         //   slower) below.
         private const int MinimumPointwiseCells512 = 256, MinimumPointwiseCells256 = 196;
@@ -121,7 +126,7 @@ namespace CnnGen.Kernels
         private static bool UsePointwise(in Geometry g, int outChannels, KernelPath path) =>
             PointwiseRoute && g.Kernel == 1 && g.Padding == 0 && path switch
             {
-                KernelPath.Vector512 => Avx512F.IsSupported ? outChannels % 16 != 0 && g.Cells >= MinimumPointwiseCells512 : g.Cells >= MinimumPointwiseCells256,
+                KernelPath.Vector512 => g.Cells >= (Avx512F.IsSupported ? MinimumPointwiseCells512 : MinimumPointwiseCells256),
                 KernelPath.Vector256 => g.Cells >= MinimumPointwiseCells256,
                 _ => false,
             };
