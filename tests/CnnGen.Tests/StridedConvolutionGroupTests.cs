@@ -246,21 +246,10 @@ namespace CnnGen.Tests
             const int Batch = 18;
             var network = new GroupedStridedNet();
             network.ResetParameters(9);
-            var random = new Random(10);
-            float[] input = RandomValues(random, Batch * GroupedStridedNet.InputLength), output = new float[Batch * GroupedStridedNet.OutputLength];
+            float[] input = RandomValues(new Random(10), Batch * GroupedStridedNet.InputLength), output = new float[Batch * GroupedStridedNet.OutputLength];
             var workspace = network.CreateWorkspace(Batch);
-            network.Forward(input, output, Batch, workspace);
-            var dropout = new CnnRandom(5);
-            var expected = new ReferenceInterpreter(GroupedStridedNet.Layout).ForwardFloat(network.Parameters, network.Buffers.ToArray(), network.Counters.ToArray(), input, Batch, false, ref dropout);
-            Infrastructure.Compare.Close(output, expected, 1e-4, "batch of 18 against the interpreter");
+            MatchesTheInterpreterAndEachSampleAlone(network, input, output, Batch, workspace, "the first weights");
             Assert.Contains("goes straight into layer 3", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
-            var alone = network.CreateWorkspace(1);
-            var one = new float[GroupedStridedNet.OutputLength];
-            for (int n = 0; n < Batch; n++)
-            {
-                network.Forward(input.AsSpan(n * GroupedStridedNet.InputLength, GroupedStridedNet.InputLength), one, 1, alone);
-                Infrastructure.Compare.Close(output.AsSpan(n * GroupedStridedNet.OutputLength, GroupedStridedNet.OutputLength), one, 1e-5, "sample " + n);
-            }
             // Training mode writes every layer's output (the link is evaluation's).
             network.Forward(input, output, Batch, workspace, training: true);
             Assert.Equal(Batch * 32 * 8 * 8, workspace.LayerOutput(2).Length);
@@ -285,24 +274,9 @@ namespace CnnGen.Tests
             const int Batch = 18;
             var network = new GroupedStridedBiasNet();
             network.ResetParameters(9);
-            var random = new Random(10);
-            float[] input = RandomValues(random, Batch * GroupedStridedBiasNet.InputLength), output = new float[Batch * GroupedStridedBiasNet.OutputLength];
+            float[] input = RandomValues(new Random(10), Batch * GroupedStridedBiasNet.InputLength), output = new float[Batch * GroupedStridedBiasNet.OutputLength];
             var workspace = network.CreateWorkspace(Batch);
-            void Check(string when)
-            {
-                network.Forward(input, output, Batch, workspace);
-                var dropout = new CnnRandom(5);
-                var expected = new ReferenceInterpreter(GroupedStridedBiasNet.Layout).ForwardFloat(network.Parameters, network.Buffers.ToArray(), network.Counters.ToArray(), input, Batch, false, ref dropout);
-                Infrastructure.Compare.Close(output, expected, 1e-4, "batch of 18 against the interpreter, " + when);
-                var alone = network.CreateWorkspace(1);
-                var one = new float[GroupedStridedBiasNet.OutputLength];
-                for (int n = 0; n < Batch; n++)
-                {
-                    network.Forward(input.AsSpan(n * GroupedStridedBiasNet.InputLength, GroupedStridedBiasNet.InputLength), one, 1, alone);
-                    Infrastructure.Compare.Close(output.AsSpan(n * GroupedStridedBiasNet.OutputLength, GroupedStridedBiasNet.OutputLength), one, 1e-5, "sample " + n + ", " + when);
-                }
-            }
-            Check("first weights");
+            MatchesTheInterpreterAndEachSampleAlone(network, input, output, Batch, workspace, "the first weights");
             var before = (float[])output.Clone();
             // A training step (forward, backward, an SGD step) moves the weights: the next evaluation prepares them again.
             network.Forward(input, output, Batch, workspace, training: true);
@@ -312,8 +286,26 @@ namespace CnnGen.Tests
             var parameters = network.Parameters;
             for (int i = 0; i < parameters.Length; i++) parameters[i] -= 0.5f * gradients[i];
             network.ParametersChanged();
-            Check("after a step");
+            MatchesTheInterpreterAndEachSampleAlone(network, input, output, Batch, workspace, "after a step");
             Assert.True(Infrastructure.Compare.MaxError(before, output) > 1e-3, "the step must move the outputs, or the check shows nothing");
+        }
+
+        // A batch's evaluation against the interpreter, then each sample alone on a workspace for one sample (which keeps a
+        // sample's kernel: the same values to rounding); the batch's output is left in output.
+        private static void MatchesTheInterpreterAndEachSampleAlone(INetwork network, float[] input, float[] output, int batch, NetworkWorkspace workspace, string when)
+        {
+            network.Forward(input, output, batch, workspace);
+            var dropout = new CnnRandom(5);
+            var expected = new ReferenceInterpreter(network.Layout).ForwardFloat(network.Parameters, network.Buffers.ToArray(), network.Counters.ToArray(), input, batch, false, ref dropout);
+            Infrastructure.Compare.Close(output, expected, 1e-4, "a batch of " + batch + " against the interpreter, " + when);
+            int inLength = network.Layout.Input.Length, outLength = network.Layout.Output.Length;
+            var alone = network.CreateWorkspace(1);
+            var one = new float[outLength];
+            for (int n = 0; n < batch; n++)
+            {
+                network.Forward(input.AsSpan(n * inLength, inLength), one, 1, alone);
+                Infrastructure.Compare.Close(output.AsSpan(n * outLength, outLength), one, 1e-5, "sample " + n + ", " + when);
+            }
         }
 
         [Fact]
