@@ -268,6 +268,7 @@ namespace CnnGen.Tests
             Assert.Contains("global::CnnGen.Kernels.StridedConvolution.PrepareGroup(parameters.Slice(4640, 18432), parameters.Slice(23072, 64), 32, 8, 8, 64, 3, 2, 1, "
                 + "workspace.Layer2Prepared, (workspace.BatchCapacity > 1 ? 16 : 1));", source);
             Assert.Contains("global::CnnGen.Kernels.StridedConvolution.Prepare(parameters.Slice(4640, 18432), parameters.Slice(23072, 64), 32, 8, 8, 64, 3, 2, 1, workspace.Layer2PassWeights);", source);
+            Assert.Contains("18,496 params prepared for the strided kernel once per training pass.</summary>", source); // the pass's array, not evaluation's
             Assert.Contains("workspace.Layer2GroupInput.AsSpan(start * slot, samples * slot), samples, 32, 8, 8, workspace.Layer2Prepared, 64, 3, 2, 1, group, ", source);
             Assert.Contains("relu: true, means: true, global::CnnGen.Kernels.StridedConvolution.Link.Convolution(16, 16, 16, 32, 3, 2, 1, atEnd: false));", source);
 

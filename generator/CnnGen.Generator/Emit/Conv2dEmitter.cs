@@ -241,7 +241,8 @@ namespace CnnGen.Generator.Emit
             // (Training runs a layer over the batch from its weights as they are: with evaluation's own prepared weights, it needs none for the pass.)
             if (HasPassWeights(layer) && !(TrainingForwardOverBatch(layer) && HasOwnPreparedArray(layer)))
                 yield return new WorkspaceArray(PassWeightsArray(layer), "global::CnnGen.Kernels.StridedConvolution.PreparedLength(" + StridedShapeArguments(layer) + ")",
-                    "Weights and bias of " + layer.Describe() + " prepared for the strided kernel once per training pass, and in evaluation once per change of the weights where no batch-norm is folded in");
+                    "Weights and bias of " + layer.Describe() + " prepared for the strided kernel once per training pass"
+                        + (HasOwnPreparedArray(layer) && !layer.Fusion.BatchNorm ? "" : ", and in evaluation once per change of the weights where no batch-norm is folded in"));
             if (HasWeightGradientProducts(layer))
                 yield return DimsOf(layer).Strided
                     ? new WorkspaceArray(WeightGradientProductsArray(layer), "global::CnnGen.Kernels.StridedConvolution.WeightGradientProductsLength(" + StridedShapeArguments(layer) + ")",

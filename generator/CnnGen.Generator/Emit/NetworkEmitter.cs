@@ -361,7 +361,6 @@ namespace CnnGen.Generator.Emit
                     var folds = plan.Layers.Where(l => l.Fusion.BatchNorm).ToList();
                     var transposed = plan.Layers.Where(LinearEmitter.HasEvaluationWeights).ToList();
                     var preparedUnfolded = plan.Layers.Where(l => Conv2dEmitter.HasPreparedWeights(l) && !Conv2dEmitter.PreparesFolded(l)).ToList();
-                    var groupedUnfolded = preparedUnfolded.Where(Conv2dEmitter.HasOwnPreparedArray).ToList();
                     var blockedUnfolded = plan.Layers.Where(l => Conv2dEmitter.InBlockedChain(l) && !l.Fusion.BatchNorm).ToList();
                     bool refreshes = folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || blockedUnfolded.Count > 0;
                     if (refreshes || winograd.Count > 0) w.Line("long version = ParameterVersion;");
@@ -374,7 +373,7 @@ namespace CnnGen.Generator.Emit
                                 w.Line("// Strided layers without a batch-norm: their weights prepared for the kernel once per change of the weights, not once per call.");
                                 foreach (var layer in preparedUnfolded)
                                 {
-                                    if (groupedUnfolded.Contains(layer)) Conv2dEmitter.EmitPrepareStatement(w, layer); // for groups of samples, into an array of its own
+                                    if (Conv2dEmitter.HasOwnPreparedArray(layer)) Conv2dEmitter.EmitPrepareStatement(w, layer); // for groups of samples, into an array of its own
                                     else Conv2dEmitter.EmitPreparePassWeights(w, layer);
                                 }
                             }
