@@ -24,6 +24,7 @@ namespace CnnGen.Tests
                 new object[] { 64, 16, 16, 128, 3, 2, 1, true },
                 new object[] { 16, 32, 32, 32, 1, 2, 0, false },  // ResNet-8's projection shortcut: subsampled, then the pointwise tiles (256 cells)
                 new object[] { 64, 36, 34, 128, 1, 2, 0, true },  // whole vectors of channels on 306 cells: subsampled, the pointwise tiles' copied blocks
+                new object[] { 352, 28, 27, 48, 1, 2, 0, false }, // 14x14 cells from an input of 1 MB: subsampled on Vector512 too
                 new object[] { 3, 32, 32, 16, 3, 2, 1, false },   // MobileNetV2's stem: 3 input channels, one lane block
                 new object[] { 1, 9, 11, 16, 3, 2, 1, true },     // one input channel, odd sizes
                 new object[] { 5, 13, 7, 32, 3, 2, 0, false },    // a stem without padding, rows of 6 and 3 cells

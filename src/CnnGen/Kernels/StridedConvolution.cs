@@ -118,15 +118,21 @@ namespace CnnGen.Kernels
         //   channels on 256+ cells too, three runs (in place / 1x1 route): ResNet-50's 256x56x56 -> 512 1,216-1,557 /
         //   1,069-1,157 µs (1.14-1.35x), ResNet-18's 64x56x56 -> 128 1.11-1.17x, 64x32x32 -> 128 1.17-1.22x, 32x56x56 -> 48
         //   1.29x, 64x56x56 -> 64 0.98-1.17x. Below 256 cells still mostly slower (7x7 outputs 0.83-1.00x, 14x14 0.96-0.98x
-        //   but 512x28x28 -> 1024 1.18x, 64x28x28 -> 24 0.68x), so not there.
+        //   but 512x28x28 -> 1024 1.18x, 64x28x28 -> 24 0.68x), so not there, except from inputs of 1 MB or more onto 14x14
+        //   outputs, which the subsampling compacts to a quarter that stays in L2 (two runs): 512x28x28 -> 1024 1.22x, 384 ->
+        //   768 1.07-1.12x, 512 -> 512 1.13-1.15x, 1024 -> 1024 1.13-1.18x; from 800 KB and less 0.94-1.06x (256 -> 512, 256 ->
+        //   256, 192 -> 384, 128 -> 256).
         // - Vector256, against im2col + GEMM: 1.08-3.16x on planes of 196+ cells (one of 12 at 0.97x), 0.76-1.34x (mostly
         //   slower) below.
-        private const int MinimumPointwiseCells512 = 256, MinimumPointwiseCells256 = 196;
+        private const int MinimumPointwiseCells512 = 256, MinimumPointwiseCells256 = 196, MinimumPointwiseCellsLargeInput = 196;
+        private const long LargeInputFloats = 256 * 1024;
 
         private static bool UsePointwise(in Geometry g, int outChannels, KernelPath path) =>
             PointwiseRoute && g.Kernel == 1 && g.Padding == 0 && path switch
             {
-                KernelPath.Vector512 => g.Cells >= (Avx512F.IsSupported ? MinimumPointwiseCells512 : MinimumPointwiseCells256),
+                KernelPath.Vector512 => Avx512F.IsSupported
+                    ? g.Cells >= MinimumPointwiseCells512 || g.Cells >= MinimumPointwiseCellsLargeInput && (long)g.InChannels * g.Height * g.Width >= LargeInputFloats
+                    : g.Cells >= MinimumPointwiseCells256,
                 KernelPath.Vector256 => g.Cells >= MinimumPointwiseCells256,
                 _ => false,
             };
