@@ -255,11 +255,11 @@ namespace CnnGen.Kernels
                 // transpose below (session 34, KernelBench strided-prepare: 64 -> 128 on the 2x2 tile 124 -> 107 µs with
                 // ApplyG inlined), or gathered where that would read past the weights (at first all gathered: KernelBench
                 // strided-over-batch's PrepareGroup, 64 -> 128 onto 4x4 213 -> 140 µs, 128 -> 256 onto 2x2 583 -> 550).
-                bool gather = lanes == V;
+                bool wholeBlock = lanes == V;
                 for (int ic = 0; ic < inChannels; ic++)
                 {
                     int first = (transposed ? ic * outChannels + block : block * inChannels + ic) * 9;
-                    if (!gather)
+                    if (!wholeBlock)
                     {
                         // A last partial block: its lanes' taps copied one float at a time, the lanes past it zero.
                         for (int lane = 0; lane < lanes; lane++)
@@ -271,11 +271,11 @@ namespace CnnGen.Kernels
                     // A whole block's 16 rows of 9 taps turned into [tap][lane] by one 16x16 register transpose (its last 7
                     // columns are the next taps, unused), where the last row's 16 floats lie inside the weights and the
                     // transpose's AVX-512 shuffles run (the transform itself runs anywhere: tests call it without); else gathered.
-                    bool turned = gather && Avx512F.IsSupported && first + (V - 1) * laneStride + V <= weight.Length;
+                    bool turned = wholeBlock && Avx512F.IsSupported && first + (V - 1) * laneStride + V <= weight.Length;
                     if (turned) DirectConvolution.Transpose16(ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first), laneStride, ref t0);
                     for (int k = 0; k < 9; k++)
                     {
-                        var tap = gather && !turned ? GatherTap(weight, first + k, laneOffsets) : Vector512.LoadUnsafe(ref t0, (nuint)(k * V));
+                        var tap = wholeBlock && !turned ? GatherTap(weight, first + k, laneOffsets) : Vector512.LoadUnsafe(ref t0, (nuint)(k * V));
                         g[k] = Vector512.WidenLower(tap);
                         g[9 + k] = Vector512.WidenUpper(tap);
                     }
