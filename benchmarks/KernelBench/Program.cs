@@ -1990,6 +1990,26 @@ namespace KernelBench
                 StridedChunks();
                 return;
             }
+            // "stem-cells": a stride-2 stem handing its maps to a Winograd layer (StridedConvolution's lanes kernel writing the next
+            // layer's padded input), its two-block tiles of 8 cells against up to 12 (LanesIntoWideCells), interleaved.
+            if (args.Length > 0 && args[0] == "stem-cells")
+            {
+                foreach (var (c, h, oc, noc) in new[] { (3, 64, 32, 64), (3, 32, 32, 64), (3, 128, 32, 64), (3, 96, 32, 64), (3, 64, 64, 128), (8, 64, 48, 96), (3, 112, 32, 64), (4, 96, 48, 96) })
+                {
+                    int o = (h + 2 - 3) / 2 + 1;
+                    var none = StridedConvolution.Link.None;
+                    var next = StridedConvolution.Link.Convolution(oc, o, o, noc, 3, 2, 1, atEnd: true);
+                    float[] x = Fill(c * h * h, 1), y = new float[oc * o * o];
+                    float[] p = new float[StridedConvolution.PreparedLength(c, h, h, oc, 3, 2, 1)];
+                    StridedConvolution.Prepare(Fill(oc * c * 9, 2), Fill(oc, 3), c, h, h, oc, 3, 2, 1, p);
+                    float[] shared = new float[StridedConvolution.LinkedScratchLength(c, h, h, oc, 3, 2, 1, none, next)];
+                    Action with(int cells) => () => { StridedConvolution.LanesIntoWideCells = cells; StridedConvolution.ForwardPreparedLinked(x, c, h, h, p, oc, 3, 2, 1, y, shared, true, none, next); StridedConvolution.LanesIntoWideCells = 12; };
+                    var t = InterleavedAll(with(8), with(12));
+                    double flop = 2.0 * oc * o * o * c * 9;
+                    Console.WriteLine($"{c}x{h}x{h} -> {oc}: tiles of 8 cells {t[0] * 1e6,7:F2} us ({flop / t[0] / 1e9:F0} GFLOP/s), of up to 12 {t[1] * 1e6,7:F2} us ({flop / t[1] / 1e9:F0} GFLOP/s), {t[0] / t[1]:F2}x");
+                }
+                return;
+            }
             if (args.Length > 0 && args[0] == "strided-stem-link")
             {
                 StridedStemLink();

@@ -47,6 +47,9 @@ namespace CnnGen.Tests
             new object[] { 16, 30, 30, 16, 32, 64, 1, 1, 1 },   // 16 in, 16 out (no Winograd): the lanes kernel hands on
             new object[] { 5, 40, 40, 24, 48, 64, 1, 1, 1 },    // a stem of 24 channels: not whole vectors, through NCHW
             new object[] { 8, 64, 64, 48, 64, 96, 1, 1, 1 },    // 48 channels: two blocks and one
+            new object[] { 3, 96, 96, 32, 64, 64, 1, 1, 1 },    // a stem onto rows of 48 cells: the lanes kernel's tiles of 12
+            new object[] { 3, 50, 44, 32, 48, 64, 1, 1, 1 },    // rows of 22 cells: tiles of 11
+            new object[] { 3, 20, 18, 32, 64, 64, 1, 1, 1 },    // rows of 9 cells: one tile of 9
         };
 
         [Theory]

@@ -207,7 +207,15 @@ namespace CnnGen.Kernels
             KernelPaths.Default == KernelPath.Vector512 && Avx512F.IsSupported && aOutChannels % 16 == 0 && a.Stride >= 2 && a.Stride <= 4
             && (aOutChannels >= 32 || !UsePhases(a, aOutChannels, KernelPath.Vector512));
 
+        /// <summary>
+        /// Cells of a row a tile of two blocks takes at stride 2 in <see cref="ForwardLanesInto"/> (up to 12, WideTile's; 8: the
+        /// tiles of before, which KernelBench stem-cells compares). Measured there, interleaved: 3x64x64 -> 32 11.60 -> 10.56 µs,
+        /// 3x128x128 -> 32 43.60 -> 39.34; a tile's fixed cost (its start, ReLU and stores) over more multiply-adds.
+        /// </summary>
+        internal static int LanesIntoWideCells { get; set; } = 12;
+
         // ForwardLanes512's tiles, each storing its cells (through ReLU) at their place in the next layer's padded input.
+
         private static void ForwardLanesInto(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
             Span<float> target, in StridedWinogradConvolution.Layout next, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked)
         {
@@ -225,10 +233,11 @@ namespace CnnGen.Kernels
             ref float p = ref MemoryMarshal.GetReference(padded);
             int pitch = next.PaddedWidth, groupStride = next.PaddedGroupStride;
             ref float t0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(target), (next.Padding * pitch + next.Padding) * 16);
-            int tilesPerRow = (g.OutWidth + 7) / 8;
             for (int block = 0; block < outChannels;)
             {
                 bool two = block + 32 <= outChannels;
+                int cellsPerTile = two && g.Stride == 2 ? Math.Clamp(LanesIntoWideCells, 8, 12) : 8;
+                int tilesPerRow = (g.OutWidth + cellsPerTile - 1) / cellsPerTile;
                 ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(lanes), block * taps);
                 ref float w1 = ref Unsafe.Add(ref w0, 16 * taps);
                 var b0 = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias), (nuint)block);
@@ -242,7 +251,18 @@ namespace CnnGen.Kernels
                         int ox = tile * g.OutWidth / tilesPerRow, count = (tile + 1) * g.OutWidth / tilesPerRow - ox;
                         ref float origin = ref Unsafe.Add(ref p, oy * g.Stride * g.PaddedWidth + ox * g.Stride);
                         int at = (oy * pitch + ox) * 16;
-                        if (two) Tile<C2>(count, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref group0, at), ref Unsafe.Add(ref group1, at), g, relu);
+                        if (count > 8)
+                        {
+                            ref float o0 = ref Unsafe.Add(ref group0, at), o1 = ref Unsafe.Add(ref group1, at);
+                            switch (count)
+                            {
+                                case 9: WideTile<C2, C2, C9>(ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu); break;
+                                case 10: WideTile<C2, C2, C10>(ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu); break;
+                                case 11: WideTile<C2, C2, C11>(ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu); break;
+                                default: WideTile<C2, C2, C12>(ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu); break;
+                            }
+                        }
+                        else if (two) Tile<C2>(count, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref group0, at), ref Unsafe.Add(ref group1, at), g, relu);
                         else Tile<C1>(count, ref origin, ref w0, ref w0, b0, b0, ref Unsafe.Add(ref group0, at), ref Unsafe.Add(ref group0, at), g, relu);
                     }
                 }
