@@ -1990,6 +1990,40 @@ namespace KernelBench
                 StridedChunks();
                 return;
             }
+            // "polyphase": 4x4 stride-2 layers (DCGAN's discriminator and others): StridedConvolution's direct kernels (weights
+            // prepared once) against PolyphaseWinogradConvolution (filters transformed once), interleaved, with the largest
+            // difference between the two; the basis of PolyphaseWinogradConvolution.Pays.
+            if (args.Length > 0 && args[0] == "polyphase")
+            {
+                var layers = new (int C, int H, int OC, int P)[]
+                {
+                    (64, 32, 128, 1), (128, 16, 256, 1), (256, 8, 512, 1), (3, 64, 64, 1), (32, 64, 64, 1), (64, 64, 128, 1),
+                    (128, 32, 256, 1), (16, 32, 32, 1), (32, 16, 64, 1), (64, 16, 128, 1), (48, 30, 96, 1), (64, 34, 64, 0),
+                    (128, 12, 128, 1), (256, 16, 256, 1), (128, 10, 128, 1), (64, 10, 64, 1), (256, 12, 256, 1), (64, 8, 64, 1),
+                    (32, 12, 64, 1), (512, 8, 512, 1), (16, 16, 32, 1),
+                };
+                Console.WriteLine($"{"4x4 s2",-26} {"direct us",10} {"polyphase us",13} {"speed-up",9} {"largest difference",19}");
+                foreach (var s in layers)
+                {
+                    var l = new PolyphaseWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, s.P);
+                    float[] x = Fill(s.C * s.H * s.H, 1), w = Fill(s.OC * s.C * 16, 2), b = Fill(s.OC, 3);
+                    int cells = l.OutHeight * l.OutWidth;
+                    float[] y1 = new float[s.OC * cells], y2 = new float[s.OC * cells];
+                    float[] prepared = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 4, 2, s.P, DirectConvolution.KernelPath.Vector512, winograd: false)];
+                    StridedConvolution.PrepareOn(w, b, s.C, s.H, s.H, s.OC, 4, 2, s.P, prepared, DirectConvolution.KernelPath.Vector512, winograd: false);
+                    float[] filters = new float[l.FiltersLength];
+                    PolyphaseWinogradConvolution.TransformFilters(w, filters, l);
+                    float[] scratch = new float[Math.Max(l.ScratchLength, StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 4, 2, s.P))];
+                    var t = InterleavedAll(
+                        () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, prepared, s.OC, 4, 2, s.P, y1, scratch, false, DirectConvolution.KernelPath.Vector512, winograd: false),
+                        () => PolyphaseWinogradConvolution.Forward(x, filters, b, y2, scratch, false, l));
+                    double largest = 0;
+                    for (int i = 0; i < y1.Length; i++) largest = Math.Max(largest, Math.Abs(y1[i] - y2[i]));
+                    string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P} ({l.OutHeight}x{l.OutWidth})";
+                    Console.WriteLine($"{name,-26} {t[0] * 1e6,10:F2} {t[1] * 1e6,13:F2} {t[0] / t[1],8:F2}x {largest,19:E1}");
+                }
+                return;
+            }
             // "stem-cells": a stride-2 stem handing its maps to a Winograd layer (StridedConvolution's lanes kernel writing the next
             // layer's padded input), its two-block tiles of 8 cells against up to 12 (LanesIntoWideCells), interleaved.
             if (args.Length > 0 && args[0] == "stem-cells")

@@ -205,7 +205,8 @@ namespace CnnGen.Kernels
         // kernel's stems: one block of 16 a broadcast, against the phases' whole rows).
         private static bool LanesLink(in Geometry a, int aOutChannels) =>
             KernelPaths.Default == KernelPath.Vector512 && Avx512F.IsSupported && aOutChannels % 16 == 0 && a.Stride >= 2 && a.Stride <= 4
-            && (aOutChannels >= 32 || !UsePhases(a, aOutChannels, KernelPath.Vector512));
+            && (aOutChannels >= 32 || !UsePhases(a, aOutChannels, KernelPath.Vector512))
+            && !UsePolyphase(a, aOutChannels, KernelPath.Vector512, winograd: true); // its prepared weights are polyphase filters, not lanes
 
         /// <summary>
         /// Cells of a row a tile of two blocks takes at stride 2 in <see cref="ForwardLanesInto"/> (up to 12, WideTile's; 8: the

@@ -74,7 +74,8 @@ namespace CnnGen.Kernels
         public static int ScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
         {
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
-            int winograd = UseWinograd(g, outChannels, KernelPaths.Default, winograd: true) ? WinogradLayout(g, outChannels).ScratchLength : 0;
+            int winograd = UseWinograd(g, outChannels, KernelPaths.Default, winograd: true) ? WinogradLayout(g, outChannels).ScratchLength
+                : UsePolyphase(g, outChannels, KernelPaths.Default, winograd: true) ? PolyphaseLayout(g, outChannels).ScratchLength : 0;
             return Math.Max(Math.Max(Math.Max(Math.Max(g.Taps * g.Cells, LanesScratch(g, outChannels)), PhasesScratch(g)), BackwardScratch(g, outChannels)), winograd);
         }
 
@@ -83,6 +84,15 @@ namespace CnnGen.Kernels
         private static bool UseWinograd(in Geometry g, int outChannels, KernelPath path, bool winograd) =>
             winograd && path == KernelPath.Vector512 && g.Kernel == 3 && g.Stride == 2
             && StridedWinogradConvolution.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+
+        // Stride-2 4x4 layers where PolyphaseWinogradConvolution.Pays (measured against the direct kernels): forward only, from
+        // filters transformed by Prepare.
+        private static bool UsePolyphase(in Geometry g, int outChannels, KernelPath path, bool winograd) =>
+            winograd && path == KernelPath.Vector512 && g.Kernel == 4 && g.Stride == 2
+            && PolyphaseWinogradConvolution.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+
+        private static PolyphaseWinogradConvolution.Layout PolyphaseLayout(in Geometry g, int outChannels) =>
+            new(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
         private static StridedWinogradConvolution.Layout WinogradLayout(in Geometry g, int outChannels) =>
             new(g.InChannels, g.Height, g.Width, outChannels, g.Padding, StridedWinogradConvolution.TileFor(g.InChannels, g.Height, g.Width, outChannels, g.Padding));
@@ -206,12 +216,13 @@ namespace CnnGen.Kernels
             KernelPath path, bool winograd)
         {
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
-            return (UseWinograd(g, outChannels, path, winograd) ? WinogradLayout(g, outChannels).FiltersLength : WeightsLength(g, outChannels, path)) + outChannels;
+            return (UseWinograd(g, outChannels, path, winograd) ? WinogradLayout(g, outChannels).FiltersLength
+                : UsePolyphase(g, outChannels, path, winograd) ? PolyphaseLayout(g, outChannels).FiltersLength : WeightsLength(g, outChannels, path)) + outChannels;
         }
 
         /// <summary>
         /// The weights and bias as <see cref="ForwardPrepared"/> reads them: Winograd-transformed where this process runs the
-        /// layer by <see cref="StridedWinogradConvolution"/>, packed [16-channel block][tap][16] where it runs the output
+        /// layer by <see cref="StridedWinogradConvolution"/> (3x3) or <see cref="PolyphaseWinogradConvolution"/> (4x4), packed [16-channel block][tap][16] where it runs the output
         /// channels in the vector lanes, PyTorch's layout elsewhere; then the bias (zeros when empty). Done once per change of
         /// the weights, it takes the packing (or the transform) out of every call.
         /// </summary>
@@ -231,6 +242,15 @@ namespace CnnGen.Kernels
                 var layout = WinogradLayout(g, outChannels);
                 Require(prepared.Length >= layout.FiltersLength + outChannels, nameof(prepared), layout.FiltersLength + outChannels);
                 StridedWinogradConvolution.TransformFilters(weight, prepared, layout);
+                if (bias.IsEmpty) prepared.Slice(layout.FiltersLength, outChannels).Clear();
+                else bias.Slice(0, outChannels).CopyTo(prepared.Slice(layout.FiltersLength, outChannels));
+                return;
+            }
+            if (UsePolyphase(g, outChannels, path, winograd))
+            {
+                var layout = PolyphaseLayout(g, outChannels);
+                Require(prepared.Length >= layout.FiltersLength + outChannels, nameof(prepared), layout.FiltersLength + outChannels);
+                PolyphaseWinogradConvolution.TransformFilters(weight, prepared, layout);
                 if (bias.IsEmpty) prepared.Slice(layout.FiltersLength, outChannels).Clear();
                 else bias.Slice(0, outChannels).CopyTo(prepared.Slice(layout.FiltersLength, outChannels));
                 return;
@@ -263,6 +283,14 @@ namespace CnnGen.Kernels
                     var layout = WinogradLayout(g, outChannels);
                     Require(prepared.Length >= layout.FiltersLength + outChannels, nameof(prepared), layout.FiltersLength + outChannels);
                     StridedWinogradConvolution.Forward(x, prepared.Slice(0, layout.FiltersLength), prepared.Slice(layout.FiltersLength, outChannels),
+                        y, scratch, relu, layout);
+                    return;
+                }
+                if (UsePolyphase(g, outChannels, path, winograd))
+                {
+                    var layout = PolyphaseLayout(g, outChannels);
+                    Require(prepared.Length >= layout.FiltersLength + outChannels, nameof(prepared), layout.FiltersLength + outChannels);
+                    PolyphaseWinogradConvolution.Forward(x, prepared.Slice(0, layout.FiltersLength), prepared.Slice(layout.FiltersLength, outChannels),
                         y, scratch, relu, layout);
                     return;
                 }

@@ -1,0 +1,312 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// A stride-2 4x4 convolution (DCGAN's discriminator, PatchGAN) by Winograd's method through the polyphase split, on the
+    /// Vector512 path: 36 multiplications per 2x2 output tile and input channel instead of 64 (9 per output instead of 16).
+    /// The filters are transformed once per weight change (<see cref="TransformFilters"/>); <see cref="Pays"/> says where
+    /// that measured faster than StridedConvolution's direct kernels.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Along one axis, y[i] = g0·d[2i] + g1·d[2i+1] + g2·d[2i+2] + g3·d[2i+3]: a stride-1 two-tap correlation of the even
+    /// samples with (g0, g2) plus one of the odd samples with (g1, g3), each by Winograd's F(2, 2) (points 0, 1, ∞: 3
+    /// products for 2 outputs). So a 2-output tile reads a 6-sample window d0..d5 (4 apart) and has 6 "positions", with
+    /// block-diagonal transforms:
+    /// Bᵀ: (d0 − d2, d2, d4 − d2) for the evens, (d1 − d3, d3, d5 − d3) for the odds;
+    /// G: (g0, g0 + g2, g2) and (g1, g1 + g3, g3);
+    /// Aᵀ: y0 = m0 + m1 + m3 + m4, y1 = m1 + m2 + m4 + m5.
+    /// In two dimensions the transforms apply along rows and columns: Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A over 6x6 windows (4
+    /// apart) of the zero-padded input, the sum of the four phase convolutions (2x2 kernels each by F(2x2, 2x2)).
+    /// </para>
+    /// <para>
+    /// Everything else is <see cref="WinogradF4Convolution"/>'s: channels in the vector lanes, the input padded as
+    /// [group][row][column][16 channels], V[position][group][tile][16], the 36 GEMMs by its register tiles, the output
+    /// transform adding the bias (and ReLU) in lanes, and the 16x16 transposes back to NCHW.
+    /// </para>
+    /// <para>
+    /// Precision: every constant is ±1 and G only adds two taps, so each product carries at most two roundings more than
+    /// the definition's (PolyphaseWinogradConvolutionTests: within 1e-5 of the sum of the magnitudes of the products).
+    /// </para>
+    /// </remarks>
+    internal static class PolyphaseWinogradConvolution
+    {
+        private const int V = 16;
+        private const int Positions = 36;
+        private const int ChunkBudget = 128 * 1024;
+        private const int MinimumChunk = 24;
+        private const int StagingVectors = 64;
+
+        internal readonly struct Layout
+        {
+            public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth;
+            public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
+            public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
+            public readonly int TransformedGroupStride, TransformedPositionStride, ProductTileStride, FilterPositionStride, OutputGroupStride;
+            public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
+
+            public Layout(int inChannels, int height, int width, int outChannels, int padding)
+            {
+                if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
+                if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
+                if (padding < 0 || height + 2 * padding < 4 || width + 2 * padding < 4)
+                    throw new ArgumentOutOfRangeException(nameof(padding), padding, "The 4x4 kernel does not fit the padded input.");
+                InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels; Padding = padding;
+                OutHeight = (height + 2 * padding - 4) / 2 + 1;
+                OutWidth = (width + 2 * padding - 4) / 2 + 1;
+                TileRows = (OutHeight + 1) / 2;
+                TileColumns = (OutWidth + 1) / 2;
+                Tiles = TileRows * TileColumns;
+                InGroups = (inChannels + V - 1) / V;
+                OutGroups = (outChannels + V - 1) / V;
+                OutLanes = OutGroups * V;
+                // Every tile's 6x6 window lies inside the buffer, and so does every input cell.
+                PaddedHeight = Math.Max(4 * TileRows + 2, height + padding);
+                PaddedWidth = Math.Max(4 * TileColumns + 2, width + padding);
+                PaddedGroupStride = PaddedHeight * PaddedWidth * V;
+                PaddedLength = InGroups * PaddedGroupStride;
+                int perTile = Positions * (InGroups * V + OutLanes);
+                int chunkTiles = Math.Min(Tiles, Math.Max(MinimumChunk, ChunkBudget / perTile));
+                Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
+                ChunkTiles = (Tiles + Chunks - 1) / Chunks;
+                // One vector more than the data between positions: strides of a multiple of 4 KB would share L1 sets.
+                TransformedGroupStride = ChunkTiles * V;
+                TransformedPositionStride = InGroups * TransformedGroupStride + V;
+                TransformedLength = Positions * TransformedPositionStride;
+                // M is [tile][position][oc lanes]: the output transform reads a tile's positions front to back.
+                ProductTileStride = Positions * OutLanes + V;
+                ProductLength = ChunkTiles * ProductTileStride;
+                FilterPositionStride = inChannels * OutLanes + V;
+                OutputGroupStride = OutHeight * OutWidth * V;
+                OutputLength = OutGroups * OutputGroupStride + V * V; // the last transpose reads up to 15 cells past the end
+            }
+
+            /// <summary>Floats of the transformed filters U[position][input channel][output channel lanes].</summary>
+            public int FiltersLength => Positions * FilterPositionStride;
+
+            internal const int BiasOffset = StagingVectors * V;
+
+            internal int StagingLength => BiasOffset + OutLanes;
+
+            /// <summary>Floats of scratch <see cref="Forward"/> needs (with up to 15 skipped to start its buffers on a cache line).</summary>
+            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength + V;
+        }
+
+        /// <summary>Whether this process can run the kernel at all: AVX-512 with SIMD enabled.</summary>
+        public static bool Available => Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+        /// <summary>
+        /// Where the kernel measured faster than StridedConvolution's direct kernels (KernelBench polyphase, 23 shapes, weights
+        /// prepared once on both sides, interleaved): from 16 input channels and 32 output channels, on 9+ tiles covering
+        /// their outputs with at most a quarter of the cells wasted (16x16, 15x15, 8x8, 6x6 outputs: 1.11-1.52x, DCGAN's
+        /// 64 -> 128 and 128 -> 256 1.39-1.42x), or on 4+ tiles while the filters (36·Cin·Cout floats) stay within 1 MB (64 -> 64
+        /// onto 4x4 1.55x, onto 5x5 1.19x). Elsewhere the filters' bytes, 2.25x the weights', outweigh the saving: 256 -> 512
+        /// and 512 -> 512 onto 4x4 0.48-0.59x, 128 -> 128 onto 5x5 (9 tiles for 25 cells) 0.98x; and a 3-channel stem 0.43x.
+        /// </summary>
+        public static bool Pays(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            if (!Available || inChannels < MinimumInChannels || outChannels < MinimumOutChannels || padding < 0
+                || height + 2 * padding < 4 || width + 2 * padding < 4) return false;
+            int outHeight = (height + 2 * padding - 4) / 2 + 1, outWidth = (width + 2 * padding - 4) / 2 + 1;
+            int tiles = (outHeight + 1) / 2 * ((outWidth + 1) / 2), cells = outHeight * outWidth;
+            if (tiles >= 9 && cells >= 3 * tiles) return true;
+            return tiles >= 4 && 36L * inChannels * outChannels <= SmallFilters;
+        }
+
+        private const int MinimumInChannels = 16, MinimumOutChannels = 32;
+        private const long SmallFilters = 256 * 1024; // floats: 1 MB, the L2
+
+        /// <summary>
+        /// U = G g Gᵀ (6x6) of each 4x4 filter of a PyTorch-layout weight [outChannels x inChannels x 4 x 4], into
+        /// <paramref name="filters"/> (<see cref="Layout.FiltersLength"/> floats); the lanes past the last output channel are
+        /// zero. Once per weight change; each value a sum of up to four weights, added in double and rounded once.
+        /// </summary>
+        public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        {
+            Require(weight.Length >= l.OutChannels * l.InChannels * 16, nameof(weight));
+            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            filters.Slice(0, l.FiltersLength).Clear();
+            Span<double> rows = stackalloc double[24];
+            for (int oc = 0; oc < l.OutChannels; oc++)
+                for (int ic = 0; ic < l.InChannels; ic++)
+                {
+                    var g = weight.Slice((oc * l.InChannels + ic) * 16, 16);
+                    // G along the rows (kernel columns), then down the columns.
+                    for (int ky = 0; ky < 4; ky++)
+                        for (int b = 0; b < 6; b++) rows[ky * 6 + b] = Along(g[ky * 4], g[ky * 4 + 1], g[ky * 4 + 2], g[ky * 4 + 3], b);
+                    for (int a = 0; a < 6; a++)
+                        for (int b = 0; b < 6; b++)
+                        {
+                            double u = Along(rows[b], rows[6 + b], rows[12 + b], rows[18 + b], a);
+                            filters[(a * 6 + b) * l.FilterPositionStride + ic * l.OutLanes + oc] = (float)u;
+                        }
+                }
+        }
+
+        // Row a of G: (g0, g0 + g2, g2, g1, g1 + g3, g3).
+        private static double Along(double g0, double g1, double g2, double g3, int a) => a switch
+        {
+            0 => g0,
+            1 => g0 + g2,
+            2 => g2,
+            3 => g1,
+            4 => g1 + g3,
+            _ => g3,
+        };
+
+        private static void Require(bool condition, string name)
+        {
+            if (!condition) throw new ArgumentException("The span is shorter than the layout needs.", name);
+        }
+
+        /// <summary>
+        /// y = conv2d(x, weight, bias, 4x4, stride 2, padding) then ReLU when asked, for one sample: x [InChannels x Height x
+        /// Width], filters from <see cref="TransformFilters"/>, bias [OutChannels] or empty, y [OutChannels x OH x OW] with
+        /// OH = (Height + 2p − 4) / 2 + 1. Allocates nothing.
+        /// </summary>
+        public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
+            Span<float> scratch, bool relu, in Layout l)
+        {
+            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("PolyphaseWinogradConvolution needs AVX-512.");
+            int cells = l.OutHeight * l.OutWidth;
+            Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
+            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
+            Require(y.Length >= l.OutChannels * cells, nameof(y));
+            Require(scratch.Length >= l.ScratchLength, nameof(scratch));
+
+            scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
+            var staging = scratch.Slice(0, l.StagingLength);
+            int at = l.StagingLength;
+            var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
+            var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
+            var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
+            var outputs = scratch.Slice(at, l.OutputLength);
+            var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
+            for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
+
+            // Pad clears every row and column of the buffer outside the image, those past height + padding included.
+            WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+            for (int chunk = 0; chunk < l.Chunks; chunk++)
+            {
+                int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                TransformInput(padded, transformed, first, count, l);
+                WinogradF4Convolution.Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
+                TransformOutput(products, staging, outputs, first, count, relu, l);
+            }
+            WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
+        }
+
+        // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's 6x6 window (4 rows and columns apart), a
+        // column of positions at a time: the row pass's value b of each window row, then Bᵀ down them.
+        internal static void TransformInput(Span<float> padded, Span<float> transformed, int first, int count, in Layout l)
+        {
+            ref float p0 = ref MemoryMarshal.GetReference(padded);
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            nuint row = (nuint)(l.PaddedWidth * V), positionStride = (nuint)l.TransformedPositionStride;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.InGroups; group++)
+                {
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (4 * ty * l.PaddedWidth + 4 * tx) * V);
+                    ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
+                    ColumnOfV<C0>(ref d, row, ref target, positionStride);
+                    ColumnOfV<C1>(ref d, row, ref target, positionStride);
+                    ColumnOfV<C2>(ref d, row, ref target, positionStride);
+                    ColumnOfV<C3>(ref d, row, ref target, positionStride);
+                    ColumnOfV<C4>(ref d, row, ref target, positionStride);
+                    ColumnOfV<C5>(ref d, row, ref target, positionStride);
+                }
+            }
+        }
+
+        // Positions (·, TColumn) of one window: Bᵀ along each of its 6 rows for column TColumn, then Bᵀ down those 6 values.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ColumnOfV<TColumn>(ref float d, nuint row, ref float target, nuint positionStride) where TColumn : struct, IConstant
+        {
+            var r0 = Across<TColumn>(ref d);
+            var r1 = Across<TColumn>(ref Unsafe.Add(ref d, row));
+            var r2 = Across<TColumn>(ref Unsafe.Add(ref d, 2 * row));
+            var r3 = Across<TColumn>(ref Unsafe.Add(ref d, 3 * row));
+            var r4 = Across<TColumn>(ref Unsafe.Add(ref d, 4 * row));
+            var r5 = Across<TColumn>(ref Unsafe.Add(ref d, 5 * row));
+            ref float to = ref Unsafe.Add(ref target, (nuint)TColumn.Value * positionStride);
+            nuint down = 6 * positionStride;
+            (r0 - r2).StoreUnsafe(ref to);
+            r2.StoreUnsafe(ref to, down);
+            (r4 - r2).StoreUnsafe(ref to, 2 * down);
+            (r1 - r3).StoreUnsafe(ref to, 3 * down);
+            r3.StoreUnsafe(ref to, 4 * down);
+            (r5 - r3).StoreUnsafe(ref to, 5 * down);
+        }
+
+        // Value TColumn of Bᵀ along a window row of 6 cells: (d0 − d2, d2, d4 − d2, d1 − d3, d3, d5 − d3).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Across<TColumn>(ref float d) where TColumn : struct, IConstant => TColumn.Value switch
+        {
+            0 => Vector512.LoadUnsafe(ref d) - Vector512.LoadUnsafe(ref d, 2 * V),
+            1 => Vector512.LoadUnsafe(ref d, 2 * V),
+            2 => Vector512.LoadUnsafe(ref d, 4 * V) - Vector512.LoadUnsafe(ref d, 2 * V),
+            3 => Vector512.LoadUnsafe(ref d, V) - Vector512.LoadUnsafe(ref d, 3 * V),
+            4 => Vector512.LoadUnsafe(ref d, 3 * V),
+            _ => Vector512.LoadUnsafe(ref d, 5 * V) - Vector512.LoadUnsafe(ref d, 3 * V),
+        };
+
+        // Y = Aᵀ M A + bias per tile and group of 16 output channels, ReLU when asked; into outputs[group][cell][16 channels].
+        internal static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
+        {
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
+            ref float o0 = ref MemoryMarshal.GetReference(outputs);
+            nuint positionStride = (nuint)l.OutLanes;
+            int h = l.OutHeight, w = l.OutWidth;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.OutGroups; group++)
+                {
+                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.ProductTileStride + group * V);
+                    // Rows: r[a] = (M[a][·] A), two values each; then down the columns.
+                    var (r00, r01) = AlongRow(ref m, positionStride);
+                    var (r10, r11) = AlongRow(ref Unsafe.Add(ref m, 6 * positionStride), positionStride);
+                    var (r20, r21) = AlongRow(ref Unsafe.Add(ref m, 12 * positionStride), positionStride);
+                    var (r30, r31) = AlongRow(ref Unsafe.Add(ref m, 18 * positionStride), positionStride);
+                    var (r40, r41) = AlongRow(ref Unsafe.Add(ref m, 24 * positionStride), positionStride);
+                    var (r50, r51) = AlongRow(ref Unsafe.Add(ref m, 30 * positionStride), positionStride);
+                    var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
+                    var y00 = Finish((r00 + r10) + (r30 + r40), bias, relu);
+                    var y01 = Finish((r01 + r11) + (r31 + r41), bias, relu);
+                    var y10 = Finish((r10 + r20) + (r40 + r50), bias, relu);
+                    var y11 = Finish((r11 + r21) + (r41 + r51), bias, relu);
+                    int oy = 2 * ty, ox = 2 * tx;
+                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
+                    WinogradF4Convolution.Put(ref target, oy, ox, y00, h, w);
+                    WinogradF4Convolution.Put(ref target, oy, ox + 1, y01, h, w);
+                    WinogradF4Convolution.Put(ref target, oy + 1, ox, y10, h, w);
+                    WinogradF4Convolution.Put(ref target, oy + 1, ox + 1, y11, h, w);
+                }
+            }
+        }
+
+        // Aᵀ along one row of 6 positions: (m0 + m1 + m3 + m4, m1 + m2 + m4 + m5), each as two sums of pairs.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>) AlongRow(ref float m, nuint stride)
+        {
+            var m1 = Vector512.LoadUnsafe(ref m, stride);
+            var m4 = Vector512.LoadUnsafe(ref m, 4 * stride);
+            return ((Vector512.LoadUnsafe(ref m) + m1) + (Vector512.LoadUnsafe(ref m, 3 * stride) + m4),
+                (m1 + Vector512.LoadUnsafe(ref m, 2 * stride)) + (m4 + Vector512.LoadUnsafe(ref m, 5 * stride)));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Finish(Vector512<float> value, Vector512<float> bias, bool relu) =>
+            relu ? Elementwise.Relu(value + bias) : value + bias;
+    }
+}
