@@ -101,6 +101,7 @@ namespace CnnGen.Benchmarks
                 case "nin": run.Run<Zoo.Sweep4.NetworkInNetworkNet>(); break;
                 case "convmixer": run.Run<Zoo.Sweep4.ConvMixerNet>(); break;
                 case "mnist-resnet": run.Run<Zoo.Sweep4.MnistResNetNet>(); break;
+                case "dcgan": run.Run<Zoo.Sweep4.DcganDiscriminatorNet>(); break;
                 default: throw new ArgumentException($"Unknown network {network}: {LoopNetworks}.");
             }
         }

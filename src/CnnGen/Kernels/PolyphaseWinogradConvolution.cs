@@ -110,13 +110,16 @@ namespace CnnGen.Kernels
         /// </summary>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int padding)
         {
-            if (!Available || inChannels < MinimumInChannels || outChannels < MinimumOutChannels || padding < 0
+            if (!Available || !Route || inChannels < MinimumInChannels || outChannels < MinimumOutChannels || padding < 0
                 || height + 2 * padding < 4 || width + 2 * padding < 4) return false;
             int outHeight = (height + 2 * padding - 4) / 2 + 1, outWidth = (width + 2 * padding - 4) / 2 + 1;
             int tiles = (outHeight + 1) / 2 * ((outWidth + 1) / 2), cells = outHeight * outWidth;
             if (tiles >= 9 && cells >= 3 * tiles) return true;
             return tiles >= 4 && 36L * inChannels * outChannels <= SmallFilters;
         }
+
+        /// <summary>Whether layers where it pays take the kernel (benchmarks turn it off, in a trainer's B rounds, to compare).</summary>
+        internal static bool Route { get; set; } = true;
 
         private const int MinimumInChannels = 16, MinimumOutChannels = 32;
         private const long SmallFilters = 256 * 1024; // floats: 1 MB, the L2
