@@ -215,8 +215,8 @@ namespace CnnGen.Kernels
         /// </summary>
         internal static int LanesIntoWideCells { get; set; } = 12;
 
-        // ForwardLanes512's tiles, each storing its cells (through ReLU) at their place in the next layer's padded input.
-
+        // ForwardLanes512's tiles (of up to 12 cells where two blocks remain, WideTile), each storing its cells (through ReLU)
+        // at their place in the next layer's padded input.
         private static void ForwardLanesInto(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
             Span<float> target, in StridedWinogradConvolution.Layout next, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked)
         {
