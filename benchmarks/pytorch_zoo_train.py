@@ -371,6 +371,16 @@ def conv_mixer():
     return nn.Sequential(*layers, *head(128)), (3, 32, 32)
 
 
+def dcgan_discriminator():
+    # DCGAN's discriminator on 3x64x64 (ZooSweep4.cs): 4x4 stride-2 convolutions with batch-norm and LeakyReLU(0.2), a 4x4
+    # convolution onto one logit, sigmoid.
+    def block(cin, cout, batch_norm=True):
+        layers = [nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=False)]
+        return layers + ([nn.BatchNorm2d(cout)] if batch_norm else []) + [nn.LeakyReLU(0.2)]
+    layers = block(3, 64, batch_norm=False) + block(64, 128) + block(128, 256) + block(256, 512)
+    return nn.Sequential(*layers, nn.Conv2d(512, 1, 4, bias=False), nn.Sigmoid(), nn.Flatten()), (3, 64, 64)
+
+
 def mnist_resnet():
     layers = conv_bn(1, 32, 3, padding=1) + [nn.ReLU()] + basic_block(32, 32) + basic_block(32, 64, 2) + basic_block(64, 64)
     return nn.Sequential(*layers, *head(64)), (1, 28, 28)
@@ -384,7 +394,7 @@ NETWORKS = {"vgg": vgg, "vgg5": vgg5, "vgg11": vgg11, "mobilenet-v1": mobilenet_
             "strided-bn4": strided_bn4, "strided-bias4": strided_bias4, "resnet14": resnet14, "mbv1-nobn": mobilenet_v1_no_bn,
             "keras-cifar": keras_cifar, "tutorial": torch_tutorial, "vgg-bn-after-relu": vgg_bn_after_relu, "preact": preact_resnet,
             "wrn16-4": wide_resnet16_4, "mnasnet": mnasnet, "resnet18": resnet18_cifar,
-            "alexnet": alexnet, "nin": network_in_network, "convmixer": conv_mixer, "mnist-resnet": mnist_resnet}
+            "alexnet": alexnet, "nin": network_in_network, "convmixer": conv_mixer, "mnist-resnet": mnist_resnet, "dcgan": dcgan_discriminator}
 
 
 def train(name, threads, seconds=4.0):
@@ -392,7 +402,8 @@ def train(name, threads, seconds=4.0):
     model, shape = NETWORKS[name]()
     model.train()
     x = torch.randn(64, *shape)
-    labels = torch.randint(0, 10, (64,))
+    # As CnnGen's train-loop: a label among the network's outputs (DCGAN's one logit: class 0, the same work either way).
+    labels = torch.randint(0, model(x[:2]).shape[1], (64,))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     torch.set_num_threads(threads)

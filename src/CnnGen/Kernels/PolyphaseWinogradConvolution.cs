@@ -135,32 +135,33 @@ namespace CnnGen.Kernels
             Require(filters.Length >= l.FiltersLength, nameof(filters));
             filters.Slice(0, l.FiltersLength).Clear();
             Span<double> rows = stackalloc double[24];
-            for (int oc = 0; oc < l.OutChannels; oc++)
-                for (int ic = 0; ic < l.InChannels; ic++)
+            // Output channels innermost: each position's row of lanes fills front to back (a training pass runs this once a
+            // pass and thread).
+            for (int ic = 0; ic < l.InChannels; ic++)
+                for (int oc = 0; oc < l.OutChannels; oc++)
                 {
                     var g = weight.Slice((oc * l.InChannels + ic) * 16, 16);
-                    // G along the rows (kernel columns), then down the columns.
+                    // G along the rows (the kernel's columns), then down the columns.
                     for (int ky = 0; ky < 4; ky++)
-                        for (int b = 0; b < 6; b++) rows[ky * 6 + b] = Along(g[ky * 4], g[ky * 4 + 1], g[ky * 4 + 2], g[ky * 4 + 3], b);
-                    for (int a = 0; a < 6; a++)
-                        for (int b = 0; b < 6; b++)
-                        {
-                            double u = Along(rows[b], rows[6 + b], rows[12 + b], rows[18 + b], a);
-                            filters[(a * 6 + b) * l.FilterPositionStride + ic * l.OutLanes + oc] = (float)u;
-                        }
+                    {
+                        double g0 = g[ky * 4], g1 = g[ky * 4 + 1], g2 = g[ky * 4 + 2], g3 = g[ky * 4 + 3];
+                        rows[ky * 6] = g0; rows[ky * 6 + 1] = g0 + g2; rows[ky * 6 + 2] = g2;
+                        rows[ky * 6 + 3] = g1; rows[ky * 6 + 4] = g1 + g3; rows[ky * 6 + 5] = g3;
+                    }
+                    ref float u = ref Unsafe.Add(ref MemoryMarshal.GetReference(filters), ic * l.OutLanes + oc);
+                    nuint stride = (nuint)l.FilterPositionStride;
+                    for (int b = 0; b < 6; b++)
+                    {
+                        double r0 = rows[b], r1 = rows[6 + b], r2 = rows[12 + b], r3 = rows[18 + b];
+                        Unsafe.Add(ref u, (nuint)b * stride) = (float)r0;
+                        Unsafe.Add(ref u, (nuint)(6 + b) * stride) = (float)(r0 + r2);
+                        Unsafe.Add(ref u, (nuint)(12 + b) * stride) = (float)r2;
+                        Unsafe.Add(ref u, (nuint)(18 + b) * stride) = (float)r1;
+                        Unsafe.Add(ref u, (nuint)(24 + b) * stride) = (float)(r1 + r3);
+                        Unsafe.Add(ref u, (nuint)(30 + b) * stride) = (float)r3;
+                    }
                 }
         }
-
-        // Row a of G: (g0, g0 + g2, g2, g1, g1 + g3, g3).
-        private static double Along(double g0, double g1, double g2, double g3, int a) => a switch
-        {
-            0 => g0,
-            1 => g0 + g2,
-            2 => g2,
-            3 => g1,
-            4 => g1 + g3,
-            _ => g3,
-        };
 
         private static void Require(bool condition, string name)
         {
