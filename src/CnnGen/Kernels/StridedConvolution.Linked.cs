@@ -209,14 +209,14 @@ namespace CnnGen.Kernels
             && !UsePolyphase(a, aOutChannels, KernelPath.Vector512, winograd: true); // its prepared weights are polyphase filters, not lanes
 
         /// <summary>
-        /// Cells of a row a tile of two blocks takes at stride 2 in <see cref="ForwardLanesInto"/> (up to 12, WideTile's; 8: the
+        /// Cells of a row a tile of two blocks takes at stride 2 in <see cref="ForwardLanesInto"/> (up to 12; 8: the
         /// tiles of before, which KernelBench stem-cells compares). Measured there, interleaved: 3x64x64 -> 32 11.60 -> 10.56 µs,
         /// 3x128x128 -> 32 43.60 -> 39.34; a tile's fixed cost (its start, ReLU and stores) over more multiply-adds.
         /// </summary>
         internal static int LanesIntoWideCells { get; set; } = 12;
 
-        // ForwardLanes512's tiles (of up to 12 cells where two blocks remain, WideTile), each storing its cells (through ReLU)
-        // at their place in the next layer's padded input.
+        // ForwardLanes512's tiles (of up to 12 cells where two blocks remain), each storing its cells (through ReLU) at their
+        // place in the next layer's padded input.
         private static void ForwardLanesInto(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
             Span<float> target, in StridedWinogradConvolution.Layout next, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked)
         {
@@ -252,18 +252,16 @@ namespace CnnGen.Kernels
                         int ox = tile * g.OutWidth / tilesPerRow, count = (tile + 1) * g.OutWidth / tilesPerRow - ox;
                         ref float origin = ref Unsafe.Add(ref p, oy * g.Stride * g.PaddedWidth + ox * g.Stride);
                         int at = (oy * pitch + ox) * 16;
-                        if (count > 8)
+                        ref float o0 = ref Unsafe.Add(ref group0, at), o1 = ref Unsafe.Add(ref group1, at);
+                        // Rows of 9 to 12 cells (two blocks at stride 2) go straight to their tile: no dispatch levels per tile.
+                        switch (count)
                         {
-                            ref float o0 = ref Unsafe.Add(ref group0, at), o1 = ref Unsafe.Add(ref group1, at);
-                            switch (count)
-                            {
-                                case 9: WideTile<C2, C2, C9>(ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu); break;
-                                case 10: WideTile<C2, C2, C10>(ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu); break;
-                                case 11: WideTile<C2, C2, C11>(ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu); break;
-                                default: WideTile<C2, C2, C12>(ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu); break;
-                            }
+                            case 9: Tile<C2, C2, C9, C9>(ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu); continue;
+                            case 10: Tile<C2, C2, C10, C10>(ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu); continue;
+                            case 11: Tile<C2, C2, C11, C11>(ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu); continue;
+                            case 12: Tile<C2, C2, C12, C12>(ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu); continue;
                         }
-                        else if (two) Tile<C2>(count, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref group0, at), ref Unsafe.Add(ref group1, at), g, relu);
+                        if (two) Tile<C2>(count, ref origin, ref w0, ref w1, b0, b1, ref o0, ref o1, g, relu);
                         else Tile<C1>(count, ref origin, ref w0, ref w0, b0, b0, ref Unsafe.Add(ref group0, at), ref Unsafe.Add(ref group0, at), g, relu);
                     }
                 }

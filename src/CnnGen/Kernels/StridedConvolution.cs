@@ -615,7 +615,8 @@ namespace CnnGen.Kernels
         }
 
         // TCells output cells x TBlocks blocks of 16 channels; each broadcast input feeds TBlocks FMAs. The cells are rows of
-        // TWidth (one row where TWidth is TCells), cell i at row i / TWidth, column i % TWidth.
+        // TWidth (one row where TWidth is TCells), cell i at row i / TWidth, column i % TWidth. Up to 8 cells, or up to 12 of
+        // one row (24 accumulators with two blocks: ForwardLanesInto's wide rows at stride 2, called straight from there).
         private static void Tile<TBlocks, TStride, TCells, TWidth>(ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
             ref float out0, ref float out1, in Geometry g, bool relu)
             where TBlocks : struct, IConstant where TStride : struct, IConstant where TCells : struct, IConstant where TWidth : struct, IConstant
@@ -624,6 +625,7 @@ namespace CnnGen.Kernels
             nint row1 = s * g.PaddedWidth, row2 = 2 * row1, row3 = 3 * row1;
             var a0 = b0; var a1 = b0; var a2 = b0; var a3 = b0; var a4 = b0; var a5 = b0; var a6 = b0; var a7 = b0;
             var c0 = b1; var c1 = b1; var c2 = b1; var c3 = b1; var c4 = b1; var c5 = b1; var c6 = b1; var c7 = b1;
+            var a8 = b0; var a9 = b0; var a10 = b0; var a11 = b0; var c8 = b1; var c9 = b1; var c10 = b1; var c11 = b1;
             int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
             nuint t = 0;
             for (int ic = 0; ic < inChannels; ic++)
@@ -645,6 +647,11 @@ namespace CnnGen.Kernels
                         if (TCells.Value > 5) { x = Vector512.Create(Unsafe.Add(ref xr, CellAt<TWidth>(5, s, row1, row2, row3))); a5 = Fused.MultiplyAdd(x, v0, a5); if (TBlocks.Value > 1) c5 = Fused.MultiplyAdd(x, v1, c5); }
                         if (TCells.Value > 6) { x = Vector512.Create(Unsafe.Add(ref xr, CellAt<TWidth>(6, s, row1, row2, row3))); a6 = Fused.MultiplyAdd(x, v0, a6); if (TBlocks.Value > 1) c6 = Fused.MultiplyAdd(x, v1, c6); }
                         if (TCells.Value > 7) { x = Vector512.Create(Unsafe.Add(ref xr, CellAt<TWidth>(7, s, row1, row2, row3))); a7 = Fused.MultiplyAdd(x, v0, a7); if (TBlocks.Value > 1) c7 = Fused.MultiplyAdd(x, v1, c7); }
+                        // Cells 8 to 11 in one row only (TWidth = TCells).
+                        if (TCells.Value > 8) { x = Vector512.Create(Unsafe.Add(ref xr, 8 * s)); a8 = Fused.MultiplyAdd(x, v0, a8); if (TBlocks.Value > 1) c8 = Fused.MultiplyAdd(x, v1, c8); }
+                        if (TCells.Value > 9) { x = Vector512.Create(Unsafe.Add(ref xr, 9 * s)); a9 = Fused.MultiplyAdd(x, v0, a9); if (TBlocks.Value > 1) c9 = Fused.MultiplyAdd(x, v1, c9); }
+                        if (TCells.Value > 10) { x = Vector512.Create(Unsafe.Add(ref xr, 10 * s)); a10 = Fused.MultiplyAdd(x, v0, a10); if (TBlocks.Value > 1) c10 = Fused.MultiplyAdd(x, v1, c10); }
+                        if (TCells.Value > 11) { x = Vector512.Create(Unsafe.Add(ref xr, 11 * s)); a11 = Fused.MultiplyAdd(x, v0, a11); if (TBlocks.Value > 1) c11 = Fused.MultiplyAdd(x, v1, c11); }
                     }
                 }
             }
@@ -655,6 +662,11 @@ namespace CnnGen.Kernels
                 a4 = Elementwise.Relu(a4); a5 = Elementwise.Relu(a5); a6 = Elementwise.Relu(a6); a7 = Elementwise.Relu(a7);
                 c0 = Elementwise.Relu(c0); c1 = Elementwise.Relu(c1); c2 = Elementwise.Relu(c2); c3 = Elementwise.Relu(c3);
                 c4 = Elementwise.Relu(c4); c5 = Elementwise.Relu(c5); c6 = Elementwise.Relu(c6); c7 = Elementwise.Relu(c7);
+                if (TCells.Value > 8)
+                {
+                    a8 = Elementwise.Relu(a8); a9 = Elementwise.Relu(a9); a10 = Elementwise.Relu(a10); a11 = Elementwise.Relu(a11);
+                    c8 = Elementwise.Relu(c8); c9 = Elementwise.Relu(c9); c10 = Elementwise.Relu(c10); c11 = Elementwise.Relu(c11);
+                }
             }
             a0.StoreUnsafe(ref out0, 0);
             if (TCells.Value > 1) a1.StoreUnsafe(ref out0, 16);
@@ -664,6 +676,10 @@ namespace CnnGen.Kernels
             if (TCells.Value > 5) a5.StoreUnsafe(ref out0, 80);
             if (TCells.Value > 6) a6.StoreUnsafe(ref out0, 96);
             if (TCells.Value > 7) a7.StoreUnsafe(ref out0, 112);
+            if (TCells.Value > 8) a8.StoreUnsafe(ref out0, 128);
+            if (TCells.Value > 9) a9.StoreUnsafe(ref out0, 144);
+            if (TCells.Value > 10) a10.StoreUnsafe(ref out0, 160);
+            if (TCells.Value > 11) a11.StoreUnsafe(ref out0, 176);
             if (TBlocks.Value > 1)
             {
                 c0.StoreUnsafe(ref out1, 0);
@@ -674,73 +690,6 @@ namespace CnnGen.Kernels
                 if (TCells.Value > 5) c5.StoreUnsafe(ref out1, 80);
                 if (TCells.Value > 6) c6.StoreUnsafe(ref out1, 96);
                 if (TCells.Value > 7) c7.StoreUnsafe(ref out1, 112);
-            }
-        }
-
-        // Up to 12 cells of one row x TBlocks blocks of 16 channels (24 accumulators): the wide rows of a stem with few input
-        // channels, where a tile's fixed cost (its start, ReLU and stores) is spread over more multiply-adds.
-        private static void WideTile<TBlocks, TStride, TCells>(ref float origin, ref float w0, ref float w1, Vector512<float> b0, Vector512<float> b1,
-            ref float out0, ref float out1, in Geometry g, bool relu)
-            where TBlocks : struct, IConstant where TStride : struct, IConstant where TCells : struct, IConstant
-        {
-            int s = TStride.Value;
-            var a0 = b0; var a1 = b0; var a2 = b0; var a3 = b0; var a4 = b0; var a5 = b0; var a6 = b0; var a7 = b0; var a8 = b0; var a9 = b0; var a10 = b0; var a11 = b0;
-            var c0 = b1; var c1 = b1; var c2 = b1; var c3 = b1; var c4 = b1; var c5 = b1; var c6 = b1; var c7 = b1; var c8 = b1; var c9 = b1; var c10 = b1; var c11 = b1;
-            int kernel = g.Kernel, inChannels = g.InChannels, plane = g.Plane, pw = g.PaddedWidth;
-            nuint t = 0;
-            for (int ic = 0; ic < inChannels; ic++)
-            {
-                for (int ky = 0; ky < kernel; ky++)
-                {
-                    ref float row = ref Unsafe.Add(ref origin, ic * plane + ky * pw);
-                    for (int kx = 0; kx < kernel; kx++, t += 16)
-                    {
-                        ref float xr = ref Unsafe.Add(ref row, kx);
-                        var v0 = Vector512.LoadUnsafe(ref w0, t);
-                        var v1 = TBlocks.Value > 1 ? Vector512.LoadUnsafe(ref w1, t) : default;
-                        Vector512<float> x;
-                        { x = Vector512.Create(Unsafe.Add(ref xr, 0 * s)); a0 = Fused.MultiplyAdd(x, v0, a0); if (TBlocks.Value > 1) c0 = Fused.MultiplyAdd(x, v1, c0); }
-                        { x = Vector512.Create(Unsafe.Add(ref xr, 1 * s)); a1 = Fused.MultiplyAdd(x, v0, a1); if (TBlocks.Value > 1) c1 = Fused.MultiplyAdd(x, v1, c1); }
-                        { x = Vector512.Create(Unsafe.Add(ref xr, 2 * s)); a2 = Fused.MultiplyAdd(x, v0, a2); if (TBlocks.Value > 1) c2 = Fused.MultiplyAdd(x, v1, c2); }
-                        { x = Vector512.Create(Unsafe.Add(ref xr, 3 * s)); a3 = Fused.MultiplyAdd(x, v0, a3); if (TBlocks.Value > 1) c3 = Fused.MultiplyAdd(x, v1, c3); }
-                        { x = Vector512.Create(Unsafe.Add(ref xr, 4 * s)); a4 = Fused.MultiplyAdd(x, v0, a4); if (TBlocks.Value > 1) c4 = Fused.MultiplyAdd(x, v1, c4); }
-                        { x = Vector512.Create(Unsafe.Add(ref xr, 5 * s)); a5 = Fused.MultiplyAdd(x, v0, a5); if (TBlocks.Value > 1) c5 = Fused.MultiplyAdd(x, v1, c5); }
-                        { x = Vector512.Create(Unsafe.Add(ref xr, 6 * s)); a6 = Fused.MultiplyAdd(x, v0, a6); if (TBlocks.Value > 1) c6 = Fused.MultiplyAdd(x, v1, c6); }
-                        { x = Vector512.Create(Unsafe.Add(ref xr, 7 * s)); a7 = Fused.MultiplyAdd(x, v0, a7); if (TBlocks.Value > 1) c7 = Fused.MultiplyAdd(x, v1, c7); }
-                        if (TCells.Value > 8) { x = Vector512.Create(Unsafe.Add(ref xr, 8 * s)); a8 = Fused.MultiplyAdd(x, v0, a8); if (TBlocks.Value > 1) c8 = Fused.MultiplyAdd(x, v1, c8); }
-                        if (TCells.Value > 9) { x = Vector512.Create(Unsafe.Add(ref xr, 9 * s)); a9 = Fused.MultiplyAdd(x, v0, a9); if (TBlocks.Value > 1) c9 = Fused.MultiplyAdd(x, v1, c9); }
-                        if (TCells.Value > 10) { x = Vector512.Create(Unsafe.Add(ref xr, 10 * s)); a10 = Fused.MultiplyAdd(x, v0, a10); if (TBlocks.Value > 1) c10 = Fused.MultiplyAdd(x, v1, c10); }
-                        if (TCells.Value > 11) { x = Vector512.Create(Unsafe.Add(ref xr, 11 * s)); a11 = Fused.MultiplyAdd(x, v0, a11); if (TBlocks.Value > 1) c11 = Fused.MultiplyAdd(x, v1, c11); }
-                    }
-                }
-            }
-            if (relu)
-            {
-                a0 = Elementwise.Relu(a0); a1 = Elementwise.Relu(a1); a2 = Elementwise.Relu(a2); a3 = Elementwise.Relu(a3); a4 = Elementwise.Relu(a4); a5 = Elementwise.Relu(a5); a6 = Elementwise.Relu(a6); a7 = Elementwise.Relu(a7); a8 = Elementwise.Relu(a8); a9 = Elementwise.Relu(a9); a10 = Elementwise.Relu(a10); a11 = Elementwise.Relu(a11);
-                c0 = Elementwise.Relu(c0); c1 = Elementwise.Relu(c1); c2 = Elementwise.Relu(c2); c3 = Elementwise.Relu(c3); c4 = Elementwise.Relu(c4); c5 = Elementwise.Relu(c5); c6 = Elementwise.Relu(c6); c7 = Elementwise.Relu(c7); c8 = Elementwise.Relu(c8); c9 = Elementwise.Relu(c9); c10 = Elementwise.Relu(c10); c11 = Elementwise.Relu(c11);
-            }
-            a0.StoreUnsafe(ref out0, 0);
-            a1.StoreUnsafe(ref out0, 16);
-            a2.StoreUnsafe(ref out0, 32);
-            a3.StoreUnsafe(ref out0, 48);
-            a4.StoreUnsafe(ref out0, 64);
-            a5.StoreUnsafe(ref out0, 80);
-            a6.StoreUnsafe(ref out0, 96);
-            a7.StoreUnsafe(ref out0, 112);
-            if (TCells.Value > 8) a8.StoreUnsafe(ref out0, 128);
-            if (TCells.Value > 9) a9.StoreUnsafe(ref out0, 144);
-            if (TCells.Value > 10) a10.StoreUnsafe(ref out0, 160);
-            if (TCells.Value > 11) a11.StoreUnsafe(ref out0, 176);
-            if (TBlocks.Value > 1)
-            {
-                c0.StoreUnsafe(ref out1, 0);
-                c1.StoreUnsafe(ref out1, 16);
-                c2.StoreUnsafe(ref out1, 32);
-                c3.StoreUnsafe(ref out1, 48);
-                c4.StoreUnsafe(ref out1, 64);
-                c5.StoreUnsafe(ref out1, 80);
-                c6.StoreUnsafe(ref out1, 96);
-                c7.StoreUnsafe(ref out1, 112);
                 if (TCells.Value > 8) c8.StoreUnsafe(ref out1, 128);
                 if (TCells.Value > 9) c9.StoreUnsafe(ref out1, 144);
                 if (TCells.Value > 10) c10.StoreUnsafe(ref out1, 160);
