@@ -101,8 +101,7 @@ namespace CnnGen.Kernels
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
             Require(prepared.Length >= layout.FiltersLength + outChannels, nameof(prepared), layout.FiltersLength + outChannels);
             StridedWinogradConvolution.TransformFilters(weight, prepared, layout);
-            if (bias.IsEmpty) prepared.Slice(layout.FiltersLength, outChannels).Clear();
-            else bias.Slice(0, outChannels).CopyTo(prepared.Slice(layout.FiltersLength, outChannels));
+            PutBias(bias, prepared.Slice(layout.FiltersLength, outChannels));
         }
 
         /// <summary>Floats of scratch <see cref="ForwardPreparedSamples"/> needs for groups of <paramref name="samples"/>.</summary>

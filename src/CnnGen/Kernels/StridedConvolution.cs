@@ -216,9 +216,13 @@ namespace CnnGen.Kernels
             KernelPath path, bool winograd)
         {
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
-            return (UseWinograd(g, outChannels, path, winograd) ? WinogradLayout(g, outChannels).FiltersLength
-                : UsePolyphase(g, outChannels, path, winograd) ? PolyphaseLayout(g, outChannels).FiltersLength : WeightsLength(g, outChannels, path)) + outChannels;
+            return PreparedWeightsLength(g, outChannels, path, winograd) + outChannels;
         }
+
+        // The prepared weights' part before the bias: transformed filters, packed lanes or the weights as they are.
+        private static int PreparedWeightsLength(in Geometry g, int outChannels, KernelPath path, bool winograd) =>
+            UseWinograd(g, outChannels, path, winograd) ? WinogradLayout(g, outChannels).FiltersLength
+            : UsePolyphase(g, outChannels, path, winograd) ? PolyphaseLayout(g, outChannels).FiltersLength : WeightsLength(g, outChannels, path);
 
         /// <summary>
         /// The weights and bias as <see cref="ForwardPrepared"/> reads them: Winograd-transformed where this process runs the
@@ -237,30 +241,20 @@ namespace CnnGen.Kernels
             int length = outChannels * g.Taps;
             Require(weight.Length >= length, nameof(weight), length);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
-            if (UseWinograd(g, outChannels, path, winograd))
-            {
-                var layout = WinogradLayout(g, outChannels);
-                Require(prepared.Length >= layout.FiltersLength + outChannels, nameof(prepared), layout.FiltersLength + outChannels);
-                StridedWinogradConvolution.TransformFilters(weight, prepared, layout);
-                if (bias.IsEmpty) prepared.Slice(layout.FiltersLength, outChannels).Clear();
-                else bias.Slice(0, outChannels).CopyTo(prepared.Slice(layout.FiltersLength, outChannels));
-                return;
-            }
-            if (UsePolyphase(g, outChannels, path, winograd))
-            {
-                var layout = PolyphaseLayout(g, outChannels);
-                Require(prepared.Length >= layout.FiltersLength + outChannels, nameof(prepared), layout.FiltersLength + outChannels);
-                PolyphaseWinogradConvolution.TransformFilters(weight, prepared, layout);
-                if (bias.IsEmpty) prepared.Slice(layout.FiltersLength, outChannels).Clear();
-                else bias.Slice(0, outChannels).CopyTo(prepared.Slice(layout.FiltersLength, outChannels));
-                return;
-            }
-            int weightsLength = WeightsLength(g, outChannels, path);
+            int weightsLength = PreparedWeightsLength(g, outChannels, path, winograd);
             Require(prepared.Length >= weightsLength + outChannels, nameof(prepared), weightsLength + outChannels);
-            if (PacksLanes(g, outChannels, path)) PackLanes(weight.Slice(0, length), outChannels, g.Taps, prepared);
+            if (UseWinograd(g, outChannels, path, winograd)) StridedWinogradConvolution.TransformFilters(weight, prepared, WinogradLayout(g, outChannels));
+            else if (UsePolyphase(g, outChannels, path, winograd)) PolyphaseWinogradConvolution.TransformFilters(weight, prepared, PolyphaseLayout(g, outChannels));
+            else if (PacksLanes(g, outChannels, path)) PackLanes(weight.Slice(0, length), outChannels, g.Taps, prepared);
             else weight.Slice(0, length).CopyTo(prepared);
-            if (bias.IsEmpty) prepared.Slice(weightsLength, outChannels).Clear();
-            else bias.Slice(0, outChannels).CopyTo(prepared.Slice(weightsLength, outChannels));
+            PutBias(bias, prepared.Slice(weightsLength, outChannels));
+        }
+
+        // The bias after a layer's prepared weights: zeros when the layer has none.
+        private static void PutBias(ReadOnlySpan<float> bias, Span<float> target)
+        {
+            if (bias.IsEmpty) target.Clear();
+            else bias.Slice(0, target.Length).CopyTo(target);
         }
 
         /// <summary>
