@@ -171,6 +171,29 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void GeneratedNetwork_PolyphaseBeforeAStridedWinogradLayer_MatchesTheInterpreter()
+        {
+            // A polyphase 4x4 layer (16x32x32 -> 32 onto 16x16) right before a stride-2 3x3 Winograd layer (32 -> 64 onto 8x8):
+            // the generated code links consecutive strided layers, and a layer whose prepared weights are polyphase filters
+            // must not hand its maps on through the lanes kernel (which would read those filters as packed weights).
+            var layers = new[]
+            {
+                LayerSpec.Conv2d(32, 4, stride: 2, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.Conv2d(64, 3, stride: 2, padding: 1, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU(),
+                LayerSpec.GlobalAvgPool(), LayerSpec.Flatten(), LayerSpec.Linear(10),
+            };
+            var network = new RandomNetwork("PolyphaseThenWinograd", TensorShape.Spatial(16, 32, 32), layers);
+            using var assembly = GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace Polyphase;\n" + network.Declaration());
+            var generated = assembly.CreateNetwork("Polyphase." + network.Name);
+            if (Available && Simd.Enabled)
+            {
+                Assert.True(PolyphaseWinogradConvolution.Pays(16, 32, 32, 32, 1));
+                Assert.True(StridedWinogradConvolution.Pays(32, 16, 16, 64, 1));
+            }
+            DifferentialTests.CheckAgainstInterpreter(network, generated);
+        }
+
+        [Fact]
         public void GeneratedNetwork_DcganStyle_MatchesTheInterpreter()
         {
             // A DCGAN-style discriminator a size smaller (3x32x32: 4x4 stride-2 layers 3 -> 32 -> 64 -> 128 with batch-norm and
