@@ -1,7 +1,10 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
+using System.Linq;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using CnnGen.IO;
 using CnnGen.Kernels;
 using CnnGen.Shapes;
 using CnnGen.Tests.Infrastructure;
@@ -72,6 +75,41 @@ namespace CnnGen.Tests
                 PolyphaseWinogradConvolution.Forward(x, filters, bias, y.AsSpan(0, outLength), scratch, relu, layout);
                 AssertWithinScale(y, outLength, expected, scale, relu, Tolerance, "polyphase");
             }
+        }
+
+        private static readonly Lazy<SafeTensorsFile> s_fixture = new(() =>
+            SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "pytorch", "strided_convolutions.safetensors")));
+
+        public static IEnumerable<object[]> FixtureCases() =>
+            s_fixture.Value.Metadata.Keys.Where(k => k.StartsWith("polyphase", StringComparison.Ordinal)).OrderBy(k => k, StringComparer.Ordinal)
+                .Select(k => new object[] { k });
+
+        [Theory]
+        [MemberData(nameof(FixtureCases))]
+        public void MatchesPyTorch_ThroughThePreparedEntryPoints_AndDirectly(string name)
+        {
+            // relu(conv2d(x, w, b, 4x4, stride 2)) recorded by tests/fixtures/make_strided_fixtures.py, to 1e-4: through
+            // StridedConvolution's prepared entry points (the polyphase kernel where this process picks it, the direct
+            // kernels elsewhere: Vector256, scalar), then the kernel itself.
+            var fixture = s_fixture.Value;
+            int[] g = fixture.Metadata[name].Split(',').Select(int.Parse).ToArray();
+            int c = g[0], h = g[1], w = g[2], oc = g[3], p = g[4];
+            float[] x = fixture.GetFloats(name + ".x"), weight = fixture.GetFloats(name + ".weight"), bias = fixture.GetFloats(name + ".bias");
+            float[] expected = fixture.GetFloats(name + ".y");
+            bool pays = PolyphaseWinogradConvolution.Pays(c, h, w, oc, p);
+            Assert.Equal(Available && Simd.Enabled, pays); // every case is one the kernel takes where it runs
+            float[] prepared = new float[StridedConvolution.PreparedLength(c, h, w, oc, 4, 2, p)];
+            StridedConvolution.Prepare(weight, bias, c, h, w, oc, 4, 2, p, prepared);
+            float[] y = new float[expected.Length];
+            StridedConvolution.ForwardPrepared(x, c, h, w, prepared, oc, 4, 2, p, y, new float[StridedConvolution.ScratchLength(c, h, w, oc, 4, 2, p)], relu: true);
+            Compare.Close(y, expected, 1e-4, name + (pays ? " (polyphase)" : " (direct)"));
+            if (!Available) return;
+            var layout = new PolyphaseWinogradConvolution.Layout(c, h, w, oc, p);
+            float[] filters = new float[layout.FiltersLength];
+            PolyphaseWinogradConvolution.TransformFilters(weight, filters, layout);
+            Array.Clear(y);
+            PolyphaseWinogradConvolution.Forward(x, filters, bias, y, new float[layout.ScratchLength], relu: true, layout);
+            Compare.Close(y, expected, 1e-4, name + " kernel");
         }
 
         [Theory]
