@@ -17,6 +17,15 @@ namespace CnnGen.Benchmarks.Zoo.Sweep4
     [Conv2d(1, 4, Bias = false)] [Sigmoid] [Flatten]
     public partial class DcganDiscriminatorNet { }
 
+    /// <summary>DCGAN's generator (Radford et al. 2016): a 100-value code through 4x4 transposed convolutions (stride 1 onto 4x4, then stride 2 with padding 1 up to 3x64x64), 512-64 channels, batch-norm, ReLU, tanh.</summary>
+    [Network(100, 1, 1)]
+    [ConvTranspose2d(512, 4, Bias = false)] [BatchNorm] [ReLU]
+    [ConvTranspose2d(256, 4, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [ConvTranspose2d(128, 4, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [ConvTranspose2d(64, 4, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [ConvTranspose2d(3, 4, Stride = 2, Padding = 1, Bias = false)] [Tanh]
+    public partial class DcganGeneratorNet { }
+
     /// <summary>AlexNet's layout (Krizhevsky et al. 2012, torchvision's channels) on 3x64x64: an 11x11 stride-4 stem, 3x3 stride-2 max pooling, a 5x5 layer, three 3x3 layers, dropout, two hidden Linear layers.</summary>
     [Network(3, 64, 64)]
     [Conv2d(64, 11, Stride = 4, Padding = 2)] [ReLU] [MaxPool(3, Stride = 2)]
@@ -94,6 +103,7 @@ namespace CnnGen.Benchmarks
         private static readonly (string Name, Func<INetwork> Create)[] Sweep4Networks =
         {
             ("DCGAN discriminator, 4x4 s2, 3x64x64", () => Initialized(new Zoo.Sweep4.DcganDiscriminatorNet())),
+            ("DCGAN generator, 4x4 s2 transposed, 100 -> 3x64x64", () => Initialized(new Zoo.Sweep4.DcganGeneratorNet())),
             ("AlexNet-style, 11x11 s4 stem, 3x64x64", () => Initialized(new Zoo.Sweep4.AlexNetNet())),
             ("Network in Network, 5x5 + 1x1 stacks", () => Initialized(new Zoo.Sweep4.NetworkInNetworkNet())),
             ("SRCNN, 9x9 from 1 channel, 1x64x64", () => Initialized(new Zoo.Sweep4.SrcnnNet())),

@@ -2024,6 +2024,37 @@ namespace KernelBench
                 }
                 return;
             }
+            // "transposed4": ConvTranspose2d(4, stride 2, padding 1) layers (DCGAN's generator and others): TransposedConvolution's
+            // product and col2im on the weights as they are against TransposedWinogradConvolution (filters transformed once),
+            // interleaved, with the largest difference between the two; the basis of TransposedWinogradConvolution.Pays.
+            if (args.Length > 0 && args[0] == "transposed4")
+            {
+                var layers = new (int C, int H, int OC)[]
+                {
+                    (512, 4, 256), (256, 8, 128), (128, 16, 64), (64, 32, 3), (64, 32, 16), (64, 32, 32), (1024, 4, 512), (512, 8, 256),
+                    (256, 16, 128), (128, 32, 64), (32, 16, 32), (16, 16, 16), (16, 32, 16), (64, 8, 64), (256, 4, 128), (128, 8, 128),
+                    (32, 32, 8), (16, 64, 8), (64, 16, 3), (8, 32, 8),
+                };
+                Console.WriteLine($"{"convT 4x4 s2 p1",-26} {"col2im us",10} {"Winograd us",12} {"speed-up",9} {"largest difference",19}");
+                foreach (var s in layers)
+                {
+                    var g = new TransposedConvolutionGeometry(s.C, s.H, s.H, s.OC, 4, 4, 2, 2, 1, 1, 0, 0);
+                    var l = new TransposedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC);
+                    float[] x = Fill(s.C * s.H * s.H, 1), w = Fill(s.C * s.OC * 16, 2), b = Fill(s.OC, 3);
+                    float[] y1 = new float[g.OutLength], y2 = new float[g.OutLength];
+                    float[] filters = new float[l.FiltersLength];
+                    TransposedWinogradConvolution.TransformFilters(w, filters, l);
+                    float[] scratch = new float[Math.Max(l.ScratchLength, TransposedConvolution.ScratchLength(g))];
+                    var t = InterleavedAll(
+                        () => TransposedConvolution.ForwardOn(g, x, w, b, y1, scratch, DirectConvolution.KernelPath.Vector512),
+                        () => TransposedWinogradConvolution.Forward(x, filters, b, y2, scratch, l));
+                    double largest = 0;
+                    for (int i = 0; i < y1.Length; i++) largest = Math.Max(largest, Math.Abs(y1[i] - y2[i]));
+                    string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({g.OutHeight}x{g.OutWidth})";
+                    Console.WriteLine($"{name,-26} {t[0] * 1e6,10:F2} {t[1] * 1e6,12:F2} {t[0] / t[1],8:F2}x {largest,19:E1}");
+                }
+                return;
+            }
             // "stem-cells": a stride-2 stem handing its maps to a Winograd layer (StridedConvolution's lanes kernel writing the next
             // layer's padded input), its two-block tiles of 8 cells against up to 12 (LanesIntoWideCells), interleaved.
             if (args.Length > 0 && args[0] == "stem-cells")

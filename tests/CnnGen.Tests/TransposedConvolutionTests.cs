@@ -19,6 +19,8 @@ namespace CnnGen.Tests
                 new[] { 2, 3, 4, 3, 4, 3, 3, 2, 2, 1, 2, 0, 0 },     // rectangular, stride 3, output padding 2
                 new[] { 1, 1, 1, 2, 3, 3, 1, 1, 0, 0, 0, 0, 1 },     // one pixel
                 new[] { 4, 6, 5, 2, 5, 5, 1, 1, 2, 2, 0, 0, 1 },     // stride 1: a "same" convolution's adjoint
+                new[] { 20, 1, 1, 24, 4, 4, 1, 1, 0, 0, 0, 0, 0 },   // a DCGAN generator's projection of its code (one input cell, no padding)
+                new[] { 7, 1, 1, 5, 3, 2, 2, 3, 0, 0, 0, 0, 1 },     // the same, rectangular, with a bias
             };
             var random = new Random(11);
             for (int trial = 0; trial < 25; trial++)

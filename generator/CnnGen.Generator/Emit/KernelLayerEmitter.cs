@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using CnnGen.Generator.Helpers;
 using CnnGen.Generator.Planning;
 using CnnGen.Shapes;
@@ -49,7 +50,47 @@ namespace CnnGen.Generator.Emit
                 w.Line("// " + What(layer) + "; weight at p[0]" + (layer.Spec.Bias ? ", bias at p[" + Int(WeightLength(layer)) + "]" : ", no bias"));
                 w.Line(Kernel + ".Forward(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), " + Bias(layer, "p") + ", y, scratch);");
             }
+            if (!HasPreparedWeights(layer)) return;
+            w.Line();
+            w.Line("/// <summary>" + Xml(layer.Describe()) + ", for evaluation: on the weights prepared once per change of them where the runtime has prepared any.</summary>");
+            w.Line("private static void " + PreparedMethodName(layer) + "(" + ReadOnlySpan + " x, " + Span + " y, " + ReadOnlySpan + " p, " + ReadOnlySpan + " prepared, " + Span + " scratch)");
+            using (w.OpenBlock())
+            {
+                w.Line("// " + PreparedWhat(layer) + "; weight at p[0]" + (layer.Spec.Bias ? ", bias at p[" + Int(WeightLength(layer)) + "]" : ", no bias"));
+                w.Line(Kernel + ".ForwardPrepared(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), prepared, " + Bias(layer, "p") + ", y, scratch);");
+            }
         }
+
+        /// <summary>Whether evaluation runs the layer on weights prepared once per change of them (<see cref="PreparedArray"/>; the runtime may prepare none).</summary>
+        public virtual bool HasPreparedWeights(PlannedLayer layer) => false;
+
+        /// <summary>A comment saying what the prepared path does.</summary>
+        protected virtual string PreparedWhat(PlannedLayer layer) => What(layer);
+
+        /// <summary>The workspace array holding evaluation's prepared weights.</summary>
+        public static string PreparedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Prepared";
+
+        private static string PreparedMethodName(PlannedLayer layer) => MethodName(layer) + "Prepared";
+
+        public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer)
+        {
+            if (HasPreparedWeights(layer))
+                yield return new WorkspaceArray(PreparedArray(layer), Kernel + ".PreparedLength(" + GeometryField(layer) + ")",
+                    "Weights of " + layer.Describe() + " prepared for evaluation's kernel once per change of them (empty where the runtime prepares none)");
+        }
+
+        /// <summary>The statement that prepares the weights in the workspace, run when the weights changed.</summary>
+        public void EmitPrepareStatement(IndentedWriter w, PlannedLayer layer) =>
+            w.Line(Kernel + ".Prepare(" + GeometryField(layer) + ", " + WeightParameterSlice(layer, WeightLength(layer)) + ", workspace." + PreparedArray(layer) + ");");
+
+        /// <summary>
+        /// Evaluation's statement for sample <c>n</c> of a layer with prepared weights (<see cref="HasPreparedWeights"/>): only in
+        /// the fused evaluation pass, which refreshes them when the weights changed; the forward before a gradient reads the
+        /// parameters as they are.
+        /// </summary>
+        public void EmitPreparedSampleStatement(IndentedWriter w, PlannedLayer layer) =>
+            w.Line(PreparedMethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
+                + ", " + ParameterSlice(layer) + ", workspace." + PreparedArray(layer) + ", workspace.Columns);");
 
         /// <summary>
         /// The forward call on <c>x</c>, <c>p</c> (weights, then a bias of the output channels when <paramref name="bias"/>),
@@ -131,6 +172,20 @@ namespace CnnGen.Generator.Emit
         protected override int WeightLength(PlannedLayer layer) => layer.Input.Channels * layer.Spec.Units * layer.Spec.Kernel * layer.Spec.KernelWidth;
 
         protected override string What(PlannedLayer layer) => "Transposed convolution: each input cell scatters the kernel into the output";
+
+        /// <summary>
+        /// 4x4 stride-2 layers with padding 1 (DCGAN's generator): the runtime runs them by Winograd on their four output phases
+        /// where that pays (TransposedConvolution.PreparedLength), from filters transformed once per change of the weights.
+        /// </summary>
+        public override bool HasPreparedWeights(PlannedLayer layer)
+        {
+            var s = layer.Spec;
+            return s.Kernel == 4 && s.KernelWidth == 4 && s.Stride == 2 && s.StrideWidth == 2 && s.Padding == 1 && s.PaddingWidth == 1
+                && s.OutputPadding == 0 && s.OutputPaddingWidth == 0;
+        }
+
+        protected override string PreparedWhat(PlannedLayer layer) =>
+            "Transposed convolution: by Winograd on its four output phases from the prepared filters, or (none prepared) each input cell scattering the kernel into the output";
     }
 
     /// <summary>Upsampling (nearest, bilinear) and adaptive average pooling: per-sample runtime kernels without parameters.</summary>

@@ -362,7 +362,8 @@ namespace CnnGen.Generator.Emit
                     var transposed = plan.Layers.Where(LinearEmitter.HasEvaluationWeights).ToList();
                     var preparedUnfolded = plan.Layers.Where(l => Conv2dEmitter.HasPreparedWeights(l) && !Conv2dEmitter.PreparesFolded(l)).ToList();
                     var blockedUnfolded = plan.Layers.Where(l => Conv2dEmitter.InBlockedChain(l) && !l.Fusion.BatchNorm).ToList();
-                    bool refreshes = folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || blockedUnfolded.Count > 0;
+                    var preparedKernels = plan.Layers.Where(l => PreparedKernel(l) is not null).ToList();
+                    bool refreshes = folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || blockedUnfolded.Count > 0 || preparedKernels.Count > 0;
                     if (refreshes || winograd.Count > 0) w.Line("long version = ParameterVersion;");
                     if (refreshes)
                     {
@@ -394,6 +395,11 @@ namespace CnnGen.Generator.Emit
                             {
                                 w.Line("// Linear weights transposed for batch 1 where that path runs (Vector512), packed for batches, once per change of the weights.");
                                 foreach (var layer in transposed) LinearEmitter.EmitPrepareStatements(w, layer);
+                            }
+                            if (preparedKernels.Count > 0)
+                            {
+                                w.Line("// Transposed convolutions' Winograd filters where the runtime runs that kernel, once per change of the weights.");
+                                foreach (var layer in preparedKernels) PreparedKernel(layer)!.EmitPrepareStatement(w, layer);
                             }
                             w.Line("workspace.FoldedVersion = version;");
                         }
@@ -433,6 +439,10 @@ namespace CnnGen.Generator.Emit
             }
             w.Line();
         }
+
+        /// <summary>The emitter of a layer that evaluation runs on weights prepared once per change of them (a 4x4 stride-2 transposed convolution), or null.</summary>
+        private static KernelLayerEmitter? PreparedKernel(PlannedLayer layer) =>
+            LayerEmitter.For(layer) is KernelLayerEmitter kernel && kernel.HasPreparedWeights(layer) ? kernel : null;
 
         /// <summary>How a forward pass runs: training (batch statistics, dropout), evaluation (running statistics, fused), or evaluation for gradients (running statistics, unfused, kept for backward).</summary>
         private enum ForwardMode { Evaluation, Training, EvaluationForGradients }
@@ -630,6 +640,10 @@ namespace CnnGen.Generator.Emit
                     {
                         using (w.OpenBlock(samples.Loop)) Conv2dEmitter.EmitFusedStatement(w, layers[i], layers[i + layers[i].Fusion.Absorbed], layers[i].Fusion);
                     }
+                    else if (fuse && PreparedKernel(layers[i]) is { } kernel)
+                    {
+                        using (w.OpenBlock(samples.Loop)) kernel.EmitPreparedSampleStatement(w, layers[i]);
+                    }
                     else LayerEmitter.For(layers[i]).EmitEvaluationForwardCall(w, layers[i], samples);
                     continue;
                 }
@@ -649,6 +663,7 @@ namespace CnnGen.Generator.Emit
                         }
                         w.Line("// " + layers[j].Describe());
                         if (training) LayerEmitter.For(layers[j]).EmitSampleStatement(w, layers[j]);
+                        else if (fuse && PreparedKernel(layers[j]) is { } kernel) kernel.EmitPreparedSampleStatement(w, layers[j]);
                         else LayerEmitter.For(layers[j]).EmitEvaluationSampleStatement(w, layers[j]);
                         if (training && BatchNormEmitter.SampleSumsAfter(layers[j]) is { } batchNorm) BatchNormEmitter.EmitSampleSumsStatement(w, batchNorm);
                     }
@@ -1078,7 +1093,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("public bool ForwardWasEvaluation { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass was <c>ForwardForGradients</c>: backward then differentiates batch-norm through its running statistics.</summary>");
                 w.Line("public bool ForwardUsedRunningStatistics { get; internal set; }");
-                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasEvaluationWeights(l) || Conv2dEmitter.HasPreparedWeights(l) || Conv2dEmitter.InBlockedChain(l)))
+                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasEvaluationWeights(l) || Conv2dEmitter.HasPreparedWeights(l) || Conv2dEmitter.InBlockedChain(l) || PreparedKernel(l) is not null))
                 {
                     w.Line("/// <summary>The network's <c>ParameterVersion</c> the folded, transposed or prepared weights were computed from; 0 before the first evaluation.</summary>");
                     w.Line("internal long FoldedVersion;");

@@ -89,6 +89,44 @@ namespace CnnGen.Tests.Infrastructure
         }
 
         /// <summary>
+        /// conv_transpose2d of x [inChannels x height x width] with a square <paramref name="kernel"/> (weight [inChannels x
+        /// outChannels x k x k]), <paramref name="stride"/> and <paramref name="padding"/>, no output padding, in double: each
+        /// output cell's value and the sum of the magnitudes of its terms.
+        /// </summary>
+        public static (double[] Value, double[] Scale) TransposedDefinition(float[] x, int inChannels, int height, int width, float[] weight, float[] bias,
+            int outChannels, int kernel, int stride, int padding)
+        {
+            int outHeight = (height - 1) * stride - 2 * padding + kernel, outWidth = (width - 1) * stride - 2 * padding + kernel;
+            var value = new double[outChannels * outHeight * outWidth];
+            var scale = new double[value.Length];
+            for (int oc = 0; oc < outChannels; oc++)
+                for (int i = 0; i < outHeight * outWidth; i++)
+                {
+                    value[oc * outHeight * outWidth + i] = bias.Length == 0 ? 0 : bias[oc];
+                    scale[oc * outHeight * outWidth + i] = bias.Length == 0 ? 0 : Math.Abs(bias[oc]);
+                }
+            for (int ic = 0; ic < inChannels; ic++)
+                for (int iy = 0; iy < height; iy++)
+                    for (int ix = 0; ix < width; ix++)
+                        for (int oc = 0; oc < outChannels; oc++)
+                            for (int ky = 0; ky < kernel; ky++)
+                            {
+                                int oy = iy * stride - padding + ky;
+                                if (oy < 0 || oy >= outHeight) continue;
+                                for (int kx = 0; kx < kernel; kx++)
+                                {
+                                    int ox = ix * stride - padding + kx;
+                                    if (ox < 0 || ox >= outWidth) continue;
+                                    double product = (double)x[(ic * height + iy) * width + ix] * weight[((ic * outChannels + oc) * kernel + ky) * kernel + kx];
+                                    int at = (oc * outHeight + oy) * outWidth + ox;
+                                    value[at] += product;
+                                    scale[at] += Math.Abs(product);
+                                }
+                            }
+            return (value, scale);
+        }
+
+        /// <summary>
         /// Fails unless each of y's first <paramref name="outLength"/> cells is within <paramref name="tolerance"/> · S of the
         /// definition (its ReLU when <paramref name="relu"/>) and the cells after them are still NaN; gives the worst error in S.
         /// </summary>

@@ -1,0 +1,302 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// PyTorch's <c>ConvTranspose2d(kernel 4, stride 2, padding 1)</c> (DCGAN's generator, the input gradient of a 4x4
+    /// stride-2 convolution) by Winograd's method on each of its four output phases, on the Vector512 path: 36
+    /// multiplications per 4x4 output tile and input channel instead of 64 (2.25 per output instead of 4). The filters are
+    /// transformed once per weight change (<see cref="TransformFilters"/>); <see cref="Pays"/> says where that measured faster
+    /// than <see cref="TransposedConvolution"/>'s product and col2im.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Along one axis the layer writes y[2i] = x[i]·w1 + x[i−1]·w3 and y[2i+1] = x[i+1]·w0 + x[i]·w2: each output phase is a
+    /// stride-1 two-tap correlation of the input, (w3, w1) for the even outputs and (w2, w0) for the odd ones. A tile of 4
+    /// outputs (2 of each phase) reads the 4 input samples d0..d3 = x[2t−1..2t+2] (the input padded by one, windows 2 apart)
+    /// and takes Winograd's F(2, 2) (points 0, 1, ∞: 3 products for 2 outputs) once per phase: 6 "positions",
+    /// Bᵀ: (d0 − d1, d1, d2 − d1) for the even outputs, (d1 − d2, d2, d3 − d2) for the odd ones;
+    /// G: (w3, w3 + w1, w1) and (w2, w2 + w0, w0);
+    /// Aᵀ: (m0 + m1, m1 + m2) and (m3 + m4, m4 + m5), the even and the odd outputs.
+    /// In two dimensions along rows and columns: a 4x4 input window gives 36 positions, each with its own filter, and Aᵀ M A
+    /// gives the 4x4 output tile, the four phases interleaved.
+    /// </para>
+    /// <para>
+    /// Everything else is <see cref="PolyphaseWinogradConvolution"/>'s (which runs the convolution this one transposes):
+    /// channels in the vector lanes, the input padded as [group][row][column][16 channels], V[position][group][tile][16],
+    /// the 36 GEMMs by <see cref="WinogradF4Convolution"/>'s register tiles, the output transform adding the bias in lanes,
+    /// and the 16x16 transposes back to NCHW.
+    /// </para>
+    /// <para>
+    /// Precision: every constant is ±1 and G only adds two taps, so each product carries at most two roundings more than
+    /// the definition's (TransposedWinogradConvolutionTests: within 1e-5 of the sum of the magnitudes of the products).
+    /// </para>
+    /// </remarks>
+    internal static class TransposedWinogradConvolution
+    {
+        private const int V = 16;
+        private const int Positions = 36;
+        private const int ChunkBudget = 128 * 1024;
+        private const int MinimumChunk = 24;
+        private const int StagingVectors = 64;
+
+        internal readonly struct Layout
+        {
+            public readonly int InChannels, Height, Width, OutChannels, OutHeight, OutWidth;
+            public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
+            public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
+            public readonly int TransformedGroupStride, TransformedPositionStride, ProductTileStride, FilterPositionStride, OutputGroupStride;
+            public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
+
+            public Layout(int inChannels, int height, int width, int outChannels)
+            {
+                if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
+                if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
+                if (height < 1) throw new ArgumentOutOfRangeException(nameof(height));
+                if (width < 1) throw new ArgumentOutOfRangeException(nameof(width));
+                InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
+                OutHeight = 2 * height;
+                OutWidth = 2 * width;
+                TileRows = (height + 1) / 2;
+                TileColumns = (width + 1) / 2;
+                Tiles = TileRows * TileColumns;
+                InGroups = (inChannels + V - 1) / V;
+                OutGroups = (outChannels + V - 1) / V;
+                OutLanes = OutGroups * V;
+                // The input one cell in from the top and the left; every tile's 4x4 window (2 apart) inside the buffer.
+                PaddedHeight = 2 * TileRows + 2;
+                PaddedWidth = 2 * TileColumns + 2;
+                PaddedGroupStride = PaddedHeight * PaddedWidth * V;
+                PaddedLength = InGroups * PaddedGroupStride;
+                int perTile = Positions * (InGroups * V + OutLanes);
+                int chunkTiles = Math.Min(Tiles, Math.Max(MinimumChunk, ChunkBudget / perTile));
+                Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
+                ChunkTiles = (Tiles + Chunks - 1) / Chunks;
+                // One vector more than the data between positions: strides of a multiple of 4 KB would share L1 sets.
+                TransformedGroupStride = ChunkTiles * V;
+                TransformedPositionStride = InGroups * TransformedGroupStride + V;
+                TransformedLength = Positions * TransformedPositionStride;
+                // M is [tile][position][oc lanes]: the output transform reads a tile's positions front to back.
+                ProductTileStride = Positions * OutLanes + V;
+                ProductLength = ChunkTiles * ProductTileStride;
+                FilterPositionStride = inChannels * OutLanes + V;
+                OutputGroupStride = OutHeight * OutWidth * V;
+                OutputLength = OutGroups * OutputGroupStride + V * V; // the last transpose reads up to 15 cells past the end
+            }
+
+            /// <summary>Floats of the transformed filters U[position][input channel][output channel lanes].</summary>
+            public int FiltersLength => Positions * FilterPositionStride;
+
+            internal const int BiasOffset = StagingVectors * V;
+
+            internal int StagingLength => BiasOffset + OutLanes;
+
+            /// <summary>Floats of scratch <see cref="Forward"/> needs (with up to 15 skipped to start its buffers on a cache line).</summary>
+            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength + V;
+        }
+
+        /// <summary>Whether this process can run the kernel at all: AVX-512 with SIMD enabled.</summary>
+        public static bool Available => Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+        /// <summary>Whether the kernel computes this layer at all: kernel 4, stride 2, padding 1, no output padding (groups and dilation are always 1 here).</summary>
+        public static bool Handles(in TransposedConvolutionGeometry g) =>
+            g.KernelHeight == 4 && g.KernelWidth == 4 && g.StrideHeight == 2 && g.StrideWidth == 2 && g.PaddingHeight == 1 && g.PaddingWidth == 1
+            && g.OutputPaddingHeight == 0 && g.OutputPaddingWidth == 0;
+
+        /// <summary>
+        /// Where the kernel measured faster than <see cref="TransposedConvolution"/>'s product and col2im, weights prepared once
+        /// (KernelBench <c>transposed4</c>): see the rule's figures in benchmarks/README.md.
+        /// </summary>
+        public static bool Pays(in TransposedConvolutionGeometry g) =>
+            Available && Route && Handles(g) && g.InChannels >= MinimumInChannels && g.OutChannels >= MinimumOutChannels;
+
+        /// <summary>Whether layers where it pays take the kernel (benchmarks turn it off to compare).</summary>
+        internal static bool Route { get; set; } = true;
+
+        private const int MinimumInChannels = 8, MinimumOutChannels = 8;
+
+        /// <summary>
+        /// U = G g Gᵀ (6x6) of each 4x4 filter of a PyTorch-layout transposed weight [inChannels x outChannels x 4 x 4], into
+        /// <paramref name="filters"/> (<see cref="Layout.FiltersLength"/> floats); the lanes past the last output channel are
+        /// zero. Once per weight change; each value a sum of up to four weights, added in double and rounded once.
+        /// </summary>
+        public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        {
+            Require(weight.Length >= l.InChannels * l.OutChannels * 16, nameof(weight));
+            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            filters.Slice(0, l.FiltersLength).Clear();
+            Span<double> rows = stackalloc double[24];
+            // Output channels innermost: each position's row of lanes fills front to back.
+            for (int ic = 0; ic < l.InChannels; ic++)
+                for (int oc = 0; oc < l.OutChannels; oc++)
+                {
+                    var g = weight.Slice((ic * l.OutChannels + oc) * 16, 16);
+                    // G along each kernel row (the even outputs' taps (w3, w1), the odd ones' (w2, w0)), then down the columns.
+                    for (int ky = 0; ky < 4; ky++)
+                    {
+                        double w0 = g[ky * 4], w1 = g[ky * 4 + 1], w2 = g[ky * 4 + 2], w3 = g[ky * 4 + 3];
+                        rows[ky * 6] = w3; rows[ky * 6 + 1] = w3 + w1; rows[ky * 6 + 2] = w1;
+                        rows[ky * 6 + 3] = w2; rows[ky * 6 + 4] = w2 + w0; rows[ky * 6 + 5] = w0;
+                    }
+                    ref float u = ref Unsafe.Add(ref MemoryMarshal.GetReference(filters), ic * l.OutLanes + oc);
+                    nuint stride = (nuint)l.FilterPositionStride;
+                    for (int b = 0; b < 6; b++)
+                    {
+                        double r0 = rows[b], r1 = rows[6 + b], r2 = rows[12 + b], r3 = rows[18 + b];
+                        Unsafe.Add(ref u, (nuint)b * stride) = (float)r3;
+                        Unsafe.Add(ref u, (nuint)(6 + b) * stride) = (float)(r3 + r1);
+                        Unsafe.Add(ref u, (nuint)(12 + b) * stride) = (float)r1;
+                        Unsafe.Add(ref u, (nuint)(18 + b) * stride) = (float)r2;
+                        Unsafe.Add(ref u, (nuint)(24 + b) * stride) = (float)(r2 + r0);
+                        Unsafe.Add(ref u, (nuint)(30 + b) * stride) = (float)r0;
+                    }
+                }
+        }
+
+        private static void Require(bool condition, string name)
+        {
+            if (!condition) throw new ArgumentException("The span is shorter than the layout needs.", name);
+        }
+
+        /// <summary>
+        /// y = conv_transpose2d(x, weight, bias, 4x4, stride 2, padding 1) for one sample: x [InChannels x Height x Width],
+        /// filters from <see cref="TransformFilters"/>, bias [OutChannels] or empty, y [OutChannels x 2·Height x 2·Width].
+        /// Allocates nothing.
+        /// </summary>
+        public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Layout l)
+        {
+            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("TransposedWinogradConvolution needs AVX-512.");
+            int cells = l.OutHeight * l.OutWidth;
+            Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
+            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
+            Require(y.Length >= l.OutChannels * cells, nameof(y));
+            Require(scratch.Length >= l.ScratchLength, nameof(scratch));
+
+            scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
+            var staging = scratch.Slice(0, l.StagingLength);
+            int at = l.StagingLength;
+            var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
+            var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
+            var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
+            var outputs = scratch.Slice(at, l.OutputLength);
+            var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
+            for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
+
+            // Pad clears every row and column of the buffer outside the image, those past height + 1 included.
+            WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, 1, l.PaddedWidth, l.PaddedGroupStride);
+            for (int chunk = 0; chunk < l.Chunks; chunk++)
+            {
+                int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                TransformInput(padded, transformed, first, count, l);
+                WinogradF4Convolution.Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
+                TransformOutput(products, staging, outputs, first, count, l);
+            }
+            WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
+        }
+
+        // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's 4x4 window (2 rows and columns apart), a
+        // column of positions at a time: the row pass's value b of each window row, then Bᵀ down them.
+        internal static void TransformInput(Span<float> padded, Span<float> transformed, int first, int count, in Layout l)
+        {
+            ref float p0 = ref MemoryMarshal.GetReference(padded);
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            nuint row = (nuint)(l.PaddedWidth * V), positionStride = (nuint)l.TransformedPositionStride;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.InGroups; group++)
+                {
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (2 * ty * l.PaddedWidth + 2 * tx) * V);
+                    ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
+                    ColumnOfV<C0>(ref d, row, ref target, positionStride);
+                    ColumnOfV<C1>(ref d, row, ref target, positionStride);
+                    ColumnOfV<C2>(ref d, row, ref target, positionStride);
+                    ColumnOfV<C3>(ref d, row, ref target, positionStride);
+                    ColumnOfV<C4>(ref d, row, ref target, positionStride);
+                    ColumnOfV<C5>(ref d, row, ref target, positionStride);
+                }
+            }
+        }
+
+        // Positions (·, TColumn) of one window: Bᵀ along each of its 4 rows for column TColumn, then Bᵀ down those 4 values.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ColumnOfV<TColumn>(ref float d, nuint row, ref float target, nuint positionStride) where TColumn : struct, IConstant
+        {
+            var r0 = Across<TColumn>(ref d);
+            var r1 = Across<TColumn>(ref Unsafe.Add(ref d, row));
+            var r2 = Across<TColumn>(ref Unsafe.Add(ref d, 2 * row));
+            var r3 = Across<TColumn>(ref Unsafe.Add(ref d, 3 * row));
+            ref float to = ref Unsafe.Add(ref target, (nuint)TColumn.Value * positionStride);
+            nuint down = 6 * positionStride;
+            (r0 - r1).StoreUnsafe(ref to);
+            r1.StoreUnsafe(ref to, down);
+            (r2 - r1).StoreUnsafe(ref to, 2 * down);
+            (r1 - r2).StoreUnsafe(ref to, 3 * down);
+            r2.StoreUnsafe(ref to, 4 * down);
+            (r3 - r2).StoreUnsafe(ref to, 5 * down);
+        }
+
+        // Value TColumn of Bᵀ along a window row of 4 cells: (d0 − d1, d1, d2 − d1, d1 − d2, d2, d3 − d2).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Across<TColumn>(ref float d) where TColumn : struct, IConstant => TColumn.Value switch
+        {
+            0 => Vector512.LoadUnsafe(ref d) - Vector512.LoadUnsafe(ref d, V),
+            1 => Vector512.LoadUnsafe(ref d, V),
+            2 => Vector512.LoadUnsafe(ref d, 2 * V) - Vector512.LoadUnsafe(ref d, V),
+            3 => Vector512.LoadUnsafe(ref d, V) - Vector512.LoadUnsafe(ref d, 2 * V),
+            4 => Vector512.LoadUnsafe(ref d, 2 * V),
+            _ => Vector512.LoadUnsafe(ref d, 3 * V) - Vector512.LoadUnsafe(ref d, 2 * V),
+        };
+
+        // Y = Aᵀ M A + bias per tile and group of 16 output channels, into outputs[group][cell][16 channels]: the phases'
+        // outputs interleaved, row 2k + ry and column 2j + rx of the tile from phase (ry, rx).
+        internal static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, in Layout l)
+        {
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
+            ref float o0 = ref MemoryMarshal.GetReference(outputs);
+            nuint positionStride = (nuint)l.OutLanes;
+            int h = l.OutHeight, w = l.OutWidth;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.OutGroups; group++)
+                {
+                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.ProductTileStride + group * V);
+                    // Rows: r[a] = M[a][·] A, four values each (the even columns' two, then the odd columns' two).
+                    var (r00, r01, r02, r03) = AlongRow(ref m, positionStride);
+                    var (r10, r11, r12, r13) = AlongRow(ref Unsafe.Add(ref m, 6 * positionStride), positionStride);
+                    var (r20, r21, r22, r23) = AlongRow(ref Unsafe.Add(ref m, 12 * positionStride), positionStride);
+                    var (r30, r31, r32, r33) = AlongRow(ref Unsafe.Add(ref m, 18 * positionStride), positionStride);
+                    var (r40, r41, r42, r43) = AlongRow(ref Unsafe.Add(ref m, 24 * positionStride), positionStride);
+                    var (r50, r51, r52, r53) = AlongRow(ref Unsafe.Add(ref m, 30 * positionStride), positionStride);
+                    var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
+                    // Down the columns: the even rows from positions 0-2, the odd rows from 3-5; column c of the tile is
+                    // row value c / 2 of the even columns (c even) or the odd ones.
+                    var y00 = (r00 + r10) + bias; var y02 = (r01 + r11) + bias; var y01 = (r02 + r12) + bias; var y03 = (r03 + r13) + bias;
+                    var y20 = (r10 + r20) + bias; var y22 = (r11 + r21) + bias; var y21 = (r12 + r22) + bias; var y23 = (r13 + r23) + bias;
+                    var y10 = (r30 + r40) + bias; var y12 = (r31 + r41) + bias; var y11 = (r32 + r42) + bias; var y13 = (r33 + r43) + bias;
+                    var y30 = (r40 + r50) + bias; var y32 = (r41 + r51) + bias; var y31 = (r42 + r52) + bias; var y33 = (r43 + r53) + bias;
+                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
+                    WinogradF4Convolution.StoreTile4x4(ref target, 4 * ty, 4 * tx, h, w, w, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33);
+                }
+            }
+        }
+
+        // Aᵀ along one row of 6 positions: (m0 + m1, m1 + m2) for the even output columns, (m3 + m4, m4 + m5) for the odd ones.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) AlongRow(ref float m, nuint stride)
+        {
+            var m1 = Vector512.LoadUnsafe(ref m, stride);
+            var m4 = Vector512.LoadUnsafe(ref m, 4 * stride);
+            return (Vector512.LoadUnsafe(ref m) + m1, m1 + Vector512.LoadUnsafe(ref m, 2 * stride),
+                Vector512.LoadUnsafe(ref m, 3 * stride) + m4, m4 + Vector512.LoadUnsafe(ref m, 5 * stride));
+        }
+    }
+}
