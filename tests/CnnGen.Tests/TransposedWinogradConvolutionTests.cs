@@ -65,13 +65,29 @@ namespace CnnGen.Tests
             float[] weight = RandomValues(random, inChannels * outChannels * 16);
             float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
             var (expected, scale) = TransposedDefinition(x, inChannels, height, width, weight, bias, outChannels, 4, 2, 1);
-            var layout = new TransposedWinogradConvolution.Layout(inChannels, height, width, outChannels);
-            float[] filters = Filled(layout.FiltersLength, float.NaN);
-            TransposedWinogradConvolution.TransformFilters(weight, filters, layout);
-            float[] scratch = Filled(layout.ScratchLength, float.NaN); // whatever the scratch held must not reach y
-            float[] y = Filled(outLength + 5, float.NaN);
-            TransposedWinogradConvolution.Forward(x, filters, bias, y.AsSpan(0, outLength), scratch, layout);
-            AssertWithinScale(y, outLength, expected, scale, relu: false, Tolerance, "transposed Winograd");
+            foreach (bool phases in new[] { false, true })
+            {
+                var layout = new TransposedWinogradConvolution.Layout(inChannels, height, width, outChannels, phases);
+                float[] filters = Filled(layout.FiltersLength, float.NaN);
+                TransposedWinogradConvolution.TransformFilters(weight, filters, layout);
+                float[] scratch = Filled(layout.ScratchLength, float.NaN); // whatever the scratch held must not reach y
+                float[] y = Filled(outLength + 5, float.NaN);
+                TransposedWinogradConvolution.Forward(x, filters, bias, y.AsSpan(0, outLength), scratch, layout);
+                AssertWithinScale(y, outLength, expected, scale, relu: false, Tolerance, phases ? "transposed, direct phases" : "transposed Winograd");
+            }
+        }
+
+        [Fact]
+        public void LayoutFor_TakesThePhases_OnFewTilesWithLargeFilters()
+        {
+            static TransposedConvolutionGeometry G(int c, int h, int oc) => new(c, h, h, oc, 4, 4, 2, 2, 1, 1, 0, 0);
+            Assert.True(TransposedWinogradConvolution.LayoutFor(G(512, 4, 256)).Phases);    // DCGAN's generator from 4x4: 18.9 MB of Winograd filters
+            Assert.True(TransposedWinogradConvolution.LayoutFor(G(1024, 3, 512)).Phases);   // 4 tiles
+            Assert.False(TransposedWinogradConvolution.LayoutFor(G(256, 4, 128)).Phases);   // 4.7 MB
+            Assert.False(TransposedWinogradConvolution.LayoutFor(G(512, 8, 256)).Phases);   // 16 tiles
+            var phases = TransposedWinogradConvolution.LayoutFor(G(512, 4, 256));
+            Assert.Equal(4, phases.Positions);
+            Assert.Equal(16 * 512 * 256, phases.FiltersLength - 4 * 16); // 16 floats per input and output channel, a vector between phases
         }
 
         private static readonly Lazy<SafeTensorsFile> s_fixture = new(() =>
@@ -102,12 +118,15 @@ namespace CnnGen.Tests
             TransposedConvolution.ForwardPrepared(g, x, weight, prepared, bias, y, new float[TransposedConvolution.ScratchLength(g)]);
             Compare.Close(y, expected, 1e-4, name + (pays ? " (Winograd)" : " (product and col2im)"));
             if (!Available) return;
-            var layout = new TransposedWinogradConvolution.Layout(d[0], d[1], d[2], d[3]);
-            float[] filters = new float[layout.FiltersLength];
-            TransposedWinogradConvolution.TransformFilters(weight, filters, layout);
-            Array.Clear(y);
-            TransposedWinogradConvolution.Forward(x, filters, bias, y, new float[layout.ScratchLength], layout);
-            Compare.Close(y, expected, 1e-4, name + " kernel");
+            foreach (bool phases in new[] { false, true })
+            {
+                var layout = new TransposedWinogradConvolution.Layout(d[0], d[1], d[2], d[3], phases);
+                float[] filters = new float[layout.FiltersLength];
+                TransposedWinogradConvolution.TransformFilters(weight, filters, layout);
+                Array.Clear(y);
+                TransposedWinogradConvolution.Forward(x, filters, bias, y, new float[layout.ScratchLength], layout);
+                Compare.Close(y, expected, 1e-4, name + (phases ? " direct phases" : " Winograd"));
+            }
         }
 
         [Theory]

@@ -26,6 +26,11 @@ namespace CnnGen.Kernels
     /// gives the 4x4 output tile, the four phases interleaved.
     /// </para>
     /// <para>
+    /// On few tiles with large filters (<see cref="LayoutFor"/>) the same frame runs the phases directly instead: 4 positions
+    /// (the output phases), a tile per input cell, each GEMM over the 2x2 taps' channels, U the weights as they are (16
+    /// floats per input and output channel instead of 36), no transforms.
+    /// </para>
+    /// <para>
     /// Everything else is <see cref="PolyphaseWinogradConvolution"/>'s (which runs the convolution this one transposes):
     /// channels in the vector lanes, the input padded as [group][row][column][16 channels], V[position][group][tile][16],
     /// the 36 GEMMs by <see cref="WinogradF4Convolution"/>'s register tiles, the output transform adding the bias in lanes,
@@ -39,56 +44,65 @@ namespace CnnGen.Kernels
     internal static class TransposedWinogradConvolution
     {
         private const int V = 16;
-        private const int Positions = 36;
         private const int ChunkBudget = 128 * 1024;
         private const int MinimumChunk = 24;
         private const int StagingVectors = 64;
 
         internal readonly struct Layout
         {
-            public readonly int InChannels, Height, Width, OutChannels, OutHeight, OutWidth;
+            public readonly int InChannels, Height, Width, OutChannels, OutHeight, OutWidth, Positions, Depth;
+            public readonly bool Phases;
             public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
             public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
             public readonly int TransformedGroupStride, TransformedPositionStride, ProductTileStride, FilterPositionStride, OutputGroupStride;
             public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
 
-            public Layout(int inChannels, int height, int width, int outChannels)
+            /// <summary>
+            /// The buffers of one layer: by Winograd (36 positions, a tile of 2x2 input cells each), or with
+            /// <paramref name="phases"/> directly (4 positions, the output phases, a tile of one input cell each, the GEMMs
+            /// over the 4 taps' channels: 16 weights' floats per input and output channel instead of 36).
+            /// </summary>
+            public Layout(int inChannels, int height, int width, int outChannels, bool phases = false)
             {
                 if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
                 if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
                 if (height < 1) throw new ArgumentOutOfRangeException(nameof(height));
                 if (width < 1) throw new ArgumentOutOfRangeException(nameof(width));
-                InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
+                InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels; Phases = phases;
                 OutHeight = 2 * height;
                 OutWidth = 2 * width;
-                TileRows = (height + 1) / 2;
-                TileColumns = (width + 1) / 2;
+                Positions = phases ? 4 : 36;
+                TileRows = phases ? height : (height + 1) / 2;
+                TileColumns = phases ? width : (width + 1) / 2;
                 Tiles = TileRows * TileColumns;
                 InGroups = (inChannels + V - 1) / V;
                 OutGroups = (outChannels + V - 1) / V;
                 OutLanes = OutGroups * V;
-                // The input one cell in from the top and the left; every tile's 4x4 window (2 apart) inside the buffer.
-                PaddedHeight = 2 * TileRows + 2;
-                PaddedWidth = 2 * TileColumns + 2;
+                // The GEMMs' depth: the input channels, or each tap's whole groups of them one after the other.
+                Depth = phases ? 4 * InGroups * V : inChannels;
+                int depthGroups = (Depth + V - 1) / V;
+                // The input one cell in from the top and the left; every tile's window (4x4 two apart, or 3x3 one apart) inside.
+                PaddedHeight = phases ? height + 2 : 2 * TileRows + 2;
+                PaddedWidth = phases ? width + 2 : 2 * TileColumns + 2;
                 PaddedGroupStride = PaddedHeight * PaddedWidth * V;
                 PaddedLength = InGroups * PaddedGroupStride;
-                int perTile = Positions * (InGroups * V + OutLanes);
+                int perTile = Positions * (depthGroups * V + OutLanes);
                 int chunkTiles = Math.Min(Tiles, Math.Max(MinimumChunk, ChunkBudget / perTile));
                 Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
                 ChunkTiles = (Tiles + Chunks - 1) / Chunks;
                 // One vector more than the data between positions: strides of a multiple of 4 KB would share L1 sets.
                 TransformedGroupStride = ChunkTiles * V;
-                TransformedPositionStride = InGroups * TransformedGroupStride + V;
+                TransformedPositionStride = depthGroups * TransformedGroupStride + V;
                 TransformedLength = Positions * TransformedPositionStride;
                 // M is [tile][position][oc lanes]: the output transform reads a tile's positions front to back.
                 ProductTileStride = Positions * OutLanes + V;
                 ProductLength = ChunkTiles * ProductTileStride;
-                FilterPositionStride = inChannels * OutLanes + V;
+                FilterPositionStride = Depth * OutLanes + V;
                 OutputGroupStride = OutHeight * OutWidth * V;
                 OutputLength = OutGroups * OutputGroupStride + V * V; // the last transpose reads up to 15 cells past the end
             }
 
-            /// <summary>Floats of the transformed filters U[position][input channel][output channel lanes].</summary>
+            /// <summary>Floats of the prepared filters U[position][depth][output channel lanes].</summary>
             public int FiltersLength => Positions * FilterPositionStride;
 
             internal const int BiasOffset = StagingVectors * V;
@@ -114,6 +128,22 @@ namespace CnnGen.Kernels
         public static bool Pays(in TransposedConvolutionGeometry g) =>
             Available && Route && Handles(g) && g.InChannels >= MinimumInChannels && g.OutChannels >= MinimumOutChannels;
 
+        /// <summary>
+        /// The layer's layout where the kernel pays: by Winograd, or by the direct phases on 4 tiles or fewer (inputs of 4x4
+        /// and less) once the Winograd filters pass 8 MB. There the filters stream from the L3 or memory for few rows each, and
+        /// the phases' 16 floats per input and output channel instead of 36, read front to back, weigh more than their 1.78x
+        /// products (KernelBench transposed4, Winograd / phases: 512x4x4 -> 256 661 / 362 µs, 1024x4x4 -> 512 3,747 / 2,349 µs;
+        /// 256x4x4 -> 128, 4.7 MB of Winograd filters, 86 / 89 µs; 512x8x8 -> 256, 16 tiles, 1,380 / 1,434 µs).
+        /// </summary>
+        public static Layout LayoutFor(in TransposedConvolutionGeometry g)
+        {
+            int tiles = (g.InHeight + 1) / 2 * ((g.InWidth + 1) / 2);
+            bool phases = tiles <= 4 && 36L * g.InChannels * g.OutChannels > LargeFilters;
+            return new Layout(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, phases);
+        }
+
+        private const long LargeFilters = 2 * 1024 * 1024; // floats: 8 MB
+
         /// <summary>Whether layers where it pays take the kernel (benchmarks turn it off to compare).</summary>
         internal static bool Route { get; set; } = true;
 
@@ -129,6 +159,11 @@ namespace CnnGen.Kernels
             Require(weight.Length >= l.InChannels * l.OutChannels * 16, nameof(weight));
             Require(filters.Length >= l.FiltersLength, nameof(filters));
             filters.Slice(0, l.FiltersLength).Clear();
+            if (l.Phases)
+            {
+                PhaseFilters(weight, filters, l);
+                return;
+            }
             Span<double> rows = stackalloc double[24];
             // Output channels innermost: each position's row of lanes fills front to back.
             for (int ic = 0; ic < l.InChannels; ic++)
@@ -154,6 +189,48 @@ namespace CnnGen.Kernels
                         Unsafe.Add(ref u, (nuint)(24 + b) * stride) = (float)(r2 + r0);
                         Unsafe.Add(ref u, (nuint)(30 + b) * stride) = (float)r0;
                     }
+                }
+        }
+
+        // The direct phases' U[phase (ry, rx)][block of output vectors][tap (a, b), input channel][the block's lanes] =
+        // w[ic, oc, 3 − ry − 2a, 3 − rx − 2b]: phase ry's output row 2i + ry takes input rows i − 1 + ry + a (a = 0, 1; the
+        // padded buffer's row i + ry + a). Each block's rows one after the other, so its GEMM streams them front to back
+        // (these filters are large and read for few rows: from memory at batch 1).
+        private static void PhaseFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        {
+            int tapDepth = l.InGroups * V, vectorBlocks = WinogradF4Convolution.VectorBlocks(l.OutGroups);
+            for (int ry = 0; ry < 2; ry++)
+                for (int rx = 0; rx < 2; rx++)
+                    for (int block = 0; block < vectorBlocks; block++)
+                    {
+                        var (start, vectors) = WinogradF4Convolution.VectorBlock(l.OutGroups, vectorBlocks, block);
+                        int lanes = vectors * V, first = start * V;
+                        var u = filters.Slice((ry * 2 + rx) * l.FilterPositionStride + l.Depth * first, l.Depth * lanes);
+                        for (int a = 0; a < 2; a++)
+                            for (int b = 0; b < 2; b++)
+                            {
+                                int ky = 3 - ry - 2 * a, kx = 3 - rx - 2 * b, tap = a * 2 + b;
+                                for (int ic = 0; ic < l.InChannels; ic++)
+                                    for (int oc = first; oc < Math.Min(first + lanes, l.OutChannels); oc++)
+                                        u[(tap * tapDepth + ic) * lanes + oc - first] = weight[((ic * l.OutChannels + oc) * 4 + ky) * 4 + kx];
+                            }
+                    }
+        }
+
+        // The direct phases' products: per phase and block of output vectors, the GEMM over the block's rows of U.
+        private static void PhaseProducts(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, in Layout l)
+        {
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            ref float u0 = ref MemoryMarshal.GetReference(filters);
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            int vectorBlocks = WinogradF4Convolution.VectorBlocks(l.OutGroups);
+            for (int phase = 0; phase < 4; phase++)
+                for (int block = 0; block < vectorBlocks; block++)
+                {
+                    var (start, vectors) = WinogradF4Convolution.VectorBlock(l.OutGroups, vectorBlocks, block);
+                    WinogradF4Convolution.BlockProducts(vectors, count, ref Unsafe.Add(ref v0, phase * l.TransformedPositionStride), l.TransformedGroupStride, l.Depth,
+                        ref Unsafe.Add(ref u0, phase * l.FilterPositionStride + l.Depth * start * V), vectors * V,
+                        ref Unsafe.Add(ref m0, phase * l.OutLanes + start * V), l.ProductTileStride);
                 }
         }
 
@@ -192,10 +269,13 @@ namespace CnnGen.Kernels
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                TransformInput(padded, transformed, first, count, l);
-                WinogradF4Convolution.Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
-                TransformOutput(products, staging, outputs, first, count, l);
+                if (l.Phases) GatherTaps(padded, transformed, first, count, l);
+                else TransformInput(padded, transformed, first, count, l);
+                if (l.Phases) PhaseProducts(transformed, filters, products, count, l);
+                else WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.Depth, l.OutGroups);
+                if (l.Phases) PlacePhases(products, staging, outputs, first, count, l);
+                else TransformOutput(products, staging, outputs, first, count, l);
             }
             WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
         }
@@ -285,6 +365,65 @@ namespace CnnGen.Kernels
                     var y30 = (r40 + r50) + bias; var y32 = (r41 + r51) + bias; var y31 = (r42 + r52) + bias; var y33 = (r43 + r53) + bias;
                     ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride);
                     WinogradF4Convolution.StoreTile4x4(ref target, 4 * ty, 4 * tx, h, w, w, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33);
+                }
+            }
+        }
+
+        // The direct phases' V[phase][tap·InGroups + group][tile − first][16]: each tap's input cell for each tile (one input
+        // cell), from the padded input: phase (ry, rx) tap (a, b) reads cell (iy + ry + a, ix + rx + b).
+        private static void GatherTaps(Span<float> padded, Span<float> transformed, int first, int count, in Layout l)
+        {
+            ref float p0 = ref MemoryMarshal.GetReference(padded);
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            nuint row = (nuint)(l.PaddedWidth * V), positionStride = (nuint)l.TransformedPositionStride, tapStride = (nuint)(l.InGroups * l.TransformedGroupStride);
+            for (int t = first; t < first + count; t++)
+            {
+                int iy = t / l.TileColumns, ix = t - iy * l.TileColumns;
+                for (int group = 0; group < l.InGroups; group++)
+                {
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (iy * l.PaddedWidth + ix) * V);
+                    ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
+                    // The 3x3 cells around (iy + 1, ix + 1), each to the phases and taps that read it.
+                    var c00 = Vector512.LoadUnsafe(ref d); var c01 = Vector512.LoadUnsafe(ref d, V); var c02 = Vector512.LoadUnsafe(ref d, 2 * V);
+                    var c10 = Vector512.LoadUnsafe(ref d, row); var c11 = Vector512.LoadUnsafe(ref d, row + V); var c12 = Vector512.LoadUnsafe(ref d, row + 2 * V);
+                    var c20 = Vector512.LoadUnsafe(ref d, 2 * row); var c21 = Vector512.LoadUnsafe(ref d, 2 * row + V); var c22 = Vector512.LoadUnsafe(ref d, 2 * row + 2 * V);
+                    PutTaps(ref target, positionStride * 0, tapStride, c00, c01, c10, c11);
+                    PutTaps(ref target, positionStride * 1, tapStride, c01, c02, c11, c12);
+                    PutTaps(ref target, positionStride * 2, tapStride, c10, c11, c20, c21);
+                    PutTaps(ref target, positionStride * 3, tapStride, c11, c12, c21, c22);
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void PutTaps(ref float target, nuint position, nuint tapStride, Vector512<float> t00, Vector512<float> t01, Vector512<float> t10, Vector512<float> t11)
+        {
+            t00.StoreUnsafe(ref target, position);
+            t01.StoreUnsafe(ref target, position + tapStride);
+            t10.StoreUnsafe(ref target, position + 2 * tapStride);
+            t11.StoreUnsafe(ref target, position + 3 * tapStride);
+        }
+
+        // The direct phases' products are the outputs: phase (ry, rx) of input cell (iy, ix) is output cell (2iy + ry, 2ix + rx).
+        private static void PlacePhases(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, in Layout l)
+        {
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
+            ref float o0 = ref MemoryMarshal.GetReference(outputs);
+            nuint positionStride = (nuint)l.OutLanes;
+            int h = l.OutHeight, w = l.OutWidth;
+            for (int t = first; t < first + count; t++)
+            {
+                int iy = t / l.TileColumns, ix = t - iy * l.TileColumns;
+                for (int group = 0; group < l.OutGroups; group++)
+                {
+                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.ProductTileStride + group * V);
+                    var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
+                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride + (2 * iy * w + 2 * ix) * V);
+                    (Vector512.LoadUnsafe(ref m) + bias).StoreUnsafe(ref target);
+                    (Vector512.LoadUnsafe(ref m, positionStride) + bias).StoreUnsafe(ref target, V);
+                    (Vector512.LoadUnsafe(ref m, 2 * positionStride) + bias).StoreUnsafe(ref target, (nuint)(w * V));
+                    (Vector512.LoadUnsafe(ref m, 3 * positionStride) + bias).StoreUnsafe(ref target, (nuint)(w * V + V));
                 }
             }
         }

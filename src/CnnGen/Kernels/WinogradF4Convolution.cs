@@ -495,7 +495,7 @@ namespace CnnGen.Kernels
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
             ref float u0 = ref MemoryMarshal.GetReference(filters);
             ref float m0 = ref MemoryMarshal.GetReference(products);
-            int vectorBlocks = (outGroups + 3) / 4, outLanes = outGroups * V;
+            int vectorBlocks = VectorBlocks(outGroups), outLanes = outGroups * V;
             for (int position = 0; position < positions; position++)
             {
                 ref float v = ref Unsafe.Add(ref v0, position * transformedPositionStride);
@@ -503,17 +503,35 @@ namespace CnnGen.Kernels
                 ref float m = ref Unsafe.Add(ref m0, position * productPositionStride);
                 for (int block = 0; block < vectorBlocks; block++)
                 {
-                    // Vector blocks and tile blocks as even as they go: 6 vectors as 3 + 3, not 4 + 2.
-                    int start = block * outGroups / vectorBlocks, vectors = (block + 1) * outGroups / vectorBlocks - start;
-                    int most = vectors == 4 ? 6 : vectors == 3 ? 8 : vectors == 2 ? 12 : 24;
-                    int tileBlocks = (count + most - 1) / most;
-                    for (int tb = 0; tb < tileBlocks; tb++)
-                    {
-                        int t0 = tb * count / tileBlocks, tiles = (tb + 1) * count / tileBlocks - t0;
-                        TileOf(vectors, tiles, ref Unsafe.Add(ref v, t0 * V), transformedGroupStride, inChannels,
-                            ref Unsafe.Add(ref u, start * V), outLanes, ref Unsafe.Add(ref m, t0 * productTileStride + start * V), productTileStride);
-                    }
+                    var (start, vectors) = VectorBlock(outGroups, vectorBlocks, block);
+                    BlockProducts(vectors, count, ref v, transformedGroupStride, inChannels, ref Unsafe.Add(ref u, start * V), outLanes,
+                        ref Unsafe.Add(ref m, start * V), productTileStride);
                 }
+            }
+        }
+
+        /// <summary>How many blocks of at most 4 output vectors the register tiles take outGroups vectors in.</summary>
+        internal static int VectorBlocks(int outGroups) => (outGroups + 3) / 4;
+
+        /// <summary>Block <paramref name="block"/>'s first vector and vectors: as even as they go (6 vectors as 3 + 3, not 4 + 2).</summary>
+        internal static (int Start, int Vectors) VectorBlock(int outGroups, int vectorBlocks, int block)
+        {
+            int start = block * outGroups / vectorBlocks;
+            return (start, (block + 1) * outGroups / vectorBlocks - start);
+        }
+
+        /// <summary>
+        /// One position's products for one block of output vectors over <paramref name="count"/> tiles: register tiles of as
+        /// many tiles as fit (tile blocks as even as they go), filter rows <paramref name="filterStride"/> floats apart.
+        /// </summary>
+        internal static void BlockProducts(int vectors, int count, ref float v, int groupStride, int inChannels, ref float u, int filterStride, ref float m, int productTileStride)
+        {
+            int most = vectors == 4 ? 6 : vectors == 3 ? 8 : vectors == 2 ? 12 : 24;
+            int tileBlocks = (count + most - 1) / most;
+            for (int tb = 0; tb < tileBlocks; tb++)
+            {
+                int t0 = tb * count / tileBlocks, tiles = (tb + 1) * count / tileBlocks - t0;
+                TileOf(vectors, tiles, ref Unsafe.Add(ref v, t0 * V), groupStride, inChannels, ref u, filterStride, ref Unsafe.Add(ref m, t0 * productTileStride), productTileStride);
             }
         }
 
