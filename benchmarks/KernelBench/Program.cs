@@ -542,7 +542,7 @@ namespace KernelBench
             {
                 for (int lane = 0; lane < l.OutLanes; lane++)
                 {
-                    int at = ic * l.OutLanes + lane;
+                    int at = WinogradF4Convolution.FilterAt(ic, lane, l.InChannels, l.OutGroups);
                     if (lane >= l.OutChannels)
                     {
                         for (int position = 0; position < l.Positions; position++) filters[position * stride + at] = 0f;

@@ -135,7 +135,7 @@ namespace CnnGen.Tests
                             if (lane < outChannels)
                                 for (int i = 0; i < 4; i++)
                                     for (int j = 0; j < 4; j++) u += g[a, i] * weight[((lane * inChannels + ic) * 4 + i) * 4 + j] * g[b, j];
-                            float actual = filters[(a * 6 + b) * positionStride + ic * layout.OutLanes + lane];
+                            float actual = filters[(a * 6 + b) * positionStride + WinogradF4Convolution.FilterAt(ic, lane, inChannels, layout.OutGroups)];
                             Assert.True(Math.Abs(actual - u) <= 1e-6 * (1 + Math.Abs(u)), $"U[{a},{b}] of {ic} -> {lane} = {actual}, expected {u}");
                         }
         }

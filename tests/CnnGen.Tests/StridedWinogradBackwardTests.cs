@@ -80,7 +80,7 @@ namespace CnnGen.Tests
             for (int slot = 0; slot < layout.FilterSlots; slot++)
                 for (int oc = 0; oc < outChannels; oc++)
                     for (int lane = 0; lane < layout.InLanes; lane++)
-                        Assert.Equal(lane < inChannels ? forward[slot * forwardStride + lane * layout.OutLanes + oc] : 0f, transposed[slot * stride + oc * layout.InLanes + lane]);
+                        Assert.Equal(lane < inChannels ? forward[slot * forwardStride + WinogradF4Convolution.FilterAt(lane, oc, layout.InChannels, layout.OutGroups)] : 0f, transposed[slot * stride + WinogradF4Convolution.FilterAt(oc, lane, layout.OutChannels, layout.InGroups)]);
         }
 
         [Theory]

@@ -149,7 +149,7 @@ namespace CnnGen.Tests
                     {
                         double[] u = G(rows[a, 0], rows[a, 1], rows[a, 2], layout.TileWidth);
                         for (int b = 0; b < windowWidth; b++)
-                            Assert.Equal((float)u[b], filters[layout.SlotOfPosition[a * windowWidth + b] * stride + ic * layout.OutLanes + lane]);
+                            Assert.Equal((float)u[b], filters[layout.SlotOfPosition[a * windowWidth + b] * stride + WinogradF4Convolution.FilterAt(ic, lane, layout.InChannels, layout.OutGroups)]);
                     }
                 }
             }

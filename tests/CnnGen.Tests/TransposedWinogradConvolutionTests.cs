@@ -154,7 +154,7 @@ namespace CnnGen.Tests
                                 for (int ky = 0; ky < 4; ky++)
                                     for (int kx = 0; kx < 4; kx++)
                                         expected += g[a, ky] * weight[((ic * outChannels + lane) * 4 + ky) * 4 + kx] * g[b, kx];
-                            float actual = filters[(a * 6 + b) * positionStride + ic * layout.OutLanes + lane];
+                            float actual = filters[(a * 6 + b) * positionStride + WinogradF4Convolution.FilterAt(ic, lane, inChannels, layout.OutGroups)];
                             Assert.True(Math.Abs(actual - expected) <= 1e-6 * (1 + Math.Abs(expected)), $"U[{a},{b}] ic {ic} lane {lane}: {actual}, expected {expected}");
                         }
         }

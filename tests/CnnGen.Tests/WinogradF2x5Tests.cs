@@ -153,7 +153,7 @@ namespace CnnGen.Tests
                             if (oc < outChannels)
                                 for (int i = 0; i < 5; i++)
                                     for (int j = 0; j < 5; j++) u += G[a, i] * weight[((oc * inChannels + ic) * 5 + i) * 5 + j] * G[b, j];
-                            float actual = filters[(a * 6 + b) * positionStride + ic * layout.OutLanes + oc];
+                            float actual = filters[(a * 6 + b) * positionStride + WinogradF4Convolution.FilterAt(ic, oc, layout.InChannels, layout.OutGroups)];
                             Assert.True(Math.Abs(actual - u) <= 1e-6 * (1 + Math.Abs(u)), $"U[{a},{b}] of {oc},{ic} = {actual}, expected {u}");
                         }
         }

@@ -24,6 +24,34 @@ namespace CnnGen.Tests
     /// </remarks>
     public sealed class WinogradF4ConvolutionTests
     {
+        [Theory]
+        [InlineData(1, 1)]
+        [InlineData(9, 5)]    // 5 vectors: blocks of 2 and 3
+        [InlineData(64, 6)]   // blocks of 3 and 3
+        [InlineData(130, 16)] // four blocks of 4
+        [InlineData(2048, 17)]
+        public void FilterAt_PlacesEveryRowAndLane_OnceEach_ABlocksRowsTogether(int depth, int outGroups)
+        {
+            // The filters' layout Products reads: a permutation of [depth][lanes] in which each block of output vectors
+            // (VectorBlock) keeps its rows one after the other.
+            int lanes = outGroups * 16;
+            var seen = new bool[depth * lanes];
+            int blocks = WinogradF4Convolution.VectorBlocks(outGroups);
+            for (int block = 0; block < blocks; block++)
+            {
+                var (start, vectors) = WinogradF4Convolution.VectorBlock(outGroups, blocks, block);
+                for (int row = 0; row < depth; row++)
+                    for (int lane = start * 16; lane < (start + vectors) * 16; lane++)
+                    {
+                        int at = WinogradF4Convolution.FilterAt(row, lane, depth, outGroups);
+                        Assert.Equal(depth * start * 16 + row * vectors * 16 + lane - start * 16, at);
+                        Assert.False(seen[at], $"row {row} lane {lane}: {at} taken twice");
+                        seen[at] = true;
+                    }
+            }
+            Assert.All(seen, Assert.True);
+        }
+
         private const double Tolerance = 2e-5;
 
         public static IEnumerable<object[]> Shapes()

@@ -148,7 +148,7 @@ namespace CnnGen.Kernels
                         rows[ky * 6] = g0; rows[ky * 6 + 1] = g0 + g2; rows[ky * 6 + 2] = g2;
                         rows[ky * 6 + 3] = g1; rows[ky * 6 + 4] = g1 + g3; rows[ky * 6 + 5] = g3;
                     }
-                    ref float u = ref Unsafe.Add(ref MemoryMarshal.GetReference(filters), ic * l.OutLanes + oc);
+                    ref float u = ref Unsafe.Add(ref MemoryMarshal.GetReference(filters), WinogradF4Convolution.FilterAt(ic, oc, l.InChannels, l.OutGroups));
                     nuint stride = (nuint)l.FilterPositionStride;
                     for (int b = 0; b < 6; b++)
                     {

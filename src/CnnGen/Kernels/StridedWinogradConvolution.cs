@@ -301,7 +301,7 @@ namespace CnnGen.Kernels
                         {
                             int slot = slots[a * windowWidth + b];
                             if (b > 0 && slot == slots[a * windowWidth + b - 1]) continue; // stored by the position before
-                            Vector512.Narrow(u[b], u[9 + b]).StoreUnsafe(ref f0, (nuint)(slot * stride + ic * outLanes + block));
+                            Vector512.Narrow(u[b], u[9 + b]).StoreUnsafe(ref f0, (nuint)(slot * stride + WinogradF4Convolution.FilterAt(ic, block, inChannels, outLanes / V)));
                         }
                     }
                 }

@@ -177,7 +177,7 @@ namespace CnnGen.Kernels
                         rows[ky * 6] = w3; rows[ky * 6 + 1] = w3 + w1; rows[ky * 6 + 2] = w1;
                         rows[ky * 6 + 3] = w2; rows[ky * 6 + 4] = w2 + w0; rows[ky * 6 + 5] = w0;
                     }
-                    ref float u = ref Unsafe.Add(ref MemoryMarshal.GetReference(filters), ic * l.OutLanes + oc);
+                    ref float u = ref Unsafe.Add(ref MemoryMarshal.GetReference(filters), WinogradF4Convolution.FilterAt(ic, oc, l.InChannels, l.OutGroups));
                     nuint stride = (nuint)l.FilterPositionStride;
                     for (int b = 0; b < 6; b++)
                     {
@@ -192,46 +192,23 @@ namespace CnnGen.Kernels
                 }
         }
 
-        // The direct phases' U[phase (ry, rx)][block of output vectors][tap (a, b), input channel][the block's lanes] =
-        // w[ic, oc, 3 − ry − 2a, 3 − rx − 2b]: phase ry's output row 2i + ry takes input rows i − 1 + ry + a (a = 0, 1; the
-        // padded buffer's row i + ry + a). Each block's rows one after the other, so its GEMM streams them front to back
-        // (these filters are large and read for few rows: from memory at batch 1).
+        // The direct phases' U[phase (ry, rx)][tap (a, b), input channel][output channel lanes] = w[ic, oc, 3 − ry − 2a, 3 − rx − 2b]
+        // (FilterAt's blocks): phase ry's output row 2i + ry takes input rows i − 1 + ry + a (a = 0, 1; the padded buffer's row
+        // i + ry + a).
         private static void PhaseFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
-            int tapDepth = l.InGroups * V, vectorBlocks = WinogradF4Convolution.VectorBlocks(l.OutGroups);
+            int tapDepth = l.InGroups * V;
             for (int ry = 0; ry < 2; ry++)
                 for (int rx = 0; rx < 2; rx++)
-                    for (int block = 0; block < vectorBlocks; block++)
-                    {
-                        var (start, vectors) = WinogradF4Convolution.VectorBlock(l.OutGroups, vectorBlocks, block);
-                        int lanes = vectors * V, first = start * V;
-                        var u = filters.Slice((ry * 2 + rx) * l.FilterPositionStride + l.Depth * first, l.Depth * lanes);
-                        for (int a = 0; a < 2; a++)
-                            for (int b = 0; b < 2; b++)
-                            {
-                                int ky = 3 - ry - 2 * a, kx = 3 - rx - 2 * b, tap = a * 2 + b;
-                                for (int ic = 0; ic < l.InChannels; ic++)
-                                    for (int oc = first; oc < Math.Min(first + lanes, l.OutChannels); oc++)
-                                        u[(tap * tapDepth + ic) * lanes + oc - first] = weight[((ic * l.OutChannels + oc) * 4 + ky) * 4 + kx];
-                            }
-                    }
-        }
-
-        // The direct phases' products: per phase and block of output vectors, the GEMM over the block's rows of U.
-        private static void PhaseProducts(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, in Layout l)
-        {
-            ref float v0 = ref MemoryMarshal.GetReference(transformed);
-            ref float u0 = ref MemoryMarshal.GetReference(filters);
-            ref float m0 = ref MemoryMarshal.GetReference(products);
-            int vectorBlocks = WinogradF4Convolution.VectorBlocks(l.OutGroups);
-            for (int phase = 0; phase < 4; phase++)
-                for (int block = 0; block < vectorBlocks; block++)
-                {
-                    var (start, vectors) = WinogradF4Convolution.VectorBlock(l.OutGroups, vectorBlocks, block);
-                    WinogradF4Convolution.BlockProducts(vectors, count, ref Unsafe.Add(ref v0, phase * l.TransformedPositionStride), l.TransformedGroupStride, l.Depth,
-                        ref Unsafe.Add(ref u0, phase * l.FilterPositionStride + l.Depth * start * V), vectors * V,
-                        ref Unsafe.Add(ref m0, phase * l.OutLanes + start * V), l.ProductTileStride);
-                }
+                    for (int a = 0; a < 2; a++)
+                        for (int b = 0; b < 2; b++)
+                        {
+                            int ky = 3 - ry - 2 * a, kx = 3 - rx - 2 * b;
+                            var u = filters.Slice((ry * 2 + rx) * l.FilterPositionStride);
+                            for (int ic = 0; ic < l.InChannels; ic++)
+                                for (int oc = 0; oc < l.OutChannels; oc++)
+                                    u[WinogradF4Convolution.FilterAt((a * 2 + b) * tapDepth + ic, oc, l.Depth, l.OutGroups)] = weight[((ic * l.OutChannels + oc) * 4 + ky) * 4 + kx];
+                        }
         }
 
         private static void Require(bool condition, string name)
@@ -271,8 +248,7 @@ namespace CnnGen.Kernels
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                 if (l.Phases) GatherTaps(padded, transformed, first, count, l);
                 else TransformInput(padded, transformed, first, count, l);
-                if (l.Phases) PhaseProducts(transformed, filters, products, count, l);
-                else WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
                     l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.Depth, l.OutGroups);
                 if (l.Phases) PlacePhases(products, staging, outputs, first, count, l);
                 else TransformOutput(products, staging, outputs, first, count, l);

@@ -19,7 +19,7 @@ namespace CnnGen.Kernels
     /// </remarks>
     internal static partial class WinogradF4Convolution
     {
-        // U[position][ic][oc lanes] = G g Gᵀ of each 5x5 filter, 16 output channels at a time; lanes past the last output
+        // U[position][ic][oc lanes] (FilterAt's blocks) = G g Gᵀ of each 5x5 filter, 16 output channels at a time; lanes past the last output
         // channel are zero.
         // U[position][ic][oc lanes] from the 25 taps at weight[oc·outStride + ic·inStride + k] (k = 24 − k when flipped: the
         // input gradient's filters, turned half a turn, with outStride and inStride swapped as well).
@@ -60,7 +60,7 @@ namespace CnnGen.Kernels
                             Vector512.LoadUnsafe(ref g, (nuint)((20 + column) * V)));
                         t[column] = r0; t[5 + column] = r1; t[10 + column] = r2; t[15 + column] = r3; t[20 + column] = r4; t[25 + column] = r5;
                     }
-                    ref float target = ref Unsafe.Add(ref u0, ic * l.OutLanes + group * V);
+                    ref float target = ref Unsafe.Add(ref u0, FilterAt(ic, group * V, l.InChannels, l.OutGroups));
                     for (int row = 0; row < 6; row++)
                     {
                         var (r0, r1, r2, r3, r4, r5) = ApplyG5(t[5 * row], t[5 * row + 1], t[5 * row + 2], t[5 * row + 3], t[5 * row + 4]);
