@@ -192,11 +192,13 @@ namespace CnnGen.Kernels
         /// win. Measured with KernelBench <c>strided-winograd</c> (26 shapes, 3x3 stride 2 pad 1 + ReLU, weights prepared
         /// once, interleaved minima; the table in benchmarks/README.md): from 16 channels in and 32 out,
         /// outputs of 256 cells or more (16x16, 32x32): the 4x4 tile, 1.08-1.29x (the 2x2 tile 1.04-1.15x);
-        /// outputs of 64 to 255 cells (8x8): the 2x2 tile, 1.12-1.25x (the 4x4 tile has 4 tiles to share 9x the direct
-        /// weights' bytes of filters: 0.92-1.19x); there, where the 2x4 tiles cover the output as exactly as the 2x2 ones
-        /// (width a multiple of 4) and their filters (45·Cin·Cout floats) stay in L2, Cin·Cout ≤ 4608, the 2x4 tile:
-        /// 1.19-1.43x against the 2x2 tile's 1.01-1.28x over 9 shapes (8x8 and 12x12, 24 to 96 channels; session 6, the
-        /// table in benchmarks/README.md); above that (64 -> 128 at 8x8: 1.06x against 1.16x) the 2x2 tile;
+        /// outputs of 64 to 255 cells (8x8): where the 2x4 tiles cover the output as exactly as the 2x2 ones (width a multiple
+        /// of 4) and their filters (45·Cin·Cout floats) stay in L2, Cin·Cout ≤ 4608, the 2x4 tile: 1.19-1.43x against the 2x2
+        /// tile's 1.01-1.28x over 9 shapes (8x8 and 12x12, 24 to 96 channels; session 6, the table in benchmarks/README.md);
+        /// the 2x2 tile where the 2x4 ones do not fit; above 4608 the 4x4 tile, since its filters are read block by block
+        /// (FilterAt, session 37: 64 -> 128 1.31x against the 2x2 tile's 1.28x and 1.04x in the strided network's chain,
+        /// 128 -> 128 1.46x against 1.30x, 128 -> 256 1.43x against 1.29x; before that 4 tiles could not share the filters
+        /// streamed from the L3, 0.92-1.19x);
         /// outputs of 16 to 63 cells (4x4): the 2x2 tile while its filters (25·Cin·Cout floats) stay in L2, Cin·Cout ≤ 8192:
         /// 1.16-1.35x; above that 1.00-1.04x, and the 4x4 tile 0.2-0.6x;
         /// smaller outputs (2x2): the direct kernels (the 2x2 tile 0.4-0.7x).
@@ -209,7 +211,11 @@ namespace CnnGen.Kernels
             if (cells >= 256) return 4;
             if (SmallOutputTileOverride >= 0) return SmallOutputTileOverride;
             if (cells >= 64)
-                return ((width + 2 * padding - 3) / 2 + 1) % 4 == 0 && (long)inChannels * outChannels <= (WideFiltersLimit > 0 ? WideFiltersLimit : MaximumWideFilters) ? Wide : 2;
+            {
+                bool small = (long)inChannels * outChannels <= (WideFiltersLimit > 0 ? WideFiltersLimit : MaximumWideFilters);
+                if (!small) return 4;
+                return ((width + 2 * padding - 3) / 2 + 1) % 4 == 0 ? Wide : 2;
+            }
             if (cells >= 16 && (long)inChannels * outChannels <= 8192) return 2;
             return 0;
         }
