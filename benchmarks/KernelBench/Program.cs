@@ -749,6 +749,7 @@ namespace KernelBench
                 ("64->128 direct", () => StridedWinogradConvolution.SmallOutputTileOverride = 0),
                 ("64->128 on 2x4", () => StridedWinogradConvolution.SmallOutputTileOverride = StridedWinogradConvolution.Wide),
                 ("64->128 on 4x4", () => StridedWinogradConvolution.SmallOutputTileOverride = 4),
+                ("64->128 on 2x2", () => StridedWinogradConvolution.SmallOutputTileOverride = 2),
             };
             static void Off()
             {
