@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using CnnGen.IO;
+using CnnGen.Kernels;
 using CnnGen.Tests.Fixtures;
 using CnnGen.Tests.Infrastructure;
 using CnnGen.Training;
@@ -52,6 +53,16 @@ namespace CnnGen.Tests
     [Residual] [Conv2d(48, 3, Stride = 2, Padding = 1, Bias = false)] [Shortcut] [Conv2d(48, 1, Stride = 2)] [End]
     [Flatten] [Linear(4)]
     public partial class StridedAbsorbingNothingNet { }
+
+    /// <summary>
+    /// Transposed 4x4 stride-2 layers (a DCGAN-style generator's): where the runtime runs them by Winograd, evaluation keeps
+    /// their filters prepared once per change of the weights.
+    /// </summary>
+    [Network(8, 4, 4)]
+    [ConvTranspose2d(32, 4, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [ConvTranspose2d(16, 4, Stride = 2, Padding = 1)] [Tanh]
+    [Flatten] [Linear(4)]
+    public partial class TransposedGeneratorNet { }
 
     public sealed class WeightVersionTests
     {
@@ -119,7 +130,7 @@ namespace CnnGen.Tests
             Compare.Close(Evaluate(network, input, workspace), expected, 1e-5, "evaluation after the change");
         }
 
-        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WideLinearNet), nameof(WinogradNet), nameof(Winograd5Net), nameof(StridedNoBatchNormNet), nameof(BlockedChainNoBatchNormNet), nameof(StridedAbsorbingNothingNet) };
+        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WideLinearNet), nameof(WinogradNet), nameof(Winograd5Net), nameof(StridedNoBatchNormNet), nameof(BlockedChainNoBatchNormNet), nameof(StridedAbsorbingNothingNet), nameof(TransposedGeneratorNet) };
 
         public static TheoryData<string> NetworksWithRunningStatistics => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet) };
 
@@ -137,6 +148,7 @@ namespace CnnGen.Tests
                 nameof(StridedNoBatchNormNet) => new StridedNoBatchNormNet(),
                 nameof(StridedAbsorbingNothingNet) => new StridedAbsorbingNothingNet(),
                 nameof(BlockedChainNoBatchNormNet) => new BlockedChainNoBatchNormNet(),
+                nameof(TransposedGeneratorNet) => new TransposedGeneratorNet(),
                 _ => new BatchNormNet(),
             };
             Randomize(network, seed);
@@ -434,6 +446,14 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void EvaluationOfTransposedLayers_AllocatesNothing_AndPreparingNeither()
+        {
+            var network = Create(nameof(TransposedGeneratorNet), 1);
+            if (TransposedWinogradConvolution.Available) Assert.True(TransposedConvolution.PreparedLength(new TransposedConvolutionGeometry(8, 4, 4, 32, 4, 4, 2, 2, 1, 1, 0, 0)) > 0);
+            AssertEvaluationAllocatesNothing(network, network.CreateWorkspace(Batch));
+        }
+
+        [Fact]
         public void EvaluationOfBlockedChainsWithoutBatchNorm_AllocatesNothing_AndPackingNeither()
         {
             var network = Create(nameof(BlockedChainNoBatchNormNet), 1);
@@ -455,6 +475,7 @@ namespace CnnGen.Tests
                 case StridedNoBatchNormNet n: n.ResetParameters(seed); break;
                 case BlockedChainNoBatchNormNet n: n.ResetParameters(seed); break;
                 case StridedAbsorbingNothingNet n: n.ResetParameters(seed); break;
+                case TransposedGeneratorNet n: n.ResetParameters(seed); break;
                 default: throw new ArgumentException(network.GetType().Name, nameof(network));
             }
         }
