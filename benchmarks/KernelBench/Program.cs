@@ -2006,7 +2006,7 @@ namespace KernelBench
                 Console.WriteLine($"{"4x4 s2",-26} {"direct us",10} {"polyphase us",13} {"speed-up",9} {"largest difference",19}");
                 foreach (var s in layers)
                 {
-                    var l = new PolyphaseWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, s.P);
+                    var l = PolyphaseWinogradConvolution.LayoutOf(s.C, s.H, s.H, s.OC, s.P);
                     float[] x = Fill(s.C * s.H * s.H, 1), w = Fill(s.OC * s.C * 16, 2), b = Fill(s.OC, 3);
                     int cells = l.OutHeight * l.OutWidth;
                     float[] y1 = new float[s.OC * cells], y2 = new float[s.OC * cells];
@@ -2040,12 +2040,12 @@ namespace KernelBench
                 foreach (var s in layers)
                 {
                     var g = new TransposedConvolutionGeometry(s.C, s.H, s.H, s.OC, 4, 4, 2, 2, 1, 1, 0, 0);
-                    var l = new TransposedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC);
+                    var l = TransposedWinogradConvolution.LayoutOf(s.C, s.H, s.H, s.OC);
                     float[] x = Fill(s.C * s.H * s.H, 1), w = Fill(s.C * s.OC * 16, 2), b = Fill(s.OC, 3);
                     float[] y1 = new float[g.OutLength], y2 = new float[g.OutLength];
                     float[] filters = new float[l.FiltersLength];
                     TransposedWinogradConvolution.TransformFilters(w, filters, l);
-                    var lp = new TransposedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, phases: true);
+                    var lp = TransposedWinogradConvolution.LayoutOf(s.C, s.H, s.H, s.OC, phases: true);
                     float[] phaseFilters = new float[lp.FiltersLength], y3 = new float[g.OutLength];
                     TransposedWinogradConvolution.TransformFilters(w, phaseFilters, lp);
                     float[] scratch = new float[Math.Max(Math.Max(l.ScratchLength, lp.ScratchLength), TransposedConvolution.ScratchLength(g))];

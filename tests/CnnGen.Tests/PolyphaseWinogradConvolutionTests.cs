@@ -63,7 +63,7 @@ namespace CnnGen.Tests
             float[] weight = RandomValues(random, outChannels * inChannels * 16);
             float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
             var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, 4, 2, padding);
-            var layout = new PolyphaseWinogradConvolution.Layout(inChannels, height, width, outChannels, padding);
+            var layout = PolyphaseWinogradConvolution.LayoutOf(inChannels, height, width, outChannels, padding);
             Assert.Equal(outHeight, layout.OutHeight);
             Assert.Equal(outWidth, layout.OutWidth);
             float[] filters = Filled(layout.FiltersLength, float.NaN);
@@ -104,7 +104,7 @@ namespace CnnGen.Tests
             StridedConvolution.ForwardPrepared(x, c, h, w, prepared, oc, 4, 2, p, y, new float[StridedConvolution.ScratchLength(c, h, w, oc, 4, 2, p)], relu: true);
             Compare.Close(y, expected, 1e-4, name + (pays ? " (polyphase)" : " (direct)"));
             if (!Available) return;
-            var layout = new PolyphaseWinogradConvolution.Layout(c, h, w, oc, p);
+            var layout = PolyphaseWinogradConvolution.LayoutOf(c, h, w, oc, p);
             float[] filters = new float[layout.FiltersLength];
             PolyphaseWinogradConvolution.TransformFilters(weight, filters, layout);
             Array.Clear(y);
@@ -122,7 +122,7 @@ namespace CnnGen.Tests
             double[,] g = { { 1, 0, 0, 0 }, { 1, 0, 1, 0 }, { 0, 0, 1, 0 }, { 0, 1, 0, 0 }, { 0, 1, 0, 1 }, { 0, 0, 0, 1 } };
             var random = new Random(inChannels * 10 + outChannels);
             float[] weight = RandomValues(random, outChannels * inChannels * 16);
-            var layout = new PolyphaseWinogradConvolution.Layout(inChannels, 12, 12, outChannels, 1);
+            var layout = PolyphaseWinogradConvolution.LayoutOf(inChannels, 12, 12, outChannels, 1);
             float[] filters = Filled(layout.FiltersLength, float.NaN);
             PolyphaseWinogradConvolution.TransformFilters(weight, filters, layout);
             int positionStride = layout.FilterPositionStride;
@@ -158,7 +158,7 @@ namespace CnnGen.Tests
             bool pays = PolyphaseWinogradConvolution.Pays(inChannels, height, width, outChannels, 1);
             if (!Available || !Simd.Enabled) Assert.False(pays);
             int preparedLength = StridedConvolution.PreparedLength(inChannels, height, width, outChannels, 4, 2, 1);
-            if (pays) Assert.Equal(new PolyphaseWinogradConvolution.Layout(inChannels, height, width, outChannels, 1).FiltersLength + outChannels, preparedLength);
+            if (pays) Assert.Equal(PolyphaseWinogradConvolution.LayoutOf(inChannels, height, width, outChannels, 1).FiltersLength + outChannels, preparedLength);
             float[] prepared = RandomValues(random, preparedLength); // garbage must be overwritten
             StridedConvolution.Prepare(weight, bias, inChannels, height, width, outChannels, 4, 2, 1, prepared);
             float[] scratch = Filled(StridedConvolution.ScratchLength(inChannels, height, width, outChannels, 4, 2, 1), float.NaN);
@@ -194,7 +194,7 @@ namespace CnnGen.Tests
         public void Forward_RejectsShortSpans_AndAllocatesNothing()
         {
             if (!Available) return;
-            var layout = new PolyphaseWinogradConvolution.Layout(32, 16, 16, 64, 1);
+            var layout = PolyphaseWinogradConvolution.LayoutOf(32, 16, 16, 64, 1);
             float[] x = new float[32 * 16 * 16], filters = new float[layout.FiltersLength], bias = new float[64], y = new float[64 * 64];
             float[] scratch = new float[layout.ScratchLength];
             Assert.Throws<ArgumentException>(() => PolyphaseWinogradConvolution.Forward(x.AsSpan(1), filters, bias, y, scratch, false, layout));

@@ -67,7 +67,7 @@ namespace CnnGen.Tests
             var (expected, scale) = TransposedDefinition(x, inChannels, height, width, weight, bias, outChannels, 4, 2, 1);
             foreach (bool phases in new[] { false, true })
             {
-                var layout = new TransposedWinogradConvolution.Layout(inChannels, height, width, outChannels, phases);
+                var layout = TransposedWinogradConvolution.LayoutOf(inChannels, height, width, outChannels, phases);
                 float[] filters = Filled(layout.FiltersLength, float.NaN);
                 TransposedWinogradConvolution.TransformFilters(weight, filters, layout);
                 float[] scratch = Filled(layout.ScratchLength, float.NaN); // whatever the scratch held must not reach y
@@ -120,7 +120,7 @@ namespace CnnGen.Tests
             if (!Available) return;
             foreach (bool phases in new[] { false, true })
             {
-                var layout = new TransposedWinogradConvolution.Layout(d[0], d[1], d[2], d[3], phases);
+                var layout = TransposedWinogradConvolution.LayoutOf(d[0], d[1], d[2], d[3], phases);
                 float[] filters = new float[layout.FiltersLength];
                 TransposedWinogradConvolution.TransformFilters(weight, filters, layout);
                 Array.Clear(y);
@@ -140,7 +140,7 @@ namespace CnnGen.Tests
             double[,] g = { { 0, 0, 0, 1 }, { 0, 1, 0, 1 }, { 0, 1, 0, 0 }, { 0, 0, 1, 0 }, { 1, 0, 1, 0 }, { 1, 0, 0, 0 } };
             var random = new Random(inChannels * 10 + outChannels);
             float[] weight = RandomValues(random, inChannels * outChannels * 16);
-            var layout = new TransposedWinogradConvolution.Layout(inChannels, 6, 6, outChannels);
+            var layout = TransposedWinogradConvolution.LayoutOf(inChannels, 6, 6, outChannels);
             float[] filters = Filled(layout.FiltersLength, float.NaN);
             TransposedWinogradConvolution.TransformFilters(weight, filters, layout);
             int positionStride = layout.FilterPositionStride;

@@ -37,64 +37,20 @@ namespace CnnGen.Kernels
     internal static class PolyphaseWinogradConvolution
     {
         private const int V = 16;
-        private const int Positions = 36;
-        private const int ChunkBudget = 128 * 1024;
-        private const int MinimumChunk = 24;
-        private const int StagingVectors = 64;
-
-        internal readonly struct Layout
+        /// <summary>
+        /// The layer's buffers: tiles of 2x2 outputs, each reading a 6x6 window (4 apart) of the input padded so that every
+        /// window and every input cell lies inside; 36 positions over the input channels.
+        /// </summary>
+        public static LaneTileLayout LayoutOf(int inChannels, int height, int width, int outChannels, int padding)
         {
-            public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth;
-            public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
-            public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
-            public readonly int TransformedGroupStride, TransformedPositionStride, ProductTileStride, FilterPositionStride, OutputGroupStride;
-            public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
-
-            public Layout(int inChannels, int height, int width, int outChannels, int padding)
-            {
-                if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
-                if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
-                if (padding < 0 || height + 2 * padding < 4 || width + 2 * padding < 4)
-                    throw new ArgumentOutOfRangeException(nameof(padding), padding, "The 4x4 kernel does not fit the padded input.");
-                InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels; Padding = padding;
-                OutHeight = (height + 2 * padding - 4) / 2 + 1;
-                OutWidth = (width + 2 * padding - 4) / 2 + 1;
-                TileRows = (OutHeight + 1) / 2;
-                TileColumns = (OutWidth + 1) / 2;
-                Tiles = TileRows * TileColumns;
-                InGroups = (inChannels + V - 1) / V;
-                OutGroups = (outChannels + V - 1) / V;
-                OutLanes = OutGroups * V;
-                // Every tile's 6x6 window lies inside the buffer, and so does every input cell.
-                PaddedHeight = Math.Max(4 * TileRows + 2, height + padding);
-                PaddedWidth = Math.Max(4 * TileColumns + 2, width + padding);
-                PaddedGroupStride = PaddedHeight * PaddedWidth * V;
-                PaddedLength = InGroups * PaddedGroupStride;
-                int perTile = Positions * (InGroups * V + OutLanes);
-                int chunkTiles = Math.Min(Tiles, Math.Max(MinimumChunk, ChunkBudget / perTile));
-                Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
-                ChunkTiles = (Tiles + Chunks - 1) / Chunks;
-                // One vector more than the data between positions: strides of a multiple of 4 KB would share L1 sets.
-                TransformedGroupStride = ChunkTiles * V;
-                TransformedPositionStride = InGroups * TransformedGroupStride + V;
-                TransformedLength = Positions * TransformedPositionStride;
-                // M is [tile][position][oc lanes]: the output transform reads a tile's positions front to back.
-                ProductTileStride = Positions * OutLanes + V;
-                ProductLength = ChunkTiles * ProductTileStride;
-                FilterPositionStride = inChannels * OutLanes + V;
-                OutputGroupStride = OutHeight * OutWidth * V;
-                OutputLength = OutGroups * OutputGroupStride + V * V; // the last transpose reads up to 15 cells past the end
-            }
-
-            /// <summary>Floats of the transformed filters U[position][input channel][output channel lanes].</summary>
-            public int FiltersLength => Positions * FilterPositionStride;
-
-            internal const int BiasOffset = StagingVectors * V;
-
-            internal int StagingLength => BiasOffset + OutLanes;
-
-            /// <summary>Floats of scratch <see cref="Forward"/> needs (with up to 15 skipped to start its buffers on a cache line).</summary>
-            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength + V;
+            if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
+            if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
+            if (padding < 0 || height + 2 * padding < 4 || width + 2 * padding < 4)
+                throw new ArgumentOutOfRangeException(nameof(padding), padding, "The 4x4 kernel does not fit the padded input.");
+            int outHeight = (height + 2 * padding - 4) / 2 + 1, outWidth = (width + 2 * padding - 4) / 2 + 1;
+            int tileRows = (outHeight + 1) / 2, tileColumns = (outWidth + 1) / 2;
+            return new LaneTileLayout(inChannels, height, width, outChannels, padding, outHeight, outWidth, tileRows, tileColumns,
+                Math.Max(4 * tileRows + 2, height + padding), Math.Max(4 * tileColumns + 2, width + padding), positions: 36, depth: inChannels);
         }
 
         /// <summary>Whether this process can run the kernel at all: AVX-512 with SIMD enabled.</summary>
@@ -126,13 +82,13 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// U = G g Gᵀ (6x6) of each 4x4 filter of a PyTorch-layout weight [outChannels x inChannels x 4 x 4], into
-        /// <paramref name="filters"/> (<see cref="Layout.FiltersLength"/> floats); the lanes past the last output channel are
+        /// <paramref name="filters"/> (<see cref="LaneTileLayout.FiltersLength"/> floats); the lanes past the last output channel are
         /// zero. Once per weight change; each value a sum of up to four weights, added in double and rounded once.
         /// </summary>
-        public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in LaneTileLayout l)
         {
-            Require(weight.Length >= l.OutChannels * l.InChannels * 16, nameof(weight));
-            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            LaneTileLayout.Require(weight.Length >= l.OutChannels * l.InChannels * 16, nameof(weight));
+            LaneTileLayout.Require(filters.Length >= l.FiltersLength, nameof(filters));
             filters.Slice(0, l.FiltersLength).Clear();
             Span<double> rows = stackalloc double[24];
             // Output channels innermost: each position's row of lanes fills front to back (a training pass runs this once a
@@ -163,53 +119,26 @@ namespace CnnGen.Kernels
                 }
         }
 
-        private static void Require(bool condition, string name)
-        {
-            if (!condition) throw new ArgumentException("The span is shorter than the layout needs.", name);
-        }
-
         /// <summary>
         /// y = conv2d(x, weight, bias, 4x4, stride 2, padding) then ReLU when asked, for one sample: x [InChannels x Height x
         /// Width], filters from <see cref="TransformFilters"/>, bias [OutChannels] or empty, y [OutChannels x OH x OW] with
         /// OH = (Height + 2p − 4) / 2 + 1. Allocates nothing.
         /// </summary>
         public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
-            Span<float> scratch, bool relu, in Layout l)
+            Span<float> scratch, bool relu, in LaneTileLayout l) =>
+            LaneTileLayout.Forward<Transforms>(x, filters, bias, y, scratch, relu, l);
+
+        private readonly struct Transforms : ILaneTileTransforms
         {
-            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("PolyphaseWinogradConvolution needs AVX-512.");
-            int cells = l.OutHeight * l.OutWidth;
-            Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
-            Require(filters.Length >= l.FiltersLength, nameof(filters));
-            Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
-            Require(y.Length >= l.OutChannels * cells, nameof(y));
-            Require(scratch.Length >= l.ScratchLength, nameof(scratch));
-
-            scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
-            var staging = scratch.Slice(0, l.StagingLength);
-            int at = l.StagingLength;
-            var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
-            var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
-            var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
-            var outputs = scratch.Slice(at, l.OutputLength);
-            var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
-            for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
-
-            // Pad clears every row and column of the buffer outside the image, those past height + padding included.
-            WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
-            for (int chunk = 0; chunk < l.Chunks; chunk++)
-            {
-                int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                TransformInput(padded, transformed, first, count, l);
-                WinogradF4Convolution.Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups);
+            public static string Kernel => nameof(PolyphaseWinogradConvolution);
+            public static void Input(Span<float> padded, Span<float> transformed, int first, int count, in LaneTileLayout l) => TransformInput(padded, transformed, first, count, l);
+            public static void Output(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in LaneTileLayout l) =>
                 TransformOutput(products, staging, outputs, first, count, relu, l);
-            }
-            WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
         }
 
         // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's 6x6 window (4 rows and columns apart), a
         // column of positions at a time: the row pass's value b of each window row, then Bᵀ down them.
-        internal static void TransformInput(Span<float> padded, Span<float> transformed, int first, int count, in Layout l)
+        internal static void TransformInput(Span<float> padded, Span<float> transformed, int first, int count, in LaneTileLayout l)
         {
             ref float p0 = ref MemoryMarshal.GetReference(padded);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
@@ -264,10 +193,10 @@ namespace CnnGen.Kernels
         };
 
         // Y = Aᵀ M A + bias per tile and group of 16 output channels, ReLU when asked; into outputs[group][cell][16 channels].
-        internal static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in Layout l)
+        internal static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in LaneTileLayout l)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
-            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
+            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), LaneTileLayout.BiasOffset);
             ref float o0 = ref MemoryMarshal.GetReference(outputs);
             nuint positionStride = (nuint)l.OutLanes;
             int h = l.OutHeight, w = l.OutWidth;

@@ -91,8 +91,8 @@ namespace CnnGen.Kernels
             winograd && path == KernelPath.Vector512 && g.Kernel == 4 && g.Stride == 2
             && PolyphaseWinogradConvolution.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
-        private static PolyphaseWinogradConvolution.Layout PolyphaseLayout(in Geometry g, int outChannels) =>
-            new(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+        private static LaneTileLayout PolyphaseLayout(in Geometry g, int outChannels) =>
+            PolyphaseWinogradConvolution.LayoutOf(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
         private static StridedWinogradConvolution.Layout WinogradLayout(in Geometry g, int outChannels) =>
             new(g.InChannels, g.Height, g.Width, outChannels, g.Padding, StridedWinogradConvolution.TileFor(g.InChannels, g.Height, g.Width, outChannels, g.Padding));

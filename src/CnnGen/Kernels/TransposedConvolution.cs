@@ -73,7 +73,7 @@ namespace CnnGen.Kernels
             TransposedWinogradConvolution.Forward(x, prepared, bias, y, scratch, layout);
         }
 
-        private static TransposedWinogradConvolution.Layout WinogradLayout(in TransposedConvolutionGeometry g) => TransposedWinogradConvolution.LayoutFor(g);
+        private static LaneTileLayout WinogradLayout(in TransposedConvolutionGeometry g) => TransposedWinogradConvolution.LayoutFor(g);
 
         /// <summary>
         /// y[oc, iy·sh − ph + ky, ix·sw − pw + kx] += x[ic, iy, ix] · w[ic, oc, ky, kx] over every input cell, tap and input

@@ -44,73 +44,22 @@ namespace CnnGen.Kernels
     internal static class TransposedWinogradConvolution
     {
         private const int V = 16;
-        private const int ChunkBudget = 128 * 1024;
-        private const int MinimumChunk = 24;
-        private const int StagingVectors = 64;
-
-        internal readonly struct Layout
+        /// <summary>
+        /// The layer's buffers: by Winograd (36 positions, a tile of 2x2 input cells reading a 4x4 window two apart, giving
+        /// 4x4 outputs), or with <paramref name="phases"/> directly (4 positions, the output phases, a tile of one input cell
+        /// reading its 3x3 neighbourhood, the GEMMs over the 4 taps' whole groups of channels: 16 weights' floats per input and
+        /// output channel instead of 36). The input one cell in from the top and the left.
+        /// </summary>
+        public static LaneTileLayout LayoutOf(int inChannels, int height, int width, int outChannels, bool phases = false)
         {
-            public readonly int InChannels, Height, Width, OutChannels, OutHeight, OutWidth, Positions, Depth;
-            public readonly bool Phases;
-            public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
-            public readonly int PaddedHeight, PaddedWidth, PaddedGroupStride, ChunkTiles, Chunks;
-            public readonly int TransformedGroupStride, TransformedPositionStride, ProductTileStride, FilterPositionStride, OutputGroupStride;
-            public readonly int PaddedLength, TransformedLength, ProductLength, OutputLength;
-
-            /// <summary>
-            /// The buffers of one layer: by Winograd (36 positions, a tile of 2x2 input cells each), or with
-            /// <paramref name="phases"/> directly (4 positions, the output phases, a tile of one input cell each, the GEMMs
-            /// over the 4 taps' channels: 16 weights' floats per input and output channel instead of 36).
-            /// </summary>
-            public Layout(int inChannels, int height, int width, int outChannels, bool phases = false)
-            {
-                if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
-                if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
-                if (height < 1) throw new ArgumentOutOfRangeException(nameof(height));
-                if (width < 1) throw new ArgumentOutOfRangeException(nameof(width));
-                InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels; Phases = phases;
-                OutHeight = 2 * height;
-                OutWidth = 2 * width;
-                Positions = phases ? 4 : 36;
-                TileRows = phases ? height : (height + 1) / 2;
-                TileColumns = phases ? width : (width + 1) / 2;
-                Tiles = TileRows * TileColumns;
-                InGroups = (inChannels + V - 1) / V;
-                OutGroups = (outChannels + V - 1) / V;
-                OutLanes = OutGroups * V;
-                // The GEMMs' depth: the input channels, or each tap's whole groups of them one after the other.
-                Depth = phases ? 4 * InGroups * V : inChannels;
-                int depthGroups = (Depth + V - 1) / V;
-                // The input one cell in from the top and the left; every tile's window (4x4 two apart, or 3x3 one apart) inside.
-                PaddedHeight = phases ? height + 2 : 2 * TileRows + 2;
-                PaddedWidth = phases ? width + 2 : 2 * TileColumns + 2;
-                PaddedGroupStride = PaddedHeight * PaddedWidth * V;
-                PaddedLength = InGroups * PaddedGroupStride;
-                int perTile = Positions * (depthGroups * V + OutLanes);
-                int chunkTiles = Math.Min(Tiles, Math.Max(MinimumChunk, ChunkBudget / perTile));
-                Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
-                ChunkTiles = (Tiles + Chunks - 1) / Chunks;
-                // One vector more than the data between positions: strides of a multiple of 4 KB would share L1 sets.
-                TransformedGroupStride = ChunkTiles * V;
-                TransformedPositionStride = depthGroups * TransformedGroupStride + V;
-                TransformedLength = Positions * TransformedPositionStride;
-                // M is [tile][position][oc lanes]: the output transform reads a tile's positions front to back.
-                ProductTileStride = Positions * OutLanes + V;
-                ProductLength = ChunkTiles * ProductTileStride;
-                FilterPositionStride = Depth * OutLanes + V;
-                OutputGroupStride = OutHeight * OutWidth * V;
-                OutputLength = OutGroups * OutputGroupStride + V * V; // the last transpose reads up to 15 cells past the end
-            }
-
-            /// <summary>Floats of the prepared filters U[position][depth][output channel lanes].</summary>
-            public int FiltersLength => Positions * FilterPositionStride;
-
-            internal const int BiasOffset = StagingVectors * V;
-
-            internal int StagingLength => BiasOffset + OutLanes;
-
-            /// <summary>Floats of scratch <see cref="Forward"/> needs (with up to 15 skipped to start its buffers on a cache line).</summary>
-            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength + V;
+            if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
+            if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
+            if (height < 1) throw new ArgumentOutOfRangeException(nameof(height));
+            if (width < 1) throw new ArgumentOutOfRangeException(nameof(width));
+            int tileRows = phases ? height : (height + 1) / 2, tileColumns = phases ? width : (width + 1) / 2;
+            return new LaneTileLayout(inChannels, height, width, outChannels, padding: 1, 2 * height, 2 * width, tileRows, tileColumns,
+                phases ? height + 2 : 2 * tileRows + 2, phases ? width + 2 : 2 * tileColumns + 2,
+                positions: phases ? 4 : 36, depth: phases ? 4 * ((inChannels + V - 1) / V) * V : inChannels, phases);
         }
 
         /// <summary>Whether this process can run the kernel at all: AVX-512 with SIMD enabled.</summary>
@@ -135,11 +84,11 @@ namespace CnnGen.Kernels
         /// products (KernelBench transposed4, Winograd / phases: 512x4x4 -> 256 661 / 362 µs, 1024x4x4 -> 512 3,747 / 2,349 µs;
         /// 256x4x4 -> 128, 4.7 MB of Winograd filters, 86 / 89 µs; 512x8x8 -> 256, 16 tiles, 1,380 / 1,434 µs).
         /// </summary>
-        public static Layout LayoutFor(in TransposedConvolutionGeometry g)
+        public static LaneTileLayout LayoutFor(in TransposedConvolutionGeometry g)
         {
             int tiles = (g.InHeight + 1) / 2 * ((g.InWidth + 1) / 2);
             bool phases = tiles <= 4 && 36L * g.InChannels * g.OutChannels > LargeFilters;
-            return new Layout(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, phases);
+            return LayoutOf(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, phases);
         }
 
         private const long LargeFilters = 2 * 1024 * 1024; // floats: 8 MB
@@ -151,13 +100,13 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// U = G g Gᵀ (6x6) of each 4x4 filter of a PyTorch-layout transposed weight [inChannels x outChannels x 4 x 4], into
-        /// <paramref name="filters"/> (<see cref="Layout.FiltersLength"/> floats); the lanes past the last output channel are
+        /// <paramref name="filters"/> (<see cref="LaneTileLayout.FiltersLength"/> floats); the lanes past the last output channel are
         /// zero. Once per weight change; each value a sum of up to four weights, added in double and rounded once.
         /// </summary>
-        public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in LaneTileLayout l)
         {
-            Require(weight.Length >= l.InChannels * l.OutChannels * 16, nameof(weight));
-            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            LaneTileLayout.Require(weight.Length >= l.InChannels * l.OutChannels * 16, nameof(weight));
+            LaneTileLayout.Require(filters.Length >= l.FiltersLength, nameof(filters));
             filters.Slice(0, l.FiltersLength).Clear();
             if (l.Phases)
             {
@@ -195,7 +144,7 @@ namespace CnnGen.Kernels
         // The direct phases' U[phase (ry, rx)][tap (a, b), input channel][output channel lanes] = w[ic, oc, 3 − ry − 2a, 3 − rx − 2b]
         // (FilterAt's blocks): phase ry's output row 2i + ry takes input rows i − 1 + ry + a (a = 0, 1; the padded buffer's row
         // i + ry + a).
-        private static void PhaseFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        private static void PhaseFilters(ReadOnlySpan<float> weight, Span<float> filters, in LaneTileLayout l)
         {
             int tapDepth = l.InGroups * V;
             for (int ry = 0; ry < 2; ry++)
@@ -211,54 +160,35 @@ namespace CnnGen.Kernels
                         }
         }
 
-        private static void Require(bool condition, string name)
-        {
-            if (!condition) throw new ArgumentException("The span is shorter than the layout needs.", name);
-        }
-
         /// <summary>
         /// y = conv_transpose2d(x, weight, bias, 4x4, stride 2, padding 1) for one sample: x [InChannels x Height x Width],
         /// filters from <see cref="TransformFilters"/>, bias [OutChannels] or empty, y [OutChannels x 2·Height x 2·Width].
         /// Allocates nothing.
         /// </summary>
-        public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Layout l)
+        public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in LaneTileLayout l) =>
+            LaneTileLayout.Forward<Transforms>(x, filters, bias, y, scratch, relu: false, l);
+
+        // The Winograd tiles' transforms, or the direct phases' gather and placement.
+        private readonly struct Transforms : ILaneTileTransforms
         {
-            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("TransposedWinogradConvolution needs AVX-512.");
-            int cells = l.OutHeight * l.OutWidth;
-            Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
-            Require(filters.Length >= l.FiltersLength, nameof(filters));
-            Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
-            Require(y.Length >= l.OutChannels * cells, nameof(y));
-            Require(scratch.Length >= l.ScratchLength, nameof(scratch));
+            public static string Kernel => nameof(TransposedWinogradConvolution);
 
-            scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
-            var staging = scratch.Slice(0, l.StagingLength);
-            int at = l.StagingLength;
-            var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
-            var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
-            var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
-            var outputs = scratch.Slice(at, l.OutputLength);
-            var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
-            for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
-
-            // Pad clears every row and column of the buffer outside the image, those past height + 1 included.
-            WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, 1, l.PaddedWidth, l.PaddedGroupStride);
-            for (int chunk = 0; chunk < l.Chunks; chunk++)
+            public static void Input(Span<float> padded, Span<float> transformed, int first, int count, in LaneTileLayout l)
             {
-                int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                 if (l.Phases) GatherTaps(padded, transformed, first, count, l);
                 else TransformInput(padded, transformed, first, count, l);
-                WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.Depth, l.OutGroups);
+            }
+
+            public static void Output(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in LaneTileLayout l)
+            {
                 if (l.Phases) PlacePhases(products, staging, outputs, first, count, l);
                 else TransformOutput(products, staging, outputs, first, count, l);
             }
-            WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
         }
 
         // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's 4x4 window (2 rows and columns apart), a
         // column of positions at a time: the row pass's value b of each window row, then Bᵀ down them.
-        internal static void TransformInput(Span<float> padded, Span<float> transformed, int first, int count, in Layout l)
+        internal static void TransformInput(Span<float> padded, Span<float> transformed, int first, int count, in LaneTileLayout l)
         {
             ref float p0 = ref MemoryMarshal.GetReference(padded);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
@@ -312,10 +242,10 @@ namespace CnnGen.Kernels
 
         // Y = Aᵀ M A + bias per tile and group of 16 output channels, into outputs[group][cell][16 channels]: the phases'
         // outputs interleaved, row 2k + ry and column 2j + rx of the tile from phase (ry, rx).
-        internal static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, in Layout l)
+        internal static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, in LaneTileLayout l)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
-            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
+            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), LaneTileLayout.BiasOffset);
             ref float o0 = ref MemoryMarshal.GetReference(outputs);
             nuint positionStride = (nuint)l.OutLanes;
             int h = l.OutHeight, w = l.OutWidth;
@@ -347,7 +277,7 @@ namespace CnnGen.Kernels
 
         // The direct phases' V[phase][tap·InGroups + group][tile − first][16]: each tap's input cell for each tile (one input
         // cell), from the padded input: phase (ry, rx) tap (a, b) reads cell (iy + ry + a, ix + rx + b).
-        private static void GatherTaps(Span<float> padded, Span<float> transformed, int first, int count, in Layout l)
+        private static void GatherTaps(Span<float> padded, Span<float> transformed, int first, int count, in LaneTileLayout l)
         {
             ref float p0 = ref MemoryMarshal.GetReference(padded);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
@@ -381,10 +311,10 @@ namespace CnnGen.Kernels
         }
 
         // The direct phases' products are the outputs: phase (ry, rx) of input cell (iy, ix) is output cell (2iy + ry, 2ix + rx).
-        private static void PlacePhases(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, in Layout l)
+        private static void PlacePhases(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, in LaneTileLayout l)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
-            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), Layout.BiasOffset);
+            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), LaneTileLayout.BiasOffset);
             ref float o0 = ref MemoryMarshal.GetReference(outputs);
             nuint positionStride = (nuint)l.OutLanes;
             int h = l.OutHeight, w = l.OutWidth;
