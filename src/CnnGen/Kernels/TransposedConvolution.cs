@@ -66,11 +66,7 @@ namespace CnnGen.Kernels
                 throw new ArgumentException("Prepared weights are for 4x4 stride-2 layers with padding 1 on the Vector512 path; this layer takes none.", nameof(prepared));
             var layout = WinogradLayout(g);
             GroupedConvolution.Require(prepared.Length >= layout.FiltersLength, nameof(prepared), layout.FiltersLength, prepared.Length);
-            GroupedConvolution.Require(x.Length >= g.InLength, nameof(x), g.InLength, x.Length);
-            if (!bias.IsEmpty) GroupedConvolution.Require(bias.Length >= g.OutChannels, nameof(bias), g.OutChannels, bias.Length);
-            GroupedConvolution.Require(y.Length >= g.OutLength, nameof(y), g.OutLength, y.Length);
-            GroupedConvolution.Require(scratch.Length >= layout.ScratchLength, nameof(scratch), layout.ScratchLength, scratch.Length);
-            TransposedWinogradConvolution.Forward(x, prepared, bias, y, scratch, layout);
+            TransposedWinogradConvolution.Forward(x, prepared, bias, y, scratch, layout); // checks x, bias, y and scratch against the layout
         }
 
         private static LaneTileLayout WinogradLayout(in TransposedConvolutionGeometry g) => TransposedWinogradConvolution.LayoutFor(g);

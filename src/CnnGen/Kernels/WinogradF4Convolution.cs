@@ -504,9 +504,15 @@ namespace CnnGen.Kernels
                 for (int block = 0; block < vectorBlocks; block++)
                 {
                     var (start, vectors) = VectorBlock(outGroups, vectorBlocks, block);
-                    // The block's filter rows lie one after the other (FilterAt).
-                    BlockProducts(vectors, count, ref v, transformedGroupStride, inChannels, ref Unsafe.Add(ref u, inChannels * start * V), vectors * V,
-                        ref Unsafe.Add(ref m, start * V), productTileStride);
+                    // Tile blocks as even as they go; the block's filter rows lie one after the other (FilterAt).
+                    int most = vectors == 4 ? 6 : vectors == 3 ? 8 : vectors == 2 ? 12 : 24;
+                    int tileBlocks = (count + most - 1) / most;
+                    for (int tb = 0; tb < tileBlocks; tb++)
+                    {
+                        int t0 = tb * count / tileBlocks, tiles = (tb + 1) * count / tileBlocks - t0;
+                        TileOf(vectors, tiles, ref Unsafe.Add(ref v, t0 * V), transformedGroupStride, inChannels, ref Unsafe.Add(ref u, inChannels * start * V), vectors * V,
+                            ref Unsafe.Add(ref m, t0 * productTileStride + start * V), productTileStride);
+                    }
                 }
             }
         }
@@ -535,21 +541,6 @@ namespace CnnGen.Kernels
         {
             int start = block * outGroups / vectorBlocks;
             return (start, (block + 1) * outGroups / vectorBlocks - start);
-        }
-
-        /// <summary>
-        /// One position's products for one block of output vectors over <paramref name="count"/> tiles: register tiles of as
-        /// many tiles as fit (tile blocks as even as they go), filter rows <paramref name="filterStride"/> floats apart.
-        /// </summary>
-        internal static void BlockProducts(int vectors, int count, ref float v, int groupStride, int inChannels, ref float u, int filterStride, ref float m, int productTileStride)
-        {
-            int most = vectors == 4 ? 6 : vectors == 3 ? 8 : vectors == 2 ? 12 : 24;
-            int tileBlocks = (count + most - 1) / most;
-            for (int tb = 0; tb < tileBlocks; tb++)
-            {
-                int t0 = tb * count / tileBlocks, tiles = (tb + 1) * count / tileBlocks - t0;
-                TileOf(vectors, tiles, ref Unsafe.Add(ref v, t0 * V), groupStride, inChannels, ref u, filterStride, ref Unsafe.Add(ref m, t0 * productTileStride), productTileStride);
-            }
         }
 
         // Y = Aᵀ M A + bias per tile and group of 16 output channels, ReLU, the 2x2 maximum when pooling (PyTorch's scan
