@@ -381,6 +381,15 @@ def dcgan_discriminator():
     return nn.Sequential(*layers, nn.Conv2d(512, 1, 4, bias=False), nn.Sigmoid(), nn.Flatten()), (3, 64, 64)
 
 
+def dcgan_generator():
+    # DCGAN's generator (ZooSweep4.cs): a 100-value code through 4x4 transposed convolutions, batch-norm, ReLU, tanh, onto
+    # 3x64x64 (the loss, as train-loop's: cross-entropy over the 3 channels at each pixel, a label per pixel).
+    def block(cin, cout, stride, padding):
+        return [nn.ConvTranspose2d(cin, cout, 4, stride=stride, padding=padding, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+    layers = block(100, 512, 1, 0) + block(512, 256, 2, 1) + block(256, 128, 2, 1) + block(128, 64, 2, 1)
+    return nn.Sequential(*layers, nn.ConvTranspose2d(64, 3, 4, stride=2, padding=1, bias=False), nn.Tanh()), (100, 1, 1)
+
+
 def mnist_resnet():
     layers = conv_bn(1, 32, 3, padding=1) + [nn.ReLU()] + basic_block(32, 32) + basic_block(32, 64, 2) + basic_block(64, 64)
     return nn.Sequential(*layers, *head(64)), (1, 28, 28)
@@ -394,7 +403,8 @@ NETWORKS = {"vgg": vgg, "vgg5": vgg5, "vgg11": vgg11, "mobilenet-v1": mobilenet_
             "strided-bn4": strided_bn4, "strided-bias4": strided_bias4, "resnet14": resnet14, "mbv1-nobn": mobilenet_v1_no_bn,
             "keras-cifar": keras_cifar, "tutorial": torch_tutorial, "vgg-bn-after-relu": vgg_bn_after_relu, "preact": preact_resnet,
             "wrn16-4": wide_resnet16_4, "mnasnet": mnasnet, "resnet18": resnet18_cifar,
-            "alexnet": alexnet, "nin": network_in_network, "convmixer": conv_mixer, "mnist-resnet": mnist_resnet, "dcgan": dcgan_discriminator}
+            "alexnet": alexnet, "nin": network_in_network, "convmixer": conv_mixer, "mnist-resnet": mnist_resnet, "dcgan": dcgan_discriminator,
+            "dcgan-generator": dcgan_generator}
 
 
 def train(name, threads, seconds=4.0):
@@ -403,7 +413,8 @@ def train(name, threads, seconds=4.0):
     model.train()
     x = torch.randn(64, *shape)
     # As CnnGen's train-loop: a label among the network's outputs (DCGAN's one logit: class 0, the same work either way).
-    labels = torch.randint(0, model(x[:2]).shape[1], (64,))
+    out = model(x[:2])
+    labels = torch.randint(0, out.shape[1], (64,) + tuple(out.shape[2:]))  # an image out: a label per pixel
     optimizer = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     torch.set_num_threads(threads)

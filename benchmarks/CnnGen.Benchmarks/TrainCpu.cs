@@ -22,7 +22,7 @@ namespace CnnGen.Benchmarks
         public const string LoopNetworks = "lenet, cifar, mobilenetv2, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem, mobilenet-v1, dilated, gray, "
             + "resnext, mobilenet-v3, mobilenet-112, bottlenecks, inception, densenet, resnet-downsample, "
             + "resnet20, mbv2-cifar, allcnn, vgg13-half, convnext, convnext14, yolo-tiny, efficientnet-lite, lenet1998, strided-bn4, strided-bias4, "
-            + "resnet14, mbv1-nobn, keras-cifar, tutorial, vgg-bn-after-relu, preact, wrn16-4, mnasnet, resnet18, alexnet, nin, convmixer, mnist-resnet";
+            + "resnet14, mbv1-nobn, keras-cifar, tutorial, vgg-bn-after-relu, preact, wrn16-4, mnasnet, resnet18, alexnet, nin, convmixer, mnist-resnet, dcgan, dcgan-generator";
 
         /// <summary>
         /// <c>-- train-loop NETWORK THREADS SECONDS [BATCH]</c>: train steps (batch 64, or BATCH) for a while on a quiet process, then images/s by
@@ -102,6 +102,7 @@ namespace CnnGen.Benchmarks
                 case "convmixer": run.Run<Zoo.Sweep4.ConvMixerNet>(); break;
                 case "mnist-resnet": run.Run<Zoo.Sweep4.MnistResNetNet>(); break;
                 case "dcgan": run.Run<Zoo.Sweep4.DcganDiscriminatorNet>(); break;
+                case "dcgan-generator": run.Run<Zoo.Sweep4.DcganGeneratorNet>(); break;
                 default: throw new ArgumentException($"Unknown network {network}: {LoopNetworks}.");
             }
         }
@@ -267,8 +268,11 @@ namespace CnnGen.Benchmarks
             var random = new CnnRandom(1);
             float[] input = new float[batch * layout.Input.Length];
             for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat();
-            int[] labels = new int[batch];
-            for (int i = 0; i < batch; i++) labels[i] = random.NextInt(layout.Output.Length);
+            // A label per sample among the outputs, or (an image out, as DCGAN's generator) one per pixel among the channels.
+            var output = layout.Output;
+            bool perPixel = output.Height * output.Width > 1;
+            int[] labels = new int[batch * (perPixel ? output.Height * output.Width : 1)];
+            for (int i = 0; i < labels.Length; i++) labels[i] = random.NextInt(perPixel ? output.Channels : output.Length);
             return (new Trainer(network, new Sgd(layout.ParameterCount, 0.001f, momentum: 0.9f), batch, threads), input, labels);
         }
 

@@ -2060,6 +2060,43 @@ namespace KernelBench
                 }
                 return;
             }
+            // "transposed-backward": one sample's backward (d weight and d x) of stride-2 transposed layers, by im2col of d y and two
+            // products against the strided convolution's kernels (TransposedConvolution.DifferentiatesAsConvolution), with the input
+            // gradient's weights packed per call and once per pass, interleaved.
+            if (args.Length > 0 && args[0] == "transposed-backward")
+            {
+                var layers = new (int C, int H, int OC, int K, int P, int OP)[]
+                {
+                    (512, 4, 256, 4, 1, 0), (256, 8, 128, 4, 1, 0), (128, 16, 64, 4, 1, 0), (64, 32, 3, 4, 1, 0), (64, 32, 32, 4, 1, 0),
+                    (256, 16, 128, 4, 1, 0), (32, 16, 32, 4, 1, 0), (128, 8, 64, 2, 0, 0), (64, 16, 32, 2, 0, 0), (256, 4, 128, 2, 0, 0),
+                    (64, 16, 32, 3, 1, 1), (128, 8, 64, 3, 1, 1),
+                };
+                Console.WriteLine($"{"convT s2 backward",-30} {"columns us",11} {"conv us",9} {"speed-up",9} {"prepared us",12} {"speed-up",9}");
+                foreach (var s in layers)
+                {
+                    var g = new TransposedConvolutionGeometry(s.C, s.H, s.H, s.OC, s.K, s.K, 2, 2, s.P, s.P, s.OP, s.OP);
+                    float[] x = Fill(g.InLength, 1), w = Fill(g.WeightLength, 2), dy = Fill(g.OutLength, 3);
+                    float[] dW = new float[g.WeightLength], dX = new float[g.InLength];
+                    float[] prepared = new float[TransposedConvolution.InputGradientWeightsLength(g)];
+                    TransposedConvolution.PrepareInputGradient(g, w, prepared);
+                    float[] scratch = new float[TransposedConvolution.ScratchLength(g)];
+                    Action columns(bool weights, bool input) => () =>
+                    {
+                        TransposedConvolution.BackwardByConvolution = false;
+                        TransposedConvolution.Backward(g, x, w, dy, weights ? dW : default, default, input ? dX : default, scratch);
+                        TransposedConvolution.BackwardByConvolution = true;
+                    };
+                    var t = InterleavedAll(
+                        columns(true, true), () => TransposedConvolution.Backward(g, x, w, dy, dW, default, dX, scratch),
+                        () => TransposedConvolution.BackwardPrepared(g, x, w, prepared, dy, dW, default, dX, scratch),
+                        columns(true, false), () => TransposedConvolution.BackwardPrepared(g, x, w, prepared, dy, dW, default, default, scratch),
+                        columns(false, true), () => TransposedConvolution.BackwardPrepared(g, x, w, prepared, dy, default, default, dX, scratch));
+                    string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} k{s.K} p{s.P}{(s.OP > 0 ? " op1" : "")}";
+                    Console.WriteLine($"{name,-30} {t[0] * 1e6,11:F2} {t[1] * 1e6,9:F2} {t[0] / t[1],8:F2}x {t[2] * 1e6,12:F2} {t[0] / t[2],8:F2}x"
+                        + $"   dW {t[3] * 1e6,9:F2} / {t[4] * 1e6,9:F2}   dx {t[5] * 1e6,9:F2} / {t[6] * 1e6,9:F2}");
+                }
+                return;
+            }
             // "stem-cells": a stride-2 stem handing its maps to a Winograd layer (StridedConvolution's lanes kernel writing the next
             // layer's padded input), its two-block tiles of 8 cells against up to 12 (LanesIntoWideCells), interleaved.
             if (args.Length > 0 && args[0] == "stem-cells")

@@ -21,6 +21,15 @@ namespace CnnGen.Tests
                 new[] { 4, 6, 5, 2, 5, 5, 1, 1, 2, 2, 0, 0, 1 },     // stride 1: a "same" convolution's adjoint
                 new[] { 20, 1, 1, 24, 4, 4, 1, 1, 0, 0, 0, 0, 0 },   // a DCGAN generator's projection of its code (one input cell, no padding)
                 new[] { 7, 1, 1, 5, 3, 2, 2, 3, 0, 0, 0, 0, 1 },     // the same, rectangular, with a bias
+                // Stride 2 with a square kernel at widths the strided convolution's vector kernels take (its gradients run as that convolution):
+                new[] { 32, 8, 8, 48, 4, 4, 2, 2, 1, 1, 0, 0, 0 },   // DCGAN-style 4x4 (its adjoint by the polyphase Winograd where that pays)
+                new[] { 64, 4, 4, 32, 4, 4, 2, 2, 1, 1, 0, 0, 1 },   // onto 8x8 from 4x4
+                new[] { 16, 16, 16, 3, 4, 4, 2, 2, 1, 1, 0, 0, 0 },  // a generator's last layer onto RGB (its adjoint a stem)
+                new[] { 9, 7, 5, 20, 4, 4, 2, 2, 1, 1, 1, 1, 0 },    // odd sides, output padding
+                new[] { 20, 5, 7, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1 },   // U-Net-style 3x3 with output padding 1
+                new[] { 24, 6, 6, 40, 2, 2, 2, 2, 0, 0, 0, 0, 1 },   // 2x2 tiles
+                new[] { 24, 12, 10, 20, 4, 4, 2, 2, 1, 1, 0, 0, 1 }, // d weight by the adjoint's kernels too (more than 64 input cells)
+                new[] { 16, 9, 9, 24, 3, 3, 2, 2, 1, 1, 1, 1, 0 },   // the same for a 3x3 layer with output padding
             };
             var random = new Random(11);
             for (int trial = 0; trial < 25; trial++)
@@ -49,6 +58,10 @@ namespace CnnGen.Tests
             foreach (int[] geometry in Geometries()) if (i++ == index) return geometry;
             throw new ArgumentOutOfRangeException(nameof(index));
         }
+
+        // 1e-5, grown with the square root of the longest sum past 256 products (the rounding of float sums in any order).
+        private static double Tolerance(in TransposedConvolutionGeometry g) =>
+            1e-5 * Math.Max(1, Math.Sqrt(Math.Max(g.InChannels, g.OutChannels) * g.KernelHeight * g.KernelWidth / 256.0));
 
         private static TransposedConvolutionGeometry Make(int[] p) => new(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]);
 
@@ -124,18 +137,72 @@ namespace CnnGen.Tests
             TransposedConvolution.BackwardOn(g, x, w, dy, dW, dB, dX, scratch, path);
             for (int i = 0; i < eW.Length; i++) eW[i] += w0[i];
             for (int i = 0; i < eB.Length; i++) eB[i] += b0[i];
-            GroupedConvolutionTests.Close(dW, eW, 1e-5, $"{path} {g} dW");
-            GroupedConvolutionTests.Close(dB, eB, 1e-5, $"{path} {g} db");
-            GroupedConvolutionTests.Close(dX, eX, 1e-5, $"{path} {g} dx");
+            double tolerance = Tolerance(g);
+            GroupedConvolutionTests.Close(dW, eW, tolerance, $"{path} {g} dW");
+            GroupedConvolutionTests.Close(dB, eB, tolerance, $"{path} {g} db");
+            GroupedConvolutionTests.Close(dX, eX, tolerance, $"{path} {g} dx");
 
             float[] dW2 = (float[])w0.Clone();
             TransposedConvolution.BackwardOn(g, x, w, dy, dW2, Span<float>.Empty, Span<float>.Empty, scratch, path);
-            GroupedConvolutionTests.Close(dW2, eW, 1e-5, $"{path} {g} dW without dx");
+            GroupedConvolutionTests.Close(dW2, eW, tolerance, $"{path} {g} dW without dx");
 
             // A frozen layer: no weight or bias gradient (empty spans), the same input gradient bit for bit.
             float[] dxOnly = new float[g.InLength];
             TransposedConvolution.BackwardOn(g, x, w, dy, Span<float>.Empty, Span<float>.Empty, dxOnly, scratch, path);
             Assert.Equal(dX, dxOnly);
+        }
+
+        [Theory]
+        [InlineData(32, 8, 8, 48, 4, 1, 0)]
+        [InlineData(64, 4, 4, 32, 4, 1, 0)]
+        [InlineData(16, 16, 16, 3, 4, 1, 0)]
+        [InlineData(20, 5, 7, 17, 3, 1, 1)]
+        [InlineData(24, 6, 6, 40, 2, 0, 0)]
+        [InlineData(5, 3, 3, 4, 3, 0, 0)]
+        [InlineData(24, 12, 10, 20, 4, 1, 0)]
+        [InlineData(16, 9, 9, 24, 3, 1, 1)]
+        public void BackwardPrepared_MatchesTheDefinition(int c, int h, int w, int oc, int k, int padding, int outputPadding)
+        {
+            int[] p = { c, h, w, oc, k, k, 2, 2, padding, padding, outputPadding, outputPadding, 1 };
+            var g = Make(p);
+            Assert.True(TransposedConvolution.DifferentiatesAsConvolution(g));
+            var random = new Random(c * 13 + k);
+            float[] x = GroupedConvolutionTests.RandomValues(random, g.InLength), wt = GroupedConvolutionTests.RandomValues(random, g.WeightLength);
+            float[] dy = GroupedConvolutionTests.RandomValues(random, g.OutLength);
+            float[] prepared = new float[TransposedConvolution.InputGradientWeightsLength(g)];
+            Assert.True(prepared.Length >= g.WeightLength);
+            TransposedConvolution.PrepareInputGradient(g, wt, prepared);
+            float[] scratch = GroupedConvolutionTests.RandomValues(random, TransposedConvolution.ScratchLength(g));
+            float[] dW = new float[g.WeightLength], dB = new float[oc], dX = new float[g.InLength];
+            Array.Fill(dX, float.NaN);
+            TransposedConvolution.BackwardPrepared(g, x, wt, prepared, dy, dW, dB, dX, scratch);
+            var (eW, eB, eX) = ReferenceBackward(p, x, wt, dy);
+            GroupedConvolutionTests.Close(dW, eW, Tolerance(g), $"{g} dW");
+            GroupedConvolutionTests.Close(dB, eB, Tolerance(g), $"{g} db");
+            GroupedConvolutionTests.Close(dX, eX, Tolerance(g), $"{g} dx");
+
+            // Prepared weights of another length are refused, and nothing is written.
+            float[] untouched = (float[])dX.Clone();
+            Assert.Throws<ArgumentException>(() => TransposedConvolution.PrepareInputGradient(g, wt, new float[prepared.Length + 1]));
+            Assert.Throws<ArgumentException>(() => TransposedConvolution.BackwardPrepared(g, x, wt, prepared.AsSpan(1), dy, dW, dB, dX, scratch));
+            Assert.Equal(untouched, dX);
+            Allocations.AssertNone(() =>
+            {
+                TransposedConvolution.PrepareInputGradient(g, wt, prepared);
+                TransposedConvolution.BackwardPrepared(g, x, wt, prepared, dy, dW, dB, dX, scratch);
+            });
+        }
+
+        [Fact]
+        public void OtherStridesAndKernels_KeepTheColumns()
+        {
+            Assert.False(TransposedConvolution.DifferentiatesAsConvolution(new TransposedConvolutionGeometry(8, 4, 4, 8, 3, 3, 1, 1, 1, 1, 0, 0))); // stride 1
+            Assert.False(TransposedConvolution.DifferentiatesAsConvolution(new TransposedConvolutionGeometry(8, 4, 4, 8, 3, 2, 2, 2, 1, 1, 0, 0))); // not square
+            Assert.False(TransposedConvolution.DifferentiatesAsConvolution(new TransposedConvolutionGeometry(8, 4, 4, 8, 3, 3, 2, 2, 1, 0, 0, 0))); // paddings differ
+            Assert.False(TransposedConvolution.DifferentiatesAsConvolution(new TransposedConvolutionGeometry(8, 4, 4, 8, 3, 3, 3, 3, 1, 1, 0, 0))); // stride 3
+            var g = new TransposedConvolutionGeometry(8, 4, 4, 8, 3, 3, 1, 1, 1, 1, 0, 0);
+            Assert.Equal(0, TransposedConvolution.InputGradientWeightsLength(g));
+            TransposedConvolution.PrepareInputGradient(g, new float[g.WeightLength], Span<float>.Empty);
         }
 
         [Theory]

@@ -221,10 +221,14 @@ namespace CnnGen.Tests
             };
             var network = new RandomNetwork("TransposedNet", TensorShape.Spatial(16, 1, 1), layers);
             string source = GeneratorHarness.GeneratedText("using CnnGen;\nnamespace Transposed;\n" + network.Declaration());
-            // The three stride-2 layers prepared in the evaluation refresh and run on those weights (the runtime decides which
-            // have any); the first layer, stride 1, as it was.
-            Assert.Equal(3, CountOf(source, "global::CnnGen.Kernels.TransposedConvolution.Prepare("));
+            // The three stride-2 layers prepared in the evaluation refresh, before the training pass and before the forward for
+            // gradients, and run on those weights (the runtime decides which have any); the first layer, stride 1, as it was.
+            // Backward prepares their input gradients' weights once a pass and hands them to each sample's call.
+            Assert.Equal(9, CountOf(source, "global::CnnGen.Kernels.TransposedConvolution.Prepare("));
             Assert.Equal(3, CountOf(source, "global::CnnGen.Kernels.TransposedConvolution.ForwardPrepared("));
+            Assert.Equal(3, CountOf(source, "global::CnnGen.Kernels.TransposedConvolution.PrepareInputGradient("));
+            Assert.Equal(3, CountOf(source, "global::CnnGen.Kernels.TransposedConvolution.BackwardPrepared("));
+            Assert.Equal(1, CountOf(source, "global::CnnGen.Kernels.TransposedConvolution.Backward("));
             using var assembly = GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace Transposed;\n" + network.Declaration());
             var generated = assembly.CreateNetwork("Transposed." + network.Name);
             if (Available && Simd.Enabled) Assert.True(TransposedWinogradConvolution.Pays(new TransposedConvolutionGeometry(64, 4, 4, 32, 4, 4, 2, 2, 1, 1, 0, 0)));

@@ -35,9 +35,22 @@ namespace CnnGen.Generator.Emit
 
         public override string? ScratchLength(PlannedLayer layer) => Conv2dEmitter.WithBlockedChain(layer, Kernel + ".ScratchLength(" + GeometryField(layer) + ")");
 
-        public override void EmitSampleStatement(IndentedWriter w, PlannedLayer layer) =>
+        /// <summary>
+        /// The forward statement for sample <c>n</c>: on the prepared weights where the layer has them
+        /// (<see cref="HasPreparedWeights"/>), in every mode: they are the parameters' own (no batch-norm folds into this layer),
+        /// refreshed by evaluation when the weights changed and by every other forward pass before its samples
+        /// (<see cref="EmitPrepareStatement"/>).
+        /// </summary>
+        public override void EmitSampleStatement(IndentedWriter w, PlannedLayer layer)
+        {
+            if (HasPreparedWeights(layer))
+            {
+                EmitPreparedSampleStatement(w, layer);
+                return;
+            }
             w.Line(MethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
                 + ", " + ParameterSlice(layer) + ", workspace.Columns);");
+        }
 
         public override void EmitForwardMethods(IndentedWriter w, PlannedLayer layer)
         {
@@ -76,8 +89,22 @@ namespace CnnGen.Generator.Emit
         {
             if (HasPreparedWeights(layer))
                 yield return new WorkspaceArray(PreparedArray(layer), Kernel + ".PreparedLength(" + GeometryField(layer) + ")",
-                    "Weights of " + layer.Describe() + " prepared for evaluation's kernel once per change of them (empty where the runtime prepares none)");
+                    "Weights of " + layer.Describe() + " prepared for the forward's kernel: in evaluation once per change of them, in training once per pass (empty where the runtime prepares none)");
+            if (HasInputGradientWeights(layer))
+                yield return new WorkspaceArray(InputGradientWeightsArray(layer), Kernel + ".InputGradientWeightsLength(" + GeometryField(layer) + ")",
+                    "Weights of " + layer.Describe() + " prepared for its input gradient's kernel once per backward pass (empty where the runtime prepares none)");
         }
+
+        /// <summary>Whether backward takes the layer's input gradient from weights prepared once per pass (<see cref="InputGradientWeightsArray"/>; the runtime may prepare none).</summary>
+        public virtual bool HasInputGradientWeights(PlannedLayer layer) => false;
+
+        /// <summary>The workspace array holding backward's prepared weights for the input gradient.</summary>
+        public static string InputGradientWeightsArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "InputGradientWeights";
+
+        /// <summary>The statement, before backward's samples, that prepares the input gradient's weights when that gradient is wanted.</summary>
+        public void EmitPrepareInputGradientStatement(IndentedWriter w, PlannedLayer layer) =>
+            w.Line("if (" + InputGradientCondition(layer) + ") " + Kernel + ".PrepareInputGradient(" + GeometryField(layer) + ", " + WeightParameterSlice(layer, WeightLength(layer))
+                + ", workspace." + InputGradientWeightsArray(layer) + ");");
 
         /// <summary>The statement that prepares the weights in the workspace, run when the weights changed.</summary>
         public void EmitPrepareStatement(IndentedWriter w, PlannedLayer layer) =>
@@ -105,7 +132,8 @@ namespace CnnGen.Generator.Emit
         public override void EmitSampleBackwardStatement(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
             w.Line(MethodName(layer) + "Backward(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputSample(layer) + ", "
-                + ParameterSlice(layer) + ", " + ParameterGradientOrEmpty(layer) + ", " + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + ", workspace.Columns);");
+                + ParameterSlice(layer) + (HasInputGradientWeights(layer) ? ", workspace." + InputGradientWeightsArray(layer) : "") + ", " + ParameterGradientOrEmpty(layer) + ", "
+                + InputGradientOrEmpty(layer, gradients.InputSample(layer)) + ", workspace.Columns);");
         }
 
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
@@ -117,10 +145,13 @@ namespace CnnGen.Generator.Emit
         public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             w.Line("/// <summary>" + Xml(layer.Describe()) + ": adds one sample's parameter gradients (unless dp is empty: frozen) and, when dx is not empty, writes its input gradient.</summary>");
-            w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, " + Span + " dp, " + Span + " dx, " + Span + " scratch)");
+            bool prepared = HasInputGradientWeights(layer);
+            w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, "
+                + (prepared ? ReadOnlySpan + " inputGradientWeights, " : "") + Span + " dp, " + Span + " dx, " + Span + " scratch)");
             using (w.OpenBlock())
             {
-                w.Line(Kernel + ".Backward(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), dy, dp.IsEmpty ? default : dp.Slice(0, " + Int(WeightLength(layer)) + "), "
+                w.Line(Kernel + (prepared ? ".BackwardPrepared(" : ".Backward(") + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), "
+                    + (prepared ? "inputGradientWeights, " : "") + "dy, dp.IsEmpty ? default : dp.Slice(0, " + Int(WeightLength(layer)) + "), "
                     + (layer.Spec.Bias ? "dp.IsEmpty ? default : " + Bias(layer, "dp") : "default") + ", dx, scratch);");
             }
         }
@@ -186,6 +217,17 @@ namespace CnnGen.Generator.Emit
 
         protected override string PreparedWhat(PlannedLayer layer) =>
             "Transposed convolution: by Winograd on its four output phases from the prepared filters, or (none prepared) each input cell scattering the kernel into the output";
+
+        /// <summary>
+        /// Stride-2 layers with a square kernel and equal paddings: their input gradient is the convolution they transpose,
+        /// run by the strided convolution's kernels on weights prepared once per backward pass
+        /// (TransposedConvolution.DifferentiatesAsConvolution, InputGradientWeightsLength).
+        /// </summary>
+        public override bool HasInputGradientWeights(PlannedLayer layer)
+        {
+            var s = layer.Spec;
+            return s.Stride == 2 && s.StrideWidth == 2 && s.Kernel == s.KernelWidth && s.Padding == s.PaddingWidth;
+        }
     }
 
     /// <summary>Upsampling (nearest, bilinear) and adaptive average pooling: per-sample runtime kernels without parameters.</summary>

@@ -346,12 +346,14 @@ namespace CnnGen.Generator.Emit
                 w.Line();
                 var winograd = plan.Layers.Where(Conv2dEmitter.HasWinogradFilters).ToList();
                 var strided = plan.Layers.Where(Conv2dEmitter.HasPassWeights).ToList();
+                var preparedKernels = plan.Layers.Where(l => PreparedKernel(l) is not null).ToList();
                 string outputCopy = LayerEmitter.BatchSlice(plan.Output.Array, layout.Output.Length) + ".CopyTo(output);";
                 using (w.OpenBlock("if (mode == ForwardMode.Training)"))
                 {
                     w.Line("input.CopyTo(workspace.Input);");
                     // Over the batch: the weights as they are.
-                    EmitTransformFiltersFromParameters(w, winograd.Where(layer => !Conv2dEmitter.TrainingForwardOverBatch(layer)).ToList(), strided.Where(layer => !Conv2dEmitter.TrainingForwardOverBatch(layer)).ToList());
+                    EmitTransformFiltersFromParameters(w, winograd.Where(layer => !Conv2dEmitter.TrainingForwardOverBatch(layer)).ToList(), strided.Where(layer => !Conv2dEmitter.TrainingForwardOverBatch(layer)).ToList(),
+                        preparedKernels);
                     EmitForwardSchedule(w, plan.Schedule, ForwardMode.Training, SampleRange.WholeBatch);
                     if (layout.BufferCount > 0) w.Line("ParametersChanged(); // the running statistics moved");
                     w.Line(outputCopy);
@@ -362,7 +364,6 @@ namespace CnnGen.Generator.Emit
                     var transposed = plan.Layers.Where(LinearEmitter.HasEvaluationWeights).ToList();
                     var preparedUnfolded = plan.Layers.Where(l => Conv2dEmitter.HasPreparedWeights(l) && !Conv2dEmitter.PreparesFolded(l)).ToList();
                     var blockedUnfolded = plan.Layers.Where(l => Conv2dEmitter.InBlockedChain(l) && !l.Fusion.BatchNorm).ToList();
-                    var preparedKernels = plan.Layers.Where(l => PreparedKernel(l) is not null).ToList();
                     bool refreshes = folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || blockedUnfolded.Count > 0 || preparedKernels.Count > 0;
                     if (refreshes || winograd.Count > 0) w.Line("long version = ParameterVersion;");
                     if (refreshes)
@@ -427,7 +428,7 @@ namespace CnnGen.Generator.Emit
                     w.Line("input.CopyTo(workspace.Input);");
                     w.Line("// What backward reads in place of the training forward's records.");
                     foreach (var layer in plan.Layers) LayerEmitter.For(layer).EmitGradientEvaluationPrologue(w, layer);
-                    EmitTransformFiltersFromParameters(w, winograd, System.Array.Empty<PlannedLayer>()); // unfused evaluation calls: the strided layers pack their weights per call
+                    EmitTransformFiltersFromParameters(w, winograd, System.Array.Empty<PlannedLayer>(), preparedKernels); // unfused evaluation calls: the strided layers pack their weights per call
                     EmitForwardSchedule(w, plan.Schedule, ForwardMode.EvaluationForGradients, SampleRange.WholeBatch);
                     w.Line(outputCopy);
                 }
@@ -451,8 +452,16 @@ namespace CnnGen.Generator.Emit
         /// Training (and the forward before a gradient in evaluation mode) reads the parameters as they are: the 3x3 layers'
         /// Winograd filters are transformed once per pass, before the samples, and no longer hold evaluation's.
         /// </summary>
-        private static void EmitTransformFiltersFromParameters(IndentedWriter w, IReadOnlyList<PlannedLayer> winograd, IReadOnlyList<PlannedLayer> strided)
+        private static void EmitTransformFiltersFromParameters(IndentedWriter w, IReadOnlyList<PlannedLayer> winograd, IReadOnlyList<PlannedLayer> strided,
+            IReadOnlyList<PlannedLayer> preparedKernels)
         {
+            if (preparedKernels.Count > 0)
+            {
+                // (The same weights evaluation prepares for the same parameters: nothing of evaluation's goes stale.)
+                w.Line("// The transposed layers' filters from the parameters, once for the whole batch.");
+                foreach (var layer in preparedKernels) PreparedKernel(layer)!.EmitPrepareStatement(w, layer);
+                w.Line();
+            }
             if (strided.Count > 0)
             {
                 w.Line("// The strided layers' weights prepared for their kernels (packed, or Winograd-transformed), once for the whole batch.");
@@ -745,6 +754,12 @@ namespace CnnGen.Generator.Emit
                     // (The forward before a backward already marked evaluation's filters stale: see EmitTransformFiltersFromParameters.)
                     w.Line("// The 3x3 layers' input gradients convolve dy with the weights turned half a turn: their Winograd filters, once for the batch.");
                     foreach (var layer in winograd) Conv2dEmitter.EmitTransformFiltersForInputGradient(w, layer);
+                }
+                var transposedKernels = plan.Layers.Where(l => LayerEmitter.For(l) is KernelLayerEmitter kernel && kernel.HasInputGradientWeights(l)).ToList();
+                if (transposedKernels.Count > 0)
+                {
+                    w.Line("// The transposed layers' input gradients are the convolutions they transpose: their weights prepared for those kernels, once for the batch.");
+                    foreach (var layer in transposedKernels) ((KernelLayerEmitter)LayerEmitter.For(layer)).EmitPrepareInputGradientStatement(w, layer);
                 }
                 var strided = plan.Layers.Where(Conv2dEmitter.HasInputGradientWeights).ToList();
                 if (strided.Count > 0)

@@ -13,7 +13,9 @@ namespace CnnGen.Kernels
     /// <remarks>
     /// A transposed convolution is the input gradient of the convolution it transposes (the one from OH x OW to H x W
     /// with the same kernel, stride and padding). Forward: cols [outChannels·kh·kw x H·W] = Wᵀ · x with <see cref="Gemm"/>,
-    /// then col2im into y started at the bias. Backward: cols = im2col(dy); dW += x · colsᵀ; dx = W · cols; db += Σ dy.
+    /// then col2im into y started at the bias. Backward: cols = im2col(dy); dW += x · colsᵀ; dx = W · cols; db += Σ dy; or, for
+    /// stride-2 layers with a square kernel (<see cref="DifferentiatesAsConvolution"/>), dx (and dW on larger inputs) by
+    /// the strided convolution's own kernels.
     /// The scratch (<see cref="ScratchLength"/> floats) holds the columns.
     /// </remarks>
     public static class TransposedConvolution
@@ -23,7 +25,46 @@ namespace CnnGen.Kernels
         /// outChannels·kh·kw·H·W, or the Winograd kernel's where it is longer.
         /// </summary>
         public static int ScratchLength(in TransposedConvolutionGeometry g) =>
-            Math.Max(g.OutChannels * g.KernelHeight * g.KernelWidth * g.InHeight * g.InWidth, TransposedWinogradConvolution.Pays(g) ? WinogradLayout(g).ScratchLength : 0);
+            Math.Max(Math.Max(g.OutChannels * g.KernelHeight * g.KernelWidth * g.InHeight * g.InWidth, TransposedWinogradConvolution.Pays(g) ? WinogradLayout(g).ScratchLength : 0),
+                DifferentiatesAsConvolution(g) ? StridedConvolution.ScratchLength(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight) : 0);
+
+        /// <summary>
+        /// Floats of the weights <see cref="PrepareInputGradient"/> writes for <see cref="BackwardPrepared"/>: for a stride-2
+        /// layer with a square kernel and equal paddings, the weights as the convolution it transposes reads them (packed for
+        /// <see cref="StridedConvolution"/>'s kernels, or their Winograd filters, and a bias of zeros); else 0.
+        /// </summary>
+        public static int InputGradientWeightsLength(in TransposedConvolutionGeometry g) =>
+            DifferentiatesAsConvolution(g) ? StridedConvolution.PreparedLength(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight) : 0;
+
+        /// <summary>
+        /// The weights prepared for <see cref="BackwardPrepared"/>'s input gradient into <paramref name="prepared"/>
+        /// (<see cref="InputGradientWeightsLength"/> floats; an empty span when that is 0): once per backward pass, not once per sample.
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor, or <paramref name="prepared"/> is not <see cref="InputGradientWeightsLength"/> floats.</exception>
+        public static void PrepareInputGradient(in TransposedConvolutionGeometry g, ReadOnlySpan<float> weight, Span<float> prepared)
+        {
+            Adjoint(g);
+            GroupedConvolution.Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
+            int length = InputGradientWeightsLength(g);
+            if (prepared.Length != length)
+                throw new ArgumentException($"The input gradient's prepared weights take {length} floats on this machine, not {prepared.Length}.", nameof(prepared));
+            if (length > 0)
+                StridedConvolution.Prepare(weight.Slice(0, g.WeightLength), default, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight, prepared);
+        }
+
+        /// <summary>
+        /// Whether the layer's gradients run as the convolution it transposes (from the output's size back to the input's, the
+        /// same kernel, stride and padding; the weights [inChannels x outChannels x k x k] are that convolution's in PyTorch's
+        /// layout): d x is its forward on d y, and on inputs of more than 64 cells (<see cref="WeightGradientAsConvolution"/>) d
+        /// weight is its weight gradient with d y as its input and x as its output's gradient, both by
+        /// <see cref="StridedConvolution"/>'s kernels (no im2col on the vector paths). Stride 2 with a square kernel and equal
+        /// paddings: DCGAN's 4x4 up-convolutions, U-Net's 2x2 and the 3x3 ones with output padding 1.
+        /// </summary>
+        internal static bool DifferentiatesAsConvolution(in TransposedConvolutionGeometry g) =>
+            BackwardByConvolution && g.StrideHeight == 2 && g.StrideWidth == 2 && g.KernelHeight == g.KernelWidth && g.PaddingHeight == g.PaddingWidth;
+
+        /// <summary>Off: every transposed layer's gradients by im2col of d y and two products (KernelBench's and train-loop's A/B knob).</summary>
+        internal static bool BackwardByConvolution { get; set; } = true;
 
         /// <summary>
         /// Floats of the weights <see cref="Prepare"/> writes for <see cref="ForwardPrepared"/>: the Winograd filters of a
@@ -244,10 +285,28 @@ namespace CnnGen.Kernels
         /// <exception cref="ArgumentException">A span is shorter than its tensor, or the scratch shorter than <see cref="ScratchLength"/>.</exception>
         public static void Backward(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
             Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch) =>
-            BackwardOn(g, x, weight, outputGradient, weightGradient, biasGradient, inputGradient, scratch, KernelPaths.Default);
+            BackwardOn(g, x, weight, outputGradient, weightGradient, biasGradient, inputGradient, scratch, default, KernelPaths.Default);
+
+        /// <summary>
+        /// <see cref="Backward"/> with the input gradient's weights prepared once for the pass by <see cref="PrepareInputGradient"/>
+        /// (an empty <paramref name="inputGradientWeights"/>: prepared per call, as <see cref="Backward"/>).
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor, the scratch shorter than <see cref="ScratchLength"/>, or the prepared weights not <see cref="InputGradientWeightsLength"/> floats.</exception>
+        public static void BackwardPrepared(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> inputGradientWeights,
+            ReadOnlySpan<float> outputGradient, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch)
+        {
+            if (!inputGradientWeights.IsEmpty && inputGradientWeights.Length != InputGradientWeightsLength(g))
+                throw new ArgumentException($"The input gradient's prepared weights take {InputGradientWeightsLength(g)} floats on this machine, not {inputGradientWeights.Length}.", nameof(inputGradientWeights));
+            BackwardOn(g, x, weight, outputGradient, weightGradient, biasGradient, inputGradient, scratch, inputGradientWeights, KernelPaths.Default);
+        }
 
         internal static void BackwardOn(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
-            Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, DirectConvolution.KernelPath path)
+            Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, DirectConvolution.KernelPath path) =>
+            BackwardOn(g, x, weight, outputGradient, weightGradient, biasGradient, inputGradient, scratch, default, path);
+
+        private static void BackwardOn(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+            Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, ReadOnlySpan<float> inputGradientWeights,
+            DirectConvolution.KernelPath path)
         {
             var adjoint = Adjoint(g);
             GroupedConvolution.Require(x.Length >= g.InLength, nameof(x), g.InLength, x.Length);
@@ -265,15 +324,39 @@ namespace CnnGen.Kernels
                 ref float dy = ref MemoryMarshal.GetReference(outputGradient);
                 for (int oc = 0; oc < g.OutChannels; oc++) biasGradient[oc] += VectorRows.Sum(ref Unsafe.Add(ref dy, oc * outPlane), outPlane, path);
             }
-            var cols = scratch.Slice(0, rows * inPlane);
-            ConvolutionColumns.Expand(outputGradient, g.OutChannels, adjoint, cols);
-            // dW [inChannels x rows] += x [inChannels x inPlane] · colsᵀ
-            if (!weightGradient.IsEmpty)
-                GroupedConvolution.Multiply(path, false, true, g.InChannels, rows, inPlane, x, inPlane, cols, inPlane, weightGradient, rows, accumulate: true);
-            // dx [inChannels x inPlane] = W [inChannels x rows] · cols
-            if (!inputGradient.IsEmpty)
-                GroupedConvolution.Multiply(path, false, false, g.InChannels, inPlane, rows, weight, rows, cols, inPlane, inputGradient, inPlane, accumulate: false);
+            bool convolution = DifferentiatesAsConvolution(g);
+            bool weightsByColumns = !weightGradient.IsEmpty && !(convolution && WeightGradientAsConvolution(g));
+            if (!weightGradient.IsEmpty && !weightsByColumns)
+                StridedConvolution.BackwardOn(outputGradient, g.OutChannels, g.OutHeight, g.OutWidth, weight, x, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight,
+                    weightGradient, default, scratch, path);
+            if (weightsByColumns || (!inputGradient.IsEmpty && !convolution))
+            {
+                var cols = scratch.Slice(0, rows * inPlane);
+                ConvolutionColumns.Expand(outputGradient, g.OutChannels, adjoint, cols);
+                // dW [inChannels x rows] += x [inChannels x inPlane] · colsᵀ
+                if (weightsByColumns)
+                    GroupedConvolution.Multiply(path, false, true, g.InChannels, rows, inPlane, x, inPlane, cols, inPlane, weightGradient, rows, accumulate: true);
+                // dx [inChannels x inPlane] = W [inChannels x rows] · cols
+                if (!inputGradient.IsEmpty && !convolution)
+                    GroupedConvolution.Multiply(path, false, false, g.InChannels, inPlane, rows, weight, rows, cols, inPlane, inputGradient, inPlane, accumulate: false);
+            }
+            if (inputGradient.IsEmpty || !convolution) return;
+            // dx = the adjoint convolution of dy (after the columns: its kernels take the scratch from the start)
+            if (inputGradientWeights.IsEmpty)
+                StridedConvolution.ForwardOn(outputGradient, g.OutChannels, g.OutHeight, g.OutWidth, weight, default, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight,
+                    inputGradient, scratch, relu: false, path);
+            else
+                StridedConvolution.ForwardPreparedOn(outputGradient, g.OutChannels, g.OutHeight, g.OutWidth, inputGradientWeights, g.InChannels, g.KernelHeight, g.StrideHeight,
+                    g.PaddingHeight, inputGradient, scratch, relu: false, path);
         }
+
+        /// <summary>
+        /// Whether d weight of a layer that <see cref="DifferentiatesAsConvolution"/> runs as the adjoint's weight gradient: on
+        /// inputs of more than 64 cells. On fewer each weight takes few products and the lanes kernel's passes cost more than
+        /// the columns (KernelBench <c>transposed-backward</c>: 512x4x4 -> 256 1,103 against 2,124 µs by columns / lanes,
+        /// 256x8x8 -> 128 456 / 593; 128x16x16 -> 64 500 / 402, 64x32x32 -> 32 559 / 353).
+        /// </summary>
+        internal static bool WeightGradientAsConvolution(in TransposedConvolutionGeometry g) => g.InHeight * g.InWidth > 64;
 
         // The convolution this one transposes: from OH x OW (outChannels) to H x W, same kernel, stride and padding.
         internal static ConvolutionGeometry Adjoint(in TransposedConvolutionGeometry g)
