@@ -2060,6 +2060,42 @@ namespace KernelBench
                 }
                 return;
             }
+            // "transposed-weights-batch": the weight gradient of 32 samples (one thread's half of a batch of 64) of stride-2
+            // transposed layers, a sample at a time as Backward takes it against TransposedConvolution.WeightGradientOverBatch; µs
+            // per sample, interleaved (the basis of WeightGradientPaysOverBatch).
+            if (args.Length > 0 && args[0] == "transposed-weights-batch")
+            {
+                const int Samples = 32;
+                var layers = new (int C, int H, int OC, int K, int P, int OP)[]
+                {
+                    (512, 4, 256, 4, 1, 0), (256, 8, 128, 4, 1, 0), (128, 16, 64, 4, 1, 0), (1024, 4, 512, 4, 1, 0), (128, 4, 64, 4, 1, 0), (64, 8, 32, 4, 1, 0),
+                    (256, 4, 128, 2, 0, 0), (128, 8, 64, 2, 0, 0), (128, 8, 64, 3, 1, 1), (64, 16, 32, 3, 1, 1), (32, 8, 32, 4, 1, 0), (256, 12, 128, 4, 1, 0),
+                };
+                Console.WriteLine($"{"convT s2 d weight, 32 samples",-30} {"a sample at a time us",22} {"over the batch us",18} {"speed-up",9} {"largest difference",19}");
+                foreach (var s in layers)
+                {
+                    var g = new TransposedConvolutionGeometry(s.C, s.H, s.H, s.OC, s.K, s.K, 2, 2, s.P, s.P, s.OP, s.OP);
+                    float[] x = Fill(Samples * g.InLength, 1), w = Fill(g.WeightLength, 2), dy = Fill(Samples * g.OutLength, 3);
+                    float[] dW1 = new float[g.WeightLength], dW2 = new float[g.WeightLength];
+                    float[] scratch = new float[Math.Max(TransposedConvolution.ScratchLength(g), TransposedConvolution.WeightGradientOverBatchScratch(g))];
+                    var t = InterleavedAll(
+                        () =>
+                        {
+                            for (int n = 0; n < Samples; n++)
+                                TransposedConvolution.Backward(g, x.AsSpan(n * g.InLength, g.InLength), w, dy.AsSpan(n * g.OutLength, g.OutLength), dW1, default, default, scratch);
+                        },
+                        () => TransposedConvolution.WeightGradientOverBatch(g, x, dy, Samples, dW2, scratch));
+                    Array.Clear(dW1); Array.Clear(dW2);
+                    for (int n = 0; n < Samples; n++)
+                        TransposedConvolution.Backward(g, x.AsSpan(n * g.InLength, g.InLength), w, dy.AsSpan(n * g.OutLength, g.OutLength), dW1, default, default, scratch);
+                    TransposedConvolution.WeightGradientOverBatch(g, x, dy, Samples, dW2, scratch);
+                    double largest = 0;
+                    for (int i = 0; i < dW1.Length; i++) largest = Math.Max(largest, Math.Abs(dW1[i] - dW2[i]) / Math.Max(1, Math.Abs(dW1[i])));
+                    string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} k{s.K} p{s.P}{(s.OP > 0 ? " op1" : "")}";
+                    Console.WriteLine($"{name,-30} {t[0] * 1e6 / Samples,22:F2} {t[1] * 1e6 / Samples,18:F2} {t[0] / t[1],8:F2}x {largest,19:E1}");
+                }
+                return;
+            }
             // "transposed-backward": one sample's backward (d weight and d x) of stride-2 transposed layers, by im2col of d y and two
             // products against the strided convolution's kernels (TransposedConvolution.DifferentiatesAsConvolution), with the input
             // gradient's weights packed per call and once per pass, interleaved.

@@ -193,6 +193,43 @@ namespace CnnGen.Tests
             });
         }
 
+        [Theory]
+        [InlineData(64, 4, 4, 32, 4, 1, 0, 5)]
+        [InlineData(40, 2, 3, 24, 2, 0, 0, 9)]
+        [InlineData(17, 3, 3, 20, 3, 1, 1, 4)]
+        [InlineData(24, 8, 8, 16, 4, 1, 0, 3)]
+        [InlineData(512, 4, 4, 32, 4, 1, 0, 2)]
+        public void WeightGradientOverBatch_IsTheSumOfTheSamples(int c, int h, int w, int oc, int k, int padding, int outputPadding, int batch)
+        {
+            int[] p = { c, h, w, oc, k, k, 2, 2, padding, padding, outputPadding, outputPadding, 0 };
+            var g = Make(p);
+            var random = new Random(c + 3 * batch);
+            float[] x = GroupedConvolutionTests.RandomValues(random, batch * g.InLength), wt = GroupedConvolutionTests.RandomValues(random, g.WeightLength);
+            float[] dy = GroupedConvolutionTests.RandomValues(random, batch * g.OutLength);
+            float[] start = GroupedConvolutionTests.RandomValues(random, g.WeightLength), dW = (float[])start.Clone();
+            float[] scratch = GroupedConvolutionTests.RandomValues(random, TransposedConvolution.WeightGradientOverBatchScratch(g));
+            TransposedConvolution.WeightGradientOverBatch(g, x, dy, batch, dW, scratch);
+            double[] expected = Array.ConvertAll(start, v => (double)v);
+            for (int n = 0; n < batch; n++)
+            {
+                var (eW, _, _) = ReferenceBackward(p, x.AsSpan(n * g.InLength, g.InLength).ToArray(), wt, dy.AsSpan(n * g.OutLength, g.OutLength).ToArray());
+                for (int i = 0; i < eW.Length; i++) expected[i] += eW[i];
+            }
+            GroupedConvolutionTests.Close(dW, expected, Tolerance(g) * Math.Sqrt(batch), $"{g} dW over {batch} samples");
+
+            // Short spans and a layer the sum does not take are refused before anything is written.
+            float[] untouched = (float[])dW.Clone();
+            Assert.Throws<ArgumentException>(() => TransposedConvolution.WeightGradientOverBatch(g, x.AsSpan(1), dy, batch, dW, scratch));
+            Assert.Throws<ArgumentException>(() => TransposedConvolution.WeightGradientOverBatch(g, x, dy.AsSpan(1), batch, dW, scratch));
+            Assert.Throws<ArgumentException>(() => TransposedConvolution.WeightGradientOverBatch(g, x, dy, batch, dW.AsSpan(1), scratch));
+            Assert.Throws<ArgumentException>(() => TransposedConvolution.WeightGradientOverBatch(g, x, dy, batch, dW, scratch.AsSpan(1)));
+            Assert.Throws<ArgumentOutOfRangeException>(() => TransposedConvolution.WeightGradientOverBatch(g, x, dy, 0, dW, scratch));
+            var rectangular = new TransposedConvolutionGeometry(c, h, w, oc, k, k + 1, 2, 2, padding, padding, outputPadding, outputPadding);
+            Assert.Throws<ArgumentException>(() => TransposedConvolution.WeightGradientOverBatch(rectangular, x, dy, batch, new float[rectangular.WeightLength], scratch));
+            Assert.Equal(untouched, dW);
+            Allocations.AssertNone(() => TransposedConvolution.WeightGradientOverBatch(g, x, dy, batch, dW, scratch));
+        }
+
         [Fact]
         public void OtherStridesAndKernels_KeepTheColumns()
         {

@@ -25,15 +25,23 @@ namespace CnnGen.Generator.Emit
         protected abstract string What(PlannedLayer layer);
 
         public override bool IsPerSample => true;
-        public override bool IsPerSampleBackward(PlannedLayer layer) => true;
+        public override bool IsPerSampleBackward(PlannedLayer layer) => !WeightGradientOverBatch(layer);
+
+        /// <summary>
+        /// Whether backward sums the layer's weight gradient over the batch in one call (<c>WeightGradientOverBatch</c>) before
+        /// each sample's call takes the bias and input gradients.
+        /// </summary>
+        public virtual bool WeightGradientOverBatch(PlannedLayer layer) => false;
         public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
 
-        private static string GeometryField(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Geometry";
+        protected static string GeometryField(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Geometry";
 
         private string Bias(PlannedLayer layer, string block) =>
             layer.Spec.Bias ? block + ".Slice(" + Int(WeightLength(layer)) + ", " + Int(layer.Output.Channels) + ")" : "default";
 
-        public override string? ScratchLength(PlannedLayer layer) => Conv2dEmitter.WithBlockedChain(layer, Kernel + ".ScratchLength(" + GeometryField(layer) + ")");
+        public override string? ScratchLength(PlannedLayer layer) => Conv2dEmitter.WithBlockedChain(layer, WeightGradientOverBatch(layer)
+            ? "global::System.Math.Max(" + Kernel + ".ScratchLength(" + GeometryField(layer) + "), " + Kernel + ".WeightGradientOverBatchScratch(" + GeometryField(layer) + "))"
+            : Kernel + ".ScratchLength(" + GeometryField(layer) + ")");
 
         /// <summary>
         /// The forward statement for sample <c>n</c>: on the prepared weights where the layer has them
@@ -138,6 +146,13 @@ namespace CnnGen.Generator.Emit
 
         public override void EmitBackwardCall(IndentedWriter w, PlannedLayer layer, BackwardBuffers gradients)
         {
+            if (WeightGradientOverBatch(layer))
+            {
+                w.Line("// The weight gradient summed over the batch in one call; the bias and input gradients a sample at a time");
+                WhenParameterGradientNeeded(w, layer, () =>
+                    w.Line(Kernel + ".WeightGradientOverBatch(" + GeometryField(layer) + ", " + BatchSlice(InputArray(layer), layer.Input.Length) + ", " + gradients.OutputBatch(layer)
+                        + ", batchSize, " + GradientSlice(layer) + ".Slice(0, " + Int(WeightLength(layer)) + "), workspace.Columns);"));
+            }
             using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
                 EmitSampleBackwardStatement(w, layer, gradients);
         }
@@ -145,13 +160,14 @@ namespace CnnGen.Generator.Emit
         public override void EmitBackwardMethods(IndentedWriter w, PlannedLayer layer)
         {
             w.Line("/// <summary>" + Xml(layer.Describe()) + ": adds one sample's parameter gradients (unless dp is empty: frozen) and, when dx is not empty, writes its input gradient.</summary>");
-            bool prepared = HasInputGradientWeights(layer);
+            bool prepared = HasInputGradientWeights(layer), overBatch = WeightGradientOverBatch(layer);
             w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, " + ReadOnlySpan + " p, "
                 + (prepared ? ReadOnlySpan + " inputGradientWeights, " : "") + Span + " dp, " + Span + " dx, " + Span + " scratch)");
             using (w.OpenBlock())
             {
+                if (overBatch) w.Line("// (The weight gradient was summed over the batch before the samples.)");
                 w.Line(Kernel + (prepared ? ".BackwardPrepared(" : ".Backward(") + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), "
-                    + (prepared ? "inputGradientWeights, " : "") + "dy, dp.IsEmpty ? default : dp.Slice(0, " + Int(WeightLength(layer)) + "), "
+                    + (prepared ? "inputGradientWeights, " : "") + "dy, " + (overBatch ? "default" : "dp.IsEmpty ? default : dp.Slice(0, " + Int(WeightLength(layer)) + ")") + ", "
                     + (layer.Spec.Bias ? "dp.IsEmpty ? default : " + Bias(layer, "dp") : "default") + ", dx, scratch);");
             }
         }
@@ -228,6 +244,9 @@ namespace CnnGen.Generator.Emit
             var s = layer.Spec;
             return s.Stride == 2 && s.StrideWidth == 2 && s.Kernel == s.KernelWidth && s.Padding == s.PaddingWidth;
         }
+
+        /// <summary>The runtime's TransposedConvolution.WeightGradientPaysOverBatch (its tests hold this copy to it): the same layers from inputs of 16 cells or fewer.</summary>
+        public override bool WeightGradientOverBatch(PlannedLayer layer) => HasInputGradientWeights(layer) && layer.Input.Height * layer.Input.Width <= 16;
     }
 
     /// <summary>Upsampling (nearest, bilinear) and adaptive average pooling: per-sample runtime kernels without parameters.</summary>

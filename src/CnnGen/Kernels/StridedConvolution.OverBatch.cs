@@ -122,7 +122,8 @@ namespace CnnGen.Kernels
         /// width]) = each sample's input gradient; either may be empty (not wanted). A group of samples' cells side by side
         /// make the inner dimension of one GEMM (d weight = dy · columnsᵀ, d columns = weightᵀ · dy), so the weights and their
         /// gradient are read and written once per group instead of once per sample. Sums in another order than
-        /// <see cref="Backward"/>: the same values to rounding. The bias gradient is the caller's.
+        /// <see cref="Backward"/>: the same values to rounding. The bias gradient is the caller's; the weights are read only for
+        /// the input gradient (may be empty without it).
         /// </summary>
         public static void BackwardOverBatch(ReadOnlySpan<float> x, int batch, int inChannels, int height, int width, ReadOnlySpan<float> weight,
             ReadOnlySpan<float> outputGradient, int outChannels, int kernel, int stride, int padding, Span<float> weightGradient, Span<float> inputGradient, Span<float> scratch)
@@ -130,10 +131,14 @@ namespace CnnGen.Kernels
             var g = CheckedOverBatch(batch, inChannels, height, width, outChannels, kernel, stride, padding);
             int cells = g.Cells, taps = g.Taps, sampleLength = inChannels * height * width;
             Require(x.Length >= batch * sampleLength, nameof(x), batch * sampleLength);
-            Require(weight.Length >= outChannels * taps, nameof(weight), outChannels * taps);
             Require(outputGradient.Length >= batch * outChannels * cells, nameof(outputGradient), batch * outChannels * cells);
             if (!weightGradient.IsEmpty) Require(weightGradient.Length >= outChannels * taps, nameof(weightGradient), outChannels * taps);
-            if (!inputGradient.IsEmpty) Require(inputGradient.Length >= batch * sampleLength, nameof(inputGradient), batch * sampleLength);
+            if (!inputGradient.IsEmpty)
+            {
+                // (Only the input gradient reads the weights.)
+                Require(weight.Length >= outChannels * taps, nameof(weight), outChannels * taps);
+                Require(inputGradient.Length >= batch * sampleLength, nameof(inputGradient), batch * sampleLength);
+            }
             var padded = OverBatchPadded(scratch, g, outChannels, out int group);
 
             for (int first = 0; first < batch; first += group)

@@ -29,6 +29,52 @@ namespace CnnGen.Kernels
                 DifferentiatesAsConvolution(g) ? StridedConvolution.ScratchLength(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight) : 0);
 
         /// <summary>
+        /// Whether the layer's weight gradient pays summed over the batch (<see cref="WeightGradientOverBatch"/>) rather than a
+        /// sample at a time: stride 2, a square kernel and equal paddings, on inputs of 16 cells or fewer, where one sample's
+        /// weight gradient is a product of 16 terms per weight that reads and writes the whole gradient. KernelBench
+        /// <c>transposed-weights-batch</c> (32 samples, µs a sample, a sample at a time / over the batch): from 4x4 512 -> 256
+        /// 690 / 416, 1024 -> 512 4,081 / 1,849, 128 -> 64 58.5 / 34.1, 2x2 kernel 256 -> 128 35.8 / 26.9; from 8x8 even
+        /// (256 -> 128 445 / 407, 64 -> 32 40.6 / 40.1, 3x3 kernel 128 -> 64 63.2 / 66.7), from 16x16 0.63-0.82x. The generator
+        /// asks this at compile time; the answer depends on the shape only.
+        /// </summary>
+        public static bool WeightGradientPaysOverBatch(in TransposedConvolutionGeometry g) =>
+            g.StrideHeight == 2 && g.StrideWidth == 2 && g.KernelHeight == g.KernelWidth && g.PaddingHeight == g.PaddingWidth && g.InHeight * g.InWidth <= 16;
+
+        /// <summary>Floats of scratch <see cref="WeightGradientOverBatch"/> needs (a group of samples' columns and inputs side by side).</summary>
+        public static int WeightGradientOverBatchScratch(in TransposedConvolutionGeometry g)
+        {
+            RequireConvolutionShape(g);
+            return StridedConvolution.BackwardOverBatchScratch(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight);
+        }
+
+        /// <summary>
+        /// weightGradient [inChannels x outChannels x kh x kw] += the weight gradient of <paramref name="batch"/> samples (x and
+        /// <paramref name="outputGradient"/> batch x one sample's tensor each): the weight gradient of the convolution the layer
+        /// transposes, a group of samples' cells side by side as one product's inner dimension, so the gradient is read and
+        /// written once a group instead of once a sample (<see cref="StridedConvolution.BackwardOverBatch"/>). For layers with a
+        /// square kernel and equal strides and paddings; the bias gradient and the input gradient are <see cref="Backward"/>'s
+        /// (an empty weight gradient). Sums in another order than <see cref="Backward"/>: the same values to rounding.
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensors, the scratch than <see cref="WeightGradientOverBatchScratch"/>, or the layer's kernel, strides or paddings differ between height and width.</exception>
+        public static void WeightGradientOverBatch(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, int batch,
+            Span<float> weightGradient, Span<float> scratch)
+        {
+            RequireConvolutionShape(g);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+            GroupedConvolution.Require(x.Length >= (long)batch * g.InLength, nameof(x), batch * g.InLength, x.Length);
+            GroupedConvolution.Require(weightGradient.Length >= g.WeightLength, nameof(weightGradient), g.WeightLength, weightGradient.Length);
+            // The adjoint's input is dy, its output's gradient x.
+            StridedConvolution.BackwardOverBatch(outputGradient, batch, g.OutChannels, g.OutHeight, g.OutWidth, default, x, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight, weightGradient, default, scratch);
+        }
+
+        private static void RequireConvolutionShape(in TransposedConvolutionGeometry g)
+        {
+            Adjoint(g);
+            if (g.KernelHeight != g.KernelWidth || g.StrideHeight != g.StrideWidth || g.PaddingHeight != g.PaddingWidth)
+                throw new ArgumentException($"Summing the weight gradient over the batch takes a square kernel and equal strides and paddings, not {g}.", nameof(g));
+        }
+
+        /// <summary>
         /// Floats of the weights <see cref="PrepareInputGradient"/> writes for <see cref="BackwardPrepared"/>: for a stride-2
         /// layer with a square kernel and equal paddings, the weights as the convolution it transposes reads them (packed for
         /// <see cref="StridedConvolution"/>'s kernels, or their Winograd filters, and a bias of zeros); else 0.
