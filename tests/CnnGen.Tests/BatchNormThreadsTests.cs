@@ -541,9 +541,10 @@ namespace CnnGen.Tests
         [Theory]
         [InlineData("batchnorm", 7)]
         [InlineData("resnet8", 8)]
+        [InlineData("transposed", 10)] // transposed layers on prepared weights, the weight gradient of one summed over the batch
         public void TrainStepOnTwoThreadsAllocatesNothingAfterWarmUp(string name, int batch)
         {
-            INetwork network = name == "batchnorm" ? new BatchNormNet() : new ResNet8();
+            INetwork network = name switch { "batchnorm" => new BatchNormNet(), "transposed" => new TransposedGeneratorNet(), _ => new ResNet8() };
             Initialization.ResetParameters(network.Layout, network.Parameters, network.Buffers, network.Counters, 4);
             var random = new CnnRandom(8);
             var images = new float[batch * network.Layout.Input.Length];
