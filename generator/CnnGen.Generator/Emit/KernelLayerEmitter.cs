@@ -245,8 +245,16 @@ namespace CnnGen.Generator.Emit
             return s.Stride == 2 && s.StrideWidth == 2 && s.Kernel == s.KernelWidth && s.Padding == s.PaddingWidth;
         }
 
-        /// <summary>The runtime's TransposedConvolution.WeightGradientPaysOverBatch (its tests hold this copy to it): the same layers from inputs of 16 cells or fewer.</summary>
-        public override bool WeightGradientOverBatch(PlannedLayer layer) => HasInputGradientWeights(layer) && layer.Input.Height * layer.Input.Width <= 16;
+        /// <summary>
+        /// The runtime's TransposedConvolution.WeightGradientPaysOverBatch (its tests hold this copy to it): the same layers from
+        /// inputs of 16 cells or fewer, and a one-cell input without padding (a generator's projection of its code).
+        /// </summary>
+        public override bool WeightGradientOverBatch(PlannedLayer layer)
+        {
+            var s = layer.Spec;
+            bool oneCell = layer.Input.Height == 1 && layer.Input.Width == 1 && s.Padding == 0 && s.PaddingWidth == 0 && s.OutputPadding == 0 && s.OutputPaddingWidth == 0;
+            return (HasInputGradientWeights(layer) && layer.Input.Height * layer.Input.Width <= 16) || oneCell;
+        }
     }
 
     /// <summary>Upsampling (nearest, bilinear) and adaptive average pooling: per-sample runtime kernels without parameters.</summary>

@@ -35,14 +35,18 @@ namespace CnnGen.Kernels
         /// <c>transposed-weights-batch</c> (32 samples, µs a sample, a sample at a time / over the batch): from 4x4 512 -> 256
         /// 690 / 416, 1024 -> 512 4,081 / 1,849, 128 -> 64 58.5 / 34.1, 2x2 kernel 256 -> 128 35.8 / 26.9; from 8x8 even
         /// (256 -> 128 445 / 407, 64 -> 32 40.6 / 40.1, 3x3 kernel 128 -> 64 63.2 / 66.7), from 16x16 0.63-0.82x. The generator
-        /// asks this at compile time; the answer depends on the shape only.
+        /// asks this at compile time; the answer depends on the shape only. And a one-cell input without padding (a generator's
+        /// projection of its code, <see cref="ProjectsOneCell"/>), whose weight gradient a sample at a time is an outer product
+        /// that reads and writes the whole gradient: over the batch it is one product with the samples as its inner dimension.
         /// </summary>
         public static bool WeightGradientPaysOverBatch(in TransposedConvolutionGeometry g) =>
-            g.StrideHeight == 2 && g.StrideWidth == 2 && g.KernelHeight == g.KernelWidth && g.PaddingHeight == g.PaddingWidth && g.InHeight * g.InWidth <= 16;
+            (g.StrideHeight == 2 && g.StrideWidth == 2 && g.KernelHeight == g.KernelWidth && g.PaddingHeight == g.PaddingWidth && g.InHeight * g.InWidth <= 16)
+            || ProjectsOneCell(g);
 
-        /// <summary>Floats of scratch <see cref="WeightGradientOverBatch"/> needs (a group of samples' columns and inputs side by side).</summary>
+        /// <summary>Floats of scratch <see cref="WeightGradientOverBatch"/> needs (a group of samples' columns and inputs side by side; none for a one-cell input).</summary>
         public static int WeightGradientOverBatchScratch(in TransposedConvolutionGeometry g)
         {
+            if (ProjectsOneCell(g)) return 0;
             RequireConvolutionShape(g);
             return StridedConvolution.BackwardOverBatchScratch(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight);
         }
@@ -53,16 +57,26 @@ namespace CnnGen.Kernels
         /// transposes, a group of samples' cells side by side as one product's inner dimension, so the gradient is read and
         /// written once a group instead of once a sample (<see cref="StridedConvolution.BackwardOverBatch"/>). For layers with a
         /// square kernel and equal strides and paddings; the bias gradient and the input gradient are <see cref="Backward"/>'s
-        /// (an empty weight gradient). Sums in another order than <see cref="Backward"/>: the same values to rounding.
+        /// (an empty weight gradient). Sums in another order than <see cref="Backward"/>: the same values to rounding. A one-cell
+        /// input without padding takes any kernel and stride: d weight [inChannels x outChannels·kh·kw] += xᵀ · dy over the samples.
         /// </summary>
-        /// <exception cref="ArgumentException">A span is shorter than its tensors, the scratch than <see cref="WeightGradientOverBatchScratch"/>, or the layer's kernel, strides or paddings differ between height and width.</exception>
+        /// <exception cref="ArgumentException">A span is shorter than its tensors, the scratch than <see cref="WeightGradientOverBatchScratch"/>, or the layer's kernel, strides or paddings differ between height and width (beyond a one-cell input).</exception>
         public static void WeightGradientOverBatch(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, int batch,
             Span<float> weightGradient, Span<float> scratch)
         {
-            RequireConvolutionShape(g);
+            bool oneCell = ProjectsOneCell(g);
+            if (!oneCell) RequireConvolutionShape(g);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
             GroupedConvolution.Require(x.Length >= (long)batch * g.InLength, nameof(x), batch * g.InLength, x.Length);
             GroupedConvolution.Require(weightGradient.Length >= g.WeightLength, nameof(weightGradient), g.WeightLength, weightGradient.Length);
+            if (oneCell)
+            {
+                // x [batch x inChannels], dy [batch x outChannels·kh·kw]: each sample's output map is its weight row's layout.
+                GroupedConvolution.Require(outputGradient.Length >= (long)batch * g.OutLength, nameof(outputGradient), batch * g.OutLength, outputGradient.Length);
+                GroupedConvolution.Multiply(KernelPaths.Default, true, false, g.InChannels, g.OutLength, batch, x, g.InChannels, outputGradient, g.OutLength,
+                    weightGradient, g.OutLength, accumulate: true);
+                return;
+            }
             // The adjoint's input is dy, its output's gradient x.
             StridedConvolution.BackwardOverBatch(outputGradient, batch, g.OutChannels, g.OutHeight, g.OutWidth, default, x, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight, weightGradient, default, scratch);
         }
