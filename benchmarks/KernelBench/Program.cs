@@ -2060,6 +2060,20 @@ namespace KernelBench
                 }
                 return;
             }
+            // "transposed-prepare": TransposedWinogradConvolution.TransformFilters for DCGAN's generator's layers, both layouts (the
+            // Winograd filters and the direct phases'), µs a call: what every training pass's thread pays once per layer.
+            if (args.Length > 0 && args[0] == "transposed-prepare")
+            {
+                foreach (var (c, h, oc) in new[] { (512, 4, 256), (256, 8, 128), (128, 16, 64), (1024, 4, 512) })
+                {
+                    var winograd = TransposedWinogradConvolution.LayoutOf(c, h, h, oc);
+                    var phases = TransposedWinogradConvolution.LayoutOf(c, h, h, oc, phases: true);
+                    float[] w = Fill(c * oc * 16, 2), f1 = new float[winograd.FiltersLength], f2 = new float[phases.FiltersLength];
+                    var t = InterleavedAll(() => TransposedWinogradConvolution.TransformFilters(w, f1, winograd), () => TransposedWinogradConvolution.TransformFilters(w, f2, phases));
+                    Console.WriteLine($"{c}x{h}x{h} -> {oc}: Winograd filters {t[0] * 1e6,9:F1} us ({f1.Length * 4.0 / 1e6:F1} MB), direct phases {t[1] * 1e6,9:F1} us ({f2.Length * 4.0 / 1e6:F1} MB)");
+                }
+                return;
+            }
             // "transposed-weights-batch": the weight gradient of 32 samples (one thread's half of a batch of 64) of stride-2
             // transposed layers, a sample at a time as Backward takes it against TransposedConvolution.WeightGradientOverBatch; µs
             // per sample, interleaved (the basis of WeightGradientPaysOverBatch).
