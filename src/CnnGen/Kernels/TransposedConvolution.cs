@@ -21,110 +21,13 @@ namespace CnnGen.Kernels
     public static class TransposedConvolution
     {
         /// <summary>
-        /// Floats of scratch <see cref="Forward"/>, <see cref="ForwardPrepared"/> and <see cref="Backward"/> need:
-        /// outChannels·kh·kw·H·W, or the Winograd kernel's where it is longer.
+        /// Floats of scratch <see cref="Forward"/>, <see cref="ForwardPrepared"/>, <see cref="Backward"/> and
+        /// <see cref="BackwardPrepared"/> need: outChannels·kh·kw·H·W, or the Winograd kernel's or (a layer that
+        /// <see cref="DifferentiatesAsConvolution"/>) the strided convolution's where longer.
         /// </summary>
         public static int ScratchLength(in TransposedConvolutionGeometry g) =>
             Math.Max(Math.Max(g.OutChannels * g.KernelHeight * g.KernelWidth * g.InHeight * g.InWidth, TransposedWinogradConvolution.Pays(g) ? WinogradLayout(g).ScratchLength : 0),
                 DifferentiatesAsConvolution(g) ? StridedConvolution.ScratchLength(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight) : 0);
-
-        /// <summary>
-        /// Whether the layer's weight gradient pays summed over the batch (<see cref="WeightGradientOverBatch"/>) rather than a
-        /// sample at a time: stride 2, a square kernel and equal paddings, on inputs of 16 cells or fewer, where one sample's
-        /// weight gradient is a product of 16 terms per weight that reads and writes the whole gradient. KernelBench
-        /// <c>transposed-weights-batch</c> (32 samples, µs a sample, a sample at a time / over the batch): from 4x4 512 -> 256
-        /// 690 / 416, 1024 -> 512 4,081 / 1,849, 128 -> 64 58.5 / 34.1, 2x2 kernel 256 -> 128 35.8 / 26.9; from 8x8 even
-        /// (256 -> 128 445 / 407, 64 -> 32 40.6 / 40.1, 3x3 kernel 128 -> 64 63.2 / 66.7), from 16x16 0.63-0.82x. The generator
-        /// asks this at compile time; the answer depends on the shape only. And a one-cell input without padding (a generator's
-        /// projection of its code, <see cref="ProjectsOneCell"/>), whose weight gradient a sample at a time is an outer product
-        /// that reads and writes the whole gradient: over the batch it is one product with the samples as its inner dimension.
-        /// </summary>
-        public static bool WeightGradientPaysOverBatch(in TransposedConvolutionGeometry g) =>
-            (g.StrideHeight == 2 && g.StrideWidth == 2 && g.KernelHeight == g.KernelWidth && g.PaddingHeight == g.PaddingWidth && g.InHeight * g.InWidth <= 16)
-            || ProjectsOneCell(g);
-
-        /// <summary>Floats of scratch <see cref="WeightGradientOverBatch"/> needs (a group of samples' columns and inputs side by side; none for a one-cell input).</summary>
-        public static int WeightGradientOverBatchScratch(in TransposedConvolutionGeometry g)
-        {
-            if (ProjectsOneCell(g)) return 0;
-            RequireConvolutionShape(g);
-            return StridedConvolution.BackwardOverBatchScratch(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight);
-        }
-
-        /// <summary>
-        /// weightGradient [inChannels x outChannels x kh x kw] += the weight gradient of <paramref name="batch"/> samples (x and
-        /// <paramref name="outputGradient"/> batch x one sample's tensor each): the weight gradient of the convolution the layer
-        /// transposes, a group of samples' cells side by side as one product's inner dimension, so the gradient is read and
-        /// written once a group instead of once a sample (<see cref="StridedConvolution.BackwardOverBatch"/>). For layers with a
-        /// square kernel and equal strides and paddings; the bias gradient and the input gradient are <see cref="Backward"/>'s
-        /// (an empty weight gradient). Sums in another order than <see cref="Backward"/>: the same values to rounding. A one-cell
-        /// input without padding takes any kernel and stride: d weight [inChannels x outChannels·kh·kw] += xᵀ · dy over the samples.
-        /// </summary>
-        /// <exception cref="ArgumentException">A span is shorter than its tensors, the scratch than <see cref="WeightGradientOverBatchScratch"/>, or the layer's kernel, strides or paddings differ between height and width (beyond a one-cell input).</exception>
-        public static void WeightGradientOverBatch(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, int batch,
-            Span<float> weightGradient, Span<float> scratch)
-        {
-            bool oneCell = ProjectsOneCell(g);
-            if (!oneCell) RequireConvolutionShape(g);
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
-            GroupedConvolution.Require(x.Length >= (long)batch * g.InLength, nameof(x), batch * g.InLength, x.Length);
-            GroupedConvolution.Require(weightGradient.Length >= g.WeightLength, nameof(weightGradient), g.WeightLength, weightGradient.Length);
-            if (oneCell)
-            {
-                // x [batch x inChannels], dy [batch x outChannels·kh·kw]: each sample's output map is its weight row's layout.
-                GroupedConvolution.Require(outputGradient.Length >= (long)batch * g.OutLength, nameof(outputGradient), batch * g.OutLength, outputGradient.Length);
-                GroupedConvolution.Multiply(KernelPaths.Default, true, false, g.InChannels, g.OutLength, batch, x, g.InChannels, outputGradient, g.OutLength,
-                    weightGradient, g.OutLength, accumulate: true);
-                return;
-            }
-            // The adjoint's input is dy, its output's gradient x.
-            StridedConvolution.BackwardOverBatch(outputGradient, batch, g.OutChannels, g.OutHeight, g.OutWidth, default, x, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight, weightGradient, default, scratch);
-        }
-
-        private static void RequireConvolutionShape(in TransposedConvolutionGeometry g)
-        {
-            Adjoint(g);
-            if (g.KernelHeight != g.KernelWidth || g.StrideHeight != g.StrideWidth || g.PaddingHeight != g.PaddingWidth)
-                throw new ArgumentException($"Summing the weight gradient over the batch takes a square kernel and equal strides and paddings, not {g}.", nameof(g));
-        }
-
-        /// <summary>
-        /// Floats of the weights <see cref="PrepareInputGradient"/> writes for <see cref="BackwardPrepared"/>: for a stride-2
-        /// layer with a square kernel and equal paddings, the weights as the convolution it transposes reads them (packed for
-        /// <see cref="StridedConvolution"/>'s kernels, or their Winograd filters, and a bias of zeros); else 0.
-        /// </summary>
-        public static int InputGradientWeightsLength(in TransposedConvolutionGeometry g) =>
-            DifferentiatesAsConvolution(g) ? StridedConvolution.PreparedLength(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight) : 0;
-
-        /// <summary>
-        /// The weights prepared for <see cref="BackwardPrepared"/>'s input gradient into <paramref name="prepared"/>
-        /// (<see cref="InputGradientWeightsLength"/> floats; an empty span when that is 0): once per backward pass, not once per sample.
-        /// </summary>
-        /// <exception cref="ArgumentException">A span is shorter than its tensor, or <paramref name="prepared"/> is not <see cref="InputGradientWeightsLength"/> floats.</exception>
-        public static void PrepareInputGradient(in TransposedConvolutionGeometry g, ReadOnlySpan<float> weight, Span<float> prepared)
-        {
-            Adjoint(g);
-            GroupedConvolution.Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
-            int length = InputGradientWeightsLength(g);
-            if (prepared.Length != length)
-                throw new ArgumentException($"The input gradient's prepared weights take {length} floats on this machine, not {prepared.Length}.", nameof(prepared));
-            if (length > 0)
-                StridedConvolution.Prepare(weight.Slice(0, g.WeightLength), default, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight, prepared);
-        }
-
-        /// <summary>
-        /// Whether the layer's gradients run as the convolution it transposes (from the output's size back to the input's, the
-        /// same kernel, stride and padding; the weights [inChannels x outChannels x k x k] are that convolution's in PyTorch's
-        /// layout): d x is its forward on d y, and on inputs of more than 64 cells (<see cref="WeightGradientAsConvolution"/>) d
-        /// weight is its weight gradient with d y as its input and x as its output's gradient, both by
-        /// <see cref="StridedConvolution"/>'s kernels (no im2col on the vector paths). Stride 2 with a square kernel and equal
-        /// paddings: DCGAN's 4x4 up-convolutions, U-Net's 2x2 and the 3x3 ones with output padding 1.
-        /// </summary>
-        internal static bool DifferentiatesAsConvolution(in TransposedConvolutionGeometry g) =>
-            BackwardByConvolution && g.StrideHeight == 2 && g.StrideWidth == 2 && g.KernelHeight == g.KernelWidth && g.PaddingHeight == g.PaddingWidth;
-
-        /// <summary>Off: every transposed layer's gradients by im2col of d y and two products (KernelBench's and train-loop's A/B knob).</summary>
-        internal static bool BackwardByConvolution { get; set; } = true;
 
         /// <summary>
         /// Floats of the weights <see cref="Prepare"/> writes for <see cref="ForwardPrepared"/>: the Winograd filters of a
@@ -141,12 +44,18 @@ namespace CnnGen.Kernels
         /// <exception cref="ArgumentException">A span is shorter than its tensor, or <paramref name="prepared"/> is not <see cref="PreparedLength"/> floats.</exception>
         public static void Prepare(in TransposedConvolutionGeometry g, ReadOnlySpan<float> weight, Span<float> prepared)
         {
+            int length = PreparedLength(g);
+            RequirePreparing(g, weight, prepared.Length, length, "The prepared weights");
+            if (length > 0) TransposedWinogradConvolution.TransformFilters(weight, prepared, WinogradLayout(g));
+        }
+
+        // A geometry made by its constructor, the weights whole, and prepared weights of exactly the length this machine's kernels take.
+        private static void RequirePreparing(in TransposedConvolutionGeometry g, ReadOnlySpan<float> weight, int prepared, int length, string what)
+        {
             Adjoint(g);
             GroupedConvolution.Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
-            int length = PreparedLength(g);
-            if (prepared.Length != length)
-                throw new ArgumentException($"The prepared weights take {length} floats on this machine, not {prepared.Length}.", nameof(prepared));
-            if (length > 0) TransposedWinogradConvolution.TransformFilters(weight, prepared, WinogradLayout(g));
+            if (prepared != length)
+                throw new ArgumentException($"{what} take {length} floats on this machine, not {prepared}.", "prepared");
         }
 
         /// <summary>
@@ -335,6 +244,101 @@ namespace CnnGen.Kernels
                 if (outHeight > height * kh) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref plane, height * kh * outWidth), (outHeight - height * kh) * outWidth).Fill(b);
             }
         }
+
+        /// <summary>
+        /// Whether the layer's weight gradient pays summed over the batch (<see cref="WeightGradientOverBatch"/>) rather than a
+        /// sample at a time: stride 2, a square kernel and equal paddings, on inputs of 16 cells or fewer, where one sample's
+        /// weight gradient is a product of 16 terms per weight that reads and writes the whole gradient. KernelBench
+        /// <c>transposed-weights-batch</c> (32 samples, µs a sample, a sample at a time / over the batch): from 4x4 512 -> 256
+        /// 690 / 416, 1024 -> 512 4,081 / 1,849, 128 -> 64 58.5 / 34.1, 2x2 kernel 256 -> 128 35.8 / 26.9; from 8x8 even
+        /// (256 -> 128 445 / 407, 64 -> 32 40.6 / 40.1, 3x3 kernel 128 -> 64 63.2 / 66.7), from 16x16 0.63-0.82x. The generator
+        /// asks this at compile time; the answer depends on the shape only. And a one-cell input without padding (a generator's
+        /// projection of its code, <see cref="ProjectsOneCell"/>), whose weight gradient a sample at a time is an outer product
+        /// that reads and writes the whole gradient: over the batch it is one product with the samples as its inner dimension.
+        /// </summary>
+        public static bool WeightGradientPaysOverBatch(in TransposedConvolutionGeometry g) =>
+            (g.StrideHeight == 2 && g.StrideWidth == 2 && g.KernelHeight == g.KernelWidth && g.PaddingHeight == g.PaddingWidth && g.InHeight * g.InWidth <= 16)
+            || ProjectsOneCell(g);
+
+        /// <summary>Floats of scratch <see cref="WeightGradientOverBatch"/> needs (a group of samples' columns and inputs side by side; none for a one-cell input).</summary>
+        public static int WeightGradientOverBatchScratch(in TransposedConvolutionGeometry g)
+        {
+            if (ProjectsOneCell(g)) return 0;
+            RequireConvolutionShape(g);
+            return StridedConvolution.BackwardOverBatchScratch(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight);
+        }
+
+        /// <summary>
+        /// weightGradient [inChannels x outChannels x kh x kw] += the weight gradient of <paramref name="batch"/> samples (x and
+        /// <paramref name="outputGradient"/> batch x one sample's tensor each): the weight gradient of the convolution the layer
+        /// transposes, a group of samples' cells side by side as one product's inner dimension, so the gradient is read and
+        /// written once a group instead of once a sample (<see cref="StridedConvolution.BackwardOverBatch"/>). For layers with a
+        /// square kernel and equal strides and paddings; the bias gradient and the input gradient are <see cref="Backward"/>'s
+        /// (an empty weight gradient). Sums in another order than <see cref="Backward"/>: the same values to rounding. A one-cell
+        /// input without padding takes any kernel and stride: d weight [inChannels x outChannels·kh·kw] += xᵀ · dy over the samples.
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensors, the scratch than <see cref="WeightGradientOverBatchScratch"/>, or the layer's kernel, strides or paddings differ between height and width (beyond a one-cell input).</exception>
+        public static void WeightGradientOverBatch(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, int batch,
+            Span<float> weightGradient, Span<float> scratch)
+        {
+            bool oneCell = ProjectsOneCell(g);
+            if (!oneCell) RequireConvolutionShape(g);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+            GroupedConvolution.Require(x.Length >= (long)batch * g.InLength, nameof(x), batch * g.InLength, x.Length);
+            GroupedConvolution.Require(weightGradient.Length >= g.WeightLength, nameof(weightGradient), g.WeightLength, weightGradient.Length);
+            if (oneCell)
+            {
+                // x [batch x inChannels], dy [batch x outChannels·kh·kw]: each sample's output map is its weight row's layout.
+                GroupedConvolution.Require(outputGradient.Length >= (long)batch * g.OutLength, nameof(outputGradient), batch * g.OutLength, outputGradient.Length);
+                GroupedConvolution.Multiply(KernelPaths.Default, true, false, g.InChannels, g.OutLength, batch, x, g.InChannels, outputGradient, g.OutLength,
+                    weightGradient, g.OutLength, accumulate: true);
+                return;
+            }
+            // The adjoint's input is dy, its output's gradient x.
+            StridedConvolution.BackwardOverBatch(outputGradient, batch, g.OutChannels, g.OutHeight, g.OutWidth, default, x, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight, weightGradient, default, scratch);
+        }
+
+        private static void RequireConvolutionShape(in TransposedConvolutionGeometry g)
+        {
+            Adjoint(g);
+            if (g.KernelHeight != g.KernelWidth || g.StrideHeight != g.StrideWidth || g.PaddingHeight != g.PaddingWidth)
+                throw new ArgumentException($"Summing the weight gradient over the batch takes a square kernel and equal strides and paddings, not {g}.", nameof(g));
+        }
+
+        /// <summary>
+        /// Floats of the weights <see cref="PrepareInputGradient"/> writes for <see cref="BackwardPrepared"/>: for a stride-2
+        /// layer with a square kernel and equal paddings, the weights as the convolution it transposes reads them (packed for
+        /// <see cref="StridedConvolution"/>'s kernels, or their Winograd filters, and a bias of zeros); else 0.
+        /// </summary>
+        public static int InputGradientWeightsLength(in TransposedConvolutionGeometry g) =>
+            DifferentiatesAsConvolution(g) ? StridedConvolution.PreparedLength(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight) : 0;
+
+        /// <summary>
+        /// The weights prepared for <see cref="BackwardPrepared"/>'s input gradient into <paramref name="prepared"/>
+        /// (<see cref="InputGradientWeightsLength"/> floats; an empty span when that is 0): once per backward pass, not once per sample.
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor, or <paramref name="prepared"/> is not <see cref="InputGradientWeightsLength"/> floats.</exception>
+        public static void PrepareInputGradient(in TransposedConvolutionGeometry g, ReadOnlySpan<float> weight, Span<float> prepared)
+        {
+            int length = InputGradientWeightsLength(g);
+            RequirePreparing(g, weight, prepared.Length, length, "The input gradient's prepared weights");
+            if (length > 0)
+                StridedConvolution.Prepare(weight.Slice(0, g.WeightLength), default, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight, prepared);
+        }
+
+        /// <summary>
+        /// Whether the layer's gradients run as the convolution it transposes (from the output's size back to the input's, the
+        /// same kernel, stride and padding; the weights [inChannels x outChannels x k x k] are that convolution's in PyTorch's
+        /// layout): d x is its forward on d y, and on inputs of more than 64 cells (<see cref="WeightGradientAsConvolution"/>) d
+        /// weight is its weight gradient with d y as its input and x as its output's gradient, both by
+        /// <see cref="StridedConvolution"/>'s kernels (no im2col on the vector paths). Stride 2 with a square kernel and equal
+        /// paddings: DCGAN's 4x4 up-convolutions, U-Net's 2x2 and the 3x3 ones with output padding 1.
+        /// </summary>
+        internal static bool DifferentiatesAsConvolution(in TransposedConvolutionGeometry g) =>
+            BackwardByConvolution && g.StrideHeight == 2 && g.StrideWidth == 2 && g.KernelHeight == g.KernelWidth && g.PaddingHeight == g.PaddingWidth;
+
+        /// <summary>Off: every transposed layer's gradients by im2col of d y and two products (KernelBench's and train-loop's A/B knob).</summary>
+        internal static bool BackwardByConvolution { get; set; } = true;
 
         /// <summary>
         /// The backward pass of <see cref="Forward"/> for one sample, from dy = <paramref name="outputGradient"/>:
