@@ -118,12 +118,8 @@ namespace CnnGen.Generator.Emit
         public void EmitPrepareStatement(IndentedWriter w, PlannedLayer layer) =>
             w.Line(Kernel + ".Prepare(" + GeometryField(layer) + ", " + WeightParameterSlice(layer, WeightLength(layer)) + ", workspace." + PreparedArray(layer) + ");");
 
-        /// <summary>
-        /// Evaluation's statement for sample <c>n</c> of a layer with prepared weights (<see cref="HasPreparedWeights"/>): only in
-        /// the fused evaluation pass, which refreshes them when the weights changed; the forward before a gradient reads the
-        /// parameters as they are.
-        /// </summary>
-        public void EmitPreparedSampleStatement(IndentedWriter w, PlannedLayer layer) =>
+        // The statement for sample n of a layer with prepared weights (HasPreparedWeights), in every forward mode.
+        private void EmitPreparedSampleStatement(IndentedWriter w, PlannedLayer layer) =>
             w.Line(PreparedMethodName(layer) + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(layer), layer.Output.Length)
                 + ", " + ParameterSlice(layer) + ", workspace." + PreparedArray(layer) + ", workspace.Columns);");
 

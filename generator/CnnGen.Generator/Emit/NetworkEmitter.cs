@@ -450,7 +450,8 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// Training (and the forward before a gradient in evaluation mode) reads the parameters as they are: the 3x3 layers'
-        /// Winograd filters are transformed once per pass, before the samples, and no longer hold evaluation's.
+        /// Winograd filters are transformed once per pass, before the samples, and no longer hold evaluation's; the strided
+        /// layers' pass weights and the transposed layers' filters are prepared once per pass too.
         /// </summary>
         private static void EmitTransformFiltersFromParameters(IndentedWriter w, IReadOnlyList<PlannedLayer> winograd, IReadOnlyList<PlannedLayer> strided,
             IReadOnlyList<PlannedLayer> preparedKernels)
@@ -649,10 +650,6 @@ namespace CnnGen.Generator.Emit
                     {
                         using (w.OpenBlock(samples.Loop)) Conv2dEmitter.EmitFusedStatement(w, layers[i], layers[i + layers[i].Fusion.Absorbed], layers[i].Fusion);
                     }
-                    else if (fuse && PreparedKernel(layers[i]) is { } kernel)
-                    {
-                        using (w.OpenBlock(samples.Loop)) kernel.EmitPreparedSampleStatement(w, layers[i]);
-                    }
                     else LayerEmitter.For(layers[i]).EmitEvaluationForwardCall(w, layers[i], samples);
                     continue;
                 }
@@ -672,7 +669,6 @@ namespace CnnGen.Generator.Emit
                         }
                         w.Line("// " + layers[j].Describe());
                         if (training) LayerEmitter.For(layers[j]).EmitSampleStatement(w, layers[j]);
-                        else if (fuse && PreparedKernel(layers[j]) is { } kernel) kernel.EmitPreparedSampleStatement(w, layers[j]);
                         else LayerEmitter.For(layers[j]).EmitEvaluationSampleStatement(w, layers[j]);
                         if (training && BatchNormEmitter.SampleSumsAfter(layers[j]) is { } batchNorm) BatchNormEmitter.EmitSampleSumsStatement(w, batchNorm);
                     }
