@@ -22,7 +22,7 @@ namespace CnnGen.Benchmarks
         public const string LoopNetworks = "lenet, cifar, mobilenetv2, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem, mobilenet-v1, dilated, gray, "
             + "resnext, mobilenet-v3, mobilenet-112, bottlenecks, inception, densenet, resnet-downsample, "
             + "resnet20, mbv2-cifar, allcnn, vgg13-half, convnext, convnext14, yolo-tiny, efficientnet-lite, lenet1998, strided-bn4, strided-bias4, "
-            + "resnet14, mbv1-nobn, keras-cifar, tutorial, vgg-bn-after-relu, preact, wrn16-4, mnasnet, resnet18, alexnet, nin, convmixer, mnist-resnet, dcgan, dcgan-generator";
+            + "resnet14, mbv1-nobn, keras-cifar, tutorial, vgg-bn-after-relu, preact, wrn16-4, mnasnet, resnet18, alexnet, nin, convmixer, mnist-resnet, dcgan, dcgan-generator, unet, encoder-decoder";
 
         /// <summary>
         /// <c>-- train-loop NETWORK THREADS SECONDS [BATCH]</c>: train steps (batch 64, or BATCH) for a while on a quiet process, then images/s by
@@ -103,6 +103,9 @@ namespace CnnGen.Benchmarks
                 case "mnist-resnet": run.Run<Zoo.Sweep4.MnistResNetNet>(); break;
                 case "dcgan": run.Run<Zoo.Sweep4.DcganDiscriminatorNet>(); break;
                 case "dcgan-generator": run.Run<Zoo.Sweep4.DcganGeneratorNet>(); break;
+                // Transposed layers in graphs (no PyTorch twin): 2x2, 3x3 with output padding and 4x4 up-convolutions.
+                case "unet": run.Run<Zoo.Sweep2.UNetNet>(); break;
+                case "encoder-decoder": run.Run<Zoo.EncoderDecoderNet>(); break;
                 default: throw new ArgumentException($"Unknown network {network}: {LoopNetworks}.");
             }
         }
