@@ -251,10 +251,10 @@ namespace CnnGen.Kernels
         /// weight gradient is a product of 16 terms per weight that reads and writes the whole gradient. KernelBench
         /// <c>transposed-weights-batch</c> (32 samples, µs a sample, a sample at a time / over the batch): from 4x4 512 -> 256
         /// 690 / 416, 1024 -> 512 4,081 / 1,849, 128 -> 64 58.5 / 34.1, 2x2 kernel 256 -> 128 35.8 / 26.9; from 8x8 even
-        /// (256 -> 128 445 / 407, 64 -> 32 40.6 / 40.1, 3x3 kernel 128 -> 64 63.2 / 66.7), from 16x16 0.63-0.82x. The generator
-        /// asks this at compile time; the answer depends on the shape only. And a one-cell input without padding (a generator's
-        /// projection of its code, <see cref="ProjectsOneCell"/>), whose weight gradient a sample at a time is an outer product
-        /// that reads and writes the whole gradient: over the batch it is one product with the samples as its inner dimension.
+        /// (256 -> 128 445 / 407, 64 -> 32 40.6 / 40.1, 3x3 kernel 128 -> 64 63.2 / 66.7), from 16x16 0.63-0.82x. And a one-cell
+        /// input without padding (a generator's projection of its code, <see cref="ProjectsOneCell"/>), whose weight gradient a
+        /// sample at a time is an outer product that reads and writes the whole gradient: over the batch it is one product with
+        /// the samples as its inner dimension. The generator asks this at compile time; the answer depends on the shape only.
         /// </summary>
         public static bool WeightGradientPaysOverBatch(in TransposedConvolutionGeometry g) =>
             (g.StrideHeight == 2 && g.StrideWidth == 2 && g.KernelHeight == g.KernelWidth && g.PaddingHeight == g.PaddingWidth && g.InHeight * g.InWidth <= 16)
@@ -337,7 +337,10 @@ namespace CnnGen.Kernels
         internal static bool DifferentiatesAsConvolution(in TransposedConvolutionGeometry g) =>
             BackwardByConvolution && g.StrideHeight == 2 && g.StrideWidth == 2 && g.KernelHeight == g.KernelWidth && g.PaddingHeight == g.PaddingWidth;
 
-        /// <summary>Off: every transposed layer's gradients by im2col of d y and two products (KernelBench's and train-loop's A/B knob).</summary>
+        /// <summary>
+        /// Off: every transposed layer's gradients by im2col of d y and two products (KernelBench's A/B knob; the lengths above
+        /// follow it, so set it before sizing anything).
+        /// </summary>
         internal static bool BackwardByConvolution { get; set; } = true;
 
         /// <summary>
