@@ -34,7 +34,7 @@ namespace CnnGen.Generator.Emit
         public virtual bool WeightGradientOverBatch(PlannedLayer layer) => false;
         public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
 
-        protected static string GeometryField(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Geometry";
+        private static string GeometryField(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Geometry";
 
         private string Bias(PlannedLayer layer, string block) =>
             layer.Spec.Bias ? block + ".Slice(" + Int(WeightLength(layer)) + ", " + Int(layer.Output.Channels) + ")" : "default";
