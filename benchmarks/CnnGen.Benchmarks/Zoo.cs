@@ -150,16 +150,23 @@ namespace CnnGen.Benchmarks
             if (ort) run = () => session.Run(runOptions, inputNames, new[] { ortIn }, outputNames, new[] { ortOut });
             var clock = Stopwatch.StartNew();
             long calls = 0, best = long.MaxValue;
+            var times = new long[1 << 22]; // each call's ticks, for the median and the quantiles (the first 4M calls)
             while (clock.Elapsed.TotalSeconds < seconds)
             {
                 long start = Stopwatch.GetTimestamp();
                 run();
-                best = Math.Min(best, Stopwatch.GetTimestamp() - start);
+                long ticks = Stopwatch.GetTimestamp() - start;
+                best = Math.Min(best, ticks);
+                if (calls < times.Length) times[calls] = ticks;
                 calls++;
             }
-            // The fastest call too: on a shared host the mean takes in every preemption.
+            // The fastest call too: on a shared host the mean takes in every preemption. The quantiles say how the calls spread.
+            var sorted = times[..(int)Math.Min(calls, times.Length)];
+            Array.Sort(sorted);
+            double Us(long t) => t * 1e6 / Stopwatch.Frequency;
+            double Quantile(double q) => Us(sorted[(int)Math.Min(sorted.Length - 1, q * sorted.Length)]);
             Console.WriteLine($"{name} ({(ort ? "ONNX Runtime" : "CnnGen")}): {calls} calls, {clock.Elapsed.TotalSeconds / calls * 1e6:F1} us per call, "
-                + $"fastest {best * 1e6 / Stopwatch.Frequency:F1} us");
+                + $"fastest {Us(best):F1} us, 10% {Quantile(0.1):F1}, median {Quantile(0.5):F1}, 90% {Quantile(0.9):F1}");
             if (profile) PrintNodeTimes(session.EndProfiling());
         }
 

@@ -1234,15 +1234,16 @@ namespace KernelBench
                 var sink = new StridedWinogradConvolution.Sink(l.OutputGroupStride, l.OutWidth, 0, means: false);
                 StridedWinogradConvolution.Forward(x, filters, bias, y, scratch, true, l);
                 double pad = TimeShort(() => WinogradF4Convolution.Pad(x, padded.Span, staging.Span, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride));
-                double input = TimeShort(() =>
+                void TransformInputs()
                 {
                     for (int chunk = 0; chunk < l.Chunks; chunk++)
                     {
                         int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                         StridedWinogradConvolution.TransformInput(padded.Span, transformed.Span, staging.Span, first, count, l);
                     }
-                });
-                double gemm = TimeShort(() =>
+                }
+                double input = TimeShort(TransformInputs);
+                void GemmsOnly()
                 {
                     for (int chunk = 0; chunk < l.Chunks; chunk++)
                     {
@@ -1250,8 +1251,9 @@ namespace KernelBench
                         WinogradF4Convolution.Products(transformed.Span, filters, products.Span, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
                             l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
                     }
-                });
-                double output = TimeShort(() =>
+                }
+                double gemm = TimeShort(GemmsOnly);
+                void OutputsOnly()
                 {
                     for (int chunk = 0; chunk < l.Chunks; chunk++)
                     {
@@ -1260,7 +1262,18 @@ namespace KernelBench
                         else if (l.Tile == StridedWinogradConvolution.Wide) StridedWinogradConvolution.TransformOutputWide(products.Span, outputs.Span, staging.Span, first, count, true, l, sink);
                         else StridedWinogradConvolution.TransformOutput(products.Span, staging.Span, outputs.Span, first, count, true, l, sink);
                     }
-                });
+                }
+                double output = TimeShort(OutputsOnly);
+                if (Environment.GetEnvironmentVariable("STEPS_LOOP") is { } step)
+                {
+                    // One step alone for 5 s, for `perf stat` (cycles, instructions): input, GEMMs or output.
+                    var chosen = step == "input" ? TransformInputs : step == "gemm" ? GemmsOnly : (Action)OutputsOnly;
+                    var clock = Stopwatch.StartNew();
+                    long calls = 0;
+                    while (clock.Elapsed.TotalSeconds < 5) { chosen(); calls++; }
+                    Console.WriteLine($"{step}: {clock.Elapsed.TotalSeconds / calls * 1e6:F2} us a call, {calls} calls");
+                    return;
+                }
                 double unpack = TimeShort(() => WinogradF4Convolution.Unpack(outputs.Span, y, staging.Span, cells, l.OutChannels, l.OutputGroupStride));
                 double whole = TimeShort(() => StridedWinogradConvolution.Forward(x, filters, bias, y, scratch, true, l));
                 double flops = 2.0 * l.Positions * l.Tiles * l.InChannels * l.OutLanes;

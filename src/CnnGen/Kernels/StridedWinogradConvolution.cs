@@ -681,18 +681,35 @@ namespace CnnGen.Kernels
                 for (int group = 0; group < l.OutGroups; group++)
                 {
                     ref float m = ref Unsafe.Add(ref m0, (t - first) * l.ProductTileStride + group * V);
-                    // Rows: e[a][j] = (M[a][·] A)[j]; then columns: y[i][j] = (Aᵀ e[·][j])[i].
-                    for (int a = 0; a < 9; a++)
-                    {
-                        var (r0, r1, r2, r3) = ApplyAt(ref Unsafe.Add(ref m, (nuint)(9 * a) * positionStride), positionStride);
-                        r0.StoreUnsafe(ref e, (nuint)(a * 4 * V)); r1.StoreUnsafe(ref e, (nuint)((a * 4 + 1) * V));
-                        r2.StoreUnsafe(ref e, (nuint)((a * 4 + 2) * V)); r3.StoreUnsafe(ref e, (nuint)((a * 4 + 3) * V));
-                    }
+                    // Rows: e[a][j] = (M[a][·] A)[j]; then columns: y[i][j] = (Aᵀ e[·][j])[i], each row added to the outputs
+                    // it reaches as soon as it is made (rows 1 and 2 as their sum and difference), so no row waits in
+                    // memory; the additions are the column transform's, in its order (ApplyAt's).
+                    var (e10, e11, e12, e13) = ApplyAt(ref Unsafe.Add(ref m, 9 * positionStride), positionStride);
+                    var (e20, e21, e22, e23) = ApplyAt(ref Unsafe.Add(ref m, 18 * positionStride), positionStride);
+                    Vector512<float> s0 = e10 + e20, s1 = e11 + e21, s2 = e12 + e22, s3 = e13 + e23;
+                    Vector512<float> d0 = e10 - e20, d1 = e11 - e21, d2 = e12 - e22, d3 = e13 - e23;
+                    var (e00, e01, e02, e03) = ApplyAt(ref m, positionStride);
+                    Vector512<float> y00 = e00 + s0, y01 = e01 + s1, y02 = e02 + s2, y03 = e03 + s3;
+                    var (e30, e31, e32, e33) = ApplyAt(ref Unsafe.Add(ref m, 27 * positionStride), positionStride);
+                    y00 += e30; y01 += e31; y02 += e32; y03 += e33;
+                    Vector512<float> two = Vector512.Create(2f), four = Vector512.Create(4f), eight = Vector512.Create(8f);
+                    Vector512<float> y10 = Fused.MultiplyAdd(e30, two, d0), y11 = Fused.MultiplyAdd(e31, two, d1);
+                    Vector512<float> y12 = Fused.MultiplyAdd(e32, two, d2), y13 = Fused.MultiplyAdd(e33, two, d3);
+                    Vector512<float> y20 = Fused.MultiplyAdd(e30, four, s0), y21 = Fused.MultiplyAdd(e31, four, s1);
+                    Vector512<float> y22 = Fused.MultiplyAdd(e32, four, s2), y23 = Fused.MultiplyAdd(e33, four, s3);
+                    Vector512<float> y30 = Fused.MultiplyAdd(e30, eight, d0), y31 = Fused.MultiplyAdd(e31, eight, d1);
+                    Vector512<float> y32 = Fused.MultiplyAdd(e32, eight, d2), y33 = Fused.MultiplyAdd(e33, eight, d3);
+                    var (e40, e41, e42, e43) = ApplyAt(ref Unsafe.Add(ref m, 36 * positionStride), positionStride);
+                    y30 += e40; y31 += e41; y32 += e42; y33 += e43;
+                    var (e50, e51, e52, e53) = ApplyAt(ref Unsafe.Add(ref m, 45 * positionStride), positionStride);
+                    y00 += e50; y01 += e51; y02 += e52; y03 += e53;
+                    var (e60, e61, e62, e63) = ApplyAt(ref Unsafe.Add(ref m, 54 * positionStride), positionStride);
+                    y10 += e60; y11 += e61; y12 += e62; y13 += e63;
+                    var (e70, e71, e72, e73) = ApplyAt(ref Unsafe.Add(ref m, 63 * positionStride), positionStride);
+                    y20 += e70; y21 += e71; y22 += e72; y23 += e73;
+                    var (e80, e81, e82, e83) = ApplyAt(ref Unsafe.Add(ref m, 72 * positionStride), positionStride);
+                    y30 += e80; y31 += e81; y32 += e82; y33 += e83;
                     var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
-                    var (y00, y10, y20, y30) = ApplyAt(ref e, 4 * V);
-                    var (y01, y11, y21, y31) = ApplyAt(ref Unsafe.Add(ref e, V), 4 * V);
-                    var (y02, y12, y22, y32) = ApplyAt(ref Unsafe.Add(ref e, 2 * V), 4 * V);
-                    var (y03, y13, y23, y33) = ApplyAt(ref Unsafe.Add(ref e, 3 * V), 4 * V);
                     y00 = Finish(y00, bias, relu); y01 = Finish(y01, bias, relu); y02 = Finish(y02, bias, relu); y03 = Finish(y03, bias, relu);
                     y10 = Finish(y10, bias, relu); y11 = Finish(y11, bias, relu); y12 = Finish(y12, bias, relu); y13 = Finish(y13, bias, relu);
                     y20 = Finish(y20, bias, relu); y21 = Finish(y21, bias, relu); y22 = Finish(y22, bias, relu); y23 = Finish(y23, bias, relu);

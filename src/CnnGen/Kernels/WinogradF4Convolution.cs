@@ -337,7 +337,7 @@ namespace CnnGen.Kernels
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                TransformInput(padded, transformed, staging, first, count, l);
+                TransformInput(padded, transformed, first, count, l);
                 Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride, l.FilterPositionStride,
                     l.ProductPositionStride, l.OutLanes, l.InChannels, l.OutGroups);
                 if (l.Kernel == 5) TransformOutput2(products, staging, outputs, first, count, relu, pool, l);
@@ -426,11 +426,10 @@ namespace CnnGen.Kernels
         }
 
         // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's 6x6 window, for the chunk's tiles.
-        private static void TransformInput(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+        private static void TransformInput(Span<float> padded, Span<float> transformed, int first, int count, in Layout l)
         {
             ref float p0 = ref MemoryMarshal.GetReference(padded);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
-            ref float e = ref MemoryMarshal.GetReference(staging);
             // A dilated layout's windows step d cells along the map's padded rows and columns (Layout.Dilation).
             int step = l.Dilation, tilesPerPhase = l.TileRows * l.TileColumns;
             nuint rowStride = (nuint)(step * l.PaddedWidth * V), cellStride = (nuint)(step * V), positionStride = (nuint)l.TransformedPositionStride;
@@ -440,10 +439,28 @@ namespace CnnGen.Kernels
                 for (int group = 0; group < l.InGroups; group++)
                 {
                     ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (origin + step * l.TileSize * (ty * l.PaddedWidth + tx)) * V);
-                    // Rows: e[i][b] = (d[i][·] B)[b]; then columns: V[a·6 + b] = (Bᵀ e[·][b])[a].
-                    for (int i = 0; i < 6; i++) ApplyBt(ref Unsafe.Add(ref d, (nuint)i * rowStride), cellStride, ref Unsafe.Add(ref e, i * 6 * V), V);
                     ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
-                    for (int b = 0; b < 6; b++) ApplyBt(ref Unsafe.Add(ref e, b * V), 6 * V, ref Unsafe.Add(ref target, (nuint)b * positionStride), 6 * positionStride);
+                    // Rows: e[i][b] = (d[i][·] B)[b]; then columns: V[a·6 + b] = (Bᵀ e[·][b])[a]. Three columns at a time, their
+                    // 18 row values in registers rather than in memory (each half of a row by StoreBt's operations).
+                    var (e00, e01, e02) = FirstHalfOfBt(ref d, cellStride);
+                    var (e10, e11, e12) = FirstHalfOfBt(ref Unsafe.Add(ref d, rowStride), cellStride);
+                    var (e20, e21, e22) = FirstHalfOfBt(ref Unsafe.Add(ref d, 2 * rowStride), cellStride);
+                    var (e30, e31, e32) = FirstHalfOfBt(ref Unsafe.Add(ref d, 3 * rowStride), cellStride);
+                    var (e40, e41, e42) = FirstHalfOfBt(ref Unsafe.Add(ref d, 4 * rowStride), cellStride);
+                    var (e50, e51, e52) = FirstHalfOfBt(ref Unsafe.Add(ref d, 5 * rowStride), cellStride);
+                    nuint down = 6 * positionStride;
+                    StoreBt(e00, e10, e20, e30, e40, e50, ref target, down);
+                    StoreBt(e01, e11, e21, e31, e41, e51, ref Unsafe.Add(ref target, positionStride), down);
+                    StoreBt(e02, e12, e22, e32, e42, e52, ref Unsafe.Add(ref target, 2 * positionStride), down);
+                    var (e03, e04, e05) = SecondHalfOfBt(ref d, cellStride);
+                    var (e13, e14, e15) = SecondHalfOfBt(ref Unsafe.Add(ref d, rowStride), cellStride);
+                    var (e23, e24, e25) = SecondHalfOfBt(ref Unsafe.Add(ref d, 2 * rowStride), cellStride);
+                    var (e33, e34, e35) = SecondHalfOfBt(ref Unsafe.Add(ref d, 3 * rowStride), cellStride);
+                    var (e43, e44, e45) = SecondHalfOfBt(ref Unsafe.Add(ref d, 4 * rowStride), cellStride);
+                    var (e53, e54, e55) = SecondHalfOfBt(ref Unsafe.Add(ref d, 5 * rowStride), cellStride);
+                    StoreBt(e03, e13, e23, e33, e43, e53, ref Unsafe.Add(ref target, 3 * positionStride), down);
+                    StoreBt(e04, e14, e24, e34, e44, e54, ref Unsafe.Add(ref target, 4 * positionStride), down);
+                    StoreBt(e05, e15, e25, e35, e45, e55, ref Unsafe.Add(ref target, 5 * positionStride), down);
                 }
             }
         }
@@ -466,13 +483,35 @@ namespace CnnGen.Kernels
             return origin;
         }
 
-        // Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1] times (d0..d5).
+        // Bᵀ's first three rows times (d0..d4) of a source (d5 is not read), in StoreBt's operations.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void ApplyBt(ref float source, nuint sourceStride, ref float target, nuint targetStride)
+        private static (Vector512<float>, Vector512<float>, Vector512<float>) FirstHalfOfBt(ref float source, nuint stride)
         {
-            var d0 = Vector512.LoadUnsafe(ref source); var d1 = Vector512.LoadUnsafe(ref source, sourceStride);
-            var d2 = Vector512.LoadUnsafe(ref source, 2 * sourceStride); var d3 = Vector512.LoadUnsafe(ref source, 3 * sourceStride);
-            var d4 = Vector512.LoadUnsafe(ref source, 4 * sourceStride); var d5 = Vector512.LoadUnsafe(ref source, 5 * sourceStride);
+            var d0 = Vector512.LoadUnsafe(ref source); var d1 = Vector512.LoadUnsafe(ref source, stride);
+            var d2 = Vector512.LoadUnsafe(ref source, 2 * stride); var d3 = Vector512.LoadUnsafe(ref source, 3 * stride);
+            var d4 = Vector512.LoadUnsafe(ref source, 4 * stride);
+            var four = Vector512.Create(4f);
+            var sum12 = d1 + d2; var difference12 = d1 - d2;
+            return (Fused.MultiplyAdd(d0, four, d4) - d2 * Vector512.Create(5f), d3 + d4 - sum12 * four, Fused.MultiplyAdd(difference12, four, d4 - d3));
+        }
+
+        // Bᵀ's last three rows times (d1..d5) of a source (d0 is not read), in StoreBt's operations.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>, Vector512<float>) SecondHalfOfBt(ref float source, nuint stride)
+        {
+            var d1 = Vector512.LoadUnsafe(ref source, stride); var d2 = Vector512.LoadUnsafe(ref source, 2 * stride);
+            var d3 = Vector512.LoadUnsafe(ref source, 3 * stride); var d4 = Vector512.LoadUnsafe(ref source, 4 * stride);
+            var d5 = Vector512.LoadUnsafe(ref source, 5 * stride);
+            var edge = d4 - d2; var odd = (d3 - d1) * Vector512.Create(2f);
+            return (edge + odd, edge - odd, Fused.MultiplyAdd(d1, Vector512.Create(4f), d5) - d3 * Vector512.Create(5f));
+        }
+
+        // Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1] times (d0..d5), stored
+        // targetStride floats apart.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreBt(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5,
+            ref float target, nuint targetStride)
+        {
             var four = Vector512.Create(4f); var five = Vector512.Create(5f); var two = Vector512.Create(2f);
             var sum12 = d1 + d2; var difference12 = d1 - d2;
             var edge = d4 - d2; var odd = (d3 - d1) * two;
@@ -561,18 +600,24 @@ namespace CnnGen.Kernels
                 for (int group = 0; group < l.OutGroups; group++)
                 {
                     ref float m = ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V);
-                    // Rows: e[a][j] = (M[a][·] A)[j]; then columns: y[i][j] = (Aᵀ e[·][j])[i].
-                    for (int a = 0; a < 6; a++)
-                    {
-                        var (r0, r1, r2, r3) = ApplyAt(ref Unsafe.Add(ref m, (nuint)(6 * a) * positionStride), positionStride);
-                        r0.StoreUnsafe(ref e, (nuint)(a * 4 * V)); r1.StoreUnsafe(ref e, (nuint)((a * 4 + 1) * V));
-                        r2.StoreUnsafe(ref e, (nuint)((a * 4 + 2) * V)); r3.StoreUnsafe(ref e, (nuint)((a * 4 + 3) * V));
-                    }
+                    // Rows: e[a][j] = (M[a][·] A)[j]; then columns: y[i][j] = (Aᵀ e[·][j])[i], each row added to the outputs
+                    // it reaches as soon as it is made (rows 1 and 2, and 3 and 4, as their sums and differences), so no row
+                    // waits in memory; the additions are the column transform's, in its order (ApplyAt's).
+                    var (e10, e11, e12, e13) = ApplyAt(ref Unsafe.Add(ref m, 6 * positionStride), positionStride);
+                    var (e20, e21, e22, e23) = ApplyAt(ref Unsafe.Add(ref m, 12 * positionStride), positionStride);
+                    Vector512<float> s0 = e10 + e20, s1 = e11 + e21, s2 = e12 + e22, s3 = e13 + e23;
+                    Vector512<float> d0 = e10 - e20, d1 = e11 - e21, d2 = e12 - e22, d3 = e13 - e23;
+                    var (e00, e01, e02, e03) = ApplyAt(ref m, positionStride);
+                    Vector512<float> y00 = e00 + s0, y01 = e01 + s1, y02 = e02 + s2, y03 = e03 + s3;
+                    var (e30, e31, e32, e33) = ApplyAt(ref Unsafe.Add(ref m, 18 * positionStride), positionStride);
+                    var (e40, e41, e42, e43) = ApplyAt(ref Unsafe.Add(ref m, 24 * positionStride), positionStride);
+                    var (y10, y20, y30) = Columns(e30, e40, s0, d0, ref y00);
+                    var (y11, y21, y31) = Columns(e31, e41, s1, d1, ref y01);
+                    var (y12, y22, y32) = Columns(e32, e42, s2, d2, ref y02);
+                    var (y13, y23, y33) = Columns(e33, e43, s3, d3, ref y03);
+                    var (e50, e51, e52, e53) = ApplyAt(ref Unsafe.Add(ref m, 30 * positionStride), positionStride);
+                    y30 += e50; y31 += e51; y32 += e52; y33 += e53;
                     var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
-                    var (y00, y10, y20, y30) = ApplyAt(ref e, 4 * V);
-                    var (y01, y11, y21, y31) = ApplyAt(ref Unsafe.Add(ref e, V), 4 * V);
-                    var (y02, y12, y22, y32) = ApplyAt(ref Unsafe.Add(ref e, 2 * V), 4 * V);
-                    var (y03, y13, y23, y33) = ApplyAt(ref Unsafe.Add(ref e, 3 * V), 4 * V);
                     y00 = Finish(y00, bias, relu); y01 = Finish(y01, bias, relu); y02 = Finish(y02, bias, relu); y03 = Finish(y03, bias, relu);
                     y10 = Finish(y10, bias, relu); y11 = Finish(y11, bias, relu); y12 = Finish(y12, bias, relu); y13 = Finish(y13, bias, relu);
                     y20 = Finish(y20, bias, relu); y21 = Finish(y21, bias, relu); y22 = Finish(y22, bias, relu); y23 = Finish(y23, bias, relu);
@@ -604,6 +649,19 @@ namespace CnnGen.Kernels
                 Fused.MultiplyAdd(difference34, Vector512.Create(2f), difference12),
                 Fused.MultiplyAdd(sum34, Vector512.Create(4f), sum12),
                 Fused.MultiplyAdd(difference34, Vector512.Create(8f), difference12) + m5);
+        }
+
+        // One column of Aᵀ e from rows 3 and 4 and what rows 0-2 made of it: y0 (row 0 plus the sum of rows 1 and 2) completed,
+        // y1-y3 begun (y3 waits for row 5), as ApplyAt would add them.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>, Vector512<float>) Columns(Vector512<float> e3, Vector512<float> e4,
+            Vector512<float> sum12, Vector512<float> difference12, ref Vector512<float> y0)
+        {
+            var sum34 = e3 + e4; var difference34 = e3 - e4;
+            y0 += sum34;
+            return (Fused.MultiplyAdd(difference34, Vector512.Create(2f), difference12),
+                Fused.MultiplyAdd(sum34, Vector512.Create(4f), sum12),
+                Fused.MultiplyAdd(difference34, Vector512.Create(8f), difference12));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
