@@ -593,7 +593,7 @@ namespace CnnGen.Kernels
         {
             if (l.Tile == 2) TransformInput<EvensByF22, EvensByF22>(padded, transformed, staging, first, count, l);
             else if (l.Tile == Wide) TransformInput<EvensByF22, EvensByF42>(padded, transformed, staging, first, count, l);
-            else TransformInput<EvensByF42, EvensByF42>(padded, transformed, staging, first, count, l);
+            else TransformInput4(padded, transformed, first, count, l);
         }
 
         // Bᵀ along one axis of a window: F(m, 2)'s B₂ᵀ on the even samples (Evens results), the odd samples as they are.
@@ -650,13 +650,82 @@ namespace CnnGen.Kernels
             }
         }
 
+        // The 4x4 tile's V = Bᵀ d B (TransformInput's generic walk, TDown and TAcross both F(4, 2)) with no row staged in
+        // memory: each odd row's across transform and odd samples go straight to their positions (5-8 down), each odd
+        // column's down transform straight from the window (5-8 across), and the even rows' across transforms, which the
+        // down transforms of the even columns take, three columns and then two at a time in registers. Every value is
+        // ApplyEvenBt's operations on the same samples, so V is the walk's, bit for bit.
+        private static void TransformInput4(Span<float> padded, Span<float> transformed, int first, int count, in Layout l)
+        {
+            ref float p0 = ref MemoryMarshal.GetReference(padded);
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            nuint rowStride = (nuint)(l.PaddedWidth * V), across = (nuint)l.TransformedPositionStride, down = 9 * across;
+            nuint evenRows = 2 * rowStride, evenColumns = 2 * V;
+            for (int t = first; t < first + count; t++)
+            {
+                int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+                for (int group = 0; group < l.InGroups; group++)
+                {
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + 8 * (ty * l.PaddedWidth + tx) * V);
+                    ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
+                    for (int k = 0; k < 4; k++)
+                    {
+                        ref float row = ref Unsafe.Add(ref d, (nuint)(2 * k + 1) * rowStride);
+                        ref float to = ref Unsafe.Add(ref target, (nuint)(5 + k) * down);
+                        ApplyEvenBt(ref row, evenColumns, ref to, across);
+                        for (int j = 0; j < 4; j++) Vector512.LoadUnsafe(ref row, (nuint)(2 * j + 1) * V).StoreUnsafe(ref to, (nuint)(5 + j) * across);
+                    }
+                    for (int j = 0; j < 4; j++)
+                        ApplyEvenBt(ref Unsafe.Add(ref d, (nuint)(2 * j + 1) * V), evenRows, ref Unsafe.Add(ref target, (nuint)(5 + j) * across), down);
+                    var (a00, a01, a02) = FirstEvenBt(ref d, evenColumns);
+                    var (a10, a11, a12) = FirstEvenBt(ref Unsafe.Add(ref d, evenRows), evenColumns);
+                    var (a20, a21, a22) = FirstEvenBt(ref Unsafe.Add(ref d, 2 * evenRows), evenColumns);
+                    var (a30, a31, a32) = FirstEvenBt(ref Unsafe.Add(ref d, 3 * evenRows), evenColumns);
+                    var (a40, a41, a42) = FirstEvenBt(ref Unsafe.Add(ref d, 4 * evenRows), evenColumns);
+                    StoreEvenBt(a00, a10, a20, a30, a40, ref target, down);
+                    StoreEvenBt(a01, a11, a21, a31, a41, ref Unsafe.Add(ref target, across), down);
+                    StoreEvenBt(a02, a12, a22, a32, a42, ref Unsafe.Add(ref target, 2 * across), down);
+                    var (a03, a04) = LastEvenBt(ref d, evenColumns);
+                    var (a13, a14) = LastEvenBt(ref Unsafe.Add(ref d, evenRows), evenColumns);
+                    var (a23, a24) = LastEvenBt(ref Unsafe.Add(ref d, 2 * evenRows), evenColumns);
+                    var (a33, a34) = LastEvenBt(ref Unsafe.Add(ref d, 3 * evenRows), evenColumns);
+                    var (a43, a44) = LastEvenBt(ref Unsafe.Add(ref d, 4 * evenRows), evenColumns);
+                    StoreEvenBt(a03, a13, a23, a33, a43, ref Unsafe.Add(ref target, 3 * across), down);
+                    StoreEvenBt(a04, a14, a24, a34, a44, ref Unsafe.Add(ref target, 4 * across), down);
+                }
+            }
+        }
+
+        // B₂ᵀ's first three rows times (e0..e3) of a source (e4 is not read), in StoreEvenBt's operations.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>, Vector512<float>) FirstEvenBt(ref float source, nuint stride)
+        {
+            var e0 = Vector512.LoadUnsafe(ref source); var e1 = Vector512.LoadUnsafe(ref source, stride);
+            var e2 = Vector512.LoadUnsafe(ref source, 2 * stride); var e3 = Vector512.LoadUnsafe(ref source, 3 * stride);
+            var s = e3 - e1;
+            return (Fused.MultiplyAdd(e0 - e2, Vector512.Create(2f), s), e1 + e2 - s, Fused.MultiplyAdd(e2, Vector512.Create(3f), -(e1 + e1 + e3)));
+        }
+
+        // B₂ᵀ's last two rows times (e1..e4) of a source (e0 is not read), in StoreEvenBt's operations.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>) LastEvenBt(ref float source, nuint stride)
+        {
+            var e1 = Vector512.LoadUnsafe(ref source, stride); var e2 = Vector512.LoadUnsafe(ref source, 2 * stride);
+            var e3 = Vector512.LoadUnsafe(ref source, 3 * stride); var e4 = Vector512.LoadUnsafe(ref source, 4 * stride);
+            var s = e3 - e1;
+            return (s, Fused.MultiplyAdd(s, Vector512.Create(-2f), e4 - e2));
+        }
+
         // B₂ᵀ = [2 −1 −2 1 0; 0 2 1 −1 0; 0 −2 3 −1 0; 0 −1 0 1 0; 0 2 −1 −2 1] times (e0..e4).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void ApplyEvenBt(ref float source, nuint sourceStride, ref float target, nuint targetStride)
+        private static void ApplyEvenBt(ref float source, nuint sourceStride, ref float target, nuint targetStride) =>
+            StoreEvenBt(Vector512.LoadUnsafe(ref source), Vector512.LoadUnsafe(ref source, sourceStride), Vector512.LoadUnsafe(ref source, 2 * sourceStride),
+                Vector512.LoadUnsafe(ref source, 3 * sourceStride), Vector512.LoadUnsafe(ref source, 4 * sourceStride), ref target, targetStride);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreEvenBt(Vector512<float> e0, Vector512<float> e1, Vector512<float> e2, Vector512<float> e3, Vector512<float> e4,
+            ref float target, nuint targetStride)
         {
-            var e0 = Vector512.LoadUnsafe(ref source); var e1 = Vector512.LoadUnsafe(ref source, sourceStride);
-            var e2 = Vector512.LoadUnsafe(ref source, 2 * sourceStride); var e3 = Vector512.LoadUnsafe(ref source, 3 * sourceStride);
-            var e4 = Vector512.LoadUnsafe(ref source, 4 * sourceStride);
             var two = Vector512.Create(2f);
             var s = e3 - e1;
             Fused.MultiplyAdd(e0 - e2, two, s).StoreUnsafe(ref target);
