@@ -45,8 +45,8 @@ namespace CnnGen.Kernels
 
         /// <summary>The tile of 2 output rows x 4 columns (<see cref="Layout"/>'s tile argument).</summary>
         public const int Wide = 24;
-        // Unpack's 1,024 floats, the most any step takes: the 4x4 tile's row pass keeps 9 x 5 vectors, its output transform
-        // 9 x 4, Pad 2 x 256 floats.
+        // Unpack's 1,024 floats, the most any step takes: the 2x4 tile's input row pass keeps 5 x 5 vectors, Pad 2 x 256
+        // floats (the 4x4 tile's transforms keep their rows in registers).
         private const int StagingVectors = 64;
         private const int ChunkBudget = 128 * 1024;
         private const int MinimumChunk = 24;

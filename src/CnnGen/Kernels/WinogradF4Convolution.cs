@@ -111,7 +111,7 @@ namespace CnnGen.Kernels
             /// <summary>Floats of the transformed filters U[position][input channel][output channel lanes].</summary>
             public int FiltersLength => Positions * FilterPositionStride;
 
-            // The 6x6 transforms' intermediate (36 vectors) or four 16x16 transpose blocks, the bias in lanes, then the buffers.
+            // F(2x2, 5x5)'s output transform's rows (12 vectors) or four 16x16 transpose blocks, the bias in lanes, then the buffers.
             internal int StagingLength => BiasOffset + OutLanes;
 
             internal const int BiasOffset = UnpackCells * V;
