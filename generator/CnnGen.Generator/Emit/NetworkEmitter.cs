@@ -445,6 +445,10 @@ namespace CnnGen.Generator.Emit
         private static KernelLayerEmitter? PreparedKernel(PlannedLayer layer) =>
             LayerEmitter.For(layer) is KernelLayerEmitter kernel && kernel.HasPreparedWeights(layer) ? kernel : null;
 
+        // The layer's kernel emitter where backward prepares its input gradient's weights once per pass, else null.
+        private static KernelLayerEmitter? InputGradientKernel(PlannedLayer layer) =>
+            LayerEmitter.For(layer) is KernelLayerEmitter kernel && kernel.HasInputGradientWeights(layer) ? kernel : null;
+
         /// <summary>How a forward pass runs: training (batch statistics, dropout), evaluation (running statistics, fused), or evaluation for gradients (running statistics, unfused, kept for backward).</summary>
         private enum ForwardMode { Evaluation, Training, EvaluationForGradients }
 
@@ -751,11 +755,11 @@ namespace CnnGen.Generator.Emit
                     w.Line("// The 3x3 layers' input gradients convolve dy with the weights turned half a turn: their Winograd filters, once for the batch.");
                     foreach (var layer in winograd) Conv2dEmitter.EmitTransformFiltersForInputGradient(w, layer);
                 }
-                var transposedKernels = plan.Layers.Where(l => LayerEmitter.For(l) is KernelLayerEmitter kernel && kernel.HasInputGradientWeights(l)).ToList();
+                var transposedKernels = plan.Layers.Where(l => InputGradientKernel(l) is not null).ToList();
                 if (transposedKernels.Count > 0)
                 {
                     w.Line("// The transposed layers' input gradients are the convolutions they transpose: their weights prepared for those kernels, once for the batch.");
-                    foreach (var layer in transposedKernels) ((KernelLayerEmitter)LayerEmitter.For(layer)).EmitPrepareInputGradientStatement(w, layer);
+                    foreach (var layer in transposedKernels) InputGradientKernel(layer)!.EmitPrepareInputGradientStatement(w, layer);
                 }
                 var strided = plan.Layers.Where(Conv2dEmitter.HasInputGradientWeights).ToList();
                 if (strided.Count > 0)

@@ -54,8 +54,13 @@ namespace CnnGen.Kernels
         {
             Adjoint(g);
             GroupedConvolution.Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
-            if (prepared != length)
-                throw new ArgumentException($"{what} take {length} floats on this machine, not {prepared}.", "prepared");
+            RequireLength(prepared, length, what, "prepared");
+        }
+
+        // Prepared weights of exactly the length this machine's kernels take.
+        private static void RequireLength(int actual, int length, string what, string parameter)
+        {
+            if (actual != length) throw new ArgumentException($"{what} take {length} floats on this machine, not {actual}.", parameter);
         }
 
         /// <summary>
@@ -362,8 +367,8 @@ namespace CnnGen.Kernels
         public static void BackwardPrepared(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> inputGradientWeights,
             ReadOnlySpan<float> outputGradient, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch)
         {
-            if (!inputGradientWeights.IsEmpty && inputGradientWeights.Length != InputGradientWeightsLength(g))
-                throw new ArgumentException($"The input gradient's prepared weights take {InputGradientWeightsLength(g)} floats on this machine, not {inputGradientWeights.Length}.", nameof(inputGradientWeights));
+            if (!inputGradientWeights.IsEmpty)
+                RequireLength(inputGradientWeights.Length, InputGradientWeightsLength(g), "The input gradient's prepared weights", nameof(inputGradientWeights));
             BackwardOn(g, x, weight, outputGradient, weightGradient, biasGradient, inputGradient, scratch, inputGradientWeights, KernelPaths.Default);
         }
 
