@@ -116,13 +116,13 @@ namespace CnnGen.Kernels
             StridedWinogradConvolution.Layout layout = default, following = default;
             if (valid && previous.Kind == Link.ConvolutionKind && Handing(Before(previous, inChannels), g, outChannels, out _, out layout))
             {
-                input = Region(scratch, layout.PaddedLength, previous.AtEnd);
-                Reserve(ref startReserve, ref endReserve, layout.PaddedLength, previous.AtEnd);
+                input = LinkRegion.Of(scratch, layout.PaddedLength, previous.AtEnd);
+                LinkRegion.Reserve(ref startReserve, ref endReserve, layout.PaddedLength, previous.AtEnd);
             }
             if (valid && next.Kind == Link.ConvolutionKind && Handing(g, outChannels, After(next, outChannels), out layout, out following))
             {
-                output = Region(scratch, following.PaddedLength, next.AtEnd);
-                Reserve(ref startReserve, ref endReserve, following.PaddedLength, next.AtEnd);
+                output = LinkRegion.Of(scratch, following.PaddedLength, next.AtEnd);
+                LinkRegion.Reserve(ref startReserve, ref endReserve, following.PaddedLength, next.AtEnd);
             }
             else if (valid && next.Kind == Link.GroupKind && HandingToGroup((g, outChannels), After(next, outChannels).Geometry, next.OutChannels, next.Samples, out layout, out following))
             {
@@ -272,21 +272,5 @@ namespace CnnGen.Kernels
         private static bool Valid(in Geometry g) =>
             g.InChannels > 0 && g.Height > 0 && g.Width > 0 && g.Kernel > 0 && g.Stride > 0 && g.Padding >= 0
             && g.Height + 2 * g.Padding >= g.Kernel && g.Width + 2 * g.Padding >= g.Kernel;
-
-        // A link's region: length floats from a 64-byte boundary, at the start of the scratch or as near its end as that
-        // allows. Both layers of the link compute the same place from the same span.
-        private static Span<float> Region(Span<float> scratch, int length, bool atEnd)
-        {
-            if (!atEnd) return scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch), length);
-            int start = scratch.Length - length;
-            int back = (16 - WinogradF4Convolution.FloatsToCacheLine(scratch.Slice(start))) & 15;
-            return scratch.Slice(start - back, length);
-        }
-
-        private static void Reserve(ref int startReserve, ref int endReserve, int length, bool atEnd)
-        {
-            if (atEnd) endReserve = length + 16;
-            else startReserve = length + 16;
-        }
     }
 }

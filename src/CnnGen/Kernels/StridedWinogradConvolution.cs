@@ -489,23 +489,8 @@ namespace CnnGen.Kernels
 
         // Zero the rows and columns of a layer's padded input outside its maps (what Pad clears), for the layer before to
         // write the maps in between.
-        internal static void ClearMargins(Span<float> padded, in Layout l)
-        {
-            int p = l.Padding, rowLength = l.PaddedWidth * V, rightStart = (p + l.Width) * V;
-            for (int group = 0; group < l.InGroups; group++)
-            {
-                var target = padded.Slice(group * l.PaddedGroupStride, l.PaddedGroupStride);
-                target.Slice(0, p * rowLength).Clear();
-                target.Slice((p + l.Height) * rowLength).Clear();
-                ref float t0 = ref MemoryMarshal.GetReference(target);
-                for (int r = p; r < p + l.Height; r++)
-                {
-                    ref float row = ref Unsafe.Add(ref t0, r * rowLength);
-                    for (int at = 0; at < p * V; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
-                    for (int at = rightStart; at < rowLength; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
-                }
-            }
-        }
+        internal static void ClearMargins(Span<float> padded, in Layout l) =>
+            WinogradF4Convolution.ClearMargins(padded, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
 
         // Where the output transform puts a tile's cells: stored into [group][row][column][16] (GroupStride floats between
         // groups, Pitch cells a row, from Origin), or, for Means, added to the group's sum in staging.

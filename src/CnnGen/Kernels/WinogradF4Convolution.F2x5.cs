@@ -92,19 +92,20 @@ namespace CnnGen.Kernels
 
         // Y = Aᵀ M A + bias per 2x2 tile and group of 16 output channels, ReLU, and when pooling the tile's maximum (PyTorch's
         // scan order, as Pooling); into outputs[group][cell][16 channels], cells of the (pooled) output only.
-        private static void TransformOutput2(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, bool pool, in Layout l)
+        private static void TransformOutput2(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, bool pool, in Layout l,
+            in Target into)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float e = ref MemoryMarshal.GetReference(staging);
             ref float biasLanes = ref Unsafe.Add(ref e, Layout.BiasOffset);
-            ref float o0 = ref MemoryMarshal.GetReference(outputs);
+            ref float o0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), into.Offset);
             nuint positionStride = (nuint)l.ProductPositionStride;
             int pooledHeight = l.OutHeight / 2, pooledWidth = l.OutWidth / 2;
             // A dilated layout's tiles write every d-th cell of the map's rows and columns, phase (ry, rx) from (ry, rx).
-            int step = l.Dilation, tilesPerPhase = l.TileRows * l.TileColumns, h = l.OutHeight / step, w = l.OutWidth / step, pitch = step * l.OutWidth;
+            int step = l.Dilation, tilesPerPhase = l.TileRows * l.TileColumns, h = l.OutHeight / step, w = l.OutWidth / step, pitch = step * into.RowCells;
             for (int t = first; t < first + count; t++)
             {
-                int origin = Origin(t, step, tilesPerPhase, l.OutWidth, l, out int ty, out int tx);
+                int origin = Origin(t, step, tilesPerPhase, into.RowCells, l, out int ty, out int tx);
                 for (int group = 0; group < l.OutGroups; group++)
                 {
                     ref float m = ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V);
@@ -119,10 +120,10 @@ namespace CnnGen.Kernels
                     var (y01, y11) = ApplyAt2(ref Unsafe.Add(ref e, V), 2 * V);
                     y00 = Finish(y00, bias, relu); y01 = Finish(y01, bias, relu);
                     y10 = Finish(y10, bias, relu); y11 = Finish(y11, bias, relu);
-                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride + origin * V);
+                    ref float target = ref Unsafe.Add(ref o0, group * into.GroupStride + origin * V);
                     if (pool)
                     {
-                        Put(ref target, ty, tx, Max(y00, y01, y10, y11), pooledHeight, pooledWidth);
+                        Put(ref target, ty, tx, Max(y00, y01, y10, y11), pooledHeight, pooledWidth, into.RowCells);
                         continue;
                     }
                     int oy = 2 * ty, ox = 2 * tx;

@@ -334,16 +334,112 @@ namespace CnnGen.Kernels
             for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
 
             Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+            Transform(padded, filters, transformed, products, staging, outputs, relu, pool, l, Target.Outputs(l, pool));
+            Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
+        }
+
+        // The chunks of tiles, from the padded input to the output transform's target.
+        private static void Transform(Span<float> padded, ReadOnlySpan<float> filters, Span<float> transformed, Span<float> products, Span<float> staging,
+            Span<float> target, bool relu, bool pool, in Layout l, in Target into)
+        {
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                 TransformInput(padded, transformed, first, count, l);
                 Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride, l.FilterPositionStride,
                     l.ProductPositionStride, l.OutLanes, l.InChannels, l.OutGroups);
-                if (l.Kernel == 5) TransformOutput2(products, staging, outputs, first, count, relu, pool, l);
-                else TransformOutput(products, staging, outputs, first, count, relu, pool, l);
+                if (l.Kernel == 5) TransformOutput2(products, staging, target, first, count, relu, pool, l, into);
+                else TransformOutput(products, staging, target, first, count, relu, pool, l, into);
             }
-            Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
+        }
+
+        /// <summary>
+        /// Where the output transform puts a tile's (pooled) cells: [group][row][column][16 channels], <see cref="GroupStride"/>
+        /// floats between groups, <see cref="RowCells"/> cells a row, the map's first cell <see cref="Offset"/> floats in.
+        /// </summary>
+        internal readonly struct Target
+        {
+            public readonly int GroupStride, RowCells, Offset;
+
+            private Target(int groupStride, int rowCells, int offset)
+            {
+                GroupStride = groupStride; RowCells = rowCells; Offset = offset;
+            }
+
+            /// <summary>The kernel's own outputs buffer, which <see cref="Unpack"/> turns into NCHW.</summary>
+            public static Target Outputs(in Layout l, bool pool) => new(l.OutputGroupStride, pool ? l.OutWidth / 2 : l.OutWidth, 0);
+
+            /// <summary>The next layer's padded input (its layout <paramref name="next"/>): the maps inside its margins.</summary>
+            public static Target NextInput(in Layout next) => new(next.PaddedGroupStride, next.PaddedWidth, (next.Padding * next.PaddedWidth + next.Padding) * V);
+        }
+
+        /// <summary>
+        /// <see cref="Forward"/> linked to the layers around it (<see cref="DirectConvolution.ForwardLinked"/>): where
+        /// <paramref name="padded"/> is not empty it is this layer's input, padded already by the layer before (x is not read);
+        /// with <paramref name="handOn"/>, y is the next layer's padded input (layout <paramref name="next"/>, whose input is
+        /// this layer's (pooled) output), written with its margins zero, and nothing is turned back into NCHW. The same
+        /// operations per tile as <see cref="Forward"/>, so the same floats.
+        /// </summary>
+        internal static void ForwardLinked(ReadOnlySpan<float> x, Span<float> padded, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
+            Span<float> scratch, bool relu, bool pool, in Layout l, in Layout next, bool handOn)
+        {
+            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("WinogradF4Convolution needs AVX-512.");
+            if (l.Dilation > 1 || handOn && next.Dilation > 1) throw new ArgumentException("A dilated layout is not linked.", nameof(l));
+            if (pool && (l.OutHeight < 2 || l.OutWidth < 2)) throw new ArgumentException("A 2x2 pooling window needs an output of at least 2x2.", nameof(pool));
+            int outHeight = pool ? l.OutHeight / 2 : l.OutHeight, outWidth = pool ? l.OutWidth / 2 : l.OutWidth;
+            if (padded.IsEmpty) Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
+            else Require(padded.Length >= l.PaddedLength, nameof(padded));
+            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
+            if (handOn)
+            {
+                if (next.InChannels != l.OutChannels || next.Height != outHeight || next.Width != outWidth)
+                    throw new ArgumentException("The next layer's input is not this layer's output.", nameof(next));
+                Require(y.Length >= next.PaddedLength, nameof(y));
+            }
+            else Require(y.Length >= l.OutChannels * outHeight * outWidth, nameof(y));
+            Require(scratch.Length >= l.ScratchLength, nameof(scratch));
+
+            var ownPadded = PaddedInput(scratch, l);
+            scratch = scratch.Slice(FloatsToCacheLine(scratch));
+            var staging = scratch.Slice(0, l.StagingLength);
+            int at = l.StagingLength + l.PaddedLength;
+            var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
+            var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
+            var outputs = scratch.Slice(at, l.OutputLength);
+            var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
+            for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
+
+            var input = padded.IsEmpty ? ownPadded : padded;
+            if (padded.IsEmpty) Pad(x, input, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+            if (!handOn)
+            {
+                Transform(input, filters, transformed, products, staging, outputs, relu, pool, l, Target.Outputs(l, pool));
+                Unpack(outputs, y, staging, outHeight * outWidth, l.OutChannels, l.OutputGroupStride);
+                return;
+            }
+            ClearMargins(y, next.InChannels, next.Height, next.Width, next.Padding, next.PaddedWidth, next.PaddedGroupStride);
+            Transform(input, filters, transformed, products, staging, y, relu, pool, l, Target.NextInput(next));
+        }
+
+        // Zero a padded input's rows and columns outside its maps (what Pad clears), for the layer before to write the maps in
+        // between. Shared with StridedWinogradConvolution.
+        internal static void ClearMargins(Span<float> padded, int inChannels, int height, int width, int padding, int paddedWidth, int paddedGroupStride)
+        {
+            int p = padding, rowLength = paddedWidth * V, rightStart = (p + width) * V;
+            for (int group = 0; group < (inChannels + V - 1) / V; group++)
+            {
+                var target = padded.Slice(group * paddedGroupStride, paddedGroupStride);
+                target.Slice(0, p * rowLength).Clear();
+                target.Slice((p + height) * rowLength).Clear();
+                ref float t0 = ref MemoryMarshal.GetReference(target);
+                for (int r = p; r < p + height; r++)
+                {
+                    ref float row = ref Unsafe.Add(ref t0, r * rowLength);
+                    for (int at = 0; at < p * V; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
+                    for (int at = rightStart; at < rowLength; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
+                }
+            }
         }
 
         /// <summary>
@@ -584,19 +680,20 @@ namespace CnnGen.Kernels
 
         // Y = Aᵀ M A + bias per tile and group of 16 output channels, ReLU, the 2x2 maximum when pooling (PyTorch's scan
         // order, as Pooling); into outputs[group][cell][16 channels], cells of the (pooled) output only.
-        private static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, bool pool, in Layout l)
+        private static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, bool pool, in Layout l,
+            in Target into)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float e = ref MemoryMarshal.GetReference(staging);
             ref float biasLanes = ref Unsafe.Add(ref e, Layout.BiasOffset);
-            ref float o0 = ref MemoryMarshal.GetReference(outputs);
+            ref float o0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), into.Offset);
             nuint positionStride = (nuint)l.ProductPositionStride;
             int pooledHeight = l.OutHeight / 2, pooledWidth = l.OutWidth / 2;
             // A dilated layout's tiles write every d-th cell of the map's rows and columns, phase (ry, rx) from (ry, rx).
-            int step = l.Dilation, tilesPerPhase = l.TileRows * l.TileColumns, h = l.OutHeight / step, w = l.OutWidth / step, pitch = step * l.OutWidth;
+            int step = l.Dilation, tilesPerPhase = l.TileRows * l.TileColumns, h = l.OutHeight / step, w = l.OutWidth / step, pitch = step * into.RowCells;
             for (int t = first; t < first + count; t++)
             {
-                int origin = Origin(t, step, tilesPerPhase, l.OutWidth, l, out int ty, out int tx);
+                int origin = Origin(t, step, tilesPerPhase, into.RowCells, l, out int ty, out int tx);
                 for (int group = 0; group < l.OutGroups; group++)
                 {
                     ref float m = ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V);
@@ -622,14 +719,14 @@ namespace CnnGen.Kernels
                     y10 = Finish(y10, bias, relu); y11 = Finish(y11, bias, relu); y12 = Finish(y12, bias, relu); y13 = Finish(y13, bias, relu);
                     y20 = Finish(y20, bias, relu); y21 = Finish(y21, bias, relu); y22 = Finish(y22, bias, relu); y23 = Finish(y23, bias, relu);
                     y30 = Finish(y30, bias, relu); y31 = Finish(y31, bias, relu); y32 = Finish(y32, bias, relu); y33 = Finish(y33, bias, relu);
-                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride + origin * V);
+                    ref float target = ref Unsafe.Add(ref o0, group * into.GroupStride + origin * V);
                     if (pool)
                     {
                         int py = 2 * ty, px = 2 * tx;
-                        Put(ref target, py, px, Max(y00, y01, y10, y11), pooledHeight, pooledWidth);
-                        Put(ref target, py, px + 1, Max(y02, y03, y12, y13), pooledHeight, pooledWidth);
-                        Put(ref target, py + 1, px, Max(y20, y21, y30, y31), pooledHeight, pooledWidth);
-                        Put(ref target, py + 1, px + 1, Max(y22, y23, y32, y33), pooledHeight, pooledWidth);
+                        Put(ref target, py, px, Max(y00, y01, y10, y11), pooledHeight, pooledWidth, into.RowCells);
+                        Put(ref target, py, px + 1, Max(y02, y03, y12, y13), pooledHeight, pooledWidth, into.RowCells);
+                        Put(ref target, py + 1, px, Max(y20, y21, y30, y31), pooledHeight, pooledWidth, into.RowCells);
+                        Put(ref target, py + 1, px + 1, Max(y22, y23, y32, y33), pooledHeight, pooledWidth, into.RowCells);
                         continue;
                     }
                     StoreTile4x4(ref target, 4 * ty, 4 * tx, h, w, pitch, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33, step);

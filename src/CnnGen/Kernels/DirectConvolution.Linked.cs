@@ -1,0 +1,124 @@
+using System;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels
+{
+    public static partial class DirectConvolution
+    {
+        /// <summary>
+        /// What a stride-1 layer's evaluation forward pass is linked to: nothing, or the stride-1 convolution on the other side
+        /// (the one after it reads its output, or the one before it wrote its input). Where both run the Winograd kernel
+        /// (<c>WinogradF4Convolution</c>) on this machine the maps pass in that kernel's padded layout ([group][padded row][padded
+        /// column][16 channels]), in a region of the shared scratch at its start or its end (consecutive links alternate), with
+        /// no transposes to NCHW and back and no padding pass; elsewhere each layer reads and writes NCHW as it would unlinked.
+        /// </summary>
+        public readonly struct Link
+        {
+            internal readonly bool IsConvolution;
+            internal readonly int InChannels, Height, Width, OutChannels, Kernel, Padding;
+            /// <summary>The layer's 2x2 max pooling after it, fused into its epilogue (its output is the pooled map).</summary>
+            internal readonly bool Pool;
+            internal readonly bool AtEnd;
+
+            private Link(int inChannels, int height, int width, int outChannels, int kernel, int padding, bool pool, bool atEnd)
+            {
+                IsConvolution = true; InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
+                Kernel = kernel; Padding = padding; Pool = pool; AtEnd = atEnd;
+            }
+
+            /// <summary>No link: the input is read from x, the output written to y in NCHW.</summary>
+            public static Link None => default;
+
+            /// <summary>
+            /// The stride-1 convolution on the other side of the link (its input shape, output channels, kernel, padding, and
+            /// whether a 2x2 max pooling is fused after it); both layers name the same region: <paramref name="atEnd"/> at the
+            /// scratch's end, else at its start.
+            /// </summary>
+            public static Link Convolution(int inChannels, int height, int width, int outChannels, int kernel, int padding, bool pool, bool atEnd) =>
+                new(inChannels, height, width, outChannels, kernel, padding, pool, atEnd);
+        }
+
+        /// <summary>Floats of scratch <see cref="ForwardLinked"/> needs with these links.</summary>
+        public static int LinkedScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int padding, bool pool, Link previous, Link next)
+        {
+            int length = ScratchLengthWithFilters(inChannels, height, width, outChannels, kernel, padding);
+            var own = new LinkedShape(inChannels, height, width, outChannels, kernel, padding, pool);
+            if (previous.IsConvolution && Handing(LinkedShape.Of(previous), own)) length += F4Layout(own).PaddedLength + 16;
+            if (next.IsConvolution && Handing(own, LinkedShape.Of(next))) length += F4Layout(LinkedShape.Of(next)).PaddedLength + 16;
+            return length;
+        }
+
+        /// <summary>
+        /// <see cref="ForwardWithFilters"/> (or <see cref="ForwardPooledWithFilters"/> with <paramref name="pool"/>) linked to the
+        /// layers around it (see <see cref="Link"/>): where the previous link is taken, x is not read (the layer before left
+        /// the input padded in scratch); where the next one is, y is not written (the maps go to the next layer's region of
+        /// scratch). The scratch is the same span for all linked layers, <see cref="LinkedScratchLength"/> floats at least.
+        /// The same operations per tile as unlinked, so the same floats.
+        /// </summary>
+        public static void ForwardLinked(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
+            Span<float> y, Span<float> scratch, bool relu, bool pool, ReadOnlySpan<float> winogradFilters, Link previous, Link next)
+        {
+            var own = new LinkedShape(inChannels, height, width, outChannels, kernel, padding, pool);
+            bool valid = own.Valid;
+            if (valid)
+            {
+                int needed = LinkedScratchLength(inChannels, height, width, outChannels, kernel, padding, pool, previous, next);
+                Require(scratch.Length >= needed, nameof(scratch), needed);
+            }
+            int startReserve = 0, endReserve = 0;
+            Span<float> input = default, output = default;
+            if (valid && previous.IsConvolution && Handing(LinkedShape.Of(previous), own))
+            {
+                int length = F4Layout(own).PaddedLength;
+                input = LinkRegion.Of(scratch, length, previous.AtEnd);
+                LinkRegion.Reserve(ref startReserve, ref endReserve, length, previous.AtEnd);
+            }
+            var following = default(WinogradF4Convolution.Layout);
+            if (valid && next.IsConvolution && Handing(own, LinkedShape.Of(next)))
+            {
+                following = F4Layout(LinkedShape.Of(next));
+                output = LinkRegion.Of(scratch, following.PaddedLength, next.AtEnd);
+                LinkRegion.Reserve(ref startReserve, ref endReserve, following.PaddedLength, next.AtEnd);
+            }
+            if (input.IsEmpty && output.IsEmpty)
+            {
+                // Neither link taken here: the layer as it runs unlinked, NCHW in and out (invalid shapes throw there).
+                ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool, DefaultPath, winogradFilters: winogradFilters);
+                return;
+            }
+            var layout = F4Layout(own);
+            Require(winogradFilters.Length >= layout.FiltersLength, nameof(winogradFilters), layout.FiltersLength);
+            if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
+            WinogradF4Convolution.ForwardLinked(x, input, winogradFilters, bias, output.IsEmpty ? y : output,
+                scratch.Slice(startReserve, scratch.Length - startReserve - endReserve), relu, pool, layout, following, handOn: !output.IsEmpty);
+        }
+
+        // A linked layer's shape: stride 1, square kernel and padding, and whether its output is pooled.
+        private readonly record struct LinkedShape(int InChannels, int Height, int Width, int OutChannels, int Kernel, int Padding, bool Pool)
+        {
+            public static LinkedShape Of(in Link link) =>
+                new(link.InChannels, link.Height, link.Width, link.OutChannels, link.Kernel, link.Padding, link.Pool);
+
+            public bool Valid =>
+                InChannels > 0 && Height > 0 && Width > 0 && OutChannels > 0 && Kernel > 0 && Padding >= 0
+                && Height + 2 * Padding >= Kernel && Width + 2 * Padding >= Kernel
+                && (!Pool || Height + 2 * Padding - Kernel + 1 >= 2 && Width + 2 * Padding - Kernel + 1 >= 2);
+
+            public int OutHeight => (Height + 2 * Padding - Kernel + 1) / (Pool ? 2 : 1);
+
+            public int OutWidth => (Width + 2 * Padding - Kernel + 1) / (Pool ? 2 : 1);
+
+            public Geometry Geometry => new(InChannels, Height, Width, Kernel, Padding);
+        }
+
+        private static WinogradF4Convolution.Layout F4Layout(in LinkedShape s) => F4Layout(s.Geometry, s.OutChannels);
+
+        // Whether the maps pass from layer a to layer b in the Winograd kernel's padded layout: both run it on this machine,
+        // and b's input is a's (pooled) output.
+        private static bool Handing(in LinkedShape a, in LinkedShape b) =>
+            a.Valid && b.Valid && b.InChannels == a.OutChannels && b.Height == a.OutHeight && b.Width == a.OutWidth
+            && DefaultPath == KernelPath.Vector512 && Avx512F.IsSupported
+            && ForwardByWinograd(a.Geometry, a.OutChannels) && ForwardByWinograd(b.Geometry, b.OutChannels);
+    }
+}

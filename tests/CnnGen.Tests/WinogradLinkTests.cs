@@ -1,0 +1,144 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Kernels;
+using Xunit;
+using static CnnGen.Tests.Infrastructure.ConvolutionReference;
+
+namespace CnnGen.Tests
+{
+    /// <summary>
+    /// Linked stride-1 layers (<see cref="DirectConvolution.ForwardLinked"/>, <see cref="WinogradF4Convolution.ForwardLinked"/>):
+    /// a layer that hands its (pooled) maps to the next one in the Winograd kernel's padded layout, and the next one that
+    /// reads them there, give the same floats as the layers through NCHW, bit for bit (the same values are transformed, in
+    /// the same order). On every path: where either layer of a link does not run the Winograd kernel (Vector256, scalar,
+    /// shapes it does not pay on) the link falls back to NCHW, and the maps between are written as unlinked.
+    /// </summary>
+    public sealed class WinogradLinkTests
+    {
+        public static IEnumerable<object[]> Chains() => new[]
+        {
+            // input channels, height, width, then three layers: output channels, kernel, padding, "pool" and "relu" flags
+            new object[] { 16, 32, 32, "16 k3 p1 relu, 16 k3 p1, 32 k3 p1 relu" },              // ResNet's first stage: two links
+            new object[] { 32, 32, 32, "32 k3 p1 relu pool, 64 k3 p1 relu, 64 k3 p1 relu pool" }, // a VGG-style run, pooled in and out
+            new object[] { 24, 13, 13, "40 k3 p1 relu, 40 k3 p0 relu, 24 k3 p1" },              // odd maps, channels off the vector, padding 0
+            new object[] { 20, 22, 18, "36 k3 p1 relu pool, 36 k3 p1 relu, 20 k3 p2 relu" },     // pooling onto 11x9, a wider padding next
+            new object[] { 16, 16, 16, "32 k5 p2 relu, 32 k3 p1 relu, 32 k5 p2 relu pool" },     // 5x5 layers (F(2x2, 5x5)) between 3x3 ones
+            new object[] { 64, 8, 8, "64 k3 p1 relu, 64 k3 p1, 64 k3 p1 relu" },                 // small maps, wide layers
+            new object[] { 3, 32, 32, "16 k3 p1 relu, 16 k3 p1 relu, 16 k3 p1" },                // a 3-channel stem (no Winograd) before a link
+            new object[] { 8, 12, 12, "8 k3 p1 relu, 8 k3 p1 relu, 8 k3 p1" },                   // too few channels: no links taken
+        };
+
+        [Theory]
+        [MemberData(nameof(Chains))]
+        public void LinkedChain_IsTheChainThroughNchw_BitForBit(int inChannels, int height, int width, string layers)
+        {
+            var random = new Random(inChannels * 7 + height * 3 + layers.Length);
+            var shapes = Shapes(inChannels, height, width, layers);
+            var weights = shapes.Select(s => RandomValues(random, s.OC * s.C * s.K * s.K)).ToArray();
+            var biases = shapes.Select(s => RandomValues(random, s.OC)).ToArray();
+            var filters = shapes.Select((s, i) =>
+            {
+                float[] f = new float[DirectConvolution.WinogradFiltersLength(s.C, s.H, s.W, s.OC, s.K, s.P)];
+                DirectConvolution.TransformFilters(weights[i], s.C, s.H, s.W, s.OC, s.K, s.P, f);
+                return f;
+            }).ToArray();
+            float[] x = RandomValues(random, inChannels * height * width);
+
+            // Through NCHW, layer by layer.
+            var expected = new List<float[]>();
+            float[] maps = x;
+            foreach (var (s, i) in shapes.Select((s, i) => (s, i)))
+            {
+                var next = new float[s.OC * s.OutH * s.OutW];
+                float[] scratch = Filled(DirectConvolution.ScratchLengthWithFilters(s.C, s.H, s.W, s.OC, s.K, s.P), float.NaN);
+                if (s.Pool) DirectConvolution.ForwardPooledWithFilters(maps, s.C, s.H, s.W, weights[i], biases[i], s.OC, s.K, s.P, next, scratch, s.Relu, filters[i]);
+                else DirectConvolution.ForwardWithFilters(maps, s.C, s.H, s.W, weights[i], biases[i], s.OC, s.K, s.P, next, scratch, s.Relu, filters[i]);
+                expected.Add(next);
+                maps = next;
+            }
+
+            // Linked: the first link at the scratch's end, the second at its start.
+            var links = new DirectConvolution.Link[shapes.Count + 1];
+            for (int i = 0; i <= shapes.Count; i++)
+                links[i] = i == 0 || i == shapes.Count ? DirectConvolution.Link.None : Link(shapes[i], atEnd: i % 2 == 1);
+            DirectConvolution.Link Previous(int i) => i == 0 ? DirectConvolution.Link.None : Link(shapes[i - 1], atEnd: i % 2 == 1);
+            int scratchLength = shapes.Select((s, i) => DirectConvolution.LinkedScratchLength(s.C, s.H, s.W, s.OC, s.K, s.P, s.Pool, Previous(i), links[i + 1])).Max();
+            float[] shared = Filled(scratchLength + 7, float.NaN); // an odd length: the end region lies where both sides compute it
+            float[] input = x;
+            for (int i = 0; i < shapes.Count; i++)
+            {
+                var s = shapes[i];
+                // Where a link is taken the maps between are not written: NaN there must not matter, nor be touched.
+                float[] y = Filled(s.OC * s.OutH * s.OutW + 5, float.NaN);
+                DirectConvolution.ForwardLinked(input, s.C, s.H, s.W, weights[i], biases[i], s.OC, s.K, s.P, y.AsSpan(0, y.Length - 5), shared, s.Relu, s.Pool, filters[i],
+                    Previous(i), links[i + 1]);
+                Assert.True(y.Skip(y.Length - 5).All(float.IsNaN), $"layer {i} wrote past its output");
+                bool handed = i + 1 < shapes.Count && Winograd(s) && Winograd(shapes[i + 1]);
+                if (handed)
+                {
+                    Assert.True(y.All(float.IsNaN), $"layer {i} handed its maps on but wrote them too");
+                    input = Filled(s.OC * s.OutH * s.OutW, float.NaN); // the next layer must not read x
+                    continue;
+                }
+                var got = y.AsSpan(0, y.Length - 5).ToArray();
+                for (int j = 0; j < got.Length; j++)
+                    Assert.True(BitConverter.SingleToInt32Bits(got[j]) == BitConverter.SingleToInt32Bits(expected[i][j]),
+                        $"layer {i}, float {j}: {got[j]}, expected {expected[i][j]} (Winograd: {string.Join(", ", shapes.Select(Winograd))})");
+                input = got;
+            }
+        }
+
+        [Fact]
+        public void LinkedScratchLength_GrowsByTheHandedMaps_OnlyWhereBothRunWinograd()
+        {
+            // 16 -> 16 on 32x32 runs F(4x4, 3x3) where the machine has it; 3 -> 16 never does.
+            var resnet = Link((16, 32, 32, 16, 3, 1, false, true, 32, 32), atEnd: true);
+            int alone = DirectConvolution.ScratchLengthWithFilters(16, 32, 32, 16, 3, 1);
+            int linked = DirectConvolution.LinkedScratchLength(16, 32, 32, 16, 3, 1, pool: false, DirectConvolution.Link.None, resnet);
+            if (Winograd((16, 32, 32, 16, 3, 1, false, true, 32, 32))) Assert.True(linked > alone + 16 * 34 * 34);
+            else Assert.Equal(alone, linked);
+            int stem = DirectConvolution.LinkedScratchLength(3, 32, 32, 16, 3, 1, pool: false, DirectConvolution.Link.None, resnet);
+            Assert.Equal(DirectConvolution.ScratchLengthWithFilters(3, 32, 32, 16, 3, 1), stem);
+        }
+
+        [Fact]
+        public void ForwardLinked_ChecksTheScratch_AndTheNextLayersShape()
+        {
+            var next = DirectConvolution.Link.Convolution(16, 32, 32, 16, 3, 1, pool: false, atEnd: true);
+            float[] x = new float[16 * 32 * 32], w = new float[16 * 16 * 9], y = new float[16 * 32 * 32];
+            float[] filters = new float[DirectConvolution.WinogradFiltersLength(16, 32, 32, 16, 3, 1)];
+            int needed = DirectConvolution.LinkedScratchLength(16, 32, 32, 16, 3, 1, false, DirectConvolution.Link.None, next);
+            var error = Assert.Throws<ArgumentException>(() => DirectConvolution.ForwardLinked(x, 16, 32, 32, w, default, 16, 3, 1, y, new float[needed - 1], true, false, filters,
+                DirectConvolution.Link.None, next));
+            Assert.Equal("scratch", error.ParamName);
+            // A next layer whose input is not this output is no link: the maps go to y in NCHW as unlinked.
+            var mismatched = DirectConvolution.Link.Convolution(16, 30, 30, 16, 3, 1, pool: false, atEnd: true);
+            Array.Fill(y, float.NaN);
+            DirectConvolution.ForwardLinked(x, 16, 32, 32, w, default, 16, 3, 1, y, new float[needed], true, false, filters, DirectConvolution.Link.None, mismatched);
+            Assert.DoesNotContain(y, float.IsNaN);
+        }
+
+        private static bool Winograd((int C, int H, int W, int OC, int K, int P, bool Pool, bool Relu, int OutH, int OutW) s) =>
+            DirectConvolution.ForwardByWinograd(s.C, s.H, s.W, s.OC, s.K, s.P) && Kernels.Simd.Enabled;
+
+        private static DirectConvolution.Link Link((int C, int H, int W, int OC, int K, int P, bool Pool, bool Relu, int OutH, int OutW) s, bool atEnd) =>
+            DirectConvolution.Link.Convolution(s.C, s.H, s.W, s.OC, s.K, s.P, s.Pool, atEnd);
+
+        private static List<(int C, int H, int W, int OC, int K, int P, bool Pool, bool Relu, int OutH, int OutW)> Shapes(int c, int h, int w, string layers)
+        {
+            var shapes = new List<(int C, int H, int W, int OC, int K, int P, bool Pool, bool Relu, int OutH, int OutW)>();
+            foreach (var layer in layers.Split(','))
+            {
+                var words = layer.Trim().Split(' ');
+                int oc = int.Parse(words[0]), k = int.Parse(words.First(word => word[0] == 'k')[1..]), p = int.Parse(words.First(word => word[0] == 'p' && word != "pool")[1..]);
+                bool pool = words.Contains("pool"), relu = words.Contains("relu");
+                int oh = h + 2 * p - k + 1, ow = w + 2 * p - k + 1;
+                if (pool) (oh, ow) = (oh / 2, ow / 2);
+                shapes.Add((c, h, w, oc, k, p, pool, relu, oh, ow));
+                (c, h, w) = (oc, oh, ow);
+            }
+            return shapes;
+        }
+    }
+}
