@@ -7,6 +7,19 @@ using Xunit;
 
 namespace CnnGen.Tests
 {
+    /// <summary>
+    /// WinogradNet with a LeakyReLU, which runs in place after its layer's kernel: that layer hands nothing on in the Winograd
+    /// layout (DirectConvolution.ForwardLinked), so its maps are kept, a chunk at a time.
+    /// </summary>
+    [Network(16, 32, 32)]
+    [Conv2d(16, 3, Padding = 1)]
+    [LeakyReLU]
+    [Conv2d(16, 3, Padding = 1)]
+    [MaxPool(2)]
+    [Flatten]
+    [Linear(4)]
+    public partial class ChunkedWinogradNet { }
+
     /// <summary>The generated members as a user meets them: constants, views, errors, allocation, threads.</summary>
     public sealed partial class GeneratedApiTests
     {
@@ -200,44 +213,44 @@ namespace CnnGen.Tests
         [Fact]
         public void EvaluationInChunks_MatchesOneSampleAtATime_AndKeepsWhatTheLinearReads()
         {
-            var network = new WinogradNet();
+            var network = new ChunkedWinogradNet();
             network.ResetParameters(5);
             const int Batch = 7;
-            Assert.InRange(WinogradNet.EvaluationChunk, 1, 3); // 7 samples are at least three chunks, the last one short
+            Assert.InRange(ChunkedWinogradNet.EvaluationChunk, 1, 3); // 7 samples are at least three chunks, the last one short
             var random = new CnnRandom(6);
-            var input = new float[Batch * WinogradNet.InputLength];
+            var input = new float[Batch * ChunkedWinogradNet.InputLength];
             for (int i = 0; i < input.Length; i++) input[i] = random.NextFloat() * 2 - 1;
             var workspace = network.CreateWorkspace(Batch);
-            var output = new float[Batch * WinogradNet.OutputLength];
+            var output = new float[Batch * ChunkedWinogradNet.OutputLength];
             network.Forward(input, output, Batch, workspace);
 
-            var flat = WinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.Flatten); // what the Linear reads: set aside per chunk
+            var flat = ChunkedWinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.Flatten); // what the Linear reads: set aside per chunk
             float[] flattened = workspace.LayerOutput(flat.Index).ToArray();
             Assert.Equal(Batch * flat.Output.Length, flattened.Length);
             var alone = network.CreateWorkspace(1);
-            var one = new float[WinogradNet.OutputLength];
+            var one = new float[ChunkedWinogradNet.OutputLength];
             for (int n = 0; n < Batch; n++)
             {
-                network.Forward(input.AsSpan(n * WinogradNet.InputLength, WinogradNet.InputLength), one, 1, alone);
+                network.Forward(input.AsSpan(n * ChunkedWinogradNet.InputLength, ChunkedWinogradNet.InputLength), one, 1, alone);
                 // Up to the Linear bit for bit; the Linear itself runs over the batch (at batch 1 perhaps on transposed weights).
                 Assert.Equal(alone.LayerOutput(flat.Index).ToArray(), flattened.AsSpan(n * flat.Output.Length, flat.Output.Length).ToArray());
-                Compare.Close(output.AsSpan(n * WinogradNet.OutputLength, WinogradNet.OutputLength).ToArray(), one, 1e-5, "sample " + n);
+                Compare.Close(output.AsSpan(n * ChunkedWinogradNet.OutputLength, ChunkedWinogradNet.OutputLength).ToArray(), one, 1e-5, "sample " + n);
             }
 
-            // The first ReLU's maps (chunked; no later value of evaluation takes their array, while the logits take the pooled
+            // The LeakyReLU's maps (chunked; no later value of evaluation takes their array, while the logits take the pooled
             // maps') hold the last chunk only: asking for them says so, and how to see them all.
-            var relu = WinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.ReLU);
+            var relu = ChunkedWinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.LeakyReLU);
             var overwritten = Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(relu.Index).ToArray());
             Assert.Contains("a chunk at a time", overwritten.Message);
             Assert.Contains("ForwardForGradients", overwritten.Message);
-            var pooled = WinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.MaxPool);
+            var pooled = ChunkedWinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.MaxPool);
             Assert.Contains("takes its array", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(pooled.Index).ToArray()).Message);
             // A batch of one chunk is in its places.
-            network.Forward(input.AsSpan(0, WinogradNet.EvaluationChunk * WinogradNet.InputLength), output.AsSpan(0, WinogradNet.EvaluationChunk * WinogradNet.OutputLength),
-                WinogradNet.EvaluationChunk, workspace);
+            network.Forward(input.AsSpan(0, ChunkedWinogradNet.EvaluationChunk * ChunkedWinogradNet.InputLength), output.AsSpan(0, ChunkedWinogradNet.EvaluationChunk * ChunkedWinogradNet.OutputLength),
+                ChunkedWinogradNet.EvaluationChunk, workspace);
             float[] lastRelu = workspace.LayerOutput(relu.Index).ToArray();
-            network.Forward(input.AsSpan((WinogradNet.EvaluationChunk - 1) * WinogradNet.InputLength, WinogradNet.InputLength), one, 1, alone);
-            Assert.Equal(alone.LayerOutput(relu.Index).ToArray(), lastRelu.AsSpan((WinogradNet.EvaluationChunk - 1) * relu.Output.Length).ToArray());
+            network.Forward(input.AsSpan((ChunkedWinogradNet.EvaluationChunk - 1) * ChunkedWinogradNet.InputLength, ChunkedWinogradNet.InputLength), one, 1, alone);
+            Assert.Equal(alone.LayerOutput(relu.Index).ToArray(), lastRelu.AsSpan((ChunkedWinogradNet.EvaluationChunk - 1) * relu.Output.Length).ToArray());
 
             // A skip reaching past the first Linear would need its chunks kept too: that network goes layer by layer.
             Assert.Equal(0, SkipPastLinearNet.EvaluationChunk);

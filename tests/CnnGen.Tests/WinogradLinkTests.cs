@@ -8,6 +8,26 @@ using static CnnGen.Tests.Infrastructure.ConvolutionReference;
 namespace CnnGen.Tests
 {
     /// <summary>
+    /// Three 3x3 stride-1 layers with batch-norm, the second pooled: two links (the second from a pooled output), then a
+    /// layer with LeakyReLU after it (applied in place after its kernel: not linked).
+    /// </summary>
+    [Network(16, 32, 32)]
+    [Conv2d(16, 3, Padding = 1, Bias = false)]
+    [BatchNorm]
+    [ReLU]
+    [Conv2d(32, 3, Padding = 1, Bias = false)]
+    [BatchNorm]
+    [ReLU]
+    [MaxPool(2)]
+    [Conv2d(32, 3, Padding = 1)]
+    [ReLU]
+    [Conv2d(32, 3, Padding = 1)]
+    [LeakyReLU]
+    [Flatten]
+    [Linear(5)]
+    public partial class LinkedWinogradNet { }
+
+    /// <summary>
     /// Linked stride-1 layers (<see cref="DirectConvolution.ForwardLinked"/>, <see cref="WinogradF4Convolution.ForwardLinked"/>):
     /// a layer that hands its (pooled) maps to the next one in the Winograd kernel's padded layout, and the next one that
     /// reads them there, give the same floats as the layers through NCHW, bit for bit (the same values are transformed, in
@@ -117,6 +137,57 @@ namespace CnnGen.Tests
             Array.Fill(y, float.NaN);
             DirectConvolution.ForwardLinked(x, 16, 32, 32, w, default, 16, 3, 1, y, new float[needed], true, false, filters, DirectConvolution.Link.None, mismatched);
             Assert.DoesNotContain(y, float.IsNaN);
+        }
+
+        [Fact]
+        public void GeneratedNetwork_LinksItsWinogradLayers_AndSaysTheirOutputsAreNotKept()
+        {
+            string source = Infrastructure.GeneratorHarness.GeneratedSources(
+                "using CnnGen;\nnamespace Linked;\n[Network(16, 32, 32)]\n[Conv2d(16, 3, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[Conv2d(32, 3, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[MaxPool(2)]\n[Conv2d(32, 3, Padding = 1)]\n[ReLU]\n"
+                + "[Conv2d(32, 3, Padding = 1)]\n[LeakyReLU]\n[Flatten]\n[Linear(5)]\npublic partial class Net { }")
+                .Single(s => s.Key.Contains("Net")).Value;
+            const string link = "global::CnnGen.Kernels.DirectConvolution.Link.";
+            Assert.Contains("ForwardLinked(x, 16, 32, 32, p.Slice(0, 2304), p.Slice(2304, 16), 16, 3, 1, y, columns, relu: true, pool: false, filters, " + link + "None, "
+                + link + "Convolution(16, 32, 32, 32, 3, 1, pool: true, atEnd: true));", source);
+            Assert.Contains("ForwardLinked(x, 16, 32, 32, p.Slice(0, 4608), p.Slice(4608, 32), 32, 3, 1, y, columns, relu: true, pool: true, filters, "
+                + link + "Convolution(16, 32, 32, 16, 3, 1, pool: false, atEnd: true), " + link + "Convolution(32, 16, 16, 32, 3, 1, pool: false, atEnd: false));", source);
+            Assert.Contains("ForwardLinked(x, 32, 16, 16, p.Slice(0, 9216), p.Slice(9216, 32), 32, 3, 1, y, columns, relu: true, pool: false, filters, "
+                + link + "Convolution(16, 32, 32, 32, 3, 1, pool: true, atEnd: false), " + link + "None);", source);
+            // The LeakyReLU runs in place after its layer's kernel, on NCHW maps: that layer is not linked.
+            Assert.Equal(3, source.Split("DirectConvolution.ForwardLinked(").Length - 1);
+
+            var network = new LinkedWinogradNet();
+            network.ResetParameters(3);
+            var random = new Random(4);
+            float[] input = RandomValues(random, 2 * LinkedWinogradNet.InputLength), output = new float[2 * LinkedWinogradNet.OutputLength];
+            var workspace = network.CreateWorkspace(2);
+            network.Forward(input, output, 2, workspace);
+            Assert.Contains("goes straight into layer 3", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
+            Assert.Contains("goes straight into layer 7", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(6).Length).Message);
+            // Training mode writes them (the links are evaluation's).
+            network.Forward(input, output, 2, workspace, training: true);
+            Assert.Equal(2 * 16 * 32 * 32, workspace.LayerOutput(2).Length);
+            Assert.Equal(2 * 32 * 16 * 16, workspace.LayerOutput(6).Length);
+        }
+
+        [Fact]
+        public void LinkedChain_AllocatesNothing()
+        {
+            float[] x = new float[16 * 32 * 32], w1 = new float[16 * 16 * 9], w2 = new float[32 * 16 * 9], b1 = new float[16], b2 = new float[32];
+            float[] f1 = new float[DirectConvolution.WinogradFiltersLength(16, 32, 32, 16, 3, 1)], f2 = new float[DirectConvolution.WinogradFiltersLength(16, 32, 32, 32, 3, 1)];
+            DirectConvolution.TransformFilters(w1, 16, 32, 32, 16, 3, 1, f1);
+            DirectConvolution.TransformFilters(w2, 16, 32, 32, 32, 3, 1, f2);
+            var into = DirectConvolution.Link.Convolution(16, 32, 32, 32, 3, 1, pool: true, atEnd: true);
+            var from = DirectConvolution.Link.Convolution(16, 32, 32, 16, 3, 1, pool: false, atEnd: true);
+            float[] scratch = new float[Math.Max(DirectConvolution.LinkedScratchLength(16, 32, 32, 16, 3, 1, false, DirectConvolution.Link.None, into),
+                DirectConvolution.LinkedScratchLength(16, 32, 32, 32, 3, 1, true, from, DirectConvolution.Link.None))];
+            float[] maps = new float[16 * 32 * 32], pooled = new float[32 * 16 * 16];
+            Infrastructure.Allocations.AssertNone(() =>
+            {
+                DirectConvolution.ForwardLinked(x, 16, 32, 32, w1, b1, 16, 3, 1, maps, scratch, relu: true, pool: false, f1, DirectConvolution.Link.None, into);
+                DirectConvolution.ForwardLinked(maps, 16, 32, 32, w2, b2, 32, 3, 1, pooled, scratch, relu: true, pool: true, f2, from, DirectConvolution.Link.None);
+            }, calls: 20);
         }
 
         private static bool Winograd((int C, int H, int W, int OC, int K, int P, bool Pool, bool Relu, int OutH, int OutW) s) =>

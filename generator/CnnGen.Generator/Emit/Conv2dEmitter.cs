@@ -46,7 +46,10 @@ namespace CnnGen.Generator.Emit
             var (input, output, spec) = (layer.Input, layer.Output, layer.Spec);
             // A layer that keeps Winograd filters needs no room to transform them on each call.
             string shape = Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(output.Channels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding) + ")";
-            string perSample = "global::CnnGen.Kernels.DirectConvolution." + (HasWinogradFilters(layer) ? "ScratchLengthWithFilters(" : "ScratchLength(") + shape;
+            string perSample = WinogradLinked(layer)
+                ? "global::CnnGen.Kernels.DirectConvolution.LinkedScratchLength(" + shape.TrimEnd(')') + ", pool: " + (layer.Fusion.Pool ? "true" : "false") + ", "
+                    + WinogradLinkExpression(layer.Fusion.WinogradFrom, layer.Fusion.WinogradFromAtEnd) + ", " + WinogradLinkExpression(layer.Fusion.WinogradTo, layer.Fusion.WinogradToAtEnd) + ")"
+                : "global::CnnGen.Kernels.DirectConvolution." + (HasWinogradFilters(layer) ? "ScratchLengthWithFilters(" : "ScratchLength(") + shape;
             // The forward over the batch takes the backward's scratch (a group's columns and outputs) and a padded sample.
             return ForwardOverBatch(layer) ? "global::System.Math.Max(" + perSample + ", global::CnnGen.Kernels.DirectConvolution.ForwardOverBatchScratch(" + shape + ")"
                 : BackwardOverBatch(layer) || SplitsBackward(layer) ? "global::System.Math.Max(" + perSample + ", global::CnnGen.Kernels.DirectConvolution.BackwardOverBatchScratch(" + shape + ")" : perSample;
@@ -421,6 +424,16 @@ namespace CnnGen.Generator.Emit
             public bool FromAtEnd { get; init; }
             public bool ToAtEnd { get; init; }
 
+            /// <summary>The stride-1 convolution before this one whose maps it may take in the Winograd kernel's padded layout (see <see cref="LinkWinogradLayers"/>).</summary>
+            public PlannedLayer? WinogradFrom { get; init; }
+
+            /// <summary>The stride-1 convolution after this one that may take its maps in the Winograd kernel's padded layout.</summary>
+            public PlannedLayer? WinogradTo { get; init; }
+
+            /// <summary>Where those two links lie in the shared scratch: its end, or its start.</summary>
+            public bool WinogradFromAtEnd { get; init; }
+            public bool WinogradToAtEnd { get; init; }
+
             /// <summary>The layer before this one in a channel-blocked chain (see <see cref="LinkBlockedChains"/>), whose output this one reads in that layout.</summary>
             public PlannedLayer? BlockedFrom { get; init; }
 
@@ -494,6 +507,51 @@ namespace CnnGen.Generator.Emit
                 layers[j].Fusion = layers[j].Fusion with { LinkedFrom = a, FromAtEnd = atEnd };
                 layers[i + a.Fusion.Absorbed].HandedTo = layers[j];
             }
+        }
+
+        /// <summary>
+        /// Links consecutive stride-1 layers that keep Winograd filters in a segment (after their fusions are known), where
+        /// nothing but what the first absorbs (batch-norm, ReLU, a 2x2 max pooling) lies between them and all of it runs one
+        /// sample at a time: the first hands its maps to the second in the Winograd kernel's padded layout where both run that
+        /// kernel on the machine (decided at run time by DirectConvolution.ForwardLinked), with no transposes to NCHW and back
+        /// and no padding pass. Each layer absorbs something (it has an evaluation method of its own) and no activation that
+        /// runs in place after the kernel. Consecutive links alternate between the scratch's end and start, so a layer's input
+        /// and output regions never meet. The output the first layer's fusion would keep is then not kept.
+        /// </summary>
+        public static void LinkWinogradLayers(IReadOnlyList<PlannedLayer> layers)
+        {
+            for (int i = 0; i < layers.Count; i++)
+            {
+                var a = layers[i];
+                if (!WinogradLinkable(a)) continue;
+                int j = i + a.Fusion.Absorbed + 1;
+                if (j >= layers.Count || !WinogradLinkable(layers[j])) continue;
+                bool perSample = true;
+                for (int k = i; k <= j + layers[j].Fusion.Absorbed; k++) perSample &= For(layers[k]).IsPerSampleInEvaluation;
+                if (!perSample) continue;
+                bool atEnd = a.Fusion.WinogradFrom is null || !a.Fusion.WinogradFromAtEnd;
+                a.Fusion = a.Fusion with { WinogradTo = layers[j], WinogradToAtEnd = atEnd };
+                layers[j].Fusion = layers[j].Fusion with { WinogradFrom = a, WinogradFromAtEnd = atEnd };
+                layers[i + a.Fusion.Absorbed].HandedTo = layers[j];
+            }
+        }
+
+        // A stride-1 layer that may take part in a Winograd link: it keeps Winograd filters, runs a sample at a time through
+        // an evaluation method of its own (it absorbs a batch-norm, ReLU or pooling), and applies nothing after its kernel.
+        private static bool WinogradLinkable(PlannedLayer layer) =>
+            HasWinogradFilters(layer) && layer.Fusion.Absorbed > 0 && layer.Fusion.Activation is null && !layer.Fusion.Mean
+            && !InBlockedChain(layer) && !ForwardOverBatch(layer) && !HasPreparedWeights(layer);
+
+        private static bool WinogradLinked(PlannedLayer layer) => layer.Fusion.WinogradFrom is not null || layer.Fusion.WinogradTo is not null;
+
+        // DirectConvolution.Link for the other side of a stride-1 link, or none.
+        private static string WinogradLinkExpression(PlannedLayer? other, bool atEnd)
+        {
+            const string link = "global::CnnGen.Kernels.DirectConvolution.Link.";
+            if (other is null) return link + "None";
+            var (input, spec) = (other.Input, other.Spec);
+            return link + "Convolution(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(other.Output.Channels) + ", "
+                + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", pool: " + (other.Fusion.Pool ? "true" : "false") + ", atEnd: " + (atEnd ? "true" : "false") + ")";
         }
 
         /// <summary>
@@ -909,6 +967,7 @@ namespace CnnGen.Generator.Emit
                     }
                     w.Line(call + ");");
                 }
+                else if (WinogradLinked(layer)) EmitWinogradLinkedCall(w, layer, bias);
                 else if (d.Direct || d.Strided) w.Line(DirectForwardCall(layer, fusion.Pool ? "ForwardPooled" : "Forward", bias, fusion.Relu));
                 else EmitPointwiseBody(w, layer, bias, bounds);
                 if (fusion.Activation is { } activation)
@@ -964,6 +1023,19 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>The <c>DirectConvolution</c> forward call on <c>x</c>, <c>p</c> (weights, then the bias when there is one), <c>y</c> and <c>columns</c>.</summary>
+        // A stride-1 layer linked to the one before or after it (LinkWinogradLayers): the maps between pass in the Winograd
+        // kernel's padded layout in columns where both run it here, else through x and y as unlinked.
+        private static void EmitWinogradLinkedCall(IndentedWriter w, PlannedLayer layer, bool bias)
+        {
+            var (d, input, spec, fusion) = (DimsOf(layer), layer.Input, layer.Spec, layer.Fusion);
+            if (fusion.WinogradFrom is { } from) w.Line("// x is not read where layer " + Int(from.Index) + " left this layer's input padded in columns (both run the Winograd kernel)");
+            if (fusion.WinogradTo is { } to) w.Line("// y is not written where layer " + Int(to.Index) + " takes the maps padded from columns (both run the Winograd kernel)");
+            w.Line("global::CnnGen.Kernels.DirectConvolution.ForwardLinked(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
+                + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding)
+                + ", y, columns, relu: " + (fusion.Relu ? "true" : "false") + ", pool: " + (fusion.Pool ? "true" : "false") + ", filters, "
+                + WinogradLinkExpression(fusion.WinogradFrom, fusion.WinogradFromAtEnd) + ", " + WinogradLinkExpression(fusion.WinogradTo, fusion.WinogradToAtEnd) + ");");
+        }
+
         private static string DirectForwardCall(PlannedLayer layer, string method, bool bias, bool relu)
         {
             var (d, input, spec) = (DimsOf(layer), layer.Input, layer.Spec);

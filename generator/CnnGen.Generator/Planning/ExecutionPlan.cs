@@ -252,6 +252,7 @@ namespace CnnGen.Generator.Planning
                     for (int f = 0; f < fusion.Absorbed; f++) segment.Layers[i + f].FusedInto = segment.Layers[i + fusion.Absorbed];
                 }
                 Conv2dEmitter.LinkStridedLayers(segment.Layers);
+                Conv2dEmitter.LinkWinogradLayers(segment.Layers);
                 Conv2dEmitter.LinkBlockedChains(segment.Layers);
             }
         }
