@@ -169,7 +169,7 @@ namespace CnnGen.Tests
                 StridedWinogradConvolution.Forward(maps, fb, bias2, expected, scratch, relu, b);
 
                 float[] padded = Filled(b.PaddedLength, float.NaN);
-                StridedWinogradConvolution.ForwardLinked(x, default, fa, bias, padded, Filled(a.ScratchLength, float.NaN), relu, a, b, StridedWinogradConvolution.Handoff.NextInput);
+                StridedWinogradConvolution.ForwardLinked(x, default, fa, bias, padded, Filled(a.ScratchLength, float.NaN), relu, a, b.Maps, StridedWinogradConvolution.Handoff.NextInput);
                 float[] y = Filled(expected.Length + 3, float.NaN);
                 StridedWinogradConvolution.ForwardLinked(default, padded, fb, bias2, y.AsSpan(0, expected.Length), Filled(b.ScratchLength, float.NaN), relu, b, default,
                     StridedWinogradConvolution.Handoff.Maps);

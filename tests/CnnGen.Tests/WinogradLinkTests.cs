@@ -109,14 +109,118 @@ namespace CnnGen.Tests
             }
         }
 
+        public static IEnumerable<object[]> MixedChains() => new[]
+        {
+            // layers as above, "s2" for a strided one (StridedConvolution.ForwardPreparedLinked on prepared weights)
+            new object[] { 16, 32, 32, "16 k3 p1 relu, 32 k3 s2 p1 relu, 32 k3 p1 relu, 64 k3 s2 p1 relu, 64 k3 p1" }, // ResNet's stages: four cross links
+            new object[] { 3, 64, 64, "32 k3 s2 p1 relu, 32 k3 p1 relu, 64 k3 p1 relu" },                          // a lanes stem onto a stride-1 layer
+            new object[] { 24, 30, 26, "40 k3 p1 relu, 48 k3 s2 p0 relu, 40 k3 p1" },                               // odd maps, channels off the vector
+            new object[] { 3, 32, 32, "16 k3 s2 p1 relu, 16 k3 p1 relu, 32 k3 s2 p1 relu" },                       // a stem of 16 (phases kernel): through NCHW
+        };
+
+        [Theory]
+        [MemberData(nameof(MixedChains))]
+        public void MixedChain_WithStridedLayers_IsTheChainThroughNchw_BitForBit(int inChannels, int height, int width, string layers)
+        {
+            var random = new Random(inChannels * 5 + height + layers.Length);
+            var shapes = Shapes(inChannels, height, width, layers);
+            var weights = shapes.Select(s => RandomValues(random, s.OC * s.C * s.K * s.K)).ToArray();
+            var biases = shapes.Select(s => RandomValues(random, s.OC)).ToArray();
+            var kept = shapes.Select((s, i) =>
+            {
+                if (s.S != 1)
+                {
+                    float[] prepared = new float[StridedConvolution.PreparedLength(s.C, s.H, s.W, s.OC, s.K, s.S, s.P)];
+                    StridedConvolution.Prepare(weights[i], biases[i], s.C, s.H, s.W, s.OC, s.K, s.S, s.P, prepared);
+                    return prepared;
+                }
+                float[] f = new float[DirectConvolution.WinogradFiltersLength(s.C, s.H, s.W, s.OC, s.K, s.P)];
+                DirectConvolution.TransformFilters(weights[i], s.C, s.H, s.W, s.OC, s.K, s.P, f);
+                return f;
+            }).ToArray();
+            float[] x = RandomValues(random, inChannels * height * width);
+
+            var expected = new List<float[]>();
+            float[] maps = x;
+            for (int i = 0; i < shapes.Count; i++)
+            {
+                var s = shapes[i];
+                var next = new float[s.OC * s.OutH * s.OutW];
+                if (s.S != 1)
+                    StridedConvolution.ForwardPrepared(maps, s.C, s.H, s.W, kept[i], s.OC, s.K, s.S, s.P, next,
+                        Filled(StridedConvolution.ScratchLength(s.C, s.H, s.W, s.OC, s.K, s.S, s.P), float.NaN), s.Relu);
+                else
+                    DirectConvolution.ForwardWithFilters(maps, s.C, s.H, s.W, weights[i], biases[i], s.OC, s.K, s.P, next,
+                        Filled(DirectConvolution.ScratchLengthWithFilters(s.C, s.H, s.W, s.OC, s.K, s.P), float.NaN), s.Relu, kept[i]);
+                expected.Add(next);
+                maps = next;
+            }
+
+            // Each side names the other as its own kind of link; regions alternate, the first at the end.
+            int length = 0;
+            for (int i = 0; i < shapes.Count; i++) length = Math.Max(length, ScratchOf(shapes, i));
+            float[] shared = Filled(length + 7, float.NaN);
+            float[] input = x;
+            for (int i = 0; i < shapes.Count; i++)
+            {
+                var s = shapes[i];
+                float[] y = Filled(s.OC * s.OutH * s.OutW + 5, float.NaN);
+                var output = y.AsSpan(0, y.Length - 5);
+                if (s.S != 1)
+                    StridedConvolution.ForwardPreparedLinked(input, s.C, s.H, s.W, kept[i], s.OC, s.K, s.S, s.P, output, shared, s.Relu, StridedFrom(shapes, i), StridedTo(shapes, i));
+                else
+                    DirectConvolution.ForwardLinked(input, s.C, s.H, s.W, weights[i], biases[i], s.OC, s.K, s.P, output, shared, s.Relu, pool: false, kept[i],
+                        DirectFrom(shapes, i), DirectTo(shapes, i));
+                Assert.True(y.Skip(y.Length - 5).All(float.IsNaN), $"layer {i} wrote past its output");
+                if (i + 1 < shapes.Count && Hands(shapes[i], shapes[i + 1]))
+                {
+                    Assert.True(y.All(float.IsNaN), $"layer {i} handed its maps on but wrote them too");
+                    input = Filled(s.OC * s.OutH * s.OutW, float.NaN);
+                    continue;
+                }
+                var got = output.ToArray();
+                for (int j = 0; j < got.Length; j++)
+                    Assert.True(BitConverter.SingleToInt32Bits(got[j]) == BitConverter.SingleToInt32Bits(expected[i][j]), $"layer {i}, float {j}: {got[j]}, expected {expected[i][j]}");
+                input = got;
+            }
+        }
+
+        private static bool Hands(Shape a, Shape b)
+        {
+            if (a.S == 1 && b.S == 1) return Winograd(a) && Winograd(b);
+            return StridedConvolution.HandsInPaddedLayout(a.C, a.H, a.W, a.OC, a.K, a.S, a.P, b.OC, b.K, b.S, b.P, out _);
+        }
+
+        private static int ScratchOf(List<Shape> shapes, int i)
+        {
+            var s = shapes[i];
+            return s.S != 1 ? StridedConvolution.LinkedScratchLength(s.C, s.H, s.W, s.OC, s.K, s.S, s.P, StridedFrom(shapes, i), StridedTo(shapes, i))
+                : DirectConvolution.LinkedScratchLength(s.C, s.H, s.W, s.OC, s.K, s.P, s.Pool, DirectFrom(shapes, i), DirectTo(shapes, i));
+        }
+
+        // The link between layers i - 1 and i lies at the scratch's end for odd i.
+        private static StridedConvolution.Link StridedLink(Shape other, bool atEnd) =>
+            StridedConvolution.Link.Convolution(other.C, other.H, other.W, other.OC, other.K, other.S, other.P, atEnd);
+
+        private static DirectConvolution.Link DirectLink(Shape other, bool atEnd) =>
+            other.S != 1 ? DirectConvolution.Link.Strided(other.C, other.H, other.W, other.OC, other.K, other.S, other.P, atEnd) : Link(other, atEnd);
+
+        private static StridedConvolution.Link StridedFrom(List<Shape> shapes, int i) => i == 0 ? StridedConvolution.Link.None : StridedLink(shapes[i - 1], i % 2 == 1);
+
+        private static StridedConvolution.Link StridedTo(List<Shape> shapes, int i) => i + 1 == shapes.Count ? StridedConvolution.Link.None : StridedLink(shapes[i + 1], i % 2 == 0);
+
+        private static DirectConvolution.Link DirectFrom(List<Shape> shapes, int i) => i == 0 ? DirectConvolution.Link.None : DirectLink(shapes[i - 1], i % 2 == 1);
+
+        private static DirectConvolution.Link DirectTo(List<Shape> shapes, int i) => i + 1 == shapes.Count ? DirectConvolution.Link.None : DirectLink(shapes[i + 1], i % 2 == 0);
+
         [Fact]
         public void LinkedScratchLength_GrowsByTheHandedMaps_OnlyWhereBothRunWinograd()
         {
             // 16 -> 16 on 32x32 runs F(4x4, 3x3) where the machine has it; 3 -> 16 never does.
-            var resnet = Link((16, 32, 32, 16, 3, 1, false, true, 32, 32), atEnd: true);
+            var resnet = Link(new Shape(16, 32, 32, 16, 3, 1, 1, false, true, 32, 32), atEnd: true);
             int alone = DirectConvolution.ScratchLengthWithFilters(16, 32, 32, 16, 3, 1);
             int linked = DirectConvolution.LinkedScratchLength(16, 32, 32, 16, 3, 1, pool: false, DirectConvolution.Link.None, resnet);
-            if (Winograd((16, 32, 32, 16, 3, 1, false, true, 32, 32))) Assert.True(linked > alone + 16 * 34 * 34);
+            if (Winograd(new Shape(16, 32, 32, 16, 3, 1, 1, false, true, 32, 32))) Assert.True(linked > alone + 16 * 34 * 34);
             else Assert.Equal(alone, linked);
             int stem = DirectConvolution.LinkedScratchLength(3, 32, 32, 16, 3, 1, pool: false, DirectConvolution.Link.None, resnet);
             Assert.Equal(DirectConvolution.ScratchLengthWithFilters(3, 32, 32, 16, 3, 1), stem);
@@ -172,6 +276,25 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void GeneratedNetwork_LinksStridedAndStrideOneLayers_EachSideNamingTheOther()
+        {
+            string source = Infrastructure.GeneratorHarness.GeneratedSources(
+                "using CnnGen;\nnamespace Linked;\n[Network(16, 32, 32)]\n[Conv2d(16, 3, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[Conv2d(32, 3, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[Conv2d(64, 3, Stride = 2, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\npublic partial class Net { }")
+                .Single(s => s.Key.Contains("Net")).Value;
+            const string direct = "global::CnnGen.Kernels.DirectConvolution.Link.", strided = "global::CnnGen.Kernels.StridedConvolution.Link.";
+            // 0 -> 3 at the end, 3 -> 6 at the start, 6 -> 9 at the end; 9 ends in the means.
+            Assert.Contains("16, 3, 1, y, columns, relu: true, pool: false, filters, " + direct + "None, " + direct + "Strided(16, 32, 32, 32, 3, 2, 1, atEnd: true));", source);
+            Assert.Contains("ForwardPreparedLinked(x, 16, 32, 32, p, 32, 3, 2, 1, y, columns, relu: true, " + strided + "Convolution(16, 32, 32, 16, 3, 1, 1, atEnd: true), "
+                + strided + "Convolution(32, 16, 16, 32, 3, 1, 1, atEnd: false));", source);
+            Assert.Contains("32, 3, 1, y, columns, relu: true, pool: false, filters, " + direct + "Strided(16, 32, 32, 32, 3, 2, 1, atEnd: false), "
+                + direct + "Strided(32, 16, 16, 64, 3, 2, 1, atEnd: true));", source);
+            Assert.Contains("ForwardPreparedLinked(x, 32, 16, 16, p, 64, 3, 2, 1, y, columns, relu: true, " + strided + "Convolution(32, 16, 16, 32, 3, 1, 1, atEnd: true), "
+                + strided + "GlobalMean);", source);
+        }
+
+        [Fact]
         public void LinkedChain_AllocatesNothing()
         {
             float[] x = new float[16 * 32 * 32], w1 = new float[16 * 16 * 9], w2 = new float[32 * 16 * 9], b1 = new float[16], b2 = new float[32];
@@ -190,23 +313,27 @@ namespace CnnGen.Tests
             }, calls: 20);
         }
 
-        private static bool Winograd((int C, int H, int W, int OC, int K, int P, bool Pool, bool Relu, int OutH, int OutW) s) =>
+        private static bool Winograd(Shape s) =>
             DirectConvolution.ForwardByWinograd(s.C, s.H, s.W, s.OC, s.K, s.P) && Kernels.Simd.Enabled;
 
-        private static DirectConvolution.Link Link((int C, int H, int W, int OC, int K, int P, bool Pool, bool Relu, int OutH, int OutW) s, bool atEnd) =>
+        private static DirectConvolution.Link Link(Shape s, bool atEnd) =>
             DirectConvolution.Link.Convolution(s.C, s.H, s.W, s.OC, s.K, s.P, s.Pool, atEnd);
 
-        private static List<(int C, int H, int W, int OC, int K, int P, bool Pool, bool Relu, int OutH, int OutW)> Shapes(int c, int h, int w, string layers)
+        /// <summary>A layer of a chain: input shape, output channels, kernel, stride, padding, pooled, ReLU, output size.</summary>
+        public readonly record struct Shape(int C, int H, int W, int OC, int K, int S, int P, bool Pool, bool Relu, int OutH, int OutW);
+
+        private static List<Shape> Shapes(int c, int h, int w, string layers)
         {
-            var shapes = new List<(int C, int H, int W, int OC, int K, int P, bool Pool, bool Relu, int OutH, int OutW)>();
+            var shapes = new List<Shape>();
             foreach (var layer in layers.Split(','))
             {
                 var words = layer.Trim().Split(' ');
                 int oc = int.Parse(words[0]), k = int.Parse(words.First(word => word[0] == 'k')[1..]), p = int.Parse(words.First(word => word[0] == 'p' && word != "pool")[1..]);
+                int stride = words.FirstOrDefault(word => word[0] == 's') is { } st ? int.Parse(st[1..]) : 1;
                 bool pool = words.Contains("pool"), relu = words.Contains("relu");
-                int oh = h + 2 * p - k + 1, ow = w + 2 * p - k + 1;
+                int oh = (h + 2 * p - k) / stride + 1, ow = (w + 2 * p - k) / stride + 1;
                 if (pool) (oh, ow) = (oh / 2, ow / 2);
-                shapes.Add((c, h, w, oc, k, p, pool, relu, oh, ow));
+                shapes.Add(new Shape(c, h, w, oc, k, stride, p, pool, relu, oh, ow));
                 (c, h, w) = (oc, oh, ow);
             }
             return shapes;

@@ -515,26 +515,52 @@ namespace CnnGen.Generator.Emit
         /// sample at a time: the first hands its maps to the second in the Winograd kernel's padded layout where both run that
         /// kernel on the machine (decided at run time by DirectConvolution.ForwardLinked), with no transposes to NCHW and back
         /// and no padding pass. Each layer absorbs something (it has an evaluation method of its own) and no activation that
-        /// runs in place after the kernel. Consecutive links alternate between the scratch's end and start, so a layer's input
-        /// and output regions never meet. The output the first layer's fusion would keep is then not kept.
+        /// runs in place after the kernel. A strided layer with prepared weights links to a stride-1 one after it the same way,
+        /// and a stride-1 layer (its output not pooled) to a strided one: their kernels share the padded layout. Consecutive
+        /// links alternate between the scratch's end and start, so a layer's input and output regions never meet. The output
+        /// the first layer's fusion would keep is then not kept.
         /// </summary>
         public static void LinkWinogradLayers(IReadOnlyList<PlannedLayer> layers)
         {
             for (int i = 0; i < layers.Count; i++)
             {
                 var a = layers[i];
-                if (!WinogradLinkable(a)) continue;
+                bool fromStrided = StridedSender(a);
+                if (!WinogradLinkable(a) && !fromStrided) continue;
                 int j = i + a.Fusion.Absorbed + 1;
-                if (j >= layers.Count || !WinogradLinkable(layers[j])) continue;
+                if (j >= layers.Count) continue;
+                var b = layers[j];
+                // Stride 1 to stride 1; a strided layer to a stride-1 one; a stride-1 layer (its output not pooled) to a strided one.
+                bool toStrided = !fromStrided && !a.Fusion.Pool && HasPreparedWeights(b) && !Grouped(b) && b.Fusion.LinkedFrom is null;
+                if (!WinogradLinkable(b) && !toStrided) continue;
                 bool perSample = true;
-                for (int k = i; k <= j + layers[j].Fusion.Absorbed; k++) perSample &= For(layers[k]).IsPerSampleInEvaluation;
+                for (int k = i; k <= j + b.Fusion.Absorbed; k++) perSample &= For(layers[k]).IsPerSampleInEvaluation;
                 if (!perSample) continue;
-                bool atEnd = a.Fusion.WinogradFrom is null || !a.Fusion.WinogradFromAtEnd;
-                a.Fusion = a.Fusion with { WinogradTo = layers[j], WinogradToAtEnd = atEnd };
-                layers[j].Fusion = layers[j].Fusion with { WinogradFrom = a, WinogradFromAtEnd = atEnd };
-                layers[i + a.Fusion.Absorbed].HandedTo = layers[j];
+                if (fromStrided)
+                {
+                    bool atEnd = a.Fusion.LinkedFrom is null || !a.Fusion.FromAtEnd;
+                    a.Fusion = a.Fusion with { LinkedTo = b, ToAtEnd = atEnd };
+                    b.Fusion = b.Fusion with { WinogradFrom = a, WinogradFromAtEnd = atEnd };
+                }
+                else
+                {
+                    // The region differs from a's input region and, before a strided layer that links on (LinkStridedLayers
+                    // ran first), from b's output region: where those two differ, no place is left.
+                    bool? input = a.Fusion.WinogradFrom is null ? null : a.Fusion.WinogradFromAtEnd;
+                    bool? output = toStrided && b.Fusion.LinkedTo is not null ? b.Fusion.ToAtEnd : null;
+                    if (input is { } i0 && output is { } o0 && i0 != o0) continue;
+                    bool atEnd = input is { } from ? !from : output is { } to ? !to : true;
+                    a.Fusion = a.Fusion with { WinogradTo = b, WinogradToAtEnd = atEnd };
+                    b.Fusion = toStrided ? b.Fusion with { LinkedFrom = a, FromAtEnd = atEnd } : b.Fusion with { WinogradFrom = a, WinogradFromAtEnd = atEnd };
+                }
+                layers[i + a.Fusion.Absorbed].HandedTo = b;
             }
         }
+
+        // A strided layer that may hand its maps to a stride-1 one (StridedConvolution.ForwardPreparedLinked): prepared weights,
+        // a sample at a time, nothing after its kernel but a batch-norm and ReLU, not linked on already.
+        private static bool StridedSender(PlannedLayer layer) =>
+            HasPreparedWeights(layer) && !Grouped(layer) && layer.Fusion.Activation is null && !layer.Fusion.Mean && layer.Fusion.LinkedTo is null;
 
         // A stride-1 layer that may take part in a Winograd link: it keeps Winograd filters, runs a sample at a time through
         // an evaluation method of its own (it absorbs a batch-norm, ReLU or pooling), and applies nothing after its kernel.
@@ -550,6 +576,9 @@ namespace CnnGen.Generator.Emit
             const string link = "global::CnnGen.Kernels.DirectConvolution.Link.";
             if (other is null) return link + "None";
             var (input, spec) = (other.Input, other.Spec);
+            if (HasPreparedWeights(other))
+                return link + "Strided(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(other.Output.Channels) + ", "
+                    + Int(spec.Kernel) + ", " + Int(spec.Stride) + ", " + Int(spec.Padding) + ", atEnd: " + (atEnd ? "true" : "false") + ")";
             return link + "Convolution(" + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + Int(other.Output.Channels) + ", "
                 + Int(spec.Kernel) + ", " + Int(spec.Padding) + ", pool: " + (other.Fusion.Pool ? "true" : "false") + ", atEnd: " + (atEnd ? "true" : "false") + ")";
         }

@@ -6,24 +6,26 @@ namespace CnnGen.Kernels
     public static partial class DirectConvolution
     {
         /// <summary>
-        /// What a stride-1 layer's evaluation forward pass is linked to: nothing, or the stride-1 convolution on the other side
-        /// (the one after it reads its output, or the one before it wrote its input). Where both run the Winograd kernel
-        /// (<c>WinogradF4Convolution</c>) on this machine the maps pass in that kernel's padded layout ([group][padded row][padded
-        /// column][16 channels]), in a region of the shared scratch at its start or its end (consecutive links alternate), with
-        /// no transposes to NCHW and back and no padding pass; elsewhere each layer reads and writes NCHW as it would unlinked.
+        /// What a stride-1 layer's evaluation forward pass is linked to: nothing, or the convolution on the other side (the one
+        /// after it reads its output, or the one before it wrote its input): another stride-1 layer, or a strided one
+        /// (<see cref="StridedConvolution.ForwardPreparedLinked"/> on the other side). Where both run a Winograd kernel on this
+        /// machine (a strided layer before: or the lanes kernel that writes that layout) the maps pass in the padded layout
+        /// those kernels share ([group][padded row][padded column][16 channels]), in a region of the shared scratch at its start
+        /// or its end (consecutive links alternate), with no transposes to NCHW and back and no padding pass; elsewhere each
+        /// layer reads and writes NCHW as it would unlinked.
         /// </summary>
         public readonly struct Link
         {
             internal readonly bool IsConvolution;
-            internal readonly int InChannels, Height, Width, OutChannels, Kernel, Padding;
+            internal readonly int InChannels, Height, Width, OutChannels, Kernel, Stride, Padding;
             /// <summary>The layer's 2x2 max pooling after it, fused into its epilogue (its output is the pooled map).</summary>
             internal readonly bool Pool;
             internal readonly bool AtEnd;
 
-            private Link(int inChannels, int height, int width, int outChannels, int kernel, int padding, bool pool, bool atEnd)
+            private Link(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, bool pool, bool atEnd)
             {
                 IsConvolution = true; InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
-                Kernel = kernel; Padding = padding; Pool = pool; AtEnd = atEnd;
+                Kernel = kernel; Stride = stride; Padding = padding; Pool = pool; AtEnd = atEnd;
             }
 
             /// <summary>No link: the input is read from x, the output written to y in NCHW.</summary>
@@ -35,7 +37,15 @@ namespace CnnGen.Kernels
             /// scratch's end, else at its start.
             /// </summary>
             public static Link Convolution(int inChannels, int height, int width, int outChannels, int kernel, int padding, bool pool, bool atEnd) =>
-                new(inChannels, height, width, outChannels, kernel, padding, pool, atEnd);
+                new(inChannels, height, width, outChannels, kernel, 1, padding, pool, atEnd);
+
+            /// <summary>
+            /// A strided convolution on the other side of the link (its input shape, output channels, kernel, stride and
+            /// padding), which names this layer in its own <see cref="StridedConvolution.Link.Convolution"/> (stride 1). A layer
+            /// whose output is pooled hands nothing on to a strided one.
+            /// </summary>
+            public static Link Strided(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, bool atEnd) =>
+                new(inChannels, height, width, outChannels, kernel, stride, padding, pool: false, atEnd);
         }
 
         /// <summary>Floats of scratch <see cref="ForwardLinked"/> needs with these links.</summary>
@@ -43,8 +53,8 @@ namespace CnnGen.Kernels
         {
             int length = ScratchLengthWithFilters(inChannels, height, width, outChannels, kernel, padding);
             var own = new LinkedShape(inChannels, height, width, outChannels, kernel, padding, pool);
-            if (previous.IsConvolution && Handing(LinkedShape.Of(previous), own)) length += F4Layout(own).PaddedLength + 16;
-            if (next.IsConvolution && Handing(own, LinkedShape.Of(next))) length += F4Layout(LinkedShape.Of(next)).PaddedLength + 16;
+            if (HandedFrom(previous, own, out var input)) length += input.PaddedLength + 16;
+            if (HandingTo(own, next, out var output)) length += output.PaddedLength + 16;
             return length;
         }
 
@@ -68,16 +78,14 @@ namespace CnnGen.Kernels
             }
             int startReserve = 0, endReserve = 0;
             Span<float> input = default, output = default;
-            if (valid && previous.IsConvolution && Handing(LinkedShape.Of(previous), own))
+            if (valid && HandedFrom(previous, own, out var maps))
             {
-                int length = F4Layout(own).PaddedLength;
-                input = LinkRegion.Of(scratch, length, previous.AtEnd);
-                LinkRegion.Reserve(ref startReserve, ref endReserve, length, previous.AtEnd);
+                input = LinkRegion.Of(scratch, maps.PaddedLength, previous.AtEnd);
+                LinkRegion.Reserve(ref startReserve, ref endReserve, maps.PaddedLength, previous.AtEnd);
             }
-            var following = default(WinogradF4Convolution.Layout);
-            if (valid && next.IsConvolution && Handing(own, LinkedShape.Of(next)))
+            var following = default(WinogradF4Convolution.PaddedMaps);
+            if (valid && HandingTo(own, next, out following))
             {
-                following = F4Layout(LinkedShape.Of(next));
                 output = LinkRegion.Of(scratch, following.PaddedLength, next.AtEnd);
                 LinkRegion.Reserve(ref startReserve, ref endReserve, following.PaddedLength, next.AtEnd);
             }
@@ -114,11 +122,50 @@ namespace CnnGen.Kernels
 
         private static WinogradF4Convolution.Layout F4Layout(in LinkedShape s) => F4Layout(s.Geometry, s.OutChannels);
 
-        // Whether the maps pass from layer a to layer b in the Winograd kernel's padded layout: both run it on this machine,
-        // and b's input is a's (pooled) output.
+        // Whether the layer before hands this one its input padded (maps: this layer's padded input): a stride-1 layer where
+        // both run Winograd here, a strided one where StridedConvolution says so.
+        private static bool HandedFrom(in Link previous, in LinkedShape own, out WinogradF4Convolution.PaddedMaps maps)
+        {
+            maps = default;
+            if (!previous.IsConvolution) return false;
+            if (previous.Stride != 1)
+                return StridedConvolution.HandsInPaddedLayout(previous.InChannels, previous.Height, previous.Width, previous.OutChannels, previous.Kernel, previous.Stride,
+                    previous.Padding, own.OutChannels, own.Kernel, 1, own.Padding, out maps);
+            if (!Handing(LinkedShape.Of(previous), own)) return false;
+            maps = F4Layout(own).Maps;
+            return true;
+        }
+
+        // Whether this layer hands its maps to the next one padded (maps: the next layer's padded input): a stride-1 layer where
+        // both run Winograd here, a strided one (from an unpooled output) where StridedConvolution says so.
+        private static bool HandingTo(in LinkedShape own, in Link next, out WinogradF4Convolution.PaddedMaps maps)
+        {
+            maps = default;
+            if (!next.IsConvolution) return false;
+            if (next.Stride != 1)
+                return !own.Pool && StridedConvolution.HandsInPaddedLayout(own.InChannels, own.Height, own.Width, own.OutChannels, own.Kernel, 1, own.Padding,
+                    next.OutChannels, next.Kernel, next.Stride, next.Padding, out maps);
+            if (!Handing(own, LinkedShape.Of(next))) return false;
+            maps = F4Layout(LinkedShape.Of(next)).Maps;
+            return true;
+        }
+
+        // Whether the maps pass from stride-1 layer a to stride-1 layer b in the Winograd kernel's padded layout: both run it
+        // on this machine, and b's input is a's (pooled) output.
         private static bool Handing(in LinkedShape a, in LinkedShape b) =>
             a.Valid && b.Valid && b.InChannels == a.OutChannels && b.Height == a.OutHeight && b.Width == a.OutWidth
-            && DefaultPath == KernelPath.Vector512 && Avx512F.IsSupported
-            && ForwardByWinograd(a.Geometry, a.OutChannels) && ForwardByWinograd(b.Geometry, b.OutChannels);
+            && RunsWinogradHere(a.Geometry, a.OutChannels) && RunsWinogradHere(b.Geometry, b.OutChannels);
+
+        /// <summary>Whether this stride-1 layer's forward runs F(4x4, 3x3) or F(2x2, 5x5) on this machine (so it can take part in a link).</summary>
+        internal static bool RunsWinogradHere(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
+            inChannels > 0 && height > 0 && width > 0 && outChannels > 0 && kernel > 0 && padding >= 0 && height + 2 * padding >= kernel && width + 2 * padding >= kernel
+            && RunsWinogradHere(new Geometry(inChannels, height, width, kernel, padding), outChannels);
+
+        private static bool RunsWinogradHere(in Geometry g, int outChannels) =>
+            DefaultPath == KernelPath.Vector512 && Avx512F.IsSupported && ForwardByWinograd(g, outChannels);
+
+        /// <summary>The padded input of a stride-1 layer that runs Winograd (<see cref="RunsWinogradHere(int, int, int, int, int, int)"/>), as the layer before writes it.</summary>
+        internal static WinogradF4Convolution.PaddedMaps WinogradInputMaps(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
+            F4Layout(new Geometry(inChannels, height, width, kernel, padding), outChannels).Maps;
     }
 }

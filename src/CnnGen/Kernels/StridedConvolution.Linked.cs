@@ -85,9 +85,9 @@ namespace CnnGen.Kernels
         {
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
             int length = ScratchLength(inChannels, height, width, outChannels, kernel, stride, padding);
-            if (previous.Kind == Link.ConvolutionKind && Handing(Before(previous, inChannels), g, outChannels, out _, out var own))
+            if (previous.Kind == Link.ConvolutionKind && Handing(Before(previous, inChannels), g, outChannels, out var own))
                 length += own.PaddedLength + 16;
-            if (next.Kind == Link.ConvolutionKind && Handing(g, outChannels, After(next, outChannels), out _, out var following))
+            if (next.Kind == Link.ConvolutionKind && Handing(g, outChannels, After(next, outChannels), out var following))
                 length += following.PaddedLength + 16;
             if (next.Kind == Link.MeanKind) length += outChannels * g.Cells + 16;
             return length;
@@ -113,26 +113,27 @@ namespace CnnGen.Kernels
             }
             int startReserve = 0, endReserve = 0;
             Span<float> input = default, output = default;
-            StridedWinogradConvolution.Layout layout = default, following = default;
-            if (valid && previous.Kind == Link.ConvolutionKind && Handing(Before(previous, inChannels), g, outChannels, out _, out layout))
+            WinogradF4Convolution.PaddedMaps following = default;
+            if (valid && previous.Kind == Link.ConvolutionKind && Handing(Before(previous, inChannels), g, outChannels, out var inputMaps))
             {
-                input = LinkRegion.Of(scratch, layout.PaddedLength, previous.AtEnd);
-                LinkRegion.Reserve(ref startReserve, ref endReserve, layout.PaddedLength, previous.AtEnd);
+                input = LinkRegion.Of(scratch, inputMaps.PaddedLength, previous.AtEnd);
+                LinkRegion.Reserve(ref startReserve, ref endReserve, inputMaps.PaddedLength, previous.AtEnd);
             }
-            if (valid && next.Kind == Link.ConvolutionKind && Handing(g, outChannels, After(next, outChannels), out layout, out following))
+            if (valid && next.Kind == Link.ConvolutionKind && Handing(g, outChannels, After(next, outChannels), out following))
             {
                 output = LinkRegion.Of(scratch, following.PaddedLength, next.AtEnd);
                 LinkRegion.Reserve(ref startReserve, ref endReserve, following.PaddedLength, next.AtEnd);
             }
-            else if (valid && next.Kind == Link.GroupKind && HandingToGroup((g, outChannels), After(next, outChannels).Geometry, next.OutChannels, next.Samples, out layout, out following))
+            else if (valid && next.Kind == Link.GroupKind && HandingToGroup((g, outChannels), After(next, outChannels).Geometry, next.OutChannels, next.Samples, out _, out var group))
             {
+                following = group.Maps;
                 Require(y.Length >= following.PaddedLength, nameof(y), following.PaddedLength);
                 output = y.Slice(0, following.PaddedLength); // the sample's slot of the grouped layer's input
             }
             bool means = next.Kind == Link.MeanKind;
             if (valid && UseWinograd(g, outChannels, KernelPaths.Default, winograd: true))
             {
-                layout = WinogradLayout(g, outChannels);
+                var layout = WinogradLayout(g, outChannels);
                 Require(prepared.Length >= layout.FiltersLength + outChannels, nameof(prepared), layout.FiltersLength + outChannels);
                 var own = scratch.Slice(startReserve, scratch.Length - startReserve - endReserve);
                 var handoff = !output.IsEmpty ? StridedWinogradConvolution.Handoff.NextInput
@@ -177,22 +178,43 @@ namespace CnnGen.Kernels
         private static (Geometry Geometry, int OutChannels) After(in Link link, int inChannels) =>
             (new Geometry(link.InChannels, link.Height, link.Width, link.Kernel, link.Stride, link.Padding), link.OutChannels);
 
-        private static bool Handing((Geometry Geometry, int OutChannels) before, in Geometry g, int outChannels, out StridedWinogradConvolution.Layout first,
-            out StridedWinogradConvolution.Layout second) =>
-            Handing(before.Geometry, before.OutChannels, (g, outChannels), out first, out second);
+        private static bool Handing((Geometry Geometry, int OutChannels) before, in Geometry g, int outChannels, out WinogradF4Convolution.PaddedMaps second) =>
+            Handing(before.Geometry, before.OutChannels, (g, outChannels), out second);
 
-        // Whether the maps pass from layer a to layer b in the Winograd kernel's padded layout: both run it on this machine,
-        // and b's input is a's output.
-        private static bool Handing(in Geometry a, int aOutChannels, (Geometry Geometry, int OutChannels) b, out StridedWinogradConvolution.Layout first,
-            out StridedWinogradConvolution.Layout second)
+        /// <summary>
+        /// Whether a layer of shape a hands its maps to the layer of shape b after it in a Winograd kernel's padded layout
+        /// (<paramref name="maps"/>: b's padded input), one of the two strided: DirectConvolution.ForwardLinked asks this for
+        /// its links to and from strided layers, so both sides of a link decide alike.
+        /// </summary>
+        internal static bool HandsInPaddedLayout(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding,
+            int nextOutChannels, int nextKernel, int nextStride, int nextPadding, out WinogradF4Convolution.PaddedMaps maps)
         {
-            first = default; second = default;
+            var a = new Geometry(inChannels, height, width, kernel, stride, padding);
+            maps = default;
+            return Valid(a) && Handing(a, outChannels, (new Geometry(outChannels, a.OutHeight, a.OutWidth, nextKernel, nextStride, nextPadding), nextOutChannels), out maps);
+        }
+
+        // Whether the maps pass from layer a to layer b in a Winograd kernel's padded layout: b's input is a's output; a runs the
+        // strided Winograd kernel, or the lanes kernel that can write that layout, or at stride 1 F(4x4, 3x3) or F(2x2, 5x5)
+        // (DirectConvolution); b runs the strided Winograd kernel, or at stride 1 one of those, on this machine. (Two stride-1
+        // layers link through DirectConvolution.Link.)
+        private static bool Handing(in Geometry a, int aOutChannels, (Geometry Geometry, int OutChannels) b, out WinogradF4Convolution.PaddedMaps second)
+        {
+            second = default;
             var bg = b.Geometry;
             if (!Valid(a) || !Valid(bg) || bg.InChannels != aOutChannels || bg.Height != a.OutHeight || bg.Width != a.OutWidth) return false;
-            bool winograd = UseWinograd(a, aOutChannels, KernelPaths.Default, winograd: true);
-            if (!(winograd || LanesLink(a, aOutChannels)) || !UseWinograd(bg, b.OutChannels, KernelPaths.Default, winograd: true)) return false;
-            if (winograd) first = WinogradLayout(a, aOutChannels);
-            second = WinogradLayout(bg, b.OutChannels);
+            if (a.Stride == 1 && bg.Stride == 1) return false;
+            bool aHands = a.Stride == 1 ? DirectConvolution.RunsWinogradHere(a.InChannels, a.Height, a.Width, aOutChannels, a.Kernel, a.Padding)
+                : UseWinograd(a, aOutChannels, KernelPaths.Default, winograd: true) || LanesLink(a, aOutChannels);
+            if (!aHands) return false;
+            if (bg.Stride == 1)
+            {
+                if (!DirectConvolution.RunsWinogradHere(bg.InChannels, bg.Height, bg.Width, b.OutChannels, bg.Kernel, bg.Padding)) return false;
+                second = DirectConvolution.WinogradInputMaps(bg.InChannels, bg.Height, bg.Width, b.OutChannels, bg.Kernel, bg.Padding);
+                return true;
+            }
+            if (!UseWinograd(bg, b.OutChannels, KernelPaths.Default, winograd: true)) return false;
+            second = WinogradLayout(bg, b.OutChannels).Maps;
             return true;
         }
 
@@ -218,7 +240,7 @@ namespace CnnGen.Kernels
         // ForwardLanes512's tiles (of up to 12 cells where two blocks remain), each storing its cells (through ReLU) at their
         // place in the next layer's padded input.
         private static void ForwardLanesInto(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
-            Span<float> target, in StridedWinogradConvolution.Layout next, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked)
+            Span<float> target, in WinogradF4Convolution.PaddedMaps next, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked)
         {
             int taps = g.Taps;
             var padded = scratch.Slice(0, g.PaddedLength);
@@ -230,7 +252,7 @@ namespace CnnGen.Kernels
                 DirectConvolution.PackLanes(weight, outChannels, taps, packed);
                 lanes = packed;
             }
-            StridedWinogradConvolution.ClearMargins(target, next);
+            WinogradF4Convolution.ClearMargins(target, next);
             ref float p = ref MemoryMarshal.GetReference(padded);
             int pitch = next.PaddedWidth, groupStride = next.PaddedGroupStride;
             ref float t0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(target), (next.Padding * pitch + next.Padding) * 16);

@@ -132,6 +132,9 @@ namespace CnnGen.Kernels
                 OutputLength = OutGroups * OutputGroupStride + V * V; // the last transpose reads up to 15 cells past the end
             }
 
+            /// <summary>This layer's padded input, as the layer before writes it when linked.</summary>
+            internal WinogradF4Convolution.PaddedMaps Maps => new(InChannels, Height, Width, Padding, PaddedWidth, PaddedGroupStride, PaddedLength);
+
             /// <summary>Floats of the transformed filters U[slot][input channel][output channel lanes].</summary>
             public int FiltersLength => FilterSlots * FilterPositionStride;
 
@@ -379,7 +382,7 @@ namespace CnnGen.Kernels
         /// means, summed in the output transform.
         /// </summary>
         internal static void ForwardLinked(ReadOnlySpan<float> x, Span<float> padded, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
-            Span<float> scratch, bool relu, in Layout l, in Layout next, Handoff handoff)
+            Span<float> scratch, bool relu, in Layout l, in WinogradF4Convolution.PaddedMaps next, Handoff handoff)
         {
             if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512.");
             int cells = l.OutHeight * l.OutWidth;
@@ -410,7 +413,7 @@ namespace CnnGen.Kernels
             Span<float> target;
             if (handoff == Handoff.NextInput)
             {
-                ClearMargins(y, next);
+                WinogradF4Convolution.ClearMargins(y, next);
                 target = y;
                 sink = new Sink(next.PaddedGroupStride, next.PaddedWidth, (next.Padding * next.PaddedWidth + next.Padding) * V, means: false);
             }
@@ -489,8 +492,7 @@ namespace CnnGen.Kernels
 
         // Zero the rows and columns of a layer's padded input outside its maps (what Pad clears), for the layer before to
         // write the maps in between.
-        internal static void ClearMargins(Span<float> padded, in Layout l) =>
-            WinogradF4Convolution.ClearMargins(padded, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+        internal static void ClearMargins(Span<float> padded, in Layout l) => WinogradF4Convolution.ClearMargins(padded, l.Maps);
 
         // Where the output transform puts a tile's cells: stored into [group][row][column][16] (GroupStride floats between
         // groups, Pitch cells a row, from Origin), or, for Means, added to the group's sum in staging.

@@ -111,6 +111,9 @@ namespace CnnGen.Kernels
             /// <summary>Floats of the transformed filters U[position][input channel][output channel lanes].</summary>
             public int FiltersLength => Positions * FilterPositionStride;
 
+            /// <summary>This layer's padded input, as the layer before writes it when linked.</summary>
+            internal PaddedMaps Maps => new(InChannels, Height, Width, Padding, PaddedWidth, PaddedGroupStride, PaddedLength);
+
             // F(2x2, 5x5)'s output transform's rows (12 vectors) or four 16x16 transpose blocks, the bias in lanes, then the buffers.
             internal int StagingLength => BiasOffset + OutLanes;
 
@@ -369,8 +372,24 @@ namespace CnnGen.Kernels
             /// <summary>The kernel's own outputs buffer, which <see cref="Unpack"/> turns into NCHW.</summary>
             public static Target Outputs(in Layout l, bool pool) => new(l.OutputGroupStride, pool ? l.OutWidth / 2 : l.OutWidth, 0);
 
-            /// <summary>The next layer's padded input (its layout <paramref name="next"/>): the maps inside its margins.</summary>
-            public static Target NextInput(in Layout next) => new(next.PaddedGroupStride, next.PaddedWidth, (next.Padding * next.PaddedWidth + next.Padding) * V);
+            /// <summary>The next layer's padded input (<paramref name="next"/>): the maps inside its margins.</summary>
+            public static Target NextInput(in PaddedMaps next) => new(next.PaddedGroupStride, next.PaddedWidth, (next.Padding * next.PaddedWidth + next.Padding) * V);
+        }
+
+        /// <summary>
+        /// A Winograd kernel's padded input as the layer before writes it (this kernel's, or StridedWinogradConvolution's: the
+        /// same layout): [group][padded row][padded column][16 channels], the maps' cell (r, c) at (r + Padding, c + Padding),
+        /// zeros elsewhere.
+        /// </summary>
+        internal readonly struct PaddedMaps
+        {
+            public readonly int InChannels, Height, Width, Padding, PaddedWidth, PaddedGroupStride, PaddedLength;
+
+            public PaddedMaps(int inChannels, int height, int width, int padding, int paddedWidth, int paddedGroupStride, int paddedLength)
+            {
+                InChannels = inChannels; Height = height; Width = width; Padding = padding;
+                PaddedWidth = paddedWidth; PaddedGroupStride = paddedGroupStride; PaddedLength = paddedLength;
+            }
         }
 
         /// <summary>
@@ -381,10 +400,10 @@ namespace CnnGen.Kernels
         /// operations per tile as <see cref="Forward"/>, so the same floats.
         /// </summary>
         internal static void ForwardLinked(ReadOnlySpan<float> x, Span<float> padded, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
-            Span<float> scratch, bool relu, bool pool, in Layout l, in Layout next, bool handOn)
+            Span<float> scratch, bool relu, bool pool, in Layout l, in PaddedMaps next, bool handOn)
         {
             if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("WinogradF4Convolution needs AVX-512.");
-            if (l.Dilation > 1 || handOn && next.Dilation > 1) throw new ArgumentException("A dilated layout is not linked.", nameof(l));
+            if (l.Dilation > 1) throw new ArgumentException("A dilated layout is not linked.", nameof(l));
             if (pool && (l.OutHeight < 2 || l.OutWidth < 2)) throw new ArgumentException("A 2x2 pooling window needs an output of at least 2x2.", nameof(pool));
             int outHeight = pool ? l.OutHeight / 2 : l.OutHeight, outWidth = pool ? l.OutWidth / 2 : l.OutWidth;
             if (padded.IsEmpty) Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
@@ -418,22 +437,22 @@ namespace CnnGen.Kernels
                 Unpack(outputs, y, staging, outHeight * outWidth, l.OutChannels, l.OutputGroupStride);
                 return;
             }
-            ClearMargins(y, next.InChannels, next.Height, next.Width, next.Padding, next.PaddedWidth, next.PaddedGroupStride);
+            ClearMargins(y, next);
             Transform(input, filters, transformed, products, staging, y, relu, pool, l, Target.NextInput(next));
         }
 
         // Zero a padded input's rows and columns outside its maps (what Pad clears), for the layer before to write the maps in
         // between. Shared with StridedWinogradConvolution.
-        internal static void ClearMargins(Span<float> padded, int inChannels, int height, int width, int padding, int paddedWidth, int paddedGroupStride)
+        internal static void ClearMargins(Span<float> padded, in PaddedMaps maps)
         {
-            int p = padding, rowLength = paddedWidth * V, rightStart = (p + width) * V;
-            for (int group = 0; group < (inChannels + V - 1) / V; group++)
+            int p = maps.Padding, rowLength = maps.PaddedWidth * V, rightStart = (p + maps.Width) * V;
+            for (int group = 0; group < (maps.InChannels + V - 1) / V; group++)
             {
-                var target = padded.Slice(group * paddedGroupStride, paddedGroupStride);
+                var target = padded.Slice(group * maps.PaddedGroupStride, maps.PaddedGroupStride);
                 target.Slice(0, p * rowLength).Clear();
-                target.Slice((p + height) * rowLength).Clear();
+                target.Slice((p + maps.Height) * rowLength).Clear();
                 ref float t0 = ref MemoryMarshal.GetReference(target);
-                for (int r = p; r < p + height; r++)
+                for (int r = p; r < p + maps.Height; r++)
                 {
                     ref float row = ref Unsafe.Add(ref t0, r * rowLength);
                     for (int at = 0; at < p * V; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
