@@ -45,7 +45,10 @@ namespace CnnGen.Tests
             new object[] { 20, 22, 18, "36 k3 p1 relu pool, 36 k3 p1 relu, 20 k3 p2 relu" },     // pooling onto 11x9, a wider padding next
             new object[] { 16, 16, 16, "32 k5 p2 relu, 32 k3 p1 relu, 32 k5 p2 relu pool" },     // 5x5 layers (F(2x2, 5x5)) between 3x3 ones
             new object[] { 64, 8, 8, "64 k3 p1 relu, 64 k3 p1, 64 k3 p1 relu" },                 // small maps, wide layers
-            new object[] { 3, 32, 32, "16 k3 p1 relu, 16 k3 p1 relu, 16 k3 p1" },                // a 3-channel stem (no Winograd) before a link
+            new object[] { 3, 32, 32, "16 k3 p1 relu, 16 k3 p1 relu, 16 k3 p1" },                // a 3-channel stem hands on from the lanes kernel
+            new object[] { 3, 30, 34, "32 k3 p1 relu, 32 k3 p1 relu pool, 64 k3 p1" },           // a stem of two blocks (pairs of blocks on narrow rows not here), odd sides
+            new object[] { 1, 12, 12, "16 k5 p2, 16 k3 p1 relu, 16 k3 p1" },                     // a 5x5 one-channel stem without ReLU
+            new object[] { 3, 32, 32, "24 k3 p1 relu, 32 k3 p1 relu, 32 k3 p1" },                // 24 channels out of the stem: not whole blocks, through NCHW
             new object[] { 8, 12, 12, "8 k3 p1 relu, 8 k3 p1 relu, 8 k3 p1" },                   // too few channels: no links taken
         };
 
@@ -94,7 +97,7 @@ namespace CnnGen.Tests
                 DirectConvolution.ForwardLinked(input, s.C, s.H, s.W, weights[i], biases[i], s.OC, s.K, s.P, y.AsSpan(0, y.Length - 5), shared, s.Relu, s.Pool, filters[i],
                     Previous(i), links[i + 1]);
                 Assert.True(y.Skip(y.Length - 5).All(float.IsNaN), $"layer {i} wrote past its output");
-                bool handed = i + 1 < shapes.Count && Winograd(s) && Winograd(shapes[i + 1]);
+                bool handed = i + 1 < shapes.Count && Hands(s, shapes[i + 1]);
                 if (handed)
                 {
                     Assert.True(y.All(float.IsNaN), $"layer {i} handed its maps on but wrote them too");
@@ -187,7 +190,7 @@ namespace CnnGen.Tests
 
         private static bool Hands(Shape a, Shape b)
         {
-            if (a.S == 1 && b.S == 1) return Winograd(a) && Winograd(b);
+            if (a.S == 1 && b.S == 1) return (Winograd(a) || Stem(a)) && Winograd(b);
             return StridedConvolution.HandsInPaddedLayout(a.C, a.H, a.W, a.OC, a.K, a.S, a.P, b.OC, b.K, b.S, b.P, out _);
         }
 
@@ -222,8 +225,13 @@ namespace CnnGen.Tests
             int linked = DirectConvolution.LinkedScratchLength(16, 32, 32, 16, 3, 1, pool: false, DirectConvolution.Link.None, resnet);
             if (Winograd(new Shape(16, 32, 32, 16, 3, 1, 1, false, true, 32, 32))) Assert.True(linked > alone + 16 * 34 * 34);
             else Assert.Equal(alone, linked);
+            // A 3-channel stem hands on from the lanes kernel where the next layer runs Winograd; 8 output channels never do.
             int stem = DirectConvolution.LinkedScratchLength(3, 32, 32, 16, 3, 1, pool: false, DirectConvolution.Link.None, resnet);
-            Assert.Equal(DirectConvolution.ScratchLengthWithFilters(3, 32, 32, 16, 3, 1), stem);
+            if (Winograd(new Shape(16, 32, 32, 16, 3, 1, 1, false, true, 32, 32))) Assert.True(stem > DirectConvolution.ScratchLengthWithFilters(3, 32, 32, 16, 3, 1) + 16 * 34 * 34);
+            else Assert.Equal(DirectConvolution.ScratchLengthWithFilters(3, 32, 32, 16, 3, 1), stem);
+            var eight = DirectConvolution.Link.Convolution(8, 32, 32, 16, 3, 1, pool: false, atEnd: true);
+            Assert.Equal(DirectConvolution.ScratchLengthWithFilters(3, 32, 32, 8, 3, 1),
+                DirectConvolution.LinkedScratchLength(3, 32, 32, 8, 3, 1, pool: false, DirectConvolution.Link.None, eight));
         }
 
         [Fact]
@@ -295,6 +303,20 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void GeneratedNetwork_LinksAStemOfWholeBlocks_NotOneOfOtherWidths()
+        {
+            static string Generated(int stemChannels) => Infrastructure.GeneratorHarness.GeneratedSources(
+                "using CnnGen;\nnamespace Linked;\n[Network(3, 32, 32)]\n[Conv2d(" + stemChannels + ", 3, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[Conv2d(16, 3, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[Flatten]\n[Linear(5)]\npublic partial class Net { }")
+                .Single(s => s.Key.Contains("Net")).Value;
+            const string direct = "global::CnnGen.Kernels.DirectConvolution.Link.";
+            // The stem keeps no Winograd filters: it passes none.
+            Assert.Contains("ForwardLinked(x, 3, 32, 32, p.Slice(0, 432), p.Slice(432, 16), 16, 3, 1, y, columns, relu: true, pool: false, default, " + direct + "None, "
+                + direct + "Convolution(16, 32, 32, 16, 3, 1, pool: false, atEnd: true));", Generated(16));
+            Assert.DoesNotContain("ForwardLinked(", Generated(24));
+        }
+
+        [Fact]
         public void LinkedChain_AllocatesNothing()
         {
             float[] x = new float[16 * 32 * 32], w1 = new float[16 * 16 * 9], w2 = new float[32 * 16 * 9], b1 = new float[16], b2 = new float[32];
@@ -312,6 +334,10 @@ namespace CnnGen.Tests
                 DirectConvolution.ForwardLinked(maps, 16, 32, 32, w2, b2, 32, 3, 1, pooled, scratch, relu: true, pool: true, f2, from, DirectConvolution.Link.None);
             }, calls: 20);
         }
+
+        // A stem the lanes kernel hands on from (DirectConvolution.LanesHandOn): too few channels in for Winograd, whole blocks out.
+        private static bool Stem(Shape s) =>
+            s.C < 8 && s.OC % 16 == 0 && !s.Pool && Kernels.Simd.Enabled && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
 
         private static bool Winograd(Shape s) =>
             DirectConvolution.ForwardByWinograd(s.C, s.H, s.W, s.OC, s.K, s.P) && Kernels.Simd.Enabled;

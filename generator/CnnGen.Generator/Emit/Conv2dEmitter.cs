@@ -525,13 +525,13 @@ namespace CnnGen.Generator.Emit
             for (int i = 0; i < layers.Count; i++)
             {
                 var a = layers[i];
-                bool fromStrided = StridedSender(a);
-                if (!WinogradLinkable(a) && !fromStrided) continue;
+                bool fromStrided = StridedSender(a), stem = StemSender(a);
+                if (!WinogradLinkable(a) && !fromStrided && !stem) continue;
                 int j = i + a.Fusion.Absorbed + 1;
                 if (j >= layers.Count) continue;
                 var b = layers[j];
                 // Stride 1 to stride 1; a strided layer to a stride-1 one; a stride-1 layer (its output not pooled) to a strided one.
-                bool toStrided = !fromStrided && !a.Fusion.Pool && HasPreparedWeights(b) && !Grouped(b) && b.Fusion.LinkedFrom is null;
+                bool toStrided = !fromStrided && !stem && !a.Fusion.Pool && HasPreparedWeights(b) && !Grouped(b) && b.Fusion.LinkedFrom is null;
                 if (!WinogradLinkable(b) && !toStrided) continue;
                 bool perSample = true;
                 for (int k = i; k <= j + b.Fusion.Absorbed; k++) perSample &= For(layers[k]).IsPerSampleInEvaluation;
@@ -556,6 +556,13 @@ namespace CnnGen.Generator.Emit
                 layers[i + a.Fusion.Absorbed].HandedTo = b;
             }
         }
+
+        // A stem (too few input channels for Winograd filters) that may hand its maps to a Winograd layer from the lanes kernel
+        // (DirectConvolution.ForwardLinked): whole blocks of 16 output channels, something absorbed, no pooling, nothing after.
+        private static bool StemSender(PlannedLayer layer) =>
+            layer.Kind == LayerKind.Conv2d && DimsOf(layer).Direct && !GroupedConv2dEmitter.Handles(layer.Spec) && !HasWinogradFilters(layer)
+            && layer.Input.Channels < MinimumWinogradChannels && layer.Output.Channels % 16 == 0 && layer.Fusion.Absorbed > 0 && layer.Fusion.Activation is null
+            && !layer.Fusion.Pool && !layer.Fusion.Mean && !InBlockedChain(layer) && !ForwardOverBatch(layer) && !HasPreparedWeights(layer);
 
         // A strided layer that may hand its maps to a stride-1 one (StridedConvolution.ForwardPreparedLinked): prepared weights,
         // a sample at a time, nothing after its kernel but a batch-norm and ReLU, not linked on already.
@@ -1061,7 +1068,7 @@ namespace CnnGen.Generator.Emit
             if (fusion.WinogradTo is { } to) w.Line("// y is not written where layer " + Int(to.Index) + " takes the maps padded from columns (both run the Winograd kernel)");
             w.Line("global::CnnGen.Kernels.DirectConvolution.ForwardLinked(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
                 + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding)
-                + ", y, columns, relu: " + (fusion.Relu ? "true" : "false") + ", pool: " + (fusion.Pool ? "true" : "false") + ", filters, "
+                + ", y, columns, relu: " + (fusion.Relu ? "true" : "false") + ", pool: " + (fusion.Pool ? "true" : "false") + (HasWinogradFilters(layer) ? ", filters, " : ", default, ")
                 + WinogradLinkExpression(fusion.WinogradFrom, fusion.WinogradFromAtEnd) + ", " + WinogradLinkExpression(fusion.WinogradTo, fusion.WinogradToAtEnd) + ");");
         }
 

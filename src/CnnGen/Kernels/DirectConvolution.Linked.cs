@@ -95,6 +95,17 @@ namespace CnnGen.Kernels
                 ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool, DefaultPath, winogradFilters: winogradFilters);
                 return;
             }
+            if (!RunsWinogradHere(own.Geometry, outChannels))
+            {
+                // A stem that does not run Winograd hands on from the lanes kernel: its results are [cell][16 channels] already.
+                var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
+                if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
+                var own2 = scratch.Slice(startReserve, scratch.Length - startReserve - endReserve);
+                WinogradF4Convolution.ClearMargins(output, following);
+                Pad(x, own2.Slice(0, g.PaddedLength), g);
+                ForwardLanes512(own2.Slice(0, g.PaddedLength), weight, default, bias, outChannels, output, own2.Slice(g.PaddedLength), relu, pool: false, g, handOn: true, following);
+                return;
+            }
             var layout = F4Layout(own);
             Require(winogradFilters.Length >= layout.FiltersLength, nameof(winogradFilters), layout.FiltersLength);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
@@ -154,7 +165,16 @@ namespace CnnGen.Kernels
         // on this machine, and b's input is a's (pooled) output.
         private static bool Handing(in LinkedShape a, in LinkedShape b) =>
             a.Valid && b.Valid && b.InChannels == a.OutChannels && b.Height == a.OutHeight && b.Width == a.OutWidth
-            && RunsWinogradHere(a.Geometry, a.OutChannels) && RunsWinogradHere(b.Geometry, b.OutChannels);
+            && (RunsWinogradHere(a.Geometry, a.OutChannels) || LanesHandOn(a)) && RunsWinogradHere(b.Geometry, b.OutChannels);
+
+        // A stem (fewer input channels than Winograd takes) onto a Winograd layer: the lanes kernel writes the next layer's
+        // padded input as it goes, instead of its own kernel's NCHW maps and the next layer's padding pass. Whole blocks of 16
+        // output channels, no pooling.
+        private static bool LanesHandOn(in LinkedShape a) =>
+            StemLinks && a.InChannels < MinimumWinogradChannels && a.OutChannels % 16 == 0 && !a.Pool && DefaultPath == KernelPath.Vector512 && Avx512F.IsSupported;
+
+        /// <summary>Whether stems hand on from the lanes kernel (KernelBench stem-link turns it off to compare).</summary>
+        internal static bool StemLinks { get; set; } = true;
 
         /// <summary>Whether this stride-1 layer's forward runs F(4x4, 3x3) or F(2x2, 5x5) on this machine (so it can take part in a link).</summary>
         internal static bool RunsWinogradHere(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>

@@ -482,8 +482,10 @@ namespace CnnGen.Kernels
         /// values agree bit for bit); then each block's [cell][channel] results go to NCHW, through ReLU and pooling when asked.
         /// </summary>
         // keptPacked: the weights as PackLanes gives them, kept by the caller; empty: packed here, into the scratch.
+        // With handOn, y is the next layer's padded input (into; DirectConvolution.ForwardLinked) and the results go there as
+        // they are, [cell][16 channels], through ReLU: no transposes to NCHW.
         private static void ForwardLanes512(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> keptPacked, ReadOnlySpan<float> bias, int outChannels,
-            Span<float> y, Span<float> scratch, bool relu, bool pool, in Geometry g)
+            Span<float> y, Span<float> scratch, bool relu, bool pool, in Geometry g, bool handOn = false, in WinogradF4Convolution.PaddedMaps into = default)
         {
             int taps = g.Taps, outHeight = g.OutHeight, outWidth = g.OutWidth, cellCount = outHeight * outWidth, pw = g.PaddedWidth;
             ref float cells = ref Unsafe.Add(ref MemoryMarshal.GetReference(scratch), outChannels * taps);
@@ -524,6 +526,11 @@ namespace CnnGen.Kernels
                         LanesPool(ref cells, block, y, relu, g);
                         LanesPool(ref cellsB, block + 16, y, relu, g);
                     }
+                    else if (handOn)
+                    {
+                        LanesInto(ref cells, block, y, relu, outHeight, outWidth, into);
+                        LanesInto(ref cellsB, block + 16, y, relu, outHeight, outWidth, into);
+                    }
                     else
                     {
                         LanesStore(ref cells, cellCount, block, y, relu);
@@ -548,7 +555,24 @@ namespace CnnGen.Kernels
                     }
                 }
                 if (pool) LanesPool(ref cells, block, y, relu, g);
+                else if (handOn) LanesInto(ref cells, block, y, relu, outHeight, outWidth, into);
                 else LanesStore(ref cells, cellCount, block, y, relu);
+            }
+        }
+
+        // One block's [cell][16 channels] results, through ReLU, into their group of a padded input laid out as maps.
+        private static void LanesInto(ref float cells, int block, Span<float> target, bool relu, int outHeight, int outWidth, in WinogradF4Convolution.PaddedMaps maps)
+        {
+            ref float group = ref Unsafe.Add(ref MemoryMarshal.GetReference(target), block / 16 * maps.PaddedGroupStride + (maps.Padding * maps.PaddedWidth + maps.Padding) * 16);
+            for (int oy = 0; oy < outHeight; oy++)
+            {
+                ref float source = ref Unsafe.Add(ref cells, oy * outWidth * 16);
+                ref float row = ref Unsafe.Add(ref group, oy * maps.PaddedWidth * 16);
+                for (int ox = 0; ox < outWidth; ox++)
+                {
+                    var v = Vector512.LoadUnsafe(ref source, (nuint)(ox * 16));
+                    (relu ? Elementwise.Relu(v) : v).StoreUnsafe(ref row, (nuint)(ox * 16));
+                }
             }
         }
 
