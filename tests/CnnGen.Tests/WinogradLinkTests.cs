@@ -60,12 +60,7 @@ namespace CnnGen.Tests
             var shapes = Shapes(inChannels, height, width, layers);
             var weights = shapes.Select(s => RandomValues(random, s.OC * s.C * s.K * s.K)).ToArray();
             var biases = shapes.Select(s => RandomValues(random, s.OC)).ToArray();
-            var filters = shapes.Select((s, i) =>
-            {
-                float[] f = new float[DirectConvolution.WinogradFiltersLength(s.C, s.H, s.W, s.OC, s.K, s.P)];
-                DirectConvolution.TransformFilters(weights[i], s.C, s.H, s.W, s.OC, s.K, s.P, f);
-                return f;
-            }).ToArray();
+            var filters = Kept(shapes, weights, biases);
             float[] x = RandomValues(random, inChannels * height * width);
 
             // Through NCHW, layer by layer.
@@ -129,18 +124,7 @@ namespace CnnGen.Tests
             var shapes = Shapes(inChannels, height, width, layers);
             var weights = shapes.Select(s => RandomValues(random, s.OC * s.C * s.K * s.K)).ToArray();
             var biases = shapes.Select(s => RandomValues(random, s.OC)).ToArray();
-            var kept = shapes.Select((s, i) =>
-            {
-                if (s.S != 1)
-                {
-                    float[] prepared = new float[StridedConvolution.PreparedLength(s.C, s.H, s.W, s.OC, s.K, s.S, s.P)];
-                    StridedConvolution.Prepare(weights[i], biases[i], s.C, s.H, s.W, s.OC, s.K, s.S, s.P, prepared);
-                    return prepared;
-                }
-                float[] f = new float[DirectConvolution.WinogradFiltersLength(s.C, s.H, s.W, s.OC, s.K, s.P)];
-                DirectConvolution.TransformFilters(weights[i], s.C, s.H, s.W, s.OC, s.K, s.P, f);
-                return f;
-            }).ToArray();
+            var kept = Kept(shapes, weights, biases);
             float[] x = RandomValues(random, inChannels * height * width);
 
             var expected = new List<float[]>();
@@ -187,6 +171,20 @@ namespace CnnGen.Tests
                 input = got;
             }
         }
+
+        // What each layer keeps between calls: a strided one its weights and bias prepared, a stride-1 one its Winograd filters.
+        private static float[][] Kept(List<Shape> shapes, float[][] weights, float[][] biases) => shapes.Select((s, i) =>
+        {
+            if (s.S != 1)
+            {
+                float[] prepared = new float[StridedConvolution.PreparedLength(s.C, s.H, s.W, s.OC, s.K, s.S, s.P)];
+                StridedConvolution.Prepare(weights[i], biases[i], s.C, s.H, s.W, s.OC, s.K, s.S, s.P, prepared);
+                return prepared;
+            }
+            float[] filters = new float[DirectConvolution.WinogradFiltersLength(s.C, s.H, s.W, s.OC, s.K, s.P)];
+            DirectConvolution.TransformFilters(weights[i], s.C, s.H, s.W, s.OC, s.K, s.P, filters);
+            return filters;
+        }).ToArray();
 
         private static bool Hands(Shape a, Shape b)
         {

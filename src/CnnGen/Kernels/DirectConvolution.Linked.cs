@@ -100,10 +100,11 @@ namespace CnnGen.Kernels
                 // A stem that does not run Winograd hands on from the lanes kernel: its results are [cell][16 channels] already.
                 var g = CheckedGeometry(inChannels, height, width, outChannels, kernel, padding, x.Length, weight.Length);
                 if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
-                var own2 = scratch.Slice(startReserve, scratch.Length - startReserve - endReserve);
+                var lanesScratch = scratch.Slice(startReserve, scratch.Length - startReserve - endReserve);
                 WinogradF4Convolution.ClearMargins(output, following);
-                Pad(x, own2.Slice(0, g.PaddedLength), g);
-                ForwardLanes512(own2.Slice(0, g.PaddedLength), weight, default, bias, outChannels, output, own2.Slice(g.PaddedLength), relu, pool: false, g, handOn: true, following);
+                Pad(x, lanesScratch.Slice(0, g.PaddedLength), g);
+                ForwardLanes512(lanesScratch.Slice(0, g.PaddedLength), weight, default, bias, outChannels, output, lanesScratch.Slice(g.PaddedLength), relu, pool: false, g,
+                    handOn: true, following);
                 return;
             }
             var layout = F4Layout(own);
@@ -141,7 +142,8 @@ namespace CnnGen.Kernels
             if (!previous.IsConvolution) return false;
             if (previous.Stride != 1)
                 return StridedConvolution.HandsInPaddedLayout(previous.InChannels, previous.Height, previous.Width, previous.OutChannels, previous.Kernel, previous.Stride,
-                    previous.Padding, own.OutChannels, own.Kernel, 1, own.Padding, out maps);
+                    previous.Padding, own.OutChannels, own.Kernel, 1, own.Padding, out maps)
+                    && maps.InChannels == own.InChannels && maps.Height == own.Height && maps.Width == own.Width;
             if (!Handing(LinkedShape.Of(previous), own)) return false;
             maps = F4Layout(own).Maps;
             return true;
@@ -155,7 +157,8 @@ namespace CnnGen.Kernels
             if (!next.IsConvolution) return false;
             if (next.Stride != 1)
                 return !own.Pool && StridedConvolution.HandsInPaddedLayout(own.InChannels, own.Height, own.Width, own.OutChannels, own.Kernel, 1, own.Padding,
-                    next.OutChannels, next.Kernel, next.Stride, next.Padding, out maps);
+                    next.OutChannels, next.Kernel, next.Stride, next.Padding, out maps)
+                    && maps.InChannels == next.InChannels && maps.Height == next.Height && maps.Width == next.Width;
             if (!Handing(own, LinkedShape.Of(next))) return false;
             maps = F4Layout(LinkedShape.Of(next)).Maps;
             return true;

@@ -312,34 +312,8 @@ namespace CnnGen.Kernels
         /// empty, y [OutChannels x OH x OW] (pooled: [OutChannels x OH/2 x OW/2]). Allocates nothing.
         /// </summary>
         public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
-            Span<float> scratch, bool relu, bool pool, in Layout l)
-        {
-            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("WinogradF4Convolution needs AVX-512.");
-            if (pool && (l.OutHeight < 2 || l.OutWidth < 2)) throw new ArgumentException("A 2x2 pooling window needs an output of at least 2x2.", nameof(pool));
-            if (pool && l.Dilation > 1) throw new ArgumentException("A dilated layout has no pooled output.", nameof(pool));
-            int cells = pool ? (l.OutHeight / 2) * (l.OutWidth / 2) : l.OutHeight * l.OutWidth;
-            Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
-            Require(filters.Length >= l.FiltersLength, nameof(filters));
-            Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
-            Require(y.Length >= l.OutChannels * cells, nameof(y));
-            Require(scratch.Length >= l.ScratchLength, nameof(scratch));
-
-            // Every buffer's length is a multiple of 16 floats: from a 64-byte boundary each vector of the padded input, V, M
-            // and the outputs is one cache line, not two (ScratchLength has the 16 floats this may skip).
-            var padded = PaddedInput(scratch, l);
-            scratch = scratch.Slice(FloatsToCacheLine(scratch));
-            var staging = scratch.Slice(0, l.StagingLength);
-            int at = l.StagingLength + l.PaddedLength;
-            var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
-            var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
-            var outputs = scratch.Slice(at, l.OutputLength);
-            var biasLanes = staging.Slice(Layout.BiasOffset, l.OutLanes);
-            for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
-
-            Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
-            Transform(padded, filters, transformed, products, staging, outputs, relu, pool, l, Target.Outputs(l, pool));
-            Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
-        }
+            Span<float> scratch, bool relu, bool pool, in Layout l) =>
+            ForwardLinked(x, default, filters, bias, y, scratch, relu, pool, l, default, handOn: false);
 
         // The chunks of tiles, from the padded input to the output transform's target.
         private static void Transform(Span<float> padded, ReadOnlySpan<float> filters, Span<float> transformed, Span<float> products, Span<float> staging,
@@ -403,8 +377,9 @@ namespace CnnGen.Kernels
             Span<float> scratch, bool relu, bool pool, in Layout l, in PaddedMaps next, bool handOn)
         {
             if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("WinogradF4Convolution needs AVX-512.");
-            if (l.Dilation > 1) throw new ArgumentException("A dilated layout is not linked.", nameof(l));
+            if (l.Dilation > 1 && (handOn || !padded.IsEmpty)) throw new ArgumentException("A dilated layout is not linked.", nameof(l));
             if (pool && (l.OutHeight < 2 || l.OutWidth < 2)) throw new ArgumentException("A 2x2 pooling window needs an output of at least 2x2.", nameof(pool));
+            if (pool && l.Dilation > 1) throw new ArgumentException("A dilated layout has no pooled output.", nameof(pool));
             int outHeight = pool ? l.OutHeight / 2 : l.OutHeight, outWidth = pool ? l.OutWidth / 2 : l.OutWidth;
             if (padded.IsEmpty) Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
             else Require(padded.Length >= l.PaddedLength, nameof(padded));
@@ -419,6 +394,8 @@ namespace CnnGen.Kernels
             else Require(y.Length >= l.OutChannels * outHeight * outWidth, nameof(y));
             Require(scratch.Length >= l.ScratchLength, nameof(scratch));
 
+            // Every buffer's length is a multiple of 16 floats: from a 64-byte boundary each vector of the padded input, V, M
+            // and the outputs is one cache line, not two (ScratchLength has the 16 floats this may skip).
             var ownPadded = PaddedInput(scratch, l);
             scratch = scratch.Slice(FloatsToCacheLine(scratch));
             var staging = scratch.Slice(0, l.StagingLength);
