@@ -8,12 +8,12 @@ using Xunit;
 namespace CnnGen.Tests
 {
     /// <summary>
-    /// WinogradNet with a LeakyReLU, which runs in place after its layer's kernel: that layer hands nothing on in the Winograd
-    /// layout (DirectConvolution.ForwardLinked), so its maps are kept, a chunk at a time.
+    /// WinogradNet with a Sigmoid, which runs in place after its layer's kernel and does not keep 0 at 0: that layer hands
+    /// nothing on in the Winograd layout (DirectConvolution.ForwardLinked), so its maps are kept, a chunk at a time.
     /// </summary>
     [Network(16, 32, 32)]
     [Conv2d(16, 3, Padding = 1)]
-    [LeakyReLU]
+    [Sigmoid]
     [Conv2d(16, 3, Padding = 1)]
     [MaxPool(2)]
     [Flatten]
@@ -237,9 +237,9 @@ namespace CnnGen.Tests
                 Compare.Close(output.AsSpan(n * ChunkedWinogradNet.OutputLength, ChunkedWinogradNet.OutputLength).ToArray(), one, 1e-5, "sample " + n);
             }
 
-            // The LeakyReLU's maps (chunked; no later value of evaluation takes their array, while the logits take the pooled
+            // The Sigmoid's maps (chunked; no later value of evaluation takes their array, while the logits take the pooled
             // maps') hold the last chunk only: asking for them says so, and how to see them all.
-            var relu = ChunkedWinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.LeakyReLU);
+            var relu = ChunkedWinogradNet.Layout.Layers.Single(l => l.Kind == Shapes.LayerKind.Sigmoid);
             var overwritten = Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(relu.Index).ToArray());
             Assert.Contains("a chunk at a time", overwritten.Message);
             Assert.Contains("ForwardForGradients", overwritten.Message);

@@ -8,8 +8,8 @@ using static CnnGen.Tests.Infrastructure.ConvolutionReference;
 namespace CnnGen.Tests
 {
     /// <summary>
-    /// Three 3x3 stride-1 layers with batch-norm, the second pooled: two links (the second from a pooled output), then a
-    /// layer with LeakyReLU after it (applied in place after its kernel: not linked).
+    /// Four 3x3 stride-1 layers, the first two with batch-norm, the second pooled: three links (the second from a pooled
+    /// output), the last layer's LeakyReLU applied in place over what its kernel wrote.
     /// </summary>
     [Network(16, 32, 32)]
     [Conv2d(16, 3, Padding = 1, Bias = false)]
@@ -26,6 +26,16 @@ namespace CnnGen.Tests
     [Flatten]
     [Linear(5)]
     public partial class LinkedWinogradNet { }
+
+    /// <summary>Two 3x3 layers with SiLU after each: the first hands its maps on, and its SiLU runs over the next layer's padded input.</summary>
+    [Network(16, 16, 16)]
+    [Conv2d(32, 3, Padding = 1)]
+    [SiLU]
+    [Conv2d(32, 3, Padding = 1)]
+    [SiLU]
+    [Flatten]
+    [Linear(5)]
+    public partial class LinkedSiluNet { }
 
     /// <summary>
     /// Linked stride-1 layers (<see cref="DirectConvolution.ForwardLinked"/>, <see cref="WinogradF4Convolution.ForwardLinked"/>):
@@ -239,8 +249,8 @@ namespace CnnGen.Tests
             float[] x = new float[16 * 32 * 32], w = new float[16 * 16 * 9], y = new float[16 * 32 * 32];
             float[] filters = new float[DirectConvolution.WinogradFiltersLength(16, 32, 32, 16, 3, 1)];
             int needed = DirectConvolution.LinkedScratchLength(16, 32, 32, 16, 3, 1, false, DirectConvolution.Link.None, next);
-            var error = Assert.Throws<ArgumentException>(() => DirectConvolution.ForwardLinked(x, 16, 32, 32, w, default, 16, 3, 1, y, new float[needed - 1], true, false, filters,
-                DirectConvolution.Link.None, next));
+            var error = Assert.Throws<ArgumentException>(() => { DirectConvolution.ForwardLinked(x, 16, 32, 32, w, default, 16, 3, 1, y, new float[needed - 1], true, false, filters,
+                DirectConvolution.Link.None, next); });
             Assert.Equal("scratch", error.ParamName);
             // A next layer whose input is not this output is no link: the maps go to y in NCHW as unlinked.
             var mismatched = DirectConvolution.Link.Convolution(16, 30, 30, 16, 3, 1, pool: false, atEnd: true);
@@ -263,9 +273,12 @@ namespace CnnGen.Tests
             Assert.Contains("ForwardLinked(x, 16, 32, 32, p.Slice(0, 4608), p.Slice(4608, 32), 32, 3, 1, y, columns, relu: true, pool: true, filters, "
                 + link + "Convolution(16, 32, 32, 16, 3, 1, pool: false, atEnd: true), " + link + "Convolution(32, 16, 16, 32, 3, 1, pool: false, atEnd: false));", source);
             Assert.Contains("ForwardLinked(x, 32, 16, 16, p.Slice(0, 9216), p.Slice(9216, 32), 32, 3, 1, y, columns, relu: true, pool: false, filters, "
-                + link + "Convolution(16, 32, 32, 32, 3, 1, pool: true, atEnd: false), " + link + "None);", source);
-            // The LeakyReLU runs in place after its layer's kernel, on NCHW maps: that layer is not linked.
-            Assert.Equal(3, source.Split("DirectConvolution.ForwardLinked(").Length - 1);
+                + link + "Convolution(16, 32, 32, 32, 3, 1, pool: true, atEnd: false), " + link + "Convolution(32, 16, 16, 32, 3, 1, pool: false, atEnd: true));", source);
+            // The LeakyReLU (0 to 0) runs in place over what its layer's kernel wrote, here its NCHW maps (the Linear reads them).
+            Assert.Contains("var written = global::CnnGen.Kernels.DirectConvolution.ForwardLinked(x, 32, 16, 16, p.Slice(0, 9216), p.Slice(9216, 32), 32, 3, 1, y, columns, "
+                + "relu: false, pool: false, filters, " + link + "Convolution(32, 16, 16, 32, 3, 1, pool: false, atEnd: true), " + link + "None);", source);
+            Assert.Contains("global::CnnGen.Kernels.Elementwise.LeakyRelu(written, written, 0.01f);", source);
+            Assert.Equal(4, source.Split("DirectConvolution.ForwardLinked(").Length - 1);
 
             var network = new LinkedWinogradNet();
             network.ResetParameters(3);
@@ -279,6 +292,22 @@ namespace CnnGen.Tests
             network.Forward(input, output, 2, workspace, training: true);
             Assert.Equal(2 * 16 * 32 * 32, workspace.LayerOutput(2).Length);
             Assert.Equal(2 * 32 * 16 * 16, workspace.LayerOutput(6).Length);
+        }
+
+        [Fact]
+        public void GeneratedNetwork_WithAnActivationOverTheHandedMaps_IsTheUnfusedNetwork()
+        {
+            // SiLU keeps 0 at 0, so it runs in place over the next layer's padded input, margins and all; evaluation (fused and
+            // linked) against ForwardForGradients (every layer alone, through NCHW).
+            var network = new LinkedSiluNet();
+            network.ResetParameters(5);
+            var random = new Random(6);
+            float[] input = RandomValues(random, 3 * LinkedSiluNet.InputLength), linked = new float[3 * LinkedSiluNet.OutputLength], unfused = new float[linked.Length];
+            var workspace = network.CreateWorkspace(3);
+            network.Forward(input, linked, 3, workspace);
+            Assert.Contains("goes straight into layer 2", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(1).Length).Message);
+            network.ForwardForGradients(input, unfused, 3, workspace);
+            Infrastructure.Compare.Close(linked, unfused, 1e-5, "linked SiLU network");
         }
 
         [Fact]

@@ -561,7 +561,7 @@ namespace CnnGen.Generator.Emit
         // (DirectConvolution.ForwardLinked): whole blocks of 16 output channels, something absorbed, no pooling, nothing after.
         private static bool StemSender(PlannedLayer layer) =>
             layer.Kind == LayerKind.Conv2d && DimsOf(layer).Direct && !GroupedConv2dEmitter.Handles(layer.Spec) && !HasWinogradFilters(layer)
-            && layer.Input.Channels < MinimumWinogradChannels && layer.Output.Channels % 16 == 0 && layer.Fusion.Absorbed > 0 && layer.Fusion.Activation is null
+            && layer.Input.Channels < MinimumWinogradChannels && layer.Output.Channels % 16 == 0 && layer.Fusion.Absorbed > 0 && KeepsZero(layer.Fusion.Activation)
             && !layer.Fusion.Pool && !layer.Fusion.Mean && !InBlockedChain(layer) && !ForwardOverBatch(layer) && !HasPreparedWeights(layer);
 
         // A strided layer that may hand its maps to a stride-1 one (StridedConvolution.ForwardPreparedLinked): prepared weights,
@@ -572,8 +572,14 @@ namespace CnnGen.Generator.Emit
         // A stride-1 layer that may take part in a Winograd link: it keeps Winograd filters, runs a sample at a time through
         // an evaluation method of its own (it absorbs a batch-norm, ReLU or pooling), and applies nothing after its kernel.
         private static bool WinogradLinkable(PlannedLayer layer) =>
-            HasWinogradFilters(layer) && layer.Fusion.Absorbed > 0 && layer.Fusion.Activation is null && !layer.Fusion.Mean
+            HasWinogradFilters(layer) && layer.Fusion.Absorbed > 0 && KeepsZero(layer.Fusion.Activation) && !layer.Fusion.Mean
             && !InBlockedChain(layer) && !ForwardOverBatch(layer) && !HasPreparedWeights(layer);
+
+        // No activation after the kernel, or one that maps 0 to 0: run in place over the next layer's padded input (what
+        // DirectConvolution.ForwardLinked returns), it leaves the margins zero. Sigmoid does not (0.5).
+        private static bool KeepsZero(PlannedLayer? activation) =>
+            activation is null || activation.Kind is LayerKind.ReLU or LayerKind.ReLU6 or LayerKind.LeakyReLU or LayerKind.Hardswish
+                or LayerKind.SiLU or LayerKind.GELU or LayerKind.Tanh;
 
         private static bool WinogradLinked(PlannedLayer layer) => layer.Fusion.WinogradFrom is not null || layer.Fusion.WinogradTo is not null;
 
@@ -1006,7 +1012,7 @@ namespace CnnGen.Generator.Emit
                 else if (WinogradLinked(layer)) EmitWinogradLinkedCall(w, layer, bias);
                 else if (d.Direct || d.Strided) w.Line(DirectForwardCall(layer, fusion.Pool ? "ForwardPooled" : "Forward", bias, fusion.Relu));
                 else EmitPointwiseBody(w, layer, bias, bounds);
-                if (fusion.Activation is { } activation)
+                if (fusion.Activation is { } activation && !WinogradLinked(layer))
                 {
                     if (bounds is not null)
                     {
@@ -1066,10 +1072,16 @@ namespace CnnGen.Generator.Emit
             var (d, input, spec, fusion) = (DimsOf(layer), layer.Input, layer.Spec, layer.Fusion);
             if (fusion.WinogradFrom is { } from) w.Line("// x is not read where layer " + Int(from.Index) + " left this layer's input padded in columns (both run the Winograd kernel)");
             if (fusion.WinogradTo is { } to) w.Line("// y is not written where layer " + Int(to.Index) + " takes the maps padded from columns (both run the Winograd kernel)");
-            w.Line("global::CnnGen.Kernels.DirectConvolution.ForwardLinked(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
+            string written = fusion.Activation is null ? "" : "var written = ";
+            w.Line(written + "global::CnnGen.Kernels.DirectConvolution.ForwardLinked(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
                 + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding)
                 + ", y, columns, relu: " + (fusion.Relu ? "true" : "false") + ", pool: " + (fusion.Pool ? "true" : "false") + (HasWinogradFilters(layer) ? ", filters, " : ", default, ")
                 + WinogradLinkExpression(fusion.WinogradFrom, fusion.WinogradFromAtEnd) + ", " + WinogradLinkExpression(fusion.WinogradTo, fusion.WinogradToAtEnd) + ");");
+            if (fusion.Activation is { } activation)
+            {
+                w.Line("// " + activation.Describe() + ", in place over what the kernel wrote: y, or the next layer's padded input (its zero margins stay zero)");
+                w.Line(ActivationEmitter.InPlaceStatement(activation, "written"));
+            }
         }
 
         private static string DirectForwardCall(PlannedLayer layer, string method, bool bias, bool relu)

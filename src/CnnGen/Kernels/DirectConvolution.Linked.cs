@@ -63,9 +63,10 @@ namespace CnnGen.Kernels
         /// layers around it (see <see cref="Link"/>): where the previous link is taken, x is not read (the layer before left
         /// the input padded in scratch); where the next one is, y is not written (the maps go to the next layer's region of
         /// scratch). The scratch is the same span for all linked layers, <see cref="LinkedScratchLength"/> floats at least.
-        /// The same operations per tile as unlinked, so the same floats.
+        /// The same operations per tile as unlinked, so the same floats. Returns what it wrote: y's maps, or the next layer's
+        /// padded input (zero outside the maps), for an activation that keeps zero to run in place over it.
         /// </summary>
-        public static void ForwardLinked(ReadOnlySpan<float> x, int inChannels, int height, int width,
+        public static Span<float> ForwardLinked(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
             Span<float> y, Span<float> scratch, bool relu, bool pool, ReadOnlySpan<float> winogradFilters, Link previous, Link next)
         {
@@ -93,7 +94,7 @@ namespace CnnGen.Kernels
             {
                 // Neither link taken here: the layer as it runs unlinked, NCHW in and out (invalid shapes throw there).
                 ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool, DefaultPath, winogradFilters: winogradFilters);
-                return;
+                return y.Slice(0, outChannels * own.OutHeight * own.OutWidth);
             }
             if (!RunsWinogradHere(own.Geometry, outChannels))
             {
@@ -105,13 +106,14 @@ namespace CnnGen.Kernels
                 Pad(x, lanesScratch.Slice(0, g.PaddedLength), g);
                 ForwardLanes512(lanesScratch.Slice(0, g.PaddedLength), weight, default, bias, outChannels, output, lanesScratch.Slice(g.PaddedLength), relu, pool: false, g,
                     handOn: true, following);
-                return;
+                return output;
             }
             var layout = F4Layout(own);
             Require(winogradFilters.Length >= layout.FiltersLength, nameof(winogradFilters), layout.FiltersLength);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
             WinogradF4Convolution.ForwardLinked(x, input, winogradFilters, bias, output.IsEmpty ? y : output,
                 scratch.Slice(startReserve, scratch.Length - startReserve - endReserve), relu, pool, layout, following, handOn: !output.IsEmpty);
+            return output.IsEmpty ? y.Slice(0, outChannels * own.OutHeight * own.OutWidth) : output;
         }
 
         // A linked layer's shape: stride 1, square kernel and padding, and whether its output is pooled.
