@@ -514,8 +514,9 @@ namespace CnnGen.Generator.Emit
         /// nothing but what the first absorbs (batch-norm, ReLU, a 2x2 max pooling) lies between them and all of it runs one
         /// sample at a time: the first hands its maps to the second in the Winograd kernel's padded layout where both run that
         /// kernel on the machine (decided at run time by DirectConvolution.ForwardLinked), with no transposes to NCHW and back
-        /// and no padding pass. Each layer absorbs something (it has an evaluation method of its own) and no activation that
-        /// runs in place after the kernel. A strided layer with prepared weights links to a stride-1 one after it the same way,
+        /// and no padding pass. Each layer absorbs something (it has an evaluation method of its own), and any activation run in
+        /// place after its kernel keeps 0 at 0 (<see cref="KeepsZero"/>). A strided layer with prepared weights links to a
+        /// stride-1 one after it the same way, and a 3-channel stem to a stride-1 one from the lanes kernel,
         /// and a stride-1 layer (its output not pooled) to a strided one: their kernels share the padded layout. Consecutive
         /// links alternate between the scratch's end and start, so a layer's input and output regions never meet. The output
         /// the first layer's fusion would keep is then not kept.
@@ -570,7 +571,7 @@ namespace CnnGen.Generator.Emit
             HasPreparedWeights(layer) && !Grouped(layer) && layer.Fusion.Activation is null && !layer.Fusion.Mean && layer.Fusion.LinkedTo is null;
 
         // A stride-1 layer that may take part in a Winograd link: it keeps Winograd filters, runs a sample at a time through
-        // an evaluation method of its own (it absorbs a batch-norm, ReLU or pooling), and applies nothing after its kernel.
+        // an evaluation method of its own (it absorbs a batch-norm, ReLU or pooling), and any activation after its kernel keeps 0 at 0.
         private static bool WinogradLinkable(PlannedLayer layer) =>
             HasWinogradFilters(layer) && layer.Fusion.Absorbed > 0 && KeepsZero(layer.Fusion.Activation) && !layer.Fusion.Mean
             && !InBlockedChain(layer) && !ForwardOverBatch(layer) && !HasPreparedWeights(layer);
@@ -1064,14 +1065,13 @@ namespace CnnGen.Generator.Emit
                 + (bounds is null ? "" : ", " + bounds) + ");");
         }
 
-        /// <summary>The <c>DirectConvolution</c> forward call on <c>x</c>, <c>p</c> (weights, then the bias when there is one), <c>y</c> and <c>columns</c>.</summary>
         // A stride-1 layer linked to the one before or after it (LinkWinogradLayers): the maps between pass in the Winograd
         // kernel's padded layout in columns where both run it here, else through x and y as unlinked.
         private static void EmitWinogradLinkedCall(IndentedWriter w, PlannedLayer layer, bool bias)
         {
             var (d, input, spec, fusion) = (DimsOf(layer), layer.Input, layer.Spec, layer.Fusion);
-            if (fusion.WinogradFrom is { } from) w.Line("// x is not read where layer " + Int(from.Index) + " left this layer's input padded in columns (both run the Winograd kernel)");
-            if (fusion.WinogradTo is { } to) w.Line("// y is not written where layer " + Int(to.Index) + " takes the maps padded from columns (both run the Winograd kernel)");
+            if (fusion.WinogradFrom is { } from) w.Line("// x is not read where layer " + Int(from.Index) + " left this layer's input padded in columns (both run Winograd kernels here)");
+            if (fusion.WinogradTo is { } to) w.Line("// y is not written where layer " + Int(to.Index) + " takes the maps padded from columns (both run Winograd kernels here)");
             string written = fusion.Activation is null ? "" : "var written = ";
             w.Line(written + "global::CnnGen.Kernels.DirectConvolution.ForwardLinked(x, " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", p.Slice(0, " + Int(d.WeightLength) + "), "
                 + (bias ? "p.Slice(" + Int(d.WeightLength) + ", " + Int(d.OutChannels) + ")" : "default") + ", " + Int(d.OutChannels) + ", " + Int(spec.Kernel) + ", " + Int(spec.Padding)
@@ -1084,6 +1084,7 @@ namespace CnnGen.Generator.Emit
             }
         }
 
+        /// <summary>The <c>DirectConvolution</c> forward call on <c>x</c>, <c>p</c> (weights, then the bias when there is one), <c>y</c> and <c>columns</c>.</summary>
         private static string DirectForwardCall(PlannedLayer layer, string method, bool bias, bool relu)
         {
             var (d, input, spec) = (DimsOf(layer), layer.Input, layer.Spec);
