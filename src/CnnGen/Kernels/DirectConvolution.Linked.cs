@@ -51,12 +51,16 @@ namespace CnnGen.Kernels
         /// <summary>Floats of scratch <see cref="ForwardLinked"/> needs with these links.</summary>
         public static int LinkedScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int padding, bool pool, Link previous, Link next)
         {
-            int length = ScratchLengthWithFilters(inChannels, height, width, outChannels, kernel, padding);
             var own = new LinkedShape(inChannels, height, width, outChannels, kernel, padding, pool);
-            if (HandedFrom(previous, own, out var input)) length += input.PaddedLength + 16;
-            if (HandingTo(own, next, out var output)) length += output.PaddedLength + 16;
-            return length;
+            bool from = HandedFrom(previous, own, out var input), to = HandingTo(own, next, out var output);
+            return ScratchWithRegions(own, from ? input.PaddedLength : -1, to ? output.PaddedLength : -1);
         }
+
+        // The layer's own scratch and each region taken (its floats, -1 where the link is not), and the up to 15 floats each
+        // region's alignment skips.
+        private static int ScratchWithRegions(in LinkedShape own, int inputRegion, int outputRegion) =>
+            ScratchLengthWithFilters(own.InChannels, own.Height, own.Width, own.OutChannels, own.Kernel, own.Padding)
+            + (inputRegion < 0 ? 0 : inputRegion + 16) + (outputRegion < 0 ? 0 : outputRegion + 16);
 
         /// <summary>
         /// <see cref="ForwardWithFilters"/> (or <see cref="ForwardPooledWithFilters"/> with <paramref name="pool"/>) linked to the
@@ -72,20 +76,23 @@ namespace CnnGen.Kernels
         {
             var own = new LinkedShape(inChannels, height, width, outChannels, kernel, padding, pool);
             bool valid = own.Valid;
+            // Each link decided once: the scratch it needs and the regions it takes come from the same answer.
+            var maps = default(WinogradF4Convolution.PaddedMaps);
+            var following = default(WinogradF4Convolution.PaddedMaps);
+            bool from = valid && HandedFrom(previous, own, out maps), to = valid && HandingTo(own, next, out following);
             if (valid)
             {
-                int needed = LinkedScratchLength(inChannels, height, width, outChannels, kernel, padding, pool, previous, next);
+                int needed = ScratchWithRegions(own, from ? maps.PaddedLength : -1, to ? following.PaddedLength : -1);
                 Require(scratch.Length >= needed, nameof(scratch), needed);
             }
             int startReserve = 0, endReserve = 0;
             Span<float> input = default, output = default;
-            if (valid && HandedFrom(previous, own, out var maps))
+            if (from)
             {
                 input = LinkRegion.Of(scratch, maps.PaddedLength, previous.AtEnd);
                 LinkRegion.Reserve(ref startReserve, ref endReserve, maps.PaddedLength, previous.AtEnd);
             }
-            var following = default(WinogradF4Convolution.PaddedMaps);
-            if (valid && HandingTo(own, next, out following))
+            if (to)
             {
                 output = LinkRegion.Of(scratch, following.PaddedLength, next.AtEnd);
                 LinkRegion.Reserve(ref startReserve, ref endReserve, following.PaddedLength, next.AtEnd);

@@ -563,7 +563,7 @@ namespace CnnGen.Kernels
         // One block's [cell][16 channels] results, through ReLU, into their group of a padded input laid out as maps.
         private static void LanesInto(ref float cells, int block, Span<float> target, bool relu, int outHeight, int outWidth, in WinogradF4Convolution.PaddedMaps maps)
         {
-            ref float group = ref Unsafe.Add(ref MemoryMarshal.GetReference(target), block / 16 * maps.PaddedGroupStride + (maps.Padding * maps.PaddedWidth + maps.Padding) * 16);
+            ref float group = ref Unsafe.Add(ref MemoryMarshal.GetReference(target), block / 16 * maps.PaddedGroupStride + maps.MapsOffset);
             for (int oy = 0; oy < outHeight; oy++)
             {
                 ref float source = ref Unsafe.Add(ref cells, oy * outWidth * 16);
@@ -1244,7 +1244,7 @@ namespace CnnGen.Kernels
                 Require(inputGradientFilters.Length >= inputLayout.FiltersLength, nameof(inputGradientFilters), inputLayout.FiltersLength);
                 WinogradF4Convolution.Forward(outputGradient, inputGradientFilters, default, inputGradient, scratch, relu: false, pool: false, inputLayout);
                 var blocked = WinogradF4Convolution.PaddedInput(scratch, inputLayout);
-                int origin = (inputLayout.Padding * inputLayout.PaddedWidth + inputLayout.Padding) * 16;
+                int origin = inputLayout.Maps.MapsOffset;
                 // The weight gradient's own scratch right after the blocked d y, over the F(4x4)'s spent buffers (warm in L2).
                 int after = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(scratch), ref MemoryMarshal.GetReference(blocked)) / sizeof(float) + blocked.Length;
                 WinogradWeightGradient.AddSampleProductsOfBlocked(x, blocked.Slice(origin), inputLayout.PaddedWidth, inputLayout.PaddedGroupStride,

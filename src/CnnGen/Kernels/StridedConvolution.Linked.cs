@@ -255,7 +255,7 @@ namespace CnnGen.Kernels
             WinogradF4Convolution.ClearMargins(target, next);
             ref float p = ref MemoryMarshal.GetReference(padded);
             int pitch = next.PaddedWidth, groupStride = next.PaddedGroupStride;
-            ref float t0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(target), (next.Padding * pitch + next.Padding) * 16);
+            ref float t0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(target), next.MapsOffset);
             for (int block = 0; block < outChannels;)
             {
                 bool two = block + 32 <= outChannels;

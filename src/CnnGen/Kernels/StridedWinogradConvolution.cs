@@ -415,7 +415,7 @@ namespace CnnGen.Kernels
             {
                 WinogradF4Convolution.ClearMargins(y, next);
                 target = y;
-                sink = new Sink(next.PaddedGroupStride, next.PaddedWidth, (next.Padding * next.PaddedWidth + next.Padding) * V, means: false);
+                sink = new Sink(next.PaddedGroupStride, next.PaddedWidth, next.MapsOffset, means: false);
             }
             else
             {
@@ -489,10 +489,6 @@ namespace CnnGen.Kernels
                 }
             }
         }
-
-        // Zero the rows and columns of a layer's padded input outside its maps (what Pad clears), for the layer before to
-        // write the maps in between.
-        internal static void ClearMargins(Span<float> padded, in Layout l) => WinogradF4Convolution.ClearMargins(padded, l.Maps);
 
         // Where the output transform puts a tile's cells: stored into [group][row][column][16] (GroupStride floats between
         // groups, Pitch cells a row, from Origin), or, for Means, added to the group's sum in staging.

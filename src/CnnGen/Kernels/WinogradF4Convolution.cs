@@ -347,7 +347,7 @@ namespace CnnGen.Kernels
             public static Target Outputs(in Layout l, bool pool) => new(l.OutputGroupStride, pool ? l.OutWidth / 2 : l.OutWidth, 0);
 
             /// <summary>The next layer's padded input (<paramref name="next"/>): the maps inside its margins.</summary>
-            public static Target NextInput(in PaddedMaps next) => new(next.PaddedGroupStride, next.PaddedWidth, (next.Padding * next.PaddedWidth + next.Padding) * V);
+            public static Target NextInput(in PaddedMaps next) => new(next.PaddedGroupStride, next.PaddedWidth, next.MapsOffset);
         }
 
         /// <summary>
@@ -364,6 +364,9 @@ namespace CnnGen.Kernels
                 InChannels = inChannels; Height = height; Width = width; Padding = padding;
                 PaddedWidth = paddedWidth; PaddedGroupStride = paddedGroupStride; PaddedLength = paddedLength;
             }
+
+            /// <summary>Floats from a group's start to the maps' first cell (row and column Padding).</summary>
+            public int MapsOffset => (Padding * PaddedWidth + Padding) * V;
         }
 
         /// <summary>
