@@ -1994,6 +1994,11 @@ namespace KernelBench
                 StridedGroupChain(args.Length > 1 ? int.Parse(args[1]) : 0);
                 return;
             }
+            if (args.Length > 0 && args[0] == "residual-join")
+            {
+                ResidualJoin.Run(args.Length > 1 ? args[1] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "stem-link")
             {
                 StemLink.Run();

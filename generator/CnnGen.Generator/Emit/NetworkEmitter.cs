@@ -555,6 +555,11 @@ namespace CnnGen.Generator.Emit
                     reluTaken = false; // the segment was that ReLU alone
                     continue;
                 }
+                if (mode == ForwardMode.Evaluation && item is AddStep { JoinedInto: { } joined })
+                {
+                    reluTaken = joined.Fusion.JoinRelu is not null; // the body's last layer wrote the sum (and its ReLU)
+                    continue;
+                }
                 if (!first) w.Line();
                 first = false;
                 switch (item)
@@ -1194,6 +1199,9 @@ namespace CnnGen.Generator.Emit
                     if (layer.FusedInto is { } kept)
                         evaluated = "throw new global::System.InvalidOperationException(\"In evaluation mode layer " + Int(layer.Index) + " is fused into layer " + Int(kept.Index)
                             + " and its output is not kept; run Forward with training: true to see it.\")";
+                    else if (JoinedLayer(plan, layer) is { } join)
+                        evaluated = "throw new global::System.InvalidOperationException(\"In evaluation mode the output of layer " + Int(layer.Index) + " is added to the input of "
+                            + join.Block.Describe() + " as it is written and is not kept; run Forward with training: true to see it.\")";
                     else if (layer.HandedTo is { } linked)
                         evaluated = "throw new global::System.InvalidOperationException(\"In evaluation mode the output of layer " + Int(layer.Index) + " goes straight into layer " + Int(linked.Index)
                             + " in its kernel's layout and is not kept; run Forward with training: true to see it.\")";
@@ -1219,6 +1227,10 @@ namespace CnnGen.Generator.Emit
             }
             w.Line();
         }
+
+        /// <summary>The residual sum whose body ends in <paramref name="layer"/> (the output a joined convolution keeps) and which evaluation adds as that layer writes, or null.</summary>
+        private static AddStep? JoinedLayer(ExecutionPlan plan, PlannedLayer layer) =>
+            plan.Schedule.OfType<AddStep>().FirstOrDefault(add => add.JoinedInto is not null && add.Body == layer.Out);
 
         /// <summary>Whether evaluation keeps the layer's output (written, not taken by a later value) in a chunked part: after more than one chunk it holds the last chunk's samples only.</summary>
         private static bool KeptButOverwrittenByChunks(ExecutionPlan plan, PlannedLayer layer) =>

@@ -74,6 +74,7 @@ namespace CnnGen.Generator.Planning
             {
                 if (units[cut - 1].Layer?.FusedInto is not null) continue; // not through a fusion (a convolution and its batch-norm, activation, pooling)
                 if (units[cut - 1].Layer?.HandedTo is not null) continue; // nor through a link (a strided layer's maps handed on in its kernel's layout)
+                if (units[cut - 1].Step is AddStep { JoinedInto.Fusion.JoinRelu: not null }) continue; // nor between a joined sum and the ReLU its layer takes
                 var (chunked, batched) = Split(units, cut);
                 var before = new HashSet<Step>(chunked.SelectMany(StepsOf));
                 var crossing = plan.Values

@@ -79,6 +79,11 @@ namespace CnnGen.Generator.Planning
         public Value Body { get; }
         public Value Shortcut { get; }
         public Value Sum { get; }
+        /// <summary>
+        /// In evaluation, the body's last convolution that adds the shortcut (and rectifies, <see cref="Conv2dEmitter.Fusion.JoinRelu"/>)
+        /// as its kernel writes its maps, so the sum is no pass of its own (see <see cref="Conv2dEmitter.JoinResiduals"/>); or null.
+        /// </summary>
+        public PlannedLayer? JoinedInto { get; internal set; }
         public override IEnumerable<Value> Inputs => new[] { Body, Shortcut };
         public override Value Output => Sum;
     }
@@ -255,6 +260,7 @@ namespace CnnGen.Generator.Planning
                 Conv2dEmitter.LinkWinogradLayers(segment.Layers);
                 Conv2dEmitter.LinkBlockedChains(segment.Layers);
             }
+            Conv2dEmitter.JoinResiduals(Schedule);
         }
 
         private void MarkBackwardNeeds()
@@ -485,8 +491,14 @@ namespace CnnGen.Generator.Planning
                         {
                             if (layer.FusedInto is not null || layer == taken) continue;
                             var first = segment.Layers.FirstOrDefault(l => l.FusedInto == layer) ?? layer;
-                            yield return (layer.Step.Order, new[] { first.In }, layer.Out, oneSample);
+                            // A joined last layer of a body reads the block's shortcut too and writes the sum (or the ReLU after it).
+                            if (first.Fusion.Join is { } join)
+                                yield return (layer.Step.Order, new[] { first.In, join.Shortcut }, first.Fusion.JoinRelu?.Out ?? join.Sum, oneSample);
+                            else yield return (layer.Step.Order, new[] { first.In }, layer.Out, oneSample);
                         }
+                        break;
+                    case AddStep { JoinedInto: { } joined }:
+                        taken = joined.Fusion.JoinRelu;
                         break;
                     case AddStep add when ReluOfSumOnly(schedule, index) is { } relu:
                         taken = relu;

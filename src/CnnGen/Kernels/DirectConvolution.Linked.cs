@@ -123,6 +123,47 @@ namespace CnnGen.Kernels
             return output.IsEmpty ? y.Slice(0, outChannels * own.OutHeight * own.OutWidth) : output;
         }
 
+        /// <summary>
+        /// A residual block's last layer with the block's join taken into its epilogue (evaluation): y = this layer's output
+        /// (<see cref="ForwardLinked"/>, its input maybe handed on by the layer before) plus <paramref name="shortcut"/> (the
+        /// block's shortcut, NCHW, y's shape), then ReLU with <paramref name="reluAfterSum"/>. Where the layer runs Winograd
+        /// here the sum is added as its maps are turned into NCHW; elsewhere the kernel writes y and the sum follows in place.
+        /// Either way the same floats as the layer, then <see cref="Elementwise.Sum(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
+        /// (or <see cref="Elementwise.SumRelu"/>) into y. The scratch is <see cref="LinkedScratchLength"/>'s with no next link.
+        /// </summary>
+        public static void ForwardJoined(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
+            Span<float> y, Span<float> scratch, bool relu, bool pool, ReadOnlySpan<float> winogradFilters, Link previous, ReadOnlySpan<float> shortcut, bool reluAfterSum)
+        {
+            var own = new LinkedShape(inChannels, height, width, outChannels, kernel, padding, pool);
+            int length = own.Valid ? outChannels * own.OutHeight * own.OutWidth : 0;
+            if (own.Valid) Require(shortcut.Length >= length, nameof(shortcut), length);
+            if (!own.Valid || !RunsWinogradHere(own.Geometry, outChannels) || winogradFilters.IsEmpty)
+            {
+                var written = ForwardLinked(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool, winogradFilters, previous, Link.None);
+                if (reluAfterSum) Elementwise.SumRelu(written, shortcut.Slice(0, length), written);
+                else Elementwise.Sum(written, shortcut.Slice(0, length), written);
+                return;
+            }
+            var maps = default(WinogradF4Convolution.PaddedMaps);
+            bool from = HandedFrom(previous, own, out maps);
+            int needed = ScratchWithRegions(own, from ? maps.PaddedLength : -1, -1);
+            Require(scratch.Length >= needed, nameof(scratch), needed);
+            int startReserve = 0, endReserve = 0;
+            Span<float> input = default;
+            if (from)
+            {
+                input = LinkRegion.Of(scratch, maps.PaddedLength, previous.AtEnd);
+                LinkRegion.Reserve(ref startReserve, ref endReserve, maps.PaddedLength, previous.AtEnd);
+            }
+            var layout = F4Layout(own);
+            Require(winogradFilters.Length >= layout.FiltersLength, nameof(winogradFilters), layout.FiltersLength);
+            if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
+            if (!from) Require(x.Length >= inChannels * height * width, nameof(x), inChannels * height * width);
+            WinogradF4Convolution.ForwardLinked(x, input, winogradFilters, bias, y, scratch.Slice(startReserve, scratch.Length - startReserve - endReserve),
+                relu, pool, layout, default, handOn: false, shortcut, reluAfterSum);
+        }
+
         // A linked layer's shape: stride 1, square kernel and padding, and whether its output is pooled.
         private readonly record struct LinkedShape(int InChannels, int Height, int Width, int OutChannels, int Kernel, int Padding, bool Pool)
         {

@@ -612,7 +612,14 @@ namespace CnnGen.Kernels
         // doubles), then swap 128-bit quarters twice. Inlined, so that the forwarder above compiles to its own copy with
         // constant offsets.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static void Transpose16(ref float source, int stride, ref float target, int targetStride)
+        internal static void Transpose16(ref float source, int stride, ref float target, int targetStride) =>
+            Transpose16<PlainRows>(ref source, stride, ref target, targetStride, ref target);
+
+        // The same, each row of the target stored as TRows says: as it is, or added to the row at the same place of
+        // shortcut (then ReLU): a residual join taken as the maps are turned into NCHW.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void Transpose16<TRows>(ref float source, int stride, ref float target, int targetStride, ref float shortcut)
+            where TRows : struct, IRowStore
         {
             nuint ts = (nuint)targetStride;
             var r0 = Vector512.LoadUnsafe(ref source); var r1 = Vector512.LoadUnsafe(ref source, (nuint)stride);
@@ -649,22 +656,60 @@ namespace CnnGen.Kernels
             var v12 = Avx512F.Shuffle4x128(u8, u12, 0xDD); var v13 = Avx512F.Shuffle4x128(u9, u13, 0xDD);
             var v14 = Avx512F.Shuffle4x128(u10, u14, 0xDD); var v15 = Avx512F.Shuffle4x128(u11, u15, 0xDD);
 
-            Avx512F.Shuffle4x128(v0, v8, 0x88).StoreUnsafe(ref target, 0);
-            Avx512F.Shuffle4x128(v1, v9, 0x88).StoreUnsafe(ref target, 1 * ts);
-            Avx512F.Shuffle4x128(v2, v10, 0x88).StoreUnsafe(ref target, 2 * ts);
-            Avx512F.Shuffle4x128(v3, v11, 0x88).StoreUnsafe(ref target, 3 * ts);
-            Avx512F.Shuffle4x128(v4, v12, 0x88).StoreUnsafe(ref target, 4 * ts);
-            Avx512F.Shuffle4x128(v5, v13, 0x88).StoreUnsafe(ref target, 5 * ts);
-            Avx512F.Shuffle4x128(v6, v14, 0x88).StoreUnsafe(ref target, 6 * ts);
-            Avx512F.Shuffle4x128(v7, v15, 0x88).StoreUnsafe(ref target, 7 * ts);
-            Avx512F.Shuffle4x128(v0, v8, 0xDD).StoreUnsafe(ref target, 8 * ts);
-            Avx512F.Shuffle4x128(v1, v9, 0xDD).StoreUnsafe(ref target, 9 * ts);
-            Avx512F.Shuffle4x128(v2, v10, 0xDD).StoreUnsafe(ref target, 10 * ts);
-            Avx512F.Shuffle4x128(v3, v11, 0xDD).StoreUnsafe(ref target, 11 * ts);
-            Avx512F.Shuffle4x128(v4, v12, 0xDD).StoreUnsafe(ref target, 12 * ts);
-            Avx512F.Shuffle4x128(v5, v13, 0xDD).StoreUnsafe(ref target, 13 * ts);
-            Avx512F.Shuffle4x128(v6, v14, 0xDD).StoreUnsafe(ref target, 14 * ts);
-            Avx512F.Shuffle4x128(v7, v15, 0xDD).StoreUnsafe(ref target, 15 * ts);
+            TRows.Store(Avx512F.Shuffle4x128(v0, v8, 0x88), ref target, 0, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v1, v9, 0x88), ref target, 1 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v2, v10, 0x88), ref target, 2 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v3, v11, 0x88), ref target, 3 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v4, v12, 0x88), ref target, 4 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v5, v13, 0x88), ref target, 5 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v6, v14, 0x88), ref target, 6 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v7, v15, 0x88), ref target, 7 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v0, v8, 0xDD), ref target, 8 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v1, v9, 0xDD), ref target, 9 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v2, v10, 0xDD), ref target, 10 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v3, v11, 0xDD), ref target, 11 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v4, v12, 0xDD), ref target, 12 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v5, v13, 0xDD), ref target, 13 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v6, v14, 0xDD), ref target, 14 * ts, ref shortcut);
+            TRows.Store(Avx512F.Shuffle4x128(v7, v15, 0xDD), ref target, 15 * ts, ref shortcut);
+        }
+
+        /// <summary>How <see cref="Transpose16{TRows}"/> stores a row of its target (at offset at of target, and of shortcut).</summary>
+        internal interface IRowStore
+        {
+            static abstract void Store(Vector512<float> row, ref float target, nuint at, ref float shortcut);
+
+            /// <summary>One value so stored (the rows' tails).</summary>
+            static abstract float Of(float value, float shortcut);
+        }
+
+        /// <summary>The row as it is.</summary>
+        internal readonly struct PlainRows : IRowStore
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static void Store(Vector512<float> row, ref float target, nuint at, ref float shortcut) => row.StoreUnsafe(ref target, at);
+
+            public static float Of(float value, float shortcut) => value;
+        }
+
+        /// <summary>The row plus the shortcut's: a residual sum (the same additions as <see cref="Elementwise.Sum(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>).</summary>
+        internal readonly struct SumRows : IRowStore
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static void Store(Vector512<float> row, ref float target, nuint at, ref float shortcut) =>
+                (row + Vector512.LoadUnsafe(ref shortcut, at)).StoreUnsafe(ref target, at);
+
+            public static float Of(float value, float shortcut) => value + shortcut;
+        }
+
+        /// <summary>ReLU of the row plus the shortcut's (as <see cref="Elementwise.SumRelu"/>, bit for bit).</summary>
+        internal readonly struct SumReluRows : IRowStore
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static void Store(Vector512<float> row, ref float target, nuint at, ref float shortcut) =>
+                Elementwise.Relu(row + Vector512.LoadUnsafe(ref shortcut, at)).StoreUnsafe(ref target, at);
+
+            public static float Of(float value, float shortcut) => Elementwise.Relu(value + shortcut);
         }
 
         private static void LanesStore(ref float cells, int cellCount, int block, Span<float> y, bool relu)

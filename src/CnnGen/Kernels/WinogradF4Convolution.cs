@@ -374,10 +374,13 @@ namespace CnnGen.Kernels
         /// <paramref name="padded"/> is not empty it is this layer's input, padded already by the layer before (x is not read);
         /// with <paramref name="handOn"/>, y is the next layer's padded input (layout <paramref name="next"/>, whose input is
         /// this layer's (pooled) output), written with its margins zero, and nothing is turned back into NCHW. The same
-        /// operations per tile as <see cref="Forward"/>, so the same floats.
+        /// operations per tile as <see cref="Forward"/>, so the same floats. Where <paramref name="shortcut"/> is not empty (and
+        /// not handOn), y is the layer's output plus the shortcut's maps (NCHW, y's shape), then ReLU with
+        /// <paramref name="reluAfterSum"/>: a residual join taken as the maps are turned into NCHW, the same floats as
+        /// <see cref="Elementwise.Sum(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> (or <see cref="Elementwise.SumRelu"/>) after it.
         /// </summary>
         internal static void ForwardLinked(ReadOnlySpan<float> x, Span<float> padded, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
-            Span<float> scratch, bool relu, bool pool, in Layout l, in PaddedMaps next, bool handOn)
+            Span<float> scratch, bool relu, bool pool, in Layout l, in PaddedMaps next, bool handOn, ReadOnlySpan<float> shortcut = default, bool reluAfterSum = false)
         {
             if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("WinogradF4Convolution needs AVX-512.");
             if (l.Dilation > 1 && (handOn || !padded.IsEmpty)) throw new ArgumentException("A dilated layout is not linked.", nameof(l));
@@ -395,6 +398,11 @@ namespace CnnGen.Kernels
                 Require(y.Length >= next.PaddedLength, nameof(y));
             }
             else Require(y.Length >= l.OutChannels * outHeight * outWidth, nameof(y));
+            if (!shortcut.IsEmpty)
+            {
+                if (handOn) throw new ArgumentException("A residual join is taken into NCHW maps, not into the next layer's padded input.", nameof(shortcut));
+                Require(shortcut.Length >= l.OutChannels * outHeight * outWidth, nameof(shortcut));
+            }
             Require(scratch.Length >= l.ScratchLength, nameof(scratch));
 
             // Every buffer's length is a multiple of 16 floats: from a 64-byte boundary each vector of the padded input, V, M
@@ -414,7 +422,10 @@ namespace CnnGen.Kernels
             if (!handOn)
             {
                 Transform(input, filters, transformed, products, staging, outputs, relu, pool, l, Target.Outputs(l, pool));
-                Unpack(outputs, y, staging, outHeight * outWidth, l.OutChannels, l.OutputGroupStride);
+                int cells = outHeight * outWidth;
+                if (shortcut.IsEmpty) Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
+                else if (reluAfterSum) Unpack<DirectConvolution.SumReluRows>(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride, shortcut);
+                else Unpack<DirectConvolution.SumRows>(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride, shortcut);
                 return;
             }
             ClearMargins(y, next);
@@ -817,11 +828,18 @@ namespace CnnGen.Kernels
         // group's channels and cells) four transposes go to staging first, then 64 cells per channel row. KernelBench
         // transpose (benchmarks/README.md, session 12): straight 1.3-2.2x faster than staged from 7x7 to 16x16 planes,
         // 1.6-2.3x slower on 32x32. Staging takes 1,024 floats. Shared with StridedWinogradConvolution.
-        internal static void Unpack(Span<float> outputs, Span<float> y, Span<float> staging, int cells, int outChannels, int outputGroupStride)
+        internal static void Unpack(Span<float> outputs, Span<float> y, Span<float> staging, int cells, int outChannels, int outputGroupStride) =>
+            Unpack<DirectConvolution.PlainRows>(outputs, y, staging, cells, outChannels, outputGroupStride, y);
+
+        // The same, each value stored as TRows says: as it is, or plus the shortcut's value at the same place of its NCHW
+        // maps (then ReLU), a residual join the block's last layer takes (DirectConvolution.ForwardJoined).
+        internal static void Unpack<TRows>(Span<float> outputs, Span<float> y, Span<float> staging, int cells, int outChannels, int outputGroupStride,
+            ReadOnlySpan<float> shortcut) where TRows : struct, DirectConvolution.IRowStore
         {
             ref float source = ref MemoryMarshal.GetReference(outputs);
             ref float block = ref MemoryMarshal.GetReference(staging);
             ref float target = ref MemoryMarshal.GetReference(y);
+            ref float added = ref MemoryMarshal.GetReference(shortcut);
             for (int group = 0; group < (outChannels + V - 1) / V; group++)
             {
                 int channels = Math.Min(V, outChannels - group * V);
@@ -829,8 +847,10 @@ namespace CnnGen.Kernels
                 if (channels == V && cells % 1024 != 0)
                 {
                     ref float planes = ref Unsafe.Add(ref target, group * V * cells);
+                    ref float shortcutPlanes = ref Unsafe.Add(ref added, group * V * cells);
                     for (; start + V <= cells; start += V)
-                        DirectConvolution.Transpose16(ref Unsafe.Add(ref source, group * outputGroupStride + start * V), V, ref Unsafe.Add(ref planes, start), cells);
+                        DirectConvolution.Transpose16<TRows>(ref Unsafe.Add(ref source, group * outputGroupStride + start * V), V, ref Unsafe.Add(ref planes, start), cells,
+                            ref Unsafe.Add(ref shortcutPlanes, start));
                 }
                 for (int f = start; f < cells; f += UnpackCells)
                 {
@@ -840,9 +860,11 @@ namespace CnnGen.Kernels
                     for (int c = 0; c < channels; c++)
                     {
                         ref float row = ref Unsafe.Add(ref target, (group * V + c) * cells + f);
+                        ref float shortcutRow = ref Unsafe.Add(ref added, (group * V + c) * cells + f);
                         int j = 0;
-                        for (; j + V <= count; j += V) Vector512.LoadUnsafe(ref block, (nuint)(j * V + c * V)).StoreUnsafe(ref row, (nuint)j);
-                        for (; j < count; j++) Unsafe.Add(ref row, j) = Unsafe.Add(ref block, (j & ~(V - 1)) * V + c * V + (j & (V - 1)));
+                        for (; j + V <= count; j += V) TRows.Store(Vector512.LoadUnsafe(ref block, (nuint)(j * V + c * V)), ref row, (nuint)j, ref shortcutRow);
+                        for (; j < count; j++)
+                            Unsafe.Add(ref row, j) = TRows.Of(Unsafe.Add(ref block, (j & ~(V - 1)) * V + c * V + (j & (V - 1))), Unsafe.Add(ref shortcutRow, j));
                     }
                 }
             }
