@@ -230,7 +230,7 @@ namespace CnnGen.Benchmarks
         }
 
         // Internal static properties of the runtime set by name (the benchmark sees no internals): A keeps their values, B sets them.
-        private sealed class Knob
+        internal sealed class Knob
         {
             private readonly (System.Reflection.PropertyInfo Property, object A, object B)[] _settings;
             private readonly string _text;

@@ -129,6 +129,34 @@ namespace CnnGen.Benchmarks
         /// <c>-- zoo loop [name part] [seconds] [ort]</c>: one sweep network's (or probe's) batch-1 evaluation forward in a loop on
         /// this thread for a profiler (perf record), CnnGen's or, with <c>ort</c>, ONNX Runtime's; prints µs per call.
         /// </summary>
+        // ZOO_LOOP_AB="Type.Property=value[,...]": rounds of 0.25 s alternate between the runtime as built (A) and its internal
+        // knobs set so (B), one network, one process; each side's calls' median and 10% mark, and B / A of the medians.
+        private static void Alternate(string name, Action run, double seconds, TrainCpu.Knob knob)
+        {
+            var times = new[] { new List<long>(), new List<long>() };
+            knob.Set(true);
+            for (int i = 0; i < 200; i++) run();
+            knob.Set(false);
+            var clock = Stopwatch.StartNew();
+            for (int round = 0; clock.Elapsed.TotalSeconds < seconds || round % 2 != 0; round++)
+            {
+                int side = round % 2;
+                knob.Set(side == 1);
+                var roundClock = Stopwatch.StartNew();
+                while (roundClock.Elapsed.TotalSeconds < 0.25)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    run();
+                    times[side].Add(Stopwatch.GetTimestamp() - start);
+                }
+            }
+            knob.Set(false);
+            double Quantile(List<long> t, double q) => t[(int)Math.Min(t.Count - 1, q * t.Count)] * 1e6 / Stopwatch.Frequency;
+            foreach (var t in times) t.Sort();
+            Console.WriteLine($"{name}, rounds alternated: A (as built) median {Quantile(times[0], 0.5):F1} us, 10% {Quantile(times[0], 0.1):F1}; "
+                + $"B ({knob}) median {Quantile(times[1], 0.5):F1} us, 10% {Quantile(times[1], 0.1):F1}; B / A of the medians {Quantile(times[1], 0.5) / Quantile(times[0], 0.5):F3}");
+        }
+
         public static void Loop(string only, double seconds, bool ort, bool profile = false)
         {
             var (name, create) = SweepNetworks.Concat(Sweep2Networks).Concat(Sweep3Networks).Concat(Sweep4Networks).Concat(Sweep2Probes).Concat(Networks).Concat(BenchmarkNetworks).Concat(StridedLayers).First(n => n.Name.Contains(only, StringComparison.Ordinal));
@@ -148,6 +176,11 @@ namespace CnnGen.Benchmarks
             var inputNames = new[] { session.InputMetadata.Keys.First() };
             var outputNames = new[] { session.OutputMetadata.Keys.First() };
             if (ort) run = () => session.Run(runOptions, inputNames, new[] { ortIn }, outputNames, new[] { ortOut });
+            if (!ort && TrainCpu.Knob.FromEnvironment("ZOO_LOOP_AB") is { } knob)
+            {
+                Alternate(name, run, seconds, knob);
+                return;
+            }
             var clock = Stopwatch.StartNew();
             long calls = 0, best = long.MaxValue;
             var times = new long[1 << 22]; // each call's ticks, for the median and the quantiles (the first 4M calls)

@@ -138,7 +138,7 @@ namespace CnnGen.Kernels
             var own = new LinkedShape(inChannels, height, width, outChannels, kernel, padding, pool);
             int length = own.Valid ? outChannels * own.OutHeight * own.OutWidth : 0;
             if (own.Valid) Require(shortcut.Length >= length, nameof(shortcut), length);
-            if (!own.Valid || !RunsWinogradHere(own.Geometry, outChannels) || winogradFilters.IsEmpty)
+            if (!own.Valid || !RunsWinogradHere(own.Geometry, outChannels) || winogradFilters.IsEmpty || !JoinsInKernel)
             {
                 var written = ForwardLinked(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool, winogradFilters, previous, Link.None);
                 if (reluAfterSum) Elementwise.SumRelu(written, shortcut.Slice(0, length), written);
@@ -163,6 +163,9 @@ namespace CnnGen.Kernels
             WinogradF4Convolution.ForwardLinked(x, input, winogradFilters, bias, y, scratch.Slice(startReserve, scratch.Length - startReserve - endReserve),
                 relu, pool, layout, default, handOn: false, shortcut, reluAfterSum);
         }
+
+        /// <summary>Whether <see cref="ForwardJoined"/> adds the sum in the Winograd kernel (KernelBench residual-join turns it off to compare with the pass after the layer).</summary>
+        internal static bool JoinsInKernel { get; set; } = true;
 
         // A linked layer's shape: stride 1, square kernel and padding, and whether its output is pooled.
         private readonly record struct LinkedShape(int InChannels, int Height, int Width, int OutChannels, int Kernel, int Padding, bool Pool)
