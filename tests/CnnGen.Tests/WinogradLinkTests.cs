@@ -66,12 +66,7 @@ namespace CnnGen.Tests
         [MemberData(nameof(Chains))]
         public void LinkedChain_IsTheChainThroughNchw_BitForBit(int inChannels, int height, int width, string layers)
         {
-            var random = new Random(inChannels * 7 + height * 3 + layers.Length);
-            var shapes = Shapes(inChannels, height, width, layers);
-            var weights = shapes.Select(s => RandomValues(random, s.OC * s.C * s.K * s.K)).ToArray();
-            var biases = shapes.Select(s => RandomValues(random, s.OC)).ToArray();
-            var filters = Kept(shapes, weights, biases);
-            float[] x = RandomValues(random, inChannels * height * width);
+            var (shapes, weights, biases, filters, x) = RandomChain(inChannels * 7 + height * 3 + layers.Length, inChannels, height, width, layers);
 
             // Through NCHW, layer by layer.
             var expected = new List<float[]>();
@@ -110,9 +105,7 @@ namespace CnnGen.Tests
                     continue;
                 }
                 var got = y.AsSpan(0, y.Length - 5).ToArray();
-                for (int j = 0; j < got.Length; j++)
-                    Assert.True(BitConverter.SingleToInt32Bits(got[j]) == BitConverter.SingleToInt32Bits(expected[i][j]),
-                        $"layer {i}, float {j}: {got[j]}, expected {expected[i][j]} (Winograd: {string.Join(", ", shapes.Select(Winograd))})");
+                AssertBitForBit(got, expected[i], $"layer {i}", $" (Winograd: {string.Join(", ", shapes.Select(Winograd))})");
                 input = got;
             }
         }
@@ -130,12 +123,7 @@ namespace CnnGen.Tests
         [MemberData(nameof(MixedChains))]
         public void MixedChain_WithStridedLayers_IsTheChainThroughNchw_BitForBit(int inChannels, int height, int width, string layers)
         {
-            var random = new Random(inChannels * 5 + height + layers.Length);
-            var shapes = Shapes(inChannels, height, width, layers);
-            var weights = shapes.Select(s => RandomValues(random, s.OC * s.C * s.K * s.K)).ToArray();
-            var biases = shapes.Select(s => RandomValues(random, s.OC)).ToArray();
-            var kept = Kept(shapes, weights, biases);
-            float[] x = RandomValues(random, inChannels * height * width);
+            var (shapes, weights, biases, kept, x) = RandomChain(inChannels * 5 + height + layers.Length, inChannels, height, width, layers);
 
             var expected = new List<float[]>();
             float[] maps = x;
@@ -176,10 +164,26 @@ namespace CnnGen.Tests
                     continue;
                 }
                 var got = output.ToArray();
-                for (int j = 0; j < got.Length; j++)
-                    Assert.True(BitConverter.SingleToInt32Bits(got[j]) == BitConverter.SingleToInt32Bits(expected[i][j]), $"layer {i}, float {j}: {got[j]}, expected {expected[i][j]}");
+                AssertBitForBit(got, expected[i], $"layer {i}", "");
                 input = got;
             }
+        }
+
+        // A chain's layers from their description, random weights and biases, what each keeps between calls, and an input.
+        private static (List<Shape> Shapes, float[][] Weights, float[][] Biases, float[][] Kept, float[] X) RandomChain(int seed, int inChannels, int height, int width, string layers)
+        {
+            var random = new Random(seed);
+            var shapes = Shapes(inChannels, height, width, layers);
+            var weights = shapes.Select(s => RandomValues(random, s.OC * s.C * s.K * s.K)).ToArray();
+            var biases = shapes.Select(s => RandomValues(random, s.OC)).ToArray();
+            var kept = Kept(shapes, weights, biases);
+            return (shapes, weights, biases, kept, RandomValues(random, inChannels * height * width));
+        }
+
+        private static void AssertBitForBit(float[] got, float[] expected, string what, string context)
+        {
+            for (int j = 0; j < got.Length; j++)
+                Assert.True(BitConverter.SingleToInt32Bits(got[j]) == BitConverter.SingleToInt32Bits(expected[j]), $"{what}, float {j}: {got[j]}, expected {expected[j]}{context}");
         }
 
         // What each layer keeps between calls: a strided one its weights and bias prepared, a stride-1 one its Winograd filters.

@@ -72,7 +72,16 @@ namespace CnnGen.Kernels
         /// </summary>
         public static Span<float> ForwardLinked(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
-            Span<float> y, Span<float> scratch, bool relu, bool pool, ReadOnlySpan<float> winogradFilters, Link previous, Link next)
+            Span<float> y, Span<float> scratch, bool relu, bool pool, ReadOnlySpan<float> winogradFilters, Link previous, Link next) =>
+            ForwardLinkedAdding(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool, winogradFilters, previous, next,
+                shortcut: default, reluAfterSum: false);
+
+        // The same, with a shortcut (ForwardJoined, only where the layer runs Winograd here) added as the Winograd kernel turns
+        // its maps into NCHW.
+        private static Span<float> ForwardLinkedAdding(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
+            Span<float> y, Span<float> scratch, bool relu, bool pool, ReadOnlySpan<float> winogradFilters, Link previous, Link next,
+            ReadOnlySpan<float> shortcut, bool reluAfterSum)
         {
             var own = new LinkedShape(inChannels, height, width, outChannels, kernel, padding, pool);
             bool valid = own.Valid;
@@ -97,7 +106,7 @@ namespace CnnGen.Kernels
                 output = LinkRegion.Of(scratch, following.PaddedLength, next.AtEnd);
                 LinkRegion.Reserve(ref startReserve, ref endReserve, following.PaddedLength, next.AtEnd);
             }
-            if (input.IsEmpty && output.IsEmpty)
+            if (input.IsEmpty && output.IsEmpty && shortcut.IsEmpty)
             {
                 // Neither link taken here: the layer as it runs unlinked, NCHW in and out (invalid shapes throw there).
                 ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool, DefaultPath, winogradFilters: winogradFilters);
@@ -119,7 +128,7 @@ namespace CnnGen.Kernels
             Require(winogradFilters.Length >= layout.FiltersLength, nameof(winogradFilters), layout.FiltersLength);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
             WinogradF4Convolution.ForwardLinked(x, input, winogradFilters, bias, output.IsEmpty ? y : output,
-                scratch.Slice(startReserve, scratch.Length - startReserve - endReserve), relu, pool, layout, following, handOn: !output.IsEmpty);
+                scratch.Slice(startReserve, scratch.Length - startReserve - endReserve), relu, pool, layout, following, handOn: !output.IsEmpty, shortcut, reluAfterSum);
             return output.IsEmpty ? y.Slice(0, outChannels * own.OutHeight * own.OutWidth) : output;
         }
 
@@ -138,30 +147,12 @@ namespace CnnGen.Kernels
             var own = new LinkedShape(inChannels, height, width, outChannels, kernel, padding, pool);
             int length = own.Valid ? outChannels * own.OutHeight * own.OutWidth : 0;
             if (own.Valid) Require(shortcut.Length >= length, nameof(shortcut), length);
-            if (!own.Valid || !RunsWinogradHere(own.Geometry, outChannels) || winogradFilters.IsEmpty || !JoinsInKernel)
-            {
-                var written = ForwardLinked(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool, winogradFilters, previous, Link.None);
-                if (reluAfterSum) Elementwise.SumRelu(written, shortcut.Slice(0, length), written);
-                else Elementwise.Sum(written, shortcut.Slice(0, length), written);
-                return;
-            }
-            var maps = default(WinogradF4Convolution.PaddedMaps);
-            bool from = HandedFrom(previous, own, out maps);
-            int needed = ScratchWithRegions(own, from ? maps.PaddedLength : -1, -1);
-            Require(scratch.Length >= needed, nameof(scratch), needed);
-            int startReserve = 0, endReserve = 0;
-            Span<float> input = default;
-            if (from)
-            {
-                input = LinkRegion.Of(scratch, maps.PaddedLength, previous.AtEnd);
-                LinkRegion.Reserve(ref startReserve, ref endReserve, maps.PaddedLength, previous.AtEnd);
-            }
-            var layout = F4Layout(own);
-            Require(winogradFilters.Length >= layout.FiltersLength, nameof(winogradFilters), layout.FiltersLength);
-            if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
-            if (!from) Require(x.Length >= inChannels * height * width, nameof(x), inChannels * height * width);
-            WinogradF4Convolution.ForwardLinked(x, input, winogradFilters, bias, y, scratch.Slice(startReserve, scratch.Length - startReserve - endReserve),
-                relu, pool, layout, default, handOn: false, shortcut, reluAfterSum);
+            bool inKernel = own.Valid && JoinsInKernel && !winogradFilters.IsEmpty && RunsWinogradHere(own.Geometry, outChannels);
+            var written = ForwardLinkedAdding(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool, winogradFilters, previous, Link.None,
+                inKernel ? shortcut.Slice(0, length) : default, reluAfterSum);
+            if (inKernel) return;
+            if (reluAfterSum) Elementwise.SumRelu(written, shortcut.Slice(0, length), written);
+            else Elementwise.Sum(written, shortcut.Slice(0, length), written);
         }
 
         /// <summary>Whether <see cref="ForwardJoined"/> adds the sum in the Winograd kernel (KernelBench residual-join turns it off to compare with the pass after the layer).</summary>

@@ -84,14 +84,18 @@ namespace CnnGen.Kernels
         public static int LinkedScratchLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, Link previous, Link next)
         {
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
-            int length = ScratchLength(inChannels, height, width, outChannels, kernel, stride, padding);
-            if (previous.Kind == Link.ConvolutionKind && Handing(Before(previous, inChannels), g, outChannels, out var own))
-                length += own.PaddedLength + 16;
-            if (next.Kind == Link.ConvolutionKind && Handing(g, outChannels, After(next, outChannels), out var following))
-                length += following.PaddedLength + 16;
-            if (next.Kind == Link.MeanKind) length += outChannels * g.Cells + 16;
-            return length;
+            var input = default(WinogradF4Convolution.PaddedMaps);
+            var output = default(WinogradF4Convolution.PaddedMaps);
+            bool from = previous.Kind == Link.ConvolutionKind && Handing(Before(previous, inChannels), g, outChannels, out input);
+            bool to = next.Kind == Link.ConvolutionKind && Handing(g, outChannels, After(next, outChannels), out output);
+            return ScratchWithRegions(g, outChannels, from ? input.PaddedLength : -1, to ? output.PaddedLength : -1, next.Kind == Link.MeanKind);
         }
+
+        // The layer's own scratch, each region taken (its floats, -1 where the link is not) and the channels' sums where the
+        // next link is the global mean, each with the up to 15 floats its alignment skips.
+        private static int ScratchWithRegions(in Geometry g, int outChannels, int inputRegion, int outputRegion, bool means) =>
+            ScratchLength(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Stride, g.Padding)
+            + (inputRegion < 0 ? 0 : inputRegion + 16) + (outputRegion < 0 ? 0 : outputRegion + 16) + (means ? outChannels * g.Cells + 16 : 0);
 
         /// <summary>
         /// <see cref="ForwardPrepared"/>
@@ -106,20 +110,24 @@ namespace CnnGen.Kernels
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
             bool valid = inChannels > 0 && height > 0 && width > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0
                 && height + 2 * padding >= kernel && width + 2 * padding >= kernel;
+            // Each link decided once: the scratch it needs and the regions it takes come from the same answer.
+            var inputMaps = default(WinogradF4Convolution.PaddedMaps);
+            var following = default(WinogradF4Convolution.PaddedMaps);
+            bool from = valid && previous.Kind == Link.ConvolutionKind && Handing(Before(previous, inChannels), g, outChannels, out inputMaps);
+            bool to = valid && next.Kind == Link.ConvolutionKind && Handing(g, outChannels, After(next, outChannels), out following);
             if (valid)
             {
-                int needed = LinkedScratchLength(inChannels, height, width, outChannels, kernel, stride, padding, previous, next);
+                int needed = ScratchWithRegions(g, outChannels, from ? inputMaps.PaddedLength : -1, to ? following.PaddedLength : -1, next.Kind == Link.MeanKind);
                 Require(scratch.Length >= needed, nameof(scratch), needed);
             }
             int startReserve = 0, endReserve = 0;
             Span<float> input = default, output = default;
-            WinogradF4Convolution.PaddedMaps following = default;
-            if (valid && previous.Kind == Link.ConvolutionKind && Handing(Before(previous, inChannels), g, outChannels, out var inputMaps))
+            if (from)
             {
                 input = LinkRegion.Of(scratch, inputMaps.PaddedLength, previous.AtEnd);
                 LinkRegion.Reserve(ref startReserve, ref endReserve, inputMaps.PaddedLength, previous.AtEnd);
             }
-            if (valid && next.Kind == Link.ConvolutionKind && Handing(g, outChannels, After(next, outChannels), out following))
+            if (to)
             {
                 output = LinkRegion.Of(scratch, following.PaddedLength, next.AtEnd);
                 LinkRegion.Reserve(ref startReserve, ref endReserve, following.PaddedLength, next.AtEnd);
