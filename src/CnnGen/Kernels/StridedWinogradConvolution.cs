@@ -265,6 +265,10 @@ namespace CnnGen.Kernels
                 // ApplyG inlined), or gathered where that would read past the weights (at first all gathered: KernelBench
                 // strided-over-batch's PrepareGroup, 64 -> 128 onto 4x4 213 -> 140 µs, 128 -> 256 onto 2x2 583 -> 550).
                 bool wholeBlock = lanes == V;
+                // Where row ic of this block's lanes lies in a slot's filters: FilterAt is linear in the row, so its divisions run
+                // once a block instead of once a store (they were a third of the transform: KernelBench strided-prepare).
+                int blockOrigin = WinogradF4Convolution.FilterAt(0, block, inChannels, outLanes / V);
+                int rowStride = WinogradF4Convolution.FilterAt(1, block, inChannels, outLanes / V) - blockOrigin;
                 for (int ic = 0; ic < inChannels; ic++)
                 {
                     int first = (transposed ? ic * outChannels + block : block * inChannels + ic) * 9;
@@ -310,7 +314,7 @@ namespace CnnGen.Kernels
                         {
                             int slot = slots[a * windowWidth + b];
                             if (b > 0 && slot == slots[a * windowWidth + b - 1]) continue; // stored by the position before
-                            Vector512.Narrow(u[b], u[9 + b]).StoreUnsafe(ref f0, (nuint)(slot * stride + WinogradF4Convolution.FilterAt(ic, block, inChannels, outLanes / V)));
+                            Vector512.Narrow(u[b], u[9 + b]).StoreUnsafe(ref f0, (nuint)(slot * stride + blockOrigin + ic * rowStride));
                         }
                     }
                 }
