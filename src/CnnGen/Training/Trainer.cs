@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.Intrinsics.X86;
 using System.Threading;
 using CnnGen.Shapes;
 
@@ -58,7 +59,11 @@ namespace CnnGen.Training
         private readonly float[][] _logits;
         private readonly double[] _losses;
         private readonly int[] _correct;
+        // The threads' gradients summed: by the serial tail, else only when Gradients is read (the tails sum each chunk in a
+        // scratch of their own and never write the whole block); _gradientsSummed says whether it holds the last step's.
         private readonly float[] _summedGradients;
+        private bool _gradientsSummed = true;
+        private readonly float[][] _tailSums;
         private readonly WorkerPool _pool;
         // Shared by the workspaces when the network has batch-norm and more than one thread; otherwise null.
         private readonly BatchStatisticsTeam? _batchStatisticsTeam;
@@ -138,6 +143,8 @@ namespace CnnGen.Training
             _losses = new double[Threads];
             _correct = new int[Threads];
             _summedGradients = new float[network.Layout.ParameterCount];
+            _tailSums = new float[Threads][];
+            for (int t = 0; t < Threads; t++) _tailSums[t] = new float[TailChunk];
             _parameterBackup = new float[network.Layout.ParameterCount];
             _bufferBackup = new float[network.Layout.BufferCount];
             _counterBackup = new long[network.Layout.CounterCount];
@@ -169,8 +176,25 @@ namespace CnnGen.Training
         public int Threads { get; }
         /// <summary>Optimizer steps taken by this trainer.</summary>
         public long Steps { get; private set; }
-        /// <summary>The gradient of the last step's mean loss, laid out like the parameter block.</summary>
-        public ReadOnlySpan<float> Gradients => _summedGradients;
+        /// <summary>The gradient of the last step's mean loss, laid out like the parameter block (frozen parameters' zero).</summary>
+        public ReadOnlySpan<float> Gradients
+        {
+            get
+            {
+                if (!_gradientsSummed) SumGradients();
+                return _summedGradients;
+            }
+        }
+
+        // The threads' gradients added in thread order, frozen parameters' zeroed: the values each tail summed chunk by chunk.
+        private void SumGradients()
+        {
+            var summed = _summedGradients.AsSpan();
+            _gradients[0].CopyTo(summed);
+            for (int t = 1; t < Threads; t++) Kernels.Elementwise.Add(_gradients[t], summed);
+            _stepMask?.ZeroFrozen(summed);
+            _gradientsSummed = true;
+        }
 
         /// <summary>
         /// One step on a batch (NCHW images; one label per image, or for a network whose output is a feature map one label
@@ -198,6 +222,7 @@ namespace CnnGen.Training
                 // Taken once (taking them counts as a change of the weights), for the threads' tails.
                 var parameters = Network.Parameters;
                 _stepMask = Optimizer.Mask;
+                _gradientsSummed = false;
                 for (int t = 0; t < Threads; t++) _backedUpTo[t * Spaced] = _tailStart[t];
                 if (_tailOnEveryThread)
                 {
@@ -275,7 +300,8 @@ namespace CnnGen.Training
             for (int at = start; at < end; at += TailChunk)
             {
                 int length = Math.Min(TailChunk, end - at);
-                var summed = _summedGradients.AsSpan(at, length);
+                // The sum stays in this thread's L1 (Gradients adds the whole block again when it is read).
+                var summed = _tailSums[t].AsSpan(0, length);
                 _gradients[0].AsSpan(at, length).CopyTo(summed);
                 // Vectorized, the same additions in the same order as a plain loop: bit for bit what it was.
                 for (int u = 1; u < Threads; u++) Kernels.Elementwise.Add(_gradients[u].AsSpan(at, length), summed);
@@ -284,8 +310,10 @@ namespace CnnGen.Training
                 if (badGradient < 0 && FirstNonFinite(summed) is int gradient and >= 0) badGradient = at + gradient;
 
                 var part = parameters.Slice(at, length);
-                part.CopyTo(_parameterBackup.AsSpan(at, length));
-                for (int i = 0; i < states; i++) _optimizerState[i].AsSpan(at, length).CopyTo(_optimizerBackup[i].AsSpan(at, length));
+                // The backups are read only to undo a step: stored past the caches, so they neither read their lines first nor
+                // push out what the update reads.
+                CopyPastTheCaches(part, _parameterBackup.AsSpan(at, length));
+                for (int i = 0; i < states; i++) CopyPastTheCaches(_optimizerState[i].AsSpan(at, length), _optimizerBackup[i].AsSpan(at, length));
                 _backedUpTo[t * Spaced] = at + length;
                 Optimizer.UpdatePart(part, summed, at, mask);
                 if (badParameter < 0 && FirstNonFinite(part) is int parameter and >= 0) badParameter = at + parameter;
@@ -297,6 +325,31 @@ namespace CnnGen.Training
             }
             _firstBadGradient[t * Spaced] = badGradient;
             _firstBadParameter[t * Spaced] = badParameter;
+            // The streaming stores in order before the thread's meeting with the others (the undo reads the backups after it).
+            if (Sse.IsSupported) Sse.StoreFence();
+        }
+
+        /// <summary>
+        /// source copied to target with non-temporal stores where the target is 32-byte aligned (AVX); else a plain copy. The
+        /// same floats either way.
+        /// </summary>
+        private static unsafe void CopyPastTheCaches(ReadOnlySpan<float> source, Span<float> target)
+        {
+            if (!Avx.IsSupported || !Kernels.Simd.Enabled || source.Length < 64)
+            {
+                source.CopyTo(target);
+                return;
+            }
+            fixed (float* from = source)
+            fixed (float* to = target)
+            {
+                int length = source.Length;
+                int head = (int)(((32 - ((nuint)to & 31)) & 31) / sizeof(float)); // floats up to the first 32-byte boundary
+                int i = 0;
+                for (; i < head && i < length; i++) to[i] = from[i];
+                for (; i + 8 <= length; i += 8) Avx.StoreAlignedNonTemporal(to + i, Avx.LoadVector256(from + i));
+                for (; i < length; i++) to[i] = from[i];
+            }
         }
 
         /// <summary>After the threads' tails: the first non-finite gradient, else parameter, else state value (as the serial tail checks them).</summary>
@@ -306,7 +359,7 @@ namespace CnnGen.Training
             for (int t = 0; t < Threads; t++)
             {
                 int bad = _firstBadGradient[t * Spaced];
-                if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the loss is {loss} but the gradient of parameter {bad} is {_summedGradients[bad]}");
+                if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the loss is {loss} but the gradient of parameter {bad} is {Gradients[bad]}");
             }
             for (int t = 0; t < Threads; t++)
             {
@@ -327,10 +380,8 @@ namespace CnnGen.Training
         /// </summary>
         private void SerialTail(double loss, Span<float> parameters, ref bool optimizerTouched)
         {
+            SumGradients();
             var summed = _summedGradients.AsSpan();
-            _gradients[0].CopyTo(summed);
-            for (int t = 1; t < Threads; t++) Kernels.Elementwise.Add(_gradients[t], summed);
-            _stepMask?.ZeroFrozen(summed);
             int bad = FirstNonFinite(summed);
             if (bad >= 0) throw new TrainingDivergedException(Steps + 1, loss, $"the loss is {loss} but the gradient of parameter {bad} is {summed[bad]}");
 
