@@ -20,7 +20,7 @@ namespace KernelBench
             ("ResNet-8 16x32x32", 64, 16, 1024), ("ResNet-8 32x16x16", 64, 32, 256), ("ResNet-8 64x8x8", 64, 64, 64),
             ("CIFAR 32x32x32", 64, 32, 1024), ("CIFAR 64x16x16", 64, 64, 256), ("strided 128x8x8", 64, 128, 64),
             ("MobileNetV2 96x8x8 /32", 32, 96, 64), ("MobileNetV2 16x16x16 /32", 32, 16, 256), ("odd 20x19x19", 64, 20, 361),
-            ("odd 24x5x5", 64, 24, 25), ("odd 40x7x7", 64, 40, 49), ("16x4x4", 64, 16, 16), ("BatchNorm1d-like 120x1", 64, 120, 1),
+            ("odd 24x5x5", 64, 24, 25), ("odd 40x7x7", 64, 40, 49), ("16x4x4", 64, 16, 16), ("BatchNorm1d-like 120x1", 64, 120, 1), ("strided 256x2x2", 64, 256, 4), ("strided 256x2x2 /32", 32, 256, 4), ("BatchNorm1d-like 512x1", 64, 512, 1),
         };
 
         public static void Run()
@@ -72,6 +72,51 @@ namespace KernelBench
                     () => { for (int c = 0; c < s.C; c++) sink += BatchNormalization.BackwardSums(x, dy, s.Batch, s.C, s.Plane, c, 0.1f, 1.2f).SumDyXhat; });
                 Console.WriteLine($"{s.Name,-26} {own * 1e6,20:F1} {bySample * 1e6,23:F1} {1 - (bySample - writeAlone) / (own - writeAlone),6:P0} {sampleMajor * 1e6,18:F1} {1 - (sampleMajor - writeAlone) / (own - writeAlone),6:P0} {writeAlone * 1e6,12:F1} "
                     + $"{backwardBefore * 1e6,16:F1} {backwardAfter * 1e6,8:F1} {1 - backwardAfter / backwardBefore,6:P0}" + (sink == 1.5 ? "!" : ""));
+            }
+        }
+
+        // "bnsmall": training batch-norm's forward on planes of up to BatchNormalization.SmallPlane values, whose sums no loop
+        // before it added (a layer over the batch before it, or a BatchNorm1d), this thread's CPU µs, best of interleaved rounds:
+        // a channel at a time (Sum, SumsAboutShift, Normalize: the generated code's pass until session 42) against one pass for
+        // the sums (AddBatchSums, channels in the lanes) and NormalizeBatch (each block's parameters spread over its values).
+        public static void RunSmallPlanes()
+        {
+            var shapes = new (string Name, int Batch, int C, int Plane)[]
+            {
+                ("256x2x2, batch 64", 64, 256, 4), ("256x2x2, chunk 32", 32, 256, 4), ("512x2x2, batch 64", 64, 512, 4),
+                ("BatchNorm1d 120, batch 64", 64, 120, 1), ("BatchNorm1d 512, batch 64", 64, 512, 1), ("BatchNorm1d 84, chunk 32", 32, 84, 1),
+                ("64x1x3, batch 64", 64, 64, 3), ("48x7x1, batch 64", 64, 48, 7),
+            };
+            Console.WriteLine($"{"shape",-28} {"channel at a time",18} {"batch sums + spread",20} {"speed-up",9}");
+            foreach (var s in shapes)
+            {
+                int length = s.Batch * s.C * s.Plane;
+                float[] x = Program.Fill(length, 6), y = new float[length];
+                double[] sums = new double[s.C * BatchNormalization.SampleSumsWidth];
+                float[] mean = new float[s.C], invStd = new float[s.C], p = Enumerable.Repeat(0.9f, 2 * s.C).ToArray();
+                var (channelAtATime, batchSums) = Program.InterleavedCpu(
+                    () =>
+                    {
+                        for (int c = 0; c < s.C; c++)
+                        {
+                            float shift = (float)(BatchNormalization.Sum(x, 1, s.C, s.Plane, c) / s.Plane);
+                            var (deviations, squares) = BatchNormalization.SumsAboutShift(x, s.Batch, s.C, s.Plane, c, shift);
+                            BatchNormalization.Normalize(x, y, s.Batch, s.C, s.Plane, c, shift + (float)(deviations * 1e-9), 1.2f, 0.9f, (float)(squares * 1e-12), relu: true);
+                        }
+                    },
+                    () =>
+                    {
+                        BatchNormalization.AddBatchSums(x, s.Batch, s.C, s.Plane, sums);
+                        for (int c = 0; c < s.C; c++)
+                        {
+                            var (shift, deviations, squares) = BatchNormalization.SampleSums(sums, c);
+                            mean[c] = shift + (float)(deviations * 1e-9);
+                            invStd[c] = 1.2f;
+                            p[s.C + c] = (float)(squares * 1e-12);
+                        }
+                        BatchNormalization.NormalizeBatch(x, y, s.Batch, s.C, s.Plane, mean, invStd, p, relu: true);
+                    });
+                Console.WriteLine($"{s.Name,-28} {channelAtATime * 1e6,18:F1} {batchSums * 1e6,20:F1} {channelAtATime / batchSums,8:F2}x");
             }
         }
 

@@ -2354,6 +2354,11 @@ namespace KernelBench
                 BatchNormPasses.RunBackward();
                 return;
             }
+            if (args.Length > 0 && args[0] == "bnsmall")
+            {
+                BatchNormPasses.RunSmallPlanes();
+                return;
+            }
             if (args.Length > 0 && args[0] == "bnpasses")
             {
                 BatchNormPasses.Run();

@@ -180,10 +180,48 @@ namespace CnnGen.Tests
 
         [Theory]
         [InlineData(1, 1, 1)]
+        [InlineData(64, 120, 1)]  // BatchNorm1d-like: 15 blocks of 8 channels in the lanes
+        [InlineData(5, 19, 1)]    // two blocks and 3 channels after them
+        [InlineData(9, 256, 4)]   // 2x2 planes: the last maps of a deep CIFAR network
+        [InlineData(3, 13, 3)]
+        [InlineData(4, 8, 7)]     // the largest small plane
+        [InlineData(3, 9, 8)]     // past SmallPlane: a sample at a time
+        [InlineData(2, 5, 45)]
+        public void BatchSums_AreTheFloatsOfTheSumsOverTheBatch_BitForBit(int batchSize, int channels, int plane)
+        {
+            // A batch-norm whose sums no loop added takes them in one pass over the batch (AddBatchSums): each channel's shift,
+            // Σ(x − shift) and Σ(x − shift)² must be exactly what Sum over the first plane and SumsAboutShift give, on whichever
+            // path runs (8 channels in the lanes on small planes; CI runs this with SIMD off and with AVX-512 off too).
+            var random = new Random(batchSize * 1000 + channels * 10 + plane + 3);
+            int sample = channels * plane, length = batchSize * sample;
+            float[] x = new float[length];
+            for (int i = 0; i < length; i++) x[i] = (float)(random.NextDouble() * 3 - 1 + (i / plane % channels) * 0.25); // channels apart
+            double[] sums = new double[channels * BatchNormalization.SampleSumsWidth];
+            Array.Fill(sums, double.NaN); // started afresh: nothing left from before may count
+            BatchNormalization.AddBatchSums(x, batchSize, channels, plane, sums);
+            for (int c = 0; c < channels; c++)
+            {
+                float shift = (float)(BatchNormalization.Sum(x, 1, channels, plane, c) / plane);
+                var (deviations, squares) = BatchNormalization.SumsAboutShift(x, batchSize, channels, plane, c, shift);
+                var batchSums = BatchNormalization.SampleSums(sums, c);
+                Assert.Equal(BitConverter.SingleToInt32Bits(shift), BitConverter.SingleToInt32Bits(batchSums.Shift));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(deviations), BitConverter.DoubleToInt64Bits(batchSums.Deviations));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(squares), BitConverter.DoubleToInt64Bits(batchSums.SquaredDeviations));
+            }
+            Assert.Throws<ArgumentException>(() => BatchNormalization.AddBatchSums(x.AsSpan(0, length - 1), batchSize, channels, plane, sums));
+            Assert.Throws<ArgumentException>(() => BatchNormalization.AddBatchSums(x, batchSize, channels, plane, sums.AsSpan(1)));
+        }
+
+        [Theory]
+        [InlineData(1, 1, 1)]
         [InlineData(3, 17, 7)]
         [InlineData(2, 5, 45)]
         [InlineData(4, 3, 64)]
         [InlineData(2, 3, 361)]
+        [InlineData(9, 256, 4)]   // small planes: channels spread in blocks of 64 (256 values), whole vectors
+        [InlineData(3, 120, 1)]   // BatchNorm1d-like, two blocks
+        [InlineData(2, 37, 3)]    // a block of 85 channels' 255 values: a scalar tail
+        [InlineData(3, 100, 5)]   // blocks of 51 channels, the last partial
         public void NormalizeBatch_IsEveryChannelsNormalize_BitForBit(int batchSize, int channels, int plane)
         {
             // With the sums added in the convolution's loop, training normalizes sample after sample: each value must be the

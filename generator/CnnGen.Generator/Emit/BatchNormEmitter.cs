@@ -28,6 +28,9 @@ namespace CnnGen.Generator.Emit
             if (HasSampleSums(layer))
                 yield return new WorkspaceArray(SampleSumsArray(layer), Int(layer.Input.Channels) + " * global::CnnGen.Kernels.BatchNormalization.SampleSumsWidth",
                     "the batch statistics' sums per channel, added sample by sample in the training forward's loop of the layer before", "double");
+            else if (TakesBatchSums(layer))
+                yield return new WorkspaceArray(SampleSumsArray(layer), Int(layer.Input.Channels) + " * global::CnnGen.Kernels.BatchNormalization.SampleSumsWidth",
+                    "the batch statistics' sums per channel, taken in one pass over the batch with the channels in the lanes (small planes)", "double");
             yield return new WorkspaceArray(BackwardSumsArray(layer), Int(layer.Input.Channels) + " * global::CnnGen.Kernels.BatchNormalization.BackwardSumsWidth",
                 "the backward's sums per channel (Σdy and Σdy·(x - mean)), added sample after sample", "double");
             yield return new WorkspaceArray(BackwardCoefficientsArray(layer), Int(3 * layer.Input.Channels), "the input gradient's scale, mean dy and mean dy·x̂ per channel");
@@ -56,6 +59,19 @@ namespace CnnGen.Generator.Emit
             layer.Kind == LayerKind.BatchNorm && layer.Input.Height * layer.Input.Width >= 8
             && layer.In.Consumers.Count == 1 && layer.In.Producer is LayerStep { Layer: var before }
             && before.Kind == LayerKind.Conv2d && For(before).IsPerSample && before.Step.Order + 1 == layer.Step.Order;
+
+        /// <summary>
+        /// Whether training takes this batch-norm's sums in a pass of its own over the batch with 8 channels in the lanes
+        /// (<c>BatchNormalization.AddBatchSums</c>) and normalizes sample after sample (<c>NormalizeBatch</c>, each block's
+        /// parameters spread over its values), instead of a channel at a time: planes of at most
+        /// <c>BatchNormalization.SmallPlane</c> (7) values, which no loop before adds the sums of (<see cref="HasSampleSums"/>
+        /// takes planes of 8 and more). A channel at a time reads a few values a sample apart, the batch's samples often a
+        /// multiple of 4 KB apart in one L1 set. KernelBench bnsmall (this thread's CPU, interleaved, 2026-12-06): 256x2x2 at
+        /// batch 64 627 -> 51 µs (12.3x), a chunk of 32 6.0x, BatchNorm1d of 120 and 512 features 6.9x and 7.7x, 64x1x3 5.0x,
+        /// 48x7x1 4.6x. The same floats.
+        /// </summary>
+        public static bool TakesBatchSums(PlannedLayer layer) =>
+            layer.Kind == LayerKind.BatchNorm && layer.Input.Height * layer.Input.Width <= 7 && !HasSampleSums(layer);
 
         /// <summary>The batch-norm whose sums training adds in <paramref name="layer"/>'s loop over the samples (<see cref="HasSampleSums"/>), or null.</summary>
         public static PlannedLayer? SampleSumsAfter(PlannedLayer layer) =>
@@ -110,7 +126,7 @@ namespace CnnGen.Generator.Emit
             if (relu is not null) w.Line("// " + relu.Describe() + " in the normalize pass: its output written straight away, this layer's never");
             w.Line(MethodName(layer) + "Training(" + BatchSlice(InputArray(layer), length) + ", " + BatchSlice(OutputArray(relu ?? layer), length)
                 + ", batchSize, " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ", ref _counters[" + Int(layer.CounterIndex) + "], workspace."
-                + MeanArray(layer) + ", workspace." + InvStdArray(layer) + (HasSampleSums(layer) ? ", workspace." + SampleSumsArray(layer) : "")
+                + MeanArray(layer) + ", workspace." + InvStdArray(layer) + (HasSampleSums(layer) || TakesBatchSums(layer) ? ", workspace." + SampleSumsArray(layer) : "")
                 + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
         }
 
@@ -166,16 +182,21 @@ namespace CnnGen.Generator.Emit
 
             // Training: the whole batch, batch statistics.
             var relu = ReluTakenInTraining(layer);
-            bool sampleSums = HasSampleSums(layer);
+            bool batchSums = TakesBatchSums(layer), sampleSums = HasSampleSums(layer) || batchSums;
             string reluArgument = relu is null ? "" : ", relu: true";
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", training mode: batch statistics, running statistics updated"
                 + (relu is null ? "" : "; y is the output of " + Xml(relu.Describe()) + " after it") + ".</summary>");
             w.Line("private static void " + MethodName(layer) + "Training(" + ReadOnlySpan + " x, " + Span + " y, int batchSize, " + ReadOnlySpan + " p, "
                 + Span + " running, ref long batchesTracked, " + Span + " batchMean, " + Span + " batchInvStd, "
-                + (sampleSums ? "global::System.ReadOnlySpan<double> sampleSums, " : "") + Team + " team, int teamMember)");
+                + (batchSums ? "global::System.Span<double> sampleSums, " : sampleSums ? "global::System.ReadOnlySpan<double> sampleSums, " : "") + Team + " team, int teamMember)");
             using (w.OpenBlock())
             {
                 string keep = Float(1 - (float)layer.Spec.Momentum), take = Float(layer.Spec.Momentum);
+                if (batchSums)
+                {
+                    w.Line("// Small planes: this chunk's sums in one pass over it, 8 channels in the lanes (the floats SumsAboutShift gives)");
+                    w.Line("global::CnnGen.Kernels.BatchNormalization.AddBatchSums(x, batchSize, " + C + ", " + Int(plane) + ", sampleSums);");
+                }
                 using (w.OpenBlock("if (team is not null)"))
                 {
                     w.Line("// This thread's chunk of a batch split across threads: statistics over the whole batch.");
@@ -191,7 +212,7 @@ namespace CnnGen.Generator.Emit
                     // One pass for both statistics: sums about a shift near the mean (the first plane's), small deviations.
                     if (sampleSums)
                     {
-                        w.Line("// Added sample by sample in the convolution's loop: the same floats SumsAboutShift gives");
+                        w.Line(batchSums ? "// Taken above: the same floats SumsAboutShift gives" : "// Added sample by sample in the convolution's loop: the same floats SumsAboutShift gives");
                         w.Line("var (shift, deviations, squaredDeviations) = global::CnnGen.Kernels.BatchNormalization.SampleSums(sampleSums, c);");
                     }
                     else

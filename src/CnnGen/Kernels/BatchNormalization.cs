@@ -63,8 +63,14 @@ namespace CnnGen.Kernels
         {
             Check(sample.Length, 1, channels, plane, 0, nameof(sample));
             if (sums.Length < channels * SampleSumsWidth) throw new ArgumentException("Expected at least " + channels * SampleSumsWidth + " doubles.", nameof(sums));
+            AddChannelSums(sample, 0, channels, plane, first, sums);
+        }
+
+        // AddSampleSums of channels [from, channels) of one sample.
+        private static void AddChannelSums(ReadOnlySpan<float> sample, int from, int channels, int plane, bool first, Span<double> sums)
+        {
             ref float xs = ref MemoryMarshal.GetReference(sample);
-            for (int c = 0; c < channels; c++)
+            for (int c = from; c < channels; c++)
             {
                 ref float planeStart = ref Unsafe.Add(ref xs, c * plane);
                 ref double shift = ref sums[c * SampleSumsWidth];
@@ -78,6 +84,66 @@ namespace CnnGen.Kernels
                 }
                 AddPlaneSums(ref planeStart, plane, (float)shift, ref deviations, ref squares);
             }
+        }
+
+        /// <summary>Planes up to this many values are small: <see cref="AddBatchSums"/> and <see cref="NormalizeBatch"/> take their channels in the lanes.</summary>
+        public const int SmallPlane = 7;
+
+        /// <summary>
+        /// <see cref="AddSampleSums"/> over samples 0 to <paramref name="batchSize"/> − 1 of x (started afresh): for every channel
+        /// the sums <see cref="SumsAboutShift"/> gives, in one pass over the batch, for a batch-norm whose sums no loop before it
+        /// added. On small planes (up to <see cref="SmallPlane"/> values: the last maps of deep CIFAR networks, 2x2, and a
+        /// BatchNorm1d's single value) 8 channels go in the lanes, a gather for each position of their planes: a channel at a
+        /// time reads a few values a sample apart (and, a batch's samples 4 KB apart, from one L1 set), and a sample at a time
+        /// spends a loop's fixed cost on each few values. The same operations per channel in the same order: the same floats.
+        /// </summary>
+        public static unsafe void AddBatchSums(ReadOnlySpan<float> x, int batchSize, int channels, int plane, Span<double> sums)
+        {
+            Check(x.Length, batchSize, channels, plane, 0, nameof(x));
+            if (sums.Length < channels * SampleSumsWidth) throw new ArgumentException("Expected at least " + channels * SampleSumsWidth + " doubles.", nameof(sums));
+            int sample = channels * plane, laned = 0;
+            if (Simd.Enabled && System.Runtime.Intrinsics.X86.Avx2.IsSupported && plane <= SmallPlane)
+            {
+                laned = channels / 8 * 8;
+                var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * plane; // lane l: channel c + l's plane
+                var size = Vector256.Create((double)plane);
+                fixed (float* x0 = x)
+                fixed (double* s0 = sums)
+                {
+                    for (int c = 0; c < laned; c += 8)
+                    {
+                        // The shift: the first sample's plane mean, (float)((double)Σx / plane) as PlaneSum sums it.
+                        var first = Vector256<float>.Zero;
+                        for (int i = 0; i < plane; i++) first += System.Runtime.Intrinsics.X86.Avx2.GatherVector256(x0 + c * plane + i, lanes, 4);
+                        var shift = Vector256.Narrow(Vector256.WidenLower(first) / size, Vector256.WidenUpper(first) / size);
+                        Vector256<double> deviationsLow = default, deviationsHigh = default, squaresLow = default, squaresHigh = default;
+                        for (int n = 0; n < batchSize; n++)
+                        {
+                            float* planes = x0 + n * sample + c * plane;
+                            // AddPlaneSums: in float within a plane, then in double.
+                            Vector256<float> deviations = default, squares = default;
+                            for (int i = 0; i < plane; i++)
+                            {
+                                var v = System.Runtime.Intrinsics.X86.Avx2.GatherVector256(planes + i, lanes, 4) - shift;
+                                deviations += v;
+                                squares += v * v;
+                            }
+                            deviationsLow += Vector256.WidenLower(deviations); deviationsHigh += Vector256.WidenUpper(deviations);
+                            squaresLow += Vector256.WidenLower(squares); squaresHigh += Vector256.WidenUpper(squares);
+                        }
+                        var (shiftLow, shiftHigh) = (Vector256.WidenLower(shift), Vector256.WidenUpper(shift));
+                        for (int l = 0; l < 8; l++)
+                        {
+                            double* at = s0 + (c + l) * SampleSumsWidth;
+                            at[0] = l < 4 ? shiftLow[l] : shiftHigh[l - 4];
+                            at[1] = l < 4 ? deviationsLow[l] : deviationsHigh[l - 4];
+                            at[2] = l < 4 ? squaresLow[l] : squaresHigh[l - 4];
+                        }
+                    }
+                }
+            }
+            if (laned == channels) return;
+            for (int n = 0; n < batchSize; n++) AddChannelSums(x.Slice(n * sample, sample), laned, channels, plane, n == 0, sums);
         }
 
         /// <summary>A channel's shift and its sums about it, from the running sums of <see cref="AddSampleSums"/>.</summary>
@@ -198,12 +264,55 @@ namespace CnnGen.Kernels
         {
             ref float xs = ref MemoryMarshal.GetReference(x);
             ref float ys = ref MemoryMarshal.GetReference(y);
+            if (Simd.Enabled && plane <= SmallPlane)
+            {
+                NormalizeSmallPlanes<TOutput>(ref xs, ref ys, batchSize, channels, plane, mean, invStd, p);
+                return;
+            }
             for (int n = 0; n < batchSize; n++)
             {
                 for (int c = 0; c < channels; c++)
                 {
                     int start = (n * channels + c) * plane;
                     NormalizePlane<TOutput>(ref Unsafe.Add(ref xs, start), ref Unsafe.Add(ref ys, start), plane, mean[c], invStd[c], p[c], p[channels + c]);
+                }
+            }
+        }
+
+        // NormalizeBatch on small planes: each block of channels' mean, 1 / std, weight and bias spread over their planes' values
+        // (value j of the block is channel j / plane's), then each sample's block is one element-wise stream of
+        // ((x − mean) · invStd) · weight + bias, the expression NormalizePlane computes per value: the same floats.
+        private static void NormalizeSmallPlanes<TOutput>(ref float xs, ref float ys, int batchSize, int channels, int plane,
+            ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, ReadOnlySpan<float> p) where TOutput : struct, IOutput
+        {
+            const int BlockValues = 256; // a block's values: four 1 KB rows of parameters
+            Span<float> spread = stackalloc float[4 * BlockValues];
+            Span<float> means = spread.Slice(0, BlockValues), scales = spread.Slice(BlockValues, BlockValues);
+            Span<float> weights = spread.Slice(2 * BlockValues, BlockValues), biases = spread.Slice(3 * BlockValues, BlockValues);
+            int blockChannels = BlockValues / plane, sample = channels * plane;
+            for (int first = 0; first < channels; first += blockChannels)
+            {
+                int count = Math.Min(blockChannels, channels - first), values = count * plane;
+                for (int j = 0; j < values; j++)
+                {
+                    int c = first + j / plane;
+                    means[j] = mean[c]; scales[j] = invStd[c]; weights[j] = p[c]; biases[j] = p[channels + c];
+                }
+                ref float m = ref MemoryMarshal.GetReference(means), s = ref MemoryMarshal.GetReference(scales);
+                ref float w = ref MemoryMarshal.GetReference(weights), b = ref MemoryMarshal.GetReference(biases);
+                for (int n = 0; n < batchSize; n++)
+                {
+                    ref float xb = ref Unsafe.Add(ref xs, n * sample + first * plane);
+                    ref float yb = ref Unsafe.Add(ref ys, n * sample + first * plane);
+                    int j = 0;
+                    for (; j <= values - 8; j += 8)
+                    {
+                        var v = (Vector256.LoadUnsafe(ref xb, (nuint)j) - Vector256.LoadUnsafe(ref m, (nuint)j)) * Vector256.LoadUnsafe(ref s, (nuint)j)
+                            * Vector256.LoadUnsafe(ref w, (nuint)j) + Vector256.LoadUnsafe(ref b, (nuint)j);
+                        TOutput.Of(v).StoreUnsafe(ref yb, (nuint)j);
+                    }
+                    for (; j < values; j++)
+                        Unsafe.Add(ref yb, j) = TOutput.Of((Unsafe.Add(ref xb, j) - Unsafe.Add(ref m, j)) * Unsafe.Add(ref s, j) * Unsafe.Add(ref w, j) + Unsafe.Add(ref b, j));
                 }
             }
         }
