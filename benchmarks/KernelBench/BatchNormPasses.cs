@@ -87,7 +87,7 @@ namespace KernelBench
                 ("BatchNorm1d 120, batch 64", 64, 120, 1), ("BatchNorm1d 512, batch 64", 64, 512, 1), ("BatchNorm1d 84, chunk 32", 32, 84, 1),
                 ("64x1x3, batch 64", 64, 64, 3), ("48x7x1, batch 64", 64, 48, 7),
             };
-            Console.WriteLine($"{"shape",-28} {"channel at a time",18} {"batch sums + spread",20} {"speed-up",9}");
+            Console.WriteLine($"{"shape",-28} {"channel at a time",18} {"batch sums + spread",20} {"speed-up",9} {"sums/sample",12} {"sums lanes",11} {"bwd/sample",12} {"bwd lanes",11}");
             foreach (var s in shapes)
             {
                 int length = s.Batch * s.C * s.Plane;
@@ -116,7 +116,19 @@ namespace KernelBench
                         }
                         BatchNormalization.NormalizeBatch(x, y, s.Batch, s.C, s.Plane, mean, invStd, p, relu: true);
                     });
-                Console.WriteLine($"{s.Name,-28} {channelAtATime * 1e6,18:F1} {batchSums * 1e6,20:F1} {channelAtATime / batchSums,8:F2}x");
+                // The sums alone: a sample at a time (AddSampleSums, AddSampleBackwardSums: the scalar loops per channel) against
+                // one pass with the channels in the lanes (AddBatchSums, BackwardSumsBatch).
+                float[] dy = Program.Fill(length, 8);
+                double[] backwardSums = new double[s.C * BatchNormalization.BackwardSumsWidth];
+                int sample = s.C * s.Plane;
+                var (sampleSums, laneSums) = Program.InterleavedCpu(
+                    () => { for (int n = 0; n < s.Batch; n++) BatchNormalization.AddSampleSums(x.AsSpan(n * sample, sample), s.C, s.Plane, n == 0, sums); },
+                    () => BatchNormalization.AddBatchSums(x, s.Batch, s.C, s.Plane, sums));
+                var (sampleBackward, laneBackward) = Program.InterleavedCpu(
+                    () => { for (int n = 0; n < s.Batch; n++) BatchNormalization.AddSampleBackwardSums(x.AsSpan(n * sample, sample), dy.AsSpan(n * sample, sample), s.C, s.Plane, mean, n == 0, backwardSums); },
+                    () => BatchNormalization.BackwardSumsBatch(x, dy, s.Batch, s.C, s.Plane, mean, backwardSums));
+                Console.WriteLine($"{s.Name,-28} {channelAtATime * 1e6,18:F1} {batchSums * 1e6,20:F1} {channelAtATime / batchSums,8:F2}x"
+                    + $" {sampleSums * 1e6,12:F1} {laneSums * 1e6,11:F1} {sampleBackward * 1e6,12:F1} {laneBackward * 1e6,11:F1}");
             }
         }
 

@@ -259,6 +259,10 @@ namespace CnnGen.Tests
         [InlineData(3, 20, 16)]   // 4x4 planes, 20 channels
         [InlineData(2, 3, 361)]   // 19x19
         [InlineData(2, 4, 1024)]
+        [InlineData(9, 256, 4)]   // small planes: 8 channels in the lanes, coefficients spread in blocks of 64 channels
+        [InlineData(5, 120, 1)]   // BatchNorm1d-like, two blocks
+        [InlineData(4, 13, 3)]    // a block of 8 and 5 channels after it; a scalar tail
+        [InlineData(3, 100, 5)]   // blocks of 51 channels, the last partial
         public void SampleMajorBackward_IsEveryChannelsBackward_BitForBit(int batchSize, int channels, int plane)
         {
             // Training's backward runs both passes sample after sample over every channel (BackwardSumsBatch, or AddSampleBackwardSums

@@ -67,8 +67,8 @@ namespace CnnGen.Generator.Emit
         /// <c>BatchNormalization.SmallPlane</c> (7) values, which no loop before adds the sums of (<see cref="HasSampleSums"/>
         /// takes planes of 8 and more). A channel at a time reads a few values a sample apart, the batch's samples often a
         /// multiple of 4 KB apart in one L1 set. KernelBench bnsmall (this thread's CPU, interleaved, 2026-12-06): 256x2x2 at
-        /// batch 64 627 -> 51 µs (12.3x), a chunk of 32 6.0x, BatchNorm1d of 120 and 512 features 6.9x and 7.7x, 64x1x3 5.0x,
-        /// 48x7x1 4.6x. The same floats.
+        /// batch 64 631 -> 50 µs (12.7x), a chunk of 32 6.7x, BatchNorm1d of 120 and 512 features 11x and 15x, 64x1x3 5.1x,
+        /// 48x7x1 4.7x. The same floats. (The backward's kernels take small planes the same way on their own.)
         /// </summary>
         public static bool TakesBatchSums(PlannedLayer layer) =>
             layer.Kind == LayerKind.BatchNorm && layer.Input.Height * layer.Input.Width <= 7 && !HasSampleSums(layer);

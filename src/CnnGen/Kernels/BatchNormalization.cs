@@ -114,7 +114,7 @@ namespace CnnGen.Kernels
                     {
                         // The shift: the first sample's plane mean, (float)((double)Σx / plane) as PlaneSum sums it.
                         var first = Vector256<float>.Zero;
-                        for (int i = 0; i < plane; i++) first += System.Runtime.Intrinsics.X86.Avx2.GatherVector256(x0 + c * plane + i, lanes, 4);
+                        for (int i = 0; i < plane; i++) first += PlanePosition(x0 + c * plane + i, lanes, plane);
                         var shift = Vector256.Narrow(Vector256.WidenLower(first) / size, Vector256.WidenUpper(first) / size);
                         Vector256<double> deviationsLow = default, deviationsHigh = default, squaresLow = default, squaresHigh = default;
                         for (int n = 0; n < batchSize; n++)
@@ -124,7 +124,7 @@ namespace CnnGen.Kernels
                             Vector256<float> deviations = default, squares = default;
                             for (int i = 0; i < plane; i++)
                             {
-                                var v = System.Runtime.Intrinsics.X86.Avx2.GatherVector256(planes + i, lanes, 4) - shift;
+                                var v = PlanePosition(planes + i, lanes, plane) - shift;
                                 deviations += v;
                                 squares += v * v;
                             }
@@ -145,6 +145,11 @@ namespace CnnGen.Kernels
             if (laned == channels) return;
             for (int n = 0; n < batchSize; n++) AddChannelSums(x.Slice(n * sample, sample), laned, channels, plane, n == 0, sums);
         }
+
+        // Value i of 8 consecutive channels' planes, at their first's: one load when a plane is one value, else a gather.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe Vector256<float> PlanePosition(float* at, Vector256<int> lanes, int plane) =>
+            plane == 1 ? Vector256.Load(at) : System.Runtime.Intrinsics.X86.Avx2.GatherVector256(at, lanes, 4);
 
         /// <summary>A channel's shift and its sums about it, from the running sums of <see cref="AddSampleSums"/>.</summary>
         public static (float Shift, double Deviations, double SquaredDeviations) SampleSums(ReadOnlySpan<double> sums, int channel)
@@ -494,12 +499,13 @@ namespace CnnGen.Kernels
             AddSampleBackwardSumsUnchecked(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(dy), channels, plane, mean, sums);
         }
 
-        private static void AddSampleBackwardSumsUnchecked(ref float xs, ref float gs, int channels, int plane, ReadOnlySpan<float> mean, Span<double> sums)
+        // AddSampleBackwardSums of channels [from, channels) of one sample.
+        private static void AddSampleBackwardSumsUnchecked(ref float xs, ref float gs, int channels, int plane, ReadOnlySpan<float> mean, Span<double> sums, int from = 0)
         {
             ref double at = ref MemoryMarshal.GetReference(sums);
             if (Simd.Enabled && plane >= 8)
             {
-                for (int c = 0; c < channels; c++)
+                for (int c = from; c < channels; c++)
                 {
                     ref double channelSums = ref Unsafe.Add(ref at, c * BackwardSumsWidth);
                     var sumDy = Vector256.LoadUnsafe(ref channelSums);
@@ -512,7 +518,7 @@ namespace CnnGen.Kernels
             }
             else
             {
-                for (int c = 0; c < channels; c++)
+                for (int c = from; c < channels; c++)
                 {
                     ref double channelSums = ref Unsafe.Add(ref at, c * BackwardSumsWidth);
                     AddPlaneBackwardSumsScalar(ref Unsafe.Add(ref xs, c * plane), ref Unsafe.Add(ref gs, c * plane), plane, mean[c],
@@ -535,8 +541,53 @@ namespace CnnGen.Kernels
             ref float xs = ref MemoryMarshal.GetReference(x);
             ref float gs = ref MemoryMarshal.GetReference(dy);
             int sample = channels * plane;
+            // One value per plane (BatchNorm1d): 8 channels in the lanes, 2.0x a sample at a time (KernelBench bnsmall, 120 and 512
+            // features). On planes of 2-7 values their gathers only tie with it (2x2: 0.9-1.2x), so those keep the per-sample loops.
+            int laned = Simd.Enabled && System.Runtime.Intrinsics.X86.Avx2.IsSupported && plane == 1 ? SmallPlaneBackwardSums(x, dy, batchSize, channels, plane, mean, sums) : 0;
+            if (laned == channels) return;
             for (int n = 0; n < batchSize; n++)
-                AddSampleBackwardSumsUnchecked(ref Unsafe.Add(ref xs, n * sample), ref Unsafe.Add(ref gs, n * sample), channels, plane, mean, sums);
+                AddSampleBackwardSumsUnchecked(ref Unsafe.Add(ref xs, n * sample), ref Unsafe.Add(ref gs, n * sample), channels, plane, mean, sums, laned);
+        }
+
+        // BackwardSumsBatch on small planes for the first channels / 8 · 8 channels, 8 in the lanes (a load or a gather per
+        // plane position, as AddBatchSums): each plane's Σdy and Σdy·(x − mean) in float in order, then into the channel's tail
+        // doubles, which is where AddPlaneBackwardSums puts a plane under a vector (its double lanes stay 0): the same floats.
+        // Returns the channels it took.
+        private static unsafe int SmallPlaneBackwardSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane, ReadOnlySpan<float> mean, Span<double> sums)
+        {
+            int laned = channels / 8 * 8, sample = channels * plane;
+            var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * plane;
+            fixed (float* x0 = x)
+            fixed (float* g0 = dy)
+            fixed (float* m0 = mean)
+            fixed (double* s0 = sums)
+            {
+                for (int c = 0; c < laned; c += 8)
+                {
+                    var m = Vector256.Load(m0 + c);
+                    Vector256<double> dyLow = default, dyHigh = default, deviationLow = default, deviationHigh = default;
+                    for (int n = 0; n < batchSize; n++)
+                    {
+                        int start = n * sample + c * plane;
+                        Vector256<float> planeDy = default, planeDyDeviation = default;
+                        for (int i = 0; i < plane; i++)
+                        {
+                            var g = PlanePosition(g0 + start + i, lanes, plane);
+                            planeDy += g;
+                            planeDyDeviation += g * (PlanePosition(x0 + start + i, lanes, plane) - m);
+                        }
+                        dyLow += Vector256.WidenLower(planeDy); dyHigh += Vector256.WidenUpper(planeDy);
+                        deviationLow += Vector256.WidenLower(planeDyDeviation); deviationHigh += Vector256.WidenUpper(planeDyDeviation);
+                    }
+                    for (int l = 0; l < 8; l++)
+                    {
+                        double* at = s0 + (c + l) * BackwardSumsWidth;
+                        at[8] = l < 4 ? dyLow[l] : dyHigh[l - 4];
+                        at[9] = l < 4 ? deviationLow[l] : deviationHigh[l - 4];
+                    }
+                }
+            }
+            return laned;
         }
 
         /// <summary>
@@ -611,6 +662,11 @@ namespace CnnGen.Kernels
             ref float xs = ref MemoryMarshal.GetReference(x);
             ref float gs = ref MemoryMarshal.GetReference(dy);
             ref float ds = ref MemoryMarshal.GetReference(dx);
+            if (Simd.Enabled && plane <= SmallPlane)
+            {
+                SmallPlaneBackwardInput(ref xs, ref gs, ref ds, batchSize, channels, plane, mean, invStd, coefficients);
+                return;
+            }
             for (int n = 0; n < batchSize; n++)
             {
                 for (int c = 0; c < channels; c++)
@@ -623,6 +679,48 @@ namespace CnnGen.Kernels
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        // BackwardInputBatch on small planes: as NormalizeSmallPlanes, each block of channels' five coefficients spread over
+        // its values, then each sample's block one stream of scale · (dy − mean dy − (x − mean) · invStd · mean dy·x̂), the
+        // expression BackwardInputPlane computes per value: the same floats.
+        private static void SmallPlaneBackwardInput(ref float xs, ref float gs, ref float ds, int batchSize, int channels, int plane,
+            ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, ReadOnlySpan<float> coefficients)
+        {
+            const int BlockValues = 256;
+            Span<float> spread = stackalloc float[5 * BlockValues];
+            int blockChannels = BlockValues / plane, sample = channels * plane;
+            for (int first = 0; first < channels; first += blockChannels)
+            {
+                int count = Math.Min(blockChannels, channels - first), values = count * plane;
+                for (int j = 0; j < values; j++)
+                {
+                    int c = first + j / plane;
+                    spread[j] = mean[c];
+                    spread[BlockValues + j] = invStd[c];
+                    spread[2 * BlockValues + j] = coefficients[c];
+                    spread[3 * BlockValues + j] = coefficients[channels + c];
+                    spread[4 * BlockValues + j] = coefficients[2 * channels + c];
+                }
+                ref float m = ref MemoryMarshal.GetReference(spread);
+                ref float s = ref Unsafe.Add(ref m, BlockValues), k = ref Unsafe.Add(ref m, 2 * BlockValues);
+                ref float md = ref Unsafe.Add(ref m, 3 * BlockValues), mh = ref Unsafe.Add(ref m, 4 * BlockValues);
+                for (int n = 0; n < batchSize; n++)
+                {
+                    int start = n * sample + first * plane;
+                    ref float xb = ref Unsafe.Add(ref xs, start), gb = ref Unsafe.Add(ref gs, start), db = ref Unsafe.Add(ref ds, start);
+                    int j = 0;
+                    for (; j <= values - 8; j += 8)
+                    {
+                        var v = Vector256.LoadUnsafe(ref k, (nuint)j) * (Vector256.LoadUnsafe(ref gb, (nuint)j) - Vector256.LoadUnsafe(ref md, (nuint)j)
+                            - (Vector256.LoadUnsafe(ref xb, (nuint)j) - Vector256.LoadUnsafe(ref m, (nuint)j)) * Vector256.LoadUnsafe(ref s, (nuint)j) * Vector256.LoadUnsafe(ref mh, (nuint)j));
+                        v.StoreUnsafe(ref db, (nuint)j);
+                    }
+                    for (; j < values; j++)
+                        Unsafe.Add(ref db, j) = Unsafe.Add(ref k, j) * (Unsafe.Add(ref gb, j) - Unsafe.Add(ref md, j)
+                            - (Unsafe.Add(ref xb, j) - Unsafe.Add(ref m, j)) * Unsafe.Add(ref s, j) * Unsafe.Add(ref mh, j));
+                }
+            }
+        }
+
         private static void BackwardInputPlane(ref float xs, ref float gs, ref float ds, int plane, float mean, float invStd, float scale, float meanDy, float meanDyXhat)
         {
             int i = 0;
