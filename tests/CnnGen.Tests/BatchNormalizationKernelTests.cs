@@ -133,6 +133,48 @@ namespace CnnGen.Tests
         }
 
         [Theory]
+        [InlineData(1, 1, 1)]
+        [InlineData(2, 3, 7)]
+        [InlineData(3, 2, 64)]
+        [InlineData(5, 3, 33)]
+        [InlineData(9, 64, 4)]    // small planes: NormalizeBatch spreads the parameters
+        public void NormalizeWithRelu6_IsTheRelu6OfTheNormalizedValue_BitForBit(int batchSize, int channels, int plane)
+        {
+            // Training writes a ReLU6's output in batch-norm's normalize pass too: each value must be what Activations.Relu6 makes
+            // of the separate normalize's, channel by channel and sample after sample. The values span −8 to 8 (both clamps); a
+            // NaN passes through as ReLU6 passes it.
+            var random = new Random(batchSize * 1000 + channels * 10 + plane + 6);
+            int length = batchSize * channels * plane;
+            float[] x = new float[length];
+            for (int i = 0; i < length; i++) x[i] = (float)(random.NextDouble() * 8 - 4);
+            x[length / 2] = float.NaN;
+            float[] mean = new float[channels], invStd = new float[channels], p = new float[2 * channels];
+            for (int c = 0; c < channels; c++)
+            {
+                mean[c] = (float)(random.NextDouble() - 0.5);
+                invStd[c] = (float)(random.NextDouble() + 1.5);
+                p[c] = (float)(random.NextDouble() * 4 - 2);
+                p[channels + c] = (float)(random.NextDouble() * 2 - 1);
+            }
+            float[] normalized = new float[length], expected = new float[length], byChannel = new float[length], batch = new float[length];
+            BatchNormalization.NormalizeBatch(x, normalized, batchSize, channels, plane, mean, invStd, p);
+            Activations.Relu6(normalized, expected);
+            if (length >= 64)
+            {
+                Assert.Contains(expected, v => v == 6f);
+                Assert.Contains(expected, v => v == 0f);
+            }
+            for (int c = 0; c < channels; c++)
+                BatchNormalization.Normalize(x, byChannel, batchSize, channels, plane, c, mean[c], invStd[c], p[c], p[channels + c], relu6: true);
+            BatchNormalization.NormalizeBatch(x, batch, batchSize, channels, plane, mean, invStd, p, relu6: true);
+            for (int i = 0; i < length; i++)
+            {
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(byChannel[i]));
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(batch[i]));
+            }
+        }
+
+        [Theory]
         [InlineData(1, 3, 1)]
         [InlineData(3, 2, 7)]     // planes below a vector: the scalar sums
         [InlineData(5, 17, 45)]   // a 32-wide step, an 8-wide step and a scalar tail; 17 channels

@@ -76,6 +76,38 @@ namespace CnnGen.Tests
             }
         }
 
+        // Batch-norm whose ReLU6 training runs in its normalize pass (session 42; ReLU's before), on planes of 100 to 1 values:
+        // small planes (2x2, and BatchNorm1d after a Linear layer, 20 features: two blocks of 8 channels in the lanes and 4 after
+        // them) take their sums in one pass over the batch with the channels in the lanes and spread their parameters, forward
+        // and backward. Against the interpreter in evaluation and training, forward and backward.
+        [Fact]
+        public void BatchNormWithReluSixAndSmallPlanesMatchesTheInterpreter()
+        {
+            static LayerSpec Conv(int outChannels, int stride, bool bias = true) => LayerSpec.Conv2d(outChannels, 3, 3, stride, stride, 1, 1, 1, 1, 1, bias);
+            var networks = new[]
+            {
+                new RandomNetwork("ReluSixPlanes", TensorShape.Spatial(6, 10, 10), new[]
+                {
+                    Conv(16, 1), LayerSpec.BatchNorm(), LayerSpec.ReLU6(), Conv(24, 2, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU6(),
+                    Conv(32, 2), LayerSpec.BatchNorm(), LayerSpec.ReLU6(), Conv(40, 2, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU6(),
+                    LayerSpec.Flatten(), LayerSpec.Linear(20), LayerSpec.BatchNorm(), LayerSpec.ReLU6(), LayerSpec.Linear(3),
+                }),
+                new RandomNetwork("SmallPlanesNoActivation", TensorShape.Spatial(9, 4, 4), new[]
+                {
+                    Conv(17, 2), LayerSpec.BatchNorm(), LayerSpec.Tanh(), LayerSpec.Flatten(), LayerSpec.Linear(9), LayerSpec.BatchNorm(), LayerSpec.Linear(4),
+                }),
+            };
+            var source = new StringBuilder("using CnnGen;\nnamespace ReluSix;\n");
+            foreach (var network in networks) source.Append(network.Declaration()).Append('\n');
+            using var assembly = GeneratorHarness.CompileAndLoad(source.ToString());
+            foreach (var network in networks)
+            {
+                Assert.False(network.Layout.HasErrors, network.Name);
+                double worst = CheckAgainstInterpreter(network, assembly.CreateNetwork("ReluSix." + network.Name));
+                _output.WriteLine($"{network.Name}: largest error {worst:E2}");
+            }
+        }
+
         // Inception's factorized convolutions (1xk then kx1, padding along the kernel's axis only) run DirectConvolution's
         // tiles through GroupedConvolution: against the interpreter forward and backward, with batch-norm and ReLU after
         // them, unpadded and asymmetric shapes, odd channel counts, and a 5x5 next to them as Inception has.

@@ -86,21 +86,22 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>
-        /// The ReLU that training runs inside this batch-norm's normalize pass, or null. It must read only this layer's output,
-        /// run right after it (so its output array holds nothing live by then: every other occupant died before the
-        /// batch-norm, whose own input backward keeps), and backward must not read the batch-norm's output (the ReLU's
-        /// backward reads only its own), which training then never writes.
+        /// The ReLU or ReLU6 that training runs inside this batch-norm's normalize pass, or null. It must read only this layer's
+        /// output, run right after it (so its output array holds nothing live by then: every other occupant died before the
+        /// batch-norm, whose own input backward keeps), and backward must not read the batch-norm's output (the ReLU's and
+        /// ReLU6's backward read only their own), which training then never writes. ReLU6 since session 42 (MobileNetV2's
+        /// expansions: one pass over the activations fewer a layer).
         /// </summary>
         public static PlannedLayer? ReluTakenInTraining(PlannedLayer layer)
         {
             if (layer.Kind != LayerKind.BatchNorm || layer.Out.NeededByBackward || layer.Out.Consumers.Count != 1) return null;
-            if (layer.Out.Consumers[0] is not LayerStep { Layer: { Kind: LayerKind.ReLU } relu }) return null;
+            if (layer.Out.Consumers[0] is not LayerStep { Layer: { Kind: LayerKind.ReLU or LayerKind.ReLU6 } relu }) return null;
             return relu.Step.Order == layer.Step.Order + 1 && relu.In == layer.Out ? relu : null;
         }
 
-        /// <summary>Whether training runs this ReLU inside the batch-norm before it (<see cref="ReluTakenInTraining"/>).</summary>
+        /// <summary>Whether training runs this ReLU or ReLU6 inside the batch-norm before it (<see cref="ReluTakenInTraining"/>).</summary>
         public static bool IsTakenInTraining(PlannedLayer layer) =>
-            layer.Kind == LayerKind.ReLU && layer.In.Producer is LayerStep { Layer: var before } && ReluTakenInTraining(before) == layer;
+            layer.Kind is LayerKind.ReLU or LayerKind.ReLU6 && layer.In.Producer is LayerStep { Layer: var before } && ReluTakenInTraining(before) == layer;
 
         public override void EmitTrainingForwardCall(IndentedWriter w, PlannedLayer layer)
         {
@@ -183,7 +184,7 @@ namespace CnnGen.Generator.Emit
             // Training: the whole batch, batch statistics.
             var relu = ReluTakenInTraining(layer);
             bool batchSums = TakesBatchSums(layer), sampleSums = HasSampleSums(layer) || batchSums;
-            string reluArgument = relu is null ? "" : ", relu: true";
+            string reluArgument = relu is null ? "" : relu.Kind == LayerKind.ReLU6 ? ", relu6: true" : ", relu: true";
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", training mode: batch statistics, running statistics updated"
                 + (relu is null ? "" : "; y is the output of " + Xml(relu.Describe()) + " after it") + ".</summary>");
             w.Line("private static void " + MethodName(layer) + "Training(" + ReadOnlySpan + " x, " + Span + " y, int batchSize, " + ReadOnlySpan + " p, "

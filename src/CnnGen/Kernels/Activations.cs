@@ -166,7 +166,7 @@ namespace CnnGen.Kernels
         // ------------------------------------------------------------------------------------------------------------
         // The operations. Comparisons are written so that NaN falls through to the pass-through branch where PyTorch's does.
 
-        private readonly struct Relu6Op : IUnary
+        internal readonly struct Relu6Op : IUnary
         {
             public static float Apply(float x)
             {

@@ -203,12 +203,14 @@ namespace CnnGen.Kernels
         /// <summary>
         /// y = (x − mean) · invStd · weight + bias over the channel's planes; with <paramref name="relu"/> the ReLU after it in the
         /// same pass (training writes the ReLU's output straight away: its backward reads only that), the value
-        /// <see cref="Elementwise.Relu(ReadOnlySpan{float}, Span{float})"/> would give bit for bit.
+        /// <see cref="Elementwise.Relu(ReadOnlySpan{float}, Span{float})"/> would give bit for bit; with <paramref name="relu6"/> the
+        /// ReLU6 after it, as <see cref="Activations.Relu6"/> gives it.
         /// </summary>
         public static void Normalize(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane, int channel,
-            float mean, float invStd, float weight, float bias, bool relu = false)
+            float mean, float invStd, float weight, float bias, bool relu = false, bool relu6 = false)
         {
-            if (relu) Normalize<Rectified>(x, y, batchSize, channels, plane, channel, mean, invStd, weight, bias);
+            if (relu6) Normalize<Clamped6>(x, y, batchSize, channels, plane, channel, mean, invStd, weight, bias);
+            else if (relu) Normalize<Rectified>(x, y, batchSize, channels, plane, channel, mean, invStd, weight, bias);
             else Normalize<AsIs>(x, y, batchSize, channels, plane, channel, mean, invStd, weight, bias);
         }
 
@@ -234,6 +236,14 @@ namespace CnnGen.Kernels
             public static float Of(float v) => Elementwise.Relu(v);
         }
 
+        // ReLU6's (Activations.Relu6's, bit for bit).
+        private readonly struct Clamped6 : IOutput
+        {
+            public static Vector512<float> Of(Vector512<float> v) => Activations.Relu6Op.Apply(v);
+            public static Vector256<float> Of(Vector256<float> v) => Activations.Relu6Op.Apply(v);
+            public static float Of(float v) => Activations.Relu6Op.Apply(v);
+        }
+
         private static void Normalize<TOutput>(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane, int channel,
             float mean, float invStd, float weight, float bias) where TOutput : struct, IOutput
         {
@@ -247,20 +257,21 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// <see cref="Normalize(ReadOnlySpan{float}, Span{float}, int, int, int, int, float, float, float, float, bool)"/> of every
+        /// <see cref="Normalize(ReadOnlySpan{float}, Span{float}, int, int, int, int, float, float, float, float, bool, bool)"/> of every
         /// channel, the same floats, sample after sample: one contiguous stream through x and y, where a channel at a time
         /// reads a plane per sample a sample apart, which the prefetchers follow badly on small planes (8x8: 256 bytes 16 KB
         /// apart; KernelBench bnpasses). For statistics known before the pass: the sums added in the convolution's loop.
         /// <paramref name="p"/> is γ then β.
         /// </summary>
         public static void NormalizeBatch(ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane,
-            ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, ReadOnlySpan<float> p, bool relu = false)
+            ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, ReadOnlySpan<float> p, bool relu = false, bool relu6 = false)
         {
             Check(x.Length, batchSize, channels, plane, 0, nameof(x));
             Check(y.Length, batchSize, channels, plane, 0, nameof(y));
             if (mean.Length < channels || invStd.Length < channels || p.Length < 2 * channels)
                 throw new ArgumentException("Expected the statistics of " + channels + " channels and their weights and biases.");
-            if (relu) NormalizeBatch<Rectified>(x, y, batchSize, channels, plane, mean, invStd, p);
+            if (relu6) NormalizeBatch<Clamped6>(x, y, batchSize, channels, plane, mean, invStd, p);
+            else if (relu) NormalizeBatch<Rectified>(x, y, batchSize, channels, plane, mean, invStd, p);
             else NormalizeBatch<AsIs>(x, y, batchSize, channels, plane, mean, invStd, p);
         }
 

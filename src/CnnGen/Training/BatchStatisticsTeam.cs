@@ -139,20 +139,20 @@ namespace CnnGen.Training
         /// Training-mode batch-norm of thread <paramref name="member"/>'s chunk with the whole batch's statistics: the same
         /// results as the single-workspace method the generator emits, up to the order of summation. Running statistics
         /// (unbiased variance over the whole batch) and <paramref name="batchesTracked"/> are updated by thread 0 only. With
-        /// <paramref name="relu"/>, <paramref name="y"/> receives the ReLU of the normalized values (one pass for both). With
+        /// <paramref name="relu"/> (<paramref name="relu6"/>), <paramref name="y"/> receives the ReLU (ReLU6) of the normalized values (one pass for both). With
         /// <paramref name="sampleSums"/> (<see cref="BatchNormalization.AddSampleSums"/> over the chunk, in the loop of the layer
         /// before) the chunk's sums are in already: one meeting for every channel, then the normalize pass.
         /// </summary>
         [EditorBrowsable(EditorBrowsableState.Never)]
         public void Forward(int member, int layer, ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane,
             ReadOnlySpan<float> p, Span<float> running, ref long batchesTracked, Span<float> batchMean, Span<float> batchInvStd,
-            float eps, float keep, float take, bool relu = false, ReadOnlySpan<double> sampleSums = default)
+            float eps, float keep, float take, bool relu = false, ReadOnlySpan<double> sampleSums = default, bool relu6 = false)
         {
             var slots = Slots(_forwardSlots, layer, channels, member);
             var counts = _forwardCounts[layer]!;
             if (!sampleSums.IsEmpty)
             {
-                ForwardFromSampleSums(member, layer, sampleSums, slots, counts, x, y, batchSize, channels, plane, p, running, batchMean, batchInvStd, eps, keep, take, relu);
+                ForwardFromSampleSums(member, layer, sampleSums, slots, counts, x, y, batchSize, channels, plane, p, running, batchMean, batchInvStd, eps, keep, take, relu, relu6);
                 if (member == 0) batchesTracked++;
                 return;
             }
@@ -189,7 +189,7 @@ namespace CnnGen.Training
                     NetworkChecks.RequireBatchStatistics((int)Math.Min(count, int.MaxValue), layer);
                 }
                 for (int c = finish * block; c < finishEnd; c++)
-                    FinishForward(c, slots, counts, count, x, y, batchSize, channels, plane, p, running, member, batchMean, batchInvStd, eps, keep, take, relu);
+                    FinishForward(c, slots, counts, count, x, y, batchSize, channels, plane, p, running, member, batchMean, batchInvStd, eps, keep, take, relu, relu6);
             }
             if (member == 0) batchesTracked++;
         }
@@ -198,7 +198,7 @@ namespace CnnGen.Training
         // planes are no longer in cache from the sums, so nothing is gained by finishing a block behind them).
         private void ForwardFromSampleSums(int member, int layer, ReadOnlySpan<double> sampleSums, double[] slots, long[] counts, ReadOnlySpan<float> x, Span<float> y,
             int batchSize, int channels, int plane, ReadOnlySpan<float> p, Span<float> running, Span<float> batchMean, Span<float> batchInvStd,
-            float eps, float keep, float take, bool relu)
+            float eps, float keep, float take, bool relu, bool relu6)
         {
             if (sampleSums.Length < channels * BatchNormalization.SampleSumsWidth)
                 throw new ArgumentException("Expected the sums of " + channels + " channels.", nameof(sampleSums));
@@ -218,16 +218,16 @@ namespace CnnGen.Training
             for (int t = 0; t < _participants; t++) count += counts[t];
             NetworkChecks.RequireBatchStatistics((int)Math.Min(count, int.MaxValue), layer);
             for (int c = 0; c < channels; c++) FinishStatistics(c, slots, counts, count, channels, running, member, batchMean, batchInvStd, eps, keep, take);
-            BatchNormalization.NormalizeBatch(x, y, batchSize, channels, plane, batchMean, batchInvStd, p, relu);
+            BatchNormalization.NormalizeBatch(x, y, batchSize, channels, plane, batchMean, batchInvStd, p, relu, relu6);
         }
 
         // Channel c once every thread's sums are in: the whole batch's statistics, combined in thread order so every thread
         // computes the same values, the running statistics (thread 0), and this chunk normalized.
         private void FinishForward(int c, double[] slots, long[] counts, long count, ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane,
-            ReadOnlySpan<float> p, Span<float> running, int member, Span<float> batchMean, Span<float> batchInvStd, float eps, float keep, float take, bool relu)
+            ReadOnlySpan<float> p, Span<float> running, int member, Span<float> batchMean, Span<float> batchInvStd, float eps, float keep, float take, bool relu, bool relu6)
         {
             FinishStatistics(c, slots, counts, count, channels, running, member, batchMean, batchInvStd, eps, keep, take);
-            BatchNormalization.Normalize(x, y, batchSize, channels, plane, c, batchMean[c], batchInvStd[c], p[c], p[channels + c], relu);
+            BatchNormalization.Normalize(x, y, batchSize, channels, plane, c, batchMean[c], batchInvStd[c], p[c], p[channels + c], relu, relu6);
         }
 
         // Channel c's statistics from every thread's sums, and the running statistics (thread 0).
