@@ -379,6 +379,16 @@ namespace KernelBench
         // "strided-prepare": the stride-2 Winograd filter transforms a training pass runs once per pass and thread (forward
         // and transposed for the input gradient), µs a call, on the tile TileFor picks; with GFLOP/s-free figures: the weights'
         // megabytes and the µs per thousand filters.
+        private static void DropoutLoop(ReadOnlySpan<float> x, Span<float> y, Span<float> mask, ref CnnRandom random)
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                float keep = random.NextFloat() < 0.25f ? 0f : 1.3333334f;
+                mask[i] = keep;
+                y[i] = x[i] * keep;
+            }
+        }
+
         private static void StridedPrepare()
         {
             var shapes = new (int C, int H, int OC)[] { (16, 32, 32), (32, 32, 64), (32, 16, 64), (64, 16, 128), (64, 8, 128), (128, 8, 256), (128, 16, 256) };
@@ -2352,6 +2362,20 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "bnbackward")
             {
                 BatchNormPasses.RunBackward();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "dropout")
+            {
+                // Dropout's training forward on one sample, µs: the generator's loop until session 42 (span indexers, the
+                // generator behind a ref) against Elementwise.Dropout (the same draws), interleaved.
+                foreach (int length in new[] { 7200, 16384, 1024 })
+                {
+                    float[] x = Fill(length, 3), y = new float[length], mask = new float[length];
+                    var a = new CnnRandom(5);
+                    var b = new CnnRandom(5);
+                    var (loop, kernel) = Interleaved(() => DropoutLoop(x, y, mask, ref a), () => Elementwise.Dropout(x, y, mask, ref b, 0.25f, 1.3333334f));
+                    Console.WriteLine($"{length,6} values: loop {loop * 1e6,8:F2} us, kernel {kernel * 1e6,8:F2} us, {loop / kernel:F2}x");
+                }
                 return;
             }
             if (args.Length > 0 && args[0] == "bnsmall")

@@ -97,6 +97,44 @@ namespace CnnGen.Tests
             for (int i = 0; i < length; i++) Assert.Equal(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(fused[i]));
         }
 
+        [Theory]
+        [InlineData(0, 0.25f)]
+        [InlineData(1, 0.25f)]
+        [InlineData(7, 0.5f)]
+        [InlineData(8, 0.25f)]
+        [InlineData(9, 0.1f)]
+        [InlineData(7200, 0.25f)]   // the Keras CIFAR network's first dropout, a sample
+        [InlineData(1001, 0f)]      // keeps everything
+        [InlineData(1003, 0.9f)]
+        public void Dropout_DrawsAsThePlainLoop_BitForBit(int length, float p)
+        {
+            // Training's dropout: each value's keep is NextFloat() < p ? 0 : 1 / (1 − p), in order; the kernel (8 draws' keeps at
+            // once) must make the same masks and outputs and leave the generator where the loop leaves it, on whichever path
+            // runs (CI runs this with SIMD off too).
+            float scale = 1f / (1f - p);
+            var random = new Random(length + 17);
+            float[] x = new float[length];
+            for (int i = 0; i < length; i++) x[i] = (float)(random.NextDouble() * 4 - 2);
+            float[] expectedY = new float[length], expectedMask = new float[length], y = new float[length], mask = new float[length];
+            var loop = new CnnRandom(42);
+            loop.NextUInt64(); // a generator partway through its stream
+            var kernel = loop;
+            for (int i = 0; i < length; i++)
+            {
+                float keep = loop.NextFloat() < p ? 0f : scale;
+                expectedMask[i] = keep;
+                expectedY[i] = x[i] * keep;
+            }
+            Elementwise.Dropout(x, y, mask, ref kernel, p, scale);
+            for (int i = 0; i < length; i++)
+            {
+                Assert.Equal(BitConverter.SingleToInt32Bits(expectedMask[i]), BitConverter.SingleToInt32Bits(mask[i]));
+                Assert.Equal(BitConverter.SingleToInt32Bits(expectedY[i]), BitConverter.SingleToInt32Bits(y[i]));
+            }
+            Assert.Equal(loop.NextUInt64(), kernel.NextUInt64());
+            if (length > 0) Assert.Throws<ArgumentException>(() => Elementwise.Dropout(x, new float[length - 1], mask, ref kernel, p, scale));
+        }
+
         [Fact]
         public void MismatchedLengthsAreRefused()
         {

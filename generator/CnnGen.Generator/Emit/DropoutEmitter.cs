@@ -54,11 +54,9 @@ namespace CnnGen.Generator.Emit
             float scale = 1.0f / (1 - p);
             MethodHeader(w, layer, MethodName(layer) + "Training", ReadOnlySpan + " x, " + Span + " y, " + Span + " mask, ref global::CnnGen.CnnRandom random");
             using (w.OpenBlock())
-            using (w.OpenBlock("for (int i = 0; i < " + Int(layer.Input.Length) + "; i++)"))
             {
-                w.Line("float keep = random.NextFloat() < " + Float(p) + " ? 0f : " + Float(scale) + ";");
-                w.Line("mask[i] = keep;");
-                w.Line("y[i] = x[i] * keep;");
+                w.Line("// Each value kept with probability 1 - p and scaled by 1 / (1 - p): keep = random.NextFloat() < p ? 0 : scale, in order");
+                w.Line("global::CnnGen.Kernels.Elementwise.Dropout(x.Slice(0, " + Int(layer.Input.Length) + "), y, mask, ref random, " + Float(p) + ", " + Float(scale) + ");");
             }
         }
 
