@@ -195,12 +195,7 @@ namespace CnnGen.Tests
             for (int n = 0; n < batchSize; n++) BatchNormalization.AddSampleSums(x.AsSpan(n * sample, sample), channels, plane, n == 0, sums);
             for (int c = 0; c < channels; c++)
             {
-                float shift = (float)(BatchNormalization.Sum(x, 1, channels, plane, c) / plane);
-                var (deviations, squares) = BatchNormalization.SumsAboutShift(x, batchSize, channels, plane, c, shift);
-                var sampleSums = BatchNormalization.SampleSums(sums, c);
-                Assert.Equal(BitConverter.SingleToInt32Bits(shift), BitConverter.SingleToInt32Bits(sampleSums.Shift));
-                Assert.Equal(BitConverter.DoubleToInt64Bits(deviations), BitConverter.DoubleToInt64Bits(sampleSums.Deviations));
-                Assert.Equal(BitConverter.DoubleToInt64Bits(squares), BitConverter.DoubleToInt64Bits(sampleSums.SquaredDeviations));
+                var (shift, deviations, squares) = AssertSumsAboutShift(x, batchSize, channels, plane, sums, c);
                 // And against the definition, in double.
                 double expectedDeviations = 0, expectedSquares = 0, absolute = 0;
                 for (int n = 0; n < batchSize; n++)
@@ -218,6 +213,19 @@ namespace CnnGen.Tests
             }
             Assert.Throws<ArgumentException>(() => BatchNormalization.AddSampleSums(x.AsSpan(0, sample - 1), channels, plane, true, sums));
             Assert.Throws<ArgumentException>(() => BatchNormalization.AddSampleSums(x.AsSpan(0, sample), channels, plane, true, sums.AsSpan(1)));
+        }
+
+        // Channel c's shift, Σ(x − shift) and Σ(x − shift)² in sums (SampleSums' layout) are, bit for bit, Sum over the first
+        // plane and SumsAboutShift over the batch; returns those.
+        private static (float Shift, double Deviations, double Squares) AssertSumsAboutShift(float[] x, int batchSize, int channels, int plane, double[] sums, int c)
+        {
+            float shift = (float)(BatchNormalization.Sum(x, 1, channels, plane, c) / plane);
+            var (deviations, squares) = BatchNormalization.SumsAboutShift(x, batchSize, channels, plane, c, shift);
+            var taken = BatchNormalization.SampleSums(sums, c);
+            Assert.Equal(BitConverter.SingleToInt32Bits(shift), BitConverter.SingleToInt32Bits(taken.Shift));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(deviations), BitConverter.DoubleToInt64Bits(taken.Deviations));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(squares), BitConverter.DoubleToInt64Bits(taken.SquaredDeviations));
+            return (shift, deviations, squares);
         }
 
         [Theory]
@@ -241,15 +249,7 @@ namespace CnnGen.Tests
             double[] sums = new double[channels * BatchNormalization.SampleSumsWidth];
             Array.Fill(sums, double.NaN); // started afresh: nothing left from before may count
             BatchNormalization.AddBatchSums(x, batchSize, channels, plane, sums);
-            for (int c = 0; c < channels; c++)
-            {
-                float shift = (float)(BatchNormalization.Sum(x, 1, channels, plane, c) / plane);
-                var (deviations, squares) = BatchNormalization.SumsAboutShift(x, batchSize, channels, plane, c, shift);
-                var batchSums = BatchNormalization.SampleSums(sums, c);
-                Assert.Equal(BitConverter.SingleToInt32Bits(shift), BitConverter.SingleToInt32Bits(batchSums.Shift));
-                Assert.Equal(BitConverter.DoubleToInt64Bits(deviations), BitConverter.DoubleToInt64Bits(batchSums.Deviations));
-                Assert.Equal(BitConverter.DoubleToInt64Bits(squares), BitConverter.DoubleToInt64Bits(batchSums.SquaredDeviations));
-            }
+            for (int c = 0; c < channels; c++) AssertSumsAboutShift(x, batchSize, channels, plane, sums, c);
             Assert.Throws<ArgumentException>(() => BatchNormalization.AddBatchSums(x.AsSpan(0, length - 1), batchSize, channels, plane, sums));
             Assert.Throws<ArgumentException>(() => BatchNormalization.AddBatchSums(x, batchSize, channels, plane, sums.AsSpan(1)));
         }

@@ -65,13 +65,19 @@ namespace CnnGen.Tests
                     Dilated(6, 3, 0, 2), LayerSpec.Sigmoid(), Dilated(4, 3, 2, 2), LayerSpec.Flatten(), LayerSpec.Linear(2),
                 }),
             };
-            var source = new StringBuilder("using CnnGen;\nnamespace Dilated;\n");
+            CheckAllAgainstInterpreter("Dilated", networks);
+        }
+
+        // Named networks compiled together in one namespace, each checked against the interpreter.
+        private void CheckAllAgainstInterpreter(string ns, RandomNetwork[] networks)
+        {
+            var source = new StringBuilder("using CnnGen;\nnamespace " + ns + ";\n");
             foreach (var network in networks) source.Append(network.Declaration()).Append('\n');
             using var assembly = GeneratorHarness.CompileAndLoad(source.ToString());
             foreach (var network in networks)
             {
                 Assert.False(network.Layout.HasErrors, network.Name);
-                double worst = CheckAgainstInterpreter(network, assembly.CreateNetwork("Dilated." + network.Name));
+                double worst = CheckAgainstInterpreter(network, assembly.CreateNetwork(ns + "." + network.Name));
                 _output.WriteLine($"{network.Name}: largest error {worst:E2}");
             }
         }
@@ -97,15 +103,7 @@ namespace CnnGen.Tests
                     Conv(17, 2), LayerSpec.BatchNorm(), LayerSpec.Tanh(), LayerSpec.Flatten(), LayerSpec.Linear(9), LayerSpec.BatchNorm(), LayerSpec.Linear(4),
                 }),
             };
-            var source = new StringBuilder("using CnnGen;\nnamespace ReluSix;\n");
-            foreach (var network in networks) source.Append(network.Declaration()).Append('\n');
-            using var assembly = GeneratorHarness.CompileAndLoad(source.ToString());
-            foreach (var network in networks)
-            {
-                Assert.False(network.Layout.HasErrors, network.Name);
-                double worst = CheckAgainstInterpreter(network, assembly.CreateNetwork("ReluSix." + network.Name));
-                _output.WriteLine($"{network.Name}: largest error {worst:E2}");
-            }
+            CheckAllAgainstInterpreter("ReluSix", networks);
         }
 
         // Inception's factorized convolutions (1xk then kx1, padding along the kernel's axis only) run DirectConvolution's
@@ -133,15 +131,7 @@ namespace CnnGen.Tests
                     Conv(6, 2, 3, 1, 0), LayerSpec.ReLU(), Conv(4, 3, 3, 0, 2), Conv(16, 5, 1, 2, 0, bias: false), LayerSpec.Flatten(), LayerSpec.Linear(2),
                 }),
             };
-            var source = new StringBuilder("using CnnGen;\nnamespace NonSquare;\n");
-            foreach (var network in networks) source.Append(network.Declaration()).Append('\n');
-            using var assembly = GeneratorHarness.CompileAndLoad(source.ToString());
-            foreach (var network in networks)
-            {
-                Assert.False(network.Layout.HasErrors, network.Name);
-                double worst = CheckAgainstInterpreter(network, assembly.CreateNetwork("NonSquare." + network.Name));
-                _output.WriteLine($"{network.Name}: largest error {worst:E2}");
-            }
+            CheckAllAgainstInterpreter("NonSquare", networks);
         }
 
         // 1x1 stride-2 and stride-3 convolutions without padding: subsampled into a plane for PointwiseConvolution where
@@ -171,15 +161,7 @@ namespace CnnGen.Tests
                     Conv(5, 1, 3, 0), LayerSpec.Sigmoid(), Conv(16, 1, 2, 0), LayerSpec.ReLU(), LayerSpec.MaxPool(2, null, 0), LayerSpec.Flatten(), LayerSpec.Linear(2),
                 }),
             };
-            var source = new StringBuilder("using CnnGen;\nnamespace StridedPointwise;\n");
-            foreach (var network in networks) source.Append(network.Declaration()).Append('\n');
-            using var assembly = GeneratorHarness.CompileAndLoad(source.ToString());
-            foreach (var network in networks)
-            {
-                Assert.False(network.Layout.HasErrors, network.Name);
-                double worst = CheckAgainstInterpreter(network, assembly.CreateNetwork("StridedPointwise." + network.Name));
-                _output.WriteLine($"{network.Name}: largest error {worst:E2}");
-            }
+            CheckAllAgainstInterpreter("StridedPointwise", networks);
         }
 
         internal static double CheckAgainstInterpreter(RandomNetwork network, INetwork generated)
