@@ -131,19 +131,25 @@ namespace CnnGen.Kernels
                             deviationsLow += Vector256.WidenLower(deviations); deviationsHigh += Vector256.WidenUpper(deviations);
                             squaresLow += Vector256.WidenLower(squares); squaresHigh += Vector256.WidenUpper(squares);
                         }
-                        var (shiftLow, shiftHigh) = (Vector256.WidenLower(shift), Vector256.WidenUpper(shift));
-                        for (int l = 0; l < 8; l++)
-                        {
-                            double* at = s0 + (c + l) * SampleSumsWidth;
-                            at[0] = l < 4 ? shiftLow[l] : shiftHigh[l - 4];
-                            at[1] = l < 4 ? deviationsLow[l] : deviationsHigh[l - 4];
-                            at[2] = l < 4 ? squaresLow[l] : squaresHigh[l - 4];
-                        }
+                        double* at = s0 + c * SampleSumsWidth;
+                        StoreLanes(at, SampleSumsWidth, Vector256.WidenLower(shift), Vector256.WidenUpper(shift));
+                        StoreLanes(at + 1, SampleSumsWidth, deviationsLow, deviationsHigh);
+                        StoreLanes(at + 2, SampleSumsWidth, squaresLow, squaresHigh);
                     }
                 }
             }
             if (laned == channels) return;
             for (int n = 0; n < batchSize; n++) AddChannelSums(x.Slice(n * sample, sample), laned, channels, plane, n == 0, sums);
+        }
+
+        // 8 channels' doubles (lanes 0-3 in low, 4-7 in high) into their places in the per-channel sums, stride apart.
+        private static unsafe void StoreLanes(double* first, int stride, Vector256<double> low, Vector256<double> high)
+        {
+            for (int l = 0; l < 4; l++)
+            {
+                first[l * stride] = low[l];
+                first[(l + 4) * stride] = high[l];
+            }
         }
 
         // Value i of 8 consecutive channels' planes, at their first's: one load when a plane is one value, else a gather.
@@ -295,13 +301,27 @@ namespace CnnGen.Kernels
             }
         }
 
+        // The values of a block of small planes that NormalizeSmallPlanes and SmallPlaneBackwardInput take at once: each of its
+        // per-channel parameters a 1 KB row of the stack.
+        private const int BlockValues = 256;
+
+        // perChannel[c] into values [c · plane, (c + 1) · plane) of target: a block's parameter for each of its values.
+        private static void Spread(ReadOnlySpan<float> perChannel, int plane, Span<float> target)
+        {
+            if (plane == 1)
+            {
+                perChannel.CopyTo(target);
+                return;
+            }
+            for (int j = 0; j < perChannel.Length * plane; j++) target[j] = perChannel[j / plane];
+        }
+
         // NormalizeBatch on small planes: each block of channels' mean, 1 / std, weight and bias spread over their planes' values
         // (value j of the block is channel j / plane's), then each sample's block is one element-wise stream of
         // ((x − mean) · invStd) · weight + bias, the expression NormalizePlane computes per value: the same floats.
         private static void NormalizeSmallPlanes<TOutput>(ref float xs, ref float ys, int batchSize, int channels, int plane,
             ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, ReadOnlySpan<float> p) where TOutput : struct, IOutput
         {
-            const int BlockValues = 256; // a block's values: four 1 KB rows of parameters
             Span<float> spread = stackalloc float[4 * BlockValues];
             Span<float> means = spread.Slice(0, BlockValues), scales = spread.Slice(BlockValues, BlockValues);
             Span<float> weights = spread.Slice(2 * BlockValues, BlockValues), biases = spread.Slice(3 * BlockValues, BlockValues);
@@ -309,11 +329,10 @@ namespace CnnGen.Kernels
             for (int first = 0; first < channels; first += blockChannels)
             {
                 int count = Math.Min(blockChannels, channels - first), values = count * plane;
-                for (int j = 0; j < values; j++)
-                {
-                    int c = first + j / plane;
-                    means[j] = mean[c]; scales[j] = invStd[c]; weights[j] = p[c]; biases[j] = p[channels + c];
-                }
+                Spread(mean.Slice(first, count), plane, means);
+                Spread(invStd.Slice(first, count), plane, scales);
+                Spread(p.Slice(first, count), plane, weights);
+                Spread(p.Slice(channels + first, count), plane, biases);
                 ref float m = ref MemoryMarshal.GetReference(means), s = ref MemoryMarshal.GetReference(scales);
                 ref float w = ref MemoryMarshal.GetReference(weights), b = ref MemoryMarshal.GetReference(biases);
                 for (int n = 0; n < batchSize; n++)
@@ -590,12 +609,8 @@ namespace CnnGen.Kernels
                         dyLow += Vector256.WidenLower(planeDy); dyHigh += Vector256.WidenUpper(planeDy);
                         deviationLow += Vector256.WidenLower(planeDyDeviation); deviationHigh += Vector256.WidenUpper(planeDyDeviation);
                     }
-                    for (int l = 0; l < 8; l++)
-                    {
-                        double* at = s0 + (c + l) * BackwardSumsWidth;
-                        at[8] = l < 4 ? dyLow[l] : dyHigh[l - 4];
-                        at[9] = l < 4 ? deviationLow[l] : deviationHigh[l - 4];
-                    }
+                    StoreLanes(s0 + c * BackwardSumsWidth + 8, BackwardSumsWidth, dyLow, dyHigh);
+                    StoreLanes(s0 + c * BackwardSumsWidth + 9, BackwardSumsWidth, deviationLow, deviationHigh);
                 }
             }
             return laned;
@@ -689,28 +704,20 @@ namespace CnnGen.Kernels
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         // BackwardInputBatch on small planes: as NormalizeSmallPlanes, each block of channels' five coefficients spread over
         // its values, then each sample's block one stream of scale · (dy − mean dy − (x − mean) · invStd · mean dy·x̂), the
         // expression BackwardInputPlane computes per value: the same floats.
         private static void SmallPlaneBackwardInput(ref float xs, ref float gs, ref float ds, int batchSize, int channels, int plane,
             ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, ReadOnlySpan<float> coefficients)
         {
-            const int BlockValues = 256;
             Span<float> spread = stackalloc float[5 * BlockValues];
             int blockChannels = BlockValues / plane, sample = channels * plane;
             for (int first = 0; first < channels; first += blockChannels)
             {
                 int count = Math.Min(blockChannels, channels - first), values = count * plane;
-                for (int j = 0; j < values; j++)
-                {
-                    int c = first + j / plane;
-                    spread[j] = mean[c];
-                    spread[BlockValues + j] = invStd[c];
-                    spread[2 * BlockValues + j] = coefficients[c];
-                    spread[3 * BlockValues + j] = coefficients[channels + c];
-                    spread[4 * BlockValues + j] = coefficients[2 * channels + c];
-                }
+                Spread(mean.Slice(first, count), plane, spread);
+                Spread(invStd.Slice(first, count), plane, spread.Slice(BlockValues));
+                for (int part = 0; part < 3; part++) Spread(coefficients.Slice(part * channels + first, count), plane, spread.Slice((2 + part) * BlockValues));
                 ref float m = ref MemoryMarshal.GetReference(spread);
                 ref float s = ref Unsafe.Add(ref m, BlockValues), k = ref Unsafe.Add(ref m, 2 * BlockValues);
                 ref float md = ref Unsafe.Add(ref m, 3 * BlockValues), mh = ref Unsafe.Add(ref m, 4 * BlockValues);
@@ -732,6 +739,7 @@ namespace CnnGen.Kernels
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void BackwardInputPlane(ref float xs, ref float gs, ref float ds, int plane, float mean, float invStd, float scale, float meanDy, float meanDyXhat)
         {
             int i = 0;
