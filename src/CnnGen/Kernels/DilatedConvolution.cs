@@ -92,7 +92,7 @@ namespace CnnGen.Kernels
             {
                 var layout = WinogradLayout(g);
                 var winogradFilters = scratch.Slice(0, layout.FiltersLength);
-                WinogradF4Convolution.TransformFilters(weight, winogradFilters, layout);
+                WinogradF4Convolution.TransformFiltersForThisCall(weight, winogradFilters, layout);
                 WinogradF4Convolution.Forward(x, winogradFilters, bias, y, scratch.Slice(layout.FiltersLength), relu: false, pool: false, layout);
                 return;
             }

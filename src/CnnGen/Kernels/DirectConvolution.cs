@@ -350,7 +350,7 @@ namespace CnnGen.Kernels
                 {
                     // No filters kept by the caller: transformed into the scratch past the kernel's own, for this call.
                     var filters = scratch.Slice(layout.ScratchLength, layout.FiltersLength);
-                    WinogradF4Convolution.TransformFilters(weight, filters, layout);
+                    WinogradF4Convolution.TransformFiltersForThisCall(weight, filters, layout);
                     WinogradF4Convolution.Forward(x, filters, bias, y, scratch.Slice(0, layout.ScratchLength), relu, pool, layout);
                 }
                 else

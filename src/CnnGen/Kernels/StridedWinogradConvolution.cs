@@ -237,10 +237,19 @@ namespace CnnGen.Kernels
 
         // transposed: U[slot][output channel][input channel lanes] for the input gradient (TransformFiltersTransposed): the
         // same filters, the roles of the two channel axes swapped ("in" below is then the output channels).
-        private static void TransformFilterSlots(ReadOnlySpan<float> weight, Span<float> filters, in Layout l, bool transposed)
+        private static unsafe void TransformFilterSlots(ReadOnlySpan<float> weight, Span<float> filters, in Layout l, bool transposed)
         {
             Require(weight.Length >= l.OutChannels * l.InChannels * 9, nameof(weight));
-            Require(filters.Length >= (transposed ? l.TransposedFiltersLength : l.FiltersLength), nameof(filters));
+            int length = transposed ? l.TransposedFiltersLength : l.FiltersLength;
+            Require(filters.Length >= length, nameof(filters));
+            // Pinned for the streaming stores (Streaming), which take an address.
+            fixed (float* pinned = filters)
+                TransformFilterSlots(weight, pinned, l, transposed, Streaming.Pays(length));
+            Streaming.Fence();
+        }
+
+        private static unsafe void TransformFilterSlots(ReadOnlySpan<float> weight, float* f0, in Layout l, bool transposed, bool stream)
+        {
             int windowHeight = l.WindowHeight, windowWidth = l.WindowWidth;
             int stride = transposed ? l.TransposedFilterPositionStride : l.FilterPositionStride;
             int inChannels = transposed ? l.OutChannels : l.InChannels, outChannels = transposed ? l.InChannels : l.OutChannels;
@@ -251,7 +260,6 @@ namespace CnnGen.Kernels
             Span<Vector512<double>> rows = stackalloc Vector512<double>[2 * 9 * 3];
             Span<Vector512<double>> column = stackalloc Vector512<double>[9];
             Span<Vector512<double>> u = stackalloc Vector512<double>[2 * 9];
-            ref float f0 = ref MemoryMarshal.GetReference(filters);
             ref float t0 = ref MemoryMarshal.GetReference(taps);
             int laneStride = transposed ? 9 : inChannels * 9;
             var laneOffsets = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) * laneStride; // lane l: l·laneStride
@@ -314,7 +322,7 @@ namespace CnnGen.Kernels
                         {
                             int slot = slots[a * windowWidth + b];
                             if (b > 0 && slot == slots[a * windowWidth + b - 1]) continue; // stored by the position before
-                            Vector512.Narrow(u[b], u[9 + b]).StoreUnsafe(ref f0, (nuint)(slot * stride + blockOrigin + ic * rowStride));
+                            Streaming.Store(Vector512.Narrow(u[b], u[9 + b]), f0 + (slot * stride + blockOrigin + ic * rowStride), stream);
                         }
                     }
                 }

@@ -193,9 +193,18 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// U = G g Gᵀ of each 3x3 filter (5x5 with a layout of kernel 5) of a PyTorch-layout weight [outChannels x inChannels x k x k], into
-        /// <paramref name="filters"/> (<see cref="Layout.FiltersLength"/> floats); once per weight change.
+        /// <paramref name="filters"/> (<see cref="Layout.FiltersLength"/> floats); once per weight change (large filters
+        /// with streaming stores: they are read later, see <see cref="Streaming"/>).
         /// </summary>
-        public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        public static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l) => TransformFiltersOf(weight, filters, l, ahead: true);
+
+        /// <summary>
+        /// The same for a caller that reads them right away (a call's own transform into scratch): stored into the caches
+        /// whatever their size.
+        /// </summary>
+        internal static void TransformFiltersForThisCall(ReadOnlySpan<float> weight, Span<float> filters, in Layout l) => TransformFiltersOf(weight, filters, l, ahead: false);
+
+        private static void TransformFiltersOf(ReadOnlySpan<float> weight, Span<float> filters, in Layout l, bool ahead)
         {
             Require(weight.Length >= l.OutChannels * l.InChannels * l.Kernel * l.Kernel, nameof(weight));
             Require(filters.Length >= l.FiltersLength, nameof(filters));
@@ -204,7 +213,7 @@ namespace CnnGen.Kernels
                 Transform5(weight, outStride: l.InChannels * 25, inStride: 25, flip: false, filters, l);
                 return;
             }
-            Transform(weight, outStride: l.InChannels * 9, inStride: 9, flip: false, filters, l);
+            Transform(weight, outStride: l.InChannels * 9, inStride: 9, flip: false, filters, ahead, l);
         }
 
         /// <summary>
@@ -223,7 +232,7 @@ namespace CnnGen.Kernels
             Require(weight.Length >= outChannels * inChannels * taps, nameof(weight));
             Require(filters.Length >= transposedLayout.FiltersLength, nameof(filters));
             if (kernel == 5) Transform5(weight, outStride: taps, inStride: inChannels * taps, flip: true, filters, transposedLayout);
-            else Transform(weight, outStride: taps, inStride: inChannels * taps, flip: true, filters, transposedLayout);
+            else Transform(weight, outStride: taps, inStride: inChannels * taps, flip: true, filters, ahead: true, transposedLayout);
         }
 
         private static void Require(bool condition, string name)
@@ -233,13 +242,21 @@ namespace CnnGen.Kernels
 
         // U[position][ic][oc lanes] from the taps at weight[oc·outStride + ic·inStride + k] (k = 8 − k when flipped), 16
         // output channels at a time; the lanes past the last output channel are zero.
-        private static void Transform(ReadOnlySpan<float> weight, int outStride, int inStride, bool flip, Span<float> filters, in Layout l)
+        // (Ahead: prepared for later calls, so large filters are streamed.)
+        private static unsafe void Transform(ReadOnlySpan<float> weight, int outStride, int inStride, bool flip, Span<float> filters, bool ahead, in Layout l)
+        {
+            // Pinned for the streaming stores (Streaming), which take an address.
+            fixed (float* pinned = filters)
+                Transform(weight, outStride, inStride, flip, pinned, ahead && Streaming.Pays(l.FiltersLength), l);
+            Streaming.Fence();
+        }
+
+        private static unsafe void Transform(ReadOnlySpan<float> weight, int outStride, int inStride, bool flip, float* u0, bool stream, in Layout l)
         {
             Span<float> taps = stackalloc float[V * V];
             Span<Vector512<float>> t = stackalloc Vector512<float>[18];
             ref float g = ref MemoryMarshal.GetReference(taps);
             ref float w = ref MemoryMarshal.GetReference(weight);
-            ref float u0 = ref MemoryMarshal.GetReference(filters);
             nuint positionStride = (nuint)l.FilterPositionStride;
             var quarter = Vector512.Create(1f / 4); var sixth = Vector512.Create(-1f / 6);
             var a = Vector512.Create(1f / 24); var b = Vector512.Create(1f / 12); var c = Vector512.Create(1f / 6);
@@ -270,17 +287,17 @@ namespace CnnGen.Kernels
                             Vector512.LoadUnsafe(ref g, (nuint)((6 + column) * V)), quarter, sixth, a, b, c);
                         t[column] = r0; t[3 + column] = r1; t[6 + column] = r2; t[9 + column] = r3; t[12 + column] = r4; t[15 + column] = r5;
                     }
-                    ref float target = ref Unsafe.Add(ref u0, FilterAt(ic, group * V, l.InChannels, l.OutGroups));
+                    float* target = u0 + FilterAt(ic, group * V, l.InChannels, l.OutGroups);
                     for (int row = 0; row < 6; row++)
                     {
                         var (r0, r1, r2, r3, r4, r5) = ApplyG(t[3 * row], t[3 * row + 1], t[3 * row + 2], quarter, sixth, a, b, c);
-                        nuint at = (nuint)(row * 6) * positionStride;
-                        r0.StoreUnsafe(ref target, at);
-                        r1.StoreUnsafe(ref target, at + positionStride);
-                        r2.StoreUnsafe(ref target, at + 2 * positionStride);
-                        r3.StoreUnsafe(ref target, at + 3 * positionStride);
-                        r4.StoreUnsafe(ref target, at + 4 * positionStride);
-                        r5.StoreUnsafe(ref target, at + 5 * positionStride);
+                        float* at = target + (nuint)(row * 6) * positionStride;
+                        Streaming.Store(r0, at, stream);
+                        Streaming.Store(r1, at + positionStride, stream);
+                        Streaming.Store(r2, at + 2 * positionStride, stream);
+                        Streaming.Store(r3, at + 3 * positionStride, stream);
+                        Streaming.Store(r4, at + 4 * positionStride, stream);
+                        Streaming.Store(r5, at + 5 * positionStride, stream);
                     }
                 }
             }
