@@ -14,8 +14,9 @@ namespace CnnGen.Kernels
         /// <summary>
         /// Filters of this many floats or more (256 KB) are streamed (the A/B runs set it to int.MaxValue to compare).
         /// train-loop, 2 threads, rounds alternated in one process (2026-12-06, Zen 5, load 2-5), streamed / plain CPU per
-        /// image: the strided network 0.971, 0.938, 0.962 (its stride-2 filters 295 KB and 1.2 MB), ResNet-8 0.998, 0.966;
-        /// one thread 0.99.
+        /// image: the strided network 0.971, 0.938, 0.962 with the stride-2 filters alone streamed (295 KB and 1.2 MB), then
+        /// 0.987, 0.976, 0.973 with the stride-1 ones too; the VGG-style network (stride-1 filters 590 KB to 4.7 MB) 0.995,
+        /// 0.972; ResNet-8 0.998, 0.966, 1.012, 0.995; the CIFAR network 0.997; one thread 0.990-0.993.
         /// </summary>
         internal static int MinimumFloats { get; set; } = 1 << 16;
 
