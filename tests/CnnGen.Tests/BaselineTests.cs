@@ -88,6 +88,20 @@ namespace CnnGen.Tests
             [Flatten]
             [Linear(10)]
             public partial class ResidualNet { }
+
+            // Batch-norms on 16x16 maps over layers differentiated a sample at a time: their input gradients taken in
+            // those layers' loops.
+            [Network(3, 32, 32)]
+            [Conv2d(16, 3, Stride = 2, Padding = 1, Bias = false)]
+            [BatchNorm]
+            [ReLU]
+            [Conv2d(16, 3, Padding = 1, Bias = false)]
+            [BatchNorm]
+            [ReLU]
+            [GlobalAvgPool]
+            [Flatten]
+            [Linear(10)]
+            public partial class SampleLoopNet { }
             """;
 
         [Theory]
@@ -95,6 +109,7 @@ namespace CnnGen.Tests
         [InlineData("Baselines.BatchNormNet.g.cs", "BatchNormNet.generated.txt")]
         [InlineData("Baselines.Outer.Inner.Classifier.g.cs", "NestedClassifier.generated.txt")]
         [InlineData("Baselines.ResidualNet.g.cs", "ResidualNet.generated.txt")]
+        [InlineData("Baselines.SampleLoopNet.g.cs", "SampleLoopNet.generated.txt")]
         public void GeneratedSourceMatchesBaseline(string hintName, string baselineFile)
         {
             var sources = GeneratorHarness.GeneratedSources(Networks);

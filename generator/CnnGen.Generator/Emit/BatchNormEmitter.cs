@@ -250,10 +250,25 @@ namespace CnnGen.Generator.Emit
             // A frozen layer's two sums per channel go to scratch (dx needs them); fixed statistics after ForwardForGradients or when kept in evaluation mode.
             w.Line(MethodName(layer) + "Backward(" + BatchSlice(InputArray(layer), length) + ", " + gradients.OutputBatch(layer) + ", batchSize, "
                 + ParameterSlice(layer) + ", " + ParameterGradientOrDiscarded(layer) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer) + ", "
-                + InputGradientOrEmpty(layer, gradients.InputBatch(layer)) + ", workspace.ForwardUsedRunningStatistics || workspace.GradientFlow.RunningStatistics[" + Int(layer.Index) + "], "
+                + (gradients.InputBySample ? "default" : InputGradientOrEmpty(layer, gradients.InputBatch(layer))) + ", workspace.ForwardUsedRunningStatistics || workspace.GradientFlow.RunningStatistics[" + Int(layer.Index) + "], "
                 + "workspace." + BackwardSumsArray(layer) + ", workspace." + BackwardCoefficientsArray(layer) + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember"
-                + (gradients.SumsAdded is null ? "" : ", " + gradients.SumsAdded) + ");");
+                + (gradients.SumsAdded is null ? "" : ", " + gradients.SumsAdded)
+                + (gradients.InputBySample ? ", dxBySample: " + InputGradientCondition(layer) : "") + ");");
         }
+
+        /// <summary>
+        /// Whether this layer's input gradient is taken a sample at a time, in the loop of the run of layers below it that are
+        /// differentiated a sample at a time (<see cref="SampleInputGradient"/>), its backward call only making the
+        /// coefficients: each sample's dx is then read from cache by the layer below instead of written over the batch and
+        /// read back. Planes of 16x16 and more.
+        /// </summary>
+        public static bool InputGradientBySample(PlannedLayer layer) => layer.Input.Height * layer.Input.Width >= 256;
+
+        /// <summary>Sample <c>n</c>'s input gradient from its output gradient <paramref name="dySample"/> into <paramref name="dxSample"/>, on the coefficients the backward call made.</summary>
+        public static string SampleInputGradient(PlannedLayer layer, string dySample, string dxSample) =>
+            "global::CnnGen.Kernels.BatchNormalization.BackwardInputBatch(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + dySample + ", " + dxSample + ", 1, "
+            + Int(layer.Input.Channels) + ", " + Int(layer.Input.Height * layer.Input.Width) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer)
+            + ", workspace." + BackwardCoefficientsArray(layer) + ");";
 
         /// <summary>
         /// A residual join's ReLU backward right above this batch-norm, over the batch into <paramref name="dy"/>, with this
@@ -275,10 +290,11 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", backward through the batch statistics (or fixed running ones); <paramref name=\"dx\"/> may be empty.</summary>");
             w.Line("private static void " + MethodName(layer) + "Backward(" + ReadOnlySpan + " x, " + ReadOnlySpan + " dy, int batchSize, " + ReadOnlySpan + " p, "
                 + Span + " dp, " + ReadOnlySpan + " batchMean, " + ReadOnlySpan + " batchInvStd, " + Span + " dx, bool fixedStatistics, "
-                + "global::System.Span<double> sums, " + Span + " coefficients, " + Team + " team, int teamMember, bool sumsAdded = false)");
+                + "global::System.Span<double> sums, " + Span + " coefficients, " + Team + " team, int teamMember, bool sumsAdded = false, bool dxBySample = false)");
             using (w.OpenBlock())
             {
-                using (w.OpenBlock("if (team is not null && !fixedStatistics && !dx.IsEmpty)"))
+                // dxBySample: the coefficients only, dx a sample at a time by the caller (the team meets all the same).
+                using (w.OpenBlock("if (team is not null && !fixedStatistics && (!dx.IsEmpty || dxBySample))"))
                 {
                     w.Line("// This thread's chunk of a batch split across threads: dx needs Σdy and Σdy·x̂ over the whole batch.");
                     w.Line("team.Backward(teamMember, " + Int(layer.Index) + ", x, dy, batchSize, " + shape + ", p, dp, batchMean, batchInvStd, dx, sums, coefficients, sumsAdded);");

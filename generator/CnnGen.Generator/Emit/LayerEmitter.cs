@@ -226,7 +226,8 @@ namespace CnnGen.Generator.Emit
     /// A side marked as one sample's scratch (<paramref name="OutputIsScratch"/>, <paramref name="InputIsScratch"/>) holds only
     /// sample <c>n</c>'s gradient, at offset 0: the hand-offs inside a run of layers differentiated one sample at a time.
     /// </remarks>
-    internal sealed record BackwardBuffers(string Output, string Input, bool OutputIsScratch = false, bool InputIsScratch = false, string? SumsAdded = null)
+    internal sealed record BackwardBuffers(string Output, string Input, bool OutputIsScratch = false, bool InputIsScratch = false, string? SumsAdded = null,
+        bool InputBySample = false)
     {
         public string OutputSample(PlannedLayer layer) => Output + ".Slice(" + (OutputIsScratch ? "0" : "n * " + Int(layer.Output.Length)) + ", " + Int(layer.Output.Length) + ")";
         public string InputSample(PlannedLayer layer) => Input + ".Slice(" + (InputIsScratch ? "0" : "n * " + Int(layer.Input.Length)) + ", " + Int(layer.Input.Length) + ")";

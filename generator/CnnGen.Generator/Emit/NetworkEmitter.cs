@@ -910,6 +910,7 @@ namespace CnnGen.Generator.Emit
             string current = source;
             string Other(string buffer) => buffer == "gradientA" ? "gradientB" : "gradientA";
             string? sumsAdded = null; // set when the ReLU of a residual join added the batch-norm below it's sums in its pass
+            PlannedLayer? inputBySample = null; // a batch-norm whose dx the run of layers below takes a sample at a time
             for (int i = layers.Count - 1; i >= 0; i--)
             {
                 w.Line();
@@ -923,25 +924,45 @@ namespace CnnGen.Generator.Emit
                     current = Other(current);
                     continue;
                 }
-                if (i - start < 2)
+                if (i - start < 2 && inputBySample == null)
                 {
                     w.Line("// " + layers[i].Describe());
+                    // A batch-norm over a layer differentiated a sample at a time: its dx made in that layer's loop.
+                    bool bySample = layers[i].Kind == LayerKind.BatchNorm && i > 0 && LayerEmitter.For(layers[i - 1]).IsPerSampleBackward(layers[i - 1])
+                        && BatchNormEmitter.InputGradientBySample(layers[i]);
                     using (w.OpenBlock("if (" + Runs(layers[i]) + ")"))
                     {
                         w.Line("if (gradientOfLayer == " + Int(layers[i].Index) + ") " + current + ".Slice(0, batchSize * " + Int(layers[i].Output.Length) + ").CopyTo(layerGradient);");
                         bool sumsIn = sumsAdded != null && i == layers.Count - 2;
-                        LayerEmitter.For(layers[i]).EmitBackwardCall(w, layers[i], new BackwardBuffers(current, i == 0 ? target : Other(current), SumsAdded: sumsIn ? sumsAdded : null));
+                        LayerEmitter.For(layers[i]).EmitBackwardCall(w, layers[i], new BackwardBuffers(current, i == 0 ? target : Other(current), SumsAdded: sumsIn ? sumsAdded : null,
+                            InputBySample: bySample));
+                    }
+                    if (bySample)
+                    {
+                        // The output gradient stays where it is: the loop below reads it a sample at a time.
+                        inputBySample = layers[i];
+                        continue;
                     }
                     current = Other(current);
                     continue;
                 }
-                w.Line("// Layers " + Int(layers[i].Index) + " down to " + Int(layers[start + 1].Index) + ", one sample at a time through all of them");
+                var above = inputBySample;
+                inputBySample = null;
+                w.Line(i == start + 1 ? "// Layer " + Int(layers[i].Index) + ", one sample at a time, after the batch-norm's input gradient for the sample"
+                    : "// Layers " + Int(layers[i].Index) + " down to " + Int(layers[start + 1].Index) + ", one sample at a time through all of them");
                 using (w.OpenBlock("for (int n = 0; n < batchSize; n++)"))
                 {
+                    if (above != null)
+                    {
+                        w.Line("// This sample's input gradient of " + above.Describe() + ", on the coefficients its backward made above");
+                        w.Line("if (" + LayerEmitter.InputGradientCondition(above) + ") " + BatchNormEmitter.SampleInputGradient(above,
+                            current + ".Slice(n * " + Int(above.Output.Length) + ", " + Int(above.Output.Length) + ")", "sampleGradientB.Slice(0, " + Int(above.Input.Length) + ")"));
+                    }
                     for (int j = i; j > start; j--)
                     {
-                        bool first = j == i, last = j == start + 1;
-                        string from = first ? current : (i - j) % 2 == 1 ? "sampleGradientA" : "sampleGradientB";
+                        // first: the layer reads its output gradient from the batch array (not the batch-norm's dx above it).
+                        bool first = j == i && above == null, last = j == start + 1;
+                        string from = first ? current : j == i || (i - j) % 2 == 0 ? "sampleGradientB" : "sampleGradientA";
                         string to = last ? (j == 0 ? target : Other(current)) : (i - j) % 2 == 0 ? "sampleGradientA" : "sampleGradientB";
                         w.Line("// " + layers[j].Describe());
                         var buffers = new BackwardBuffers(from, to, OutputIsScratch: !first, InputIsScratch: !last);

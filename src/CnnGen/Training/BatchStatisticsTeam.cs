@@ -325,7 +325,8 @@ namespace CnnGen.Training
         /// (<see cref="BatchNormalization.BackwardInputBatch"/>, its coefficients in <paramref name="coefficients"/>). The same
         /// floats as the blocked meetings: each chunk's sums as BackwardSums gives them, combined in thread order. With
         /// <paramref name="sumsAdded"/> the chunk's sums are in <paramref name="sums"/> already (added in the pass that wrote dy,
-        /// <see cref="BatchNormalization.ReluBackwardOfSumWithBackwardSums"/>).
+        /// <see cref="BatchNormalization.ReluBackwardOfSumWithBackwardSums"/>). An empty <paramref name="dx"/>: the coefficients
+        /// only, the caller taking dx a sample at a time.
         /// </summary>
         [EditorBrowsable(EditorBrowsableState.Never)]
         public void Backward(int member, int layer, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batchSize, int channels, int plane,
@@ -364,7 +365,7 @@ namespace CnnGen.Training
                 coefficients[channels + c] = (float)(totalDy / count);
                 coefficients[2 * channels + c] = (float)(totalDyXhat / count);
             }
-            BatchNormalization.BackwardInputBatch(x, dy, dx, batchSize, channels, plane, batchMean, batchInvStd, coefficients);
+            if (!dx.IsEmpty) BatchNormalization.BackwardInputBatch(x, dy, dx, batchSize, channels, plane, batchMean, batchInvStd, coefficients);
         }
 
         // More channels' sums of this thread are in its slots (and its chunk's count before them): the write releases them.
