@@ -89,8 +89,8 @@ namespace CnnGen.Tests
             [Linear(10)]
             public partial class ResidualNet { }
 
-            // Batch-norms on 16x16 maps over layers differentiated a sample at a time: their input gradients taken in
-            // those layers' loops.
+            // Batch-norms on 16x16 maps between layers run a sample at a time: each sample normalized in the loop after
+            // them, and its input gradient taken in the loop below them.
             [Network(3, 32, 32)]
             [Conv2d(16, 3, Stride = 2, Padding = 1, Bias = false)]
             [BatchNorm]

@@ -103,7 +103,13 @@ namespace CnnGen.Generator.Emit
         public static bool IsTakenInTraining(PlannedLayer layer) =>
             layer.Kind is LayerKind.ReLU or LayerKind.ReLU6 && layer.In.Producer is LayerStep { Layer: var before } && ReluTakenInTraining(before) == layer;
 
-        public override void EmitTrainingForwardCall(IndentedWriter w, PlannedLayer layer)
+        public override void EmitTrainingForwardCall(IndentedWriter w, PlannedLayer layer) => EmitTrainingForwardCall(w, layer, normalizeBySample: false);
+
+        /// <summary>
+        /// The training call; with <paramref name="normalizeBySample"/> (<see cref="NormalizesBySample"/>) the statistics only,
+        /// each sample then normalized in the next layer's loop (<see cref="SampleNormalize"/>).
+        /// </summary>
+        public void EmitTrainingForwardCall(IndentedWriter w, PlannedLayer layer, bool normalizeBySample)
         {
             var relu = ReluTakenInTraining(layer);
             // A frozen batch-norm kept in evaluation mode (ParameterMask.FreezeBatchNormStatistics): running statistics, nothing
@@ -118,17 +124,36 @@ namespace CnnGen.Generator.Emit
                 }
             }
             using (w.OpenBlock("else"))
-                EmitBatchStatisticsForwardCall(w, layer, relu);
+                EmitBatchStatisticsForwardCall(w, layer, relu, normalizeBySample);
         }
 
-        private static void EmitBatchStatisticsForwardCall(IndentedWriter w, PlannedLayer layer, PlannedLayer? relu)
+        /// <summary>
+        /// Whether training may normalize this layer a sample at a time in the next layer's loop, its training call making the
+        /// statistics only: its sums come from the loop before it (<see cref="HasSampleSums"/>), so the normalize pass over the
+        /// batch would read every sample from memory and the next layer read the result from memory again. Planes of 16x16 and more.
+        /// </summary>
+        public static bool NormalizesBySample(PlannedLayer layer) => HasSampleSums(layer) && !TakesBatchSums(layer) && layer.Input.Height * layer.Input.Width >= 256;
+
+        /// <summary>Sample <c>n</c> normalized (and its ReLU taken) into the array the next layer reads, on the statistics the training call made; nothing when the statistics are the running ones (that branch wrote it).</summary>
+        public static string SampleNormalize(PlannedLayer layer)
+        {
+            var relu = ReluTakenInTraining(layer);
+            string reluArgument = relu is null ? "" : relu.Kind == LayerKind.ReLU6 ? ", relu6: true" : ", relu: true";
+            return "if (!workspace.GradientFlow.RunningStatistics[" + Int(layer.Index) + "]) global::CnnGen.Kernels.BatchNormalization.NormalizeBatch("
+                + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(relu ?? layer), layer.Input.Length) + ", 1, "
+                + Int(layer.Input.Channels) + ", " + Int(layer.Input.Height * layer.Input.Width) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer)
+                + ", " + ParameterSlice(layer) + reluArgument + ");";
+        }
+
+        private static void EmitBatchStatisticsForwardCall(IndentedWriter w, PlannedLayer layer, PlannedLayer? relu, bool normalizeBySample)
         {
             int length = layer.Input.Length;
-            if (relu is not null) w.Line("// " + relu.Describe() + " in the normalize pass: its output written straight away, this layer's never");
+            if (normalizeBySample) w.Line("// The statistics only: each sample normalized in the next layer's loop, where it reads it");
+            else if (relu is not null) w.Line("// " + relu.Describe() + " in the normalize pass: its output written straight away, this layer's never");
             w.Line(MethodName(layer) + "Training(" + BatchSlice(InputArray(layer), length) + ", " + BatchSlice(OutputArray(relu ?? layer), length)
                 + ", batchSize, " + ParameterSlice(layer) + ", " + BufferSlice(layer) + ", ref _counters[" + Int(layer.CounterIndex) + "], workspace."
                 + MeanArray(layer) + ", workspace." + InvStdArray(layer) + (HasSampleSums(layer) || TakesBatchSums(layer) ? ", workspace." + SampleSumsArray(layer) : "")
-                + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember);");
+                + ", workspace.BatchStatisticsTeam, workspace.BatchStatisticsMember" + (normalizeBySample ? ", normalizeBySample: true" : "") + ");");
         }
 
         public override bool IsPerSampleInEvaluation => true;
@@ -189,7 +214,8 @@ namespace CnnGen.Generator.Emit
                 + (relu is null ? "" : "; y is the output of " + Xml(relu.Describe()) + " after it") + ".</summary>");
             w.Line("private static void " + MethodName(layer) + "Training(" + ReadOnlySpan + " x, " + Span + " y, int batchSize, " + ReadOnlySpan + " p, "
                 + Span + " running, ref long batchesTracked, " + Span + " batchMean, " + Span + " batchInvStd, "
-                + (batchSums ? "global::System.Span<double> sampleSums, " : sampleSums ? "global::System.ReadOnlySpan<double> sampleSums, " : "") + Team + " team, int teamMember)");
+                + (batchSums ? "global::System.Span<double> sampleSums, " : sampleSums ? "global::System.ReadOnlySpan<double> sampleSums, " : "") + Team + " team, int teamMember"
+                + (NormalizesBySample(layer) ? ", bool normalizeBySample = false" : "") + ")");
             using (w.OpenBlock())
             {
                 string keep = Float(1 - (float)layer.Spec.Momentum), take = Float(layer.Spec.Momentum);
@@ -202,7 +228,8 @@ namespace CnnGen.Generator.Emit
                 {
                     w.Line("// This thread's chunk of a batch split across threads: statistics over the whole batch.");
                     w.Line("team.Forward(teamMember, " + Int(layer.Index) + ", x, y, batchSize, " + C + ", " + Int(plane) + ", p, running, ref batchesTracked, batchMean, batchInvStd, "
-                        + eps + ", " + keep + ", " + take + reluArgument + (sampleSums ? ", sampleSums: sampleSums" : "") + ");");
+                        + eps + ", " + keep + ", " + take + reluArgument + (sampleSums ? ", sampleSums: sampleSums" : "")
+                        + (NormalizesBySample(layer) ? ", normalize: !normalizeBySample" : "") + ");");
                     w.Line("return;");
                 }
                 w.Line("int count = batchSize * " + Int(plane) + ";");
@@ -233,8 +260,10 @@ namespace CnnGen.Generator.Emit
                 }
                 if (sampleSums)
                 {
-                    w.Line("// Every channel's statistics known: normalize sample after sample, one stream through x and y");
-                    w.Line("global::CnnGen.Kernels.BatchNormalization.NormalizeBatch(x, y, batchSize, " + C + ", " + Int(plane) + ", batchMean, batchInvStd, p" + reluArgument + ");");
+                    w.Line("// Every channel's statistics known: normalize sample after sample, one stream through x and y"
+                        + (NormalizesBySample(layer) ? " (or each sample in the next layer's loop)" : ""));
+                    w.Line((NormalizesBySample(layer) ? "if (!normalizeBySample) " : "")
+                        + "global::CnnGen.Kernels.BatchNormalization.NormalizeBatch(x, y, batchSize, " + C + ", " + Int(plane) + ", batchMean, batchInvStd, p" + reluArgument + ");");
                 }
                 w.Line("batchesTracked++;");
             }

@@ -615,6 +615,15 @@ namespace CnnGen.Generator.Emit
             // Training runs a wide strided layer onto a few cells over the batch, its forward as its backward.
             bool TrainingOverBatch(PlannedLayer layer) => training && Conv2dEmitter.TrainingForwardOverBatch(layer);
             bool PerSample(PlannedLayer layer) => training ? LayerEmitter.For(layer).IsPerSample && !TrainingOverBatch(layer) : LayerEmitter.For(layer).IsPerSampleInEvaluation && !OverBatch(layer) && !Grouped(layer);
+            // A batch-norm whose samples the next layer's loop normalizes (BatchNormEmitter.NormalizesBySample).
+            PlannedLayer? normalizeInLoop = null;
+            // Whether layers from `first` on run in a loop over the samples of their own statements.
+            bool InSampleLoop(int first)
+            {
+                int last = first;
+                while (last < layers.Count && PerSample(layers[last])) last++;
+                return last - first >= 2 || last - first == 1 && BatchNormEmitter.SampleSumsAfter(layers[first]) is not null;
+            }
             for (int i = 0; i < layers.Count; i++)
             {
                 if (i > 0) w.Line();
@@ -649,9 +658,15 @@ namespace CnnGen.Generator.Emit
                     {
                         using (w.OpenBlock(samples.Loop))
                         {
+                            EmitSampleNormalize(w, ref normalizeInLoop);
                             LayerEmitter.For(layers[i]).EmitSampleStatement(w, layers[i]);
                             BatchNormEmitter.EmitSampleSumsStatement(w, batchNorm);
                         }
+                    }
+                    else if (training && layers[i].Kind == LayerKind.BatchNorm && BatchNormEmitter.NormalizesBySample(layers[i]) && InSampleLoop(i + 1))
+                    {
+                        ((BatchNormEmitter)LayerEmitter.For(layers[i])).EmitTrainingForwardCall(w, layers[i], normalizeBySample: true);
+                        normalizeInLoop = layers[i];
                     }
                     else if (training) LayerEmitter.For(layers[i]).EmitTrainingForwardCall(w, layers[i]);
                     else if (fuse && LinearEmitter.HasEvaluationWeights(layers[i])) LinearEmitter.EmitPreparedForwardCall(w, layers[i]);
@@ -665,6 +680,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("// Layers " + Int(layers[i].Index) + " to " + Int(layers[end - 1].Index) + ", one sample at a time through all of them");
                 using (w.OpenBlock(samples.Loop))
                 {
+                    EmitSampleNormalize(w, ref normalizeInLoop);
                     for (int j = i; j < end; j++)
                     {
                         var fusion = fuse ? layers[j].Fusion : default;
@@ -684,6 +700,15 @@ namespace CnnGen.Generator.Emit
                 }
                 i = end - 1;
             }
+        }
+
+        // The batch-norm before a sample loop normalizes this sample first, where the loop's first layer reads it from cache.
+        private static void EmitSampleNormalize(IndentedWriter w, ref PlannedLayer? batchNorm)
+        {
+            if (batchNorm is null) return;
+            w.Line("// This sample normalized by " + batchNorm.Describe() + " on the statistics of its call above");
+            w.Line(BatchNormEmitter.SampleNormalize(batchNorm));
+            batchNorm = null;
         }
 
         private static void EmitBackward(IndentedWriter w, NetworkSpec spec, NetworkLayout layout, ExecutionPlan plan)

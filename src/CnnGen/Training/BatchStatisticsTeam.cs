@@ -141,18 +141,21 @@ namespace CnnGen.Training
         /// (unbiased variance over the whole batch) and <paramref name="batchesTracked"/> are updated by thread 0 only. With
         /// <paramref name="relu"/> (<paramref name="relu6"/>), <paramref name="y"/> receives the ReLU (ReLU6) of the normalized values (one pass for both). With
         /// <paramref name="sampleSums"/> (<see cref="BatchNormalization.AddSampleSums"/> over the chunk, in the loop of the layer
-        /// before) the chunk's sums are in already: one meeting for every channel, then the normalize pass.
+        /// before) the chunk's sums are in already: one meeting for every channel, then the normalize pass, unless
+        /// <paramref name="normalize"/> is false: then the statistics only, the caller normalizing each sample where the layer
+        /// after reads it (BatchNormalization.NormalizeBatch on one sample: the same floats).
         /// </summary>
         [EditorBrowsable(EditorBrowsableState.Never)]
         public void Forward(int member, int layer, ReadOnlySpan<float> x, Span<float> y, int batchSize, int channels, int plane,
             ReadOnlySpan<float> p, Span<float> running, ref long batchesTracked, Span<float> batchMean, Span<float> batchInvStd,
-            float eps, float keep, float take, bool relu = false, ReadOnlySpan<double> sampleSums = default, bool relu6 = false)
+            float eps, float keep, float take, bool relu = false, ReadOnlySpan<double> sampleSums = default, bool relu6 = false, bool normalize = true)
         {
             var slots = Slots(_forwardSlots, layer, channels, member);
             var counts = _forwardCounts[layer]!;
+            if (!normalize && sampleSums.IsEmpty) throw new ArgumentException("Only statistics from the chunk's sums leave the normalizing to the caller.", nameof(normalize));
             if (!sampleSums.IsEmpty)
             {
-                ForwardFromSampleSums(member, layer, sampleSums, slots, counts, x, y, batchSize, channels, plane, p, running, batchMean, batchInvStd, eps, keep, take, relu, relu6);
+                ForwardFromSampleSums(member, layer, sampleSums, slots, counts, x, y, batchSize, channels, plane, p, running, batchMean, batchInvStd, eps, keep, take, relu, relu6, normalize);
                 if (member == 0) batchesTracked++;
                 return;
             }
@@ -198,7 +201,7 @@ namespace CnnGen.Training
         // planes are no longer in cache from the sums, so nothing is gained by finishing a block behind them).
         private void ForwardFromSampleSums(int member, int layer, ReadOnlySpan<double> sampleSums, double[] slots, long[] counts, ReadOnlySpan<float> x, Span<float> y,
             int batchSize, int channels, int plane, ReadOnlySpan<float> p, Span<float> running, Span<float> batchMean, Span<float> batchInvStd,
-            float eps, float keep, float take, bool relu, bool relu6)
+            float eps, float keep, float take, bool relu, bool relu6, bool normalize)
         {
             if (sampleSums.Length < channels * BatchNormalization.SampleSumsWidth)
                 throw new ArgumentException("Expected the sums of " + channels + " channels.", nameof(sampleSums));
@@ -218,7 +221,7 @@ namespace CnnGen.Training
             for (int t = 0; t < _participants; t++) count += counts[t];
             NetworkChecks.RequireBatchStatistics((int)Math.Min(count, int.MaxValue), layer);
             for (int c = 0; c < channels; c++) FinishStatistics(c, slots, counts, count, channels, running, member, batchMean, batchInvStd, eps, keep, take);
-            BatchNormalization.NormalizeBatch(x, y, batchSize, channels, plane, batchMean, batchInvStd, p, relu, relu6);
+            if (normalize) BatchNormalization.NormalizeBatch(x, y, batchSize, channels, plane, batchMean, batchInvStd, p, relu, relu6);
         }
 
         // Channel c once every thread's sums are in: the whole batch's statistics, combined in thread order so every thread
