@@ -132,17 +132,16 @@ namespace CnnGen.Generator.Emit
         /// statistics only: its sums come from the loop before it (<see cref="HasSampleSums"/>), so the normalize pass over the
         /// batch would read every sample from memory and the next layer read the result from memory again. Planes of 16x16 and more.
         /// </summary>
-        public static bool NormalizesBySample(PlannedLayer layer) => HasSampleSums(layer) && !TakesBatchSums(layer) && layer.Input.Height * layer.Input.Width >= 256;
+        public static bool NormalizesBySample(PlannedLayer layer) => HasSampleSums(layer) && !TakesBatchSums(layer) && WorksInSampleLoops(layer);
 
         /// <summary>Sample <c>n</c> normalized (and its ReLU taken) into the array the next layer reads, on the statistics the training call made; nothing when the statistics are the running ones (that branch wrote it).</summary>
         public static string SampleNormalize(PlannedLayer layer)
         {
             var relu = ReluTakenInTraining(layer);
-            string reluArgument = relu is null ? "" : relu.Kind == LayerKind.ReLU6 ? ", relu6: true" : ", relu: true";
             return "if (!workspace.GradientFlow.RunningStatistics[" + Int(layer.Index) + "]) global::CnnGen.Kernels.BatchNormalization.NormalizeBatch("
                 + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + SampleSlice(OutputArray(relu ?? layer), layer.Input.Length) + ", 1, "
                 + Int(layer.Input.Channels) + ", " + Int(layer.Input.Height * layer.Input.Width) + ", workspace." + MeanArray(layer) + ", workspace." + InvStdArray(layer)
-                + ", " + ParameterSlice(layer) + reluArgument + ");";
+                + ", " + ParameterSlice(layer) + ReluArgument(relu) + ");";
         }
 
         private static void EmitBatchStatisticsForwardCall(IndentedWriter w, PlannedLayer layer, PlannedLayer? relu, bool normalizeBySample)
@@ -208,14 +207,14 @@ namespace CnnGen.Generator.Emit
 
             // Training: the whole batch, batch statistics.
             var relu = ReluTakenInTraining(layer);
-            bool batchSums = TakesBatchSums(layer), sampleSums = HasSampleSums(layer) || batchSums;
-            string reluArgument = relu is null ? "" : relu.Kind == LayerKind.ReLU6 ? ", relu6: true" : ", relu: true";
+            bool batchSums = TakesBatchSums(layer), sampleSums = HasSampleSums(layer) || batchSums, bySample = NormalizesBySample(layer);
+            string reluArgument = ReluArgument(relu);
             w.Line("/// <summary>" + Xml(layer.Describe()) + ", training mode: batch statistics, running statistics updated"
                 + (relu is null ? "" : "; y is the output of " + Xml(relu.Describe()) + " after it") + ".</summary>");
             w.Line("private static void " + MethodName(layer) + "Training(" + ReadOnlySpan + " x, " + Span + " y, int batchSize, " + ReadOnlySpan + " p, "
                 + Span + " running, ref long batchesTracked, " + Span + " batchMean, " + Span + " batchInvStd, "
                 + (batchSums ? "global::System.Span<double> sampleSums, " : sampleSums ? "global::System.ReadOnlySpan<double> sampleSums, " : "") + Team + " team, int teamMember"
-                + (NormalizesBySample(layer) ? ", bool normalizeBySample = false" : "") + ")");
+                + (bySample ? ", bool normalizeBySample = false" : "") + ")");
             using (w.OpenBlock())
             {
                 string keep = Float(1 - (float)layer.Spec.Momentum), take = Float(layer.Spec.Momentum);
@@ -229,7 +228,7 @@ namespace CnnGen.Generator.Emit
                     w.Line("// This thread's chunk of a batch split across threads: statistics over the whole batch.");
                     w.Line("team.Forward(teamMember, " + Int(layer.Index) + ", x, y, batchSize, " + C + ", " + Int(plane) + ", p, running, ref batchesTracked, batchMean, batchInvStd, "
                         + eps + ", " + keep + ", " + take + reluArgument + (sampleSums ? ", sampleSums: sampleSums" : "")
-                        + (NormalizesBySample(layer) ? ", normalize: !normalizeBySample" : "") + ");");
+                        + (bySample ? ", normalize: !normalizeBySample" : "") + ");");
                     w.Line("return;");
                 }
                 w.Line("int count = batchSize * " + Int(plane) + ";");
@@ -261,8 +260,8 @@ namespace CnnGen.Generator.Emit
                 if (sampleSums)
                 {
                     w.Line("// Every channel's statistics known: normalize sample after sample, one stream through x and y"
-                        + (NormalizesBySample(layer) ? " (or each sample in the next layer's loop)" : ""));
-                    w.Line((NormalizesBySample(layer) ? "if (!normalizeBySample) " : "")
+                        + (bySample ? " (or each sample in the next layer's loop)" : ""));
+                    w.Line((bySample ? "if (!normalizeBySample) " : "")
                         + "global::CnnGen.Kernels.BatchNormalization.NormalizeBatch(x, y, batchSize, " + C + ", " + Int(plane) + ", batchMean, batchInvStd, p" + reluArgument + ");");
                 }
                 w.Line("batchesTracked++;");
@@ -286,12 +285,18 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>
-        /// Whether this layer's input gradient is taken a sample at a time, in the loop of the run of layers below it that are
-        /// differentiated a sample at a time (<see cref="SampleInputGradient"/>), its backward call only making the
-        /// coefficients: each sample's dx is then read from cache by the layer below instead of written over the batch and
-        /// read back. Planes of 16x16 and more.
+        /// Whether this layer's planes are large enough (16x16 or more) that its per-sample work pays inside the loop over the
+        /// samples next to it, where the sample is in cache, rather than in a pass over the batch that reads every sample back
+        /// from memory: its sums added as a residual join's ReLU backward writes dy (NetworkEmitter.JoinAddsBatchNormSums),
+        /// its input gradient made in the loop below it (<see cref="SampleInputGradient"/>), its normalize in the loop after
+        /// it (<see cref="NormalizesBySample"/>). On 8x8 planes the separate passes stream as well (benchmarks/README.md,
+        /// sessions 15 and 43).
         /// </summary>
-        public static bool InputGradientBySample(PlannedLayer layer) => layer.Input.Height * layer.Input.Width >= 256;
+        public static bool WorksInSampleLoops(PlannedLayer layer) => layer.Input.Height * layer.Input.Width >= 256;
+
+        // ", relu: true" or ", relu6: true" where the activation after the layer runs in its normalize pass in training.
+        private static string ReluArgument(PlannedLayer? relu) =>
+            relu is null ? "" : relu.Kind == LayerKind.ReLU6 ? ", relu6: true" : ", relu: true";
 
         /// <summary>Sample <c>n</c>'s input gradient from its output gradient <paramref name="dySample"/> into <paramref name="dxSample"/>, on the coefficients the backward call made.</summary>
         public static string SampleInputGradient(PlannedLayer layer, string dySample, string dxSample) =>

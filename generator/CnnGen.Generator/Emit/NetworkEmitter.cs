@@ -954,7 +954,7 @@ namespace CnnGen.Generator.Emit
                     w.Line("// " + layers[i].Describe());
                     // A batch-norm over a layer differentiated a sample at a time: its dx made in that layer's loop.
                     bool bySample = layers[i].Kind == LayerKind.BatchNorm && i > 0 && LayerEmitter.For(layers[i - 1]).IsPerSampleBackward(layers[i - 1])
-                        && BatchNormEmitter.InputGradientBySample(layers[i]);
+                        && BatchNormEmitter.WorksInSampleLoops(layers[i]);
                     using (w.OpenBlock("if (" + Runs(layers[i]) + ")"))
                     {
                         w.Line("if (gradientOfLayer == " + Int(layers[i].Index) + ") " + current + ".Slice(0, batchSize * " + Int(layers[i].Output.Length) + ").CopyTo(layerGradient);");
@@ -1008,10 +1008,11 @@ namespace CnnGen.Generator.Emit
         /// sample at a time as it writes dy (<see cref="EmitReluBackwardOfSum"/>). KernelBench relu-bn-sums (the join and the
         /// batch-norm's backward, this thread's CPU, three interleaved runs, 2026-12-02, load 17-29): planes of 32x32 −4 to +11%
         /// (16 and 32 channels, chunks of 32 and batches of 64; 7 of 9 runs faster), 16x16 +4 to +12%, but 8x8 −4 to −6% in all
-        /// three (a 64-channel chunk of 32 samples: the separate passes stream as well), so planes of at least 16x16.
+        /// three (a 64-channel chunk of 32 samples: the separate passes stream as well), so planes of at least 16x16
+        /// (BatchNormEmitter.WorksInSampleLoops).
         /// </summary>
         private static bool JoinAddsBatchNormSums(PlannedLayer layer) =>
-            layer.Kind == LayerKind.BatchNorm && layer.Input.Height * layer.Input.Width >= 256;
+            layer.Kind == LayerKind.BatchNorm && BatchNormEmitter.WorksInSampleLoops(layer);
 
         /// <summary>
         /// Whether a segment's last layer is a ReLU whose backward runs alone over the batch (not in a run of layers taken a

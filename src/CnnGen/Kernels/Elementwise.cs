@@ -237,6 +237,7 @@ namespace CnnGen.Kernels
             for (; i < row.Length; i++) total += Unsafe.Add(ref rs, i);
             return total;
         }
+
         /// <summary>
         /// Dropout in training: for each value in order, keep = <paramref name="random"/>.NextFloat() &lt; <paramref name="p"/> ? 0 :
         /// <paramref name="scale"/>; mask = keep; y = x · keep. The same draws in the same order as that loop, so the same masks:
@@ -275,7 +276,6 @@ namespace CnnGen.Kernels
             }
             random = draws;
         }
-
 
         /// <summary>z[i] = x[i] · y[i]: dropout's mask applied forward or backward.</summary>
         public static void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z)

@@ -243,9 +243,10 @@ namespace CnnGen.Kernels
             int length = transposed ? l.TransposedFiltersLength : l.FiltersLength;
             Require(filters.Length >= length, nameof(filters));
             // Pinned for the streaming stores (Streaming), which take an address.
+            bool stream = Streaming.Pays(length);
             fixed (float* pinned = filters)
-                TransformFilterSlots(weight, pinned, l, transposed, Streaming.Pays(length));
-            Streaming.Fence();
+                TransformFilterSlots(weight, pinned, l, transposed, stream);
+            if (stream) Streaming.Fence();
         }
 
         private static unsafe void TransformFilterSlots(ReadOnlySpan<float> weight, float* f0, in Layout l, bool transposed, bool stream)

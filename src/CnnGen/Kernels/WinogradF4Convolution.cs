@@ -246,9 +246,10 @@ namespace CnnGen.Kernels
         private static unsafe void Transform(ReadOnlySpan<float> weight, int outStride, int inStride, bool flip, Span<float> filters, bool ahead, in Layout l)
         {
             // Pinned for the streaming stores (Streaming), which take an address.
+            bool stream = ahead && Streaming.Pays(l.FiltersLength);
             fixed (float* pinned = filters)
-                Transform(weight, outStride, inStride, flip, pinned, ahead && Streaming.Pays(l.FiltersLength), l);
-            Streaming.Fence();
+                Transform(weight, outStride, inStride, flip, pinned, stream, l);
+            if (stream) Streaming.Fence();
         }
 
         private static unsafe void Transform(ReadOnlySpan<float> weight, int outStride, int inStride, bool flip, float* u0, bool stream, in Layout l)
