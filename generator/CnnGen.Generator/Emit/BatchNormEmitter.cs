@@ -132,7 +132,7 @@ namespace CnnGen.Generator.Emit
         /// statistics only: its sums come from the loop before it (<see cref="HasSampleSums"/>), so the normalize pass over the
         /// batch would read every sample from memory and the next layer read the result from memory again. Planes of 16x16 and more.
         /// </summary>
-        public static bool NormalizesBySample(PlannedLayer layer) => HasSampleSums(layer) && !TakesBatchSums(layer) && WorksInSampleLoops(layer);
+        public static bool NormalizesBySample(PlannedLayer layer) => HasSampleSums(layer) && WorksInSampleLoops(layer);
 
         /// <summary>Sample <c>n</c> normalized (and its ReLU taken) into the array the next layer reads, on the statistics the training call made; nothing when the statistics are the running ones (that branch wrote it).</summary>
         public static string SampleNormalize(PlannedLayer layer)
