@@ -370,16 +370,25 @@ namespace CnnGen.Kernels
 
         private readonly struct GeluErfGradient : IBinary
         {
-            public static float Apply(float x, float dy) =>
-                dy * (Transcendentals.NormalCdf(x) + x * (Transcendentals.Exp(-0.5f * x * x) * InverseSqrt2Pi));
+            public static float Apply(float x, float dy)
+            {
+                float cdf = Transcendentals.NormalCdf(x, out float gaussian);
+                return dy * (cdf + x * (gaussian * InverseSqrt2Pi));
+            }
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector256<float> Apply(Vector256<float> x, Vector256<float> dy) =>
-                dy * (Transcendentals.NormalCdf(x) + x * (Transcendentals.Exp(Vector256.Create(-0.5f) * x * x) * Vector256.Create(InverseSqrt2Pi)));
+            public static Vector256<float> Apply(Vector256<float> x, Vector256<float> dy)
+            {
+                var cdf = Transcendentals.NormalCdf(x, out var gaussian);
+                return dy * (cdf + x * (gaussian * Vector256.Create(InverseSqrt2Pi)));
+            }
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector512<float> Apply(Vector512<float> x, Vector512<float> dy) =>
-                dy * (Transcendentals.NormalCdf(x) + x * (Transcendentals.Exp(Vector512.Create(-0.5f) * x * x) * Vector512.Create(InverseSqrt2Pi)));
+            public static Vector512<float> Apply(Vector512<float> x, Vector512<float> dy)
+            {
+                var cdf = Transcendentals.NormalCdf(x, out var gaussian);
+                return dy * (cdf + x * (gaussian * Vector512.Create(InverseSqrt2Pi)));
+            }
         }
 
         private const float Beta = 0.797884560802865356f; // √(2/π)

@@ -18,19 +18,15 @@ namespace CnnGen.Kernels
     /// (exp 5.1 -> 3.x ns a vector of 16, session 11), and the reduction is no less accurate. Inputs are clamped to
     /// [−87, 88.8] (Clamp): above, the result overflows to +∞ as exp does; below, it is exp(−87) ≈ 1.6e−38, an absolute error
     /// below 2e−38. NaN stays NaN.
-    /// Φ(x) = ½·erfc(−x/√2) uses the Chebyshev fit of erfc in Numerical Recipes (erfcc, fractional error below 1.2e−7),
-    /// which keeps its relative accuracy in the far left tail where 1 + erf(x) would cancel. Its degree-9 polynomial runs by
-    /// Estrin's scheme (four multiply-adds deep rather than nine: the erf-form GELU 10.0 -> 9.3 ns a vector of 16 in
-    /// KernelBench activations, a ConvNeXt-style network 3% faster at batch 1, the largest error over [−10, 10] unchanged),
-    /// and its chain is cut short further (see NormalCdf).
+    /// Φ(x) is ½·t·P(t)·e^(−x²/2) for x ≤ 0 (1 minus that for x > 0): P a degree-8 polynomial in t = 1/(1 + p|x|/√2) fitted
+    /// to erfc·e^(z²)/t (session 44; it replaced Numerical Recipes' erfcc, whose exponential waited on its polynomial), which
+    /// keeps its relative accuracy in the far left tail where 1 + erf(x) would cancel (see NormalCdf).
     /// </remarks>
     internal static class Transcendentals
     {
         private const float High = 88.8f, Low = -87f;
         private const float Log2E = 1.44269504088896341f, C1 = 0.693359375f, C2 = -2.12194440e-4f;
         private const float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
-        private const float E0 = -1.26551223f, E1 = 1.00002368f, E2 = 0.37409196f, E3 = 0.09678418f, E4 = -0.18628806f,
-            E5 = 0.27886807f, E6 = -1.13520398f, E7 = 1.48851587f, E8 = -0.82215223f, E9 = 0.17087277f;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Exp(float x)
@@ -56,7 +52,7 @@ namespace CnnGen.Kernels
         }
 
         // e^r for x = n·ln 2 + r, |r| ≤ ½ ln 2, x already clamped: n = floor(x·log2 e + ½), the two-constant reduction, the
-        // degree-5 polynomial by Estrin's scheme. Exp scales it by 2ⁿ, NormalCdf by ½·t·2ⁿ.
+        // degree-5 polynomial by Estrin's scheme. Exp and NormalCdf scale it by 2ⁿ.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static float ExpOfRemainder(float x, out float n)
         {
@@ -150,88 +146,119 @@ namespace CnnGen.Kernels
 #endif
         }
 
-        private const float HalfInverseSqrt2 = 0.353553390593273762f;
+        // The normal CDF Φ(x) = ½·erfc(|x|/√2) for x ≤ 0 (1 − that for x > 0), as ½·t·P(t)·e^(−x²/2) with t = 1/(1 + p·|x|/√2):
+        // P(t) = erfcx(z)/t, erfcx(z) = erfc(z)·e^(z²), is smooth on t in (0, 1] (from p/√π at t = 0 to 1 at t = 1), and a
+        // degree-8 polynomial fits it to 1.6e−8 relative over z in [0, 9.4] (p = 0.37; 3.5e−7 evaluated in float;
+        // benchmarks/KernelBench/fit_normal_cdf.py makes the constants). Written this way the exponential depends on x alone
+        // and runs beside the division and the polynomial, where the Numerical Recipes form before it (the exp of a polynomial
+        // in t minus x²/2) waited on both: KernelBench activations, the erf-form GELU 6.45 -> 5.3 ns a vector of 16, and its
+        // gradient, whose φ now comes from the same exponential, 9.0 -> 5.9 (session 44).
+        // −x²/2 is split exactly into h + l (Dekker's product by one multiply-add), so e^(−x²/2) = e^h·(1 + l) loses nothing to
+        // the rounding of x²/2, which cost the old form up to 4.2e−6 relative at |x| = 12 (now 4.5e−7). |x| is clipped at 13.19
+        // for the exponential (x²/2 ≤ 87, exp's lower clamp; Φ(−13.19) ≈ 1e−39 is below the smallest normal float), not for t,
+        // so t is 0 at ±∞ and Φ(±∞) is exactly 1 or 0. Every path runs the same operations, so they agree bit for bit.
+        private const float TailScale = 2.616295218e-01f; // p/√2
+        private const float Clip = 13.19f;
+        private const float Q0 = 1.044074148e-01f, Q1 = 1.037059426e-01f, Q2 = 1.031895652e-01f, Q3 = 5.302011594e-02f, Q4 = 1.559568197e-01f,
+            Q5 = -1.434524804e-01f, Q6 = 2.441122234e-01f, Q7 = -1.519694030e-01f, Q8 = 3.102978319e-02f;
 
-        // The standard normal CDF Φ(x) = ½·erfc(−x/√2), by the chain of operations a pass of GELU waits on cut short (the core
-        // keeps only about three vectors' chains in flight; session 25, GELU 9.4 -> 6.7 ns a vector of 16): 1 + ½·|x|/√2 is one
-        // multiply-add; the exponent q − x²/2 one more (x² no longer through |x|/√2 rounded: the largest relative error of
-        // GELU over [−12, 12] 1.7e−5 -> 4.2e−6); exp's argument is at most q(0) ≈ 3e−8, so only its lower clamp stays, as a
-        // max; exp's polynomial by Estrin's scheme; and ½·t·2ⁿ as t·2ⁿ⁻¹ beside the polynomial rather than after it. Every path
-        // runs the same operations, so they agree bit for bit.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float NormalCdf(float x)
+        public static float NormalCdf(float x) => NormalCdf(x, out _);
+
+        /// <summary>Φ(x), and <paramref name="gaussian"/> = e^(−x²/2) (for |x| up to 13.19, beyond it e^(−13.19²/2)), which the
+        /// density φ(x) = gaussian/√(2π) in GELU's gradient takes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float NormalCdf(float x, out float gaussian)
         {
-            float t = 1f / MathF.FusedMultiplyAdd(MathF.Abs(x), HalfInverseSqrt2, 1f);
+            float magnitude = MathF.Abs(x);
+            float t = 1f / MathF.FusedMultiplyAdd(magnitude, TailScale, 1f);
             float t2 = t * t, t4 = t2 * t2, t8 = t4 * t4;
-            float p01 = MathF.FusedMultiplyAdd(E1, t, E0), p23 = MathF.FusedMultiplyAdd(E3, t, E2), p45 = MathF.FusedMultiplyAdd(E5, t, E4);
-            float p67 = MathF.FusedMultiplyAdd(E7, t, E6), p89 = MathF.FusedMultiplyAdd(E9, t, E8);
+            float p01 = MathF.FusedMultiplyAdd(Q1, t, Q0), p23 = MathF.FusedMultiplyAdd(Q3, t, Q2), p45 = MathF.FusedMultiplyAdd(Q5, t, Q4);
+            float p67 = MathF.FusedMultiplyAdd(Q7, t, Q6);
             float p03 = MathF.FusedMultiplyAdd(p23, t2, p01), p47 = MathF.FusedMultiplyAdd(p67, t2, p45);
-            float q = MathF.FusedMultiplyAdd(p89, t8, MathF.FusedMultiplyAdd(p47, t4, p03));
-            float a = MathF.FusedMultiplyAdd(-0.5f * x, x, q); // q − x²/2
-            float e = ExpOfRemainder(a < Low ? Low : a, out float n);
-            float half = e * (t * BitConverter.Int32BitsToSingle(((int)n + 126) << 23)); // ½·t·e^a = ½·erfc(|x|/√2), t·2ⁿ⁻¹ beside e
+            float halfTail = t * MathF.FusedMultiplyAdd(Q8, t8, MathF.FusedMultiplyAdd(p47, t4, p03)); // ½·t·P(t): the Q are P's halved
+            float a = magnitude > Clip ? Clip : magnitude, m = -0.5f * a, h = m * a, l = MathF.FusedMultiplyAdd(m, a, -h);
+            float e = ExpOfRemainder(h, out float n);
+            e = MathF.ScaleB(e, (int)n); // e^h, exact (a normal float: h ≥ −87), as ScaleByPowerOfTwo
+            gaussian = MathF.FusedMultiplyAdd(e, l, e); // e^h·(1 + l) = e^(−a²/2)
+            float half = gaussian * halfTail;
             return x > 0f ? 1f - half : half;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> NormalCdf(Vector256<float> x)
+        public static Vector256<float> NormalCdf(Vector256<float> x) => NormalCdf(x, out _);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> NormalCdf(Vector256<float> x, out Vector256<float> gaussian)
         {
-            var t = Vector256.Create(1f) / Fused.MultiplyAdd(Vector256.Abs(x), Vector256.Create(HalfInverseSqrt2), Vector256.Create(1f));
+            var magnitude = Vector256.Abs(x);
+            var t = Vector256.Create(1f) / Fused.MultiplyAdd(magnitude, Vector256.Create(TailScale), Vector256.Create(1f));
             var t2 = t * t;
             var t4 = t2 * t2;
             var t8 = t4 * t4;
-            var p01 = Fused.MultiplyAdd(Vector256.Create(E1), t, Vector256.Create(E0));
-            var p23 = Fused.MultiplyAdd(Vector256.Create(E3), t, Vector256.Create(E2));
-            var p45 = Fused.MultiplyAdd(Vector256.Create(E5), t, Vector256.Create(E4));
-            var p67 = Fused.MultiplyAdd(Vector256.Create(E7), t, Vector256.Create(E6));
-            var p89 = Fused.MultiplyAdd(Vector256.Create(E9), t, Vector256.Create(E8));
+            var p01 = Fused.MultiplyAdd(Vector256.Create(Q1), t, Vector256.Create(Q0));
+            var p23 = Fused.MultiplyAdd(Vector256.Create(Q3), t, Vector256.Create(Q2));
+            var p45 = Fused.MultiplyAdd(Vector256.Create(Q5), t, Vector256.Create(Q4));
+            var p67 = Fused.MultiplyAdd(Vector256.Create(Q7), t, Vector256.Create(Q6));
             var p03 = Fused.MultiplyAdd(p23, t2, p01);
             var p47 = Fused.MultiplyAdd(p67, t2, p45);
-            var q = Fused.MultiplyAdd(p89, t8, Fused.MultiplyAdd(p47, t4, p03));
-            var e = ExpOfRemainder(AtLeast(Fused.MultiplyAdd(Vector256.Create(-0.5f) * x, x, q), Low), out var n);
-            var half = e * (t * Vector256.ShiftLeft(Truncate(n) + Vector256.Create(126), 23).AsSingle());
+            var halfTail = t * Fused.MultiplyAdd(Vector256.Create(Q8), t8, Fused.MultiplyAdd(p47, t4, p03));
+            var a = AtMost(magnitude, Clip);
+            var m = Vector256.Create(-0.5f) * a;
+            var h = m * a;
+            var l = Fused.MultiplyAdd(m, a, -h);
+            var e = ScaleByPowerOfTwo(ExpOfRemainder(h, out var n), n); // e^h, exact (a normal float: h ≥ −87)
+            gaussian = Fused.MultiplyAdd(e, l, e);
+            var half = gaussian * halfTail;
             return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256.Create(1f) - half, half);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> NormalCdf(Vector512<float> x)
+        public static Vector512<float> NormalCdf(Vector512<float> x) => NormalCdf(x, out _);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> NormalCdf(Vector512<float> x, out Vector512<float> gaussian)
         {
-            var t = Vector512.Create(1f) / Fused.MultiplyAdd(Vector512.Abs(x), Vector512.Create(HalfInverseSqrt2), Vector512.Create(1f));
+            var magnitude = Vector512.Abs(x);
+            var t = Vector512.Create(1f) / Fused.MultiplyAdd(magnitude, Vector512.Create(TailScale), Vector512.Create(1f));
             var t2 = t * t;
             var t4 = t2 * t2;
             var t8 = t4 * t4;
-            var p01 = Fused.MultiplyAdd(Vector512.Create(E1), t, Vector512.Create(E0));
-            var p23 = Fused.MultiplyAdd(Vector512.Create(E3), t, Vector512.Create(E2));
-            var p45 = Fused.MultiplyAdd(Vector512.Create(E5), t, Vector512.Create(E4));
-            var p67 = Fused.MultiplyAdd(Vector512.Create(E7), t, Vector512.Create(E6));
-            var p89 = Fused.MultiplyAdd(Vector512.Create(E9), t, Vector512.Create(E8));
+            var p01 = Fused.MultiplyAdd(Vector512.Create(Q1), t, Vector512.Create(Q0));
+            var p23 = Fused.MultiplyAdd(Vector512.Create(Q3), t, Vector512.Create(Q2));
+            var p45 = Fused.MultiplyAdd(Vector512.Create(Q5), t, Vector512.Create(Q4));
+            var p67 = Fused.MultiplyAdd(Vector512.Create(Q7), t, Vector512.Create(Q6));
             var p03 = Fused.MultiplyAdd(p23, t2, p01);
             var p47 = Fused.MultiplyAdd(p67, t2, p45);
-            var q = Fused.MultiplyAdd(p89, t8, Fused.MultiplyAdd(p47, t4, p03));
-            var e = ExpOfRemainder(AtLeast(Fused.MultiplyAdd(Vector512.Create(-0.5f) * x, x, q), Low), out var n);
-            var half = e * (t * Vector512.ShiftLeft(Truncate(n) + Vector512.Create(126), 23).AsSingle());
+            var halfTail = t * Fused.MultiplyAdd(Vector512.Create(Q8), t8, Fused.MultiplyAdd(p47, t4, p03));
+            var a = AtMost(magnitude, Clip);
+            var m = Vector512.Create(-0.5f) * a;
+            var h = m * a;
+            var l = Fused.MultiplyAdd(m, a, -h);
+            var e = ScaleByPowerOfTwo(ExpOfRemainder(h, out var n), n); // e^h, exact (a normal float: h ≥ −87)
+            gaussian = Fused.MultiplyAdd(e, l, e);
+            var half = gaussian * halfTail;
             return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512.Create(1f) - half, half);
         }
 
-        // max(v, low) in one instruction where the runtime has it, NaN kept (v second, as in Clamp): the scalar path's
-        // v < low ? low : v.
+        // min(v, high) in one instruction where the runtime has it, NaN kept (v second): the scalar path's v > high ? high : v.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> AtLeast(Vector256<float> v, float low)
+        private static Vector256<float> AtMost(Vector256<float> v, float high)
         {
 #if NET9_0_OR_GREATER
-            return Vector256.MaxNative(Vector256.Create(low), v);
+            return Vector256.MinNative(Vector256.Create(high), v);
 #else
-            return Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256.Create(low)), Vector256.Create(low), v);
+            return Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256.Create(high)), Vector256.Create(high), v);
 #endif
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> AtLeast(Vector512<float> v, float low)
+        private static Vector512<float> AtMost(Vector512<float> v, float high)
         {
 #if NET9_0_OR_GREATER
-            return Vector512.MaxNative(Vector512.Create(low), v);
+            return Vector512.MinNative(Vector512.Create(high), v);
 #else
-            return Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512.Create(low)), Vector512.Create(low), v);
+            return Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512.Create(high)), Vector512.Create(high), v);
 #endif
         }
     }
