@@ -2098,6 +2098,30 @@ namespace KernelBench
                 }
                 return;
             }
+            // "transposed-narrow": ConvTranspose2d(4, stride 2, padding 1) onto fewer than 8 channels (a generator's last layer):
+            // TransposedPhaseRows against the product and col2im it replaced (TransposedConvolution.PhaseRows off), interleaved.
+            if (args.Length > 0 && args[0] == "transposed-narrow")
+            {
+                var layers = new (int C, int H, int W, int OC)[]
+                {
+                    (64, 32, 32, 3), (64, 16, 16, 3), (128, 32, 32, 3), (32, 64, 64, 3), (16, 64, 64, 3), (64, 32, 32, 1), (64, 32, 32, 7), (48, 12, 20, 2),
+                };
+                Console.WriteLine($"{"convT 4x4 s2 p1",-26} {"col2im us",10} {"phase rows us",14} {"speed-up",9} {"largest difference",19}");
+                foreach (var s in layers)
+                {
+                    var g = new TransposedConvolutionGeometry(s.C, s.H, s.W, s.OC, 4, 4, 2, 2, 1, 1, 0, 0);
+                    float[] x = Fill(s.C * s.H * s.W, 1), w = Fill(s.C * s.OC * 16, 2), b = Fill(s.OC, 3);
+                    float[] y1 = new float[g.OutLength], y2 = new float[g.OutLength], scratch = new float[TransposedConvolution.ScratchLength(g)];
+                    var t = InterleavedAll(
+                        () => { TransposedConvolution.PhaseRows = false; TransposedConvolution.ForwardOn(g, x, w, b, y1, scratch, DirectConvolution.KernelPath.Vector512); },
+                        () => { TransposedConvolution.PhaseRows = true; TransposedConvolution.ForwardOn(g, x, w, b, y2, scratch, DirectConvolution.KernelPath.Vector512); });
+                    double largest = 0;
+                    for (int i = 0; i < y1.Length; i++) largest = Math.Max(largest, Math.Abs(y1[i] - y2[i]));
+                    string name = $"{s.C}x{s.H}x{s.W} -> {s.OC} ({g.OutHeight}x{g.OutWidth})";
+                    Console.WriteLine($"{name,-26} {t[0] * 1e6,10:F2} {t[1] * 1e6,14:F2} {t[0] / t[1],8:F2}x {largest,19:E1}");
+                }
+                return;
+            }
             // "transposed-prepare": TransposedWinogradConvolution.TransformFilters for DCGAN's generator's layers, both layouts (the
             // Winograd filters and the direct phases'), µs a call: what every training pass's thread pays once per layer.
             if (args.Length > 0 && args[0] == "transposed-prepare")

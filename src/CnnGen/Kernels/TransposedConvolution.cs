@@ -15,7 +15,8 @@ namespace CnnGen.Kernels
     /// with the same kernel, stride and padding). Forward: cols [outChannels·kh·kw x H·W] = Wᵀ · x with <see cref="Gemm"/>,
     /// then col2im into y started at the bias. Backward: cols = im2col(dy); dW += x · colsᵀ; dx = W · cols; db += Σ dy; or, for
     /// stride-2 layers with a square kernel (<see cref="DifferentiatesAsConvolution"/>), dx (and dW on larger inputs) by
-    /// the strided convolution's own kernels.
+    /// the strided convolution's own kernels. 4x4 stride-2 layers from up to 32 channels onto fewer than 8 run forward by
+    /// <see cref="TransposedPhaseRows"/> instead of the product and col2im.
     /// The scratch (<see cref="ScratchLength"/> floats) holds the columns.
     /// </remarks>
     public static class TransposedConvolution
@@ -26,8 +27,12 @@ namespace CnnGen.Kernels
         /// <see cref="DifferentiatesAsConvolution"/>) the strided convolution's where longer.
         /// </summary>
         public static int ScratchLength(in TransposedConvolutionGeometry g) =>
-            Math.Max(Math.Max(g.OutChannels * g.KernelHeight * g.KernelWidth * g.InHeight * g.InWidth, TransposedWinogradConvolution.Pays(g) ? WinogradLayout(g).ScratchLength : 0),
-                DifferentiatesAsConvolution(g) ? StridedConvolution.ScratchLength(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight) : 0);
+            Math.Max(Math.Max(Math.Max(g.OutChannels * g.KernelHeight * g.KernelWidth * g.InHeight * g.InWidth, TransposedWinogradConvolution.Pays(g) ? WinogradLayout(g).ScratchLength : 0),
+                DifferentiatesAsConvolution(g) ? StridedConvolution.ScratchLength(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight) : 0),
+                TransposedPhaseRows.Handles(g) ? TransposedPhaseRows.ScratchLength(g) : 0);
+
+        /// <summary>Whether 4x4 stride-2 layers onto fewer than 8 channels run by <see cref="TransposedPhaseRows"/> (benchmarks turn it off to compare).</summary>
+        internal static bool PhaseRows { get; set; } = true;
 
         /// <summary>
         /// Floats of the weights <see cref="Prepare"/> writes for <see cref="ForwardPrepared"/>: the Winograd filters of a
@@ -109,6 +114,11 @@ namespace CnnGen.Kernels
             if (ProjectsOneCell(g))
             {
                 ProjectCell(g, x, weight, bias, y, path);
+                return;
+            }
+            if (TransposedPhaseRows.Handles(g) && PhaseRows)
+            {
+                TransposedPhaseRows.Forward(g, x, weight, bias, y, scratch, path);
                 return;
             }
             var cols = scratch.Slice(0, rows * inPlane);
