@@ -23,15 +23,16 @@ namespace CnnGen.Kernels
     {
         /// <summary>
         /// Floats of scratch <see cref="Forward"/>, <see cref="ForwardPrepared"/>, <see cref="Backward"/> and
-        /// <see cref="BackwardPrepared"/> need: outChannels·kh·kw·H·W, or the Winograd kernel's or (a layer that
-        /// <see cref="DifferentiatesAsConvolution"/>) the strided convolution's where longer.
+        /// <see cref="BackwardPrepared"/> need: outChannels·kh·kw·H·W, or the Winograd kernel's, (a layer that
+        /// <see cref="DifferentiatesAsConvolution"/>) the strided convolution's or <see cref="TransposedPhaseRows"/>' padded
+        /// input where longer.
         /// </summary>
         public static int ScratchLength(in TransposedConvolutionGeometry g) =>
             Math.Max(Math.Max(Math.Max(g.OutChannels * g.KernelHeight * g.KernelWidth * g.InHeight * g.InWidth, TransposedWinogradConvolution.Pays(g) ? WinogradLayout(g).ScratchLength : 0),
                 DifferentiatesAsConvolution(g) ? StridedConvolution.ScratchLength(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.StrideHeight, g.PaddingHeight) : 0),
                 TransposedPhaseRows.Handles(g) ? TransposedPhaseRows.ScratchLength(g) : 0);
 
-        /// <summary>Whether 4x4 stride-2 layers onto fewer than 8 channels run by <see cref="TransposedPhaseRows"/> (benchmarks turn it off to compare).</summary>
+        /// <summary>Whether the layers <see cref="TransposedPhaseRows"/> handles run by it (benchmarks turn it off to compare).</summary>
         internal static bool PhaseRows { get; set; } = true;
 
         /// <summary>
