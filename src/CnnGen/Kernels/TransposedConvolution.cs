@@ -15,7 +15,7 @@ namespace CnnGen.Kernels
     /// with the same kernel, stride and padding). Forward: cols [outChannels·kh·kw x H·W] = Wᵀ · x with <see cref="Gemm"/>,
     /// then col2im into y started at the bias. Backward: cols = im2col(dy); dW += x · colsᵀ; dx = W · cols; db += Σ dy; or, for
     /// stride-2 layers with a square kernel (<see cref="DifferentiatesAsConvolution"/>), dx (and dW on larger inputs) by
-    /// the strided convolution's own kernels. 4x4 stride-2 layers from up to 32 channels onto fewer than 8 run forward by
+    /// the strided convolution's own kernels. 4x4 stride-2 layers from up to 64 channels onto fewer than 8 run forward by
     /// <see cref="TransposedPhaseRows"/> instead of the product and col2im.
     /// The scratch (<see cref="ScratchLength"/> floats) holds the columns.
     /// </remarks>

@@ -7,12 +7,12 @@ using System.Runtime.Intrinsics.X86;
 namespace CnnGen.Kernels
 {
     /// <summary>
-    /// PyTorch's <c>ConvTranspose2d(kernel 4, stride 2, padding 1)</c> from up to 32 channels onto fewer than 8 (a narrow
-    /// generator's last layer onto RGB), forward, by its output phases with the output cells in the vector lanes: each
-    /// output row of one phase is a stride-1 two-tap correlation of two input rows, along the row as well, so 16 (or 8)
-    /// output columns of each column phase take 8 multiply-adds per input channel from 6 loads of the input, and the two
-    /// column phases interleave into 32 (or 16) output cells. The product and col2im it replaces write a column row per tap
-    /// and output channel (48 for 3 channels) and scatter them back, which outweighs so few products.
+    /// PyTorch's <c>ConvTranspose2d(kernel 4, stride 2, padding 1)</c> from up to 64 channels onto fewer than 8 (a generator's
+    /// last layer onto RGB), forward, by its output phases with the output cells in the vector lanes: each output row of one
+    /// phase is a stride-1 two-tap correlation of two input rows, along the row as well, so 16 (or 8) output columns of each
+    /// column phase take 8 multiply-adds per input channel from the two rows' vectors, and the two column phases interleave
+    /// into 32 (or 16) output cells. The product and col2im it replaces write a column row per tap and output channel (48 for
+    /// 3 channels) and scatter them back, which outweighs so few products.
     /// </summary>
     /// <remarks>
     /// Along one axis the layer writes y[2m] = x[m]·w1 + x[m−1]·w3 and y[2m+1] = x[m+1]·w0 + x[m]·w2
@@ -27,34 +27,31 @@ namespace CnnGen.Kernels
     {
         /// <summary>
         /// Whether this kernel computes the layer's forward: 4x4, stride 2, padding 1, no output padding, 1 to 7 output channels
-        /// and at most 32 input channels. Its cost grows with the input channels where the product and col2im spend most of
-        /// theirs scattering the columns, so the product and col2im keep the wider layers (KernelBench transposed-narrow,
-        /// µs col2im / phase rows: 16x64x64 -> 3 164-168 / 73, 32x64x64 -> 3 202-212 / 138-146, but 48x12x20 -> 2 10.6 / 12.3,
-        /// 64x32x32 -> 3 69-70 / 71-72, 128x32x32 -> 3 109-112 / 162-164).
+        /// and at most 64 input channels. Its cost grows with the input channels faster than the product and col2im's, which
+        /// spend most of theirs scattering the columns, so those keep the wider layers (KernelBench transposed-narrow, µs
+        /// col2im / phase rows: 16x64x64 -> 3 140-142 / 52-53, 32x64x64 -> 3 180-182 / 104-105, 64x32x32 -> 3 65-66 / 54,
+        /// 64x32x32 -> 7 140-141 / 107-108, 64x32x32 -> 1 28 / 28, but 128x32x32 -> 3 110-112 / 123-124; rows of 20 cells,
+        /// whose last block cannot start on a line, 48x12x20 -> 2 10.3 / 10.8).
         /// </summary>
         public static bool Handles(in TransposedConvolutionGeometry g) =>
             TransposedWinogradConvolution.Handles(g) && g.OutChannels < 8 && g.InChannels <= MaximumInChannels;
 
-        private const int MaximumInChannels = 32;
+        private const int MaximumInChannels = 64;
 
-        /// <summary>Floats of scratch <see cref="Forward"/> takes: the input padded by one cell on every side.</summary>
-        public static int ScratchLength(in TransposedConvolutionGeometry g) => g.InChannels * PlaneStride(g.InHeight, g.InWidth);
+        /// <summary>Floats of scratch <see cref="Forward"/> takes: the input padded by one cell on every side, its rows whole lines.</summary>
+        public static int ScratchLength(in TransposedConvolutionGeometry g) => (g.InHeight + 2) * g.InChannels * RowLength(g.InWidth) + 15;
 
-        // Floats from one padded plane to the next: (height + 2) x (width + 2) rounded up to an odd number of 64-byte lines. The
-        // loop over the input channels reads the same rows of every plane; planes a whole even number of lines apart (34 x 34
-        // floats is 72.25 lines, 8 sets on in a 64-set L1) put them in a few sets, more lines than the sets have ways.
-        private static int PlaneStride(int height, int width)
-        {
-            int lines = ((height + 2) * (width + 2) + 15) / 16;
-            return 16 * (lines | 1);
-        }
+        // Floats from one padded row to the next: the cells, their margins and room for a second vector of 16 from the last
+        // block's start, in whole 64-byte lines, so that every row starts on a line.
+        private static int RowLength(int width) => (width + 16 + 15) / 16 * 16;
 
         /// <summary>y [outChannels x 2H x 2W] from x [inChannels x H x W] and PyTorch's weight [inChannels x outChannels x 4 x 4], started at the bias (empty: none).</summary>
         public static void Forward(in TransposedConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
             Span<float> y, Span<float> scratch, DirectConvolution.KernelPath path)
         {
             int channels = g.InChannels, height = g.InHeight, width = g.InWidth, outChannels = g.OutChannels;
-            int paddedWidth = width + 2, paddedPlane = PlaneStride(height, width), outWidth = 2 * width, outPlane = 4 * height * width;
+            int rowLength = RowLength(width), rowStride = channels * rowLength, outWidth = 2 * width, outPlane = 4 * height * width;
+            scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
             Pad(x, scratch, channels, height, width);
             ref float padded = ref MemoryMarshal.GetReference(scratch);
             ref float w = ref MemoryMarshal.GetReference(weight);
@@ -75,7 +72,7 @@ namespace CnnGen.Kernels
                     // The two input rows this output row reads (padded indices, the second one above the first) and the
                     // first one's kernel row; the second one's is two below it.
                     int m = oy >> 1, rowA = (oy & 1) == 0 ? m + 1 : m + 2, kyA = (oy & 1) == 0 ? 1 : 0;
-                    ref float first = ref Unsafe.Add(ref padded, rowA * paddedWidth);
+                    ref float first = ref Unsafe.Add(ref padded, rowA * rowStride);
                     ref float taps = ref Unsafe.Add(ref filters, kyA * 4);
                     ref float row = ref Unsafe.Add(ref plane, oy * outWidth);
                     for (int n = 0; ; n += lanes)
@@ -83,11 +80,11 @@ namespace CnnGen.Kernels
                         if (n > width - lanes) n = width - lanes; // the last block overlaps the one before: the same values again
                         ref float input = ref Unsafe.Add(ref first, n);
                         ref float output = ref Unsafe.Add(ref row, 2 * n);
-                        if (wide && pair) Cells16(ref input, paddedWidth, ref taps, channels, paddedPlane, outChannels * 16, b0, b1, ref output, ref Unsafe.Add(ref output, outPlane));
-                        else if (wide) Cells16(ref input, paddedWidth, ref taps, channels, paddedPlane, outChannels * 16, b0, ref output);
-                        else if (pair) Cells8(ref input, paddedWidth, ref taps, channels, paddedPlane, outChannels * 16, b0, b1, ref output, ref Unsafe.Add(ref output, outPlane));
-                        else if (narrow) Cells8(ref input, paddedWidth, ref taps, channels, paddedPlane, outChannels * 16, b0, ref output);
-                        else Cell(ref input, paddedWidth, ref taps, channels, paddedPlane, outChannels * 16, b0, ref output);
+                        if (wide && pair) Cells16(ref input, rowStride, ref taps, channels, rowLength, outChannels * 16, b0, b1, ref output, ref Unsafe.Add(ref output, outPlane));
+                        else if (wide) Cells16(ref input, rowStride, ref taps, channels, rowLength, outChannels * 16, b0, ref output);
+                        else if (pair) Cells8(ref input, rowStride, ref taps, channels, rowLength, outChannels * 16, b0, b1, ref output, ref Unsafe.Add(ref output, outPlane));
+                        else if (narrow) Cells8(ref input, rowStride, ref taps, channels, rowLength, outChannels * 16, b0, ref output);
+                        else Cell(ref input, rowStride, ref taps, channels, rowLength, outChannels * 16, b0, ref output);
                         if (n == width - lanes) break;
                     }
                 }
@@ -95,21 +92,22 @@ namespace CnnGen.Kernels
             }
         }
 
-        // x into [channels][height + 2][width + 2] (planes PlaneStride apart), zero at the margins.
+        // x into [height + 2][channels][RowLength], zero at the margins (columns 0 and width + 1, rows 0 and height + 1; the
+        // columns past width + 1 are read only into lanes valignd drops): the loop over the input channels reads the same row
+        // of each channel, so those rows lie one after another, each on a 64-byte line (the scratch from its first line on).
         private static void Pad(ReadOnlySpan<float> x, Span<float> padded, int channels, int height, int width)
         {
-            int paddedWidth = width + 2, paddedPlane = PlaneStride(height, width);
-            for (int c = 0; c < channels; c++)
-            {
-                var plane = padded.Slice(c * paddedPlane, (height + 2) * paddedWidth);
-                plane.Slice(0, paddedWidth + 1).Clear();
-                for (int r = 0; r < height; r++)
+            int rowLength = RowLength(width), rowStride = channels * rowLength;
+            padded.Slice(0, rowStride).Clear();
+            padded.Slice((height + 1) * rowStride, rowStride).Clear();
+            for (int r = 0; r < height; r++)
+                for (int c = 0; c < channels; c++)
                 {
-                    x.Slice((c * height + r) * width, width).CopyTo(plane.Slice((r + 1) * paddedWidth + 1));
-                    plane.Slice((r + 1) * paddedWidth + width + 1, 2).Clear(); // this row's right margin and the next one's left
+                    var row = padded.Slice((r + 1) * rowStride + c * rowLength, width + 2);
+                    row[0] = 0;
+                    x.Slice((c * height + r) * width, width).CopyTo(row.Slice(1));
+                    row[width + 1] = 0;
                 }
-                plane.Slice((height + 1) * paddedWidth + 1, width + 1).Clear();
-            }
         }
 
         // The eight sums of one output channel over 16 cells of one output row: the even columns' four taps and the odd ones'.
@@ -171,51 +169,60 @@ namespace CnnGen.Kernels
         }
 
         // 16 cells of each column phase of one output row of two output channels: `input` the first input row at padded column n
-        // (the second row paddedWidth before it), `taps` the first row's kernel row of the first channel's filter (the second
-        // channel's 16 floats on, the next input channel's filterStride on).
-        private static void Cells16(ref float input, int paddedWidth, ref float taps, int channels, int paddedPlane, int filterStride,
+        // (the second row rowStride before it, the next input channel's channelStride on), `taps` the first row's kernel row of
+        // the first output channel's filter (the second channel's 16 floats on, the next input channel's filterStride on).
+        // Columns n + 1 and n + 2 come from the row's vectors at n and n + 16 by valignd rather than loads across lines: rows
+        // start on a line, so at n a multiple of 16 both loads are whole lines (64x32x32 -> 3 in KernelBench transposed-narrow:
+        // 73.7 -> 53.8 µs).
+        private static void Cells16(ref float input, int rowStride, ref float taps, int channels, int channelStride, int filterStride,
             float bias0, float bias1, ref float output0, ref float output1)
         {
             Sums16 first = default, second = default;
             for (int c = 0; c < channels; c++)
             {
-                ref float above = ref Unsafe.Subtract(ref input, paddedWidth);
+                ref float above = ref Unsafe.Subtract(ref input, rowStride);
                 var a0 = Vector512.LoadUnsafe(ref input);
-                var a1 = Vector512.LoadUnsafe(ref input, 1);
-                var a2 = Vector512.LoadUnsafe(ref input, 2);
+                var a16 = Vector512.LoadUnsafe(ref input, 16).AsUInt32();
+                var a1 = Avx512F.AlignRight32(a16, a0.AsUInt32(), 1).AsSingle();
+                var a2 = Avx512F.AlignRight32(a16, a0.AsUInt32(), 2).AsSingle();
                 var s0 = Vector512.LoadUnsafe(ref above);
-                var s1 = Vector512.LoadUnsafe(ref above, 1);
-                var s2 = Vector512.LoadUnsafe(ref above, 2);
+                var s16 = Vector512.LoadUnsafe(ref above, 16).AsUInt32();
+                var s1 = Avx512F.AlignRight32(s16, s0.AsUInt32(), 1).AsSingle();
+                var s2 = Avx512F.AlignRight32(s16, s0.AsUInt32(), 2).AsSingle();
                 first.Add(a0, a1, a2, s0, s1, s2, ref taps);
                 second.Add(a0, a1, a2, s0, s1, s2, ref Unsafe.Add(ref taps, 16));
-                input = ref Unsafe.Add(ref input, paddedPlane);
+                input = ref Unsafe.Add(ref input, channelStride);
                 taps = ref Unsafe.Add(ref taps, filterStride);
             }
             first.Store(bias0, ref output0);
             second.Store(bias1, ref output1);
         }
 
-        private static void Cells16(ref float input, int paddedWidth, ref float taps, int channels, int paddedPlane, int filterStride, float bias, ref float output)
+        private static void Cells16(ref float input, int rowStride, ref float taps, int channels, int channelStride, int filterStride, float bias, ref float output)
         {
             Sums16 sums = default;
             for (int c = 0; c < channels; c++)
             {
-                ref float above = ref Unsafe.Subtract(ref input, paddedWidth);
-                sums.Add(Vector512.LoadUnsafe(ref input), Vector512.LoadUnsafe(ref input, 1), Vector512.LoadUnsafe(ref input, 2),
-                    Vector512.LoadUnsafe(ref above), Vector512.LoadUnsafe(ref above, 1), Vector512.LoadUnsafe(ref above, 2), ref taps);
-                input = ref Unsafe.Add(ref input, paddedPlane);
+                ref float above = ref Unsafe.Subtract(ref input, rowStride);
+                var a0 = Vector512.LoadUnsafe(ref input);
+                var a16 = Vector512.LoadUnsafe(ref input, 16).AsUInt32();
+                var s0 = Vector512.LoadUnsafe(ref above);
+                var s16 = Vector512.LoadUnsafe(ref above, 16).AsUInt32();
+                sums.Add(a0, Avx512F.AlignRight32(a16, a0.AsUInt32(), 1).AsSingle(), Avx512F.AlignRight32(a16, a0.AsUInt32(), 2).AsSingle(),
+                    s0, Avx512F.AlignRight32(s16, s0.AsUInt32(), 1).AsSingle(), Avx512F.AlignRight32(s16, s0.AsUInt32(), 2).AsSingle(), ref taps);
+                input = ref Unsafe.Add(ref input, channelStride);
                 taps = ref Unsafe.Add(ref taps, filterStride);
             }
             sums.Store(bias, ref output);
         }
 
-        private static void Cells8(ref float input, int paddedWidth, ref float taps, int channels, int paddedPlane, int filterStride,
+        private static void Cells8(ref float input, int rowStride, ref float taps, int channels, int channelStride, int filterStride,
             float bias0, float bias1, ref float output0, ref float output1)
         {
             Sums8 first = default, second = default;
             for (int c = 0; c < channels; c++)
             {
-                ref float above = ref Unsafe.Subtract(ref input, paddedWidth);
+                ref float above = ref Unsafe.Subtract(ref input, rowStride);
                 var a0 = Vector256.LoadUnsafe(ref input);
                 var a1 = Vector256.LoadUnsafe(ref input, 1);
                 var a2 = Vector256.LoadUnsafe(ref input, 2);
@@ -224,34 +231,34 @@ namespace CnnGen.Kernels
                 var s2 = Vector256.LoadUnsafe(ref above, 2);
                 first.Add(a0, a1, a2, s0, s1, s2, ref taps);
                 second.Add(a0, a1, a2, s0, s1, s2, ref Unsafe.Add(ref taps, 16));
-                input = ref Unsafe.Add(ref input, paddedPlane);
+                input = ref Unsafe.Add(ref input, channelStride);
                 taps = ref Unsafe.Add(ref taps, filterStride);
             }
             first.Store(bias0, ref output0);
             second.Store(bias1, ref output1);
         }
 
-        private static void Cells8(ref float input, int paddedWidth, ref float taps, int channels, int paddedPlane, int filterStride, float bias, ref float output)
+        private static void Cells8(ref float input, int rowStride, ref float taps, int channels, int channelStride, int filterStride, float bias, ref float output)
         {
             Sums8 sums = default;
             for (int c = 0; c < channels; c++)
             {
-                ref float above = ref Unsafe.Subtract(ref input, paddedWidth);
+                ref float above = ref Unsafe.Subtract(ref input, rowStride);
                 sums.Add(Vector256.LoadUnsafe(ref input), Vector256.LoadUnsafe(ref input, 1), Vector256.LoadUnsafe(ref input, 2),
                     Vector256.LoadUnsafe(ref above), Vector256.LoadUnsafe(ref above, 1), Vector256.LoadUnsafe(ref above, 2), ref taps);
-                input = ref Unsafe.Add(ref input, paddedPlane);
+                input = ref Unsafe.Add(ref input, channelStride);
                 taps = ref Unsafe.Add(ref taps, filterStride);
             }
             sums.Store(bias, ref output);
         }
 
         // One cell of each column phase of one output channel, the same operations in the same order as a lane of Sums16.
-        private static void Cell(ref float input, int paddedWidth, ref float taps, int channels, int paddedPlane, int filterStride, float bias, ref float output)
+        private static void Cell(ref float input, int rowStride, ref float taps, int channels, int channelStride, int filterStride, float bias, ref float output)
         {
             float even0 = 0, even1 = 0, even2 = 0, even3 = 0, odd0 = 0, odd1 = 0, odd2 = 0, odd3 = 0;
             for (int c = 0; c < channels; c++)
             {
-                ref float above = ref Unsafe.Subtract(ref input, paddedWidth);
+                ref float above = ref Unsafe.Subtract(ref input, rowStride);
                 float a0 = input, a1 = Unsafe.Add(ref input, 1), a2 = Unsafe.Add(ref input, 2), s0 = above, s1 = Unsafe.Add(ref above, 1), s2 = Unsafe.Add(ref above, 2);
                 even0 = MathF.FusedMultiplyAdd(a1, Unsafe.Add(ref taps, 1), even0);
                 even1 = MathF.FusedMultiplyAdd(a0, Unsafe.Add(ref taps, 3), even1);
@@ -261,7 +268,7 @@ namespace CnnGen.Kernels
                 odd1 = MathF.FusedMultiplyAdd(a1, Unsafe.Add(ref taps, 2), odd1);
                 odd2 = MathF.FusedMultiplyAdd(s2, Unsafe.Add(ref taps, 8), odd2);
                 odd3 = MathF.FusedMultiplyAdd(s1, Unsafe.Add(ref taps, 10), odd3);
-                input = ref Unsafe.Add(ref input, paddedPlane);
+                input = ref Unsafe.Add(ref input, channelStride);
                 taps = ref Unsafe.Add(ref taps, filterStride);
             }
             output = bias + ((even0 + even1) + (even2 + even3));
