@@ -1,7 +1,9 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -52,8 +54,9 @@ namespace CnnGen.Kernels
             }
         }
 
-        // Floats a narrow row's vector may read past the end of the input plane.
-        private const int Slack = 8;
+        // Floats a narrow row's vector, or the second of the two vectors a 3x3, 5x5 or 7x7 shared-rows tile reads of a row
+        // (ColumnsFrom), may read past the end of the input plane: up to 14.
+        private const int Slack = 16;
 
         /// <summary>
         /// Two padded input planes and a vector's slack after them (the forward pass; the backward's scatter form uses them
@@ -334,7 +337,7 @@ namespace CnnGen.Kernels
             // 32x32x32 1.51-1.56x, 16x64x64 1.52-1.60x, 40x28x28 1.38-1.39x; 7x7 (two runs) 48x16x16 1.37-1.42x, 96x16x16 1.44-1.47x,
             // 96x32x32 1.38-1.44x, 64x28x28 1.35-1.36x, 32x56x56 1.36-1.43x. At batch 1, three alternated rounds: zoo sweep2's MobileNetV3-style
             // network 215.8-217.7 -> 209.6-212.1 µs, sweep3's ConvNeXt-style network 390.9-392.2 -> 381.2-383.1 µs.
-            bool sharedRows = SharedRows && wide && g.KernelHeight == g.KernelWidth && (g.KernelWidth is 5 or 7) && g.StrideHeight == 1 && g.StrideWidth == 1
+            bool sharedRows = SharedRows && wide && Avx512F.IsSupported && g.KernelHeight == g.KernelWidth && (g.KernelWidth is 5 or 7) && g.StrideHeight == 1 && g.StrideWidth == 1
                 && g.DilationHeight == 1 && g.DilationWidth == 1;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
@@ -360,7 +363,7 @@ namespace CnnGen.Kernels
                     // which is what hides the fused multiply-add's latency on these short sums.
                     for (; threeByThree && oy <= vectorRows - 8; oy += 8)
                     {
-                        if (wide) Rows3x3512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
+                        if (wide && Avx512F.IsSupported) Rows3x3512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
                         else Rows3x3256(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
                     }
                     for (; sharedRows && oy <= vectorRows - 8; oy += 8)
@@ -389,9 +392,10 @@ namespace CnnGen.Kernels
             }
         }
 
-        // Eight output rows of a 3x3 stride-1 undilated kernel x one vector of 16 cells: each of the ten input rows is loaded
-        // once per column shift and feeds the (up to) three output rows that read it, 30 loads for 72 multiply-adds instead
-        // of 72. Each output's sum still runs over the taps in order (ky, then kx), as in the general tile.
+        // Eight output rows of a 3x3 stride-1 undilated kernel x one vector of 16 cells: each of the ten input rows is read
+        // once, its column shifts made from two vectors (ColumnsFrom), and feeds the (up to) three output rows that read it, 30
+        // loads for 72 multiply-adds instead of 72. Each output's sum still runs over the taps in order (ky, then kx), as in the
+        // general tile.
         private static void Rows3x3512(ref float input, int rowStep, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
         {
             var w00 = Vector512.Create(w); var w01 = Vector512.Create(Unsafe.Add(ref w, 1)); var w02 = Vector512.Create(Unsafe.Add(ref w, 2));
@@ -408,48 +412,49 @@ namespace CnnGen.Kernels
                 var a0 = Vector512.Create(bias);
                 Vector512<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
                 Vector512<float> v0, v1, v2;
-                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                Vector512<uint> cells, next;
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
                 a0 = Fused.MultiplyAdd(v0, w00, a0); a0 = Fused.MultiplyAdd(v1, w01, a0); a0 = Fused.MultiplyAdd(v2, w02, a0);
                 row = ref Unsafe.Add(ref row, rowStep);
-                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
                 a0 = Fused.MultiplyAdd(v0, w10, a0); a0 = Fused.MultiplyAdd(v1, w11, a0); a0 = Fused.MultiplyAdd(v2, w12, a0);
                 a1 = Fused.MultiplyAdd(v0, w00, a1); a1 = Fused.MultiplyAdd(v1, w01, a1); a1 = Fused.MultiplyAdd(v2, w02, a1);
                 row = ref Unsafe.Add(ref row, rowStep);
-                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
                 a0 = Fused.MultiplyAdd(v0, w20, a0); a0 = Fused.MultiplyAdd(v1, w21, a0); a0 = Fused.MultiplyAdd(v2, w22, a0);
                 a1 = Fused.MultiplyAdd(v0, w10, a1); a1 = Fused.MultiplyAdd(v1, w11, a1); a1 = Fused.MultiplyAdd(v2, w12, a1);
                 a2 = Fused.MultiplyAdd(v0, w00, a2); a2 = Fused.MultiplyAdd(v1, w01, a2); a2 = Fused.MultiplyAdd(v2, w02, a2);
                 row = ref Unsafe.Add(ref row, rowStep);
-                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
                 a1 = Fused.MultiplyAdd(v0, w20, a1); a1 = Fused.MultiplyAdd(v1, w21, a1); a1 = Fused.MultiplyAdd(v2, w22, a1);
                 a2 = Fused.MultiplyAdd(v0, w10, a2); a2 = Fused.MultiplyAdd(v1, w11, a2); a2 = Fused.MultiplyAdd(v2, w12, a2);
                 a3 = Fused.MultiplyAdd(v0, w00, a3); a3 = Fused.MultiplyAdd(v1, w01, a3); a3 = Fused.MultiplyAdd(v2, w02, a3);
                 row = ref Unsafe.Add(ref row, rowStep);
-                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
                 a2 = Fused.MultiplyAdd(v0, w20, a2); a2 = Fused.MultiplyAdd(v1, w21, a2); a2 = Fused.MultiplyAdd(v2, w22, a2);
                 a3 = Fused.MultiplyAdd(v0, w10, a3); a3 = Fused.MultiplyAdd(v1, w11, a3); a3 = Fused.MultiplyAdd(v2, w12, a3);
                 a4 = Fused.MultiplyAdd(v0, w00, a4); a4 = Fused.MultiplyAdd(v1, w01, a4); a4 = Fused.MultiplyAdd(v2, w02, a4);
                 row = ref Unsafe.Add(ref row, rowStep);
-                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
                 a3 = Fused.MultiplyAdd(v0, w20, a3); a3 = Fused.MultiplyAdd(v1, w21, a3); a3 = Fused.MultiplyAdd(v2, w22, a3);
                 a4 = Fused.MultiplyAdd(v0, w10, a4); a4 = Fused.MultiplyAdd(v1, w11, a4); a4 = Fused.MultiplyAdd(v2, w12, a4);
                 a5 = Fused.MultiplyAdd(v0, w00, a5); a5 = Fused.MultiplyAdd(v1, w01, a5); a5 = Fused.MultiplyAdd(v2, w02, a5);
                 row = ref Unsafe.Add(ref row, rowStep);
-                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
                 a4 = Fused.MultiplyAdd(v0, w20, a4); a4 = Fused.MultiplyAdd(v1, w21, a4); a4 = Fused.MultiplyAdd(v2, w22, a4);
                 a5 = Fused.MultiplyAdd(v0, w10, a5); a5 = Fused.MultiplyAdd(v1, w11, a5); a5 = Fused.MultiplyAdd(v2, w12, a5);
                 a6 = Fused.MultiplyAdd(v0, w00, a6); a6 = Fused.MultiplyAdd(v1, w01, a6); a6 = Fused.MultiplyAdd(v2, w02, a6);
                 row = ref Unsafe.Add(ref row, rowStep);
-                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
                 a5 = Fused.MultiplyAdd(v0, w20, a5); a5 = Fused.MultiplyAdd(v1, w21, a5); a5 = Fused.MultiplyAdd(v2, w22, a5);
                 a6 = Fused.MultiplyAdd(v0, w10, a6); a6 = Fused.MultiplyAdd(v1, w11, a6); a6 = Fused.MultiplyAdd(v2, w12, a6);
                 a7 = Fused.MultiplyAdd(v0, w00, a7); a7 = Fused.MultiplyAdd(v1, w01, a7); a7 = Fused.MultiplyAdd(v2, w02, a7);
                 row = ref Unsafe.Add(ref row, rowStep);
-                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
                 a6 = Fused.MultiplyAdd(v0, w20, a6); a6 = Fused.MultiplyAdd(v1, w21, a6); a6 = Fused.MultiplyAdd(v2, w22, a6);
                 a7 = Fused.MultiplyAdd(v0, w10, a7); a7 = Fused.MultiplyAdd(v1, w11, a7); a7 = Fused.MultiplyAdd(v2, w12, a7);
                 row = ref Unsafe.Add(ref row, rowStep);
-                v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
                 a7 = Fused.MultiplyAdd(v0, w20, a7); a7 = Fused.MultiplyAdd(v1, w21, a7); a7 = Fused.MultiplyAdd(v2, w22, a7);
                 ref float o = ref Unsafe.Add(ref output, ox);
                 OutputClamp.Store(a0, none, low, high, ref o);
@@ -464,10 +469,11 @@ namespace CnnGen.Kernels
             }
         }
 
-        // Eight output rows of a 5x5 stride-1 undilated kernel x one vector of 16 cells, each input row loaded once per column
-        // shift for the output rows that read it: the taps of kernel rows 0-2 first (15 weights in registers), then of rows 3-4
-        // (10), 95 loads for 200 multiply-adds instead of 25 broadcasts and 200 loads. Each output's sum still runs over the
-        // taps in order (ky, then kx), as in the general tile, so the floats are its floats.
+        // Eight output rows of a 5x5 stride-1 undilated kernel x one vector of 16 cells, each input row's column shifts made
+        // once for the output rows that read it: the taps of kernel rows 0-2 first (15 weights in registers), then of rows 3-4
+        // (10), 95 vectors of shifted columns (from 38 loads, ColumnsFrom) for 200 multiply-adds instead of 25 broadcasts and
+        // 200 loads. Each output's sum still runs over the taps in order (ky, then kx), as in the general tile, so the floats
+        // are its floats.
         private static void Rows5x5512(ref float input, int rowStep, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
         {
             var low = Vector512.Create(clamp.Low);
@@ -537,7 +543,7 @@ namespace CnnGen.Kernels
             }
         }
 
-        // One input row's 5 column shifts (loaded once for every output row that reads the row), or one kernel row's 5 weights.
+        // One input row's 5 column shifts (made once for every output row that reads the row), or one kernel row's 5 weights.
         private readonly struct Row5
         {
             private readonly Vector512<float> C0, C1, C2, C3, C4;
@@ -548,8 +554,12 @@ namespace CnnGen.Kernels
             }
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Row5 Load(ref float row) =>
-                new(Vector512.LoadUnsafe(ref row), Vector512.LoadUnsafe(ref row, 1), Vector512.LoadUnsafe(ref row, 2), Vector512.LoadUnsafe(ref row, 3), Vector512.LoadUnsafe(ref row, 4));
+            public static Row5 Load(ref float row)
+            {
+                var cells = Vector512.LoadUnsafe(ref row).AsUInt32();
+                var next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                return new(cells.AsSingle(), ColumnsFrom(cells, next, 1), ColumnsFrom(cells, next, 2), ColumnsFrom(cells, next, 3), ColumnsFrom(cells, next, 4));
+            }
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
             public static Row5 Weights(ref float w, int first) =>
@@ -571,8 +581,16 @@ namespace CnnGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> Tap(ref float w, int i) => Vector512.Create(Unsafe.Add(ref w, i));
 
+        // A row's 16 cells from column `shift` on, out of its vectors at columns 0 and 16 (valignd). Loaded directly, most of a
+        // row's 3, 5 or 7 shifted vectors cross a cache line; the shared-rows tiles made their shifts that way until session 44
+        // and ran 1.1-1.2x slower on 5x5 and 7x7 layers, 1.02-1.1x on 3x3 ones (KernelBench depthwise-large and depthwise). The
+        // second vector reads up to 14 floats past a row's end: the next row's, or the plane's Slack.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> ColumnsFrom(Vector512<uint> cells, Vector512<uint> next, [ConstantExpected] byte shift) => Avx512F.AlignRight32(next, cells, shift).AsSingle();
+
         // Eight output rows of a 7x7 stride-1 undilated kernel x one vector of 16 cells, as Rows5x5512: the taps of kernel rows
-        // 0-1, 2-3, 4-5, then 6 (14 weights in registers at a time), 245 loads for 392 multiply-adds instead of 49 broadcasts and
+        // 0-1, 2-3, 4-5, then 6 (14 weights in registers at a time), 245 vectors of shifted columns (from 70 loads) for 392
+        // multiply-adds instead of 49 broadcasts and
         // 392 loads, each output's taps in the general tile's order. Unrolled by hand rather than through a struct of a row's
         // seven shifts as Rows5x5512 is: the JIT keeps five vectors of a struct in registers but not seven (that form ran
         // 2.5-3.1x slower in KernelBench depthwise-large).
@@ -589,6 +607,7 @@ namespace CnnGen.Kernels
                 var a0 = Vector512.Create(bias);
                 Vector512<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
                 Vector512<float> v0, v1, v2, v3, v4, v5, v6;
+                Vector512<uint> cells, next;
                 ref float row = ref start;
                 {
                     Vector512<float> w00 = Tap(ref w, 0), w01 = Tap(ref w, 1), w02 = Tap(ref w, 2), w03 = Tap(ref w, 3),
@@ -596,47 +615,47 @@ namespace CnnGen.Kernels
                     Vector512<float> w10 = Tap(ref w, 7), w11 = Tap(ref w, 8), w12 = Tap(ref w, 9), w13 = Tap(ref w, 10),
                         w14 = Tap(ref w, 11), w15 = Tap(ref w, 12), w16 = Tap(ref w, 13);
                     row = ref start;
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 1 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 2 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 3 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 4 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 5 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                 }
                 {
@@ -645,47 +664,47 @@ namespace CnnGen.Kernels
                     Vector512<float> w30 = Tap(ref w, 21), w31 = Tap(ref w, 22), w32 = Tap(ref w, 23), w33 = Tap(ref w, 24),
                         w34 = Tap(ref w, 25), w35 = Tap(ref w, 26), w36 = Tap(ref w, 27);
                     row = ref Unsafe.Add(ref start, 2 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 3 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 4 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 5 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 9 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 10 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                 }
                 {
@@ -694,83 +713,83 @@ namespace CnnGen.Kernels
                     Vector512<float> w50 = Tap(ref w, 35), w51 = Tap(ref w, 36), w52 = Tap(ref w, 37), w53 = Tap(ref w, 38),
                         w54 = Tap(ref w, 39), w55 = Tap(ref w, 40), w56 = Tap(ref w, 41);
                     row = ref Unsafe.Add(ref start, 4 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 5 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 9 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 10 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 11 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 12 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                 }
                 {
                     Vector512<float> w60 = Tap(ref w, 42), w61 = Tap(ref w, 43), w62 = Tap(ref w, 44), w63 = Tap(ref w, 45),
                         w64 = Tap(ref w, 46), w65 = Tap(ref w, 47), w66 = Tap(ref w, 48);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 9 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 10 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 11 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 12 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 13 * rowStep);
-                    v0 = Vector512.LoadUnsafe(ref row); v1 = Vector512.LoadUnsafe(ref row, 1); v2 = Vector512.LoadUnsafe(ref row, 2); v3 = Vector512.LoadUnsafe(ref row, 3);
-                    v4 = Vector512.LoadUnsafe(ref row, 4); v5 = Vector512.LoadUnsafe(ref row, 5); v6 = Vector512.LoadUnsafe(ref row, 6);
+                    cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                 }
                 ref float o = ref Unsafe.Add(ref output, ox);
