@@ -393,9 +393,9 @@ namespace CnnGen.Kernels
         }
 
         // Eight output rows of a 3x3 stride-1 undilated kernel x one vector of 16 cells: each of the ten input rows is read
-        // once, its column shifts made from two vectors (ColumnsFrom), and feeds the (up to) three output rows that read it, 30
-        // loads for 72 multiply-adds instead of 72. Each output's sum still runs over the taps in order (ky, then kx), as in the
-        // general tile.
+        // once, its three column shifts made from two vectors (ColumnsFrom), and feeds the (up to) three output rows that read
+        // it, 20 loads for 72 multiply-adds instead of 72. Each output's sum still runs over the taps in order (ky, then kx), as
+        // in the general tile.
         private static void Rows3x3512(ref float input, int rowStep, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
         {
             var w00 = Vector512.Create(w); var w01 = Vector512.Create(Unsafe.Add(ref w, 1)); var w02 = Vector512.Create(Unsafe.Add(ref w, 2));
