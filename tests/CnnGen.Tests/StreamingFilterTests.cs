@@ -18,7 +18,7 @@ namespace CnnGen.Tests
         public void StridedFilters_StreamedAreThePlainOnes(int inChannels, int size, int outChannels, int tile)
         {
             var layout = new StridedWinogradConvolution.Layout(inChannels, size, size, outChannels, 1, tile);
-            float[] weight = RandomValues(new Random(inChannels + size + outChannels + tile), outChannels * inChannels * 9);
+            float[] weight = GroupedConvolutionTests.RandomValues(new Random(inChannels + size + outChannels + tile), outChannels * inChannels * 9);
             AssertStreamingChangesNoFloat(layout.FiltersLength, filters => StridedWinogradConvolution.TransformFilters(weight, filters, layout));
             AssertStreamingChangesNoFloat(layout.TransposedFiltersLength, filters => StridedWinogradConvolution.TransformFiltersTransposed(weight, filters, layout));
         }
@@ -31,7 +31,7 @@ namespace CnnGen.Tests
         {
             var layout = new WinogradF4Convolution.Layout(inChannels, size, size, outChannels, 1);
             var transposedLayout = new WinogradF4Convolution.Layout(outChannels, size, size, inChannels, 1);
-            float[] weight = RandomValues(new Random(inChannels * 3 + size + outChannels), outChannels * inChannels * 9);
+            float[] weight = GroupedConvolutionTests.RandomValues(new Random(inChannels * 3 + size + outChannels), outChannels * inChannels * 9);
             AssertStreamingChangesNoFloat(layout.FiltersLength, filters => WinogradF4Convolution.TransformFilters(weight, filters, layout));
             AssertStreamingChangesNoFloat(transposedLayout.FiltersLength,
                 filters => WinogradF4Convolution.TransformFiltersTransposed(weight, outChannels, inChannels, filters, transposedLayout));
@@ -74,13 +74,6 @@ namespace CnnGen.Tests
             for (int i = 0; i < offset; i++) Assert.True(float.IsNaN(buffer[i]));
             for (int i = offset + length; i < buffer.Length; i++) Assert.True(float.IsNaN(buffer[i]));
             return buffer.AsSpan(offset, length).ToArray();
-        }
-
-        private static float[] RandomValues(Random random, int count)
-        {
-            var values = new float[count];
-            for (int i = 0; i < count; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
-            return values;
         }
     }
 }

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -55,7 +54,7 @@ namespace CnnGen.Kernels
         }
 
         // Floats a narrow row's vector, or the second of the two vectors a 3x3, 5x5 or 7x7 shared-rows tile reads of a row
-        // (ColumnsFrom), may read past the end of the input plane: up to 14.
+        // (VectorRows.ColumnsFrom), may read past the end of the input plane: up to 14.
         private const int Slack = 16;
 
         /// <summary>
@@ -393,9 +392,9 @@ namespace CnnGen.Kernels
         }
 
         // Eight output rows of a 3x3 stride-1 undilated kernel x one vector of 16 cells: each of the ten input rows is read
-        // once, its three column shifts made from two vectors (ColumnsFrom), and feeds the (up to) three output rows that read
-        // it, 20 loads for 72 multiply-adds instead of 72. Each output's sum still runs over the taps in order (ky, then kx), as
-        // in the general tile.
+        // once, its three column shifts made from two vectors (VectorRows.ColumnsFrom), and feeds the (up to) three output
+        // rows that read it, 20 loads for 72 multiply-adds instead of 72. Each output's sum still runs over the taps in order
+        // (ky, then kx), as in the general tile.
         private static void Rows3x3512(ref float input, int rowStep, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
         {
             var w00 = Vector512.Create(w); var w01 = Vector512.Create(Unsafe.Add(ref w, 1)); var w02 = Vector512.Create(Unsafe.Add(ref w, 2));
@@ -413,48 +412,48 @@ namespace CnnGen.Kernels
                 Vector512<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
                 Vector512<float> v0, v1, v2;
                 Vector512<uint> cells, next;
-                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
                 a0 = Fused.MultiplyAdd(v0, w00, a0); a0 = Fused.MultiplyAdd(v1, w01, a0); a0 = Fused.MultiplyAdd(v2, w02, a0);
                 row = ref Unsafe.Add(ref row, rowStep);
-                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
                 a0 = Fused.MultiplyAdd(v0, w10, a0); a0 = Fused.MultiplyAdd(v1, w11, a0); a0 = Fused.MultiplyAdd(v2, w12, a0);
                 a1 = Fused.MultiplyAdd(v0, w00, a1); a1 = Fused.MultiplyAdd(v1, w01, a1); a1 = Fused.MultiplyAdd(v2, w02, a1);
                 row = ref Unsafe.Add(ref row, rowStep);
-                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
                 a0 = Fused.MultiplyAdd(v0, w20, a0); a0 = Fused.MultiplyAdd(v1, w21, a0); a0 = Fused.MultiplyAdd(v2, w22, a0);
                 a1 = Fused.MultiplyAdd(v0, w10, a1); a1 = Fused.MultiplyAdd(v1, w11, a1); a1 = Fused.MultiplyAdd(v2, w12, a1);
                 a2 = Fused.MultiplyAdd(v0, w00, a2); a2 = Fused.MultiplyAdd(v1, w01, a2); a2 = Fused.MultiplyAdd(v2, w02, a2);
                 row = ref Unsafe.Add(ref row, rowStep);
-                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
                 a1 = Fused.MultiplyAdd(v0, w20, a1); a1 = Fused.MultiplyAdd(v1, w21, a1); a1 = Fused.MultiplyAdd(v2, w22, a1);
                 a2 = Fused.MultiplyAdd(v0, w10, a2); a2 = Fused.MultiplyAdd(v1, w11, a2); a2 = Fused.MultiplyAdd(v2, w12, a2);
                 a3 = Fused.MultiplyAdd(v0, w00, a3); a3 = Fused.MultiplyAdd(v1, w01, a3); a3 = Fused.MultiplyAdd(v2, w02, a3);
                 row = ref Unsafe.Add(ref row, rowStep);
-                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
                 a2 = Fused.MultiplyAdd(v0, w20, a2); a2 = Fused.MultiplyAdd(v1, w21, a2); a2 = Fused.MultiplyAdd(v2, w22, a2);
                 a3 = Fused.MultiplyAdd(v0, w10, a3); a3 = Fused.MultiplyAdd(v1, w11, a3); a3 = Fused.MultiplyAdd(v2, w12, a3);
                 a4 = Fused.MultiplyAdd(v0, w00, a4); a4 = Fused.MultiplyAdd(v1, w01, a4); a4 = Fused.MultiplyAdd(v2, w02, a4);
                 row = ref Unsafe.Add(ref row, rowStep);
-                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
                 a3 = Fused.MultiplyAdd(v0, w20, a3); a3 = Fused.MultiplyAdd(v1, w21, a3); a3 = Fused.MultiplyAdd(v2, w22, a3);
                 a4 = Fused.MultiplyAdd(v0, w10, a4); a4 = Fused.MultiplyAdd(v1, w11, a4); a4 = Fused.MultiplyAdd(v2, w12, a4);
                 a5 = Fused.MultiplyAdd(v0, w00, a5); a5 = Fused.MultiplyAdd(v1, w01, a5); a5 = Fused.MultiplyAdd(v2, w02, a5);
                 row = ref Unsafe.Add(ref row, rowStep);
-                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
                 a4 = Fused.MultiplyAdd(v0, w20, a4); a4 = Fused.MultiplyAdd(v1, w21, a4); a4 = Fused.MultiplyAdd(v2, w22, a4);
                 a5 = Fused.MultiplyAdd(v0, w10, a5); a5 = Fused.MultiplyAdd(v1, w11, a5); a5 = Fused.MultiplyAdd(v2, w12, a5);
                 a6 = Fused.MultiplyAdd(v0, w00, a6); a6 = Fused.MultiplyAdd(v1, w01, a6); a6 = Fused.MultiplyAdd(v2, w02, a6);
                 row = ref Unsafe.Add(ref row, rowStep);
-                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
                 a5 = Fused.MultiplyAdd(v0, w20, a5); a5 = Fused.MultiplyAdd(v1, w21, a5); a5 = Fused.MultiplyAdd(v2, w22, a5);
                 a6 = Fused.MultiplyAdd(v0, w10, a6); a6 = Fused.MultiplyAdd(v1, w11, a6); a6 = Fused.MultiplyAdd(v2, w12, a6);
                 a7 = Fused.MultiplyAdd(v0, w00, a7); a7 = Fused.MultiplyAdd(v1, w01, a7); a7 = Fused.MultiplyAdd(v2, w02, a7);
                 row = ref Unsafe.Add(ref row, rowStep);
-                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
                 a6 = Fused.MultiplyAdd(v0, w20, a6); a6 = Fused.MultiplyAdd(v1, w21, a6); a6 = Fused.MultiplyAdd(v2, w22, a6);
                 a7 = Fused.MultiplyAdd(v0, w10, a7); a7 = Fused.MultiplyAdd(v1, w11, a7); a7 = Fused.MultiplyAdd(v2, w12, a7);
                 row = ref Unsafe.Add(ref row, rowStep);
-                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2);
+                cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
                 a7 = Fused.MultiplyAdd(v0, w20, a7); a7 = Fused.MultiplyAdd(v1, w21, a7); a7 = Fused.MultiplyAdd(v2, w22, a7);
                 ref float o = ref Unsafe.Add(ref output, ox);
                 OutputClamp.Store(a0, none, low, high, ref o);
@@ -471,7 +470,7 @@ namespace CnnGen.Kernels
 
         // Eight output rows of a 5x5 stride-1 undilated kernel x one vector of 16 cells, each input row's column shifts made
         // once for the output rows that read it: the taps of kernel rows 0-2 first (15 weights in registers), then of rows 3-4
-        // (10), 95 vectors of shifted columns (from 38 loads, ColumnsFrom) for 200 multiply-adds instead of 25 broadcasts and
+        // (10), 95 vectors of shifted columns (from 38 loads, VectorRows.ColumnsFrom) for 200 multiply-adds instead of 25 broadcasts and
         // 200 loads. Each output's sum still runs over the taps in order (ky, then kx), as in the general tile, so the floats
         // are its floats.
         private static void Rows5x5512(ref float input, int rowStep, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
@@ -558,7 +557,7 @@ namespace CnnGen.Kernels
             {
                 var cells = Vector512.LoadUnsafe(ref row).AsUInt32();
                 var next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                return new(cells.AsSingle(), ColumnsFrom(cells, next, 1), ColumnsFrom(cells, next, 2), ColumnsFrom(cells, next, 3), ColumnsFrom(cells, next, 4));
+                return new(cells.AsSingle(), VectorRows.ColumnsFrom(cells, next, 1), VectorRows.ColumnsFrom(cells, next, 2), VectorRows.ColumnsFrom(cells, next, 3), VectorRows.ColumnsFrom(cells, next, 4));
             }
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -580,13 +579,6 @@ namespace CnnGen.Kernels
         // Weight i broadcast to every lane.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> Tap(ref float w, int i) => Vector512.Create(Unsafe.Add(ref w, i));
-
-        // A row's 16 cells from column `shift` on, out of its vectors at columns 0 and 16 (valignd). Loaded directly, most of a
-        // row's 3, 5 or 7 shifted vectors cross a cache line; the shared-rows tiles made their shifts that way until session 44
-        // and ran 1.1-1.2x slower on 5x5 and 7x7 layers, 1.02-1.1x on 3x3 ones (KernelBench depthwise-large and depthwise). The
-        // second vector reads up to 14 floats past a row's end: the next row's, or the plane's Slack.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> ColumnsFrom(Vector512<uint> cells, Vector512<uint> next, [ConstantExpected] byte shift) => Avx512F.AlignRight32(next, cells, shift).AsSingle();
 
         // Eight output rows of a 7x7 stride-1 undilated kernel x one vector of 16 cells, as Rows5x5512: the taps of kernel rows
         // 0-1, 2-3, 4-5, then 6 (14 weights in registers at a time), 245 vectors of shifted columns (from 70 loads) for 392
@@ -616,46 +608,46 @@ namespace CnnGen.Kernels
                         w14 = Tap(ref w, 11), w15 = Tap(ref w, 12), w16 = Tap(ref w, 13);
                     row = ref start;
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 1 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 2 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 3 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 4 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 5 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w00, w01, w02, w03, w04, w05, w06);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w10, w11, w12, w13, w14, w15, w16);
                 }
                 {
@@ -665,46 +657,46 @@ namespace CnnGen.Kernels
                         w34 = Tap(ref w, 25), w35 = Tap(ref w, 26), w36 = Tap(ref w, 27);
                     row = ref Unsafe.Add(ref start, 2 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 3 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 4 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 5 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 9 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w20, w21, w22, w23, w24, w25, w26);
                     row = ref Unsafe.Add(ref start, 10 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w30, w31, w32, w33, w34, w35, w36);
                 }
                 {
@@ -714,46 +706,46 @@ namespace CnnGen.Kernels
                         w54 = Tap(ref w, 39), w55 = Tap(ref w, 40), w56 = Tap(ref w, 41);
                     row = ref Unsafe.Add(ref start, 4 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 5 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 9 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 10 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 11 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w40, w41, w42, w43, w44, w45, w46);
                     row = ref Unsafe.Add(ref start, 12 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w50, w51, w52, w53, w54, w55, w56);
                 }
                 {
@@ -761,35 +753,35 @@ namespace CnnGen.Kernels
                         w64 = Tap(ref w, 46), w65 = Tap(ref w, 47), w66 = Tap(ref w, 48);
                     row = ref Unsafe.Add(ref start, 6 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a0 = Taps7(a0, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 7 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a1 = Taps7(a1, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 8 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a2 = Taps7(a2, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 9 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a3 = Taps7(a3, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 10 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a4 = Taps7(a4, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 11 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a5 = Taps7(a5, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 12 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a6 = Taps7(a6, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                     row = ref Unsafe.Add(ref start, 13 * rowStep);
                     cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
-                    v0 = cells.AsSingle(); v1 = ColumnsFrom(cells, next, 1); v2 = ColumnsFrom(cells, next, 2); v3 = ColumnsFrom(cells, next, 3); v4 = ColumnsFrom(cells, next, 4); v5 = ColumnsFrom(cells, next, 5); v6 = ColumnsFrom(cells, next, 6);
+                    v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                 }
                 ref float o = ref Unsafe.Add(ref output, ox);

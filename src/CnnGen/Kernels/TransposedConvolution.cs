@@ -184,7 +184,7 @@ namespace CnnGen.Kernels
         /// <summary>
         /// y = bias + the one column value of each cell, written in place (what <see cref="ScatterColumns"/> adds to the bias,
         /// the same single addition): each output row is a tap row's values interleaved, two taps wide with vectors
-        /// (two-source permutes of 16 or 8 input cells with Vector512, <see cref="VectorRows.Interleave"/> of 8 with Vector256, the
+        /// (two-source permutes of 16 or 8 input cells with Vector512, <c>VectorRows.Interleave</c> of 8 with Vector256, the
         /// last chunk overlapping the one before), one by one otherwise. KernelBench <c>transposed</c> has the figures against the scatter.
         /// </summary>
         internal static void PlaceTiles(in TransposedConvolutionGeometry g, ReadOnlySpan<float> cols, ReadOnlySpan<float> bias, Span<float> y, DirectConvolution.KernelPath path)
@@ -195,9 +195,8 @@ namespace CnnGen.Kernels
             ref float target = ref MemoryMarshal.GetReference(y);
             bool pairs = kw == 2 && width >= 8 && path != DirectConvolution.KernelPath.Scalar && Vector256.IsHardwareAccelerated;
             bool wide = path == DirectConvolution.KernelPath.Vector512 && Avx512F.IsSupported;
-            // Lane i of the pair (evens, odds): e0 o0 e1 o1 ... from the low halves, e8 o8 ... from the high ones.
+            // Rows of 8 to 15 cells: lane i of the pair (evens, odds) e0 o0 e1 o1 ... from the low halves, one permute.
             var lowPairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-            var highPairs = lowPairs + Vector512.Create(8);
             for (int oc = 0; oc < g.OutChannels; oc++)
             {
                 float b = bias.IsEmpty ? 0f : bias[oc];
@@ -220,10 +219,7 @@ namespace CnnGen.Kernels
                                 for (int ix = 0; ; ix += 16)
                                 {
                                     if (ix > width - 16) ix = width - 16;
-                                    var evens = b16 + Vector512.LoadUnsafe(ref first, (nuint)ix);
-                                    var odds = b16 + Vector512.LoadUnsafe(ref second, (nuint)ix);
-                                    Avx512F.PermuteVar16x32x2(evens, lowPairs, odds).StoreUnsafe(ref row, (nuint)(2 * ix));
-                                    Avx512F.PermuteVar16x32x2(evens, highPairs, odds).StoreUnsafe(ref row, (nuint)(2 * ix + 16));
+                                    VectorRows.Interleave(b16 + Vector512.LoadUnsafe(ref first, (nuint)ix), b16 + Vector512.LoadUnsafe(ref second, (nuint)ix), ref Unsafe.Add(ref row, 2 * ix));
                                     if (ix == width - 16) break;
                                 }
                                 continue;

@@ -135,11 +135,7 @@ namespace CnnGen.Kernels
             public readonly void Store(float bias, ref float output)
             {
                 var b = Vector512.Create(bias);
-                var evens = b + ((_even0 + _even1) + (_even2 + _even3));
-                var odds = b + ((_odd0 + _odd1) + (_odd2 + _odd3));
-                var lowPairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-                Avx512F.PermuteVar16x32x2(evens, lowPairs, odds).StoreUnsafe(ref output);
-                Avx512F.PermuteVar16x32x2(evens, lowPairs + Vector512.Create(8), odds).StoreUnsafe(ref output, 16);
+                VectorRows.Interleave(b + ((_even0 + _even1) + (_even2 + _even3)), b + ((_odd0 + _odd1) + (_odd2 + _odd3)), ref output);
             }
         }
 
@@ -168,27 +164,28 @@ namespace CnnGen.Kernels
             }
         }
 
+        // A padded row's 16 cells from columns n, n + 1 and n + 2: its vectors at n and n + 16, the shifts by valignd rather than
+        // loads across lines (rows start on a line, so at n a multiple of 16 both loads are whole lines; 64x32x32 -> 3 in
+        // KernelBench transposed-narrow 73.7 -> 53.8 µs).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float> Cells, Vector512<float> Shifted1, Vector512<float> Shifted2) Columns16(ref float row)
+        {
+            var cells = Vector512.LoadUnsafe(ref row).AsUInt32();
+            var next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+            return (cells.AsSingle(), VectorRows.ColumnsFrom(cells, next, 1), VectorRows.ColumnsFrom(cells, next, 2));
+        }
+
         // 16 cells of each column phase of one output row of two output channels: `input` the first input row at padded column n
         // (the second row rowStride before it, the next input channel's channelStride on), `taps` the first row's kernel row of
         // the first output channel's filter (the second channel's 16 floats on, the next input channel's filterStride on).
-        // Columns n + 1 and n + 2 come from the row's vectors at n and n + 16 by valignd rather than loads across lines: rows
-        // start on a line, so at n a multiple of 16 both loads are whole lines (64x32x32 -> 3 in KernelBench transposed-narrow:
-        // 73.7 -> 53.8 µs).
         private static void Cells16(ref float input, int rowStride, ref float taps, int channels, int channelStride, int filterStride,
             float bias0, float bias1, ref float output0, ref float output1)
         {
             Sums16 first = default, second = default;
             for (int c = 0; c < channels; c++)
             {
-                ref float above = ref Unsafe.Subtract(ref input, rowStride);
-                var a0 = Vector512.LoadUnsafe(ref input);
-                var a16 = Vector512.LoadUnsafe(ref input, 16).AsUInt32();
-                var a1 = Avx512F.AlignRight32(a16, a0.AsUInt32(), 1).AsSingle();
-                var a2 = Avx512F.AlignRight32(a16, a0.AsUInt32(), 2).AsSingle();
-                var s0 = Vector512.LoadUnsafe(ref above);
-                var s16 = Vector512.LoadUnsafe(ref above, 16).AsUInt32();
-                var s1 = Avx512F.AlignRight32(s16, s0.AsUInt32(), 1).AsSingle();
-                var s2 = Avx512F.AlignRight32(s16, s0.AsUInt32(), 2).AsSingle();
+                var (a0, a1, a2) = Columns16(ref input);
+                var (s0, s1, s2) = Columns16(ref Unsafe.Subtract(ref input, rowStride));
                 first.Add(a0, a1, a2, s0, s1, s2, ref taps);
                 second.Add(a0, a1, a2, s0, s1, s2, ref Unsafe.Add(ref taps, 16));
                 input = ref Unsafe.Add(ref input, channelStride);
@@ -203,13 +200,9 @@ namespace CnnGen.Kernels
             Sums16 sums = default;
             for (int c = 0; c < channels; c++)
             {
-                ref float above = ref Unsafe.Subtract(ref input, rowStride);
-                var a0 = Vector512.LoadUnsafe(ref input);
-                var a16 = Vector512.LoadUnsafe(ref input, 16).AsUInt32();
-                var s0 = Vector512.LoadUnsafe(ref above);
-                var s16 = Vector512.LoadUnsafe(ref above, 16).AsUInt32();
-                sums.Add(a0, Avx512F.AlignRight32(a16, a0.AsUInt32(), 1).AsSingle(), Avx512F.AlignRight32(a16, a0.AsUInt32(), 2).AsSingle(),
-                    s0, Avx512F.AlignRight32(s16, s0.AsUInt32(), 1).AsSingle(), Avx512F.AlignRight32(s16, s0.AsUInt32(), 2).AsSingle(), ref taps);
+                var (a0, a1, a2) = Columns16(ref input);
+                var (s0, s1, s2) = Columns16(ref Unsafe.Subtract(ref input, rowStride));
+                sums.Add(a0, a1, a2, s0, s1, s2, ref taps);
                 input = ref Unsafe.Add(ref input, channelStride);
                 taps = ref Unsafe.Add(ref taps, filterStride);
             }

@@ -1,10 +1,12 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
-    /// <summary>Small vector helpers the newer kernels share: runs copied, added, summed and (de)interleaved.</summary>
+    /// <summary>Small vector helpers the newer kernels share: runs copied, added, summed, (de)interleaved and shifted.</summary>
     internal static class VectorRows
     {
         /// <summary>to[i] += from[i] for i &lt; count.</summary>
@@ -104,5 +106,22 @@ namespace CnnGen.Kernels
             Vector256.Shuffle(Vector256.Create(evens.GetLower(), odds.GetLower()), order).StoreUnsafe(ref to);
             Vector256.Shuffle(Vector256.Create(evens.GetUpper(), odds.GetUpper()), order).StoreUnsafe(ref to, 8);
         }
+
+        // 16 evens and 16 odds stored as 32 consecutive floats, by two two-source permutes (AVX-512).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Interleave(Vector512<float> evens, Vector512<float> odds, ref float to)
+        {
+            var lowPairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            Avx512F.PermuteVar16x32x2(evens, lowPairs, odds).StoreUnsafe(ref to);
+            Avx512F.PermuteVar16x32x2(evens, lowPairs + Vector512.Create(8), odds).StoreUnsafe(ref to, 16);
+        }
+
+        // A row's 16 cells from column `shift` on, out of its vectors at columns 0 and 16 (valignd, AVX-512). Loaded directly,
+        // most of a row's few shifted vectors cross a cache line: the depthwise shared-rows tiles made their shifts that way
+        // until session 44 and ran 1.1-1.2x slower on 5x5 and 7x7 layers, 1.02-1.1x on 3x3 ones, and TransposedPhaseRows 1.3x
+        // slower (KernelBench depthwise-large, depthwise, transposed-narrow).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> ColumnsFrom(Vector512<uint> cells, Vector512<uint> next, [ConstantExpected] byte shift) =>
+            Avx512F.AlignRight32(next, cells, shift).AsSingle();
     }
 }
