@@ -112,8 +112,8 @@ namespace CnnGen.Tests
             }
         }
 
-        // The 5x5 and 7x7 stride-1 tiles with shared input rows sum each output over the taps in the general tile's order (ky,
-        // then kx), with the bias first: the same floats, clamped the same way.
+        // The 5x5 and 7x7 stride-1 tiles and the 5x5 stride-2 tile with shared input rows sum each output over the taps in the
+        // general tile's order (ky, then kx), with the bias first: the same floats, clamped the same way.
         [Theory]
         [InlineData(5, 24, 16, 16, 1)]
         [InlineData(5, 5, 19, 21, 2)]
@@ -122,9 +122,13 @@ namespace CnnGen.Tests
         [InlineData(7, 48, 16, 16, 1)]
         [InlineData(7, 5, 19, 21, 2)]
         [InlineData(7, 3, 10, 33, 1)]
-        public void DepthwiseLargeKernels_SharedRows_AreBitForBitTheGeneralTile(int kernel, int channels, int height, int width, int multiplier)
+        [InlineData(5, 8, 32, 32, 1, 2)]
+        [InlineData(5, 3, 37, 41, 2, 2)]
+        [InlineData(5, 4, 20, 70, 1, 2)]
+        [InlineData(5, 2, 34, 33, 1, 2)]
+        public void DepthwiseLargeKernels_SharedRows_AreBitForBitTheGeneralTile(int kernel, int channels, int height, int width, int multiplier, int stride = 1)
         {
-            var g = new ConvolutionGeometry(channels, height, width, channels * multiplier, kernel, kernel, 1, 1, kernel / 2, kernel / 2, 1, 1, channels);
+            var g = new ConvolutionGeometry(channels, height, width, channels * multiplier, kernel, kernel, stride, stride, kernel / 2, kernel / 2, 1, 1, channels);
             var random = new Random(channels * 100 + height + width);
             float[] x = RandomValues(random, g.InLength), w = RandomValues(random, g.WeightLength), b = RandomValues(random, g.OutChannels);
             float[] scratch = new float[GroupedConvolution.ScratchLength(g)], shared = new float[g.OutLength], general = new float[g.OutLength];

@@ -37,7 +37,7 @@ namespace CnnGen.Kernels
         // Tap offsets are kept on the stack; a kernel with more taps than this (none in practice) runs the scalar path.
         private const int MaxStackTaps = 1024;
 
-        /// <summary>Whether 5x5 and 7x7 stride-1 layers on rows of 16+ cells run Rows5x5512 and Rows7x7512 (KernelBench and the tests turn it off to compare).</summary>
+        /// <summary>Whether 5x5 and 7x7 stride-1 layers and 5x5 stride-2 ones on rows of 16+ cells run Rows5x5512, Rows7x7512 and Rows5x5Stride2512 (KernelBench and the tests turn it off to compare).</summary>
         internal static bool SharedRows = true;
 
         private readonly struct Layout
@@ -338,6 +338,9 @@ namespace CnnGen.Kernels
             // network 215.8-217.7 -> 209.6-212.1 µs, sweep3's ConvNeXt-style network 390.9-392.2 -> 381.2-383.1 µs.
             bool sharedRows = SharedRows && wide && Avx512F.IsSupported && g.KernelHeight == g.KernelWidth && (g.KernelWidth is 5 or 7) && g.StrideHeight == 1 && g.StrideWidth == 1
                 && g.DilationHeight == 1 && g.DilationWidth == 1;
+            // 5x5 at stride 2 likewise, on the phase-split plane (Rows5x5Stride2512).
+            bool sharedStride2 = SharedRows && wide && Avx512F.IsSupported && g.KernelHeight == 5 && g.KernelWidth == 5 && g.StrideHeight == 2 && g.StrideWidth == 2
+                && g.DilationHeight == 1 && g.DilationWidth == 1;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
                 if (ic + 1 < g.InChannels) Pad(x, ic + 1, g, layout, planes.Slice((ic + 1) % 2 * planeLength, planeLength));
@@ -365,6 +368,8 @@ namespace CnnGen.Kernels
                         if (wide && Avx512F.IsSupported) Rows3x3512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
                         else Rows3x3256(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
                     }
+                    for (; sharedStride2 && oy <= vectorRows - 8; oy += 8)
+                        Rows5x5Stride2512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), layout.RowStride, layout.PhaseLength, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
                     for (; sharedRows && oy <= vectorRows - 8; oy += 8)
                     {
                         if (g.KernelWidth == 5) Rows5x5512(ref Unsafe.Add(ref planeRef, (nint)oy * rowStep), rowStep, ref w, b, clamp, ref Unsafe.Add(ref outputPlane, oy * outWidth), outWidth);
@@ -542,6 +547,76 @@ namespace CnnGen.Kernels
             }
         }
 
+        // Eight output rows of a 5x5 stride-2 undilated kernel x one vector of 16 cells, on the phase-split plane (each padded
+        // row's even columns, then its odd ones, phaseLength apart): a row's five column vectors are the even phase at 0, 1 and 2
+        // and the odd phase at 0 and 1, made from two vectors of each phase (VectorRows.ColumnsFrom). Each of the 19 input rows
+        // the tile reads feeds the (up to) three output rows that read it: kernel rows 0-2 over rows 0-16, then 3-4 over rows
+        // 3-18 (15 weights in registers at a time), 132 loads for 200 multiply-adds instead of 200 loads across cache lines.
+        // Each output's sum runs over the taps in the general tile's order (ky, then kx).
+        private static void Rows5x5Stride2512(ref float input, int rowStride, int phaseLength, ref float w, float bias, OutputClamp clamp, ref float output, int outWidth)
+        {
+            var low = Vector512.Create(clamp.Low);
+            var high = Vector512.Create(clamp.High);
+            bool none = clamp.IsNone;
+            int last = outWidth - 16;
+            for (int ox = 0; ; ox += 16)
+            {
+                if (ox > last) ox = last; // the last vector overlaps the one before
+                ref float start = ref Unsafe.Add(ref input, ox);
+                var a0 = Vector512.Create(bias);
+                Vector512<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                {
+                    var k0 = Row5.Weights(ref w, 0); var k1 = Row5.Weights(ref w, 5); var k2 = Row5.Weights(ref w, 10);
+                    var row0 = Row5.LoadPhases(ref start, phaseLength); a0 = row0.Into(a0, k0);
+                    var row1 = Row5.LoadPhases(ref Unsafe.Add(ref start, 1 * rowStride), phaseLength); a0 = row1.Into(a0, k1);
+                    var row2 = Row5.LoadPhases(ref Unsafe.Add(ref start, 2 * rowStride), phaseLength); a0 = row2.Into(a0, k2); a1 = row2.Into(a1, k0);
+                    var row3 = Row5.LoadPhases(ref Unsafe.Add(ref start, 3 * rowStride), phaseLength); a1 = row3.Into(a1, k1);
+                    var row4 = Row5.LoadPhases(ref Unsafe.Add(ref start, 4 * rowStride), phaseLength); a1 = row4.Into(a1, k2); a2 = row4.Into(a2, k0);
+                    var row5 = Row5.LoadPhases(ref Unsafe.Add(ref start, 5 * rowStride), phaseLength); a2 = row5.Into(a2, k1);
+                    var row6 = Row5.LoadPhases(ref Unsafe.Add(ref start, 6 * rowStride), phaseLength); a2 = row6.Into(a2, k2); a3 = row6.Into(a3, k0);
+                    var row7 = Row5.LoadPhases(ref Unsafe.Add(ref start, 7 * rowStride), phaseLength); a3 = row7.Into(a3, k1);
+                    var row8 = Row5.LoadPhases(ref Unsafe.Add(ref start, 8 * rowStride), phaseLength); a3 = row8.Into(a3, k2); a4 = row8.Into(a4, k0);
+                    var row9 = Row5.LoadPhases(ref Unsafe.Add(ref start, 9 * rowStride), phaseLength); a4 = row9.Into(a4, k1);
+                    var row10 = Row5.LoadPhases(ref Unsafe.Add(ref start, 10 * rowStride), phaseLength); a4 = row10.Into(a4, k2); a5 = row10.Into(a5, k0);
+                    var row11 = Row5.LoadPhases(ref Unsafe.Add(ref start, 11 * rowStride), phaseLength); a5 = row11.Into(a5, k1);
+                    var row12 = Row5.LoadPhases(ref Unsafe.Add(ref start, 12 * rowStride), phaseLength); a5 = row12.Into(a5, k2); a6 = row12.Into(a6, k0);
+                    var row13 = Row5.LoadPhases(ref Unsafe.Add(ref start, 13 * rowStride), phaseLength); a6 = row13.Into(a6, k1);
+                    var row14 = Row5.LoadPhases(ref Unsafe.Add(ref start, 14 * rowStride), phaseLength); a6 = row14.Into(a6, k2); a7 = row14.Into(a7, k0);
+                    var row15 = Row5.LoadPhases(ref Unsafe.Add(ref start, 15 * rowStride), phaseLength); a7 = row15.Into(a7, k1);
+                    var row16 = Row5.LoadPhases(ref Unsafe.Add(ref start, 16 * rowStride), phaseLength); a7 = row16.Into(a7, k2);
+                }
+                {
+                    var k3 = Row5.Weights(ref w, 15); var k4 = Row5.Weights(ref w, 20);
+                    var row3 = Row5.LoadPhases(ref Unsafe.Add(ref start, 3 * rowStride), phaseLength); a0 = row3.Into(a0, k3);
+                    var row4 = Row5.LoadPhases(ref Unsafe.Add(ref start, 4 * rowStride), phaseLength); a0 = row4.Into(a0, k4);
+                    var row5 = Row5.LoadPhases(ref Unsafe.Add(ref start, 5 * rowStride), phaseLength); a1 = row5.Into(a1, k3);
+                    var row6 = Row5.LoadPhases(ref Unsafe.Add(ref start, 6 * rowStride), phaseLength); a1 = row6.Into(a1, k4);
+                    var row7 = Row5.LoadPhases(ref Unsafe.Add(ref start, 7 * rowStride), phaseLength); a2 = row7.Into(a2, k3);
+                    var row8 = Row5.LoadPhases(ref Unsafe.Add(ref start, 8 * rowStride), phaseLength); a2 = row8.Into(a2, k4);
+                    var row9 = Row5.LoadPhases(ref Unsafe.Add(ref start, 9 * rowStride), phaseLength); a3 = row9.Into(a3, k3);
+                    var row10 = Row5.LoadPhases(ref Unsafe.Add(ref start, 10 * rowStride), phaseLength); a3 = row10.Into(a3, k4);
+                    var row11 = Row5.LoadPhases(ref Unsafe.Add(ref start, 11 * rowStride), phaseLength); a4 = row11.Into(a4, k3);
+                    var row12 = Row5.LoadPhases(ref Unsafe.Add(ref start, 12 * rowStride), phaseLength); a4 = row12.Into(a4, k4);
+                    var row13 = Row5.LoadPhases(ref Unsafe.Add(ref start, 13 * rowStride), phaseLength); a5 = row13.Into(a5, k3);
+                    var row14 = Row5.LoadPhases(ref Unsafe.Add(ref start, 14 * rowStride), phaseLength); a5 = row14.Into(a5, k4);
+                    var row15 = Row5.LoadPhases(ref Unsafe.Add(ref start, 15 * rowStride), phaseLength); a6 = row15.Into(a6, k3);
+                    var row16 = Row5.LoadPhases(ref Unsafe.Add(ref start, 16 * rowStride), phaseLength); a6 = row16.Into(a6, k4);
+                    var row17 = Row5.LoadPhases(ref Unsafe.Add(ref start, 17 * rowStride), phaseLength); a7 = row17.Into(a7, k3);
+                    var row18 = Row5.LoadPhases(ref Unsafe.Add(ref start, 18 * rowStride), phaseLength); a7 = row18.Into(a7, k4);
+                }
+                ref float o = ref Unsafe.Add(ref output, ox);
+                OutputClamp.Store(a0, none, low, high, ref o);
+                OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, outWidth));
+                OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
+                OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
+                OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
+                OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
+                OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
+                OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                if (ox == last) break;
+            }
+        }
+
         // One input row's 5 column shifts (made once for every output row that reads the row), or one kernel row's 5 weights.
         private readonly struct Row5
         {
@@ -558,6 +633,19 @@ namespace CnnGen.Kernels
                 var cells = Vector512.LoadUnsafe(ref row).AsUInt32();
                 var next = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
                 return new(cells.AsSingle(), VectorRows.ColumnsFrom(cells, next, 1), VectorRows.ColumnsFrom(cells, next, 2), VectorRows.ColumnsFrom(cells, next, 3), VectorRows.ColumnsFrom(cells, next, 4));
+            }
+
+            // A phase-split row at stride 2 (the even columns, then the odd ones phaseLength floats on): kx = 0..4 read the even
+            // phase at 0, the odd at 0, the even at 1, the odd at 1 and the even at 2.
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static Row5 LoadPhases(ref float row, int phaseLength)
+            {
+                var even = Vector512.LoadUnsafe(ref row).AsUInt32();
+                var evenNext = Vector512.LoadUnsafe(ref row, 16).AsUInt32();
+                ref float oddRow = ref Unsafe.Add(ref row, phaseLength);
+                var odd = Vector512.LoadUnsafe(ref oddRow).AsUInt32();
+                var oddNext = Vector512.LoadUnsafe(ref oddRow, 16).AsUInt32();
+                return new(even.AsSingle(), odd.AsSingle(), VectorRows.ColumnsFrom(even, evenNext, 1), VectorRows.ColumnsFrom(odd, oddNext, 1), VectorRows.ColumnsFrom(even, evenNext, 2));
             }
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
