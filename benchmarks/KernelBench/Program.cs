@@ -2304,6 +2304,7 @@ namespace KernelBench
                 if (args.Length > 2 && args[1] == "knob") ChannelBlocksBench.Groups(args[2]);
                 else if (args.Length > 1 && args[1] == "align") ChannelBlocksBench.Align();
                 else if (args.Length > 1 && args[1] == "single") ChannelBlocksBench.Single();
+                else if (args.Length > 1 && args[1] == "five") ChannelBlocksBench.Five();
                 else ChannelBlocksBench.Run();
                 return;
             }
@@ -3376,24 +3377,25 @@ namespace KernelBench
             }
         }
 
-        // "depthwise-large": 5x5 and 7x7 stride-1 depthwise layers (+ReLU6) on rows of 16+ cells, interleaved: the tiles sharing
+        // "depthwise-large": 5x5 and 7x7 stride-1 and 5x5 stride-2 depthwise layers (+ReLU6) on rows of 16+ cells, interleaved: the tiles sharing
         // input rows between output rows (DepthwiseConvolution.SharedRows) against the general tile, µs and GFLOP/s.
         private static void DepthwiseLargeKernels()
         {
-            var shapes = new (int K, int C, int H)[]
+            var shapes = new (int K, int C, int H, int S)[]
             {
-                (5, 120, 16), (5, 240, 16), (5, 72, 32), (5, 40, 28), (5, 16, 64), (5, 32, 32), (5, 480, 16), (5, 96, 24),
-                (7, 48, 16), (7, 96, 16), (7, 96, 32), (7, 192, 16), (7, 64, 28), (7, 32, 56),
+                (5, 120, 16, 1), (5, 240, 16, 1), (5, 72, 32, 1), (5, 40, 28, 1), (5, 16, 64, 1), (5, 32, 32, 1), (5, 480, 16, 1), (5, 96, 24, 1),
+                (7, 48, 16, 1), (7, 96, 16, 1), (7, 96, 32, 1), (7, 192, 16, 1), (7, 64, 28, 1), (7, 32, 56, 1),
+                (5, 72, 32, 2), (5, 144, 32, 2), (5, 40, 56, 2), (5, 32, 64, 2), (5, 240, 36, 2), (5, 96, 112, 2),
             };
             float[] x = Fill(480 * 64 * 64, 1), w = Fill(480 * 49, 2), b = Fill(480, 3), y = new float[480 * 64 * 64];
-            Console.WriteLine($"{"depthwise s1 + ReLU6",-26} {"shared us",10} {"general us",11} {"speed-up",9} {"GFLOP/s",8}");
-            foreach (var (k, c, h) in shapes)
+            Console.WriteLine($"{"depthwise + ReLU6",-26} {"shared us",10} {"general us",11} {"speed-up",9} {"GFLOP/s",8}");
+            foreach (var (k, c, h, stride) in shapes)
             {
-                var g = new ConvolutionGeometry(c, h, h, c, k, k, 1, 1, k / 2, k / 2, 1, 1, c);
+                var g = new ConvolutionGeometry(c, h, h, c, k, k, stride, stride, k / 2, k / 2, 1, 1, c);
                 float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
                 Action run = () => GroupedConvolution.Forward(g, x, w, b, y, scratch, 0f, 6f);
                 var (shared, general) = Interleaved(run, () => { DepthwiseConvolution.SharedRows = false; run(); DepthwiseConvolution.SharedRows = true; });
-                Console.WriteLine($"{$"{k}x{k} {c}x{h}x{h}",-26} {shared * 1e6,10:F2} {general * 1e6,11:F2} {general / shared,8:F2}x {2.0 * g.OutLength * k * k / shared / 1e9,8:F1}");
+                Console.WriteLine($"{$"{k}x{k} s{stride} {c}x{h}x{h}",-26} {shared * 1e6,10:F2} {general * 1e6,11:F2} {general / shared,8:F2}x {2.0 * g.OutLength * k * k / shared / 1e9,8:F1}");
             }
         }
 

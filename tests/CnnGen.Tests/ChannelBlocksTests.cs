@@ -69,6 +69,27 @@ namespace CnnGen.Tests
     [GlobalAvgPool] [Flatten] [Linear(5)]
     public partial class BlockedAbsorbingNothingNet { }
 
+    /// <summary>
+    /// Chains through 5x5 depthwise layers (padding 2; MobileNetV3's and MnasNet's): stride 2 and 1, with Hardswish, ReLU6 and
+    /// ReLU, one in a residual branch, on odd maps; and a 3x3 layer after them in the same chain.
+    /// </summary>
+    [Network(8, 15, 13)]
+    [Conv2d(32, 1, Bias = false)] [BatchNorm] [Hardswish]
+    [Conv2d(32, 5, Stride = 2, Padding = 2, Groups = 32, Bias = false)] [BatchNorm] [Hardswish]
+    [Conv2d(24, 1, Bias = false)] [BatchNorm]
+    [Residual]
+        [Conv2d(48, 1, Bias = false)] [BatchNorm] [ReLU6]
+        [Conv2d(48, 5, Padding = 2, Groups = 48, Bias = false)] [BatchNorm] [ReLU6]
+        [Conv2d(24, 1, Bias = false)] [BatchNorm]
+    [End]
+    [Conv2d(32, 1)] [ReLU]
+    [Conv2d(32, 5, Padding = 2, Groups = 32)] [ReLU]
+    [Conv2d(48, 1)] [ReLU]
+    [Conv2d(48, 3, Padding = 1, Groups = 48)] [ReLU]
+    [Conv2d(32, 1)] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(5)]
+    public partial class BlockedFiveByFiveNet { }
+
     /// <summary>An inverted residual on a large map whose chain ends onto 24 channels (a partly filled block) on 48x48 cells.</summary>
     [Network(16, 96, 96)]
     [Conv2d(32, 1, Bias = false)] [BatchNorm] [ReLU6]
@@ -191,32 +212,40 @@ namespace CnnGen.Tests
         }
 
         [Theory]
-        [InlineData(true, 32, 56, 56, 2)]
-        [InlineData(true, 16, 13, 11, 1)]
-        [InlineData(true, 48, 13, 11, 2)]
-        [InlineData(true, 64, 7, 7, 1)]
-        [InlineData(true, 16, 1, 1, 1)]
-        [InlineData(true, 16, 2, 3, 2)]
-        [InlineData(false, 32, 13, 11, 2)]
-        [InlineData(false, 16, 9, 10, 1)]
-        public void Depthwise_IsItsDefinition_BitForBit(bool vector, int channels, int height, int width, int stride)
+        [InlineData(true, 32, 56, 56, 2, 3)]
+        [InlineData(true, 16, 13, 11, 1, 3)]
+        [InlineData(true, 48, 13, 11, 2, 3)]
+        [InlineData(true, 64, 7, 7, 1, 3)]
+        [InlineData(true, 16, 1, 1, 1, 3)]
+        [InlineData(true, 16, 2, 3, 2, 3)]
+        [InlineData(false, 32, 13, 11, 2, 3)]
+        [InlineData(false, 16, 9, 10, 1, 3)]
+        [InlineData(true, 32, 16, 16, 2, 5)]   // MobileNetV3's and MnasNet's 5x5 stride-2 layers onto 8x8
+        [InlineData(true, 48, 8, 8, 1, 5)]     // MnasNet's 5x5 on 8x8
+        [InlineData(true, 16, 13, 11, 1, 5)]
+        [InlineData(true, 16, 9, 7, 2, 5)]
+        [InlineData(true, 16, 1, 2, 1, 5)]     // every tap but the centre row's in the border
+        [InlineData(false, 32, 11, 10, 2, 5)]
+        [InlineData(false, 16, 6, 5, 1, 5)]
+        public void Depthwise_IsItsDefinition_BitForBit(bool vector, int channels, int height, int width, int stride, int kernel)
         {
-            var random = new Random(channels + height * 7 + width + stride);
-            float[] x = RandomValues(random, channels * height * width), weight = RandomValues(random, channels * 9), bias = RandomValues(random, channels);
-            float[] packed = new float[channels * 9];
-            ChannelBlocks.PackDepthwise(weight, channels, packed);
+            var random = new Random(channels + height * 7 + width + stride + kernel * 1000);
+            int taps = kernel * kernel, pad = kernel / 2;
+            float[] x = RandomValues(random, channels * height * width), weight = RandomValues(random, channels * taps), bias = RandomValues(random, channels);
+            float[] packed = new float[channels * taps];
+            ChannelBlocks.PackDepthwise(weight, channels, packed, kernel);
             // x blocked and padded, as a 1x1 layer writes it (the border zero).
-            float[] padded = new float[ChannelBlocks.PaddedLength(channels, height, width)];
+            float[] padded = new float[ChannelBlocks.PaddedLength(channels, height, width, pad)];
             for (int c = 0; c < channels; c++)
                 for (int r = 0; r < height; r++)
                     for (int col = 0; col < width; col++)
-                        padded[(((c / 16) * (height + 2) + r + 1) * (width + 2) + col + 1) * 16 + c % 16] = x[(c * height + r) * width + col];
+                        padded[(((c / 16) * (height + 2 * pad) + r + pad) * (width + 2 * pad) + col + pad) * 16 + c % 16] = x[(c * height + r) * width + col];
             int outHeight = (height - 1) / stride + 1, outWidth = (width - 1) / stride + 1;
             float[] y = Enumerable.Repeat(float.NaN, channels * outHeight * outWidth + 3).ToArray();
             try
             {
                 ChannelBlocks.VectorTiles = vector;
-                ChannelBlocks.Depthwise(padded, channels, height, width, stride, packed, bias, y, 0f, float.PositiveInfinity);
+                ChannelBlocks.Depthwise(padded, channels, height, width, stride, packed, bias, y, 0f, float.PositiveInfinity, kernel);
             }
             finally
             {
@@ -228,18 +257,52 @@ namespace CnnGen.Tests
                     {
                         // Zero-padded taps add fma(0, w, sum) = sum, as the kernel's reads of the border do.
                         float sum = bias[c];
-                        for (int ky = 0; ky < 3; ky++)
-                            for (int kx = 0; kx < 3; kx++)
+                        for (int ky = 0; ky < kernel; ky++)
+                            for (int kx = 0; kx < kernel; kx++)
                             {
-                                int r = oy * stride + ky - 1, col = ox * stride + kx - 1;
+                                int r = oy * stride + ky - pad, col = ox * stride + kx - pad;
                                 float v = r >= 0 && r < height && col >= 0 && col < width ? x[(c * height + r) * width + col] : 0f;
-                                sum = MathF.FusedMultiplyAdd(v, weight[c * 9 + ky * 3 + kx], sum);
+                                sum = MathF.FusedMultiplyAdd(v, weight[c * taps + ky * kernel + kx], sum);
                             }
                         float actual = y[(((c / 16) * outHeight + oy) * outWidth + ox) * 16 + c % 16];
                         float want = Clamp(sum, 0f, float.PositiveInfinity);
                         if (!actual.Equals(want)) Assert.Fail($"y [{c}, {oy}, {ox}] = {actual}, expected {want}");
                     }
             Assert.All(y.Skip(channels * outHeight * outWidth), v => Assert.True(float.IsNaN(v)));
+        }
+
+        // A 1x1 layer writing a 5x5 depthwise layer's input: padded by two cells, the border zero even where y held other values.
+        [Theory]
+        [InlineData(true)]
+        [InlineData(false)]
+        public void Pointwise_WritesTheInputOfA5x5Layer_PaddedByTwo(bool vector)
+        {
+            const int inChannels = 24, height = 5, width = 7, outChannels = 32;
+            var random = new Random(55);
+            float[] x = RandomValues(random, inChannels * height * width), weight = RandomValues(random, outChannels * inChannels), bias = RandomValues(random, outChannels);
+            float[] packed = new float[outChannels * inChannels];
+            ChannelBlocks.PackPointwise(weight, inChannels, outChannels, packed);
+            float[] expected = PointwiseDefinition(x, weight, bias, inChannels, outChannels, height * width);
+            float[] y = Enumerable.Repeat(float.NaN, ChannelBlocks.PaddedLength(outChannels, height, width, 2) + 3).ToArray();
+            try
+            {
+                ChannelBlocks.VectorTiles = vector;
+                ChannelBlocks.Pointwise(x, blockedInput: false, inChannels, height, width, packed, bias, outChannels, y, nchwOutput: false, default, 0f, 6f, padding: 2);
+            }
+            finally
+            {
+                ChannelBlocks.VectorTiles = true;
+            }
+            for (int c = 0; c < outChannels; c++)
+                for (int r = 0; r < height + 4; r++)
+                    for (int col = 0; col < width + 4; col++)
+                    {
+                        bool inside = r >= 2 && r < height + 2 && col >= 2 && col < width + 2;
+                        float want = inside ? expected[(c * height + r - 2) * width + col - 2] : 0f;
+                        float actual = y[(((c / 16) * (height + 4) + r) * (width + 4) + col) * 16 + c % 16];
+                        if (!actual.Equals(want)) Assert.Fail($"y [{c}, {r}, {col}] = {actual}, expected {want}");
+                    }
+            Assert.All(y.Skip(ChannelBlocks.PaddedLength(outChannels, height, width, 2)), v => Assert.True(float.IsNaN(v)));
         }
 
         [Theory]
@@ -381,6 +444,32 @@ namespace CnnGen.Tests
             var network = new BlockedAloneNet();
             network.ResetParameters(4);
             EvaluatesAsUnfused(network, batch: 2, seed: 5);
+        }
+
+        [Fact]
+        public void ChainsThrough5x5Layers_PadByTwo_AndEvaluateAsTheUnfusedForward()
+        {
+            string source = GeneratedNet("[Network(8, 15, 13)]\n[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[Hardswish]\n[Conv2d(32, 5, Stride = 2, Padding = 2, Groups = 32, Bias = false)]\n[BatchNorm]\n[Hardswish]\n"
+                + "[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
+            // The 1x1 layer writes the 5x5 layer's input padded by two (2 blocks of 19 x 17 cells), its Hardswish run from each
+            // block's first interior cell to its last; the 5x5 layer reads it with its 25 taps.
+            Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 8, 15, 13, p.Slice(0, 256), p.Slice(256, 32), 32, columns.Slice(0, 10336), nchwOutput: false, default, padding: 2);", source);
+            Assert.Contains("var cells = columns.Slice(block * 5168 + 576, 4016);", source);
+            Assert.Contains("ChannelBlocks.Depthwise(columns.Slice(0, 10336), 32, 15, 13, 2, p.Slice(0, 800), p.Slice(800, 32), columns.Slice(10336, 1792), kernel: 5);", source);
+            Assert.Contains("ChannelBlocks.PackDepthwise(", source);
+            Assert.Contains(", kernel: 5);", source);
+            // A 5x5 layer at stride 1 onto rows of 16 cells stays on the NCHW kernel's shared-rows tiles; 7x7 layers and 5x5
+            // layers padded otherwise start no chain.
+            Assert.DoesNotContain("ChannelBlocks.Depthwise", GeneratedNet("[Network(8, 16, 16)]\n[Conv2d(32, 1)]\n[ReLU]\n[Conv2d(32, 5, Padding = 2, Groups = 32)]\n[ReLU]\n[Conv2d(32, 1)]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n"));
+            Assert.Contains("kernel: 5", GeneratedNet("[Network(8, 15, 15)]\n[Conv2d(32, 1)]\n[ReLU]\n[Conv2d(32, 5, Padding = 2, Groups = 32)]\n[ReLU]\n[Conv2d(32, 1)]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n"));
+            Assert.DoesNotContain("ChannelBlocks.Depthwise", GeneratedNet("[Network(8, 15, 13)]\n[Conv2d(32, 1)]\n[ReLU]\n[Conv2d(32, 7, Padding = 3, Groups = 32)]\n[ReLU]\n[Conv2d(32, 1)]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n"));
+            Assert.DoesNotContain("ChannelBlocks.Depthwise", GeneratedNet("[Network(8, 15, 13)]\n[Conv2d(32, 1)]\n[ReLU]\n[Conv2d(32, 5, Padding = 1, Groups = 32)]\n[ReLU]\n[Conv2d(32, 1)]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n"));
+
+            var network = new BlockedFiveByFiveNet();
+            network.ResetParameters(11);
+            MoveParameters(network, seed: 13);
+            var workspace = (BlockedFiveByFiveNet.Workspace)EvaluatesAsUnfused(network, batch: 3, seed: 14);
+            Assert.Contains("goes straight into layer 3", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
         }
 
         [Fact]

@@ -636,7 +636,7 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>
-        /// Links chains of 1x1 and 3x3 depthwise layers in a segment (after the fusions are known) for evaluation's channel-blocked
+        /// Links chains of 1x1 and 3x3 or 5x5 depthwise layers in a segment (after the fusions are known) for evaluation's channel-blocked
         /// kernels (<c>ChannelBlocks</c>): a 1x1 layer, then one or more pairs of a depthwise layer and a 1x1 layer, each with its
         /// batch-norm folded in or an activation absorbed, and at most that activation after it (<see cref="BlockedFusion"/>),
         /// one sample at a time, with nothing else between them. The
@@ -681,7 +681,8 @@ namespace CnnGen.Generator.Emit
                 for (int k = 1; k < chain.Count; k += 2)
                 {
                     var input = chain[k].Input;
-                    padded = System.Math.Max(padded, input.Channels * (input.Height + 2) * (input.Width + 2));
+                    int pad = chain[k].Spec.Padding;
+                    padded = System.Math.Max(padded, input.Channels * (input.Height + 2 * pad) * (input.Width + 2 * pad));
                     blocked = System.Math.Max(blocked, chain[k].Output.Length);
                 }
                 for (int k = 0; k < chain.Count; k++)
@@ -734,8 +735,9 @@ namespace CnnGen.Generator.Emit
             bool depthwise = GroupedConv2dEmitter.Handles(layer.Spec);
             if (!depthwise && fusion.BlockedTo is not null)
             {
-                int blockLength = (output.Height + 2) * (output.Width + 2) * 16, first = (output.Width + 3) * 16;
-                int interior = ((output.Height - 1) * (output.Width + 2) + output.Width) * 16;
+                int pad = fusion.BlockedTo.Spec.Padding, rowLength = output.Width + 2 * pad;
+                int blockLength = (output.Height + 2 * pad) * rowLength * 16, first = (pad * rowLength + pad) * 16;
+                int interior = ((output.Height - 1) * rowLength + output.Width) * 16;
                 w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache: each block of the padded output in columns, its rows of cells");
                 using (w.OpenBlock("for (int block = 0; block < " + Int(output.Channels / 16) + "; block++)"))
                 {
@@ -775,12 +777,18 @@ namespace CnnGen.Generator.Emit
         /// <summary>Floats of the workspace array <see cref="BlockedArray"/>: the packed weights, then the bias in whole blocks (a depthwise layer's channels always are).</summary>
         public static int BlockedLength(PlannedLayer layer) => BlockedWeightLength(layer) + ChannelBlockLanes(layer.Output.Channels);
 
+        // A 3x3 or 5x5 depthwise layer a chain may take: padded by half its kernel, stride 1 or 2. A 5x5 layer at stride 1 only
+        // onto rows narrower than 16 cells, where the NCHW kernel's shared-rows tiles (DepthwiseConvolution.Rows5x5512) do not
+        // run. KernelBench blocked five (2026-12-06, Zen 5, thread CPU, both orders; expansion, 5x5, projection, NCHW / chain):
+        // stride 2 from 16x16 1.09-1.11x, from 12x12 1.15x, from 32x32 1.05-1.06x; stride 1 on 12x12 1.10-1.11x, 8x8 1.01-1.05x,
+        // 4x4 1.20-1.21x, but 16x16 0.76x and 32x32 0.69-0.70x.
         private static bool BlockedDepthwise(PlannedLayer layer)
         {
             var spec = layer.Spec;
             return layer.Kind == LayerKind.Conv2d && spec.Groups == layer.Input.Channels && spec.Units == layer.Input.Channels && layer.Input.Channels % 16 == 0
-                && spec.Kernel == 3 && spec.KernelWidth == 3 && spec.Stride is 1 or 2 && spec.StrideWidth == spec.Stride && spec.Padding == 1 && spec.PaddingWidth == 1
-                && spec.Dilation == 1 && spec.DilationWidth == 1 && BlockedFusion(layer);
+                && spec.Kernel is 3 or 5 && spec.KernelWidth == spec.Kernel && spec.Stride is 1 or 2 && spec.StrideWidth == spec.Stride
+                && spec.Padding == spec.Kernel / 2 && spec.PaddingWidth == spec.Padding && spec.Dilation == 1 && spec.DilationWidth == 1
+                && (spec.Kernel == 3 || spec.Stride == 2 || layer.Output.Width < 16) && BlockedFusion(layer);
         }
 
         /// <summary>The workspace array holding a chain layer's folded weights packed for <c>ChannelBlocks</c>, then its bias.</summary>
@@ -799,7 +807,7 @@ namespace CnnGen.Generator.Emit
             string? bias = layer.Fusion.BatchNorm ? "workspace." + FoldedArray(layer) + ".AsSpan(" + Int(weightLength) + ", " + Int(outChannels) + ")"
                 : BiasParameterSlice(layer, weightLength, outChannels);
             w.Line(GroupedConv2dEmitter.Handles(layer.Spec)
-                ? "global::CnnGen.Kernels.ChannelBlocks.PackDepthwise(" + weights + ", " + Int(outChannels) + ", " + blocked + ");"
+                ? "global::CnnGen.Kernels.ChannelBlocks.PackDepthwise(" + weights + ", " + Int(outChannels) + ", " + blocked + KernelArgument(layer) + ");"
                 : "global::CnnGen.Kernels.ChannelBlocks.PackPointwise(" + weights + ", " + Int(layer.Input.Channels) + ", " + Int(outChannels) + ", " + blocked + ");");
             if (bias is not null) w.Line(bias + ".CopyTo(" + blocked + ".AsSpan(" + Int(packedLength) + "));");
         }
@@ -817,7 +825,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("// x and y are not used: layer " + Int(fusion.BlockedFrom!.Index) + " left the input blocked and padded at the start of columns, and layer "
                     + Int(fusion.BlockedTo!.Index) + " reads the output blocked after it");
                 w.Line("global::CnnGen.Kernels.ChannelBlocks.Depthwise(" + padded + ", " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
-                    + Int(layer.Spec.Stride) + ", " + weights + ", " + blocked + clamp + ");");
+                    + Int(layer.Spec.Stride) + ", " + weights + ", " + blocked + clamp + KernelArgument(layer) + ");");
                 return;
             }
             bool blockedInput = fusion.BlockedFrom is not null, nchwOutput = fusion.BlockedTo is null;
@@ -825,8 +833,13 @@ namespace CnnGen.Generator.Emit
                 + "; " + (nchwOutput ? "y NCHW, from the output blocked at the start of columns" : "y is not written: the output goes blocked and padded to the start of columns, for layer " + Int(fusion.BlockedTo!.Index)));
             w.Line("global::CnnGen.Kernels.ChannelBlocks.Pointwise(" + (blockedInput ? blocked : "x") + ", blockedInput: " + (blockedInput ? "true" : "false") + ", "
                 + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", " + weights + ", " + Int(output.Channels) + ", "
-                + (nchwOutput ? "y, nchwOutput: true, " + padded : padded + ", nchwOutput: false, default") + clamp + ");");
+                + (nchwOutput ? "y, nchwOutput: true, " + padded : padded + ", nchwOutput: false, default") + clamp
+                + (fusion.BlockedTo is { } next && next.Spec.Padding != 1 ? ", padding: " + Int(next.Spec.Padding) : "") + ");");
         }
+
+        // A 5x5 depthwise chain layer's kernel argument (3x3 is the kernels' default).
+        private static string KernelArgument(PlannedLayer layer) =>
+            GroupedConv2dEmitter.Handles(layer.Spec) && layer.Spec.Kernel != 3 ? ", kernel: " + Int(layer.Spec.Kernel) : "";
 
         // StridedConvolution.Link for the other side of a link, or a global average pooling after the layer, or none.
         // A link to a grouped layer names its group (an expression).

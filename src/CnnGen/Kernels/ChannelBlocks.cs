@@ -6,17 +6,17 @@ using System.Runtime.Intrinsics;
 namespace CnnGen.Kernels
 {
     /// <summary>
-    /// 1x1 and 3x3 depthwise convolutions of one sample in a channel-blocked layout, [channels / 16][rows][columns][16]: the
-    /// 16 channels of a block side by side in a vector's lanes, for chains of such layers in evaluation (a 1x1 layer writes
-    /// the layout, a depthwise layer reads it and writes it, the next 1x1 layer reads it), where the NCHW kernels pay for
-    /// their layout on small maps: a depthwise layer reads each plane with per-channel overhead or turns it into lanes and
-    /// back (Transpose16). A depthwise layer's input is kept padded by one cell with a zero border, written so by the 1x1
-    /// layer before it, so nothing is copied to pad it.
+    /// 1x1 and 3x3 or 5x5 depthwise convolutions of one sample in a channel-blocked layout, [channels / 16][rows][columns][16]:
+    /// the 16 channels of a block side by side in a vector's lanes, for chains of such layers in evaluation (a 1x1 layer
+    /// writes the layout, a depthwise layer reads it and writes it, the next 1x1 layer reads it), where the NCHW kernels pay
+    /// for their layout on small maps: a depthwise layer reads each plane with per-channel overhead or turns it into lanes and
+    /// back (Transpose16). A depthwise layer's input is kept padded by half its kernel (one cell for 3x3, two for 5x5) with a
+    /// zero border, written so by the 1x1 layer before it, so nothing is copied to pad it.
     /// </summary>
     /// <remarks>
     /// A 1x1 tile is up to 8 cells of a row x up to 3 blocks of 16 output channels (24 accumulators): per input channel one
     /// broadcast per cell and one load of 16 packed weights per block. Its input may be NCHW (the first layer of a chain),
-    /// its output NCHW (the last). A depthwise tile is up to 8 output cells of a row with the block's 9 taps in registers.
+    /// its output NCHW (the last). A depthwise tile is up to 8 output cells of a row, a load of the block's 16 weights per tap.
     /// Every output sums from the bias over the input channels (1x1) or the taps (depthwise, row by row) in the definition's
     /// order, as the NCHW kernels do, so a chain's floats are theirs. Without Vector512 in hardware (or with SIMD disabled)
     /// the same loops run on scalars. KernelBench <c>blocked</c> measures them against the NCHW kernels.
@@ -26,8 +26,8 @@ namespace CnnGen.Kernels
         /// <summary>Channels in a block (a Vector512 of floats).</summary>
         public const int BlockChannels = 16;
 
-        /// <summary>Floats of a blocked map padded by one cell on every side (a depthwise layer's input).</summary>
-        public static int PaddedLength(int channels, int height, int width) => channels * (height + 2) * (width + 2);
+        /// <summary>Floats of a blocked map padded by <paramref name="padding"/> cells on every side (a depthwise layer's input: 1 for 3x3, 2 for 5x5).</summary>
+        public static int PaddedLength(int channels, int height, int width, int padding = 1) => channels * (height + 2 * padding) * (width + 2 * padding);
 
         /// <summary>Whether the Vector512 tiles may run (tests turn it off to run the scalar loops on the same machine).</summary>
         internal static bool VectorTiles { get; set; } = true;
@@ -65,14 +65,16 @@ namespace CnnGen.Kernels
                     packed[((oc / 16) * inChannels + c) * 16 + oc % 16] = weight[oc * inChannels + c];
         }
 
-        /// <summary>3x3 depthwise weights [channels x 1 x 3 x 3] to [channels / 16][9 taps][16].</summary>
-        public static void PackDepthwise(ReadOnlySpan<float> weight, int channels, Span<float> packed)
+        /// <summary>k x k depthwise weights [channels x 1 x k x k] (k = 3 or 5) to [channels / 16][k·k taps][16].</summary>
+        public static void PackDepthwise(ReadOnlySpan<float> weight, int channels, Span<float> packed, int kernel = 3)
         {
             RequireBlocks(channels, nameof(channels));
-            if (weight.Length < channels * 9 || packed.Length < channels * 9) throw new ArgumentException("Expected " + channels * 9 + " weights.");
+            RequireKernel(kernel);
+            int taps = kernel * kernel;
+            if (weight.Length < channels * taps || packed.Length < channels * taps) throw new ArgumentException("Expected " + channels * taps + " weights.");
             for (int c = 0; c < channels; c++)
-                for (int t = 0; t < 9; t++)
-                    packed[((c / 16) * 9 + t) * 16 + c % 16] = weight[c * 9 + t];
+                for (int t = 0; t < taps; t++)
+                    packed[((c / 16) * taps + t) * 16 + c % 16] = weight[c * taps + t];
         }
 
         /// <summary>
@@ -86,9 +88,11 @@ namespace CnnGen.Kernels
         /// summed in staging and not stored.
         /// </summary>
         public static void Pointwise(ReadOnlySpan<float> x, bool blockedInput, int inChannels, int height, int width, ReadOnlySpan<float> packedWeight,
-            ReadOnlySpan<float> bias, int outChannels, Span<float> y, bool nchwOutput, Span<float> staging, float low = float.NegativeInfinity, float high = float.PositiveInfinity)
+            ReadOnlySpan<float> bias, int outChannels, Span<float> y, bool nchwOutput, Span<float> staging, float low = float.NegativeInfinity, float high = float.PositiveInfinity,
+            int padding = 1)
         {
             var clamp = new OutputClamp(low, high);
+            if (padding is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(padding), padding, "Expected padding 1 or 2 (a 3x3 or 5x5 depthwise layer's).");
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
@@ -99,15 +103,15 @@ namespace CnnGen.Kernels
             if (x.Length < inChannels * cells) throw new ArgumentException("Expected x of " + inChannels * cells + " floats.");
             if (packedWeight.Length < lanes * inChannels) throw new ArgumentException("Expected " + lanes * inChannels + " packed weights.");
             if (bias.Length < lanes) throw new ArgumentException("Expected " + lanes + " biases.");
-            if (y.Length < (nchwOutput ? outChannels * cells : PaddedLength(outChannels, height, width))) throw new ArgumentException("Expected a longer y.");
+            if (y.Length < (nchwOutput ? outChannels * cells : PaddedLength(outChannels, height, width, padding))) throw new ArgumentException("Expected a longer y.");
             if (nchwOutput && staging.Length < lanes * cells) throw new ArgumentException("Expected staging of " + lanes * cells + " floats.", nameof(staging));
             var input = new Input(16 * cells, blockedInput ? 1 : cells, blockedInput ? 16 : 1);
-            // Blocked and padded by one into y; or blocked unpadded into staging, turned into NCHW rows after.
-            int pad = nchwOutput ? 0 : 1, rowLength = width + 2 * pad, blockStride = (height + 2 * pad) * rowLength * 16;
+            // Blocked and padded into y; or blocked unpadded into staging, turned into NCHW rows after.
+            int pad = nchwOutput ? 0 : padding, rowLength = width + 2 * pad, blockStride = (height + 2 * pad) * rowLength * 16;
             ref float ys = ref MemoryMarshal.GetReference(nchwOutput ? staging : y);
             if (!nchwOutput)
             {
-                for (int ob = 0; ob < outChannels / 16; ob++) ClearBorder(ref Unsafe.Add(ref ys, ob * blockStride), height, width);
+                for (int ob = 0; ob < outChannels / 16; ob++) ClearBorder(ref Unsafe.Add(ref ys, ob * blockStride), height, width, pad);
             }
             ref float xs = ref MemoryMarshal.GetReference(x);
             ref float ws = ref MemoryMarshal.GetReference(packedWeight);
@@ -175,21 +179,24 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// y = clamp(bias + depthwise 3x3 of x) with padding 1 and stride 1 or 2: <paramref name="x"/> blocked and padded by one
-        /// cell with a zero border ([channels / 16][height + 2][width + 2][16], as <see cref="Pointwise"/> writes it), y blocked
-        /// [channels / 16][outHeight][outWidth][16]. Weights from <see cref="PackDepthwise"/>.
+        /// y = clamp(bias + depthwise k x k of x), k = <paramref name="kernel"/> (3 or 5) with padding k / 2 and stride 1 or 2:
+        /// <paramref name="x"/> blocked and padded by k / 2 cells with a zero border ([channels / 16][height + k − 1][width + k − 1][16],
+        /// as <see cref="Pointwise"/> writes it), y blocked [channels / 16][outHeight][outWidth][16]. Weights from
+        /// <see cref="PackDepthwise"/> for the same kernel.
         /// </summary>
         public static void Depthwise(ReadOnlySpan<float> x, int channels, int height, int width, int stride, ReadOnlySpan<float> packedWeight,
-            ReadOnlySpan<float> bias, Span<float> y, float low = float.NegativeInfinity, float high = float.PositiveInfinity)
+            ReadOnlySpan<float> bias, Span<float> y, float low = float.NegativeInfinity, float high = float.PositiveInfinity, int kernel = 3)
         {
             var clamp = new OutputClamp(low, high);
             RequireBlocks(channels, nameof(channels));
+            RequireKernel(kernel);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
             if (stride is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(stride), stride, "Expected stride 1 or 2.");
-            int outHeight = (height - 1) / stride + 1, outWidth = (width - 1) / stride + 1, paddedWidth = width + 2;
-            if (x.Length < PaddedLength(channels, height, width)) throw new ArgumentException("Expected x of " + PaddedLength(channels, height, width) + " floats.");
-            if (packedWeight.Length < channels * 9) throw new ArgumentException("Expected " + channels * 9 + " packed weights.");
+            int padding = kernel / 2, taps = kernel * kernel;
+            int outHeight = (height - 1) / stride + 1, outWidth = (width - 1) / stride + 1, paddedWidth = width + 2 * padding;
+            if (x.Length < PaddedLength(channels, height, width, padding)) throw new ArgumentException("Expected x of " + PaddedLength(channels, height, width, padding) + " floats.");
+            if (packedWeight.Length < channels * taps) throw new ArgumentException("Expected " + channels * taps + " packed weights.");
             if (bias.Length < channels) throw new ArgumentException("Expected " + channels + " biases.");
             if (y.Length < channels * outHeight * outWidth) throw new ArgumentException("Expected y of " + channels * outHeight * outWidth + " floats.");
             ref float xs = ref MemoryMarshal.GetReference(x);
@@ -198,8 +205,8 @@ namespace CnnGen.Kernels
             ref float bs = ref MemoryMarshal.GetReference(bias);
             for (int cb = 0; cb < channels / 16; cb++)
             {
-                ref float block = ref Unsafe.Add(ref xs, cb * (height + 2) * paddedWidth * 16);
-                ref float taps = ref Unsafe.Add(ref ws, cb * 144);
+                ref float block = ref Unsafe.Add(ref xs, cb * (height + 2 * padding) * paddedWidth * 16);
+                ref float blockTaps = ref Unsafe.Add(ref ws, cb * taps * 16);
                 ref float b = ref Unsafe.Add(ref bs, cb * 16);
                 for (int oy = 0; oy < outHeight; oy++)
                 {
@@ -208,23 +215,26 @@ namespace CnnGen.Kernels
                     for (int ox = 0; ox < outWidth;)
                     {
                         int n = Math.Min(8, outWidth - ox);
-                        DepthwiseCells(n, ref Unsafe.Add(ref inputRow, ox * stride * 16), paddedWidth * 16, stride * 16, ref taps, ref b, clamp, ref Unsafe.Add(ref outputRow, ox * 16));
+                        ref float from = ref Unsafe.Add(ref inputRow, ox * stride * 16);
+                        ref float to = ref Unsafe.Add(ref outputRow, ox * 16);
+                        if (kernel == 5) DepthwiseCells<C5>(n, ref from, paddedWidth * 16, stride * 16, ref blockTaps, ref b, clamp, ref to);
+                        else DepthwiseCells<C3>(n, ref from, paddedWidth * 16, stride * 16, ref blockTaps, ref b, clamp, ref to);
                         ox += n;
                     }
                 }
             }
         }
 
-        // Zeroes a padded block's border: its first and last rows, and the first and last cells of the rows between.
-        private static void ClearBorder(ref float block, int height, int width)
+        // Zeroes a padded block's border: its first and last pad rows, and the first and last pad cells of the rows between.
+        private static void ClearBorder(ref float block, int height, int width, int pad)
         {
-            int rowLength = (width + 2) * 16;
-            MemoryMarshal.CreateSpan(ref block, rowLength).Clear();
-            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref block, (height + 1) * rowLength), rowLength).Clear();
-            for (int row = 1; row <= height; row++)
+            int rowLength = (width + 2 * pad) * 16;
+            MemoryMarshal.CreateSpan(ref block, pad * rowLength).Clear();
+            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref block, (height + pad) * rowLength), pad * rowLength).Clear();
+            for (int row = pad; row < height + pad; row++)
             {
-                MemoryMarshal.CreateSpan(ref Unsafe.Add(ref block, row * rowLength), 16).Clear();
-                MemoryMarshal.CreateSpan(ref Unsafe.Add(ref block, row * rowLength + (width + 1) * 16), 16).Clear();
+                MemoryMarshal.CreateSpan(ref Unsafe.Add(ref block, row * rowLength), pad * 16).Clear();
+                MemoryMarshal.CreateSpan(ref Unsafe.Add(ref block, row * rowLength + (width + pad) * 16), pad * 16).Clear();
             }
         }
 
@@ -427,49 +437,52 @@ namespace CnnGen.Kernels
             public ref float Block(int b) => ref Unsafe.Add(ref _y, b * _blockStride);
         }
 
-        // n (1-8) output cells of a row: the sums over the 3 x 3 taps, row by row, from the bias, for one block's 16 channels.
+        // n (1-8) output cells of a row: the sums over the k x k taps, row by row, from the bias, for one block's 16 channels.
         // inputRow: the padded input's row of the first output's top-left tap; rowStride between input rows; step between outputs.
-        private static void DepthwiseCells(int n, ref float inputRow, int rowStride, int step, ref float taps, ref float bias, OutputClamp clamp, ref float y)
+        // TKernel: the kernel's side (C3 or C5), a constant in each tile's loops.
+        private static void DepthwiseCells<TKernel>(int n, ref float inputRow, int rowStride, int step, ref float taps, ref float bias, OutputClamp clamp, ref float y)
+            where TKernel : struct, IConstant
         {
+            int kernel = TKernel.Value;
             if (!Vectorized)
             {
                 for (int j = 0; j < n; j++)
                     for (int l = 0; l < 16; l++)
                     {
                         float sum = Unsafe.Add(ref bias, l);
-                        for (int ky = 0; ky < 3; ky++)
-                            for (int kx = 0; kx < 3; kx++)
-                                sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref inputRow, ky * rowStride + j * step + kx * 16 + l), Unsafe.Add(ref taps, (ky * 3 + kx) * 16 + l), sum);
+                        for (int ky = 0; ky < kernel; ky++)
+                            for (int kx = 0; kx < kernel; kx++)
+                                sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref inputRow, ky * rowStride + j * step + kx * 16 + l), Unsafe.Add(ref taps, (ky * kernel + kx) * 16 + l), sum);
                         Unsafe.Add(ref y, j * 16 + l) = clamp.Apply(sum);
                     }
                 return;
             }
             switch (n)
             {
-                case 8: DepthwiseTile<C8>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                case 7: DepthwiseTile<C7>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                case 6: DepthwiseTile<C6>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                case 5: DepthwiseTile<C5>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                case 4: DepthwiseTile<C4>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                case 3: DepthwiseTile<C3>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                case 2: DepthwiseTile<C2>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                default: DepthwiseTile<C1>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 8: DepthwiseTile<C8, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 7: DepthwiseTile<C7, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 6: DepthwiseTile<C6, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 5: DepthwiseTile<C5, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 4: DepthwiseTile<C4, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 3: DepthwiseTile<C3, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 2: DepthwiseTile<C2, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                default: DepthwiseTile<C1, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
             }
         }
 
-        private static void DepthwiseTile<TCells>(ref float inputRow, int rowStride, int step, ref float taps, ref float bias, OutputClamp clamp, ref float y)
-            where TCells : struct, IConstant
+        private static void DepthwiseTile<TCells, TKernel>(ref float inputRow, int rowStride, int step, ref float taps, ref float bias, OutputClamp clamp, ref float y)
+            where TCells : struct, IConstant where TKernel : struct, IConstant
         {
-            int n = TCells.Value;
+            int n = TCells.Value, kernel = TKernel.Value;
             var b = Vector512.LoadUnsafe(ref bias);
             Vector512<float> a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
             nuint s = (nuint)step;
-            for (int ky = 0; ky < 3; ky++)
+            for (int ky = 0; ky < kernel; ky++)
             {
                 ref float row = ref Unsafe.Add(ref inputRow, ky * rowStride);
-                for (int kx = 0; kx < 3; kx++)
+                for (int kx = 0; kx < kernel; kx++)
                 {
-                    var k = Vector512.LoadUnsafe(ref taps, (nuint)((ky * 3 + kx) * 16));
+                    var k = Vector512.LoadUnsafe(ref taps, (nuint)((ky * kernel + kx) * 16));
                     ref float r = ref Unsafe.Add(ref row, kx * 16);
                     a0 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r), k, a0);
                     if (n > 1) a1 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, s), k, a1);
@@ -492,6 +505,11 @@ namespace CnnGen.Kernels
             if (n > 5) OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref y, 80));
             if (n > 6) OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref y, 96));
             if (n > 7) OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref y, 112));
+        }
+
+        private static void RequireKernel(int kernel)
+        {
+            if (kernel is not (3 or 5)) throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "Expected a 3x3 or 5x5 depthwise kernel.");
         }
 
         private static void RequireBlocks(int channels, string name)
