@@ -167,35 +167,41 @@ namespace KernelBench
         // "blocked five": inverted residuals through 5x5 depthwise layers (MobileNetV3's and MnasNet's: 1x1 expansion, 5x5
         // depthwise at stride 1 or 2, 1x1 projection to NCHW, ReLU6 after the first two), the NCHW kernels against the
         // channel-blocked chain, thread CPU, best of interleaved rounds in both orders; then the depthwise layer alone both ways.
+        // The last rows: expansions onto channels off the blocks (72, 120, 48: the last block partly filled), 3x3 and 5x5.
         public static void Five()
         {
             var path = DirectConvolution.KernelPath.Vector512;
             // input channels, map, expansion, depthwise stride, projection
-            var chains = new (int C, int H, int E, int S, int P)[] { (40, 16, 240, 2, 80), (80, 8, 480, 1, 80), (40, 16, 240, 1, 40), (24, 32, 144, 2, 40), (16, 32, 96, 1, 16), (80, 4, 480, 1, 80), (40, 12, 240, 1, 40), (40, 12, 240, 2, 80) };
-            Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, NCHW / blocked (> 1: blocked faster)");
-            foreach (var (c, h, e, s, pc) in chains)
+            var chains = new (int C, int H, int E, int S, int P, int K)[]
             {
-                if (e % 16 != 0) continue;
-                int oh = (h - 1) / s + 1, cells = h * h, outCells = oh * oh;
-                float[] x = Program.Fill(c * cells, 1), w1 = Program.Fill(e * c, 2), b1 = Program.Fill(e, 3), wd = Program.Fill(e * 25, 4), bd = Program.Fill(e, 5);
+                (40, 16, 240, 2, 80, 5), (80, 8, 480, 1, 80, 5), (40, 16, 240, 1, 40, 5), (24, 32, 144, 2, 40, 5), (16, 32, 96, 1, 16, 5), (80, 4, 480, 1, 80, 5),
+                (40, 12, 240, 1, 40, 5), (40, 12, 240, 2, 80, 5),
+                (24, 16, 72, 2, 40, 5), (40, 8, 120, 1, 40, 5), (16, 32, 72, 2, 40, 5), (24, 16, 72, 1, 24, 3), (16, 32, 48, 2, 24, 3), (40, 8, 120, 1, 40, 3),
+            };
+            Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, NCHW / blocked (> 1: blocked faster)");
+            foreach (var (c, h, e, s, pc, k) in chains)
+            {
+                int oh = (h - 1) / s + 1, cells = h * h, outCells = oh * oh, lanes = ChannelBlocks.BlockLanes(e), taps = k * k, pad = k / 2;
+                float[] x = Program.Fill(c * cells, 1), w1 = Program.Fill(e * c, 2), b1 = new float[lanes], wd = Program.Fill(e * taps, 4), bd = new float[lanes];
+                Program.Fill(e, 3).CopyTo(b1, 0); Program.Fill(e, 5).CopyTo(bd, 0);
                 float[] w2 = Program.Fill(pc * e, 6), b2 = new float[ChannelBlocks.BlockLanes(pc)];
                 Program.Fill(pc, 7).CopyTo(b2, 0);
-                float[] p1 = new float[e * c], pd = new float[e * 25], p2 = new float[ChannelBlocks.BlockLanes(pc) * e];
-                ChannelBlocks.PackPointwise(w1, c, e, p1); ChannelBlocks.PackDepthwise(wd, e, pd, kernel: 5); ChannelBlocks.PackPointwise(w2, e, pc, p2);
-                var g = new ConvolutionGeometry(e, h, h, e, 5, 5, s, s, 2, 2, 1, 1, e);
+                float[] p1 = new float[lanes * c], pd = new float[lanes * taps], p2 = new float[ChannelBlocks.BlockLanes(pc) * e];
+                ChannelBlocks.PackPointwise(w1, c, e, p1); ChannelBlocks.PackDepthwise(wd, e, pd, kernel: k); ChannelBlocks.PackPointwise(w2, e, pc, p2);
+                var g = new ConvolutionGeometry(e, h, h, e, k, k, s, s, pad, pad, 1, 1, e);
                 float[] expanded = new float[e * cells], depthwise = new float[e * outCells], columns = new float[DepthwiseConvolution.ScratchLength(g)];
                 float[] nchwOut = new float[pc * outCells], blockedOut = new float[pc * outCells];
-                float[] padded = new float[Math.Max(ChannelBlocks.PaddedLength(e, h, h, 2), ChannelBlocks.BlockLanes(pc) * outCells)], blocked = new float[e * outCells];
+                float[] padded = new float[Math.Max(ChannelBlocks.PaddedLength(lanes, h, h, pad), ChannelBlocks.BlockLanes(pc) * outCells)], blocked = new float[lanes * outCells];
                 void Nchw()
                 {
-                    PointwiseConvolution.Forward(x, c, cells, w1, b1, e, expanded, 0f, 6f);
-                    DepthwiseConvolution.Forward(g, expanded, wd, bd, depthwise, columns, path, 0f, 6f);
+                    PointwiseConvolution.Forward(x, c, cells, w1, b1.AsSpan(0, e), e, expanded, 0f, 6f);
+                    DepthwiseConvolution.Forward(g, expanded, wd, bd.AsSpan(0, e), depthwise, columns, path, 0f, 6f);
                     PointwiseConvolution.Forward(depthwise, e, outCells, w2, b2.AsSpan(0, pc), pc, nchwOut);
                 }
                 void Blocked()
                 {
-                    ChannelBlocks.Pointwise(x, false, c, h, h, p1, b1, e, padded, false, default, 0f, 6f, padding: 2);
-                    ChannelBlocks.Depthwise(padded, e, h, h, s, pd, bd, blocked, 0f, 6f, kernel: 5);
+                    ChannelBlocks.Pointwise(x, false, c, h, h, p1, b1, e, padded, false, default, 0f, 6f, padding: pad);
+                    ChannelBlocks.Depthwise(padded, e, h, h, s, pd, bd, blocked, 0f, 6f, kernel: k);
                     ChannelBlocks.Pointwise(blocked, true, e, oh, oh, p2, b2, pc, blockedOut, true, padded);
                 }
                 Nchw(); Blocked();
@@ -203,11 +209,11 @@ namespace KernelBench
                 for (int i = 0; i < nchwOut.Length; i++) largest = Math.Max(largest, Math.Abs(nchwOut[i] - blockedOut[i]));
                 var (a, b) = Program.InterleavedCpu(Nchw, Blocked);
                 var (b2t, a2) = Program.InterleavedCpu(Blocked, Nchw);
-                Console.WriteLine($"  {c} -> {e} @{h}x{h}, 5x5 stride {s}, -> {pc}: NCHW {a * 1e6,7:F2} blocked {b * 1e6,7:F2} ({a / b:F2}x); other order {a2 * 1e6,7:F2} / {b2t * 1e6,7:F2} ({a2 / b2t:F2}x); differ by {largest:E1}");
-                ChannelBlocks.Pointwise(x, false, c, h, h, p1, b1, e, padded, false, default, 0f, 6f, padding: 2);
-                var (da, db) = Program.InterleavedCpu(() => DepthwiseConvolution.Forward(g, expanded, wd, bd, depthwise, columns, path, 0f, 6f),
-                    () => ChannelBlocks.Depthwise(padded, e, h, h, s, pd, bd, blocked, 0f, 6f, kernel: 5));
-                Console.WriteLine($"    the 5x5 layer alone: NCHW {da * 1e6,7:F2} blocked {db * 1e6,7:F2} ({da / db:F2}x)");
+                Console.WriteLine($"  {c} -> {e} @{h}x{h}, {k}x{k} stride {s}, -> {pc}: NCHW {a * 1e6,7:F2} blocked {b * 1e6,7:F2} ({a / b:F2}x); other order {a2 * 1e6,7:F2} / {b2t * 1e6,7:F2} ({a2 / b2t:F2}x); differ by {largest:E1}");
+                ChannelBlocks.Pointwise(x, false, c, h, h, p1, b1, e, padded, false, default, 0f, 6f, padding: pad);
+                var (da, db) = Program.InterleavedCpu(() => DepthwiseConvolution.Forward(g, expanded, wd, bd.AsSpan(0, e), depthwise, columns, path, 0f, 6f),
+                    () => ChannelBlocks.Depthwise(padded, e, h, h, s, pd, bd, blocked, 0f, 6f, kernel: k));
+                Console.WriteLine($"    the depthwise layer alone: NCHW {da * 1e6,7:F2} blocked {db * 1e6,7:F2} ({da / db:F2}x)");
             }
         }
 

@@ -90,6 +90,26 @@ namespace CnnGen.Tests
     [GlobalAvgPool] [Flatten] [Linear(5)]
     public partial class BlockedFiveByFiveNet { }
 
+    /// <summary>
+    /// Chains through channels off the blocks (MnasNet's 72 and 120): 1x1 layers writing a partly filled last block for a
+    /// depthwise layer onto at most 64 cells, and reading one; a residual branch of them; and a 72-channel one onto 16x16
+    /// that stays on the NCHW kernels.
+    /// </summary>
+    [Network(24, 16, 16)]
+    [Conv2d(72, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(72, 5, Stride = 2, Padding = 2, Groups = 72, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(40, 1, Bias = false)] [BatchNorm]
+    [Residual]
+        [Conv2d(120, 1, Bias = false)] [BatchNorm] [Hardswish]
+        [Conv2d(120, 5, Padding = 2, Groups = 120, Bias = false)] [BatchNorm] [Hardswish]
+        [Conv2d(40, 1, Bias = false)] [BatchNorm]
+    [End]
+    [Conv2d(56, 1)] [ReLU6]
+    [Conv2d(56, 3, Padding = 1, Groups = 56)] [ReLU6]
+    [Conv2d(32, 1)] [ReLU]
+    [GlobalAvgPool] [Flatten] [Linear(5)]
+    public partial class BlockedPartialBlocksNet { }
+
     /// <summary>An inverted residual on a large map whose chain ends onto 24 channels (a partly filled block) on 48x48 cells.</summary>
     [Network(16, 96, 96)]
     [Conv2d(32, 1, Bias = false)] [BatchNorm] [ReLU6]
@@ -227,21 +247,26 @@ namespace CnnGen.Tests
         [InlineData(true, 16, 1, 2, 1, 5)]     // every tap but the centre row's in the border
         [InlineData(false, 32, 11, 10, 2, 5)]
         [InlineData(false, 16, 6, 5, 1, 5)]
+        [InlineData(true, 24, 9, 8, 1, 3)]     // channels off the blocks: the last block half full
+        [InlineData(true, 72, 16, 16, 2, 5)]   // MnasNet's 72 channels, 5x5 stride 2
+        [InlineData(true, 120, 8, 8, 1, 5)]    // MnasNet's 120 channels on 8x8
+        [InlineData(false, 40, 7, 6, 2, 3)]
         public void Depthwise_IsItsDefinition_BitForBit(bool vector, int channels, int height, int width, int stride, int kernel)
         {
             var random = new Random(channels + height * 7 + width + stride + kernel * 1000);
-            int taps = kernel * kernel, pad = kernel / 2;
-            float[] x = RandomValues(random, channels * height * width), weight = RandomValues(random, channels * taps), bias = RandomValues(random, channels);
-            float[] packed = new float[channels * taps];
+            int taps = kernel * kernel, pad = kernel / 2, lanes = ChannelBlocks.BlockLanes(channels);
+            float[] x = RandomValues(random, channels * height * width), weight = RandomValues(random, channels * taps), bias = new float[lanes];
+            RandomValues(random, channels).CopyTo(bias, 0); // the extra lanes' bias zero, as the generated code keeps it
+            float[] packed = Enumerable.Repeat(float.NaN, lanes * taps).ToArray(); // the extra lanes' weights must be written zero
             ChannelBlocks.PackDepthwise(weight, channels, packed, kernel);
-            // x blocked and padded, as a 1x1 layer writes it (the border zero).
-            float[] padded = new float[ChannelBlocks.PaddedLength(channels, height, width, pad)];
+            // x blocked and padded, as a 1x1 layer writes it (the border zero, and the extra lanes).
+            float[] padded = new float[ChannelBlocks.PaddedLength(lanes, height, width, pad)];
             for (int c = 0; c < channels; c++)
                 for (int r = 0; r < height; r++)
                     for (int col = 0; col < width; col++)
                         padded[(((c / 16) * (height + 2 * pad) + r + pad) * (width + 2 * pad) + col + pad) * 16 + c % 16] = x[(c * height + r) * width + col];
             int outHeight = (height - 1) / stride + 1, outWidth = (width - 1) / stride + 1;
-            float[] y = Enumerable.Repeat(float.NaN, channels * outHeight * outWidth + 3).ToArray();
+            float[] y = Enumerable.Repeat(float.NaN, lanes * outHeight * outWidth + 3).ToArray();
             try
             {
                 ChannelBlocks.VectorTiles = vector;
@@ -268,7 +293,73 @@ namespace CnnGen.Tests
                         float want = Clamp(sum, 0f, float.PositiveInfinity);
                         if (!actual.Equals(want)) Assert.Fail($"y [{c}, {oy}, {ox}] = {actual}, expected {want}");
                     }
-            Assert.All(y.Skip(channels * outHeight * outWidth), v => Assert.True(float.IsNaN(v)));
+            for (int c = channels; c < lanes; c++)
+                for (int cell = 0; cell < outHeight * outWidth; cell++)
+                    Assert.Equal(0f, y[((c / 16) * outHeight * outWidth + cell) * 16 + c % 16]);
+            Assert.All(y.Skip(lanes * outHeight * outWidth), v => Assert.True(float.IsNaN(v)));
+        }
+
+        // Channels off the blocks on both sides (MnasNet's 40 -> 72 -> 40): a blocked input's extra lanes are not read (NaN
+        // there changes nothing), a blocked output's extra lanes are written 0 (zero weights and bias, clamped), an NCHW
+        // output's are not written.
+        [Theory]
+        [InlineData(true)]
+        [InlineData(false)]
+        public void Pointwise_OnChannelsOffTheBlocks_BothLayouts_IsItsDefinition_BitForBit(bool vector)
+        {
+            const int inChannels = 40, height = 6, width = 9, outChannels = 72, cells = height * width;
+            var random = new Random(4072);
+            int inLanes = ChannelBlocks.BlockLanes(inChannels), outLanes = ChannelBlocks.BlockLanes(outChannels);
+            float[] x = RandomValues(random, inChannels * cells), weight = RandomValues(random, outChannels * inChannels), bias = new float[outLanes];
+            RandomValues(random, outChannels).CopyTo(bias, 0);
+            float[] packed = new float[outLanes * inChannels];
+            ChannelBlocks.PackPointwise(weight, inChannels, outChannels, packed);
+            float[] expected = PointwiseDefinition(x, weight, bias, inChannels, outChannels, cells);
+            float[] blocked = Enumerable.Repeat(float.NaN, inLanes * cells).ToArray();
+            for (int c = 0; c < inChannels; c++)
+                for (int i = 0; i < cells; i++) blocked[((c / 16) * cells + i) * 16 + c % 16] = x[c * cells + i];
+            float[] padded = Enumerable.Repeat(float.NaN, ChannelBlocks.PaddedLength(outLanes, height, width) + 3).ToArray();
+            try
+            {
+                ChannelBlocks.VectorTiles = vector;
+                ChannelBlocks.Pointwise(blocked, blockedInput: true, inChannels, height, width, packed, bias, outChannels, padded, nchwOutput: false, default, 0f, 6f);
+            }
+            finally
+            {
+                ChannelBlocks.VectorTiles = true;
+            }
+            for (int oc = 0; oc < outLanes; oc++)
+                for (int r = 0; r < height + 2; r++)
+                    for (int col = 0; col < width + 2; col++)
+                    {
+                        bool inside = oc < outChannels && r >= 1 && r <= height && col >= 1 && col <= width;
+                        float want = inside ? expected[oc * cells + (r - 1) * width + col - 1] : 0f;
+                        float actual = padded[(((oc / 16) * (height + 2) + r) * (width + 2) + col) * 16 + oc % 16];
+                        if (!actual.Equals(want)) Assert.Fail($"padded [{oc}, {r}, {col}] = {actual}, expected {want}");
+                    }
+            Assert.All(padded.Skip(ChannelBlocks.PaddedLength(outLanes, height, width)), v => Assert.True(float.IsNaN(v)));
+
+            // Back to NCHW onto 40 channels from the 72 blocked (unpadded) ones.
+            float[] weight2 = RandomValues(random, inChannels * outChannels), bias2 = new float[inLanes];
+            RandomValues(random, inChannels).CopyTo(bias2, 0);
+            float[] packed2 = new float[inLanes * outChannels];
+            ChannelBlocks.PackPointwise(weight2, outChannels, inChannels, packed2);
+            float[] mid = Enumerable.Repeat(float.NaN, outLanes * cells).ToArray(), midNchw = new float[outChannels * cells];
+            for (int c = 0; c < outChannels; c++)
+                for (int i = 0; i < cells; i++) { mid[((c / 16) * cells + i) * 16 + c % 16] = expected[c * cells + i]; midNchw[c * cells + i] = expected[c * cells + i]; }
+            float[] expected2 = PointwiseDefinition(midNchw, weight2, bias2, outChannels, inChannels, cells);
+            float[] nchw = Enumerable.Repeat(float.NaN, inChannels * cells + 5).ToArray();
+            try
+            {
+                ChannelBlocks.VectorTiles = vector;
+                ChannelBlocks.Pointwise(mid, blockedInput: true, outChannels, height, width, packed2, bias2, inChannels, nchw, nchwOutput: true, new float[inLanes * cells], 0f, 6f);
+            }
+            finally
+            {
+                ChannelBlocks.VectorTiles = true;
+            }
+            Assert.Equal(expected2, nchw.Take(inChannels * cells).ToArray());
+            Assert.All(nchw.Skip(inChannels * cells), v => Assert.True(float.IsNaN(v)));
         }
 
         // A 1x1 layer writing a 5x5 depthwise layer's input: padded by two cells, the border zero even where y held other values.
@@ -340,9 +431,9 @@ namespace CnnGen.Tests
             {
                 ChannelBlocks.VectorTiles = true;
             }
-            // Blocked output needs whole blocks, and the partly filled block its lanes of bias and staging.
-            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Pointwise(x, false, inChannels, height, width, packed, paddedBias, outChannels,
-                new float[ChannelBlocks.PaddedLength(lanes, height, width)], nchwOutput: false, default));
+            // Blocked output needs room for whole blocks, and the partly filled block its lanes of bias and staging.
+            Assert.Throws<ArgumentException>(() => ChannelBlocks.Pointwise(x, false, inChannels, height, width, packed, paddedBias, outChannels,
+                new float[ChannelBlocks.PaddedLength(outChannels, height, width)], nchwOutput: false, default));
             Assert.Throws<ArgumentException>(() => ChannelBlocks.Pointwise(x, false, inChannels, height, width, packed, bias, outChannels, new float[outChannels * cells],
                 nchwOutput: true, new float[lanes * cells]));
             Assert.Throws<ArgumentException>(() => ChannelBlocks.Pointwise(x, false, inChannels, height, width, packed, paddedBias, outChannels, new float[outChannels * cells],
@@ -350,11 +441,16 @@ namespace CnnGen.Tests
         }
 
         [Fact]
-        public void Kernels_RefuseChannelsOffTheBlocks()
+        public void Kernels_WantWholeBlocksOfRoom_AndRefuseOtherStridesAndKernels()
         {
+            // 24 channels take two blocks: room for 32 in every array.
             Assert.Throws<ArgumentException>(() => ChannelBlocks.PackPointwise(new float[24 * 8], 8, 24, new float[24 * 8]));
-            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[24 * 9 * 9], 24, 7, 7, 1, new float[24 * 9], new float[24], new float[24 * 49]));
+            Assert.Throws<ArgumentException>(() => ChannelBlocks.PackDepthwise(new float[24 * 9], 24, new float[24 * 9]));
+            Assert.Throws<ArgumentException>(() => ChannelBlocks.Depthwise(new float[24 * 9 * 9], 24, 7, 7, 1, new float[32 * 9], new float[32], new float[32 * 49]));
+            Assert.Throws<ArgumentException>(() => ChannelBlocks.Depthwise(new float[32 * 9 * 9], 24, 7, 7, 1, new float[32 * 9], new float[24], new float[32 * 49]));
             Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[16 * 9 * 9], 16, 7, 7, 3, new float[16 * 9], new float[16], new float[16 * 49]));
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[16 * 13 * 13], 16, 7, 7, 1, new float[16 * 49], new float[16], new float[16 * 49], kernel: 7));
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Pointwise(new float[16 * 49], false, 16, 7, 7, new float[16 * 16], new float[16], 16, new float[16 * 121], false, default, padding: 3));
         }
 
         [Fact]
@@ -444,6 +540,27 @@ namespace CnnGen.Tests
             var network = new BlockedAloneNet();
             network.ResetParameters(4);
             EvaluatesAsUnfused(network, batch: 2, seed: 5);
+        }
+
+        [Fact]
+        public void ChainsThroughChannelsOffTheBlocks_OntoSmallMaps_AndEvaluateAsTheUnfusedForward()
+        {
+            string source = GeneratedNet("[Network(24, 16, 16)]\n[Conv2d(72, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[Conv2d(72, 5, Stride = 2, Padding = 2, Groups = 72, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[Conv2d(40, 1, Bias = false)]\n[BatchNorm]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
+            // 72 channels in 5 blocks (80 lanes): the padded input 80 x 20 x 20, the depthwise output 80 x 8 x 8, the weights
+            // and bias in whole blocks.
+            Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 24, 16, 16, p.Slice(0, 1920), p.Slice(1920, 80), 72, columns.Slice(0, 32000), nchwOutput: false, default, 0f, float.PositiveInfinity, padding: 2);", source);
+            Assert.Contains("ChannelBlocks.Depthwise(columns.Slice(0, 32000), 72, 16, 16, 2, p.Slice(0, 2000), p.Slice(2000, 80), columns.Slice(32000, 5120), 0f, float.PositiveInfinity, kernel: 5);", source);
+            Assert.Contains("ChannelBlocks.Pointwise(columns.Slice(32000, 5120), blockedInput: true, 72, 8, 8, p.Slice(0, 3456), p.Slice(3456, 48), 40, y, nchwOutput: true, columns.Slice(0, 32000));", source);
+            // Onto 16x16 (more than 64 cells) 72 channels stay NCHW.
+            Assert.DoesNotContain("ChannelBlocks", GeneratedNet("[Network(24, 16, 16)]\n[Conv2d(72, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[Conv2d(72, 5, Padding = 2, Groups = 72, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
+                + "[Conv2d(40, 1, Bias = false)]\n[BatchNorm]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n"));
+
+            var network = new BlockedPartialBlocksNet();
+            network.ResetParameters(15);
+            MoveParameters(network, seed: 16);
+            var workspace = (BlockedPartialBlocksNet.Workspace)EvaluatesAsUnfused(network, batch: 3, seed: 17);
+            Assert.Contains("goes straight into layer 3", Assert.Throws<InvalidOperationException>(() => workspace.LayerOutput(2).Length).Message);
         }
 
         [Fact]

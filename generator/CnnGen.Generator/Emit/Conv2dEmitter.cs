@@ -649,11 +649,13 @@ namespace CnnGen.Generator.Emit
         /// </summary>
         public static void LinkBlockedChains(IReadOnlyList<PlannedLayer> layers)
         {
+            // Whether a 1x1 layer may write a partly filled last block for the depthwise layer at `index`, if that is one.
+            bool PartialInto(int index) => index < layers.Count && BlockedDepthwise(layers[index]) && PartialBlocksPay(layers[index]);
             for (int i = 0; i < layers.Count; i++)
             {
-                if (!BlockedPointwise(layers[i], blockedInput: false) || layers[i].Fusion.BlockedFrom is not null) continue;
-                var chain = new List<PlannedLayer> { layers[i] };
                 int next = i + layers[i].Fusion.Absorbed + 1;
+                if (!BlockedPointwise(layers[i], blockedInput: false, partialBlock: PartialInto(next)) || layers[i].Fusion.BlockedFrom is not null) continue;
+                var chain = new List<PlannedLayer> { layers[i] };
                 while (next < layers.Count && BlockedDepthwise(layers[next]) && layers[next].Input.Channels == chain[chain.Count - 1].Output.Channels)
                 {
                     int after = next + layers[next].Fusion.Absorbed + 1;
@@ -661,13 +663,14 @@ namespace CnnGen.Generator.Emit
                     chain.Add(layers[next]);
                     chain.Add(layers[after]);
                     next = after + layers[after].Fusion.Absorbed + 1;
-                    // A 1x1 layer onto channels off the blocks (an inverted residual's projection onto 24) ends the chain: it writes NCHW.
-                    if (!BlockedPointwise(layers[after], blockedInput: true)) break;
+                    // A 1x1 layer onto channels off the blocks (an inverted residual's projection onto 24) ends the chain, writing
+                    // NCHW, unless a depthwise layer after it takes the partly filled block.
+                    if (!BlockedPointwise(layers[after], blockedInput: true, partialBlock: PartialInto(next))) break;
                 }
                 if (chain.Count < 3)
                 {
-                    // No pair after it: the 1x1 layer alone, from NCHW to NCHW, where that measured faster.
-                    if (!AloneBlockedPays(layers[i])) continue;
+                    // No pair after it: the 1x1 layer alone, from NCHW to NCHW, where that measured faster (onto whole blocks).
+                    if (!AloneBlockedPays(layers[i]) || layers[i].Output.Channels % 16 != 0) continue;
                     chain = new List<PlannedLayer> { layers[i] };
                 }
                 bool perSample = true;
@@ -680,10 +683,10 @@ namespace CnnGen.Generator.Emit
                 int padded = ChannelBlockLanes(end.Channels) * end.Height * end.Width, blocked = 0;
                 for (int k = 1; k < chain.Count; k += 2)
                 {
-                    var input = chain[k].Input;
+                    var (input, output) = (chain[k].Input, chain[k].Output);
                     int pad = chain[k].Spec.Padding;
-                    padded = System.Math.Max(padded, input.Channels * (input.Height + 2 * pad) * (input.Width + 2 * pad));
-                    blocked = System.Math.Max(blocked, chain[k].Output.Length);
+                    padded = System.Math.Max(padded, ChannelBlockLanes(input.Channels) * (input.Height + 2 * pad) * (input.Width + 2 * pad));
+                    blocked = System.Math.Max(blocked, ChannelBlockLanes(output.Channels) * output.Height * output.Width);
                 }
                 for (int k = 0; k < chain.Count; k++)
                 {
@@ -739,14 +742,14 @@ namespace CnnGen.Generator.Emit
                 int blockLength = (output.Height + 2 * pad) * rowLength * 16, first = (pad * rowLength + pad) * 16;
                 int interior = ((output.Height - 1) * rowLength + output.Width) * 16;
                 w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache: each block of the padded output in columns, its rows of cells");
-                using (w.OpenBlock("for (int block = 0; block < " + Int(output.Channels / 16) + "; block++)"))
+                using (w.OpenBlock("for (int block = 0; block < " + Int(ChannelBlockLanes(output.Channels) / 16) + "; block++)"))
                 {
                     w.Line("var cells = columns.Slice(block * " + Int(blockLength) + " + " + Int(first) + ", " + Int(interior) + ");");
                     w.Line(ActivationEmitter.InPlaceStatement(activation, "cells"));
                 }
                 return;
             }
-            string target = depthwise ? "columns.Slice(" + Int(fusion.BlockedPadded) + ", " + Int(output.Length) + ")" : "y";
+            string target = depthwise ? "columns.Slice(" + Int(fusion.BlockedPadded) + ", " + Int(ChannelBlockLanes(output.Channels) * output.Height * output.Width) + ")" : "y";
             w.Line("// " + activation.Describe() + ", in place while the sample's output is in cache" + (depthwise ? " (the blocked output in columns)" : ""));
             w.Line(ActivationEmitter.InPlaceStatement(activation, target));
         }
@@ -760,21 +763,23 @@ namespace CnnGen.Generator.Emit
         // NCHW depthwise kernel's planes and copies cost the most (sweep3's MobileNetV2 at 224x224, perf per layer, µs, NCHW
         // -> chain: 16 -> 96 on 112x112 532 -> 440, its stride-2 depthwise 389 -> 279, 96 -> 24 on 56x56 114 -> 169; 24 -> 144
         // on 56x56 204 -> 168, its depthwise 237 -> 136, 144 -> 24 200 -> 217).
-        private static bool BlockedPointwise(PlannedLayer layer, bool blockedInput, bool nchwOutput = false) =>
+        // partialBlock: the layer writes a depthwise layer's input that may end in a partly filled block (PartialBlocksPay). Its
+        // input may be one too (blockedInput): the kernel reads only the channels.
+        private static bool BlockedPointwise(PlannedLayer layer, bool blockedInput, bool nchwOutput = false, bool partialBlock = false) =>
             layer.Kind == LayerKind.Conv2d && !GroupedConv2dEmitter.Handles(layer.Spec) && layer.Spec.Kernel == 1 && layer.Spec.Stride == 1 && layer.Spec.Padding == 0
-            && BlockedFusion(layer) && layer.Output.Channels > 16 && (!blockedInput || layer.Input.Channels % 16 == 0)
-            && (layer.Output.Channels % 16 == 0 || nchwOutput && PartialBlockPays(layer.Output.Height * layer.Output.Width));
+            && BlockedFusion(layer) && layer.Output.Channels > 16
+            && (layer.Output.Channels % 16 == 0 || nchwOutput && PartialBlockPays(layer.Output.Height * layer.Output.Width) || !nchwOutput && partialBlock);
 
         private static bool PartialBlockPays(int cells) => cells <= 256 || cells >= 2048;
 
         /// <summary>Output channels rounded up to whole blocks of 16 (ChannelBlocks.BlockLanes).</summary>
         private static int ChannelBlockLanes(int channels) => (channels + 15) / 16 * 16;
 
-        /// <summary>Floats of a chain layer's packed weights: a 1x1 layer's output channels rounded up to whole blocks (its last block's extra lanes zero).</summary>
+        /// <summary>Floats of a chain layer's packed weights: its output channels rounded up to whole blocks (a last block's extra lanes zero), by the input channels of a 1x1 layer or the taps of a depthwise one.</summary>
         private static int BlockedWeightLength(PlannedLayer layer) =>
-            GroupedConv2dEmitter.Handles(layer.Spec) ? WeightLengthOf(layer) : ChannelBlockLanes(layer.Output.Channels) * layer.Input.Channels;
+            ChannelBlockLanes(layer.Output.Channels) * (GroupedConv2dEmitter.Handles(layer.Spec) ? layer.Spec.Kernel * layer.Spec.KernelWidth : layer.Input.Channels);
 
-        /// <summary>Floats of the workspace array <see cref="BlockedArray"/>: the packed weights, then the bias in whole blocks (a depthwise layer's channels always are).</summary>
+        /// <summary>Floats of the workspace array <see cref="BlockedArray"/>: the packed weights, then the bias in whole blocks.</summary>
         public static int BlockedLength(PlannedLayer layer) => BlockedWeightLength(layer) + ChannelBlockLanes(layer.Output.Channels);
 
         // A 3x3 or 5x5 depthwise layer a chain may take: padded by half its kernel, stride 1 or 2. A 5x5 layer at stride 1 only
@@ -785,11 +790,18 @@ namespace CnnGen.Generator.Emit
         private static bool BlockedDepthwise(PlannedLayer layer)
         {
             var spec = layer.Spec;
-            return layer.Kind == LayerKind.Conv2d && spec.Groups == layer.Input.Channels && spec.Units == layer.Input.Channels && layer.Input.Channels % 16 == 0
-                && spec.Kernel is 3 or 5 && spec.KernelWidth == spec.Kernel && spec.Stride is 1 or 2 && spec.StrideWidth == spec.Stride
+            return layer.Kind == LayerKind.Conv2d && spec.Groups == layer.Input.Channels && spec.Units == layer.Input.Channels
+                && (layer.Input.Channels % 16 == 0 || PartialBlocksPay(layer)) && spec.Kernel is 3 or 5 && spec.KernelWidth == spec.Kernel && spec.Stride is 1 or 2 && spec.StrideWidth == spec.Stride
                 && spec.Padding == spec.Kernel / 2 && spec.PaddingWidth == spec.Padding && spec.Dilation == 1 && spec.DilationWidth == 1
                 && (spec.Kernel == 3 || spec.Stride == 2 || layer.Output.Width < 16) && BlockedFusion(layer);
         }
+
+        // A depthwise layer on channels off the blocks (MnasNet's and MobileNetV3's 72 and 120) in a chain, its last block partly
+        // filled (its extra lanes zero through the chain): onto maps of up to 64 cells. KernelBench blocked five (2026-12-06,
+        // Zen 5, thread CPU, both orders; expansion, depthwise, projection, NCHW / chain): 24 -> 72 @16x16, 5x5 stride 2, -> 40
+        // 1.12-1.13x; 40 -> 120 @8x8, 5x5, -> 40 1.18-1.19x; 40 -> 120 @8x8, 3x3, 0.99x; onto 16x16 16 -> 72 @32x32, 5x5 stride
+        // 2, 0.97-0.98x, 24 -> 72 @16x16, 3x3, 0.76x, but 16 -> 48 @32x32, 3x3 stride 2, 1.20x.
+        private static bool PartialBlocksPay(PlannedLayer depthwise) => depthwise.Output.Height * depthwise.Output.Width <= 64;
 
         /// <summary>The workspace array holding a chain layer's folded weights packed for <c>ChannelBlocks</c>, then its bias.</summary>
         public static string BlockedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Blocked";

@@ -65,13 +65,17 @@ namespace CnnGen.Kernels
                     packed[((oc / 16) * inChannels + c) * 16 + oc % 16] = weight[oc * inChannels + c];
         }
 
-        /// <summary>k x k depthwise weights [channels x 1 x k x k] (k = 3 or 5) to [channels / 16][k·k taps][16].</summary>
+        /// <summary>
+        /// k x k depthwise weights [channels x 1 x k x k] (k = 3 or 5) to [blocks][k·k taps][16], <see cref="BlockLanes"/>(channels)
+        /// x k·k floats: a last block of fewer than 16 channels has zero weights in its other lanes.
+        /// </summary>
         public static void PackDepthwise(ReadOnlySpan<float> weight, int channels, Span<float> packed, int kernel = 3)
         {
-            RequireBlocks(channels, nameof(channels));
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
             RequireKernel(kernel);
-            int taps = kernel * kernel;
-            if (weight.Length < channels * taps || packed.Length < channels * taps) throw new ArgumentException("Expected " + channels * taps + " weights.");
+            int taps = kernel * kernel, lanes = BlockLanes(channels);
+            if (weight.Length < channels * taps || packed.Length < lanes * taps) throw new ArgumentException("Expected " + channels * taps + " weights and room for " + lanes * taps + " packed.");
+            if (lanes != channels) packed.Slice((lanes - 16) * taps, 16 * taps).Clear();
             for (int c = 0; c < channels; c++)
                 for (int t = 0; t < taps; t++)
                     packed[((c / 16) * taps + t) * 16 + c % 16] = weight[c * taps + t];
@@ -79,13 +83,14 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// y = clamp(bias + weight · x) of a 1x1 stride-1 layer. <paramref name="x"/> is NCHW [inChannels][height x width], or
-        /// when <paramref name="blockedInput"/> blocked [inChannels / 16][height x width][16]; <paramref name="y"/> is blocked
-        /// and padded by one cell, [outChannels / 16][height + 2][width + 2][16] with its border written zero, or when
-        /// <paramref name="nchwOutput"/> NCHW [outChannels][height x width], written blocked into <paramref name="staging"/>
+        /// when <paramref name="blockedInput"/> blocked [blocks][height x width][16]; <paramref name="y"/> is blocked and padded
+        /// by <paramref name="padding"/> cells, [blocks][height + 2·padding][width + 2·padding][16] with its border written zero,
+        /// or when <paramref name="nchwOutput"/> NCHW [outChannels][height x width], written blocked into <paramref name="staging"/>
         /// (<see cref="BlockLanes"/>(outChannels) x height x width floats; unused otherwise) and turned into rows by 16 x 16
-        /// transposes. Weights from <see cref="PackPointwise"/>. Writing NCHW, outChannels need not be whole blocks: the last
-        /// block's extra lanes (zero weights, zero bias: <paramref name="bias"/> holds BlockLanes(outChannels) values) are
-        /// summed in staging and not stored.
+        /// transposes. Weights from <see cref="PackPointwise"/>. Channels need not be whole blocks: the last block's extra
+        /// lanes (zero weights, zero bias: <paramref name="bias"/> holds BlockLanes(outChannels) values) are summed to 0,
+        /// stored so in a blocked y (where the clamp keeps 0 at 0) and not stored in an NCHW one; a blocked input's extra lanes
+        /// are not read.
         /// </summary>
         public static void Pointwise(ReadOnlySpan<float> x, bool blockedInput, int inChannels, int height, int width, ReadOnlySpan<float> packedWeight,
             ReadOnlySpan<float> bias, int outChannels, Span<float> y, bool nchwOutput, Span<float> staging, float low = float.NegativeInfinity, float high = float.PositiveInfinity,
@@ -97,13 +102,12 @@ namespace CnnGen.Kernels
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
             if (nchwOutput) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
-            else RequireBlocks(outChannels, nameof(outChannels));
-            if (blockedInput) RequireBlocks(inChannels, nameof(inChannels));
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
             int cells = height * width, lanes = BlockLanes(outChannels);
             if (x.Length < inChannels * cells) throw new ArgumentException("Expected x of " + inChannels * cells + " floats.");
             if (packedWeight.Length < lanes * inChannels) throw new ArgumentException("Expected " + lanes * inChannels + " packed weights.");
             if (bias.Length < lanes) throw new ArgumentException("Expected " + lanes + " biases.");
-            if (y.Length < (nchwOutput ? outChannels * cells : PaddedLength(outChannels, height, width, padding))) throw new ArgumentException("Expected a longer y.");
+            if (y.Length < (nchwOutput ? outChannels * cells : PaddedLength(lanes, height, width, padding))) throw new ArgumentException("Expected a longer y.");
             if (nchwOutput && staging.Length < lanes * cells) throw new ArgumentException("Expected staging of " + lanes * cells + " floats.", nameof(staging));
             var input = new Input(16 * cells, blockedInput ? 1 : cells, blockedInput ? 16 : 1);
             // Blocked and padded into y; or blocked unpadded into staging, turned into NCHW rows after.
@@ -111,7 +115,7 @@ namespace CnnGen.Kernels
             ref float ys = ref MemoryMarshal.GetReference(nchwOutput ? staging : y);
             if (!nchwOutput)
             {
-                for (int ob = 0; ob < outChannels / 16; ob++) ClearBorder(ref Unsafe.Add(ref ys, ob * blockStride), height, width, pad);
+                for (int ob = 0; ob < lanes / 16; ob++) ClearBorder(ref Unsafe.Add(ref ys, ob * blockStride), height, width, pad);
             }
             ref float xs = ref MemoryMarshal.GetReference(x);
             ref float ws = ref MemoryMarshal.GetReference(packedWeight);
@@ -180,30 +184,31 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// y = clamp(bias + depthwise k x k of x), k = <paramref name="kernel"/> (3 or 5) with padding k / 2 and stride 1 or 2:
-        /// <paramref name="x"/> blocked and padded by k / 2 cells with a zero border ([channels / 16][height + k − 1][width + k − 1][16],
-        /// as <see cref="Pointwise"/> writes it), y blocked [channels / 16][outHeight][outWidth][16]. Weights from
-        /// <see cref="PackDepthwise"/> for the same kernel.
+        /// <paramref name="x"/> blocked and padded by k / 2 cells with a zero border ([blocks][height + k − 1][width + k − 1][16],
+        /// as <see cref="Pointwise"/> writes it), y blocked [blocks][outHeight][outWidth][16], blocks = BlockLanes(channels) / 16.
+        /// Weights from <see cref="PackDepthwise"/> for the same kernel; <paramref name="bias"/> holds BlockLanes(channels)
+        /// values (a last block's extra lanes zero, so its outputs there are the clamp of 0).
         /// </summary>
         public static void Depthwise(ReadOnlySpan<float> x, int channels, int height, int width, int stride, ReadOnlySpan<float> packedWeight,
             ReadOnlySpan<float> bias, Span<float> y, float low = float.NegativeInfinity, float high = float.PositiveInfinity, int kernel = 3)
         {
             var clamp = new OutputClamp(low, high);
-            RequireBlocks(channels, nameof(channels));
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
             RequireKernel(kernel);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
             if (stride is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(stride), stride, "Expected stride 1 or 2.");
-            int padding = kernel / 2, taps = kernel * kernel;
+            int padding = kernel / 2, taps = kernel * kernel, lanes = BlockLanes(channels);
             int outHeight = (height - 1) / stride + 1, outWidth = (width - 1) / stride + 1, paddedWidth = width + 2 * padding;
-            if (x.Length < PaddedLength(channels, height, width, padding)) throw new ArgumentException("Expected x of " + PaddedLength(channels, height, width, padding) + " floats.");
-            if (packedWeight.Length < channels * taps) throw new ArgumentException("Expected " + channels * taps + " packed weights.");
-            if (bias.Length < channels) throw new ArgumentException("Expected " + channels + " biases.");
-            if (y.Length < channels * outHeight * outWidth) throw new ArgumentException("Expected y of " + channels * outHeight * outWidth + " floats.");
+            if (x.Length < PaddedLength(lanes, height, width, padding)) throw new ArgumentException("Expected x of " + PaddedLength(lanes, height, width, padding) + " floats.");
+            if (packedWeight.Length < lanes * taps) throw new ArgumentException("Expected " + lanes * taps + " packed weights.");
+            if (bias.Length < lanes) throw new ArgumentException("Expected " + lanes + " biases.");
+            if (y.Length < lanes * outHeight * outWidth) throw new ArgumentException("Expected y of " + lanes * outHeight * outWidth + " floats.");
             ref float xs = ref MemoryMarshal.GetReference(x);
             ref float ys = ref MemoryMarshal.GetReference(y);
             ref float ws = ref MemoryMarshal.GetReference(packedWeight);
             ref float bs = ref MemoryMarshal.GetReference(bias);
-            for (int cb = 0; cb < channels / 16; cb++)
+            for (int cb = 0; cb < lanes / 16; cb++)
             {
                 ref float block = ref Unsafe.Add(ref xs, cb * (height + 2 * padding) * paddedWidth * 16);
                 ref float blockTaps = ref Unsafe.Add(ref ws, cb * taps * 16);
@@ -510,11 +515,6 @@ namespace CnnGen.Kernels
         private static void RequireKernel(int kernel)
         {
             if (kernel is not (3 or 5)) throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "Expected a 3x3 or 5x5 depthwise kernel.");
-        }
-
-        private static void RequireBlocks(int channels, string name)
-        {
-            if (channels <= 0 || channels % 16 != 0) throw new ArgumentOutOfRangeException(name, channels, "Expected a positive multiple of 16 channels.");
         }
     }
 }
