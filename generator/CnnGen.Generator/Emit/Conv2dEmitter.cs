@@ -642,9 +642,10 @@ namespace CnnGen.Generator.Emit
         /// one sample at a time, with nothing else between them. The
         /// first 1x1 layer reads its input as NCHW and writes the depthwise layer's input blocked and padded in the start of
         /// columns; the depthwise layer writes its output blocked after that region; the last 1x1 layer writes NCHW. The
-        /// outputs handed on are then not kept. Each 1x1 layer writes a multiple of 16 channels, 32 or more: onto one block a
-        /// tile's 8 broadcasts of x feed 8 multiply-adds, half the FMA rate (MobileNetV2's 64 -> 16 projection on 16x16 maps:
-        /// its chain ran 0.92-0.96x of the NCHW kernels at batch 1). A 1x1 layer with no pair after it forms a chain of one
+        /// outputs handed on are then not kept. Each 1x1 layer writes more than one block's channels (onto one block a tile's 8
+        /// broadcasts of x feed 8 multiply-adds, half the FMA rate: MobileNetV2's 64 -> 16 projection on 16x16 maps ran its chain
+        /// at 0.92-0.96x of the NCHW kernels at batch 1), in whole blocks unless the depthwise layer after it writes at most 64
+        /// cells (PartialBlocksPay: the last block partly filled) or it ends the chain writing NCHW. A 1x1 layer with no pair after it forms a chain of one
         /// where <see cref="AloneBlockedPays"/>. KernelBench <c>blocked</c> measures the chains against the NCHW kernels.
         /// </summary>
         public static void LinkBlockedChains(IReadOnlyList<PlannedLayer> layers)
