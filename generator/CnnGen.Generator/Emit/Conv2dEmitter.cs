@@ -645,8 +645,9 @@ namespace CnnGen.Generator.Emit
         /// outputs handed on are then not kept. Each 1x1 layer writes more than one block's channels (onto one block a tile's 8
         /// broadcasts of x feed 8 multiply-adds, half the FMA rate: MobileNetV2's 64 -> 16 projection on 16x16 maps ran its chain
         /// at 0.92-0.96x of the NCHW kernels at batch 1), in whole blocks unless the depthwise layer after it writes at most 64
-        /// cells (PartialBlocksPay: the last block partly filled) or it ends the chain writing NCHW. A 1x1 layer with no pair after it forms a chain of one
-        /// where <see cref="AloneBlockedPays"/>. KernelBench <c>blocked</c> measures the chains against the NCHW kernels.
+        /// cells (PartialBlocksPay: the last block partly filled) or it ends the chain writing NCHW. A 1x1 layer with no pair
+        /// after it forms a chain of one where <see cref="AloneBlockedPays"/>. KernelBench <c>blocked</c> measures the chains
+        /// against the NCHW kernels (<c>blocked five</c> those through 5x5 layers and channels off the blocks).
         /// </summary>
         public static void LinkBlockedChains(IReadOnlyList<PlannedLayer> layers)
         {
@@ -792,13 +793,14 @@ namespace CnnGen.Generator.Emit
         {
             var spec = layer.Spec;
             return layer.Kind == LayerKind.Conv2d && spec.Groups == layer.Input.Channels && spec.Units == layer.Input.Channels
-                && (layer.Input.Channels % 16 == 0 || PartialBlocksPay(layer)) && spec.Kernel is 3 or 5 && spec.KernelWidth == spec.Kernel && spec.Stride is 1 or 2 && spec.StrideWidth == spec.Stride
+                && (layer.Input.Channels % 16 == 0 || PartialBlocksPay(layer))
+                && spec.Kernel is 3 or 5 && spec.KernelWidth == spec.Kernel && spec.Stride is 1 or 2 && spec.StrideWidth == spec.Stride
                 && spec.Padding == spec.Kernel / 2 && spec.PaddingWidth == spec.Padding && spec.Dilation == 1 && spec.DilationWidth == 1
                 && (spec.Kernel == 3 || spec.Stride == 2 || layer.Output.Width < 16) && BlockedFusion(layer);
         }
 
-        // A depthwise layer on channels off the blocks (MnasNet's and MobileNetV3's 72 and 120) in a chain, its last block partly
-        // filled (its extra lanes zero through the chain): onto maps of up to 64 cells. KernelBench blocked five (2026-12-06,
+        // A depthwise layer on channels off the blocks (72 and 120 in MnasNet and MobileNetV3; MobileNetV3's, onto 16x16, stay
+        // NCHW) in a chain, its last block partly filled (its extra lanes zero through the chain): onto maps of up to 64 cells. KernelBench blocked five (2026-12-06,
         // Zen 5, thread CPU, both orders; expansion, depthwise, projection, NCHW / chain): 24 -> 72 @16x16, 5x5 stride 2, -> 40
         // 1.12-1.13x; 40 -> 120 @8x8, 5x5, -> 40 1.18-1.19x; 40 -> 120 @8x8, 3x3, 0.99x; onto 16x16 16 -> 72 @32x32, 5x5 stride
         // 2, 0.97-0.98x, 24 -> 72 @16x16, 3x3, 0.76x, but 16 -> 48 @32x32, 3x3 stride 2, 1.20x.

@@ -460,15 +460,7 @@ namespace CnnGen.Kernels
                 row = ref Unsafe.Add(ref row, rowStep);
                 cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
                 a7 = Fused.MultiplyAdd(v0, w20, a7); a7 = Fused.MultiplyAdd(v1, w21, a7); a7 = Fused.MultiplyAdd(v2, w22, a7);
-                ref float o = ref Unsafe.Add(ref output, ox);
-                OutputClamp.Store(a0, none, low, high, ref o);
-                OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, 1 * outWidth));
-                OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
-                OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
-                OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
-                OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
-                OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
-                OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                StoreEightRows(ref Unsafe.Add(ref output, ox), outWidth, none, low, high, a0, a1, a2, a3, a4, a5, a6, a7);
                 if (ox == last) break;
             }
         }
@@ -534,15 +526,7 @@ namespace CnnGen.Kernels
                     var row11 = Row5.Load(ref Unsafe.Add(ref start, 11 * rowStep));
                     a7 = row11.Into(a7, k4);
                 }
-                ref float o = ref Unsafe.Add(ref output, ox);
-                OutputClamp.Store(a0, none, low, high, ref o);
-                OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, outWidth));
-                OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
-                OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
-                OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
-                OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
-                OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
-                OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                StoreEightRows(ref Unsafe.Add(ref output, ox), outWidth, none, low, high, a0, a1, a2, a3, a4, a5, a6, a7);
                 if (ox == last) break;
             }
         }
@@ -604,17 +588,38 @@ namespace CnnGen.Kernels
                     var row17 = Row5.LoadPhases(ref Unsafe.Add(ref start, 17 * rowStride), phaseLength); a7 = row17.Into(a7, k3);
                     var row18 = Row5.LoadPhases(ref Unsafe.Add(ref start, 18 * rowStride), phaseLength); a7 = row18.Into(a7, k4);
                 }
-                ref float o = ref Unsafe.Add(ref output, ox);
-                OutputClamp.Store(a0, none, low, high, ref o);
-                OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, outWidth));
-                OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
-                OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
-                OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
-                OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
-                OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
-                OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                StoreEightRows(ref Unsafe.Add(ref output, ox), outWidth, none, low, high, a0, a1, a2, a3, a4, a5, a6, a7);
                 if (ox == last) break;
             }
+        }
+
+        // The eight output rows of a shared-rows tile, outWidth floats apart, each clamped unless the bounds are none (Vector512, then Vector256).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreEightRows(ref float o, int outWidth, bool none, Vector512<float> low, Vector512<float> high, Vector512<float> a0, Vector512<float> a1,
+            Vector512<float> a2, Vector512<float> a3, Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7)
+        {
+            OutputClamp.Store(a0, none, low, high, ref o);
+            OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, outWidth));
+            OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
+            OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
+            OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
+            OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
+            OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
+            OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreEightRows(ref float o, int outWidth, bool none, Vector256<float> low, Vector256<float> high, Vector256<float> a0, Vector256<float> a1,
+            Vector256<float> a2, Vector256<float> a3, Vector256<float> a4, Vector256<float> a5, Vector256<float> a6, Vector256<float> a7)
+        {
+            OutputClamp.Store(a0, none, low, high, ref o);
+            OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, outWidth));
+            OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
+            OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
+            OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
+            OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
+            OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
+            OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
         }
 
         // One input row's 5 column shifts (made once for every output row that reads the row), or one kernel row's 5 weights.
@@ -872,15 +877,7 @@ namespace CnnGen.Kernels
                     v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2); v3 = VectorRows.ColumnsFrom(cells, next, 3); v4 = VectorRows.ColumnsFrom(cells, next, 4); v5 = VectorRows.ColumnsFrom(cells, next, 5); v6 = VectorRows.ColumnsFrom(cells, next, 6);
                     a7 = Taps7(a7, v0, v1, v2, v3, v4, v5, v6, w60, w61, w62, w63, w64, w65, w66);
                 }
-                ref float o = ref Unsafe.Add(ref output, ox);
-                OutputClamp.Store(a0, none, low, high, ref o);
-                OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, outWidth));
-                OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
-                OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
-                OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
-                OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
-                OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
-                OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                StoreEightRows(ref Unsafe.Add(ref output, ox), outWidth, none, low, high, a0, a1, a2, a3, a4, a5, a6, a7);
                 if (ox == last) break;
             }
         }
@@ -962,15 +959,7 @@ namespace CnnGen.Kernels
                 row = ref Unsafe.Add(ref row, rowStep);
                 v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
                 a7 = Fused.MultiplyAdd(v0, w20, a7); a7 = Fused.MultiplyAdd(v1, w21, a7); a7 = Fused.MultiplyAdd(v2, w22, a7);
-                ref float o = ref Unsafe.Add(ref output, ox);
-                OutputClamp.Store(a0, none, low, high, ref o);
-                OutputClamp.Store(a1, none, low, high, ref Unsafe.Add(ref o, 1 * outWidth));
-                OutputClamp.Store(a2, none, low, high, ref Unsafe.Add(ref o, 2 * outWidth));
-                OutputClamp.Store(a3, none, low, high, ref Unsafe.Add(ref o, 3 * outWidth));
-                OutputClamp.Store(a4, none, low, high, ref Unsafe.Add(ref o, 4 * outWidth));
-                OutputClamp.Store(a5, none, low, high, ref Unsafe.Add(ref o, 5 * outWidth));
-                OutputClamp.Store(a6, none, low, high, ref Unsafe.Add(ref o, 6 * outWidth));
-                OutputClamp.Store(a7, none, low, high, ref Unsafe.Add(ref o, 7 * outWidth));
+                StoreEightRows(ref Unsafe.Add(ref output, ox), outWidth, none, low, high, a0, a1, a2, a3, a4, a5, a6, a7);
                 if (ox == last) break;
             }
         }
