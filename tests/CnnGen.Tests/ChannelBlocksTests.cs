@@ -446,6 +446,8 @@ namespace CnnGen.Tests
             // 24 channels take two blocks: room for 32 in every array.
             Assert.Throws<ArgumentException>(() => ChannelBlocks.PackPointwise(new float[24 * 8], 8, 24, new float[24 * 8]));
             Assert.Throws<ArgumentException>(() => ChannelBlocks.PackDepthwise(new float[24 * 9], 24, new float[24 * 9]));
+            // A blocked input of 24 channels is two blocks of cells: 24 x cells floats would be read past.
+            Assert.Throws<ArgumentException>(() => ChannelBlocks.Pointwise(new float[24 * 49], true, 24, 7, 7, new float[32 * 24], new float[32], 32, new float[32 * 81], false, default));
             Assert.Throws<ArgumentException>(() => ChannelBlocks.Depthwise(new float[24 * 9 * 9], 24, 7, 7, 1, new float[32 * 9], new float[32], new float[32 * 49]));
             Assert.Throws<ArgumentException>(() => ChannelBlocks.Depthwise(new float[32 * 9 * 9], 24, 7, 7, 1, new float[32 * 9], new float[24], new float[32 * 49]));
             Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[16 * 9 * 9], 16, 7, 7, 3, new float[16 * 9], new float[16], new float[16 * 49]));

@@ -104,7 +104,9 @@ namespace CnnGen.Kernels
             if (nchwOutput) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
             int cells = height * width, lanes = BlockLanes(outChannels);
-            if (x.Length < inChannels * cells) throw new ArgumentException("Expected x of " + inChannels * cells + " floats.");
+            // A blocked input takes whole blocks: its last channel lies near the end of the last block's cells.
+            int inLength = (blockedInput ? BlockLanes(inChannels) : inChannels) * cells;
+            if (x.Length < inLength) throw new ArgumentException("Expected x of " + inLength + " floats.");
             if (packedWeight.Length < lanes * inChannels) throw new ArgumentException("Expected " + lanes * inChannels + " packed weights.");
             if (bias.Length < lanes) throw new ArgumentException("Expected " + lanes + " biases.");
             if (y.Length < (nchwOutput ? outChannels * cells : PaddedLength(lanes, height, width, padding))) throw new ArgumentException("Expected a longer y.");

@@ -336,11 +336,10 @@ namespace CnnGen.Kernels
             // 32x32x32 1.51-1.56x, 16x64x64 1.52-1.60x, 40x28x28 1.38-1.39x; 7x7 (two runs) 48x16x16 1.37-1.42x, 96x16x16 1.44-1.47x,
             // 96x32x32 1.38-1.44x, 64x28x28 1.35-1.36x, 32x56x56 1.36-1.43x. At batch 1, three alternated rounds: zoo sweep2's MobileNetV3-style
             // network 215.8-217.7 -> 209.6-212.1 µs, sweep3's ConvNeXt-style network 390.9-392.2 -> 381.2-383.1 µs.
-            bool sharedRows = SharedRows && wide && Avx512F.IsSupported && g.KernelHeight == g.KernelWidth && (g.KernelWidth is 5 or 7) && g.StrideHeight == 1 && g.StrideWidth == 1
-                && g.DilationHeight == 1 && g.DilationWidth == 1;
+            bool shareable = SharedRows && wide && Avx512F.IsSupported && g.KernelHeight == g.KernelWidth && g.DilationHeight == 1 && g.DilationWidth == 1;
+            bool sharedRows = shareable && (g.KernelWidth is 5 or 7) && g.StrideHeight == 1 && g.StrideWidth == 1;
             // 5x5 at stride 2 likewise, on the phase-split plane (Rows5x5Stride2512).
-            bool sharedStride2 = SharedRows && wide && Avx512F.IsSupported && g.KernelHeight == 5 && g.KernelWidth == 5 && g.StrideHeight == 2 && g.StrideWidth == 2
-                && g.DilationHeight == 1 && g.DilationWidth == 1;
+            bool sharedStride2 = shareable && g.KernelWidth == 5 && g.StrideHeight == 2 && g.StrideWidth == 2;
             for (int ic = 0; ic < g.InChannels; ic++)
             {
                 if (ic + 1 < g.InChannels) Pad(x, ic + 1, g, layout, planes.Slice((ic + 1) % 2 * planeLength, planeLength));
