@@ -216,6 +216,35 @@ namespace CnnGen.Tests
             }
         }
 
+        // ReLU6's vector clamps are max and min with x second, which must give the scalar comparisons' results for every
+        // float, NaN payloads, −0, subnormals and infinities included: every 251st bit pattern (17 million), both signs.
+        [Theory]
+        [InlineData("Relu6")]
+        [InlineData("Hardswish")]
+        public void Relu6AndHardswish_VectorPaths_MatchTheScalarPath_OverTheBitPatterns(string kind)
+        {
+            const int chunk = 1 << 16;
+            float[] x = new float[chunk], scalar = new float[chunk], vector = new float[chunk];
+            ulong pattern = 0;
+            while (pattern <= uint.MaxValue)
+            {
+                int count = 0;
+                for (; count < chunk && pattern <= uint.MaxValue; count++, pattern += 251) x[count] = BitConverter.UInt32BitsToSingle((uint)pattern);
+                RunForward(kind, x.AsSpan(0, count), scalar.AsSpan(0, count), DirectConvolution.KernelPath.Scalar);
+                foreach (object[] p in DirectConvolutionTests.Paths())
+                {
+                    var path = Enum.Parse<DirectConvolution.KernelPath>((string)p[0]);
+                    if (path == DirectConvolution.KernelPath.Scalar) continue;
+                    RunForward(kind, x.AsSpan(0, count), vector.AsSpan(0, count), path);
+                    for (int i = 0; i < count; i++)
+                    {
+                        uint want = BitConverter.SingleToUInt32Bits(scalar[i]), got = BitConverter.SingleToUInt32Bits(vector[i]);
+                        if (want != got) Assert.Fail($"{path} {kind}(0x{BitConverter.SingleToUInt32Bits(x[i]):X8}) = 0x{got:X8}, the scalar path 0x{want:X8}");
+                    }
+                }
+            }
+        }
+
         [Fact]
         public void Tanh_KeepsItsRelativeAccuracy_FromTinyToSaturated()
         {

