@@ -77,6 +77,8 @@ namespace CnnGen.Tests
                 yield return [path[0], 3, 40, 64, 3, 0];   // two pairs, no padding
                 yield return [path[0], 2, 36, 112, 3, 1];  // 112: three pairs, then 32 from column 80 again
                 yield return [path[0], 3, 9, 41, 5, 0];    // odd width, unpadded 5x5
+                yield return [path[0], 5, 32, 32, 5, 2];   // MobileNetV3's and MnasNet's 5x5 stride 2 from 32x32 (Rows5x5Stride2512)
+                yield return [path[0], 3, 24, 64, 5, 2];   // 5x5 on two pairs a row
             }
         }
 
@@ -102,6 +104,19 @@ namespace CnnGen.Tests
                 DepthwiseConvolution.ForwardByRows(g, x, weight, bias, y, scratch, path, 0f, float.PositiveInfinity);
                 ConvolutionReference.AssertWithinScale(y, g.OutLength, expected, scale, true, 1e-5, $"rows {pathName} {channels}x{height}x{width} k{kernel} p{padding}");
                 Allocations.AssertNone(() => DepthwiseConvolution.ForwardByRows(g, x, weight, bias, y, scratch, path, 0f, float.PositiveInfinity));
+                // The planes laid out on 64-byte lines (LinePhases) from a scratch starting at each of 16 places within a line,
+                // against the compact layout: the same floats.
+                float[] compact = new float[g.OutLength];
+                DepthwiseConvolution.LinePhases = false;
+                try { DepthwiseConvolution.ForwardByRows(g, x, weight, bias, compact, scratch, path, 0f, float.PositiveInfinity); }
+                finally { DepthwiseConvolution.LinePhases = true; }
+                float[] wider = ConvolutionReference.Filled(scratch.Length + 16, float.NaN);
+                for (int start = 0; start < 16; start++)
+                {
+                    Array.Fill(y, float.NaN);
+                    DepthwiseConvolution.ForwardByRows(g, x, weight, bias, y, wider.AsSpan(start, scratch.Length), path, 0f, float.PositiveInfinity);
+                    Assert.Equal(compact, y.AsSpan(0, g.OutLength).ToArray());
+                }
             }
             Array.Fill(y, float.NaN);
             GroupedConvolution.ForwardOn(g, x, weight, bias, y, scratch, path);

