@@ -1848,6 +1848,11 @@ namespace KernelBench
                 ResNet8Layers();
                 return;
             }
+            if (args.Length > 0 && args[0] == "depthwise-lines")
+            {
+                DepthwiseLines();
+                return;
+            }
             if (args.Length > 0 && args[0] == "depthwise-large")
             {
                 DepthwiseLargeKernels();
@@ -3396,6 +3401,30 @@ namespace KernelBench
                 Action run = () => GroupedConvolution.Forward(g, x, w, b, y, scratch, 0f, 6f);
                 var (shared, general) = Interleaved(run, () => { DepthwiseConvolution.SharedRows = false; run(); DepthwiseConvolution.SharedRows = true; });
                 Console.WriteLine($"{$"{k}x{k} s{stride} {c}x{h}x{h}",-26} {shared * 1e6,10:F2} {general * 1e6,11:F2} {general / shared,8:F2}x {2.0 * g.OutLength * k * k / shared / 1e9,8:F1}");
+            }
+        }
+
+        // "depthwise-lines": the row kernel's planes on 64-byte lines (DepthwiseConvolution.LinePhases) against the compact
+        // layout, interleaved, each shape as the layer runs it (GroupedConvolution.Forward, +ReLU6), µs.
+        private static void DepthwiseLines()
+        {
+            var shapes = new (int K, int C, int H, int S)[]
+            {
+                (3, 32, 32, 1), (3, 64, 16, 1), (3, 16, 64, 1), (3, 144, 56, 1), (3, 32, 112, 1), (3, 48, 24, 1), (3, 64, 20, 1),
+                (3, 32, 32, 2), (3, 16, 64, 2), (3, 144, 56, 2), (3, 96, 112, 2), (3, 64, 40, 2),
+                (5, 120, 16, 1), (5, 240, 16, 1), (5, 72, 32, 1), (5, 40, 28, 1), (5, 16, 64, 1), (5, 480, 16, 1), (5, 96, 24, 1),
+                (5, 72, 32, 2), (5, 144, 32, 2), (5, 40, 56, 2), (5, 32, 64, 2), (5, 240, 36, 2), (5, 96, 112, 2),
+                (7, 48, 16, 1), (7, 96, 32, 1), (7, 192, 16, 1), (7, 64, 28, 1), (7, 32, 56, 1),
+            };
+            float[] x = Fill(480 * 112 * 112, 1), w = Fill(480 * 49, 2), b = Fill(480, 3), y = new float[480 * 112 * 112];
+            Console.WriteLine($"{"depthwise + ReLU6",-26} {"lines us",10} {"compact us",11} {"speed-up",9}");
+            foreach (var (k, c, h, stride) in shapes)
+            {
+                var g = new ConvolutionGeometry(c, h, h, c, k, k, stride, stride, k / 2, k / 2, 1, 1, c);
+                float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
+                Action run = () => GroupedConvolution.Forward(g, x, w, b, y, scratch, 0f, 6f);
+                var (lines, compact) = Interleaved(run, () => { DepthwiseConvolution.LinePhases = false; run(); DepthwiseConvolution.LinePhases = true; });
+                Console.WriteLine($"{$"{k}x{k} s{stride} {c}x{h}x{h}",-26} {lines * 1e6,10:F2} {compact * 1e6,11:F2} {compact / lines,8:F2}x");
             }
         }
 

@@ -87,8 +87,10 @@ namespace CnnGen.Kernels
 
         // The row kernel's phase-split planes: at stride 2 on rows of 32+ columns (Vector512 tiles), each phase a whole number
         // of vectors and the planes started on a 64-byte line, so that every row and phase starts on one and the tiles' row
-        // loads (two vectors a row and phase, the shifts taken by valignd) do not cross lines. KernelBench depthwise-large
-        // (2026-12-06, Zen 5): 5x5 stride 2 72x32x32 1.12x from this alone.
+        // loads (two vectors a row and phase, the shifts taken by valignd) do not cross lines. KernelBench depthwise-lines
+        // (2026-12-06, Zen 5, interleaved, two runs, lines / compact): 5x5 s2 72x32x32 1.02-1.12x, 144x32x32 1.10-1.19x,
+        // 96x112x112 1.01-1.13x; 3x3 s2 32x32x32 1.08-1.12x, 16x64x64 1.07-1.10x; 56- to 112-wide 3x3 0.99-1.07x. At stride 1
+        // (rows rounded up to whole vectors) 0.89-1.05x on 19 of 21 shapes, so not there.
         private static bool LinedPhases(in ConvolutionGeometry g) => LinePhases && g.StrideWidth == 2 && g.InWidth >= 32;
 
         private static Layout ForwardLayout(in ConvolutionGeometry g) => new Layout(g, wholeVectorPhases: LinedPhases(g));
