@@ -3405,7 +3405,8 @@ namespace KernelBench
         }
 
         // "depthwise-lines": the row kernel's planes on 64-byte lines (DepthwiseConvolution.LinePhases) against the compact
-        // layout, interleaved, each shape as the layer runs it (GroupedConvolution.Forward, +ReLU6), µs.
+        // layout, and Pad's tight loops over the plane (TightPadRows) against a row at a time, interleaved, each shape as the
+        // layer runs it (GroupedConvolution.Forward, +ReLU6), µs.
         private static void DepthwiseLines()
         {
             var shapes = new (int K, int C, int H, int S)[]
@@ -3417,14 +3418,15 @@ namespace KernelBench
                 (7, 48, 16, 1), (7, 96, 32, 1), (7, 192, 16, 1), (7, 64, 28, 1), (7, 32, 56, 1),
             };
             float[] x = Fill(480 * 112 * 112, 1), w = Fill(480 * 49, 2), b = Fill(480, 3), y = new float[480 * 112 * 112];
-            Console.WriteLine($"{"depthwise + ReLU6",-26} {"lines us",10} {"compact us",11} {"speed-up",9}");
+            Console.WriteLine($"{"depthwise + ReLU6",-26} {"lines us",10} {"compact us",11} {"speed-up",9} {"rows us",10} {"tight/rows",11}");
             foreach (var (k, c, h, stride) in shapes)
             {
                 var g = new ConvolutionGeometry(c, h, h, c, k, k, stride, stride, k / 2, k / 2, 1, 1, c);
                 float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
                 Action run = () => GroupedConvolution.Forward(g, x, w, b, y, scratch, 0f, 6f);
-                var (lines, compact) = Interleaved(run, () => { DepthwiseConvolution.LinePhases = false; run(); DepthwiseConvolution.LinePhases = true; });
-                Console.WriteLine($"{$"{k}x{k} s{stride} {c}x{h}x{h}",-26} {lines * 1e6,10:F2} {compact * 1e6,11:F2} {compact / lines,8:F2}x");
+                var t = InterleavedAll(run, () => { DepthwiseConvolution.LinePhases = false; run(); DepthwiseConvolution.LinePhases = true; },
+                    () => { DepthwiseConvolution.TightPadRows = false; run(); DepthwiseConvolution.TightPadRows = true; });
+                Console.WriteLine($"{$"{k}x{k} s{stride} {c}x{h}x{h}",-26} {t[0] * 1e6,10:F2} {t[1] * 1e6,11:F2} {t[1] / t[0],8:F2}x {t[2] * 1e6,10:F2} {t[2] / t[0],10:F2}x");
             }
         }
 

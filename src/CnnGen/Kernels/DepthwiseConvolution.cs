@@ -82,6 +82,9 @@ namespace CnnGen.Kernels
             return WholePlaneDepthwise.Applies(g) ? Math.Max(length, WholePlaneDepthwise.ScratchLength(g)) : length;
         }
 
+        /// <summary>Whether Pad copies rows of whole vectors (stride 1) and splits rows of 32+ columns (stride 2) in one tight loop over the plane rather than a row at a time (KernelBench turns it off to compare).</summary>
+        internal static bool TightPadRows = true;
+
         /// <summary>Whether the row kernel lays stride-2 planes of 32+ columns out on 64-byte lines (KernelBench and the tests turn it off to compare).</summary>
         internal static bool LinePhases = true;
 
@@ -144,11 +147,28 @@ namespace CnnGen.Kernels
                 }
                 return;
             }
+            if (sw == 1 && width % 16 == 0 && Vector512.IsHardwareAccelerated && TightPadRows)
+            {
+                // Rows of whole vectors (32, 48, 64, 112 columns) in one tight loop: row by row through CopyRow512 below, each
+                // row's addresses and its last vector's test cost as much as its copy.
+                ref float to = ref Unsafe.Add(ref target, ph * rowStride + pw);
+                for (int iy = 0; iy < height; iy++, to = ref Unsafe.Add(ref to, rowStride), source = ref Unsafe.Add(ref source, width))
+                {
+                    for (int ix = 0; ix < width; ix += 16) Vector512.LoadUnsafe(ref source, (nuint)ix).StoreUnsafe(ref to, (nuint)ix);
+                }
+                return;
+            }
             if (sw == 2 && PhaseSplit.Applies(width))
             {
                 ref float evens = ref Unsafe.Add(ref target, ph * rowStride + (pw & 1) * phaseLength + pw / 2);
                 ref float odds = ref Unsafe.Add(ref target, ph * rowStride + ((pw + 1) & 1) * phaseLength + (pw + 1) / 2);
-                PhaseSplit.Rows(ref source, width, height, ref evens, ref odds, rowStride);
+                if (TightPadRows)
+                {
+                    PhaseSplit.Rows(ref source, width, height, ref evens, ref odds, rowStride);
+                    return;
+                }
+                for (int iy = 0; iy < height; iy++, evens = ref Unsafe.Add(ref evens, rowStride), odds = ref Unsafe.Add(ref odds, rowStride))
+                    PhaseSplit.Row(ref Unsafe.Add(ref source, iy * width), width, ref evens, ref odds);
                 return;
             }
             if (sw == 2 && width % 16 == 0 && Vector512.IsHardwareAccelerated)
