@@ -717,6 +717,26 @@ namespace CnnGen.Kernels
                     padded.Slice(c * plane, g.Padding * rowStride).Clear();
                     padded.Slice(c * plane + below * rowStride, (g.PaddedHeight - below) * rowStride).Clear();
                 }
+                if (pairs)
+                {
+                    // Input column ix is padded column ix + p: phase (ix + p) mod 2, at (ix + p) / 2. The rows split in one loop
+                    // over the plane (PhaseSplit.Rows), after the margins of each row are cleared.
+                    int p = g.Padding;
+                    ref float first = ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), c * plane + p * rowStride);
+                    if (margins)
+                    {
+                        for (int iy = 0; iy < g.Height; iy++)
+                        {
+                            // Padded columns left of the input and right of it, up to the phases' end (2 · PhaseLength).
+                            ref float row = ref Unsafe.Add(ref first, iy * rowStride);
+                            for (int px = 0; px < p; px++) Unsafe.Add(ref row, (px & 1) * phase + px / 2) = 0f;
+                            for (int px = p + g.Width; px < rowStride; px++) Unsafe.Add(ref row, (px & 1) * phase + px / 2) = 0f;
+                        }
+                    }
+                    PhaseSplit.Rows(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), c * g.Height * g.Width), g.Width, g.Height,
+                        ref Unsafe.Add(ref first, (p & 1) * phase + p / 2), ref Unsafe.Add(ref first, ((p + 1) & 1) * phase + (p + 1) / 2), rowStride);
+                    continue;
+                }
                 for (int iy = 0; iy < g.Height; iy++)
                 {
                     ref float from = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (c * g.Height + iy) * g.Width);
@@ -725,17 +745,6 @@ namespace CnnGen.Kernels
                     int p = g.Padding;
                     ref float evens = ref Unsafe.Add(ref row, (p & 1) * phase + p / 2);
                     ref float odds = ref Unsafe.Add(ref row, ((p + 1) & 1) * phase + (p + 1) / 2);
-                    if (pairs)
-                    {
-                        if (margins)
-                        {
-                            // Padded columns left of the input and right of it, up to the phases' end (2 · PhaseLength).
-                            for (int px = 0; px < p; px++) Unsafe.Add(ref row, (px & 1) * phase + px / 2) = 0f;
-                            for (int px = p + g.Width; px < rowStride; px++) Unsafe.Add(ref row, (px & 1) * phase + px / 2) = 0f;
-                        }
-                        PhaseSplit.Row(ref from, g.Width, ref evens, ref odds);
-                        continue;
-                    }
                     int ix = 0;
                     for (; ix <= g.Width - 16; ix += 16)
                     {
