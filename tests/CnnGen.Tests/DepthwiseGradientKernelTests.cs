@@ -26,6 +26,9 @@ namespace CnnGen.Tests
             yield return new[] { 17, 8, 8, 1, 3, 1, 1, 1 };
             yield return new[] { 5, 4, 4, 1, 3, 1, 1, 1 };
             yield return new[] { 4, 12, 12, 1, 3, 1, 2, 2 };   // dilated, stride 1
+            yield return new[] { 3, 6, 32, 1, 3, 1, 2, 2 };    // dilated, stride 1, rows of whole vectors (the gather's planes copied back a plane at a time)
+            yield return new[] { 2, 5, 48, 1, 3, 1, 2, 2 };
+            yield return new[] { 2, 4, 16, 2, 3, 1, 2, 2 };    // the same, multiplier 2 (the scatter form)
             yield return new[] { 4, 13, 14, 1, 3, 2, 2, 2 };   // dilated, stride 2
             yield return new[] { 3, 14, 14, 1, 5, 2, 2, 1 };
             yield return new[] { 3, 16, 16, 1, 3, 2, 0, 1 };   // stride 2 without padding

@@ -82,7 +82,7 @@ namespace CnnGen.Kernels
             return WholePlaneDepthwise.Applies(g) ? Math.Max(length, WholePlaneDepthwise.ScratchLength(g)) : length;
         }
 
-        /// <summary>Whether Pad copies rows of whole vectors (stride 1) and splits rows of 32+ columns (stride 2) in one tight loop over the plane rather than a row at a time (KernelBench turns it off to compare).</summary>
+        /// <summary>Whether Pad copies rows of whole vectors (stride 1) and splits rows of 32+ columns (stride 2), and Unpad copies rows of whole vectors back, in one tight loop over the plane rather than a row at a time (KernelBench turns it off to compare).</summary>
         internal static bool TightPadRows = true;
 
         /// <summary>Whether the row kernel lays stride-2 planes of 32+ columns out on 64-byte lines (KernelBench and the tests turn it off to compare).</summary>
@@ -252,6 +252,23 @@ namespace CnnGen.Kernels
             int height = g.InHeight, width = g.InWidth, sw = g.StrideWidth, pw = g.PaddingWidth;
             ref float source = ref MemoryMarshal.GetReference(plane);
             ref float target = ref Unsafe.Add(ref MemoryMarshal.GetReference(dx), (nint)c * height * width);
+            if (sw == 1 && TightPadRows && (width == 8 && Vector256.IsHardwareAccelerated || width % 16 == 0 && Vector512.IsHardwareAccelerated))
+            {
+                // Rows of one 8-float vector or of whole 16-float ones in a tight loop, as Pad copies them (CopyRow a row at a time
+                // tests for its last vector on every row).
+                ref float from = ref Unsafe.Add(ref source, (nint)g.PaddingHeight * layout.RowStride + pw);
+                if (width == 8)
+                {
+                    for (int iy = 0; iy < height; iy++, from = ref Unsafe.Add(ref from, layout.RowStride))
+                        Vector256.LoadUnsafe(ref from).StoreUnsafe(ref target, (nuint)(iy * 8));
+                    return;
+                }
+                for (int iy = 0; iy < height; iy++, from = ref Unsafe.Add(ref from, layout.RowStride), target = ref Unsafe.Add(ref target, width))
+                {
+                    for (int ix = 0; ix < width; ix += 16) Vector512.LoadUnsafe(ref from, (nuint)ix).StoreUnsafe(ref target, (nuint)ix);
+                }
+                return;
+            }
             for (int iy = 0; iy < height; iy++)
             {
                 ref float row = ref Unsafe.Add(ref source, (nint)(iy + g.PaddingHeight) * layout.RowStride);
