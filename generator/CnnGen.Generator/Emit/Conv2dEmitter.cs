@@ -656,18 +656,18 @@ namespace CnnGen.Generator.Emit
             for (int i = 0; i < layers.Count; i++)
             {
                 int next = i + layers[i].Fusion.Absorbed + 1;
-                if (!BlockedPointwise(layers[i], blockedInput: false, partialBlock: PartialInto(next)) || layers[i].Fusion.BlockedFrom is not null) continue;
+                if (!BlockedPointwise(layers[i], partialBlock: PartialInto(next)) || layers[i].Fusion.BlockedFrom is not null) continue;
                 var chain = new List<PlannedLayer> { layers[i] };
                 while (next < layers.Count && BlockedDepthwise(layers[next]) && layers[next].Input.Channels == chain[chain.Count - 1].Output.Channels)
                 {
                     int after = next + layers[next].Fusion.Absorbed + 1;
-                    if (after >= layers.Count || !BlockedPointwise(layers[after], blockedInput: true, nchwOutput: true)) break;
+                    if (after >= layers.Count || !BlockedPointwise(layers[after], nchwOutput: true)) break;
                     chain.Add(layers[next]);
                     chain.Add(layers[after]);
                     next = after + layers[after].Fusion.Absorbed + 1;
                     // A 1x1 layer onto channels off the blocks (an inverted residual's projection onto 24) ends the chain, writing
                     // NCHW, unless a depthwise layer after it takes the partly filled block.
-                    if (!BlockedPointwise(layers[after], blockedInput: true, partialBlock: PartialInto(next))) break;
+                    if (!BlockedPointwise(layers[after], partialBlock: PartialInto(next))) break;
                 }
                 if (chain.Count < 3)
                 {
@@ -766,8 +766,8 @@ namespace CnnGen.Generator.Emit
         // -> chain: 16 -> 96 on 112x112 532 -> 440, its stride-2 depthwise 389 -> 279, 96 -> 24 on 56x56 114 -> 169; 24 -> 144
         // on 56x56 204 -> 168, its depthwise 237 -> 136, 144 -> 24 200 -> 217).
         // partialBlock: the layer writes a depthwise layer's input that may end in a partly filled block (PartialBlocksPay). Its
-        // input may be one too (blockedInput): the kernel reads only the channels.
-        private static bool BlockedPointwise(PlannedLayer layer, bool blockedInput, bool nchwOutput = false, bool partialBlock = false) =>
+        // input may be one too, blocked or not: the kernel reads only the channels, so the input takes no condition.
+        private static bool BlockedPointwise(PlannedLayer layer, bool nchwOutput = false, bool partialBlock = false) =>
             layer.Kind == LayerKind.Conv2d && !GroupedConv2dEmitter.Handles(layer.Spec) && layer.Spec.Kernel == 1 && layer.Spec.Stride == 1 && layer.Spec.Padding == 0
             && BlockedFusion(layer) && layer.Output.Channels > 16
             && (layer.Output.Channels % 16 == 0 || nchwOutput && PartialBlockPays(layer.Output.Height * layer.Output.Width) || !nchwOutput && partialBlock);

@@ -101,7 +101,6 @@ namespace CnnGen.Kernels
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
-            if (nchwOutput) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
             int cells = height * width, lanes = BlockLanes(outChannels);
             // A blocked input takes whole blocks: its last channel lies near the end of the last block's cells.

@@ -151,24 +151,15 @@ namespace CnnGen.Kernels
             {
                 // Rows of whole vectors (32, 48, 64, 112 columns) in one tight loop: row by row through CopyRow512 below, each
                 // row's addresses and its last vector's test cost as much as its copy.
-                ref float to = ref Unsafe.Add(ref target, ph * rowStride + pw);
-                for (int iy = 0; iy < height; iy++, to = ref Unsafe.Add(ref to, rowStride), source = ref Unsafe.Add(ref source, width))
-                {
-                    for (int ix = 0; ix < width; ix += 16) Vector512.LoadUnsafe(ref source, (nuint)ix).StoreUnsafe(ref to, (nuint)ix);
-                }
+                CopyVectorRows(ref source, width, ref Unsafe.Add(ref target, ph * rowStride + pw), rowStride, width, height);
                 return;
             }
             if (sw == 2 && PhaseSplit.Applies(width))
             {
                 ref float evens = ref Unsafe.Add(ref target, ph * rowStride + (pw & 1) * phaseLength + pw / 2);
                 ref float odds = ref Unsafe.Add(ref target, ph * rowStride + ((pw + 1) & 1) * phaseLength + (pw + 1) / 2);
-                if (TightPadRows)
-                {
-                    PhaseSplit.Rows(ref source, width, height, ref evens, ref odds, rowStride);
-                    return;
-                }
-                for (int iy = 0; iy < height; iy++, evens = ref Unsafe.Add(ref evens, rowStride), odds = ref Unsafe.Add(ref odds, rowStride))
-                    PhaseSplit.Row(ref Unsafe.Add(ref source, iy * width), width, ref evens, ref odds);
+                if (TightPadRows) PhaseSplit.Rows(ref source, width, height, ref evens, ref odds, rowStride);
+                else PhaseSplit.RowByRow(ref source, width, height, ref evens, ref odds, rowStride);
                 return;
             }
             if (sw == 2 && width % 16 == 0 && Vector512.IsHardwareAccelerated)
@@ -246,6 +237,16 @@ namespace CnnGen.Kernels
             }
         }
 
+        // height rows of width floats (a multiple of 16), fromStride floats apart, to rows toStride apart, whole Vector512s.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void CopyVectorRows(ref float from, nint fromStride, ref float to, nint toStride, int width, int height)
+        {
+            for (int iy = 0; iy < height; iy++, from = ref Unsafe.Add(ref from, fromStride), to = ref Unsafe.Add(ref to, toStride))
+            {
+                for (int ix = 0; ix < width; ix += 16) Vector512.LoadUnsafe(ref from, (nuint)ix).StoreUnsafe(ref to, (nuint)ix);
+            }
+        }
+
         // The reverse of Pad: the interior of the padded gradient plane, written to channel c of dx.
         private static void Unpad(ReadOnlySpan<float> plane, int c, in ConvolutionGeometry g, in Layout layout, Span<float> dx)
         {
@@ -263,10 +264,7 @@ namespace CnnGen.Kernels
                         Vector256.LoadUnsafe(ref from).StoreUnsafe(ref target, (nuint)(iy * 8));
                     return;
                 }
-                for (int iy = 0; iy < height; iy++, from = ref Unsafe.Add(ref from, layout.RowStride), target = ref Unsafe.Add(ref target, width))
-                {
-                    for (int ix = 0; ix < width; ix += 16) Vector512.LoadUnsafe(ref from, (nuint)ix).StoreUnsafe(ref target, (nuint)ix);
-                }
+                CopyVectorRows(ref from, layout.RowStride, ref target, width, width, height);
                 return;
             }
             for (int iy = 0; iy < height; iy++)

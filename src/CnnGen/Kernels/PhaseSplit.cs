@@ -38,8 +38,7 @@ namespace CnnGen.Kernels
         {
             if (width % 32 != 0)
             {
-                for (int iy = 0; iy < height; iy++, evens = ref Unsafe.Add(ref evens, targetStride), odds = ref Unsafe.Add(ref odds, targetStride))
-                    Row(ref Unsafe.Add(ref from, iy * width), width, ref evens, ref odds);
+                RowByRow(ref from, width, height, ref evens, ref odds, targetStride);
                 return;
             }
             var evenIndices = Evens;
@@ -57,6 +56,13 @@ namespace CnnGen.Kernels
                 evens = ref Unsafe.Add(ref evens, targetStride);
                 odds = ref Unsafe.Add(ref odds, targetStride);
             }
+        }
+
+        /// <summary><see cref="Rows"/> through <see cref="Row"/> a row at a time: rows with a tail past their 32-column chunks (and KernelBench's comparison).</summary>
+        public static void RowByRow(ref float from, int width, int height, ref float evens, ref float odds, nint targetStride)
+        {
+            for (int iy = 0; iy < height; iy++, evens = ref Unsafe.Add(ref evens, targetStride), odds = ref Unsafe.Add(ref odds, targetStride))
+                Row(ref Unsafe.Add(ref from, iy * width), width, ref evens, ref odds);
         }
 
         /// <summary>Splits <paramref name="width"/> floats from <paramref name="from"/> (<see cref="Applies"/> must hold).</summary>
