@@ -435,7 +435,7 @@ namespace KernelBench
             }
         }
 
-        // "strided-winograd" [C H OC]: 3x3 stride 2 pad 1 + ReLU, StridedConvolution's direct Vector512 kernel (channel lanes, or
+        // "strided-winograd" [C H OC ...]: 3x3 stride 2 pad 1 + ReLU, StridedConvolution's direct Vector512 kernel (channel lanes, or
         // phases for stems) against StridedWinogradConvolution (4x4, 2x2 and 2x4 tiles), both from weights prepared once, interleaved; the basis of
         // StridedWinogradConvolution.Pays. GFLOP/s counts the direct multiply-adds for both.
         private static void CompareStridedWinograd((int C, int H, int OC)[]? only)
@@ -2301,7 +2301,10 @@ namespace KernelBench
             }
             if (args.Length > 0 && args[0] == "strided-winograd")
             {
-                CompareStridedWinograd(args.Length == 4 ? new[] { (int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])) } : null);
+                // Shapes as C H OC triples, any number of them (strided-winograd 128 14 128 256 8 256).
+                var stridedShapes = new System.Collections.Generic.List<(int, int, int)>();
+                for (int a = 1; a + 2 < args.Length; a += 3) stridedShapes.Add((int.Parse(args[a]), int.Parse(args[a + 1]), int.Parse(args[a + 2])));
+                CompareStridedWinograd(stridedShapes.Count > 0 ? stridedShapes.ToArray() : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "blocked")

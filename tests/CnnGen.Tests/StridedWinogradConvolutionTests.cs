@@ -166,6 +166,9 @@ namespace CnnGen.Tests
         [InlineData(64, 16, 16, 128, false)] // its third: the 2x2 tile
         [InlineData(48, 16, 16, 96, true)]   // an 8x8 output with small filters: the 2x4 tile
         [InlineData(32, 8, 8, 64, true)]     // a 4x4 output: the 2x2 tile
+        [InlineData(128, 8, 8, 160, false)]  // a 4x4 output past 8192 Cin·Cout, 10 output vectors: the 2x2 tile
+        [InlineData(64, 14, 14, 80, true)]   // a 7x7 output: the 4x4 tile, its last row and column of tiles partly outside
+        [InlineData(32, 13, 14, 48, false)]  // a 7x7 output from an odd map
         [InlineData(40, 15, 17, 48, false)]  // odd maps, channels off the vector
         public void StridedConvolution_RunsIt_WherePays_FromPreparedWeights(int inChannels, int height, int width, int outChannels, bool hasBias)
         {
@@ -259,7 +262,6 @@ namespace CnnGen.Tests
             Assert.Equal(0, StridedWinogradConvolution.TileFor(3, 64, 64, 32, 1));    // a stem
             Assert.Equal(0, StridedWinogradConvolution.TileFor(8, 32, 32, 32, 1));    // 8 channels in
             Assert.Equal(0, StridedWinogradConvolution.TileFor(16, 32, 32, 16, 1));   // 16 out
-            Assert.Equal(0, StridedWinogradConvolution.TileFor(128, 8, 8, 128, 1));   // a 4x4 output whose filters leave L2
             Assert.Equal(0, StridedWinogradConvolution.TileFor(64, 4, 4, 128, 1));    // a 2x2 output
             if (!Available || !Simd.Enabled)
             {
@@ -276,6 +278,17 @@ namespace CnnGen.Tests
             Assert.Equal(StridedWinogradConvolution.Wide, StridedWinogradConvolution.TileFor(48, 24, 24, 96, 1));  // 12x12, 4608
             Assert.Equal(2, StridedWinogradConvolution.TileFor(32, 18, 18, 64, 1));   // 9x9: 2x4 tiles would cover 10x12
             Assert.Equal(2, StridedWinogradConvolution.TileFor(32, 8, 8, 64, 1));     // 4x4 outputs keep the 2x2 tile
+            // Outputs of 16 to 63 cells (session 47): sides both even, the 2x2 tile whatever the filters; 7x7 (the 4x4 tiles'
+            // cells 49 of 64 real) the 4x4 tile up to Cin·Cout 131072; 5x5 (25 of 64) and 7x7 at 512 -> 512 the direct kernels.
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(128, 8, 8, 128, 1));   // 4x4 past 8192
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(512, 8, 8, 512, 1));
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(256, 12, 12, 256, 1)); // 6x6
+            Assert.Equal(4, StridedWinogradConvolution.TileFor(128, 14, 14, 128, 1)); // 7x7: the bottlenecks' 14 -> 7
+            Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 14, 14, 64, 1));
+            Assert.Equal(4, StridedWinogradConvolution.TileFor(256, 14, 14, 512, 1)); // 131072
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(512, 14, 14, 512, 1)); // ResNet-50's 14 -> 7
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(64, 10, 10, 64, 1));   // 5x5
+            Assert.Equal(0, StridedWinogradConvolution.TileFor(64, 6, 6, 128, 1));    // 3x3: under 16 cells
         }
 
         [Fact]
@@ -315,7 +328,7 @@ namespace CnnGen.Tests
             var cases = new (int C, int H, int OC, int Tile)[]
             {
                 (32, 32, 64, 4), (64, 16, 128, 4), (32, 16, 64, StridedWinogradConvolution.Wide), (64, 16, 64, StridedWinogradConvolution.Wide),
-                (64, 8, 128, 2), (128, 8, 128, 0), (64, 4, 128, 0), (8, 32, 16, 0), (3, 64, 32, 0), (32, 18, 64, 2),
+                (64, 8, 128, 2), (128, 8, 128, 2), (64, 4, 128, 0), (8, 32, 16, 0), (3, 64, 32, 0), (32, 18, 64, 2),
             };
             foreach (var c in cases)
             {

@@ -184,6 +184,10 @@ namespace CnnGen.Kernels
         // its 64 -> 128 layer on the 2x4 tile, above the limit, tied with the 2x2 tile (0.97-1.05x), so the limit stands.
         private const int MaximumWideFilters = 4608;
 
+        // Cin·Cout up to which the 4x4 tile pays on outputs of 16 to 63 cells with an odd side: 1.11-1.12x at 131072
+        // (256 -> 512, 512 -> 256 on 7x7), 0.94x at 262144 (512 -> 512).
+        private const long MaximumOddSmallFilters = 131072;
+
         /// <summary>Cin·Cout up to which <see cref="TileFor"/> takes the 2x4 tile instead of <see cref="MaximumWideFilters"/> (0: that); KernelBench raises it to compare.</summary>
         internal static long WideFiltersLimit { get; set; }
 
@@ -202,9 +206,12 @@ namespace CnnGen.Kernels
         /// (FilterAt, session 37: 64 -> 128 1.31x against the 2x2 tile's 1.28x and 1.04x in the strided network's chain,
         /// 128 -> 128 1.46x against 1.30x, 128 -> 256 1.43x against 1.29x; before that 4 tiles could not share the filters
         /// streamed from the L3, 0.92-1.19x);
-        /// outputs of 16 to 63 cells (4x4): the 2x2 tile while its filters (25·Cin·Cout floats) stay in L2, Cin·Cout ≤ 8192:
-        /// 1.16-1.35x; above that 1.00-1.04x, and the 4x4 tile 0.2-0.6x;
-        /// smaller outputs (2x2): the direct kernels (the 2x2 tile 0.4-0.7x).
+        /// outputs of 16 to 63 cells (session 47, 27 shapes, the table in benchmarks/README.md; session 11's limits predated
+        /// FilterAt): where the 2x2 tiles cover the output exactly (both sides even: 4x4, 6x6), the 2x2 tile, 1.25-1.40x from
+        /// 16 -> 32 to 512 -> 512; where the 4x4 tiles' cells are at least three in four real (7x7 as 8x8) and
+        /// Cin·Cout ≤ <see cref="MaximumOddSmallFilters"/>, the 4x4 tile, 1.03-1.25x (the 2x2 tile 0.93-1.06x); else
+        /// (5x5: the 2x2 tile 0.97-0.99x, the 4x4 0.67-0.69x; 7x7 at 512 -> 512: 0.94-0.98x for all three) the direct kernels;
+        /// smaller outputs (2x2, 3x3): the direct kernels (the 2x2 tile 0.4-0.9x).
         /// </summary>
         public static int TileFor(int inChannels, int height, int width, int outChannels, int padding)
         {
@@ -219,8 +226,11 @@ namespace CnnGen.Kernels
                 if (!small) return 4;
                 return ((width + 2 * padding - 3) / 2 + 1) % 4 == 0 ? Wide : 2;
             }
-            if (cells >= 16 && (long)inChannels * outChannels <= 8192) return 2;
-            return 0;
+            if (cells < 16) return 0;
+            int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1;
+            if (outHeight % 2 == 0 && outWidth % 2 == 0) return 2;
+            int coveredByFours = (outHeight + 3) / 4 * ((outWidth + 3) / 4) * 16;
+            return 4 * cells >= 3 * coveredByFours && (long)inChannels * outChannels <= MaximumOddSmallFilters ? 4 : 0;
         }
 
         /// <summary>Whether this process can run the kernel at all: AVX-512 with SIMD enabled.</summary>
