@@ -1370,7 +1370,7 @@ namespace KernelBench
             foreach (var s in shapes)
             {
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
-                if (only is not null && !name.StartsWith(only, StringComparison.Ordinal)) continue;
+                if (only is not null && !only.Split(',').Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal))) continue;
                 int o = s.H + 2 * s.P - 2;
                 float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), dy = Fill(s.OC * o * o, 6), dw = new float[s.OC * s.C * 9];
                 float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, s.P)];
@@ -1623,7 +1623,8 @@ namespace KernelBench
 
         // "winograd4": per 3x3 stride-1 shape, the direct kernel, F(2x2, 3x3) and F(4x4, 3x3) (its filters transformed
         // beforehand, as the generated code does), interleaved; the basis of WinogradF4Convolution.Pays. GFLOP/s* counts
-        // the direct convolution's multiply-adds. A second argument keeps the shapes whose name starts with it ("64x8").
+        // the direct convolution's multiply-adds. A second argument keeps the shapes whose name starts with it ("64x8", or
+        // several: "64x8,512x7").
         private static void CompareWinograd4(string? only)
         {
             var shapes = new (int C, int H, int OC, int P)[]
@@ -1636,12 +1637,14 @@ namespace KernelBench
                 (16, 6, 16, 1), (32, 6, 32, 1), (64, 6, 64, 1), (128, 6, 128, 1), (16, 4, 16, 1), (32, 4, 32, 1), (64, 4, 64, 1), (128, 4, 128, 1), (256, 4, 256, 1),
                 (24, 20, 40, 0), (16, 12, 16, 1), (64, 10, 64, 2), (32, 18, 32, 0),
                 (512, 8, 512, 1), (256, 8, 512, 1), (512, 4, 512, 1), (512, 2, 512, 1), (256, 2, 256, 1), (256, 4, 512, 1), (128, 4, 256, 1), (512, 6, 512, 1), (384, 4, 384, 1),
+                // ResNet-50's (session 47): 56x56 64, 28x28 128, 14x14 256, 7x7 512; and 7x7 and 5x5 maps of wide layers.
+                (64, 56, 64, 1), (128, 28, 128, 1), (256, 14, 256, 1), (512, 7, 512, 1), (256, 7, 256, 1), (256, 7, 512, 1), (512, 5, 512, 1), (256, 5, 256, 1), (128, 5, 128, 1),
             };
             Console.WriteLine($"{"3x3 convolution, ReLU",-24} {"direct us",10} {"GFLOP/s",8} {"F(2x2) us",10} {"GFLOP/s*",8} {"F(4x4) us",10} {"GFLOP/s*",8} {"F4/direct",10} {"F4/F2",7} {"picked",7} {"kept lanes us",13} {"F4/lanes",9}");
             foreach (var s in shapes)
             {
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
-                if (only is not null && !name.StartsWith(only, StringComparison.Ordinal)) continue;
+                if (only is not null && !only.Split(',').Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal))) continue;
                 int o = s.H + 2 * s.P - 2;
                 float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
                 float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, s.P)];

@@ -75,6 +75,7 @@ namespace CnnGen.Tests
                 new object[] { 40, 20, 20, 80, 1, true },    // 5 output vectors: blocks of 3 + 2, chunks of tiles
                 new object[] { 130, 8, 8, 20, 1, false },    // 9 input groups, a partial last one
                 new object[] { 128, 24, 22, 128, 1, true },  // tiles in two chunks (the first test below checks that)
+                new object[] { 256, 7, 7, 512, 1, false },   // 18 MiB of filters on a 7x7 output (four tiles, the last row and column partly outside)
             };
             var random = new Random(47);
             int[] channels = { 1, 3, 5, 16, 17, 32, 64 };
@@ -287,10 +288,16 @@ namespace CnnGen.Tests
             Assert.True(WinogradF4Convolution.Pays(64, 8, 8, 64, 3, 1), "ResNet-8's last stage");
             Assert.True(WinogradF4Convolution.Pays(32, 4, 4, 32, 3, 1), "a 4x4 map with 32 channels");
             // Wide layers: the filters, read once per call, against the tiles they serve.
-            Assert.False(WinogradF4Convolution.Pays(256, 4, 4, 256, 3, 1), "9 MiB of filters for one tile");
+            // (session 47: one tile up to Cin·Cout 65536; past half the L3 from four tiles where half their cells are real)
+            Assert.True(WinogradF4Convolution.Pays(256, 4, 4, 256, 3, 1), "9 MiB of filters for one tile");
+            Assert.False(WinogradF4Convolution.Pays(256, 4, 4, 512, 3, 1), "18 MiB of filters for one tile");
             Assert.False(WinogradF4Convolution.Pays(512, 4, 4, 512, 3, 1), "VGG-11's 512 channels on 4x4");
             Assert.True(WinogradF4Convolution.Pays(256, 8, 8, 256, 3, 1), "9 MiB of filters for four tiles");
-            Assert.False(WinogradF4Convolution.Pays(512, 8, 8, 512, 3, 1), "36 MiB of filters: more than the L3");
+            Assert.True(WinogradF4Convolution.Pays(512, 8, 8, 512, 3, 1), "36 MiB of filters for four whole tiles");
+            Assert.True(WinogradF4Convolution.Pays(512, 7, 7, 512, 3, 1), "ResNet-50's last stage: 49 of the 64 cells real");
+            Assert.False(WinogradF4Convolution.Pays(512, 5, 5, 512, 3, 1), "36 MiB of filters for 25 real cells of 64");
+            Assert.True(WinogradF4Convolution.Pays(256, 5, 5, 256, 3, 1), "9 MiB for 25 of 64: within half the L3");
+            Assert.False(WinogradF4Convolution.Pays(512, 2, 2, 512, 5, 1), "F(2x2, 5x5)'s rule did not change");
             Assert.True(WinogradF4Convolution.Pays(128, 16, 16, 128, 3, 1), "ResNet-18's second stage at 64x64");
             Assert.True(new WinogradF4Convolution.Layout(128, 24, 22, 128, 1).Chunks > 1, "a shape of the tests covers several chunks");
             var layout = new WinogradF4Convolution.Layout(32, 16, 16, 32, 1);
