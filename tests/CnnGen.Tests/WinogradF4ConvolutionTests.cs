@@ -277,14 +277,19 @@ namespace CnnGen.Tests
         {
             Assert.False(WinogradF4Convolution.Pays(32, 16, 16, 32, 7, 3), "a 7x7 kernel");
             Assert.False(WinogradF4Convolution.Pays(3, 32, 32, 16, 3, 1), "a 3-channel stem");
-            Assert.False(WinogradF4Convolution.Pays(16, 32, 32, 8, 3, 1), "8 output channels");
+            Assert.False(WinogradF4Convolution.Pays(8, 32, 32, 8, 3, 1), "8 channels in and out: both groups half empty");
+            Assert.False(WinogradF4Convolution.Pays(4, 32, 32, 32, 3, 1), "4 channels in: the generator keeps no filters");
             Assert.False(WinogradF4Convolution.Pays(16, 4, 4, 16, 3, 1), "a 4x4 map with 16 channels");
+            Assert.False(WinogradF4Convolution.Pays(12, 6, 6, 48, 3, 1), "fewer than 16 channels under 64 cells");
             if (!Available || !Simd.Enabled)
             {
                 Assert.False(WinogradF4Convolution.Pays(32, 16, 16, 32, 3, 1), "no AVX-512, or SIMD switched off");
                 return;
             }
             Assert.True(WinogradF4Convolution.Pays(16, 32, 32, 16, 3, 1), "ResNet-8's first stage");
+            Assert.True(WinogradF4Convolution.Pays(16, 32, 32, 8, 3, 1), "16 -> 8 (session 47)");
+            Assert.True(WinogradF4Convolution.Pays(48, 32, 32, 12, 3, 1), "DenseNet's growth of 12");
+            Assert.True(WinogradF4Convolution.Pays(8, 64, 64, 16, 3, 1), "8 -> 16 on a large map");
             Assert.True(WinogradF4Convolution.Pays(64, 8, 8, 64, 3, 1), "ResNet-8's last stage");
             Assert.True(WinogradF4Convolution.Pays(32, 4, 4, 32, 3, 1), "a 4x4 map with 32 channels");
             // Wide layers: the filters, read once per call, against the tiles they serve.

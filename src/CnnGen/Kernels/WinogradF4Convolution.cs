@@ -146,8 +146,10 @@ namespace CnnGen.Kernels
         /// (1.4-1.7x at 16 channels, 2.1-3.3x at 32-256; over F(2x2), where that is used, 1.3-1.5x at 16 channels on 32x32
         /// and 64x64 maps), and 32 or more on outputs of 16 to 63 cells (4x4 and 6x6 maps: 2.0-2.3x at 32-64 channels,
         /// 1.2-1.8x at 128-256). It loses with fewer channels in or out: a 16-lane group costs the same transforms however
-        /// many of its lanes are used (3 channels: 0.6-0.7x, 8-12: 0.7-1.1x); 16 channels on 4x4 and 6x6 maps measured
-        /// 1.1-1.2x, too close to call.
+        /// many of its lanes are used (3 channels: 0.6-0.7x; 8 -> 8 0.8x); 16 channels on 4x4 and 6x6 maps measured
+        /// 1.1-1.2x, too close to call. Since session 47 also 8 to 15 channels on outputs of 64 cells or more where
+        /// Cin·Cout ≥ 128 (<see cref="MinimumFewChannelProduct"/>; 1.3-2.3x, session 3's 0.7-1.1x predates the current
+        /// transforms).
         /// </summary>
         /// <remarks>
         /// 5x5 kernels, F(2x2, 5x5) (KernelBench <c>winograd5</c>, 46 shapes, the table in benchmarks/README.md): 32 or more
@@ -175,9 +177,14 @@ namespace CnnGen.Kernels
             if (kernel == 5)
                 return FillsLanes(inChannels) && FillsLanes(outChannels)
                     && (inChannels >= 32 && outChannels >= 32 || inChannels >= 16 && outChannels >= 16 && cells >= 64);
-            return inChannels >= 16 && outChannels >= 16 && cells >= 64
+            return inChannels >= 8 && outChannels >= 8 && inChannels * outChannels >= MinimumFewChannelProduct && cells >= 64
                 || inChannels >= 32 && outChannels >= 32 && cells >= 16;
         }
+
+        // Cin·Cout from which 3x3 layers of 8 to 15 channels in or out pay on 64 cells or more (session 47, KernelBench
+        // winograd4): 8 -> 16 1.46-1.82x, 16 -> 8 1.27x, 12 -> 12 1.44-1.68x, 12 -> 24 1.62x, 48 -> 12 1.90-2.31x; 8 -> 8
+        // 0.78-0.79x (both channel groups half empty). Under 8 channels the generator keeps no filters (MinimumWinogradChannels).
+        private const int MinimumFewChannelProduct = 128;
 
         // The filters (36 positions x channels in x out, 4 bytes) within the L2, or, for outputs of 4 tiles or more, within half
         // the L3. For 3x3 kernels (session 47, the table in benchmarks/README.md) also: outputs of fewer than 4 tiles up to
