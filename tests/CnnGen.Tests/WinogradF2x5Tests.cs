@@ -163,8 +163,12 @@ namespace CnnGen.Tests
         [InlineData(16, 32, 32, 16, 2, true)]
         [InlineData(64, 5, 5, 64, 0, true)]   // a 1x1 output
         [InlineData(16, 6, 6, 16, 0, false)]  // a 2x2 output with 16 channels: direct
-        [InlineData(17, 16, 16, 17, 2, false)] // 17 channels fill too few lanes
-        [InlineData(8, 16, 16, 16, 2, false)]
+        [InlineData(17, 16, 16, 17, 2, true)]  // 17 channels on 256 cells (session 47: 1.24x)
+        [InlineData(17, 6, 6, 33, 0, false)]   // 17 on a 2x2 output fills too few lanes
+        [InlineData(8, 16, 16, 16, 2, true)]   // 8 -> 16 (session 47: 1.37-1.58x)
+        [InlineData(24, 32, 32, 12, 2, true)]  // 12 out
+        [InlineData(16, 16, 16, 8, 2, false)]  // 8 out: 0.97x
+        [InlineData(8, 16, 16, 8, 2, false)]
         public void DirectConvolution_RunsF2x5_WherePaysSaysSo(int inChannels, int height, int width, int outChannels, int padding, bool pays)
         {
             bool available = Available && Simd.Enabled;

@@ -153,10 +153,10 @@ namespace CnnGen.Kernels
         /// </summary>
         /// <remarks>
         /// 5x5 kernels, F(2x2, 5x5) (KernelBench <c>winograd5</c>, 46 shapes, the table in benchmarks/README.md): 32 or more
-        /// channels in and out on any map (1.5-3.4x, 1x1 to 32x32 outputs), and 16 or more on outputs of 64 cells or more
-        /// (1.1-1.9x at 16 channels, 1.4x at 24), when the channels fill at least two thirds of their 16-lane groups: 17
-        /// channels in and out measured 0.8-1.0x, 20 1.05-1.15x, 33 1.5-1.6x. It loses with fewer channels in or out (8:
-        /// 0.4-1.0x, 3: 0.3-0.6x, LeNet's 1 -> 6 and 6 -> 16: 0.07x and 0.6-0.8x: a 2x2 tile pays the whole 6x6 window's
+        /// channels in and out on any map (1.5-3.4x, 1x1 to 32x32 outputs) when the channels fill at least two thirds of their
+        /// 16-lane groups (33 in and out 1.5-1.6x); on outputs of 64 cells or more from 8 channels in and 12 out
+        /// (<see cref="MinimumOutChannels5x5"/>, session 47: 1.2-2.4x). It loses with fewer channels (8 -> 8 0.7-1.0x, 16 -> 8
+        /// 0.97x, 3: 0.3-0.6x, LeNet's 1 -> 6 and 6 -> 16: 0.07x and 0.6-0.8x: a 2x2 tile pays the whole 6x6 window's
         /// transforms) and with 16 channels on a 2x2 output (0.7-0.8x); 16 on a 4x4 output measured 1.1x, too close to call.
         /// <para>
         /// Wide layers on small maps (session 6, VGG-11 for CIFAR at 0.54x ONNX Runtime): the filters, 36 floats per 9
@@ -175,8 +175,8 @@ namespace CnnGen.Kernels
             if (!FiltersFitTheirTiles(inChannels, height, width, outChannels, kernel, padding)) return false;
             int cells = (height + 2 * padding - kernel + 1) * (width + 2 * padding - kernel + 1);
             if (kernel == 5)
-                return FillsLanes(inChannels) && FillsLanes(outChannels)
-                    && (inChannels >= 32 && outChannels >= 32 || inChannels >= 16 && outChannels >= 16 && cells >= 64);
+                return FillsLanes(inChannels) && FillsLanes(outChannels) && inChannels >= 32 && outChannels >= 32
+                    || cells >= 64 && inChannels >= 8 && outChannels >= MinimumOutChannels5x5 && inChannels * outChannels >= MinimumFewChannelProduct;
             return inChannels >= 8 && outChannels >= 8 && inChannels * outChannels >= MinimumFewChannelProduct && cells >= 64
                 || inChannels >= 32 && outChannels >= 32 && cells >= 16;
         }
@@ -185,6 +185,11 @@ namespace CnnGen.Kernels
         // winograd4): 8 -> 16 1.46-1.82x, 16 -> 8 1.27x, 12 -> 12 1.44-1.68x, 12 -> 24 1.62x, 48 -> 12 1.90-2.31x; 8 -> 8
         // 0.78-0.79x (both channel groups half empty). Under 8 channels the generator keeps no filters (MinimumWinogradChannels).
         private const int MinimumFewChannelProduct = 128;
+
+        // F(2x2, 5x5) on outputs of 64 cells or more (session 47, KernelBench winograd5): from 8 channels in, 12 out and
+        // Cin·Cout 128: 8 -> 16 1.37-1.58x, 12 -> 24 1.63x, 24 -> 12 1.42x, 17 -> 17 1.24x, 20 -> 20 1.47x (session 5's
+        // lane-filling limit, 0.8-1.15x at 17-20, no longer holds there); 16 -> 8 0.97x, 8 -> 8 0.71-0.96x.
+        private const int MinimumOutChannels5x5 = 12;
 
         // The filters (36 positions x channels in x out, 4 bytes) within the L2, or, for outputs of 4 tiles or more, within half
         // the L3. For 3x3 kernels (session 47, the table in benchmarks/README.md) also: outputs of fewer than 4 tiles up to
