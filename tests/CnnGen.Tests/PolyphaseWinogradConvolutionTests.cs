@@ -143,7 +143,8 @@ namespace CnnGen.Tests
         [Theory]
         [InlineData(64, 32, 32, 128, true)]  // DCGAN's 64 -> 128: 16x16 outputs
         [InlineData(128, 16, 16, 256, false)] // its 128 -> 256: 8x8
-        [InlineData(256, 8, 8, 512, false)]   // its 256 -> 512: a 4x4 output whose filters leave L2, the direct kernels
+        [InlineData(256, 8, 8, 512, false)]   // its 256 -> 512: a 4x4 output, 18.9 MB of filters
+        [InlineData(128, 10, 10, 96, true)]   // a 5x5 output on 9 tiles, 6 output vectors
         [InlineData(64, 8, 8, 64, true)]      // a 4x4 output with small filters
         [InlineData(40, 15, 17, 48, false)]   // odd maps, channels off the vector
         [InlineData(3, 64, 64, 64, true)]     // a stem: the direct kernels
@@ -174,8 +175,7 @@ namespace CnnGen.Tests
             Assert.False(PolyphaseWinogradConvolution.Pays(3, 64, 64, 64, 1));     // a stem
             Assert.False(PolyphaseWinogradConvolution.Pays(8, 32, 32, 64, 1));     // 8 channels in
             Assert.False(PolyphaseWinogradConvolution.Pays(64, 32, 32, 16, 1));    // 16 out
-            Assert.False(PolyphaseWinogradConvolution.Pays(256, 8, 8, 512, 1));    // 4x4 outputs, 18.9 MB of filters
-            Assert.False(PolyphaseWinogradConvolution.Pays(128, 10, 10, 128, 1));  // 5x5 outputs on 9 tiles, 2.4 MB of filters
+            Assert.False(PolyphaseWinogradConvolution.Pays(512, 8, 8, 512, 1));    // 4x4 outputs, 37.7 MB of filters
             Assert.False(PolyphaseWinogradConvolution.Pays(64, 4, 4, 64, 1));      // a 2x2 output: one tile
             if (!Available || !Simd.Enabled)
             {
@@ -188,6 +188,8 @@ namespace CnnGen.Tests
             Assert.True(PolyphaseWinogradConvolution.Pays(256, 12, 12, 256, 1));  // 6x6 outputs on 9 whole tiles
             Assert.True(PolyphaseWinogradConvolution.Pays(64, 8, 8, 64, 1));      // 4x4 outputs, filters within 1 MB
             Assert.True(PolyphaseWinogradConvolution.Pays(64, 10, 10, 64, 1));    // 5x5 outputs, filters within 1 MB
+            Assert.True(PolyphaseWinogradConvolution.Pays(256, 8, 8, 512, 1));   // 4x4 outputs, Cin·Cout 131072 (session 47: 1.39x)
+            Assert.True(PolyphaseWinogradConvolution.Pays(128, 10, 10, 128, 1));  // 5x5 outputs on 9 tiles (1.16x)
         }
 
         [Fact]
