@@ -79,10 +79,11 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// The layer's layout where the kernel pays: by Winograd, or by the direct phases on 4 tiles or fewer (inputs of 4x4
-        /// and less) once the Winograd filters pass 8 MB. There the filters stream from the L3 or memory for few rows each, and
-        /// the phases' 16 floats per input and output channel instead of 36, read front to back, weigh more than their 1.78x
-        /// products (KernelBench transposed4, Winograd / phases: 512x4x4 -> 256 661 / 362 µs, 1024x4x4 -> 512 3,747 / 2,349 µs;
-        /// 256x4x4 -> 128, 4.7 MB of Winograd filters, 86 / 89 µs; 512x8x8 -> 256, 16 tiles, 1,380 / 1,434 µs).
+        /// and less) once the Winograd filters pass 32 MB. There the filters stream from the L3 or memory for few rows each, and
+        /// the phases' 16 floats per input and output channel instead of 36, read front to back, weigh as much as their 1.78x
+        /// products (KernelBench transposed4, Winograd / phases, session 47: 1024x4x4 -> 512, 75 MB of filters, 2,832 / 2,860 µs;
+        /// 512x4x4 -> 256, 19 MB, 505 / 633 µs, where session 20 measured 661 / 362 and set the limit at 8 MB; 256x4x4 -> 128
+        /// 90 / 152 µs).
         /// </summary>
         public static LaneTileLayout LayoutFor(in TransposedConvolutionGeometry g)
         {
@@ -91,7 +92,7 @@ namespace CnnGen.Kernels
             return LayoutOf(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, phases);
         }
 
-        private const long LargeFilters = 2 * 1024 * 1024; // floats: 8 MB
+        private const long LargeFilters = 8 * 1024 * 1024; // floats: 32 MB
 
         /// <summary>Whether layers where it pays take the kernel (benchmarks turn it off to compare).</summary>
         internal static bool Route { get; set; } = true;
