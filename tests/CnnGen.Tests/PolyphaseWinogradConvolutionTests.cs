@@ -188,8 +188,17 @@ namespace CnnGen.Tests
             Assert.True(PolyphaseWinogradConvolution.Pays(256, 12, 12, 256, 1));  // 6x6 outputs on 9 whole tiles
             Assert.True(PolyphaseWinogradConvolution.Pays(64, 8, 8, 64, 1));      // 4x4 outputs, filters within 1 MB
             Assert.True(PolyphaseWinogradConvolution.Pays(64, 10, 10, 64, 1));    // 5x5 outputs, filters within 1 MB
-            Assert.True(PolyphaseWinogradConvolution.Pays(256, 8, 8, 512, 1));   // 4x4 outputs, Cin·Cout 131072 (session 47: 1.39x)
-            Assert.True(PolyphaseWinogradConvolution.Pays(128, 10, 10, 128, 1));  // 5x5 outputs on 9 tiles (1.16x)
+            // Where 512-bit multiply-adds run at half rate, up to Cin·Cout 131072 (session 47): 256 -> 512 onto 4x4 1.39x, 128 ->
+            // 128 onto 5x5 1.16x; elsewhere the filters within 1 MB.
+            Assert.Equal(Simd.HalfRateVector512, PolyphaseWinogradConvolution.Pays(256, 8, 8, 512, 1));
+            Assert.Equal(Simd.HalfRateVector512, PolyphaseWinogradConvolution.Pays(128, 10, 10, 128, 1));
+            foreach (bool halfRate in new[] { true, false })
+            {
+                Assert.Equal(halfRate, PolyphaseWinogradConvolution.FewTileFiltersPay(256, 512, halfRate));
+                Assert.Equal(halfRate, PolyphaseWinogradConvolution.FewTileFiltersPay(128, 128, halfRate));
+                Assert.True(PolyphaseWinogradConvolution.FewTileFiltersPay(64, 64, halfRate));
+                Assert.False(PolyphaseWinogradConvolution.FewTileFiltersPay(512, 512, halfRate));
+            }
         }
 
         [Fact]

@@ -163,7 +163,8 @@ namespace CnnGen.Tests
 
         [Theory]
         [InlineData(32, 32, 32, 64, true)]   // the strided network's second layer: the 4x4 tile
-        [InlineData(64, 16, 16, 128, false)] // its third: the 2x2 tile
+        [InlineData(64, 16, 16, 128, false)] // its third: the 4x4 tile
+        [InlineData(96, 28, 28, 80, true)]   // a 14x14 output past 4608: the 2x2 tile (it covers it exactly)
         [InlineData(48, 16, 16, 96, true)]   // an 8x8 output with small filters: the 2x4 tile
         [InlineData(32, 8, 8, 64, true)]     // a 4x4 output: the 2x2 tile
         [InlineData(128, 8, 8, 160, false)]  // a 4x4 output past 8192 Cin·Cout, 10 output vectors: the 2x2 tile
@@ -278,17 +279,32 @@ namespace CnnGen.Tests
             Assert.Equal(StridedWinogradConvolution.Wide, StridedWinogradConvolution.TileFor(48, 24, 24, 96, 1));  // 12x12, 4608
             Assert.Equal(2, StridedWinogradConvolution.TileFor(32, 18, 18, 64, 1));   // 9x9: 2x4 tiles would cover 10x12
             Assert.Equal(2, StridedWinogradConvolution.TileFor(32, 8, 8, 64, 1));     // 4x4 outputs keep the 2x2 tile
-            // Outputs of 16 to 63 cells (session 47): sides both even, the 2x2 tile whatever the filters; 7x7 (the 4x4 tiles'
-            // cells 49 of 64 real) the 4x4 tile up to Cin·Cout 131072; 5x5 (25 of 64) and 7x7 at 512 -> 512 the direct kernels.
-            Assert.Equal(2, StridedWinogradConvolution.TileFor(128, 8, 8, 128, 1));   // 4x4 past 8192
-            Assert.Equal(2, StridedWinogradConvolution.TileFor(512, 8, 8, 512, 1));
-            Assert.Equal(2, StridedWinogradConvolution.TileFor(256, 12, 12, 256, 1)); // 6x6
-            Assert.Equal(4, StridedWinogradConvolution.TileFor(128, 14, 14, 128, 1)); // 7x7: the bottlenecks' 14 -> 7
-            Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 14, 14, 64, 1));
-            Assert.Equal(4, StridedWinogradConvolution.TileFor(256, 14, 14, 512, 1)); // 131072
-            Assert.Equal(0, StridedWinogradConvolution.TileFor(512, 14, 14, 512, 1)); // ResNet-50's 14 -> 7
-            Assert.Equal(0, StridedWinogradConvolution.TileFor(64, 10, 10, 64, 1));   // 5x5
-            Assert.Equal(0, StridedWinogradConvolution.TileFor(64, 6, 6, 128, 1));    // 3x3: under 16 cells
+            // Outputs of 16 to 63 cells (session 47): sides both even, the 2x2 tile; 7x7 (the 4x4 tiles' cells 49 of 64 real) the
+            // 4x4 tile; 5x5 (25 of 64) the direct kernels; up to Cin·Cout 131072 where 512-bit multiply-adds run at half rate,
+            // 8192 elsewhere.
+            foreach (bool halfRate in new[] { true, false })
+            {
+                int Tile(int c, int h, int oc) => StridedWinogradConvolution.TileForRate(c, h, h, oc, 1, halfRate);
+                Assert.Equal(2, Tile(32, 8, 64));    // 4x4
+                Assert.Equal(2, Tile(64, 12, 128));  // 6x6
+                Assert.Equal(4, Tile(32, 14, 64));   // 7x7
+                Assert.Equal(0, Tile(64, 10, 64));   // 5x5
+                Assert.Equal(0, Tile(64, 6, 128));   // 3x3: under 16 cells
+                Assert.Equal(halfRate ? 2 : 0, Tile(128, 8, 128));  // 4x4 past 8192
+                Assert.Equal(halfRate ? 2 : 0, Tile(256, 12, 256)); // 6x6
+                Assert.Equal(halfRate ? 4 : 0, Tile(128, 14, 128)); // 7x7: the bottlenecks' 14 -> 7
+                Assert.Equal(halfRate ? 4 : 0, Tile(256, 14, 512)); // 131072
+                Assert.Equal(0, Tile(512, 14, 512));                // ResNet-50's 14 -> 7
+                Assert.Equal(0, Tile(512, 8, 512));
+            }
+            Assert.Equal(StridedWinogradConvolution.TileForRate(128, 14, 14, 128, 1, Simd.HalfRateVector512), StridedWinogradConvolution.TileFor(128, 14, 14, 128, 1));
+            // 64 to 255 cells past 4608: the 4x4 tile unless the 2x2 tiles cover the output more closely by more than 1.2x.
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(128, 28, 28, 128, 1)); // 14x14: 196 of 196 against 256
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(256, 20, 20, 256, 1)); // 10x10
+            Assert.Equal(2, StridedWinogradConvolution.TileFor(128, 18, 18, 128, 1)); // 9x9: 100 against 144
+            Assert.Equal(4, StridedWinogradConvolution.TileFor(128, 22, 22, 128, 1)); // 11x11: both cover 144
+            Assert.Equal(4, StridedWinogradConvolution.TileFor(64, 24, 24, 128, 1));  // 12x12
+            Assert.Equal(4, StridedWinogradConvolution.TileFor(128, 36, 36, 128, 1)); // 18x18: 256 cells or more, the 4x4 tile
         }
 
         [Fact]
@@ -328,7 +344,7 @@ namespace CnnGen.Tests
             var cases = new (int C, int H, int OC, int Tile)[]
             {
                 (32, 32, 64, 4), (64, 16, 128, 4), (32, 16, 64, StridedWinogradConvolution.Wide), (64, 16, 64, StridedWinogradConvolution.Wide),
-                (64, 8, 128, 2), (128, 8, 128, 2), (64, 4, 128, 0), (8, 32, 16, 0), (3, 64, 32, 0), (32, 18, 64, 2),
+                (64, 8, 128, 2), (128, 8, 64, 2), (64, 4, 128, 0), (8, 32, 16, 0), (3, 64, 32, 0), (32, 18, 64, 2),
             };
             foreach (var c in cases)
             {

@@ -293,16 +293,24 @@ namespace CnnGen.Tests
             Assert.True(WinogradF4Convolution.Pays(64, 8, 8, 64, 3, 1), "ResNet-8's last stage");
             Assert.True(WinogradF4Convolution.Pays(32, 4, 4, 32, 3, 1), "a 4x4 map with 32 channels");
             // Wide layers: the filters, read once per call, against the tiles they serve.
-            // (session 47: one tile up to Cin·Cout 65536; past half the L3 from four tiles where half their cells are real)
-            Assert.True(WinogradF4Convolution.Pays(256, 4, 4, 256, 3, 1), "9 MiB of filters for one tile");
-            Assert.False(WinogradF4Convolution.Pays(256, 4, 4, 512, 3, 1), "18 MiB of filters for one tile");
             Assert.False(WinogradF4Convolution.Pays(512, 4, 4, 512, 3, 1), "VGG-11's 512 channels on 4x4");
             Assert.True(WinogradF4Convolution.Pays(256, 8, 8, 256, 3, 1), "9 MiB of filters for four tiles");
-            Assert.True(WinogradF4Convolution.Pays(512, 8, 8, 512, 3, 1), "36 MiB of filters for four whole tiles");
-            Assert.True(WinogradF4Convolution.Pays(512, 7, 7, 512, 3, 1), "ResNet-50's last stage: 49 of the 64 cells real");
-            Assert.False(WinogradF4Convolution.Pays(512, 5, 5, 512, 3, 1), "36 MiB of filters for 25 real cells of 64");
             Assert.True(WinogradF4Convolution.Pays(256, 5, 5, 256, 3, 1), "9 MiB for 25 of 64: within half the L3");
             Assert.False(WinogradF4Convolution.Pays(512, 2, 2, 512, 5, 1), "F(2x2, 5x5)'s rule did not change");
+            // Where 512-bit multiply-adds run at half rate (session 47): one tile up to Cin·Cout 65536; past half the L3 from
+            // four tiles where half their cells are real. Elsewhere neither.
+            Assert.Equal(Simd.HalfRateVector512, WinogradF4Convolution.Pays(512, 7, 7, 512, 3, 1));
+            foreach (bool halfRate in new[] { true, false })
+            {
+                bool Fit(int c, int h, int oc) => WinogradF4Convolution.FiltersFitTheirTiles(c, h, h, oc, 3, 1, halfRate);
+                Assert.Equal(halfRate, Fit(256, 4, 256));  // 9 MiB of filters for one tile
+                Assert.Equal(halfRate, Fit(512, 8, 512));  // 36 MiB for four whole tiles
+                Assert.Equal(halfRate, Fit(512, 7, 512));  // ResNet-50's last stage: 49 of the 64 cells real
+                Assert.False(Fit(256, 4, 512));            // 18 MiB for one tile
+                Assert.False(Fit(512, 5, 512));            // 36 MiB for 25 real cells of 64
+                Assert.True(Fit(256, 8, 256));             // within half the L3
+                Assert.False(WinogradF4Convolution.FiltersFitTheirTiles(512, 8, 8, 512, 5, 2, halfRate)); // 5x5 kernels keep their limits
+            }
             Assert.True(WinogradF4Convolution.Pays(128, 16, 16, 128, 3, 1), "ResNet-18's second stage at 64x64");
             Assert.True(new WinogradF4Convolution.Layout(128, 24, 22, 128, 1).Chunks > 1, "a shape of the tests covers several chunks");
             var layout = new WinogradF4Convolution.Layout(32, 16, 16, 32, 1);

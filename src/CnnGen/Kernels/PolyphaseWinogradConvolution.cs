@@ -61,7 +61,8 @@ namespace CnnGen.Kernels
         /// prepared once on both sides, interleaved): from 16 input channels and 32 output channels, on 9+ tiles covering
         /// their outputs with at most a quarter of the cells wasted (16x16, 15x15, 8x8, 6x6 outputs: 1.11-1.52x, DCGAN's
         /// 64 -> 128 and 128 -> 256 1.39-1.42x), or on 4+ tiles while the filters (36·Cin·Cout floats) stay within 1 MB (64 -> 64
-        /// onto 4x4 1.55x, onto 5x5 1.19x); since session 47 on 4+ tiles up to Cin·Cout 131072 (256 -> 512 onto 4x4 1.39x,
+        /// onto 4x4 1.55x, onto 5x5 1.19x); where 512-bit multiply-adds run at half rate (<see cref="Simd.HalfRateVector512"/>,
+        /// session 47) on 4+ tiles up to Cin·Cout 131072 (256 -> 512 onto 4x4 1.39x,
         /// 128 -> 128 onto 5x5 1.16x). Elsewhere the filters' bytes, 2.25x the weights', outweigh the saving: 512 -> 512 onto
         /// 4x4 0.97x; and a 3-channel stem 0.59x.
         /// </summary>
@@ -72,17 +73,26 @@ namespace CnnGen.Kernels
             int outHeight = (height + 2 * padding - 4) / 2 + 1, outWidth = (width + 2 * padding - 4) / 2 + 1;
             int tiles = (outHeight + 1) / 2 * ((outWidth + 1) / 2), cells = outHeight * outWidth;
             if (tiles >= 9 && cells >= 3 * tiles) return true;
-            return tiles >= 4 && (long)inChannels * outChannels <= MaximumFewTileFilters;
+            return tiles >= 4 && FewTileFiltersPay(inChannels, outChannels, Simd.HalfRateVector512);
         }
 
         /// <summary>Whether layers where it pays take the kernel (benchmarks turn it off, in a trainer's B rounds, to compare).</summary>
         internal static bool Route { get; set; } = true;
 
         private const int MinimumInChannels = 16, MinimumOutChannels = 32;
-        // Cin·Cout up to which 4 to 8 tiles, or tiles wasting more than a quarter of their cells, pay (session 47, KernelBench
+        // Cin·Cout up to which 4 to 8 tiles, or tiles wasting more than a quarter of their cells, pay where 512-bit multiply-adds
+        // run at half rate (Simd.HalfRateVector512; session 47, KernelBench
         // polyphase): 256 -> 512 onto 4x4 1.39x, 128 -> 128 onto 5x5 1.16x, 64 -> 64 onto 5x5 1.13x; 512 -> 512 onto 4x4 0.97x.
         // Session 20's limit, the filters within the L2 (1 MB, 256 -> 512 0.48-0.59x then), predates the blocked filter reads.
+        // Where 512-bit multiply-adds run at full rate, the direct kernels are twice as fast against the same filter bytes: the
+        // limit measured there stays.
         private const long MaximumFewTileFilters = 131072;
+
+        private const long SmallFilters = 256 * 1024; // floats: 1 MB, the L2
+
+        // Whether 4 to 8 tiles, or tiles wasting more than a quarter of their cells, pay for these filters.
+        internal static bool FewTileFiltersPay(int inChannels, int outChannels, bool halfRateVector512) =>
+            halfRateVector512 ? (long)inChannels * outChannels <= MaximumFewTileFilters : 36L * inChannels * outChannels <= SmallFilters;
 
         /// <summary>
         /// U = G g Gᵀ (6x6) of each 4x4 filter of a PyTorch-layout weight [outChannels x inChannels x 4 x 4], into

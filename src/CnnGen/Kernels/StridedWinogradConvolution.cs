@@ -184,9 +184,11 @@ namespace CnnGen.Kernels
         // its 64 -> 128 layer on the 2x4 tile, above the limit, tied with the 2x2 tile (0.97-1.05x), so the limit stands.
         private const int MaximumWideFilters = 4608;
 
-        // Cin·Cout up to which the 4x4 tile pays on outputs of 16 to 63 cells with an odd side: 1.11-1.12x at 131072
-        // (256 -> 512, 512 -> 256 on 7x7), 0.94x at 262144 (512 -> 512).
-        private const long MaximumOddSmallFilters = 131072;
+        // Cin·Cout up to which outputs of 16 to 63 cells pay: where 512-bit multiply-adds run at half rate (Zen 4, session 47)
+        // 131072 (the 4x4 tile on 7x7 1.11-1.12x at 256 -> 512 and 512 -> 256, 0.94x at 512 -> 512; the 2x2 tile on 4x4 and
+        // 6x6 1.18-1.25x even at 512 -> 512, kept under the same limit); elsewhere session 11's 8192, the 2x2 tile's filters
+        // within the L2, where a full-rate direct kernel (twice as fast against the same filter bytes) was measured.
+        private const long MaximumOddSmallFilters = 131072, MaximumSmallFilters = 8192;
 
         /// <summary>Cin·Cout up to which <see cref="TileFor"/> takes the 2x4 tile instead of <see cref="MaximumWideFilters"/> (0: that); KernelBench raises it to compare.</summary>
         internal static long WideFiltersLimit { get; set; }
@@ -205,33 +207,42 @@ namespace CnnGen.Kernels
         /// the 2x2 tile where the 2x4 ones do not fit; above 4608 the 4x4 tile, since its filters are read block by block
         /// (FilterAt, session 37: 64 -> 128 1.31x against the 2x2 tile's 1.28x and 1.04x in the strided network's chain,
         /// 128 -> 128 1.46x against 1.30x, 128 -> 256 1.43x against 1.29x; before that 4 tiles could not share the filters
-        /// streamed from the L3, 0.92-1.19x);
-        /// outputs of 16 to 63 cells (session 47, 27 shapes, the table in benchmarks/README.md; session 11's limits predated
-        /// FilterAt): where the 2x2 tiles cover the output exactly (both sides even: 4x4, 6x6), the 2x2 tile, 1.25-1.40x from
-        /// 16 -> 32 to 512 -> 512; where the 4x4 tiles' cells are at least three in four real (7x7 as 8x8) and
-        /// Cin·Cout ≤ <see cref="MaximumOddSmallFilters"/>, the 4x4 tile, 1.03-1.25x (the 2x2 tile 0.93-1.06x); else
-        /// (5x5: the 2x2 tile 0.97-0.99x, the 4x4 0.67-0.69x; 7x7 at 512 -> 512: 0.94-0.98x for all three) the direct kernels;
+        /// streamed from the L3, 0.92-1.19x), unless the 2x2 tiles cover the output so much more closely that the 4x4 tile's
+        /// own lead, about 1.2x on whole tiles (8x8, 11x11, 12x12), does not make up for it (session 47: 9x9 1.08-1.12x against
+        /// 0.93x, 10x10 1.33-1.37x against 1.14-1.16x, 13x13 1.14x against 1.06x, 14x14 1.29-1.36x against 1.18-1.23x);
+        /// outputs of 16 to 63 cells (session 47 on Zen 4, 27 shapes, the table in benchmarks/README.md), up to Cin·Cout 8192
+        /// (131072 where 512-bit multiply-adds run at half rate, <see cref="Simd.HalfRateVector512"/>): where the 2x2 tiles
+        /// cover the output exactly (both sides even: 4x4, 6x6), the 2x2 tile, 1.25-1.40x from 16 -> 32 to 512 -> 512; where the
+        /// 4x4 tiles' cells are at least three in four real (7x7 as 8x8), the 4x4 tile, 1.03-1.25x (the 2x2 tile 0.93-1.06x);
+        /// else (5x5: the 2x2 tile 0.97-0.99x, the 4x4 0.67-0.69x; 7x7 at 512 -> 512: 0.94-0.98x for all three) the direct kernels;
         /// smaller outputs (2x2, 3x3): the direct kernels (the 2x2 tile 0.4-0.9x).
         /// </summary>
-        public static int TileFor(int inChannels, int height, int width, int outChannels, int padding)
+        public static int TileFor(int inChannels, int height, int width, int outChannels, int padding) =>
+            TileForRate(inChannels, height, width, outChannels, padding, Simd.HalfRateVector512);
+
+        /// <summary><see cref="TileFor"/> for a unit whose 512-bit multiply-adds run at half rate or not (tests ask both).</summary>
+        internal static int TileForRate(int inChannels, int height, int width, int outChannels, int padding, bool halfRateVector512)
         {
             if (!Available || inChannels < MinimumInChannels || outChannels < MinimumOutChannels || padding < 0
                 || height + 2 * padding < 3 || width + 2 * padding < 3) return 0;
-            int cells = ((height + 2 * padding - 3) / 2 + 1) * ((width + 2 * padding - 3) / 2 + 1);
+            int outputHeight = (height + 2 * padding - 3) / 2 + 1, outputWidth = (width + 2 * padding - 3) / 2 + 1;
+            int cells = outputHeight * outputWidth;
             if (cells >= 256) return 4;
             if (SmallOutputTileOverride >= 0) return SmallOutputTileOverride;
             if (cells >= 64)
             {
                 bool small = (long)inChannels * outChannels <= (WideFiltersLimit > 0 ? WideFiltersLimit : MaximumWideFilters);
-                if (!small) return 4;
-                return ((width + 2 * padding - 3) / 2 + 1) % 4 == 0 ? Wide : 2;
+                if (small) return outputWidth % 4 == 0 ? Wide : 2;
+                return 6 * Covered(outputHeight, outputWidth, 2) >= 5 * Covered(outputHeight, outputWidth, 4) ? 4 : 2;
             }
-            if (cells < 16) return 0;
-            int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1;
-            if (outHeight % 2 == 0 && outWidth % 2 == 0) return 2;
-            int coveredByFours = (outHeight + 3) / 4 * ((outWidth + 3) / 4) * 16;
-            return 4 * cells >= 3 * coveredByFours && (long)inChannels * outChannels <= MaximumOddSmallFilters ? 4 : 0;
+            long filters = (long)inChannels * outChannels;
+            if (cells < 16 || filters > (halfRateVector512 ? MaximumOddSmallFilters : MaximumSmallFilters)) return 0;
+            if (outputHeight % 2 == 0 && outputWidth % 2 == 0) return 2;
+            return 4 * cells >= 3 * Covered(outputHeight, outputWidth, 4) ? 4 : 0;
         }
+
+        // The output cells tiles of side `tile` compute, the partial ones at the bottom and right whole.
+        private static int Covered(int outputHeight, int outputWidth, int tile) => (outputHeight + tile - 1) / tile * ((outputWidth + tile - 1) / tile) * tile * tile;
 
         /// <summary>Whether this process can run the kernel at all: AVX-512 with SIMD enabled.</summary>
         public static bool Available => Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;

@@ -79,20 +79,25 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// The layer's layout where the kernel pays: by Winograd, or by the direct phases on 4 tiles or fewer (inputs of 4x4
-        /// and less) once the Winograd filters pass 32 MB. There the filters stream from the L3 or memory for few rows each, and
+        /// and less) once the Winograd filters pass 32 MB where 512-bit multiply-adds run at half rate (Zen 4), 8 MB elsewhere
+        /// (<see cref="Simd.HalfRateVector512"/>). There the filters stream from the L3 or memory for few rows each, and
         /// the phases' 16 floats per input and output channel instead of 36, read front to back, weigh as much as their 1.78x
         /// products (KernelBench transposed4, Winograd / phases, session 47: 1024x4x4 -> 512, 75 MB of filters, 2,832 / 2,860 µs;
         /// 512x4x4 -> 256, 19 MB, 505 / 633 µs, where session 20 measured 661 / 362 and set the limit at 8 MB; 256x4x4 -> 128
         /// 90 / 152 µs).
         /// </summary>
-        public static LaneTileLayout LayoutFor(in TransposedConvolutionGeometry g)
+        public static LaneTileLayout LayoutFor(in TransposedConvolutionGeometry g) =>
+            LayoutOf(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, PhasesPay(g, Simd.HalfRateVector512));
+
+        // Session 20's limit, 8 MB, stays where 512-bit multiply-adds run at full rate: there the phases' arithmetic costs half
+        // as much against the same filter bytes.
+        internal static bool PhasesPay(in TransposedConvolutionGeometry g, bool halfRateVector512)
         {
             int tiles = (g.InHeight + 1) / 2 * ((g.InWidth + 1) / 2);
-            bool phases = tiles <= 4 && 36L * g.InChannels * g.OutChannels > LargeFilters;
-            return LayoutOf(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, phases);
+            return tiles <= 4 && 36L * g.InChannels * g.OutChannels > (halfRateVector512 ? LargeFiltersHalfRate : LargeFilters);
         }
 
-        private const long LargeFilters = 8 * 1024 * 1024; // floats: 32 MB
+        private const long LargeFilters = 2 * 1024 * 1024, LargeFiltersHalfRate = 8 * 1024 * 1024; // floats: 8 and 32 MB
 
         /// <summary>Whether layers where it pays take the kernel (benchmarks turn it off to compare).</summary>
         internal static bool Route { get; set; } = true;

@@ -172,7 +172,7 @@ namespace CnnGen.Kernels
         public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             if (kernel != 3 && kernel != 5 || !Simd.Enabled || !Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) return false;
-            if (!FiltersFitTheirTiles(inChannels, height, width, outChannels, kernel, padding)) return false;
+            if (!FiltersFitTheirTiles(inChannels, height, width, outChannels, kernel, padding, Simd.HalfRateVector512)) return false;
             int cells = (height + 2 * padding - kernel + 1) * (width + 2 * padding - kernel + 1);
             if (kernel == 5)
                 return FillsLanes(inChannels) && FillsLanes(outChannels) && inChannels >= 32 && outChannels >= 32
@@ -192,18 +192,20 @@ namespace CnnGen.Kernels
         private const int MinimumOutChannels5x5 = 12;
 
         // The filters (36 positions x channels in x out, 4 bytes) within the L2, or, for outputs of 4 tiles or more, within half
-        // the L3. For 3x3 kernels (session 47, the table in benchmarks/README.md) also: outputs of fewer than 4 tiles up to
-        // Cin·Cout 65536 (4x4 outputs 128 -> 128 1.53x, 256 -> 256 1.44x against the lanes kernel; 256 -> 512 1.04x, 384 0.85x,
-        // 512 0.69x), and filters past half the L3 from 4 tiles on where at least half the cells they compute are real (8x8
-        // 512 -> 512 2.93x, 7x7 1.54x, 6x6 1.33x, 256 -> 512 on 7x7 2.26x; 5x5 512 -> 512, 25 of 64 cells, 0.90x).
-        private static bool FiltersFitTheirTiles(int inChannels, int height, int width, int outChannels, int kernel, int padding)
+        // the L3. Where 512-bit multiply-adds run at half rate (Simd.HalfRateVector512: Zen 4, session 47, the table in
+        // benchmarks/README.md), for 3x3 kernels also: outputs of fewer than 4 tiles up to Cin·Cout 65536 (4x4 outputs 128 -> 128
+        // 1.53x, 256 -> 256 1.44x against the lanes kernel; 256 -> 512 1.04x, 384 0.85x, 512 0.69x), and filters past half the
+        // L3 from 4 tiles on where at least half the cells they compute are real (8x8 512 -> 512 2.93x, 7x7 1.54x, 6x6 1.33x,
+        // 256 -> 512 on 7x7 2.26x; 5x5 512 -> 512, 25 of 64 cells, 0.90x). Those layers wait on the filters' bytes, so a
+        // full-rate unit's direct kernel, twice as fast, keeps the limits measured there.
+        internal static bool FiltersFitTheirTiles(int inChannels, int height, int width, int outChannels, int kernel, int padding, bool halfRateVector512)
         {
             long filterBytes = 36L * 4 * inChannels * outChannels;
             int tile = kernel == 5 ? 2 : 4;
             int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
             long tiles = (long)((outHeight + tile - 1) / tile) * ((outWidth + tile - 1) / tile);
             if (filterBytes <= 1 << 20 || tiles >= 4 && filterBytes <= 16 << 20) return true;
-            if (kernel != 3) return false;
+            if (kernel != 3 || !halfRateVector512) return false;
             if (tiles < 4) return (long)inChannels * outChannels <= 65536;
             return 2L * outHeight * outWidth >= tiles * 16;
         }
