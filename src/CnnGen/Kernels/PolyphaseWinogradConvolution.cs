@@ -81,14 +81,13 @@ namespace CnnGen.Kernels
 
         private const int MinimumInChannels = 16, MinimumOutChannels = 32;
         // Cin·Cout up to which 4 to 8 tiles, or tiles wasting more than a quarter of their cells, pay where 512-bit multiply-adds
-        // run at half rate (Simd.HalfRateVector512; session 47, KernelBench
-        // polyphase): 256 -> 512 onto 4x4 1.39x, 128 -> 128 onto 5x5 1.16x, 64 -> 64 onto 5x5 1.13x; 512 -> 512 onto 4x4 0.97x.
-        // Session 20's limit, the filters within the L2 (1 MB, 256 -> 512 0.48-0.59x then), predates the blocked filter reads.
-        // Where 512-bit multiply-adds run at full rate, the direct kernels are twice as fast against the same filter bytes: the
-        // limit measured there stays.
+        // run at half rate (Simd.HalfRateVector512; session 47, KernelBench polyphase): 256 -> 512 onto 4x4 1.39x, 128 -> 128
+        // onto 5x5 1.16x, 64 -> 64 onto 5x5 1.13x; 512 -> 512 onto 4x4 0.97x.
         private const long MaximumFewTileFilters = 131072;
 
-        private const long SmallFilters = 256 * 1024; // floats: 1 MB, the L2
+        // Elsewhere session 20's limit, the filters within the L2 (256 -> 512 measured 0.48-0.59x then): a full-rate unit's
+        // direct kernels do the same arithmetic in half the time against the same filter bytes.
+        private const long SmallFilters = 256 * 1024; // floats: 1 MB
 
         // Whether 4 to 8 tiles, or tiles wasting more than a quarter of their cells, pay for these filters.
         internal static bool FewTileFiltersPay(int inChannels, int outChannels, bool halfRateVector512) =>

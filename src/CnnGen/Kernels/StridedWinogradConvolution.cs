@@ -188,7 +188,7 @@ namespace CnnGen.Kernels
         // 131072 (the 4x4 tile on 7x7 1.11-1.12x at 256 -> 512 and 512 -> 256, 0.94x at 512 -> 512; the 2x2 tile on 4x4 and
         // 6x6 1.18-1.25x even at 512 -> 512, kept under the same limit); elsewhere session 11's 8192, the 2x2 tile's filters
         // within the L2, where a full-rate direct kernel (twice as fast against the same filter bytes) was measured.
-        private const long MaximumOddSmallFilters = 131072, MaximumSmallFilters = 8192;
+        private const long MaximumSmallOutputFiltersHalfRate = 131072, MaximumSmallOutputFilters = 8192;
 
         /// <summary>Cin·Cout up to which <see cref="TileFor"/> takes the 2x4 tile instead of <see cref="MaximumWideFilters"/> (0: that); KernelBench raises it to compare.</summary>
         internal static long WideFiltersLimit { get; set; }
@@ -236,7 +236,7 @@ namespace CnnGen.Kernels
                 return 6 * Covered(outputHeight, outputWidth, 2) >= 5 * Covered(outputHeight, outputWidth, 4) ? 4 : 2;
             }
             long filters = (long)inChannels * outChannels;
-            if (cells < 16 || filters > (halfRateVector512 ? MaximumOddSmallFilters : MaximumSmallFilters)) return 0;
+            if (cells < 16 || filters > (halfRateVector512 ? MaximumSmallOutputFiltersHalfRate : MaximumSmallOutputFilters)) return 0;
             if (outputHeight % 2 == 0 && outputWidth % 2 == 0) return 2;
             return 4 * cells >= 3 * Covered(outputHeight, outputWidth, 4) ? 4 : 0;
         }

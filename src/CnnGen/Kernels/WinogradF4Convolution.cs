@@ -206,9 +206,12 @@ namespace CnnGen.Kernels
             long tiles = (long)((outHeight + tile - 1) / tile) * ((outWidth + tile - 1) / tile);
             if (filterBytes <= 1 << 20 || tiles >= 4 && filterBytes <= 16 << 20) return true;
             if (kernel != 3 || !halfRateVector512) return false;
-            if (tiles < 4) return (long)inChannels * outChannels <= 65536;
+            if (tiles < 4) return (long)inChannels * outChannels <= MaximumFewTileFilters;
             return 2L * outHeight * outWidth >= tiles * 16;
         }
+
+        // Cin·Cout up to which outputs of fewer than 4 tiles pay at half rate (the figures above).
+        private const long MaximumFewTileFilters = 65536;
 
         // At least two thirds of the lanes of the 16-lane groups the channels take are used: every count from 16 on but 17-21.
         private static bool FillsLanes(int channels) => 3 * channels >= 2 * V * ((channels + V - 1) / V);
