@@ -13,6 +13,10 @@ namespace KernelBench
 {
     public static class Program
     {
+        // Whether a shape's name starts with one of the comma-separated prefixes a mode was given (all shapes without them).
+        private static bool Selected(string name, string? prefixes) =>
+            prefixes is null || Array.Exists(prefixes.Split(','), prefix => name.StartsWith(prefix, StringComparison.Ordinal));
+
         internal static float[] Fill(int length, int seed)
         {
             var random = new Random(seed);
@@ -1354,7 +1358,8 @@ namespace KernelBench
 
         // "wgrad": the weight gradient alone of 3x3 stride-1 layers, one sample, in this thread's CPU time (best of 40
         // interleaved rounds): the direct kernel (dot products or lanes, as picked) against F(2x2, 3x3)
-        // (WinogradWeightGradient) run whatever its Pays says. GFLOP/s counts the direct convolution's multiply-adds.
+        // (WinogradWeightGradient) run whatever its Pays says. GFLOP/s counts the direct convolution's multiply-adds. A second
+        // argument keeps the shapes whose name starts with it or one of its comma-separated parts.
         private static void CompareWeightGradients(string? only)
         {
             var (_, peak512) = FmaPeak();
@@ -1370,7 +1375,7 @@ namespace KernelBench
             foreach (var s in shapes)
             {
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
-                if (only is not null && !only.Split(',').Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal))) continue;
+                if (!Selected(name, only)) continue;
                 int o = s.H + 2 * s.P - 2;
                 float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), dy = Fill(s.OC * o * o, 6), dw = new float[s.OC * s.C * 9];
                 float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, s.P)];
@@ -1647,7 +1652,7 @@ namespace KernelBench
             foreach (var s in shapes)
             {
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
-                if (only is not null && !only.Split(',').Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal))) continue;
+                if (!Selected(name, only)) continue;
                 int o = s.H + 2 * s.P - 2;
                 float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
                 float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, s.P)];
@@ -1695,7 +1700,7 @@ namespace KernelBench
             foreach (var s in shapes)
             {
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}";
-                if (only is not null && !Array.Exists(only.Split(','), part => name.StartsWith(part, StringComparison.Ordinal))) continue;
+                if (!Selected(name, only)) continue;
                 int sampleIn = s.C * s.H * s.H, sampleOut = s.OC * s.H * s.H;
                 float[] x = Fill(batch * sampleIn, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[batch * sampleOut];
                 float[] filters = new float[Math.Max(1, DirectConvolution.WinogradFiltersLength(s.C, s.H, s.H, s.OC, 3, 1))];
@@ -1781,7 +1786,7 @@ namespace KernelBench
             foreach (var s in shapes)
             {
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
-                if (only is not null && !Array.Exists(only.Split(','), part => name.StartsWith(part, StringComparison.Ordinal))) continue;
+                if (!Selected(name, only)) continue;
                 int o = s.H + 2 * s.P - 4;
                 float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 25, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
                 float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 5, s.P)];

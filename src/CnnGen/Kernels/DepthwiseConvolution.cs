@@ -72,9 +72,9 @@ namespace CnnGen.Kernels
         private static int ForwardScratchLength(in ConvolutionGeometry g)
         {
             // The row kernel's planes (ForwardLayout), and up to 15 floats before them to start them on a 64-byte line.
-            long plane = (long)(g.InHeight + 2 * g.PaddingHeight) * ForwardLayout(g).RowStride;
-            if (2 * plane + Slack + 15 > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The padded planes of this convolution do not fit in a span.");
-            int length = (int)(2 * plane + Slack + (LinedPhases(g) ? 15 : 0));
+            long plane = (long)(g.InHeight + 2 * g.PaddingHeight) * ForwardLayout(g).RowStride, toLine = LinedPhases(g) ? 15 : 0;
+            if (2 * plane + Slack + toLine > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The padded planes of this convolution do not fit in a span.");
+            int length = (int)(2 * plane + Slack + toLine);
 #if NET9_0_OR_GREATER
             if (FlatPhasesShape(g)) length = Math.Max(length, FlatPhasesScratchLength(g));
 #endif
@@ -97,11 +97,6 @@ namespace CnnGen.Kernels
         private static bool LinedPhases(in ConvolutionGeometry g) => LinePhases && g.StrideWidth == 2 && g.InWidth >= 32;
 
         private static Layout ForwardLayout(in ConvolutionGeometry g) => new Layout(g, wholeVectorPhases: LinedPhases(g));
-
-        // Floats from the start of the span to the next 64-byte line (0-15): where the row kernel's planes start. Read once a
-        // call; an unpinned array the collector moves later keeps its results, only not the alignment.
-        private static unsafe int FloatsToLine(Span<float> span) =>
-            (int)((64 - ((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span)) & 63)) & 63) / sizeof(float);
 
         private static bool Vectorized(in ConvolutionGeometry g, DirectConvolution.KernelPath path) =>
             path != DirectConvolution.KernelPath.Scalar && Vector256.IsHardwareAccelerated && g.KernelHeight * g.KernelWidth <= MaxStackTaps;
@@ -156,8 +151,8 @@ namespace CnnGen.Kernels
             }
             if (sw == 2 && PhaseSplit.Applies(width))
             {
-                ref float evens = ref Unsafe.Add(ref target, ph * rowStride + (pw & 1) * phaseLength + pw / 2);
-                ref float odds = ref Unsafe.Add(ref target, ph * rowStride + ((pw + 1) & 1) * phaseLength + (pw + 1) / 2);
+                ref float evens = ref Unsafe.Add(ref target, ph * rowStride + PhaseSplit.At(pw, phaseLength));
+                ref float odds = ref Unsafe.Add(ref target, ph * rowStride + PhaseSplit.At(pw + 1, phaseLength));
                 if (TightPadRows) PhaseSplit.Rows(ref source, width, height, ref evens, ref odds, rowStride);
                 else PhaseSplit.RowByRow(ref source, width, height, ref evens, ref odds, rowStride);
                 return;
@@ -165,8 +160,8 @@ namespace CnnGen.Kernels
             if (sw == 2 && width % 16 == 0 && Vector512.IsHardwareAccelerated)
             {
                 // Whole 16-column chunks split into evens and odds (see below), in a tight loop.
-                ref float evens = ref Unsafe.Add(ref target, ph * rowStride + (pw & 1) * phaseLength + pw / 2);
-                ref float odds = ref Unsafe.Add(ref target, ph * rowStride + ((pw + 1) & 1) * phaseLength + (pw + 1) / 2);
+                ref float evens = ref Unsafe.Add(ref target, ph * rowStride + PhaseSplit.At(pw, phaseLength));
+                ref float odds = ref Unsafe.Add(ref target, ph * rowStride + PhaseSplit.At(pw + 1, phaseLength));
                 var order = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
                 for (int iy = 0; iy < height; iy++, evens = ref Unsafe.Add(ref evens, rowStride), odds = ref Unsafe.Add(ref odds, rowStride))
                 {
@@ -194,8 +189,8 @@ namespace CnnGen.Kernels
                 if (sw == 2)
                 {
                     // Input column 2k goes to phase pw mod 2 at k + pw/2, column 2k + 1 to the other phase at k + (pw + 1)/2.
-                    ref float evens = ref Unsafe.Add(ref row, (pw & 1) * phaseLength + pw / 2);
-                    ref float odds = ref Unsafe.Add(ref row, ((pw + 1) & 1) * phaseLength + (pw + 1) / 2);
+                    ref float evens = ref Unsafe.Add(ref row, PhaseSplit.At(pw, phaseLength));
+                    ref float odds = ref Unsafe.Add(ref row, PhaseSplit.At(pw + 1, phaseLength));
                     for (; ix <= width - 16; ix += 16)
                     {
                         var (e, o) = VectorRows.Deinterleave(ref Unsafe.Add(ref from, ix));
@@ -375,7 +370,9 @@ namespace CnnGen.Kernels
             // Each channel is padded one channel ahead of its use, into the other of two planes: the row loads right after a
             // copy's stores, at other alignments, would wait for those stores (store forwarding fails on a partial overlap).
             int planeLength = layout.PlaneLength;
-            var planes = scratch.Slice(LinedPhases(g) ? FloatsToLine(scratch) : 0, 2 * planeLength);
+            // The planes start on a 64-byte line when lined (read once a call: an array the collector moves later keeps its
+            // results, only not the alignment).
+            var planes = scratch.Slice(LinedPhases(g) ? WinogradF4Convolution.FloatsToCacheLine(scratch) : 0, 2 * planeLength);
             planes.Clear();
             Pad(x, 0, g, layout, planes.Slice(0, planeLength));
             ref int offsetRef = ref MemoryMarshal.GetReference(offsets);

@@ -24,6 +24,10 @@ namespace CnnGen.Kernels
         private static readonly Vector512<int> Evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         private static readonly Vector512<int> Odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
 
+        /// <summary>Where padded column <paramref name="paddedColumn"/> lies in a row split into two phases of <paramref name="phaseLength"/>: phase column mod 2, at column / 2.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int At(int paddedColumn, int phaseLength) => (paddedColumn & 1) * phaseLength + paddedColumn / 2;
+
         /// <summary>
         /// Splits <paramref name="height"/> rows of <paramref name="width"/> floats, one after another from <paramref name="from"/>,
         /// into rows <paramref name="targetStride"/> floats apart from <paramref name="evens"/> and <paramref name="odds"/>

@@ -729,12 +729,12 @@ namespace CnnGen.Kernels
                         {
                             // Padded columns left of the input and right of it, up to the phases' end (2 · PhaseLength).
                             ref float row = ref Unsafe.Add(ref first, iy * rowStride);
-                            for (int px = 0; px < p; px++) Unsafe.Add(ref row, (px & 1) * phase + px / 2) = 0f;
-                            for (int px = p + g.Width; px < rowStride; px++) Unsafe.Add(ref row, (px & 1) * phase + px / 2) = 0f;
+                            for (int px = 0; px < p; px++) Unsafe.Add(ref row, PhaseSplit.At(px, phase)) = 0f;
+                            for (int px = p + g.Width; px < rowStride; px++) Unsafe.Add(ref row, PhaseSplit.At(px, phase)) = 0f;
                         }
                     }
                     PhaseSplit.Rows(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), c * g.Height * g.Width), g.Width, g.Height,
-                        ref Unsafe.Add(ref first, (p & 1) * phase + p / 2), ref Unsafe.Add(ref first, ((p + 1) & 1) * phase + (p + 1) / 2), rowStride);
+                        ref Unsafe.Add(ref first, PhaseSplit.At(p, phase)), ref Unsafe.Add(ref first, PhaseSplit.At(p + 1, phase)), rowStride);
                     continue;
                 }
                 for (int iy = 0; iy < g.Height; iy++)
@@ -743,8 +743,8 @@ namespace CnnGen.Kernels
                     ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), c * plane + (iy + g.Padding) * rowStride);
                     // Input column ix is padded column ix + p: phase (ix + p) mod 2, at (ix + p) / 2.
                     int p = g.Padding;
-                    ref float evens = ref Unsafe.Add(ref row, (p & 1) * phase + p / 2);
-                    ref float odds = ref Unsafe.Add(ref row, ((p + 1) & 1) * phase + (p + 1) / 2);
+                    ref float evens = ref Unsafe.Add(ref row, PhaseSplit.At(p, phase));
+                    ref float odds = ref Unsafe.Add(ref row, PhaseSplit.At(p + 1, phase));
                     int ix = 0;
                     for (; ix <= g.Width - 16; ix += 16)
                     {
@@ -755,7 +755,7 @@ namespace CnnGen.Kernels
                     for (; ix < g.Width; ix++)
                     {
                         int px = ix + p;
-                        Unsafe.Add(ref row, (px & 1) * phase + px / 2) = Unsafe.Add(ref from, ix);
+                        Unsafe.Add(ref row, PhaseSplit.At(px, phase)) = Unsafe.Add(ref from, ix);
                     }
                 }
             }
@@ -766,7 +766,7 @@ namespace CnnGen.Kernels
             {
                 for (int ky = 0; ky < k; ky++)
                 {
-                    for (int kx = 0; kx < k; kx++, t++) offsets[t] = ic * plane + ky * rowStride + (kx & 1) * phase + kx / 2;
+                    for (int kx = 0; kx < k; kx++, t++) offsets[t] = ic * plane + ky * rowStride + PhaseSplit.At(kx, phase);
                 }
             }
 

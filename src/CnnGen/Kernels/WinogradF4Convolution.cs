@@ -504,7 +504,8 @@ namespace CnnGen.Kernels
             scratch.Slice(FloatsToCacheLine(scratch) + l.StagingLength, l.PaddedLength);
 
         // Floats from the start of span to the next 64-byte boundary (0-15). Only for scratch, whose contents do not outlive
-        // a call: wherever the array lies this time is all that matters. Shared with StridedWinogradConvolution.
+        // a call: wherever the array lies this time is all that matters. Shared with StridedWinogradConvolution and
+        // DepthwiseConvolution.
         internal static unsafe int FloatsToCacheLine(Span<float> span) =>
             (int)((64 - ((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span)) & 63)) & 63) / sizeof(float);
 
