@@ -1899,6 +1899,11 @@ namespace KernelBench
                 GroupedShapes();
                 return;
             }
+            if (args.Length > 0 && args[0] == "line-winograd")
+            {
+                LineWinogradShapes(args);
+                return;
+            }
             if (args.Length > 0 && args[0] == "nonsquare")
             {
                 NonSquareShapes(args);
@@ -3242,6 +3247,48 @@ namespace KernelBench
                 string name = $"{s.C}->{s.OC} @{s.H} {s.Kh}x{s.Kw} p({s.Ph},{s.Pw})";
                 double gflops = 2.0 * s.OC * depth * plane / direct / 1e9;
                 Console.WriteLine($"{name,-30} {im2col * 1e6,11:F2} {direct * 1e6,11:F2} {im2col / direct,5:F2}x {im2colBack * 1e6,11:F2} {directBack * 1e6,11:F2} {im2colBack / directBack,5:F2}x  {gflops,6:F1} GFLOP/s fwd");
+            }
+        }
+
+        // "line-winograd [C,OC,H,KhxKw ...]": ungrouped stride-1 1x3 and 3x1 layers ("same" padding along the kernel's axis),
+        // DirectConvolution's tiles (GroupedConvolution's direct route) against LineWinogradConvolution's F(4, 3) with its
+        // per-call filter transform, interleaved by thread CPU time, and the filter transform alone.
+        private static void LineWinogradShapes(string[] args)
+        {
+            var shapes = new System.Collections.Generic.List<(int C, int OC, int H, int Kh, int Kw)>
+            {
+                (16, 24, 32, 1, 3), (24, 24, 32, 3, 1), (32, 48, 16, 1, 3), (48, 48, 16, 3, 1), // zoo sweep2's Inception-style layers
+                (8, 8, 32, 1, 3), (8, 16, 32, 3, 1), (12, 12, 16, 1, 3), (16, 8, 16, 3, 1), (16, 16, 8, 1, 3), (16, 16, 8, 3, 1),
+                (32, 32, 8, 1, 3), (64, 64, 8, 3, 1), (96, 96, 12, 1, 3), (96, 96, 12, 3, 1), (64, 96, 35, 1, 3), (64, 96, 35, 3, 1),
+                (128, 128, 8, 1, 3), (192, 192, 8, 3, 1), (256, 256, 8, 1, 3), (384, 384, 8, 3, 1), (448, 384, 8, 1, 3), (32, 32, 4, 3, 1),
+                (64, 64, 4, 1, 3), (256, 256, 4, 3, 1), (16, 16, 64, 1, 3), (3, 16, 32, 1, 3), (16, 3, 32, 3, 1),
+            };
+            if (args.Length > 1)
+            {
+                shapes.Clear();
+                foreach (var arg in args[1..])
+                {
+                    var parts = arg.Split(',');
+                    var kernel = parts[3].Split('x');
+                    shapes.Add((int.Parse(parts[0]), int.Parse(parts[1]), int.Parse(parts[2]), int.Parse(kernel[0]), int.Parse(kernel[1])));
+                }
+            }
+            int most = 0;
+            foreach (var s in shapes) most = Math.Max(most, Math.Max(s.C, s.OC) * (s.H + 4) * (s.H + 4));
+            float[] x = Fill(most, 1), w = Fill(448 * 448 * 3, 2), b = Fill(448, 3), y = new float[most];
+            Console.WriteLine($"{"C->OC @H KhxKw",-24} {"direct",9} {"winograd",9} {"ratio",6} {"filters",8}  (us, thread CPU)");
+            foreach (var s in shapes)
+            {
+                int ph = s.Kh / 2, pw = s.Kw / 2;
+                var layout = new LineWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, s.Kh, s.Kw, ph, pw);
+                float[] scratch = new float[Math.Max(layout.ScratchLength, DirectConvolution.ScratchLengthPerAxis(s.C, s.H, s.H, s.OC, s.Kh, s.Kw, ph, pw)) + 64];
+                var clamp = new OutputClamp(0f, float.PositiveInfinity);
+                var bias = b.AsSpan(0, s.OC).ToArray();
+                var (direct, winograd) = InterleavedCpu(
+                    () => DirectConvolution.ForwardOn(x, s.C, s.H, s.H, w, bias, s.OC, s.Kh, s.Kw, ph, pw, y, scratch, relu: true, pool: false, KernelPaths.Default),
+                    () => LineWinogradConvolution.Forward(x, w, bias, y, scratch, clamp, layout));
+                double filters = TimeShort(() => LineWinogradConvolution.TransformFilters(w, scratch, layout));
+                Console.WriteLine($"{$"{s.C}->{s.OC} @{s.H} {s.Kh}x{s.Kw}",-24} {direct * 1e6,9:F2} {winograd * 1e6,9:F2} {direct / winograd,5:F2}x {filters * 1e6,8:F2}");
             }
         }
 

@@ -86,6 +86,12 @@ namespace CnnGen.Tests
                 new[] { 24, 6, 3, 32, 3, 1, 1, 1, 1, 0, 1, 1, 1, 1 },      // 3-wide rows, 32 out: lanes kernel two blocks at a time
                 new[] { 4, 5, 16, 8, 3, 1, 1, 1, 1, 0, 1, 1, 1, 1 },       // 16-wide output rows, 8 out: Dot weight gradient along d y's rows
                 new[] { 40, 5, 5, 48, 1, 3, 1, 1, 0, 1, 1, 1, 1, 0 },      // 5x5 map, 48 out
+                // 1x3 and 3x1 from 16 channels on 16+ tiles: Winograd's F(4, 3) on Vector512 (GroupedConvolution.RunsLineWinograd);
+                // the two "same" shapes above (16 -> 32 on 9x11) take it too.
+                new[] { 32, 16, 16, 48, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 },    // Inception-style's second 1x3
+                new[] { 48, 16, 16, 48, 3, 1, 1, 1, 1, 0, 1, 1, 1, 0 },    // and its 3x1, no bias
+                new[] { 24, 10, 13, 40, 3, 1, 1, 1, 2, 1, 1, 1, 1, 1 },    // padded on both axes, 2 along the kernel's: rows of bias only
+                new[] { 17, 7, 21, 16, 1, 3, 1, 1, 0, 0, 1, 1, 1, 1 },     // unpadded: 19 outputs a row, a last tile of 3
             };
             var random = new Random(7);
             for (int trial = 0; trial < 30; trial++)
@@ -326,6 +332,26 @@ namespace CnnGen.Tests
             Assert.False(GroupedConvolution.RunsDirect(Make(new[] { 8, 12, 12, 8, 1, 3, 1, 1, 0, 2, 1, 2, 1, 1 }), V512));  // dilated
         }
 
+        [Fact]
+        public void LineKernels_RunByWinograd_WhereMeasuredToPay()
+        {
+            const DirectConvolution.KernelPath V512 = DirectConvolution.KernelPath.Vector512, V256 = DirectConvolution.KernelPath.Vector256;
+            bool avx512 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Simd.Enabled;
+            var inception1x3 = Make(new[] { 32, 16, 16, 48, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 });
+            var inception3x1 = Make(new[] { 48, 16, 16, 48, 3, 1, 1, 1, 1, 0, 1, 1, 1, 1 });
+            Assert.Equal(avx512, GroupedConvolution.RunsLineWinograd(inception1x3, V512));
+            Assert.Equal(avx512, GroupedConvolution.RunsLineWinograd(inception3x1, V512));
+            Assert.Equal(avx512, GroupedConvolution.RunsLineWinograd(Make(new[] { 16, 8, 8, 16, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 }), V512)); // 16 tiles
+            Assert.False(GroupedConvolution.RunsLineWinograd(inception1x3, V256));
+            Assert.False(GroupedConvolution.RunsLineWinograd(inception1x3, DirectConvolution.KernelPath.Scalar));
+            Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 16, 32, 32, 24, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 }), V512));  // 24 out: lanes a third empty
+            Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 8, 32, 32, 16, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 }), V512));   // 8 in
+            Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 64, 4, 4, 64, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 }), V512));    // 4 tiles
+            Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 32, 16, 16, 32, 1, 5, 1, 1, 0, 2, 1, 1, 1, 1 }), V512));  // 1x5
+            Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 32, 16, 16, 32, 1, 3, 1, 1, 0, 1, 1, 1, 2, 1 }), V512));  // groups
+            Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 32, 16, 16, 32, 1, 3, 1, 2, 0, 1, 1, 1, 1, 1 }), V512));  // stride 2 along the row
+        }
+
         [Theory]
         [MemberData(nameof(Cases))]
         public void ForwardAndBackward_MatchTheDefinition(string pathName, int index)
@@ -350,8 +376,10 @@ namespace CnnGen.Tests
             double inputTolerance = Tolerance(g.GroupOutChannels * g.KernelHeight * g.KernelWidth);
             // Dilated layers run their phases through DirectConvolution, Winograd F(4x4, 3x3) included on Vector512: held to
             // the Winograd tests' bound (2e-5 of each output's magnitude) where that is the wider one.
-            // Grouped 3x3 layers run each group through DirectConvolution, Winograd included, alike.
-            bool winogradPhases = path == DirectConvolution.KernelPath.Vector512 && (DilatedConvolution.Handles(g) || GroupedConvolution.GroupsAsDense(g));
+            // Grouped 3x3 layers run each group through DirectConvolution, Winograd included, alike; and 1x3 and 3x1 layers
+            // by F(4, 3) (LineWinogradConvolution).
+            bool winogradPhases = path == DirectConvolution.KernelPath.Vector512
+                && (DilatedConvolution.Handles(g) || GroupedConvolution.GroupsAsDense(g) || GroupedConvolution.RunsLineWinograd(g, path));
             if (winogradPhases) AssertWithinMagnitude(y, expected, magnitude, forwardTolerance, $"{path} {g} y");
             else Close(y.AsSpan(0, g.OutLength), expected, forwardTolerance, $"{path} {g} y");
             for (int i = g.OutLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]));

@@ -16,7 +16,9 @@ namespace CnnGen.Kernels
     /// undilated convolutions on the input's phases (<see cref="DilatedConvolution"/>), where that identity holds. A grouped 1x1 stride-1 unpadded kernel runs
     /// each group as a <see cref="PointwiseConvolution"/> (its input is its columns). Ungrouped, undilated stride-1 layers
     /// with a rectangular kernel or padding per axis (Inception's 1x3, 7x1) run <see cref="DirectConvolution"/>'s tiles forward,
-    /// and backward up to <see cref="DirectBackwardMaximumWeights"/> weights where that measured faster (<see cref="RunsDirect"/>, <see cref="RunsDirectBackward"/>). Every other layer runs per group as
+    /// and backward up to <see cref="DirectBackwardMaximumWeights"/> weights where that measured faster (<see cref="RunsDirect"/>, <see cref="RunsDirectBackward"/>);
+    /// their 1x3 and 3x1 kernels from 16 channels forward by Winograd's F(4, 3) along the kernel's axis on the Vector512 path
+    /// (<see cref="LineWinogradConvolution"/>, <see cref="RunsLineWinograd"/>). Every other layer runs per group as
     /// im2col (<see cref="ConvolutionColumns"/>) and a <see cref="Gemm"/> product: y_g = W_g · cols_g, started at the bias.
     /// </para>
     /// <para>
@@ -36,10 +38,45 @@ namespace CnnGen.Kernels
             long length = (long)g.GroupInChannels * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth;
             if (length > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The columns of this convolution do not fit in a span.");
             if (!DirectShape(g)) return (int)length;
-            // Room for both routes (which one runs depends on the kernel path): the direct kernels' padded input and tiles, the columns.
+            // Room for every route (which one runs depends on the kernel path): the direct kernels' padded input and tiles, the
+            // columns, and for 1x3 and 3x1 kernels Winograd's buffers.
             int direct = DirectConvolution.ScratchLengthPerAxis(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth);
-            return Math.Max(direct, (int)length);
+            int winograd = IsLine(g) ? LineWinogradLayout(g).ScratchLength : 0;
+            return Math.Max(Math.Max(direct, winograd), (int)length);
         }
+
+        // A 1x3 or 3x1 kernel (of a direct-shaped layer: ungrouped, undilated, stride 1).
+        private static bool IsLine(in ConvolutionGeometry g) => g.KernelHeight * g.KernelWidth == 3 && Math.Min(g.KernelHeight, g.KernelWidth) == 1;
+
+        private static LineWinogradConvolution.Layout LineWinogradLayout(in ConvolutionGeometry g) =>
+            new(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth);
+
+        // 1x3 and 3x1 layers by F(4, 3) along the kernel's axis (LineWinogradConvolution, filters transformed per call) against
+        // the direct route, KernelBench line-winograd, µs, 2026-12-06, Zen 4 (half-rate Vector512), interleaved by thread
+        // CPU time; direct / Winograd:
+        //   16 or more channels in, 16 out or a number that fills five sixths of its 16-lane groups, 16+ tiles:
+        //   32->48 @16 1x3 26.8/16.3, 48->48 @16 3x1 36.3/22.9 (Inception-style's); 16->16 @32 1x3 19.9/17.5, 3x1 18.9/17.5;
+        //   16->32 @32 1x3 37.0/29.8; 32->32 @32 3x1 67.3/52.4; 24->32 @32 1x3 53.4/42.6; 24->48 @16 1x3 20.6/14.0; 40->40 @16
+        //   3x1 25.6/21.4; 16->16 @16 1x3 5.45/3.87; 32->32 @16 3x1 16.7/11.9; 16->16 @8 1x3 1.68/1.42, 3x1 1.46/1.34;
+        //   32->32 @8 1x3 5.47/3.92; 64->64 @8 3x1 15.8/13.8; 96->96 @12 1x3 91.6/52.3, 3x1 75.5/52.8; 64->96 @35 1x3
+        //   453/259, 3x1 467/262; 128->128 @8 1x3 72.1/50.7; 192->192 @8 3x1 129/121; 256->256 @8 1x3 280/184; 384->384 @8
+        //   3x1 502/473; 448->384 @8 1x3 728/589; 64->64 @32 1x3 254/166; 16->16 @64 1x3 77.1/73.0 (1.06x to 1.79x).
+        //   Not taken: 24 out, whose lanes a third of the second group leaves empty: 16->24 @32 1x3 28.1/28.9, 24->24 @32 3x1
+        //   38.7/41.8, 32->24 @32 3x1 50.9/51.6, 16->24 @16 3x1 7.09/7.85, 24->24 @16 1x3 11.3/10.4, 48->24 @16 1x3 21.2/17.7;
+        //   fewer than 16 channels: 8->8 @32 1x3 6.36/11.9, 8->16 @32 3x1 11.1/12.7, 12->12 @16 1x3 3.39/4.03, 16->8 @16 3x1
+        //   2.99/4.55, 3->16 @32 1x3 5.99/10.6, 16->3 @32 3x1 5.96/17.1; fewer than 16 tiles (4x4 maps), where the per-call
+        //   filters are not paid back: 64->64 @4 1x3 6.50/7.08, 256->256 @4 3x1 90.2/114 (but 32->32 @4 3x1 2.14/1.79).
+        // The saving is arithmetic (6 multiplications for 4 outputs instead of 12), so it holds on a full-rate unit too, where
+        // both sides' products run twice as fast; only the transforms do not.
+        internal static bool RunsLineWinograd(in ConvolutionGeometry g, DirectConvolution.KernelPath path)
+        {
+            if (!DirectShape(g) || !IsLine(g) || path != DirectConvolution.KernelPath.Vector512 || !LineWinogradConvolution.Handles(g.KernelHeight, g.KernelWidth)) return false;
+            int outLanes = (g.OutChannels + 15) / 16 * 16;
+            return g.InChannels >= 16 && g.OutChannels >= 16 && 6 * g.OutChannels >= 5 * outLanes && LineWinogradLayout(g).Tiles >= MinimumLineWinogradTiles;
+        }
+
+        // Tiles of 4 outputs from which the per-call filter transform is paid back (the table above: 8x8 maps have 16).
+        private const int MinimumLineWinogradTiles = 16;
 
         // Grouped 3x3 layers (not depthwise), KernelBench grouped, µs, 2026-12-02, load 17-20, interleaved: im2col + GEMM per
         // group against each group run on its slices by DirectConvolution (stride 1) or StridedConvolution (stride 2):
@@ -162,6 +199,11 @@ namespace CnnGen.Kernels
                         StridedConvolution.ForwardOn(input, groupIn, g.InHeight, g.InWidth, w, b, groupOut, 3, g.StrideHeight, g.PaddingHeight, output, scratch, relu: false, path);
                 }
                 clamp.ApplyInPlace(y.Slice(0, g.OutLength), path);
+                return;
+            }
+            if (RunsLineWinograd(g, path))
+            {
+                LineWinogradConvolution.Forward(x, weight, bias, y, scratch, clamp, LineWinogradLayout(g));
                 return;
             }
             if (RunsDirect(g, path))

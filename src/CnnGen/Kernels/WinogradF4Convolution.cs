@@ -41,10 +41,10 @@ namespace CnnGen.Kernels
         private const int UnpackCells = 4 * V;
         // Floats of V and M one chunk of tiles may take (512 KB, half of L2): they stay in L2 between the transforms and the
         // GEMMs. Measured against 32 K and 8 K floats: equal or faster (128x16x16 -> 128: 111 us against 133 us).
-        private const int ChunkBudget = 128 * 1024;
+        internal const int ChunkBudget = 128 * 1024;
         // But at least 24 tiles a chunk: each chunk reads all the transformed filters again (2.4 MB at 128 channels), so
         // 128x16x16 -> 128 in one chunk of 16 tiles took 97-104 µs, in two of 8 118-125 µs.
-        private const int MinimumChunk = 24;
+        internal const int MinimumChunk = 24;
 
         internal readonly struct Layout
         {
@@ -339,7 +339,7 @@ namespace CnnGen.Kernels
 
         // G = [1/4 0 0; −1/6 −1/6 −1/6; −1/6 1/6 −1/6; 1/24 1/12 1/6; 1/24 −1/12 1/6; 0 0 1] times (g0, g1, g2).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyG(
+        internal static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyG(
             Vector512<float> g0, Vector512<float> g1, Vector512<float> g2,
             Vector512<float> quarter, Vector512<float> minusSixth, Vector512<float> a, Vector512<float> b, Vector512<float> c)
         {
@@ -659,7 +659,7 @@ namespace CnnGen.Kernels
         // Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1] times (d0..d5), stored
         // targetStride floats apart.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StoreBt(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5,
+        internal static void StoreBt(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5,
             ref float target, nuint targetStride)
         {
             var four = Vector512.Create(4f); var five = Vector512.Create(5f); var two = Vector512.Create(2f);
@@ -790,7 +790,7 @@ namespace CnnGen.Kernels
 
         // Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1] times (m0..m5).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyAt(ref float source, nuint stride)
+        internal static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyAt(ref float source, nuint stride)
         {
             var m0 = Vector512.LoadUnsafe(ref source); var m1 = Vector512.LoadUnsafe(ref source, stride);
             var m2 = Vector512.LoadUnsafe(ref source, 2 * stride); var m3 = Vector512.LoadUnsafe(ref source, 3 * stride);

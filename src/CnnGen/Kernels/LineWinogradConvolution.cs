@@ -1,0 +1,270 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// A stride-1 1x3 or 3x1 convolution (Inception's factorized layers) by Winograd's one-dimensional F(4, 3) along the
+    /// kernel's axis on the Vector512 path: 6 multiplications per 4 outputs and input channel instead of 12. The filters are
+    /// transformed on every call (6 floats per 3 weights: cheap next to the products). GroupedConvolution says where it runs.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// The same machinery as <see cref="WinogradF4Convolution"/>, one axis of it: Y = Aᵀ [(G g) ⊙ (Bᵀ d)] for each window d of
+    /// 6 padded cells along the kernel's axis (stride 4), with its 1-D matrices (points 0, ±1, ±2, ∞). The input is
+    /// transposed to [channel group][padded row][padded column][16 channels] (WinogradF4Convolution.Pad); each tile of 4
+    /// outputs along a row (1x3) or a column (3x1) is 6 vector loads, written as V[position][group][tile][16 channels];
+    /// the 6 products over input channels are WinogradF4Convolution.Products' GEMMs; the output transform adds the bias,
+    /// clamps, and writes [group][cell][16 channels], which one last transpose (WinogradF4Convolution.Unpack) turns into NCHW.
+    /// </para>
+    /// <para>
+    /// Padding may differ between the axes (Inception's (0, 1) and (1, 0)): the input is padded by the larger on both, and
+    /// each window starts that much less the axis's own padding in.
+    /// </para>
+    /// <para>
+    /// Precision: one axis of F(4x4, 3x3)'s transforms, so about a third of its error: Bᵀ multiplies by up to 5, Aᵀ by
+    /// up to 8, G divides by 6 and 24 (LineWinogradConvolutionTests holds it to 3e-6 of the products' magnitudes).
+    /// </para>
+    /// </remarks>
+    internal static class LineWinogradConvolution
+    {
+        private const int V = 16;
+        private const int Positions = 6;
+        private const int TileSize = 4;
+
+        internal readonly struct Layout
+        {
+            public readonly int InChannels, Height, Width, OutChannels, PaddingHeight, PaddingWidth, OutHeight, OutWidth;
+            /// <summary>A 3x1 kernel (the windows run down the columns) rather than 1x3 (along the rows).</summary>
+            public readonly bool Vertical;
+            /// <summary>The padding on every side of the padded input (the larger of the two), and where each axis's windows start in it.</summary>
+            public readonly int Padding, RowOffset, ColumnOffset;
+            public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
+            public readonly int PaddedWidth, PaddedGroupStride, PaddedLength, ChunkTiles, Chunks;
+            public readonly int TransformedGroupStride, TransformedPositionStride, ProductPositionStride, FilterPositionStride, OutputGroupStride;
+            public readonly int TransformedLength, ProductLength, OutputLength, FiltersLength;
+
+            public Layout(int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth)
+            {
+                if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
+                if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
+                if (!(kernelHeight == 1 && kernelWidth == 3 || kernelHeight == 3 && kernelWidth == 1))
+                    throw new ArgumentOutOfRangeException(nameof(kernelHeight), "Only 1x3 and 3x1 kernels.");
+                if (paddingHeight < 0 || paddingWidth < 0) throw new ArgumentOutOfRangeException(nameof(paddingHeight), "Padding is not negative.");
+                int outHeight = height + 2 * paddingHeight - kernelHeight + 1, outWidth = width + 2 * paddingWidth - kernelWidth + 1;
+                if (height < 1 || width < 1 || outHeight < 1 || outWidth < 1)
+                    throw new ArgumentOutOfRangeException(nameof(height), "The kernel does not fit the padded input.");
+                InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
+                PaddingHeight = paddingHeight; PaddingWidth = paddingWidth; OutHeight = outHeight; OutWidth = outWidth;
+                Vertical = kernelHeight == 3;
+                Padding = Math.Max(paddingHeight, paddingWidth);
+                RowOffset = Padding - paddingHeight;
+                ColumnOffset = Padding - paddingWidth;
+                TileRows = Vertical ? (outHeight + TileSize - 1) / TileSize : outHeight;
+                TileColumns = Vertical ? outWidth : (outWidth + TileSize - 1) / TileSize;
+                Tiles = TileRows * TileColumns;
+                InGroups = (inChannels + V - 1) / V;
+                OutGroups = (outChannels + V - 1) / V;
+                OutLanes = OutGroups * V;
+                // Every window, the last partial tile's too, lies inside the buffer; Pad zeroes all of it outside the image.
+                int rowsRead = Vertical ? TileSize * TileRows + 2 : TileRows, columnsRead = Vertical ? TileColumns : TileSize * TileColumns + 2;
+                int paddedHeight = Math.Max(height + 2 * Padding, RowOffset + rowsRead);
+                PaddedWidth = Math.Max(width + 2 * Padding, ColumnOffset + columnsRead);
+                PaddedGroupStride = paddedHeight * PaddedWidth * V;
+                PaddedLength = InGroups * PaddedGroupStride;
+                int perTile = Positions * (InGroups * V + OutLanes);
+                int chunkTiles = Math.Min(Tiles, Math.Max(WinogradF4Convolution.MinimumChunk, WinogradF4Convolution.ChunkBudget / perTile));
+                Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
+                ChunkTiles = (Tiles + Chunks - 1) / Chunks;
+                // One vector more than the data between positions, as WinogradF4Convolution's (L1 sets).
+                TransformedGroupStride = ChunkTiles * V;
+                TransformedPositionStride = InGroups * TransformedGroupStride + V;
+                TransformedLength = Positions * TransformedPositionStride;
+                ProductPositionStride = ChunkTiles * OutLanes + V;
+                ProductLength = Positions * ProductPositionStride;
+                FilterPositionStride = inChannels * OutLanes + V;
+                FiltersLength = Positions * FilterPositionStride;
+                OutputGroupStride = outHeight * outWidth * V;
+                OutputLength = OutGroups * OutputGroupStride + V * V; // Unpack's last transpose reads up to 15 cells past the end
+            }
+
+            // Unpack's four 16x16 blocks (Pad takes two), then the bias in lanes.
+            internal int StagingLength => WinogradF4Convolution.Layout.BiasOffset + OutLanes;
+
+            /// <summary>Floats of scratch <see cref="Forward"/> needs: its buffers, the call's filters among them.</summary>
+            public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength + FiltersLength + V;
+        }
+
+        /// <summary>Whether <see cref="Forward"/> can run this shape here: a 1x3 or 3x1 kernel, and AVX-512.</summary>
+        public static bool Handles(int kernelHeight, int kernelWidth) =>
+            (kernelHeight == 1 && kernelWidth == 3 || kernelHeight == 3 && kernelWidth == 1)
+            && Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+        /// <summary>
+        /// y = conv2d(x, weight, bias) with a 1x3 or 3x1 kernel at stride 1, each output clamped to [low, high] as
+        /// <see cref="OutputClamp"/> does, for one sample: x [InChannels x Height x Width], weight PyTorch's [OutChannels x
+        /// InChannels x kh x kw], bias [OutChannels] or empty, y [OutChannels x OutHeight x OutWidth]. Allocates nothing.
+        /// </summary>
+        public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
+            in OutputClamp clamp, in Layout l)
+        {
+            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("LineWinogradConvolution needs AVX-512.");
+            Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
+            Require(weight.Length >= l.OutChannels * l.InChannels * 3, nameof(weight));
+            Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
+            Require(y.Length >= l.OutChannels * l.OutHeight * l.OutWidth, nameof(y));
+            Require(scratch.Length >= l.ScratchLength, nameof(scratch));
+
+            // From a 64-byte boundary every vector of the buffers is one cache line (their lengths are multiples of 16 floats).
+            scratch = scratch.Slice(WinogradF4Convolution.FloatsToCacheLine(scratch));
+            var staging = scratch.Slice(0, l.StagingLength);
+            int at = l.StagingLength;
+            var padded = scratch.Slice(at, l.PaddedLength); at += l.PaddedLength;
+            var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
+            var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
+            var outputs = scratch.Slice(at, l.OutputLength); at += l.OutputLength;
+            var filters = scratch.Slice(at, l.FiltersLength);
+            var biasLanes = staging.Slice(WinogradF4Convolution.Layout.BiasOffset, l.OutLanes);
+            for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
+
+            TransformFilters(weight, filters, l);
+            WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+            for (int chunk = 0; chunk < l.Chunks; chunk++)
+            {
+                int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                TransformInput(padded, transformed, first, count, l);
+                WinogradF4Convolution.Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                    l.FilterPositionStride, l.ProductPositionStride, l.OutLanes, l.InChannels, l.OutGroups);
+                TransformOutput(products, staging, outputs, first, count, clamp, l);
+            }
+            WinogradF4Convolution.Unpack(outputs, y, staging, l.OutHeight * l.OutWidth, l.OutChannels, l.OutputGroupStride);
+        }
+
+        private static void Require(bool condition, string name)
+        {
+            if (!condition) throw new ArgumentException("The span is shorter than the layout needs.", name);
+        }
+
+        // U[position][ic][oc lanes] = G g of each filter's three taps (weight[oc][ic][k]), 16 output channels at a time, at
+        // WinogradF4Convolution.FilterAt's places (Products reads them there); lanes past the last output channel are zero.
+        // Five input channels' taps of 16 filters at a time by one 16x16 transpose of their rows (15 of its 16 columns
+        // used), where those rows lie inside weight: the lanes one by one took 2.6 ns a filter (KernelBench line-winograd,
+        // 256 -> 256: 173 µs a call).
+        internal static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        {
+            Span<float> taps = stackalloc float[2 * V * V]; // the transposed taps, then the rows staged for it
+            ref float g = ref MemoryMarshal.GetReference(taps);
+            ref float w = ref MemoryMarshal.GetReference(weight);
+            ref float u0 = ref MemoryMarshal.GetReference(filters);
+            nuint positionStride = (nuint)l.FilterPositionStride;
+            var quarter = Vector512.Create(1f / 4); var minusSixth = Vector512.Create(-1f / 6);
+            var a = Vector512.Create(1f / 24); var b = Vector512.Create(1f / 12); var c = Vector512.Create(1f / 6);
+            int filterStride = 3 * l.InChannels;
+            for (int group = 0; group < l.OutGroups; group++)
+            {
+                int lanes = Math.Min(V, l.OutChannels - group * V);
+                // FilterAt is linear in the input channel: its divisions once per group, not per filter.
+                int groupAt = WinogradF4Convolution.FilterAt(0, group * V, l.InChannels, l.OutGroups);
+                int channelStep = WinogradF4Convolution.FilterAt(1, group * V, l.InChannels, l.OutGroups) - groupAt;
+                for (int ic0 = 0; ic0 < l.InChannels; ic0 += ChannelsPerTranspose)
+                {
+                    int channels = Math.Min(ChannelsPerTranspose, l.InChannels - ic0);
+                    // taps[k][lane] = float k of filter row group·16 + lane from input channel ic0's first tap.
+                    int first = group * V * filterStride + 3 * ic0;
+                    if (lanes == V && first + (V - 1) * filterStride + V <= weight.Length)
+                        DirectConvolution.Transpose16(ref Unsafe.Add(ref w, first), filterStride, ref g);
+                    else
+                    {
+                        // The last group's rows, or the last channels' taps at the end of weight: staged as 16 rows of 16
+                        // (zeros past them), then transposed the same way.
+                        ref float rows = ref Unsafe.Add(ref g, V * V);
+                        int floats = 3 * channels;
+                        for (int lane = 0; lane < V; lane++)
+                        {
+                            ref float row = ref Unsafe.Add(ref rows, lane * V);
+                            if (lane >= lanes) Vector512<float>.Zero.StoreUnsafe(ref row);
+                            else if (first + lane * filterStride + V <= weight.Length) Vector512.LoadUnsafe(ref w, (nuint)(first + lane * filterStride)).StoreUnsafe(ref row);
+                            else
+                                for (int k = 0; k < V; k++) Unsafe.Add(ref row, k) = k < floats ? weight[first + lane * filterStride + k] : 0f;
+                        }
+                        DirectConvolution.Transpose16(ref rows, V, ref g);
+                    }
+                    for (int j = 0; j < channels; j++)
+                    {
+                        var (u0v, u1, u2, u3, u4, u5) = WinogradF4Convolution.ApplyG(Vector512.LoadUnsafe(ref g, (nuint)(3 * j * V)),
+                            Vector512.LoadUnsafe(ref g, (nuint)((3 * j + 1) * V)), Vector512.LoadUnsafe(ref g, (nuint)((3 * j + 2) * V)), quarter, minusSixth, a, b, c);
+                        ref float target = ref Unsafe.Add(ref u0, groupAt + (ic0 + j) * channelStep);
+                        u0v.StoreUnsafe(ref target);
+                        u1.StoreUnsafe(ref target, positionStride);
+                        u2.StoreUnsafe(ref target, 2 * positionStride);
+                        u3.StoreUnsafe(ref target, 3 * positionStride);
+                        u4.StoreUnsafe(ref target, 4 * positionStride);
+                        u5.StoreUnsafe(ref target, 5 * positionStride);
+                    }
+                }
+            }
+        }
+
+        // Input channels whose three taps one 16-float row holds.
+        private const int ChannelsPerTranspose = V / 3;
+
+        // Tile t's first output cell (row, column): 4 cells along the kernel's axis from there.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (int Row, int Column) FirstCell(int t, in Layout l)
+        {
+            int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
+            return l.Vertical ? (TileSize * ty, tx) : (ty, TileSize * tx);
+        }
+
+        // V[position][group][tile − first][16 channels] = Bᵀ d of each tile's window of 6 cells, for the chunk's tiles.
+        private static void TransformInput(Span<float> padded, Span<float> transformed, int first, int count, in Layout l)
+        {
+            ref float p0 = ref MemoryMarshal.GetReference(padded);
+            ref float v0 = ref MemoryMarshal.GetReference(transformed);
+            nuint step = (nuint)(l.Vertical ? l.PaddedWidth * V : V), positionStride = (nuint)l.TransformedPositionStride;
+            for (int t = first; t < first + count; t++)
+            {
+                var (row, column) = FirstCell(t, l);
+                int origin = ((row + l.RowOffset) * l.PaddedWidth + column + l.ColumnOffset) * V;
+                for (int group = 0; group < l.InGroups; group++)
+                {
+                    ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + origin);
+                    WinogradF4Convolution.StoreBt(Vector512.LoadUnsafe(ref d), Vector512.LoadUnsafe(ref d, step), Vector512.LoadUnsafe(ref d, 2 * step),
+                        Vector512.LoadUnsafe(ref d, 3 * step), Vector512.LoadUnsafe(ref d, 4 * step), Vector512.LoadUnsafe(ref d, 5 * step),
+                        ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V), positionStride);
+                }
+            }
+        }
+
+        // Y = Aᵀ M + bias per tile and group of 16 output channels, clamped; into outputs[group][cell][16 channels], the
+        // cells inside the output only.
+        private static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, in OutputClamp clamp, in Layout l)
+        {
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            ref float biasLanes = ref Unsafe.Add(ref MemoryMarshal.GetReference(staging), WinogradF4Convolution.Layout.BiasOffset);
+            ref float o0 = ref MemoryMarshal.GetReference(outputs);
+            nuint positionStride = (nuint)l.ProductPositionStride;
+            var low = Vector512.Create(clamp.Low); var high = Vector512.Create(clamp.High);
+            int along = l.Vertical ? l.OutHeight : l.OutWidth;
+            nuint cellStep = (nuint)(l.Vertical ? l.OutWidth * V : V);
+            for (int t = first; t < first + count; t++)
+            {
+                var (row, column) = FirstCell(t, l);
+                int cells = Math.Min(TileSize, along - (l.Vertical ? row : column));
+                for (int group = 0; group < l.OutGroups; group++)
+                {
+                    var (y0, y1, y2, y3) = WinogradF4Convolution.ApplyAt(ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V), positionStride);
+                    var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
+                    ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride + (row * l.OutWidth + column) * V);
+                    OutputClamp.Apply(y0 + bias, low, high).StoreUnsafe(ref target);
+                    if (cells > 1) OutputClamp.Apply(y1 + bias, low, high).StoreUnsafe(ref target, cellStep);
+                    if (cells > 2) OutputClamp.Apply(y2 + bias, low, high).StoreUnsafe(ref target, 2 * cellStep);
+                    if (cells > 3) OutputClamp.Apply(y3 + bias, low, high).StoreUnsafe(ref target, 3 * cellStep);
+                }
+            }
+        }
+    }
+}
