@@ -3275,8 +3275,8 @@ namespace KernelBench
             }
             int most = 0;
             foreach (var s in shapes) most = Math.Max(most, Math.Max(s.C, s.OC) * (s.H + 4) * (s.H + 4));
-            float[] x = Fill(most, 1), w = Fill(448 * 448 * 3, 2), b = Fill(448, 3), y = new float[most];
-            Console.WriteLine($"{"C->OC @H KhxKw",-24} {"direct",9} {"winograd",9} {"ratio",6} {"filters",8}  (us, thread CPU)");
+            float[] x = Fill(most, 1), w = Fill(448 * 448 * 3, 2), b = Fill(448, 3), y = new float[most], dxBuffer = new float[most];
+            Console.WriteLine($"{"C->OC @H KhxKw",-24} {"direct",9} {"winograd",9} {"ratio",6} {"filters",8}   {"dx direct",9} {"im2col",9} {"winograd",9} {"ratios",13}  (us, thread CPU)");
             foreach (var s in shapes)
             {
                 int ph = s.Kh / 2, pw = s.Kw / 2;
@@ -3288,7 +3288,23 @@ namespace KernelBench
                     () => DirectConvolution.ForwardOn(x, s.C, s.H, s.H, w, bias, s.OC, s.Kh, s.Kw, ph, pw, y, scratch, relu: true, pool: false, KernelPaths.Default),
                     () => LineWinogradConvolution.Forward(x, w, bias, y, scratch, clamp, layout));
                 double filters = TimeShort(() => LineWinogradConvolution.TransformFilters(w, scratch, layout));
-                Console.WriteLine($"{$"{s.C}->{s.OC} @{s.H} {s.Kh}x{s.Kw}",-24} {direct * 1e6,9:F2} {winograd * 1e6,9:F2} {direct / winograd,5:F2}x {filters * 1e6,8:F2}");
+                // The input gradient alone: the direct kernels', im2col's (GEMM then col2im) and Winograd's.
+                var g = new ConvolutionGeometry(s.C, s.H, s.H, s.OC, s.Kh, s.Kw, 1, 1, ph, pw, 1, 1, 1);
+                var transposed = LineWinogradConvolution.InputGradientLayout(s.C, s.H, s.H, s.OC, s.Kh, s.Kw, ph, pw);
+                int plane = s.H * s.H, depth = s.C * 3;
+                float[] big = new float[Math.Max(scratch.Length, depth * plane) + Math.Max(transposed.ScratchLength, 0) + 64];
+                var (dxDirect, dxWinograd) = InterleavedCpu(
+                    () => DirectConvolution.BackwardOn(x, s.C, s.H, s.H, w, y, s.OC, s.Kh, s.Kw, ph, pw, default, dxBuffer, big, KernelPaths.Default),
+                    () => LineWinogradConvolution.InputGradient(y, w, dxBuffer, big, transposed));
+                double dxIm2col = TimeShort(() =>
+                {
+                    var dcols = big.AsSpan(0, depth * plane);
+                    GroupedConvolution.Multiply(KernelPaths.Default, true, false, depth, plane, s.OC, w, depth, y, plane, dcols, plane, accumulate: false);
+                    dxBuffer.AsSpan(0, s.C * plane).Clear();
+                    ConvolutionColumns.AccumulateBack(dcols, s.C, g, dxBuffer);
+                });
+                Console.WriteLine($"{$"{s.C}->{s.OC} @{s.H} {s.Kh}x{s.Kw}",-24} {direct * 1e6,9:F2} {winograd * 1e6,9:F2} {direct / winograd,5:F2}x {filters * 1e6,8:F2}   "
+                    + $"{dxDirect * 1e6,9:F2} {dxIm2col * 1e6,9:F2} {dxWinograd * 1e6,9:F2} {dxDirect / dxWinograd,5:F2}x {dxIm2col / dxWinograd,5:F2}x");
             }
         }
 

@@ -92,6 +92,7 @@ namespace CnnGen.Tests
                 new[] { 48, 16, 16, 48, 3, 1, 1, 1, 1, 0, 1, 1, 1, 0 },    // and its 3x1, no bias
                 new[] { 24, 10, 13, 40, 3, 1, 1, 1, 2, 1, 1, 1, 1, 1 },    // padded on both axes, 2 along the kernel's: rows of bias only
                 new[] { 17, 7, 21, 16, 1, 3, 1, 1, 0, 0, 1, 1, 1, 1 },     // unpadded: 19 outputs a row, a last tile of 3
+                new[] { 16, 21, 7, 32, 3, 1, 1, 1, 0, 0, 1, 1, 1, 1 },     // unpadded 3x1: the input gradient pads 2 along the kernel's axis
             };
             var random = new Random(7);
             for (int trial = 0; trial < 30; trial++)
@@ -350,6 +351,13 @@ namespace CnnGen.Tests
             Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 32, 16, 16, 32, 1, 5, 1, 1, 0, 2, 1, 1, 1, 1 }), V512));  // 1x5
             Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 32, 16, 16, 32, 1, 3, 1, 1, 0, 1, 1, 1, 2, 1 }), V512));  // groups
             Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 32, 16, 16, 32, 1, 3, 1, 2, 0, 1, 1, 1, 1, 1 }), V512));  // stride 2 along the row
+            // The input gradient: the rule on the layer's input channels (the transposed convolution's outputs).
+            Assert.Equal(avx512, GroupedConvolution.RunsLineWinogradInputGradient(Make(new[] { 16, 32, 32, 24, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 }), V512));
+            Assert.Equal(avx512, GroupedConvolution.RunsLineWinogradInputGradient(inception3x1, V512));
+            Assert.False(GroupedConvolution.RunsLineWinogradInputGradient(inception3x1, V256));
+            Assert.False(GroupedConvolution.RunsLineWinogradInputGradient(Make(new[] { 24, 32, 32, 24, 3, 1, 1, 1, 1, 0, 1, 1, 1, 1 }), V512)); // 24 in
+            Assert.False(GroupedConvolution.RunsLineWinogradInputGradient(Make(new[] { 32, 16, 16, 48, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1 }), V512)); // padded across
+            Assert.False(GroupedConvolution.RunsLineWinogradInputGradient(Make(new[] { 64, 4, 4, 64, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 }), V512));  // 4 tiles
         }
 
         [Theory]
@@ -410,9 +418,10 @@ namespace CnnGen.Tests
             for (int i = 0; i < eB.Length; i++) eB[i] += b0[i];
             Close(dW, eW, weightTolerance, $"{path} {g} dW (accumulated)");
             Close(dB, eB, weightTolerance, $"{path} {g} db (accumulated)");
-            // Dilated phases take their input gradient by Winograd too (filters transformed once for the phases): the same bound,
-            // each cell's magnitude being the sum of its terms' absolute values (the definition on |x|, |w|, |dy|).
-            if (winogradPhases)
+            // Dilated phases take their input gradient by Winograd too (filters transformed once for the phases), and 1x3 and 3x1
+            // layers from 16 channels: the same bound, each cell's magnitude being the sum of its terms' absolute values (the
+            // definition on |x|, |w|, |dy|).
+            if (winogradPhases || GroupedConvolution.RunsLineWinogradInputGradient(g, path))
             {
                 double[] dxMagnitude = ReferenceBackward(p, Array.ConvertAll(x, Math.Abs), Array.ConvertAll(w, Math.Abs), Array.ConvertAll(dy, Math.Abs)).Dx;
                 AssertWithinMagnitude(dX, eX, dxMagnitude, inputTolerance, $"{path} {g} dx");

@@ -62,6 +62,27 @@ namespace CnnGen.Tests
             for (int i = 0; i < outLength; i++) Assert.InRange(y[i], 0f, 0.25f);
         }
 
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void InputGradient_MatchesTheDefinition(int c, int h, int w, int oc, int kh, int kw, int ph, int pw)
+        {
+            if (!Available || !LineWinogradConvolution.TakesInputGradient(kh, kw, ph, pw)) return;
+            var l = LineWinogradConvolution.InputGradientLayout(c, h, w, oc, kh, kw, ph, pw);
+            Assert.Equal((oc, c, h, w), (l.InChannels, l.OutChannels, l.OutHeight, l.OutWidth));
+            int[] geometry = { c, h, w, oc, kh, kw, 1, 1, ph, pw, 1, 1, 1, 1 };
+            var random = new Random(c * 71 + h * 13 + w + kh);
+            float[] x = GroupedConvolutionTests.RandomValues(random, c * h * w), weight = GroupedConvolutionTests.RandomValues(random, oc * c * 3);
+            float[] dy = GroupedConvolutionTests.RandomValues(random, oc * l.Height * l.Width);
+            float[] scratch = GroupedConvolutionTests.RandomValues(random, l.ScratchLength);
+            double[] expected = GroupedConvolutionTests.ReferenceBackward(geometry, x, weight, dy).Dx;
+            double[] magnitude = GroupedConvolutionTests.ReferenceBackward(geometry, x, Array.ConvertAll(weight, Math.Abs), Array.ConvertAll(dy, Math.Abs)).Dx;
+            float[] dx = new float[c * h * w + 5];
+            Array.Fill(dx, float.NaN);
+            LineWinogradConvolution.InputGradient(dy, weight, dx.AsSpan(0, c * h * w), scratch, l);
+            WithinMagnitude(dx, expected, magnitude, "dx");
+            for (int i = c * h * w; i < dx.Length; i++) Assert.True(float.IsNaN(dx[i]), "wrote past the input gradient");
+        }
+
         // One axis of F(4x4, 3x3)'s transforms: within 3e-6 of the sum of the products' magnitudes (the direct kernels' 1e-6,
         // F(4x4)'s 1e-5).
         private static void WithinMagnitude(float[] actual, double[] expected, double[] magnitude, string what)
@@ -81,6 +102,10 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentOutOfRangeException>(() => new LineWinogradConvolution.Layout(8, 8, 8, 8, 1, 5, 0, 2));
             Assert.Throws<ArgumentOutOfRangeException>(() => new LineWinogradConvolution.Layout(8, 8, 1, 8, 1, 3, 0, 0)); // nothing to slide over
             Assert.True(new LineWinogradConvolution.Layout(64, 40, 36, 64, 3, 1, 1, 0).Chunks > 1, "a shape of the tests covers several chunks");
+            Assert.False(LineWinogradConvolution.TakesInputGradient(1, 3, 1, 1), "a 1x3 layer padded across its axis");
+            Assert.False(LineWinogradConvolution.TakesInputGradient(3, 1, 3, 0), "padding 3 along the axis");
+            Assert.True(LineWinogradConvolution.TakesInputGradient(3, 1, 2, 0));
+            Assert.Throws<ArgumentOutOfRangeException>(() => LineWinogradConvolution.InputGradientLayout(8, 8, 8, 8, 1, 3, 1, 1));
         }
 
         [Fact]

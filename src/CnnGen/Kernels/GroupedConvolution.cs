@@ -17,8 +17,9 @@ namespace CnnGen.Kernels
     /// each group as a <see cref="PointwiseConvolution"/> (its input is its columns). Ungrouped, undilated stride-1 layers
     /// with a rectangular kernel or padding per axis (Inception's 1x3, 7x1) run <see cref="DirectConvolution"/>'s tiles forward,
     /// and backward up to <see cref="DirectBackwardMaximumWeights"/> weights where that measured faster (<see cref="RunsDirect"/>, <see cref="RunsDirectBackward"/>);
-    /// their 1x3 and 3x1 kernels from 16 channels forward by Winograd's F(4, 3) along the kernel's axis on the Vector512 path
-    /// (<see cref="LineWinogradConvolution"/>, <see cref="RunsLineWinograd"/>). Every other layer runs per group as
+    /// their 1x3 and 3x1 kernels from 16 channels by Winograd's F(4, 3) along the kernel's axis on the Vector512 path, forward
+    /// and input gradient (<see cref="LineWinogradConvolution"/>, <see cref="RunsLineWinograd"/>,
+    /// <see cref="RunsLineWinogradInputGradient"/>). Every other layer runs per group as
     /// im2col (<see cref="ConvolutionColumns"/>) and a <see cref="Gemm"/> product: y_g = W_g · cols_g, started at the bias.
     /// </para>
     /// <para>
@@ -42,6 +43,8 @@ namespace CnnGen.Kernels
             // columns, and for 1x3 and 3x1 kernels Winograd's buffers.
             int direct = DirectConvolution.ScratchLengthPerAxis(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth);
             int winograd = IsLine(g) ? LineWinogradLayout(g).ScratchLength : 0;
+            if (IsLine(g) && LineWinogradConvolution.TakesInputGradient(g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth))
+                winograd = Math.Max(winograd, LineInputGradientLayout(g).ScratchLength);
             return Math.Max(Math.Max(direct, winograd), (int)length);
         }
 
@@ -50,6 +53,9 @@ namespace CnnGen.Kernels
 
         private static LineWinogradConvolution.Layout LineWinogradLayout(in ConvolutionGeometry g) =>
             new(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth);
+
+        private static LineWinogradConvolution.Layout LineInputGradientLayout(in ConvolutionGeometry g) =>
+            LineWinogradConvolution.InputGradientLayout(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth);
 
         // 1x3 and 3x1 layers by F(4, 3) along the kernel's axis (LineWinogradConvolution, filters transformed per call) against
         // the direct route, KernelBench line-winograd, µs, 2026-12-06, Zen 4 (half-rate Vector512), interleaved by thread
@@ -77,6 +83,24 @@ namespace CnnGen.Kernels
 
         // Tiles of 4 outputs from which the per-call filter transform is paid back (the table above: 8x8 maps have 16).
         private const int MinimumLineWinogradTiles = 16;
+
+        // The input gradient of the same layers by F(4, 3) as the convolution of dy with the kernel turned and the channels
+        // swapped (LineWinogradConvolution.InputGradient; padding 0 across the kernel's axis), the same rule on that
+        // convolution's channels (the layer's input channels are its outputs) and tiles; the weight gradient stays on the
+        // route above. KernelBench line-winograd, µs, 2026-12-06, Zen 4, the input gradient alone, direct kernels / im2col /
+        // Winograd: 16->24 @32 1x3 29.6/37.7/25.5; 32->48 @16 1x3 29.3/31.3/16.3; 48->48 @16 3x1 35.9/41.0/23.1; 16->16 @8
+        // 1x3 1.87/3.01/1.27, 3x1 1.58/2.26/1.31; 32->32 @8 1x3 5.96/7.67/3.80; 64->64 @8 3x1 16.6/19.2/11.7; 96->96 @12 1x3
+        // 106/88.8/48.5, 3x1 82.8/88.5/48.1; 64->96 @35 1x3 492/460/256; 128->128 @8 1x3 79.2/70.6/43.7; 256->256 @8 1x3
+        // 333/251/172; 384->384 @8 3x1 516/521/398; 448->384 @8 1x3 875/636/458; 16->16 @64 1x3 82.8/108/69.0 (1.16x to
+        // 2.18x the route each took). Not taken: 24 channels in (24->24 @32 3x1 41.3/47.8/40.9), 8 (8->8 @32 1x3
+        // 7.29/12.1/11.9, 8->16 @32 3x1 12.0/13.9/17.1), 3 (3->16 @32 1x3 6.99/8.29/16.5).
+        internal static bool RunsLineWinogradInputGradient(in ConvolutionGeometry g, DirectConvolution.KernelPath path)
+        {
+            if (!DirectShape(g) || !IsLine(g) || path != DirectConvolution.KernelPath.Vector512 || !LineWinogradConvolution.Handles(g.KernelHeight, g.KernelWidth)
+                || !LineWinogradConvolution.TakesInputGradient(g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth)) return false;
+            int inLanes = (g.InChannels + 15) / 16 * 16;
+            return g.InChannels >= 16 && g.OutChannels >= 16 && 6 * g.InChannels >= 5 * inLanes && LineInputGradientLayout(g).Tiles >= MinimumLineWinogradTiles;
+        }
 
         // Grouped 3x3 layers (not depthwise), KernelBench grouped, µs, 2026-12-02, load 17-20, interleaved: im2col + GEMM per
         // group against each group run on its slices by DirectConvolution (stride 1) or StridedConvolution (stride 2):
@@ -317,6 +341,13 @@ namespace CnnGen.Kernels
                     else
                         StridedConvolution.BackwardOn(input, groupIn, g.InHeight, g.InWidth, w, dy, groupOut, 3, g.StrideHeight, g.PaddingHeight, dw, dx, scratch, path);
                 }
+                return;
+            }
+            if (!inputGradient.IsEmpty && RunsLineWinogradInputGradient(g, path))
+            {
+                // The weight gradient by the route below alone, then the input gradient by Winograd (each uses the scratch in turn).
+                if (!weightGradient.IsEmpty) BackwardOn(g, x, weight, outputGradient, weightGradient, default, default, scratch, path);
+                LineWinogradConvolution.InputGradient(outputGradient, weight, inputGradient, scratch, LineInputGradientLayout(g));
                 return;
             }
             if (RunsDirectBackward(g, path))

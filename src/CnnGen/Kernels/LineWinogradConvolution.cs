@@ -111,9 +111,49 @@ namespace CnnGen.Kernels
         public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
             in OutputClamp clamp, in Layout l)
         {
+            Require(weight.Length >= l.OutChannels * l.InChannels * 3, nameof(weight));
+            Run(x, weight, transposed: false, bias, y, scratch, clamp, l);
+        }
+
+        /// <summary>
+        /// The input gradient of a 1x3 or 3x1 layer at stride 1 whose padding across the kernel's axis is 0: dx = the
+        /// convolution of dy with the kernel turned half a turn and its channels swapped, padding 2 − p along the axis.
+        /// <paramref name="transposed"/> is that convolution's layout (<see cref="InputGradientLayout"/>), weight the layer's
+        /// own [outChannels x inChannels x kh x kw]; dy [outChannels x OH x OW], dx [inChannels x H x W] (overwritten).
+        /// </summary>
+        public static void InputGradient(ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> dx, Span<float> scratch, in Layout transposed)
+        {
+            Require(weight.Length >= transposed.OutChannels * transposed.InChannels * 3, nameof(weight));
+            Run(dy, weight, transposed: true, default, dx, scratch, new OutputClamp(float.NegativeInfinity, float.PositiveInfinity), transposed);
+        }
+
+        /// <summary>
+        /// The layout of <see cref="InputGradient"/> for a layer of <paramref name="inChannels"/> x height x width onto
+        /// <paramref name="outChannels"/> (kernel kh x kw, padding ph, pw): from its output's maps back to its input's.
+        /// </summary>
+        public static Layout InputGradientLayout(int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth)
+        {
+            if (!TakesInputGradient(kernelHeight, kernelWidth, paddingHeight, paddingWidth))
+                throw new ArgumentOutOfRangeException(nameof(paddingHeight), "The input gradient runs here with padding 0 across the kernel's axis and at most 2 along it.");
+            bool vertical = kernelHeight == 3;
+            int outHeight = height + 2 * paddingHeight - kernelHeight + 1, outWidth = width + 2 * paddingWidth - kernelWidth + 1;
+            return new Layout(outChannels, outHeight, outWidth, inChannels, kernelHeight, kernelWidth, vertical ? 2 - paddingHeight : 0, vertical ? 0 : 2 - paddingWidth);
+        }
+
+        /// <summary>
+        /// Whether <see cref="InputGradient"/> takes a 1x3 or 3x1 layer's padding: none across the kernel's axis (a padded row
+        /// of a 1x3 layer's output reads no input), at most 2 along it (the transposed convolution's padding is 2 − p).
+        /// </summary>
+        public static bool TakesInputGradient(int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth) =>
+            kernelHeight == 3 && kernelWidth == 1 ? paddingWidth == 0 && paddingHeight <= 2
+            : kernelHeight == 1 && kernelWidth == 3 && paddingHeight == 0 && paddingWidth <= 2;
+
+        // The filters (the weight's, or turned and swapped), the padded input, then the chunks of tiles and the last transpose.
+        private static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool transposed, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
+            in OutputClamp clamp, in Layout l)
+        {
             if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("LineWinogradConvolution needs AVX-512.");
             Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
-            Require(weight.Length >= l.OutChannels * l.InChannels * 3, nameof(weight));
             Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
             Require(y.Length >= l.OutChannels * l.OutHeight * l.OutWidth, nameof(y));
             Require(scratch.Length >= l.ScratchLength, nameof(scratch));
@@ -130,7 +170,8 @@ namespace CnnGen.Kernels
             var biasLanes = staging.Slice(WinogradF4Convolution.Layout.BiasOffset, l.OutLanes);
             for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
 
-            TransformFilters(weight, filters, l);
+            if (transposed) TransformFiltersTransposed(weight, filters, l);
+            else TransformFilters(weight, filters, l);
             WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
@@ -210,6 +251,79 @@ namespace CnnGen.Kernels
 
         // Input channels whose three taps one 16-float row holds.
         private const int ChannelsPerTranspose = V / 3;
+
+        // The input gradient's filters: U[position][oc][ic lanes] = G of (w[oc][ic][2], w[oc][ic][1], w[oc][ic][0]) (the kernel
+        // turned, the layer's output channels its rows, its input channels its lanes), at the transposed layout's FilterAt
+        // places. A row's 16 lanes are 48 consecutive floats of the weight (16 input channels' three taps): each tap's vector
+        // taken out of them by two two-source permutes where they lie inside weight, lane by lane elsewhere.
+        internal static void TransformFiltersTransposed(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        {
+            Span<float> taps = stackalloc float[3 * V];
+            ref float g = ref MemoryMarshal.GetReference(taps);
+            ref float w = ref MemoryMarshal.GetReference(weight);
+            ref float u0 = ref MemoryMarshal.GetReference(filters);
+            nuint positionStride = (nuint)l.FilterPositionStride;
+            var quarter = Vector512.Create(1f / 4); var minusSixth = Vector512.Create(-1f / 6);
+            var a = Vector512.Create(1f / 24); var b = Vector512.Create(1f / 12); var c = Vector512.Create(1f / 6);
+            // Tap k of lane j is float 3j + k of the 48: from the first 32 for j ≤ (31 − k)/3, else float 3j + k − 32 of the third
+            // vector (index 16 + that in the second permute, whose first source is the first permute's result).
+            var low0 = TapIndices(0, first: true); var high0 = TapIndices(0, first: false);
+            var low1 = TapIndices(1, first: true); var high1 = TapIndices(1, first: false);
+            var low2 = TapIndices(2, first: true); var high2 = TapIndices(2, first: false);
+            int rowFloats = 3 * l.OutChannels; // the weight's floats per layer output channel: its input channels' taps
+            for (int group = 0; group < l.OutGroups; group++)
+            {
+                int lanes = Math.Min(V, l.OutChannels - group * V);
+                int groupAt = WinogradF4Convolution.FilterAt(0, group * V, l.InChannels, l.OutGroups);
+                int channelStep = WinogradF4Convolution.FilterAt(1, group * V, l.InChannels, l.OutGroups) - groupAt;
+                for (int row = 0; row < l.InChannels; row++)
+                {
+                    int first = row * rowFloats + 3 * V * group;
+                    Vector512<float> g0, g1, g2;
+                    if (lanes == V)
+                    {
+                        var v0 = Vector512.LoadUnsafe(ref w, (nuint)first);
+                        var v1 = Vector512.LoadUnsafe(ref w, (nuint)(first + V));
+                        var v2 = Vector512.LoadUnsafe(ref w, (nuint)(first + 2 * V));
+                        g0 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, low2, v1), high2, v2); // tap 2 first: the kernel turned
+                        g1 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, low1, v1), high1, v2);
+                        g2 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, low0, v1), high0, v2);
+                    }
+                    else
+                    {
+                        for (int lane = 0; lane < V; lane++)
+                        {
+                            bool inside = lane < lanes;
+                            Unsafe.Add(ref g, lane) = inside ? weight[first + 3 * lane + 2] : 0f;
+                            Unsafe.Add(ref g, V + lane) = inside ? weight[first + 3 * lane + 1] : 0f;
+                            Unsafe.Add(ref g, 2 * V + lane) = inside ? weight[first + 3 * lane] : 0f;
+                        }
+                        g0 = Vector512.LoadUnsafe(ref g); g1 = Vector512.LoadUnsafe(ref g, V); g2 = Vector512.LoadUnsafe(ref g, 2 * V);
+                    }
+                    var (u0v, u1, u2, u3, u4, u5) = WinogradF4Convolution.ApplyG(g0, g1, g2, quarter, minusSixth, a, b, c);
+                    ref float target = ref Unsafe.Add(ref u0, groupAt + row * channelStep);
+                    u0v.StoreUnsafe(ref target);
+                    u1.StoreUnsafe(ref target, positionStride);
+                    u2.StoreUnsafe(ref target, 2 * positionStride);
+                    u3.StoreUnsafe(ref target, 3 * positionStride);
+                    u4.StoreUnsafe(ref target, 4 * positionStride);
+                    u5.StoreUnsafe(ref target, 5 * positionStride);
+                }
+            }
+        }
+
+        // The permute indices of tap k (TransformFiltersTransposed): the first takes floats 3j + k of the first 32 (lanes past
+        // them take any), the second keeps those lanes and takes the rest from the third vector.
+        private static Vector512<int> TapIndices(int k, bool first)
+        {
+            Span<int> indices = stackalloc int[V];
+            for (int j = 0; j < V; j++)
+            {
+                int at = 3 * j + k;
+                indices[j] = first ? Math.Min(at, 31) : at < 32 ? j : V + at - 32;
+            }
+            return Vector512.Create<int>(indices);
+        }
 
         // Tile t's first output cell (row, column): 4 cells along the kernel's axis from there.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
