@@ -3275,7 +3275,7 @@ namespace KernelBench
             }
             int most = 0;
             foreach (var s in shapes) most = Math.Max(most, Math.Max(s.C, s.OC) * (s.H + 4) * (s.H + 4));
-            float[] x = Fill(most, 1), w = Fill(448 * 448 * 3, 2), b = Fill(448, 3), y = new float[most], dxBuffer = new float[most];
+            float[] x = Fill(most, 1), w = Fill(448 * 448 * 7, 2), b = Fill(448, 3), y = new float[most], dxBuffer = new float[most];
             Console.WriteLine($"{"C->OC @H KhxKw",-24} {"direct",9} {"winograd",9} {"ratio",6} {"filters",8}   {"dx direct",9} {"im2col",9} {"winograd",9} {"ratios",13}  (us, thread CPU)");
             foreach (var s in shapes)
             {
@@ -3287,7 +3287,12 @@ namespace KernelBench
                 var (direct, winograd) = InterleavedCpu(
                     () => DirectConvolution.ForwardOn(x, s.C, s.H, s.H, w, bias, s.OC, s.Kh, s.Kw, ph, pw, y, scratch, relu: true, pool: false, KernelPaths.Default),
                     () => LineWinogradConvolution.Forward(x, w, bias, y, scratch, clamp, layout));
-                double filters = TimeShort(() => LineWinogradConvolution.TransformFilters(w, scratch, layout));
+                double filters = TimeShort(() => LineWinogradConvolution.TransformFiltersOf(w, scratch, layout));
+                if (!LineWinogradConvolution.TakesInputGradient(s.Kh, s.Kw, ph, pw))
+                {
+                    Console.WriteLine($"{$"{s.C}->{s.OC} @{s.H} {s.Kh}x{s.Kw}",-24} {direct * 1e6,9:F2} {winograd * 1e6,9:F2} {direct / winograd,5:F2}x {filters * 1e6,8:F2}");
+                    continue;
+                }
                 // The input gradient alone: the direct kernels', im2col's (GEMM then col2im) and Winograd's.
                 var g = new ConvolutionGeometry(s.C, s.H, s.H, s.OC, s.Kh, s.Kw, 1, 1, ph, pw, 1, 1, 1);
                 var transposed = LineWinogradConvolution.InputGradientLayout(s.C, s.H, s.H, s.OC, s.Kh, s.Kw, ph, pw);

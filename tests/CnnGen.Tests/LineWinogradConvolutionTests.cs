@@ -8,7 +8,7 @@ using Xunit;
 namespace CnnGen.Tests
 {
     /// <summary>
-    /// LineWinogradConvolution (F(4, 3) along a 1x3 or 3x1 kernel's axis) against the definition in double: channels that
+    /// LineWinogradConvolution (F(4, 3), F(4, 5) and F(2, 7) along a 1xk or kx1 kernel's axis) against the definition in double: channels that
     /// fill 16-lane groups and channels that do not, outputs whose length along the axis is not a multiple of 4, padding
     /// per axis, several chunks of tiles, the output clamp, no bias. No allocation.
     /// </summary>
@@ -32,6 +32,15 @@ namespace CnnGen.Tests
             new object[] { 1, 1, 3, 1, 1, 3, 0, 0 },       // one output
             new object[] { 64, 40, 36, 64, 3, 1, 1, 0 },   // several chunks of tiles
             new object[] { 96, 12, 12, 96, 1, 3, 0, 1 },
+            // F(4, 5) and F(2, 7): Inception-v3's 1x7 and 7x1 on 17x17, and odd shapes
+            new object[] { 32, 17, 17, 48, 1, 7, 0, 3 },
+            new object[] { 48, 17, 17, 32, 7, 1, 3, 0 },
+            new object[] { 5, 9, 12, 19, 1, 7, 1, 2 },     // partial groups; padding on both axes
+            new object[] { 19, 10, 7, 5, 7, 1, 0, 0 },     // unpadded: a last tile of one output
+            new object[] { 24, 13, 11, 40, 1, 5, 0, 2 },
+            new object[] { 40, 11, 13, 24, 5, 1, 2, 0 },
+            new object[] { 3, 6, 9, 16, 1, 5, 0, 0 },      // 5 outputs a row: a last tile of 1
+            new object[] { 64, 35, 35, 64, 5, 1, 2, 0 },   // several chunks of tiles
         };
 
         [Theory]
@@ -42,7 +51,7 @@ namespace CnnGen.Tests
             var l = new LineWinogradConvolution.Layout(c, h, w, oc, kh, kw, ph, pw);
             int[] geometry = { c, h, w, oc, kh, kw, 1, 1, ph, pw, 1, 1, 1 };
             var random = new Random(c * 131 + h * 17 + w + kh);
-            float[] x = GroupedConvolutionTests.RandomValues(random, c * h * w), weight = GroupedConvolutionTests.RandomValues(random, oc * c * 3);
+            float[] x = GroupedConvolutionTests.RandomValues(random, c * h * w), weight = GroupedConvolutionTests.RandomValues(random, oc * c * kh * kw);
             float[] bias = GroupedConvolutionTests.RandomValues(random, oc);
             float[] scratch = GroupedConvolutionTests.RandomValues(random, l.ScratchLength); // garbage must not leak
             int outLength = oc * l.OutHeight * l.OutWidth;
@@ -99,7 +108,10 @@ namespace CnnGen.Tests
         public void Layout_RejectsOtherKernels_AndCoversSeveralChunks()
         {
             Assert.Throws<ArgumentOutOfRangeException>(() => new LineWinogradConvolution.Layout(8, 8, 8, 8, 3, 3, 1, 1));
-            Assert.Throws<ArgumentOutOfRangeException>(() => new LineWinogradConvolution.Layout(8, 8, 8, 8, 1, 5, 0, 2));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new LineWinogradConvolution.Layout(8, 8, 8, 8, 1, 9, 0, 4));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new LineWinogradConvolution.Layout(8, 8, 8, 8, 1, 4, 0, 2));
+            Assert.Equal((4, 8), (new LineWinogradConvolution.Layout(8, 8, 8, 8, 1, 5, 0, 2).TileSize, new LineWinogradConvolution.Layout(8, 8, 8, 8, 1, 5, 0, 2).Positions));
+            Assert.Equal((2, 8), (new LineWinogradConvolution.Layout(8, 8, 8, 8, 7, 1, 3, 0).TileSize, new LineWinogradConvolution.Layout(8, 8, 8, 8, 7, 1, 3, 0).Positions));
             Assert.Throws<ArgumentOutOfRangeException>(() => new LineWinogradConvolution.Layout(8, 8, 1, 8, 1, 3, 0, 0)); // nothing to slide over
             Assert.True(new LineWinogradConvolution.Layout(64, 40, 36, 64, 3, 1, 1, 0).Chunks > 1, "a shape of the tests covers several chunks");
             Assert.False(LineWinogradConvolution.TakesInputGradient(1, 3, 1, 1), "a 1x3 layer padded across its axis");

@@ -32,14 +32,17 @@ namespace CnnGen.Kernels
     internal static class LineWinogradConvolution
     {
         private const int V = 16;
-        private const int Positions = 6;
-        private const int TileSize = 4;
 
         internal readonly struct Layout
         {
             public readonly int InChannels, Height, Width, OutChannels, PaddingHeight, PaddingWidth, OutHeight, OutWidth;
-            /// <summary>A 3x1 kernel (the windows run down the columns) rather than 1x3 (along the rows).</summary>
+            /// <summary>A kx1 kernel (the windows run down the columns) rather than 1xk (along the rows).</summary>
             public readonly bool Vertical;
+            /// <summary>
+            /// The kernel's length k (3, 5 or 7), the outputs a tile computes (4 for F(4, 3) and F(4, 5), 2 for F(2, 7)) and
+            /// the window's cells (6 or 8): the multiplications per tile and input channel.
+            /// </summary>
+            public readonly int Kernel, TileSize, Positions;
             /// <summary>The padding on every side of the padded input (the larger of the two), and where each axis's windows start in it.</summary>
             public readonly int Padding, RowOffset, ColumnOffset;
             public readonly int TileRows, TileColumns, Tiles, InGroups, OutGroups, OutLanes;
@@ -51,15 +54,18 @@ namespace CnnGen.Kernels
             {
                 if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
                 if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
-                if (!(kernelHeight == 1 && kernelWidth == 3 || kernelHeight == 3 && kernelWidth == 1))
-                    throw new ArgumentOutOfRangeException(nameof(kernelHeight), "Only 1x3 and 3x1 kernels.");
+                if (!IsLineKernel(kernelHeight, kernelWidth))
+                    throw new ArgumentOutOfRangeException(nameof(kernelHeight), "Only 1xk and kx1 kernels of 3, 5 or 7.");
                 if (paddingHeight < 0 || paddingWidth < 0) throw new ArgumentOutOfRangeException(nameof(paddingHeight), "Padding is not negative.");
                 int outHeight = height + 2 * paddingHeight - kernelHeight + 1, outWidth = width + 2 * paddingWidth - kernelWidth + 1;
                 if (height < 1 || width < 1 || outHeight < 1 || outWidth < 1)
                     throw new ArgumentOutOfRangeException(nameof(height), "The kernel does not fit the padded input.");
                 InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
                 PaddingHeight = paddingHeight; PaddingWidth = paddingWidth; OutHeight = outHeight; OutWidth = outWidth;
-                Vertical = kernelHeight == 3;
+                Vertical = kernelHeight > 1;
+                Kernel = Math.Max(kernelHeight, kernelWidth);
+                TileSize = Kernel == 7 ? 2 : 4;
+                Positions = TileSize + Kernel - 1;
                 Padding = Math.Max(paddingHeight, paddingWidth);
                 RowOffset = Padding - paddingHeight;
                 ColumnOffset = Padding - paddingWidth;
@@ -70,7 +76,7 @@ namespace CnnGen.Kernels
                 OutGroups = (outChannels + V - 1) / V;
                 OutLanes = OutGroups * V;
                 // Every window, the last partial tile's too, lies inside the buffer; Pad zeroes all of it outside the image.
-                int rowsRead = Vertical ? TileSize * TileRows + 2 : TileRows, columnsRead = Vertical ? TileColumns : TileSize * TileColumns + 2;
+                int rowsRead = Vertical ? TileSize * TileRows + Kernel - 1 : TileRows, columnsRead = Vertical ? TileColumns : TileSize * TileColumns + Kernel - 1;
                 int paddedHeight = Math.Max(height + 2 * Padding, RowOffset + rowsRead);
                 PaddedWidth = Math.Max(width + 2 * Padding, ColumnOffset + columnsRead);
                 PaddedGroupStride = paddedHeight * PaddedWidth * V;
@@ -98,10 +104,13 @@ namespace CnnGen.Kernels
             public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength + FiltersLength + V;
         }
 
-        /// <summary>Whether <see cref="Forward"/> can run this shape here: a 1x3 or 3x1 kernel, and AVX-512.</summary>
+        /// <summary>Whether <see cref="Forward"/> can run this shape here: a 1xk or kx1 kernel of 3, 5 or 7, and AVX-512.</summary>
         public static bool Handles(int kernelHeight, int kernelWidth) =>
-            (kernelHeight == 1 && kernelWidth == 3 || kernelHeight == 3 && kernelWidth == 1)
-            && Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+            IsLineKernel(kernelHeight, kernelWidth) && Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+        /// <summary>A 1xk or kx1 kernel of 3, 5 or 7 taps.</summary>
+        public static bool IsLineKernel(int kernelHeight, int kernelWidth) =>
+            Math.Min(kernelHeight, kernelWidth) == 1 && Math.Max(kernelHeight, kernelWidth) is 3 or 5 or 7;
 
         /// <summary>
         /// y = conv2d(x, weight, bias) with a 1x3 or 3x1 kernel at stride 1, each output clamped to [low, high] as
@@ -111,7 +120,7 @@ namespace CnnGen.Kernels
         public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
             in OutputClamp clamp, in Layout l)
         {
-            Require(weight.Length >= l.OutChannels * l.InChannels * 3, nameof(weight));
+            Require(weight.Length >= l.OutChannels * l.InChannels * l.Kernel, nameof(weight));
             Run(x, weight, transposed: false, bias, y, scratch, clamp, l);
         }
 
@@ -171,13 +180,13 @@ namespace CnnGen.Kernels
             for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
 
             if (transposed) TransformFiltersTransposed(weight, filters, l);
-            else TransformFilters(weight, filters, l);
+            else TransformFiltersOf(weight, filters, l);
             WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                 TransformInput(padded, transformed, first, count, l);
-                WinogradF4Convolution.Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
                     l.FilterPositionStride, l.ProductPositionStride, l.OutLanes, l.InChannels, l.OutGroups);
                 TransformOutput(products, staging, outputs, first, count, clamp, l);
             }
@@ -194,7 +203,7 @@ namespace CnnGen.Kernels
         // Five input channels' taps of 16 filters at a time by one 16x16 transpose of their rows (15 of its 16 columns
         // used), where those rows lie inside weight: the lanes one by one took 2.6 ns a filter (KernelBench line-winograd,
         // 256 -> 256: 173 µs a call).
-        internal static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        private static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
             Span<float> taps = stackalloc float[2 * V * V]; // the transposed taps, then the rows staged for it
             ref float g = ref MemoryMarshal.GetReference(taps);
@@ -247,6 +256,13 @@ namespace CnnGen.Kernels
                     }
                 }
             }
+        }
+
+        // The forward's filters for the layout's kernel.
+        internal static void TransformFiltersOf(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        {
+            if (l.Kernel == 3) TransformFilters(weight, filters, l);
+            else TransformLongFilters(weight, filters, l);
         }
 
         // Input channels whose three taps one 16-float row holds.
@@ -330,7 +346,7 @@ namespace CnnGen.Kernels
         private static (int Row, int Column) FirstCell(int t, in Layout l)
         {
             int ty = t / l.TileColumns, tx = t - ty * l.TileColumns;
-            return l.Vertical ? (TileSize * ty, tx) : (ty, TileSize * tx);
+            return l.Vertical ? (l.TileSize * ty, tx) : (ty, l.TileSize * tx);
         }
 
         // V[position][group][tile − first][16 channels] = Bᵀ d of each tile's window of 6 cells, for the chunk's tiles.
@@ -346,9 +362,11 @@ namespace CnnGen.Kernels
                 for (int group = 0; group < l.InGroups; group++)
                 {
                     ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + origin);
-                    WinogradF4Convolution.StoreBt(Vector512.LoadUnsafe(ref d), Vector512.LoadUnsafe(ref d, step), Vector512.LoadUnsafe(ref d, 2 * step),
-                        Vector512.LoadUnsafe(ref d, 3 * step), Vector512.LoadUnsafe(ref d, 4 * step), Vector512.LoadUnsafe(ref d, 5 * step),
-                        ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V), positionStride);
+                    ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
+                    if (l.Positions == 6)
+                        WinogradF4Convolution.StoreBt(Vector512.LoadUnsafe(ref d), Vector512.LoadUnsafe(ref d, step), Vector512.LoadUnsafe(ref d, 2 * step),
+                            Vector512.LoadUnsafe(ref d, 3 * step), Vector512.LoadUnsafe(ref d, 4 * step), Vector512.LoadUnsafe(ref d, 5 * step), ref target, positionStride);
+                    else StoreBt8(ref d, step, ref target, positionStride);
                 }
             }
         }
@@ -367,10 +385,11 @@ namespace CnnGen.Kernels
             for (int t = first; t < first + count; t++)
             {
                 var (row, column) = FirstCell(t, l);
-                int cells = Math.Min(TileSize, along - (l.Vertical ? row : column));
+                int cells = Math.Min(l.TileSize, along - (l.Vertical ? row : column));
                 for (int group = 0; group < l.OutGroups; group++)
                 {
-                    var (y0, y1, y2, y3) = WinogradF4Convolution.ApplyAt(ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V), positionStride);
+                    ref float m = ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V);
+                    var (y0, y1, y2, y3) = l.Positions == 6 ? WinogradF4Convolution.ApplyAt(ref m, positionStride) : ApplyAt8(ref m, positionStride, l.TileSize);
                     var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
                     ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride + (row * l.OutWidth + column) * V);
                     OutputClamp.Apply(y0 + bias, low, high).StoreUnsafe(ref target);
@@ -379,6 +398,138 @@ namespace CnnGen.Kernels
                     if (cells > 3) OutputClamp.Apply(y3 + bias, low, high).StoreUnsafe(ref target, 3 * cellStep);
                 }
             }
+        }
+
+        // The 8-point transforms of F(4, 5) and F(2, 7), with the points 0, ±1, ±2, ±1/2 and ∞ (benchmarks/KernelBench/toom_cook.py
+        // derives them and checks them in exact arithmetic): Bᵀ of 8 cells, Aᵀ's 4 or 2 rows of 8 products, G of 5 or 7 taps.
+        // Bᵀ's rows past the first and before the last pair up as the even cells' part plus and minus the odd cells'.
+        //   Bᵀ = [4 0 −21 0 21 0 −4 0; 0 −4 −4 17 17 −4 −4 0; 0 4 −4 −17 17 4 −4 0; 0 2 1 −10 −5 8 4 0; 0 −2 1 10 −5 −8 4 0;
+        //         0 4 8 −5 −10 1 2 0; 0 −4 8 5 −10 −1 2 0; 0 −4 0 21 0 −21 0 4]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreBt8(ref float d, nuint step, ref float target, nuint targetStride)
+        {
+            var d0 = Vector512.LoadUnsafe(ref d); var d1 = Vector512.LoadUnsafe(ref d, step);
+            var d2 = Vector512.LoadUnsafe(ref d, 2 * step); var d3 = Vector512.LoadUnsafe(ref d, 3 * step);
+            var d4 = Vector512.LoadUnsafe(ref d, 4 * step); var d5 = Vector512.LoadUnsafe(ref d, 5 * step);
+            var d6 = Vector512.LoadUnsafe(ref d, 6 * step); var d7 = Vector512.LoadUnsafe(ref d, 7 * step);
+            var four = Vector512.Create(4f); var five = Vector512.Create(5f); var seventeen = Vector512.Create(17f); var twentyOne = Vector512.Create(21f);
+            var minusFour = Vector512.Create(-4f);
+            Fused.MultiplyAdd(d4 - d2, twentyOne, (d0 - d6) * four).StoreUnsafe(ref target);
+            var even1 = Fused.MultiplyAdd(d2 + d6, minusFour, d4 * seventeen);
+            var odd1 = Fused.MultiplyAdd(d1 + d5, minusFour, d3 * seventeen);
+            (even1 + odd1).StoreUnsafe(ref target, targetStride);
+            (even1 - odd1).StoreUnsafe(ref target, 2 * targetStride);
+            var even3 = Fused.MultiplyAdd(d6, four, Fused.MultiplyAdd(d4, Vector512.Create(-5f), d2));
+            var odd3 = Fused.MultiplyAdd(d5, Vector512.Create(8f), Fused.MultiplyAdd(d3, Vector512.Create(-10f), d1 + d1));
+            (even3 + odd3).StoreUnsafe(ref target, 3 * targetStride);
+            (even3 - odd3).StoreUnsafe(ref target, 4 * targetStride);
+            var even5 = Fused.MultiplyAdd(d2, Vector512.Create(8f), Fused.MultiplyAdd(d4, Vector512.Create(-10f), d6 + d6));
+            var odd5 = Fused.MultiplyAdd(d1, four, Fused.MultiplyAdd(d3, -five, d5));
+            (even5 + odd5).StoreUnsafe(ref target, 5 * targetStride);
+            (even5 - odd5).StoreUnsafe(ref target, 6 * targetStride);
+            Fused.MultiplyAdd(d3 - d5, twentyOne, (d7 - d1) * four).StoreUnsafe(ref target, 7 * targetStride);
+        }
+
+        // Aᵀ of 8 products: y0 = m0 + … + m6; y_i = (m1 ± m2) + 2^i (m3 ± m4) + 2^−i (m5 ± m6) (+ for even i, − for odd), plus
+        // m7 in the last row (y1 of F(2, 7), y3 of F(4, 5)).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyAt8(ref float source, nuint stride, int outputs)
+        {
+            var m0 = Vector512.LoadUnsafe(ref source); var m1 = Vector512.LoadUnsafe(ref source, stride);
+            var m2 = Vector512.LoadUnsafe(ref source, 2 * stride); var m3 = Vector512.LoadUnsafe(ref source, 3 * stride);
+            var m4 = Vector512.LoadUnsafe(ref source, 4 * stride); var m5 = Vector512.LoadUnsafe(ref source, 5 * stride);
+            var m6 = Vector512.LoadUnsafe(ref source, 6 * stride); var m7 = Vector512.LoadUnsafe(ref source, 7 * stride);
+            Vector512<float> sum12 = m1 + m2, sum34 = m3 + m4, sum56 = m5 + m6;
+            Vector512<float> difference12 = m1 - m2, difference34 = m3 - m4, difference56 = m5 - m6;
+            var y0 = m0 + sum12 + sum34 + sum56;
+            var y1 = Fused.MultiplyAdd(difference56, Vector512.Create(0.5f), Fused.MultiplyAdd(difference34, Vector512.Create(2f), difference12));
+            if (outputs == 2) return (y0, y1 + m7, default, default);
+            var y2 = Fused.MultiplyAdd(sum56, Vector512.Create(0.25f), Fused.MultiplyAdd(sum34, Vector512.Create(4f), sum12));
+            var y3 = Fused.MultiplyAdd(difference56, Vector512.Create(0.125f), Fused.MultiplyAdd(difference34, Vector512.Create(8f), difference12)) + m7;
+            return (y0, y1, y2, y3);
+        }
+
+        // G for F(4, 5) (5 taps) and F(2, 7) (7): row j evaluates the filter at point j (0, 1, −1, 2, −2, 1/2, −1/2; the last
+        // row its last tap), divided by the scale Bᵀ's row took: 1/4 of the first tap; 1/18 of the sum and of the alternating
+        // sum; 2^k/360 the same; 16/45·2^−k the same; 1/4 of the last tap. Each pair of rows is the even taps' part plus and
+        // minus the odd taps' (ApplyLongG). The coefficients of one row's pair, per tap, in float (each rounded once).
+        private static readonly float[] PairCoefficients = LongPairCoefficients();
+
+        private static float[] LongPairCoefficients()
+        {
+            var c = new float[3 * 7];
+            for (int k = 0; k < 7; k++)
+            {
+                c[k] = (float)(1.0 / 18);
+                c[7 + k] = (float)(Math.Pow(2, k) / 360);
+                c[14 + k] = (float)(16.0 / 45 * Math.Pow(2, -k));
+            }
+            return c;
+        }
+
+        // U[position][ic][oc lanes] = G g for 5 and 7 taps, 16 output channels at a time: ⌊16/k⌋ input channels' taps of 16
+        // filters by one 16x16 transpose of their rows, as TransformFilters.
+        private static void TransformLongFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        {
+            Span<float> taps = stackalloc float[2 * V * V];
+            ref float g = ref MemoryMarshal.GetReference(taps);
+            ref float w = ref MemoryMarshal.GetReference(weight);
+            ref float u0 = ref MemoryMarshal.GetReference(filters);
+            int k = l.Kernel, channelsPerTranspose = V / k, filterStride = k * l.InChannels;
+            // The pairs' coefficients as vectors, once a call: [pair][tap].
+            Span<Vector512<float>> coefficients = stackalloc Vector512<float>[3 * 7];
+            for (int i = 0; i < coefficients.Length; i++) coefficients[i] = Vector512.Create(PairCoefficients[i]);
+            nuint positionStride = (nuint)l.FilterPositionStride;
+            for (int group = 0; group < l.OutGroups; group++)
+            {
+                int lanes = Math.Min(V, l.OutChannels - group * V);
+                int groupAt = WinogradF4Convolution.FilterAt(0, group * V, l.InChannels, l.OutGroups);
+                int channelStep = WinogradF4Convolution.FilterAt(1, group * V, l.InChannels, l.OutGroups) - groupAt;
+                for (int ic0 = 0; ic0 < l.InChannels; ic0 += channelsPerTranspose)
+                {
+                    int channels = Math.Min(channelsPerTranspose, l.InChannels - ic0);
+                    int first = group * V * filterStride + k * ic0;
+                    if (lanes == V && first + (V - 1) * filterStride + V <= weight.Length)
+                        DirectConvolution.Transpose16(ref Unsafe.Add(ref w, first), filterStride, ref g);
+                    else
+                    {
+                        ref float rows = ref Unsafe.Add(ref g, V * V);
+                        int floats = k * channels;
+                        for (int lane = 0; lane < V; lane++)
+                        {
+                            ref float row = ref Unsafe.Add(ref rows, lane * V);
+                            if (lane >= lanes) Vector512<float>.Zero.StoreUnsafe(ref row);
+                            else if (first + lane * filterStride + V <= weight.Length) Vector512.LoadUnsafe(ref w, (nuint)(first + lane * filterStride)).StoreUnsafe(ref row);
+                            else
+                                for (int f = 0; f < V; f++) Unsafe.Add(ref row, f) = f < floats ? weight[first + lane * filterStride + f] : 0f;
+                        }
+                        DirectConvolution.Transpose16(ref rows, V, ref g);
+                    }
+                    for (int j = 0; j < channels; j++)
+                        ApplyLongG(ref Unsafe.Add(ref g, k * j * V), k, coefficients, ref Unsafe.Add(ref u0, groupAt + (ic0 + j) * channelStep), positionStride);
+                }
+            }
+        }
+
+        // The 8 rows of G times one filter's k taps (vectors 16 floats apart from taps), stored positionStride apart.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ApplyLongG(ref float taps, int k, Span<Vector512<float>> coefficients, ref float target, nuint positionStride)
+        {
+            var quarter = Vector512.Create(0.25f);
+            (Vector512.LoadUnsafe(ref taps) * quarter).StoreUnsafe(ref target);
+            for (int pair = 0; pair < 3; pair++)
+            {
+                Vector512<float> even = Vector512<float>.Zero, odd = Vector512<float>.Zero;
+                for (int tap = 0; tap < k; tap++)
+                {
+                    var tapVector = Vector512.LoadUnsafe(ref taps, (nuint)(tap * V));
+                    if ((tap & 1) == 0) even = Fused.MultiplyAdd(coefficients[pair * 7 + tap], tapVector, even);
+                    else odd = Fused.MultiplyAdd(coefficients[pair * 7 + tap], tapVector, odd);
+                }
+                (even + odd).StoreUnsafe(ref target, (nuint)(2 * pair + 1) * positionStride);
+                (even - odd).StoreUnsafe(ref target, (nuint)(2 * pair + 2) * positionStride);
+            }
+            (Vector512.LoadUnsafe(ref taps, (nuint)((k - 1) * V)) * quarter).StoreUnsafe(ref target, 7 * positionStride);
         }
     }
 }
