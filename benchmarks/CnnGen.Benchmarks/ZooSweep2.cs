@@ -98,6 +98,28 @@ namespace CnnGen.Benchmarks.Zoo.Sweep2
     [GlobalAvgPool] [Flatten] [Linear(10)]
     public partial class InceptionNet { }
 
+    /// <summary>
+    /// Inception-v3-style (session 48): a stride-2 stem onto 17x17 with 64 channels, then the 17x17 grid's block (Szegedy et
+    /// al. 2016, figure 6) at 48 channels a branch: 1x1; 1x1, 1x7, 7x1; 1x1, 7x1, 1x7, 7x1, 1x7; 3x3 average pooling, 1x1;
+    /// batch-norm and ReLU after each convolution.
+    /// </summary>
+    [Network(3, 35, 35)]
+    [Conv2d(64, 3, Stride = 2, Bias = false)] [BatchNorm] [ReLU]
+    [Concat]
+        [Branch] [Conv2d(64, 1, Bias = false)] [BatchNorm] [ReLU]
+        [Branch] [Conv2d(48, 1, Bias = false)] [BatchNorm] [ReLU]
+            [Conv2d(48, 1, 7, PaddingHeight = 0, PaddingWidth = 3, Bias = false)] [BatchNorm] [ReLU]
+            [Conv2d(64, 7, 1, PaddingHeight = 3, PaddingWidth = 0, Bias = false)] [BatchNorm] [ReLU]
+        [Branch] [Conv2d(48, 1, Bias = false)] [BatchNorm] [ReLU]
+            [Conv2d(48, 7, 1, PaddingHeight = 3, PaddingWidth = 0, Bias = false)] [BatchNorm] [ReLU]
+            [Conv2d(48, 1, 7, PaddingHeight = 0, PaddingWidth = 3, Bias = false)] [BatchNorm] [ReLU]
+            [Conv2d(48, 7, 1, PaddingHeight = 3, PaddingWidth = 0, Bias = false)] [BatchNorm] [ReLU]
+            [Conv2d(64, 1, 7, PaddingHeight = 0, PaddingWidth = 3, Bias = false)] [BatchNorm] [ReLU]
+        [Branch] [AvgPool(3, Stride = 1, Padding = 1)] [Conv2d(64, 1, Bias = false)] [BatchNorm] [ReLU]
+    [End]
+    [GlobalAvgPool] [Flatten] [Linear(10)]
+    public partial class InceptionV3Net { }
+
     /// <summary>ResNet downsampling on 3x112x112: 7x7 s2 stem, 3x3 s2 p1 max pooling, a basic block, a stride-2 block with a 1x1 s2 shortcut.</summary>
     [Network(3, 112, 112)]
     [Conv2d(32, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU] [MaxPool(3, Stride = 2, Padding = 1)]
@@ -167,6 +189,7 @@ namespace CnnGen.Benchmarks
             ("upsample decoder, nearest+bilinear", () => Initialized(new Zoo.Sweep2.UpsampleDecoderNet())),
             ("DenseNet-style, growth 12", () => Initialized(new Zoo.Sweep2.DenseNet())),
             ("Inception-style, 1x3/3x1, 4 branches", () => Initialized(new Zoo.Sweep2.InceptionNet())),
+            ("Inception-v3-style 17x17, 1x7/7x1", () => Initialized(new Zoo.Sweep2.InceptionV3Net())),
             ("ResNet downsampling, 3x112x112", () => Initialized(new Zoo.Sweep2.ResNetDownsampleNet())),
             ("odd map 3x37x37, 5-80 ch", () => Initialized(new Zoo.Sweep2.OddMapNet())),
             ("non-square 3x48x96, 12-48 ch", () => Initialized(new Zoo.Sweep2.WideMapNet())),

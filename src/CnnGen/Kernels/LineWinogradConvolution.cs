@@ -7,26 +7,30 @@ using System.Runtime.Intrinsics.X86;
 namespace CnnGen.Kernels
 {
     /// <summary>
-    /// A stride-1 1x3 or 3x1 convolution (Inception's factorized layers) by Winograd's one-dimensional F(4, 3) along the
-    /// kernel's axis on the Vector512 path: 6 multiplications per 4 outputs and input channel instead of 12. The filters are
-    /// transformed on every call (6 floats per 3 weights: cheap next to the products). GroupedConvolution says where it runs.
+    /// A stride-1 convolution with a 1xk or kx1 kernel (Inception's factorized layers) by a one-dimensional Winograd along
+    /// the kernel's axis on the Vector512 path: F(4, 3) for 3 taps (6 multiplications per 4 outputs and input channel instead
+    /// of 12), F(4, 5) for 5 (8 instead of 20), F(2, 7) for 7 (8 per 2 outputs instead of 14); and the input gradient of
+    /// 3-tap layers. The filters are transformed on every call (6 or 8 floats per k weights: cheap next to the products on
+    /// enough tiles). GroupedConvolution says where it runs.
     /// </summary>
     /// <remarks>
     /// <para>
     /// The same machinery as <see cref="WinogradF4Convolution"/>, one axis of it: Y = Aᵀ [(G g) ⊙ (Bᵀ d)] for each window d of
-    /// 6 padded cells along the kernel's axis (stride 4), with its 1-D matrices (points 0, ±1, ±2, ∞). The input is
-    /// transposed to [channel group][padded row][padded column][16 channels] (WinogradF4Convolution.Pad); each tile of 4
-    /// outputs along a row (1x3) or a column (3x1) is 6 vector loads, written as V[position][group][tile][16 channels];
-    /// the 6 products over input channels are WinogradF4Convolution.Products' GEMMs; the output transform adds the bias,
-    /// clamps, and writes [group][cell][16 channels], which one last transpose (WinogradF4Convolution.Unpack) turns into NCHW.
+    /// 6 or 8 padded cells along the kernel's axis (stride 4, or 2 for F(2, 7)), with the 1-D matrices of the points 0, ±1,
+    /// ±2 and ∞ (and ±1/2 for 8 cells; benchmarks/KernelBench/toom_cook.py derives them). The input is transposed to
+    /// [channel group][padded row][padded column][16 channels] (WinogradF4Convolution.Pad); each tile along a row (1xk) or a
+    /// column (kx1) is 6 or 8 vector loads, written as V[position][group][tile][16 channels]; the products over input
+    /// channels are WinogradF4Convolution.Products' GEMMs, one per position; the output transform adds the bias, clamps, and
+    /// writes [group][cell][16 channels], which one last transpose (WinogradF4Convolution.Unpack) turns into NCHW.
     /// </para>
     /// <para>
-    /// Padding may differ between the axes (Inception's (0, 1) and (1, 0)): the input is padded by the larger on both, and
-    /// each window starts that much less the axis's own padding in.
+    /// Padding may differ between the axes (Inception's (0, k/2) and (k/2, 0)): the input is padded by the larger on both,
+    /// and each window starts that much less the axis's own padding in.
     /// </para>
     /// <para>
-    /// Precision: one axis of F(4x4, 3x3)'s transforms, so about a third of its error: Bᵀ multiplies by up to 5, Aᵀ by
-    /// up to 8, G divides by 6 and 24 (LineWinogradConvolutionTests holds it to 3e-6 of the products' magnitudes).
+    /// Precision: F(4, 3) is one axis of F(4x4, 3x3)'s transforms, about a third of its error (Bᵀ multiplies by up to 5, Aᵀ
+    /// by up to 8, G divides by 6 and 24); the 8-point transforms multiply by up to 21 and divide by up to 360.
+    /// LineWinogradConvolutionTests holds all three to 3e-6 of the products' magnitudes against the definition in double.
     /// </para>
     /// </remarks>
     internal static class LineWinogradConvolution
