@@ -3287,7 +3287,7 @@ namespace KernelBench
                 var (direct, winograd) = InterleavedCpu(
                     () => DirectConvolution.ForwardOn(x, s.C, s.H, s.H, w, bias, s.OC, s.Kh, s.Kw, ph, pw, y, scratch, relu: true, pool: false, KernelPaths.Default),
                     () => LineWinogradConvolution.Forward(x, w, bias, y, scratch, clamp, layout));
-                double filters = TimeShort(() => LineWinogradConvolution.TransformFiltersOf(w, scratch, layout));
+                double filters = TimeShort(() => LineWinogradConvolution.TransformFilters(w, scratch, layout));
                 if (!LineWinogradConvolution.TakesInputGradient(s.Kh, s.Kw, ph, pw))
                 {
                     Console.WriteLine($"{$"{s.C}->{s.OC} @{s.H} {s.Kh}x{s.Kw}",-24} {direct * 1e6,9:F2} {winograd * 1e6,9:F2} {direct / winograd,5:F2}x {filters * 1e6,8:F2}");

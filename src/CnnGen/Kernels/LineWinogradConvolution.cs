@@ -184,7 +184,7 @@ namespace CnnGen.Kernels
             for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
 
             if (transposed) TransformFiltersTransposed(weight, filters, l);
-            else TransformFiltersOf(weight, filters, l);
+            else TransformFilters(weight, filters, l);
             WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
@@ -202,32 +202,38 @@ namespace CnnGen.Kernels
             if (!condition) throw new ArgumentException("The span is shorter than the layout needs.", name);
         }
 
-        // U[position][ic][oc lanes] = G g of each filter's three taps (weight[oc][ic][k]), 16 output channels at a time, at
+        // U[position][ic][oc lanes] = G g of each filter's k taps (weight[oc][ic][tap]), 16 output channels at a time, at
         // WinogradF4Convolution.FilterAt's places (Products reads them there); lanes past the last output channel are zero.
-        // Five input channels' taps of 16 filters at a time by one 16x16 transpose of their rows (15 of its 16 columns
-        // used), where those rows lie inside weight: the lanes one by one took 2.6 ns a filter (KernelBench line-winograd,
-        // 256 -> 256: 173 µs a call).
-        private static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        // ⌊16/k⌋ input channels' taps of 16 filters at a time by one 16x16 transpose of their rows, where those rows lie
+        // inside weight: the lanes one by one took 2.6 ns a 3-tap filter (KernelBench line-winograd, 256 -> 256: 173 µs a call).
+        internal static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
             Span<float> taps = stackalloc float[2 * V * V]; // the transposed taps, then the rows staged for it
             ref float g = ref MemoryMarshal.GetReference(taps);
             ref float w = ref MemoryMarshal.GetReference(weight);
             ref float u0 = ref MemoryMarshal.GetReference(filters);
             nuint positionStride = (nuint)l.FilterPositionStride;
-            var quarter = Vector512.Create(1f / 4); var minusSixth = Vector512.Create(-1f / 6);
-            var a = Vector512.Create(1f / 24); var b = Vector512.Create(1f / 12); var c = Vector512.Create(1f / 6);
-            int filterStride = 3 * l.InChannels;
+            int k = l.Kernel, channelsPerTranspose = V / k, filterStride = k * l.InChannels;
+            // G's coefficients as vectors, once a call: F(4, 3)'s five, or the 8-cell transforms' three pairs of rows x 7 taps.
+            Span<Vector512<float>> coefficients = stackalloc Vector512<float>[3 * 7];
+            if (k == 3)
+            {
+                coefficients[0] = Vector512.Create(1f / 4); coefficients[1] = Vector512.Create(-1f / 6);
+                coefficients[2] = Vector512.Create(1f / 24); coefficients[3] = Vector512.Create(1f / 12); coefficients[4] = Vector512.Create(1f / 6);
+            }
+            else
+                for (int i = 0; i < coefficients.Length; i++) coefficients[i] = Vector512.Create(PairCoefficients[i]);
             for (int group = 0; group < l.OutGroups; group++)
             {
                 int lanes = Math.Min(V, l.OutChannels - group * V);
                 // FilterAt is linear in the input channel: its divisions once per group, not per filter.
                 int groupAt = WinogradF4Convolution.FilterAt(0, group * V, l.InChannels, l.OutGroups);
                 int channelStep = WinogradF4Convolution.FilterAt(1, group * V, l.InChannels, l.OutGroups) - groupAt;
-                for (int ic0 = 0; ic0 < l.InChannels; ic0 += ChannelsPerTranspose)
+                for (int ic0 = 0; ic0 < l.InChannels; ic0 += channelsPerTranspose)
                 {
-                    int channels = Math.Min(ChannelsPerTranspose, l.InChannels - ic0);
-                    // taps[k][lane] = float k of filter row group·16 + lane from input channel ic0's first tap.
-                    int first = group * V * filterStride + 3 * ic0;
+                    int channels = Math.Min(channelsPerTranspose, l.InChannels - ic0);
+                    // taps[f][lane] = float f of filter row group·16 + lane from input channel ic0's first tap.
+                    int first = group * V * filterStride + k * ic0;
                     if (lanes == V && first + (V - 1) * filterStride + V <= weight.Length)
                         DirectConvolution.Transpose16(ref Unsafe.Add(ref w, first), filterStride, ref g);
                     else
@@ -235,42 +241,40 @@ namespace CnnGen.Kernels
                         // The last group's rows, or the last channels' taps at the end of weight: staged as 16 rows of 16
                         // (zeros past them), then transposed the same way.
                         ref float rows = ref Unsafe.Add(ref g, V * V);
-                        int floats = 3 * channels;
+                        int floats = k * channels;
                         for (int lane = 0; lane < V; lane++)
                         {
                             ref float row = ref Unsafe.Add(ref rows, lane * V);
                             if (lane >= lanes) Vector512<float>.Zero.StoreUnsafe(ref row);
                             else if (first + lane * filterStride + V <= weight.Length) Vector512.LoadUnsafe(ref w, (nuint)(first + lane * filterStride)).StoreUnsafe(ref row);
                             else
-                                for (int k = 0; k < V; k++) Unsafe.Add(ref row, k) = k < floats ? weight[first + lane * filterStride + k] : 0f;
+                                for (int f = 0; f < V; f++) Unsafe.Add(ref row, f) = f < floats ? weight[first + lane * filterStride + f] : 0f;
                         }
                         DirectConvolution.Transpose16(ref rows, V, ref g);
                     }
                     for (int j = 0; j < channels; j++)
                     {
-                        var (u0v, u1, u2, u3, u4, u5) = WinogradF4Convolution.ApplyG(Vector512.LoadUnsafe(ref g, (nuint)(3 * j * V)),
-                            Vector512.LoadUnsafe(ref g, (nuint)((3 * j + 1) * V)), Vector512.LoadUnsafe(ref g, (nuint)((3 * j + 2) * V)), quarter, minusSixth, a, b, c);
                         ref float target = ref Unsafe.Add(ref u0, groupAt + (ic0 + j) * channelStep);
-                        u0v.StoreUnsafe(ref target);
-                        u1.StoreUnsafe(ref target, positionStride);
-                        u2.StoreUnsafe(ref target, 2 * positionStride);
-                        u3.StoreUnsafe(ref target, 3 * positionStride);
-                        u4.StoreUnsafe(ref target, 4 * positionStride);
-                        u5.StoreUnsafe(ref target, 5 * positionStride);
+                        if (k == 3) ApplyG3(ref Unsafe.Add(ref g, 3 * j * V), coefficients, ref target, positionStride);
+                        else ApplyLongG(ref Unsafe.Add(ref g, k * j * V), k, coefficients, ref target, positionStride);
                     }
                 }
             }
         }
 
-        // The forward's filters for the layout's kernel.
-        internal static void TransformFiltersOf(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
+        // F(4, 3)'s G times one filter's 3 taps (vectors 16 floats apart), stored positionStride apart.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ApplyG3(ref float taps, Span<Vector512<float>> coefficients, ref float target, nuint positionStride)
         {
-            if (l.Kernel == 3) TransformFilters(weight, filters, l);
-            else TransformLongFilters(weight, filters, l);
+            var (u0, u1, u2, u3, u4, u5) = WinogradF4Convolution.ApplyG(Vector512.LoadUnsafe(ref taps), Vector512.LoadUnsafe(ref taps, V),
+                Vector512.LoadUnsafe(ref taps, 2 * V), coefficients[0], coefficients[1], coefficients[2], coefficients[3], coefficients[4]);
+            u0.StoreUnsafe(ref target);
+            u1.StoreUnsafe(ref target, positionStride);
+            u2.StoreUnsafe(ref target, 2 * positionStride);
+            u3.StoreUnsafe(ref target, 3 * positionStride);
+            u4.StoreUnsafe(ref target, 4 * positionStride);
+            u5.StoreUnsafe(ref target, 5 * positionStride);
         }
-
-        // Input channels whose three taps one 16-float row holds.
-        private const int ChannelsPerTranspose = V / 3;
 
         // The input gradient's filters: U[position][oc][ic lanes] = G of (w[oc][ic][2], w[oc][ic][1], w[oc][ic][0]) (the kernel
         // turned, the layer's output channels its rows, its input channels its lanes), at the transposed layout's FilterAt
@@ -469,50 +473,6 @@ namespace CnnGen.Kernels
                 c[14 + k] = (float)(16.0 / 45 * Math.Pow(2, -k));
             }
             return c;
-        }
-
-        // U[position][ic][oc lanes] = G g for 5 and 7 taps, 16 output channels at a time: ⌊16/k⌋ input channels' taps of 16
-        // filters by one 16x16 transpose of their rows, as TransformFilters.
-        private static void TransformLongFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
-        {
-            Span<float> taps = stackalloc float[2 * V * V];
-            ref float g = ref MemoryMarshal.GetReference(taps);
-            ref float w = ref MemoryMarshal.GetReference(weight);
-            ref float u0 = ref MemoryMarshal.GetReference(filters);
-            int k = l.Kernel, channelsPerTranspose = V / k, filterStride = k * l.InChannels;
-            // The pairs' coefficients as vectors, once a call: [pair][tap].
-            Span<Vector512<float>> coefficients = stackalloc Vector512<float>[3 * 7];
-            for (int i = 0; i < coefficients.Length; i++) coefficients[i] = Vector512.Create(PairCoefficients[i]);
-            nuint positionStride = (nuint)l.FilterPositionStride;
-            for (int group = 0; group < l.OutGroups; group++)
-            {
-                int lanes = Math.Min(V, l.OutChannels - group * V);
-                int groupAt = WinogradF4Convolution.FilterAt(0, group * V, l.InChannels, l.OutGroups);
-                int channelStep = WinogradF4Convolution.FilterAt(1, group * V, l.InChannels, l.OutGroups) - groupAt;
-                for (int ic0 = 0; ic0 < l.InChannels; ic0 += channelsPerTranspose)
-                {
-                    int channels = Math.Min(channelsPerTranspose, l.InChannels - ic0);
-                    int first = group * V * filterStride + k * ic0;
-                    if (lanes == V && first + (V - 1) * filterStride + V <= weight.Length)
-                        DirectConvolution.Transpose16(ref Unsafe.Add(ref w, first), filterStride, ref g);
-                    else
-                    {
-                        ref float rows = ref Unsafe.Add(ref g, V * V);
-                        int floats = k * channels;
-                        for (int lane = 0; lane < V; lane++)
-                        {
-                            ref float row = ref Unsafe.Add(ref rows, lane * V);
-                            if (lane >= lanes) Vector512<float>.Zero.StoreUnsafe(ref row);
-                            else if (first + lane * filterStride + V <= weight.Length) Vector512.LoadUnsafe(ref w, (nuint)(first + lane * filterStride)).StoreUnsafe(ref row);
-                            else
-                                for (int f = 0; f < V; f++) Unsafe.Add(ref row, f) = f < floats ? weight[first + lane * filterStride + f] : 0f;
-                        }
-                        DirectConvolution.Transpose16(ref rows, V, ref g);
-                    }
-                    for (int j = 0; j < channels; j++)
-                        ApplyLongG(ref Unsafe.Add(ref g, k * j * V), k, coefficients, ref Unsafe.Add(ref u0, groupAt + (ic0 + j) * channelStep), positionStride);
-                }
-            }
         }
 
         // The 8 rows of G times one filter's k taps (vectors 16 floats apart from taps), stored positionStride apart.
