@@ -14,8 +14,6 @@ namespace CnnGen.Kernels
     internal readonly struct LaneTileLayout
     {
         private const int V = 16;
-        private const int ChunkBudget = 128 * 1024;
-        private const int MinimumChunk = 24;
         private const int StagingVectors = 64;
 
         public readonly int InChannels, Height, Width, OutChannels, Padding, OutHeight, OutWidth, Positions, Depth;
@@ -46,9 +44,7 @@ namespace CnnGen.Kernels
             PaddedGroupStride = paddedHeight * paddedWidth * V;
             PaddedLength = InGroups * PaddedGroupStride;
             int perTile = positions * (depthGroups * V + OutLanes);
-            int chunkTiles = Math.Min(Tiles, Math.Max(MinimumChunk, ChunkBudget / perTile));
-            Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
-            ChunkTiles = (Tiles + Chunks - 1) / Chunks;
+            (ChunkTiles, Chunks) = WinogradF4Convolution.Chunking(Tiles, perTile);
             // One vector more than the data between positions: strides of a multiple of 4 KB would share L1 sets.
             TransformedGroupStride = ChunkTiles * V;
             TransformedPositionStride = depthGroups * TransformedGroupStride + V;

@@ -86,9 +86,7 @@ namespace CnnGen.Kernels
                 PaddedGroupStride = paddedHeight * PaddedWidth * V;
                 PaddedLength = InGroups * PaddedGroupStride;
                 int perTile = Positions * (InGroups * V + OutLanes);
-                int chunkTiles = Math.Min(Tiles, Math.Max(WinogradF4Convolution.MinimumChunk, WinogradF4Convolution.ChunkBudget / perTile));
-                Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
-                ChunkTiles = (Tiles + Chunks - 1) / Chunks;
+                (ChunkTiles, Chunks) = WinogradF4Convolution.Chunking(Tiles, perTile);
                 // One vector more than the data between positions, as WinogradF4Convolution's (L1 sets).
                 TransformedGroupStride = ChunkTiles * V;
                 TransformedPositionStride = InGroups * TransformedGroupStride + V;

@@ -48,8 +48,6 @@ namespace CnnGen.Kernels
         // Unpack's 1,024 floats, the most any step takes: the 2x4 tile's input row pass keeps 5 x 5 vectors, Pad 2 x 256
         // floats (the 4x4 tile's transforms keep their rows in registers).
         private const int StagingVectors = 64;
-        private const int ChunkBudget = 128 * 1024;
-        private const int MinimumChunk = 24;
 
         /// <summary>Tiles a chunk takes instead of the rule's (0: the rule); KernelBench sets it to compare.</summary>
         internal static int ChunkTilesOverride { get; set; }
@@ -110,9 +108,7 @@ namespace CnnGen.Kernels
                 PaddedGroupStride = PaddedHeight * PaddedWidth * V;
                 PaddedLength = InGroups * PaddedGroupStride;
                 int perTile = Positions * (InGroups * V + OutLanes);
-                int chunkTiles = Math.Min(Tiles, ChunkTilesOverride > 0 ? ChunkTilesOverride : Math.Max(MinimumChunk, ChunkBudget / perTile));
-                Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
-                ChunkTiles = (Tiles + Chunks - 1) / Chunks;
+                (ChunkTiles, Chunks) = WinogradF4Convolution.Chunking(Tiles, perTile, ChunkTilesOverride);
                 Samples = samples;
                 if (samples > 1)
                 {

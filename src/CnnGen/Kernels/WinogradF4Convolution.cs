@@ -41,10 +41,23 @@ namespace CnnGen.Kernels
         private const int UnpackCells = 4 * V;
         // Floats of V and M one chunk of tiles may take (512 KB, half of L2): they stay in L2 between the transforms and the
         // GEMMs. Measured against 32 K and 8 K floats: equal or faster (128x16x16 -> 128: 111 us against 133 us).
-        internal const int ChunkBudget = 128 * 1024;
+        private const int ChunkBudget = 128 * 1024;
         // But at least 24 tiles a chunk: each chunk reads all the transformed filters again (2.4 MB at 128 channels), so
         // 128x16x16 -> 128 in one chunk of 16 tiles took 97-104 µs, in two of 8 118-125 µs.
-        internal const int MinimumChunk = 24;
+        private const int MinimumChunk = 24;
+
+        /// <summary>
+        /// How the Winograd kernels split their tiles into chunks whose V and M (<paramref name="perTileFloats"/> a tile) stay
+        /// in L2 (<see cref="ChunkBudget"/>, at least <see cref="MinimumChunk"/> tiles, or <paramref name="chunkTilesOverride"/>
+        /// where above 0): all chunks the same size, 64 tiles as 22 + 21 + 21, not 28 + 28 + 8. Shared with
+        /// StridedWinogradConvolution, LaneTileLayout and LineWinogradConvolution.
+        /// </summary>
+        internal static (int ChunkTiles, int Chunks) Chunking(int tiles, int perTileFloats, int chunkTilesOverride = 0)
+        {
+            int most = Math.Min(tiles, chunkTilesOverride > 0 ? chunkTilesOverride : Math.Max(MinimumChunk, ChunkBudget / perTileFloats));
+            int chunks = (tiles + most - 1) / most;
+            return ((tiles + chunks - 1) / chunks, chunks);
+        }
 
         internal readonly struct Layout
         {
@@ -93,9 +106,7 @@ namespace CnnGen.Kernels
                 PaddedGroupStride = PaddedHeight * PaddedWidth * V;
                 PaddedLength = InGroups * PaddedGroupStride;
                 int perTile = Positions * (InGroups * V + OutLanes);
-                int chunkTiles = Math.Min(Tiles, Math.Max(MinimumChunk, ChunkBudget / perTile));
-                Chunks = (Tiles + chunkTiles - 1) / chunkTiles;
-                ChunkTiles = (Tiles + Chunks - 1) / Chunks; // the same size for all: 64 tiles as 22 + 21 + 21, not 28 + 28 + 8
+                (ChunkTiles, Chunks) = Chunking(Tiles, perTile);
                 // The 36 positions are written as 36 streams: one vector more than the data apart, so that strides of a
                 // multiple of 4 KB do not put them all in the same sets of the L1 cache.
                 TransformedGroupStride = ChunkTiles * V;
