@@ -80,7 +80,7 @@ namespace CnnGen.Tests
             Assert.Equal((oc, c, h, w), (l.InChannels, l.OutChannels, l.OutHeight, l.OutWidth));
             int[] geometry = { c, h, w, oc, kh, kw, 1, 1, ph, pw, 1, 1, 1, 1 };
             var random = new Random(c * 71 + h * 13 + w + kh);
-            float[] x = GroupedConvolutionTests.RandomValues(random, c * h * w), weight = GroupedConvolutionTests.RandomValues(random, oc * c * 3);
+            float[] x = GroupedConvolutionTests.RandomValues(random, c * h * w), weight = GroupedConvolutionTests.RandomValues(random, oc * c * kh * kw);
             float[] dy = GroupedConvolutionTests.RandomValues(random, oc * l.Height * l.Width);
             float[] scratch = GroupedConvolutionTests.RandomValues(random, l.ScratchLength);
             double[] expected = GroupedConvolutionTests.ReferenceBackward(geometry, x, weight, dy).Dx;

@@ -18,7 +18,7 @@ namespace CnnGen.Kernels
     /// with a rectangular kernel or padding per axis (Inception's 1x3, 7x1) run <see cref="DirectConvolution"/>'s tiles forward,
     /// and backward up to <see cref="DirectBackwardMaximumWeights"/> weights where that measured faster (<see cref="RunsDirect"/>, <see cref="RunsDirectBackward"/>);
     /// their 1x3 and 3x1 kernels from 16 channels by Winograd's F(4, 3) along the kernel's axis on the Vector512 path, forward
-    /// and input gradient, and their 1x5, 5x1, 1x7 and 7x1 ones forward by F(4, 5) and F(2, 7) (<see cref="LineWinogradConvolution"/>,
+    /// and input gradient, and their 1x5, 5x1, 1x7 and 7x1 ones by F(4, 5) and F(2, 7) (<see cref="LineWinogradConvolution"/>,
     /// <see cref="RunsLineWinograd"/>, <see cref="RunsLineWinogradInputGradient"/>). Every other layer runs per group as
     /// im2col (<see cref="ConvolutionColumns"/>) and a <see cref="Gemm"/> product: y_g = W_g · cols_g, started at the bias.
     /// </para>
@@ -104,10 +104,15 @@ namespace CnnGen.Kernels
         // 333/251/172; 384->384 @8 3x1 516/521/398; 448->384 @8 1x3 875/636/458; 16->16 @64 1x3 82.8/108/69.0 (1.16x to
         // 2.18x the route each took). Not taken: 24 channels in (24->24 @32 3x1 41.3/47.8/40.9), 8 (8->8 @32 1x3
         // 7.29/12.1/11.9, 8->16 @32 3x1 12.0/13.9/17.1), 3 (3->16 @32 1x3 6.99/8.29/16.5).
+        // 5 and 7 taps only where the direct kernels would take it (up to DirectBackwardMaximumWeights): there 32->48 @16 1x5
+        // 47.8/36.6/23.1, 16->16 @16 1x7 14.3/14.1/8.69; above it im2col's GEMM is as fast or faster: 48->48 @12 7x1
+        // 45.7/36.4/36.3, 64->64 @8 5x1 25.3/21.5/22.6, 128->128 @8 1x5 180/81.7/88.7, 128->128 @17 1x7 916/345/448,
+        // 160->192 @17 7x1 1,415/573/846 (48->64 @35 1x5, 440/261/182, left with them).
         internal static bool RunsLineWinogradInputGradient(in ConvolutionGeometry g, DirectConvolution.KernelPath path)
         {
             if (!DirectShape(g) || !IsLine(g) || path != DirectConvolution.KernelPath.Vector512 || !LineWinogradConvolution.Handles(g.KernelHeight, g.KernelWidth)
                 || !LineWinogradConvolution.TakesInputGradient(g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth)) return false;
+            if (Math.Max(g.KernelHeight, g.KernelWidth) > 3 && g.WeightLength > DirectBackwardMaximumWeights) return false;
             int inLanes = (g.InChannels + 15) / 16 * 16;
             return g.InChannels >= 16 && g.OutChannels >= 16 && 6 * g.InChannels >= 5 * inLanes && LineInputGradientLayout(g).Tiles >= MinimumLineWinogradTiles(g);
         }

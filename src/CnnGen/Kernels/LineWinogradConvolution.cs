@@ -10,7 +10,7 @@ namespace CnnGen.Kernels
     /// A stride-1 convolution with a 1xk or kx1 kernel (Inception's factorized layers) by a one-dimensional Winograd along
     /// the kernel's axis on the Vector512 path: F(4, 3) for 3 taps (6 multiplications per 4 outputs and input channel instead
     /// of 12), F(4, 5) for 5 (8 instead of 20), F(2, 7) for 7 (8 per 2 outputs instead of 14); and the input gradient of
-    /// 3-tap layers. The filters are transformed on every call (6 or 8 floats per k weights: cheap next to the products on
+    /// such layers as the same convolution on dy. The filters are transformed on every call (6 or 8 floats per k weights: cheap next to the products on
     /// enough tiles). GroupedConvolution says where it runs.
     /// </summary>
     /// <remarks>
@@ -115,7 +115,7 @@ namespace CnnGen.Kernels
             Math.Min(kernelHeight, kernelWidth) == 1 && Math.Max(kernelHeight, kernelWidth) is 3 or 5 or 7;
 
         /// <summary>
-        /// y = conv2d(x, weight, bias) with a 1x3 or 3x1 kernel at stride 1, each output clamped to [low, high] as
+        /// y = conv2d(x, weight, bias) with a 1xk or kx1 kernel (3, 5 or 7) at stride 1, each output clamped to [low, high] as
         /// <see cref="OutputClamp"/> does, for one sample: x [InChannels x Height x Width], weight PyTorch's [OutChannels x
         /// InChannels x kh x kw], bias [OutChannels] or empty, y [OutChannels x OutHeight x OutWidth]. Allocates nothing.
         /// </summary>
@@ -127,14 +127,14 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// The input gradient of a 1x3 or 3x1 layer at stride 1 whose padding across the kernel's axis is 0: dx = the
-        /// convolution of dy with the kernel turned half a turn and its channels swapped, padding 2 − p along the axis.
+        /// The input gradient of a 1xk or kx1 layer at stride 1 whose padding across the kernel's axis is 0: dx = the
+        /// convolution of dy with the kernel turned half a turn and its channels swapped, padding k − 1 − p along the axis.
         /// <paramref name="transposed"/> is that convolution's layout (<see cref="InputGradientLayout"/>), weight the layer's
         /// own [outChannels x inChannels x kh x kw]; dy [outChannels x OH x OW], dx [inChannels x H x W] (overwritten).
         /// </summary>
         public static void InputGradient(ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> dx, Span<float> scratch, in Layout transposed)
         {
-            Require(weight.Length >= transposed.OutChannels * transposed.InChannels * 3, nameof(weight));
+            Require(weight.Length >= transposed.OutChannels * transposed.InChannels * transposed.Kernel, nameof(weight));
             Run(dy, weight, transposed: true, default, dx, scratch, new OutputClamp(float.NegativeInfinity, float.PositiveInfinity), transposed);
         }
 
@@ -145,19 +145,18 @@ namespace CnnGen.Kernels
         public static Layout InputGradientLayout(int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth)
         {
             if (!TakesInputGradient(kernelHeight, kernelWidth, paddingHeight, paddingWidth))
-                throw new ArgumentOutOfRangeException(nameof(paddingHeight), "The input gradient runs here with padding 0 across the kernel's axis and at most 2 along it.");
-            bool vertical = kernelHeight == 3;
+                throw new ArgumentOutOfRangeException(nameof(paddingHeight), "The input gradient runs here with padding 0 across the kernel's axis and at most k − 1 along it.");
             int outHeight = height + 2 * paddingHeight - kernelHeight + 1, outWidth = width + 2 * paddingWidth - kernelWidth + 1;
-            return new Layout(outChannels, outHeight, outWidth, inChannels, kernelHeight, kernelWidth, vertical ? 2 - paddingHeight : 0, vertical ? 0 : 2 - paddingWidth);
+            return new Layout(outChannels, outHeight, outWidth, inChannels, kernelHeight, kernelWidth, kernelHeight - 1 - paddingHeight, kernelWidth - 1 - paddingWidth);
         }
 
         /// <summary>
-        /// Whether <see cref="InputGradient"/> takes a 1x3 or 3x1 layer's padding: none across the kernel's axis (a padded row
-        /// of a 1x3 layer's output reads no input), at most 2 along it (the transposed convolution's padding is 2 − p).
+        /// Whether <see cref="InputGradient"/> takes a 1xk or kx1 layer's padding: none across the kernel's axis (a padded row
+        /// of a 1xk layer's output reads no input), at most k − 1 along it (the transposed convolution's padding is k − 1 − p).
         /// </summary>
         public static bool TakesInputGradient(int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth) =>
-            kernelHeight == 3 && kernelWidth == 1 ? paddingWidth == 0 && paddingHeight <= 2
-            : kernelHeight == 1 && kernelWidth == 3 && paddingHeight == 0 && paddingWidth <= 2;
+            IsLineKernel(kernelHeight, kernelWidth)
+            && (kernelWidth == 1 ? paddingWidth == 0 && paddingHeight <= kernelHeight - 1 : paddingHeight == 0 && paddingWidth <= kernelWidth - 1);
 
         // The filters (the weight's, or turned and swapped), the padded input, then the chunks of tiles and the last transpose.
         private static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool transposed, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
@@ -212,15 +211,8 @@ namespace CnnGen.Kernels
             ref float u0 = ref MemoryMarshal.GetReference(filters);
             nuint positionStride = (nuint)l.FilterPositionStride;
             int k = l.Kernel, channelsPerTranspose = V / k, filterStride = k * l.InChannels;
-            // G's coefficients as vectors, once a call: F(4, 3)'s five, or the 8-cell transforms' three pairs of rows x 7 taps.
             Span<Vector512<float>> coefficients = stackalloc Vector512<float>[3 * 7];
-            if (k == 3)
-            {
-                coefficients[0] = Vector512.Create(1f / 4); coefficients[1] = Vector512.Create(-1f / 6);
-                coefficients[2] = Vector512.Create(1f / 24); coefficients[3] = Vector512.Create(1f / 12); coefficients[4] = Vector512.Create(1f / 6);
-            }
-            else
-                for (int i = 0; i < coefficients.Length; i++) coefficients[i] = Vector512.Create(PairCoefficients[i]);
+            GCoefficients(k, coefficients);
             for (int group = 0; group < l.OutGroups; group++)
             {
                 int lanes = Math.Min(V, l.OutChannels - group * V);
@@ -260,6 +252,18 @@ namespace CnnGen.Kernels
             }
         }
 
+        // G's coefficients as vectors, once a call: F(4, 3)'s five, or the 8-cell transforms' three pairs of rows x 7 taps.
+        private static void GCoefficients(int k, Span<Vector512<float>> coefficients)
+        {
+            if (k == 3)
+            {
+                coefficients[0] = Vector512.Create(1f / 4); coefficients[1] = Vector512.Create(-1f / 6);
+                coefficients[2] = Vector512.Create(1f / 24); coefficients[3] = Vector512.Create(1f / 12); coefficients[4] = Vector512.Create(1f / 6);
+                return;
+            }
+            for (int i = 0; i < coefficients.Length; i++) coefficients[i] = Vector512.Create(PairCoefficients[i]);
+        }
+
         // F(4, 3)'s G times one filter's 3 taps (vectors 16 floats apart), stored positionStride apart.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void ApplyG3(ref float taps, Span<Vector512<float>> coefficients, ref float target, nuint positionStride)
@@ -274,25 +278,22 @@ namespace CnnGen.Kernels
             u5.StoreUnsafe(ref target, 5 * positionStride);
         }
 
-        // The input gradient's filters: U[position][oc][ic lanes] = G of (w[oc][ic][2], w[oc][ic][1], w[oc][ic][0]) (the kernel
+        // The input gradient's filters: U[position][oc][ic lanes] = G of (w[oc][ic][k − 1], …, w[oc][ic][0]) (the kernel
         // turned, the layer's output channels its rows, its input channels its lanes), at the transposed layout's FilterAt
-        // places. A row's 16 lanes are 48 consecutive floats of the weight (16 input channels' three taps): each tap's vector
-        // taken out of them by two two-source permutes where they lie inside weight, lane by lane elsewhere.
+        // places. A row's 16 lanes are 16·k consecutive floats of the weight (16 input channels' taps): one 16x16 transpose
+        // of rows k floats apart takes each tap's vector out of them (from rows staged with zeros past the weight's end).
         internal static void TransformFiltersTransposed(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
-            Span<float> taps = stackalloc float[3 * V];
+            Span<float> taps = stackalloc float[3 * V * V]; // the transposed taps, the rows staged for it, the taps turned
             ref float g = ref MemoryMarshal.GetReference(taps);
+            ref float rows = ref Unsafe.Add(ref g, V * V);
+            ref float turned = ref Unsafe.Add(ref g, 2 * V * V);
             ref float w = ref MemoryMarshal.GetReference(weight);
             ref float u0 = ref MemoryMarshal.GetReference(filters);
             nuint positionStride = (nuint)l.FilterPositionStride;
-            var quarter = Vector512.Create(1f / 4); var minusSixth = Vector512.Create(-1f / 6);
-            var a = Vector512.Create(1f / 24); var b = Vector512.Create(1f / 12); var c = Vector512.Create(1f / 6);
-            // Tap k of lane j is float 3j + k of the 48: from the first 32 for j ≤ (31 − k)/3, else float 3j + k − 32 of the third
-            // vector (index 16 + that in the second permute, whose first source is the first permute's result).
-            var low0 = TapIndices(0, first: true); var high0 = TapIndices(0, first: false);
-            var low1 = TapIndices(1, first: true); var high1 = TapIndices(1, first: false);
-            var low2 = TapIndices(2, first: true); var high2 = TapIndices(2, first: false);
-            int rowFloats = 3 * l.OutChannels; // the weight's floats per layer output channel: its input channels' taps
+            int k = l.Kernel, rowFloats = k * l.OutChannels; // the weight's floats per layer output channel: its input channels' taps
+            Span<Vector512<float>> coefficients = stackalloc Vector512<float>[3 * 7];
+            GCoefficients(k, coefficients);
             for (int group = 0; group < l.OutGroups; group++)
             {
                 int lanes = Math.Min(V, l.OutChannels - group * V);
@@ -300,51 +301,22 @@ namespace CnnGen.Kernels
                 int channelStep = WinogradF4Convolution.FilterAt(1, group * V, l.InChannels, l.OutGroups) - groupAt;
                 for (int row = 0; row < l.InChannels; row++)
                 {
-                    int first = row * rowFloats + 3 * V * group;
-                    Vector512<float> g0, g1, g2;
-                    if (lanes == V)
-                    {
-                        var v0 = Vector512.LoadUnsafe(ref w, (nuint)first);
-                        var v1 = Vector512.LoadUnsafe(ref w, (nuint)(first + V));
-                        var v2 = Vector512.LoadUnsafe(ref w, (nuint)(first + 2 * V));
-                        g0 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, low2, v1), high2, v2); // tap 2 first: the kernel turned
-                        g1 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, low1, v1), high1, v2);
-                        g2 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, low0, v1), high0, v2);
-                    }
+                    int first = row * rowFloats + k * V * group;
+                    if (lanes == V && first + (V - 1) * k + V <= weight.Length)
+                        DirectConvolution.Transpose16(ref Unsafe.Add(ref w, first), k, ref g);
                     else
                     {
                         for (int lane = 0; lane < V; lane++)
-                        {
-                            bool inside = lane < lanes;
-                            Unsafe.Add(ref g, lane) = inside ? weight[first + 3 * lane + 2] : 0f;
-                            Unsafe.Add(ref g, V + lane) = inside ? weight[first + 3 * lane + 1] : 0f;
-                            Unsafe.Add(ref g, 2 * V + lane) = inside ? weight[first + 3 * lane] : 0f;
-                        }
-                        g0 = Vector512.LoadUnsafe(ref g); g1 = Vector512.LoadUnsafe(ref g, V); g2 = Vector512.LoadUnsafe(ref g, 2 * V);
+                            for (int f = 0; f < V; f++)
+                                Unsafe.Add(ref rows, lane * V + f) = lane < lanes && f < k ? weight[first + k * lane + f] : 0f;
+                        DirectConvolution.Transpose16(ref rows, V, ref g);
                     }
-                    var (u0v, u1, u2, u3, u4, u5) = WinogradF4Convolution.ApplyG(g0, g1, g2, quarter, minusSixth, a, b, c);
+                    for (int tap = 0; tap < k; tap++) Vector512.LoadUnsafe(ref g, (nuint)((k - 1 - tap) * V)).StoreUnsafe(ref turned, (nuint)(tap * V));
                     ref float target = ref Unsafe.Add(ref u0, groupAt + row * channelStep);
-                    u0v.StoreUnsafe(ref target);
-                    u1.StoreUnsafe(ref target, positionStride);
-                    u2.StoreUnsafe(ref target, 2 * positionStride);
-                    u3.StoreUnsafe(ref target, 3 * positionStride);
-                    u4.StoreUnsafe(ref target, 4 * positionStride);
-                    u5.StoreUnsafe(ref target, 5 * positionStride);
+                    if (k == 3) ApplyG3(ref turned, coefficients, ref target, positionStride);
+                    else ApplyLongG(ref turned, k, coefficients, ref target, positionStride);
                 }
             }
-        }
-
-        // The permute indices of tap k (TransformFiltersTransposed): the first takes floats 3j + k of the first 32 (lanes past
-        // them take any), the second keeps those lanes and takes the rest from the third vector.
-        private static Vector512<int> TapIndices(int k, bool first)
-        {
-            Span<int> indices = stackalloc int[V];
-            for (int j = 0; j < V; j++)
-            {
-                int at = 3 * j + k;
-                indices[j] = first ? Math.Min(at, 31) : at < 32 ? j : V + at - 32;
-            }
-            return Vector512.Create<int>(indices);
         }
 
         // Tile t's first output cell (row, column): 4 cells along the kernel's axis from there.
