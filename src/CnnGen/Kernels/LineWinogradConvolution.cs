@@ -252,6 +252,19 @@ namespace CnnGen.Kernels
             }
         }
 
+        // The permute indices of tap t for three taps (TransformFiltersTransposed): the first takes floats 3j + t of the first
+        // 32 (lanes past them take any), the second keeps those lanes and takes the rest from the third vector.
+        private static Vector512<int> TapIndices(int t, bool first)
+        {
+            Span<int> indices = stackalloc int[V];
+            for (int j = 0; j < V; j++)
+            {
+                int at = 3 * j + t;
+                indices[j] = first ? Math.Min(at, 31) : at < 32 ? j : V + at - 32;
+            }
+            return Vector512.Create<int>(indices);
+        }
+
         // G's coefficients as vectors, once a call: F(4, 3)'s five, or the 8-cell transforms' three pairs of rows x 7 taps.
         private static void GCoefficients(int k, Span<Vector512<float>> coefficients)
         {
@@ -281,7 +294,8 @@ namespace CnnGen.Kernels
         // The input gradient's filters: U[position][oc][ic lanes] = G of (w[oc][ic][k − 1], …, w[oc][ic][0]) (the kernel
         // turned, the layer's output channels its rows, its input channels its lanes), at the transposed layout's FilterAt
         // places. A row's 16 lanes are 16·k consecutive floats of the weight (16 input channels' taps): one 16x16 transpose
-        // of rows k floats apart takes each tap's vector out of them (from rows staged with zeros past the weight's end).
+        // of rows k floats apart takes each tap's vector out of them (from rows staged with zeros past the weight's end), or
+        // for three taps two permutes per tap.
         internal static void TransformFiltersTransposed(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
             Span<float> taps = stackalloc float[3 * V * V]; // the transposed taps, the rows staged for it, the taps turned
@@ -294,6 +308,11 @@ namespace CnnGen.Kernels
             int k = l.Kernel, rowFloats = k * l.OutChannels; // the weight's floats per layer output channel: its input channels' taps
             Span<Vector512<float>> coefficients = stackalloc Vector512<float>[3 * 7];
             GCoefficients(k, coefficients);
+            // Tap t of lane j is float 3j + t of the 48: from the first 32 for j ≤ (31 − t)/3, else float 3j + t − 32 of the third
+            // vector (index 16 + that in the second permute, whose first source is the first permute's result).
+            var low0 = TapIndices(0, first: true); var high0 = TapIndices(0, first: false);
+            var low1 = TapIndices(1, first: true); var high1 = TapIndices(1, first: false);
+            var low2 = TapIndices(2, first: true); var high2 = TapIndices(2, first: false);
             for (int group = 0; group < l.OutGroups; group++)
             {
                 int lanes = Math.Min(V, l.OutChannels - group * V);
@@ -302,16 +321,31 @@ namespace CnnGen.Kernels
                 for (int row = 0; row < l.InChannels; row++)
                 {
                     int first = row * rowFloats + k * V * group;
-                    if (lanes == V && first + (V - 1) * k + V <= weight.Length)
-                        DirectConvolution.Transpose16(ref Unsafe.Add(ref w, first), k, ref g);
+                    if (k == 3 && lanes == V)
+                    {
+                        // Three taps: each turned tap's vector out of the 48 floats by two two-source permutes, a third of the
+                        // transpose's work (KernelBench line-winograd, input gradients: 48 -> 48 @16 3x1 25.5 -> 23.4 µs,
+                        // 96 -> 96 @12 1x3 60.0 -> 49.7).
+                        var v0 = Vector512.LoadUnsafe(ref w, (nuint)first);
+                        var v1 = Vector512.LoadUnsafe(ref w, (nuint)(first + V));
+                        var v2 = Vector512.LoadUnsafe(ref w, (nuint)(first + 2 * V));
+                        Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, low2, v1), high2, v2).StoreUnsafe(ref turned);
+                        Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, low1, v1), high1, v2).StoreUnsafe(ref turned, V);
+                        Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, low0, v1), high0, v2).StoreUnsafe(ref turned, 2 * V);
+                    }
                     else
                     {
-                        for (int lane = 0; lane < V; lane++)
-                            for (int f = 0; f < V; f++)
-                                Unsafe.Add(ref rows, lane * V + f) = lane < lanes && f < k ? weight[first + k * lane + f] : 0f;
-                        DirectConvolution.Transpose16(ref rows, V, ref g);
+                        if (lanes == V && first + (V - 1) * k + V <= weight.Length)
+                            DirectConvolution.Transpose16(ref Unsafe.Add(ref w, first), k, ref g);
+                        else
+                        {
+                            for (int lane = 0; lane < V; lane++)
+                                for (int f = 0; f < V; f++)
+                                    Unsafe.Add(ref rows, lane * V + f) = lane < lanes && f < k ? weight[first + k * lane + f] : 0f;
+                            DirectConvolution.Transpose16(ref rows, V, ref g);
+                        }
+                        for (int tap = 0; tap < k; tap++) Vector512.LoadUnsafe(ref g, (nuint)((k - 1 - tap) * V)).StoreUnsafe(ref turned, (nuint)(tap * V));
                     }
-                    for (int tap = 0; tap < k; tap++) Vector512.LoadUnsafe(ref g, (nuint)((k - 1 - tap) * V)).StoreUnsafe(ref turned, (nuint)(tap * V));
                     ref float target = ref Unsafe.Add(ref u0, groupAt + row * channelStep);
                     if (k == 3) ApplyG3(ref turned, coefficients, ref target, positionStride);
                     else ApplyLongG(ref turned, k, coefficients, ref target, positionStride);
