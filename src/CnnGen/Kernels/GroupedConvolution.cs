@@ -40,7 +40,7 @@ namespace CnnGen.Kernels
             if (length > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(g), "The columns of this convolution do not fit in a span.");
             if (!DirectShape(g)) return (int)length;
             // Room for every route (which one runs depends on the kernel path): the direct kernels' padded input and tiles, the
-            // columns, and for 1x3 and 3x1 kernels Winograd's buffers.
+            // columns, and for 1xk and kx1 kernels Winograd's buffers (forward, and the input gradient where it takes the padding).
             int direct = DirectConvolution.ScratchLengthPerAxis(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth);
             int winograd = IsLine(g) ? LineWinogradLayout(g).ScratchLength : 0;
             if (IsLine(g) && LineWinogradConvolution.TakesInputGradient(g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth))
