@@ -114,6 +114,13 @@ namespace CnnGen.Tests
             Assert.Equal((2, 8), (new LineWinogradConvolution.Layout(8, 8, 8, 8, 7, 1, 3, 0).TileSize, new LineWinogradConvolution.Layout(8, 8, 8, 8, 7, 1, 3, 0).Positions));
             Assert.Throws<ArgumentOutOfRangeException>(() => new LineWinogradConvolution.Layout(8, 8, 1, 8, 1, 3, 0, 0)); // nothing to slide over
             Assert.True(new LineWinogradConvolution.Layout(64, 40, 36, 64, 3, 1, 1, 0).Chunks > 1, "a shape of the tests covers several chunks");
+            // The rules' tile count (GroupedConvolution) is the layout's.
+            foreach (object[] shape in Shapes())
+            {
+                int[] s = Array.ConvertAll(shape, o => (int)o);
+                var l = new LineWinogradConvolution.Layout(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
+                Assert.Equal(l.Tiles, LineWinogradConvolution.TilesOf(s[4], s[5], l.OutHeight, l.OutWidth));
+            }
             Assert.False(LineWinogradConvolution.TakesInputGradient(1, 3, 1, 1), "a 1x3 layer padded across its axis");
             Assert.False(LineWinogradConvolution.TakesInputGradient(3, 1, 3, 0), "padding 3 along the axis");
             Assert.True(LineWinogradConvolution.TakesInputGradient(3, 1, 2, 0));

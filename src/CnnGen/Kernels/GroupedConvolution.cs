@@ -87,7 +87,8 @@ namespace CnnGen.Kernels
         {
             if (!DirectShape(g) || !IsLine(g) || path != DirectConvolution.KernelPath.Vector512 || !LineWinogradConvolution.Handles(g.KernelHeight, g.KernelWidth)) return false;
             int outLanes = (g.OutChannels + 15) / 16 * 16;
-            return g.InChannels >= 16 && g.OutChannels >= 16 && 6 * g.OutChannels >= 5 * outLanes && LineWinogradLayout(g).Tiles >= MinimumLineWinogradTiles(g);
+            return g.InChannels >= 16 && g.OutChannels >= 16 && 6 * g.OutChannels >= 5 * outLanes
+                && LineWinogradConvolution.TilesOf(g.KernelHeight, g.KernelWidth, g.OutHeight, g.OutWidth) >= MinimumLineWinogradTiles(g);
         }
 
         // Tiles from which the per-call filter transform is paid back (the tables above): 16 (an 8x8 map's tiles of 4 outputs),
@@ -114,7 +115,9 @@ namespace CnnGen.Kernels
                 || !LineWinogradConvolution.TakesInputGradient(g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth)) return false;
             if (Math.Max(g.KernelHeight, g.KernelWidth) > 3 && g.WeightLength > DirectBackwardMaximumWeights) return false;
             int inLanes = (g.InChannels + 15) / 16 * 16;
-            return g.InChannels >= 16 && g.OutChannels >= 16 && 6 * g.InChannels >= 5 * inLanes && LineInputGradientLayout(g).Tiles >= MinimumLineWinogradTiles(g);
+            // The transposed convolution's output is the layer's input.
+            return g.InChannels >= 16 && g.OutChannels >= 16 && 6 * g.InChannels >= 5 * inLanes
+                && LineWinogradConvolution.TilesOf(g.KernelHeight, g.KernelWidth, g.InHeight, g.InWidth) >= MinimumLineWinogradTiles(g);
         }
 
         // Grouped 3x3 layers (not depthwise), KernelBench grouped, µs, 2026-12-02, load 17-20, interleaved: im2col + GEMM per

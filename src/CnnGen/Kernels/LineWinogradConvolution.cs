@@ -10,8 +10,8 @@ namespace CnnGen.Kernels
     /// A stride-1 convolution with a 1xk or kx1 kernel (Inception's factorized layers) by a one-dimensional Winograd along
     /// the kernel's axis on the Vector512 path: F(4, 3) for 3 taps (6 multiplications per 4 outputs and input channel instead
     /// of 12), F(4, 5) for 5 (8 instead of 20), F(2, 7) for 7 (8 per 2 outputs instead of 14); and the input gradient of
-    /// such layers as the same convolution on dy. The filters are transformed on every call (6 or 8 floats per k weights: cheap next to the products on
-    /// enough tiles). GroupedConvolution says where it runs.
+    /// such layers as the same convolution on dy. The filters are transformed on every call (6 or 8 floats per k weights:
+    /// cheap next to the products on enough tiles). GroupedConvolution says where it runs.
     /// </summary>
     /// <remarks>
     /// <para>
@@ -68,14 +68,14 @@ namespace CnnGen.Kernels
                 PaddingHeight = paddingHeight; PaddingWidth = paddingWidth; OutHeight = outHeight; OutWidth = outWidth;
                 Vertical = kernelHeight > 1;
                 Kernel = Math.Max(kernelHeight, kernelWidth);
-                TileSize = Kernel == 7 ? 2 : 4;
+                TileSize = TileSizeOf(Kernel);
                 Positions = TileSize + Kernel - 1;
                 Padding = Math.Max(paddingHeight, paddingWidth);
                 RowOffset = Padding - paddingHeight;
                 ColumnOffset = Padding - paddingWidth;
                 TileRows = Vertical ? (outHeight + TileSize - 1) / TileSize : outHeight;
                 TileColumns = Vertical ? outWidth : (outWidth + TileSize - 1) / TileSize;
-                Tiles = TileRows * TileColumns;
+                Tiles = TilesOf(kernelHeight, kernelWidth, outHeight, outWidth);
                 InGroups = (inChannels + V - 1) / V;
                 OutGroups = (outChannels + V - 1) / V;
                 OutLanes = OutGroups * V;
@@ -109,6 +109,19 @@ namespace CnnGen.Kernels
         /// <summary>Whether <see cref="Forward"/> can run this shape here: a 1xk or kx1 kernel of 3, 5 or 7, and AVX-512.</summary>
         public static bool Handles(int kernelHeight, int kernelWidth) =>
             IsLineKernel(kernelHeight, kernelWidth) && Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+        // Outputs a tile computes: 4 for F(4, 3) and F(4, 5), 2 for F(2, 7).
+        private static int TileSizeOf(int kernel) => kernel == 7 ? 2 : 4;
+
+        /// <summary>
+        /// The tiles of a 1xk or kx1 kernel's outHeight x outWidth output (<see cref="Layout.Tiles"/>), without the rest of the
+        /// layout: what GroupedConvolution's rules weigh.
+        /// </summary>
+        public static int TilesOf(int kernelHeight, int kernelWidth, int outHeight, int outWidth)
+        {
+            int tile = TileSizeOf(Math.Max(kernelHeight, kernelWidth));
+            return kernelHeight > 1 ? (outHeight + tile - 1) / tile * outWidth : outHeight * ((outWidth + tile - 1) / tile);
+        }
 
         /// <summary>A 1xk or kx1 kernel of 3, 5 or 7 taps.</summary>
         public static bool IsLineKernel(int kernelHeight, int kernelWidth) =>
@@ -205,9 +218,8 @@ namespace CnnGen.Kernels
         // inside weight: the lanes one by one took 2.6 ns a 3-tap filter (KernelBench line-winograd, 256 -> 256: 173 µs a call).
         internal static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
-            Span<float> taps = stackalloc float[2 * V * V]; // the transposed taps, then the rows staged for it
+            Span<float> taps = stackalloc float[2 * V * V]; // the transposed taps, then the rows TransposeRows stages
             ref float g = ref MemoryMarshal.GetReference(taps);
-            ref float w = ref MemoryMarshal.GetReference(weight);
             ref float u0 = ref MemoryMarshal.GetReference(filters);
             nuint positionStride = (nuint)l.FilterPositionStride;
             int k = l.Kernel, channelsPerTranspose = V / k, filterStride = k * l.InChannels;
@@ -223,25 +235,7 @@ namespace CnnGen.Kernels
                 {
                     int channels = Math.Min(channelsPerTranspose, l.InChannels - ic0);
                     // taps[f][lane] = float f of filter row group·16 + lane from input channel ic0's first tap.
-                    int first = group * V * filterStride + k * ic0;
-                    if (lanes == V && first + (V - 1) * filterStride + V <= weight.Length)
-                        DirectConvolution.Transpose16(ref Unsafe.Add(ref w, first), filterStride, ref g);
-                    else
-                    {
-                        // The last group's rows, or the last channels' taps at the end of weight: staged as 16 rows of 16
-                        // (zeros past them), then transposed the same way.
-                        ref float rows = ref Unsafe.Add(ref g, V * V);
-                        int floats = k * channels;
-                        for (int lane = 0; lane < V; lane++)
-                        {
-                            ref float row = ref Unsafe.Add(ref rows, lane * V);
-                            if (lane >= lanes) Vector512<float>.Zero.StoreUnsafe(ref row);
-                            else if (first + lane * filterStride + V <= weight.Length) Vector512.LoadUnsafe(ref w, (nuint)(first + lane * filterStride)).StoreUnsafe(ref row);
-                            else
-                                for (int f = 0; f < V; f++) Unsafe.Add(ref row, f) = f < floats ? weight[first + lane * filterStride + f] : 0f;
-                        }
-                        DirectConvolution.Transpose16(ref rows, V, ref g);
-                    }
+                    TransposeRows(weight, group * V * filterStride + k * ic0, filterStride, lanes, k * channels, ref g);
                     for (int j = 0; j < channels; j++)
                     {
                         ref float target = ref Unsafe.Add(ref u0, groupAt + (ic0 + j) * channelStep);
@@ -250,6 +244,32 @@ namespace CnnGen.Kernels
                     }
                 }
             }
+        }
+
+        // target[f·16 + lane] = weight[first + lane·rowStride + f] for 16 rows of 16 floats: the rows past the first `rows`,
+        // and the floats past the first `floats` of a row, zero where those lie past weight's end (16x16 floats after target
+        // are the staging). One 16x16 transpose where all 16 rows lie inside weight.
+        private static void TransposeRows(ReadOnlySpan<float> weight, int first, int rowStride, int rows, int floats, ref float target)
+        {
+            ref float w = ref MemoryMarshal.GetReference(weight);
+            if (rows == V && first + (V - 1) * rowStride + V <= weight.Length)
+            {
+                DirectConvolution.Transpose16(ref Unsafe.Add(ref w, first), rowStride, ref target);
+                return;
+            }
+            // The last group's rows, or the last taps at the end of weight: staged as 16 rows of 16 (zeros past them), then
+            // transposed the same way.
+            ref float staged = ref Unsafe.Add(ref target, V * V);
+            for (int lane = 0; lane < V; lane++)
+            {
+                ref float row = ref Unsafe.Add(ref staged, lane * V);
+                int at = first + lane * rowStride;
+                if (lane >= rows) Vector512<float>.Zero.StoreUnsafe(ref row);
+                else if (at + V <= weight.Length) Vector512.LoadUnsafe(ref w, (nuint)at).StoreUnsafe(ref row);
+                else
+                    for (int f = 0; f < V; f++) Unsafe.Add(ref row, f) = f < floats ? weight[at + f] : 0f;
+            }
+            DirectConvolution.Transpose16(ref staged, V, ref target);
         }
 
         // The permute indices of tap t for three taps (TransformFiltersTransposed): the first takes floats 3j + t of the first
@@ -298,9 +318,8 @@ namespace CnnGen.Kernels
         // for three taps two permutes per tap.
         internal static void TransformFiltersTransposed(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
-            Span<float> taps = stackalloc float[3 * V * V]; // the transposed taps, the rows staged for it, the taps turned
+            Span<float> taps = stackalloc float[3 * V * V]; // the transposed taps, the rows TransposeRows stages, the taps turned
             ref float g = ref MemoryMarshal.GetReference(taps);
-            ref float rows = ref Unsafe.Add(ref g, V * V);
             ref float turned = ref Unsafe.Add(ref g, 2 * V * V);
             ref float w = ref MemoryMarshal.GetReference(weight);
             ref float u0 = ref MemoryMarshal.GetReference(filters);
@@ -335,15 +354,7 @@ namespace CnnGen.Kernels
                     }
                     else
                     {
-                        if (lanes == V && first + (V - 1) * k + V <= weight.Length)
-                            DirectConvolution.Transpose16(ref Unsafe.Add(ref w, first), k, ref g);
-                        else
-                        {
-                            for (int lane = 0; lane < V; lane++)
-                                for (int f = 0; f < V; f++)
-                                    Unsafe.Add(ref rows, lane * V + f) = lane < lanes && f < k ? weight[first + k * lane + f] : 0f;
-                            DirectConvolution.Transpose16(ref rows, V, ref g);
-                        }
+                        TransposeRows(weight, first, k, lanes, k, ref g);
                         for (int tap = 0; tap < k; tap++) Vector512.LoadUnsafe(ref g, (nuint)((k - 1 - tap) * V)).StoreUnsafe(ref turned, (nuint)(tap * V));
                     }
                     ref float target = ref Unsafe.Add(ref u0, groupAt + row * channelStep);
@@ -353,7 +364,7 @@ namespace CnnGen.Kernels
             }
         }
 
-        // Tile t's first output cell (row, column): 4 cells along the kernel's axis from there.
+        // Tile t's first output cell (row, column): TileSize cells along the kernel's axis from there.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static (int Row, int Column) FirstCell(int t, in Layout l)
         {
@@ -361,7 +372,7 @@ namespace CnnGen.Kernels
             return l.Vertical ? (l.TileSize * ty, tx) : (ty, l.TileSize * tx);
         }
 
-        // V[position][group][tile − first][16 channels] = Bᵀ d of each tile's window of 6 cells, for the chunk's tiles.
+        // V[position][group][tile − first][16 channels] = Bᵀ d of each tile's window of 6 or 8 cells, for the chunk's tiles.
         private static void TransformInput(Span<float> padded, Span<float> transformed, int first, int count, in Layout l)
         {
             ref float p0 = ref MemoryMarshal.GetReference(padded);
