@@ -134,6 +134,40 @@ namespace CnnGen.Tests
             CheckAllAgainstInterpreter("NonSquare", networks);
         }
 
+        // The same layers from 16 channels on enough tiles run by a one-dimensional Winograd on Vector512
+        // (GroupedConvolution.RunsLineWinograd, RunsLineWinogradInputGradient: F(4, 3), F(4, 5), F(2, 7)), forward and input
+        // gradient, with batch-norm folded into them in evaluation: against the interpreter, forward and backward.
+        [Fact]
+        public void LineWinogradNetworksMatchTheInterpreter()
+        {
+            static LayerSpec Conv(int outChannels, int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth, bool bias = true) =>
+                LayerSpec.Conv2d(outChannels, kernelHeight, kernelWidth, 1, 1, paddingHeight, paddingWidth, 1, 1, 1, bias);
+            var networks = new[]
+            {
+                new RandomNetwork("LineThreeAndFive", TensorShape.Spatial(16, 12, 14), new[]
+                {
+                    Conv(32, 1, 3, 0, 1), LayerSpec.BatchNorm(), LayerSpec.ReLU(), Conv(32, 3, 1, 1, 0, bias: false), LayerSpec.BatchNorm(), LayerSpec.ReLU6(),
+                    Conv(16, 1, 5, 0, 2), LayerSpec.ReLU(), LayerSpec.Flatten(), LayerSpec.Linear(4),
+                }),
+                new RandomNetwork("LineSeven", TensorShape.Spatial(16, 12, 12), new[]
+                {
+                    Conv(16, 7, 1, 3, 0), LayerSpec.ReLU(), Conv(32, 1, 7, 0, 3), LayerSpec.BatchNorm(), LayerSpec.ReLU(), Conv(16, 3, 1, 0, 0),
+                    LayerSpec.Tanh(), LayerSpec.Flatten(), LayerSpec.Linear(3),
+                }),
+            };
+            if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && CnnGen.Kernels.Simd.Enabled)
+            {
+                // The shapes take the Winograd routes they are here for.
+                var first = new CnnGen.Kernels.ConvolutionGeometry(16, 12, 14, 32, 1, 3, 1, 1, 0, 1, 1, 1, 1);
+                var seven = new CnnGen.Kernels.ConvolutionGeometry(16, 12, 12, 16, 7, 1, 1, 1, 3, 0, 1, 1, 1);
+                Assert.True(CnnGen.Kernels.GroupedConvolution.RunsLineWinograd(first, CnnGen.Kernels.DirectConvolution.KernelPath.Vector512));
+                Assert.True(CnnGen.Kernels.GroupedConvolution.RunsLineWinogradInputGradient(first, CnnGen.Kernels.DirectConvolution.KernelPath.Vector512));
+                Assert.True(CnnGen.Kernels.GroupedConvolution.RunsLineWinograd(seven, CnnGen.Kernels.DirectConvolution.KernelPath.Vector512));
+                Assert.True(CnnGen.Kernels.GroupedConvolution.RunsLineWinogradInputGradient(seven, CnnGen.Kernels.DirectConvolution.KernelPath.Vector512));
+            }
+            CheckAllAgainstInterpreter("LineWinograd", networks);
+        }
+
         // 1x1 stride-2 and stride-3 convolutions without padding: subsampled into a plane for PointwiseConvolution where
         // StridedConvolution's rule takes that route (output channels that fill no whole vector on 256+ cells; on Vector256
         // from 196 cells), else the lanes kernel reading the input in place (or im2col + GEMM); the backward's subsampled
