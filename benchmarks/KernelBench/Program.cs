@@ -1899,6 +1899,11 @@ namespace KernelBench
                 GroupedShapes();
                 return;
             }
+            if (args.Length > 0 && args[0] == "line-winograd-error")
+            {
+                LineWinogradErrors();
+                return;
+            }
             if (args.Length > 0 && args[0] == "line-winograd")
             {
                 LineWinogradShapes(args);
@@ -3310,6 +3315,64 @@ namespace KernelBench
                 });
                 Console.WriteLine($"{$"{s.C}->{s.OC} @{s.H} {s.Kh}x{s.Kw}",-24} {direct * 1e6,9:F2} {winograd * 1e6,9:F2} {direct / winograd,5:F2}x {filters * 1e6,8:F2}   "
                     + $"{dxDirect * 1e6,9:F2} {dxIm2col * 1e6,9:F2} {dxWinograd * 1e6,9:F2} {dxDirect / dxWinograd,5:F2}x {dxIm2col / dxWinograd,5:F2}x");
+            }
+        }
+
+        // "line-winograd-error": LineWinogradConvolution's forward and input gradient against the definition in double, the
+        // largest and the mean error over the sum of the products' magnitudes, inputs, weights and dy uniform in ±1 (session
+        // 49 chose F(4, 7) by it: F(2, 7), which it replaced, read 2.9e-7 to 4.9e-7 largest on the 7-tap shapes).
+        private static void LineWinogradErrors()
+        {
+            var shapes = new (int C, int OC, int H, int W, int Kh, int Kw)[]
+            {
+                (16, 16, 9, 15, 7, 1), (19, 5, 10, 7, 7, 1), (32, 48, 17, 17, 1, 7), (48, 32, 17, 17, 7, 1), (128, 128, 17, 17, 1, 7),
+                (192, 192, 17, 17, 7, 1), (16, 16, 16, 16, 1, 7), (64, 64, 12, 12, 7, 1), (32, 48, 16, 16, 1, 3), (96, 96, 12, 12, 3, 1),
+                (48, 64, 35, 35, 1, 5), (128, 128, 8, 8, 5, 1),
+            };
+            Console.WriteLine($"{"C->OC @HxW KhxKw",-24} {"fwd max",9} {"fwd mean",9} {"dx max",9} {"dx mean",9}");
+            foreach (var s in shapes)
+            {
+                var random = new Random(s.C * 7 + s.H);
+                int k = Math.Max(s.Kh, s.Kw);
+                float[] x = new float[s.C * s.H * s.W], w = new float[s.OC * s.C * k], dyUsed = new float[s.OC * s.H * s.W];
+                foreach (var array in new[] { x, w, dyUsed })
+                    for (int i = 0; i < array.Length; i++) array[i] = (float)(2 * random.NextDouble() - 1);
+                int ph = s.Kh / 2, pw = s.Kw / 2;
+                var layout = new LineWinogradConvolution.Layout(s.C, s.H, s.W, s.OC, s.Kh, s.Kw, ph, pw);
+                var transposed = LineWinogradConvolution.InputGradientLayout(s.C, s.H, s.W, s.OC, s.Kh, s.Kw, ph, pw);
+                float[] y = new float[s.OC * s.H * s.W], dx = new float[x.Length], scratch = new float[Math.Max(layout.ScratchLength, transposed.ScratchLength) + 64];
+                LineWinogradConvolution.Forward(x, w, default, y, scratch, new OutputClamp(float.NegativeInfinity, float.PositiveInfinity), layout);
+                LineWinogradConvolution.InputGradient(dyUsed, w, dx, scratch, transposed);
+                double fMax = 0, fSum = 0, bMax = 0, bSum = 0;
+                // y[oc, i, j] = Σ w[oc, ic, t] x[ic, i + t·dy − ph, j + t·dx − pw]; dx[ic, p, q] = Σ w[oc, ic, t] dy[oc, p − t·dy + ph, q − t·dx + pw].
+                int vy = s.Kh > 1 ? 1 : 0, vx = 1 - vy;
+                var dxExact = new double[x.Length]; var dxMagnitude = new double[x.Length];
+                for (int oc = 0; oc < s.OC; oc++)
+                    for (int i = 0; i < s.H; i++)
+                        for (int j = 0; j < s.W; j++)
+                        {
+                            double exact = 0, magnitude = 0;
+                            for (int ic = 0; ic < s.C; ic++)
+                                for (int t = 0; t < k; t++)
+                                {
+                                    int r = i + t * vy - ph, c = j + t * vx - pw;
+                                    if (r < 0 || r >= s.H || c < 0 || c >= s.W) continue;
+                                    double weight = w[(oc * s.C + ic) * k + t];
+                                    exact += weight * x[(ic * s.H + r) * s.W + c];
+                                    magnitude += Math.Abs(weight * x[(ic * s.H + r) * s.W + c]);
+                                    double g = dyUsed[(oc * s.H + i) * s.W + j];
+                                    dxExact[(ic * s.H + r) * s.W + c] += weight * g;
+                                    dxMagnitude[(ic * s.H + r) * s.W + c] += Math.Abs(weight * g);
+                                }
+                            double e = Math.Abs(y[(oc * s.H + i) * s.W + j] - exact) / magnitude;
+                            fMax = Math.Max(fMax, e); fSum += e;
+                        }
+                for (int i = 0; i < x.Length; i++)
+                {
+                    double e = Math.Abs(dx[i] - dxExact[i]) / dxMagnitude[i];
+                    bMax = Math.Max(bMax, e); bSum += e;
+                }
+                Console.WriteLine($"{$"{s.C}->{s.OC} @{s.H}x{s.W} {s.Kh}x{s.Kw}",-24} {fMax,9:E2} {fSum / y.Length,9:E2} {bMax,9:E2} {bSum / x.Length,9:E2}");
             }
         }
 

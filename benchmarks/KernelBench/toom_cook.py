@@ -67,7 +67,8 @@ def check(m, r, points, trials=100):
 if __name__ == "__main__":
     six = [0, 1, -1, 2, -2]
     eight = [0, 1, -1, 2, -2, Fraction(1, 2), Fraction(-1, 2)]
-    for m, r, points in [(4, 3, six), (4, 5, eight), (2, 7, eight)]:
+    ten = eight + [Fraction(3, 2), Fraction(-3, 2)]
+    for m, r, points in [(4, 3, six), (4, 5, eight), (4, 7, ten)]:
         bt, g, at = check(m, r, points)
         print(f"F({m}, {r}), points {[str(p) for p in points]} and infinity")
         for name, matrix in (("Bt", bt), ("G", g), ("At", at)):

@@ -135,7 +135,7 @@ namespace CnnGen.Tests
         }
 
         // The same layers from 16 channels on enough tiles run by a one-dimensional Winograd on Vector512
-        // (GroupedConvolution.RunsLineWinograd, RunsLineWinogradInputGradient: F(4, 3), F(4, 5), F(2, 7)), forward and input
+        // (GroupedConvolution.RunsLineWinograd, RunsLineWinogradInputGradient: F(4, 3), F(4, 5), F(4, 7)), forward and input
         // gradient, with batch-norm folded into them in evaluation: against the interpreter, forward and backward.
         [Fact]
         public void LineWinogradNetworksMatchTheInterpreter()

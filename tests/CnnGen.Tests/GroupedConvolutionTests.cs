@@ -87,7 +87,7 @@ namespace CnnGen.Tests
                 new[] { 4, 5, 16, 8, 3, 1, 1, 1, 1, 0, 1, 1, 1, 1 },       // 16-wide output rows, 8 out: Dot weight gradient along d y's rows
                 new[] { 40, 5, 5, 48, 1, 3, 1, 1, 0, 1, 1, 1, 1, 0 },      // 5x5 map, 48 out
                 // 1x3 and 3x1 from 16 channels on 16+ tiles: Winograd's F(4, 3) on Vector512 (GroupedConvolution.RunsLineWinograd),
-                // 1x5 and 7x1 by F(4, 5) and F(2, 7);
+                // 1x5 and 7x1 by F(4, 5) and F(4, 7);
                 // the two "same" shapes above (16 -> 32 on 9x11) take it too.
                 new[] { 32, 16, 16, 48, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 },    // Inception-style's second 1x3
                 new[] { 48, 16, 16, 48, 3, 1, 1, 1, 1, 0, 1, 1, 1, 0 },    // and its 3x1, no bias
@@ -95,7 +95,7 @@ namespace CnnGen.Tests
                 new[] { 17, 7, 21, 16, 1, 3, 1, 1, 0, 0, 1, 1, 1, 1 },     // unpadded: 19 outputs a row, a last tile of 3
                 new[] { 16, 21, 7, 32, 3, 1, 1, 1, 0, 0, 1, 1, 1, 1 },     // unpadded 3x1: the input gradient pads 2 along the kernel's axis
                 new[] { 16, 12, 14, 32, 1, 5, 1, 1, 0, 2, 1, 1, 1, 1 },    // 1x5 by F(4, 5): 14 columns, a last tile of 2
-                new[] { 32, 18, 11, 16, 7, 1, 1, 1, 3, 0, 1, 1, 1, 0 },    // 7x1 by F(2, 7), no bias
+                new[] { 32, 18, 11, 16, 7, 1, 1, 1, 3, 0, 1, 1, 1, 0 },    // 7x1 by F(4, 7), no bias: 18 rows, a last tile of 2
             };
             var random = new Random(7);
             for (int trial = 0; trial < 30; trial++)
@@ -352,8 +352,10 @@ namespace CnnGen.Tests
             Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 8, 32, 32, 16, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 }), V512));   // 8 in
             Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 64, 4, 4, 64, 1, 3, 1, 1, 0, 1, 1, 1, 1, 1 }), V512));    // 4 tiles
             Assert.Equal(avx512, GroupedConvolution.RunsLineWinograd(Make(new[] { 32, 16, 16, 32, 1, 5, 1, 1, 0, 2, 1, 1, 1, 1 }), V512));  // 1x5: F(4, 5)
-            Assert.Equal(avx512, GroupedConvolution.RunsLineWinograd(Make(new[] { 128, 17, 17, 128, 1, 7, 1, 1, 0, 3, 1, 1, 1, 1 }), V512)); // Inception-v3's 1x7: F(2, 7)
-            Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 128, 8, 8, 128, 7, 1, 1, 1, 3, 0, 1, 1, 1, 1 }), V512));  // 7 taps on 32 tiles
+            Assert.Equal(avx512, GroupedConvolution.RunsLineWinograd(Make(new[] { 128, 17, 17, 128, 1, 7, 1, 1, 0, 3, 1, 1, 1, 1 }), V512)); // Inception-v3's 1x7: F(4, 7)
+            Assert.Equal(avx512, GroupedConvolution.RunsLineWinograd(Make(new[] { 128, 8, 8, 128, 7, 1, 1, 1, 3, 0, 1, 1, 1, 1 }), V512));  // 7 taps on 16 tiles
+            Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 384, 8, 8, 384, 7, 1, 1, 1, 3, 0, 1, 1, 1, 1 }), V512));  // wider: its per-call filters
+            Assert.Equal(avx512, GroupedConvolution.RunsLineWinograd(Make(new[] { 384, 16, 16, 384, 7, 1, 1, 1, 3, 0, 1, 1, 1, 1 }), V512)); // on 64 tiles
             Assert.Equal(avx512, GroupedConvolution.RunsLineWinograd(Make(new[] { 128, 8, 8, 128, 5, 1, 1, 1, 2, 0, 1, 1, 1, 1 }), V512));  // 5 taps on 16
             Assert.False(GroupedConvolution.RunsLineWinograd(Make(new[] { 32, 16, 16, 32, 1, 9, 1, 1, 0, 4, 1, 1, 1, 1 }), V512));  // 1x9
             Assert.Equal(avx512, GroupedConvolution.RunsLineWinogradInputGradient(Make(new[] { 32, 16, 16, 32, 1, 5, 1, 1, 0, 2, 1, 1, 1, 1 }), V512)); // 5 taps, 5,120 weights

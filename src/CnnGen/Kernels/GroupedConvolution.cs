@@ -18,7 +18,7 @@ namespace CnnGen.Kernels
     /// with a rectangular kernel or padding per axis (Inception's 1x3, 7x1) run <see cref="DirectConvolution"/>'s tiles forward,
     /// and backward up to <see cref="DirectBackwardMaximumWeights"/> weights where that measured faster (<see cref="RunsDirect"/>, <see cref="RunsDirectBackward"/>);
     /// their 1x3 and 3x1 kernels from 16 channels by Winograd's F(4, 3) along the kernel's axis on the Vector512 path, forward
-    /// and input gradient, and their 1x5, 5x1, 1x7 and 7x1 ones by F(4, 5) and F(2, 7) (<see cref="LineWinogradConvolution"/>,
+    /// and input gradient, and their 1x5, 5x1, 1x7 and 7x1 ones by F(4, 5) and F(4, 7) (<see cref="LineWinogradConvolution"/>,
     /// <see cref="RunsLineWinograd"/>, <see cref="RunsLineWinogradInputGradient"/>). Every other layer runs per group as
     /// im2col (<see cref="ConvolutionColumns"/>) and a <see cref="Gemm"/> product: y_g = W_g · cols_g, started at the bias.
     /// </para>
@@ -72,15 +72,18 @@ namespace CnnGen.Kernels
         //   fewer than 16 channels: 8->8 @32 1x3 6.36/11.9, 8->16 @32 3x1 11.1/12.7, 12->12 @16 1x3 3.39/4.03, 16->8 @16 3x1
         //   2.99/4.55, 3->16 @32 1x3 5.99/10.6, 16->3 @32 3x1 5.96/17.1; fewer than 16 tiles (4x4 maps), where the per-call
         //   filters are not paid back: 64->64 @4 1x3 6.50/7.08, 256->256 @4 3x1 90.2/114 (but 32->32 @4 3x1 2.14/1.79).
-        // 1x5 and 5x1 by F(4, 5), 1x7 and 7x1 by F(2, 7) (8 multiplications for 4 outputs instead of 20, for 2 instead of 14),
-        // the same rule, 7 taps from 64 tiles (its filters cost more a tap, its tiles save less each), µs, load 7-9:
+        // 1x5 and 5x1 by F(4, 5) (8 multiplications for 4 outputs instead of 20), the same rule, µs, load 7-9:
         //   48->64 @35 1x5 385/185, 5x1 360/187; 16->32 @32 1x5 59.7/37.6; 32->48 @16 1x5 55.8/30.1; 16->16 @16 5x1 7.32/5.11;
         //   32->32 @8 1x5 12.0/6.36; 64->64 @8 5x1 24.8/18.5; 128->128 @8 1x5 111/70.5; 256->256 @8 5x1 371/315; 16->16 @8 1x5
-        //   3.17/1.78 (1.18x to 2.08x); 128->128 @17 1x7 664/434; 192->192 @17 1x7 1,610/999; 160->192 @17 7x1 1,158/812
-        //   (Inception-v3's); 16->16 @16 1x7 19.0/11.0; 16->16 @12 1x7 8.50/6.00; 48->48 @12 7x1 43.8/34.5; 16->16 @32 7x1
-        //   38.3/36.1 (1.06x to 1.73x). Not taken: 7 taps on 8x8 maps (32 tiles), where the filters are up to a third of the
-        //   call: 32->32 7x1 9.16/9.06, 128->128 7x1 131/130, 256->256 1x7 587/531, 384->384 7x1 1,156/1,349 (64->64 1x7
-        //   40.7/31.1 left with them); 8 channels in (8->16 @32 5x1 15.3/16.4).
+        //   3.17/1.78 (1.18x to 2.08x). Not taken: 8 channels in (8->16 @32 5x1 15.3/16.4).
+        // 1x7 and 7x1 by F(4, 7) (10 multiplications for 4 outputs instead of 28), 2026-12-06 (session 49), load 3-7, direct /
+        // F(4, 7), and F(2, 7) (8 for 2, which it replaced) / F(4, 7) in the same run: 48->48 @17 1x7 103/55.1, 1.21x; 48->64
+        //   @17 7x1 120/70.8, 1.23x; 128->128 @17 1x7 645/329, 1.31x; 192->192 @17 7x1 1,376/763, 1.32x; 160->192 @17 7x1
+        //   1,152/607, 1.30x (Inception-v3's); 16->16 @16 1x7 14.5/6.16, 1.36x; 48->48 @12 7x1 43.4/25.2, 1.35x; 24->48 @16 1x7
+        //   53.7/22.3; 16->16 @32 7x1 37.7/25.5; on 8x8 maps (16 tiles; F(2, 7)'s 32 did not pay there) 16->16 1x7 3.81/2.31;
+        //   32->32 7x1 9.06/7.17, 1x7 11.9/7.39; 64->64 1x7 40.8/25.3; 128->128 1x7 150/98.2, 7x1 132/100; 256->256 1x7
+        //   583/402. Not taken: wider 7-tap layers on fewer than 64 tiles, whose per-call filters (10 floats a 7 taps, read
+        //   past L2) are half the call: 384->384 @8 7x1 1,153/998 in one run, 1,243/1,601 in the next (filters 459-559).
         // The saving is arithmetic, so it holds on a full-rate unit too, where both sides' products run twice as fast; only
         // the transforms do not.
         internal static bool RunsLineWinograd(in ConvolutionGeometry g, DirectConvolution.KernelPath path)
@@ -88,12 +91,18 @@ namespace CnnGen.Kernels
             if (!DirectShape(g) || !IsLine(g) || path != DirectConvolution.KernelPath.Vector512 || !LineWinogradConvolution.Handles(g.KernelHeight, g.KernelWidth)) return false;
             int outLanes = (g.OutChannels + 15) / 16 * 16;
             return g.InChannels >= 16 && g.OutChannels >= 16 && 6 * g.OutChannels >= 5 * outLanes
-                && LineWinogradConvolution.TilesOf(g.KernelHeight, g.KernelWidth, g.OutHeight, g.OutWidth) >= MinimumLineWinogradTiles(g);
+                && LineWinogradPays(g, LineWinogradConvolution.TilesOf(g.KernelHeight, g.KernelWidth, g.OutHeight, g.OutWidth));
         }
 
-        // Tiles from which the per-call filter transform is paid back (the tables above): 16 (an 8x8 map's tiles of 4 outputs),
-        // 64 for F(2, 7)'s tiles of 2 (a 12x12 map has 72, an 8x8 one 32).
-        private static int MinimumLineWinogradTiles(in ConvolutionGeometry g) => Math.Max(g.KernelHeight, g.KernelWidth) == 7 ? 64 : 16;
+        // Tiles from which the per-call filter transform is paid back (the tables above): 16, an 8x8 map's tiles of 4 outputs.
+        private const int MinimumLineWinogradTiles = 16;
+
+        // 7 taps on fewer than 64 tiles (an 8x8 map's 16, a 12x12 one's 36) up to this many weights a tap (256 -> 256).
+        private const int SevenTapSmallMapMaximumChannelPairs = 65_536;
+
+        private static bool LineWinogradPays(in ConvolutionGeometry g, int tiles) =>
+            tiles >= MinimumLineWinogradTiles
+            && (Math.Max(g.KernelHeight, g.KernelWidth) < 7 || tiles >= 64 || g.InChannels * g.OutChannels <= SevenTapSmallMapMaximumChannelPairs);
 
         // The input gradient of the same layers by F(4, 3) as the convolution of dy with the kernel turned and the channels
         // swapped (LineWinogradConvolution.InputGradient; padding 0 across the kernel's axis), the same rule on that
@@ -117,7 +126,7 @@ namespace CnnGen.Kernels
             int inLanes = (g.InChannels + 15) / 16 * 16;
             // The transposed convolution's output is the layer's input.
             return g.InChannels >= 16 && g.OutChannels >= 16 && 6 * g.InChannels >= 5 * inLanes
-                && LineWinogradConvolution.TilesOf(g.KernelHeight, g.KernelWidth, g.InHeight, g.InWidth) >= MinimumLineWinogradTiles(g);
+                && LineWinogradPays(g, LineWinogradConvolution.TilesOf(g.KernelHeight, g.KernelWidth, g.InHeight, g.InWidth));
         }
 
         // Grouped 3x3 layers (not depthwise), KernelBench grouped, µs, 2026-12-02, load 17-20, interleaved: im2col + GEMM per

@@ -9,17 +9,17 @@ namespace CnnGen.Kernels
     /// <summary>
     /// A stride-1 convolution with a 1xk or kx1 kernel (Inception's factorized layers) by a one-dimensional Winograd along
     /// the kernel's axis on the Vector512 path: F(4, 3) for 3 taps (6 multiplications per 4 outputs and input channel instead
-    /// of 12), F(4, 5) for 5 (8 instead of 20), F(2, 7) for 7 (8 per 2 outputs instead of 14); and the input gradient of
-    /// such layers as the same convolution on dy. The filters are transformed on every call (6 or 8 floats per k weights:
+    /// of 12), F(4, 5) for 5 (8 instead of 20), F(4, 7) for 7 (10 instead of 28); and the input gradient of such layers as
+    /// the same convolution on dy. The filters are transformed on every call (6, 8 or 10 floats per k weights:
     /// cheap next to the products on enough tiles). GroupedConvolution says where it runs.
     /// </summary>
     /// <remarks>
     /// <para>
     /// The same machinery as <see cref="WinogradF4Convolution"/>, one axis of it: Y = Aᵀ [(G g) ⊙ (Bᵀ d)] for each window d of
-    /// 6 or 8 padded cells along the kernel's axis (stride 4, or 2 for F(2, 7)), with the 1-D matrices of the points 0, ±1,
-    /// ±2 and ∞ (and ±1/2 for 8 cells; benchmarks/KernelBench/toom_cook.py derives them). The input is transposed to
+    /// 6, 8 or 10 padded cells along the kernel's axis (stride 4), with the 1-D matrices of the points 0, ±1, ±2 and ∞ (and
+    /// ±1/2 for 8 cells, ±1/2 and ±3/2 for 10; benchmarks/KernelBench/toom_cook.py derives them). The input is transposed to
     /// [channel group][padded row][padded column][16 channels] (WinogradF4Convolution.Pad); each tile along a row (1xk) or a
-    /// column (kx1) is 6 or 8 vector loads, written as V[position][group][tile][16 channels]; the products over input
+    /// column (kx1) is 6, 8 or 10 vector loads, written as V[position][group][tile][16 channels]; the products over input
     /// channels are WinogradF4Convolution.Products' GEMMs, one per position; the output transform adds the bias, clamps, and
     /// writes [group][cell][16 channels], which one last transpose (WinogradF4Convolution.Unpack) turns into NCHW.
     /// </para>
@@ -29,8 +29,11 @@ namespace CnnGen.Kernels
     /// </para>
     /// <para>
     /// Precision: F(4, 3) is one axis of F(4x4, 3x3)'s transforms, about a third of its error (Bᵀ multiplies by up to 5, Aᵀ
-    /// by up to 8, G divides by 6 and 24); the 8-point transforms multiply by up to 21 and divide by up to 360.
-    /// LineWinogradConvolutionTests holds all three to 3e-6 of the products' magnitudes against the definition in double.
+    /// by up to 8, G divides by 6 and 24); the 8-point transforms multiply by up to 21 and divide by up to 360, the 10-point
+    /// ones by up to 273 and 2520. LineWinogradConvolutionTests holds F(4, 3) and F(4, 5) to 3e-6 of the products'
+    /// magnitudes against the definition in double, F(4, 7) to 1e-5 as F(4x4, 3x3) (KernelBench line-winograd-error: its
+    /// largest errors 1.5e-6 to 3.0e-6, its mean 1.3e-7 to 2.5e-7, where F(2, 7)'s were 2.9e-7 to 4.9e-7 and 4e-8 to 8e-8;
+    /// the points ±3/2 measured best of ±3, ±4, ±1/4, ±1/3, ±2/3, ±3/4 and ±4/3 in a float simulation).
     /// </para>
     /// </remarks>
     internal static class LineWinogradConvolution
@@ -43,8 +46,8 @@ namespace CnnGen.Kernels
             /// <summary>A kx1 kernel (the windows run down the columns) rather than 1xk (along the rows).</summary>
             public readonly bool Vertical;
             /// <summary>
-            /// The kernel's length k (3, 5 or 7), the outputs a tile computes (4 for F(4, 3) and F(4, 5), 2 for F(2, 7)) and
-            /// the window's cells (6 or 8): the multiplications per tile and input channel.
+            /// The kernel's length k (3, 5 or 7), the outputs a tile computes (4) and the window's cells (6, 8 or 10): the
+            /// multiplications per tile and input channel.
             /// </summary>
             public readonly int Kernel, TileSize, Positions;
             /// <summary>The padding on every side of the padded input (the larger of the two), and where each axis's windows start in it.</summary>
@@ -68,7 +71,7 @@ namespace CnnGen.Kernels
                 PaddingHeight = paddingHeight; PaddingWidth = paddingWidth; OutHeight = outHeight; OutWidth = outWidth;
                 Vertical = kernelHeight > 1;
                 Kernel = Math.Max(kernelHeight, kernelWidth);
-                TileSize = TileSizeOf(Kernel);
+                TileSize = Outputs;
                 Positions = TileSize + Kernel - 1;
                 Padding = Math.Max(paddingHeight, paddingWidth);
                 RowOffset = Padding - paddingHeight;
@@ -110,8 +113,8 @@ namespace CnnGen.Kernels
         public static bool Handles(int kernelHeight, int kernelWidth) =>
             IsLineKernel(kernelHeight, kernelWidth) && Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
-        // Outputs a tile computes: 4 for F(4, 3) and F(4, 5), 2 for F(2, 7).
-        private static int TileSizeOf(int kernel) => kernel == 7 ? 2 : 4;
+        // Outputs a tile computes: F(4, 3), F(4, 5) and F(4, 7) alike.
+        private const int Outputs = 4;
 
         /// <summary>
         /// The tiles of a 1xk or kx1 kernel's outHeight x outWidth output (<see cref="Layout.Tiles"/>), without the rest of the
@@ -119,8 +122,7 @@ namespace CnnGen.Kernels
         /// </summary>
         public static int TilesOf(int kernelHeight, int kernelWidth, int outHeight, int outWidth)
         {
-            int tile = TileSizeOf(Math.Max(kernelHeight, kernelWidth));
-            return kernelHeight > 1 ? (outHeight + tile - 1) / tile * outWidth : outHeight * ((outWidth + tile - 1) / tile);
+            return kernelHeight > 1 ? (outHeight + Outputs - 1) / Outputs * outWidth : outHeight * ((outWidth + Outputs - 1) / Outputs);
         }
 
         /// <summary>A 1xk or kx1 kernel of 3, 5 or 7 taps.</summary>
@@ -223,8 +225,8 @@ namespace CnnGen.Kernels
             ref float u0 = ref MemoryMarshal.GetReference(filters);
             nuint positionStride = (nuint)l.FilterPositionStride;
             int k = l.Kernel, channelsPerTranspose = V / k, filterStride = k * l.InChannels;
-            Span<Vector512<float>> coefficients = stackalloc Vector512<float>[3 * 7];
-            GCoefficients(k, coefficients);
+            Span<Vector512<float>> coefficients = stackalloc Vector512<float>[4 * 7];
+            GCoefficients(k, l.Positions, coefficients);
             for (int group = 0; group < l.OutGroups; group++)
             {
                 int lanes = Math.Min(V, l.OutChannels - group * V);
@@ -240,7 +242,7 @@ namespace CnnGen.Kernels
                     {
                         ref float target = ref Unsafe.Add(ref u0, groupAt + (ic0 + j) * channelStep);
                         if (k == 3) ApplyG3(ref Unsafe.Add(ref g, 3 * j * V), coefficients, ref target, positionStride);
-                        else ApplyLongG(ref Unsafe.Add(ref g, k * j * V), k, coefficients, ref target, positionStride);
+                        else ApplyLongG(ref Unsafe.Add(ref g, k * j * V), k, l.Positions, coefficients, ref target, positionStride);
                     }
                 }
             }
@@ -285,8 +287,8 @@ namespace CnnGen.Kernels
             return Vector512.Create<int>(indices);
         }
 
-        // G's coefficients as vectors, once a call: F(4, 3)'s five, or the 8-cell transforms' three pairs of rows x 7 taps.
-        private static void GCoefficients(int k, Span<Vector512<float>> coefficients)
+        // G's coefficients as vectors, once a call: F(4, 3)'s five, or the 8- or 10-cell transforms' pairs of rows x 7 taps.
+        private static void GCoefficients(int k, int positions, Span<Vector512<float>> coefficients)
         {
             if (k == 3)
             {
@@ -294,7 +296,8 @@ namespace CnnGen.Kernels
                 coefficients[2] = Vector512.Create(1f / 24); coefficients[3] = Vector512.Create(1f / 12); coefficients[4] = Vector512.Create(1f / 6);
                 return;
             }
-            for (int i = 0; i < coefficients.Length; i++) coefficients[i] = Vector512.Create(PairCoefficients[i]);
+            var pairs = positions == 8 ? EightCellPairCoefficients : TenCellPairCoefficients;
+            for (int i = 0; i < pairs.Length; i++) coefficients[i] = Vector512.Create(pairs[i]);
         }
 
         // F(4, 3)'s G times one filter's 3 taps (vectors 16 floats apart), stored positionStride apart.
@@ -325,8 +328,8 @@ namespace CnnGen.Kernels
             ref float u0 = ref MemoryMarshal.GetReference(filters);
             nuint positionStride = (nuint)l.FilterPositionStride;
             int k = l.Kernel, rowFloats = k * l.OutChannels; // the weight's floats per layer output channel: its input channels' taps
-            Span<Vector512<float>> coefficients = stackalloc Vector512<float>[3 * 7];
-            GCoefficients(k, coefficients);
+            Span<Vector512<float>> coefficients = stackalloc Vector512<float>[4 * 7];
+            GCoefficients(k, l.Positions, coefficients);
             // Tap t of lane j is float 3j + t of the 48: from the first 32 for j ≤ (31 − t)/3, else float 3j + t − 32 of the third
             // vector (index 16 + that in the second permute, whose first source is the first permute's result).
             var low0 = TapIndices(0, first: true); var high0 = TapIndices(0, first: false);
@@ -359,7 +362,7 @@ namespace CnnGen.Kernels
                     }
                     ref float target = ref Unsafe.Add(ref u0, groupAt + row * channelStep);
                     if (k == 3) ApplyG3(ref turned, coefficients, ref target, positionStride);
-                    else ApplyLongG(ref turned, k, coefficients, ref target, positionStride);
+                    else ApplyLongG(ref turned, k, l.Positions, coefficients, ref target, positionStride);
                 }
             }
         }
@@ -372,7 +375,8 @@ namespace CnnGen.Kernels
             return l.Vertical ? (l.TileSize * ty, tx) : (ty, l.TileSize * tx);
         }
 
-        // V[position][group][tile − first][16 channels] = Bᵀ d of each tile's window of 6 or 8 cells, for the chunk's tiles.
+        // V[position][group][tile − first][16 channels] = Bᵀ d of each tile's window of 6, 8 or 10 cells, for the chunk's tiles.
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void TransformInput(Span<float> padded, Span<float> transformed, int first, int count, in Layout l)
         {
             ref float p0 = ref MemoryMarshal.GetReference(padded);
@@ -389,13 +393,15 @@ namespace CnnGen.Kernels
                     if (l.Positions == 6)
                         WinogradF4Convolution.StoreBt(Vector512.LoadUnsafe(ref d), Vector512.LoadUnsafe(ref d, step), Vector512.LoadUnsafe(ref d, 2 * step),
                             Vector512.LoadUnsafe(ref d, 3 * step), Vector512.LoadUnsafe(ref d, 4 * step), Vector512.LoadUnsafe(ref d, 5 * step), ref target, positionStride);
-                    else StoreBt8(ref d, step, ref target, positionStride);
+                    else if (l.Positions == 8) StoreBt8(ref d, step, ref target, positionStride);
+                    else StoreBt10(ref d, step, ref target, positionStride);
                 }
             }
         }
 
         // Y = Aᵀ M + bias per tile and group of 16 output channels, clamped; into outputs[group][cell][16 channels], the
         // cells inside the output only.
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void TransformOutput(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, in OutputClamp clamp, in Layout l)
         {
             ref float m0 = ref MemoryMarshal.GetReference(products);
@@ -412,7 +418,12 @@ namespace CnnGen.Kernels
                 for (int group = 0; group < l.OutGroups; group++)
                 {
                     ref float m = ref Unsafe.Add(ref m0, (t - first) * l.OutLanes + group * V);
-                    var (y0, y1, y2, y3) = l.Positions == 6 ? WinogradF4Convolution.ApplyAt(ref m, positionStride) : ApplyAt8(ref m, positionStride, l.TileSize);
+                    var (y0, y1, y2, y3) = l.Positions switch
+                    {
+                        6 => WinogradF4Convolution.ApplyAt(ref m, positionStride),
+                        8 => ApplyAt8(ref m, positionStride),
+                        _ => ApplyAt10(ref m, positionStride),
+                    };
                     var bias = Vector512.LoadUnsafe(ref biasLanes, (nuint)(group * V));
                     ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride + (row * l.OutWidth + column) * V);
                     OutputClamp.Apply(y0 + bias, low, high).StoreUnsafe(ref target);
@@ -423,8 +434,8 @@ namespace CnnGen.Kernels
             }
         }
 
-        // The 8-point transforms of F(4, 5) and F(2, 7), with the points 0, ±1, ±2, ±1/2 and ∞ (benchmarks/KernelBench/toom_cook.py
-        // derives them and checks them in exact arithmetic): Bᵀ of 8 cells, Aᵀ's 4 or 2 rows of 8 products, G of 5 or 7 taps.
+        // F(4, 5)'s 8-point transforms, with the points 0, ±1, ±2, ±1/2 and ∞ (benchmarks/KernelBench/toom_cook.py
+        // derives them and checks them in exact arithmetic): Bᵀ of 8 cells, Aᵀ's 4 rows of 8 products, G of 5 taps.
         // Bᵀ's rows past the first and before the last pair up as the even cells' part plus and minus the odd cells'.
         //   Bᵀ = [4 0 −21 0 21 0 −4 0; 0 −4 −4 17 17 −4 −4 0; 0 4 −4 −17 17 4 −4 0; 0 2 1 −10 −5 8 4 0; 0 −2 1 10 −5 −8 4 0;
         //         0 4 8 −5 −10 1 2 0; 0 −4 8 5 −10 −1 2 0; 0 −4 0 21 0 −21 0 4]
@@ -454,9 +465,9 @@ namespace CnnGen.Kernels
         }
 
         // Aᵀ of 8 products: y0 = m0 + … + m6; y_i = (m1 ± m2) + 2^i (m3 ± m4) + 2^−i (m5 ± m6) (+ for even i, − for odd), plus
-        // m7 in the last row (y1 of F(2, 7), y3 of F(4, 5)).
+        // m7 in the last.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyAt8(ref float source, nuint stride, int outputs)
+        private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyAt8(ref float source, nuint stride)
         {
             var m0 = Vector512.LoadUnsafe(ref source); var m1 = Vector512.LoadUnsafe(ref source, stride);
             var m2 = Vector512.LoadUnsafe(ref source, 2 * stride); var m3 = Vector512.LoadUnsafe(ref source, 3 * stride);
@@ -466,37 +477,38 @@ namespace CnnGen.Kernels
             Vector512<float> difference12 = m1 - m2, difference34 = m3 - m4, difference56 = m5 - m6;
             var y0 = m0 + sum12 + sum34 + sum56;
             var y1 = Fused.MultiplyAdd(difference56, Vector512.Create(0.5f), Fused.MultiplyAdd(difference34, Vector512.Create(2f), difference12));
-            if (outputs == 2) return (y0, y1 + m7, default, default);
             var y2 = Fused.MultiplyAdd(sum56, Vector512.Create(0.25f), Fused.MultiplyAdd(sum34, Vector512.Create(4f), sum12));
             var y3 = Fused.MultiplyAdd(difference56, Vector512.Create(0.125f), Fused.MultiplyAdd(difference34, Vector512.Create(8f), difference12)) + m7;
             return (y0, y1, y2, y3);
         }
 
-        // G for F(4, 5) (5 taps) and F(2, 7) (7): row j evaluates the filter at point j (0, 1, −1, 2, −2, 1/2, −1/2; the last
+        // G for F(4, 5): row j evaluates the filter at point j (0, 1, −1, 2, −2, 1/2, −1/2; the last
         // row its last tap), divided by the scale Bᵀ's row took: 1/4 of the first tap; 1/18 of the sum and of the alternating
         // sum; 2^k/360 the same; 16/45·2^−k the same; 1/4 of the last tap. Each pair of rows is the even taps' part plus and
         // minus the odd taps' (ApplyLongG). The coefficients of one row's pair, per tap, in float (each rounded once).
-        private static readonly float[] PairCoefficients = LongPairCoefficients();
+        private static readonly float[] EightCellPairCoefficients = PairCoefficients(
+            k => 1.0 / 18, k => Math.Pow(2, k) / 360, k => 16.0 / 45 * Math.Pow(2, -k));
 
-        private static float[] LongPairCoefficients()
+        // G for F(4, 7), the points 0, ±1, ±2, ±1/2, ±3/2 and ∞: 1/36 of the first tap; 1/90 of the sums; 2^k/2520;
+        // 2/45·2^−k; 2/315·(3/2)^k; 1/16 of the last tap.
+        private static readonly float[] TenCellPairCoefficients = PairCoefficients(
+            k => 1.0 / 90, k => Math.Pow(2, k) / 2520, k => 2.0 / 45 * Math.Pow(2, -k), k => 2.0 / 315 * Math.Pow(1.5, k));
+
+        private static float[] PairCoefficients(params Func<int, double>[] rows)
         {
-            var c = new float[3 * 7];
-            for (int k = 0; k < 7; k++)
-            {
-                c[k] = (float)(1.0 / 18);
-                c[7 + k] = (float)(Math.Pow(2, k) / 360);
-                c[14 + k] = (float)(16.0 / 45 * Math.Pow(2, -k));
-            }
+            var c = new float[rows.Length * 7];
+            for (int pair = 0; pair < rows.Length; pair++)
+                for (int k = 0; k < 7; k++) c[pair * 7 + k] = (float)rows[pair](k);
             return c;
         }
 
-        // The 8 rows of G times one filter's k taps (vectors 16 floats apart from taps), stored positionStride apart.
+        // The 8 or 10 rows of G times one filter's k taps (vectors 16 floats apart from taps), stored positionStride apart.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void ApplyLongG(ref float taps, int k, Span<Vector512<float>> coefficients, ref float target, nuint positionStride)
+        private static void ApplyLongG(ref float taps, int k, int positions, Span<Vector512<float>> coefficients, ref float target, nuint positionStride)
         {
-            var quarter = Vector512.Create(0.25f);
-            (Vector512.LoadUnsafe(ref taps) * quarter).StoreUnsafe(ref target);
-            for (int pair = 0; pair < 3; pair++)
+            var (first, last) = positions == 8 ? (0.25f, 0.25f) : (1f / 36, 1f / 16);
+            (Vector512.LoadUnsafe(ref taps) * Vector512.Create(first)).StoreUnsafe(ref target);
+            for (int pair = 0; pair < (positions - 2) / 2; pair++)
             {
                 Vector512<float> even = Vector512<float>.Zero, odd = Vector512<float>.Zero;
                 for (int tap = 0; tap < k; tap++)
@@ -508,7 +520,61 @@ namespace CnnGen.Kernels
                 (even + odd).StoreUnsafe(ref target, (nuint)(2 * pair + 1) * positionStride);
                 (even - odd).StoreUnsafe(ref target, (nuint)(2 * pair + 2) * positionStride);
             }
-            (Vector512.LoadUnsafe(ref taps, (nuint)((k - 1) * V)) * quarter).StoreUnsafe(ref target, 7 * positionStride);
+            (Vector512.LoadUnsafe(ref taps, (nuint)((k - 1) * V)) * Vector512.Create(last)).StoreUnsafe(ref target, (nuint)(positions - 1) * positionStride);
+        }
+
+        // F(4, 7)'s 10-point transforms, the points 0, ±1, ±2, ±1/2, ±3/2 and ∞ (toom_cook.py): Bᵀ of 10 cells, its rows
+        // past the first and before the last again the even cells' part plus and minus the odd cells':
+        //   Bᵀ = [36 0 −205 0 273 0 −120 0 16 0; 0 −36 −36 169 169 −104 −104 16 16 0; 0 36 −36 −169 169 104 −104 −16 16 0;
+        //         0 −18 −9 98 49 −112 −56 32 16 0; 0 18 −9 −98 49 112 −56 −32 16 0; 0 36 72 −61 −122 29 58 −4 −8 0;
+        //         0 −36 72 61 −122 −29 58 4 −8 0; 0 12 8 −63 −42 63 42 −12 −8 0; 0 −12 8 63 −42 −63 42 12 −8 0;
+        //         0 36 0 −205 0 273 0 −120 0 16]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreBt10(ref float d, nuint step, ref float target, nuint targetStride)
+        {
+            var d0 = Vector512.LoadUnsafe(ref d); var d1 = Vector512.LoadUnsafe(ref d, step);
+            var d2 = Vector512.LoadUnsafe(ref d, 2 * step); var d3 = Vector512.LoadUnsafe(ref d, 3 * step);
+            var d4 = Vector512.LoadUnsafe(ref d, 4 * step); var d5 = Vector512.LoadUnsafe(ref d, 5 * step);
+            var d6 = Vector512.LoadUnsafe(ref d, 6 * step); var d7 = Vector512.LoadUnsafe(ref d, 7 * step);
+            var d8 = Vector512.LoadUnsafe(ref d, 8 * step); var d9 = Vector512.LoadUnsafe(ref d, 9 * step);
+            var c36 = Vector512.Create(36f); var c205 = Vector512.Create(-205f); var c273 = Vector512.Create(273f); var c120 = Vector512.Create(-120f);
+            var c16 = Vector512.Create(16f);
+            Fused.MultiplyAdd(d8, c16, Fused.MultiplyAdd(d6, c120, Fused.MultiplyAdd(d4, c273, Fused.MultiplyAdd(d2, c205, d0 * c36)))).StoreUnsafe(ref target);
+            Fused.MultiplyAdd(d9, c16, Fused.MultiplyAdd(d7, c120, Fused.MultiplyAdd(d5, c273, Fused.MultiplyAdd(d3, c205, d1 * c36)))).StoreUnsafe(ref target, 9 * targetStride);
+            Pair(Row(d2, d4, d6, d8, -36f, 169f, -104f, 16f), Row(d1, d3, d5, d7, -36f, 169f, -104f, 16f), ref target, 1, targetStride);
+            Pair(Row(d2, d4, d6, d8, -9f, 49f, -56f, 16f), Row(d1, d3, d5, d7, -18f, 98f, -112f, 32f), ref target, 3, targetStride);
+            Pair(Row(d2, d4, d6, d8, 72f, -122f, 58f, -8f), Row(d1, d3, d5, d7, 36f, -61f, 29f, -4f), ref target, 5, targetStride);
+            // ±3/2's even part is 8 (d2 − d8) + 42 (d6 − d4), its odd part 12 (d1 − d7) + 63 (d5 − d3).
+            Pair(Fused.MultiplyAdd(d6 - d4, Vector512.Create(42f), (d2 - d8) * Vector512.Create(8f)),
+                Fused.MultiplyAdd(d5 - d3, Vector512.Create(63f), (d1 - d7) * Vector512.Create(12f)), ref target, 7, targetStride);
+
+            static Vector512<float> Row(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> e, float ca, float cb, float cc, float ce) =>
+                Fused.MultiplyAdd(e, Vector512.Create(ce), Fused.MultiplyAdd(c, Vector512.Create(cc), Fused.MultiplyAdd(b, Vector512.Create(cb), a * Vector512.Create(ca))));
+
+            static void Pair(Vector512<float> even, Vector512<float> odd, ref float target, int row, nuint targetStride)
+            {
+                (even + odd).StoreUnsafe(ref target, (nuint)row * targetStride);
+                (even - odd).StoreUnsafe(ref target, (nuint)(row + 1) * targetStride);
+            }
+        }
+
+        // Aᵀ of 10 products (4 rows): with S = m(2p−1) + m(2p) and D = m(2p−1) − m(2p) for the pairs ±1, ±2, ±1/2, ±3/2,
+        // y0 = m0 + ΣS; y1 = D1 + 2 D2 + D3/2 + 3/2 D4; y2 = S1 + 4 S2 + S3/4 + 9/4 S4; y3 = D1 + 8 D2 + D3/8 + 27/8 D4 + m9.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyAt10(ref float source, nuint stride)
+        {
+            var m0 = Vector512.LoadUnsafe(ref source); var m1 = Vector512.LoadUnsafe(ref source, stride);
+            var m2 = Vector512.LoadUnsafe(ref source, 2 * stride); var m3 = Vector512.LoadUnsafe(ref source, 3 * stride);
+            var m4 = Vector512.LoadUnsafe(ref source, 4 * stride); var m5 = Vector512.LoadUnsafe(ref source, 5 * stride);
+            var m6 = Vector512.LoadUnsafe(ref source, 6 * stride); var m7 = Vector512.LoadUnsafe(ref source, 7 * stride);
+            var m8 = Vector512.LoadUnsafe(ref source, 8 * stride); var m9 = Vector512.LoadUnsafe(ref source, 9 * stride);
+            Vector512<float> s1 = m1 + m2, s2 = m3 + m4, s3 = m5 + m6, s4 = m7 + m8;
+            Vector512<float> d1 = m1 - m2, d2 = m3 - m4, d3 = m5 - m6, d4 = m7 - m8;
+            var y0 = m0 + s1 + s2 + s3 + s4;
+            var y1 = Fused.MultiplyAdd(d4, Vector512.Create(1.5f), Fused.MultiplyAdd(d3, Vector512.Create(0.5f), Fused.MultiplyAdd(d2, Vector512.Create(2f), d1)));
+            var y2 = Fused.MultiplyAdd(s4, Vector512.Create(2.25f), Fused.MultiplyAdd(s3, Vector512.Create(0.25f), Fused.MultiplyAdd(s2, Vector512.Create(4f), s1)));
+            var y3 = Fused.MultiplyAdd(d4, Vector512.Create(3.375f), Fused.MultiplyAdd(d3, Vector512.Create(0.125f), Fused.MultiplyAdd(d2, Vector512.Create(8f), d1))) + m9;
+            return (y0, y1, y2, y3);
         }
     }
 }
