@@ -336,6 +336,43 @@ namespace CnnGen.Tests
             Assert.False(GroupedConvolution.RunsDirect(Make(new[] { 8, 12, 12, 8, 1, 3, 1, 1, 0, 2, 1, 2, 1, 1 }), V512));  // dilated
         }
 
+        // Evaluation's prepared filters (GroupedConvolution.Prepare, once per change of the weights) give the per-call route's
+        // floats bit for bit, clamp included; where the layer runs no line Winograd there is nothing to prepare and the empty
+        // span serves; a prepared span shorter than PreparedLength is refused.
+        [Fact]
+        public void PreparedLineFilters_GiveTheSameFloatsAsTheCall()
+        {
+            var shapes = new[]
+            {
+                new[] { 32, 17, 17, 48, 1, 7, 1, 1, 0, 3, 1, 1, 1 },   // F(4, 7) where AVX-512 is
+                new[] { 48, 16, 16, 48, 3, 1, 1, 1, 1, 0, 1, 1, 1 },   // F(4, 3)
+                new[] { 16, 12, 14, 32, 1, 5, 1, 1, 0, 2, 1, 1, 1 },   // F(4, 5)
+                new[] { 8, 16, 16, 16, 1, 3, 1, 1, 0, 1, 1, 1, 1 },    // 8 channels in: direct, nothing prepared
+                new[] { 32, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 2 },   // grouped 3x3: nothing prepared
+            };
+            var random = new Random(17);
+            foreach (var p in shapes)
+            {
+                var g = Make(p);
+                float[] x = RandomValues(random, g.InLength), w = RandomValues(random, g.WeightLength), b = RandomValues(random, g.OutChannels);
+                float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
+                int length = GroupedConvolution.PreparedLength(g);
+                bool lineWinograd = GroupedConvolution.RunsLineWinograd(g, KernelPaths.Default);
+                Assert.Equal(lineWinograd, length > 0);
+                float[] prepared = new float[length];
+                GroupedConvolution.Prepare(g, w, prepared);
+                float[] expected = new float[g.OutLength], actual = new float[g.OutLength];
+                GroupedConvolution.Forward(g, x, w, b, expected, scratch, 0f, 6f);
+                GroupedConvolution.ForwardPrepared(g, x, w, prepared, b, actual, scratch, 0f, 6f);
+                Assert.Equal(expected, actual);
+                GroupedConvolution.Forward(g, x, w, default, expected, scratch);
+                GroupedConvolution.ForwardPrepared(g, x, w, prepared, default, actual, scratch);
+                Assert.Equal(expected, actual);
+                if (length > 0)
+                    Assert.Throws<ArgumentException>(() => GroupedConvolution.ForwardPrepared(g, x, w, new float[length - 1], b, actual, scratch));
+            }
+        }
+
         [Fact]
         public void LineKernels_RunByWinograd_WhereMeasuredToPay()
         {

@@ -64,6 +64,17 @@ namespace CnnGen.Tests
     [Flatten] [Linear(4)]
     public partial class TransposedGeneratorNet { }
 
+    /// <summary>
+    /// 1x7 and 3x1 layers from 16 channels (Inception-style), one with batch-norm folded in, one with only a ReLU: where the
+    /// runtime runs them by a one-dimensional Winograd, evaluation keeps their filters prepared once per change of the
+    /// weights (from the folded ones for the first).
+    /// </summary>
+    [Network(16, 12, 12)]
+    [Conv2d(32, 1, 7, PaddingHeight = 0, PaddingWidth = 3, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(16, 3, 1, PaddingHeight = 1, PaddingWidth = 0)] [ReLU]
+    [Flatten] [Linear(4)]
+    public partial class LineFiltersNet { }
+
     public sealed class WeightVersionTests
     {
         private const int Batch = 3;
@@ -71,6 +82,10 @@ namespace CnnGen.Tests
         // LeNet-5's transposed Linear weights serve batch 1 only: its tests run there. PackedLinearNet's packed weights serve
         // batches of 9 or more.
         private static int BatchOf(INetwork network) => network switch { LeNet5 => 1, WideLinearNet => 1, PackedLinearNet => 12, _ => Batch };
+
+        // LineFiltersNet's F(4, 7) rounds the folded weights' products differently from the unfused ones' by up to about 1e-5
+        // of its outputs; stale filters would be off by more than 1e-4 (each test checks the change moves them that far).
+        private static double ToleranceOf(INetwork network) => network is LineFiltersNet ? 3e-5 : 1e-5;
 
         /// <summary>Every parameter and running statistic drawn from <paramref name="seed"/>: batch-norm far from the identity.</summary>
         private static void Randomize(INetwork network, ulong seed)
@@ -123,14 +138,14 @@ namespace CnnGen.Tests
         {
             var input = Input(network, 11);
             var before = Evaluate(network, input, workspace);
-            Compare.Close(before, Unfused(network, input), 1e-5, "evaluation before the change");
+            Compare.Close(before, Unfused(network, input), ToleranceOf(network), "evaluation before the change");
             change();
             var expected = Unfused(network, input);
             Assert.True(Compare.MaxError(before, expected) > 1e-4, "the change must move the outputs well past the tolerance, or the test shows nothing: " + Compare.MaxError(before, expected));
-            Compare.Close(Evaluate(network, input, workspace), expected, 1e-5, "evaluation after the change");
+            Compare.Close(Evaluate(network, input, workspace), expected, ToleranceOf(network), "evaluation after the change");
         }
 
-        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WideLinearNet), nameof(WinogradNet), nameof(Winograd5Net), nameof(StridedNoBatchNormNet), nameof(BlockedChainNoBatchNormNet), nameof(StridedAbsorbingNothingNet), nameof(TransposedGeneratorNet) };
+        public static TheoryData<string> Networks => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet), nameof(LeNet5), nameof(PackedLinearNet), nameof(WideLinearNet), nameof(WinogradNet), nameof(Winograd5Net), nameof(StridedNoBatchNormNet), nameof(BlockedChainNoBatchNormNet), nameof(StridedAbsorbingNothingNet), nameof(TransposedGeneratorNet), nameof(LineFiltersNet) };
 
         public static TheoryData<string> NetworksWithRunningStatistics => new() { nameof(MobileNetV2), nameof(ResNet8), nameof(BatchNormNet) };
 
@@ -149,6 +164,7 @@ namespace CnnGen.Tests
                 nameof(StridedAbsorbingNothingNet) => new StridedAbsorbingNothingNet(),
                 nameof(BlockedChainNoBatchNormNet) => new BlockedChainNoBatchNormNet(),
                 nameof(TransposedGeneratorNet) => new TransposedGeneratorNet(),
+                nameof(LineFiltersNet) => new LineFiltersNet(),
                 _ => new BatchNormNet(),
             };
             Randomize(network, seed);
@@ -454,6 +470,32 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void EvaluationOfLineLayers_AllocatesNothing_AndPreparingNeither()
+        {
+            var network = Create(nameof(LineFiltersNet), 1);
+            if (LineWinogradConvolution.Handles(1, 7) && KernelPaths.Default == DirectConvolution.KernelPath.Vector512)
+            {
+                Assert.True(GroupedConvolution.PreparedLength(new ConvolutionGeometry(16, 12, 12, 32, 1, 7, 1, 1, 0, 3, 1, 1, 1)) > 0);
+                Assert.True(GroupedConvolution.PreparedLength(new ConvolutionGeometry(32, 12, 12, 16, 3, 1, 1, 1, 1, 0, 1, 1, 1)) > 0);
+            }
+            AssertEvaluationAllocatesNothing(network, network.CreateWorkspace(Batch));
+        }
+
+        [Fact]
+        public void LineLayers_EvaluateOnPreparedFilters()
+        {
+            string source = Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Line;\n[Network(16, 12, 12)]\n"
+                + "[Conv2d(32, 1, 7, PaddingHeight = 0, PaddingWidth = 3, Bias = false)] [BatchNorm] [ReLU]\n[Conv2d(16, 3, 1, PaddingHeight = 1, PaddingWidth = 0)] [ReLU]\n"
+                + "[Conv2d(16, 3, 1, PaddingHeight = 1, PaddingWidth = 0)]\n[Flatten]\n[Linear(4)]\npublic partial class Net { }").Single(s => s.Key.Contains("Net")).Value;
+            // From the folded weights for the first, the parameters for the second, once per change of the weights.
+            Assert.Contains("global::CnnGen.Kernels.GroupedConvolution.Prepare(Layer0Geometry, workspace.Layer0Folded, workspace.Layer0LineFilters);", source);
+            Assert.Contains("global::CnnGen.Kernels.GroupedConvolution.Prepare(Layer3Geometry, parameters.Slice(3648, 1536), workspace.Layer3LineFilters);", source);
+            Assert.Contains("global::CnnGen.Kernels.GroupedConvolution.ForwardPrepared(Layer0Geometry, x, p.Slice(0, 3584), filters, ", source);
+            // The last, which fuses nothing, runs on its weights alone.
+            Assert.DoesNotContain("Layer5LineFilters", source);
+        }
+
+        [Fact]
         public void EvaluationOfBlockedChainsWithoutBatchNorm_AllocatesNothing_AndPackingNeither()
         {
             var network = Create(nameof(BlockedChainNoBatchNormNet), 1);
@@ -476,6 +518,7 @@ namespace CnnGen.Tests
                 case BlockedChainNoBatchNormNet n: n.ResetParameters(seed); break;
                 case StridedAbsorbingNothingNet n: n.ResetParameters(seed); break;
                 case TransposedGeneratorNet n: n.ResetParameters(seed); break;
+                case LineFiltersNet n: n.ResetParameters(seed); break;
                 default: throw new ArgumentException(network.GetType().Name, nameof(network));
             }
         }

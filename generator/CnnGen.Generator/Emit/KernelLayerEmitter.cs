@@ -34,7 +34,7 @@ namespace CnnGen.Generator.Emit
         public virtual bool WeightGradientOverBatch(PlannedLayer layer) => false;
         public override BackwardReads BackwardReads(PlannedLayer layer) => Planning.BackwardReads.Input;
 
-        private static string GeometryField(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Geometry";
+        protected static string GeometryField(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Geometry";
 
         private string Bias(PlannedLayer layer, string block) =>
             layer.Spec.Bias ? block + ".Slice(" + Int(WeightLength(layer)) + ", " + Int(layer.Output.Channels) + ")" : "default";
@@ -195,6 +195,44 @@ namespace CnnGen.Generator.Emit
         /// <summary>Whether a convolution needs this emitter rather than the square, undilated, ungrouped <see cref="Conv2dEmitter"/>.</summary>
         public static bool Handles(LayerSpec spec) =>
             spec.Groups != 1 || spec.Dilation != 1 || spec.DilationWidth != 1 || spec.KernelWidth != spec.Kernel || spec.StrideWidth != spec.Stride || spec.PaddingWidth != spec.Padding;
+
+        /// <summary>
+        /// Whether evaluation runs the layer on one-dimensional Winograd filters prepared once per change of the weights (from
+        /// the folded ones where a batch-norm is folded in): an ungrouped stride-1 1xk or kx1 layer of 3, 5 or 7 taps from 16
+        /// channels onto 16 or more, which evaluation runs through its fused method. The runtime decides per shape and machine
+        /// (GroupedConvolution.PreparedLength, 0 where it runs no Winograd); training and unfused calls transform per call.
+        /// </summary>
+        public static bool UsesLineFilters(PlannedLayer layer)
+        {
+            var s = layer.Spec;
+            return layer.Kind == LayerKind.Conv2d && s.Groups == 1 && s.Stride == 1 && s.StrideWidth == 1 && s.Dilation == 1 && s.DilationWidth == 1
+                && System.Math.Min(s.Kernel, s.KernelWidth) == 1 && System.Math.Max(s.Kernel, s.KernelWidth) is 3 or 5 or 7
+                && layer.Input.Channels >= 16 && layer.Output.Channels >= 16 && layer.Fusion.HasEvaluationMethod;
+        }
+
+        /// <summary>The workspace array holding evaluation's prepared line filters (<see cref="UsesLineFilters"/>).</summary>
+        public static string LineFiltersArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "LineFilters";
+
+        public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer)
+        {
+            foreach (var array in base.WorkspaceArrays(layer)) yield return array;
+            if (UsesLineFilters(layer))
+                yield return new WorkspaceArray(LineFiltersArray(layer), Kernel + ".PreparedLength(" + GeometryField(layer) + ")",
+                    "One-dimensional Winograd filters of " + layer.Describe() + " for evaluation, from its (folded) weights once per change of them (empty where the runtime runs it otherwise)");
+        }
+
+        /// <summary>The statement that prepares evaluation's line filters from <paramref name="weights"/> (the layer's weights first).</summary>
+        public void EmitPrepareLineFilters(IndentedWriter w, PlannedLayer layer, string weights) =>
+            w.Line(Kernel + ".Prepare(" + GeometryField(layer) + ", " + weights + ", workspace." + LineFiltersArray(layer) + ");");
+
+        /// <summary>
+        /// <see cref="KernelLayerEmitter.ForwardCall"/> on the prepared line filters in <c>filters</c>: what evaluation's fused
+        /// method runs for a layer that <see cref="UsesLineFilters"/>.
+        /// </summary>
+        public string ForwardPreparedCall(PlannedLayer layer, bool bias, string? bounds) =>
+            Kernel + ".ForwardPrepared(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), filters, "
+            + (bias ? "p.Slice(" + Int(WeightLength(layer)) + ", " + Int(layer.Output.Channels) + ")" : "default") + ", y, columns"
+            + (bounds is null ? "" : ", " + bounds) + ");";
     }
 
     /// <summary><c>ConvTranspose2d</c>: the runtime's <c>TransposedConvolution</c> (a product, then col2im).</summary>

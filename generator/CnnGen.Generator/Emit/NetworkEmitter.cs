@@ -364,7 +364,9 @@ namespace CnnGen.Generator.Emit
                     var transposed = plan.Layers.Where(LinearEmitter.HasEvaluationWeights).ToList();
                     var preparedUnfolded = plan.Layers.Where(l => Conv2dEmitter.HasPreparedWeights(l) && !Conv2dEmitter.PreparesFolded(l)).ToList();
                     var blockedUnfolded = plan.Layers.Where(l => Conv2dEmitter.InBlockedChain(l) && !l.Fusion.BatchNorm).ToList();
-                    bool refreshes = folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || blockedUnfolded.Count > 0 || preparedKernels.Count > 0;
+                    var lineFiltersUnfolded = plan.Layers.Where(l => GroupedConv2dEmitter.UsesLineFilters(l) && !l.Fusion.BatchNorm).ToList();
+                    bool refreshes = folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || blockedUnfolded.Count > 0 || preparedKernels.Count > 0
+                        || lineFiltersUnfolded.Count > 0;
                     if (refreshes || winograd.Count > 0) w.Line("long version = ParameterVersion;");
                     if (refreshes)
                     {
@@ -391,6 +393,13 @@ namespace CnnGen.Generator.Emit
                                 Conv2dEmitter.EmitFoldStatement(w, layer, segment.Layers[Segment.IndexOf(segment.Layers, layer) + 1]);
                                 if (Conv2dEmitter.PreparesFolded(layer)) Conv2dEmitter.EmitPrepareStatement(w, layer);
                                 if (Conv2dEmitter.InBlockedChain(layer)) Conv2dEmitter.EmitPackBlockedStatement(w, layer);
+                                if (GroupedConv2dEmitter.UsesLineFilters(layer)) GroupedConv2dEmitter.Instance.EmitPrepareLineFilters(w, layer, "workspace." + Conv2dEmitter.FoldedArray(layer));
+                            }
+                            if (lineFiltersUnfolded.Count > 0)
+                            {
+                                w.Line("// 1xk and kx1 layers without a batch-norm: their Winograd filters once per change of the weights, not once per call.");
+                                foreach (var layer in lineFiltersUnfolded)
+                                    GroupedConv2dEmitter.Instance.EmitPrepareLineFilters(w, layer, LayerEmitter.WeightParameterSlice(layer, layer.Spec.Units * layer.Input.Channels * layer.Spec.Kernel * layer.Spec.KernelWidth));
                             }
                             if (transposed.Count > 0)
                             {
@@ -1160,7 +1169,8 @@ namespace CnnGen.Generator.Emit
                 w.Line("public bool ForwardWasEvaluation { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass was <c>ForwardForGradients</c>: backward then differentiates batch-norm through its running statistics.</summary>");
                 w.Line("public bool ForwardUsedRunningStatistics { get; internal set; }");
-                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasEvaluationWeights(l) || Conv2dEmitter.HasPreparedWeights(l) || Conv2dEmitter.InBlockedChain(l) || PreparedKernel(l) is not null))
+                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasEvaluationWeights(l) || Conv2dEmitter.HasPreparedWeights(l) || Conv2dEmitter.InBlockedChain(l) || PreparedKernel(l) is not null
+                    || GroupedConv2dEmitter.UsesLineFilters(l)))
                 {
                     w.Line("/// <summary>The network's <c>ParameterVersion</c> the folded, transposed or prepared weights were computed from; 0 before the first evaluation.</summary>");
                     w.Line("internal long FoldedVersion;");

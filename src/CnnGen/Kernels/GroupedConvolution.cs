@@ -211,8 +211,57 @@ namespace CnnGen.Kernels
             Span<float> y, Span<float> scratch, float low, float high) =>
             ForwardOn(g, x, weight, bias, y, scratch, KernelPaths.Default, low, high);
 
+        /// <summary>
+        /// Floats of the filters <see cref="Prepare"/> writes for this geometry: a 1xk or kx1 layer's one-dimensional Winograd
+        /// filters where it runs that kernel here (16+ channels in and out on enough tiles, AVX-512), else 0 (nothing to prepare:
+        /// <see cref="ForwardPrepared(in ConvolutionGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>
+        /// then runs as <see cref="Forward(in ConvolutionGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>).
+        /// </summary>
+        public static int PreparedLength(in ConvolutionGeometry g)
+        {
+            CheckGeometry(g);
+            return RunsLineWinograd(g, KernelPaths.Default) ? LineWinogradLayout(g).FiltersLength : 0;
+        }
+
+        /// <summary>
+        /// Writes the layer's prepared filters (<see cref="PreparedLength"/> floats) from its weight, PyTorch's [outChannels x
+        /// inChannels/groups x kh x kw]: once per change of the weights, so that each forward call does not transform them again.
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor.</exception>
+        public static void Prepare(in ConvolutionGeometry g, ReadOnlySpan<float> weight, Span<float> prepared)
+        {
+            int length = PreparedLength(g);
+            Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
+            Require(prepared.Length >= length, nameof(prepared), length, prepared.Length);
+            if (length > 0) LineWinogradConvolution.TransformFilters(weight, prepared, LineWinogradLayout(g));
+        }
+
+        /// <summary>
+        /// <see cref="Forward(in ConvolutionGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>
+        /// on the filters <see cref="Prepare"/> wrote from the same weight (where <see cref="PreparedLength"/> is 0, on the
+        /// weight alone: <paramref name="prepared"/> may then be empty).
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor (the prepared filters than <see cref="PreparedLength"/>).</exception>
+        public static void ForwardPrepared(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> prepared,
+            ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch) =>
+            ForwardPrepared(g, x, weight, prepared, bias, y, scratch, float.NegativeInfinity, float.PositiveInfinity);
+
+        /// <summary>
+        /// <see cref="ForwardPrepared(in ConvolutionGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>
+        /// with each output clamped to [<paramref name="low"/>, <paramref name="high"/>], as the other Forward overload clamps.
+        /// </summary>
+        /// <exception cref="ArgumentException">As the other overload, or <paramref name="low"/> is above <paramref name="high"/> or either is NaN.</exception>
+        public static void ForwardPrepared(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> prepared,
+            ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, float low, float high)
+        {
+            int length = PreparedLength(g);
+            Require(prepared.Length >= length, nameof(prepared), length, prepared.Length);
+            ForwardOn(g, x, weight, bias, y, scratch, KernelPaths.Default, low, high, prepared.Slice(0, length));
+        }
+
         internal static void ForwardOn(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
-            Span<float> y, Span<float> scratch, DirectConvolution.KernelPath path, float low = float.NegativeInfinity, float high = float.PositiveInfinity)
+            Span<float> y, Span<float> scratch, DirectConvolution.KernelPath path, float low = float.NegativeInfinity, float high = float.PositiveInfinity,
+            ReadOnlySpan<float> prepared = default)
         {
             var clamp = new OutputClamp(low, high);
             CheckGeometry(g);
@@ -254,7 +303,9 @@ namespace CnnGen.Kernels
             }
             if (RunsLineWinograd(g, path))
             {
-                LineWinogradConvolution.Forward(x, weight, bias, y, scratch, clamp, LineWinogradLayout(g));
+                // Prepared filters where the caller has them (evaluation, once per change of the weights), else this call's.
+                if (prepared.IsEmpty) LineWinogradConvolution.Forward(x, weight, bias, y, scratch, clamp, LineWinogradLayout(g));
+                else LineWinogradConvolution.ForwardPrepared(x, prepared, bias, y, scratch, clamp, LineWinogradLayout(g));
                 return;
             }
             if (RunsDirect(g, path))

@@ -138,7 +138,18 @@ namespace CnnGen.Kernels
             in OutputClamp clamp, in Layout l)
         {
             Require(weight.Length >= l.OutChannels * l.InChannels * l.Kernel, nameof(weight));
-            Run(x, weight, transposed: false, bias, y, scratch, clamp, l);
+            Run(x, weight, transposed: false, default, bias, y, scratch, clamp, l);
+        }
+
+        /// <summary>
+        /// <see cref="Forward"/> on filters <see cref="TransformFilters"/> wrote (<see cref="Layout.FiltersLength"/> floats) from
+        /// the layer's weights once, rather than on every call.
+        /// </summary>
+        public static void ForwardPrepared(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
+            in OutputClamp clamp, in Layout l)
+        {
+            Require(filters.Length >= l.FiltersLength, nameof(filters));
+            Run(x, default, transposed: false, filters.Slice(0, l.FiltersLength), bias, y, scratch, clamp, l);
         }
 
         /// <summary>
@@ -150,7 +161,7 @@ namespace CnnGen.Kernels
         public static void InputGradient(ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> dx, Span<float> scratch, in Layout transposed)
         {
             Require(weight.Length >= transposed.OutChannels * transposed.InChannels * transposed.Kernel, nameof(weight));
-            Run(dy, weight, transposed: true, default, dx, scratch, new OutputClamp(float.NegativeInfinity, float.PositiveInfinity), transposed);
+            Run(dy, weight, transposed: true, default, default, dx, scratch, new OutputClamp(float.NegativeInfinity, float.PositiveInfinity), transposed);
         }
 
         /// <summary>
@@ -174,8 +185,9 @@ namespace CnnGen.Kernels
             && (kernelWidth == 1 ? paddingWidth == 0 && paddingHeight <= kernelHeight - 1 : paddingHeight == 0 && paddingWidth <= kernelWidth - 1);
 
         // The filters (the weight's, or turned and swapped), the padded input, then the chunks of tiles and the last transpose.
-        private static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool transposed, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
-            in OutputClamp clamp, in Layout l)
+        // The filters from the weight (turned for the input gradient), or prepared ones where given.
+        private static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool transposed, ReadOnlySpan<float> prepared, ReadOnlySpan<float> bias,
+            Span<float> y, Span<float> scratch, in OutputClamp clamp, in Layout l)
         {
             if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("LineWinogradConvolution needs AVX-512.");
             Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
@@ -191,12 +203,15 @@ namespace CnnGen.Kernels
             var transformed = scratch.Slice(at, l.TransformedLength); at += l.TransformedLength;
             var products = scratch.Slice(at, l.ProductLength); at += l.ProductLength;
             var outputs = scratch.Slice(at, l.OutputLength); at += l.OutputLength;
-            var filters = scratch.Slice(at, l.FiltersLength);
+            ReadOnlySpan<float> filters = prepared.IsEmpty ? scratch.Slice(at, l.FiltersLength) : prepared;
             var biasLanes = staging.Slice(WinogradF4Convolution.Layout.BiasOffset, l.OutLanes);
             for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
 
-            if (transposed) TransformFiltersTransposed(weight, filters, l);
-            else TransformFilters(weight, filters, l);
+            if (prepared.IsEmpty)
+            {
+                if (transposed) TransformFiltersTransposed(weight, scratch.Slice(at, l.FiltersLength), l);
+                else TransformFilters(weight, scratch.Slice(at, l.FiltersLength), l);
+            }
             WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
