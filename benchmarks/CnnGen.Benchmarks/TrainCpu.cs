@@ -74,6 +74,7 @@ namespace CnnGen.Benchmarks
                 case "mobilenet-112": run.Run<Zoo.Sweep2.MobileNet112Net>(); break;
                 case "bottlenecks": run.Run<Zoo.Sweep2.Bottleneck14Net>(); break;
                 case "inception": run.Run<Zoo.Sweep2.InceptionNet>(); break;
+                case "inception-v3": run.Run<Zoo.Sweep2.InceptionV3Net>(); break;
                 case "densenet": run.Run<Zoo.Sweep2.DenseNet>(); break;
                 case "resnet-downsample": run.Run<Zoo.Sweep2.ResNetDownsampleNet>(); break;
                 // The third sweep's designs up to 3x64x64 (its three ImageNet-size ones take too long a step for a loop).

@@ -336,8 +336,8 @@ namespace CnnGen.Tests
             Assert.False(GroupedConvolution.RunsDirect(Make(new[] { 8, 12, 12, 8, 1, 3, 1, 1, 0, 2, 1, 2, 1, 1 }), V512));  // dilated
         }
 
-        // Evaluation's prepared filters (GroupedConvolution.Prepare, once per change of the weights) give the per-call route's
-        // floats bit for bit, clamp included; where the layer runs no line Winograd there is nothing to prepare and the empty
+        // Prepared filters (GroupedConvolution.Prepare and PrepareInputGradient, once per change of the weights or per pass) give
+        // the per-call route's floats bit for bit, forward (clamp included) and backward; where the layer runs no line Winograd there is nothing to prepare and the empty
         // span serves; a prepared span shorter than PreparedLength is refused.
         [Fact]
         public void PreparedLineFilters_GiveTheSameFloatsAsTheCall()
@@ -370,6 +370,22 @@ namespace CnnGen.Tests
                 Assert.Equal(expected, actual);
                 if (length > 0)
                     Assert.Throws<ArgumentException>(() => GroupedConvolution.ForwardPrepared(g, x, w, new float[length - 1], b, actual, scratch));
+
+                // Backward's turned filters, prepared once per pass: the same three gradients bit for bit.
+                int turned = GroupedConvolution.InputGradientWeightsLength(g);
+                Assert.Equal(GroupedConvolution.RunsLineWinogradInputGradient(g, KernelPaths.Default), turned > 0);
+                float[] inputGradientWeights = new float[turned];
+                GroupedConvolution.PrepareInputGradient(g, w, inputGradientWeights);
+                float[] dy = RandomValues(random, g.OutLength);
+                float[] dw = new float[g.WeightLength], db = new float[g.OutChannels], dx = new float[g.InLength];
+                float[] dwPrepared = new float[g.WeightLength], dbPrepared = new float[g.OutChannels], dxPrepared = new float[g.InLength];
+                GroupedConvolution.Backward(g, x, w, dy, dw, db, dx, scratch);
+                GroupedConvolution.BackwardPrepared(g, x, w, inputGradientWeights, dy, dwPrepared, dbPrepared, dxPrepared, scratch);
+                Assert.Equal(dx, dxPrepared);
+                Assert.Equal(dw, dwPrepared);
+                Assert.Equal(db, dbPrepared);
+                if (turned > 0)
+                    Assert.Throws<ArgumentException>(() => GroupedConvolution.BackwardPrepared(g, x, w, new float[turned - 1], dy, dw, db, dx, scratch));
             }
         }
 

@@ -487,12 +487,19 @@ namespace CnnGen.Tests
             string source = Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Line;\n[Network(16, 12, 12)]\n"
                 + "[Conv2d(32, 1, 7, PaddingHeight = 0, PaddingWidth = 3, Bias = false)] [BatchNorm] [ReLU]\n[Conv2d(16, 3, 1, PaddingHeight = 1, PaddingWidth = 0)] [ReLU]\n"
                 + "[Conv2d(16, 3, 1, PaddingHeight = 1, PaddingWidth = 0)]\n[Flatten]\n[Linear(4)]\npublic partial class Net { }").Single(s => s.Key.Contains("Net")).Value;
-            // From the folded weights for the first, the parameters for the second, once per change of the weights.
+            // Evaluation's: from the folded weights for the first (an array of its own), the parameters for the others, once
+            // per change of the weights; the fused methods and the unfused third take them.
             Assert.Contains("global::CnnGen.Kernels.GroupedConvolution.Prepare(Layer0Geometry, workspace.Layer0Folded, workspace.Layer0LineFilters);", source);
-            Assert.Contains("global::CnnGen.Kernels.GroupedConvolution.Prepare(Layer3Geometry, parameters.Slice(3648, 1536), workspace.Layer3LineFilters);", source);
+            Assert.Contains("global::CnnGen.Kernels.GroupedConvolution.Prepare(Layer3Geometry, parameters.Slice(3648, 1536), workspace.Layer3Prepared);", source);
             Assert.Contains("global::CnnGen.Kernels.GroupedConvolution.ForwardPrepared(Layer0Geometry, x, p.Slice(0, 3584), filters, ", source);
-            // The last, which fuses nothing, runs on its weights alone.
+            Assert.Contains("workspace.Layer0Folded, workspace.Layer0LineFilters, workspace.Columns);", source);
+            Assert.Contains("workspace.Layer3Prepared, workspace.Columns);", source);
             Assert.DoesNotContain("Layer5LineFilters", source);
+            // Training's and backward's, once per pass: the first layer's from its own parameters (the pass's array), and the
+            // input gradients' turned filters.
+            Assert.Contains("global::CnnGen.Kernels.GroupedConvolution.Prepare(Layer0Geometry, parameters.Slice(0, 3584), workspace.Layer0Prepared);", source);
+            Assert.Contains("global::CnnGen.Kernels.GroupedConvolution.PrepareInputGradient(Layer3Geometry, parameters.Slice(3648, 1536), workspace.Layer3InputGradientWeights);", source);
+            Assert.Contains("global::CnnGen.Kernels.GroupedConvolution.BackwardPrepared(Layer5Geometry, ", source);
         }
 
         [Fact]

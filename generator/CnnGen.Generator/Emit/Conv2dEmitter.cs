@@ -1011,7 +1011,7 @@ namespace CnnGen.Generator.Emit
             w.Line(MethodName(layer) + fusion.MethodSuffix + "(" + SampleSlice(InputArray(layer), layer.Input.Length) + ", " + output
                 + ", " + (HasPreparedWeights(layer) ? "workspace." + EvaluationPreparedArray(layer) : InBlockedChain(layer) ? "workspace." + BlockedArray(layer)
                     : fusion.BatchNorm ? "workspace." + FoldedArray(layer) : ParameterSlice(layer)) + FiltersArgument(layer)
-                + (GroupedConv2dEmitter.UsesLineFilters(layer) ? ", workspace." + GroupedConv2dEmitter.LineFiltersArray(layer) : "")
+                + (GroupedConv2dEmitter.HasLineFilters(layer) ? ", workspace." + GroupedConv2dEmitter.EvaluationFiltersArray(layer) : "")
                 + (group is null ? "" : ", " + GroupExpression(group, "workspace.BatchCapacity")) + ", workspace.Columns);");
         }
 
@@ -1060,13 +1060,13 @@ namespace CnnGen.Generator.Emit
                     + (InBlockedChain(layer) ? "packed" : "prepared for the kernel") + " once per change of them.</summary>"
                 : "/// <summary>" + Xml(layer.Describe()) + what + ", fused for evaluation: writes " + Xml(last.Output.ToString()) + " and nothing in between.</summary>");
             w.Line("private static void " + MethodName(layer) + fusion.MethodSuffix + "(" + ReadOnlySpan + " x, " + Span + " y" + (fusion.Join is null ? "" : ", " + ReadOnlySpan + " shortcut") + ", " + ReadOnlySpan + " p" + FiltersParameter(layer)
-                + (GroupedConv2dEmitter.UsesLineFilters(layer) ? ", " + ReadOnlySpan + " filters" : "") + (LinkedGroup(layer) is null ? "" : ", int group") + ", " + Span + " columns)");
+                + (GroupedConv2dEmitter.HasLineFilters(layer) ? ", " + ReadOnlySpan + " filters" : "") + (LinkedGroup(layer) is null ? "" : ", int group") + ", " + Span + " columns)");
             using (w.OpenBlock())
             {
                 var d = DimsOf(layer);
                 string? bounds = KernelBounds(layer, fusion);
                 if (InBlockedChain(layer)) EmitBlockedBody(w, layer, fusion, bounds);
-                else if (GroupedConv2dEmitter.UsesLineFilters(layer)) w.Line(GroupedConv2dEmitter.Instance.ForwardPreparedCall(layer, bias, bounds));
+                else if (GroupedConv2dEmitter.HasLineFilters(layer)) w.Line(GroupedConv2dEmitter.Instance.ForwardPreparedCall(layer, bias, bounds));
                 else if (GroupedConv2dEmitter.Handles(spec)) w.Line(GroupedConv2dEmitter.Instance.ForwardCall(layer, bias, bounds));
                 else if (HasPreparedWeights(layer))
                 {

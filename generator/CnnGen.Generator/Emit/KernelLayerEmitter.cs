@@ -197,28 +197,43 @@ namespace CnnGen.Generator.Emit
             spec.Groups != 1 || spec.Dilation != 1 || spec.DilationWidth != 1 || spec.KernelWidth != spec.Kernel || spec.StrideWidth != spec.Stride || spec.PaddingWidth != spec.Padding;
 
         /// <summary>
-        /// Whether evaluation runs the layer on one-dimensional Winograd filters prepared once per change of the weights (from
-        /// the folded ones where a batch-norm is folded in): an ungrouped stride-1 1xk or kx1 layer of 3, 5 or 7 taps from 16
-        /// channels onto 16 or more, which evaluation runs through its fused method. The runtime decides per shape and machine
-        /// (GroupedConvolution.PreparedLength, 0 where it runs no Winograd); training and unfused calls transform per call.
+        /// An ungrouped stride-1 1xk or kx1 layer of 3, 5 or 7 taps from 16 channels onto 16 or more, which the runtime may run
+        /// by a one-dimensional Winograd (GroupedConvolution.PreparedLength and InputGradientWeightsLength say where, 0 where it
+        /// does not): its filters prepared once per change of the weights in evaluation and once per pass in training (the
+        /// forward's, and backward's turned ones), rather than by every sample's call.
         /// </summary>
-        public static bool UsesLineFilters(PlannedLayer layer)
+        public static bool HasLineFilters(PlannedLayer layer)
         {
             var s = layer.Spec;
             return layer.Kind == LayerKind.Conv2d && s.Groups == 1 && s.Stride == 1 && s.StrideWidth == 1 && s.Dilation == 1 && s.DilationWidth == 1
                 && System.Math.Min(s.Kernel, s.KernelWidth) == 1 && System.Math.Max(s.Kernel, s.KernelWidth) is 3 or 5 or 7
-                && layer.Input.Channels >= 16 && layer.Output.Channels >= 16 && layer.Fusion.HasEvaluationMethod;
+                && layer.Input.Channels >= 16 && layer.Output.Channels >= 16;
         }
 
-        /// <summary>The workspace array holding evaluation's prepared line filters (<see cref="UsesLineFilters"/>).</summary>
+        public override bool HasPreparedWeights(PlannedLayer layer) => HasLineFilters(layer);
+
+        public override bool HasInputGradientWeights(PlannedLayer layer) => HasLineFilters(layer);
+
+        protected override string PreparedWhat(PlannedLayer layer) => What(layer) + ", by a one-dimensional Winograd from the prepared filters where the runtime runs that";
+
+        /// <summary>
+        /// Whether evaluation's fused method runs the layer on filters of its own, prepared from the weights with a batch-norm
+        /// folded in (the pass's prepared filters are the parameters' own).
+        /// </summary>
+        public static bool UsesLineFilters(PlannedLayer layer) => HasLineFilters(layer) && layer.Fusion.BatchNorm;
+
+        /// <summary>The workspace array holding evaluation's filters from the folded weights (<see cref="UsesLineFilters"/>).</summary>
         public static string LineFiltersArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "LineFilters";
+
+        /// <summary>The filters evaluation's fused method reads: from the folded weights, or the parameters' prepared ones.</summary>
+        public static string EvaluationFiltersArray(PlannedLayer layer) => UsesLineFilters(layer) ? LineFiltersArray(layer) : PreparedArray(layer);
 
         public override IEnumerable<WorkspaceArray> WorkspaceArrays(PlannedLayer layer)
         {
             foreach (var array in base.WorkspaceArrays(layer)) yield return array;
             if (UsesLineFilters(layer))
                 yield return new WorkspaceArray(LineFiltersArray(layer), Kernel + ".PreparedLength(" + GeometryField(layer) + ")",
-                    "One-dimensional Winograd filters of " + layer.Describe() + " for evaluation, from its (folded) weights once per change of them (empty where the runtime runs it otherwise)");
+                    "One-dimensional Winograd filters of " + layer.Describe() + " for evaluation, from its weights with the batch-norm folded in, once per change of them (empty where the runtime runs it otherwise)");
         }
 
         /// <summary>The statement that prepares evaluation's line filters from <paramref name="weights"/> (the layer's weights first).</summary>
@@ -227,7 +242,7 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>
         /// <see cref="KernelLayerEmitter.ForwardCall"/> on the prepared line filters in <c>filters</c>: what evaluation's fused
-        /// method runs for a layer that <see cref="UsesLineFilters"/>.
+        /// method runs for a layer that <see cref="HasLineFilters"/>.
         /// </summary>
         public string ForwardPreparedCall(PlannedLayer layer, bool bias, string? bounds) =>
             Kernel + ".ForwardPrepared(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), filters, "

@@ -364,9 +364,7 @@ namespace CnnGen.Generator.Emit
                     var transposed = plan.Layers.Where(LinearEmitter.HasEvaluationWeights).ToList();
                     var preparedUnfolded = plan.Layers.Where(l => Conv2dEmitter.HasPreparedWeights(l) && !Conv2dEmitter.PreparesFolded(l)).ToList();
                     var blockedUnfolded = plan.Layers.Where(l => Conv2dEmitter.InBlockedChain(l) && !l.Fusion.BatchNorm).ToList();
-                    var lineFiltersUnfolded = plan.Layers.Where(l => GroupedConv2dEmitter.UsesLineFilters(l) && !l.Fusion.BatchNorm).ToList();
-                    bool refreshes = folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || blockedUnfolded.Count > 0 || preparedKernels.Count > 0
-                        || lineFiltersUnfolded.Count > 0;
+                    bool refreshes = folds.Count > 0 || transposed.Count > 0 || preparedUnfolded.Count > 0 || blockedUnfolded.Count > 0 || preparedKernels.Count > 0;
                     if (refreshes || winograd.Count > 0) w.Line("long version = ParameterVersion;");
                     if (refreshes)
                     {
@@ -395,22 +393,12 @@ namespace CnnGen.Generator.Emit
                                 if (Conv2dEmitter.InBlockedChain(layer)) Conv2dEmitter.EmitPackBlockedStatement(w, layer);
                                 if (GroupedConv2dEmitter.UsesLineFilters(layer)) GroupedConv2dEmitter.Instance.EmitPrepareLineFilters(w, layer, "workspace." + Conv2dEmitter.FoldedArray(layer));
                             }
-                            if (lineFiltersUnfolded.Count > 0)
-                            {
-                                w.Line("// 1xk and kx1 layers without a batch-norm: their Winograd filters once per change of the weights, not once per call.");
-                                foreach (var layer in lineFiltersUnfolded)
-                                    GroupedConv2dEmitter.Instance.EmitPrepareLineFilters(w, layer, LayerEmitter.WeightParameterSlice(layer, layer.Spec.Units * layer.Input.Channels * layer.Spec.Kernel * layer.Spec.KernelWidth));
-                            }
                             if (transposed.Count > 0)
                             {
                                 w.Line("// Linear weights transposed for batch 1 where that path runs (Vector512), packed for batches, once per change of the weights.");
                                 foreach (var layer in transposed) LinearEmitter.EmitPrepareStatements(w, layer);
                             }
-                            if (preparedKernels.Count > 0)
-                            {
-                                w.Line("// Transposed convolutions' Winograd filters where the runtime runs that kernel, once per change of the weights.");
-                                foreach (var layer in preparedKernels) PreparedKernel(layer)!.EmitPrepareStatement(w, layer);
-                            }
+                            EmitPrepareKernels(w, preparedKernels, onChange: true);
                             w.Line("workspace.FoldedVersion = version;");
                         }
                         w.Line();
@@ -450,7 +438,27 @@ namespace CnnGen.Generator.Emit
             w.Line();
         }
 
-        /// <summary>The emitter of a layer that evaluation runs on weights prepared once per change of them (a 4x4 stride-2 transposed convolution), or null.</summary>
+        // The prepare statements of the layers that run on prepared filters: transposed 4x4 stride-2 layers, then 1xk and kx1 ones.
+        // onChange: evaluation's, once per change of the weights; else a pass's, from the parameters once for the whole batch.
+        private static void EmitPrepareKernels(IndentedWriter w, IReadOnlyList<PlannedLayer> preparedKernels, bool onChange)
+        {
+            var transposed = preparedKernels.Where(l => PreparedKernel(l) is ConvTranspose2dEmitter).ToList();
+            var line = preparedKernels.Where(l => PreparedKernel(l) is GroupedConv2dEmitter).ToList();
+            if (transposed.Count > 0)
+            {
+                w.Line(onChange
+                    ? "// Transposed convolutions' Winograd filters where the runtime runs that kernel, once per change of the weights."
+                    : "// The transposed layers' filters from the parameters, once for the whole batch.");
+                foreach (var layer in transposed) PreparedKernel(layer)!.EmitPrepareStatement(w, layer);
+            }
+            if (line.Count > 0)
+            {
+                w.Line("// 1xk and kx1 layers' Winograd filters where the runtime runs that kernel, " + (onChange ? "once per change of the weights." : "from the parameters, once for the whole batch."));
+                foreach (var layer in line) PreparedKernel(layer)!.EmitPrepareStatement(w, layer);
+            }
+        }
+
+        /// <summary>The emitter of a layer that runs on weights prepared once per change of them (a 4x4 stride-2 transposed convolution, a 1xk or kx1 one), or null.</summary>
         private static KernelLayerEmitter? PreparedKernel(PlannedLayer layer) =>
             LayerEmitter.For(layer) is KernelLayerEmitter kernel && kernel.HasPreparedWeights(layer) ? kernel : null;
 
@@ -471,9 +479,9 @@ namespace CnnGen.Generator.Emit
         {
             if (preparedKernels.Count > 0)
             {
-                // (The same weights evaluation prepares for the same parameters: nothing of evaluation's goes stale.)
-                w.Line("// The transposed layers' filters from the parameters, once for the whole batch.");
-                foreach (var layer in preparedKernels) PreparedKernel(layer)!.EmitPrepareStatement(w, layer);
+                // (The same weights evaluation prepares for the same parameters: nothing of evaluation's goes stale. Evaluation's
+                // filters from folded weights have arrays of their own.)
+                EmitPrepareKernels(w, preparedKernels, onChange: false);
                 w.Line();
             }
             if (strided.Count > 0)
@@ -794,11 +802,17 @@ namespace CnnGen.Generator.Emit
                     w.Line("// The 3x3 layers' input gradients convolve dy with the weights turned half a turn: their Winograd filters, once for the batch.");
                     foreach (var layer in winograd) Conv2dEmitter.EmitTransformFiltersForInputGradient(w, layer);
                 }
-                var transposedKernels = plan.Layers.Where(l => InputGradientKernel(l) is not null).ToList();
+                var transposedKernels = plan.Layers.Where(l => InputGradientKernel(l) is ConvTranspose2dEmitter).ToList();
                 if (transposedKernels.Count > 0)
                 {
                     w.Line("// The transposed layers' input gradients are the convolutions they transpose: their weights prepared for those kernels, once for the batch.");
                     foreach (var layer in transposedKernels) InputGradientKernel(layer)!.EmitPrepareInputGradientStatement(w, layer);
+                }
+                var lineKernels = plan.Layers.Where(l => InputGradientKernel(l) is GroupedConv2dEmitter).ToList();
+                if (lineKernels.Count > 0)
+                {
+                    w.Line("// The 1xk and kx1 layers' input gradients convolve dy with the kernel turned half a turn: their Winograd filters, once for the batch.");
+                    foreach (var layer in lineKernels) InputGradientKernel(layer)!.EmitPrepareInputGradientStatement(w, layer);
                 }
                 var strided = plan.Layers.Where(Conv2dEmitter.HasInputGradientWeights).ToList();
                 if (strided.Count > 0)
@@ -1169,8 +1183,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("public bool ForwardWasEvaluation { get; internal set; }");
                 w.Line("/// <summary>Whether the last forward pass was <c>ForwardForGradients</c>: backward then differentiates batch-norm through its running statistics.</summary>");
                 w.Line("public bool ForwardUsedRunningStatistics { get; internal set; }");
-                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasEvaluationWeights(l) || Conv2dEmitter.HasPreparedWeights(l) || Conv2dEmitter.InBlockedChain(l) || PreparedKernel(l) is not null
-                    || GroupedConv2dEmitter.UsesLineFilters(l)))
+                if (plan.Layers.Any(l => l.Fusion.BatchNorm || LinearEmitter.HasEvaluationWeights(l) || Conv2dEmitter.HasPreparedWeights(l) || Conv2dEmitter.InBlockedChain(l) || PreparedKernel(l) is not null))
                 {
                     w.Line("/// <summary>The network's <c>ParameterVersion</c> the folded, transposed or prepared weights were computed from; 0 before the first evaluation.</summary>");
                     w.Line("internal long FoldedVersion;");

@@ -372,8 +372,46 @@ namespace CnnGen.Kernels
             Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch) =>
             BackwardOn(g, x, weight, outputGradient, weightGradient, biasGradient, inputGradient, scratch, KernelPaths.Default);
 
+        /// <summary>
+        /// Floats of the weights <see cref="PrepareInputGradient"/> writes: a 1xk or kx1 layer's turned one-dimensional Winograd
+        /// filters where its input gradient runs that kernel here, else 0 (<see cref="BackwardPrepared"/> then runs as
+        /// <see cref="Backward"/>).
+        /// </summary>
+        public static int InputGradientWeightsLength(in ConvolutionGeometry g)
+        {
+            CheckGeometry(g);
+            return RunsLineWinogradInputGradient(g, KernelPaths.Default) ? LineInputGradientLayout(g).FiltersLength : 0;
+        }
+
+        /// <summary>
+        /// Writes the weights <see cref="BackwardPrepared"/> takes the input gradient from (<see cref="InputGradientWeightsLength"/>
+        /// floats) out of the layer's weight: once per backward pass rather than once per sample.
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor.</exception>
+        public static void PrepareInputGradient(in ConvolutionGeometry g, ReadOnlySpan<float> weight, Span<float> prepared)
+        {
+            int length = InputGradientWeightsLength(g);
+            Require(weight.Length >= g.WeightLength, nameof(weight), g.WeightLength, weight.Length);
+            Require(prepared.Length >= length, nameof(prepared), length, prepared.Length);
+            if (length > 0) LineWinogradConvolution.TransformFiltersTransposed(weight, prepared, LineInputGradientLayout(g));
+        }
+
+        /// <summary>
+        /// <see cref="Backward"/> with the input gradient from the weights <see cref="PrepareInputGradient"/> wrote from the same
+        /// weight (where <see cref="InputGradientWeightsLength"/> is 0, from the weight alone: the span may then be empty).
+        /// </summary>
+        /// <exception cref="ArgumentException">A span is shorter than its tensor.</exception>
+        public static void BackwardPrepared(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> inputGradientWeights,
+            ReadOnlySpan<float> outputGradient, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch)
+        {
+            int length = InputGradientWeightsLength(g);
+            Require(inputGradientWeights.Length >= length, nameof(inputGradientWeights), length, inputGradientWeights.Length);
+            BackwardOn(g, x, weight, outputGradient, weightGradient, biasGradient, inputGradient, scratch, KernelPaths.Default, inputGradientWeights.Slice(0, length));
+        }
+
         internal static void BackwardOn(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
-            Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, DirectConvolution.KernelPath path)
+            Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, DirectConvolution.KernelPath path,
+            ReadOnlySpan<float> inputGradientWeights = default)
         {
             CheckGeometry(g);
             Require(x.Length >= g.InLength, nameof(x), g.InLength, x.Length);
@@ -425,7 +463,8 @@ namespace CnnGen.Kernels
             {
                 // The weight gradient by the route below alone, then the input gradient by Winograd (each uses the scratch in turn).
                 if (!weightGradient.IsEmpty) BackwardOn(g, x, weight, outputGradient, weightGradient, default, default, scratch, path);
-                LineWinogradConvolution.InputGradient(outputGradient, weight, inputGradient, scratch, LineInputGradientLayout(g));
+                if (inputGradientWeights.IsEmpty) LineWinogradConvolution.InputGradient(outputGradient, weight, inputGradient, scratch, LineInputGradientLayout(g));
+                else LineWinogradConvolution.InputGradientPrepared(outputGradient, inputGradientWeights, inputGradient, scratch, LineInputGradientLayout(g));
                 return;
             }
             if (RunsDirectBackward(g, path))

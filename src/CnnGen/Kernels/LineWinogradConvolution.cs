@@ -165,6 +165,16 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
+        /// <see cref="InputGradient"/> on turned filters <see cref="TransformFiltersTransposed"/> wrote (the transposed layout's
+        /// <see cref="Layout.FiltersLength"/> floats) from the layer's weights once, rather than on every call.
+        /// </summary>
+        public static void InputGradientPrepared(ReadOnlySpan<float> dy, ReadOnlySpan<float> filters, Span<float> dx, Span<float> scratch, in Layout transposed)
+        {
+            Require(filters.Length >= transposed.FiltersLength, nameof(filters));
+            Run(dy, default, transposed: true, filters.Slice(0, transposed.FiltersLength), default, dx, scratch, new OutputClamp(float.NegativeInfinity, float.PositiveInfinity), transposed);
+        }
+
+        /// <summary>
         /// The layout of <see cref="InputGradient"/> for a layer of <paramref name="inChannels"/> x height x width onto
         /// <paramref name="outChannels"/> (kernel kh x kw, padding ph, pw): from its output's maps back to its input's.
         /// </summary>
