@@ -20,7 +20,7 @@ namespace CnnGen.Benchmarks
 
         /// <summary>The networks train-loop knows: the table's, and the zoo's designs that pytorch_zoo_train.py also builds.</summary>
         public const string LoopNetworks = "lenet, cifar, mobilenetv2, resnet8, strided, or the zoo's vgg, vgg5, vgg11, resnet-stem, mobilenet-v1, dilated, gray, "
-            + "resnext, mobilenet-v3, mobilenet-112, bottlenecks, inception, densenet, resnet-downsample, "
+            + "resnext, mobilenet-v3, mobilenet-112, bottlenecks, inception, inception-v3, densenet, resnet-downsample, "
             + "resnet20, mbv2-cifar, allcnn, vgg13-half, convnext, convnext14, yolo-tiny, efficientnet-lite, lenet1998, strided-bn4, strided-bias4, "
             + "resnet14, mbv1-nobn, keras-cifar, tutorial, vgg-bn-after-relu, preact, wrn16-4, mnasnet, resnet18, alexnet, nin, convmixer, mnist-resnet, dcgan, dcgan-generator, unet, encoder-decoder";
 
