@@ -114,15 +114,16 @@ namespace CnnGen.Kernels
         // 333/251/172; 384->384 @8 3x1 516/521/398; 448->384 @8 1x3 875/636/458; 16->16 @64 1x3 82.8/108/69.0 (1.16x to
         // 2.18x the route each took). Not taken: 24 channels in (24->24 @32 3x1 41.3/47.8/40.9), 8 (8->8 @32 1x3
         // 7.29/12.1/11.9, 8->16 @32 3x1 12.0/13.9/17.1), 3 (3->16 @32 1x3 6.99/8.29/16.5).
-        // 5 and 7 taps only where the direct kernels would take it (up to DirectBackwardMaximumWeights): there 32->48 @16 1x5
-        // 47.8/36.6/23.1, 16->16 @16 1x7 14.3/14.1/8.69; above it im2col's GEMM is as fast or faster: 48->48 @12 7x1
-        // 45.7/36.4/36.3, 64->64 @8 5x1 25.3/21.5/22.6, 128->128 @8 1x5 180/81.7/88.7, 128->128 @17 1x7 916/345/448,
-        // 160->192 @17 7x1 1,415/573/846 (48->64 @35 1x5, 440/261/182, left with them).
+        // 5 and 7 taps likewise (session 49, F(4, 5) and F(4, 7), im2col's columns now k deep: session 48 timed them 3 deep
+        // and so kept these layers above 12,288 weights on im2col), direct kernels / im2col / Winograd with its per-call turned
+        // filters / on filters prepared once: 48->48 @17 1x7 124/120/58.1/50.1; 48->64 @17 7x1 134/162/70.8/58.0; 128->128 @17
+        // 1x7 858/769/362/272; 192->192 @17 7x1 1,722/1,482/811/588; 160->192 @17 7x1 1,459/1,237/652/495 (Inception-v3's);
+        // 48->48 @12 7x1 47.4/60.5/28.1/19.1; 32->48 @16 1x5 48.3/51.2/23.2/18.8; 48->64 @35 1x5 406/398/183/171; 64->64 @8
+        // 5x1 26.2/31.1/23.1/11.8; 128->128 @8 1x5 179/118/88.7/42.0 (1.33x to 2.29x the better of the other two per call).
         internal static bool RunsLineWinogradInputGradient(in ConvolutionGeometry g, DirectConvolution.KernelPath path)
         {
             if (!DirectShape(g) || !IsLine(g) || path != DirectConvolution.KernelPath.Vector512 || !LineWinogradConvolution.Handles(g.KernelHeight, g.KernelWidth)
                 || !LineWinogradConvolution.TakesInputGradient(g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth)) return false;
-            if (Math.Max(g.KernelHeight, g.KernelWidth) > 3 && g.WeightLength > DirectBackwardMaximumWeights) return false;
             int inLanes = (g.InChannels + 15) / 16 * 16;
             // The transposed convolution's output is the layer's input.
             return g.InChannels >= 16 && g.OutChannels >= 16 && 6 * g.InChannels >= 5 * inLanes
