@@ -1899,6 +1899,11 @@ namespace KernelBench
                 GroupedShapes();
                 return;
             }
+            if (args.Length > 0 && args[0] == "line-wgrad")
+            {
+                LineWeightGradients(args);
+                return;
+            }
             if (args.Length > 0 && args[0] == "line-winograd-error")
             {
                 LineWinogradErrors();
@@ -3318,6 +3323,44 @@ namespace KernelBench
                 });
                 Console.WriteLine($"{$"{s.C}->{s.OC} @{s.H} {s.Kh}x{s.Kw}",-24} {direct * 1e6,9:F2} {winograd * 1e6,9:F2} {direct / winograd,5:F2}x {filters * 1e6,8:F2}   "
                     + $"{dxDirect * 1e6,9:F2} {dxIm2col * 1e6,9:F2} {dxWinograd * 1e6,9:F2} {dxDirect / dxWinograd,5:F2}x {dxIm2col / dxWinograd,5:F2}x {dxPrepared * 1e6,9:F2}");
+            }
+        }
+
+        // "line-wgrad [C,OC,H,KhxKw ...]": a 1xk or kx1 layer's weight gradient alone ("same" padding along the axis), the
+        // direct kernels' (DirectConvolution.BackwardOn without dx) against im2col's (the columns k deep, then dW += dy · colsᵀ),
+        // interleaved by thread CPU time.
+        private static void LineWeightGradients(string[] args)
+        {
+            var shapes = new System.Collections.Generic.List<(int C, int OC, int H, int Kh, int Kw)>
+            {
+                (48, 48, 17, 1, 7), (48, 64, 17, 7, 1), (64, 48, 17, 1, 7), (128, 128, 17, 1, 7), (192, 192, 17, 7, 1), (32, 48, 16, 1, 3),
+                (48, 48, 16, 3, 1), (96, 96, 12, 1, 3), (48, 64, 35, 1, 5), (128, 128, 8, 1, 5), (16, 16, 16, 1, 7), (256, 256, 8, 1, 3),
+            };
+            if (args.Length > 1)
+            {
+                shapes.Clear();
+                foreach (var arg in args[1..])
+                {
+                    var parts = arg.Split(',');
+                    var kernel = parts[3].Split('x');
+                    shapes.Add((int.Parse(parts[0]), int.Parse(parts[1]), int.Parse(parts[2]), int.Parse(kernel[0]), int.Parse(kernel[1])));
+                }
+            }
+            Console.WriteLine($"{"C->OC @H KhxKw",-24} {"weights",8} {"direct",9} {"im2col",9} {"ratio",6}  (us, thread CPU, dW alone)");
+            foreach (var s in shapes)
+            {
+                int ph = s.Kh / 2, pw = s.Kw / 2, plane = s.H * s.H, depth = s.C * s.Kh * s.Kw;
+                var g = new ConvolutionGeometry(s.C, s.H, s.H, s.OC, s.Kh, s.Kw, 1, 1, ph, pw, 1, 1, 1);
+                float[] x = Fill(s.C * plane, 1), w = Fill(s.OC * depth, 2), dy = Fill(s.OC * plane, 3), dw = new float[s.OC * depth];
+                float[] scratch = new float[Math.Max(GroupedConvolution.ScratchLength(g), depth * plane) + 64];
+                var (direct, im2col) = InterleavedCpu(
+                    () => DirectConvolution.BackwardOn(x, s.C, s.H, s.H, w, dy, s.OC, s.Kh, s.Kw, ph, pw, dw, default, scratch, KernelPaths.Default),
+                    () =>
+                    {
+                        ConvolutionColumns.Expand(x, s.C, g, scratch);
+                        GroupedConvolution.Multiply(KernelPaths.Default, false, true, s.OC, depth, plane, dy, plane, scratch, plane, dw, depth, accumulate: true);
+                    });
+                Console.WriteLine($"{$"{s.C}->{s.OC} @{s.H} {s.Kh}x{s.Kw}",-24} {s.OC * depth,8} {direct * 1e6,9:F2} {im2col * 1e6,9:F2} {im2col / direct,5:F2}x");
             }
         }
 

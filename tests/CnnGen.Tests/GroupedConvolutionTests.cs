@@ -96,6 +96,7 @@ namespace CnnGen.Tests
                 new[] { 16, 21, 7, 32, 3, 1, 1, 1, 0, 0, 1, 1, 1, 1 },     // unpadded 3x1: the input gradient pads 2 along the kernel's axis
                 new[] { 16, 12, 14, 32, 1, 5, 1, 1, 0, 2, 1, 1, 1, 1 },    // 1x5 by F(4, 5): 14 columns, a last tile of 2
                 new[] { 32, 18, 11, 16, 7, 1, 1, 1, 3, 0, 1, 1, 1, 0 },    // 7x1 by F(4, 7), no bias: 18 rows, a last tile of 2
+                new[] { 48, 17, 13, 48, 1, 7, 1, 1, 0, 3, 1, 1, 1, 1 },    // 16,128 weights: dW by the direct kernels alone, dx by Winograd
             };
             var random = new Random(7);
             for (int trial = 0; trial < 30; trial++)

@@ -181,6 +181,16 @@ namespace CnnGen.Kernels
         /// <summary>Weights up to which a direct-shaped layer's forward runs direct on Vector256 (the table above).</summary>
         internal const int DirectForwardMaximumWeights256 = 8_192;
 
+        // A 1xk or kx1 layer's weight gradient alone (its input gradient by Winograd, or none wanted) on Vector512: the direct
+        // kernels' against im2col's, KernelBench line-wgrad, µs, 2026-12-06 (session 49), Zen 4: 48->48 @17 1x7 88.3/121;
+        // 48->64 @17 7x1 117/151; 64->48 @17 1x7 117/163; 128->128 @17 1x7 622/704; 192->192 @17 7x1 1,384/1,502; 96->96 @12
+        // 1x3 79.3/88.8; 48->64 @35 1x5 350/424; 128->128 @8 1x5 114/122 (1.06x to 1.39x); but 256->256 @8 1x3 283/266. So
+        // direct up to 131,072 weights, and on maps of 144 cells or more (12x12) at any width. (Both gradients together stay
+        // on RunsDirectBackward's rule: the direct input gradient is what lost above 12,288 weights.)
+        private static bool LineWeightGradientRunsDirect(in ConvolutionGeometry g, DirectConvolution.KernelPath path) =>
+            DirectShape(g) && IsLine(g) && path == DirectConvolution.KernelPath.Vector512
+            && (g.WeightLength <= 131_072 || g.OutHeight * g.OutWidth >= 144);
+
         internal static bool RunsDirect(in ConvolutionGeometry g, DirectConvolution.KernelPath path) =>
             DirectShape(g) && (path != DirectConvolution.KernelPath.Vector256 || g.WeightLength <= DirectForwardMaximumWeights256);
 
@@ -462,10 +472,17 @@ namespace CnnGen.Kernels
             }
             if (!inputGradient.IsEmpty && RunsLineWinogradInputGradient(g, path))
             {
-                // The weight gradient by the route below alone, then the input gradient by Winograd (each uses the scratch in turn).
+                // The weight gradient alone (the direct kernels', or the route below), then the input gradient by Winograd (each
+                // uses the scratch in turn).
                 if (!weightGradient.IsEmpty) BackwardOn(g, x, weight, outputGradient, weightGradient, default, default, scratch, path);
                 if (inputGradientWeights.IsEmpty) LineWinogradConvolution.InputGradient(outputGradient, weight, inputGradient, scratch, LineInputGradientLayout(g));
                 else LineWinogradConvolution.InputGradientPrepared(outputGradient, inputGradientWeights, inputGradient, scratch, LineInputGradientLayout(g));
+                return;
+            }
+            if (inputGradient.IsEmpty && LineWeightGradientRunsDirect(g, path))
+            {
+                DirectConvolution.BackwardOn(x, g.InChannels, g.InHeight, g.InWidth, weight, outputGradient, g.OutChannels, g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth,
+                    weightGradient, default, scratch, path);
                 return;
             }
             if (RunsDirectBackward(g, path))
