@@ -19,7 +19,9 @@ namespace CnnGen.Kernels
     /// and backward up to <see cref="DirectBackwardMaximumWeights"/> weights where that measured faster (<see cref="RunsDirect"/>, <see cref="RunsDirectBackward"/>);
     /// their 1x3 and 3x1 kernels from 16 channels by Winograd's F(4, 3) along the kernel's axis on the Vector512 path, forward
     /// and input gradient, and their 1x5, 5x1, 1x7 and 7x1 ones by F(4, 5) and F(4, 7) (<see cref="LineWinogradConvolution"/>,
-    /// <see cref="RunsLineWinograd"/>, <see cref="RunsLineWinogradInputGradient"/>). Every other layer runs per group as
+    /// <see cref="RunsLineWinograd"/>, <see cref="RunsLineWinogradInputGradient"/>; their weight gradient then alone by the
+    /// direct kernels, <see cref="LineWeightGradientRunsDirect"/>), from filters a caller may prepare once
+    /// (<see cref="Prepare"/>, <see cref="PrepareInputGradient"/>). Every other layer runs per group as
     /// im2col (<see cref="ConvolutionColumns"/>) and a <see cref="Gemm"/> product: y_g = W_g · cols_g, started at the bias.
     /// </para>
     /// <para>
@@ -106,8 +108,8 @@ namespace CnnGen.Kernels
 
         // The input gradient of the same layers by F(4, 3) as the convolution of dy with the kernel turned and the channels
         // swapped (LineWinogradConvolution.InputGradient; padding 0 across the kernel's axis), the same rule on that
-        // convolution's channels (the layer's input channels are its outputs) and tiles; the weight gradient stays on the
-        // route above. KernelBench line-winograd, µs, 2026-12-06, Zen 4, the input gradient alone, direct kernels / im2col /
+        // convolution's channels (the layer's input channels are its outputs) and tiles; the weight gradient then runs alone
+        // (LineWeightGradientRunsDirect). KernelBench line-winograd, µs, 2026-12-06, Zen 4, the input gradient alone, direct kernels / im2col /
         // Winograd: 16->24 @32 1x3 29.6/37.7/25.5; 32->48 @16 1x3 29.3/31.3/16.3; 48->48 @16 3x1 35.9/41.0/23.1; 16->16 @8
         // 1x3 1.87/3.01/1.27, 3x1 1.58/2.26/1.31; 32->32 @8 1x3 5.96/7.67/3.80; 64->64 @8 3x1 16.6/19.2/11.7; 96->96 @12 1x3
         // 106/88.8/48.5, 3x1 82.8/88.5/48.1; 64->96 @35 1x3 492/460/256; 128->128 @8 1x3 79.2/70.6/43.7; 256->256 @8 1x3

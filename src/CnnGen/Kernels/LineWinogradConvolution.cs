@@ -10,8 +10,9 @@ namespace CnnGen.Kernels
     /// A stride-1 convolution with a 1xk or kx1 kernel (Inception's factorized layers) by a one-dimensional Winograd along
     /// the kernel's axis on the Vector512 path: F(4, 3) for 3 taps (6 multiplications per 4 outputs and input channel instead
     /// of 12), F(4, 5) for 5 (8 instead of 20), F(4, 7) for 7 (10 instead of 28); and the input gradient of such layers as
-    /// the same convolution on dy. The filters are transformed on every call (6, 8 or 10 floats per k weights:
-    /// cheap next to the products on enough tiles). GroupedConvolution says where it runs.
+    /// the same convolution on dy. The filters (6, 8 or 10 floats per k weights) are transformed on every call, or once per
+    /// change of the weights by the caller (<see cref="ForwardPrepared"/>, <see cref="InputGradientPrepared"/>: the generated
+    /// code's). GroupedConvolution says where it runs.
     /// </summary>
     /// <remarks>
     /// <para>
@@ -194,8 +195,8 @@ namespace CnnGen.Kernels
             IsLineKernel(kernelHeight, kernelWidth)
             && (kernelWidth == 1 ? paddingWidth == 0 && paddingHeight <= kernelHeight - 1 : paddingHeight == 0 && paddingWidth <= kernelWidth - 1);
 
-        // The filters (the weight's, or turned and swapped), the padded input, then the chunks of tiles and the last transpose.
-        // The filters from the weight (turned for the input gradient), or prepared ones where given.
+        // The filters (the weight's, or turned and swapped for the input gradient; or the prepared ones where given), the padded
+        // input, then the chunks of tiles and the last transpose.
         private static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool transposed, ReadOnlySpan<float> prepared, ReadOnlySpan<float> bias,
             Span<float> y, Span<float> scratch, in OutputClamp clamp, in Layout l)
         {
@@ -401,6 +402,9 @@ namespace CnnGen.Kernels
         }
 
         // V[position][group][tile − first][16 channels] = Bᵀ d of each tile's window of 6, 8 or 10 cells, for the chunk's tiles.
+        // (This and TransformOutput are methods of their own: inlined into Run and on into GroupedConvolution.ForwardOn, the
+        // three transforms each left the JIT too little room, and it called ValueTuple's constructor, 2.2% of the
+        // Inception-v3-style design's call in perf.)
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void TransformInput(Span<float> padded, Span<float> transformed, int first, int count, in Layout l)
         {
@@ -490,7 +494,7 @@ namespace CnnGen.Kernels
         }
 
         // Aᵀ of 8 products: y0 = m0 + … + m6; y_i = (m1 ± m2) + 2^i (m3 ± m4) + 2^−i (m5 ± m6) (+ for even i, − for odd), plus
-        // m7 in the last.
+        // m7 in y3.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyAt8(ref float source, nuint stride)
         {
