@@ -67,6 +67,18 @@ namespace CnnGen.Tests.Fixtures
     public partial class OverlappingPool { }
 #pragma warning restore CNN0015
 
+    /// <summary>
+    /// 1xk and kx1 layers from 16 channels, which the runtime runs by a one-dimensional Winograd on AVX-512 (F(4, 3), F(4, 5),
+    /// F(4, 7)), batch-norm folded into two of them in evaluation, the last fusing nothing (tests/fixtures/pytorch/line_winograd).
+    /// </summary>
+    [Network(16, 12, 12)]
+    [Conv2d(32, 1, 3, PaddingWidth = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(32, 5, 1, PaddingHeight = 2)] [ReLU6]
+    [Conv2d(16, 1, 7, PaddingWidth = 3)] [BatchNorm] [ReLU]
+    [Conv2d(16, 7, 1, PaddingHeight = 3, Bias = false)]
+    [AdaptiveAvgPool(2, 2)] [Flatten] [Linear(5)]
+    public partial class LineWinograd { }
+
     [Network(1, 20, 12)]
     [Conv2d(4, 3)]
     [MaxPool(2)]

@@ -24,7 +24,7 @@ namespace CnnGen.Tests
         public static readonly TheoryData<string> Networks = new()
         {
             "lenet5", "strided", "padded_pools", "overlapping_pool", "non_square", "batchnorm", "activations", "maxpool_ties",
-            "resnet8", "mobilenetv2", "inception", "unet", "vocabulary", "lenet5_classic",
+            "resnet8", "mobilenetv2", "inception", "unet", "vocabulary", "lenet5_classic", "line_winograd",
         };
 
         private static INetwork Create(string name) => name switch
@@ -43,8 +43,29 @@ namespace CnnGen.Tests
             "unet" => new UNet(),
             "vocabulary" => new Vocabulary(),
             "lenet5_classic" => new ClassicLeNet5(),
+            "line_winograd" => new LineWinograd(),
             _ => throw new ArgumentException(name),
         };
+
+        // line_winograd is here for the one-dimensional Winograd routes: on AVX-512 its four layers take them, forward (from
+        // prepared filters) and input gradient.
+        [Fact]
+        public void LineWinogradFixtureTakesTheWinogradRoutes()
+        {
+            if (!CnnGen.Kernels.LineWinogradConvolution.Handles(1, 3) || CnnGen.Kernels.KernelPaths.Default != CnnGen.Kernels.DirectConvolution.KernelPath.Vector512) return;
+            var layers = new[]
+            {
+                new CnnGen.Kernels.ConvolutionGeometry(16, 12, 12, 32, 1, 3, 1, 1, 0, 1, 1, 1, 1),
+                new CnnGen.Kernels.ConvolutionGeometry(32, 12, 12, 32, 5, 1, 1, 1, 2, 0, 1, 1, 1),
+                new CnnGen.Kernels.ConvolutionGeometry(32, 12, 12, 16, 1, 7, 1, 1, 0, 3, 1, 1, 1),
+                new CnnGen.Kernels.ConvolutionGeometry(16, 12, 12, 16, 7, 1, 1, 1, 3, 0, 1, 1, 1),
+            };
+            foreach (var g in layers)
+            {
+                Assert.True(CnnGen.Kernels.GroupedConvolution.PreparedLength(g) > 0, g.ToString());
+                Assert.True(CnnGen.Kernels.GroupedConvolution.InputGradientWeightsLength(g) > 0, g.ToString());
+            }
+        }
 
         public static SafeTensorsFile Fixture(string name) =>
             SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "pytorch", name + ".safetensors"));
