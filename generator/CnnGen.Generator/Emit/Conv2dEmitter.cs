@@ -1066,8 +1066,8 @@ namespace CnnGen.Generator.Emit
                 var d = DimsOf(layer);
                 string? bounds = KernelBounds(layer, fusion);
                 if (InBlockedChain(layer)) EmitBlockedBody(w, layer, fusion, bounds);
-                else if (GroupedConv2dEmitter.HasLineFilters(layer)) w.Line(GroupedConv2dEmitter.Instance.ForwardPreparedCall(layer, bias, bounds));
-                else if (GroupedConv2dEmitter.Handles(spec)) w.Line(GroupedConv2dEmitter.Instance.ForwardCall(layer, bias, bounds));
+                else if (GroupedConv2dEmitter.Handles(spec))
+                    w.Line(GroupedConv2dEmitter.Instance.ForwardCall(layer, bias, bounds, GroupedConv2dEmitter.HasLineFilters(layer) ? "filters" : null));
                 else if (HasPreparedWeights(layer))
                 {
                     var input = layer.Input;

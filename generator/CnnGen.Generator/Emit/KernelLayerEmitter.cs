@@ -126,10 +126,12 @@ namespace CnnGen.Generator.Emit
         /// <summary>
         /// The forward call on <c>x</c>, <c>p</c> (weights, then a bias of the output channels when <paramref name="bias"/>),
         /// <c>y</c> and <c>columns</c>: what evaluation's fused method runs on the batch-norm-folded weights. With
-        /// <paramref name="bounds"/> (the activation's "low, high" literals) the kernel clamps its output in its epilogue.
+        /// <paramref name="bounds"/> (the activation's "low, high" literals) the kernel clamps its output in its epilogue; with
+        /// <paramref name="prepared"/> (the span holding them) it runs on filters prepared once (ForwardPrepared).
         /// </summary>
-        public string ForwardCall(PlannedLayer layer, bool bias, string? bounds = null) =>
-            Kernel + ".Forward(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), "
+        public string ForwardCall(PlannedLayer layer, bool bias, string? bounds = null, string? prepared = null) =>
+            Kernel + (prepared is null ? ".Forward(" : ".ForwardPrepared(") + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), "
+            + (prepared is null ? "" : prepared + ", ")
             + (bias ? "p.Slice(" + Int(WeightLength(layer)) + ", " + Int(layer.Output.Channels) + ")" : "default") + ", y, columns"
             + (bounds is null ? "" : ", " + bounds) + ");";
 
@@ -239,15 +241,6 @@ namespace CnnGen.Generator.Emit
         /// <summary>The statement that prepares evaluation's line filters from <paramref name="weights"/> (the layer's weights first).</summary>
         public void EmitPrepareLineFilters(IndentedWriter w, PlannedLayer layer, string weights) =>
             w.Line(Kernel + ".Prepare(" + GeometryField(layer) + ", " + weights + ", workspace." + LineFiltersArray(layer) + ");");
-
-        /// <summary>
-        /// <see cref="KernelLayerEmitter.ForwardCall"/> on the prepared line filters in <c>filters</c>: what evaluation's fused
-        /// method runs for a layer that <see cref="HasLineFilters"/>.
-        /// </summary>
-        public string ForwardPreparedCall(PlannedLayer layer, bool bias, string? bounds) =>
-            Kernel + ".ForwardPrepared(" + GeometryField(layer) + ", x, p.Slice(0, " + Int(WeightLength(layer)) + "), filters, "
-            + (bias ? "p.Slice(" + Int(WeightLength(layer)) + ", " + Int(layer.Output.Channels) + ")" : "default") + ", y, columns"
-            + (bounds is null ? "" : ", " + bounds) + ");";
     }
 
     /// <summary><c>ConvTranspose2d</c>: the runtime's <c>TransposedConvolution</c> (a product, then col2im).</summary>

@@ -88,13 +88,16 @@ namespace CnnGen.Kernels
         //   past L2) are half the call: 384->384 @8 7x1 1,153/998 in one run, 1,243/1,601 in the next (filters 459-559).
         // The saving is arithmetic, so it holds on a full-rate unit too, where both sides' products run twice as fast; only
         // the transforms do not.
-        internal static bool RunsLineWinograd(in ConvolutionGeometry g, DirectConvolution.KernelPath path)
-        {
-            if (!DirectShape(g) || !IsLine(g) || path != DirectConvolution.KernelPath.Vector512 || !LineWinogradConvolution.Handles(g.KernelHeight, g.KernelWidth)) return false;
-            int outLanes = (g.OutChannels + 15) / 16 * 16;
-            return g.InChannels >= 16 && g.OutChannels >= 16 && 6 * g.OutChannels >= 5 * outLanes
-                && LineWinogradPays(g, LineWinogradConvolution.TilesOf(g.KernelHeight, g.KernelWidth, g.OutHeight, g.OutWidth));
-        }
+        internal static bool RunsLineWinograd(in ConvolutionGeometry g, DirectConvolution.KernelPath path) =>
+            LineWinogradRuns(g, path) && g.InChannels >= 16 && FillsLanes(g.OutChannels)
+            && LineWinogradPays(g, LineWinogradConvolution.TilesOf(g.KernelHeight, g.KernelWidth, g.OutHeight, g.OutWidth));
+
+        // A direct-shaped 1xk or kx1 layer on the Vector512 path, where LineWinogradConvolution runs at all.
+        private static bool LineWinogradRuns(in ConvolutionGeometry g, DirectConvolution.KernelPath path) =>
+            DirectShape(g) && IsLine(g) && path == DirectConvolution.KernelPath.Vector512 && LineWinogradConvolution.Handles(g.KernelHeight, g.KernelWidth);
+
+        // 16 or more channels in the lanes, filling at least five sixths of their 16-lane groups.
+        private static bool FillsLanes(int channels) => channels >= 16 && 6 * channels >= 5 * ((channels + 15) / 16 * 16);
 
         // Tiles from which the per-call filter transform is paid back (the tables above): 16, an 8x8 map's tiles of 4 outputs.
         private const int MinimumLineWinogradTiles = 16;
@@ -122,15 +125,11 @@ namespace CnnGen.Kernels
         // 1x7 858/769/362/272; 192->192 @17 7x1 1,722/1,482/811/588; 160->192 @17 7x1 1,459/1,237/652/495 (Inception-v3's);
         // 48->48 @12 7x1 47.4/60.5/28.1/19.1; 32->48 @16 1x5 48.3/51.2/23.2/18.8; 48->64 @35 1x5 406/398/183/171; 64->64 @8
         // 5x1 26.2/31.1/23.1/11.8; 128->128 @8 1x5 179/118/88.7/42.0 (1.33x to 2.29x the better of the other two per call).
-        internal static bool RunsLineWinogradInputGradient(in ConvolutionGeometry g, DirectConvolution.KernelPath path)
-        {
-            if (!DirectShape(g) || !IsLine(g) || path != DirectConvolution.KernelPath.Vector512 || !LineWinogradConvolution.Handles(g.KernelHeight, g.KernelWidth)
-                || !LineWinogradConvolution.TakesInputGradient(g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth)) return false;
-            int inLanes = (g.InChannels + 15) / 16 * 16;
-            // The transposed convolution's output is the layer's input.
-            return g.InChannels >= 16 && g.OutChannels >= 16 && 6 * g.InChannels >= 5 * inLanes
-                && LineWinogradPays(g, LineWinogradConvolution.TilesOf(g.KernelHeight, g.KernelWidth, g.InHeight, g.InWidth));
-        }
+        internal static bool RunsLineWinogradInputGradient(in ConvolutionGeometry g, DirectConvolution.KernelPath path) =>
+            LineWinogradRuns(g, path) && LineWinogradConvolution.TakesInputGradient(g.KernelHeight, g.KernelWidth, g.PaddingHeight, g.PaddingWidth)
+            // The transposed convolution's output is the layer's input: its channels fill the lanes.
+            && g.OutChannels >= 16 && FillsLanes(g.InChannels)
+            && LineWinogradPays(g, LineWinogradConvolution.TilesOf(g.KernelHeight, g.KernelWidth, g.InHeight, g.InWidth));
 
         // Grouped 3x3 layers (not depthwise), KernelBench grouped, µs, 2026-12-02, load 17-20, interleaved: im2col + GEMM per
         // group against each group run on its slices by DirectConvolution (stride 1) or StridedConvolution (stride 2):
