@@ -1909,6 +1909,11 @@ namespace KernelBench
                 LineWinogradErrors();
                 return;
             }
+            if (args.Length > 0 && args[0] == "row-winograd")
+            {
+                RowWinogradBench.Run(args);
+                return;
+            }
             if (args.Length > 0 && args[0] == "line-winograd")
             {
                 LineWinogradShapes(args);

@@ -150,8 +150,32 @@ namespace CnnGen.Kernels
 
         // The padded input, then the flat rows of one channel block, or the packed weights and one lane block's cells.
         private static int ForwardScratch(in Geometry g, int outChannels, bool filtersKept) =>
-            Math.Max(g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 32), // two blocks' cells (LanesTilePair)
-                ForwardByWinograd(g, outChannels) ? F4Layout(g, outChannels).ScratchLength + (filtersKept ? 0 : F4Layout(g, outChannels).FiltersLength) : 0); // room to transform them per call
+            Math.Max(Math.Max(g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 32), // two blocks' cells (LanesTilePair)
+                ForwardByWinograd(g, outChannels) ? F4Layout(g, outChannels).ScratchLength + (filtersKept ? 0 : F4Layout(g, outChannels).FiltersLength) : 0), // room to transform them per call
+                ForwardByRowWinograd(g, outChannels) ? RowLayout(g, outChannels).ScratchLength : 0);
+
+        // RowWinogradConvolution (one-dimensional Winograd along the rows, filters transformed on the call) where it measured
+        // faster than the direct kernels. KernelBench row-winograd (thread CPU, best of 40 interleaved rounds; direct / row):
+        // 3x32x32 -> 16 k3 1.13x, -> 32 k3 1.14x, -> 64 k3 1.40x, -> 32 k5 1.32x, 5x32x32 -> 16 k3 1.17x, 7x32x32 -> 32 k5
+        // 1.43x, 4x32x32 -> 16 k5 pooled 1.22x, 3x28x28 -> 16 k3 1.11x, 3x48x48 -> 24 k3 1.20x, 3x64x64 -> 16 k3 1.10x,
+        // 3x224x224 -> 32 k3 1.12x; but 1x28x28 -> 16 k5 1.02x and -> 32 k3 1.00x (one channel: too few products for the
+        // transforms), 3x32x32 -> 6 k5 1.01x, 30 outputs a row 0.84x (tiles past the row's end, and the rows copied once more),
+        // and maps under 28x28 0.47-0.89x (LeNet-5's second layer 0.56x, 6x14x14 -> 16 k3 0.74x: the call's filters and
+        // the transforms outweigh the products). Below MinimumWinogradChannels only: from 8 channels the two-dimensional
+        // Winograd runs.
+        private static bool ForwardByRowWinograd(in Geometry g, int outChannels) =>
+            g.Square && Vector512.IsHardwareAccelerated && RowWinogradConvolution.Handles(g.Kernel)
+            && g.InChannels >= 3 && g.InChannels < MinimumWinogradChannels && outChannels >= 16
+            && g.OutWidth % 4 == 0 && g.OutHeight * g.OutWidth >= 28 * 28;
+
+        private static RowWinogradConvolution.Layout RowLayout(in Geometry g, int outChannels) =>
+            new(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
+
+        /// <summary>Whether this stride-1 shape's forward runs RowWinogradConvolution on the Vector512 path.</summary>
+        internal static bool ForwardByRowWinograd(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
+            inChannels > 0 && height > 0 && width > 0 && outChannels > 0 && kernel > 0 && padding >= 0
+            && height + 2 * padding >= kernel && width + 2 * padding >= kernel
+            && ForwardByRowWinograd(new Geometry(inChannels, height, width, kernel, padding), outChannels);
 
         // F(4x4, 3x3) or F(2x2, 5x5) where it measured faster than the direct kernel (WinogradF4Convolution.Pays), on the
         // Vector512 path. For 3x3, F(4x4)'s domain holds every shape where F(2x2, 3x3) (WinogradConvolution) measured faster
@@ -360,6 +384,11 @@ namespace CnnGen.Kernels
                 }
                 return;
             }
+            if (path == KernelPath.Vector512 && allowWinograd && ForwardByRowWinograd(g, outChannels))
+            {
+                RowWinogradConvolution.Forward(x, weight, bias, y, scratch, relu, pool, RowLayout(g, outChannels));
+                return;
+            }
             var padded = scratch.Slice(0, g.PaddedLength);
             if (UseLanes(g, outChannels, path))
             {
@@ -441,7 +470,7 @@ namespace CnnGen.Kernels
         // Short rows are copied many times per call: vectors of 8 with an overlapping last one (it rewrites the same
         // values) instead of a span copy's per-call overhead. ReLU on the way when asked.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void CopyRow(ref float source, ref float target, int length, bool relu)
+        internal static void CopyRow(ref float source, ref float target, int length, bool relu)
         {
             if (length < 8 || !Vector256.IsHardwareAccelerated)
             {

@@ -314,7 +314,7 @@ namespace CnnGen.Kernels
         }
 
         // G's coefficients as vectors, once a call: F(4, 3)'s five, or the 8- or 10-cell transforms' pairs of rows x 7 taps.
-        private static void GCoefficients(int k, int positions, Span<Vector512<float>> coefficients)
+        internal static void GCoefficients(int k, int positions, Span<Vector512<float>> coefficients)
         {
             if (k == 3)
             {
@@ -328,7 +328,7 @@ namespace CnnGen.Kernels
 
         // F(4, 3)'s G times one filter's 3 taps (vectors 16 floats apart), stored positionStride apart.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void ApplyG3(ref float taps, Span<Vector512<float>> coefficients, ref float target, nuint positionStride)
+        internal static void ApplyG3(ref float taps, Span<Vector512<float>> coefficients, ref float target, nuint positionStride)
         {
             var (u0, u1, u2, u3, u4, u5) = WinogradF4Convolution.ApplyG(Vector512.LoadUnsafe(ref taps), Vector512.LoadUnsafe(ref taps, V),
                 Vector512.LoadUnsafe(ref taps, 2 * V), coefficients[0], coefficients[1], coefficients[2], coefficients[3], coefficients[4]);
@@ -469,7 +469,7 @@ namespace CnnGen.Kernels
         //   Bᵀ = [4 0 −21 0 21 0 −4 0; 0 −4 −4 17 17 −4 −4 0; 0 4 −4 −17 17 4 −4 0; 0 2 1 −10 −5 8 4 0; 0 −2 1 10 −5 −8 4 0;
         //         0 4 8 −5 −10 1 2 0; 0 −4 8 5 −10 −1 2 0; 0 −4 0 21 0 −21 0 4]
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StoreBt8(ref float d, nuint step, ref float target, nuint targetStride)
+        internal static void StoreBt8(ref float d, nuint step, ref float target, nuint targetStride)
         {
             var d0 = Vector512.LoadUnsafe(ref d); var d1 = Vector512.LoadUnsafe(ref d, step);
             var d2 = Vector512.LoadUnsafe(ref d, 2 * step); var d3 = Vector512.LoadUnsafe(ref d, 3 * step);
@@ -496,12 +496,20 @@ namespace CnnGen.Kernels
         // Aᵀ of 8 products: y0 = m0 + … + m6; y_i = (m1 ± m2) + 2^i (m3 ± m4) + 2^−i (m5 ± m6) (+ for even i, − for odd), plus
         // m7 in y3.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyAt8(ref float source, nuint stride)
+        internal static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) ApplyAt8(ref float source, nuint stride)
         {
             var m0 = Vector512.LoadUnsafe(ref source); var m1 = Vector512.LoadUnsafe(ref source, stride);
             var m2 = Vector512.LoadUnsafe(ref source, 2 * stride); var m3 = Vector512.LoadUnsafe(ref source, 3 * stride);
             var m4 = Vector512.LoadUnsafe(ref source, 4 * stride); var m5 = Vector512.LoadUnsafe(ref source, 5 * stride);
             var m6 = Vector512.LoadUnsafe(ref source, 6 * stride); var m7 = Vector512.LoadUnsafe(ref source, 7 * stride);
+            return At8(m0, m1, m2, m3, m4, m5, m6, m7);
+        }
+
+        /// <summary>The same on products in registers (RowWinogradConvolution's accumulators).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) At8(Vector512<float> m0, Vector512<float> m1,
+            Vector512<float> m2, Vector512<float> m3, Vector512<float> m4, Vector512<float> m5, Vector512<float> m6, Vector512<float> m7)
+        {
             Vector512<float> sum12 = m1 + m2, sum34 = m3 + m4, sum56 = m5 + m6;
             Vector512<float> difference12 = m1 - m2, difference34 = m3 - m4, difference56 = m5 - m6;
             var y0 = m0 + sum12 + sum34 + sum56;
@@ -533,7 +541,7 @@ namespace CnnGen.Kernels
 
         // The 8 or 10 rows of G times one filter's k taps (vectors 16 floats apart from taps), stored positionStride apart.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void ApplyLongG(ref float taps, int k, int positions, Span<Vector512<float>> coefficients, ref float target, nuint positionStride)
+        internal static void ApplyLongG(ref float taps, int k, int positions, Span<Vector512<float>> coefficients, ref float target, nuint positionStride)
         {
             var (first, last) = positions == 8 ? (0.25f, 0.25f) : (1f / 36, 1f / 16);
             (Vector512.LoadUnsafe(ref taps) * Vector512.Create(first)).StoreUnsafe(ref target);
