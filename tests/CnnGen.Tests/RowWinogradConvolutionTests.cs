@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using CnnGen;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using CnnGen.Kernels;
@@ -120,6 +122,75 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void ForwardByRows_TakesTheRowsWhereTheyMeasuredFaster_AndForwardKeepsTheDirectKernels()
+        {
+            if (!Available) return;
+            Assert.True(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 16, 3, 1), "an RGB stem onto 16 channels at 32x32");
+            Assert.True(DirectConvolution.ForwardByRowWinograd(7, 28, 28, 64, 5, 2));
+            Assert.False(DirectConvolution.ForwardByRowWinograd(1, 28, 28, 6, 5, 2), "LeNet-5's first layer: one channel");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(6, 14, 14, 16, 5, 0), "LeNet-5's second: a small map");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 8, 3, 1), "few output channels");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 16, 3, 0), "30 outputs a row");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(8, 32, 32, 16, 3, 1), "the two-dimensional Winograd's");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 16, 7, 3), "a 7x7 kernel");
+
+            // ForwardByRows on such a shape gives RowWinogradConvolution's floats, pooled or not; Forward (training's) keeps the
+            // direct kernels' own.
+            var l = new RowWinogradConvolution.Layout(3, 32, 32, 16, 3, 1);
+            var random = new Random(5);
+            float[] x = GroupedConvolutionTests.RandomValues(random, 3 * 32 * 32), w = GroupedConvolutionTests.RandomValues(random, 16 * 27);
+            float[] b = GroupedConvolutionTests.RandomValues(random, 16);
+            float[] scratch = new float[DirectConvolution.ScratchLength(3, 32, 32, 16, 3, 1)]; // the layer's own scratch is enough
+            foreach (bool pool in new[] { false, true })
+            {
+                int length = pool ? 16 * 16 * 16 : 16 * 32 * 32;
+                float[] byRows = new float[length], rows = new float[length], forward = new float[length], direct = new float[length];
+                if (pool)
+                {
+                    DirectConvolution.ForwardPooledByRows(x, 3, 32, 32, w, b, 16, 3, 1, byRows, scratch, relu: true);
+                    DirectConvolution.ForwardPooled(x, 3, 32, 32, w, b, 16, 3, 1, forward, scratch, relu: true);
+                }
+                else
+                {
+                    DirectConvolution.ForwardByRows(x, 3, 32, 32, w, b, 16, 3, 1, byRows, scratch, relu: true);
+                    DirectConvolution.Forward(x, 3, 32, 32, w, b, 16, 3, 1, forward, scratch, relu: true);
+                }
+                RowWinogradConvolution.Forward(x, w, b, rows, new float[l.ScratchLength], relu: true, pool, l);
+                DirectConvolution.ForwardOn(x, 3, 32, 32, w, b, 16, 3, 1, direct, scratch, relu: true, pool, DirectConvolution.KernelPath.Vector512, allowWinograd: false);
+                Assert.Equal(rows, byRows);
+                Assert.Equal(direct, forward);
+                Assert.NotEqual(direct, byRows); // the two routes round differently: the test tells them apart
+            }
+
+            // Off the rule's shapes ForwardByRows is Forward.
+            float[] lenetX = GroupedConvolutionTests.RandomValues(random, 784), lenetW = GroupedConvolutionTests.RandomValues(random, 150), lenetB = GroupedConvolutionTests.RandomValues(random, 6);
+            float[] a = new float[6 * 14 * 14], c = new float[6 * 14 * 14], lenetScratch = new float[DirectConvolution.ScratchLength(1, 28, 28, 6, 5, 2)];
+            DirectConvolution.ForwardPooledByRows(lenetX, 1, 28, 28, lenetW, lenetB, 6, 5, 2, a, lenetScratch, relu: true);
+            DirectConvolution.ForwardPooled(lenetX, 1, 28, 28, lenetW, lenetB, 6, 5, 2, c, lenetScratch, relu: true);
+            Assert.Equal(c, a);
+        }
+
+        [Fact]
+        public void TheGeneratedEvaluationOfAStem_RunsByRows_AndTrainingKeepsTheDirectKernels()
+        {
+            string source = Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Rows;\n[Network(3, 32, 32)]\n[Conv2d(16, 5, Padding = 2)]\n[ReLU]\n[MaxPool(2)]\n"
+                + "[Conv2d(16, 3, Padding = 1)]\n[Flatten]\n[Linear(4)]\npublic partial class Net { }").Single(s => s.Key.Contains("Net")).Value;
+            Assert.Contains("DirectConvolution.ForwardPooledByRows(x, 3, 32, 32, p.Slice(0, 1200), p.Slice(1200, 16), 16, 5, 2, y, columns, relu: true);", source);
+            Assert.Contains("DirectConvolution.Forward(x, 3, 32, 32, p.Slice(0, 1200), p.Slice(1200, 16), 16, 5, 2, y, columns, relu: false);", source); // training's
+            Assert.DoesNotContain("ByRows(x, 16,", source); // 16 channels in: the two-dimensional Winograd's, or direct
+
+            if (!Available) return;
+            var network = new RowStemNet();
+            network.ResetParameters(3);
+            var workspace = network.CreateWorkspace(2);
+            float[] input = GroupedConvolutionTests.RandomValues(new Random(4), 2 * 3 * 32 * 32), evaluated = new float[8], trained = new float[8];
+            network.Forward(input, evaluated, 2, workspace);
+            network.Forward(input, trained, 2, workspace, training: true);
+            for (int i = 0; i < 8; i++) Assert.Equal(trained[i], evaluated[i], 1e-5f * Math.Max(1f, Math.Abs(trained[i])));
+            Assert.NotEqual(trained, evaluated); // evaluation ran the rows: the floats differ in their last bits
+        }
+
+        [Fact]
         public void Forward_AllocatesNothing()
         {
             if (!Available) return;
@@ -128,4 +199,14 @@ namespace CnnGen.Tests
             Infrastructure.Allocations.AssertNone(() => RowWinogradConvolution.Forward(x, w, b, y, scratch, relu: true, pool: true, l), calls: 20);
         }
     }
+
+    /// <summary>An RGB 5x5 stem with ReLU and pooling: its evaluation runs by rows (RowWinogradConvolutionTests).</summary>
+    [Network(3, 32, 32)]
+    [Conv2d(16, 5, Padding = 2)]
+    [ReLU]
+    [MaxPool(2)]
+    [Conv2d(16, 3, Padding = 1)]
+    [Flatten]
+    [Linear(4)]
+    public partial class RowStemNet { }
 }

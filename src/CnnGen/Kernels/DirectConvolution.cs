@@ -235,6 +235,24 @@ namespace CnnGen.Kernels
             ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool: true, DefaultPath);
 
         /// <summary>
+        /// <see cref="Forward"/> for evaluation: by RowWinogradConvolution (a one-dimensional Winograd along the rows) where
+        /// it measured faster than the direct kernels (3 to 7 input channels onto 16 or more, 3x3 or 5x5, maps of 28x28 or
+        /// more, whole tiles of 4 a row: RGB stems), else as <see cref="Forward"/>. Its floats are within 3e-6 of the
+        /// products' magnitudes of the definition's, not the direct kernels' own; the generated code calls it in evaluation
+        /// only, so that a training step keeps the direct kernels' floats (PyTorch parity of the steps, TrainingTests).
+        /// </summary>
+        public static void ForwardByRows(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
+            Span<float> y, Span<float> scratch, bool relu) =>
+            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool: false, DefaultPath, allowRows: true);
+
+        /// <summary><see cref="ForwardPooled"/> for evaluation, as <see cref="ForwardByRows"/>.</summary>
+        public static void ForwardPooledByRows(ReadOnlySpan<float> x, int inChannels, int height, int width,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
+            Span<float> y, Span<float> scratch, bool relu) =>
+            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool: true, DefaultPath, allowRows: true);
+
+        /// <summary>
         /// <see cref="Forward"/> reading the filters that <see cref="TransformFilters"/> made from <paramref name="weight"/>
         /// (<see cref="WinogradFiltersLength"/> floats, kept by the caller and transformed again whenever the weights change):
         /// Winograd filters, or the weights packed for the lanes kernel. On a shape or a machine that keeps none the filters are
@@ -337,8 +355,8 @@ namespace CnnGen.Kernels
         internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
             Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path, bool allowWinograd = true, ReadOnlySpan<float> winogradFilters = default,
-            ReadOnlySpan<float> packedLanes = default) =>
-            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, kernel, padding, padding, y, scratch, relu, pool, path, allowWinograd, winogradFilters, packedLanes);
+            ReadOnlySpan<float> packedLanes = default, bool allowRows = false) =>
+            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, kernel, padding, padding, y, scratch, relu, pool, path, allowWinograd, winogradFilters, packedLanes, allowRows);
 
         /// <summary>
         /// The forward pass with kernel and padding per axis (PyTorch's weight [outChannels x inChannels x kernelHeight x
@@ -349,7 +367,7 @@ namespace CnnGen.Kernels
         internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth,
             Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path, bool allowWinograd = true, ReadOnlySpan<float> winogradFilters = default,
-            ReadOnlySpan<float> packedLanes = default)
+            ReadOnlySpan<float> packedLanes = default, bool allowRows = false)
         {
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernelHeight, kernelWidth, paddingHeight, paddingWidth, x.Length, weight.Length);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
@@ -384,7 +402,7 @@ namespace CnnGen.Kernels
                 }
                 return;
             }
-            if (path == KernelPath.Vector512 && allowWinograd && ForwardByRowWinograd(g, outChannels))
+            if (path == KernelPath.Vector512 && allowRows && ForwardByRowWinograd(g, outChannels))
             {
                 RowWinogradConvolution.Forward(x, weight, bias, y, scratch, relu, pool, RowLayout(g, outChannels));
                 return;
