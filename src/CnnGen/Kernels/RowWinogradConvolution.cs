@@ -232,10 +232,14 @@ namespace CnnGen.Kernels
         /// </summary>
         internal static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
-            int k = l.Kernel, perChannel = l.FilterRows * k;
+            int k = l.Kernel, perChannel = l.FilterRows * k, columns = (perChannel + V - 1) / V * V;
             Require(weight.Length >= l.OutChannels * perChannel, nameof(weight));
             Require(filters.Length >= l.FiltersLength, nameof(filters));
-            Span<float> taps = stackalloc float[5 * V];
+            // taps[j][lane] = weight float j of output channel 16·block + lane: a block's weights turned, 16x16 transposes where
+            // the block is whole and its rows' 16-float columns lie inside the weight, else one float at a time (zeros past
+            // the last channel). Up to 7 channels of 5x5 (175 floats a channel) on the stack; more one row at a time.
+            bool turned = columns <= 256;
+            Span<float> taps = stackalloc float[turned ? columns * V : k * V];
             Span<Vector512<float>> coefficients = stackalloc Vector512<float>[21];
             LineWinogradConvolution.GCoefficients(k, l.Positions, coefficients);
             ref float t = ref MemoryMarshal.GetReference(taps);
@@ -245,15 +249,28 @@ namespace CnnGen.Kernels
             for (int block = 0; block < l.OutBlocks; block++)
             {
                 int lanes = Math.Min(V, l.OutChannels - block * V);
+                ref float first = ref Unsafe.Add(ref w, block * V * perChannel);
+                for (int column = 0; turned && column < columns; column += V)
+                {
+                    if (lanes == V && (block * V + V - 1) * perChannel + column + V <= weight.Length)
+                    {
+                        DirectConvolution.Transpose16(ref Unsafe.Add(ref first, column), perChannel, ref Unsafe.Add(ref t, column * V));
+                        continue;
+                    }
+                    for (int j = column; j < Math.Min(column + V, perChannel); j++)
+                        for (int lane = 0; lane < V; lane++)
+                            Unsafe.Add(ref t, j * V + lane) = lane < lanes ? Unsafe.Add(ref first, lane * perChannel + j) : 0f;
+                }
                 for (int row = 0; row < l.FilterRows; row++)
                 {
-                    // taps[j][lane] = tap j of the row of output channel 16·block + lane (zero past the last).
-                    for (int j = 0; j < k; j++)
-                        for (int lane = 0; lane < V; lane++)
-                            Unsafe.Add(ref t, j * V + lane) = lane < lanes ? Unsafe.Add(ref w, (block * V + lane) * perChannel + row * k + j) : 0f;
+                    ref float rowTaps = ref Unsafe.Add(ref t, turned ? row * k * V : 0);
+                    if (!turned)
+                        for (int j = 0; j < k; j++)
+                            for (int lane = 0; lane < V; lane++)
+                                Unsafe.Add(ref rowTaps, j * V + lane) = lane < lanes ? Unsafe.Add(ref first, lane * perChannel + row * k + j) : 0f;
                     ref float target = ref Unsafe.Add(ref u, (block * l.FilterRows + row) * l.Positions * l.LaneStride);
-                    if (k == 3) LineWinogradConvolution.ApplyG3(ref t, coefficients, ref target, (nuint)l.LaneStride);
-                    else LineWinogradConvolution.ApplyLongG(ref t, k, l.Positions, coefficients, ref target, (nuint)l.LaneStride);
+                    if (k == 3) LineWinogradConvolution.ApplyG3(ref rowTaps, coefficients, ref target, (nuint)l.LaneStride);
+                    else LineWinogradConvolution.ApplyLongG(ref rowTaps, k, l.Positions, coefficients, ref target, (nuint)l.LaneStride);
                 }
             }
         }
