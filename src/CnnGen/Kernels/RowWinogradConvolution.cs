@@ -7,29 +7,34 @@ using System.Runtime.Intrinsics.X86;
 namespace CnnGen.Kernels
 {
     /// <summary>
-    /// A stride-1 3x3 or 5x5 convolution from few input channels (a grayscale or RGB stem, LeNet's two layers) by a
-    /// one-dimensional Winograd along its rows and the plain sum down its columns, on the Vector512 path: each output row's
-    /// 4 cells from F(4, 3) or F(4, 5) windows of 6 or 8 cells of each of the k input rows under it — 6 or 8
-    /// multiplications per input row where the direct sum takes 3 or 5 per cell (k·(k + 3)/4 instead of k² per cell:
-    /// 4.5 instead of 9, 10 instead of 25). Below 8 input channels the two-dimensional Winograd's transforms cost more than
-    /// they save (DirectConvolution.MinimumWinogradChannels); these are one axis of them, over k rows.
+    /// A stride-1 3x3 or 5x5 convolution from few input channels (RGB stems) by a one-dimensional Winograd along its rows
+    /// and the plain sum down its columns, on the Vector512 path: each output row's 4 cells from F(4, 3) or F(4, 5) windows
+    /// of 6 or 8 cells of each of the k input rows under it (k·(k + 3)/4 multiplications per cell instead of k²: 4.5
+    /// instead of 9, 10 instead of 25). Below 8 input channels the two-dimensional Winograd's transforms cost more than they
+    /// save (DirectConvolution.MinimumWinogradChannels); these are one axis of them, over k rows. DirectConvolution.ForwardByRows
+    /// says where it runs (evaluation only).
     /// </summary>
     /// <remarks>
     /// <para>
     /// Lanes hold tiles: tile t is output row t / S and columns 4(t mod S) … 4(t mod S) + 3, S = ⌈OW / 4⌉ tiles a row. An
     /// input row's windows are numbered the same way (r·S + s), so the window under tile t in the ky-th row of its kernel is
     /// window t + ky·S, and one tile vector's windows of each kernel row are one unaligned load of the transformed rows
-    /// V[channel][position][window]. The transformed windows come from gathers of the padded input (rows of 4S + k − 1
-    /// cells, zeros past the image); the products are broadcast filter values times those loads, two output channels a
-    /// tile vector at a time (16 or 12 accumulators); the output transform runs on the accumulators, adds the bias, and
-    /// interleaves the 4 outputs of 16 tiles into 64 consecutive cells of an output row of 4S cells (4t + i is cell i of
-    /// tile t); ReLU and the 2x2 pooling (PyTorch's order and NaN rule: Pooling.PoolRow) finish each channel from there.
+    /// V[channel][position][window]. A window's cells are 8 consecutive floats of the padded input (rows of 4S + k − 1
+    /// cells, zeros past the image), so 16 windows are a 16 x 8 transpose before Bᵀ. The products are broadcast filter
+    /// values times those loads, 3 or 4 output channels a pass over the tiles (24 accumulators); Aᵀ runs on the
+    /// accumulators, adds the bias, and interleaves the 4 outputs of 16 tiles into 64 consecutive cells of an output row of
+    /// 4S cells (4t + i is cell i of tile t): straight into y through ReLU when the rows are whole tiles, else through
+    /// rows of scratch that ReLU and the 2x2 pooling (PyTorch's order and NaN rule: Pooling.PoolRow) finish.
     /// </para>
     /// <para>
-    /// The filters: U[row block][position][16 rows] = G of each row of k taps of the weight (row (oc·C + c)·k + ky), rows
-    /// past the last zero, an output channel more when their count is odd (the second channel of the last pair). The
-    /// transforms are LineWinogradConvolution's (the points 0, ±1, ±2, ∞ and, for 8 cells, ±1/2), so the precision is
-    /// theirs summed over k rows: within 3e-6 of the products' magnitudes in RowWinogradConvolutionTests.
+    /// The filters: U[block of 16 output channels][filter row c·k + ky][position][lane] = G of the row's k taps, zero past
+    /// the last channel. The transforms are LineWinogradConvolution's (the points 0, ±1, ±2, ∞ and, for 8 cells, ±1/2), so
+    /// the precision is theirs summed over the rows: within 3e-6 of the products' magnitudes in RowWinogradConvolutionTests
+    /// (the direct kernels' is about a tenth of that; training keeps them).
+    /// </para>
+    /// <para>
+    /// Measured and not taken (KernelBench row-winograd): LeNet-5's layers (0.81-1.02x with filters prepared: one input
+    /// channel gives too few products for the transforms, and its second layer's 10x10 map too few tiles), maps under 28x28.
     /// </para>
     /// </remarks>
     internal static class RowWinogradConvolution
@@ -46,9 +51,9 @@ namespace CnnGen.Kernels
             /// <summary>Windows an input row (S), the windows of a channel's rows (transformed, vectors of them), and V's strides.</summary>
             public readonly int Windows, WindowVectors, PositionStride, ChannelStride, TransformedLength;
             /// <summary>
-            /// Output channels a pass over the tiles computes (4 with 6 positions, 3 with 8: 24 accumulators), U's floats a
-            /// filter row and position (16 output channels and, for groups of 3, the last group's two past them, zero), the
-            /// filter rows a block of 16 output channels (InChannels·k), and U's length.
+            /// The most output channels a pass over the tiles computes (4 with 6 positions, 3 with 8: 24 accumulators), U's
+            /// floats a filter row and position (16 output channels, and with 8 positions a zero lane past them that a last
+            /// group of 1 reads as its second), the filter rows a block of 16 output channels (InChannels·k), and U's length.
             /// </summary>
             public readonly int Group, LaneStride, FilterRows, OutBlocks, FiltersLength;
             /// <summary>A group's output channels' rows of 4S cells, with the last tile vector's spill.</summary>
@@ -80,7 +85,7 @@ namespace CnnGen.Kernels
                 ChannelStride = Positions * PositionStride;
                 TransformedLength = inChannels * ChannelStride;
                 Group = Positions == 8 ? 3 : 4;
-                LaneStride = Positions == 8 ? V + 2 : V;
+                LaneStride = Positions == 8 ? V + 1 : V;
                 FilterRows = inChannels * kernel;
                 OutBlocks = (outChannels + V - 1) / V;
                 FiltersLength = OutBlocks * FilterRows * Positions * LaneStride;
@@ -133,12 +138,25 @@ namespace CnnGen.Kernels
             var target = new Target(y, wide, bias, relu, direct: !pool && l.OutWidth % 4 == 0);
             for (int first = 0, count; first < l.OutChannels; first += count)
             {
-                // Groups stay inside a block of 16 output channels (U's lanes); a block's last group of 3 reads its two zero lanes.
-                int block = first / V;
-                count = Math.Min(Math.Min(l.Group, l.OutChannels - first), (block + 1) * V - first);
+                // Groups stay inside a block of 16 output channels (U's lanes). With 8 positions a block of 16 is 3, 3, 3, 3, 2
+                // and 2 (no lane computed for nothing); a last group of 1 reads a zero lane.
+                int block = first / V, left = Math.Min(l.OutChannels, (block + 1) * V) - first;
                 ref float u = ref Unsafe.Add(ref MemoryMarshal.GetReference(filters), block * l.FilterRows * l.Positions * l.LaneStride + first - block * V);
-                if (l.Positions == 8) Group3(transformed, ref u, first, count, target, l);
-                else Group4(transformed, ref u, first, count, target, l);
+                if (l.Positions == 6)
+                {
+                    count = Math.Min(4, left);
+                    Group4(transformed, ref u, first, count, target, l);
+                }
+                else if (left > 4 || left == 3)
+                {
+                    count = 3;
+                    Group3<C3>(transformed, ref u, first, count, target, l);
+                }
+                else
+                {
+                    count = Math.Min(2, left);
+                    Group3<C2>(transformed, ref u, first, count, target, l);
+                }
                 if (!target.Direct)
                     for (int g = 0; g < count; g++) Finish(wide.Slice(g * l.WidePlane), y, first + g, relu, pool, l);
             }
@@ -290,9 +308,9 @@ namespace CnnGen.Kernels
             }
         }
 
-        // Output channels first … first + count − 1 (count ≤ 3) of every tile, F(4, 5): 8 accumulators each, summed over the
-        // input channels and the kernel's rows; then Aᵀ and the store (Store).
-        private static void Group3(Span<float> transformed, ref float u, int first, int count, in Target target, in Layout l)
+        // Output channels first … first + count − 1 (count ≤ TWidth, 3 or 2) of every tile, F(4, 5): 8 accumulators each, summed
+        // over the input channels and the kernel's rows; then Aᵀ and the store (Store).
+        private static void Group3<TWidth>(Span<float> transformed, ref float u, int first, int count, in Target target, in Layout l) where TWidth : struct, IConstant
         {
             Span<Vector512<float>> products = stackalloc Vector512<float>[24];
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
@@ -313,35 +331,35 @@ namespace CnnGen.Kernels
                         var d = Vector512.LoadUnsafe(ref v);
                         a0 = Fused.MultiplyAdd(d, Vector512.Create(ur), a0);
                         b0 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 1)), b0);
-                        c0 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 2)), c0);
+                        if (TWidth.Value > 2) c0 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 2)), c0);
                         d = Vector512.LoadUnsafe(ref v, ps);
                         a1 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, ls)), a1);
                         b1 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, ls + 1)), b1);
-                        c1 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, ls + 2)), c1);
+                        if (TWidth.Value > 2) c1 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, ls + 2)), c1);
                         d = Vector512.LoadUnsafe(ref v, 2 * ps);
                         a2 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 2 * ls)), a2);
                         b2 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 2 * ls + 1)), b2);
-                        c2 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 2 * ls + 2)), c2);
+                        if (TWidth.Value > 2) c2 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 2 * ls + 2)), c2);
                         d = Vector512.LoadUnsafe(ref v, 3 * ps);
                         a3 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 3 * ls)), a3);
                         b3 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 3 * ls + 1)), b3);
-                        c3 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 3 * ls + 2)), c3);
+                        if (TWidth.Value > 2) c3 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 3 * ls + 2)), c3);
                         d = Vector512.LoadUnsafe(ref v, 4 * ps);
                         a4 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 4 * ls)), a4);
                         b4 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 4 * ls + 1)), b4);
-                        c4 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 4 * ls + 2)), c4);
+                        if (TWidth.Value > 2) c4 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 4 * ls + 2)), c4);
                         d = Vector512.LoadUnsafe(ref v, 5 * ps);
                         a5 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 5 * ls)), a5);
                         b5 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 5 * ls + 1)), b5);
-                        c5 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 5 * ls + 2)), c5);
+                        if (TWidth.Value > 2) c5 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 5 * ls + 2)), c5);
                         d = Vector512.LoadUnsafe(ref v, 6 * ps);
                         a6 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 6 * ls)), a6);
                         b6 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 6 * ls + 1)), b6);
-                        c6 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 6 * ls + 2)), c6);
+                        if (TWidth.Value > 2) c6 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 6 * ls + 2)), c6);
                         d = Vector512.LoadUnsafe(ref v, 7 * ps);
                         a7 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 7 * ls)), a7);
                         b7 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 7 * ls + 1)), b7);
-                        c7 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 7 * ls + 2)), c7);
+                        if (TWidth.Value > 2) c7 = Fused.MultiplyAdd(d, Vector512.Create(Unsafe.Add(ref ur, 7 * ls + 2)), c7);
                     }
                 }
                 // Stored before any call, so that no accumulator lives across one (the JIT would keep them all in memory).
