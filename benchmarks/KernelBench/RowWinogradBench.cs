@@ -34,6 +34,16 @@ namespace KernelBench
                 ("3x32x32 -> 16 k3 p0", 3, 32, 32, 16, 3, 0, false),
                 ("3x28x28 -> 16 k3 p1", 3, 28, 28, 16, 3, 1, false),
                 ("3x28x28 -> 32 k5 p2", 3, 28, 28, 32, 5, 2, false),
+                ("1x28x28 -> 16 k3 p1", 1, 28, 28, 16, 3, 1, false),
+                ("1x28x28 -> 64 k3 p1", 1, 28, 28, 64, 3, 1, false),
+                ("1x28x28 -> 32 k5 p2", 1, 28, 28, 32, 5, 2, false),
+                ("1x28x28 -> 32 k3 p1 +pool", 1, 28, 28, 32, 3, 1, true),
+                ("2x32x32 -> 16 k3 p1", 2, 32, 32, 16, 3, 1, false),
+                ("1x64x64 -> 16 k3 p1", 1, 64, 64, 16, 3, 1, false),
+                ("3x32x32 -> 64 k3 p1 +pool", 3, 32, 32, 64, 3, 1, true),
+                ("3x32x32 -> 16 k3 p1 +pool", 3, 32, 32, 16, 3, 1, true),
+                ("3x32x32 -> 32 k5 p2 +pool", 3, 32, 32, 32, 5, 2, true),
+                ("1x28x28 -> 32 k5 p2 +pool", 1, 28, 28, 32, 5, 2, true),
             };
             Console.WriteLine($"{"shape (us per call, CPU)",-36} {"direct",8} {"row call",9} {"prepared",9} {"call x",7} {"prep x",7} {"largest diff",13}");
             // row-winograd loop N: shape N's prepared call for 5 seconds (for perf).

@@ -125,49 +125,59 @@ namespace CnnGen.Tests
         public void ForwardByRows_TakesTheRowsWhereTheyMeasuredFaster_AndForwardKeepsTheDirectKernels()
         {
             if (!Available) return;
-            Assert.True(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 16, 3, 1), "an RGB stem onto 16 channels at 32x32");
-            Assert.True(DirectConvolution.ForwardByRowWinograd(7, 28, 28, 64, 5, 2));
-            Assert.False(DirectConvolution.ForwardByRowWinograd(1, 28, 28, 6, 5, 2), "LeNet-5's first layer: one channel");
-            Assert.False(DirectConvolution.ForwardByRowWinograd(6, 14, 14, 16, 5, 0), "LeNet-5's second: a small map");
-            Assert.False(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 8, 3, 1), "few output channels");
-            Assert.False(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 16, 3, 0), "30 outputs a row");
-            Assert.False(DirectConvolution.ForwardByRowWinograd(8, 32, 32, 16, 3, 1), "the two-dimensional Winograd's");
-            Assert.False(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 16, 7, 3), "a 7x7 kernel");
+            Assert.True(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 16, 3, 1, pool: false), "an RGB stem onto 16 channels at 32x32");
+            Assert.True(DirectConvolution.ForwardByRowWinograd(7, 28, 28, 64, 5, 2, pool: false));
+            Assert.True(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 32, 5, 2, pool: true), "5x5, pooled");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 64, 3, 1, pool: true), "3x3, pooled: the products gain too little");
+            Assert.True(DirectConvolution.ForwardByRowWinograd(1, 28, 28, 32, 3, 1, pool: false), "a grayscale stem onto 32");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(1, 28, 28, 16, 3, 1, pool: false), "a grayscale stem onto 16 by 3x3");
+            Assert.True(DirectConvolution.ForwardByRowWinograd(1, 28, 28, 16, 5, 2, pool: false), "a grayscale stem onto 16 by 5x5");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(1, 28, 28, 32, 5, 2, pool: true), "pooled from one channel");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(1, 28, 28, 6, 5, 2, pool: true), "LeNet-5's first layer");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(6, 14, 14, 16, 5, 0, pool: true), "LeNet-5's second: a small map");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 8, 3, 1, pool: false), "few output channels");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 16, 3, 0, pool: false), "30 outputs a row");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(8, 32, 32, 16, 3, 1, pool: false), "the two-dimensional Winograd's");
+            Assert.False(DirectConvolution.ForwardByRowWinograd(3, 32, 32, 16, 7, 3, pool: false), "a 7x7 kernel");
 
             // ForwardByRows on such a shape gives RowWinogradConvolution's floats, pooled or not; Forward (training's) keeps the
             // direct kernels' own.
-            var l = new RowWinogradConvolution.Layout(3, 32, 32, 16, 3, 1);
+            var l = new RowWinogradConvolution.Layout(3, 32, 32, 16, 5, 2);
             var random = new Random(5);
-            float[] x = GroupedConvolutionTests.RandomValues(random, 3 * 32 * 32), w = GroupedConvolutionTests.RandomValues(random, 16 * 27);
+            float[] x = GroupedConvolutionTests.RandomValues(random, 3 * 32 * 32), w = GroupedConvolutionTests.RandomValues(random, 16 * 75);
             float[] b = GroupedConvolutionTests.RandomValues(random, 16);
-            float[] scratch = new float[DirectConvolution.ScratchLength(3, 32, 32, 16, 3, 1)]; // the layer's own scratch is enough
+            float[] scratch = new float[DirectConvolution.ScratchLength(3, 32, 32, 16, 5, 2)]; // the layer's own scratch is enough
             foreach (bool pool in new[] { false, true })
             {
                 int length = pool ? 16 * 16 * 16 : 16 * 32 * 32;
                 float[] byRows = new float[length], rows = new float[length], forward = new float[length], direct = new float[length];
                 if (pool)
                 {
-                    DirectConvolution.ForwardPooledByRows(x, 3, 32, 32, w, b, 16, 3, 1, byRows, scratch, relu: true);
-                    DirectConvolution.ForwardPooled(x, 3, 32, 32, w, b, 16, 3, 1, forward, scratch, relu: true);
+                    DirectConvolution.ForwardPooledByRows(x, 3, 32, 32, w, b, 16, 5, 2, byRows, scratch, relu: true);
+                    DirectConvolution.ForwardPooled(x, 3, 32, 32, w, b, 16, 5, 2, forward, scratch, relu: true);
                 }
                 else
                 {
-                    DirectConvolution.ForwardByRows(x, 3, 32, 32, w, b, 16, 3, 1, byRows, scratch, relu: true);
-                    DirectConvolution.Forward(x, 3, 32, 32, w, b, 16, 3, 1, forward, scratch, relu: true);
+                    DirectConvolution.ForwardByRows(x, 3, 32, 32, w, b, 16, 5, 2, byRows, scratch, relu: true);
+                    DirectConvolution.Forward(x, 3, 32, 32, w, b, 16, 5, 2, forward, scratch, relu: true);
                 }
                 RowWinogradConvolution.Forward(x, w, b, rows, new float[l.ScratchLength], relu: true, pool, l);
-                DirectConvolution.ForwardOn(x, 3, 32, 32, w, b, 16, 3, 1, direct, scratch, relu: true, pool, DirectConvolution.KernelPath.Vector512, allowWinograd: false);
+                DirectConvolution.ForwardOn(x, 3, 32, 32, w, b, 16, 5, 2, direct, scratch, relu: true, pool, DirectConvolution.KernelPath.Vector512, allowWinograd: false);
                 Assert.Equal(rows, byRows);
                 Assert.Equal(direct, forward);
                 Assert.NotEqual(direct, byRows); // the two routes round differently: the test tells them apart
             }
 
-            // Off the rule's shapes ForwardByRows is Forward.
+            // Off the rule's shapes ForwardByRows is Forward: LeNet-5's first layer, and a pooled 3x3 RGB stem.
             float[] lenetX = GroupedConvolutionTests.RandomValues(random, 784), lenetW = GroupedConvolutionTests.RandomValues(random, 150), lenetB = GroupedConvolutionTests.RandomValues(random, 6);
             float[] a = new float[6 * 14 * 14], c = new float[6 * 14 * 14], lenetScratch = new float[DirectConvolution.ScratchLength(1, 28, 28, 6, 5, 2)];
             DirectConvolution.ForwardPooledByRows(lenetX, 1, 28, 28, lenetW, lenetB, 6, 5, 2, a, lenetScratch, relu: true);
             DirectConvolution.ForwardPooled(lenetX, 1, 28, 28, lenetW, lenetB, 6, 5, 2, c, lenetScratch, relu: true);
             Assert.Equal(c, a);
+            float[] pooledByRows = new float[16 * 16 * 16], pooled = new float[16 * 16 * 16], stemScratch = new float[DirectConvolution.ScratchLength(3, 32, 32, 16, 3, 1)];
+            DirectConvolution.ForwardPooledByRows(x, 3, 32, 32, w.AsSpan(0, 16 * 27), b, 16, 3, 1, pooledByRows, stemScratch, relu: true);
+            DirectConvolution.ForwardPooled(x, 3, 32, 32, w.AsSpan(0, 16 * 27), b, 16, 3, 1, pooled, stemScratch, relu: true);
+            Assert.Equal(pooled, pooledByRows);
         }
 
         [Fact]
@@ -178,6 +188,14 @@ namespace CnnGen.Tests
             Assert.Contains("DirectConvolution.ForwardPooledByRows(x, 3, 32, 32, p.Slice(0, 1200), p.Slice(1200, 16), 16, 5, 2, y, columns, relu: true);", source);
             Assert.Contains("DirectConvolution.Forward(x, 3, 32, 32, p.Slice(0, 1200), p.Slice(1200, 16), 16, 5, 2, y, columns, relu: false);", source); // training's
             Assert.DoesNotContain("ByRows(x, 16,", source); // 16 channels in: the two-dimensional Winograd's, or direct
+            // A grayscale 3x3 stem onto 32 runs by rows (before a 1x1 layer: a Winograd layer after it would take its maps linked); pooled, it does not (3x3's products gain too little for the pooling's pass).
+            string grayscale = Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Rows;\n[Network(1, 28, 28)]\n[Conv2d(32, 3, Padding = 1)]\n[ReLU]\n"
+                + "[Conv2d(16, 1)]\n[ReLU]\n[MaxPool(2)]\n[Flatten]\n[Linear(4)]\npublic partial class Net { }").Single(s => s.Key.Contains("Net")).Value;
+            Assert.Contains("DirectConvolution.ForwardByRows(x, 1, 28, 28, p.Slice(0, 288), p.Slice(288, 32), 32, 3, 1, y, columns, relu: true);", grayscale);
+            string pooled = Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Rows;\n[Network(3, 32, 32)]\n[Conv2d(32, 3, Padding = 1)]\n[ReLU]\n[MaxPool(2)]\n"
+                + "[Flatten]\n[Linear(4)]\npublic partial class Net { }").Single(s => s.Key.Contains("Net")).Value;
+            Assert.DoesNotContain("ByRows", pooled);
+            Assert.Contains("DirectConvolution.ForwardPooled(x, 3, 32, 32,", pooled);
 
             if (!Available) return;
             var network = new RowStemNet();

@@ -328,14 +328,20 @@ namespace CnnGen.Generator.Emit
         private const int MinimumWinogradChannels = 8;
 
         /// <summary>
-        /// Whether the layer's evaluation calls <c>DirectConvolution.ForwardByRows</c>: the shapes where the runtime may run
-        /// <c>RowWinogradConvolution</c> (<c>DirectConvolution.ForwardByRowWinograd</c>, the same numbers: 3 to 7 channels in,
-        /// 16 or more out, 3x3 or 5x5 at stride 1, whole tiles of 4 a row, 28x28 outputs or more); the runtime decides per machine.
+        /// Whether the layer's evaluation calls <c>DirectConvolution.ForwardByRows</c> (or <c>ForwardPooledByRows</c>): the
+        /// shapes where the runtime may run <c>RowWinogradConvolution</c> (<c>DirectConvolution.ForwardByRowWinograd</c>, the
+        /// same numbers: 3x3 or 5x5 at stride 1 from up to 7 channels onto 16 or more, whole tiles of 4 a row, 28x28 outputs
+        /// or more; from 1 or 2 channels onto 32 or by 5x5; pooled only 5x5 from 3 or more); the runtime decides per machine.
         /// </summary>
-        public static bool RunsByRows(PlannedLayer layer) =>
-            layer.Kind == LayerKind.Conv2d && DimsOf(layer).Direct && layer.Spec.Kernel is 3 or 5 && !GroupedConv2dEmitter.Handles(layer.Spec)
-            && layer.Input.Channels >= 3 && layer.Input.Channels < MinimumWinogradChannels && layer.Output.Channels >= 16
-            && layer.Output.Width % 4 == 0 && layer.Output.Height * layer.Output.Width >= 28 * 28;
+        public static bool RunsByRows(PlannedLayer layer, bool pool)
+        {
+            if (layer.Kind != LayerKind.Conv2d || !DimsOf(layer).Direct || layer.Spec.Kernel is not (3 or 5) || GroupedConv2dEmitter.Handles(layer.Spec)
+                || layer.Input.Channels >= MinimumWinogradChannels || layer.Output.Channels < 16
+                || layer.Output.Width % 4 != 0 || layer.Output.Height * layer.Output.Width < 28 * 28)
+                return false;
+            if (pool) return layer.Spec.Kernel == 5 && layer.Input.Channels >= 3;
+            return layer.Input.Channels >= 3 || layer.Output.Channels >= 32 || layer.Spec.Kernel == 5;
+        }
 
         /// <summary>The workspace array holding a layer's Winograd filters (forward's, or the input gradient's during backward).</summary>
         public static string WinogradFiltersArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "WinogradFilters";
@@ -1098,8 +1104,9 @@ namespace CnnGen.Generator.Emit
                 else if (WinogradLinked(layer)) EmitWinogradLinkedCall(w, layer, bias);
                 else if (d.Direct || d.Strided)
                 {
-                    if (RunsByRows(layer)) w.Line("// A stem from few channels: a one-dimensional Winograd along the rows where the runtime measured it faster (evaluation only: training keeps the direct kernels' floats)");
-                    w.Line(DirectForwardCall(layer, (fusion.Pool ? "ForwardPooled" : "Forward") + (RunsByRows(layer) ? "ByRows" : ""), bias, fusion.Relu));
+                    bool byRows = RunsByRows(layer, fusion.Pool);
+                    if (byRows) w.Line("// A layer from few channels: a one-dimensional Winograd along the rows where the runtime measured it faster (evaluation only: training keeps the direct kernels' floats)");
+                    w.Line(DirectForwardCall(layer, (fusion.Pool ? "ForwardPooled" : "Forward") + (byRows ? "ByRows" : ""), bias, fusion.Relu));
                 }
                 else EmitPointwiseBody(w, layer, bias, bounds);
                 if (fusion.Activation is { } activation && !WinogradLinked(layer))

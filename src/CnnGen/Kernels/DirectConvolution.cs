@@ -152,30 +152,36 @@ namespace CnnGen.Kernels
         private static int ForwardScratch(in Geometry g, int outChannels, bool filtersKept) =>
             Math.Max(Math.Max(g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 32), // two blocks' cells (LanesTilePair)
                 ForwardByWinograd(g, outChannels) ? F4Layout(g, outChannels).ScratchLength + (filtersKept ? 0 : F4Layout(g, outChannels).FiltersLength) : 0), // room to transform them per call
-                ForwardByRowWinograd(g, outChannels) ? RowLayout(g, outChannels).ScratchLength : 0);
+                ForwardByRowWinograd(g, outChannels, pool: false) || ForwardByRowWinograd(g, outChannels, pool: true) ? RowLayout(g, outChannels).ScratchLength : 0);
 
         // RowWinogradConvolution (one-dimensional Winograd along the rows, filters transformed on the call) where it measured
-        // faster than the direct kernels. KernelBench row-winograd (thread CPU, best of 40 interleaved rounds; direct / row):
-        // 3x32x32 -> 16 k3 1.13x, -> 32 k3 1.14x, -> 64 k3 1.40x, -> 32 k5 1.32x, 5x32x32 -> 16 k3 1.17x, 7x32x32 -> 32 k5
-        // 1.43x, 4x32x32 -> 16 k5 pooled 1.22x, 3x28x28 -> 16 k3 1.11x, 3x48x48 -> 24 k3 1.20x, 3x64x64 -> 16 k3 1.10x,
-        // 3x224x224 -> 32 k3 1.12x; but 1x28x28 -> 16 k5 1.02x and -> 32 k3 1.00x (one channel: too few products for the
-        // transforms), 3x32x32 -> 6 k5 1.01x, 30 outputs a row 0.84x (tiles past the row's end, and the rows copied once more),
-        // and maps under 28x28 0.47-0.89x (LeNet-5's second layer 0.56x, 6x14x14 -> 16 k3 0.74x: the call's filters and
-        // the transforms outweigh the products). Below MinimumWinogradChannels only: from 8 channels the two-dimensional
-        // Winograd runs.
-        private static bool ForwardByRowWinograd(in Geometry g, int outChannels) =>
-            g.Square && Vector512.IsHardwareAccelerated && RowWinogradConvolution.Handles(g.Kernel)
-            && g.InChannels >= 3 && g.InChannels < MinimumWinogradChannels && outChannels >= 16
-            && g.OutWidth % 4 == 0 && g.OutHeight * g.OutWidth >= 28 * 28;
+        // faster than the direct kernels. KernelBench row-winograd (thread CPU, best of 40 interleaved rounds; direct / rows):
+        // from 3 to 7 channels 1.13-1.64x onto 16 to 64 (3x32x32 -> 16 k3 1.13x, -> 32 k3 1.34x, -> 64 k3 1.34x, -> 32 k5
+        // 1.51x, 7x32x32 -> 32 k5 1.64x, 3x28x28 -> 16 k3 1.14x, 3x224x224 -> 32 k3 1.09x); from 1 or 2 channels onto 32
+        // or more, or onto 16 by 5x5, 1.12-1.24x (1x28x28 -> 32 k3 1.12x, -> 64 k3 1.24x, -> 16 k5 1.17x, -> 32 k5 1.24x),
+        // but onto 16 by 3x3 1.03-1.10x. Pooled, only 5x5 from 3 or more channels pays (3x32x32 -> 32 k5 1.34x, 4x32x32 -> 16
+        // k5 1.33x): the pooling is the same pass in both, and 3x3's products gain too little (3x32x32 -> 16 k3 0.95x,
+        // -> 64 k3 1.08x, 1x28x28 -> 32 k3 0.69x, -> 32 k5 1.05x). Not under 28x28 outputs (LeNet-5's 6x14x14 -> 16 k5
+        // 0.72x, 6x14x14 -> 16 k3 0.83x: the call's filters and the transforms outweigh the products), nor on rows that are
+        // not whole tiles of 4 (30 a row 0.91x), nor LeNet-5's first layer (onto 6: 0.88x). Below MinimumWinogradChannels
+        // only: from 8 channels the two-dimensional Winograd runs.
+        private static bool ForwardByRowWinograd(in Geometry g, int outChannels, bool pool)
+        {
+            if (!g.Square || !Vector512.IsHardwareAccelerated || !RowWinogradConvolution.Handles(g.Kernel) || g.InChannels >= MinimumWinogradChannels
+                || g.OutWidth % 4 != 0 || g.OutHeight * g.OutWidth < 28 * 28 || outChannels < 16)
+                return false;
+            if (pool) return g.Kernel == 5 && g.InChannels >= 3;
+            return g.InChannels >= 3 || outChannels >= 32 || g.Kernel == 5;
+        }
 
         private static RowWinogradConvolution.Layout RowLayout(in Geometry g, int outChannels) =>
             new(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
 
         /// <summary>Whether this stride-1 shape's forward runs RowWinogradConvolution on the Vector512 path.</summary>
-        internal static bool ForwardByRowWinograd(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
+        internal static bool ForwardByRowWinograd(int inChannels, int height, int width, int outChannels, int kernel, int padding, bool pool) =>
             inChannels > 0 && height > 0 && width > 0 && outChannels > 0 && kernel > 0 && padding >= 0
             && height + 2 * padding >= kernel && width + 2 * padding >= kernel
-            && ForwardByRowWinograd(new Geometry(inChannels, height, width, kernel, padding), outChannels);
+            && ForwardByRowWinograd(new Geometry(inChannels, height, width, kernel, padding), outChannels, pool);
 
         // F(4x4, 3x3) or F(2x2, 5x5) where it measured faster than the direct kernel (WinogradF4Convolution.Pays), on the
         // Vector512 path. For 3x3, F(4x4)'s domain holds every shape where F(2x2, 3x3) (WinogradConvolution) measured faster
@@ -236,8 +242,8 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// <see cref="Forward"/> for evaluation: by RowWinogradConvolution (a one-dimensional Winograd along the rows) where
-        /// it measured faster than the direct kernels (3 to 7 input channels onto 16 or more, 3x3 or 5x5, maps of 28x28 or
-        /// more, whole tiles of 4 a row: RGB stems), else as <see cref="Forward"/>. Its floats are within 3e-6 of the
+        /// it measured faster than the direct kernels (3x3 or 5x5 from up to 7 input channels onto 16 or more, maps of 28x28
+        /// or more, whole tiles of 4 a row: RGB and grayscale stems), else as <see cref="Forward"/>. Its floats are within 3e-6 of the
         /// products' magnitudes of the definition's, not the direct kernels' own; the generated code calls it in evaluation
         /// only, so that a training step keeps the direct kernels' floats (PyTorch parity of the steps, TrainingTests).
         /// </summary>
@@ -402,7 +408,7 @@ namespace CnnGen.Kernels
                 }
                 return;
             }
-            if (path == KernelPath.Vector512 && allowRows && ForwardByRowWinograd(g, outChannels))
+            if (path == KernelPath.Vector512 && allowRows && ForwardByRowWinograd(g, outChannels, pool))
             {
                 RowWinogradConvolution.Forward(x, weight, bias, y, scratch, relu, pool, RowLayout(g, outChannels));
                 return;
