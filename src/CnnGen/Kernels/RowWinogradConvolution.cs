@@ -30,7 +30,7 @@ namespace CnnGen.Kernels
     /// The filters: U[block of 16 output channels][filter row c·k + ky][position][lane] = G of the row's k taps, zero past
     /// the last channel. The transforms are LineWinogradConvolution's (the points 0, ±1, ±2, ∞ and, for 8 cells, ±1/2), so
     /// the precision is theirs summed over the rows: within 3e-6 of the products' magnitudes in RowWinogradConvolutionTests
-    /// (the direct kernels' is about a tenth of that; training keeps them).
+    /// (not the direct kernels' floats: training keeps those).
     /// </para>
     /// <para>
     /// Measured and not taken (KernelBench row-winograd): LeNet-5's layers (0.81-1.02x with filters prepared: one input
