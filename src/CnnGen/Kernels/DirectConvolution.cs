@@ -243,9 +243,9 @@ namespace CnnGen.Kernels
         /// <summary>
         /// <see cref="Forward"/> for evaluation: by RowWinogradConvolution (a one-dimensional Winograd along the rows) where
         /// it measured faster than the direct kernels (3x3 or 5x5 from up to 7 input channels onto 16 or more, maps of 28x28
-        /// or more, whole tiles of 4 a row: RGB and grayscale stems), else as <see cref="Forward"/>. Its floats are within 3e-6 of the
-        /// products' magnitudes of the definition's, not the direct kernels' own; the generated code calls it in evaluation
-        /// only, so that a training step keeps the direct kernels' floats (PyTorch parity of the steps, TrainingTests).
+        /// or more, whole tiles of 4 a row: RGB and grayscale stems), else as <see cref="Forward"/>. Its floats are within
+        /// 3e-6 of the products' magnitudes of the definition's, not the direct kernels' own; the generated code calls it in
+        /// evaluation only, so that a training step keeps the direct kernels' floats (PyTorch parity of the steps, TrainingTests).
         /// </summary>
         public static void ForwardByRows(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,

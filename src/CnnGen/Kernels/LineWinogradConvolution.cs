@@ -502,14 +502,6 @@ namespace CnnGen.Kernels
             var m2 = Vector512.LoadUnsafe(ref source, 2 * stride); var m3 = Vector512.LoadUnsafe(ref source, 3 * stride);
             var m4 = Vector512.LoadUnsafe(ref source, 4 * stride); var m5 = Vector512.LoadUnsafe(ref source, 5 * stride);
             var m6 = Vector512.LoadUnsafe(ref source, 6 * stride); var m7 = Vector512.LoadUnsafe(ref source, 7 * stride);
-            return At8(m0, m1, m2, m3, m4, m5, m6, m7);
-        }
-
-        /// <summary>The same on products in registers (RowWinogradConvolution's accumulators).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) At8(Vector512<float> m0, Vector512<float> m1,
-            Vector512<float> m2, Vector512<float> m3, Vector512<float> m4, Vector512<float> m5, Vector512<float> m6, Vector512<float> m7)
-        {
             Vector512<float> sum12 = m1 + m2, sum34 = m3 + m4, sum56 = m5 + m6;
             Vector512<float> difference12 = m1 - m2, difference34 = m3 - m4, difference56 = m5 - m6;
             var y0 = m0 + sum12 + sum34 + sum56;

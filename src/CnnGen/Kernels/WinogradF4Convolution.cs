@@ -806,14 +806,6 @@ namespace CnnGen.Kernels
             var m0 = Vector512.LoadUnsafe(ref source); var m1 = Vector512.LoadUnsafe(ref source, stride);
             var m2 = Vector512.LoadUnsafe(ref source, 2 * stride); var m3 = Vector512.LoadUnsafe(ref source, 3 * stride);
             var m4 = Vector512.LoadUnsafe(ref source, 4 * stride); var m5 = Vector512.LoadUnsafe(ref source, 5 * stride);
-            return At(m0, m1, m2, m3, m4, m5);
-        }
-
-        /// <summary>The same on products in registers (RowWinogradConvolution's accumulators).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) At(Vector512<float> m0, Vector512<float> m1,
-            Vector512<float> m2, Vector512<float> m3, Vector512<float> m4, Vector512<float> m5)
-        {
             var sum12 = m1 + m2; var difference12 = m1 - m2; var sum34 = m3 + m4; var difference34 = m3 - m4;
             return (m0 + sum12 + sum34,
                 Fused.MultiplyAdd(difference34, Vector512.Create(2f), difference12),
