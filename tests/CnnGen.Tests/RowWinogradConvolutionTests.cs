@@ -102,16 +102,8 @@ namespace CnnGen.Tests
         }
 
         // F(4, 5)'s transforms divide by up to 360 and multiply by up to 21: LineWinogradConvolution's bound, summed over k rows.
-        private static void WithinMagnitude(float[] actual, double[] expected, double[] magnitude, string what)
-        {
-            const double tolerance = 3e-6;
-            for (int i = 0; i < expected.Length; i++)
-            {
-                double error = Math.Abs(actual[i] - expected[i]);
-                if (!(error <= tolerance * Math.Max(1, magnitude[i])))
-                    Assert.Fail($"{what}: element {i} is {actual[i]:R}, expected {expected[i]:R} (error {error:E2}, magnitude {magnitude[i]:G3})");
-            }
-        }
+        private static void WithinMagnitude(float[] actual, double[] expected, double[] magnitude, string what) =>
+            LineWinogradConvolutionTests.WithinMagnitude(actual, expected, magnitude, what, 3e-6);
 
         [Fact]
         public void Layout_RejectsOtherKernels_AndShapesThatDoNotFit()
@@ -120,6 +112,7 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentOutOfRangeException>(() => new RowWinogradConvolution.Layout(1, 8, 8, 4, 4, 1));
             Assert.Throws<ArgumentOutOfRangeException>(() => new RowWinogradConvolution.Layout(1, 4, 8, 4, 5, 0)); // the kernel is taller than the map
             Assert.Throws<ArgumentOutOfRangeException>(() => new RowWinogradConvolution.Layout(0, 8, 8, 4, 3, 1));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new RowWinogradConvolution.Layout(8, 8, 8, 4, 3, 1)); // the two-dimensional Winograd's
             var lenet = new RowWinogradConvolution.Layout(1, 28, 28, 6, 5, 2);
             Assert.Equal((7, 196, 13, 8), (lenet.TileColumns, lenet.Tiles, lenet.TileVectors, lenet.Positions));
         }

@@ -152,7 +152,7 @@ namespace CnnGen.Kernels
         private static int ForwardScratch(in Geometry g, int outChannels, bool filtersKept) =>
             Math.Max(Math.Max(g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 32), // two blocks' cells (LanesTilePair)
                 ForwardByWinograd(g, outChannels) ? F4Layout(g, outChannels).ScratchLength + (filtersKept ? 0 : F4Layout(g, outChannels).FiltersLength) : 0), // room to transform them per call
-                ForwardByRowWinograd(g, outChannels, pool: false) || ForwardByRowWinograd(g, outChannels, pool: true) ? RowLayout(g, outChannels).ScratchLength : 0);
+                ForwardByRowWinograd(g, outChannels, pool: false) ? RowLayout(g, outChannels).ScratchLength : 0); // the pooled shapes are among these
 
         // RowWinogradConvolution (one-dimensional Winograd along the rows, filters transformed on the call) where it measured
         // faster than the direct kernels. KernelBench row-winograd (thread CPU, best of 40 interleaved rounds; direct / rows):
@@ -167,7 +167,7 @@ namespace CnnGen.Kernels
         // only: from 8 channels the two-dimensional Winograd runs.
         private static bool ForwardByRowWinograd(in Geometry g, int outChannels, bool pool)
         {
-            if (!g.Square || !Vector512.IsHardwareAccelerated || !RowWinogradConvolution.Handles(g.Kernel) || g.InChannels >= MinimumWinogradChannels
+            if (!g.Square || !Vector512.IsHardwareAccelerated || !RowWinogradConvolution.Handles(g.Kernel) || g.InChannels > RowWinogradConvolution.MaximumInChannels
                 || g.OutWidth % 4 != 0 || g.OutHeight * g.OutWidth < 28 * 28 || outChannels < 16)
                 return false;
             if (pool) return g.Kernel == 5 && g.InChannels >= 3;

@@ -41,12 +41,18 @@ namespace CnnGen.Kernels
     {
         private const int V = 16;
 
+        /// <summary>The most input channels the kernel takes (below DirectConvolution.MinimumWinogradChannels).</summary>
+        internal const int MaximumInChannels = 7;
+
         internal readonly struct Layout
         {
             public readonly int InChannels, Height, Width, OutChannels, Kernel, Padding, OutHeight, OutWidth;
             /// <summary>Tiles a row (S), the window's cells (k + 3), the tiles and their vectors.</summary>
             public readonly int TileColumns, Positions, Tiles, TileVectors;
-            /// <summary>The padded input: rows of 4S + k − 1 cells, H + 2p of them a channel.</summary>
+            /// <summary>
+            /// The padded input: rows of 4S + k − 1 cells, H + 2p of them a channel; its length has 2 floats past the last
+            /// channel (a 3x3 window's 6 cells are read as 8).
+            /// </summary>
             public readonly int PaddedWidth, PaddedRows, PaddedPlane, PaddedLength;
             /// <summary>Windows an input row (S), the windows of a channel's rows (transformed, vectors of them), and V's strides.</summary>
             public readonly int Windows, WindowVectors, PositionStride, ChannelStride, TransformedLength;
@@ -61,7 +67,8 @@ namespace CnnGen.Kernels
 
             public Layout(int inChannels, int height, int width, int outChannels, int kernel, int padding)
             {
-                if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels));
+                // From 8 channels the two-dimensional Winograd runs; up to 7 a block's weights turn on the stack (TransformFilters).
+                if (inChannels < 1 || inChannels > MaximumInChannels) throw new ArgumentOutOfRangeException(nameof(inChannels), "From 1 to 7 input channels.");
                 if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels));
                 if (kernel is not (3 or 5)) throw new ArgumentOutOfRangeException(nameof(kernel), "Only 3x3 and 5x5 kernels.");
                 if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), "Padding is not negative.");
@@ -77,7 +84,7 @@ namespace CnnGen.Kernels
                 PaddedWidth = 4 * TileColumns + kernel - 1;
                 PaddedRows = height + 2 * padding;
                 PaddedPlane = PaddedRows * PaddedWidth;
-                PaddedLength = inChannels * PaddedPlane;
+                PaddedLength = inChannels * PaddedPlane + 2;
                 Windows = PaddedRows * TileColumns;
                 // The last tile vector reads windows up to 16·TileVectors − 1 + (k − 1)·S: past the last row's, clamped there.
                 WindowVectors = (V * TileVectors + (kernel - 1) * TileColumns + V - 1) / V;
@@ -94,7 +101,7 @@ namespace CnnGen.Kernels
             }
 
             /// <summary>Floats of scratch <see cref="ForwardPrepared"/> needs.</summary>
-            public int PreparedScratchLength => PaddedLength + 2 + TransformedLength + WideLength;
+            public int PreparedScratchLength => PaddedLength + TransformedLength + WideLength;
 
             /// <summary>Floats of scratch <see cref="Forward"/> needs: the call's filters as well.</summary>
             public int ScratchLength => PreparedScratchLength + FiltersLength;
@@ -129,9 +136,9 @@ namespace CnnGen.Kernels
             Require(y.Length >= (pool ? l.OutChannels * (l.OutHeight / 2) * (l.OutWidth / 2) : l.OutChannels * l.OutHeight * l.OutWidth), nameof(y));
             Require(scratch.Length >= l.PreparedScratchLength, nameof(scratch));
             if (pool && (l.OutHeight < 2 || l.OutWidth < 2)) throw new ArgumentOutOfRangeException(nameof(pool), "A 2x2 pooling window needs an output of at least 2x2.");
-            var padded = scratch.Slice(0, l.PaddedLength + 2); // 8-cell loads of 6-cell windows read 2 past the last row
-            var transformed = scratch.Slice(l.PaddedLength + 2, l.TransformedLength);
-            var wide = scratch.Slice(l.PaddedLength + 2 + l.TransformedLength, l.WideLength);
+            var padded = scratch.Slice(0, l.PaddedLength);
+            var transformed = scratch.Slice(l.PaddedLength, l.TransformedLength);
+            var wide = scratch.Slice(l.PaddedLength + l.TransformedLength, l.WideLength);
             Pad(x, padded, l);
             TransformInput(padded, transformed, l);
             // Rows of whole tiles go straight to y, through ReLU; pooled or ragged rows go through the wide rows.
@@ -255,20 +262,19 @@ namespace CnnGen.Kernels
             Require(filters.Length >= l.FiltersLength, nameof(filters));
             // taps[j][lane] = weight float j of output channel 16·block + lane: a block's weights turned, 16x16 transposes where
             // the block is whole and its rows' 16-float columns lie inside the weight, else one float at a time (zeros past
-            // the last channel). Up to 7 channels of 5x5 (175 floats a channel) on the stack; more one row at a time.
-            bool turned = columns <= 256;
-            Span<float> taps = stackalloc float[turned ? columns * V : k * V];
+            // the last channel). At most 7 channels of 5x5: 176 columns on the stack.
+            Span<float> taps = stackalloc float[columns * V];
             Span<Vector512<float>> coefficients = stackalloc Vector512<float>[21];
             LineWinogradConvolution.GCoefficients(k, l.Positions, coefficients);
             ref float t = ref MemoryMarshal.GetReference(taps);
             ref float w = ref MemoryMarshal.GetReference(weight);
             ref float u = ref MemoryMarshal.GetReference(filters);
-            filters.Slice(0, l.FiltersLength).Clear(); // the lanes past 16 stay zero
+            filters.Slice(0, l.FiltersLength).Clear(); // the lane past 16 stays zero
             for (int block = 0; block < l.OutBlocks; block++)
             {
                 int lanes = Math.Min(V, l.OutChannels - block * V);
                 ref float first = ref Unsafe.Add(ref w, block * V * perChannel);
-                for (int column = 0; turned && column < columns; column += V)
+                for (int column = 0; column < columns; column += V)
                 {
                     if (lanes == V && (block * V + V - 1) * perChannel + column + V <= weight.Length)
                     {
@@ -281,11 +287,7 @@ namespace CnnGen.Kernels
                 }
                 for (int row = 0; row < l.FilterRows; row++)
                 {
-                    ref float rowTaps = ref Unsafe.Add(ref t, turned ? row * k * V : 0);
-                    if (!turned)
-                        for (int j = 0; j < k; j++)
-                            for (int lane = 0; lane < V; lane++)
-                                Unsafe.Add(ref rowTaps, j * V + lane) = lane < lanes ? Unsafe.Add(ref first, lane * perChannel + row * k + j) : 0f;
+                    ref float rowTaps = ref Unsafe.Add(ref t, row * k * V);
                     ref float target = ref Unsafe.Add(ref u, (block * l.FilterRows + row) * l.Positions * l.LaneStride);
                     if (k == 3) LineWinogradConvolution.ApplyG3(ref rowTaps, coefficients, ref target, (nuint)l.LaneStride);
                     else LineWinogradConvolution.ApplyLongG(ref rowTaps, k, l.Positions, coefficients, ref target, (nuint)l.LaneStride);
