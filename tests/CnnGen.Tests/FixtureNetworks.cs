@@ -79,6 +79,18 @@ namespace CnnGen.Tests.Fixtures
     [AdaptiveAvgPool(2, 2)] [Flatten] [Linear(5)]
     public partial class LineWinograd { }
 
+    /// <summary>
+    /// 3x3 and 5x5 layers from few channels on 32x32 maps, which evaluation runs by a one-dimensional Winograd along the rows
+    /// on AVX-512 (DirectConvolution.ForwardByRows): an RGB 3x3 stem with a batch-norm folded in, a 5x5 layer from 4
+    /// channels with ReLU and pooling (tests/fixtures/pytorch/row_winograd).
+    /// </summary>
+    [Network(3, 32, 32)]
+    [Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(4, 1)] [ReLU]
+    [Conv2d(16, 5, Padding = 2)] [ReLU] [MaxPool(2)]
+    [GlobalAvgPool] [Flatten] [Linear(5)]
+    public partial class RowWinograd { }
+
     [Network(1, 20, 12)]
     [Conv2d(4, 3)]
     [MaxPool(2)]

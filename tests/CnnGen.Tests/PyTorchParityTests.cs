@@ -24,7 +24,7 @@ namespace CnnGen.Tests
         public static readonly TheoryData<string> Networks = new()
         {
             "lenet5", "strided", "padded_pools", "overlapping_pool", "non_square", "batchnorm", "activations", "maxpool_ties",
-            "resnet8", "mobilenetv2", "inception", "unet", "vocabulary", "lenet5_classic", "line_winograd",
+            "resnet8", "mobilenetv2", "inception", "unet", "vocabulary", "lenet5_classic", "line_winograd", "row_winograd",
         };
 
         private static INetwork Create(string name) => name switch
@@ -44,6 +44,7 @@ namespace CnnGen.Tests
             "vocabulary" => new Vocabulary(),
             "lenet5_classic" => new ClassicLeNet5(),
             "line_winograd" => new LineWinograd(),
+            "row_winograd" => new RowWinograd(),
             _ => throw new ArgumentException(name),
         };
 
@@ -65,6 +66,22 @@ namespace CnnGen.Tests
                 Assert.True(CnnGen.Kernels.GroupedConvolution.PreparedLength(g) > 0, g.ToString());
                 Assert.True(CnnGen.Kernels.GroupedConvolution.InputGradientWeightsLength(g) > 0, g.ToString());
             }
+        }
+
+        // row_winograd is here for the rows' route: on AVX-512 its stem and its 5x5 layer take it in evaluation, and the
+        // generated evaluation calls ForwardByRows and ForwardPooledByRows for them.
+        [Fact]
+        public void RowWinogradFixtureTakesTheRowsInEvaluation()
+        {
+            // The fixture's declaration (FixtureNetworks.cs), through the generator.
+            string source = Infrastructure.GeneratorHarness.GeneratedText("using CnnGen;\nnamespace Rows;\n[Network(3, 32, 32)]\n"
+                + "[Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]\n[Conv2d(4, 1)] [ReLU]\n[Conv2d(16, 5, Padding = 2)] [ReLU] [MaxPool(2)]\n"
+                + "[GlobalAvgPool] [Flatten] [Linear(5)]\npublic partial class RowWinograd { }");
+            Assert.Contains("DirectConvolution.ForwardByRows(x, 3, 32, 32, p.Slice(0, 432), p.Slice(432, 16), 16, 3, 1, y, columns, relu: true);", source);
+            Assert.Contains("DirectConvolution.ForwardPooledByRows(x, 4, 32, 32, p.Slice(0, 1600), p.Slice(1600, 16), 16, 5, 2, y, columns, relu: true);", source);
+            if (CnnGen.Kernels.KernelPaths.Default != CnnGen.Kernels.DirectConvolution.KernelPath.Vector512) return;
+            Assert.True(CnnGen.Kernels.DirectConvolution.ForwardByRowWinograd(3, 32, 32, 16, 3, 1, pool: false));
+            Assert.True(CnnGen.Kernels.DirectConvolution.ForwardByRowWinograd(4, 32, 32, 16, 5, 2, pool: true));
         }
 
         public static SafeTensorsFile Fixture(string name) =>
