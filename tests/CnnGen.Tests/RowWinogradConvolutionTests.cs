@@ -179,17 +179,14 @@ namespace CnnGen.Tests
         [Fact]
         public void TheGeneratedEvaluationOfAStem_RunsByRows_AndTrainingKeepsTheDirectKernels()
         {
-            string source = Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Rows;\n[Network(3, 32, 32)]\n[Conv2d(16, 5, Padding = 2)]\n[ReLU]\n[MaxPool(2)]\n"
-                + "[Conv2d(16, 3, Padding = 1)]\n[Flatten]\n[Linear(4)]\npublic partial class Net { }").Single(s => s.Key.Contains("Net")).Value;
+            string source = GeneratedNet("[Network(3, 32, 32)]\n[Conv2d(16, 5, Padding = 2)]\n[ReLU]\n[MaxPool(2)]\n[Conv2d(16, 3, Padding = 1)]\n[Flatten]\n[Linear(4)]\n");
             Assert.Contains("DirectConvolution.ForwardPooledByRows(x, 3, 32, 32, p.Slice(0, 1200), p.Slice(1200, 16), 16, 5, 2, y, columns, relu: true);", source);
             Assert.Contains("DirectConvolution.Forward(x, 3, 32, 32, p.Slice(0, 1200), p.Slice(1200, 16), 16, 5, 2, y, columns, relu: false);", source); // training's
             Assert.DoesNotContain("ByRows(x, 16,", source); // 16 channels in: the two-dimensional Winograd's, or direct
             // A grayscale 3x3 stem onto 32 runs by rows (before a 1x1 layer: a Winograd layer after it would take its maps linked); pooled, it does not (3x3's products gain too little for the pooling's pass).
-            string grayscale = Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Rows;\n[Network(1, 28, 28)]\n[Conv2d(32, 3, Padding = 1)]\n[ReLU]\n"
-                + "[Conv2d(16, 1)]\n[ReLU]\n[MaxPool(2)]\n[Flatten]\n[Linear(4)]\npublic partial class Net { }").Single(s => s.Key.Contains("Net")).Value;
+            string grayscale = GeneratedNet("[Network(1, 28, 28)]\n[Conv2d(32, 3, Padding = 1)]\n[ReLU]\n[Conv2d(16, 1)]\n[ReLU]\n[MaxPool(2)]\n[Flatten]\n[Linear(4)]\n");
             Assert.Contains("DirectConvolution.ForwardByRows(x, 1, 28, 28, p.Slice(0, 288), p.Slice(288, 32), 32, 3, 1, y, columns, relu: true);", grayscale);
-            string pooled = Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Rows;\n[Network(3, 32, 32)]\n[Conv2d(32, 3, Padding = 1)]\n[ReLU]\n[MaxPool(2)]\n"
-                + "[Flatten]\n[Linear(4)]\npublic partial class Net { }").Single(s => s.Key.Contains("Net")).Value;
+            string pooled = GeneratedNet("[Network(3, 32, 32)]\n[Conv2d(32, 3, Padding = 1)]\n[ReLU]\n[MaxPool(2)]\n[Flatten]\n[Linear(4)]\n");
             Assert.DoesNotContain("ByRows", pooled);
             Assert.Contains("DirectConvolution.ForwardPooled(x, 3, 32, 32,", pooled);
 
@@ -203,6 +200,10 @@ namespace CnnGen.Tests
             for (int i = 0; i < 8; i++) Assert.Equal(trained[i], evaluated[i], 1e-5f * Math.Max(1f, Math.Abs(trained[i])));
             Assert.NotEqual(trained, evaluated); // evaluation ran the rows: the floats differ in their last bits
         }
+
+        // The generated source of a network class Net with these attributes.
+        private static string GeneratedNet(string attributes) =>
+            Infrastructure.GeneratorHarness.GeneratedSources("using CnnGen;\nnamespace Rows;\n" + attributes + "public partial class Net { }").Single(s => s.Key.Contains("Net")).Value;
 
         [Fact]
         public void Forward_AllocatesNothing()
