@@ -1808,6 +1808,11 @@ namespace KernelBench
         public static void Main(string[] args)
         {
             bool convolutionsOnly = args.Length > 0 && args[0] == "conv";
+            if (args.Length > 0 && args[0] == "wgrad-tiles")
+            {
+                WeightGradientTiles.Run(args.Length > 1 ? args[1] : null);
+                return;
+            }
             if (args.Length > 0 && args[0] == "wgrad-batch")
             {
                 CompareWeightGradientsOverSamples(args.Length > 1 ? args[1] : null);

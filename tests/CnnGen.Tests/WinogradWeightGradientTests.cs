@@ -56,6 +56,12 @@ namespace CnnGen.Tests
         [MemberData(nameof(Shapes))]
         public void Accumulate_MatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding)
         {
+            AccumulateMatchesTheDefinition(inChannels, height, width, outChannels, padding, 2);
+            AccumulateMatchesTheDefinition(inChannels, height, width, outChannels, padding, 4);
+        }
+
+        private static void AccumulateMatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding, int tile)
+        {
             if (!Vector512.IsHardwareAccelerated) return; // the kernel is Vector512 only; DirectConvolution does not call it elsewhere
             var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding);
             int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
@@ -63,7 +69,7 @@ namespace CnnGen.Tests
             float[] dy = RandomValues(random, outChannels * outHeight * outWidth);
             float[] before = RandomValues(random, outChannels * inChannels * 9 + 5);
             float[] dWeight = (float[])before.Clone();
-            var layout = new WinogradWeightGradient.Layout(inChannels, height, width, outChannels, padding);
+            var layout = new WinogradWeightGradient.Layout(inChannels, height, width, outChannels, padding, tile);
             float[] scratch = RandomValues(random, layout.ScratchLength); // garbage must not leak
             WinogradWeightGradient.Accumulate(x, dy, dWeight.AsSpan(0, outChannels * inChannels * 9), scratch, layout);
             for (int oc = 0; oc < outChannels; oc++)
@@ -87,11 +93,32 @@ namespace CnnGen.Tests
                         }
                         // The transforms add a few roundings per term: within 1e-5 of the sum of magnitudes, as the direct kernel.
                         if (!(Math.Abs(dWeight[at] - sum) <= 1e-5 * Math.Max(scale, 1e-30)))
-                            Assert.Fail($"dW[{oc},{ic},{tap}] = {dWeight[at]}, expected {sum}");
+                            Assert.Fail($"F({tile}x{tile}): dW[{oc},{ic},{tap}] = {dWeight[at]}, expected {sum}");
                     }
                 }
             }
             for (int i = outChannels * inChannels * 9; i < dWeight.Length; i++) Assert.Equal(before[i], dWeight[i]);
+        }
+
+        /// <summary>
+        /// F(4x4, 3x3) where KernelBench wgrad-tiles measured it faster (outputs of 12x12 or more, up to 128 x 128 channels),
+        /// F(2x2, 3x3) elsewhere; the layout a shape gets is on that tile, and no other tile is taken.
+        /// </summary>
+        [Theory]
+        [InlineData(16, 32, 32, 16, 1, 4)]   // ResNet-8's first stage
+        [InlineData(32, 16, 16, 32, 1, 4)]   // its second
+        [InlineData(64, 12, 12, 64, 1, 4)]   // 9 tiles a sample
+        [InlineData(128, 16, 16, 128, 1, 4)] // the widest taken
+        [InlineData(32, 18, 18, 32, 0, 4)]   // no padding: 16x16 outputs
+        [InlineData(64, 8, 8, 64, 1, 2)]     // 4 tiles a sample: too few to sum
+        [InlineData(64, 10, 10, 64, 0, 2)]   // 8x8 outputs
+        [InlineData(24, 11, 14, 40, 1, 2)]   // 11x14 outputs: one side short of 12
+        [InlineData(256, 16, 16, 256, 1, 2)] // 36 x 256 x 256 sums past L2
+        public void TileFor_TakesF4WhereItMeasuredFaster(int inChannels, int height, int width, int outChannels, int padding, int expected)
+        {
+            Assert.Equal(expected, WinogradWeightGradient.TileFor(inChannels, height, width, outChannels, padding));
+            Assert.Equal(expected, new WinogradWeightGradient.Layout(inChannels, height, width, outChannels, padding).TileSize);
+            Assert.Throws<ArgumentOutOfRangeException>(() => new WinogradWeightGradient.Layout(inChannels, height, width, outChannels, padding, 3));
         }
 
         // before + Σ over the samples of the weight gradient, in double, with the sum of the terms' magnitudes beside it.
@@ -137,6 +164,12 @@ namespace CnnGen.Tests
         [MemberData(nameof(Shapes))]
         public void SampleProducts_SummedOverSamples_MatchTheDefinition(int inChannels, int height, int width, int outChannels, int padding)
         {
+            SampleProductsSummedOverSamplesMatchTheDefinition(inChannels, height, width, outChannels, padding, 2);
+            SampleProductsSummedOverSamplesMatchTheDefinition(inChannels, height, width, outChannels, padding, 4);
+        }
+
+        private static void SampleProductsSummedOverSamplesMatchTheDefinition(int inChannels, int height, int width, int outChannels, int padding, int tile)
+        {
             if (!Vector512.IsHardwareAccelerated) return; // the kernel is Vector512 only
             const int samples = 3;
             var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding + 1);
@@ -146,7 +179,7 @@ namespace CnnGen.Tests
             float[] dy = RandomValues(random, samples * outLength);
             float[] before = RandomValues(random, weights + 5);
             float[] dWeight = (float[])before.Clone();
-            var layout = new WinogradWeightGradient.Layout(inChannels, height, width, outChannels, padding);
+            var layout = new WinogradWeightGradient.Layout(inChannels, height, width, outChannels, padding, tile);
             float[] scratch = RandomValues(random, layout.ScratchLength - layout.ProductLength);
             float[] products = RandomValues(random, layout.ProductLength);
             for (int n = 0; n < samples; n++)

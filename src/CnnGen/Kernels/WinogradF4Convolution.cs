@@ -646,7 +646,7 @@ namespace CnnGen.Kernels
 
         // Bᵀ's first three rows times (d0..d4) of a source (d5 is not read), in StoreBt's operations.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (Vector512<float>, Vector512<float>, Vector512<float>) FirstHalfOfBt(ref float source, nuint stride)
+        internal static (Vector512<float>, Vector512<float>, Vector512<float>) FirstHalfOfBt(ref float source, nuint stride)
         {
             var d0 = Vector512.LoadUnsafe(ref source); var d1 = Vector512.LoadUnsafe(ref source, stride);
             var d2 = Vector512.LoadUnsafe(ref source, 2 * stride); var d3 = Vector512.LoadUnsafe(ref source, 3 * stride);
@@ -658,7 +658,7 @@ namespace CnnGen.Kernels
 
         // Bᵀ's last three rows times (d1..d5) of a source (d0 is not read), in StoreBt's operations.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (Vector512<float>, Vector512<float>, Vector512<float>) SecondHalfOfBt(ref float source, nuint stride)
+        internal static (Vector512<float>, Vector512<float>, Vector512<float>) SecondHalfOfBt(ref float source, nuint stride)
         {
             var d1 = Vector512.LoadUnsafe(ref source, stride); var d2 = Vector512.LoadUnsafe(ref source, 2 * stride);
             var d3 = Vector512.LoadUnsafe(ref source, 3 * stride); var d4 = Vector512.LoadUnsafe(ref source, 4 * stride);

@@ -25,7 +25,7 @@ namespace CnnGen.Kernels
     /// so they add exactly nothing.
     /// </para>
     /// </remarks>
-    internal static class WinogradWeightGradient
+    internal static partial class WinogradWeightGradient
     {
         private const int V = 16;
         // Tiles transformed and multiplied at a time: their V and DY stay in L2 (64 tiles of 16 + 16 channels are 128 KB) while
@@ -35,35 +35,47 @@ namespace CnnGen.Kernels
         internal readonly struct Layout
         {
             public readonly int InChannels, Height, Width, Padding, OutChannels, OutHeight, OutWidth;
+            /// <summary>2 for F(2x2, 3x3) (4x4 windows, 16 positions), 4 for F(4x4, 3x3) (6x6 windows, 36 positions).</summary>
+            public readonly int TileSize, Positions;
             public readonly int TileRows, TileColumns, Tiles, ChunkTiles, InLanes, OutLanes, PaddedRows, PaddedColumns, GradientRows, GradientColumns;
             public readonly int InputPositionStride, GradientPositionStride, ProductPositionStride;
             public readonly int InputLength, GradientLength, TransformedInputLength, TransformedGradientLength, ProductLength;
 
+            /// <summary>The layout on the tile <see cref="TileFor"/> picks for the shape.</summary>
             public Layout(int inChannels, int height, int width, int outChannels, int padding)
+                : this(inChannels, height, width, outChannels, padding, TileFor(inChannels, height, width, outChannels, padding))
             {
+            }
+
+            public Layout(int inChannels, int height, int width, int outChannels, int padding, int tileSize)
+            {
+                if (tileSize != 2 && tileSize != 4) throw new ArgumentOutOfRangeException(nameof(tileSize), tileSize, "Expected a tile of 2 or 4.");
                 InChannels = inChannels; Height = height; Width = width; Padding = padding; OutChannels = outChannels;
                 OutHeight = height + 2 * padding - 2;
                 OutWidth = width + 2 * padding - 2;
-                TileRows = (OutHeight + 1) / 2;
-                TileColumns = (OutWidth + 1) / 2;
+                TileSize = tileSize;
+                Positions = (tileSize + 2) * (tileSize + 2);
+                TileRows = (OutHeight + tileSize - 1) / tileSize;
+                TileColumns = (OutWidth + tileSize - 1) / tileSize;
                 Tiles = TileRows * TileColumns;
                 InLanes = (inChannels + V - 1) / V * V;
                 OutLanes = (outChannels + V - 1) / V * V;
-                PaddedRows = 2 * TileRows + 2;
-                PaddedColumns = 2 * TileColumns + 2;
-                GradientRows = 2 * TileRows;
-                GradientColumns = 2 * TileColumns;
+                PaddedRows = tileSize * TileRows + 2;
+                PaddedColumns = tileSize * TileColumns + 2;
+                GradientRows = tileSize * TileRows;
+                GradientColumns = tileSize * TileColumns;
                 InputLength = PaddedRows * PaddedColumns * InLanes;
                 GradientLength = GradientRows * GradientColumns * OutLanes;
-                ChunkTiles = Math.Min(Tiles, Chunk);
-                // The 16 positions lie one vector more than a multiple of 4 KB apart, or their stores and loads would all fall
+                // F(4x4)'s 36 positions in the same L2 budget as F(2x2)'s 16 positions of 64 tiles, down to 16 tiles a chunk.
+                ChunkTiles = Math.Min(Tiles, tileSize == 2 ? Chunk : Math.Clamp(16 * Chunk * (2 * V) / (Positions * (InLanes + OutLanes)), 16, Chunk));
+                // The positions lie one vector more than a multiple of 4 KB apart, or their stores and loads would all fall
                 // in the same sets of the L1 cache.
                 InputPositionStride = ChunkTiles * InLanes + V;
                 GradientPositionStride = ChunkTiles * OutLanes + V;
                 ProductPositionStride = outChannels * InLanes + V;
-                TransformedInputLength = 16 * InputPositionStride;
-                TransformedGradientLength = 16 * GradientPositionStride;
-                ProductLength = 16 * ProductPositionStride;
+                TransformedInputLength = Positions * InputPositionStride;
+                TransformedGradientLength = Positions * GradientPositionStride;
+                ProductLength = Positions * ProductPositionStride;
             }
 
             public int ScratchLength => InputLength + GradientLength + TransformedInputLength + TransformedGradientLength + ProductLength;
@@ -157,9 +169,17 @@ namespace CnnGen.Kernels
             for (int start = 0; start < l.Tiles; start += l.ChunkTiles)
             {
                 int count = Math.Min(l.ChunkTiles, l.Tiles - start);
-                TransformInput(input, transformedInput, start, count, l);
-                TransformGradient(gradient, gradientColumns, gradientBlockStride, transformedGradient, start, count, l);
-                for (int position = 0; position < 16; position++) Products(transformedGradient, transformedInput, products, position, count, accumulate: start > 0 || !first, l);
+                if (l.TileSize == 4)
+                {
+                    TransformInput4(input, transformedInput, start, count, l);
+                    TransformGradient4(gradient, gradientColumns, gradientBlockStride, transformedGradient, start, count, l);
+                }
+                else
+                {
+                    TransformInput(input, transformedInput, start, count, l);
+                    TransformGradient(gradient, gradientColumns, gradientBlockStride, transformedGradient, start, count, l);
+                }
+                for (int position = 0; position < l.Positions; position++) Products(transformedGradient, transformedInput, products, position, count, accumulate: start > 0 || !first, l);
             }
         }
 
@@ -337,7 +357,10 @@ namespace CnnGen.Kernels
         }
 
         // Position p at index p: one position's GEMM through ProductTile's loop over positions.
-        private static readonly byte[] Positions = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+        private static readonly byte[] Positions =
+        {
+            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+        };
 
         private static void ProductsOfRowsOneVector(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products,
             int position, int tiles, bool accumulate, int first, int rows, in Layout l)
@@ -498,8 +521,8 @@ namespace CnnGen.Kernels
             if (TVectors.Value > 1) a1.StoreUnsafe(ref target, V);
         }
 
-        // d g[oc][ic][a][b] += (Gᵀ M G)[a][b], G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]: 16 input channels at a time, their nine taps
-        // then moved from [tap][lane] to PyTorch's [ic][tap] order.
+        // d g[oc][ic][a][b] += (Gᵀ M G)[a][b], G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1] (F(4x4)'s G in TapsOf4): 16 input channels at a
+        // time, their nine taps then moved from [tap][lane] to PyTorch's [ic][tap] order.
         private static void TransformProducts(ReadOnlySpan<float> products, Span<float> weightGradient, in Layout l)
         {
             // [tap][lane] in the first 9 rows of a square: a full lane block turns it to [lane][tap] as one 16x16 transpose.
@@ -516,23 +539,30 @@ namespace CnnGen.Kernels
                 for (int first = 0; first < l.InChannels; first += V)
                 {
                     ref float m = ref Unsafe.Add(ref m0, oc * l.InLanes + first);
-                    var m00 = Vector512.LoadUnsafe(ref m, 0 * positionStride); var m01 = Vector512.LoadUnsafe(ref m, 1 * positionStride);
-                    var m02 = Vector512.LoadUnsafe(ref m, 2 * positionStride); var m03 = Vector512.LoadUnsafe(ref m, 3 * positionStride);
-                    var m10 = Vector512.LoadUnsafe(ref m, 4 * positionStride); var m11 = Vector512.LoadUnsafe(ref m, 5 * positionStride);
-                    var m12 = Vector512.LoadUnsafe(ref m, 6 * positionStride); var m13 = Vector512.LoadUnsafe(ref m, 7 * positionStride);
-                    var m20 = Vector512.LoadUnsafe(ref m, 8 * positionStride); var m21 = Vector512.LoadUnsafe(ref m, 9 * positionStride);
-                    var m22 = Vector512.LoadUnsafe(ref m, 10 * positionStride); var m23 = Vector512.LoadUnsafe(ref m, 11 * positionStride);
-                    var m30 = Vector512.LoadUnsafe(ref m, 12 * positionStride); var m31 = Vector512.LoadUnsafe(ref m, 13 * positionStride);
-                    var m32 = Vector512.LoadUnsafe(ref m, 14 * positionStride); var m33 = Vector512.LoadUnsafe(ref m, 15 * positionStride);
-                    // Gᵀ M: three rows of four.
-                    var s0 = (m10 + m20) * half; var s1 = (m11 + m21) * half; var s2 = (m12 + m22) * half; var s3 = (m13 + m23) * half;
-                    var r00 = m00 + s0; var r01 = m01 + s1; var r02 = m02 + s2; var r03 = m03 + s3;
-                    var r10 = (m10 - m20) * half; var r11 = (m11 - m21) * half; var r12 = (m12 - m22) * half; var r13 = (m13 - m23) * half;
-                    var r20 = s0 + m30; var r21 = s1 + m31; var r22 = s2 + m32; var r23 = s3 + m33;
-                    // (Gᵀ M) G: three columns of each row.
-                    TapsRow(ref k0, 0, r00, r01, r02, r03, half);
-                    TapsRow(ref k0, 3, r10, r11, r12, r13, half);
-                    TapsRow(ref k0, 6, r20, r21, r22, r23, half);
+                    if (l.TileSize == 4)
+                    {
+                        TapsOf4(ref m, positionStride, ref k0);
+                    }
+                    else
+                    {
+                        var m00 = Vector512.LoadUnsafe(ref m, 0 * positionStride); var m01 = Vector512.LoadUnsafe(ref m, 1 * positionStride);
+                        var m02 = Vector512.LoadUnsafe(ref m, 2 * positionStride); var m03 = Vector512.LoadUnsafe(ref m, 3 * positionStride);
+                        var m10 = Vector512.LoadUnsafe(ref m, 4 * positionStride); var m11 = Vector512.LoadUnsafe(ref m, 5 * positionStride);
+                        var m12 = Vector512.LoadUnsafe(ref m, 6 * positionStride); var m13 = Vector512.LoadUnsafe(ref m, 7 * positionStride);
+                        var m20 = Vector512.LoadUnsafe(ref m, 8 * positionStride); var m21 = Vector512.LoadUnsafe(ref m, 9 * positionStride);
+                        var m22 = Vector512.LoadUnsafe(ref m, 10 * positionStride); var m23 = Vector512.LoadUnsafe(ref m, 11 * positionStride);
+                        var m30 = Vector512.LoadUnsafe(ref m, 12 * positionStride); var m31 = Vector512.LoadUnsafe(ref m, 13 * positionStride);
+                        var m32 = Vector512.LoadUnsafe(ref m, 14 * positionStride); var m33 = Vector512.LoadUnsafe(ref m, 15 * positionStride);
+                        // Gᵀ M: three rows of four.
+                        var s0 = (m10 + m20) * half; var s1 = (m11 + m21) * half; var s2 = (m12 + m22) * half; var s3 = (m13 + m23) * half;
+                        var r00 = m00 + s0; var r01 = m01 + s1; var r02 = m02 + s2; var r03 = m03 + s3;
+                        var r10 = (m10 - m20) * half; var r11 = (m11 - m21) * half; var r12 = (m12 - m22) * half; var r13 = (m13 - m23) * half;
+                        var r20 = s0 + m30; var r21 = s1 + m31; var r22 = s2 + m32; var r23 = s3 + m33;
+                        // (Gᵀ M) G: three columns of each row.
+                        TapsRow(ref k0, 0, r00, r01, r02, r03, half);
+                        TapsRow(ref k0, 3, r10, r11, r12, r13, half);
+                        TapsRow(ref k0, 6, r20, r21, r22, r23, half);
+                    }
                     int count = Math.Min(V, l.InChannels - first);
                     ref float target = ref Unsafe.Add(ref dw, (oc * l.InChannels + first) * 9);
                     if (count == V)
