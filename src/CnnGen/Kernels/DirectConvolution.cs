@@ -131,7 +131,8 @@ namespace CnnGen.Kernels
         internal static bool SharesBlockedOutputGradientFor(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
             DefaultPath == KernelPath.Vector512 && SharesBlockedOutputGradient(new Geometry(inChannels, height, width, kernel, padding), outChannels);
 
-        // The weight gradient by F(2x2, 3x3) where it measured faster (WinogradWeightGradient.Pays), on the Vector512 path.
+        // The weight gradient by Winograd (F(4x4, 3x3) or F(2x2, 3x3): WinogradWeightGradient.TileFor) where it measured faster
+        // (WinogradWeightGradient.Pays), on the Vector512 path.
         private static bool WeightGradientByWinograd(in Geometry g, int outChannels) =>
             g.Square && WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
@@ -276,16 +277,10 @@ namespace CnnGen.Kernels
             ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, y, scratch, relu, pool: true, DefaultPath, winogradFilters: winogradFilters);
 
         /// <summary>
-        /// Floats of filters a layer of this shape keeps between calls for <see cref="ForwardWithFilters"/> and
-        /// <c>BackwardWithFilters</c>: the forward's (<see cref="TransformFilters"/>: Winograd filters, or, where the
-        /// forward runs the output-channel lanes kernel, the weights packed for it) or the input gradient's Winograd filters
-        /// (<see cref="TransformFiltersForInputGradient"/>), whichever is larger, since a workspace holds one or the other at a
-        /// time. 0 when neither pass reads kept filters on this machine (then nothing needs transforming).
-        /// </summary>
-        /// <summary>
         /// Floats a training pass keeps for the layer's weight gradient summed over its samples before the Winograd filter
         /// transform (<see cref="BackwardWithFilters(ReadOnlySpan{float}, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, int, int)"/>):
-        /// 0 where the runtime takes the weight gradient directly (no AVX-512, or a shape where F(2x2, 3x3) summed over the samples does not pay: WinogradWeightGradient.PaysOverSamples).
+        /// 0 where the runtime takes the weight gradient directly (no AVX-512, or a shape where Winograd summed over the samples does not pay:
+        /// WinogradWeightGradient.PaysOverSamples); F(4x4, 3x3)'s sums or F(2x2, 3x3)'s, as WinogradWeightGradient.TileFor picks.
         /// </summary>
         public static int WeightGradientProductsLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
@@ -295,6 +290,13 @@ namespace CnnGen.Kernels
             return WeightGradientOverSamplesByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ProductLength : 0;
         }
 
+        /// <summary>
+        /// Floats of filters a layer of this shape keeps between calls for <see cref="ForwardWithFilters"/> and
+        /// <c>BackwardWithFilters</c>: the forward's (<see cref="TransformFilters"/>: Winograd filters, or, where the
+        /// forward runs the output-channel lanes kernel, the weights packed for it) or the input gradient's Winograd filters
+        /// (<see cref="TransformFiltersForInputGradient"/>), whichever is larger, since a workspace holds one or the other at a
+        /// time. 0 when neither pass reads kept filters on this machine (then nothing needs transforming).
+        /// </summary>
         public static int WinogradFiltersLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             if (DefaultPath != KernelPath.Vector512 || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernel <= 0 || padding < 0) return 0;
