@@ -1430,8 +1430,10 @@ namespace KernelBench
         }
 
         // "wgrad-batch": the weight gradient alone of 3x3 stride-1 layers over 16 samples, µs per sample in this thread's CPU
-        // time (best of 40 interleaved rounds): the direct kernel, F(2x2, 3x3) transformed per sample (Accumulate), and F(2x2,
-        // 3x3) summed over the samples before one transform (AddSampleProducts, AddTransformedProducts: what training runs).
+        // time (best of 40 interleaved rounds): the direct kernel, Winograd transformed per sample (Accumulate), and Winograd
+        // summed over the samples before one transform (AddSampleProducts, AddTransformedProducts: what training runs), on the
+        // tile WinogradWeightGradient.TileFor picks (F(4x4, 3x3) since session 51 on 12x12 outputs or more; wgrad-tiles
+        // compares the two tiles).
         private static void CompareWeightGradientsOverSamples(string? only)
         {
             const int samples = 16;
@@ -1444,7 +1446,7 @@ namespace KernelBench
                 (64, 2, 64, 1), (128, 2, 128, 1), (256, 2, 256, 1), (64, 4, 64, 0), (128, 6, 128, 0),
                 (8, 32, 8, 1), (8, 8, 8, 1), (12, 16, 12, 1), (12, 8, 24, 1), (8, 16, 32, 1), (32, 16, 8, 1), (16, 16, 8, 1), (8, 4, 16, 1), (16, 3, 16, 0),
             };
-            Console.WriteLine($"{"3x3 weight gradient, 16 samples",-28} {"direct us",10} {"F2 each us",11} {"F2 summed us",13} {"summed/each",12} {"direct/summed",14} {"picked",9}");
+            Console.WriteLine($"{"3x3 weight gradient, 16 samples",-28} {"direct us",10} {"W each us",11} {"W summed us",13} {"summed/each",12} {"direct/summed",14} {"picked",9}");
             foreach (var s in shapes)
             {
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} p{s.P}";
