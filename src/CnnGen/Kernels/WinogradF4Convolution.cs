@@ -601,29 +601,40 @@ namespace CnnGen.Kernels
                 {
                     ref float d = ref Unsafe.Add(ref p0, group * l.PaddedGroupStride + (origin + step * l.TileSize * (ty * l.PaddedWidth + tx)) * V);
                     ref float target = ref Unsafe.Add(ref v0, group * l.TransformedGroupStride + (t - first) * V);
-                    // Rows: e[i][b] = (d[i][·] B)[b]; then columns: V[a·6 + b] = (Bᵀ e[·][b])[a]. Three columns at a time, their
-                    // 18 row values in registers rather than in memory (each half of a row by StoreBt's operations).
-                    var (e00, e01, e02) = FirstHalfOfBt(ref d, cellStride);
-                    var (e10, e11, e12) = FirstHalfOfBt(ref Unsafe.Add(ref d, rowStride), cellStride);
-                    var (e20, e21, e22) = FirstHalfOfBt(ref Unsafe.Add(ref d, 2 * rowStride), cellStride);
-                    var (e30, e31, e32) = FirstHalfOfBt(ref Unsafe.Add(ref d, 3 * rowStride), cellStride);
-                    var (e40, e41, e42) = FirstHalfOfBt(ref Unsafe.Add(ref d, 4 * rowStride), cellStride);
-                    var (e50, e51, e52) = FirstHalfOfBt(ref Unsafe.Add(ref d, 5 * rowStride), cellStride);
-                    nuint down = 6 * positionStride;
-                    StoreBt(e00, e10, e20, e30, e40, e50, ref target, down);
-                    StoreBt(e01, e11, e21, e31, e41, e51, ref Unsafe.Add(ref target, positionStride), down);
-                    StoreBt(e02, e12, e22, e32, e42, e52, ref Unsafe.Add(ref target, 2 * positionStride), down);
-                    var (e03, e04, e05) = SecondHalfOfBt(ref d, cellStride);
-                    var (e13, e14, e15) = SecondHalfOfBt(ref Unsafe.Add(ref d, rowStride), cellStride);
-                    var (e23, e24, e25) = SecondHalfOfBt(ref Unsafe.Add(ref d, 2 * rowStride), cellStride);
-                    var (e33, e34, e35) = SecondHalfOfBt(ref Unsafe.Add(ref d, 3 * rowStride), cellStride);
-                    var (e43, e44, e45) = SecondHalfOfBt(ref Unsafe.Add(ref d, 4 * rowStride), cellStride);
-                    var (e53, e54, e55) = SecondHalfOfBt(ref Unsafe.Add(ref d, 5 * rowStride), cellStride);
-                    StoreBt(e03, e13, e23, e33, e43, e53, ref Unsafe.Add(ref target, 3 * positionStride), down);
-                    StoreBt(e04, e14, e24, e34, e44, e54, ref Unsafe.Add(ref target, 4 * positionStride), down);
-                    StoreBt(e05, e15, e25, e35, e45, e55, ref Unsafe.Add(ref target, 5 * positionStride), down);
+                    TransformWindow(ref d, cellStride, rowStride, ref target, positionStride);
                 }
             }
+        }
+
+        /// <summary>
+        /// Bᵀ d B of one 6x6 window (cells <paramref name="cellStride"/> floats apart along a row, rows <paramref name="rowStride"/>),
+        /// 16 lanes each, stored at position a·6 + b, <paramref name="positionStride"/> floats apart. Rows first: e[i][b] = (d[i][·]
+        /// B)[b]; then columns: (Bᵀ e[·][b])[a]. Three columns at a time, their 18 row values in registers rather than in memory
+        /// (each half of a row by StoreBt's operations). Shared with the F(4x4) weight gradient (WinogradWeightGradient.F4.cs).
+        /// The JIT calls it (too large to inline), once a window and channel group: the forward's and the weight gradient's
+        /// times measured the same as with the body written into their loops (KernelBench transpose and wgrad-tiles).
+        /// </summary>
+        internal static void TransformWindow(ref float d, nuint cellStride, nuint rowStride, ref float target, nuint positionStride)
+        {
+            var (e00, e01, e02) = FirstHalfOfBt(ref d, cellStride);
+            var (e10, e11, e12) = FirstHalfOfBt(ref Unsafe.Add(ref d, rowStride), cellStride);
+            var (e20, e21, e22) = FirstHalfOfBt(ref Unsafe.Add(ref d, 2 * rowStride), cellStride);
+            var (e30, e31, e32) = FirstHalfOfBt(ref Unsafe.Add(ref d, 3 * rowStride), cellStride);
+            var (e40, e41, e42) = FirstHalfOfBt(ref Unsafe.Add(ref d, 4 * rowStride), cellStride);
+            var (e50, e51, e52) = FirstHalfOfBt(ref Unsafe.Add(ref d, 5 * rowStride), cellStride);
+            nuint down = 6 * positionStride;
+            StoreBt(e00, e10, e20, e30, e40, e50, ref target, down);
+            StoreBt(e01, e11, e21, e31, e41, e51, ref Unsafe.Add(ref target, positionStride), down);
+            StoreBt(e02, e12, e22, e32, e42, e52, ref Unsafe.Add(ref target, 2 * positionStride), down);
+            var (e03, e04, e05) = SecondHalfOfBt(ref d, cellStride);
+            var (e13, e14, e15) = SecondHalfOfBt(ref Unsafe.Add(ref d, rowStride), cellStride);
+            var (e23, e24, e25) = SecondHalfOfBt(ref Unsafe.Add(ref d, 2 * rowStride), cellStride);
+            var (e33, e34, e35) = SecondHalfOfBt(ref Unsafe.Add(ref d, 3 * rowStride), cellStride);
+            var (e43, e44, e45) = SecondHalfOfBt(ref Unsafe.Add(ref d, 4 * rowStride), cellStride);
+            var (e53, e54, e55) = SecondHalfOfBt(ref Unsafe.Add(ref d, 5 * rowStride), cellStride);
+            StoreBt(e03, e13, e23, e33, e43, e53, ref Unsafe.Add(ref target, 3 * positionStride), down);
+            StoreBt(e04, e14, e24, e34, e44, e54, ref Unsafe.Add(ref target, 4 * positionStride), down);
+            StoreBt(e05, e15, e25, e35, e45, e55, ref Unsafe.Add(ref target, 5 * positionStride), down);
         }
 
         // Tile t's row and column of tiles in its phase, and the cell of the phase's first cell in a buffer pitch cells wide:
@@ -646,7 +657,7 @@ namespace CnnGen.Kernels
 
         // Bᵀ's first three rows times (d0..d4) of a source (d5 is not read), in StoreBt's operations.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static (Vector512<float>, Vector512<float>, Vector512<float>) FirstHalfOfBt(ref float source, nuint stride)
+        private static (Vector512<float>, Vector512<float>, Vector512<float>) FirstHalfOfBt(ref float source, nuint stride)
         {
             var d0 = Vector512.LoadUnsafe(ref source); var d1 = Vector512.LoadUnsafe(ref source, stride);
             var d2 = Vector512.LoadUnsafe(ref source, 2 * stride); var d3 = Vector512.LoadUnsafe(ref source, 3 * stride);
@@ -658,7 +669,7 @@ namespace CnnGen.Kernels
 
         // Bᵀ's last three rows times (d1..d5) of a source (d0 is not read), in StoreBt's operations.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static (Vector512<float>, Vector512<float>, Vector512<float>) SecondHalfOfBt(ref float source, nuint stride)
+        private static (Vector512<float>, Vector512<float>, Vector512<float>) SecondHalfOfBt(ref float source, nuint stride)
         {
             var d1 = Vector512.LoadUnsafe(ref source, stride); var d2 = Vector512.LoadUnsafe(ref source, 2 * stride);
             var d3 = Vector512.LoadUnsafe(ref source, 3 * stride); var d4 = Vector512.LoadUnsafe(ref source, 4 * stride);

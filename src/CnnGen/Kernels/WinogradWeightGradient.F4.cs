@@ -23,13 +23,15 @@ namespace CnnGen.Kernels
         /// tiles a sample for the products to sum) up to 128 x 128 channels; 2 (F(2x2, 3x3)) elsewhere. On fewer tiles the 36
         /// positions' sums are loaded and stored for a few tiles each, and on the widest layers those sums (36 x Cin x Cout) no
         /// longer stay in L2: F(2x2)'s 16 positions over 4 times the tiles measured faster there. KernelBench <c>wgrad-tiles</c>
-        /// (summed over 16 samples, thread CPU, best of 40 interleaved rounds, load 2; F(2x2) / F(4x4), above 1 F(4x4) pays):
+        /// (summed over 16 samples, thread CPU, best of 40 interleaved rounds, two runs at load 2 and 1; F(2x2) / F(4x4), above 1
+        /// F(4x4) pays):
         /// <code>
-        /// @32x32: 16->16 1.40   16->32 1.26   32->32 1.22   64->64 1.27   @64x64: 16->16 1.22   32->32 1.62   @56x56: 32->32 1.20
-        /// @28x28: 16->16 1.52   48->48 1.17   @16x16: 16->16 1.52   32->32 1.79   32->64 1.21   64->64 1.15   128->128 1.33
-        /// 256->256 0.98   @18x18 p0: 32->32 1.69   @20x20: 20->20 1.50   @17x17: 17->17 1.17   @15x15: 24->40 1.75
-        /// @12x12: 16->16 1.11   64->64 1.26   @10x10 p0: 64->64 0.98   @9x9: 20->36 0.86   @8x8: 16->16 0.98   32->32 0.99
-        /// 64->64 1.03   128->128 0.84   256->256 0.65   @6x6: 64->64 0.66   @4x4: 128->128 0.54
+        /// @32x32: 16->16 1.40 1.63   16->32 1.26 1.83   32->32 1.22 1.70   64->64 1.27 1.49   @64x64: 16->16 1.22 1.35   32->32 1.62 1.62
+        /// @56x56: 32->32 1.20 1.65   @28x28: 16->16 1.52 1.61   48->48 1.17 1.59   @20x20: 20->20 1.50 2.00   @18x18 p0: 32->32 1.69 1.20
+        /// @16x16: 16->16 1.52 1.47   32->32 1.79 1.80   32->64 1.21 1.40   64->64 1.15 1.31   128->128 1.33 1.35   256->256 0.98 1.22
+        /// @17x17: 17->17 1.17 1.49   @15x15: 24->40 1.75 1.20   @12x12: 16->16 1.11 1.13   64->64 1.26 1.18
+        /// @10x10 p0: 64->64 0.98 0.91   @9x9: 20->36 0.86 0.94   @8x8: 16->16 0.98 1.03   32->32 0.99 0.96   64->64 1.03 0.90
+        /// 128->128 0.84 0.85   256->256 0.65 0.73   @6x6: 64->64 0.66 0.69   @4x4: 128->128 0.54 0.54
         /// </code>
         /// </summary>
         public static int TileFor(int inChannels, int height, int width, int outChannels, int padding)
@@ -41,14 +43,14 @@ namespace CnnGen.Kernels
         /// <summary>Whether <see cref="TileFor"/> may pick F(4x4) (off: F(2x2) everywhere, for before/after measurements).</summary>
         internal static bool F4WeightGradients { get; set; } = true;
 
-        // V[position][tile][ic] = (Bᵀ d B) of each tile's 6x6 window (stride 4) by the forward F(4x4)'s Bᵀ, position a·6 + b:
-        // rows first (three columns of each at a time), then columns, as WinogradF4Convolution.TransformInput does.
+        // V[position][tile][ic] = (Bᵀ d B) of each tile's 6x6 window (stride 4), position a·6 + b: the forward F(4x4)'s window
+        // transform (WinogradF4Convolution.TransformWindow).
         private static void TransformInput4(ReadOnlySpan<float> input, Span<float> transformed, int start, int count, in Layout l)
         {
             ref float x0 = ref MemoryMarshal.GetReference(input);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
             int columns = l.PaddedColumns, blockStride = l.PaddedRows * l.PaddedColumns * V;
-            nuint positionStride = (nuint)l.InputPositionStride, cellStride = V, rowStride = (nuint)(columns * V), down = 6 * positionStride;
+            nuint positionStride = (nuint)l.InputPositionStride, cellStride = V, rowStride = (nuint)(columns * V);
             for (int block = 0; block < l.InLanes / V; block++)
             {
                 ref float xb = ref Unsafe.Add(ref x0, block * blockStride);
@@ -57,24 +59,7 @@ namespace CnnGen.Kernels
                     int ty = (start + tile) / l.TileColumns, tx = (start + tile) % l.TileColumns;
                     ref float d = ref Unsafe.Add(ref xb, (4 * ty * columns + 4 * tx) * V);
                     ref float target = ref Unsafe.Add(ref v0, tile * l.InLanes + block * V);
-                    var (e00, e01, e02) = WinogradF4Convolution.FirstHalfOfBt(ref d, cellStride);
-                    var (e10, e11, e12) = WinogradF4Convolution.FirstHalfOfBt(ref Unsafe.Add(ref d, rowStride), cellStride);
-                    var (e20, e21, e22) = WinogradF4Convolution.FirstHalfOfBt(ref Unsafe.Add(ref d, 2 * rowStride), cellStride);
-                    var (e30, e31, e32) = WinogradF4Convolution.FirstHalfOfBt(ref Unsafe.Add(ref d, 3 * rowStride), cellStride);
-                    var (e40, e41, e42) = WinogradF4Convolution.FirstHalfOfBt(ref Unsafe.Add(ref d, 4 * rowStride), cellStride);
-                    var (e50, e51, e52) = WinogradF4Convolution.FirstHalfOfBt(ref Unsafe.Add(ref d, 5 * rowStride), cellStride);
-                    WinogradF4Convolution.StoreBt(e00, e10, e20, e30, e40, e50, ref target, down);
-                    WinogradF4Convolution.StoreBt(e01, e11, e21, e31, e41, e51, ref Unsafe.Add(ref target, positionStride), down);
-                    WinogradF4Convolution.StoreBt(e02, e12, e22, e32, e42, e52, ref Unsafe.Add(ref target, 2 * positionStride), down);
-                    var (e03, e04, e05) = WinogradF4Convolution.SecondHalfOfBt(ref d, cellStride);
-                    var (e13, e14, e15) = WinogradF4Convolution.SecondHalfOfBt(ref Unsafe.Add(ref d, rowStride), cellStride);
-                    var (e23, e24, e25) = WinogradF4Convolution.SecondHalfOfBt(ref Unsafe.Add(ref d, 2 * rowStride), cellStride);
-                    var (e33, e34, e35) = WinogradF4Convolution.SecondHalfOfBt(ref Unsafe.Add(ref d, 3 * rowStride), cellStride);
-                    var (e43, e44, e45) = WinogradF4Convolution.SecondHalfOfBt(ref Unsafe.Add(ref d, 4 * rowStride), cellStride);
-                    var (e53, e54, e55) = WinogradF4Convolution.SecondHalfOfBt(ref Unsafe.Add(ref d, 5 * rowStride), cellStride);
-                    WinogradF4Convolution.StoreBt(e03, e13, e23, e33, e43, e53, ref Unsafe.Add(ref target, 3 * positionStride), down);
-                    WinogradF4Convolution.StoreBt(e04, e14, e24, e34, e44, e54, ref Unsafe.Add(ref target, 4 * positionStride), down);
-                    WinogradF4Convolution.StoreBt(e05, e15, e25, e35, e45, e55, ref Unsafe.Add(ref target, 5 * positionStride), down);
+                    WinogradF4Convolution.TransformWindow(ref d, cellStride, rowStride, ref target, positionStride);
                 }
             }
         }
