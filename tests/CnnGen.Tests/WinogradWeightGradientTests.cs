@@ -7,8 +7,8 @@ using Xunit;
 namespace CnnGen.Tests
 {
     /// <summary>
-    /// The F(2x2, 3x3) weight gradient against the definition in double precision, on every shape whatever
-    /// <see cref="WinogradWeightGradient.Pays"/> says: channels that do not fill the lanes, odd map sizes (tiles past the
+    /// The F(2x2, 3x3) and F(4x4, 3x3) weight gradients against the definition in double precision, on every shape whatever
+    /// <see cref="WinogradWeightGradient.Pays"/> and <see cref="WinogradWeightGradient.TileFor"/> say: channels that do not fill the lanes, odd map sizes (tiles past the
     /// edge), padding 0 to 2, and the sum added to what the gradient already held.
     /// </summary>
     public sealed class WinogradWeightGradientTests

@@ -68,7 +68,8 @@ namespace CnnGen.Kernels
                 GradientColumns = tileSize * TileColumns;
                 InputLength = PaddedRows * PaddedColumns * InLanes;
                 GradientLength = GradientRows * GradientColumns * OutLanes;
-                // F(4x4)'s 36 positions in the same L2 budget as F(2x2)'s 16 positions of 64 tiles, down to 16 tiles a chunk.
+                // F(4x4)'s 36 positions of a chunk in F(2x2)'s budget for 16 + 16 channels (16 positions of 64 tiles, 128 KB), but
+                // never fewer than 16 tiles: 28 tiles at 16 + 16 channels, 16 from 32 + 32.
                 ChunkTiles = Math.Min(Tiles, tileSize == 2 ? Chunk : Math.Clamp(16 * Chunk * (2 * V) / (Positions * (InLanes + OutLanes)), 16, Chunk));
                 // The positions lie one vector more than a multiple of 4 KB apart, or their stores and loads would all fall
                 // in the same sets of the L1 cache.
@@ -523,8 +524,8 @@ namespace CnnGen.Kernels
             if (TVectors.Value > 1) a1.StoreUnsafe(ref target, V);
         }
 
-        // d g[oc][ic][a][b] += (Gᵀ M G)[a][b], G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1] (F(4x4)'s G in TapsOf4): 16 input channels at a
-        // time, their nine taps then moved from [tap][lane] to PyTorch's [ic][tap] order.
+        // d g[oc][ic][a][b] += (Gᵀ M G)[a][b] (TapsOf2, TapsOf4): 16 input channels at a time, their nine taps then moved from
+        // [tap][lane] to PyTorch's [ic][tap] order.
         private static void TransformProducts(ReadOnlySpan<float> products, Span<float> weightGradient, in Layout l)
         {
             // [tap][lane] in the first 9 rows of a square: a full lane block turns it to [lane][tap] as one 16x16 transpose.
@@ -534,37 +535,14 @@ namespace CnnGen.Kernels
             ref float k0 = ref MemoryMarshal.GetReference(taps);
             ref float m0 = ref MemoryMarshal.GetReference(products);
             ref float dw = ref MemoryMarshal.GetReference(weightGradient);
-            var half = Vector512.Create(0.5f);
             nuint positionStride = (nuint)l.ProductPositionStride;
             for (int oc = 0; oc < l.OutChannels; oc++)
             {
                 for (int first = 0; first < l.InChannels; first += V)
                 {
                     ref float m = ref Unsafe.Add(ref m0, oc * l.InLanes + first);
-                    if (l.TileSize == 4)
-                    {
-                        TapsOf4(ref m, positionStride, ref k0);
-                    }
-                    else
-                    {
-                        var m00 = Vector512.LoadUnsafe(ref m, 0 * positionStride); var m01 = Vector512.LoadUnsafe(ref m, 1 * positionStride);
-                        var m02 = Vector512.LoadUnsafe(ref m, 2 * positionStride); var m03 = Vector512.LoadUnsafe(ref m, 3 * positionStride);
-                        var m10 = Vector512.LoadUnsafe(ref m, 4 * positionStride); var m11 = Vector512.LoadUnsafe(ref m, 5 * positionStride);
-                        var m12 = Vector512.LoadUnsafe(ref m, 6 * positionStride); var m13 = Vector512.LoadUnsafe(ref m, 7 * positionStride);
-                        var m20 = Vector512.LoadUnsafe(ref m, 8 * positionStride); var m21 = Vector512.LoadUnsafe(ref m, 9 * positionStride);
-                        var m22 = Vector512.LoadUnsafe(ref m, 10 * positionStride); var m23 = Vector512.LoadUnsafe(ref m, 11 * positionStride);
-                        var m30 = Vector512.LoadUnsafe(ref m, 12 * positionStride); var m31 = Vector512.LoadUnsafe(ref m, 13 * positionStride);
-                        var m32 = Vector512.LoadUnsafe(ref m, 14 * positionStride); var m33 = Vector512.LoadUnsafe(ref m, 15 * positionStride);
-                        // Gᵀ M: three rows of four.
-                        var s0 = (m10 + m20) * half; var s1 = (m11 + m21) * half; var s2 = (m12 + m22) * half; var s3 = (m13 + m23) * half;
-                        var r00 = m00 + s0; var r01 = m01 + s1; var r02 = m02 + s2; var r03 = m03 + s3;
-                        var r10 = (m10 - m20) * half; var r11 = (m11 - m21) * half; var r12 = (m12 - m22) * half; var r13 = (m13 - m23) * half;
-                        var r20 = s0 + m30; var r21 = s1 + m31; var r22 = s2 + m32; var r23 = s3 + m33;
-                        // (Gᵀ M) G: three columns of each row.
-                        TapsRow(ref k0, 0, r00, r01, r02, r03, half);
-                        TapsRow(ref k0, 3, r10, r11, r12, r13, half);
-                        TapsRow(ref k0, 6, r20, r21, r22, r23, half);
-                    }
+                    if (l.TileSize == 4) TapsOf4(ref m, positionStride, ref k0);
+                    else TapsOf2(ref m, positionStride, ref k0);
                     int count = Math.Min(V, l.InChannels - first);
                     ref float target = ref Unsafe.Add(ref dw, (oc * l.InChannels + first) * 9);
                     if (count == V)
@@ -586,6 +564,30 @@ namespace CnnGen.Kernels
                             Unsafe.Add(ref target, lane * 9 + tap) += Unsafe.Add(ref k0, tap * V + lane);
                 }
             }
+        }
+
+        // The nine taps [tap][16 lanes] of Gᵀ M G from the 16 positions of M (positionStride floats apart), G = [1 0 0; ½ ½ ½;
+        // ½ −½ ½; 0 0 1].
+        private static void TapsOf2(ref float m, nuint positionStride, ref float k0)
+        {
+            var half = Vector512.Create(0.5f);
+            var m00 = Vector512.LoadUnsafe(ref m, 0 * positionStride); var m01 = Vector512.LoadUnsafe(ref m, 1 * positionStride);
+            var m02 = Vector512.LoadUnsafe(ref m, 2 * positionStride); var m03 = Vector512.LoadUnsafe(ref m, 3 * positionStride);
+            var m10 = Vector512.LoadUnsafe(ref m, 4 * positionStride); var m11 = Vector512.LoadUnsafe(ref m, 5 * positionStride);
+            var m12 = Vector512.LoadUnsafe(ref m, 6 * positionStride); var m13 = Vector512.LoadUnsafe(ref m, 7 * positionStride);
+            var m20 = Vector512.LoadUnsafe(ref m, 8 * positionStride); var m21 = Vector512.LoadUnsafe(ref m, 9 * positionStride);
+            var m22 = Vector512.LoadUnsafe(ref m, 10 * positionStride); var m23 = Vector512.LoadUnsafe(ref m, 11 * positionStride);
+            var m30 = Vector512.LoadUnsafe(ref m, 12 * positionStride); var m31 = Vector512.LoadUnsafe(ref m, 13 * positionStride);
+            var m32 = Vector512.LoadUnsafe(ref m, 14 * positionStride); var m33 = Vector512.LoadUnsafe(ref m, 15 * positionStride);
+            // Gᵀ M: three rows of four.
+            var s0 = (m10 + m20) * half; var s1 = (m11 + m21) * half; var s2 = (m12 + m22) * half; var s3 = (m13 + m23) * half;
+            var r00 = m00 + s0; var r01 = m01 + s1; var r02 = m02 + s2; var r03 = m03 + s3;
+            var r10 = (m10 - m20) * half; var r11 = (m11 - m21) * half; var r12 = (m12 - m22) * half; var r13 = (m13 - m23) * half;
+            var r20 = s0 + m30; var r21 = s1 + m31; var r22 = s2 + m32; var r23 = s3 + m33;
+            // (Gᵀ M) G: three columns of each row.
+            TapsRow(ref k0, 0, r00, r01, r02, r03, half);
+            TapsRow(ref k0, 3, r10, r11, r12, r13, half);
+            TapsRow(ref k0, 6, r20, r21, r22, r23, half);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
