@@ -1463,7 +1463,7 @@ namespace KernelBench
                 Action summed = () =>
                 {
                     for (int n = 0; n < samples; n++)
-                        WinogradWeightGradient.AddSampleProducts(x.AsSpan(n * inLength, inLength), dy.AsSpan(n * outLength, outLength), products, winogradScratch, n == 0, layout);
+                        WinogradWeightGradient.AddSampleProducts(x.AsSpan(n * inLength, inLength), dy.AsSpan(n * outLength, outLength), products, winogradScratch, n, samples, layout);
                     WinogradWeightGradient.AddTransformedProducts(products, dw, layout);
                 };
                 Action direct = () =>

@@ -17,6 +17,9 @@ namespace KernelBench
                 (32, 16, 64, 1), (64, 16, 64, 1), (128, 16, 128, 1), (256, 16, 256, 1), (24, 15, 40, 1), (20, 20, 20, 1), (16, 12, 16, 1), (64, 12, 64, 1),
                 (16, 8, 16, 1), (32, 8, 32, 1), (64, 8, 64, 1), (128, 8, 128, 1), (256, 8, 256, 1), (20, 9, 36, 1), (64, 6, 64, 1), (128, 4, 128, 1),
                 (32, 18, 32, 0), (64, 10, 64, 0), (16, 28, 16, 1), (48, 28, 48, 1), (32, 56, 32, 1), (17, 17, 17, 1),
+                (16, 7, 16, 1), (64, 7, 64, 1), (128, 7, 128, 1), (16, 6, 16, 1), (128, 6, 128, 1), (64, 5, 64, 1), (16, 4, 16, 1), (32, 4, 32, 1),
+                (64, 4, 64, 1), (256, 4, 256, 1), (64, 3, 64, 1), (64, 2, 64, 1), (128, 2, 128, 1), (24, 5, 40, 1), (128, 8, 256, 1), (96, 8, 96, 1),
+                (64, 14, 64, 1), (32, 13, 32, 1), (64, 10, 64, 1), (64, 9, 64, 1), (256, 8, 128, 1), (128, 4, 256, 1), (16, 3, 16, 0),
             };
             Console.WriteLine($"{"3x3 weight gradient, 16 samples",-28} {"F(2x2) us",10} {"F(4x4) us",10} {"F2/F4",8} {"picked",7}");
             foreach (var s in shapes)
@@ -32,7 +35,7 @@ namespace KernelBench
                 Action Summed(WinogradWeightGradient.Layout layout, float[] scratch, float[] products) => () =>
                 {
                     for (int n = 0; n < samples; n++)
-                        WinogradWeightGradient.AddSampleProducts(x.AsSpan(n * inLength, inLength), dy.AsSpan(n * outLength, outLength), products, scratch, n == 0, layout);
+                        WinogradWeightGradient.AddSampleProducts(x.AsSpan(n * inLength, inLength), dy.AsSpan(n * outLength, outLength), products, scratch, n, samples, layout);
                     WinogradWeightGradient.AddTransformedProducts(products, dw, layout);
                 };
                 var (f2, f4) = Program.InterleavedCpu(Summed(two, scratchTwo, productsTwo), Summed(four, scratchFour, productsFour));

@@ -101,19 +101,55 @@ namespace CnnGen.Tests
         }
 
         /// <summary>
-        /// F(4x4, 3x3) where KernelBench wgrad-tiles measured it faster (outputs of 12x12 or more, up to 128 x 128 channels),
-        /// F(2x2, 3x3) elsewhere; the layout a shape gets is on that tile, and no other tile is taken.
+        /// F(4x4) on maps of fewer than 16 tiles keeps groups of samples' transforms in the products buffer and runs the GEMMs once
+        /// a group: whole groups and a last partial one, summed over the pass (garbage in the products before the first sample)
+        /// match the definition, and the layout says how many samples a group takes.
+        /// </summary>
+        [Theory]
+        [InlineData(16, 8, 8, 32, 1, 6, 4)]   // 4 tiles a sample: a group of 4, then 2
+        [InlineData(64, 8, 8, 64, 1, 9, 4)]   // 4 + 4 + 1
+        [InlineData(20, 9, 9, 36, 1, 5, 2)]   // 9 tiles: groups of 2, the last of 1
+        [InlineData(16, 4, 4, 16, 1, 10, 8)]  // one tile: 8, then 2
+        [InlineData(24, 6, 7, 8, 0, 3, 8)]    // no padding, 4x5 outputs: 2 tiles, a group of 3 cut short by the pass
+        public void SampleProducts_InGroups_MatchTheDefinition(int inChannels, int height, int width, int outChannels, int padding, int samples, int groupSamples)
+        {
+            if (!Vector512.IsHardwareAccelerated) return; // the kernel is Vector512 only
+            var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding + samples);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2, weights = outChannels * inChannels * 9;
+            int inLength = inChannels * height * width, outLength = outChannels * outHeight * outWidth;
+            float[] x = RandomValues(random, samples * inLength), dy = RandomValues(random, samples * outLength);
+            float[] before = RandomValues(random, weights), dWeight = (float[])before.Clone();
+            var layout = new WinogradWeightGradient.Layout(inChannels, height, width, outChannels, padding, 4);
+            Assert.Equal(groupSamples, layout.GroupSamples);
+            float[] scratch = RandomValues(random, layout.ScratchLength - layout.ProductLength);
+            float[] products = RandomValues(random, layout.ProductLength);
+            for (int n = 0; n < samples; n++)
+                WinogradWeightGradient.AddSampleProducts(x.AsSpan(n * inLength, inLength), dy.AsSpan(n * outLength, outLength), products, scratch, n, samples, layout);
+            WinogradWeightGradient.AddTransformedProducts(products, dWeight, layout);
+            var (sum, scale) = Definition(before, x, dy, samples, inChannels, height, width, outChannels, padding);
+            AssertNear(dWeight, sum, scale, 1e-5);
+            Assert.Equal(1, new WinogradWeightGradient.Layout(inChannels, height, width, outChannels, padding, 2).GroupSamples);
+        }
+
+        /// <summary>
+        /// F(4x4, 3x3) where KernelBench wgrad-tiles measured it faster (up to 128 x 256 channels, on output sides its 4x4 tiles
+        /// cover with at most 15% more cells than F(2x2)'s 2x2 ones, or of 2 cells), F(2x2, 3x3) elsewhere; the layout a shape
+        /// gets is on that tile, and no other tile is taken.
         /// </summary>
         [Theory]
         [InlineData(16, 32, 32, 16, 1, 4)]   // ResNet-8's first stage
         [InlineData(32, 16, 16, 32, 1, 4)]   // its second
-        [InlineData(64, 12, 12, 64, 1, 4)]   // 9 tiles a sample
-        [InlineData(128, 16, 16, 128, 1, 4)] // the widest taken
-        [InlineData(32, 18, 18, 32, 0, 4)]   // no padding: 16x16 outputs
-        [InlineData(64, 8, 8, 64, 1, 2)]     // 4 tiles a sample: too few to sum
-        [InlineData(64, 10, 10, 64, 0, 2)]   // 8x8 outputs
-        [InlineData(24, 11, 14, 40, 1, 2)]   // 11x14 outputs: one side short of 12
-        [InlineData(256, 16, 16, 256, 1, 2)] // 36 x 256 x 256 sums past L2
+        [InlineData(64, 8, 8, 64, 1, 4)]     // its third: 4 tiles a sample, in groups of 4 samples
+        [InlineData(128, 8, 8, 256, 1, 4)]   // the widest taken
+        [InlineData(64, 10, 10, 64, 0, 4)]   // 8x8 outputs
+        [InlineData(24, 11, 14, 40, 1, 4)]   // 11x14 outputs: 12 and 16 cells covered either way
+        [InlineData(64, 2, 2, 64, 1, 4)]     // 2x2 outputs: one tile either way
+        [InlineData(64, 6, 6, 64, 1, 2)]     // 6x6 outputs: 8x8 cells against 6x6
+        [InlineData(20, 9, 9, 36, 1, 2)]     // 9x9: 12x12 against 10x10
+        [InlineData(64, 10, 10, 64, 1, 2)]   // 10x10: 12x12 against 10x10
+        [InlineData(16, 3, 3, 16, 0, 2)]     // one output cell
+        [InlineData(256, 8, 8, 256, 1, 2)]   // 36 x 256 x 256 sums past L2
+        [InlineData(256, 16, 16, 256, 1, 2)]
         public void TileFor_TakesF4WhereItMeasuredFaster(int inChannels, int height, int width, int outChannels, int padding, int expected)
         {
             Assert.Equal(expected, WinogradWeightGradient.TileFor(inChannels, height, width, outChannels, padding));
@@ -183,7 +219,7 @@ namespace CnnGen.Tests
             float[] scratch = RandomValues(random, layout.ScratchLength - layout.ProductLength);
             float[] products = RandomValues(random, layout.ProductLength);
             for (int n = 0; n < samples; n++)
-                WinogradWeightGradient.AddSampleProducts(x.AsSpan(n * inLength, inLength), dy.AsSpan(n * outLength, outLength), products, scratch, first: n == 0, layout);
+                WinogradWeightGradient.AddSampleProducts(x.AsSpan(n * inLength, inLength), dy.AsSpan(n * outLength, outLength), products, scratch, n, samples, layout);
             WinogradWeightGradient.AddTransformedProducts(products, dWeight.AsSpan(0, weights), layout);
             var (sum, scale) = Definition(before, x, dy, samples, inChannels, height, width, outChannels, padding);
             AssertNear(dWeight, sum, scale, 1e-5);

@@ -1348,7 +1348,7 @@ namespace CnnGen.Kernels
                 // The weight gradient's own scratch right after the blocked d y, over the F(4x4)'s spent buffers (warm in L2).
                 int after = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(scratch), ref MemoryMarshal.GetReference(blocked)) / sizeof(float) + blocked.Length;
                 WinogradWeightGradient.AddSampleProductsOfBlocked(x, blocked.Slice(origin), inputLayout.PaddedWidth, inputLayout.PaddedGroupStride,
-                    weightGradientProducts, scratch.Slice(after), first: sample == 0, weightLayout);
+                    weightGradientProducts, scratch.Slice(after), sample, samples, weightLayout);
                 if (sample == samples - 1) WinogradWeightGradient.AddTransformedProducts(weightGradientProducts, weightGradient, weightLayout);
                 return;
             }
@@ -1362,7 +1362,7 @@ namespace CnnGen.Kernels
                 }
                 else
                 {
-                    WinogradWeightGradient.AddSampleProducts(x, outputGradient, weightGradientProducts, scratch, first: sample == 0, weightLayout);
+                    WinogradWeightGradient.AddSampleProducts(x, outputGradient, weightGradientProducts, scratch, sample, samples, weightLayout);
                     if (sample == samples - 1) WinogradWeightGradient.AddTransformedProducts(weightGradientProducts, weightGradient, weightLayout);
                 }
                 wantWeights = false; // what follows is the input gradient only

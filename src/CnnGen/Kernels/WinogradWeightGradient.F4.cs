@@ -9,7 +9,9 @@ namespace CnnGen.Kernels
     /// The weight gradient by F(4x4, 3x3): the forward F(4x4)'s matrices (WinogradF4Convolution: points 0, ±1, ±2, ∞, Lavin's
     /// scaling of G) differentiated as F(2x2)'s are. d g = Gᵀ [Σ over tiles of (A dy Aᵀ) ⊙ (Bᵀ d B)] G with 4x4 tiles of d y
     /// and the 6x6 windows under them: 36 multiplications per 4x4 outputs, input channel and output channel, where F(2x2)
-    /// takes 4 x 16 = 64. The products, chunks and register tiles are F(2x2)'s, over 36 positions instead of 16.
+    /// takes 4 x 16 = 64. The products, chunks and register tiles are F(2x2)'s, over 36 positions instead of 16; a map of fewer
+    /// than 16 tiles keeps a group of samples' transforms and runs the GEMMs once a group (Layout.GroupSamples), so that the
+    /// 36 positions' sums are not loaded and stored for every few tiles.
     /// </summary>
     /// <remarks>
     /// Precision: A multiplies by up to 8 and B by up to 5 where F(2x2)'s multiply by 1, and G divides by 6 and 24, so the
@@ -19,26 +21,36 @@ namespace CnnGen.Kernels
     internal static partial class WinogradWeightGradient
     {
         /// <summary>
-        /// The tile a weight gradient by Winograd runs on: 4 (F(4x4, 3x3)) on outputs of 12x12 cells or more (9 or more 4x4
-        /// tiles a sample for the products to sum) up to 128 x 128 channels; 2 (F(2x2, 3x3)) elsewhere. On fewer tiles the 36
-        /// positions' sums are loaded and stored for a few tiles each, and on the widest layers those sums (36 x Cin x Cout) no
-        /// longer stay in L2: F(2x2)'s 16 positions over 4 times the tiles measured faster there. KernelBench <c>wgrad-tiles</c>
-        /// (summed over 16 samples, thread CPU, best of 40 interleaved rounds, two runs at load 2 and 1; F(2x2) / F(4x4), above 1
-        /// F(4x4) pays):
+        /// The tile a weight gradient by Winograd runs on: 4 (F(4x4, 3x3)) up to 128 x 256 channels where its 4x4 tiles cover
+        /// each side of the output with at most 15% more cells than F(2x2)'s 2x2 tiles (sides of 5, 6, 9 and 10 cells take
+        /// 20-33% more, and there the two measured even) or the side is 2 cells; 2 (F(2x2, 3x3)) elsewhere. Maps of fewer than 16
+        /// tiles sum a group of samples' transforms at once (<see cref="Layout.GroupSamples"/>); without the groups, outputs under
+        /// 12x12 measured 0.54-1.03x. At 256 x 256 channels the sums (36 x 256 x 256 floats, 9.4 MB) leave L2 and the tiles tie.
+        /// KernelBench <c>wgrad-tiles</c> (summed over 16 samples, thread CPU, best of 40 interleaved rounds, load 1.6; F(2x2) /
+        /// F(4x4), above 1 F(4x4) pays; an earlier run at load 2 on 12x12 and larger read 1.11-1.79x where this one reads
+        /// 1.26-1.83x):
         /// <code>
-        /// @32x32: 16->16 1.40 1.63   16->32 1.26 1.83   32->32 1.22 1.70   64->64 1.27 1.49   @64x64: 16->16 1.22 1.35   32->32 1.62 1.62
-        /// @56x56: 32->32 1.20 1.65   @28x28: 16->16 1.52 1.61   48->48 1.17 1.59   @20x20: 20->20 1.50 2.00   @18x18 p0: 32->32 1.69 1.20
-        /// @16x16: 16->16 1.52 1.47   32->32 1.79 1.80   32->64 1.21 1.40   64->64 1.15 1.31   128->128 1.33 1.35   256->256 0.98 1.22
-        /// @17x17: 17->17 1.17 1.49   @15x15: 24->40 1.75 1.20   @12x12: 16->16 1.11 1.13   64->64 1.26 1.18
-        /// @10x10 p0: 64->64 0.98 0.91   @9x9: 20->36 0.86 0.94   @8x8: 16->16 0.98 1.03   32->32 0.99 0.96   64->64 1.03 0.90
-        /// 128->128 0.84 0.85   256->256 0.65 0.73   @6x6: 64->64 0.66 0.69   @4x4: 128->128 0.54 0.54
+        /// taken  @64x64: 16->16 1.65  32->32 1.56   @56x56: 32->32 1.56   @32x32: 16->16 1.63  16->32 1.83  32->32 1.68  64->64 1.42
+        ///        @28x28: 16->16 1.62  48->48 1.51   @20x20: 20->20 1.50   @18x18 p0: 32->32 1.82   @17x17: 17->17 1.50
+        ///        @16x16: 16->16 1.53  32->32 1.69  32->64 1.53  64->64 1.33  128->128 1.33   @15x15: 24->40 1.77   @14x14: 64->64 1.15
+        ///        @13x13: 32->32 1.05   @12x12: 16->16 1.26  64->64 1.44   @10x10 p0: 64->64 1.52   @8x8: 16->16 1.41  32->32 1.60
+        ///        64->64 1.50  96->96 1.44  128->128 1.40  128->256 1.21  256->128 1.27   @7x7: 16->16 1.43  64->64 1.63  128->128 1.55
+        ///        @4x4: 16->16 1.59  32->32 1.80  64->64 1.73  128->128 1.70  128->256 1.68   @3x3: 64->64 1.76   @2x2: 64->64 1.43
+        ///        128->128 1.48
+        /// not    @16x16: 256->256 0.99   @8x8: 256->256 0.89   @4x4: 256->256 1.07   @10x10: 64->64 1.06   @9x9: 64->64 1.04
+        ///        20->36 1.08   @6x6: 16->16 0.98  64->64 0.98  128->128 1.01   @5x5: 64->64 1.01  24->40 1.09   1x1 p0: 16->16 1.16
         /// </code>
         /// </summary>
         public static int TileFor(int inChannels, int height, int width, int outChannels, int padding)
         {
             int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
-            return F4WeightGradients && outHeight >= 12 && outWidth >= 12 && (long)inChannels * outChannels <= 128 * 128 ? 4 : 2;
+            return F4WeightGradients && (long)inChannels * outChannels <= 128 * 256 && FewCellsWasted(outHeight) && FewCellsWasted(outWidth) ? 4 : 2;
         }
+
+        // Whether F(4x4)'s whole tiles cover a side of the output with at most 15% more cells than F(2x2)'s do (5, 6, 9 and 10
+        // cells: 20-33% more, where the two measured even), or the side is 2 cells (one tile either way, F(4x4)'s sample groups
+        // the gain).
+        private static bool FewCellsWasted(int cells) => cells == 2 || cells >= 3 && 20 * 4 * ((cells + 3) / 4) <= 23 * 2 * ((cells + 1) / 2);
 
         /// <summary>Whether <see cref="TileFor"/> may pick F(4x4) (off: F(2x2) everywhere, for before/after measurements).</summary>
         internal static bool F4WeightGradients { get; set; } = true;

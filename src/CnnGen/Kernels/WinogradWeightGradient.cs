@@ -33,12 +33,23 @@ namespace CnnGen.Kernels
         // Tiles transformed and multiplied at a time: their V and DY stay in L2 (64 tiles of 16 + 16 channels are 128 KB) while
         // the products accumulate over the chunks.
         private const int Chunk = 64;
+        // F(4x4) groups samples of fewer 4x4 tiles than this (8x8 outputs: 4 tiles, 4 samples a group), up to this many samples.
+        private const int GroupTiles = 16;
+        private const int MostGroupSamples = 8;
 
         internal readonly struct Layout
         {
             public readonly int InChannels, Height, Width, Padding, OutChannels, OutHeight, OutWidth;
             /// <summary>2 for F(2x2, 3x3) (4x4 windows, 16 positions), 4 for F(4x4, 3x3) (6x6 windows, 36 positions).</summary>
             public readonly int TileSize, Positions;
+            /// <summary>
+            /// Samples whose transforms F(4x4) keeps before one pass of the GEMMs where a sample has fewer than 16 tiles (1
+            /// elsewhere): their V and DY lie in the products buffer after the sums, slot by slot, so that the sums are loaded
+            /// and stored once per group instead of once per few tiles.
+            /// </summary>
+            public readonly int GroupSamples;
+            /// <summary>Floats of the sums M (36 or 16 positions of Cout x Cin), the products buffer's first part.</summary>
+            public readonly int SumsLength;
             public readonly int TileRows, TileColumns, Tiles, ChunkTiles, InLanes, OutLanes, PaddedRows, PaddedColumns, GradientRows, GradientColumns;
             public readonly int InputPositionStride, GradientPositionStride, ProductPositionStride;
             public readonly int InputLength, GradientLength, TransformedInputLength, TransformedGradientLength, ProductLength;
@@ -69,19 +80,24 @@ namespace CnnGen.Kernels
                 InputLength = PaddedRows * PaddedColumns * InLanes;
                 GradientLength = GradientRows * GradientColumns * OutLanes;
                 // F(4x4)'s 36 positions of a chunk in F(2x2)'s budget for 16 + 16 channels (16 positions of 64 tiles, 128 KB), but
-                // never fewer than 16 tiles: 28 tiles at 16 + 16 channels, 16 from 32 + 32.
-                ChunkTiles = Math.Min(Tiles, tileSize == 2 ? Chunk : Math.Clamp(16 * Chunk * (2 * V) / (Positions * (InLanes + OutLanes)), 16, Chunk));
+                // never fewer than 16 tiles: 28 tiles at 16 + 16 channels, 16 from 32 + 32. Samples of fewer tiles are grouped
+                // instead, a group's tiles one chunk.
+                GroupSamples = tileSize == 4 && Tiles < GroupTiles ? Math.Min(MostGroupSamples, (GroupTiles + Tiles - 1) / Tiles) : 1;
+                ChunkTiles = GroupSamples > 1 ? Tiles
+                    : Math.Min(Tiles, tileSize == 2 ? Chunk : Math.Clamp(16 * Chunk * (2 * V) / (Positions * (InLanes + OutLanes)), 16, Chunk));
                 // The positions lie one vector more than a multiple of 4 KB apart, or their stores and loads would all fall
                 // in the same sets of the L1 cache.
-                InputPositionStride = ChunkTiles * InLanes + V;
-                GradientPositionStride = ChunkTiles * OutLanes + V;
+                InputPositionStride = GroupSamples * ChunkTiles * InLanes + V;
+                GradientPositionStride = GroupSamples * ChunkTiles * OutLanes + V;
                 ProductPositionStride = outChannels * InLanes + V;
                 TransformedInputLength = Positions * InputPositionStride;
                 TransformedGradientLength = Positions * GradientPositionStride;
-                ProductLength = Positions * ProductPositionStride;
+                SumsLength = Positions * ProductPositionStride;
+                ProductLength = SumsLength + (GroupSamples > 1 ? TransformedInputLength + TransformedGradientLength : 0);
             }
 
-            public int ScratchLength => InputLength + GradientLength + TransformedInputLength + TransformedGradientLength + ProductLength;
+            /// <summary>x and d y blocked, a chunk's transforms (unless a group keeps them in the products), then the products.</summary>
+            public int ScratchLength => InputLength + GradientLength + (GroupSamples > 1 ? 0 : TransformedInputLength + TransformedGradientLength) + ProductLength;
         }
 
         /// <summary>
@@ -126,24 +142,27 @@ namespace CnnGen.Kernels
         /// <summary>weightGradient [oc x ic x 3 x 3] += the gradient of conv2d(x, ·, 3x3, stride 1, padding) for d y; one sample.</summary>
         public static void Accumulate(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> weightGradient, Span<float> scratch, in Layout l)
         {
-            var products = scratch.Slice(l.InputLength + l.GradientLength + l.TransformedInputLength + l.TransformedGradientLength, l.ProductLength);
-            AddSampleProducts(x, outputGradient, products, scratch, first: true, l);
+            var products = scratch.Slice(l.ScratchLength - l.ProductLength, l.ProductLength);
+            AddSampleProducts(x, outputGradient, products, scratch, sample: 0, samples: 1, l);
             AddTransformedProducts(products, weightGradient, l);
         }
 
         /// <summary>
         /// The batch form of <see cref="Accumulate"/>: products [<see cref="Layout.ProductLength"/>] += one sample's sums M before
-        /// the filter transform (<paramref name="first"/>: set to them instead, whatever the span held). The transform is linear,
-        /// so <see cref="AddTransformedProducts"/> once after the last sample gives the batch's weight gradient: one transform per
-        /// batch instead of one per sample, which on small maps with many channels cost as much as a third of the products.
-        /// Only the first <see cref="Layout.ScratchLength"/> − <see cref="Layout.ProductLength"/> floats of scratch are used.
+        /// the filter transform, for sample <paramref name="sample"/> of the pass's <paramref name="samples"/>, called for each in
+        /// order (sample 0 sets the sums instead, whatever the span held; where the layout groups samples, the group's sums are
+        /// added at its last sample or at the pass's last, the transforms kept in the products buffer till then). The transform
+        /// is linear, so <see cref="AddTransformedProducts"/> once after the last sample gives the batch's weight gradient: one
+        /// transform per batch instead of one per sample, which on small maps with many channels cost as much as a third of the
+        /// products. Only the first <see cref="Layout.ScratchLength"/> − <see cref="Layout.ProductLength"/> floats of scratch are used.
         /// </summary>
-        public static void AddSampleProducts(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> products, Span<float> scratch, bool first, in Layout l)
+        public static void AddSampleProducts(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> products, Span<float> scratch, int sample, int samples,
+            in Layout l)
         {
             if (products.Length < l.ProductLength) throw new ArgumentException("Expected at least " + l.ProductLength + " floats.", nameof(products));
             var gradient = scratch.Slice(l.InputLength, l.GradientLength);
             Block(outputGradient, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientRows, l.GradientColumns, gradient);
-            AddProductsOfBlocked(x, gradient, l.GradientColumns, l.GradientRows * l.GradientColumns * V, products, scratch, first, l);
+            AddProductsOfBlocked(x, gradient, l.GradientColumns, l.GradientRows * l.GradientColumns * V, products, scratch, sample, samples, l);
         }
 
         /// <summary>
@@ -154,21 +173,38 @@ namespace CnnGen.Kernels
         /// cells from there must hold d y and zeros past its edges. Saves this pass's own transposes of d y.
         /// </summary>
         public static void AddSampleProductsOfBlocked(ReadOnlySpan<float> x, ReadOnlySpan<float> blockedGradient, int gradientColumns, int gradientBlockStride,
-            Span<float> products, Span<float> scratch, bool first, in Layout l)
+            Span<float> products, Span<float> scratch, int sample, int samples, in Layout l)
         {
             if (products.Length < l.ProductLength) throw new ArgumentException("Expected at least " + l.ProductLength + " floats.", nameof(products));
             if (gradientColumns < l.GradientColumns || blockedGradient.Length < (l.OutLanes / V - 1) * gradientBlockStride + ((l.GradientRows - 1) * gradientColumns + l.GradientColumns) * V)
                 throw new ArgumentException("Expected d y's blocks to cover " + l.GradientRows + " x " + l.GradientColumns + " cells.", nameof(blockedGradient));
-            AddProductsOfBlocked(x, blockedGradient, gradientColumns, gradientBlockStride, products, scratch, first, l);
+            AddProductsOfBlocked(x, blockedGradient, gradientColumns, gradientBlockStride, products, scratch, sample, samples, l);
         }
 
         private static void AddProductsOfBlocked(ReadOnlySpan<float> x, ReadOnlySpan<float> gradient, int gradientColumns, int gradientBlockStride,
-            Span<float> products, Span<float> scratch, bool first, in Layout l)
+            Span<float> products, Span<float> scratch, int sample, int samples, in Layout l)
         {
+            if ((uint)sample >= (uint)samples) throw new ArgumentOutOfRangeException(nameof(sample), sample, "Expected a sample below " + samples + ".");
             var input = scratch.Slice(0, l.InputLength);
+            Block(x, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedRows, l.PaddedColumns, input);
+            if (l.GroupSamples > 1)
+            {
+                // This sample's transforms into its slot of the group kept after the sums; the GEMMs over the whole group at its
+                // last sample (or the pass's), setting the sums at the first group.
+                var kept = products.Slice(l.SumsLength);
+                var groupInput = kept.Slice(0, l.TransformedInputLength);
+                var groupGradient = kept.Slice(l.TransformedInputLength, l.TransformedGradientLength);
+                int slot = sample % l.GroupSamples;
+                TransformInput4(input, groupInput.Slice(slot * l.Tiles * l.InLanes), 0, l.Tiles, l);
+                TransformGradient4(gradient, gradientColumns, gradientBlockStride, groupGradient.Slice(slot * l.Tiles * l.OutLanes), 0, l.Tiles, l);
+                if (slot == l.GroupSamples - 1 || sample == samples - 1)
+                    for (int position = 0; position < l.Positions; position++)
+                        Products(groupGradient, groupInput, products, position, (slot + 1) * l.Tiles, accumulate: sample >= l.GroupSamples, l);
+                return;
+            }
             var transformedInput = scratch.Slice(l.InputLength + l.GradientLength, l.TransformedInputLength);
             var transformedGradient = scratch.Slice(l.InputLength + l.GradientLength + l.TransformedInputLength, l.TransformedGradientLength);
-            Block(x, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedRows, l.PaddedColumns, input);
+            bool first = sample == 0;
             for (int start = 0; start < l.Tiles; start += l.ChunkTiles)
             {
                 int count = Math.Min(l.ChunkTiles, l.Tiles - start);
