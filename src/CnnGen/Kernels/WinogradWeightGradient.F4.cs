@@ -44,16 +44,13 @@ namespace CnnGen.Kernels
         public static int TileFor(int inChannels, int height, int width, int outChannels, int padding)
         {
             int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
-            return F4WeightGradients && (long)inChannels * outChannels <= 128 * 256 && FewCellsWasted(outHeight) && FewCellsWasted(outWidth) ? 4 : 2;
+            return (long)inChannels * outChannels <= 128 * 256 && FewCellsWasted(outHeight) && FewCellsWasted(outWidth) ? 4 : 2;
         }
 
         // Whether F(4x4)'s whole tiles cover a side of the output with at most 15% more cells than F(2x2)'s do (5, 6, 9 and 10
         // cells: 20-33% more, where the two measured even), or the side is 2 cells (one tile either way, F(4x4)'s sample groups
         // the gain).
         private static bool FewCellsWasted(int cells) => cells == 2 || cells >= 3 && 20 * 4 * ((cells + 3) / 4) <= 23 * 2 * ((cells + 1) / 2);
-
-        /// <summary>Whether <see cref="TileFor"/> may pick F(4x4) (off: F(2x2) everywhere, for before/after measurements).</summary>
-        internal static bool F4WeightGradients { get; set; } = true;
 
         // V[position][tile][ic] = (Bᵀ d B) of each tile's 6x6 window (stride 4), position a·6 + b: the forward F(4x4)'s window
         // transform (WinogradF4Convolution.TransformWindow).
