@@ -170,50 +170,87 @@ namespace KernelBench
         // The last rows: expansions onto channels off the blocks (72, 120, 48: the last block partly filled), 3x3 and 5x5.
         public static void Five()
         {
-            var path = DirectConvolution.KernelPath.Vector512;
             // input channels, map, expansion, depthwise stride, projection
-            var chains = new (int C, int H, int E, int S, int P, int K)[]
+            var chains = new (int C, int H, int E, int S, int P, int K, int D)[]
             {
-                (40, 16, 240, 2, 80, 5), (80, 8, 480, 1, 80, 5), (40, 16, 240, 1, 40, 5), (24, 32, 144, 2, 40, 5), (16, 32, 96, 1, 16, 5), (80, 4, 480, 1, 80, 5),
-                (40, 12, 240, 1, 40, 5), (40, 12, 240, 2, 80, 5),
-                (24, 16, 72, 2, 40, 5), (40, 8, 120, 1, 40, 5), (16, 32, 72, 2, 40, 5), (24, 16, 72, 1, 24, 3), (16, 32, 48, 2, 24, 3), (40, 8, 120, 1, 40, 3),
+                (40, 16, 240, 2, 80, 5, 1), (80, 8, 480, 1, 80, 5, 1), (40, 16, 240, 1, 40, 5, 1), (24, 32, 144, 2, 40, 5, 1), (16, 32, 96, 1, 16, 5, 1), (80, 4, 480, 1, 80, 5, 1),
+                (40, 12, 240, 1, 40, 5, 1), (40, 12, 240, 2, 80, 5, 1),
+                (24, 16, 72, 2, 40, 5, 1), (40, 8, 120, 1, 40, 5, 1), (16, 32, 72, 2, 40, 5, 1), (24, 16, 72, 1, 24, 3, 1), (16, 32, 48, 2, 24, 3, 1), (40, 8, 120, 1, 40, 3, 1),
             };
+            Chains(chains);
+        }
+
+        // "blocked dilated": inverted residuals through dilated depthwise layers (DeepLab-style MobileNetV2 tails: 3x3 at
+        // dilation 2 to 4, padded to keep the map), the NCHW kernels (GroupedConvolution's, as the generated code calls them)
+        // against the channel-blocked chain.
+        public static void Dilated() => Chains(new (int C, int H, int E, int S, int P, int K, int D)[]
+        {
+            (24, 8, 96, 1, 24, 3, 2), (32, 8, 192, 1, 32, 3, 2), (16, 16, 64, 1, 16, 3, 2), (64, 16, 384, 1, 64, 3, 2), (32, 8, 192, 1, 32, 3, 4), (24, 16, 144, 1, 24, 3, 2),
+            (24, 8, 96, 1, 24, 5, 2), (40, 12, 240, 1, 40, 3, 2), (32, 32, 192, 1, 32, 3, 2),
+        });
+
+        private static void Chains((int C, int H, int E, int S, int P, int K, int D)[] chains)
+        {
+            var path = DirectConvolution.KernelPath.Vector512;
             Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, NCHW / blocked (> 1: blocked faster)");
-            foreach (var (c, h, e, s, pc, k) in chains)
+            foreach (var (c, h, e, s, pc, k, d) in chains)
             {
-                int oh = (h - 1) / s + 1, cells = h * h, outCells = oh * oh, lanes = ChannelBlocks.BlockLanes(e), taps = k * k, pad = k / 2;
-                float[] x = Program.Fill(c * cells, 1), w1 = Program.Fill(e * c, 2), b1 = new float[lanes], wd = Program.Fill(e * taps, 4), bd = new float[lanes];
-                Program.Fill(e, 3).CopyTo(b1, 0); Program.Fill(e, 5).CopyTo(bd, 0);
-                float[] w2 = Program.Fill(pc * e, 6), b2 = new float[ChannelBlocks.BlockLanes(pc)];
-                Program.Fill(pc, 7).CopyTo(b2, 0);
-                float[] p1 = new float[lanes * c], pd = new float[lanes * taps], p2 = new float[ChannelBlocks.BlockLanes(pc) * e];
+                int oh = (h - 1) / s + 1, cells = h * h, outCells = oh * oh, lanes = ChannelBlocks.BlockLanes(e), taps = k * k, pad = d * (k / 2);
+                // Every array on a 64-byte boundary, as the workspace's are.
+                var x = Aligned(Program.Fill(c * cells, 1)); var w1 = Aligned(Program.Fill(e * c, 2)); var wd = Aligned(Program.Fill(e * taps, 4)); var w2 = Aligned(Program.Fill(pc * e, 6));
+                float[] b1 = new float[lanes], bd = new float[lanes], b2 = new float[ChannelBlocks.BlockLanes(pc)];
+                Program.Fill(e, 3).CopyTo(b1, 0); Program.Fill(e, 5).CopyTo(bd, 0); Program.Fill(pc, 7).CopyTo(b2, 0);
+                ArraySegment<float> p1 = Aligned(new float[lanes * c]), pd = Aligned(new float[lanes * taps]), p2 = Aligned(new float[ChannelBlocks.BlockLanes(pc) * e]);
                 ChannelBlocks.PackPointwise(w1, c, e, p1); ChannelBlocks.PackDepthwise(wd, e, pd, kernel: k); ChannelBlocks.PackPointwise(w2, e, pc, p2);
-                var g = new ConvolutionGeometry(e, h, h, e, k, k, s, s, pad, pad, 1, 1, e);
-                float[] expanded = new float[e * cells], depthwise = new float[e * outCells], columns = new float[DepthwiseConvolution.ScratchLength(g)];
-                float[] nchwOut = new float[pc * outCells], blockedOut = new float[pc * outCells];
-                float[] padded = new float[Math.Max(ChannelBlocks.PaddedLength(lanes, h, h, pad), ChannelBlocks.BlockLanes(pc) * outCells)], blocked = new float[lanes * outCells];
+                var g = new ConvolutionGeometry(e, h, h, e, k, k, s, s, pad, pad, d, d, e);
+                var expanded = Aligned(new float[e * cells]); var depthwise = Aligned(new float[e * outCells]);
+                var columns = Aligned(new float[Math.Max(DepthwiseConvolution.ScratchLength(g), GroupedConvolution.ScratchLength(g))]);
+                var nchwOut = Aligned(new float[pc * outCells]); var blockedOut = Aligned(new float[pc * outCells]);
+                var padded = Aligned(new float[Math.Max(ChannelBlocks.PaddedLength(lanes, h, h, pad), ChannelBlocks.BlockLanes(pc) * outCells)]);
+                var blocked = Aligned(new float[lanes * outCells]);
                 void Nchw()
                 {
                     PointwiseConvolution.Forward(x, c, cells, w1, b1.AsSpan(0, e), e, expanded, 0f, 6f);
-                    DepthwiseConvolution.Forward(g, expanded, wd, bd.AsSpan(0, e), depthwise, columns, path, 0f, 6f);
+                    NchwDepthwise();
                     PointwiseConvolution.Forward(depthwise, e, outCells, w2, b2.AsSpan(0, pc), pc, nchwOut);
+                }
+                void NchwDepthwise()
+                {
+                    if (d == 1) DepthwiseConvolution.Forward(g, expanded, wd, bd.AsSpan(0, e), depthwise, columns, path, 0f, 6f);
+                    else GroupedConvolution.Forward(g, expanded, wd, bd.AsSpan(0, e), depthwise, columns, 0f, 6f);
                 }
                 void Blocked()
                 {
                     ChannelBlocks.Pointwise(x, false, c, h, h, p1, b1, e, padded, false, default, 0f, 6f, padding: pad);
-                    ChannelBlocks.Depthwise(padded, e, h, h, s, pd, bd, blocked, 0f, 6f, kernel: k);
+                    ChannelBlocks.Depthwise(padded, e, h, h, s, pd, bd, blocked, 0f, 6f, kernel: k, dilation: d);
                     ChannelBlocks.Pointwise(blocked, true, e, oh, oh, p2, b2, pc, blockedOut, true, padded);
                 }
                 Nchw(); Blocked();
                 double largest = 0;
-                for (int i = 0; i < nchwOut.Length; i++) largest = Math.Max(largest, Math.Abs(nchwOut[i] - blockedOut[i]));
+                for (int i = 0; i < nchwOut.Count; i++) largest = Math.Max(largest, Math.Abs(nchwOut[i] - blockedOut[i]));
                 var (a, b) = Program.InterleavedCpu(Nchw, Blocked);
                 var (b2t, a2) = Program.InterleavedCpu(Blocked, Nchw);
-                Console.WriteLine($"  {c} -> {e} @{h}x{h}, {k}x{k} stride {s}, -> {pc}: NCHW {a * 1e6,7:F2} blocked {b * 1e6,7:F2} ({a / b:F2}x); other order {a2 * 1e6,7:F2} / {b2t * 1e6,7:F2} ({a2 / b2t:F2}x); differ by {largest:E1}");
+                Console.WriteLine($"  {c} -> {e} @{h}x{h}, {k}x{k} stride {s}{(d > 1 ? " dilation " + d : "")}, -> {pc}: NCHW {a * 1e6,7:F2} blocked {b * 1e6,7:F2} ({a / b:F2}x); other order {a2 * 1e6,7:F2} / {b2t * 1e6,7:F2} ({a2 / b2t:F2}x); differ by {largest:E1}");
                 ChannelBlocks.Pointwise(x, false, c, h, h, p1, b1, e, padded, false, default, 0f, 6f, padding: pad);
-                var (da, db) = Program.InterleavedCpu(() => DepthwiseConvolution.Forward(g, expanded, wd, bd.AsSpan(0, e), depthwise, columns, path, 0f, 6f),
-                    () => ChannelBlocks.Depthwise(padded, e, h, h, s, pd, bd, blocked, 0f, 6f, kernel: k));
+                var (da, db) = Program.InterleavedCpu(NchwDepthwise, () => ChannelBlocks.Depthwise(padded, e, h, h, s, pd, bd, blocked, 0f, 6f, kernel: k, dilation: d));
                 Console.WriteLine($"    the depthwise layer alone: NCHW {da * 1e6,7:F2} blocked {db * 1e6,7:F2} ({da / db:F2}x)");
+                var (ea, eb) = Program.InterleavedCpu(() => PointwiseConvolution.Forward(x, c, cells, w1, b1.AsSpan(0, e), e, expanded, 0f, 6f),
+                    () => ChannelBlocks.Pointwise(x, false, c, h, h, p1, b1, e, padded, false, default, 0f, 6f, padding: pad));
+                var (pa, pb) = Program.InterleavedCpu(() => PointwiseConvolution.Forward(depthwise, e, outCells, w2, b2.AsSpan(0, pc), pc, nchwOut),
+                    () => ChannelBlocks.Pointwise(blocked, true, e, oh, oh, p2, b2, pc, blockedOut, true, padded));
+                Console.WriteLine($"    the expansion alone: NCHW {ea * 1e6,7:F2} blocked {eb * 1e6,7:F2} ({ea / eb:F2}x); the projection alone: NCHW {pa * 1e6,7:F2} blocked {pb * 1e6,7:F2} ({pa / pb:F2}x)");
+            }
+        }
+
+        // A pinned copy of values starting on a 64-byte boundary.
+        private static unsafe ArraySegment<float> Aligned(float[] values)
+        {
+            var pinned = GC.AllocateArray<float>(values.Length + 16, pinned: true);
+            fixed (float* p = pinned)
+            {
+                int skip = (int)((64 - (long)p % 64) % 64 / 4);
+                values.CopyTo(pinned, skip);
+                return new ArraySegment<float>(pinned, skip, values.Length);
             }
         }
 

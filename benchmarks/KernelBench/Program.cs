@@ -1982,6 +1982,25 @@ namespace KernelBench
                 DilatedShapes();
                 return;
             }
+            if (args.Length == 7 && args[0] == "depthwise-loop")
+            {
+                // depthwise-loop C H K S D SECONDS: one NCHW depthwise layer (+ReLU6, padding D·(K / 2)) as the generated code calls it, in a loop, for perf.
+                int c = int.Parse(args[1]), h = int.Parse(args[2]), k = int.Parse(args[3]), stride = int.Parse(args[4]), d = int.Parse(args[5]);
+                var g = new ConvolutionGeometry(c, h, h, c, k, k, stride, stride, d * (k / 2), d * (k / 2), d, d, c);
+                float[] x = Fill(c * h * h, 1), w = Fill(c * k * k, 2), b = Fill(c, 3), y = new float[g.OutLength], scratch = new float[GroupedConvolution.ScratchLength(g) + 16];
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                long calls = 0;
+                double best = double.MaxValue;
+                while (clock.Elapsed.TotalSeconds < double.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    double start = ThreadNanoseconds();
+                    for (int i = 0; i < 1000; i++) GroupedConvolution.Forward(g, x, w, b, y, scratch, 0f, 6f);
+                    best = Math.Min(best, (ThreadNanoseconds() - start) / 1000);
+                    calls += 1000;
+                }
+                Console.WriteLine($"{calls} calls, fastest thousand {best / 1000:F2} us a call, {(double)c * g.OutHeight * g.OutWidth * k * k / best:F1} G multiply-adds/s");
+                return;
+            }
             if (args.Length > 0 && args[0] == "depthwise")
             {
                 DepthwiseShapes();
@@ -2351,6 +2370,7 @@ namespace KernelBench
                 else if (args.Length > 1 && args[1] == "align") ChannelBlocksBench.Align();
                 else if (args.Length > 1 && args[1] == "single") ChannelBlocksBench.Single();
                 else if (args.Length > 1 && args[1] == "five") ChannelBlocksBench.Five();
+                else if (args.Length > 1 && args[1] == "dilated") ChannelBlocksBench.Dilated();
                 else ChannelBlocksBench.Run();
                 return;
             }

@@ -251,10 +251,15 @@ namespace CnnGen.Tests
         [InlineData(true, 72, 16, 16, 2, 5)]   // MnasNet's 72 channels, 5x5 stride 2
         [InlineData(true, 120, 8, 8, 1, 5)]    // MnasNet's 120 channels on 8x8
         [InlineData(false, 40, 7, 6, 2, 3)]
-        public void Depthwise_IsItsDefinition_BitForBit(bool vector, int channels, int height, int width, int stride, int kernel)
+        [InlineData(true, 96, 8, 8, 1, 3, 2)]   // the MobileNetV2-style fixture's dilated layer
+        [InlineData(true, 32, 12, 9, 1, 3, 4)]  // dilation 4: a 4-cell border, taps past a 9-wide map's both sides
+        [InlineData(true, 24, 6, 7, 1, 5, 2)]   // 5x5 at dilation 2 on a map narrower than its reach
+        [InlineData(true, 16, 13, 11, 2, 3, 2)] // dilated at stride 2
+        [InlineData(false, 24, 9, 8, 1, 3, 3)]
+        public void Depthwise_IsItsDefinition_BitForBit(bool vector, int channels, int height, int width, int stride, int kernel, int dilation = 1)
         {
-            var random = new Random(channels + height * 7 + width + stride + kernel * 1000);
-            int taps = kernel * kernel, pad = kernel / 2, lanes = ChannelBlocks.BlockLanes(channels);
+            var random = new Random(channels + height * 7 + width + stride + kernel * 1000 + dilation * 100);
+            int taps = kernel * kernel, pad = dilation * (kernel / 2), lanes = ChannelBlocks.BlockLanes(channels);
             float[] x = RandomValues(random, channels * height * width), weight = RandomValues(random, channels * taps), bias = new float[lanes];
             RandomValues(random, channels).CopyTo(bias, 0); // the extra lanes' bias zero, as the generated code keeps it
             float[] packed = Enumerable.Repeat(float.NaN, lanes * taps).ToArray(); // the extra lanes' weights must be written zero
@@ -270,7 +275,7 @@ namespace CnnGen.Tests
             try
             {
                 ChannelBlocks.VectorTiles = vector;
-                ChannelBlocks.Depthwise(padded, channels, height, width, stride, packed, bias, y, 0f, float.PositiveInfinity, kernel);
+                ChannelBlocks.Depthwise(padded, channels, height, width, stride, packed, bias, y, 0f, float.PositiveInfinity, kernel, dilation);
             }
             finally
             {
@@ -285,7 +290,7 @@ namespace CnnGen.Tests
                         for (int ky = 0; ky < kernel; ky++)
                             for (int kx = 0; kx < kernel; kx++)
                             {
-                                int r = oy * stride + ky - pad, col = ox * stride + kx - pad;
+                                int r = oy * stride + ky * dilation - pad, col = ox * stride + kx * dilation - pad;
                                 float v = r >= 0 && r < height && col >= 0 && col < width ? x[(c * height + r) * width + col] : 0f;
                                 sum = MathF.FusedMultiplyAdd(v, weight[c * taps + ky * kernel + kx], sum);
                             }
@@ -452,7 +457,11 @@ namespace CnnGen.Tests
             Assert.Throws<ArgumentException>(() => ChannelBlocks.Depthwise(new float[32 * 9 * 9], 24, 7, 7, 1, new float[32 * 9], new float[24], new float[32 * 49]));
             Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[16 * 9 * 9], 16, 7, 7, 3, new float[16 * 9], new float[16], new float[16 * 49]));
             Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[16 * 13 * 13], 16, 7, 7, 1, new float[16 * 49], new float[16], new float[16 * 49], kernel: 7));
-            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Pointwise(new float[16 * 49], false, 16, 7, 7, new float[16 * 16], new float[16], 16, new float[16 * 121], false, default, padding: 3));
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Pointwise(new float[16 * 49], false, 16, 7, 7, new float[16 * 16], new float[16], 16, new float[16 * 225], false, default, padding: 5));
+            // A border past four cells: a 3x3 layer at dilation 5, a 5x5 one at 3; and no dilation below 1.
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[16 * 17 * 17], 16, 7, 7, 1, new float[16 * 9], new float[16], new float[16 * 49], dilation: 5));
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[16 * 13 * 13], 16, 7, 7, 1, new float[16 * 25], new float[16], new float[16 * 49], kernel: 5, dilation: 3));
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelBlocks.Depthwise(new float[16 * 9 * 9], 16, 7, 7, 1, new float[16 * 9], new float[16], new float[16 * 49], dilation: 0));
         }
 
         [Fact]

@@ -805,15 +805,29 @@ namespace CnnGen.Generator.Emit
         // run. KernelBench blocked five (2026-12-06, Zen 5, thread CPU, both orders; expansion, 5x5, projection, NCHW / chain):
         // stride 2 from 16x16 1.09-1.11x, from 12x12 1.15x, from 32x32 1.05-1.06x; stride 1 on 12x12 1.10-1.11x, 8x8 1.01-1.05x,
         // 4x4 1.20-1.21x, but 16x16 0.76x and 32x32 0.69-0.70x.
+        //
+        // Dilated ones too (DeepLab-style tails), at stride 1, padded to keep the map: d·(k / 2), up to 4 cells. The NCHW
+        // kernels read their taps d cells apart through unaligned, masked loads (WholePlaneDepthwise on 8-wide maps, the row
+        // kernel's general tiles on wider ones); the blocked taps are whole cells of 16 channels. KernelBench blocked dilated
+        // (2026-12-07, Zen 4, thread CPU, arrays on 64-byte lines as the workspace's; expansion, depthwise, projection, NCHW /
+        // chain, the depthwise layer alone): 3x3 d2 24 -> 96 @8x8 -> 24 1.02x (alone 1.87x), 32 -> 192 @8x8 -> 32 1.09-1.14x
+        // (1.86-1.98x), d4 1.00x (1.64x), 40 -> 240 @12x12 1.19x (3.02x), 16 -> 64 @16x16 1.02-1.03x (1.53x), 64 -> 384 @16x16
+        // 1.04x (1.48x), 24 -> 144 @16x16 0.98x (1.64x), 32 -> 192 @32x32 1.05x (1.31x); 5x5 d2 24 -> 96 @8x8 1.05x (1.67x).
+        // The chains' 1x1 layers give back most of what the depthwise layer gains (the projection onto 24 fills 1.5 blocks).
         private static bool BlockedDepthwise(PlannedLayer layer)
         {
             var spec = layer.Spec;
+            int dilation = spec.Dilation;
             return layer.Kind == LayerKind.Conv2d && spec.Groups == layer.Input.Channels && spec.Units == layer.Input.Channels
                 && (layer.Input.Channels % 16 == 0 || PartialBlocksPay(layer))
                 && spec.Kernel is 3 or 5 && spec.KernelWidth == spec.Kernel && spec.Stride is 1 or 2 && spec.StrideWidth == spec.Stride
-                && spec.Padding == spec.Kernel / 2 && spec.PaddingWidth == spec.Padding && spec.Dilation == 1 && spec.DilationWidth == 1
-                && (spec.Kernel == 3 || spec.Stride == 2 || layer.Output.Width < 16) && BlockedFusion(layer);
+                && spec.DilationWidth == dilation && (dilation == 1 || spec.Stride == 1) && dilation * (spec.Kernel / 2) <= MaxBlockedPadding
+                && spec.Padding == dilation * (spec.Kernel / 2) && spec.PaddingWidth == spec.Padding
+                && (spec.Kernel == 3 || spec.Stride == 2 || dilation > 1 || layer.Output.Width < 16) && BlockedFusion(layer);
         }
+
+        // ChannelBlocks.MaxPadding: the widest border a blocked depthwise input takes.
+        private const int MaxBlockedPadding = 4;
 
         // A depthwise layer on channels off the blocks (72 and 120 in MnasNet and MobileNetV3; MobileNetV3's, onto 16x16, stay
         // NCHW) in a chain, its last block partly filled (its extra lanes zero through the chain): onto maps of up to 64 cells. KernelBench blocked five (2026-12-06,
@@ -856,7 +870,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("// x and y are not used: layer " + Int(fusion.BlockedFrom!.Index) + " left the input blocked and padded at the start of columns, and layer "
                     + Int(fusion.BlockedTo!.Index) + " reads the output blocked after it");
                 w.Line("global::CnnGen.Kernels.ChannelBlocks.Depthwise(" + padded + ", " + Int(input.Channels) + ", " + Int(input.Height) + ", " + Int(input.Width) + ", "
-                    + Int(layer.Spec.Stride) + ", " + weights + ", " + blocked + clamp + KernelArgument(layer) + ");");
+                    + Int(layer.Spec.Stride) + ", " + weights + ", " + blocked + clamp + KernelArgument(layer) + DilationArgument(layer) + ");");
                 return;
             }
             bool blockedInput = fusion.BlockedFrom is not null, nchwOutput = fusion.BlockedTo is null;
@@ -871,6 +885,9 @@ namespace CnnGen.Generator.Emit
         // A 5x5 depthwise chain layer's kernel argument (3x3 is the kernels' default).
         private static string KernelArgument(PlannedLayer layer) =>
             GroupedConv2dEmitter.Handles(layer.Spec) && layer.Spec.Kernel != 3 ? ", kernel: " + Int(layer.Spec.Kernel) : "";
+
+        // A dilated depthwise chain layer's dilation argument (undilated is the kernel's default).
+        private static string DilationArgument(PlannedLayer layer) => layer.Spec.Dilation != 1 ? ", dilation: " + Int(layer.Spec.Dilation) : "";
 
         // StridedConvolution.Link for the other side of a link, or a global average pooling after the layer, or none.
         // A link to a grouped layer names its group (an expression).

@@ -29,6 +29,9 @@ namespace CnnGen.Kernels
         /// <summary>Floats of a blocked map padded by <paramref name="padding"/> cells on every side (a depthwise layer's input: 1 for 3x3, 2 for 5x5).</summary>
         public static int PaddedLength(int channels, int height, int width, int padding = 1) => channels * (height + 2 * padding) * (width + 2 * padding);
 
+        /// <summary>The widest border a depthwise layer's blocked input takes: a 3x3 layer's at dilation 4, a 5x5 one's at 2.</summary>
+        public const int MaxPadding = 4;
+
         /// <summary>Whether the Vector512 tiles may run (tests turn it off to run the scalar loops on the same machine).</summary>
         internal static bool VectorTiles { get; set; } = true;
 
@@ -97,7 +100,7 @@ namespace CnnGen.Kernels
             int padding = 1)
         {
             var clamp = new OutputClamp(low, high);
-            if (padding is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(padding), padding, "Expected padding 1 or 2 (a 3x3 or 5x5 depthwise layer's).");
+            if (padding < 1 || padding > MaxPadding) throw new ArgumentOutOfRangeException(nameof(padding), padding, "Expected padding 1 to " + MaxPadding + " (a 3x3 or 5x5 depthwise layer's, times its dilation).");
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
@@ -184,14 +187,15 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// y = clamp(bias + depthwise k x k of x), k = <paramref name="kernel"/> (3 or 5) with padding k / 2 and stride 1 or 2:
-        /// <paramref name="x"/> blocked and padded by k / 2 cells with a zero border ([blocks][height + k − 1][width + k − 1][16],
-        /// as <see cref="Pointwise"/> writes it), y blocked [blocks][outHeight][outWidth][16], blocks = BlockLanes(channels) / 16.
-        /// Weights from <see cref="PackDepthwise"/> for the same kernel; <paramref name="bias"/> holds BlockLanes(channels)
-        /// values (a last block's extra lanes zero, so its outputs there are the clamp of 0).
+        /// y = clamp(bias + depthwise k x k of x), k = <paramref name="kernel"/> (3 or 5) with its taps <paramref name="dilation"/>
+        /// cells apart, padding d·(k / 2) (the map's size kept at stride 1) and stride 1 or 2: <paramref name="x"/> blocked and
+        /// padded by p = d·(k / 2) cells with a zero border ([blocks][height + 2p][width + 2p][16], as <see cref="Pointwise"/>
+        /// writes it), y blocked [blocks][outHeight][outWidth][16], blocks = BlockLanes(channels) / 16. Weights from
+        /// <see cref="PackDepthwise"/> for the same kernel; <paramref name="bias"/> holds BlockLanes(channels) values (a last
+        /// block's extra lanes zero, so its outputs there are the clamp of 0).
         /// </summary>
         public static void Depthwise(ReadOnlySpan<float> x, int channels, int height, int width, int stride, ReadOnlySpan<float> packedWeight,
-            ReadOnlySpan<float> bias, Span<float> y, float low = float.NegativeInfinity, float high = float.PositiveInfinity, int kernel = 3)
+            ReadOnlySpan<float> bias, Span<float> y, float low = float.NegativeInfinity, float high = float.PositiveInfinity, int kernel = 3, int dilation = 1)
         {
             var clamp = new OutputClamp(low, high);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
@@ -199,7 +203,8 @@ namespace CnnGen.Kernels
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
             if (stride is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(stride), stride, "Expected stride 1 or 2.");
-            int padding = kernel / 2, taps = kernel * kernel, lanes = BlockLanes(channels);
+            if (dilation < 1 || dilation * (kernel / 2) > MaxPadding) throw new ArgumentOutOfRangeException(nameof(dilation), dilation, "Expected a dilation of 1 to " + MaxPadding / (kernel / 2) + ".");
+            int padding = dilation * (kernel / 2), taps = kernel * kernel, lanes = BlockLanes(channels);
             int outHeight = (height - 1) / stride + 1, outWidth = (width - 1) / stride + 1, paddedWidth = width + 2 * padding;
             if (x.Length < PaddedLength(lanes, height, width, padding)) throw new ArgumentException("Expected x of " + PaddedLength(lanes, height, width, padding) + " floats.");
             if (packedWeight.Length < lanes * taps) throw new ArgumentException("Expected " + lanes * taps + " packed weights.");
@@ -223,8 +228,8 @@ namespace CnnGen.Kernels
                         int n = Math.Min(8, outWidth - ox);
                         ref float from = ref Unsafe.Add(ref inputRow, ox * stride * 16);
                         ref float to = ref Unsafe.Add(ref outputRow, ox * 16);
-                        if (kernel == 5) DepthwiseCells<C5>(n, ref from, paddedWidth * 16, stride * 16, ref blockTaps, ref b, clamp, ref to);
-                        else DepthwiseCells<C3>(n, ref from, paddedWidth * 16, stride * 16, ref blockTaps, ref b, clamp, ref to);
+                        if (kernel == 5) DepthwiseCells<C5>(n, ref from, paddedWidth * 16, stride * 16, dilation, ref blockTaps, ref b, clamp, ref to);
+                        else DepthwiseCells<C3>(n, ref from, paddedWidth * 16, stride * 16, dilation, ref blockTaps, ref b, clamp, ref to);
                         ox += n;
                     }
                 }
@@ -444,12 +449,13 @@ namespace CnnGen.Kernels
         }
 
         // n (1-8) output cells of a row: the sums over the k x k taps, row by row, from the bias, for one block's 16 channels.
-        // inputRow: the padded input's row of the first output's top-left tap; rowStride between input rows; step between outputs.
-        // TKernel: the kernel's side (C3 or C5), a constant in each tile's loops.
-        private static void DepthwiseCells<TKernel>(int n, ref float inputRow, int rowStride, int step, ref float taps, ref float bias, OutputClamp clamp, ref float y)
+        // inputRow: the padded input's row of the first output's top-left tap; rowStride between input rows; step between outputs;
+        // the taps `dilation` rows and cells apart. TKernel: the kernel's side (C3 or C5), a constant in each tile's loops.
+        private static void DepthwiseCells<TKernel>(int n, ref float inputRow, int rowStride, int step, int dilation, ref float taps, ref float bias, OutputClamp clamp, ref float y)
             where TKernel : struct, IConstant
         {
             int kernel = TKernel.Value;
+            rowStride *= dilation;
             if (!Vectorized)
             {
                 for (int j = 0; j < n; j++)
@@ -458,25 +464,26 @@ namespace CnnGen.Kernels
                         float sum = Unsafe.Add(ref bias, l);
                         for (int ky = 0; ky < kernel; ky++)
                             for (int kx = 0; kx < kernel; kx++)
-                                sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref inputRow, ky * rowStride + j * step + kx * 16 + l), Unsafe.Add(ref taps, (ky * kernel + kx) * 16 + l), sum);
+                                sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref inputRow, ky * rowStride + j * step + kx * dilation * 16 + l), Unsafe.Add(ref taps, (ky * kernel + kx) * 16 + l), sum);
                         Unsafe.Add(ref y, j * 16 + l) = clamp.Apply(sum);
                     }
                 return;
             }
             switch (n)
             {
-                case 8: DepthwiseTile<C8, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                case 7: DepthwiseTile<C7, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                case 6: DepthwiseTile<C6, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                case 5: DepthwiseTile<C5, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                case 4: DepthwiseTile<C4, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                case 3: DepthwiseTile<C3, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                case 2: DepthwiseTile<C2, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
-                default: DepthwiseTile<C1, TKernel>(ref inputRow, rowStride, step, ref taps, ref bias, clamp, ref y); break;
+                case 8: DepthwiseTile<C8, TKernel>(ref inputRow, rowStride, step, dilation * 16, ref taps, ref bias, clamp, ref y); break;
+                case 7: DepthwiseTile<C7, TKernel>(ref inputRow, rowStride, step, dilation * 16, ref taps, ref bias, clamp, ref y); break;
+                case 6: DepthwiseTile<C6, TKernel>(ref inputRow, rowStride, step, dilation * 16, ref taps, ref bias, clamp, ref y); break;
+                case 5: DepthwiseTile<C5, TKernel>(ref inputRow, rowStride, step, dilation * 16, ref taps, ref bias, clamp, ref y); break;
+                case 4: DepthwiseTile<C4, TKernel>(ref inputRow, rowStride, step, dilation * 16, ref taps, ref bias, clamp, ref y); break;
+                case 3: DepthwiseTile<C3, TKernel>(ref inputRow, rowStride, step, dilation * 16, ref taps, ref bias, clamp, ref y); break;
+                case 2: DepthwiseTile<C2, TKernel>(ref inputRow, rowStride, step, dilation * 16, ref taps, ref bias, clamp, ref y); break;
+                default: DepthwiseTile<C1, TKernel>(ref inputRow, rowStride, step, dilation * 16, ref taps, ref bias, clamp, ref y); break;
             }
         }
 
-        private static void DepthwiseTile<TCells, TKernel>(ref float inputRow, int rowStride, int step, ref float taps, ref float bias, OutputClamp clamp, ref float y)
+        // tapStep: floats between a row's taps (16 cells' lanes times the dilation).
+        private static void DepthwiseTile<TCells, TKernel>(ref float inputRow, int rowStride, int step, int tapStep, ref float taps, ref float bias, OutputClamp clamp, ref float y)
             where TCells : struct, IConstant where TKernel : struct, IConstant
         {
             int n = TCells.Value, kernel = TKernel.Value;
@@ -489,7 +496,7 @@ namespace CnnGen.Kernels
                 for (int kx = 0; kx < kernel; kx++)
                 {
                     var k = Vector512.LoadUnsafe(ref taps, (nuint)((ky * kernel + kx) * 16));
-                    ref float r = ref Unsafe.Add(ref row, kx * 16);
+                    ref float r = ref Unsafe.Add(ref row, kx * tapStep);
                     a0 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r), k, a0);
                     if (n > 1) a1 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, s), k, a1);
                     if (n > 2) a2 = Fused.MultiplyAdd(Vector512.LoadUnsafe(ref r, 2 * s), k, a2);
