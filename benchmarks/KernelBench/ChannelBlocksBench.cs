@@ -25,17 +25,23 @@ namespace KernelBench
             {
                 if (knob == "groups") ChannelBlocks.EvenBlockGroups = on;
                 else if (knob == "runs") ChannelBlocks.InputRuns = on;
-                else throw new ArgumentException("Expected groups or runs.");
+                else if (knob == "half") ChannelBlocks.HalfBlocks = on;
+                else throw new ArgumentException("Expected groups, runs or half.");
             }
             Console.WriteLine($"knob {knob}: on against off");
-            var shapes = Shapes(new (int C, int H, int OC)[] { (16, 56, 32), (32, 28, 64), (64, 14, 128), (128, 14, 128), (128, 7, 256), (256, 7, 256), (64, 56, 64), (256, 14, 256), (512, 7, 512) });
+            // "half": projections and expansions onto channels whose last block holds 8 or fewer (MobileNetV2's and MnasNet's 24 and 40, 72, 120).
+            var shapes = knob == "half"
+                ? Shapes(new (int C, int H, int OC)[] { (96, 8, 24), (64, 8, 24), (144, 32, 24), (144, 16, 24), (96, 16, 24), (120, 8, 40), (240, 8, 40), (24, 16, 72), (40, 8, 120), (16, 32, 24), (480, 4, 40) })
+                : Shapes(new (int C, int H, int OC)[] { (16, 56, 32), (32, 28, 64), (64, 14, 128), (128, 14, 128), (128, 7, 256), (256, 7, 256), (64, 56, 64), (256, 14, 256), (512, 7, 512) });
             Console.WriteLine($"load {System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]}; thread CPU us, best of interleaved rounds, knob on / off (> 1: on faster)");
             foreach (var (c, h, oc) in shapes)
             {
                 foreach (bool last in new[] { false, true })
                 {
-                    float[] x = Program.Fill(c * h * h, 1), w = Program.Fill(oc * c, 2), bias = Program.Fill(oc, 3), packed = new float[oc * c];
-                    float[] y = new float[ChannelBlocks.PaddedLength(oc, h, h)], y2 = new float[y.Length], staging = new float[oc * h * h];
+                    int lanes = ChannelBlocks.BlockLanes(oc);
+                    float[] x = Program.Fill(c * h * h, 1), w = Program.Fill(oc * c, 2), bias = new float[lanes], packed = new float[lanes * c];
+                    Program.Fill(oc, 3).CopyTo(bias, 0);
+                    float[] y = new float[ChannelBlocks.PaddedLength(lanes, h, h)], y2 = new float[y.Length], staging = new float[lanes * h * h];
                     ChannelBlocks.PackPointwise(w, c, oc, packed);
                     void Run(bool even, float[] into)
                     {

@@ -406,6 +406,8 @@ namespace CnnGen.Tests
         [InlineData(true, 32, 7, 9, 40)]     // three blocks, the last half full; 63 cells (three whole transposes and 15 more)
         [InlineData(true, 48, 3, 3, 17)]     // one lane in the second block, fewer cells than a transpose
         [InlineData(false, 32, 5, 4, 24)]
+        [InlineData(true, 272, 3, 5, 40)]    // input channels in three runs, the half block's sums kept in staging between them
+        [InlineData(true, 192, 3, 3, 8)]     // a half block alone, two runs
         public void Pointwise_OntoChannelsOffTheBlocks_WritesNchw_IsItsDefinition_BitForBit(bool vector, int inChannels, int height, int width, int outChannels)
         {
             var random = new Random(inChannels * 3 + height + width + outChannels);
@@ -443,6 +445,49 @@ namespace CnnGen.Tests
                 nchwOutput: true, new float[lanes * cells]));
             Assert.Throws<ArgumentException>(() => ChannelBlocks.Pointwise(x, false, inChannels, height, width, packed, paddedBias, outChannels, new float[outChannels * cells],
                 nchwOutput: true, new float[outChannels * cells]));
+        }
+
+        // A last block of at most 8 channels (summed in Vector256s) into a blocked, padded output, the input channels in runs:
+        // its channels' sums, a zero border, and its upper 8 lanes written 0 for the depthwise layer that reads them (NaN
+        // before), on either path and with the half-block tiles off.
+        [Theory]
+        [InlineData(true, true, 272, 24)]
+        [InlineData(true, true, 40, 72)]
+        [InlineData(true, false, 272, 24)]
+        [InlineData(false, true, 200, 8)]
+        public void Pointwise_HalfLastBlock_IntoPaddedBlocks_IsItsDefinition_BitForBit(bool vector, bool halfBlocks, int inChannels, int outChannels)
+        {
+            const int height = 3, width = 5, pad = 2, cells = height * width;
+            var random = new Random(inChannels * 5 + outChannels);
+            int lanes = ChannelBlocks.BlockLanes(outChannels);
+            float[] x = RandomValues(random, inChannels * cells), weight = RandomValues(random, outChannels * inChannels), bias = new float[lanes];
+            RandomValues(random, outChannels).CopyTo(bias, 0);
+            float[] packed = new float[lanes * inChannels];
+            ChannelBlocks.PackPointwise(weight, inChannels, outChannels, packed);
+            float[] expected = PointwiseDefinition(x, weight, bias, inChannels, outChannels, cells);
+            int paddedLength = ChannelBlocks.PaddedLength(lanes, height, width, pad);
+            float[] padded = Enumerable.Repeat(float.NaN, paddedLength + 5).ToArray();
+            try
+            {
+                ChannelBlocks.VectorTiles = vector;
+                ChannelBlocks.HalfBlocks = halfBlocks;
+                ChannelBlocks.Pointwise(x, blockedInput: false, inChannels, height, width, packed, bias, outChannels, padded, nchwOutput: false, default, 0f, 6f, padding: pad);
+            }
+            finally
+            {
+                ChannelBlocks.VectorTiles = true;
+                ChannelBlocks.HalfBlocks = true;
+            }
+            for (int oc = 0; oc < lanes; oc++)
+                for (int r = 0; r < height + 2 * pad; r++)
+                    for (int col = 0; col < width + 2 * pad; col++)
+                    {
+                        float actual = padded[(((oc / 16) * (height + 2 * pad) + r) * (width + 2 * pad) + col) * 16 + oc % 16];
+                        bool inside = oc < outChannels && r >= pad && r < height + pad && col >= pad && col < width + pad;
+                        float want = inside ? expected[oc * cells + (r - pad) * width + col - pad] : 0f;
+                        if (!actual.Equals(want)) Assert.Fail($"padded [{oc}, {r}, {col}] = {actual}, expected {want}");
+                    }
+            Assert.All(padded.Skip(paddedLength), v => Assert.True(float.IsNaN(v)));
         }
 
         [Fact]

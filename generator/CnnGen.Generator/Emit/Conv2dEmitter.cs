@@ -834,7 +834,13 @@ namespace CnnGen.Generator.Emit
         // Zen 5, thread CPU, both orders; expansion, depthwise, projection, NCHW / chain): 24 -> 72 @16x16, 5x5 stride 2, -> 40
         // 1.12-1.13x; 40 -> 120 @8x8, 5x5, -> 40 1.18-1.19x; 40 -> 120 @8x8, 3x3, 0.99x; onto 16x16 16 -> 72 @32x32, 5x5 stride
         // 2, 0.97-0.98x, 24 -> 72 @16x16, 3x3, 0.76x, but 16 -> 48 @32x32, 3x3 stride 2, 1.20x.
-        private static bool PartialBlocksPay(PlannedLayer depthwise) => depthwise.Output.Height * depthwise.Output.Width <= 64;
+        // Since the 1x1 layers sum a last block of up to 8 channels on Vector256s (ChannelBlocks.HalfBlocks), the stride-2
+        // ones pay onto larger maps too (KernelBench blocked five, 2026-12-07, Zen 4, arrays on 64-byte lines, before / after
+        // the half blocks): 16 -> 72 @32x32, 5x5 stride 2, -> 40 1.01 -> 1.11-1.12x, 16 -> 48 @32x32, 3x3 stride 2, -> 24 1.12 ->
+        // 1.16x, 24 -> 72 @16x16, 5x5 stride 2, -> 40 1.01 -> 1.08x; onto 8x8 40 -> 120, 5x5, 1.04 -> 1.13x, 3x3 0.99 -> 1.08-1.09x;
+        // but at stride 1 onto 16x16 24 -> 72, 3x3, -> 24 0.86 -> 0.91x.
+        private static bool PartialBlocksPay(PlannedLayer depthwise) =>
+            depthwise.Output.Height * depthwise.Output.Width <= 64 || depthwise.Spec.Stride == 2;
 
         /// <summary>The workspace array holding a chain layer's folded weights packed for <c>ChannelBlocks</c>, then its bias.</summary>
         public static string BlockedArray(PlannedLayer layer) => "Layer" + Int(layer.Index) + "Blocked";

@@ -41,6 +41,9 @@ namespace CnnGen.Kernels
         /// <summary>Input channels in a 1x1 layer's run: 3 blocks' weights for them take 24 KB, half the L1.</summary>
         private const int RunChannels = 128;
 
+        /// <summary>Whether a 1x1 layer's last block of at most 8 channels runs on Vector256s (KernelBench <c>blocked knob half</c> turns it off to compare).</summary>
+        internal static bool HalfBlocks { get; set; } = true;
+
         /// <summary>Whether 1x1 layers split their blocks of output channels into even groups (KernelBench <c>blocked knob groups</c> turns it off to compare).</summary>
         internal static bool EvenBlockGroups { get; set; } = true;
 
@@ -132,6 +135,9 @@ namespace CnnGen.Kernels
             // runs and go on from there, so each still runs from the bias over the channels in order.
             int runs = InputRuns ? (inChannels + RunChannels - 1) / RunChannels : 1, runLength = (inChannels / runs + 15) / 16 * 16;
             bool prefetch = PrefetchInput && !blockedInput && (long)inChannels * cells >= Prefetch.MinimumFloats;
+            // A last block of at most 8 channels in Vector256s (PointwiseTile.TileHalf); a group of 3 blocks then holds 2 whole
+            // ones and it, 24 accumulators.
+            bool halfLast = HalfBlocks && outChannels % 16 is > 0 and <= 8;
             for (int group = 0, ob = 0; ob < blocks; group++)
             {
                 int nb = EvenBlockGroups ? (group + 1) * blocks / groups - ob : Math.Min(3, blocks - ob);
@@ -146,7 +152,7 @@ namespace CnnGen.Kernels
                             int n = Math.Min(8, width - column);
                             var tile = new PointwiseTile(ref Unsafe.Add(ref xs, (row * width + column) * input.Cell + input.Of(c0)), input, count,
                                 ref Unsafe.Add(ref ws, ob * 16 * inChannels + c0 * 16), inChannels, ref Unsafe.Add(ref bs, ob * 16), clamp, fromBias, lastRun, prefetch);
-                            tile.Run(n, nb, ref Unsafe.Add(ref ys, ob * blockStride + ((row + pad) * rowLength + column + pad) * 16), blockStride);
+                            tile.Run(n, nb, ref Unsafe.Add(ref ys, ob * blockStride + ((row + pad) * rowLength + column + pad) * 16), blockStride, halfLast && ob + nb == blocks);
                             column += n;
                         }
                     }
@@ -291,7 +297,8 @@ namespace CnnGen.Kernels
             }
 
             // n cells x nb blocks, each block's 16 outputs of a cell stored together (y blocked; blocks blockStride apart).
-            public void Run(int n, int nb, ref float y, int blockStride)
+            // halfLast: the last block holds at most 8 channels, summed in a Vector256 (its upper 8 lanes written 0).
+            public void Run(int n, int nb, ref float y, int blockStride, bool halfLast = false)
             {
                 if (!Vectorized)
                 {
@@ -304,7 +311,122 @@ namespace CnnGen.Kernels
                             }
                     return;
                 }
-                Sums(n, nb, new Output(ref y, blockStride));
+                if (halfLast) HalfSums(n, nb - 1, new Output(ref y, blockStride));
+                else Sums(n, nb, new Output(ref y, blockStride));
+            }
+
+            // n cells x full whole blocks and a half block after them.
+            private void HalfSums(int n, int full, Output output)
+            {
+                switch (n * 4 + full)
+                {
+                    case 8 * 4 + 2: TileHalf<C8, C2>(output); break;
+                    case 8 * 4 + 1: TileHalf<C8, C1>(output); break;
+                    case 8 * 4 + 0: TileHalf<C8, C0>(output); break;
+                    case 7 * 4 + 2: TileHalf<C7, C2>(output); break;
+                    case 7 * 4 + 1: TileHalf<C7, C1>(output); break;
+                    case 7 * 4 + 0: TileHalf<C7, C0>(output); break;
+                    case 6 * 4 + 2: TileHalf<C6, C2>(output); break;
+                    case 6 * 4 + 1: TileHalf<C6, C1>(output); break;
+                    case 6 * 4 + 0: TileHalf<C6, C0>(output); break;
+                    case 5 * 4 + 2: TileHalf<C5, C2>(output); break;
+                    case 5 * 4 + 1: TileHalf<C5, C1>(output); break;
+                    case 5 * 4 + 0: TileHalf<C5, C0>(output); break;
+                    case 4 * 4 + 2: TileHalf<C4, C2>(output); break;
+                    case 4 * 4 + 1: TileHalf<C4, C1>(output); break;
+                    case 4 * 4 + 0: TileHalf<C4, C0>(output); break;
+                    case 3 * 4 + 2: TileHalf<C3, C2>(output); break;
+                    case 3 * 4 + 1: TileHalf<C3, C1>(output); break;
+                    case 3 * 4 + 0: TileHalf<C3, C0>(output); break;
+                    case 2 * 4 + 2: TileHalf<C2, C2>(output); break;
+                    case 2 * 4 + 1: TileHalf<C2, C1>(output); break;
+                    case 2 * 4 + 0: TileHalf<C2, C0>(output); break;
+                    case 1 * 4 + 2: TileHalf<C1, C2>(output); break;
+                    case 1 * 4 + 1: TileHalf<C1, C1>(output); break;
+                    default: TileHalf<C1, C0>(output); break;
+                }
+            }
+
+            // TCells cells x TFull blocks of 16 output channels x a last block of up to 8 channels in Vector256s: on this
+            // machine a Vector256 multiply-add costs half a Vector512 one, so the last block's empty lanes cost nothing, where
+            // a Vector512 block spends a third of a projection onto 24 channels on them. The same sums in the same order as
+            // Tile's, lane for lane.
+            private void TileHalf<TCells, TFull>(Output output) where TCells : struct, IConstant where TFull : struct, IConstant
+            {
+                int n = TCells.Value, nb = TFull.Value;
+                Vector512<float> a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51, a60, a61, a70, a71;
+                Vector256<float> h0, h1, h2, h3, h4, h5, h6, h7;
+                if (_fromBias)
+                {
+                    ref float bias = ref _bias;
+                    var b0 = nb > 0 ? Vector512.LoadUnsafe(ref bias) : default;
+                    var b1 = nb > 1 ? Vector512.LoadUnsafe(ref bias, 16) : default;
+                    var bh = Vector256.LoadUnsafe(ref bias, (nuint)(16 * nb));
+                    a00 = b0; a01 = b1; a10 = b0; a11 = b1; a20 = b0; a21 = b1; a30 = b0; a31 = b1;
+                    a40 = b0; a41 = b1; a50 = b0; a51 = b1; a60 = b0; a61 = b1; a70 = b0; a71 = b1;
+                    h0 = bh; h1 = bh; h2 = bh; h3 = bh; h4 = bh; h5 = bh; h6 = bh; h7 = bh;
+                }
+                else
+                {
+                    // The sums the runs before left in y.
+                    a00 = nb > 0 ? output.Get(0, 0) : default; a01 = nb > 1 ? output.Get(0, 1) : default; h0 = output.GetHalf(0, nb);
+                    a10 = n > 1 && nb > 0 ? output.Get(1, 0) : default; a11 = n > 1 && nb > 1 ? output.Get(1, 1) : default; h1 = n > 1 ? output.GetHalf(1, nb) : default;
+                    a20 = n > 2 && nb > 0 ? output.Get(2, 0) : default; a21 = n > 2 && nb > 1 ? output.Get(2, 1) : default; h2 = n > 2 ? output.GetHalf(2, nb) : default;
+                    a30 = n > 3 && nb > 0 ? output.Get(3, 0) : default; a31 = n > 3 && nb > 1 ? output.Get(3, 1) : default; h3 = n > 3 ? output.GetHalf(3, nb) : default;
+                    a40 = n > 4 && nb > 0 ? output.Get(4, 0) : default; a41 = n > 4 && nb > 1 ? output.Get(4, 1) : default; h4 = n > 4 ? output.GetHalf(4, nb) : default;
+                    a50 = n > 5 && nb > 0 ? output.Get(5, 0) : default; a51 = n > 5 && nb > 1 ? output.Get(5, 1) : default; h5 = n > 5 ? output.GetHalf(5, nb) : default;
+                    a60 = n > 6 && nb > 0 ? output.Get(6, 0) : default; a61 = n > 6 && nb > 1 ? output.Get(6, 1) : default; h6 = n > 6 ? output.GetHalf(6, nb) : default;
+                    a70 = n > 7 && nb > 0 ? output.Get(7, 0) : default; a71 = n > 7 && nb > 1 ? output.Get(7, 1) : default; h7 = n > 7 ? output.GetHalf(7, nb) : default;
+                }
+                nuint blockWeights = (nuint)_blockWeights, cell = (nuint)_input.Cell, lane = (nuint)_input.Lane;
+                bool prefetch = _prefetch;
+                for (int c0 = 0; c0 < _inChannels; c0 += 16)
+                {
+                    ref float xc = ref Unsafe.Add(ref _x, (c0 >> 4) * _input.Block);
+                    ref float wc = ref Unsafe.Add(ref _w, c0 * 16);
+                    int count = Math.Min(16, _inChannels - c0);
+                    for (int l = 0; l < count; l++)
+                    {
+                        var w0 = nb > 0 ? Vector512.LoadUnsafe(ref wc) : default;
+                        var w1 = nb > 1 ? Vector512.LoadUnsafe(ref wc, blockWeights) : default;
+                        var wh = Vector256.LoadUnsafe(ref wc, (nuint)nb * blockWeights);
+                        { var v = Vector512.Create(xc); if (nb > 0) a00 = Fused.MultiplyAdd(v, w0, a00); if (nb > 1) a01 = Fused.MultiplyAdd(v, w1, a01); h0 = Fused.MultiplyAdd(v.GetLower(), wh, h0); }
+                        if (n > 1) { var v = Vector512.Create(Unsafe.Add(ref xc, cell)); if (nb > 0) a10 = Fused.MultiplyAdd(v, w0, a10); if (nb > 1) a11 = Fused.MultiplyAdd(v, w1, a11); h1 = Fused.MultiplyAdd(v.GetLower(), wh, h1); }
+                        if (n > 2) { var v = Vector512.Create(Unsafe.Add(ref xc, 2 * cell)); if (nb > 0) a20 = Fused.MultiplyAdd(v, w0, a20); if (nb > 1) a21 = Fused.MultiplyAdd(v, w1, a21); h2 = Fused.MultiplyAdd(v.GetLower(), wh, h2); }
+                        if (n > 3) { var v = Vector512.Create(Unsafe.Add(ref xc, 3 * cell)); if (nb > 0) a30 = Fused.MultiplyAdd(v, w0, a30); if (nb > 1) a31 = Fused.MultiplyAdd(v, w1, a31); h3 = Fused.MultiplyAdd(v.GetLower(), wh, h3); }
+                        if (n > 4) { var v = Vector512.Create(Unsafe.Add(ref xc, 4 * cell)); if (nb > 0) a40 = Fused.MultiplyAdd(v, w0, a40); if (nb > 1) a41 = Fused.MultiplyAdd(v, w1, a41); h4 = Fused.MultiplyAdd(v.GetLower(), wh, h4); }
+                        if (n > 5) { var v = Vector512.Create(Unsafe.Add(ref xc, 5 * cell)); if (nb > 0) a50 = Fused.MultiplyAdd(v, w0, a50); if (nb > 1) a51 = Fused.MultiplyAdd(v, w1, a51); h5 = Fused.MultiplyAdd(v.GetLower(), wh, h5); }
+                        if (n > 6) { var v = Vector512.Create(Unsafe.Add(ref xc, 6 * cell)); if (nb > 0) a60 = Fused.MultiplyAdd(v, w0, a60); if (nb > 1) a61 = Fused.MultiplyAdd(v, w1, a61); h6 = Fused.MultiplyAdd(v.GetLower(), wh, h6); }
+                        if (n > 7) { var v = Vector512.Create(Unsafe.Add(ref xc, 7 * cell)); if (nb > 0) a70 = Fused.MultiplyAdd(v, w0, a70); if (nb > 1) a71 = Fused.MultiplyAdd(v, w1, a71); h7 = Fused.MultiplyAdd(v.GetLower(), wh, h7); }
+                        if (prefetch) Prefetch.Line(ref xc, 32);
+                        xc = ref Unsafe.Add(ref xc, lane);
+                        wc = ref Unsafe.Add(ref wc, 16);
+                    }
+                }
+                bool none = _clamp.IsNone || !_lastRun;
+                var low = Vector512.Create(none ? float.NegativeInfinity : _clamp.Low);
+                var high = Vector512.Create(none ? float.PositiveInfinity : _clamp.High);
+                if (nb > 0) PutBlock(ref output.Block(0), n, low, high, a00, a10, a20, a30, a40, a50, a60, a70);
+                if (nb > 1) PutBlock(ref output.Block(1), n, low, high, a01, a11, a21, a31, a41, a51, a61, a71);
+                PutHalfBlock(ref output.Block(nb), n, low.GetLower(), high.GetLower(), h0, h1, h2, h3, h4, h5, h6, h7);
+            }
+
+            // A half block's n cells, 16 floats apart from block: the sums in the lower 8 lanes, 0 in the upper 8 (the lanes
+            // past the channels, which a depthwise layer reading the block takes as zero inputs). Before the last run the
+            // upper lanes' zeros are only rewritten.
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            private static void PutHalfBlock(ref float block, int n, Vector256<float> low, Vector256<float> high, Vector256<float> c0, Vector256<float> c1,
+                Vector256<float> c2, Vector256<float> c3, Vector256<float> c4, Vector256<float> c5, Vector256<float> c6, Vector256<float> c7)
+            {
+                var zero = Vector256<float>.Zero;
+                Vector512.Create(OutputClamp.Apply(c0, low, high), zero).StoreUnsafe(ref block, 0);
+                if (n > 1) Vector512.Create(OutputClamp.Apply(c1, low, high), zero).StoreUnsafe(ref block, 16);
+                if (n > 2) Vector512.Create(OutputClamp.Apply(c2, low, high), zero).StoreUnsafe(ref block, 32);
+                if (n > 3) Vector512.Create(OutputClamp.Apply(c3, low, high), zero).StoreUnsafe(ref block, 48);
+                if (n > 4) Vector512.Create(OutputClamp.Apply(c4, low, high), zero).StoreUnsafe(ref block, 64);
+                if (n > 5) Vector512.Create(OutputClamp.Apply(c5, low, high), zero).StoreUnsafe(ref block, 80);
+                if (n > 6) Vector512.Create(OutputClamp.Apply(c6, low, high), zero).StoreUnsafe(ref block, 96);
+                if (n > 7) Vector512.Create(OutputClamp.Apply(c7, low, high), zero).StoreUnsafe(ref block, 112);
             }
 
             // Output channel `lane` of the tile's blocks at cell j, summed on scalars in the same order (the fallback path).
@@ -443,6 +565,10 @@ namespace CnnGen.Kernels
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
             public Vector512<float> Get(int j, int b) => Vector512.LoadUnsafe(ref Unsafe.Add(ref _y, b * _blockStride + j * 16));
+
+            // The lower 8 lanes of cell j of block b (a half block's sums).
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector256<float> GetHalf(int j, int b) => Vector256.LoadUnsafe(ref Unsafe.Add(ref _y, b * _blockStride + j * 16));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
             public ref float Block(int b) => ref Unsafe.Add(ref _y, b * _blockStride);
