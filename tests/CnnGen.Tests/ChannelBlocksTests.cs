@@ -119,8 +119,9 @@ namespace CnnGen.Tests
     public partial class BlockedLargeMapNet { }
 
     /// <summary>
-    /// 1x1 layers in no chain that run channel-blocked alone: from 128 channels onto fewer (on a 6x6 map), and on a 3x3 map;
-    /// between them a 1x1 layer from 32 channels on 6x6 that stays on the NCHW kernel.
+    /// 1x1 layers in no chain that run channel-blocked alone: from 128 channels onto fewer (on a 6x6 map), and on a 3x3 map,
+    /// the last onto 40 channels (a half-filled last block); between them a 1x1 layer from 32 channels on 6x6 that stays on
+    /// the NCHW kernel.
     /// </summary>
     [Network(16, 6, 6)]
     [Conv2d(128, 3, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
@@ -128,6 +129,7 @@ namespace CnnGen.Tests
     [Conv2d(64, 1, Bias = false)] [BatchNorm]
     [MaxPool(2)]
     [Conv2d(96, 1, Bias = false)] [BatchNorm] [ReLU]
+    [Conv2d(40, 1)] [ReLU6]
     [GlobalAvgPool] [Flatten] [Linear(5)]
     public partial class BlockedAloneNet { }
 
@@ -588,10 +590,12 @@ namespace CnnGen.Tests
         {
             string source = GeneratedNet("[Network(16, 6, 6)]\n[Conv2d(128, 3, Padding = 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n"
                 + "[Conv2d(32, 1, Bias = false)]\n[BatchNorm]\n[ReLU6]\n[Conv2d(64, 1, Bias = false)]\n[BatchNorm]\n[MaxPool(2)]\n"
-                + "[Conv2d(96, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
+                + "[Conv2d(96, 1, Bias = false)]\n[BatchNorm]\n[ReLU]\n[Conv2d(40, 1)]\n[ReLU6]\n[GlobalAvgPool]\n[Flatten]\n[Linear(5)]\n");
             Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 128, 6, 6, p.Slice(0, 4096), p.Slice(4096, 32), 32, y, nchwOutput: true, columns.Slice(0, 1152), 0f, 6f);", source);
             Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 64, 3, 3, p.Slice(0, 6144), p.Slice(6144, 96), 96, y, nchwOutput: true, columns.Slice(0, 864), 0f, float.PositiveInfinity);", source);
-            Assert.Equal(2, source.Split("ChannelBlocks.Pointwise(").Length - 1);
+            // Onto 40 channels (48 lanes, the last block half filled) on 9 cells: alone, blocked.
+            Assert.Contains("ChannelBlocks.Pointwise(x, blockedInput: false, 96, 3, 3, p.Slice(0, 4608), p.Slice(4608, 48), 40, y, nchwOutput: true, columns.Slice(0, 432), 0f, 6f);", source);
+            Assert.Equal(3, source.Split("ChannelBlocks.Pointwise(").Length - 1);
 
             var network = new BlockedAloneNet();
             network.ResetParameters(4);
