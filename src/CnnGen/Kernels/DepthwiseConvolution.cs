@@ -337,6 +337,11 @@ namespace CnnGen.Kernels
                 return;
             }
 #endif
+            if (wide && SixteenWidePays(g))
+            {
+                ForwardSixteenWide(g, x, weight, bias, y, low, high);
+                return;
+            }
             ForwardByRows(g, x, weight, bias, y, scratch, path, low, high);
         }
 
