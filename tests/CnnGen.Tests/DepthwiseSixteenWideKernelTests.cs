@@ -8,25 +8,27 @@ using Xunit;
 namespace CnnGen.Tests
 {
     /// <summary>
-    /// The in-place 16-wide depthwise kernel (DepthwiseConvolution.SixteenWide.cs) against the definition (a double-precision
-    /// sum over the zero-padded input) and against the row kernel it replaces bit for bit: maps 16 wide and 8 to 32 high,
+    /// The in-place depthwise kernel for rows of 16 and 32 cells (DepthwiseConvolution.SixteenWide.cs) against the definition (a
+    /// double-precision sum over the zero-padded input) and against the row kernel it replaces bit for bit: maps 16 and 32 wide and 8 to 32 high,
     /// one to five channels (the first and last rows of the map's top and bottom tiles reading zeros), channel multiplier 2,
     /// each activation's bounds; and where the layer takes it.
     /// </summary>
     public class DepthwiseSixteenWideKernelTests
     {
         [Theory]
-        [InlineData(5, 16, 1)]
-        [InlineData(1, 8, 1)]
-        [InlineData(3, 24, 1)]
-        [InlineData(2, 32, 2)]
-        [InlineData(64, 16, 1)]
-        public void Forward_MatchesTheDefinition_AndTheRowKernelBitForBit(int channels, int height, int multiplier)
+        [InlineData(5, 16, 16, 1)]
+        [InlineData(1, 8, 16, 1)]
+        [InlineData(3, 24, 16, 1)]
+        [InlineData(2, 32, 16, 2)]
+        [InlineData(64, 16, 16, 1)]
+        [InlineData(3, 32, 32, 1)]   // two vectors a row: each one's shifts take a lane of the other
+        [InlineData(2, 8, 32, 2)]
+        public void Forward_MatchesTheDefinition_AndTheRowKernelBitForBit(int channels, int height, int width, int multiplier)
         {
             if (!Avx512F.IsSupported) return;
-            var g = new ConvolutionGeometry(channels, height, 16, channels * multiplier, 3, 3, 1, 1, 1, 1, 1, 1, channels);
+            var g = new ConvolutionGeometry(channels, height, width, channels * multiplier, 3, 3, 1, 1, 1, 1, 1, 1, channels);
             Assert.True(DepthwiseConvolution.SixteenWidePays(g));
-            var random = new Random(channels * 7 + height + multiplier);
+            var random = new Random(channels * 7 + height + width + multiplier);
             float[] x = ConvolutionReference.RandomValues(random, g.InLength), weight = ConvolutionReference.RandomValues(random, g.WeightLength), bias = ConvolutionReference.RandomValues(random, g.OutChannels);
             float[] scratch = new float[GroupedConvolution.ScratchLength(g)];
             foreach (var (low, high) in new[] { (float.NegativeInfinity, float.PositiveInfinity), (0f, 6f), (0f, float.PositiveInfinity), (-0.25f, 0.5f) })
@@ -51,7 +53,8 @@ namespace CnnGen.Tests
         [InlineData(64, 16, 16, 3, 1, 1, 1, true)]
         [InlineData(64, 24, 16, 3, 1, 1, 1, true)]
         [InlineData(64, 20, 16, 3, 1, 1, 1, false)]  // rows not in whole tiles of 8
-        [InlineData(64, 16, 32, 3, 1, 1, 1, false)]  // two vectors a row: the row kernel
+        [InlineData(64, 16, 32, 3, 1, 1, 1, true)]   // two vectors a row
+        [InlineData(64, 16, 64, 3, 1, 1, 1, false)]  // four: the row kernel
         [InlineData(64, 16, 16, 3, 2, 1, 1, false)]  // stride 2
         [InlineData(64, 16, 16, 3, 1, 2, 2, false)]  // dilated
         [InlineData(64, 16, 16, 5, 1, 2, 1, false)]  // 5x5
@@ -77,7 +80,7 @@ namespace CnnGen.Tests
             var g = new ConvolutionGeometry(4, 16, 16, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4);
             Assert.Throws<ArgumentException>(() => DepthwiseConvolution.ForwardSixteenWide(g, new float[g.InLength - 1], new float[g.WeightLength], default, new float[g.OutLength], 0f, 6f));
             Assert.Throws<ArgumentException>(() => DepthwiseConvolution.ForwardSixteenWide(g, new float[g.InLength], new float[g.WeightLength], default, new float[g.OutLength - 1], 0f, 6f));
-            var wide = new ConvolutionGeometry(4, 16, 32, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4);
+            var wide = new ConvolutionGeometry(4, 16, 48, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4);
             Assert.Throws<InvalidOperationException>(() => DepthwiseConvolution.ForwardSixteenWide(wide, new float[wide.InLength], new float[wide.WeightLength], default, new float[wide.OutLength], 0f, 6f));
         }
 
