@@ -836,8 +836,9 @@ namespace CnnGen.Generator.Emit
         // ChannelBlocks.MaxPadding: the widest border a blocked depthwise input takes.
         private const int MaxBlockedPadding = 4;
 
-        // A depthwise layer on channels off the blocks (72 and 120 in MnasNet and MobileNetV3; MobileNetV3's, onto 16x16, stay
-        // NCHW) in a chain, its last block partly filled (its extra lanes zero through the chain): onto maps of up to 64 cells. KernelBench blocked five (2026-12-06,
+        // A depthwise layer on channels off the blocks (72 and 120 in MnasNet and MobileNetV3; MobileNetV3's stride-1 ones, onto
+        // 16x16, stay NCHW) in a chain, its last block partly filled (its extra lanes zero through the chain): onto maps of up
+        // to 64 cells, or at stride 2. KernelBench blocked five (2026-12-06,
         // Zen 5, thread CPU, both orders; expansion, depthwise, projection, NCHW / chain): 24 -> 72 @16x16, 5x5 stride 2, -> 40
         // 1.12-1.13x; 40 -> 120 @8x8, 5x5, -> 40 1.18-1.19x; 40 -> 120 @8x8, 3x3, 0.99x; onto 16x16 16 -> 72 @32x32, 5x5 stride
         // 2, 0.97-0.98x, 24 -> 72 @16x16, 3x3, 0.76x, but 16 -> 48 @32x32, 3x3 stride 2, 1.20x.
