@@ -206,14 +206,14 @@ namespace KernelBench
                 var x = Aligned(Program.Fill(c * cells, 1)); var w1 = Aligned(Program.Fill(e * c, 2)); var wd = Aligned(Program.Fill(e * taps, 4)); var w2 = Aligned(Program.Fill(pc * e, 6));
                 float[] b1 = new float[lanes], bd = new float[lanes], b2 = new float[ChannelBlocks.BlockLanes(pc)];
                 Program.Fill(e, 3).CopyTo(b1, 0); Program.Fill(e, 5).CopyTo(bd, 0); Program.Fill(pc, 7).CopyTo(b2, 0);
-                ArraySegment<float> p1 = Aligned(new float[lanes * c]), pd = Aligned(new float[lanes * taps]), p2 = Aligned(new float[ChannelBlocks.BlockLanes(pc) * e]);
+                AlignedBuffer p1 = new(lanes * c), pd = new(lanes * taps), p2 = new(ChannelBlocks.BlockLanes(pc) * e);
                 ChannelBlocks.PackPointwise(w1, c, e, p1); ChannelBlocks.PackDepthwise(wd, e, pd, kernel: k); ChannelBlocks.PackPointwise(w2, e, pc, p2);
                 var g = new ConvolutionGeometry(e, h, h, e, k, k, s, s, pad, pad, d, d, e);
-                var expanded = Aligned(new float[e * cells]); var depthwise = Aligned(new float[e * outCells]);
-                var columns = Aligned(new float[Math.Max(DepthwiseConvolution.ScratchLength(g), GroupedConvolution.ScratchLength(g))]);
-                var nchwOut = Aligned(new float[pc * outCells]); var blockedOut = Aligned(new float[pc * outCells]);
-                var padded = Aligned(new float[Math.Max(ChannelBlocks.PaddedLength(lanes, h, h, pad), ChannelBlocks.BlockLanes(pc) * outCells)]);
-                var blocked = Aligned(new float[lanes * outCells]);
+                var expanded = new AlignedBuffer(e * cells); var depthwise = new AlignedBuffer(e * outCells);
+                var columns = new AlignedBuffer(Math.Max(DepthwiseConvolution.ScratchLength(g), GroupedConvolution.ScratchLength(g)));
+                var nchwOut = new AlignedBuffer(pc * outCells); var blockedOut = new AlignedBuffer(pc * outCells);
+                var padded = new AlignedBuffer(Math.Max(ChannelBlocks.PaddedLength(lanes, h, h, pad), ChannelBlocks.BlockLanes(pc) * outCells));
+                var blocked = new AlignedBuffer(lanes * outCells);
                 void Nchw()
                 {
                     PointwiseConvolution.Forward(x, c, cells, w1, b1.AsSpan(0, e), e, expanded, 0f, 6f);
@@ -233,7 +233,7 @@ namespace KernelBench
                 }
                 Nchw(); Blocked();
                 double largest = 0;
-                for (int i = 0; i < nchwOut.Count; i++) largest = Math.Max(largest, Math.Abs(nchwOut[i] - blockedOut[i]));
+                for (int i = 0; i < nchwOut.Length; i++) largest = Math.Max(largest, Math.Abs(nchwOut[i] - blockedOut[i]));
                 var (a, b) = Program.InterleavedCpu(Nchw, Blocked);
                 var (b2t, a2) = Program.InterleavedCpu(Blocked, Nchw);
                 Console.WriteLine($"  {c} -> {e} @{h}x{h}, {k}x{k} stride {s}{(d > 1 ? " dilation " + d : "")}, -> {pc}: NCHW {a * 1e6,7:F2} blocked {b * 1e6,7:F2} ({a / b:F2}x); other order {a2 * 1e6,7:F2} / {b2t * 1e6,7:F2} ({a2 / b2t:F2}x); differ by {largest:E1}");
@@ -248,16 +248,12 @@ namespace KernelBench
             }
         }
 
-        // A pinned copy of values starting on a 64-byte boundary.
-        private static unsafe ArraySegment<float> Aligned(float[] values)
+        // values copied into the library's 64-byte-aligned array.
+        private static AlignedBuffer Aligned(float[] values)
         {
-            var pinned = GC.AllocateArray<float>(values.Length + 16, pinned: true);
-            fixed (float* p = pinned)
-            {
-                int skip = (int)((64 - (long)p % 64) % 64 / 4);
-                values.CopyTo(pinned, skip);
-                return new ArraySegment<float>(pinned, skip, values.Length);
-            }
+            var buffer = new AlignedBuffer(values.Length);
+            values.CopyTo(buffer.AsSpan());
+            return buffer;
         }
 
         public static void Run()
