@@ -337,9 +337,9 @@ namespace CnnGen.Kernels
                 return;
             }
 #endif
-            if (wide && SixteenWidePays(g))
+            if (wide && InPlaceRowsPay(g))
             {
-                ForwardSixteenWide(g, x, weight, bias, y, low, high);
+                ForwardInPlaceRows(g, x, weight, bias, y, low, high);
                 return;
             }
             ForwardByRows(g, x, weight, bias, y, scratch, path, low, high);

@@ -15,7 +15,7 @@ namespace CnnGen.Kernels
     /// <remarks>
     /// The same tiles as the row kernel's (eight output rows, each of the ten input rows' three column shifts fed to the up
     /// to three output rows that read it), the same products in the same order, and the padding's zeros added as the
-    /// padded plane adds them: the two give the same bits. <see cref="SixteenWidePays"/> has the measurements.
+    /// padded plane adds them: the two give the same bits. <see cref="InPlaceRowsPay"/> has the measurements.
     /// </remarks>
     internal static partial class DepthwiseConvolution
     {
@@ -27,19 +27,16 @@ namespace CnnGen.Kernels
         /// 16x112x112 58.4 / 53.9, 64x112x112 236.9-239.3 / 225.2-236.6 (its three loads a row vector against a copy that
         /// costs little on wide rows): not taken there.
         /// </summary>
-        internal static bool SixteenWidePays(in ConvolutionGeometry g) =>
-            SixteenWideEnabled && Avx512F.IsSupported && g.GroupInChannels == 1 && g.KernelHeight == 3 && g.KernelWidth == 3
+        internal static bool InPlaceRowsPay(in ConvolutionGeometry g) =>
+            Avx512F.IsSupported && g.GroupInChannels == 1 && g.KernelHeight == 3 && g.KernelWidth == 3
             && g.StrideHeight == 1 && g.StrideWidth == 1 && g.DilationHeight == 1 && g.DilationWidth == 1
             && g.PaddingHeight == 1 && g.PaddingWidth == 1 && g.InWidth is 16 or 32 && g.InHeight % 8 == 0;
 
-        /// <summary>Whether the 16-wide kernel may run (KernelBench and the tests turn it off to compare with the row kernel).</summary>
-        internal static bool SixteenWideEnabled { get; set; } = true;
-
-        /// <summary>The forward pass by the in-place 16-wide kernel (<see cref="SixteenWidePays"/> must hold). Needs no scratch.</summary>
-        internal static void ForwardSixteenWide(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        /// <summary>The forward pass by the in-place kernel (<see cref="InPlaceRowsPay"/> must hold). Needs no scratch.</summary>
+        internal static void ForwardInPlaceRows(in ConvolutionGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
             Span<float> y, float low, float high)
         {
-            if (!SixteenWidePays(g)) throw new InvalidOperationException("The in-place 16- and 32-wide depthwise kernel does not take this geometry here.");
+            if (!InPlaceRowsPay(g)) throw new InvalidOperationException("The in-place 16- and 32-wide depthwise kernel does not take this geometry here.");
             if (x.Length < g.InLength || y.Length < g.OutLength || weight.Length < g.WeightLength || !bias.IsEmpty && bias.Length < g.OutChannels)
                 throw new ArgumentException("A span is shorter than the geometry needs.");
             var clamp = new OutputClamp(low, high);
@@ -58,14 +55,14 @@ namespace CnnGen.Kernels
                         ref float rows = ref Unsafe.Add(ref output, oy * width);
                         if (width == 16)
                         {
-                            EightRowsSixteenWide<C3>(ref input, oy, height, width, ref w, b, clamp, ref rows);
+                            EightRowsInPlace<C3>(ref input, oy, height, width, ref w, b, clamp, ref rows);
                             continue;
                         }
-                        EightRowsSixteenWide<C1>(ref input, oy, height, width, ref w, b, clamp, ref rows);
+                        EightRowsInPlace<C1>(ref input, oy, height, width, ref w, b, clamp, ref rows);
                         int column = 16;
                         for (; column + 16 < width; column += 16)
-                            EightRowsSixteenWide<C0>(ref Unsafe.Add(ref input, column), oy, height, width, ref w, b, clamp, ref Unsafe.Add(ref rows, column));
-                        EightRowsSixteenWide<C2>(ref Unsafe.Add(ref input, column), oy, height, width, ref w, b, clamp, ref Unsafe.Add(ref rows, column));
+                            EightRowsInPlace<C0>(ref Unsafe.Add(ref input, column), oy, height, width, ref w, b, clamp, ref Unsafe.Add(ref rows, column));
+                        EightRowsInPlace<C2>(ref Unsafe.Add(ref input, column), oy, height, width, ref w, b, clamp, ref Unsafe.Add(ref rows, column));
                     }
                 }
             }
@@ -93,7 +90,7 @@ namespace CnnGen.Kernels
         // Output rows oy..oy+7 of one channel's 16 columns at input: input rows oy−1..oy+8, each feeding the output rows under
         // its kernel rows. TEdges: 1 if the vector is its row's first, + 2 if its last (constants, so the loads beside it that
         // would fall outside the row are not in the code at all).
-        private static void EightRowsSixteenWide<TEdges>(ref float input, int oy, int height, int width, ref float w, float bias, OutputClamp clamp,
+        private static void EightRowsInPlace<TEdges>(ref float input, int oy, int height, int width, ref float w, float bias, OutputClamp clamp,
             ref float output) where TEdges : struct, IConstant
         {
             bool first = (TEdges.Value & 1) != 0, last = (TEdges.Value & 2) != 0;
