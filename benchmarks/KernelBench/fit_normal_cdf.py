@@ -4,7 +4,7 @@
 erfcx(z) = erfc(z)·e^(z²), runs smoothly from p/√π at t = 0 to 1 at t = 1. A degree-8 polynomial is fitted to it on
 z in [0, 9.4] (Φ underflows past |x| = 13.3) by least squares on Chebyshev points in t, reweighted toward the largest
 relative error (a cheap route to near-minimax). The constants are printed halved (the kernel's ½ folded in), then the
-largest relative error of t·P(t) evaluated as the kernel does in float (Estrin's scheme, fused multiply-adds).
+largest relative error of t·P(t) evaluated as the kernel does in float (Horner's scheme since session 53, fused multiply-adds).
 
 Run with Debian's /usr/bin/python3 (numpy and mpmath): /usr/bin/python3 benchmarks/KernelBench/fit_normal_cdf.py
 """
@@ -43,10 +43,10 @@ def float_error(q, scale):
     worst = 0.0
     for x in np.linspace(-13.19, 0, 30001).astype(np.float32):
         t = np.float32(np.float32(1) / fused(abs(x), scale, np.float32(1)))
-        t2 = np.float32(t * t); t4 = np.float32(t2 * t2); t8 = np.float32(t4 * t4)
-        p03 = fused(fused(q[3], t, q[2]), t2, fused(q[1], t, q[0]))
-        p47 = fused(fused(q[7], t, q[6]), t2, fused(q[5], t, q[4]))
-        half_tail = np.float32(t * fused(q[8], t8, fused(p47, t4, p03)))
+        p = q[8]
+        for k in range(7, -1, -1):
+            p = fused(p, t, q[k])
+        half_tail = np.float32(t * p)
         exact = erfcx(float(abs(x)) / np.sqrt(2))
         worst = max(worst, abs(2 * float(half_tail) - exact) / exact)
     return worst

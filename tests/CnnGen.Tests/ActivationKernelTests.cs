@@ -269,8 +269,8 @@ namespace CnnGen.Tests
         [Fact]
         public void GeluErf_KeepsItsRelativeAccuracy_IntoTheLeftTail()
         {
-            // x·Φ(x) from −12 (Φ ≈ 2e−33, where 1 + erf would have cancelled to 0 long before) to 12, 480,001 points: 4.5e−7 at
-            // most (session 44's NormalCdf, x²/2 split exactly; session 25's 4.2e−6, its x²/2 rounded once; before it 1.7e−5).
+            // x·Φ(x) from −12 (Φ ≈ 2e−33, where 1 + erf would have cancelled to 0 long before) to 12, 480,001 points: 4.1e−7 at
+            // most (session 53, −x²/2 exact inside the reduction; session 44's 4.5e−7; session 25's 4.2e−6, its x²/2 rounded once; before it 1.7e−5).
             var x = new List<float>();
             for (int i = -240_000; i <= 240_000; i++) x.Add(i / 20_000f);
             float[] input = x.ToArray(), y = new float[input.Length];
@@ -294,7 +294,7 @@ namespace CnnGen.Tests
         public void GeluErfGradient_KeepsItsRelativeAccuracy_IntoTheLeftTail()
         {
             // Φ(x) + x·φ(x) over the same points, measured against the sum of its terms' sizes Φ(x) + |x|·φ(x) (the two cancel
-            // near x = −0.75): 3.7e−7 at most, Φ and φ from one e^(−x²/2) split exactly (session 44; 3.7e−6 before, φ from a second exp of x²/2 rounded).
+            // near x = −0.75): 4.7e−7 at most (session 53; 3.7e−7 in session 44), Φ and φ from one e^(−x²/2) (3.7e−6 before session 44, φ from a second exp of x²/2 rounded).
             var x = new List<float>();
             for (int i = -240_000; i <= 240_000; i++) x.Add(i / 20_000f);
             float[] input = x.ToArray(), dy = new float[input.Length], dx = new float[input.Length];
