@@ -882,6 +882,8 @@ namespace KernelBench
                 ("Tanh", () => Activations.Tanh(x, y)),
                 ("GELU (erf)", () => Activations.Gelu(x, y, tanhApproximation: false)),
                 ("GELU (tanh)", () => Activations.Gelu(x, y, tanhApproximation: true)),
+                ("GELU (erf) on V256", () => Activations.GeluOn(x, y, false, DirectConvolution.KernelPath.Vector256)),
+                ("SiLU on V256", () => Activations.SiluOn(x, y, DirectConvolution.KernelPath.Vector256)),
                 ("SiLU backward", () => Activations.SiluBackward(x, dy, y)),
                 ("GELU (erf) backward", () => Activations.GeluBackward(x, dy, y, tanhApproximation: false)),
             };
