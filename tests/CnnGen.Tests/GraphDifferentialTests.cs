@@ -47,6 +47,34 @@ namespace CnnGen.Tests
         }
 
         [Fact]
+        public void IdentityResidualInputs_TakeTheSumsGradientArray_ButNotOneAnOuterInputHolds()
+        {
+            // An identity residual's input takes the sum's gradient array instead of a copy when the body's first layer is its
+            // only other reader. The inner block here ends the outer body, so its sum's gradient array is the outer sum's,
+            // which the outer input has taken and needs unchanged until the outer body is done: the inner input copies.
+            var layers = new[]
+            {
+                LayerSpec.Conv2d(4, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                LayerSpec.Residual(),
+                    LayerSpec.Conv2d(4, 3, stride: 1, padding: 1), LayerSpec.ReLU(),
+                    LayerSpec.Residual(), LayerSpec.Conv2d(4, 3, stride: 1, padding: 1), LayerSpec.Tanh(), LayerSpec.End(),
+                LayerSpec.End(),
+                LayerSpec.ReLU(),
+                LayerSpec.Residual(), LayerSpec.Conv2d(4, 1, stride: 1, padding: 0), LayerSpec.End(),
+                LayerSpec.Flatten(), LayerSpec.Linear(3),
+            };
+            var network = new RandomNetwork("NestedIdentityNet", TensorShape.Spatial(2, 6, 6), layers);
+            string source = "using CnnGen;\nnamespace NestedIdentity;\n" + network.Declaration();
+            string generated = GeneratorHarness.GeneratedText(source);
+            string backward = generated.Substring(generated.IndexOf("outputGradient.CopyTo(", StringComparison.Ordinal));
+            // Of the three identity blocks only the inner one copies its sum's gradient.
+            Assert.Equal(3, backward.Split("flows unchanged into the body and the input").Length - 1);
+            Assert.Equal(1, backward.Split("AsSpan(0, batchSize * 144).CopyTo(workspace.GradientOf").Length - 1);
+            using var assembly = GeneratorHarness.CompileAndLoad(source);
+            DifferentialTests.CheckAgainstInterpreter(network, assembly.CreateNetwork("NestedIdentity." + network.Name));
+        }
+
+        [Fact]
         public void TheGraphsCoverEveryLayerKindAndBlock()
         {
             var kinds = Enumerable.Range(0, 6 * NetworksPerGroup).Select(RandomGraphs.Create).SelectMany(n => n.Layers).Select(l => l.Kind).ToHashSet();
