@@ -15,7 +15,8 @@ namespace CnnGen.Kernels
     /// exp is Cephes' <c>expf</c> with a shorter polynomial: n = floor(x·log2 e + ½), a two-constant reduction r = x − n·ln 2,
     /// 1 + r + r²·q(r) (by Estrin's scheme since session 25), then that times 2ⁿ rounded once (ScaleByPowerOfTwo); about 1
     /// ulp. Cephes' q has degree 5; a degree-4 q fitted for float (session 53, fit_exp.py) is as accurate once evaluated in
-    /// float (7.4e−8 relative against Cephes' 7.1e−8) and one multiply-add shorter: Sigmoid and SiLU 4.1 -> 3.9 ns a vector of 16. Fused, the polynomials and the reduction are half the instructions they were unfused
+    /// float (7.4e−8 relative against Cephes' 7.1e−8) and one multiply-add shorter: Sigmoid and SiLU 4.1 -> 3.9 ns a vector
+    /// of 16. Fused, the polynomials and the reduction are half the instructions they were unfused
     /// (exp 5.1 -> 3.x ns a vector of 16, session 11), and the reduction is no less accurate. Inputs are clamped to
     /// [−87, 88.8] (Clamp): above, the result overflows to +∞ as exp does; below, it is exp(−87) ≈ 1.6e−38, an absolute error
     /// below 2e−38. NaN stays NaN.
