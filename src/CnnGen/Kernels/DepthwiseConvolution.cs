@@ -451,6 +451,18 @@ namespace CnnGen.Kernels
             }
         }
 
+        // a + one kernel row's three taps (weights k0..k2) on an input row's column shifts v0..v2, fused in that order: the
+        // step every 3x3 row tile (Rows3x3512 and its Vector256 twin, the unpadded and in-place kernels) repeats for each output row an input row feeds.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> KernelRow(Vector512<float> a, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2,
+            Vector512<float> k0, Vector512<float> k1, Vector512<float> k2) =>
+            Fused.MultiplyAdd(v2, k2, Fused.MultiplyAdd(v1, k1, Fused.MultiplyAdd(v0, k0, a)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> KernelRow(Vector256<float> a, Vector256<float> v0, Vector256<float> v1, Vector256<float> v2,
+            Vector256<float> k0, Vector256<float> k1, Vector256<float> k2) =>
+            Fused.MultiplyAdd(v2, k2, Fused.MultiplyAdd(v1, k1, Fused.MultiplyAdd(v0, k0, a)));
+
         // Eight output rows of a 3x3 stride-1 undilated kernel x one vector of 16 cells: each of the ten input rows is read
         // once, its three column shifts made from two vectors (VectorRows.ColumnsFrom), and feeds the (up to) three output
         // rows that read it, 20 loads for 72 multiply-adds instead of 72. Each output's sum still runs over the taps in order
@@ -473,48 +485,48 @@ namespace CnnGen.Kernels
                 Vector512<float> v0, v1, v2;
                 Vector512<uint> cells, next;
                 cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
-                a0 = Fused.MultiplyAdd(v0, w00, a0); a0 = Fused.MultiplyAdd(v1, w01, a0); a0 = Fused.MultiplyAdd(v2, w02, a0);
+                a0 = KernelRow(a0, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
-                a0 = Fused.MultiplyAdd(v0, w10, a0); a0 = Fused.MultiplyAdd(v1, w11, a0); a0 = Fused.MultiplyAdd(v2, w12, a0);
-                a1 = Fused.MultiplyAdd(v0, w00, a1); a1 = Fused.MultiplyAdd(v1, w01, a1); a1 = Fused.MultiplyAdd(v2, w02, a1);
+                a0 = KernelRow(a0, v0, v1, v2, w10, w11, w12);
+                a1 = KernelRow(a1, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
-                a0 = Fused.MultiplyAdd(v0, w20, a0); a0 = Fused.MultiplyAdd(v1, w21, a0); a0 = Fused.MultiplyAdd(v2, w22, a0);
-                a1 = Fused.MultiplyAdd(v0, w10, a1); a1 = Fused.MultiplyAdd(v1, w11, a1); a1 = Fused.MultiplyAdd(v2, w12, a1);
-                a2 = Fused.MultiplyAdd(v0, w00, a2); a2 = Fused.MultiplyAdd(v1, w01, a2); a2 = Fused.MultiplyAdd(v2, w02, a2);
+                a0 = KernelRow(a0, v0, v1, v2, w20, w21, w22);
+                a1 = KernelRow(a1, v0, v1, v2, w10, w11, w12);
+                a2 = KernelRow(a2, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
-                a1 = Fused.MultiplyAdd(v0, w20, a1); a1 = Fused.MultiplyAdd(v1, w21, a1); a1 = Fused.MultiplyAdd(v2, w22, a1);
-                a2 = Fused.MultiplyAdd(v0, w10, a2); a2 = Fused.MultiplyAdd(v1, w11, a2); a2 = Fused.MultiplyAdd(v2, w12, a2);
-                a3 = Fused.MultiplyAdd(v0, w00, a3); a3 = Fused.MultiplyAdd(v1, w01, a3); a3 = Fused.MultiplyAdd(v2, w02, a3);
+                a1 = KernelRow(a1, v0, v1, v2, w20, w21, w22);
+                a2 = KernelRow(a2, v0, v1, v2, w10, w11, w12);
+                a3 = KernelRow(a3, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
-                a2 = Fused.MultiplyAdd(v0, w20, a2); a2 = Fused.MultiplyAdd(v1, w21, a2); a2 = Fused.MultiplyAdd(v2, w22, a2);
-                a3 = Fused.MultiplyAdd(v0, w10, a3); a3 = Fused.MultiplyAdd(v1, w11, a3); a3 = Fused.MultiplyAdd(v2, w12, a3);
-                a4 = Fused.MultiplyAdd(v0, w00, a4); a4 = Fused.MultiplyAdd(v1, w01, a4); a4 = Fused.MultiplyAdd(v2, w02, a4);
+                a2 = KernelRow(a2, v0, v1, v2, w20, w21, w22);
+                a3 = KernelRow(a3, v0, v1, v2, w10, w11, w12);
+                a4 = KernelRow(a4, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
-                a3 = Fused.MultiplyAdd(v0, w20, a3); a3 = Fused.MultiplyAdd(v1, w21, a3); a3 = Fused.MultiplyAdd(v2, w22, a3);
-                a4 = Fused.MultiplyAdd(v0, w10, a4); a4 = Fused.MultiplyAdd(v1, w11, a4); a4 = Fused.MultiplyAdd(v2, w12, a4);
-                a5 = Fused.MultiplyAdd(v0, w00, a5); a5 = Fused.MultiplyAdd(v1, w01, a5); a5 = Fused.MultiplyAdd(v2, w02, a5);
+                a3 = KernelRow(a3, v0, v1, v2, w20, w21, w22);
+                a4 = KernelRow(a4, v0, v1, v2, w10, w11, w12);
+                a5 = KernelRow(a5, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
-                a4 = Fused.MultiplyAdd(v0, w20, a4); a4 = Fused.MultiplyAdd(v1, w21, a4); a4 = Fused.MultiplyAdd(v2, w22, a4);
-                a5 = Fused.MultiplyAdd(v0, w10, a5); a5 = Fused.MultiplyAdd(v1, w11, a5); a5 = Fused.MultiplyAdd(v2, w12, a5);
-                a6 = Fused.MultiplyAdd(v0, w00, a6); a6 = Fused.MultiplyAdd(v1, w01, a6); a6 = Fused.MultiplyAdd(v2, w02, a6);
+                a4 = KernelRow(a4, v0, v1, v2, w20, w21, w22);
+                a5 = KernelRow(a5, v0, v1, v2, w10, w11, w12);
+                a6 = KernelRow(a6, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
-                a5 = Fused.MultiplyAdd(v0, w20, a5); a5 = Fused.MultiplyAdd(v1, w21, a5); a5 = Fused.MultiplyAdd(v2, w22, a5);
-                a6 = Fused.MultiplyAdd(v0, w10, a6); a6 = Fused.MultiplyAdd(v1, w11, a6); a6 = Fused.MultiplyAdd(v2, w12, a6);
-                a7 = Fused.MultiplyAdd(v0, w00, a7); a7 = Fused.MultiplyAdd(v1, w01, a7); a7 = Fused.MultiplyAdd(v2, w02, a7);
+                a5 = KernelRow(a5, v0, v1, v2, w20, w21, w22);
+                a6 = KernelRow(a6, v0, v1, v2, w10, w11, w12);
+                a7 = KernelRow(a7, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
-                a6 = Fused.MultiplyAdd(v0, w20, a6); a6 = Fused.MultiplyAdd(v1, w21, a6); a6 = Fused.MultiplyAdd(v2, w22, a6);
-                a7 = Fused.MultiplyAdd(v0, w10, a7); a7 = Fused.MultiplyAdd(v1, w11, a7); a7 = Fused.MultiplyAdd(v2, w12, a7);
+                a6 = KernelRow(a6, v0, v1, v2, w20, w21, w22);
+                a7 = KernelRow(a7, v0, v1, v2, w10, w11, w12);
                 row = ref Unsafe.Add(ref row, rowStep);
                 cells = Vector512.LoadUnsafe(ref row).AsUInt32(); next = Vector512.LoadUnsafe(ref row, 16).AsUInt32(); v0 = cells.AsSingle(); v1 = VectorRows.ColumnsFrom(cells, next, 1); v2 = VectorRows.ColumnsFrom(cells, next, 2);
-                a7 = Fused.MultiplyAdd(v0, w20, a7); a7 = Fused.MultiplyAdd(v1, w21, a7); a7 = Fused.MultiplyAdd(v2, w22, a7);
+                a7 = KernelRow(a7, v0, v1, v2, w20, w21, w22);
                 StoreEightRows(ref Unsafe.Add(ref output, ox), outWidth, none, low, high, a0, a1, a2, a3, a4, a5, a6, a7);
                 if (ox == last) break;
             }
@@ -972,48 +984,48 @@ namespace CnnGen.Kernels
                 Vector256<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
                 Vector256<float> v0, v1, v2;
                 v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
-                a0 = Fused.MultiplyAdd(v0, w00, a0); a0 = Fused.MultiplyAdd(v1, w01, a0); a0 = Fused.MultiplyAdd(v2, w02, a0);
+                a0 = KernelRow(a0, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
-                a0 = Fused.MultiplyAdd(v0, w10, a0); a0 = Fused.MultiplyAdd(v1, w11, a0); a0 = Fused.MultiplyAdd(v2, w12, a0);
-                a1 = Fused.MultiplyAdd(v0, w00, a1); a1 = Fused.MultiplyAdd(v1, w01, a1); a1 = Fused.MultiplyAdd(v2, w02, a1);
+                a0 = KernelRow(a0, v0, v1, v2, w10, w11, w12);
+                a1 = KernelRow(a1, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
-                a0 = Fused.MultiplyAdd(v0, w20, a0); a0 = Fused.MultiplyAdd(v1, w21, a0); a0 = Fused.MultiplyAdd(v2, w22, a0);
-                a1 = Fused.MultiplyAdd(v0, w10, a1); a1 = Fused.MultiplyAdd(v1, w11, a1); a1 = Fused.MultiplyAdd(v2, w12, a1);
-                a2 = Fused.MultiplyAdd(v0, w00, a2); a2 = Fused.MultiplyAdd(v1, w01, a2); a2 = Fused.MultiplyAdd(v2, w02, a2);
+                a0 = KernelRow(a0, v0, v1, v2, w20, w21, w22);
+                a1 = KernelRow(a1, v0, v1, v2, w10, w11, w12);
+                a2 = KernelRow(a2, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
-                a1 = Fused.MultiplyAdd(v0, w20, a1); a1 = Fused.MultiplyAdd(v1, w21, a1); a1 = Fused.MultiplyAdd(v2, w22, a1);
-                a2 = Fused.MultiplyAdd(v0, w10, a2); a2 = Fused.MultiplyAdd(v1, w11, a2); a2 = Fused.MultiplyAdd(v2, w12, a2);
-                a3 = Fused.MultiplyAdd(v0, w00, a3); a3 = Fused.MultiplyAdd(v1, w01, a3); a3 = Fused.MultiplyAdd(v2, w02, a3);
+                a1 = KernelRow(a1, v0, v1, v2, w20, w21, w22);
+                a2 = KernelRow(a2, v0, v1, v2, w10, w11, w12);
+                a3 = KernelRow(a3, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
-                a2 = Fused.MultiplyAdd(v0, w20, a2); a2 = Fused.MultiplyAdd(v1, w21, a2); a2 = Fused.MultiplyAdd(v2, w22, a2);
-                a3 = Fused.MultiplyAdd(v0, w10, a3); a3 = Fused.MultiplyAdd(v1, w11, a3); a3 = Fused.MultiplyAdd(v2, w12, a3);
-                a4 = Fused.MultiplyAdd(v0, w00, a4); a4 = Fused.MultiplyAdd(v1, w01, a4); a4 = Fused.MultiplyAdd(v2, w02, a4);
+                a2 = KernelRow(a2, v0, v1, v2, w20, w21, w22);
+                a3 = KernelRow(a3, v0, v1, v2, w10, w11, w12);
+                a4 = KernelRow(a4, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
-                a3 = Fused.MultiplyAdd(v0, w20, a3); a3 = Fused.MultiplyAdd(v1, w21, a3); a3 = Fused.MultiplyAdd(v2, w22, a3);
-                a4 = Fused.MultiplyAdd(v0, w10, a4); a4 = Fused.MultiplyAdd(v1, w11, a4); a4 = Fused.MultiplyAdd(v2, w12, a4);
-                a5 = Fused.MultiplyAdd(v0, w00, a5); a5 = Fused.MultiplyAdd(v1, w01, a5); a5 = Fused.MultiplyAdd(v2, w02, a5);
+                a3 = KernelRow(a3, v0, v1, v2, w20, w21, w22);
+                a4 = KernelRow(a4, v0, v1, v2, w10, w11, w12);
+                a5 = KernelRow(a5, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
-                a4 = Fused.MultiplyAdd(v0, w20, a4); a4 = Fused.MultiplyAdd(v1, w21, a4); a4 = Fused.MultiplyAdd(v2, w22, a4);
-                a5 = Fused.MultiplyAdd(v0, w10, a5); a5 = Fused.MultiplyAdd(v1, w11, a5); a5 = Fused.MultiplyAdd(v2, w12, a5);
-                a6 = Fused.MultiplyAdd(v0, w00, a6); a6 = Fused.MultiplyAdd(v1, w01, a6); a6 = Fused.MultiplyAdd(v2, w02, a6);
+                a4 = KernelRow(a4, v0, v1, v2, w20, w21, w22);
+                a5 = KernelRow(a5, v0, v1, v2, w10, w11, w12);
+                a6 = KernelRow(a6, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
-                a5 = Fused.MultiplyAdd(v0, w20, a5); a5 = Fused.MultiplyAdd(v1, w21, a5); a5 = Fused.MultiplyAdd(v2, w22, a5);
-                a6 = Fused.MultiplyAdd(v0, w10, a6); a6 = Fused.MultiplyAdd(v1, w11, a6); a6 = Fused.MultiplyAdd(v2, w12, a6);
-                a7 = Fused.MultiplyAdd(v0, w00, a7); a7 = Fused.MultiplyAdd(v1, w01, a7); a7 = Fused.MultiplyAdd(v2, w02, a7);
+                a5 = KernelRow(a5, v0, v1, v2, w20, w21, w22);
+                a6 = KernelRow(a6, v0, v1, v2, w10, w11, w12);
+                a7 = KernelRow(a7, v0, v1, v2, w00, w01, w02);
                 row = ref Unsafe.Add(ref row, rowStep);
                 v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
-                a6 = Fused.MultiplyAdd(v0, w20, a6); a6 = Fused.MultiplyAdd(v1, w21, a6); a6 = Fused.MultiplyAdd(v2, w22, a6);
-                a7 = Fused.MultiplyAdd(v0, w10, a7); a7 = Fused.MultiplyAdd(v1, w11, a7); a7 = Fused.MultiplyAdd(v2, w12, a7);
+                a6 = KernelRow(a6, v0, v1, v2, w20, w21, w22);
+                a7 = KernelRow(a7, v0, v1, v2, w10, w11, w12);
                 row = ref Unsafe.Add(ref row, rowStep);
                 v0 = Vector256.LoadUnsafe(ref row); v1 = Vector256.LoadUnsafe(ref row, 1); v2 = Vector256.LoadUnsafe(ref row, 2);
-                a7 = Fused.MultiplyAdd(v0, w20, a7); a7 = Fused.MultiplyAdd(v1, w21, a7); a7 = Fused.MultiplyAdd(v2, w22, a7);
+                a7 = KernelRow(a7, v0, v1, v2, w20, w21, w22);
                 StoreEightRows(ref Unsafe.Add(ref output, ox), outWidth, none, low, high, a0, a1, a2, a3, a4, a5, a6, a7);
                 if (ox == last) break;
             }
