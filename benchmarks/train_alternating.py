@@ -1,0 +1,105 @@
+"""CnnGen's training against PyTorch 1.13's, in rounds that alternate, for the table's training ratio on a noisy machine.
+
+Run with /usr/bin/python3 benchmarks/train_alternating.py BENCHMARKS_DLL [network ...] [--pairs N] [--seconds S] [--threads T]
+after `dotnet build -c Release benchmarks/CnnGen.Benchmarks -o DIR` (BENCHMARKS_DLL is DIR/CnnGen.Benchmarks.dll).
+
+The table measures PyTorch once, after the BenchmarkDotNet run: minutes apart from CnnGen's figures, on a machine whose
+speed drifts by 10-20% between runs (benchmarks/README.md). Here each pair is PyTorch training the network for S seconds
+in this process, then CnnGen for S seconds (`CnnGen.Benchmarks train-loop NETWORK T S`, a fresh process), on the same
+T threads, batch 64, SGD with momentum and cross-entropy; both figures are the best 0.5 s round by the wall clock, as
+train-loop reports it. Each pair gives a ratio; the median and the range of the pairs are printed.
+"""
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+from export_onnx import NETWORKS, build
+
+# export_onnx's names -> train-loop's.
+LOOP_NAMES = {"lenet5": "lenet", "cifar": "cifar", "resnet8": "resnet8", "mobilenetv2": "mobilenetv2", "strided": "strided"}
+ROUND_SECONDS = 0.5
+
+
+def pytorch_best(model, shape, threads, seconds):
+    """Images/s of PyTorch's best round of about 0.5 s, over `seconds`, after a warm-up."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model.train()
+    x = torch.randn(64, *shape)
+    labels = torch.randint(0, 10, (64,))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad()
+        loss_fn(model(x), labels).backward()
+        optimizer.step()
+
+    for _ in range(5):
+        step()
+    best = 0.0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        start = time.perf_counter()
+        steps = 0
+        while True:
+            step()
+            steps += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= ROUND_SECONDS:
+                break
+        best = max(best, steps * 64 / elapsed)
+    return best
+
+
+def cnngen_best(dll, network, threads, seconds):
+    """Images/s of CnnGen's best round, as `train-loop` prints it."""
+    result = subprocess.run(["dotnet", dll, "train-loop", LOOP_NAMES[network], str(threads), str(seconds)],
+                            capture_output=True, text=True, check=True)
+    match = re.search(r"([\d.]+) images/s \(best round", result.stdout)
+    if match is None:
+        raise SystemExit(f"train-loop {LOOP_NAMES[network]}: expected 'N images/s (best round', got: {result.stdout.strip()[-300:]}")
+    return float(match.group(1))
+
+
+def main(argv):
+    options = {"--pairs": 4, "--seconds": 6, "--threads": 2}
+    rest = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in options:
+            if i + 1 >= len(argv):
+                raise SystemExit(f"{argv[i]} expects a number")
+            options[argv[i]] = int(argv[i + 1])
+            i += 2
+        else:
+            rest.append(argv[i])
+            i += 1
+    if not rest:
+        raise SystemExit(__doc__)
+    dll, names = rest[0], rest[1:] or ["resnet8", "strided"]
+    for name in names:
+        if name not in NETWORKS:
+            raise SystemExit(f"unknown network {name}: expected one of {', '.join(NETWORKS)}")
+    pairs, seconds, threads = options["--pairs"], options["--seconds"], options["--threads"]
+    print(f"PyTorch {torch.__version__}; {pairs} pairs of {seconds} s each side, {threads} thread(s), batch 64")
+    print("| network | PyTorch images/s, by pair | CnnGen images/s, by pair | ratio by pair | median ratio |")
+    print("| --- | --- | --- | --- | --- |")
+    for name in names:
+        model, shape = build(name)
+        ours, theirs = [], []
+        for _ in range(pairs):
+            theirs.append(pytorch_best(model, shape, threads, seconds))
+            ours.append(cnngen_best(dll, name, threads, seconds))
+        ratios = [a / b for a, b in zip(ours, theirs)]
+        print(f"| {name} | {', '.join(f'{v:,.0f}' for v in theirs)} | {', '.join(f'{v:,.0f}' for v in ours)} | "
+              f"{', '.join(f'{r:.2f}' for r in ratios)} | {statistics.median(ratios):.2f}x |", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
