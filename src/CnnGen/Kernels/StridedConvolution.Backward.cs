@@ -26,6 +26,9 @@ namespace CnnGen.Kernels
         /// <summary>The weight gradient's tile instead of the rule's (−1: the rule; 0: the direct lanes kernel); KernelBench sets it to compare.</summary>
         internal static int WeightGradientTileOverride { get; set; } = -1;
 
+        /// <summary>Whether the Winograd input gradient reads the d y the Winograd weight gradient padded just before it (off only to measure).</summary>
+        internal static bool ReusePaddedGradient { get; set; } = true;
+
         // The 3x3 stride-2 weight gradient summed over a pass's samples by StridedWinogradConvolution.WeightGradientOfSample:
         // the tile, or 0 for the direct lanes kernel (WeightPass512). Only where the sums are carried between samples.
         // KernelBench "strided-dw" (a pass of 16 or 64 samples, lanes against each tile, thread CPU µs per sample, interleaved;
@@ -311,9 +314,10 @@ namespace CnnGen.Kernels
             // d weight: channel lanes on Vector512, else im2col + GEMM (d weight += d y · columnsᵀ).
             var cols = scratch.Slice(0, g.Taps * g.Cells);
             int weightTile = wantWeights && !weightGradientProducts.IsEmpty ? WeightGradientTile(path, g, outChannels) : 0;
+            StridedWinogradConvolution.Layout weightLayout = default;
             if (weightTile != 0)
             {
-                var l = WeightGradientLayout(g, outChannels, weightTile);
+                var l = weightLayout = WeightGradientLayout(g, outChannels, weightTile);
                 Require(weightGradientProducts.Length >= l.WeightGradientProductsLength, nameof(weightGradientProducts), l.WeightGradientProductsLength);
                 StridedWinogradConvolution.WeightGradientOfSample(x, outputGradient, weightGradientProducts, weightGradient, scratch, sample, samples, l);
             }
@@ -331,7 +335,9 @@ namespace CnnGen.Kernels
             {
                 var l = InputGradientLayout(g, outChannels, tile);
                 Require(inputGradientWeights.Length >= l.TransposedFiltersLength, nameof(inputGradientWeights), l.TransposedFiltersLength);
-                StridedWinogradConvolution.InputGradient(outputGradient, inputGradientWeights, inputGradient, scratch, l);
+                // The weight gradient just padded d y into the same scratch where this pass would: it is read as it lies.
+                bool padded = ReusePaddedGradient && weightTile != 0 && StridedWinogradConvolution.SharesPaddedGradient(weightLayout, l);
+                StridedWinogradConvolution.InputGradient(outputGradient, inputGradientWeights, inputGradient, scratch, l, padded);
             }
             else if (wantInput && !inputGradientWeights.IsEmpty && InputGradientLanes(path, inChannels, kernel))
             {

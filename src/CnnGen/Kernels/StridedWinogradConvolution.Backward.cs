@@ -54,11 +54,23 @@ namespace CnnGen.Kernels
         public static void TransformFiltersTransposed(ReadOnlySpan<float> weight, Span<float> filters, in Layout l) => TransformFilterSlots(weight, filters, l, transposed: true);
 
         /// <summary>
+        /// Whether <see cref="WeightGradientOfSample"/> on layout <paramref name="weights"/> leaves d y padded in its scratch
+        /// exactly where <see cref="InputGradient"/> on <paramref name="input"/> pads it, the same floats: both pad it after
+        /// the staging and the padded input, into whole tiles of the same sides. A backward that runs both on one scratch then
+        /// pads d y once.
+        /// </summary>
+        internal static bool SharesPaddedGradient(in Layout weights, in Layout input) =>
+            weights.PaddedLength == input.PaddedLength && weights.OutGroups == input.OutGroups
+            && weights.GradientPitch == input.GradientPitch && weights.GradientGroupStride == input.GradientGroupStride;
+
+        /// <summary>
         /// d x [InChannels x Height x Width] of the layer's 3x3 stride-2 convolution for one sample, from d y [OutChannels x
         /// OH x OW] and the filters of <see cref="TransformFiltersTransposed"/>; overwrites d x. Scratch:
-        /// <see cref="Layout.InputGradientScratchLength"/> floats. Allocates nothing.
+        /// <see cref="Layout.InputGradientScratchLength"/> floats. Allocates nothing. With <paramref name="gradientPadded"/>
+        /// the scratch already holds d y padded where this call would pad it (<see cref="SharesPaddedGradient"/>).
         /// </summary>
-        public static void InputGradient(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> filters, Span<float> inputGradient, Span<float> scratch, in Layout l)
+        public static void InputGradient(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> filters, Span<float> inputGradient, Span<float> scratch, in Layout l,
+            bool gradientPadded = false)
         {
             if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512.");
             Require(outputGradient.Length >= l.OutChannels * l.OutHeight * l.OutWidth, nameof(outputGradient));
@@ -73,7 +85,8 @@ namespace CnnGen.Kernels
             var transformed = scratch.Slice(at, l.Positions * l.GradientTransformedPositionStride); at += transformed.Length;
             var products = scratch.Slice(at, l.ChunkTiles * l.GradientProductTileStride);
 
-            WinogradF4Convolution.Pad(outputGradient, gradient, staging, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
+            if (!gradientPadded)
+                WinogradF4Convolution.Pad(outputGradient, gradient, staging, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
             plane.Clear();
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
