@@ -25,6 +25,20 @@ def median_seconds(fn, repeats, inner):
     return statistics.median(samples)
 
 
+def train_step(model, x, labels):
+    """One SGD-with-momentum step (lr 0.01, cross-entropy) of the model in training mode on (x, labels), as a closure."""
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad()
+        loss_fn(model(x), labels).backward()
+        optimizer.step()
+
+    return step
+
+
 def bench(name, model, shape):
     """Forward batch 1 on one thread, forward batch 64 on two, train step batch 64 on two and on one."""
     torch.manual_seed(0)
@@ -40,15 +54,7 @@ def bench(name, model, shape):
         torch.set_num_threads(2)
         t = median_seconds(lambda: model(x64), 10, 5)
         rows.append((name, "forward, batch 64, 2 threads", f"{64 / t:,.0f} images/s"))
-    model.train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        optimizer.zero_grad()
-        loss_fn(model(x64), labels).backward()
-        optimizer.step()
-
+    step = train_step(model, x64, labels)
     for threads in (2, 1):
         torch.set_num_threads(threads)
         t = median_seconds(step, 10, 3)

@@ -16,9 +16,9 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
 
 from export_onnx import NETWORKS, build
+from pytorch_bench import train_step
 
 # export_onnx's names -> train-loop's.
 LOOP_NAMES = {"lenet5": "lenet", "cifar": "cifar", "resnet8": "resnet8", "mobilenetv2": "mobilenetv2", "strided": "strided"}
@@ -29,17 +29,7 @@ def pytorch_best(model, shape, threads, seconds):
     """Images/s of PyTorch's best round of about 0.5 s, over `seconds`, after a warm-up."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model.train()
-    x = torch.randn(64, *shape)
-    labels = torch.randint(0, 10, (64,))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        optimizer.zero_grad()
-        loss_fn(model(x), labels).backward()
-        optimizer.step()
-
+    step = train_step(model, torch.randn(64, *shape), torch.randint(0, 10, (64,)))
     for _ in range(5):
         step()
     best = 0.0
