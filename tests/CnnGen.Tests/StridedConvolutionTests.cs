@@ -370,6 +370,8 @@ namespace CnnGen.Tests
             var shapes = new List<object[]>
             {
                 new object[] { 32, 16, 16, 64, 3, 2, 1 },   // ResNet-8's second stride-2 layer
+                new object[] { 32, 32, 32, 64, 3, 2, 1 },   // the strided network's Winograd layers, both gradients by Winograd
+                new object[] { 64, 16, 16, 128, 3, 2, 1 },
                 new object[] { 3, 20, 18, 32, 3, 2, 1 },    // a stem: 3 channels
                 new object[] { 17, 11, 13, 23, 3, 2, 0 },   // odd sizes, channels past whole lane blocks, no padding
                 new object[] { 8, 15, 9, 40, 5, 3, 2 },     // 5x5, stride 3
@@ -435,6 +437,25 @@ namespace CnnGen.Tests
                         Assert.Fail($"{path}: dW[{oc},{t}] = {actual}, expected {sum}");
                 }
             }
+        }
+
+        // BackwardOfSample_SumsThePassSamples compares each sample's dx with the weight gradient run before it against dx alone:
+        // the input gradient then reads the d y the weight gradient padded (StridedWinogradConvolution.SharesPaddedGradient).
+        // That comparison tests the reuse only where it happens: on the strided network's Winograd layers and ResNet-8's it does.
+        [Theory]
+        [InlineData(32, 32, 32, 64)]
+        [InlineData(64, 16, 16, 128)]
+        [InlineData(32, 16, 16, 64)]
+        public void StridedNetworkLayers_InputGradientReadsTheWeightGradientsPaddedOutputGradient(int inChannels, int height, int width, int outChannels)
+        {
+            int weightTile = StridedConvolution.WeightGradientTileFor(inChannels, height, width, outChannels, 3, 2, 1);
+            int inputTile = StridedConvolution.InputGradientTileFor(inChannels, height, width, outChannels, 3, 2, 1);
+            if (weightTile == 0 || inputTile == 0) return; // no Winograd on this machine's path: nothing padded twice
+            var weights = StridedConvolution.WeightGradientLayout(inChannels, height, width, outChannels, 1, weightTile);
+            var input = new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, 1, inputTile);
+            Assert.True(StridedWinogradConvolution.SharesPaddedGradient(weights, input));
+            Assert.True(System.Linq.Enumerable.Any(SampleCases(), c => (int)c[1] == inChannels && (int)c[2] == height && (int)c[3] == width && (int)c[4] == outChannels && (int)c[6] == 2),
+                "BackwardOfSample_SumsThePassSamples should run this shape");
         }
 
         [Fact]
