@@ -9,6 +9,7 @@ in this process, then CnnGen for S seconds (`CnnGen.Benchmarks train-loop NETWOR
 T threads, batch 64, SGD with momentum and cross-entropy; both figures are the best 0.5 s round by the wall clock, as
 train-loop reports it. Each pair gives a ratio; the median and the range of the pairs are printed.
 """
+import argparse
 import re
 import statistics
 import subprocess
@@ -58,25 +59,17 @@ def cnngen_best(dll, network, threads, seconds):
 
 
 def main(argv):
-    options = {"--pairs": 4, "--seconds": 6, "--threads": 2}
-    rest = []
-    i = 0
-    while i < len(argv):
-        if argv[i] in options:
-            if i + 1 >= len(argv):
-                raise SystemExit(f"{argv[i]} expects a number")
-            options[argv[i]] = int(argv[i + 1])
-            i += 2
-        else:
-            rest.append(argv[i])
-            i += 1
-    if not rest:
-        raise SystemExit(__doc__)
-    dll, names = rest[0], rest[1:] or ["resnet8", "strided"]
-    for name in names:
-        if name not in NETWORKS:
-            raise SystemExit(f"unknown network {name}: expected one of {', '.join(NETWORKS)}")
-    pairs, seconds, threads = options["--pairs"], options["--seconds"], options["--threads"]
+    parser = argparse.ArgumentParser(description="CnnGen's training against PyTorch's in alternating rounds.")
+    parser.add_argument("dll", help="DIR/CnnGen.Benchmarks.dll of a Release build")
+    parser.add_argument("networks", nargs="*", help=f"of {', '.join(NETWORKS)} (resnet8 and strided if none)")
+    parser.add_argument("--pairs", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.networks if name not in NETWORKS]
+    if unknown:
+        parser.error(f"unknown network {unknown[0]}: expected one of {', '.join(NETWORKS)}")
+    dll, names, pairs, seconds, threads = args.dll, args.networks or ["resnet8", "strided"], args.pairs, args.seconds, args.threads
     print(f"PyTorch {torch.__version__}; {pairs} pairs of {seconds} s each side, {threads} thread(s), batch 64")
     print("| network | PyTorch images/s, by pair | CnnGen images/s, by pair | ratio by pair | median ratio |")
     print("| --- | --- | --- | --- | --- |")
