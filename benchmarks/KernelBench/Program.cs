@@ -3173,7 +3173,13 @@ namespace KernelBench
                     DirectConvolution.ThreeRowTiles = true;
                     rows = $"   three rows {three * 1e6:F2} us, two {twoRows * 1e6:F2} us: {twoRows / three:F2}x";
                 }
-                Console.WriteLine($"{name,-28} {pairs * 1e6,9:F2} {single * 1e6,13:F2} {single / pairs,8:F2}x {2.0 * s.OC * s.C * 9 * s.H * s.H / pairs / 1e9,8:F1}{rows}");
+                // The pairs' products with the padding skipped, tap by tap, against all of them (DirectConvolution.SkipsPaddingProducts).
+                var (skipping, all) = Interleaved(
+                    () => { DirectConvolution.SkipsPaddingProducts = true; Run(); },
+                    () => { DirectConvolution.SkipsPaddingProducts = false; Run(); });
+                DirectConvolution.SkipsPaddingProducts = true;
+                string skip = $"   padding skipped {skipping * 1e6:F2} us, computed {all * 1e6:F2} us: {all / skipping:F2}x";
+                Console.WriteLine($"{name,-28} {pairs * 1e6,9:F2} {single * 1e6,13:F2} {single / pairs,8:F2}x {2.0 * s.OC * s.C * 9 * s.H * s.H / pairs / 1e9,8:F1}{rows}{skip}");
             }
         }
 

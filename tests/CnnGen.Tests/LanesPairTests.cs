@@ -8,7 +8,8 @@ namespace CnnGen.Tests
 {
     /// <summary>
     /// The lanes kernel's two-block tile (rows of 2 to 4 cells, output channels a multiple of 32): against the definition, and
-    /// for rows of 3-4 cells bit for bit against one block at a time (the same sums in the same order).
+    /// for rows of 3-4 cells bit for bit against one block at a time (the same sums in the same order; at padding 1 the
+    /// pairs leave out the products with the padding, which one block computes: adding those zeros changes no value).
     /// </summary>
     public sealed class LanesPairTests
     {
@@ -24,6 +25,10 @@ namespace CnnGen.Tests
         [InlineData(20, 5, 3, 32, 1, false)]    // 5x3 output: rows 3 + 2
         [InlineData(36, 6, 3, 32, 1, true)]     // 6x3 output: rows 3 + 3, pooled
         [InlineData(28, 4, 3, 64, 1, false)]    // 4x3 output: rows 3 + 1
+        [InlineData(32, 1, 4, 32, 1, false)]    // one row: both kernel rows off the map
+        [InlineData(24, 1, 3, 32, 1, false)]    // one row of 3
+        [InlineData(16, 1, 2, 64, 1, false)]    // one row of 2
+        [InlineData(20, 7, 4, 32, 1, false)]    // 7x4 output: rows 2 + 2 + 2 + 1 (tiles touching neither edge)
         public void PairsOfBlocks_MatchTheDefinition_AndOneBlockAtATimeBitForBit(int inChannels, int height, int width, int outChannels, int padding, bool pool)
         {
             if (!Vector512.IsHardwareAccelerated) return; // the lanes kernel is the Vector512 path's

@@ -562,13 +562,15 @@ namespace CnnGen.Kernels
                     ref float blockWeights = ref Unsafe.Add(ref packed, block * taps);
                     // Rows of 3 three at a time (a 3x3 map in one tile, each weight vector read once a call): 18 accumulators.
                     int rowStep = outWidth == 3 && ThreeRowTiles ? 3 : 2;
+                    bool skipPadding = SkipsPadding(g);
                     for (int oy = 0; oy < outHeight; oy += rowStep)
                     {
                         ref float row0 = ref Unsafe.Add(ref x, oy * pw);
                         ref float tileA = ref Unsafe.Add(ref cells, oy * outWidth * 16);
                         ref float tileB = ref Unsafe.Add(ref cellsB, oy * outWidth * 16);
                         bool two = oy + 1 < outHeight, three = rowStep == 3 && oy + 2 < outHeight;
-                        if (outWidth == 4 && two) LanesTilePair<C4, C2>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
+                        if (skipPadding) PaddedTilePair(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, oy, Math.Min(rowStep, outHeight - oy), outWidth, g);
+                        else if (outWidth == 4 && two) LanesTilePair<C4, C2>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
                         else if (outWidth == 4) LanesTilePair<C4, C1>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
                         else if (three) LanesTilePair<C3, C3>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
                         else if (outWidth == 3 && two) LanesTilePair<C3, C2>(ref row0, pw, ref blockWeights, 16 * taps, bA, bB, ref tileA, ref tileB, outWidth, g);
