@@ -351,6 +351,33 @@ namespace KernelBench
         // "strided-phases": stride-2 layers with more than 8 input channels and rows of 16+ output cells, the output cells in
         // the lanes (ForwardPhases512) against the channel-lanes kernel, interleaved; the basis of StridedConvolution.UsePhases
         // beyond stems.
+        // "strided-padding": the lanes kernel (weights prepared once) on 3x3 stride-2 layers at padding 1 whose tiles leave out
+        // the products with the padding against computing them (StridedConvolution.SkipsPaddingProducts), interleaved.
+        private static void CompareStridedPadding()
+        {
+            var shapes = new (int C, int H, int OC)[]
+            {
+                (128, 4, 256), (256, 4, 512), (64, 4, 128), (32, 4, 64), (64, 8, 128), (128, 8, 256), (256, 8, 512), (32, 16, 64),
+                (128, 6, 256), (96, 6, 192), (256, 7, 512), (48, 5, 96), (16, 16, 32), (64, 3, 128),
+            };
+            var v512 = DirectConvolution.KernelPath.Vector512;
+            Console.WriteLine($"{"in x H x H -> out (output)",-30} {"computed us",12} {"skipped us",11} {"speed-up",9}");
+            foreach (var s in shapes)
+            {
+                int o = (s.H - 1) / 2 + 1;
+                float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C * 9, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
+                float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1)];
+                float[] prepared = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 3, 2, 1, v512, winograd: false)];
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, prepared, v512, winograd: false);
+                var (all, skipping) = Interleaved(
+                    () => { StridedConvolution.SkipsPaddingProducts = false; StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, prepared, s.OC, 3, 2, 1, y, scratch, true, v512, winograd: false); },
+                    () => { StridedConvolution.SkipsPaddingProducts = true; StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, prepared, s.OC, 3, 2, 1, y, scratch, true, v512, winograd: false); });
+                StridedConvolution.SkipsPaddingProducts = true;
+                string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({o}x{o})";
+                Console.WriteLine($"{name,-30} {all * 1e6,12:F2} {skipping * 1e6,11:F2} {all / skipping,8:F2}x");
+            }
+        }
+
         // "strided-rows": the lanes kernel (StridedConvolution's direct Vector512 path, weights prepared once) on maps 4 cells
         // wide or less, its tiles one row each against whole rows of up to 8 cells (StridedConvolution.TilesAcrossRows),
         // interleaved; µs a call and the weights' megabytes a call reads.
@@ -1896,6 +1923,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "lenet")
             {
                 LeNetLayers();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "strided-padding")
+            {
+                CompareStridedPadding();
                 return;
             }
             if (args.Length > 0 && args[0] == "lanes-pairs")

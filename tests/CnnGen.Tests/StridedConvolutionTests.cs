@@ -64,6 +64,15 @@ namespace CnnGen.Tests
                 new object[] { 16, 10, 8, 16, 3, 3, 1, true },
                 new object[] { 8, 9, 9, 32, 4, 4, 1, false },
                 new object[] { 40, 4, 4, 72, 1, 2, 0, true },
+                // 3x3 stride 2 at padding 1 on the lanes kernel leaves out the padding's products: the top row's first kernel
+                // row, the left column's first kernel column, and on odd maps the bottom row's last and right column's last.
+                new object[] { 20, 7, 3, 48, 3, 2, 1, true },     // a tile of 4 rows of 2 touching all four sides; a pair, then one block
+                new object[] { 12, 5, 4, 32, 3, 2, 1, false },    // 3 rows of 2, the bottom padding read, not the right
+                new object[] { 16, 2, 1, 32, 3, 2, 1, true },     // one cell: the right padding, not the bottom
+                new object[] { 16, 1, 1, 16, 3, 2, 1, false },    // one cell of one input: only the centre tap
+                new object[] { 24, 3, 15, 32, 3, 2, 1, true },    // one row of 8 cells, the right padding read
+                new object[] { 24, 5, 29, 32, 3, 2, 1, false },   // rows of 15 as tiles of 7 + 8, only the second at the right
+                new object[] { 20, 9, 13, 16, 3, 2, 1, true },    // rows of 7, one block
                 // 1x1 without padding, subsampled into a plane for PointwiseConvolution where the rule takes it (output
                 // channels that fill no whole vector on 256+ cells; Vector256 from 196 cells), the lanes kernel reading x in
                 // place or the GEMM elsewhere: odd maps, odd channels, stride 3, and 1x1 with padding (never subsampled).

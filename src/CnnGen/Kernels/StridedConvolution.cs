@@ -415,6 +415,7 @@ namespace CnnGen.Kernels
             // On maps 4 cells wide or less a tile takes whole rows, up to 8 cells (a 2x2 map in one tile): each weight vector
             // is read once a call rather than once a row, where a layer's weights stream from beyond L2 at batch 1.
             int rowsPerTile = RowsPerTile(g), rowTiles = (g.OutHeight + rowsPerTile - 1) / rowsPerTile;
+            bool skipPadding = SkipsPadding(g) && !direct;
             for (int block = 0; block < outChannels;)
             {
                 bool two = block + 32 <= laneChannels;
@@ -432,7 +433,9 @@ namespace CnnGen.Kernels
                         int ox = tile * g.OutWidth / tilesPerRow, count = (tile + 1) * g.OutWidth / tilesPerRow - ox;
                         ref float origin = ref Unsafe.Add(ref p, oy * g.Stride * g.PaddedWidth + ox * g.Stride);
                         int at = (oy * g.OutWidth + ox) * 16;
-                        if (two) Tile<C2>(count, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r1, at), g, rows: rows);
+                        if (skipPadding && two) PaddedTile<C2>(count, rows, oy, ox, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r1, at), g);
+                        else if (skipPadding) PaddedTile<C1>(count, rows, oy, ox, ref origin, ref w0, ref w0, b0, b0, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r0, at), g);
+                        else if (two) Tile<C2>(count, ref origin, ref w0, ref w1, b0, b1, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r1, at), g, rows: rows);
                         else Tile<C1>(count, ref origin, ref w0, ref w0, b0, b0, ref Unsafe.Add(ref r0, at), ref Unsafe.Add(ref r0, at), g, rows: rows);
                     }
                 }
