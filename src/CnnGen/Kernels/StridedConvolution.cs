@@ -415,7 +415,7 @@ namespace CnnGen.Kernels
             // On maps 4 cells wide or less a tile takes whole rows, up to 8 cells (a 2x2 map in one tile): each weight vector
             // is read once a call rather than once a row, where a layer's weights stream from beyond L2 at batch 1.
             int rowsPerTile = RowsPerTile(g), rowTiles = (g.OutHeight + rowsPerTile - 1) / rowsPerTile;
-            bool skipPadding = SkipsPadding(g) && !direct;
+            bool skipPadding = SkipsPadding(g);
             for (int block = 0; block < outChannels;)
             {
                 bool two = block + 32 <= laneChannels;
