@@ -90,18 +90,7 @@ namespace CnnGen.Kernels
                 if (TRows.Value > 2 || TRows.Value == 2 && !bottom) RowOfThreeTaps<TCells>(ref Unsafe.Add(ref x, 3 * pw), wa0, wa1, wa2, wb0, wb1, wb2, ref a10, ref a11, ref a12, ref a13, ref b10, ref b11, ref b12, ref b13);
                 if (TRows.Value > 2 && !bottom) RowOfThreeTaps<TCells>(ref Unsafe.Add(ref x, 4 * pw), wa0, wa1, wa2, wb0, wb1, wb2, ref a20, ref a21, ref a22, ref unused, ref b20, ref b21, ref b22, ref unused);
             }
-            StoreRow(ref cellsA, a00, a01, a02, a03, TCells.Value);
-            StoreRow(ref cellsB, b00, b01, b02, b03, TCells.Value);
-            if (TRows.Value > 1)
-            {
-                StoreRow(ref Unsafe.Add(ref cellsA, outWidth * 16), a10, a11, a12, a13, TCells.Value);
-                StoreRow(ref Unsafe.Add(ref cellsB, outWidth * 16), b10, b11, b12, b13, TCells.Value);
-            }
-            if (TRows.Value > 2)
-            {
-                StoreRow(ref Unsafe.Add(ref cellsA, 2 * outWidth * 16), a20, a21, a22, a22, TCells.Value);
-                StoreRow(ref Unsafe.Add(ref cellsB, 2 * outWidth * 16), b20, b21, b22, b22, TCells.Value);
-            }
+            StoreTilePair<TCells, TRows>(ref cellsA, ref cellsB, outWidth, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, b00, b01, b02, b03, b10, b11, b12, b13, b20, b21, b22);
         }
 
         // One input row (the map's TCells columns, no padding) into one output row of TCells cells through a kernel row's

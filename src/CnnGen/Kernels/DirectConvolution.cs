@@ -987,6 +987,18 @@ namespace CnnGen.Kernels
                     }
                 }
             }
+            StoreTilePair<TCells, TRows>(ref cellsA, ref cellsB, outWidth, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, b00, b01, b02, b03, b10, b11, b12, b13, b20, b21, b22);
+        }
+
+        // A pair tile's accumulators (rows of up to 4 cells; a third row of up to 3) into each block's [cell][16 channels].
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreTilePair<TCells, TRows>(ref float cellsA, ref float cellsB, int outWidth,
+            Vector512<float> a00, Vector512<float> a01, Vector512<float> a02, Vector512<float> a03, Vector512<float> a10, Vector512<float> a11, Vector512<float> a12, Vector512<float> a13,
+            Vector512<float> a20, Vector512<float> a21, Vector512<float> a22,
+            Vector512<float> b00, Vector512<float> b01, Vector512<float> b02, Vector512<float> b03, Vector512<float> b10, Vector512<float> b11, Vector512<float> b12, Vector512<float> b13,
+            Vector512<float> b20, Vector512<float> b21, Vector512<float> b22)
+            where TCells : struct, IConstant where TRows : struct, IConstant
+        {
             StoreRow(ref cellsA, a00, a01, a02, a03, TCells.Value);
             StoreRow(ref cellsB, b00, b01, b02, b03, TCells.Value);
             if (TRows.Value > 1)
