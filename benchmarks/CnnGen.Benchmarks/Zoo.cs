@@ -275,6 +275,14 @@ namespace CnnGen.Benchmarks
             // ZOO_CPU=1: this thread's CPU time instead of the wall clock (ONNX Runtime with one intra-op thread runs its
             // kernels on the calling thread), so that the rounds a loaded machine takes the core away do not count.
             bool cpu = Environment.GetEnvironmentVariable("ZOO_CPU") == "1";
+            // A second of both engines before the rounds count: with tiered PGO the hot kernels pass through an instrumented
+            // tier before their final code, and 15 rounds of 20 ms did not always outlast it (session 55: the narrow strided
+            // design read 50-65 µs in 5 of 20 processes, 44-46 µs in the rest, and never so with DOTNET_TieredPGO=0).
+            for (int round = 0; round < 25; round++)
+            {
+                PerCall(cnnGen, cpu);
+                PerCall(ort, cpu);
+            }
             double bestCnnGen = double.MaxValue, bestOrt = double.MaxValue;
             for (int round = 0; round < 15; round++)
             {
