@@ -348,9 +348,6 @@ namespace KernelBench
             }
         }
 
-        // "strided-phases": stride-2 layers with more than 8 input channels and rows of 16+ output cells, the output cells in
-        // the lanes (ForwardPhases512) against the channel-lanes kernel, interleaved; the basis of StridedConvolution.UsePhases
-        // beyond stems.
         // "strided-padding": the lanes kernel (weights prepared once) on 3x3 stride-2 layers at padding 1 whose tiles leave out
         // the products with the padding against computing them (StridedConvolution.SkipsPaddingProducts), interleaved.
         private static void CompareStridedPadding()
@@ -438,6 +435,9 @@ namespace KernelBench
             }
         }
 
+        // "strided-phases": stride-2 layers with more than 8 input channels and rows of 16+ output cells, the output cells in
+        // the lanes (ForwardPhases512) against the channel-lanes kernel, interleaved; the basis of StridedConvolution.UsePhases
+        // beyond stems.
         private static void CompareStridedPhases()
         {
             var shapes = new (int C, int H, int W, int OC, int K, int P)[]
@@ -3205,7 +3205,7 @@ namespace KernelBench
                     DirectConvolution.ThreeRowTiles = true;
                     rows = $"   three rows {three * 1e6:F2} us, two {twoRows * 1e6:F2} us: {twoRows / three:F2}x";
                 }
-                // The pairs' products with the padding skipped, tap by tap, against all of them (DirectConvolution.SkipsPaddingProducts).
+                // The pairs with the padding's products left out against computing them all (DirectConvolution.SkipsPaddingProducts).
                 var (skipping, all) = Interleaved(
                     () => { DirectConvolution.SkipsPaddingProducts = true; Run(); },
                     () => { DirectConvolution.SkipsPaddingProducts = false; Run(); });
