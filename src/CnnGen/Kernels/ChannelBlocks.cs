@@ -18,10 +18,11 @@ namespace CnnGen.Kernels
     /// broadcast per cell and one load of 16 packed weights per block. Its input may be NCHW (the first layer of a chain),
     /// its output NCHW (the last). A depthwise tile is up to 8 output cells of a row, a load of the block's 16 weights per tap.
     /// Every output sums from the bias over the input channels (1x1) or the taps (depthwise, row by row) in the definition's
-    /// order, as the NCHW kernels do, so a chain's floats are theirs. Without Vector512 in hardware (or with SIMD disabled)
-    /// the same loops run on scalars. KernelBench <c>blocked</c> measures them against the NCHW kernels.
+    /// order, as the NCHW kernels do, so a chain's floats are theirs. Without Vector512 in hardware the same sums run on
+    /// Vector256 halves of the blocks (ChannelBlocks.Vector256.cs), and with SIMD disabled on scalars. KernelBench
+    /// <c>blocked</c> measures them against the NCHW kernels.
     /// </remarks>
-    public static class ChannelBlocks
+    public static partial class ChannelBlocks
     {
         /// <summary>Channels in a block (a Vector512 of floats).</summary>
         public const int BlockChannels = 16;
@@ -32,7 +33,7 @@ namespace CnnGen.Kernels
         /// <summary>The widest border a depthwise layer's blocked input takes: a 3x3 layer's at dilation 4, a 5x5 one's at 2.</summary>
         public const int MaxPadding = 4;
 
-        /// <summary>Whether the Vector512 tiles may run (tests turn it off to run the scalar loops on the same machine).</summary>
+        /// <summary>Whether the vector tiles may run (tests turn it off to run the scalar loops on the same machine).</summary>
         internal static bool VectorTiles { get; set; } = true;
 
         /// <summary>Whether 1x1 layers take their input channels in runs of up to <see cref="RunChannels"/> (KernelBench <c>blocked knob runs</c> turns it off to compare).</summary>
@@ -47,7 +48,10 @@ namespace CnnGen.Kernels
         /// <summary>Whether 1x1 layers split their blocks of output channels into even groups (KernelBench <c>blocked knob groups</c> turns it off to compare).</summary>
         internal static bool EvenBlockGroups { get; set; } = true;
 
-        private static bool Vectorized => VectorTiles && Simd.Enabled && Vector512.IsHardwareAccelerated;
+        /// <summary>Whether the Vector512 tiles run where the hardware has them (tests turn it off to run the Vector256 halves on such a machine).</summary>
+        internal static bool Tiles512 { get; set; } = true;
+
+        private static bool Vectorized => VectorTiles && Simd.Enabled && Tiles512 && Vector512.IsHardwareAccelerated;
 
         /// <summary>Whether 1x1 tiles reading a large NCHW input ask for its cells ahead (KernelBench turns it off to compare).</summary>
         internal static bool PrefetchInput = true;
@@ -187,6 +191,16 @@ namespace CnnGen.Kernels
                             for (int l = 0; l < lanes; l++) Vector512.LoadUnsafe(ref t, (nuint)(l * 16)).StoreUnsafe(ref rows, (nuint)(l * cells + cell));
                         }
                 }
+                else if (Vectorized256)
+                {
+                    // Each whole half of the block by 8 x 8 transposes; a half with fewer channels by the loop below.
+                    int halves = lanes / 8;
+                    for (; cell + 8 <= cells; cell += 8)
+                        for (int h = 0; h < halves; h++)
+                            Gemm.Transpose8x8(ref Unsafe.Add(ref block, cell * 16 + h * 8), 16, ref Unsafe.Add(ref rows, h * 8 * cells + cell), cells);
+                    for (int from = cell, l0 = halves * 8; l0 < lanes; l0++)
+                        for (int c = 0; c < from; c++) Unsafe.Add(ref rows, l0 * cells + c) = Unsafe.Add(ref block, c * 16 + l0);
+                }
                 for (; cell < cells; cell++)
                     for (int l = 0; l < lanes; l++) Unsafe.Add(ref rows, l * cells + cell) = Unsafe.Add(ref block, cell * 16 + l);
             }
@@ -263,7 +277,7 @@ namespace CnnGen.Kernels
             public int Of(int c) => (c >> 4) * Block + (c & 15) * Lane;
         }
 
-        private readonly ref struct PointwiseTile
+        private readonly ref partial struct PointwiseTile
         {
             private readonly ref float _x;
             private readonly Input _input;
@@ -300,6 +314,11 @@ namespace CnnGen.Kernels
             // halfLast: the last block holds at most 8 channels, summed in a Vector256 (its upper 8 lanes written 0).
             public void Run(int n, int nb, ref float y, int blockStride, bool halfLast = false)
             {
+                if (!Vectorized && Vectorized256)
+                {
+                    Run256(n, nb, new Output(ref y, blockStride), halfLast);
+                    return;
+                }
                 if (!Vectorized)
                 {
                     for (int b = 0; b < nb; b++)
@@ -582,6 +601,13 @@ namespace CnnGen.Kernels
         {
             int kernel = TKernel.Value;
             rowStride *= dilation;
+            if (!Vectorized && Vectorized256)
+            {
+                // The block's two halves one after the other: the same sums, lane for lane.
+                DepthwiseCells256<TKernel>(n, ref inputRow, rowStride, step, dilation * 16, ref taps, ref bias, clamp, ref y);
+                DepthwiseCells256<TKernel>(n, ref Unsafe.Add(ref inputRow, 8), rowStride, step, dilation * 16, ref Unsafe.Add(ref taps, 8), ref Unsafe.Add(ref bias, 8), clamp, ref Unsafe.Add(ref y, 8));
+                return;
+            }
             if (!Vectorized)
             {
                 for (int j = 0; j < n; j++)
