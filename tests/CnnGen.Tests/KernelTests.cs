@@ -297,6 +297,14 @@ namespace CnnGen.Tests
                 new object[] { 3, 32, 32, 3, 1, 1 },
                 new object[] { 1, 3, 3, 5, 1, 2 },    // kernel larger than the image
                 new object[] { 2, 1, 9, 3, 2, 2 },
+                // Stride 2 on rows of 8+ outputs (the vector paths): odd and even widths, and the last row's 16 inputs ending
+                // exactly at x's end (1x4x32, kernel 1) or one short of it (1x4x31).
+                new object[] { 3, 33, 40, 3, 2, 1 },
+                new object[] { 2, 20, 64, 3, 2, 1 },
+                new object[] { 4, 16, 17, 3, 2, 0 },
+                new object[] { 2, 9, 38, 5, 2, 2 },
+                new object[] { 1, 4, 32, 1, 2, 0 },
+                new object[] { 1, 4, 31, 1, 2, 0 },
             };
             var random = new Random(17);
             for (int stride = 1; stride <= 3; stride++)

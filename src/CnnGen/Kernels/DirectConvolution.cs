@@ -1211,6 +1211,9 @@ namespace CnnGen.Kernels
             }
         }
 
+        /// <summary>Whether the Vector256 tiles take 3 vectors of positions (12 accumulators) where 2 fit fewer (knob to compare).</summary>
+        internal static bool WideTiles256 { get; set; } = true;
+
         private static void Block256<TChannels>(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
             int first, Span<float> flat, in Geometry g) where TChannels : struct, IConstant
         {
@@ -1219,6 +1222,8 @@ namespace CnnGen.Kernels
             ref float o = ref MemoryMarshal.GetReference(flat);
             int vectors = g.FlatLength / 8;
             int v = 0;
+            if (WideTiles256)
+                for (; v + 3 <= vectors; v += 3) Tile256<TChannels, C3>(ref x, ref w0, bias, first, ref o, v, g);
             for (; v + 2 <= vectors; v += 2) Tile256<TChannels, C2>(ref x, ref w0, bias, first, ref o, v, g);
             switch (vectors - v)
             {

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -61,7 +62,14 @@ namespace CnnGen.Kernels
                             }
                             else
                             {
-                                for (int o = 0; o < count; o++) Unsafe.Add(ref dst, o) = Unsafe.Add(ref src, (nint)o * stride);
+                                int o = 0;
+                                if (stride == 2 && simd && Avx2.IsSupported)
+                                {
+                                    // 8 outputs from 16 consecutive inputs, their even ones: while those 16 lie inside x.
+                                    long inside = x.Length - ((long)(ch * height + iy) * width + ixLo);
+                                    for (; o + 8 <= count && 2L * o + 16 <= inside; o += 8) EvenOf16(ref Unsafe.Add(ref src, 2 * o)).StoreUnsafe(ref dst, (nuint)o);
+                                }
+                                for (; o < count; o++) Unsafe.Add(ref dst, o) = Unsafe.Add(ref src, (nint)o * stride);
                             }
                         }
                     }
@@ -113,7 +121,15 @@ namespace CnnGen.Kernels
                             }
                             else
                             {
-                                for (int o = 0; o < count; o++) Unsafe.Add(ref dst, (nint)o * stride) += Unsafe.Add(ref src, o);
+                                int o = 0;
+                                if (stride == 2 && simd && Avx2.IsSupported)
+                                {
+                                    // 8 values onto the even ones of 16 consecutive dx floats (the odd ones stored back as they were):
+                                    // while those 16 lie inside dx.
+                                    long inside = dx.Length - ((long)(ch * height + iy) * width + ixLo);
+                                    for (; o + 8 <= count && 2L * o + 16 <= inside; o += 8) AddToEvenOf16(Vector256.LoadUnsafe(ref src, (nuint)o), ref Unsafe.Add(ref dst, 2 * o));
+                                }
+                                for (; o < count; o++) Unsafe.Add(ref dst, (nint)o * stride) += Unsafe.Add(ref src, o);
                             }
                         }
                     }
@@ -122,6 +138,30 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>The output columns [lo, hi) whose input column ox*stride - padding + kx lies inside [0, width).</summary>
+        // The even floats of source[0..15], in order: within each 128-bit lane the shuffle takes a0 a2 b0 b2 (a4 a6 b4 b6), and
+        // the 64-bit permutation puts the a pairs before the b pairs.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> EvenOf16(ref float source)
+        {
+            var a = Vector256.LoadUnsafe(ref source);
+            var b = Vector256.LoadUnsafe(ref source, 8);
+            return Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+        }
+
+        // target[2i] += values[i] for i in 0..7: the values spread over even lanes (zeros between), added, and the odd lanes
+        // blended back from what target held, so they keep their bits (−0 included) and every even one gets one float add, as
+        // the scalar loop's.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddToEvenOf16(Vector256<float> values, ref float target)
+        {
+            var spread = Avx2.Permute4x64(values.AsDouble(), 0b11_01_10_00).AsSingle(); // v0 v1 v4 v5 | v2 v3 v6 v7
+            var zero = Vector256<float>.Zero;
+            var t0 = Vector256.LoadUnsafe(ref target);
+            var t1 = Vector256.LoadUnsafe(ref target, 8);
+            Avx.Blend(t0 + Avx.UnpackLow(spread, zero), t0, 0b1010_1010).StoreUnsafe(ref target);
+            Avx.Blend(t1 + Avx.UnpackHigh(spread, zero), t1, 0b1010_1010).StoreUnsafe(ref target, 8);
+        }
+
         private static void ValidColumns(int kx, int stride, int padding, int width, int outWidth, out int lo, out int hi)
         {
             int first = padding - kx; // ox*stride >= first
