@@ -48,10 +48,7 @@ namespace CnnGen.Kernels
         /// <summary>Whether 1x1 layers split their blocks of output channels into even groups (KernelBench <c>blocked knob groups</c> turns it off to compare).</summary>
         internal static bool EvenBlockGroups { get; set; } = true;
 
-        /// <summary>Whether the Vector512 tiles run where the hardware has them (tests turn it off to run the Vector256 halves on such a machine).</summary>
-        internal static bool Tiles512 { get; set; } = true;
-
-        private static bool Vectorized => VectorTiles && Simd.Enabled && Tiles512 && Vector512.IsHardwareAccelerated;
+        private static bool Vectorized => VectorTiles && Simd.Enabled && Vector512.IsHardwareAccelerated;
 
         /// <summary>Whether 1x1 tiles reading a large NCHW input ask for its cells ahead (KernelBench turns it off to compare).</summary>
         internal static bool PrefetchInput = true;
