@@ -24,7 +24,8 @@ namespace CnnGen.Kernels
     /// That is the Vector512 path, for any output channels (the last block's lanes past them padded with zero weights and
     /// never stored). Stems (stride 2, at most 8 input channels, rows of 16+ output cells, any output channels), and stride-2
     /// layers whose rows fill more of their vectors than the output channels fill theirs (UsePhases), put the output cells in
-    /// the lanes instead (ForwardPhases512). Elsewhere (Vector256 only, strides above 4) the kernel is im2col +
+    /// the lanes instead (ForwardPhases512). On Vector256 (machines without AVX-512) the lanes kernel's tiles are two
+    /// halves of a block (StridedConvolution.Lanes256.cs). Elsewhere (strides above 4) the kernel is im2col +
     /// <see cref="Gemm"/>, then bias and ReLU.
     /// </para>
     /// <para>
@@ -185,7 +186,7 @@ namespace CnnGen.Kernels
         private static int PhasesScratch(in Geometry g) => g.InChannels * g.PaddedHeight * 2 * PhaseLength(g);
 
         private static bool UseLanes(in Geometry g, int outChannels, KernelPath path) =>
-            path == KernelPath.Vector512 && Avx512F.IsSupported && g.Stride >= 2 && g.Stride <= 4;
+            path == KernelPath.Vector512 && Avx512F.IsSupported && g.Stride >= 2 && g.Stride <= 4 || UseLanes256(g, path);
 
         /// <summary>
         /// y = conv2d(x, weight, bias, stride <paramref name="stride"/>, zero padding <paramref name="padding"/>), then ReLU
@@ -332,7 +333,8 @@ namespace CnnGen.Kernels
             if (UseLanes(g, outChannels, path))
             {
                 Require(scratch.Length >= LanesScratch(g, outChannels), nameof(scratch), LanesScratch(g, outChannels));
-                ForwardLanes512(x, weight, bias, outChannels, y, scratch, relu, g, packed);
+                if (path == KernelPath.Vector256) ForwardLanes256(x, weight, bias, outChannels, y, scratch, relu, g, packed);
+                else ForwardLanes512(x, weight, bias, outChannels, y, scratch, relu, g, packed);
                 return;
             }
 

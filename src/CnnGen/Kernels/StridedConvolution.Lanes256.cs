@@ -1,0 +1,153 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using KernelPath = CnnGen.Kernels.DirectConvolution.KernelPath;
+
+namespace CnnGen.Kernels
+{
+    // The lanes kernel on machines without AVX-512: the weights packed as for ForwardLanes512 ([16-channel block][tap][16]),
+    // each block's 16 channels two Vector256 halves. A tile is up to 6 output cells (consecutive in the map, across rows
+    // where they run on) x one block: 12 accumulators, per tap two weight loads and a broadcast of each cell's input value,
+    // summed from the bias in PyTorch's order (input channel, ky, kx), as ForwardLanes512's lanes. Before it these layers
+    // ran im2col + GEMM, which on a Zen 3 took half the strided network's batch-1 call in the expansion alone.
+    public static partial class StridedConvolution
+    {
+        /// <summary>Whether stride 2-4 layers run the Vector256 lanes kernel instead of im2col + GEMM (KernelBench and the zoo's A/B turn it off to compare).</summary>
+        internal static bool Lanes256 { get; set; } = true;
+
+        private static bool UseLanes256(in Geometry g, KernelPath path) =>
+            path == KernelPath.Vector256 && Lanes256 && Fma.IsSupported && Avx2.IsSupported && g.Stride >= 2 && g.Stride <= 4;
+
+        private const int CellsPerTile256 = 6;
+
+        private static void ForwardLanes256(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
+            Span<float> y, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked)
+        {
+            int taps = g.Taps, cells = g.Cells, laneChannels = LaneChannels(outChannels);
+            var padded = scratch.Slice(0, g.PaddedLength);
+            var packed = scratch.Slice(g.PaddedLength, laneChannels * taps);
+            var results = scratch.Slice(g.PaddedLength + laneChannels * taps, 16 * cells);
+            bool direct = g.Padding == 0 && ReadsUnpaddedInput;
+            if (!direct) Pad(x, padded, g);
+            ReadOnlySpan<float> lanes;
+            if (weightsPacked) lanes = weight.Slice(0, laneChannels * taps);
+            else
+            {
+                PackLanes(weight.Slice(0, outChannels * taps), outChannels, taps, packed);
+                lanes = packed;
+            }
+            ref float p = ref MemoryMarshal.GetReference(direct ? x : (ReadOnlySpan<float>)padded);
+            ref float r = ref MemoryMarshal.GetReference(results);
+            // Even splits of the map's cells: 20 cells are 5 + 5 + 5 + 5, not 6 + 6 + 6 + 2.
+            int tiles = (cells + CellsPerTile256 - 1) / CellsPerTile256;
+            Span<float> biasLanes = stackalloc float[16];
+            for (int block = 0; block < outChannels; block += 16)
+            {
+                int channels = Math.Min(16, outChannels - block);
+                biasLanes.Clear();
+                if (!bias.IsEmpty) bias.Slice(block, channels).CopyTo(biasLanes);
+                var bl = Vector256.Create<float>(biasLanes.Slice(0, 8));
+                var bh = Vector256.Create<float>(biasLanes.Slice(8, 8));
+                ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(lanes), block * taps);
+                for (int tile = 0; tile < tiles; tile++)
+                {
+                    int first = tile * cells / tiles, count = (tile + 1) * cells / tiles - first;
+                    var tap = new TileOrigins(first, count, g);
+                    ref float origin = ref Unsafe.Add(ref p, tap.Origin);
+                    ref float to = ref Unsafe.Add(ref r, first * 16);
+                    switch (count)
+                    {
+                        case 6: Tile256<C6>(ref origin, tap, ref w, bl, bh, relu, ref to, g); break;
+                        case 5: Tile256<C5>(ref origin, tap, ref w, bl, bh, relu, ref to, g); break;
+                        case 4: Tile256<C4>(ref origin, tap, ref w, bl, bh, relu, ref to, g); break;
+                        case 3: Tile256<C3>(ref origin, tap, ref w, bl, bh, relu, ref to, g); break;
+                        case 2: Tile256<C2>(ref origin, tap, ref w, bl, bh, relu, ref to, g); break;
+                        default: Tile256<C1>(ref origin, tap, ref w, bl, bh, relu, ref to, g); break;
+                    }
+                }
+                Store256(ref r, cells, block, channels, y);
+            }
+        }
+
+        // Where a tile's cells read the padded input: the first cell's top-left tap (Origin), and each cell's offset from it
+        // (a cell on the next output row is stride rows of the padded plane down).
+        private readonly struct TileOrigins
+        {
+            public readonly int Origin;
+            public readonly nuint O1, O2, O3, O4, O5;
+
+            public TileOrigins(int first, int count, in Geometry g)
+            {
+                Origin = At(first, g);
+                O1 = count > 1 ? (nuint)(At(first + 1, g) - Origin) : 0;
+                O2 = count > 2 ? (nuint)(At(first + 2, g) - Origin) : 0;
+                O3 = count > 3 ? (nuint)(At(first + 3, g) - Origin) : 0;
+                O4 = count > 4 ? (nuint)(At(first + 4, g) - Origin) : 0;
+                O5 = count > 5 ? (nuint)(At(first + 5, g) - Origin) : 0;
+            }
+
+            private static int At(int cell, in Geometry g) => (cell / g.OutWidth) * g.Stride * g.PaddedWidth + (cell % g.OutWidth) * g.Stride;
+        }
+
+        // TCells cells x 16 channels: [cell][16] results, through ReLU when asked.
+        private static void Tile256<TCells>(ref float origin, in TileOrigins o, ref float w, Vector256<float> bl, Vector256<float> bh, bool relu, ref float to, in Geometry g)
+            where TCells : struct, IConstant
+        {
+            int n = TCells.Value;
+            Vector256<float> l0 = bl, l1 = bl, l2 = bl, l3 = bl, l4 = bl, l5 = bl, h0 = bh, h1 = bh, h2 = bh, h3 = bh, h4 = bh, h5 = bh;
+            nuint o1 = o.O1, o2 = o.O2, o3 = o.O3, o4 = o.O4, o5 = o.O5;
+            int kernel = g.Kernel, plane = g.Plane, paddedWidth = g.PaddedWidth;
+            ref float wt = ref w;
+            for (int ic = 0; ic < g.InChannels; ic++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref float row = ref Unsafe.Add(ref origin, ic * plane + ky * paddedWidth);
+                    for (int kx = 0; kx < kernel; kx++)
+                    {
+                        ref float at = ref Unsafe.Add(ref row, kx);
+                        var wl = Vector256.LoadUnsafe(ref wt);
+                        var wh = Vector256.LoadUnsafe(ref wt, 8);
+                        { var v = Vector256.Create(at); l0 = Fused.MultiplyAdd(v, wl, l0); h0 = Fused.MultiplyAdd(v, wh, h0); }
+                        if (n > 1) { var v = Vector256.Create(Unsafe.Add(ref at, o1)); l1 = Fused.MultiplyAdd(v, wl, l1); h1 = Fused.MultiplyAdd(v, wh, h1); }
+                        if (n > 2) { var v = Vector256.Create(Unsafe.Add(ref at, o2)); l2 = Fused.MultiplyAdd(v, wl, l2); h2 = Fused.MultiplyAdd(v, wh, h2); }
+                        if (n > 3) { var v = Vector256.Create(Unsafe.Add(ref at, o3)); l3 = Fused.MultiplyAdd(v, wl, l3); h3 = Fused.MultiplyAdd(v, wh, h3); }
+                        if (n > 4) { var v = Vector256.Create(Unsafe.Add(ref at, o4)); l4 = Fused.MultiplyAdd(v, wl, l4); h4 = Fused.MultiplyAdd(v, wh, h4); }
+                        if (n > 5) { var v = Vector256.Create(Unsafe.Add(ref at, o5)); l5 = Fused.MultiplyAdd(v, wl, l5); h5 = Fused.MultiplyAdd(v, wh, h5); }
+                        wt = ref Unsafe.Add(ref wt, 16);
+                    }
+                }
+            }
+            if (relu)
+            {
+                l0 = Elementwise.Relu(l0); h0 = Elementwise.Relu(h0); l1 = Elementwise.Relu(l1); h1 = Elementwise.Relu(h1);
+                l2 = Elementwise.Relu(l2); h2 = Elementwise.Relu(h2); l3 = Elementwise.Relu(l3); h3 = Elementwise.Relu(h3);
+                l4 = Elementwise.Relu(l4); h4 = Elementwise.Relu(h4); l5 = Elementwise.Relu(l5); h5 = Elementwise.Relu(h5);
+            }
+            l0.StoreUnsafe(ref to); h0.StoreUnsafe(ref to, 8);
+            if (n > 1) { l1.StoreUnsafe(ref to, 16); h1.StoreUnsafe(ref to, 24); }
+            if (n > 2) { l2.StoreUnsafe(ref to, 32); h2.StoreUnsafe(ref to, 40); }
+            if (n > 3) { l3.StoreUnsafe(ref to, 48); h3.StoreUnsafe(ref to, 56); }
+            if (n > 4) { l4.StoreUnsafe(ref to, 64); h4.StoreUnsafe(ref to, 72); }
+            if (n > 5) { l5.StoreUnsafe(ref to, 80); h5.StoreUnsafe(ref to, 88); }
+        }
+
+        // [cell][16 channels] to the NCHW planes of channels block..block+channels−1: each whole half of the block 8 cells at a
+        // time through an 8 x 8 register transpose, the rest one value at a time.
+        private static void Store256(ref float results, int cells, int block, int channels, Span<float> y)
+        {
+            ref float o = ref MemoryMarshal.GetReference(y);
+            int cell = 0;
+            int halves = channels / 8;
+            for (; cell + 8 <= cells; cell += 8)
+                for (int h = 0; h < halves; h++)
+                    Gemm.Transpose8x8(ref Unsafe.Add(ref results, cell * 16 + h * 8), 16, ref Unsafe.Add(ref o, (block + h * 8) * cells + cell), cells);
+            for (int l = halves * 8; l < channels; l++)
+                for (int c = 0; c < cell; c++) Unsafe.Add(ref o, (block + l) * cells + c) = Unsafe.Add(ref results, c * 16 + l);
+            for (; cell < cells; cell++)
+                for (int l = 0; l < channels; l++) Unsafe.Add(ref o, (block + l) * cells + cell) = Unsafe.Add(ref results, cell * 16 + l);
+        }
+    }
+}
