@@ -92,7 +92,7 @@ namespace CnnGen.Kernels
         /// <summary>
         /// Floats of the input gradient's packed weights (<see cref="PackInputGradientWeights"/>) for a layer of this shape:
         /// [16-input-channel block][output channel][kernel²][16], or where the input gradient runs by Winograd
-        /// (<see cref="InputGradientTile"/>) its transformed filters; 0 where it runs as GEMM + col2im (no Vector512 path), so
+        /// (<see cref="InputGradientTile"/>) its transformed filters; 0 where it runs as GEMM + col2im (the scalar path, 1x1 kernels, few channels), so
         /// a workspace holds nothing it would not use.
         /// </summary>
         public static int InputGradientWeightsLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
@@ -150,8 +150,8 @@ namespace CnnGen.Kernels
         internal static int PackedInputGradientLength(int inChannels, int outChannels, int kernel) =>
             (inChannels + 15) / 16 * outChannels * kernel * kernel * 16;
 
-        // The input gradient with the input channels in the lanes: Vector512 only (the Vector256 path keeps GEMM + col2im),
-        // and where it pays. KernelBench "backward strided", interleaved thread CPU time, 2026-12-01 (load 11-14), GEMM +
+        // The input gradient with the input channels in the lanes (on Vector256 as two halves of each block,
+        // StridedConvolution.Lanes256.cs), where it pays. KernelBench "backward strided", interleaved thread CPU time, 2026-12-01 (load 11-14), GEMM +
         // col2im -> lanes, µs: 16x32x32->32 s2 27.6 -> 15.4; 32x16x16->64 s2 19.1 -> 11.6; 32x32x32->64 s2 73.7 -> 51.5;
         // 64x16x16->128 s2 57.2 -> 45.1; 128x8x8->256 s2 88.4 -> 50.6; 16x16x16->24 s2 6.8 -> 2.6; 12x32x32->24 s2
         // 19.2 -> 10.5; 8x32x32->16 s2 11.4 -> 6.9; 24x28x28->40 k5 s2 101 -> 60; 32x32x32->64 k2 s2 34.3 -> 25.7;
@@ -161,7 +161,8 @@ namespace CnnGen.Kernels
         private const int MinimumInputGradientLanesChannels = 8;
 
         private static bool InputGradientLanes(KernelPath path, int inChannels, int kernel) =>
-            path == KernelPath.Vector512 && Avx512F.IsSupported && kernel > 1 && inChannels >= MinimumInputGradientLanesChannels;
+            (path == KernelPath.Vector512 && Avx512F.IsSupported || path == KernelPath.Vector256 && InputGradientLanes256 && Fma.IsSupported && Avx2.IsSupported)
+            && kernel > 1 && inChannels >= MinimumInputGradientLanesChannels;
 
         /// <summary>
         /// The weights [outChannels x inChannels x kernel x kernel] laid out for <see cref="BackwardPacked"/>'s input
@@ -343,7 +344,8 @@ namespace CnnGen.Kernels
             {
                 int packedLength = PackedInputGradientLength(inChannels, outChannels, kernel);
                 Require(inputGradientWeights.Length >= packedLength, nameof(inputGradientWeights), packedLength);
-                InputGradientLanes512(outputGradient, outChannels, inputGradientWeights, inputGradient, scratch, g);
+                if (path == KernelPath.Vector256) InputGradientLanes256Of(outputGradient, outChannels, inputGradientWeights, inputGradient, scratch, g);
+                else InputGradientLanes512(outputGradient, outChannels, inputGradientWeights, inputGradient, scratch, g);
             }
             else if (wantInput)
             {

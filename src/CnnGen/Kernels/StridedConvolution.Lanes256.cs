@@ -149,5 +149,108 @@ namespace CnnGen.Kernels
             for (; cell < cells; cell++)
                 for (int l = 0; l < channels; l++) Unsafe.Add(ref o, (block + l) * cells + cell) = Unsafe.Add(ref results, cell * 16 + l);
         }
+
+        /// <summary>Whether the input gradient runs the Vector256 lanes kernel instead of GEMM + col2im (the train loop's A/B turns it off to compare).</summary>
+        internal static bool InputGradientLanes256 { get; set; } = true;
+
+        // The input gradient with the input channels in the lanes on Vector256: InputGradientLanes512's packed weights and
+        // [pixel][16] plane, a block's 16 channels as two halves; a pass is up to 6 output cells x one tap (12 accumulators,
+        // summed over the output channels from zero, then added into the plane where the tap reaches).
+        private static void InputGradientLanes256Of(ReadOnlySpan<float> outputGradient, int outChannels, ReadOnlySpan<float> packed,
+            Span<float> inputGradient, Span<float> scratch, in Geometry g)
+        {
+            const int V = 16;
+            int area = g.Kernel * g.Kernel, blocks = (g.InChannels + V - 1) / V, cells = g.Cells;
+            var plane = scratch.Slice(0, V * g.Plane);
+            ref float dy = ref MemoryMarshal.GetReference(outputGradient);
+            int tiles = (cells + CellsPerTile256 - 1) / CellsPerTile256;
+            for (int block = 0; block < blocks; block++)
+            {
+                plane.Clear();
+                ref float p = ref MemoryMarshal.GetReference(plane);
+                ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(packed), block * outChannels * area * V);
+                for (int tile = 0; tile < tiles; tile++)
+                {
+                    int first = tile * cells / tiles, count = (tile + 1) * cells / tiles - first;
+                    switch (count)
+                    {
+                        case 6: InputGradientCells256<C6>(ref dy, outChannels, ref w, ref p, first, g); break;
+                        case 5: InputGradientCells256<C5>(ref dy, outChannels, ref w, ref p, first, g); break;
+                        case 4: InputGradientCells256<C4>(ref dy, outChannels, ref w, ref p, first, g); break;
+                        case 3: InputGradientCells256<C3>(ref dy, outChannels, ref w, ref p, first, g); break;
+                        case 2: InputGradientCells256<C2>(ref dy, outChannels, ref w, ref p, first, g); break;
+                        default: InputGradientCells256<C1>(ref dy, outChannels, ref w, ref p, first, g); break;
+                    }
+                }
+                StorePlane256(ref p, inputGradient, block, g);
+            }
+        }
+
+        private static void InputGradientCells256<TCells>(ref float dy, int outChannels, ref float w, ref float plane, int firstCell, in Geometry g)
+            where TCells : struct, IConstant
+        {
+            const int V = 16;
+            int n = TCells.Value, area = g.Kernel * g.Kernel, cells = g.Cells, wStep = area * V;
+            // Each cell's pixel in the padded [pixel][16] plane for tap (0, 0), in floats.
+            nuint c0 = (nuint)Origin(firstCell, g), c1 = n > 1 ? (nuint)Origin(firstCell + 1, g) : 0, c2 = n > 2 ? (nuint)Origin(firstCell + 2, g) : 0;
+            nuint c3 = n > 3 ? (nuint)Origin(firstCell + 3, g) : 0, c4 = n > 4 ? (nuint)Origin(firstCell + 4, g) : 0, c5 = n > 5 ? (nuint)Origin(firstCell + 5, g) : 0;
+            ref float d = ref Unsafe.Add(ref dy, firstCell);
+            for (int tap = 0; tap < area; tap++)
+            {
+                ref float wt = ref Unsafe.Add(ref w, tap * V);
+                var l0 = Vector256<float>.Zero; var l1 = l0; var l2 = l0; var l3 = l0; var l4 = l0; var l5 = l0;
+                var h0 = l0; var h1 = l0; var h2 = l0; var h3 = l0; var h4 = l0; var h5 = l0;
+                for (int oc = 0; oc < outChannels; oc++)
+                {
+                    var wl = Vector256.LoadUnsafe(ref wt, (nuint)(oc * wStep));
+                    var wh = Vector256.LoadUnsafe(ref wt, (nuint)(oc * wStep + 8));
+                    ref float dc = ref Unsafe.Add(ref d, oc * cells);
+                    { var e = Vector256.Create(dc); l0 = Fused.MultiplyAdd(e, wl, l0); h0 = Fused.MultiplyAdd(e, wh, h0); }
+                    if (n > 1) { var e = Vector256.Create(Unsafe.Add(ref dc, 1)); l1 = Fused.MultiplyAdd(e, wl, l1); h1 = Fused.MultiplyAdd(e, wh, h1); }
+                    if (n > 2) { var e = Vector256.Create(Unsafe.Add(ref dc, 2)); l2 = Fused.MultiplyAdd(e, wl, l2); h2 = Fused.MultiplyAdd(e, wh, h2); }
+                    if (n > 3) { var e = Vector256.Create(Unsafe.Add(ref dc, 3)); l3 = Fused.MultiplyAdd(e, wl, l3); h3 = Fused.MultiplyAdd(e, wh, h3); }
+                    if (n > 4) { var e = Vector256.Create(Unsafe.Add(ref dc, 4)); l4 = Fused.MultiplyAdd(e, wl, l4); h4 = Fused.MultiplyAdd(e, wh, h4); }
+                    if (n > 5) { var e = Vector256.Create(Unsafe.Add(ref dc, 5)); l5 = Fused.MultiplyAdd(e, wl, l5); h5 = Fused.MultiplyAdd(e, wh, h5); }
+                }
+                ref float at = ref Unsafe.Add(ref plane, TapOffset(tap, g));
+                AddHalves(ref at, c0, l0, h0);
+                if (n > 1) AddHalves(ref at, c1, l1, h1);
+                if (n > 2) AddHalves(ref at, c2, l2, h2);
+                if (n > 3) AddHalves(ref at, c3, l3, h3);
+                if (n > 4) AddHalves(ref at, c4, l4, h4);
+                if (n > 5) AddHalves(ref at, c5, l5, h5);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddHalves(ref float at, nuint offset, Vector256<float> low, Vector256<float> high)
+        {
+            (Vector256.LoadUnsafe(ref at, offset) + low).StoreUnsafe(ref at, offset);
+            (Vector256.LoadUnsafe(ref at, offset + 8) + high).StoreUnsafe(ref at, offset + 8);
+        }
+
+        // The plane's inner pixels [pixel][16 channels] to d x's channels of this block, as StorePlane: each whole half of the
+        // block 8 pixels of a row at a time through an 8 x 8 transpose, the rest one value at a time.
+        private static void StorePlane256(ref float plane, Span<float> inputGradient, int block, in Geometry g)
+        {
+            const int V = 16;
+            int channels = Math.Min(V, g.InChannels - block * V), halves = channels / 8, rowLength = g.Height * g.Width, width = g.Width;
+            ref float dx = ref Unsafe.Add(ref MemoryMarshal.GetReference(inputGradient), block * V * rowLength);
+            for (int iy = 0; iy < g.Height; iy++)
+            {
+                ref float row = ref Unsafe.Add(ref plane, ((iy + g.Padding) * g.PaddedWidth + g.Padding) * V);
+                int ix = 0;
+                for (; ix + 8 <= width; ix += 8)
+                {
+                    for (int h = 0; h < halves; h++)
+                        Gemm.Transpose8x8(ref Unsafe.Add(ref row, ix * V + h * 8), V, ref Unsafe.Add(ref dx, h * 8 * rowLength + iy * width + ix), rowLength);
+                    for (int c = halves * 8; c < channels; c++)
+                        for (int i = 0; i < 8; i++) Unsafe.Add(ref dx, c * rowLength + iy * width + ix + i) = Unsafe.Add(ref row, (ix + i) * V + c);
+                }
+                for (; ix < width; ix++)
+                    for (int c = 0; c < channels; c++)
+                        Unsafe.Add(ref dx, c * rowLength + iy * width + ix) = Unsafe.Add(ref row, ix * V + c);
+            }
+        }
     }
 }
