@@ -184,6 +184,15 @@ namespace CnnGen.Kernels
                 {
                     for (; cell + 16 <= cells; cell += 16) Transpose16(ref Unsafe.Add(ref from, cell), cells, ref Unsafe.Add(ref to, cell * 16));
                 }
+                else if (width == 16 && count == 16 && Avx2.IsSupported && Simd.Enabled)
+                {
+                    // Each half of the block by 8 x 8 transposes (machines without AVX-512).
+                    for (; cell + 8 <= cells; cell += 8)
+                    {
+                        Gemm.Transpose8x8(ref Unsafe.Add(ref from, cell), cells, ref Unsafe.Add(ref to, cell * 16), 16);
+                        Gemm.Transpose8x8(ref Unsafe.Add(ref from, 8 * cells + cell), cells, ref Unsafe.Add(ref to, cell * 16 + 8), 16);
+                    }
+                }
                 for (; cell < cells; cell++)
                 {
                     ref float lanes = ref Unsafe.Add(ref to, cell * width);
@@ -218,6 +227,20 @@ namespace CnnGen.Kernels
                             (Vector512.LoadUnsafe(ref row) + Vector512.LoadUnsafe(ref sq, (nuint)(l * 16))).StoreUnsafe(ref row);
                         }
                     }
+                }
+                else if (width == 16 && count == 16 && Avx2.IsSupported && Simd.Enabled)
+                {
+                    // 8 taps of each half of the block by an 8 x 8 transpose (machines without AVX-512): one add per value, as below.
+                    for (; tap + 8 <= taps; tap += 8)
+                        for (int h = 0; h < 2; h++)
+                        {
+                            Gemm.Transpose8x8(ref Unsafe.Add(ref from, tap * 16 + h * 8), 16, ref sq, 8);
+                            for (int l = 0; l < 8; l++)
+                            {
+                                ref float row = ref Unsafe.Add(ref to, (h * 8 + l) * taps + tap);
+                                (Vector256.LoadUnsafe(ref row) + Vector256.LoadUnsafe(ref sq, (nuint)(l * 8))).StoreUnsafe(ref row);
+                            }
+                        }
                 }
                 for (; tap < taps; tap++)
                 {

@@ -261,13 +261,13 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// Floats a layer of this shape carries between a pass's samples for its weight gradient (see
-        /// <see cref="BackwardOfSample"/>): on the Vector512 path the lanes kernel's transposed sums [lanes][taps], or where the
-        /// weight gradient runs by Winograd (<see cref="WeightGradientTile"/>) its products per filter slot; 0 where the
-        /// weight gradient is added sample by sample (no AVX-512, 1x1 kernels without padding).
+        /// <see cref="BackwardOfSample"/>): the lanes kernel's transposed sums [lanes][taps] (Vector512, or Vector256 with FMA), or
+        /// where the weight gradient runs by Winograd (<see cref="WeightGradientTile"/>) its products per filter slot; 0 where
+        /// the weight gradient is added sample by sample (the scalar path, 1x1 kernels without padding).
         /// </summary>
         public static int WeightGradientProductsLength(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
         {
-            if (KernelPaths.Default != KernelPath.Vector512 || !Avx512F.IsSupported || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0
+            if (!(KernelPaths.Default == KernelPath.Vector512 && Avx512F.IsSupported || UseWeightGradientLanes256(KernelPaths.Default)) || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0
                 || kernel <= 0 || stride <= 0 || padding < 0 || height + 2 * padding < kernel || width + 2 * padding < kernel) return 0;
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
             if (PointwiseBackward(g)) return 0;
@@ -312,7 +312,7 @@ namespace CnnGen.Kernels
                 BackwardPointwise(x, weight, outputGradient, outChannels, weightGradient, inputGradient, scratch, g, path);
                 return;
             }
-            // d weight: channel lanes on Vector512, else im2col + GEMM (d weight += d y · columnsᵀ).
+            // d weight: channel lanes (on Vector256 as two halves of each block), else im2col + GEMM (d weight += d y · columnsᵀ).
             var cols = scratch.Slice(0, g.Taps * g.Cells);
             int weightTile = wantWeights && !weightGradientProducts.IsEmpty ? WeightGradientTile(path, g, outChannels) : 0;
             StridedWinogradConvolution.Layout weightLayout = default;
@@ -324,6 +324,8 @@ namespace CnnGen.Kernels
             }
             else if (wantWeights && path == KernelPath.Vector512 && Avx512F.IsSupported)
                 WeightGradientLanes512(x, outputGradient, outChannels, weightGradient, scratch, g, weightGradientProducts, sample, samples);
+            else if (wantWeights && UseWeightGradientLanes256(path))
+                WeightGradientLanes256Of(x, outputGradient, outChannels, weightGradient, scratch, g, weightGradientProducts, sample, samples);
             else if (wantWeights)
             {
                 Im2Col.Expand(x, inChannels, height, width, kernel, stride, padding, g.OutHeight, g.OutWidth, cols);

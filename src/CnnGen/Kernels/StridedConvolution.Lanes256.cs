@@ -252,5 +252,97 @@ namespace CnnGen.Kernels
                         Unsafe.Add(ref dx, c * rowLength + iy * width + ix) = Unsafe.Add(ref row, ix * V + c);
             }
         }
+
+        /// <summary>Whether the weight gradient runs the Vector256 lanes kernel instead of im2col + GEMM (the train loop's A/B turns it off to compare).</summary>
+        internal static bool WeightGradientLanes256 { get; set; } = true;
+
+        private static bool UseWeightGradientLanes256(KernelPath path) => path == KernelPath.Vector256 && WeightGradientLanes256 && Fma.IsSupported && Avx2.IsSupported;
+
+        // d weight with the output channels in the lanes on Vector256: WeightGradientLanes512's d yᵀ [block][cell][16] and d
+        // weightᵀ [block][tap][16], a block's 16 channels as two halves; a pass is up to 6 taps x one block (12 accumulators,
+        // per output cell two d y loads and a broadcast of the input under each tap), over rows whose d y stays in L1.
+        private static void WeightGradientLanes256Of(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, int outChannels,
+            Span<float> weightGradient, Span<float> scratch, in Geometry g, Span<float> products, int sample, int samples)
+        {
+            const int V = 16;
+            int lanes = (outChannels + V - 1) / V * V, cells = g.Cells;
+            bool summed = !products.IsEmpty;
+            if (summed) Require(products.Length >= lanes * g.Taps, nameof(products), lanes * g.Taps);
+            var padded = scratch.Slice(0, g.PaddedLength);
+            var dyT = scratch.Slice(g.PaddedLength, lanes * cells);
+            var transposed = summed ? products.Slice(0, lanes * g.Taps) : scratch.Slice(g.PaddedLength + lanes * cells, lanes * g.Taps);
+            DirectConvolution.TransposeToBlocks(outputGradient, outChannels, cells, dyT, V);
+            bool direct = g.Padding == 0 && ReadsUnpaddedInput;
+            if (!direct) Pad(x, padded, g);
+            if (!summed || sample == 0) transposed.Clear();
+            ref float p = ref MemoryMarshal.GetReference(direct ? x : padded);
+            ref float dy = ref MemoryMarshal.GetReference(dyT);
+            ref float wT = ref MemoryMarshal.GetReference(transposed);
+            int rows = Math.Max(1, 6 * 1024 / (g.OutWidth * V));
+            for (int block = 0; block < lanes; block += V)
+                for (int oy = 0; oy < g.OutHeight; oy += rows)
+                    WeightPass256(ref p, ref dy, block, oy, Math.Min(rows, g.OutHeight - oy), ref wT, g);
+            if (!summed || sample == samples - 1) DirectConvolution.AddTransposedBack(transposed, outChannels, g.Taps, weightGradient, V);
+        }
+
+        private static void WeightPass256(ref float x, ref float dyT, int block, int firstRow, int rows, ref float wT, in Geometry g)
+        {
+            int taps = g.Taps;
+            for (int tap = 0; tap < taps;)
+            {
+                // Even splits: 27 taps are 6 6 5 5 5, not 6 6 6 6 3.
+                int left = taps - tap, count = left <= 6 ? left : (left + (left + 5) / 6 - 1) / ((left + 5) / 6);
+                switch (count)
+                {
+                    case 6: WeightTaps256<C6>(ref x, ref dyT, block, firstRow, rows, ref wT, tap, g); break;
+                    case 5: WeightTaps256<C5>(ref x, ref dyT, block, firstRow, rows, ref wT, tap, g); break;
+                    case 4: WeightTaps256<C4>(ref x, ref dyT, block, firstRow, rows, ref wT, tap, g); break;
+                    case 3: WeightTaps256<C3>(ref x, ref dyT, block, firstRow, rows, ref wT, tap, g); break;
+                    case 2: WeightTaps256<C2>(ref x, ref dyT, block, firstRow, rows, ref wT, tap, g); break;
+                    default: WeightTaps256<C1>(ref x, ref dyT, block, firstRow, rows, ref wT, tap, g); break;
+                }
+                tap += count;
+            }
+        }
+
+        // Taps [tap, tap + TTaps) of one block over rows [firstRow, firstRow + rows): sums from zero over the rows' cells in
+        // order, then added to d weightᵀ.
+        private static void WeightTaps256<TTaps>(ref float x, ref float dyT, int block, int firstRow, int rows, ref float wT, int tap, in Geometry g)
+            where TTaps : struct, IConstant
+        {
+            const int V = 16;
+            int n = TTaps.Value, s = g.Stride, pw = g.PaddedWidth, outWidth = g.OutWidth, cells = g.Cells;
+            ref float d0 = ref Unsafe.Add(ref dyT, block * cells + firstRow * outWidth * V);
+            ref float x0 = ref Unsafe.Add(ref x, firstRow * s * pw);
+            var offsets = new DirectConvolution.TapOffsets8(tap, n, g.Kernel, g.PaddedWidth, g.Plane);
+            nuint o0 = (nuint)offsets.O0, o1 = (nuint)offsets.O1, o2 = (nuint)offsets.O2, o3 = (nuint)offsets.O3, o4 = (nuint)offsets.O4, o5 = (nuint)offsets.O5;
+            var l0 = Vector256<float>.Zero; var l1 = l0; var l2 = l0; var l3 = l0; var l4 = l0; var l5 = l0;
+            var h0 = l0; var h1 = l0; var h2 = l0; var h3 = l0; var h4 = l0; var h5 = l0;
+            for (int oy = 0; oy < rows; oy++)
+            {
+                ref float row = ref Unsafe.Add(ref x0, oy * s * pw);
+                ref float dRow = ref Unsafe.Add(ref d0, oy * outWidth * V);
+                nuint cell = 0;
+                for (int ox = 0; ox < outWidth; ox++, cell += V)
+                {
+                    var dl = Vector256.LoadUnsafe(ref dRow, cell);
+                    var dh = Vector256.LoadUnsafe(ref dRow, cell + 8);
+                    ref float at = ref Unsafe.Add(ref row, ox * s);
+                    { var c = Vector256.Create(Unsafe.Add(ref at, o0)); l0 = Fused.MultiplyAdd(c, dl, l0); h0 = Fused.MultiplyAdd(c, dh, h0); }
+                    if (n > 1) { var c = Vector256.Create(Unsafe.Add(ref at, o1)); l1 = Fused.MultiplyAdd(c, dl, l1); h1 = Fused.MultiplyAdd(c, dh, h1); }
+                    if (n > 2) { var c = Vector256.Create(Unsafe.Add(ref at, o2)); l2 = Fused.MultiplyAdd(c, dl, l2); h2 = Fused.MultiplyAdd(c, dh, h2); }
+                    if (n > 3) { var c = Vector256.Create(Unsafe.Add(ref at, o3)); l3 = Fused.MultiplyAdd(c, dl, l3); h3 = Fused.MultiplyAdd(c, dh, h3); }
+                    if (n > 4) { var c = Vector256.Create(Unsafe.Add(ref at, o4)); l4 = Fused.MultiplyAdd(c, dl, l4); h4 = Fused.MultiplyAdd(c, dh, h4); }
+                    if (n > 5) { var c = Vector256.Create(Unsafe.Add(ref at, o5)); l5 = Fused.MultiplyAdd(c, dl, l5); h5 = Fused.MultiplyAdd(c, dh, h5); }
+                }
+            }
+            ref float w = ref Unsafe.Add(ref wT, block * g.Taps + tap * V);
+            AddHalves(ref w, 0, l0, h0);
+            if (n > 1) AddHalves(ref w, 1 * V, l1, h1);
+            if (n > 2) AddHalves(ref w, 2 * V, l2, h2);
+            if (n > 3) AddHalves(ref w, 3 * V, l3, h3);
+            if (n > 4) AddHalves(ref w, 4 * V, l4, h4);
+            if (n > 5) AddHalves(ref w, 5 * V, l5, h5);
+        }
     }
 }
