@@ -80,15 +80,21 @@ namespace CnnGen.Kernels
 
             public TileOrigins(int first, int count, in Geometry g)
             {
-                Origin = At(first, g);
-                O1 = count > 1 ? (nuint)(At(first + 1, g) - Origin) : 0;
-                O2 = count > 2 ? (nuint)(At(first + 2, g) - Origin) : 0;
-                O3 = count > 3 ? (nuint)(At(first + 3, g) - Origin) : 0;
-                O4 = count > 4 ? (nuint)(At(first + 4, g) - Origin) : 0;
-                O5 = count > 5 ? (nuint)(At(first + 5, g) - Origin) : 0;
+                // One division for the first cell; the next ones step along the row and wrap onto the next.
+                int row = first / g.OutWidth, column = first - row * g.OutWidth;
+                Origin = (row * g.PaddedWidth + column) * g.Stride;
+                O1 = count > 1 ? Next(ref row, ref column, g) - (nuint)Origin : 0;
+                O2 = count > 2 ? Next(ref row, ref column, g) - (nuint)Origin : 0;
+                O3 = count > 3 ? Next(ref row, ref column, g) - (nuint)Origin : 0;
+                O4 = count > 4 ? Next(ref row, ref column, g) - (nuint)Origin : 0;
+                O5 = count > 5 ? Next(ref row, ref column, g) - (nuint)Origin : 0;
             }
 
-            private static int At(int cell, in Geometry g) => (cell / g.OutWidth) * g.Stride * g.PaddedWidth + (cell % g.OutWidth) * g.Stride;
+            private static nuint Next(ref int row, ref int column, in Geometry g)
+            {
+                if (++column == g.OutWidth) { column = 0; row++; }
+                return (nuint)((row * g.PaddedWidth + column) * g.Stride);
+            }
         }
 
         // TCells cells x 16 channels: [cell][16] results, through ReLU when asked.
