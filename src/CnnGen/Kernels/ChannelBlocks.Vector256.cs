@@ -119,6 +119,24 @@ namespace CnnGen.Kernels
             }
         }
 
+        /// <summary>
+        /// <paramref name="count"/> cells of [cell][16 channels] (16 floats apart) to the rows of <paramref name="channels"/>
+        /// (at most 16) planes <paramref name="planeStride"/> floats apart, on Vector256: each whole half of the block 8 cells
+        /// at a time through an 8 x 8 register transpose, the rest one value at a time. The blocked chains' NCHW output and the
+        /// Vector256 stride-2 kernels' results and input gradients go out through it.
+        /// </summary>
+        internal static void LanesToPlanes256(ref float source, int count, int channels, ref float target, int planeStride)
+        {
+            int halves = channels / 8, cell = 0;
+            for (; cell + 8 <= count; cell += 8)
+                for (int h = 0; h < halves; h++)
+                    Gemm.Transpose8x8(ref Unsafe.Add(ref source, cell * 16 + h * 8), 16, ref Unsafe.Add(ref target, h * 8 * planeStride + cell), planeStride);
+            for (int l = halves * 8; l < channels; l++)
+                for (int c = 0; c < cell; c++) Unsafe.Add(ref target, l * planeStride + c) = Unsafe.Add(ref source, c * 16 + l);
+            for (; cell < count; cell++)
+                for (int l = 0; l < channels; l++) Unsafe.Add(ref target, l * planeStride + cell) = Unsafe.Add(ref source, cell * 16 + l);
+        }
+
         // n (1-8) output cells of one half of a block (8 channels; the references point at that half's lanes): the depthwise
         // sums over the k x k taps, row by row, from the bias, as DepthwiseTile's lanes.
         private static void DepthwiseCells256<TKernel>(int n, ref float inputRow, int rowStride, int step, int tapStep, ref float taps, ref float bias, OutputClamp clamp, ref float y)

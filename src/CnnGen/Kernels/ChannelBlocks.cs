@@ -190,13 +190,8 @@ namespace CnnGen.Kernels
                 }
                 else if (Vectorized256)
                 {
-                    // Each whole half of the block by 8 x 8 transposes; a half with fewer channels by the loop below.
-                    int halves = lanes / 8;
-                    for (; cell + 8 <= cells; cell += 8)
-                        for (int h = 0; h < halves; h++)
-                            Gemm.Transpose8x8(ref Unsafe.Add(ref block, cell * 16 + h * 8), 16, ref Unsafe.Add(ref rows, h * 8 * cells + cell), cells);
-                    for (int from = cell, l0 = halves * 8; l0 < lanes; l0++)
-                        for (int c = 0; c < from; c++) Unsafe.Add(ref rows, l0 * cells + c) = Unsafe.Add(ref block, c * 16 + l0);
+                    LanesToPlanes256(ref block, cells, lanes, ref rows, cells);
+                    cell = cells;
                 }
                 for (; cell < cells; cell++)
                     for (int l = 0; l < lanes; l++) Unsafe.Add(ref rows, l * cells + cell) = Unsafe.Add(ref block, cell * 16 + l);

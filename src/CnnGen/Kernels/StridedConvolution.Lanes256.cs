@@ -42,14 +42,12 @@ namespace CnnGen.Kernels
             ref float r = ref MemoryMarshal.GetReference(results);
             // Even splits of the map's cells: 20 cells are 5 + 5 + 5 + 5, not 6 + 6 + 6 + 2.
             int tiles = (cells + CellsPerTile256 - 1) / CellsPerTile256;
-            Span<float> biasLanes = stackalloc float[16];
             for (int block = 0; block < outChannels; block += 16)
             {
                 int channels = Math.Min(16, outChannels - block);
-                biasLanes.Clear();
-                if (!bias.IsEmpty) bias.Slice(block, channels).CopyTo(biasLanes);
-                var bl = Vector256.Create<float>(biasLanes.Slice(0, 8));
-                var bh = Vector256.Create<float>(biasLanes.Slice(8, 8));
+                var biasLanes = BiasLanes(bias, block, outChannels);
+                var bl = biasLanes.GetLower();
+                var bh = biasLanes.GetUpper();
                 ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(lanes), block * taps);
                 for (int tile = 0; tile < tiles; tile++)
                 {
@@ -67,7 +65,7 @@ namespace CnnGen.Kernels
                         default: Tile256<C1>(ref origin, tap, ref w, bl, bh, relu, ref to, g); break;
                     }
                 }
-                Store256(ref r, cells, block, channels, y);
+                ChannelBlocks.LanesToPlanes256(ref r, cells, channels, ref Unsafe.Add(ref MemoryMarshal.GetReference(y), block * cells), cells);
             }
         }
 
@@ -138,22 +136,6 @@ namespace CnnGen.Kernels
             if (n > 3) { l3.StoreUnsafe(ref to, 48); h3.StoreUnsafe(ref to, 56); }
             if (n > 4) { l4.StoreUnsafe(ref to, 64); h4.StoreUnsafe(ref to, 72); }
             if (n > 5) { l5.StoreUnsafe(ref to, 80); h5.StoreUnsafe(ref to, 88); }
-        }
-
-        // [cell][16 channels] to the NCHW planes of channels block..block+channels−1: each whole half of the block 8 cells at a
-        // time through an 8 x 8 register transpose, the rest one value at a time.
-        private static void Store256(ref float results, int cells, int block, int channels, Span<float> y)
-        {
-            ref float o = ref MemoryMarshal.GetReference(y);
-            int cell = 0;
-            int halves = channels / 8;
-            for (; cell + 8 <= cells; cell += 8)
-                for (int h = 0; h < halves; h++)
-                    Gemm.Transpose8x8(ref Unsafe.Add(ref results, cell * 16 + h * 8), 16, ref Unsafe.Add(ref o, (block + h * 8) * cells + cell), cells);
-            for (int l = halves * 8; l < channels; l++)
-                for (int c = 0; c < cell; c++) Unsafe.Add(ref o, (block + l) * cells + c) = Unsafe.Add(ref results, c * 16 + l);
-            for (; cell < cells; cell++)
-                for (int l = 0; l < channels; l++) Unsafe.Add(ref o, (block + l) * cells + cell) = Unsafe.Add(ref results, cell * 16 + l);
         }
 
         /// <summary>Whether the input gradient runs the Vector256 lanes kernel instead of GEMM + col2im (the train loop's A/B turns it off to compare).</summary>
@@ -235,28 +217,15 @@ namespace CnnGen.Kernels
             (Vector256.LoadUnsafe(ref at, offset + 8) + high).StoreUnsafe(ref at, offset + 8);
         }
 
-        // The plane's inner pixels [pixel][16 channels] to d x's channels of this block, as StorePlane: each whole half of the
-        // block 8 pixels of a row at a time through an 8 x 8 transpose, the rest one value at a time.
+        // The plane's inner pixels [pixel][16 channels] to d x's channels of this block, row by row, as StorePlane.
         private static void StorePlane256(ref float plane, Span<float> inputGradient, int block, in Geometry g)
         {
             const int V = 16;
-            int channels = Math.Min(V, g.InChannels - block * V), halves = channels / 8, rowLength = g.Height * g.Width, width = g.Width;
+            int channels = Math.Min(V, g.InChannels - block * V), rowLength = g.Height * g.Width;
             ref float dx = ref Unsafe.Add(ref MemoryMarshal.GetReference(inputGradient), block * V * rowLength);
             for (int iy = 0; iy < g.Height; iy++)
-            {
-                ref float row = ref Unsafe.Add(ref plane, ((iy + g.Padding) * g.PaddedWidth + g.Padding) * V);
-                int ix = 0;
-                for (; ix + 8 <= width; ix += 8)
-                {
-                    for (int h = 0; h < halves; h++)
-                        Gemm.Transpose8x8(ref Unsafe.Add(ref row, ix * V + h * 8), V, ref Unsafe.Add(ref dx, h * 8 * rowLength + iy * width + ix), rowLength);
-                    for (int c = halves * 8; c < channels; c++)
-                        for (int i = 0; i < 8; i++) Unsafe.Add(ref dx, c * rowLength + iy * width + ix + i) = Unsafe.Add(ref row, (ix + i) * V + c);
-                }
-                for (; ix < width; ix++)
-                    for (int c = 0; c < channels; c++)
-                        Unsafe.Add(ref dx, c * rowLength + iy * width + ix) = Unsafe.Add(ref row, ix * V + c);
-            }
+                ChannelBlocks.LanesToPlanes256(ref Unsafe.Add(ref plane, ((iy + g.Padding) * g.PaddedWidth + g.Padding) * V), g.Width, channels,
+                    ref Unsafe.Add(ref dx, iy * g.Width), rowLength);
         }
 
         /// <summary>Whether the weight gradient runs the Vector256 lanes kernel instead of im2col + GEMM (the train loop's A/B turns it off to compare).</summary>
