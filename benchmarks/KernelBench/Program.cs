@@ -1695,13 +1695,15 @@ namespace KernelBench
                 var (direct, winograd4) = Interleaved(
                     () => DirectConvolution.ForwardOn(x, s.C, s.H, s.H, w, bias, s.OC, 3, s.P, y, scratch, relu: true, pool: false, KernelPaths.Default, allowWinograd: false),
                     () => WinogradF4Convolution.Forward(x, filters4, bias, y, scratch4, relu: true, pool: false, layout4));
-                var (_, winograd2) = Interleaved(
+                // F(2x2, 3x3) and the lanes kernel are Vector512 only: without AVX-512, F(4x4)'s Vector256 kernels against the direct one alone.
+                bool wide = WinogradF4Convolution.Wide;
+                var (_, winograd2) = wide ? Interleaved(
                     () => WinogradF4Convolution.Forward(x, filters4, bias, y, scratch4, relu: true, pool: false, layout4),
-                    () => WinogradConvolution.Forward(x, w, bias, y, scratch2, relu: true, pool: false, layout2));
+                    () => WinogradConvolution.Forward(x, w, bias, y, scratch2, relu: true, pool: false, layout2)) : (0, double.NaN);
                 double flops = 2.0 * s.OC * o * o * s.C * 9;
                 // The lanes kernel on weights packed beforehand, as a layer keeps them where Winograd does not run (16-channel blocks only).
                 string lanes = "";
-                if (s.OC % 16 == 0)
+                if (s.OC % 16 == 0 && wide)
                 {
                     float[] packed = new float[s.OC * s.C * 9];
                     DirectConvolution.PackLanes(w, s.OC, s.C * 9, packed);

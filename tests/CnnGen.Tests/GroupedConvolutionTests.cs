@@ -284,22 +284,24 @@ namespace CnnGen.Tests
         [InlineData(24, 36, 28, 20, 3, 2, 2, 0)]
         public void DilatedLayers_OnTheWholeMap_GiveThePhasesFloats(int inC, int height, int width, int outC, int kernel, int dilation, int padding, int hasBias)
         {
-            // Winograd runs on the Vector512 path only, and not with SIMD turned off (CNNGEN_DISABLE_SIMD: the CI's scalar run).
-            if (!Simd.Enabled || !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return;
+            // Winograd runs on the machine's own vector path (Vector256 without AVX-512: 3x3 only), not with SIMD turned off
+            // (CNNGEN_DISABLE_SIMD: the CI's scalar run).
+            var path = KernelPaths.Default;
+            if (!DirectConvolution.WinogradOn(path) || !WinogradF4Convolution.Runs(kernel)) return;
             var g = new ConvolutionGeometry(inC, height, width, outC, kernel, kernel, 1, 1, padding, padding, dilation, dilation, 1);
             Assert.True(DilatedConvolution.Handles(g));
-            Assert.True(DilatedConvolution.ByWinograd(g, DirectConvolution.KernelPath.Vector512));
+            Assert.True(DilatedConvolution.ByWinograd(g, path));
             var random = new Random(inC + height + outC + dilation);
             float[] x = RandomValues(random, g.InLength), w = RandomValues(random, g.WeightLength);
             float[] b = hasBias == 1 ? RandomValues(random, outC) : Array.Empty<float>();
             float[] scratch = RandomValues(random, GroupedConvolution.ScratchLength(g));
             float[] whole = new float[g.OutLength], phases = new float[g.OutLength];
-            GroupedConvolution.ForwardOn(g, x, w, b, whole, scratch, DirectConvolution.KernelPath.Vector512);
+            GroupedConvolution.ForwardOn(g, x, w, b, whole, scratch, path);
             try
             {
                 DilatedConvolution.WholeMapWinograd = false;
-                Assert.False(DilatedConvolution.ByWinograd(g, DirectConvolution.KernelPath.Vector512));
-                GroupedConvolution.ForwardOn(g, x, w, b, phases, scratch, DirectConvolution.KernelPath.Vector512);
+                Assert.False(DilatedConvolution.ByWinograd(g, path));
+                GroupedConvolution.ForwardOn(g, x, w, b, phases, scratch, path);
             }
             finally
             {
@@ -451,7 +453,7 @@ namespace CnnGen.Tests
             // the Winograd tests' bound (2e-5 of each output's magnitude) where that is the wider one.
             // Grouped 3x3 layers run each group through DirectConvolution, Winograd included, alike; and 1x3 and 3x1 layers
             // by F(4, 3) (LineWinogradConvolution).
-            bool winogradPhases = path == DirectConvolution.KernelPath.Vector512
+            bool winogradPhases = DirectConvolution.WinogradOn(path)
                 && (DilatedConvolution.Handles(g) || GroupedConvolution.GroupsAsDense(g) || GroupedConvolution.RunsLineWinograd(g, path));
             if (winogradPhases) AssertWithinMagnitude(y, expected, magnitude, forwardTolerance, $"{path} {g} y");
             else Close(y.AsSpan(0, g.OutLength), expected, forwardTolerance, $"{path} {g} y");

@@ -97,7 +97,7 @@ namespace CnnGen.Tests
         [MemberData(nameof(Shapes))]
         public void Forward_MatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding, bool hasBias)
         {
-            if (!Available) return; // the kernel is Vector512 only; DirectConvolutionTests cover these layers on the other paths
+            if (!WinogradF4Convolution.Runs(3)) return; // AVX-512, or AVX2 and FMA; DirectConvolutionTests cover these layers on the other paths
             var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding);
             int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2, outLength = outChannels * outHeight * outWidth;
             float[] x = RandomValues(random, inChannels * height * width);
@@ -128,7 +128,7 @@ namespace CnnGen.Tests
         /// </summary>
         internal static void AssertPooledEqualsConvolutionThenPooling(int inChannels, int height, int width, int outChannels, int kernel, int padding, bool hasBias)
         {
-            if (!Available) return;
+            if (!WinogradF4Convolution.Runs(kernel)) return;
             int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
             if (outHeight < 2 || outWidth < 2) return; // no 2x2 window
             var random = new Random(inChannels * 7 + height * 3 + width + outChannels * 11 + padding);
@@ -166,7 +166,7 @@ namespace CnnGen.Tests
         [InlineData(64, 16, 16, 64, 1)]
         public void TransformFiltersTransposed_GivesTheInputGradient(int inChannels, int height, int width, int outChannels, int padding)
         {
-            if (!Available) return;
+            if (!WinogradF4Convolution.Runs(3)) return;
             var random = new Random(inChannels + 3 * height + 5 * width + 7 * outChannels + padding);
             int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
             float[] weight = RandomValues(random, outChannels * inChannels * 9);
@@ -279,13 +279,29 @@ namespace CnnGen.Tests
             Assert.False(WinogradF4Convolution.Pays(3, 32, 32, 16, 3, 1), "a 3-channel stem");
             Assert.False(WinogradF4Convolution.Pays(8, 32, 32, 8, 3, 1), "8 channels in and out: both groups half empty");
             Assert.False(WinogradF4Convolution.Pays(4, 32, 32, 32, 3, 1), "4 channels in: the generator keeps no filters");
-            Assert.False(WinogradF4Convolution.Pays(16, 4, 4, 16, 3, 1), "a 4x4 map with 16 channels");
             Assert.False(WinogradF4Convolution.Pays(12, 6, 6, 48, 3, 1), "fewer than 16 channels under 64 cells");
-            if (!Available || !Simd.Enabled)
+            if (!WinogradF4Convolution.Runs(3))
             {
-                Assert.False(WinogradF4Convolution.Pays(32, 16, 16, 32, 3, 1), "no AVX-512, or SIMD switched off");
+                Assert.False(WinogradF4Convolution.Pays(32, 16, 16, 32, 3, 1), "neither AVX-512 nor AVX2 and FMA, or SIMD switched off");
                 return;
             }
+            if (!WinogradF4Convolution.Wide)
+            {
+                // The Vector256 kernels against the Vector256 direct one (session 57).
+                Assert.True(WinogradF4Convolution.Pays(16, 32, 32, 16, 3, 1), "ResNet-8's first stage");
+                Assert.True(WinogradF4Convolution.Pays(16, 4, 4, 16, 3, 1), "a 4x4 output with 16 channels");
+                Assert.True(WinogradF4Convolution.Pays(24, 16, 16, 12, 3, 1), "24 -> 12");
+                Assert.True(WinogradF4Convolution.Pays(384, 4, 4, 384, 3, 1), "21 MiB of filters");
+                Assert.True(WinogradF4Convolution.Pays(512, 8, 8, 512, 3, 1), "36 MiB for four whole tiles");
+                Assert.False(WinogradF4Convolution.Pays(512, 7, 7, 512, 3, 1), "36 MiB for 49 of 64 cells");
+                Assert.False(WinogradF4Convolution.Pays(16, 32, 32, 8, 3, 1), "16 -> 8");
+                Assert.False(WinogradF4Convolution.Pays(8, 64, 64, 16, 3, 1), "8 -> 16");
+                Assert.False(WinogradF4Convolution.Pays(256, 2, 2, 256, 3, 1), "a 2x2 output");
+                Assert.False(WinogradF4Convolution.Pays(64, 16, 16, 64, 5, 2), "F(2x2, 5x5) is Vector512 only");
+                AssertAllocatesNothing();
+                return;
+            }
+            Assert.False(WinogradF4Convolution.Pays(16, 4, 4, 16, 3, 1), "a 4x4 map with 16 channels");
             Assert.True(WinogradF4Convolution.Pays(16, 32, 32, 16, 3, 1), "ResNet-8's first stage");
             Assert.True(WinogradF4Convolution.Pays(16, 32, 32, 8, 3, 1), "16 -> 8 (session 47)");
             Assert.True(WinogradF4Convolution.Pays(48, 32, 32, 12, 3, 1), "DenseNet's growth of 12");
@@ -312,6 +328,11 @@ namespace CnnGen.Tests
                 Assert.False(WinogradF4Convolution.FiltersFitTheirTiles(512, 8, 8, 512, 5, 2, halfRate)); // 5x5 kernels keep their limits
             }
             Assert.True(WinogradF4Convolution.Pays(128, 16, 16, 128, 3, 1), "ResNet-18's second stage at 64x64");
+            AssertAllocatesNothing();
+        }
+
+        private static void AssertAllocatesNothing()
+        {
             Assert.True(new WinogradF4Convolution.Layout(128, 24, 22, 128, 1).Chunks > 1, "a shape of the tests covers several chunks");
             var layout = new WinogradF4Convolution.Layout(32, 16, 16, 32, 1);
             float[] x = new float[32 * 16 * 16], w = new float[32 * 32 * 9], b = new float[32], y = new float[32 * 16 * 16];

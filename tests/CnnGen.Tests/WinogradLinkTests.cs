@@ -370,8 +370,9 @@ namespace CnnGen.Tests
         private static bool Stem(Shape s) =>
             s.C < 8 && s.OC % 16 == 0 && !s.Pool && Kernels.Simd.Enabled && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
 
+        // Runs Winograd where a link can take it: the Vector512 kernels (the Vector256 ones run unlinked).
         private static bool Winograd(Shape s) =>
-            DirectConvolution.ForwardByWinograd(s.C, s.H, s.W, s.OC, s.K, s.P) && Kernels.Simd.Enabled;
+            DirectConvolution.RunsWinogradHere(s.C, s.H, s.W, s.OC, s.K, s.P) && Kernels.Simd.Enabled;
 
         private static DirectConvolution.Link Link(Shape s, bool atEnd) =>
             DirectConvolution.Link.Convolution(s.C, s.H, s.W, s.OC, s.K, s.P, s.Pool, atEnd);

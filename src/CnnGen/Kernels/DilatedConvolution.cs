@@ -74,7 +74,7 @@ namespace CnnGen.Kernels
         // two passes were 21% of the call).
         internal static bool ByWinograd(in ConvolutionGeometry g, DirectConvolution.KernelPath path)
         {
-            if (!WholeMapWinograd || path != DirectConvolution.KernelPath.Vector512) return false;
+            if (!WholeMapWinograd || !DirectConvolution.WinogradOn(path)) return false;
             var p = new Phases(g);
             return DirectConvolution.ForwardByWinograd(g.InChannels, p.Height, p.Width, g.OutChannels, g.KernelHeight, p.Padding);
         }

@@ -143,7 +143,7 @@ namespace CnnGen.Kernels
         // What every Winograd path needs: the Vector512 kernels, a 3x3 kernel (5x5 too for the forward: F(2x2, 5x5)), enough
         // channels each way.
         private static bool WinogradShape(int inChannels, int outChannels, int kernel, bool forward = false) =>
-            Vector512.IsHardwareAccelerated && (kernel == 3 || forward && kernel == 5)
+            (forward ? WinogradF4Convolution.Runs(kernel) : Vector512.IsHardwareAccelerated && kernel == 3)
             && inChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels;
 
         private static WinogradWeightGradient.Layout WeightGradientLayout(in Geometry g, int outChannels) =>
@@ -205,6 +205,12 @@ namespace CnnGen.Kernels
         private static bool InputGradientByWinograd(in Geometry g, int outChannels) =>
             g.Square && (g.Kernel == 3 || g.Kernel == 5) && g.Padding <= g.Kernel - 1
             && WinogradPays(outChannels, g.OutHeight, g.OutWidth, g.InChannels, g.Kernel, g.Kernel - 1 - g.Padding);
+
+        /// <summary>
+        /// Whether a call on this path may run F(4x4, 3x3): the machine's own vector path, whose width the Winograd kernels take
+        /// (Vector512 with AVX-512, Vector256 with AVX2 only); a call asking for another path by name runs the direct kernels.
+        /// </summary>
+        internal static bool WinogradOn(KernelPath path) => path != KernelPath.Scalar && path == DefaultPath;
 
         /// <summary>
         /// Below this many channels in or out the transforms cost more than Winograd saves, whatever the map: the generator
@@ -299,7 +305,7 @@ namespace CnnGen.Kernels
         /// </summary>
         public static int WinogradFiltersLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
-            if (DefaultPath != KernelPath.Vector512 || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernel <= 0 || padding < 0) return 0;
+            if (DefaultPath == KernelPath.Scalar || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernel <= 0 || padding < 0) return 0;
             var g = new Geometry(inChannels, height, width, kernel, padding);
             if (g.OutHeight <= 0 || g.OutWidth <= 0) return 0;
             int forward = ForwardByWinograd(g, outChannels) ? F4Layout(g, outChannels).FiltersLength : ForwardByKeptLanes(g, outChannels) ? outChannels * g.Taps : 0;
@@ -393,7 +399,7 @@ namespace CnnGen.Kernels
                 return;
             }
 
-            if (path == KernelPath.Vector512 && allowWinograd && ForwardByWinograd(g, outChannels))
+            if (WinogradOn(path) && allowWinograd && ForwardByWinograd(g, outChannels))
             {
                 var layout = F4Layout(g, outChannels);
                 if (winogradFilters.IsEmpty)
@@ -1402,7 +1408,7 @@ namespace CnnGen.Kernels
             }
 
             if (inputGradient.IsEmpty) return;
-            if (path == KernelPath.Vector512 && !inputGradientFilters.IsEmpty && InputGradientByWinograd(g, outChannels))
+            if (WinogradOn(path) && !inputGradientFilters.IsEmpty && InputGradientByWinograd(g, outChannels))
             {
                 var layout = InputGradientF4Layout(g, outChannels);
                 Require(inputGradientFilters.Length >= layout.FiltersLength, nameof(inputGradientFilters), layout.FiltersLength);

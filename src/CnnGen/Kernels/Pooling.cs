@@ -209,7 +209,7 @@ namespace CnnGen.Kernels
         private static bool Wins(float value, float max) => value == max || float.IsNaN(value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> Later(Vector256<float> value, Vector256<float> max)
+        internal static Vector256<float> Later(Vector256<float> value, Vector256<float> max)
         {
             var replace = Vector256.GreaterThan(value, max) | IsNaN(value);
             return Vector256.ConditionalSelect(replace, value, max);

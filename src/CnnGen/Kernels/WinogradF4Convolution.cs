@@ -182,7 +182,8 @@ namespace CnnGen.Kernels
         /// </remarks>
         public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
-            if (kernel != 3 && kernel != 5 || !Simd.Enabled || !Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) return false;
+            if (!Runs(kernel)) return false;
+            if (!Wide) return Pays256(inChannels, height, width, outChannels, padding);
             if (!FiltersFitTheirTiles(inChannels, height, width, outChannels, kernel, padding, Simd.HalfRateVector512)) return false;
             int cells = (height + 2 * padding - kernel + 1) * (width + 2 * padding - kernel + 1);
             if (kernel == 5)
@@ -281,6 +282,11 @@ namespace CnnGen.Kernels
         // (Ahead: prepared for later calls, so large filters are streamed.)
         private static unsafe void Transform(ReadOnlySpan<float> weight, int outStride, int inStride, bool flip, Span<float> filters, bool ahead, in Layout l)
         {
+            if (!Wide)
+            {
+                Transform256(weight, outStride, inStride, flip, filters, l);
+                return;
+            }
             // Pinned for the streaming stores (Streaming), which take an address.
             bool stream = ahead && Streaming.Pays(l.FiltersLength);
             fixed (float* pinned = filters)
@@ -376,6 +382,14 @@ namespace CnnGen.Kernels
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                if (!Wide)
+                {
+                    TransformInput256(padded, transformed, first, count, l);
+                    Products256(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride, l.FilterPositionStride,
+                        l.ProductPositionStride, l.OutLanes, l.InChannels, l.OutGroups);
+                    TransformOutput256(products, staging, target, first, count, relu, pool, l, into);
+                    continue;
+                }
                 TransformInput(padded, transformed, first, count, l);
                 Products(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride, l.FilterPositionStride,
                     l.ProductPositionStride, l.OutLanes, l.InChannels, l.OutGroups);
@@ -436,7 +450,7 @@ namespace CnnGen.Kernels
         internal static void ForwardLinked(ReadOnlySpan<float> x, Span<float> padded, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
             Span<float> scratch, bool relu, bool pool, in Layout l, in PaddedMaps next, bool handOn, ReadOnlySpan<float> shortcut = default, bool reluAfterSum = false)
         {
-            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("WinogradF4Convolution needs AVX-512.");
+            if (!Runs(l.Kernel)) throw new PlatformNotSupportedException("WinogradF4Convolution needs AVX-512, or for 3x3 kernels AVX2 and FMA.");
             if (l.Dilation > 1 && (handOn || !padded.IsEmpty)) throw new ArgumentException("A dilated layout is not linked.", nameof(l));
             if (pool && (l.OutHeight < 2 || l.OutWidth < 2)) throw new ArgumentException("A 2x2 pooling window needs an output of at least 2x2.", nameof(pool));
             if (pool && l.Dilation > 1) throw new ArgumentException("A dilated layout has no pooled output.", nameof(pool));
@@ -472,11 +486,20 @@ namespace CnnGen.Kernels
             for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
 
             var input = padded.IsEmpty ? ownPadded : padded;
-            if (padded.IsEmpty) Pad(x, input, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+            if (padded.IsEmpty)
+            {
+                if (Wide) Pad(x, input, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+                else Pad256(x, input, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+            }
             if (!handOn)
             {
                 Transform(input, filters, transformed, products, staging, outputs, relu, pool, l, Target.Outputs(l, pool));
                 int cells = outHeight * outWidth;
+                if (!Wide)
+                {
+                    Unpack256(outputs, y, cells, l.OutChannels, l.OutputGroupStride, shortcut, reluAfterSum);
+                    return;
+                }
                 if (shortcut.IsEmpty) Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
                 else if (reluAfterSum) Unpack<DirectConvolution.SumReluRows>(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride, shortcut);
                 else Unpack<DirectConvolution.SumRows>(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride, shortcut);
@@ -500,6 +523,12 @@ namespace CnnGen.Kernels
                 for (int r = p; r < p + maps.Height; r++)
                 {
                     ref float row = ref Unsafe.Add(ref t0, r * rowLength);
+                    if (!Wide)
+                    {
+                        ClearCells(ref row, 0, p * V);
+                        ClearCells(ref row, rightStart, rowLength);
+                        continue;
+                    }
                     for (int at = 0; at < p * V; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
                     for (int at = rightStart; at < rowLength; at += V) Vector512<float>.Zero.StoreUnsafe(ref row, (nuint)at);
                 }
