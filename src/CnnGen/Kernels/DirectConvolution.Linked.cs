@@ -229,7 +229,7 @@ namespace CnnGen.Kernels
             && RunsWinogradHere(new Geometry(inChannels, height, width, kernel, padding), outChannels);
 
         private static bool RunsWinogradHere(in Geometry g, int outChannels) =>
-            DefaultPath == KernelPath.Vector512 && Avx512F.IsSupported && ForwardByWinograd(g, outChannels);
+            WinogradOn(DefaultPath) && ForwardByWinograd(g, outChannels);
 
         /// <summary>The padded input of a stride-1 layer that runs Winograd (<see cref="RunsWinogradHere(int, int, int, int, int, int)"/>), as the layer before writes it.</summary>
         internal static WinogradF4Convolution.PaddedMaps WinogradInputMaps(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
