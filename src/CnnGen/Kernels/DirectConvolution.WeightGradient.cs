@@ -86,11 +86,16 @@ namespace CnnGen.Kernels
             }
             else
             {
-                int rows = RowsPerPass(g.OutWidth, 8);
-                for (int block = 0; block < lanes; block += 8)
+                for (int block = 0; block < lanes;)
                 {
+                    bool pair = PairedBlocks256 && block + 16 <= lanes;
+                    int rows = RowsPerPass(g.OutWidth, pair ? 16 : 8);
                     for (int oy = 0; oy < g.OutHeight; oy += rows)
-                        LanesPass256(ref x, ref dy, cells, block, oy, Math.Min(rows, g.OutHeight - oy), ref dw, g);
+                    {
+                        if (pair) LanesPairPass256(ref x, ref dy, cells, block, oy, Math.Min(rows, g.OutHeight - oy), ref dw, g);
+                        else LanesPass256(ref x, ref dy, cells, block, oy, Math.Min(rows, g.OutHeight - oy), ref dw, g);
+                    }
+                    block += pair ? 16 : 8;
                 }
             }
             AddTransposedBack(dWT, outChannels, g.Taps, weightGradient, width);
@@ -310,6 +315,63 @@ namespace CnnGen.Kernels
         }
 
         // The Vector256 pass: one block of 8 channels x 8 taps (10 of the 16 registers).
+        /// <summary>
+        /// Off: the Vector256 weight gradient takes one block of 8 output channels x 8 taps at a time (8 accumulators, 9 loads
+        /// a cell), not two blocks x 6 taps (12 accumulators, 8 loads).
+        /// </summary>
+        internal static bool PairedBlocks256 { get; set; } = true;
+
+        // Two blocks of 8 output channels (16 lanes of d y: the block's cell and the next block's) x 6 taps.
+        private static void LanesPairPass256(ref float x, ref float dyT, int cells, int block, int firstRow, int rows, ref float dWT, in Geometry g)
+        {
+            const int V = 8;
+            int pw = g.PaddedWidth, outWidth = g.OutWidth, taps = g.Taps;
+            ref float d0 = ref Unsafe.Add(ref dyT, block * cells + firstRow * outWidth * V);
+            nuint next = (nuint)(V * cells), nextTaps = (nuint)(V * taps);
+            ref float w0 = ref Unsafe.Add(ref dWT, block * taps);
+            ref float x0 = ref Unsafe.Add(ref x, firstRow * pw);
+            for (int tap = 0; tap < taps; tap += 6)
+            {
+                int count = Math.Min(6, taps - tap);
+                var offsets = new TapOffsets8(tap, count, g.KernelHeight, g.KernelWidth, g.PaddedWidth, g.Plane);
+                int o0 = offsets.O0, o1 = offsets.O1, o2 = offsets.O2, o3 = offsets.O3, o4 = offsets.O4, o5 = offsets.O5;
+                var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0;
+                var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0; var b5 = a0;
+                nuint cell = 0;
+                for (int oy = 0; oy < rows; oy++)
+                {
+                    ref float row = ref Unsafe.Add(ref x0, oy * pw);
+                    for (int ox = 0; ox < outWidth; ox++, cell += V)
+                    {
+                        var d = Vector256.LoadUnsafe(ref d0, cell);
+                        var e = Vector256.LoadUnsafe(ref d0, cell + next);
+                        ref float at = ref Unsafe.Add(ref row, ox);
+                        var k = Vector256.Create(Unsafe.Add(ref at, o0)); a0 = Fused.MultiplyAdd(k, d, a0); b0 = Fused.MultiplyAdd(k, e, b0);
+                        k = Vector256.Create(Unsafe.Add(ref at, o1)); a1 = Fused.MultiplyAdd(k, d, a1); b1 = Fused.MultiplyAdd(k, e, b1);
+                        k = Vector256.Create(Unsafe.Add(ref at, o2)); a2 = Fused.MultiplyAdd(k, d, a2); b2 = Fused.MultiplyAdd(k, e, b2);
+                        k = Vector256.Create(Unsafe.Add(ref at, o3)); a3 = Fused.MultiplyAdd(k, d, a3); b3 = Fused.MultiplyAdd(k, e, b3);
+                        k = Vector256.Create(Unsafe.Add(ref at, o4)); a4 = Fused.MultiplyAdd(k, d, a4); b4 = Fused.MultiplyAdd(k, e, b4);
+                        k = Vector256.Create(Unsafe.Add(ref at, o5)); a5 = Fused.MultiplyAdd(k, d, a5); b5 = Fused.MultiplyAdd(k, e, b5);
+                    }
+                }
+                ref float target = ref Unsafe.Add(ref w0, tap * V);
+                AddTo(ref target, 0, a0, b0, nextTaps);
+                if (count > 1) AddTo(ref target, 1 * V, a1, b1, nextTaps);
+                if (count > 2) AddTo(ref target, 2 * V, a2, b2, nextTaps);
+                if (count > 3) AddTo(ref target, 3 * V, a3, b3, nextTaps);
+                if (count > 4) AddTo(ref target, 4 * V, a4, b4, nextTaps);
+                if (count > 5) AddTo(ref target, 5 * V, a5, b5, nextTaps);
+            }
+        }
+
+        // A tap's sums of two blocks added to d weight transposed: the first block's at `at`, the next's nextTaps floats on.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddTo(ref float target, nuint at, Vector256<float> first, Vector256<float> second, nuint nextTaps)
+        {
+            (Vector256.LoadUnsafe(ref target, at) + first).StoreUnsafe(ref target, at);
+            (Vector256.LoadUnsafe(ref target, at + nextTaps) + second).StoreUnsafe(ref target, at + nextTaps);
+        }
+
         private static void LanesPass256(ref float x, ref float dyT, int cells, int block, int firstRow, int rows, ref float dWT, in Geometry g)
         {
             const int V = 8;
