@@ -67,7 +67,7 @@ namespace CnnGen.Kernels
         /// <summary>Off: the phases are split out, run and interleaved back even where they run by Winograd (tests: the same floats).</summary>
         internal static bool WholeMapWinograd = true;
 
-        // Where the phases' forward runs by Winograd (Vector512), all d² phases run as one Winograd convolution on the map
+        // Where the phases' forward runs by Winograd (the machine's own vector path), all d² phases run as one Winograd convolution on the map
         // itself: its tiles' windows read every d-th padded cell and their outputs write every d-th cell
         // (WinogradF4Convolution.Layout.Dilation), so the map is transposed to channel lanes once and back once, with no
         // pass splitting it into phases or interleaving them back (perf, the sweep's dilated network at batch 1: those

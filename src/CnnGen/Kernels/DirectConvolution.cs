@@ -140,8 +140,8 @@ namespace CnnGen.Kernels
         private static bool WeightGradientOverSamplesByWinograd(in Geometry g, int outChannels) =>
             g.Square && WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.PaysOverSamples(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
-        // What every Winograd path needs: the Vector512 kernels, a 3x3 kernel (5x5 too for the forward: F(2x2, 5x5)), enough
-        // channels each way.
+        // What every Winograd path needs: a 3x3 kernel, enough channels each way, and the kernels on this machine: the forward's
+        // on Vector512 (5x5 too: F(2x2, 5x5)) or Vector256 (WinogradF4Convolution.Runs), the weight gradient's on Vector512.
         private static bool WinogradShape(int inChannels, int outChannels, int kernel, bool forward = false) =>
             (forward ? WinogradF4Convolution.Runs(kernel) : Vector512.IsHardwareAccelerated && kernel == 3)
             && inChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels;
@@ -185,13 +185,13 @@ namespace CnnGen.Kernels
             && ForwardByRowWinograd(new Geometry(inChannels, height, width, kernel, padding), outChannels, pool);
 
         // F(4x4, 3x3) or F(2x2, 5x5) where it measured faster than the direct kernel (WinogradF4Convolution.Pays), on the
-        // Vector512 path. For 3x3, F(4x4)'s domain holds every shape where F(2x2, 3x3) (WinogradConvolution) measured faster
+        // machine's own vector path (WinogradOn). For 3x3, F(4x4)'s domain holds every shape where F(2x2, 3x3) (WinogradConvolution) measured faster
         // than direct, and F(4x4) beat F(2x2) on all of them (benchmarks/README.md), so F(2x2, 3x3) is no longer run here;
         // KernelBench keeps it as the comparison.
         private static bool WinogradPays(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
             WinogradShape(inChannels, outChannels, kernel, forward: true) && WinogradF4Convolution.Pays(inChannels, height, width, outChannels, kernel, padding);
 
-        /// <summary>Whether this stride-1 shape's forward runs by Winograd on the Vector512 path (F(4x4, 3x3) or F(2x2, 5x5)).</summary>
+        /// <summary>Whether this stride-1 shape's forward runs by Winograd on this machine's vector path (F(4x4, 3x3), or on Vector512 F(2x2, 5x5) too).</summary>
         internal static bool ForwardByWinograd(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
             inChannels > 0 && height > 0 && width > 0 && outChannels > 0 && kernel > 0 && padding >= 0
             && height + 2 * padding >= kernel && width + 2 * padding >= kernel
