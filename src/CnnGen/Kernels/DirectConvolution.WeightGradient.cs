@@ -314,7 +314,6 @@ namespace CnnGen.Kernels
             if (count > 7) (Vector512.LoadUnsafe(ref target, 7 * V) + a7).StoreUnsafe(ref target, 7 * V);
         }
 
-        // The Vector256 pass: one block of 8 channels x 8 taps (10 of the 16 registers).
         /// <summary>
         /// Off: the Vector256 weight gradient takes one block of 8 output channels x 8 taps at a time (8 accumulators, 9 loads
         /// a cell), not two blocks x 6 taps (12 accumulators, 8 loads).
@@ -372,6 +371,7 @@ namespace CnnGen.Kernels
             (Vector256.LoadUnsafe(ref target, at + nextTaps) + second).StoreUnsafe(ref target, at + nextTaps);
         }
 
+        // The Vector256 pass: one block of 8 channels x 8 taps (10 of the 16 registers).
         private static void LanesPass256(ref float x, ref float dyT, int cells, int block, int firstRow, int rows, ref float dWT, in Geometry g)
         {
             const int V = 8;

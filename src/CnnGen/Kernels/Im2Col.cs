@@ -137,7 +137,6 @@ namespace CnnGen.Kernels
             }
         }
 
-        /// <summary>The output columns [lo, hi) whose input column ox*stride - padding + kx lies inside [0, width).</summary>
         // The even floats of source[0..15], in order: within each 128-bit lane the shuffle takes a0 a2 b0 b2 (a4 a6 b4 b6), and
         // the 64-bit permutation puts the a pairs before the b pairs.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -162,6 +161,7 @@ namespace CnnGen.Kernels
             Avx.Blend(t1 + Avx.UnpackHigh(spread, zero), t1, 0b1010_1010).StoreUnsafe(ref target, 8);
         }
 
+        /// <summary>The output columns [lo, hi) whose input column ox*stride - padding + kx lies inside [0, width).</summary>
         private static void ValidColumns(int kx, int stride, int padding, int width, int outWidth, out int lo, out int hi)
         {
             int first = padding - kx; // ox*stride >= first

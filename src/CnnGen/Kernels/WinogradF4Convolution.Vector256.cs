@@ -95,27 +95,24 @@ namespace CnnGen.Kernels
             return (g0 * quarter, (outer + g1) * minusSixth, (outer - g1) * minusSixth, even + odd, even - odd, g2);
         }
 
-        // Pad's layout from NCHW: 8 channels x 8 cells of a row by one 8x8 transpose, the rest (a row's last cells, a
-        // group's channels past the last whole half, the lanes past the channels) one float at a time.
+        // Pad's layout from NCHW: the margins as ClearMargins leaves them, then 8 channels x 8 cells of a row by one 8x8
+        // transpose, the rest (a row's last cells, a group's channels past the last whole half, the lanes past the channels)
+        // one float at a time.
         private static void Pad256(ReadOnlySpan<float> x, Span<float> padded, int inChannels, int height, int width, int padding, int paddedWidth, int paddedGroupStride)
         {
+            int groups = (inChannels + V - 1) / V;
+            ClearMargins(padded, new PaddedMaps(inChannels, height, width, padding, paddedWidth, paddedGroupStride, groups * paddedGroupStride));
             ref float source = ref MemoryMarshal.GetReference(x);
-            int plane = height * width, p = padding, rowLength = paddedWidth * V, rightStart = (p + width) * V;
+            int plane = height * width, rowLength = paddedWidth * V;
             int vectorCells = width & ~(Half - 1);
-            for (int group = 0; group < (inChannels + V - 1) / V; group++)
+            for (int group = 0; group < groups; group++)
             {
-                var target = padded.Slice(group * paddedGroupStride, paddedGroupStride);
-                target.Slice(0, p * rowLength).Clear();
-                target.Slice((p + height) * rowLength).Clear();
-                ref float t0 = ref MemoryMarshal.GetReference(target);
+                ref float t0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), group * paddedGroupStride);
                 int channels = Math.Min(V, inChannels - group * V), wholeHalves = channels / Half;
                 ref float groupPlanes = ref Unsafe.Add(ref source, group * V * plane);
                 for (int iy = 0; iy < height; iy++)
                 {
-                    ref float row = ref Unsafe.Add(ref t0, (iy + p) * rowLength);
-                    ClearCells(ref row, 0, p * V);
-                    ClearCells(ref row, rightStart, rowLength);
-                    ref float cells = ref Unsafe.Add(ref row, p * V);
+                    ref float cells = ref Unsafe.Add(ref t0, (iy + padding) * rowLength + padding * V);
                     ref float sourceRow = ref Unsafe.Add(ref groupPlanes, iy * width);
                     for (int half = 0; half < wholeHalves * Half; half += Half)
                         for (int ix = 0; ix < vectorCells; ix += Half)
