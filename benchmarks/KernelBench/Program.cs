@@ -478,7 +478,9 @@ namespace KernelBench
                 (64, 32, 128), (64, 16, 128), (64, 16, 64), (64, 8, 128), (64, 4, 128),
                 (128, 16, 256), (128, 16, 128), (128, 8, 256), (128, 8, 128), (128, 4, 128), (256, 8, 256), (256, 4, 512),
             };
-            var v512 = DirectConvolution.KernelPath.Vector512;
+            // STRIDED_CHUNK_TILES=n: the Winograd layouts' chunks of n tiles instead of the rule's.
+            if (int.TryParse(Environment.GetEnvironmentVariable("STRIDED_CHUNK_TILES"), out int chunkTiles)) StridedWinogradConvolution.ChunkTilesOverride = chunkTiles;
+            var v512 = KernelPaths.Default; // the machine's own vector path: Vector512 with AVX-512, else Vector256
             Console.WriteLine($"{"3x3 stride 2, pad 1, ReLU",-28} {"direct us",10} {"GFLOP/s",8} {"4x4 tile us",12} {"speed-up",9} {"2x2 tile us",12} {"speed-up",9} {"2x4 tile us",12} {"speed-up",9} {"picked",7}");
             foreach (var s in shapes)
             {
@@ -496,9 +498,11 @@ namespace KernelBench
                 float[] filtersWide = new float[layoutWide.FiltersLength];
                 StridedWinogradConvolution.TransformFilters(w, filtersWide, layoutWide);
                 Action runDirect = () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, direct, s.OC, 3, 2, 1, y, scratch, true, v512, winograd: false);
-                var (d, f4) = Interleaved(runDirect, () => StridedWinogradConvolution.Forward(x, filters4, bias, y, scratch, true, layout4));
-                var (d2, f2) = Interleaved(runDirect, () => StridedWinogradConvolution.Forward(x, filters2, bias, y, scratch, true, layout2));
-                var (d3, fw) = Interleaved(runDirect, () => StridedWinogradConvolution.Forward(x, filtersWide, bias, y, scratch, true, layoutWide));
+                // A tile this machine does not run (without AVX-512: the 2x2 and 2x4) reads NaN.
+                (double, double) Versus(int tile, Action run) => StridedWinogradConvolution.RunsTile(tile) ? Interleaved(runDirect, run) : (double.MaxValue, double.NaN);
+                var (d, f4) = Versus(4, () => StridedWinogradConvolution.Forward(x, filters4, bias, y, scratch, true, layout4));
+                var (d2, f2) = Versus(2, () => StridedWinogradConvolution.Forward(x, filters2, bias, y, scratch, true, layout2));
+                var (d3, fw) = Versus(StridedWinogradConvolution.Wide, () => StridedWinogradConvolution.Forward(x, filtersWide, bias, y, scratch, true, layoutWide));
                 d = Math.Min(d, Math.Min(d2, d3));
                 double flops = 2.0 * s.OC * o * o * s.C * 9;
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({o}x{o})";
@@ -1840,6 +1844,8 @@ namespace KernelBench
         // "conv": only the convolution table (forward and backward), for quick before/after comparisons of the direct kernels.
         public static void Main(string[] args)
         {
+            // PAIRED_GROUPS=0: the Vector256 Winograd GEMMs take one group of 16 output channels at a time (WinogradF4Convolution.PairedGroups256 off).
+            if (Environment.GetEnvironmentVariable("PAIRED_GROUPS") == "0") WinogradF4Convolution.PairedGroups256 = false;
             bool convolutionsOnly = args.Length > 0 && args[0] == "conv";
             if (args.Length > 0 && args[0] == "wgrad-tiles")
             {

@@ -58,18 +58,21 @@ namespace CnnGen.Tests
 
         private static bool Available => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
+        // The tiles this machine runs: all three with AVX-512, the 4x4 tile on Vector256 with AVX2 and FMA, none without SIMD.
+        private static int[] TilesHere => new[] { 4, 2, StridedWinogradConvolution.Wide }.Where(StridedWinogradConvolution.RunsTile).ToArray();
+
         [Theory]
         [MemberData(nameof(Shapes))]
         public void Forward_MatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding, bool hasBias)
         {
-            if (!Available) return; // the kernel is Vector512 only; StridedConvolutionTests cover these layers on the other paths
+            if (TilesHere.Length == 0) return; // no SIMD: StridedConvolutionTests cover these layers on the scalar path
             var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding);
             int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1, outLength = outChannels * outHeight * outWidth;
             float[] x = RandomValues(random, inChannels * height * width);
             float[] weight = RandomValues(random, outChannels * inChannels * 9);
             float[] bias = hasBias ? RandomValues(random, outChannels) : Array.Empty<float>();
             var (expected, scale) = Definition(x, inChannels, height, width, weight, bias, outChannels, 3, 2, padding);
-            foreach (int tile in new[] { 4, 2, StridedWinogradConvolution.Wide })
+            foreach (int tile in TilesHere)
             {
                 var layout = new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, padding, tile);
                 Assert.Equal(outHeight, layout.OutHeight);
@@ -182,7 +185,7 @@ namespace CnnGen.Tests
             int tile = StridedWinogradConvolution.TileFor(inChannels, height, width, outChannels, 1);
             int directLength = outChannels * inChannels * 9 + outChannels;
             int preparedLength = StridedConvolution.PreparedLength(inChannels, height, width, outChannels, 3, 2, 1);
-            if (!Available || !Simd.Enabled) Assert.Equal(0, tile);
+            if (!StridedWinogradConvolution.Runs) Assert.Equal(0, tile);
             if (tile == 0) Assert.Equal(directLength, preparedLength);
             else Assert.Equal(new StridedWinogradConvolution.Layout(inChannels, height, width, outChannels, 1, tile).FiltersLength + outChannels, preparedLength);
             float[] prepared = RandomValues(random, preparedLength); // garbage must be overwritten
@@ -217,8 +220,7 @@ namespace CnnGen.Tests
             float[] y = new float[expected.Length];
             StridedConvolution.ForwardPrepared(x, c, h, w, prepared, oc, 3, 2, p, y, new float[StridedConvolution.ScratchLength(c, h, w, oc, 3, 2, p)], relu: true);
             Infrastructure.Compare.Close(y, expected, 1e-4, name + " (tile " + StridedWinogradConvolution.TileFor(c, h, w, oc, p) + ")");
-            if (!Available) return;
-            foreach (int tile in new[] { 4, 2, StridedWinogradConvolution.Wide })
+            foreach (int tile in TilesHere)
             {
                 var layout = new StridedWinogradConvolution.Layout(c, h, w, oc, p, tile);
                 float[] filters = new float[layout.FiltersLength];
@@ -248,6 +250,7 @@ namespace CnnGen.Tests
             var network = new RandomNetwork("StridedWinogradNet", TensorShape.Spatial(3, 32, 32), layers);
             using var assembly = GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace Strided;\n" + network.Declaration());
             var generated = assembly.CreateNetwork("Strided." + network.Name);
+            if (!Available && StridedWinogradConvolution.Runs) Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 32, 32, 48, 1));
             if (Available && Simd.Enabled)
             {
                 Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 32, 32, 48, 1));
@@ -264,9 +267,24 @@ namespace CnnGen.Tests
             Assert.Equal(0, StridedWinogradConvolution.TileFor(8, 32, 32, 32, 1));    // 8 channels in
             Assert.Equal(0, StridedWinogradConvolution.TileFor(16, 32, 32, 16, 1));   // 16 out
             Assert.Equal(0, StridedWinogradConvolution.TileFor(64, 4, 4, 128, 1));    // a 2x2 output
-            if (!Available || !Simd.Enabled)
+            if (!StridedWinogradConvolution.Runs)
             {
-                Assert.Equal(0, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1)); // no AVX-512, or SIMD switched off
+                Assert.Equal(0, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1)); // SIMD switched off, or no AVX2 and FMA
+                return;
+            }
+            if (!Available)
+            {
+                // Vector256 (session 58): the 4x4 tile only, on outputs of 64 cells or more whose tiles' cells are three in four real.
+                Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1));  // 16x16
+                Assert.Equal(4, StridedWinogradConvolution.TileFor(16, 32, 32, 32, 1));  // ResNet-8's first downsampling
+                Assert.Equal(4, StridedWinogradConvolution.TileFor(64, 16, 16, 128, 1)); // 8x8
+                Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 16, 16, 64, 1));  // 8x8, small filters (the 2x4 tile with AVX-512)
+                Assert.Equal(4, StridedWinogradConvolution.TileFor(64, 22, 22, 128, 1)); // 11x11: 121 of 144 cells
+                Assert.Equal(4, StridedWinogradConvolution.TileFor(64, 28, 28, 128, 1)); // 14x14: 196 of 256
+                Assert.Equal(0, StridedWinogradConvolution.TileFor(64, 20, 20, 128, 1)); // 10x10: 100 of 144
+                Assert.Equal(0, StridedWinogradConvolution.TileFor(32, 18, 18, 64, 1));  // 9x9
+                Assert.Equal(0, StridedWinogradConvolution.TileFor(64, 14, 14, 128, 1)); // 7x7: under 64 cells
+                Assert.Equal(0, StridedWinogradConvolution.TileFor(32, 8, 8, 64, 1));    // 4x4
                 return;
             }
             Assert.Equal(4, StridedWinogradConvolution.TileFor(32, 32, 32, 64, 1));
@@ -311,8 +329,7 @@ namespace CnnGen.Tests
         public void Forward_AllocatesNothing_OverSeveralChunks()
         {
             Assert.True(new StridedWinogradConvolution.Layout(128, 48, 44, 128, 1).Chunks > 1, "a shape of the tests covers several chunks");
-            if (!Available) return;
-            foreach (int tile in new[] { 4, 2, StridedWinogradConvolution.Wide })
+            foreach (int tile in TilesHere)
             {
                 var layout = new StridedWinogradConvolution.Layout(32, 32, 32, 64, 1, tile);
                 float[] x = new float[32 * 32 * 32], w = new float[64 * 32 * 9], b = new float[64], y = new float[64 * 16 * 16];
@@ -337,18 +354,18 @@ namespace CnnGen.Tests
         // TileFor's picks as measured (benchmarks/README.md): the 2x4 tile on 8x8 outputs only while its filters stay in L2
         // (Cin·Cout ≤ 4608), above that the 4x4 tile (the strided network's 64 -> 128 since session 37, its filters read block
         // by block), the 4x4 tile from 256 output cells, the 2x2 tile on 4x4 outputs up to 8192, the direct kernels below
-        // 16 channels in or 32 out and on 2x2 outputs. Without AVX-512 the kernel does not run at all.
+        // 16 channels in or 32 out and on 2x2 outputs. Without AVX-512 (Vector256) the 4x4 tile from 8x8 outputs, else the direct kernels.
         [Fact]
         public void TileForPicksTheMeasuredTile()
         {
-            var cases = new (int C, int H, int OC, int Tile)[]
+            var cases = new (int C, int H, int OC, int Tile, int Vector256Tile)[]
             {
-                (32, 32, 64, 4), (64, 16, 128, 4), (32, 16, 64, StridedWinogradConvolution.Wide), (64, 16, 64, StridedWinogradConvolution.Wide),
-                (64, 8, 128, 2), (128, 8, 64, 2), (64, 4, 128, 0), (8, 32, 16, 0), (3, 64, 32, 0), (32, 18, 64, 2),
+                (32, 32, 64, 4, 4), (64, 16, 128, 4, 4), (32, 16, 64, StridedWinogradConvolution.Wide, 4), (64, 16, 64, StridedWinogradConvolution.Wide, 4),
+                (64, 8, 128, 2, 0), (128, 8, 64, 2, 0), (64, 4, 128, 0, 0), (8, 32, 16, 0, 0), (3, 64, 32, 0, 0), (32, 18, 64, 2, 0),
             };
             foreach (var c in cases)
             {
-                int expected = StridedWinogradConvolution.Available ? c.Tile : 0;
+                int expected = StridedWinogradConvolution.Available ? c.Tile : StridedWinogradConvolution.Runs ? c.Vector256Tile : 0;
                 Assert.Equal(expected, StridedWinogradConvolution.TileFor(c.C, c.H, c.H, c.OC, 1));
             }
         }

@@ -83,7 +83,7 @@ namespace CnnGen.Kernels
         // Stride-2 3x3 layers where StridedWinogradConvolution.Pays (measured against ForwardLanes512 and ForwardPhases512):
         // forward only, from weights transformed by Prepare.
         private static bool UseWinograd(in Geometry g, int outChannels, KernelPath path, bool winograd) =>
-            winograd && path == KernelPath.Vector512 && g.Kernel == 3 && g.Stride == 2
+            winograd && DirectConvolution.WinogradOn(path) && g.Kernel == 3 && g.Stride == 2
             && StridedWinogradConvolution.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
         // Stride-2 4x4 layers where PolyphaseWinogradConvolution.Pays (measured against the direct kernels): forward only, from

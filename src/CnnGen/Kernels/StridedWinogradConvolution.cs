@@ -219,9 +219,10 @@ namespace CnnGen.Kernels
         /// <summary><see cref="TileFor"/> for a unit whose 512-bit multiply-adds run at half rate or not (tests ask both).</summary>
         internal static int TileForRate(int inChannels, int height, int width, int outChannels, int padding, bool halfRateVector512)
         {
-            if (!Available || inChannels < MinimumInChannels || outChannels < MinimumOutChannels || padding < 0
+            if (!Runs || inChannels < MinimumInChannels || outChannels < MinimumOutChannels || padding < 0
                 || height + 2 * padding < 3 || width + 2 * padding < 3) return 0;
             int outputHeight = (height + 2 * padding - 3) / 2 + 1, outputWidth = (width + 2 * padding - 3) / 2 + 1;
+            if (!Vector512Here) return TileFor256(inChannels, outChannels, outputHeight, outputWidth);
             int cells = outputHeight * outputWidth;
             if (cells >= 256) return 4;
             if (SmallOutputTileOverride >= 0) return SmallOutputTileOverride;
@@ -414,7 +415,7 @@ namespace CnnGen.Kernels
         internal static void ForwardLinked(ReadOnlySpan<float> x, Span<float> padded, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
             Span<float> scratch, bool relu, in Layout l, in WinogradF4Convolution.PaddedMaps next, Handoff handoff)
         {
-            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512.");
+            if (!RunsTile(l.Tile)) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512, or AVX2 and FMA for the 4x4 tile.");
             int cells = l.OutHeight * l.OutWidth;
             if (padded.IsEmpty) Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
             else Require(padded.Length >= l.PaddedLength, nameof(padded));
@@ -435,7 +436,8 @@ namespace CnnGen.Kernels
             {
                 // Pad clears every row and column of the buffer outside the image, those past height + padding included.
                 padded = ownPadded;
-                WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+                if (Vector512Here) WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+                else WinogradF4Convolution.Pad256(x, padded, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
             }
             // The output transform's target: [group][row][column][16] cells, groupStride floats between groups, pitch cells a row,
             // from origin (a float offset).
@@ -456,12 +458,24 @@ namespace CnnGen.Kernels
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                if (!Vector512Here)
+                {
+                    TransformInput4x256(padded, transformed, first, count, l);
+                    WinogradF4Convolution.Products256(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                        l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
+                    TransformOutput4x256(products, staging, target, first, count, relu, l, sink);
+                    continue;
+                }
                 TransformInput(padded, transformed, staging, first, count, l);
                 WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
                     l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
                 TransformOutputs(products, staging, target, first, count, relu, l, sink);
             }
-            if (handoff == Handoff.Maps) WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
+            if (handoff == Handoff.Maps)
+            {
+                if (Vector512Here) WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
+                else WinogradF4Convolution.Unpack256(outputs, y, cells, l.OutChannels, l.OutputGroupStride, default, reluAfterSum: false);
+            }
             else if (handoff == Handoff.Means)
             {
                 float scale = 1f / cells;

@@ -9,8 +9,8 @@ namespace CnnGen.Kernels
     // F(4x4, 3x3) where there is no AVX-512 but AVX2 and FMA: the Vector512 kernels' layouts unchanged (16-channel groups in
     // the padded input, V, M, the filters and the outputs; the same Layout, scratch and kept filters), each group's 16 lanes
     // taken as two Vector256 halves. The transforms are the Vector512 ones' operations, lane for lane. The GEMM's register
-    // tile is 2 vectors (16 output channels) x 6 tiles, or 4 x 3: 12 accumulators of the 16 ymm registers, where the
-    // Vector512 tiles take up to 24 of 32. F(2x2, 5x5), the linked hand-offs and the other Winograd kernels stay Vector512 only.
+    // tile is 2 vectors (16 output channels) x 6 tiles (12 accumulators of the 16 ymm registers, where the Vector512 tiles
+    // take up to 24 of 32), or 4 x 2. F(2x2, 5x5) and the other Winograd kernels stay Vector512 only.
     internal static partial class WinogradF4Convolution
     {
         private const int Half = V / 2;
@@ -37,7 +37,7 @@ namespace CnnGen.Kernels
             return filterBytes <= 24L << 20 || outHeight % 4 == 0 && outWidth % 4 == 0 && outHeight * outWidth >= 64;
         }
 
-        /// <summary>Off: the Vector256 GEMM takes 16 output channels x 6 tiles only, not 32 x 3 where a block has 32 or more.</summary>
+        /// <summary>Off: the Vector256 GEMM takes 16 output channels x 6 tiles only, not 32 x 2 where a block has 32 or more.</summary>
         internal static bool PairedGroups256 { get; set; } = true;
 
         // U[position][ic][oc lanes] as the Vector512 Transform makes it: the 16 filters' taps gathered into [tap][16 lanes]
@@ -98,7 +98,7 @@ namespace CnnGen.Kernels
         // Pad's layout from NCHW: the margins as ClearMargins leaves them, then 8 channels x 8 cells of a row by one 8x8
         // transpose, the rest (a row's last cells, a group's channels past the last whole half, the lanes past the channels)
         // one float at a time.
-        private static void Pad256(ReadOnlySpan<float> x, Span<float> padded, int inChannels, int height, int width, int padding, int paddedWidth, int paddedGroupStride)
+        internal static void Pad256(ReadOnlySpan<float> x, Span<float> padded, int inChannels, int height, int width, int padding, int paddedWidth, int paddedGroupStride)
         {
             int groups = (inChannels + V - 1) / V;
             ClearMargins(padded, new PaddedMaps(inChannels, height, width, padding, paddedWidth, paddedGroupStride, groups * paddedGroupStride));
@@ -212,10 +212,14 @@ namespace CnnGen.Kernels
         }
 
         // Products' GEMMs: per position and block of output vectors (FilterAt's blocks), the block's groups two at a time
-        // (32 lanes x 3 tiles) where PairedGroups256, else one at a time (16 lanes x 6 tiles), tiles in blocks as even as they go.
-        private static void Products256(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, int positions,
+        // (32 lanes x 2 tiles) where PairedGroups256, else one at a time (16 lanes x 6 tiles), tiles in blocks as even as they go;
+        // the filters of each position its slot's where filterSlots is given (as Products). Shared with StridedWinogradConvolution.
+        // 32 lanes x 3 tiles (session 57) wants 12 accumulators, 4 filter vectors and a broadcast, 17 of the 16 registers:
+        // against it, 32 x 2 took 342 µs for 535 on 64x32x32 -> 64, 294 for 501 on 128x16x16 -> 128, 550 for 614 on 256x8x8
+        // -> 256 (session 58, KernelBench winograd4 on Zen 3; 16 lanes alone: 391, 598, 858).
+        internal static void Products256(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, int positions,
             int transformedPositionStride, int transformedGroupStride, int filterPositionStride, int productPositionStride, int productTileStride,
-            int inChannels, int outGroups)
+            int inChannels, int outGroups, ReadOnlySpan<byte> filterSlots = default)
         {
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
             ref float u0 = ref MemoryMarshal.GetReference(filters);
@@ -225,7 +229,7 @@ namespace CnnGen.Kernels
             for (int position = 0; position < positions; position++)
             {
                 ref float v = ref Unsafe.Add(ref v0, position * transformedPositionStride);
-                ref float u = ref Unsafe.Add(ref u0, position * filterPositionStride);
+                ref float u = ref Unsafe.Add(ref u0, (filterSlots.IsEmpty ? position : filterSlots[position]) * filterPositionStride);
                 ref float m = ref Unsafe.Add(ref m0, position * productPositionStride);
                 for (int block = 0; block < vectorBlocks; block++)
                 {
@@ -234,7 +238,7 @@ namespace CnnGen.Kernels
                     int filterStride = vectors * V;
                     for (int group = 0; group < vectors;)
                     {
-                        int groups = paired && group + 2 <= vectors ? 2 : 1, most = groups == 2 ? 3 : 6;
+                        int groups = paired && group + 2 <= vectors ? 2 : 1, most = groups == 2 ? 2 : 6;
                         int tileBlocks = (count + most - 1) / most;
                         for (int tb = 0; tb < tileBlocks; tb++)
                         {
@@ -260,7 +264,6 @@ namespace CnnGen.Kernels
                 case 14: Tile256<C2, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
                 case 17: Tile256<C4, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
                 case 18: Tile256<C4, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 19: Tile256<C4, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
                 default: throw new ArgumentOutOfRangeException(nameof(tiles));
             }
         }
@@ -351,26 +354,36 @@ namespace CnnGen.Kernels
                         Put(ref target, py + 1, px + 1, Max(y22, y23, y32, y33), pooledHeight, pooledWidth, into.RowCells);
                         continue;
                     }
-                    if (4 * ty + 4 <= h && 4 * tx + 4 <= w)
-                    {
-                        ref float cell = ref Unsafe.Add(ref target, (4 * ty * pitch + 4 * tx * step) * V);
-                        nuint row = (nuint)(pitch * V), column = (nuint)(step * V);
-                        y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, column); y02.StoreUnsafe(ref cell, 2 * column); y03.StoreUnsafe(ref cell, 3 * column);
-                        cell = ref Unsafe.Add(ref cell, row);
-                        y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, column); y12.StoreUnsafe(ref cell, 2 * column); y13.StoreUnsafe(ref cell, 3 * column);
-                        cell = ref Unsafe.Add(ref cell, row);
-                        y20.StoreUnsafe(ref cell, 0); y21.StoreUnsafe(ref cell, column); y22.StoreUnsafe(ref cell, 2 * column); y23.StoreUnsafe(ref cell, 3 * column);
-                        cell = ref Unsafe.Add(ref cell, row);
-                        y30.StoreUnsafe(ref cell, 0); y31.StoreUnsafe(ref cell, column); y32.StoreUnsafe(ref cell, 2 * column); y33.StoreUnsafe(ref cell, 3 * column);
-                        continue;
-                    }
-                    int oy = 4 * ty, ox = 4 * tx;
-                    Put(ref target, oy, ox, y00, h, w, pitch, step); Put(ref target, oy, ox + 1, y01, h, w, pitch, step); Put(ref target, oy, ox + 2, y02, h, w, pitch, step); Put(ref target, oy, ox + 3, y03, h, w, pitch, step);
-                    Put(ref target, oy + 1, ox, y10, h, w, pitch, step); Put(ref target, oy + 1, ox + 1, y11, h, w, pitch, step); Put(ref target, oy + 1, ox + 2, y12, h, w, pitch, step); Put(ref target, oy + 1, ox + 3, y13, h, w, pitch, step);
-                    Put(ref target, oy + 2, ox, y20, h, w, pitch, step); Put(ref target, oy + 2, ox + 1, y21, h, w, pitch, step); Put(ref target, oy + 2, ox + 2, y22, h, w, pitch, step); Put(ref target, oy + 2, ox + 3, y23, h, w, pitch, step);
-                    Put(ref target, oy + 3, ox, y30, h, w, pitch, step); Put(ref target, oy + 3, ox + 1, y31, h, w, pitch, step); Put(ref target, oy + 3, ox + 2, y32, h, w, pitch, step); Put(ref target, oy + 3, ox + 3, y33, h, w, pitch, step);
+                    StoreTile4x4(ref target, 4 * ty, 4 * tx, h, w, pitch, y00, y01, y02, y03, y10, y11, y12, y13, y20, y21, y22, y23, y30, y31, y32, y33, step);
                 }
             }
+        }
+
+        // StoreTile4x4 on 8 lanes (target: the half's first lane). Shared with StridedWinogradConvolution.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void StoreTile4x4(ref float target, int oy, int ox, int h, int w, int pitch,
+            Vector256<float> y00, Vector256<float> y01, Vector256<float> y02, Vector256<float> y03,
+            Vector256<float> y10, Vector256<float> y11, Vector256<float> y12, Vector256<float> y13,
+            Vector256<float> y20, Vector256<float> y21, Vector256<float> y22, Vector256<float> y23,
+            Vector256<float> y30, Vector256<float> y31, Vector256<float> y32, Vector256<float> y33, int step = 1)
+        {
+            if (oy + 4 <= h && ox + 4 <= w)
+            {
+                ref float cell = ref Unsafe.Add(ref target, (oy * pitch + ox * step) * V);
+                nuint row = (nuint)(pitch * V), column = (nuint)(step * V);
+                y00.StoreUnsafe(ref cell, 0); y01.StoreUnsafe(ref cell, column); y02.StoreUnsafe(ref cell, 2 * column); y03.StoreUnsafe(ref cell, 3 * column);
+                cell = ref Unsafe.Add(ref cell, row);
+                y10.StoreUnsafe(ref cell, 0); y11.StoreUnsafe(ref cell, column); y12.StoreUnsafe(ref cell, 2 * column); y13.StoreUnsafe(ref cell, 3 * column);
+                cell = ref Unsafe.Add(ref cell, row);
+                y20.StoreUnsafe(ref cell, 0); y21.StoreUnsafe(ref cell, column); y22.StoreUnsafe(ref cell, 2 * column); y23.StoreUnsafe(ref cell, 3 * column);
+                cell = ref Unsafe.Add(ref cell, row);
+                y30.StoreUnsafe(ref cell, 0); y31.StoreUnsafe(ref cell, column); y32.StoreUnsafe(ref cell, 2 * column); y33.StoreUnsafe(ref cell, 3 * column);
+                return;
+            }
+            Put(ref target, oy, ox, y00, h, w, pitch, step); Put(ref target, oy, ox + 1, y01, h, w, pitch, step); Put(ref target, oy, ox + 2, y02, h, w, pitch, step); Put(ref target, oy, ox + 3, y03, h, w, pitch, step);
+            Put(ref target, oy + 1, ox, y10, h, w, pitch, step); Put(ref target, oy + 1, ox + 1, y11, h, w, pitch, step); Put(ref target, oy + 1, ox + 2, y12, h, w, pitch, step); Put(ref target, oy + 1, ox + 3, y13, h, w, pitch, step);
+            Put(ref target, oy + 2, ox, y20, h, w, pitch, step); Put(ref target, oy + 2, ox + 1, y21, h, w, pitch, step); Put(ref target, oy + 2, ox + 2, y22, h, w, pitch, step); Put(ref target, oy + 2, ox + 3, y23, h, w, pitch, step);
+            Put(ref target, oy + 3, ox, y30, h, w, pitch, step); Put(ref target, oy + 3, ox + 1, y31, h, w, pitch, step); Put(ref target, oy + 3, ox + 2, y32, h, w, pitch, step); Put(ref target, oy + 3, ox + 3, y33, h, w, pitch, step);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -413,7 +426,7 @@ namespace CnnGen.Kernels
 
         // Unpack: each group's [cell][16 channels] into its channels' planes by 8x8 transposes, then the residual join (if any)
         // added in place: the same additions, per value, as Unpack's rows.
-        private static void Unpack256(Span<float> outputs, Span<float> y, int cells, int outChannels, int outputGroupStride, ReadOnlySpan<float> shortcut, bool reluAfterSum)
+        internal static void Unpack256(Span<float> outputs, Span<float> y, int cells, int outChannels, int outputGroupStride, ReadOnlySpan<float> shortcut, bool reluAfterSum)
         {
             ref float source = ref MemoryMarshal.GetReference(outputs);
             ref float target = ref MemoryMarshal.GetReference(y);
