@@ -1270,7 +1270,7 @@ namespace KernelBench
             foreach (var s in shapes)
             {
                 int tile = StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1);
-                if (tile == 0) tile = 2;
+                if (tile == 0) tile = StridedWinogradConvolution.RunsTile(2) ? 2 : 4;
                 if (forcedTile != 0) tile = forcedTile;
                 var l = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile);
                 float[] x = Fill(s.C * s.H * s.H, 1), w = Fill(s.OC * s.C * 9, 2), bias = Fill(s.OC, 3), y = new float[s.OC * l.OutHeight * l.OutWidth];
@@ -1285,7 +1285,7 @@ namespace KernelBench
                 int cells = l.OutHeight * l.OutWidth;
                 var sink = new StridedWinogradConvolution.Sink(l.OutputGroupStride, l.OutWidth, 0, means: false);
                 StridedWinogradConvolution.Forward(x, filters, bias, y, scratch, true, l);
-                double pad = TimeShort(() => WinogradF4Convolution.Pad(x, padded.Span, staging.Span, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride));
+                double pad = TimeShort(() => StridedWinogradConvolution.PadInput(x, padded.Span, staging.Span, l));
                 void TransformInputs()
                 {
                     for (int chunk = 0; chunk < l.Chunks; chunk++)
@@ -1300,8 +1300,7 @@ namespace KernelBench
                     for (int chunk = 0; chunk < l.Chunks; chunk++)
                     {
                         int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                        WinogradF4Convolution.Products(transformed.Span, filters, products.Span, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                            l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
+                        StridedWinogradConvolution.Multiply(transformed.Span, filters, products.Span, count, l);
                     }
                 }
                 double gemm = TimeShort(GemmsOnly);
@@ -1310,9 +1309,7 @@ namespace KernelBench
                     for (int chunk = 0; chunk < l.Chunks; chunk++)
                     {
                         int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                        if (l.Tile == 2) StridedWinogradConvolution.TransformOutput2(products.Span, staging.Span, outputs.Span, first, count, true, l, sink);
-                        else if (l.Tile == StridedWinogradConvolution.Wide) StridedWinogradConvolution.TransformOutputWide(products.Span, outputs.Span, staging.Span, first, count, true, l, sink);
-                        else StridedWinogradConvolution.TransformOutput(products.Span, staging.Span, outputs.Span, first, count, true, l, sink);
+                        StridedWinogradConvolution.TransformOutputs(products.Span, staging.Span, outputs.Span, first, count, true, l, sink);
                     }
                 }
                 double output = TimeShort(OutputsOnly);
@@ -1326,7 +1323,7 @@ namespace KernelBench
                     Console.WriteLine($"{step}: {clock.Elapsed.TotalSeconds / calls * 1e6:F2} us a call, {calls} calls");
                     return;
                 }
-                double unpack = TimeShort(() => WinogradF4Convolution.Unpack(outputs.Span, y, staging.Span, cells, l.OutChannels, l.OutputGroupStride));
+                double unpack = TimeShort(() => StridedWinogradConvolution.UnpackOutputs(outputs.Span, y, staging.Span, l));
                 double whole = TimeShort(() => StridedWinogradConvolution.Forward(x, filters, bias, y, scratch, true, l));
                 double flops = 2.0 * l.Positions * l.Tiles * l.InChannels * l.OutLanes;
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC} ({l.OutHeight}x{l.OutWidth})";

@@ -436,8 +436,7 @@ namespace CnnGen.Kernels
             {
                 // Pad clears every row and column of the buffer outside the image, those past height + padding included.
                 padded = ownPadded;
-                if (Vector512Here) WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
-                else WinogradF4Convolution.Pad256(x, padded, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+                PadInput(x, padded, staging, l);
             }
             // The output transform's target: [group][row][column][16] cells, groupStride floats between groups, pitch cells a row,
             // from origin (a float offset).
@@ -458,24 +457,11 @@ namespace CnnGen.Kernels
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                if (!Vector512Here)
-                {
-                    TransformInput4x256(padded, transformed, first, count, l);
-                    WinogradF4Convolution.Products256(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                        l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
-                    TransformOutput4x256(products, staging, target, first, count, relu, l, sink);
-                    continue;
-                }
                 TransformInput(padded, transformed, staging, first, count, l);
-                WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
+                Multiply(transformed, filters, products, count, l);
                 TransformOutputs(products, staging, target, first, count, relu, l, sink);
             }
-            if (handoff == Handoff.Maps)
-            {
-                if (Vector512Here) WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
-                else WinogradF4Convolution.Unpack256(outputs, y, cells, l.OutChannels, l.OutputGroupStride, default, reluAfterSum: false);
-            }
+            if (handoff == Handoff.Maps) UnpackOutputs(outputs, y, staging, l);
             else if (handoff == Handoff.Means)
             {
                 float scale = 1f / cells;
@@ -496,7 +482,7 @@ namespace CnnGen.Kernels
         internal static void ForwardSamples(ReadOnlySpan<float> x, Span<float> padded, int slot, int count, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias,
             Span<float> y, Span<float> scratch, bool relu, in Layout l, bool means)
         {
-            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512.");
+            if (!RunsTile(l.Tile)) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512, or AVX2 and FMA for the 4x4 tile.");
             if (count < 1 || count > l.Samples) throw new ArgumentOutOfRangeException(nameof(count), count, "From 1 to the layout's samples.");
             int cells = l.OutHeight * l.OutWidth, sampleIn = l.InChannels * l.Height * l.Width, sampleOut = means ? l.OutChannels : l.OutChannels * cells;
             if (padded.IsEmpty) Require(x.Length >= count * sampleIn, nameof(x));
@@ -512,11 +498,10 @@ namespace CnnGen.Kernels
             {
                 var input = padded.IsEmpty ? ownPadded : padded.Slice(s * slot, l.PaddedLength);
                 if (padded.IsEmpty)
-                    WinogradF4Convolution.Pad(x.Slice(s * sampleIn, sampleIn), input, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+                    PadInput(x.Slice(s * sampleIn, sampleIn), input, staging, l);
                 TransformInput(input, transformed.Slice(s * l.Tiles * V), staging, 0, l.Tiles, l);
             }
-            WinogradF4Convolution.Products(transformed, filters, products, count * l.Tiles, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
+            Multiply(transformed, filters, products, count * l.Tiles, l);
             var sink = new Sink(l.OutputGroupStride, l.OutWidth, 0, means);
             for (int s = 0; s < count; s++)
             {
@@ -524,7 +509,7 @@ namespace CnnGen.Kernels
                 if (means) staging.Slice(l.SumsOffset, l.OutLanes).Clear();
                 TransformOutputs(sampleProducts, staging, outputs, 0, l.Tiles, relu, l, sink);
                 var target = y.Slice(s * sampleOut, sampleOut);
-                if (!means) WinogradF4Convolution.Unpack(outputs, target, staging, cells, l.OutChannels, l.OutputGroupStride);
+                if (!means) UnpackOutputs(outputs, target, staging, l);
                 else
                 {
                     float scale = 1f / cells;
@@ -578,12 +563,38 @@ namespace CnnGen.Kernels
             WinogradF4Convolution.Put(ref target, row, column + 3, y3, height, width, pitch);
         }
 
+        // The steps shared with WinogradF4Convolution, on this machine's width: x into the padded input, the GEMMs of a chunk's
+        // count tiles (U by filter slot), the outputs' [group][cell][16] back to NCHW.
+        internal static void PadInput(ReadOnlySpan<float> x, Span<float> padded, Span<float> staging, in Layout l)
+        {
+            if (Vector512Here) WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+            else WinogradF4Convolution.Pad256(x, padded, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+        }
+
+        internal static void Multiply(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, in Layout l)
+        {
+            if (Vector512Here)
+                WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
+            else
+                WinogradF4Convolution.Products256(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
+        }
+
+        internal static void UnpackOutputs(Span<float> outputs, Span<float> y, Span<float> staging, in Layout l)
+        {
+            int cells = l.OutHeight * l.OutWidth;
+            if (Vector512Here) WinogradF4Convolution.Unpack(outputs, y, staging, cells, l.OutChannels, l.OutputGroupStride);
+            else WinogradF4Convolution.Unpack256(outputs, y, cells, l.OutChannels, l.OutputGroupStride, default, reluAfterSum: false);
+        }
+
         // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's window, for the chunk's tiles: 9x9 for the 4x4
         // tile, 5x5 for the 2x2 tile, 5 rows by 9 columns for the 2x4 tile (4 rows and 8 columns apart).
         // M's tiles first..first + count back to outputs by the layout's tile (2x2, 2x4 or 4x4).
-        private static void TransformOutputs(Span<float> products, Span<float> staging, Span<float> target, int first, int count, bool relu, in Layout l, in Sink sink)
+        internal static void TransformOutputs(Span<float> products, Span<float> staging, Span<float> target, int first, int count, bool relu, in Layout l, in Sink sink)
         {
-            if (l.Tile == 2) TransformOutput2(products, staging, target, first, count, relu, l, sink);
+            if (l.Tile == 4 && !Vector512Here) TransformOutput4x256(products, staging, target, first, count, relu, l, sink);
+            else if (l.Tile == 2) TransformOutput2(products, staging, target, first, count, relu, l, sink);
             else if (l.Tile == Wide) TransformOutputWide(products, target, staging, first, count, relu, l, sink);
             else TransformOutput(products, staging, target, first, count, relu, l, sink);
         }
@@ -618,7 +629,8 @@ namespace CnnGen.Kernels
 
         internal static void TransformInput(Span<float> padded, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
         {
-            if (l.Tile == 2) TransformInput<EvensByF22, EvensByF22>(padded, transformed, staging, first, count, l);
+            if (l.Tile == 4 && !Vector512Here) TransformInput4x256(padded, transformed, first, count, l);
+            else if (l.Tile == 2) TransformInput<EvensByF22, EvensByF22>(padded, transformed, staging, first, count, l);
             else if (l.Tile == Wide) TransformInput<EvensByF22, EvensByF42>(padded, transformed, staging, first, count, l);
             else TransformInput4(padded, transformed, first, count, l);
         }
