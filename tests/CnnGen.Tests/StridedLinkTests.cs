@@ -115,8 +115,8 @@ namespace CnnGen.Tests
                     // Where the layer hands its maps on (both layers run Winograd) y is untouched; elsewhere it holds the NCHW maps.
                     var b = shapes[i + 1];
                     // A layer that does not run Winograd itself hands on from the lanes kernel where its output channels fill vectors
-                    // (the Vector512 lanes kernel: with AVX-512 only).
-                    bool lanesHandOn = StridedWinogradConvolution.Available && s.OC % 16 == 0 && (s.OC >= 32 || s.C > 8);
+                    // (with AVX-512 where the phases kernel does not take a 16-channel stem; on Vector256 wherever the lanes kernel runs).
+                    bool lanesHandOn = s.OC % 16 == 0 && (StridedWinogradConvolution.Available ? s.OC >= 32 || s.C > 8 : StridedWinogradConvolution.Runs);
                     bool handed = (StridedWinogradConvolution.TileFor(s.C, s.H, s.W, s.OC, s.P) != 0 || lanesHandOn)
                         && StridedWinogradConvolution.TileFor(b.C, b.H, b.W, b.OC, b.P) != 0;
                     Assert.Equal(handed, y.ToArray().All(float.IsNaN));

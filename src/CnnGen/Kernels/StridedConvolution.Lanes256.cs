@@ -23,7 +23,14 @@ namespace CnnGen.Kernels
         private const int CellsPerTile256 = 6;
 
         private static void ForwardLanes256(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
-            Span<float> y, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked)
+            Span<float> y, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked) =>
+            ForwardLanes256(x, weight, bias, outChannels, y, scratch, relu, g, weightsPacked, default, handOn: false);
+
+        // handOn: y is the next layer's padded input (next: its layout, whose maps are this layer's output; output channels in
+        // whole blocks), each block's [cell][16 channels] results copied there a row at a time instead of turned into planes:
+        // no transposes here and no padding pass there (ForwardLanesInto's way on Vector256).
+        private static void ForwardLanes256(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
+            Span<float> y, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked, in WinogradF4Convolution.PaddedMaps next, bool handOn)
         {
             int taps = g.Taps, cells = g.Cells, laneChannels = LaneChannels(outChannels);
             var padded = scratch.Slice(0, g.PaddedLength);
@@ -40,6 +47,7 @@ namespace CnnGen.Kernels
             }
             ref float p = ref MemoryMarshal.GetReference(direct ? x : (ReadOnlySpan<float>)padded);
             ref float r = ref MemoryMarshal.GetReference(results);
+            if (handOn) WinogradF4Convolution.ClearMargins(y, next);
             // Even splits of the map's cells: 20 cells are 5 + 5 + 5 + 5, not 6 + 6 + 6 + 2.
             int tiles = (cells + CellsPerTile256 - 1) / CellsPerTile256;
             for (int block = 0; block < outChannels; block += 16)
@@ -65,7 +73,14 @@ namespace CnnGen.Kernels
                         default: Tile256<C1>(ref origin, tap, ref w, bl, bh, relu, ref to, g); break;
                     }
                 }
-                ChannelBlocks.LanesToPlanes256(ref r, cells, channels, ref Unsafe.Add(ref MemoryMarshal.GetReference(y), block * cells), cells);
+                if (!handOn)
+                {
+                    ChannelBlocks.LanesToPlanes256(ref r, cells, channels, ref Unsafe.Add(ref MemoryMarshal.GetReference(y), block * cells), cells);
+                    continue;
+                }
+                int rowFloats = g.OutWidth * 16;
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                    results.Slice(oy * rowFloats, rowFloats).CopyTo(y.Slice(next.MapsOffset + block / 16 * next.PaddedGroupStride + oy * next.PaddedWidth * 16));
             }
         }
 

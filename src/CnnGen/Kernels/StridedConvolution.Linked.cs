@@ -233,10 +233,13 @@ namespace CnnGen.Kernels
         // 22-25): 1.08-1.47x from 32 output channels (3 to 8 in, 32x32 to 64x64 out) and with 16 of each (1.07-1.15x, where
         // the alternative is the lanes kernel with transposes); 0.80-0.87x for 16 output channels from 3 or 8 (the phases
         // kernel's stems: one block of 16 a broadcast, against the phases' whole rows).
+        // Without AVX-512 the Vector256 lanes kernel links wherever it runs the layer (ForwardLanes256 copying its results'
+        // rows there): it has no phases kernel to weigh against.
         private static bool LanesLink(in Geometry a, int aOutChannels) =>
-            KernelPaths.Default == KernelPath.Vector512 && Avx512F.IsSupported && aOutChannels % 16 == 0 && a.Stride >= 2 && a.Stride <= 4
-            && (aOutChannels >= 32 || !UsePhases(a, aOutChannels, KernelPath.Vector512))
-            && !UsePolyphase(a, aOutChannels, KernelPath.Vector512, winograd: true); // its prepared weights are polyphase filters, not lanes
+            aOutChannels % 16 == 0 && a.Stride >= 2 && a.Stride <= 4 && (KernelPaths.Default == KernelPath.Vector512
+                ? Avx512F.IsSupported && (aOutChannels >= 32 || !UsePhases(a, aOutChannels, KernelPath.Vector512))
+                  && !UsePolyphase(a, aOutChannels, KernelPath.Vector512, winograd: true) // its prepared weights are polyphase filters, not lanes
+                : KernelPaths.Default == KernelPath.Vector256 && PacksLanes(a, aOutChannels, KernelPath.Vector256) && UseLanes256(a, KernelPath.Vector256));
 
         /// <summary>
         /// Cells of a row a tile of two blocks takes at stride 2 in <see cref="ForwardLanesInto"/> (up to 12; 8: the
@@ -250,6 +253,11 @@ namespace CnnGen.Kernels
         private static void ForwardLanesInto(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
             Span<float> target, in WinogradF4Convolution.PaddedMaps next, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked)
         {
+            if (KernelPaths.Default == KernelPath.Vector256)
+            {
+                ForwardLanes256(x, weight, bias, outChannels, target, scratch, relu, g, weightsPacked, next, handOn: true);
+                return;
+            }
             int taps = g.Taps;
             var padded = scratch.Slice(0, g.PaddedLength);
             var packed = scratch.Slice(g.PaddedLength, outChannels * taps);
