@@ -240,7 +240,7 @@ namespace CnnGen.Kernels
                 // 64 cells, 32 KB at 128 channels) stays in L1 while the weights stream, instead of the whole input passing
                 // through for each 4 output channels.
                 ref float block = ref MemoryMarshal.GetReference(BlockBuffer(inChannels * 4 * lanes).AsSpan());
-                int blockVectors = packedTall ? 3 : 4, blockRows = packedTall ? 8 : tileRows;
+                int blockVectors = packedTall ? 3 : lanes == 8 ? Vectors256 : 4, blockRows = packedTall ? 8 : tileRows;
                 bool prefetch = PrefetchBlocks && (long)inChannels * plane >= Prefetch.MinimumFloats;
                 for (int first = 0; first < vectorCount;)
                 {
@@ -283,7 +283,7 @@ namespace CnnGen.Kernels
             bool tallChunks = TallChunks && lanes == 16 && plane > 64
                 && (inChannels < 32 && plane % 4096 != 0 || NarrowOutputTall && NarrowOutput(inChannels, outChannels) || inPlaceTall);
             if (tallChunks) tileRows = 8;
-            int chunkVectors = tallChunks ? 3 : 4;
+            int chunkVectors = tallChunks ? 3 : lanes == 8 ? Vectors256 : 4;
             if (ChunksOuter(inChannels, plane))
             {
                 // Large planes with few channels one way (not copied in blocks): a chunk of cells at a time over every output
@@ -329,6 +329,13 @@ namespace CnnGen.Kernels
             if (dots) DotCells(ref xs, inChannels, plane, first, ref ws, bias, outChannels, clamp, ref ys, wide: true);
             else ScalarCells(ref xs, inChannels, plane, first, ref ws, bias, outChannels, clamp, ref ys);
         }
+
+        /// <summary>
+        /// Vectors of cells in a Vector256 tile of 4 output channels: 3, 12 accumulators, 3 loads and a broadcast of the 16 ymm
+        /// registers, where 4 (16 accumulators, 21 registers) spilled. Session 58 on Zen 3, the zoo's rounds alternated, 3 / 4:
+        /// MobileNetV2-style at batch 1 0.87x, ResNet-50 0.83x, MnasNet-style 0.94x, EfficientNet-lite-style 0.98x; 2 vectors 0.96x.
+        /// </summary>
+        internal static int Vectors256 { get; set; } = 3;
 
         /// <summary>Whether a last partial vector of cells may run as dot products (KernelBench turns it off to compare).</summary>
         internal static bool DotTail = true;
