@@ -62,7 +62,7 @@ namespace CnnGen.Tests
 
         private static void AccumulateMatchesTheDefinition(int inChannels, int height, int width, int outChannels, int padding, int tile)
         {
-            if (!Vector512.IsHardwareAccelerated) return; // the kernel is Vector512 only; DirectConvolution does not call it elsewhere
+            if (!WinogradWeightGradient.RunsTile(tile)) return; // F(2x2) runs with AVX-512 only, F(4x4) on Vector256 too; DirectConvolution does not call them elsewhere
             var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding);
             int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
             float[] x = RandomValues(random, inChannels * height * width);
@@ -113,7 +113,7 @@ namespace CnnGen.Tests
         [InlineData(24, 6, 7, 8, 0, 3, 8)]    // no padding, 4x5 outputs: 2 tiles, a group of 3 cut short by the pass
         public void SampleProducts_InGroups_MatchTheDefinition(int inChannels, int height, int width, int outChannels, int padding, int samples, int groupSamples)
         {
-            if (!Vector512.IsHardwareAccelerated) return; // the kernel is Vector512 only
+            if (!WinogradWeightGradient.RunsTile(4)) return;
             var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding + samples);
             int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2, weights = outChannels * inChannels * 9;
             int inLength = inChannels * height * width, outLength = outChannels * outHeight * outWidth;
@@ -206,7 +206,7 @@ namespace CnnGen.Tests
 
         private static void SampleProductsSummedOverSamplesMatchTheDefinition(int inChannels, int height, int width, int outChannels, int padding, int tile)
         {
-            if (!Vector512.IsHardwareAccelerated) return; // the kernel is Vector512 only
+            if (!WinogradWeightGradient.RunsTile(tile)) return;
             const int samples = 3;
             var random = new Random(inChannels * 1000 + height * 31 + width * 7 + outChannels + padding + 1);
             int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2, weights = outChannels * inChannels * 9;
@@ -228,7 +228,7 @@ namespace CnnGen.Tests
 
         /// <summary>
         /// What the generated backward calls for a 3x3 layer, sample by sample: with the products the runtime asks for (none
-        /// without AVX-512 or where Winograd does not pay: each sample's gradient added as it comes, on the Vector256 and scalar
+        /// where this machine does not run the tile or Winograd does not pay: each sample's gradient added as it comes, on the Vector256 and scalar
         /// paths too) the batch's weight gradient matches the definition, and the input gradients are those of the call without.
         /// </summary>
         [Theory]
@@ -250,7 +250,7 @@ namespace CnnGen.Tests
             float[] weight = RandomValues(random, weights);
             float[] before = RandomValues(random, weights);
             int productsLength = DirectConvolution.WeightGradientProductsLength(inChannels, height, width, outChannels, 3, padding);
-            bool winograd = Simd.Enabled && Vector512.IsHardwareAccelerated && inChannels >= 16 && outChannels >= 8;
+            bool winograd = WinogradWeightGradient.RunsTile(WinogradWeightGradient.TileFor(inChannels, height, width, outChannels, padding)) && inChannels >= 16 && outChannels >= 8;
             Assert.Equal(winograd, productsLength > 0);
             float[] products = RandomValues(random, productsLength);
             float[] filters = new float[DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, 3, padding)];
@@ -274,7 +274,7 @@ namespace CnnGen.Tests
         /// Where both gradients run by Winograd over a pass's samples, the weight gradient reads d y where the input gradient's
         /// F(4x4, 3x3) blocked it: the same floats, bit for bit, as blocking d y itself (the input gradient first or last changes
         /// nothing either), and the weight gradient is the definition's. Odd maps put the weight gradient's even rows and
-        /// columns past d y, on the F(4x4) copy's zeros. Off AVX-512 nothing is shared and both calls run the same code.
+        /// columns past d y, on the F(4x4) copy's zeros. Where the weight gradient's tile does not run here nothing is shared and both calls run the same code.
         /// </summary>
         [Theory]
         [InlineData(16, 32, 32, 16, 1)] // ResNet-8's stages
@@ -291,9 +291,10 @@ namespace CnnGen.Tests
             int inLength = inChannels * height * width, outLength = outChannels * outHeight * outWidth;
             float[] x = RandomValues(random, samples * inLength), dy = RandomValues(random, samples * outLength), weight = RandomValues(random, weights);
             float[] before = RandomValues(random, weights);
-            bool avx512 = Simd.Enabled && Vector512.IsHardwareAccelerated;
-            Assert.Equal(avx512, DirectConvolution.SharesBlockedOutputGradientFor(inChannels, height, width, outChannels, 3, padding));
-            var path = !Simd.Enabled ? DirectConvolution.KernelPath.Scalar : avx512 ? DirectConvolution.KernelPath.Vector512 : DirectConvolution.KernelPath.Vector256;
+            // Shared wherever this machine runs the weight gradient's tile (F(4x4) only without AVX-512: not the 9x9 map's F(2x2)).
+            bool shares = WinogradWeightGradient.RunsTile(WinogradWeightGradient.TileFor(inChannels, height, width, outChannels, padding));
+            Assert.Equal(shares, DirectConvolution.SharesBlockedOutputGradientFor(inChannels, height, width, outChannels, 3, padding));
+            var path = !Simd.Enabled ? DirectConvolution.KernelPath.Scalar : Vector512.IsHardwareAccelerated ? DirectConvolution.KernelPath.Vector512 : DirectConvolution.KernelPath.Vector256;
             int productsLength = DirectConvolution.WeightGradientProductsLength(inChannels, height, width, outChannels, 3, padding);
             float[] filters = new float[DirectConvolution.WinogradFiltersLength(inChannels, height, width, outChannels, 3, padding)];
             DirectConvolution.TransformFiltersForInputGradient(weight, inChannels, height, width, outChannels, 3, padding, filters);

@@ -129,21 +129,24 @@ namespace CnnGen.Kernels
         internal static bool SharedOutputGradientInPasses = true;
 
         internal static bool SharesBlockedOutputGradientFor(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
-            DefaultPath == KernelPath.Vector512 && SharesBlockedOutputGradient(new Geometry(inChannels, height, width, kernel, padding), outChannels);
+            WinogradOn(DefaultPath) && SharesBlockedOutputGradient(new Geometry(inChannels, height, width, kernel, padding), outChannels);
 
         // The weight gradient by Winograd (F(4x4, 3x3) or F(2x2, 3x3): WinogradWeightGradient.TileFor) where it measured faster
-        // (WinogradWeightGradient.Pays), on the Vector512 path.
+        // (WinogradWeightGradient.Pays) and this machine runs the tile picked.
         private static bool WeightGradientByWinograd(in Geometry g, int outChannels) =>
-            g.Square && WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+            g.Square && WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding)
+            && WinogradWeightGradient.RunsTile(WinogradWeightGradient.TileFor(g.InChannels, g.Height, g.Width, outChannels, g.Padding));
 
         // The same summed over a pass's samples before one filter transform (WinogradWeightGradient.PaysOverSamples).
         private static bool WeightGradientOverSamplesByWinograd(in Geometry g, int outChannels) =>
-            g.Square && WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.PaysOverSamples(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+            g.Square && WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.PaysOverSamples(g.InChannels, g.Height, g.Width, outChannels, g.Padding)
+            && WinogradWeightGradient.RunsTile(WinogradWeightGradient.TileFor(g.InChannels, g.Height, g.Width, outChannels, g.Padding));
 
         // What every Winograd path needs: a 3x3 kernel, enough channels each way, and the kernels on this machine: the forward's
-        // on Vector512 (5x5 too: F(2x2, 5x5)) or Vector256 (WinogradF4Convolution.Runs), the weight gradient's on Vector512.
+        // on Vector512 (5x5 too: F(2x2, 5x5)) or Vector256 (WinogradF4Convolution.Runs), the weight gradient's likewise (3x3:
+        // F(2x2, 3x3) and F(4x4, 3x3) on Vector512, F(4x4, 3x3) on Vector256, WinogradWeightGradient.RunsTile).
         private static bool WinogradShape(int inChannels, int outChannels, int kernel, bool forward = false) =>
-            (forward ? WinogradF4Convolution.Runs(kernel) : Vector512.IsHardwareAccelerated && kernel == 3)
+            (forward ? WinogradF4Convolution.Runs(kernel) : kernel == 3 && (Vector512.IsHardwareAccelerated || WinogradF4Convolution.Runs(kernel)))
             && inChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels;
 
         private static WinogradWeightGradient.Layout WeightGradientLayout(in Geometry g, int outChannels) =>
@@ -285,12 +288,13 @@ namespace CnnGen.Kernels
         /// <summary>
         /// Floats a training pass keeps for the layer's weight gradient summed over its samples before the Winograd filter
         /// transform (<see cref="BackwardWithFilters(ReadOnlySpan{float}, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, int, int)"/>):
-        /// 0 where the runtime takes the weight gradient directly (no AVX-512, or a shape where Winograd summed over the samples does not pay:
-        /// WinogradWeightGradient.PaysOverSamples); F(4x4, 3x3)'s sums or F(2x2, 3x3)'s, as WinogradWeightGradient.TileFor picks.
+        /// 0 where the runtime takes the weight gradient directly (no SIMD, a tile this machine does not run: F(2x2, 3x3) without AVX-512,
+        /// or a shape where Winograd summed over the samples does not pay: WinogradWeightGradient.PaysOverSamples); F(4x4, 3x3)'s sums
+        /// or F(2x2, 3x3)'s, as WinogradWeightGradient.TileFor picks.
         /// </summary>
         public static int WeightGradientProductsLength(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
-            if (DefaultPath != KernelPath.Vector512 || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernel <= 0 || padding < 0) return 0;
+            if (!WinogradOn(DefaultPath) || inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernel <= 0 || padding < 0) return 0;
             var g = new Geometry(inChannels, height, width, kernel, padding);
             if (g.OutHeight <= 0 || g.OutWidth <= 0) return 0;
             return WeightGradientOverSamplesByWinograd(g, outChannels) ? WeightGradientLayout(g, outChannels).ProductLength : 0;
@@ -1364,7 +1368,7 @@ namespace CnnGen.Kernels
             }
 
             bool summed = !weightGradientProducts.IsEmpty;
-            if (wantWeights && summed && !inputGradient.IsEmpty && path == KernelPath.Vector512 && allowWinograd && !inputGradientFilters.IsEmpty
+            if (wantWeights && summed && !inputGradient.IsEmpty && WinogradOn(path) && allowWinograd && !inputGradientFilters.IsEmpty
                 && shareBlockedOutputGradient && SharedOutputGradientInPasses && SharesBlockedOutputGradient(g, outChannels))
             {
                 // The input gradient first: its F(4x4) leaves d y blocked in its scratch, where the weight gradient reads it.
@@ -1381,7 +1385,7 @@ namespace CnnGen.Kernels
                 if (sample == samples - 1) WinogradWeightGradient.AddTransformedProducts(weightGradientProducts, weightGradient, weightLayout);
                 return;
             }
-            if (wantWeights && path == KernelPath.Vector512 && allowWinograd
+            if (wantWeights && WinogradOn(path) && allowWinograd
                 && (summed ? WeightGradientOverSamplesByWinograd(g, outChannels) : WeightGradientByWinograd(g, outChannels)))
             {
                 var weightLayout = WeightGradientLayout(g, outChannels);

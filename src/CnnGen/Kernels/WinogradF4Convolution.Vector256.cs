@@ -151,8 +151,8 @@ namespace CnnGen.Kernels
             }
         }
 
-        // TransformWindow on 8 lanes.
-        private static void TransformWindow256(ref float d, nuint cellStride, nuint rowStride, ref float target, nuint positionStride)
+        // TransformWindow on 8 lanes. Shared with WinogradWeightGradient.
+        internal static void TransformWindow256(ref float d, nuint cellStride, nuint rowStride, ref float target, nuint positionStride)
         {
             var (e00, e01, e02) = FirstHalfOfBt256(ref d, cellStride);
             var (e10, e11, e12) = FirstHalfOfBt256(ref Unsafe.Add(ref d, rowStride), cellStride);

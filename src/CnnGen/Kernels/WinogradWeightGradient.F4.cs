@@ -56,6 +56,11 @@ namespace CnnGen.Kernels
         // transform (WinogradF4Convolution.TransformWindow).
         private static void TransformInput4(ReadOnlySpan<float> input, Span<float> transformed, int start, int count, in Layout l)
         {
+            if (!Vector512Here)
+            {
+                TransformInput4x256(input, transformed, start, count, l);
+                return;
+            }
             ref float x0 = ref MemoryMarshal.GetReference(input);
             ref float v0 = ref MemoryMarshal.GetReference(transformed);
             int columns = l.PaddedColumns, blockStride = l.PaddedRows * l.PaddedColumns * V;
@@ -78,6 +83,11 @@ namespace CnnGen.Kernels
         // the six columns to six positions. d y blocked: rows of `columns` cells, blocks `blockStride` floats apart.
         private static void TransformGradient4(ReadOnlySpan<float> gradient, int columns, int blockStride, Span<float> transformed, int start, int count, in Layout l)
         {
+            if (!Vector512Here)
+            {
+                TransformGradient4x256(gradient, columns, blockStride, transformed, start, count, l);
+                return;
+            }
             ref float g0 = ref MemoryMarshal.GetReference(gradient);
             ref float t0 = ref MemoryMarshal.GetReference(transformed);
             nuint positionStride = (nuint)l.GradientPositionStride, row = (nuint)(columns * V), down = 6 * positionStride;

@@ -160,8 +160,9 @@ namespace CnnGen.Kernels
             in Layout l)
         {
             if (products.Length < l.ProductLength) throw new ArgumentException("Expected at least " + l.ProductLength + " floats.", nameof(products));
+            RequireRuns(l);
             var gradient = scratch.Slice(l.InputLength, l.GradientLength);
-            Block(outputGradient, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientRows, l.GradientColumns, gradient);
+            BlockOnWidth(outputGradient, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientRows, l.GradientColumns, gradient);
             AddProductsOfBlocked(x, gradient, l.GradientColumns, l.GradientRows * l.GradientColumns * V, products, scratch, sample, samples, l);
         }
 
@@ -185,8 +186,9 @@ namespace CnnGen.Kernels
             Span<float> products, Span<float> scratch, int sample, int samples, in Layout l)
         {
             if ((uint)sample >= (uint)samples) throw new ArgumentOutOfRangeException(nameof(sample), sample, "Expected a sample below " + samples + ".");
+            RequireRuns(l);
             var input = scratch.Slice(0, l.InputLength);
-            Block(x, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedRows, l.PaddedColumns, input);
+            BlockOnWidth(x, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedRows, l.PaddedColumns, input);
             if (l.GroupSamples > 1)
             {
                 // This sample's transforms into its slot of the group kept after the sums; the GEMMs over the whole group at its
@@ -228,7 +230,9 @@ namespace CnnGen.Kernels
             if (products.Length < l.ProductLength) throw new ArgumentException("Expected at least " + l.ProductLength + " floats.", nameof(products));
             if (weightGradient.Length < l.OutChannels * l.InChannels * 9)
                 throw new ArgumentException("Expected at least " + l.OutChannels * l.InChannels * 9 + " floats.", nameof(weightGradient));
-            TransformProducts(products, weightGradient, l);
+            RequireRuns(l);
+            if (Vector512Here) TransformProducts(products, weightGradient, l);
+            else TransformProducts256(products, weightGradient, l);
         }
 
         // source [channels x rows x columns] into target [channel block][row + pad][column + pad][16 lanes], zeros elsewhere.
@@ -363,6 +367,11 @@ namespace CnnGen.Kernels
         // channels x 2 vectors of input channels, accumulated over every tile.
         private static void Products(ReadOnlySpan<float> transformedGradient, ReadOnlySpan<float> transformedInput, Span<float> products, int position, int tiles, bool accumulate, in Layout l)
         {
+            if (!Vector512Here)
+            {
+                Products256(transformedGradient, transformedInput, products, position, tiles, accumulate, l);
+                return;
+            }
             int vectors = l.InLanes / V;
             if (vectors == 1)
             {
