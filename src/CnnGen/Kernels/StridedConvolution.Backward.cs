@@ -127,11 +127,13 @@ namespace CnnGen.Kernels
         private static int InputGradientTile(KernelPath path, in Geometry g, int outChannels)
         {
             if (InputGradientTileOverride >= 0 && g.Kernel == 3 && g.Stride == 2) return InputGradientTileOverride;
-            if (path != KernelPath.Vector512 || !StridedWinogradConvolution.Available || g.Kernel != 3 || g.Stride != 2
+            if (!DirectConvolution.WinogradOn(path) || !StridedWinogradConvolution.RunsTile(4) || g.Kernel != 3 || g.Stride != 2
                 || g.InChannels < MinimumWinogradInputGradientInChannels || outChannels < MinimumWinogradInputGradientOutChannels) return 0;
             if (g.Cells >= 256) return 4;
             long filters = (long)g.InChannels * outChannels;
             if (filters < MinimumWinogradInputGradientFilters) return 0;
+            // Without AVX-512 the 4x4 tile alone runs: from 64 cells (session 58, train-loop's alternated rounds; see benchmarks/README.md).
+            if (!StridedWinogradConvolution.Available) return g.Cells >= 64 ? 4 : 0;
             if (g.Cells < 64)
                 return g.Cells >= 16 && filters <= MaximumSmallInputGradientFilters && g.OutHeight % 2 == 0 && g.OutWidth % 2 == 0 ? 2 : 0;
             return g.OutWidth % 4 == 0 && filters <= MaximumWideInputGradientFilters ? StridedWinogradConvolution.Wide : 4;

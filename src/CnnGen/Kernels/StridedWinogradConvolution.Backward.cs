@@ -72,7 +72,7 @@ namespace CnnGen.Kernels
         public static void InputGradient(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> filters, Span<float> inputGradient, Span<float> scratch, in Layout l,
             bool gradientPadded = false)
         {
-            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512.");
+            if (!RunsTile(l.Tile)) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512, or AVX2 and FMA for the 4x4 tile.");
             Require(outputGradient.Length >= l.OutChannels * l.OutHeight * l.OutWidth, nameof(outputGradient));
             Require(filters.Length >= l.TransposedFiltersLength, nameof(filters));
             Require(inputGradient.Length >= l.InChannels * l.Height * l.Width, nameof(inputGradient));
@@ -84,6 +84,11 @@ namespace CnnGen.Kernels
             var gradient = scratch.Slice(at, l.OutGroups * l.GradientGroupStride); at += gradient.Length;
             var transformed = scratch.Slice(at, l.Positions * l.GradientTransformedPositionStride); at += transformed.Length;
             var products = scratch.Slice(at, l.ChunkTiles * l.GradientProductTileStride);
+            if (!Vector512Here)
+            {
+                InputGradient256(outputGradient, filters, inputGradient, staging, plane, gradient, transformed, products, l, gradientPadded);
+                return;
+            }
 
             if (!gradientPadded)
                 WinogradF4Convolution.Pad(outputGradient, gradient, staging, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
