@@ -7,7 +7,8 @@ using System.Runtime.Intrinsics.X86;
 namespace CnnGen.Kernels
 {
     /// <summary>
-    /// A stride-2 3x3 convolution by Winograd's method on the Vector512 path, through the polyphase split: 81 multiplications
+    /// A stride-2 3x3 convolution by Winograd's method on the Vector512 path (the 4x4 tile on Vector256 too:
+    /// StridedWinogradConvolution.Vector256.cs), through the polyphase split: 81 multiplications
     /// per 4x4 output tile and input channel instead of 144 (5.06 per output instead of 9), or 25 per 2x2 tile instead of 36
     /// (6.25), or 45 per 2x4 tile (5.63). The filters are transformed once per weight change (<see cref="TransformFilters"/>); <see cref="TileFor"/> says
     /// where which tile measured faster than StridedConvolution's direct kernels.

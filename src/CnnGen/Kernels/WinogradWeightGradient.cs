@@ -6,7 +6,8 @@ using System.Runtime.Intrinsics;
 namespace CnnGen.Kernels
 {
     /// <summary>
-    /// The weight gradient of a stride-1 3x3 convolution by Winograd's F(2x2, 3x3), on the Vector512 path: 16 multiplications
+    /// The weight gradient of a stride-1 3x3 convolution by Winograd's F(2x2, 3x3), on the Vector512 path (F(4x4) on Vector256
+    /// too: WinogradWeightGradient.Vector256.cs): 16 multiplications
     /// per 2x2 tile of d y, input channel and output channel instead of 36; or by F(4x4, 3x3) where <see cref="TileFor"/> says
     /// (WinogradWeightGradient.F4.cs: 36 per 4x4 tile instead of F(2x2)'s 64). <see cref="DirectConvolution"/> calls it where
     /// it measured faster than the direct kernel (<see cref="Pays"/> and <see cref="PaysOverSamples"/>, measured on F(2x2),
