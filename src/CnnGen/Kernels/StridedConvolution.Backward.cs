@@ -54,8 +54,15 @@ namespace CnnGen.Kernels
         // 1.12x, 32x12x12->64 1.04x; the 4x4 tile 0.73-0.82x); onto 2x2 the 2x2 tile (64x4x4->128 1.97x).
         private static int WeightGradientTile(KernelPath path, in Geometry g, int outChannels)
         {
-            if (path != KernelPath.Vector512 || !StridedWinogradConvolution.Available || g.Kernel != 3 || g.Stride != 2) return 0;
+            if (!DirectConvolution.WinogradOn(path) || !StridedWinogradConvolution.RunsTile(4) || g.Kernel != 3 || g.Stride != 2) return 0;
             if (WeightGradientTileOverride >= 0) return WeightGradientTileOverride;
+            int tile = MeasuredWeightGradientTile(g, outChannels);
+            // Without AVX-512 only the 4x4 tile runs: where the rule takes it (session 58, train-loop; benchmarks/README.md).
+            return StridedWinogradConvolution.RunsTile(tile) ? tile : 0;
+        }
+
+        private static int MeasuredWeightGradientTile(in Geometry g, int outChannels)
+        {
             long filters = (long)g.InChannels * outChannels;
             if (g.InChannels < 16 || outChannels < 32) return 0;
             if (g.Cells < 64)

@@ -5,9 +5,9 @@ using System.Runtime.Intrinsics;
 
 namespace CnnGen.Kernels
 {
-    // The stride-2 input gradient's 4x4 tile on Vector256 (no AVX-512, AVX2 and FMA): InputGradient's layouts and steps, each
-    // group's 16 lanes taken as two halves, the transforms Axis4's operations lane for lane, the GEMMs on
-    // WinogradF4Convolution's Vector256 register tiles.
+    // The stride-2 gradients' 4x4 tile on Vector256 (no AVX-512, AVX2 and FMA): InputGradient's and WeightGradientOfSample's
+    // layouts and steps, each group's 16 lanes taken as two halves, the transforms Axis4's operations lane for lane, the
+    // GEMMs on WinogradF4Convolution's and WinogradWeightGradient's Vector256 register tiles.
     internal static partial class StridedWinogradConvolution
     {
         // InputGradient on Vector256 (the 4x4 tile).
@@ -84,6 +84,74 @@ namespace CnnGen.Kernels
                         for (int r = 0; r < 9; r++)
                             Gather4x256(ref Unsafe.Add(ref e, r * 9 * V + half), V, ref Unsafe.Add(ref window, (nuint)r * rowStride), V, add: true);
                     }
+                }
+            }
+        }
+
+        // FoldProducts on Vector256: each half of 16 input channels folded by the same multiply-adds, then the nine taps of a
+        // whole block turned to PyTorch's [ic][tap] by two 8x8 transposes and the ninth tap alone. Staging as FoldProducts.
+        private static void FoldProducts256(ReadOnlySpan<float> products, Span<float> weightGradient, Span<float> staging, in Layout l)
+        {
+            float[] down = l.TileHeight == 4 ? FoldAxis4 : FoldAxis2, across = l.TileWidth == 4 ? FoldAxis4 : FoldAxis2;
+            int slotsDown = l.SlotsDown + 1, slotsAcross = l.SlotsAcross + 1;
+            ref float m0 = ref MemoryMarshal.GetReference(products);
+            ref float r = ref MemoryMarshal.GetReference(staging);
+            ref float taps = ref Unsafe.Add(ref r, 18 * V);
+            ref float turned = ref Unsafe.Add(ref taps, V * V);
+            ref float dw = ref MemoryMarshal.GetReference(weightGradient);
+            nuint slotStride = (nuint)l.WeightProductSlotStride;
+            for (int oc = 0; oc < l.OutChannels; oc++)
+            {
+                for (int first = 0; first < l.InChannels; first += V)
+                {
+                    for (int half = 0; half < V; half += Half)
+                    {
+                        ref float m = ref Unsafe.Add(ref m0, oc * l.InLanes + first + half);
+                        ref float rh = ref Unsafe.Add(ref r, half);
+                        for (int sd = 0; sd < slotsDown; sd++)
+                        {
+                            var s0 = Vector256<float>.Zero; var s1 = s0; var s2 = s0;
+                            for (int sb = 0; sb < slotsAcross; sb++)
+                            {
+                                var value = Vector256.LoadUnsafe(ref m, (nuint)(sd * slotsAcross + sb) * slotStride);
+                                s0 = Fused.MultiplyAdd(value, Vector256.Create(across[3 * sb]), s0);
+                                s1 = Fused.MultiplyAdd(value, Vector256.Create(across[3 * sb + 1]), s1);
+                                s2 = Fused.MultiplyAdd(value, Vector256.Create(across[3 * sb + 2]), s2);
+                            }
+                            s0.StoreUnsafe(ref rh, (nuint)(3 * sd * V)); s1.StoreUnsafe(ref rh, (nuint)((3 * sd + 1) * V)); s2.StoreUnsafe(ref rh, (nuint)((3 * sd + 2) * V));
+                        }
+                        ref float th = ref Unsafe.Add(ref taps, half);
+                        for (int i = 0; i < 3; i++)
+                        {
+                            var t0 = Vector256<float>.Zero; var t1 = t0; var t2 = t0;
+                            for (int sd = 0; sd < slotsDown; sd++)
+                            {
+                                var weight = Vector256.Create(down[3 * sd + i]);
+                                t0 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref rh, (nuint)(3 * sd * V)), weight, t0);
+                                t1 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref rh, (nuint)((3 * sd + 1) * V)), weight, t1);
+                                t2 = Fused.MultiplyAdd(Vector256.LoadUnsafe(ref rh, (nuint)((3 * sd + 2) * V)), weight, t2);
+                            }
+                            t0.StoreUnsafe(ref th, (nuint)(3 * i * V)); t1.StoreUnsafe(ref th, (nuint)((3 * i + 1) * V)); t2.StoreUnsafe(ref th, (nuint)((3 * i + 2) * V));
+                        }
+                    }
+                    int count = Math.Min(V, l.InChannels - first);
+                    ref float target = ref Unsafe.Add(ref dw, (oc * l.InChannels + first) * 9);
+                    if (count == V)
+                    {
+                        // turned[lane][tap] for taps 0-7: row `lane` of the 16 x 8.
+                        Gemm.Transpose8x8(ref taps, V, ref turned, Half);
+                        Gemm.Transpose8x8(ref Unsafe.Add(ref taps, Half), V, ref Unsafe.Add(ref turned, Half * Half), Half);
+                        for (int lane = 0; lane < V; lane++)
+                        {
+                            ref float to = ref Unsafe.Add(ref target, lane * 9);
+                            (Vector256.LoadUnsafe(ref to) + Vector256.LoadUnsafe(ref turned, (nuint)(lane * Half))).StoreUnsafe(ref to);
+                            Unsafe.Add(ref to, 8) += Unsafe.Add(ref taps, 8 * V + lane);
+                        }
+                        continue;
+                    }
+                    for (int lane = 0; lane < count; lane++)
+                        for (int tap = 0; tap < 9; tap++)
+                            Unsafe.Add(ref target, lane * 9 + tap) += Unsafe.Add(ref taps, tap * V + lane);
                 }
             }
         }

@@ -89,7 +89,7 @@ namespace CnnGen.Kernels
         public static void WeightGradientOfSample(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> products, Span<float> weightGradient,
             Span<float> scratch, int sample, int samples, in Layout l)
         {
-            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512.");
+            if (!RunsTile(l.Tile)) throw new PlatformNotSupportedException("StridedWinogradConvolution needs AVX-512, or AVX2 and FMA for the 4x4 tile.");
             if (sample < 0 || sample >= samples) throw new ArgumentOutOfRangeException(nameof(sample), sample, "From 0 to samples − 1.");
             Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
             Require(outputGradient.Length >= l.OutChannels * l.OutHeight * l.OutWidth, nameof(outputGradient));
@@ -104,8 +104,9 @@ namespace CnnGen.Kernels
             var transformedInput = scratch.Slice(at, l.Positions * l.TransformedPositionStride); at += transformedInput.Length;
             var transformedGradient = scratch.Slice(at, l.Positions * l.GradientTransformedPositionStride);
 
-            WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
-            WinogradF4Convolution.Pad(outputGradient, gradient, staging, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
+            PadInput(x, padded, staging, l);
+            if (Vector512Here) WinogradF4Convolution.Pad(outputGradient, gradient, staging, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
+            else WinogradF4Convolution.Pad256(outputGradient, gradient, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
             var (order, start) = l.Tile == 4 ? WeightSlots4 : l.Tile == 2 ? WeightSlots2 : WeightSlotsWide;
             if (l.Samples > 1)
             {
@@ -116,9 +117,7 @@ namespace CnnGen.Kernels
                 var batchInput = products.Slice(l.WeightProductsLength, l.Positions * l.TransformedPositionStride);
                 var batchGradient = products.Slice(l.WeightProductsLength + batchInput.Length, l.Positions * l.GradientTransformedPositionStride);
                 TransformInput(padded, batchInput.Slice(k * l.Tiles * V), staging, 0, l.Tiles, l);
-                if (l.Tile == 2) TransformGradient<Axis2, Axis2>(gradient, batchGradient.Slice(k * l.Tiles * V), staging, 0, l.Tiles, l);
-                else if (l.Tile == Wide) TransformGradient<Axis2, Axis4>(gradient, batchGradient.Slice(k * l.Tiles * V), staging, 0, l.Tiles, l);
-                else TransformGradient<Axis4, Axis4>(gradient, batchGradient.Slice(k * l.Tiles * V), staging, 0, l.Tiles, l);
+                TransformGradients(gradient, batchGradient.Slice(k * l.Tiles * V), staging, 0, l.Tiles, l);
                 if (k == l.Samples - 1 || sample == samples - 1)
                     WeightProducts(batchInput, batchGradient, products, (k + 1) * l.Tiles, sample - k > 0, order, start, l);
                 if (sample == samples - 1) FoldProducts(products, weightGradient, staging, l);
@@ -128,12 +127,19 @@ namespace CnnGen.Kernels
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
                 TransformInput(padded, transformedInput, staging, first, count, l);
-                if (l.Tile == 2) TransformGradient<Axis2, Axis2>(gradient, transformedGradient, staging, first, count, l);
-                else if (l.Tile == Wide) TransformGradient<Axis2, Axis4>(gradient, transformedGradient, staging, first, count, l);
-                else TransformGradient<Axis4, Axis4>(gradient, transformedGradient, staging, first, count, l);
+                TransformGradients(gradient, transformedGradient, staging, first, count, l);
                 WeightProducts(transformedInput, transformedGradient, products, count, sample > 0 || chunk > 0, order, start, l);
             }
             if (sample == samples - 1) FoldProducts(products, weightGradient, staging, l);
+        }
+
+        // Ŷ of a chunk's tiles by the layout's tile, on this machine's width (the 4x4 tile's halves on Vector256).
+        private static void TransformGradients(Span<float> gradient, Span<float> transformed, Span<float> staging, int first, int count, in Layout l)
+        {
+            if (l.Tile == 2) TransformGradient<Axis2, Axis2>(gradient, transformed, staging, first, count, l);
+            else if (l.Tile == Wide) TransformGradient<Axis2, Axis4>(gradient, transformed, staging, first, count, l);
+            else if (Vector512Here) TransformGradient<Axis4, Axis4>(gradient, transformed, staging, first, count, l);
+            else TransformGradient4x256(gradient, transformed, staging, first, count, l);
         }
 
         // M[slot][oc][ic lanes] (+)= Σ over the slot's positions and the chunk's tiles of Ŷ[p][tile][oc] · X̂[p][tile][ic lanes]:
@@ -142,6 +148,7 @@ namespace CnnGen.Kernels
         private static void WeightProducts(Span<float> transformedInput, Span<float> transformedGradient, Span<float> products, int count, bool accumulate,
             byte[] order, int[] start, in Layout l)
         {
+            bool wide = Vector512Here;
             // Ŷ's tiles are 16 floats apart, X̂'s too, its next vector of input channels a group further.
             var strides = new WinogradWeightGradient.ProductStrides(l.GradientTransformedPositionStride, l.TransformedPositionStride, V, V, l.TransformedGroupStride, l.InLanes);
             ref float input = ref MemoryMarshal.GetReference(transformedInput);
@@ -162,6 +169,14 @@ namespace CnnGen.Kernels
                         ref float dy = ref Unsafe.Add(ref gradient, group * gradientGroupStride + lane);
                         ref float m = ref Unsafe.Add(ref m0, slot * l.WeightProductSlotStride + (group * V + lane) * l.InLanes);
                         int vector = 0;
+                        if (!wide)
+                        {
+                            for (; vector < l.InGroups; vector++)
+                                WinogradWeightGradient.ProductRows256(rows, ref dy, ref Unsafe.Add(ref input, vector * l.TransformedGroupStride), ref Unsafe.Add(ref m, vector * V),
+                                    strides, positions, count, accumulate);
+                            lane += rows;
+                            continue;
+                        }
                         for (; vector + 2 <= l.InGroups; vector += 2)
                             WinogradWeightGradient.ProductRows<C2>(rows, ref dy, ref Unsafe.Add(ref input, vector * l.TransformedGroupStride), ref Unsafe.Add(ref m, vector * V),
                                 strides, positions, count, accumulate);
@@ -178,6 +193,11 @@ namespace CnnGen.Kernels
         // the nine taps [tap][lane], turned to PyTorch's [ic][tap] by one 16x16 transpose. Staging: 6 x 3 + 16 + 16 vectors.
         private static void FoldProducts(ReadOnlySpan<float> products, Span<float> weightGradient, Span<float> staging, in Layout l)
         {
+            if (!Vector512Here)
+            {
+                FoldProducts256(products, weightGradient, staging, l);
+                return;
+            }
             float[] down = l.TileHeight == 4 ? FoldAxis4 : FoldAxis2, across = l.TileWidth == 4 ? FoldAxis4 : FoldAxis2;
             int slotsDown = l.SlotsDown + 1, slotsAcross = l.SlotsAcross + 1;
             ref float m0 = ref MemoryMarshal.GetReference(products);

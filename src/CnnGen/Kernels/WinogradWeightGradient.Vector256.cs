@@ -127,35 +127,42 @@ namespace CnnGen.Kernels
             ref float gradient = ref Unsafe.Add(ref MemoryMarshal.GetReference(transformedGradient), position * l.GradientPositionStride);
             ref float input = ref Unsafe.Add(ref MemoryMarshal.GetReference(transformedInput), position * l.InputPositionStride);
             ref float m = ref Unsafe.Add(ref MemoryMarshal.GetReference(products), position * l.ProductPositionStride);
-            nuint gradientTile = (nuint)l.OutLanes, inputTile = (nuint)l.InLanes, row = (nuint)l.InLanes;
+            // One position a call: the pointers are at it already.
+            var strides = new ProductStrides(0, 0, l.OutLanes, l.InLanes, Half, l.InLanes);
+            var one = Positions.AsSpan(0, 1);
             int rowGroups = (l.OutChannels + 5) / 6;
             for (int group = 0, first = 0; first < l.OutChannels; group++)
             {
                 int rows = (group + 1) * l.OutChannels / rowGroups - first;
                 for (int vector = 0; vector < l.InLanes; vector += V)
                 {
-                    ref float dy = ref Unsafe.Add(ref gradient, first);
-                    ref float v = ref Unsafe.Add(ref input, vector);
-                    ref float sums = ref Unsafe.Add(ref m, first * l.InLanes + vector);
-                    switch (rows)
-                    {
-                        case 6: ProductTile256<C6>(ref dy, ref v, ref sums, gradientTile, inputTile, row, tiles, accumulate); break;
-                        case 5: ProductTile256<C5>(ref dy, ref v, ref sums, gradientTile, inputTile, row, tiles, accumulate); break;
-                        case 4: ProductTile256<C4>(ref dy, ref v, ref sums, gradientTile, inputTile, row, tiles, accumulate); break;
-                        case 3: ProductTile256<C3>(ref dy, ref v, ref sums, gradientTile, inputTile, row, tiles, accumulate); break;
-                        case 2: ProductTile256<C2>(ref dy, ref v, ref sums, gradientTile, inputTile, row, tiles, accumulate); break;
-                        default: ProductTile256<C1>(ref dy, ref v, ref sums, gradientTile, inputTile, row, tiles, accumulate); break;
-                    }
+                    ProductRows256(rows, ref Unsafe.Add(ref gradient, first), ref Unsafe.Add(ref input, vector), ref Unsafe.Add(ref m, first * l.InLanes + vector),
+                        strides, one, tiles, accumulate);
                 }
                 first += rows;
             }
         }
 
-        // M[row][16 lanes] (+)= Σ over the tiles, in order, of DY[tile][row] · X[tile][16 lanes] for TRows rows: per tile, the
-        // vector's two halves loaded and each row's d y broadcast.
-        private static void ProductTile256<TRows>(ref float dy, ref float v, ref float m, nuint gradientTile, nuint inputTile, nuint row, int tiles, bool accumulate)
+        /// <summary><see cref="ProductTile256{TRows}"/> for 1 to 6 rows (shared with StridedWinogradConvolution's weight gradient).</summary>
+        internal static void ProductRows256(int rows, ref float gradient, ref float input, ref float m, in ProductStrides s, ReadOnlySpan<byte> positions, int tiles, bool accumulate)
+        {
+            switch (rows)
+            {
+                case 6: ProductTile256<C6>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+                case 5: ProductTile256<C5>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+                case 4: ProductTile256<C4>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+                case 3: ProductTile256<C3>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+                case 2: ProductTile256<C2>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+                default: ProductTile256<C1>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+            }
+        }
+
+        // ProductTile's sums for one vector of 16 input channels as two halves (s.SecondVector unused: the halves lie side by
+        // side): M[row][16 lanes] (+)= Σ over the positions, then the tiles, in order, of DY[p][tile][row] · X[p][tile][16 lanes].
+        private static void ProductTile256<TRows>(ref float gradient, ref float input, ref float m, in ProductStrides s, ReadOnlySpan<byte> positions, int tiles, bool accumulate)
             where TRows : struct, IConstant
         {
+            nuint row = s.ProductRow, gradientTile = s.GradientTile, inputTile = s.InputTile;
             var a00 = Vector256<float>.Zero; var a01 = a00; var a10 = a00; var a11 = a00; var a20 = a00; var a21 = a00;
             var a30 = a00; var a31 = a00; var a40 = a00; var a41 = a00; var a50 = a00; var a51 = a00;
             if (accumulate)
@@ -167,18 +174,23 @@ namespace CnnGen.Kernels
                 if (TRows.Value > 4) { a40 = Vector256.LoadUnsafe(ref m, 4 * row); a41 = Vector256.LoadUnsafe(ref m, 4 * row + Half); }
                 if (TRows.Value > 5) { a50 = Vector256.LoadUnsafe(ref m, 5 * row); a51 = Vector256.LoadUnsafe(ref m, 5 * row + Half); }
             }
-            for (int t = 0; t < tiles; t++)
+            foreach (byte position in positions)
             {
-                var x0 = Vector256.LoadUnsafe(ref v);
-                var x1 = Vector256.LoadUnsafe(ref v, Half);
-                { var k = Vector256.Create(dy); a00 = Fused.MultiplyAdd(x0, k, a00); a01 = Fused.MultiplyAdd(x1, k, a01); }
-                if (TRows.Value > 1) { var k = Vector256.Create(Unsafe.Add(ref dy, 1)); a10 = Fused.MultiplyAdd(x0, k, a10); a11 = Fused.MultiplyAdd(x1, k, a11); }
-                if (TRows.Value > 2) { var k = Vector256.Create(Unsafe.Add(ref dy, 2)); a20 = Fused.MultiplyAdd(x0, k, a20); a21 = Fused.MultiplyAdd(x1, k, a21); }
-                if (TRows.Value > 3) { var k = Vector256.Create(Unsafe.Add(ref dy, 3)); a30 = Fused.MultiplyAdd(x0, k, a30); a31 = Fused.MultiplyAdd(x1, k, a31); }
-                if (TRows.Value > 4) { var k = Vector256.Create(Unsafe.Add(ref dy, 4)); a40 = Fused.MultiplyAdd(x0, k, a40); a41 = Fused.MultiplyAdd(x1, k, a41); }
-                if (TRows.Value > 5) { var k = Vector256.Create(Unsafe.Add(ref dy, 5)); a50 = Fused.MultiplyAdd(x0, k, a50); a51 = Fused.MultiplyAdd(x1, k, a51); }
-                dy = ref Unsafe.Add(ref dy, gradientTile);
-                v = ref Unsafe.Add(ref v, inputTile);
+                ref float dy = ref Unsafe.Add(ref gradient, position * s.GradientPosition);
+                ref float v = ref Unsafe.Add(ref input, position * s.InputPosition);
+                for (int t = 0; t < tiles; t++)
+                {
+                    var x0 = Vector256.LoadUnsafe(ref v);
+                    var x1 = Vector256.LoadUnsafe(ref v, Half);
+                    { var k = Vector256.Create(dy); a00 = Fused.MultiplyAdd(x0, k, a00); a01 = Fused.MultiplyAdd(x1, k, a01); }
+                    if (TRows.Value > 1) { var k = Vector256.Create(Unsafe.Add(ref dy, 1)); a10 = Fused.MultiplyAdd(x0, k, a10); a11 = Fused.MultiplyAdd(x1, k, a11); }
+                    if (TRows.Value > 2) { var k = Vector256.Create(Unsafe.Add(ref dy, 2)); a20 = Fused.MultiplyAdd(x0, k, a20); a21 = Fused.MultiplyAdd(x1, k, a21); }
+                    if (TRows.Value > 3) { var k = Vector256.Create(Unsafe.Add(ref dy, 3)); a30 = Fused.MultiplyAdd(x0, k, a30); a31 = Fused.MultiplyAdd(x1, k, a31); }
+                    if (TRows.Value > 4) { var k = Vector256.Create(Unsafe.Add(ref dy, 4)); a40 = Fused.MultiplyAdd(x0, k, a40); a41 = Fused.MultiplyAdd(x1, k, a41); }
+                    if (TRows.Value > 5) { var k = Vector256.Create(Unsafe.Add(ref dy, 5)); a50 = Fused.MultiplyAdd(x0, k, a50); a51 = Fused.MultiplyAdd(x1, k, a51); }
+                    dy = ref Unsafe.Add(ref dy, gradientTile);
+                    v = ref Unsafe.Add(ref v, inputTile);
+                }
             }
             a00.StoreUnsafe(ref m); a01.StoreUnsafe(ref m, Half);
             if (TRows.Value > 1) { a10.StoreUnsafe(ref m, row); a11.StoreUnsafe(ref m, row + Half); }
