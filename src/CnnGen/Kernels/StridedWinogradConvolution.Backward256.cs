@@ -88,8 +88,8 @@ namespace CnnGen.Kernels
             }
         }
 
-        // FoldProducts on Vector256: each half of 16 input channels folded by the same multiply-adds, then the nine taps of a
-        // whole block turned to PyTorch's [ic][tap] by two 8x8 transposes and the ninth tap alone. Staging as FoldProducts.
+        // FoldProducts on Vector256: each half of 16 input channels folded by the same multiply-adds, then the nine taps added
+        // in PyTorch's [ic][tap] order (WinogradWeightGradient.AddTaps256). Staging as FoldProducts.
         private static void FoldProducts256(ReadOnlySpan<float> products, Span<float> weightGradient, Span<float> staging, in Layout l)
         {
             float[] down = l.TileHeight == 4 ? FoldAxis4 : FoldAxis2, across = l.TileWidth == 4 ? FoldAxis4 : FoldAxis2;
@@ -134,24 +134,7 @@ namespace CnnGen.Kernels
                             t0.StoreUnsafe(ref th, (nuint)(3 * i * V)); t1.StoreUnsafe(ref th, (nuint)((3 * i + 1) * V)); t2.StoreUnsafe(ref th, (nuint)((3 * i + 2) * V));
                         }
                     }
-                    int count = Math.Min(V, l.InChannels - first);
-                    ref float target = ref Unsafe.Add(ref dw, (oc * l.InChannels + first) * 9);
-                    if (count == V)
-                    {
-                        // turned[lane][tap] for taps 0-7: row `lane` of the 16 x 8.
-                        Gemm.Transpose8x8(ref taps, V, ref turned, Half);
-                        Gemm.Transpose8x8(ref Unsafe.Add(ref taps, Half), V, ref Unsafe.Add(ref turned, Half * Half), Half);
-                        for (int lane = 0; lane < V; lane++)
-                        {
-                            ref float to = ref Unsafe.Add(ref target, lane * 9);
-                            (Vector256.LoadUnsafe(ref to) + Vector256.LoadUnsafe(ref turned, (nuint)(lane * Half))).StoreUnsafe(ref to);
-                            Unsafe.Add(ref to, 8) += Unsafe.Add(ref taps, 8 * V + lane);
-                        }
-                        continue;
-                    }
-                    for (int lane = 0; lane < count; lane++)
-                        for (int tap = 0; tap < 9; tap++)
-                            Unsafe.Add(ref target, lane * 9 + tap) += Unsafe.Add(ref taps, tap * V + lane);
+                    WinogradWeightGradient.AddTaps256(ref taps, ref turned, ref Unsafe.Add(ref dw, (oc * l.InChannels + first) * 9), Math.Min(V, l.InChannels - first));
                 }
             }
         }

@@ -200,8 +200,8 @@ namespace CnnGen.Kernels
             if (TRows.Value > 5) { a50.StoreUnsafe(ref m, 5 * row); a51.StoreUnsafe(ref m, 5 * row + Half); }
         }
 
-        // TransformProducts (F(4x4)) on Vector256: each half's nine taps by TapsOf4's operations, then a whole block's turned
-        // from [tap][lane] to [lane][tap] by two 8x8 transposes (taps 0-7) and the ninth tap alone.
+        // TransformProducts (F(4x4)) on Vector256: each half's nine taps by TapsOf4's operations, then added in PyTorch's
+        // [ic][tap] order (AddTaps256).
         private static void TransformProducts256(ReadOnlySpan<float> products, Span<float> weightGradient, in Layout l)
         {
             Span<float> taps = stackalloc float[9 * V];
@@ -218,26 +218,33 @@ namespace CnnGen.Kernels
                     ref float m = ref Unsafe.Add(ref m0, oc * l.InLanes + first);
                     TapsOf4x256(ref m, positionStride, ref k0);
                     TapsOf4x256(ref Unsafe.Add(ref m, Half), positionStride, ref Unsafe.Add(ref k0, Half));
-                    int count = Math.Min(V, l.InChannels - first);
-                    ref float target = ref Unsafe.Add(ref dw, (oc * l.InChannels + first) * 9);
-                    if (count == V)
-                    {
-                        // turned[lane][tap] for taps 0-7: row `lane` of the 16 x 8.
-                        Gemm.Transpose8x8(ref k0, V, ref turned, Half);
-                        Gemm.Transpose8x8(ref Unsafe.Add(ref k0, Half), V, ref Unsafe.Add(ref turned, Half * Half), Half);
-                        for (int lane = 0; lane < V; lane++)
-                        {
-                            ref float at = ref Unsafe.Add(ref target, lane * 9);
-                            (Vector256.LoadUnsafe(ref at) + Vector256.LoadUnsafe(ref turned, (nuint)(lane * Half))).StoreUnsafe(ref at);
-                            Unsafe.Add(ref at, 8) += Unsafe.Add(ref k0, 8 * V + lane);
-                        }
-                        continue;
-                    }
-                    for (int lane = 0; lane < count; lane++)
-                        for (int tap = 0; tap < 9; tap++)
-                            Unsafe.Add(ref target, lane * 9 + tap) += Unsafe.Add(ref k0, tap * V + lane);
+                    AddTaps256(ref k0, ref turned, ref Unsafe.Add(ref dw, (oc * l.InChannels + first) * 9), Math.Min(V, l.InChannels - first));
                 }
             }
+        }
+
+        /// <summary>
+        /// target [count input channels][9 taps] += taps [tap][16 lanes] (lane = input channel): a whole block by two 8x8
+        /// transposes into turned (128 floats: [lane][taps 0-7]) and the ninth tap alone, a part block one float at a time.
+        /// Shared with StridedWinogradConvolution's weight gradient.
+        /// </summary>
+        internal static void AddTaps256(ref float taps, ref float turned, ref float target, int count)
+        {
+            if (count == V)
+            {
+                Gemm.Transpose8x8(ref taps, V, ref turned, Half);
+                Gemm.Transpose8x8(ref Unsafe.Add(ref taps, Half), V, ref Unsafe.Add(ref turned, Half * Half), Half);
+                for (int lane = 0; lane < V; lane++)
+                {
+                    ref float at = ref Unsafe.Add(ref target, lane * 9);
+                    (Vector256.LoadUnsafe(ref at) + Vector256.LoadUnsafe(ref turned, (nuint)(lane * Half))).StoreUnsafe(ref at);
+                    Unsafe.Add(ref at, 8) += Unsafe.Add(ref taps, 8 * V + lane);
+                }
+                return;
+            }
+            for (int lane = 0; lane < count; lane++)
+                for (int tap = 0; tap < 9; tap++)
+                    Unsafe.Add(ref target, lane * 9 + tap) += Unsafe.Add(ref taps, tap * V + lane);
         }
 
         // TapsOf4 on 8 lanes: m and taps at the half's first lane.
