@@ -84,30 +84,27 @@ namespace CnnGen.Kernels
             var gradient = scratch.Slice(at, l.OutGroups * l.GradientGroupStride); at += gradient.Length;
             var transformed = scratch.Slice(at, l.Positions * l.GradientTransformedPositionStride); at += transformed.Length;
             var products = scratch.Slice(at, l.ChunkTiles * l.GradientProductTileStride);
-            if (!Vector512Here)
-            {
-                InputGradient256(outputGradient, filters, inputGradient, staging, plane, gradient, transformed, products, l, gradientPadded);
-                return;
-            }
 
-            if (!gradientPadded)
-                WinogradF4Convolution.Pad(outputGradient, gradient, staging, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
+            if (!gradientPadded) PadGradient(outputGradient, gradient, staging, l);
             plane.Clear();
             for (int chunk = 0; chunk < l.Chunks; chunk++)
             {
                 int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                if (l.Tile == 2) TransformGradient<Axis2, Axis2>(gradient, transformed, staging, first, count, l);
-                else if (l.Tile == Wide) TransformGradient<Axis2, Axis4>(gradient, transformed, staging, first, count, l);
-                else TransformGradient<Axis4, Axis4>(gradient, transformed, staging, first, count, l);
-                WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.GradientTransformedPositionStride, l.ChunkTiles * V,
+                TransformGradients(gradient, transformed, staging, first, count, l);
+                ProductsOnWidth(transformed, filters, products, count, l.Positions, l.GradientTransformedPositionStride, l.ChunkTiles * V,
                     l.TransposedFilterPositionStride, l.InLanes, l.GradientProductTileStride, l.OutChannels, l.InGroups, l.SlotOfPosition);
                 if (l.Tile == 2) AddWindows<Axis2, Axis2>(products, plane, staging, first, count, l);
                 else if (l.Tile == Wide) AddWindows<Axis2, Axis4>(products, plane, staging, first, count, l);
-                else AddWindows<Axis4, Axis4>(products, plane, staging, first, count, l);
+                else if (Vector512Here) AddWindows<Axis4, Axis4>(products, plane, staging, first, count, l);
+                else AddWindows4x256(products, plane, staging, first, count, l);
             }
             for (int group = 0; group < l.InGroups; group++)
-                StridedConvolution.StorePlane(plane.Slice(group * l.PaddedGroupStride, l.PaddedGroupStride), staging, inputGradient, group,
-                    l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth);
+            {
+                if (Vector512Here)
+                    StridedConvolution.StorePlane(plane.Slice(group * l.PaddedGroupStride, l.PaddedGroupStride), staging, inputGradient, group,
+                        l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth);
+                else StorePlane256(plane, inputGradient, group, l);
+            }
         }
 
         // Ṽ[a·across + b][group][tile − first] = (A dY Aᵀ)[a][b] of each tile's outputs: along the rows first (e[i][b]), then

@@ -10,31 +10,16 @@ namespace CnnGen.Kernels
     // GEMMs on WinogradF4Convolution's and WinogradWeightGradient's Vector256 register tiles.
     internal static partial class StridedWinogradConvolution
     {
-        // InputGradient on Vector256 (the 4x4 tile).
-        private static void InputGradient256(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> filters, Span<float> inputGradient, Span<float> staging,
-            Span<float> plane, Span<float> gradient, Span<float> transformed, Span<float> products, in Layout l, bool gradientPadded)
+        // StridedConvolution.StorePlane on Vector256: group `group`'s image rows of the padded plane [group][row][column][16]
+        // into d x's channel planes, a row at a time by 8x8 transposes.
+        private static void StorePlane256(ReadOnlySpan<float> plane, Span<float> inputGradient, int group, in Layout l)
         {
-            if (!gradientPadded)
-                WinogradF4Convolution.Pad256(outputGradient, gradient, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
-            plane.Clear();
-            for (int chunk = 0; chunk < l.Chunks; chunk++)
-            {
-                int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
-                TransformGradient4x256(gradient, transformed, staging, first, count, l);
-                WinogradF4Convolution.Products256(transformed, filters, products, count, l.Positions, l.GradientTransformedPositionStride, l.ChunkTiles * V,
-                    l.TransposedFilterPositionStride, l.InLanes, l.GradientProductTileStride, l.OutChannels, l.InGroups, l.SlotOfPosition);
-                AddWindows4x256(products, plane, staging, first, count, l);
-            }
-            int rowLength = l.Height * l.Width;
+            int rowLength = l.Height * l.Width, channels = Math.Min(V, l.InChannels - group * V);
             ref float p = ref MemoryMarshal.GetReference(plane);
             ref float dx = ref MemoryMarshal.GetReference(inputGradient);
-            for (int group = 0; group < l.InGroups; group++)
-            {
-                int channels = Math.Min(V, l.InChannels - group * V);
-                for (int iy = 0; iy < l.Height; iy++)
-                    ChannelBlocks.LanesToPlanes256(ref Unsafe.Add(ref p, group * l.PaddedGroupStride + ((iy + l.Padding) * l.PaddedWidth + l.Padding) * V), l.Width, channels,
-                        ref Unsafe.Add(ref dx, group * V * rowLength + iy * l.Width), rowLength);
-            }
+            for (int iy = 0; iy < l.Height; iy++)
+                ChannelBlocks.LanesToPlanes256(ref Unsafe.Add(ref p, group * l.PaddedGroupStride + ((iy + l.Padding) * l.PaddedWidth + l.Padding) * V), l.Width, channels,
+                    ref Unsafe.Add(ref dx, group * V * rowLength + iy * l.Width), rowLength);
         }
 
         // TransformGradient<Axis4, Axis4> with each group as two halves.

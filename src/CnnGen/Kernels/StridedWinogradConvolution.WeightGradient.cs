@@ -105,8 +105,7 @@ namespace CnnGen.Kernels
             var transformedGradient = scratch.Slice(at, l.Positions * l.GradientTransformedPositionStride);
 
             PadInput(x, padded, staging, l);
-            if (Vector512Here) WinogradF4Convolution.Pad(outputGradient, gradient, staging, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
-            else WinogradF4Convolution.Pad256(outputGradient, gradient, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
+            PadGradient(outputGradient, gradient, staging, l);
             var (order, start) = l.Tile == 4 ? WeightSlots4 : l.Tile == 2 ? WeightSlots2 : WeightSlotsWide;
             if (l.Samples > 1)
             {

@@ -572,14 +572,28 @@ namespace CnnGen.Kernels
             else WinogradF4Convolution.Pad256(x, padded, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
         }
 
-        internal static void Multiply(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, in Layout l)
+        // d y [OutChannels x OH x OW] into [output group][row][column][16], rows and columns in whole tiles (the gradients').
+        internal static void PadGradient(ReadOnlySpan<float> outputGradient, Span<float> gradient, Span<float> staging, in Layout l)
+        {
+            if (Vector512Here) WinogradF4Convolution.Pad(outputGradient, gradient, staging, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
+            else WinogradF4Convolution.Pad256(outputGradient, gradient, l.OutChannels, l.OutHeight, l.OutWidth, 0, l.GradientPitch, l.GradientGroupStride);
+        }
+
+        internal static void Multiply(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, in Layout l) =>
+            ProductsOnWidth(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
+
+        // WinogradF4Convolution.Products (by filter slot) on this machine's width; the input gradient's GEMMs take it too.
+        private static void ProductsOnWidth(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, int positions,
+            int transformedPositionStride, int transformedGroupStride, int filterPositionStride, int productPositionStride, int productTileStride,
+            int inChannels, int outGroups, ReadOnlySpan<byte> filterSlots)
         {
             if (Vector512Here)
-                WinogradF4Convolution.Products(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
+                WinogradF4Convolution.Products(transformed, filters, products, count, positions, transformedPositionStride, transformedGroupStride,
+                    filterPositionStride, productPositionStride, productTileStride, inChannels, outGroups, filterSlots);
             else
-                WinogradF4Convolution.Products256(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
-                    l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.InChannels, l.OutGroups, l.SlotOfPosition);
+                WinogradF4Convolution.Products256(transformed, filters, products, count, positions, transformedPositionStride, transformedGroupStride,
+                    filterPositionStride, productPositionStride, productTileStride, inChannels, outGroups, filterSlots);
         }
 
         internal static void UnpackOutputs(Span<float> outputs, Span<float> y, Span<float> staging, in Layout l)
