@@ -480,7 +480,7 @@ namespace KernelBench
             };
             // STRIDED_CHUNK_TILES=n: the Winograd layouts' chunks of n tiles instead of the rule's.
             if (int.TryParse(Environment.GetEnvironmentVariable("STRIDED_CHUNK_TILES"), out int chunkTiles)) StridedWinogradConvolution.ChunkTilesOverride = chunkTiles;
-            var v512 = KernelPaths.Default; // the machine's own vector path: Vector512 with AVX-512, else Vector256
+            var path = KernelPaths.Default; // the machine's own vector path: Vector512 with AVX-512, else Vector256
             Console.WriteLine($"{"3x3 stride 2, pad 1, ReLU",-28} {"direct us",10} {"GFLOP/s",8} {"4x4 tile us",12} {"speed-up",9} {"2x2 tile us",12} {"speed-up",9} {"2x4 tile us",12} {"speed-up",9} {"picked",7}");
             foreach (var s in shapes)
             {
@@ -490,14 +490,14 @@ namespace KernelBench
                 var layout2 = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile: 2);
                 var layoutWide = new StridedWinogradConvolution.Layout(s.C, s.H, s.H, s.OC, 1, tile: StridedWinogradConvolution.Wide);
                 float[] scratch = new float[Math.Max(StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 3, 2, 1), Math.Max(layout4.ScratchLength, Math.Max(layout2.ScratchLength, layoutWide.ScratchLength)))];
-                float[] direct = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 3, 2, 1, v512, winograd: false)];
-                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, direct, v512, winograd: false);
+                float[] direct = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 3, 2, 1, path, winograd: false)];
+                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 3, 2, 1, direct, path, winograd: false);
                 float[] filters4 = new float[layout4.FiltersLength], filters2 = new float[layout2.FiltersLength];
                 StridedWinogradConvolution.TransformFilters(w, filters4, layout4);
                 StridedWinogradConvolution.TransformFilters(w, filters2, layout2);
                 float[] filtersWide = new float[layoutWide.FiltersLength];
                 StridedWinogradConvolution.TransformFilters(w, filtersWide, layoutWide);
-                Action runDirect = () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, direct, s.OC, 3, 2, 1, y, scratch, true, v512, winograd: false);
+                Action runDirect = () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, direct, s.OC, 3, 2, 1, y, scratch, true, path, winograd: false);
                 // A tile this machine does not run (without AVX-512: the 2x2 and 2x4) reads NaN.
                 (double, double) Versus(int tile, Action run) => StridedWinogradConvolution.RunsTile(tile) ? Interleaved(runDirect, run) : (double.MaxValue, double.NaN);
                 var (d, f4) = Versus(4, () => StridedWinogradConvolution.Forward(x, filters4, bias, y, scratch, true, layout4));
@@ -1282,7 +1282,6 @@ namespace KernelBench
                 var transformed = scratch.AsMemory(at, l.TransformedLength); at += l.TransformedLength;
                 var products = scratch.AsMemory(at, l.ProductLength); at += l.ProductLength;
                 var outputs = scratch.AsMemory(at, l.OutputLength);
-                int cells = l.OutHeight * l.OutWidth;
                 var sink = new StridedWinogradConvolution.Sink(l.OutputGroupStride, l.OutWidth, 0, means: false);
                 StridedWinogradConvolution.Forward(x, filters, bias, y, scratch, true, l);
                 double pad = TimeShort(() => StridedWinogradConvolution.PadInput(x, padded.Span, staging.Span, l));
