@@ -211,12 +211,15 @@ namespace CnnGen.Kernels
             (Fused.MultiplyAdd(d1, four, d5) - d3 * five).StoreUnsafe(ref target, 5 * targetStride);
         }
 
-        // Products' GEMMs: per position and block of output vectors (FilterAt's blocks), the block's groups two at a time
+        // Products' GEMMs: per block of output vectors (FilterAt's blocks) and position, the block's groups two at a time
         // (32 lanes x 2 tiles) where PairedGroups256, else one at a time (16 lanes x 6 tiles), tiles in blocks as even as they go;
         // the filters of each position its slot's where filterSlots is given (as Products). Shared with StridedWinogradConvolution.
         // 32 lanes x 3 tiles (session 57) wants 12 accumulators, 4 filter vectors and a broadcast, 17 of the 16 registers:
         // against it, 32 x 2 took 342 µs for 535 on 64x32x32 -> 64, 294 for 501 on 128x16x16 -> 128, 550 for 614 on 256x8x8
         // -> 256 (session 58, KernelBench winograd4 on Zen 3; 16 lanes alone: 391, 598, 858).
+        // The blocks of tiles are worked out once (TileBlocks), and each run of equal blocks is one call of the register tile,
+        // which loops over them: two calls and three divisions per block of 2 tiles took 10% of the strided network's batch-1
+        // call (session 59), next to a block's 256 multiply-adds from 32 input channels.
         internal static void Products256(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, int positions,
             int transformedPositionStride, int transformedGroupStride, int filterPositionStride, int productPositionStride, int productTileStride,
             int inChannels, int outGroups, ReadOnlySpan<byte> filterSlots = default)
@@ -226,25 +229,32 @@ namespace CnnGen.Kernels
             ref float m0 = ref MemoryMarshal.GetReference(products);
             int vectorBlocks = VectorBlocks(outGroups);
             bool paired = PairedGroups256;
-            for (int position = 0; position < positions; position++)
+            var pairs = new TileBlocks(count, 2);
+            var singles = new TileBlocks(count, 6);
+            for (int block = 0; block < vectorBlocks; block++)
             {
-                ref float v = ref Unsafe.Add(ref v0, position * transformedPositionStride);
-                ref float u = ref Unsafe.Add(ref u0, (filterSlots.IsEmpty ? position : filterSlots[position]) * filterPositionStride);
-                ref float m = ref Unsafe.Add(ref m0, position * productPositionStride);
-                for (int block = 0; block < vectorBlocks; block++)
+                var (start, vectors) = VectorBlock(outGroups, vectorBlocks, block);
+                for (int position = 0; position < positions; position++)
                 {
-                    var (start, vectors) = VectorBlock(outGroups, vectorBlocks, block);
+                    ref float v = ref Unsafe.Add(ref v0, position * transformedPositionStride);
+                    ref float u = ref Unsafe.Add(ref u0, (filterSlots.IsEmpty ? position : filterSlots[position]) * filterPositionStride);
+                    ref float m = ref Unsafe.Add(ref m0, position * productPositionStride);
                     ref float blockFilters = ref Unsafe.Add(ref u, inChannels * start * V);
                     int filterStride = vectors * V;
                     for (int group = 0; group < vectors;)
                     {
-                        int groups = paired && group + 2 <= vectors ? 2 : 1, most = groups == 2 ? 2 : 6;
-                        int tileBlocks = (count + most - 1) / most;
-                        for (int tb = 0; tb < tileBlocks; tb++)
+                        int groups = paired && group + 2 <= vectors ? 2 : 1;
+                        var tiles = groups == 2 ? pairs : singles;
+                        ref float groupFilters = ref Unsafe.Add(ref blockFilters, group * V);
+                        ref float groupProducts = ref Unsafe.Add(ref m, (start + group) * V);
+                        if (tiles.SmallBlocks > 0)
+                            Run256Of(groups, tiles.Small, tiles.SmallBlocks, ref v, transformedGroupStride, inChannels, ref groupFilters, filterStride,
+                                ref groupProducts, productTileStride);
+                        if (tiles.LargeBlocks > 0)
                         {
-                            int t0 = tb * count / tileBlocks, tiles = (tb + 1) * count / tileBlocks - t0;
-                            Tile256Of(groups, tiles, ref Unsafe.Add(ref v, t0 * V), transformedGroupStride, inChannels, ref Unsafe.Add(ref blockFilters, group * V), filterStride,
-                                ref Unsafe.Add(ref m, t0 * productTileStride + (start + group) * V), productTileStride);
+                            int t0 = tiles.Small * tiles.SmallBlocks;
+                            Run256Of(groups, tiles.Small + 1, tiles.LargeBlocks, ref Unsafe.Add(ref v, t0 * V), transformedGroupStride, inChannels, ref groupFilters,
+                                filterStride, ref Unsafe.Add(ref groupProducts, t0 * productTileStride), productTileStride);
                         }
                         group += groups;
                     }
@@ -252,60 +262,80 @@ namespace CnnGen.Kernels
             }
         }
 
-        private static void Tile256Of(int groups, int tiles, ref float v, int groupStride, int inChannels, ref float u, int filterStride, ref float m, int productStride)
+        // count tiles in as few blocks of at most `most` as they go, as even as they go: SmallBlocks of Small tiles, then
+        // LargeBlocks of Small + 1 (7 tiles by 2: 1 + 2 + 2 + 2).
+        private readonly struct TileBlocks
+        {
+            public readonly int Small, SmallBlocks, LargeBlocks;
+
+            public TileBlocks(int count, int most)
+            {
+                int blocks = (count + most - 1) / most;
+                Small = count / blocks;
+                LargeBlocks = count - Small * blocks;
+                SmallBlocks = blocks - LargeBlocks;
+            }
+        }
+
+        // `blocks` blocks of `tiles` tiles one after the other on the register tile for `groups` groups x `tiles` tiles.
+        private static void Run256Of(int groups, int tiles, int blocks, ref float v, int groupStride, int inChannels, ref float u, int filterStride, ref float m, int productStride)
         {
             switch (groups * 8 + tiles)
             {
-                case 9: Tile256<C2, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 10: Tile256<C2, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 11: Tile256<C2, C3>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 12: Tile256<C2, C4>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 13: Tile256<C2, C5>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 14: Tile256<C2, C6>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 17: Tile256<C4, C1>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
-                case 18: Tile256<C4, C2>(ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 9: Tile256<C2, C1>(blocks, ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 10: Tile256<C2, C2>(blocks, ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 11: Tile256<C2, C3>(blocks, ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 12: Tile256<C2, C4>(blocks, ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 13: Tile256<C2, C5>(blocks, ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 14: Tile256<C2, C6>(blocks, ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 17: Tile256<C4, C1>(blocks, ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
+                case 18: Tile256<C4, C2>(blocks, ref v, groupStride, inChannels, ref u, filterStride, ref m, productStride); break;
                 default: throw new ArgumentOutOfRangeException(nameof(tiles));
             }
         }
 
         // M[tile][oc] for TVectors vectors of 8 output channels (2: one group, 4: two) x TTiles tiles, summed over the input
-        // channels in their order (as Tile's lanes are): per input channel, TVectors filter loads, TTiles broadcasts of V.
-        private static void Tile256<TVectors, TTiles>(ref float v, int groupStride, int inChannels, ref float u, int filterStride, ref float m, int productStride)
+        // channels in their order (as Tile's lanes are): per input channel, TVectors filter loads, TTiles broadcasts of V;
+        // `blocks` such tiles one after the other (the loop here, not around a call: the JIT would not inline this body).
+        private static void Tile256<TVectors, TTiles>(int blocks, ref float v, int groupStride, int inChannels, ref float u, int filterStride, ref float m, int productStride)
             where TVectors : struct, IConstant where TTiles : struct, IConstant
         {
-            var a0_0 = Vector256<float>.Zero; var a1_0 = Vector256<float>.Zero; var a2_0 = Vector256<float>.Zero; var a3_0 = Vector256<float>.Zero;
-            var a0_1 = Vector256<float>.Zero; var a1_1 = Vector256<float>.Zero; var a2_1 = Vector256<float>.Zero; var a3_1 = Vector256<float>.Zero;
-            var a0_2 = Vector256<float>.Zero; var a1_2 = Vector256<float>.Zero; var a2_2 = Vector256<float>.Zero; var a3_2 = Vector256<float>.Zero;
-            var a0_3 = Vector256<float>.Zero; var a1_3 = Vector256<float>.Zero;
-            var a0_4 = Vector256<float>.Zero; var a1_4 = Vector256<float>.Zero;
-            var a0_5 = Vector256<float>.Zero; var a1_5 = Vector256<float>.Zero;
-            for (int first = 0; first < inChannels; first += V)
+            for (int block = 0; block < blocks; block++, v = ref Unsafe.Add(ref v, TTiles.Value * V), m = ref Unsafe.Add(ref m, TTiles.Value * productStride))
             {
-                int count = Math.Min(V, inChannels - first);
-                ref float lane = ref Unsafe.Add(ref v, first / V * groupStride);
-                ref float filter = ref Unsafe.Add(ref u, first * filterStride);
-                for (int l = 0; l < count; l++)
+                var a0_0 = Vector256<float>.Zero; var a1_0 = Vector256<float>.Zero; var a2_0 = Vector256<float>.Zero; var a3_0 = Vector256<float>.Zero;
+                var a0_1 = Vector256<float>.Zero; var a1_1 = Vector256<float>.Zero; var a2_1 = Vector256<float>.Zero; var a3_1 = Vector256<float>.Zero;
+                var a0_2 = Vector256<float>.Zero; var a1_2 = Vector256<float>.Zero; var a2_2 = Vector256<float>.Zero; var a3_2 = Vector256<float>.Zero;
+                var a0_3 = Vector256<float>.Zero; var a1_3 = Vector256<float>.Zero;
+                var a0_4 = Vector256<float>.Zero; var a1_4 = Vector256<float>.Zero;
+                var a0_5 = Vector256<float>.Zero; var a1_5 = Vector256<float>.Zero;
+                for (int first = 0; first < inChannels; first += V)
                 {
-                    var u0 = Vector256.LoadUnsafe(ref filter);
-                    var u1 = Vector256.LoadUnsafe(ref filter, Half);
-                    var u2 = TVectors.Value > 2 ? Vector256.LoadUnsafe(ref filter, 2 * Half) : default;
-                    var u3 = TVectors.Value > 2 ? Vector256.LoadUnsafe(ref filter, 3 * Half) : default;
-                    { var b = Vector256.Create(Unsafe.Add(ref lane, 0)); a0_0 = Fused.MultiplyAdd(u0, b, a0_0); a1_0 = Fused.MultiplyAdd(u1, b, a1_0); if (TVectors.Value > 2) { a2_0 = Fused.MultiplyAdd(u2, b, a2_0); a3_0 = Fused.MultiplyAdd(u3, b, a3_0); } }
-                    if (TTiles.Value > 1) { var b = Vector256.Create(Unsafe.Add(ref lane, V)); a0_1 = Fused.MultiplyAdd(u0, b, a0_1); a1_1 = Fused.MultiplyAdd(u1, b, a1_1); if (TVectors.Value > 2) { a2_1 = Fused.MultiplyAdd(u2, b, a2_1); a3_1 = Fused.MultiplyAdd(u3, b, a3_1); } }
-                    if (TTiles.Value > 2) { var b = Vector256.Create(Unsafe.Add(ref lane, 2 * V)); a0_2 = Fused.MultiplyAdd(u0, b, a0_2); a1_2 = Fused.MultiplyAdd(u1, b, a1_2); if (TVectors.Value > 2) { a2_2 = Fused.MultiplyAdd(u2, b, a2_2); a3_2 = Fused.MultiplyAdd(u3, b, a3_2); } }
-                    if (TTiles.Value > 3) { var b = Vector256.Create(Unsafe.Add(ref lane, 3 * V)); a0_3 = Fused.MultiplyAdd(u0, b, a0_3); a1_3 = Fused.MultiplyAdd(u1, b, a1_3); }
-                    if (TTiles.Value > 4) { var b = Vector256.Create(Unsafe.Add(ref lane, 4 * V)); a0_4 = Fused.MultiplyAdd(u0, b, a0_4); a1_4 = Fused.MultiplyAdd(u1, b, a1_4); }
-                    if (TTiles.Value > 5) { var b = Vector256.Create(Unsafe.Add(ref lane, 5 * V)); a0_5 = Fused.MultiplyAdd(u0, b, a0_5); a1_5 = Fused.MultiplyAdd(u1, b, a1_5); }
-                    lane = ref Unsafe.Add(ref lane, 1);
-                    filter = ref Unsafe.Add(ref filter, filterStride);
+                    int count = Math.Min(V, inChannels - first);
+                    ref float lane = ref Unsafe.Add(ref v, first / V * groupStride);
+                    ref float filter = ref Unsafe.Add(ref u, first * filterStride);
+                    for (int l = 0; l < count; l++)
+                    {
+                        var u0 = Vector256.LoadUnsafe(ref filter);
+                        var u1 = Vector256.LoadUnsafe(ref filter, Half);
+                        var u2 = TVectors.Value > 2 ? Vector256.LoadUnsafe(ref filter, 2 * Half) : default;
+                        var u3 = TVectors.Value > 2 ? Vector256.LoadUnsafe(ref filter, 3 * Half) : default;
+                        { var b = Vector256.Create(Unsafe.Add(ref lane, 0)); a0_0 = Fused.MultiplyAdd(u0, b, a0_0); a1_0 = Fused.MultiplyAdd(u1, b, a1_0); if (TVectors.Value > 2) { a2_0 = Fused.MultiplyAdd(u2, b, a2_0); a3_0 = Fused.MultiplyAdd(u3, b, a3_0); } }
+                        if (TTiles.Value > 1) { var b = Vector256.Create(Unsafe.Add(ref lane, V)); a0_1 = Fused.MultiplyAdd(u0, b, a0_1); a1_1 = Fused.MultiplyAdd(u1, b, a1_1); if (TVectors.Value > 2) { a2_1 = Fused.MultiplyAdd(u2, b, a2_1); a3_1 = Fused.MultiplyAdd(u3, b, a3_1); } }
+                        if (TTiles.Value > 2) { var b = Vector256.Create(Unsafe.Add(ref lane, 2 * V)); a0_2 = Fused.MultiplyAdd(u0, b, a0_2); a1_2 = Fused.MultiplyAdd(u1, b, a1_2); if (TVectors.Value > 2) { a2_2 = Fused.MultiplyAdd(u2, b, a2_2); a3_2 = Fused.MultiplyAdd(u3, b, a3_2); } }
+                        if (TTiles.Value > 3) { var b = Vector256.Create(Unsafe.Add(ref lane, 3 * V)); a0_3 = Fused.MultiplyAdd(u0, b, a0_3); a1_3 = Fused.MultiplyAdd(u1, b, a1_3); }
+                        if (TTiles.Value > 4) { var b = Vector256.Create(Unsafe.Add(ref lane, 4 * V)); a0_4 = Fused.MultiplyAdd(u0, b, a0_4); a1_4 = Fused.MultiplyAdd(u1, b, a1_4); }
+                        if (TTiles.Value > 5) { var b = Vector256.Create(Unsafe.Add(ref lane, 5 * V)); a0_5 = Fused.MultiplyAdd(u0, b, a0_5); a1_5 = Fused.MultiplyAdd(u1, b, a1_5); }
+                        lane = ref Unsafe.Add(ref lane, 1);
+                        filter = ref Unsafe.Add(ref filter, filterStride);
+                    }
                 }
+                { ref float row = ref m; a0_0.StoreUnsafe(ref row); a1_0.StoreUnsafe(ref row, Half); if (TVectors.Value > 2) { a2_0.StoreUnsafe(ref row, 2 * Half); a3_0.StoreUnsafe(ref row, 3 * Half); } }
+                if (TTiles.Value > 1) { ref float row = ref Unsafe.Add(ref m, productStride); a0_1.StoreUnsafe(ref row); a1_1.StoreUnsafe(ref row, Half); if (TVectors.Value > 2) { a2_1.StoreUnsafe(ref row, 2 * Half); a3_1.StoreUnsafe(ref row, 3 * Half); } }
+                if (TTiles.Value > 2) { ref float row = ref Unsafe.Add(ref m, 2 * productStride); a0_2.StoreUnsafe(ref row); a1_2.StoreUnsafe(ref row, Half); if (TVectors.Value > 2) { a2_2.StoreUnsafe(ref row, 2 * Half); a3_2.StoreUnsafe(ref row, 3 * Half); } }
+                if (TTiles.Value > 3) { ref float row = ref Unsafe.Add(ref m, 3 * productStride); a0_3.StoreUnsafe(ref row); a1_3.StoreUnsafe(ref row, Half); }
+                if (TTiles.Value > 4) { ref float row = ref Unsafe.Add(ref m, 4 * productStride); a0_4.StoreUnsafe(ref row); a1_4.StoreUnsafe(ref row, Half); }
+                if (TTiles.Value > 5) { ref float row = ref Unsafe.Add(ref m, 5 * productStride); a0_5.StoreUnsafe(ref row); a1_5.StoreUnsafe(ref row, Half); }
             }
-            { ref float row = ref m; a0_0.StoreUnsafe(ref row); a1_0.StoreUnsafe(ref row, Half); if (TVectors.Value > 2) { a2_0.StoreUnsafe(ref row, 2 * Half); a3_0.StoreUnsafe(ref row, 3 * Half); } }
-            if (TTiles.Value > 1) { ref float row = ref Unsafe.Add(ref m, productStride); a0_1.StoreUnsafe(ref row); a1_1.StoreUnsafe(ref row, Half); if (TVectors.Value > 2) { a2_1.StoreUnsafe(ref row, 2 * Half); a3_1.StoreUnsafe(ref row, 3 * Half); } }
-            if (TTiles.Value > 2) { ref float row = ref Unsafe.Add(ref m, 2 * productStride); a0_2.StoreUnsafe(ref row); a1_2.StoreUnsafe(ref row, Half); if (TVectors.Value > 2) { a2_2.StoreUnsafe(ref row, 2 * Half); a3_2.StoreUnsafe(ref row, 3 * Half); } }
-            if (TTiles.Value > 3) { ref float row = ref Unsafe.Add(ref m, 3 * productStride); a0_3.StoreUnsafe(ref row); a1_3.StoreUnsafe(ref row, Half); }
-            if (TTiles.Value > 4) { ref float row = ref Unsafe.Add(ref m, 4 * productStride); a0_4.StoreUnsafe(ref row); a1_4.StoreUnsafe(ref row, Half); }
-            if (TTiles.Value > 5) { ref float row = ref Unsafe.Add(ref m, 5 * productStride); a0_5.StoreUnsafe(ref row); a1_5.StoreUnsafe(ref row, Half); }
         }
 
         // TransformOutput (3x3) with each group's two halves.
