@@ -42,7 +42,7 @@ namespace KernelBench
                 double? direct = null;
                 foreach (int tile in new[] { 4, 2, StridedWinogradConvolution.Wide })
                 {
-                    if (tile == StridedWinogradConvolution.Wide && o % 4 != 0)
+                    if (tile == StridedWinogradConvolution.Wide && o % 4 != 0 || !StridedWinogradConvolution.RunsTile(tile))
                     {
                         Console.Write($" {"-",8} {"",6}");
                         continue;

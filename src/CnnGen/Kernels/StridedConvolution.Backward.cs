@@ -56,10 +56,22 @@ namespace CnnGen.Kernels
         {
             if (!DirectConvolution.WinogradOn(path) || !StridedWinogradConvolution.RunsTile(4) || g.Kernel != 3 || g.Stride != 2) return 0;
             if (WeightGradientTileOverride >= 0) return WeightGradientTileOverride;
-            int tile = MeasuredWeightGradientTile(g, outChannels);
-            // Without AVX-512 only the 4x4 tile runs: where the rule takes it (session 58, train-loop; benchmarks/README.md).
-            return StridedWinogradConvolution.RunsTile(tile) ? tile : 0;
+            return StridedWinogradConvolution.Available ? MeasuredWeightGradientTile(g, outChannels) : WeightGradientTile256(g, outChannels);
         }
+
+        // Without AVX-512 only the 4x4 tile runs, and against the Vector256 lanes kernel it wins more widely than on Vector512
+        // (session 59, KernelBench strided-dw, 16 samples, lanes / 4x4 tile on Zen 3): outputs of 8x8 1.14-1.42x (64x16x16->128
+        // 1.34-1.40x, 128x16x16->256 1.37-1.42x, 16x16x16->32 1.14-1.29x), 4x4 1.37-1.80x, 16x16 and 32x32 1.00-1.26x
+        // (16x32x32->32 1.00x, 32x32x32->64 1.17x, 64x32x32->128 1.26x), 8x8 from 15x15 1.23x; it loses where its tiles' cells
+        // are mostly empty (6x6 0.77-0.81x, 9x9 0.57x) and below 16 channels in (8x32x32->16 0.37x). Session 58 took it only
+        // where the Vector512 rule takes the 4x4 tile. So: from 16 channels in and 32 out, where at least three cells in four
+        // of its tiles are real (2x2 outputs, one in four, go direct though they measured 1.16x), up to Cin·Cout 32,768, the
+        // most measured (its products per filter slot are 36 times the weights).
+        private static int WeightGradientTile256(in Geometry g, int outChannels) =>
+            g.InChannels >= 16 && outChannels >= 32 && (long)g.InChannels * outChannels <= MaximumWeightGradientFilters256
+            && 4 * g.Cells >= 3 * StridedWinogradConvolution.Covered(g.OutHeight, g.OutWidth, 4) ? 4 : 0;
+
+        private const long MaximumWeightGradientFilters256 = 32768;
 
         private static int MeasuredWeightGradientTile(in Geometry g, int outChannels)
         {
@@ -367,7 +379,7 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// The Vector512 lanes weight gradient alone (WeightGradientLanes512), sample by sample or with its sums carried over the
+        /// The lanes weight gradient alone (WeightGradientLanes512, or WeightGradientLanes256Of without AVX-512), sample by sample or with its sums carried over the
         /// samples (<paramref name="products"/> not empty): KernelBench <c>wgrad-strided-batch</c>. The scratch is
         /// <see cref="ScratchLength"/> floats.
         /// </summary>
@@ -378,8 +390,9 @@ namespace CnnGen.Kernels
             var g = new Geometry(inChannels, height, width, kernel, stride, padding);
             Require(scratch.Length >= BackwardScratch(g, outChannels), nameof(scratch), BackwardScratch(g, outChannels));
             Require(weightGradient.Length >= outChannels * g.Taps, nameof(weightGradient), outChannels * g.Taps);
-            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("The lanes weight gradient needs AVX-512.");
-            WeightGradientLanes512(x, outputGradient, outChannels, weightGradient, scratch, g, products, sample, samples);
+            if (Avx512F.IsSupported) WeightGradientLanes512(x, outputGradient, outChannels, weightGradient, scratch, g, products, sample, samples);
+            else if (UseWeightGradientLanes256(KernelPath.Vector256)) WeightGradientLanes256Of(x, outputGradient, outChannels, weightGradient, scratch, g, products, sample, samples);
+            else throw new PlatformNotSupportedException("The lanes weight gradient needs AVX-512, or AVX2 and FMA.");
         }
 
         // 1x1 kernels without padding (ResNets' projection shortcuts): each output cell reads the one input pixel at stride

@@ -240,7 +240,7 @@ namespace CnnGen.Kernels
         }
 
         // The output cells tiles of side `tile` compute, the partial ones at the bottom and right whole.
-        private static int Covered(int outputHeight, int outputWidth, int tile) => (outputHeight + tile - 1) / tile * ((outputWidth + tile - 1) / tile) * tile * tile;
+        internal static int Covered(int outputHeight, int outputWidth, int tile) => (outputHeight + tile - 1) / tile * ((outputWidth + tile - 1) / tile) * tile * tile;
 
         /// <summary>Whether this process can run the kernel at all: AVX-512 with SIMD enabled.</summary>
         public static bool Available => Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
