@@ -88,6 +88,7 @@ namespace CnnGen.Benchmarks
             ("bench ResNet-8", () => Initialized(new ResNet8())),
             ("bench MobileNetV2-style", () => Initialized(new MobileNetV2())),
             ("bench strided", () => Initialized(new StridedNet())),
+            ("bench LeNet-5", () => Initialized(new LeNet5())),
         };
 
         private static readonly (string Name, Func<INetwork> Create)[] StridedLayers =
@@ -161,6 +162,8 @@ namespace CnnGen.Benchmarks
         {
             var (name, create) = SweepNetworks.Concat(Sweep2Networks).Concat(Sweep3Networks).Concat(Sweep4Networks).Concat(Sweep2Probes).Concat(Networks).Concat(BenchmarkNetworks).Concat(StridedLayers).First(n => n.Name.Contains(only, StringComparison.Ordinal));
             var network = create();
+            // ZOO_WEIGHTS: a safetensors file (the benchmark table's models/*.safetensors) instead of the initial weights.
+            if (Environment.GetEnvironmentVariable("ZOO_WEIGHTS") is { Length: > 0 } weights) CnnGen.IO.NetworkWeights.Load(network, weights);
             var layout = network.Layout;
             var random = new CnnRandom(2);
             float[] input = new float[layout.Input.Length], output = new float[layout.Output.Length];
