@@ -170,9 +170,7 @@ namespace CnnGen.Kernels
                         int vector = 0;
                         if (!wide)
                         {
-                            for (; vector < l.InGroups; vector++)
-                                WinogradWeightGradient.ProductRows256(rows, ref dy, ref Unsafe.Add(ref input, vector * l.TransformedGroupStride), ref Unsafe.Add(ref m, vector * V),
-                                    strides, positions, count, accumulate);
+                            WinogradWeightGradient.ProductRows256(rows, ref dy, ref input, ref m, strides, positions, count, accumulate, l.InGroups, l.TransformedGroupStride);
                             lane += rows;
                             continue;
                         }

@@ -134,70 +134,76 @@ namespace CnnGen.Kernels
             for (int group = 0, first = 0; first < l.OutChannels; group++)
             {
                 int rows = (group + 1) * l.OutChannels / rowGroups - first;
-                for (int vector = 0; vector < l.InLanes; vector += V)
-                {
-                    ProductRows256(rows, ref Unsafe.Add(ref gradient, first), ref Unsafe.Add(ref input, vector), ref Unsafe.Add(ref m, first * l.InLanes + vector),
-                        strides, one, tiles, accumulate);
-                }
+                ProductRows256(rows, ref Unsafe.Add(ref gradient, first), ref input, ref Unsafe.Add(ref m, first * l.InLanes), strides, one, tiles, accumulate,
+                    l.InLanes / V, V);
                 first += rows;
             }
         }
 
-        /// <summary><see cref="ProductTile256{TRows}"/> for 1 to 6 rows (shared with StridedWinogradConvolution's weight gradient).</summary>
-        internal static void ProductRows256(int rows, ref float gradient, ref float input, ref float m, in ProductStrides s, ReadOnlySpan<byte> positions, int tiles, bool accumulate)
+        /// <summary>
+        /// <see cref="ProductTile256{TRows}"/> for 1 to 6 rows, over <paramref name="vectors"/> vectors of 16 input channels
+        /// (<paramref name="inputVector"/> floats apart in X, 16 in M): shared with StridedWinogradConvolution's weight gradient.
+        /// </summary>
+        internal static void ProductRows256(int rows, ref float gradient, ref float input, ref float m, in ProductStrides s, ReadOnlySpan<byte> positions, int tiles, bool accumulate,
+            int vectors, int inputVector)
         {
             switch (rows)
             {
-                case 6: ProductTile256<C6>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
-                case 5: ProductTile256<C5>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
-                case 4: ProductTile256<C4>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
-                case 3: ProductTile256<C3>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
-                case 2: ProductTile256<C2>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
-                default: ProductTile256<C1>(ref gradient, ref input, ref m, s, positions, tiles, accumulate); break;
+                case 6: ProductTile256<C6>(ref gradient, ref input, ref m, s, positions, tiles, accumulate, vectors, inputVector); break;
+                case 5: ProductTile256<C5>(ref gradient, ref input, ref m, s, positions, tiles, accumulate, vectors, inputVector); break;
+                case 4: ProductTile256<C4>(ref gradient, ref input, ref m, s, positions, tiles, accumulate, vectors, inputVector); break;
+                case 3: ProductTile256<C3>(ref gradient, ref input, ref m, s, positions, tiles, accumulate, vectors, inputVector); break;
+                case 2: ProductTile256<C2>(ref gradient, ref input, ref m, s, positions, tiles, accumulate, vectors, inputVector); break;
+                default: ProductTile256<C1>(ref gradient, ref input, ref m, s, positions, tiles, accumulate, vectors, inputVector); break;
             }
         }
 
         // ProductTile's sums for one vector of 16 input channels as two halves (s.SecondVector unused: the halves lie side by
         // side): M[row][16 lanes] (+)= Σ over the positions, then the tiles, in order, of DY[p][tile][row] · X[p][tile][16 lanes].
-        private static void ProductTile256<TRows>(ref float gradient, ref float input, ref float m, in ProductStrides s, ReadOnlySpan<byte> positions, int tiles, bool accumulate)
+        private static void ProductTile256<TRows>(ref float gradient, ref float input, ref float m, in ProductStrides s, ReadOnlySpan<byte> positions, int tiles, bool accumulate,
+            int vectors, int inputVector)
             where TRows : struct, IConstant
         {
             nuint row = s.ProductRow, gradientTile = s.GradientTile, inputTile = s.InputTile;
-            var a00 = Vector256<float>.Zero; var a01 = a00; var a10 = a00; var a11 = a00; var a20 = a00; var a21 = a00;
-            var a30 = a00; var a31 = a00; var a40 = a00; var a41 = a00; var a50 = a00; var a51 = a00;
-            if (accumulate)
+            // One vector of 16 input channels after another, the calls and the switch before them once for all.
+            for (int vector = 0; vector < vectors; vector++, input = ref Unsafe.Add(ref input, inputVector), m = ref Unsafe.Add(ref m, V))
             {
-                a00 = Vector256.LoadUnsafe(ref m); a01 = Vector256.LoadUnsafe(ref m, Half);
-                if (TRows.Value > 1) { a10 = Vector256.LoadUnsafe(ref m, row); a11 = Vector256.LoadUnsafe(ref m, row + Half); }
-                if (TRows.Value > 2) { a20 = Vector256.LoadUnsafe(ref m, 2 * row); a21 = Vector256.LoadUnsafe(ref m, 2 * row + Half); }
-                if (TRows.Value > 3) { a30 = Vector256.LoadUnsafe(ref m, 3 * row); a31 = Vector256.LoadUnsafe(ref m, 3 * row + Half); }
-                if (TRows.Value > 4) { a40 = Vector256.LoadUnsafe(ref m, 4 * row); a41 = Vector256.LoadUnsafe(ref m, 4 * row + Half); }
-                if (TRows.Value > 5) { a50 = Vector256.LoadUnsafe(ref m, 5 * row); a51 = Vector256.LoadUnsafe(ref m, 5 * row + Half); }
-            }
-            foreach (byte position in positions)
-            {
-                ref float dy = ref Unsafe.Add(ref gradient, position * s.GradientPosition);
-                ref float v = ref Unsafe.Add(ref input, position * s.InputPosition);
-                for (int t = 0; t < tiles; t++)
+                var a00 = Vector256<float>.Zero; var a01 = a00; var a10 = a00; var a11 = a00; var a20 = a00; var a21 = a00;
+                var a30 = a00; var a31 = a00; var a40 = a00; var a41 = a00; var a50 = a00; var a51 = a00;
+                if (accumulate)
                 {
-                    var x0 = Vector256.LoadUnsafe(ref v);
-                    var x1 = Vector256.LoadUnsafe(ref v, Half);
-                    { var k = Vector256.Create(dy); a00 = Fused.MultiplyAdd(x0, k, a00); a01 = Fused.MultiplyAdd(x1, k, a01); }
-                    if (TRows.Value > 1) { var k = Vector256.Create(Unsafe.Add(ref dy, 1)); a10 = Fused.MultiplyAdd(x0, k, a10); a11 = Fused.MultiplyAdd(x1, k, a11); }
-                    if (TRows.Value > 2) { var k = Vector256.Create(Unsafe.Add(ref dy, 2)); a20 = Fused.MultiplyAdd(x0, k, a20); a21 = Fused.MultiplyAdd(x1, k, a21); }
-                    if (TRows.Value > 3) { var k = Vector256.Create(Unsafe.Add(ref dy, 3)); a30 = Fused.MultiplyAdd(x0, k, a30); a31 = Fused.MultiplyAdd(x1, k, a31); }
-                    if (TRows.Value > 4) { var k = Vector256.Create(Unsafe.Add(ref dy, 4)); a40 = Fused.MultiplyAdd(x0, k, a40); a41 = Fused.MultiplyAdd(x1, k, a41); }
-                    if (TRows.Value > 5) { var k = Vector256.Create(Unsafe.Add(ref dy, 5)); a50 = Fused.MultiplyAdd(x0, k, a50); a51 = Fused.MultiplyAdd(x1, k, a51); }
-                    dy = ref Unsafe.Add(ref dy, gradientTile);
-                    v = ref Unsafe.Add(ref v, inputTile);
+                    a00 = Vector256.LoadUnsafe(ref m); a01 = Vector256.LoadUnsafe(ref m, Half);
+                    if (TRows.Value > 1) { a10 = Vector256.LoadUnsafe(ref m, row); a11 = Vector256.LoadUnsafe(ref m, row + Half); }
+                    if (TRows.Value > 2) { a20 = Vector256.LoadUnsafe(ref m, 2 * row); a21 = Vector256.LoadUnsafe(ref m, 2 * row + Half); }
+                    if (TRows.Value > 3) { a30 = Vector256.LoadUnsafe(ref m, 3 * row); a31 = Vector256.LoadUnsafe(ref m, 3 * row + Half); }
+                    if (TRows.Value > 4) { a40 = Vector256.LoadUnsafe(ref m, 4 * row); a41 = Vector256.LoadUnsafe(ref m, 4 * row + Half); }
+                    if (TRows.Value > 5) { a50 = Vector256.LoadUnsafe(ref m, 5 * row); a51 = Vector256.LoadUnsafe(ref m, 5 * row + Half); }
                 }
+                foreach (byte position in positions)
+                {
+                    ref float dy = ref Unsafe.Add(ref gradient, position * s.GradientPosition);
+                    ref float v = ref Unsafe.Add(ref input, position * s.InputPosition);
+                    for (int t = 0; t < tiles; t++)
+                    {
+                        var x0 = Vector256.LoadUnsafe(ref v);
+                        var x1 = Vector256.LoadUnsafe(ref v, Half);
+                        { var k = Vector256.Create(dy); a00 = Fused.MultiplyAdd(x0, k, a00); a01 = Fused.MultiplyAdd(x1, k, a01); }
+                        if (TRows.Value > 1) { var k = Vector256.Create(Unsafe.Add(ref dy, 1)); a10 = Fused.MultiplyAdd(x0, k, a10); a11 = Fused.MultiplyAdd(x1, k, a11); }
+                        if (TRows.Value > 2) { var k = Vector256.Create(Unsafe.Add(ref dy, 2)); a20 = Fused.MultiplyAdd(x0, k, a20); a21 = Fused.MultiplyAdd(x1, k, a21); }
+                        if (TRows.Value > 3) { var k = Vector256.Create(Unsafe.Add(ref dy, 3)); a30 = Fused.MultiplyAdd(x0, k, a30); a31 = Fused.MultiplyAdd(x1, k, a31); }
+                        if (TRows.Value > 4) { var k = Vector256.Create(Unsafe.Add(ref dy, 4)); a40 = Fused.MultiplyAdd(x0, k, a40); a41 = Fused.MultiplyAdd(x1, k, a41); }
+                        if (TRows.Value > 5) { var k = Vector256.Create(Unsafe.Add(ref dy, 5)); a50 = Fused.MultiplyAdd(x0, k, a50); a51 = Fused.MultiplyAdd(x1, k, a51); }
+                        dy = ref Unsafe.Add(ref dy, gradientTile);
+                        v = ref Unsafe.Add(ref v, inputTile);
+                    }
+                }
+                a00.StoreUnsafe(ref m); a01.StoreUnsafe(ref m, Half);
+                if (TRows.Value > 1) { a10.StoreUnsafe(ref m, row); a11.StoreUnsafe(ref m, row + Half); }
+                if (TRows.Value > 2) { a20.StoreUnsafe(ref m, 2 * row); a21.StoreUnsafe(ref m, 2 * row + Half); }
+                if (TRows.Value > 3) { a30.StoreUnsafe(ref m, 3 * row); a31.StoreUnsafe(ref m, 3 * row + Half); }
+                if (TRows.Value > 4) { a40.StoreUnsafe(ref m, 4 * row); a41.StoreUnsafe(ref m, 4 * row + Half); }
+                if (TRows.Value > 5) { a50.StoreUnsafe(ref m, 5 * row); a51.StoreUnsafe(ref m, 5 * row + Half); }
             }
-            a00.StoreUnsafe(ref m); a01.StoreUnsafe(ref m, Half);
-            if (TRows.Value > 1) { a10.StoreUnsafe(ref m, row); a11.StoreUnsafe(ref m, row + Half); }
-            if (TRows.Value > 2) { a20.StoreUnsafe(ref m, 2 * row); a21.StoreUnsafe(ref m, 2 * row + Half); }
-            if (TRows.Value > 3) { a30.StoreUnsafe(ref m, 3 * row); a31.StoreUnsafe(ref m, 3 * row + Half); }
-            if (TRows.Value > 4) { a40.StoreUnsafe(ref m, 4 * row); a41.StoreUnsafe(ref m, 4 * row + Half); }
-            if (TRows.Value > 5) { a50.StoreUnsafe(ref m, 5 * row); a51.StoreUnsafe(ref m, 5 * row + Half); }
         }
 
         // TransformProducts (F(4x4)) on Vector256: each half's nine taps by TapsOf4's operations, then added in PyTorch's
