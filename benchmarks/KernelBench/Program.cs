@@ -1250,7 +1250,8 @@ namespace KernelBench
                             StridedConvolution.ForwardPrepared(x.AsSpan(n * sampleIn, sampleIn), s.C, s.H, s.H, prepared, s.OC, 3, 2, 1, y.AsSpan(n * sampleOut, sampleOut), scratch, true);
                     }));
                     grouped4 = Math.Min(grouped4, TimeShort(() => StridedWinogradConvolution.ForwardSamples(x, default, 0, group, filters4, bias, y, scratch, true, four, means: false)));
-                    grouped2 = Math.Min(grouped2, TimeShort(() => StridedWinogradConvolution.ForwardSamples(x, default, 0, group, filters2, bias, y, scratch, true, two, means: false)));
+                    if (StridedWinogradConvolution.RunsTile(2)) // the 2x2 tile runs with AVX-512 only
+                        grouped2 = Math.Min(grouped2, TimeShort(() => StridedWinogradConvolution.ForwardSamples(x, default, 0, group, filters2, bias, y, scratch, true, two, means: false)));
                 }
                 int tile = StridedWinogradConvolution.TileFor(s.C, s.H, s.H, s.OC, 1);
                 int picked = StridedConvolution.GroupTileFor(s.C, s.H, s.H, s.OC, 1);

@@ -146,7 +146,11 @@ namespace CnnGen.Tests
             // Through the entry points the generated code calls; on Vector256 and scalar (and where no group pays) a sample at a time.
             int samples = StridedConvolution.GroupSamples(inChannels, height, width, outChannels, 3, 2, 1);
             int tile = StridedConvolution.GroupTile(inChannels, height, width, outChannels, 3, 2, 1);
-            if (!Available || !Simd.Enabled) Assert.Equal((1, 0), (samples, tile));
+            // With AVX-512 the measured table, without it the Vector256 rule (the 4x4 tile alone), and on the scalar path none.
+            int machineTile = !StridedWinogradConvolution.Runs ? 0 : Available ? StridedConvolution.GroupTileFor(inChannels, height, width, outChannels, 1)
+                : StridedConvolution.GroupTileFor256(inChannels, height, width, outChannels, 1);
+            Assert.Equal(machineTile, tile);
+            if (tile == 0) Assert.Equal(1, samples);
             int group = Math.Max(samples, 3), outHeight = (height - 1) / 2 + 1, outWidth = (width - 1) / 2 + 1;
             int cells = outHeight * outWidth, outLength = outChannels * cells, sampleIn = inChannels * height * width;
             var (x, weight, bias) = Data(inChannels * 3 + height, group, inChannels, height, width, outChannels, hasBias: true);
@@ -200,7 +204,7 @@ namespace CnnGen.Tests
             var from = StridedConvolution.Link.Convolution(inChannels, height, width, middle, 3, 2, 1, atEnd: false);
             var into = StridedConvolution.Link.Group(middle, h2, w2, outChannels, 3, 2, 1, group);
             int slot = StridedConvolution.GroupLinkLength(from, middle, h2, w2, outChannels, 3, 2, 1, group);
-            bool handed = Available && Simd.Enabled && StridedConvolution.GroupTile(middle, h2, w2, outChannels, 3, 2, 1) != 0;
+            bool handed = StridedConvolution.GroupTile(middle, h2, w2, outChannels, 3, 2, 1) != 0;
             Assert.Equal(handed, slot != mapsLength);
             float[] scratch = new float[Math.Max(Math.Max(StridedConvolution.LinkedScratchLength(inChannels, height, width, middle, 3, 2, 1, StridedConvolution.Link.None, into),
                 StridedConvolution.ScratchLength(inChannels, height, width, middle, 3, 2, 1)), StridedConvolution.SamplesScratchLength(middle, h2, w2, outChannels, 3, 2, 1, group))];
@@ -329,9 +333,19 @@ namespace CnnGen.Tests
             Assert.Equal(0, StridedConvolution.GroupTileFor(256, 14, 14, 256, 1));
             Assert.Equal(0, StridedConvolution.GroupTileFor(64, 10, 10, 64, 1));    // 5x5: 25 of 64 cells real
             Assert.Equal(0, StridedConvolution.GroupTileFor(64, 14, 10, 64, 1));    // 7x5: 35 of 64
-            if (!Available || !Simd.Enabled) { Assert.Equal(1, StridedConvolution.GroupSamples(32, 8, 8, 64, 3, 2, 1)); return; }
+            // Without AVX-512 (session 59): the 4x4 tile's group where three in four of its cells are real, up to Cin·Cout 32,768.
+            Assert.Equal(4, StridedConvolution.GroupTileFor256(32, 8, 8, 64, 1));    // 4x4 outputs
+            Assert.Equal(4, StridedConvolution.GroupTileFor256(128, 8, 8, 256, 1));  // 32,768
+            Assert.Equal(0, StridedConvolution.GroupTileFor256(256, 8, 8, 512, 1));  // past it
+            Assert.Equal(4, StridedConvolution.GroupTileFor256(64, 14, 14, 128, 1)); // 7x7: 49 of 64 cells real
+            Assert.Equal(0, StridedConvolution.GroupTileFor256(32, 12, 12, 64, 1));  // 6x6: 36 of 64
+            Assert.Equal(0, StridedConvolution.GroupTileFor256(64, 10, 10, 64, 1));  // 5x5
+            Assert.Equal(0, StridedConvolution.GroupTileFor256(64, 4, 4, 128, 1));   // 2x2
+            Assert.Equal(0, StridedConvolution.GroupTileFor256(64, 16, 16, 128, 1)); // 8x8: the generator groups under 64 cells only
+            Assert.Equal(0, StridedConvolution.GroupTileFor256(8, 8, 8, 32, 1));     // 8 channels in
+            if (!StridedWinogradConvolution.Runs) { Assert.Equal(1, StridedConvolution.GroupSamples(32, 8, 8, 64, 3, 2, 1)); return; }
             Assert.Equal(16, StridedConvolution.GroupSamples(32, 8, 8, 64, 3, 2, 1));    // 1 tile a sample
-            Assert.Equal(4, StridedConvolution.GroupSamples(96, 12, 12, 192, 3, 2, 1));  // 4 tiles of 4x4 cover 6x6
+            Assert.Equal(Available ? 4 : 1, StridedConvolution.GroupSamples(96, 12, 12, 192, 3, 2, 1));  // 4 tiles of 4x4 cover 6x6 (the 2x2 tile's group)
             Assert.Equal(1, StridedConvolution.GroupSamples(64, 16, 16, 128, 3, 2, 1));  // 8x8
             Assert.Equal(1, StridedConvolution.GroupSamples(32, 8, 8, 64, 3, 1, 1));     // stride 1
         }

@@ -29,9 +29,27 @@ namespace CnnGen.Kernels
         /// </summary>
         public static int GroupTile(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding)
         {
-            if (kernel != 3 || stride != 2 || KernelPaths.Default != KernelPath.Vector512 || !StridedWinogradConvolution.Available) return 0;
-            return GroupTileFor(inChannels, height, width, outChannels, padding);
+            if (kernel != 3 || stride != 2) return 0;
+            if (KernelPaths.Default == KernelPath.Vector512 && StridedWinogradConvolution.Available) return GroupTileFor(inChannels, height, width, outChannels, padding);
+            if (KernelPaths.Default == KernelPath.Vector256 && StridedWinogradConvolution.Runs) return GroupTileFor256(inChannels, height, width, outChannels, padding);
+            return 0;
         }
+
+        // Without AVX-512, where the 4x4 tile alone runs (session 59, KernelBench strided-samples on Zen 3, a group for 16 rows
+        // of 4x4 tiles against a sample at a time on TileFor's path): onto 4x4 the group 1.26-1.54x up to Cin·Cout 32,768
+        // (16 -> 32 1.54x, 64 -> 128 1.47x, 128 -> 256 1.26x; 256 -> 512 0.84x), onto 7x7 1.02-1.21x (64 -> 64 1.10x, 96 -> 96
+        // 1.21x, 128 -> 256 1.07x; 256 -> 256 0.80x); onto 6x6 (0.77-0.87x), 5x5 (0.35-0.69x) and 2x2 (0.23-0.43x) it loses. So
+        // the 4x4 tile's group where at least three in four of its cells are real, up to 32,768. (Onto 8x8 it gained 1.02-1.19x,
+        // but the generator groups outputs under 64 cells only, as GroupTileFor measured on Vector512.)
+        internal static int GroupTileFor256(int inChannels, int height, int width, int outChannels, int padding)
+        {
+            if (inChannels < 16 || outChannels < 32 || padding < 0 || height + 2 * padding < 3 || width + 2 * padding < 3) return 0;
+            int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1, cells = outHeight * outWidth;
+            if (cells >= 64 || cells < 4 || (long)inChannels * outChannels > MaximumGroupFilters256) return 0;
+            return 4 * cells >= 3 * StridedWinogradConvolution.Covered(outHeight, outWidth, 4) ? 4 : 0;
+        }
+
+        private const long MaximumGroupFilters256 = 32768;
 
         // KernelBench strided-samples (18 shapes, 3x3 stride 2 pad 1 + ReLU, µs per sample, best of interleaved rounds, load
         // 10-14; the table in benchmarks/README.md), a group of samples for 16 rows of the 4x4 tile against a sample at a time
@@ -68,12 +86,11 @@ namespace CnnGen.Kernels
         private const long MaximumOddGroupFilters = 16384;
 
         private static StridedWinogradConvolution.Layout GroupLayout(in Geometry g, int outChannels, int samples) =>
-            new(g.InChannels, g.Height, g.Width, outChannels, g.Padding, GroupTileFor(g.InChannels, g.Height, g.Width, outChannels, g.Padding), samples);
+            new(g.InChannels, g.Height, g.Width, outChannels, g.Padding, GroupTile(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Stride, g.Padding), samples);
 
-        // Whether a group of samples runs the group's Winograd kernel: a group (samples above 1) of a shape that has one.
+        // Whether a group of samples runs the group's Winograd kernel: a group (samples above 1) of a shape that has one here.
         private static bool Grouped(in Geometry g, int outChannels, int samples) =>
-            samples > 1 && g.Kernel == 3 && g.Stride == 2 && KernelPaths.Default == KernelPath.Vector512 && StridedWinogradConvolution.Available
-            && GroupTileFor(g.InChannels, g.Height, g.Width, outChannels, g.Padding) != 0;
+            samples > 1 && GroupTile(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Stride, g.Padding) != 0;
 
         /// <summary>
         /// Floats of prepared weights for groups of <paramref name="samples"/> (<see cref="GroupSamples"/>; 1: as

@@ -10,8 +10,8 @@ namespace CnnGen.Kernels
     // Vector512 kernel's layouts unchanged (16-channel groups in the padded input, V, M, the filter slots and the outputs; the
     // same Layout, scratch and prepared filters), each group's 16 lanes taken as two Vector256 halves, the transforms the
     // Vector512 ones' operations lane for lane, the 81 GEMMs on WinogradF4Convolution's Vector256 register tiles. The input
-    // gradient's 4x4 tile likewise (StridedWinogradConvolution.Backward256.cs). The 2x2 and 2x4 tiles, the samples' grouped
-    // GEMM (StridedConvolution asks for it on Vector512 only) and the weight gradient stay Vector512 only.
+    // gradient's 4x4 tile likewise (StridedWinogradConvolution.Backward256.cs), and the samples' grouped GEMM on it
+    // (StridedConvolution.GroupTileFor256) and the weight gradient's (WeightGradient.cs). The 2x2 and 2x4 tiles stay Vector512 only.
     internal static partial class StridedWinogradConvolution
     {
         private const int Half = V / 2;
