@@ -379,9 +379,9 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// The lanes weight gradient alone (WeightGradientLanes512, or WeightGradientLanes256Of without AVX-512), sample by sample or with its sums carried over the
-        /// samples (<paramref name="products"/> not empty): KernelBench <c>wgrad-strided-batch</c>. The scratch is
-        /// <see cref="ScratchLength"/> floats.
+        /// The lanes weight gradient alone (WeightGradientLanes512, or WeightGradientLanes256Of without AVX-512), sample by
+        /// sample or with its sums carried over the samples (<paramref name="products"/> not empty): KernelBench
+        /// <c>wgrad-strided-batch</c> and <c>strided-dw</c>. The scratch is <see cref="ScratchLength"/> floats.
         /// </summary>
         internal static void WeightGradientLanesOn(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> outputGradient,
             int outChannels, int kernel, int stride, int padding, Span<float> weightGradient, Span<float> scratch,

@@ -218,8 +218,9 @@ namespace CnnGen.Kernels
         // against it, 32 x 2 took 342 µs for 535 on 64x32x32 -> 64, 294 for 501 on 128x16x16 -> 128, 550 for 614 on 256x8x8
         // -> 256 (session 58, KernelBench winograd4 on Zen 3; 16 lanes alone: 391, 598, 858).
         // The blocks of tiles are worked out once (TileBlocks), and each run of equal blocks is one call of the register tile,
-        // which loops over them: two calls and three divisions per block of 2 tiles took 10% of the strided network's batch-1
-        // call (session 59), next to a block's 256 multiply-adds from 32 input channels.
+        // which loops over them: two calls and three divisions per block of 2 tiles (next to its 256 multiply-adds from 32
+        // input channels) were a tenth of the strided network's batch-1 profile, its fastest call 186 -> 176 µs without them
+        // (session 59; CIFAR 225.8 -> 216.0 µs at the 10% mark).
         internal static void Products256(Span<float> transformed, ReadOnlySpan<float> filters, Span<float> products, int count, int positions,
             int transformedPositionStride, int transformedGroupStride, int filterPositionStride, int productPositionStride, int productTileStride,
             int inChannels, int outGroups, ReadOnlySpan<byte> filterSlots = default)
