@@ -134,12 +134,15 @@ namespace CnnGen.Kernels
         // The weight gradient by Winograd (F(4x4, 3x3) or F(2x2, 3x3): WinogradWeightGradient.TileFor) where it measured faster
         // (WinogradWeightGradient.Pays) and this machine runs the tile picked.
         private static bool WeightGradientByWinograd(in Geometry g, int outChannels) =>
-            g.Square && WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding)
-            && WinogradWeightGradient.RunsTile(WinogradWeightGradient.TileFor(g.InChannels, g.Height, g.Width, outChannels, g.Padding));
+            WeightGradientWinogradRuns(g, outChannels) && WinogradWeightGradient.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
         // The same summed over a pass's samples before one filter transform (WinogradWeightGradient.PaysOverSamples).
         private static bool WeightGradientOverSamplesByWinograd(in Geometry g, int outChannels) =>
-            g.Square && WinogradShape(g.InChannels, outChannels, g.Kernel) && WinogradWeightGradient.PaysOverSamples(g.InChannels, g.Height, g.Width, outChannels, g.Padding)
+            WeightGradientWinogradRuns(g, outChannels) && WinogradWeightGradient.PaysOverSamples(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
+
+        // Whether the Winograd weight gradient can run this layer here: its shape, and the tile TileFor picks on this machine.
+        private static bool WeightGradientWinogradRuns(in Geometry g, int outChannels) =>
+            g.Square && WinogradShape(g.InChannels, outChannels, g.Kernel)
             && WinogradWeightGradient.RunsTile(WinogradWeightGradient.TileFor(g.InChannels, g.Height, g.Width, outChannels, g.Padding));
 
         // What every Winograd path needs: a 3x3 kernel, enough channels each way, and the kernels on this machine: the forward's

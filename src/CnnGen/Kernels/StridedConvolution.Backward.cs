@@ -69,7 +69,7 @@ namespace CnnGen.Kernels
         // most measured (its products per filter slot are 36 times the weights).
         private static int WeightGradientTile256(in Geometry g, int outChannels) =>
             g.InChannels >= 16 && outChannels >= 32 && (long)g.InChannels * outChannels <= MaximumWeightGradientFilters256
-            && 4 * g.Cells >= 3 * StridedWinogradConvolution.Covered(g.OutHeight, g.OutWidth, 4) ? 4 : 0;
+            && StridedWinogradConvolution.MostlyRealIn4x4(g.OutHeight, g.OutWidth) ? 4 : 0;
 
         private const long MaximumWeightGradientFilters256 = 32768;
 

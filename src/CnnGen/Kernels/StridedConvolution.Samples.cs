@@ -41,12 +41,20 @@ namespace CnnGen.Kernels
         // 1.21x, 128 -> 256 1.07x; 256 -> 256 0.80x); onto 6x6 (0.77-0.87x), 5x5 (0.35-0.69x) and 2x2 (0.23-0.43x) it loses. So
         // the 4x4 tile's group where at least three in four of its cells are real, up to 32,768. (Onto 8x8 it gained 1.02-1.19x,
         // but the generator groups outputs under 64 cells only, as GroupTileFor measured on Vector512.)
-        internal static int GroupTileFor256(int inChannels, int height, int width, int outChannels, int padding)
+        internal static int GroupTileFor256(int inChannels, int height, int width, int outChannels, int padding) =>
+            GroupOutput(inChannels, height, width, outChannels, padding, out int outHeight, out int outWidth)
+            && (long)inChannels * outChannels <= MaximumGroupFilters256 && StridedWinogradConvolution.MostlyRealIn4x4(outHeight, outWidth) ? 4 : 0;
+
+        // Whether a layer of this shape is one both rules consider, its output of 4 to 63 cells (the generator groups those
+        // only), from 16 channels in and 32 out (TileFor's minimums); and the output's sides.
+        private static bool GroupOutput(int inChannels, int height, int width, int outChannels, int padding, out int outHeight, out int outWidth)
         {
-            if (inChannels < 16 || outChannels < 32 || padding < 0 || height + 2 * padding < 3 || width + 2 * padding < 3) return 0;
-            int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1, cells = outHeight * outWidth;
-            if (cells >= 64 || cells < 4 || (long)inChannels * outChannels > MaximumGroupFilters256) return 0;
-            return 4 * cells >= 3 * StridedWinogradConvolution.Covered(outHeight, outWidth, 4) ? 4 : 0;
+            outHeight = outWidth = 0;
+            if (inChannels < 16 || outChannels < 32 || padding < 0 || height + 2 * padding < 3 || width + 2 * padding < 3) return false;
+            outHeight = (height + 2 * padding - 3) / 2 + 1;
+            outWidth = (width + 2 * padding - 3) / 2 + 1;
+            int cells = outHeight * outWidth;
+            return cells >= 4 && cells < 64;
         }
 
         private const long MaximumGroupFilters256 = 32768;
@@ -69,16 +77,10 @@ namespace CnnGen.Kernels
         // cells in four it computes are real and Cin·Cout ≤ 16384, else a sample at a time.
         internal static int GroupTileFor(int inChannels, int height, int width, int outChannels, int padding)
         {
-            if (inChannels < 16 || outChannels < 32 || padding < 0 || height + 2 * padding < 3 || width + 2 * padding < 3) return 0;
-            int outHeight = (height + 2 * padding - 3) / 2 + 1, outWidth = (width + 2 * padding - 3) / 2 + 1;
-            int cells = outHeight * outWidth;
-            if (cells >= 64 || cells < 4) return 0;
+            if (!GroupOutput(inChannels, height, width, outChannels, padding, out int outHeight, out int outWidth)) return 0;
             long filters = (long)inChannels * outChannels;
             if (outHeight % 2 != 0 || outWidth % 2 != 0)
-            {
-                int covered = (outHeight + 3) / 4 * ((outWidth + 3) / 4) * 16;
-                return 4 * cells >= 3 * covered && filters <= MaximumOddGroupFilters ? 4 : 0;
-            }
+                return StridedWinogradConvolution.MostlyRealIn4x4(outHeight, outWidth) && filters <= MaximumOddGroupFilters ? 4 : 0;
             return outHeight % 4 == 0 && outWidth % 4 == 0 && filters <= 8192 ? 4 : 2;
         }
 

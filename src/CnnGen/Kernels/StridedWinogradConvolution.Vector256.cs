@@ -34,7 +34,7 @@ namespace CnnGen.Kernels
         {
             if (inChannels < MinimumInChannels || outChannels < MinimumOutChannels) return 0;
             int cells = outputHeight * outputWidth;
-            return cells >= 64 && 4 * cells >= 3 * Covered(outputHeight, outputWidth, 4) ? 4 : 0;
+            return cells >= 64 && MostlyRealIn4x4(outputHeight, outputWidth) ? 4 : 0;
         }
 
         // V[position][group][tile − first][16] of the 4x4 tile (TransformInput4), each group as two halves.

@@ -236,11 +236,14 @@ namespace CnnGen.Kernels
             long filters = (long)inChannels * outChannels;
             if (cells < 16 || filters > (halfRateVector512 ? MaximumSmallOutputFiltersHalfRate : MaximumSmallOutputFilters)) return 0;
             if (outputHeight % 2 == 0 && outputWidth % 2 == 0) return 2;
-            return 4 * cells >= 3 * Covered(outputHeight, outputWidth, 4) ? 4 : 0;
+            return MostlyRealIn4x4(outputHeight, outputWidth) ? 4 : 0;
         }
 
         // The output cells tiles of side `tile` compute, the partial ones at the bottom and right whole.
-        internal static int Covered(int outputHeight, int outputWidth, int tile) => (outputHeight + tile - 1) / tile * ((outputWidth + tile - 1) / tile) * tile * tile;
+        private static int Covered(int outputHeight, int outputWidth, int tile) => (outputHeight + tile - 1) / tile * ((outputWidth + tile - 1) / tile) * tile * tile;
+
+        /// <summary>Whether at least three in four of the cells the 4x4 tiles compute on this output are real (the rules' bar for the 4x4 tile).</summary>
+        internal static bool MostlyRealIn4x4(int outputHeight, int outputWidth) => 4 * outputHeight * outputWidth >= 3 * Covered(outputHeight, outputWidth, 4);
 
         /// <summary>Whether this process can run the kernel at all: AVX-512 with SIMD enabled.</summary>
         public static bool Available => Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
