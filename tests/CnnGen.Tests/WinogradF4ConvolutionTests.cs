@@ -297,7 +297,8 @@ namespace CnnGen.Tests
                 Assert.False(WinogradF4Convolution.Pays(16, 32, 32, 8, 3, 1), "16 -> 8");
                 Assert.False(WinogradF4Convolution.Pays(8, 64, 64, 16, 3, 1), "8 -> 16");
                 Assert.False(WinogradF4Convolution.Pays(256, 2, 2, 256, 3, 1), "a 2x2 output");
-                Assert.False(WinogradF4Convolution.Pays(64, 16, 16, 64, 5, 2), "F(2x2, 5x5) is Vector512 only");
+                Assert.True(WinogradF4Convolution.Pays(64, 16, 16, 64, 5, 2), "F(2x2, 5x5) on Vector256 (session 60)");
+                Assert.False(WinogradF4Convolution.Pays(8, 16, 16, 16, 5, 2), "F(2x2, 5x5) from 8 channels on Vector256");
                 AssertAllocatesNothing();
                 return;
             }

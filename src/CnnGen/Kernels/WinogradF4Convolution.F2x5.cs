@@ -25,6 +25,11 @@ namespace CnnGen.Kernels
         // input gradient's filters, turned half a turn, with outStride and inStride swapped as well).
         private static void Transform5(ReadOnlySpan<float> weight, int outStride, int inStride, bool flip, Span<float> filters, in Layout l)
         {
+            if (!Wide)
+            {
+                Transform5For256(weight, outStride, inStride, flip, filters, l);
+                return;
+            }
             Span<float> taps = stackalloc float[2 * V * V];
             Span<Vector512<float>> t = stackalloc Vector512<float>[30];
             ref float g = ref MemoryMarshal.GetReference(taps);

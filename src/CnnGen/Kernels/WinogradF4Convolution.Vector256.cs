@@ -10,7 +10,7 @@ namespace CnnGen.Kernels
     // the padded input, V, M, the filters and the outputs; the same Layout, scratch and kept filters), each group's 16 lanes
     // taken as two Vector256 halves. The transforms are the Vector512 ones' operations, lane for lane. The GEMM's register
     // tile is 2 vectors (16 output channels) x 6 tiles (12 accumulators of the 16 ymm registers, where the Vector512 tiles
-    // take up to 24 of 32), or 4 x 2. F(2x2, 5x5) and the other Winograd kernels stay Vector512 only.
+    // take up to 24 of 32), or 4 x 2. F(2x2, 5x5)'s own transforms: WinogradF4Convolution.F2x5.Vector256.cs.
     internal static partial class WinogradF4Convolution
     {
         private const int Half = V / 2;
@@ -18,9 +18,9 @@ namespace CnnGen.Kernels
         /// <summary>Whether the Vector512 kernels run here (AVX-512); otherwise, where <see cref="Runs"/>, the Vector256 ones.</summary>
         internal static bool Wide => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
-        /// <summary>Whether this machine runs a layout of this kernel at all: 3x3 and 5x5 with AVX-512, 3x3 with AVX2 and FMA.</summary>
+        /// <summary>Whether this machine runs a layout of this kernel at all: 3x3 and 5x5 with AVX-512, or with AVX2 and FMA.</summary>
         internal static bool Runs(int kernel) =>
-            Simd.Enabled && (Wide ? kernel == 3 || kernel == 5 : kernel == 3 && Vector256.IsHardwareAccelerated && Fma.IsSupported);
+            Simd.Enabled && (kernel == 3 || kernel == 5) && (Wide || Vector256.IsHardwareAccelerated && Fma.IsSupported);
 
         // Where F(4x4, 3x3) on Vector256 measured faster than the Vector256 direct kernel (session 57, Zen 3 without AVX-512,
         // KernelBench winograd4, direct / F(4x4)): from 16 channels each way on outputs of 4x4 or more, 1.17-2.9x (16x32x32 -> 16
@@ -29,13 +29,24 @@ namespace CnnGen.Kernels
         // as do 2x2 outputs (256 channels 0.92x, 512 0.68x). The direct kernel runs at a quarter of the Vector512 one's rate, so
         // filters past half the L3 still pay up to 24 MiB (384x4x4 1.17x, 256x4x4 -> 512 1.26x, 256x7x7 -> 512 1.15x); beyond,
         // 512 -> 512 only on whole tiles from 8x8 (8x8 1.42x; 4x4 1.00x, 5x5 0.76x, 6x6 0.81x, 7x7 0.96x).
-        private static bool Pays256(int inChannels, int height, int width, int outChannels, int padding)
+        private static bool Pays256(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
+            if (kernel == 5) return Pays5x5For256(inChannels, outChannels);
             int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
             if (outHeight * outWidth < 16 || !(inChannels >= 16 && outChannels >= 16 || inChannels >= 24 && outChannels >= 12)) return false;
             long filterBytes = 36L * 4 * inChannels * outChannels;
             return filterBytes <= 24L << 20 || outHeight % 4 == 0 && outWidth % 4 == 0 && outHeight * outWidth >= 64;
         }
+
+        // F(2x2, 5x5) against the Vector256 direct kernel (session 60, Zen 3, KernelBench winograd5, direct / F(2x2)): from 12
+        // channels each way that fill two thirds of their 16-lane groups, on any map, 1.12-2.7x (16x32x32 -> 16 1.38-1.50x,
+        // 16x16x16 -> 32 1.97-2.22x, 64x8x8 -> 128 2.71x, 12x16x16 -> 16 1.42x, 12x16x16 -> 24 1.29-1.31x, 16x32x32 -> 12
+        // 1.12x, 24x16x16 -> 24 1.41-1.46x, 33 -> 33 1.51x, 256x8x8 -> 256 1.57x, 256x4x4 -> 512 1.40x, even 128x5x5 -> 128 onto
+        // one cell 2.08x); 24x32x32 -> 12 0.99x. Lanes left empty lose (17 -> 17 0.85x, 20 -> 20 1.05x), as do 8 channels in
+        // (8 -> 16 0.84-1.00x, 6 -> 16 0.79x) or out (16 -> 8 0.74x), and filters past 24 MiB (512x4x4 -> 512, 37.7 MB, 0.86x).
+        private static bool Pays5x5For256(int inChannels, int outChannels) =>
+            inChannels >= 12 && outChannels >= 12 && inChannels * outChannels >= 192 && FillsLanes(inChannels) && FillsLanes(outChannels)
+            && 36L * 4 * inChannels * outChannels <= 24L << 20;
 
         /// <summary>Off: the Vector256 GEMM takes 16 output channels x 6 tiles only, not 32 x 2 where a block has 32 or more.</summary>
         internal static bool PairedGroups256 { get; set; } = true;

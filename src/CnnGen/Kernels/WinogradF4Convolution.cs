@@ -184,7 +184,7 @@ namespace CnnGen.Kernels
         public static bool Pays(int inChannels, int height, int width, int outChannels, int kernel, int padding)
         {
             if (!Runs(kernel)) return false;
-            if (!Wide) return Pays256(inChannels, height, width, outChannels, padding);
+            if (!Wide) return Pays256(inChannels, height, width, outChannels, kernel, padding);
             if (!FiltersFitTheirTiles(inChannels, height, width, outChannels, kernel, padding, Simd.HalfRateVector512)) return false;
             int cells = (height + 2 * padding - kernel + 1) * (width + 2 * padding - kernel + 1);
             if (kernel == 5)
@@ -388,7 +388,8 @@ namespace CnnGen.Kernels
                     TransformInput256(padded, transformed, first, count, l);
                     Products256(transformed, filters, products, count, Positions, l.TransformedPositionStride, l.TransformedGroupStride, l.FilterPositionStride,
                         l.ProductPositionStride, l.OutLanes, l.InChannels, l.OutGroups);
-                    TransformOutput256(products, staging, target, first, count, relu, pool, l, into);
+                    if (l.Kernel == 5) TransformOutput2For256(products, staging, target, first, count, relu, pool, l, into);
+                    else TransformOutput256(products, staging, target, first, count, relu, pool, l, into);
                     continue;
                 }
                 TransformInput(padded, transformed, first, count, l);
@@ -451,7 +452,7 @@ namespace CnnGen.Kernels
         internal static void ForwardLinked(ReadOnlySpan<float> x, Span<float> padded, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
             Span<float> scratch, bool relu, bool pool, in Layout l, in PaddedMaps next, bool handOn, ReadOnlySpan<float> shortcut = default, bool reluAfterSum = false)
         {
-            if (!Runs(l.Kernel)) throw new PlatformNotSupportedException("WinogradF4Convolution needs AVX-512, or for 3x3 kernels AVX2 and FMA.");
+            if (!Runs(l.Kernel)) throw new PlatformNotSupportedException("WinogradF4Convolution needs AVX-512, or AVX2 and FMA.");
             if (l.Dilation > 1 && (handOn || !padded.IsEmpty)) throw new ArgumentException("A dilated layout is not linked.", nameof(l));
             if (pool && (l.OutHeight < 2 || l.OutWidth < 2)) throw new ArgumentException("A 2x2 pooling window needs an output of at least 2x2.", nameof(pool));
             if (pool && l.Dilation > 1) throw new ArgumentException("A dilated layout has no pooled output.", nameof(pool));
