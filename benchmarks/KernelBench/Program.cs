@@ -269,7 +269,7 @@ namespace KernelBench
             };
             Console.WriteLine($"Vector512: {"in x H x W -> out, s",-24} {"copy us",9} {"in place",9} {"1x1 us",9} {"GFLOP/s",8} {"1x1/copy",9} {"1x1/in place",13}");
             var v512 = DirectConvolution.KernelPath.Vector512;
-            foreach (var s in shapes)
+            foreach (var s in Vector512.IsHardwareAccelerated ? shapes : Array.Empty<(int C, int H, int OC, int S)>())
             {
                 int o = (s.H - 1) / s.S + 1;
                 float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
@@ -301,20 +301,32 @@ namespace KernelBench
                     StridedConvolution.ReadsUnpaddedInput = true;
                 }
             }
-            Console.WriteLine($"Vector256: {"in x H x W -> out, s",-24} {"GEMM us",9} {"1x1 us",9} {"speed-up",9}");
+            // Vector256: the kernel UseLanes picks without the route (the Vector256 lanes kernel since session 56, im2col + GEMM
+            // before) against the subsampling route, weights prepared for each.
+            Console.WriteLine($"Vector256: {"in x H x W -> out, s",-24} {"lanes us",9} {"1x1 us",9} {"speed-up",9} {"picked",7}");
             var v256 = DirectConvolution.KernelPath.Vector256;
             foreach (var s in shapes)
             {
                 int o = (s.H - 1) / s.S + 1;
                 float[] x = Fill(s.C * s.H * s.H, 4), w = Fill(s.OC * s.C, 5), bias = Fill(s.OC, 6), y = new float[s.OC * o * o];
                 float[] scratch = new float[StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 1, s.S, 0)];
-                float[] prepared = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 1, s.S, 0, v256, winograd: false)];
-                StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 1, s.S, 0, prepared, v256, winograd: false);
+                float[] lanes = Prepared256(false), pointwise = Prepared256(true);
                 var t = InterleavedAll(
-                    () => { StridedConvolution.PointwiseRoute = false; StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, prepared, s.OC, 1, s.S, 0, y, scratch, true, v256, winograd: false); StridedConvolution.PointwiseRoute = true; },
-                    () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, prepared, s.OC, 1, s.S, 0, y, scratch, true, v256, winograd: false));
+                    () => { StridedConvolution.PointwiseRoute = false; StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, lanes, s.OC, 1, s.S, 0, y, scratch, true, v256, winograd: false); StridedConvolution.PointwiseRoute = true; },
+                    () => { StridedConvolution.PointwiseRouteEverywhere = true; StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, pointwise, s.OC, 1, s.S, 0, y, scratch, true, v256, winograd: false); StridedConvolution.PointwiseRouteEverywhere = false; });
                 string name = $"{s.C}x{s.H}x{s.H} -> {s.OC}, s{s.S}";
-                Console.WriteLine($"{"",10} {name,-24} {t[0] * 1e6,9:F2} {t[1] * 1e6,9:F2} {t[0] / t[1],8:F2}x");
+                Console.WriteLine($"{"",10} {name,-24} {t[0] * 1e6,9:F2} {t[1] * 1e6,9:F2} {t[0] / t[1],8:F2}x {(StridedConvolution.UsesPointwise(s.C, s.H, s.H, s.OC, 1, s.S, 0, v256) ? "1x1" : "lanes"),7}");
+
+                float[] Prepared256(bool route)
+                {
+                    StridedConvolution.PointwiseRoute = route;
+                    StridedConvolution.PointwiseRouteEverywhere = route;
+                    var prepared = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 1, s.S, 0, v256, winograd: false)];
+                    StridedConvolution.PrepareOn(w, bias, s.C, s.H, s.H, s.OC, 1, s.S, 0, prepared, v256, winograd: false);
+                    StridedConvolution.PointwiseRoute = true;
+                    StridedConvolution.PointwiseRouteEverywhere = false;
+                    return prepared;
+                }
             }
         }
 

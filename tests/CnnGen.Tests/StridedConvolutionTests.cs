@@ -74,14 +74,17 @@ namespace CnnGen.Tests
                 new object[] { 24, 5, 29, 32, 3, 2, 1, false },   // rows of 15 as tiles of 7 + 8, only the second at the right
                 new object[] { 20, 9, 13, 16, 3, 2, 1, true },    // rows of 7, one block
                 // 1x1 without padding, subsampled into a plane for PointwiseConvolution where the rule takes it (output
-                // channels that fill no whole vector on 256+ cells; Vector256 from 196 cells), the lanes kernel reading x in
-                // place or the GEMM elsewhere: odd maps, odd channels, stride 3, and 1x1 with padding (never subsampled).
+                // channels that fill no whole vector on 256+ cells; Vector256 from 196 cells and 64 channels each way, or from
+                // Cin·Cout 2^18), the lanes kernel reading x in place or the GEMM elsewhere: odd maps, odd channels, stride 3,
+                // and 1x1 with padding (never subsampled).
                 new object[] { 17, 33, 35, 23, 1, 2, 0, true },    // 17x18 cells, 23 channels
                 new object[] { 9, 40, 41, 5, 1, 2, 0, false },     // 20x21 cells, fewer channels than a vector
                 new object[] { 24, 50, 49, 30, 1, 3, 0, true },    // stride 3, 17x17 cells
                 new object[] { 36, 28, 27, 52, 1, 2, 0, false },   // 14x14 cells: the lanes kernel on Vector512, subsampled on Vector256
                 new object[] { 64, 14, 13, 40, 1, 2, 0, true },    // 7x7 cells
                 new object[] { 16, 15, 17, 20, 1, 2, 1, true },    // padding 1: never subsampled
+                new object[] { 64, 30, 29, 65, 1, 2, 0, true },    // 15x15 cells from 64 channels: subsampled on Vector256 too
+                new object[] { 512, 6, 7, 520, 1, 2, 0, false },   // 3x4 cells, Cin·Cout past 2^18: subsampled on Vector256
             };
             var random = new Random(31);
             for (int trial = 0; trial < 16; trial++)
@@ -519,6 +522,18 @@ namespace CnnGen.Tests
             Infrastructure.Allocations.AssertNone(() => StridedConvolution.Forward(x, inChannels, height, width, w, b, outChannels, 3, 2, 1, y, scratch, relu: true), calls: 100);
             Infrastructure.Allocations.AssertNone(() => StridedConvolution.ForwardPrepared(x, inChannels, height, width, prepared, outChannels, 3, 2, 1, y, scratch, relu: true), calls: 100);
         }
+
+        // The Vector256 rule of the 1x1 route (session 60, KernelBench strided-pointwise against the Vector256 lanes kernel).
+        [Theory]
+        [InlineData(64, 56, 56, 128, 0, true)]    // 1.44x
+        [InlineData(64, 33, 33, 100, 0, true)]    // 289 cells, 1.16x
+        [InlineData(32, 56, 56, 48, 0, false)]    // fewer than 64 channels out: 0.84x
+        [InlineData(64, 28, 28, 24, 0, false)]    // 0.81x
+        [InlineData(256, 14, 14, 512, 0, false)]  // 49 cells: 0.93x
+        [InlineData(512, 14, 14, 1024, 0, true)]  // 49 cells, Cin·Cout 2^19: 1.16x
+        [InlineData(512, 14, 14, 1024, 1, false)] // padding: never
+        public void PointwiseRoute_OnVector256_FromSixtyFourChannelsOnLargePlanes_OrLargeFilters(int inChannels, int height, int width, int outChannels, int padding, bool subsampled) =>
+            Assert.Equal(subsampled, StridedConvolution.UsesPointwise(inChannels, height, width, outChannels, 1, 2, padding, DirectConvolution.KernelPath.Vector256));
 
         // 1x1 stride 2 without padding: subsampled for PointwiseConvolution (its block copies too: 64 channels on 20x20),
         // or the lanes kernel reading x in place; nothing allocated, packed per call or prepared.

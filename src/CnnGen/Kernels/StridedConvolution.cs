@@ -115,6 +115,9 @@ namespace CnnGen.Kernels
         /// <summary>Whether 1x1 layers without padding run as a subsampling and a pointwise product (KernelBench turns it off to compare).</summary>
         internal static bool PointwiseRoute = true;
 
+        /// <summary>Whether every 1x1 layer without padding takes that route, whatever its shape (KernelBench's comparison).</summary>
+        internal static bool PointwiseRouteEverywhere;
+
         // A 1x1 kernel without padding reads one input pixel per output cell, at stride times its place: the layer is the
         // input subsampled into [inChannels][cells] (one pass over a quarter of it at stride 2) and PointwiseConvolution on
         // that plane (weights in PyTorch's layout, the cells in the lanes). Where that pays, measured (KernelBench
@@ -134,17 +137,28 @@ namespace CnnGen.Kernels
         //   768 1.07-1.12x, 512 -> 512 1.13-1.15x, 1024 -> 1024 1.13-1.18x; from 800 KB and less 0.94-1.06x (256 -> 512, 256 ->
         //   256, 192 -> 384, 128 -> 256).
         // - Vector256, against im2col + GEMM: 1.08-3.16x on planes of 196+ cells (one of 12 at 0.97x), 0.76-1.34x (mostly
-        //   slower) below.
+        //   slower) below. Session 60 (Zen 3), against the Vector256 lanes kernel that replaced im2col there in session 56:
+        //   on 196+ cells from 64 channels each way 1.01-1.62x (64x56x56 -> 128 1.44x, 128x28x28 -> 256 1.39x, 512x28x28 ->
+        //   1024 1.54x, 64x33x33 -> 100 1.16x), but fewer lose (16x32x32 -> 32 0.86x, 32x56x56 -> 48 0.84x, 64x28x28 -> 24
+        //   0.81x, 20x37x37 -> 40 0.95x); below 196 cells Cin·Cout from 2^18 gains (512x14x14 -> 1024 1.16x, 1024 -> 2048 1.21x,
+        //   512x7x7 -> 1024 1.26x), less is a tie or a loss (256x14x14 -> 512 0.93x, 256x6x6 -> 256 0.71x, 256x8x8 -> 512 1.22x).
         private const int MinimumPointwiseCells512 = 256, MinimumPointwiseCells256 = 196, MinimumPointwiseCellsLargeInput = 196;
-        private const long LargeInputFloats = 256 * 1024;
+        private const int MinimumPointwiseChannels256 = 64;
+        private const long LargeInputFloats = 256 * 1024, MinimumPointwiseFilters256 = 1 << 18;
+
+        /// <summary>Whether a layer of this shape runs as a subsampling and a pointwise product on this path (<see cref="UsePointwise"/>).</summary>
+        internal static bool UsesPointwise(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, KernelPath path) =>
+            UsePointwise(new Geometry(inChannels, height, width, kernel, stride, padding), outChannels, path);
 
         private static bool UsePointwise(in Geometry g, int outChannels, KernelPath path) =>
             PointwiseRoute && g.Kernel == 1 && g.Padding == 0 && path switch
             {
+                _ when PointwiseRouteEverywhere => path != KernelPath.Scalar,
                 KernelPath.Vector512 => Avx512F.IsSupported
                     ? g.Cells >= MinimumPointwiseCells512 || g.Cells >= MinimumPointwiseCellsLargeInput && (long)g.InChannels * g.Height * g.Width >= LargeInputFloats
                     : g.Cells >= MinimumPointwiseCells256,
-                KernelPath.Vector256 => g.Cells >= MinimumPointwiseCells256,
+                KernelPath.Vector256 => g.Cells >= MinimumPointwiseCells256 && g.InChannels >= MinimumPointwiseChannels256 && outChannels >= MinimumPointwiseChannels256
+                    || (long)g.InChannels * outChannels >= MinimumPointwiseFilters256,
                 _ => false,
             };
 
