@@ -92,9 +92,10 @@ namespace CnnGen.Kernels
             LineWinogradRuns(g, path) && g.InChannels >= 16 && FillsLanes(g.OutChannels)
             && LineWinogradPays(g, LineWinogradConvolution.TilesOf(g.KernelHeight, g.KernelWidth, g.OutHeight, g.OutWidth));
 
-        // A direct-shaped 1xk or kx1 layer on the Vector512 path, where LineWinogradConvolution runs at all.
+        // A direct-shaped 1xk or kx1 layer on the machine's own vector path (Vector512, or Vector256 without AVX-512), where
+        // LineWinogradConvolution runs at all.
         private static bool LineWinogradRuns(in ConvolutionGeometry g, DirectConvolution.KernelPath path) =>
-            DirectShape(g) && IsLine(g) && path == DirectConvolution.KernelPath.Vector512 && LineWinogradConvolution.Handles(g.KernelHeight, g.KernelWidth);
+            DirectShape(g) && IsLine(g) && DirectConvolution.WinogradOn(path) && LineWinogradConvolution.Handles(g.KernelHeight, g.KernelWidth);
 
         // 16 or more channels in the lanes, filling at least five sixths of their 16-lane groups.
         private static bool FillsLanes(int channels) => channels >= 16 && 6 * channels >= 5 * ((channels + 15) / 16 * 16);

@@ -37,7 +37,7 @@ namespace CnnGen.Kernels
     /// the points ±3/2 measured best of ±3, ±4, ±1/4, ±1/3, ±2/3, ±3/4 and ±4/3 in a float simulation).
     /// </para>
     /// </remarks>
-    internal static class LineWinogradConvolution
+    internal static partial class LineWinogradConvolution
     {
         private const int V = 16;
 
@@ -110,9 +110,11 @@ namespace CnnGen.Kernels
             public int ScratchLength => StagingLength + PaddedLength + TransformedLength + ProductLength + OutputLength + FiltersLength + V;
         }
 
-        /// <summary>Whether <see cref="Forward"/> can run this shape here: a 1xk or kx1 kernel of 3, 5 or 7, and AVX-512.</summary>
-        public static bool Handles(int kernelHeight, int kernelWidth) =>
-            IsLineKernel(kernelHeight, kernelWidth) && Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+        /// <summary>
+        /// Whether <see cref="Forward"/> can run this shape here: a 1xk or kx1 kernel of 3, 5 or 7, and AVX-512, or AVX2 and FMA
+        /// (LineWinogradConvolution.Vector256.cs), as <see cref="WinogradF4Convolution"/> on whose GEMMs it runs.
+        /// </summary>
+        public static bool Handles(int kernelHeight, int kernelWidth) => IsLineKernel(kernelHeight, kernelWidth) && WinogradF4Convolution.Runs(3);
 
         // Outputs a tile computes: F(4, 3), F(4, 5) and F(4, 7) alike.
         private const int Outputs = 4;
@@ -200,7 +202,7 @@ namespace CnnGen.Kernels
         private static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool transposed, ReadOnlySpan<float> prepared, ReadOnlySpan<float> bias,
             Span<float> y, Span<float> scratch, in OutputClamp clamp, in Layout l)
         {
-            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException("LineWinogradConvolution needs AVX-512.");
+            if (!WinogradF4Convolution.Runs(3)) throw new PlatformNotSupportedException("LineWinogradConvolution needs AVX-512, or AVX2 and FMA.");
             Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
             Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
             Require(y.Length >= l.OutChannels * l.OutHeight * l.OutWidth, nameof(y));
@@ -222,6 +224,11 @@ namespace CnnGen.Kernels
             {
                 if (transposed) TransformFiltersTransposed(weight, scratch.Slice(at, l.FiltersLength), l);
                 else TransformFilters(weight, scratch.Slice(at, l.FiltersLength), l);
+            }
+            if (!WinogradF4Convolution.Wide)
+            {
+                Transform256(x, filters, padded, transformed, products, staging, outputs, y, clamp, l);
+                return;
             }
             WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
             for (int chunk = 0; chunk < l.Chunks; chunk++)
@@ -246,6 +253,11 @@ namespace CnnGen.Kernels
         // inside weight: the lanes one by one took 2.6 ns a 3-tap filter (KernelBench line-winograd, 256 -> 256: 173 µs a call).
         internal static void TransformFilters(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
+            if (!WinogradF4Convolution.Wide)
+            {
+                TransformFilters256(weight, filters, transposed: false, l);
+                return;
+            }
             Span<float> taps = stackalloc float[2 * V * V]; // the transposed taps, then the rows TransposeRows stages
             ref float g = ref MemoryMarshal.GetReference(taps);
             ref float u0 = ref MemoryMarshal.GetReference(filters);
@@ -347,6 +359,11 @@ namespace CnnGen.Kernels
         // for three taps two permutes per tap.
         internal static void TransformFiltersTransposed(ReadOnlySpan<float> weight, Span<float> filters, in Layout l)
         {
+            if (!WinogradF4Convolution.Wide)
+            {
+                TransformFilters256(weight, filters, transposed: true, l);
+                return;
+            }
             Span<float> taps = stackalloc float[3 * V * V]; // the transposed taps, the rows TransposeRows stages, the taps turned
             ref float g = ref MemoryMarshal.GetReference(taps);
             ref float turned = ref Unsafe.Add(ref g, 2 * V * V);

@@ -96,7 +96,7 @@ namespace CnnGen.Kernels
 
         // ApplyG's operations on 8 lanes.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) ApplyG(
+        internal static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) ApplyG(
             Vector256<float> g0, Vector256<float> g1, Vector256<float> g2,
             Vector256<float> quarter, Vector256<float> minusSixth, Vector256<float> a, Vector256<float> b, Vector256<float> c)
         {
@@ -208,7 +208,7 @@ namespace CnnGen.Kernels
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StoreBt(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3, Vector256<float> d4, Vector256<float> d5,
+        internal static void StoreBt(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3, Vector256<float> d4, Vector256<float> d5,
             ref float target, nuint targetStride)
         {
             var four = Vector256.Create(4f); var five = Vector256.Create(5f); var two = Vector256.Create(2f);
@@ -429,7 +429,7 @@ namespace CnnGen.Kernels
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) ApplyAt256(ref float source, nuint stride)
+        internal static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) ApplyAt256(ref float source, nuint stride)
         {
             var m0 = Vector256.LoadUnsafe(ref source); var m1 = Vector256.LoadUnsafe(ref source, stride);
             var m2 = Vector256.LoadUnsafe(ref source, 2 * stride); var m3 = Vector256.LoadUnsafe(ref source, 3 * stride);
