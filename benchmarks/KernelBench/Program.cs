@@ -2162,13 +2162,13 @@ namespace KernelBench
                     float[] x = Fill(s.C * s.H * s.H, 1), w = Fill(s.OC * s.C * 16, 2), b = Fill(s.OC, 3);
                     int cells = l.OutHeight * l.OutWidth;
                     float[] y1 = new float[s.OC * cells], y2 = new float[s.OC * cells];
-                    float[] prepared = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 4, 2, s.P, DirectConvolution.KernelPath.Vector512, winograd: false)];
-                    StridedConvolution.PrepareOn(w, b, s.C, s.H, s.H, s.OC, 4, 2, s.P, prepared, DirectConvolution.KernelPath.Vector512, winograd: false);
+                    float[] prepared = new float[StridedConvolution.PreparedLengthOn(s.C, s.H, s.H, s.OC, 4, 2, s.P, KernelPaths.Default, winograd: false)];
+                    StridedConvolution.PrepareOn(w, b, s.C, s.H, s.H, s.OC, 4, 2, s.P, prepared, KernelPaths.Default, winograd: false);
                     float[] filters = new float[l.FiltersLength];
                     PolyphaseWinogradConvolution.TransformFilters(w, filters, l);
                     float[] scratch = new float[Math.Max(l.ScratchLength, StridedConvolution.ScratchLength(s.C, s.H, s.H, s.OC, 4, 2, s.P))];
                     var t = InterleavedAll(
-                        () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, prepared, s.OC, 4, 2, s.P, y1, scratch, false, DirectConvolution.KernelPath.Vector512, winograd: false),
+                        () => StridedConvolution.ForwardPreparedOn(x, s.C, s.H, s.H, prepared, s.OC, 4, 2, s.P, y1, scratch, false, KernelPaths.Default, winograd: false),
                         () => PolyphaseWinogradConvolution.Forward(x, filters, b, y2, scratch, false, l));
                     double largest = 0;
                     for (int i = 0; i < y1.Length; i++) largest = Math.Max(largest, Math.Abs(y1[i] - y2[i]));
@@ -2202,7 +2202,7 @@ namespace KernelBench
                     TransposedWinogradConvolution.TransformFilters(w, phaseFilters, lp);
                     float[] scratch = new float[Math.Max(Math.Max(l.ScratchLength, lp.ScratchLength), TransposedConvolution.ScratchLength(g))];
                     var t = InterleavedAll(
-                        () => TransposedConvolution.ForwardOn(g, x, w, b, y1, scratch, DirectConvolution.KernelPath.Vector512),
+                        () => TransposedConvolution.ForwardOn(g, x, w, b, y1, scratch, KernelPaths.Default),
                         () => TransposedWinogradConvolution.Forward(x, filters, b, y2, scratch, l),
                         () => TransposedWinogradConvolution.Forward(x, phaseFilters, b, y3, scratch, lp));
                     double largest = 0;
@@ -2227,8 +2227,8 @@ namespace KernelBench
                     float[] x = Fill(s.C * s.H * s.W, 1), w = Fill(s.C * s.OC * 16, 2), b = Fill(s.OC, 3);
                     float[] y1 = new float[g.OutLength], y2 = new float[g.OutLength], scratch = new float[TransposedConvolution.ScratchLength(g)];
                     var t = InterleavedAll(
-                        () => { TransposedConvolution.PhaseRows = false; TransposedConvolution.ForwardOn(g, x, w, b, y1, scratch, DirectConvolution.KernelPath.Vector512); },
-                        () => { TransposedConvolution.PhaseRows = true; TransposedConvolution.ForwardOn(g, x, w, b, y2, scratch, DirectConvolution.KernelPath.Vector512); });
+                        () => { TransposedConvolution.PhaseRows = false; TransposedConvolution.ForwardOn(g, x, w, b, y1, scratch, KernelPaths.Default); },
+                        () => { TransposedConvolution.PhaseRows = true; TransposedConvolution.ForwardOn(g, x, w, b, y2, scratch, KernelPaths.Default); });
                     double largest = 0;
                     for (int i = 0; i < y1.Length; i++) largest = Math.Max(largest, Math.Abs(y1[i] - y2[i]));
                     string name = $"{s.C}x{s.H}x{s.W} -> {s.OC} ({g.OutHeight}x{g.OutWidth})";

@@ -75,7 +75,7 @@ namespace CnnGen.Kernels
         public static void Forward<TTransforms>(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
             Span<float> scratch, bool relu, in LaneTileLayout l) where TTransforms : struct, ILaneTileTransforms
         {
-            if (!Avx512F.IsSupported) throw new PlatformNotSupportedException(TTransforms.Kernel + " needs AVX-512.");
+            if (!WinogradF4Convolution.Runs(3)) throw new PlatformNotSupportedException(TTransforms.Kernel + " needs AVX-512, or AVX2 and FMA.");
             int cells = l.OutHeight * l.OutWidth;
             Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
             Require(filters.Length >= l.FiltersLength, nameof(filters));
@@ -93,6 +93,21 @@ namespace CnnGen.Kernels
             var biasLanes = staging.Slice(BiasOffset, l.OutLanes);
             for (int oc = 0; oc < l.OutLanes; oc++) biasLanes[oc] = oc < l.OutChannels && !bias.IsEmpty ? bias[oc] : 0f;
 
+            if (!WinogradF4Convolution.Wide)
+            {
+                // Without AVX-512: each group as two Vector256 halves (LaneTileLayout.Vector256.cs).
+                WinogradF4Convolution.Pad256(x, padded, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
+                for (int chunk = 0; chunk < l.Chunks; chunk++)
+                {
+                    int first = chunk * l.ChunkTiles, count = Math.Min(l.ChunkTiles, l.Tiles - first);
+                    TTransforms.Input256(padded, transformed, first, count, l);
+                    WinogradF4Convolution.Products256(transformed, filters, products, count, l.Positions, l.TransformedPositionStride, l.TransformedGroupStride,
+                        l.FilterPositionStride, l.OutLanes, l.ProductTileStride, l.Depth, l.OutGroups);
+                    TTransforms.Output256(products, staging, outputs, first, count, relu, l);
+                }
+                WinogradF4Convolution.Unpack256(outputs, y, cells, l.OutChannels, l.OutputGroupStride, default, reluAfterSum: false);
+                return;
+            }
             // Pad clears every row and column of the buffer outside the image, those past height + padding included.
             WinogradF4Convolution.Pad(x, padded, staging, l.InChannels, l.Height, l.Width, l.Padding, l.PaddedWidth, l.PaddedGroupStride);
             for (int chunk = 0; chunk < l.Chunks; chunk++)
@@ -121,5 +136,11 @@ namespace CnnGen.Kernels
         static abstract void Input(Span<float> padded, Span<float> transformed, int first, int count, in LaneTileLayout l);
 
         static abstract void Output(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in LaneTileLayout l);
+
+        /// <summary><see cref="Input"/> on Vector256, each group of 16 channels as two halves.</summary>
+        static abstract void Input256(Span<float> padded, Span<float> transformed, int first, int count, in LaneTileLayout l);
+
+        /// <summary><see cref="Output"/> on Vector256.</summary>
+        static abstract void Output256(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in LaneTileLayout l);
     }
 }

@@ -34,7 +34,7 @@ namespace CnnGen.Kernels
     /// the definition's (PolyphaseWinogradConvolutionTests: within 1e-5 of the sum of the magnitudes of the products).
     /// </para>
     /// </remarks>
-    internal static class PolyphaseWinogradConvolution
+    internal static partial class PolyphaseWinogradConvolution
     {
         private const int V = 16;
         /// <summary>
@@ -53,8 +53,8 @@ namespace CnnGen.Kernels
                 Math.Max(4 * tileRows + 2, height + padding), Math.Max(4 * tileColumns + 2, width + padding), positions: 36, depth: inChannels);
         }
 
-        /// <summary>Whether this process can run the kernel at all: AVX-512 with SIMD enabled.</summary>
-        public static bool Available => Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+        /// <summary>Whether this process can run the kernel at all: AVX-512, or AVX2 and FMA (LaneTileLayout.Vector256.cs), with SIMD enabled.</summary>
+        public static bool Available => WinogradF4Convolution.Runs(3);
 
         /// <summary>
         /// Where the kernel measured faster than StridedConvolution's direct kernels (KernelBench polyphase, 23 shapes, weights
@@ -72,6 +72,7 @@ namespace CnnGen.Kernels
                 || height + 2 * padding < 4 || width + 2 * padding < 4) return false;
             int outHeight = (height + 2 * padding - 4) / 2 + 1, outWidth = (width + 2 * padding - 4) / 2 + 1;
             int tiles = (outHeight + 1) / 2 * ((outWidth + 1) / 2), cells = outHeight * outWidth;
+            if (!WinogradF4Convolution.Wide && tiles < MinimumTiles256 && (long)inChannels * outChannels > MaximumFewTileFilters256) return false;
             if (tiles >= 9 && cells >= 3 * tiles) return true;
             return tiles >= 4 && FewTileFiltersPay(inChannels, outChannels, Simd.HalfRateVector512);
         }
@@ -80,6 +81,13 @@ namespace CnnGen.Kernels
         internal static bool Route { get; set; } = true;
 
         private const int MinimumInChannels = 16, MinimumOutChannels = 32;
+
+        // On Vector256 (session 60, Zen 3, KernelBench polyphase against the Vector256 lanes kernel) the same rule holds, 1.06-1.66x
+        // (64x32x32 -> 128 1.49x, 128x16x16 -> 256 1.29x, 64x64x64 -> 128 1.66x, 128x12x12 -> 128 onto 6x6 1.06x, 16x16x16 -> 32
+        // 1.24x, 64x8x8 -> 64 onto 4x4 1.07x), but for wide layers on fewer than 16 tiles (256x12x12 -> 256 onto 6x6 0.85x;
+        // 256x16x16 -> 256 onto 8x8, 16 tiles, 1.00x).
+        private const int MinimumTiles256 = 16;
+        private const long MaximumFewTileFilters256 = 32768;
         // Cin·Cout up to which 4 to 8 tiles, or tiles wasting more than a quarter of their cells, pay where 512-bit multiply-adds
         // run at half rate (Simd.HalfRateVector512; session 47, KernelBench polyphase): 256 -> 512 onto 4x4 1.39x, 128 -> 128
         // onto 5x5 1.16x, 64 -> 64 onto 5x5 1.13x; 512 -> 512 onto 4x4 0.97x.
@@ -147,6 +155,9 @@ namespace CnnGen.Kernels
             public static void Input(Span<float> padded, Span<float> transformed, int first, int count, in LaneTileLayout l) => TransformInput(padded, transformed, first, count, l);
             public static void Output(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in LaneTileLayout l) =>
                 TransformOutput(products, staging, outputs, first, count, relu, l);
+            public static void Input256(Span<float> padded, Span<float> transformed, int first, int count, in LaneTileLayout l) => TransformInput256(padded, transformed, first, count, l);
+            public static void Output256(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in LaneTileLayout l) =>
+                TransformOutput256(products, staging, outputs, first, count, relu, l);
         }
 
         // V[position][group][tile − first][16 channels] = Bᵀ d B of each tile's 6x6 window (4 rows and columns apart), a

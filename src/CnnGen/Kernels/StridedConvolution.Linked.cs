@@ -239,7 +239,8 @@ namespace CnnGen.Kernels
             aOutChannels % 16 == 0 && a.Stride >= 2 && a.Stride <= 4 && (KernelPaths.Default == KernelPath.Vector512
                 ? Avx512F.IsSupported && (aOutChannels >= 32 || !UsePhases(a, aOutChannels, KernelPath.Vector512))
                   && !UsePolyphase(a, aOutChannels, KernelPath.Vector512, winograd: true) // its prepared weights are polyphase filters, not lanes
-                : KernelPaths.Default == KernelPath.Vector256 && PacksLanes(a, aOutChannels, KernelPath.Vector256)); // the lanes kernel, its weights packed
+                : KernelPaths.Default == KernelPath.Vector256 && PacksLanes(a, aOutChannels, KernelPath.Vector256) // the lanes kernel, its weights packed
+                  && !UsePolyphase(a, aOutChannels, KernelPath.Vector256, winograd: true));
 
         /// <summary>
         /// Cells of a row a tile of two blocks takes at stride 2 in <see cref="ForwardLanesInto"/> (up to 12; 8: the

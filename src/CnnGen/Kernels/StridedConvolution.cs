@@ -87,9 +87,9 @@ namespace CnnGen.Kernels
             && StridedWinogradConvolution.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
         // Stride-2 4x4 layers where PolyphaseWinogradConvolution.Pays (measured against the direct kernels): forward only, from
-        // filters transformed by Prepare.
+        // filters transformed by Prepare; on the machine's own vector path (Vector256 without AVX-512 since session 60).
         private static bool UsePolyphase(in Geometry g, int outChannels, KernelPath path, bool winograd) =>
-            winograd && path == KernelPath.Vector512 && g.Kernel == 4 && g.Stride == 2
+            winograd && DirectConvolution.WinogradOn(path) && g.Kernel == 4 && g.Stride == 2
             && PolyphaseWinogradConvolution.Pays(g.InChannels, g.Height, g.Width, outChannels, g.Padding);
 
         private static LaneTileLayout PolyphaseLayout(in Geometry g, int outChannels) =>

@@ -41,7 +41,7 @@ namespace CnnGen.Kernels
     /// the definition's (TransposedWinogradConvolutionTests: within 1e-5 of the sum of the magnitudes of the products).
     /// </para>
     /// </remarks>
-    internal static class TransposedWinogradConvolution
+    internal static partial class TransposedWinogradConvolution
     {
         private const int V = 16;
         /// <summary>
@@ -62,8 +62,8 @@ namespace CnnGen.Kernels
                 positions: phases ? 4 : 36, depth: phases ? 4 * ((inChannels + V - 1) / V) * V : inChannels, phases);
         }
 
-        /// <summary>Whether this process can run the kernel at all: AVX-512 with SIMD enabled.</summary>
-        public static bool Available => Simd.Enabled && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+        /// <summary>Whether this process can run the kernel at all: AVX-512, or AVX2 and FMA (LaneTileLayout.Vector256.cs), with SIMD enabled.</summary>
+        public static bool Available => WinogradF4Convolution.Runs(3);
 
         /// <summary>Whether the kernel computes this layer at all: kernel 4, stride 2, padding 1, no output padding (groups and dilation are always 1 here).</summary>
         public static bool Handles(in TransposedConvolutionGeometry g) =>
@@ -75,7 +75,14 @@ namespace CnnGen.Kernels
         /// (KernelBench <c>transposed4</c>): see the rule's figures in benchmarks/README.md.
         /// </summary>
         public static bool Pays(in TransposedConvolutionGeometry g) =>
-            Available && Route && Handles(g) && g.InChannels >= MinimumInChannels && g.OutChannels >= MinimumOutChannels;
+            Available && Route && Handles(g) && g.InChannels >= MinimumInChannels && g.OutChannels >= MinimumOutChannels
+            && (WinogradF4Convolution.Wide || !PhasesPay(g, halfRateVector512: false));
+
+        // On Vector256 (session 60, Zen 3, KernelBench transposed4 against the product and col2im) the Winograd tiles win from 8
+        // channels each way, 1.04-3.13x (128x16x16 -> 64 1.99x, 256x8x8 -> 128 1.25x, 16x16x16 -> 16 3.13x, 32x32x32 -> 8 1.25x),
+        // the direct phases nowhere they would be taken (512x4x4 -> 256 0.61x, 1024x4x4 -> 512 0.62x): so no phases there, and
+        // the layers that would take them keep col2im (Winograd 0.90x and 1.09x on those two).
+        private static bool PhasesHere(in TransposedConvolutionGeometry g) => WinogradF4Convolution.Wide && PhasesPay(g, Simd.HalfRateVector512);
 
         /// <summary>
         /// The layer's layout where the kernel pays: by Winograd, or by the direct phases on 4 tiles or fewer (inputs of 4x4
@@ -87,7 +94,7 @@ namespace CnnGen.Kernels
         /// 90 / 152 µs).
         /// </summary>
         public static LaneTileLayout LayoutFor(in TransposedConvolutionGeometry g) =>
-            LayoutOf(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, PhasesPay(g, Simd.HalfRateVector512));
+            LayoutOf(g.InChannels, g.InHeight, g.InWidth, g.OutChannels, PhasesHere(g));
 
         // Session 20's limit, 8 MB, stays where 512-bit multiply-adds run at full rate: there the phases' arithmetic costs half
         // as much against the same filter bytes.
@@ -204,6 +211,18 @@ namespace CnnGen.Kernels
             {
                 if (l.Phases) PlacePhases(products, staging, outputs, first, count, l);
                 else TransformOutput(products, staging, outputs, first, count, l);
+            }
+
+            public static void Input256(Span<float> padded, Span<float> transformed, int first, int count, in LaneTileLayout l)
+            {
+                if (l.Phases) GatherTaps256(padded, transformed, first, count, l);
+                else TransformInput256(padded, transformed, first, count, l);
+            }
+
+            public static void Output256(Span<float> products, Span<float> staging, Span<float> outputs, int first, int count, bool relu, in LaneTileLayout l)
+            {
+                if (l.Phases) PlacePhases256(products, staging, outputs, first, count, l);
+                else TransformOutput256(products, staging, outputs, first, count, l);
             }
         }
 

@@ -461,7 +461,7 @@ namespace CnnGen.Kernels
             Pooling.Later(bottomRight, Pooling.Later(bottomLeft, Pooling.Later(topRight, topLeft)));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Put(ref float target, int row, int column, Vector256<float> value, int height, int width, int pitch, int step = 1)
+        internal static void Put(ref float target, int row, int column, Vector256<float> value, int height, int width, int pitch, int step = 1)
         {
             if (row < height && column < width) value.StoreUnsafe(ref target, (nuint)((row * pitch + column * step) * V));
         }
