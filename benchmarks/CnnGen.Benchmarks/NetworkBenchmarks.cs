@@ -12,8 +12,11 @@ namespace CnnGen.Benchmarks
     /// <summary>
     /// One network, three engines, one run: CnnGen's generated code, the reference interpreter, and ONNX Runtime with
     /// inputs and outputs bound once. Batch 1 on one thread; batch 64 on two threads; a training step at batch 64.
+    /// The median beside the mean: pytorch_bench.py reports medians, and on a shared host one disturbed iteration moves a
+    /// mean of a few far more than their median.
     /// </summary>
     [MemoryDiagnoser]
+    [MedianColumn]
     public abstract class NetworkBenchmarks<TNetwork> where TNetwork : INetwork, new()
     {
         public const int Batch = 64;
