@@ -255,7 +255,8 @@ namespace KernelBench
 
         // "strided-pointwise": 1x1 layers without padding at stride 2 (and 3). Vector512: the channel-lanes kernel as it ran
         // before (copying the whole input first), the same kernel reading x in place, and the input subsampled into a plane
-        // then PointwiseConvolution; Vector256: im2col + GEMM against the subsampling route. Interleaved, weights prepared
+        // then PointwiseConvolution (only where AVX-512 runs it); Vector256: the Vector256 lanes kernel (im2col + GEMM before
+        // session 56) against the subsampling route on every shape (PointwiseRouteEverywhere). Interleaved, weights prepared
         // once for each; the basis of StridedConvolution.UsePointwise. Channels 16-1024, input maps 7-56.
         private static void CompareStridedPointwise()
         {

@@ -88,10 +88,10 @@ namespace CnnGen.Kernels
                     var (r40, r41) = AlongRow256(ref Unsafe.Add(ref m, 24 * positionStride), positionStride);
                     var (r50, r51) = AlongRow256(ref Unsafe.Add(ref m, 30 * positionStride), positionStride);
                     var bias = Vector256.LoadUnsafe(ref biasLanes, (nuint)lanes);
-                    var y00 = Finish((r00 + r10) + (r30 + r40), bias, relu);
-                    var y01 = Finish((r01 + r11) + (r31 + r41), bias, relu);
-                    var y10 = Finish((r10 + r20) + (r40 + r50), bias, relu);
-                    var y11 = Finish((r11 + r21) + (r41 + r51), bias, relu);
+                    var y00 = WinogradF4Convolution.Finish((r00 + r10) + (r30 + r40), bias, relu);
+                    var y01 = WinogradF4Convolution.Finish((r01 + r11) + (r31 + r41), bias, relu);
+                    var y10 = WinogradF4Convolution.Finish((r10 + r20) + (r40 + r50), bias, relu);
+                    var y11 = WinogradF4Convolution.Finish((r11 + r21) + (r41 + r51), bias, relu);
                     int oy = 2 * ty, ox = 2 * tx;
                     ref float target = ref Unsafe.Add(ref o0, group * l.OutputGroupStride + half);
                     WinogradF4Convolution.Put(ref target, oy, ox, y00, h, w, w);
@@ -110,10 +110,6 @@ namespace CnnGen.Kernels
             return ((Vector256.LoadUnsafe(ref m) + m1) + (Vector256.LoadUnsafe(ref m, 3 * stride) + m4),
                 (m1 + Vector256.LoadUnsafe(ref m, 2 * stride)) + (m4 + Vector256.LoadUnsafe(ref m, 5 * stride)));
         }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> Finish(Vector256<float> value, Vector256<float> bias, bool relu) =>
-            relu ? Elementwise.Relu(value + bias) : value + bias;
     }
 
     internal static partial class TransposedWinogradConvolution

@@ -8,8 +8,9 @@ namespace CnnGen.Kernels
 {
     /// <summary>
     /// A stride-1 convolution with a 1xk or kx1 kernel (Inception's factorized layers) by a one-dimensional Winograd along
-    /// the kernel's axis on the Vector512 path: F(4, 3) for 3 taps (6 multiplications per 4 outputs and input channel instead
-    /// of 12), F(4, 5) for 5 (8 instead of 20), F(4, 7) for 7 (10 instead of 28); and the input gradient of such layers as
+    /// the kernel's axis on the Vector512 path, or on Vector256 without AVX-512 (LineWinogradConvolution.Vector256.cs):
+    /// F(4, 3) for 3 taps (6 multiplications per 4 outputs and input channel instead of 12), F(4, 5) for 5 (8 instead of
+    /// 20), F(4, 7) for 7 (10 instead of 28); and the input gradient of such layers as
     /// the same convolution on dy. The filters (6, 8 or 10 floats per k weights) are transformed on every call, or once per
     /// change of the weights by the caller (<see cref="ForwardPrepared"/>, <see cref="InputGradientPrepared"/>: the generated
     /// code's). GroupedConvolution says where it runs.

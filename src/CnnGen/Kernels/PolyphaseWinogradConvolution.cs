@@ -8,7 +8,8 @@ namespace CnnGen.Kernels
 {
     /// <summary>
     /// A stride-2 4x4 convolution (DCGAN's discriminator, PatchGAN) by Winograd's method through the polyphase split, on the
-    /// Vector512 path: 36 multiplications per 2x2 output tile and input channel instead of 64 (9 per output instead of 16).
+    /// Vector512 path, or on Vector256 without AVX-512 (LaneTileLayout.Vector256.cs): 36 multiplications per 2x2 output
+    /// tile and input channel instead of 64 (9 per output instead of 16).
     /// The filters are transformed once per weight change (<see cref="TransformFilters"/>); <see cref="Pays"/> says where
     /// that measured faster than StridedConvolution's direct kernels.
     /// </summary>

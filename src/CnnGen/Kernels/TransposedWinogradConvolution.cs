@@ -8,8 +8,9 @@ namespace CnnGen.Kernels
 {
     /// <summary>
     /// PyTorch's <c>ConvTranspose2d(kernel 4, stride 2, padding 1)</c> (DCGAN's generator, the input gradient of a 4x4
-    /// stride-2 convolution) by Winograd's method on each of its four output phases, on the Vector512 path: 36
-    /// multiplications per 4x4 output tile and input channel instead of 64 (2.25 per output instead of 4). The filters are
+    /// stride-2 convolution) by Winograd's method on each of its four output phases, on the Vector512 path, or on Vector256
+    /// without AVX-512 (LaneTileLayout.Vector256.cs): 36 multiplications per 4x4 output tile and input channel instead of
+    /// 64 (2.25 per output instead of 4). The filters are
     /// transformed once per weight change (<see cref="TransformFilters"/>); <see cref="Pays"/> says where that measured faster
     /// than <see cref="TransposedConvolution"/>'s product and col2im.
     /// </summary>

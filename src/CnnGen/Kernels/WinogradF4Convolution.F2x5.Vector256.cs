@@ -25,10 +25,7 @@ namespace CnnGen.Kernels
                 int lanes = Math.Min(V, l.OutChannels - group * V);
                 for (int ic = 0; ic < l.InChannels; ic++)
                 {
-                    ref float first = ref Unsafe.Add(ref w, group * V * outStride + ic * inStride);
-                    for (int k = 0; k < 25; k++)
-                        for (int lane = 0; lane < V; lane++)
-                            Unsafe.Add(ref g, k * V + lane) = lane < lanes ? Unsafe.Add(ref first, lane * outStride + (flip ? 24 - k : k)) : 0f;
+                    GatherTaps(ref Unsafe.Add(ref w, group * V * outStride + ic * inStride), outStride, 25, lanes, flip, ref g);
                     ref float target = ref Unsafe.Add(ref u0, FilterAt(ic, group * V, l.InChannels, l.OutGroups));
                     for (int half = 0; half < V; half += Half)
                     {

@@ -68,10 +68,7 @@ namespace CnnGen.Kernels
                 int lanes = Math.Min(V, l.OutChannels - group * V);
                 for (int ic = 0; ic < l.InChannels; ic++)
                 {
-                    ref float first = ref Unsafe.Add(ref w, group * V * outStride + ic * inStride);
-                    for (int k = 0; k < 9; k++)
-                        for (int lane = 0; lane < V; lane++)
-                            Unsafe.Add(ref g, k * V + lane) = lane < lanes ? Unsafe.Add(ref first, lane * outStride + (flip ? 8 - k : k)) : 0f;
+                    GatherTaps(ref Unsafe.Add(ref w, group * V * outStride + ic * inStride), outStride, 9, lanes, flip, ref g);
                     ref float target = ref Unsafe.Add(ref u0, FilterAt(ic, group * V, l.InChannels, l.OutGroups));
                     for (int half = 0; half < V; half += Half)
                     {
@@ -92,6 +89,15 @@ namespace CnnGen.Kernels
                     }
                 }
             }
+        }
+
+        // g[k·16 + lane] = tap k (taps − 1 − k when flipped) of the filter `lane` filters (outStride floats) after first, zero
+        // from `lanes` on. Shared with Transform5For256.
+        private static void GatherTaps(ref float first, int outStride, int taps, int lanes, bool flip, ref float g)
+        {
+            for (int k = 0; k < taps; k++)
+                for (int lane = 0; lane < V; lane++)
+                    Unsafe.Add(ref g, k * V + lane) = lane < lanes ? Unsafe.Add(ref first, lane * outStride + (flip ? taps - 1 - k : k)) : 0f;
         }
 
         // ApplyG's operations on 8 lanes.
@@ -452,8 +458,9 @@ namespace CnnGen.Kernels
                 Fused.MultiplyAdd(difference34, Vector256.Create(8f), difference12));
         }
 
+        // The bias, then ReLU when asked. Shared with PolyphaseWinogradConvolution.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> Finish(Vector256<float> value, Vector256<float> bias, bool relu) =>
+        internal static Vector256<float> Finish(Vector256<float> value, Vector256<float> bias, bool relu) =>
             relu ? Elementwise.Relu(value + bias) : value + bias;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

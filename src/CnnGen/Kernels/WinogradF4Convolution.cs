@@ -8,10 +8,11 @@ namespace CnnGen.Kernels
 {
     /// <summary>
     /// A stride-1 3x3 convolution by Winograd's F(4x4, 3x3) on the Vector512 path, or on the Vector256 path where there is
-    /// no AVX-512 (WinogradF4Convolution.Vector256.cs: the same layouts, 3x3 only): 36 multiplications per 4x4 output tile
+    /// no AVX-512 (WinogradF4Convolution.Vector256.cs: the same layouts): 36 multiplications per 4x4 output tile
     /// and input channel instead of 144. The filters are transformed once per weight change (<see cref="TransformFilters"/>),
     /// not per call; <see cref="Pays"/> says where it measured faster than the direct kernel. A layout of kernel 5 runs 5x5
-    /// convolutions by F(2x2, 5x5) on the same windows, transforms and GEMMs (WinogradF4Convolution.F2x5.cs).
+    /// convolutions by F(2x2, 5x5) on the same windows, transforms and GEMMs (WinogradF4Convolution.F2x5.cs, and its
+    /// Vector256 transforms in WinogradF4Convolution.F2x5.Vector256.cs).
     /// </summary>
     /// <remarks>
     /// <para>
