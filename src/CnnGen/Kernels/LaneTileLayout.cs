@@ -75,7 +75,7 @@ namespace CnnGen.Kernels
         public static void Forward<TTransforms>(ReadOnlySpan<float> x, ReadOnlySpan<float> filters, ReadOnlySpan<float> bias, Span<float> y,
             Span<float> scratch, bool relu, in LaneTileLayout l) where TTransforms : struct, ILaneTileTransforms
         {
-            if (!WinogradF4Convolution.Runs(3)) throw new PlatformNotSupportedException(TTransforms.Kernel + " needs AVX-512, or AVX2 and FMA.");
+            if (!WinogradF4Convolution.RunsHere) throw new PlatformNotSupportedException(TTransforms.Kernel + " needs AVX-512, or AVX2 and FMA.");
             int cells = l.OutHeight * l.OutWidth;
             Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
             Require(filters.Length >= l.FiltersLength, nameof(filters));

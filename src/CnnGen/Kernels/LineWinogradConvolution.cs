@@ -115,7 +115,7 @@ namespace CnnGen.Kernels
         /// Whether <see cref="Forward"/> can run this shape here: a 1xk or kx1 kernel of 3, 5 or 7, and AVX-512, or AVX2 and FMA
         /// (LineWinogradConvolution.Vector256.cs), as <see cref="WinogradF4Convolution"/> on whose GEMMs it runs.
         /// </summary>
-        public static bool Handles(int kernelHeight, int kernelWidth) => IsLineKernel(kernelHeight, kernelWidth) && WinogradF4Convolution.Runs(3);
+        public static bool Handles(int kernelHeight, int kernelWidth) => IsLineKernel(kernelHeight, kernelWidth) && WinogradF4Convolution.RunsHere;
 
         // Outputs a tile computes: F(4, 3), F(4, 5) and F(4, 7) alike.
         private const int Outputs = 4;
@@ -203,7 +203,7 @@ namespace CnnGen.Kernels
         private static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool transposed, ReadOnlySpan<float> prepared, ReadOnlySpan<float> bias,
             Span<float> y, Span<float> scratch, in OutputClamp clamp, in Layout l)
         {
-            if (!WinogradF4Convolution.Runs(3)) throw new PlatformNotSupportedException("LineWinogradConvolution needs AVX-512, or AVX2 and FMA.");
+            if (!WinogradF4Convolution.RunsHere) throw new PlatformNotSupportedException("LineWinogradConvolution needs AVX-512, or AVX2 and FMA.");
             Require(x.Length >= l.InChannels * l.Height * l.Width, nameof(x));
             Require(bias.IsEmpty || bias.Length >= l.OutChannels, nameof(bias));
             Require(y.Length >= l.OutChannels * l.OutHeight * l.OutWidth, nameof(y));

@@ -55,7 +55,7 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>Whether this process can run the kernel at all: AVX-512, or AVX2 and FMA (LaneTileLayout.Vector256.cs), with SIMD enabled.</summary>
-        public static bool Available => WinogradF4Convolution.Runs(3);
+        public static bool Available => WinogradF4Convolution.RunsHere;
 
         /// <summary>
         /// Where the kernel measured faster than StridedConvolution's direct kernels (KernelBench polyphase, 23 shapes, weights

@@ -64,7 +64,7 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>Whether this process can run the kernel at all: AVX-512, or AVX2 and FMA (LaneTileLayout.Vector256.cs), with SIMD enabled.</summary>
-        public static bool Available => WinogradF4Convolution.Runs(3);
+        public static bool Available => WinogradF4Convolution.RunsHere;
 
         /// <summary>Whether the kernel computes this layer at all: kernel 4, stride 2, padding 1, no output padding (groups and dilation are always 1 here).</summary>
         public static bool Handles(in TransposedConvolutionGeometry g) =>

@@ -18,9 +18,14 @@ namespace CnnGen.Kernels
         /// <summary>Whether the Vector512 kernels run here (AVX-512); otherwise, where <see cref="Runs"/>, the Vector256 ones.</summary>
         internal static bool Wide => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
-        /// <summary>Whether this machine runs a layout of this kernel at all: 3x3 and 5x5 with AVX-512, or with AVX2 and FMA.</summary>
-        internal static bool Runs(int kernel) =>
-            Simd.Enabled && (kernel == 3 || kernel == 5) && (Wide || Vector256.IsHardwareAccelerated && Fma.IsSupported);
+        /// <summary>Whether this machine runs a layout of this kernel at all: 3x3 and 5x5 where <see cref="RunsHere"/>.</summary>
+        internal static bool Runs(int kernel) => (kernel == 3 || kernel == 5) && RunsHere;
+
+        /// <summary>
+        /// Whether this machine runs the Winograd kernels with the channels in the lanes at all (these, and the line, polyphase
+        /// and transposed ones on their GEMMs): AVX-512, or AVX2 and FMA, with SIMD enabled.
+        /// </summary>
+        internal static bool RunsHere => Simd.Enabled && (Wide || Vector256.IsHardwareAccelerated && Fma.IsSupported);
 
         // Where F(4x4, 3x3) on Vector256 measured faster than the Vector256 direct kernel (session 57, Zen 3 without AVX-512,
         // KernelBench winograd4, direct / F(4x4)): from 16 channels each way on outputs of 4x4 or more, 1.17-2.9x (16x32x32 -> 16
