@@ -14,7 +14,7 @@ namespace KernelBench
     public static class Program
     {
         // Whether a shape's name starts with one of the comma-separated prefixes a mode was given (all shapes without them).
-        private static bool Selected(string name, string? prefixes) =>
+        internal static bool Selected(string name, string? prefixes) =>
             prefixes is null || Array.Exists(prefixes.Split(','), prefix => name.StartsWith(prefix, StringComparison.Ordinal));
 
         internal static float[] Fill(int length, int seed)
@@ -1967,6 +1967,11 @@ namespace KernelBench
             if (args.Length > 0 && args[0] == "line-winograd-error")
             {
                 LineWinogradErrors();
+                return;
+            }
+            if (args.Length > 0 && args[0] == "lanes256")
+            {
+                Lanes256Bench.Run(args.Length > 1 ? args[1] : null);
                 return;
             }
             if (args.Length > 0 && args[0] == "row-winograd")

@@ -40,6 +40,9 @@ namespace CnnGen.Tests
                 new object[] { 24, 2, 2, 32, 3, 1, true },    // lanes on a 2x2 map: even and odd input channels in chains of their own
                 new object[] { 7, 3, 1, 16, 3, 1, false },    // a 3x1 map: an odd row, one cell wide, an odd channel count (one left over)
                 new object[] { 9, 1, 2, 32, 3, 1, true },     // a 1x2 map
+                new object[] { 128, 2, 2, 64, 3, 1, true },   // Vector256 lanes on a 2x2 map of many channels
+                new object[] { 16, 5, 7, 32, 3, 0, false },   // Vector256 lanes without padding, a map wider than high
+                new object[] { 12, 6, 6, 48, 5, 2, true },    // Vector256 lanes, 5x5, three blocks
             };
             var random = new Random(29);
             for (int trial = 0; trial < 24; trial++)
@@ -123,6 +126,57 @@ namespace CnnGen.Tests
                     }
                 }
                 for (int i = outLength; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), "wrote past the output");
+            }
+        }
+
+        /// <summary>
+        /// On Vector256 the output-channel lanes kernel (StridedConvolution's tiles at stride 1) sums each output in the flat
+        /// tiles' order from the bias (input channel, ky, kx), each step one fused multiply-add: the same floats, bit for bit,
+        /// with its weights packed on the call or kept packed, pooled or not, with ReLU or without.
+        /// </summary>
+        [Theory]
+        [InlineData(6, 14, 14, 16, 5, 0)]    // LeNet-5's second layer: 100 cells, tiles of 5
+        [InlineData(24, 2, 2, 32, 3, 1)]     // a 2x2 map: one tile of 4 cells
+        [InlineData(128, 4, 4, 256, 3, 1)]   // VGG's 4x4 maps at batch 1: tiles of 6, 5 and 5
+        [InlineData(64, 3, 3, 32, 3, 1)]     // a 3x3 map: a tile of 5 and one of 4, across rows
+        [InlineData(16, 7, 5, 48, 3, 1)]     // a map higher than wide, three blocks
+        [InlineData(20, 6, 6, 16, 3, 0)]     // no padding: the tiles read x in place
+        [InlineData(8, 12, 9, 16, 5, 2)]     // 5x5 with padding 2 on an odd map
+        [InlineData(9, 1, 2, 32, 3, 1)]      // a 1x2 map: one tile of 2
+        public void Lanes256_GiveTheFlatTilesFloats_BitForBit(int inChannels, int height, int width, int outChannels, int kernel, int padding)
+        {
+            if (!Vector256.IsHardwareAccelerated || !System.Runtime.Intrinsics.X86.Fma.IsSupported || !System.Runtime.Intrinsics.X86.Avx2.IsSupported) return;
+            var path = DirectConvolution.KernelPath.Vector256;
+            Assert.True(DirectConvolution.UsesLanes(inChannels, height, width, outChannels, kernel, padding, path), "the rule does not take this shape");
+            var random = new Random(inChannels * 37 + height * 11 + width + outChannels * 5 + kernel + padding);
+            int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1, taps = inChannels * kernel * kernel;
+            float[] x = RandomValues(random, inChannels * height * width);
+            for (int i = 0; i < x.Length; i += 13) x[i] = 0f; // ties after ReLU and pooling
+            float[] weight = RandomValues(random, outChannels * taps), bias = RandomValues(random, outChannels), packed = new float[outChannels * taps];
+            DirectConvolution.PackLanes(weight, outChannels, taps, packed);
+            int scratchLength = DirectConvolution.ScratchLength(inChannels, height, width, outChannels, kernel, padding);
+            foreach (bool pool in new[] { false, true })
+            {
+                if (pool && (outHeight < 2 || outWidth < 2)) continue;
+                int length = pool ? outChannels * (outHeight / 2) * (outWidth / 2) : outChannels * outHeight * outWidth;
+                foreach (bool relu in new[] { false, true })
+                {
+                    float[] flat = new float[length], lanes = new float[length + 5], kept = new float[length + 5];
+                    Array.Fill(lanes, float.NaN);
+                    Array.Fill(kept, float.NaN);
+                    DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, flat, RandomValues(random, scratchLength), relu, pool, path,
+                        allowWinograd: false, allowLanes: false);
+                    DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, lanes, RandomValues(random, scratchLength), relu, pool, path,
+                        allowWinograd: false);
+                    DirectConvolution.ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, padding, kept, RandomValues(random, scratchLength), relu, pool, path,
+                        allowWinograd: false, packedLanes: packed);
+                    for (int i = 0; i < length; i++)
+                    {
+                        if (BitConverter.SingleToInt32Bits(flat[i]) != BitConverter.SingleToInt32Bits(lanes[i]) || BitConverter.SingleToInt32Bits(flat[i]) != BitConverter.SingleToInt32Bits(kept[i]))
+                            Assert.Fail($"pool={pool} relu={relu}: [{i}] flat {flat[i]}, lanes {lanes[i]}, kept {kept[i]}");
+                    }
+                    for (int i = length; i < lanes.Length; i++) Assert.True(float.IsNaN(lanes[i]) && float.IsNaN(kept[i]), "wrote past the output");
+                }
             }
         }
 

@@ -291,7 +291,10 @@ namespace CnnGen.Tests
                 Assert.True(WinogradF4Convolution.Pays(16, 32, 32, 16, 3, 1), "ResNet-8's first stage");
                 Assert.True(WinogradF4Convolution.Pays(16, 4, 4, 16, 3, 1), "a 4x4 output with 16 channels");
                 Assert.True(WinogradF4Convolution.Pays(24, 16, 16, 12, 3, 1), "24 -> 12");
-                Assert.True(WinogradF4Convolution.Pays(384, 4, 4, 384, 3, 1), "21 MiB of filters");
+                Assert.True(WinogradF4Convolution.Pays(128, 4, 4, 128, 3, 1), "a 4x4 output, 128 -> 128");
+                Assert.False(WinogradF4Convolution.Pays(128, 4, 4, 256, 3, 1), "a 4x4 output past 128 -> 128: the lanes kernel (session 61)");
+                Assert.False(WinogradF4Convolution.Pays(384, 4, 4, 384, 3, 1), "21 MiB of filters for one tile");
+                Assert.True(WinogradF4Convolution.Pays(384, 8, 8, 384, 3, 1), "21 MiB of filters for four tiles");
                 Assert.True(WinogradF4Convolution.Pays(512, 8, 8, 512, 3, 1), "36 MiB for four whole tiles");
                 Assert.False(WinogradF4Convolution.Pays(512, 7, 7, 512, 3, 1), "36 MiB for 49 of 64 cells");
                 Assert.False(WinogradF4Convolution.Pays(16, 32, 32, 8, 3, 1), "16 -> 8");

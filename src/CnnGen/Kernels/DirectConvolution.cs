@@ -159,7 +159,8 @@ namespace CnnGen.Kernels
         private static int ForwardScratch(in Geometry g, int outChannels, bool filtersKept) =>
             Math.Max(Math.Max(g.PaddedLength + Math.Max(WideChannelBlock * g.FlatLength, outChannels * g.Taps + g.OutHeight * g.OutWidth * 32), // two blocks' cells (LanesTilePair)
                 ForwardByWinograd(g, outChannels) ? F4Layout(g, outChannels).ScratchLength + (filtersKept ? 0 : F4Layout(g, outChannels).FiltersLength) : 0), // room to transform them per call
-                ForwardByRowWinograd(g, outChannels, pool: false) ? RowLayout(g, outChannels).ScratchLength : 0); // the pooled shapes are among these
+                Math.Max(ForwardByRowWinograd(g, outChannels, pool: false) ? RowLayout(g, outChannels).ScratchLength : 0, // the pooled shapes are among these
+                    Lanes256Scratch(g, outChannels)));
 
         // RowWinogradConvolution (one-dimensional Winograd along the rows, filters transformed on the call) where it measured
         // faster than the direct kernels. KernelBench row-winograd (thread CPU, best of 40 interleaved rounds; direct / rows):
@@ -228,7 +229,30 @@ namespace CnnGen.Kernels
         // rows or more (short rows: LeNet's second convolution computes 144 flat positions for 100 outputs) and the
         // channels fill whole vectors.
         private static bool UseLanes(in Geometry g, int outChannels, KernelPath path) =>
-            path == KernelPath.Vector512 && outChannels % 16 == 0 && 5 * g.OutHeight * g.OutWidth < 4 * g.FlatLength;
+            path == KernelPath.Vector512 && outChannels % 16 == 0 && 5 * g.OutHeight * g.OutWidth < 4 * g.FlatLength
+            || path == KernelPath.Vector256 && Fma.IsSupported && Avx2.IsSupported && Lanes256Shape(g, outChannels);
+
+        /// <summary>Whether the Vector256 lanes kernel takes every square layer of whole 16-channel blocks, whatever its rule says (KernelBench's comparison).</summary>
+        internal static bool Lanes256Everywhere { get; set; }
+
+        /// <summary>Whether a stride-1 layer of this shape runs the output-channel lanes kernel on this path where Winograd does not (tests ask).</summary>
+        internal static bool UsesLanes(int inChannels, int height, int width, int outChannels, int kernel, int padding, KernelPath path) =>
+            UseLanes(new Geometry(inChannels, height, width, kernel, padding), outChannels, path);
+
+        // Vector256 (no AVX-512): StridedConvolution's Vector256 lanes tiles at stride 1 (up to 6 cells x 16 output channels,
+        // 12 accumulators; square kernels), where they measured faster than the flat tiles (session 61, Zen 3, KernelBench
+        // lanes256, flat / lanes on kept weights): small maps most, whose flat rows are half padding columns or a vector too
+        // short for the 3-vector tiles (2x2 maps 3.2-3.6x, 3x3 1.8x, 4x4 1.8-2.4x, 6x6 to 8x8 1.2-1.4x), LeNet-5's 6x14x14 -> 16
+        // by 5x5 1.4-1.5x, 14x14 and 16x16 1.08-1.16x, 32x32 1.03-1.05x; not 3-channel stems (3x32x32 -> 32 0.79x: 27 taps
+        // a cell, the flat tiles' 3 vectors of cells amortize their loads better). Whole blocks of 16 output channels.
+        private static bool Lanes256Shape(in Geometry g, int outChannels) =>
+            g.Square && outChannels % 16 == 0 && (Lanes256Everywhere || g.InChannels >= 6);
+
+        // The Vector256 lanes kernel's scratch, and room for the NCHW maps a pooled layer's lanes write before the pooling.
+        private static int Lanes256Scratch(in Geometry g, int outChannels) =>
+            Lanes256Shape(g, outChannels)
+                ? StridedConvolution.Stride1LanesScratch(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding) + outChannels * g.OutHeight * g.OutWidth
+                : 0;
 
         /// <summary>
         /// y = conv2d(x, weight, bias, stride 1, zero padding <paramref name="padding"/>), then ReLU when
@@ -339,7 +363,7 @@ namespace CnnGen.Kernels
         // ([block][tap][16 channels]), so a call does not pack them again: on small maps with many channels (VGG's 512
         // channels on 2x2) the packing was most of the call, the weights being read three times for a few cells each.
         private static bool ForwardByKeptLanes(in Geometry g, int outChannels) =>
-            DefaultPath == KernelPath.Vector512 && !ForwardByWinograd(g, outChannels) && UseLanes(g, outChannels, KernelPath.Vector512)
+            DefaultPath != KernelPath.Scalar && !ForwardByWinograd(g, outChannels) && UseLanes(g, outChannels, DefaultPath)
             && g.InChannels >= MinimumWinogradChannels && outChannels >= MinimumWinogradChannels;
 
         /// <summary>
@@ -376,8 +400,8 @@ namespace CnnGen.Kernels
         internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernel, int padding,
             Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path, bool allowWinograd = true, ReadOnlySpan<float> winogradFilters = default,
-            ReadOnlySpan<float> packedLanes = default, bool allowRows = false) =>
-            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, kernel, padding, padding, y, scratch, relu, pool, path, allowWinograd, winogradFilters, packedLanes, allowRows);
+            ReadOnlySpan<float> packedLanes = default, bool allowRows = false, bool allowLanes = true) =>
+            ForwardOn(x, inChannels, height, width, weight, bias, outChannels, kernel, kernel, padding, padding, y, scratch, relu, pool, path, allowWinograd, winogradFilters, packedLanes, allowRows, allowLanes);
 
         /// <summary>
         /// The forward pass with kernel and padding per axis (PyTorch's weight [outChannels x inChannels x kernelHeight x
@@ -388,7 +412,7 @@ namespace CnnGen.Kernels
         internal static void ForwardOn(ReadOnlySpan<float> x, int inChannels, int height, int width,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels, int kernelHeight, int kernelWidth, int paddingHeight, int paddingWidth,
             Span<float> y, Span<float> scratch, bool relu, bool pool, KernelPath path, bool allowWinograd = true, ReadOnlySpan<float> winogradFilters = default,
-            ReadOnlySpan<float> packedLanes = default, bool allowRows = false)
+            ReadOnlySpan<float> packedLanes = default, bool allowRows = false, bool allowLanes = true)
         {
             var g = CheckedGeometry(inChannels, height, width, outChannels, kernelHeight, kernelWidth, paddingHeight, paddingWidth, x.Length, weight.Length);
             if (!bias.IsEmpty) Require(bias.Length >= outChannels, nameof(bias), outChannels);
@@ -429,13 +453,18 @@ namespace CnnGen.Kernels
                 return;
             }
             var padded = scratch.Slice(0, g.PaddedLength);
-            if (UseLanes(g, outChannels, path))
+            if (allowLanes && UseLanes(g, outChannels, path))
             {
                 // The caller's filters are these weights packed (TransformFilters), unless the layer runs Winograd and this call
                 // was told not to: a call allowed Winograd reaches here only where the layer does not run it, so only the other
                 // asks the rule again. (KernelBench passes packedLanes to time this kernel where Winograd would run.)
                 var packed = !packedLanes.IsEmpty ? packedLanes
                     : winogradFilters.IsEmpty || !allowWinograd && ForwardByWinograd(g, outChannels) ? default : winogradFilters.Slice(0, outChannels * g.Taps);
+                if (path == KernelPath.Vector256)
+                {
+                    ForwardLanes256(x, weight, packed, bias, outChannels, y, scratch, relu, pool, g);
+                    return;
+                }
                 // Without padding, the lanes tiles read only cells of x itself (the last reads its last float): no copy.
                 if (g.PaddingHeight == 0 && g.PaddingWidth == 0) ForwardLanes512(x, weight, packed, bias, outChannels, y, scratch.Slice(g.PaddedLength), relu, pool, g);
                 else
@@ -542,6 +571,20 @@ namespace CnnGen.Kernels
                         ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (first + r) * outPlane + oy * g.OutWidth), g.OutWidth, relu);
                 }
             }
+        }
+
+        // The Vector256 lanes kernel (StridedConvolution's tiles at stride 1) on kept packed weights or on weight packed here;
+        // a pooled layer's maps go to the scratch past the kernel's own, then through the 2x2 max pooling into y (ReLU before
+        // the maximum or after it gives the same floats).
+        private static void ForwardLanes256(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> keptPacked, ReadOnlySpan<float> bias, int outChannels,
+            Span<float> y, Span<float> scratch, bool relu, bool pool, in Geometry g)
+        {
+            bool packed = !keptPacked.IsEmpty;
+            int own = StridedConvolution.Stride1LanesScratch(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding);
+            var maps = pool ? scratch.Slice(own, outChannels * g.OutHeight * g.OutWidth) : y;
+            StridedConvolution.ForwardStride1Lanes256(x, g.InChannels, g.Height, g.Width, packed ? keptPacked : weight, bias, outChannels, g.Kernel, g.Padding,
+                maps, scratch.Slice(0, own), relu, packed);
+            if (pool) Pooling.MaxPool2x2(maps, outChannels, g.OutHeight, g.OutWidth, y, vector: true);
         }
 
         /// <summary>

@@ -22,6 +22,20 @@ namespace CnnGen.Kernels
 
         private const int CellsPerTile256 = 6;
 
+        /// <summary>
+        /// A stride-1 layer (square kernel) through the same tiles: DirectConvolution's Vector256 lanes path (small maps, where
+        /// the flat rows' padding columns and short rows cost it most). weight as PyTorch lays it out or, with
+        /// <paramref name="weightsPacked"/>, as <see cref="DirectConvolution.PackLanes"/> gives it; y NCHW;
+        /// <see cref="Stride1LanesScratch"/> floats of scratch.
+        /// </summary>
+        internal static void ForwardStride1Lanes256(ReadOnlySpan<float> x, int inChannels, int height, int width, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+            int outChannels, int kernel, int padding, Span<float> y, Span<float> scratch, bool relu, bool weightsPacked) =>
+            ForwardLanes256(x, weight, bias, outChannels, y, scratch, relu, new Geometry(inChannels, height, width, kernel, 1, padding), weightsPacked);
+
+        /// <summary>Floats of scratch <see cref="ForwardStride1Lanes256"/> takes.</summary>
+        internal static int Stride1LanesScratch(int inChannels, int height, int width, int outChannels, int kernel, int padding) =>
+            LanesScratch(new Geometry(inChannels, height, width, kernel, 1, padding), outChannels);
+
         private static void ForwardLanes256(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outChannels,
             Span<float> y, Span<float> scratch, bool relu, in Geometry g, bool weightsPacked) =>
             ForwardLanes256(x, weight, bias, outChannels, y, scratch, relu, g, weightsPacked, default, handOn: false);

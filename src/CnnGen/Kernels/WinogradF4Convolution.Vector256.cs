@@ -40,8 +40,18 @@ namespace CnnGen.Kernels
             int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
             if (outHeight * outWidth < 16 || !(inChannels >= 16 && outChannels >= 16 || inChannels >= 24 && outChannels >= 12)) return false;
             long filterBytes = 36L * 4 * inChannels * outChannels;
+            int tiles = (outHeight + 3) / 4 * ((outWidth + 3) / 4);
+            if (tiles < 4 && inChannels * outChannels > MaximumFewTileFilters256) return false;
             return filterBytes <= 24L << 20 || outHeight % 4 == 0 && outWidth % 4 == 0 && outHeight * outWidth >= 64;
         }
+
+        // Outputs of fewer than 4 tiles (4x4 and smaller) against the Vector256 lanes kernel on kept packed weights (session
+        // 61, KernelBench lanes256, F(4x4) / lanes): F(4x4) faster up to 128 -> 128 (16 -> 16 0.96x, 32 0.71x, 64 0.75x), a
+        // tie or slower beyond (128 -> 256 0.90x, 256 -> 256 1.05x, 512 -> 512 1.76x), with its filters hot in the L3. In a
+        // network they are not: a layer's 36 floats a weight pair come from memory for one or two tiles, where the lanes
+        // kernel reads 1. VGG-13 for CIFAR at batch 1 (4x4 128 -> 256 and 256 -> 256 taken off F(4x4)): 2,202 -> 1,190 µs
+        // with this limit, 1,407 with the limit at 128 -> 256.
+        private const int MaximumFewTileFilters256 = 128 * 128;
 
         // F(2x2, 5x5) against the Vector256 direct kernel (session 60, Zen 3, KernelBench winograd5, direct / F(2x2)): from 12
         // channels each way that fill two thirds of their 16-lane groups, on any map, 1.12-2.7x (16x32x32 -> 16 1.38-1.50x,
