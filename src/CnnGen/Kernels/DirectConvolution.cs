@@ -227,7 +227,7 @@ namespace CnnGen.Kernels
 
         // Output channels in the vector lanes compute no padding columns; it pays when those are a fifth of the flat
         // rows or more (short rows: LeNet's second convolution computes 144 flat positions for 100 outputs) and the
-        // channels fill whole vectors.
+        // channels fill whole vectors. On Vector256 the rule is Lanes256Shape's.
         private static bool UseLanes(in Geometry g, int outChannels, KernelPath path) =>
             path == KernelPath.Vector512 && outChannels % 16 == 0 && 5 * g.OutHeight * g.OutWidth < 4 * g.FlatLength
             || path == KernelPath.Vector256 && Fma.IsSupported && Avx2.IsSupported && Lanes256Shape(g, outChannels);
@@ -248,7 +248,8 @@ namespace CnnGen.Kernels
         private static bool Lanes256Shape(in Geometry g, int outChannels) =>
             g.Square && outChannels % 16 == 0 && (Lanes256Everywhere || g.InChannels >= 6);
 
-        // The Vector256 lanes kernel's scratch, and room for the NCHW maps a pooled layer's lanes write before the pooling.
+        // The Vector256 lanes kernel's scratch, and room for the NCHW maps a pooled layer's lanes write before the pooling;
+        // counted on every machine, since a call may name the Vector256 path on an AVX-512 one (tests, KernelBench).
         private static int Lanes256Scratch(in Geometry g, int outChannels) =>
             Lanes256Shape(g, outChannels)
                 ? StridedConvolution.Stride1LanesScratch(g.InChannels, g.Height, g.Width, outChannels, g.Kernel, g.Padding) + outChannels * g.OutHeight * g.OutWidth
