@@ -43,8 +43,6 @@ namespace KernelBench
                 DirectConvolution.Lanes256Everywhere = true;
                 float[] scratch = new float[DirectConvolution.ScratchLength(s.C, s.H, s.H, s.OC, s.K, s.P)];
                 DirectConvolution.Lanes256Everywhere = false;
-                bool picked = DirectConvolution.WinogradFiltersLength(s.C, s.H, s.H, s.OC, s.K, s.P) == s.OC * taps
-                    && !DirectConvolution.ForwardByWinograd(s.C, s.H, s.H, s.OC, s.K, s.P);
                 var path = DirectConvolution.KernelPath.Vector256;
                 Action flat = () => DirectConvolution.ForwardOn(x, s.C, s.H, s.H, w, bias, s.OC, s.K, s.P, y, scratch, relu: true, s.Pool, path, allowWinograd: false, allowLanes: false);
                 Action lanes = () =>
@@ -71,7 +69,8 @@ namespace KernelBench
                     f4 = t[3];
                 }
                 else t = Program.InterleavedCpuAll(flat, lanes, kept);
-                string rule = picked ? "lanes" : DirectConvolution.ForwardByWinograd(s.C, s.H, s.H, s.OC, s.K, s.P) ? "F4" : "flat";
+                string rule = DirectConvolution.ForwardByWinograd(s.C, s.H, s.H, s.OC, s.K, s.P) ? "F4"
+                    : DirectConvolution.UsesLanes(s.C, s.H, s.H, s.OC, s.K, s.P, path) ? "lanes" : "flat";
                 Console.WriteLine($"{name,-28} {t[0] * 1e6,9:F2} {t[1] * 1e6,9:F2} {t[2] * 1e6,9:F2} {t[0] / t[2],6:F2}x {f4 / t[2],7:F2}x {rule,7}");
             }
         }
