@@ -42,7 +42,7 @@ namespace CnnGen.Tests
                 new object[] { 9, 1, 2, 32, 3, 1, true },     // a 1x2 map
                 new object[] { 128, 2, 2, 64, 3, 1, true },   // Vector256 lanes on a 2x2 map of many channels
                 new object[] { 16, 5, 7, 32, 3, 0, false },   // Vector256 lanes without padding, a map wider than high
-                new object[] { 12, 6, 6, 48, 5, 2, true },    // Vector256 lanes, 5x5, three blocks
+                new object[] { 12, 6, 6, 48, 5, 2, true },    // 5x5, three blocks: F(2x2, 5x5) where it runs, else the lanes kernels
             };
             var random = new Random(29);
             for (int trial = 0; trial < 24; trial++)
